@@ -1,0 +1,51 @@
+package org.fhirbox.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Where Binary content lives. Implementations: {@link FileBlobStore} (default) and S3.
+ *
+ * <p>Contract:
+ * <ul>
+ *   <li>{@link #put} streams its input (memory does not grow with the content size), computes
+ *       size, SHA-256 and SHA-1 on the way, and makes the blob visible under its key only once
+ *       all bytes are durably stored. If the input fails or exceeds {@code maxBytes}, nothing
+ *       remains visible and {@link BlobTooLargeException} or the {@link IOException} propagates.
+ *   <li>Keys are created by the store ({@link BlobKey#random()}); no user input becomes a key.
+ *   <li>Blobs are immutable once written; a new Binary version gets a new blob.
+ * </ul>
+ */
+public interface BlobStore extends AutoCloseable {
+
+  /** Streams {@code in} into a new blob. Does not close {@code in}. */
+  BlobInfo put(InputStream in, long maxBytes) throws IOException;
+
+  /** Size of a stored blob, or empty when it does not exist. */
+  Optional<Long> size(BlobKey key) throws IOException;
+
+  /**
+   * Copies {@code length} bytes starting at {@code offset} of the blob to {@code out}.
+   * Implementations should use zero-copy transfer where the backend allows it.
+   */
+  void read(BlobKey key, long offset, long length, OutputStream out) throws IOException;
+
+  /** Opens the blob from {@code offset} to its end. The caller closes the stream. */
+  InputStream open(BlobKey key, long offset) throws IOException;
+
+  /** Deletes a blob; deleting a missing blob is not an error. */
+  void delete(BlobKey key) throws IOException;
+
+  /** Visits every blob last modified before {@code cutoff} (for the orphan sweeper). */
+  void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException;
+
+  /** True when the backend answers (for readiness checks). */
+  boolean isReachable();
+
+  @Override
+  default void close() throws IOException {}
+}
