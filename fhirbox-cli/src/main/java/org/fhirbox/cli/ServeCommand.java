@@ -1,14 +1,56 @@
 package org.fhirbox.cli;
 
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.fhirbox.FhirboxServer;
+import org.fhirbox.config.FhirboxConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
-/** {@code fhirbox serve}: runs the server until SIGTERM. */
+/** {@code fhirbox serve}: runs the server until SIGTERM or SIGINT, then drains and exits 0. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Start the server (embedded default: H2 file and blob files under ./data).")
+    description = {"Start the server.",
+        "Default: H2 file database and blob files under ./data, port 8103.",
+        "Every setting can also come from FHIRBOX_* environment variables or --config FILE."})
 final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--port", description = "HTTP port (FHIRBOX_PORT, default 8103; 0 picks a free one)")
+  Integer port;
+
+  @Option(names = "--data-dir", description = "data directory (FHIRBOX_DATA_DIR, default ./data)")
+  Path dataDir;
+
+  @Option(names = "--base-url", description = "public base URL (FHIRBOX_BASE_URL, default http://localhost:PORT/)")
+  String baseUrl;
+
+  @Option(names = "--config", description = "properties file with FHIRBOX_* keys")
+  Path configFile;
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
+    Map<String, String> overrides = new HashMap<>();
+    if (port != null) {
+      overrides.put("FHIRBOX_PORT", port.toString());
+    }
+    if (dataDir != null) {
+      overrides.put("FHIRBOX_DATA_DIR", dataDir.toString());
+    }
+    if (baseUrl != null) {
+      overrides.put("FHIRBOX_BASE_URL", baseUrl);
+    }
+    FhirboxConfig config = FhirboxConfig.load(System.getenv(), configFile, overrides);
+    FhirboxServer server = new FhirboxServer(config).start();
+    CountDownLatch stop = new CountDownLatch(1);
+    Signal.handle(new Signal("TERM"), s -> stop.countDown());
+    Signal.handle(new Signal("INT"), s -> stop.countDown());
+    System.out.println("fhirbox ready at " + server.baseUrl() + " (FHIR base " + server.baseUrl() + "fhir/R4)");
+    System.out.flush();
+    stop.await();
+    System.err.println("fhirbox: stopping, finishing in-flight requests");
+    server.close();
     return 0;
   }
 }

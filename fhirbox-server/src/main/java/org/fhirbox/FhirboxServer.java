@@ -1,0 +1,182 @@
+package org.fhirbox;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.fhirbox.auth.AccessPolicy;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.BinaryPolicy;
+import org.fhirbox.binary.BinaryService;
+import org.fhirbox.binary.OrphanSweeper;
+import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.db.Database;
+import org.fhirbox.db.JdbcResourceStore;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.fhir.AttachmentNormalizer;
+import org.fhirbox.fhir.BinaryData;
+import org.fhirbox.fhir.BundleProcessor;
+import org.fhirbox.fhir.CapabilityStatementFactory;
+import org.fhirbox.fhir.FhirCodec;
+import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.SearchIndexer;
+import org.fhirbox.fhir.SearchParser;
+import org.fhirbox.http.BinaryRoutes;
+import org.fhirbox.http.ErrorMapper;
+import org.fhirbox.http.FhirRoutes;
+import org.fhirbox.http.FhirboxServlet;
+import org.fhirbox.http.ResourceOutput;
+import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobStore;
+import org.fhirbox.storage.FileBlobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The wiring: builds every part by constructor from the configuration, and runs the HTTP server. */
+public final class FhirboxServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(FhirboxServer.class);
+
+  private final FhirboxConfig config;
+  private final Database database;
+  private final BlobStore blobs;
+  private final Server jetty;
+  private final ServerConnector connector;
+  private final ScheduledExecutorService background;
+  private final OrphanSweeper sweeper;
+  private String baseUrl;
+
+  public FhirboxServer(FhirboxConfig config) throws IOException {
+    this(config, FhirContext.forR4Cached());
+  }
+
+  public FhirboxServer(FhirboxConfig config, FhirContext fhirContext) throws IOException {
+    this.config = config;
+    Clock clock = Clock.systemUTC();
+    java.nio.file.Files.createDirectories(config.dataDir());
+    this.database = new Database(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
+        config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"));
+    this.blobs = new FileBlobStore(config.dataDir().resolve("blobs"));
+    ResourceStore store = new JdbcResourceStore(database);
+
+    QueuedThreadPool threads = new QueuedThreadPool(200, 8);
+    threads.setName("fhirbox-http");
+    this.jetty = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setOutputBufferSize(64 * 1024);
+    http.setRequestHeaderSize(16 * 1024);
+    this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    connector.setHost(config.get("FHIRBOX_BIND"));
+    connector.setPort(config.port());
+    jetty.addConnector(connector);
+    jetty.setStopTimeout(config.seconds("FHIRBOX_SHUTDOWN_TIMEOUT").toMillis());
+
+    FhirCodec codec = new FhirCodec(fhirContext);
+    SearchIndexer indexer = new SearchIndexer(fhirContext);
+    AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, url -> java.util.Optional.empty());
+    ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
+    BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),
+        config.list("FHIRBOX_BINARY_DENY_TYPES"), config.list("FHIRBOX_BINARY_DENY_EXTENSIONS"));
+    BinaryService binaryService = new BinaryService(blobs, store, repository, policy);
+    BinaryData binaryData = new BinaryData() {
+      @Override
+      public BlobInfo store(byte[] data, String contentType) {
+        return binaryService.storeDecoded(data, contentType);
+      }
+
+      @Override
+      public void discard(BlobInfo info) {
+        binaryService.discard(info);
+      }
+    };
+    BundleProcessor bundles = new BundleProcessor(store, repository, binaryData);
+    int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
+    SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
+    CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer, List.of());
+    ResourceOutput output = new ResourceOutput(codec, List.of());
+    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, store, blobs);
+    FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
+        output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount);
+    ErrorMapper errors = new ErrorMapper(codec);
+    Principal open = new Principal("anonymous", "default", new AccessPolicy() {
+      @Override
+      public boolean allows(String resourceType, Interaction interaction) {
+        return true;
+      }
+
+      @Override
+      public boolean isAdmin() {
+        return true;
+      }
+    });
+    FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, ex -> open, errors,
+        () -> database.isReachable() && blobs.isReachable());
+
+    ServletContextHandler context = new ServletContextHandler();
+    context.addServlet(new ServletHolder(servlet), "/*");
+    GracefulHandler graceful = new GracefulHandler(context);
+    jetty.setHandler(graceful);
+
+    this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
+    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "fhirbox-background");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Starts listening; returns once requests are served. */
+  public FhirboxServer start() throws Exception {
+    jetty.start();
+    this.baseUrl = config.baseUrl(connector.getLocalPort());
+    background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
+    return this;
+  }
+
+  private void sweepQuietly() {
+    try {
+      sweeper.sweep();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("orphan sweep failed", e);
+    }
+  }
+
+  public OrphanSweeper sweeper() {
+    return sweeper;
+  }
+
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  public FhirboxConfig config() {
+    return config;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (bounded by FHIRBOX_SHUTDOWN_TIMEOUT), then closes. */
+  @Override
+  public void close() throws Exception {
+    background.shutdownNow();
+    try {
+      jetty.stop();
+    } finally {
+      database.close();
+      blobs.close();
+    }
+  }
+}

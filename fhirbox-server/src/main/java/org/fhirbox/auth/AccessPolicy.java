@@ -1,0 +1,12 @@
+package org.fhirbox.auth;
+
+/** What a caller may do, by resource type and interaction (SMART v2 c/r/u/d/s). */
+public interface AccessPolicy {
+  /** The SMART v2 interactions. */
+  enum Interaction { CREATE, READ, UPDATE, DELETE, SEARCH }
+
+  boolean allows(String resourceType, Interaction interaction);
+
+  /** Project administration (clients, audit, jobs). */
+  boolean isAdmin();
+}

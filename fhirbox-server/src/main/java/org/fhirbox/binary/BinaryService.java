@@ -1,0 +1,140 @@
+package org.fhirbox.binary;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.InflaterInputStream;
+import java.util.zip.ZipException;
+import org.fhirbox.FhirException;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.fhir.ResourceIds;
+import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.Written;
+import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobStore;
+import org.fhirbox.storage.BlobTooLargeException;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binary writes from raw bodies (FHIR R4 binary.html#rest): the body streams into the blob
+ * store first, then one transaction writes the Binary version that points at it. If the
+ * transaction fails the blob is deleted; if the process dies in between, the orphan sweeper
+ * finds an unreferenced blob. Never a Binary without its bytes.
+ */
+public final class BinaryService {
+  private static final Logger LOG = LoggerFactory.getLogger(BinaryService.class);
+  private final BlobStore blobs;
+  private final ResourceStore store;
+  private final ResourceRepository repository;
+  private final BinaryPolicy policy;
+
+  public BinaryService(BlobStore blobs, ResourceStore store, ResourceRepository repository, BinaryPolicy policy) {
+    this.blobs = blobs;
+    this.store = store;
+    this.repository = repository;
+    this.policy = policy;
+  }
+
+  public BinaryPolicy policy() {
+    return policy;
+  }
+
+  /** A raw upload, as sent by {@code POST /Binary} or {@code PUT /Binary/{id}}. */
+  public record Upload(InputStream body, String contentType, String contentEncoding, String securityContext,
+      String filename) {}
+
+  public Written create(String project, Upload upload) {
+    Binary binary = binaryFor(upload);
+    BlobInfo info = storeBlob(upload);
+    return commitOrDiscard(info, () -> store.inTransaction(tx ->
+        repository.create(tx, project, binary, info, upload.filename())));
+  }
+
+  public Written update(String project, String id, Upload upload, Long ifMatch) {
+    ResourceIds.requireValid(id);
+    Binary binary = binaryFor(upload);
+    binary.setId(id);
+    BlobInfo info = storeBlob(upload);
+    return commitOrDiscard(info, () -> store.inTransaction(tx ->
+        repository.update(tx, project, "Binary", id, binary, ifMatch, info, upload.filename())));
+  }
+
+  /** Stores bytes that arrived inside a FHIR Binary resource (already in memory, size-limited). */
+  public BlobInfo storeDecoded(byte[] data, String contentType) {
+    policy.check(contentType, null);
+    try {
+      return blobs.put(new java.io.ByteArrayInputStream(data), policy.maxBytes());
+    } catch (BlobTooLargeException e) {
+      throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Runs the DB write; deletes the freshly stored blob if it fails. */
+  public <T> T commitOrDiscard(BlobInfo info, java.util.function.Supplier<T> write) {
+    try {
+      return write.get();
+    } catch (RuntimeException e) {
+      discard(info);
+      throw e;
+    }
+  }
+
+  public void discard(BlobInfo info) {
+    if (info == null) {
+      return;
+    }
+    try {
+      blobs.delete(info.key());
+    } catch (IOException e) {
+      LOG.warn("could not delete unused blob {}; the sweeper will retry", info.key(), e);
+    }
+  }
+
+  private Binary binaryFor(Upload upload) {
+    String contentType = upload.contentType() == null || upload.contentType().isBlank()
+        ? "application/octet-stream" : upload.contentType().trim();
+    policy.check(contentType, upload.filename());
+    Binary b = new Binary();
+    b.setContentType(contentType);
+    if (upload.securityContext() != null && !upload.securityContext().isBlank()) {
+      String ref = upload.securityContext().trim();
+      if (!ref.matches("[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\\-.]{1,64}")) {
+        throw FhirException.badRequest("X-Security-Context must be a reference like Patient/123, got '"
+            + (ref.length() > 80 ? ref.substring(0, 80) : ref) + "'");
+      }
+      b.setSecurityContext(new Reference(ref));
+    }
+    return b;
+  }
+
+  private BlobInfo storeBlob(Upload upload) {
+    try (InputStream decoded = decode(upload.body(), upload.contentEncoding())) {
+      return blobs.put(decoded, policy.maxBytes());
+    } catch (BlobTooLargeException e) {
+      throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
+    } catch (ZipException e) {
+      throw FhirException.badRequest("the body is not valid " + upload.contentEncoding() + " data: " + e.getMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException("upload interrupted", e);
+    }
+  }
+
+  private static InputStream decode(InputStream in, String encoding) throws IOException {
+    if (encoding == null || encoding.isBlank() || encoding.equalsIgnoreCase("identity")) {
+      return in;
+    }
+    return switch (encoding.trim().toLowerCase(Locale.ROOT)) {
+      case "gzip", "x-gzip" -> new GZIPInputStream(in, 64 * 1024);
+      case "deflate" -> new InflaterInputStream(in);
+      default -> throw FhirException.unsupportedMediaType("Content-Encoding '" + encoding
+          + "' is not supported (use gzip or deflate)");
+    };
+  }
+}

@@ -1,0 +1,158 @@
+package org.fhirbox.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Settings, by the environment-variable names documented in the README's configuration table.
+ * Precedence: explicit overrides (command-line flags) &gt; environment &gt; config file &gt; defaults.
+ * The embedded default needs none of them.
+ */
+public final class FhirboxConfig {
+  /** Every key the server reads, with its default ("" = none). Kept in README order. */
+  public static final Map<String, String> DEFAULTS = defaults();
+
+  private final Map<String, String> values;
+
+  private FhirboxConfig(Map<String, String> values) {
+    this.values = Map.copyOf(values);
+  }
+
+  private static Map<String, String> defaults() {
+    Map<String, String> d = new LinkedHashMap<>();
+    d.put("FHIRBOX_PORT", "8103");
+    d.put("FHIRBOX_BIND", "0.0.0.0");
+    d.put("FHIRBOX_DATA_DIR", "./data");
+    d.put("FHIRBOX_BASE_URL", "");
+    d.put("FHIRBOX_DATABASE_URL", "");
+    d.put("FHIRBOX_DATABASE_USER", "");
+    d.put("FHIRBOX_DATABASE_PASSWORD", "");
+    d.put("FHIRBOX_DATABASE_POOL_SIZE", "16");
+    d.put("FHIRBOX_MAX_JSON_BYTES", Long.toString(16L << 20));
+    d.put("FHIRBOX_MAX_BINARY_BYTES", Long.toString(10L << 30));
+    d.put("FHIRBOX_BINARY_DENY_TYPES", "application/x-msdownload,application/x-msdos-program,"
+        + "application/x-ms-installer,application/x-msi,application/vnd.microsoft.portable-executable,"
+        + "application/x-dosexec,application/java-archive,application/x-java-archive,"
+        + "application/x-sh,application/x-bat,application/x-executable");
+    d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", "exe,bat,cmd,com,msi,scr,jar,ps1,vbs,dll,sh,cpl,pif");
+    d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
+    d.put("FHIRBOX_SHUTDOWN_TIMEOUT", "30");
+    d.put("FHIRBOX_ORPHAN_GRACE", "3600");
+    return d;
+  }
+
+  /**
+   * Loads settings. {@code configFile} may be null; it is a Java properties file using the same
+   * key names as the environment.
+   */
+  public static FhirboxConfig load(Map<String, String> env, Path configFile, Map<String, String> overrides)
+      throws IOException {
+    Map<String, String> v = new HashMap<>(DEFAULTS);
+    if (configFile != null) {
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(configFile, StandardCharsets.UTF_8)) {
+        p.load(r);
+      }
+      p.forEach((k, val) -> v.put(k.toString().trim(), val.toString().trim()));
+    }
+    env.forEach((k, val) -> {
+      if (k.startsWith("FHIRBOX_")) {
+        v.put(k, val);
+      }
+    });
+    overrides.forEach((k, val) -> {
+      if (val != null) {
+        v.put(k, val);
+      }
+    });
+    return new FhirboxConfig(v);
+  }
+
+  /** Settings from defaults plus {@code overrides} only (tests, embedding). */
+  public static FhirboxConfig of(Map<String, String> overrides) {
+    try {
+      return load(Map.of(), null, overrides);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public FhirboxConfig with(String key, String value) {
+    Map<String, String> v = new HashMap<>(values);
+    v.put(key, value);
+    return new FhirboxConfig(v);
+  }
+
+  public String get(String key) {
+    return values.getOrDefault(key, "");
+  }
+
+  public Optional<String> optional(String key) {
+    String s = get(key);
+    return s.isBlank() ? Optional.empty() : Optional.of(s.trim());
+  }
+
+  public long getLong(String key) {
+    String s = get(key).trim();
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a whole number, got '" + s + "'");
+    }
+  }
+
+  public int getInt(String key) {
+    return Math.toIntExact(getLong(key));
+  }
+
+  public Duration seconds(String key) {
+    return Duration.ofSeconds(getLong(key));
+  }
+
+  public Set<String> list(String key) {
+    return Arrays.stream(get(key).split(","))
+        .map(s -> s.trim().toLowerCase(Locale.ROOT))
+        .filter(s -> !s.isEmpty())
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
+  public List<String> orderedList(String key) {
+    return Arrays.stream(get(key).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  public int port() {
+    return getInt("FHIRBOX_PORT");
+  }
+
+  public Path dataDir() {
+    return Path.of(get("FHIRBOX_DATA_DIR")).toAbsolutePath().normalize();
+  }
+
+  /** The public base URL, always ending in '/'. Defaults to http://localhost:{port}/. */
+  public String baseUrl(int actualPort) {
+    String b = optional("FHIRBOX_BASE_URL").orElse("http://localhost:" + actualPort + "/");
+    URI.create(b);
+    return b.endsWith("/") ? b : b + "/";
+  }
+
+  /** JDBC URL; the embedded default is an H2 file under the data dir. */
+  public String databaseUrl() {
+    return optional("FHIRBOX_DATABASE_URL").orElseGet(() ->
+        "jdbc:h2:file:" + dataDir().resolve("db").resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE");
+  }
+}

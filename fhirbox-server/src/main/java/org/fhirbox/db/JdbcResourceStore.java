@@ -1,0 +1,334 @@
+package org.fhirbox.db;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.storage.BlobKey;
+
+/** {@link ResourceStore} over JDBC, one SQL dialect subset shared by H2 and PostgreSQL. */
+public final class JdbcResourceStore implements ResourceStore {
+  private static final int MAX_ATTEMPTS = 8;
+  private final Database db;
+
+  public JdbcResourceStore(Database db) {
+    this.db = db;
+  }
+
+  @Override
+  public <T> T inTransaction(Work<T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = db.connection()) {
+        c.setAutoCommit(false);
+        try {
+          T result = work.run(new JdbcTx(c));
+          c.commit();
+          return result;
+        } catch (RuntimeException e) {
+          rollbackQuietly(c, e);
+          if (e instanceof StoreException se && se.isConflict() && attempt < MAX_ATTEMPTS) {
+            backoff(attempt);
+            continue;
+          }
+          throw e;
+        } catch (SQLException e) {
+          rollbackQuietly(c, e);
+          StoreException se = new StoreException("commit failed", e);
+          if (se.isConflict() && attempt < MAX_ATTEMPTS) {
+            backoff(attempt);
+            continue;
+          }
+          throw se;
+        } finally {
+          c.setAutoCommit(true);
+        }
+      } catch (SQLException e) {
+        throw new StoreException("database unavailable", e);
+      }
+    }
+  }
+
+  @Override
+  public <T> T read(Work<T> work) {
+    try (Connection c = db.connection()) {
+      return work.run(new JdbcTx(c));
+    } catch (SQLException e) {
+      throw new StoreException("database unavailable", e);
+    }
+  }
+
+  private static void rollbackQuietly(Connection c, Exception cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private static void backoff(int attempt) {
+    try {
+      Thread.sleep(Math.min(50, 2L << attempt) + (long) (Math.random() * 5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted", null);
+    }
+  }
+
+  private static final String COLS = "project, res_type, res_id, version_id, last_updated, deleted, content";
+
+  private static StoredResource row(ResultSet rs) throws SQLException {
+    return new StoredResource(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+        Instant.ofEpochMilli(rs.getLong(5)), rs.getBoolean(6), rs.getString(7));
+  }
+
+  private static final class JdbcTx implements Tx {
+    private final Connection c;
+
+    JdbcTx(Connection c) {
+      this.c = c;
+    }
+
+    @Override
+    public Optional<StoredResource> current(String project, String type, String id, boolean lock) {
+      String sql = "SELECT " + COLS + " FROM resource_current WHERE project = ? AND res_type = ? AND res_id = ?"
+          + (lock ? " FOR UPDATE" : "");
+      return one(sql, project, type, id);
+    }
+
+    @Override
+    public Optional<StoredResource> version(String project, String type, String id, long versionId) {
+      return one("SELECT " + COLS + " FROM resource_version WHERE project = ? AND res_type = ? AND res_id = ?"
+          + " AND version_id = ?", project, type, id, versionId);
+    }
+
+    private Optional<StoredResource> one(String sql, Object... args) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        bind(ps, args);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+        }
+      } catch (SQLException e) {
+        throw new StoreException("read failed", e);
+      }
+    }
+
+    @Override
+    public void insert(StoredResource r, List<SearchValue> index) {
+      try {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO resource_version (" + COLS
+            + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+          bindRow(ps, r);
+          ps.executeUpdate();
+        }
+        int updated;
+        try (PreparedStatement ps = c.prepareStatement("UPDATE resource_current SET version_id = ?,"
+            + " last_updated = ?, deleted = ?, content = ? WHERE project = ? AND res_type = ? AND res_id = ?"
+            + " AND version_id = ?")) {
+          bind(ps, r.versionId(), r.lastUpdated().toEpochMilli(), r.deleted(), r.json(), r.project(), r.type(),
+              r.id(), r.versionId() - 1);
+          updated = ps.executeUpdate();
+        }
+        if (updated == 0) {
+          // No current row at versionId - 1: this is the first version, or another writer won
+          // (then the primary key of resource_version or resource_current rejects us).
+          try (PreparedStatement ps = c.prepareStatement("INSERT INTO resource_current (" + COLS
+              + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            bindRow(ps, r);
+            ps.executeUpdate();
+          }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+            "DELETE FROM search_value WHERE project = ? AND res_type = ? AND res_id = ?")) {
+          bind(ps, r.project(), r.type(), r.id());
+          ps.executeUpdate();
+        }
+        if (!index.isEmpty() && !r.deleted()) {
+          try (PreparedStatement ps = c.prepareStatement("INSERT INTO search_value (project, res_type, res_id,"
+              + " param, sys, code, low, high, num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (SearchValue v : index) {
+              bind(ps, r.project(), r.type(), r.id(), v.param(), v.system(), truncate(v.code(), 512), v.low(),
+                  v.high(), v.number());
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+        }
+      } catch (SQLException e) {
+        throw new StoreException("write failed", e);
+      }
+    }
+
+    private static String truncate(String s, int max) {
+      return s == null || s.length() <= max ? s : s.substring(0, max);
+    }
+
+    private static void bindRow(PreparedStatement ps, StoredResource r) throws SQLException {
+      bind(ps, r.project(), r.type(), r.id(), r.versionId(), r.lastUpdated().toEpochMilli(), r.deleted(), r.json());
+    }
+
+    @Override
+    public Page history(HistoryQuery q) {
+      StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM resource_version WHERE project = ?");
+      List<Object> args = new ArrayList<>(List.of(q.project()));
+      if (q.type() != null) {
+        sql.append(" AND res_type = ?");
+        args.add(q.type());
+      }
+      if (q.id() != null) {
+        sql.append(" AND res_id = ?");
+        args.add(q.id());
+      }
+      if (q.since() != null) {
+        sql.append(" AND last_updated >= ?");
+        args.add(q.since().toEpochMilli());
+      }
+      sql.append(" ORDER BY last_updated DESC, res_type, res_id, version_id DESC");
+      return page(sql, args, q.count(), q.offset());
+    }
+
+    @Override
+    public Page search(SearchQuery q) {
+      StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM resource_current r");
+      List<Object> args = new ArrayList<>();
+      where(q, sql, args);
+      sql.append(q.descending() ? " ORDER BY last_updated DESC, res_id DESC" : " ORDER BY last_updated, res_id");
+      return page(sql, args, q.count(), q.offset());
+    }
+
+    @Override
+    public long count(SearchQuery q) {
+      StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM resource_current r");
+      List<Object> args = new ArrayList<>();
+      where(q, sql, args);
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        bind(ps, args.toArray());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      } catch (SQLException e) {
+        throw new StoreException("count failed", e);
+      }
+    }
+
+    private static void where(SearchQuery q, StringBuilder sql, List<Object> args) {
+      sql.append(" WHERE project = ? AND res_type = ? AND deleted = FALSE");
+      args.add(q.project());
+      args.add(q.type());
+      for (SearchClause clause : q.clauses()) {
+        if (clause instanceof SearchClause.Ids ids) {
+            sql.append(" AND res_id IN (").append("?, ".repeat(ids.ids().size() - 1)).append("?)");
+            args.addAll(ids.ids());
+        } else if (clause instanceof SearchClause.LastUpdated lu) {
+            if (lu.lowInclusive() != null) {
+              sql.append(" AND last_updated >= ?");
+              args.add(lu.lowInclusive());
+            }
+            if (lu.highInclusive() != null) {
+              sql.append(" AND last_updated <= ?");
+              args.add(lu.highInclusive());
+            }
+        } else if (clause instanceof SearchClause.Token t) {
+            sql.append(" AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
+                + " r.res_type AND s.res_id = r.res_id AND s.param = ? AND (");
+            args.add(t.param());
+            for (int i = 0; i < t.values().size(); i++) {
+              SearchClause.TokenValue v = t.values().get(i);
+              sql.append(i > 0 ? " OR " : "").append(v.system() == null ? "s.code = ?" : "(s.sys = ? AND s.code = ?)");
+              if (v.system() != null) {
+                args.add(v.system());
+              }
+              args.add(v.code());
+            }
+            sql.append("))");
+        } else if (clause instanceof SearchClause.DateRange d) {
+            sql.append(" AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
+                + " r.res_type AND s.res_id = r.res_id AND s.param = ?");
+            args.add(d.param());
+            if (d.lowInclusive() != null) {
+              sql.append(" AND s.high >= ?");
+              args.add(d.lowInclusive());
+            }
+            if (d.highInclusive() != null) {
+              sql.append(" AND s.low <= ?");
+              args.add(d.highInclusive());
+            }
+            sql.append(")");
+        }
+      }
+    }
+
+    private Page page(StringBuilder sql, List<Object> args, int count, int offset) {
+      sql.append(" LIMIT ? OFFSET ?");
+      args.add(count + 1);
+      args.add(offset);
+      List<StoredResource> items = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        bind(ps, args.toArray());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            items.add(row(rs));
+          }
+        }
+      } catch (SQLException e) {
+        throw new StoreException("query failed", e);
+      }
+      boolean more = items.size() > count;
+      return new Page(more ? List.copyOf(items.subList(0, count)) : List.copyOf(items), more);
+    }
+
+    @Override
+    public void insertBinaryContent(BinaryContent b) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO binary_content (project, res_id, version_id,"
+          + " blob_key, size, sha256, sha1, content_type, filename, security_context, created)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        bind(ps, b.project(), b.binaryId(), b.versionId(), b.blobKey().value(), b.size(), b.sha256Hex(),
+            b.sha1Hex(), b.contentType(), b.filename(), b.securityContext(), b.lastUpdated().toEpochMilli());
+        ps.executeUpdate();
+      } catch (SQLException e) {
+        throw new StoreException("write failed", e);
+      }
+    }
+
+    @Override
+    public Optional<BinaryContent> binaryContent(String project, String binaryId, long versionId) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT blob_key, size, sha256, sha1, content_type, filename,"
+          + " security_context, created FROM binary_content WHERE project = ? AND res_id = ? AND version_id = ?")) {
+        bind(ps, project, binaryId, versionId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          return Optional.of(new BinaryContent(project, binaryId, versionId, new BlobKey(rs.getString(1)),
+              rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+              Instant.ofEpochMilli(rs.getLong(8))));
+        }
+      } catch (SQLException e) {
+        throw new StoreException("read failed", e);
+      }
+    }
+
+    @Override
+    public boolean isBlobReferenced(BlobKey key) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM binary_content WHERE blob_key = ?")) {
+        bind(ps, key.value());
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next();
+        }
+      } catch (SQLException e) {
+        throw new StoreException("read failed", e);
+      }
+    }
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package org.fhirbox.db;
+
+import java.util.List;
+import java.util.Optional;
+import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.storage.BlobKey;
+
+/**
+ * Versioned resource storage. All work happens inside {@link #inTransaction}: one database
+ * transaction, committed when the work returns and rolled back when it throws.
+ */
+public interface ResourceStore {
+
+  /** Work inside one transaction. */
+  @FunctionalInterface
+  interface Work<T> {
+    T run(Tx tx);
+  }
+
+  <T> T inTransaction(Work<T> work);
+
+  /** Read-only work; may run without a transaction. */
+  <T> T read(Work<T> work);
+
+  /** What a transaction can do. Methods throw {@link StoreException} on database failure. */
+  interface Tx {
+    /** The newest version; {@code lock} holds a row lock until commit (for writers). */
+    Optional<StoredResource> current(String project, String type, String id, boolean lock);
+
+    Optional<StoredResource> version(String project, String type, String id, long versionId);
+
+    /**
+     * Stores a new version and makes it current. The caller has read the current version with
+     * a lock and chose {@code versionId = previous + 1}. Fails with
+     * {@link StoreException#isConflict()} when another writer got there first.
+     */
+    void insert(StoredResource resource, List<SearchValue> index);
+
+    Page history(HistoryQuery query);
+
+    Page search(SearchQuery query);
+
+    long count(SearchQuery query);
+
+    void insertBinaryContent(BinaryContent content);
+
+    Optional<BinaryContent> binaryContent(String project, String binaryId, long versionId);
+
+    boolean isBlobReferenced(BlobKey key);
+  }
+}

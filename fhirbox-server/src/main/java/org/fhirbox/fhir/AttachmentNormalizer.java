@@ -1,0 +1,95 @@
+package org.fhirbox.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.util.FhirTerser;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.fhirbox.FhirException;
+import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.StoredResource;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Write time: every Attachment (found by type, however deeply nested, in extensions and in
+ * contained resources) whose url points at one of our Binaries is stored as {@code Binary/{id}}
+ * (or {@code Binary/{id}/_history/{vid}} when the writer pinned a version), and its
+ * {@code size}, {@code hash} and {@code contentType} are filled from the Binary.
+ */
+public final class AttachmentNormalizer {
+  private final FhirTerser terser;
+  private final Function<String, Optional<BinaryRef>> recognizer;
+
+  /**
+   * @param recognizer maps one of our absolute URLs (FHIR REST URL under one of our base URLs, or a
+   *     signed storage URL) to the Binary it names; relative {@code Binary/..} is handled here.
+   */
+  public AttachmentNormalizer(FhirContext ctx, Function<String, Optional<BinaryRef>> recognizer) {
+    this.terser = ctx.newTerser();
+    this.recognizer = recognizer;
+  }
+
+  /** The Binary an Attachment url names, if it is one of ours. */
+  public Optional<BinaryRef> recognise(String url) {
+    Optional<BinaryRef> rel = BinaryRef.tryParseRelative(url);
+    return rel.isPresent() ? rel : recognizer.apply(url);
+  }
+
+  public void normalize(ResourceStore.Tx tx, String project, Resource resource) {
+    List<Attachment> attachments = terser.getAllPopulatedChildElementsOfType(resource, Attachment.class);
+    for (Attachment a : attachments) {
+      if (!a.hasUrl()) {
+        continue;
+      }
+      Optional<BinaryRef> ref = recognise(a.getUrl());
+      if (ref.isEmpty()) {
+        continue;
+      }
+      BinaryContent content = lookup(tx, project, ref.get());
+      a.setUrl(ref.get().reference());
+      fill(a, content, ref.get());
+    }
+  }
+
+  private static BinaryContent lookup(ResourceStore.Tx tx, String project, BinaryRef ref) {
+    long version;
+    if (ref.versionId() == null) {
+      StoredResource cur = tx.current(project, "Binary", ref.id(), false)
+          .filter(r -> !r.deleted())
+          .orElseThrow(() -> FhirException.badRequest("Attachment.url names " + ref.reference()
+              + ", which does not exist", "Attachment.url"));
+      version = cur.versionId();
+    } else {
+      version = ref.versionId();
+    }
+    return tx.binaryContent(project, ref.id(), version)
+        .orElseThrow(() -> FhirException.badRequest("Attachment.url names " + ref.reference()
+            + ", which does not exist", "Attachment.url"));
+  }
+
+  private static void fill(Attachment a, BinaryContent c, BinaryRef ref) {
+    String sha1 = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(c.sha1Hex()));
+    if (a.hasSize() && a.getSize() != c.size()) {
+      throw FhirException.badRequest("Attachment.size " + a.getSize() + " contradicts " + ref.reference()
+          + ", which has " + c.size() + " bytes", "Attachment.size");
+    }
+    if (a.hasHash() && !Base64.getEncoder().encodeToString(a.getHash()).equals(sha1)) {
+      throw FhirException.badRequest("Attachment.hash does not match the SHA-1 of " + ref.reference(),
+          "Attachment.hash");
+    }
+    // R4 Attachment.size is an unsignedInt: larger content cannot state its size here.
+    if (!a.hasSize() && c.size() <= Integer.MAX_VALUE) {
+      a.setSize((int) c.size());
+    }
+    if (!a.hasHash()) {
+      a.setHash(HexFormat.of().parseHex(c.sha1Hex()));
+    }
+    if (!a.hasContentType()) {
+      a.setContentType(c.contentType());
+    }
+  }
+}

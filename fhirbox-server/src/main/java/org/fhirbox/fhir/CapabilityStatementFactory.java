@@ -1,0 +1,76 @@
+package org.fhirbox.fhir;
+
+import java.util.Date;
+import java.util.List;
+import java.util.TreeSet;
+import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestComponent;
+import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestResourceComponent;
+import org.hl7.fhir.r4.model.CapabilityStatement.RestfulCapabilityMode;
+import org.hl7.fhir.r4.model.CapabilityStatement.SystemRestfulInteraction;
+import org.hl7.fhir.r4.model.CapabilityStatement.TypeRestfulInteraction;
+import org.hl7.fhir.r4.model.Enumerations.FHIRVersion;
+import org.hl7.fhir.r4.model.Enumerations.PublicationStatus;
+import org.hl7.fhir.r4.model.Enumerations.SearchParamType;
+
+/** Builds {@code GET /metadata}: what this server really implements, and nothing more. */
+public final class CapabilityStatementFactory {
+  private final ResourceRepository repository;
+  private final SearchIndexer indexer;
+  private final List<Customizer> customizers;
+
+  /** Lets other parts (auth, Binary operations) describe what they add. */
+  public interface Customizer {
+    void customize(CapabilityStatement cs, CapabilityStatementRestComponent rest);
+  }
+
+  public CapabilityStatementFactory(ResourceRepository repository, SearchIndexer indexer,
+      List<Customizer> customizers) {
+    this.repository = repository;
+    this.indexer = indexer;
+    this.customizers = List.copyOf(customizers);
+  }
+
+  public CapabilityStatement build(String fhirBase) {
+    CapabilityStatement cs = new CapabilityStatement();
+    cs.setStatus(PublicationStatus.ACTIVE);
+    cs.setDate(new Date());
+    cs.setPublisher("fhirbox");
+    cs.setKind(CapabilityStatement.CapabilityStatementKind.INSTANCE);
+    cs.getSoftware().setName("fhirbox").setVersion("0.1.0");
+    cs.getImplementation().setDescription("fhirbox FHIR R4 server for binary health data").setUrl(fhirBase);
+    cs.setFhirVersion(FHIRVersion._4_0_1);
+    cs.addFormat("application/fhir+json");
+    cs.addFormat("application/fhir+xml");
+    cs.addFormat("json");
+    cs.addFormat("xml");
+    CapabilityStatementRestComponent rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);
+    rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
+    rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
+    rest.addInteraction().setCode(SystemRestfulInteraction.HISTORYSYSTEM);
+    for (String type : new TreeSet<>(repository.codec().context().getResourceTypes())) {
+      CapabilityStatementRestResourceComponent r = rest.addResource().setType(type);
+      for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.VREAD,
+          TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.DELETE, TypeRestfulInteraction.CREATE,
+          TypeRestfulInteraction.SEARCHTYPE, TypeRestfulInteraction.HISTORYINSTANCE,
+          TypeRestfulInteraction.HISTORYTYPE)) {
+        r.addInteraction().setCode(i);
+      }
+      r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONED);
+      r.setReadHistory(true);
+      r.setUpdateCreate(true);
+      r.setConditionalCreate(false);
+      r.setConditionalUpdate(false);
+      r.setConditionalDelete(CapabilityStatement.ConditionalDeleteStatus.NOTSUPPORTED);
+      r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN);
+      r.addSearchParam().setName("_lastUpdated").setType(SearchParamType.DATE);
+      for (SearchIndexer.Param p : new java.util.TreeMap<>(indexer.params(type)).values()) {
+        r.addSearchParam().setName(p.name()).setType(
+            p.kind() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE
+                ? SearchParamType.REFERENCE : SearchParamType.TOKEN);
+      }
+    }
+    customizers.forEach(c -> c.customize(cs, rest));
+    return cs;
+  }
+}

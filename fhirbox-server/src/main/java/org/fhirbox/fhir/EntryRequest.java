@@ -1,0 +1,62 @@
+package org.fhirbox.fhir;
+
+import org.fhirbox.FhirException;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+
+/** A Bundle entry's request, parsed: {@code Type}, {@code Type/id} or {@code Type/id/_history/vid}. */
+record EntryRequest(int index, HTTPVerb method, String type, String id, Long version, Long ifMatch,
+    String assignedId) {
+
+  EntryRequest withId(String newId) {
+    return new EntryRequest(index, method, type, id, version, ifMatch, newId);
+  }
+
+  static EntryRequest of(BundleEntryComponent entry, int index, String fhirBase, ResourceRepository repo) {
+    String where = "Bundle.entry[" + index + "].request";
+    if (!entry.hasRequest() || !entry.getRequest().hasMethod() || !entry.getRequest().hasUrl()) {
+      throw FhirException.badRequest("entry " + index + " needs request.method and request.url", where);
+    }
+    HTTPVerb method = entry.getRequest().getMethod();
+    if (entry.getRequest().hasIfNoneExist()) {
+      throw FhirException.badRequest("entry " + index + ": conditional create (ifNoneExist) is not supported", where);
+    }
+    String url = entry.getRequest().getUrl();
+    if (url.startsWith(fhirBase + "/")) {
+      url = url.substring(fhirBase.length() + 1);
+    }
+    if (url.contains("?")) {
+      throw FhirException.badRequest("entry " + index + ": search and conditional URLs are not supported in Bundles",
+          where + ".url");
+    }
+    String[] parts = url.split("/");
+    String type = repo.requireType(parts[0]);
+    String id = null;
+    Long version = null;
+    if (parts.length >= 2) {
+      id = ResourceIds.requireValid(parts[1]);
+    }
+    if (parts.length == 4 && parts[2].equals("_history")) {
+      version = ResourceIds.requireVersion(parts[3]);
+    } else if (parts.length > 2) {
+      throw FhirException.badRequest("entry " + index + ": cannot interpret request.url '" + url + "'", where + ".url");
+    }
+    if (method == HTTPVerb.POST && id != null) {
+      throw FhirException.badRequest("entry " + index + ": POST goes to the type, not to an id", where + ".url");
+    }
+    if (method != HTTPVerb.POST && id == null) {
+      throw FhirException.badRequest("entry " + index + ": " + method.toCode() + " needs Type/id in request.url",
+          where + ".url");
+    }
+    Long ifMatch = null;
+    if (entry.getRequest().hasIfMatch()) {
+      String v = entry.getRequest().getIfMatch().replace("W/", "").replace("\"", "").trim();
+      try {
+        ifMatch = Long.parseLong(v);
+      } catch (NumberFormatException e) {
+        throw FhirException.badRequest("entry " + index + ": ifMatch must look like W/\"3\"", where + ".ifMatch");
+      }
+    }
+    return new EntryRequest(index, method, type, id, version, ifMatch, null);
+  }
+}

@@ -1,0 +1,192 @@
+package org.fhirbox.fhir;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.fhirbox.FhirException;
+import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchValue;
+import org.fhirbox.db.StoredResource;
+import org.fhirbox.storage.BlobInfo;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Versioned resource reads and writes on top of {@link ResourceStore}: assigns ids, versions and
+ * meta, normalises Attachments, maintains the search index, and keeps Binary content rows in
+ * step with Binary versions. Every method takes the transaction it runs in, so a Bundle can
+ * put many writes into one.
+ */
+public final class ResourceRepository {
+  private final FhirCodec codec;
+  private final Set<String> resourceTypes;
+  private final AttachmentNormalizer normalizer;
+  private final SearchIndexer indexer;
+  private final Clock clock;
+
+  public ResourceRepository(FhirCodec codec, AttachmentNormalizer normalizer, SearchIndexer indexer, Clock clock) {
+    this.codec = codec;
+    this.resourceTypes = Set.copyOf(codec.context().getResourceTypes());
+    this.normalizer = normalizer;
+    this.indexer = indexer;
+    this.clock = clock;
+  }
+
+  public FhirCodec codec() {
+    return codec;
+  }
+
+  /** 400 unless {@code type} is an R4 resource type. */
+  public String requireType(String type) {
+    if (type == null || !resourceTypes.contains(type)) {
+      throw FhirException.badRequest("unknown resource type '" + (type == null ? "" : type) + "'");
+    }
+    return type;
+  }
+
+  public boolean isType(String type) {
+    return resourceTypes.contains(type);
+  }
+
+  /** Creates a new resource with a server-assigned id (FHIR R4 http.html#create). */
+  public Written create(ResourceStore.Tx tx, String project, Resource resource, BlobInfo content,
+      String filename) {
+    return create(tx, project, resource, ResourceIds.newId(), content, filename);
+  }
+
+  /** Creates with a given id (the transaction assigns ids before it writes). */
+  public Written create(ResourceStore.Tx tx, String project, Resource resource, String id, BlobInfo content,
+      String filename) {
+    String type = requireType(resource.fhirType());
+    return store(tx, project, type, id, resource, 1, content, filename, true);
+  }
+
+  /**
+   * Updates, or creates with the client's id when absent (FHIR R4 http.html#upsert).
+   * {@code ifMatch} is the version the client last saw, or null.
+   */
+  public Written update(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
+      Long ifMatch, BlobInfo content, String filename) {
+    requireType(type);
+    ResourceIds.requireValid(id);
+    if (!type.equals(resource.fhirType())) {
+      throw FhirException.badRequest("the body is a " + resource.fhirType() + " but the URL names " + type);
+    }
+    if (!resource.hasIdElement() || resource.getIdElement().getIdPart() == null) {
+      throw FhirException.badRequest("the resource in an update must have an id equal to the URL's id '" + id + "'",
+          type + ".id");
+    }
+    if (!id.equals(resource.getIdElement().getIdPart())) {
+      throw FhirException.badRequest("id '" + resource.getIdElement().getIdPart()
+          + "' in the body does not match id '" + id + "' in the URL", type + ".id");
+    }
+    Optional<StoredResource> current = tx.current(project, type, id, true);
+    if (ifMatch != null) {
+      long have = current.map(StoredResource::versionId).orElse(0L);
+      if (current.isEmpty() || have != ifMatch) {
+        throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version "
+            + (current.isEmpty() ? "(none)" : "W/\"" + have + "\""));
+      }
+    }
+    long next = current.map(c -> c.versionId() + 1).orElse(1L);
+    if (content == null && "Binary".equals(type) && current.isPresent()) {
+      // A Binary JSON update without data keeps the previous version's bytes.
+      BinaryContent prev = tx.binaryContent(project, id, current.get().versionId()).orElse(null);
+      if (prev != null) {
+        content = new BlobInfo(prev.blobKey(), prev.size(), prev.sha256Hex(), prev.sha1Hex());
+        filename = filename == null ? prev.filename() : filename;
+      }
+    }
+    boolean created = current.isEmpty() || current.get().deleted();
+    return store(tx, project, type, id, resource, next, content, filename, created);
+  }
+
+  private Written store(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
+      long versionId, BlobInfo content, String filename, boolean created) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    resource.setId(type + "/" + id);
+    resource.getMeta().setVersionId(Long.toString(versionId));
+    resource.getMeta().setLastUpdated(Date.from(now));
+    normalizer.normalize(tx, project, resource);
+    if (resource instanceof Binary b) {
+      b.setData(null);
+      if (!b.hasContentType()) {
+        b.setContentType("application/octet-stream");
+      }
+      b.setIdElement(b.getIdElement().toUnqualifiedVersionless());
+    }
+    String json = codec.toJson(resource);
+    List<SearchValue> index = indexer.extract(resource);
+    StoredResource stored = new StoredResource(project, type, id, versionId, now, false, json);
+    tx.insert(stored, index);
+    if (resource instanceof Binary b) {
+      BlobInfo c = java.util.Objects.requireNonNull(content, "a Binary version needs its content");
+      tx.insertBinaryContent(new BinaryContent(project, id, versionId, c.key(), c.size(), c.sha256Hex(), c.sha1Hex(),
+          b.getContentType(), filename, b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, now));
+    }
+    return new Written(stored, resource, created);
+  }
+
+  /** Deletes (a new version marked deleted). Deleting what is already deleted changes nothing. */
+  public Optional<StoredResource> delete(ResourceStore.Tx tx, String project, String type, String id, Long ifMatch) {
+    requireType(type);
+    ResourceIds.requireValid(id);
+    Optional<StoredResource> current = tx.current(project, type, id, true);
+    if (current.isEmpty()) {
+      throw FhirException.notFound(type + "/" + id + " does not exist");
+    }
+    if (ifMatch != null && current.get().versionId() != ifMatch) {
+      throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version W/\""
+          + current.get().versionId() + "\"");
+    }
+    if (current.get().deleted()) {
+      return current;
+    }
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    StoredResource gone = new StoredResource(project, type, id, current.get().versionId() + 1, now, true, null);
+    tx.insert(gone, List.of());
+    return Optional.of(gone);
+  }
+
+  /** The current version; 404 when it never existed, 410 when deleted. */
+  public StoredResource read(ResourceStore.Tx tx, String project, String type, String id) {
+    requireType(type);
+    ResourceIds.requireValid(id);
+    StoredResource r = tx.current(project, type, id, false)
+        .orElseThrow(() -> FhirException.notFound(type + "/" + id + " is not known"));
+    if (r.deleted()) {
+      throw FhirException.gone(type + "/" + id + " was deleted")
+          .withHeader("ETag", "W/\"" + r.versionId() + "\"");
+    }
+    return r;
+  }
+
+  /** The current version even when deleted; 404 when it never existed. */
+  public StoredResource readAny(ResourceStore.Tx tx, String project, String type, String id) {
+    requireType(type);
+    ResourceIds.requireValid(id);
+    return tx.current(project, type, id, false)
+        .orElseThrow(() -> FhirException.notFound(type + "/" + id + " is not known"));
+  }
+
+  /** One version; 404 when it does not exist, 410 when that version is a delete. */
+  public StoredResource vread(ResourceStore.Tx tx, String project, String type, String id, long versionId) {
+    requireType(type);
+    ResourceIds.requireValid(id);
+    StoredResource r = tx.version(project, type, id, versionId)
+        .orElseThrow(() -> FhirException.notFound(type + "/" + id + "/_history/" + versionId + " is not known"));
+    if (r.deleted()) {
+      throw FhirException.gone(type + "/" + id + " version " + versionId + " is a deletion");
+    }
+    return r;
+  }
+
+  public Resource toResource(StoredResource r) {
+    return codec.fromJson(r.json());
+  }
+}

@@ -1,0 +1,105 @@
+package org.fhirbox.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeResourceDefinition;
+import ca.uhn.fhir.context.RuntimeSearchParam;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+import ca.uhn.fhir.util.FhirTerser;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.fhirbox.db.SearchValue;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Enumeration;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.PrimitiveType;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Extracts search index values from a resource using the standard R4 SearchParameter
+ * definitions HAPI ships. Token and reference parameters whose expression is a plain path are
+ * indexed; adding another kind means adding a case here and a clause in the store, nothing else.
+ */
+public final class SearchIndexer {
+  /** One indexable parameter of one resource type. */
+  public record Param(String name, RestSearchParameterTypeEnum kind, List<String> paths) {}
+
+  private final FhirContext ctx;
+  private final FhirTerser terser;
+  private final Map<String, Map<String, Param>> byType = new ConcurrentHashMap<>();
+
+  public SearchIndexer(FhirContext ctx) {
+    this.ctx = ctx;
+    this.terser = ctx.newTerser();
+  }
+
+  /** The indexed parameters of a type, by name. */
+  public Map<String, Param> params(String type) {
+    return byType.computeIfAbsent(type, this::load);
+  }
+
+  private Map<String, Param> load(String type) {
+    RuntimeResourceDefinition def = ctx.getResourceDefinition(type);
+    Map<String, Param> out = new ConcurrentHashMap<>();
+    for (RuntimeSearchParam sp : def.getSearchParams()) {
+      if (sp.getName().startsWith("_")) {
+        continue;
+      }
+      RestSearchParameterTypeEnum kind = sp.getParamType();
+      if (kind != RestSearchParameterTypeEnum.TOKEN && kind != RestSearchParameterTypeEnum.REFERENCE) {
+        continue;
+      }
+      List<String> paths = new ArrayList<>();
+      for (String p : sp.getPathsSplit()) {
+        String path = p.trim();
+        if (path.startsWith(type + ".") && path.matches("[A-Za-z]+(\\.[A-Za-z]+)+")) {
+          paths.add(path);
+        }
+      }
+      if (!paths.isEmpty()) {
+        out.put(sp.getName(), new Param(sp.getName(), kind, List.copyOf(paths)));
+      }
+    }
+    return out;
+  }
+
+  public List<SearchValue> extract(Resource resource) {
+    List<SearchValue> values = new ArrayList<>();
+    for (Param p : params(resource.fhirType()).values()) {
+      for (String path : p.paths()) {
+        List<IBase> found;
+        try {
+          found = terser.getValues(resource, path);
+        } catch (RuntimeException e) {
+          continue; // a path through a choice type the terser cannot follow: not indexable
+        }
+        for (IBase v : found) {
+          add(values, p.name(), v);
+        }
+      }
+    }
+    return values;
+  }
+
+  private static void add(List<SearchValue> out, String param, IBase v) {
+    if (v instanceof Identifier id && id.hasValue()) {
+      out.add(SearchValue.token(param, id.getSystem(), id.getValue()));
+    } else if (v instanceof CodeableConcept cc) {
+      for (Coding c : cc.getCoding()) {
+        add(out, param, c);
+      }
+    } else if (v instanceof Coding c && c.hasCode()) {
+      out.add(SearchValue.token(param, c.getSystem(), c.getCode()));
+    } else if (v instanceof Reference r && r.hasReference()) {
+      out.add(SearchValue.token(param, null, r.getReferenceElement().toUnqualifiedVersionless().getValue()));
+    } else if (v instanceof Enumeration<?> e && e.hasValue()) {
+      out.add(SearchValue.token(param, e.getSystem(), e.getValueAsString()));
+    } else if (v instanceof PrimitiveType<?> p && p.hasValue()) {
+      out.add(SearchValue.token(param, null, p.getValueAsString()));
+    }
+  }
+}

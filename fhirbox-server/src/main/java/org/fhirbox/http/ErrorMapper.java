@@ -1,0 +1,79 @@
+package org.fhirbox.http;
+
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import org.fhirbox.FhirException;
+import org.fhirbox.fhir.FhirCodec;
+import org.fhirbox.fhir.FhirFormat;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that turns failures into HTTP: a {@link FhirException} becomes its status and an
+ * OperationOutcome; anything else becomes a 500 whose outcome carries an id that is also logged.
+ */
+public final class ErrorMapper {
+  private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+  private final FhirCodec codec;
+
+  public ErrorMapper(FhirCodec codec) {
+    this.codec = codec;
+  }
+
+  public static OperationOutcome outcome(FhirException e) {
+    OperationOutcome oo = new OperationOutcome();
+    for (FhirException.Issue i : e.issues()) {
+      OperationOutcome.OperationOutcomeIssueComponent c = oo.addIssue()
+          .setSeverity(i.severity()).setCode(i.type()).setDiagnostics(i.diagnostics());
+      if (i.expression() != null) {
+        c.addExpression(i.expression());
+      }
+    }
+    return oo;
+  }
+
+  public FhirException translate(Throwable t) {
+    if (t instanceof FhirException fe) {
+      return fe;
+    }
+    String id = UUID.randomUUID().toString();
+    LOG.error("unexpected error {}", id, t);
+    return new FhirException(500, IssueType.EXCEPTION, "internal error; reference " + id);
+  }
+
+  /** Writes the error unless the response is already committed (then the connection is cut). */
+  public void write(Throwable t, HttpServletResponse resp, FhirFormat format) throws IOException {
+    FhirException e = translate(t);
+    if (resp.isCommitted()) {
+      LOG.debug("response already committed; aborting connection after {}", e.getMessage());
+      throw new IOException("response committed before error: " + e.getMessage());
+    }
+    resp.reset();
+    resp.setStatus(e.status());
+    e.headers().forEach(resp::setHeader);
+    if (e.status() == 401 && !e.headers().containsKey("WWW-Authenticate")) {
+      resp.setHeader("WWW-Authenticate", "Bearer realm=\"fhirbox\"");
+    }
+    resp.setHeader("X-Content-Type-Options", "nosniff");
+    resp.setHeader("Cache-Control", "no-store");
+    FhirFormat f = format == null ? FhirFormat.JSON : format;
+    resp.setContentType(f.contentType() + ";charset=utf-8");
+    resp.setCharacterEncoding(StandardCharsets.UTF_8.name());
+    try (Writer w = resp.getWriter()) {
+      codec.encode(outcome(e), f, false, w);
+    }
+  }
+
+  /** An informational outcome (e.g. the body of a successful delete). */
+  public static OperationOutcome info(String diagnostics) {
+    OperationOutcome oo = new OperationOutcome();
+    oo.addIssue().setSeverity(IssueSeverity.INFORMATION).setCode(IssueType.INFORMATIONAL).setDiagnostics(diagnostics);
+    return oo;
+  }
+}

@@ -1,0 +1,181 @@
+package org.fhirbox.http;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.FhirException;
+import org.fhirbox.fhir.FhirFormat;
+
+/** One request and its response, with the FHIR conventions every route needs. */
+public final class Exchange {
+  private final HttpServletRequest req;
+  private final HttpServletResponse resp;
+  private final String baseUrl;
+  private final Map<String, List<String>> params;
+
+  public Exchange(HttpServletRequest req, HttpServletResponse resp, String baseUrl) {
+    this.req = req;
+    this.resp = resp;
+    this.baseUrl = baseUrl;
+    this.params = parseQuery(req.getQueryString());
+  }
+
+  public HttpServletRequest request() {
+    return req;
+  }
+
+  public HttpServletResponse response() {
+    return resp;
+  }
+
+  /** The server's public base URL, ending in '/'. */
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  /** The FHIR base, e.g. {@code http://localhost:8103/fhir/R4} (no trailing slash). */
+  public String fhirBase() {
+    return baseUrl + "fhir/R4";
+  }
+
+  public String method() {
+    return req.getMethod();
+  }
+
+  public String header(String name) {
+    return req.getHeader(name);
+  }
+
+  /**
+   * Query parameters in order, parsed from the query string only: the servlet container would
+   * otherwise read form bodies, and a Binary body is never a form.
+   */
+  public Map<String, List<String>> params() {
+    return params;
+  }
+
+  public Optional<String> param(String name) {
+    List<String> v = params.get(name);
+    return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
+  }
+
+  static Map<String, List<String>> parseQuery(String query) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    if (query == null || query.isEmpty()) {
+      return out;
+    }
+    for (String pair : query.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String k = eq >= 0 ? pair.substring(0, eq) : pair;
+      String v = eq >= 0 ? pair.substring(eq + 1) : "";
+      try {
+        out.computeIfAbsent(URLDecoder.decode(k, StandardCharsets.UTF_8), x -> new ArrayList<>())
+            .add(URLDecoder.decode(v, StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        throw FhirException.badRequest("malformed query parameter '" + k + "'");
+      }
+    }
+    return out;
+  }
+
+  /** The response format: {@code _format}, then Accept, then JSON (FHIR R4 http.html#mime-type). */
+  public FhirFormat format() {
+    Optional<String> f = param("_format");
+    if (f.isPresent()) {
+      return FhirFormat.of(f.get()).orElseThrow(() ->
+          FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
+    }
+    return FhirFormat.fromAccept(header("Accept")).orElse(FhirFormat.JSON);
+  }
+
+  /** Like {@link #format()} but never throws: for writing errors. */
+  public FhirFormat formatForErrors() {
+    try {
+      return format();
+    } catch (FhirException e) {
+      return FhirFormat.JSON;
+    }
+  }
+
+  /** True when the client asked for a FHIR format explicitly (Accept or _format). */
+  public boolean wantsFhirFormat() {
+    return param("_format").isPresent() || FhirFormat.fromAccept(header("Accept")).isPresent();
+  }
+
+  public boolean pretty() {
+    return param("_pretty").map("true"::equalsIgnoreCase).orElse(false);
+  }
+
+  /** The request's format from Content-Type, if it is a FHIR one. */
+  public Optional<FhirFormat> bodyFormat() {
+    return FhirFormat.of(req.getContentType());
+  }
+
+  /** {@code Prefer: return=minimal|representation|OperationOutcome}; default representation. */
+  public String preferReturn() {
+    String prefer = header("Prefer");
+    if (prefer != null) {
+      for (String part : prefer.split(",|;")) {
+        String p = part.trim().toLowerCase(Locale.ROOT);
+        if (p.startsWith("return=")) {
+          return p.substring("return=".length()).replace("\"", "");
+        }
+      }
+    }
+    return "representation";
+  }
+
+  /** Reads the whole body as UTF-8 text, failing with 413 beyond {@code limit} bytes. */
+  public String body(long limit) throws IOException {
+    long declared = req.getContentLengthLong();
+    if (declared > limit) {
+      throw FhirException.tooLarge("the body has " + declared + " bytes; the limit is " + limit);
+    }
+    ByteArrayOutputStream buf = new ByteArrayOutputStream(declared > 0 ? (int) declared : 8192);
+    byte[] chunk = new byte[8192];
+    try (InputStream in = req.getInputStream()) {
+      int n;
+      while ((n = in.read(chunk)) >= 0) {
+        if (buf.size() + (long) n > limit) {
+          throw FhirException.tooLarge("the body exceeds the limit of " + limit + " bytes");
+        }
+        buf.write(chunk, 0, n);
+      }
+    }
+    if (buf.size() == 0) {
+      throw FhirException.badRequest("the request has no body");
+    }
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  /** {@code If-Match: W/"3"} as the version number, or null. */
+  public Long ifMatch() {
+    String h = header("If-Match");
+    if (h == null || h.isBlank()) {
+      return null;
+    }
+    String v = h.trim();
+    if (v.startsWith("W/")) {
+      v = v.substring(2);
+    }
+    v = v.replace("\"", "");
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw FhirException.badRequest("If-Match must be a version ETag like W/\"3\"");
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package org.fhirbox.http;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.fhirbox.FhirException;
+import org.fhirbox.auth.Principal;
+
+/** Mounts every route in one readable block. */
+public final class FhirboxServlet extends HttpServlet {
+  /** Finds who is calling, or throws 401. */
+  public interface Authenticator {
+    Principal authenticate(Exchange ex);
+  }
+
+  private final java.util.function.Supplier<String> baseUrl;
+  private final FhirRoutes fhir;
+  private final Authenticator authenticator;
+  private final ErrorMapper errors;
+  private final BooleanSupplier ready;
+
+  public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, Authenticator authenticator, ErrorMapper errors,
+      BooleanSupplier ready) {
+    this.baseUrl = baseUrl;
+    this.fhir = fhir;
+    this.authenticator = authenticator;
+    this.errors = errors;
+    this.ready = ready;
+  }
+
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    Exchange ex = new Exchange(req, resp, baseUrl.get());
+    try {
+      route(ex, segments(req.getRequestURI()));
+    } catch (Throwable t) {
+      if (t instanceof Error err && !(t instanceof OutOfMemoryError)) {
+        throw err;
+      }
+      errors.write(t, resp, ex.formatForErrors());
+    }
+  }
+
+  private void route(Exchange ex, List<String> path) throws IOException {
+    if (path.size() == 1 && path.get(0).equals("healthz")) {
+      plain(ex, 200, "ok");
+      return;
+    }
+    if (path.size() == 1 && path.get(0).equals("readyz")) {
+      boolean ok = ready.getAsBoolean();
+      plain(ex, ok ? 200 : 503, ok ? "ready" : "not ready");
+      return;
+    }
+    if (path.size() >= 2 && path.get(0).equals("fhir") && path.get(1).equals("R4")) {
+      List<String> rest = path.subList(2, path.size());
+      if (rest.size() == 1 && rest.get(0).equals("metadata")) {
+        fhir.metadata(ex);
+        return;
+      }
+      fhir.handle(ex, authenticator.authenticate(ex), rest);
+      return;
+    }
+    throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+  }
+
+  private static void plain(Exchange ex, int status, String text) throws IOException {
+    ex.response().setStatus(status);
+    ex.response().setContentType("text/plain;charset=utf-8");
+    ex.response().getWriter().write(text + "\n");
+  }
+
+  /** Splits a raw request URI path into decoded segments, rejecting traversal and odd encodings. */
+  static List<String> segments(String uri) {
+    List<String> out = new ArrayList<>();
+    for (String s : uri.split("/")) {
+      if (s.isEmpty()) {
+        continue;
+      }
+      String d = java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      if (d.equals("..") || d.equals(".") || d.contains("/") || d.contains("\\")) {
+        throw FhirException.badRequest("invalid path segment");
+      }
+      out.add(d);
+    }
+    return out;
+  }
+}
