@@ -1,0 +1,189 @@
+package org.fhirbox.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.storage.BlobKey;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What every {@link ResourceStore} backend must do. Subclasses supply a fresh, empty database. */
+abstract class ResourceStoreContract {
+  private Database db;
+  private ResourceStore store;
+
+  protected abstract Database newDatabase() throws Exception;
+
+  @BeforeEach
+  void open() throws Exception {
+    db = newDatabase();
+    store = new JdbcResourceStore(db);
+  }
+
+  @AfterEach
+  void closeDb() {
+    db.close();
+  }
+
+  private static StoredResource version(String project, String id, long v, long millis, String json) {
+    return new StoredResource(project, "Patient", id, v, Instant.ofEpochMilli(millis), json == null, json);
+  }
+
+  /** Writes the next version the way the repository does: lock, read, insert previous + 1. */
+  private long writeNext(String project, String id, long millis) {
+    return store.inTransaction(tx -> {
+      long next = tx.current(project, "Patient", id, true).map(r -> r.versionId() + 1).orElse(1L);
+      tx.insert(version(project, id, next, millis, "{\"v\":" + next + "}"), List.of());
+      return next;
+    });
+  }
+
+  @Test
+  void insertedVersionsAreReadableAndTheNewestIsCurrent() {
+    writeNext("p", "a", 1000);
+    writeNext("p", "a", 2000);
+    StoredResource current = store.read(tx -> tx.current("p", "Patient", "a", false)).orElseThrow();
+    assertThat(current.versionId()).isEqualTo(2);
+    assertThat(current.json()).isEqualTo("{\"v\":2}");
+    assertThat(this.<Optional<StoredResource>>q(tx -> tx.version("p", "Patient", "a", 1)).orElseThrow().json()).isEqualTo("{\"v\":1}");
+    assertThat(this.<Optional<StoredResource>>q(tx -> tx.version("p", "Patient", "a", 3))).isEmpty();
+  }
+
+  @Test
+  void projectsDoNotSeeEachOther() {
+    writeNext("p1", "a", 1000);
+    assertThat(current("p2", "Patient", "a", false)).isEmpty();
+    SearchQuery q = new SearchQuery("p2", "Patient", List.of(), true, 10, 0);
+    assertThat(this.<Page>q(tx -> tx.search(q)).items()).isEmpty();
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p2", null, null, null, 10, 0))).items()).isEmpty();
+  }
+
+  @Test
+  void aLostRaceIsReportedAsConflictAndNothingIsWritten() {
+    writeNext("p", "a", 1000);
+    assertThatThrownBy(() -> store.inTransaction(tx -> {
+      tx.insert(version("p", "a", 1, 2000, "{\"stale\":true}"), List.of());
+      return null;
+    })).isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.isConflict()).isTrue());
+    assertThat(current("p", "Patient", "a", false).orElseThrow().json()).isEqualTo("{\"v\":1}");
+  }
+
+  @Test
+  void failedTransactionLeavesNothing() {
+    assertThatThrownBy(() -> store.inTransaction(tx -> {
+      tx.insert(version("p", "x", 1, 1000, "{}"), List.of());
+      throw new IllegalStateException("boom");
+    })).hasMessage("boom");
+    assertThat(current("p", "Patient", "x", false)).isEmpty();
+  }
+
+  @Test
+  void concurrentWritersEachGetTheirOwnVersion() throws Exception {
+    writeNext("p", "c", 1000);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Long>> futures = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        long t = 2000 + i;
+        futures.add(pool.submit(() -> writeNext("p", "c", t)));
+      }
+      List<Long> versions = new ArrayList<>();
+      for (Future<Long> f : futures) {
+        versions.add(f.get());
+      }
+      assertThat(versions).doesNotHaveDuplicates().hasSize(20).allMatch(v -> v >= 2 && v <= 21);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(current("p", "Patient", "c", false).orElseThrow().versionId()).isEqualTo(21);
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", "c", null, 100, 0))).items())
+        .hasSize(21);
+  }
+
+  @Test
+  void historyIsNewestFirstPagedAndFilteredBySince() {
+    for (int i = 1; i <= 5; i++) {
+      writeNext("p", "h", i * 1000L);
+    }
+    Page first = store.read(tx -> tx.history(new HistoryQuery("p", "Patient", "h", null, 2, 0)));
+    assertThat(first.items()).extracting(StoredResource::versionId).containsExactly(5L, 4L);
+    assertThat(first.hasMore()).isTrue();
+    Page last = store.read(tx -> tx.history(new HistoryQuery("p", "Patient", "h", null, 2, 4)));
+    assertThat(last.items()).extracting(StoredResource::versionId).containsExactly(1L);
+    assertThat(last.hasMore()).isFalse();
+    Page since = store.read(tx -> tx.history(new HistoryQuery("p", null, null, Instant.ofEpochMilli(4000), 10, 0)));
+    assertThat(since.items()).extracting(StoredResource::versionId).containsExactly(5L, 4L);
+  }
+
+  @Test
+  void searchFiltersByIdLastUpdatedAndIndexedTokensAndCounts() {
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "s1", 1, 1000, "{}"), List.of(SearchValue.token("identifier", "urn:mrn", "111")));
+      tx.insert(version("p", "s2", 1, 2000, "{}"), List.of(SearchValue.token("identifier", "urn:mrn", "222")));
+      tx.insert(version("p", "s3", 1, 3000, "{}"), List.of(SearchValue.token("identifier", "urn:other", "111")));
+      return null;
+    });
+    assertThat(ids(List.of(new SearchClause.Ids(List.of("s1", "s3"))))).containsExactly("s3", "s1");
+    assertThat(ids(List.of(new SearchClause.LastUpdated(1500L, 3000L)))).containsExactly("s3", "s2");
+    assertThat(ids(List.of(new SearchClause.Token("identifier", List.of(new SearchClause.TokenValue(null, "111"))))))
+        .containsExactly("s3", "s1");
+    assertThat(ids(List.of(new SearchClause.Token("identifier",
+        List.of(new SearchClause.TokenValue("urn:mrn", "111")))))).containsExactly("s1");
+    SearchQuery all = new SearchQuery("p", "Patient", List.of(), false, 2, 0);
+    Page page = store.read(tx -> tx.search(all));
+    assertThat(page.items()).extracting(StoredResource::id).containsExactly("s1", "s2");
+    assertThat(page.hasMore()).isTrue();
+    assertThat(this.<Long>q(tx -> tx.count(all))).isEqualTo(3);
+  }
+
+  @Test
+  void deletedResourcesLeaveSearchButKeepHistory() {
+    writeNext("p", "d", 1000);
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "d", 2, 2000, null), List.of());
+      return null;
+    });
+    assertThat(ids(List.of())).isEmpty();
+    assertThat(current("p", "Patient", "d", false).orElseThrow().deleted()).isTrue();
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", "d", null, 10, 0))).items()).hasSize(2);
+  }
+
+  @Test
+  void binaryContentRowsAreKeptPerVersionAndMarkTheirBlobAsReferenced() {
+    BlobKey key = BlobKey.random();
+    BinaryContent c = new BinaryContent("p", "b1", 1, key, 42, "a".repeat(64), "b".repeat(40), "image/png",
+        "x.png", "Patient/1", Instant.ofEpochMilli(5000));
+    store.inTransaction(tx -> {
+      tx.insertBinaryContent(c);
+      return null;
+    });
+    Optional<BinaryContent> read = store.read(tx -> tx.binaryContent("p", "b1", 1));
+    assertThat(read).contains(c);
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "b1", 2))).isEmpty();
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("other", "b1", 1))).isEmpty();
+    assertThat(this.<Boolean>q(tx -> tx.isBlobReferenced(key))).isTrue();
+    assertThat(this.<Boolean>q(tx -> tx.isBlobReferenced(BlobKey.random()))).isFalse();
+  }
+
+  private <T> T q(ResourceStore.Work<T> work) {
+    return store.read(work);
+  }
+
+  private Optional<StoredResource> current(String project, String type, String id, boolean lock) {
+    return store.read(tx -> tx.current(project, type, id, lock));
+  }
+
+  private List<String> ids(List<SearchClause> clauses) {
+    SearchQuery q = new SearchQuery("p", "Patient", clauses, true, 50, 0);
+    return store.read(tx -> tx.search(q)).items().stream().map(StoredResource::id).toList();
+  }
+}

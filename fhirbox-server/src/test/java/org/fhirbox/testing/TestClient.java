@@ -1,0 +1,101 @@
+package org.fhirbox.testing;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/** Plain HTTP against a test server, so tests see the wire format. Adds credentials once auth exists. */
+public final class TestClient {
+  private final String baseUrl;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final Map<String, String> defaultHeaders = new LinkedHashMap<>();
+
+  public TestClient(String baseUrl) {
+    this.baseUrl = baseUrl;
+  }
+
+  public TestClient withHeader(String name, String value) {
+    TestClient c = new TestClient(baseUrl);
+    c.defaultHeaders.putAll(defaultHeaders);
+    c.defaultHeaders.put(name, value);
+    return c;
+  }
+
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  public HttpClient http() {
+    return http;
+  }
+
+  /** A request builder for a path relative to the server root ("fhir/R4/Patient") or an absolute URL. */
+  public HttpRequest.Builder request(String pathOrUrl) {
+    String url = pathOrUrl.startsWith("http") ? pathOrUrl : baseUrl + pathOrUrl;
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(5));
+    defaultHeaders.forEach(b::header);
+    return b;
+  }
+
+  public HttpResponse<String> send(HttpRequest.Builder req) {
+    try {
+      return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpResponse<byte[]> sendBytes(HttpRequest.Builder req) {
+    try {
+      return http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpResponse<String> get(String path) {
+    return send(request(path).header("Accept", "application/fhir+json").GET());
+  }
+
+  public HttpResponse<String> postJson(String path, String json) {
+    return send(request(path).header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  public HttpResponse<String> putJson(String path, String json) {
+    return send(request(path).header("Content-Type", "application/fhir+json")
+        .PUT(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  public HttpResponse<String> delete(String path) {
+    return send(request(path).DELETE());
+  }
+
+  public HttpResponse<String> postBytes(String path, String contentType, byte[] body) {
+    HttpRequest.Builder b = request(path).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    return send(b);
+  }
+
+  public <T extends IBaseResource> T parse(HttpResponse<String> resp, Class<T> type) {
+    return TestServer.FHIR.newJsonParser().parseResource(type, resp.body());
+  }
+
+  public String json(IBaseResource r) {
+    return TestServer.FHIR.newJsonParser().encodeResourceToString(r);
+  }
+}

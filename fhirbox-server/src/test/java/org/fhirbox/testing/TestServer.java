@@ -1,0 +1,81 @@
+package org.fhirbox.testing;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.fhirbox.FhirboxServer;
+import org.fhirbox.config.FhirboxConfig;
+
+/**
+ * A real fhirbox server on 127.0.0.1 and a free port, with its own temporary data directory.
+ * Close it to stop the server; the data directory is deleted.
+ */
+public final class TestServer implements AutoCloseable {
+  /** One FhirContext per test JVM: building it costs a second or two. */
+  public static final FhirContext FHIR = FhirContext.forR4Cached();
+
+  private final Path dataDir;
+  private final FhirboxServer server;
+  private final TestClient client;
+
+  private TestServer(Map<String, String> settings) throws Exception {
+    this.dataDir = Files.createTempDirectory("fhirbox-test");
+    Map<String, String> s = new HashMap<>();
+    s.put("FHIRBOX_PORT", "0");
+    s.put("FHIRBOX_BIND", "127.0.0.1");
+    s.put("FHIRBOX_DATA_DIR", dataDir.toString());
+    s.putAll(settings);
+    this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR).start();
+    this.client = new TestClient(server.baseUrl());
+  }
+
+  public static TestServer start() throws Exception {
+    return new TestServer(Map.of());
+  }
+
+  public static TestServer start(Map<String, String> settings) throws Exception {
+    return new TestServer(settings);
+  }
+
+  public FhirboxServer server() {
+    return server;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public String baseUrl() {
+    return server.baseUrl();
+  }
+
+  public String fhirBase() {
+    return server.baseUrl() + "fhir/R4";
+  }
+
+  /** An HTTP client that talks to this server with admin credentials. */
+  public TestClient client() {
+    return client;
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      server.close();
+    } finally {
+      deleteTree(dataDir);
+    }
+  }
+
+  public static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var walk = Files.walk(root)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
