@@ -48,6 +48,7 @@ class StorageResponderTest {
   private static final HttpClient client = HttpClient.newHttpClient();
   private static final Map<String, BinaryContent> contents = new ConcurrentHashMap<>();
   private static byte[] data;
+  private static volatile Class<?> outputType;
 
   /** The test route: /{name}[?download=filename], one stored BinaryContent per name. */
   static final class StorageServlet extends HttpServlet {
@@ -56,6 +57,7 @@ class StorageResponderTest {
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
       BinaryContent content = contents.get(req.getPathInfo().substring(1));
+      outputType = resp.getOutputStream().getClass();
       try {
         responder.respond(req, resp, content, store, req.getParameter("download"), 3600);
       } catch (FhirException e) {
@@ -178,6 +180,14 @@ class StorageResponderTest {
 
     assertThat(r.statusCode()).isEqualTo(206);
     assertThat(r.body()).isEqualTo(slice(10, 250_009));
+  }
+
+  @Test
+  void jettyOutputAcceptsMappedBuffers() throws Exception {
+    get("big", "Range", "bytes=0-99999");
+
+    // The zero-copy path depends on this; a Jetty upgrade that wraps the output would lose it.
+    assertThat(outputType).isEqualTo(org.eclipse.jetty.ee10.servlet.HttpOutput.class);
   }
 
   @Test
