@@ -363,6 +363,21 @@ class StorageResponderTest {
   }
 
   @Test
+  void typesThatCanRunScriptAreRecognised() {
+    for (String t : List.of("text/html", "TEXT/HTML; charset=utf-8", "application/xhtml+xml",
+        "image/svg+xml", "application/xml", "text/xml", "application/atom+xml",
+        "application/javascript", "text/javascript", "application/ecmascript", "text/markdown",
+        "text/xsl", "application/x-shockwave-flash")) {
+      assertThat(StorageResponder.isActive(t)).as(t).isTrue();
+    }
+    for (String t : List.of("text/plain", "text/plain; charset=utf-8", "text/csv", "image/png",
+        "application/pdf", "application/octet-stream", "application/json", "video/mp4",
+        "application/dicom", "application/fhir+json")) {
+      assertThat(StorageResponder.isActive(t)).as(t).isFalse();
+    }
+  }
+
+  @Test
   void plainTextStaysInline() throws Exception {
     HttpResponse<byte[]> r = get("text");
 
