@@ -1,0 +1,256 @@
+package org.fhirbox.http;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.ee10.servlet.HttpOutput;
+import org.eclipse.jetty.http.HttpDateTime;
+import org.fhirbox.FhirException;
+import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.http.RangeRequest.Full;
+import org.fhirbox.http.RangeRequest.Partial;
+import org.fhirbox.http.RangeRequest.Unsatisfiable;
+import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.BlobStore;
+import org.fhirbox.storage.FileBlobStore;
+
+/**
+ * Sends one Binary version's bytes for GET and HEAD: validators, conditional requests
+ * (RFC 9110 §13), single and multiple ranges (RFC 9110 §14), a safe Content-Disposition, and
+ * a streamed body that never holds the whole content in memory.
+ *
+ * <p>Errors leave as {@link FhirException} before any header is set: 412 for a failed
+ * {@code If-Match}/{@code If-Unmodified-Since}, 416 (with {@code Content-Range: bytes *}/len)
+ * for an unsatisfiable range.
+ */
+public final class StorageResponder {
+  private static final String DEFAULT_TYPE = "application/octet-stream";
+  // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
+  private static final DateTimeFormatter IMF_FIXDATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+  private static final Pattern MEDIA_TYPE = Pattern.compile(
+      "[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\\s*;[ -~]*)?");
+  /** Below this a plain copy is cheaper than mapping the file. */
+  private static final long MAP_THRESHOLD = 64 * 1024;
+  /** Mapped in slices so that a large file does not need one huge mapping. */
+  private static final long MAP_SLICE = 16 * 1024 * 1024;
+
+  private final SecureRandom random = new SecureRandom();
+
+  /**
+   * Answers {@code req} (GET or HEAD) with the bytes of {@code content}.
+   *
+   * @param dispositionFilename serve as an attachment with this filename; null for inline
+   * @param maxAgeSeconds how long the browser may reuse the response privately
+   * @throws FhirException 412 or 416 as described on the class
+   */
+  public void respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
+      BlobStore store, String dispositionFilename, long maxAgeSeconds) throws IOException {
+    boolean head = "HEAD".equalsIgnoreCase(req.getMethod());
+    long length = content.size();
+    EntityTag etag = EntityTag.tryParse(content.etag())
+        .orElseThrow(() -> new IllegalStateException("Binary content has no valid entity tag"));
+    Instant lastModified = content.lastUpdated().truncatedTo(ChronoUnit.SECONDS);
+
+    boolean notModified = evaluatePreconditions(req, etag, lastModified);
+    // RFC 9110 §14.2: Range is defined for GET only; HEAD and others ignore it.
+    RangeRequest range = head || !ifRangeHolds(req, etag, lastModified)
+        ? new Full() : RangeRequest.parse(req.getHeader("Range"), length);
+    if (!notModified && range instanceof Unsatisfiable) {
+      throw FhirException.rangeNotSatisfiable(length);
+    }
+
+    resp.setHeader("ETag", content.etag());
+    resp.setHeader("Last-Modified", IMF_FIXDATE.format(lastModified));
+    resp.setHeader("Cache-Control", "private, max-age=" + Math.max(0, maxAgeSeconds));
+    if (notModified) {
+      resp.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+      return;
+    }
+
+    String contentType = contentType(content.contentType());
+    ContentDisposition disposition = dispositionFilename != null
+        ? ContentDisposition.attachment(dispositionFilename)
+        : ContentDisposition.inline(content.filename());
+    if (isActive(contentType)) {
+      // Served from our origin, HTML, SVG or XML could run script with the user's session:
+      // never render it as a page (CSP sandbox, W3C CSP3 §6.3.2.1) and make navigation download.
+      disposition = disposition.asAttachment();
+      resp.setHeader("Content-Security-Policy", "sandbox");
+    }
+    resp.setHeader("Accept-Ranges", "bytes");
+    resp.setHeader("X-Content-Type-Options", "nosniff");
+    resp.setHeader("Content-Disposition", disposition.headerValue());
+
+    OutputStream out = head ? null : resp.getOutputStream();
+    if (range instanceof Partial partial && partial.ranges().size() == 1) {
+      ByteRange r = partial.ranges().get(0);
+      resp.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
+      resp.setContentType(contentType);
+      resp.setHeader("Content-Range", r.contentRange(length));
+      resp.setContentLengthLong(r.length());
+      if (out != null) {
+        copy(store, content.blobKey(), r.first(), r.length(), out);
+      }
+    } else if (range instanceof Partial partial) {
+      resp.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
+      writeMultipart(resp, out, partial.ranges(), contentType, content, store);
+    } else {
+      resp.setStatus(HttpServletResponse.SC_OK);
+      resp.setContentType(contentType);
+      resp.setContentLengthLong(length);
+      if (out != null && length > 0) {
+        copy(store, content.blobKey(), 0, length, out);
+      }
+    }
+  }
+
+  /**
+   * RFC 9110 §13.2.2 steps 1–4 for GET/HEAD: true when the answer is 304.
+   *
+   * @throws FhirException 412 when If-Match or If-Unmodified-Since fails
+   */
+  private static boolean evaluatePreconditions(HttpServletRequest req, EntityTag etag, Instant lastModified) {
+    String ifMatch = req.getHeader("If-Match");
+    if (ifMatch != null) {
+      if (!matchesAny(ifMatch, etag, true)) {
+        throw FhirException.preconditionFailed("If-Match does not match the current entity tag");
+      }
+    } else {
+      Optional<Instant> since = httpDate(req.getHeader("If-Unmodified-Since"));
+      if (since.isPresent() && lastModified.isAfter(since.get())) {
+        throw FhirException.preconditionFailed("content was modified after If-Unmodified-Since");
+      }
+    }
+    String ifNoneMatch = req.getHeader("If-None-Match");
+    if (ifNoneMatch != null) {
+      return matchesAny(ifNoneMatch, etag, false);
+    }
+    Optional<Instant> since = httpDate(req.getHeader("If-Modified-Since"));
+    return since.isPresent() && !lastModified.isAfter(since.get());
+  }
+
+  /** {@code *} matches any current representation; If-Match compares strongly (§13.1.1). */
+  private static boolean matchesAny(String header, EntityTag etag, boolean strong) {
+    if (header.strip().equals("*")) {
+      return true;
+    }
+    return EntityTag.parseList(header).orElse(List.of()).stream()
+        .anyMatch(t -> strong ? t.strongMatch(etag) : t.weakMatch(etag));
+  }
+
+  /**
+   * RFC 9110 §13.1.5: without If-Range the Range applies; with it, only when the validator is
+   * a strongly matching entity tag or exactly our Last-Modified date. Anything else (weak
+   * tag, other date, garbage) means "send the whole current representation".
+   */
+  private static boolean ifRangeHolds(HttpServletRequest req, EntityTag etag, Instant lastModified) {
+    String ifRange = req.getHeader("If-Range");
+    if (ifRange == null) {
+      return true;
+    }
+    String v = ifRange.strip();
+    if (v.startsWith("\"") || v.startsWith("W/")) {
+      return EntityTag.tryParse(v).map(t -> t.strongMatch(etag)).orElse(false);
+    }
+    return httpDate(v).map(lastModified::equals).orElse(false);
+  }
+
+  /** Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
+  private static Optional<Instant> httpDate(String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    long millis = HttpDateTime.parseToEpoch(value.strip());
+    return millis < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis));
+  }
+
+  private static String contentType(String stored) {
+    return stored != null && MEDIA_TYPE.matcher(stored.strip()).matches() ? stored.strip() : DEFAULT_TYPE;
+  }
+
+  /**
+   * Types a browser would execute or render as a document on our origin: HTML, XHTML, SVG,
+   * any XML, JavaScript and every text type other than plain text and CSV.
+   */
+  static boolean isActive(String contentType) {
+    int semi = contentType.indexOf(';');
+    String type = (semi < 0 ? contentType : contentType.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
+    if (type.equals("text/plain") || type.equals("text/csv")) {
+      return false;
+    }
+    return type.startsWith("text/")
+        || type.endsWith("/xml") || type.endsWith("+xml")
+        || type.contains("javascript") || type.contains("ecmascript")
+        || type.equals("application/x-shockwave-flash");
+  }
+
+  /** RFC 9110 §14.6: multipart/byteranges with an exact Content-Length known before writing. */
+  private void writeMultipart(HttpServletResponse resp, OutputStream out, List<ByteRange> ranges,
+      String contentType, BinaryContent content, BlobStore store) throws IOException {
+    byte[] b = new byte[16];
+    random.nextBytes(b);
+    String boundary = "fhirbox-" + HexFormat.of().formatHex(b);
+    List<byte[]> heads = new ArrayList<>(ranges.size());
+    long total = 0;
+    for (int i = 0; i < ranges.size(); i++) {
+      ByteRange r = ranges.get(i);
+      String head = (i == 0 ? "" : "\r\n") + "--" + boundary + "\r\n"
+          + "Content-Type: " + contentType + "\r\n"
+          + "Content-Range: " + r.contentRange(content.size()) + "\r\n\r\n";
+      byte[] bytes = head.getBytes(StandardCharsets.US_ASCII);
+      heads.add(bytes);
+      total += bytes.length + r.length();
+    }
+    byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
+    total += tail.length;
+    resp.setContentType("multipart/byteranges; boundary=" + boundary);
+    resp.setContentLengthLong(total);
+    if (out == null) {
+      return;
+    }
+    for (int i = 0; i < ranges.size(); i++) {
+      out.write(heads.get(i));
+      copy(store, content.blobKey(), ranges.get(i).first(), ranges.get(i).length(), out);
+    }
+    out.write(tail);
+  }
+
+  /**
+   * Copies without heap buffers where possible: a file-backed blob is memory-mapped and handed
+   * to Jetty's {@link HttpOutput#write(java.nio.ByteBuffer)}, which writes the buffer straight
+   * to the connection, skipping its aggregation buffer.
+   */
+  private static void copy(BlobStore store, BlobKey key, long offset, long length, OutputStream out)
+      throws IOException {
+    if (length >= MAP_THRESHOLD && store instanceof FileBlobStore files && out instanceof HttpOutput jetty) {
+      try (FileChannel ch = FileChannel.open(files.file(key), StandardOpenOption.READ)) {
+        long end = offset + length;
+        if (end > ch.size()) {
+          // Touching a mapping past the end of the file is a fatal SIGBUS, not an exception.
+          throw new IOException("blob " + key + " is shorter than its recorded size");
+        }
+        for (long pos = offset; pos < end; pos += MAP_SLICE) {
+          jetty.write(ch.map(FileChannel.MapMode.READ_ONLY, pos, Math.min(MAP_SLICE, end - pos)));
+        }
+      }
+    } else {
+      store.read(key, offset, length, out);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+package org.fhirbox.signing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.InvalidKeyException;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The HMAC-SHA256 keys that sign storage URLs, newest first: {@link #currentKeyId()} signs, any
+ * key verifies, so a key can be rotated in by putting it first and rotated out once the URLs it
+ * signed have expired. Key material never leaves this class except through {@link #hmac}.
+ *
+ * <p>Text format (environment variable or the {@code signing-keys} file):
+ * {@code kid:base64key,kid2:base64key}; a kid is {@code [A-Za-z0-9_-]{1,32}}, a key at least 32
+ * bytes after base64 (standard or URL alphabet, padding optional) decoding.
+ */
+public final class SigningKeys {
+  /** Name of the key file inside the data folder. */
+  public static final String FILE_NAME = "signing-keys";
+  /** RFC 2104 §3: a key shorter than the hash output weakens HMAC; SHA-256 outputs 32 bytes. */
+  public static final int MIN_KEY_BYTES = 32;
+
+  private static final String ALGORITHM = "HmacSHA256";
+  private static final Pattern KID = Pattern.compile("[A-Za-z0-9_-]{1,32}");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Map<String, SecretKeySpec> keys;
+  private final String currentKeyId;
+
+  private SigningKeys(Map<String, SecretKeySpec> keys) {
+    if (keys.isEmpty()) {
+      throw new IllegalArgumentException("at least one signing key is required");
+    }
+    this.keys = keys;
+    this.currentKeyId = keys.keySet().iterator().next();
+  }
+
+  /**
+   * Parses {@code kid:base64key,kid2:base64key} (entries may also be separated by newlines).
+   *
+   * @throws IllegalArgumentException naming the offending entry by position or kid, never by key
+   */
+  public static SigningKeys parse(String text) {
+    if (text == null || text.isBlank()) {
+      throw new IllegalArgumentException("signing keys are empty");
+    }
+    Map<String, SecretKeySpec> keys = new LinkedHashMap<>();
+    int position = 0;
+    for (String entry : text.split("[,\\r\\n]")) {
+      String trimmed = entry.strip();
+      if (trimmed.isEmpty()) {
+        continue;
+      }
+      position++;
+      int colon = trimmed.indexOf(':');
+      if (colon < 0) {
+        throw new IllegalArgumentException(
+            "signing key entry " + position + " is not of the form kid:base64key");
+      }
+      String kid = trimmed.substring(0, colon).strip();
+      if (!KID.matcher(kid).matches()) {
+        throw new IllegalArgumentException(
+            "signing key entry " + position + ": key id must match [A-Za-z0-9_-]{1,32}");
+      }
+      byte[] secret = decode(trimmed.substring(colon + 1).strip(), kid);
+      if (secret.length < MIN_KEY_BYTES) {
+        throw new IllegalArgumentException("signing key '" + kid + "' is " + secret.length
+            + " bytes; at least " + MIN_KEY_BYTES + " are required");
+      }
+      if (keys.putIfAbsent(kid, new SecretKeySpec(secret, ALGORITHM)) != null) {
+        throw new IllegalArgumentException("signing key id '" + kid + "' appears twice");
+      }
+    }
+    return new SigningKeys(keys);
+  }
+
+  private static byte[] decode(String base64, String kid) {
+    try {
+      boolean urlAlphabet = base64.indexOf('-') >= 0 || base64.indexOf('_') >= 0;
+      return (urlAlphabet ? Base64.getUrlDecoder() : Base64.getDecoder()).decode(base64);
+    } catch (IllegalArgumentException e) {
+      // The decoder's message quotes the offending character; do not pass it on.
+      throw new IllegalArgumentException("signing key '" + kid + "' is not valid base64");
+    }
+  }
+
+  /** One fresh random key with a random key id. */
+  public static SigningKeys generate() {
+    byte[] secret = new byte[MIN_KEY_BYTES];
+    RANDOM.nextBytes(secret);
+    byte[] kid = new byte[6];
+    RANDOM.nextBytes(kid);
+    Map<String, SecretKeySpec> keys = new LinkedHashMap<>();
+    keys.put("k" + HexFormat.of().formatHex(kid), new SecretKeySpec(secret, ALGORITHM));
+    return new SigningKeys(keys);
+  }
+
+  /**
+   * Reads {@code dataDir/signing-keys}, or on first start generates one key and stores it there
+   * readable by the owner only, so signed URLs survive restarts. When two processes start at
+   * once on the same folder, the first file written wins and both use it.
+   */
+  public static SigningKeys loadOrCreate(Path dataDir) throws IOException {
+    Path file = dataDir.resolve(FILE_NAME);
+    if (Files.exists(file)) {
+      return read(file);
+    }
+    Files.createDirectories(dataDir);
+    SigningKeys fresh = generate();
+    Path temp = Files.createTempFile(dataDir, FILE_NAME, ".tmp", ownerOnly());
+    try {
+      Files.writeString(temp, fresh.serialize(), StandardCharsets.US_ASCII,
+          StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SYNC);
+      try {
+        // A hard link fails if the name exists, unlike a rename, which would replace a key that
+        // another process has just written and is already signing with.
+        Files.createLink(file, temp);
+      } catch (FileAlreadyExistsException e) {
+        return read(file);
+      } catch (UnsupportedOperationException | IOException e) {
+        if (Files.exists(file)) {
+          return read(file);
+        }
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+      }
+      return fresh;
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  private static SigningKeys read(Path file) throws IOException {
+    try {
+      return parse(Files.readString(file, StandardCharsets.US_ASCII));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static FileAttribute<?>[] ownerOnly() {
+    if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+      return new FileAttribute<?>[] {
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))};
+    }
+    return new FileAttribute<?>[0];
+  }
+
+  private String serialize() {
+    StringBuilder out = new StringBuilder();
+    for (Map.Entry<String, SecretKeySpec> e : keys.entrySet()) {
+      out.append(e.getKey()).append(':')
+          .append(Base64.getEncoder().encodeToString(e.getValue().getEncoded())).append('\n');
+    }
+    return out.toString();
+  }
+
+  /** The key id that new signatures use. */
+  public String currentKeyId() {
+    return currentKeyId;
+  }
+
+  /** All key ids, newest first. */
+  public List<String> keyIds() {
+    return List.copyOf(keys.keySet());
+  }
+
+  public boolean contains(String keyId) {
+    return keyId != null && keys.containsKey(keyId);
+  }
+
+  /**
+   * HMAC-SHA256 of {@code message} under the key {@code keyId}.
+   *
+   * @throws IllegalArgumentException when the key id is unknown
+   */
+  public byte[] hmac(String keyId, byte[] message) {
+    SecretKeySpec key = keyId == null ? null : keys.get(keyId);
+    if (key == null) {
+      throw new IllegalArgumentException("unknown signing key id");
+    }
+    try {
+      Mac mac = Mac.getInstance(ALGORITHM);
+      mac.init(key);
+      return mac.doFinal(message);
+    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+      throw new IllegalStateException("HmacSHA256 is unavailable", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SigningKeys" + keys.keySet();
+  }
+}

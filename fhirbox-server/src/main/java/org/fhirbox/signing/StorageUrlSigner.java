@@ -1,0 +1,238 @@
+package org.fhirbox.signing;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.fhirbox.FhirException;
+
+/**
+ * Signs and verifies the server's own storage URLs:
+ * {@code {base}/storage/{id}/{versionId}?Expires={unix seconds}&KeyId={kid}&Signature={sig}}
+ * with an optional {@code &Download={filename}} that asks for an attachment download.
+ *
+ * <p>The signature is HMAC-SHA256 (base64url, no padding) over the canonical string
+ * <pre>
+ * fhirbox-storage-v1 LF GET LF /storage/{id}/{versionId} LF Expires LF KeyId LF download
+ * </pre>
+ * where {@code download} is {@code -} when absent and {@code =} followed by the percent-encoded
+ * filename when present, so no value can contain the separator and absent differs from empty.
+ * HEAD verifies as GET. The host and any path prefix before {@code /storage/} are not covered,
+ * so a URL survives reverse proxies; unknown query parameters are neither covered nor honoured.
+ *
+ * <p>URLs are stable: the expiry is rounded up to a window of a tenth of the TTL, so every URL
+ * for the same content made within one window is identical (browsers can cache it), and each
+ * URL lives between {@code ttl} and {@code 1.1 × ttl}.
+ */
+public final class StorageUrlSigner {
+  /** A reference to one Binary version found in a storage URL. */
+  public record Ref(String binaryId, String versionId) {}
+
+  /** What a valid signed URL grants: one Binary version until {@code expires}. */
+  public record Verified(String binaryId, String versionId, Instant expires, String downloadFilename) {}
+
+  public static final String EXPIRES = "Expires";
+  public static final String KEY_ID = "KeyId";
+  public static final String SIGNATURE = "Signature";
+  public static final String DOWNLOAD = "Download";
+
+  private static final String SCHEME_VERSION = "fhirbox-storage-v1";
+  // FHIR R4 id datatype: [A-Za-z0-9\-\.]{1,64}; FHIR versions here are positive integers.
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+  private static final Pattern VERSION = Pattern.compile("[0-9]{1,18}");
+  private static final Pattern STORAGE_PATH = Pattern.compile("(?:.*)/storage/([^/]*)/([^/]*)");
+  private static final Pattern EXPIRES_VALUE = Pattern.compile("[0-9]{1,12}");
+  private static final Pattern SIGNATURE_VALUE = Pattern.compile("[A-Za-z0-9_-]{43}");
+
+  private final SigningKeys keys;
+  private final long ttlMillis;
+  private final long windowMillis;
+  private final Clock clock;
+
+  /**
+   * @param ttl the minimum lifetime of a new URL; at least 10 seconds so that the stability
+   *     window (a tenth of it) is a whole number of seconds
+   */
+  public StorageUrlSigner(SigningKeys keys, Duration ttl, Clock clock) {
+    if (ttl.compareTo(Duration.ofSeconds(10)) < 0) {
+      throw new IllegalArgumentException("signed URL lifetime must be at least 10 seconds");
+    }
+    this.keys = keys;
+    this.ttlMillis = ttl.toMillis();
+    this.windowMillis = ttl.dividedBy(10).toSeconds() * 1000;
+    this.clock = clock;
+  }
+
+  /**
+   * A signed URL for one Binary version.
+   *
+   * <p>{@code signer.sign("https://fhir.example.org", "abc", "2", null)} gives
+   * {@code https://fhir.example.org/storage/abc/2?Expires=...&KeyId=...&Signature=...}.
+   *
+   * @param baseUrl the server's public base, with or without a trailing slash
+   * @param downloadFilename a filename to offer as an attachment download, or null for inline
+   */
+  public String sign(String baseUrl, String binaryId, String versionId, String downloadFilename) {
+    if (!ID.matcher(binaryId).matches() || !VERSION.matcher(versionId).matches()) {
+      throw new IllegalArgumentException("not a Binary id and version: " + binaryId + "/" + versionId);
+    }
+    String download = downloadFilename == null || downloadFilename.isEmpty() ? null : downloadFilename;
+    long now = clock.millis();
+    long expires = Math.floorDiv(now + ttlMillis + windowMillis - 1, windowMillis) * windowMillis / 1000;
+    String kid = keys.currentKeyId();
+    String path = path(binaryId, versionId);
+    String signature = signature(kid, canonical("GET", path, Long.toString(expires), kid, download));
+    String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    StringBuilder url = new StringBuilder(base).append(path)
+        .append('?').append(EXPIRES).append('=').append(expires)
+        .append('&').append(KEY_ID).append('=').append(kid)
+        .append('&').append(SIGNATURE).append('=').append(signature);
+    if (download != null) {
+      url.append('&').append(DOWNLOAD).append('=').append(encode(download));
+    }
+    return url.toString();
+  }
+
+  /**
+   * Checks a request for a storage URL.
+   *
+   * @param method the request method; HEAD verifies as GET
+   * @param path the request path (decoded), ending in {@code /storage/{id}/{versionId}}
+   * @param queryParams decoded query parameters, first value of each
+   * @throws FhirException 404 for a path that cannot name a Binary version, 401 when the
+   *     signature parameters are missing, 403 when the signature does not match (unknown key,
+   *     tampered path or parameters), 410 when the URL has expired
+   */
+  public Verified verify(String method, String path, Map<String, String> queryParams) {
+    Matcher m = path == null ? null : STORAGE_PATH.matcher(path);
+    if (m == null || !m.matches()) {
+      throw FhirException.notFound("not a storage URL");
+    }
+    String binaryId = m.group(1);
+    String versionId = m.group(2);
+    if (!ID.matcher(binaryId).matches()) {
+      throw FhirException.notFound("not a valid Binary id");
+    }
+    if (!VERSION.matcher(versionId).matches()) {
+      throw FhirException.notFound("not a valid Binary version id");
+    }
+    String expires = queryParams.get(EXPIRES);
+    String kid = queryParams.get(KEY_ID);
+    String signature = queryParams.get(SIGNATURE);
+    if (isEmpty(expires) || isEmpty(kid) || isEmpty(signature)) {
+      throw FhirException.unauthorized(
+          "storage URL needs the Expires, KeyId and Signature parameters; ask for a new URL")
+          .withHeader("WWW-Authenticate", "Bearer");
+    }
+    // Refuse what this signer never produces before computing anything.
+    if (!keys.contains(kid) || !EXPIRES_VALUE.matcher(expires).matches()
+        || !SIGNATURE_VALUE.matcher(signature).matches()) {
+      throw FhirException.forbidden("storage URL signature does not match");
+    }
+    String download = queryParams.get(DOWNLOAD);
+    String canonicalMethod =
+        "HEAD".equalsIgnoreCase(method) ? "GET" : String.valueOf(method).toUpperCase(Locale.ROOT);
+    byte[] expected = keys.hmac(kid,
+        canonical(canonicalMethod, path(binaryId, versionId), expires, kid, download));
+    byte[] given = Base64.getUrlDecoder().decode(signature);
+    if (!MessageDigest.isEqual(expected, given)) {
+      throw FhirException.forbidden("storage URL signature does not match");
+    }
+    Instant expiry = Instant.ofEpochSecond(Long.parseLong(expires));
+    if (!clock.instant().isBefore(expiry)) {
+      throw FhirException.gone("storage URL expired at " + expiry + "; ask for a new URL");
+    }
+    return new Verified(binaryId, versionId, expiry, download);
+  }
+
+  /**
+   * Recognises one of our storage URLs (any host, any path prefix, expired or not; the signature
+   * is not checked), e.g. to store {@code Binary/{id}} instead of a signed URL a client echoed
+   * back. Relative URLs starting with {@code /} are recognised too.
+   */
+  public static Optional<Ref> tryParse(String url) {
+    if (url == null) {
+      return Optional.empty();
+    }
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      return Optional.empty();
+    }
+    String scheme = uri.getScheme();
+    boolean absolute = scheme != null
+        && ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
+        && uri.getRawAuthority() != null;
+    boolean relative = scheme == null && uri.getRawAuthority() == null;
+    if (!(absolute || relative) || uri.getPath() == null || uri.getRawQuery() == null) {
+      return Optional.empty();
+    }
+    Matcher m = STORAGE_PATH.matcher(uri.getPath());
+    if (!m.matches() || !ID.matcher(m.group(1)).matches() || !VERSION.matcher(m.group(2)).matches()) {
+      return Optional.empty();
+    }
+    Map<String, String> query = parseQuery(uri.getRawQuery());
+    if (isEmpty(query.get(EXPIRES)) || isEmpty(query.get(KEY_ID)) || isEmpty(query.get(SIGNATURE))) {
+      return Optional.empty();
+    }
+    return Optional.of(new Ref(m.group(1), m.group(2)));
+  }
+
+  private static Map<String, String> parseQuery(String rawQuery) {
+    Map<String, String> params = new HashMap<>();
+    for (String pair : rawQuery.split("&")) {
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair : pair.substring(0, eq);
+      String value = eq < 0 ? "" : pair.substring(eq + 1);
+      try {
+        params.putIfAbsent(URLDecoder.decode(name, StandardCharsets.UTF_8),
+            URLDecoder.decode(value, StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        // A malformed escape in a parameter we do not need does not make the URL foreign.
+        continue;
+      }
+    }
+    return params;
+  }
+
+  private String signature(String kid, byte[] canonical) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(keys.hmac(kid, canonical));
+  }
+
+  private static byte[] canonical(String method, String path, String expires, String kid, String download) {
+    String downloadLine = download == null ? "-" : "=" + encode(download);
+    return String.join("\n", SCHEME_VERSION, method, path, expires, kid, downloadLine)
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String path(String binaryId, String versionId) {
+    return "/storage/" + binaryId + "/" + versionId;
+  }
+
+  /** Percent-encoding that keeps spaces as {@code %20}: some decoders do not read {@code +}. */
+  private static String encode(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static boolean isEmpty(String s) {
+    return s == null || s.isEmpty();
+  }
+
+  @Override
+  public String toString() {
+    return "StorageUrlSigner[keys=" + keys + ", ttl=" + Duration.ofMillis(ttlMillis) + "]";
+  }
+}
