@@ -25,6 +25,14 @@ import org.fhirbox.db.Database;
 import org.fhirbox.db.JdbcResourceStore;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.AttachmentNormalizer;
+import org.fhirbox.fhir.AttachmentSigner;
+import org.fhirbox.fhir.BinaryAccess;
+import org.fhirbox.fhir.BinaryRef;
+import org.fhirbox.http.Cors;
+import org.fhirbox.http.StorageResponder;
+import org.fhirbox.http.StorageRoutes;
+import org.fhirbox.signing.SigningKeys;
+import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.fhir.BinaryData;
 import org.fhirbox.fhir.BundleProcessor;
 import org.fhirbox.fhir.CapabilityStatementFactory;
@@ -84,7 +92,11 @@ public final class FhirboxServer implements AutoCloseable {
 
     FhirCodec codec = new FhirCodec(fhirContext);
     SearchIndexer indexer = new SearchIndexer(fhirContext);
-    AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, url -> java.util.Optional.empty());
+    SigningKeys signingKeys = config.optional("FHIRBOX_SIGNING_KEYS").isPresent()
+        ? SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"))
+        : SigningKeys.loadOrCreate(config.dataDir());
+    StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
+    AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, this::recogniseOurUrl);
     ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
     BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),
         config.list("FHIRBOX_BINARY_DENY_TYPES"), config.list("FHIRBOX_BINARY_DENY_EXTENSIONS"));
@@ -104,8 +116,23 @@ public final class FhirboxServer implements AutoCloseable {
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer, List.of());
-    ResourceOutput output = new ResourceOutput(codec, List.of());
-    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, store, blobs);
+    BinaryAccess binaryAccess = new BinaryAccess(store);
+    AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, urlSigner);
+    ResourceOutput output = new ResourceOutput(codec, List.of(attachmentSigner), (principal, binary, base) ->
+        store.read(tx -> attachmentSigner.signedUrl(tx, principal, binary.getIdElement().getIdPart(),
+            Long.parseLong(binary.getMeta().getVersionId()), base)));
+    StorageResponder responder = new StorageResponder();
+    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, store, blobs, repository, binaryAccess,
+        attachmentSigner, responder, output, new BinaryRoutes.BinaryListener() {
+          @Override
+          public void read(org.fhirbox.http.Exchange ex, Principal principal, org.fhirbox.binary.BinaryContent c) {
+          }
+
+          @Override
+          public void signed(org.fhirbox.http.Exchange ex, Principal principal, org.fhirbox.binary.BinaryContent c) {
+          }
+        });
+    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock, (ex, c) -> { });
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount);
     ErrorMapper errors = new ErrorMapper(codec);
@@ -120,7 +147,8 @@ public final class FhirboxServer implements AutoCloseable {
         return true;
       }
     });
-    FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, ex -> open, errors,
+    FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
+        new Cors(config.list("FHIRBOX_CORS_ORIGINS")), ex -> open, errors,
         () -> database.isReachable() && blobs.isReachable());
 
     ServletContextHandler context = new ServletContextHandler();
@@ -134,6 +162,33 @@ public final class FhirboxServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /**
+   * Write-time recognition of our own absolute URLs: FHIR REST URLs of a Binary under one of our
+   * base URLs, and signed storage URLs under one of them (or host-relative).
+   */
+  private java.util.Optional<AttachmentNormalizer.Recognized> recogniseOurUrl(String url) {
+    List<String> bases = new java.util.ArrayList<>(config.orderedList("FHIRBOX_BASE_URL_ALIASES"));
+    if (baseUrl != null) {
+      bases.add(baseUrl);
+    }
+    for (String b : bases) {
+      String base = b.endsWith("/") ? b : b + "/";
+      if (url.startsWith(base + "fhir/R4/Binary/")) {
+        return BinaryRef.tryParseRelative(url.substring((base + "fhir/R4/").length()))
+            .map(r -> new AttachmentNormalizer.Recognized(r, false));
+      }
+      if (url.startsWith(base + "storage/")) {
+        return StorageUrlSigner.tryParse(url).map(r -> new AttachmentNormalizer.Recognized(
+            new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
+      }
+    }
+    if (url.startsWith("/storage/")) {
+      return StorageUrlSigner.tryParse(url).map(r -> new AttachmentNormalizer.Recognized(
+          new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
+    }
+    return java.util.Optional.empty();
   }
 
   /** Starts listening; returns once requests are served. */

@@ -51,6 +51,10 @@ public final class FhirboxConfig {
         + "application/x-sh,application/x-bat,application/x-executable");
     d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", "exe,bat,cmd,com,msi,scr,jar,ps1,vbs,dll,sh,cpl,pif");
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
+    d.put("FHIRBOX_SIGNED_URL_TTL", "3600");
+    d.put("FHIRBOX_SIGNING_KEYS", "");
+    d.put("FHIRBOX_CORS_ORIGINS", "*");
+    d.put("FHIRBOX_BASE_URL_ALIASES", "");
     d.put("FHIRBOX_SHUTDOWN_TIMEOUT", "30");
     d.put("FHIRBOX_ORPHAN_GRACE", "3600");
     return d;

@@ -297,20 +297,32 @@ public final class JdbcResourceStore implements ResourceStore {
 
     @Override
     public Optional<BinaryContent> binaryContent(String project, String binaryId, long versionId) {
-      try (PreparedStatement ps = c.prepareStatement("SELECT blob_key, size, sha256, sha1, content_type, filename,"
-          + " security_context, created FROM binary_content WHERE project = ? AND res_id = ? AND version_id = ?")) {
-        bind(ps, project, binaryId, versionId);
+      List<BinaryContent> found = binaryContents(" AND project = ?", binaryId, versionId, project);
+      return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    @Override
+    public List<BinaryContent> binaryContentAnyProject(String binaryId, long versionId) {
+      return binaryContents("", binaryId, versionId);
+    }
+
+    private List<BinaryContent> binaryContents(String extraWhere, Object... args) {
+      List<BinaryContent> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT project, res_id, version_id, blob_key, size, sha256, sha1,"
+          + " content_type, filename, security_context, created FROM binary_content WHERE res_id = ?"
+          + " AND version_id = ?" + extraWhere)) {
+        bind(ps, args);
         try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return Optional.empty();
+          while (rs.next()) {
+            out.add(new BinaryContent(rs.getString(1), rs.getString(2), rs.getLong(3), new BlobKey(rs.getString(4)),
+                rs.getLong(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                Instant.ofEpochMilli(rs.getLong(11))));
           }
-          return Optional.of(new BinaryContent(project, binaryId, versionId, new BlobKey(rs.getString(1)),
-              rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-              Instant.ofEpochMilli(rs.getLong(8))));
         }
       } catch (SQLException e) {
         throw new StoreException("read failed", e);
       }
+      return out;
     }
 
     @Override

@@ -46,6 +46,12 @@ public interface ResourceStore {
 
     Optional<BinaryContent> binaryContent(String project, String binaryId, long versionId);
 
+    /**
+     * A Binary version looked up by id alone, for signed storage URLs (which name no project).
+     * Binary ids are unique across projects: see {@code ResourceRepository}.
+     */
+    List<BinaryContent> binaryContentAnyProject(String binaryId, long versionId);
+
     boolean isBlobReferenced(BlobKey key);
   }
 }

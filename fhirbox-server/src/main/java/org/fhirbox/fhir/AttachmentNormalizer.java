@@ -22,21 +22,27 @@ import org.hl7.fhir.r4.model.Resource;
  */
 public final class AttachmentNormalizer {
   private final FhirTerser terser;
-  private final Function<String, Optional<BinaryRef>> recognizer;
+  private final Function<String, Optional<Recognized>> recognizer;
+
+  /**
+   * One of our URLs. {@code signed} marks a signed storage URL: it always names a version, but a
+   * client that echoes back the URL of the current version meant the Binary, not that version.
+   */
+  public record Recognized(BinaryRef ref, boolean signed) {}
 
   /**
    * @param recognizer maps one of our absolute URLs (FHIR REST URL under one of our base URLs, or a
    *     signed storage URL) to the Binary it names; relative {@code Binary/..} is handled here.
    */
-  public AttachmentNormalizer(FhirContext ctx, Function<String, Optional<BinaryRef>> recognizer) {
+  public AttachmentNormalizer(FhirContext ctx, Function<String, Optional<Recognized>> recognizer) {
     this.terser = ctx.newTerser();
     this.recognizer = recognizer;
   }
 
   /** The Binary an Attachment url names, if it is one of ours. */
-  public Optional<BinaryRef> recognise(String url) {
+  public Optional<Recognized> recognise(String url) {
     Optional<BinaryRef> rel = BinaryRef.tryParseRelative(url);
-    return rel.isPresent() ? rel : recognizer.apply(url);
+    return rel.isPresent() ? Optional.of(new Recognized(rel.get(), false)) : recognizer.apply(url);
   }
 
   public void normalize(ResourceStore.Tx tx, String project, Resource resource) {
@@ -45,14 +51,24 @@ public final class AttachmentNormalizer {
       if (!a.hasUrl()) {
         continue;
       }
-      Optional<BinaryRef> ref = recognise(a.getUrl());
-      if (ref.isEmpty()) {
+      Optional<Recognized> found = recognise(a.getUrl());
+      if (found.isEmpty()) {
         continue;
       }
-      BinaryContent content = lookup(tx, project, ref.get());
-      a.setUrl(ref.get().reference());
-      fill(a, content, ref.get());
+      BinaryRef ref = found.get().ref();
+      if (found.get().signed() && isCurrentVersion(tx, project, ref)) {
+        ref = new BinaryRef(ref.id(), null);
+      }
+      BinaryContent content = lookup(tx, project, ref);
+      a.setUrl(ref.reference());
+      fill(a, content, ref);
     }
+  }
+
+  private static boolean isCurrentVersion(ResourceStore.Tx tx, String project, BinaryRef ref) {
+    return tx.current(project, "Binary", ref.id(), false)
+        .map(r -> !r.deleted() && ref.versionId() != null && r.versionId() == ref.versionId())
+        .orElse(false);
   }
 
   private static BinaryContent lookup(ResourceStore.Tx tx, String project, BinaryRef ref) {

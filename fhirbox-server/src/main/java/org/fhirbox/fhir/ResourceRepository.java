@@ -102,6 +102,11 @@ public final class ResourceRepository {
         filename = filename == null ? prev.filename() : filename;
       }
     }
+    if (current.isEmpty() && "Binary".equals(type)
+        && !tx.binaryContentAnyProject(id, 1).isEmpty()) {
+      // Signed storage URLs name a Binary by id alone, so Binary ids are unique across projects.
+      throw FhirException.conflict("Binary id '" + id + "' is already in use; choose another id");
+    }
     boolean created = current.isEmpty() || current.get().deleted();
     return store(tx, project, type, id, resource, next, content, filename, created);
   }

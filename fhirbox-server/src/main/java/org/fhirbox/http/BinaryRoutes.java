@@ -1,15 +1,15 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import org.fhirbox.FhirException;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.StoredResource;
+import org.fhirbox.fhir.AttachmentSigner;
+import org.fhirbox.fhir.BinaryAccess;
+import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
 
@@ -18,11 +18,32 @@ public final class BinaryRoutes {
   private final BinaryService binaries;
   private final ResourceStore store;
   private final BlobStore blobs;
+  private final ResourceRepository repository;
+  private final BinaryAccess access;
+  private final AttachmentSigner signer;
+  private final StorageResponder responder;
+  private final ResourceOutput output;
+  private final BinaryListener listener;
 
-  public BinaryRoutes(BinaryService binaries, ResourceStore store, BlobStore blobs) {
+  /** Told about Binary reads and signed-URL issues (audit). */
+  public interface BinaryListener {
+    void read(Exchange ex, Principal principal, BinaryContent content);
+
+    void signed(Exchange ex, Principal principal, BinaryContent content);
+  }
+
+  public BinaryRoutes(BinaryService binaries, ResourceStore store, BlobStore blobs, ResourceRepository repository,
+      BinaryAccess access, AttachmentSigner signer, StorageResponder responder, ResourceOutput output,
+      BinaryListener listener) {
     this.binaries = binaries;
     this.store = store;
     this.blobs = blobs;
+    this.repository = repository;
+    this.access = access;
+    this.signer = signer;
+    this.responder = responder;
+    this.output = output;
+    this.listener = listener;
   }
 
   /** A body that is not FHIR JSON/XML is the content itself. */
@@ -43,40 +64,44 @@ public final class BinaryRoutes {
     return binaries.update(principal.project(), id, upload(ex), ifMatch);
   }
 
-  /** Read access to a Binary's content: hook for the securityContext rule. */
-  public void checkReadable(Principal principal, StoredResource binary) {
-    // Project isolation is given by the store; securityContext checks are added with auth.
-  }
-
   public BinaryContent content(Principal principal, StoredResource s) {
-    return store.read(tx -> tx.binaryContent(principal.project(), s.id(), s.versionId()))
+    BinaryContent c = store.read(tx -> tx.binaryContent(principal.project(), s.id(), s.versionId()))
         .orElseThrow(() -> FhirException.notFound("Binary/" + s.id() + " has no content"));
+    access.requireRead(principal, c);
+    return c;
   }
 
-  /** Streams the raw bytes of a Binary version. */
+  /**
+   * Streams the raw bytes of a Binary version (FHIR R4 binary.html#rest: a non-FHIR Accept gets
+   * the content). Range requests work here too.
+   */
   public void writeRaw(Exchange ex, Principal principal, StoredResource s) throws IOException {
-    checkReadable(principal, s);
     BinaryContent c = content(principal, s);
-    var resp = ex.response();
-    resp.setStatus(200);
-    resp.setContentType(c.contentType());
-    resp.setContentLengthLong(c.size());
-    resp.setHeader("ETag", "W/\"" + s.versionId() + "\"");
-    resp.setHeader("Last-Modified", DateTimeFormatter.RFC_1123_DATE_TIME.format(c.lastUpdated().atZone(ZoneOffset.UTC)));
-    resp.setHeader("X-Content-Type-Options", "nosniff");
     if (c.securityContext() != null) {
-      resp.setHeader("X-Security-Context", c.securityContext());
+      ex.response().setHeader("X-Security-Context", c.securityContext());
     }
-    if (ex.method().equals("HEAD")) {
-      return;
-    }
-    try (OutputStream out = resp.getOutputStream()) {
-      blobs.read(c.blobKey(), 0, c.size(), out);
-    }
+    responder.respond(ex.request(), ex.response(), c, blobs, null, 0);
+    listener.read(ex, principal, c);
   }
 
-  /** {@code /Binary/{id}/$operation}. */
+  /** {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url}. */
   public void operation(Exchange ex, Principal principal, String id, String name) throws IOException {
-    throw FhirException.notFound("unknown operation " + name + " on Binary");
+    if (!name.equals("$presigned-url")) {
+      throw FhirException.notFound("unknown operation " + name + " on Binary");
+    }
+    if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
+      throw FhirException.methodNotAllowed("$presigned-url answers GET and POST");
+    }
+    FhirRoutes.require(principal, "Binary", org.fhirbox.auth.AccessPolicy.Interaction.READ);
+    StoredResource s = store.read(tx -> repository.read(tx, principal.project(), "Binary", id));
+    BinaryContent c = content(principal, s);
+    String download = ex.param("download").orElse(null);
+    String url = signer.signedDownloadUrl(c, ex.baseUrl(),
+        download == null ? null : download.isBlank() || download.equals("true")
+            ? (c.filename() == null ? id : c.filename()) : download);
+    listener.signed(ex, principal, c);
+    org.hl7.fhir.r4.model.Parameters p = new org.hl7.fhir.r4.model.Parameters();
+    p.addParameter().setName("url").setValue(new org.hl7.fhir.r4.model.UrlType(url));
+    output.writeRaw(ex, 200, p);
   }
 }

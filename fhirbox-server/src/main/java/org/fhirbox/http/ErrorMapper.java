@@ -54,7 +54,15 @@ public final class ErrorMapper {
       LOG.debug("response already committed; aborting connection after {}", e.getMessage());
       throw new IOException("response committed before error: " + e.getMessage());
     }
+    // reset() drops every header; CORS headers must survive so browsers can read the error.
+    java.util.Map<String, String> cors = new java.util.HashMap<>();
+    for (String h : resp.getHeaderNames()) {
+      if (h.startsWith("Access-Control-") || h.equals("Vary")) {
+        cors.put(h, resp.getHeader(h));
+      }
+    }
     resp.reset();
+    cors.forEach(resp::setHeader);
     resp.setStatus(e.status());
     e.headers().forEach(resp::setHeader);
     if (e.status() == 401 && !e.headers().containsKey("WWW-Authenticate")) {

@@ -195,7 +195,7 @@ public final class FhirRoutes {
       return;
     }
     if (type.equals("Binary")) {
-      binaries.checkReadable(principal, s);
+      binaries.content(principal, s);
     }
     Resource r = repository.toResource(s);
     ResourceOutput.versionHeaders(ex, r);

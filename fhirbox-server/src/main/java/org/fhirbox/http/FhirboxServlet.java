@@ -19,14 +19,19 @@ public final class FhirboxServlet extends HttpServlet {
 
   private final java.util.function.Supplier<String> baseUrl;
   private final FhirRoutes fhir;
+  private final StorageRoutes storage;
+  private final Cors cors;
   private final Authenticator authenticator;
   private final ErrorMapper errors;
   private final BooleanSupplier ready;
 
-  public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, Authenticator authenticator, ErrorMapper errors,
+  public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
+      Cors cors, Authenticator authenticator, ErrorMapper errors,
       BooleanSupplier ready) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
+    this.storage = storage;
+    this.cors = cors;
     this.authenticator = authenticator;
     this.errors = errors;
     this.ready = ready;
@@ -36,6 +41,9 @@ public final class FhirboxServlet extends HttpServlet {
   protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     Exchange ex = new Exchange(req, resp, baseUrl.get());
     try {
+      if (cors.apply(req, resp)) {
+        return;
+      }
       route(ex, segments(req.getRequestURI()));
     } catch (Throwable t) {
       if (t instanceof Error err && !(t instanceof OutOfMemoryError)) {
@@ -53,6 +61,10 @@ public final class FhirboxServlet extends HttpServlet {
     if (path.size() == 1 && path.get(0).equals("readyz")) {
       boolean ok = ready.getAsBoolean();
       plain(ex, ok ? 200 : 503, ok ? "ready" : "not ready");
+      return;
+    }
+    if (!path.isEmpty() && path.get(0).equals("storage")) {
+      storage.handle(ex, path.subList(1, path.size()));
       return;
     }
     if (path.size() >= 2 && path.get(0).equals("fhir") && path.get(1).equals("R4")) {

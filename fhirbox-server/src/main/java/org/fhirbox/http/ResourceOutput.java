@@ -1,14 +1,22 @@
 package org.fhirbox.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
+import org.fhirbox.fhir.OutgoingFilter;
+import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -17,17 +25,20 @@ import org.hl7.fhir.r4.model.Resource;
  * so no path can forget it.
  */
 public final class ResourceOutput {
-  /** Runs on every resource on its way out (Bundles included; filters descend into them). */
-  public interface OutgoingFilter {
-    void apply(Principal principal, Resource resource, String baseUrl);
+  /** The signed URL of a Binary the caller may read, for the {@code url} of Binary JSON. */
+  public interface BinaryUrl {
+    Optional<String> of(Principal principal, Binary binary, String baseUrl);
   }
 
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final FhirCodec codec;
   private final List<OutgoingFilter> filters;
+  private final BinaryUrl binaryUrl;
 
-  public ResourceOutput(FhirCodec codec, List<OutgoingFilter> filters) {
+  public ResourceOutput(FhirCodec codec, List<OutgoingFilter> filters, BinaryUrl binaryUrl) {
     this.codec = codec;
     this.filters = List.copyOf(filters);
+    this.binaryUrl = binaryUrl;
   }
 
   /** Applies the filters without writing (for callers that embed the resource elsewhere). */
@@ -40,7 +51,40 @@ public final class ResourceOutput {
 
   public void write(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
     prepare(principal, resource, ex.baseUrl());
+    if (resource instanceof Binary b && ex.format() == FhirFormat.JSON) {
+      Optional<String> url = binaryUrl.of(principal, b, ex.baseUrl());
+      if (url.isPresent()) {
+        writeBinaryJson(ex, status, b, url.get());
+        return;
+      }
+    }
     writeRaw(ex, status, resource);
+  }
+
+  /**
+   * R4's Binary has no {@code url} element, but clients (Medplum's {@code createAttachment})
+   * read the signed URL from {@code Binary.url}, as Medplum's server returns it; JSON only.
+   */
+  private void writeBinaryJson(Exchange ex, int status, Binary b, String url) throws IOException {
+    JsonNode tree = JSON.readTree(codec.encode(b, FhirFormat.JSON, false));
+    ObjectNode out = JSON.createObjectNode();
+    for (Iterator<Map.Entry<String, JsonNode>> it = tree.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      out.set(e.getKey(), e.getValue());
+      if (e.getKey().equals("contentType")) {
+        out.put("url", url);
+      }
+    }
+    if (!out.has("url")) {
+      out.put("url", url);
+    }
+    ex.response().setStatus(status);
+    ex.response().setContentType(FhirFormat.JSON.contentType() + ";charset=utf-8");
+    ex.response().setCharacterEncoding(StandardCharsets.UTF_8.name());
+    try (Writer w = ex.response().getWriter()) {
+      w.write(ex.pretty() ? JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out)
+          : JSON.writeValueAsString(out));
+    }
   }
 
   /** Writes a resource that needs no filtering (OperationOutcome, CapabilityStatement). */

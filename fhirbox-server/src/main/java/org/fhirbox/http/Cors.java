@@ -1,0 +1,47 @@
+package org.fhirbox.http;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.Set;
+
+/**
+ * CORS for {@code /storage}, {@code /fhir} and {@code /oauth2} (Fetch standard). Allowed origins
+ * come from {@code FHIRBOX_CORS_ORIGINS}: {@code *} (the default) or a comma-separated list.
+ * No route uses cookies, so credentials are never allowed; bearer tokens are sent explicitly.
+ */
+public final class Cors {
+  static final String ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, Range, If-Range, If-Match,"
+      + " If-None-Match, If-Modified-Since, Prefer, Accept, X-Security-Context, X-Medplum";
+  static final String EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag,"
+      + " Content-Disposition, Location, Content-Location, Last-Modified, X-Security-Context, Retry-After";
+  private final Set<String> origins;
+
+  public Cors(Set<String> origins) {
+    this.origins = origins.isEmpty() ? Set.of("*") : Set.copyOf(origins);
+  }
+
+  /** Adds CORS headers; returns true when the request was a preflight that is now answered. */
+  public boolean apply(HttpServletRequest req, HttpServletResponse resp) {
+    String origin = req.getHeader("Origin");
+    if (origin == null) {
+      return false;
+    }
+    if (origins.contains("*")) {
+      resp.setHeader("Access-Control-Allow-Origin", "*");
+    } else if (origins.contains(origin.toLowerCase(java.util.Locale.ROOT))) {
+      resp.setHeader("Access-Control-Allow-Origin", origin);
+      resp.addHeader("Vary", "Origin");
+    } else {
+      return false;
+    }
+    if ("OPTIONS".equals(req.getMethod()) && req.getHeader("Access-Control-Request-Method") != null) {
+      resp.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+      resp.setHeader("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+      resp.setHeader("Access-Control-Max-Age", "600");
+      resp.setStatus(204);
+      return true;
+    }
+    resp.setHeader("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+    return false;
+  }
+}

@@ -1,0 +1,62 @@
+package org.fhirbox.http;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.FhirException;
+import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.storage.BlobStore;
+
+/**
+ * {@code GET|HEAD /storage/{id}/{versionId}?Expires&KeyId&Signature[&Download]}: the signature is
+ * the credential (no Authorization header), so {@code <img>} and {@code <video>} work.
+ */
+public final class StorageRoutes {
+  /** Told about every download that passed verification (audit). */
+  public interface DownloadListener {
+    void downloaded(Exchange ex, BinaryContent content);
+  }
+
+  private final StorageUrlSigner signer;
+  private final ResourceStore store;
+  private final BlobStore blobs;
+  private final StorageResponder responder;
+  private final Clock clock;
+  private final DownloadListener listener;
+
+  public StorageRoutes(StorageUrlSigner signer, ResourceStore store, BlobStore blobs, StorageResponder responder,
+      Clock clock, DownloadListener listener) {
+    this.signer = signer;
+    this.store = store;
+    this.blobs = blobs;
+    this.responder = responder;
+    this.clock = clock;
+    this.listener = listener;
+  }
+
+  public void handle(Exchange ex, List<String> segments) throws IOException {
+    if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
+      throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD only");
+    }
+    if (segments.size() != 2) {
+      throw FhirException.notFound("not a storage URL");
+    }
+    Map<String, String> query = new HashMap<>();
+    ex.params().forEach((k, v) -> query.put(k, v.get(0)));
+    StorageUrlSigner.Verified v = signer.verify(ex.method(),
+        "/storage/" + segments.get(0) + "/" + segments.get(1), query);
+    long version = Long.parseLong(v.versionId());
+    List<BinaryContent> found = store.read(tx -> tx.binaryContentAnyProject(v.binaryId(), version));
+    if (found.size() != 1) {
+      throw FhirException.notFound("the content of this URL no longer exists");
+    }
+    BinaryContent content = found.get(0);
+    long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
+    responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge);
+    listener.downloaded(ex, content);
+  }
+}
