@@ -17,6 +17,10 @@ public final class TestServer implements AutoCloseable {
   /** One FhirContext per test JVM: building it costs a second or two. */
   public static final FhirContext FHIR = FhirContext.forR4Cached();
 
+  /** The admin client every test server bootstraps. */
+  public static final String ADMIN_ID = "test-admin";
+  public static final String ADMIN_SECRET = "test-admin-secret-" + java.util.UUID.randomUUID();
+
   private final Path dataDir;
   private final FhirboxServer server;
   private final TestClient client;
@@ -27,9 +31,12 @@ public final class TestServer implements AutoCloseable {
     s.put("FHIRBOX_PORT", "0");
     s.put("FHIRBOX_BIND", "127.0.0.1");
     s.put("FHIRBOX_DATA_DIR", dataDir.toString());
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", ADMIN_ID);
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", ADMIN_SECRET);
     s.putAll(settings);
     this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR).start();
-    this.client = new TestClient(server.baseUrl());
+    this.client = new TestClient(server.baseUrl()).withHeader("Authorization", "Basic "
+        + java.util.Base64.getEncoder().encodeToString((ADMIN_ID + ":" + ADMIN_SECRET).getBytes()));
   }
 
   public static TestServer start() throws Exception {

@@ -1,0 +1,243 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.List;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The FHIR REST interactions over real HTTP (FHIR R4 http.html). */
+class FhirRestTest {
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static String patientJson(String family) {
+    return "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}";
+  }
+
+  static Patient create(String family) {
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", patientJson(family));
+    assertThat(r.statusCode()).isEqualTo(201);
+    return http.parse(r, Patient.class);
+  }
+
+  @Test
+  void createReturns201WithLocationEtagAndLastModified() {
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", patientJson("Create"));
+    assertThat(r.statusCode()).isEqualTo(201);
+    Patient p = http.parse(r, Patient.class);
+    assertThat(p.getIdElement().getIdPart()).isNotBlank();
+    assertThat(r.headers().firstValue("Location")).hasValue(
+        server.fhirBase() + "/Patient/" + p.getIdElement().getIdPart() + "/_history/1");
+    assertThat(r.headers().firstValue("ETag")).hasValue("W/\"1\"");
+    assertThat(r.headers().firstValue("Last-Modified")).isPresent();
+    assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    assertThat(p.getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
+  void readVreadUpdateAndDeleteFollowTheVersionRules() {
+    Patient p = create("Versions");
+    String id = p.getIdElement().getIdPart();
+    p.getNameFirstRep().setFamily("Versions2");
+    HttpResponse<String> upd = http.putJson("fhir/R4/Patient/" + id, http.json(p));
+    assertThat(upd.statusCode()).isEqualTo(200);
+    assertThat(upd.headers().firstValue("ETag")).hasValue("W/\"2\"");
+
+    Patient current = http.parse(http.get("fhir/R4/Patient/" + id), Patient.class);
+    assertThat(current.getNameFirstRep().getFamily()).isEqualTo("Versions2");
+    Patient v1 = http.parse(http.get("fhir/R4/Patient/" + id + "/_history/1"), Patient.class);
+    assertThat(v1.getNameFirstRep().getFamily()).isEqualTo("Versions");
+    assertThat(http.get("fhir/R4/Patient/" + id + "/_history/9").statusCode()).isEqualTo(404);
+
+    HttpResponse<String> del = http.delete("fhir/R4/Patient/" + id);
+    assertThat(del.statusCode()).isEqualTo(200);
+    HttpResponse<String> gone = http.get("fhir/R4/Patient/" + id);
+    assertThat(gone.statusCode()).isEqualTo(410);
+    assertThat(http.parse(gone, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("deleted");
+    assertThat(http.get("fhir/R4/Patient/" + id + "/_history/2").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void staleIfMatchGives412AndStoresNothing() {
+    Patient p = create("Match");
+    String id = p.getIdElement().getIdPart();
+    p.getNameFirstRep().setFamily("Changed");
+    HttpResponse<String> stale = http.send(http.request("fhir/R4/Patient/" + id)
+        .header("Content-Type", "application/fhir+json").header("If-Match", "W/\"7\"")
+        .PUT(HttpRequest.BodyPublishers.ofString(http.json(p))));
+    assertThat(stale.statusCode()).isEqualTo(412);
+    assertThat(http.parse(stale, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("W/\"7\"");
+    HttpResponse<String> ok = http.send(http.request("fhir/R4/Patient/" + id)
+        .header("Content-Type", "application/fhir+json").header("If-Match", "W/\"1\"")
+        .PUT(HttpRequest.BodyPublishers.ofString(http.json(p))));
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(http.parse(http.get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("2");
+  }
+
+  @Test
+  void updateWithAnUnknownIdCreatesWithTheClientsId() {
+    HttpResponse<String> r = http.putJson("fhir/R4/Patient/my-own-id-1",
+        "{\"resourceType\":\"Patient\",\"id\":\"my-own-id-1\",\"active\":true}");
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(http.get("fhir/R4/Patient/my-own-id-1").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void preferReturnMinimalAndOperationOutcome() {
+    HttpResponse<String> minimal = http.send(http.request("fhir/R4/Patient")
+        .header("Content-Type", "application/fhir+json").header("Prefer", "return=minimal")
+        .POST(HttpRequest.BodyPublishers.ofString(patientJson("Minimal"))));
+    assertThat(minimal.statusCode()).isEqualTo(201);
+    assertThat(minimal.body()).isEmpty();
+    assertThat(minimal.headers().firstValue("Location")).isPresent();
+    HttpResponse<String> oo = http.send(http.request("fhir/R4/Patient")
+        .header("Content-Type", "application/fhir+json").header("Prefer", "return=OperationOutcome")
+        .POST(HttpRequest.BodyPublishers.ofString(patientJson("Outcome"))));
+    assertThat(http.parse(oo, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).startsWith("created");
+  }
+
+  @Test
+  void xmlAndFormatAndPrettyAreHonoured() {
+    Patient p = create("Xml");
+    String id = p.getIdElement().getIdPart();
+    HttpResponse<String> xml = http.send(http.request("fhir/R4/Patient/" + id).header("Accept", "application/fhir+xml"));
+    assertThat(xml.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
+    assertThat(xml.body()).startsWith("<Patient xmlns=\"http://hl7.org/fhir\">");
+    HttpResponse<String> viaParam = http.send(http.request("fhir/R4/Patient/" + id + "?_format=xml"));
+    assertThat(viaParam.body()).contains("<family value=\"Xml\">");
+    HttpResponse<String> pretty = http.get("fhir/R4/Patient/" + id + "?_pretty=true");
+    assertThat(pretty.body()).contains("\n  \"resourceType\"");
+    HttpResponse<String> createXml = http.send(http.request("fhir/R4/Patient")
+        .header("Content-Type", "application/fhir+xml")
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"true\"/></Patient>")));
+    assertThat(createXml.statusCode()).isEqualTo(201);
+    assertThat(http.get("fhir/R4/Patient/" + id + "?_format=yaml").statusCode()).isEqualTo(406);
+  }
+
+  @Test
+  void historyAtInstanceTypeAndSystemLevelIsPaged() {
+    Patient p = create("Hist");
+    String id = p.getIdElement().getIdPart();
+    for (int i = 0; i < 3; i++) {
+      p.setActive(i % 2 == 0);
+      assertThat(http.putJson("fhir/R4/Patient/" + id, http.json(p)).statusCode()).isEqualTo(200);
+    }
+    Bundle instance = http.parse(http.get("fhir/R4/Patient/" + id + "/_history?_count=2"), Bundle.class);
+    assertThat(instance.getType()).isEqualTo(Bundle.BundleType.HISTORY);
+    assertThat(instance.getEntry()).hasSize(2);
+    assertThat(instance.getEntryFirstRep().getResource().getMeta().getVersionId()).isEqualTo("4");
+    String next = instance.getLink("next").getUrl();
+    Bundle page2 = http.parse(http.get(next), Bundle.class);
+    assertThat(page2.getEntry()).extracting(e -> e.getResource().getMeta().getVersionId()).containsExactly("2", "1");
+    assertThat(page2.getLink("next")).isNull();
+
+    Bundle type = http.parse(http.get("fhir/R4/Patient/_history?_count=500"), Bundle.class);
+    assertThat(type.getEntry()).hasSizeGreaterThanOrEqualTo(4)
+        .allMatch(e -> e.getResource() == null || e.getResource().fhirType().equals("Patient"));
+    Bundle system = http.parse(http.get("fhir/R4/_history?_count=1"), Bundle.class);
+    assertThat(system.getEntry()).hasSize(1);
+    assertThat(system.getLink("next")).isNotNull();
+    assertThat(http.get("fhir/R4/Patient/never-was/_history").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void searchByIdLastUpdatedSortAndPaging() throws Exception {
+    Instant before = Instant.now().minusSeconds(1);
+    Patient a = create("SearchA");
+    Patient b = create("SearchB");
+    Patient c = create("SearchC");
+    String ids = a.getIdElement().getIdPart() + "," + b.getIdElement().getIdPart() + "," + c.getIdElement().getIdPart();
+    Bundle byId = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_sort=_lastUpdated&_count=2"), Bundle.class);
+    assertThat(byId.getTotal()).isEqualTo(3);
+    assertThat(byId.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
+        .containsExactly(a.getIdElement().getIdPart(), b.getIdElement().getIdPart());
+    Bundle next = http.parse(http.get(byId.getLink("next").getUrl()), Bundle.class);
+    assertThat(next.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
+        .containsExactly(c.getIdElement().getIdPart());
+    assertThat(next.getLink("self").getUrl()).contains("_id=");
+
+    Bundle desc = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_sort=-_lastUpdated"), Bundle.class);
+    assertThat(desc.getEntryFirstRep().getResource().getIdElement().getIdPart()).isEqualTo(c.getIdElement().getIdPart());
+
+    Bundle since = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_lastUpdated=gt" + before), Bundle.class);
+    assertThat(since.getTotal()).isEqualTo(3);
+    Bundle none = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_lastUpdated=lt" + before), Bundle.class);
+    assertThat(none.getTotal()).isZero();
+    Bundle count = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_summary=count"), Bundle.class);
+    assertThat(count.getTotal()).isEqualTo(3);
+    assertThat(count.getEntry()).isEmpty();
+    assertThat(http.get("fhir/R4/Patient?_sort=name").statusCode()).isEqualTo(400);
+    assertThat(http.get("fhir/R4/Patient?_count=abc").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void searchByIndexedTokenParameters() {
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":"
+        + "[{\"system\":\"urn:mrn\",\"value\":\"mrn-4711\"}],\"gender\":\"female\"}");
+    String id = http.parse(r, Patient.class).getIdElement().getIdPart();
+    Bundle bySystem = http.parse(http.get("fhir/R4/Patient?identifier=urn:mrn%7Cmrn-4711"), Bundle.class);
+    assertThat(bySystem.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart()).containsExactly(id);
+    Bundle wrongSystem = http.parse(http.get("fhir/R4/Patient?identifier=urn:other%7Cmrn-4711"), Bundle.class);
+    assertThat(wrongSystem.getEntry()).isEmpty();
+    HttpResponse<String> strict = http.send(http.request("fhir/R4/Patient?nonsense=1")
+        .header("Prefer", "handling=strict"));
+    assertThat(strict.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void searchCountIsBounded() {
+    Bundle b = http.parse(http.get("fhir/R4/Patient?_count=100000"), Bundle.class);
+    assertThat(b.getLink("self").getUrl()).contains("_count=1000");
+  }
+
+  @Test
+  void capabilityStatementDescribesWhatIsImplemented() {
+    HttpResponse<String> r = http.get("fhir/R4/metadata");
+    assertThat(r.statusCode()).isEqualTo(200);
+    CapabilityStatement cs = http.parse(r, CapabilityStatement.class);
+    assertThat(cs.getFhirVersion().toCode()).isEqualTo("4.0.1");
+    CapabilityStatement.CapabilityStatementRestComponent rest = cs.getRestFirstRep();
+    assertThat(rest.getInteraction()).extracting(i -> i.getCode().toCode())
+        .contains("transaction", "batch", "history-system");
+    CapabilityStatement.CapabilityStatementRestResourceComponent patient = rest.getResource().stream()
+        .filter(x -> x.getType().equals("Patient")).findFirst().orElseThrow();
+    assertThat(patient.getInteraction()).extracting(i -> i.getCode().toCode())
+        .contains("read", "vread", "update", "delete", "create", "search-type", "history-instance", "history-type");
+    assertThat(patient.getSearchParam()).extracting(sp -> sp.getName()).contains("_id", "_lastUpdated", "identifier");
+    assertThat(rest.getResource()).hasSizeGreaterThan(140);
+  }
+
+  @Test
+  void unknownRoutesAndMethodsAnswerWithOperationOutcomes() {
+    HttpResponse<String> r = http.get("fhir/R4/Patient/abc/whatever/else");
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("no route");
+    HttpResponse<String> m = http.send(http.request("fhir/R4/Patient").method("PATCH",
+        HttpRequest.BodyPublishers.noBody()));
+    assertThat(m.statusCode()).isEqualTo(405);
+    assertThat(List.of(http.get("nowhere").statusCode())).containsExactly(404);
+  }
+}
