@@ -43,6 +43,8 @@ class S3BlobStoreTest extends BlobStoreContract {
   private static URI endpoint;
 
   private final List<Sent> sent = new CopyOnWriteArrayList<>();
+  private final AtomicInteger partsInFlight = new AtomicInteger();
+  private final AtomicInteger maxPartsInFlight = new AtomicInteger();
   private S3Settings settings;
   private S3BlobStore store;
   private S3Client raw;
@@ -102,8 +104,20 @@ class S3BlobStoreTest extends BlobStoreContract {
       @Override
       public void beforeTransmission(Context.BeforeTransmission context,
           ExecutionAttributes attributes) {
-        sent.add(new Sent(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME),
+        String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
+        sent.add(new Sent(operation,
             context.httpRequest().firstMatchingHeader("x-amz-checksum-crc32c").orElse(null)));
+        if ("UploadPart".equals(operation)) {
+          maxPartsInFlight.accumulateAndGet(partsInFlight.incrementAndGet(), Math::max);
+        }
+      }
+
+      @Override
+      public void afterTransmission(Context.AfterTransmission context,
+          ExecutionAttributes attributes) {
+        if ("UploadPart".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) {
+          partsInFlight.decrementAndGet();
+        }
       }
     };
     return new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(secret))
@@ -214,6 +228,7 @@ class S3BlobStoreTest extends BlobStoreContract {
     store.put(TestContent.stream(29, LARGE), NO_LIMIT);
 
     assertThat(sent("UploadPart")).hasSize(18);
+    assertThat(maxPartsInFlight.get()).isBetween(1, settings.parallelism());
     assertThat(store.partBuffersAllocated()).isBetween(1L, settings.parallelism() + 1L);
   }
 
