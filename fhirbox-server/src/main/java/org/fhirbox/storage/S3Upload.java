@@ -107,7 +107,13 @@ final class S3Upload {
   }
 
   private void multipart(PartReader reader, byte[] first, int firstLength) throws IOException {
-    String uploadId = createMultipartUpload();
+    String uploadId;
+    try {
+      uploadId = createMultipartUpload();
+    } catch (IOException | RuntimeException e) {
+      buffers.give(first);
+      throw e;
+    }
     byte[] buf = first;
     int length = firstLength;
     boolean drained = false;
@@ -228,9 +234,8 @@ final class S3Upload {
 
   /**
    * Lets the parts in flight finish and aborts the upload; the caller then throws {@code cause}.
-   * The thread's
-   * interrupt flag is cleared around the abort (the SDK refuses to send on an interrupted thread)
-   * and restored afterwards.
+   * The thread's interrupt flag is cleared around the abort (the SDK refuses to send on an
+   * interrupted thread) and restored afterwards.
    */
   private void abandon(String uploadId, byte[] held, boolean drained, Throwable cause,
       boolean wasInterrupted) {

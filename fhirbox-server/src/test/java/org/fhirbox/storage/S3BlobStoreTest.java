@@ -24,7 +24,9 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
@@ -49,8 +51,8 @@ class S3BlobStoreTest extends BlobStoreContract {
   private S3BlobStore store;
   private S3Client raw;
 
-  /** One request as the SDK put it on the wire. */
-  private record Sent(String operation, String crc32c) {}
+  /** One request as the SDK put it on the wire: its checksum and encryption headers. */
+  private record Sent(String operation, String crc32c, String sse) {}
 
   @BeforeAll
   static void startS3Proxy() throws Exception {
@@ -105,8 +107,10 @@ class S3BlobStoreTest extends BlobStoreContract {
       public void beforeTransmission(Context.BeforeTransmission context,
           ExecutionAttributes attributes) {
         String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
+        SdkHttpRequest request = context.httpRequest();
         sent.add(new Sent(operation,
-            context.httpRequest().firstMatchingHeader("x-amz-checksum-crc32c").orElse(null)));
+            request.firstMatchingHeader("x-amz-checksum-crc32c").orElse(null),
+            request.firstMatchingHeader("x-amz-server-side-encryption").orElse(null)));
         if ("UploadPart".equals(operation)) {
           maxPartsInFlight.accumulateAndGet(partsInFlight.incrementAndGet(), Math::max);
         }
@@ -233,16 +237,37 @@ class S3BlobStoreTest extends BlobStoreContract {
   }
 
   @Test
-  void serverSideEncryptionIsRequestedOnEveryWrite() throws IOException {
+  void sseS3IsRequestedOnSinglePutsAndMultipartUploads() throws IOException {
     S3Settings sse = settings(2).sse(S3Settings.Sse.S3).build();
+    for (HeadObjectResponse head : headOfSmallAndLarge(sse)) {
+      assertThat(head.serverSideEncryption()).isEqualTo(ServerSideEncryption.AES256);
+    }
+    // Like AWS S3 today, s3proxy reports AES256 even unasked: the request headers are the proof.
+    assertThat(sent("PutObject")).singleElement()
+        .satisfies(s -> assertThat(s.sse()).isEqualTo("AES256"));
+    assertThat(sent("CreateMultipartUpload")).singleElement()
+        .satisfies(s -> assertThat(s.sse()).isEqualTo("AES256"));
+  }
+
+  @Test
+  void sseKmsWithKeyIdIsRequestedOnSinglePutsAndMultipartUploads() throws IOException {
+    String keyId = "arn:aws:kms:us-east-1:111122223333:key/fhirbox-test";
+    S3Settings sse = settings(2).kms(keyId).build();
+    for (HeadObjectResponse head : headOfSmallAndLarge(sse)) {
+      assertThat(head.serverSideEncryption()).isEqualTo(ServerSideEncryption.AWS_KMS);
+      assertThat(head.ssekmsKeyId()).isEqualTo(keyId);
+    }
+  }
+
+  /** Stores one single-part and one multipart blob with {@code sse}, and heads both. */
+  private List<HeadObjectResponse> headOfSmallAndLarge(S3Settings sse) throws IOException {
     try (S3BlobStore encrypted = newStore(sse, SECRET_KEY)) {
       BlobInfo small = encrypted.put(TestContent.stream(30, 10), NO_LIMIT);
       BlobInfo large = encrypted.put(TestContent.stream(31, PART + 1), NO_LIMIT);
-
-      for (BlobInfo info : List.of(small, large)) {
-        assertThat(raw.headObject(b -> b.bucket(sse.bucket()).key(objectKey(info.key())))
-            .serverSideEncryption()).isEqualTo(ServerSideEncryption.AES256);
-      }
+      assertThat(sent("CreateMultipartUpload")).hasSize(1);
+      return List.of(small, large).stream()
+          .map(info -> raw.headObject(b -> b.bucket(sse.bucket()).key(objectKey(info.key()))))
+          .toList();
     }
   }
 
