@@ -1,0 +1,282 @@
+package org.fhirbox.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * Blobs as objects in an S3-compatible bucket, named {@code keyPrefix + key}. Uploads stream
+ * in parts (see {@link S3Upload}); reads are ranged GetObjects streamed to the caller. An object
+ * exists only once its PutObject or CompleteMultipartUpload succeeded, which gives the
+ * all-or-nothing visibility the {@link BlobStore} contract asks for.
+ *
+ * <pre>{@code
+ * try (BlobStore store = new S3BlobStore(S3Settings.builder("fhirbox-blobs").build())) {
+ *   BlobInfo info = store.put(request.getInputStream(), 2L << 30);
+ * }
+ * }</pre>
+ *
+ * <p>Missing blobs: {@link #read} and {@link #open} throw {@link NoSuchFileException}, like
+ * {@link FileBlobStore}.
+ */
+public final class S3BlobStore implements BlobStore {
+  private static final int COPY_BUFFER = 64 * 1024;
+
+  private final S3Settings settings;
+  private final S3Client s3;
+  private final ExecutorService partUploads;
+  private final PartBufferPool buffers;
+
+  /** Credentials from the SDK's default chain (environment, profile, container, instance). */
+  public S3BlobStore(S3Settings settings) throws IOException {
+    this(settings, DefaultCredentialsProvider.builder().build());
+  }
+
+  public S3BlobStore(S3Settings settings, AwsCredentialsProvider credentials) throws IOException {
+    this(settings, clientBuilder(settings, credentials).build());
+  }
+
+  /** Takes ownership of {@code s3}: {@link #close} closes it. */
+  S3BlobStore(S3Settings settings, S3Client s3) throws IOException {
+    this.settings = settings;
+    this.s3 = s3;
+    this.buffers = new PartBufferPool((int) settings.partSizeBytes(), settings.parallelism() + 1);
+    this.partUploads = Executors.newCachedThreadPool(daemonThreads());
+    try {
+      if (settings.createBucket()) {
+        createBucketIfMissing();
+      }
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** The client this store would build; tests add interceptors before building it. */
+  static S3ClientBuilder clientBuilder(S3Settings settings, AwsCredentialsProvider credentials) {
+    S3ClientBuilder builder = S3Client.builder()
+        .region(Region.of(settings.region()))
+        .credentialsProvider(credentials)
+        .forcePathStyle(settings.pathStyle())
+        .httpClientBuilder(UrlConnectionHttpClient.builder()
+            .connectionTimeout(Duration.ofSeconds(10))
+            .socketTimeout(Duration.ofSeconds(60)))
+        // S3Upload sends its own CRC32C header on every write; without this the SDK would add
+        // a second, trailing CRC32 to each upload.
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED);
+    if (settings.endpoint() != null) {
+      builder.endpointOverride(settings.endpoint());
+    }
+    return builder;
+  }
+
+  private static ThreadFactory daemonThreads() {
+    AtomicInteger count = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "s3-part-upload-" + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private void createBucketIfMissing() throws IOException {
+    try {
+      s3.headBucket(b -> b.bucket(settings.bucket()));
+      return;
+    } catch (S3Exception e) {
+      if (e.statusCode() != 404) {
+        throw io("HeadBucket " + settings.bucket(), e);
+      }
+    } catch (SdkException e) {
+      throw io("HeadBucket " + settings.bucket(), e);
+    }
+    try {
+      // AWS S3: us-east-1 takes no location constraint, every other region needs one.
+      if ("us-east-1".equals(settings.region())) {
+        s3.createBucket(b -> b.bucket(settings.bucket()));
+      } else {
+        s3.createBucket(b -> b.bucket(settings.bucket())
+            .createBucketConfiguration(c -> c.locationConstraint(settings.region())));
+      }
+    } catch (BucketAlreadyOwnedByYouException e) {
+      // Another node created it between our HEAD and CREATE.
+    } catch (SdkException e) {
+      throw io("CreateBucket " + settings.bucket(), e);
+    }
+  }
+
+  private String objectKey(BlobKey key) {
+    return settings.keyPrefix() + key.value();
+  }
+
+  @Override
+  public BlobInfo put(InputStream in, long maxBytes) throws IOException {
+    BlobKey key = BlobKey.random();
+    DigestingInputStream digesting = new DigestingInputStream(in, maxBytes);
+    new S3Upload(s3, settings, objectKey(key), partUploads, buffers).run(digesting);
+    return digesting.info(key);
+  }
+
+  @Override
+  public Optional<Long> size(BlobKey key) throws IOException {
+    try {
+      return Optional.of(s3.headObject(b -> b.bucket(settings.bucket()).key(objectKey(key)))
+          .contentLength());
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        return Optional.empty();
+      }
+      throw io("HeadObject " + key, e);
+    } catch (SdkException e) {
+      throw io("HeadObject " + key, e);
+    }
+  }
+
+  @Override
+  public void read(BlobKey key, long offset, long length, OutputStream out) throws IOException {
+    if (length == 0) {
+      // An HTTP range cannot be empty; still report a missing blob as a missing blob.
+      if (size(key).isEmpty()) {
+        throw new NoSuchFileException(key.value());
+      }
+      return;
+    }
+    // RFC 9110 §14.1.2: "bytes=first-last", both inclusive.
+    String range = "bytes=" + offset + "-" + (offset + length - 1);
+    try (InputStream in = get(key, range)) {
+      byte[] buf = new byte[(int) Math.min(COPY_BUFFER, length)];
+      long copied = 0;
+      int n;
+      while (copied < length
+          && (n = in.read(buf, 0, (int) Math.min(buf.length, length - copied))) >= 0) {
+        out.write(buf, 0, n);
+        copied += n;
+      }
+      if (copied < length) {
+        throw new IOException("blob " + key + " is shorter than expected");
+      }
+    }
+  }
+
+  @Override
+  public InputStream open(BlobKey key, long offset) throws IOException {
+    try {
+      return get(key, offset == 0 ? null : "bytes=" + offset + "-");
+    } catch (RangeNotSatisfiable e) {
+      // Offset at or past the end: the same empty stream a file positioned there gives.
+      return InputStream.nullInputStream();
+    }
+  }
+
+  private ResponseInputStream<GetObjectResponse> get(BlobKey key, String range)
+      throws IOException {
+    GetObjectRequest request = GetObjectRequest.builder()
+        .bucket(settings.bucket()).key(objectKey(key)).range(range).build();
+    try {
+      return s3.getObject(request);
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        throw new NoSuchFileException(key.value());
+      }
+      if (e.statusCode() == 416) {
+        throw new RangeNotSatisfiable();
+      }
+      throw io("GetObject " + key, e);
+    } catch (SdkException e) {
+      throw io("GetObject " + key, e);
+    }
+  }
+
+  /** A range starting at or past the end of the object. */
+  private static final class RangeNotSatisfiable extends IOException {
+    RangeNotSatisfiable() {
+      super("range not satisfiable");
+    }
+  }
+
+  @Override
+  public void delete(BlobKey key) throws IOException {
+    try {
+      s3.deleteObject(b -> b.bucket(settings.bucket()).key(objectKey(key)));
+    } catch (SdkException e) {
+      throw io("DeleteObject " + key, e);
+    }
+  }
+
+  /**
+   * Visits blobs last modified before {@code cutoff}, and aborts multipart uploads under the
+   * prefix that were started before it: what a crashed process left behind (the counterpart of
+   * {@link FileBlobStore}'s old {@code .part} files). A bucket lifecycle rule
+   * {@code AbortIncompleteMultipartUpload} does the same on AWS.
+   */
+  @Override
+  public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException {
+    String prefix = settings.keyPrefix();
+    try {
+      for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(settings.bucket())
+          .prefix(prefix)).contents()) {
+        if (object.lastModified().isBefore(cutoff)) {
+          BlobKey.tryParse(object.key().substring(prefix.length())).ifPresent(visitor);
+        }
+      }
+      for (MultipartUpload upload : s3.listMultipartUploadsPaginator(b -> b
+          .bucket(settings.bucket()).prefix(prefix)).uploads()) {
+        if (upload.initiated().isBefore(cutoff)) {
+          s3.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(upload.key())
+              .uploadId(upload.uploadId()));
+        }
+      }
+    } catch (SdkException e) {
+      throw io("listing " + settings.bucket() + "/" + prefix, e);
+    }
+  }
+
+  @Override
+  public boolean isReachable() {
+    try {
+      s3.headBucket(b -> b.bucket(settings.bucket()));
+      return true;
+    } catch (SdkException e) {
+      return false;
+    }
+  }
+
+  /** Part buffers allocated so far (each {@code partSizeBytes}); for memory-bound tests. */
+  long partBuffersAllocated() {
+    return buffers.allocated();
+  }
+
+  @Override
+  public void close() {
+    partUploads.shutdown();
+    s3.close();
+  }
+
+  static IOException io(String what, SdkException e) {
+    return new IOException(what + " failed: " + e.getMessage(), e);
+  }
+}

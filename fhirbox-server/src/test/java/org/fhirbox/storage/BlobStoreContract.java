@@ -1,0 +1,242 @@
+package org.fhirbox.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link BlobStore} must do. A subclass per backend supplies a fresh, empty store;
+ * each backend runs against the real thing (a directory, an S3 server).
+ */
+abstract class BlobStoreContract {
+  static final long MIB = 1024 * 1024;
+  /** Larger than several 5 MiB parts, so an S3 store uploads it in parallel parts. */
+  static final long LARGE = 40 * MIB + 12_345;
+  /** Three parts at 5 MiB: enough for a multipart upload to be under way when things go wrong. */
+  static final long MULTIPART = 12 * MIB + 7;
+  static final long NO_LIMIT = Long.MAX_VALUE;
+
+  /** The store under test; the same instance for the whole test method. */
+  protected abstract BlobStore store();
+
+  @Test
+  void emptyContentRoundTrips() throws IOException {
+    BlobInfo info = store().put(InputStream.nullInputStream(), NO_LIMIT);
+
+    assertThat(info.size()).isZero();
+    assertThat(info.sha256Hex())
+        .isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assertThat(info.sha1Hex()).isEqualTo("da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    assertThat(store().size(info.key())).contains(0L);
+    try (InputStream in = store().open(info.key(), 0)) {
+      assertThat(in.readAllBytes()).isEmpty();
+    }
+  }
+
+  @Test
+  void smallContentRoundTripsWithDigests() throws IOException {
+    byte[] content = "Hello, FHIR Binary".getBytes(StandardCharsets.UTF_8);
+
+    BlobInfo info = store().put(new ByteArrayInputStream(content), NO_LIMIT);
+
+    assertThat(info.size()).isEqualTo(content.length);
+    assertThat(info.sha256Hex())
+        .isEqualTo(TestContent.sha256(new ByteArrayInputStream(content)));
+    assertThat(info.sha1Hex()).isEqualTo(sha1(content));
+    assertThat(store().size(info.key())).contains((long) content.length);
+    assertThat(read(info.key(), 0, content.length)).isEqualTo(content);
+  }
+
+  @Test
+  void largeContentRoundTripsWithDigests() throws IOException {
+    String[] expected = TestContent.digests(1, LARGE);
+
+    BlobInfo info = store().put(TestContent.stream(1, LARGE), NO_LIMIT);
+
+    assertThat(info.size()).isEqualTo(LARGE);
+    assertThat(info.sha256Hex()).isEqualTo(expected[0]);
+    assertThat(info.sha1Hex()).isEqualTo(expected[1]);
+    assertThat(store().size(info.key())).contains(LARGE);
+    try (InputStream in = store().open(info.key(), 0)) {
+      assertThat(TestContent.sha256(in)).isEqualTo(expected[0]);
+    }
+  }
+
+  @Test
+  void rangedReadReturnsMiddleAcrossPartBoundaryAndEnd() throws IOException {
+    BlobInfo info = store().put(TestContent.stream(2, MULTIPART), NO_LIMIT);
+    long middle = 5 * MIB - 1000;
+
+    assertThat(read(info.key(), middle, 3000)).isEqualTo(TestContent.bytes(2, middle, 3000));
+    assertThat(read(info.key(), MULTIPART - 10, 10))
+        .isEqualTo(TestContent.bytes(2, MULTIPART - 10, 10));
+    assertThat(read(info.key(), 0, 1)).isEqualTo(TestContent.bytes(2, 0, 1));
+  }
+
+  @Test
+  void readPastTheEndFails() throws IOException {
+    BlobInfo info = store().put(TestContent.stream(3, 100), NO_LIMIT);
+
+    assertThatThrownBy(() -> read(info.key(), 90, 20)).isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void openFromOffsetStreamsToTheEnd() throws IOException {
+    BlobInfo info = store().put(TestContent.stream(4, 200_000), NO_LIMIT);
+
+    try (InputStream in = store().open(info.key(), 123_456)) {
+      assertThat(in.readAllBytes()).isEqualTo(TestContent.bytes(4, 123_456, 200_000 - 123_456));
+    }
+    try (InputStream in = store().open(info.key(), 200_000)) {
+      assertThat(in.readAllBytes()).isEmpty();
+    }
+  }
+
+  @Test
+  void missingBlobHasNoSizeAndCannotBeRead() throws IOException {
+    BlobKey missing = BlobKey.random();
+
+    assertThat(store().size(missing)).isEmpty();
+    assertThatThrownBy(() -> store().open(missing, 0)).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> read(missing, 0, 10)).isInstanceOf(NoSuchFileException.class);
+  }
+
+  @Test
+  void deleteRemovesTheBlobAndIsIdempotent() throws IOException {
+    BlobInfo info = store().put(TestContent.stream(5, 1000), NO_LIMIT);
+
+    store().delete(info.key());
+    store().delete(info.key());
+    store().delete(BlobKey.random());
+
+    assertThat(store().size(info.key())).isEmpty();
+    assertThat(listAll()).doesNotContain(info.key());
+  }
+
+  @Test
+  void inputFailingInTheFirstPartLeavesNothing() throws IOException {
+    Set<BlobKey> before = listAll();
+
+    assertThatThrownBy(() -> store().put(TestContent.failingAfter(6, 1000), NO_LIMIT))
+        .isInstanceOf(IOException.class).hasMessageContaining("client went away");
+
+    assertThat(listAll()).isEqualTo(before);
+  }
+
+  @Test
+  void inputFailingAfterSeveralPartsLeavesNothing() throws IOException {
+    Set<BlobKey> before = listAll();
+
+    assertThatThrownBy(() -> store().put(TestContent.failingAfter(7, MULTIPART), NO_LIMIT))
+        .isInstanceOf(IOException.class).hasMessageContaining("client went away");
+
+    assertThat(listAll()).isEqualTo(before);
+  }
+
+  @Test
+  void contentOverTheLimitIsRefusedAndLeavesNothing() throws IOException {
+    Set<BlobKey> before = listAll();
+
+    assertThatThrownBy(() -> store().put(TestContent.stream(8, 2000), 1999))
+        .isInstanceOfSatisfying(BlobTooLargeException.class,
+            e -> assertThat(e.limit()).isEqualTo(1999));
+    assertThatThrownBy(() -> store().put(TestContent.stream(8, LARGE), MULTIPART))
+        .isInstanceOfSatisfying(BlobTooLargeException.class,
+            e -> assertThat(e.limit()).isEqualTo(MULTIPART));
+
+    assertThat(listAll()).isEqualTo(before);
+  }
+
+  @Test
+  void contentExactlyAtTheLimitIsStored() throws IOException {
+    BlobInfo info = store().put(TestContent.stream(9, 2 * 5 * MIB), 2 * 5 * MIB);
+
+    assertThat(store().size(info.key())).contains(2 * 5 * MIB);
+  }
+
+  @Test
+  void listOlderThanSeesBlobsWrittenBeforeTheCutoff() throws IOException {
+    BlobInfo first = store().put(TestContent.stream(10, 10), NO_LIMIT);
+    BlobInfo second = store().put(TestContent.stream(11, 10), NO_LIMIT);
+
+    assertThat(listAll()).contains(first.key(), second.key());
+    List<BlobKey> none = new ArrayList<>();
+    store().listOlderThan(Instant.now().minus(Duration.ofHours(1)), none::add);
+    assertThat(none).doesNotContain(first.key(), second.key());
+  }
+
+  @Test
+  void concurrentPutsAreIndependent() throws Exception {
+    int uploads = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(uploads);
+    try {
+      List<Future<BlobInfo>> futures = new ArrayList<>();
+      for (int i = 0; i < uploads; i++) {
+        long seed = 100 + i;
+        long size = i % 3 == 0 ? MULTIPART : 300_000 + i;
+        Callable<BlobInfo> put = () -> store().put(TestContent.stream(seed, size), NO_LIMIT);
+        futures.add(pool.submit(put));
+      }
+      Set<BlobKey> keys = new HashSet<>();
+      for (int i = 0; i < uploads; i++) {
+        BlobInfo info = futures.get(i).get();
+        long size = i % 3 == 0 ? MULTIPART : 300_000 + i;
+        assertThat(info.size()).isEqualTo(size);
+        assertThat(info.sha256Hex()).isEqualTo(TestContent.digests(100 + i, size)[0]);
+        try (InputStream in = store().open(info.key(), 0)) {
+          assertThat(TestContent.sha256(in)).isEqualTo(info.sha256Hex());
+        }
+        keys.add(info.key());
+      }
+      assertThat(keys).hasSize(uploads);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void reachableStoreSaysSo() {
+    assertThat(store().isReachable()).isTrue();
+  }
+
+  /** Every key the store lists, whatever its age. */
+  Set<BlobKey> listAll() throws IOException {
+    Set<BlobKey> keys = new HashSet<>();
+    store().listOlderThan(Instant.now().plus(Duration.ofHours(1)), keys::add);
+    return keys;
+  }
+
+  byte[] read(BlobKey key, long offset, int length) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(length);
+    store().read(key, offset, length, out);
+    return out.toByteArray();
+  }
+
+  private static String sha1(byte[] content) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(content));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
