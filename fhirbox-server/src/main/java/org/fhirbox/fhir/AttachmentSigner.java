@@ -10,7 +10,7 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.StoredResource;
-import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.signing.BinaryUrlSigner;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -23,9 +23,9 @@ public final class AttachmentSigner implements OutgoingFilter {
   private final FhirTerser terser;
   private final ResourceStore store;
   private final BinaryAccess access;
-  private final StorageUrlSigner signer;
+  private final BinaryUrlSigner signer;
 
-  public AttachmentSigner(FhirContext ctx, ResourceStore store, BinaryAccess access, StorageUrlSigner signer) {
+  public AttachmentSigner(FhirContext ctx, ResourceStore store, BinaryAccess access, BinaryUrlSigner signer) {
     this.terser = ctx.newTerser();
     this.store = store;
     this.access = access;
@@ -76,11 +76,11 @@ public final class AttachmentSigner implements OutgoingFilter {
     if (content.isEmpty() || !access.canRead(tx, principal, content.get())) {
       return Optional.empty();
     }
-    return Optional.of(signer.sign(baseUrl, id, Long.toString(version), null));
+    return Optional.of(signer.sign(baseUrl, content.get(), null));
   }
 
   /** A signed URL that asks for an attachment download with the given file name. */
   public String signedDownloadUrl(BinaryContent content, String baseUrl, String filename) {
-    return signer.sign(baseUrl, content.binaryId(), Long.toString(content.versionId()), filename);
+    return signer.sign(baseUrl, content, filename);
   }
 }

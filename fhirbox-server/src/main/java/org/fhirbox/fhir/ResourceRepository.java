@@ -28,6 +28,15 @@ public final class ResourceRepository {
   private final AttachmentNormalizer normalizer;
   private final SearchIndexer indexer;
   private final Clock clock;
+  private final List<WriteListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Told about every stored version inside the writing transaction, so that follow-up work
+   * (an ingestion job, an index) commits or rolls back with the write.
+   */
+  public interface WriteListener {
+    void written(ResourceStore.Tx tx, String project, Written written);
+  }
 
   public ResourceRepository(FhirCodec codec, AttachmentNormalizer normalizer, SearchIndexer indexer, Clock clock) {
     this.codec = codec;
@@ -35,6 +44,11 @@ public final class ResourceRepository {
     this.normalizer = normalizer;
     this.indexer = indexer;
     this.clock = clock;
+  }
+
+  /** Registers a listener (wiring time only). */
+  public void addWriteListener(WriteListener listener) {
+    listeners.add(listener);
   }
 
   public FhirCodec codec() {
@@ -134,7 +148,11 @@ public final class ResourceRepository {
       tx.insertBinaryContent(new BinaryContent(project, id, versionId, c.key(), c.size(), c.sha256Hex(), c.sha1Hex(),
           b.getContentType(), filename, b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, now));
     }
-    return new Written(stored, resource, created);
+    Written written = new Written(stored, resource, created);
+    for (WriteListener l : listeners) {
+      l.written(tx, project, written);
+    }
+    return written;
   }
 
   /** Deletes (a new version marked deleted). Deleting what is already deleted changes nothing. */

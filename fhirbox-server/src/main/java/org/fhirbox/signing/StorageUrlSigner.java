@@ -36,7 +36,7 @@ import org.fhirbox.FhirException;
  * for the same content made within one window is identical (browsers can cache it), and each
  * URL lives between {@code ttl} and {@code 1.1 × ttl}.
  */
-public final class StorageUrlSigner {
+public final class StorageUrlSigner implements BinaryUrlSigner {
   /** A reference to one Binary version found in a storage URL. */
   public record Ref(String binaryId, String versionId) {}
 
@@ -103,6 +103,11 @@ public final class StorageUrlSigner {
       url.append('&').append(DOWNLOAD).append('=').append(encode(download));
     }
     return url.toString();
+  }
+
+  @Override
+  public String sign(String baseUrl, org.fhirbox.binary.BinaryContent content, String downloadFilename) {
+    return sign(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename);
   }
 
   /**
