@@ -114,15 +114,48 @@ public final class BinaryService {
     return b;
   }
 
+  /** An upload body that failed while reading: the client went away or sent a broken body. */
+  static final class ClientReadException extends IOException {
+    ClientReadException(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
+  /** Marks failures of the client's body so they are not mistaken for storage failures. */
+  private static InputStream markingReadFailures(InputStream in) {
+    return new java.io.FilterInputStream(in) {
+      @Override
+      public int read() throws IOException {
+        try {
+          return super.read();
+        } catch (IOException e) {
+          throw new ClientReadException(e);
+        }
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        try {
+          return super.read(b, off, len);
+        } catch (IOException e) {
+          throw new ClientReadException(e);
+        }
+      }
+    };
+  }
+
   private BlobInfo storeBlob(Upload upload) {
-    try (InputStream decoded = decode(upload.body(), upload.contentEncoding())) {
+    try (InputStream decoded = decode(markingReadFailures(upload.body()), upload.contentEncoding())) {
       return blobs.put(decoded, policy.maxBytes());
     } catch (BlobTooLargeException e) {
       throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
     } catch (ZipException e) {
       throw FhirException.badRequest("the body is not valid " + upload.contentEncoding() + " data: " + e.getMessage());
+    } catch (ClientReadException e) {
+      LOG.debug("upload body could not be read", e);
+      throw FhirException.badRequest("the upload was interrupted before the whole body arrived; nothing was stored");
     } catch (IOException e) {
-      throw new UncheckedIOException("upload interrupted", e);
+      throw new UncheckedIOException("could not store the upload", e);
     }
   }
 

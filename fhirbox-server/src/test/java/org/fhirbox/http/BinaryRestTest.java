@@ -1,0 +1,236 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Binary over HTTP (FHIR R4 binary.html#rest): raw upload and download, versions, limits. */
+class BinaryRestTest {
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_MAX_BINARY_BYTES", Long.toString(2L << 20),
+        "FHIRBOX_ORPHAN_GRACE", "0"));
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  static Binary upload(byte[] body, String contentType, String query) {
+    HttpResponse<String> r = http.postBytes("fhir/R4/Binary" + query, contentType, body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return http.parse(r, Binary.class);
+  }
+
+  HttpResponse<byte[]> raw(String path) {
+    return http.sendBytes(http.request(path).header("Accept", "*/*"));
+  }
+
+  @Test
+  void rawUploadRoundTripsBytesAndHeaders() throws Exception {
+    byte[] body = random(300_000, 1);
+    assertThat(http.putJson("fhir/R4/Patient/p1", "{\"resourceType\":\"Patient\",\"id\":\"p1\"}").statusCode())
+        .isIn(200, 201);
+    HttpResponse<String> created = http.send(http.request("fhir/R4/Binary?_filename=scan.pdf")
+        .header("Content-Type", "application/pdf").header("X-Security-Context", "Patient/p1")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    assertThat(created.statusCode()).isEqualTo(201);
+    assertThat(created.body()).doesNotContain("\"data\"");
+    Binary b = http.parse(created, Binary.class);
+    assertThat(b.getContentType()).isEqualTo("application/pdf");
+    assertThat(b.getSecurityContext().getReference()).isEqualTo("Patient/p1");
+    assertThat(created.headers().firstValue("ETag")).hasValue("W/\"1\"");
+
+    HttpResponse<byte[]> down = raw("fhir/R4/Binary/" + b.getIdElement().getIdPart());
+    assertThat(down.statusCode()).isEqualTo(200);
+    assertThat(sha256(down.body())).isEqualTo(sha256(body));
+    assertThat(down.headers().firstValue("Content-Type")).hasValue("application/pdf");
+    assertThat(down.headers().firstValue("Content-Length")).hasValue("300000");
+    assertThat(down.headers().firstValue("X-Security-Context")).hasValue("Patient/p1");
+    assertThat(down.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    assertThat(down.headers().firstValue("ETag")).isPresent();
+    assertThat(down.headers().firstValue("Last-Modified")).isPresent();
+    assertThat(down.headers().firstValue("Content-Disposition").orElseThrow()).contains("scan.pdf");
+  }
+
+  @Test
+  void fhirAcceptGivesTheBinaryJsonWithoutData() {
+    Binary b = upload(random(1000, 2), "image/png", "");
+    HttpResponse<String> json = http.get("fhir/R4/Binary/" + b.getIdElement().getIdPart());
+    assertThat(json.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    assertThat(json.body()).contains("\"resourceType\":\"Binary\"").contains("\"contentType\":\"image/png\"")
+        .doesNotContain("\"data\"");
+    HttpResponse<String> viaFormat = http.send(http.request("fhir/R4/Binary/" + b.getIdElement().getIdPart()
+        + "?_format=json").header("Accept", "*/*"));
+    assertThat(viaFormat.body()).contains("\"resourceType\":\"Binary\"");
+  }
+
+  @Test
+  void missingContentTypeIsStoredAsOctetStream() {
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(random(10, 3))));
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(http.parse(r, Binary.class).getContentType()).isEqualTo("application/octet-stream");
+  }
+
+  @Test
+  void gzipAndDeflateBodiesAreStoredDecoded() throws Exception {
+    byte[] body = "hello, compressed world\n".repeat(1000).getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream gz = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+      out.write(body);
+    }
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(gz.toByteArray())));
+    assertThat(r.statusCode()).isEqualTo(201);
+    byte[] back = raw("fhir/R4/Binary/" + http.parse(r, Binary.class).getIdElement().getIdPart()).body();
+    assertThat(back).isEqualTo(body);
+    HttpResponse<String> bad = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    assertThat(bad.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void eachVersionKeepsItsOwnBytes() {
+    Binary b = upload("version one".getBytes(StandardCharsets.UTF_8), "text/plain", "");
+    String id = b.getIdElement().getIdPart();
+    HttpResponse<String> upd = http.send(http.request("fhir/R4/Binary/" + id).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("version two")));
+    assertThat(upd.statusCode()).isEqualTo(200);
+    assertThat(new String(raw("fhir/R4/Binary/" + id).body(), StandardCharsets.UTF_8)).isEqualTo("version two");
+    assertThat(new String(raw("fhir/R4/Binary/" + id + "/_history/1").body(), StandardCharsets.UTF_8))
+        .isEqualTo("version one");
+  }
+
+  @Test
+  void fhirJsonBinaryDataIsDecodedIntoTheBlobStoreAndNotKeptInJson() {
+    byte[] content = random(5000, 4);
+    String json = "{\"resourceType\":\"Binary\",\"contentType\":\"image/jpeg\",\"data\":\""
+        + Base64.getEncoder().encodeToString(content) + "\"}";
+    HttpResponse<String> r = http.postJson("fhir/R4/Binary", json);
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(r.body()).doesNotContain("\"data\"");
+    String id = http.parse(r, Binary.class).getIdElement().getIdPart();
+    assertThat(raw("fhir/R4/Binary/" + id).body()).isEqualTo(content);
+  }
+
+  @Test
+  void tooLargeBodyGives413AndStoresNothing() throws Exception {
+    long before = blobCount();
+    HttpResponse<String> r = http.postBytes("fhir/R4/Binary", "application/octet-stream", random(3 << 20, 5));
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("limit");
+    assertThat(blobCount()).isEqualTo(before);
+  }
+
+  @Test
+  void executableContentIsRefused() {
+    HttpResponse<String> byType = http.postBytes("fhir/R4/Binary", "application/x-msdownload", random(10, 6));
+    assertThat(byType.statusCode()).isEqualTo(400);
+    HttpResponse<String> byName = http.postBytes("fhir/R4/Binary?_filename=setup.EXE", "application/octet-stream",
+        random(10, 7));
+    assertThat(byName.statusCode()).isEqualTo(400);
+    assertThat(http.parse(byName, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains(".exe");
+  }
+
+  @Test
+  void clientThatDisconnectsMidUploadLeavesNoBinaryAndNoBlob() throws Exception {
+    long blobsBefore = blobCount();
+    int binariesBefore = binaryTotal();
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      OutputStream out = s.getOutputStream();
+      String auth = http.request("x").build().headers().firstValue("Authorization").orElse("");
+      out.write(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+          + (auth.isEmpty() ? "" : "Authorization: " + auth + "\r\n")
+          + "Content-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(random(100_000, 8));
+      out.flush();
+    }
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (tmpParts() > 0 && System.currentTimeMillis() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(tmpParts()).isZero();
+    assertThat(blobCount()).isEqualTo(blobsBefore);
+    assertThat(binaryTotal()).isEqualTo(binariesBefore);
+  }
+
+  @Test
+  void sweeperRemovesOrphanedBlobsButKeepsReferencedOnes() throws Exception {
+    Binary kept = upload(random(100, 9), "text/plain", "");
+    Path orphan = server.dataDir().resolve("blobs/aa/bb/aabb" + "0".repeat(28));
+    Files.createDirectories(orphan.getParent());
+    Files.write(orphan, random(50, 10));
+    int deleted = server.server().sweeper().sweep();
+    assertThat(deleted).isGreaterThanOrEqualTo(1);
+    assertThat(orphan).doesNotExist();
+    assertThat(raw("fhir/R4/Binary/" + kept.getIdElement().getIdPart()).statusCode()).isEqualTo(200);
+  }
+
+  private int binaryTotal() {
+    return http.parse(http.get("fhir/R4/Binary?_summary=count"), Bundle.class).getTotal();
+  }
+
+  private long blobCount() throws IOException {
+    try (Stream<Path> files = Files.walk(server.dataDir().resolve("blobs"))) {
+      return files.filter(Files::isRegularFile).filter(p -> !p.getParent().getFileName().toString().equals("tmp"))
+          .count();
+    }
+  }
+
+  private long tmpParts() throws IOException {
+    try (Stream<Path> files = Files.list(server.dataDir().resolve("blobs/tmp"))) {
+      return files.count();
+    }
+  }
+
+  static byte[] readAll(InputStream in) throws IOException {
+    return in.readAllBytes();
+  }
+
+  static List<String> lines(String s) {
+    return List.of(s.split("\n"));
+  }
+}
