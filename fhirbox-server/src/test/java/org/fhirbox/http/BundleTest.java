@@ -1,0 +1,125 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.util.Base64;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Batch and transaction Bundles at the base (FHIR R4 http.html#transaction). */
+class BundleTest {
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static int patientCount() {
+    return http.parse(http.get("fhir/R4/Patient?_summary=count"), Bundle.class).getTotal();
+  }
+
+  @Test
+  void transactionResolvesUrnUuidReferencesIncludingAttachmentUrls() {
+    String data = Base64.getEncoder().encodeToString("a photo".getBytes());
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:11111111-1111-1111-1111-111111111111",
+           "resource":{"resourceType":"Binary","contentType":"image/jpeg","data":"%s"},
+           "request":{"method":"POST","url":"Binary"}},
+          {"fullUrl":"urn:uuid:22222222-2222-2222-2222-222222222222",
+           "resource":{"resourceType":"Patient","photo":[{"url":"urn:uuid:11111111-1111-1111-1111-111111111111"}]},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+             "subject":{"reference":"urn:uuid:22222222-2222-2222-2222-222222222222"}},
+           "request":{"method":"POST","url":"Observation"}}
+        ]}""".formatted(data);
+    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle out = http.parse(r, Bundle.class);
+    assertThat(out.getType()).isEqualTo(Bundle.BundleType.TRANSACTIONRESPONSE);
+    assertThat(out.getEntry()).hasSize(3).allMatch(e -> e.getResponse().getStatus().startsWith("201"));
+    String binaryId = out.getEntry().get(0).getResponse().getLocation().split("/")[1];
+    String patientLoc = out.getEntry().get(1).getResponse().getLocation();
+    String patientId = patientLoc.split("/")[1];
+
+    Patient p = http.parse(http.get("fhir/R4/Patient/" + patientId), Patient.class);
+    assertThat(p.getPhotoFirstRep().getUrl()).contains("/storage/" + binaryId + "/1?");
+    assertThat(p.getPhotoFirstRep().getSize()).isEqualTo(7);
+    String obsId = out.getEntry().get(2).getResponse().getLocation().split("/")[1];
+    Observation o = http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class);
+    assertThat(o.getSubject().getReference()).isEqualTo("Patient/" + patientId);
+  }
+
+  @Test
+  void failingTransactionStoresNothing() {
+    int before = patientCount();
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Patient","id":"x1","active":true},
+           "request":{"method":"PUT","url":"Patient/x1","ifMatch":"W/\\"9\\""}}
+        ]}""";
+    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).isEqualTo(412);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .startsWith("Bundle.entry[1]");
+    assertThat(patientCount()).isEqualTo(before);
+  }
+
+  @Test
+  void attachmentToMissingBinaryFailsTheTransaction() {
+    int before = patientCount();
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Patient","photo":[{"url":"Binary/does-not-exist"}]},
+           "request":{"method":"POST","url":"Patient"}}
+        ]}""";
+    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(patientCount()).isEqualTo(before);
+  }
+
+  @Test
+  void batchReportsEachEntryOnItsOwn() {
+    Patient existing = http.parse(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"), Patient.class);
+    String batch = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+          {"request":{"method":"GET","url":"Patient/%s"}},
+          {"request":{"method":"GET","url":"Patient/nobody-here"}},
+          {"request":{"method":"DELETE","url":"Patient/%s"}}
+        ]}""".formatted(existing.getIdElement().getIdPart(), existing.getIdElement().getIdPart());
+    HttpResponse<String> r = http.postJson("fhir/R4", batch);
+    assertThat(r.statusCode()).isEqualTo(200);
+    Bundle out = http.parse(r, Bundle.class);
+    assertThat(out.getType()).isEqualTo(Bundle.BundleType.BATCHRESPONSE);
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "200", "404", "200");
+    assertThat(out.getEntry().get(2).getResponse().getOutcome()).isInstanceOf(OperationOutcome.class);
+    assertThat(out.getEntry().get(1).getResource()).isInstanceOf(Patient.class);
+  }
+
+  @Test
+  void bundleOfTheWrongTypeIsRejected() {
+    HttpResponse<String> r = http.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"collection\"}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("batch or transaction");
+  }
+}

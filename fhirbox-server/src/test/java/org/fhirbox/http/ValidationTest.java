@@ -1,0 +1,117 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Bad input gets a clear 4xx OperationOutcome naming the problem, and nothing is stored. */
+class ValidationTest {
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_MAX_JSON_BYTES", "20000"));
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static String diagnostics(HttpResponse<String> r) {
+    assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    OperationOutcome oo = http.parse(r, OperationOutcome.class);
+    return String.join(" | ", oo.getIssue().stream().map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics)
+        .toList());
+  }
+
+  static int total(String type) {
+    return http.parse(http.get("fhir/R4/" + type + "?_summary=count"), Bundle.class).getTotal();
+  }
+
+  @Test
+  void malformedJsonNamesTheProblem() {
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("cannot parse the JSON body");
+  }
+
+  @Test
+  void unknownElementsWrongTypesAndBadDatesAreAllReported() {
+    int before = total("Patient");
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"foo\":1,\"active\":\"yes\",\"birthDate\":\"2020-13-45\"}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    String d = diagnostics(r);
+    assertThat(d).contains("unknown element 'foo'").contains("2020-13-45").contains("active");
+    assertThat(total("Patient")).isEqualTo(before);
+  }
+
+  @Test
+  void unknownResourceTypesAreRejected() {
+    assertThat(http.postJson("fhir/R4/Spaceship", "{\"resourceType\":\"Spaceship\"}").statusCode()).isEqualTo(400);
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Spaceship\"}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("Spaceship");
+  }
+
+  @Test
+  void bodyTypeMustMatchTheUrl() {
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Observation\",\"status\":\"final\","
+        + "\"code\":{\"text\":\"x\"}}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("Observation").contains("Patient");
+  }
+
+  @Test
+  void idMismatchAndMissingIdOnUpdateAreRejected() {
+    HttpResponse<String> mismatch = http.putJson("fhir/R4/Patient/abc", "{\"resourceType\":\"Patient\",\"id\":\"xyz\"}");
+    assertThat(mismatch.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(mismatch)).contains("xyz").contains("abc");
+    HttpResponse<String> missing = http.putJson("fhir/R4/Patient/abc", "{\"resourceType\":\"Patient\"}");
+    assertThat(missing.statusCode()).isEqualTo(400);
+    assertThat(http.get("fhir/R4/Patient/abc").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void idsThatAreNotFhirIdsAreRejected() {
+    HttpResponse<String> r = http.putJson("fhir/R4/Patient/has_underscore",
+        "{\"resourceType\":\"Patient\",\"id\":\"has_underscore\"}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("not a valid FHIR id");
+    assertThat(http.get("fhir/R4/Patient/" + "x".repeat(65)).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void jsonOverTheLimitGives413() {
+    String big = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + "x".repeat(30000) + "\"}]}";
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", big);
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(diagnostics(r)).contains("limit");
+  }
+
+  @Test
+  void nonFhirContentTypeForResourcesGives415() {
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")));
+    assertThat(r.statusCode()).isEqualTo(415);
+  }
+
+  @Test
+  void emptyBodyIsRejected() {
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).isEqualTo(400);
+  }
+}
