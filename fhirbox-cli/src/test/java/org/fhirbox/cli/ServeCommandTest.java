@@ -1,0 +1,77 @@
+package org.fhirbox.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** {@code fhirbox serve} as a process: ready line, health, graceful SIGTERM. */
+class ServeCommandTest {
+
+  @Test
+  void printsReadyLineAnswersHealthzAndDrainsInFlightRequestsOnSigterm() throws Exception {
+    try (ServerProcess server = ServerProcess.start("256m")) {
+      HttpClient http = HttpClient.newHttpClient();
+      HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl + "healthz")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(health.statusCode()).isEqualTo(200);
+
+      // An upload that is still sending when SIGTERM arrives must complete.
+      CountDownLatch sending = new CountDownLatch(1);
+      InputStream slow = new InputStream() {
+        int sent;
+
+        @Override
+        public int read() {
+          byte[] b = new byte[1];
+          return read(b, 0, 1) < 0 ? -1 : b[0];
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+          if (sent >= 40) {
+            return -1;
+          }
+          if (sent == 10) {
+            sending.countDown(); // half a second in: the server is reading this body
+          }
+          try {
+            Thread.sleep(50);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          b[off] = (byte) sent++;
+          return 1;
+        }
+      };
+      CompletableFuture<HttpResponse<String>> upload = http.sendAsync(
+          HttpRequest.newBuilder(URI.create(server.baseUrl + "fhir/R4/Binary"))
+              .header("Content-Type", "application/octet-stream").header("Authorization", server.authorization())
+              .POST(HttpRequest.BodyPublishers.ofInputStream(() -> slow)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(sending.await(10, TimeUnit.SECONDS)).isTrue();
+      server.process.destroy(); // SIGTERM
+      HttpResponse<String> done = upload.get(30, TimeUnit.SECONDS);
+      assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+      assertThat(server.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(server.process.exitValue()).as(server.stderr()).isZero();
+      assertThat(server.stderrAfterExit()).contains("stopping");
+    }
+  }
+
+  @Test
+  void helpListsTheCommands() {
+    java.io.StringWriter out = new java.io.StringWriter();
+    picocli.CommandLine cl = new picocli.CommandLine(new Main());
+    cl.setOut(new java.io.PrintWriter(out));
+    assertThat(cl.execute("--help")).isZero();
+    assertThat(out.toString()).contains("serve");
+  }
+}

@@ -1,0 +1,94 @@
+package org.fhirbox.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.fhirbox.testing.TestServer;
+
+/** {@code fhirbox serve} in its own JVM (own heap limit, real signals), as a user runs it. */
+final class ServerProcess implements AutoCloseable {
+  private static final Pattern READY = Pattern.compile("fhirbox ready at (http://\\S+/) ");
+  final Process process;
+  final String baseUrl;
+  final Path dataDir;
+  final StringBuilder stderr = new StringBuilder();
+  private final CompletableFuture<Void> stderrDone;
+
+  ServerProcess(Path dataDir, String heap, Map<String, String> env) throws Exception {
+    this.dataDir = dataDir;
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
+        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "serve", "--port", "0", "--data-dir", dataDir.toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("FHIRBOX_BIND", "127.0.0.1");
+    pb.environment().put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
+    pb.environment().put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    pb.environment().putAll(env);
+    this.process = pb.start();
+    this.stderrDone = CompletableFuture.runAsync(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(),
+          StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          synchronized (stderr) {
+            stderr.append(line).append('\n');
+          }
+        }
+      } catch (IOException ignored) {
+        // process ended
+      }
+    });
+    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    String line = out.readLine();
+    if (line == null) {
+      process.waitFor(10, TimeUnit.SECONDS);
+      throw new IllegalStateException("server exited before it was ready:\n" + stderr());
+    }
+    Matcher m = READY.matcher(line);
+    if (!m.find()) {
+      throw new IllegalStateException("unexpected first line: " + line + "\n" + stderr());
+    }
+    this.baseUrl = m.group(1);
+  }
+
+  static ServerProcess start(String heap) throws Exception {
+    return new ServerProcess(Files.createTempDirectory("fhirbox-proc"), heap, Map.of());
+  }
+
+  String stderr() {
+    synchronized (stderr) {
+      return stderr.toString();
+    }
+  }
+
+  /** Everything the process wrote to stderr, once it has exited. */
+  String stderrAfterExit() throws Exception {
+    stderrDone.get(10, TimeUnit.SECONDS);
+    return stderr();
+  }
+
+  String authorization() {
+    return "Basic " + java.util.Base64.getEncoder().encodeToString(
+        (TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public void close() throws Exception {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+    TestServer.deleteTree(dataDir);
+  }
+}
