@@ -36,7 +36,8 @@ final class ServerProcess implements AutoCloseable {
     pb.environment().put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
     pb.environment().putAll(env);
     this.process = pb.start();
-    this.stderrDone = CompletableFuture.runAsync(() -> {
+    this.stderrDone = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(),
           StandardCharsets.UTF_8))) {
         String line;
@@ -48,7 +49,10 @@ final class ServerProcess implements AutoCloseable {
       } catch (IOException ignored) {
         // process ended
       }
-    });
+      stderrDone.complete(null);
+    }, "server-stderr");
+    reader.setDaemon(true);
+    reader.start();
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String line = out.readLine();
     if (line == null) {
