@@ -53,6 +53,9 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
     d.put("FHIRBOX_SHUTDOWN_TIMEOUT", "30");
     d.put("FHIRBOX_ORPHAN_GRACE", "3600");
+    d.put("FHIRBOX_TOKEN_TTL", "3600");
+    d.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", "");
+    d.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "");
     return d;
   }
 
