@@ -39,8 +39,12 @@ public final class AuthModule {
     this.clients = new ClientStore(db, hasher, clock);
     this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), baseUrl,
         config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, CLIENT_STATUS_TTL);
-    FailureLimiter limiter = new FailureLimiter(clock, 5, Duration.ofMinutes(15), Duration.ofSeconds(60));
-    this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), limiter, baseUrl, clock);
+    // 5 failures per client id, 20 per remote address (proxies and NAT put many clients behind one),
+    // then 1 s, 2 s, 4 s ... at most 60 s; 15 quiet minutes forget the count
+    FailureLimiter perClient = new FailureLimiter(clock, 5, Duration.ofMinutes(15), Duration.ofSeconds(60));
+    FailureLimiter perAddress = new FailureLimiter(clock, 20, Duration.ofMinutes(15), Duration.ofSeconds(60));
+    this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), perClient, perAddress, baseUrl,
+        clock);
     ObjectMapper json = new ObjectMapper();
     this.authenticator = new BearerAuthenticator(tokens, clientAuth);
     this.tokenEndpoint = new TokenEndpoint(clientAuth, tokens, json);

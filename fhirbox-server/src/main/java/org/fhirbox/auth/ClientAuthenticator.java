@@ -40,15 +40,22 @@ public final class ClientAuthenticator {
 
   private final ClientStore clients;
   private final ReplayGuard replays;
-  private final FailureLimiter limiter;
+  private final FailureLimiter perClient;
+  private final FailureLimiter perAddress;
   private final Supplier<String> baseUrl;
   private final Clock clock;
 
-  ClientAuthenticator(ClientStore clients, ReplayGuard replays, FailureLimiter limiter, Supplier<String> baseUrl,
-      Clock clock) {
+  /**
+   * @param perClient throttles failures per client id
+   * @param perAddress throttles failures per remote address; give it a higher threshold, since
+   *     behind a proxy or NAT many clients share one address
+   */
+  ClientAuthenticator(ClientStore clients, ReplayGuard replays, FailureLimiter perClient, FailureLimiter perAddress,
+      Supplier<String> baseUrl, Clock clock) {
     this.clients = clients;
     this.replays = replays;
-    this.limiter = limiter;
+    this.perClient = perClient;
+    this.perAddress = perAddress;
     this.baseUrl = baseUrl;
     this.clock = clock;
   }
@@ -154,8 +161,7 @@ public final class ClientAuthenticator {
   }
 
   private void throttle(String clientId, String remoteAddress) {
-    long wait = Math.max(limiter.retryAfterSeconds("client:" + clientId),
-        limiter.retryAfterSeconds("addr:" + remoteAddress));
+    long wait = Math.max(perClient.retryAfterSeconds(clientId), perAddress.retryAfterSeconds(remoteAddress));
     if (wait > 0) {
       throw new ClientAuthException("too many failed authentication attempts; retry later", wait);
     }
@@ -163,14 +169,14 @@ public final class ClientAuthenticator {
 
   private ClientAuthException failed(String clientId, String remoteAddress, String message) {
     if (clientId != null) {
-      limiter.failure("client:" + clientId);
+      perClient.failure(clientId);
     }
-    limiter.failure("addr:" + remoteAddress);
+    perAddress.failure(remoteAddress);
     return new ClientAuthException(message, 0);
   }
 
   private void succeeded(String clientId, String remoteAddress) {
-    limiter.success("client:" + clientId);
-    limiter.success("addr:" + remoteAddress);
+    perClient.success(clientId);
+    perAddress.success(remoteAddress);
   }
 }

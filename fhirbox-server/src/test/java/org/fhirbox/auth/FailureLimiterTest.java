@@ -12,6 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 class FailureLimiterTest {
   private final TestClock clock = new TestClock();
   private final FailureLimiter limiter = new FailureLimiter(clock, 5, Duration.ofMinutes(15), Duration.ofSeconds(60));
+  private final FailureLimiter perAddress = new FailureLimiter(clock, 20, Duration.ofMinutes(15),
+      Duration.ofSeconds(60));
 
   @Test
   void fewFailuresDoNotBlock() {
@@ -59,7 +61,7 @@ class FailureLimiterTest {
     try (Database db = AuthDb.open(dir)) {
       ClientStore clients = new ClientStore(db, new PasswordHasher(), clock);
       ClientAuthenticator auth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), limiter,
-          () -> AuthDb.BASE, clock);
+          perAddress, () -> AuthDb.BASE, clock);
       ClientCredentials c = clients.create("p1", "system/*.rs", false);
       for (int i = 0; i < 5; i++) {
         assertThatThrownBy(() -> auth.bySecret(c.clientId(), "guess", "10.0.0.9"))
@@ -83,13 +85,16 @@ class FailureLimiterTest {
   void guessingManyClientIdsFromOneAddressIsThrottled(@TempDir Path dir) {
     try (Database db = AuthDb.open(dir)) {
       ClientAuthenticator auth = new ClientAuthenticator(new ClientStore(db, new PasswordHasher(), clock),
-          new ReplayGuard(db, clock), limiter, () -> AuthDb.BASE, clock);
-      for (int i = 0; i < 5; i++) {
+          new ReplayGuard(db, clock), limiter, perAddress, () -> AuthDb.BASE, clock);
+      for (int i = 0; i < 20; i++) {
         String id = "client-" + i;
         assertThatThrownBy(() -> auth.bySecret(id, "x", "10.0.0.66")).isInstanceOf(ClientAuthException.class);
       }
       assertThatThrownBy(() -> auth.bySecret("client-99", "x", "10.0.0.66"))
           .isInstanceOfSatisfying(ClientAuthException.class, e -> assertThat(e.throttled()).isTrue());
+      // another address is not affected
+      assertThatThrownBy(() -> auth.bySecret("client-99", "x", "10.0.0.67"))
+          .isInstanceOfSatisfying(ClientAuthException.class, e -> assertThat(e.throttled()).isFalse());
     }
   }
 }
