@@ -15,7 +15,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.fhirbox.auth.AccessPolicy;
+import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryService;
@@ -62,6 +62,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
   private final OrphanSweeper sweeper;
+  private final AuthModule auth;
   private String baseUrl;
 
   public FhirboxServer(FhirboxConfig config) throws IOException {
@@ -136,20 +137,10 @@ public final class FhirboxServer implements AutoCloseable {
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount);
     ErrorMapper errors = new ErrorMapper(codec);
-    Principal open = new Principal("anonymous", "default", new AccessPolicy() {
-      @Override
-      public boolean allows(String resourceType, Interaction interaction) {
-        return true;
-      }
-
-      @Override
-      public boolean isAdmin() {
-        return true;
-      }
-    });
+    this.auth = new AuthModule(config, database, clock, this::baseUrl);
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
-        new Cors(config.list("FHIRBOX_CORS_ORIGINS")), ex -> open, errors,
-        () -> database.isReachable() && blobs.isReachable());
+        new Cors(config.list("FHIRBOX_CORS_ORIGINS")), auth.authenticator(), auth.tokenEndpoint(),
+        auth.adminRoutes(), errors, () -> database.isReachable() && blobs.isReachable());
 
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
@@ -193,6 +184,10 @@ public final class FhirboxServer implements AutoCloseable {
 
   /** Starts listening; returns once requests are served. */
   public FhirboxServer start() throws Exception {
+    // printed, not logged: the generated secret is shown exactly once and never reaches a log file
+    auth.bootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
+        + "'\n  client id:     " + c.clientId() + "\n  client secret: " + c.clientSecret()
+        + "\n  (shown once; store it now)"));
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
@@ -217,6 +212,11 @@ public final class FhirboxServer implements AutoCloseable {
 
   public String baseUrl() {
     return baseUrl;
+  }
+
+  /** Authentication and client administration (tests and the CLI create clients through it). */
+  public AuthModule auth() {
+    return auth;
   }
 
   public FhirboxConfig config() {

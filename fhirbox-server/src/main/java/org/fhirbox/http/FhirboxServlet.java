@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.fhirbox.FhirException;
+import org.fhirbox.auth.AdminRoutes;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.auth.TokenEndpoint;
 
 /** Mounts every route in one readable block. */
 public final class FhirboxServlet extends HttpServlet {
@@ -24,15 +26,19 @@ public final class FhirboxServlet extends HttpServlet {
   private final Authenticator authenticator;
   private final ErrorMapper errors;
   private final BooleanSupplier ready;
+  private final TokenEndpoint oauth;
+  private final AdminRoutes admin;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
-      Cors cors, Authenticator authenticator, ErrorMapper errors,
+      Cors cors, Authenticator authenticator, TokenEndpoint oauth, AdminRoutes admin, ErrorMapper errors,
       BooleanSupplier ready) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
     this.storage = storage;
     this.cors = cors;
     this.authenticator = authenticator;
+    this.oauth = oauth;
+    this.admin = admin;
     this.errors = errors;
     this.ready = ready;
   }
@@ -65,6 +71,24 @@ public final class FhirboxServlet extends HttpServlet {
     }
     if (!path.isEmpty() && path.get(0).equals("storage")) {
       storage.handle(ex, path.subList(1, path.size()));
+      return;
+    }
+    if (path.equals(List.of("oauth2", "token"))) {
+      oauth.token(ex);
+      return;
+    }
+    // SMART App Launch 2.x discovery lives under the FHIR base; also served at the root
+    if (path.equals(List.of(".well-known", "smart-configuration"))
+        || path.equals(List.of("fhir", "R4", ".well-known", "smart-configuration"))) {
+      oauth.smartConfiguration(ex);
+      return;
+    }
+    if (path.equals(List.of(".well-known", "jwks.json"))) {
+      oauth.jwks(ex);
+      return;
+    }
+    if (path.size() >= 1 && path.get(0).equals("admin")) {
+      admin.handle(ex, authenticator.authenticate(ex), path.subList(1, path.size()));
       return;
     }
     if (path.size() >= 2 && path.get(0).equals("fhir") && path.get(1).equals("R4")) {

@@ -1,0 +1,197 @@
+package org.fhirbox.auth;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.jwk.JWKSet;
+import java.io.IOException;
+import java.text.ParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.FhirException;
+import org.fhirbox.http.Exchange;
+
+/**
+ * Client administration under {@code /admin} (admin scope only, else 403):
+ * <pre>
+ * POST /admin/clients                      {"project","scope","admin"?} → 201 credentials (secret shown once)
+ * GET  /admin/clients[?project=P]          {"clients":[...]} (never secrets or hashes)
+ * POST /admin/clients/{id}/disable         the client
+ * POST /admin/clients/{id}/rotate-secret   new credentials (secret shown once)
+ * PUT  /admin/clients/{id}/jwks            JWK Set (public keys) for private_key_jwt → the client
+ * </pre>
+ * An admin of project {@value #SERVER_PROJECT} administers every project; any other admin only its
+ * own (other projects' clients answer 404, creating in another project 403).
+ */
+public final class AdminRoutes {
+  /** The project whose admins administer the whole server. */
+  public static final String SERVER_PROJECT = "default";
+  private static final long MAX_BODY = 256 * 1024;
+
+  private final ClientStore clients;
+  private final ObjectMapper json;
+
+  public AdminRoutes(ClientStore clients, ObjectMapper json) {
+    this.clients = clients;
+    this.json = json;
+  }
+
+  /** Dispatches {@code segments} (the path after {@code /admin/}). */
+  public void handle(Exchange ex, Principal principal, List<String> segments) throws IOException {
+    if (!principal.access().isAdmin()) {
+      throw FhirException.forbidden("the admin scope is required");
+    }
+    String method = ex.method();
+    if (segments.size() == 1 && segments.get(0).equals("clients")) {
+      switch (method) {
+        case "POST" -> create(ex, principal);
+        case "GET" -> list(ex, principal);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/clients");
+      }
+      return;
+    }
+    if (segments.size() == 3 && segments.get(0).equals("clients")) {
+      String id = segments.get(1);
+      String action = segments.get(2);
+      switch (action) {
+        case "disable" -> {
+          require(method, "POST");
+          OAuthClient c = owned(principal, id);
+          clients.disable(c.clientId());
+          write(ex, 200, view(clients.find(id).orElseThrow()));
+        }
+        case "rotate-secret" -> {
+          require(method, "POST");
+          owned(principal, id);
+          ClientCredentials cred = clients.rotateSecret(id).orElseThrow(() -> notFound(id));
+          write(ex, 200, credentials(cred));
+        }
+        case "jwks" -> {
+          require(method, "PUT");
+          owned(principal, id);
+          clients.registerJwks(id, parseJwks(ex.body(MAX_BODY)));
+          write(ex, 200, view(clients.find(id).orElseThrow()));
+        }
+        default -> throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+      }
+      return;
+    }
+    throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+  }
+
+  private void create(Exchange ex, Principal principal) throws IOException {
+    JsonNode body = readJson(ex.body(MAX_BODY));
+    String project = text(body, "project", principal.project());
+    String scope = text(body, "scope", "system/*.cruds");
+    boolean admin = body.path("admin").asBoolean(false);
+    if (!isServerAdmin(principal) && !project.equals(principal.project())) {
+      throw FhirException.forbidden("an admin of project '" + principal.project() + "' may create clients only there");
+    }
+    if (!ClientStore.PROJECT_NAME.matcher(project).matches()) {
+      throw FhirException.badRequest("project names use letters, digits and . _ - (at most 64)", "project");
+    }
+    if (Scopes.tryParse(scope).isEmpty()) {
+      throw FhirException.badRequest("scope must be space-separated system/{type}.{cruds} scopes or admin", "scope");
+    }
+    write(ex, 201, credentials(clients.create(project, scope, admin)));
+  }
+
+  private void list(Exchange ex, Principal principal) throws IOException {
+    String project = ex.param("project").orElse(null);
+    if (!isServerAdmin(principal)) {
+      if (project != null && !project.equals(principal.project())) {
+        throw FhirException.forbidden("an admin of project '" + principal.project() + "' may list only its clients");
+      }
+      project = principal.project();
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("clients", clients.list(project).stream().map(AdminRoutes::view).toList());
+    write(ex, 200, out);
+  }
+
+  private static boolean isServerAdmin(Principal p) {
+    return p.access().isAdmin() && p.project().equals(SERVER_PROJECT);
+  }
+
+  /** The client, if the principal may administer it; another project's client is "not found". */
+  private OAuthClient owned(Principal principal, String id) {
+    return clients.find(id)
+        .filter(c -> isServerAdmin(principal) || c.project().equals(principal.project()))
+        .orElseThrow(() -> notFound(id));
+  }
+
+  private static FhirException notFound(String id) {
+    return FhirException.notFound("client '" + id + "' not found");
+  }
+
+  private static void require(String method, String allowed) {
+    if (!method.equals(allowed)) {
+      throw FhirException.methodNotAllowed(method + " is not allowed here; use " + allowed);
+    }
+  }
+
+  private JsonNode readJson(String body) {
+    try {
+      JsonNode n = json.readTree(body);
+      if (n == null || !n.isObject()) {
+        throw FhirException.badRequest("the body must be a JSON object");
+      }
+      return n;
+    } catch (JsonProcessingException e) {
+      throw FhirException.badRequest("the body is not valid JSON");
+    }
+  }
+
+  private static String text(JsonNode body, String field, String fallback) {
+    JsonNode n = body.get(field);
+    if (n == null || n.isNull()) {
+      return fallback;
+    }
+    if (!n.isTextual() || n.asText().isBlank()) {
+      throw FhirException.badRequest(field + " must be a non-empty string", field);
+    }
+    return n.asText().trim();
+  }
+
+  private static JWKSet parseJwks(String body) {
+    try {
+      JWKSet set = JWKSet.parse(body);
+      if (set.getKeys().isEmpty() || set.getKeys().stream().anyMatch(k -> k.isPrivate())) {
+        throw FhirException.badRequest("the JWK Set must hold at least one key, and only public keys");
+      }
+      return set;
+    } catch (ParseException e) {
+      throw FhirException.badRequest("the body is not a valid JWK Set (RFC 7517 §5)");
+    }
+  }
+
+  private static Map<String, Object> credentials(ClientCredentials c) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("project", c.project());
+    out.put("clientId", c.clientId());
+    out.put("clientSecret", c.clientSecret());
+    out.put("scope", c.scope());
+    return out;
+  }
+
+  private static Map<String, Object> view(OAuthClient c) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("clientId", c.clientId());
+    out.put("project", c.project());
+    out.put("scope", c.allowedScopes().toString());
+    out.put("admin", c.admin());
+    out.put("disabled", c.disabled());
+    out.put("privateKeyJwt", c.hasJwks());
+    out.put("created", c.created().toString());
+    out.put("updated", c.updated().toString());
+    return out;
+  }
+
+  private void write(Exchange ex, int status, Object body) throws IOException {
+    ex.response().setStatus(status);
+    ex.response().setContentType("application/json;charset=utf-8");
+    ex.response().setHeader("Cache-Control", "no-store");
+    json.writeValue(ex.response().getOutputStream(), body);
+  }
+}

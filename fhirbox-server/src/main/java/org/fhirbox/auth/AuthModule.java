@@ -1,0 +1,111 @@
+package org.fhirbox.auth;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.db.Database;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds authentication and client administration from the configuration, by constructor:
+ * {@code FHIRBOX_TOKEN_TTL} (seconds, default 3600), {@code FHIRBOX_BOOTSTRAP_CLIENT_ID} and
+ * {@code FHIRBOX_BOOTSTRAP_CLIENT_SECRET}.
+ */
+public final class AuthModule {
+  private static final Logger LOG = LoggerFactory.getLogger(AuthModule.class);
+  /** The id of the admin client generated on first start when no bootstrap client is configured. */
+  public static final String GENERATED_ADMIN_ID = "admin";
+  static final String ADMIN_SCOPE = "system/*.cruds admin";
+  /** How long a client's enabled status is trusted by token verification. */
+  static final Duration CLIENT_STATUS_TTL = Duration.ofSeconds(60);
+
+  private final FhirboxConfig config;
+  private final PasswordHasher hasher;
+  private final ClientStore clients;
+  private final TokenService tokens;
+  private final ClientAuthenticator clientAuth;
+  private final BearerAuthenticator authenticator;
+  private final TokenEndpoint tokenEndpoint;
+  private final AdminRoutes adminRoutes;
+
+  /** @param baseUrl the server's public base URL ending in '/', known once it listens */
+  public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl) {
+    this.config = config;
+    this.hasher = new PasswordHasher();
+    this.clients = new ClientStore(db, hasher, clock);
+    this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), baseUrl,
+        config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, CLIENT_STATUS_TTL);
+    // 5 failures per client id, 20 per remote address (proxies and NAT put many clients behind one),
+    // then 1 s, 2 s, 4 s ... at most 60 s; 15 quiet minutes forget the count
+    FailureLimiter perClient = new FailureLimiter(clock, 5, Duration.ofMinutes(15), Duration.ofSeconds(60));
+    FailureLimiter perAddress = new FailureLimiter(clock, 20, Duration.ofMinutes(15), Duration.ofSeconds(60));
+    this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), perClient, perAddress, baseUrl,
+        clock);
+    ObjectMapper json = new ObjectMapper();
+    this.authenticator = new BearerAuthenticator(tokens, clientAuth);
+    this.tokenEndpoint = new TokenEndpoint(clientAuth, tokens, json);
+    this.adminRoutes = new AdminRoutes(clients, json);
+  }
+
+  /**
+   * Makes sure an admin client exists. With {@code FHIRBOX_BOOTSTRAP_CLIENT_ID} and
+   * {@code _SECRET} set, creates that client in project {@code default} unless it exists (an
+   * existing client is left as it is). Without them, and only when there is no client at all,
+   * creates client {@value #GENERATED_ADMIN_ID} with a random secret and returns its credentials
+   * so that the caller can show the secret once. Safe when several nodes start at once: the
+   * client id is the primary key, so exactly one insert wins.
+   */
+  public Optional<ClientCredentials> bootstrap() {
+    Optional<String> id = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_ID");
+    Optional<String> secret = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET");
+    if (id.isPresent() != secret.isPresent()) {
+      throw new IllegalArgumentException("set both FHIRBOX_BOOTSTRAP_CLIENT_ID and FHIRBOX_BOOTSTRAP_CLIENT_SECRET");
+    }
+    if (id.isPresent()) {
+      if (secret.get().length() < 16) {
+        LOG.warn("FHIRBOX_BOOTSTRAP_CLIENT_SECRET is shorter than 16 characters; use a long random secret");
+      }
+      Optional<ClientCredentials> created = clients.createIfAbsent(id.get(), secret.get(), AdminRoutes.SERVER_PROJECT,
+          ADMIN_SCOPE, true);
+      if (created.isPresent()) {
+        LOG.info("created bootstrap admin client {} in project {}", id.get(), AdminRoutes.SERVER_PROJECT);
+      } else if (clients.verifySecret(id.get(), secret.get()).isEmpty()) {
+        LOG.warn("bootstrap client {} already exists with another secret or is disabled;"
+            + " FHIRBOX_BOOTSTRAP_CLIENT_SECRET is not applied", id.get());
+      }
+      return Optional.empty();
+    }
+    if (clients.count() > 0) {
+      return Optional.empty();
+    }
+    return clients.createIfAbsent(GENERATED_ADMIN_ID, hasher.newSecret(), AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE,
+        true);
+  }
+
+  /** For {@code /fhir/R4} and {@code /admin}: Bearer tokens and Basic client credentials. */
+  public BearerAuthenticator authenticator() {
+    return authenticator;
+  }
+
+  /** {@code POST /oauth2/token}, {@code GET /.well-known/smart-configuration} and {@code /.well-known/jwks.json}. */
+  public TokenEndpoint tokenEndpoint() {
+    return tokenEndpoint;
+  }
+
+  /** {@code /admin/clients...}. */
+  public AdminRoutes adminRoutes() {
+    return adminRoutes;
+  }
+
+  public ClientStore clients() {
+    return clients;
+  }
+
+  public TokenService tokens() {
+    return tokens;
+  }
+}

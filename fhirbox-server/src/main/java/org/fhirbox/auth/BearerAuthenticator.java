@@ -1,0 +1,74 @@
+package org.fhirbox.auth;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Optional;
+import org.fhirbox.FhirException;
+import org.fhirbox.http.Exchange;
+import org.fhirbox.http.FhirboxServlet;
+
+/**
+ * Finds the caller of a FHIR or admin request from {@code Authorization: Bearer <access token>}
+ * or {@code Basic base64(clientId:secret)}. Missing or invalid credentials give 401; the
+ * messages never contain the token or secret.
+ */
+public final class BearerAuthenticator implements FhirboxServlet.Authenticator {
+  private static final String CHALLENGE = "Bearer realm=\"fhirbox\"";
+
+  private final TokenService tokens;
+  private final ClientAuthenticator clients;
+
+  public BearerAuthenticator(TokenService tokens, ClientAuthenticator clients) {
+    this.tokens = tokens;
+    this.clients = clients;
+  }
+
+  @Override
+  public Principal authenticate(Exchange ex) {
+    String h = ex.header("Authorization");
+    if (h == null || h.isBlank()) {
+      throw FhirException.unauthorized("authentication required: send Authorization: Bearer <access token>");
+    }
+    if (h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      try {
+        return tokens.verify(h.substring(7).trim());
+      } catch (TokenService.InvalidTokenException e) {
+        // RFC 6750 §3.1
+        throw FhirException.unauthorized(e.getMessage())
+            .withHeader("WWW-Authenticate", CHALLENGE + ", error=\"invalid_token\"");
+      }
+    }
+    if (h.regionMatches(true, 0, "Basic ", 0, 6)) {
+      String[] idSecret = basicCredentials(h)
+          .orElseThrow(() -> FhirException.unauthorized("malformed Basic credentials"));
+      try {
+        OAuthClient c = clients.bySecret(idSecret[0], idSecret[1], ex.request().getRemoteAddr());
+        return new Principal(c.clientId(), c.project(), c.allowedScopes());
+      } catch (ClientAuthException e) {
+        if (e.throttled()) {
+          throw FhirException.tooManyRequests(e.getMessage(), e.retryAfterSeconds());
+        }
+        throw FhirException.unauthorized(e.getMessage());
+      }
+    }
+    throw FhirException.unauthorized("unsupported authorization scheme; use Bearer or Basic");
+  }
+
+  /**
+   * {@code [clientId, secret]} from a {@code Basic} header. The two are taken as they are, not
+   * form-decoded (RFC 6749 §2.3.1 asks for it, but most clients skip it and our generated ids
+   * and secrets contain no characters it would change).
+   */
+  static Optional<String[]> basicCredentials(String header) {
+    try {
+      String decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+      int colon = decoded.indexOf(':');
+      if (colon <= 0) {
+        return Optional.empty();
+      }
+      return Optional.of(new String[] {decoded.substring(0, colon), decoded.substring(colon + 1)});
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,182 @@
+package org.fhirbox.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jose.jwk.AsymmetricJWK;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSelector;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Authenticates OAuth2 clients by secret (client_secret_basic, client_secret_post, and HTTP Basic
+ * on the FHIR API) or by a signed assertion (private_key_jwt, RFC 7523 and SMART Backend
+ * Services), and throttles repeated failures per client id and per remote address.
+ */
+public final class ClientAuthenticator {
+  /** RFC 7523 §2.2 client assertion type. */
+  public static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+  /** SMART Backend Services: RS384 and ES384 are required; RS256 and ES256 are common. */
+  private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384,
+      JWSAlgorithm.RS512, JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512, JWSAlgorithm.PS256,
+      JWSAlgorithm.PS384);
+  /** SMART Backend Services: the assertion's exp is at most five minutes ahead. */
+  private static final Duration MAX_ASSERTION_LIFETIME = Duration.ofMinutes(5);
+  private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
+
+  private final ClientStore clients;
+  private final ReplayGuard replays;
+  private final FailureLimiter perClient;
+  private final FailureLimiter perAddress;
+  private final Supplier<String> baseUrl;
+  private final Clock clock;
+
+  /**
+   * @param perClient throttles failures per client id
+   * @param perAddress throttles failures per remote address; give it a higher threshold, since
+   *     behind a proxy or NAT many clients share one address
+   */
+  ClientAuthenticator(ClientStore clients, ReplayGuard replays, FailureLimiter perClient, FailureLimiter perAddress,
+      Supplier<String> baseUrl, Clock clock) {
+    this.clients = clients;
+    this.replays = replays;
+    this.perClient = perClient;
+    this.perAddress = perAddress;
+    this.baseUrl = baseUrl;
+    this.clock = clock;
+  }
+
+  /** The token endpoint URL, the audience private_key_jwt assertions name. */
+  public String tokenEndpointUrl() {
+    return baseUrl.get() + "oauth2/token";
+  }
+
+  /** The enabled client whose secret this is. */
+  public OAuthClient bySecret(String clientId, String secret, String remoteAddress) {
+    throttle(clientId, remoteAddress);
+    Optional<OAuthClient> client = clients.verifySecret(clientId, secret);
+    if (client.isEmpty()) {
+      throw failed(clientId, remoteAddress, "client authentication failed");
+    }
+    succeeded(clientId, remoteAddress);
+    return client.get();
+  }
+
+  /**
+   * The enabled client that signed {@code assertion} with a key of its registered JWKS.
+   * {@code clientIdParam} is the optional {@code client_id} form parameter, which must then match.
+   */
+  public OAuthClient byAssertion(String assertion, String clientIdParam, String remoteAddress) {
+    SignedJWT jwt;
+    JWTClaimsSet claims;
+    try {
+      jwt = SignedJWT.parse(assertion);
+      claims = jwt.getJWTClaimsSet();
+    } catch (ParseException e) {
+      throw failed(null, remoteAddress, "client_assertion is not a signed JWT");
+    }
+    String clientId = claims.getIssuer();
+    if (clientId == null || !clientId.equals(claims.getSubject())) {
+      throw failed(null, remoteAddress, "client_assertion needs iss and sub both equal to the client id");
+    }
+    if (clientIdParam != null && !clientIdParam.equals(clientId)) {
+      throw failed(null, remoteAddress, "client_id does not match the client_assertion issuer");
+    }
+    throttle(clientId, remoteAddress);
+    Optional<OAuthClient> client = clients.find(clientId).filter(c -> !c.disabled());
+    Optional<JWKSet> keys = client.isPresent() ? clients.jwks(clientId) : Optional.empty();
+    if (keys.isEmpty()) {
+      throw failed(clientId, remoteAddress, "client authentication failed");
+    }
+    if (!verifySignature(jwt, keys.get())) {
+      throw failed(clientId, remoteAddress, "client_assertion signature does not match a registered key");
+    }
+    List<String> aud = claims.getAudience();
+    if (aud == null || aud.stream().noneMatch(this::isOurAudience)) {
+      throw failed(clientId, remoteAddress, "client_assertion aud must be the token endpoint URL");
+    }
+    Instant now = clock.instant();
+    Date exp = claims.getExpirationTime();
+    if (exp == null || !exp.toInstant().plus(CLOCK_SKEW).isAfter(now)) {
+      throw failed(clientId, remoteAddress, "client_assertion has expired");
+    }
+    if (exp.toInstant().isAfter(now.plus(MAX_ASSERTION_LIFETIME).plus(CLOCK_SKEW))) {
+      throw failed(clientId, remoteAddress, "client_assertion exp is more than five minutes ahead");
+    }
+    Date nbf = claims.getNotBeforeTime();
+    if (nbf != null && nbf.toInstant().isAfter(now.plus(CLOCK_SKEW))) {
+      throw failed(clientId, remoteAddress, "client_assertion is not valid yet");
+    }
+    String jti = claims.getJWTID();
+    if (jti == null || jti.isBlank() || jti.length() > 255) {
+      throw failed(clientId, remoteAddress, "client_assertion needs a jti");
+    }
+    if (!replays.firstUse(clientId, jti, exp.toInstant().plus(CLOCK_SKEW))) {
+      throw failed(clientId, remoteAddress, "client_assertion jti was already used");
+    }
+    succeeded(clientId, remoteAddress);
+    return client.get();
+  }
+
+  private boolean isOurAudience(String aud) {
+    String base = baseUrl.get();
+    String trimmed = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    return aud.equals(tokenEndpointUrl()) || aud.equals(base) || aud.equals(trimmed);
+  }
+
+  private static boolean verifySignature(SignedJWT jwt, JWKSet keys) {
+    JWSHeader header = jwt.getHeader();
+    if (!ALGORITHMS.contains(header.getAlgorithm())) {
+      return false;
+    }
+    DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
+    for (JWK k : new JWKSelector(JWKMatcher.forJWSHeader(header)).select(keys)) {
+      if (!(k instanceof AsymmetricJWK asym)) {
+        continue;
+      }
+      try {
+        JWSVerifier verifier = factory.createJWSVerifier(header, asym.toPublicKey());
+        if (jwt.verify(verifier)) {
+          return true;
+        }
+      } catch (JOSEException e) {
+        // a key of the wrong type or size for this algorithm simply does not match
+      }
+    }
+    return false;
+  }
+
+  private void throttle(String clientId, String remoteAddress) {
+    long wait = Math.max(perClient.retryAfterSeconds(clientId), perAddress.retryAfterSeconds(remoteAddress));
+    if (wait > 0) {
+      throw new ClientAuthException("too many failed authentication attempts; retry later", wait);
+    }
+  }
+
+  private ClientAuthException failed(String clientId, String remoteAddress, String message) {
+    if (clientId != null) {
+      perClient.failure(clientId);
+    }
+    perAddress.failure(remoteAddress);
+    return new ClientAuthException(message, 0);
+  }
+
+  private void succeeded(String clientId, String remoteAddress) {
+    perClient.success(clientId);
+    perAddress.success(remoteAddress);
+  }
+}

@@ -1,0 +1,261 @@
+package org.fhirbox.auth;
+
+import com.nimbusds.jose.jwk.JWKSet;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.fhirbox.db.Database;
+import org.fhirbox.db.StoreException;
+
+/**
+ * OAuth2 clients and projects in the database. Secrets are returned in plain text exactly once
+ * ({@link #create}, {@link #rotateSecret}) and stored only as a {@link PasswordHasher} hash.
+ */
+public final class ClientStore {
+  /** Project names: letters, digits, '.', '_' and '-', at most 64 characters. */
+  public static final Pattern PROJECT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~-]{0,127}");
+  private static final String COLUMNS = "client_id, project, scopes, admin, disabled, jwks IS NOT NULL, created, updated";
+
+  private final Database db;
+  private final PasswordHasher hasher;
+  private final Clock clock;
+  private final VerifiedSecrets verified;
+  /** Checked against when the client id is unknown, so the answer takes as long as for a known one. */
+  private final String decoyHash;
+
+  public ClientStore(Database db, PasswordHasher hasher, Clock clock) {
+    this.db = db;
+    this.hasher = hasher;
+    this.clock = clock;
+    this.verified = new VerifiedSecrets(clock, Duration.ofSeconds(60));
+    this.decoyHash = hasher.hash(hasher.newSecret());
+  }
+
+  /** Creates a client with a random id and secret in {@code project}, creating the project when needed. */
+  public ClientCredentials create(String project, String scope, boolean admin) {
+    String secret = hasher.newSecret();
+    return insert(UUID.randomUUID().toString(), secret, project, scope, admin)
+        .orElseThrow(() -> new IllegalStateException("client id collision"));
+  }
+
+  /**
+   * Creates the client with the given id and secret unless one with that id exists (then empty).
+   * Safe when several nodes try at once: exactly one insert wins.
+   */
+  public Optional<ClientCredentials> createIfAbsent(String clientId, String secret, String project, String scope,
+      boolean admin) {
+    if (!CLIENT_ID.matcher(clientId).matches()) {
+      throw new IllegalArgumentException("client ids use letters, digits and . _ ~ - (at most 128)");
+    }
+    return insert(clientId, secret, project, scope, admin);
+  }
+
+  private Optional<ClientCredentials> insert(String clientId, String secret, String project, String scope,
+      boolean admin) {
+    Scopes scopes = Scopes.parse(scope);
+    boolean isAdmin = admin || scopes.isAdmin();
+    ensureProject(project);
+    long now = clock.millis();
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement("INSERT INTO oauth_client (client_id, project, secret_hash, scopes,"
+            + " admin, disabled, jwks, created, updated) VALUES (?, ?, ?, ?, ?, FALSE, NULL, ?, ?)")) {
+      ps.setString(1, clientId);
+      ps.setString(2, project);
+      ps.setString(3, hasher.hash(secret));
+      ps.setString(4, scopes.toString());
+      ps.setBoolean(5, isAdmin);
+      ps.setLong(6, now);
+      ps.setLong(7, now);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      if (isDuplicate(e)) {
+        return Optional.empty();
+      }
+      throw new StoreException("could not create client", e);
+    }
+    return Optional.of(new ClientCredentials(project, clientId, secret, scopes.withAdmin(isAdmin).toString()));
+  }
+
+  /** Creates the project unless it exists. */
+  public void ensureProject(String name) {
+    if (name == null || !PROJECT_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("project names use letters, digits and . _ - (at most 64)");
+    }
+    try (Connection c = db.connection()) {
+      try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM project WHERE name = ?")) {
+        q.setString(1, name);
+        try (ResultSet rs = q.executeQuery()) {
+          if (rs.next()) {
+            return;
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO project (name, created) VALUES (?, ?)")) {
+        ps.setString(1, name);
+        ps.setLong(2, clock.millis());
+        ps.executeUpdate();
+      }
+    } catch (SQLException e) {
+      if (!isDuplicate(e)) {
+        throw new StoreException("could not create project", e);
+      }
+    }
+  }
+
+  public Optional<OAuthClient> find(String clientId) {
+    List<OAuthClient> found = query("SELECT " + COLUMNS + " FROM oauth_client WHERE client_id = ?", clientId);
+    return found.stream().findFirst();
+  }
+
+  /** The clients of {@code project}, or of every project when it is null, ordered by creation. */
+  public List<OAuthClient> list(String project) {
+    return project == null
+        ? query("SELECT " + COLUMNS + " FROM oauth_client ORDER BY created, client_id")
+        : query("SELECT " + COLUMNS + " FROM oauth_client WHERE project = ? ORDER BY created, client_id", project);
+  }
+
+  public long count() {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM oauth_client");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new StoreException("could not count clients", e);
+    }
+  }
+
+  /** Disables the client: no new tokens, and its tokens stop working within a minute. False if unknown. */
+  public boolean disable(String clientId) {
+    return update("UPDATE oauth_client SET disabled = TRUE, updated = ? WHERE client_id = ?", clock.millis(),
+        clientId) == 1;
+  }
+
+  /** Replaces the secret; the old one stops working at once (also in the verified-secret cache). */
+  public Optional<ClientCredentials> rotateSecret(String clientId) {
+    Optional<OAuthClient> client = find(clientId);
+    if (client.isEmpty()) {
+      return Optional.empty();
+    }
+    String secret = hasher.newSecret();
+    if (update("UPDATE oauth_client SET secret_hash = ?, updated = ? WHERE client_id = ?", hasher.hash(secret),
+        clock.millis(), clientId) != 1) {
+      return Optional.empty();
+    }
+    OAuthClient cl = client.get();
+    return Optional.of(new ClientCredentials(cl.project(), clientId, secret, cl.allowedScopes().toString()));
+  }
+
+  /** Registers the public keys the client signs private_key_jwt assertions with. False if unknown. */
+  public boolean registerJwks(String clientId, JWKSet jwks) {
+    if (jwks.getKeys().isEmpty() || jwks.getKeys().stream().anyMatch(k -> k.isPrivate())) {
+      throw new IllegalArgumentException("a JWKS for private_key_jwt needs at least one key and only public keys");
+    }
+    String json = jwks.toString(true);
+    return update("UPDATE oauth_client SET jwks = ?, updated = ? WHERE client_id = ?", json, clock.millis(), clientId)
+        == 1;
+  }
+
+  /** The client's registered JWKS, if any. */
+  public Optional<JWKSet> jwks(String clientId) {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement("SELECT jwks FROM oauth_client WHERE client_id = ?")) {
+      ps.setString(1, clientId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || rs.getString(1) == null) {
+          return Optional.empty();
+        }
+        return Optional.of(JWKSet.parse(rs.getString(1)));
+      }
+    } catch (SQLException e) {
+      throw new StoreException("could not read client keys", e);
+    } catch (java.text.ParseException e) {
+      throw new IllegalStateException("stored JWKS of a client is not valid", e);
+    }
+  }
+
+  /**
+   * The client when {@code secret} is its current secret and it is enabled. A match is remembered
+   * for 60 seconds (see {@link VerifiedSecrets}), so repeated Basic authentication stays cheap.
+   */
+  public Optional<OAuthClient> verifySecret(String clientId, String secret) {
+    String hash = null;
+    OAuthClient client = null;
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + ", secret_hash FROM oauth_client"
+            + " WHERE client_id = ?")) {
+      ps.setString(1, clientId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          client = row(rs);
+          hash = rs.getString(9);
+        }
+      }
+    } catch (SQLException e) {
+      throw new StoreException("could not read client", e);
+    }
+    if (client == null) {
+      hasher.verify(secret, decoyHash);
+      return Optional.empty();
+    }
+    boolean ok = verified.contains(clientId, secret, hash) || hasher.verify(secret, hash);
+    if (!ok || client.disabled()) {
+      return Optional.empty();
+    }
+    verified.remember(clientId, secret, hash);
+    return Optional.of(client);
+  }
+
+  /** True when the database reported a unique-key violation (SQLState 23505 on H2 and PostgreSQL). */
+  static boolean isDuplicate(SQLException e) {
+    for (SQLException x = e; x != null; x = x.getNextException()) {
+      if ("23505".equals(x.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private List<OAuthClient> query(String sql, Object... args) {
+    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      List<OAuthClient> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(row(rs));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("could not read clients", e);
+    }
+  }
+
+  private int update(String sql, Object... args) {
+    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("could not update client", e);
+    }
+  }
+
+  private static OAuthClient row(ResultSet rs) throws SQLException {
+    return new OAuthClient(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
+        rs.getBoolean(6), Instant.ofEpochMilli(rs.getLong(7)), Instant.ofEpochMilli(rs.getLong(8)));
+  }
+}

@@ -1,0 +1,162 @@
+package org.fhirbox.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Issues and verifies access tokens: JWTs signed ES256 with the shared server key ({@code kid}
+ * in the header), carrying {@code iss} (the base URL), {@code sub} and {@code client_id} (Medplum's
+ * JS client reads {@code client_id}), {@code project}, {@code scope}, {@code iat}, {@code exp} and
+ * {@code jti}. On verify the client's status is looked up at most once per {@code statusTtl}
+ * (default 60 s) per client id, so a disabled or deleted client's tokens stop working within that time.
+ */
+public final class TokenService {
+  /** An issued token. {@link #toString()} hides the token. */
+  public record IssuedToken(String accessToken, long expiresIn, String scope) {
+    @Override
+    public String toString() {
+      return "IssuedToken[accessToken=***, expiresIn=" + expiresIn + ", scope=" + scope + "]";
+    }
+  }
+
+  /** Why a token was refused; safe to show (never contains the token). */
+  public static final class InvalidTokenException extends RuntimeException {
+    InvalidTokenException(String message) {
+      super(message);
+    }
+  }
+
+  private record Status(Optional<OAuthClient> client, long checkedAt) {}
+
+  private final ECKey key;
+  private final ECDSASigner signer;
+  private final ECDSAVerifier verifier;
+  private final Supplier<String> issuer;
+  private final Duration ttl;
+  private final Clock clock;
+  private final Function<String, Optional<OAuthClient>> clients;
+  private final long statusTtlMillis;
+  private final ConcurrentHashMap<String, Status> statuses = new ConcurrentHashMap<>();
+
+  /**
+   * @param issuer the server's base URL (may become known only once the server listens)
+   * @param clients looks a client up by id (normally {@link ClientStore#find})
+   */
+  public TokenService(ECKey key, Supplier<String> issuer, Duration ttl, Clock clock,
+      Function<String, Optional<OAuthClient>> clients, Duration statusTtl) {
+    this.key = key;
+    this.issuer = issuer;
+    this.ttl = ttl;
+    this.clock = clock;
+    this.clients = clients;
+    this.statusTtlMillis = statusTtl.toMillis();
+    try {
+      this.signer = new ECDSASigner(key);
+      this.verifier = new ECDSAVerifier(key.toPublicJWK());
+    } catch (JOSEException e) {
+      throw new IllegalArgumentException("not a usable P-256 key", e);
+    }
+  }
+
+  public IssuedToken issue(OAuthClient client, Scopes scopes) {
+    Instant now = clock.instant();
+    JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        .issuer(issuer.get())
+        .subject(client.clientId())
+        .claim("client_id", client.clientId())
+        .claim("project", client.project())
+        .claim("scope", scopes.toString())
+        .issueTime(Date.from(now))
+        .expirationTime(Date.from(now.plus(ttl)))
+        .jwtID(UUID.randomUUID().toString())
+        .build();
+    JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build();
+    SignedJWT jwt = new SignedJWT(header, claims);
+    try {
+      jwt.sign(signer);
+    } catch (JOSEException e) {
+      throw new IllegalStateException("could not sign an access token", e);
+    }
+    return new IssuedToken(jwt.serialize(), ttl.toSeconds(), scopes.toString());
+  }
+
+  /** The caller the token stands for; throws {@link InvalidTokenException} when it is not valid now. */
+  public Principal verify(String token) {
+    SignedJWT jwt;
+    JWTClaimsSet claims;
+    try {
+      jwt = SignedJWT.parse(token);
+      claims = jwt.getJWTClaimsSet();
+    } catch (ParseException e) {
+      throw new InvalidTokenException("the access token is malformed");
+    }
+    JWSHeader h = jwt.getHeader();
+    if (!JWSAlgorithm.ES256.equals(h.getAlgorithm()) || !key.getKeyID().equals(h.getKeyID())) {
+      throw new InvalidTokenException("the access token was not signed by this server");
+    }
+    try {
+      if (!jwt.verify(verifier)) {
+        throw new InvalidTokenException("the access token signature is invalid");
+      }
+    } catch (JOSEException e) {
+      throw new InvalidTokenException("the access token signature is invalid");
+    }
+    Date exp = claims.getExpirationTime();
+    if (exp == null || !exp.toInstant().isAfter(clock.instant())) {
+      throw new InvalidTokenException("the access token has expired");
+    }
+    if (!issuer.get().equals(claims.getIssuer())) {
+      throw new InvalidTokenException("the access token was issued for another server");
+    }
+    String clientId = claims.getSubject();
+    Object project = claims.getClaim("project");
+    Object scope = claims.getClaim("scope");
+    if (clientId == null || !(project instanceof String p) || !(scope instanceof String s)) {
+      throw new InvalidTokenException("the access token lacks sub, project or scope");
+    }
+    Optional<OAuthClient> client = status(clientId);
+    if (client.isEmpty() || client.get().disabled() || !client.get().project().equals(p)) {
+      throw new InvalidTokenException("the client of the access token is disabled or unknown");
+    }
+    Scopes scopes = Scopes.tryParse(s)
+        .orElseThrow(() -> new InvalidTokenException("the access token has a malformed scope"));
+    return new Principal(clientId, p, scopes);
+  }
+
+  private Optional<OAuthClient> status(String clientId) {
+    long now = clock.millis();
+    Status s = statuses.get(clientId);
+    if (s == null || now - s.checkedAt >= statusTtlMillis || now < s.checkedAt) {
+      if (statuses.size() > 10_000) {
+        statuses.values().removeIf(x -> now - x.checkedAt >= statusTtlMillis);
+      }
+      s = new Status(clients.apply(clientId), now);
+      statuses.put(clientId, s);
+    }
+    return s.client;
+  }
+
+  /** The public key set, as served at {@code /.well-known/jwks.json}. */
+  public Map<String, Object> jwks() {
+    return new JWKSet(key.toPublicJWK()).toJSONObject(true);
+  }
+}

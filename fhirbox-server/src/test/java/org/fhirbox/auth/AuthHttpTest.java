@@ -1,0 +1,275 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.Map;
+import java.util.UUID;
+import org.fhirbox.FhirboxServer;
+import org.fhirbox.config.FhirboxConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AuthHttpTest {
+  private static final String ADMIN_ID = "ops";
+  private static final String ADMIN_SECRET = "bootstrap-secret-0123456789abcdef";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @TempDir
+  static Path dir;
+  private static FhirboxServer server;
+  private static String base;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new FhirboxServer(FhirboxConfig.of(Map.of("FHIRBOX_PORT", "0", "FHIRBOX_BIND", "127.0.0.1",
+        "FHIRBOX_DATA_DIR", dir.toString(), "FHIRBOX_BOOTSTRAP_CLIENT_ID", ADMIN_ID,
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", ADMIN_SECRET))).start();
+    base = server.baseUrl();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpRequest.Builder req(String path) {
+    return HttpRequest.newBuilder(URI.create(base + path));
+  }
+
+  private static String basic(String id, String secret) {
+    return "Basic " + Base64.getEncoder().encodeToString((id + ":" + secret).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static HttpResponse<String> tokenRequest(String form, String authorization) throws Exception {
+    HttpRequest.Builder b = req("oauth2/token").header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(form));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    return send(b);
+  }
+
+  private static String token(String id, String secret, String scope) throws Exception {
+    String form = "grant_type=client_credentials" + (scope == null ? "" : "&scope=" + enc(scope));
+    HttpResponse<String> r = tokenRequest(form, basic(id, secret));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body()).get("access_token").asText();
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static JsonNode createClient(String project, String scope, boolean admin) throws Exception {
+    HttpResponse<String> r = send(req("admin/clients").header("Authorization", "Bearer " + token(ADMIN_ID,
+        ADMIN_SECRET, null)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+            JSON.writeValueAsString(Map.of("project", project, "scope", scope, "admin", admin)))));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return JSON.readTree(r.body());
+  }
+
+  @Test
+  void fhirRequestWithoutCredentialsIs401WithChallengeAndOperationOutcome() throws Exception {
+    HttpResponse<String> r = send(req("fhir/R4/Patient").GET());
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"fhirbox\"");
+    assertThat(r.body()).contains("OperationOutcome");
+    assertThat(send(req("fhir/R4/metadata").GET()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void clientSecretBasicTokenGrantsAccess() throws Exception {
+    HttpResponse<String> r = tokenRequest("grant_type=client_credentials&scope=" + enc("system/*.rs"),
+        basic(ADMIN_ID, ADMIN_SECRET));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Cache-Control")).hasValue("no-store");
+    JsonNode body = JSON.readTree(r.body());
+    assertThat(body.get("token_type").asText()).isEqualTo("Bearer");
+    assertThat(body.get("expires_in").asLong()).isEqualTo(3600);
+    assertThat(body.get("scope").asText()).isEqualTo("system/*.rs");
+    HttpResponse<String> search = send(req("fhir/R4/Patient")
+        .header("Authorization", "Bearer " + body.get("access_token").asText()).GET());
+    assertThat(search.statusCode()).isEqualTo(200);
+    assertThat(search.body()).contains("\"Bundle\"");
+  }
+
+  @Test
+  void clientSecretPostAndBasicOnTheFhirApiWork() throws Exception {
+    HttpResponse<String> r = tokenRequest("grant_type=client_credentials&client_id=" + ADMIN_ID + "&client_secret="
+        + enc(ADMIN_SECRET), null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    HttpResponse<String> search = send(req("fhir/R4/Patient").header("Authorization", basic(ADMIN_ID, ADMIN_SECRET))
+        .GET());
+    assertThat(search.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void invalidTokenIs401WithInvalidTokenError() throws Exception {
+    String forged = token(ADMIN_ID, ADMIN_SECRET, null) + "x";
+    HttpResponse<String> r = send(req("fhir/R4/Patient").header("Authorization", "Bearer " + forged).GET());
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"fhirbox\", error=\"invalid_token\"");
+    assertThat(r.body()).doesNotContain(forged);
+  }
+
+  @Test
+  void tokenEndpointErrorsAreOAuth2NotOperationOutcomes() throws Exception {
+    HttpResponse<String> bad = tokenRequest("grant_type=client_credentials", basic(ADMIN_ID, "wrong"));
+    assertThat(bad.statusCode()).isEqualTo(401);
+    assertThat(bad.headers().firstValue("WWW-Authenticate")).isPresent();
+    assertThat(JSON.readTree(bad.body()).get("error").asText()).isEqualTo("invalid_client");
+    assertThat(bad.body()).doesNotContain("OperationOutcome");
+
+    HttpResponse<String> grant = tokenRequest("grant_type=password", basic(ADMIN_ID, ADMIN_SECRET));
+    assertThat(grant.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(grant.body()).get("error").asText()).isEqualTo("unsupported_grant_type");
+
+    HttpResponse<String> scope = tokenRequest("grant_type=client_credentials&scope=user%2F*.read",
+        basic(ADMIN_ID, ADMIN_SECRET));
+    assertThat(JSON.readTree(scope.body()).get("error").asText()).isEqualTo("invalid_scope");
+
+    HttpResponse<String> none = tokenRequest("grant_type=client_credentials", null);
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(JSON.readTree(none.body()).get("error").asText()).isEqualTo("invalid_client");
+  }
+
+  @Test
+  void requestOutsideTheTokensScopesIs403AndScopesAreNarrowed() throws Exception {
+    JsonNode reader = createClient("clinic-a", "system/Patient.rs", false);
+    HttpResponse<String> asked = tokenRequest("grant_type=client_credentials&scope=" + enc("system/*.cruds"),
+        basic(reader.get("clientId").asText(), reader.get("clientSecret").asText()));
+    assertThat(JSON.readTree(asked.body()).get("scope").asText()).isEqualTo("system/Patient.rs");
+    String t = JSON.readTree(asked.body()).get("access_token").asText();
+    assertThat(send(req("fhir/R4/Patient").header("Authorization", "Bearer " + t).GET()).statusCode()).isEqualTo(200);
+    HttpResponse<String> write = send(req("fhir/R4/Patient").header("Authorization", "Bearer " + t)
+        .header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
+    assertThat(write.statusCode()).isEqualTo(403);
+    assertThat(send(req("admin/clients").header("Authorization", "Bearer " + t).GET()).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void adminApiManagesClientsWithoutRevealingSecrets() throws Exception {
+    JsonNode created = createClient("clinic-b", "system/*.rs", false);
+    String id = created.get("clientId").asText();
+    assertThat(created.get("project").asText()).isEqualTo("clinic-b");
+    String adminToken = token(ADMIN_ID, ADMIN_SECRET, null);
+    HttpResponse<String> list = send(req("admin/clients?project=clinic-b").header("Authorization",
+        "Bearer " + adminToken).GET());
+    assertThat(list.statusCode()).isEqualTo(200);
+    assertThat(list.body()).contains(id).doesNotContain(created.get("clientSecret").asText()).doesNotContain("pbkdf2");
+
+    HttpResponse<String> rotated = send(req("admin/clients/" + id + "/rotate-secret")
+        .header("Authorization", "Bearer " + adminToken).POST(HttpRequest.BodyPublishers.noBody()));
+    String newSecret = JSON.readTree(rotated.body()).get("clientSecret").asText();
+    assertThat(tokenRequest("grant_type=client_credentials", basic(id, created.get("clientSecret").asText()))
+        .statusCode()).isEqualTo(401);
+    assertThat(tokenRequest("grant_type=client_credentials", basic(id, newSecret)).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> disabled = send(req("admin/clients/" + id + "/disable")
+        .header("Authorization", "Bearer " + adminToken).POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(JSON.readTree(disabled.body()).get("disabled").asBoolean()).isTrue();
+    assertThat(tokenRequest("grant_type=client_credentials", basic(id, newSecret)).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void projectAdminSeesOnlyItsOwnProject() throws Exception {
+    JsonNode projectAdmin = createClient("clinic-c", "system/*.cruds", true);
+    createClient("clinic-d", "system/*.rs", false);
+    String t = token(projectAdmin.get("clientId").asText(), projectAdmin.get("clientSecret").asText(), null);
+    HttpResponse<String> list = send(req("admin/clients").header("Authorization", "Bearer " + t).GET());
+    assertThat(list.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(list.body()).get("clients")).allSatisfy(c ->
+        assertThat(c.get("project").asText()).isEqualTo("clinic-c"));
+    HttpResponse<String> elsewhere = send(req("admin/clients").header("Authorization", "Bearer " + t)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"project\":\"clinic-d\",\"scope\":\"system/*.rs\"}")));
+    assertThat(elsewhere.statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void privateKeyJwtOverHttp() throws Exception {
+    JsonNode backend = createClient("clinic-e", "system/*.rs", false);
+    String id = backend.get("clientId").asText();
+    ECKey key = new ECKeyGenerator(Curve.P_384).keyID("k1").generate();
+    HttpResponse<String> reg = send(req("admin/clients/" + id + "/jwks")
+        .header("Authorization", "Bearer " + token(ADMIN_ID, ADMIN_SECRET, null))
+        .header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(new JWKSet(key.toPublicJWK()).toString())));
+    assertThat(reg.statusCode()).as(reg.body()).isEqualTo(200);
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES384).keyID("k1").build(),
+        new JWTClaimsSet.Builder().issuer(id).subject(id).audience(base + "oauth2/token")
+            .expirationTime(Date.from(Instant.now().plusSeconds(240))).jwtID(UUID.randomUUID().toString()).build());
+    jwt.sign(new ECDSASigner(key));
+    String form = "grant_type=client_credentials&scope=" + enc("system/Patient.rs")
+        + "&client_assertion_type=" + enc(ClientAuthenticator.ASSERTION_TYPE)
+        + "&client_assertion=" + jwt.serialize();
+    HttpResponse<String> ok = tokenRequest(form, null);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(JSON.readTree(ok.body()).get("scope").asText()).isEqualTo("system/Patient.rs");
+    HttpResponse<String> replay = tokenRequest(form, null);
+    assertThat(replay.statusCode()).isEqualTo(401);
+    assertThat(replay.body()).contains("already used");
+  }
+
+  @Test
+  void repeatedFailuresGive429WithRetryAfter() throws Exception {
+    JsonNode victim = createClient("clinic-f", "system/*.rs", false);
+    String id = victim.get("clientId").asText();
+    for (int i = 0; i < 5; i++) {
+      assertThat(tokenRequest("grant_type=client_credentials", basic(id, "guess-" + i)).statusCode()).isEqualTo(401);
+    }
+    HttpResponse<String> throttled = tokenRequest("grant_type=client_credentials", basic(id, "guess"));
+    assertThat(throttled.statusCode()).isEqualTo(429);
+    assertThat(throttled.headers().firstValue("Retry-After")).hasValue("1");
+    HttpResponse<String> fhir = send(req("fhir/R4/Patient").header("Authorization", basic(id, "guess")).GET());
+    assertThat(fhir.statusCode()).isEqualTo(429);
+    assertThat(fhir.headers().firstValue("Retry-After")).isPresent();
+  }
+
+  @Test
+  void discoveryDocumentsNameTheEndpointsAndPublicKeys() throws Exception {
+    for (String path : new String[] {".well-known/smart-configuration", "fhir/R4/.well-known/smart-configuration"}) {
+      HttpResponse<String> r = send(req(path).GET());
+      assertThat(r.statusCode()).isEqualTo(200);
+      JsonNode c = JSON.readTree(r.body());
+      assertThat(c.get("token_endpoint").asText()).isEqualTo(base + "oauth2/token");
+      assertThat(c.get("jwks_uri").asText()).isEqualTo(base + ".well-known/jwks.json");
+      assertThat(c.get("token_endpoint_auth_methods_supported").toString()).contains("private_key_jwt");
+      assertThat(c.get("capabilities").toString()).contains("client-confidential-asymmetric");
+    }
+    JsonNode jwks = JSON.readTree(send(req(".well-known/jwks.json").GET()).body());
+    assertThat(jwks.get("keys")).hasSize(1);
+    assertThat(jwks.get("keys").get(0).has("d")).isFalse();
+    String kid = SignedJWT.parse(token(ADMIN_ID, ADMIN_SECRET, null)).getHeader().getKeyID();
+    assertThat(jwks.get("keys").get(0).get("kid").asText()).isEqualTo(kid);
+  }
+}

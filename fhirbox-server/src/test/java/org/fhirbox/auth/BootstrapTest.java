@@ -1,0 +1,103 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.db.Database;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BootstrapTest {
+  private static final int NODES = 6;
+
+  private static List<Optional<ClientCredentials>> startNodesAtOnce(Database db, FhirboxConfig config)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(NODES);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Optional<ClientCredentials>>> futures = new ArrayList<>();
+      for (int i = 0; i < NODES; i++) {
+        futures.add(pool.submit(() -> {
+          go.await();
+          return new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE).bootstrap();
+        }));
+      }
+      go.countDown();
+      List<Optional<ClientCredentials>> out = new ArrayList<>();
+      for (Future<Optional<ClientCredentials>> f : futures) {
+        out.add(f.get());
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void configuredBootstrapClientIsCreatedOnceByConcurrentNodes(@TempDir Path dir) throws Exception {
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", "ops",
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "a-long-bootstrap-secret-0123456789"));
+    try (Database db = AuthDb.open(dir)) {
+      startNodesAtOnce(db, config);
+      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      assertThat(auth.clients().list(null)).singleElement().satisfies(c -> {
+        assertThat(c.clientId()).isEqualTo("ops");
+        assertThat(c.project()).isEqualTo("default");
+        assertThat(c.admin()).isTrue();
+        assertThat(c.allowedScopes()).hasToString("system/*.cruds admin");
+      });
+      assertThat(auth.clients().verifySecret("ops", "a-long-bootstrap-secret-0123456789")).isPresent();
+    }
+  }
+
+  @Test
+  void firstStartWithoutConfigurationGeneratesExactlyOneAdminClient(@TempDir Path dir) throws Exception {
+    FhirboxConfig config = FhirboxConfig.of(Map.of());
+    try (Database db = AuthDb.open(dir)) {
+      List<Optional<ClientCredentials>> results = startNodesAtOnce(db, config);
+      List<ClientCredentials> shown = results.stream().flatMap(Optional::stream).toList();
+      assertThat(shown).hasSize(1);
+      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      assertThat(auth.clients().list(null)).singleElement()
+          .satisfies(c -> assertThat(c.clientId()).isEqualTo(shown.get(0).clientId()));
+      assertThat(auth.clients().verifySecret(shown.get(0).clientId(), shown.get(0).clientSecret())).isPresent();
+      // later starts show nothing
+      assertThat(auth.bootstrap()).isEmpty();
+    }
+  }
+
+  @Test
+  void nodesStartingTogetherShareOneSigningKey(@TempDir Path dir) throws Exception {
+    try (Database db = AuthDb.open(dir)) {
+      ExecutorService pool = Executors.newFixedThreadPool(NODES);
+      try {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<String>> kids = new ArrayList<>();
+        for (int i = 0; i < NODES; i++) {
+          kids.add(pool.submit(() -> {
+            go.await();
+            return new SigningKeyStore(db, Clock.systemUTC()).loadOrCreate().getKeyID();
+          }));
+        }
+        go.countDown();
+        List<String> seen = new ArrayList<>();
+        for (Future<String> f : kids) {
+          seen.add(f.get());
+        }
+        assertThat(seen).hasSize(NODES).containsOnly(seen.get(0));
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+}

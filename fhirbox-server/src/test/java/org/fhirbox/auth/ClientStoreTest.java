@@ -1,0 +1,102 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import java.nio.file.Path;
+import org.fhirbox.db.Database;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ClientStoreTest {
+  @TempDir
+  Path dir;
+  private Database db;
+  private ClientStore store;
+
+  @BeforeEach
+  void setUp() {
+    db = AuthDb.open(dir);
+    store = new ClientStore(db, new PasswordHasher(), new TestClock());
+  }
+
+  @AfterEach
+  void tearDown() {
+    db.close();
+  }
+
+  @Test
+  void createdClientAuthenticatesWithTheSecretReturnedOnce() {
+    ClientCredentials c = store.create("clinic-a", "system/Patient.rs admin", false);
+    assertThat(c.scope()).isEqualTo("system/Patient.rs admin");
+    assertThat(c.toString()).doesNotContain(c.clientSecret());
+    OAuthClient found = store.find(c.clientId()).orElseThrow();
+    assertThat(found.project()).isEqualTo("clinic-a");
+    assertThat(found.admin()).isTrue();
+    assertThat(found.disabled()).isFalse();
+    assertThat(store.verifySecret(c.clientId(), c.clientSecret())).isPresent();
+    assertThat(store.verifySecret(c.clientId(), "guess")).isEmpty();
+    assertThat(store.verifySecret("nobody", c.clientSecret())).isEmpty();
+  }
+
+  @Test
+  void listIsPerProjectOrAll() {
+    store.create("a", "system/*.rs", false);
+    store.create("a", "system/*.rs", false);
+    store.create("b", "system/*.rs", false);
+    assertThat(store.list("a")).hasSize(2).allMatch(c -> c.project().equals("a"));
+    assertThat(store.list("b")).hasSize(1);
+    assertThat(store.list(null)).hasSize(3);
+    assertThat(store.count()).isEqualTo(3);
+  }
+
+  @Test
+  void disabledClientNoLongerAuthenticates() {
+    ClientCredentials c = store.create("a", "system/*.rs", false);
+    assertThat(store.verifySecret(c.clientId(), c.clientSecret())).isPresent();
+    assertThat(store.disable(c.clientId())).isTrue();
+    assertThat(store.verifySecret(c.clientId(), c.clientSecret())).isEmpty();
+    assertThat(store.disable("unknown")).isFalse();
+  }
+
+  @Test
+  void rotatedSecretReplacesTheOldOneAtOnce() {
+    ClientCredentials c = store.create("a", "system/*.rs", false);
+    assertThat(store.verifySecret(c.clientId(), c.clientSecret())).isPresent();
+    ClientCredentials rotated = store.rotateSecret(c.clientId()).orElseThrow();
+    assertThat(rotated.clientSecret()).isNotEqualTo(c.clientSecret());
+    assertThat(store.verifySecret(c.clientId(), c.clientSecret())).isEmpty();
+    assertThat(store.verifySecret(c.clientId(), rotated.clientSecret())).isPresent();
+    assertThat(store.rotateSecret("unknown")).isEmpty();
+  }
+
+  @Test
+  void createIfAbsentKeepsTheFirstClient() {
+    assertThat(store.createIfAbsent("boot", "first-secret-0123456789", "default", "system/*.cruds", true)).isPresent();
+    assertThat(store.createIfAbsent("boot", "second-secret-0123456789", "default", "system/*.cruds", true)).isEmpty();
+    assertThat(store.verifySecret("boot", "first-secret-0123456789")).isPresent();
+  }
+
+  @Test
+  void jwksAcceptsPublicKeysOnly() throws Exception {
+    ClientCredentials c = store.create("a", "system/*.rs", false);
+    ECKey key = new ECKeyGenerator(Curve.P_256).keyID("k1").generate();
+    assertThatThrownBy(() -> store.registerJwks(c.clientId(), new JWKSet(key)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(store.registerJwks(c.clientId(), new JWKSet(key.toPublicJWK()))).isTrue();
+    assertThat(store.find(c.clientId()).orElseThrow().hasJwks()).isTrue();
+    assertThat(store.jwks(c.clientId()).orElseThrow().getKeyByKeyId("k1")).isNotNull();
+  }
+
+  @Test
+  void badProjectNamesAndScopesAreRejected() {
+    assertThatThrownBy(() -> store.create("../x", "system/*.rs", false)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.create("a", "user/*.rs", false)).isInstanceOf(IllegalArgumentException.class);
+  }
+}

@@ -1,0 +1,138 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Date;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.db.Database;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenServiceTest {
+  @TempDir
+  Path dir;
+  private Database db;
+  private final TestClock clock = new TestClock();
+  private ClientStore clients;
+  private ECKey key;
+  private TokenService tokens;
+  private OAuthClient client;
+
+  @BeforeEach
+  void setUp() {
+    db = AuthDb.open(dir);
+    clients = new ClientStore(db, new PasswordHasher(), clock);
+    key = new SigningKeyStore(db, clock).loadOrCreate();
+    tokens = new TokenService(key, () -> AuthDb.BASE, Duration.ofSeconds(600), clock, clients::find,
+        Duration.ofSeconds(60));
+    client = clients.find(clients.create("p1", "system/*.cruds", false).clientId()).orElseThrow();
+  }
+
+  @AfterEach
+  void tearDown() {
+    db.close();
+  }
+
+  @Test
+  void issuedTokenVerifiesToTheClientProjectAndScope() throws Exception {
+    TokenService.IssuedToken t = tokens.issue(client, Scopes.parse("system/Patient.rs"));
+    assertThat(t.expiresIn()).isEqualTo(600);
+    assertThat(t.toString()).doesNotContain(t.accessToken());
+    Principal p = tokens.verify(t.accessToken());
+    assertThat(p.clientId()).isEqualTo(client.clientId());
+    assertThat(p.project()).isEqualTo("p1");
+    assertThat(p.access().allows("Patient", Interaction.READ)).isTrue();
+    assertThat(p.access().allows("Patient", Interaction.CREATE)).isFalse();
+
+    SignedJWT jwt = SignedJWT.parse(t.accessToken());
+    assertThat(jwt.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.ES256);
+    assertThat(jwt.getHeader().getKeyID()).isEqualTo(key.getKeyID());
+    JWTClaimsSet c = jwt.getJWTClaimsSet();
+    assertThat(c.getIssuer()).isEqualTo(AuthDb.BASE);
+    assertThat(c.getSubject()).isEqualTo(client.clientId());
+    assertThat(c.getStringClaim("client_id")).isEqualTo(client.clientId());
+    assertThat(c.getStringClaim("project")).isEqualTo("p1");
+    assertThat(c.getStringClaim("scope")).isEqualTo("system/Patient.rs");
+    assertThat(c.getJWTID()).isNotBlank();
+    assertThat(c.getExpirationTime().getTime() - c.getIssueTime().getTime()).isEqualTo(600_000);
+  }
+
+  @Test
+  void tokenIsRejectedOnceExpired() {
+    String token = tokens.issue(client, client.allowedScopes()).accessToken();
+    clock.advance(Duration.ofSeconds(599));
+    assertThat(tokens.verify(token).clientId()).isEqualTo(client.clientId());
+    clock.advance(Duration.ofSeconds(1));
+    assertThatThrownBy(() -> tokens.verify(token))
+        .isInstanceOf(TokenService.InvalidTokenException.class).hasMessageContaining("expired");
+  }
+
+  @Test
+  void tamperedTokenIsRejected() {
+    String token = tokens.issue(client, Scopes.parse("system/Patient.r")).accessToken();
+    String[] parts = token.split("\\.");
+    String payload = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
+        .replace("system/Patient.r", "system/*.cruds");
+    String forged = parts[0] + "." + Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+    assertThatThrownBy(() -> tokens.verify(forged)).isInstanceOf(TokenService.InvalidTokenException.class)
+        .message().doesNotContain(forged);
+    assertThatThrownBy(() -> tokens.verify("not-a-jwt")).isInstanceOf(TokenService.InvalidTokenException.class);
+  }
+
+  @Test
+  void tokenSignedByAnotherKeyWithOurKidIsRejected() throws Exception {
+    ECKey other = new ECKeyGenerator(Curve.P_256).keyID(key.getKeyID()).generate();
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(),
+        new JWTClaimsSet.Builder().issuer(AuthDb.BASE).subject(client.clientId()).claim("project", "p1")
+            .claim("scope", "system/*.cruds admin").expirationTime(Date.from(clock.instant().plusSeconds(60))).build());
+    jwt.sign(new ECDSASigner(other));
+    assertThatThrownBy(() -> tokens.verify(jwt.serialize())).isInstanceOf(TokenService.InvalidTokenException.class);
+  }
+
+  @Test
+  void tokenFromAnotherIssuerIsRejected() {
+    TokenService elsewhere = new TokenService(key, () -> "https://other.example/", Duration.ofSeconds(600), clock,
+        clients::find, Duration.ofSeconds(60));
+    String token = elsewhere.issue(client, client.allowedScopes()).accessToken();
+    assertThatThrownBy(() -> tokens.verify(token)).hasMessageContaining("another server");
+  }
+
+  @Test
+  void disabledClientsTokenStopsWorkingWithinTheStatusCacheWindow() {
+    String token = tokens.issue(client, client.allowedScopes()).accessToken();
+    assertThat(tokens.verify(token)).isNotNull();
+    clients.disable(client.clientId());
+    clock.advance(Duration.ofSeconds(30));
+    // still inside the 60 s status cache: accepted without a database look-up
+    assertThat(tokens.verify(token)).isNotNull();
+    clock.advance(Duration.ofSeconds(30));
+    assertThatThrownBy(() -> tokens.verify(token)).hasMessageContaining("disabled or unknown");
+  }
+
+  @Test
+  void signingKeyIsSharedThroughTheDatabase() {
+    ECKey again = new SigningKeyStore(db, clock).loadOrCreate();
+    assertThat(again.getKeyID()).isEqualTo(key.getKeyID());
+    TokenService otherNode = new TokenService(again, () -> AuthDb.BASE, Duration.ofSeconds(600), clock,
+        clients::find, Duration.ofSeconds(60));
+    String token = tokens.issue(client, client.allowedScopes()).accessToken();
+    assertThat(otherNode.verify(token).project()).isEqualTo("p1");
+    assertThat(tokens.jwks().toString()).contains(key.getKeyID()).doesNotContain("\"d\"");
+  }
+}
