@@ -57,11 +57,25 @@ public final class BinaryRoutes {
   }
 
   public Written createRaw(Exchange ex, Principal principal) throws IOException {
-    return binaries.create(principal.project(), upload(ex));
+    return drainingOnError(ex, () -> binaries.create(principal.project(), upload(ex)));
   }
 
   public Written updateRaw(Exchange ex, Principal principal, String id, Long ifMatch) throws IOException {
-    return binaries.update(principal.project(), id, upload(ex), ifMatch);
+    return drainingOnError(ex, () -> binaries.update(principal.project(), id, upload(ex), ifMatch));
+  }
+
+  /** A refused upload (413, 400) is partly drained so the client can read why. */
+  private static Written drainingOnError(Exchange ex, IoSupplier<Written> work) throws IOException {
+    try {
+      return work.get();
+    } catch (FhirException e) {
+      ex.drain(Exchange.DRAIN_LIMIT);
+      throw e;
+    }
+  }
+
+  private interface IoSupplier<T> {
+    T get() throws IOException;
   }
 
   public BinaryContent content(Principal principal, StoredResource s) {

@@ -142,6 +142,7 @@ public final class Exchange {
   public String body(long limit) throws IOException {
     long declared = req.getContentLengthLong();
     if (declared > limit) {
+      drain(DRAIN_LIMIT);
       throw FhirException.tooLarge("the body has " + declared + " bytes; the limit is " + limit);
     }
     ByteArrayOutputStream buf = new ByteArrayOutputStream(declared > 0 ? (int) declared : 8192);
@@ -150,6 +151,7 @@ public final class Exchange {
       int n;
       while ((n = in.read(chunk)) >= 0) {
         if (buf.size() + (long) n > limit) {
+          drain(DRAIN_LIMIT);
           throw FhirException.tooLarge("the body exceeds the limit of " + limit + " bytes");
         }
         buf.write(chunk, 0, n);
@@ -159,6 +161,27 @@ public final class Exchange {
       throw FhirException.badRequest("the request has no body");
     }
     return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  /** How much of a refused body we read and discard so the client sees our answer, not a reset. */
+  static final long DRAIN_LIMIT = 8L << 20;
+
+  /**
+   * Reads and discards up to {@code max} bytes of an unread body: a client still sending when we
+   * answer early would otherwise see the connection reset instead of the error response.
+   */
+  public void drain(long max) {
+    byte[] scratch = new byte[16384];
+    long read = 0;
+    try {
+      InputStream in = req.getInputStream();
+      int n;
+      while (read < max && (n = in.read(scratch)) >= 0) {
+        read += n;
+      }
+    } catch (IOException | IllegalStateException e) {
+      // the connection is going away anyway
+    }
   }
 
   /** {@code If-Match: W/"3"} as the version number, or null. */
