@@ -20,6 +20,7 @@ final class ServerProcess implements AutoCloseable {
   private static final Pattern READY = Pattern.compile("fhirbox ready at (http://\\S+/) ");
   final Process process;
   final String baseUrl;
+  final String stdoutBeforeReady;
   final Path dataDir;
   final StringBuilder stderr = new StringBuilder();
   private final CompletableFuture<Void> stderrDone;
@@ -54,16 +55,22 @@ final class ServerProcess implements AutoCloseable {
     reader.setDaemon(true);
     reader.start();
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    String line = out.readLine();
-    if (line == null) {
+    StringBuilder before = new StringBuilder();
+    String found = null;
+    for (String line = out.readLine(); line != null; line = out.readLine()) {
+      Matcher m = READY.matcher(line);
+      if (m.find()) {
+        found = m.group(1);
+        break;
+      }
+      before.append(line).append('\n');
+    }
+    if (found == null) {
       process.waitFor(10, TimeUnit.SECONDS);
-      throw new IllegalStateException("server exited before it was ready:\n" + stderr());
+      throw new IllegalStateException("server exited before it was ready:\n" + before + stderr());
     }
-    Matcher m = READY.matcher(line);
-    if (!m.find()) {
-      throw new IllegalStateException("unexpected first line: " + line + "\n" + stderr());
-    }
-    this.baseUrl = m.group(1);
+    this.stdoutBeforeReady = before.toString();
+    this.baseUrl = found;
   }
 
   static ServerProcess start(String heap) throws Exception {
