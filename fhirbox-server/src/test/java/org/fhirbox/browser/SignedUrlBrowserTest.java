@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -306,8 +305,7 @@ class SignedUrlBrowserTest {
   }
 
   private static Optional<String> header(JsonNode response, String name) {
-    for (Iterator<Map.Entry<String, JsonNode>> it = response.path("headers").fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> h = it.next();
+    for (Map.Entry<String, JsonNode> h : response.path("headers").properties()) {
       if (h.getKey().equalsIgnoreCase(name)) {
         return Optional.of(h.getValue().asText());
       }
