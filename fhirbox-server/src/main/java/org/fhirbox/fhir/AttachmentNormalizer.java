@@ -46,7 +46,10 @@ public final class AttachmentNormalizer {
   }
 
   public void normalize(ResourceStore.Tx tx, String project, Resource resource) {
-    List<Attachment> attachments = terser.getAllPopulatedChildElementsOfType(resource, Attachment.class);
+    List<Attachment> attachments = new java.util.ArrayList<>();
+    for (Resource r : ResourceTree.flatten(resource)) {
+      attachments.addAll(terser.getAllPopulatedChildElementsOfType(r, Attachment.class));
+    }
     for (Attachment a : attachments) {
       if (!a.hasUrl()) {
         continue;

@@ -34,7 +34,10 @@ public final class AttachmentSigner implements OutgoingFilter {
 
   @Override
   public void apply(Principal principal, Resource resource, String baseUrl) {
-    List<Attachment> attachments = terser.getAllPopulatedChildElementsOfType(resource, Attachment.class);
+    List<Attachment> attachments = new java.util.ArrayList<>();
+    for (Resource r : ResourceTree.flatten(resource)) {
+      attachments.addAll(terser.getAllPopulatedChildElementsOfType(r, Attachment.class));
+    }
     if (attachments.isEmpty()) {
       return;
     }

@@ -177,13 +177,15 @@ public final class BundleProcessor {
     if (assigned.isEmpty()) {
       return;
     }
-    for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+    for (Reference ref : ResourceTree.flatten(resource).stream()
+        .flatMap(r -> terser.getAllPopulatedChildElementsOfType(r, Reference.class).stream()).toList()) {
       String target = ref.hasReference() ? assigned.get(ref.getReference()) : null;
       if (target != null) {
         ref.setReference(target);
       }
     }
-    for (Attachment a : terser.getAllPopulatedChildElementsOfType(resource, Attachment.class)) {
+    for (Attachment a : ResourceTree.flatten(resource).stream()
+        .flatMap(r -> terser.getAllPopulatedChildElementsOfType(r, Attachment.class).stream()).toList()) {
       String target = a.hasUrl() ? assigned.get(a.getUrl()) : null;
       if (target != null) {
         a.setUrl(target);

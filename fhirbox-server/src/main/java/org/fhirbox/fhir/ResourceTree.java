@@ -1,0 +1,41 @@
+package org.fhirbox.fhir;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * The resources inside a resource that HAPI's terser does not descend into: Bundle entries
+ * and Parameters values, recursively. (Contained resources it does visit.)
+ */
+final class ResourceTree {
+  private ResourceTree() {}
+
+  /** {@code root} and every resource nested in it through Bundle entries or Parameters. */
+  static List<Resource> flatten(Resource root) {
+    List<Resource> out = new ArrayList<>();
+    add(root, out);
+    return out;
+  }
+
+  private static void add(Resource r, List<Resource> out) {
+    if (r == null) {
+      return;
+    }
+    out.add(r);
+    if (r instanceof Bundle b) {
+      for (Bundle.BundleEntryComponent e : b.getEntry()) {
+        add(e.getResource(), out);
+      }
+    } else if (r instanceof Parameters p) {
+      for (Parameters.ParametersParameterComponent c : p.getParameter()) {
+        add(c.getResource(), out);
+        for (Parameters.ParametersParameterComponent part : c.getPart()) {
+          add(part.getResource(), out);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,251 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.signing.SigningKeys;
+import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Write-time normalisation and read-time signing of Attachment URLs, over HTTP, on every path. */
+class SignedAttachmentTest {
+  static final String KEYS = "k1:" + Base64.getEncoder().encodeToString(new byte[32]);
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_SIGNING_KEYS", KEYS, "FHIRBOX_BASE_URL_ALIASES",
+        "https://fhir.example.org/"));
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static Binary upload(String text) {
+    HttpResponse<String> r = http.postBytes("fhir/R4/Binary", "text/plain", text.getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).isEqualTo(201);
+    return http.parse(r, Binary.class);
+  }
+
+  static String id(Binary b) {
+    return b.getIdElement().getIdPart();
+  }
+
+  static String patientWithPhoto(String url) {
+    return "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"" + url + "\"}]}";
+  }
+
+  static String signedPrefix(String binaryId, int version) {
+    return server.baseUrl() + "storage/" + binaryId + "/" + version + "?Expires=";
+  }
+
+  static String body(String url) {
+    HttpResponse<String> r = http.send(http.request(url));
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
+  }
+
+  @Test
+  void binaryJsonCarriesItsSignedUrlOnCreateAndRead() {
+    Binary b = upload("hello");
+    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "text/plain", "x".getBytes());
+    assertThat(created.body()).contains("\"url\":\"" + server.baseUrl() + "storage/");
+    String json = http.get("fhir/R4/Binary/" + id(b)).body();
+    String url = json.replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
+    assertThat(url).startsWith(signedPrefix(id(b), 1));
+    assertThat(body(url)).isEqualTo("hello");
+  }
+
+  @Test
+  void everyReadPathSignsAttachments() {
+    Binary b = upload("every path");
+    String bid = id(b);
+    HttpResponse<String> created = http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid));
+    Patient p = http.parse(created, Patient.class);
+    String pid = p.getIdElement().getIdPart();
+    assertThat(p.getPhotoFirstRep().getUrl()).as("create response").startsWith(signedPrefix(bid, 1));
+
+    p.setActive(true);
+    p.getPhotoFirstRep().setUrl("Binary/" + bid);
+    Patient updated = http.parse(http.putJson("fhir/R4/Patient/" + pid, http.json(p)), Patient.class);
+    assertThat(updated.getPhotoFirstRep().getUrl()).as("update response").startsWith(signedPrefix(bid, 1));
+
+    List<String> urls = List.of(
+        http.parse(http.get("fhir/R4/Patient/" + pid), Patient.class).getPhotoFirstRep().getUrl(),
+        http.parse(http.get("fhir/R4/Patient/" + pid + "/_history/1"), Patient.class).getPhotoFirstRep().getUrl(),
+        photo(http.parse(http.get("fhir/R4/Patient/" + pid + "/_history"), Bundle.class)),
+        photo(http.parse(http.get("fhir/R4/Patient/_history?_count=1000"), Bundle.class)),
+        photo(http.parse(http.get("fhir/R4/_history?_count=1000"), Bundle.class)),
+        photo(http.parse(http.get("fhir/R4/Patient?_id=" + pid), Bundle.class)),
+        photo(http.parse(http.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":"
+            + "[{\"request\":{\"method\":\"GET\",\"url\":\"Patient/" + pid + "\"}}]}"), Bundle.class)),
+        photo(http.parse(http.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":"
+            + "[{\"resource\":" + patientWithPhoto("Binary/" + bid)
+            + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}"), Bundle.class)));
+    assertThat(urls).allSatisfy(u -> assertThat(u).startsWith(signedPrefix(bid, 1)));
+    // Stable: every read within the window gives the identical URL.
+    assertThat(urls.stream().distinct()).hasSize(1);
+    assertThat(body(urls.get(0))).isEqualTo("every path");
+  }
+
+  private static String photo(Bundle bundle) {
+    return bundle.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+        .filter(r -> r instanceof Patient pt && pt.hasPhoto()).map(r -> ((Patient) r).getPhotoFirstRep().getUrl())
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void ourUrlFormsAreStoredAsBinaryReferencesWithSizeAndHash() {
+    Binary b = upload("normalise me");
+    String bid = id(b);
+    String signed = http.get("fhir/R4/Binary/" + bid).body().replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
+    for (String url : List.of("Binary/" + bid, server.fhirBase() + "/Binary/" + bid,
+        "https://fhir.example.org/fhir/R4/Binary/" + bid, signed,
+        signed.replace(server.baseUrl(), "https://fhir.example.org/"))) {
+      HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
+          .header("Prefer", "return=minimal").POST(HttpRequest.BodyPublishers.ofString(patientWithPhoto(url))));
+      assertThat(r.statusCode()).as(url).isEqualTo(201);
+      String stored = storedPhoto(r.headers().firstValue("Location").orElseThrow());
+      assertThat(stored).as(url).isEqualTo("Binary/" + bid);
+    }
+  }
+
+  /** What was stored, seen through a client without Binary read access (so nothing is signed). */
+  private static String storedPhoto(String location) {
+    String json = http.get(location).body();
+    Patient p = TestServer.FHIR.newJsonParser().parseResource(Patient.class, json);
+    Attachment a = p.getPhotoFirstRep();
+    assertThat(a.getSize()).isEqualTo(12);
+    assertThat(a.getHash()).isNotEmpty();
+    assertThat(a.getContentType()).isEqualTo("text/plain");
+    String url = a.getUrl();
+    return url.startsWith(server.baseUrl() + "storage/")
+        ? "Binary/" + url.substring((server.baseUrl() + "storage/").length()).split("/")[0] : url;
+  }
+
+  @Test
+  void nestedContainedAndExtensionAttachmentsAreNormalisedAndSigned() {
+    Binary b = upload("nested");
+    String bid = id(b);
+    String doc = """
+        {"resourceType":"DocumentReference","status":"current",
+         "contained":[{"resourceType":"Media","id":"m1","status":"completed",
+                       "content":{"url":"%s/Binary/%s"}}],
+         "extension":[{"url":"http://example.org/ext","valueAttachment":{"url":"Binary/%s"}}],
+         "content":[{"attachment":{"url":"Binary/%s"}}]}""".formatted(server.fhirBase(), bid, bid, bid);
+    DocumentReference d = http.parse(http.postJson("fhir/R4/DocumentReference", doc), DocumentReference.class);
+    assertThat(d.getContentFirstRep().getAttachment().getUrl()).startsWith(signedPrefix(bid, 1));
+    assertThat(((Attachment) d.getExtension().get(0).getValue()).getUrl()).startsWith(signedPrefix(bid, 1));
+    org.hl7.fhir.r4.model.Media m = (org.hl7.fhir.r4.model.Media) d.getContained().get(0);
+    assertThat(m.getContent().getUrl()).startsWith(signedPrefix(bid, 1));
+    assertThat(m.getContent().getSize()).isEqualTo(6);
+  }
+
+  @Test
+  void versionPinnedAttachmentKeepsServingItsOwnBytes() {
+    Binary b = upload("first bytes");
+    String bid = id(b);
+    Patient p = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid + "/_history/1")),
+        Patient.class);
+    HttpResponse<String> upd = http.send(http.request("fhir/R4/Binary/" + bid).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("second bytes")));
+    assertThat(upd.statusCode()).isEqualTo(200);
+    String pinned = http.parse(http.get("fhir/R4/Patient/" + p.getIdElement().getIdPart()), Patient.class)
+        .getPhotoFirstRep().getUrl();
+    assertThat(pinned).startsWith(signedPrefix(bid, 1));
+    assertThat(body(pinned)).isEqualTo("first bytes");
+
+    // Echoing the signed URL of the old version back keeps the pin; the current one does not pin.
+    Patient echo = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto(pinned)), Patient.class);
+    assertThat(echo.getPhotoFirstRep().getUrl()).startsWith(signedPrefix(bid, 1));
+    Patient unpinned = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)), Patient.class);
+    assertThat(unpinned.getPhotoFirstRep().getUrl()).startsWith(signedPrefix(bid, 2));
+    assertThat(body(unpinned.getPhotoFirstRep().getUrl())).isEqualTo("second bytes");
+  }
+
+  @Test
+  void contradictingSizeOrHashAndMissingBinariesAreRejected() {
+    Binary b = upload("twelve bytes");
+    String bid = id(b);
+    HttpResponse<String> size = http.postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"Binary/" + bid + "\",\"size\":99}]}");
+    assertThat(size.statusCode()).isEqualTo(400);
+    assertThat(http.parse(size, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("size");
+    HttpResponse<String> hash = http.postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"Binary/" + bid + "\",\"hash\":\"AAAA\"}]}");
+    assertThat(hash.statusCode()).isEqualTo(400);
+    HttpResponse<String> missing = http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/nope"));
+    assertThat(missing.statusCode()).isEqualTo(400);
+    HttpResponse<String> external = http.postJson("fhir/R4/Patient", patientWithPhoto("https://cdn.example.org/x.jpg"));
+    assertThat(http.parse(external, Patient.class).getPhotoFirstRep().getUrl()).isEqualTo("https://cdn.example.org/x.jpg");
+  }
+
+  @Test
+  void presignedUrlOperationAndDownloadDisposition() {
+    HttpResponse<String> r = http.postBytes("fhir/R4/Binary?_filename=report.pdf", "application/pdf", "%PDF".getBytes());
+    String bid = http.parse(r, Binary.class).getIdElement().getIdPart();
+    Parameters p = http.parse(http.get("fhir/R4/Binary/" + bid + "/$presigned-url"), Parameters.class);
+    String url = p.getParameter("url").getValue().primitiveValue();
+    assertThat(url).startsWith(signedPrefix(bid, 1));
+    Parameters dl = http.parse(http.get("fhir/R4/Binary/" + bid + "/$presigned-url?download=true"), Parameters.class);
+    HttpResponse<String> download = http.send(http.request(dl.getParameter("url").getValue().primitiveValue()));
+    assertThat(download.headers().firstValue("Content-Disposition").orElseThrow())
+        .startsWith("attachment").contains("report.pdf");
+  }
+
+  @Test
+  void badMissingAndExpiredSignaturesAreRefusedWithOperationOutcomes() throws Exception {
+    Binary b = upload("secret content");
+    String url = http.get("fhir/R4/Binary/" + id(b)).body().replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
+    HttpResponse<String> tampered = http.send(http.request(url.replace("/1?", "/2?")));
+    assertThat(tampered.statusCode()).isEqualTo(403);
+    assertThat(tampered.body()).doesNotContain("secret content").contains("OperationOutcome");
+    HttpResponse<String> missing = http.send(http.request(url.substring(0, url.indexOf('?'))));
+    assertThat(missing.statusCode()).isEqualTo(401);
+    StorageUrlSigner past = new StorageUrlSigner(SigningKeys.parse(KEYS), Duration.ofSeconds(60),
+        Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC));
+    HttpResponse<String> expired = http.send(http.request(past.sign(server.baseUrl(), id(b), "1", null)));
+    assertThat(expired.statusCode()).isEqualTo(410);
+    assertThat(http.parse(expired, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("expired");
+  }
+
+  @Test
+  void corsPreflightAndExposedHeaders() {
+    HttpResponse<String> pre = http.send(http.request("storage/x/1").header("Origin", "https://app.example.org")
+        .header("Access-Control-Request-Method", "GET").header("Access-Control-Request-Headers", "range")
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+    assertThat(pre.statusCode()).isEqualTo(204);
+    assertThat(pre.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
+    assertThat(pre.headers().firstValue("Access-Control-Allow-Headers").orElseThrow())
+        .contains("Range", "Authorization", "X-Security-Context", "X-Medplum");
+    Binary b = upload("cors");
+    String url = http.get("fhir/R4/Binary/" + id(b)).body().replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
+    HttpResponse<String> get = http.send(http.request(url).header("Origin", "https://app.example.org"));
+    assertThat(get.headers().firstValue("Access-Control-Expose-Headers").orElseThrow())
+        .contains("Content-Range", "Accept-Ranges", "ETag", "Content-Disposition", "Location");
+  }
+}
