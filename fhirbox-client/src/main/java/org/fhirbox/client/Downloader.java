@@ -1,0 +1,190 @@
+package org.fhirbox.client;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Streams a Binary's content to a {@link Sink}, resuming a broken transfer with a Range request
+ * guarded by {@code If-Range} (RFC 9110 §13.1.5), so a changed file is never spliced.
+ */
+final class Downloader {
+  private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+  private static final int MAX_REDIRECTS = 5;
+
+  /** Where the bytes go. */
+  interface Sink {
+    void write(byte[] b, int off, int len) throws IOException;
+
+    /** Starts over at byte 0; false when the sink cannot (an OutputStream already written to). */
+    boolean restart() throws IOException;
+  }
+
+  private final Transport transport;
+  private final Endpoints endpoints;
+
+  Downloader(Transport transport, Endpoints endpoints) {
+    this.transport = transport;
+    this.endpoints = endpoints;
+  }
+
+  /** {@code Binary/..} and URLs under the FHIR base get credentials; anything else (signed URLs) none. */
+  Call target(String urlOrReference) {
+    String s = urlOrReference.trim();
+    URI uri = s.startsWith("Binary/") ? endpoints.fhir(s) : endpoints.root().resolve(s);
+    return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
+  }
+
+  long download(String urlOrReference, Sink sink, ProgressListener progress) {
+    Call base = target(urlOrReference);
+    long done = 0;
+    long total = -1;
+    String validator = null;
+    int resumes = 0;
+    int redirects = 0;
+    while (true) {
+      Call call = base;
+      if (done > 0) {
+        call = call.header("Range", "bytes=" + done + "-").header("If-Range", validator);
+      }
+      HttpResponse<InputStream> resp = transport.exchange(call);
+      int status = resp.statusCode();
+      Optional<String> location = resp.headers().firstValue("Location");
+      if (status >= 300 && status < 400 && location.isPresent() && redirects++ < MAX_REDIRECTS) {
+        close(resp);
+        base = target(call.uri().resolve(location.get()).toString());
+        continue;
+      }
+      try {
+        if (status == 206) {
+          Matcher m = CONTENT_RANGE.matcher(resp.headers().firstValue("Content-Range").orElse(""));
+          if (!m.matches() || Long.parseLong(m.group(1)) != done) {
+            close(resp);
+            throw FhirboxException.client("GET " + call.path() + " answered a resume with the wrong range", null);
+          }
+          total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+        } else if (status == 200) {
+          if (done > 0 && !sink.restart()) {
+            close(resp);
+            throw FhirboxException.client("GET " + call.path()
+                + " changed while downloading and cannot restart into an OutputStream", null);
+          }
+          done = 0;
+          total = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+          validator = validator(resp);
+        } else {
+          close(resp);
+          throw FhirboxException.client("GET " + call.path() + " answered " + status + " without content", null);
+        }
+        done = copy(resp, sink, done, total, progress);
+        if (total < 0 || done == total) {
+          return done;
+        }
+        throw new IOException("the connection closed after " + done + " of " + total + " bytes");
+      } catch (IOException e) {
+        if (resumes >= transport.retrier().policy().maxRetries()) {
+          throw FhirboxException.transport(call.method(), call.path(), e);
+        }
+        resumes++;
+        if (validator == null) {
+          restartOrFail(sink, call, e);
+          done = 0;
+        }
+        transport.retrier().sleep(transport.retrier().delay(resumes, Optional.empty()), call.method(), call.path());
+      }
+    }
+  }
+
+  private static void restartOrFail(Sink sink, Call call, IOException cause) {
+    boolean restarted;
+    try {
+      restarted = sink.restart();
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+      restarted = false;
+    }
+    if (!restarted) {
+      throw FhirboxException.transport(call.method(), call.path(), cause);
+    }
+  }
+
+  private static long copy(HttpResponse<InputStream> resp, Sink sink, long done, long total,
+      ProgressListener progress) throws IOException {
+    byte[] buf = new byte[64 * 1024];
+    try (InputStream in = resp.body()) {
+      if (total == 0) {
+        progress.onProgress(0, 0);
+      }
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        sink.write(buf, 0, n);
+        done += n;
+        progress.onProgress(done, total);
+      }
+    }
+    return done;
+  }
+
+  /**
+   * What {@code If-Range} may carry: a strong ETag or a Last-Modified date; a weak ETag may not
+   * be used (RFC 9110 §13.1.5), and without either a resume starts over.
+   */
+  private static String validator(HttpResponse<?> resp) {
+    Optional<String> etag = resp.headers().firstValue("ETag");
+    if (etag.isPresent() && !etag.get().startsWith("W/")) {
+      return etag.get();
+    }
+    return resp.headers().firstValue("Last-Modified").orElse(null);
+  }
+
+  private static void close(HttpResponse<InputStream> resp) {
+    try {
+      resp.body().close();
+    } catch (IOException ignored) {
+      // the connection is dropped; nothing depends on it
+    }
+  }
+
+  /** Writes to a file channel, which can be truncated to start over. */
+  static Sink sink(java.nio.channels.FileChannel channel) {
+    return new Sink() {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b, off, len);
+        while (buf.hasRemaining()) {
+          channel.write(buf);
+        }
+      }
+
+      @Override
+      public boolean restart() throws IOException {
+        channel.truncate(0);
+        channel.position(0);
+        return true;
+      }
+    };
+  }
+
+  /** Writes to an OutputStream, which cannot be rewound once written. */
+  static Sink sink(OutputStream out) {
+    return new Sink() {
+      private boolean written;
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        written |= len > 0;
+        out.write(b, off, len);
+      }
+
+      @Override
+      public boolean restart() {
+        return !written;
+      }
+    };
+  }
+}
