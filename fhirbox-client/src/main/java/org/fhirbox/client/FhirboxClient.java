@@ -408,11 +408,13 @@ public final class FhirboxClient {
     Path name = target.toAbsolutePath().getFileName();
     Path part = target.toAbsolutePath().resolveSibling(name + ".part");
     boolean done = false;
-    try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      long n = downloader.download(urlOrReference, Downloader.sink(channel), progress);
-      channel.force(false);
-      channel.close();
+    try {
+      long n;
+      try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        n = downloader.download(urlOrReference, Downloader.sink(channel), progress);
+        channel.force(false);
+      }
       moveIntoPlace(part, target);
       done = true;
       return n;

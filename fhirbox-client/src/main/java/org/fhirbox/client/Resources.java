@@ -79,7 +79,7 @@ final class Resources {
   }
 
   Bundle searchBundle(Class<? extends Resource> type, String query) {
-    String q = query == null || query.isBlank() ? "" : "?" + (query.startsWith("?") ? query.substring(1) : query);
+    String q = query == null || query.isBlank() ? "" : "?" + escape(query.startsWith("?") ? query.substring(1) : query);
     return get(Bundle.class, endpoints.fhir(codec.typeOf(type) + q));
   }
 
@@ -135,6 +135,26 @@ final class Resources {
     };
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(pages,
         Spliterator.ORDERED | Spliterator.NONNULL), false);
+  }
+
+  /**
+   * Percent-encodes what may not appear raw in a query (RFC 3986 §3.4), such as the {@code |} of
+   * token searches, and {@code +}, which servers read as a space (a timezone offset is meant);
+   * existing {@code %XX} escapes are kept.
+   */
+  static String escape(String query) {
+    StringBuilder sb = new StringBuilder(query.length() + 16);
+    for (byte b : query.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      boolean keep = c > 0x20 && c < 0x7f && "|\"\\<>{}^`+#[] ".indexOf(c) < 0;
+      if (keep) {
+        sb.append((char) c);
+      } else {
+        sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return sb.toString();
   }
 
   private static String requireId(String id) {
