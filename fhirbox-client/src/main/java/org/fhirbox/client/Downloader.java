@@ -47,6 +47,7 @@ final class Downloader {
     String validator = null;
     int resumes = 0;
     int redirects = 0;
+    byte[] buf = new byte[64 * 1024];
     while (true) {
       Call call = base;
       if (done > 0) {
@@ -81,7 +82,17 @@ final class Downloader {
           close(resp);
           throw FhirboxException.client("GET " + call.path() + " answered " + status + " without content", null);
         }
-        done = copy(resp, sink, done, total, progress);
+        try (InputStream in = resp.body()) {
+          if (total == 0) {
+            progress.onProgress(0, 0);
+          }
+          int n;
+          while ((n = in.read(buf)) >= 0) {
+            sink.write(buf, 0, n);
+            done += n;
+            progress.onProgress(done, total);
+          }
+        }
         if (total < 0 || done == total) {
           return done;
         }
@@ -111,23 +122,6 @@ final class Downloader {
     if (!restarted) {
       throw FhirboxException.transport(call.method(), call.path(), cause);
     }
-  }
-
-  private static long copy(HttpResponse<InputStream> resp, Sink sink, long done, long total,
-      ProgressListener progress) throws IOException {
-    byte[] buf = new byte[64 * 1024];
-    try (InputStream in = resp.body()) {
-      if (total == 0) {
-        progress.onProgress(0, 0);
-      }
-      int n;
-      while ((n = in.read(buf)) >= 0) {
-        sink.write(buf, 0, n);
-        done += n;
-        progress.onProgress(done, total);
-      }
-    }
-    return done;
   }
 
   /**
