@@ -5,6 +5,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,6 +22,10 @@ import java.util.regex.Pattern;
 final class Downloader {
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
   private static final int MAX_REDIRECTS = 5;
+  private static final Pattern BINARY_REF =
+      Pattern.compile("(?:^|/)Binary/([A-Za-z0-9\\-.]{1,64})(?:/_history/[A-Za-z0-9\\-.]{1,64})?/?");
+  private static final Pattern STORAGE_URL =
+      Pattern.compile("(?:^|/)storage/([A-Za-z0-9\\-.]{1,64})/[A-Za-z0-9\\-.]{1,64}/?");
 
   /** Where the bytes go. */
   interface Sink {
@@ -142,6 +152,71 @@ final class Downloader {
     } catch (IOException ignored) {
       // the connection is dropped; nothing depends on it
     }
+  }
+
+  /** Downloads into {@code target} through a {@code .part} sibling, moved into place when complete. */
+  long toFile(String urlOrReference, Path target, ProgressListener progress) {
+    Path name = target.toAbsolutePath().getFileName();
+    Path part = target.toAbsolutePath().resolveSibling(name + ".part");
+    boolean done = false;
+    try {
+      long n;
+      try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        n = download(urlOrReference, Downloader.sink(channel), progress);
+        channel.force(false);
+      }
+      moveIntoPlace(part, target);
+      done = true;
+      return n;
+    } catch (IOException e) {
+      throw FhirboxException.client("cannot write " + target + ": " + e.getMessage(), e);
+    } finally {
+      if (!done) {
+        deleteQuietly(part);
+      }
+    }
+  }
+
+  private static void moveIntoPlace(Path part, Path target) throws IOException {
+    try {
+      Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException ignored) {
+      // best effort: the failure being reported matters more
+    }
+  }
+
+  /** See {@link FhirboxClient#binaryId(String)}. */
+  static Optional<String> binaryId(String url) {
+    if (url == null) {
+      return Optional.empty();
+    }
+    String path = url.trim();
+    int cut = indexOfAny(path, '?', '#');
+    if (cut >= 0) {
+      path = path.substring(0, cut);
+    }
+    for (Pattern p : new Pattern[] {BINARY_REF, STORAGE_URL}) {
+      Matcher m = p.matcher(path);
+      if (m.find() && m.end() == path.length()) {
+        return Optional.of(m.group(1));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static int indexOfAny(String s, char a, char b) {
+    int i = s.indexOf(a);
+    int j = s.indexOf(b);
+    return i < 0 ? j : j < 0 ? i : Math.min(i, j);
   }
 
   /** Writes to a file channel, which can be truncated to start over. */

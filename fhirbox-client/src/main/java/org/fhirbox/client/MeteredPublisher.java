@@ -71,8 +71,8 @@ final class MeteredPublisher implements BodyPublisher {
       @Override
       public void onComplete() {
         complete = true;
-        if (total < 0) {
-          listener.onProgress(done, done);
+        if (total < 0 || done == 0) {
+          listener.onProgress(done, done); // the size is known now; an empty body gets its one call too
         }
         subscriber.onComplete();
       }
