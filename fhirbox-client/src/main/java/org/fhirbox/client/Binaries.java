@@ -1,0 +1,98 @@
+package org.fhirbox.client;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.Media;
+
+/** Uploads (FHIR R4 binary.html#rest: raw body to {@code POST /Binary}) and linking them to resources. */
+final class Binaries {
+  private final Transport transport;
+  private final Codec codec;
+  private final Endpoints endpoints;
+  private final Resources resources;
+
+  Binaries(Transport transport, Codec codec, Endpoints endpoints, Resources resources) {
+    this.transport = transport;
+    this.codec = codec;
+    this.endpoints = endpoints;
+    this.resources = resources;
+  }
+
+  /** A created Binary with what the client measured while sending it. */
+  record Uploaded(Binary binary, long size, byte[] sha1) {}
+
+  Uploaded upload(Upload upload) {
+    String query = upload.filename() == null ? ""
+        : "?_filename=" + URLEncoder.encode(upload.filename(), StandardCharsets.UTF_8);
+    URI uri = endpoints.fhir("Binary" + query);
+    MeteredPublisher body = new MeteredPublisher(upload.publisher(), upload.progress());
+    Call call = Call.of("POST", uri)
+        .body(body, upload.replayable())
+        .header("Content-Type", upload.contentType())
+        .header("Accept", Codec.FHIR_JSON);
+    if (upload.securityContext() != null) {
+      call = call.header("X-Security-Context", upload.securityContext());
+    }
+    Binary binary = codec.read(transport.exchange(call), Binary.class, call);
+    return new Uploaded(binary, body.bytes(), body.sha1());
+  }
+
+  Attachment attachment(Upload upload) {
+    Uploaded u = upload(upload);
+    Attachment a = new Attachment();
+    a.setContentType(u.binary().hasContentType() ? u.binary().getContentType() : upload.contentType());
+    String signed = (String) u.binary().getUserData(Codec.SIGNED_URL);
+    a.setUrl(signed != null ? signed : "Binary/" + u.binary().getIdElement().getIdPart());
+    if (upload.filename() != null) {
+      a.setTitle(upload.filename());
+    }
+    if (u.size() <= Integer.MAX_VALUE) {
+      a.setSize((int) u.size()); // R4 Attachment.size is an unsignedInt
+    }
+    a.setHash(u.sha1());
+    return a;
+  }
+
+  Media media(Media template, Upload upload) {
+    Media media = template.copy();
+    boolean noStatus = !media.hasStatus();
+    if (noStatus) {
+      media.setStatus(Media.MediaStatus.PREPARATION);
+    }
+    media.setContent(placeholder(upload));
+    Media created = resources.create(media);
+    created.setContent(attachment(upload.withSecurityContext("Media/" + created.getIdElement().getIdPart())));
+    if (noStatus) {
+      created.setStatus(Media.MediaStatus.COMPLETED);
+    }
+    return resources.update(created, true);
+  }
+
+  DocumentReference documentReference(DocumentReference template, Upload upload) {
+    DocumentReference doc = template.copy();
+    if (!doc.hasStatus()) {
+      doc.setStatus(org.hl7.fhir.r4.model.Enumerations.DocumentReferenceStatus.CURRENT);
+    }
+    if (doc.getContent().isEmpty()) {
+      doc.addContent();
+    }
+    doc.getContentFirstRep().setAttachment(placeholder(upload));
+    DocumentReference created = resources.create(doc);
+    String context = "DocumentReference/" + created.getIdElement().getIdPart();
+    created.getContentFirstRep().setAttachment(attachment(upload.withSecurityContext(context)));
+    return resources.update(created, true);
+  }
+
+  /** Says what is coming until the upload exists (Media.content is 1..1, DocumentReference.content 1..*). */
+  private static Attachment placeholder(Upload upload) {
+    Attachment a = new Attachment().setContentType(upload.contentType());
+    if (upload.filename() != null) {
+      a.setTitle(upload.filename());
+    }
+    return a;
+  }
+}

@@ -1,0 +1,259 @@
+package org.fhirbox.client;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Streams a Binary's content to a {@link Sink}, resuming a broken transfer with a Range request
+ * guarded by {@code If-Range} (RFC 9110 §13.1.5), so a changed file is never spliced.
+ */
+final class Downloader {
+  private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+  private static final int MAX_REDIRECTS = 5;
+  private static final Pattern BINARY_REF =
+      Pattern.compile("(?:^|/)Binary/([A-Za-z0-9\\-.]{1,64})(?:/_history/[A-Za-z0-9\\-.]{1,64})?/?");
+  private static final Pattern STORAGE_URL =
+      Pattern.compile("(?:^|/)storage/([A-Za-z0-9\\-.]{1,64})/[A-Za-z0-9\\-.]{1,64}/?");
+
+  /** Where the bytes go. */
+  interface Sink {
+    void write(byte[] b, int off, int len) throws IOException;
+
+    /** Starts over at byte 0; false when the sink cannot (an OutputStream already written to). */
+    boolean restart() throws IOException;
+  }
+
+  private final Transport transport;
+  private final Endpoints endpoints;
+
+  Downloader(Transport transport, Endpoints endpoints) {
+    this.transport = transport;
+    this.endpoints = endpoints;
+  }
+
+  /** {@code Binary/..} and URLs under the FHIR base get credentials; anything else (signed URLs) none. */
+  Call target(String urlOrReference) {
+    String s = urlOrReference.trim();
+    URI uri = s.startsWith("Binary/") ? endpoints.fhir(s) : endpoints.root().resolve(s);
+    return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
+  }
+
+  long download(String urlOrReference, Sink sink, ProgressListener progress) {
+    Call base = target(urlOrReference);
+    long done = 0;
+    long total = -1;
+    String validator = null;
+    int resumes = 0;
+    int redirects = 0;
+    byte[] buf = new byte[64 * 1024];
+    while (true) {
+      Call call = base;
+      if (done > 0) {
+        call = call.header("Range", "bytes=" + done + "-").header("If-Range", validator);
+      }
+      HttpResponse<InputStream> resp = transport.exchange(call);
+      int status = resp.statusCode();
+      Optional<String> location = resp.headers().firstValue("Location");
+      if (status >= 300 && status < 400 && location.isPresent() && redirects++ < MAX_REDIRECTS) {
+        close(resp);
+        base = target(call.uri().resolve(location.get()).toString());
+        continue;
+      }
+      try {
+        if (status == 206) {
+          Matcher m = CONTENT_RANGE.matcher(resp.headers().firstValue("Content-Range").orElse(""));
+          if (!m.matches() || Long.parseLong(m.group(1)) != done) {
+            close(resp);
+            throw FhirboxException.client("GET " + call.path() + " answered a resume with the wrong range", null);
+          }
+          total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+        } else if (status == 200) {
+          if (done > 0 && !sink.restart()) {
+            close(resp);
+            throw FhirboxException.client("GET " + call.path()
+                + " changed while downloading and cannot restart into an OutputStream", null);
+          }
+          done = 0;
+          total = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+          validator = validator(resp);
+        } else {
+          close(resp);
+          throw FhirboxException.client("GET " + call.path() + " answered " + status + " without content", null);
+        }
+        try (InputStream in = resp.body()) {
+          if (total == 0) {
+            progress.onProgress(0, 0);
+          }
+          int n;
+          while ((n = in.read(buf)) >= 0) {
+            sink.write(buf, 0, n);
+            done += n;
+            progress.onProgress(done, total);
+          }
+        }
+        if (total < 0 || done == total) {
+          return done;
+        }
+        throw new IOException("the connection closed after " + done + " of " + total + " bytes");
+      } catch (IOException e) {
+        if (resumes >= transport.retrier().policy().maxRetries()) {
+          throw FhirboxException.transport(call.method(), call.path(), e);
+        }
+        resumes++;
+        if (validator == null) {
+          restartOrFail(sink, call, e);
+          done = 0;
+        }
+        transport.retrier().sleep(transport.retrier().delay(resumes, Optional.empty()), call.method(), call.path());
+      }
+    }
+  }
+
+  private static void restartOrFail(Sink sink, Call call, IOException cause) {
+    boolean restarted;
+    try {
+      restarted = sink.restart();
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+      restarted = false;
+    }
+    if (!restarted) {
+      throw FhirboxException.transport(call.method(), call.path(), cause);
+    }
+  }
+
+  /**
+   * What {@code If-Range} may carry: a strong ETag or a Last-Modified date; a weak ETag may not
+   * be used (RFC 9110 §13.1.5), and without either a resume starts over.
+   */
+  private static String validator(HttpResponse<?> resp) {
+    Optional<String> etag = resp.headers().firstValue("ETag");
+    if (etag.isPresent() && !etag.get().startsWith("W/")) {
+      return etag.get();
+    }
+    return resp.headers().firstValue("Last-Modified").orElse(null);
+  }
+
+  private static void close(HttpResponse<InputStream> resp) {
+    try {
+      resp.body().close();
+    } catch (IOException ignored) {
+      // the connection is dropped; nothing depends on it
+    }
+  }
+
+  /** Downloads into {@code target} through a {@code .part} sibling, moved into place when complete. */
+  long toFile(String urlOrReference, Path target, ProgressListener progress) {
+    Path name = target.toAbsolutePath().getFileName();
+    Path part = target.toAbsolutePath().resolveSibling(name + ".part");
+    boolean done = false;
+    try {
+      long n;
+      try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        n = download(urlOrReference, Downloader.sink(channel), progress);
+        channel.force(false);
+      }
+      moveIntoPlace(part, target);
+      done = true;
+      return n;
+    } catch (IOException e) {
+      throw FhirboxException.client("cannot write " + target + ": " + e.getMessage(), e);
+    } finally {
+      if (!done) {
+        deleteQuietly(part);
+      }
+    }
+  }
+
+  private static void moveIntoPlace(Path part, Path target) throws IOException {
+    try {
+      Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException ignored) {
+      // best effort: the failure being reported matters more
+    }
+  }
+
+  /** See {@link FhirboxClient#binaryId(String)}. */
+  static Optional<String> binaryId(String url) {
+    if (url == null) {
+      return Optional.empty();
+    }
+    String path = url.trim();
+    int cut = indexOfAny(path, '?', '#');
+    if (cut >= 0) {
+      path = path.substring(0, cut);
+    }
+    for (Pattern p : new Pattern[] {BINARY_REF, STORAGE_URL}) {
+      Matcher m = p.matcher(path);
+      if (m.find() && m.end() == path.length()) {
+        return Optional.of(m.group(1));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static int indexOfAny(String s, char a, char b) {
+    int i = s.indexOf(a);
+    int j = s.indexOf(b);
+    return i < 0 ? j : j < 0 ? i : Math.min(i, j);
+  }
+
+  /** Writes to a file channel, which can be truncated to start over. */
+  static Sink sink(java.nio.channels.FileChannel channel) {
+    return new Sink() {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b, off, len);
+        while (buf.hasRemaining()) {
+          channel.write(buf);
+        }
+      }
+
+      @Override
+      public boolean restart() throws IOException {
+        channel.truncate(0);
+        channel.position(0);
+        return true;
+      }
+    };
+  }
+
+  /** Writes to an OutputStream, which cannot be rewound once written. */
+  static Sink sink(OutputStream out) {
+    return new Sink() {
+      private boolean written;
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        written |= len > 0;
+        out.write(b, off, len);
+      }
+
+      @Override
+      public boolean restart() {
+        return !written;
+      }
+    };
+  }
+}

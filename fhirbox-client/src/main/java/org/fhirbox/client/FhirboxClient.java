@@ -1,0 +1,449 @@
+package org.fhirbox.client;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.Media;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * A client for one fhirbox server: FHIR resources, streaming binary uploads and resumable
+ * downloads. Immutable and thread-safe: build one, share it, and derive variants (another
+ * timeout, other credentials) with {@link #newBuilder()}, which keeps the HTTP connections,
+ * the {@link FhirContext} and, for the same credentials, the cached access token.
+ *
+ * <pre>{@code
+ * FhirboxClient client = FhirboxClient.builder()
+ *     .baseUrl("http://localhost:8103/")
+ *     .clientCredentials(System.getenv("FHIRBOX_CLIENT_ID"), System.getenv("FHIRBOX_CLIENT_SECRET"))
+ *     .build();
+ * Patient p = client.createResource(new Patient().addName(new HumanName().setFamily("Chalmers")));
+ * }</pre>
+ *
+ * <p>Every failure is a {@link FhirboxException}. Idempotent requests are retried according to
+ * the {@link RetryPolicy}; creates are not.
+ */
+public final class FhirboxClient {
+  final FhirboxClientBuilder settings;
+  private final Endpoints endpoints;
+  private final Resources resources;
+  private final Binaries binaries;
+  private final Downloader downloader;
+
+  FhirboxClient(FhirboxClientBuilder settings, Endpoints endpoints, Transport transport) {
+    this.settings = settings;
+    this.endpoints = endpoints;
+    Codec codec = new Codec(settings.fhirContext);
+    this.resources = new Resources(transport, codec, endpoints);
+    this.binaries = new Binaries(transport, codec, endpoints, resources);
+    this.downloader = new Downloader(transport, endpoints);
+  }
+
+  /**
+   * A builder for a new client.
+   *
+   * <pre>{@code
+   * FhirboxClient client = FhirboxClient.builder()
+   *     .baseUrl("https://fhirbox.example.org/")
+   *     .basicAuth("my-client", "my-secret")
+   *     .build();
+   * }</pre>
+   */
+  public static FhirboxClientBuilder builder() {
+    return new FhirboxClientBuilder();
+  }
+
+  /**
+   * A builder holding this client's settings; the clients it builds share this one's HTTP
+   * client, FhirContext and (for the same credentials and server) token cache.
+   *
+   * <pre>{@code
+   * FhirboxClient patient = client.newBuilder().requestTimeout(Duration.ofMinutes(10)).build();
+   * }</pre>
+   */
+  public FhirboxClientBuilder newBuilder() {
+    return settings.copy();
+  }
+
+  /**
+   * The FhirContext used to parse and encode resources.
+   *
+   * <pre>{@code
+   * String json = client.fhirContext().newJsonParser().encodeResourceToString(patient);
+   * }</pre>
+   */
+  public FhirContext fhirContext() {
+    return settings.fhirContext;
+  }
+
+  /**
+   * The FHIR base URL, e.g. {@code http://localhost:8103/fhir/R4/}.
+   *
+   * <pre>{@code
+   * System.out.println("talking to " + client.fhirBase());
+   * }</pre>
+   */
+  public String fhirBase() {
+    return endpoints.fhirBase().toString();
+  }
+
+  /**
+   * Creates {@code resource} ({@code POST /{type}}) and returns it as stored, with id and meta.
+   *
+   * <pre>{@code
+   * Patient p = client.createResource(new Patient().addName(new HumanName().setFamily("Smith")));
+   * String id = p.getIdElement().getIdPart();
+   * }</pre>
+   */
+  public <T extends Resource> T createResource(T resource) {
+    return resources.create(resource);
+  }
+
+  /**
+   * Reads the current version of {@code type/id}; a missing or deleted one throws 404 / 410.
+   *
+   * <pre>{@code
+   * Patient p = client.readResource(Patient.class, "123");
+   * }</pre>
+   */
+  public <T extends Resource> T readResource(Class<T> type, String id) {
+    return resources.read(type, id, null);
+  }
+
+  /**
+   * Reads version {@code versionId} of {@code type/id} ({@code GET /{type}/{id}/_history/{vid}}).
+   *
+   * <pre>{@code
+   * Patient first = client.readVersion(Patient.class, "123", "1");
+   * }</pre>
+   */
+  public <T extends Resource> T readVersion(Class<T> type, String id, String versionId) {
+    return resources.read(type, id, versionId);
+  }
+
+  /**
+   * Updates {@code resource} ({@code PUT /{type}/{id}}). When it carries a version
+   * ({@code meta.versionId}), sends {@code If-Match} so a concurrent change fails with 412
+   * instead of being overwritten.
+   *
+   * <pre>{@code
+   * Patient p = client.readResource(Patient.class, "123");
+   * p.setActive(false);
+   * p = client.updateResource(p);
+   * }</pre>
+   */
+  public <T extends Resource> T updateResource(T resource) {
+    return resources.update(resource, true);
+  }
+
+  /**
+   * Updates {@code resource}, with {@code If-Match} only when {@code ifMatch} is true and the
+   * resource carries a version; {@code false} overwrites whatever is stored.
+   *
+   * <pre>{@code
+   * Patient p = new Patient().setActive(true);
+   * p.setId("123");
+   * client.updateResource(p, false);
+   * }</pre>
+   */
+  public <T extends Resource> T updateResource(T resource, boolean ifMatch) {
+    return resources.update(resource, ifMatch);
+  }
+
+  /**
+   * Deletes {@code type/id}.
+   *
+   * <pre>{@code
+   * client.deleteResource(Patient.class, "123");
+   * }</pre>
+   */
+  public void deleteResource(Class<? extends Resource> type, String id) {
+    resources.delete(settings.fhirContext.getResourceType(type), id);
+  }
+
+  /**
+   * Deletes {@code type/id}, naming the type as a string.
+   *
+   * <pre>{@code
+   * client.deleteResource("Observation", "obs-1");
+   * }</pre>
+   */
+  public void deleteResource(String type, String id) {
+    resources.delete(type, id);
+  }
+
+  /**
+   * Searches {@code type} with a FHIR query string and streams the matches of that type,
+   * requesting the next page only when the stream reaches it. Close nothing; just stop reading.
+   *
+   * <pre>{@code
+   * List<Patient> smiths = client.search(Patient.class, "family=Smith&_count=50")
+   *     .limit(200)
+   *     .toList();
+   * }</pre>
+   */
+  public <T extends Resource> Stream<T> search(Class<T> type, String query) {
+    return resources.search(type, query);
+  }
+
+  /**
+   * Searches {@code type} and returns the first page as the server sent it.
+   *
+   * <pre>{@code
+   * Bundle page = client.searchBundle(Observation.class, "subject=Patient/123&_count=10");
+   * int total = page.getTotal();
+   * }</pre>
+   */
+  public Bundle searchBundle(Class<? extends Resource> type, String query) {
+    return resources.searchBundle(type, query);
+  }
+
+  /**
+   * The version history of {@code type/id}, newest first ({@code GET /{type}/{id}/_history}).
+   *
+   * <pre>{@code
+   * Bundle history = client.readHistory(Patient.class, "123");
+   * history.getEntry().forEach(e -> System.out.println(e.getResponse().getEtag()));
+   * }</pre>
+   */
+  public Bundle readHistory(Class<? extends Resource> type, String id) {
+    return resources.history(type, id);
+  }
+
+  /**
+   * Sends a batch or transaction Bundle to the base and returns the response Bundle.
+   *
+   * <pre>{@code
+   * Bundle batch = new Bundle().setType(Bundle.BundleType.BATCH);
+   * batch.addEntry().setResource(new Patient()).getRequest()
+   *     .setMethod(Bundle.HTTPVerb.POST).setUrl("Patient");
+   * Bundle result = client.executeBatch(batch);
+   * }</pre>
+   */
+  public Bundle executeBatch(Bundle bundle) {
+    return resources.batch(bundle);
+  }
+
+  /**
+   * Uploads {@code data} as a new Binary. The result carries the server's signed URL, if any,
+   * in {@link #signedUrl(Binary)}.
+   *
+   * <pre>{@code
+   * Binary b = client.createBinary("hello".getBytes(StandardCharsets.UTF_8), "hello.txt", "text/plain");
+   * }</pre>
+   */
+  public Binary createBinary(byte[] data, String filename, String contentType) {
+    return createBinary(Upload.of(data, contentType).withFilename(filename));
+  }
+
+  /**
+   * Uploads a file as a new Binary, streaming it from disk.
+   *
+   * <pre>{@code
+   * Binary b = client.createBinary(Path.of("chest.dcm"), "chest.dcm", "application/dicom");
+   * }</pre>
+   */
+  public Binary createBinary(Path file, String filename, String contentType) {
+    return createBinary(Upload.of(file, contentType).withFilename(filename));
+  }
+
+  /**
+   * Uploads {@code length} bytes from {@code in} (-1: unknown, sent chunked) as a new Binary.
+   *
+   * <pre>{@code
+   * try (InputStream in = Files.newInputStream(Path.of("note.pdf"))) {
+   *   Binary b = client.createBinary(in, -1, "note.pdf", "application/pdf");
+   * }
+   * }</pre>
+   */
+  public Binary createBinary(InputStream in, long length, String filename, String contentType) {
+    return createBinary(Upload.of(in, length, contentType).withFilename(filename));
+  }
+
+  /**
+   * Uploads as a new Binary, with the security context and progress listener of {@code upload}.
+   *
+   * <pre>{@code
+   * Binary b = client.createBinary(Upload.of(Path.of("scan.pdf"), "application/pdf")
+   *     .withSecurityContext("Patient/123")
+   *     .withProgress((done, total) -> System.err.printf("\r%d/%d", done, total)));
+   * }</pre>
+   */
+  public Binary createBinary(Upload upload) {
+    return binaries.upload(upload).binary();
+  }
+
+  /**
+   * Uploads {@code data} and returns an Attachment for it: contentType, url (the signed URL
+   * when the server gives one, else {@code Binary/{id}}), title, size, and the SHA-1 hash.
+   *
+   * <pre>{@code
+   * Attachment photo = client.createAttachment(jpegBytes, "me.jpg", "image/jpeg");
+   * client.createResource(new Patient().addPhoto(photo));
+   * }</pre>
+   */
+  public Attachment createAttachment(byte[] data, String filename, String contentType) {
+    return createAttachment(Upload.of(data, contentType).withFilename(filename));
+  }
+
+  /**
+   * Uploads a file and returns an Attachment for it.
+   *
+   * <pre>{@code
+   * Attachment pdf = client.createAttachment(Path.of("report.pdf"), "report.pdf", "application/pdf");
+   * }</pre>
+   */
+  public Attachment createAttachment(Path file, String filename, String contentType) {
+    return createAttachment(Upload.of(file, contentType).withFilename(filename));
+  }
+
+  /**
+   * Uploads {@code length} bytes from {@code in} (-1: unknown) and returns an Attachment for them.
+   *
+   * <pre>{@code
+   * try (InputStream in = url.openStream()) {
+   *   Attachment a = client.createAttachment(in, -1, "capture.mp4", "video/mp4");
+   * }
+   * }</pre>
+   */
+  public Attachment createAttachment(InputStream in, long length, String filename, String contentType) {
+    return createAttachment(Upload.of(in, length, contentType).withFilename(filename));
+  }
+
+  /**
+   * Uploads and returns an Attachment, with the options of {@code upload}.
+   *
+   * <pre>{@code
+   * Attachment a = client.createAttachment(Upload.of(Path.of("x.png"), "image/png")
+   *     .withSecurityContext("Patient/123"));
+   * }</pre>
+   */
+  public Attachment createAttachment(Upload upload) {
+    return binaries.attachment(upload);
+  }
+
+  /**
+   * Creates a Media from {@code template}, uploads the content with the Media as its security
+   * context, and updates the Media so {@code content} points at it. Without a status in the
+   * template the Media goes from {@code preparation} to {@code completed}.
+   *
+   * <pre>{@code
+   * Media m = client.createMedia(new Media().setSubject(new Reference("Patient/123")),
+   *     Upload.of(Path.of("wound.jpg"), "image/jpeg"));
+   * }</pre>
+   */
+  public Media createMedia(Media template, Upload upload) {
+    return binaries.media(template, upload);
+  }
+
+  /**
+   * Creates a Media holding {@code data}; see {@link #createMedia(Media, Upload)}.
+   *
+   * <pre>{@code
+   * Media m = client.createMedia(new Media(), jpegBytes, "wound.jpg", "image/jpeg");
+   * }</pre>
+   */
+  public Media createMedia(Media template, byte[] data, String filename, String contentType) {
+    return createMedia(template, Upload.of(data, contentType).withFilename(filename));
+  }
+
+  /**
+   * Creates a DocumentReference from {@code template}, uploads the content with it as security
+   * context, and points {@code content[0].attachment} at the upload. Status defaults to current.
+   *
+   * <pre>{@code
+   * DocumentReference doc = client.createDocumentReference(
+   *     new DocumentReference().setSubject(new Reference("Patient/123")),
+   *     Upload.of(Path.of("discharge.pdf"), "application/pdf"));
+   * }</pre>
+   */
+  public DocumentReference createDocumentReference(DocumentReference template, Upload upload) {
+    return binaries.documentReference(template, upload);
+  }
+
+  /**
+   * Downloads to {@code target} (replaced when complete; nothing is left behind on failure).
+   * Accepts {@code Binary/{id}}, {@code Binary/{id}/_history/{vid}}, URLs under the FHIR base
+   * (sent with credentials) and signed URLs (sent without). Returns the byte count.
+   *
+   * <pre>{@code
+   * long n = client.download("Binary/123", Path.of("scan.dcm"));
+   * }</pre>
+   */
+  public long download(String urlOrReference, Path target) {
+    return download(urlOrReference, target, ProgressListener.NONE);
+  }
+
+  /**
+   * Downloads to {@code target}, reporting progress; a broken connection resumes with a Range
+   * request (bounded by the retry policy's {@code maxRetries}).
+   *
+   * <pre>{@code
+   * client.download(attachment.getUrl(), Path.of("video.mp4"),
+   *     (done, total) -> System.err.printf("\r%d / %d", done, total));
+   * }</pre>
+   */
+  public long download(String urlOrReference, Path target, ProgressListener progress) {
+    return downloader.toFile(urlOrReference, target, progress);
+  }
+
+  /**
+   * Streams the content to {@code out} (not closed). A broken connection resumes with a Range
+   * request; if the server answers with the whole content instead, the download fails, since
+   * bytes already written cannot be taken back.
+   *
+   * <pre>{@code
+   * try (OutputStream out = Files.newOutputStream(Path.of("scan.pdf"))) {
+   *   client.download("Binary/123", out);
+   * }
+   * }</pre>
+   */
+  public long download(String urlOrReference, OutputStream out) {
+    return download(urlOrReference, out, ProgressListener.NONE);
+  }
+
+  /**
+   * Streams the content to {@code out}, reporting progress.
+   *
+   * <pre>{@code
+   * ByteArrayOutputStream buf = new ByteArrayOutputStream();
+   * client.download("Binary/123", buf, (done, total) -> System.err.println(done + "/" + total));
+   * }</pre>
+   */
+  public long download(String urlOrReference, OutputStream out, ProgressListener progress) {
+    return downloader.download(urlOrReference, Downloader.sink(out), progress);
+  }
+
+  /**
+   * The Binary id in any URL form the server writes: {@code Binary/{id}},
+   * {@code Binary/{id}/_history/{vid}}, absolute FHIR URLs, and signed
+   * {@code /storage/{id}/{vid}?...} URLs.
+   *
+   * <pre>{@code
+   * Optional<String> id = FhirboxClient.binaryId(patient.getPhotoFirstRep().getUrl());
+   * }</pre>
+   */
+  public static Optional<String> binaryId(String url) {
+    return Downloader.binaryId(url);
+  }
+
+  /**
+   * The signed URL the server returned with a Binary (a field R4's Binary does not define, kept
+   * aside when parsing), if any.
+   *
+   * <pre>{@code
+   * Binary b = client.createBinary(bytes, "x.png", "image/png");
+   * String src = FhirboxClient.signedUrl(b).orElse("Binary/" + b.getIdElement().getIdPart());
+   * }</pre>
+   */
+  public static Optional<String> signedUrl(Binary binary) {
+    return Optional.ofNullable((String) binary.getUserData(Codec.SIGNED_URL));
+  }
+}

@@ -1,0 +1,90 @@
+package org.fhirbox.client;
+
+import java.util.Objects;
+import java.util.stream.Collectors;
+import org.hl7.fhir.r4.model.OperationOutcome;
+
+/**
+ * The one exception the SDK throws: an HTTP error answer from the server (with its parsed
+ * {@link OperationOutcome} when the body is one), or a transfer that failed without an answer
+ * ({@link #status()} 0: connection failure after all retries, local I/O error, interruption).
+ *
+ * <p>Messages are built from the outcome's diagnostics and the request's method and path; they
+ * never contain query strings (a signed URL's signature), tokens or secrets.
+ *
+ * <pre>{@code
+ * try {
+ *   client.readResource(Patient.class, "missing");
+ * } catch (FhirboxException e) {
+ *   if (e.status() == 404) {
+ *     System.err.println(e.getMessage());
+ *   }
+ * }
+ * }</pre>
+ */
+public final class FhirboxException extends RuntimeException {
+  private final int status;
+  private final transient OperationOutcome outcome;
+
+  FhirboxException(int status, OperationOutcome outcome, String message, Throwable cause) {
+    super(message, cause);
+    this.status = status;
+    this.outcome = outcome;
+  }
+
+  static FhirboxException http(int status, OperationOutcome outcome, String method, String path) {
+    String detail = outcome == null ? "" : diagnostics(outcome);
+    String msg = "HTTP " + status + " from " + method + " " + path + (detail.isEmpty() ? "" : ": " + detail);
+    return new FhirboxException(status, outcome, msg, null);
+  }
+
+  static FhirboxException transport(String method, String path, Throwable cause) {
+    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    return new FhirboxException(0, null, method + " " + path + " failed: " + reason, cause);
+  }
+
+  static FhirboxException client(String message, Throwable cause) {
+    return new FhirboxException(0, null, message, cause);
+  }
+
+  private static String diagnostics(OperationOutcome outcome) {
+    return outcome.getIssue().stream()
+        .map(i -> i.hasDiagnostics() ? i.getDiagnostics() : i.getDetails().getText())
+        .filter(Objects::nonNull)
+        .filter(s -> !s.isBlank())
+        .collect(Collectors.joining("; "));
+  }
+
+  /**
+   * The HTTP status of the server's answer, or 0 when there was none.
+   *
+   * <pre>{@code
+   * try {
+   *   client.updateResource(stalePatient);
+   * } catch (FhirboxException e) {
+   *   boolean conflict = e.status() == 412;
+   * }
+   * }</pre>
+   */
+  public int status() {
+    return status;
+  }
+
+  /**
+   * The OperationOutcome the server sent with the error, or null when the body was not one.
+   *
+   * <pre>{@code
+   * try {
+   *   client.createResource(new Patient().setGender(null));
+   * } catch (FhirboxException e) {
+   *   OperationOutcome oo = e.operationOutcome();
+   *   if (oo != null) {
+   *     oo.getIssue().forEach(i -> System.err.println(i.getCode() + ": " + i.getDiagnostics()));
+   *   }
+   * }
+   * }</pre>
+   */
+  public OperationOutcome operationOutcome() {
+    return outcome;
+  }
+}

@@ -1,0 +1,166 @@
+package org.fhirbox.client;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+
+/** The FHIR REST interactions (FHIR R4 http.html) on resources. */
+final class Resources {
+  private final Transport transport;
+  private final Codec codec;
+  private final Endpoints endpoints;
+
+  Resources(Transport transport, Codec codec, Endpoints endpoints) {
+    this.transport = transport;
+    this.codec = codec;
+    this.endpoints = endpoints;
+  }
+
+  <T extends Resource> T create(T resource) {
+    Call call = write("POST", endpoints.fhir(resource.fhirType()), resource);
+    return parse(call, resource);
+  }
+
+  <T extends Resource> T update(T resource, boolean ifMatch) {
+    String id = resource.getIdElement().getIdPart();
+    if (id == null || id.isBlank()) {
+      throw new IllegalArgumentException("updateResource needs a resource with an id");
+    }
+    Call call = write("PUT", endpoints.fhir(resource.fhirType() + "/" + id), resource);
+    String version = resource.getMeta().hasVersionId()
+        ? resource.getMeta().getVersionId() : resource.getIdElement().getVersionIdPart();
+    if (ifMatch && version != null && !version.isBlank()) {
+      call = call.header("If-Match", "W/\"" + version + "\"");
+    }
+    return parse(call, resource);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T extends Resource> T parse(Call call, T resource) {
+    return codec.read(transport.exchange(call), (Class<T>) resource.getClass(), call);
+  }
+
+  private Call write(String method, URI uri, Resource resource) {
+    return Call.of(method, uri)
+        .body(BodyPublishers.ofString(codec.encode(resource), StandardCharsets.UTF_8), true)
+        .header("Content-Type", Codec.FHIR_JSON + ";charset=utf-8")
+        .header("Accept", Codec.FHIR_JSON)
+        .header("Prefer", "return=representation");
+  }
+
+  <T extends Resource> T get(Class<T> type, URI uri) {
+    Call call = Call.of("GET", uri).header("Accept", Codec.FHIR_JSON);
+    return codec.read(transport.exchange(call), type, call);
+  }
+
+  <T extends Resource> T read(Class<T> type, String id, String versionId) {
+    String path = codec.typeOf(type) + "/" + requireId(id) + (versionId == null ? "" : "/_history/" + requireId(versionId));
+    return get(type, endpoints.fhir(path));
+  }
+
+  void delete(String type, String id) {
+    Call call = Call.of("DELETE", endpoints.fhir(type + "/" + requireId(id))).header("Accept", Codec.FHIR_JSON);
+    HttpResponse<InputStream> resp = transport.exchange(call);
+    try (InputStream in = resp.body()) {
+      in.skip(Long.MAX_VALUE);
+    } catch (java.io.IOException e) {
+      throw FhirboxException.transport(call.method(), call.path(), e);
+    }
+  }
+
+  Bundle searchBundle(Class<? extends Resource> type, String query) {
+    String q = query == null || query.isBlank() ? "" : "?" + escape(query.startsWith("?") ? query.substring(1) : query);
+    return get(Bundle.class, endpoints.fhir(codec.typeOf(type) + q));
+  }
+
+  Bundle history(Class<? extends Resource> type, String id) {
+    return get(Bundle.class, endpoints.fhir(codec.typeOf(type) + "/" + requireId(id) + "/_history"));
+  }
+
+  Bundle batch(Bundle bundle) {
+    Call call = write("POST", endpoints.fhir(""), bundle);
+    return codec.read(transport.exchange(call), Bundle.class, call);
+  }
+
+  /** Every matching resource of {@code type}, fetching the next page only when it is reached. */
+  <T extends Resource> Stream<T> search(Class<T> type, String query) {
+    Iterator<T> pages = new Iterator<>() {
+      private Bundle page;
+      private int index;
+      private T next;
+
+      @Override
+      public boolean hasNext() {
+        while (next == null) {
+          if (page == null) {
+            page = searchBundle(type, query);
+            index = 0;
+          } else if (index >= page.getEntry().size()) {
+            Bundle.BundleLinkComponent link = page.getLink(Bundle.LINK_NEXT);
+            if (link == null || !link.hasUrl()) {
+              return false;
+            }
+            page = get(Bundle.class, endpoints.rebase(link.getUrl()));
+            index = 0;
+          } else {
+            Bundle.BundleEntryComponent e = page.getEntry().get(index++);
+            boolean included = e.getSearch().getMode() == Bundle.SearchEntryMode.INCLUDE;
+            if (!included && type.isInstance(e.getResource())) {
+              next = type.cast(e.getResource());
+            }
+          }
+        }
+        return true;
+      }
+
+      @Override
+      public T next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        T t = next;
+        next = null;
+        return t;
+      }
+    };
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(pages,
+        Spliterator.ORDERED | Spliterator.NONNULL), false);
+  }
+
+  /**
+   * Percent-encodes what may not appear raw in a query (RFC 3986 §3.4), such as the {@code |} of
+   * token searches, and {@code +}, which servers read as a space (a timezone offset is meant);
+   * existing {@code %XX} escapes are kept.
+   */
+  static String escape(String query) {
+    StringBuilder sb = new StringBuilder(query.length() + 16);
+    for (byte b : query.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      boolean keep = c > 0x20 && c < 0x7f && "|\"\\<>{}^`+#[] ".indexOf(c) < 0;
+      if (keep) {
+        sb.append((char) c);
+      } else {
+        sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String requireId(String id) {
+    if (id == null || !id.matches("[A-Za-z0-9\\-.]{1,64}")) {
+      throw new IllegalArgumentException("not a FHIR id: '" + id + "'");
+    }
+    return id;
+  }
+}

@@ -1,0 +1,98 @@
+package org.fhirbox.client;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An OAuth2 access token, fetched on first use, reused until shortly before it expires, and
+ * fetched by one thread at a time however many are waiting for it.
+ */
+final class TokenCache {
+  /** Fetches a fresh token from the token endpoint. */
+  interface Source {
+    Fetched fetch();
+  }
+
+  /** What the token endpoint returned. */
+  record Fetched(String accessToken, Duration expiresIn) {
+    @Override
+    public String toString() {
+      return "Fetched[accessToken=redacted, expiresIn=" + expiresIn + "]";
+    }
+  }
+
+  private record Token(String value, Instant refreshAt, Instant expiresAt) {
+    @Override
+    public String toString() {
+      return "Token[redacted, refreshAt=" + refreshAt + "]";
+    }
+  }
+
+  private static final Duration EARLY = Duration.ofSeconds(60);
+
+  private final Source source;
+  private final Clock clock;
+  private final Object identity;
+  private final ReentrantLock lock = new ReentrantLock();
+  private volatile Token current;
+
+  /** {@code identity} says which credentials at which endpoint this cache serves. */
+  TokenCache(Source source, Clock clock, Object identity) {
+    this.source = source;
+    this.clock = clock;
+    this.identity = identity;
+  }
+
+  boolean serves(Object otherIdentity) {
+    return identity.equals(otherIdentity);
+  }
+
+  /** A token valid now; fetches one when there is none or it is due for refresh. */
+  String token() {
+    Token t = current;
+    if (t != null && clock.instant().isBefore(t.refreshAt())) {
+      return t.value();
+    }
+    lock.lock();
+    try {
+      t = current;
+      Instant now = clock.instant();
+      if (t != null && now.isBefore(t.refreshAt())) {
+        return t.value();
+      }
+      try {
+        current = issue(source.fetch(), now);
+      } catch (FhirboxException e) {
+        if (t != null && now.isBefore(t.expiresAt())) {
+          return t.value(); // the refresh failed early; the old token still works for a while
+        }
+        throw e;
+      }
+      return current.value();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Forgets {@code rejected} if it is still the cached token (a 401 for it). */
+  void invalidate(String rejected) {
+    lock.lock();
+    try {
+      Token t = current;
+      if (t != null && t.value().equals(rejected)) {
+        current = null;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Refresh 60 s before expiry, or at 90% of the lifetime when that is shorter. */
+  private static Token issue(Fetched f, Instant now) {
+    Duration life = f.expiresIn().isNegative() ? Duration.ZERO : f.expiresIn();
+    Duration early = life.dividedBy(10).compareTo(EARLY) < 0 ? life.dividedBy(10) : EARLY;
+    return new Token(f.accessToken(), now.plus(life).minus(early), now.plus(life));
+  }
+}

@@ -1,0 +1,135 @@
+package org.fhirbox.client;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.parser.IParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.OperationOutcome;
+
+/**
+ * Sends {@link Call}s: adds credentials, retries what may be retried, refreshes a rejected
+ * token once, and turns every error answer into a {@link FhirboxException}.
+ */
+final class Transport {
+  private static final int MAX_ERROR_BODY = 1 << 20;
+
+  private final HttpClient http;
+  private final FhirContext fhir;
+  private final Authorizer auth;
+  private final Retrier retrier;
+  private final Duration timeout;
+
+  Transport(HttpClient http, FhirContext fhir, Authorizer auth, Retrier retrier, Duration timeout) {
+    this.http = http;
+    this.fhir = fhir;
+    this.auth = auth;
+    this.retrier = retrier;
+    this.timeout = timeout;
+  }
+
+  Retrier retrier() {
+    return retrier;
+  }
+
+  /** Sends {@code call}; the caller must read or close the body of the returned 1xx-3xx answer. */
+  HttpResponse<InputStream> exchange(Call call) {
+    int retries = 0;
+    boolean refreshed = false;
+    while (true) {
+      String authorization = call.authenticated() ? auth.header() : null;
+      HttpResponse<InputStream> resp;
+      try {
+        resp = http.send(request(call, authorization), BodyHandlers.ofInputStream());
+      } catch (IOException e) {
+        if (call.replayable() && (call.idempotent() || nothingSent(e)) && retrier.mayRetry(retries)) {
+          retries++;
+          retrier.sleep(retrier.delay(retries, java.util.Optional.empty()), call.method(), call.path());
+          continue;
+        }
+        throw FhirboxException.transport(call.method(), call.path(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw FhirboxException.client(call.method() + " " + call.path() + " was interrupted", e);
+      }
+      int status = resp.statusCode();
+      // RFC 6750 §3.1: a 401 for a token means it expired or was revoked; one fresh token may help.
+      if (status == 401 && authorization != null && !refreshed && call.replayable()
+          && auth.invalidate(authorization)) {
+        discard(resp);
+        refreshed = true;
+        continue;
+      }
+      if (Retrier.retryableStatus(status) && call.idempotent() && call.replayable() && retrier.mayRetry(retries)) {
+        discard(resp);
+        retries++;
+        retrier.sleep(retrier.delay(retries, resp.headers().firstValue("Retry-After")), call.method(), call.path());
+        continue;
+      }
+      if (status >= 400) {
+        throw error(call, resp);
+      }
+      return resp;
+    }
+  }
+
+  /** A refused or timed-out connect: the server never saw the request, so even a POST may go again. */
+  private static boolean nothingSent(IOException e) {
+    return e instanceof ConnectException || e instanceof HttpConnectTimeoutException;
+  }
+
+  private HttpRequest request(Call call, String authorization) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(call.uri())
+        .method(call.method(), call.body() == null ? HttpRequest.BodyPublishers.noBody() : call.body());
+    if (timeout != null) {
+      b.timeout(timeout);
+    }
+    call.headers().forEach(b::header);
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    return b.build();
+  }
+
+  private static void discard(HttpResponse<InputStream> resp) {
+    try (InputStream in = resp.body()) {
+      in.skip(Long.MAX_VALUE);
+    } catch (IOException ignored) {
+      // the connection is not reused then; nothing else depends on it
+    }
+  }
+
+  FhirboxException error(Call call, HttpResponse<InputStream> resp) {
+    byte[] body;
+    try (InputStream in = resp.body()) {
+      body = in.readNBytes(MAX_ERROR_BODY);
+    } catch (IOException e) {
+      body = new byte[0];
+    }
+    return FhirboxException.http(resp.statusCode(), outcome(resp, body), call.method(), call.path());
+  }
+
+  private OperationOutcome outcome(HttpResponse<?> resp, byte[] body) {
+    String type = resp.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+    if (body.length == 0 || !(type.contains("json") || type.contains("xml"))) {
+      return null;
+    }
+    IParser parser = type.contains("xml") ? fhir.newXmlParser() : fhir.newJsonParser();
+    try {
+      IBaseResource r = parser.parseResource(new String(body, StandardCharsets.UTF_8));
+      return r instanceof OperationOutcome oo ? oo : null;
+    } catch (DataFormatException e) {
+      return null;
+    }
+  }
+}

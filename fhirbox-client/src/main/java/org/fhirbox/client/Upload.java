@@ -1,0 +1,175 @@
+package org.fhirbox.client;
+
+import java.io.FileNotFoundException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.http.HttpRequest.BodyPublisher;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * What to upload: the content (bytes, a file, or a stream of known or unknown length), its
+ * content type, and the optional file name, security context and progress listener. Immutable;
+ * the {@code with...} methods return a copy. Files and streams are sent as they are read, never
+ * loaded into memory; a stream of unknown length is sent with chunked transfer encoding.
+ *
+ * <pre>{@code
+ * Binary b = client.createBinary(Upload.of(Path.of("scan.pdf"), "application/pdf")
+ *     .withSecurityContext("Patient/123")
+ *     .withProgress((done, total) -> System.err.printf("\r%d%%", 100 * done / total)));
+ * }</pre>
+ */
+public final class Upload {
+  private final byte[] bytes;
+  private final Path file;
+  private final InputStream stream;
+  private final long length;
+  private final String contentType;
+  private final String filename;
+  private final String securityContext;
+  private final ProgressListener progress;
+
+  private Upload(byte[] bytes, Path file, InputStream stream, long length, String contentType, String filename,
+      String securityContext, ProgressListener progress) {
+    this.bytes = bytes;
+    this.file = file;
+    this.stream = stream;
+    this.length = length;
+    this.contentType = contentType == null || contentType.isBlank() ? "application/octet-stream" : contentType;
+    this.filename = filename;
+    this.securityContext = securityContext;
+    this.progress = progress == null ? ProgressListener.NONE : progress;
+  }
+
+  /**
+   * Content held in memory.
+   *
+   * <pre>{@code
+   * Upload u = Upload.of("hello".getBytes(StandardCharsets.UTF_8), "text/plain").withFilename("hello.txt");
+   * }</pre>
+   */
+  public static Upload of(byte[] data, String contentType) {
+    Objects.requireNonNull(data, "data");
+    return new Upload(data, null, null, data.length, contentType, null, null, null);
+  }
+
+  /**
+   * A file, streamed from disk; the file name defaults to the path's last element.
+   *
+   * <pre>{@code
+   * Upload u = Upload.of(Path.of("/scans/chest.dcm"), "application/dicom");
+   * }</pre>
+   */
+  public static Upload of(Path file, String contentType) {
+    Objects.requireNonNull(file, "file");
+    Path name = file.getFileName();
+    return new Upload(null, file, null, -1, contentType, name == null ? null : name.toString(), null, null);
+  }
+
+  /**
+   * A stream of {@code length} bytes, or of unknown length when {@code length} is -1 (sent
+   * chunked). The stream is read once and closed after the upload; an upload from a stream is
+   * therefore never retried.
+   *
+   * <pre>{@code
+   * try (InputStream in = socket.getInputStream()) {
+   *   client.createBinary(Upload.of(in, -1, "video/mp4").withFilename("capture.mp4"));
+   * }
+   * }</pre>
+   */
+  public static Upload of(InputStream in, long length, String contentType) {
+    Objects.requireNonNull(in, "in");
+    if (length < -1) {
+      throw new IllegalArgumentException("length must be -1 (unknown) or the byte count");
+    }
+    return new Upload(null, null, in, length, contentType, null, null, null);
+  }
+
+  /**
+   * A copy with {@code filename} (sent as {@code _filename}; becomes the Attachment's title).
+   *
+   * <pre>{@code
+   * Upload u = Upload.of(bytes, "application/pdf").withFilename("report.pdf");
+   * }</pre>
+   */
+  public Upload withFilename(String filename) {
+    return new Upload(bytes, file, stream, length, contentType, filename, securityContext, progress);
+  }
+
+  /**
+   * A copy whose Binary gets {@code securityContext} (a reference such as {@code Patient/123}),
+   * sent as the {@code X-Security-Context} header: who may read the Binary follows who may read
+   * that resource.
+   *
+   * <pre>{@code
+   * Upload u = Upload.of(bytes, "image/png").withSecurityContext("Patient/123");
+   * }</pre>
+   */
+  public Upload withSecurityContext(String securityContext) {
+    return new Upload(bytes, file, stream, length, contentType, filename, securityContext, progress);
+  }
+
+  /**
+   * A copy that reports upload progress to {@code listener}.
+   *
+   * <pre>{@code
+   * Upload u = Upload.of(Path.of("big.mp4"), "video/mp4")
+   *     .withProgress((done, total) -> System.err.printf("\r%d / %d", done, total));
+   * }</pre>
+   */
+  public Upload withProgress(ProgressListener listener) {
+    return new Upload(bytes, file, stream, length, contentType, filename, securityContext, listener);
+  }
+
+  String contentType() {
+    return contentType;
+  }
+
+  String filename() {
+    return filename;
+  }
+
+  String securityContext() {
+    return securityContext;
+  }
+
+  ProgressListener progress() {
+    return progress;
+  }
+
+  /** Bytes and files can be sent again (after a token refresh); a stream cannot. */
+  boolean replayable() {
+    return stream == null;
+  }
+
+  /** The body publisher; the length is known for bytes, files and sized streams. */
+  BodyPublisher publisher() {
+    if (bytes != null) {
+      return BodyPublishers.ofByteArray(bytes);
+    }
+    if (file != null) {
+      try {
+        return BodyPublishers.ofFile(file);
+      } catch (FileNotFoundException e) {
+        throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }
+    BodyPublisher streamed = BodyPublishers.ofInputStream(() -> stream);
+    return length >= 0 ? BodyPublishers.fromPublisher(streamed, length) : streamed;
+  }
+
+  /** The size in bytes, or -1 when unknown. */
+  long size() {
+    if (file != null) {
+      try {
+        return Files.size(file);
+      } catch (java.io.IOException e) {
+        throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(),
+            new UncheckedIOException(e));
+      }
+    }
+    return length;
+  }
+}

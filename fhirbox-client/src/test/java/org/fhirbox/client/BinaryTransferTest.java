@@ -1,0 +1,183 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.Media;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BinaryTransferTest {
+  @TempDir
+  static Path dataDir;
+  @TempDir
+  Path work;
+  static TestServer server;
+  static FhirboxClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(dataDir);
+    client = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static byte[] randomBytes(int n) {
+    byte[] b = new byte[n];
+    new Random(n).nextBytes(b);
+    return b;
+  }
+
+  static byte[] sha256(byte[] data) throws Exception {
+    return MessageDigest.getInstance("SHA-256").digest(data);
+  }
+
+  private byte[] downloadBytes(String ref) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    client.download(ref, out);
+    return out.toByteArray();
+  }
+
+  /** Records progress calls and checks they only grow. */
+  static final class Recorder implements ProgressListener {
+    final List<long[]> calls = new ArrayList<>();
+
+    @Override
+    public synchronized void onProgress(long done, long total) {
+      calls.add(new long[] {done, total});
+    }
+
+    synchronized void assertMonotonicEndingAt(long total) {
+      assertThat(calls).isNotEmpty();
+      for (int i = 1; i < calls.size(); i++) {
+        assertThat(calls.get(i)[0]).isGreaterThanOrEqualTo(calls.get(i - 1)[0]);
+      }
+      long[] last = calls.get(calls.size() - 1);
+      assertThat(last[0]).isEqualTo(total);
+      assertThat(last[1]).isEqualTo(total);
+    }
+  }
+
+  @Test
+  void bytesUploadAndDownloadUnchanged() throws Exception {
+    byte[] data = randomBytes(200_000);
+    Binary b = client.createBinary(data, "blob.bin", "application/octet-stream");
+    assertThat(b.getIdElement().getIdPart()).isNotBlank();
+    assertThat(b.getContentType()).isEqualTo("application/octet-stream");
+
+    assertThat(sha256(downloadBytes("Binary/" + b.getIdElement().getIdPart()))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void fileUploadStreamsWithProgressAndDownloadsToFile() throws Exception {
+    byte[] data = randomBytes(3_000_000);
+    Path source = Files.write(work.resolve("scan.pdf"), data);
+    Recorder up = new Recorder();
+    Binary b = client.createBinary(Upload.of(source, "application/pdf").withProgress(up));
+    up.assertMonotonicEndingAt(data.length);
+
+    Recorder down = new Recorder();
+    Path target = work.resolve("out/scan-copy.pdf");
+    Files.createDirectories(target.getParent());
+    long n = client.download(client.fhirBase() + "Binary/" + b.getIdElement().getIdPart(), target, down);
+    assertThat(n).isEqualTo(data.length);
+    assertThat(sha256(Files.readAllBytes(target))).isEqualTo(sha256(data));
+    down.assertMonotonicEndingAt(data.length);
+    assertThat(Files.list(target.getParent())).containsExactly(target);
+  }
+
+  @Test
+  void streamOfUnknownLengthIsSentChunked() throws Exception {
+    byte[] data = randomBytes(1_500_000);
+    Recorder up = new Recorder();
+    InputStream in = new ByteArrayInputStream(data);
+    Binary b = client.createBinary(Upload.of(in, -1, "video/mp4").withFilename("clip.mp4").withProgress(up));
+    up.assertMonotonicEndingAt(data.length);
+    assertThat(up.calls.get(0)[1]).isEqualTo(-1);
+    assertThat(sha256(downloadBytes("Binary/" + b.getIdElement().getIdPart()))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void streamOfKnownLengthUploads() throws Exception {
+    byte[] data = randomBytes(70_000);
+    Binary b = client.createBinary(new ByteArrayInputStream(data), data.length, "x.png", "image/png");
+    assertThat(b.getContentType()).isEqualTo("image/png");
+    String versioned = "Binary/" + b.getIdElement().getIdPart() + "/_history/" + b.getMeta().getVersionId();
+    assertThat(sha256(downloadBytes(versioned))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void attachmentCarriesSizeHashTypeTitleAndUrl() throws Exception {
+    byte[] data = randomBytes(12_345);
+    Attachment a = client.createAttachment(data, "photo.jpg", "image/jpeg");
+    assertThat(a.getContentType()).isEqualTo("image/jpeg");
+    assertThat(a.getTitle()).isEqualTo("photo.jpg");
+    assertThat(a.getSize()).isEqualTo(data.length);
+    assertThat(a.getHash()).isEqualTo(MessageDigest.getInstance("SHA-1").digest(data));
+    assertThat(FhirboxClient.binaryId(a.getUrl())).isPresent();
+    assertThat(sha256(downloadBytes(a.getUrl()))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void attachmentFromFileUsesTheFileContent() throws Exception {
+    byte[] data = randomBytes(50_000);
+    Path file = Files.write(work.resolve("report.pdf"), data);
+    Attachment a = client.createAttachment(file, "report.pdf", "application/pdf");
+    assertThat(a.getSize()).isEqualTo(data.length);
+    assertThat(a.getHash()).isEqualTo(MessageDigest.getInstance("SHA-1").digest(data));
+
+    Patient p = client.createResource(new Patient().addPhoto(a));
+    String url = client.readResource(Patient.class, p.getIdElement().getIdPart()).getPhotoFirstRep().getUrl();
+    assertThat(FhirboxClient.binaryId(url)).isEqualTo(FhirboxClient.binaryId(a.getUrl()));
+  }
+
+  @Test
+  void mediaPointsAtItsUploadWhichNamesItAsSecurityContext() throws Exception {
+    byte[] data = randomBytes(40_000);
+    Patient patient = client.createResource(new Patient());
+    Media media = client.createMedia(new Media().setSubject(new Reference(patient)), data, "wound.jpg", "image/jpeg");
+
+    String mediaId = media.getIdElement().getIdPart();
+    Media stored = client.readResource(Media.class, mediaId);
+    assertThat(stored.getStatus()).isEqualTo(Media.MediaStatus.COMPLETED);
+    assertThat(stored.getContent().getContentType()).isEqualTo("image/jpeg");
+    assertThat(stored.getContent().getTitle()).isEqualTo("wound.jpg");
+    String binaryId = FhirboxClient.binaryId(stored.getContent().getUrl()).orElseThrow();
+    Binary binary = client.readResource(Binary.class, binaryId);
+    assertThat(binary.getSecurityContext().getReference()).isEqualTo("Media/" + mediaId);
+    assertThat(sha256(downloadBytes(stored.getContent().getUrl()))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void documentReferenceLinksItsFirstContent() throws Exception {
+    byte[] data = randomBytes(9_000);
+    DocumentReference doc = client.createDocumentReference(new DocumentReference(),
+        Upload.of(data, "application/pdf").withFilename("discharge.pdf"));
+    Attachment a = client.readResource(DocumentReference.class, doc.getIdElement().getIdPart())
+        .getContentFirstRep().getAttachment();
+    String binaryId = FhirboxClient.binaryId(a.getUrl()).orElseThrow();
+    assertThat(client.readResource(Binary.class, binaryId).getSecurityContext().getReference())
+        .isEqualTo("DocumentReference/" + doc.getIdElement().getIdPart());
+    assertThat(a.getSize()).isEqualTo(data.length);
+    assertThat(sha256(downloadBytes(a.getUrl()))).isEqualTo(sha256(data));
+  }
+}

@@ -1,0 +1,49 @@
+package org.fhirbox.client;
+
+import java.nio.file.Path;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.HumanName;
+import org.hl7.fhir.r4.model.Patient;
+
+/**
+ * The snippets of {@code README-snippets.md}, compiled with the build so they cannot rot;
+ * {@link ReadmeExamplesTest} runs them against a real server. Keep the two in step.
+ */
+final class ReadmeExamples {
+  private ReadmeExamples() {
+  }
+
+  // README: build a client
+  static FhirboxClient buildClient(String clientId, String clientSecret) {
+    FhirboxClient client = FhirboxClient.builder()
+        .baseUrl("http://localhost:8103/")
+        .clientCredentials(clientId, clientSecret)
+        .build();
+    return client;
+  }
+
+  // README: upload a file as an Attachment
+  static Attachment uploadPhoto(FhirboxClient client, Path photo) {
+    Attachment attachment = client.createAttachment(photo, "photo.jpg", "image/jpeg");
+    // attachment.getUrl() is a signed URL (or Binary/{id}); size, hash and title are filled in
+    return attachment;
+  }
+
+  // README: create a Patient with a photo
+  static Patient createPatientWithPhoto(FhirboxClient client, Path photo) {
+    Attachment attachment = client.createAttachment(photo, "photo.jpg", "image/jpeg");
+    Patient patient = client.createResource(new Patient()
+        .addName(new HumanName().setFamily("Chalmers").addGiven("Peter"))
+        .addPhoto(attachment));
+    return patient;
+  }
+
+  // README: download the photo again
+  static long downloadPhoto(FhirboxClient client, String patientId, Path target) {
+    Patient patient = client.readResource(Patient.class, patientId);
+    String url = patient.getPhotoFirstRep().getUrl();
+    long bytes = client.download(url, target,
+        (done, total) -> System.err.printf("\r%d / %d bytes", done, total));
+    return bytes;
+  }
+}

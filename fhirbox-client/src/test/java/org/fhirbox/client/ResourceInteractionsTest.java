@@ -1,0 +1,142 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.HumanName;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ResourceInteractionsTest {
+  @TempDir
+  static Path dataDir;
+  static TestServer server;
+  static FhirboxClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(dataDir);
+    client = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static Patient patient(String family) {
+    return new Patient().addName(new HumanName().setFamily(family).addGiven("Ada"));
+  }
+
+  @Test
+  void createReadUpdateDeleteRoundTrip() {
+    Patient created = client.createResource(patient("Lovelace"));
+    String id = created.getIdElement().getIdPart();
+    assertThat(id).isNotBlank();
+    assertThat(created.getMeta().getVersionId()).isEqualTo("1");
+
+    Patient read = client.readResource(Patient.class, id);
+    assertThat(read.getNameFirstRep().getFamily()).isEqualTo("Lovelace");
+
+    read.setActive(true);
+    Patient updated = client.updateResource(read);
+    assertThat(updated.getMeta().getVersionId()).isEqualTo("2");
+    assertThat(client.readResource(Patient.class, id).getActive()).isTrue();
+    assertThat(client.readVersion(Patient.class, id, "1").hasActive()).isFalse();
+
+    client.deleteResource(Patient.class, id);
+    assertThatThrownBy(() -> client.readResource(Patient.class, id))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(410));
+  }
+
+  @Test
+  void staleVersionFailsWithPreconditionFailed() {
+    Patient created = client.createResource(patient("Stale"));
+    Patient first = client.readResource(Patient.class, created.getIdElement().getIdPart());
+    Patient second = first.copy();
+    client.updateResource(first.setActive(true));
+
+    assertThatThrownBy(() -> client.updateResource(second.setActive(false)))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> {
+          assertThat(e.status()).isEqualTo(412);
+          assertThat(e.operationOutcome()).isNotNull();
+        });
+    Patient forced = client.updateResource(second.setActive(false), false);
+    assertThat(forced.getMeta().getVersionId()).isEqualTo("3");
+  }
+
+  @Test
+  void missingResourceCarriesTheOutcomeDiagnostics() {
+    assertThatThrownBy(() -> client.readResource(Patient.class, "does-not-exist"))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> {
+          assertThat(e.status()).isEqualTo(404);
+          OperationOutcome oo = e.operationOutcome();
+          assertThat(oo).isNotNull();
+          String diagnostics = oo.getIssueFirstRep().getDiagnostics();
+          assertThat(diagnostics).isNotBlank();
+          assertThat(e.getMessage()).contains("404").contains(diagnostics).contains("/fhir/R4/Patient/does-not-exist");
+        });
+  }
+
+  @Test
+  void searchFollowsNextLinksLazilyAcrossPages() {
+    String family = "Paged";
+    String tag = UUID.randomUUID().toString();
+    IntStream.range(0, 5).forEach(i -> client.createResource(patient(family).addIdentifier(
+        new Identifier().setSystem("urn:fhirbox:test").setValue(tag))));
+    String query = "identifier=urn:fhirbox:test|" + tag + "&_count=2";
+
+    Bundle first = client.searchBundle(Patient.class, query);
+    assertThat(first.getEntry()).hasSize(2);
+    assertThat(first.getLink(Bundle.LINK_NEXT)).isNotNull();
+
+    List<Patient> all = client.search(Patient.class, query).toList();
+    assertThat(all).hasSize(5).allSatisfy(p -> assertThat(p.getNameFirstRep().getFamily()).isEqualTo(family));
+    assertThat(all.stream().map(p -> p.getIdElement().getIdPart()).distinct()).hasSize(5);
+
+    // Taking 2 of a 2-per-page search reads only the first page; observed via a counting peek.
+    AtomicInteger seen = new AtomicInteger();
+    List<Patient> two = client.search(Patient.class, query)
+        .peek(p -> seen.incrementAndGet()).limit(2).toList();
+    assertThat(two).hasSize(2);
+    assertThat(seen).hasValue(2);
+  }
+
+  @Test
+  void historyListsEveryVersion() {
+    Patient p = client.createResource(patient("History"));
+    String id = p.getIdElement().getIdPart();
+    client.updateResource(p.setActive(true));
+
+    Bundle history = client.readHistory(Patient.class, id);
+    assertThat(history.getType()).isEqualTo(Bundle.BundleType.HISTORY);
+    assertThat(history.getEntry()).extracting(e -> e.getResource().getMeta().getVersionId())
+        .containsExactlyInAnyOrder("1", "2");
+  }
+
+  @Test
+  void batchCreatesEveryEntry() {
+    Bundle batch = new Bundle().setType(Bundle.BundleType.BATCH);
+    for (String family : List.of("BatchA", "BatchB")) {
+      batch.addEntry().setResource(patient(family)).getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Patient");
+    }
+    Bundle response = client.executeBatch(batch);
+    assertThat(response.getType()).isEqualTo(Bundle.BundleType.BATCHRESPONSE);
+    assertThat(response.getEntry()).hasSize(2)
+        .allSatisfy(e -> assertThat(e.getResponse().getStatus()).startsWith("201"));
+    String location = response.getEntryFirstRep().getResponse().getLocation();
+    String id = location.replaceAll(".*Patient/([^/]+).*", "$1");
+    assertThat(client.readResource(Patient.class, id).getNameFirstRep().getFamily()).isEqualTo("BatchA");
+  }
+}

@@ -1,0 +1,56 @@
+package org.fhirbox.client;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import org.fhirbox.FhirboxServer;
+import org.fhirbox.config.FhirboxConfig;
+
+/**
+ * The real server in-process on 127.0.0.1:0 with a temp data folder, and the one place that
+ * says how tests authenticate: an admin client bootstrapped from the configuration.
+ */
+final class TestServer implements AutoCloseable {
+  static final String CLIENT_ID = "test-admin";
+
+  private final String secret;
+  private final FhirboxServer server;
+
+  private TestServer(String secret, FhirboxServer server) {
+    this.secret = secret;
+    this.server = server;
+  }
+
+  static TestServer start(Path dataDir) throws Exception {
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    String secret = HexFormat.of().formatHex(random);
+    FhirboxServer server = new FhirboxServer(FhirboxConfig.of(Map.of(
+        "FHIRBOX_PORT", "0",
+        "FHIRBOX_BIND", "127.0.0.1",
+        "FHIRBOX_DATA_DIR", dataDir.toString(),
+        "FHIRBOX_BOOTSTRAP_CLIENT_ID", CLIENT_ID,
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", secret))).start();
+    return new TestServer(secret, server);
+  }
+
+  String baseUrl() {
+    return server.baseUrl();
+  }
+
+  /** A client authenticated as the bootstrap admin. */
+  FhirboxClient client() {
+    return FhirboxClient.builder()
+        .baseUrl(server.baseUrl())
+        .basicAuth(CLIENT_ID, secret)
+        .retryPolicy(new RetryPolicy(2, Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofSeconds(1)))
+        .build();
+  }
+
+  @Override
+  public void close() throws Exception {
+    server.close();
+  }
+}

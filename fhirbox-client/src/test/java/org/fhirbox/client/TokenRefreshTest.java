@@ -1,0 +1,141 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class TokenRefreshTest {
+  /** A clock the test moves forward by hand. */
+  static final class ManualClock extends Clock {
+    private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  private final PeerServer peer = newPeer();
+  private final AtomicInteger issued = new AtomicInteger();
+  private final AtomicReference<String> valid = new AtomicReference<>();
+  private final ManualClock clock = new ManualClock();
+
+  private static PeerServer newPeer() {
+    try {
+      return new PeerServer();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    peer.close();
+  }
+
+  /** A token endpoint issuing tok-1, tok-2, ... and a Patient that needs the latest one. */
+  private FhirboxClient client() {
+    peer.on("/oauth2/token", ex -> {
+      String token = "tok-" + issued.incrementAndGet();
+      valid.set(token);
+      PeerServer.send(ex, 200, "application/json", "{\"access_token\":\"" + token
+          + "\",\"token_type\":\"Bearer\",\"expires_in\":3600}");
+    });
+    peer.on("/fhir/R4/Patient/1", ex -> {
+      if (!("Bearer " + valid.get()).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+        PeerServer.send(ex, 401, "application/fhir+json", "{\"resourceType\":\"OperationOutcome\",\"issue\":"
+            + "[{\"severity\":\"error\",\"code\":\"login\",\"diagnostics\":\"invalid token\"}]}");
+        return;
+      }
+      PeerServer.send(ex, 200, "application/fhir+json", "{\"resourceType\":\"Patient\",\"id\":\"1\"}");
+    });
+    return FhirboxClient.builder().baseUrl(peer.root()).clientCredentials("app", "s3cret").clock(clock).build();
+  }
+
+  @Test
+  void tokenIsFetchedLazilyOnceForConcurrentCallers() throws Exception {
+    FhirboxClient client = client();
+    assertThat(issued).hasValue(0);
+
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Patient>> reads = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        reads.add(pool.submit(() -> client.readResource(Patient.class, "1")));
+      }
+      for (Future<Patient> f : reads) {
+        assertThat(f.get().getIdElement().getIdPart()).isEqualTo("1");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(issued).hasValue(1);
+    var tokenRequest = peer.seen("/oauth2/token").get(0);
+    assertThat(tokenRequest.method()).isEqualTo("POST");
+    assertThat(tokenRequest.body()).isEqualTo("grant_type=client_credentials");
+    assertThat(tokenRequest.authorization()).isEqualTo("Basic "
+        + Base64.getEncoder().encodeToString("app:s3cret".getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void tokenIsRefreshedShortlyBeforeItExpires() {
+    FhirboxClient client = client();
+    client.readResource(Patient.class, "1");
+    clock.advance(Duration.ofSeconds(3500));
+    client.readResource(Patient.class, "1");
+    assertThat(issued).hasValue(1);
+
+    clock.advance(Duration.ofSeconds(45)); // 3545 s: inside the last 60 s
+    client.readResource(Patient.class, "1");
+    assertThat(issued).hasValue(2);
+  }
+
+  @Test
+  void rejectedTokenIsReplacedOnceAndTheRequestRetried() {
+    FhirboxClient client = client();
+    client.readResource(Patient.class, "1");
+    valid.set("revoked-elsewhere");
+
+    assertThat(client.readResource(Patient.class, "1").getIdElement().getIdPart()).isEqualTo("1");
+    assertThat(issued).hasValue(2);
+  }
+
+  @Test
+  void variantsFromNewBuilderShareTheToken() {
+    FhirboxClient client = client();
+    client.readResource(Patient.class, "1");
+    FhirboxClient variant = client.newBuilder().requestTimeout(Duration.ofSeconds(5)).build();
+    variant.readResource(Patient.class, "1");
+    assertThat(issued).hasValue(1);
+  }
+}
