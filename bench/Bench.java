@@ -1,0 +1,323 @@
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Load generator for bench/run. JDK 17 only, no dependencies; run with {@code java bench/Bench.java MODE ...}.
+ *
+ * <pre>
+ * load    --base URL --mode create|read --threads N --warmup S --duration S --binary ID
+ *         prints: rps=.. p50_ms=.. p99_ms=.. ok=.. errors=..
+ * range   --url URL --size BYTES --threads N --warmup S --duration S
+ *         prints: rps=.. p50_ms=.. p99_ms=.. ok=.. errors=..       (ok = 206 with 1024 bytes)
+ * startup --root DIR --data-dir DIR --runs N [--keep]
+ *         prints: startup_ms=median all=a,b,c
+ * </pre>
+ *
+ * Every loop is bounded by a fixed duration or count. Loopback targets only. An OAuth2 bearer
+ * token, when the server has one, comes from the BENCH_TOKEN environment variable.
+ */
+public final class Bench {
+  private static final String TOKEN = System.getenv().getOrDefault("BENCH_TOKEN", "");
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0) {
+      throw new IllegalArgumentException("usage: Bench load|range|startup --key value ...");
+    }
+    Map<String, String> opt = new HashMap<>();
+    for (int i = 1; i < args.length; i++) {
+      String k = args[i];
+      if (!k.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument " + k);
+      }
+      if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+        opt.put(k.substring(2), args[++i]);
+      } else {
+        opt.put(k.substring(2), "true");
+      }
+    }
+    switch (args[0]) {
+      case "load" -> load(opt);
+      case "range" -> range(opt);
+      case "startup" -> startup(opt);
+      default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+    }
+  }
+
+  private static void requireLoopback(String url) {
+    String host = URI.create(url).getHost();
+    if (!(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"))) {
+      throw new IllegalArgumentException("bench targets loopback only, got " + host);
+    }
+  }
+
+  private static HttpClient client(int threads) {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .executor(Executors.newFixedThreadPool(Math.max(2, Math.min(threads, 8)), r -> {
+          Thread t = new Thread(r, "bench-http");
+          t.setDaemon(true);
+          return t;
+        }))
+        .build();
+  }
+
+  private static HttpRequest.Builder authed(String url) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+    if (!TOKEN.isEmpty()) {
+      b.header("Authorization", "Bearer " + TOKEN);
+    }
+    return b;
+  }
+
+  // ---------------------------------------------------------------- small resources
+
+  private static String patientJson(int n, String binaryId) {
+    return "{\"resourceType\":\"Patient\",\"active\":true,"
+        + "\"name\":[{\"family\":\"Bench\",\"given\":[\"P" + n + "\"]}],"
+        + "\"birthDate\":\"1980-01-01\",\"gender\":\"unknown\","
+        + "\"photo\":[{\"contentType\":\"application/octet-stream\",\"url\":\"Binary/" + binaryId + "\"}]}";
+  }
+
+  private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([A-Za-z0-9\\-.]{1,64})\"");
+
+  private static void load(Map<String, String> o) throws Exception {
+    String base = o.get("base").replaceAll("/+$", "");
+    requireLoopback(base);
+    String mode = o.getOrDefault("mode", "create");
+    int threads = Integer.parseInt(o.getOrDefault("threads", "1"));
+    double warmup = Double.parseDouble(o.getOrDefault("warmup", "3"));
+    double duration = Double.parseDouble(o.getOrDefault("duration", "10"));
+    String binaryId = o.get("binary");
+    HttpClient http = client(threads);
+    String patients = base + "/fhir/R4/Patient";
+
+    // Read mode: a fixed pool of patients to read back, created up front (bounded: 200).
+    List<String> ids = new ArrayList<>();
+    if (mode.equals("read")) {
+      for (int i = 0; i < 200; i++) {
+        HttpResponse<String> r = http.send(authed(patients)
+            .header("Content-Type", "application/fhir+json").header("Accept", "application/fhir+json")
+            .POST(HttpRequest.BodyPublishers.ofString(patientJson(i, binaryId))).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 201) {
+          throw new IllegalStateException("seeding Patient failed: " + r.statusCode() + " " + r.body());
+        }
+        Matcher m = ID.matcher(r.body());
+        if (!m.find()) {
+          throw new IllegalStateException("no id in " + r.body());
+        }
+        ids.add(m.group(1));
+      }
+    }
+    String[] idArr = ids.toArray(new String[0]);
+    Op op = mode.equals("read")
+        ? () -> http.send(authed(patients + "/" + idArr[ThreadLocalRandom.current().nextInt(idArr.length)])
+            .header("Accept", "application/fhir+json").GET().build(), HttpResponse.BodyHandlers.ofByteArray())
+            .statusCode() == 200
+        : () -> http.send(authed(patients)
+            .header("Content-Type", "application/fhir+json").header("Accept", "application/fhir+json")
+            .header("Prefer", "return=representation")
+            .POST(HttpRequest.BodyPublishers.ofString(patientJson(ThreadLocalRandom.current().nextInt(1_000_000),
+                binaryId))).build(), HttpResponse.BodyHandlers.ofByteArray())
+            .statusCode() == 201;
+    // Fail fast on a broken setup rather than measuring errors.
+    if (!op.run()) {
+      throw new IllegalStateException(mode + " request failed on the first try");
+    }
+    report(drive(op, threads, warmup, duration));
+  }
+
+  // ---------------------------------------------------------------- range requests
+
+  private static void range(Map<String, String> o) throws Exception {
+    String url = o.get("url");
+    requireLoopback(url);
+    long size = Long.parseLong(o.get("size"));
+    int threads = Integer.parseInt(o.getOrDefault("threads", "32"));
+    double warmup = Double.parseDouble(o.getOrDefault("warmup", "3"));
+    double duration = Double.parseDouble(o.getOrDefault("duration", "10"));
+    HttpClient http = client(threads);
+    URI uri = URI.create(url);
+    Op op = () -> {
+      long off = ThreadLocalRandom.current().nextLong(size - 1024);
+      HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+          .header("Range", "bytes=" + off + "-" + (off + 1023)).GET().build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      return r.statusCode() == 206 && r.body().length == 1024;
+    };
+    if (!op.run()) {
+      throw new IllegalStateException("range request did not answer 206 with 1024 bytes");
+    }
+    report(drive(op, threads, warmup, duration));
+  }
+
+  // ---------------------------------------------------------------- driver
+
+  @FunctionalInterface
+  interface Op {
+    boolean run() throws Exception;
+  }
+
+  record Result(long ok, long errors, double seconds, long[] latenciesNanos) {}
+
+  /** N threads, each doing sequential requests: warm-up (not recorded), then the measured window. */
+  private static Result drive(Op op, int threads, double warmupS, double durationS) throws Exception {
+    long warmNanos = (long) (warmupS * 1e9);
+    long runNanos = (long) (durationS * 1e9);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch ready = new CountDownLatch(threads);
+    long start = System.nanoTime() + 50_000_000L; // all threads start together
+    long measureFrom = start + warmNanos;
+    long measureTo = measureFrom + runNanos;
+    AtomicLong ok = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    ConcurrentLinkedQueue<long[]> lats = new ConcurrentLinkedQueue<>();
+    for (int t = 0; t < threads; t++) {
+      pool.submit(() -> {
+        long[] mine = new long[1 << 16];
+        int n = 0;
+        ready.countDown();
+        while (System.nanoTime() < start) {
+          Thread.onSpinWait();
+        }
+        while (true) {
+          long t0 = System.nanoTime();
+          if (t0 >= measureTo) {
+            break;
+          }
+          boolean good;
+          try {
+            good = op.run();
+          } catch (Exception e) {
+            good = false;
+          }
+          long t1 = System.nanoTime();
+          if (t0 >= measureFrom && t1 <= measureTo) {
+            if (good) {
+              ok.incrementAndGet();
+              if (n == mine.length) {
+                mine = Arrays.copyOf(mine, n * 2);
+              }
+              mine[n++] = t1 - t0;
+            } else {
+              errors.incrementAndGet();
+            }
+          }
+        }
+        lats.add(Arrays.copyOf(mine, n));
+        return null;
+      });
+    }
+    pool.shutdown();
+    if (!pool.awaitTermination((long) (warmupS + durationS + 60), TimeUnit.SECONDS)) {
+      pool.shutdownNow();
+      throw new IllegalStateException("load threads did not finish");
+    }
+    long[] all = lats.stream().flatMapToLong(Arrays::stream).sorted().toArray();
+    return new Result(ok.get(), errors.get(), durationS, all);
+  }
+
+  private static double pct(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int i = (int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+    return sorted[i] / 1e6;
+  }
+
+  private static void report(Result r) {
+    System.out.printf(java.util.Locale.ROOT, "rps=%.0f p50_ms=%.2f p99_ms=%.2f ok=%d errors=%d%n",
+        r.ok() / r.seconds(), pct(r.latenciesNanos(), 0.50), pct(r.latenciesNanos(), 0.99), r.ok(), r.errors());
+  }
+
+  // ---------------------------------------------------------------- startup
+
+  /** Starts {@code ROOT/fhirbox serve} N times on DATA_DIR, timing process start to the first 200 from /healthz. */
+  private static void startup(Map<String, String> o) throws Exception {
+    Path root = Path.of(o.get("root")).toAbsolutePath();
+    Path dataDir = Path.of(o.get("data-dir")).toAbsolutePath();
+    int runs = Integer.parseInt(o.getOrDefault("runs", "3"));
+    boolean fresh = Boolean.parseBoolean(o.getOrDefault("fresh", "false"));
+    Path log = Path.of(o.getOrDefault("log", "/dev/null"));
+    double[] ms = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      Path dir = fresh ? dataDir.resolve("fresh-" + i) : dataDir;
+      int port = freePort();
+      ProcessBuilder pb = new ProcessBuilder(root.resolve("fhirbox").toString(), "serve",
+          "--port", Integer.toString(port), "--data-dir", dir.toString())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      long t0 = System.nanoTime();
+      Process p = pb.start();
+      try {
+        ms[i] = waitHealthy(p, port, t0);
+      } finally {
+        p.destroy(); // SIGTERM: the server drains and exits 0
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          p.waitFor(10, TimeUnit.SECONDS);
+        }
+      }
+    }
+    double[] sorted = ms.clone();
+    Arrays.sort(sorted);
+    StringBuilder all = new StringBuilder();
+    for (double m : ms) {
+      all.append(all.length() == 0 ? "" : ",").append(Math.round(m));
+    }
+    System.out.printf(java.util.Locale.ROOT, "startup_ms=%.0f all=%s%n", sorted[runs / 2], all);
+  }
+
+  private static double waitHealthy(Process p, int port, long t0) throws Exception {
+    URL url = new URL("http://127.0.0.1:" + port + "/healthz");
+    long deadline = t0 + TimeUnit.SECONDS.toNanos(120); // bounded: includes a first build
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("server exited with " + p.exitValue() + " before /healthz answered");
+      }
+      try {
+        HttpURLConnection c = (HttpURLConnection) url.openConnection();
+        c.setConnectTimeout(200);
+        c.setReadTimeout(2000);
+        int code = c.getResponseCode();
+        c.getInputStream().readAllBytes();
+        c.disconnect();
+        if (code == 200) {
+          return (System.nanoTime() - t0) / 1e6;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("/healthz did not answer 200 within 120 s");
+  }
+
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
