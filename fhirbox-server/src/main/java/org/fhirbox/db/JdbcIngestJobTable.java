@@ -44,10 +44,9 @@ final class JdbcIngestJobTable implements IngestJobTable {
   public Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil) {
     // PostgreSQL: SKIP LOCKED lets nodes pass over rows another node is claiming right now. H2
     // has no such clause; there the conditional UPDATE alone decides who wins.
-    String lock = isPostgres() ? " FOR UPDATE SKIP LOCKED" : "";
     List<String> candidates = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT id FROM ingest_job WHERE " + CLAIMABLE
-        + " ORDER BY next_attempt_at, created LIMIT 8" + lock)) {
+        + " ORDER BY next_attempt_at, created LIMIT 8" + (isPostgres() ? " FOR UPDATE SKIP LOCKED" : ""))) {
       bind(ps, now.toEpochMilli(), now.toEpochMilli());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
