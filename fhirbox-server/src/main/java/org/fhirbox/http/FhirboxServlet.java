@@ -24,10 +24,11 @@ public final class FhirboxServlet extends HttpServlet {
   private final Authenticator authenticator;
   private final ErrorMapper errors;
   private final BooleanSupplier ready;
+  private final JobRoutes jobs;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
       Cors cors, Authenticator authenticator, ErrorMapper errors,
-      BooleanSupplier ready) {
+      BooleanSupplier ready, JobRoutes jobs) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
     this.storage = storage;
@@ -35,6 +36,7 @@ public final class FhirboxServlet extends HttpServlet {
     this.authenticator = authenticator;
     this.errors = errors;
     this.ready = ready;
+    this.jobs = jobs;
   }
 
   @Override
@@ -65,6 +67,10 @@ public final class FhirboxServlet extends HttpServlet {
     }
     if (!path.isEmpty() && path.get(0).equals("storage")) {
       storage.handle(ex, path.subList(1, path.size()));
+      return;
+    }
+    if (path.size() == 2 && path.get(0).equals("admin") && path.get(1).equals("jobs")) {
+      jobs.list(ex, authenticator.authenticate(ex));
       return;
     }
     if (path.size() >= 2 && path.get(0).equals("fhir") && path.get(1).equals("R4")) {
