@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -293,11 +292,64 @@ class IngestionTest {
   }
 
   @Test
-  void adminJobsRejectsUnknownStates() {
-    assertThat(http.get("admin/jobs?state=bogus").statusCode()).isEqualTo(400);
+  void jobInterruptedByARestartCompletesOnTheNextServer() throws Exception {
+    byte[] body = Upstream.content(200_000, 14);
+    AtomicInteger calls = new AtomicInteger();
+    CountDownLatch midFetch = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    upstream.on("/files/restart.bin", ex -> {
+      if (calls.incrementAndGet() == 1) {
+        ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+        ex.sendResponseHeaders(200, body.length);
+        java.io.OutputStream out = ex.getResponseBody();
+        out.write(body, 0, 1000);
+        out.flush();
+        midFetch.countDown();
+        release.await(30, TimeUnit.SECONDS);
+      } else {
+        Upstream.send(ex, 200, "application/octet-stream", body);
+      }
+    });
+    String url = upstream.origin() + "/files/restart.bin";
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fhirbox-restart");
+    Map<String, String> s = new java.util.HashMap<>(settings(upstream));
+    s.put("FHIRBOX_PORT", "0");
+    s.put("FHIRBOX_BIND", "127.0.0.1");
+    s.put("FHIRBOX_DATA_DIR", dir.toString());
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    org.fhirbox.config.FhirboxConfig config = org.fhirbox.config.FhirboxConfig.of(s);
+    try {
+      org.fhirbox.FhirboxServer first = new org.fhirbox.FhirboxServer(config, TestServer.FHIR).start();
+      Media m;
+      try {
+        m = createMedia(admin(first), url, null);
+        assertThat(midFetch.await(30, TimeUnit.SECONDS)).isTrue();
+      } finally {
+        first.close();
+        release.countDown();
+      }
+      try (org.fhirbox.FhirboxServer second = new org.fhirbox.FhirboxServer(config, TestServer.FHIR).start()) {
+        TestClient c = admin(second);
+        JsonNode job = awaitJob(c, url, "done");
+        assertThat(job.get("attempts").asInt()).isEqualTo(2);
+        Media after = read(c, m);
+        assertThat(after.getContent().getSize()).isEqualTo(body.length);
+        assertThat(Base64.getEncoder().encodeToString(after.getContent().getHash())).isEqualTo(sha1(body));
+        assertThat(calls.get()).isEqualTo(2);
+      }
+    } finally {
+      TestServer.deleteTree(dir);
+    }
   }
 
-  static Duration since(long startNanos) {
-    return Duration.ofNanos(System.nanoTime() - startNanos);
+  private static TestClient admin(org.fhirbox.FhirboxServer s) {
+    return new TestClient(s.baseUrl()).withHeader("Authorization", "Basic " + Base64.getEncoder()
+        .encodeToString((TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes()));
+  }
+
+  @Test
+  void adminJobsRejectsUnknownStates() {
+    assertThat(http.get("admin/jobs?state=bogus").statusCode()).isEqualTo(400);
   }
 }
