@@ -17,9 +17,14 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryService;
+import org.fhirbox.binary.IngestJobs;
+import org.fhirbox.binary.IngestWorker;
 import org.fhirbox.binary.OrphanSweeper;
+import org.fhirbox.binary.SafeFetcher;
+import org.fhirbox.binary.UrlPolicy;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.JdbcResourceStore;
@@ -44,6 +49,7 @@ import org.fhirbox.http.BinaryRoutes;
 import org.fhirbox.http.ErrorMapper;
 import org.fhirbox.http.FhirRoutes;
 import org.fhirbox.http.FhirboxServlet;
+import org.fhirbox.http.JobRoutes;
 import org.fhirbox.http.ResourceOutput;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
@@ -63,6 +69,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final ScheduledExecutorService background;
   private final OrphanSweeper sweeper;
   private final AuthModule auth;
+  private final IngestWorker ingestWorker;
   private String baseUrl;
 
   public FhirboxServer(FhirboxConfig config) throws IOException {
@@ -113,6 +120,20 @@ public final class FhirboxServer implements AutoCloseable {
         binaryService.discard(info);
       }
     };
+    UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
+        config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
+    BinaryImporter importer = new BinaryImporter(new SafeFetcher(ingestPolicy, new SafeFetcher.Settings(
+        config.seconds("FHIRBOX_INGEST_CONNECT_TIMEOUT"), config.seconds("FHIRBOX_INGEST_READ_TIMEOUT"),
+        config.seconds("FHIRBOX_INGEST_TIMEOUT"), config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"),
+        policy.maxBytes())), binaryService);
+    IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
+        java.util.Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
+    repository.addWriteListener(ingestJobs);
+    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, importer, new IngestWorker.Settings(
+        java.time.Duration.ofMillis(config.getLong("FHIRBOX_INGEST_POLL_MILLIS")),
+        config.seconds("FHIRBOX_INGEST_LEASE_SECONDS"), config.getInt("FHIRBOX_INGEST_MAX_ATTEMPTS"),
+        java.time.Duration.ofMillis(config.getLong("FHIRBOX_INGEST_BACKOFF_MILLIS")),
+        config.getInt("FHIRBOX_INGEST_CONCURRENCY")), clock);
     BundleProcessor bundles = new BundleProcessor(store, repository, binaryData);
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
@@ -135,12 +156,12 @@ public final class FhirboxServer implements AutoCloseable {
         });
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock, (ex, c) -> { });
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
-        output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount);
+        output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
     this.auth = new AuthModule(config, database, clock, this::baseUrl);
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")), auth.authenticator(), auth.tokenEndpoint(),
-        auth.adminRoutes(), errors, () -> database.isReachable() && blobs.isReachable());
+        auth.adminRoutes(), errors, () -> database.isReachable() && blobs.isReachable(), new JobRoutes(store));
 
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
@@ -191,6 +212,7 @@ public final class FhirboxServer implements AutoCloseable {
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
+    ingestWorker.start();
     return this;
   }
 
@@ -228,6 +250,7 @@ public final class FhirboxServer implements AutoCloseable {
   public void close() throws Exception {
     background.shutdownNow();
     try {
+      ingestWorker.close();
       jetty.stop();
     } finally {
       database.close();

@@ -60,6 +60,18 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_TOKEN_TTL", "3600");
     d.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", "");
     d.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "");
+    d.put("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", "");
+    d.put("FHIRBOX_INGEST_IGNORED_URL_PREFIXES", "");
+    d.put("FHIRBOX_INGEST_DISABLED_PROJECTS", "");
+    d.put("FHIRBOX_INGEST_POLL_MILLIS", "1000");
+    d.put("FHIRBOX_INGEST_CONCURRENCY", "2");
+    d.put("FHIRBOX_INGEST_MAX_ATTEMPTS", "5");
+    d.put("FHIRBOX_INGEST_BACKOFF_MILLIS", "5000");
+    d.put("FHIRBOX_INGEST_LEASE_SECONDS", "60");
+    d.put("FHIRBOX_INGEST_CONNECT_TIMEOUT", "10");
+    d.put("FHIRBOX_INGEST_READ_TIMEOUT", "60");
+    d.put("FHIRBOX_INGEST_TIMEOUT", "3600");
+    d.put("FHIRBOX_INGEST_MAX_REDIRECTS", "5");
     return d;
   }
 

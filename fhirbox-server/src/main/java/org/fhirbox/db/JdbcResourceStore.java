@@ -337,6 +337,11 @@ public final class JdbcResourceStore implements ResourceStore {
       }
     }
 
+    @Override
+    public IngestJobTable ingestJobs() {
+      return new JdbcIngestJobTable(c);
+    }
+
     private static void bind(PreparedStatement ps, Object... args) throws SQLException {
       for (int i = 0; i < args.length; i++) {
         ps.setObject(i + 1, args[i]);

@@ -53,5 +53,8 @@ public interface ResourceStore {
     List<BinaryContent> binaryContentAnyProject(String binaryId, long versionId);
 
     boolean isBlobReferenced(BlobKey key);
+
+    /** The ingestion job queue, in this transaction. */
+    IngestJobTable ingestJobs();
   }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.fhirbox.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.db.HistoryQuery;
 import org.fhirbox.db.Page;
@@ -34,10 +35,11 @@ public final class FhirRoutes {
   private final ResourceOutput output;
   private final long maxJsonBytes;
   private final int maxCount;
+  private final BinaryImporter importer;
 
   public FhirRoutes(ResourceStore store, ResourceRepository repository, BinaryRoutes binaries,
       BundleProcessor bundles, SearchParser searchParser, CapabilityStatementFactory capabilities,
-      ResourceOutput output, long maxJsonBytes, int maxCount) {
+      ResourceOutput output, long maxJsonBytes, int maxCount, BinaryImporter importer) {
     this.store = store;
     this.repository = repository;
     this.binaries = binaries;
@@ -47,6 +49,7 @@ public final class FhirRoutes {
     this.output = output;
     this.maxJsonBytes = maxJsonBytes;
     this.maxCount = maxCount;
+    this.importer = importer;
   }
 
   /** {@code GET /fhir/R4/metadata}: needs no credentials (FHIR R4 http.html#capabilities). */
@@ -87,6 +90,11 @@ public final class FhirRoutes {
     if (n == 2 && second.equals("_search")) {
       requireMethod(method, "POST");
       search(ex, principal, type);
+      return;
+    }
+    if (n == 2 && type.equals("Binary") && second.equals("$import")) {
+      requireMethod(method, "POST");
+      importBinary(ex, principal);
       return;
     }
     String id = ResourceIds.requireValid(second);
@@ -182,6 +190,33 @@ public final class FhirRoutes {
           (w.created() ? "created " : "updated ") + s.type() + "/" + s.id() + " version " + s.versionId()));
       default -> output.write(ex, principal, status, r);
     }
+  }
+
+  /**
+   * {@code POST /Binary/$import}: fetches {@code url} into a new Binary now. Parameters come as a
+   * FHIR Parameters body ({@code url}, {@code contentType}, {@code securityContext}) or as query
+   * parameters of the same names.
+   */
+  private void importBinary(Exchange ex, Principal principal) throws IOException {
+    require(principal, "Binary", Interaction.CREATE);
+    Map<String, String> args = new java.util.HashMap<>();
+    for (String name : List.of("url", "contentType", "securityContext")) {
+      ex.param(name).ifPresent(v -> args.put(name, v));
+    }
+    if (ex.bodyFormat().isPresent()) {
+      if (!(parseBody(ex) instanceof org.hl7.fhir.r4.model.Parameters p)) {
+        throw FhirException.badRequest("$import takes a Parameters resource");
+      }
+      for (var param : p.getParameter()) {
+        if (param.getValue() != null && param.getValue().isPrimitive()) {
+          args.put(param.getName(), param.getValue().primitiveValue());
+        } else if (param.getValue() instanceof org.hl7.fhir.r4.model.Reference ref) {
+          args.put(param.getName(), ref.getReference());
+        }
+      }
+    }
+    respondWritten(ex, principal, importer.importNow(principal.project(), args.get("url"), args.get("contentType"),
+        args.get("securityContext")));
   }
 
   private void read(Exchange ex, Principal principal, String type, String id, Long version) throws IOException {

@@ -28,10 +28,11 @@ public final class FhirboxServlet extends HttpServlet {
   private final BooleanSupplier ready;
   private final TokenEndpoint oauth;
   private final AdminRoutes admin;
+  private final JobRoutes jobs;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
       Cors cors, Authenticator authenticator, TokenEndpoint oauth, AdminRoutes admin, ErrorMapper errors,
-      BooleanSupplier ready) {
+      BooleanSupplier ready, JobRoutes jobs) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
     this.storage = storage;
@@ -41,6 +42,7 @@ public final class FhirboxServlet extends HttpServlet {
     this.admin = admin;
     this.errors = errors;
     this.ready = ready;
+    this.jobs = jobs;
   }
 
   @Override
@@ -85,6 +87,10 @@ public final class FhirboxServlet extends HttpServlet {
     }
     if (path.equals(List.of(".well-known", "jwks.json"))) {
       oauth.jwks(ex);
+      return;
+    }
+    if (path.size() == 2 && path.get(0).equals("admin") && path.get(1).equals("jobs")) {
+      jobs.list(ex, authenticator.authenticate(ex));
       return;
     }
     if (path.size() >= 1 && path.get(0).equals("admin")) {

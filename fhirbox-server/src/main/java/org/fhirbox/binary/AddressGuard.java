@@ -1,0 +1,122 @@
+package org.fhirbox.binary;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * Which IP addresses an ingestion fetch may connect to by default: public unicast only. Refused:
+ * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10),
+ * private (10/8, 172.16/12, 192.168/16, fc00::/7, deprecated fec0::/10), CGNAT 100.64/10,
+ * multicast, broadcast and the other IANA special-purpose IPv4 blocks, and every IPv6 form that
+ * embeds one of those IPv4 addresses (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96, 6to4).
+ */
+public final class AddressGuard {
+  private AddressGuard() {}
+
+  /** The reason {@code a} is refused, or null when it is a public unicast address. */
+  public static String refusal(InetAddress a) {
+    if (a instanceof Inet4Address v4) {
+      return refusal4(v4.getAddress());
+    }
+    byte[] b = a.getAddress();
+    Inet6Address v6 = (Inet6Address) a;
+    if (v6.isAnyLocalAddress()) {
+      return "unspecified address";
+    }
+    if (v6.isLoopbackAddress()) {
+      return "loopback address";
+    }
+    if (v6.isLinkLocalAddress()) {
+      return "link-local address";
+    }
+    if (v6.isSiteLocalAddress() || (b[0] & 0xfe) == 0xfc) {
+      return "private address";
+    }
+    if (v6.isMulticastAddress()) {
+      return "multicast address";
+    }
+    if (isZero(b, 0, 10) && ((b[10] == (byte) 0xff && b[11] == (byte) 0xff) || (b[10] == 0 && b[11] == 0))) {
+      // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible). Java usually hands mapped addresses
+      // over as Inet4Address already; this covers the rest.
+      return embedded(b, 12);
+    }
+    if ((b[0] & 0xff) == 0x00 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b) {
+      return embedded(b, 12);
+    }
+    if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
+      return embedded(b, 2);
+    }
+    if ((b[0] & 0xff) == 0x01 && isZero(b, 1, 8)) {
+      return "discard-only address";
+    }
+    return null;
+  }
+
+  public static boolean isPublic(InetAddress a) {
+    return refusal(a) == null;
+  }
+
+  private static String embedded(byte[] b, int offset) {
+    byte[] v4 = new byte[] {b[offset], b[offset + 1], b[offset + 2], b[offset + 3]};
+    String r = refusal4(v4);
+    return r == null ? null : r + " (embedded in IPv6)";
+  }
+
+  private static String refusal4(byte[] b) {
+    int o0 = b[0] & 0xff;
+    int o1 = b[1] & 0xff;
+    int o2 = b[2] & 0xff;
+    if (o0 == 0) {
+      return "unspecified address";
+    }
+    if (o0 == 127) {
+      return "loopback address";
+    }
+    if (o0 == 169 && o1 == 254) {
+      return "link-local address";
+    }
+    if (o0 == 10 || (o0 == 172 && o1 >= 16 && o1 <= 31) || (o0 == 192 && o1 == 168)) {
+      return "private address";
+    }
+    if (o0 == 100 && o1 >= 64 && o1 <= 127) {
+      return "shared (CGNAT) address";
+    }
+    if (o0 >= 224 && o0 <= 239) {
+      return "multicast address";
+    }
+    if (o0 == 255 && o1 == 255 && o2 == 255 && (b[3] & 0xff) == 255) {
+      return "broadcast address";
+    }
+    if (o0 >= 240) {
+      return "reserved address";
+    }
+    if ((o0 == 192 && o1 == 0 && (o2 == 0 || o2 == 2)) || (o0 == 198 && (o1 == 18 || o1 == 19))
+        || (o0 == 198 && o1 == 51 && o2 == 100) || (o0 == 203 && o1 == 0 && o2 == 113)) {
+      return "special-purpose address";
+    }
+    return null;
+  }
+
+  private static boolean isZero(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Parses an IP literal without DNS (for tests and configuration). */
+  public static InetAddress literal(String ip) {
+    if (!ip.matches("[0-9a-fA-F:.]+")) {
+      throw new IllegalArgumentException("not an IP literal: " + ip);
+    }
+    try {
+      return InetAddress.getByName(ip);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("not an IP literal: " + ip, e);
+    }
+  }
+}

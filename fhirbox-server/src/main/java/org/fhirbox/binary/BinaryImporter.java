@@ -1,0 +1,97 @@
+package org.fhirbox.binary;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import org.fhirbox.FhirException;
+import org.fhirbox.fhir.Written;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+
+/**
+ * Fetches an external URL into a new Binary: {@link SafeFetcher} streams the body straight into
+ * {@link BinaryService#create}, so memory use does not grow with the size. Used by ingestion
+ * jobs and by {@code POST /fhir/R4/Binary/$import}.
+ */
+public final class BinaryImporter implements AutoCloseable {
+  private final SafeFetcher fetcher;
+  private final BinaryService binaries;
+
+  public BinaryImporter(SafeFetcher fetcher, BinaryService binaries) {
+    this.fetcher = fetcher;
+    this.binaries = binaries;
+  }
+
+  public UrlPolicy policy() {
+    return fetcher.policy();
+  }
+
+  /**
+   * Fetches {@code url} into a Binary of {@code project}. The content type is the response's,
+   * else {@code contentTypeHint}. Throws {@link FetchException} when the fetch fails, and
+   * {@link FhirException} when the Binary policy rejects the content (too large, denied type).
+   */
+  public Written fetch(String project, String url, String contentTypeHint, String securityContext)
+      throws FetchException {
+    SafeFetcher.Fetched fetched = fetcher.open(url);
+    try {
+      String type = fetched.contentType() == null || fetched.contentType().isBlank()
+          ? contentTypeHint : fetched.contentType();
+      return binaries.create(project, new BinaryService.Upload(fetched.body(), type, null, securityContext,
+          filename(fetched.uri())));
+    } catch (UncheckedIOException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw FetchException.transientFailure("reading the upstream content failed: "
+          + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
+    } finally {
+      try {
+        fetched.close();
+      } catch (IOException ignored) {
+        // the content is stored or abandoned; nothing more to read
+      }
+    }
+  }
+
+  /**
+   * The synchronous {@code $import}: like {@link #fetch} but every failure is a
+   * {@link FhirException} — 400 when the policy refuses the URL, 502 when the upstream fails.
+   */
+  public Written importNow(String project, String url, String contentTypeHint, String securityContext) {
+    if (url == null || url.isBlank()) {
+      throw FhirException.badRequest("$import needs a 'url' parameter");
+    }
+    try {
+      return fetch(project, url.trim(), contentTypeHint, securityContext);
+    } catch (FetchException e) {
+      if (e.kind() == FetchException.Kind.REFUSED) {
+        throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");
+      }
+      throw new FhirException(502, IssueType.TRANSIENT, "fetching the URL failed: " + e.getMessage());
+    }
+  }
+
+  /** Stops the HTTP client: fetches in flight fail, later ones are refused. Shutdown only. */
+  @Override
+  public void close() throws Exception {
+    fetcher.close();
+  }
+
+  /** The last path segment, reduced to safe characters; null when there is none. */
+  static String filename(URI uri) {
+    String path = uri.getRawPath();
+    if (path == null || path.isEmpty() || path.endsWith("/")) {
+      return null;
+    }
+    String last = path.substring(path.lastIndexOf('/') + 1);
+    String decoded;
+    try {
+      decoded = URLDecoder.decode(last.replace("+", "%2B"), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      decoded = last;
+    }
+    String safe = decoded.replaceAll("[^A-Za-z0-9._-]", "_");
+    safe = safe.length() > 200 ? safe.substring(safe.length() - 200) : safe;
+    return safe.isEmpty() || safe.chars().allMatch(ch -> ch == '.') ? null : safe;
+  }
+}

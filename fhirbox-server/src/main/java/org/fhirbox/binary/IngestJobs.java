@@ -1,0 +1,81 @@
+package org.fhirbox.binary;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.util.FhirTerser;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.fhirbox.db.IngestJob;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.StoredResource;
+import org.fhirbox.fhir.FhirCodec;
+import org.fhirbox.fhir.ResourceIds;
+import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.Written;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Enqueues ingestion jobs inside the writing transaction, so a job exists exactly when the
+ * write that asked for it committed. A job is made for every Attachment (found by type,
+ * however nested) whose url the {@link UrlPolicy} permits and that no Attachment of the
+ * previous version had. Refused URLs get no job and stay as written. Projects listed in
+ * {@code FHIRBOX_INGEST_DISABLED_PROJECTS} get no jobs at all.
+ */
+public final class IngestJobs implements ResourceRepository.WriteListener {
+  private final FhirTerser terser;
+  private final FhirCodec codec;
+  private final UrlPolicy policy;
+  private final Set<String> disabledProjects;
+  private final Clock clock;
+
+  public IngestJobs(FhirContext ctx, FhirCodec codec, UrlPolicy policy, Set<String> disabledProjects, Clock clock) {
+    this.terser = ctx.newTerser();
+    this.codec = codec;
+    this.policy = policy;
+    this.disabledProjects = Set.copyOf(disabledProjects);
+    this.clock = clock;
+  }
+
+  @Override
+  public void written(ResourceStore.Tx tx, String project, Written written) {
+    StoredResource s = written.stored();
+    if (s.deleted() || s.type().equals("Binary") || disabledProjects.contains(project)) {
+      return;
+    }
+    List<Attachment> attachments = attachments(written.resource());
+    if (attachments.isEmpty()) {
+      return;
+    }
+    Set<String> before = s.versionId() > 1 ? previousUrls(tx, s) : Set.of();
+    Instant now = clock.instant();
+    for (int i = 0; i < attachments.size(); i++) {
+      Attachment a = attachments.get(i);
+      String url = a.getUrl();
+      if (url == null || before.contains(url) || !policy.permits(url)) {
+        continue;
+      }
+      tx.ingestJobs().insert(IngestJob.queued(ResourceIds.newId(), project, s.type(), s.id(), s.versionId(), i,
+          url, a.hasContentType() ? a.getContentType() : null, now));
+    }
+  }
+
+  /** The Attachments of {@code resource} in terser order: the order jobs index them by. */
+  public List<Attachment> attachments(Resource resource) {
+    return terser.getAllPopulatedChildElementsOfType(resource, Attachment.class);
+  }
+
+  private Set<String> previousUrls(ResourceStore.Tx tx, StoredResource s) {
+    Set<String> urls = new HashSet<>();
+    tx.version(s.project(), s.type(), s.id(), s.versionId() - 1)
+        .filter(p -> !p.deleted())
+        .ifPresent(p -> attachments(codec.fromJson(p.json())).forEach(a -> {
+          if (a.hasUrl()) {
+            urls.add(a.getUrl());
+          }
+        }));
+    return urls;
+  }
+}

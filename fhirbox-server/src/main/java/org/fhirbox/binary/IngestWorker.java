@@ -1,0 +1,233 @@
+package org.fhirbox.binary;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.fhirbox.FhirException;
+import org.fhirbox.db.IngestJob;
+import org.fhirbox.db.IngestJob.State;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.StoredResource;
+import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.Written;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs ingestion jobs on every node: claims a due job under a lease (kept alive by a heartbeat
+ * while the fetch runs), fetches it into a Binary, then repoints the Attachment with If-Match so
+ * a concurrent edit wins. After a 412 the job re-reads: if the Attachment at the same position
+ * still has the same url the repoint is retried on the new version, otherwise the job is
+ * skipped. Transient failures retry with exponential backoff up to {@code maxAttempts};
+ * permanent ones fail with {@code last_error} and leave the original url in place. A node that
+ * dies leaves a lease that expires, and any node then claims the job again.
+ */
+public final class IngestWorker implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(IngestWorker.class);
+  private static final Duration MAX_BACKOFF = Duration.ofHours(1);
+  private static final int MAX_REPOINT_ROUNDS = 16;
+
+  private final ResourceStore store;
+  private final ResourceRepository repository;
+  private final IngestJobs jobs;
+  private final BinaryImporter importer;
+  private final Settings settings;
+  private final Clock clock;
+  private final String owner = "node-" + UUID.randomUUID();
+  private final ScheduledExecutorService workers;
+  private final ScheduledExecutorService heartbeat;
+  private volatile boolean closing;
+
+  /** Timing and limits; see the FHIRBOX_INGEST_* settings. */
+  public record Settings(Duration poll, Duration lease, int maxAttempts, Duration backoff, int concurrency) {}
+
+  private record Outcome(State state, String error, String binaryId, Instant nextAttemptAt) {}
+
+  public IngestWorker(ResourceStore store, ResourceRepository repository, IngestJobs jobs, BinaryImporter importer,
+      Settings settings, Clock clock) {
+    this.store = store;
+    this.repository = repository;
+    this.jobs = jobs;
+    this.importer = importer;
+    this.settings = settings;
+    this.clock = clock;
+    this.workers = Executors.newScheduledThreadPool(settings.concurrency(), daemon("fhirbox-ingest"));
+    this.heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("fhirbox-ingest-lease"));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Starts polling for due jobs. */
+  public void start() {
+    long poll = settings.poll().toMillis();
+    for (int i = 0; i < settings.concurrency(); i++) {
+      workers.scheduleWithFixedDelay(this::drain, poll, poll, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Runs due jobs until none is left. */
+  void drain() {
+    try {
+      while (!closing) {
+        Instant now = clock.instant();
+        Optional<IngestJob> job = store.inTransaction(tx ->
+            tx.ingestJobs().claim(owner, now, now.plus(settings.lease())));
+        if (job.isEmpty()) {
+          return;
+        }
+        run(job.get());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("ingestion worker pass failed", e);
+    }
+  }
+
+  private void run(IngestJob job) {
+    long beat = Math.max(100, settings.lease().toMillis() / 3);
+    ScheduledFuture<?> lease = heartbeat.scheduleAtFixedRate(() -> extendLease(job), beat, beat,
+        TimeUnit.MILLISECONDS);
+    Outcome outcome;
+    try {
+      outcome = process(job);
+    } finally {
+      lease.cancel(false);
+    }
+    Instant now = clock.instant();
+    boolean recorded = store.inTransaction(tx -> tx.ingestJobs().finish(job.id(), owner, outcome.state(),
+        outcome.error(), outcome.binaryId(), outcome.nextAttemptAt() == null ? now : outcome.nextAttemptAt(), now));
+    if (!recorded) {
+      LOG.warn("ingestion job {} lost its lease before it finished; another node owns it", job.id());
+    } else if (outcome.state() != State.DONE) {
+      LOG.info("ingestion job {} for {}/{}: {} ({})", job.id(), job.resourceType(), job.resourceId(),
+          outcome.state().code(), outcome.error());
+    }
+  }
+
+  private void extendLease(IngestJob job) {
+    try {
+      Instant until = clock.instant().plus(settings.lease());
+      store.inTransaction(tx -> tx.ingestJobs().extendLease(job.id(), owner, until));
+    } catch (RuntimeException e) {
+      LOG.warn("could not extend the lease of ingestion job {}", job.id(), e);
+    }
+  }
+
+  private Outcome process(IngestJob job) {
+    if (locateCurrent(job).isEmpty()) {
+      return new Outcome(State.SKIPPED, "the Attachment no longer has this url", null, null);
+    }
+    Written binary;
+    try {
+      binary = importer.fetch(job.project(), job.url(), job.contentType(),
+          job.resourceType() + "/" + job.resourceId());
+    } catch (FetchException e) {
+      return failure(job, e);
+    } catch (FhirException e) {
+      return new Outcome(State.FAILED, e.getMessage(), null, null);
+    } catch (RuntimeException e) {
+      return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
+    }
+    String binaryId = binary.stored().id();
+    try {
+      return repoint(job, binaryId);
+    } catch (FhirException e) {
+      return new Outcome(State.FAILED, "repointing the Attachment failed: " + e.getMessage(), binaryId, null);
+    }
+  }
+
+  private Outcome failure(IngestJob job, FetchException e) {
+    if (closing) {
+      // Shutting down interrupted the fetch: hand the job back at once for the next node.
+      return new Outcome(State.QUEUED, "interrupted by shutdown", null, clock.instant());
+    }
+    if (e.kind() != FetchException.Kind.TRANSIENT) {
+      return new Outcome(State.FAILED, e.getMessage(), null, null);
+    }
+    if (job.attempts() >= settings.maxAttempts()) {
+      return new Outcome(State.FAILED, "gave up after " + job.attempts() + " attempts: " + e.getMessage(), null, null);
+    }
+    long factor = 1L << Math.min(30, job.attempts() - 1);
+    Duration delay = settings.backoff().multipliedBy(factor);
+    delay = delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
+    return new Outcome(State.QUEUED, e.getMessage(), null, clock.instant().plus(delay));
+  }
+
+  /** Repoints with If-Match, re-checking after each 412 (a concurrent edit wins). */
+  private Outcome repoint(IngestJob job, String binaryId) {
+    long expected = job.resourceVersion();
+    for (int round = 0; round < MAX_REPOINT_ROUNDS; round++) {
+      Optional<Resource> at = round == 0 ? locate(job, expected) : locateCurrent(job);
+      if (at.isEmpty()) {
+        return new Outcome(State.SKIPPED, "the resource changed this Attachment while it was fetched", binaryId,
+            null);
+      }
+      Resource resource = at.get();
+      long version = Long.parseLong(resource.getMeta().getVersionId());
+      jobs.attachments(resource).get(job.attachmentIndex()).setUrl("Binary/" + binaryId);
+      try {
+        store.inTransaction(tx -> repository.update(tx, job.project(), job.resourceType(), job.resourceId(),
+            resource, version, null, null));
+        return new Outcome(State.DONE, null, binaryId, null);
+      } catch (FhirException e) {
+        if (e.status() != 412) {
+          throw e;
+        }
+      }
+    }
+    return new Outcome(State.FAILED, "the resource kept changing; gave up repointing", binaryId, null);
+  }
+
+  /** The resource at {@code version} if its Attachment at the job's position still has the job's url. */
+  private Optional<Resource> locate(IngestJob job, long version) {
+    return store.read(tx -> tx.version(job.project(), job.resourceType(), job.resourceId(), version))
+        .flatMap(this::matching).filter(r -> hasUrl(job, r));
+  }
+
+  private Optional<Resource> locateCurrent(IngestJob job) {
+    return store.read(tx -> tx.current(job.project(), job.resourceType(), job.resourceId(), false))
+        .flatMap(this::matching).filter(r -> hasUrl(job, r));
+  }
+
+  private Optional<Resource> matching(StoredResource s) {
+    return s.deleted() ? Optional.empty() : Optional.of(repository.toResource(s));
+  }
+
+  private boolean hasUrl(IngestJob job, Resource r) {
+    List<Attachment> all = jobs.attachments(r);
+    return job.attachmentIndex() < all.size() && job.url().equals(all.get(job.attachmentIndex()).getUrl());
+  }
+
+  /**
+   * Stops claiming, and closes the importer so fetches in flight fail at once; their jobs are
+   * handed back (state queued, due now) so another node takes them. Worker threads are not
+   * interrupted: an interrupt inside an embedded H2 file operation would close the database.
+   */
+  @Override
+  public void close() throws Exception {
+    closing = true;
+    workers.shutdown();
+    try {
+      importer.close();
+    } finally {
+      if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("ingestion workers did not stop within 30 s");
+      }
+      heartbeat.shutdown();
+    }
+  }
+}

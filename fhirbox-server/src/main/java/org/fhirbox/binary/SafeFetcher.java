@@ -1,0 +1,199 @@
+package org.fhirbox.binary;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * Fetches external URLs for ingestion without becoming an SSRF proxy. Each URL (and each
+ * redirect target, followed by hand) must pass the {@link UrlPolicy}; its host is resolved once
+ * by our resolver, every address is judged by {@link AddressGuard} (unless an allow-list prefix
+ * names that host), and the connection goes only to the addresses that passed — Jetty's client
+ * connects to what the resolver returns, so a second DNS answer (rebinding) is never used.
+ * The body is streamed, never buffered whole; connect, idle and total timeouts bound the time.
+ */
+public final class SafeFetcher implements AutoCloseable {
+  private final UrlPolicy policy;
+  private final Settings settings;
+  private final HttpClient client;
+
+  /** Limits of one fetch. {@code maxBytes} is the Binary size limit. */
+  public record Settings(Duration connectTimeout, Duration readTimeout, Duration totalTimeout, int maxRedirects,
+      long maxBytes) {}
+
+  /** An upstream 2xx response whose body has not been read yet. Close it when done. */
+  public record Fetched(URI uri, String contentType, long contentLength, InputStream body) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      body.close();
+    }
+  }
+
+  /** Our resolver refused every address of a host. */
+  private static final class AddressRefused extends IOException {
+    AddressRefused(String message) {
+      super(message);
+    }
+  }
+
+  public SafeFetcher(UrlPolicy policy, Settings settings) {
+    this.policy = policy;
+    this.settings = settings;
+    QueuedThreadPool threads = new QueuedThreadPool(32, 2);
+    threads.setName("fhirbox-ingest-http");
+    threads.setDaemon(true);
+    this.client = new HttpClient();
+    client.setExecutor(threads);
+    client.setFollowRedirects(false);
+    client.setConnectTimeout(settings.connectTimeout().toMillis());
+    client.setIdleTimeout(settings.readTimeout().toMillis());
+    client.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "fhirbox-ingest"));
+    // Store the bytes exactly as served: no Accept-Encoding, no transparent decoding.
+    client.getContentDecoderFactories().clear();
+    client.setSocketAddressResolver((host, port, context, promise) -> client.getExecutor().execute(() -> {
+      try {
+        promise.succeeded(checkedAddresses(host, port));
+      } catch (IOException | RuntimeException e) {
+        promise.failed(e);
+      }
+    }));
+    try {
+      client.start();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot start the ingestion HTTP client", e);
+    }
+  }
+
+  public UrlPolicy policy() {
+    return policy;
+  }
+
+  private List<InetSocketAddress> checkedAddresses(String host, int port) throws IOException {
+    InetAddress[] all = InetAddress.getAllByName(UrlPolicy.bare(host));
+    boolean explicit = policy.namesHostExplicitly(host, port);
+    List<InetSocketAddress> ok = new ArrayList<>();
+    String reason = null;
+    for (InetAddress a : all) {
+      String r = AddressGuard.refusal(a);
+      if (explicit || r == null) {
+        ok.add(new InetSocketAddress(a, port));
+      } else {
+        reason = r;
+      }
+    }
+    if (ok.isEmpty()) {
+      throw new AddressRefused("host " + host + " resolves to a " + reason + ", which is not fetched");
+    }
+    return ok;
+  }
+
+  /**
+   * Opens {@code url}, following up to {@code maxRedirects} redirects. Throws REFUSED when the
+   * policy or the address guard says no (before any traffic to that target), PERMANENT for 4xx
+   * and declared sizes over the limit, TRANSIENT for 5xx, 408, 429, timeouts and I/O failures.
+   */
+  public Fetched open(String url) throws FetchException {
+    String current = url;
+    for (int hop = 0; ; hop++) {
+      Optional<String> refusal = policy.refusal(current);
+      if (refusal.isPresent()) {
+        throw FetchException.refused(hop == 0 ? refusal.get() : "redirect to " + current + " refused: " + refusal.get());
+      }
+      URI uri = URI.create(current);
+      InputStreamResponseListener listener = new InputStreamResponseListener();
+      Request request = client.newRequest(uri)
+          .method("GET")
+          .timeout(settings.totalTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .idleTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .headers(h -> h.put(HttpHeader.ACCEPT, "*/*"));
+      request.send(listener);
+      Response response = awaitHeaders(request, listener);
+      int status = response.getStatus();
+      if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+        String location = response.getHeaders().get(HttpHeader.LOCATION);
+        closeQuietly(listener);
+        if (location == null || location.isBlank()) {
+          throw FetchException.permanent("upstream answered " + status + " without a Location");
+        }
+        if (hop >= settings.maxRedirects()) {
+          throw FetchException.permanent("more than " + settings.maxRedirects() + " redirects");
+        }
+        try {
+          current = uri.resolve(location.trim()).toString();
+        } catch (IllegalArgumentException e) {
+          throw FetchException.permanent("upstream redirected to an invalid URL");
+        }
+        continue;
+      }
+      if (status / 100 != 2 || status == 204) {
+        closeQuietly(listener);
+        String msg = "upstream answered HTTP " + status;
+        throw status >= 500 || status == 408 || status == 429
+            ? FetchException.transientFailure(msg, null) : FetchException.permanent(msg);
+      }
+      long length = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+      if (length > settings.maxBytes()) {
+        closeQuietly(listener);
+        throw FetchException.permanent("upstream content has " + length + " bytes; the limit is "
+            + settings.maxBytes());
+      }
+      return new Fetched(uri, response.getHeaders().get(HttpHeader.CONTENT_TYPE), length,
+          listener.getInputStream());
+    }
+  }
+
+  private Response awaitHeaders(Request request, InputStreamResponseListener listener) throws FetchException {
+    try {
+      return listener.get(settings.totalTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      request.abort(e);
+      throw FetchException.transientFailure("upstream did not answer in time", e);
+    } catch (InterruptedException e) {
+      request.abort(e);
+      Thread.currentThread().interrupt();
+      throw FetchException.transientFailure("interrupted", e);
+    } catch (ExecutionException e) {
+      for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+        if (t instanceof AddressRefused r) {
+          throw FetchException.refused(r.getMessage());
+        }
+        if (t instanceof UnknownHostException) {
+          throw FetchException.transientFailure("unknown host " + request.getHost(), t);
+        }
+      }
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw FetchException.transientFailure("fetch failed: " + cause.getClass().getSimpleName()
+          + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
+    }
+  }
+
+  private static void closeQuietly(InputStreamResponseListener listener) {
+    try {
+      listener.getInputStream().close();
+    } catch (IOException ignored) {
+      // the response is being discarded anyway
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    client.stop();
+  }
+}

@@ -1,0 +1,37 @@
+package org.fhirbox.db;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The {@code ingest_job} rows, seen from inside one transaction ({@link ResourceStore.Tx#ingestJobs()}),
+ * so a job can be enqueued atomically with the resource write that asks for it.
+ */
+public interface IngestJobTable {
+
+  void insert(IngestJob job);
+
+  Optional<IngestJob> find(String id);
+
+  /**
+   * Claims the most overdue job that is queued, or running under an expired lease (its node
+   * died), by setting {@code owner}'s lease until {@code leaseUntil} and counting an attempt.
+   * Safe when many nodes claim at once: the claim is a conditional update, so exactly one wins.
+   */
+  Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil);
+
+  /** Extends the lease while {@code owner} still holds it; false when it was lost. */
+  boolean extendLease(String id, String owner, Instant leaseUntil);
+
+  /**
+   * Records the outcome of {@code owner}'s attempt and releases the lease: QUEUED with a
+   * {@code nextAttemptAt} for a retry, or a final state. False when the lease was lost (another
+   * node owns the job now), in which case nothing changes.
+   */
+  boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
+      Instant nextAttemptAt, Instant now);
+
+  /** A project's jobs, newest first, optionally only those in {@code state}. */
+  List<IngestJob> list(String project, IngestJob.State state, int limit);
+}

@@ -1,0 +1,142 @@
+package org.fhirbox.db;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** {@link IngestJobTable} over one JDBC connection; H2 and PostgreSQL. */
+final class JdbcIngestJobTable implements IngestJobTable {
+  private static final String COLS = "id, project, res_type, res_id, res_version, attachment_index, url, content_type,"
+      + " state, attempts, next_attempt_at, lease_owner, lease_until, last_error, binary_id, created, updated";
+  private static final String CLAIMABLE = "state IN ('queued', 'running') AND next_attempt_at <= ?"
+      + " AND (lease_until IS NULL OR lease_until < ?)";
+  private final Connection c;
+
+  JdbcIngestJobTable(Connection c) {
+    this.c = c;
+  }
+
+  @Override
+  public void insert(IngestJob j) {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO ingest_job (" + COLS
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      bind(ps, j.id(), j.project(), j.resourceType(), j.resourceId(), j.resourceVersion(), j.attachmentIndex(),
+          j.url(), j.contentType(), j.state().code(), j.attempts(), millis(j.nextAttemptAt()), j.leaseOwner(),
+          millis(j.leaseUntil()), j.lastError(), j.binaryId(), millis(j.created()), millis(j.updated()));
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("write failed", e);
+    }
+  }
+
+  @Override
+  public Optional<IngestJob> find(String id) {
+    List<IngestJob> found = query("SELECT " + COLS + " FROM ingest_job WHERE id = ?", id);
+    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+  }
+
+  @Override
+  public Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil) {
+    // PostgreSQL: SKIP LOCKED lets nodes pass over rows another node is claiming right now. H2
+    // has no such clause; there the conditional UPDATE alone decides who wins.
+    List<String> candidates = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT id FROM ingest_job WHERE " + CLAIMABLE
+        + " ORDER BY next_attempt_at, created LIMIT 8" + (isPostgres() ? " FOR UPDATE SKIP LOCKED" : ""))) {
+      bind(ps, now.toEpochMilli(), now.toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          candidates.add(rs.getString(1));
+        }
+      }
+      for (String id : candidates) {
+        try (PreparedStatement up = c.prepareStatement("UPDATE ingest_job SET state = 'running', lease_owner = ?,"
+            + " lease_until = ?, attempts = attempts + 1, updated = ? WHERE id = ? AND " + CLAIMABLE)) {
+          bind(up, owner, leaseUntil.toEpochMilli(), now.toEpochMilli(), id, now.toEpochMilli(), now.toEpochMilli());
+          if (up.executeUpdate() == 1) {
+            return find(id);
+          }
+        }
+      }
+      return Optional.empty();
+    } catch (SQLException e) {
+      throw new StoreException("claim failed", e);
+    }
+  }
+
+  @Override
+  public boolean extendLease(String id, String owner, Instant leaseUntil) {
+    return update("UPDATE ingest_job SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
+        leaseUntil.toEpochMilli(), id, owner) == 1;
+  }
+
+  @Override
+  public boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
+      Instant nextAttemptAt, Instant now) {
+    return update("UPDATE ingest_job SET state = ?, last_error = ?, binary_id = ?, next_attempt_at = ?,"
+        + " lease_owner = NULL, lease_until = NULL, updated = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
+        state.code(), truncate(lastError, 1000), binaryId, nextAttemptAt.toEpochMilli(), now.toEpochMilli(), id,
+        owner) == 1;
+  }
+
+  @Override
+  public List<IngestJob> list(String project, IngestJob.State state, int limit) {
+    String sql = "SELECT " + COLS + " FROM ingest_job WHERE project = ?" + (state == null ? "" : " AND state = ?")
+        + " ORDER BY created DESC, id LIMIT ?";
+    return state == null ? query(sql, project, limit) : query(sql, project, state.code(), limit);
+  }
+
+  private boolean isPostgres() throws SQLException {
+    return c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
+  }
+
+  private int update(String sql, Object... args) {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, args);
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("write failed", e);
+    }
+  }
+
+  private List<IngestJob> query(String sql, Object... args) {
+    List<IngestJob> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, args);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new IngestJob(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5),
+              rs.getInt(6), rs.getString(7), rs.getString(8), IngestJob.State.parse(rs.getString(9)), rs.getInt(10),
+              instant(rs, 11), rs.getString(12), instant(rs, 13), rs.getString(14), rs.getString(15),
+              instant(rs, 16), instant(rs, 17)));
+        }
+      }
+    } catch (SQLException e) {
+      throw new StoreException("read failed", e);
+    }
+    return out;
+  }
+
+  private static Instant instant(ResultSet rs, int col) throws SQLException {
+    long v = rs.getLong(col);
+    return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+  }
+
+  private static Long millis(Instant i) {
+    return i == null ? null : i.toEpochMilli();
+  }
+
+  private static String truncate(String s, int max) {
+    return s == null || s.length() <= max ? s : s.substring(0, max);
+  }
+
+  private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+    for (int i = 0; i < args.length; i++) {
+      ps.setObject(i + 1, args[i]);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package org.fhirbox.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import org.fhirbox.FhirException;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.db.IngestJob;
+import org.fhirbox.db.ResourceStore;
+
+/**
+ * {@code GET /admin/jobs[?state=queued|running|done|failed|skipped][&_count=n]}: the caller's
+ * project's ingestion jobs, newest first, as JSON. Project admins only.
+ */
+public final class JobRoutes {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final ResourceStore store;
+
+  public JobRoutes(ResourceStore store) {
+    this.store = store;
+  }
+
+  public void list(Exchange ex, Principal principal) throws IOException {
+    if (!ex.method().equals("GET")) {
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET");
+    }
+    if (!principal.access().isAdmin()) {
+      throw FhirException.forbidden("listing jobs needs project administration rights");
+    }
+    IngestJob.State state = ex.param("state").map(JobRoutes::state).orElse(null);
+    int count = ex.param("_count").map(JobRoutes::count).orElse(100);
+    List<IngestJob> jobs = store.read(tx -> tx.ingestJobs().list(principal.project(), state, count));
+    ObjectNode body = JSON.createObjectNode();
+    ArrayNode items = body.putArray("jobs");
+    for (IngestJob j : jobs) {
+      ObjectNode o = items.addObject();
+      o.put("id", j.id());
+      o.put("resource", j.resourceType() + "/" + j.resourceId());
+      o.put("resourceVersion", j.resourceVersion());
+      o.put("attachmentIndex", j.attachmentIndex());
+      o.put("url", j.url());
+      o.put("state", j.state().code());
+      o.put("attempts", j.attempts());
+      o.put("nextAttemptAt", text(j.nextAttemptAt()));
+      o.put("lastError", j.lastError());
+      o.put("binary", j.binaryId() == null ? null : "Binary/" + j.binaryId());
+      o.put("created", text(j.created()));
+      o.put("updated", text(j.updated()));
+    }
+    ex.response().setStatus(200);
+    ex.response().setContentType("application/json;charset=utf-8");
+    JSON.writeValue(ex.response().getOutputStream(), body);
+  }
+
+  private static String text(Instant i) {
+    return i == null ? null : i.toString();
+  }
+
+  private static IngestJob.State state(String s) {
+    try {
+      return IngestJob.State.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw FhirException.badRequest("state must be one of queued, running, done, failed, skipped");
+    }
+  }
+
+  private static int count(String s) {
+    try {
+      int n = Integer.parseInt(s.trim());
+      if (n < 1 || n > 1000) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw FhirException.badRequest("_count must be a whole number from 1 to 1000");
+    }
+  }
+}

@@ -1,0 +1,355 @@
+package org.fhirbox.binary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Media;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.UrlType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Ingestion of external Attachment urls, end to end against an upstream on 127.0.0.1. */
+class IngestionTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static Upstream upstream;
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    upstream = new Upstream();
+    server = TestServer.start(settings(upstream));
+    http = server.client();
+  }
+
+  static Map<String, String> settings(Upstream up) {
+    return Map.of(
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", up.origin() + "/files/," + up.origin() + "/private/",
+        "FHIRBOX_INGEST_IGNORED_URL_PREFIXES", up.origin() + "/private/",
+        "FHIRBOX_INGEST_POLL_MILLIS", "50",
+        "FHIRBOX_INGEST_BACKOFF_MILLIS", "100",
+        "FHIRBOX_INGEST_MAX_ATTEMPTS", "3",
+        "FHIRBOX_INGEST_LEASE_SECONDS", "2");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+    upstream.close();
+  }
+
+  static Media createMedia(TestClient client, String url, String contentType) {
+    Media m = new Media();
+    m.setStatus(Media.MediaStatus.COMPLETED);
+    m.getContent().setUrl(url).setContentType(contentType).setTitle("clip");
+    HttpResponse<String> r = client.postJson("fhir/R4/Media", client.json(m));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return client.parse(r, Media.class);
+  }
+
+  static Media read(TestClient client, Media m) {
+    HttpResponse<String> r = client.get("fhir/R4/Media/" + m.getIdElement().getIdPart());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return client.parse(r, Media.class);
+  }
+
+  /** The job of {@code url}, from the admin listing. */
+  static JsonNode job(TestClient client, String url) throws Exception {
+    HttpResponse<String> r = client.get("admin/jobs");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    for (JsonNode j : JSON.readTree(r.body()).get("jobs")) {
+      if (j.get("url").asText().equals(url)) {
+        return j;
+      }
+    }
+    return null;
+  }
+
+  static JsonNode awaitJob(TestClient client, String url, String state) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      JsonNode j = job(client, url);
+      if (j != null && j.get("state").asText().equals(state)) {
+        return j;
+      }
+      assertThat(System.nanoTime()).as("job for " + url + " reaching " + state + ", last seen " + j)
+          .isLessThan(deadline);
+      Thread.sleep(25);
+    }
+  }
+
+  static void await(String what, Supplier<Boolean> condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.get()) {
+      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+      Thread.sleep(25);
+    }
+  }
+
+  static String sha1(byte[] b) throws Exception {
+    return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1").digest(b));
+  }
+
+  @Test
+  void externalUrlIsIngestedAndTheAttachmentRepointed() throws Exception {
+    byte[] body = Upstream.content(300_000, 10);
+    upstream.serve("/files/clip.mp4", "video/mp4", body);
+    String url = upstream.origin() + "/files/clip.mp4";
+    Media m = createMedia(http, url, "application/octet-stream");
+    assertThat(m.getContent().getUrl()).isEqualTo(url);
+
+    JsonNode job = awaitJob(http, url, "done");
+    String binaryId = job.get("binary").asText().substring("Binary/".length());
+    Media after = read(http, m);
+    assertThat(after.getMeta().getVersionId()).isEqualTo("2");
+    assertThat(StorageUrlSigner.tryParse(after.getContent().getUrl()).orElseThrow().binaryId()).isEqualTo(binaryId);
+    assertThat(after.getContent().getSize()).isEqualTo(body.length);
+    assertThat(Base64.getEncoder().encodeToString(after.getContent().getHash())).isEqualTo(sha1(body));
+    assertThat(after.getContent().getTitle()).isEqualTo("clip");
+
+    HttpResponse<byte[]> raw = http.sendBytes(http.request(after.getContent().getUrl()).GET());
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo(body);
+    Binary binary = http.parse(http.get("fhir/R4/Binary/" + binaryId), Binary.class);
+    assertThat(binary.getContentType()).isEqualTo("video/mp4");
+    assertThat(binary.getSecurityContext().getReference()).isEqualTo("Media/" + m.getIdElement().getIdPart());
+  }
+
+  @Test
+  void transientFailureIsRetriedWithBackoff() throws Exception {
+    byte[] body = Upstream.content(5000, 11);
+    AtomicInteger calls = new AtomicInteger();
+    upstream.on("/files/flaky.pdf", ex -> {
+      if (calls.incrementAndGet() == 1) {
+        Upstream.send(ex, 503, "text/plain", "busy".getBytes());
+      } else {
+        Upstream.send(ex, 200, "application/pdf", body);
+      }
+    });
+    String url = upstream.origin() + "/files/flaky.pdf";
+    createMedia(http, url, null);
+    JsonNode job = awaitJob(http, url, "done");
+    assertThat(job.get("attempts").asInt()).isEqualTo(2);
+    assertThat(calls.get()).isEqualTo(2);
+  }
+
+  @Test
+  void permanentFailureLeavesTheUrlAndIsVisibleToAdmins() throws Exception {
+    String url = upstream.origin() + "/files/missing.png";
+    Media m = createMedia(http, url, "image/png");
+    JsonNode job = awaitJob(http, url, "failed");
+    assertThat(job.get("lastError").asText()).contains("404");
+    assertThat(job.get("attempts").asInt()).isEqualTo(1);
+    assertThat(read(http, m).getContent().getUrl()).isEqualTo(url);
+
+    HttpResponse<String> failed = http.get("admin/jobs?state=failed");
+    assertThat(JSON.readTree(failed.body()).get("jobs").findValuesAsText("url")).contains(url);
+    HttpResponse<String> done = http.get("admin/jobs?state=done");
+    assertThat(JSON.readTree(done.body()).get("jobs").findValuesAsText("url")).doesNotContain(url);
+  }
+
+  @Test
+  void redirectToAForbiddenAddressIsRefused() throws Exception {
+    upstream.on("/files/redirect", ex -> {
+      ex.getResponseHeaders().set("Location", "http://169.254.169.254/latest/meta-data/");
+      ex.sendResponseHeaders(302, -1);
+    });
+    String url = upstream.origin() + "/files/redirect";
+    Media m = createMedia(http, url, null);
+    JsonNode job = awaitJob(http, url, "failed");
+    assertThat(job.get("lastError").asText()).contains("redirect to http://169.254.169.254");
+    assertThat(read(http, m).getContent().getUrl()).isEqualTo(url);
+  }
+
+  @Test
+  void urlsOutsideThePolicySaveUnchangedWithoutAJob() throws Exception {
+    upstream.serve("/private/a.txt", "text/plain", "secret".getBytes());
+    upstream.serve("/elsewhere/b.txt", "text/plain", "other".getBytes());
+    String ignored = upstream.origin() + "/private/a.txt";
+    String unlisted = upstream.origin() + "/elsewhere/b.txt";
+    Media a = createMedia(http, ignored, null);
+    Media b = createMedia(http, unlisted, null);
+    assertThat(a.getContent().getUrl()).isEqualTo(ignored);
+    assertThat(b.getContent().getUrl()).isEqualTo(unlisted);
+    assertThat(job(http, ignored)).isNull();
+    assertThat(job(http, unlisted)).isNull();
+    assertThat(upstream.hits("/private/a.txt") + upstream.hits("/elsewhere/b.txt")).isZero();
+  }
+
+  @Test
+  void concurrentEditKeepingTheUrlIsPreservedAndRepointed() throws Exception {
+    byte[] body = Upstream.content(2000, 12);
+    CountDownLatch requested = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    upstream.on("/files/slow-keep.bin", ex -> {
+      requested.countDown();
+      release.await(30, TimeUnit.SECONDS);
+      Upstream.send(ex, 200, "application/octet-stream", body);
+    });
+    String url = upstream.origin() + "/files/slow-keep.bin";
+    Media m = createMedia(http, url, null);
+    assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
+    Media edited = read(http, m);
+    edited.setStatus(Media.MediaStatus.ENTEREDINERROR);
+    assertThat(http.putJson("fhir/R4/Media/" + m.getIdElement().getIdPart(), http.json(edited)).statusCode())
+        .isEqualTo(200);
+    release.countDown();
+
+    awaitJob(http, url, "done");
+    Media after = read(http, m);
+    assertThat(after.getMeta().getVersionId()).isEqualTo("3");
+    assertThat(after.getStatus()).isEqualTo(Media.MediaStatus.ENTEREDINERROR);
+    assertThat(StorageUrlSigner.tryParse(after.getContent().getUrl())).isPresent();
+  }
+
+  @Test
+  void concurrentEditChangingTheUrlWinsAndTheJobIsSkipped() throws Exception {
+    CountDownLatch requested = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    upstream.on("/files/slow-change.bin", ex -> {
+      requested.countDown();
+      release.await(30, TimeUnit.SECONDS);
+      Upstream.send(ex, 200, "application/octet-stream", new byte[] {1, 2, 3});
+    });
+    String url = upstream.origin() + "/files/slow-change.bin";
+    Media m = createMedia(http, url, null);
+    assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
+    Media edited = read(http, m);
+    String replacement = "urn:example:not-fetched";
+    edited.getContent().setUrl(replacement);
+    assertThat(http.putJson("fhir/R4/Media/" + m.getIdElement().getIdPart(), http.json(edited)).statusCode())
+        .isEqualTo(200);
+    release.countDown();
+
+    JsonNode job = awaitJob(http, url, "skipped");
+    assertThat(job.get("lastError").asText()).contains("changed");
+    Media after = read(http, m);
+    assertThat(after.getMeta().getVersionId()).isEqualTo("2");
+    assertThat(after.getContent().getUrl()).isEqualTo(replacement);
+  }
+
+  @Test
+  void importFetchesSynchronouslyAndReturnsTheBinary() throws Exception {
+    byte[] body = Upstream.content(40_000, 13);
+    upstream.serve("/files/scan.tiff", "image/tiff", body);
+    Parameters p = new Parameters();
+    p.addParameter().setName("url").setValue(new UrlType(upstream.origin() + "/files/scan.tiff"));
+    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$import", http.json(p));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    Binary b = http.parse(r, Binary.class);
+    assertThat(b.getContentType()).isEqualTo("image/tiff");
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/Binary/" + b.getIdElement().getIdPart()).GET());
+    assertThat(raw.body()).isEqualTo(body);
+
+    HttpResponse<String> refused = http.send(http.request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(upstream.origin() + "/private/a.txt", "UTF-8"))
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(http.parse(refused, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("ignore list");
+
+    upstream.on("/files/broken", ex -> Upstream.send(ex, 500, "text/plain", "boom".getBytes()));
+    HttpResponse<String> broken = http.send(http.request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(upstream.origin() + "/files/broken", "UTF-8"))
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(broken.statusCode()).isEqualTo(502);
+    assertThat(http.parse(broken, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("500");
+  }
+
+  @Test
+  void defaultPolicyRefusesInternalAddressesAndDisabledProjectsGetNoJobs() throws Exception {
+    try (TestServer plain = TestServer.start(Map.of("FHIRBOX_INGEST_DISABLED_PROJECTS", "default",
+        "FHIRBOX_INGEST_POLL_MILLIS", "50"))) {
+      TestClient c = plain.client();
+      HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
+          + java.net.URLEncoder.encode("https://169.254.169.254/latest/meta-data/", "UTF-8"))
+          .POST(HttpRequest.BodyPublishers.noBody()));
+      assertThat(r.statusCode()).isEqualTo(400);
+      assertThat(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("link-local");
+
+      String url = "https://cdn.example.invalid/clip.mp4";
+      Media m = createMedia(c, url, "video/mp4");
+      assertThat(m.getContent().getUrl()).isEqualTo(url);
+      assertThat(job(c, url)).isNull();
+    }
+  }
+
+  @Test
+  void jobInterruptedByARestartCompletesOnTheNextServer() throws Exception {
+    byte[] body = Upstream.content(200_000, 14);
+    AtomicInteger calls = new AtomicInteger();
+    CountDownLatch midFetch = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    upstream.on("/files/restart.bin", ex -> {
+      if (calls.incrementAndGet() == 1) {
+        ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+        ex.sendResponseHeaders(200, body.length);
+        java.io.OutputStream out = ex.getResponseBody();
+        out.write(body, 0, 1000);
+        out.flush();
+        midFetch.countDown();
+        release.await(30, TimeUnit.SECONDS);
+      } else {
+        Upstream.send(ex, 200, "application/octet-stream", body);
+      }
+    });
+    String url = upstream.origin() + "/files/restart.bin";
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fhirbox-restart");
+    Map<String, String> s = new java.util.HashMap<>(settings(upstream));
+    s.put("FHIRBOX_PORT", "0");
+    s.put("FHIRBOX_BIND", "127.0.0.1");
+    s.put("FHIRBOX_DATA_DIR", dir.toString());
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    org.fhirbox.config.FhirboxConfig config = org.fhirbox.config.FhirboxConfig.of(s);
+    try {
+      org.fhirbox.FhirboxServer first = new org.fhirbox.FhirboxServer(config, TestServer.FHIR).start();
+      Media m;
+      try {
+        m = createMedia(admin(first), url, null);
+        assertThat(midFetch.await(30, TimeUnit.SECONDS)).isTrue();
+      } finally {
+        first.close();
+        release.countDown();
+      }
+      try (org.fhirbox.FhirboxServer second = new org.fhirbox.FhirboxServer(config, TestServer.FHIR).start()) {
+        TestClient c = admin(second);
+        JsonNode job = awaitJob(c, url, "done");
+        assertThat(job.get("attempts").asInt()).isEqualTo(2);
+        Media after = read(c, m);
+        assertThat(after.getContent().getSize()).isEqualTo(body.length);
+        assertThat(Base64.getEncoder().encodeToString(after.getContent().getHash())).isEqualTo(sha1(body));
+        assertThat(calls.get()).isEqualTo(2);
+      }
+    } finally {
+      TestServer.deleteTree(dir);
+    }
+  }
+
+  private static TestClient admin(org.fhirbox.FhirboxServer s) {
+    return new TestClient(s.baseUrl()).withHeader("Authorization", "Basic " + Base64.getEncoder()
+        .encodeToString((TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes()));
+  }
+
+  @Test
+  void adminJobsRejectsUnknownStates() {
+    assertThat(http.get("admin/jobs?state=bogus").statusCode()).isEqualTo(400);
+  }
+}

@@ -1,0 +1,187 @@
+package org.fhirbox.binary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The SSRF guard. Forbidden targets are literal IPs or {@code localhost}, refused before any
+ * connection; the only traffic goes to the test's own server on 127.0.0.1.
+ */
+class SafeFetcherTest {
+  private Upstream upstream;
+  private Upstream other;
+
+  @BeforeEach
+  void start() throws Exception {
+    upstream = new Upstream();
+    other = new Upstream();
+  }
+
+  @AfterEach
+  void stop() {
+    upstream.close();
+    other.close();
+  }
+
+  private static SafeFetcher fetcher(List<String> allowed, List<String> ignored) {
+    return new SafeFetcher(new UrlPolicy(allowed, ignored), new SafeFetcher.Settings(Duration.ofSeconds(2),
+        Duration.ofSeconds(5), Duration.ofSeconds(10), 5, 1 << 20));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"127.0.0.1", "::1", "169.254.169.254", "10.0.0.1", "172.16.0.1", "192.168.1.1",
+      "100.64.0.1", "224.0.0.1", "0.0.0.0", "::ffff:127.0.0.1", "fe80::1", "fc00::1", "255.255.255.255", "::",
+      "::127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a00:1", "2002:7f00:1::", "ff02::1", "127.1.2.3"})
+  void forbiddenAddressClassesAreRefused(String ip) {
+    assertThat(AddressGuard.refusal(AddressGuard.literal(ip))).isNotNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111"})
+  void publicAddressesPass(String ip) {
+    assertThat(AddressGuard.refusal(AddressGuard.literal(ip))).isNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"https://127.0.0.1/x", "https://[::1]/x", "https://169.254.169.254/latest/meta-data/",
+      "https://10.0.0.1/x", "https://172.16.0.1/x", "https://192.168.1.1/x", "https://100.64.0.1/x",
+      "https://224.0.0.1/x", "https://0.0.0.0/x", "https://[::ffff:127.0.0.1]/x", "https://[fe80::1]/x",
+      "https://[fc00::1]/x", "https://localhost/x", "https://localhost:8443/x"})
+  void defaultPolicyRefusesInternalTargetsAfterResolution(String url) throws Exception {
+    try (SafeFetcher f = fetcher(List.of(), List.of())) {
+      assertThatThrownBy(() -> f.open(url))
+          .isInstanceOfSatisfying(FetchException.class, e -> {
+            assertThat(e.kind()).isEqualTo(FetchException.Kind.REFUSED);
+            assertThat(e.getMessage()).contains("which is not fetched");
+          });
+    }
+  }
+
+  @Test
+  void defaultPolicyRefusesPlainHttpWithoutResolving() throws Exception {
+    try (SafeFetcher f = fetcher(List.of(), List.of())) {
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/x"))
+          .isInstanceOfSatisfying(FetchException.class, e -> {
+            assertThat(e.kind()).isEqualTo(FetchException.Kind.REFUSED);
+            assertThat(e.getMessage()).contains("only https");
+          });
+    }
+    assertThat(upstream.hits("/x")).isZero();
+  }
+
+  @Test
+  void explicitAllowListPrefixPermitsLoopbackAndStreamsTheBody() throws Exception {
+    byte[] body = Upstream.content(100_000, 1);
+    upstream.serve("/files/a.bin", "image/png", body);
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/files/"), List.of());
+        SafeFetcher.Fetched got = f.open(upstream.origin() + "/files/a.bin")) {
+      assertThat(got.contentType()).isEqualTo("image/png");
+      assertThat(got.contentLength()).isEqualTo(body.length);
+      try (InputStream in = got.body()) {
+        assertThat(in.readAllBytes()).isEqualTo(body);
+      }
+    }
+  }
+
+  @Test
+  void allowListRefusesOtherPathsAndIgnoreListWins() throws Exception {
+    upstream.serve("/files/secret/a", "text/plain", new byte[] {1});
+    upstream.serve("/other", "text/plain", new byte[] {1});
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/files/"), List.of(upstream.origin() + "/files/secret/"))) {
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/other"))
+          .hasMessageContaining("not on the allow list");
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/files/secret/a"))
+          .hasMessageContaining("ignore list");
+    }
+    assertThat(upstream.hits("/other")).isZero();
+    assertThat(upstream.hits("/files/secret/a")).isZero();
+  }
+
+  @Test
+  void prefixMatchingComparesHostsExactly() {
+    UrlPolicy p = new UrlPolicy(List.of("https://cdn.example.org"), List.of());
+    assertThat(p.permits("https://cdn.example.org/a.mp4")).isTrue();
+    assertThat(p.permits("https://CDN.example.org:443/a.mp4")).isTrue();
+    assertThat(p.permits("https://cdn.example.org.evil.test/a.mp4")).isFalse();
+    assertThat(p.permits("https://cdn.example.org@evil.test/a.mp4")).isFalse();
+    assertThat(p.permits("https://cdn.example.org:8443/a.mp4")).isFalse();
+    assertThat(p.permits("http://cdn.example.org/a.mp4")).isFalse();
+    assertThat(p.namesHostExplicitly("cdn.example.org", 443)).isTrue();
+    assertThat(p.namesHostExplicitly("cdn.example.org", 80)).isFalse();
+  }
+
+  @Test
+  void redirectsAreFollowedWithTheSameChecks() throws Exception {
+    byte[] body = Upstream.content(1000, 2);
+    upstream.serve("/files/final", "text/plain", body);
+    upstream.on("/files/moved", ex -> {
+      ex.getResponseHeaders().set("Location", "/files/final");
+      ex.sendResponseHeaders(302, -1);
+    });
+    upstream.on("/files/to-metadata", ex -> {
+      ex.getResponseHeaders().set("Location", "http://169.254.169.254/latest/meta-data/");
+      ex.sendResponseHeaders(302, -1);
+    });
+    other.serve("/files/x", "text/plain", body);
+    upstream.on("/files/to-other", ex -> {
+      ex.getResponseHeaders().set("Location", other.origin() + "/files/x");
+      ex.sendResponseHeaders(307, -1);
+    });
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/files/"), List.of())) {
+      try (SafeFetcher.Fetched got = f.open(upstream.origin() + "/files/moved")) {
+        assertThat(got.body().readAllBytes()).isEqualTo(body);
+      }
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/files/to-metadata"))
+          .isInstanceOfSatisfying(FetchException.class, e -> {
+            assertThat(e.kind()).isEqualTo(FetchException.Kind.REFUSED);
+            assertThat(e.getMessage()).contains("redirect to http://169.254.169.254");
+          });
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/files/to-other"))
+          .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.kind())
+              .isEqualTo(FetchException.Kind.REFUSED));
+    }
+    assertThat(other.hits("/files/x")).isZero();
+  }
+
+  @Test
+  void redirectLoopsStopAfterTheLimit() throws Exception {
+    upstream.on("/files/loop", ex -> {
+      ex.getResponseHeaders().set("Location", "/files/loop");
+      ex.sendResponseHeaders(302, -1);
+    });
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/files/"), List.of())) {
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/files/loop"))
+          .hasMessageContaining("more than 5 redirects");
+    }
+    assertThat(upstream.hits("/files/loop")).isEqualTo(6);
+  }
+
+  @Test
+  void statusCodesAreClassifiedForRetry() throws Exception {
+    upstream.on("/files/503", ex -> Upstream.send(ex, 503, "text/plain", new byte[] {1}));
+    upstream.on("/files/403", ex -> Upstream.send(ex, 403, "text/plain", new byte[] {1}));
+    upstream.on("/files/big", ex -> Upstream.send(ex, 200, "text/plain", new byte[(1 << 20) + 1]));
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/files/"), List.of())) {
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/files/503"))
+          .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.kind())
+              .isEqualTo(FetchException.Kind.TRANSIENT));
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/files/403"))
+          .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.kind())
+              .isEqualTo(FetchException.Kind.PERMANENT));
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/files/big"))
+          .isInstanceOfSatisfying(FetchException.class, e -> {
+            assertThat(e.kind()).isEqualTo(FetchException.Kind.PERMANENT);
+            assertThat(e.getMessage()).contains("limit");
+          });
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package org.fhirbox.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Leases on the ingestion job table (H2): times are passed in, so nothing sleeps. */
+class IngestJobTableTest {
+  private Path dir;
+  private Database db;
+  private ResourceStore store;
+  private final Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
+
+  @BeforeEach
+  void open() throws Exception {
+    dir = Files.createTempDirectory("fhirbox-jobs");
+    db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 4);
+    store = new JdbcResourceStore(db);
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    db.close();
+    TestServer.deleteTree(dir);
+  }
+
+  private void enqueue(String id, Instant at) {
+    store.inTransaction(tx -> {
+      tx.ingestJobs().insert(IngestJob.queued(id, "p", "Media", "m1", 1, 0, "https://a.example/x", null, at));
+      return null;
+    });
+  }
+
+  private Optional<IngestJob> claim(String owner, Instant now, Instant until) {
+    return store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, until));
+  }
+
+  private boolean extend(String id, String owner, Instant until) {
+    return store.inTransaction(tx -> tx.ingestJobs().extendLease(id, owner, until));
+  }
+
+  private boolean finish(String id, String owner, IngestJob.State state, String error, String binary, Instant at) {
+    return store.inTransaction(tx -> tx.ingestJobs().finish(id, owner, state, error, binary, at, at));
+  }
+
+  private List<IngestJob> list(String project, IngestJob.State state) {
+    return store.read(tx -> tx.ingestJobs().list(project, state, 10));
+  }
+
+  @Test
+  void aHeldLeaseBlocksOtherNodesUntilItExpires() {
+    enqueue("j1", t0);
+    IngestJob a = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(a.state()).isEqualTo(IngestJob.State.RUNNING);
+    assertThat(a.attempts()).isEqualTo(1);
+
+    assertThat(claim("B", t0.plusSeconds(30), t0.plusSeconds(90))).isEmpty();
+    Instant later = t0.plusSeconds(61);
+    IngestJob b = claim("B", later, later.plusSeconds(60)).orElseThrow();
+    assertThat(b.leaseOwner()).isEqualTo("B");
+    assertThat(b.attempts()).isEqualTo(2);
+
+    assertThat(extend("j1", "A", later.plusSeconds(600))).isFalse();
+    assertThat(finish("j1", "A", IngestJob.State.DONE, null, "x", later)).isFalse();
+    assertThat(finish("j1", "B", IngestJob.State.DONE, null, "bin", later)).isTrue();
+    IngestJob done = store.read(tx -> tx.ingestJobs().find("j1")).orElseThrow();
+    assertThat(done.state()).isEqualTo(IngestJob.State.DONE);
+    assertThat(done.binaryId()).isEqualTo("bin");
+    assertThat(done.leaseOwner()).isNull();
+    assertThat(claim("C", later.plus(Duration.ofDays(1)), later.plus(Duration.ofDays(2)))).isEmpty();
+  }
+
+  @Test
+  void aRetryIsNotClaimedBeforeItIsDue() {
+    enqueue("j2", t0);
+    claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(finish("j2", "A", IngestJob.State.QUEUED, "HTTP 503", null, t0.plusSeconds(10))).isTrue();
+    assertThat(claim("A", t0.plusSeconds(5), t0.plusSeconds(65))).isEmpty();
+    IngestJob again = claim("A", t0.plusSeconds(10), t0.plusSeconds(70)).orElseThrow();
+    assertThat(again.lastError()).isEqualTo("HTTP 503");
+    assertThat(list("p", IngestJob.State.RUNNING)).hasSize(1);
+    assertThat(list("other", null)).isEmpty();
+  }
+}
