@@ -19,6 +19,14 @@ public final class Database implements AutoCloseable {
   private final Vendor vendor;
 
   public Database(String jdbcUrl, String user, String password, int poolSize) {
+    this(jdbcUrl, user, password, poolSize, 10_000);
+  }
+
+  /**
+   * @param connectTimeoutMillis how long a caller waits for a pooled connection (and so, at
+   *     start, for the database to answer) before failing
+   */
+  public Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis) {
     this.vendor = jdbcUrl.startsWith("jdbc:postgresql:") ? Vendor.POSTGRESQL : Vendor.H2;
     if (!jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:h2:")) {
       throw new IllegalArgumentException("FHIRBOX_DATABASE_URL must be a jdbc:h2: or jdbc:postgresql: URL");
@@ -34,7 +42,7 @@ public final class Database implements AutoCloseable {
     hc.setMaximumPoolSize(poolSize);
     hc.setPoolName("fhirbox");
     hc.setAutoCommit(true);
-    hc.setConnectionTimeout(10_000);
+    hc.setConnectionTimeout(connectTimeoutMillis);
     this.dataSource = new HikariDataSource(hc);
     try {
       Flyway.configure()

@@ -6,7 +6,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.fhirbox.FhirException;
 import org.fhirbox.auth.Principal;
 
@@ -23,18 +22,18 @@ public final class FhirboxServlet extends HttpServlet {
   private final Cors cors;
   private final Authenticator authenticator;
   private final ErrorMapper errors;
-  private final BooleanSupplier ready;
+  private final List<ReadinessCheck> readiness;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
       Cors cors, Authenticator authenticator, ErrorMapper errors,
-      BooleanSupplier ready) {
+      List<ReadinessCheck> readiness) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
     this.storage = storage;
     this.cors = cors;
     this.authenticator = authenticator;
     this.errors = errors;
-    this.ready = ready;
+    this.readiness = List.copyOf(readiness);
   }
 
   @Override
@@ -59,8 +58,7 @@ public final class FhirboxServlet extends HttpServlet {
       return;
     }
     if (path.size() == 1 && path.get(0).equals("readyz")) {
-      boolean ok = ready.getAsBoolean();
-      plain(ex, ok ? 200 : 503, ok ? "ready" : "not ready");
+      ready(ex);
       return;
     }
     if (!path.isEmpty() && path.get(0).equals("storage")) {
@@ -77,6 +75,27 @@ public final class FhirboxServlet extends HttpServlet {
       return;
     }
     throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+  }
+
+  /** {@code {"database":"up","blobStore":"down"}}: 200 when every check is up, else 503. */
+  private void ready(Exchange ex) throws IOException {
+    StringBuilder json = new StringBuilder("{");
+    boolean all = true;
+    for (ReadinessCheck check : readiness) {
+      boolean up;
+      try {
+        up = check.up().getAsBoolean();
+      } catch (RuntimeException e) {
+        up = false;
+      }
+      all &= up;
+      json.append(json.length() > 1 ? "," : "").append('"').append(check.name()).append("\":\"")
+          .append(up ? "up" : "down").append('"');
+    }
+    ex.response().setStatus(all ? 200 : 503);
+    ex.response().setHeader("Cache-Control", "no-store");
+    ex.response().setContentType("application/json");
+    ex.response().getWriter().write(json.append("}\n").toString());
   }
 
   private static void plain(Exchange ex, int status, String text) throws IOException {
