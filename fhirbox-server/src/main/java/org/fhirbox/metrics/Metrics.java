@@ -2,6 +2,7 @@ package org.fhirbox.metrics;
 
 import java.io.IOException;
 import java.io.Writer;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -67,7 +68,7 @@ public final class Metrics {
   /** Writes every metric in the text exposition format. */
   public void writeTo(Writer out) throws IOException {
     header(out, "fhirbox_http_requests_total", "counter", "HTTP requests by method, route class and status.");
-    for (Map.Entry<List<String>, LongAdder> e : new TreeMap<>(requests).entrySet()) {
+    for (Map.Entry<List<String>, LongAdder> e : sorted(requests)) {
       List<String> k = e.getKey();
       out.write("fhirbox_http_requests_total{method=\"" + escape(k.get(0)) + "\",route=\""
           + escape(k.get(1)) + "\",status=\"" + k.get(2) + "\"} " + e.getValue().sum() + "\n");
@@ -88,6 +89,13 @@ public final class Metrics {
     }
     header(out, "fhirbox_jobs_queue_depth", "gauge", "Background jobs waiting to run.");
     out.write("fhirbox_jobs_queue_depth " + jobsQueueDepth.getAsLong() + "\n");
+  }
+
+  /** Series in a stable order (method, route, status), so scrapes diff cleanly. */
+  private static List<Map.Entry<List<String>, LongAdder>> sorted(Map<List<String>, LongAdder> series) {
+    return series.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey(Comparator.comparing(k -> String.join("\u0000", k))))
+        .toList();
   }
 
   private static void header(Writer out, String name, String type, String help) throws IOException {
