@@ -31,6 +31,10 @@ public final class Database implements AutoCloseable {
     if (!jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:h2:")) {
       throw new IllegalArgumentException("FHIRBOX_DATABASE_URL must be a jdbc:h2: or jdbc:postgresql: URL");
     }
+    if (poolSize < 2) {
+      // Flyway holds one connection for its lock and schema history and migrates on another.
+      throw new IllegalArgumentException("FHIRBOX_DATABASE_POOL_SIZE must be at least 2");
+    }
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(jdbcUrl);
     if (user != null && !user.isEmpty()) {
