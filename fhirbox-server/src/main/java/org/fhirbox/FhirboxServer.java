@@ -63,7 +63,6 @@ public final class FhirboxServer implements AutoCloseable {
   private final Database database;
   private final BlobStore blobs;
   private final Metrics metrics = new Metrics();
-  private final Backends.Signing signing;
   private final Server jetty;
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
@@ -104,7 +103,7 @@ public final class FhirboxServer implements AutoCloseable {
         ? SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"))
         : SigningKeys.loadOrCreate(config.dataDir());
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
-    this.signing = Backends.signing(config, urlSigner, awsCredentials, clock);
+    Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
     AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, this::recogniseOurUrl);
     ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
     BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),

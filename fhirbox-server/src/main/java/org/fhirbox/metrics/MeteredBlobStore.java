@@ -23,11 +23,6 @@ public final class MeteredBlobStore implements BlobStore {
     this.metrics = metrics;
   }
 
-  /** The store being timed (e.g. an {@code S3BlobStore} whose object keys a signer needs). */
-  public BlobStore delegate() {
-    return delegate;
-  }
-
   private interface Call<T> {
     T run() throws IOException;
   }
