@@ -53,7 +53,11 @@ import org.fhirbox.http.JobRoutes;
 import org.fhirbox.http.ResourceOutput;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
-import org.fhirbox.storage.FileBlobStore;
+import org.fhirbox.http.ReadinessCheck;
+import org.fhirbox.metrics.MetricsHandler;
+import org.fhirbox.metrics.Metrics;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +68,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final FhirboxConfig config;
   private final Database database;
   private final BlobStore blobs;
+  private final Metrics metrics = new Metrics();
   private final Server jetty;
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
@@ -81,8 +86,10 @@ public final class FhirboxServer implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     java.nio.file.Files.createDirectories(config.dataDir());
     this.database = new Database(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
-        config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"));
-    this.blobs = new FileBlobStore(config.dataDir().resolve("blobs"));
+        config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"),
+        config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"));
+    AwsCredentialsProvider awsCredentials = DefaultCredentialsProvider.builder().build();
+    this.blobs = Backends.blobStore(config, awsCredentials, metrics);
     ResourceStore store = new JdbcResourceStore(database);
 
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
@@ -104,6 +111,7 @@ public final class FhirboxServer implements AutoCloseable {
         ? SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"))
         : SigningKeys.loadOrCreate(config.dataDir());
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
+    Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
     AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, this::recogniseOurUrl);
     ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
     BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),
@@ -139,7 +147,7 @@ public final class FhirboxServer implements AutoCloseable {
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer, List.of());
     BinaryAccess binaryAccess = new BinaryAccess(store);
-    AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, urlSigner);
+    AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
     ResourceOutput output = new ResourceOutput(codec, List.of(attachmentSigner), (principal, binary, base) ->
         store.read(tx -> attachmentSigner.signedUrl(tx, principal, binary.getIdElement().getIdPart(),
             Long.parseLong(binary.getMeta().getVersionId()), base)));
@@ -161,11 +169,12 @@ public final class FhirboxServer implements AutoCloseable {
     this.auth = new AuthModule(config, database, clock, this::baseUrl);
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")), auth.authenticator(), auth.tokenEndpoint(),
-        auth.adminRoutes(), errors, () -> database.isReachable() && blobs.isReachable(), new JobRoutes(store));
+        auth.adminRoutes(), errors, List.of(new ReadinessCheck("database", database::isReachable),
+            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(store));
 
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
-    GracefulHandler graceful = new GracefulHandler(context);
+    GracefulHandler graceful = new GracefulHandler(new MetricsHandler(metrics, context));
     jetty.setHandler(graceful);
 
     this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
@@ -222,6 +231,11 @@ public final class FhirboxServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       LOG.warn("orphan sweep failed", e);
     }
+  }
+
+  /** The Prometheus metrics served at {@code /metrics}; feed the job queue depth here. */
+  public Metrics metrics() {
+    return metrics;
   }
 
   public OrphanSweeper sweeper() {

@@ -43,6 +43,18 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_DATABASE_USER", "");
     d.put("FHIRBOX_DATABASE_PASSWORD", "");
     d.put("FHIRBOX_DATABASE_POOL_SIZE", "16");
+    d.put("FHIRBOX_DATABASE_CONNECT_TIMEOUT", "10000");
+    d.put("FHIRBOX_BLOB_STORE", "file");
+    d.put("FHIRBOX_S3_BUCKET", "");
+    d.put("FHIRBOX_S3_ENDPOINT", "");
+    d.put("FHIRBOX_S3_REGION", "us-east-1");
+    d.put("FHIRBOX_S3_PATH_STYLE", "false");
+    d.put("FHIRBOX_S3_CREATE_BUCKET", "false");
+    d.put("FHIRBOX_S3_PART_SIZE", Long.toString(16L << 20));
+    d.put("FHIRBOX_S3_PARALLELISM", "4");
+    d.put("FHIRBOX_S3_SSE", "none");
+    d.put("FHIRBOX_S3_KMS_KEY_ID", "");
+    d.put("FHIRBOX_S3_PREFIX", "blobs/");
     d.put("FHIRBOX_MAX_JSON_BYTES", Long.toString(16L << 20));
     d.put("FHIRBOX_MAX_BINARY_BYTES", Long.toString(10L << 30));
     d.put("FHIRBOX_BINARY_DENY_TYPES", "application/x-msdownload,application/x-msdos-program,"
@@ -53,6 +65,10 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
     d.put("FHIRBOX_SIGNED_URL_TTL", "3600");
     d.put("FHIRBOX_SIGNING_KEYS", "");
+    d.put("FHIRBOX_SIGNED_URL_MODE", "server");
+    d.put("FHIRBOX_CLOUDFRONT_DOMAIN", "");
+    d.put("FHIRBOX_CLOUDFRONT_KEY_PAIR_ID", "");
+    d.put("FHIRBOX_CLOUDFRONT_PRIVATE_KEY", "");
     d.put("FHIRBOX_CORS_ORIGINS", "*");
     d.put("FHIRBOX_BASE_URL_ALIASES", "");
     d.put("FHIRBOX_SHUTDOWN_TIMEOUT", "30");
@@ -137,6 +153,15 @@ public final class FhirboxConfig {
 
   public int getInt(String key) {
     return Math.toIntExact(getLong(key));
+  }
+
+  /** {@code true} or {@code false} (any case); anything else is a configuration error. */
+  public boolean getBoolean(String key) {
+    String s = get(key).trim().toLowerCase(Locale.ROOT);
+    if (!s.equals("true") && !s.equals("false")) {
+      throw new IllegalArgumentException(key + " must be true or false, got '" + s + "'");
+    }
+    return s.equals("true");
   }
 
   public Duration seconds(String key) {

@@ -19,9 +19,21 @@ public final class Database implements AutoCloseable {
   private final Vendor vendor;
 
   public Database(String jdbcUrl, String user, String password, int poolSize) {
+    this(jdbcUrl, user, password, poolSize, 10_000);
+  }
+
+  /**
+   * @param connectTimeoutMillis how long a caller waits for a pooled connection (and so, at
+   *     start, for the database to answer) before failing
+   */
+  public Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis) {
     this.vendor = jdbcUrl.startsWith("jdbc:postgresql:") ? Vendor.POSTGRESQL : Vendor.H2;
     if (!jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:h2:")) {
       throw new IllegalArgumentException("FHIRBOX_DATABASE_URL must be a jdbc:h2: or jdbc:postgresql: URL");
+    }
+    if (poolSize < 2) {
+      // Flyway holds one connection for its lock and schema history and migrates on another.
+      throw new IllegalArgumentException("FHIRBOX_DATABASE_POOL_SIZE must be at least 2");
     }
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(jdbcUrl);
@@ -34,7 +46,7 @@ public final class Database implements AutoCloseable {
     hc.setMaximumPoolSize(poolSize);
     hc.setPoolName("fhirbox");
     hc.setAutoCommit(true);
-    hc.setConnectionTimeout(10_000);
+    hc.setConnectionTimeout(connectTimeoutMillis);
     this.dataSource = new HikariDataSource(hc);
     try {
       Flyway.configure()

@@ -6,7 +6,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.fhirbox.FhirException;
 import org.fhirbox.auth.AdminRoutes;
 import org.fhirbox.auth.Principal;
@@ -25,14 +24,14 @@ public final class FhirboxServlet extends HttpServlet {
   private final Cors cors;
   private final Authenticator authenticator;
   private final ErrorMapper errors;
-  private final BooleanSupplier ready;
+  private final List<ReadinessCheck> readiness;
   private final TokenEndpoint oauth;
   private final AdminRoutes admin;
   private final JobRoutes jobs;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
       Cors cors, Authenticator authenticator, TokenEndpoint oauth, AdminRoutes admin, ErrorMapper errors,
-      BooleanSupplier ready, JobRoutes jobs) {
+      List<ReadinessCheck> readiness, JobRoutes jobs) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
     this.storage = storage;
@@ -41,7 +40,7 @@ public final class FhirboxServlet extends HttpServlet {
     this.oauth = oauth;
     this.admin = admin;
     this.errors = errors;
-    this.ready = ready;
+    this.readiness = List.copyOf(readiness);
     this.jobs = jobs;
   }
 
@@ -67,8 +66,7 @@ public final class FhirboxServlet extends HttpServlet {
       return;
     }
     if (path.size() == 1 && path.get(0).equals("readyz")) {
-      boolean ok = ready.getAsBoolean();
-      plain(ex, ok ? 200 : 503, ok ? "ready" : "not ready");
+      ready(ex);
       return;
     }
     if (!path.isEmpty() && path.get(0).equals("storage")) {
@@ -107,6 +105,27 @@ public final class FhirboxServlet extends HttpServlet {
       return;
     }
     throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+  }
+
+  /** {@code {"database":"up","blobStore":"down"}}: 200 when every check is up, else 503. */
+  private void ready(Exchange ex) throws IOException {
+    StringBuilder json = new StringBuilder("{");
+    boolean all = true;
+    for (ReadinessCheck check : readiness) {
+      boolean up;
+      try {
+        up = check.up().getAsBoolean();
+      } catch (RuntimeException e) {
+        up = false;
+      }
+      all &= up;
+      json.append(json.length() > 1 ? "," : "").append('"').append(check.name()).append("\":\"")
+          .append(up ? "up" : "down").append('"');
+    }
+    ex.response().setStatus(all ? 200 : 503);
+    ex.response().setHeader("Cache-Control", "no-store");
+    ex.response().setContentType("application/json");
+    ex.response().getWriter().write(json.append("}\n").toString());
   }
 
   private static void plain(Exchange ex, int status, String text) throws IOException {

@@ -129,8 +129,13 @@ public final class S3BlobStore implements BlobStore {
     }
   }
 
-  private String objectKey(BlobKey key) {
-    return settings.keyPrefix() + key.value();
+  /** The object key of a blob in the bucket (for URL signers that point at the object store). */
+  public String objectKey(BlobKey key) {
+    return settings.objectKey(key);
+  }
+
+  public S3Settings settings() {
+    return settings;
   }
 
   @Override

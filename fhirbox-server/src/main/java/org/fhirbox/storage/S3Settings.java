@@ -70,6 +70,11 @@ public record S3Settings(
     }
   }
 
+  /** The object key under which the blob {@code key} is stored: {@code keyPrefix + key}. */
+  public String objectKey(BlobKey key) {
+    return keyPrefix + key.value();
+  }
+
   public static Builder builder(String bucket) {
     return new Builder(bucket);
   }

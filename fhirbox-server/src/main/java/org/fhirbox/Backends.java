@@ -1,0 +1,113 @@
+package org.fhirbox;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Clock;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.http.ContentDisposition;
+import org.fhirbox.metrics.MeteredBlobStore;
+import org.fhirbox.metrics.Metrics;
+import org.fhirbox.signing.BinaryUrlSigner;
+import org.fhirbox.signing.CloudFrontUrlSigner;
+import org.fhirbox.signing.ObjectUrlSigner;
+import org.fhirbox.signing.RsaPrivateKeys;
+import org.fhirbox.signing.S3UrlSigner;
+import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.storage.BlobStore;
+import org.fhirbox.storage.FileBlobStore;
+import org.fhirbox.storage.S3BlobStore;
+import org.fhirbox.storage.S3Settings;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+
+/**
+ * Part of the wiring: turns the configuration into the blob store and the signed-URL mode.
+ * {@code FHIRBOX_BLOB_STORE=file|s3} and {@code FHIRBOX_SIGNED_URL_MODE=server|s3|cloudfront};
+ * see {@code deploy/README.md} for every key. AWS credentials come from the caller (the SDK's
+ * default chain in production).
+ */
+public final class Backends {
+  private static final UnaryOperator<String> ATTACHMENT =
+      name -> ContentDisposition.attachment(name).headerValue();
+
+  /** The signer that makes attachment URLs, and the recogniser of direct object-store URLs. */
+  public record Signing(BinaryUrlSigner signer, Optional<ObjectUrlSigner> objectUrls) {}
+
+  private Backends() {}
+
+  /**
+   * The blob store named by {@code FHIRBOX_BLOB_STORE}: files under {@code <data-dir>/blobs}, or
+   * S3 timed into {@code metrics}. The file store is returned bare: the storage route serves its
+   * files memory-mapped (zero-copy) only when it sees a {@link FileBlobStore}.
+   */
+  public static BlobStore blobStore(FhirboxConfig config, AwsCredentialsProvider credentials,
+      Metrics metrics) throws IOException {
+    String kind = config.get("FHIRBOX_BLOB_STORE").trim().toLowerCase(Locale.ROOT);
+    switch (kind) {
+      case "file":
+      case "":
+        return new FileBlobStore(config.dataDir().resolve("blobs"));
+      case "s3":
+        return new MeteredBlobStore(new S3BlobStore(s3Settings(config), credentials), metrics);
+      default:
+        throw new IllegalArgumentException("FHIRBOX_BLOB_STORE must be file or s3, got '" + kind + "'");
+    }
+  }
+
+  /** The {@code FHIRBOX_S3_*} settings. */
+  public static S3Settings s3Settings(FhirboxConfig config) {
+    String bucket = config.optional("FHIRBOX_S3_BUCKET").orElseThrow(() ->
+        new IllegalArgumentException("FHIRBOX_S3_BUCKET is required when blobs or signed URLs use S3"));
+    S3Settings.Builder b = S3Settings.builder(bucket)
+        .region(config.optional("FHIRBOX_S3_REGION").orElse("us-east-1"))
+        .pathStyle(config.getBoolean("FHIRBOX_S3_PATH_STYLE"))
+        .createBucket(config.getBoolean("FHIRBOX_S3_CREATE_BUCKET"))
+        .partSizeBytes(config.getLong("FHIRBOX_S3_PART_SIZE"))
+        .parallelism(config.getInt("FHIRBOX_S3_PARALLELISM"))
+        .keyPrefix(config.get("FHIRBOX_S3_PREFIX").trim());
+    config.optional("FHIRBOX_S3_ENDPOINT").map(URI::create).ifPresent(b::endpoint);
+    String sse = config.get("FHIRBOX_S3_SSE").trim().toLowerCase(Locale.ROOT);
+    Optional<String> kmsKey = config.optional("FHIRBOX_S3_KMS_KEY_ID");
+    switch (sse) {
+      case "none", "" -> b.sse(S3Settings.Sse.NONE);
+      case "s3" -> b.sse(S3Settings.Sse.S3);
+      case "kms" -> b.kms(kmsKey.orElse(null));
+      default -> throw new IllegalArgumentException("FHIRBOX_S3_SSE must be none, s3 or kms, got '" + sse + "'");
+    }
+    if (kmsKey.isPresent() && !sse.equals("kms")) {
+      throw new IllegalArgumentException("FHIRBOX_S3_KMS_KEY_ID needs FHIRBOX_S3_SSE=kms");
+    }
+    return b.build();
+  }
+
+  /**
+   * The signer named by {@code FHIRBOX_SIGNED_URL_MODE}. {@code server} keeps {@code storage}
+   * (our {@code /storage} route); {@code s3} and {@code cloudfront} need
+   * {@code FHIRBOX_BLOB_STORE=s3}, since their URLs name the object in the bucket.
+   */
+  public static Signing signing(FhirboxConfig config, StorageUrlSigner storage,
+      AwsCredentialsProvider credentials, Clock clock) throws IOException {
+    String mode = config.get("FHIRBOX_SIGNED_URL_MODE").trim().toLowerCase(Locale.ROOT);
+    if (mode.isEmpty() || mode.equals("server")) {
+      return new Signing(storage, Optional.empty());
+    }
+    if (!mode.equals("s3") && !mode.equals("cloudfront")) {
+      throw new IllegalArgumentException(
+          "FHIRBOX_SIGNED_URL_MODE must be server, s3 or cloudfront, got '" + mode + "'");
+    }
+    if (!config.get("FHIRBOX_BLOB_STORE").trim().equalsIgnoreCase("s3")) {
+      throw new IllegalArgumentException("FHIRBOX_SIGNED_URL_MODE=" + mode + " needs FHIRBOX_BLOB_STORE=s3");
+    }
+    S3Settings s3 = s3Settings(config);
+    ObjectUrlSigner signer = mode.equals("s3")
+        ? new S3UrlSigner(s3, credentials, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock, ATTACHMENT)
+        : new CloudFrontUrlSigner(config.get("FHIRBOX_CLOUDFRONT_DOMAIN"), s3.keyPrefix(),
+            config.get("FHIRBOX_CLOUDFRONT_KEY_PAIR_ID"),
+            RsaPrivateKeys.parse(config.optional("FHIRBOX_CLOUDFRONT_PRIVATE_KEY").orElseThrow(() ->
+                new IllegalArgumentException("FHIRBOX_CLOUDFRONT_PRIVATE_KEY is required in cloudfront mode"))),
+            config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock, ATTACHMENT);
+    return new Signing(signer, Optional.of(signer));
+  }
+}

@@ -1,0 +1,92 @@
+package org.fhirbox.metrics;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.BlobStore;
+
+/**
+ * Times every call to another {@link BlobStore} into {@code fhirbox_blobstore_operation_seconds}.
+ * Closing it closes the wrapped store.
+ */
+public final class MeteredBlobStore implements BlobStore {
+  private final BlobStore delegate;
+  private final Metrics metrics;
+
+  public MeteredBlobStore(BlobStore delegate, Metrics metrics) {
+    this.delegate = delegate;
+    this.metrics = metrics;
+  }
+
+  private interface Call<T> {
+    T run() throws IOException;
+  }
+
+  private <T> T timed(String op, Call<T> call) throws IOException {
+    long start = System.nanoTime();
+    try {
+      return call.run();
+    } finally {
+      metrics.recordBlobOperation(op, (System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  @Override
+  public BlobInfo put(InputStream in, long maxBytes) throws IOException {
+    return timed("put", () -> delegate.put(in, maxBytes));
+  }
+
+  @Override
+  public Optional<Long> size(BlobKey key) throws IOException {
+    return timed("size", () -> delegate.size(key));
+  }
+
+  @Override
+  public void read(BlobKey key, long offset, long length, OutputStream out) throws IOException {
+    timed("read", () -> {
+      delegate.read(key, offset, length, out);
+      return null;
+    });
+  }
+
+  @Override
+  public InputStream open(BlobKey key, long offset) throws IOException {
+    return timed("open", () -> delegate.open(key, offset));
+  }
+
+  @Override
+  public void delete(BlobKey key) throws IOException {
+    timed("delete", () -> {
+      delegate.delete(key);
+      return null;
+    });
+  }
+
+  @Override
+  public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException {
+    timed("list", () -> {
+      delegate.listOlderThan(cutoff, visitor);
+      return null;
+    });
+  }
+
+  @Override
+  public boolean isReachable() {
+    long start = System.nanoTime();
+    try {
+      return delegate.isReachable();
+    } finally {
+      metrics.recordBlobOperation("ping", (System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    delegate.close();
+  }
+}

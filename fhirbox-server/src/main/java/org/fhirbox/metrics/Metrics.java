@@ -1,0 +1,145 @@
+package org.fhirbox.metrics;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+/**
+ * The server's Prometheus metrics, written in the text exposition format 0.0.4. One instance per
+ * server, made by the wiring and fed by {@link MetricsHandler} (HTTP) and {@link MeteredBlobStore}
+ * (storage); label values come from small fixed sets, never from user input.
+ *
+ * <pre>{@code
+ * Metrics metrics = new Metrics();
+ * metrics.jobsQueueDepth(() -> jobs.pendingCount());
+ * }</pre>
+ */
+public final class Metrics {
+  /** Prometheus exposition format version 0.0.4. */
+  public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private static final double[] HTTP_BUCKETS =
+      {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+  private static final double[] STORAGE_BUCKETS =
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+
+  private final Map<List<String>, LongAdder> requests = new ConcurrentHashMap<>();
+  private final Map<String, Histogram> requestSeconds = new ConcurrentHashMap<>();
+  private final Map<String, Histogram> blobSeconds = new ConcurrentHashMap<>();
+  private final LongAdder bytesIn = new LongAdder();
+  private final LongAdder bytesOut = new LongAdder();
+  private volatile LongSupplier jobsQueueDepth = () -> 0;
+
+  /** One finished HTTP request; {@code route} is a route class: fhir, storage, oauth or other. */
+  public void recordRequest(String method, String route, int status, double seconds) {
+    requests.computeIfAbsent(List.of(method, route, Integer.toString(status)), k -> new LongAdder())
+        .increment();
+    requestSeconds.computeIfAbsent(route, k -> new Histogram(HTTP_BUCKETS)).observe(seconds);
+  }
+
+  /** Request body bytes received. */
+  public void addBytesIn(long n) {
+    bytesIn.add(n);
+  }
+
+  /** Response body bytes sent. */
+  public void addBytesOut(long n) {
+    bytesOut.add(n);
+  }
+
+  /** One blob store call ({@code put}, {@code read}, {@code open}, ...), successful or not. */
+  public void recordBlobOperation(String op, double seconds) {
+    blobSeconds.computeIfAbsent(op, k -> new Histogram(STORAGE_BUCKETS)).observe(seconds);
+  }
+
+  /** Where {@code fhirbox_jobs_queue_depth} reads from; 0 until set. */
+  public void jobsQueueDepth(LongSupplier depth) {
+    this.jobsQueueDepth = depth;
+  }
+
+  /** Writes every metric in the text exposition format. */
+  public void writeTo(Writer out) throws IOException {
+    header(out, "fhirbox_http_requests_total", "counter", "HTTP requests by method, route class and status.");
+    for (Map.Entry<List<String>, LongAdder> e : sorted(requests)) {
+      List<String> k = e.getKey();
+      out.write("fhirbox_http_requests_total{method=\"" + escape(k.get(0)) + "\",route=\""
+          + escape(k.get(1)) + "\",status=\"" + k.get(2) + "\"} " + e.getValue().sum() + "\n");
+    }
+    header(out, "fhirbox_http_request_duration_seconds", "histogram",
+        "Time from request start to the last response byte, by route class.");
+    for (Map.Entry<String, Histogram> e : new TreeMap<>(requestSeconds).entrySet()) {
+      e.getValue().writeTo(out, "fhirbox_http_request_duration_seconds", "route", e.getKey());
+    }
+    header(out, "fhirbox_bytes_in_total", "counter", "Request body bytes received.");
+    out.write("fhirbox_bytes_in_total " + bytesIn.sum() + "\n");
+    header(out, "fhirbox_bytes_out_total", "counter", "Response body bytes sent.");
+    out.write("fhirbox_bytes_out_total " + bytesOut.sum() + "\n");
+    header(out, "fhirbox_blobstore_operation_seconds", "histogram",
+        "Blob store call latency by operation (open: until the stream is open).");
+    for (Map.Entry<String, Histogram> e : new TreeMap<>(blobSeconds).entrySet()) {
+      e.getValue().writeTo(out, "fhirbox_blobstore_operation_seconds", "op", e.getKey());
+    }
+    header(out, "fhirbox_jobs_queue_depth", "gauge", "Background jobs waiting to run.");
+    out.write("fhirbox_jobs_queue_depth " + jobsQueueDepth.getAsLong() + "\n");
+  }
+
+  /** Series in a stable order (method, route, status), so scrapes diff cleanly. */
+  private static List<Map.Entry<List<String>, LongAdder>> sorted(Map<List<String>, LongAdder> series) {
+    return series.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey(Comparator.comparing(k -> String.join("\u0000", k))))
+        .toList();
+  }
+
+  private static void header(Writer out, String name, String type, String help) throws IOException {
+    out.write("# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n");
+  }
+
+  /** Exposition format: label values escape backslash, double quote and line feed. */
+  static String escape(String value) {
+    return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+  }
+
+  /** Cumulative-on-write histogram: per-bucket counts, summed when exposed. */
+  private static final class Histogram {
+    private final double[] bounds;
+    private final AtomicLongArray counts;
+    private final DoubleAdder sum = new DoubleAdder();
+    private final LongAdder count = new LongAdder();
+
+    Histogram(double[] bounds) {
+      this.bounds = bounds;
+      this.counts = new AtomicLongArray(bounds.length + 1);
+    }
+
+    void observe(double value) {
+      int i = 0;
+      while (i < bounds.length && value > bounds[i]) {
+        i++;
+      }
+      counts.incrementAndGet(i);
+      sum.add(value);
+      count.increment();
+    }
+
+    void writeTo(Writer out, String name, String label, String value) throws IOException {
+      String l = label + "=\"" + escape(value) + "\"";
+      long cumulative = 0;
+      for (int i = 0; i < bounds.length; i++) {
+        cumulative += counts.get(i);
+        out.write(name + "_bucket{" + l + ",le=\"" + bounds[i] + "\"} " + cumulative + "\n");
+      }
+      cumulative += counts.get(bounds.length);
+      out.write(name + "_bucket{" + l + ",le=\"+Inf\"} " + cumulative + "\n");
+      out.write(name + "_sum{" + l + "} " + sum.sum() + "\n");
+      out.write(name + "_count{" + l + "} " + cumulative + "\n");
+    }
+  }
+}

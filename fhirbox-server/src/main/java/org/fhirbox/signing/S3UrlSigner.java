@@ -1,0 +1,138 @@
+package org.fhirbox.signing;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.S3Settings;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner.AuthLocation;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
+import software.amazon.awssdk.http.auth.spi.signer.HttpSigner;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.S3Utilities;
+
+/**
+ * The {@code s3} signing mode: a SigV4 query-string presigned GET of the blob's object, so the
+ * bytes go straight from the object store to the browser (Range, If-None-Match and HEAD are
+ * answered there). The URL asks the store to answer with the Binary's {@code Content-Type}
+ * ({@code response-content-type}) and, for downloads, a {@code Content-Disposition}
+ * ({@code response-content-disposition}).
+ *
+ * <p>Stability: the signature is computed with a signing clock fixed at the start of the
+ * current window (a tenth of the TTL, whole seconds), so {@code X-Amz-Date}, {@code
+ * X-Amz-Expires} and the signature are identical for every call within one window, as long as
+ * the credentials do not change (temporary credentials from an instance role or STS change when
+ * they are refreshed, and so does the URL). {@code X-Amz-Expires} is {@code ttl + window}: the
+ * URL expires at {@code windowStart + ttl + window}, so a URL handed out at any moment of the
+ * window lives for more than {@code ttl} and at most {@code ttl + window = 1.1 × ttl}.
+ * SigV4 allows at most 7 days, so the TTL is at most 6.3 days (about 549,818 seconds). With
+ * temporary credentials the URL also stops working when their session expires.
+ *
+ * <p>The SDK's {@code S3Presigner} always signs at the current instant, which would make every
+ * URL different; this class uses the SDK's own SigV4 signer and URL builder ({@link
+ * S3Utilities#getUrl}) instead, with the same settings (endpoint, region, path style).
+ */
+public final class S3UrlSigner implements ObjectUrlSigner {
+  /** SigV4 presigned URLs live at most 7 days. */
+  static final long MAX_EXPIRES_SECONDS = 7 * 24 * 3600;
+
+  private final S3Settings settings;
+  private final AwsCredentialsProvider credentials;
+  private final SigningWindow window;
+  private final Clock clock;
+  private final UnaryOperator<String> attachmentDisposition;
+  private final S3Utilities urls;
+  private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
+  private final String objectUrlPrefix;
+
+  /**
+   * @param attachmentDisposition makes the {@code Content-Disposition} header value that offers
+   *     a file with the given name as a download
+   */
+  public S3UrlSigner(S3Settings settings, AwsCredentialsProvider credentials, Duration ttl,
+      Clock clock, UnaryOperator<String> attachmentDisposition) {
+    this.settings = settings;
+    this.credentials = credentials;
+    this.window = SigningWindow.of(ttl);
+    if (window.ttlSeconds() + window.windowSeconds() > MAX_EXPIRES_SECONDS) {
+      throw new IllegalArgumentException("the s3 signing mode allows a signed URL lifetime of at most "
+          + (MAX_EXPIRES_SECONDS * 10 / 11) + " seconds (SigV4 presigned URLs live at most 7 days)");
+    }
+    this.clock = clock;
+    this.attachmentDisposition = attachmentDisposition;
+    S3Utilities.Builder b = S3Utilities.builder()
+        .region(Region.of(settings.region()))
+        .s3Configuration(S3Configuration.builder().pathStyleAccessEnabled(settings.pathStyle()).build());
+    if (settings.endpoint() != null) {
+      b.endpoint(settings.endpoint());
+    }
+    this.urls = b.build();
+    // Blob keys are 32 hex characters, which need no escaping: everything before them is fixed.
+    String sample = objectUrl(new BlobKey("0".repeat(32))).toString();
+    this.objectUrlPrefix = sample.substring(0, sample.length() - 32);
+  }
+
+  private URI objectUrl(BlobKey key) {
+    try {
+      return urls.getUrl(r -> r.bucket(settings.bucket()).key(settings.objectKey(key))).toURI();
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException("the SDK made an invalid object URL", e);
+    }
+  }
+
+  @Override
+  public String sign(String baseUrl, BinaryContent content, String downloadFilename) {
+    long windowStart = window.start(clock.instant().getEpochSecond());
+    SdkHttpRequest.Builder request = SdkHttpRequest.builder()
+        .method(SdkHttpMethod.GET)
+        .uri(objectUrl(content.blobKey()));
+    if (content.contentType() != null && !content.contentType().isBlank()) {
+      request.putRawQueryParameter("response-content-type", content.contentType());
+    }
+    if (downloadFilename != null && !downloadFilename.isEmpty()) {
+      request.putRawQueryParameter("response-content-disposition",
+          attachmentDisposition.apply(downloadFilename));
+    }
+    Clock signingClock = Clock.fixed(Instant.ofEpochSecond(windowStart), ZoneOffset.UTC);
+    return signer.sign(r -> r
+            .identity(credentials.resolveCredentials())
+            .request(request.build())
+            .putProperty(AwsV4HttpSigner.REGION_NAME, settings.region())
+            .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "s3")
+            .putProperty(AwsV4HttpSigner.AUTH_LOCATION, AuthLocation.QUERY_STRING)
+            .putProperty(AwsV4HttpSigner.EXPIRATION_DURATION,
+                Duration.ofSeconds(window.ttlSeconds() + window.windowSeconds()))
+            // S3 presigned URLs: UNSIGNED-PAYLOAD, and the path is neither normalised nor
+            // encoded twice (unlike every other AWS service).
+            .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, false)
+            .putProperty(AwsV4HttpSigner.DOUBLE_URL_ENCODE, false)
+            .putProperty(AwsV4HttpSigner.NORMALIZE_PATH, false)
+            .putProperty(HttpSigner.SIGNING_CLOCK, signingClock))
+        .request().getUri().toString();
+  }
+
+  @Override
+  public Optional<BlobKey> recogniseBlobKey(String url) {
+    if (url == null || !url.startsWith(objectUrlPrefix)) {
+      return Optional.empty();
+    }
+    String rest = url.substring(objectUrlPrefix.length());
+    int end = rest.indexOf('?');
+    return BlobKey.tryParse(end < 0 ? rest : rest.substring(0, end));
+  }
+
+  @Override
+  public String toString() {
+    return "S3UrlSigner[" + objectUrlPrefix + ", ttl=" + window.ttlSeconds() + "s]";
+  }
+}

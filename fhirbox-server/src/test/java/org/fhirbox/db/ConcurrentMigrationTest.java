@@ -1,0 +1,80 @@
+package org.fhirbox.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.fhirbox.testing.Postgres;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Nodes starting together on one fresh PostgreSQL schema: Flyway serialises the migrations with
+ * a PostgreSQL advisory lock, so every node starts and each migration runs once.
+ */
+class ConcurrentMigrationTest {
+  private static final int NODES = 6;
+
+  @Test
+  void nodesStartingTogetherOnAFreshSchemaAllSucceedAndMigrateOnce() throws Exception {
+    String url = Postgres.freshSchemaUrl();
+    ExecutorService pool = Executors.newFixedThreadPool(NODES);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Database>> starts = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      starts.add(pool.submit(() -> {
+        go.await();
+        return new Database(url, null, null, 2, 30_000);
+      }));
+    }
+    List<Database> nodes = new ArrayList<>();
+    try {
+      go.countDown();
+      for (Future<Database> start : starts) {
+        nodes.add(start.get(2, TimeUnit.MINUTES));
+      }
+
+      assertThat(nodes).hasSize(NODES).allSatisfy(db -> assertThat(db.isReachable()).isTrue());
+      try (Connection c = nodes.get(0).connection(); Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT version, count(*) FROM flyway_schema_history"
+              + " WHERE success GROUP BY version")) {
+        int versions = 0;
+        while (rs.next()) {
+          versions++;
+          assertThat(rs.getInt(2)).as("runs of migration %s", rs.getString(1)).isEqualTo(1);
+        }
+        assertThat(versions).isGreaterThanOrEqualTo(2);
+      }
+    } finally {
+      nodes.forEach(Database::close);
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void connectTimeoutBoundsTheWaitForAConnection() throws Exception {
+    try (Database db = new Database(Postgres.freshSchemaUrl(), null, null, 2, 300);
+        Connection first = db.connection();
+        Connection second = db.connection()) {
+      long start = System.nanoTime();
+      assertThat(db.isReachable()).isFalse();
+      assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+      assertThat(first.isValid(1)).isTrue();
+    }
+  }
+
+  @Test
+  void poolOfOneIsRejectedBecauseMigrationsNeedTwoConnections() {
+    assertThatThrownBy(() -> new Database(Postgres.freshSchemaUrl(), null, null, 1, 300))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("FHIRBOX_DATABASE_POOL_SIZE");
+  }
+}
