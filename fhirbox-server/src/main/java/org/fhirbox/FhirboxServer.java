@@ -69,6 +69,8 @@ public final class FhirboxServer implements AutoCloseable {
   private final Database database;
   private final BlobStore blobs;
   private final Metrics metrics = new Metrics();
+  private final java.util.Optional<org.fhirbox.signing.ObjectUrlSigner> objectUrls;
+  private final ResourceStore store;
   private final Server jetty;
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
@@ -90,7 +92,7 @@ public final class FhirboxServer implements AutoCloseable {
         config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"));
     AwsCredentialsProvider awsCredentials = DefaultCredentialsProvider.builder().build();
     this.blobs = Backends.blobStore(config, awsCredentials, metrics);
-    ResourceStore store = new JdbcResourceStore(database);
+    this.store = new JdbcResourceStore(database);
 
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("fhirbox-http");
@@ -112,6 +114,8 @@ public final class FhirboxServer implements AutoCloseable {
         : SigningKeys.loadOrCreate(config.dataDir());
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
     Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
+    this.objectUrls = signing.objectUrls();
+    metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
     AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, this::recogniseOurUrl);
     ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
     BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),
@@ -203,6 +207,15 @@ public final class FhirboxServer implements AutoCloseable {
       if (url.startsWith(base + "storage/")) {
         return StorageUrlSigner.tryParse(url).map(r -> new AttachmentNormalizer.Recognized(
             new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
+      }
+    }
+    if (objectUrls.isPresent()) {
+      java.util.Optional<org.fhirbox.storage.BlobKey> key = objectUrls.get().recogniseBlobKey(url);
+      if (key.isPresent()) {
+        // An S3 or CloudFront URL names the blob; the newest Binary version stored in it is meant.
+        return store.read(tx -> tx.binaryContentByBlob(key.get())).stream()
+            .max(java.util.Comparator.comparingLong(org.fhirbox.binary.BinaryContent::versionId))
+            .map(c -> new AttachmentNormalizer.Recognized(new BinaryRef(c.binaryId(), c.versionId()), true));
       }
     }
     if (url.startsWith("/storage/")) {

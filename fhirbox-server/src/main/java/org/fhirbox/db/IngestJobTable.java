@@ -34,4 +34,7 @@ public interface IngestJobTable {
 
   /** A project's jobs, newest first, optionally only those in {@code state}. */
   List<IngestJob> list(String project, IngestJob.State state, int limit);
+
+  /** Jobs not yet finished (queued or running), across projects: the queue depth. */
+  long pendingCount();
 }

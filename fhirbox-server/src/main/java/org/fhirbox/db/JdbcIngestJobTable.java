@@ -90,6 +90,18 @@ final class JdbcIngestJobTable implements IngestJobTable {
     return state == null ? query(sql, project, limit) : query(sql, project, state.code(), limit);
   }
 
+  @Override
+  public long pendingCount() {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT COUNT(*) FROM ingest_job WHERE state IN ('queued', 'running')");
+        java.sql.ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new StoreException("count failed", e);
+    }
+  }
+
   private boolean isPostgres() throws SQLException {
     return c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
   }

@@ -306,11 +306,19 @@ public final class JdbcResourceStore implements ResourceStore {
       return binaryContents("", binaryId, versionId);
     }
 
+    @Override
+    public List<BinaryContent> binaryContentByBlob(BlobKey key) {
+      return selectBinaryContents("blob_key = ?", key.value());
+    }
+
     private List<BinaryContent> binaryContents(String extraWhere, Object... args) {
+      return selectBinaryContents("res_id = ? AND version_id = ?" + extraWhere, args);
+    }
+
+    private List<BinaryContent> selectBinaryContents(String where, Object... args) {
       List<BinaryContent> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement("SELECT project, res_id, version_id, blob_key, size, sha256, sha1,"
-          + " content_type, filename, security_context, created FROM binary_content WHERE res_id = ?"
-          + " AND version_id = ?" + extraWhere)) {
+          + " content_type, filename, security_context, created FROM binary_content WHERE " + where)) {
         bind(ps, args);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

@@ -52,6 +52,9 @@ public interface ResourceStore {
      */
     List<BinaryContent> binaryContentAnyProject(String binaryId, long versionId);
 
+    /** Every Binary version stored in a blob (S3 and CloudFront URLs name the blob, not the Binary). */
+    List<BinaryContent> binaryContentByBlob(BlobKey key);
+
     boolean isBlobReferenced(BlobKey key);
 
     /** The ingestion job queue, in this transaction. */
