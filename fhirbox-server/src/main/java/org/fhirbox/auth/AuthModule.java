@@ -37,7 +37,9 @@ public final class AuthModule {
     this.config = config;
     this.hasher = new PasswordHasher();
     this.clients = new ClientStore(db, hasher, clock);
-    this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), baseUrl,
+    // The issuer names the deployment, not the node: nodes behind one load balancer share it.
+    Supplier<String> issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
+    this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), issuer,
         config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, CLIENT_STATUS_TTL);
     // 5 failures per client id, 20 per remote address (proxies and NAT put many clients behind one),
     // then 1 s, 2 s, 4 s ... at most 60 s; 15 quiet minutes forget the count

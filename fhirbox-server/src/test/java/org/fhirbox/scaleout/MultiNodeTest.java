@@ -1,0 +1,155 @@
+package org.fhirbox.scaleout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scale-out: stateless nodes sharing one PostgreSQL database and one S3 server (s3proxy with
+ * signature checking). Whatever a request needs must be shared, never local to a node.
+ */
+class MultiNodeTest {
+  static S3Server s3;
+  static Map<String, String> shared;
+  static TestServer a;
+  static TestServer b;
+
+  @BeforeAll
+  static void start() throws Exception {
+    s3 = S3Server.start();
+    // The AWS SDK's default credential chain reads these, as it would read the environment.
+    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    byte[] key = new byte[32];
+    new java.security.SecureRandom().nextBytes(key);
+    shared = new HashMap<>(Map.of(
+        "FHIRBOX_DATABASE_URL", Postgres.freshSchemaUrl(),
+        "FHIRBOX_BLOB_STORE", "s3",
+        "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
+        "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
+        "FHIRBOX_S3_PATH_STYLE", "true",
+        "FHIRBOX_S3_CREATE_BUCKET", "true",
+        "FHIRBOX_S3_PART_SIZE", Integer.toString(5 << 20),
+        "FHIRBOX_TOKEN_ISSUER", "https://fhirbox.example.org/",
+        "FHIRBOX_SIGNING_KEYS", "shared1:" + Base64.getEncoder().encodeToString(key)));
+    a = TestServer.start(shared);
+    b = TestServer.start(shared);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      a.close();
+      b.close();
+      s3.close();
+    } finally {
+      System.clearProperty("aws.accessKeyId");
+      System.clearProperty("aws.secretAccessKey");
+    }
+  }
+
+  static String token(TestServer node) {
+    HttpResponse<String> r = node.client().send(node.client().request("oauth2/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")));
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body().replaceAll(".*\"access_token\":\"([^\"]+)\".*", "$1");
+  }
+
+  static String signedUrl(String binaryJson) {
+    return binaryJson.replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
+  }
+
+  @Test
+  void uploadOnOneNodeReadAndSignOnTheOther() {
+    byte[] content = new byte[12 << 20];
+    new java.util.Random(7).nextBytes(content);
+    HttpResponse<String> created = a.client().postBytes("fhir/R4/Binary", "video/mp4", content);
+    assertThat(created.statusCode()).isEqualTo(201);
+    String id = a.client().parse(created, Binary.class).getIdElement().getIdPart();
+
+    HttpResponse<byte[]> raw = b.client().sendBytes(b.client().request("fhir/R4/Binary/" + id).header("Accept", "*/*"));
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo(content);
+
+    // A URL signed by node B, served by node A: only the host differs, and it is not signed.
+    String fromB = signedUrl(b.client().get("fhir/R4/Binary/" + id).body());
+    assertThat(fromB).startsWith(b.baseUrl() + "storage/" + id + "/1?");
+    String onA = fromB.replace(b.baseUrl(), a.baseUrl());
+    HttpResponse<byte[]> ranged = a.client().sendBytes(a.client().request(onA).header("Range", "bytes=100-199"));
+    assertThat(ranged.statusCode()).isEqualTo(206);
+    assertThat(ranged.body()).isEqualTo(java.util.Arrays.copyOfRange(content, 100, 200));
+
+    // Tokens issued by one node are accepted by the other (the signing key lives in the database).
+    String tokenFromA = token(a);
+    TestClient bearer = new TestClient(b.baseUrl()).withHeader("Authorization", "Bearer " + tokenFromA);
+    assertThat(bearer.get("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void concurrentUpdatesAcrossNodesEachGetTheirOwnVersion() throws Exception {
+    Patient p = a.client().parse(a.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"),
+        Patient.class);
+    String id = p.getIdElement().getIdPart();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        TestServer node = i % 2 == 0 ? a : b;
+        String body = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"N" + i + "\"}]}";
+        results.add(pool.submit(() -> node.client().putJson("fhir/R4/Patient/" + id, body).statusCode()));
+      }
+      for (Future<Integer> f : results) {
+        assertThat(f.get()).isEqualTo(200);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Bundle history = b.client().parse(b.client().get("fhir/R4/Patient/" + id + "/_history?_count=100"),
+        Bundle.class);
+    assertThat(history.getEntry()).hasSize(21);
+    assertThat(history.getEntry()).extracting(e -> e.getResource().getMeta().getVersionId()).doesNotHaveDuplicates();
+    assertThat(a.client().parse(a.client().get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId())
+        .isEqualTo("21");
+  }
+
+  @Test
+  void aNodeStartedLaterWithAnEmptyDataDirServesEverything() throws Exception {
+    HttpResponse<String> created = a.client().postBytes("fhir/R4/Binary", "text/plain",
+        "from node a".getBytes(StandardCharsets.UTF_8));
+    String id = a.client().parse(created, Binary.class).getIdElement().getIdPart();
+    String patient = a.client().postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"Binary/" + id + "\"}]}").body();
+    String patientId = patient.replaceAll(".*?\"id\":\"([^\"]+)\".*", "$1");
+    try (TestServer c = TestServer.start(shared)) {
+      Patient read = c.client().parse(c.client().get("fhir/R4/Patient/" + patientId), Patient.class);
+      String url = read.getPhotoFirstRep().getUrl();
+      assertThat(url).startsWith(c.baseUrl() + "storage/" + id + "/1?");
+      HttpResponse<String> viaC = c.client().send(c.client().request(url));
+      assertThat(viaC.body()).isEqualTo("from node a");
+      HttpResponse<String> viaB = b.client().send(b.client().request(url.replace(c.baseUrl(), b.baseUrl())));
+      assertThat(viaB.body()).isEqualTo("from node a");
+      assertThat(c.client().get("readyz").statusCode()).isEqualTo(200);
+    }
+  }
+}
