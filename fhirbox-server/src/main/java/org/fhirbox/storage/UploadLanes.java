@@ -1,0 +1,216 @@
+package org.fhirbox.storage;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A large upload as a pipeline: the request thread only receives; SHA-256, SHA-1 and the file
+ * write each run on their own thread over the same buffers, so the upload is bounded by the
+ * slowest stage instead of the sum of all. The writer flushes to disk as it goes, so the final
+ * fsync has little left. Chunks travel in order from a fixed pool of buffers: memory stays at
+ * {@code buffers × bufferSize} whatever the content size.
+ */
+final class UploadLanes implements AutoCloseable {
+  private static final byte[] END = new byte[0];
+  private static final int SLICE = 64 * 1024;
+  private static final long SYNC_EVERY = 128L << 20;
+
+  /** Where one lane sends each chunk, in order. */
+  private interface Sink {
+    void accept(byte[] buffer, int length) throws IOException;
+  }
+
+  /** A chunk handed to the lanes: the buffer, how many bytes of it count, lanes still reading it. */
+  private record Chunk(byte[] buffer, int length, AtomicInteger pending) {}
+
+  private final BlockingQueue<byte[]> free;
+  private final MessageDigest sha256;
+  private final MessageDigest sha1;
+  private final List<Lane> lanes;
+
+  /**
+   * Runs both digests over small inputs often enough for the JIT to compile them with the CPU's
+   * SHA intrinsics; without this the first gigabytes of uploads hash at a fraction of the speed
+   * (the compress loop is called once per buffer, too rarely to be compiled early).
+   */
+  static void warmUp() {
+    byte[] block = new byte[4096];
+    for (String alg : new String[] {"SHA-256", "SHA-1"}) {
+      MessageDigest md = digest(alg);
+      for (int i = 0; i < 20_000; i++) {
+        md.update(block, 0, block.length);
+      }
+      md.digest();
+    }
+  }
+
+  private static MessageDigest digest(String alg) {
+    try {
+      return MessageDigest.getInstance(alg);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private final class Lane implements Runnable {
+    private final Sink sink;
+    private final BlockingQueue<Chunk> queue;
+    private final CountDownLatch done = new CountDownLatch(1);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Lane(Sink sink, int capacity) {
+      this.sink = sink;
+      this.queue = new ArrayBlockingQueue<>(capacity + 1);
+    }
+
+    @Override
+    public void run() {
+      try {
+        while (true) {
+          Chunk c = queue.take();
+          if (c.buffer() == END) {
+            return;
+          }
+          sink.accept(c.buffer(), c.length());
+          if (c.pending().decrementAndGet() == 0) {
+            free.add(c.buffer());
+          }
+        }
+      } catch (InterruptedException | IOException | RuntimeException e) {
+        failure.set(e);
+      } finally {
+        done.countDown();
+      }
+    }
+
+    void finish() throws IOException {
+      try {
+        queue.put(new Chunk(END, 0, null));
+        done.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while storing");
+      }
+      rethrow();
+    }
+
+    void rethrow() throws IOException {
+      Throwable t = failure.get();
+      if (t instanceof IOException io) {
+        throw io;
+      }
+      if (t != null) {
+        throw new IOException("storing failed", t);
+      }
+    }
+  }
+
+  /**
+   * @param first a buffer the caller already holds (it counts as taken); the pool makes
+   *     {@code buffers - 1} more of the same size
+   */
+  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out) {
+    this.free = new ArrayBlockingQueue<>(buffers);
+    for (int i = 1; i < buffers; i++) {
+      free.add(new byte[first.length]);
+    }
+    this.sha256 = digest("SHA-256");
+    this.sha1 = digest("SHA-1");
+    long[] unsynced = {0};
+    this.lanes = List.of(
+        new Lane((b, n) -> sliced(sha256, b, n), buffers),
+        new Lane((b, n) -> sliced(sha1, b, n), buffers),
+        new Lane((b, n) -> {
+          ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
+          while (bb.hasRemaining()) {
+            out.write(bb);
+          }
+          unsynced[0] += n;
+          if (unsynced[0] >= SYNC_EVERY) {
+            out.force(false);
+            unsynced[0] = 0;
+          }
+        }, buffers));
+    lanes.forEach(executor::execute);
+  }
+
+  private static void sliced(MessageDigest md, byte[] b, int n) {
+    for (int off = 0; off < n; off += SLICE) {
+      md.update(b, off, Math.min(SLICE, n - off));
+    }
+  }
+
+  /** A buffer to fill; blocks while all buffers are in the lanes, fails if a lane failed. */
+  byte[] take() throws IOException {
+    try {
+      while (true) {
+        byte[] b = free.poll(100, TimeUnit.MILLISECONDS);
+        if (b != null) {
+          return b;
+        }
+        for (Lane l : lanes) {
+          if (l.done.getCount() == 0) {
+            l.rethrow();
+            throw new IOException("a storage lane stopped early");
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for a buffer");
+    }
+  }
+
+  /** Hands a filled buffer to every lane; it returns to the pool when all are done with it. */
+  void submit(byte[] buffer, int length) {
+    Chunk c = new Chunk(buffer, length, new AtomicInteger(lanes.size()));
+    for (Lane l : lanes) {
+      l.queue.add(c);
+    }
+  }
+
+  /** Returns a buffer that was taken but not submitted. */
+  void giveBack(byte[] buffer) {
+    free.add(buffer);
+  }
+
+  /** Waits until every lane is done; returns {sha256Hex, sha1Hex}. */
+  String[] finish() throws IOException {
+    for (Lane l : lanes) {
+      l.finish();
+    }
+    HexFormat hex = HexFormat.of();
+    return new String[] {hex.formatHex(sha256.digest()), hex.formatHex(sha1.digest())};
+  }
+
+  /** Stops every lane (after a failure) and waits for them, so the file is no longer written. */
+  @Override
+  public void close() {
+    for (Lane l : lanes) {
+      if (l.done.getCount() > 0) {
+        l.queue.offer(new Chunk(END, 0, null));
+      }
+    }
+    for (Lane l : lanes) {
+      try {
+        l.done.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}
