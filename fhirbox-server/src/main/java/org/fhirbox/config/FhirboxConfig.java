@@ -60,6 +60,9 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_TOKEN_TTL", "3600");
     d.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", "");
     d.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "");
+    d.put("FHIRBOX_AUDIT", "on");
+    d.put("FHIRBOX_AUDIT_QUEUE_SIZE", "10000");
+    d.put("FHIRBOX_TRUST_PROXY", "false");
     return d;
   }
 
