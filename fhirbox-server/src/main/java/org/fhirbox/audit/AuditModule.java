@@ -13,6 +13,14 @@ import org.fhirbox.http.StorageRoutes;
  * {@code off}, default on), {@code FHIRBOX_AUDIT_QUEUE_SIZE} (events held in memory before new
  * ones are dropped, default 10000) and {@code FHIRBOX_TRUST_PROXY} ({@code true} to take the
  * caller's address from {@code X-Forwarded-For}, default false). Off, the listeners do nothing.
+ *
+ * <p>Recorded (issue 4 §4), each after it succeeded: Binary create and update (raw, JSON, and
+ * in batch/transaction Bundles), raw content read and vread, Binary resource read and vread
+ * (whose JSON {@code url} is a signed URL), {@code $presigned-url}, and every {@code /storage}
+ * GET (with its Range). Not recorded: HEAD requests (no content leaves), refused requests
+ * (401/403/404 say nothing happened to the Binary), and the signing of Attachments inside
+ * other resources (read, search, history, Bundles): a search page can sign hundreds of them, the
+ * URL alone discloses nothing, and its use is recorded as a {@code /storage} download.
  */
 public final class AuditModule implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(20);
