@@ -15,8 +15,8 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AuthModule;
-import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryService;
@@ -77,6 +77,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final OrphanSweeper sweeper;
   private final AuthModule auth;
   private final IngestWorker ingestWorker;
+  private final AuditModule audit;
   private String baseUrl;
 
   public FhirboxServer(FhirboxConfig config) throws IOException {
@@ -156,17 +157,11 @@ public final class FhirboxServer implements AutoCloseable {
         store.read(tx -> attachmentSigner.signedUrl(tx, principal, binary.getIdElement().getIdPart(),
             Long.parseLong(binary.getMeta().getVersionId()), base)));
     StorageResponder responder = new StorageResponder();
+    this.audit = new AuditModule(config, store, repository, clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, store, blobs, repository, binaryAccess,
-        attachmentSigner, responder, output, new BinaryRoutes.BinaryListener() {
-          @Override
-          public void read(org.fhirbox.http.Exchange ex, Principal principal, org.fhirbox.binary.BinaryContent c) {
-          }
-
-          @Override
-          public void signed(org.fhirbox.http.Exchange ex, Principal principal, org.fhirbox.binary.BinaryContent c) {
-          }
-        });
-    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock, (ex, c) -> { });
+        attachmentSigner, responder, output, audit.binaryListener());
+    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock,
+        audit.downloadListener());
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
@@ -231,6 +226,7 @@ public final class FhirboxServer implements AutoCloseable {
     auth.bootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
         + "'\n  client id:     " + c.clientId() + "\n  client secret: " + c.clientSecret()
         + "\n  (shown once; store it now)"));
+    audit.start();
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
@@ -268,6 +264,11 @@ public final class FhirboxServer implements AutoCloseable {
     return auth;
   }
 
+  /** The Binary audit trail (tests read its counters). */
+  public AuditModule audit() {
+    return audit;
+  }
+
   public FhirboxConfig config() {
     return config;
   }
@@ -280,6 +281,7 @@ public final class FhirboxServer implements AutoCloseable {
       ingestWorker.close();
       jetty.stop();
     } finally {
+      audit.close();
       database.close();
       blobs.close();
     }

@@ -18,6 +18,7 @@ public final class Scopes implements AccessPolicy {
   public static final String ADMIN = "admin";
   private static final String WILDCARD = "*";
   private static final String LETTERS = "cruds";
+  private static final String AUDIT_EVENT = "AuditEvent";
 
   /** Resource type (or "*") to permitted interactions; never holds an empty set. */
   private final Map<String, EnumSet<Interaction>> grants;
@@ -135,10 +136,15 @@ public final class Scopes implements AccessPolicy {
 
   /**
    * True when a grant for {@code resourceType} or {@code *} includes {@code interaction}.
-   * {@code allows("*", READ)} (system-wide history) needs a wildcard read grant.
+   * {@code allows("*", READ)} (system-wide history) needs a wildcard read grant. AuditEvents are
+   * the project admins' record of who accessed what: reading, searching, changing or deleting
+   * them also needs {@code admin}, whatever the grants (an app may still create its own).
    */
   @Override
   public boolean allows(String resourceType, Interaction interaction) {
+    if (resourceType.equals(AUDIT_EVENT) && interaction != Interaction.CREATE && !admin) {
+      return false;
+    }
     EnumSet<Interaction> wild = grants.get(WILDCARD);
     if (wild != null && wild.contains(interaction)) {
       return true;

@@ -89,6 +89,9 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_INGEST_READ_TIMEOUT", "60");
     d.put("FHIRBOX_INGEST_TIMEOUT", "3600");
     d.put("FHIRBOX_INGEST_MAX_REDIRECTS", "5");
+    d.put("FHIRBOX_AUDIT", "on");
+    d.put("FHIRBOX_AUDIT_QUEUE_SIZE", "10000");
+    d.put("FHIRBOX_TRUST_PROXY", "false");
     return d;
   }
 

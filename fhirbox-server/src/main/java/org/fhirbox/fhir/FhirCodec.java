@@ -62,7 +62,15 @@ public final class FhirCodec {
 
   /** Storage form: compact JSON. */
   public String toJson(IBaseResource resource) {
-    return ctx.newJsonParser().encodeResourceToString(resource);
+    return keepVersions(ctx.newJsonParser()).encodeResourceToString(resource);
+  }
+
+  /**
+   * HAPI drops the {@code /_history/n} of references when encoding unless told not to; a server
+   * must keep what was written (a versioned {@code Provenance.target}, {@code AuditEvent.entity.what}).
+   */
+  private static IParser keepVersions(IParser parser) {
+    return parser.setStripVersionsFromReferences(false);
   }
 
   /** Parses JSON we stored ourselves (already validated on the way in). */
@@ -71,6 +79,6 @@ public final class FhirCodec {
   }
 
   private IParser parser(FhirFormat format, boolean pretty) {
-    return (format == FhirFormat.XML ? ctx.newXmlParser() : ctx.newJsonParser()).setPrettyPrint(pretty);
+    return keepVersions(format == FhirFormat.XML ? ctx.newXmlParser() : ctx.newJsonParser()).setPrettyPrint(pretty);
   }
 }

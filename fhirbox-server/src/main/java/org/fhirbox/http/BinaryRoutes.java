@@ -12,6 +12,7 @@ import org.fhirbox.fhir.BinaryAccess;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
+import org.hl7.fhir.r4.model.Binary;
 
 /** The Binary-specific parts of the REST API (FHIR R4 binary.html#rest). */
 public final class BinaryRoutes {
@@ -25,11 +26,22 @@ public final class BinaryRoutes {
   private final ResourceOutput output;
   private final BinaryListener listener;
 
-  /** Told about Binary reads and signed-URL issues (audit). */
+  /**
+   * Told about Binary accesses after they succeeded (audit). Runs on the request thread after the
+   * writing transaction committed, so an implementation must be quick and must not block.
+   */
   public interface BinaryListener {
-    void read(Exchange ex, Principal principal, BinaryContent content);
+    /** The raw content was sent ({@code GET|HEAD Binary/{id}[/_history/{v}]} with a non-FHIR Accept). */
+    default void read(Exchange ex, Principal principal, BinaryContent content) {
+    }
 
-    void signed(Exchange ex, Principal principal, BinaryContent content);
+    /** A signed URL was issued: by {@code $presigned-url}, or as the {@code url} of a Binary JSON read. */
+    default void signed(Exchange ex, Principal principal, BinaryContent content) {
+    }
+
+    /** A Binary version was created or updated (raw, JSON, or in a batch/transaction Bundle). */
+    default void written(Exchange ex, Principal principal, Binary binary, boolean created) {
+    }
   }
 
   public BinaryRoutes(BinaryService binaries, ResourceStore store, BlobStore blobs, ResourceRepository repository,
@@ -44,6 +56,16 @@ public final class BinaryRoutes {
     this.responder = responder;
     this.output = output;
     this.listener = listener;
+  }
+
+  /** Tells the listener that a Binary version was written and committed. */
+  public void written(Exchange ex, Principal principal, Binary binary, boolean created) {
+    listener.written(ex, principal, binary, created);
+  }
+
+  /** Tells the listener that a Binary was read as JSON or XML (its JSON carries a signed url). */
+  public void readAsResource(Exchange ex, Principal principal, BinaryContent content) {
+    listener.signed(ex, principal, content);
   }
 
   /** A body that is not FHIR JSON/XML is the content itself. */

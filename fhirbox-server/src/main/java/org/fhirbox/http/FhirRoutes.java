@@ -177,6 +177,9 @@ public final class FhirRoutes {
   void respondWritten(Exchange ex, Principal principal, Written w) throws IOException {
     Resource r = w.resource();
     StoredResource s = w.stored();
+    if (r instanceof org.hl7.fhir.r4.model.Binary b) {
+      binaries.written(ex, principal, b, w.created());
+    }
     String location = ex.fhirBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.versionId();
     ex.response().setHeader("Location", location);
     if (w.created()) {
@@ -229,9 +232,7 @@ public final class FhirRoutes {
       binaries.writeRaw(ex, principal, s);
       return;
     }
-    if (type.equals("Binary")) {
-      binaries.content(principal, s);
-    }
+    org.fhirbox.binary.BinaryContent content = type.equals("Binary") ? binaries.content(principal, s) : null;
     Resource r = repository.toResource(s);
     ResourceOutput.versionHeaders(ex, r);
     if (ex.method().equals("HEAD")) {
@@ -240,6 +241,9 @@ public final class FhirRoutes {
       return;
     }
     output.write(ex, principal, 200, r);
+    if (content != null) {
+      binaries.readAsResource(ex, principal, content);
+    }
   }
 
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
@@ -305,6 +309,10 @@ public final class FhirRoutes {
     }
     HistoryQuery q = new HistoryQuery(principal.project(), type, id, since, Math.min(count, maxCount), offset);
     Page page = store.read(tx -> tx.history(q));
+    if (type == null && !principal.access().allows("AuditEvent", Interaction.READ)) {
+      // AuditEvents are for the project's admins only (Scopes.allows); a short page is still a page
+      page = new Page(page.items().stream().filter(s -> !s.type().equals("AuditEvent")).toList(), page.hasMore());
+    }
     Bundle bundle = new Bundle().setType(BundleType.HISTORY);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new java.util.Date());
@@ -358,6 +366,12 @@ public final class FhirRoutes {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
     Bundle response = bundles.process(principal, b, ex.fhirBase());
+    for (Bundle.BundleEntryComponent e : response.getEntry()) {
+      // written entries carry a Location; a GET entry has none
+      if (e.getResource() instanceof org.hl7.fhir.r4.model.Binary binary && e.getResponse().hasLocation()) {
+        binaries.written(ex, principal, binary, e.getResponse().getStatus().startsWith("201"));
+      }
+    }
     output.write(ex, principal, 200, response);
   }
 

@@ -1,0 +1,27 @@
+package org.fhirbox.audit;
+
+/** The code systems and codes an AuditEvent here uses (FHIR R4 and DICOM PS3.16 audit vocabularies). */
+final class AuditCodes {
+  /** A system, code and display. */
+  record Code(String system, String code, String display) {}
+
+  static final String AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type";
+  static final String RESTFUL_INTERACTION = "http://hl7.org/fhir/restful-interaction";
+  static final String DICOM = "http://dicom.nema.org/resources/ontology/DCM";
+  static final String SOURCE_TYPE = "http://terminology.hl7.org/CodeSystem/security-source-type";
+  static final String ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+  static final String OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role";
+  /** The identifier system of a client id in {@code agent.who.identifier}. */
+  static final String CLIENT_ID = "urn:fhirbox:client-id";
+
+  static final Code REST = new Code(AUDIT_EVENT_TYPE, "rest", "RESTful Operation");
+  static final Code EXPORT = new Code(DICOM, "110106", "Export");
+  static final Code APPLICATION = new Code(DICOM, "110150", "Application");
+  static final Code APPLICATION_SERVER = new Code(SOURCE_TYPE, "4", "Application Server");
+  static final Code PERSON = new Code(ENTITY_TYPE, "1", "Person");
+  static final Code SYSTEM_OBJECT = new Code(ENTITY_TYPE, "2", "System Object");
+  static final Code PATIENT_ROLE = new Code(OBJECT_ROLE, "1", "Patient");
+  static final Code DOMAIN_RESOURCE = new Code(OBJECT_ROLE, "4", "Domain Resource");
+
+  private AuditCodes() {}
+}

@@ -1,0 +1,77 @@
+package org.fhirbox.audit;
+
+import java.util.Date;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAgentComponent;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAgentNetworkType;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventEntityComponent;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Reference;
+
+/**
+ * Turns an {@link AuditRecord} into a FHIR R4 {@code AuditEvent} (IHE BALP shape): who
+ * ({@code agent.who.identifier} and {@code agent.altId} = client id, {@code requestor=true}),
+ * from where ({@code agent.network.address}), what ({@code entity.what} =
+ * {@code Binary/{id}/_history/{v}}, plus the securityContext as a second entity), when
+ * ({@code recorded}), the outcome ({@code 0}, success) and the action, type and subtype codes.
+ */
+final class AuditEventFactory {
+  /** An IPv4 or IPv6 literal (network type 2) rather than a machine name (type 1). */
+  private static final java.util.regex.Pattern IP =
+      java.util.regex.Pattern.compile("[0-9.]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*");
+
+  AuditEvent build(AuditRecord r) {
+    BinaryAction a = r.action();
+    AuditEvent e = new AuditEvent();
+    e.setType(coding(a.type()));
+    if (a.interaction() != null) {
+      e.addSubtype(new Coding(AuditCodes.RESTFUL_INTERACTION, a.interaction(), null));
+    }
+    e.setAction(AuditEventAction.fromCode(a.actionCode()));
+    e.setRecorded(Date.from(r.recorded()));
+    e.setOutcome(AuditEventOutcome._0);
+    e.setOutcomeDesc(a.description());
+
+    AuditEventAgentComponent agent = e.addAgent().setRequestor(true);
+    agent.setType(new CodeableConcept(coding(AuditCodes.APPLICATION)));
+    if (r.clientId() != null) {
+      agent.setWho(new Reference().setIdentifier(new Identifier().setSystem(AuditCodes.CLIENT_ID)
+          .setValue(r.clientId())).setDisplay(r.clientId()));
+      agent.setAltId(r.clientId());
+    } else {
+      agent.setWho(new Reference().setDisplay("holder of a signed URL"));
+    }
+    if (r.address() != null) {
+      agent.getNetwork().setAddress(r.address()).setType(IP.matcher(r.address()).matches()
+          ? AuditEventAgentNetworkType._2 : AuditEventAgentNetworkType._1);
+    }
+
+    e.getSource().setSite("fhirbox").setObserver(new Reference().setDisplay("fhirbox"))
+        .addType(coding(AuditCodes.APPLICATION_SERVER));
+
+    AuditEventEntityComponent binary = e.addEntity()
+        .setWhat(new Reference(r.what()))
+        .setType(coding(AuditCodes.SYSTEM_OBJECT))
+        .setRole(coding(AuditCodes.DOMAIN_RESOURCE))
+        .setDescription(a.description());
+    if (r.detail() != null) {
+      binary.addDetail().setType("request").setValue(new org.hl7.fhir.r4.model.StringType(r.detail()));
+    }
+    if (r.securityContext() != null) {
+      boolean patient = r.securityContext().startsWith("Patient/");
+      e.addEntity().setWhat(new Reference(r.securityContext()))
+          .setType(coding(patient ? AuditCodes.PERSON : AuditCodes.SYSTEM_OBJECT))
+          .setRole(coding(patient ? AuditCodes.PATIENT_ROLE : AuditCodes.DOMAIN_RESOURCE))
+          .setDescription("the Binary's securityContext");
+    }
+    return e;
+  }
+
+  private static Coding coding(AuditCodes.Code c) {
+    return new Coding(c.system(), c.code(), c.display());
+  }
+}

@@ -1,0 +1,79 @@
+package org.fhirbox.audit;
+
+import java.time.Clock;
+import java.time.Duration;
+import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.http.BinaryRoutes;
+import org.fhirbox.http.StorageRoutes;
+
+/**
+ * Builds the Binary audit trail from the configuration: {@code FHIRBOX_AUDIT} ({@code on} |
+ * {@code off}, default on), {@code FHIRBOX_AUDIT_QUEUE_SIZE} (events held in memory before new
+ * ones are dropped, default 10000) and {@code FHIRBOX_TRUST_PROXY} ({@code true} to take the
+ * caller's address from {@code X-Forwarded-For}, default false). Off, the listeners do nothing.
+ *
+ * <p>Recorded (issue 4 §4), each after it succeeded: Binary create and update (raw, JSON, and
+ * in batch/transaction Bundles), raw content read and vread, Binary resource read and vread
+ * (whose JSON {@code url} is a signed URL), {@code $presigned-url}, and every {@code /storage}
+ * GET (with its Range). Not recorded: HEAD requests (no content leaves), refused requests
+ * (401/403/404 say nothing happened to the Binary), and the signing of Attachments inside
+ * other resources (read, search, history, Bundles): a search page can sign hundreds of them, the
+ * URL alone discloses nothing, and its use is recorded as a {@code /storage} download.
+ */
+public final class AuditModule implements AutoCloseable {
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(20);
+
+  private final AuditTrail trail;
+  private final BinaryRoutes.BinaryListener binaryListener;
+  private final StorageRoutes.DownloadListener downloadListener;
+
+  public AuditModule(FhirboxConfig config, ResourceStore store, ResourceRepository repository, Clock clock) {
+    String mode = config.optional("FHIRBOX_AUDIT").orElse("on").toLowerCase(java.util.Locale.ROOT);
+    if (!mode.equals("on") && !mode.equals("off")) {
+      throw new IllegalArgumentException("FHIRBOX_AUDIT must be on or off, got '" + mode + "'");
+    }
+    if (mode.equals("off")) {
+      this.trail = null;
+      this.binaryListener = new BinaryRoutes.BinaryListener() { };
+      this.downloadListener = (ex, content) -> { };
+      return;
+    }
+    int capacity = config.getInt("FHIRBOX_AUDIT_QUEUE_SIZE");
+    boolean trustProxy = config.get("FHIRBOX_TRUST_PROXY").trim().equalsIgnoreCase("true");
+    this.trail = new AuditTrail(store, repository, capacity, CLOSE_TIMEOUT);
+    BinaryAuditor auditor = new BinaryAuditor(trail, clock, trustProxy);
+    this.binaryListener = auditor;
+    this.downloadListener = auditor;
+  }
+
+  /** Starts the background writer (no-op when audit is off). */
+  public AuditModule start() {
+    if (trail != null) {
+      trail.start();
+    }
+    return this;
+  }
+
+  public BinaryRoutes.BinaryListener binaryListener() {
+    return binaryListener;
+  }
+
+  public StorageRoutes.DownloadListener downloadListener() {
+    return downloadListener;
+  }
+
+  /** The trail, when audit is on. */
+  public java.util.Optional<AuditTrail> trail() {
+    return java.util.Optional.ofNullable(trail);
+  }
+
+  /** Writes what is queued, then stops; call after the HTTP server stopped, before the database closes. */
+  @Override
+  public void close() {
+    if (trail != null) {
+      trail.close();
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package org.fhirbox.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.fhirbox.db.Database;
+import org.fhirbox.db.JdbcResourceStore;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchClause;
+import org.fhirbox.db.SearchQuery;
+import org.fhirbox.fhir.AttachmentNormalizer;
+import org.fhirbox.fhir.FhirCodec;
+import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.SearchIndexer;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AuditTrailTest {
+  @TempDir
+  Path dir;
+  private Database db;
+  private ResourceStore store;
+  private ResourceRepository repository;
+
+  @BeforeEach
+  void open() {
+    db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 4);
+    store = new JdbcResourceStore(db);
+    repository = new ResourceRepository(new FhirCodec(TestServer.FHIR),
+        new AttachmentNormalizer(TestServer.FHIR, url -> Optional.empty()), new SearchIndexer(TestServer.FHIR),
+        Clock.systemUTC());
+  }
+
+  @AfterEach
+  void close() {
+    db.close();
+  }
+
+  private static AuditRecord read(String project, String binaryId) {
+    return new AuditRecord(BinaryAction.READ, project, binaryId, 1, "Patient/p1", "client-1", "192.0.2.1",
+        Instant.parse("2025-01-02T03:04:05Z"), null);
+  }
+
+  private long count(String project) {
+    return store.read(tx -> tx.count(searchAll(project)));
+  }
+
+  private static SearchQuery searchAll(String project) {
+    return new SearchQuery(project, "AuditEvent", List.<SearchClause>of(), false, 100, 0);
+  }
+
+  @Test
+  void fullQueueDropsAndCountsWithoutBlocking() {
+    AuditTrail trail = new AuditTrail(store, repository, 2, Duration.ofSeconds(5));
+    assertThat(trail.record(read("p", "b1"))).isTrue();
+    assertThat(trail.record(read("p", "b2"))).isTrue();
+    long before = System.nanoTime();
+    assertThat(trail.record(read("p", "b3"))).isFalse();
+    assertThat(trail.record(read("p", "b4"))).isFalse();
+    assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofMillis(100));
+    assertThat(trail.droppedCount()).isEqualTo(2);
+    trail.start().close();
+    assertThat(trail.writtenCount()).isEqualTo(2);
+    assertThat(count("p")).isEqualTo(2);
+  }
+
+  @Test
+  void closeWritesEverythingQueuedIntoEachEventsProject() {
+    AuditTrail trail = new AuditTrail(store, repository, 1000, Duration.ofSeconds(20)).start();
+    for (int i = 0; i < 450; i++) {
+      assertThat(trail.record(read(i % 3 == 0 ? "one" : "two", "b" + i))).isTrue();
+    }
+    trail.close();
+    assertThat(trail.droppedCount()).isZero();
+    assertThat(count("one")).isEqualTo(150);
+    assertThat(count("two")).isEqualTo(300);
+    assertThat(trail.record(read("one", "late"))).as("a closed trail takes nothing").isFalse();
+  }
+
+  @Test
+  void eventCarriesWhoWhatWhenWhereAndCodes() {
+    org.hl7.fhir.r4.model.AuditEvent e = new AuditEventFactory().build(read("p", "b1"));
+    assertThat(e.getAction().toCode()).isEqualTo("R");
+    assertThat(e.getType().getCode()).isEqualTo("rest");
+    assertThat(e.getSubtypeFirstRep().getCode()).isEqualTo("read");
+    assertThat(e.getOutcome().toCode()).isEqualTo("0");
+    assertThat(e.getRecorded().toInstant()).isEqualTo(Instant.parse("2025-01-02T03:04:05Z"));
+    assertThat(e.getAgentFirstRep().getWho().getIdentifier().getValue()).isEqualTo("client-1");
+    assertThat(e.getAgentFirstRep().getAltId()).isEqualTo("client-1");
+    assertThat(e.getAgentFirstRep().getRequestor()).isTrue();
+    assertThat(e.getAgentFirstRep().getNetwork().getAddress()).isEqualTo("192.0.2.1");
+    assertThat(e.getAgentFirstRep().getNetwork().getType().toCode()).isEqualTo("2");
+    assertThat(e.getEntity()).extracting(x -> x.getWhat().getReference())
+        .containsExactly("Binary/b1/_history/1", "Patient/p1");
+    assertThat(e.getEntity().get(1).getRole().getCode()).isEqualTo("1");
+  }
+}

@@ -1,0 +1,113 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** SMART v2 system scopes decide what a client may do in its project: outside them, 403 (issue 4 §1). */
+class ScopeMatrixTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PROJECT = "scopes";
+  private static TestServer server;
+  private static ProjectClients clients;
+  private static String patient;
+  private static String observation;
+  private static String binary;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    clients = new ProjectClients(server);
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    patient = id(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    observation = id(seeder.postJson("fhir/R4/Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\","
+        + "\"code\":{\"text\":\"x\"}}"));
+    binary = id(seeder.postBytes("fhir/R4/Binary", "text/plain", "seeded".getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static String id(HttpResponse<String> r) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return JSON.readTree(r.body()).get("id").asText();
+  }
+
+  private static int rawRead(TestClient c, String binaryId) {
+    return c.sendBytes(c.request("fhir/R4/Binary/" + binaryId).GET()).statusCode();
+  }
+
+  private static int upload(TestClient c) {
+    return c.postBytes("fhir/R4/Binary", "text/plain", "new".getBytes(StandardCharsets.UTF_8)).statusCode();
+  }
+
+  @Test
+  void patientReadSearchScopeReadsPatientsOnly() {
+    TestClient c = clients.client(PROJECT, "system/Patient.rs");
+    assertThat(c.get("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    assertThat(c.get("fhir/R4/Patient").statusCode()).isEqualTo(200);
+    assertThat(c.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}").statusCode()).isEqualTo(403);
+    assertThat(c.putJson("fhir/R4/Patient/" + patient, "{\"resourceType\":\"Patient\",\"id\":\"" + patient + "\"}")
+        .statusCode()).isEqualTo(403);
+    assertThat(c.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(403);
+    assertThat(c.get("fhir/R4/Observation/" + observation).statusCode()).isEqualTo(403);
+    assertThat(c.get("fhir/R4/Observation").statusCode()).isEqualTo(403);
+    assertThat(upload(c)).isEqualTo(403);
+    assertThat(rawRead(c, binary)).isEqualTo(403);
+  }
+
+  @Test
+  void readWithoutSearchCannotSearch() {
+    TestClient c = clients.client(PROJECT, "system/Patient.r");
+    assertThat(c.get("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    assertThat(c.get("fhir/R4/Patient").statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void binaryCreateScopeUploadsButCannotRead() throws Exception {
+    TestClient c = clients.client(PROJECT, "system/Binary.c");
+    HttpResponse<String> up = c.postBytes("fhir/R4/Binary", "text/plain", "drop box".getBytes(StandardCharsets.UTF_8));
+    assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
+    // no signed url for a writer that may not read
+    assertThat(JSON.readTree(up.body()).has("url")).isFalse();
+    String own = JSON.readTree(up.body()).get("id").asText();
+    assertThat(rawRead(c, own)).isEqualTo(403);
+    assertThat(c.get("fhir/R4/Binary/" + own).statusCode()).isEqualTo(403);
+    assertThat(c.get("fhir/R4/Binary/" + own + "/$presigned-url").statusCode()).isEqualTo(403);
+    assertThat(c.get("fhir/R4/Binary").statusCode()).isEqualTo(403);
+    assertThat(c.get("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void wildcardCrudsDoesEverything() throws Exception {
+    TestClient c = clients.client(PROJECT, "system/*.cruds");
+    String p = id(c.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    assertThat(c.get("fhir/R4/Patient/" + p).statusCode()).isEqualTo(200);
+    assertThat(c.get("fhir/R4/Patient").statusCode()).isEqualTo(200);
+    assertThat(c.putJson("fhir/R4/Patient/" + p, "{\"resourceType\":\"Patient\",\"id\":\"" + p + "\"}").statusCode())
+        .isEqualTo(200);
+    assertThat(c.get("fhir/R4/Observation/" + observation).statusCode()).isEqualTo(200);
+    assertThat(upload(c)).isEqualTo(201);
+    assertThat(rawRead(c, binary)).isEqualTo(200);
+    assertThat(c.get("fhir/R4/Binary/" + binary + "/$presigned-url").statusCode()).isEqualTo(200);
+    assertThat(c.delete("fhir/R4/Patient/" + p).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void nonAdminCannotReadAuditEventsEvenWithWildcardRead() {
+    TestClient c = clients.client(PROJECT, "system/*.rs");
+    assertThat(c.get("fhir/R4/AuditEvent").statusCode()).isEqualTo(403);
+    assertThat(c.get("fhir/R4/AuditEvent/_history").statusCode()).isEqualTo(403);
+    assertThat(c.get("fhir/R4/AuditEvent/anything").statusCode()).isEqualTo(403);
+  }
+}

@@ -1,0 +1,111 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A Binary with a securityContext is only as readable as that resource, on every read path:
+ * raw, JSON, {@code $presigned-url} and attachment signing (issue 4 §3).
+ */
+class SecurityContextTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PROJECT = "guarded";
+  private static TestServer server;
+  private static ProjectClients clients;
+  private static String guarded;
+  private static String document;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    clients = new ProjectClients(server);
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String patient = id(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    guarded = upload(seeder, "Patient/" + patient);
+    document = id(seeder.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\","
+        + "\"status\":\"current\",\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"url\":\"Binary/"
+        + guarded + "\"}}]}"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static String id(HttpResponse<String> r) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return JSON.readTree(r.body()).get("id").asText();
+  }
+
+  private static String upload(TestClient c, String securityContext) throws Exception {
+    return id(c.send(c.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", securityContext)
+        .POST(HttpRequest.BodyPublishers.ofString("lab result", StandardCharsets.UTF_8))));
+  }
+
+  private static int rawRead(TestClient c, String binaryId) {
+    return c.sendBytes(c.request("fhir/R4/Binary/" + binaryId).GET()).statusCode();
+  }
+
+  private static String attachmentUrl(TestClient c) throws Exception {
+    HttpResponse<String> r = c.get("fhir/R4/DocumentReference/" + document);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body()).at("/content/0/attachment/url").asText();
+  }
+
+  @Test
+  void withoutReadOnTheSecurityContextEveryPathDenies() throws Exception {
+    TestClient c = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs");
+    assertThat(rawRead(c, guarded)).isEqualTo(403);
+    assertThat(c.sendBytes(c.request("fhir/R4/Binary/" + guarded + "/_history/1").GET()).statusCode()).isEqualTo(403);
+    assertThat(c.get("fhir/R4/Binary/" + guarded + "/$presigned-url").statusCode()).isEqualTo(403);
+    HttpResponse<String> json = c.get("fhir/R4/Binary/" + guarded);
+    assertThat(json.statusCode()).isEqualTo(403);
+    assertThat(json.body()).doesNotContain("/storage/");
+    assertThat(attachmentUrl(c)).isEqualTo("Binary/" + guarded);
+    HttpResponse<String> search = c.get("fhir/R4/DocumentReference");
+    assertThat(search.body()).contains("\"url\":\"Binary/" + guarded + "\"").doesNotContain("/storage/");
+  }
+
+  @Test
+  void withReadOnTheSecurityContextEveryPathWorks() throws Exception {
+    TestClient c = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
+    assertThat(rawRead(c, guarded)).isEqualTo(200);
+    HttpResponse<String> presigned = c.get("fhir/R4/Binary/" + guarded + "/$presigned-url");
+    assertThat(presigned.statusCode()).isEqualTo(200);
+    assertThat(presigned.body()).contains(server.baseUrl() + "storage/" + guarded + "/1?");
+    JsonNode json = JSON.readTree(c.get("fhir/R4/Binary/" + guarded).body());
+    assertThat(json.get("url").asText()).startsWith(server.baseUrl() + "storage/" + guarded + "/1?");
+    assertThat(attachmentUrl(c)).startsWith(server.baseUrl() + "storage/" + guarded + "/1?");
+  }
+
+  @Test
+  void securityContextPointingAtADeletedResourceDenies() throws Exception {
+    TestClient admin = clients.client(PROJECT, "system/*.cruds");
+    String patient = id(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String binary = upload(admin, "Patient/" + patient);
+    assertThat(rawRead(admin, binary)).isEqualTo(200);
+    assertThat(admin.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    assertThat(rawRead(admin, binary)).isEqualTo(403);
+    assertThat(admin.get("fhir/R4/Binary/" + binary + "/$presigned-url").statusCode()).isEqualTo(403);
+    assertThat(admin.get("fhir/R4/Binary/" + binary).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void securityContextNamingAResourceThatNeverExistedDenies() throws Exception {
+    TestClient admin = clients.client(PROJECT, "system/*.cruds");
+    String binary = upload(admin, "Patient/never-created");
+    assertThat(rawRead(admin, binary)).isEqualTo(403);
+  }
+}

@@ -1,0 +1,200 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.fhirbox.FhirboxServer;
+import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Binary accesses become AuditEvents in the Binary's project, searchable by its admins (issue 4 §4). */
+class AuditHttpTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static String upload(TestClient c, String text) throws Exception {
+    HttpResponse<String> r = c.postBytes("fhir/R4/Binary", "text/plain", text.getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return JSON.readTree(r.body()).get("id").asText();
+  }
+
+  private static List<JsonNode> auditEvents(TestClient admin, String query) throws Exception {
+    HttpResponse<String> r = admin.get("fhir/R4/AuditEvent?_count=50" + query);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    List<JsonNode> out = new ArrayList<>();
+    JSON.readTree(r.body()).path("entry").forEach(e -> out.add(e.get("resource")));
+    return out;
+  }
+
+  /** Polls (bounded) until the events satisfy {@code done}; returns the last answer. */
+  private static List<JsonNode> awaitEvents(TestClient admin, String query, Predicate<List<JsonNode>> done)
+      throws Exception {
+    Instant deadline = Instant.now().plusSeconds(10);
+    List<JsonNode> events = auditEvents(admin, query);
+    while (!done.test(events) && Instant.now().isBefore(deadline)) {
+      Thread.sleep(50);
+      events = auditEvents(admin, query);
+    }
+    return events;
+  }
+
+  private static boolean has(List<JsonNode> events, String typeCode, String subtype, String clientId) {
+    return events.stream().anyMatch(e -> matches(e, typeCode, subtype, clientId));
+  }
+
+  private static boolean matches(JsonNode e, String typeCode, String subtype, String clientId) {
+    return e.at("/type/code").asText().equals(typeCode)
+        && (subtype == null ? !e.has("subtype") : e.at("/subtype/0/code").asText().equals(subtype))
+        && (clientId == null ? !e.at("/agent/0").has("altId") : e.at("/agent/0/altId").asText().equals(clientId));
+  }
+
+  private static JsonNode find(List<JsonNode> events, String typeCode, String subtype, String clientId) {
+    return events.stream().filter(e -> matches(e, typeCode, subtype, clientId)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void binaryAccessesAreAuditedAndOnlyAdminsSearchThem() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      ProjectClients.Credentials readerCred = clients.create("audited", "system/Binary.crs", false);
+      TestClient reader = clients.bearer(readerCred);
+      TestClient admin = clients.bearer(clients.create("audited", "system/*.cruds", true));
+      String id = upload(reader, "audited bytes");
+
+      assertThat(reader.sendBytes(reader.request("fhir/R4/Binary/" + id).GET()).statusCode()).isEqualTo(200);
+      HttpResponse<String> presigned = reader.get("fhir/R4/Binary/" + id + "/$presigned-url");
+      String url = JSON.readTree(presigned.body()).at("/parameter/0/valueUrl").asText();
+      TestClient anonymous = new TestClient(server.baseUrl());
+      HttpResponse<byte[]> download = anonymous.sendBytes(anonymous.request(url).header("Range", "bytes=0-3").GET());
+      assertThat(download.statusCode()).isEqualTo(206);
+      assertThat(reader.get("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+
+      String what = "Binary/" + id + "/_history/1";
+      List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + id, e -> e.size() >= 5);
+      assertThat(events).hasSize(5).allSatisfy(e -> {
+        assertThat(e.at("/entity/0/what/reference").asText()).isEqualTo(what);
+        assertThat(e.get("outcome").asText()).isEqualTo("0");
+        assertThat(e.at("/agent/0/requestor").asBoolean()).isTrue();
+        assertThat(e.at("/agent/0/network/address").asText()).isEqualTo("127.0.0.1");
+        assertThat(e.has("recorded")).isTrue();
+      });
+      JsonNode create = find(events, "rest", "create", readerCred.clientId());
+      assertThat(create.get("action").asText()).isEqualTo("C");
+      assertThat(create.at("/agent/0/who/identifier/value").asText()).isEqualTo(readerCred.clientId());
+      assertThat(create.at("/subtype/0/system").asText()).isEqualTo("http://hl7.org/fhir/restful-interaction");
+      assertThat(find(events, "rest", "read", readerCred.clientId()).get("action").asText()).isEqualTo("R");
+      assertThat(find(events, "rest", "operation", readerCred.clientId()).at("/entity/0/description").asText())
+          .contains("$presigned-url");
+      JsonNode downloaded = find(events, "110106", null, null);
+      assertThat(downloaded.at("/type/system").asText()).isEqualTo("http://dicom.nema.org/resources/ontology/DCM");
+      assertThat(downloaded.at("/entity/0/detail/0/valueString").asText()).isEqualTo("Range: bytes=0-3");
+      assertThat(events.stream().filter(e -> e.at("/subtype/0/code").asText().equals("read"))).hasSize(2);
+
+      // searchable like any resource, by the project's admins only
+      assertThat(auditEvents(admin, "&altid=" + readerCred.clientId())).hasSize(4);
+      assertThat(auditEvents(admin, "&subtype=" + ProjectClients.enc("http://hl7.org/fhir/restful-interaction|create")))
+          .hasSize(1);
+      assertThat(reader.get("fhir/R4/AuditEvent?_count=50").statusCode()).isEqualTo(403);
+      TestClient wideReader = clients.client("audited", "system/*.rs");
+      assertThat(wideReader.get("fhir/R4/AuditEvent?_count=50").statusCode()).isEqualTo(403);
+      HttpResponse<String> history = wideReader.get("fhir/R4/_history?_count=100");
+      assertThat(history.statusCode()).isEqualTo(200);
+      assertThat(history.body()).contains("Binary/" + id).doesNotContain("AuditEvent");
+      // and never in another project
+      TestClient otherAdmin = clients.bearer(clients.create("elsewhere", "system/*.cruds", true));
+      assertThat(auditEvents(otherAdmin, "")).isEmpty();
+      assertThat(server.server().audit().trail().orElseThrow().droppedCount()).isZero();
+    }
+  }
+
+  @Test
+  void jsonAndBundleWritesAreAuditedAsCreateAndUpdate() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      TestClient admin = server.client();
+      HttpResponse<String> created = admin.postJson("fhir/R4/Binary",
+          "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"}");
+      assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+      String id = JSON.readTree(created.body()).get("id").asText();
+      HttpResponse<String> updated = admin.putJson("fhir/R4/Binary/" + id,
+          "{\"resourceType\":\"Binary\",\"id\":\"" + id + "\",\"contentType\":\"text/plain\",\"data\":\"aG8=\"}");
+      assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+      HttpResponse<String> bundle = admin.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+          + "\"entry\":[{\"resource\":{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"eW8=\"},"
+          + "\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}}]}");
+      assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+      String bundled = JSON.readTree(bundle.body()).at("/entry/0/response/location").asText().split("/")[1];
+
+      List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + id, e -> e.size() >= 2);
+      assertThat(events).extracting(e -> e.get("action").asText() + " " + e.at("/entity/0/what/reference").asText())
+          .containsExactlyInAnyOrder("C Binary/" + id + "/_history/1", "U Binary/" + id + "/_history/2");
+      List<JsonNode> fromBundle = awaitEvents(admin, "&entity=Binary/" + bundled, e -> !e.isEmpty());
+      assertThat(fromBundle).singleElement().satisfies(e -> {
+        assertThat(e.get("action").asText()).isEqualTo("C");
+        assertThat(e.at("/agent/0/altId").asText()).isEqualTo(TestServer.ADMIN_ID);
+      });
+    }
+  }
+
+  @Test
+  void forwardedForIsHonouredOnlyWhenTheProxyIsTrusted() throws Exception {
+    for (boolean trusted : new boolean[] {false, true}) {
+      try (TestServer server = TestServer.start(Map.of("FHIRBOX_TRUST_PROXY", Boolean.toString(trusted)))) {
+        TestClient admin = server.client();
+        String id = upload(admin, "proxied");
+        assertThat(admin.sendBytes(admin.request("fhir/R4/Binary/" + id).header("X-Forwarded-For",
+            "203.0.113.7, 10.0.0.1").GET()).statusCode()).isEqualTo(200);
+        List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + id, e -> e.size() >= 2);
+        JsonNode read = find(events, "rest", "read", TestServer.ADMIN_ID);
+        assertThat(read.at("/agent/0/network/address").asText()).isEqualTo(trusted ? "203.0.113.7" : "127.0.0.1");
+      }
+    }
+  }
+
+  @Test
+  void queuedEventsAreWrittenOnShutdown(@TempDir Path dir) throws Exception {
+    Map<String, String> settings = Map.of("FHIRBOX_PORT", "0", "FHIRBOX_BIND", "127.0.0.1",
+        "FHIRBOX_DATA_DIR", dir.toString(), "FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID,
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    String auth = "Basic " + java.util.Base64.getEncoder().encodeToString(
+        (TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes(StandardCharsets.UTF_8));
+    String id;
+    int reads = 20;
+    try (FhirboxServer first = new FhirboxServer(FhirboxConfig.of(settings), TestServer.FHIR).start()) {
+      TestClient c = new TestClient(first.baseUrl()).withHeader("Authorization", auth);
+      id = upload(c, "kept");
+      for (int i = 0; i < reads; i++) {
+        c.sendBytes(c.request("fhir/R4/Binary/" + id).GET());
+      }
+    }
+    try (FhirboxServer second = new FhirboxServer(FhirboxConfig.of(settings), TestServer.FHIR).start()) {
+      TestClient c = new TestClient(second.baseUrl()).withHeader("Authorization", auth);
+      HttpResponse<String> r = c.send(c.request("fhir/R4/AuditEvent?_summary=count&entity=Binary/" + id)
+          .header("Accept", "application/fhir+json").GET());
+      assertThat(JSON.readTree(r.body()).get("total").asInt()).isEqualTo(reads + 1);
+    }
+  }
+
+  @Test
+  void auditOffRecordsNothing() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_AUDIT", "off"))) {
+      TestClient admin = server.client();
+      String id = upload(admin, "unaudited");
+      assertThat(admin.sendBytes(admin.request("fhir/R4/Binary/" + id).GET()).statusCode()).isEqualTo(200);
+      assertThat(server.server().audit().trail()).isEmpty();
+      assertThat(auditEvents(admin, "")).isEmpty();
+    }
+  }
+
+}
