@@ -51,11 +51,23 @@ final class FailureHandler implements IExecutionExceptionHandler, IExitCodeExcep
       String detail = f.operationOutcome() == null ? "" : diagnostics(f.operationOutcome());
       return detail.isEmpty() ? head + " (" + f.getMessage() + ")" : head + ": " + detail;
     }
+    if (e instanceof FhirboxException && hasCause(e, java.net.ConnectException.class)) {
+      return "cannot connect to the server (check --server or FHIRBOX_SERVER): " + e.getMessage();
+    }
     if (e instanceof java.nio.file.NoSuchFileException) {
       return "no such file: " + e.getMessage();
     }
     String m = e.getMessage();
     return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+  }
+
+  private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String diagnostics(OperationOutcome outcome) {

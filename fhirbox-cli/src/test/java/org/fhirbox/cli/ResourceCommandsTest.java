@@ -132,6 +132,9 @@ class ResourceCommandsTest {
     Cli.Result overridden = wrongEnv.run("search", "Patient", "_count=1", "--server", server.baseUrl(),
         "--client-id", TestServer.ADMIN_ID, "--client-secret", TestServer.ADMIN_SECRET);
     assertThat(overridden.exitCode()).as(overridden.toString()).isZero();
+    Cli.Result unreachable = wrongEnv.run("search", "Patient");
+    assertThat(unreachable.exitCode()).isEqualTo(1);
+    assertThat(unreachable.err()).startsWith("fhirbox: cannot connect to the server (check --server or FHIRBOX_SERVER)");
     Cli.Result none = Cli.bare().run("search", "Patient");
     assertThat(none.exitCode()).isEqualTo(2);
     assertThat(none.err()).startsWith("fhirbox: no credentials: set FHIRBOX_CLIENT_ID");
