@@ -1,14 +1,51 @@
 package org.fhirbox.cli;
 
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code fhirbox} command. */
+/**
+ * The {@code fhirbox} command. Holds what the subcommands take from the process (environment,
+ * standard input, standard output as bytes, whether stderr is a terminal) so that tests can run
+ * them in-process with their own.
+ */
 @Command(name = "fhirbox", mixinStandardHelpOptions = true, version = "fhirbox 0.1.0",
-    description = "FHIR R4 server for binary health data.",
-    subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+    description = "FHIR R4 server for binary health data, and a client for it.",
+    footer = {"", "Client commands find the server and credentials in FHIRBOX_SERVER, FHIRBOX_CLIENT_ID and "
+        + "FHIRBOX_CLIENT_SECRET; --server, --client-id and --client-secret override them. "
+        + "Errors print one line on stderr and exit non-zero; --verbose adds the stack trace."},
+    subcommands = {ServeCommand.class, UploadCommand.class, DownloadCommand.class, UrlCommand.class,
+        GetCommand.class, CreateCommand.class, SearchCommand.class, AdminCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
+  final Map<String, String> env;
+  final InputStream stdin;
+  final OutputStream stdout;
+  final boolean terminal;
+
+  /** The real process: its environment and streams; progress bars when stderr is a terminal. */
+  public Main() {
+    this(System.getenv(), System.in, System.out, System.console() != null);
+  }
+
+  Main(Map<String, String> env, InputStream stdin, OutputStream stdout, boolean terminal) {
+    this.env = Map.copyOf(env);
+    this.stdin = stdin;
+    this.stdout = stdout;
+    this.terminal = terminal;
+  }
+
+  /** A command line for {@code main} with the one error path: {@link FailureHandler}. */
+  public static CommandLine commandLine(Main main) {
+    FailureHandler failures = new FailureHandler();
+    return new CommandLine(main)
+        .setExecutionExceptionHandler(failures)
+        .setExitCodeExceptionMapper(failures);
+  }
+
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine(new Main()).execute(args));
   }
 }

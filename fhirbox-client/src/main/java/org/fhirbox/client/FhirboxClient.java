@@ -36,6 +36,7 @@ public final class FhirboxClient {
   private final Resources resources;
   private final Binaries binaries;
   private final Downloader downloader;
+  private final ServerCalls calls;
 
   FhirboxClient(FhirboxClientBuilder settings, Endpoints endpoints, Transport transport) {
     this.settings = settings;
@@ -44,6 +45,7 @@ public final class FhirboxClient {
     this.resources = new Resources(transport, codec, endpoints);
     this.binaries = new Binaries(transport, codec, endpoints, resources);
     this.downloader = new Downloader(transport, endpoints);
+    this.calls = new ServerCalls(transport, codec, endpoints, downloader);
   }
 
   /**
@@ -419,6 +421,46 @@ public final class FhirboxClient {
    */
   public long download(String urlOrReference, OutputStream out, ProgressListener progress) {
     return downloader.download(urlOrReference, Downloader.sink(out), progress);
+  }
+
+  /**
+   * A fresh signed URL for a Binary ({@code GET Binary/{id}/$presigned-url}): anyone holding it
+   * may fetch the content, without credentials, until it expires. With {@code download} the URL
+   * asks for {@code Content-Disposition: attachment} under the Binary's file name.
+   *
+   * <pre>{@code
+   * String url = client.presignedUrl("Binary/123", false);
+   * }</pre>
+   */
+  public String presignedUrl(String urlOrReference, boolean download) {
+    return calls.presignedUrl(urlOrReference, download);
+  }
+
+  /**
+   * The file name the server gives the content in {@code Content-Disposition} (asked with a
+   * {@code HEAD} request, so nothing is transferred), if it names one.
+   *
+   * <pre>{@code
+   * Path target = Path.of(client.contentFilename("Binary/123").orElse("123"));
+   * client.download("Binary/123", target);
+   * }</pre>
+   */
+  public Optional<String> contentFilename(String urlOrReference) {
+    return calls.contentFilename(urlOrReference);
+  }
+
+  /**
+   * Sends a JSON request, with credentials, to a path under the server root (not the FHIR base),
+   * such as the administration API, and returns the response body. Error answers throw as usual.
+   *
+   * <pre>{@code
+   * String created = client.sendJson("POST", "admin/clients",
+   *     "{\"project\":\"clinic-a\",\"scope\":\"system/Patient.rs\"}");
+   * String clients = client.sendJson("GET", "admin/clients?project=clinic-a", null);
+   * }</pre>
+   */
+  public String sendJson(String method, String path, String json) {
+    return calls.sendJson(method, path, json);
   }
 
   /**

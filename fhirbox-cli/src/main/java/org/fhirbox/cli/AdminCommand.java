@@ -1,0 +1,157 @@
+package org.fhirbox.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import org.fhirbox.client.FhirboxClient;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code fhirbox admin ...}: the server's administration API ({@code /admin}), as JSON. Needs an admin client. */
+@Command(name = "admin", mixinStandardHelpOptions = true,
+    description = "Administer clients and see ingestion jobs (needs a client with the admin scope).",
+    subcommands = {AdminCommand.CreateClient.class, AdminCommand.ListClients.class, AdminCommand.DisableClient.class,
+        AdminCommand.RotateSecret.class, AdminCommand.Jobs.class, CommandLine.HelpCommand.class})
+final class AdminCommand {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Runs one admin request and prints its JSON answer. */
+  abstract static class Request implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions options;
+
+    abstract String method();
+
+    abstract String path();
+
+    String body() {
+      return null;
+    }
+
+    @Override
+    public Integer call() {
+      FhirboxClient client = options.client();
+      String answer = client.sendJson(method(), path(), body());
+      new JsonOutput(client.fhirContext(), spec.commandLine().getOut()).json(answer);
+      return 0;
+    }
+
+    static String encode(String s) {
+      return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+  }
+
+  @Command(name = "create-client", mixinStandardHelpOptions = true,
+      description = "Create a client (and its project when new); prints its id and secret, shown only this once.")
+  static final class CreateClient extends Request {
+    @Option(names = "--project", required = true, paramLabel = "NAME", description = "project (tenant) of the client")
+    String project;
+
+    @Option(names = "--scope", paramLabel = "SCOPES",
+        description = "space-separated SMART scopes, e.g. \"system/*.cruds\" (default system/*.cruds)")
+    String scope;
+
+    @Option(names = "--admin", description = "let the client administer its project")
+    boolean admin;
+
+    @Override
+    String method() {
+      return "POST";
+    }
+
+    @Override
+    String path() {
+      return "admin/clients";
+    }
+
+    @Override
+    String body() {
+      ObjectNode body = JSON.createObjectNode().put("project", project);
+      if (scope != null) {
+        body.put("scope", scope);
+      }
+      if (admin) {
+        body.put("admin", true);
+      }
+      return body.toString();
+    }
+  }
+
+  @Command(name = "list-clients", mixinStandardHelpOptions = true,
+      description = "List clients (never their secrets), of one project or of all you administer.")
+  static final class ListClients extends Request {
+    @Option(names = "--project", paramLabel = "NAME", description = "only this project's clients")
+    String project;
+
+    @Override
+    String method() {
+      return "GET";
+    }
+
+    @Override
+    String path() {
+      return "admin/clients" + (project == null ? "" : "?project=" + encode(project));
+    }
+  }
+
+  @Command(name = "disable-client", mixinStandardHelpOptions = true,
+      description = "Disable a client: its tokens stop working within a minute.")
+  static final class DisableClient extends Request {
+    @Parameters(index = "0", paramLabel = "ID", description = "client id")
+    String clientId;
+
+    @Override
+    String method() {
+      return "POST";
+    }
+
+    @Override
+    String path() {
+      return "admin/clients/" + encode(clientId) + "/disable";
+    }
+  }
+
+  @Command(name = "rotate-secret", mixinStandardHelpOptions = true,
+      description = "Give a client a new secret (printed only this once); the old one stops working.")
+  static final class RotateSecret extends Request {
+    @Parameters(index = "0", paramLabel = "ID", description = "client id")
+    String clientId;
+
+    @Override
+    String method() {
+      return "POST";
+    }
+
+    @Override
+    String path() {
+      return "admin/clients/" + encode(clientId) + "/rotate-secret";
+    }
+  }
+
+  @Command(name = "jobs", mixinStandardHelpOptions = true,
+      description = "List the project's ingestion jobs (external URLs fetched into Binaries), newest first.")
+  static final class Jobs extends Request {
+    @Option(names = "--state", paramLabel = "STATE", description = "queued, running, done, failed or skipped")
+    String state;
+
+    @Override
+    String method() {
+      return "GET";
+    }
+
+    @Override
+    String path() {
+      return "admin/jobs" + (state == null ? "" : "?state=" + encode(state));
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package org.fhirbox.cli;
+
+import org.fhirbox.client.FhirboxClient;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Where the server is and who we are, shared by every client command; flags override the environment. */
+final class ClientOptions {
+  static final String DEFAULT_SERVER = "http://localhost:8103/";
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec mixee;
+
+  @Option(names = "--server", paramLabel = "URL",
+      description = "server root URL (env FHIRBOX_SERVER, default " + DEFAULT_SERVER + ")")
+  String server;
+
+  @Option(names = "--client-id", paramLabel = "ID", description = "OAuth2 client id (env FHIRBOX_CLIENT_ID)")
+  String clientId;
+
+  @Option(names = "--client-secret", paramLabel = "SECRET",
+      description = "OAuth2 client secret (env FHIRBOX_CLIENT_SECRET; prefer it: flags show in ps)")
+  String clientSecret;
+
+  @Option(names = "--verbose", description = "print stack traces on errors")
+  boolean verbose;
+
+  Main main() {
+    return (Main) mixee.root().userObject();
+  }
+
+  /** A client authenticating with client credentials (a cached token, fetched on first use). */
+  FhirboxClient client() {
+    String url = pick(server, "FHIRBOX_SERVER");
+    String id = pick(clientId, "FHIRBOX_CLIENT_ID");
+    String secret = pick(clientSecret, "FHIRBOX_CLIENT_SECRET");
+    if (id == null || secret == null) {
+      throw new UsageException("no credentials: set FHIRBOX_CLIENT_ID and FHIRBOX_CLIENT_SECRET,"
+          + " or pass --client-id and --client-secret");
+    }
+    return FhirboxClient.builder()
+        .baseUrl(url == null ? DEFAULT_SERVER : url)
+        .clientCredentials(id, secret)
+        .build();
+  }
+
+  private String pick(String flag, String envName) {
+    if (flag != null && !flag.isBlank()) {
+      return flag;
+    }
+    String value = main().env.get(envName);
+    return value == null || value.isBlank() ? null : value;
+  }
+}

@@ -1,0 +1,89 @@
+package org.fhirbox.cli;
+
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.fhirbox.client.FhirboxClient;
+import org.fhirbox.client.FhirboxException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code fhirbox download REF|URL}: the content of a Binary into a file or stdout.
+ *
+ * <p>Into a file, the SDK writes {@code FILE.part} and moves it into place only when complete, so
+ * FILE is never left half-written; a connection that breaks mid-transfer is resumed within the
+ * run with a Range request guarded by If-Range. A run that is killed leaves no partial file to
+ * resume from, and the next run starts over.
+ */
+@Command(name = "download", mixinStandardHelpOptions = true,
+    description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL).",
+        "Prints the file written. A broken connection resumes with a Range request; the file appears "
+            + "only when complete (it is written as FILE.part first)."})
+final class DownloadCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  ClientOptions options;
+
+  @Parameters(index = "0", paramLabel = "REF|URL", description = "Binary/ID, Binary/ID/_history/V, or a URL")
+  String source;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+      description = "where to write: a file, a directory, or - for stdout"
+          + " (default: the server's file name for the content, else the Binary id)")
+  String output;
+
+  @Override
+  public Integer call() throws Exception {
+    FhirboxClient client = options.client();
+    ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "download");
+    try {
+      if ("-".equals(output)) {
+        OutputStream out = options.main().stdout;
+        client.download(source, out, bar);
+        out.flush();
+        return 0;
+      }
+      Path target = output == null ? null : Path.of(output);
+      if (target == null || Files.isDirectory(target)) {
+        String name = defaultName(client);
+        target = target == null ? Path.of(name) : target.resolve(name);
+      }
+      client.download(source, target, bar);
+      bar.finish();
+      new JsonOutput(client.fhirContext(), spec.commandLine().getOut()).text(target.toString());
+      return 0;
+    } finally {
+      bar.finish();
+    }
+  }
+
+  /** The name in the server's Content-Disposition, else the Binary id; never a path. */
+  private String defaultName(FhirboxClient client) {
+    Optional<String> fromServer;
+    try {
+      fromServer = client.contentFilename(source).map(DownloadCommand::safeName);
+    } catch (FhirboxException e) {
+      fromServer = Optional.empty(); // the download itself reports what is wrong
+    }
+    return fromServer.filter(n -> !n.isEmpty())
+        .or(() -> FhirboxClient.binaryId(source))
+        .orElse("download");
+  }
+
+  /** The last path segment without control characters; {@code .} and {@code ..} become empty. */
+  static String safeName(String name) {
+    String last = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
+    String cleaned = last.codePoints().filter(c -> !Character.isISOControl(c))
+        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString().strip();
+    return cleaned.equals(".") || cleaned.equals("..") ? "" : cleaned;
+  }
+}

@@ -1,0 +1,85 @@
+package org.fhirbox.cli;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.function.LongSupplier;
+import org.fhirbox.client.ProgressListener;
+
+/**
+ * A one-line progress bar on stderr, drawn only when stderr is a terminal and only once a
+ * transfer has taken longer than a second (short transfers stay silent), redrawn at most ten
+ * times a second.
+ */
+final class ProgressBar implements ProgressListener {
+  static final long DELAY_NANOS = 1_000_000_000L;
+  private static final long REDRAW_NANOS = 100_000_000L;
+  private static final int WIDTH = 30;
+
+  private final PrintWriter err;
+  private final boolean terminal;
+  private final String label;
+  private final LongSupplier nanoTime;
+  private final long started;
+  private long lastDrawn = Long.MIN_VALUE;
+  private boolean drawn;
+
+  ProgressBar(PrintWriter err, boolean terminal, String label, LongSupplier nanoTime) {
+    this.err = err;
+    this.terminal = terminal;
+    this.label = label;
+    this.nanoTime = nanoTime;
+    this.started = nanoTime.getAsLong();
+  }
+
+  static ProgressBar on(PrintWriter err, boolean terminal, String label) {
+    return new ProgressBar(err, terminal, label, System::nanoTime);
+  }
+
+  @Override
+  public void onProgress(long bytesDone, long totalBytes) {
+    if (!terminal) {
+      return;
+    }
+    long now = nanoTime.getAsLong();
+    boolean complete = totalBytes >= 0 && bytesDone >= totalBytes;
+    if (now - started < DELAY_NANOS || (!complete && drawn && now - lastDrawn < REDRAW_NANOS)) {
+      return;
+    }
+    lastDrawn = now;
+    drawn = true;
+    err.print("\r" + render(bytesDone, totalBytes));
+    err.flush();
+  }
+
+  /** Ends the bar's line, if one was drawn. */
+  void finish() {
+    if (drawn) {
+      err.println();
+      err.flush();
+      drawn = false;
+    }
+  }
+
+  String render(long done, long total) {
+    if (total <= 0) {
+      return String.format(Locale.ROOT, "%s %s", label, size(done));
+    }
+    int filled = (int) Math.min(WIDTH, WIDTH * done / total);
+    return String.format(Locale.ROOT, "%s [%s%s] %3d%% %s / %s", label, "#".repeat(filled),
+        " ".repeat(WIDTH - filled), 100 * done / total, size(done), size(total));
+  }
+
+  private static String size(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    String[] units = {"KiB", "MiB", "GiB", "TiB"};
+    double v = bytes;
+    int u = -1;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+  }
+}

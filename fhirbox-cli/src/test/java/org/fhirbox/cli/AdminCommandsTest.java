@@ -1,0 +1,111 @@
+package org.fhirbox.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code fhirbox admin ...} against a real server. */
+class AdminCommandsTest {
+  private static TestServer server;
+  private static Cli admin;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    admin = Cli.withFlags(server.baseUrl(), TestServer.ADMIN_ID, TestServer.ADMIN_SECRET);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static JsonNode createClient(String project) {
+    Cli.Result r = admin.run("admin", "create-client", "--project", project, "--scope", "system/*.cruds");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    return r.json();
+  }
+
+  private static Cli as(JsonNode credentials) {
+    return Cli.withFlags(server.baseUrl(), credentials.path("clientId").asText(),
+        credentials.path("clientSecret").asText());
+  }
+
+  @Test
+  void createClientPrintsCredentialsThatWorkInTheNewProject() {
+    JsonNode cred = createClient("clinic-a");
+
+    assertThat(cred.path("project").asText()).isEqualTo("clinic-a");
+    assertThat(cred.path("clientId").asText()).isNotEmpty();
+    assertThat(cred.path("clientSecret").asText()).isNotEmpty();
+    Cli.Result created = as(cred).runWithStdin("{\"resourceType\":\"Patient\",\"active\":true}", "create", "-");
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+    String ref = "Patient/" + created.json().path("id").asText();
+    assertThat(as(cred).run("get", ref).exitCode()).isZero();
+    // Tenants never see each other: the default project's admin gets 404 for clinic-a's patient.
+    assertThat(admin.run("get", ref).exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void listClientsShowsAProjectsClientsWithoutSecrets() {
+    JsonNode cred = createClient("clinic-list");
+
+    Cli.Result r = admin.run("admin", "list-clients", "--project", "clinic-list");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    JsonNode clients = r.json().path("clients");
+    assertThat(clients.size()).isEqualTo(1);
+    assertThat(clients.get(0).path("clientId").asText()).isEqualTo(cred.path("clientId").asText());
+    assertThat(r.out()).doesNotContain(cred.path("clientSecret").asText());
+  }
+
+  @Test
+  void disableClientMarksItDisabledAndItCanNoLongerGetATokenOrWork() {
+    JsonNode cred = createClient("clinic-b");
+    String id = cred.path("clientId").asText();
+    assertThat(as(cred).run("search", "Patient").exitCode()).isZero();
+
+    Cli.Result disabled = admin.run("admin", "disable-client", id);
+
+    assertThat(disabled.exitCode()).as(disabled.toString()).isZero();
+    assertThat(disabled.json().path("disabled").asBoolean()).isTrue();
+    JsonNode listed = admin.run("admin", "list-clients", "--project", "clinic-b").json().path("clients").get(0);
+    assertThat(listed.path("disabled").asBoolean()).isTrue();
+    Cli.Result refused = as(cred).run("search", "Patient");
+    assertThat(refused.exitCode()).isEqualTo(1);
+    assertThat(refused.err()).startsWith("fhirbox: 40");
+  }
+
+  @Test
+  void rotateSecretPrintsANewSecretThatWorks() {
+    JsonNode cred = createClient("clinic-c");
+
+    Cli.Result rotated = admin.run("admin", "rotate-secret", cred.path("clientId").asText());
+
+    assertThat(rotated.exitCode()).as(rotated.toString()).isZero();
+    JsonNode fresh = rotated.json();
+    assertThat(fresh.path("clientId").asText()).isEqualTo(cred.path("clientId").asText());
+    assertThat(fresh.path("clientSecret").asText()).isNotEqualTo(cred.path("clientSecret").asText());
+    assertThat(as(fresh).run("search", "Patient").exitCode()).isZero();
+    assertThat(as(cred).run("search", "Patient").exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void jobsListsTheProjectsIngestionJobsAndNeedsTheAdminScope() {
+    Cli.Result failed = admin.run("admin", "jobs", "--state", "failed");
+
+    assertThat(failed.exitCode()).as(failed.toString()).isZero();
+    assertThat(failed.json().path("jobs").isArray()).isTrue();
+    Cli.Result badState = admin.run("admin", "jobs", "--state", "exploded");
+    assertThat(badState.exitCode()).isEqualTo(1);
+    assertThat(badState.err()).startsWith("fhirbox: 400 Bad Request: state must be one of");
+
+    Cli.Result notAdmin = as(createClient("clinic-d")).run("admin", "jobs");
+    assertThat(notAdmin.exitCode()).isEqualTo(1);
+    assertThat(notAdmin.err()).startsWith("fhirbox: 403 Forbidden: ");
+  }
+}

@@ -1,0 +1,162 @@
+package org.fhirbox.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** get, create, search, errors, credentials and help. */
+class ResourceCommandsTest {
+  private static final String NL = System.lineSeparator();
+  private static TestServer server;
+  private static Cli cli;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    cli = Cli.withFlags(server.baseUrl(), TestServer.ADMIN_ID, TestServer.ADMIN_SECRET);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void createFromAFilePrintsTheStoredResourceAndGetReadsItAndItsVersions() throws Exception {
+    Path file = Files.writeString(dir.resolve("obs.json"), "{\"resourceType\":\"Observation\",\"status\":\"final\","
+        + "\"code\":{\"text\":\"heart rate\"}}");
+
+    Cli.Result created = cli.run("create", file.toString());
+
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+    JsonNode obs = created.json();
+    assertThat(obs.path("id").asText()).isNotEmpty();
+    assertThat(obs.path("meta").path("versionId").asText()).isEqualTo("1");
+    String ref = "Observation/" + obs.path("id").asText();
+    assertThat(cli.run("get", ref).json().path("code").path("text").asText()).isEqualTo("heart rate");
+    assertThat(cli.run("get", ref + "/_history/1").json().path("status").asText()).isEqualTo("final");
+  }
+
+  @Test
+  void searchAllFollowsNextLinksAndPrintsOneResourcePerLine() throws Exception {
+    String family = "Pager" + UUID.randomUUID().toString().substring(0, 8);
+    for (int i = 0; i < 7; i++) {
+      assertThat(cli.runWithStdin("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}",
+          "create", "-").exitCode()).isZero();
+    }
+
+    Cli.Result page = cli.run("search", "Patient", "family=" + family + "&_count=3");
+    Cli.Result all = cli.run("search", "Patient", "family=" + family + "&_count=3", "--all");
+
+    assertThat(page.exitCode()).as(page.toString()).isZero();
+    assertThat(page.json().path("resourceType").asText()).isEqualTo("Bundle");
+    assertThat(page.json().path("entry").size()).isEqualTo(3);
+    assertThat(all.exitCode()).as(all.toString()).isZero();
+    List<String> lines = all.out().lines().toList();
+    assertThat(lines).hasSize(7);
+    ObjectMapper json = new ObjectMapper();
+    for (String line : lines) {
+      JsonNode p = json.readTree(line);
+      assertThat(p.path("resourceType").asText()).isEqualTo("Patient");
+      assertThat(p.path("name").get(0).path("family").asText()).isEqualTo(family);
+    }
+    assertThat(lines.stream().distinct()).hasSize(7);
+  }
+
+  @Test
+  void aMissingResourceExitsNonZeroWithOneLineAndNoStackTrace() {
+    Cli.Result r = cli.run("get", "Patient/does-not-exist");
+
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).startsWith("fhirbox: 404 Not Found: ").endsWith(NL);
+    assertThat(r.err().lines()).hasSize(1);
+    assertThat(r.err()).contains("does-not-exist");
+  }
+
+  @Test
+  void verboseAddsTheStackTrace() {
+    Cli.Result r = cli.run("get", "Patient/does-not-exist", "--verbose");
+
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err().lines().findFirst().orElse("")).startsWith("fhirbox: 404 Not Found: ");
+    assertThat(r.err()).contains("FhirboxException").contains("\tat ");
+  }
+
+  @Test
+  void aWrongSecretIsReportedInOneLine() {
+    Cli.Result r = Cli.withFlags(server.baseUrl(), TestServer.ADMIN_ID, "wrong").run("search", "Patient");
+
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).startsWith("fhirbox: 401 Unauthorized").doesNotContain("wrong");
+    assertThat(r.err().lines()).hasSize(1);
+  }
+
+  @Test
+  void badInputIsAUsageErrorWithExitCode2() {
+    Cli.Result missing = cli.run("upload", dir.resolve("nope.bin").toString());
+    Cli.Result badRef = cli.run("get", "not-a-reference");
+    Cli.Result badType = cli.run("search", "Patients");
+
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).isEqualTo("fhirbox: no such file: " + dir.resolve("nope.bin") + NL);
+    assertThat(badRef.exitCode()).isEqualTo(2);
+    assertThat(badRef.err()).isEqualTo("fhirbox: 'not-a-reference' is not TYPE/ID or TYPE/ID/_history/VERSION" + NL);
+    assertThat(badType.exitCode()).isEqualTo(2);
+    assertThat(badType.err()).isEqualTo("fhirbox: 'Patients' is not a FHIR R4 resource type" + NL);
+  }
+
+  @Test
+  void credentialsComeFromTheEnvironmentAndFlagsOverrideIt() {
+    Map<String, String> env = Map.of("FHIRBOX_SERVER", server.baseUrl(),
+        "FHIRBOX_CLIENT_ID", TestServer.ADMIN_ID, "FHIRBOX_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    Cli fromEnv = Cli.withEnv(env);
+    Cli wrongEnv = Cli.withEnv(Map.of("FHIRBOX_SERVER", "http://127.0.0.1:1/",
+        "FHIRBOX_CLIENT_ID", "nobody", "FHIRBOX_CLIENT_SECRET", "nothing"));
+
+    assertThat(fromEnv.run("search", "Patient", "_count=1").exitCode()).isZero();
+    Cli.Result overridden = wrongEnv.run("search", "Patient", "_count=1", "--server", server.baseUrl(),
+        "--client-id", TestServer.ADMIN_ID, "--client-secret", TestServer.ADMIN_SECRET);
+    assertThat(overridden.exitCode()).as(overridden.toString()).isZero();
+    Cli.Result unreachable = wrongEnv.run("search", "Patient");
+    assertThat(unreachable.exitCode()).isEqualTo(1);
+    assertThat(unreachable.err()).startsWith("fhirbox: cannot connect to the server (check --server or FHIRBOX_SERVER)");
+    Cli.Result none = Cli.bare().run("search", "Patient");
+    assertThat(none.exitCode()).isEqualTo(2);
+    assertThat(none.err()).startsWith("fhirbox: no credentials: set FHIRBOX_CLIENT_ID");
+  }
+
+  @Test
+  void helpListsEveryCommandAndEachCommandsOptions() {
+    Cli.Result help = Cli.bare().run("--help");
+
+    assertThat(help.exitCode()).isZero();
+    for (String command : List.of("serve", "upload", "download", "url", "get", "create", "search", "admin")) {
+      assertThat(help.out()).containsPattern("(?m)^  " + command + " +\\S");
+    }
+    assertThat(Cli.bare().run("upload", "--help").out())
+        .contains("--content-type", "--filename", "--security-context", "--attach-to", "--path",
+            "--server", "--client-id", "--client-secret", "--verbose");
+    assertThat(Cli.bare().run("download", "--help").out()).contains("-o, --output");
+    assertThat(Cli.bare().run("url", "--help").out()).contains("--download");
+    assertThat(Cli.bare().run("search", "--help").out()).contains("--all");
+    assertThat(Cli.bare().run("admin", "--help").out())
+        .contains("create-client", "list-clients", "disable-client", "rotate-secret", "jobs");
+    assertThat(Cli.bare().run("admin", "create-client", "--help").out()).contains("--project", "--scope", "--admin");
+    assertThat(Cli.bare().run("admin", "jobs", "--help").out()).contains("--state");
+  }
+}

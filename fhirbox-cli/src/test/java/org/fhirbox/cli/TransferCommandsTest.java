@@ -1,0 +1,166 @@
+package org.fhirbox.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** upload, download, url and --attach-to against a real server. */
+class TransferCommandsTest {
+  private static TestServer server;
+  private static Cli cli;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    cli = Cli.withFlags(server.baseUrl(), TestServer.ADMIN_ID, TestServer.ADMIN_SECRET);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private Path file(String name, int size) throws Exception {
+    byte[] data = new byte[size];
+    new Random(size).nextBytes(data);
+    return Files.write(dir.resolve(name), data);
+  }
+
+  private static HttpResponse<byte[]> fetchWithoutCredentials(String url) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Test
+  void uploadThenGetThenDownloadRoundTripsTheBytes() throws Exception {
+    Path scan = file("chest.dcm", 300_000);
+
+    Cli.Result up = cli.run("upload", scan.toString());
+    assertThat(up.exitCode()).as(up.toString()).isZero();
+    JsonNode binary = up.json();
+    assertThat(binary.path("resourceType").asText()).isEqualTo("Binary");
+    assertThat(binary.path("contentType").asText()).isEqualTo("application/dicom");
+    String id = binary.path("id").asText();
+
+    Cli.Result get = cli.run("get", "Binary/" + id);
+    assertThat(get.exitCode()).as(get.toString()).isZero();
+    assertThat(get.json().path("id").asText()).isEqualTo(id);
+
+    Path named = dir.resolve("out.dcm");
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", named.toString());
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(down.out().strip()).isEqualTo(named.toString());
+    assertThat(Files.readAllBytes(named)).isEqualTo(Files.readAllBytes(scan));
+    assertThat(dir.resolve("out.dcm.part")).doesNotExist();
+
+    Cli.Result piped = cli.run("download", "Binary/" + id, "-o", "-");
+    assertThat(piped.exitCode()).as(piped.toString()).isZero();
+    assertThat(piped.stdoutBytes()).isEqualTo(Files.readAllBytes(scan));
+  }
+
+  @Test
+  void downloadIntoADirectoryUsesTheUploadedFileName() throws Exception {
+    Path photo = file("portrait.jpg", 2_000);
+    String id = cli.run("upload", photo.toString(), "--filename", "me-2024.jpg").json().path("id").asText();
+    Path into = Files.createDirectory(dir.resolve("downloads"));
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", into.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(Files.readAllBytes(into.resolve("me-2024.jpg"))).isEqualTo(Files.readAllBytes(photo));
+  }
+
+  @Test
+  void urlPrintsASignedUrlThatWorksWithoutCredentials() throws Exception {
+    Path pdf = file("report.pdf", 10_000);
+    String id = cli.run("upload", pdf.toString(), "--content-type", "application/pdf").json().path("id").asText();
+
+    Cli.Result url = cli.run("url", "Binary/" + id);
+    assertThat(url.exitCode()).as(url.toString()).isZero();
+    HttpResponse<byte[]> inline = fetchWithoutCredentials(url.out().strip());
+    assertThat(inline.statusCode()).isEqualTo(200);
+    assertThat(inline.body()).isEqualTo(Files.readAllBytes(pdf));
+    assertThat(inline.headers().firstValue("Content-Type")).hasValue("application/pdf");
+
+    Cli.Result download = cli.run("url", "Binary/" + id, "--download");
+    HttpResponse<byte[]> attachment = fetchWithoutCredentials(download.out().strip());
+    assertThat(attachment.headers().firstValue("Content-Disposition").orElse("")).startsWith("attachment");
+
+    Path viaSignedUrl = dir.resolve("again.pdf");
+    assertThat(cli.run("download", url.out().strip(), "-o", viaSignedUrl.toString()).exitCode()).isZero();
+    assertThat(Files.readAllBytes(viaSignedUrl)).isEqualTo(Files.readAllBytes(pdf));
+  }
+
+  @Test
+  void attachToPatientPhotoAddsTheAttachmentAndReadingItBackGivesASignedUrl() throws Exception {
+    Path patientJson = Files.writeString(dir.resolve("patient.json"),
+        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Chalmers\"}]}");
+    String patientId = cli.run("create", patientJson.toString()).json().path("id").asText();
+    Path photo = file("face.png", 5_000);
+
+    Cli.Result up = cli.run("upload", photo.toString(), "--attach-to", "Patient/" + patientId, "--path", "photo");
+
+    assertThat(up.exitCode()).as(up.toString()).isZero();
+    JsonNode updated = up.json();
+    assertThat(updated.path("resourceType").asText()).isEqualTo("Patient");
+    assertThat(updated.path("meta").path("versionId").asText()).isEqualTo("2");
+    assertThat(updated.path("photo").size()).isEqualTo(1);
+    assertThat(updated.path("photo").get(0).path("contentType").asText()).isEqualTo("image/png");
+    assertThat(updated.path("photo").get(0).path("title").asText()).isEqualTo("face.png");
+
+    JsonNode read = cli.run("get", "Patient/" + patientId).json();
+    String url = read.path("photo").get(0).path("url").asText();
+    assertThat(url).contains("/storage/");
+    HttpResponse<byte[]> fetched = fetchWithoutCredentials(url);
+    assertThat(fetched.statusCode()).isEqualTo(200);
+    assertThat(fetched.body()).isEqualTo(Files.readAllBytes(photo));
+  }
+
+  @Test
+  void attachToMediaContentAndDocumentReferenceContentAttachment() throws Exception {
+    String mediaId = cli.runWithStdin("{\"resourceType\":\"Media\",\"status\":\"completed\",\"content\":{\"title\":\"x\"}}",
+        "create", "-").json().path("id").asText();
+    String docId = cli.runWithStdin("{\"resourceType\":\"DocumentReference\",\"status\":\"current\","
+        + "\"content\":[{\"attachment\":{\"title\":\"old\"}}]}", "create", "-").json().path("id").asText();
+    Path clip = file("clip.mp4", 4_000);
+
+    Cli.Result media = cli.run("upload", clip.toString(), "--attach-to", "Media/" + mediaId, "--path", "content");
+    Cli.Result doc = cli.run("upload", clip.toString(), "--attach-to", "DocumentReference/" + docId,
+        "--path", "content.attachment");
+
+    assertThat(media.exitCode()).as(media.toString()).isZero();
+    assertThat(media.json().path("content").path("contentType").asText()).isEqualTo("video/mp4");
+    assertThat(media.json().path("content").path("title").asText()).isEqualTo("clip.mp4");
+    assertThat(doc.exitCode()).as(doc.toString()).isZero();
+    assertThat(doc.json().path("content").size()).isEqualTo(2);
+    assertThat(doc.json().path("content").get(1).path("attachment").path("url").asText()).isNotEmpty();
+  }
+
+  @Test
+  void attachToAnElementThatIsNotAnAttachmentFailsBeforeUploading() throws Exception {
+    String patientId = cli.runWithStdin("{\"resourceType\":\"Patient\"}", "create", "-")
+        .json().path("id").asText();
+    Path photo = file("face.jpg", 100);
+
+    Cli.Result r = cli.run("upload", photo.toString(), "--attach-to", "Patient/" + patientId, "--path", "gender");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("fhirbox: Patient.gender is not an Attachment" + System.lineSeparator());
+    assertThat(cli.run("get", "Patient/" + patientId).json().path("meta").path("versionId").asText()).isEqualTo("1");
+  }
+}
