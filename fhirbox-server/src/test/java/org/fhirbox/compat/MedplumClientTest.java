@@ -1,13 +1,10 @@
 package org.fhirbox.compat;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,7 +15,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
@@ -26,18 +22,14 @@ import org.junit.jupiter.api.Test;
  * Medplum's own JS client ({@code @medplum/core} 4.x from npm, on the machine's Node) against a
  * real server: {@code src/test/resources/compat/medplum-check.mjs} logs in with client
  * credentials and uses the Binary, Attachment, Media, read, search, history and download calls
- * Medplum's Binary guide shows; this test checks what it observed. The package is installed once
- * into {@code target/medplum-node} (npm's cache in {@code target/npm-cache}) and reused.
+ * Medplum's Binary guide shows; this test checks what it observed (see {@link MedplumPackage}).
  */
 class MedplumClientTest {
-  private static final Path NODE_DIR = Path.of("target", "medplum-node").toAbsolutePath();
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
   void medplumClientUploadsLinksReadsAndDownloadsBinaries() throws Exception {
-    requireNode();
-    installMedplumCore();
-    Path script = NODE_DIR.resolve("medplum-check.mjs");
+    Path script = MedplumPackage.install().resolve("medplum-check.mjs");
     try (InputStream in = MedplumClientTest.class.getResourceAsStream("/compat/medplum-check.mjs")) {
       Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -47,13 +39,13 @@ class MedplumClientTest {
 
     try (TestServer server = TestServer.start()) {
       String base = server.baseUrl();
-      Result r = run(List.of("node", script.toString()), NODE_DIR, Map.of(
+      MedplumPackage.Result r = MedplumPackage.run(List.of("node", script.toString()), MedplumPackage.DIR, Map.of(
           "FHIRBOX_BASE_URL", base,
           "FHIRBOX_CLIENT_ID", TestServer.ADMIN_ID,
           "FHIRBOX_CLIENT_SECRET", TestServer.ADMIN_SECRET,
           "PAYLOAD_B64", Base64.getEncoder().encodeToString(payload)), 60);
-      assertThat(r.exit).as("medplum-check.mjs failed:%n%s", r.stderr).isZero();
-      JsonNode out = JSON.readTree(lastLine(r.stdout));
+      assertThat(r.exit()).as("medplum-check.mjs failed:%n%s", r.stderr()).isZero();
+      JsonNode out = JSON.readTree(lastLine(r.stdout()));
       String storage = base + "storage/";
 
       assertThat(out.path("authenticated").asBoolean()).isTrue();
@@ -109,62 +101,5 @@ class MedplumClientTest {
   private static String lastLine(String stdout) {
     String[] lines = stdout.strip().split("\n");
     return lines[lines.length - 1];
-  }
-
-  /** Node 20 is what Medplum 4 needs (global fetch, Blob); missing Node fails the test, never skips it. */
-  private static void requireNode() throws Exception {
-    for (String tool : List.of("node", "npm")) {
-      Result r;
-      try {
-        r = run(List.of(tool, "--version"), Path.of("."), Map.of(), 30);
-      } catch (IOException e) {
-        throw new AssertionError("'" + tool + "' is not on the PATH; this test needs Node.js 20 and npm"
-            + " (Debian: apt-get install nodejs npm)", e);
-      }
-      assertThat(r.exit).as("%s --version: %s", tool, r.stderr).isZero();
-    }
-    String version = run(List.of("node", "--version"), Path.of("."), Map.of(), 30).stdout.strip();
-    int major = Integer.parseInt(version.replaceFirst("^v(\\d+).*", "$1"));
-    assertThat(major).as("node %s: @medplum/core 4 needs Node 20 or later", version).isGreaterThanOrEqualTo(20);
-  }
-
-  /** Installs {@code @medplum/core@4} under target/ unless a 4.x is already there. */
-  private static void installMedplumCore() throws Exception {
-    Path pkg = NODE_DIR.resolve("node_modules/@medplum/core/package.json");
-    if (Files.exists(pkg) && JSON.readTree(pkg.toFile()).path("version").asText().startsWith("4.")) {
-      return;
-    }
-    Files.createDirectories(NODE_DIR);
-    // Its own package.json keeps npm from installing into a parent folder's project.
-    Files.writeString(NODE_DIR.resolve("package.json"),
-        "{\"name\":\"fhirbox-medplum-compat\",\"private\":true}\n", StandardCharsets.UTF_8);
-    Result r = run(List.of("npm", "install", "--no-audit", "--no-fund", "--cache",
-        NODE_DIR.resolveSibling("npm-cache").toString(), "@medplum/core@4"), NODE_DIR, Map.of(), 300);
-    if (r.exit != 0) {
-      fail("npm install @medplum/core@4 failed (exit %d):%n%s%n%s", r.exit, r.stdout, r.stderr);
-    }
-    assertThat(JSON.readTree(pkg.toFile()).path("version").asText()).startsWith("4.");
-  }
-
-  private record Result(int exit, String stdout, String stderr) {}
-
-  private static Result run(List<String> command, Path dir, Map<String, String> env, int timeoutSeconds)
-      throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
-    pb.environment().putAll(env);
-    Path err = Files.createTempFile("compat-stderr", ".txt");
-    Path outFile = Files.createTempFile("compat-stdout", ".txt");
-    try {
-      pb.redirectOutput(outFile.toFile()).redirectError(err.toFile());
-      Process p = pb.start();
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        fail("%s did not finish within %d s; stderr:%n%s", command, timeoutSeconds, Files.readString(err));
-      }
-      return new Result(p.exitValue(), Files.readString(outFile), Files.readString(err));
-    } finally {
-      Files.deleteIfExists(err);
-      Files.deleteIfExists(outFile);
-    }
   }
 }
