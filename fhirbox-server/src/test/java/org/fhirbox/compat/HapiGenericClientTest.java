@@ -47,8 +47,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * HAPI FHIR's generic client (the client most Java FHIR code uses) against a real server, with
- * a bearer token from {@code /oauth2/token}. Its parser reports every oddity it tolerates to an
- * error handler; this one records them, and the tests require none.
+ * a bearer token from {@code /oauth2/token}, in each encoding a client may ask for. Its parser
+ * reports every oddity it tolerates to an error handler; this one records them, and the tests
+ * require none, save the Binary JSON's signed {@code url}, which one test pins down.
  */
 class HapiGenericClientTest {
   private static final String SYSTEM = "urn:fhirbox:compat";
@@ -56,8 +57,8 @@ class HapiGenericClientTest {
   private static final FhirContext CTX = FhirContext.forR4();
   private static final RecordingErrorHandler PARSE_ISSUES = new RecordingErrorHandler();
   private static final List<IHttpResponse> RESPONSES = new CopyOnWriteArrayList<>();
-  private static TestServer server;
   private static final Map<Encoding, IGenericClient> CLIENTS = new EnumMap<>(Encoding.class);
+  private static TestServer server;
 
   /**
    * How the client is set up. Out of the box HAPI sends JSON bodies and, on reads, accepts XML
