@@ -7,11 +7,16 @@ import java.util.Set;
 /**
  * CORS for {@code /storage}, {@code /fhir} and {@code /oauth2} (Fetch standard). Allowed origins
  * come from {@code FHIRBOX_CORS_ORIGINS}: {@code *} (the default) or a comma-separated list.
- * No route uses cookies, so credentials are never allowed; bearer tokens are sent explicitly.
+ * No route uses cookies; bearer tokens are sent explicitly. Even so, Medplum's JS client sends
+ * every request with {@code credentials: 'include'}, which a browser only lets through when the
+ * response names the exact origin and allows credentials; listed origins get both. {@code *}
+ * never allows credentials (the Fetch standard forbids it, and reflecting any origin would let
+ * every site use a browser's cached Basic credentials).
  */
 public final class Cors {
+  // Cache-Control: Medplum's client sets it on uploads with progress (XMLHttpRequest).
   static final String ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, Range, If-Range, If-Match,"
-      + " If-None-Match, If-Modified-Since, Prefer, Accept, X-Security-Context, X-Medplum";
+      + " If-None-Match, If-Modified-Since, Prefer, Accept, Cache-Control, X-Security-Context, X-Medplum";
   static final String EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag,"
       + " Content-Disposition, Location, Content-Location, Last-Modified, X-Security-Context, Retry-After";
   private final Set<String> origins;
@@ -30,6 +35,7 @@ public final class Cors {
       resp.setHeader("Access-Control-Allow-Origin", "*");
     } else if (origins.contains(origin.toLowerCase(java.util.Locale.ROOT))) {
       resp.setHeader("Access-Control-Allow-Origin", origin);
+      resp.setHeader("Access-Control-Allow-Credentials", "true");
       resp.addHeader("Vary", "Origin");
     } else {
       return false;

@@ -1,0 +1,147 @@
+package org.fhirbox.compat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * Medplum's JS client in a real browser, on a page from another origin: CORS is what decides
+ * whether it works. The client sends every request with {@code credentials: 'include'}, so the
+ * server must name the page's origin and allow credentials, which it does for origins listed in
+ * {@code FHIRBOX_CORS_ORIGINS} and never for {@code *}. Runs Debian's {@code chromium} through
+ * {@code chromedriver}, like {@code SignedUrlBrowserTest}; missing binaries fail the test.
+ */
+class MedplumBrowserTest {
+  private static final Path CHROMIUM = Path.of(System.getProperty("fhirbox.chromium", "/usr/bin/chromium"));
+  private static final Path CHROMEDRIVER =
+      Path.of(System.getProperty("fhirbox.chromedriver", "/usr/bin/chromedriver"));
+
+  /** Logs in, uploads, links, reads and downloads; resolves to what it saw, or to the error. */
+  private static final String CHECK = """
+      const [baseUrl, clientId, clientSecret, done] = arguments;
+      (async () => {
+        const { MedplumClient } = await import('/medplum-core.mjs');
+        const medplum = new MedplumClient({ baseUrl });
+        await medplum.startClientLogin(clientId, clientSecret);
+        const data = new TextEncoder().encode('hello from the browser');
+        const attachment = await medplum.createAttachment({ data, filename: 'note.txt', contentType: 'text/plain' });
+        const patient = await medplum.createResource({ resourceType: 'Patient', photo: [attachment] });
+        const read = await medplum.readResource('Patient', patient.id);
+        const binaryId = new URL(read.photo[0].url).pathname.split('/')[2];
+        const downloaded = await (await medplum.download('Binary/' + binaryId)).text();
+        const signed = await (await fetch(read.photo[0].url)).text();
+        return { photoUrl: read.photo[0].url, downloaded, signed };
+      })().then(done, (e) => done({ error: String(e) }));
+      """;
+
+  private static HttpServer pageServer;
+  private static Path profile;
+  private static ChromeDriver browser;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertThat(Files.isExecutable(CHROMIUM)).as("Chromium not found at %s: install it with"
+        + " `apt-get install -y --no-install-recommends chromium chromium-driver`", CHROMIUM).isTrue();
+    assertThat(Files.isExecutable(CHROMEDRIVER)).as("chromedriver not found at %s: install it with"
+        + " `apt-get install -y --no-install-recommends chromium chromium-driver`", CHROMEDRIVER).isTrue();
+    pageServer = startPageServer(Files.readAllBytes(MedplumPackage.esmBundle()));
+    profile = Files.createTempDirectory("fhirbox-chromium");
+    ChromeDriverService service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
+        .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--user-data-dir=" + profile);
+    browser = new ChromeDriver(service, options);
+    browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      if (browser != null) {
+        browser.quit();
+      }
+    } finally {
+      if (pageServer != null) {
+        pageServer.stop(0);
+      }
+      if (profile != null) {
+        TestServer.deleteTree(profile);
+      }
+    }
+  }
+
+  @Test
+  void medplumClientWorksFromAListedOrigin() throws Exception {
+    try (TestServer fhirbox = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin()))) {
+      Map<String, Object> out = runCheck(fhirbox);
+
+      assertThat(out).doesNotContainKey("error");
+      assertThat((String) out.get("photoUrl")).startsWith(fhirbox.baseUrl() + "storage/").contains("Signature=");
+      assertThat(out.get("downloaded")).isEqualTo("hello from the browser");
+      assertThat(out.get("signed")).isEqualTo("hello from the browser");
+    }
+  }
+
+  @Test
+  void wildcardOriginsCannotServeMedplumsCredentialedRequests() throws Exception {
+    try (TestServer fhirbox = TestServer.start()) {
+      Map<String, Object> out = runCheck(fhirbox);
+
+      // The browser drops the token response: credentials: 'include' with Access-Control-Allow-Origin: *.
+      assertThat((String) out.get("error")).contains("Failed to fetch");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> runCheck(TestServer fhirbox) {
+    browser.get(pageOrigin() + "/index.html");
+    return (Map<String, Object>) browser.executeAsyncScript(CHECK, fhirbox.baseUrl(), TestServer.ADMIN_ID,
+        TestServer.ADMIN_SECRET);
+  }
+
+  private static String pageOrigin() {
+    return "http://127.0.0.1:" + pageServer.getAddress().getPort();
+  }
+
+  /** The other origin: an empty page and Medplum's ES module. */
+  private static HttpServer startPageServer(byte[] medplumModule) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/", exchange -> {
+      String path = exchange.getRequestURI().getPath();
+      byte[] body;
+      String type;
+      if (path.equals("/medplum-core.mjs")) {
+        body = medplumModule;
+        type = "text/javascript; charset=utf-8";
+      } else {
+        body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>medplum</title></head><body></body></html>"
+            .getBytes(StandardCharsets.UTF_8);
+        type = "text/html; charset=utf-8";
+      }
+      exchange.getResponseHeaders().set("Content-Type", type);
+      exchange.sendResponseHeaders(200, body.length);
+      try (var out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+    return server;
+  }
+}
