@@ -6,7 +6,7 @@ import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Patient;
 
 /**
- * The snippets of {@code README-snippets.md}, compiled with the build so they cannot rot;
+ * The Java SDK snippets of the README (section "Java SDK"), compiled with the build so they cannot rot;
  * {@link ReadmeExamplesTest} runs them against a real server. Keep the two in step.
  */
 final class ReadmeExamples {

@@ -27,6 +27,12 @@ public final class StorageRoutes {
   private final StorageResponder responder;
   private final Clock clock;
   private final DownloadListener listener;
+  private final Map<String, BinaryContent> recent = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, BinaryContent> eldest) {
+      return size() > 4096;
+    }
+  };
 
   public StorageRoutes(StorageUrlSigner signer, ResourceStore store, BlobStore blobs, StorageResponder responder,
       Clock clock, DownloadListener listener) {
@@ -36,6 +42,29 @@ public final class StorageRoutes {
     this.responder = responder;
     this.clock = clock;
     this.listener = listener;
+  }
+
+  /**
+   * A Binary version's content never changes, so lookups are cached: a video player sends many
+   * small Range requests for one URL, and none of them should cost a database round trip.
+   */
+  private BinaryContent lookup(String id, long version) {
+    String key = id + "/" + version;
+    BinaryContent cached;
+    synchronized (recent) {
+      cached = recent.get(key);
+    }
+    if (cached != null) {
+      return cached;
+    }
+    List<BinaryContent> found = store.read(tx -> tx.binaryContentAnyProject(id, version));
+    if (found.size() != 1) {
+      throw FhirException.notFound("the content of this URL no longer exists");
+    }
+    synchronized (recent) {
+      recent.put(key, found.get(0));
+    }
+    return found.get(0);
   }
 
   public void handle(Exchange ex, List<String> segments) throws IOException {
@@ -50,11 +79,7 @@ public final class StorageRoutes {
     StorageUrlSigner.Verified v = signer.verify(ex.method(),
         "/storage/" + segments.get(0) + "/" + segments.get(1), query);
     long version = Long.parseLong(v.versionId());
-    List<BinaryContent> found = store.read(tx -> tx.binaryContentAnyProject(v.binaryId(), version));
-    if (found.size() != 1) {
-      throw FhirException.notFound("the content of this URL no longer exists");
-    }
-    BinaryContent content = found.get(0);
+    BinaryContent content = lookup(v.binaryId(), version);
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
     responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge);
     listener.downloaded(ex, content);

@@ -102,24 +102,37 @@ class S3BlobStoreTest extends BlobStoreContract {
   }
 
   private S3BlobStore newStore(S3Settings settings, String secret) throws IOException {
+    // Recorded per API call, not per transmission: the SDK may retry a part on a busy machine,
+    // and a retry is not another part.
     ExecutionInterceptor recorder = new ExecutionInterceptor() {
       @Override
-      public void beforeTransmission(Context.BeforeTransmission context,
-          ExecutionAttributes attributes) {
-        String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
-        SdkHttpRequest request = context.httpRequest();
-        sent.add(new Sent(operation,
-            request.firstMatchingHeader("x-amz-checksum-crc32c").orElse(null),
-            request.firstMatchingHeader("x-amz-server-side-encryption").orElse(null)));
-        if ("UploadPart".equals(operation)) {
+      public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+        if ("UploadPart".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) {
           maxPartsInFlight.accumulateAndGet(partsInFlight.incrementAndGet(), Math::max);
         }
       }
 
       @Override
-      public void afterTransmission(Context.AfterTransmission context,
-          ExecutionAttributes attributes) {
-        if ("UploadPart".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) {
+      public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+        String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
+        SdkHttpRequest request = context.httpRequest();
+        sent.add(new Sent(operation,
+            request.firstMatchingHeader("x-amz-checksum-crc32c").orElse(null),
+            request.firstMatchingHeader("x-amz-server-side-encryption").orElse(null)));
+        callEnded(operation);
+      }
+
+      @Override
+      public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes attributes) {
+        String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
+        context.httpRequest().ifPresent(request -> sent.add(new Sent(operation,
+            request.firstMatchingHeader("x-amz-checksum-crc32c").orElse(null),
+            request.firstMatchingHeader("x-amz-server-side-encryption").orElse(null))));
+        callEnded(operation);
+      }
+
+      private void callEnded(String operation) {
+        if ("UploadPart".equals(operation)) {
           partsInFlight.decrementAndGet();
         }
       }
