@@ -91,6 +91,46 @@ class LargeFileTest {
     return HexFormat.of().formatHex(sha.digest());
   }
 
+  /**
+   * Ingestion from an external URL streams too: a 1.5 GiB body served by an upstream on
+   * loopback (allowed explicitly, as loopback is refused by default) is imported by a server
+   * with a 256 MiB heap, and reads back with the same SHA-256.
+   */
+  @Test
+  void importOfAFileLargerThanHeapStreams() throws Exception {
+    com.sun.net.httpserver.HttpServer upstream = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    Generated served = new Generated(SIZE);
+    upstream.createContext("/files/big.mp4", exchange -> {
+      exchange.getResponseHeaders().set("Content-Type", "video/mp4");
+      exchange.sendResponseHeaders(200, SIZE);
+      try (java.io.OutputStream out = exchange.getResponseBody()) {
+        served.transferTo(out);
+      }
+    });
+    upstream.start();
+    String origin = "http://127.0.0.1:" + upstream.getAddress().getPort();
+    try (ServerProcess server = new ServerProcess(java.nio.file.Files.createTempDirectory("fhirbox-proc"), "256m",
+        java.util.Map.of("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", origin + "/files/"))) {
+      HttpClient http = HttpClient.newHttpClient();
+      String params = "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"url\",\"valueUrl\":\""
+          + origin + "/files/big.mp4\"}]}";
+      HttpResponse<String> created = http.send(HttpRequest.newBuilder(
+              URI.create(server.baseUrl + "fhir/R4/Binary/$import"))
+          .header("Content-Type", "application/fhir+json").header("Authorization", server.authorization())
+          .POST(HttpRequest.BodyPublishers.ofString(params)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(created.statusCode()).as(created.body() + server.stderr()).isEqualTo(201);
+      assertThat(created.body()).contains("\"contentType\":\"video/mp4\"");
+      Matcher id = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(created.body());
+      assertThat(id.find()).isTrue();
+      String raw = download(http, HttpRequest.newBuilder(URI.create(server.baseUrl + "fhir/R4/Binary/" + id.group(1)))
+          .header("Accept", "*/*").header("Authorization", server.authorization()).build());
+      assertThat(raw).isEqualTo(served.hex());
+    } finally {
+      upstream.stop(0);
+    }
+  }
+
   @Test
   void uploadLargerThanHeapStreamsUpAndDown() throws Exception {
     try (ServerProcess server = ServerProcess.start("256m")) {
