@@ -99,8 +99,42 @@ public final class TokenService {
     return new IssuedToken(jwt.serialize(), ttl.toSeconds(), scopes.toString());
   }
 
+  /** A token whose signature was checked: what it grants, until when. */
+  private record Verified(String clientId, String project, Scopes scopes, Instant expires) {}
+
+  /**
+   * Tokens whose signature is already verified. An ES256 check costs far more than the rest of a
+   * small read, and a client sends the same token until it expires; expiry and the client's
+   * status (at most a minute old) are still checked on every request.
+   */
+  private final Map<String, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
+
   /** The caller the token stands for; throws {@link InvalidTokenException} when it is not valid now. */
   public Principal verify(String token) {
+    Verified v = verified.get(token);
+    if (v == null) {
+      v = verifySignatureAndClaims(token);
+      if (verified.size() >= 10_000) {
+        Instant now = clock.instant();
+        verified.values().removeIf(x -> !x.expires().isAfter(now));
+        if (verified.size() >= 10_000) {
+          verified.clear();
+        }
+      }
+      verified.put(token, v);
+    }
+    if (!v.expires().isAfter(clock.instant())) {
+      verified.remove(token);
+      throw new InvalidTokenException("the access token has expired");
+    }
+    Optional<OAuthClient> client = status(v.clientId());
+    if (client.isEmpty() || client.get().disabled() || !client.get().project().equals(v.project())) {
+      throw new InvalidTokenException("the client of the access token is disabled or unknown");
+    }
+    return new Principal(v.clientId(), v.project(), v.scopes());
+  }
+
+  private Verified verifySignatureAndClaims(String token) {
     SignedJWT jwt;
     JWTClaimsSet claims;
     try {
@@ -133,13 +167,9 @@ public final class TokenService {
     if (clientId == null || !(project instanceof String p) || !(scope instanceof String s)) {
       throw new InvalidTokenException("the access token lacks sub, project or scope");
     }
-    Optional<OAuthClient> client = status(clientId);
-    if (client.isEmpty() || client.get().disabled() || !client.get().project().equals(p)) {
-      throw new InvalidTokenException("the client of the access token is disabled or unknown");
-    }
     Scopes scopes = Scopes.tryParse(s)
         .orElseThrow(() -> new InvalidTokenException("the access token has a malformed scope"));
-    return new Principal(clientId, p, scopes);
+    return new Verified(clientId, p, scopes, exp.toInstant());
   }
 
   private Optional<OAuthClient> status(String clientId) {
