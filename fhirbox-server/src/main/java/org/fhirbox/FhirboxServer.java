@@ -91,7 +91,19 @@ public final class FhirboxServer implements AutoCloseable {
     this.database = new Database(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
         config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"),
         config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"));
-    AwsCredentialsProvider awsCredentials = DefaultCredentialsProvider.builder().build();
+    // Built on first use: only the S3 modes need credentials, and the default chain is slow to make.
+    java.util.function.Supplier<AwsCredentialsProvider> defaultChain = new java.util.function.Supplier<>() {
+      private AwsCredentialsProvider chain;
+
+      @Override
+      public synchronized AwsCredentialsProvider get() {
+        if (chain == null) {
+          chain = DefaultCredentialsProvider.builder().build();
+        }
+        return chain;
+      }
+    };
+    AwsCredentialsProvider awsCredentials = () -> defaultChain.get().resolveCredentials();
     this.blobs = Backends.blobStore(config, awsCredentials, metrics);
     this.store = new JdbcResourceStore(database);
 

@@ -30,15 +30,26 @@ public final class ClientStore {
   private final PasswordHasher hasher;
   private final Clock clock;
   private final VerifiedSecrets verified;
-  /** Checked against when the client id is unknown, so the answer takes as long as for a known one. */
-  private final String decoyHash;
+  /**
+   * Checked against when the client id is unknown, so the answer takes as long as for a known one.
+   * Made on first use: a PBKDF2 hash costs a noticeable part of start-up.
+   */
+  private volatile String decoyHash;
 
   public ClientStore(Database db, PasswordHasher hasher, Clock clock) {
     this.db = db;
     this.hasher = hasher;
     this.clock = clock;
     this.verified = new VerifiedSecrets(clock, Duration.ofSeconds(60));
-    this.decoyHash = hasher.hash(hasher.newSecret());
+  }
+
+  private String decoyHash() {
+    String d = decoyHash;
+    if (d == null) {
+      d = hasher.hash(hasher.newSecret());
+      decoyHash = d;
+    }
+    return d;
   }
 
   /** Creates a client with a random id and secret in {@code project}, creating the project when needed. */
@@ -56,6 +67,9 @@ public final class ClientStore {
       boolean admin) {
     if (!CLIENT_ID.matcher(clientId).matches()) {
       throw new IllegalArgumentException("client ids use letters, digits and . _ ~ - (at most 128)");
+    }
+    if (find(clientId).isPresent()) {
+      return Optional.empty(); // every restart of every node: no password hash to compute
     }
     return insert(clientId, secret, project, scope, admin);
   }
@@ -205,7 +219,7 @@ public final class ClientStore {
       throw new StoreException("could not read client", e);
     }
     if (client == null) {
-      hasher.verify(secret, decoyHash);
+      hasher.verify(secret, decoyHash());
       return Optional.empty();
     }
     boolean ok = verified.contains(clientId, secret, hash) || hasher.verify(secret, hash);

@@ -32,7 +32,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class SafeFetcher implements AutoCloseable {
   private final UrlPolicy policy;
   private final Settings settings;
-  private final HttpClient client;
+  private HttpClient client;
+  private boolean closed;
 
   /** Limits of one fetch. {@code maxBytes} is the Binary size limit. */
   public record Settings(Duration connectTimeout, Duration readTimeout, Duration totalTimeout, int maxRedirects,
@@ -56,18 +57,28 @@ public final class SafeFetcher implements AutoCloseable {
   public SafeFetcher(UrlPolicy policy, Settings settings) {
     this.policy = policy;
     this.settings = settings;
+  }
+
+  /** The HTTP client, made and started on first use: most servers never ingest, and it costs start-up time. */
+  private synchronized HttpClient client() {
+    if (client != null) {
+      return client;
+    }
+    if (closed) {
+      throw new IllegalStateException("the ingestion HTTP client is closed");
+    }
     QueuedThreadPool threads = new QueuedThreadPool(32, 2);
     threads.setName("fhirbox-ingest-http");
     threads.setDaemon(true);
-    this.client = new HttpClient();
-    client.setExecutor(threads);
-    client.setFollowRedirects(false);
-    client.setConnectTimeout(settings.connectTimeout().toMillis());
-    client.setIdleTimeout(settings.readTimeout().toMillis());
-    client.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "fhirbox-ingest"));
+    HttpClient c = new HttpClient();
+    c.setExecutor(threads);
+    c.setFollowRedirects(false);
+    c.setConnectTimeout(settings.connectTimeout().toMillis());
+    c.setIdleTimeout(settings.readTimeout().toMillis());
+    c.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "fhirbox-ingest"));
     // Store the bytes exactly as served: no Accept-Encoding, no transparent decoding.
-    client.getContentDecoderFactories().clear();
-    client.setSocketAddressResolver((host, port, context, promise) -> client.getExecutor().execute(() -> {
+    c.getContentDecoderFactories().clear();
+    c.setSocketAddressResolver((host, port, context, promise) -> c.getExecutor().execute(() -> {
       try {
         promise.succeeded(checkedAddresses(host, port));
       } catch (IOException | RuntimeException e) {
@@ -75,10 +86,12 @@ public final class SafeFetcher implements AutoCloseable {
       }
     }));
     try {
-      client.start();
+      c.start();
     } catch (Exception e) {
       throw new IllegalStateException("cannot start the ingestion HTTP client", e);
     }
+    client = c;
+    return c;
   }
 
   public UrlPolicy policy() {
@@ -118,7 +131,7 @@ public final class SafeFetcher implements AutoCloseable {
       }
       URI uri = URI.create(current);
       InputStreamResponseListener listener = new InputStreamResponseListener();
-      Request request = client.newRequest(uri)
+      Request request = client().newRequest(uri)
           .method("GET")
           .timeout(settings.totalTimeout().toMillis(), TimeUnit.MILLISECONDS)
           .idleTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
@@ -194,6 +207,13 @@ public final class SafeFetcher implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    client.stop();
+    HttpClient c;
+    synchronized (this) {
+      closed = true;
+      c = client;
+    }
+    if (c != null) {
+      c.stop();
+    }
   }
 }
