@@ -53,12 +53,35 @@ final class BinaryAuditor implements BinaryRoutes.BinaryListener, StorageRoutes.
         clock.instant(), null));
   }
 
+  /**
+   * A video player fetches one signed URL as a stream of Range requests; one event per address
+   * and Binary version per minute records the access without one row per 1 KiB seek.
+   */
   @Override
   public void downloaded(Exchange ex, BinaryContent c) {
-    if (isGet(ex)) {
-      record(BinaryAction.DOWNLOAD, ex, null, c, range(ex));
+    if (!isGet(ex)) {
+      return;
     }
+    String address = address(ex);
+    String key = c.project() + "/" + c.binaryId() + "/" + c.versionId() + "@" + address;
+    long now = clock.millis();
+    synchronized (recentDownloads) {
+      Long last = recentDownloads.get(key);
+      if (last != null && now - last < DOWNLOAD_WINDOW_MILLIS) {
+        return;
+      }
+      recentDownloads.put(key, now);
+    }
+    record(BinaryAction.DOWNLOAD, ex, null, c, range(ex));
   }
+
+  private static final long DOWNLOAD_WINDOW_MILLIS = 60_000;
+  private final java.util.Map<String, Long> recentDownloads = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<String, Long> eldest) {
+      return size() > 10_000;
+    }
+  };
 
   private void record(BinaryAction action, Exchange ex, String clientId, BinaryContent c, String detail) {
     trail.record(new AuditRecord(action, c.project(), c.binaryId(), c.versionId(), c.securityContext(), clientId,

@@ -79,6 +79,11 @@ class AuditHttpTest {
       TestClient anonymous = new TestClient(server.baseUrl());
       HttpResponse<byte[]> download = anonymous.sendBytes(anonymous.request(url).header("Range", "bytes=0-3").GET());
       assertThat(download.statusCode()).isEqualTo(206);
+      // A player's further Range requests on the same URL within a minute fold into that event.
+      for (String range : List.of("bytes=4-7", "bytes=8-")) {
+        assertThat(anonymous.sendBytes(anonymous.request(url).header("Range", range).GET()).statusCode())
+            .isEqualTo(206);
+      }
       assertThat(reader.get("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
 
       String what = "Binary/" + id + "/_history/1";
