@@ -162,7 +162,8 @@ public final class FhirboxServer implements AutoCloseable {
     BundleProcessor bundles = new BundleProcessor(store, repository, binaryData);
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
-    CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer, List.of());
+    CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
+        List.of(new org.fhirbox.fhir.ServerCapabilities(this::baseUrl)));
     BinaryAccess binaryAccess = new BinaryAccess(store);
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
     ResourceOutput output = new ResourceOutput(codec, List.of(attachmentSigner), (principal, binary, base) ->

@@ -228,6 +228,12 @@ class FhirRestTest {
         .contains("read", "vread", "update", "delete", "create", "search-type", "history-instance", "history-type");
     assertThat(patient.getSearchParam()).extracting(sp -> sp.getName()).contains("_id", "_lastUpdated", "identifier");
     assertThat(rest.getResource()).hasSizeGreaterThan(140);
+    assertThat(rest.getSecurity().getExtensionByUrl(
+        "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris").getExtensionString("token"))
+        .isEqualTo(server.baseUrl() + "oauth2/token");
+    CapabilityStatement.CapabilityStatementRestResourceComponent binary = rest.getResource().stream()
+        .filter(x -> x.getType().equals("Binary")).findFirst().orElseThrow();
+    assertThat(binary.getOperation()).extracting(o -> o.getName()).contains("presigned-url", "import");
   }
 
   @Test

@@ -1,0 +1,46 @@
+package org.fhirbox.fhir;
+
+import java.util.function.Supplier;
+import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestComponent;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Extension;
+import org.hl7.fhir.r4.model.UriType;
+
+/**
+ * What the CapabilityStatement says beyond plain REST: OAuth2 security (SMART App Launch's
+ * {@code oauth-uris} extension naming our token endpoint) and the Binary operations.
+ */
+public final class ServerCapabilities implements CapabilityStatementFactory.Customizer {
+  private final Supplier<String> baseUrl;
+
+  public ServerCapabilities(Supplier<String> baseUrl) {
+    this.baseUrl = baseUrl;
+  }
+
+  @Override
+  public void customize(CapabilityStatement cs, CapabilityStatementRestComponent rest) {
+    String base = baseUrl.get();
+    CapabilityStatement.CapabilityStatementRestSecurityComponent security = rest.getSecurity();
+    security.setCors(true);
+    security.addService(new CodeableConcept().addCoding(new org.hl7.fhir.r4.model.Coding(
+        "http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR")));
+    security.setDescription("OAuth2 client credentials (client_secret_basic, client_secret_post, private_key_jwt)"
+        + " with SMART v2 system scopes; HTTP Basic with the client id and secret is also accepted."
+        + " Signed /storage URLs need no credentials.");
+    Extension uris = security.addExtension().setUrl("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
+    uris.addExtension("token", new UriType(base + "oauth2/token"));
+    for (CapabilityStatement.CapabilityStatementRestResourceComponent r : rest.getResource()) {
+      if (r.getType().equals("Binary")) {
+        r.addOperation().setName("presigned-url")
+            .setDefinition("http://fhirbox.org/OperationDefinition/Binary-presigned-url")
+            .setDocumentation("GET /Binary/{id}/$presigned-url[?download=name]: a Parameters resource with a"
+                + " short-lived signed url for the content");
+        r.addOperation().setName("import")
+            .setDefinition("http://fhirbox.org/OperationDefinition/Binary-import")
+            .setDocumentation("POST /Binary/$import with Parameters url[, contentType, securityContext]: fetches"
+                + " an external URL into a new Binary");
+      }
+    }
+  }
+}
