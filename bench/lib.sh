@@ -1,0 +1,48 @@
+# Shell functions shared by bench/run and bench/run-scaleout (sourced, not executed).
+# Callers set: root (repo root), work (temp dir), secret (bootstrap client secret), and keep
+# server_pid/base/token/auth as globals; log_tag names the script in log lines.
+
+stop_pid() { # stop one process we started, by its pid: TERM, bounded wait, then KILL
+  local pid="$1"
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+log() { echo "${log_tag:-bench}: $*" >&2; }
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mbps() { awk -v b="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.0f", b / 1e6 / t; else print "n/a" }'; }
+pct() { # pct A B -> "NN%" of A relative to B
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'
+}
+kv() { # kv "a=1 b=2" b -> 2
+  printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
+}
+
+start_server() { # start_server DATA_DIR LOG [ENV=VALUE...]; sets server_pid, base
+  local dir="$1" logf="$2"; shift 2
+  local port; port="$(free_port)"
+  base="http://127.0.0.1:$port"
+  env "$@" "$root/fhirbox" serve --port "$port" --data-dir "$dir" --base-url "$base/" >"$logf" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz" 2>/dev/null)" = 200 ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || { cat "$logf" >&2; log "server exited"; exit 1; }
+    sleep 0.1
+  done
+  log "server did not become healthy in 60 s"; exit 1
+}
+
+get_token() { # sets token ("" when the server has no /oauth2/token yet) and auth (curl args)
+  local code
+  code="$(curl -sS -o "$work/token.json" -w '%{http_code}' -u "bench:$secret" -d grant_type=client_credentials "$base/oauth2/token")"
+  token=""; auth=()
+  if [ "$code" = 200 ]; then
+    token="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$work/token.json")"
+    auth=(-H "Authorization: Bearer $token")
+  elif [ "$code" != 404 ]; then
+    log "token request answered $code: $(head -c 300 "$work/token.json")"; exit 1
+  fi
+}
