@@ -19,13 +19,19 @@ import picocli.CommandLine.Spec;
  *
  * <p>Into a file, the SDK writes {@code FILE.part} and moves it into place only when complete, so
  * FILE is never left half-written; a connection that breaks mid-transfer is resumed within the
- * run with a Range request guarded by If-Range. A run that is killed leaves no partial file to
- * resume from, and the next run starts over.
+ * run with a Range request guarded by If-Range. A run that fails or is killed leaves
+ * {@code FILE.part} and {@code FILE.part.validator} (the response's ETag or Last-Modified and the
+ * total length), and the next run to the same FILE resumes from there, or starts over if the
+ * content changed.
  */
 @Command(name = "download", mixinStandardHelpOptions = true,
     description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL).",
-        "Prints the file written. A broken connection resumes with a Range request; the file appears "
-            + "only when complete (it is written as FILE.part first)."})
+        "Prints the file written. The file appears only when complete: it is written as FILE.part "
+            + "first, then moved into place. A broken connection resumes with a Range request.",
+        "An interrupted download (failed or killed) leaves FILE.part and FILE.part.validator (the "
+            + "content's ETag, else Last-Modified, and its length); running download again to the same "
+            + "FILE resumes where it stopped (Range + If-Range, even with a new signed URL), and starts "
+            + "over if the content changed."})
 final class DownloadCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

@@ -74,6 +74,56 @@ class TransferCommandsTest {
   }
 
   @Test
+  void downloadResumesFromAPartFileAndItsValidatorSidecar() throws Exception {
+    Path scan = file("ct.dcm", 400_000);
+    byte[] bytes = Files.readAllBytes(scan);
+    String id = cli.run("upload", scan.toString()).json().path("id").asText();
+    String signed = cli.run("url", "Binary/" + id).out().strip();
+    HttpResponse<Void> head = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(signed)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.discarding());
+    assertThat(head.statusCode()).isEqualTo(200);
+    String etag = head.headers().firstValue("ETag").orElseThrow();
+    assertThat(etag).doesNotStartWith("W/");
+
+    // what a killed run leaves: the first half, and the validator of the response it came from
+    Path target = dir.resolve("resumed.dcm");
+    int half = bytes.length / 2;
+    Files.write(dir.resolve("resumed.dcm.part"), java.util.Arrays.copyOf(bytes, half));
+    Files.writeString(dir.resolve("resumed.dcm.part.validator"),
+        "fhirbox-partial 1\nvalidator " + etag + "\nlength " + bytes.length + "\n");
+    long partialBefore = partialResponses();
+    long bytesOutBefore = metric("fhirbox_bytes_out_total");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", target.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(Files.readAllBytes(target)).isEqualTo(bytes);
+    assertThat(dir.resolve("resumed.dcm.part")).doesNotExist();
+    assertThat(dir.resolve("resumed.dcm.part.validator")).doesNotExist();
+    assertThat(partialResponses()).isEqualTo(partialBefore + 1);
+    assertThat(metric("fhirbox_bytes_out_total") - bytesOutBefore).isLessThan(bytes.length);
+  }
+
+  private static String scrape() throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(server.baseUrl() + "metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
+  }
+
+  /** How many 206 answers the server has sent. */
+  private static long partialResponses() throws Exception {
+    return scrape().lines().filter(l -> l.startsWith("fhirbox_http_requests_total{") && l.contains("status=\"206\""))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  private static long metric(String name) throws Exception {
+    return scrape().lines().filter(l -> l.startsWith(name + " "))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  @Test
   void downloadIntoADirectoryUsesTheUploadedFileName() throws Exception {
     Path photo = file("portrait.jpg", 2_000);
     String id = cli.run("upload", photo.toString(), "--filename", "me-2024.jpg").json().path("id").asText();

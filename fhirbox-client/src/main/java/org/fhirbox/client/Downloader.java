@@ -50,18 +50,35 @@ final class Downloader {
     return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
   }
 
-  long download(String urlOrReference, Sink sink, ProgressListener progress) {
-    Call base = target(urlOrReference);
-    long done = 0;
+  /**
+   * Where a download stands: bytes already in the sink, the total when known, and the validator
+   * of the response those bytes came from. {@link #started} is told whenever a full (200)
+   * response begins, after the sink was rewound, so a file download can record it for a later run.
+   */
+  static class Progress {
+    long done;
     long total = -1;
-    String validator = null;
+    String validator;
+
+    /** A 200 response begins: {@code validator} (null when none) over {@code total} bytes (-1 unknown). */
+    void started(String validator, long total) throws IOException {
+    }
+  }
+
+  long download(String urlOrReference, Sink sink, ProgressListener progress) {
+    return download(urlOrReference, sink, progress, new Progress());
+  }
+
+  long download(String urlOrReference, Sink sink, ProgressListener progress, Progress state) {
+    Call base = target(urlOrReference);
     int resumes = 0;
     int redirects = 0;
+    boolean restartedAfterRefusal = false;
     byte[] buf = new byte[64 * 1024];
     while (true) {
       Call call = base;
-      if (done > 0) {
-        call = call.header("Range", "bytes=" + done + "-").header("If-Range", validator);
+      if (state.done > 0) {
+        call = call.header("Range", "bytes=" + state.done + "-").header("If-Range", state.validator);
       }
       HttpResponse<InputStream> resp = transport.exchange(call);
       int status = resp.statusCode();
@@ -74,47 +91,68 @@ final class Downloader {
       try {
         if (status == 206) {
           Matcher m = CONTENT_RANGE.matcher(resp.headers().firstValue("Content-Range").orElse(""));
-          if (!m.matches() || Long.parseLong(m.group(1)) != done) {
+          if (!m.matches() || Long.parseLong(m.group(1)) != state.done) {
             close(resp);
             throw FhirboxException.client("GET " + call.path() + " answered a resume with the wrong range", null);
           }
-          total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+          long total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+          if (state.total >= 0 && total != state.total) {
+            // the same validator over another length: trust neither, fetch the whole content again
+            close(resp);
+            restartOrFail(sink, call, new IOException("the resumed content has another length"));
+            state.done = 0;
+            state.validator = null;
+            state.total = -1;
+            continue;
+          }
+          state.total = total;
+          progress.onProgress(state.done, state.total);
         } else if (status == 200) {
-          if (done > 0 && !sink.restart()) {
+          if (state.done > 0 && !sink.restart()) {
             close(resp);
             throw FhirboxException.client("GET " + call.path()
                 + " changed while downloading and cannot restart into an OutputStream", null);
           }
-          done = 0;
-          total = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
-          validator = validator(resp);
+          state.done = 0;
+          state.total = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+          state.validator = validator(resp);
+          state.started(state.validator, state.total);
+        } else if (status == 416 && state.done > 0 && !restartedAfterRefusal) {
+          // the partial content is longer than the current content: start over once
+          close(resp);
+          restartedAfterRefusal = true;
+          restartOrFail(sink, call, new IOException("the server refused to resume at byte " + state.done));
+          state.done = 0;
+          state.validator = null;
+          state.total = -1;
+          continue;
         } else {
           close(resp);
           throw FhirboxException.client("GET " + call.path() + " answered " + status + " without content", null);
         }
         try (InputStream in = resp.body()) {
-          if (total == 0) {
+          if (state.total == 0) {
             progress.onProgress(0, 0);
           }
           int n;
           while ((n = in.read(buf)) >= 0) {
             sink.write(buf, 0, n);
-            done += n;
-            progress.onProgress(done, total);
+            state.done += n;
+            progress.onProgress(state.done, state.total);
           }
         }
-        if (total < 0 || done == total) {
-          return done;
+        if (state.total < 0 || state.done == state.total) {
+          return state.done;
         }
-        throw new IOException("the connection closed after " + done + " of " + total + " bytes");
+        throw new IOException("the connection closed after " + state.done + " of " + state.total + " bytes");
       } catch (IOException e) {
         if (resumes >= transport.retrier().policy().maxRetries()) {
           throw FhirboxException.transport(call.method(), call.path(), e);
         }
         resumes++;
-        if (validator == null) {
+        if (state.validator == null) {
           restartOrFail(sink, call, e);
-          done = 0;
+          state.done = 0;
         }
         transport.retrier().sleep(transport.retrier().delay(resumes, Optional.empty()), call.method(), call.path());
       }
@@ -154,26 +192,49 @@ final class Downloader {
     }
   }
 
-  /** Downloads into {@code target} through a {@code .part} sibling, moved into place when complete. */
+  /**
+   * Downloads into {@code target} through a {@code .part} sibling, moved into place when complete.
+   * While a response with a validator is being written, {@code FILE.part.validator} records that
+   * validator and the total length; a failed or killed run leaves both, and the next run resumes
+   * from the end of {@code FILE.part} with {@code Range} + {@code If-Range}.
+   */
   long toFile(String urlOrReference, Path target, ProgressListener progress) {
     Path name = target.toAbsolutePath().getFileName();
     Path part = target.toAbsolutePath().resolveSibling(name + ".part");
+    Path sidecar = PartialFile.sidecarOf(part);
     boolean done = false;
+    PartialFile.Checkpoint state = new PartialFile.Checkpoint(sidecar);
     try {
       long n;
-      try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
-        n = download(urlOrReference, Downloader.sink(channel), progress);
+      Optional<PartialFile> previous = PartialFile.read(part, sidecar);
+      if (previous.isEmpty()) {
+        Files.deleteIfExists(sidecar);
+      }
+      try (FileChannel channel = previous.isPresent()
+          ? FileChannel.open(part, StandardOpenOption.WRITE)
+          : FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING)) {
+        if (previous.isPresent()) {
+          PartialFile p = previous.get();
+          channel.position(p.size());
+          state.done = p.size();
+          state.total = p.total();
+          state.validator = p.validator();
+          state.recorded = true;
+        }
+        n = download(urlOrReference, Downloader.sink(channel), progress, state);
         channel.force(false);
       }
       moveIntoPlace(part, target);
+      Files.deleteIfExists(sidecar);
       done = true;
       return n;
     } catch (IOException e) {
       throw FhirboxException.client("cannot write " + target + ": " + e.getMessage(), e);
     } finally {
-      if (!done) {
+      if (!done && !state.recorded) {
         deleteQuietly(part);
+        deleteQuietly(sidecar);
       }
     }
   }

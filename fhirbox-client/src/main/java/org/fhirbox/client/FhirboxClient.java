@@ -371,9 +371,20 @@ public final class FhirboxClient {
   }
 
   /**
-   * Downloads to {@code target} (replaced when complete; nothing is left behind on failure).
-   * Accepts {@code Binary/{id}}, {@code Binary/{id}/_history/{vid}}, URLs under the FHIR base
-   * (sent with credentials) and signed URLs (sent without). Returns the byte count.
+   * Downloads to {@code target}, which is replaced only when the content is complete. Accepts
+   * {@code Binary/{id}}, {@code Binary/{id}/_history/{vid}}, URLs under the FHIR base (sent with
+   * credentials) and signed URLs (sent without). Returns the byte count.
+   *
+   * <p>The bytes go to {@code target + ".part"}. When the response has a validator (a strong
+   * {@code ETag}, else {@code Last-Modified}), a sidecar {@code target + ".part.validator"} records
+   * it with the total length. If the download fails, or the process dies, both files stay, and a
+   * later {@code download} to the same target (from any client instance or process, with any URL
+   * for the same content, e.g. a fresh signed URL) resumes: it asks for {@code Range:
+   * bytes=<part size>-} with {@code If-Range: <validator>}, appends a matching 206, and starts over
+   * from zero when the server answers 200 (the content changed). On completion {@code .part} is
+   * moved atomically onto {@code target} and the sidecar deleted. Without a readable sidecar the
+   * download starts over; a failure before any validator was seen leaves nothing behind. Progress
+   * counts the resumed bytes too.
    *
    * <pre>{@code
    * long n = client.download("Binary/123", Path.of("scan.dcm"));
@@ -384,8 +395,10 @@ public final class FhirboxClient {
   }
 
   /**
-   * Downloads to {@code target}, reporting progress; a broken connection resumes with a Range
-   * request (bounded by the retry policy's {@code maxRetries}).
+   * Downloads to {@code target}, reporting progress (bytes done, including any resumed from an
+   * earlier run's {@code .part}, and the total); a broken connection resumes with a Range request
+   * (bounded by the retry policy's {@code maxRetries}), and a failed run can be resumed by a later
+   * one as described on {@link #download(String, Path)}.
    *
    * <pre>{@code
    * client.download(attachment.getUrl(), Path.of("video.mp4"),
