@@ -196,13 +196,23 @@ public final class SigningKeys {
       throw new IllegalArgumentException("unknown signing key id");
     }
     try {
-      Mac mac = Mac.getInstance(ALGORITHM);
-      mac.init(key);
+      // One initialised Mac per thread and key: Mac.getInstance and init cost more than the HMAC
+      // itself, and every signed URL (each Range request of a video) is verified.
+      java.util.Map<String, Mac> macs = threadMacs.get();
+      Mac mac = macs.get(keyId);
+      if (mac == null) {
+        mac = Mac.getInstance(ALGORITHM);
+        mac.init(key);
+        macs.put(keyId, mac);
+      }
       return mac.doFinal(message);
     } catch (NoSuchAlgorithmException | InvalidKeyException e) {
       throw new IllegalStateException("HmacSHA256 is unavailable", e);
     }
   }
+
+  private final ThreadLocal<java.util.Map<String, Mac>> threadMacs =
+      ThreadLocal.withInitial(java.util.HashMap::new);
 
   @Override
   public String toString() {
