@@ -65,23 +65,19 @@ final class BinaryAuditor implements BinaryRoutes.BinaryListener, StorageRoutes.
     String address = address(ex);
     String key = c.project() + "/" + c.binaryId() + "/" + c.versionId() + "@" + address;
     long now = clock.millis();
-    synchronized (recentDownloads) {
-      Long last = recentDownloads.get(key);
-      if (last != null && now - last < DOWNLOAD_WINDOW_MILLIS) {
-        return;
-      }
-      recentDownloads.put(key, now);
+    Long last = recentDownloads.get(key);
+    if (last != null && now - last < DOWNLOAD_WINDOW_MILLIS) {
+      return;
     }
+    if (recentDownloads.size() >= 10_000) {
+      recentDownloads.clear();
+    }
+    recentDownloads.put(key, now);
     record(BinaryAction.DOWNLOAD, ex, null, c, range(ex));
   }
 
   private static final long DOWNLOAD_WINDOW_MILLIS = 60_000;
-  private final java.util.Map<String, Long> recentDownloads = new java.util.LinkedHashMap<>(256, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(java.util.Map.Entry<String, Long> eldest) {
-      return size() > 10_000;
-    }
-  };
+  private final java.util.Map<String, Long> recentDownloads = new java.util.concurrent.ConcurrentHashMap<>();
 
   private void record(BinaryAction action, Exchange ex, String clientId, BinaryContent c, String detail) {
     trail.record(new AuditRecord(action, c.project(), c.binaryId(), c.versionId(), c.securityContext(), clientId,

@@ -27,12 +27,7 @@ public final class StorageRoutes {
   private final StorageResponder responder;
   private final Clock clock;
   private final DownloadListener listener;
-  private final Map<String, BinaryContent> recent = new java.util.LinkedHashMap<>(256, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, BinaryContent> eldest) {
-      return size() > 4096;
-    }
-  };
+  private final Map<String, BinaryContent> recent = new java.util.concurrent.ConcurrentHashMap<>();
 
   public StorageRoutes(StorageUrlSigner signer, ResourceStore store, BlobStore blobs, StorageResponder responder,
       Clock clock, DownloadListener listener) {
@@ -50,10 +45,7 @@ public final class StorageRoutes {
    */
   private BinaryContent lookup(String id, long version) {
     String key = id + "/" + version;
-    BinaryContent cached;
-    synchronized (recent) {
-      cached = recent.get(key);
-    }
+    BinaryContent cached = recent.get(key);
     if (cached != null) {
       return cached;
     }
@@ -61,9 +53,10 @@ public final class StorageRoutes {
     if (found.size() != 1) {
       throw FhirException.notFound("the content of this URL no longer exists");
     }
-    synchronized (recent) {
-      recent.put(key, found.get(0));
+    if (recent.size() >= 4096) {
+      recent.clear(); // crude bound; entries are cheap to load again
     }
+    recent.put(key, found.get(0));
     return found.get(0);
   }
 
