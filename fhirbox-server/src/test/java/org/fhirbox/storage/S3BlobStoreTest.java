@@ -9,9 +9,6 @@ import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,12 +33,12 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  * bucket, created by the store.
  */
 class S3BlobStoreTest extends BlobStoreContract {
-  private static final String ACCESS_KEY = "fhirbox-test";
-  private static final String SECRET_KEY = "fhirbox-test-secret-0123456789";
+  private static final String ACCESS_KEY = org.fhirbox.testing.S3Server.ACCESS_KEY;
+  private static final String SECRET_KEY = org.fhirbox.testing.S3Server.SECRET_KEY;
   private static final long PART = 5 * MIB;
   private static final AtomicInteger BUCKETS = new AtomicInteger();
 
-  private static S3Proxy proxy;
+  private static org.fhirbox.testing.S3Server proxy;
   private static URI endpoint;
 
   private final List<Sent> sent = new CopyOnWriteArrayList<>();
@@ -56,25 +53,13 @@ class S3BlobStoreTest extends BlobStoreContract {
 
   @BeforeAll
   static void startS3Proxy() throws Exception {
-    proxy = S3Proxy.builder()
-        .blobStore(new TransientNio2BlobStore())
-        .endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-        .build();
-    proxy.start();
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (!"STARTED".equals(proxy.getState())) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("s3proxy did not start: " + proxy.getState());
-      }
-      Thread.onSpinWait();
-    }
-    endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+    proxy = org.fhirbox.testing.S3Server.start();
+    endpoint = proxy.endpoint();
   }
 
   @AfterAll
   static void stopS3Proxy() throws Exception {
-    proxy.stop();
+    proxy.close();
   }
 
   @BeforeEach
