@@ -40,6 +40,10 @@ public final class BinaryImporter implements AutoCloseable {
           ? contentTypeHint : fetched.contentType();
       return binaries.create(project, new BinaryService.Upload(fetched.body(), type, null, securityContext,
           filename(fetched.uri())));
+    } catch (BinaryService.BodyInterrupted e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw FetchException.transientFailure("the upstream content stopped before its end: "
+          + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
     } catch (UncheckedIOException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw FetchException.transientFailure("reading the upstream content failed: "

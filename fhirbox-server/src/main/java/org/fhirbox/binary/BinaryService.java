@@ -114,6 +114,20 @@ public final class BinaryService {
     return b;
   }
 
+  /**
+   * The body stopped before its end (client gone, upstream cut): a 400 for an HTTP client, a
+   * transient failure for an ingestion job, which retries.
+   */
+  public static final class BodyInterrupted extends FhirException {
+    BodyInterrupted(IOException cause) {
+      super(400, java.util.List.of(new FhirException.Issue(
+          org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR,
+          org.hl7.fhir.r4.model.OperationOutcome.IssueType.INCOMPLETE,
+          "the upload was interrupted before the whole body arrived; nothing was stored", null)),
+          java.util.Map.of(), cause);
+    }
+  }
+
   /** An upload body that failed while reading: the client went away or sent a broken body. */
   static final class ClientReadException extends IOException {
     ClientReadException(IOException cause) {
@@ -153,7 +167,7 @@ public final class BinaryService {
       throw FhirException.badRequest("the body is not valid " + upload.contentEncoding() + " data: " + e.getMessage());
     } catch (ClientReadException e) {
       LOG.debug("upload body could not be read", e);
-      throw FhirException.badRequest("the upload was interrupted before the whole body arrived; nothing was stored");
+      throw new BodyInterrupted(e);
     } catch (IOException e) {
       throw new UncheckedIOException("could not store the upload", e);
     }
