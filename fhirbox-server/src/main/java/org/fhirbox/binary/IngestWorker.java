@@ -113,8 +113,10 @@ public final class IngestWorker implements AutoCloseable {
     if (!recorded) {
       LOG.warn("ingestion job {} lost its lease before it finished; another node owns it", job.id());
     } else if (outcome.state() != State.DONE) {
+      // External URLs can carry credentials in their query (presigned URLs): never log a query.
+      String error = outcome.error() == null ? null : outcome.error().replaceAll("\\?[^\\s)]*", "?...");
       LOG.info("ingestion job {} for {}/{}: {} ({})", job.id(), job.resourceType(), job.resourceId(),
-          outcome.state().code(), outcome.error());
+          outcome.state().code(), error);
     }
   }
 
