@@ -46,10 +46,7 @@ public final class AttachmentNormalizer {
   }
 
   public void normalize(ResourceStore.Tx tx, String project, Resource resource) {
-    List<Attachment> attachments = new java.util.ArrayList<>();
-    for (Resource r : ResourceTree.flatten(resource)) {
-      attachments.addAll(terser.getAllPopulatedChildElementsOfType(r, Attachment.class));
-    }
+    List<Attachment> attachments = ResourceTree.elements(terser, resource, Attachment.class);
     for (Attachment a : attachments) {
       if (!a.hasUrl()) {
         continue;

@@ -34,10 +34,7 @@ public final class AttachmentSigner implements OutgoingFilter {
 
   @Override
   public void apply(Principal principal, Resource resource, String baseUrl) {
-    List<Attachment> attachments = new java.util.ArrayList<>();
-    for (Resource r : ResourceTree.flatten(resource)) {
-      attachments.addAll(terser.getAllPopulatedChildElementsOfType(r, Attachment.class));
-    }
+    List<Attachment> attachments = ResourceTree.elements(terser, resource, Attachment.class);
     if (attachments.isEmpty()) {
       return;
     }

@@ -177,15 +177,13 @@ public final class BundleProcessor {
     if (assigned.isEmpty()) {
       return;
     }
-    for (Reference ref : ResourceTree.flatten(resource).stream()
-        .flatMap(r -> terser.getAllPopulatedChildElementsOfType(r, Reference.class).stream()).toList()) {
+    for (Reference ref : ResourceTree.elements(terser, resource, Reference.class)) {
       String target = ref.hasReference() ? assigned.get(ref.getReference()) : null;
       if (target != null) {
         ref.setReference(target);
       }
     }
-    for (Attachment a : ResourceTree.flatten(resource).stream()
-        .flatMap(r -> terser.getAllPopulatedChildElementsOfType(r, Attachment.class).stream()).toList()) {
+    for (Attachment a : ResourceTree.elements(terser, resource, Attachment.class)) {
       String target = a.hasUrl() ? assigned.get(a.getUrl()) : null;
       if (target != null) {
         a.setUrl(target);

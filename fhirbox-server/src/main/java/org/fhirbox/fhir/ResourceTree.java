@@ -13,6 +13,19 @@ import org.hl7.fhir.r4.model.Resource;
 final class ResourceTree {
   private ResourceTree() {}
 
+  /**
+   * Every populated element of {@code type} in {@code root}, including inside contained
+   * resources (the terser visits those) and inside Bundle entries and Parameters (it does not).
+   */
+  static <T extends org.hl7.fhir.instance.model.api.IBase> List<T> elements(ca.uhn.fhir.util.FhirTerser terser,
+      Resource root, Class<T> type) {
+    List<T> out = new ArrayList<>();
+    for (Resource r : flatten(root)) {
+      out.addAll(terser.getAllPopulatedChildElementsOfType(r, type));
+    }
+    return out;
+  }
+
   /** {@code root} and every resource nested in it through Bundle entries or Parameters. */
   static List<Resource> flatten(Resource root) {
     List<Resource> out = new ArrayList<>();
