@@ -48,6 +48,19 @@ public class FhirException extends RuntimeException {
     return new FhirException(status, issues, h, getCause());
   }
 
+  /** The OperationOutcome that tells the caller about this error. */
+  public org.hl7.fhir.r4.model.OperationOutcome toOperationOutcome() {
+    org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
+    for (Issue i : issues) {
+      org.hl7.fhir.r4.model.OperationOutcome.OperationOutcomeIssueComponent c = oo.addIssue()
+          .setSeverity(i.severity()).setCode(i.type()).setDiagnostics(i.diagnostics());
+      if (i.expression() != null) {
+        c.addExpression(i.expression());
+      }
+    }
+    return oo;
+  }
+
   public static FhirException badRequest(String diagnostics) {
     return new FhirException(400, IssueType.INVALID, diagnostics);
   }

@@ -99,19 +99,11 @@ public final class BundleProcessor {
         blobs.forEach(binaryData::discard);
         result = new BundleEntryComponent();
         result.getResponse().setStatus(e.status() + " " + reason(e.status()))
-            .setOutcome(outcome(e));
+            .setOutcome(e.toOperationOutcome());
       }
       out.addEntry(result);
     }
     return out;
-  }
-
-  private static org.hl7.fhir.r4.model.OperationOutcome outcome(FhirException e) {
-    org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
-    for (FhirException.Issue i : e.issues()) {
-      oo.addIssue().setSeverity(i.severity()).setCode(i.type()).setDiagnostics(i.diagnostics());
-    }
-    return oo;
   }
 
   private Bundle transaction(Principal principal, Bundle bundle, String fhirBase) {
@@ -198,25 +190,25 @@ public final class BundleProcessor {
     try {
       switch (r.method()) {
         case POST -> {
-          require(principal, r.type(), Interaction.CREATE);
+          principal.require(r.type(), Interaction.CREATE);
           requireBody(r, res);
           Written w = assignedId == null ? repository.create(tx, project, res, blob, null)
               : repository.create(tx, project, res, assignedId, blob, null);
           written(out, w);
         }
         case PUT -> {
-          require(principal, r.type(), Interaction.UPDATE);
+          principal.require(r.type(), Interaction.UPDATE);
           requireBody(r, res);
           Written w = repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob, null);
           written(out, w);
         }
         case DELETE -> {
-          require(principal, r.type(), Interaction.DELETE);
+          principal.require(r.type(), Interaction.DELETE);
           StoredResource gone = repository.delete(tx, project, r.type(), r.id(), r.ifMatch()).orElseThrow();
           out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.versionId() + "\"");
         }
         case GET -> {
-          require(principal, r.type(), Interaction.READ);
+          principal.require(r.type(), Interaction.READ);
           StoredResource s = r.version() == null ? repository.read(tx, project, r.type(), r.id())
               : repository.vread(tx, project, r.type(), r.id(), r.version());
           out.setFullUrl(r.type() + "/" + r.id()).setResource(repository.toResource(s));
@@ -232,13 +224,6 @@ public final class BundleProcessor {
           e.headers(), e);
     }
     return out;
-  }
-
-  private static void require(Principal principal, String type, Interaction interaction) {
-    if (!principal.access().allows(type, interaction)) {
-      throw FhirException.forbidden("the access token does not permit " + interaction.name().toLowerCase()
-          + " on " + type);
-    }
   }
 
   private static void requireBody(EntryRequest r, Resource res) {

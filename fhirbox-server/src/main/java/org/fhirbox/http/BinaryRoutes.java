@@ -128,7 +128,7 @@ public final class BinaryRoutes {
     if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
       throw FhirException.methodNotAllowed("$presigned-url answers GET and POST");
     }
-    FhirRoutes.require(principal, "Binary", org.fhirbox.auth.AccessPolicy.Interaction.READ);
+    principal.require("Binary", org.fhirbox.auth.AccessPolicy.Interaction.READ);
     StoredResource s = store.read(tx -> repository.read(tx, principal.project(), "Binary", id));
     BinaryContent c = content(principal, s);
     String download = ex.param("download").orElse(null);

@@ -26,18 +26,6 @@ public final class ErrorMapper {
     this.codec = codec;
   }
 
-  public static OperationOutcome outcome(FhirException e) {
-    OperationOutcome oo = new OperationOutcome();
-    for (FhirException.Issue i : e.issues()) {
-      OperationOutcome.OperationOutcomeIssueComponent c = oo.addIssue()
-          .setSeverity(i.severity()).setCode(i.type()).setDiagnostics(i.diagnostics());
-      if (i.expression() != null) {
-        c.addExpression(i.expression());
-      }
-    }
-    return oo;
-  }
-
   public FhirException translate(Throwable t) {
     if (t instanceof FhirException fe) {
       return fe;
@@ -74,7 +62,7 @@ public final class ErrorMapper {
     resp.setContentType(f.contentType() + ";charset=utf-8");
     resp.setCharacterEncoding(StandardCharsets.UTF_8.name());
     try (Writer w = resp.getWriter()) {
-      codec.encode(outcome(e), f, false, w);
+      codec.encode(e.toOperationOutcome(), f, false, w);
     }
   }
 

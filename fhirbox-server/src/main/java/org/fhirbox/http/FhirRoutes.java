@@ -134,15 +134,8 @@ public final class FhirRoutes {
     throw FhirException.methodNotAllowed(method + " is not allowed here; use " + String.join(" or ", allowed));
   }
 
-  static void require(Principal principal, String type, Interaction interaction) {
-    if (!principal.access().allows(type, interaction)) {
-      throw FhirException.forbidden("the access token does not permit " + interaction.name().toLowerCase()
-          + " on " + type);
-    }
-  }
-
   private void create(Exchange ex, Principal principal, String type) throws IOException {
-    require(principal, type, Interaction.CREATE);
+    principal.require(type, Interaction.CREATE);
     if (type.equals("Binary") && binaries.isRawBody(ex)) {
       respondWritten(ex, principal, binaries.createRaw(ex, principal));
       return;
@@ -156,7 +149,7 @@ public final class FhirRoutes {
   }
 
   private void update(Exchange ex, Principal principal, String type, String id) throws IOException {
-    require(principal, type, Interaction.UPDATE);
+    principal.require(type, Interaction.UPDATE);
     Long ifMatch = ex.ifMatch();
     if (type.equals("Binary") && binaries.isRawBody(ex)) {
       respondWritten(ex, principal, binaries.updateRaw(ex, principal, id, ifMatch));
@@ -201,7 +194,7 @@ public final class FhirRoutes {
    * parameters of the same names.
    */
   private void importBinary(Exchange ex, Principal principal) throws IOException {
-    require(principal, "Binary", Interaction.CREATE);
+    principal.require("Binary", Interaction.CREATE);
     Map<String, String> args = new java.util.HashMap<>();
     for (String name : List.of("url", "contentType", "securityContext")) {
       ex.param(name).ifPresent(v -> args.put(name, v));
@@ -223,7 +216,7 @@ public final class FhirRoutes {
   }
 
   private void read(Exchange ex, Principal principal, String type, String id, Long version) throws IOException {
-    require(principal, type, Interaction.READ);
+    principal.require(type, Interaction.READ);
     StoredResource s = store.read(tx -> version == null
         ? repository.read(tx, principal.project(), type, id)
         : repository.vread(tx, principal.project(), type, id, version));
@@ -247,7 +240,7 @@ public final class FhirRoutes {
   }
 
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
-    require(principal, type, Interaction.DELETE);
+    principal.require(type, Interaction.DELETE);
     Long ifMatch = ex.ifMatch();
     StoredResource gone = store.inTransaction(tx -> repository.delete(tx, principal.project(), type, id, ifMatch))
         .orElseThrow();
@@ -256,7 +249,7 @@ public final class FhirRoutes {
   }
 
   private void search(Exchange ex, Principal principal, String type) throws IOException {
-    require(principal, type, Interaction.SEARCH);
+    principal.require(type, Interaction.SEARCH);
     Map<String, List<String>> params = ex.params();
     if (ex.method().equals("POST")) {
       String ct = ex.request().getContentType();
@@ -297,7 +290,7 @@ public final class FhirRoutes {
 
   private void history(Exchange ex, Principal principal, String type, String id) throws IOException {
     if (type != null) {
-      require(principal, type, Interaction.READ);
+      principal.require(type, Interaction.READ);
     } else if (!principal.access().allows("*", Interaction.READ)) {
       throw FhirException.forbidden("system history needs read access to all resource types");
     }
