@@ -213,8 +213,7 @@ public final class FhirboxServer implements AutoCloseable {
             .map(r -> new AttachmentNormalizer.Recognized(r, false));
       }
       if (url.startsWith(base + "storage/")) {
-        return StorageUrlSigner.tryParse(url).map(r -> new AttachmentNormalizer.Recognized(
-            new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
+        return signedStorageUrl(url);
       }
     }
     if (objectUrls.isPresent()) {
@@ -226,11 +225,12 @@ public final class FhirboxServer implements AutoCloseable {
             .map(c -> new AttachmentNormalizer.Recognized(new BinaryRef(c.binaryId(), c.versionId()), true));
       }
     }
-    if (url.startsWith("/storage/")) {
-      return StorageUrlSigner.tryParse(url).map(r -> new AttachmentNormalizer.Recognized(
-          new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
-    }
-    return java.util.Optional.empty();
+    return url.startsWith("/storage/") ? signedStorageUrl(url) : java.util.Optional.empty();
+  }
+
+  private static java.util.Optional<AttachmentNormalizer.Recognized> signedStorageUrl(String url) {
+    return StorageUrlSigner.tryParse(url).map(r -> new AttachmentNormalizer.Recognized(
+        new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
   }
 
   /** Starts listening; returns once requests are served. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -224,13 +222,5 @@ class BinaryRestTest {
     try (Stream<Path> files = Files.list(server.dataDir().resolve("blobs/tmp"))) {
       return files.count();
     }
-  }
-
-  static byte[] readAll(InputStream in) throws IOException {
-    return in.readAllBytes();
-  }
-
-  static List<String> lines(String s) {
-    return List.of(s.split("\n"));
   }
 }
