@@ -27,29 +27,28 @@ public final class JdbcResourceStore implements ResourceStore {
         c.setAutoCommit(false);
         try {
           T result = work.run(new JdbcTx(c));
-          c.commit();
+          commit(c);
           return result;
         } catch (RuntimeException e) {
           rollbackQuietly(c, e);
-          if (e instanceof StoreException se && se.isConflict() && attempt < MAX_ATTEMPTS) {
-            backoff(attempt);
-            continue;
+          if (!(e instanceof StoreException se && se.isConflict() && attempt < MAX_ATTEMPTS)) {
+            throw e;
           }
-          throw e;
-        } catch (SQLException e) {
-          rollbackQuietly(c, e);
-          StoreException se = new StoreException("commit failed", e);
-          if (se.isConflict() && attempt < MAX_ATTEMPTS) {
-            backoff(attempt);
-            continue;
-          }
-          throw se;
+          backoff(attempt); // a lost race: run the work again on fresh data
         } finally {
           c.setAutoCommit(true);
         }
       } catch (SQLException e) {
         throw new StoreException("database unavailable", e);
       }
+    }
+  }
+
+  private static void commit(Connection c) {
+    try {
+      c.commit();
+    } catch (SQLException e) {
+      throw new StoreException("commit failed", e);
     }
   }
 
