@@ -192,6 +192,8 @@ public final class AdminRoutes {
     ex.response().setStatus(status);
     ex.response().setContentType("application/json;charset=utf-8");
     ex.response().setHeader("Cache-Control", "no-store");
-    json.writeValue(ex.response().getOutputStream(), body);
+    byte[] bytes = json.writeValueAsBytes(body);
+    ex.response().setContentLength(bytes.length);
+    ex.response().getOutputStream().write(bytes);
   }
 }

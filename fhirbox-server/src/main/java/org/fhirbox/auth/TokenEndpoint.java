@@ -206,6 +206,8 @@ public final class TokenEndpoint {
       resp.setHeader("Pragma", "no-cache");
     }
     headers.forEach(resp::setHeader);
-    json.writeValue(resp.getOutputStream(), body);
+    byte[] bytes = json.writeValueAsBytes(body);
+    resp.setContentLength(bytes.length);
+    resp.getOutputStream().write(bytes);
   }
 }

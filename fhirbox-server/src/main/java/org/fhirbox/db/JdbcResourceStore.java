@@ -301,6 +301,15 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
+    public Optional<BinaryContent> currentBinaryContent(String project, String binaryId) {
+      // one indexed join instead of reading the Binary's row and then its content
+      List<BinaryContent> found = selectBinaryContents("project = ? AND res_id = ? AND version_id = (SELECT"
+          + " c.version_id FROM resource_current c WHERE c.project = ? AND c.res_type = 'Binary' AND c.res_id = ?"
+          + " AND NOT c.deleted)", project, binaryId, project, binaryId);
+      return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    @Override
     public List<BinaryContent> binaryContentAnyProject(String binaryId, long versionId) {
       return binaryContents("", binaryId, versionId);
     }

@@ -46,6 +46,9 @@ public interface ResourceStore {
 
     Optional<BinaryContent> binaryContent(String project, String binaryId, long versionId);
 
+    /** The content of a Binary's current version; empty when it does not exist or is deleted. */
+    Optional<BinaryContent> currentBinaryContent(String project, String binaryId);
+
     /**
      * A Binary version looked up by id alone, for signed storage URLs (which name no project).
      * Binary ids are unique across projects: see {@code ResourceRepository}.

@@ -72,19 +72,11 @@ public final class AttachmentNormalizer {
   }
 
   private static BinaryContent lookup(ResourceStore.Tx tx, String project, BinaryRef ref) {
-    long version;
-    if (ref.versionId() == null) {
-      StoredResource cur = tx.current(project, "Binary", ref.id(), false)
-          .filter(r -> !r.deleted())
-          .orElseThrow(() -> FhirException.badRequest("Attachment.url names " + ref.reference()
-              + ", which does not exist", "Attachment.url"));
-      version = cur.versionId();
-    } else {
-      version = ref.versionId();
-    }
-    return tx.binaryContent(project, ref.id(), version)
-        .orElseThrow(() -> FhirException.badRequest("Attachment.url names " + ref.reference()
-            + ", which does not exist", "Attachment.url"));
+    Optional<BinaryContent> content = ref.versionId() == null
+        ? tx.currentBinaryContent(project, ref.id())
+        : tx.binaryContent(project, ref.id(), ref.versionId());
+    return content.orElseThrow(() -> FhirException.badRequest("Attachment.url names " + ref.reference()
+        + ", which does not exist", "Attachment.url"));
   }
 
   private static void fill(Attachment a, BinaryContent c, BinaryRef ref) {

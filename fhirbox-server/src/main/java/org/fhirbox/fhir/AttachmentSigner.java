@@ -9,7 +9,6 @@ import java.util.Optional;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.db.StoredResource;
 import org.fhirbox.signing.BinaryUrlSigner;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Resource;
@@ -56,17 +55,10 @@ public final class AttachmentSigner implements OutgoingFilter {
   }
 
   private Optional<String> sign(ResourceStore.Tx tx, Principal principal, BinaryRef ref, String baseUrl) {
-    long version;
-    if (ref.versionId() == null) {
-      Optional<StoredResource> cur = tx.current(principal.project(), "Binary", ref.id(), false);
-      if (cur.isEmpty() || cur.get().deleted()) {
-        return Optional.empty();
-      }
-      version = cur.get().versionId();
-    } else {
-      version = ref.versionId();
-    }
-    return signedUrl(tx, principal, ref.id(), version, baseUrl);
+    Optional<BinaryContent> content = ref.versionId() == null
+        ? tx.currentBinaryContent(principal.project(), ref.id())
+        : tx.binaryContent(principal.project(), ref.id(), ref.versionId());
+    return content.filter(c -> access.canRead(tx, principal, c)).map(c -> signer.sign(baseUrl, c, null));
   }
 
   /** The signed URL of one Binary version, if the caller may read it. */

@@ -3,8 +3,6 @@ package org.fhirbox.fhir;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
-import java.io.IOException;
-import java.io.Writer;
 import org.fhirbox.FhirException;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Resource;
@@ -54,10 +52,6 @@ public final class FhirCodec {
 
   public String encode(IBaseResource resource, FhirFormat format, boolean pretty) {
     return parser(format, pretty).encodeResourceToString(resource);
-  }
-
-  public void encode(IBaseResource resource, FhirFormat format, boolean pretty, Writer out) throws IOException {
-    parser(format, pretty).encodeResourceToWriter(resource, out);
   }
 
   /** Storage form: compact JSON. */

@@ -2,7 +2,6 @@ package org.fhirbox.http;
 
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.fhirbox.FhirException;
@@ -60,10 +59,9 @@ public final class ErrorMapper {
     resp.setHeader("Cache-Control", "no-store");
     FhirFormat f = format == null ? FhirFormat.JSON : format;
     resp.setContentType(f.contentType() + ";charset=utf-8");
-    resp.setCharacterEncoding(StandardCharsets.UTF_8.name());
-    try (Writer w = resp.getWriter()) {
-      codec.encode(e.toOperationOutcome(), f, false, w);
-    }
+    byte[] body = codec.encode(e.toOperationOutcome(), f, false).getBytes(StandardCharsets.UTF_8);
+    resp.setContentLength(body.length);
+    resp.getOutputStream().write(body);
   }
 
   /** An informational outcome (e.g. the body of a successful delete). */

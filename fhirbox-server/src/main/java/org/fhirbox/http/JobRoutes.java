@@ -52,7 +52,9 @@ public final class JobRoutes {
     }
     ex.response().setStatus(200);
     ex.response().setContentType("application/json;charset=utf-8");
-    JSON.writeValue(ex.response().getOutputStream(), body);
+    byte[] bytes = JSON.writeValueAsBytes(body);
+    ex.response().setContentLength(bytes.length);
+    ex.response().getOutputStream().write(bytes);
   }
 
   private static String text(Instant i) {

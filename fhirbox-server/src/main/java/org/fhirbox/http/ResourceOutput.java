@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -78,24 +77,27 @@ public final class ResourceOutput {
     if (!out.has("url")) {
       out.put("url", url);
     }
-    ex.response().setStatus(status);
-    ex.response().setContentType(FhirFormat.JSON.contentType() + ";charset=utf-8");
-    ex.response().setCharacterEncoding(StandardCharsets.UTF_8.name());
-    try (Writer w = ex.response().getWriter()) {
-      w.write(ex.pretty() ? JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out)
-          : JSON.writeValueAsString(out));
-    }
+    send(ex, status, FhirFormat.JSON, ex.pretty() ? JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(out)
+        : JSON.writeValueAsBytes(out));
   }
 
   /** Writes a resource that needs no filtering (OperationOutcome, CapabilityStatement). */
   public void writeRaw(Exchange ex, int status, Resource resource) throws IOException {
     FhirFormat f = ex.format();
+    send(ex, status, f, codec.encode(resource, f, ex.pretty()).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * One write with a {@code Content-Length}: HAPI's encoder flushes its writer element by
+   * element, and streaming it into the response cost a chunked write (a system call) per
+   * element. A response here is one resource or one page of a Bundle ({@code _count} is
+   * bounded), never Binary content, so it is encoded whole first.
+   */
+  private static void send(Exchange ex, int status, FhirFormat format, byte[] body) throws IOException {
     ex.response().setStatus(status);
-    ex.response().setContentType(f.contentType() + ";charset=utf-8");
-    ex.response().setCharacterEncoding(StandardCharsets.UTF_8.name());
-    try (Writer w = ex.response().getWriter()) {
-      codec.encode(resource, f, ex.pretty(), w);
-    }
+    ex.response().setContentType(format.contentType() + ";charset=utf-8");
+    ex.response().setContentLength(body.length);
+    ex.response().getOutputStream().write(body);
   }
 
   /** {@code ETag} and {@code Last-Modified} from the resource's meta (FHIR R4 http.html#versioning). */

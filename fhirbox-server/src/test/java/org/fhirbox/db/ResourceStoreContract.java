@@ -174,6 +174,35 @@ abstract class ResourceStoreContract {
     assertThat(this.<Boolean>q(tx -> tx.isBlobReferenced(BlobKey.random()))).isFalse();
   }
 
+  @Test
+  void currentBinaryContentFollowsTheCurrentVersionAndIsEmptyOnceDeleted() {
+    BlobKey k1 = BlobKey.random();
+    BlobKey k2 = BlobKey.random();
+    BinaryContent v1 = new BinaryContent("p", "b2", 1, k1, 1, "a".repeat(64), "b".repeat(40), "text/plain",
+        null, null, Instant.ofEpochMilli(1000));
+    BinaryContent v2 = new BinaryContent("p", "b2", 2, k2, 2, "c".repeat(64), "d".repeat(40), "text/plain",
+        null, null, Instant.ofEpochMilli(2000));
+    store.inTransaction(tx -> {
+      tx.insert(new StoredResource("p", "Binary", "b2", 1, Instant.ofEpochMilli(1000), false, "{}"), List.of());
+      tx.insertBinaryContent(v1);
+      return null;
+    });
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.currentBinaryContent("p", "b2"))).contains(v1);
+    store.inTransaction(tx -> {
+      tx.insert(new StoredResource("p", "Binary", "b2", 2, Instant.ofEpochMilli(2000), false, "{}"), List.of());
+      tx.insertBinaryContent(v2);
+      return null;
+    });
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.currentBinaryContent("p", "b2"))).contains(v2);
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.currentBinaryContent("other", "b2"))).isEmpty();
+    store.inTransaction(tx -> {
+      tx.insert(new StoredResource("p", "Binary", "b2", 3, Instant.ofEpochMilli(3000), true, null), List.of());
+      return null;
+    });
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.currentBinaryContent("p", "b2"))).isEmpty();
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "b2", 2))).contains(v2);
+  }
+
   private <T> T q(ResourceStore.Work<T> work) {
     return store.read(work);
   }
