@@ -166,7 +166,7 @@ public final class FhirboxServer implements AutoCloseable {
         List.of(new org.fhirbox.fhir.ServerCapabilities(this::baseUrl)));
     BinaryAccess binaryAccess = new BinaryAccess(store);
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
-    ResourceOutput output = new ResourceOutput(codec, List.of(attachmentSigner), (principal, binary, base) ->
+    ResourceOutput output = new ResourceOutput(codec, attachmentSigner, (principal, binary, base) ->
         store.read(tx -> attachmentSigner.signedUrl(tx, principal, binary.getIdElement().getIdPart(),
             Long.parseLong(binary.getMeta().getVersionId()), base)));
     StorageResponder responder = new StorageResponder();

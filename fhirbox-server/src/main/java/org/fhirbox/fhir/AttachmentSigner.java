@@ -3,9 +3,11 @@ package org.fhirbox.fhir;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.db.ResourceStore;
@@ -16,9 +18,9 @@ import org.hl7.fhir.r4.model.Resource;
 /**
  * Read time: every Attachment whose url is {@code Binary/{id}} (or a pinned version) and that the
  * caller may read becomes a short-lived signed URL. An Attachment the caller may not read keeps
- * {@code Binary/{id}}. Runs on every outgoing resource via {@link OutgoingFilter}.
+ * {@code Binary/{id}}. Runs on every outgoing resource, in {@code ResourceOutput}.
  */
-public final class AttachmentSigner implements OutgoingFilter {
+public final class AttachmentSigner {
   private final FhirTerser terser;
   private final ResourceStore store;
   private final BinaryAccess access;
@@ -31,26 +33,53 @@ public final class AttachmentSigner implements OutgoingFilter {
     this.signer = signer;
   }
 
-  @Override
-  public void apply(Principal principal, Resource resource, String baseUrl) {
+  /**
+   * Signs every {@code Binary/...} Attachment url in {@code resource} (Bundle entries, contained
+   * resources and Parameters included) that the caller may read, in place.
+   *
+   * @return what was resolved, each {@code Binary/...} url to its signed URL (empty when the
+   *     caller may not read it or it is gone); {@link #resolve} of its keys gives an equal map
+   *     for as long as the output would be the same
+   */
+  public Map<String, Optional<String>> apply(Principal principal, Resource resource, String baseUrl) {
     List<Attachment> attachments = ResourceTree.elements(terser, resource, Attachment.class);
     if (attachments.isEmpty()) {
-      return;
+      return Map.of();
     }
-    Map<String, Optional<String>> signed = new HashMap<>();
-    store.read(tx -> {
-      for (Attachment a : attachments) {
-        if (!a.hasUrl()) {
-          continue;
-        }
-        Optional<BinaryRef> ref = BinaryRef.tryParseRelative(a.getUrl());
-        if (ref.isEmpty()) {
-          continue;
-        }
-        signed.computeIfAbsent(a.getUrl(), k -> sign(tx, principal, ref.get(), baseUrl))
-            .ifPresent(a::setUrl);
+    Map<String, Optional<String>> signed = resolve(principal, binaryUrls(attachments), baseUrl);
+    for (Attachment a : attachments) {
+      if (a.hasUrl()) {
+        signed.getOrDefault(a.getUrl(), Optional.empty()).ifPresent(a::setUrl);
       }
-      return null;
+    }
+    return signed;
+  }
+
+  private static List<String> binaryUrls(List<Attachment> attachments) {
+    Set<String> urls = new LinkedHashSet<>();
+    for (Attachment a : attachments) {
+      if (a.hasUrl() && BinaryRef.tryParseRelative(a.getUrl()).isPresent()) {
+        urls.add(a.getUrl());
+      }
+    }
+    return List.copyOf(urls);
+  }
+
+  /**
+   * The signed URL for each of {@code urls} ({@code Binary/...} references); empty for a Binary that
+   * is gone or that the caller may not read. Equal inputs within one signing window give equal
+   * results, which is what lets a response encoded earlier be reused.
+   */
+  public Map<String, Optional<String>> resolve(Principal principal, List<String> urls, String baseUrl) {
+    if (urls.isEmpty()) {
+      return Map.of();
+    }
+    return store.read(tx -> {
+      Map<String, Optional<String>> signed = new HashMap<>();
+      for (String url : urls) {
+        BinaryRef.tryParseRelative(url).ifPresent(ref -> signed.put(url, sign(tx, principal, ref, baseUrl)));
+      }
+      return signed;
     });
   }
 

@@ -226,14 +226,13 @@ public final class FhirRoutes {
       return;
     }
     org.fhirbox.binary.BinaryContent content = type.equals("Binary") ? binaries.content(principal, s) : null;
-    Resource r = repository.toResource(s);
-    ResourceOutput.versionHeaders(ex, r);
     if (ex.method().equals("HEAD")) {
+      ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(200);
       ex.response().setContentType(ex.format().contentType() + ";charset=utf-8");
       return;
     }
-    output.write(ex, principal, 200, r);
+    output.writeStored(ex, principal, s, repository::toResource);
     if (content != null) {
       binaries.readAsResource(ex, principal, content);
     }

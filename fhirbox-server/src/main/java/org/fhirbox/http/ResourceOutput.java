@@ -14,13 +14,14 @@ import java.util.Optional;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
-import org.fhirbox.fhir.OutgoingFilter;
+import org.fhirbox.db.StoredResource;
+import org.fhirbox.fhir.AttachmentSigner;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
  * The one exit for resources: every route that returns a resource (or a Bundle of them) writes
- * it here, and every {@link OutgoingFilter} runs first. This is where Attachment URLs are signed,
+ * it here, and the {@link AttachmentSigner} runs first. This is where Attachment URLs are signed,
  * so no path can forget it.
  */
 public final class ResourceOutput {
@@ -31,21 +32,47 @@ public final class ResourceOutput {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private final FhirCodec codec;
-  private final List<OutgoingFilter> filters;
+  private final AttachmentSigner signer;
   private final BinaryUrl binaryUrl;
+  private final EncodedResponses encoded = new EncodedResponses(16L << 20);
 
-  public ResourceOutput(FhirCodec codec, List<OutgoingFilter> filters, BinaryUrl binaryUrl) {
+  public ResourceOutput(FhirCodec codec, AttachmentSigner signer, BinaryUrl binaryUrl) {
     this.codec = codec;
-    this.filters = List.copyOf(filters);
+    this.signer = signer;
     this.binaryUrl = binaryUrl;
   }
 
-  /** Applies the filters without writing (for callers that embed the resource elsewhere). */
+  /** Signs without writing (for callers that embed the resource elsewhere). */
   public Resource prepare(Principal principal, Resource resource, String baseUrl) {
-    for (OutgoingFilter f : filters) {
-      f.apply(principal, resource, baseUrl);
-    }
+    signer.apply(principal, resource, baseUrl);
     return resource;
+  }
+
+  /**
+   * Writes one stored version (read, vread) with its {@code ETag} and {@code Last-Modified}.
+   * The encoded bytes are kept and reused while signing resolves to the same URLs; see
+   * {@link EncodedResponses}. Binary JSON, which carries its own {@code url}, is encoded each time.
+   */
+  public void writeStored(Exchange ex, Principal principal, StoredResource stored,
+      java.util.function.Function<StoredResource, Resource> parse) throws IOException {
+    versionHeaders(ex, stored);
+    if (stored.type().equals("Binary")) {
+      write(ex, principal, 200, parse.apply(stored));
+      return;
+    }
+    FhirFormat f = ex.format();
+    EncodedResponses.Key key = new EncodedResponses.Key(principal.project(), stored.type(), stored.id(),
+        stored.versionId(), f, ex.pretty());
+    EncodedResponses.Entry hit = encoded.get(key);
+    if (hit != null && signer.resolve(principal, hit.urls(), ex.baseUrl()).equals(hit.signed())) {
+      send(ex, 200, f, hit.body());
+      return;
+    }
+    Resource r = parse.apply(stored);
+    Map<String, Optional<String>> signed = signer.apply(principal, r, ex.baseUrl());
+    byte[] body = codec.encode(r, f, ex.pretty()).getBytes(StandardCharsets.UTF_8);
+    encoded.put(key, new EncodedResponses.Entry(List.copyOf(signed.keySet()), signed, body));
+    send(ex, 200, f, body);
   }
 
   public void write(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
@@ -98,6 +125,13 @@ public final class ResourceOutput {
     ex.response().setContentType(format.contentType() + ";charset=utf-8");
     ex.response().setContentLength(body.length);
     ex.response().getOutputStream().write(body);
+  }
+
+  /** {@code ETag} and {@code Last-Modified} of a stored version (FHIR R4 http.html#versioning). */
+  public static void versionHeaders(Exchange ex, StoredResource s) {
+    ex.response().setHeader("ETag", "W/\"" + s.versionId() + "\"");
+    ex.response().setHeader("Last-Modified",
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(s.lastUpdated().atZone(ZoneOffset.UTC)));
   }
 
   /** {@code ETag} and {@code Last-Modified} from the resource's meta (FHIR R4 http.html#versioning). */

@@ -91,6 +91,16 @@ class SecurityContextTest {
   }
 
   @Test
+  void aSignedUrlOneCallerMayHaveIsNeverServedToAnotherWhoMayNot() throws Exception {
+    TestClient allowed = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
+    TestClient denied = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs");
+    for (int round = 0; round < 2; round++) {
+      assertThat(attachmentUrl(allowed)).startsWith(server.baseUrl() + "storage/" + guarded + "/1?");
+      assertThat(attachmentUrl(denied)).isEqualTo("Binary/" + guarded);
+    }
+  }
+
+  @Test
   void securityContextPointingAtADeletedResourceDenies() throws Exception {
     TestClient admin = clients.client(PROJECT, "system/*.cruds");
     String patient = id(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));

@@ -166,6 +166,29 @@ class SignedAttachmentTest {
   }
 
   @Test
+  void rereadingAResourceFollowsItsBinaryThroughUpdatesAndDeletion() {
+    Binary b = upload("v1");
+    String bid = id(b);
+    String pid = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)), Patient.class)
+        .getIdElement().getIdPart();
+    String first = http.parse(http.get("fhir/R4/Patient/" + pid), Patient.class).getPhotoFirstRep().getUrl();
+    assertThat(first).startsWith(signedPrefix(bid, 1));
+    assertThat(http.parse(http.get("fhir/R4/Patient/" + pid), Patient.class).getPhotoFirstRep().getUrl())
+        .as("stable within the signing window").isEqualTo(first);
+
+    // the Patient's version is unchanged, but its unpinned attachment now means Binary version 2
+    assertThat(http.send(http.request("fhir/R4/Binary/" + bid).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("v2"))).statusCode()).isEqualTo(200);
+    String second = http.parse(http.get("fhir/R4/Patient/" + pid), Patient.class).getPhotoFirstRep().getUrl();
+    assertThat(second).startsWith(signedPrefix(bid, 2));
+    assertThat(body(second)).isEqualTo("v2");
+
+    assertThat(http.delete("fhir/R4/Binary/" + bid).statusCode()).isEqualTo(200);
+    assertThat(http.parse(http.get("fhir/R4/Patient/" + pid), Patient.class).getPhotoFirstRep().getUrl())
+        .isEqualTo("Binary/" + bid);
+  }
+
+  @Test
   void versionPinnedAttachmentKeepsServingItsOwnBytes() {
     Binary b = upload("first bytes");
     String bid = id(b);
