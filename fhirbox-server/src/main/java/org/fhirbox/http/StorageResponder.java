@@ -4,6 +4,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.StandardOpenOption;
@@ -260,7 +261,22 @@ public final class StorageResponder {
 
   private static void copy(BlobStore store, BlobKey key, long offset, long length, OutputStream out)
       throws IOException {
-    if (length >= MAP_THRESHOLD && store instanceof FileBlobStore files && out instanceof HttpOutput jetty) {
+    if (length < MAP_THRESHOLD && store instanceof FileBlobStore files) {
+      // A small range (a video player's probe, a thumbnail): one positional read and one write,
+      // bounded by MAP_THRESHOLD whatever the file's size.
+      byte[] buf = new byte[(int) length];
+      ByteBuffer bb = ByteBuffer.wrap(buf);
+      try (FileChannel ch = FileChannel.open(files.file(key), StandardOpenOption.READ)) {
+        while (bb.hasRemaining()) {
+          if (ch.read(bb, offset + bb.position()) < 0) {
+            throw new IOException("blob " + key + " is shorter than its recorded size");
+          }
+        }
+      }
+      out.write(buf);
+      return;
+    }
+    if (store instanceof FileBlobStore files && out instanceof HttpOutput jetty) {
       try (FileChannel ch = FileChannel.open(files.file(key), StandardOpenOption.READ)) {
         long end = offset + length;
         if (end > ch.size()) {
