@@ -75,6 +75,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
   private final OrphanSweeper sweeper;
+  private final org.fhirbox.db.PlannerStatistics statistics;
   private final AuthModule auth;
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
@@ -189,6 +190,7 @@ public final class FhirboxServer implements AutoCloseable {
     GracefulHandler graceful = new GracefulHandler(new MetricsHandler(metrics, context));
     jetty.setHandler(graceful);
 
+    this.statistics = new org.fhirbox.db.PlannerStatistics(database);
     this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "fhirbox-background");
@@ -243,8 +245,19 @@ public final class FhirboxServer implements AutoCloseable {
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
+    if (statistics.needed()) {
+      background.scheduleWithFixedDelay(this::analyzeQuietly, 0, 10, TimeUnit.SECONDS);
+    }
     ingestWorker.start();
     return this;
+  }
+
+  private void analyzeQuietly() {
+    try {
+      statistics.refresh();
+    } catch (java.sql.SQLException | RuntimeException e) {
+      LOG.warn("refreshing planner statistics failed: {}", e.getMessage());
+    }
   }
 
   private void sweepQuietly() {

@@ -1,0 +1,56 @@
+package org.fhirbox.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.fhirbox.testing.Postgres;
+import org.junit.jupiter.api.Test;
+
+class PlannerStatisticsTest {
+  @Test
+  void staleTablesAreAnalyzedSoReadsByIdUseThePrimaryKey() throws Exception {
+    try (Database db = new Database(Postgres.freshSchemaUrl(), "", "", 4)) {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      PlannerStatistics statistics = new PlannerStatistics(db);
+      store.inTransaction(tx -> {
+        for (int i = 0; i < 500; i++) {
+          tx.insert(new StoredResource("p", "Patient", UUID.randomUUID().toString(), 1,
+              Instant.ofEpochMilli(1000 + i), false, "{}"), List.of());
+        }
+        return null;
+      });
+
+      // PostgreSQL publishes table activity counters within about a second of the commit
+      List<String> analyzed = new ArrayList<>();
+      for (int i = 0; i < 50 && !analyzed.contains("resource_current"); i++) {
+        analyzed.addAll(statistics.refresh());
+        Thread.sleep(100);
+      }
+      assertThat(analyzed).contains("resource_current", "resource_version");
+      assertThat(statistics.refresh()).as("nothing changed since").doesNotContain("resource_current");
+
+      try (Connection c = db.connection(); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("EXPLAIN SELECT * FROM resource_current"
+              + " WHERE project = 'p' AND res_type = 'Patient' AND res_id = 'x'")) {
+        StringBuilder plan = new StringBuilder();
+        while (rs.next()) {
+          plan.append(rs.getString(1)).append('\n');
+        }
+        assertThat(plan.toString()).contains("resource_current_pkey");
+      }
+    }
+  }
+
+  @Test
+  void h2NeedsNothing() {
+    try (Database db = new Database("jdbc:h2:mem:stats" + UUID.randomUUID(), "", "", 2)) {
+      assertThat(new PlannerStatistics(db).needed()).isFalse();
+    }
+  }
+}
