@@ -244,6 +244,7 @@ public final class FhirboxServer implements AutoCloseable {
     audit.start();
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
+    background.schedule(org.fhirbox.storage.FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
     background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
     if (statistics.needed()) {
       background.scheduleWithFixedDelay(this::analyzeQuietly, 0, 10, TimeUnit.SECONDS);
