@@ -2,35 +2,34 @@ package org.fhirbox.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Leases on the ingestion job table (H2): times are passed in, so nothing sleeps. */
-class IngestJobTableTest {
-  private Path dir;
+/**
+ * Leases on the ingestion job table, the same contract on H2 and on PostgreSQL (where claims
+ * use {@code FOR UPDATE SKIP LOCKED}): times are passed in, so nothing sleeps.
+ */
+abstract class IngestJobTableContract {
   private Database db;
   private ResourceStore store;
   private final Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
 
+  protected abstract Database newDatabase() throws Exception;
+
   @BeforeEach
   void open() throws Exception {
-    dir = Files.createTempDirectory("fhirbox-jobs");
-    db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 4);
+    db = newDatabase();
     store = new JdbcResourceStore(db);
   }
 
   @AfterEach
   void close() throws Exception {
     db.close();
-    TestServer.deleteTree(dir);
   }
 
   private void enqueue(String id, Instant at) {
@@ -77,6 +76,41 @@ class IngestJobTableTest {
     assertThat(done.binaryId()).isEqualTo("bin");
     assertThat(done.leaseOwner()).isNull();
     assertThat(claim("C", later.plus(Duration.ofDays(1)), later.plus(Duration.ofDays(2)))).isEmpty();
+  }
+
+  @Test
+  void nodesClaimingAtOnceNeverGetTheSameJob() throws Exception {
+    int jobs = 40;
+    for (int i = 0; i < jobs; i++) {
+      enqueue("c" + i, t0);
+    }
+    int nodes = 6;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(nodes);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<java.util.concurrent.Future<List<String>>> claimed = new java.util.ArrayList<>();
+    for (int n = 0; n < nodes; n++) {
+      String owner = "node" + n;
+      claimed.add(pool.submit(() -> {
+        go.await();
+        List<String> mine = new java.util.ArrayList<>();
+        for (Optional<IngestJob> j = claim(owner, t0, t0.plusSeconds(60)); j.isPresent();
+            j = claim(owner, t0, t0.plusSeconds(60))) {
+          assertThat(j.get().leaseOwner()).isEqualTo(owner);
+          mine.add(j.get().id());
+        }
+        return mine;
+      }));
+    }
+    go.countDown();
+    List<String> all = new java.util.ArrayList<>();
+    for (java.util.concurrent.Future<List<String>> f : claimed) {
+      all.addAll(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+    }
+    pool.shutdown();
+    assertThat(all).hasSize(jobs).doesNotHaveDuplicates();
+    assertThat(list("p", IngestJob.State.RUNNING)).hasSize(10); // list is bounded at 10
+    long pending = store.read(tx -> tx.ingestJobs().pendingCount());
+    assertThat(pending).isEqualTo(jobs);
   }
 
   @Test

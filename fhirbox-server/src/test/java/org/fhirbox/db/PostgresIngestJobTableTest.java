@@ -1,0 +1,10 @@
+package org.fhirbox.db;
+
+import org.fhirbox.testing.Postgres;
+
+class PostgresIngestJobTableTest extends IngestJobTableContract {
+  @Override
+  protected Database newDatabase() {
+    return new Database(Postgres.freshSchemaUrl(), "", "", 8);
+  }
+}
