@@ -1,21 +1,14 @@
 package org.fhirbox.db;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
 
 class H2IngestJobTableTest extends IngestJobTableContract {
-  private Path dir;
+  @TempDir
+  Path dir;
 
   @Override
-  protected Database newDatabase() throws Exception {
-    dir = Files.createTempDirectory("fhirbox-jobs");
+  protected Database newDatabase() {
     return new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 8);
-  }
-
-  @AfterEach
-  void deleteDir() throws Exception {
-    TestServer.deleteTree(dir);
   }
 }

@@ -6,31 +6,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Leases on the ingestion job table, the same contract on H2 and on PostgreSQL (where claims
  * use {@code FOR UPDATE SKIP LOCKED}): times are passed in, so nothing sleeps.
  */
-abstract class IngestJobTableContract {
-  private Database db;
-  private ResourceStore store;
+abstract class IngestJobTableContract extends StoreContract {
   private final Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
-
-  protected abstract Database newDatabase() throws Exception;
-
-  @BeforeEach
-  void open() throws Exception {
-    db = newDatabase();
-    store = new JdbcResourceStore(db);
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    db.close();
-  }
 
   private void enqueue(String id, Instant at) {
     store.inTransaction(tx -> {

@@ -12,27 +12,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.storage.BlobKey;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** What every {@link ResourceStore} backend must do. Subclasses supply a fresh, empty database. */
-abstract class ResourceStoreContract {
-  private Database db;
-  private ResourceStore store;
-
-  protected abstract Database newDatabase() throws Exception;
-
-  @BeforeEach
-  void open() throws Exception {
-    db = newDatabase();
-    store = new JdbcResourceStore(db);
-  }
-
-  @AfterEach
-  void closeDb() {
-    db.close();
-  }
+abstract class ResourceStoreContract extends StoreContract {
 
   private static StoredResource version(String project, String id, long v, long millis, String json) {
     return new StoredResource(project, "Patient", id, v, Instant.ofEpochMilli(millis), json == null, json);
