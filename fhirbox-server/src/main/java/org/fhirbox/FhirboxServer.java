@@ -176,6 +176,7 @@ public final class FhirboxServer implements AutoCloseable {
             Long.parseLong(binary.getMeta().getVersionId()), base)));
     StorageResponder responder = new StorageResponder();
     this.audit = new AuditModule(config, store, repository, clock);
+    audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, store, blobs, repository, binaryAccess,
         attachmentSigner, responder, output, audit.binaryListener());
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock,

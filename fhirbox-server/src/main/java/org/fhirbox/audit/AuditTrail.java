@@ -66,6 +66,11 @@ public final class AuditTrail implements AutoCloseable {
     return false;
   }
 
+  /** Events waiting to be written. */
+  public long queueDepth() {
+    return queue.size();
+  }
+
   /** Events dropped since start because the queue was full. */
   public long droppedCount() {
     return droppedTotal.get();

@@ -37,6 +37,9 @@ public final class Metrics {
   private final LongAdder bytesIn = new LongAdder();
   private final LongAdder bytesOut = new LongAdder();
   private volatile LongSupplier jobsQueueDepth = () -> 0;
+  private volatile LongSupplier auditQueueDepth = () -> 0;
+  private volatile LongSupplier auditWritten = () -> 0;
+  private volatile LongSupplier auditDropped = () -> 0;
 
   /** One finished HTTP request; {@code route} is a route class: fhir, storage, oauth or other. */
   public void recordRequest(String method, String route, int status, double seconds) {
@@ -65,6 +68,13 @@ public final class Metrics {
     this.jobsQueueDepth = depth;
   }
 
+  /** Where the {@code fhirbox_audit_*} series read from; all 0 until set (or with audit off). */
+  public void audit(LongSupplier queueDepth, LongSupplier written, LongSupplier dropped) {
+    this.auditQueueDepth = queueDepth;
+    this.auditWritten = written;
+    this.auditDropped = dropped;
+  }
+
   /** Writes every metric in the text exposition format. */
   public void writeTo(Writer out) throws IOException {
     header(out, "fhirbox_http_requests_total", "counter", "HTTP requests by method, route class and status.");
@@ -89,6 +99,12 @@ public final class Metrics {
     }
     header(out, "fhirbox_jobs_queue_depth", "gauge", "Background jobs waiting to run.");
     out.write("fhirbox_jobs_queue_depth " + jobsQueueDepth.getAsLong() + "\n");
+    header(out, "fhirbox_audit_queue_depth", "gauge", "AuditEvents waiting to be written.");
+    out.write("fhirbox_audit_queue_depth " + auditQueueDepth.getAsLong() + "\n");
+    header(out, "fhirbox_audit_events_written_total", "counter", "AuditEvents written.");
+    out.write("fhirbox_audit_events_written_total " + auditWritten.getAsLong() + "\n");
+    header(out, "fhirbox_audit_events_dropped_total", "counter", "AuditEvents dropped because the queue was full.");
+    out.write("fhirbox_audit_events_dropped_total " + auditDropped.getAsLong() + "\n");
   }
 
   /** Series in a stable order (method, route, status), so scrapes diff cleanly. */

@@ -97,6 +97,22 @@ class MetricsEndpointTest {
   }
 
   @Test
+  void auditEventsWrittenAndQueuedAreReported() throws Exception {
+    double written = sample(scrape(), "fhirbox_audit_events_written_total");
+    HttpResponse<String> created = server.client().send(server.client().request("fhir/R4/Binary")
+        .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("audited")));
+    assertThat(created.statusCode()).isEqualTo(201); // a Binary create is audited
+    String text = scrape();
+    for (int i = 0; i < 100 && sample(text, "fhirbox_audit_events_written_total") <= written; i++) {
+      Thread.sleep(50); // the audit writer runs in the background
+      text = scrape();
+    }
+    assertThat(sample(text, "fhirbox_audit_events_written_total")).isGreaterThan(written);
+    assertThat(sample(text, "fhirbox_audit_queue_depth")).isGreaterThanOrEqualTo(0);
+    assertThat(sample(text, "fhirbox_audit_events_dropped_total")).isEqualTo(0);
+  }
+
+  @Test
   void metricsRefusesWritingMethods() {
     HttpResponse<String> resp = server.client().send(server.client().request("metrics")
         .POST(HttpRequest.BodyPublishers.noBody()));
