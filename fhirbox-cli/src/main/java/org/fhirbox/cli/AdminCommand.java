@@ -30,7 +30,11 @@ final class AdminCommand {
     @Mixin
     ClientOptions options;
 
-    abstract String method();
+    private final String method;
+
+    Request(String method) {
+      this.method = method;
+    }
 
     abstract String path();
 
@@ -41,7 +45,7 @@ final class AdminCommand {
     @Override
     public Integer call() {
       FhirboxClient client = options.client();
-      String answer = client.sendJson(method(), path(), body());
+      String answer = client.sendJson(method, path(), body());
       new JsonOutput(client.fhirContext(), spec.commandLine().getOut()).json(answer);
       return 0;
     }
@@ -64,9 +68,8 @@ final class AdminCommand {
     @Option(names = "--admin", description = "let the client administer its project")
     boolean admin;
 
-    @Override
-    String method() {
-      return "POST";
+    CreateClient() {
+      super("POST");
     }
 
     @Override
@@ -93,9 +96,8 @@ final class AdminCommand {
     @Option(names = "--project", paramLabel = "NAME", description = "only this project's clients")
     String project;
 
-    @Override
-    String method() {
-      return "GET";
+    ListClients() {
+      super("GET");
     }
 
     @Override
@@ -104,37 +106,37 @@ final class AdminCommand {
     }
   }
 
-  @Command(name = "disable-client", mixinStandardHelpOptions = true,
-      description = "Disable a client: its tokens stop working within a minute.")
-  static final class DisableClient extends Request {
+  /** {@code POST admin/clients/{id}/{action}}. */
+  abstract static class ClientAction extends Request {
     @Parameters(index = "0", paramLabel = "ID", description = "client id")
     String clientId;
 
-    @Override
-    String method() {
-      return "POST";
+    private final String action;
+
+    ClientAction(String action) {
+      super("POST");
+      this.action = action;
     }
 
     @Override
     String path() {
-      return "admin/clients/" + encode(clientId) + "/disable";
+      return "admin/clients/" + encode(clientId) + "/" + action;
+    }
+  }
+
+  @Command(name = "disable-client", mixinStandardHelpOptions = true,
+      description = "Disable a client: its tokens stop working within a minute.")
+  static final class DisableClient extends ClientAction {
+    DisableClient() {
+      super("disable");
     }
   }
 
   @Command(name = "rotate-secret", mixinStandardHelpOptions = true,
       description = "Give a client a new secret (printed only this once); the old one stops working.")
-  static final class RotateSecret extends Request {
-    @Parameters(index = "0", paramLabel = "ID", description = "client id")
-    String clientId;
-
-    @Override
-    String method() {
-      return "POST";
-    }
-
-    @Override
-    String path() {
-      return "admin/clients/" + encode(clientId) + "/rotate-secret";
+  static final class RotateSecret extends ClientAction {
+    RotateSecret() {
+      super("rotate-secret");
     }
   }
 
@@ -144,9 +146,8 @@ final class AdminCommand {
     @Option(names = "--state", paramLabel = "STATE", description = "queued, running, done, failed or skipped")
     String state;
 
-    @Override
-    String method() {
-      return "GET";
+    Jobs() {
+      super("GET");
     }
 
     @Override

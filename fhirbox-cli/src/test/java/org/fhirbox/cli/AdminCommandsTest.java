@@ -3,29 +3,13 @@ package org.fhirbox.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** {@code fhirbox admin ...} against a real server. */
-class AdminCommandsTest {
-  private static TestServer server;
-  private static Cli admin;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    admin = Cli.withFlags(server.baseUrl(), TestServer.ADMIN_ID, TestServer.ADMIN_SECRET);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
+class AdminCommandsTest extends ServerFixture {
 
   private static JsonNode createClient(String project) {
-    Cli.Result r = admin.run("admin", "create-client", "--project", project, "--scope", "system/*.cruds");
+    Cli.Result r = cli.run("admin", "create-client", "--project", project, "--scope", "system/*.cruds");
     assertThat(r.exitCode()).as(r.toString()).isZero();
     return r.json();
   }
@@ -47,14 +31,14 @@ class AdminCommandsTest {
     String ref = "Patient/" + created.json().path("id").asText();
     assertThat(as(cred).run("get", ref).exitCode()).isZero();
     // Tenants never see each other: the default project's admin gets 404 for clinic-a's patient.
-    assertThat(admin.run("get", ref).exitCode()).isEqualTo(1);
+    assertThat(cli.run("get", ref).exitCode()).isEqualTo(1);
   }
 
   @Test
   void listClientsShowsAProjectsClientsWithoutSecrets() {
     JsonNode cred = createClient("clinic-list");
 
-    Cli.Result r = admin.run("admin", "list-clients", "--project", "clinic-list");
+    Cli.Result r = cli.run("admin", "list-clients", "--project", "clinic-list");
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     JsonNode clients = r.json().path("clients");
@@ -69,11 +53,11 @@ class AdminCommandsTest {
     String id = cred.path("clientId").asText();
     assertThat(as(cred).run("search", "Patient").exitCode()).isZero();
 
-    Cli.Result disabled = admin.run("admin", "disable-client", id);
+    Cli.Result disabled = cli.run("admin", "disable-client", id);
 
     assertThat(disabled.exitCode()).as(disabled.toString()).isZero();
     assertThat(disabled.json().path("disabled").asBoolean()).isTrue();
-    JsonNode listed = admin.run("admin", "list-clients", "--project", "clinic-b").json().path("clients").get(0);
+    JsonNode listed = cli.run("admin", "list-clients", "--project", "clinic-b").json().path("clients").get(0);
     assertThat(listed.path("disabled").asBoolean()).isTrue();
     Cli.Result refused = as(cred).run("search", "Patient");
     assertThat(refused.exitCode()).isEqualTo(1);
@@ -84,7 +68,7 @@ class AdminCommandsTest {
   void rotateSecretPrintsANewSecretThatWorks() {
     JsonNode cred = createClient("clinic-c");
 
-    Cli.Result rotated = admin.run("admin", "rotate-secret", cred.path("clientId").asText());
+    Cli.Result rotated = cli.run("admin", "rotate-secret", cred.path("clientId").asText());
 
     assertThat(rotated.exitCode()).as(rotated.toString()).isZero();
     JsonNode fresh = rotated.json();
@@ -96,11 +80,11 @@ class AdminCommandsTest {
 
   @Test
   void jobsListsTheProjectsIngestionJobsAndNeedsTheAdminScope() {
-    Cli.Result failed = admin.run("admin", "jobs", "--state", "failed");
+    Cli.Result failed = cli.run("admin", "jobs", "--state", "failed");
 
     assertThat(failed.exitCode()).as(failed.toString()).isZero();
     assertThat(failed.json().path("jobs").isArray()).isTrue();
-    Cli.Result badState = admin.run("admin", "jobs", "--state", "exploded");
+    Cli.Result badState = cli.run("admin", "jobs", "--state", "exploded");
     assertThat(badState.exitCode()).isEqualTo(1);
     assertThat(badState.err()).startsWith("fhirbox: 400 Bad Request: state must be one of");
 

@@ -10,30 +10,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** get, create, search, errors, credentials and help. */
-class ResourceCommandsTest {
+class ResourceCommandsTest extends ServerFixture {
   private static final String NL = System.lineSeparator();
-  private static TestServer server;
-  private static Cli cli;
 
   @TempDir
   Path dir;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    cli = Cli.withFlags(server.baseUrl(), TestServer.ADMIN_ID, TestServer.ADMIN_SECRET);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
 
   @Test
   void createFromAFilePrintsTheStoredResourceAndGetReadsItAndItsVersions() throws Exception {

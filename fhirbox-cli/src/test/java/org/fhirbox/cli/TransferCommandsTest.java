@@ -10,30 +10,14 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** upload, download, url and --attach-to against a real server. */
-class TransferCommandsTest {
-  private static TestServer server;
-  private static Cli cli;
+class TransferCommandsTest extends ServerFixture {
 
   @TempDir
   Path dir;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    cli = Cli.withFlags(server.baseUrl(), TestServer.ADMIN_ID, TestServer.ADMIN_SECRET);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
 
   private Path file(String name, int size) throws Exception {
     byte[] data = new byte[size];
