@@ -34,22 +34,17 @@ class ProjectIsolationTest {
     HttpResponse<String> up = a.postBytes("fhir/R4/Binary", "text/plain", "A's secret".getBytes(StandardCharsets.UTF_8));
     assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
     binaryA = JSON.readTree(up.body()).get("id").asText();
-    patientA = created(a.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Alpha\"}],"
+    patientA = TestClient.createdId(a.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Alpha\"}],"
         + "\"photo\":[{\"contentType\":\"text/plain\",\"url\":\"Binary/" + binaryA + "\"}]}"));
     HttpResponse<String> upd = a.putJson("fhir/R4/Patient/" + patientA, "{\"resourceType\":\"Patient\",\"id\":\""
         + patientA + "\",\"name\":[{\"family\":\"Alpha2\"}],\"photo\":[{\"url\":\"Binary/" + binaryA + "\"}]}");
     assertThat(upd.statusCode()).as(upd.body()).isEqualTo(200);
-    patientB = created(b.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Beta\"}]}"));
+    patientB = TestClient.createdId(b.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Beta\"}]}"));
   }
 
   @AfterAll
   static void stop() throws Exception {
     server.close();
-  }
-
-  private static String created(HttpResponse<String> r) throws Exception {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return JSON.readTree(r.body()).get("id").asText();
   }
 
   private static List<String> entryIds(HttpResponse<String> r) throws Exception {

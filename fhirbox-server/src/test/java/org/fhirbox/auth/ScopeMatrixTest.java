@@ -27,24 +27,15 @@ class ScopeMatrixTest {
     server = TestServer.start();
     clients = new ProjectClients(server);
     TestClient seeder = clients.client(PROJECT, "system/*.cruds");
-    patient = id(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    observation = id(seeder.postJson("fhir/R4/Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\","
+    patient = TestClient.createdId(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    observation = TestClient.createdId(seeder.postJson("fhir/R4/Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\","
         + "\"code\":{\"text\":\"x\"}}"));
-    binary = id(seeder.postBytes("fhir/R4/Binary", "text/plain", "seeded".getBytes(StandardCharsets.UTF_8)));
+    binary = TestClient.createdId(seeder.postBytes("fhir/R4/Binary", "text/plain", "seeded".getBytes(StandardCharsets.UTF_8)));
   }
 
   @AfterAll
   static void stop() throws Exception {
     server.close();
-  }
-
-  private static String id(HttpResponse<String> r) throws Exception {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return JSON.readTree(r.body()).get("id").asText();
-  }
-
-  private static int rawRead(TestClient c, String binaryId) {
-    return c.sendBytes(c.request("fhir/R4/Binary/" + binaryId).GET()).statusCode();
   }
 
   private static int upload(TestClient c) {
@@ -63,7 +54,7 @@ class ScopeMatrixTest {
     assertThat(c.get("fhir/R4/Observation/" + observation).statusCode()).isEqualTo(403);
     assertThat(c.get("fhir/R4/Observation").statusCode()).isEqualTo(403);
     assertThat(upload(c)).isEqualTo(403);
-    assertThat(rawRead(c, binary)).isEqualTo(403);
+    assertThat(c.rawBinaryStatus(binary)).isEqualTo(403);
   }
 
   @Test
@@ -81,7 +72,7 @@ class ScopeMatrixTest {
     // no signed url for a writer that may not read
     assertThat(JSON.readTree(up.body()).has("url")).isFalse();
     String own = JSON.readTree(up.body()).get("id").asText();
-    assertThat(rawRead(c, own)).isEqualTo(403);
+    assertThat(c.rawBinaryStatus(own)).isEqualTo(403);
     assertThat(c.get("fhir/R4/Binary/" + own).statusCode()).isEqualTo(403);
     assertThat(c.get("fhir/R4/Binary/" + own + "/$presigned-url").statusCode()).isEqualTo(403);
     assertThat(c.get("fhir/R4/Binary").statusCode()).isEqualTo(403);
@@ -91,14 +82,14 @@ class ScopeMatrixTest {
   @Test
   void wildcardCrudsDoesEverything() throws Exception {
     TestClient c = clients.client(PROJECT, "system/*.cruds");
-    String p = id(c.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String p = TestClient.createdId(c.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
     assertThat(c.get("fhir/R4/Patient/" + p).statusCode()).isEqualTo(200);
     assertThat(c.get("fhir/R4/Patient").statusCode()).isEqualTo(200);
     assertThat(c.putJson("fhir/R4/Patient/" + p, "{\"resourceType\":\"Patient\",\"id\":\"" + p + "\"}").statusCode())
         .isEqualTo(200);
     assertThat(c.get("fhir/R4/Observation/" + observation).statusCode()).isEqualTo(200);
     assertThat(upload(c)).isEqualTo(201);
-    assertThat(rawRead(c, binary)).isEqualTo(200);
+    assertThat(c.rawBinaryStatus(binary)).isEqualTo(200);
     assertThat(c.get("fhir/R4/Binary/" + binary + "/$presigned-url").statusCode()).isEqualTo(200);
     assertThat(c.delete("fhir/R4/Patient/" + p).statusCode()).isEqualTo(200);
   }

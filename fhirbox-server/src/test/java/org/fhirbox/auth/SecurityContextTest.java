@@ -31,9 +31,9 @@ class SecurityContextTest {
     server = TestServer.start();
     clients = new ProjectClients(server);
     TestClient seeder = clients.client(PROJECT, "system/*.cruds");
-    String patient = id(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String patient = TestClient.createdId(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
     guarded = upload(seeder, "Patient/" + patient);
-    document = id(seeder.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\","
+    document = TestClient.createdId(seeder.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\","
         + "\"status\":\"current\",\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"url\":\"Binary/"
         + guarded + "\"}}]}"));
   }
@@ -43,19 +43,10 @@ class SecurityContextTest {
     server.close();
   }
 
-  private static String id(HttpResponse<String> r) throws Exception {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return JSON.readTree(r.body()).get("id").asText();
-  }
-
   private static String upload(TestClient c, String securityContext) throws Exception {
-    return id(c.send(c.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+    return TestClient.createdId(c.send(c.request("fhir/R4/Binary").header("Content-Type", "text/plain")
         .header("X-Security-Context", securityContext)
         .POST(HttpRequest.BodyPublishers.ofString("lab result", StandardCharsets.UTF_8))));
-  }
-
-  private static int rawRead(TestClient c, String binaryId) {
-    return c.sendBytes(c.request("fhir/R4/Binary/" + binaryId).GET()).statusCode();
   }
 
   private static String attachmentUrl(TestClient c) throws Exception {
@@ -67,7 +58,7 @@ class SecurityContextTest {
   @Test
   void withoutReadOnTheSecurityContextEveryPathDenies() throws Exception {
     TestClient c = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs");
-    assertThat(rawRead(c, guarded)).isEqualTo(403);
+    assertThat(c.rawBinaryStatus(guarded)).isEqualTo(403);
     assertThat(c.sendBytes(c.request("fhir/R4/Binary/" + guarded + "/_history/1").GET()).statusCode()).isEqualTo(403);
     assertThat(c.get("fhir/R4/Binary/" + guarded + "/$presigned-url").statusCode()).isEqualTo(403);
     HttpResponse<String> json = c.get("fhir/R4/Binary/" + guarded);
@@ -81,7 +72,7 @@ class SecurityContextTest {
   @Test
   void withReadOnTheSecurityContextEveryPathWorks() throws Exception {
     TestClient c = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
-    assertThat(rawRead(c, guarded)).isEqualTo(200);
+    assertThat(c.rawBinaryStatus(guarded)).isEqualTo(200);
     HttpResponse<String> presigned = c.get("fhir/R4/Binary/" + guarded + "/$presigned-url");
     assertThat(presigned.statusCode()).isEqualTo(200);
     assertThat(presigned.body()).contains(server.baseUrl() + "storage/" + guarded + "/1?");
@@ -103,11 +94,11 @@ class SecurityContextTest {
   @Test
   void securityContextPointingAtADeletedResourceDenies() throws Exception {
     TestClient admin = clients.client(PROJECT, "system/*.cruds");
-    String patient = id(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String patient = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
     String binary = upload(admin, "Patient/" + patient);
-    assertThat(rawRead(admin, binary)).isEqualTo(200);
+    assertThat(admin.rawBinaryStatus(binary)).isEqualTo(200);
     assertThat(admin.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
-    assertThat(rawRead(admin, binary)).isEqualTo(403);
+    assertThat(admin.rawBinaryStatus(binary)).isEqualTo(403);
     assertThat(admin.get("fhir/R4/Binary/" + binary + "/$presigned-url").statusCode()).isEqualTo(403);
     assertThat(admin.get("fhir/R4/Binary/" + binary).statusCode()).isEqualTo(403);
   }
@@ -116,6 +107,6 @@ class SecurityContextTest {
   void securityContextNamingAResourceThatNeverExistedDenies() throws Exception {
     TestClient admin = clients.client(PROJECT, "system/*.cruds");
     String binary = upload(admin, "Patient/never-created");
-    assertThat(rawRead(admin, binary)).isEqualTo(403);
+    assertThat(admin.rawBinaryStatus(binary)).isEqualTo(403);
   }
 }

@@ -25,9 +25,7 @@ class AuditHttpTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static String upload(TestClient c, String text) throws Exception {
-    HttpResponse<String> r = c.postBytes("fhir/R4/Binary", "text/plain", text.getBytes(StandardCharsets.UTF_8));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return JSON.readTree(r.body()).get("id").asText();
+    return TestClient.createdId(c.postBytes("fhir/R4/Binary", "text/plain", text.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static List<JsonNode> auditEvents(TestClient admin, String query) throws Exception {

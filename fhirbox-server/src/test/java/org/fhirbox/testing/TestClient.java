@@ -98,4 +98,19 @@ public final class TestClient {
   public String json(IBaseResource r) {
     return TestServer.FHIR.newJsonParser().encodeResourceToString(r);
   }
+
+  /** The id of a resource this request created; fails unless it answered 201. */
+  public static String createdId(HttpResponse<String> r) {
+    org.assertj.core.api.Assertions.assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("id").asText();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The status of a raw (non-FHIR) read of a Binary's content. */
+  public int rawBinaryStatus(String binaryId) {
+    return sendBytes(request("fhir/R4/Binary/" + binaryId).GET()).statusCode();
+  }
 }
