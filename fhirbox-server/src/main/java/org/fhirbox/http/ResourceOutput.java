@@ -129,19 +129,22 @@ public final class ResourceOutput {
 
   /** {@code ETag} and {@code Last-Modified} of a stored version (FHIR R4 http.html#versioning). */
   public static void versionHeaders(Exchange ex, StoredResource s) {
-    ex.response().setHeader("ETag", "W/\"" + s.versionId() + "\"");
-    ex.response().setHeader("Last-Modified",
-        DateTimeFormatter.RFC_1123_DATE_TIME.format(s.lastUpdated().atZone(ZoneOffset.UTC)));
+    versionHeaders(ex, String.valueOf(s.versionId()), s.lastUpdated());
   }
 
   /** {@code ETag} and {@code Last-Modified} from the resource's meta (FHIR R4 http.html#versioning). */
   public static void versionHeaders(Exchange ex, Resource r) {
-    if (r.getMeta().hasVersionId()) {
-      ex.response().setHeader("ETag", "W/\"" + r.getMeta().getVersionId() + "\"");
+    versionHeaders(ex, r.getMeta().hasVersionId() ? r.getMeta().getVersionId() : null,
+        r.getMeta().hasLastUpdated() ? r.getMeta().getLastUpdated().toInstant() : null);
+  }
+
+  private static void versionHeaders(Exchange ex, String versionId, java.time.Instant lastUpdated) {
+    if (versionId != null) {
+      ex.response().setHeader("ETag", "W/\"" + versionId + "\"");
     }
-    if (r.getMeta().hasLastUpdated()) {
-      ex.response().setHeader("Last-Modified", DateTimeFormatter.RFC_1123_DATE_TIME.format(
-          r.getMeta().getLastUpdated().toInstant().atZone(ZoneOffset.UTC)));
+    if (lastUpdated != null) {
+      ex.response().setHeader("Last-Modified",
+          DateTimeFormatter.RFC_1123_DATE_TIME.format(lastUpdated.atZone(ZoneOffset.UTC)));
     }
   }
 }
