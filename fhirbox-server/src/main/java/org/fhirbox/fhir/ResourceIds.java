@@ -1,5 +1,6 @@
 package org.fhirbox.fhir;
 
+import java.security.SecureRandom;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.fhirbox.FhirException;
@@ -8,6 +9,7 @@ import org.fhirbox.FhirException;
 public final class ResourceIds {
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   private ResourceIds() {}
 
@@ -30,8 +32,27 @@ public final class ResourceIds {
     return Long.parseLong(vid);
   }
 
+  /**
+   * A new server-assigned id: a UUID version 7 (RFC 9562 §5.7), 48 bits of Unix milliseconds then
+   * 74 random bits. Ids issued later sort later, so a create appends at the right edge of every
+   * index keyed by id instead of dirtying a random page of each (on H2 that had made the file grow
+   * by ~9 KiB per create). The random part keeps ids unguessable; the time part says no more than
+   * {@code meta.lastUpdated} already does.
+   */
   public static String newId() {
-    return UUID.randomUUID().toString();
+    return newId(System.currentTimeMillis());
+  }
+
+  static String newId(long unixMillis) {
+    byte[] r = new byte[10];
+    RANDOM.nextBytes(r);
+    long msb = (unixMillis & 0xFFFF_FFFF_FFFFL) << 16 | 0x7000L | (r[0] & 0x0FL) << 8 | (r[1] & 0xFFL);
+    long lsb = 0x8000_0000_0000_0000L; // RFC 9562 variant 10
+    for (int i = 2; i < 10; i++) {
+      lsb |= (r[i] & 0xFFL) << (8 * (9 - i));
+    }
+    lsb = (lsb & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+    return new UUID(msb, lsb).toString();
   }
 
   private static String abbreviate(String s) {
