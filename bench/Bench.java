@@ -2,12 +2,8 @@ import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -72,24 +68,170 @@ public final class Bench {
     }
   }
 
-  private static HttpClient client(int threads) {
-    return HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5))
-        .executor(Executors.newFixedThreadPool(Math.max(2, Math.min(threads, 8)), r -> {
-          Thread t = new Thread(r, "bench-http");
-          t.setDaemon(true);
-          return t;
-        }))
-        .build();
-  }
+  // ---------------------------------------------------------------- a lean HTTP/1.1 client
 
-  private static HttpRequest.Builder authed(String url) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
-    if (!TOKEN.isEmpty()) {
-      b.header("Authorization", "Bearer " + TOKEN);
+  /**
+   * One keep-alive HTTP/1.1 connection per load thread, written and parsed by hand, like wrk or ab.
+   * The JDK's HttpClient hands every exchange between three threads and spent about a core of this
+   * 2-core machine on a 1-client test, time the server under test then did not get.
+   */
+  static final class Conn implements AutoCloseable {
+    private final String host;
+    private final int port;
+    private final String authority;
+    private final boolean bearer;
+    private java.net.Socket socket;
+    private java.io.BufferedInputStream in;
+    private java.io.OutputStream out;
+    private byte[] body = new byte[64 * 1024];
+    int status;
+    int bodyLength;
+
+    Conn(URI base, boolean bearer) {
+      this.bearer = bearer && !TOKEN.isEmpty();
+      this.host = base.getHost();
+      this.port = base.getPort() < 0 ? 80 : base.getPort();
+      this.authority = host + ":" + port;
     }
-    return b;
+
+    /** Sends one request and reads the whole response; body and status stay on this object. */
+    int exchange(String method, String pathAndQuery, String extraHeaders, byte[] requestBody) throws IOException {
+      StringBuilder h = new StringBuilder(256).append(method).append(' ').append(pathAndQuery)
+          .append(" HTTP/1.1\r\nHost: ").append(authority).append("\r\n");
+      if (bearer) {
+        h.append("Authorization: Bearer ").append(TOKEN).append("\r\n");
+      }
+      h.append(extraHeaders);
+      if (requestBody != null) {
+        h.append("Content-Length: ").append(requestBody.length).append("\r\n");
+      }
+      h.append("\r\n");
+      byte[] head = h.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      for (int attempt = 0; ; attempt++) {
+        boolean reused = socket != null;
+        try {
+          if (socket == null) {
+            open();
+          }
+          if (requestBody == null) {
+            out.write(head);
+          } else {
+            byte[] all = Arrays.copyOf(head, head.length + requestBody.length);
+            System.arraycopy(requestBody, 0, all, head.length, requestBody.length);
+            out.write(all);
+          }
+          out.flush();
+          readResponse();
+          return status;
+        } catch (IOException e) {
+          close();
+          if (!reused || attempt > 0) { // a kept-alive connection the server closed: retry once on a new one
+            throw e;
+          }
+        }
+      }
+    }
+
+    private void open() throws IOException {
+      socket = new java.net.Socket();
+      socket.setTcpNoDelay(true);
+      socket.connect(new java.net.InetSocketAddress(host, port), 5000);
+      socket.setSoTimeout(30_000);
+      in = new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024);
+      out = socket.getOutputStream();
+    }
+
+    private void readResponse() throws IOException {
+      String statusLine = line();
+      if (!statusLine.startsWith("HTTP/1.1 ") || statusLine.length() < 12) {
+        throw new IOException("bad status line: " + statusLine);
+      }
+      status = Integer.parseInt(statusLine.substring(9, 12));
+      long length = -1;
+      boolean chunked = false;
+      boolean close = false;
+      for (String l = line(); !l.isEmpty(); l = line()) {
+        int colon = l.indexOf(':');
+        if (colon < 0) {
+          continue;
+        }
+        String name = l.substring(0, colon).trim();
+        String value = l.substring(colon + 1).trim();
+        if (name.equalsIgnoreCase("Content-Length")) {
+          length = Long.parseLong(value);
+        } else if (name.equalsIgnoreCase("Transfer-Encoding")) {
+          chunked = value.equalsIgnoreCase("chunked");
+        } else if (name.equalsIgnoreCase("Connection")) {
+          close = value.equalsIgnoreCase("close");
+        }
+      }
+      bodyLength = 0;
+      if (chunked) {
+        for (long n = Long.parseLong(line().split(";")[0].trim(), 16); n > 0;
+            n = Long.parseLong(line().split(";")[0].trim(), 16)) {
+          readBody(n);
+          line();
+        }
+        for (String l = line(); !l.isEmpty(); l = line()) {
+          // trailers: none expected, skipped
+        }
+      } else if (length >= 0) {
+        readBody(length);
+      } else {
+        throw new IOException("response without Content-Length or chunked body");
+      }
+      if (close) {
+        close();
+      }
+    }
+
+    private void readBody(long n) throws IOException {
+      if (bodyLength + n > Integer.MAX_VALUE - 8) {
+        throw new IOException("response body too large for the bench client");
+      }
+      int need = (int) (bodyLength + n);
+      if (need > body.length) {
+        body = Arrays.copyOf(body, Math.max(need, body.length * 2));
+      }
+      int off = bodyLength;
+      while (off < need) {
+        int r = in.read(body, off, need - off);
+        if (r < 0) {
+          throw new java.io.EOFException("connection closed mid-body");
+        }
+        off += r;
+      }
+      bodyLength = need;
+    }
+
+    private String line() throws IOException {
+      StringBuilder b = new StringBuilder(64);
+      for (int c = in.read(); c != '\n'; c = in.read()) {
+        if (c < 0) {
+          throw new java.io.EOFException("connection closed");
+        }
+        if (c != '\r') {
+          b.append((char) c);
+        }
+      }
+      return b.toString();
+    }
+
+    String bodyText() {
+      return new String(body, 0, bodyLength, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+      if (socket != null) {
+        try {
+          socket.close();
+        } catch (IOException ignored) {
+          // closing a loopback socket: nothing to recover
+        }
+      }
+      socket = null;
+    }
   }
 
   // ---------------------------------------------------------------- small resources
@@ -102,6 +244,9 @@ public final class Bench {
   }
 
   private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([A-Za-z0-9\\-.]{1,64})\"");
+  private static final String FHIR_JSON = "Accept: application/fhir+json\r\n";
+  private static final String CREATE_HEADERS =
+      "Content-Type: application/fhir+json\r\n" + FHIR_JSON + "Prefer: return=representation\r\n";
 
   private static void load(Map<String, String> o) throws Exception {
     String base = o.get("base").replaceAll("/+$", "");
@@ -111,41 +256,38 @@ public final class Bench {
     double warmup = Double.parseDouble(o.getOrDefault("warmup", "3"));
     double duration = Double.parseDouble(o.getOrDefault("duration", "10"));
     String binaryId = o.get("binary");
-    HttpClient http = client(threads);
-    String patients = base + "/fhir/R4/Patient";
+    URI baseUri = URI.create(base);
+    String patients = (baseUri.getRawPath() == null ? "" : baseUri.getRawPath()) + "/fhir/R4/Patient";
+    ThreadLocal<Conn> conns = ThreadLocal.withInitial(() -> new Conn(baseUri, true));
 
     // Read mode: a fixed pool of patients to read back, created up front (bounded: 200).
     List<String> ids = new ArrayList<>();
     if (mode.equals("read")) {
-      for (int i = 0; i < 200; i++) {
-        HttpResponse<String> r = http.send(authed(patients)
-            .header("Content-Type", "application/fhir+json").header("Accept", "application/fhir+json")
-            .POST(HttpRequest.BodyPublishers.ofString(patientJson(i, binaryId))).build(),
-            HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 201) {
-          throw new IllegalStateException("seeding Patient failed: " + r.statusCode() + " " + r.body());
+      try (Conn c = new Conn(baseUri, true)) {
+        for (int i = 0; i < 200; i++) {
+          byte[] json = patientJson(i, binaryId).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          if (c.exchange("POST", patients, CREATE_HEADERS, json) != 201) {
+            throw new IllegalStateException("seeding Patient failed: " + c.status + " " + c.bodyText());
+          }
+          Matcher m = ID.matcher(c.bodyText());
+          if (!m.find()) {
+            throw new IllegalStateException("no id in " + c.bodyText());
+          }
+          ids.add(m.group(1));
         }
-        Matcher m = ID.matcher(r.body());
-        if (!m.find()) {
-          throw new IllegalStateException("no id in " + r.body());
-        }
-        ids.add(m.group(1));
       }
     }
     String[] idArr = ids.toArray(new String[0]);
     Op op = mode.equals("read")
-        ? () -> http.send(authed(patients + "/" + idArr[ThreadLocalRandom.current().nextInt(idArr.length)])
-            .header("Accept", "application/fhir+json").GET().build(), HttpResponse.BodyHandlers.ofByteArray())
-            .statusCode() == 200
-        : () -> http.send(authed(patients)
-            .header("Content-Type", "application/fhir+json").header("Accept", "application/fhir+json")
-            .header("Prefer", "return=representation")
-            .POST(HttpRequest.BodyPublishers.ofString(patientJson(ThreadLocalRandom.current().nextInt(1_000_000),
-                binaryId))).build(), HttpResponse.BodyHandlers.ofByteArray())
-            .statusCode() == 201;
+        ? () -> conns.get().exchange("GET", patients + "/" + idArr[ThreadLocalRandom.current().nextInt(idArr.length)],
+            FHIR_JSON, null) == 200
+        : () -> conns.get().exchange("POST", patients, CREATE_HEADERS,
+            patientJson(ThreadLocalRandom.current().nextInt(1_000_000), binaryId)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)) == 201;
     // Fail fast on a broken setup rather than measuring errors.
     if (!op.run()) {
-      throw new IllegalStateException(mode + " request failed on the first try");
+      throw new IllegalStateException(mode + " request failed on the first try: " + conns.get().status
+          + " " + conns.get().bodyText());
     }
     report(drive(op, threads, warmup, duration));
   }
@@ -159,14 +301,15 @@ public final class Bench {
     int threads = Integer.parseInt(o.getOrDefault("threads", "32"));
     double warmup = Double.parseDouble(o.getOrDefault("warmup", "3"));
     double duration = Double.parseDouble(o.getOrDefault("duration", "10"));
-    HttpClient http = client(threads);
     URI uri = URI.create(url);
+    String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    // No bearer token: signed URLs and nginx need none.
+    ThreadLocal<Conn> conns = ThreadLocal.withInitial(() -> new Conn(uri, false));
     Op op = () -> {
       long off = ThreadLocalRandom.current().nextLong(size - 1024);
-      HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-          .header("Range", "bytes=" + off + "-" + (off + 1023)).GET().build(),
-          HttpResponse.BodyHandlers.ofByteArray());
-      return r.statusCode() == 206 && r.body().length == 1024;
+      Conn c = conns.get();
+      return c.exchange("GET", target, "Range: bytes=" + off + "-" + (off + 1023) + "\r\n", null) == 206
+          && c.bodyLength == 1024;
     };
     if (!op.run()) {
       throw new IllegalStateException("range request did not answer 206 with 1024 bytes");

@@ -45,7 +45,7 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
     if (s.deleted() || s.type().equals("Binary") || disabledProjects.contains(project)) {
       return;
     }
-    List<Attachment> attachments = attachments(written.resource());
+    List<Attachment> attachments = written.attachments().own();
     if (attachments.isEmpty()) {
       return;
     }

@@ -52,6 +52,10 @@ public final class UrlPolicy {
   }
 
   public boolean permits(String url) {
+    // Most Attachment urls are Binary/{id} or other non-http(s) forms: refused without parsing.
+    if (url == null || !(url.regionMatches(true, 0, "https:", 0, 6) || url.regionMatches(true, 0, "http:", 0, 5))) {
+      return false;
+    }
     return refusal(url).isEmpty();
   }
 

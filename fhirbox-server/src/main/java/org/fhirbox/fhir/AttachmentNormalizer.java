@@ -3,8 +3,10 @@ package org.fhirbox.fhir;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.fhirbox.FhirException;
@@ -45,8 +47,12 @@ public final class AttachmentNormalizer {
     return rel.isPresent() ? Optional.of(new Recognized(rel.get(), false)) : recognizer.apply(url);
   }
 
-  public void normalize(ResourceStore.Tx tx, String project, Resource resource) {
-    List<Attachment> attachments = ResourceTree.elements(terser, resource, Attachment.class);
+  /** Normalises in place; returns what it found, for the steps after it. */
+  public FoundAttachments normalize(ResourceStore.Tx tx, String project, Resource resource) {
+    List<Resource> nested = ResourceTree.flatten(resource);
+    List<Attachment> own = terser.getAllPopulatedChildElementsOfType(resource, Attachment.class);
+    List<Attachment> attachments = nested.size() == 1 ? own : ResourceTree.elements(terser, resource, Attachment.class);
+    Map<String, BinaryContent> binaries = new HashMap<>();
     for (Attachment a : attachments) {
       if (!a.hasUrl()) {
         continue;
@@ -62,7 +68,9 @@ public final class AttachmentNormalizer {
       BinaryContent content = lookup(tx, project, ref);
       a.setUrl(ref.reference());
       fill(a, content, ref);
+      binaries.put(ref.reference(), content);
     }
+    return new FoundAttachments(own, attachments, binaries);
   }
 
   private static boolean isCurrentVersion(ResourceStore.Tx tx, String project, BinaryRef ref) {

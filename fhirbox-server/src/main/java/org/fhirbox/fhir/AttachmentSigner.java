@@ -2,6 +2,7 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -42,11 +43,24 @@ public final class AttachmentSigner {
    *     for as long as the output would be the same
    */
   public Map<String, Optional<String>> apply(Principal principal, Resource resource, String baseUrl) {
-    List<Attachment> attachments = ResourceTree.elements(terser, resource, Attachment.class);
+    return apply(principal, ResourceTree.elements(terser, resource, Attachment.class), Map.of(), baseUrl);
+  }
+
+  /**
+   * {@link #apply(Principal, Resource, String)} for a resource just written: its Attachments and
+   * the content rows the writing transaction read for them are known, so only a Binary with a
+   * {@code securityContext} costs a query.
+   */
+  public Map<String, Optional<String>> apply(Principal principal, FoundAttachments found, String baseUrl) {
+    return apply(principal, found.all(), found.binaries(), baseUrl);
+  }
+
+  private Map<String, Optional<String>> apply(Principal principal, List<Attachment> attachments,
+      Map<String, BinaryContent> known, String baseUrl) {
     if (attachments.isEmpty()) {
       return Map.of();
     }
-    Map<String, Optional<String>> signed = resolve(principal, binaryUrls(attachments), baseUrl);
+    Map<String, Optional<String>> signed = resolve(principal, binaryUrls(attachments), baseUrl, known);
     for (Attachment a : attachments) {
       if (a.hasUrl()) {
         signed.getOrDefault(a.getUrl(), Optional.empty()).ifPresent(a::setUrl);
@@ -71,16 +85,34 @@ public final class AttachmentSigner {
    * results, which is what lets a response encoded earlier be reused.
    */
   public Map<String, Optional<String>> resolve(Principal principal, List<String> urls, String baseUrl) {
+    return resolve(principal, urls, baseUrl, Map.of());
+  }
+
+  private Map<String, Optional<String>> resolve(Principal principal, List<String> urls, String baseUrl,
+      Map<String, BinaryContent> known) {
     if (urls.isEmpty()) {
       return Map.of();
     }
-    return store.read(tx -> {
-      Map<String, Optional<String>> signed = new HashMap<>();
-      for (String url : urls) {
-        BinaryRef.tryParseRelative(url).ifPresent(ref -> signed.put(url, sign(tx, principal, ref, baseUrl)));
+    Map<String, Optional<String>> signed = new HashMap<>();
+    List<String> rest = new ArrayList<>();
+    for (String url : urls) {
+      BinaryContent c = known.get(url);
+      if (c != null && !access.needsLookup(c)) {
+        signed.put(url, access.canReadIgnoringContext(principal, c)
+            ? Optional.of(signer.sign(baseUrl, c, null)) : Optional.empty());
+      } else {
+        rest.add(url);
       }
-      return signed;
-    });
+    }
+    if (!rest.isEmpty()) {
+      store.read(tx -> {
+        for (String url : rest) {
+          BinaryRef.tryParseRelative(url).ifPresent(ref -> signed.put(url, sign(tx, principal, ref, baseUrl)));
+        }
+        return null;
+      });
+    }
+    return signed;
   }
 
   private Optional<String> sign(ResourceStore.Tx tx, Principal principal, BinaryRef ref, String baseUrl) {

@@ -19,8 +19,7 @@ public final class BinaryAccess {
   }
 
   public boolean canRead(ResourceStore.Tx tx, Principal principal, BinaryContent content) {
-    if (!principal.project().equals(content.project())
-        || !principal.access().allows("Binary", Interaction.READ)) {
+    if (!canReadIgnoringContext(principal, content)) {
       return false;
     }
     String ctx = content.securityContext();
@@ -37,6 +36,16 @@ public final class BinaryAccess {
       return false;
     }
     return tx.current(principal.project(), type, id, false).map(r -> !r.deleted()).orElse(false);
+  }
+
+  /** Whether deciding {@link #canRead} needs the database: only a securityContext does. */
+  public boolean needsLookup(BinaryContent content) {
+    return content.securityContext() != null;
+  }
+
+  /** {@link #canRead} for content that does not {@link #needsLookup}: same project, Binary read scope. */
+  public boolean canReadIgnoringContext(Principal principal, BinaryContent content) {
+    return principal.project().equals(content.project()) && principal.access().allows("Binary", Interaction.READ);
   }
 
   /** 403 unless {@link #canRead}. */

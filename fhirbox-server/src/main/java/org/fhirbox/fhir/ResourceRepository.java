@@ -131,7 +131,7 @@ public final class ResourceRepository {
     resource.setId(type + "/" + id);
     resource.getMeta().setVersionId(Long.toString(versionId));
     resource.getMeta().setLastUpdated(Date.from(now));
-    normalizer.normalize(tx, project, resource);
+    FoundAttachments attachments = normalizer.normalize(tx, project, resource);
     if (resource instanceof Binary b) {
       b.setData(null);
       if (!b.hasContentType()) {
@@ -148,7 +148,7 @@ public final class ResourceRepository {
       tx.insertBinaryContent(new BinaryContent(project, id, versionId, c.key(), c.size(), c.sha256Hex(), c.sha1Hex(),
           b.getContentType(), filename, b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, now));
     }
-    Written written = new Written(stored, resource, created);
+    Written written = new Written(stored, resource, created, attachments);
     for (WriteListener l : listeners) {
       l.written(tx, project, written);
     }

@@ -184,7 +184,7 @@ public final class FhirRoutes {
       case "minimal" -> ex.response().setStatus(status);
       case "operationoutcome" -> output.writeRaw(ex, status, org.fhirbox.http.ErrorMapper.info(
           (w.created() ? "created " : "updated ") + s.type() + "/" + s.id() + " version " + s.versionId()));
-      default -> output.write(ex, principal, status, r);
+      default -> output.writeWritten(ex, principal, status, w);
     }
   }
 

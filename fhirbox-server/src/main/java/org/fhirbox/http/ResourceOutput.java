@@ -16,6 +16,7 @@ import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.db.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
+import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -77,6 +78,16 @@ public final class ResourceOutput {
 
   public void write(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
     prepare(principal, resource, ex.baseUrl());
+    writeSigned(ex, principal, status, resource);
+  }
+
+  /** Writes the resource a create or update just stored, signing what its write found. */
+  public void writeWritten(Exchange ex, Principal principal, int status, Written written) throws IOException {
+    signer.apply(principal, written.attachments(), ex.baseUrl());
+    writeSigned(ex, principal, status, written.resource());
+  }
+
+  private void writeSigned(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
     if (resource instanceof Binary b && ex.format() == FhirFormat.JSON) {
       Optional<String> url = binaryUrl.of(principal, b, ex.baseUrl());
       if (url.isPresent()) {

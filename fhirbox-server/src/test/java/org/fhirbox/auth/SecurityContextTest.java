@@ -44,9 +44,11 @@ class SecurityContextTest {
   }
 
   private static String upload(TestClient c, String securityContext) throws Exception {
-    return TestClient.createdId(c.send(c.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", securityContext)
-        .POST(HttpRequest.BodyPublishers.ofString("lab result", StandardCharsets.UTF_8))));
+    HttpRequest.Builder b = c.request("fhir/R4/Binary").header("Content-Type", "text/plain");
+    if (securityContext != null) {
+      b.header("X-Security-Context", securityContext);
+    }
+    return TestClient.createdId(c.send(b.POST(HttpRequest.BodyPublishers.ofString("lab result", StandardCharsets.UTF_8))));
   }
 
   private static String attachmentUrl(TestClient c) throws Exception {
@@ -89,6 +91,26 @@ class SecurityContextTest {
       assertThat(attachmentUrl(allowed)).startsWith(server.baseUrl() + "storage/" + guarded + "/1?");
       assertThat(attachmentUrl(denied)).isEqualTo("Binary/" + guarded);
     }
+  }
+
+  @Test
+  void theResponseToAWriteSignsOnlyWhatTheWriterMayRead() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String open = upload(seeder, null);
+    String body = "{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"content\":["
+        + "{\"attachment\":{\"url\":\"Binary/" + guarded + "\"}},{\"attachment\":{\"url\":\"Binary/" + open + "\"}}]}";
+    TestClient allowed = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.cruds system/Patient.rs");
+    TestClient noContext = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.cruds");
+    TestClient noBinary = clients.client(PROJECT, "system/DocumentReference.cruds system/Patient.rs");
+    JsonNode a = JSON.readTree(allowed.postJson("fhir/R4/DocumentReference", body).body());
+    assertThat(a.at("/content/0/attachment/url").asText()).startsWith(server.baseUrl() + "storage/" + guarded + "/1?");
+    assertThat(a.at("/content/1/attachment/url").asText()).startsWith(server.baseUrl() + "storage/" + open + "/1?");
+    JsonNode b = JSON.readTree(noContext.postJson("fhir/R4/DocumentReference", body).body());
+    assertThat(b.at("/content/0/attachment/url").asText()).isEqualTo("Binary/" + guarded);
+    assertThat(b.at("/content/1/attachment/url").asText()).startsWith(server.baseUrl() + "storage/" + open + "/1?");
+    JsonNode c = JSON.readTree(noBinary.postJson("fhir/R4/DocumentReference", body).body());
+    assertThat(c.at("/content/0/attachment/url").asText()).isEqualTo("Binary/" + guarded);
+    assertThat(c.at("/content/1/attachment/url").asText()).isEqualTo("Binary/" + open);
   }
 
   @Test
