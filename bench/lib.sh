@@ -46,3 +46,33 @@ get_token() { # sets token ("" when the server has no /oauth2/token yet) and aut
     log "token request answered $code: $(head -c 300 "$work/token.json")"; exit 1
   fi
 }
+
+c2_ticks() { # c2_ticks PID: CPU clock ticks used so far by the JVM's C2 compiler thread(s)
+  local pid="$1" t total=0
+  for t in /proc/"$pid"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in
+      "C2 Compiler"*) total=$((total + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0))) ;;
+    esac
+  done
+  echo "$total"
+}
+
+# warm_small PID BINARY_ID MIN_S MAX_S: untimed small-resource traffic (8 clients, 5 s of creates
+# then 3 s of reads per round) until the server's C2 compiler is done with those paths: a round in
+# which it used under 0.6 CPU-seconds, after at least MIN_S seconds, at most MAX_S. Sets warmed_s
+# and warm_c2_s (C2 CPU-seconds spent during the warm-up). On 2 cores C2 needs 30-40 CPU-seconds
+# for the create and read paths (HAPI's parser and encoder, H2, Jetty) and takes most of a core
+# while it works, so rows measured before it finishes measure the compiler, not the server.
+warm_small() {
+  local pid="$1" bin="$2" min="$3" max="$4" start c0 c1 first
+  start="$(date +%s)"; first="$(c2_ticks "$pid")"
+  while :; do
+    c0="$(c2_ticks "$pid")"
+    bench load --base "$base" --mode create --threads 8 --warmup 0 --duration 5 --binary "$bin" >/dev/null
+    bench load --base "$base" --mode read --threads 8 --warmup 0 --duration 3 --binary "$bin" >/dev/null
+    c1="$(c2_ticks "$pid")"; warmed_s=$(($(date +%s) - start))
+    if { [ "$warmed_s" -ge "$min" ] && [ $((c1 - c0)) -lt 60 ]; } || [ "$warmed_s" -ge "$max" ]; then break; fi
+  done
+  warm_c2_s="$(awk -v t=$((c1 - first)) 'BEGIN { printf "%.1f", t / 100 }')"
+  log "warm-up: ${warmed_s} s of untimed traffic, C2 compiled for ${warm_c2_s} CPU-s (last round $((c1 - c0)) ticks)"
+}
