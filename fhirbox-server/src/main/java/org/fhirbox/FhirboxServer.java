@@ -77,6 +77,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final OrphanSweeper sweeper;
   private final org.fhirbox.db.PlannerStatistics statistics;
   private final AuthModule auth;
+  private final java.util.concurrent.CompletableFuture<java.util.Optional<org.fhirbox.auth.ClientCredentials>> bootstrap;
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
   private String baseUrl;
@@ -107,6 +108,14 @@ public final class FhirboxServer implements AutoCloseable {
     AwsCredentialsProvider awsCredentials = () -> defaultChain.get().resolveCredentials();
     this.blobs = Backends.blobStore(config, awsCredentials, metrics);
     this.store = new JdbcResourceStore(database);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl);
+    // Making the first admin client hashes its secret (PBKDF2: about half a second this early in
+    // the JVM's life); it runs on another core while the rest of the server is built.
+    this.bootstrap = java.util.concurrent.CompletableFuture.supplyAsync(auth::bootstrap, task -> {
+      Thread t = new Thread(task, "fhirbox-bootstrap");
+      t.setDaemon(true);
+      t.start();
+    });
 
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("fhirbox-http");
@@ -184,7 +193,6 @@ public final class FhirboxServer implements AutoCloseable {
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl);
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")), auth.authenticator(), auth.tokenEndpoint(),
         auth.adminRoutes(), errors, List.of(new ReadinessCheck("database", database::isReachable),
@@ -243,19 +251,36 @@ public final class FhirboxServer implements AutoCloseable {
   /** Starts listening; returns once requests are served. */
   public FhirboxServer start() throws Exception {
     // printed, not logged: the generated secret is shown exactly once and never reaches a log file
-    auth.bootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
+    awaitBootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
         + "'\n  client id:     " + c.clientId() + "\n  client secret: " + c.clientSecret()
         + "\n  (shown once; store it now)"));
     audit.start();
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     background.schedule(org.fhirbox.storage.FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
+    background.execute(this::checkBootstrapSecretQuietly);
     background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
     if (statistics.needed()) {
       background.scheduleWithFixedDelay(this::analyzeQuietly, 0, 10, TimeUnit.SECONDS);
     }
     ingestWorker.start();
     return this;
+  }
+
+  private java.util.Optional<org.fhirbox.auth.ClientCredentials> awaitBootstrap() throws Exception {
+    try {
+      return bootstrap.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  private void checkBootstrapSecretQuietly() {
+    try {
+      auth.checkBootstrapSecret();
+    } catch (RuntimeException e) {
+      LOG.warn("checking the bootstrap client failed: {}", e.getMessage());
+    }
   }
 
   private void analyzeQuietly() {
@@ -310,6 +335,7 @@ public final class FhirboxServer implements AutoCloseable {
   public void close() throws Exception {
     background.shutdownNow();
     try {
+      bootstrap.handle((created, failure) -> null).get(30, TimeUnit.SECONDS); // not mid-insert when the pool closes
       ingestWorker.close();
       jetty.stop();
     } finally {

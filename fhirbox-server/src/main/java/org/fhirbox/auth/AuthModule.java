@@ -56,10 +56,11 @@ public final class AuthModule {
   /**
    * Makes sure an admin client exists. With {@code FHIRBOX_BOOTSTRAP_CLIENT_ID} and
    * {@code _SECRET} set, creates that client in project {@code default} unless it exists (an
-   * existing client is left as it is). Without them, and only when there is no client at all,
-   * creates client {@value #GENERATED_ADMIN_ID} with a random secret and returns its credentials
-   * so that the caller can show the secret once. Safe when several nodes start at once: the
-   * client id is the primary key, so exactly one insert wins.
+   * existing client is left as it is; {@link #checkBootstrapSecret} says so when its secret
+   * differs). Without them, and only when there is no client at all, creates client
+   * {@value #GENERATED_ADMIN_ID} with a random secret and returns its credentials so that the
+   * caller can show the secret once. Safe when several nodes start at once: the client id is the
+   * primary key, so exactly one insert wins.
    */
   public Optional<ClientCredentials> bootstrap() {
     Optional<String> id = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_ID");
@@ -71,13 +72,8 @@ public final class AuthModule {
       if (secret.get().length() < 16) {
         LOG.warn("FHIRBOX_BOOTSTRAP_CLIENT_SECRET is shorter than 16 characters; use a long random secret");
       }
-      Optional<ClientCredentials> created = clients.createIfAbsent(id.get(), secret.get(), AdminRoutes.SERVER_PROJECT,
-          ADMIN_SCOPE, true);
-      if (created.isPresent()) {
+      if (clients.createIfAbsent(id.get(), secret.get(), AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE, true).isPresent()) {
         LOG.info("created bootstrap admin client {} in project {}", id.get(), AdminRoutes.SERVER_PROJECT);
-      } else if (clients.verifySecret(id.get(), secret.get()).isEmpty()) {
-        LOG.warn("bootstrap client {} already exists with another secret or is disabled;"
-            + " FHIRBOX_BOOTSTRAP_CLIENT_SECRET is not applied", id.get());
       }
       return Optional.empty();
     }
@@ -86,6 +82,25 @@ public final class AuthModule {
     }
     return clients.createIfAbsent(GENERATED_ADMIN_ID, hasher.newSecret(), AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE,
         true);
+  }
+
+  /**
+   * Warns when the configured bootstrap client exists with another secret or is disabled. Apart
+   * from {@link #bootstrap} because it costs a password-hash verification (about half a second
+   * of CPU early in a JVM's life) that a restarting node need not wait for; the server runs it in
+   * the background once it serves.
+   *
+   * @return whether the configured secret is the client's (true when none is configured)
+   */
+  public boolean checkBootstrapSecret() {
+    Optional<String> id = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_ID");
+    Optional<String> secret = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET");
+    if (id.isEmpty() || secret.isEmpty() || clients.verifySecret(id.get(), secret.get()).isPresent()) {
+      return true;
+    }
+    LOG.warn("bootstrap client {} already exists with another secret or is disabled;"
+        + " FHIRBOX_BOOTSTRAP_CLIENT_SECRET is not applied", id.get());
+    return false;
   }
 
   /** For {@code /fhir/R4} and {@code /admin}: Bearer tokens and Basic client credentials. */

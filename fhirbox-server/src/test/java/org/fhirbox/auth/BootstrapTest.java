@@ -61,6 +61,24 @@ class BootstrapTest {
   }
 
   @Test
+  void aConfiguredSecretThatDiffersFromTheExistingClientsIsReportedNotApplied(@TempDir Path dir) throws Exception {
+    FhirboxConfig first = FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", "ops",
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "a-long-bootstrap-secret-0123456789"));
+    FhirboxConfig changed = FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", "ops",
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "another-long-secret-9876543210"));
+    try (Database db = AuthDb.open(dir)) {
+      AuthModule one = new AuthModule(first, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      one.bootstrap();
+      assertThat(one.checkBootstrapSecret()).isTrue();
+      AuthModule two = new AuthModule(changed, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      assertThat(two.bootstrap()).isEmpty();
+      assertThat(two.checkBootstrapSecret()).isFalse();
+      assertThat(two.clients().verifySecret("ops", "a-long-bootstrap-secret-0123456789")).isPresent();
+      assertThat(two.clients().verifySecret("ops", "another-long-secret-9876543210")).isEmpty();
+    }
+  }
+
+  @Test
   void firstStartWithoutConfigurationGeneratesExactlyOneAdminClient(@TempDir Path dir) throws Exception {
     FhirboxConfig config = FhirboxConfig.of(Map.of());
     try (Database db = AuthDb.open(dir)) {
