@@ -17,6 +17,7 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AuthModule;
+import org.fhirbox.auth.PasswordHasher;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryService;
@@ -90,6 +91,11 @@ public final class FhirboxServer implements AutoCloseable {
     this.config = config;
     Clock clock = Clock.systemUTC();
     java.nio.file.Files.createDirectories(config.dataDir());
+    PasswordHasher hasher = new PasswordHasher();
+    String firstAdminSecret = AuthModule.firstAdminSecret(config, hasher);
+    if (config.isNewEmbeddedDatabase()) {
+      hasher.hashAhead(firstAdminSecret); // the first start stores an admin client: hash beside the migrations
+    }
     this.database = new Database(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
         config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"),
         config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"));
@@ -108,9 +114,9 @@ public final class FhirboxServer implements AutoCloseable {
     AwsCredentialsProvider awsCredentials = () -> defaultChain.get().resolveCredentials();
     this.blobs = Backends.blobStore(config, awsCredentials, metrics);
     this.store = new JdbcResourceStore(database);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher, firstAdminSecret);
     // Making the first admin client hashes its secret (PBKDF2: about half a second this early in
-    // the JVM's life); it runs on another core while the rest of the server is built.
+    // the JVM's life); it runs beside the rest of the construction.
     this.bootstrap = java.util.concurrent.CompletableFuture.supplyAsync(auth::bootstrap, task -> {
       Thread t = new Thread(task, "fhirbox-bootstrap");
       t.setDaemon(true);

@@ -25,6 +25,7 @@ public final class AuthModule {
 
   private final FhirboxConfig config;
   private final PasswordHasher hasher;
+  private final String firstAdminSecret;
   private final ClientStore clients;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
@@ -34,8 +35,18 @@ public final class AuthModule {
 
   /** @param baseUrl the server's public base URL ending in '/', known once it listens */
   public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl) {
+    this(config, db, clock, baseUrl, new PasswordHasher(), null);
+  }
+
+  /**
+   * @param firstAdminSecret the secret {@link #bootstrap} gives a generated admin client, chosen
+   *     before the database is up so that {@code hasher} can hash it ahead; null: generate then
+   */
+  public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl, PasswordHasher hasher,
+      String firstAdminSecret) {
     this.config = config;
-    this.hasher = new PasswordHasher();
+    this.hasher = hasher;
+    this.firstAdminSecret = firstAdminSecret;
     this.clients = new ClientStore(db, hasher, clock);
     // The issuer names the deployment, not the node: nodes behind one load balancer share it.
     Supplier<String> issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
@@ -80,8 +91,8 @@ public final class AuthModule {
     if (clients.count() > 0) {
       return Optional.empty();
     }
-    return clients.createIfAbsent(GENERATED_ADMIN_ID, hasher.newSecret(), AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE,
-        true);
+    return clients.createIfAbsent(GENERATED_ADMIN_ID, firstAdminSecret != null ? firstAdminSecret : hasher.newSecret(),
+        AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE, true);
   }
 
   /**
@@ -92,6 +103,14 @@ public final class AuthModule {
    *
    * @return whether the configured secret is the client's (true when none is configured)
    */
+  /**
+   * The secret the first admin client of a new store will have: the configured bootstrap secret,
+   * or a fresh random one (pass it to the constructor as {@code firstAdminSecret}).
+   */
+  public static String firstAdminSecret(FhirboxConfig config, PasswordHasher hasher) {
+    return config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET").orElseGet(hasher::newSecret);
+  }
+
   public boolean checkBootstrapSecret() {
     Optional<String> id = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_ID");
     Optional<String> secret = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET");

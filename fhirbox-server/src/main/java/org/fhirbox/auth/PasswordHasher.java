@@ -22,6 +22,10 @@ public final class PasswordHasher {
 
   private final SecureRandom random;
   private final int iterations;
+  private final java.util.concurrent.atomic.AtomicReference<Ahead> ahead = new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** A hash being computed before it is asked for. */
+  private record Ahead(String secret, java.util.concurrent.CompletableFuture<String> hash) {}
 
   public PasswordHasher() {
     this(new SecureRandom(), DEFAULT_ITERATIONS);
@@ -42,7 +46,28 @@ public final class PasswordHasher {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
+  /**
+   * Starts hashing {@code secret} on a thread of its own; the next {@link #hash} of that secret
+   * takes the result. For a start-up that will store a secret: the hash (about half a second of
+   * CPU this early in a JVM's life) overlaps the database migrations instead of following them.
+   */
+  public void hashAhead(String secret) {
+    ahead.set(new Ahead(secret, java.util.concurrent.CompletableFuture.supplyAsync(() -> hashNow(secret), task -> {
+      Thread t = new Thread(task, "fhirbox-hash-ahead");
+      t.setDaemon(true);
+      t.start();
+    })));
+  }
+
   public String hash(String secret) {
+    Ahead a = ahead.get();
+    if (a != null && a.secret().equals(secret) && ahead.compareAndSet(a, null)) {
+      return a.hash().join();
+    }
+    return hashNow(secret);
+  }
+
+  private String hashNow(String secret) {
     byte[] salt = new byte[SALT_BYTES];
     random.nextBytes(salt);
     Base64.Encoder b64 = Base64.getEncoder().withoutPadding();

@@ -198,6 +198,12 @@ public final class FhirboxConfig {
     return b.endsWith("/") ? b : b + "/";
   }
 
+  /** True when the store is the embedded default and its file does not exist yet: a first start. */
+  public boolean isNewEmbeddedDatabase() {
+    return optional("FHIRBOX_DATABASE_URL").isEmpty()
+        && !java.nio.file.Files.exists(dataDir().resolve("db").resolve("fhirbox.mv.db"));
+  }
+
   /** JDBC URL; the embedded default is an H2 file under the data dir. */
   public String databaseUrl() {
     return optional("FHIRBOX_DATABASE_URL").orElseGet(() ->
