@@ -96,7 +96,8 @@ public final class FhirboxServer implements AutoCloseable {
     if (config.isNewEmbeddedDatabase()) {
       hasher.hashAhead(firstAdminSecret); // the first start stores an admin client: hash beside the migrations
     }
-    this.database = new Database(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
+    // The schema migrates beside the construction below; the first query waits for it.
+    this.database = Database.openMigratingInBackground(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
         config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"),
         config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"));
     // Built on first use: only the S3 modes need credentials, and the default chain is slow to make.
@@ -114,14 +115,6 @@ public final class FhirboxServer implements AutoCloseable {
     AwsCredentialsProvider awsCredentials = () -> defaultChain.get().resolveCredentials();
     this.blobs = Backends.blobStore(config, awsCredentials, metrics);
     this.store = new JdbcResourceStore(database);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher, firstAdminSecret);
-    // Making the first admin client hashes its secret (PBKDF2: about half a second this early in
-    // the JVM's life); it runs beside the rest of the construction.
-    this.bootstrap = java.util.concurrent.CompletableFuture.supplyAsync(auth::bootstrap, task -> {
-      Thread t = new Thread(task, "fhirbox-bootstrap");
-      t.setDaemon(true);
-      t.start();
-    });
 
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("fhirbox-http");
@@ -199,6 +192,12 @@ public final class FhirboxServer implements AutoCloseable {
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher, firstAdminSecret);
+    this.bootstrap = java.util.concurrent.CompletableFuture.supplyAsync(auth::bootstrap, task -> {
+      Thread t = new Thread(task, "fhirbox-bootstrap");
+      t.setDaemon(true);
+      t.start();
+    });
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")), auth.authenticator(), auth.tokenEndpoint(),
         auth.adminRoutes(), errors, List.of(new ReadinessCheck("database", database::isReachable),
@@ -256,6 +255,7 @@ public final class FhirboxServer implements AutoCloseable {
 
   /** Starts listening; returns once requests are served. */
   public FhirboxServer start() throws Exception {
+    database.awaitMigrated();
     // printed, not logged: the generated secret is shown exactly once and never reaches a log file
     awaitBootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
         + "'\n  client id:     " + c.clientId() + "\n  client secret: " + c.clientSecret()
