@@ -78,7 +78,6 @@ public final class FhirboxServer implements AutoCloseable {
   private final OrphanSweeper sweeper;
   private final org.fhirbox.db.PlannerStatistics statistics;
   private final AuthModule auth;
-  private final java.util.concurrent.CompletableFuture<java.util.Optional<org.fhirbox.auth.ClientCredentials>> bootstrap;
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
   private String baseUrl;
@@ -193,11 +192,6 @@ public final class FhirboxServer implements AutoCloseable {
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher, firstAdminSecret);
-    this.bootstrap = java.util.concurrent.CompletableFuture.supplyAsync(auth::bootstrap, task -> {
-      Thread t = new Thread(task, "fhirbox-bootstrap");
-      t.setDaemon(true);
-      t.start();
-    });
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")), auth.authenticator(), auth.tokenEndpoint(),
         auth.adminRoutes(), errors, List.of(new ReadinessCheck("database", database::isReachable),
@@ -257,7 +251,7 @@ public final class FhirboxServer implements AutoCloseable {
   public FhirboxServer start() throws Exception {
     database.awaitMigrated();
     // printed, not logged: the generated secret is shown exactly once and never reaches a log file
-    awaitBootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
+    auth.bootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
         + "'\n  client id:     " + c.clientId() + "\n  client secret: " + c.clientSecret()
         + "\n  (shown once; store it now)"));
     audit.start();
@@ -271,14 +265,6 @@ public final class FhirboxServer implements AutoCloseable {
     }
     ingestWorker.start();
     return this;
-  }
-
-  private java.util.Optional<org.fhirbox.auth.ClientCredentials> awaitBootstrap() throws Exception {
-    try {
-      return bootstrap.get();
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
-    }
   }
 
   private void checkBootstrapSecretQuietly() {
@@ -341,7 +327,6 @@ public final class FhirboxServer implements AutoCloseable {
   public void close() throws Exception {
     background.shutdownNow();
     try {
-      bootstrap.handle((created, failure) -> null).get(30, TimeUnit.SECONDS); // not mid-insert when the pool closes
       ingestWorker.close();
       jetty.stop();
     } finally {

@@ -96,14 +96,6 @@ public final class AuthModule {
   }
 
   /**
-   * Warns when the configured bootstrap client exists with another secret or is disabled. Apart
-   * from {@link #bootstrap} because it costs a password-hash verification (about half a second
-   * of CPU early in a JVM's life) that a restarting node need not wait for; the server runs it in
-   * the background once it serves.
-   *
-   * @return whether the configured secret is the client's (true when none is configured)
-   */
-  /**
    * The secret the first admin client of a new store will have: the configured bootstrap secret,
    * or a fresh random one (pass it to the constructor as {@code firstAdminSecret}).
    */
@@ -111,6 +103,14 @@ public final class AuthModule {
     return config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET").orElseGet(hasher::newSecret);
   }
 
+  /**
+   * Warns when the configured bootstrap client exists with another secret or is disabled. Apart
+   * from {@link #bootstrap} because it costs a password-hash verification (about half a second
+   * of CPU early in a JVM's life) that a restarting node need not wait for; the server runs it in
+   * the background once it serves.
+   *
+   * @return whether the configured secret is the client's (true when none is configured)
+   */
   public boolean checkBootstrapSecret() {
     Optional<String> id = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_ID");
     Optional<String> secret = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET");

@@ -26,7 +26,12 @@ public final class UrlPolicy {
     }
   }
 
-  private record Target(String scheme, String host, int port, String path) {}
+  /** A URL as judged on its own: a fetchable target, or why it is not one. */
+  private sealed interface Parsed permits Target, Refused {}
+
+  private record Target(String scheme, String host, int port, String path) implements Parsed {}
+
+  private record Refused(String reason) implements Parsed {}
 
   public UrlPolicy(List<String> allowedPrefixes, List<String> ignoredPrefixes) {
     this.allowed = allowedPrefixes.stream().map(UrlPolicy::prefix).toList();
@@ -35,12 +40,12 @@ public final class UrlPolicy {
 
   /** The reason {@code url} may not be fetched, or empty when it may (subject to the address guard). */
   public Optional<String> refusal(String url) {
-    Target t;
-    try {
-      t = target(url);
-    } catch (IllegalArgumentException e) {
-      return Optional.of(e.getMessage());
+    // Most Attachment urls (Binary/{id}, urn:uuid:...) end here: refused without an exception.
+    Parsed parsed = parse(url);
+    if (parsed instanceof Refused r) {
+      return Optional.of(r.reason());
     }
+    Target t = (Target) parsed;
     if (ignored.stream().anyMatch(p -> p.matches(t))) {
       return Optional.of("the URL is on the ignore list (FHIRBOX_INGEST_IGNORED_URL_PREFIXES)");
     }
@@ -52,10 +57,6 @@ public final class UrlPolicy {
   }
 
   public boolean permits(String url) {
-    // Most Attachment urls are Binary/{id} or other non-http(s) forms: refused without parsing.
-    if (url == null || !(url.regionMatches(true, 0, "https:", 0, 6) || url.regionMatches(true, 0, "http:", 0, 5))) {
-      return false;
-    }
     return refusal(url).isEmpty();
   }
 
@@ -69,29 +70,33 @@ public final class UrlPolicy {
   }
 
   private static Prefix prefix(String s) {
-    Target t = target(s);
+    Parsed parsed = parse(s);
+    if (parsed instanceof Refused r) {
+      throw new IllegalArgumentException(r.reason());
+    }
+    Target t = (Target) parsed;
     return new Prefix(t.scheme, t.host, t.port, t.path);
   }
 
-  private static Target target(String url) {
+  private static Parsed parse(String url) {
     if (url == null || url.length() > MAX_URL_LENGTH) {
-      throw new IllegalArgumentException("the URL is missing or longer than " + MAX_URL_LENGTH + " characters");
+      return new Refused("the URL is missing or longer than " + MAX_URL_LENGTH + " characters");
     }
     URI u;
     try {
       u = new URI(url);
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("the URL is not valid: " + e.getReason());
+      return new Refused("the URL is not valid: " + e.getReason());
     }
     String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("https") && !scheme.equals("http")) {
-      throw new IllegalArgumentException("only http(s) URLs can be fetched");
+      return new Refused("only http(s) URLs can be fetched");
     }
     if (u.getRawUserInfo() != null) {
-      throw new IllegalArgumentException("URLs with user info are not fetched");
+      return new Refused("URLs with user info are not fetched");
     }
     if (u.getHost() == null || u.getHost().isEmpty()) {
-      throw new IllegalArgumentException("the URL has no host");
+      return new Refused("the URL has no host");
     }
     int port = u.getPort() >= 0 ? u.getPort() : scheme.equals("https") ? 443 : 80;
     String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();

@@ -35,7 +35,6 @@ public final class Database implements AutoCloseable {
    */
   public Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis) {
     this(jdbcUrl, user, password, poolSize, connectTimeoutMillis, false);
-    awaitMigrated();
   }
 
   /**
@@ -83,14 +82,13 @@ public final class Database implements AutoCloseable {
         t.start();
       });
     } else {
-      this.migrated = new CompletableFuture<>();
       try {
         migrate.run();
-        migrated.complete(null);
       } catch (RuntimeException e) {
         dataSource.close();
         throw e;
       }
+      this.migrated = CompletableFuture.completedFuture(null);
     }
   }
 
@@ -114,12 +112,10 @@ public final class Database implements AutoCloseable {
   }
 
   public Connection connection() throws SQLException {
-    if (!migrated.isDone() || migrated.isCompletedExceptionally()) {
-      try {
-        awaitMigrated();
-      } catch (RuntimeException e) {
-        throw new SQLException("the database schema could not be migrated: " + e.getMessage(), e);
-      }
+    try {
+      awaitMigrated();
+    } catch (RuntimeException e) {
+      throw new SQLException("the database schema could not be migrated: " + e.getMessage(), e);
     }
     return dataSource.getConnection();
   }

@@ -49,9 +49,15 @@ public final class AttachmentNormalizer {
 
   /** Normalises in place; returns what it found, for the steps after it. */
   public FoundAttachments normalize(ResourceStore.Tx tx, String project, Resource resource) {
-    List<Resource> nested = ResourceTree.flatten(resource);
+    List<Resource> nested = ResourceTree.flatten(resource); // the resource itself first
     List<Attachment> own = terser.getAllPopulatedChildElementsOfType(resource, Attachment.class);
-    List<Attachment> attachments = nested.size() == 1 ? own : ResourceTree.elements(terser, resource, Attachment.class);
+    List<Attachment> attachments = own;
+    if (nested.size() > 1) {
+      attachments = new java.util.ArrayList<>(own);
+      for (Resource r : nested.subList(1, nested.size())) {
+        attachments.addAll(terser.getAllPopulatedChildElementsOfType(r, Attachment.class));
+      }
+    }
     Map<String, BinaryContent> binaries = new HashMap<>();
     for (Attachment a : attachments) {
       if (!a.hasUrl()) {
