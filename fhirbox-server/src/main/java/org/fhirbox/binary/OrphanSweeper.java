@@ -3,24 +3,33 @@ package org.fhirbox.binary;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes blobs that no Binary version references and that are older than a grace period: left
- * behind by a crash between "blob stored" and "row committed". Safe on every node at once:
- * deleting an unreferenced blob twice is harmless, and the grace period keeps in-flight
- * uploads (blob stored, row about to commit) out of reach.
+ * Deletes blobs that no Binary version references: left behind by a crash between "blob stored"
+ * and "row committed". A blob is deleted only when it is older than the grace period and was
+ * already unreferenced on this sweeper's previous pass (passes run minutes apart). Age alone
+ * does not prove that no request is about to commit a row for it: S3 dates an object made by a
+ * multipart upload from the upload's start, so a long upload's blob looks old the moment it is
+ * complete, a moment before its row commits. Safe on every node at once: deleting an
+ * unreferenced blob twice is harmless.
  */
 public final class OrphanSweeper {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanSweeper.class);
+  /** Bounds the memory of one pass; the rest are found again by the next. */
+  private static final int MAX_SUSPECTS = 100_000;
   private final BlobStore blobs;
   private final ResourceStore store;
   private final Duration grace;
   private final Clock clock;
+  private Set<BlobKey> suspects = Set.of();
 
   public OrphanSweeper(BlobStore blobs, ResourceStore store, Duration grace, Clock clock) {
     this.blobs = blobs;
@@ -30,18 +39,28 @@ public final class OrphanSweeper {
   }
 
   /** One pass; returns the number of blobs deleted. */
-  public int sweep() throws IOException {
+  public synchronized int sweep() throws IOException {
     AtomicInteger deleted = new AtomicInteger();
+    Set<BlobKey> unreferenced = new HashSet<>();
     blobs.listOlderThan(clock.instant().minus(grace), key -> {
-      if (!store.read(tx -> tx.isBlobReferenced(key))) {
-        try {
-          blobs.delete(key);
-          deleted.incrementAndGet();
-        } catch (IOException e) {
-          LOG.warn("could not delete orphan blob {}", key, e);
+      if (store.read(tx -> tx.isBlobReferenced(key))) {
+        return;
+      }
+      if (!suspects.contains(key)) {
+        if (unreferenced.size() < MAX_SUSPECTS) {
+          unreferenced.add(key);
         }
+        return;
+      }
+      try {
+        blobs.delete(key);
+        deleted.incrementAndGet();
+      } catch (IOException e) {
+        LOG.warn("could not delete orphan blob {}", key, e);
+        unreferenced.add(key);
       }
     });
+    suspects = unreferenced;
     if (deleted.get() > 0) {
       LOG.info("orphan sweeper deleted {} unreferenced blobs", deleted.get());
     }

@@ -25,6 +25,7 @@ import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -234,9 +235,12 @@ public final class S3BlobStore implements BlobStore {
 
   /**
    * Visits blobs last modified before {@code cutoff}, and aborts multipart uploads under the
-   * prefix that were started before it: what a crashed process left behind (the counterpart of
-   * {@link FileBlobStore}'s old {@code .part} files). A bucket lifecycle rule
-   * {@code AbortIncompleteMultipartUpload} does the same on AWS.
+   * prefix that have received nothing since it: what a crashed process left behind (the
+   * counterpart of {@link FileBlobStore}'s old {@code .part} files). An upload is judged by its
+   * newest part, not by when it began: a 10 GiB body on a slow link takes longer than any grace
+   * period and must not be aborted while its parts still arrive. (A bucket lifecycle rule
+   * {@code AbortIncompleteMultipartUpload} on AWS goes by the start date only, so give it a
+   * margin of days.)
    */
   @Override
   public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException {
@@ -250,7 +254,7 @@ public final class S3BlobStore implements BlobStore {
       }
       for (MultipartUpload upload : s3.listMultipartUploadsPaginator(b -> b
           .bucket(settings.bucket()).prefix(prefix)).uploads()) {
-        if (upload.initiated().isBefore(cutoff)) {
+        if (upload.initiated().isBefore(cutoff) && lastActivity(upload).isBefore(cutoff)) {
           s3.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(upload.key())
               .uploadId(upload.uploadId()));
         }
@@ -258,6 +262,18 @@ public final class S3BlobStore implements BlobStore {
     } catch (SdkException e) {
       throw io("listing " + settings.bucket() + "/" + prefix, e);
     }
+  }
+
+  /** When {@code upload} last received a part; its start when it has none. */
+  private Instant lastActivity(MultipartUpload upload) {
+    Instant last = upload.initiated();
+    for (Part part : s3.listPartsPaginator(b -> b.bucket(settings.bucket()).key(upload.key())
+        .uploadId(upload.uploadId())).parts()) {
+      if (part.lastModified() != null && part.lastModified().isAfter(last)) {
+        last = part.lastModified();
+      }
+    }
+    return last;
   }
 
   @Override

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
@@ -201,10 +202,15 @@ class BinaryRestTest {
     Path orphan = server.dataDir().resolve("blobs/aa/bb/aabb" + "0".repeat(28));
     Files.createDirectories(orphan.getParent());
     Files.write(orphan, random(50, 10));
-    int deleted = server.server().sweeper().sweep();
-    assertThat(deleted).isGreaterThanOrEqualTo(1);
+    OrphanSweeper sweeper = server.server().sweeper();
+
+    sweeper.sweep();
+    assertThat(orphan).as("first seen unreferenced: kept until the next pass").exists();
+
+    assertThat(sweeper.sweep()).isGreaterThanOrEqualTo(1);
     assertThat(orphan).doesNotExist();
     assertThat(raw("fhir/R4/Binary/" + kept.getIdElement().getIdPart()).statusCode()).isEqualTo(200);
+    assertThat(raw("fhir/R4/Binary/" + kept.getIdElement().getIdPart()).body()).isEqualTo(random(100, 9));
   }
 
   private int binaryTotal() {

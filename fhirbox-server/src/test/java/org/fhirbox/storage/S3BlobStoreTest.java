@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -276,6 +278,39 @@ class S3BlobStoreTest extends BlobStoreContract {
     listAll();
 
     assertNoMultipartUploadsRemain();
+  }
+
+  @Test
+  void sweepKeepsAMultipartUploadWhosePartsStillArrive() throws IOException {
+    String key = objectKey(BlobKey.random());
+    String uploadId = raw.createMultipartUpload(b -> b.bucket(settings.bucket()).key(key)).uploadId();
+    Instant initiated = raw.listMultipartUploads(b -> b.bucket(settings.bucket())).uploads().get(0).initiated();
+    Instant lastPart = uploadPartLaterThan(initiated, key, uploadId);
+
+    // Begun before the cutoff, as a long upload is, but its newest part is not older than it.
+    store.listOlderThan(lastPart, k -> { });
+    assertThat(raw.listMultipartUploads(b -> b.bucket(settings.bucket())).uploads()).hasSize(1);
+
+    store.listOlderThan(lastPart.plusMillis(1), k -> { });
+    assertNoMultipartUploadsRemain();
+  }
+
+  /**
+   * Uploads part 1 of {@code uploadId} until the store dates it after {@code initiated} (the S3
+   * server's clock may count whole seconds) and returns that date.
+   */
+  private Instant uploadPartLaterThan(Instant initiated, String key, String uploadId) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (true) {
+      raw.uploadPart(b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId).partNumber(1),
+          RequestBody.fromString("part"));
+      Instant dated = raw.listParts(b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId))
+          .parts().get(0).lastModified();
+      if (dated.isAfter(initiated) || System.nanoTime() > deadline) {
+        assertThat(dated).isAfter(initiated);
+        return dated;
+      }
+    }
   }
 
   @Test
