@@ -91,9 +91,9 @@ public final class FhirboxServer implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     java.nio.file.Files.createDirectories(config.dataDir());
     PasswordHasher hasher = new PasswordHasher();
-    String firstAdminSecret = AuthModule.firstAdminSecret(config, hasher);
     if (config.isNewEmbeddedDatabase()) {
-      hasher.hashAhead(firstAdminSecret); // the first start stores an admin client: hash beside the migrations
+      // The first start stores the configured bootstrap client: stretch its secret beside the migrations.
+      config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET").ifPresent(hasher::hashAhead);
     }
     // The schema migrates beside the construction below; the first query waits for it.
     this.database = Database.openMigratingInBackground(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
@@ -191,7 +191,7 @@ public final class FhirboxServer implements AutoCloseable {
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher, firstAdminSecret);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")), auth.authenticator(), auth.tokenEndpoint(),
         auth.adminRoutes(), errors, List.of(new ReadinessCheck("database", database::isReachable),

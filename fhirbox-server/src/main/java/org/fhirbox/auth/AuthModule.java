@@ -24,8 +24,6 @@ public final class AuthModule {
   static final Duration CLIENT_STATUS_TTL = Duration.ofSeconds(60);
 
   private final FhirboxConfig config;
-  private final PasswordHasher hasher;
-  private final String firstAdminSecret;
   private final ClientStore clients;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
@@ -35,18 +33,12 @@ public final class AuthModule {
 
   /** @param baseUrl the server's public base URL ending in '/', known once it listens */
   public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl) {
-    this(config, db, clock, baseUrl, new PasswordHasher(), null);
+    this(config, db, clock, baseUrl, new PasswordHasher());
   }
 
-  /**
-   * @param firstAdminSecret the secret {@link #bootstrap} gives a generated admin client, chosen
-   *     before the database is up so that {@code hasher} can hash it ahead; null: generate then
-   */
-  public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl, PasswordHasher hasher,
-      String firstAdminSecret) {
+  /** @param hasher may already be hashing the configured bootstrap secret ({@link PasswordHasher#hashAhead}) */
+  public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl, PasswordHasher hasher) {
     this.config = config;
-    this.hasher = hasher;
-    this.firstAdminSecret = firstAdminSecret;
     this.clients = new ClientStore(db, hasher, clock);
     // The issuer names the deployment, not the node: nodes behind one load balancer share it.
     Supplier<String> issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
@@ -91,16 +83,7 @@ public final class AuthModule {
     if (clients.count() > 0) {
       return Optional.empty();
     }
-    return clients.createIfAbsent(GENERATED_ADMIN_ID, firstAdminSecret != null ? firstAdminSecret : hasher.newSecret(),
-        AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE, true);
-  }
-
-  /**
-   * The secret the first admin client of a new store will have: the configured bootstrap secret,
-   * or a fresh random one (pass it to the constructor as {@code firstAdminSecret}).
-   */
-  public static String firstAdminSecret(FhirboxConfig config, PasswordHasher hasher) {
-    return config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET").orElseGet(hasher::newSecret);
+    return clients.createWithNewSecretIfAbsent(GENERATED_ADMIN_ID, AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE, true);
   }
 
   /**

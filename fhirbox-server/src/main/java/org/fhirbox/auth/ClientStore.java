@@ -31,51 +31,54 @@ public final class ClientStore {
   private final Clock clock;
   private final VerifiedSecrets verified;
   /**
-   * Checked against when the client id is unknown, so the answer takes as long as for a known one.
-   * Made on first use: a PBKDF2 hash costs a noticeable part of start-up.
+   * Checked against when the client id is unknown, so the answer takes as long as for a client
+   * with a generated secret (every client but a configured bootstrap one).
    */
-  private volatile String decoyHash;
+  private final String decoyHash;
 
   public ClientStore(Database db, PasswordHasher hasher, Clock clock) {
     this.db = db;
     this.hasher = hasher;
     this.clock = clock;
     this.verified = new VerifiedSecrets(clock, Duration.ofSeconds(60));
-  }
-
-  private String decoyHash() {
-    String d = decoyHash;
-    if (d == null) {
-      d = hasher.hash(hasher.newSecret());
-      decoyHash = d;
-    }
-    return d;
+    this.decoyHash = hasher.hashGenerated(hasher.newSecret());
   }
 
   /** Creates a client with a random id and secret in {@code project}, creating the project when needed. */
   public ClientCredentials create(String project, String scope, boolean admin) {
     String secret = hasher.newSecret();
-    return insert(UUID.randomUUID().toString(), secret, project, scope, admin)
+    return insert(UUID.randomUUID().toString(), secret, hasher.hashGenerated(secret), project, scope, admin)
         .orElseThrow(() -> new IllegalStateException("client id collision"));
   }
 
   /**
-   * Creates the client with the given id and secret unless one with that id exists (then empty).
-   * Safe when several nodes try at once: exactly one insert wins.
+   * Creates the client with the given id and a secret a person chose (stored with a stretched
+   * hash) unless one with that id exists (then empty). Safe when several nodes try at once:
+   * exactly one insert wins.
    */
   public Optional<ClientCredentials> createIfAbsent(String clientId, String secret, String project, String scope,
       boolean admin) {
+    return absent(clientId) ? insert(clientId, secret, hasher.hash(secret), project, scope, admin) : Optional.empty();
+  }
+
+  /** As {@link #createIfAbsent}, with a fresh random secret. */
+  public Optional<ClientCredentials> createWithNewSecretIfAbsent(String clientId, String project, String scope,
+      boolean admin) {
+    String secret = hasher.newSecret();
+    return absent(clientId) ? insert(clientId, secret, hasher.hashGenerated(secret), project, scope, admin)
+        : Optional.empty();
+  }
+
+  /** Checked before hashing: every restart of every node finds its bootstrap client there. */
+  private boolean absent(String clientId) {
     if (!CLIENT_ID.matcher(clientId).matches()) {
       throw new IllegalArgumentException("client ids use letters, digits and . _ ~ - (at most 128)");
     }
-    if (find(clientId).isPresent()) {
-      return Optional.empty(); // every restart of every node: no password hash to compute
-    }
-    return insert(clientId, secret, project, scope, admin);
+    return find(clientId).isEmpty();
   }
 
-  private Optional<ClientCredentials> insert(String clientId, String secret, String project, String scope,
-      boolean admin) {
+  private Optional<ClientCredentials> insert(String clientId, String secret, String secretHash, String project,
+      String scope, boolean admin) {
     Scopes scopes = Scopes.parse(scope);
     boolean isAdmin = admin || scopes.isAdmin();
     ensureProject(project);
@@ -85,7 +88,7 @@ public final class ClientStore {
             + " admin, disabled, jwks, created, updated) VALUES (?, ?, ?, ?, ?, FALSE, NULL, ?, ?)")) {
       ps.setString(1, clientId);
       ps.setString(2, project);
-      ps.setString(3, hasher.hash(secret));
+      ps.setString(3, secretHash);
       ps.setString(4, scopes.toString());
       ps.setBoolean(5, isAdmin);
       ps.setLong(6, now);
@@ -162,7 +165,7 @@ public final class ClientStore {
       return Optional.empty();
     }
     String secret = hasher.newSecret();
-    if (update("UPDATE oauth_client SET secret_hash = ?, updated = ? WHERE client_id = ?", hasher.hash(secret),
+    if (update("UPDATE oauth_client SET secret_hash = ?, updated = ? WHERE client_id = ?", hasher.hashGenerated(secret),
         clock.millis(), clientId) != 1) {
       return Optional.empty();
     }
@@ -219,7 +222,7 @@ public final class ClientStore {
       throw new StoreException("could not read client", e);
     }
     if (client == null) {
-      hasher.verify(secret, decoyHash());
+      hasher.verify(secret, decoyHash);
       return Optional.empty();
     }
     boolean ok = verified.contains(clientId, secret, hash) || hasher.verify(secret, hash);

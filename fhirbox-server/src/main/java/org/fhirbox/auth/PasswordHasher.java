@@ -8,14 +8,27 @@ import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
 /**
- * Hashes client secrets with PBKDF2-HMAC-SHA256 (JDK), a random 16-byte salt per secret and
- * {@value #DEFAULT_ITERATIONS} iterations (OWASP Password Storage Cheat Sheet, 2023). Encoded as
- * {@code pbkdf2-sha256$iterations$salt$hash} (salt and hash base64 without padding), so the
- * iteration count can be raised later without invalidating stored hashes.
+ * Hashes client secrets, in one of two encodings chosen by where the secret comes from:
+ *
+ * <ul>
+ *   <li>A secret chosen by a person ({@link #hash}, e.g. {@code FHIRBOX_BOOTSTRAP_CLIENT_SECRET})
+ *       may be guessable, so it is stretched: PBKDF2-HMAC-SHA256 (JDK), a random 16-byte salt,
+ *       {@value #DEFAULT_ITERATIONS} iterations (OWASP Password Storage Cheat Sheet, 2023, for
+ *       PBKDF2-HMAC-SHA256). Encoded {@code pbkdf2-sha256$iterations$salt$hash}, so the count can
+ *       be raised later without invalidating stored hashes.
+ *   <li>A secret from {@link #newSecret} has 256 random bits, which no stretching makes harder to
+ *       find; NIST SP 800-63B (5.1.2.2) asks only for an approved one-way function for look-up
+ *       secrets of at least 112 bits. {@link #hashGenerated} stores SHA-256 of a random 16-byte salt and the
+ *       secret, encoded {@code sha256$salt$hash}: a check costs microseconds, not a tenth of a
+ *       second of CPU, on the token endpoint and on every node's first start.
+ * </ul>
+ *
+ * Salt and hash are base64 without padding; {@link #verify} reads either encoding.
  */
 public final class PasswordHasher {
-  public static final int DEFAULT_ITERATIONS = 210_000;
+  public static final int DEFAULT_ITERATIONS = 600_000;
   private static final String PREFIX = "pbkdf2-sha256";
+  private static final String GENERATED_PREFIX = "sha256";
   private static final int SALT_BYTES = 16;
   private static final int HASH_BITS = 256;
   private static final int SECRET_BYTES = 32;
@@ -48,8 +61,8 @@ public final class PasswordHasher {
 
   /**
    * Starts hashing {@code secret} on a thread of its own; the next {@link #hash} of that secret
-   * takes the result. For a start-up that will store a secret: the hash (about half a second of
-   * CPU this early in a JVM's life) overlaps the database migrations instead of following them.
+   * takes the result. For a start-up that will store a chosen secret: the stretching (a second or
+   * more of CPU this early in a JVM's life) overlaps the database migrations instead of following them.
    */
   public void hashAhead(String secret) {
     ahead.set(new Ahead(secret, java.util.concurrent.CompletableFuture.supplyAsync(() -> hashNow(secret), task -> {
@@ -59,6 +72,7 @@ public final class PasswordHasher {
     })));
   }
 
+  /** The stretched hash of a secret a person chose (see the class comment). */
   public String hash(String secret) {
     Ahead a = ahead.get();
     if (a != null && a.secret().equals(secret) && ahead.compareAndSet(a, null)) {
@@ -68,11 +82,23 @@ public final class PasswordHasher {
   }
 
   private String hashNow(String secret) {
-    byte[] salt = new byte[SALT_BYTES];
-    random.nextBytes(salt);
+    byte[] salt = salt();
     Base64.Encoder b64 = Base64.getEncoder().withoutPadding();
     return PREFIX + "$" + iterations + "$" + b64.encodeToString(salt) + "$"
         + b64.encodeToString(derive(secret, salt, iterations));
+  }
+
+  /** The hash of a secret from {@link #newSecret} (see the class comment); never for a chosen one. */
+  public String hashGenerated(String secret) {
+    byte[] salt = salt();
+    Base64.Encoder b64 = Base64.getEncoder().withoutPadding();
+    return GENERATED_PREFIX + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(sha256(salt, secret));
+  }
+
+  private byte[] salt() {
+    byte[] salt = new byte[SALT_BYTES];
+    random.nextBytes(salt);
+    return salt;
   }
 
   /** True when {@code secret} matches {@code encoded}; false for a wrong secret or a malformed hash. */
@@ -81,17 +107,32 @@ public final class PasswordHasher {
       return false;
     }
     String[] parts = encoded.split("\\$");
-    if (parts.length != 4 || !parts[0].equals(PREFIX)) {
-      return false;
-    }
     try {
-      int iter = Integer.parseInt(parts[1]);
-      byte[] salt = Base64.getDecoder().decode(parts[2]);
-      byte[] expected = Base64.getDecoder().decode(parts[3]);
-      // constant-time: the comparison does not reveal how many leading bytes matched
-      return iter > 0 && MessageDigest.isEqual(expected, derive(secret, salt, iter));
+      if (parts.length == 3 && parts[0].equals(GENERATED_PREFIX)) {
+        return matches(parts[2], sha256(Base64.getDecoder().decode(parts[1]), secret));
+      }
+      if (parts.length == 4 && parts[0].equals(PREFIX)) {
+        int iter = Integer.parseInt(parts[1]);
+        return iter > 0 && matches(parts[3], derive(secret, Base64.getDecoder().decode(parts[2]), iter));
+      }
+      return false;
     } catch (IllegalArgumentException e) {
       return false;
+    }
+  }
+
+  /** Constant-time: the comparison does not reveal how many leading bytes matched. */
+  private static boolean matches(String expectedBase64, byte[] actual) {
+    return MessageDigest.isEqual(Base64.getDecoder().decode(expectedBase64), actual);
+  }
+
+  private static byte[] sha256(byte[] salt, String secret) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(salt);
+      return sha.digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
     }
   }
 

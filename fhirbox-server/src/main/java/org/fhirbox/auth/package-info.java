@@ -5,9 +5,11 @@
  * <ul>
  *   <li>Access tokens are ES256 JWTs signed with one key kept in table {@code server_key} under a
  *       fixed slot name, so nodes starting together race on one primary key and agree on the key.
- *   <li>Client secrets: PBKDF2-HMAC-SHA256, 210 000 iterations (about 55-150 ms per check on a
- *       2-core machine); a verified id/secret/hash triple is remembered for 60 s under an HMAC so
- *       Basic authentication on every request costs about 0.1 ms.
+ *   <li>Client secrets: the server's own (256 random bits) are stored as salted SHA-256, a
+ *       chosen bootstrap secret as PBKDF2-HMAC-SHA256 with 600 000 iterations (150-450 ms per
+ *       check on a 2-core machine); see {@link org.fhirbox.auth.PasswordHasher}. A verified
+ *       id/secret/hash triple is remembered for 60 s under an HMAC so Basic authentication on
+ *       every request costs about 0.1 ms.
  *   <li>A disabled client is refused at once on the token endpoint and with Basic; its access
  *       tokens stop working within 60 s (client status cached per client id on verify).
  *   <li>Failed client authentication is throttled in memory, per node: after 5 failures per client

@@ -84,6 +84,33 @@ class ClientStoreTest {
   }
 
   @Test
+  void generatedSecretsAreStoredAsSaltedSha256AndChosenOnesStretched() throws Exception {
+    ClientCredentials created = store.create("a", "system/*.rs", false);
+    ClientCredentials generatedAdmin = store.createWithNewSecretIfAbsent("admin", "default", "system/*.cruds", true)
+        .orElseThrow();
+    store.createIfAbsent("ops", "a-secret-a-person-chose-0123", "default", "system/*.cruds", true);
+    ClientCredentials rotated = store.rotateSecret(created.clientId()).orElseThrow();
+
+    assertThat(storedHash(rotated.clientId())).startsWith("sha256$");
+    assertThat(storedHash("admin")).startsWith("sha256$");
+    assertThat(storedHash("ops")).startsWith("pbkdf2-sha256$600000$");
+    assertThat(store.verifySecret("admin", generatedAdmin.clientSecret())).isPresent();
+    assertThat(store.verifySecret("ops", "a-secret-a-person-chose-0123")).isPresent();
+    assertThat(store.createWithNewSecretIfAbsent("admin", "default", "system/*.cruds", true)).isEmpty();
+  }
+
+  private String storedHash(String clientId) throws java.sql.SQLException {
+    try (java.sql.Connection c = db.connection();
+        java.sql.PreparedStatement ps = c.prepareStatement("SELECT secret_hash FROM oauth_client WHERE client_id = ?")) {
+      ps.setString(1, clientId);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  @Test
   void jwksAcceptsPublicKeysOnly() throws Exception {
     ClientCredentials c = store.create("a", "system/*.rs", false);
     ECKey key = new ECKeyGenerator(Curve.P_256).keyID("k1").generate();

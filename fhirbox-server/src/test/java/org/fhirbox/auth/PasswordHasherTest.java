@@ -25,8 +25,32 @@ class PasswordHasherTest {
   void hashIsSaltedAndEncodedWithItsParameters() {
     String a = hasher.hash("same secret");
     String b = hasher.hash("same secret");
-    assertThat(a).isNotEqualTo(b).startsWith("pbkdf2-sha256$210000$").doesNotContain("same secret");
+    assertThat(a).isNotEqualTo(b).startsWith("pbkdf2-sha256$600000$").doesNotContain("same secret");
     assertThat(a.split("\\$")).hasSize(4);
+  }
+
+  @Test
+  void generatedSecretHashIsSaltedSha256AndVerifiesTheSameSecretOnly() {
+    String secret = hasher.newSecret();
+    String a = hasher.hashGenerated(secret);
+    String b = hasher.hashGenerated(secret);
+
+    assertThat(a).isNotEqualTo(b).startsWith("sha256$").doesNotContain(secret);
+    assertThat(a.split("\\$")).hasSize(3);
+    assertThat(hasher.verify(secret, a)).isTrue();
+    assertThat(hasher.verify(secret, b)).isTrue();
+    assertThat(hasher.verify(secret.substring(1), a)).isFalse();
+    assertThat(hasher.verify("", a)).isFalse();
+  }
+
+  @Test
+  void hashesMadeWithAnEarlierIterationCountStillVerify() {
+    PasswordHasher older = new PasswordHasher(new java.security.SecureRandom(), 210_000);
+    String stored = older.hash("a secret chosen before the count was raised");
+
+    assertThat(stored).startsWith("pbkdf2-sha256$210000$");
+    assertThat(hasher.verify("a secret chosen before the count was raised", stored)).isTrue();
+    assertThat(hasher.verify("another secret", stored)).isFalse();
   }
 
   @Test
@@ -48,6 +72,9 @@ class PasswordHasherTest {
     assertThat(hasher.verify("x", "pbkdf2-sha256$abc$AAAA$AAAA")).isFalse();
     assertThat(hasher.verify("x", "pbkdf2-sha256$1000$!!$AAAA")).isFalse();
     assertThat(hasher.verify("x", null)).isFalse();
+    assertThat(hasher.verify("x", "sha256$AAAA")).isFalse();
+    assertThat(hasher.verify("x", "sha256$!!$AAAA")).isFalse();
+    assertThat(hasher.verify("x", "sha256$AAAA$AAAA$AAAA")).isFalse();
   }
 
   @Test
@@ -65,7 +92,8 @@ class PasswordHasherTest {
   void repeatedBasicAuthenticationSkipsPbkdf2WithinTheCacheWindow(@TempDir Path dir) {
     try (Database db = AuthDb.open(dir)) {
       ClientStore store = new ClientStore(db, hasher, new TestClock());
-      ClientCredentials c = store.create("p1", "system/*.rs", false);
+      ClientCredentials c = store.createIfAbsent("chosen", "a-secret-a-person-chose-0123", "p1", "system/*.rs", false)
+          .orElseThrow();
       long t0 = System.nanoTime();
       assertThat(store.verifySecret(c.clientId(), c.clientSecret())).isPresent();
       long first = System.nanoTime() - t0;
@@ -74,7 +102,7 @@ class PasswordHasherTest {
         assertThat(store.verifySecret(c.clientId(), c.clientSecret())).isPresent();
       }
       long cachedEach = (System.nanoTime() - t1) / 20;
-      System.out.printf("PBKDF2-SHA256 210000 iterations: first verify %.1f ms, cached verify %.2f ms%n",
+      System.out.printf("PBKDF2-SHA256 600000 iterations: first verify %.1f ms, cached verify %.2f ms%n",
           first / 1e6, cachedEach / 1e6);
       assertThat(cachedEach).isLessThan(first);
       assertThat(store.verifySecret(c.clientId(), "wrong")).isEmpty();
