@@ -122,6 +122,11 @@ public final class FhirboxServer implements AutoCloseable {
     http.setSendServerVersion(false);
     http.setOutputBufferSize(64 * 1024);
     http.setRequestHeaderSize(16 * 1024);
+    if (config.get("FHIRBOX_TRUST_PROXY").trim().equalsIgnoreCase("true")) {
+      // The caller's address (audit trail, failed-authentication throttling) comes from
+      // X-Forwarded-For or Forwarded (RFC 7239), which only a trusted proxy may set.
+      http.addCustomizer(new org.eclipse.jetty.server.ForwardedRequestCustomizer());
+    }
     HttpConnectionFactory http1 = new HttpConnectionFactory(http);
     // Jetty reads 8 KiB per system call by default: 131,072 reads and as many trips through
     // its content machinery per GiB uploaded. 64 KiB is the largest size its buffer pool keeps.

@@ -10,9 +10,9 @@ import org.fhirbox.http.StorageRoutes;
 
 /**
  * Builds the Binary audit trail from the configuration: {@code FHIRBOX_AUDIT} ({@code on} |
- * {@code off}, default on), {@code FHIRBOX_AUDIT_QUEUE_SIZE} (events held in memory before new
- * ones are dropped, default 10000) and {@code FHIRBOX_TRUST_PROXY} ({@code true} to take the
- * caller's address from {@code X-Forwarded-For}, default false). Off, the listeners do nothing.
+ * {@code off}, default on) and {@code FHIRBOX_AUDIT_QUEUE_SIZE} (events held in memory before new
+ * ones are dropped, default 10000). Off, the listeners do nothing. The caller's address is the
+ * request's remote address, which {@code FHIRBOX_TRUST_PROXY} lets a proxy name.
  *
  * <p>Recorded (issue 4 §4), each after it succeeded: Binary create and update (raw, JSON, and
  * in batch/transaction Bundles), raw content read and vread, Binary resource read and vread
@@ -41,9 +41,8 @@ public final class AuditModule implements AutoCloseable {
       return;
     }
     int capacity = config.getInt("FHIRBOX_AUDIT_QUEUE_SIZE");
-    boolean trustProxy = config.get("FHIRBOX_TRUST_PROXY").trim().equalsIgnoreCase("true");
     this.trail = new AuditTrail(store, repository, capacity, CLOSE_TIMEOUT);
-    BinaryAuditor auditor = new BinaryAuditor(trail, clock, trustProxy);
+    BinaryAuditor auditor = new BinaryAuditor(trail, clock);
     this.binaryListener = auditor;
     this.downloadListener = auditor;
   }

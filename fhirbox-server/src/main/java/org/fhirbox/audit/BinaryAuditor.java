@@ -17,13 +17,10 @@ import org.hl7.fhir.r4.model.Binary;
 final class BinaryAuditor implements BinaryRoutes.BinaryListener, StorageRoutes.DownloadListener {
   private final AuditTrail trail;
   private final Clock clock;
-  private final boolean trustProxy;
 
-  /** @param trustProxy take the client address from {@code X-Forwarded-For} (set only behind a proxy that sets it) */
-  BinaryAuditor(AuditTrail trail, Clock clock, boolean trustProxy) {
+  BinaryAuditor(AuditTrail trail, Clock clock) {
     this.trail = trail;
     this.clock = clock;
-    this.trustProxy = trustProxy;
   }
 
   @Override
@@ -99,18 +96,9 @@ final class BinaryAuditor implements BinaryRoutes.BinaryListener, StorageRoutes.
 
   /**
    * The caller's address: the connection's peer, or with {@code FHIRBOX_TRUST_PROXY=true} the
-   * first (client-most) {@code X-Forwarded-For} entry, which only a trusted proxy may set.
+   * client a trusted proxy names in {@code X-Forwarded-For} (the server's request customizer).
    */
-  String address(Exchange ex) {
-    if (trustProxy) {
-      String fwd = ex.header("X-Forwarded-For");
-      if (fwd != null && !fwd.isBlank()) {
-        String first = fwd.split(",", 2)[0].trim();
-        if (!first.isEmpty() && first.length() <= 100) {
-          return first;
-        }
-      }
-    }
+  private static String address(Exchange ex) {
     return ex.request().getRemoteAddr();
   }
 }

@@ -256,6 +256,27 @@ class AuthHttpTest {
   }
 
   @Test
+  void behindATrustedProxyFailuresAreCountedPerForwardedAddress() throws Exception {
+    try (org.fhirbox.testing.TestServer proxied = org.fhirbox.testing.TestServer.start(
+        Map.of("FHIRBOX_TRUST_PROXY", "true"))) {
+      // distinct client ids, so that only the per-address limit (20 failures) counts
+      for (int i = 0; i < 20; i++) {
+        assertThat(basicThroughProxy(proxied, "guesser-" + i, "198.51.100.1").statusCode()).isEqualTo(401);
+      }
+      assertThat(basicThroughProxy(proxied, "guesser-20", "198.51.100.1").statusCode()).isEqualTo(429);
+      // another caller behind the same proxy (same peer address, 127.0.0.1) is not affected
+      assertThat(basicThroughProxy(proxied, "guesser-21", "198.51.100.2").statusCode()).isEqualTo(401);
+    }
+  }
+
+  private static HttpResponse<String> basicThroughProxy(org.fhirbox.testing.TestServer server, String clientId,
+      String forwardedFor) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "fhir/R4/Patient"))
+        .header("Authorization", basic(clientId, "wrong")).header("X-Forwarded-For", forwardedFor + ", 10.0.0.1")
+        .GET());
+  }
+
+  @Test
   void discoveryDocumentsNameTheEndpointsAndPublicKeys() throws Exception {
     for (String path : new String[] {".well-known/smart-configuration", "fhir/R4/.well-known/smart-configuration"}) {
       HttpResponse<String> r = send(req(path).GET());
