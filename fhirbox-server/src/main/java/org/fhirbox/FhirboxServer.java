@@ -76,6 +76,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
   private final OrphanSweeper sweeper;
+  private final org.fhirbox.fhir.SearchReindexer reindexer;
   private final org.fhirbox.db.PlannerStatistics statistics;
   private final AuthModule auth;
   private final IngestWorker ingestWorker;
@@ -148,6 +149,7 @@ public final class FhirboxServer implements AutoCloseable {
     metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
     AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, this::recogniseOurUrl);
     ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
+    this.reindexer = new org.fhirbox.fhir.SearchReindexer(store, indexer, codec);
     BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),
         config.list("FHIRBOX_BINARY_DENY_TYPES"), config.list("FHIRBOX_BINARY_DENY_EXTENSIONS"));
     BinaryService binaryService = new BinaryService(blobs, store, repository, policy);
@@ -264,6 +266,7 @@ public final class FhirboxServer implements AutoCloseable {
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     background.schedule(org.fhirbox.storage.FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
     background.execute(this::checkBootstrapSecretQuietly);
+    background.execute(this::reindexQuietly);
     background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
     if (statistics.needed()) {
       background.scheduleWithFixedDelay(this::analyzeQuietly, 0, 10, TimeUnit.SECONDS);
@@ -288,6 +291,14 @@ public final class FhirboxServer implements AutoCloseable {
     }
   }
 
+  private void reindexQuietly() {
+    try {
+      reindexer.run();
+    } catch (RuntimeException e) {
+      LOG.warn("re-indexing for search failed; it is tried again at the next start", e);
+    }
+  }
+
   private void sweepQuietly() {
     try {
       sweeper.sweep();
@@ -303,6 +314,10 @@ public final class FhirboxServer implements AutoCloseable {
 
   public OrphanSweeper sweeper() {
     return sweeper;
+  }
+
+  public org.fhirbox.fhir.SearchReindexer reindexer() {
+    return reindexer;
   }
 
   public int port() {

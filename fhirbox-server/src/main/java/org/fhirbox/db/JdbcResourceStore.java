@@ -146,27 +146,89 @@ public final class JdbcResourceStore implements ResourceStore {
             ps.executeUpdate();
           }
         }
-        if (!first) {
-          try (PreparedStatement ps = c.prepareStatement(
-              "DELETE FROM search_value WHERE project = ? AND res_type = ? AND res_id = ?")) {
-            bind(ps, r.project(), r.type(), r.id());
-            ps.executeUpdate();
-          }
-        }
-        if (!index.isEmpty() && !r.deleted()) {
-          try (PreparedStatement ps = c.prepareStatement("INSERT INTO search_value (project, res_type, res_id,"
-              + " param, sys, code, low, high, num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (SearchValue v : index) {
-              bind(ps, r.project(), r.type(), r.id(), v.param(), v.system(), truncate(v.code(), 512), v.low(),
-                  v.high(), v.number());
-              ps.addBatch();
-            }
-            ps.executeBatch();
-          }
-        }
+        writeIndex(r, r.deleted() ? List.of() : index, !first);
       } catch (SQLException e) {
         throw new StoreException("write failed", e);
       }
+    }
+
+    @Override
+    public void replaceIndex(StoredResource r, List<SearchValue> index) {
+      try {
+        writeIndex(r, index, true);
+      } catch (SQLException e) {
+        throw new StoreException("index write failed", e);
+      }
+    }
+
+    private void writeIndex(StoredResource r, List<SearchValue> index, boolean replace) throws SQLException {
+      if (replace) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "DELETE FROM search_value WHERE project = ? AND res_type = ? AND res_id = ?")) {
+          bind(ps, r.project(), r.type(), r.id());
+          ps.executeUpdate();
+        }
+      }
+      if (!index.isEmpty()) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO search_value (project, res_type, res_id,"
+            + " param, sys, code, low, high, num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          for (SearchValue v : index) {
+            bind(ps, r.project(), r.type(), r.id(), v.param(), v.system(), truncate(v.code(), 512), v.low(),
+                v.high(), v.number());
+            ps.addBatch();
+          }
+          ps.executeBatch();
+        }
+      }
+    }
+
+    @Override
+    public List<StoredResource> currentAfter(StoredResource after, int limit) {
+      String sql = "SELECT " + COLS + " FROM resource_current WHERE deleted = FALSE"
+          + (after == null ? "" : " AND (project > ? OR (project = ? AND (res_type > ? OR (res_type = ? AND res_id > ?))))")
+          + " ORDER BY project, res_type, res_id LIMIT ?";
+      List<Object> args = new ArrayList<>();
+      if (after != null) {
+        args.addAll(List.of(after.project(), after.project(), after.type(), after.type(), after.id()));
+      }
+      args.add(limit);
+      List<StoredResource> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        bind(ps, args.toArray());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(row(rs));
+          }
+        }
+      } catch (SQLException e) {
+        throw new StoreException("read failed", e);
+      }
+      return out;
+    }
+
+    @Override
+    public int searchIndexVersion() {
+      try (PreparedStatement ps = c.prepareStatement("SELECT version FROM search_index_state WHERE id = 1");
+          ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getInt(1) : 0;
+      } catch (SQLException e) {
+        throw new StoreException("read failed", e);
+      }
+    }
+
+    @Override
+    public void setSearchIndexVersion(int version) {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE search_index_state SET version = ? WHERE id = 1")) {
+        bind(ps, version);
+        ps.executeUpdate();
+      } catch (SQLException e) {
+        throw new StoreException("write failed", e);
+      }
+    }
+
+    /** {@code s} matched literally by LIKE ... ESCAPE '!' (no wildcards of its own). */
+    private static String likeLiteral(String s) {
+      return s.replace("!", "!!").replace("%", "!%").replace("_", "!_");
     }
 
     private static String truncate(String s, int max) {
@@ -252,16 +314,39 @@ public final class JdbcResourceStore implements ResourceStore {
               args.add(v.code());
             }
             sql.append("))");
+        } else if (clause instanceof SearchClause.Text t) {
+            sql.append(" AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
+                + " r.res_type AND s.res_id = r.res_id AND s.param = ? AND (");
+            args.add(t.param());
+            for (int i = 0; i < t.values().size(); i++) {
+              String v = t.values().get(i);
+              sql.append(i > 0 ? " OR " : "");
+              switch (t.match()) {
+                case EXACT -> {
+                  sql.append("s.sys = ?");
+                  args.add(v);
+                }
+                case STARTS_WITH -> {
+                  sql.append("s.code LIKE ? ESCAPE '!'");
+                  args.add(likeLiteral(v) + "%");
+                }
+                case CONTAINS -> {
+                  sql.append("s.code LIKE ? ESCAPE '!'");
+                  args.add("%" + likeLiteral(v) + "%");
+                }
+              }
+            }
+            sql.append("))");
         } else if (clause instanceof SearchClause.DateRange d) {
             sql.append(" AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
                 + " r.res_type AND s.res_id = r.res_id AND s.param = ?");
             args.add(d.param());
             if (d.lowInclusive() != null) {
-              sql.append(" AND s.high >= ?");
+              sql.append(d.within() ? " AND s.low >= ?" : " AND s.high >= ?");
               args.add(d.lowInclusive());
             }
             if (d.highInclusive() != null) {
-              sql.append(" AND s.low <= ?");
+              sql.append(d.within() ? " AND s.high <= ?" : " AND s.low <= ?");
               args.add(d.highInclusive());
             }
             sql.append(")");

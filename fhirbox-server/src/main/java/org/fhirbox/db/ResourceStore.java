@@ -36,6 +36,20 @@ public interface ResourceStore {
      */
     void insert(StoredResource resource, List<SearchValue> index);
 
+    /** Replaces the search index rows of {@code resource} (a current version) with {@code index}. */
+    void replaceIndex(StoredResource resource, List<SearchValue> index);
+
+    /**
+     * Up to {@code limit} current, not deleted resources after {@code after} (null: from the
+     * start) in (project, type, id) order: a walk over everything that is searchable.
+     */
+    List<StoredResource> currentAfter(StoredResource after, int limit);
+
+    /** The {@code SearchIndexer.VERSION} the stored index was built with. */
+    int searchIndexVersion();
+
+    void setSearchIndexVersion(int version);
+
     Page history(HistoryQuery query);
 
     Page search(SearchQuery query);

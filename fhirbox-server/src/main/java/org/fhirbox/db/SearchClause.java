@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * One search criterion translated for the store. The set is closed; each case knows which table
- * columns it constrains. Indexed parameters (any standard SearchParameter) become {@link Token}
- * or {@link DateRange} over the {@code search_value} table.
+ * columns it constrains. Indexed parameters (any standard SearchParameter) become {@link Token},
+ * {@link Text} or {@link DateRange} over the {@code search_value} table.
  */
 public sealed interface SearchClause {
   /** {@code _id=a,b}. */
@@ -14,11 +14,24 @@ public sealed interface SearchClause {
   /** {@code _lastUpdated} with a comparator: all bounds are epoch millis, inclusive. */
   record LastUpdated(Long lowInclusive, Long highInclusive) implements SearchClause {}
 
-  /** An indexed token/reference/string parameter; {@code system} null matches any system. */
+  /** An indexed token or reference parameter; {@code system} null matches any system. */
   record Token(String param, List<TokenValue> values) implements SearchClause {}
 
-  /** An indexed date parameter whose [low, high] interval must overlap the given bounds. */
-  record DateRange(String param, Long lowInclusive, Long highInclusive) implements SearchClause {}
+  /**
+   * An indexed date parameter. With {@code within} (prefix {@code eq}) the value's [low, high]
+   * must lie inside the bounds; otherwise ({@code gt}, {@code ge}, {@code lt}, {@code le}) it must
+   * overlap them (FHIR R4 search.html#prefix).
+   */
+  record DateRange(String param, Long lowInclusive, Long highInclusive, boolean within) implements SearchClause {}
+
+  /** An indexed string parameter; any of {@code values} matches. */
+  record Text(String param, List<String> values, TextMatch match) implements SearchClause {}
+
+  /**
+   * How a string parameter matches (search.html#string): the normalised value starts with, or
+   * contains, the normalised search value; or equals it exactly ({@code :exact}).
+   */
+  enum TextMatch { STARTS_WITH, CONTAINS, EXACT }
 
   /** One OR-ed value of a token clause. */
   record TokenValue(String system, String code) {}

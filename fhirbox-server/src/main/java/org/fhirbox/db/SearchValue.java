@@ -1,14 +1,40 @@
 package org.fhirbox.db;
 
 import java.math.BigDecimal;
+import java.text.Normalizer;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
- * One indexed value of a search parameter. Token, reference and string parameters use
- * {@code system}/{@code code}; dates use {@code low}/{@code high} (epoch millis, inclusive);
- * numbers and quantities use {@code number}.
+ * One indexed value of a search parameter. Token and reference parameters use
+ * {@code system}/{@code code}; string parameters keep the value as written in {@code system}
+ * (for {@code :exact}, first 255 characters) and its {@linkplain #normalize normal form} in
+ * {@code code}; dates use {@code low}/{@code high} (epoch millis, inclusive; an open end of a
+ * Period is {@link Long#MIN_VALUE} or {@link Long#MAX_VALUE}); numbers and quantities use
+ * {@code number}.
  */
 public record SearchValue(String param, String system, String code, Long low, Long high, BigDecimal number) {
+  private static final Pattern MARKS = Pattern.compile("\\p{M}+");
+  private static final int EXACT_MAX = 255;
+
   public static SearchValue token(String param, String system, String code) {
     return new SearchValue(param, system, code, null, null, null);
+  }
+
+  public static SearchValue string(String param, String value) {
+    String exact = value.length() <= EXACT_MAX ? value : value.substring(0, EXACT_MAX);
+    return new SearchValue(param, exact, normalize(value), null, null, null);
+  }
+
+  public static SearchValue date(String param, long low, long high) {
+    return new SearchValue(param, null, null, low, high, null);
+  }
+
+  /**
+   * FHIR R4 string search ignores case and accents (search.html#string): lower case, without
+   * combining marks, so that {@code name=muller} finds "Müller".
+   */
+  public static String normalize(String s) {
+    return MARKS.matcher(Normalizer.normalize(s, Normalizer.Form.NFD)).replaceAll("").toLowerCase(Locale.ROOT);
   }
 }

@@ -65,9 +65,12 @@ public final class CapabilityStatementFactory {
       r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN);
       r.addSearchParam().setName("_lastUpdated").setType(SearchParamType.DATE);
       for (SearchIndexer.Param p : new java.util.TreeMap<>(indexer.params(type)).values()) {
-        r.addSearchParam().setName(p.name()).setType(
-            p.kind() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE
-                ? SearchParamType.REFERENCE : SearchParamType.TOKEN);
+        r.addSearchParam().setName(p.name()).setType(switch (p.kind()) {
+          case REFERENCE -> SearchParamType.REFERENCE;
+          case STRING -> SearchParamType.STRING;
+          case DATE -> SearchParamType.DATE;
+          default -> SearchParamType.TOKEN;
+        });
       }
     }
     customizers.forEach(c -> c.customize(cs, rest));

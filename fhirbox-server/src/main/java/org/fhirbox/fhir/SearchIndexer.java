@@ -11,20 +11,32 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.fhirbox.db.SearchValue;
 import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.r4.model.Address;
+import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Enumeration;
+import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.PrimitiveType;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
  * Extracts search index values from a resource using the standard R4 SearchParameter
- * definitions HAPI ships. Token and reference parameters whose expression is a plain path are
- * indexed; adding another kind means adding a case here and a clause in the store, nothing else.
+ * definitions HAPI ships. Token, reference, string and date parameters whose expression is a
+ * plain path are indexed; adding another kind means adding a case here and a clause in the store,
+ * nothing else. Raise {@link #VERSION} when what is extracted changes: {@link SearchReindexer}
+ * then brings the stored index of existing resources up to date.
  */
 public final class SearchIndexer {
+  /** What this extractor indexes: 1 tokens and references; 2 adds strings and dates. */
+  public static final int VERSION = 2;
+  private static final java.util.Set<RestSearchParameterTypeEnum> KINDS = java.util.EnumSet.of(
+      RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
+      RestSearchParameterTypeEnum.DATE);
+
   /** One indexable parameter of one resource type. */
   public record Param(String name, RestSearchParameterTypeEnum kind, List<String> paths) {}
 
@@ -50,7 +62,7 @@ public final class SearchIndexer {
         continue;
       }
       RestSearchParameterTypeEnum kind = sp.getParamType();
-      if (kind != RestSearchParameterTypeEnum.TOKEN && kind != RestSearchParameterTypeEnum.REFERENCE) {
+      if (!KINDS.contains(kind)) {
         continue;
       }
       List<String> paths = new ArrayList<>();
@@ -78,19 +90,23 @@ public final class SearchIndexer {
           continue; // a path through a choice type the terser cannot follow: not indexable
         }
         for (IBase v : found) {
-          add(values, p.name(), v);
+          switch (p.kind()) {
+            case STRING -> addString(values, p.name(), v);
+            case DATE -> addDate(values, p.name(), v);
+            default -> addToken(values, p.name(), v);
+          }
         }
       }
     }
     return values;
   }
 
-  private static void add(List<SearchValue> out, String param, IBase v) {
+  private static void addToken(List<SearchValue> out, String param, IBase v) {
     if (v instanceof Identifier id && id.hasValue()) {
       out.add(SearchValue.token(param, id.getSystem(), id.getValue()));
     } else if (v instanceof CodeableConcept cc) {
       for (Coding c : cc.getCoding()) {
-        add(out, param, c);
+        addToken(out, param, c);
       }
     } else if (v instanceof Coding c && c.hasCode()) {
       out.add(SearchValue.token(param, c.getSystem(), c.getCode()));
@@ -101,5 +117,45 @@ public final class SearchIndexer {
     } else if (v instanceof PrimitiveType<?> p && p.hasValue()) {
       out.add(SearchValue.token(param, null, p.getValueAsString()));
     }
+  }
+
+  /** Strings, and the parts of names and addresses a string parameter searches (search.html#string). */
+  private static void addString(List<SearchValue> out, String param, IBase v) {
+    List<PrimitiveType<?>> parts = new ArrayList<>();
+    if (v instanceof HumanName n) {
+      parts.add(n.getFamilyElement());
+      parts.addAll(n.getGiven());
+      parts.addAll(n.getPrefix());
+      parts.addAll(n.getSuffix());
+      parts.add(n.getTextElement());
+    } else if (v instanceof Address a) {
+      parts.addAll(a.getLine());
+      parts.addAll(List.of(a.getCityElement(), a.getDistrictElement(), a.getStateElement(),
+          a.getPostalCodeElement(), a.getCountryElement(), a.getTextElement()));
+    } else if (v instanceof PrimitiveType<?> p) {
+      parts.add(p);
+    }
+    for (PrimitiveType<?> p : parts) {
+      if (p.hasValue() && !p.getValueAsString().isBlank()) {
+        out.add(SearchValue.string(param, p.getValueAsString()));
+      }
+    }
+  }
+
+  /**
+   * A date, dateTime or instant covers its whole precision ({@code 2020-05} is all of May); a
+   * Period covers start to end, open where either is missing.
+   */
+  private static void addDate(List<SearchValue> out, String param, IBase v) {
+    if (v instanceof BaseDateTimeType d && d.getValue() != null) {
+      out.add(SearchValue.date(param, d.getValue().getTime(), lastMilli(d)));
+    } else if (v instanceof Period p && (p.getStart() != null || p.getEnd() != null)) {
+      out.add(SearchValue.date(param, p.getStart() == null ? Long.MIN_VALUE : p.getStart().getTime(),
+          p.getEnd() == null ? Long.MAX_VALUE : lastMilli(p.getEndElement())));
+    }
+  }
+
+  private static long lastMilli(BaseDateTimeType d) {
+    return d.getPrecision().add(d.getValue(), 1).getTime() - 1;
   }
 }

@@ -2,6 +2,7 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.rest.param.DateParam;
 import ca.uhn.fhir.rest.param.DateRangeParam;
+import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -15,7 +16,9 @@ import org.fhirbox.db.SearchQuery;
 /**
  * Turns search URL parameters into a {@link SearchQuery} (FHIR R4 search.html). Supported:
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le with date precision), every indexed
- * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id}), {@code _count},
+ * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
+ * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}) and date
+ * parameter (eq/gt/ge/lt/le), {@code _count},
  * {@code _offset}, {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}.
  * Unknown parameters are ignored unless the client sent {@code Prefer: handling=strict}.
  */
@@ -72,14 +75,20 @@ public final class SearchParser {
             if (CONTROL.contains(name)) {
               continue;
             }
-            SearchIndexer.Param p = indexed.get(name);
+            int colon = name.indexOf(':');
+            SearchIndexer.Param p = indexed.get(colon < 0 ? name : name.substring(0, colon));
             if (p == null) {
               if (strict) {
                 throw FhirException.badRequest("unknown or unsupported search parameter '" + name + "' for " + type);
               }
               continue;
             }
-            clauses.add(token(p.name(), value));
+            String modifier = colon < 0 ? null : name.substring(colon + 1);
+            clauses.add(switch (p.kind()) {
+              case STRING -> text(p.name(), modifier, value);
+              case DATE -> date(p.name(), modifier, value);
+              default -> token(p, modifier, value);
+            });
           }
         }
         applied.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
@@ -117,14 +126,85 @@ public final class SearchParser {
     }
   }
 
-  private static SearchClause token(String param, String value) {
+  /**
+   * Token {@code [system|]code}; reference {@code [Type/]id}, or {@code id} with the type as
+   * modifier ({@code subject:Patient=123}). Other modifiers are refused: R4 search.html says a
+   * server SHALL reject a modifier it does not support, rather than ignore it.
+   */
+  private static SearchClause token(SearchIndexer.Param p, String modifier, String value) {
+    boolean reference = p.kind() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE;
+    if (modifier != null && !(reference && modifier.matches("[A-Z][A-Za-z]+"))) {
+      throw unsupportedModifier(p.name(), modifier);
+    }
     List<SearchClause.TokenValue> values = new ArrayList<>();
     for (String v : value.split(",")) {
       int bar = v.indexOf('|');
-      values.add(bar >= 0
-          ? new SearchClause.TokenValue(v.substring(0, bar), v.substring(bar + 1))
-          : new SearchClause.TokenValue(null, v));
+      if (modifier != null) {
+        values.add(new SearchClause.TokenValue(null, v.contains("/") ? v : modifier + "/" + v));
+      } else if (reference || bar < 0) {
+        values.add(new SearchClause.TokenValue(null, v));
+      } else {
+        values.add(new SearchClause.TokenValue(v.substring(0, bar), v.substring(bar + 1)));
+      }
     }
-    return new SearchClause.Token(param, values);
+    return new SearchClause.Token(p.name(), values);
+  }
+
+  /** {@code name=ab} (starts with), {@code name:contains=ab}, {@code name:exact=Ab}; commas are OR. */
+  private static SearchClause text(String param, String modifier, String value) {
+    SearchClause.TextMatch match;
+    if (modifier == null) {
+      match = SearchClause.TextMatch.STARTS_WITH;
+    } else if (modifier.equals("contains")) {
+      match = SearchClause.TextMatch.CONTAINS;
+    } else if (modifier.equals("exact")) {
+      match = SearchClause.TextMatch.EXACT;
+    } else {
+      throw unsupportedModifier(param, modifier);
+    }
+    List<String> values = Arrays.stream(value.split(","))
+        .map(v -> match == SearchClause.TextMatch.EXACT ? v : org.fhirbox.db.SearchValue.normalize(v))
+        .filter(v -> !v.isEmpty()).toList();
+    if (values.isEmpty()) {
+      throw FhirException.badRequest("search parameter '" + param + "' needs a value");
+    }
+    return new SearchClause.Text(param, values, match);
+  }
+
+  /** One date with an optional eq/gt/ge/lt/le prefix, at the precision given ({@code 2020}, {@code 2020-05-01}, ...). */
+  private static SearchClause date(String param, String modifier, String value) {
+    if (modifier != null) {
+      throw unsupportedModifier(param, modifier);
+    }
+    DateParam date;
+    try {
+      date = new DateParam(value);
+    } catch (RuntimeException e) {
+      date = null;
+    }
+    if (date == null || date.getValue() == null) {
+      throw FhirException.badRequest(param + " value '" + value + "' is not a date with an optional"
+          + " eq/gt/ge/lt/le prefix");
+    }
+    // The value covers its whole precision, as an indexed date does (SearchIndexer): 2020-05 is
+    // all of May. eq: the indexed range lies within it; the others: the range above or below the
+    // value overlaps the indexed range (R4 search.html#prefix).
+    long low = date.getValue().getTime();
+    long high = date.getPrecision().add(date.getValue(), 1).getTime() - 1;
+    ParamPrefixEnum prefix = date.getPrefix() == null ? ParamPrefixEnum.EQUAL : date.getPrefix();
+    return switch (prefix) {
+      case EQUAL -> new SearchClause.DateRange(param, low, high, true);
+      case GREATERTHAN -> new SearchClause.DateRange(param, high + 1, null, false);
+      case GREATERTHAN_OR_EQUALS -> new SearchClause.DateRange(param, low, null, false);
+      case LESSTHAN -> new SearchClause.DateRange(param, null, low - 1, false);
+      case LESSTHAN_OR_EQUALS -> new SearchClause.DateRange(param, null, high, false);
+      default -> throw FhirException.badRequest(param + ": the prefix '" + prefix.getValue() + "' is not supported;"
+          + " use eq, gt, ge, lt or le");
+    };
+  }
+
+  private static FhirException unsupportedModifier(String param, String modifier) {
+    return FhirException.badRequest("the modifier ':" + modifier + "' is not supported on search parameter '"
+        + param + "'");
   }
 }

@@ -129,6 +129,69 @@ abstract class ResourceStoreContract extends StoreContract {
   }
 
   @Test
+  void stringsMatchByNormalisedPrefixOrContainsOrExactlyAndWildcardsAreLiteral() {
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "m", 1, 1000, "{}"), List.of(SearchValue.string("name", "Müller")));
+      tx.insert(version("p", "u", 1, 2000, "{}"), List.of(SearchValue.string("name", "a_c 50%")));
+      tx.insert(version("p", "v", 1, 3000, "{}"), List.of(SearchValue.string("name", "abc 500")));
+      return null;
+    });
+
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "mul")))).containsExactly("m");
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "ull")))).isEmpty();
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.CONTAINS, "ull")))).containsExactly("m");
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.EXACT, "Müller")))).containsExactly("m");
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.EXACT, "müller")))).isEmpty();
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "a_")))).containsExactly("u");
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.CONTAINS, "50%")))).containsExactly("u");
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "zz", "ab")))).containsExactly("v");
+  }
+
+  @Test
+  void datesMatchWithinForEqualsAndByOverlapOtherwise() {
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "day", 1, 1000, "{}"), List.of(SearchValue.date("birthdate", 1000, 1999)));
+      tx.insert(version("p", "open", 1, 2000, "{}"), List.of(SearchValue.date("birthdate", 1500, Long.MAX_VALUE)));
+      return null;
+    });
+
+    assertThat(ids(List.of(new SearchClause.DateRange("birthdate", 1000L, 1999L, true)))).containsExactly("day");
+    assertThat(ids(List.of(new SearchClause.DateRange("birthdate", 1000L, 1999L, false)))).containsExactly("open", "day");
+    assertThat(ids(List.of(new SearchClause.DateRange("birthdate", 2000L, null, false)))).containsExactly("open");
+    assertThat(ids(List.of(new SearchClause.DateRange("birthdate", null, 1499L, false)))).containsExactly("day");
+  }
+
+  @Test
+  void theIndexCanBeReplacedAndEveryCurrentResourceWalked() {
+    writeNext("p", "a", 1000);
+    writeNext("p", "b", 1000);
+    writeNext("q", "a", 1000);
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "gone", 1, 1000, null), List.of());
+      return null;
+    });
+    StoredResource b = current("p", "Patient", "b", false).orElseThrow();
+
+    store.inTransaction(tx -> {
+      tx.replaceIndex(b, List.of(SearchValue.string("name", "Replaced")));
+      tx.setSearchIndexVersion(7);
+      return null;
+    });
+
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "repl")))).containsExactly("b");
+    assertThat(this.<Integer>q(ResourceStore.Tx::searchIndexVersion)).isEqualTo(7);
+    List<StoredResource> first = store.read(tx -> tx.currentAfter(null, 2));
+    assertThat(first).extracting(r -> r.project() + "/" + r.id()).containsExactly("p/a", "p/b");
+    assertThat(this.<List<StoredResource>>q(tx -> tx.currentAfter(first.get(1), 10)))
+        .extracting(r -> r.project() + "/" + r.id()).containsExactly("q/a");
+  }
+
+  private static SearchClause text(String param, SearchClause.TextMatch match, String... values) {
+    return new SearchClause.Text(param, List.of(values).stream()
+        .map(v -> match == SearchClause.TextMatch.EXACT ? v : SearchValue.normalize(v)).toList(), match);
+  }
+
+  @Test
   void deletedResourcesLeaveSearchButKeepHistory() {
     writeNext("p", "d", 1000);
     store.inTransaction(tx -> {

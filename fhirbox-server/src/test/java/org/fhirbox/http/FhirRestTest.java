@@ -208,6 +208,71 @@ class FhirRestTest {
   }
 
   @Test
+  void searchByStringAndDateParameters() {
+    String mueller = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Quästor-Müller\","
+        + "\"given\":[\"Anna\"]}],\"birthDate\":\"1980-05-01\",\"address\":[{\"city\":\"Zürichsee\"}]}");
+    String other = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Quästorine\"}],"
+        + "\"birthDate\":\"1980-05-02\"}");
+
+    assertThat(found("Patient?name=quastor")).containsExactlyInAnyOrder(mueller, other);
+    assertThat(found("Patient?family=QU%C3%84STOR-M")).containsExactly(mueller);
+    assertThat(found("Patient?name:contains=muller")).containsExactly(mueller);
+    assertThat(found("Patient?name:exact=Qu%C3%A4stor-M%C3%BCller")).containsExactly(mueller);
+    assertThat(found("Patient?name:exact=qu%C3%A4stor-m%C3%BCller")).isEmpty();
+    assertThat(found("Patient?given=ann&name=quastor")).containsExactly(mueller);
+    assertThat(found("Patient?address-city=zurich")).containsExactly(mueller);
+    assertThat(found("Patient?name=quastor&birthdate=1980-05-01")).containsExactly(mueller);
+    assertThat(found("Patient?name=quastor&birthdate=1980")).containsExactlyInAnyOrder(mueller, other);
+    assertThat(found("Patient?name=quastor&birthdate=ge1980-05-02")).containsExactly(other);
+    assertThat(found("Patient?name=quastor&birthdate=gt1980-05-01")).containsExactly(other);
+    assertThat(found("Patient?name=quastor&birthdate=lt1980-05-02")).containsExactly(mueller);
+    assertThat(found("Patient?name=quastor&birthdate=le1980-05-01")).containsExactly(mueller);
+    assertThat(found("Patient?name=quastor&birthdate=ge1980-05-01&birthdate=lt1980-05-02")).containsExactly(mueller);
+  }
+
+  @Test
+  void searchByReferenceTypeModifierAndPeriodDates() {
+    String patient = created("{\"resourceType\":\"Patient\"}");
+    String during = created("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"period\":{\"start\":\"2024-03-10T08:00:00Z\","
+        + "\"end\":\"2024-03-12T17:00:00Z\"}}");
+    String open = created("{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"class\":{\"code\":\"AMB\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"period\":{\"start\":\"2024-04-01T08:00:00Z\"}}");
+
+    assertThat(found("Encounter?subject:Patient=" + patient)).containsExactlyInAnyOrder(during, open);
+    assertThat(found("Encounter?subject=Patient/" + patient + "&date=2024-03-11")).isEmpty(); // eq: within the day
+    assertThat(found("Encounter?subject=Patient/" + patient + "&date=2024-03")).containsExactly(during);
+    assertThat(found("Encounter?subject=Patient/" + patient + "&date=ge2024-03-11")).containsExactlyInAnyOrder(
+        during, open);
+    assertThat(found("Encounter?subject=Patient/" + patient + "&date=ge2025")).containsExactly(open);
+    assertThat(found("Encounter?subject=Patient/" + patient + "&date=lt2024-03-10")).isEmpty();
+  }
+
+  @Test
+  void unsupportedModifiersPrefixesAndMalformedDatesAre400() {
+    for (String query : List.of("Patient?birthdate=sa1980", "Patient?birthdate=yesterday", "Patient?name:missing=true",
+        "Patient?gender:not=male", "Patient?birthdate:exact=1980", "Patient?name=")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + query);
+      assertThat(r.statusCode()).as(query).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(query)
+          .containsAnyOf("modifier", "prefix", "date", "value");
+    }
+  }
+
+  private static String created(String json) {
+    HttpResponse<String> r = http.postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return new org.hl7.fhir.r4.model.IdType(r.headers().firstValue("Location").orElseThrow()).getIdPart();
+  }
+
+  private static List<String> found(String query) {
+    HttpResponse<String> r = http.get("fhir/R4/" + query);
+    assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(200);
+    return http.parse(r, Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
+        .toList();
+  }
+
+  @Test
   void searchCountIsBounded() {
     Bundle b = http.parse(http.get("fhir/R4/Patient?_count=100000"), Bundle.class);
     assertThat(b.getLink("self").getUrl()).contains("_count=1000");
@@ -226,7 +291,9 @@ class FhirRestTest {
         .filter(x -> x.getType().equals("Patient")).findFirst().orElseThrow();
     assertThat(patient.getInteraction()).extracting(i -> i.getCode().toCode())
         .contains("read", "vread", "update", "delete", "create", "search-type", "history-instance", "history-type");
-    assertThat(patient.getSearchParam()).extracting(sp -> sp.getName()).contains("_id", "_lastUpdated", "identifier");
+    assertThat(patient.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())
+        .contains("_id:token", "_lastUpdated:date", "identifier:token", "general-practitioner:reference",
+            "name:string", "address-city:string", "birthdate:date");
     assertThat(rest.getResource()).hasSizeGreaterThan(140);
     assertThat(rest.getSecurity().getExtensionByUrl(
         "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris").getExtensionString("token"))

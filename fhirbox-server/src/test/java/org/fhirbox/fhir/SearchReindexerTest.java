@@ -1,0 +1,62 @@
+package org.fhirbox.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.fhirbox.db.Database;
+import org.fhirbox.db.JdbcResourceStore;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchClause;
+import org.fhirbox.db.SearchQuery;
+import org.fhirbox.db.SearchValue;
+import org.fhirbox.db.StoredResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SearchReindexerTest {
+  private static final FhirContext FHIR = FhirContext.forR4Cached();
+
+  @Test
+  void resourcesIndexedByAnOlderExtractorBecomeSearchableByTheNewParameters(@TempDir Path dir) {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE", "", "",
+        4)) {
+      ResourceStore store = new JdbcResourceStore(db);
+      SearchIndexer indexer = new SearchIndexer(FHIR);
+      // As version 1 stored it: the identifier token, but neither the name nor the birth date.
+      store.inTransaction(tx -> {
+        tx.insert(patient("old", 1, "{\"resourceType\":\"Patient\",\"id\":\"old\",\"identifier\":[{\"value\":\"7\"}],"
+            + "\"name\":[{\"family\":\"Ödegaard\"}],\"birthDate\":\"1975-02-03\"}"),
+            List.of(SearchValue.token("identifier", null, "7")));
+        tx.insert(patient("deleted", 1, null), List.of());
+        return null;
+      });
+      assertThat(store.read(ResourceStore.Tx::searchIndexVersion)).isEqualTo(1);
+      SearchClause byName = new SearchClause.Text("name", List.of("odeg"), SearchClause.TextMatch.STARTS_WITH);
+      assertThat(search(store, byName)).isEmpty();
+
+      SearchReindexer reindexer = new SearchReindexer(store, indexer, new FhirCodec(FHIR));
+      assertThat(reindexer.run()).isEqualTo(1);
+
+      assertThat(store.read(ResourceStore.Tx::searchIndexVersion)).isEqualTo(SearchIndexer.VERSION);
+      assertThat(search(store, byName)).containsExactly("old");
+      long feb3 = Instant.parse("1975-02-03T00:00:00Z").toEpochMilli();
+      assertThat(search(store, new SearchClause.DateRange("birthdate", feb3 - 86_400_000L, feb3 + 2 * 86_400_000L,
+          true))).containsExactly("old");
+      assertThat(search(store, new SearchClause.Token("identifier", List.of(new SearchClause.TokenValue(null, "7")))))
+          .containsExactly("old");
+      assertThat(reindexer.run()).as("an index at the current version is left alone").isZero();
+    }
+  }
+
+  private static StoredResource patient(String id, long version, String json) {
+    return new StoredResource("p", "Patient", id, version, Instant.ofEpochMilli(1000), json == null, json);
+  }
+
+  private static List<String> search(ResourceStore store, SearchClause clause) {
+    SearchQuery q = new SearchQuery("p", "Patient", List.of(clause), true, 10, 0);
+    return store.read(tx -> tx.search(q)).items().stream().map(StoredResource::id).toList();
+  }
+}
