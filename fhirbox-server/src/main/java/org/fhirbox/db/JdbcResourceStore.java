@@ -192,18 +192,7 @@ public final class JdbcResourceStore implements ResourceStore {
         args.addAll(List.of(after.project(), after.project(), after.type(), after.type(), after.id()));
       }
       args.add(limit);
-      List<StoredResource> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        bind(ps, args.toArray());
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(row(rs));
-          }
-        }
-      } catch (SQLException e) {
-        throw new StoreException("read failed", e);
-      }
-      return out;
+      return rows(sql, args.toArray());
     }
 
     @Override
@@ -358,19 +347,24 @@ public final class JdbcResourceStore implements ResourceStore {
       sql.append(" LIMIT ? OFFSET ?");
       args.add(count + 1);
       args.add(offset);
-      List<StoredResource> items = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        bind(ps, args.toArray());
+      List<StoredResource> items = rows(sql.toString(), args.toArray());
+      boolean more = items.size() > count;
+      return new Page(more ? List.copyOf(items.subList(0, count)) : List.copyOf(items), more);
+    }
+
+    private List<StoredResource> rows(String sql, Object... args) {
+      List<StoredResource> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        bind(ps, args);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            items.add(row(rs));
+            out.add(row(rs));
           }
         }
       } catch (SQLException e) {
         throw new StoreException("query failed", e);
       }
-      boolean more = items.size() > count;
-      return new Page(more ? List.copyOf(items.subList(0, count)) : List.copyOf(items), more);
+      return out;
     }
 
     @Override

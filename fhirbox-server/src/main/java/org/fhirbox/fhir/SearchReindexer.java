@@ -35,34 +35,39 @@ public final class SearchReindexer {
     if (stored >= SearchIndexer.VERSION) {
       return 0;
     }
-    LOG.info("search index version {} is older than {}: re-indexing every resource in the background", stored,
-        SearchIndexer.VERSION);
+    List<StoredResource> page = store.read(tx -> tx.currentAfter(null, PAGE));
+    if (!page.isEmpty()) { // a new, empty store needs no word about it
+      LOG.info("search index version {} is older than {}: re-indexing every resource in the background", stored,
+          SearchIndexer.VERSION);
+    }
     int done = 0;
-    StoredResource after = null;
-    while (true) {
-      StoredResource from = after;
-      List<StoredResource> page = store.read(tx -> tx.currentAfter(from, PAGE));
-      if (page.isEmpty()) {
-        break;
-      }
-      done += store.inTransaction(tx -> {
-        int n = 0;
-        for (StoredResource r : page) {
-          Optional<StoredResource> now = tx.current(r.project(), r.type(), r.id(), true);
-          if (now.isPresent() && now.get().versionId() == r.versionId() && !now.get().deleted()) {
-            tx.replaceIndex(r, indexer.extract(codec.fromJson(r.json())));
-            n++;
-          }
-        }
-        return n;
-      });
-      after = page.get(page.size() - 1);
+    while (!page.isEmpty()) {
+      done += reindex(page);
+      StoredResource last = page.get(page.size() - 1);
+      page = store.read(tx -> tx.currentAfter(last, PAGE));
     }
     store.inTransaction(tx -> {
       tx.setSearchIndexVersion(SearchIndexer.VERSION);
       return null;
     });
-    LOG.info("search index is at version {} ({} resources re-indexed)", SearchIndexer.VERSION, done);
+    if (done > 0) {
+      LOG.info("search index is at version {} ({} resources re-indexed)", SearchIndexer.VERSION, done);
+    }
     return done;
+  }
+
+  /** Each resource whose current row still holds the version read, under that row's lock. */
+  private int reindex(List<StoredResource> page) {
+    return store.inTransaction(tx -> {
+      int n = 0;
+      for (StoredResource r : page) {
+        Optional<StoredResource> now = tx.current(r.project(), r.type(), r.id(), true);
+        if (now.isPresent() && now.get().versionId() == r.versionId() && !now.get().deleted()) {
+          tx.replaceIndex(r, indexer.extract(codec.fromJson(r.json())));
+          n++;
+        }
+      }
+      return n;
+    });
   }
 }
