@@ -316,10 +316,6 @@ public final class FhirboxServer implements AutoCloseable {
     return sweeper;
   }
 
-  public org.fhirbox.fhir.SearchReindexer reindexer() {
-    return reindexer;
-  }
-
   public int port() {
     return connector.getLocalPort();
   }

@@ -18,9 +18,9 @@ import javax.crypto.spec.PBEKeySpec;
  *       be raised later without invalidating stored hashes.
  *   <li>A secret from {@link #newSecret} has 256 random bits, which no stretching makes harder to
  *       find; NIST SP 800-63B (5.1.2.2) asks only for an approved one-way function for look-up
- *       secrets of at least 112 bits. {@link #hashGenerated} stores SHA-256 of a random 16-byte salt and the
- *       secret, encoded {@code sha256$salt$hash}: a check costs microseconds, not a tenth of a
- *       second of CPU, on the token endpoint and on every node's first start.
+ *       secrets of at least 112 bits. {@link #hashGenerated} stores SHA-256 of a random 16-byte
+ *       salt and the secret, encoded {@code sha256$salt$hash}: a check costs microseconds, not a
+ *       tenth of a second of CPU, on the token endpoint and on every node's first start.
  * </ul>
  *
  * Salt and hash are base64 without padding; {@link #verify} reads either encoding.
@@ -62,7 +62,8 @@ public final class PasswordHasher {
   /**
    * Starts hashing {@code secret} on a thread of its own; the next {@link #hash} of that secret
    * takes the result. For a start-up that will store a chosen secret: the stretching (a second or
-   * more of CPU this early in a JVM's life) overlaps the database migrations instead of following them.
+   * more of CPU this early in a JVM's life) overlaps the database migrations instead of following
+   * them.
    */
   public void hashAhead(String secret) {
     ahead.set(new Ahead(secret, java.util.concurrent.CompletableFuture.supplyAsync(() -> hashNow(secret), task -> {

@@ -36,6 +36,12 @@ public final class SearchIndexer {
   private static final java.util.Set<RestSearchParameterTypeEnum> KINDS = java.util.EnumSet.of(
       RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
       RestSearchParameterTypeEnum.DATE);
+  /**
+   * String parameters whose matching is not a string match: {@code phonetic} asks for a
+   * sound-alike algorithm, and indexing it as a prefix match would pretend to one (and cost
+   * index rows on every Patient and Practitioner write).
+   */
+  private static final java.util.Set<String> NOT_INDEXED = java.util.Set.of("phonetic");
 
   /** One indexable parameter of one resource type. */
   public record Param(String name, RestSearchParameterTypeEnum kind, List<String> paths) {}
@@ -58,7 +64,7 @@ public final class SearchIndexer {
     RuntimeResourceDefinition def = ctx.getResourceDefinition(type);
     Map<String, Param> out = new ConcurrentHashMap<>();
     for (RuntimeSearchParam sp : def.getSearchParams()) {
-      if (sp.getName().startsWith("_")) {
+      if (sp.getName().startsWith("_") || NOT_INDEXED.contains(sp.getName())) {
         continue;
       }
       RestSearchParameterTypeEnum kind = sp.getParamType();

@@ -1,7 +1,6 @@
 package org.fhirbox.fhir;
 
 import ca.uhn.fhir.rest.param.DateParam;
-import ca.uhn.fhir.rest.param.DateRangeParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -114,17 +113,12 @@ public final class SearchParser {
     }
   }
 
+  /** {@code _lastUpdated}: an instant, so "within" and "overlaps" are the same test. */
   private static SearchClause lastUpdated(String value) {
-    try {
-      DateRangeParam range = new DateRangeParam(new DateParam(value));
-      Long low = range.getLowerBoundAsInstant() == null ? null : range.getLowerBoundAsInstant().getTime();
-      Long high = range.getUpperBoundAsInstant() == null ? null : range.getUpperBoundAsInstant().getTime();
-      return new SearchClause.LastUpdated(low, high);
-    } catch (RuntimeException e) {
-      throw FhirException.badRequest("_lastUpdated value '" + value + "' is not a date with an optional"
-          + " eq/gt/lt/ge/le prefix");
-    }
+    SearchClause.DateRange d = date("_lastUpdated", null, value);
+    return new SearchClause.LastUpdated(d.lowInclusive(), d.highInclusive());
   }
+
 
   /**
    * Token {@code [system|]code}; reference {@code [Type/]id}, or {@code id} with the type as
@@ -172,7 +166,7 @@ public final class SearchParser {
   }
 
   /** One date with an optional eq/gt/ge/lt/le prefix, at the precision given ({@code 2020}, {@code 2020-05-01}, ...). */
-  private static SearchClause date(String param, String modifier, String value) {
+  private static SearchClause.DateRange date(String param, String modifier, String value) {
     if (modifier != null) {
       throw unsupportedModifier(param, modifier);
     }
