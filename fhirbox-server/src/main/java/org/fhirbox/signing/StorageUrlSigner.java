@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.fhirbox.FhirException;
 
@@ -52,7 +51,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   // FHIR R4 id datatype: [A-Za-z0-9\-\.]{1,64}; FHIR versions here are positive integers.
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
   private static final Pattern VERSION = Pattern.compile("[0-9]{1,18}");
-  private static final Pattern STORAGE_PATH = Pattern.compile("(?:.*)/storage/([^/]*)/([^/]*)");
+  private static final String STORAGE_SEGMENT = "/storage/";
   private static final Pattern EXPIRES_VALUE = Pattern.compile("[0-9]{1,12}");
   private static final Pattern SIGNATURE_VALUE = Pattern.compile("[A-Za-z0-9_-]{43}");
 
@@ -121,12 +120,12 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    *     tampered path or parameters), 410 when the URL has expired
    */
   public Verified verify(String method, String path, Map<String, String> queryParams) {
-    Matcher m = path == null ? null : STORAGE_PATH.matcher(path);
-    if (m == null || !m.matches()) {
+    String[] idAndVersion = storageSegments(path);
+    if (idAndVersion == null) {
       throw FhirException.notFound("not a storage URL");
     }
-    String binaryId = m.group(1);
-    String versionId = m.group(2);
+    String binaryId = idAndVersion[0];
+    String versionId = idAndVersion[1];
     if (!ID.matcher(binaryId).matches()) {
       throw FhirException.notFound("not a valid Binary id");
     }
@@ -185,15 +184,34 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     if (!(absolute || relative) || uri.getPath() == null || uri.getRawQuery() == null) {
       return Optional.empty();
     }
-    Matcher m = STORAGE_PATH.matcher(uri.getPath());
-    if (!m.matches() || !ID.matcher(m.group(1)).matches() || !VERSION.matcher(m.group(2)).matches()) {
+    String[] idAndVersion = storageSegments(uri.getPath());
+    if (idAndVersion == null || !ID.matcher(idAndVersion[0]).matches()
+        || !VERSION.matcher(idAndVersion[1]).matches()) {
       return Optional.empty();
     }
     Map<String, String> query = parseQuery(uri.getRawQuery());
     if (isEmpty(query.get(EXPIRES)) || isEmpty(query.get(KEY_ID)) || isEmpty(query.get(SIGNATURE))) {
       return Optional.empty();
     }
-    return Optional.of(new Ref(m.group(1), m.group(2)));
+    return Optional.of(new Ref(idAndVersion[0], idAndVersion[1]));
+  }
+
+  /**
+   * {@code {id, versionId}} of a path ending in {@code /storage/{id}/{versionId}} (any prefix,
+   * neither segment containing '/'), else null. Checked on every signed request, so by index
+   * rather than with a regular expression that backtracks over the prefix.
+   */
+  private static String[] storageSegments(String path) {
+    if (path == null) {
+      return null;
+    }
+    int version = path.lastIndexOf('/');
+    int id = version > 0 ? path.lastIndexOf('/', version - 1) : -1;
+    int storage = id - STORAGE_SEGMENT.length() + 1;
+    if (storage < 0 || !path.startsWith(STORAGE_SEGMENT, storage)) {
+      return null;
+    }
+    return new String[] {path.substring(id + 1, version), path.substring(version + 1)};
   }
 
   private static Map<String, String> parseQuery(String rawQuery) {
