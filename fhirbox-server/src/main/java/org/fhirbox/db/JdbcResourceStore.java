@@ -196,6 +196,28 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
+    public List<String> indexedValues(String project, String type, List<String> ids, String param) {
+      if (ids.isEmpty()) {
+        return List.of();
+      }
+      List<Object> args = new ArrayList<>(List.of(project, type, param));
+      args.addAll(ids);
+      List<String> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT code FROM search_value WHERE project = ?"
+          + " AND res_type = ? AND param = ? AND res_id IN (" + "?, ".repeat(ids.size() - 1) + "?)")) {
+        bind(ps, args.toArray());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+      } catch (SQLException e) {
+        throw new StoreException("read failed", e);
+      }
+      return out;
+    }
+
+    @Override
     public int searchIndexVersion() {
       try (PreparedStatement ps = c.prepareStatement("SELECT version FROM search_index_state WHERE id = 1");
           ResultSet rs = ps.executeQuery()) {

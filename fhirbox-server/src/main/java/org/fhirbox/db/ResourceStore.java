@@ -45,6 +45,9 @@ public interface ResourceStore {
      */
     List<StoredResource> currentAfter(StoredResource after, int limit);
 
+    /** The indexed values ({@code Type/id} for a reference) of {@code param} on the given resources. */
+    List<String> indexedValues(String project, String type, List<String> ids, String param);
+
     /** The {@code SearchIndexer.VERSION} the stored index was built with. */
     int searchIndexVersion();
 

@@ -71,6 +71,9 @@ public final class CapabilityStatementFactory {
           case DATE -> SearchParamType.DATE;
           default -> SearchParamType.TOKEN;
         });
+        if (p.kind() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE) {
+          r.addSearchInclude(type + ":" + p.name());
+        }
       }
     }
     customizers.forEach(c -> c.customize(cs, rest));

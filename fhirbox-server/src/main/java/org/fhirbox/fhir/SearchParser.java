@@ -17,13 +17,24 @@ import org.fhirbox.db.SearchQuery;
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le with date precision), every indexed
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
  * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}) and date
- * parameter (eq/gt/ge/lt/le), {@code _count},
+ * parameter (eq/gt/ge/lt/le), {@code _include} and {@code _revinclude} (not iterated), {@code _count},
  * {@code _offset}, {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}.
  * Unknown parameters are ignored unless the client sent {@code Prefer: handling=strict}.
  */
 public final class SearchParser {
-  /** The parsed request: the query, whether only a count is wanted, and the parameters applied. */
-  public record Parsed(SearchQuery query, boolean summaryCount, Map<String, List<String>> applied) {}
+  /**
+   * The parsed request: the query, whether only a count is wanted, the resources to include
+   * beside each page, and the parameters applied.
+   */
+  public record Parsed(SearchQuery query, boolean summaryCount, List<Include> includes,
+      Map<String, List<String>> applied) {}
+
+  /**
+   * {@code _include=Source:param[:Target]} (the resources the matches reference) or, with
+   * {@code reverse}, {@code _revinclude=Source:param[:Target]} (the Source resources that
+   * reference the matches); {@code targetType} null means any.
+   */
+  public record Include(String sourceType, String param, String targetType, boolean reverse) {}
 
   private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements", "_total");
   private final SearchIndexer indexer;
@@ -44,6 +55,7 @@ public final class SearchParser {
     boolean descending = true;
     boolean summaryCount = false;
     Map<String, SearchIndexer.Param> indexed = indexer.params(type);
+    List<Include> includes = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : params.entrySet()) {
       String name = e.getKey();
       for (String value : e.getValue()) {
@@ -56,6 +68,8 @@ public final class SearchParser {
             clauses.add(new SearchClause.Ids(ids));
           }
           case "_lastUpdated" -> clauses.add(lastUpdated(value));
+          case "_include" -> includes.add(include(type, value, false));
+          case "_revinclude" -> includes.add(include(type, value, true));
           case "_count" -> count = Math.min(number("_count", value), maxCount);
           case "_offset" -> offset = number("_offset", value);
           case "_sort" -> descending = switch (value.trim()) {
@@ -73,6 +87,9 @@ public final class SearchParser {
           default -> {
             if (CONTROL.contains(name)) {
               continue;
+            }
+            if (name.startsWith("_include:") || name.startsWith("_revinclude:")) {
+              throw FhirException.badRequest("'" + name + "': iterated includes are not supported");
             }
             int colon = name.indexOf(':');
             SearchIndexer.Param p = indexed.get(colon < 0 ? name : name.substring(0, colon));
@@ -98,7 +115,33 @@ public final class SearchParser {
     applied.remove("_format");
     applied.remove("_pretty");
     return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset),
-        summaryCount, applied);
+        summaryCount, List.copyOf(includes), applied);
+  }
+
+  /** {@code Source:param[:Target]}, where param is a reference parameter of Source (R4 search.html#include). */
+  private Include include(String searched, String value, boolean reverse) {
+    String name = reverse ? "_revinclude" : "_include";
+    String[] parts = value.split(":", -1);
+    if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()
+        || (parts.length == 3 && parts[2].isEmpty())) {
+      throw FhirException.badRequest(name + " takes SourceType:parameter[:TargetType], not '" + value + "'"
+          + (value.equals("*") ? " (the wildcard is not supported)" : ""));
+    }
+    if (!reverse && !parts[0].equals(searched)) {
+      throw FhirException.badRequest("_include=" + value + ": the source type must be the searched type, "
+          + searched);
+    }
+    SearchIndexer.Param p;
+    try {
+      p = indexer.params(parts[0]).get(parts[1]);
+    } catch (RuntimeException e) {
+      throw FhirException.badRequest(name + "=" + value + ": '" + parts[0] + "' is not a resource type");
+    }
+    if (p == null || p.kind() != ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE) {
+      throw FhirException.badRequest(name + "=" + value + ": '" + parts[1] + "' is not a reference search"
+          + " parameter of " + parts[0]);
+    }
+    return new Include(parts[0], parts[1], parts.length == 3 ? parts[2] : null, reverse);
   }
 
   private static int number(String name, String value) {

@@ -177,6 +177,29 @@ class AuthHttpTest {
   }
 
   @Test
+  void includedResourcesAreOnlyThoseTheCallerMayRead() throws Exception {
+    JsonNode writer = createClient("clinic-i", "system/Patient.c system/Observation.crs", false);
+    String t = token(writer.get("clientId").asText(), writer.get("clientSecret").asText(), null);
+    HttpResponse<String> patient = send(req("fhir/R4/Patient").header("Authorization", "Bearer " + t)
+        .header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
+    String patientId = JSON.readTree(patient.body()).get("id").asText();
+    HttpResponse<String> obs = send(req("fhir/R4/Observation").header("Authorization", "Bearer " + t)
+        .header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Observation\",\"status\":\"final\","
+            + "\"code\":{\"text\":\"pulse\"},\"subject\":{\"reference\":\"Patient/" + patientId + "\"}}")));
+    assertThat(obs.statusCode()).as(obs.body()).isEqualTo(201);
+
+    HttpResponse<String> r = send(req("fhir/R4/Observation?subject=Patient/" + patientId
+        + "&_include=Observation:subject").header("Authorization", "Bearer " + t).GET());
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode entries = JSON.readTree(r.body()).get("entry");
+    assertThat(entries).hasSize(1); // the Patient is referenced, but this client may not read Patients
+    assertThat(entries.get(0).at("/resource/resourceType").asText()).isEqualTo("Observation");
+  }
+
+  @Test
   void adminApiManagesClientsWithoutRevealingSecrets() throws Exception {
     JsonNode created = createClient("clinic-b", "system/*.rs", false);
     String id = created.get("clientId").asText();

@@ -186,6 +186,23 @@ abstract class ResourceStoreContract extends StoreContract {
         .extracting(r -> r.project() + "/" + r.id()).containsExactly("q/a");
   }
 
+  @Test
+  void indexedValuesOfAParameterAreListedOncePerValue() {
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "o1", 1, 1000, "{}"), List.of(SearchValue.token("general-practitioner", null,
+          "Practitioner/a"), SearchValue.token("organization", null, "Organization/x")));
+      tx.insert(version("p", "o2", 1, 2000, "{}"), List.of(SearchValue.token("general-practitioner", null,
+          "Practitioner/a"), SearchValue.token("general-practitioner", null, "Practitioner/b")));
+      tx.insert(version("q", "o1", 1, 1000, "{}"), List.of(SearchValue.token("general-practitioner", null,
+          "Practitioner/other-project")));
+      return null;
+    });
+
+    assertThat(this.<List<String>>q(tx -> tx.indexedValues("p", "Patient", List.of("o1", "o2"),
+        "general-practitioner"))).containsExactlyInAnyOrder("Practitioner/a", "Practitioner/b");
+    assertThat(this.<List<String>>q(tx -> tx.indexedValues("p", "Patient", List.of(), "organization"))).isEmpty();
+  }
+
   private static SearchClause text(String param, SearchClause.TextMatch match, String... values) {
     return new SearchClause.Text(param, List.of(values).stream()
         .map(v -> match == SearchClause.TextMatch.EXACT ? v : SearchValue.normalize(v)).toList(), match);

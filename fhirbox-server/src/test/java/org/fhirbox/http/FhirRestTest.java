@@ -249,6 +249,38 @@ class FhirRestTest {
   }
 
   @Test
+  void includeAndRevincludeAddReferencedAndReferencingResources() {
+    String patient = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Includa\"}]}");
+    String obs = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"pulse\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
+
+    Bundle forward = http.parse(http.get("fhir/R4/Observation?_id=" + obs + "&_include=Observation:subject"),
+        Bundle.class);
+    assertThat(forward.getTotal()).isEqualTo(1);
+    assertThat(forward.getEntry()).extracting(e -> e.getSearch().getMode().toCode() + " "
+        + e.getResource().getIdElement().getResourceType() + "/" + e.getResource().getIdElement().getIdPart())
+        .containsExactly("match Observation/" + obs, "include Patient/" + patient);
+    assertThat(forward.getLink("self").getUrl()).contains("_include=Observation%3Asubject");
+
+    Bundle reverse = http.parse(http.get("fhir/R4/Patient?_id=" + patient + "&_revinclude=Observation:subject"),
+        Bundle.class);
+    assertThat(reverse.getEntry()).extracting(e -> e.getSearch().getMode().toCode() + " "
+        + e.getResource().getIdElement().getResourceType() + "/" + e.getResource().getIdElement().getIdPart())
+        .containsExactly("match Patient/" + patient, "include Observation/" + obs);
+
+    Bundle otherTarget = http.parse(http.get("fhir/R4/Observation?_id=" + obs + "&_include=Observation:subject:Group"),
+        Bundle.class);
+    assertThat(otherTarget.getEntry()).hasSize(1);
+
+    for (String bad : List.of("Observation?_include=Patient:organization", "Observation?_include=Observation:code",
+        "Observation?_include=*", "Observation?_include=Observation", "Observation?_include:iterate=Observation:subject",
+        "Patient?_revinclude=Nonsense:subject")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + bad);
+      assertThat(r.statusCode()).as(bad).isEqualTo(400);
+    }
+  }
+
+  @Test
   void unsupportedModifiersPrefixesAndMalformedDatesAre400() {
     for (String query : List.of("Patient?birthdate=sa1980", "Patient?birthdate=yesterday", "Patient?name:missing=true",
         "Patient?gender:not=male", "Patient?birthdate:exact=1980", "Patient?name=")) {
@@ -294,6 +326,8 @@ class FhirRestTest {
     assertThat(patient.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())
         .contains("_id:token", "_lastUpdated:date", "identifier:token", "general-practitioner:reference",
             "name:string", "address-city:string", "birthdate:date");
+    assertThat(patient.getSearchInclude()).extracting(i -> i.getValue()).contains("Patient:general-practitioner")
+        .doesNotContain("Patient:name");
     assertThat(rest.getResource()).hasSizeGreaterThan(140);
     assertThat(rest.getSecurity().getExtensionByUrl(
         "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris").getExtensionString("token"))
