@@ -195,7 +195,8 @@ public final class FhirboxServer implements AutoCloseable {
         attachmentSigner, responder, output, audit.binaryListener());
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock,
         audit.downloadListener());
-    FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser, capabilities,
+    FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser,
+        new org.fhirbox.fhir.SearchIncludes(store, maxCount), capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);

@@ -2,11 +2,8 @@ package org.fhirbox.http;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import org.fhirbox.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -14,8 +11,6 @@ import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.db.HistoryQuery;
 import org.fhirbox.db.Page;
-import org.fhirbox.db.SearchClause;
-import org.fhirbox.db.SearchQuery;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.StoredResource;
 import org.fhirbox.fhir.BundleProcessor;
@@ -23,6 +18,7 @@ import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.SearchIncludes;
 import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Bundle;
@@ -36,6 +32,7 @@ public final class FhirRoutes {
   private final BinaryRoutes binaries;
   private final BundleProcessor bundles;
   private final SearchParser searchParser;
+  private final SearchIncludes includes;
   private final CapabilityStatementFactory capabilities;
   private final ResourceOutput output;
   private final long maxJsonBytes;
@@ -43,13 +40,15 @@ public final class FhirRoutes {
   private final BinaryImporter importer;
 
   public FhirRoutes(ResourceStore store, ResourceRepository repository, BinaryRoutes binaries,
-      BundleProcessor bundles, SearchParser searchParser, CapabilityStatementFactory capabilities,
-      ResourceOutput output, long maxJsonBytes, int maxCount, BinaryImporter importer) {
+      BundleProcessor bundles, SearchParser searchParser, SearchIncludes includes,
+      CapabilityStatementFactory capabilities, ResourceOutput output, long maxJsonBytes, int maxCount,
+      BinaryImporter importer) {
     this.store = store;
     this.repository = repository;
     this.binaries = binaries;
     this.bundles = bundles;
     this.searchParser = searchParser;
+    this.includes = includes;
     this.capabilities = capabilities;
     this.output = output;
     this.maxJsonBytes = maxJsonBytes;
@@ -281,7 +280,7 @@ public final class FhirRoutes {
             .setResource(repository.toResource(s))
             .getSearch().setMode(Bundle.SearchEntryMode.MATCH);
       }
-      for (StoredResource s : included(principal, parsed.includes(), page.items())) {
+      for (StoredResource s : includes.resolve(principal, parsed.includes(), page.items())) {
         bundle.addEntry()
             .setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id())
             .setResource(repository.toResource(s))
@@ -296,66 +295,6 @@ public final class FhirRoutes {
       }
     }
     output.write(ex, principal, 200, bundle);
-  }
-
-  /**
-   * The resources {@code _include} and {@code _revinclude} add to one page (R4 search.html#include):
-   * not iterated, at most {@code maxCount} per parameter, none twice nor already a match, only of
-   * types the caller may read. Binaries are never included: their content has its own access
-   * rules ({@code securityContext}) and is reached through the Attachments that name them.
-   */
-  private List<StoredResource> included(Principal principal, List<SearchParser.Include> includes,
-      List<StoredResource> page) {
-    if (includes.isEmpty() || page.isEmpty()) {
-      return List.of();
-    }
-    Set<String> seen = new HashSet<>();
-    page.forEach(s -> seen.add(s.type() + "/" + s.id()));
-    List<String> matchIds = page.stream().map(StoredResource::id).toList();
-    List<StoredResource> out = new ArrayList<>();
-    for (SearchParser.Include inc : includes) {
-      List<StoredResource> found;
-      if (inc.reverse()) {
-        if (!principal.access().allows(inc.sourceType(), Interaction.READ)) {
-          continue;
-        }
-        List<SearchClause.TokenValue> targets = page.stream()
-            .filter(s -> inc.targetType() == null || inc.targetType().equals(s.type()))
-            .map(s -> new SearchClause.TokenValue(null, s.type() + "/" + s.id())).toList();
-        if (targets.isEmpty()) {
-          continue;
-        }
-        SearchQuery q = new SearchQuery(principal.project(), inc.sourceType(),
-            List.of(new SearchClause.Token(inc.param(), targets)), true, maxCount, 0);
-        found = store.read(tx -> tx.search(q)).items();
-      } else {
-        List<String> refs = store.read(tx -> tx.indexedValues(principal.project(), inc.sourceType(), matchIds,
-            inc.param()));
-        Map<String, List<String>> idsByType = new TreeMap<>();
-        for (String ref : refs) {
-          int slash = ref.indexOf('/');
-          String targetType = slash < 0 ? null : ref.substring(0, slash);
-          if (targetType != null && (inc.targetType() == null || inc.targetType().equals(targetType))
-              && !targetType.equals("Binary") && principal.access().allows(targetType, Interaction.READ)
-              && !seen.contains(ref)) {
-            idsByType.computeIfAbsent(targetType, t -> new ArrayList<>()).add(ref.substring(slash + 1));
-          }
-        }
-        found = new ArrayList<>();
-        for (Map.Entry<String, List<String>> e : idsByType.entrySet()) {
-          List<String> ids = e.getValue().subList(0, Math.min(e.getValue().size(), maxCount));
-          SearchQuery q = new SearchQuery(principal.project(), e.getKey(),
-              List.of(new SearchClause.Ids(ids)), true, maxCount, 0);
-          found.addAll(store.read(tx -> tx.search(q)).items());
-        }
-      }
-      for (StoredResource s : found) {
-        if (!s.type().equals("Binary") && seen.add(s.type() + "/" + s.id())) {
-          out.add(s);
-        }
-      }
-    }
-    return out;
   }
 
   private void history(Exchange ex, Principal principal, String type, String id) throws IOException {

@@ -1,0 +1,91 @@
+package org.fhirbox.fhir;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchClause;
+import org.fhirbox.db.SearchQuery;
+import org.fhirbox.db.StoredResource;
+
+/** Finds what {@code _include} and {@code _revinclude} add to a page of search matches. */
+public final class SearchIncludes {
+  private final ResourceStore store;
+  private final int maxCount;
+
+  /** @param maxCount at most this many resources per include parameter */
+  public SearchIncludes(ResourceStore store, int maxCount) {
+    this.store = store;
+    this.maxCount = maxCount;
+  }
+
+  /**
+   * The resources {@code _include} and {@code _revinclude} add to one page (R4 search.html#include):
+   * not iterated, at most {@code maxCount} per parameter, none twice nor already a match, only of
+   * types the caller may read. Binaries are never included: their content has its own access
+   * rules ({@code securityContext}) and is reached through the Attachments that name them.
+   */
+  public List<StoredResource> resolve(Principal principal, List<SearchParser.Include> includes,
+      List<StoredResource> page) {
+    if (includes.isEmpty() || page.isEmpty()) {
+      return List.of();
+    }
+    Set<String> seen = new HashSet<>();
+    page.forEach(s -> seen.add(s.type() + "/" + s.id()));
+    List<StoredResource> out = new ArrayList<>();
+    for (SearchParser.Include inc : includes) {
+      List<StoredResource> found = inc.reverse() ? referencing(principal, inc, page) : referenced(principal, inc, page);
+      for (StoredResource s : found) {
+        if (!s.type().equals("Binary") && seen.add(s.type() + "/" + s.id())) {
+          out.add(s);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** {@code _revinclude}: the source resources whose parameter names one of the matches. */
+  private List<StoredResource> referencing(Principal principal, SearchParser.Include inc, List<StoredResource> page) {
+    if (!principal.access().allows(inc.sourceType(), Interaction.READ)) {
+      return List.of();
+    }
+    List<SearchClause.TokenValue> targets = page.stream()
+        .filter(s -> inc.targetType() == null || inc.targetType().equals(s.type()))
+        .map(s -> new SearchClause.TokenValue(null, s.type() + "/" + s.id())).toList();
+    if (targets.isEmpty()) {
+      return List.of();
+    }
+    SearchQuery q = new SearchQuery(principal.project(), inc.sourceType(),
+        List.of(new SearchClause.Token(inc.param(), targets)), true, maxCount, 0);
+    return store.read(tx -> tx.search(q)).items();
+  }
+
+  /** {@code _include}: the resources the matches name in the parameter, read by type. */
+  private List<StoredResource> referenced(Principal principal, SearchParser.Include inc, List<StoredResource> page) {
+    List<String> matchIds = page.stream().map(StoredResource::id).toList();
+    List<String> refs = store.read(tx -> tx.indexedValues(principal.project(), inc.sourceType(), matchIds,
+        inc.param()));
+    Map<String, List<String>> idsByType = new TreeMap<>();
+    for (String ref : refs) {
+      int slash = ref.indexOf('/');
+      String type = slash < 0 ? null : ref.substring(0, slash);
+      if (type != null && !type.equals("Binary") && (inc.targetType() == null || inc.targetType().equals(type))
+          && principal.access().allows(type, Interaction.READ)) {
+        idsByType.computeIfAbsent(type, t -> new ArrayList<>()).add(ref.substring(slash + 1));
+      }
+    }
+    List<StoredResource> found = new ArrayList<>();
+    for (Map.Entry<String, List<String>> e : idsByType.entrySet()) {
+      List<String> ids = e.getValue().subList(0, Math.min(e.getValue().size(), maxCount));
+      SearchQuery q = new SearchQuery(principal.project(), e.getKey(), List.of(new SearchClause.Ids(ids)), true,
+          maxCount, 0);
+      found.addAll(store.read(tx -> tx.search(q)).items());
+    }
+    return found;
+  }
+}
