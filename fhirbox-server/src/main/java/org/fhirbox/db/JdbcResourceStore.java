@@ -327,8 +327,9 @@ public final class JdbcResourceStore implements ResourceStore {
             sql.append("))");
         } else if (clause instanceof SearchClause.Text t) {
             sql.append(" AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
-                + " r.res_type AND s.res_id = r.res_id AND s.param = ? AND (");
-            args.add(t.param());
+                + " r.res_type AND s.res_id = r.res_id AND s.param IN (").append("?, ".repeat(t.params().size() - 1))
+                .append("?) AND (");
+            args.addAll(t.params());
             for (int i = 0; i < t.values().size(); i++) {
               String v = t.values().get(i);
               sql.append(i > 0 ? " OR " : "");

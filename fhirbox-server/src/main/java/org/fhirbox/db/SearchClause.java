@@ -24,8 +24,8 @@ public sealed interface SearchClause {
    */
   record DateRange(String param, Long lowInclusive, Long highInclusive, boolean within) implements SearchClause {}
 
-  /** An indexed string parameter; any of {@code values} matches. */
-  record Text(String param, List<String> values, TextMatch match) implements SearchClause {}
+  /** An indexed string parameter, stored under any of {@code params}; any of {@code values} matches. */
+  record Text(List<String> params, List<String> values, TextMatch match) implements SearchClause {}
 
   /**
    * How a string parameter matches (search.html#string): the normalised value starts with, or

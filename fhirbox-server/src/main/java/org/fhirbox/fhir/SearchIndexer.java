@@ -43,8 +43,21 @@ public final class SearchIndexer {
    */
   private static final java.util.Set<String> NOT_INDEXED = java.util.Set.of("phonetic");
 
-  /** One indexable parameter of one resource type. */
-  public record Param(String name, RestSearchParameterTypeEnum kind, List<String> paths) {}
+  /**
+   * One indexable parameter of one resource type. A search on it reads the rows stored under
+   * {@code searchedAs} (itself, and for {@code name} also {@code family} and {@code given}, see
+   * {@link #load}).
+   */
+  public record Param(String name, RestSearchParameterTypeEnum kind, List<String> paths, List<String> searchedAs) {
+    Param(String name, RestSearchParameterTypeEnum kind, List<String> paths) {
+      this(name, kind, paths, List.of(name));
+    }
+
+    /** A {@code name} whose family and given parts are stored under {@code family} and {@code given} only. */
+    boolean sharesNameParts() {
+      return searchedAs.size() > 1;
+    }
+  }
 
   private final FhirContext ctx;
   private final FhirTerser terser;
@@ -82,7 +95,21 @@ public final class SearchIndexer {
         out.put(sp.getName(), new Param(sp.getName(), kind, List.copyOf(paths)));
       }
     }
+    // Patient and Practitioner index a name's family and given parts under name, family and given
+    // alike. Each string row costs an insert at a random place in the index (names are not ordered
+    // like ids), which doubled the cost of a create; so those parts are stored once, under family
+    // and given, and a name search reads all three.
+    Param name = out.get("name");
+    if (name != null && name.kind() == RestSearchParameterTypeEnum.STRING
+        && name.paths().equals(List.of(type + ".name")) && isPath(out.get("family"), type + ".name.family")
+        && isPath(out.get("given"), type + ".name.given")) {
+      out.put("name", new Param("name", name.kind(), name.paths(), List.of("name", "family", "given")));
+    }
     return out;
+  }
+
+  private static boolean isPath(Param p, String path) {
+    return p != null && p.kind() == RestSearchParameterTypeEnum.STRING && p.paths().equals(List.of(path));
   }
 
   public List<SearchValue> extract(Resource resource) {
@@ -97,7 +124,7 @@ public final class SearchIndexer {
         }
         for (IBase v : found) {
           switch (p.kind()) {
-            case STRING -> addString(values, p.name(), v);
+            case STRING -> addString(values, p, v);
             case DATE -> addDate(values, p.name(), v);
             default -> addToken(values, p.name(), v);
           }
@@ -126,11 +153,13 @@ public final class SearchIndexer {
   }
 
   /** Strings, and the parts of names and addresses a string parameter searches (search.html#string). */
-  private static void addString(List<SearchValue> out, String param, IBase v) {
+  private static void addString(List<SearchValue> out, Param param, IBase v) {
     List<PrimitiveType<?>> parts = new ArrayList<>();
     if (v instanceof HumanName n) {
-      parts.add(n.getFamilyElement());
-      parts.addAll(n.getGiven());
+      if (!param.sharesNameParts()) {
+        parts.add(n.getFamilyElement());
+        parts.addAll(n.getGiven());
+      }
       parts.addAll(n.getPrefix());
       parts.addAll(n.getSuffix());
       parts.add(n.getTextElement());
@@ -143,7 +172,7 @@ public final class SearchIndexer {
     }
     for (PrimitiveType<?> p : parts) {
       if (p.hasValue() && !p.getValueAsString().isBlank()) {
-        out.add(SearchValue.string(param, p.getValueAsString()));
+        out.add(SearchValue.string(param.name(), p.getValueAsString()));
       }
     }
   }

@@ -101,7 +101,7 @@ public final class SearchParser {
             }
             String modifier = colon < 0 ? null : name.substring(colon + 1);
             clauses.add(switch (p.kind()) {
-              case STRING -> text(p.name(), modifier, value);
+              case STRING -> text(p, modifier, value);
               case DATE -> date(p.name(), modifier, value);
               default -> token(p, modifier, value);
             });
@@ -188,7 +188,8 @@ public final class SearchParser {
   }
 
   /** {@code name=ab} (starts with), {@code name:contains=ab}, {@code name:exact=Ab}; commas are OR. */
-  private static SearchClause text(String param, String modifier, String value) {
+  private static SearchClause text(SearchIndexer.Param p, String modifier, String value) {
+    String param = p.name();
     SearchClause.TextMatch match;
     if (modifier == null) {
       match = SearchClause.TextMatch.STARTS_WITH;
@@ -205,7 +206,7 @@ public final class SearchParser {
     if (values.isEmpty()) {
       throw FhirException.badRequest("search parameter '" + param + "' needs a value");
     }
-    return new SearchClause.Text(param, values, match);
+    return new SearchClause.Text(p.searchedAs(), values, match);
   }
 
   /** One date with an optional eq/gt/ge/lt/le prefix, at the precision given ({@code 2020}, {@code 2020-05-01}, ...). */

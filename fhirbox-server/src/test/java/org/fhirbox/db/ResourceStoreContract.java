@@ -134,6 +134,7 @@ abstract class ResourceStoreContract extends StoreContract {
       tx.insert(version("p", "m", 1, 1000, "{}"), List.of(SearchValue.string("name", "Müller")));
       tx.insert(version("p", "u", 1, 2000, "{}"), List.of(SearchValue.string("name", "a_c 50%")));
       tx.insert(version("p", "v", 1, 3000, "{}"), List.of(SearchValue.string("name", "abc 500")));
+      tx.insert(version("p", "z", 1, 4000, "{}"), List.of(SearchValue.string("family", "Zeta")));
       return null;
     });
 
@@ -145,6 +146,8 @@ abstract class ResourceStoreContract extends StoreContract {
     assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "a_")))).containsExactly("u");
     assertThat(ids(List.of(text("name", SearchClause.TextMatch.CONTAINS, "50%")))).containsExactly("u");
     assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "zz", "ab")))).containsExactly("v");
+    assertThat(ids(List.of(new SearchClause.Text(List.of("name", "family"), List.of("mul", "zet"),
+        SearchClause.TextMatch.STARTS_WITH)))).as("a value stored under any of the parameters").containsExactly("z", "m");
   }
 
   @Test
@@ -204,7 +207,7 @@ abstract class ResourceStoreContract extends StoreContract {
   }
 
   private static SearchClause text(String param, SearchClause.TextMatch match, String... values) {
-    return new SearchClause.Text(param, List.of(values).stream()
+    return new SearchClause.Text(List.of(param), List.of(values).stream()
         .map(v -> match == SearchClause.TextMatch.EXACT ? v : SearchValue.normalize(v)).toList(), match);
   }
 

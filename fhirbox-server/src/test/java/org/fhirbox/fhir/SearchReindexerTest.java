@@ -34,7 +34,7 @@ class SearchReindexerTest {
         return null;
       });
       assertThat(store.read(ResourceStore.Tx::searchIndexVersion)).isEqualTo(1);
-      SearchClause byName = new SearchClause.Text("name", List.of("odeg"), SearchClause.TextMatch.STARTS_WITH);
+      SearchClause byName = new SearchClause.Text(List.of("name", "family", "given"), List.of("odeg"), SearchClause.TextMatch.STARTS_WITH);
       assertThat(search(store, byName)).isEmpty();
 
       SearchReindexer reindexer = new SearchReindexer(store, indexer, new FhirCodec(FHIR));
