@@ -31,7 +31,11 @@ import org.hl7.fhir.r4.model.Resource;
  * then brings the stored index of existing resources up to date.
  */
 public final class SearchIndexer {
-  /** What this extractor indexes: 1 tokens and references; 2 adds strings and dates. */
+  /**
+   * What this extractor indexes: 1 tokens and references on plain paths; 2 adds strings, dates,
+   * and paths through choice elements ({@code Observation.effective[x]}, {@code (Observation.value
+   * as CodeableConcept)}).
+   */
   public static final int VERSION = 2;
   private static final java.util.Set<RestSearchParameterTypeEnum> KINDS = java.util.EnumSet.of(
       RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
@@ -48,8 +52,8 @@ public final class SearchIndexer {
    * {@code searchedAs} (itself, and for {@code name} also {@code family} and {@code given}, see
    * {@link #load}).
    */
-  public record Param(String name, RestSearchParameterTypeEnum kind, List<String> paths, List<String> searchedAs) {
-    Param(String name, RestSearchParameterTypeEnum kind, List<String> paths) {
+  public record Param(String name, RestSearchParameterTypeEnum kind, List<Path> paths, List<String> searchedAs) {
+    Param(String name, RestSearchParameterTypeEnum kind, List<Path> paths) {
       this(name, kind, paths, List.of(name));
     }
 
@@ -58,6 +62,17 @@ public final class SearchIndexer {
       return searchedAs.size() > 1;
     }
   }
+
+  /**
+   * Where a parameter's values are: a path in the terser's form (a choice element is named
+   * {@code value[x]}), and the FHIR type a value must have ({@code (Observation.value as Quantity)}),
+   * or null for any.
+   */
+  public record Path(String expression, String type) {}
+
+  private static final java.util.regex.Pattern PLAIN = java.util.regex.Pattern.compile("[A-Za-z]+(\\.[A-Za-z]+)+");
+  private static final java.util.regex.Pattern AS_TYPE =
+      java.util.regex.Pattern.compile("\\(([A-Za-z]+(?:\\.[A-Za-z]+)+) as ([A-Za-z]+)\\)");
 
   private final FhirContext ctx;
   private final FhirTerser terser;
@@ -84,11 +99,18 @@ public final class SearchIndexer {
       if (!KINDS.contains(kind)) {
         continue;
       }
-      List<String> paths = new ArrayList<>();
+      List<Path> paths = new ArrayList<>();
       for (String p : sp.getPathsSplit()) {
         String path = p.trim();
-        if (path.startsWith(type + ".") && path.matches("[A-Za-z]+(\\.[A-Za-z]+)+")) {
-          paths.add(path);
+        String valueType = null;
+        java.util.regex.Matcher as = AS_TYPE.matcher(path);
+        if (as.matches()) {
+          path = as.group(1);
+          valueType = as.group(2);
+        }
+        String expression = path.startsWith(type + ".") && PLAIN.matcher(path).matches() ? terserPath(def, path) : null;
+        if (expression != null) {
+          paths.add(new Path(expression, valueType));
         }
       }
       if (!paths.isEmpty()) {
@@ -101,7 +123,7 @@ public final class SearchIndexer {
     // and given, and a name search reads all three.
     Param name = out.get("name");
     if (name != null && name.kind() == RestSearchParameterTypeEnum.STRING
-        && name.paths().equals(List.of(type + ".name")) && isPath(out.get("family"), type + ".name.family")
+        && name.paths().equals(List.of(new Path(type + ".name", null))) && isPath(out.get("family"), type + ".name.family")
         && isPath(out.get("given"), type + ".name.given")) {
       out.put("name", new Param("name", name.kind(), name.paths(), List.of("name", "family", "given")));
     }
@@ -109,20 +131,53 @@ public final class SearchIndexer {
   }
 
   private static boolean isPath(Param p, String path) {
-    return p != null && p.kind() == RestSearchParameterTypeEnum.STRING && p.paths().equals(List.of(path));
+    return p != null && p.kind() == RestSearchParameterTypeEnum.STRING && p.paths().equals(List.of(new Path(path, null)));
+  }
+
+  /**
+   * {@code path} as the terser names it: a choice element gets its {@code [x]}
+   * ({@code Observation.effective} is {@code Observation.effective[x]}); null when a segment is
+   * unknown or follows a choice (its type is not known until a value is there).
+   */
+  private static String terserPath(RuntimeResourceDefinition def, String path) {
+    String[] segments = path.split("\\.");
+    StringBuilder out = new StringBuilder(segments[0]);
+    ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition<?> current = def;
+    for (int i = 1; i < segments.length; i++) {
+      if (current == null) {
+        return null;
+      }
+      String name = segments[i];
+      ca.uhn.fhir.context.BaseRuntimeChildDefinition child = current.getChildByName(name);
+      if (child == null) {
+        name = segments[i] + "[x]";
+        child = current.getChildByName(name);
+      }
+      if (child == null) {
+        return null;
+      }
+      out.append('.').append(name);
+      current = child instanceof ca.uhn.fhir.context.RuntimeChildChoiceDefinition
+          || !(child.getChildByName(name) instanceof ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition<?> c)
+          ? null : c;
+    }
+    return out.toString();
   }
 
   public List<SearchValue> extract(Resource resource) {
     List<SearchValue> values = new ArrayList<>();
     for (Param p : params(resource.fhirType()).values()) {
-      for (String path : p.paths()) {
+      for (Path path : p.paths()) {
         List<IBase> found;
         try {
-          found = terser.getValues(resource, path);
+          found = terser.getValues(resource, path.expression());
         } catch (RuntimeException e) {
-          continue; // a path through a choice type the terser cannot follow: not indexable
+          continue; // not expected for a path terserPath accepted; one bad path must not fail a write
         }
         for (IBase v : found) {
+          if (path.type() != null && !(v instanceof org.hl7.fhir.r4.model.Base b && b.fhirType().equals(path.type()))) {
+            continue;
+          }
           switch (p.kind()) {
             case STRING -> addString(values, p, v);
             case DATE -> addDate(values, p.name(), v);

@@ -281,6 +281,22 @@ class FhirRestTest {
   }
 
   @Test
+  void parametersOnChoiceElementsAreSearchable() {
+    String concept = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"smoker\"},"
+        + "\"effectiveDateTime\":\"2031-03-01T10:00:00Z\",\"valueCodeableConcept\":{\"coding\":[{\"system\":"
+        + "\"urn:choice\",\"code\":\"yes\"}]}}");
+    String dated = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"onset\"},"
+        + "\"effectivePeriod\":{\"start\":\"2031-02-01T00:00:00Z\",\"end\":\"2031-02-03T00:00:00Z\"},"
+        + "\"valueDateTime\":\"2030-12-24\"}");
+
+    assertThat(found("Observation?date=2031-03-01")).containsExactly(concept);
+    assertThat(found("Observation?date=ge2031-02-02&date=lt2031-03")).containsExactly(dated);
+    assertThat(found("Observation?value-concept=urn:choice%7Cyes")).containsExactly(concept);
+    assertThat(found("Observation?value-date=2030-12")).containsExactly(dated);
+    assertThat(found("Observation?value-date=2031-03-01")).as("a CodeableConcept value is no date").isEmpty();
+  }
+
+  @Test
   void unsupportedModifiersPrefixesAndMalformedDatesAre400() {
     for (String query : List.of("Patient?birthdate=sa1980", "Patient?birthdate=yesterday", "Patient?name:missing=true",
         "Patient?gender:not=male", "Patient?birthdate:exact=1980", "Patient?name=")) {
