@@ -1,17 +1,25 @@
 package org.fhirbox.fhir;
 
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeChildChoiceDefinition;
 import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.util.FhirTerser;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.fhirbox.db.SearchValue;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.r4.model.Address;
+import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -37,7 +45,7 @@ public final class SearchIndexer {
    * as CodeableConcept)}).
    */
   public static final int VERSION = 2;
-  private static final java.util.Set<RestSearchParameterTypeEnum> KINDS = java.util.EnumSet.of(
+  private static final Set<RestSearchParameterTypeEnum> KINDS = EnumSet.of(
       RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
       RestSearchParameterTypeEnum.DATE);
   /**
@@ -45,7 +53,7 @@ public final class SearchIndexer {
    * sound-alike algorithm, and indexing it as a prefix match would pretend to one (and cost
    * index rows on every Patient and Practitioner write).
    */
-  private static final java.util.Set<String> NOT_INDEXED = java.util.Set.of("phonetic");
+  private static final Set<String> NOT_INDEXED = Set.of("phonetic");
 
   /**
    * One indexable parameter of one resource type. A search on it reads the rows stored under
@@ -70,9 +78,9 @@ public final class SearchIndexer {
    */
   public record Path(String expression, String type) {}
 
-  private static final java.util.regex.Pattern PLAIN = java.util.regex.Pattern.compile("[A-Za-z]+(\\.[A-Za-z]+)+");
-  private static final java.util.regex.Pattern AS_TYPE =
-      java.util.regex.Pattern.compile("\\(([A-Za-z]+(?:\\.[A-Za-z]+)+) as ([A-Za-z]+)\\)");
+  private static final Pattern PLAIN = Pattern.compile("[A-Za-z]+(\\.[A-Za-z]+)+");
+  private static final Pattern AS_TYPE =
+      Pattern.compile("\\(([A-Za-z]+(?:\\.[A-Za-z]+)+) as ([A-Za-z]+)\\)");
 
   private final FhirContext ctx;
   private final FhirTerser terser;
@@ -103,12 +111,13 @@ public final class SearchIndexer {
       for (String p : sp.getPathsSplit()) {
         String path = p.trim();
         String valueType = null;
-        java.util.regex.Matcher as = AS_TYPE.matcher(path);
+        Matcher as = AS_TYPE.matcher(path);
         if (as.matches()) {
           path = as.group(1);
           valueType = as.group(2);
         }
-        String expression = path.startsWith(type + ".") && PLAIN.matcher(path).matches() ? terserPath(def, path) : null;
+        String expression =
+            path.startsWith(type + ".") && PLAIN.matcher(path).matches() ? terserPath(def, path) : null;
         if (expression != null) {
           paths.add(new Path(expression, valueType));
         }
@@ -122,8 +131,7 @@ public final class SearchIndexer {
     // like ids), which doubled the cost of a create; so those parts are stored once, under family
     // and given, and a name search reads all three.
     Param name = out.get("name");
-    if (name != null && name.kind() == RestSearchParameterTypeEnum.STRING
-        && name.paths().equals(List.of(new Path(type + ".name", null))) && isPath(out.get("family"), type + ".name.family")
+    if (isPath(name, type + ".name") && isPath(out.get("family"), type + ".name.family")
         && isPath(out.get("given"), type + ".name.given")) {
       out.put("name", new Param("name", name.kind(), name.paths(), List.of("name", "family", "given")));
     }
@@ -131,7 +139,8 @@ public final class SearchIndexer {
   }
 
   private static boolean isPath(Param p, String path) {
-    return p != null && p.kind() == RestSearchParameterTypeEnum.STRING && p.paths().equals(List.of(new Path(path, null)));
+    return p != null && p.kind() == RestSearchParameterTypeEnum.STRING
+        && p.paths().equals(List.of(new Path(path, null)));
   }
 
   /**
@@ -142,13 +151,13 @@ public final class SearchIndexer {
   private static String terserPath(RuntimeResourceDefinition def, String path) {
     String[] segments = path.split("\\.");
     StringBuilder out = new StringBuilder(segments[0]);
-    ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition<?> current = def;
+    BaseRuntimeElementCompositeDefinition<?> current = def;
     for (int i = 1; i < segments.length; i++) {
       if (current == null) {
         return null;
       }
       String name = segments[i];
-      ca.uhn.fhir.context.BaseRuntimeChildDefinition child = current.getChildByName(name);
+      BaseRuntimeChildDefinition child = current.getChildByName(name);
       if (child == null) {
         name = segments[i] + "[x]";
         child = current.getChildByName(name);
@@ -157,8 +166,8 @@ public final class SearchIndexer {
         return null;
       }
       out.append('.').append(name);
-      current = child instanceof ca.uhn.fhir.context.RuntimeChildChoiceDefinition
-          || !(child.getChildByName(name) instanceof ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition<?> c)
+      current = child instanceof RuntimeChildChoiceDefinition
+          || !(child.getChildByName(name) instanceof BaseRuntimeElementCompositeDefinition<?> c)
           ? null : c;
     }
     return out.toString();
@@ -175,7 +184,7 @@ public final class SearchIndexer {
           continue; // not expected for a path terserPath accepted; one bad path must not fail a write
         }
         for (IBase v : found) {
-          if (path.type() != null && !(v instanceof org.hl7.fhir.r4.model.Base b && b.fhirType().equals(path.type()))) {
+          if (path.type() != null && !(v instanceof Base b && b.fhirType().equals(path.type()))) {
             continue;
           }
           switch (p.kind()) {
