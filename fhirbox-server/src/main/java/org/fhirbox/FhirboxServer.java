@@ -44,7 +44,9 @@ import org.fhirbox.fhir.BundleProcessor;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.SearchIncludes;
 import org.fhirbox.fhir.SearchIndexer;
+import org.fhirbox.fhir.SearchReindexer;
 import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.http.BinaryRoutes;
 import org.fhirbox.http.ErrorMapper;
@@ -76,7 +78,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
   private final OrphanSweeper sweeper;
-  private final org.fhirbox.fhir.SearchReindexer reindexer;
+  private final SearchReindexer reindexer;
   private final org.fhirbox.db.PlannerStatistics statistics;
   private final AuthModule auth;
   private final IngestWorker ingestWorker;
@@ -149,7 +151,7 @@ public final class FhirboxServer implements AutoCloseable {
     metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
     AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, this::recogniseOurUrl);
     ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
-    this.reindexer = new org.fhirbox.fhir.SearchReindexer(store, indexer, codec);
+    this.reindexer = new SearchReindexer(store, indexer, codec);
     BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),
         config.list("FHIRBOX_BINARY_DENY_TYPES"), config.list("FHIRBOX_BINARY_DENY_EXTENSIONS"));
     BinaryService binaryService = new BinaryService(blobs, store, repository, policy);
@@ -196,7 +198,7 @@ public final class FhirboxServer implements AutoCloseable {
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock,
         audit.downloadListener());
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser,
-        new org.fhirbox.fhir.SearchIncludes(store, maxCount), capabilities,
+        new SearchIncludes(store, maxCount), capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);

@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Counters live in memory per node (not in the database): N nodes allow N times the attempts,
  * which is harmless against 256-bit random secrets; what matters is that the CPU cost of PBKDF2
- * (a configured bootstrap client's chosen secret) cannot be driven without bound. Memory is bounded by pruning idle keys.
+ * (a configured bootstrap client's chosen secret) cannot be driven without bound. Memory is
+ * bounded by pruning idle keys.
  */
 final class FailureLimiter {
   private static final int MAX_KEYS = 100_000;

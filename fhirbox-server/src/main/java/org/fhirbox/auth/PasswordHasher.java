@@ -1,9 +1,12 @@
 package org.fhirbox.auth;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
@@ -35,10 +38,10 @@ public final class PasswordHasher {
 
   private final SecureRandom random;
   private final int iterations;
-  private final java.util.concurrent.atomic.AtomicReference<Ahead> ahead = new java.util.concurrent.atomic.AtomicReference<>();
+  private final AtomicReference<Ahead> ahead = new AtomicReference<>();
 
   /** A hash being computed before it is asked for. */
-  private record Ahead(String secret, java.util.concurrent.CompletableFuture<String> hash) {}
+  private record Ahead(String secret, CompletableFuture<String> hash) {}
 
   public PasswordHasher() {
     this(new SecureRandom(), DEFAULT_ITERATIONS);
@@ -66,7 +69,7 @@ public final class PasswordHasher {
    * them.
    */
   public void hashAhead(String secret) {
-    ahead.set(new Ahead(secret, java.util.concurrent.CompletableFuture.supplyAsync(() -> hashNow(secret), task -> {
+    ahead.set(new Ahead(secret, CompletableFuture.supplyAsync(() -> hashNow(secret), task -> {
       Thread t = new Thread(task, "fhirbox-hash-ahead");
       t.setDaemon(true);
       t.start();
@@ -131,7 +134,7 @@ public final class PasswordHasher {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(salt);
-      return sha.digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return sha.digest(secret.getBytes(StandardCharsets.UTF_8));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
     }

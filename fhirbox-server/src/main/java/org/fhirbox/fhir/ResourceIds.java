@@ -47,11 +47,11 @@ public final class ResourceIds {
     byte[] r = new byte[10];
     RANDOM.nextBytes(r);
     long msb = (unixMillis & 0xFFFF_FFFF_FFFFL) << 16 | 0x7000L | (r[0] & 0x0FL) << 8 | (r[1] & 0xFFL);
-    long lsb = 0x8000_0000_0000_0000L; // RFC 9562 variant 10
+    long lsb = 0;
     for (int i = 2; i < 10; i++) {
-      lsb |= (r[i] & 0xFFL) << (8 * (9 - i));
+      lsb = lsb << 8 | (r[i] & 0xFFL);
     }
-    lsb = (lsb & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+    lsb = (lsb & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L; // RFC 9562 variant 10
     return new UUID(msb, lsb).toString();
   }
 

@@ -274,18 +274,9 @@ public final class FhirRoutes {
     bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + "&_offset=" + offset);
     if (!parsed.summaryCount() && count > 0) {
       Page page = store.read(tx -> tx.search(parsed.query()));
-      for (StoredResource s : page.items()) {
-        bundle.addEntry()
-            .setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id())
-            .setResource(repository.toResource(s))
-            .getSearch().setMode(Bundle.SearchEntryMode.MATCH);
-      }
-      for (StoredResource s : includes.resolve(principal, parsed.includes(), page.items())) {
-        bundle.addEntry()
-            .setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id())
-            .setResource(repository.toResource(s))
-            .getSearch().setMode(Bundle.SearchEntryMode.INCLUDE);
-      }
+      page.items().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.MATCH));
+      includes.resolve(principal, parsed.includes(), page.items())
+          .forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.INCLUDE));
       if (page.hasMore()) {
         bundle.addLink().setRelation("next").setUrl(selfBase + "_count=" + count + "&_offset=" + (offset + count));
       }
@@ -295,6 +286,13 @@ public final class FhirRoutes {
       }
     }
     output.write(ex, principal, 200, bundle);
+  }
+
+  private void addSearchEntry(Exchange ex, Bundle bundle, StoredResource s, Bundle.SearchEntryMode mode) {
+    bundle.addEntry()
+        .setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id())
+        .setResource(repository.toResource(s))
+        .getSearch().setMode(mode);
   }
 
   private void history(Exchange ex, Principal principal, String type, String id) throws IOException {
