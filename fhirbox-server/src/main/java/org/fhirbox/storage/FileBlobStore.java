@@ -1,5 +1,6 @@
 package org.fhirbox.storage;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,6 +18,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -31,12 +34,11 @@ public final class FileBlobStore implements BlobStore {
   private static final int LANE_BUFFERS = 8;
   private final Path root;
   private final Path tmp;
-  private final java.util.concurrent.ExecutorService workers = java.util.concurrent.Executors.newCachedThreadPool(
-      r -> {
-        Thread t = new Thread(r, "fhirbox-store");
-        t.setDaemon(true);
-        return t;
-      });
+  private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "fhirbox-store");
+    t.setDaemon(true);
+    return t;
+  });
 
   public FileBlobStore(Path root) throws IOException {
     this.root = root.toAbsolutePath().normalize();
@@ -70,21 +72,31 @@ public final class FileBlobStore implements BlobStore {
       BlobInfo info;
       if (n < first.length) {
         // Small content: hash and write inline; threads would cost more than they save.
-        DigestingInputStream digesting = new DigestingInputStream(new java.io.ByteArrayInputStream(first, 0, n),
-            maxBytes);
+        DigestingInputStream digesting = new DigestingInputStream(new ByteArrayInputStream(first, 0, n), maxBytes);
         digesting.readAllBytes();
         writeFully(ch, first, n);
         info = digesting.info(key);
       } else {
         info = pipelined(in, maxBytes, key, ch, first);
       }
-      ch.force(true);
+      // fdatasync: the content and the size; the name is made durable below.
+      ch.force(false);
       Path target = pathOf(key);
-      Files.createDirectories(target.getParent());
+      Path shard = target.getParent();
+      boolean newShard = !Files.isDirectory(shard);
+      Files.createDirectories(shard);
       try {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("blob directory does not support atomic rename: " + root, e);
+      }
+      // The caller commits a row naming this blob once we return. A rename or a mkdir is on disk
+      // only once its directory is synced (fsync(2): syncing a file does not sync the directory
+      // entry that names it), so without this a power loss after that commit could lose the blob.
+      syncDirectory(shard);
+      if (newShard) {
+        syncDirectory(shard.getParent());
+        syncDirectory(root);
       }
       done = true;
       return info;
@@ -115,6 +127,12 @@ public final class FileBlobStore implements BlobStore {
       lanes.giveBack(buf);
       String[] digests = lanes.finish();
       return new BlobInfo(key, total, digests[0], digests[1]);
+    }
+  }
+
+  private static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
     }
   }
 
