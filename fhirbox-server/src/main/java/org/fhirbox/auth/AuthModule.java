@@ -44,12 +44,8 @@ public final class AuthModule {
     Supplier<String> issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
     this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), issuer,
         config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, CLIENT_STATUS_TTL);
-    // 5 failures per client id, 20 per remote address (proxies and NAT put many clients behind one),
-    // then 1 s, 2 s, 4 s ... at most 60 s; 15 quiet minutes forget the count
-    FailureLimiter perClient = new FailureLimiter(clock, 5, Duration.ofMinutes(15), Duration.ofSeconds(60));
-    FailureLimiter perAddress = new FailureLimiter(clock, 20, Duration.ofMinutes(15), Duration.ofSeconds(60));
-    this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), perClient, perAddress, baseUrl,
-        clock);
+    this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
+        baseUrl, clock);
     ObjectMapper json = new ObjectMapper();
     this.authenticator = new BearerAuthenticator(tokens, clientAuth);
     this.tokenEndpoint = new TokenEndpoint(clientAuth, tokens, json);

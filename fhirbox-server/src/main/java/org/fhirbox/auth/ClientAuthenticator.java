@@ -25,7 +25,7 @@ import java.util.function.Supplier;
 /**
  * Authenticates OAuth2 clients by secret (client_secret_basic, client_secret_post, and HTTP Basic
  * on the FHIR API) or by a signed assertion (private_key_jwt, RFC 7523 and SMART Backend
- * Services), and throttles repeated failures per client id and per remote address.
+ * Services), and slows down repeated failures ({@link AuthThrottle}).
  */
 public final class ClientAuthenticator {
   /** RFC 7523 §2.2 client assertion type. */
@@ -40,22 +40,15 @@ public final class ClientAuthenticator {
 
   private final ClientStore clients;
   private final ReplayGuard replays;
-  private final FailureLimiter perClient;
-  private final FailureLimiter perAddress;
+  private final AuthThrottle throttle;
   private final Supplier<String> baseUrl;
   private final Clock clock;
 
-  /**
-   * @param perClient throttles failures per client id
-   * @param perAddress throttles failures per remote address; give it a higher threshold, since
-   *     behind a proxy or NAT many clients share one address
-   */
-  ClientAuthenticator(ClientStore clients, ReplayGuard replays, FailureLimiter perClient, FailureLimiter perAddress,
-      Supplier<String> baseUrl, Clock clock) {
+  ClientAuthenticator(ClientStore clients, ReplayGuard replays, AuthThrottle throttle, Supplier<String> baseUrl,
+      Clock clock) {
     this.clients = clients;
     this.replays = replays;
-    this.perClient = perClient;
-    this.perAddress = perAddress;
+    this.throttle = throttle;
     this.baseUrl = baseUrl;
     this.clock = clock;
   }
@@ -161,22 +154,18 @@ public final class ClientAuthenticator {
   }
 
   private void throttle(String clientId, String remoteAddress) {
-    long wait = Math.max(perClient.retryAfterSeconds(clientId), perAddress.retryAfterSeconds(remoteAddress));
+    long wait = throttle.retryAfterSeconds(clientId, remoteAddress);
     if (wait > 0) {
       throw new ClientAuthException("too many failed authentication attempts; retry later", wait);
     }
   }
 
   private ClientAuthException failed(String clientId, String remoteAddress, String message) {
-    if (clientId != null) {
-      perClient.failure(clientId);
-    }
-    perAddress.failure(remoteAddress);
+    throttle.failure(clientId, remoteAddress);
     return new ClientAuthException(message, 0);
   }
 
   private void succeeded(String clientId, String remoteAddress) {
-    perClient.success(clientId);
-    perAddress.success(remoteAddress);
+    throttle.success(clientId, remoteAddress);
   }
 }

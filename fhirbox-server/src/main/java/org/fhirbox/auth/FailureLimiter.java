@@ -5,11 +5,10 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Slows down repeated failed client authentication, per key (a client id, a remote address).
- * After {@code threshold} failures, each further failure blocks the key for an exponentially
- * growing delay (1 s, 2 s, 4 s ...) capped at {@code maxDelay}, so a guesser is slowed while the
- * legitimate client is never locked out for longer than the cap. A success resets the key, and a
- * key with no failure for {@code window} starts over.
+ * Counts failed client authentication per key (see {@link AuthThrottle} for the keys). After
+ * {@code threshold} failures, each further failure blocks the key for an exponentially growing
+ * delay (1 s, 2 s, 4 s ...) capped at {@code maxDelay}. A success resets the key, and a key with
+ * no failure for {@code window} starts over.
  *
  * <p>Counters live in memory per node (not in the database): N nodes allow N times the attempts,
  * which is harmless against 256-bit random secrets; what matters is that the CPU cost of PBKDF2

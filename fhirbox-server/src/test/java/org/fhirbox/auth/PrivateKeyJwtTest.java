@@ -43,9 +43,8 @@ class PrivateKeyJwtTest {
   void setUp() throws Exception {
     db = AuthDb.open(dir);
     clients = new ClientStore(db, new PasswordHasher(), clock);
-    auth = new ClientAuthenticator(clients, new ReplayGuard(db, clock),
-        new FailureLimiter(clock, 5, Duration.ofMinutes(15), Duration.ofSeconds(60)),
-        new FailureLimiter(clock, 20, Duration.ofMinutes(15), Duration.ofSeconds(60)), () -> AuthDb.BASE, clock);
+    auth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
+        () -> AuthDb.BASE, clock);
     clientId = clients.create("p1", "system/*.rs", false).clientId();
     key = new ECKeyGenerator(Curve.P_384).keyID("backend-1").generate();
     clients.registerJwks(clientId, new JWKSet(key.toPublicJWK()));

@@ -1,0 +1,88 @@
+package org.fhirbox.auth;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Slows down failed client authentication on this node without letting a stranger lock a client
+ * out. Three counters, each a {@link FailureLimiter}:
+ * <ul>
+ *   <li>per client id and address (5 failures): a guesser slows down only itself;
+ *   <li>per address (20 failures, across client ids): one address cannot try many ids;
+ *   <li>per client id across all addresses (100 failures): bounds guessing spread over many
+ *       addresses, and the PBKDF2 work a chosen secret costs. It does not apply to an address
+ *       from which that client authenticated within the last day, so a flood of wrong secrets
+ *       for a known client id does not stop the client itself.
+ * </ul>
+ * A success clears the counters of its pair and its address; the per-client counter is only
+ * forgotten after a quiet window, so a client that keeps working cannot reset it for a guesser.
+ */
+final class AuthThrottle {
+  private static final int MAX_KNOWN = 100_000;
+
+  private final Clock clock;
+  private final FailureLimiter perPair;
+  private final FailureLimiter perAddress;
+  private final FailureLimiter perClient;
+  private final long rememberMillis;
+  /** "clientId address" to the time of that pair's last success. */
+  private final ConcurrentHashMap<String, Long> known = new ConcurrentHashMap<>();
+
+  AuthThrottle(Clock clock, FailureLimiter perPair, FailureLimiter perAddress, FailureLimiter perClient,
+      Duration remember) {
+    this.clock = clock;
+    this.perPair = perPair;
+    this.perAddress = perAddress;
+    this.perClient = perClient;
+    this.rememberMillis = remember.toMillis();
+  }
+
+  /** 5 per pair, 20 per address, 100 per client id; then 1 s, 2 s ... 60 s; 15 quiet minutes forget. */
+  static AuthThrottle standard(Clock clock) {
+    Duration window = Duration.ofMinutes(15);
+    Duration cap = Duration.ofSeconds(60);
+    return new AuthThrottle(clock, new FailureLimiter(clock, 5, window, cap),
+        new FailureLimiter(clock, 20, window, cap), new FailureLimiter(clock, 100, window, cap), Duration.ofDays(1));
+  }
+
+  /** Seconds before {@code address} may try {@code clientId} again, 0 when it may try now. */
+  long retryAfterSeconds(String clientId, String address) {
+    long wait = Math.max(perPair.retryAfterSeconds(pair(clientId, address)), perAddress.retryAfterSeconds(address));
+    if (!isKnown(clientId, address)) {
+      wait = Math.max(wait, perClient.retryAfterSeconds(clientId));
+    }
+    return wait;
+  }
+
+  /** A failure from {@code address}; {@code clientId} is null when the request named none. */
+  void failure(String clientId, String address) {
+    if (clientId != null) {
+      perPair.failure(pair(clientId, address));
+      perClient.failure(clientId);
+    }
+    perAddress.failure(address);
+  }
+
+  void success(String clientId, String address) {
+    String pair = pair(clientId, address);
+    perPair.success(pair);
+    perAddress.success(address);
+    long now = clock.millis();
+    if (known.size() >= MAX_KNOWN) {
+      known.values().removeIf(t -> now - t > rememberMillis);
+    }
+    if (known.size() < MAX_KNOWN || known.containsKey(pair)) {
+      known.put(pair, now);
+    }
+  }
+
+  private boolean isKnown(String clientId, String address) {
+    Long last = known.get(pair(clientId, address));
+    return last != null && clock.millis() - last <= rememberMillis;
+  }
+
+  private static String pair(String clientId, String address) {
+    return clientId + ' ' + address;
+  }
+}
