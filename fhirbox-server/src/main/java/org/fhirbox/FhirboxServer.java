@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.ForwardedRequestCustomizer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -125,10 +126,10 @@ public final class FhirboxServer implements AutoCloseable {
     http.setSendServerVersion(false);
     http.setOutputBufferSize(64 * 1024);
     http.setRequestHeaderSize(16 * 1024);
-    if (config.get("FHIRBOX_TRUST_PROXY").trim().equalsIgnoreCase("true")) {
+    if (config.getBoolean("FHIRBOX_TRUST_PROXY")) {
       // The caller's address (audit trail, failed-authentication throttling) comes from
       // X-Forwarded-For or Forwarded (RFC 7239), which only a trusted proxy may set.
-      http.addCustomizer(new org.eclipse.jetty.server.ForwardedRequestCustomizer());
+      http.addCustomizer(new ForwardedRequestCustomizer());
     }
     HttpConnectionFactory http1 = new HttpConnectionFactory(http);
     // Jetty reads 8 KiB per system call by default: 131,072 reads and as many trips through

@@ -1,6 +1,7 @@
 package org.fhirbox.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.fhirbox.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -280,8 +282,7 @@ class AuthHttpTest {
 
   @Test
   void behindATrustedProxyFailuresAreCountedPerForwardedAddress() throws Exception {
-    try (org.fhirbox.testing.TestServer proxied = org.fhirbox.testing.TestServer.start(
-        Map.of("FHIRBOX_TRUST_PROXY", "true"))) {
+    try (TestServer proxied = TestServer.start(Map.of("FHIRBOX_TRUST_PROXY", "true"))) {
       // distinct client ids, so that only the per-address limit (20 failures) counts
       for (int i = 0; i < 20; i++) {
         assertThat(basicThroughProxy(proxied, "guesser-" + i, "198.51.100.1").statusCode()).isEqualTo(401);
@@ -292,7 +293,14 @@ class AuthHttpTest {
     }
   }
 
-  private static HttpResponse<String> basicThroughProxy(org.fhirbox.testing.TestServer server, String clientId,
+  @Test
+  void trustProxyTakesOnlyTrueOrFalse() {
+    // a typo must not silently leave the proxy untrusted (or trusted)
+    assertThatThrownBy(() -> TestServer.start(Map.of("FHIRBOX_TRUST_PROXY", "yes")))
+        .hasStackTraceContaining("FHIRBOX_TRUST_PROXY must be true or false");
+  }
+
+  private static HttpResponse<String> basicThroughProxy(TestServer server, String clientId,
       String forwardedFor) throws Exception {
     return send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "fhir/R4/Patient"))
         .header("Authorization", basic(clientId, "wrong")).header("X-Forwarded-For", forwardedFor + ", 10.0.0.1")
