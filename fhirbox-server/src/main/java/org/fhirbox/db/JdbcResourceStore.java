@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.storage.BlobKey;
@@ -300,69 +301,96 @@ public final class JdbcResourceStore implements ResourceStore {
       args.add(q.project());
       args.add(q.type());
       for (SearchClause clause : q.clauses()) {
-        if (clause instanceof SearchClause.Ids ids) {
-            sql.append(" AND res_id IN (").append("?, ".repeat(ids.ids().size() - 1)).append("?)");
-            args.addAll(ids.ids());
-        } else if (clause instanceof SearchClause.LastUpdated lu) {
-            if (lu.lowInclusive() != null) {
-              sql.append(" AND last_updated >= ?");
-              args.add(lu.lowInclusive());
-            }
-            if (lu.highInclusive() != null) {
-              sql.append(" AND last_updated <= ?");
-              args.add(lu.highInclusive());
-            }
-        } else if (clause instanceof SearchClause.Token t) {
-            sql.append(" AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
-                + " r.res_type AND s.res_id = r.res_id AND s.param = ? AND (");
-            args.add(t.param());
-            for (int i = 0; i < t.values().size(); i++) {
-              SearchClause.TokenValue v = t.values().get(i);
-              sql.append(i > 0 ? " OR " : "").append(v.system() == null ? "s.code = ?" : "(s.sys = ? AND s.code = ?)");
-              if (v.system() != null) {
-                args.add(v.system());
-              }
-              args.add(v.code());
-            }
-            sql.append("))");
-        } else if (clause instanceof SearchClause.Text t) {
-            sql.append(" AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
-                + " r.res_type AND s.res_id = r.res_id AND s.param IN (").append("?, ".repeat(t.params().size() - 1))
-                .append("?) AND (");
-            args.addAll(t.params());
-            for (int i = 0; i < t.values().size(); i++) {
-              String v = t.values().get(i);
-              sql.append(i > 0 ? " OR " : "");
-              switch (t.match()) {
-                case EXACT -> {
-                  sql.append("s.sys = ?");
-                  args.add(v);
-                }
-                case STARTS_WITH -> {
-                  sql.append("s.code LIKE ? ESCAPE '!'");
-                  args.add(likeLiteral(v) + "%");
-                }
-                case CONTAINS -> {
-                  sql.append("s.code LIKE ? ESCAPE '!'");
-                  args.add("%" + likeLiteral(v) + "%");
-                }
-              }
-            }
-            sql.append("))");
-        } else if (clause instanceof SearchClause.DateRange d) {
-            sql.append(" AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
-                + " r.res_type AND s.res_id = r.res_id AND s.param = ?");
-            args.add(d.param());
-            if (d.lowInclusive() != null) {
-              sql.append(d.within() ? " AND s.low >= ?" : " AND s.high >= ?");
-              args.add(d.lowInclusive());
-            }
-            if (d.highInclusive() != null) {
-              sql.append(d.within() ? " AND s.high <= ?" : " AND s.low <= ?");
-              args.add(d.highInclusive());
-            }
-            sql.append(")");
+        clause(clause, "r", 0, sql, args);
+      }
+    }
+
+    /**
+     * Appends {@code AND <clause>} on the resource_current row {@code r} (aliased {@code r} at the
+     * top, {@code c<depth>} inside a chain); nested subqueries take their depth into their aliases.
+     */
+    private static void clause(SearchClause clause, String r, int depth, StringBuilder sql, List<Object> args) {
+      String s = "s" + depth;
+      String values = " AND EXISTS (SELECT 1 FROM search_value " + s + " WHERE " + s + ".project = " + r
+          + ".project AND " + s + ".res_type = " + r + ".res_type AND " + s + ".res_id = " + r + ".res_id AND ";
+      if (clause instanceof SearchClause.Ids ids) {
+        sql.append(" AND ").append(r).append(".res_id IN (").append("?, ".repeat(ids.ids().size() - 1)).append("?)");
+        args.addAll(ids.ids());
+      } else if (clause instanceof SearchClause.LastUpdated lu) {
+        if (lu.lowInclusive() != null) {
+          sql.append(" AND ").append(r).append(".last_updated >= ?");
+          args.add(lu.lowInclusive());
         }
+        if (lu.highInclusive() != null) {
+          sql.append(" AND ").append(r).append(".last_updated <= ?");
+          args.add(lu.highInclusive());
+        }
+      } else if (clause instanceof SearchClause.Token t) {
+        sql.append(values).append(s).append(".param = ? AND (");
+        args.add(t.param());
+        for (int i = 0; i < t.values().size(); i++) {
+          SearchClause.TokenValue v = t.values().get(i);
+          sql.append(i > 0 ? " OR " : "");
+          if (v.system() != null) {
+            sql.append("(").append(s).append(".sys = ? AND ");
+            args.add(v.system());
+          }
+          sql.append(s).append(".code = ?").append(v.system() != null ? ")" : "");
+          args.add(v.code());
+        }
+        sql.append("))");
+      } else if (clause instanceof SearchClause.Text t) {
+        sql.append(values).append(s).append(".param IN (").append("?, ".repeat(t.params().size() - 1))
+            .append("?) AND (");
+        args.addAll(t.params());
+        for (int i = 0; i < t.values().size(); i++) {
+          String v = t.values().get(i);
+          sql.append(i > 0 ? " OR " : "").append(s);
+          switch (t.match()) {
+            case EXACT -> {
+              sql.append(".sys = ?");
+              args.add(v);
+            }
+            case STARTS_WITH -> {
+              sql.append(".code LIKE ? ESCAPE '!'");
+              args.add(likeLiteral(v) + "%");
+            }
+            case CONTAINS -> {
+              sql.append(".code LIKE ? ESCAPE '!'");
+              args.add("%" + likeLiteral(v) + "%");
+            }
+          }
+        }
+        sql.append("))");
+      } else if (clause instanceof SearchClause.DateRange d) {
+        sql.append(values).append(s).append(".param = ?");
+        args.add(d.param());
+        if (d.lowInclusive() != null) {
+          sql.append(" AND ").append(s).append(d.within() ? ".low >= ?" : ".high >= ?");
+          args.add(d.lowInclusive());
+        }
+        if (d.highInclusive() != null) {
+          sql.append(" AND ").append(s).append(d.within() ? ".high <= ?" : ".low <= ?");
+          args.add(d.highInclusive());
+        }
+        sql.append(")");
+      } else if (clause instanceof SearchClause.Chain ch) {
+        // A reference is indexed as "Type/id" (SearchIndexer): the target rows give that string.
+        String c = "c" + (depth + 1);
+        sql.append(values).append(s).append(".param = ? AND (");
+        args.add(ch.param());
+        String or = "";
+        for (Map.Entry<String, SearchClause> e : ch.byTargetType().entrySet()) {
+          sql.append(or).append(s).append(".code IN (SELECT ").append(c).append(".res_type || '/' || ").append(c)
+              .append(".res_id FROM resource_current ").append(c).append(" WHERE ").append(c).append(".project = ")
+              .append(r).append(".project AND ").append(c).append(".res_type = ? AND ").append(c)
+              .append(".deleted = FALSE");
+          args.add(e.getKey());
+          clause(e.getValue(), c, depth + 1, sql, args);
+          sql.append(")");
+          or = " OR ";
+        }
+        sql.append("))");
       }
     }
 

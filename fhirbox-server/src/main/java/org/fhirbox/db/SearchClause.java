@@ -1,11 +1,13 @@
 package org.fhirbox.db;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One search criterion translated for the store. The set is closed; each case knows which table
  * columns it constrains. Indexed parameters (any standard SearchParameter) become {@link Token},
- * {@link Text} or {@link DateRange} over the {@code search_value} table.
+ * {@link Text} or {@link DateRange} over the {@code search_value} table, and {@link Chain} nests
+ * a clause on the resources a reference parameter names.
  */
 public sealed interface SearchClause {
   /** {@code _id=a,b}. */
@@ -32,6 +34,13 @@ public sealed interface SearchClause {
    * contains, the normalised search value; or equals it exactly ({@code :exact}).
    */
   enum TextMatch { STARTS_WITH, CONTAINS, EXACT }
+
+  /**
+   * A chained parameter ({@code subject:Patient.name=peter}, R4 search.html#chaining): the reference
+   * parameter {@code param} names a current resource that matches, for its type, the clause
+   * {@code byTargetType} holds; any of the types matches.
+   */
+  record Chain(String param, Map<String, SearchClause> byTargetType) implements SearchClause {}
 
   /** One OR-ed value of a token clause. */
   record TokenValue(String system, String code) {}

@@ -34,7 +34,9 @@ import org.hl7.fhir.r4.model.Resource;
 /**
  * Extracts search index values from a resource using the standard R4 SearchParameter
  * definitions HAPI ships. Token, reference, string and date parameters whose expression is a
- * plain path are indexed; adding another kind means adding a case here and a clause in the store,
+ * plain path, a choice ({@code (Observation.value as Quantity)}) or a reference kept to one type
+ * ({@code Media.subject.where(resolve() is Patient)}) are indexed; adding another kind means
+ * adding a case here and a clause in the store,
  * nothing else. Raise {@link #VERSION} when what is extracted changes: {@link SearchReindexer}
  * then brings the stored index of existing resources up to date.
  */
@@ -42,9 +44,10 @@ public final class SearchIndexer {
   /**
    * What this extractor indexes: 1 tokens and references on plain paths; 2 adds strings, dates,
    * and paths through choice elements ({@code Observation.effective[x]}, {@code (Observation.value
-   * as CodeableConcept)}).
+   * as CodeableConcept)}); 3 adds references kept to one target type
+   * ({@code DocumentReference.subject.where(resolve() is Patient)}: the {@code patient} parameters).
    */
-  public static final int VERSION = 2;
+  public static final int VERSION = 3;
   private static final Set<RestSearchParameterTypeEnum> KINDS = EnumSet.of(
       RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
       RestSearchParameterTypeEnum.DATE);
@@ -73,14 +76,21 @@ public final class SearchIndexer {
 
   /**
    * Where a parameter's values are: a path in the terser's form (a choice element is named
-   * {@code value[x]}), and the FHIR type a value must have ({@code (Observation.value as Quantity)}),
-   * or null for any.
+   * {@code value[x]}), the FHIR type a value must have ({@code (Observation.value as Quantity)}),
+   * or null for any, and for a reference the resource type it must name
+   * ({@code Media.subject.where(resolve() is Patient)}), or null for any.
    */
-  public record Path(String expression, String type) {}
+  public record Path(String expression, String type, String target) {
+    Path(String expression, String type) {
+      this(expression, type, null);
+    }
+  }
 
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z]+(\\.[A-Za-z]+)+");
   private static final Pattern AS_TYPE =
       Pattern.compile("\\(([A-Za-z]+(?:\\.[A-Za-z]+)+) as ([A-Za-z]+)\\)");
+  private static final Pattern RESOLVES_TO =
+      Pattern.compile("([A-Za-z]+(?:\\.[A-Za-z]+)+)\\.where\\(resolve\\(\\) is ([A-Za-z]+)\\)");
 
   private final FhirContext ctx;
   private final FhirTerser terser;
@@ -94,6 +104,17 @@ public final class SearchIndexer {
   /** The indexed parameters of a type, by name. */
   public Map<String, Param> params(String type) {
     return byType.computeIfAbsent(type, this::load);
+  }
+
+  /** Whether {@code name} is an R4 resource type. */
+  public boolean isResourceType(String name) {
+    return ctx.getResourceTypes().contains(name);
+  }
+
+  /** The resource types a reference parameter may name (its SearchParameter.target); empty for any. */
+  public Set<String> referenceTargets(String type, String param) {
+    RuntimeSearchParam sp = ctx.getResourceDefinition(type).getSearchParam(param);
+    return sp == null ? Set.of() : sp.getTargets();
   }
 
   private Map<String, Param> load(String type) {
@@ -111,15 +132,20 @@ public final class SearchIndexer {
       for (String p : sp.getPathsSplit()) {
         String path = p.trim();
         String valueType = null;
+        String target = null;
         Matcher as = AS_TYPE.matcher(path);
+        Matcher resolves = RESOLVES_TO.matcher(path);
         if (as.matches()) {
           path = as.group(1);
           valueType = as.group(2);
+        } else if (resolves.matches() && kind == RestSearchParameterTypeEnum.REFERENCE) {
+          path = resolves.group(1);
+          target = resolves.group(2);
         }
         String expression =
             path.startsWith(type + ".") && PLAIN.matcher(path).matches() ? terserPath(def, path) : null;
         if (expression != null) {
-          paths.add(new Path(expression, valueType));
+          paths.add(new Path(expression, valueType, target));
         }
       }
       if (!paths.isEmpty()) {
@@ -185,6 +211,10 @@ public final class SearchIndexer {
         }
         for (IBase v : found) {
           if (path.type() != null && !(v instanceof Base b && b.fhirType().equals(path.type()))) {
+            continue;
+          }
+          if (path.target() != null
+              && !(v instanceof Reference r && path.target().equals(r.getReferenceElement().getResourceType()))) {
             continue;
           }
           switch (p.kind()) {

@@ -1,5 +1,6 @@
 package org.fhirbox.fhir;
 
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.param.DateParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import java.util.ArrayList;
@@ -8,16 +9,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 import org.fhirbox.FhirException;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
+import org.fhirbox.db.SearchValue;
 
 /**
  * Turns search URL parameters into a {@link SearchQuery} (FHIR R4 search.html). Supported:
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le with date precision), every indexed
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
  * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}) and date
- * parameter (eq/gt/ge/lt/le), {@code _include} and {@code _revinclude} (not iterated), {@code _count},
+ * parameter (eq/gt/ge/lt/le), chains of up to three references ({@code subject:Patient.name=x},
+ * {@code patient.organization.name=x}), {@code _include} and {@code _revinclude} (not iterated), {@code _count},
  * {@code _offset}, {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}.
  * Unknown parameters are ignored unless the client sent {@code Prefer: handling=strict}.
  */
@@ -37,6 +43,8 @@ public final class SearchParser {
   public record Include(String sourceType, String param, String targetType, boolean reverse) {}
 
   private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements", "_total");
+  /** References a chained parameter may follow ({@code a.b.c.d} follows three). */
+  private static final int MAX_CHAIN = 3;
   private final SearchIndexer indexer;
   private final int defaultCount;
   private final int maxCount;
@@ -47,26 +55,24 @@ public final class SearchParser {
     this.maxCount = maxCount;
   }
 
-  public Parsed parse(String project, String type, Map<String, List<String>> params, boolean strict) {
+  /**
+   * @param strict {@code Prefer: handling=strict}: an unknown parameter is an error
+   * @param mayChainTo whether the caller may search a type; a chain only reaches types it may
+   */
+  public Parsed parse(String project, String type, Map<String, List<String>> params, boolean strict,
+      Predicate<String> mayChainTo) {
     List<SearchClause> clauses = new ArrayList<>();
     Map<String, List<String>> applied = new LinkedHashMap<>();
     int count = defaultCount;
     int offset = 0;
     boolean descending = true;
     boolean summaryCount = false;
-    Map<String, SearchIndexer.Param> indexed = indexer.params(type);
     List<Include> includes = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : params.entrySet()) {
       String name = e.getKey();
       for (String value : e.getValue()) {
         switch (name) {
-          case "_id" -> {
-            List<String> ids = Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-            if (ids.isEmpty() || ids.size() > 100) {
-              throw FhirException.badRequest("_id takes 1 to 100 comma-separated ids");
-            }
-            clauses.add(new SearchClause.Ids(ids));
-          }
+          case "_id" -> clauses.add(ids(value));
           case "_lastUpdated" -> clauses.add(lastUpdated(value));
           case "_include" -> includes.add(include(type, value, false));
           case "_revinclude" -> includes.add(include(type, value, true));
@@ -91,20 +97,11 @@ public final class SearchParser {
             if (name.startsWith("_include:") || name.startsWith("_revinclude:")) {
               throw FhirException.badRequest("'" + name + "': iterated includes are not supported");
             }
-            int colon = name.indexOf(':');
-            SearchIndexer.Param p = indexed.get(colon < 0 ? name : name.substring(0, colon));
-            if (p == null) {
-              if (strict) {
-                throw FhirException.badRequest("unknown or unsupported search parameter '" + name + "' for " + type);
-              }
+            SearchClause clause = parameter(type, name, value, strict, mayChainTo, 0);
+            if (clause == null) {
               continue;
             }
-            String modifier = colon < 0 ? null : name.substring(colon + 1);
-            clauses.add(switch (p.kind()) {
-              case STRING -> text(p, modifier, value);
-              case DATE -> date(p.name(), modifier, value);
-              default -> token(p, modifier, value);
-            });
+            clauses.add(clause);
           }
         }
         applied.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
@@ -116,6 +113,97 @@ public final class SearchParser {
     applied.remove("_pretty");
     return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset),
         summaryCount, List.copyOf(includes), applied);
+  }
+
+  /**
+   * One parameter of {@code type}: {@code name[:modifier]}, or a chain {@code ref[:Type].name...}.
+   * Null when the parameter is unknown and may be ignored (not strict, not inside a chain).
+   */
+  private SearchClause parameter(String type, String name, String value, boolean strict,
+      Predicate<String> mayChainTo, int depth) {
+    int dot = name.indexOf('.');
+    String head = dot < 0 ? name : name.substring(0, dot);
+    if (depth > 0 && head.equals("_id") && dot < 0) {
+      return ids(value);
+    }
+    int colon = head.indexOf(':');
+    SearchIndexer.Param p = indexer.params(type).get(colon < 0 ? head : head.substring(0, colon));
+    if (p == null) {
+      if (strict || depth > 0) {
+        throw FhirException.badRequest("unknown or unsupported search parameter '" + head + "' for " + type);
+      }
+      return null;
+    }
+    String modifier = colon < 0 ? null : head.substring(colon + 1);
+    if (dot >= 0) {
+      return chain(type, p, modifier, name.substring(dot + 1), value, mayChainTo, depth);
+    }
+    return switch (p.kind()) {
+      case STRING -> text(p, modifier, value);
+      case DATE -> date(p.name(), modifier, value);
+      default -> token(type, p, modifier, value);
+    };
+  }
+
+  private static SearchClause.Ids ids(String value) {
+    List<String> ids = Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    if (ids.isEmpty() || ids.size() > 100) {
+      throw FhirException.badRequest("_id takes 1 to 100 comma-separated ids");
+    }
+    return new SearchClause.Ids(ids);
+  }
+
+  /**
+   * {@code subject:Patient.name=x}, or without the type every type the reference parameter may
+   * name that has the chained parameter (R4 search.html#chaining). Types the caller may not search
+   * are left out; when that leaves none, 403.
+   */
+  private SearchClause chain(String type, SearchIndexer.Param p, String modifier, String rest, String value,
+      Predicate<String> mayChainTo, int depth) {
+    if (p.kind() != RestSearchParameterTypeEnum.REFERENCE) {
+      throw FhirException.badRequest("'" + p.name() + "' is not a reference parameter of " + type
+          + ", so it cannot be chained");
+    }
+    if (depth + 1 > MAX_CHAIN) {
+      throw FhirException.badRequest("a chain may follow at most " + MAX_CHAIN + " references");
+    }
+    Set<String> candidates;
+    if (modifier != null) {
+      if (!modifier.matches("[A-Z][A-Za-z]+") || !indexer.isResourceType(modifier)) {
+        throw FhirException.badRequest("'" + p.name() + ":" + modifier + "': '" + modifier
+            + "' is not a resource type");
+      }
+      candidates = Set.of(modifier);
+    } else {
+      candidates = indexer.referenceTargets(type, p.name());
+      if (candidates.isEmpty()) {
+        throw FhirException.badRequest("'" + p.name() + "' may name any type of resource: name one, as in "
+            + p.name() + ":Patient." + rest);
+      }
+    }
+    String chained = rest.split("[.:]", 2)[0];
+    Map<String, SearchClause> byType = new TreeMap<>();
+    boolean denied = false;
+    for (String target : new TreeSet<>(candidates)) {
+      // Binary stays out of chains as out of includes: its securityContext decides who may see it
+      if (target.equals("Binary") || (!chained.equals("_id") && !indexer.params(target).containsKey(chained))) {
+        continue;
+      }
+      if (!mayChainTo.test(target)) {
+        denied = true;
+        continue;
+      }
+      byType.put(target, parameter(target, rest, value, true, mayChainTo, depth + 1));
+    }
+    if (byType.isEmpty()) {
+      if (denied) {
+        throw FhirException.forbidden("the access token does not permit search on the types '" + p.name()
+            + "." + rest + "' reaches");
+      }
+      throw FhirException.badRequest("'" + p.name() + "." + rest + "': no type '" + p.name() + "' may name "
+          + candidates.stream().sorted().toList() + " has a supported search parameter '" + chained + "'");
+    }
+    return new SearchClause.Chain(p.name(), byType);
   }
 
   /** {@code Source:param[:Target]}, where param is a reference parameter of Source (R4 search.html#include). */
@@ -137,7 +225,7 @@ public final class SearchParser {
     } catch (RuntimeException e) {
       throw FhirException.badRequest(name + "=" + value + ": '" + parts[0] + "' is not a resource type");
     }
-    if (p == null || p.kind() != ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE) {
+    if (p == null || p.kind() != RestSearchParameterTypeEnum.REFERENCE) {
       throw FhirException.badRequest(name + "=" + value + ": '" + parts[1] + "' is not a reference search"
           + " parameter of " + parts[0]);
     }
@@ -164,12 +252,13 @@ public final class SearchParser {
 
 
   /**
-   * Token {@code [system|]code}; reference {@code [Type/]id}, or {@code id} with the type as
-   * modifier ({@code subject:Patient=123}). Other modifiers are refused: R4 search.html says a
-   * server SHALL reject a modifier it does not support, rather than ignore it.
+   * Token {@code [system|]code}; reference {@code Type/id}, {@code id} with the type as modifier
+   * ({@code subject:Patient=123}), or a bare {@code id}, which names any of the types the
+   * parameter may name ({@code patient=123} is {@code Patient/123}). Other modifiers are refused:
+   * R4 search.html says a server SHALL reject a modifier it does not support, rather than ignore it.
    */
-  private static SearchClause token(SearchIndexer.Param p, String modifier, String value) {
-    boolean reference = p.kind() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE;
+  private SearchClause token(String type, SearchIndexer.Param p, String modifier, String value) {
+    boolean reference = p.kind() == RestSearchParameterTypeEnum.REFERENCE;
     if (modifier != null && !(reference && modifier.matches("[A-Z][A-Za-z]+"))) {
       throw unsupportedModifier(p.name(), modifier);
     }
@@ -178,6 +267,13 @@ public final class SearchParser {
       int bar = v.indexOf('|');
       if (modifier != null) {
         values.add(new SearchClause.TokenValue(null, v.contains("/") ? v : modifier + "/" + v));
+      } else if (reference && !v.contains("/")) {
+        Set<String> targets = indexer.referenceTargets(type, p.name());
+        if (targets.isEmpty()) {
+          throw FhirException.badRequest("'" + p.name() + "' may name any type of resource: search for Type/" + v
+              + " or " + p.name() + ":Type=" + v);
+        }
+        targets.stream().sorted().forEach(t -> values.add(new SearchClause.TokenValue(null, t + "/" + v)));
       } else if (reference || bar < 0) {
         values.add(new SearchClause.TokenValue(null, v));
       } else {
@@ -201,7 +297,7 @@ public final class SearchParser {
       throw unsupportedModifier(param, modifier);
     }
     List<String> values = Arrays.stream(value.split(","))
-        .map(v -> match == SearchClause.TextMatch.EXACT ? v : org.fhirbox.db.SearchValue.normalize(v))
+        .map(v -> match == SearchClause.TextMatch.EXACT ? v : SearchValue.normalize(v))
         .filter(v -> !v.isEmpty()).toList();
     if (values.isEmpty()) {
       throw FhirException.badRequest("search parameter '" + param + "' needs a value");

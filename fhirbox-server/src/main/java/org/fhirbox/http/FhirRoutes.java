@@ -262,7 +262,8 @@ public final class FhirRoutes {
       }
     }
     boolean strict = ex.header("Prefer") != null && ex.header("Prefer").contains("handling=strict");
-    SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params, strict);
+    SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params, strict,
+        t -> principal.access().allows(t, Interaction.SEARCH));
     Bundle bundle = new Bundle().setType(BundleType.SEARCHSET);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new java.util.Date());

@@ -58,6 +58,17 @@ class ScopeMatrixTest {
   }
 
   @Test
+  void aChainReachesOnlyTypesTheClientMaySearch() {
+    TestClient c = clients.client(PROJECT, "system/Observation.rs");
+    assertThat(c.get("fhir/R4/Observation?subject=Patient/" + patient).statusCode()).isEqualTo(200);
+    HttpResponse<String> chained = c.get("fhir/R4/Observation?subject:Patient.name=x");
+    assertThat(chained.statusCode()).isEqualTo(403);
+    assertThat(chained.body()).contains("does not permit search");
+    TestClient both = clients.client(PROJECT, "system/Observation.rs system/Patient.s");
+    assertThat(both.get("fhir/R4/Observation?subject:Patient.name=x").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void readWithoutSearchCannotSearch() {
     TestClient c = clients.client(PROJECT, "system/Patient.r");
     assertThat(c.get("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);

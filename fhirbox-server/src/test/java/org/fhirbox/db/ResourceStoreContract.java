@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -209,6 +210,38 @@ abstract class ResourceStoreContract extends StoreContract {
   private static SearchClause text(String param, SearchClause.TextMatch match, String... values) {
     return new SearchClause.Text(List.of(param), List.of(values).stream()
         .map(v -> match == SearchClause.TextMatch.EXACT ? v : SearchValue.normalize(v)).toList(), match);
+  }
+
+  @Test
+  void chainsMatchThroughCurrentResourcesOfTheSameProjectOnly() {
+    store.inTransaction(tx -> {
+      tx.insert(typed("p", "Organization", "acme", false), List.of(SearchValue.string("name", "Acme")));
+      tx.insert(typed("p", "Organization", "beta", false), List.of(SearchValue.string("name", "Beta")));
+      tx.insert(typed("p", "Organization", "gone", true), List.of(SearchValue.string("name", "Acme")));
+      tx.insert(typed("q", "Organization", "elsewhere", false), List.of(SearchValue.string("name", "Acme")));
+      tx.insert(version("p", "pa", 1, 1000, "{}"), List.of(SearchValue.token("organization", null, "Organization/acme")));
+      tx.insert(version("p", "pb", 1, 2000, "{}"), List.of(SearchValue.token("organization", null, "Organization/beta")));
+      tx.insert(version("p", "pg", 1, 3000, "{}"), List.of(SearchValue.token("organization", null, "Organization/gone")));
+      tx.insert(version("p", "pe", 1, 4000, "{}"),
+          List.of(SearchValue.token("organization", null, "Organization/elsewhere")));
+      tx.insert(typed("p", "Encounter", "e1", false), List.of(SearchValue.token("subject", null, "Patient/pa")));
+      tx.insert(typed("p", "Encounter", "e2", false), List.of(SearchValue.token("subject", null, "Patient/pb")));
+      return null;
+    });
+    SearchClause acme = new SearchClause.Chain("organization",
+        Map.of("Organization", text("name", SearchClause.TextMatch.STARTS_WITH, "acme")));
+    assertThat(ids(List.of(acme))).containsExactly("pa");
+    assertThat(ids(List.of(new SearchClause.Chain("organization",
+        Map.of("Organization", new SearchClause.Ids(List.of("beta", "gone"))))))).containsExactly("pb");
+
+    SearchQuery twoHops = new SearchQuery("p", "Encounter",
+        List.of(new SearchClause.Chain("subject", Map.of("Patient", acme))), true, 50, 0);
+    assertThat(store.read(tx -> tx.search(twoHops)).items()).extracting(StoredResource::id).containsExactly("e1");
+    assertThat(this.<Long>q(tx -> tx.count(twoHops))).isEqualTo(1);
+  }
+
+  private static StoredResource typed(String project, String type, String id, boolean deleted) {
+    return new StoredResource(project, type, id, 1, Instant.ofEpochMilli(500), deleted, deleted ? null : "{}");
   }
 
   @Test

@@ -281,6 +281,60 @@ class FhirRestTest {
   }
 
   @Test
+  void patientParametersMatchReferencesToPatientsOnly() {
+    String patient = created("{\"resourceType\":\"Patient\"}");
+    String group = created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true}");
+    String content = ",\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"title\":\"note\"}}]}";
+    String forPatient = created("{\"resourceType\":\"DocumentReference\",\"status\":\"current\","
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}" + content);
+    String forGroup = created("{\"resourceType\":\"DocumentReference\",\"status\":\"current\","
+        + "\"subject\":{\"reference\":\"Group/" + group + "\"}" + content);
+    String media = created("{\"resourceType\":\"Media\",\"status\":\"completed\","
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":{\"contentType\":\"image/png\"}}");
+
+    assertThat(found("DocumentReference?patient=" + patient)).containsExactly(forPatient);
+    assertThat(found("DocumentReference?patient=Patient/" + patient)).containsExactly(forPatient);
+    assertThat(found("DocumentReference?patient=" + group)).isEmpty();
+    assertThat(found("DocumentReference?patient=Group/" + group)).as("patient names Patients only").isEmpty();
+    assertThat(found("DocumentReference?subject=" + group)).as("a bare id, any type subject may name")
+        .containsExactly(forGroup);
+    assertThat(found("Media?patient=" + patient)).containsExactly(media);
+    HttpResponse<String> anyType = http.get("fhir/R4/AuditEvent?entity=" + patient);
+    assertThat(anyType.statusCode()).as(anyType.body()).isEqualTo(400);
+    assertThat(anyType.body()).contains("entity:Type=");
+  }
+
+  @Test
+  void chainedParametersFollowReferences() {
+    String org = created("{\"resourceType\":\"Organization\",\"name\":\"Chainmakers Ltd\"}");
+    String patient = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Linkley\"}],"
+        + "\"identifier\":[{\"system\":\"urn:chain\",\"value\":\"c-1\"}],"
+        + "\"managingOrganization\":{\"reference\":\"Organization/" + org + "\"}}");
+    String other = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Linkless\"}]}");
+    String obs = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"hr\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
+    String otherObs = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"hr\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + other + "\"}}");
+
+    assertThat(found("Observation?subject:Patient.name=linkley")).containsExactly(obs);
+    assertThat(found("Observation?subject.name=link")).as("every type subject may name that has name")
+        .containsExactlyInAnyOrder(obs, otherObs);
+    assertThat(found("Observation?subject:Patient.name:exact=Linkless")).containsExactly(otherObs);
+    assertThat(found("Observation?patient.identifier=urn:chain%7Cc-1")).containsExactly(obs);
+    assertThat(found("Observation?subject:Patient.organization.name=chainmakers")).containsExactly(obs);
+    assertThat(found("Observation?subject:Patient.organization.name=other")).isEmpty();
+    assertThat(found("Observation?subject:Patient.organization._id=" + org)).containsExactly(obs);
+
+    for (String bad : List.of("Observation?code.name=x", "Observation?subject:Nonsense.name=x",
+        "Observation?subject:Patient.nonsense=x", "Observation?subject:Patient.name:sounds=x",
+        "Observation?subject:Patient.organization.partof.partof.name=x")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + bad);
+      assertThat(r.statusCode()).as(bad + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("OperationOutcome");
+    }
+  }
+
+  @Test
   void parametersOnChoiceElementsAreSearchable() {
     String concept = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"smoker\"},"
         + "\"effectiveDateTime\":\"2031-03-01T10:00:00Z\",\"valueCodeableConcept\":{\"coding\":[{\"system\":"
