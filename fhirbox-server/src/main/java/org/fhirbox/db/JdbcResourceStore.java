@@ -80,6 +80,9 @@ public final class JdbcResourceStore implements ResourceStore {
   }
 
   private static final String COLS = "project, res_type, res_id, version_id, last_updated, deleted, content";
+  /** Widths of search_value.sys and .code (migration V1): longer values are stored cut. */
+  private static final int SYS_MAX = 255;
+  private static final int CODE_MAX = 512;
 
   private static StoredResource row(ResultSet rs) throws SQLException {
     return new StoredResource(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
@@ -174,8 +177,8 @@ public final class JdbcResourceStore implements ResourceStore {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO search_value (project, res_type, res_id,"
             + " param, sys, code, low, high, num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
           for (SearchValue v : index) {
-            bind(ps, r.project(), r.type(), r.id(), v.param(), v.system(), truncate(v.code(), 512), v.low(),
-                v.high(), v.number());
+            bind(ps, r.project(), r.type(), r.id(), v.param(), truncate(v.system(), SYS_MAX),
+                truncate(v.code(), CODE_MAX), v.low(), v.high(), v.number());
             ps.addBatch();
           }
           ps.executeBatch();
@@ -333,10 +336,10 @@ public final class JdbcResourceStore implements ResourceStore {
           sql.append(i > 0 ? " OR " : "");
           if (v.system() != null) {
             sql.append("(").append(s).append(".sys = ? AND ");
-            args.add(v.system());
+            args.add(truncate(v.system(), SYS_MAX));
           }
           sql.append(s).append(".code = ?").append(v.system() != null ? ")" : "");
-          args.add(v.code());
+          args.add(truncate(v.code(), CODE_MAX)); // as stored: a longer value matches on its first part
         }
         sql.append("))");
       } else if (clause instanceof SearchClause.Text t) {

@@ -213,6 +213,18 @@ abstract class ResourceStoreContract extends StoreContract {
   }
 
   @Test
+  void tokensLongerThanTheirColumnsAreStoredAndFound() {
+    String system = "urn:" + "s".repeat(300);
+    String code = "c".repeat(600);
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "long", 1, 1000, "{}"), List.of(SearchValue.token("identifier", system, code)));
+      return null;
+    });
+    assertThat(ids(List.of(new SearchClause.Token("identifier", List.of(new SearchClause.TokenValue(system, code))))))
+        .containsExactly("long");
+  }
+
+  @Test
   void chainsMatchThroughCurrentResourcesOfTheSameProjectOnly() {
     store.inTransaction(tx -> {
       tx.insert(typed("p", "Organization", "acme", false), List.of(SearchValue.string("name", "Acme")));
