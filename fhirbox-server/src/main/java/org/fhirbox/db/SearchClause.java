@@ -26,7 +26,11 @@ public sealed interface SearchClause {
    */
   record DateRange(String param, Long lowInclusive, Long highInclusive, boolean within) implements SearchClause {}
 
-  /** An indexed string parameter, stored under any of {@code params}; any of {@code values} matches. */
+  /**
+   * An indexed string parameter, stored under any of {@code params}; any of {@code values} matches
+   * the stored {@code code}. A uri parameter's {@code :below} is a {@link TextMatch#STARTS_WITH} on
+   * the URI as written.
+   */
   record Text(List<String> params, List<String> values, TextMatch match) implements SearchClause {}
 
   /**

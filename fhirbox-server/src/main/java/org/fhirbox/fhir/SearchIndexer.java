@@ -33,7 +33,7 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * Extracts search index values from a resource using the standard R4 SearchParameter
- * definitions HAPI ships. Token, reference, string and date parameters whose expression is a
+ * definitions HAPI ships. Token, reference, string, date and uri parameters whose expression is a
  * plain path, a choice ({@code (Observation.value as Quantity)}) or a reference kept to one type
  * ({@code Media.subject.where(resolve() is Patient)}) are indexed; adding another kind means
  * adding a case here and a clause in the store,
@@ -45,12 +45,13 @@ public final class SearchIndexer {
    * What this extractor indexes: 1 tokens and references on plain paths; 2 adds strings, dates,
    * and paths through choice elements ({@code Observation.effective[x]}, {@code (Observation.value
    * as CodeableConcept)}); 3 adds references kept to one target type
-   * ({@code DocumentReference.subject.where(resolve() is Patient)}: the {@code patient} parameters).
+   * ({@code DocumentReference.subject.where(resolve() is Patient)}: the {@code patient} parameters);
+   * 4 adds uri parameters ({@code ValueSet.url}).
    */
-  public static final int VERSION = 3;
+  public static final int VERSION = 4;
   private static final Set<RestSearchParameterTypeEnum> KINDS = EnumSet.of(
       RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
-      RestSearchParameterTypeEnum.DATE);
+      RestSearchParameterTypeEnum.DATE, RestSearchParameterTypeEnum.URI);
   /**
    * String parameters whose matching is not a string match: {@code phonetic} asks for a
    * sound-alike algorithm, and indexing it as a prefix match would pretend to one (and cost

@@ -21,8 +21,8 @@ import org.fhirbox.db.SearchValue;
  * Turns search URL parameters into a {@link SearchQuery} (FHIR R4 search.html). Supported:
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le with date precision), every indexed
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
- * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}) and date
- * parameter (eq/gt/ge/lt/le), chains of up to three references ({@code subject:Patient.name=x},
+ * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}), date
+ * parameter (eq/gt/ge/lt/le) and uri parameter (exact, {@code :below}), chains of up to three references ({@code subject:Patient.name=x},
  * {@code patient.organization.name=x}), {@code _include} and {@code _revinclude} (not iterated), {@code _count},
  * {@code _offset}, {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}.
  * Unknown parameters are ignored unless the client sent {@code Prefer: handling=strict}.
@@ -141,6 +141,7 @@ public final class SearchParser {
     return switch (p.kind()) {
       case STRING -> text(p, modifier, value);
       case DATE -> date(p.name(), modifier, value);
+      case URI -> uri(p, modifier, value);
       default -> token(type, p, modifier, value);
     };
   }
@@ -281,6 +282,25 @@ public final class SearchParser {
       }
     }
     return new SearchClause.Token(p.name(), values);
+  }
+
+  /**
+   * {@code url=http://x/ValueSet/1} (the whole URI, case as written) or {@code url:below=http://x/}
+   * (URIs that start with it, R4 search.html#uri); commas are OR. {@code :above} is not supported.
+   */
+  private static SearchClause uri(SearchIndexer.Param p, String modifier, String value) {
+    List<String> values = Arrays.stream(value.split(",")).filter(v -> !v.isEmpty()).toList();
+    if (values.isEmpty()) {
+      throw FhirException.badRequest("search parameter '" + p.name() + "' needs a value");
+    }
+    if (modifier == null) {
+      return new SearchClause.Token(p.name(), values.stream().map(v -> new SearchClause.TokenValue(null, v)).toList());
+    }
+    if (modifier.equals("below")) {
+      // stored as a token: code holds the URI as written, so a Text prefix match on it is :below
+      return new SearchClause.Text(List.of(p.name()), values, SearchClause.TextMatch.STARTS_WITH);
+    }
+    throw unsupportedModifier(p.name(), modifier);
   }
 
   /** {@code name=ab} (starts with), {@code name:contains=ab}, {@code name:exact=Ab}; commas are OR. */

@@ -305,6 +305,18 @@ class FhirRestTest {
   }
 
   @Test
+  void uriParametersMatchTheWholeUriOrBelowIt() {
+    String vs = created("{\"resourceType\":\"ValueSet\",\"status\":\"active\","
+        + "\"url\":\"http://acme.example/fhir/ValueSet/Colours\"}");
+    assertThat(found("ValueSet?url=http://acme.example/fhir/ValueSet/Colours")).containsExactly(vs);
+    assertThat(found("ValueSet?url=http://acme.example/fhir/ValueSet/colours")).as("URIs are case-sensitive").isEmpty();
+    assertThat(found("ValueSet?url=http://acme.example/fhir")).isEmpty();
+    assertThat(found("ValueSet?url:below=http://acme.example/fhir/")).containsExactly(vs);
+    assertThat(http.get("fhir/R4/ValueSet?url:above=http://acme.example/fhir/ValueSet/Colours/1").statusCode())
+        .isEqualTo(400);
+  }
+
+  @Test
   void chainedParametersFollowReferences() {
     String org = created("{\"resourceType\":\"Organization\",\"name\":\"Chainmakers Ltd\"}");
     String patient = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Linkley\"}],"
