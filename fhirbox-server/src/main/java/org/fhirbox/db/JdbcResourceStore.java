@@ -377,6 +377,30 @@ public final class JdbcResourceStore implements ResourceStore {
           args.add(d.highInclusive());
         }
         sql.append(")");
+      } else if (clause instanceof SearchClause.NumberRange n) {
+        sql.append(values).append(s).append(".param = ? AND ").append(s).append(".num IS NOT NULL");
+        args.add(n.param());
+        if (n.system() != null) {
+          sql.append(" AND ").append(s).append(".sys = ?");
+          args.add(n.system());
+        }
+        if (n.code() != null) {
+          sql.append(" AND ").append(s).append(".code = ?");
+          args.add(n.code());
+        }
+        List<String> bounds = new ArrayList<>();
+        if (n.low() != null) {
+          bounds.add(s + (n.lowInclusive() ? ".num >= ?" : ".num > ?"));
+          args.add(n.low());
+        }
+        if (n.high() != null) {
+          bounds.add(s + (n.highInclusive() ? ".num <= ?" : ".num < ?"));
+          args.add(n.high());
+        }
+        if (!bounds.isEmpty()) {
+          sql.append(n.outside() ? " AND NOT (" : " AND (").append(String.join(" AND ", bounds)).append(")");
+        }
+        sql.append(")");
       } else if (clause instanceof SearchClause.Chain ch) {
         // A reference is indexed as "Type/id" (SearchIndexer): the target rows give that string.
         String c = "c" + (depth + 1);

@@ -1,5 +1,6 @@
 package org.fhirbox.db;
 
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 
@@ -25,6 +26,14 @@ public sealed interface SearchClause {
    * overlap them (FHIR R4 search.html#prefix).
    */
   record DateRange(String param, Long lowInclusive, Long highInclusive, boolean within) implements SearchClause {}
+
+  /**
+   * An indexed number or quantity parameter: the stored value lies in the interval from
+   * {@code low} to {@code high} (either null for unbounded), or with {@code outside} does not; a
+   * non-null {@code system} or {@code code} must equal the stored unit's.
+   */
+  record NumberRange(String param, BigDecimal low, boolean lowInclusive, BigDecimal high, boolean highInclusive,
+      boolean outside, String system, String code) implements SearchClause {}
 
   /**
    * An indexed string parameter, stored under any of {@code params}; any of {@code values} matches

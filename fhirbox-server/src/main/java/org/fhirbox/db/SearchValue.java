@@ -1,6 +1,7 @@
 package org.fhirbox.db;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.text.Normalizer;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -10,12 +11,14 @@ import java.util.regex.Pattern;
  * {@code system}/{@code code}; string parameters keep the value as written in {@code system}
  * (for {@code :exact}, first 255 characters) and its {@linkplain #normalize normal form} in
  * {@code code}; dates use {@code low}/{@code high} (epoch millis, inclusive; an open end of a
- * Period is {@link Long#MIN_VALUE} or {@link Long#MAX_VALUE}); numbers and quantities use
- * {@code number}.
+ * Period is {@link Long#MIN_VALUE} or {@link Long#MAX_VALUE}); numbers use {@code number}, and
+ * quantities {@code number} with the unit in {@code system}/{@code code}.
  */
 public record SearchValue(String param, String system, String code, Long low, Long high, BigDecimal number) {
   private static final Pattern MARKS = Pattern.compile("\\p{M}+");
   private static final int EXACT_MAX = 255;
+  private static final int NUMBER_PRECISION = 30;
+  private static final int NUMBER_SCALE = 10;
 
   public static SearchValue token(String param, String system, String code) {
     return new SearchValue(param, system, code, null, null, null);
@@ -28,6 +31,27 @@ public record SearchValue(String param, String system, String code, Long low, Lo
 
   public static SearchValue date(String param, long low, long high) {
     return new SearchValue(param, null, null, low, high, null);
+  }
+
+  /** A number parameter's value; null when it does not fit the index column (see {@link #indexable}). */
+  public static SearchValue number(String param, BigDecimal n) {
+    BigDecimal v = indexable(n);
+    return v == null ? null : new SearchValue(param, null, null, null, null, v);
+  }
+
+  /** A quantity: its value, and its unit as {@code system}/{@code code}; null when the value does not fit. */
+  public static SearchValue quantity(String param, String system, String code, BigDecimal n) {
+    BigDecimal v = indexable(n);
+    return v == null ? null : new SearchValue(param, system, code, null, null, v);
+  }
+
+  /**
+   * {@code n} as the index column holds it (DECIMAL(30, 10), migration V1): rounded to 10 decimal
+   * places; null when it has more than 20 digits before the point.
+   */
+  private static BigDecimal indexable(BigDecimal n) {
+    BigDecimal v = n.setScale(NUMBER_SCALE, RoundingMode.HALF_UP);
+    return v.precision() - v.scale() > NUMBER_PRECISION - NUMBER_SCALE ? null : v;
   }
 
   /**

@@ -8,6 +8,7 @@ import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.util.FhirTerser;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -23,17 +24,22 @@ import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.Enumeration;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Money;
 import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.PrimitiveType;
+import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
  * Extracts search index values from a resource using the standard R4 SearchParameter
- * definitions HAPI ships. Token, reference, string, date and uri parameters whose expression is a
+ * definitions HAPI ships. Token, reference, string, date, uri, number and quantity parameters whose
+ * expression is a
  * plain path, a choice ({@code (Observation.value as Quantity)}) or a reference kept to one type
  * ({@code Media.subject.where(resolve() is Patient)}) are indexed; adding another kind means
  * adding a case here and a clause in the store,
@@ -46,12 +52,13 @@ public final class SearchIndexer {
    * and paths through choice elements ({@code Observation.effective[x]}, {@code (Observation.value
    * as CodeableConcept)}); 3 adds references kept to one target type
    * ({@code DocumentReference.subject.where(resolve() is Patient)}: the {@code patient} parameters);
-   * 4 adds uri parameters ({@code ValueSet.url}).
+   * 4 adds uri parameters ({@code ValueSet.url}); 5 adds number and quantity parameters.
    */
-  public static final int VERSION = 4;
+  public static final int VERSION = 5;
   private static final Set<RestSearchParameterTypeEnum> KINDS = EnumSet.of(
       RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
-      RestSearchParameterTypeEnum.DATE, RestSearchParameterTypeEnum.URI);
+      RestSearchParameterTypeEnum.DATE, RestSearchParameterTypeEnum.URI, RestSearchParameterTypeEnum.NUMBER,
+      RestSearchParameterTypeEnum.QUANTITY);
   /**
    * String parameters whose matching is not a string match: {@code phonetic} asks for a
    * sound-alike algorithm, and indexing it as a prefix match would pretend to one (and cost
@@ -221,6 +228,7 @@ public final class SearchIndexer {
           switch (p.kind()) {
             case STRING -> addString(values, p, v);
             case DATE -> addDate(values, p.name(), v);
+            case NUMBER, QUANTITY -> addNumber(values, p.name(), v);
             default -> addToken(values, p.name(), v);
           }
         }
@@ -244,6 +252,27 @@ public final class SearchIndexer {
       out.add(SearchValue.token(param, e.getSystem(), e.getValueAsString()));
     } else if (v instanceof PrimitiveType<?> p && p.hasValue()) {
       out.add(SearchValue.token(param, null, p.getValueAsString()));
+    }
+  }
+
+  /**
+   * A decimal or integer (number parameters), or a Quantity or Money with its unit (quantity
+   * parameters: the UCUM or other system and code, else the unit as written; a currency is an
+   * ISO 4217 code).
+   */
+  private static void addNumber(List<SearchValue> out, String param, IBase v) {
+    SearchValue value = null;
+    if (v instanceof Quantity q && q.hasValue()) {
+      value = SearchValue.quantity(param, q.getSystem(), q.hasCode() ? q.getCode() : q.getUnit(), q.getValue());
+    } else if (v instanceof Money m && m.hasValue()) {
+      value = SearchValue.quantity(param, "urn:iso:std:iso:4217", m.getCurrency(), m.getValue());
+    } else if (v instanceof DecimalType d && d.getValue() != null) {
+      value = SearchValue.number(param, d.getValue());
+    } else if (v instanceof IntegerType i && i.getValue() != null) {
+      value = SearchValue.number(param, BigDecimal.valueOf(i.getValue()));
+    }
+    if (value != null) {
+      out.add(value);
     }
   }
 

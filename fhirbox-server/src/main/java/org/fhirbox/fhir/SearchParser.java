@@ -3,6 +3,7 @@ package org.fhirbox.fhir;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.param.DateParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,7 +23,8 @@ import org.fhirbox.db.SearchValue;
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le with date precision), every indexed
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
  * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}), date
- * parameter (eq/gt/ge/lt/le) and uri parameter (exact, {@code :below}), chains of up to three references ({@code subject:Patient.name=x},
+ * parameter (eq/gt/ge/lt/le), uri parameter (exact, {@code :below}), number and quantity
+ * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit), chains of up to three references ({@code subject:Patient.name=x},
  * {@code patient.organization.name=x}), {@code _include} and {@code _revinclude} (not iterated), {@code _count},
  * {@code _offset}, {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}.
  * Unknown parameters are ignored unless the client sent {@code Prefer: handling=strict}.
@@ -142,6 +144,7 @@ public final class SearchParser {
       case STRING -> text(p, modifier, value);
       case DATE -> date(p.name(), modifier, value);
       case URI -> uri(p, modifier, value);
+      case NUMBER, QUANTITY -> number(p, modifier, value);
       default -> token(type, p, modifier, value);
     };
   }
@@ -282,6 +285,55 @@ public final class SearchParser {
       }
     }
     return new SearchClause.Token(p.name(), values);
+  }
+
+  /**
+   * A number ({@code probability=gt0.8}) or quantity ({@code value-quantity=le5.4|http://unitsofmeasure.org|mg},
+   * {@code value-quantity=5.4||mg}, {@code value-quantity=5.4}) with an optional prefix (R4
+   * search.html#number and #quantity). Without a prefix or with {@code eq}, the value covers its
+   * precision: {@code 100} is [99.5, 100.5), {@code 5.40} is [5.395, 5.405); {@code ne} is outside
+   * that; {@code ap} is within 10% of the value. A stored value is a point, so {@code sa} and
+   * {@code eb} are {@code gt} and {@code lt}. One value per parameter: repeat it to AND.
+   */
+  private static SearchClause number(SearchIndexer.Param p, String modifier, String value) {
+    if (modifier != null) {
+      throw unsupportedModifier(p.name(), modifier);
+    }
+    boolean quantity = p.kind() == RestSearchParameterTypeEnum.QUANTITY;
+    String[] parts = value.split("\\|", -1);
+    if (value.contains(",") || !(parts.length == 1 || (quantity && parts.length == 3))) {
+      throw FhirException.badRequest(p.name() + " takes one value, [prefix]number"
+          + (quantity ? "[|system|code]" : "") + ", not '" + value + "'");
+    }
+    String number = parts[0];
+    ParamPrefixEnum prefix = number.length() > 2 ? ParamPrefixEnum.forValue(number.substring(0, 2)) : null;
+    if (prefix != null) {
+      number = number.substring(2);
+    }
+    BigDecimal v;
+    try {
+      v = new BigDecimal(number);
+    } catch (NumberFormatException e) {
+      throw FhirException.badRequest(p.name() + ": '" + number + "' is not a number");
+    }
+    BigDecimal half = BigDecimal.ONE.scaleByPowerOfTen(-v.scale()).divide(BigDecimal.valueOf(2));
+    BigDecimal tenth = v.abs().divide(BigDecimal.TEN);
+    String system = parts.length == 3 && !parts[1].isEmpty() ? parts[1] : null;
+    String code = parts.length == 3 && !parts[2].isEmpty() ? parts[2] : null;
+    return switch (prefix == null ? ParamPrefixEnum.EQUAL : prefix) {
+      case EQUAL -> new SearchClause.NumberRange(p.name(), v.subtract(half), true, v.add(half), false, false, system,
+          code);
+      case NOT_EQUAL -> new SearchClause.NumberRange(p.name(), v.subtract(half), true, v.add(half), false, true,
+          system, code);
+      case GREATERTHAN, STARTS_AFTER -> new SearchClause.NumberRange(p.name(), v, false, null, false, false, system,
+          code);
+      case GREATERTHAN_OR_EQUALS -> new SearchClause.NumberRange(p.name(), v, true, null, false, false, system, code);
+      case LESSTHAN, ENDS_BEFORE -> new SearchClause.NumberRange(p.name(), null, false, v, false, false, system,
+          code);
+      case LESSTHAN_OR_EQUALS -> new SearchClause.NumberRange(p.name(), null, false, v, true, false, system, code);
+      case APPROXIMATE -> new SearchClause.NumberRange(p.name(), v.subtract(tenth.max(half)), true,
+          v.add(tenth.max(half)), true, false, system, code);
+    };
   }
 
   /**

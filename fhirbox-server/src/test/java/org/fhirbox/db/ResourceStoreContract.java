@@ -3,6 +3,7 @@ package org.fhirbox.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -222,6 +223,31 @@ abstract class ResourceStoreContract extends StoreContract {
     });
     assertThat(ids(List.of(new SearchClause.Token("identifier", List.of(new SearchClause.TokenValue(system, code))))))
         .containsExactly("long");
+  }
+
+  @Test
+  void numbersMatchByIntervalAndUnit() {
+    String ucum = "http://unitsofmeasure.org";
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "mg", 1, 1000, "{}"), List.of(SearchValue.quantity("value", ucum, "mg", new BigDecimal("5.4"))));
+      tx.insert(version("p", "g", 1, 2000, "{}"), List.of(SearchValue.quantity("value", ucum, "g", new BigDecimal("5.39"))));
+      tx.insert(version("p", "big", 1, 3000, "{}"), List.of(SearchValue.quantity("value", ucum, "mg", new BigDecimal("100"))));
+      tx.insert(version("p", "none", 1, 4000, "{}"), List.of(SearchValue.token("identifier", null, "5.4")));
+      return null;
+    });
+    BigDecimal low = new BigDecimal("5.35");
+    BigDecimal high = new BigDecimal("5.45");
+    assertThat(ids(List.of(new SearchClause.NumberRange("value", low, true, high, false, false, null, null))))
+        .containsExactly("g", "mg");
+    assertThat(ids(List.of(new SearchClause.NumberRange("value", low, true, high, false, false, ucum, "mg"))))
+        .containsExactly("mg");
+    assertThat(ids(List.of(new SearchClause.NumberRange("value", low, true, high, false, true, null, null))))
+        .as("outside the interval, and only resources with a value").containsExactly("big");
+    assertThat(ids(List.of(new SearchClause.NumberRange("value", new BigDecimal("5.4"), false, null, false, false,
+        null, null)))).containsExactly("big");
+    assertThat(ids(List.of(new SearchClause.NumberRange("value", null, false, new BigDecimal("5.39"), true, false,
+        null, null)))).containsExactly("g");
+    assertThat(SearchValue.number("n", new BigDecimal("1e25"))).as("wider than the column: not indexed").isNull();
   }
 
   @Test

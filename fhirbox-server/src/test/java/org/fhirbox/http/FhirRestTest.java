@@ -317,6 +317,33 @@ class FhirRestTest {
   }
 
   @Test
+  void numberAndQuantityParametersCompareValuesAndUnits() {
+    String pulse = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"pulse\"},"
+        + "\"valueQuantity\":{\"value\":72,\"unit\":\"beats/minute\",\"system\":\"http://unitsofmeasure.org\","
+        + "\"code\":\"/min\"}}");
+    String dose = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"dose\"},"
+        + "\"valueQuantity\":{\"value\":5.40,\"unit\":\"mg\"}}");
+    String risk = created("{\"resourceType\":\"RiskAssessment\",\"status\":\"final\","
+        + "\"subject\":{\"reference\":\"Patient/nobody\"},\"prediction\":[{\"probabilityDecimal\":0.85}]}");
+
+    assertThat(found("Observation?value-quantity=72")).containsExactly(pulse);
+    assertThat(found("Observation?value-quantity=72.4")).as("72.4 is [72.35, 72.45)").isEmpty();
+    assertThat(found("Observation?value-quantity=gt70%7Chttp://unitsofmeasure.org%7C/min")).containsExactly(pulse);
+    assertThat(found("Observation?value-quantity=gt70%7C%7Cmg")).isEmpty();
+    assertThat(found("Observation?value-quantity=5.4%7C%7Cmg")).as("the unit as written, without a code")
+        .containsExactly(dose);
+    assertThat(found("Observation?value-quantity=ap80")).containsExactly(pulse);
+    assertThat(found("Observation?value-quantity=lt10&value-quantity=ge5.4")).containsExactly(dose);
+    assertThat(found("Observation?value-quantity=ne72&_id=" + pulse + "," + dose)).containsExactly(dose);
+    assertThat(found("RiskAssessment?probability=gt0.8")).containsExactly(risk);
+    assertThat(found("RiskAssessment?probability=le0.8")).isEmpty();
+    for (String bad : List.of("Observation?value-quantity=abc", "Observation?value-quantity=5,72",
+        "Observation?value-quantity:missing=true", "RiskAssessment?probability=0.8%7C%7Cmg")) {
+      assertThat(http.get("fhir/R4/" + bad).statusCode()).as(bad).isEqualTo(400);
+    }
+  }
+
+  @Test
   void chainedParametersFollowReferences() {
     String org = created("{\"resourceType\":\"Organization\",\"name\":\"Chainmakers Ltd\"}");
     String patient = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Linkley\"}],"
