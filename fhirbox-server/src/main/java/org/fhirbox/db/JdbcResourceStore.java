@@ -304,15 +304,17 @@ public final class JdbcResourceStore implements ResourceStore {
       args.add(q.project());
       args.add(q.type());
       for (SearchClause clause : q.clauses()) {
-        clause(clause, "r", 0, sql, args);
+        clause(clause, q.project(), "r", 0, sql, args);
       }
     }
 
     /**
      * Appends {@code AND <clause>} on the resource_current row {@code r} (aliased {@code r} at the
-     * top, {@code c<depth>} inside a chain); nested subqueries take their depth into their aliases.
+     * top, {@code c<depth>} inside a chain or {@code _has}) of {@code project}; nested subqueries
+     * take their depth into their aliases.
      */
-    private static void clause(SearchClause clause, String r, int depth, StringBuilder sql, List<Object> args) {
+    private static void clause(SearchClause clause, String project, String r, int depth, StringBuilder sql,
+        List<Object> args) {
       String s = "s" + depth;
       String values = " AND EXISTS (SELECT 1 FROM search_value " + s + " WHERE " + s + ".project = " + r
           + ".project AND " + s + ".res_type = " + r + ".res_type AND " + s + ".res_id = " + r + ".res_id AND ";
@@ -403,21 +405,37 @@ public final class JdbcResourceStore implements ResourceStore {
         sql.append(")");
       } else if (clause instanceof SearchClause.Chain ch) {
         // A reference is indexed as "Type/id" (SearchIndexer): the target rows give that string.
+        // The subquery names the project itself, not r's, so that it is computed once, not per row.
         String c = "c" + (depth + 1);
         sql.append(values).append(s).append(".param = ? AND (");
         args.add(ch.param());
         String or = "";
         for (Map.Entry<String, SearchClause> e : ch.byTargetType().entrySet()) {
           sql.append(or).append(s).append(".code IN (SELECT ").append(c).append(".res_type || '/' || ").append(c)
-              .append(".res_id FROM resource_current ").append(c).append(" WHERE ").append(c).append(".project = ")
-              .append(r).append(".project AND ").append(c).append(".res_type = ? AND ").append(c)
-              .append(".deleted = FALSE");
+              .append(".res_id FROM resource_current ").append(c).append(" WHERE ").append(c)
+              .append(".project = ? AND ").append(c).append(".res_type = ? AND ").append(c).append(".deleted = FALSE");
+          args.add(project);
           args.add(e.getKey());
-          clause(e.getValue(), c, depth + 1, sql, args);
+          clause(e.getValue(), project, c, depth + 1, sql, args);
           sql.append(")");
           or = " OR ";
         }
         sql.append("))");
+      } else if (clause instanceof SearchClause.Has h) {
+        // The source rows whose reference parameter names r, found through the code index.
+        String c = "c" + (depth + 1);
+        String hs = "h" + (depth + 1);
+        sql.append(" AND EXISTS (SELECT 1 FROM search_value ").append(hs).append(" JOIN resource_current ").append(c)
+            .append(" ON ").append(c).append(".project = ").append(hs).append(".project AND ").append(c)
+            .append(".res_type = ").append(hs).append(".res_type AND ").append(c).append(".res_id = ").append(hs)
+            .append(".res_id WHERE ").append(hs).append(".project = ? AND ").append(hs).append(".res_type = ? AND ")
+            .append(hs).append(".param = ? AND ").append(hs).append(".code = ").append(r).append(".res_type || '/' || ")
+            .append(r).append(".res_id AND ").append(c).append(".deleted = FALSE");
+        args.add(project);
+        args.add(h.sourceType());
+        args.add(h.param());
+        clause(h.where(), project, c, depth + 1, sql, args);
+        sql.append(")");
       }
     }
 

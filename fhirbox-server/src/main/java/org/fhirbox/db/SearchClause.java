@@ -7,8 +7,9 @@ import java.util.Map;
 /**
  * One search criterion translated for the store. The set is closed; each case knows which table
  * columns it constrains. Indexed parameters (any standard SearchParameter) become {@link Token},
- * {@link Text} or {@link DateRange} over the {@code search_value} table, and {@link Chain} nests
- * a clause on the resources a reference parameter names.
+ * {@link Text}, {@link DateRange} or {@link NumberRange} over the {@code search_value} table;
+ * {@link Chain} nests a clause on the resources a reference parameter names, {@link Has} one on
+ * the resources that name it.
  */
 public sealed interface SearchClause {
   /** {@code _id=a,b}. */
@@ -54,6 +55,13 @@ public sealed interface SearchClause {
    * {@code byTargetType} holds; any of the types matches.
    */
   record Chain(String param, Map<String, SearchClause> byTargetType) implements SearchClause {}
+
+  /**
+   * {@code _has:Observation:patient:code=1234} (R4 search.html#has): a current resource of type
+   * {@code sourceType} names the resource in its reference parameter {@code param} and matches
+   * {@code where}.
+   */
+  record Has(String sourceType, String param, SearchClause where) implements SearchClause {}
 
   /** One OR-ed value of a token clause. */
   record TokenValue(String system, String code) {}

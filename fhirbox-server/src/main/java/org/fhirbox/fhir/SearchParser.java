@@ -25,7 +25,7 @@ import org.fhirbox.db.SearchValue;
  * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}), date
  * parameter (eq/gt/ge/lt/le), uri parameter (exact, {@code :below}), number and quantity
  * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit), chains of up to three references ({@code subject:Patient.name=x},
- * {@code patient.organization.name=x}), {@code _include} and {@code _revinclude} (not iterated), {@code _count},
+ * {@code patient.organization.name=x}) and reverse chains ({@code _has:Observation:patient:code=x}), {@code _include} and {@code _revinclude} (not iterated), {@code _count},
  * {@code _offset}, {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}.
  * Unknown parameters are ignored unless the client sent {@code Prefer: handling=strict}.
  */
@@ -123,6 +123,9 @@ public final class SearchParser {
    */
   private SearchClause parameter(String type, String name, String value, boolean strict,
       Predicate<String> mayChainTo, int depth) {
+    if (name.startsWith("_has:")) {
+      return has(type, name, value, mayChainTo, depth);
+    }
     int dot = name.indexOf('.');
     String head = dot < 0 ? name : name.substring(0, dot);
     if (depth > 0 && head.equals("_id") && dot < 0) {
@@ -208,6 +211,37 @@ public final class SearchParser {
           + candidates.stream().sorted().toList() + " has a supported search parameter '" + chained + "'");
     }
     return new SearchClause.Chain(p.name(), byType);
+  }
+
+  /**
+   * {@code _has:Source:reference:parameter=value} (R4 search.html#has): resources that a Source
+   * resource matching {@code parameter=value} names in {@code reference}; the parameter may itself
+   * be a chain or another {@code _has}. Sources must be a type the caller may search (else 403).
+   */
+  private SearchClause has(String type, String name, String value, Predicate<String> mayChainTo, int depth) {
+    String[] parts = name.split(":", 4);
+    if (parts.length < 4 || parts[1].isEmpty() || parts[2].isEmpty() || parts[3].isEmpty()) {
+      throw FhirException.badRequest("'" + name + "': _has takes _has:SourceType:reference:parameter=value");
+    }
+    String source = parts[1];
+    if (!source.matches("[A-Z][A-Za-z]+") || !indexer.isResourceType(source) || source.equals("Binary")) {
+      throw FhirException.badRequest("'" + name + "': '" + source + "' is not a resource type _has can search");
+    }
+    if (depth + 1 > MAX_CHAIN) {
+      throw FhirException.badRequest("a chain may follow at most " + MAX_CHAIN + " references");
+    }
+    SearchIndexer.Param ref = indexer.params(source).get(parts[2]);
+    if (ref == null || ref.kind() != RestSearchParameterTypeEnum.REFERENCE) {
+      throw FhirException.badRequest("'" + name + "': '" + parts[2] + "' is not a reference parameter of " + source);
+    }
+    Set<String> targets = indexer.referenceTargets(source, ref.name());
+    if (!targets.isEmpty() && !targets.contains(type)) {
+      throw FhirException.badRequest("'" + name + "': " + source + "." + ref.name() + " never names a " + type);
+    }
+    if (!mayChainTo.test(source)) {
+      throw FhirException.forbidden("the access token does not permit search on " + source);
+    }
+    return new SearchClause.Has(source, ref.name(), parameter(source, parts[3], value, true, mayChainTo, depth + 1));
   }
 
   /** {@code Source:param[:Target]}, where param is a reference parameter of Source (R4 search.html#include). */

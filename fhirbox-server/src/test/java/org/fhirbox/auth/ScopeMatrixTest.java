@@ -58,7 +58,7 @@ class ScopeMatrixTest {
   }
 
   @Test
-  void aChainReachesOnlyTypesTheClientMaySearch() {
+  void chainsAndHasReachOnlyTypesTheClientMaySearch() {
     TestClient c = clients.client(PROJECT, "system/Observation.rs");
     assertThat(c.get("fhir/R4/Observation?subject=Patient/" + patient).statusCode()).isEqualTo(200);
     HttpResponse<String> chained = c.get("fhir/R4/Observation?subject:Patient.name=x");
@@ -66,6 +66,9 @@ class ScopeMatrixTest {
     assertThat(chained.body()).contains("does not permit search");
     TestClient both = clients.client(PROJECT, "system/Observation.rs system/Patient.s");
     assertThat(both.get("fhir/R4/Observation?subject:Patient.name=x").statusCode()).isEqualTo(200);
+    TestClient patients = clients.client(PROJECT, "system/Patient.rs");
+    assertThat(patients.get("fhir/R4/Patient?_has:Observation:patient:code=x").statusCode()).isEqualTo(403);
+    assertThat(both.get("fhir/R4/Patient?_has:Observation:patient:code=x").statusCode()).isEqualTo(200);
   }
 
   @Test

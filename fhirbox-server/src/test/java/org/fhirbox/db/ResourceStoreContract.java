@@ -278,6 +278,29 @@ abstract class ResourceStoreContract extends StoreContract {
     assertThat(this.<Long>q(tx -> tx.count(twoHops))).isEqualTo(1);
   }
 
+  @Test
+  void hasMatchesResourcesNamedByCurrentMatchingSources() {
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "pa", 1, 1000, "{}"), List.of());
+      tx.insert(version("p", "pb", 1, 2000, "{}"), List.of());
+      tx.insert(version("p", "pc", 1, 3000, "{}"), List.of());
+      tx.insert(typed("p", "Observation", "o1", false), List.of(SearchValue.token("patient", null, "Patient/pa"),
+          SearchValue.token("code", "urn:c", "hr")));
+      tx.insert(typed("p", "Observation", "o2", false), List.of(SearchValue.token("patient", null, "Patient/pb"),
+          SearchValue.token("code", "urn:c", "bp")));
+      tx.insert(typed("p", "Observation", "o3", true), List.of(SearchValue.token("patient", null, "Patient/pc"),
+          SearchValue.token("code", "urn:c", "hr")));
+      tx.insert(typed("q", "Observation", "o4", false), List.of(SearchValue.token("patient", null, "Patient/pb"),
+          SearchValue.token("code", "urn:c", "hr")));
+      return null;
+    });
+    SearchClause hr = new SearchClause.Has("Observation", "patient",
+        new SearchClause.Token("code", List.of(new SearchClause.TokenValue("urn:c", "hr"))));
+    assertThat(ids(List.of(hr))).as("not through a deleted source, nor one of another project").containsExactly("pa");
+    SearchQuery count = new SearchQuery("p", "Patient", List.of(hr), true, 50, 0);
+    assertThat(this.<Long>q(tx -> tx.count(count))).isEqualTo(1);
+  }
+
   private static StoredResource typed(String project, String type, String id, boolean deleted) {
     return new StoredResource(project, type, id, 1, Instant.ofEpochMilli(500), deleted, deleted ? null : "{}");
   }

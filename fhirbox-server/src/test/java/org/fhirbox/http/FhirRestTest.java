@@ -344,6 +344,33 @@ class FhirRestTest {
   }
 
   @Test
+  void hasFindsResourcesThatMatchingResourcesReference() {
+    String withHr = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Hasworth\"}]}");
+    String withBp = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Hasworth\"}]}");
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":"
+        + "\"urn:has\",\"code\":\"%s\"}]},\"subject\":{\"reference\":\"Patient/%s\"}}";
+    created(String.format(obs, "hr", withHr));
+    String bp = created(String.format(obs, "bp", withBp));
+
+    assertThat(found("Patient?_has:Observation:patient:code=urn:has%7Chr")).containsExactly(withHr);
+    assertThat(found("Patient?_has:Observation:subject:code=hr")).containsExactly(withHr);
+    assertThat(found("Patient?name=hasworth&_has:Observation:patient:code=hr,bp"))
+        .containsExactlyInAnyOrder(withHr, withBp);
+    assertThat(found("Patient?_has:Observation:patient:code=hr&_has:Observation:patient:code=bp")).isEmpty();
+    assertThat(found("Patient?_has:Observation:patient:subject:Patient.name=hasworth&name=hasworth"))
+        .containsExactlyInAnyOrder(withHr, withBp);
+    assertThat(http.delete("fhir/R4/Observation/" + bp).statusCode()).isEqualTo(200);
+    assertThat(found("Patient?_has:Observation:patient:code=bp")).as("a deleted Observation names nobody").isEmpty();
+
+    for (String bad : List.of("Patient?_has:Observation:code:code=x", "Patient?_has:Nonsense:patient:code=x",
+        "Patient?_has:Observation:patient=x", "Organization?_has:Observation:patient:code=x",
+        "Patient?_has:Binary:patient:code=x", "Patient?_has:Observation:patient:nonsense=x")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + bad);
+      assertThat(r.statusCode()).as(bad + ": " + r.body()).isEqualTo(400);
+    }
+  }
+
+  @Test
   void chainedParametersFollowReferences() {
     String org = created("{\"resourceType\":\"Organization\",\"name\":\"Chainmakers Ltd\"}");
     String patient = created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Linkley\"}],"
