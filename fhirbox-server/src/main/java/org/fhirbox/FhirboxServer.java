@@ -45,6 +45,7 @@ import org.fhirbox.fhir.BundleProcessor;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.fhir.SearchIncludes;
 import org.fhirbox.fhir.SearchIndexer;
 import org.fhirbox.fhir.SearchReindexer;
@@ -199,7 +200,7 @@ public final class FhirboxServer implements AutoCloseable {
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock,
         audit.downloadListener());
     FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser,
-        new SearchIncludes(store, maxCount), capabilities,
+        new SearchChains(maxCount), new SearchIncludes(store, maxCount), capabilities,
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);

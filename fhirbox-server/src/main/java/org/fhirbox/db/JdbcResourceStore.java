@@ -89,7 +89,7 @@ public final class JdbcResourceStore implements ResourceStore {
         Instant.ofEpochMilli(rs.getLong(5)), rs.getBoolean(6), rs.getString(7));
   }
 
-  private static final class JdbcTx implements Tx {
+  private final class JdbcTx implements Tx {
     private final Connection c;
 
     JdbcTx(Connection c) {
@@ -242,6 +242,15 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     /** {@code s} matched literally by LIKE ... ESCAPE '!' (no wildcards of its own). */
+    /** The least string above every string that starts with {@code prefix}, or null when there is none. */
+    private static String after(String prefix) {
+      int i = prefix.length() - 1;
+      while (i >= 0 && prefix.charAt(i) == Character.MAX_VALUE) {
+        i--;
+      }
+      return i < 0 ? null : prefix.substring(0, i) + (char) (prefix.charAt(i) + 1);
+    }
+
     private static String likeLiteral(String s) {
       return s.replace("!", "!!").replace("%", "!%").replace("_", "!_");
     }
@@ -299,143 +308,140 @@ public final class JdbcResourceStore implements ResourceStore {
       }
     }
 
-    private static void where(SearchQuery q, StringBuilder sql, List<Object> args) {
+    @Override
+    public List<String> ids(SearchQuery q) {
+      StringBuilder sql = new StringBuilder("SELECT res_id FROM resource_current r");
+      List<Object> args = new ArrayList<>();
+      where(q, sql, args);
+      sql.append(" LIMIT ?");
+      args.add(q.count());
+      List<String> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        bind(ps, args.toArray());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+      } catch (SQLException e) {
+        throw new StoreException("query failed", e);
+      }
+      return out;
+    }
+
+    private void where(SearchQuery q, StringBuilder sql, List<Object> args) {
       sql.append(" WHERE project = ? AND res_type = ? AND deleted = FALSE");
       args.add(q.project());
       args.add(q.type());
       for (SearchClause clause : q.clauses()) {
-        clause(clause, q.project(), "r", 0, sql, args);
+        clause(clause, sql, args);
       }
     }
 
-    /**
-     * Appends {@code AND <clause>} on the resource_current row {@code r} (aliased {@code r} at the
-     * top, {@code c<depth>} inside a chain or {@code _has}) of {@code project}; nested subqueries
-     * take their depth into their aliases.
-     */
-    private static void clause(SearchClause clause, String project, String r, int depth, StringBuilder sql,
-        List<Object> args) {
-      String s = "s" + depth;
-      String values = " AND EXISTS (SELECT 1 FROM search_value " + s + " WHERE " + s + ".project = " + r
-          + ".project AND " + s + ".res_type = " + r + ".res_type AND " + s + ".res_id = " + r + ".res_id AND ";
-      if (clause instanceof SearchClause.Ids ids) {
-        sql.append(" AND ").append(r).append(".res_id IN (").append("?, ".repeat(ids.ids().size() - 1)).append("?)");
+    /** Appends {@code AND <clause>} on the resource_current row {@code r}. */
+    private void clause(SearchClause clause, StringBuilder sql, List<Object> args) {
+      String values = " AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
+          + " r.res_type AND s.res_id = r.res_id AND ";
+      if (clause instanceof SearchClause.Ids ids && ids.ids().isEmpty()) {
+        sql.append(" AND 1 = 0");
+      } else if (clause instanceof SearchClause.Ids ids) {
+        sql.append(" AND r.res_id IN (").append("?, ".repeat(ids.ids().size() - 1)).append("?)");
         args.addAll(ids.ids());
       } else if (clause instanceof SearchClause.LastUpdated lu) {
         if (lu.lowInclusive() != null) {
-          sql.append(" AND ").append(r).append(".last_updated >= ?");
+          sql.append(" AND r.last_updated >= ?");
           args.add(lu.lowInclusive());
         }
         if (lu.highInclusive() != null) {
-          sql.append(" AND ").append(r).append(".last_updated <= ?");
+          sql.append(" AND r.last_updated <= ?");
           args.add(lu.highInclusive());
         }
       } else if (clause instanceof SearchClause.Token t) {
-        sql.append(values).append(s).append(".param = ? AND (");
+        sql.append(values).append("s.param = ? AND (");
         args.add(t.param());
         for (int i = 0; i < t.values().size(); i++) {
           SearchClause.TokenValue v = t.values().get(i);
-          sql.append(i > 0 ? " OR " : "");
+          sql.append(i > 0 ? " OR " : "").append(v.system() == null ? "s.code = ?" : "(s.sys = ? AND s.code = ?)");
+          // as stored: a longer value matches on its first part
           if (v.system() != null) {
-            sql.append("(").append(s).append(".sys = ? AND ");
             args.add(truncate(v.system(), SYS_MAX));
           }
-          sql.append(s).append(".code = ?").append(v.system() != null ? ")" : "");
-          args.add(truncate(v.code(), CODE_MAX)); // as stored: a longer value matches on its first part
+          args.add(truncate(v.code(), CODE_MAX));
         }
         sql.append("))");
       } else if (clause instanceof SearchClause.Text t) {
-        sql.append(values).append(s).append(".param IN (").append("?, ".repeat(t.params().size() - 1))
-            .append("?) AND (");
+        sql.append(values).append("s.param IN (").append("?, ".repeat(t.params().size() - 1)).append("?) AND (");
         args.addAll(t.params());
         for (int i = 0; i < t.values().size(); i++) {
           String v = t.values().get(i);
-          sql.append(i > 0 ? " OR " : "").append(s);
+          sql.append(i > 0 ? " OR " : "");
           switch (t.match()) {
             case EXACT -> {
-              sql.append(".sys = ?");
+              sql.append("s.sys = ?");
               args.add(v);
             }
             case STARTS_WITH -> {
-              sql.append(".code LIKE ? ESCAPE '!'");
-              args.add(likeLiteral(v) + "%");
+              String after = db.vendor() == Database.Vendor.H2 ? after(v) : null;
+              if (after != null) {
+                // On H2 a prefix is a range: with LIKE and a parameter, H2 probed every row, and a
+                // prefix search on 20,000 Patients took 120-340 ms instead of 1 ms. H2 orders
+                // strings by UTF-16 code unit (String.compareTo), where [v, after(v)) holds exactly
+                // the strings that start with v. PostgreSQL orders by its collation, so there the
+                // LIKE uses the pattern index (migration V5).
+                sql.append("(s.code >= ? AND s.code < ?)");
+                args.add(v);
+                args.add(after);
+              } else {
+                sql.append("s.code LIKE ? ESCAPE '!'");
+                args.add(likeLiteral(v) + "%");
+              }
             }
             case CONTAINS -> {
-              sql.append(".code LIKE ? ESCAPE '!'");
+              sql.append("s.code LIKE ? ESCAPE '!'");
               args.add("%" + likeLiteral(v) + "%");
             }
           }
         }
         sql.append("))");
       } else if (clause instanceof SearchClause.DateRange d) {
-        sql.append(values).append(s).append(".param = ?");
+        sql.append(values).append("s.param = ?");
         args.add(d.param());
         if (d.lowInclusive() != null) {
-          sql.append(" AND ").append(s).append(d.within() ? ".low >= ?" : ".high >= ?");
+          sql.append(d.within() ? " AND s.low >= ?" : " AND s.high >= ?");
           args.add(d.lowInclusive());
         }
         if (d.highInclusive() != null) {
-          sql.append(" AND ").append(s).append(d.within() ? ".high <= ?" : ".low <= ?");
+          sql.append(d.within() ? " AND s.high <= ?" : " AND s.low <= ?");
           args.add(d.highInclusive());
         }
         sql.append(")");
       } else if (clause instanceof SearchClause.NumberRange n) {
-        sql.append(values).append(s).append(".param = ? AND ").append(s).append(".num IS NOT NULL");
+        sql.append(values).append("s.param = ? AND s.num IS NOT NULL");
         args.add(n.param());
         if (n.system() != null) {
-          sql.append(" AND ").append(s).append(".sys = ?");
+          sql.append(" AND s.sys = ?");
           args.add(n.system());
         }
         if (n.code() != null) {
-          sql.append(" AND ").append(s).append(".code = ?");
+          sql.append(" AND s.code = ?");
           args.add(n.code());
         }
         List<String> bounds = new ArrayList<>();
         if (n.low() != null) {
-          bounds.add(s + (n.lowInclusive() ? ".num >= ?" : ".num > ?"));
+          bounds.add(n.lowInclusive() ? "s.num >= ?" : "s.num > ?");
           args.add(n.low());
         }
         if (n.high() != null) {
-          bounds.add(s + (n.highInclusive() ? ".num <= ?" : ".num < ?"));
+          bounds.add(n.highInclusive() ? "s.num <= ?" : "s.num < ?");
           args.add(n.high());
         }
         if (!bounds.isEmpty()) {
           sql.append(n.outside() ? " AND NOT (" : " AND (").append(String.join(" AND ", bounds)).append(")");
         }
         sql.append(")");
-      } else if (clause instanceof SearchClause.Chain ch) {
-        // A reference is indexed as "Type/id" (SearchIndexer): the target rows give that string.
-        // The subquery names the project itself, not r's, so that it is computed once, not per row.
-        String c = "c" + (depth + 1);
-        sql.append(values).append(s).append(".param = ? AND (");
-        args.add(ch.param());
-        String or = "";
-        for (Map.Entry<String, SearchClause> e : ch.byTargetType().entrySet()) {
-          sql.append(or).append(s).append(".code IN (SELECT ").append(c).append(".res_type || '/' || ").append(c)
-              .append(".res_id FROM resource_current ").append(c).append(" WHERE ").append(c)
-              .append(".project = ? AND ").append(c).append(".res_type = ? AND ").append(c).append(".deleted = FALSE");
-          args.add(project);
-          args.add(e.getKey());
-          clause(e.getValue(), project, c, depth + 1, sql, args);
-          sql.append(")");
-          or = " OR ";
-        }
-        sql.append("))");
-      } else if (clause instanceof SearchClause.Has h) {
-        // The source rows whose reference parameter names r, found through the code index.
-        String c = "c" + (depth + 1);
-        String hs = "h" + (depth + 1);
-        sql.append(" AND EXISTS (SELECT 1 FROM search_value ").append(hs).append(" JOIN resource_current ").append(c)
-            .append(" ON ").append(c).append(".project = ").append(hs).append(".project AND ").append(c)
-            .append(".res_type = ").append(hs).append(".res_type AND ").append(c).append(".res_id = ").append(hs)
-            .append(".res_id WHERE ").append(hs).append(".project = ? AND ").append(hs).append(".res_type = ? AND ")
-            .append(hs).append(".param = ? AND ").append(hs).append(".code = ").append(r).append(".res_type || '/' || ")
-            .append(r).append(".res_id AND ").append(c).append(".deleted = FALSE");
-        args.add(project);
-        args.add(h.sourceType());
-        args.add(h.param());
-        clause(h.where(), project, c, depth + 1, sql, args);
-        sql.append(")");
+      } else {
+        // Chain and Has name other resources: SearchChains turns them into tokens and ids first.
+        throw new IllegalArgumentException("unresolved search clause " + clause.getClass().getSimpleName());
       }
     }
 

@@ -59,6 +59,9 @@ public interface ResourceStore {
 
     long count(SearchQuery query);
 
+    /** The ids of at most {@code query.count()} matches, in no particular order. */
+    List<String> ids(SearchQuery query);
+
     void insertBinaryContent(BinaryContent content);
 
     Optional<BinaryContent> binaryContent(String project, String binaryId, long versionId);

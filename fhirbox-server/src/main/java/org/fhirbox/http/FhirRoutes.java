@@ -12,12 +12,14 @@ import org.fhirbox.binary.BinaryService;
 import org.fhirbox.db.HistoryQuery;
 import org.fhirbox.db.Page;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchQuery;
 import org.fhirbox.db.StoredResource;
 import org.fhirbox.fhir.BundleProcessor;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.fhir.SearchIncludes;
 import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.fhir.Written;
@@ -32,6 +34,7 @@ public final class FhirRoutes {
   private final BinaryRoutes binaries;
   private final BundleProcessor bundles;
   private final SearchParser searchParser;
+  private final SearchChains chains;
   private final SearchIncludes includes;
   private final CapabilityStatementFactory capabilities;
   private final ResourceOutput output;
@@ -40,7 +43,7 @@ public final class FhirRoutes {
   private final BinaryImporter importer;
 
   public FhirRoutes(ResourceStore store, ResourceRepository repository, BinaryRoutes binaries,
-      BundleProcessor bundles, SearchParser searchParser, SearchIncludes includes,
+      BundleProcessor bundles, SearchParser searchParser, SearchChains chains, SearchIncludes includes,
       CapabilityStatementFactory capabilities, ResourceOutput output, long maxJsonBytes, int maxCount,
       BinaryImporter importer) {
     this.store = store;
@@ -48,6 +51,7 @@ public final class FhirRoutes {
     this.binaries = binaries;
     this.bundles = bundles;
     this.searchParser = searchParser;
+    this.chains = chains;
     this.includes = includes;
     this.capabilities = capabilities;
     this.output = output;
@@ -267,14 +271,15 @@ public final class FhirRoutes {
     Bundle bundle = new Bundle().setType(BundleType.SEARCHSET);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new java.util.Date());
-    long total = store.read(tx -> tx.count(parsed.query()));
+    SearchQuery query = store.read(tx -> chains.resolve(tx, parsed.query()));
+    long total = store.read(tx -> tx.count(query));
     bundle.setTotal((int) Math.min(total, Integer.MAX_VALUE));
     String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(parsed.applied());
-    int count = parsed.query().count();
-    int offset = parsed.query().offset();
+    int count = query.count();
+    int offset = query.offset();
     bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + "&_offset=" + offset);
     if (!parsed.summaryCount() && count > 0) {
-      Page page = store.read(tx -> tx.search(parsed.query()));
+      Page page = store.read(tx -> tx.search(query));
       page.items().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.MATCH));
       includes.resolve(principal, parsed.includes(), page.items())
           .forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.INCLUDE));

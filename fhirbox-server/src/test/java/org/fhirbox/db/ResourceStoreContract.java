@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
 
@@ -268,14 +269,26 @@ abstract class ResourceStoreContract extends StoreContract {
     });
     SearchClause acme = new SearchClause.Chain("organization",
         Map.of("Organization", text("name", SearchClause.TextMatch.STARTS_WITH, "acme")));
-    assertThat(ids(List.of(acme))).containsExactly("pa");
-    assertThat(ids(List.of(new SearchClause.Chain("organization",
-        Map.of("Organization", new SearchClause.Ids(List.of("beta", "gone"))))))).containsExactly("pb");
+    assertThat(chained("Patient", acme)).containsExactly("pa");
+    assertThat(chained("Patient", new SearchClause.Chain("organization",
+        Map.of("Organization", new SearchClause.Ids(List.of("beta", "gone")))))).containsExactly("pb");
+    assertThat(chained("Patient", new SearchClause.Chain("organization",
+        Map.of("Organization", text("name", SearchClause.TextMatch.STARTS_WITH, "zzz"))))).isEmpty();
+    assertThat(chained("Encounter", new SearchClause.Chain("subject", Map.of("Patient", acme))))
+        .as("two references").containsExactly("e1");
+    SearchQuery broad = new SearchQuery("p", "Patient", List.of(new SearchClause.Chain("organization",
+        Map.of("Organization", text("name", SearchClause.TextMatch.STARTS_WITH, "acme", "beta")))), true, 50, 0);
+    assertThatThrownBy(() -> store.read(tx -> new SearchChains(1).resolve(tx, broad)))
+        .hasMessageContaining("matches more than 1 Organization resources");
+  }
 
-    SearchQuery twoHops = new SearchQuery("p", "Encounter",
-        List.of(new SearchClause.Chain("subject", Map.of("Patient", acme))), true, 50, 0);
-    assertThat(store.read(tx -> tx.search(twoHops)).items()).extracting(StoredResource::id).containsExactly("e1");
-    assertThat(this.<Long>q(tx -> tx.count(twoHops))).isEqualTo(1);
+  /** Ids of the resources of {@code type} matching {@code clause} once {@link SearchChains} has looked it up. */
+  private List<String> chained(String type, SearchClause clause) {
+    SearchQuery q = store.read(tx -> new SearchChains(100).resolve(tx,
+        new SearchQuery("p", type, List.of(clause), true, 50, 0)));
+    assertThat(q.clauses()).noneMatch(c -> c instanceof SearchClause.Chain || c instanceof SearchClause.Has);
+    assertThat(this.<Long>q(tx -> tx.count(q))).isEqualTo(store.read(tx -> tx.ids(q)).size());
+    return store.read(tx -> tx.search(q)).items().stream().map(StoredResource::id).toList();
   }
 
   @Test
@@ -296,9 +309,8 @@ abstract class ResourceStoreContract extends StoreContract {
     });
     SearchClause hr = new SearchClause.Has("Observation", "patient",
         new SearchClause.Token("code", List.of(new SearchClause.TokenValue("urn:c", "hr"))));
-    assertThat(ids(List.of(hr))).as("not through a deleted source, nor one of another project").containsExactly("pa");
-    SearchQuery count = new SearchQuery("p", "Patient", List.of(hr), true, 50, 0);
-    assertThat(this.<Long>q(tx -> tx.count(count))).isEqualTo(1);
+    assertThat(chained("Patient", hr)).as("not through a deleted source, nor one of another project")
+        .containsExactly("pa");
   }
 
   private static StoredResource typed(String project, String type, String id, boolean deleted) {

@@ -1,0 +1,83 @@
+package org.fhirbox.fhir;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.FhirException;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchClause;
+import org.fhirbox.db.SearchQuery;
+
+/**
+ * Turns chained parameters and {@code _has} into plain criteria before a search, one bounded
+ * lookup per level: the resources a chain's criterion matches become the references to match
+ * ({@code subject:Patient.name=x} is {@code subject=Patient/1,Patient/7}), and the resources a
+ * {@code _has} criterion matches give the ids they name. Each lookup is an index search on either
+ * database; the same criteria as nested subqueries cost H2 time that grew with the product of
+ * both types' sizes (4 s for 2,000 Observations and 2,000 Patients).
+ *
+ * <p>A lookup that matches more than {@code maxCount} resources is refused with 400, so the cost
+ * of a chain stays bounded; the caller narrows the criterion.
+ */
+public final class SearchChains {
+  private final int maxCount;
+
+  public SearchChains(int maxCount) {
+    this.maxCount = maxCount;
+  }
+
+  /** {@code query} without {@link SearchClause.Chain} or {@link SearchClause.Has}. */
+  public SearchQuery resolve(ResourceStore.Tx tx, SearchQuery query) {
+    if (query.clauses().stream().noneMatch(SearchChains::namesOthers)) {
+      return query;
+    }
+    List<SearchClause> plain = new ArrayList<>();
+    for (SearchClause c : query.clauses()) {
+      plain.add(resolve(tx, query.project(), query.type(), c));
+    }
+    return new SearchQuery(query.project(), query.type(), List.copyOf(plain), query.descending(), query.count(),
+        query.offset());
+  }
+
+  private static boolean namesOthers(SearchClause c) {
+    return c instanceof SearchClause.Chain || c instanceof SearchClause.Has;
+  }
+
+  /** A clause on resources of {@code type}, with any chain or {@code _has} in it looked up. */
+  private SearchClause resolve(ResourceStore.Tx tx, String project, String type, SearchClause clause) {
+    if (clause instanceof SearchClause.Chain chain) {
+      List<SearchClause.TokenValue> references = new ArrayList<>();
+      for (Map.Entry<String, SearchClause> e : chain.byTargetType().entrySet()) {
+        String target = e.getKey();
+        for (String id : matching(tx, project, target, resolve(tx, project, target, e.getValue()))) {
+          references.add(new SearchClause.TokenValue(null, target + "/" + id));
+        }
+      }
+      if (references.size() > maxCount) {
+        throw tooMany(String.join(" or ", chain.byTargetType().keySet()));
+      }
+      return references.isEmpty() ? new SearchClause.Ids(List.of()) : new SearchClause.Token(chain.param(), references);
+    }
+    if (clause instanceof SearchClause.Has has) {
+      List<String> sources = matching(tx, project, has.sourceType(), resolve(tx, project, has.sourceType(), has.where()));
+      String prefix = type + "/";
+      List<String> named = tx.indexedValues(project, has.sourceType(), sources, has.param()).stream()
+          .filter(r -> r.startsWith(prefix)).map(r -> r.substring(prefix.length())).distinct().toList();
+      return new SearchClause.Ids(named); // none: matches nothing
+    }
+    return clause;
+  }
+
+  private List<String> matching(ResourceStore.Tx tx, String project, String type, SearchClause where) {
+    List<String> ids = tx.ids(new SearchQuery(project, type, List.of(where), true, maxCount + 1, 0));
+    if (ids.size() > maxCount) {
+      throw tooMany(type);
+    }
+    return ids;
+  }
+
+  private FhirException tooMany(String types) {
+    return FhirException.badRequest("a chained or _has criterion matches more than " + maxCount + " " + types
+        + " resources; narrow it");
+  }
+}
