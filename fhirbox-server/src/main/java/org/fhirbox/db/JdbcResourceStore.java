@@ -206,9 +206,14 @@ public final class JdbcResourceStore implements ResourceStore {
       }
       List<Object> args = new ArrayList<>(List.of(project, type, param));
       args.addAll(ids);
+      return strings("SELECT DISTINCT code FROM search_value WHERE project = ? AND res_type = ? AND param = ?"
+          + " AND res_id IN (" + "?, ".repeat(ids.size() - 1) + "?)", args);
+    }
+
+    /** The first column of every row. */
+    private List<String> strings(String sql, List<Object> args) {
       List<String> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT code FROM search_value WHERE project = ?"
-          + " AND res_type = ? AND param = ? AND res_id IN (" + "?, ".repeat(ids.size() - 1) + "?)")) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
         bind(ps, args.toArray());
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
@@ -216,7 +221,7 @@ public final class JdbcResourceStore implements ResourceStore {
           }
         }
       } catch (SQLException e) {
-        throw new StoreException("read failed", e);
+        throw new StoreException("query failed", e);
       }
       return out;
     }
@@ -315,18 +320,7 @@ public final class JdbcResourceStore implements ResourceStore {
       where(q, sql, args);
       sql.append(" LIMIT ?");
       args.add(q.count());
-      List<String> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        bind(ps, args.toArray());
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(rs.getString(1));
-          }
-        }
-      } catch (SQLException e) {
-        throw new StoreException("query failed", e);
-      }
-      return out;
+      return strings(sql.toString(), args);
     }
 
     private void where(SearchQuery q, StringBuilder sql, List<Object> args) {

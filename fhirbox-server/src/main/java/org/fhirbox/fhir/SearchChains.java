@@ -56,12 +56,15 @@ public final class SearchChains {
       if (references.size() > maxCount) {
         throw tooMany(String.join(" or ", chain.byTargetType().keySet()));
       }
-      return references.isEmpty() ? new SearchClause.Ids(List.of()) : new SearchClause.Token(chain.param(), references);
+      return references.isEmpty()
+          ? new SearchClause.Ids(List.of()) // matches nothing
+          : new SearchClause.Token(chain.param(), references);
     }
     if (clause instanceof SearchClause.Has has) {
-      List<String> sources = matching(tx, project, has.sourceType(), resolve(tx, project, has.sourceType(), has.where()));
+      String source = has.sourceType();
+      List<String> sources = matching(tx, project, source, resolve(tx, project, source, has.where()));
       String prefix = type + "/";
-      List<String> named = tx.indexedValues(project, has.sourceType(), sources, has.param()).stream()
+      List<String> named = tx.indexedValues(project, source, sources, has.param()).stream()
           .filter(r -> r.startsWith(prefix)).map(r -> r.substring(prefix.length())).distinct().toList();
       return new SearchClause.Ids(named); // none: matches nothing
     }

@@ -39,12 +39,11 @@ import org.hl7.fhir.r4.model.Resource;
 /**
  * Extracts search index values from a resource using the standard R4 SearchParameter
  * definitions HAPI ships. Token, reference, string, date, uri, number and quantity parameters whose
- * expression is a
- * plain path, a choice ({@code (Observation.value as Quantity)}) or a reference kept to one type
- * ({@code Media.subject.where(resolve() is Patient)}) are indexed; adding another kind means
- * adding a case here and a clause in the store,
- * nothing else. Raise {@link #VERSION} when what is extracted changes: {@link SearchReindexer}
- * then brings the stored index of existing resources up to date.
+ * expression is a plain path, a choice ({@code (Observation.value as Quantity)}) or a reference
+ * kept to one type ({@code Media.subject.where(resolve() is Patient)}) are indexed; adding another
+ * kind means adding a case here and a clause in the store, nothing else. Raise {@link #VERSION}
+ * when what is extracted changes: {@link SearchReindexer} then brings the stored index of
+ * existing resources up to date.
  */
 public final class SearchIndexer {
   /**

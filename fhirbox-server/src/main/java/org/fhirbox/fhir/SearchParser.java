@@ -24,10 +24,12 @@ import org.fhirbox.db.SearchValue;
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
  * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}), date
  * parameter (eq/gt/ge/lt/le), uri parameter (exact, {@code :below}), number and quantity
- * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit), chains of up to three references ({@code subject:Patient.name=x},
- * {@code patient.organization.name=x}) and reverse chains ({@code _has:Observation:patient:code=x}), {@code _include} and {@code _revinclude} (not iterated), {@code _count},
- * {@code _offset}, {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}.
- * Unknown parameters are ignored unless the client sent {@code Prefer: handling=strict}.
+ * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit); chains of up to three references
+ * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
+ * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up; {@code _include}
+ * and {@code _revinclude} (not iterated), {@code _count}, {@code _offset},
+ * {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}. Unknown
+ * parameters are ignored unless the client sent {@code Prefer: handling=strict}.
  */
 public final class SearchParser {
   /**
@@ -171,9 +173,7 @@ public final class SearchParser {
       throw FhirException.badRequest("'" + p.name() + "' is not a reference parameter of " + type
           + ", so it cannot be chained");
     }
-    if (depth + 1 > MAX_CHAIN) {
-      throw FhirException.badRequest("a chain may follow at most " + MAX_CHAIN + " references");
-    }
+    checkDepth(depth);
     Set<String> candidates;
     if (modifier != null) {
       if (!modifier.matches("[A-Z][A-Za-z]+") || !indexer.isResourceType(modifier)) {
@@ -213,6 +213,13 @@ public final class SearchParser {
     return new SearchClause.Chain(p.name(), byType);
   }
 
+  /** 400 when following one more reference from {@code depth} would pass {@link #MAX_CHAIN}. */
+  private static void checkDepth(int depth) {
+    if (depth + 1 > MAX_CHAIN) {
+      throw FhirException.badRequest("a chain or _has may follow at most " + MAX_CHAIN + " references");
+    }
+  }
+
   /**
    * {@code _has:Source:reference:parameter=value} (R4 search.html#has): resources that a Source
    * resource matching {@code parameter=value} names in {@code reference}; the parameter may itself
@@ -227,9 +234,7 @@ public final class SearchParser {
     if (!source.matches("[A-Z][A-Za-z]+") || !indexer.isResourceType(source) || source.equals("Binary")) {
       throw FhirException.badRequest("'" + name + "': '" + source + "' is not a resource type _has can search");
     }
-    if (depth + 1 > MAX_CHAIN) {
-      throw FhirException.badRequest("a chain may follow at most " + MAX_CHAIN + " references");
-    }
+    checkDepth(depth);
     SearchIndexer.Param ref = indexer.params(source).get(parts[2]);
     if (ref == null || ref.kind() != RestSearchParameterTypeEnum.REFERENCE) {
       throw FhirException.badRequest("'" + name + "': '" + parts[2] + "' is not a reference parameter of " + source);
@@ -322,8 +327,9 @@ public final class SearchParser {
   }
 
   /**
-   * A number ({@code probability=gt0.8}) or quantity ({@code value-quantity=le5.4|http://unitsofmeasure.org|mg},
-   * {@code value-quantity=5.4||mg}, {@code value-quantity=5.4}) with an optional prefix (R4
+   * A number ({@code probability=gt0.8}) or quantity
+   * ({@code value-quantity=le5.4|http://unitsofmeasure.org|mg}, {@code value-quantity=5.4||mg},
+   * {@code value-quantity=5.4}) with an optional prefix (R4
    * search.html#number and #quantity). Without a prefix or with {@code eq}, the value covers its
    * precision: {@code 100} is [99.5, 100.5), {@code 5.40} is [5.395, 5.405); {@code ne} is outside
    * that; {@code ap} is within 10% of the value. A stored value is a point, so {@code sa} and
@@ -351,23 +357,39 @@ public final class SearchParser {
       throw FhirException.badRequest(p.name() + ": '" + number + "' is not a number");
     }
     BigDecimal half = BigDecimal.ONE.scaleByPowerOfTen(-v.scale()).divide(BigDecimal.valueOf(2));
-    BigDecimal tenth = v.abs().divide(BigDecimal.TEN);
+    BigDecimal low = null;
+    BigDecimal high = null;
+    boolean lowInclusive = false;
+    boolean highInclusive = false;
+    ParamPrefixEnum op = prefix == null ? ParamPrefixEnum.EQUAL : prefix;
+    switch (op) {
+      case EQUAL, NOT_EQUAL -> {
+        low = v.subtract(half);
+        high = v.add(half);
+        lowInclusive = true;
+      }
+      case GREATERTHAN, STARTS_AFTER -> low = v;
+      case GREATERTHAN_OR_EQUALS -> {
+        low = v;
+        lowInclusive = true;
+      }
+      case LESSTHAN, ENDS_BEFORE -> high = v;
+      case LESSTHAN_OR_EQUALS -> {
+        high = v;
+        highInclusive = true;
+      }
+      case APPROXIMATE -> {
+        BigDecimal margin = v.abs().divide(BigDecimal.TEN).max(half);
+        low = v.subtract(margin);
+        high = v.add(margin);
+        lowInclusive = true;
+        highInclusive = true;
+      }
+    }
     String system = parts.length == 3 && !parts[1].isEmpty() ? parts[1] : null;
     String code = parts.length == 3 && !parts[2].isEmpty() ? parts[2] : null;
-    return switch (prefix == null ? ParamPrefixEnum.EQUAL : prefix) {
-      case EQUAL -> new SearchClause.NumberRange(p.name(), v.subtract(half), true, v.add(half), false, false, system,
-          code);
-      case NOT_EQUAL -> new SearchClause.NumberRange(p.name(), v.subtract(half), true, v.add(half), false, true,
-          system, code);
-      case GREATERTHAN, STARTS_AFTER -> new SearchClause.NumberRange(p.name(), v, false, null, false, false, system,
-          code);
-      case GREATERTHAN_OR_EQUALS -> new SearchClause.NumberRange(p.name(), v, true, null, false, false, system, code);
-      case LESSTHAN, ENDS_BEFORE -> new SearchClause.NumberRange(p.name(), null, false, v, false, false, system,
-          code);
-      case LESSTHAN_OR_EQUALS -> new SearchClause.NumberRange(p.name(), null, false, v, true, false, system, code);
-      case APPROXIMATE -> new SearchClause.NumberRange(p.name(), v.subtract(tenth.max(half)), true,
-          v.add(tenth.max(half)), true, false, system, code);
-    };
+    return new SearchClause.NumberRange(p.name(), low, lowInclusive, high, highInclusive,
+        op == ParamPrefixEnum.NOT_EQUAL, system, code);
   }
 
   /**
