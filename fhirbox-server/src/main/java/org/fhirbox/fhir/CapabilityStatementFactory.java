@@ -69,6 +69,9 @@ public final class CapabilityStatementFactory {
           case REFERENCE -> SearchParamType.REFERENCE;
           case STRING -> SearchParamType.STRING;
           case DATE -> SearchParamType.DATE;
+          case URI -> SearchParamType.URI;
+          case NUMBER -> SearchParamType.NUMBER;
+          case QUANTITY -> SearchParamType.QUANTITY;
           default -> SearchParamType.TOKEN;
         });
         if (p.kind() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE) {

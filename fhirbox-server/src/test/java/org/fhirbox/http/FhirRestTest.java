@@ -464,6 +464,14 @@ class FhirRestTest {
             "name:string", "address-city:string", "birthdate:date");
     assertThat(patient.getSearchInclude()).extracting(i -> i.getValue()).contains("Patient:general-practitioner")
         .doesNotContain("Patient:name");
+    CapabilityStatement.CapabilityStatementRestResourceComponent observation = rest.getResource().stream()
+        .filter(x -> x.getType().equals("Observation")).findFirst().orElseThrow();
+    assertThat(observation.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())
+        .contains("value-quantity:quantity", "patient:reference", "subject:reference", "code:token");
+    CapabilityStatement.CapabilityStatementRestResourceComponent valueSet = rest.getResource().stream()
+        .filter(x -> x.getType().equals("ValueSet")).findFirst().orElseThrow();
+    assertThat(valueSet.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())
+        .contains("url:uri");
     assertThat(rest.getResource()).hasSizeGreaterThan(140);
     assertThat(rest.getSecurity().getExtensionByUrl(
         "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris").getExtensionString("token"))
