@@ -76,3 +76,20 @@ warm_small() {
   warm_c2_s="$(awk -v t=$((c1 - first)) 'BEGIN { printf "%.1f", t / 100 }')"
   log "warm-up: ${warmed_s} s of untimed traffic, C2 compiled for ${warm_c2_s} CPU-s (last round $((c1 - c0)) ticks)"
 }
+
+# PostgreSQL named by $pg_url (a JDBC URL). pg_setup takes host, port, database and user from it;
+# psql_do runs one statement there; new_schema TAG creates an empty schema, adds its name to the
+# caller's schemas array (for its cleanup) and sets schema_url, a JDBC URL whose currentSchema it is.
+pg_setup() {
+  pg_host="$(sed -E 's#^jdbc:postgresql://([^:/?]+).*#\1#' <<<"$pg_url")"
+  pg_port="$(sed -nE 's#^jdbc:postgresql://[^:/?]+:([0-9]+).*#\1#p' <<<"$pg_url")"; pg_port="${pg_port:-5432}"
+  pg_dbname="$(sed -E 's#^jdbc:postgresql://[^/]+/([^?]+).*#\1#' <<<"$pg_url")"
+  pg_user="$(sed -nE 's#.*[?&]user=([^&]+).*#\1#p' <<<"$pg_url")"; pg_user="${pg_user:-postgres}"
+}
+psql_do() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h "$pg_host" -p "$pg_port" -U "$pg_user" -d "$pg_dbname" -c "$1" >/dev/null; }
+new_schema() { # new_schema TAG -> sets schema_url: a JDBC URL whose currentSchema is new and empty
+  local name; name="bench_${1}_$(date -u +%Y%m%d%H%M%S)_$$"
+  psql_do "CREATE SCHEMA $name"
+  schemas+=("$name")
+  case "$pg_url" in *\?*) schema_url="$pg_url&currentSchema=$name" ;; *) schema_url="$pg_url?currentSchema=$name" ;; esac
+}
