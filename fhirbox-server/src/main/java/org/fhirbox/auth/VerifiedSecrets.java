@@ -14,8 +14,9 @@ import javax.crypto.spec.SecretKeySpec;
  * Remembers, for a short time, that a client id and secret matched a stored hash, so Basic
  * authentication on every request with a chosen (stretched) secret does not pay a full PBKDF2
  * each time (150 ms or more; see {@link PasswordHasher} and {@code PasswordHasherTest}). Entries
- * are keyed by an HMAC, under a random per-process key, of client id, secret and stored hash: the secret itself is never kept, and rotating the secret
- * changes the stored hash, so an old secret stops matching at once.
+ * are keyed by an HMAC, under a random per-process key, of client id, secret and stored hash:
+ * the secret itself is never kept, and rotating the secret changes the stored hash, so an old
+ * secret stops matching at once.
  */
 final class VerifiedSecrets {
   private static final int MAX_ENTRIES = 10_000;

@@ -271,8 +271,14 @@ public final class FhirRoutes {
     Bundle bundle = new Bundle().setType(BundleType.SEARCHSET);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new java.util.Date());
-    SearchQuery query = store.read(tx -> chains.resolve(tx, parsed.query()));
-    long total = store.read(tx -> tx.count(query));
+    // Chains are looked up in the transaction that counts: one connection, one snapshot.
+    record Counted(SearchQuery query, long total) {}
+    Counted counted = store.read(tx -> {
+      SearchQuery resolved = chains.resolve(tx, parsed.query());
+      return new Counted(resolved, tx.count(resolved));
+    });
+    SearchQuery query = counted.query();
+    long total = counted.total();
     bundle.setTotal((int) Math.min(total, Integer.MAX_VALUE));
     String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(parsed.applied());
     int count = query.count();
