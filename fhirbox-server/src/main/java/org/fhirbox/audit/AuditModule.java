@@ -14,7 +14,7 @@ import org.fhirbox.http.StorageRoutes;
  * ones are dropped, default 10000). Off, the listeners do nothing. The caller's address is the
  * request's remote address, which {@code FHIRBOX_TRUST_PROXY} lets a proxy name.
  *
- * <p>Recorded (issue 4 §4), each after it succeeded: Binary create and update (raw, JSON, and
+ * <p>Recorded, each after it succeeded: Binary create and update (raw, JSON, and
  * in batch/transaction Bundles), raw content read and vread, Binary resource read and vread
  * (whose JSON {@code url} is a signed URL), {@code $presigned-url}, and every {@code /storage}
  * GET (with its Range). Not recorded: HEAD requests (no content leaves), refused requests

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Two projects on one server: nothing of A is visible to, or usable by, B's client (issue 4 §2, §5). */
+/** Two projects on one server: nothing of A is visible to, or usable by, B's client. */
 class ProjectIsolationTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static TestServer server;

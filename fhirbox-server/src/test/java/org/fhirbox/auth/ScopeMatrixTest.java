@@ -12,7 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** SMART v2 system scopes decide what a client may do in its project: outside them, 403 (issue 4 §1). */
+/** SMART v2 system scopes decide what a client may do in its project: outside them, 403. */
 class ScopeMatrixTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PROJECT = "scopes";

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A Binary with a securityContext is only as readable as that resource, on every read path:
- * raw, JSON, {@code $presigned-url} and attachment signing (issue 4 §3).
+ * raw, JSON, {@code $presigned-url} and attachment signing.
  */
 class SecurityContextTest {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -11,7 +11,7 @@ import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
-/** Access tokens stop working after FHIRBOX_TOKEN_TTL seconds (issue 4 §1, §5). */
+/** Access tokens stop working after FHIRBOX_TOKEN_TTL seconds. */
 class TokenExpiryTest {
 
   @Test

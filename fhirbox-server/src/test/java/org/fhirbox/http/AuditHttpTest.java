@@ -20,7 +20,7 @@ import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Binary accesses become AuditEvents in the Binary's project, searchable by its admins (issue 4 §4). */
+/** Binary accesses become AuditEvents in the Binary's project, searchable by its admins. */
 class AuditHttpTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
