@@ -12,8 +12,10 @@
  *       every request costs about 0.1 ms.
  *   <li>A disabled client is refused at once on the token endpoint and with Basic; its access
  *       tokens stop working within 60 s (client status cached per client id on verify).
- *   <li>Failed client authentication is throttled in memory, per node: after 5 failures per client
- *       id, or 20 per remote address, 1 s, 2 s, 4 s ... at most 60 s; success resets.
+ *   <li>Failed client authentication is throttled in memory, per node, by three counters: 5
+ *       failures per client id and address, 20 per address, and 100 per client id across all
+ *       addresses (not applied to an address the client authenticated from in the last day);
+ *       beyond them, 1 s, 2 s, 4 s ... at most 60 s. See {@code AuthThrottle}.
  *   <li>private_key_jwt {@code jti}s are kept in table {@code used_jti}, keyed by client id and
  *       jti, until the assertion expires, so a replay to another node is refused too.
  *   <li>Admins of project {@code default} administer every project; other admins only their own.
