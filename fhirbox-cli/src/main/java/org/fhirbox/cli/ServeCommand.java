@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.fhirbox.FhirboxServer;
+import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -5,7 +5,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
-import org.fhirbox.FhirboxServer;
+import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
 
 /**

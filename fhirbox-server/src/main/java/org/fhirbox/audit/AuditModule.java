@@ -5,8 +5,6 @@ import java.time.Duration;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.ResourceRepository;
-import org.fhirbox.http.BinaryRoutes;
-import org.fhirbox.http.StorageRoutes;
 
 /**
  * Builds the Binary audit trail from the configuration: {@code FHIRBOX_AUDIT} ({@code on} |
@@ -26,8 +24,8 @@ public final class AuditModule implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(20);
 
   private final AuditTrail trail;
-  private final BinaryRoutes.BinaryListener binaryListener;
-  private final StorageRoutes.DownloadListener downloadListener;
+  private final BinaryListener binaryListener;
+  private final DownloadListener downloadListener;
 
   public AuditModule(FhirboxConfig config, ResourceStore store, ResourceRepository repository, Clock clock) {
     String mode = config.optional("FHIRBOX_AUDIT").orElse("on").toLowerCase(java.util.Locale.ROOT);
@@ -36,7 +34,7 @@ public final class AuditModule implements AutoCloseable {
     }
     if (mode.equals("off")) {
       this.trail = null;
-      this.binaryListener = new BinaryRoutes.BinaryListener() { };
+      this.binaryListener = new BinaryListener() { };
       this.downloadListener = (ex, content) -> { };
       return;
     }
@@ -55,11 +53,11 @@ public final class AuditModule implements AutoCloseable {
     return this;
   }
 
-  public BinaryRoutes.BinaryListener binaryListener() {
+  public BinaryListener binaryListener() {
     return binaryListener;
   }
 
-  public StorageRoutes.DownloadListener downloadListener() {
+  public DownloadListener downloadListener() {
     return downloadListener;
   }
 

@@ -2,11 +2,7 @@ package org.fhirbox.audit;
 
 import java.time.Clock;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.binary.BinaryContent;
-import org.fhirbox.fhir.FhirFormat;
-import org.fhirbox.http.BinaryRoutes;
-import org.fhirbox.http.Exchange;
-import org.fhirbox.http.StorageRoutes;
+import org.fhirbox.db.BinaryContent;
 import org.hl7.fhir.r4.model.Binary;
 
 /**
@@ -14,7 +10,7 @@ import org.hl7.fhir.r4.model.Binary;
  * {@link AuditTrail}. Only what was actually served is recorded: the callbacks run after a
  * successful response, and a HEAD request (no content leaves) is not recorded.
  */
-final class BinaryAuditor implements BinaryRoutes.BinaryListener, StorageRoutes.DownloadListener {
+final class BinaryAuditor implements BinaryListener, DownloadListener {
   private final AuditTrail trail;
   private final Clock clock;
 
@@ -24,26 +20,26 @@ final class BinaryAuditor implements BinaryRoutes.BinaryListener, StorageRoutes.
   }
 
   @Override
-  public void read(Exchange ex, Principal principal, BinaryContent c) {
+  public void read(AuditedRequest ex, Principal principal, BinaryContent c) {
     if (isGet(ex)) {
       record(isVersioned(ex) ? BinaryAction.VREAD : BinaryAction.READ, ex, principal.clientId(), c, range(ex));
     }
   }
 
   @Override
-  public void signed(Exchange ex, Principal principal, BinaryContent c) {
-    if (ex.request().getRequestURI().endsWith("$presigned-url")) {
+  public void signed(AuditedRequest ex, Principal principal, BinaryContent c) {
+    if (ex.path().endsWith("$presigned-url")) {
       String download = ex.param("download").map(d -> "download=" + d).orElse(null);
       record(BinaryAction.PRESIGNED_URL, ex, principal.clientId(), c, download);
     } else if (isGet(ex)) {
-      String detail = ex.format() == FhirFormat.JSON ? "signed URL issued in Binary.url" : null;
+      String detail = ex.answersJson() ? "signed URL issued in Binary.url" : null;
       record(isVersioned(ex) ? BinaryAction.RESOURCE_VREAD : BinaryAction.RESOURCE_READ, ex, principal.clientId(), c,
           detail);
     }
   }
 
   @Override
-  public void written(Exchange ex, Principal principal, Binary b, boolean created) {
+  public void written(AuditedRequest ex, Principal principal, Binary b, boolean created) {
     trail.record(new AuditRecord(created ? BinaryAction.CREATE : BinaryAction.UPDATE, principal.project(),
         b.getIdElement().getIdPart(), Long.parseLong(b.getMeta().getVersionId()),
         b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, principal.clientId(), address(ex),
@@ -55,7 +51,7 @@ final class BinaryAuditor implements BinaryRoutes.BinaryListener, StorageRoutes.
    * and Binary version per minute records the access without one row per 1 KiB seek.
    */
   @Override
-  public void downloaded(Exchange ex, BinaryContent c) {
+  public void downloaded(AuditedRequest ex, BinaryContent c) {
     if (!isGet(ex)) {
       return;
     }
@@ -76,29 +72,25 @@ final class BinaryAuditor implements BinaryRoutes.BinaryListener, StorageRoutes.
   private static final long DOWNLOAD_WINDOW_MILLIS = 60_000;
   private final java.util.Map<String, Long> recentDownloads = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private void record(BinaryAction action, Exchange ex, String clientId, BinaryContent c, String detail) {
+  private void record(BinaryAction action, AuditedRequest ex, String clientId, BinaryContent c, String detail) {
     trail.record(new AuditRecord(action, c.project(), c.binaryId(), c.versionId(), c.securityContext(), clientId,
         address(ex), clock.instant(), detail));
   }
 
-  private static boolean isGet(Exchange ex) {
+  private static boolean isGet(AuditedRequest ex) {
     return ex.method().equals("GET");
   }
 
-  private static boolean isVersioned(Exchange ex) {
-    return ex.request().getRequestURI().contains("/_history/");
+  private static boolean isVersioned(AuditedRequest ex) {
+    return ex.path().contains("/_history/");
   }
 
-  private static String range(Exchange ex) {
+  private static String range(AuditedRequest ex) {
     String r = ex.header("Range");
     return r == null ? null : "Range: " + (r.length() > 200 ? r.substring(0, 200) : r);
   }
 
-  /**
-   * The caller's address: the connection's peer, or with {@code FHIRBOX_TRUST_PROXY=true} the
-   * client a trusted proxy names in {@code X-Forwarded-For} (the server's request customizer).
-   */
-  private static String address(Exchange ex) {
-    return ex.request().getRemoteAddr();
+  private static String address(AuditedRequest ex) {
+    return ex.address();
   }
 }

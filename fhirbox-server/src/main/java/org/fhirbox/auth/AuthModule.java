@@ -1,6 +1,5 @@
 package org.fhirbox.auth;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -19,6 +18,8 @@ public final class AuthModule {
   private static final Logger LOG = LoggerFactory.getLogger(AuthModule.class);
   /** The id of the admin client generated on first start when no bootstrap client is configured. */
   public static final String GENERATED_ADMIN_ID = "admin";
+  /** The project whose admins administer every project; the bootstrap client lives here. */
+  public static final String SERVER_PROJECT = "default";
   static final String ADMIN_SCOPE = "system/*.cruds admin";
   /** How long a client's enabled status is trusted by token verification. */
   static final Duration CLIENT_STATUS_TTL = Duration.ofSeconds(60);
@@ -27,9 +28,6 @@ public final class AuthModule {
   private final ClientStore clients;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
-  private final BearerAuthenticator authenticator;
-  private final TokenEndpoint tokenEndpoint;
-  private final AdminRoutes adminRoutes;
 
   /** @param baseUrl the server's public base URL ending in '/', known once it listens */
   public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl) {
@@ -46,10 +44,6 @@ public final class AuthModule {
         config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, CLIENT_STATUS_TTL);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
         baseUrl, clock);
-    ObjectMapper json = new ObjectMapper();
-    this.authenticator = new BearerAuthenticator(tokens, clientAuth);
-    this.tokenEndpoint = new TokenEndpoint(clientAuth, tokens, json);
-    this.adminRoutes = new AdminRoutes(clients, json);
   }
 
   /**
@@ -71,15 +65,15 @@ public final class AuthModule {
       if (secret.get().length() < 16) {
         LOG.warn("FHIRBOX_BOOTSTRAP_CLIENT_SECRET is shorter than 16 characters; use a long random secret");
       }
-      if (clients.createIfAbsent(id.get(), secret.get(), AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE, true).isPresent()) {
-        LOG.info("created bootstrap admin client {} in project {}", id.get(), AdminRoutes.SERVER_PROJECT);
+      if (clients.createIfAbsent(id.get(), secret.get(), SERVER_PROJECT, ADMIN_SCOPE, true).isPresent()) {
+        LOG.info("created bootstrap admin client {} in project {}", id.get(), SERVER_PROJECT);
       }
       return Optional.empty();
     }
     if (clients.count() > 0) {
       return Optional.empty();
     }
-    return clients.createWithNewSecretIfAbsent(GENERATED_ADMIN_ID, AdminRoutes.SERVER_PROJECT, ADMIN_SCOPE, true);
+    return clients.createWithNewSecretIfAbsent(GENERATED_ADMIN_ID, SERVER_PROJECT, ADMIN_SCOPE, true);
   }
 
   /**
@@ -101,19 +95,9 @@ public final class AuthModule {
     return false;
   }
 
-  /** For {@code /fhir/R4} and {@code /admin}: Bearer tokens and Basic client credentials. */
-  public BearerAuthenticator authenticator() {
-    return authenticator;
-  }
-
-  /** {@code POST /oauth2/token}, {@code GET /.well-known/smart-configuration} and {@code /.well-known/jwks.json}. */
-  public TokenEndpoint tokenEndpoint() {
-    return tokenEndpoint;
-  }
-
-  /** {@code /admin/clients...}. */
-  public AdminRoutes adminRoutes() {
-    return adminRoutes;
+  /** Client authentication (secrets, private-key JWT assertions) with its failure throttle. */
+  public ClientAuthenticator clientAuthenticator() {
+    return clientAuth;
   }
 
   public ClientStore clients() {

@@ -1,7 +1,7 @@
 package org.fhirbox.auth;
 
 import java.util.Locale;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 
 /** Who is calling: the client, the project (tenant) it acts in, and what it may do. */
 public record Principal(String clientId, String project, AccessPolicy access) {

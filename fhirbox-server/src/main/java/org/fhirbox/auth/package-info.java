@@ -1,5 +1,5 @@
 /**
- * Authentication, projects (tenants) and access checks. {@link org.fhirbox.auth.AuthModule} builds
+ * Authentication, projects (tenants) and access checks. {@link AuthModule} builds
  * everything; decisions worth knowing:
  *
  * <ul>
@@ -7,7 +7,7 @@
  *       fixed slot name, so nodes starting together race on one primary key and agree on the key.
  *   <li>Client secrets: the server's own (256 random bits) are stored as salted SHA-256, a
  *       chosen bootstrap secret as PBKDF2-HMAC-SHA256 with 600 000 iterations (150-450 ms per
- *       check on a 2-core machine); see {@link org.fhirbox.auth.PasswordHasher}. A verified
+ *       check on a 2-core machine); see {@link PasswordHasher}. A verified
  *       id/secret/hash triple is remembered for 60 s under an HMAC so Basic authentication on
  *       every request costs about 0.1 ms.
  *   <li>A disabled client is refused at once on the token endpoint and with Basic; its access

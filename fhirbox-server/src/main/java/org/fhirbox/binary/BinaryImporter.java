@@ -5,7 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 

@@ -2,7 +2,7 @@ package org.fhirbox.binary;
 
 import java.util.Locale;
 import java.util.Set;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 
 /**
  * What content may be stored: a size limit and deny lists of executable media types and file

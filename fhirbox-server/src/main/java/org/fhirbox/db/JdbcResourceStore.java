@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.storage.BlobKey;
 
 /** {@link ResourceStore} over JDBC, one SQL dialect subset shared by H2 and PostgreSQL. */

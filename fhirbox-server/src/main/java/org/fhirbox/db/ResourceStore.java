@@ -2,7 +2,6 @@ package org.fhirbox.db;
 
 import java.util.List;
 import java.util.Optional;
-import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.storage.BlobKey;
 
 /**

@@ -1,9 +1,9 @@
 package org.fhirbox.fhir;
 
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.db.BinaryContent;
 import org.fhirbox.db.ResourceStore;
 
 /**

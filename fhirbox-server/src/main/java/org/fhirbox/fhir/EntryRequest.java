@@ -1,6 +1,6 @@
 package org.fhirbox.fhir;
 
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
 

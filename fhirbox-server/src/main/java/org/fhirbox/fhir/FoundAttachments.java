@@ -2,7 +2,7 @@ package org.fhirbox.fhir;
 
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.db.BinaryContent;
 import org.hl7.fhir.r4.model.Attachment;
 
 /**

@@ -3,7 +3,7 @@ package org.fhirbox.fhir;
 import java.security.SecureRandom;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 
 /** FHIR ids (R4 datatypes.html#id): 1-64 of [A-Za-z0-9\-.]. */
 public final class ResourceIds {

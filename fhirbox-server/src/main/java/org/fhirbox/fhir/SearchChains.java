@@ -3,7 +3,7 @@ package org.fhirbox.fhir;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;

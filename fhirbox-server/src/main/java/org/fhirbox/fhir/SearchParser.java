@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
 import org.fhirbox.db.SearchValue;

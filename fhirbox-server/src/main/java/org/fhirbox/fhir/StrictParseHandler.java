@@ -4,7 +4,7 @@ import ca.uhn.fhir.parser.IParserErrorHandler;
 import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
 import java.util.ArrayList;
 import java.util.List;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 

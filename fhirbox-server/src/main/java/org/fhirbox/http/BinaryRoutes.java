@@ -1,9 +1,11 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
-import org.fhirbox.FhirException;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.db.BinaryContent;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.StoredResource;
@@ -26,24 +28,6 @@ public final class BinaryRoutes {
   private final ResourceOutput output;
   private final BinaryListener listener;
 
-  /**
-   * Told about Binary accesses after they succeeded (audit). Runs on the request thread after the
-   * writing transaction committed, so an implementation must be quick and must not block.
-   */
-  public interface BinaryListener {
-    /** The raw content was sent ({@code GET|HEAD Binary/{id}[/_history/{v}]} with a non-FHIR Accept). */
-    default void read(Exchange ex, Principal principal, BinaryContent content) {
-    }
-
-    /** A signed URL was issued: by {@code $presigned-url}, or as the {@code url} of a Binary JSON read. */
-    default void signed(Exchange ex, Principal principal, BinaryContent content) {
-    }
-
-    /** A Binary version was created or updated (raw, JSON, or in a batch/transaction Bundle). */
-    default void written(Exchange ex, Principal principal, Binary binary, boolean created) {
-    }
-  }
-
   public BinaryRoutes(BinaryService binaries, ResourceStore store, BlobStore blobs, ResourceRepository repository,
       BinaryAccess access, AttachmentSigner signer, StorageResponder responder, ResourceOutput output,
       BinaryListener listener) {
@@ -60,12 +44,12 @@ public final class BinaryRoutes {
 
   /** Tells the listener that a Binary version was written and committed. */
   public void written(Exchange ex, Principal principal, Binary binary, boolean created) {
-    listener.written(ex, principal, binary, created);
+    listener.written(new ExchangeFacts(ex), principal, binary, created);
   }
 
   /** Tells the listener that a Binary was read as JSON or XML (its JSON carries a signed url). */
   public void readAsResource(Exchange ex, Principal principal, BinaryContent content) {
-    listener.signed(ex, principal, content);
+    listener.signed(new ExchangeFacts(ex), principal, content);
   }
 
   /** A body that is not FHIR JSON/XML is the content itself. */
@@ -117,7 +101,7 @@ public final class BinaryRoutes {
       ex.response().setHeader("X-Security-Context", c.securityContext());
     }
     responder.respond(ex.request(), ex.response(), c, blobs, null, 0);
-    listener.read(ex, principal, c);
+    listener.read(new ExchangeFacts(ex), principal, c);
   }
 
   /** {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url}. */
@@ -128,14 +112,14 @@ public final class BinaryRoutes {
     if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
       throw FhirException.methodNotAllowed("$presigned-url answers GET and POST");
     }
-    principal.require("Binary", org.fhirbox.auth.AccessPolicy.Interaction.READ);
+    principal.require("Binary", Interaction.READ);
     StoredResource s = store.read(tx -> repository.read(tx, principal.project(), "Binary", id));
     BinaryContent c = content(principal, s);
     String download = ex.param("download").orElse(null);
     String url = signer.signedDownloadUrl(c, ex.baseUrl(),
         download == null ? null : download.isBlank() || download.equals("true")
             ? (c.filename() == null ? id : c.filename()) : download);
-    listener.signed(ex, principal, c);
+    listener.signed(new ExchangeFacts(ex), principal, c);
     org.hl7.fhir.r4.model.Parameters p = new org.hl7.fhir.r4.model.Parameters();
     p.addParameter().setName("url").setValue(new org.hl7.fhir.r4.model.UrlType(url));
     output.writeRaw(ex, 200, p);

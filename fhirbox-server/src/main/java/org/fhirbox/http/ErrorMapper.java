@@ -4,7 +4,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
 import org.hl7.fhir.r4.model.OperationOutcome;

@@ -4,7 +4,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.FhirException;
+import org.fhirbox.db.BinaryContent;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryImporter;
@@ -190,7 +191,7 @@ public final class FhirRoutes {
     int status = w.created() ? 201 : 200;
     switch (ex.preferReturn()) {
       case "minimal" -> ex.response().setStatus(status);
-      case "operationoutcome" -> output.writeRaw(ex, status, org.fhirbox.http.ErrorMapper.info(
+      case "operationoutcome" -> output.writeRaw(ex, status, ErrorMapper.info(
           (w.created() ? "created " : "updated ") + s.type() + "/" + s.id() + " version " + s.versionId()));
       default -> output.writeWritten(ex, principal, status, w);
     }
@@ -233,7 +234,7 @@ public final class FhirRoutes {
       binaries.writeRaw(ex, principal, s);
       return;
     }
-    org.fhirbox.binary.BinaryContent content = type.equals("Binary") ? binaries.content(principal, s) : null;
+    BinaryContent content = type.equals("Binary") ? binaries.content(principal, s) : null;
     if (ex.method().equals("HEAD")) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(200);

@@ -6,10 +6,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.fhirbox.FhirException;
-import org.fhirbox.auth.AdminRoutes;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.http.AdminRoutes;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.auth.TokenEndpoint;
+import org.fhirbox.http.TokenEndpoint;
 
 /** Mounts every route in one readable block. */
 public final class FhirboxServlet extends HttpServlet {

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.db.IngestJob;
 import org.fhirbox.db.ResourceStore;

@@ -5,8 +5,9 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.FhirException;
-import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.audit.DownloadListener;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.db.BinaryContent;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.BlobStore;
@@ -16,11 +17,6 @@ import org.fhirbox.storage.BlobStore;
  * the credential (no Authorization header), so {@code <img>} and {@code <video>} work.
  */
 public final class StorageRoutes {
-  /** Told about every download that passed verification (audit). */
-  public interface DownloadListener {
-    void downloaded(Exchange ex, BinaryContent content);
-  }
-
   private final StorageUrlSigner signer;
   private final ResourceStore store;
   private final BlobStore blobs;
@@ -75,6 +71,6 @@ public final class StorageRoutes {
     BinaryContent content = lookup(v.binaryId(), version);
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
     responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge);
-    listener.downloaded(ex, content);
+    listener.downloaded(new ExchangeFacts(ex), content);
   }
 }

@@ -15,7 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import org.fhirbox.FhirException;
+import org.fhirbox.db.BinaryContent;
+import org.fhirbox.core.FhirException;
 
 /**
  * Signs and verifies the server's own storage URLs:
@@ -105,7 +106,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   }
 
   @Override
-  public String sign(String baseUrl, org.fhirbox.binary.BinaryContent content, String downloadFilename) {
+  public String sign(String baseUrl, BinaryContent content, String downloadFilename) {
     return sign(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename);
   }
 

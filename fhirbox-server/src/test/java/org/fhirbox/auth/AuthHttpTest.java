@@ -26,7 +26,7 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
-import org.fhirbox.FhirboxServer;
+import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;

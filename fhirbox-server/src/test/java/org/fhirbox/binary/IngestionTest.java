@@ -13,6 +13,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -318,9 +320,9 @@ class IngestionTest {
     s.put("FHIRBOX_DATA_DIR", dir.toString());
     s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
     s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
-    org.fhirbox.config.FhirboxConfig config = org.fhirbox.config.FhirboxConfig.of(s);
+    FhirboxConfig config = FhirboxConfig.of(s);
     try {
-      org.fhirbox.FhirboxServer first = new org.fhirbox.FhirboxServer(config, TestServer.FHIR).start();
+      FhirboxServer first = new FhirboxServer(config, TestServer.FHIR).start();
       Media m;
       try {
         m = createMedia(admin(first), url, null);
@@ -329,7 +331,7 @@ class IngestionTest {
         first.close();
         release.countDown();
       }
-      try (org.fhirbox.FhirboxServer second = new org.fhirbox.FhirboxServer(config, TestServer.FHIR).start()) {
+      try (FhirboxServer second = new FhirboxServer(config, TestServer.FHIR).start()) {
         TestClient c = admin(second);
         JsonNode job = awaitJob(c, url, "done");
         assertThat(job.get("attempts").asInt()).isEqualTo(2);
@@ -343,7 +345,7 @@ class IngestionTest {
     }
   }
 
-  private static TestClient admin(org.fhirbox.FhirboxServer s) {
+  private static TestClient admin(FhirboxServer s) {
     return new TestClient(s.baseUrl()).withHeader("Authorization", "Basic " + Base64.getEncoder()
         .encodeToString((TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes()));
   }

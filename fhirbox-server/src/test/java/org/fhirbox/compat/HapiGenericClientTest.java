@@ -31,6 +31,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
@@ -280,8 +281,8 @@ class HapiGenericClientTest {
   private static String accessToken() throws Exception {
     String form = "grant_type=client_credentials&client_id=" + enc(TestServer.ADMIN_ID)
         + "&client_secret=" + enc(TestServer.ADMIN_SECRET);
-    HttpResponse<String> r = new org.fhirbox.testing.TestClient(server.baseUrl()).send(
-        new org.fhirbox.testing.TestClient(server.baseUrl()).request("oauth2/token")
+    HttpResponse<String> r = new TestClient(server.baseUrl()).send(
+        new TestClient(server.baseUrl()).request("oauth2/token")
             .header("Content-Type", "application/x-www-form-urlencoded")
             .POST(HttpRequest.BodyPublishers.ofString(form)));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -12,7 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.fhirbox.binary.BinaryContent;
+import org.fhirbox.db.BinaryContent;
 import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;

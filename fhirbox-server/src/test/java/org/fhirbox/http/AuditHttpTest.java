@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.fhirbox.FhirboxServer;
+import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;

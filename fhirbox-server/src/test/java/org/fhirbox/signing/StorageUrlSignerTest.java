@@ -12,7 +12,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.signing.StorageUrlSigner.Ref;
 import org.fhirbox.signing.StorageUrlSigner.Verified;
 import org.junit.jupiter.api.Test;

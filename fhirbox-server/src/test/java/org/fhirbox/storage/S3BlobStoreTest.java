@@ -3,6 +3,7 @@ package org.fhirbox.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.fhirbox.testing.S3Server;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -35,12 +36,12 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  * bucket, created by the store.
  */
 class S3BlobStoreTest extends BlobStoreContract {
-  private static final String ACCESS_KEY = org.fhirbox.testing.S3Server.ACCESS_KEY;
-  private static final String SECRET_KEY = org.fhirbox.testing.S3Server.SECRET_KEY;
+  private static final String ACCESS_KEY = S3Server.ACCESS_KEY;
+  private static final String SECRET_KEY = S3Server.SECRET_KEY;
   private static final long PART = 5 * MIB;
   private static final AtomicInteger BUCKETS = new AtomicInteger();
 
-  private static org.fhirbox.testing.S3Server proxy;
+  private static S3Server proxy;
   private static URI endpoint;
 
   private final List<Sent> sent = new CopyOnWriteArrayList<>();
@@ -55,7 +56,7 @@ class S3BlobStoreTest extends BlobStoreContract {
 
   @BeforeAll
   static void startS3Proxy() throws Exception {
-    proxy = org.fhirbox.testing.S3Server.start();
+    proxy = S3Server.start();
     endpoint = proxy.endpoint();
   }
 

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.fhirbox.FhirboxServer;
+import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
 
 /**

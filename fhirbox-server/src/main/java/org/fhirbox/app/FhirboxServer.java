@@ -1,6 +1,11 @@
-package org.fhirbox;
+package org.fhirbox.app;
 
+import org.fhirbox.storage.FileBlobStore;
+import org.fhirbox.fhir.ServerCapabilities;
+import org.fhirbox.db.PlannerStatistics;
+import org.fhirbox.core.FhirException;
 import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
@@ -34,7 +39,7 @@ import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.AttachmentNormalizer;
 import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.BinaryAccess;
-import org.fhirbox.fhir.BinaryRef;
+import org.fhirbox.fhir.OwnUrls;
 import org.fhirbox.http.Cors;
 import org.fhirbox.http.StorageResponder;
 import org.fhirbox.http.StorageRoutes;
@@ -50,7 +55,10 @@ import org.fhirbox.fhir.SearchIncludes;
 import org.fhirbox.fhir.SearchIndexer;
 import org.fhirbox.fhir.SearchReindexer;
 import org.fhirbox.fhir.SearchParser;
+import org.fhirbox.http.AdminRoutes;
+import org.fhirbox.http.BearerAuthenticator;
 import org.fhirbox.http.BinaryRoutes;
+import org.fhirbox.http.TokenEndpoint;
 import org.fhirbox.http.ErrorMapper;
 import org.fhirbox.http.FhirRoutes;
 import org.fhirbox.http.FhirboxServlet;
@@ -74,14 +82,13 @@ public final class FhirboxServer implements AutoCloseable {
   private final Database database;
   private final BlobStore blobs;
   private final Metrics metrics = new Metrics();
-  private final java.util.Optional<org.fhirbox.signing.ObjectUrlSigner> objectUrls;
   private final ResourceStore store;
   private final Server jetty;
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
   private final OrphanSweeper sweeper;
   private final SearchReindexer reindexer;
-  private final org.fhirbox.db.PlannerStatistics statistics;
+  private final PlannerStatistics statistics;
   private final AuthModule auth;
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
@@ -149,9 +156,9 @@ public final class FhirboxServer implements AutoCloseable {
         : SigningKeys.loadOrCreate(config.dataDir());
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
     Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
-    this.objectUrls = signing.objectUrls();
     metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
-    AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext, this::recogniseOurUrl);
+    AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext,
+        new OwnUrls(config.orderedList("FHIRBOX_BASE_URL_ALIASES"), this::baseUrl, signing.objectUrls(), store)::recognise);
     ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
     this.reindexer = new SearchReindexer(store, indexer, codec);
     BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),
@@ -186,7 +193,7 @@ public final class FhirboxServer implements AutoCloseable {
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
-        List.of(new org.fhirbox.fhir.ServerCapabilities(this::baseUrl)));
+        List.of(new ServerCapabilities(this::baseUrl)));
     BinaryAccess binaryAccess = new BinaryAccess(store);
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
     ResourceOutput output = new ResourceOutput(codec, attachmentSigner, (principal, binary, base) ->
@@ -204,9 +211,11 @@ public final class FhirboxServer implements AutoCloseable {
         output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
     ErrorMapper errors = new ErrorMapper(codec);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
+    ObjectMapper json = new ObjectMapper();
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
-        new Cors(config.list("FHIRBOX_CORS_ORIGINS")), auth.authenticator(), auth.tokenEndpoint(),
-        auth.adminRoutes(), errors, List.of(new ReadinessCheck("database", database::isReachable),
+        new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
+        new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
+        new TokenEndpoint(auth.clientAuthenticator(), auth.tokens(), json), new AdminRoutes(auth.clients(), json), errors, List.of(new ReadinessCheck("database", database::isReachable),
             new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(store));
 
     ServletContextHandler context = new ServletContextHandler();
@@ -214,49 +223,13 @@ public final class FhirboxServer implements AutoCloseable {
     GracefulHandler graceful = new GracefulHandler(new MetricsHandler(metrics, context));
     jetty.setHandler(graceful);
 
-    this.statistics = new org.fhirbox.db.PlannerStatistics(database);
+    this.statistics = new PlannerStatistics(database);
     this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "fhirbox-background");
       t.setDaemon(true);
       return t;
     });
-  }
-
-  /**
-   * Write-time recognition of our own absolute URLs: FHIR REST URLs of a Binary under one of our
-   * base URLs, and signed storage URLs under one of them (or host-relative).
-   */
-  private java.util.Optional<AttachmentNormalizer.Recognized> recogniseOurUrl(String url) {
-    List<String> bases = new java.util.ArrayList<>(config.orderedList("FHIRBOX_BASE_URL_ALIASES"));
-    if (baseUrl != null) {
-      bases.add(baseUrl);
-    }
-    for (String b : bases) {
-      String base = b.endsWith("/") ? b : b + "/";
-      if (url.startsWith(base + "fhir/R4/Binary/")) {
-        return BinaryRef.tryParseRelative(url.substring((base + "fhir/R4/").length()))
-            .map(r -> new AttachmentNormalizer.Recognized(r, false));
-      }
-      if (url.startsWith(base + "storage/")) {
-        return signedStorageUrl(url);
-      }
-    }
-    if (objectUrls.isPresent()) {
-      java.util.Optional<org.fhirbox.storage.BlobKey> key = objectUrls.get().recogniseBlobKey(url);
-      if (key.isPresent()) {
-        // An S3 or CloudFront URL names the blob; the newest Binary version stored in it is meant.
-        return store.read(tx -> tx.binaryContentByBlob(key.get())).stream()
-            .max(java.util.Comparator.comparingLong(org.fhirbox.binary.BinaryContent::versionId))
-            .map(c -> new AttachmentNormalizer.Recognized(new BinaryRef(c.binaryId(), c.versionId()), true));
-      }
-    }
-    return url.startsWith("/storage/") ? signedStorageUrl(url) : java.util.Optional.empty();
-  }
-
-  private static java.util.Optional<AttachmentNormalizer.Recognized> signedStorageUrl(String url) {
-    return StorageUrlSigner.tryParse(url).map(r -> new AttachmentNormalizer.Recognized(
-        new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
   }
 
   /** Starts listening; returns once requests are served. */
@@ -269,7 +242,7 @@ public final class FhirboxServer implements AutoCloseable {
     audit.start();
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
-    background.schedule(org.fhirbox.storage.FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
+    background.schedule(FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
     background.execute(this::checkBootstrapSecretQuietly);
     background.execute(this::reindexQuietly);
     background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);

@@ -1,11 +1,14 @@
-package org.fhirbox.auth;
+package org.fhirbox.http;
 
+import org.fhirbox.auth.Principal;
+import org.fhirbox.auth.ClientAuthException;
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.TokenService;
+import org.fhirbox.auth.ClientAuthenticator;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
-import org.fhirbox.FhirException;
-import org.fhirbox.http.Exchange;
-import org.fhirbox.http.FhirboxServlet;
+import org.fhirbox.core.FhirException;
 
 /**
  * Finds the caller of a FHIR or admin request from {@code Authorization: Bearer <access token>}

@@ -1,4 +1,4 @@
-package org.fhirbox.binary;
+package org.fhirbox.db;
 
 import java.time.Instant;
 import org.fhirbox.storage.BlobKey;

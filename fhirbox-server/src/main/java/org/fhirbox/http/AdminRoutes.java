@@ -1,5 +1,11 @@
-package org.fhirbox.auth;
+package org.fhirbox.http;
 
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.Scopes;
+import org.fhirbox.auth.ClientCredentials;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.auth.ClientStore;
+import org.fhirbox.auth.AuthModule;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,8 +15,7 @@ import java.text.ParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.FhirException;
-import org.fhirbox.http.Exchange;
+import org.fhirbox.core.FhirException;
 
 /**
  * Client administration under {@code /admin} (admin scope only, else 403):
@@ -26,7 +31,7 @@ import org.fhirbox.http.Exchange;
  */
 public final class AdminRoutes {
   /** The project whose admins administer the whole server. */
-  public static final String SERVER_PROJECT = "default";
+  public static final String SERVER_PROJECT = AuthModule.SERVER_PROJECT;
   private static final long MAX_BODY = 256 * 1024;
 
   private final ClientStore clients;

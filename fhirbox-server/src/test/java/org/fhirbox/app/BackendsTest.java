@@ -1,4 +1,4 @@
-package org.fhirbox;
+package org.fhirbox.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,11 @@
-package org.fhirbox.auth;
+package org.fhirbox.http;
 
+import org.fhirbox.auth.Principal;
+import org.fhirbox.auth.ClientAuthException;
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.Scopes;
+import org.fhirbox.auth.TokenService;
+import org.fhirbox.auth.ClientAuthenticator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.fhirbox.http.Exchange;
 
 /**
  * The OAuth2 token endpoint ({@code POST /oauth2/token}, client_credentials grant) and the SMART

@@ -1,4 +1,4 @@
-package org.fhirbox;
+package org.fhirbox.core;
 
 import java.util.List;
 import java.util.Map;
@@ -7,7 +7,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
 /**
  * The one error type of the server: an HTTP status, a FHIR issue type and a diagnostic that is
- * safe to show the caller. {@code org.fhirbox.http.ErrorMapper} turns it into an OperationOutcome.
+ * safe to show the caller. The HTTP layer's error mapper turns it into an OperationOutcome.
  * Messages must never contain secrets (tokens, signatures, client secrets).
  */
 public class FhirException extends RuntimeException {

@@ -1,5 +1,6 @@
-package org.fhirbox;
+package org.fhirbox.app;
 
+import org.fhirbox.core.FhirException;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;

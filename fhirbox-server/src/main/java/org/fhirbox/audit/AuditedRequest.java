@@ -1,0 +1,30 @@
+package org.fhirbox.audit;
+
+import java.util.Optional;
+
+/**
+ * The facts of the HTTP request an audited access came in, read only when an event is recorded
+ * (with audit off nothing is asked).
+ */
+public interface AuditedRequest {
+  /** GET, HEAD, POST, ... */
+  String method();
+
+  /** The request path as sent, e.g. {@code /fhir/R4/Binary/1/_history/2}. */
+  String path();
+
+  /**
+   * The caller's address: the connection's peer, or with {@code FHIRBOX_TRUST_PROXY=true} the
+   * client a trusted proxy names in {@code X-Forwarded-For} (the server's request customizer).
+   */
+  String address();
+
+  /** A request header, or null. */
+  String header(String name);
+
+  /** The first value of a query parameter. */
+  Optional<String> param(String name);
+
+  /** Whether the response is FHIR JSON (whose Binary carries a signed {@code url}). */
+  boolean answersJson();
+}

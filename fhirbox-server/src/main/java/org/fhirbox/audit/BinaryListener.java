@@ -1,0 +1,23 @@
+package org.fhirbox.audit;
+
+import org.fhirbox.auth.Principal;
+import org.fhirbox.db.BinaryContent;
+import org.hl7.fhir.r4.model.Binary;
+
+/**
+ * Told about Binary accesses after they succeeded (audit). Runs on the request thread after the
+ * writing transaction committed, so an implementation must be quick and must not block.
+ */
+public interface BinaryListener {
+  /** The raw content was sent ({@code GET|HEAD Binary/{id}[/_history/{v}]} with a non-FHIR Accept). */
+  default void read(AuditedRequest request, Principal principal, BinaryContent content) {
+  }
+
+  /** A signed URL was issued: by {@code $presigned-url}, or as the {@code url} of a Binary JSON read. */
+  default void signed(AuditedRequest request, Principal principal, BinaryContent content) {
+  }
+
+  /** A Binary version was created or updated (raw, JSON, or in a batch/transaction Bundle). */
+  default void written(AuditedRequest request, Principal principal, Binary binary, boolean created) {
+  }
+}

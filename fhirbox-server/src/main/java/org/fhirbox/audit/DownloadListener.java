@@ -1,0 +1,8 @@
+package org.fhirbox.audit;
+
+import org.fhirbox.db.BinaryContent;
+
+/** Told about every {@code /storage} download that passed signature verification (audit). */
+public interface DownloadListener {
+  void downloaded(AuditedRequest request, BinaryContent content);
+}

@@ -1,0 +1,71 @@
+package org.fhirbox.fhir;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.fhirbox.db.BinaryContent;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.fhir.AttachmentNormalizer.Recognized;
+import org.fhirbox.signing.ObjectUrlSigner;
+import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.storage.BlobKey;
+
+/**
+ * Write-time recognition of the server's own absolute URLs, for the {@link AttachmentNormalizer}:
+ * FHIR REST URLs of a Binary under one of our base URLs, signed storage URLs under one of them (or
+ * host-relative), and object-store or CDN URLs made by an {@link ObjectUrlSigner}.
+ */
+public final class OwnUrls {
+  private final List<String> aliases;
+  private final Supplier<String> baseUrl;
+  private final Optional<ObjectUrlSigner> objectUrls;
+  private final ResourceStore store;
+
+  /**
+   * @param aliases other base URLs the server is known by ({@code FHIRBOX_BASE_URL_ALIASES})
+   * @param baseUrl the server's own base URL, null until it listens
+   */
+  public OwnUrls(List<String> aliases, Supplier<String> baseUrl, Optional<ObjectUrlSigner> objectUrls,
+      ResourceStore store) {
+    this.aliases = List.copyOf(aliases);
+    this.baseUrl = baseUrl;
+    this.objectUrls = objectUrls;
+    this.store = store;
+  }
+
+  /** The Binary an absolute URL of ours names. */
+  public Optional<Recognized> recognise(String url) {
+    List<String> bases = new ArrayList<>(aliases);
+    String own = baseUrl.get();
+    if (own != null) {
+      bases.add(own);
+    }
+    for (String b : bases) {
+      String base = b.endsWith("/") ? b : b + "/";
+      if (url.startsWith(base + "fhir/R4/Binary/")) {
+        return BinaryRef.tryParseRelative(url.substring((base + "fhir/R4/").length()))
+            .map(r -> new Recognized(r, false));
+      }
+      if (url.startsWith(base + "storage/")) {
+        return signedStorageUrl(url);
+      }
+    }
+    if (objectUrls.isPresent()) {
+      Optional<BlobKey> key = objectUrls.get().recogniseBlobKey(url);
+      if (key.isPresent()) {
+        // An S3 or CloudFront URL names the blob; the newest Binary version stored in it is meant.
+        return store.read(tx -> tx.binaryContentByBlob(key.get())).stream()
+            .max(Comparator.comparingLong(BinaryContent::versionId))
+            .map(c -> new Recognized(new BinaryRef(c.binaryId(), c.versionId()), true));
+      }
+    }
+    return url.startsWith("/storage/") ? signedStorageUrl(url) : Optional.empty();
+  }
+
+  private static Optional<Recognized> signedStorageUrl(String url) {
+    return StorageUrlSigner.tryParse(url).map(r -> new Recognized(
+        new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
+  }
+}
