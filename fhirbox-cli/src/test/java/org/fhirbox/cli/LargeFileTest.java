@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * over the raw Binary API and over the signed URL, and compares SHA-256: proof that no path
  * holds the content in memory.
  */
+@SlowTest
 class LargeFileTest {
   static final long SIZE = 1536L << 20;
 

@@ -10,12 +10,14 @@ import java.net.http.HttpResponse;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
 
 /** {@code fhirbox serve} as a process: ready line, health, graceful SIGTERM. */
 class ServeCommandTest {
 
   @Test
+  @SlowTest
   void printsReadyLineAnswersHealthzAndDrainsInFlightRequestsOnSigterm() throws Exception {
     try (ServerProcess server = ServerProcess.start("256m")) {
       HttpClient http = HttpClient.newHttpClient();

@@ -21,6 +21,7 @@ import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.FileBlobStore;
 import org.fhirbox.storage.S3Settings;
 import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Configuration to backends, and a server running on S3 with S3 presigned attachment URLs. */
+@SlowTest
 class BackendsTest {
   private static S3Server s3;
   private final StorageUrlSigner storage =

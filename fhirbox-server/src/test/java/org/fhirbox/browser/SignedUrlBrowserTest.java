@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import javax.imageio.ImageIO;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Media;
@@ -49,6 +50,7 @@ import org.openqa.selenium.logging.LoggingPreferences;
  * {@code chromedriver} (paths overridable with {@code -Dfhirbox.chromium} and
  * {@code -Dfhirbox.chromedriver}); when either is missing the test fails, because CI installs them.
  */
+@SlowTest
 class SignedUrlBrowserTest {
   private static final Path CHROMIUM = Path.of(System.getProperty("fhirbox.chromium", "/usr/bin/chromium"));
   private static final Path CHROMEDRIVER =

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,6 +27,7 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * {@code FHIRBOX_CORS_ORIGINS} and never for {@code *}. Runs Debian's {@code chromium} through
  * {@code chromedriver}, like {@code SignedUrlBrowserTest}; missing binaries fail the test.
  */
+@SlowTest
 class MedplumBrowserTest {
   private static final Path CHROMIUM = Path.of(System.getProperty("fhirbox.chromium", "/usr/bin/chromium"));
   private static final Path CHROMEDRIVER =

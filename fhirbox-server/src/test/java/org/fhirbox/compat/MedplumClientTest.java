@@ -15,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * credentials and uses the Binary, Attachment, Media, read, search, history and download calls
  * Medplum's Binary guide shows; this test checks what it observed (see {@link MedplumPackage}).
  */
+@SlowTest
 class MedplumClientTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 

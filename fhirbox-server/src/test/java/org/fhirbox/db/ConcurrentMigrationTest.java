@@ -14,12 +14,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
 
 /**
  * Nodes starting together on one fresh PostgreSQL schema: Flyway serialises the migrations with
  * a PostgreSQL advisory lock, so every node starts and each migration runs once.
  */
+@SlowTest
 class ConcurrentMigrationTest {
   private static final int NODES = 6;
 

@@ -10,8 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
 
+@SlowTest
 class PlannerStatisticsTest {
   @Test
   void staleTablesAreAnalyzedSoReadsByIdUseThePrimaryKey() throws Exception {

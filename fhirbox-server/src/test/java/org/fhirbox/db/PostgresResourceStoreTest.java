@@ -1,7 +1,9 @@
 package org.fhirbox.db;
 
 import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.SlowTest;
 
+@SlowTest
 class PostgresResourceStoreTest extends ResourceStoreContract {
   @Override
   protected Database newDatabase() {

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.fhirbox.testing.Postgres;
 import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * Scale-out: stateless nodes sharing one PostgreSQL database and one S3 server (s3proxy with
  * signature checking). Whatever a request needs must be shared, never local to a node.
  */
+@SlowTest
 class MultiNodeTest {
   static S3Server s3;
   static Map<String, String> shared;

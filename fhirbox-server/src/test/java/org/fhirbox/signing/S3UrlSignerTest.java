@@ -22,6 +22,7 @@ import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
 import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /** {@link S3UrlSigner} against s3proxy, which checks SigV4 presigned URLs. */
+@SlowTest
 class S3UrlSignerTest {
   private static final Duration TTL = Duration.ofHours(1);
   private static final long WINDOW = 360;

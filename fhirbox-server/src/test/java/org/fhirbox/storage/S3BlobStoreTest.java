@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,6 +36,7 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  * signature checking, over a transient (in-memory file system) backend. Each test gets its own
  * bucket, created by the store.
  */
+@SlowTest
 class S3BlobStoreTest extends BlobStoreContract {
   private static final String ACCESS_KEY = S3Server.ACCESS_KEY;
   private static final String SECRET_KEY = S3Server.SECRET_KEY;
