@@ -39,22 +39,18 @@ public final class Backends {
   private Backends() {}
 
   /**
-   * The blob store named by {@code FHIRBOX_BLOB_STORE}: files under {@code <data-dir>/blobs}, or
-   * S3 timed into {@code metrics}. The file store is returned bare: the storage route serves its
-   * files memory-mapped (zero-copy) only when it sees a {@link FileBlobStore}.
+   * The blob store named by {@code FHIRBOX_BLOB_STORE}, files under {@code <data-dir>/blobs} or
+   * S3, timed into {@code metrics}.
    */
   public static BlobStore blobStore(FhirboxConfig config, AwsCredentialsProvider credentials,
       Metrics metrics) throws IOException {
     String kind = config.get("FHIRBOX_BLOB_STORE").trim().toLowerCase(Locale.ROOT);
-    switch (kind) {
-      case "file":
-      case "":
-        return new FileBlobStore(config.dataDir().resolve("blobs"));
-      case "s3":
-        return new MeteredBlobStore(new S3BlobStore(s3Settings(config), credentials), metrics);
-      default:
-        throw new IllegalArgumentException("FHIRBOX_BLOB_STORE must be file or s3, got '" + kind + "'");
-    }
+    BlobStore store = switch (kind) {
+      case "file", "" -> new FileBlobStore(config.dataDir().resolve("blobs"));
+      case "s3" -> new S3BlobStore(s3Settings(config), credentials);
+      default -> throw new IllegalArgumentException("FHIRBOX_BLOB_STORE must be file or s3, got '" + kind + "'");
+    };
+    return new MeteredBlobStore(store, metrics);
   }
 
   /** The {@code FHIRBOX_S3_*} settings. */

@@ -5,9 +5,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -28,7 +28,6 @@ import org.fhirbox.http.RangeRequest.Partial;
 import org.fhirbox.http.RangeRequest.Unsatisfiable;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
-import org.fhirbox.storage.FileBlobStore;
 
 /**
  * Sends one Binary version's bytes for GET and HEAD: validators, conditional requests
@@ -46,10 +45,6 @@ public final class StorageResponder {
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
   private static final Pattern MEDIA_TYPE = Pattern.compile(
       "[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\\s*;[ -~]*)?");
-  /** Below this a plain copy is cheaper than mapping the file. */
-  private static final long MAP_THRESHOLD = 64 * 1024;
-  /** Mapped in slices so that a large file does not need one huge mapping. */
-  private static final long MAP_SLICE = 16 * 1024 * 1024;
 
   private final SecureRandom random = new SecureRandom();
 
@@ -232,65 +227,39 @@ public final class StorageResponder {
     out.write(tail);
   }
 
-  /**
-   * Copies without heap buffers where possible: a file-backed blob is memory-mapped and handed
-   * to Jetty's {@link HttpOutput#write(java.nio.ByteBuffer)}, which writes the buffer straight
-   * to the connection, skipping its aggregation buffer.
-   */
-  private static final sun.misc.Unsafe UNSAFE = unsafe();
-
-  private static sun.misc.Unsafe unsafe() {
-    try {
-      java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-      f.setAccessible(true);
-      return (sun.misc.Unsafe) f.get(null);
-    } catch (ReflectiveOperationException e) {
-      return null;
-    }
-  }
-
-  /**
-   * Releases a mapping now instead of at some later GC: with a small heap, GCs are rare, and
-   * every 16 MiB slice of every download would otherwise stay mapped (and count as resident).
-   */
-  private static void unmap(java.nio.MappedByteBuffer slice) {
-    if (UNSAFE != null) {
-      UNSAFE.invokeCleaner(slice);
-    }
-  }
-
   private static void copy(BlobStore store, BlobKey key, long offset, long length, OutputStream out)
       throws IOException {
-    if (length < MAP_THRESHOLD && store instanceof FileBlobStore files) {
-      // A small range (a video player's probe, a thumbnail): one positional read and one write,
-      // bounded by MAP_THRESHOLD whatever the file's size.
-      byte[] buf = new byte[(int) length];
-      ByteBuffer bb = ByteBuffer.wrap(buf);
-      try (FileChannel ch = FileChannel.open(files.file(key), StandardOpenOption.READ)) {
-        while (bb.hasRemaining()) {
-          if (ch.read(bb, offset + bb.position()) < 0) {
-            throw new IOException("blob " + key + " is shorter than its recorded size");
-          }
-        }
-      }
-      out.write(buf);
-      return;
+    store.transferTo(key, offset, length, channel(out));
+  }
+
+  /**
+   * The response body as a channel. Jetty's {@link HttpOutput#write(ByteBuffer)} blocks until
+   * the connection took the buffer and sends a large buffer straight to it, skipping its
+   * aggregation buffer (so a store's direct buffer reaches the socket without another copy);
+   * any other stream gets the JDK's adapter.
+   */
+  static WritableByteChannel channel(OutputStream out) {
+    if (!(out instanceof HttpOutput jetty)) {
+      return Channels.newChannel(out);
     }
-    if (store instanceof FileBlobStore files && out instanceof HttpOutput jetty) {
-      try (FileChannel ch = FileChannel.open(files.file(key), StandardOpenOption.READ)) {
-        long end = offset + length;
-        if (end > ch.size()) {
-          // Touching a mapping past the end of the file is a fatal SIGBUS, not an exception.
-          throw new IOException("blob " + key + " is shorter than its recorded size");
-        }
-        for (long pos = offset; pos < end; pos += MAP_SLICE) {
-          java.nio.MappedByteBuffer slice = ch.map(FileChannel.MapMode.READ_ONLY, pos, Math.min(MAP_SLICE, end - pos));
-          jetty.write(slice); // blocking: Jetty is done with the buffer when this returns
-          unmap(slice);
-        }
+    return new WritableByteChannel() {
+      @Override
+      public int write(ByteBuffer src) throws IOException {
+        int n = src.remaining();
+        jetty.write(src);
+        src.position(src.limit());
+        return n;
       }
-    } else {
-      store.read(key, offset, length, out);
-    }
+
+      @Override
+      public boolean isOpen() {
+        return !jetty.isClosed();
+      }
+
+      @Override
+      public void close() throws IOException {
+        jetty.close();
+      }
+    };
   }
 }

@@ -2,7 +2,7 @@ package org.fhirbox.metrics;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -11,8 +11,9 @@ import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 
 /**
- * Times every call to another {@link BlobStore} into {@code fhirbox_blobstore_operation_seconds}.
- * Closing it closes the wrapped store.
+ * Times every call to another {@link BlobStore} into {@code fhirbox_blobstore_operation_seconds}
+ * ({@code transferTo} as {@code op="read"}). The wiring wraps every store in one, whatever its
+ * backend. Closing it closes the wrapped store.
  */
 public final class MeteredBlobStore implements BlobStore {
   private final BlobStore delegate;
@@ -47,9 +48,10 @@ public final class MeteredBlobStore implements BlobStore {
   }
 
   @Override
-  public void read(BlobKey key, long offset, long length, OutputStream out) throws IOException {
+  public void transferTo(BlobKey key, long offset, long length, WritableByteChannel target)
+      throws IOException {
     timed("read", () -> {
-      delegate.read(key, offset, length, out);
+      delegate.transferTo(key, offset, length, target);
       return null;
     });
   }

@@ -2,7 +2,7 @@ package org.fhirbox.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -29,10 +29,19 @@ public interface BlobStore extends AutoCloseable {
   Optional<Long> size(BlobKey key) throws IOException;
 
   /**
-   * Copies {@code length} bytes starting at {@code offset} of the blob to {@code out}.
-   * Implementations should use zero-copy transfer where the backend allows it.
+   * Writes bytes {@code offset} to {@code offset + length - 1} of the blob to {@code target},
+   * all of them, in order, and returns once the last one was handed to it. Memory stays
+   * constant whatever {@code length}: a file store copies with positional reads or
+   * {@link java.nio.channels.FileChannel#transferTo} (zero-copy when the target is a file or a
+   * socket), an object store streams one ranged GET. Does not close {@code target}.
+   *
+   * <p>A zero {@code length} writes nothing but still fails for a missing blob.
+   *
+   * @throws java.nio.file.NoSuchFileException when the blob does not exist
+   * @throws IOException when the blob ends before {@code offset + length} (the caller's
+   *     recorded size and the stored bytes disagree) or the backend or target fails
    */
-  void read(BlobKey key, long offset, long length, OutputStream out) throws IOException;
+  void transferTo(BlobKey key, long offset, long length, WritableByteChannel target) throws IOException;
 
   /** Opens the blob from {@code offset} to its end. The caller closes the stream. */
   InputStream open(BlobKey key, long offset) throws IOException;

@@ -2,7 +2,8 @@ package org.fhirbox.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
@@ -162,8 +163,10 @@ public final class S3BlobStore implements BlobStore {
     }
   }
 
+  /** One ranged GetObject, streamed through a buffer of at most {@code COPY_BUFFER} bytes. */
   @Override
-  public void read(BlobKey key, long offset, long length, OutputStream out) throws IOException {
+  public void transferTo(BlobKey key, long offset, long length, WritableByteChannel target)
+      throws IOException {
     if (length == 0) {
       // An HTTP range cannot be empty; still report a missing blob as a missing blob.
       if (size(key).isEmpty()) {
@@ -173,17 +176,26 @@ public final class S3BlobStore implements BlobStore {
     }
     // RFC 9110 §14.1.2: "bytes=first-last", both inclusive.
     String range = "bytes=" + offset + "-" + (offset + length - 1);
-    try (InputStream in = get(key, range)) {
-      byte[] buf = new byte[(int) Math.min(COPY_BUFFER, length)];
+    InputStream in;
+    try {
+      in = get(key, range);
+    } catch (RangeNotSatisfiable e) {
+      throw new IOException("blob " + key + " is shorter than " + (offset + length) + " bytes", e);
+    }
+    try (in) {
+      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(COPY_BUFFER, length));
       long copied = 0;
       int n;
       while (copied < length
-          && (n = in.read(buf, 0, (int) Math.min(buf.length, length - copied))) >= 0) {
-        out.write(buf, 0, n);
+          && (n = in.read(buf.array(), 0, (int) Math.min(buf.capacity(), length - copied))) >= 0) {
+        buf.clear().limit(n);
+        while (buf.hasRemaining()) {
+          target.write(buf);
+        }
         copied += n;
       }
       if (copied < length) {
-        throw new IOException("blob " + key + " is shorter than expected");
+        throw new IOException("blob " + key + " is shorter than " + (offset + length) + " bytes");
       }
     }
   }

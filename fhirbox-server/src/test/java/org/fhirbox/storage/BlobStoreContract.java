@@ -7,8 +7,15 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -98,6 +105,79 @@ abstract class BlobStoreContract {
     BlobInfo info = store().put(TestContent.stream(3, 100), NO_LIMIT);
 
     assertThatThrownBy(() -> read(info.key(), 90, 20)).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> read(info.key(), 100, 1)).isInstanceOf(IOException.class);
+    assertThat(read(info.key(), 100, 0)).isEmpty();
+  }
+
+  /**
+   * Ranges at the edges of the blob and of the sizes where a store changes how it copies (a
+   * small single read up to 64 KiB, 1 MiB copy buffers, 5 MiB S3 parts).
+   */
+  @Test
+  void transferToSendsExactlyTheRangeAtEveryEdge() throws IOException {
+    long size = 5 * MIB + 70_000;
+    BlobInfo info = store().put(TestContent.stream(12, size), NO_LIMIT);
+    long[][] ranges = {
+        {0, 0}, {0, 1}, {size - 1, 1}, {0, size}, {1, size - 1}, {size, 0},
+        {64 * 1024 - 1, 2}, {1, 64 * 1024}, {1, 64 * 1024 + 1},
+        {MIB - 1, MIB + 2}, {5 * MIB - 3, 70_003}};
+
+    for (long[] r : ranges) {
+      assertThat(read(info.key(), r[0], (int) r[1]))
+          .as("bytes %d..%d", r[0], r[0] + r[1] - 1)
+          .isEqualTo(TestContent.bytes(12, r[0], (int) r[1]));
+    }
+  }
+
+  @Test
+  void transferToKeepsWritingToATargetThatTakesFewBytesPerCall() throws IOException {
+    long size = 3 * MIB + 1;
+    BlobInfo info = store().put(TestContent.stream(13, size), NO_LIMIT);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    WritableByteChannel trickle = new WritableByteChannel() {
+      @Override
+      public int write(ByteBuffer src) {
+        int n = Math.min(src.remaining(), 1000);
+        byte[] part = new byte[n];
+        src.get(part);
+        out.write(part, 0, n);
+        return n;
+      }
+
+      @Override
+      public boolean isOpen() {
+        return true;
+      }
+
+      @Override
+      public void close() {}
+    };
+
+    store().transferTo(info.key(), 7, size - 7, trickle);
+
+    assertThat(out.toByteArray()).isEqualTo(TestContent.bytes(13, 7, (int) (size - 7)));
+  }
+
+  @Test
+  void transferToAFileChannelCopiesTheRange() throws IOException {
+    long size = 2 * MIB + 5;
+    BlobInfo info = store().put(TestContent.stream(14, size), NO_LIMIT);
+    Path copy = Files.createTempFile("transfer", ".bin");
+    try (FileChannel file = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+      store().transferTo(info.key(), 3, size - 4, file);
+    }
+    try {
+      assertThat(Files.readAllBytes(copy)).isEqualTo(TestContent.bytes(14, 3, (int) (size - 4)));
+    } finally {
+      Files.delete(copy);
+    }
+  }
+
+  @Test
+  void transferToOfAMissingBlobFailsEvenForNoBytes() {
+    BlobKey missing = BlobKey.random();
+
+    assertThatThrownBy(() -> read(missing, 0, 0)).isInstanceOf(NoSuchFileException.class);
   }
 
   @Test
@@ -228,7 +308,7 @@ abstract class BlobStoreContract {
 
   byte[] read(BlobKey key, long offset, int length) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream(length);
-    store().read(key, offset, length, out);
+    store().transferTo(key, offset, length, Channels.newChannel(out));
     return out.toByteArray();
   }
 
