@@ -189,12 +189,12 @@ public final class FhirboxServer implements AutoCloseable {
         config.seconds("FHIRBOX_INGEST_LEASE_SECONDS"), config.getInt("FHIRBOX_INGEST_MAX_ATTEMPTS"),
         java.time.Duration.ofMillis(config.getLong("FHIRBOX_INGEST_BACKOFF_MILLIS")),
         config.getInt("FHIRBOX_INGEST_CONCURRENCY")), clock);
-    BundleProcessor bundles = new BundleProcessor(store, repository, binaryData);
+    BinaryAccess binaryAccess = new BinaryAccess(store);
+    BundleProcessor bundles = new BundleProcessor(store, repository, binaryData, binaryAccess);
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
         List.of(new ServerCapabilities(this::baseUrl)));
-    BinaryAccess binaryAccess = new BinaryAccess(store);
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
     ResourceOutput output = new ResourceOutput(codec, attachmentSigner, (principal, binary, base) ->
         store.read(tx -> attachmentSigner.signedUrl(tx, principal, binary.getIdElement().getIdPart(),

@@ -9,7 +9,6 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -23,7 +22,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Fetches external URLs for ingestion without becoming an SSRF proxy. Each URL (and each
- * redirect target, followed by hand) must pass the {@link UrlPolicy}; its host is resolved once
+ * redirect target, followed by hand) must pass the {@link UrlPolicy}, and what is requested is
+ * the normalised URL the policy judged (see {@link FetchUrl}); its host is resolved once
  * by our resolver, every address is judged by {@link AddressGuard} (unless an allow-list prefix
  * names that host), and the connection goes only to the addresses that passed — Jetty's client
  * connects to what the resolver returns, so a second DNS answer (rebinding) is never used.
@@ -125,11 +125,13 @@ public final class SafeFetcher implements AutoCloseable {
   public Fetched open(String url) throws FetchException {
     String current = url;
     for (int hop = 0; ; hop++) {
-      Optional<String> refusal = policy.refusal(current);
-      if (refusal.isPresent()) {
-        throw FetchException.refused(hop == 0 ? refusal.get() : "redirect to " + current + " refused: " + refusal.get());
+      UrlPolicy.Verdict verdict = policy.judge(current);
+      if (verdict instanceof UrlPolicy.Refused r) {
+        throw FetchException.refused(hop == 0 ? r.reason() : "redirect to " + current + " refused: " + r.reason());
       }
-      URI uri = URI.create(current);
+      // The normalised URL that was judged, not the string: a server that resolves "..", "%2e"
+      // or "//" its own way never sees them.
+      URI uri = ((UrlPolicy.Allowed) verdict).url().uri();
       InputStreamResponseListener listener = new InputStreamResponseListener();
       Request request = client().newRequest(uri)
           .method("GET")

@@ -1,15 +1,19 @@
 package org.fhirbox.fhir;
 
+import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.db.BinaryContent;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.StoredResource;
 
 /**
  * Who may read a Binary's content — raw, as JSON, by {@code $presigned-url}, or by having an
  * Attachment signed: read access to Binary and, when the Binary has a {@code securityContext},
- * read access to that resource (same project, not deleted). Every read path asks here.
+ * read access to that resource (same project, not deleted). Every read path asks here,
+ * including the ones that return a Binary's metadata inside a Bundle (batch and transaction
+ * {@code GET}, the three history levels, search): {@link #canReadVersion}.
  */
 public final class BinaryAccess {
   private final ResourceStore store;
@@ -46,6 +50,40 @@ public final class BinaryAccess {
   /** {@link #canRead} for content that does not {@link #needsLookup}: same project, Binary read scope. */
   public boolean canReadIgnoringContext(Principal principal, BinaryContent content) {
     return principal.project().equals(content.project()) && principal.access().allows("Binary", Interaction.READ);
+  }
+
+  /**
+   * {@link #canRead} for a stored version of any type, as it appears in a Bundle: true for every
+   * type but Binary (whose type-level access the caller checked); for a Binary, the content row
+   * of that version, or for a deletion the version it deleted, so a deletion tells no more than
+   * the Binary did.
+   */
+  public boolean canReadVersion(ResourceStore.Tx tx, Principal principal, StoredResource s) {
+    if (!s.type().equals("Binary")) {
+      return true;
+    }
+    long version = s.deleted() ? s.versionId() - 1 : s.versionId();
+    return tx.binaryContent(s.project(), s.id(), version).map(c -> canRead(tx, principal, c)).orElse(false);
+  }
+
+  /** 403 unless {@link #canReadVersion}. */
+  public void requireReadVersion(ResourceStore.Tx tx, Principal principal, StoredResource s) {
+    if (!canReadVersion(tx, principal, s)) {
+      throw FhirException.forbidden("no read access to " + s.type() + "/" + s.id()
+          + " or to the resource named by its securityContext");
+    }
+  }
+
+  /**
+   * The versions of {@code items} the caller may read, in order. FHIR R4 security.html leaves it
+   * to the server to filter what a client may not see out of search and history results rather
+   * than refuse the whole request; Binaries withheld here are simply absent from the page.
+   */
+  public List<StoredResource> readable(Principal principal, List<StoredResource> items) {
+    if (items.stream().noneMatch(s -> s.type().equals("Binary"))) {
+      return items;
+    }
+    return store.read(tx -> items.stream().filter(s -> canReadVersion(tx, principal, s)).toList());
   }
 
   /** 403 unless {@link #canRead}. */

@@ -31,12 +31,15 @@ public final class BundleProcessor {
   private final ResourceStore store;
   private final ResourceRepository repository;
   private final BinaryData binaryData;
+  private final BinaryAccess access;
   private final FhirTerser terser;
 
-  public BundleProcessor(ResourceStore store, ResourceRepository repository, BinaryData binaryData) {
+  public BundleProcessor(ResourceStore store, ResourceRepository repository, BinaryData binaryData,
+      BinaryAccess access) {
     this.store = store;
     this.repository = repository;
     this.binaryData = binaryData;
+    this.access = access;
     this.terser = repository.codec().context().newTerser();
   }
 
@@ -211,6 +214,7 @@ public final class BundleProcessor {
           principal.require(r.type(), Interaction.READ);
           StoredResource s = r.version() == null ? repository.read(tx, project, r.type(), r.id())
               : repository.vread(tx, project, r.type(), r.id(), r.version());
+          access.requireReadVersion(tx, principal, s);
           out.setFullUrl(r.type() + "/" + r.id()).setResource(repository.toResource(s));
           out.getResponse().setStatus("200 OK").setEtag("W/\"" + s.versionId() + "\"")
               .setLastModified(java.util.Date.from(s.lastUpdated()));

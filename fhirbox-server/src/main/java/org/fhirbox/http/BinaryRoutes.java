@@ -1,6 +1,7 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
+import java.util.List;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.audit.BinaryListener;
@@ -82,6 +83,19 @@ public final class BinaryRoutes {
 
   private interface IoSupplier<T> {
     T get() throws IOException;
+  }
+
+  /** The versions the caller may read, for search and history Bundles ({@link BinaryAccess#readable}). */
+  public List<StoredResource> readable(Principal principal, List<StoredResource> items) {
+    return access.readable(principal, items);
+  }
+
+  /** 403 unless the caller may read this version ({@link BinaryAccess#canReadVersion}). */
+  public void requireReadVersion(Principal principal, StoredResource s) {
+    store.read(tx -> {
+      access.requireReadVersion(tx, principal, s);
+      return null;
+    });
   }
 
   public BinaryContent content(Principal principal, StoredResource s) {

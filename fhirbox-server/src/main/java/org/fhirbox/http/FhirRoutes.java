@@ -286,7 +286,8 @@ public final class FhirRoutes {
     int offset = query.offset();
     bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + "&_offset=" + offset);
     if (!parsed.summaryCount() && count > 0) {
-      Page page = store.read(tx -> tx.search(query));
+      Page found = store.read(tx -> tx.search(query));
+      Page page = new Page(binaries.readable(principal, found.items()), found.hasMore());
       page.items().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.MATCH));
       includes.resolve(principal, parsed.includes(), page.items())
           .forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.INCLUDE));
@@ -318,7 +319,8 @@ public final class FhirRoutes {
     int offset = ex.param("_offset").map(v -> parseCount(v)).orElse(0);
     java.time.Instant since = ex.param("_since").map(FhirRoutes::instant).orElse(null);
     if (id != null) {
-      store.read(tx -> repository.readAny(tx, principal.project(), type, id));
+      // The history of one Binary asks what a read of it asks: access to its securityContext.
+      binaries.requireReadVersion(principal, store.read(tx -> repository.readAny(tx, principal.project(), type, id)));
     }
     HistoryQuery q = new HistoryQuery(principal.project(), type, id, since, Math.min(count, maxCount), offset);
     Page page = store.read(tx -> tx.history(q));
@@ -326,6 +328,7 @@ public final class FhirRoutes {
       // AuditEvents are for the project's admins only (Scopes.allows); a short page is still a page
       page = new Page(page.items().stream().filter(s -> !s.type().equals("AuditEvent")).toList(), page.hasMore());
     }
+    page = new Page(binaries.readable(principal, page.items()), page.hasMore());
     Bundle bundle = new Bundle().setType(BundleType.HISTORY);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new java.util.Date());

@@ -24,6 +24,7 @@ class SecurityContextTest {
   private static TestServer server;
   private static ProjectClients clients;
   private static String guarded;
+  private static String guardedPatient;
   private static String document;
 
   @BeforeAll
@@ -32,6 +33,7 @@ class SecurityContextTest {
     clients = new ProjectClients(server);
     TestClient seeder = clients.client(PROJECT, "system/*.cruds");
     String patient = TestClient.createdId(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    guardedPatient = patient;
     guarded = upload(seeder, "Patient/" + patient);
     document = TestClient.createdId(seeder.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\","
         + "\"status\":\"current\",\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"url\":\"Binary/"
@@ -130,5 +132,100 @@ class SecurityContextTest {
     TestClient admin = clients.client(PROJECT, "system/*.cruds");
     String binary = upload(admin, "Patient/never-created");
     assertThat(admin.rawBinaryStatus(binary)).isEqualTo(403);
+  }
+  private static String getBundle(String type, String... urls) {
+    StringBuilder b = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":[");
+    for (int i = 0; i < urls.length; i++) {
+      b.append(i == 0 ? "" : ",").append("{\"request\":{\"method\":\"GET\",\"url\":\"").append(urls[i]).append("\"}}");
+    }
+    return b.append("]}").toString();
+  }
+
+  private static java.util.List<String> ids(HttpResponse<String> bundle) throws Exception {
+    assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+    return JSON.readTree(bundle.body()).path("entry").findValues("fullUrl").stream()
+        .map(n -> n.asText().substring(n.asText().lastIndexOf('/') + 1)).toList();
+  }
+
+  @Test
+  void batchGetOfABinaryWithoutReadOnItsSecurityContextIsA403Entry() throws Exception {
+    TestClient denied = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs");
+    TestClient allowed = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
+    String batch = getBundle("batch", "Binary/" + guarded, "Binary/" + guarded + "/_history/1",
+        "DocumentReference/" + document);
+
+    HttpResponse<String> d = denied.postJson("fhir/R4", batch);
+    assertThat(d.statusCode()).as(d.body()).isEqualTo(200);
+    JsonNode entries = JSON.readTree(d.body()).get("entry");
+    for (int i = 0; i < 2; i++) {
+      assertThat(entries.get(i).at("/response/status").asText()).startsWith("403");
+      assertThat(entries.get(i).at("/response/outcome/resourceType").asText()).isEqualTo("OperationOutcome");
+      assertThat(entries.get(i).at("/response/outcome/issue/0/diagnostics").asText()).contains("securityContext");
+      assertThat(entries.get(i).has("resource")).isFalse();
+    }
+    assertThat(entries.get(2).at("/response/status").asText()).startsWith("200");
+    assertThat(d.body()).doesNotContain("Patient/" + guardedPatient);
+
+    JsonNode a = JSON.readTree(allowed.postJson("fhir/R4", batch).body()).get("entry");
+    assertThat(a.get(0).at("/resource/id").asText()).isEqualTo(guarded);
+    assertThat(a.get(0).at("/resource/securityContext/reference").asText()).isEqualTo("Patient/" + guardedPatient);
+    assertThat(a.get(1).at("/response/status").asText()).startsWith("200");
+  }
+
+  @Test
+  void transactionGetOfABinaryWithoutReadOnItsSecurityContextFailsTheTransaction() throws Exception {
+    TestClient denied = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs");
+    TestClient allowed = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
+    String tx = getBundle("transaction", "DocumentReference/" + document, "Binary/" + guarded);
+    HttpResponse<String> d = denied.postJson("fhir/R4", tx);
+    assertThat(d.statusCode()).isEqualTo(403);
+    assertThat(JSON.readTree(d.body()).get("resourceType").asText()).isEqualTo("OperationOutcome");
+    assertThat(d.body()).doesNotContain("Patient/" + guardedPatient);
+    assertThat(ids(allowed.postJson("fhir/R4", tx))).containsExactly(document, guarded);
+  }
+
+  @Test
+  void historyOfABinaryWithoutReadOnItsSecurityContextIsRefusedOrLeftOut() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String open = upload(seeder, null);
+    TestClient denied = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs");
+    TestClient allowed = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
+
+    HttpResponse<String> instance = denied.get("fhir/R4/Binary/" + guarded + "/_history");
+    assertThat(instance.statusCode()).isEqualTo(403);
+    assertThat(instance.body()).contains("OperationOutcome").doesNotContain("Patient/" + guardedPatient);
+    assertThat(ids(allowed.get("fhir/R4/Binary/" + guarded + "/_history"))).containsExactly(guarded);
+    assertThat(ids(denied.get("fhir/R4/Binary/" + open + "/_history"))).containsExactly(open);
+
+    assertThat(ids(denied.get("fhir/R4/Binary/_history?_count=1000"))).contains(open).doesNotContain(guarded);
+    assertThat(ids(allowed.get("fhir/R4/Binary/_history?_count=1000"))).contains(open, guarded);
+  }
+
+  @Test
+  void searchLeavesOutBinariesWithoutReadOnTheirSecurityContext() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String open = upload(seeder, null);
+    TestClient denied = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs");
+    TestClient allowed = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
+    String query = "fhir/R4/Binary?_id=" + guarded + "," + open;
+    assertThat(ids(denied.get(query))).containsExactly(open);
+    assertThat(ids(allowed.get(query))).containsExactlyInAnyOrder(open, guarded);
+  }
+
+  @Test
+  void systemHistoryLeavesOutBinariesNobodyMayRead() throws Exception {
+    TestClient admin = clients.client("guarded-history", "system/*.cruds");
+    String patient = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String live = upload(admin, "Patient/" + patient);
+    String orphaned = upload(admin, "Patient/" + patient);
+    HttpResponse<String> after = admin.send(admin.request("fhir/R4/Binary/" + orphaned)
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .PUT(HttpRequest.BodyPublishers.ofString("v2")));
+    assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+    assertThat(ids(admin.get("fhir/R4/_history"))).contains(live, orphaned);
+    assertThat(admin.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    assertThat(admin.rawBinaryStatus(live)).isEqualTo(403);
+    assertThat(ids(admin.get("fhir/R4/_history"))).contains(patient).doesNotContain(live, orphaned);
+    assertThat(ids(admin.get("fhir/R4/Binary/_history"))).doesNotContain(live, orphaned);
   }
 }

@@ -275,6 +275,56 @@ class IngestionTest {
     assertThat(http.parse(broken, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("500");
   }
 
+  private static HttpResponse<String> importUrl(String url) {
+    return http.send(http.request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
+        .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  @Test
+  void urlsThatLeaveTheAllowedPrefixAreRefusedWithoutARequest() throws Exception {
+    upstream.serve("/elsewhere/secret.txt", "text/plain", "secret".getBytes());
+    int before = upstream.rawPaths().size();
+    for (String path : java.util.List.of("/files/../elsewhere/secret.txt", "/files/%2e%2e/elsewhere/secret.txt",
+        "/files/..%2felsewhere/secret.txt", "/files/.%2e/elsewhere/secret.txt")) {
+      String url = upstream.origin() + path;
+      HttpResponse<String> r = importUrl(url);
+      assertThat(r.statusCode()).as(path).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
+          .containsAnyOf("not on the allow list", "not fetched");
+      Media m = createMedia(http, url, null);
+      assertThat(m.getContent().getUrl()).isEqualTo(url);
+      assertThat(job(http, url)).as(path).isNull();
+    }
+    assertThat(upstream.rawPaths().subList(before, upstream.rawPaths().size()))
+        .noneMatch(p -> p.contains("elsewhere"));
+  }
+
+  @Test
+  void importFetchesTheNormalisedUrl() throws Exception {
+    byte[] body = Upstream.content(1000, 15);
+    upstream.serve("/files/norm/~scan.png", "image/png", body);
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/x/../norm/./%7Escan.png");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(upstream.rawPaths()).contains("/files/norm/~scan.png");
+    assertThat(upstream.rawPaths()).noneMatch(p -> p.contains(".."));
+  }
+
+  @Test
+  void ambiguousIpv4HostsGetA400NamingTheProblem() throws Exception {
+    String port = upstream.origin().substring(upstream.origin().lastIndexOf(':'));
+    for (String host : java.util.List.of("0177.0.0.1", "0x7f.0.0.1", "127.1", "2130706433", "127.000.0.1")) {
+      String url = "http://" + host + port + "/files/x.txt";
+      HttpResponse<String> r = importUrl(url);
+      assertThat(r.statusCode()).as(host).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(host)
+          .contains("ambiguous IPv4 address");
+      Media m = createMedia(http, url, null);
+      assertThat(m.getContent().getUrl()).isEqualTo(url);
+      assertThat(job(http, url)).as(host).isNull();
+    }
+  }
+
   @Test
   void defaultPolicyRefusesInternalAddressesAndDisabledProjectsGetNoJobs() throws Exception {
     try (TestServer plain = TestServer.start(Map.of("FHIRBOX_INGEST_DISABLED_PROJECTS", "default",

@@ -184,4 +184,93 @@ class SafeFetcherTest {
           });
     }
   }
+  @ParameterizedTest
+  @ValueSource(strings = {"/public/../private/secret.txt", "/public/%2e%2e/private/secret.txt",
+      "/public/%2E%2E/private/secret.txt", "/public/..%2fprivate/secret.txt", "/public/.%2e/private/secret.txt",
+      "/public/%2e./private/secret.txt", "/public/..%5cprivate/secret.txt", "/public/..;/private/secret.txt",
+      "/public/%252e%252e/private/secret.txt", "/public//../../private/secret.txt", "/public/./../private/secret.txt"})
+  void pathsLeavingTheAllowListPrefixAreRefusedBeforeAnyRequest(String path) throws Exception {
+    upstream.resolvingDotSegments().serve("/private/secret.txt", "text/plain", "secret".getBytes());
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/public/"), List.of())) {
+      assertThatThrownBy(() -> f.open(upstream.origin() + path))
+          .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.kind())
+              .isEqualTo(FetchException.Kind.REFUSED));
+    }
+    assertThat(upstream.rawPaths()).isEmpty();
+  }
+
+  @Test
+  void theNormalisedUrlIsExactlyWhatIsRequested() throws Exception {
+    byte[] body = Upstream.content(500, 3);
+    upstream.resolvingDotSegments().serve("/public/a/~jo-x.txt", "text/plain", body);
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/public/"), List.of());
+        SafeFetcher.Fetched got = f.open(upstream.origin().replace("http", "HTTP")
+            + "/public/a/./b/../%7Ejo%2dx.txt#fragment")) {
+      assertThat(got.body().readAllBytes()).isEqualTo(body);
+      assertThat(got.uri().toString()).isEqualTo(upstream.origin() + "/public/a/~jo-x.txt");
+    }
+    assertThat(upstream.rawPaths()).containsExactly("/public/a/~jo-x.txt");
+  }
+
+  @Test
+  void redirectsAreNormalisedAndJudgedTheSameWay() throws Exception {
+    byte[] body = Upstream.content(100, 4);
+    upstream.resolvingDotSegments().serve("/public/ok.txt", "text/plain", body);
+    upstream.serve("/private/secret.txt", "text/plain", "secret".getBytes());
+    upstream.on("/public/to-dots", ex -> {
+      ex.getResponseHeaders().set("Location", "/public/x/../ok.txt");
+      ex.sendResponseHeaders(302, -1);
+    });
+    upstream.on("/public/to-encoded-dots", ex -> {
+      ex.getResponseHeaders().set("Location", "/public/%2e%2e/private/secret.txt");
+      ex.sendResponseHeaders(302, -1);
+    });
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/public/"), List.of())) {
+      try (SafeFetcher.Fetched got = f.open(upstream.origin() + "/public/to-dots")) {
+        assertThat(got.body().readAllBytes()).isEqualTo(body);
+      }
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/public/to-encoded-dots"))
+          .isInstanceOfSatisfying(FetchException.class, e -> {
+            assertThat(e.kind()).isEqualTo(FetchException.Kind.REFUSED);
+            assertThat(e.getMessage()).contains("redirect to").contains("dot-segments");
+          });
+    }
+    assertThat(upstream.rawPaths()).containsExactly("/public/to-dots", "/public/ok.txt", "/public/to-encoded-dots");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0177.0.0.1", "127.0.0.01", "0127.0.0.1", "0x7f.0.0.1", "0X7F.0.0.1", "0x7f000001",
+      "127.1", "127.0.1", "2130706433", "017700000001", "127.0.0.1.", "127.0.0.1.5", "256.0.0.1", "1.2.3.0x4",
+      "[::ffff:0177.0.0.1]"})
+  void ambiguousIpv4HostsAreRefusedBeforeAnyRequest(String host) throws Exception {
+    int port = Integer.parseInt(upstream.origin().substring(upstream.origin().lastIndexOf(':') + 1));
+    upstream.serve("/files/x", "text/plain", new byte[] {1});
+    try (SafeFetcher f = fetcher(List.of(upstream.origin() + "/files/"), List.of())) {
+      for (String url : List.of("http://" + host + ":" + port + "/files/x", "https://" + host + "/files/x")) {
+        assertThatThrownBy(() -> f.open(url))
+            .isInstanceOfSatisfying(FetchException.class, e -> {
+              assertThat(e.kind()).isEqualTo(FetchException.Kind.REFUSED);
+              assertThat(e.getMessage()).contains("ambiguous IPv4 address");
+            });
+      }
+    }
+    assertThat(upstream.rawPaths()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"https://0177.0.0.1/", "http://127.1/files/", "https://cdn.example.org/files/%2e%2e/"})
+  void ambiguousAllowListPrefixesAreRefusedAtStart(String prefix) {
+    assertThatThrownBy(() -> new UrlPolicy(List.of(prefix), List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void allowListPrefixesMatchWholePathSegments() {
+    UrlPolicy p = new UrlPolicy(List.of("https://cdn.example.org/files"), List.of());
+    assertThat(p.permits("https://cdn.example.org/files")).isTrue();
+    assertThat(p.permits("https://cdn.example.org/files/a.png")).isTrue();
+    assertThat(p.permits("https://cdn.example.org/files-private/a.png")).isFalse();
+    assertThat(p.permits("https://cdn.example.org/files/../files-private/a.png")).isFalse();
+    assertThat(p.permits("https://cdn.example.org/%66iles/a.png")).isTrue();
+  }
 }

@@ -5,12 +5,18 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A content server on 127.0.0.1 for ingestion tests: handlers by exact path, with hit counts. */
+/**
+ * A content server on 127.0.0.1 for ingestion tests: handlers by exact path, with hit counts and
+ * the raw request paths it received. {@link #resolvingDotSegments} makes it find handlers the way
+ * a naive static file server does: percent-decode the path (%2F included), then resolve "..".
+ */
 final class Upstream implements AutoCloseable {
   /** Answers one request. */
   interface Handler {
@@ -20,6 +26,8 @@ final class Upstream implements AutoCloseable {
   private final HttpServer server;
   private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+  private final List<String> rawPaths = new CopyOnWriteArrayList<>();
+  private volatile boolean resolveDotSegments;
 
   Upstream() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -29,7 +37,11 @@ final class Upstream implements AutoCloseable {
       return t;
     }));
     server.createContext("/", ex -> {
+      rawPaths.add(ex.getRequestURI().getRawPath());
       String path = ex.getRequestURI().getPath();
+      if (resolveDotSegments) {
+        path = java.nio.file.Path.of(path).normalize().toString();
+      }
       hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
       try (ex) {
         Handler h = handlers.get(path);
@@ -58,6 +70,17 @@ final class Upstream implements AutoCloseable {
   /** Serves {@code body} with {@code contentType} and a Content-Length. */
   Upstream serve(String path, String contentType, byte[] body) {
     return on(path, ex -> send(ex, 200, contentType, body));
+  }
+
+  /** Serves files outside a prefix to clients that send {@code ..}, {@code %2e%2e} or {@code ..%2f}. */
+  Upstream resolvingDotSegments() {
+    resolveDotSegments = true;
+    return this;
+  }
+
+  /** Every request path as it arrived on the wire, in order. */
+  List<String> rawPaths() {
+    return List.copyOf(rawPaths);
   }
 
   int hits(String path) {
