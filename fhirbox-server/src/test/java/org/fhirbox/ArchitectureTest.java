@@ -1,6 +1,9 @@
 package org.fhirbox;
 
 import static com.tngtech.archunit.base.DescribedPredicate.or;
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
@@ -18,6 +21,9 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.fhirbox.db.BinaryContent;
+import org.fhirbox.db.IngestJob;
+import org.fhirbox.db.StoredResource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -83,6 +89,18 @@ class ArchitectureTest {
   void theDatabaseKnowsNothingOfFhirOrBinaries() {
     noClasses().that().resideInAPackage("org.fhirbox.db..")
         .should().dependOnClassesThat().resideInAnyPackage("org.fhirbox.fhir..", "org.fhirbox.binary..")
+        .check(main);
+  }
+
+  /**
+   * HTTP maps requests to service calls: it never opens a transaction or names a query. What it
+   * takes from the database package are the rows the services hand back.
+   */
+  @Test
+  void httpUsesNoDatabaseButTheRowsServicesReturn() {
+    noClasses().that().resideInAPackage("org.fhirbox.http..")
+        .should().dependOnClassesThat(resideInAPackage("org.fhirbox.db..")
+            .and(not(belongToAnyOf(StoredResource.class, BinaryContent.class, IngestJob.class, IngestJob.State.class))))
         .check(main);
   }
 

@@ -26,9 +26,11 @@ import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.PasswordHasher;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryPolicy;
+import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.binary.IngestJobs;
 import org.fhirbox.binary.IngestWorker;
+import org.fhirbox.binary.JobService;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.binary.SafeFetcher;
 import org.fhirbox.binary.UrlPolicy;
@@ -50,6 +52,7 @@ import org.fhirbox.fhir.BundleProcessor;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.fhir.SearchIncludes;
 import org.fhirbox.fhir.SearchIndexer;
@@ -202,13 +205,15 @@ public final class FhirboxServer implements AutoCloseable {
     StorageResponder responder = new StorageResponder();
     this.audit = new AuditModule(config, store, repository, clock);
     audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));
-    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, store, blobs, repository, binaryAccess,
-        attachmentSigner, responder, output, audit.binaryListener());
-    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, store, blobs, responder, clock,
+    BinaryReads binaryReads = new BinaryReads(store, repository, binaryAccess);
+    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder, output,
+        audit.binaryListener());
+    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock,
         audit.downloadListener());
-    FhirRoutes fhirRoutes = new FhirRoutes(store, repository, binaryRoutes, bundles, searchParser,
-        new SearchChains(maxCount), new SearchIncludes(store, maxCount), capabilities,
-        output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), maxCount, importer);
+    ResourceService resources = new ResourceService(store, repository, bundles, searchParser,
+        new SearchChains(maxCount), new SearchIncludes(maxCount), binaryAccess, maxCount);
+    FhirRoutes fhirRoutes = new FhirRoutes(resources, binaryRoutes, capabilities, output,
+        config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
     ErrorMapper errors = new ErrorMapper(codec);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
     ObjectMapper json = new ObjectMapper();
@@ -216,7 +221,7 @@ public final class FhirboxServer implements AutoCloseable {
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
         new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
         new TokenEndpoint(auth.clientAuthenticator(), auth.tokens(), json), new AdminRoutes(auth.clients(), json), errors, List.of(new ReadinessCheck("database", database::isReachable),
-            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(store));
+            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store)));
 
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");

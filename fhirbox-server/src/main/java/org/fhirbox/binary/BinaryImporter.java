@@ -5,6 +5,9 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -21,6 +24,21 @@ public final class BinaryImporter implements AutoCloseable {
   public BinaryImporter(SafeFetcher fetcher, BinaryService binaries) {
     this.fetcher = fetcher;
     this.binaries = binaries;
+  }
+
+  /** The arguments of {@code $import}, read once the caller may create Binaries. */
+  public interface Arguments {
+    Map<String, String> read() throws IOException;
+  }
+
+  /**
+   * {@code POST /Binary/$import} for a caller who may create Binaries: fetches {@code url} now
+   * (arguments {@code url}, {@code contentType}, {@code securityContext}).
+   */
+  public Written importNow(Principal principal, Arguments arguments) throws IOException {
+    principal.require("Binary", Interaction.CREATE);
+    Map<String, String> args = arguments.read();
+    return importNow(principal.project(), args.get("url"), args.get("contentType"), args.get("securityContext"));
   }
 
   public UrlPolicy policy() {

@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Locale;
+import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 import java.util.zip.ZipException;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.ResourceIds;
@@ -47,6 +50,19 @@ public final class BinaryService {
   /** A raw upload, as sent by {@code POST /Binary} or {@code PUT /Binary/{id}}. */
   public record Upload(InputStream body, String contentType, String contentEncoding, String securityContext,
       String filename) {}
+
+  /** {@code POST /Binary} with raw content, for a caller who may create Binaries. */
+  public Written create(Principal principal, Upload upload) {
+    principal.require("Binary", Interaction.CREATE);
+    return create(principal.project(), upload);
+  }
+
+  /** {@code PUT /Binary/{id}} with raw content, for a caller who may update Binaries. */
+  public Written update(Principal principal, String id, Upload upload, Supplier<Long> ifMatch) {
+    principal.require("Binary", Interaction.UPDATE);
+    Long expected = ifMatch.get();
+    return update(principal.project(), id, upload, expected);
+  }
 
   public Written create(String project, Upload upload) {
     Binary binary = binaryFor(upload);

@@ -83,7 +83,15 @@ public final class BinaryAccess {
     if (items.stream().noneMatch(s -> s.type().equals("Binary"))) {
       return items;
     }
-    return store.read(tx -> items.stream().filter(s -> canReadVersion(tx, principal, s)).toList());
+    return store.read(tx -> readable(tx, principal, items));
+  }
+
+  /** {@link #readable(Principal, List)} inside the caller's transaction. */
+  public List<StoredResource> readable(ResourceStore.Tx tx, Principal principal, List<StoredResource> items) {
+    if (items.stream().noneMatch(s -> s.type().equals("Binary"))) {
+      return items;
+    }
+    return items.stream().filter(s -> canReadVersion(tx, principal, s)).toList();
   }
 
   /** 403 unless {@link #canRead}. */

@@ -15,12 +15,10 @@ import org.fhirbox.db.StoredResource;
 
 /** Finds what {@code _include} and {@code _revinclude} add to a page of search matches. */
 public final class SearchIncludes {
-  private final ResourceStore store;
   private final int maxCount;
 
   /** @param maxCount at most this many resources per include parameter */
-  public SearchIncludes(ResourceStore store, int maxCount) {
-    this.store = store;
+  public SearchIncludes(int maxCount) {
     this.maxCount = maxCount;
   }
 
@@ -30,7 +28,7 @@ public final class SearchIncludes {
    * types the caller may read. Binaries are never included: their content has its own access
    * rules ({@code securityContext}) and is reached through the Attachments that name them.
    */
-  public List<StoredResource> resolve(Principal principal, List<SearchParser.Include> includes,
+  public List<StoredResource> resolve(ResourceStore.Tx tx, Principal principal, List<SearchParser.Include> includes,
       List<StoredResource> page) {
     if (includes.isEmpty() || page.isEmpty()) {
       return List.of();
@@ -39,7 +37,7 @@ public final class SearchIncludes {
     page.forEach(s -> seen.add(s.type() + "/" + s.id()));
     List<StoredResource> out = new ArrayList<>();
     for (SearchParser.Include inc : includes) {
-      List<StoredResource> found = inc.reverse() ? referencing(principal, inc, page) : referenced(principal, inc, page);
+      List<StoredResource> found = inc.reverse() ? referencing(tx, principal, inc, page) : referenced(tx, principal, inc, page);
       for (StoredResource s : found) {
         if (!s.type().equals("Binary") && seen.add(s.type() + "/" + s.id())) {
           out.add(s);
@@ -50,7 +48,7 @@ public final class SearchIncludes {
   }
 
   /** {@code _revinclude}: the source resources whose parameter names one of the matches. */
-  private List<StoredResource> referencing(Principal principal, SearchParser.Include inc, List<StoredResource> page) {
+  private List<StoredResource> referencing(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc, List<StoredResource> page) {
     if (!principal.access().allows(inc.sourceType(), Interaction.READ)) {
       return List.of();
     }
@@ -62,14 +60,13 @@ public final class SearchIncludes {
     }
     SearchQuery q = new SearchQuery(principal.project(), inc.sourceType(),
         List.of(new SearchClause.Token(inc.param(), targets)), true, maxCount, 0);
-    return store.read(tx -> tx.search(q)).items();
+    return tx.search(q).items();
   }
 
   /** {@code _include}: the resources the matches name in the parameter, read by type. */
-  private List<StoredResource> referenced(Principal principal, SearchParser.Include inc, List<StoredResource> page) {
+  private List<StoredResource> referenced(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc, List<StoredResource> page) {
     List<String> matchIds = page.stream().map(StoredResource::id).toList();
-    List<String> refs = store.read(tx -> tx.indexedValues(principal.project(), inc.sourceType(), matchIds,
-        inc.param()));
+    List<String> refs = tx.indexedValues(principal.project(), inc.sourceType(), matchIds, inc.param());
     Map<String, List<String>> idsByType = new TreeMap<>();
     for (String ref : refs) {
       int slash = ref.indexOf('/');
@@ -84,7 +81,7 @@ public final class SearchIncludes {
       List<String> ids = e.getValue().subList(0, Math.min(e.getValue().size(), maxCount));
       SearchQuery q = new SearchQuery(principal.project(), e.getKey(), List.of(new SearchClause.Ids(ids)), true,
           maxCount, 0);
-      found.addAll(store.read(tx -> tx.search(q)).items());
+      found.addAll(tx.search(q).items());
     }
     return found;
   }

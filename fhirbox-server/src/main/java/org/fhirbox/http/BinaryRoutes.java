@@ -1,42 +1,35 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
-import java.util.List;
-import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.db.BinaryContent;
+import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
-import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
-import org.fhirbox.fhir.BinaryAccess;
-import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.UrlType;
 
 /** The Binary-specific parts of the REST API (FHIR R4 binary.html#rest). */
 public final class BinaryRoutes {
   private final BinaryService binaries;
-  private final ResourceStore store;
+  private final BinaryReads reads;
   private final BlobStore blobs;
-  private final ResourceRepository repository;
-  private final BinaryAccess access;
   private final AttachmentSigner signer;
   private final StorageResponder responder;
   private final ResourceOutput output;
   private final BinaryListener listener;
 
-  public BinaryRoutes(BinaryService binaries, ResourceStore store, BlobStore blobs, ResourceRepository repository,
-      BinaryAccess access, AttachmentSigner signer, StorageResponder responder, ResourceOutput output,
-      BinaryListener listener) {
+  public BinaryRoutes(BinaryService binaries, BinaryReads reads, BlobStore blobs, AttachmentSigner signer,
+      StorageResponder responder, ResourceOutput output, BinaryListener listener) {
     this.binaries = binaries;
-    this.store = store;
+    this.reads = reads;
     this.blobs = blobs;
-    this.repository = repository;
-    this.access = access;
     this.signer = signer;
     this.responder = responder;
     this.output = output;
@@ -64,11 +57,11 @@ public final class BinaryRoutes {
   }
 
   public Written createRaw(Exchange ex, Principal principal) throws IOException {
-    return drainingOnError(ex, () -> binaries.create(principal.project(), upload(ex)));
+    return drainingOnError(ex, () -> binaries.create(principal, upload(ex)));
   }
 
-  public Written updateRaw(Exchange ex, Principal principal, String id, Long ifMatch) throws IOException {
-    return drainingOnError(ex, () -> binaries.update(principal.project(), id, upload(ex), ifMatch));
+  public Written updateRaw(Exchange ex, Principal principal, String id) throws IOException {
+    return drainingOnError(ex, () -> binaries.update(principal, id, upload(ex), ex::ifMatch));
   }
 
   /** A refused upload (413, 400) is partly drained so the client can read why. */
@@ -85,24 +78,8 @@ public final class BinaryRoutes {
     T get() throws IOException;
   }
 
-  /** The versions the caller may read, for search and history Bundles ({@link BinaryAccess#readable}). */
-  public List<StoredResource> readable(Principal principal, List<StoredResource> items) {
-    return access.readable(principal, items);
-  }
-
-  /** 403 unless the caller may read this version ({@link BinaryAccess#canReadVersion}). */
-  public void requireReadVersion(Principal principal, StoredResource s) {
-    store.read(tx -> {
-      access.requireReadVersion(tx, principal, s);
-      return null;
-    });
-  }
-
   public BinaryContent content(Principal principal, StoredResource s) {
-    BinaryContent c = store.read(tx -> tx.binaryContent(principal.project(), s.id(), s.versionId()))
-        .orElseThrow(() -> FhirException.notFound("Binary/" + s.id() + " has no content"));
-    access.requireRead(principal, c);
-    return c;
+    return reads.content(principal, s);
   }
 
   /**
@@ -126,16 +103,14 @@ public final class BinaryRoutes {
     if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
       throw FhirException.methodNotAllowed("$presigned-url answers GET and POST");
     }
-    principal.require("Binary", Interaction.READ);
-    StoredResource s = store.read(tx -> repository.read(tx, principal.project(), "Binary", id));
-    BinaryContent c = content(principal, s);
+    BinaryContent c = reads.current(principal, id);
     String download = ex.param("download").orElse(null);
     String url = signer.signedDownloadUrl(c, ex.baseUrl(),
         download == null ? null : download.isBlank() || download.equals("true")
             ? (c.filename() == null ? id : c.filename()) : download);
     listener.signed(new ExchangeFacts(ex), principal, c);
-    org.hl7.fhir.r4.model.Parameters p = new org.hl7.fhir.r4.model.Parameters();
-    p.addParameter().setName("url").setValue(new org.hl7.fhir.r4.model.UrlType(url));
+    Parameters p = new Parameters();
+    p.addParameter().setName("url").setValue(new UrlType(url));
     output.writeRaw(ex, 200, p);
   }
 }

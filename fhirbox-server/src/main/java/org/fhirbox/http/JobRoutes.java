@@ -8,8 +8,8 @@ import java.time.Instant;
 import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.JobService;
 import org.fhirbox.db.IngestJob;
-import org.fhirbox.db.ResourceStore;
 
 /**
  * {@code GET /admin/jobs[?state=queued|running|done|failed|skipped][&_count=n]}: the caller's
@@ -17,25 +17,21 @@ import org.fhirbox.db.ResourceStore;
  */
 public final class JobRoutes {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final ResourceStore store;
+  private final JobService jobs;
 
-  public JobRoutes(ResourceStore store) {
-    this.store = store;
+  public JobRoutes(JobService jobs) {
+    this.jobs = jobs;
   }
 
   public void list(Exchange ex, Principal principal) throws IOException {
     if (!ex.method().equals("GET")) {
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET");
     }
-    if (!principal.access().isAdmin()) {
-      throw FhirException.forbidden("listing jobs needs project administration rights");
-    }
-    IngestJob.State state = ex.param("state").map(JobRoutes::state).orElse(null);
-    int count = ex.param("_count").map(JobRoutes::count).orElse(100);
-    List<IngestJob> jobs = store.read(tx -> tx.ingestJobs().list(principal.project(), state, count));
+    List<IngestJob> listed = jobs.list(principal, () -> ex.param("state").map(JobRoutes::state).orElse(null),
+        () -> ex.param("_count").map(JobRoutes::count).orElse(100));
     ObjectNode body = JSON.createObjectNode();
     ArrayNode items = body.putArray("jobs");
-    for (IngestJob j : jobs) {
+    for (IngestJob j : listed) {
       ObjectNode o = items.addObject();
       o.put("id", j.id());
       o.put("resource", j.resourceType() + "/" + j.resourceId());

@@ -8,7 +8,7 @@ import java.util.Map;
 import org.fhirbox.audit.DownloadListener;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.BinaryContent;
-import org.fhirbox.db.ResourceStore;
+import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.BlobStore;
 
@@ -18,42 +18,20 @@ import org.fhirbox.storage.BlobStore;
  */
 public final class StorageRoutes {
   private final StorageUrlSigner signer;
-  private final ResourceStore store;
+  private final BinaryReads reads;
   private final BlobStore blobs;
   private final StorageResponder responder;
   private final Clock clock;
   private final DownloadListener listener;
-  private final Map<String, BinaryContent> recent = new java.util.concurrent.ConcurrentHashMap<>();
 
-  public StorageRoutes(StorageUrlSigner signer, ResourceStore store, BlobStore blobs, StorageResponder responder,
+  public StorageRoutes(StorageUrlSigner signer, BinaryReads reads, BlobStore blobs, StorageResponder responder,
       Clock clock, DownloadListener listener) {
     this.signer = signer;
-    this.store = store;
+    this.reads = reads;
     this.blobs = blobs;
     this.responder = responder;
     this.clock = clock;
     this.listener = listener;
-  }
-
-  /**
-   * A Binary version's content never changes, so lookups are cached: a video player sends many
-   * small Range requests for one URL, and none of them should cost a database round trip.
-   */
-  private BinaryContent lookup(String id, long version) {
-    String key = id + "/" + version;
-    BinaryContent cached = recent.get(key);
-    if (cached != null) {
-      return cached;
-    }
-    List<BinaryContent> found = store.read(tx -> tx.binaryContentAnyProject(id, version));
-    if (found.size() != 1) {
-      throw FhirException.notFound("the content of this URL no longer exists");
-    }
-    if (recent.size() >= 4096) {
-      recent.clear(); // crude bound; entries are cheap to load again
-    }
-    recent.put(key, found.get(0));
-    return found.get(0);
   }
 
   public void handle(Exchange ex, List<String> segments) throws IOException {
@@ -68,7 +46,7 @@ public final class StorageRoutes {
     StorageUrlSigner.Verified v = signer.verify(ex.method(),
         "/storage/" + segments.get(0) + "/" + segments.get(1), query);
     long version = Long.parseLong(v.versionId());
-    BinaryContent content = lookup(v.binaryId(), version);
+    BinaryContent content = reads.signedFor(v.binaryId(), version);
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
     responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge);
     listener.downloaded(new ExchangeFacts(ex), content);

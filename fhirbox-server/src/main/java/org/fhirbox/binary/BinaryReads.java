@@ -1,0 +1,68 @@
+package org.fhirbox.binary;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.db.BinaryContent;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.StoredResource;
+import org.fhirbox.fhir.BinaryAccess;
+import org.fhirbox.fhir.ResourceRepository;
+
+/**
+ * The way to a Binary's stored bytes: for an authenticated caller, checked by
+ * {@link BinaryAccess} (project, Binary read scope, {@code securityContext}); for a signed
+ * {@code /storage} URL, whose signature was verified, by id and version alone.
+ */
+public final class BinaryReads {
+  private final ResourceStore store;
+  private final ResourceRepository repository;
+  private final BinaryAccess access;
+  private final Map<String, BinaryContent> recent = new ConcurrentHashMap<>();
+
+  public BinaryReads(ResourceStore store, ResourceRepository repository, BinaryAccess access) {
+    this.store = store;
+    this.repository = repository;
+    this.access = access;
+  }
+
+  /** The content of a Binary version the caller has read; 403 when its securityContext forbids it. */
+  public BinaryContent content(Principal principal, StoredResource s) {
+    BinaryContent c = store.read(tx -> tx.binaryContent(principal.project(), s.id(), s.versionId()))
+        .orElseThrow(() -> FhirException.notFound("Binary/" + s.id() + " has no content"));
+    access.requireRead(principal, c);
+    return c;
+  }
+
+  /** The content of the current version of {@code Binary/{id}}, for {@code $presigned-url}. */
+  public BinaryContent current(Principal principal, String id) {
+    principal.require("Binary", Interaction.READ);
+    StoredResource s = store.read(tx -> repository.read(tx, principal.project(), "Binary", id));
+    return content(principal, s);
+  }
+
+  /**
+   * The content a verified signed URL names, in any project (the signature is the credential).
+   * A Binary version's content never changes, so lookups are cached: a video player sends many
+   * small Range requests for one URL, and none of them should cost a database round trip.
+   */
+  public BinaryContent signedFor(String id, long version) {
+    String key = id + "/" + version;
+    BinaryContent cached = recent.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    List<BinaryContent> found = store.read(tx -> tx.binaryContentAnyProject(id, version));
+    if (found.size() != 1) {
+      throw FhirException.notFound("the content of this URL no longer exists");
+    }
+    if (recent.size() >= 4096) {
+      recent.clear(); // crude bound; entries are cheap to load again
+    }
+    recent.put(key, found.get(0));
+    return found.get(0);
+  }
+}

@@ -1,0 +1,180 @@
+package org.fhirbox.fhir;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.db.HistoryQuery;
+import org.fhirbox.db.Page;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchQuery;
+import org.fhirbox.db.StoredResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * The FHIR interactions on resources (FHIR R4 http.html), for any caller: each checks the
+ * caller's scopes for the type and interaction first, confines it to the caller's project, and
+ * runs in one transaction. Binary content and its {@code securityContext} are the Binary
+ * services' part.
+ */
+public final class ResourceService {
+  /**
+   * Part of a request (its body, its search parameters), read only once the caller may do what it
+   * asks: a refused request is refused before its body is read or its parameters are judged.
+   */
+  public interface Deferred<T> {
+    T read() throws IOException;
+  }
+
+  /** The page a history request asks for; {@code since} (inclusive) may be null. */
+  public record HistoryWindow(Instant since, int count, int offset) {}
+
+  /**
+   * One page of a search: the matches, the resources {@code _include}/{@code _revinclude} add,
+   * and what the self and paging links need.
+   *
+   * @param applied the parameters the search honoured, in order (for the self link)
+   * @param listed false for {@code _summary=count} and {@code _count=0}: no page was read
+   */
+  public record SearchPage(Map<String, List<String>> applied, long total, int count, int offset, boolean listed,
+      List<StoredResource> matches, boolean hasMore, List<StoredResource> included) {}
+
+  /** One page of history, newest first; {@code count} is the page size used. */
+  public record HistoryPage(List<StoredResource> versions, boolean hasMore, int count, int offset) {}
+
+  private final ResourceStore store;
+  private final ResourceRepository repository;
+  private final BundleProcessor bundles;
+  private final SearchParser searchParser;
+  private final SearchChains chains;
+  private final SearchIncludes includes;
+  private final BinaryAccess binaryAccess;
+  private final int maxCount;
+
+  public ResourceService(ResourceStore store, ResourceRepository repository, BundleProcessor bundles,
+      SearchParser searchParser, SearchChains chains, SearchIncludes includes, BinaryAccess binaryAccess,
+      int maxCount) {
+    this.store = store;
+    this.repository = repository;
+    this.bundles = bundles;
+    this.searchParser = searchParser;
+    this.chains = chains;
+    this.includes = includes;
+    this.binaryAccess = binaryAccess;
+    this.maxCount = maxCount;
+  }
+
+  public FhirCodec codec() {
+    return repository.codec();
+  }
+
+  /** The resource type named in a URL, or 404 when the server has no such type. */
+  public String requireType(String type) {
+    return repository.requireType(type);
+  }
+
+  public Resource toResource(StoredResource stored) {
+    return repository.toResource(stored);
+  }
+
+  /** read, or vread when {@code version} is set. */
+  public StoredResource read(Principal principal, String type, String id, Long version) {
+    principal.require(type, Interaction.READ);
+    return store.read(tx -> version == null
+        ? repository.read(tx, principal.project(), type, id)
+        : repository.vread(tx, principal.project(), type, id, version));
+  }
+
+  public Written create(Principal principal, String type, Deferred<Resource> body) throws IOException {
+    principal.require(type, Interaction.CREATE);
+    Resource resource = body.read();
+    if (!resource.fhirType().equals(type)) {
+      throw FhirException.badRequest("the body is a " + resource.fhirType() + " but the URL names " + type);
+    }
+    return bundles.createSingle(principal.project(), resource);
+  }
+
+  /** @param ifMatch the version the caller expects ({@code If-Match}), read after the access check; null for any */
+  public Written update(Principal principal, String type, String id, Deferred<Resource> body, Supplier<Long> ifMatch)
+      throws IOException {
+    principal.require(type, Interaction.UPDATE);
+    Long expected = ifMatch.get();
+    return bundles.updateSingle(principal.project(), type, id, body.read(), expected);
+  }
+
+  /** The deleted version (FHIR R4 http.html#delete). */
+  public StoredResource delete(Principal principal, String type, String id, Supplier<Long> ifMatch) {
+    principal.require(type, Interaction.DELETE);
+    Long expected = ifMatch.get();
+    return store.inTransaction(tx -> repository.delete(tx, principal.project(), type, id, expected)).orElseThrow();
+  }
+
+  /** A batch or transaction Bundle (FHIR R4 http.html#transaction); each entry is checked on its own. */
+  public Bundle process(Principal principal, Bundle bundle, String fhirBase) {
+    return bundles.process(principal, bundle, fhirBase);
+  }
+
+  /**
+   * A type-level search. The count, the page and the included resources are read in one
+   * transaction, so the total agrees with the page.
+   *
+   * @param strict {@code Prefer: handling=strict}: an unknown parameter is an error
+   */
+  public SearchPage search(Principal principal, String type, Deferred<Map<String, List<String>>> params,
+      boolean strict) throws IOException {
+    principal.require(type, Interaction.SEARCH);
+    SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
+        t -> principal.access().allows(t, Interaction.SEARCH));
+    return store.read(tx -> {
+      SearchQuery query = chains.resolve(tx, parsed.query());
+      long total = tx.count(query);
+      if (parsed.summaryCount() || query.count() <= 0) {
+        return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, List.of(), false,
+            List.of());
+      }
+      Page page = tx.search(query);
+      // Binaries whose securityContext the caller may not read are left out of the page, as on read.
+      List<StoredResource> matches = binaryAccess.readable(tx, principal, page.items());
+      return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, matches, page.hasMore(),
+          includes.resolve(tx, principal, parsed.includes(), matches));
+    });
+  }
+
+  /**
+   * History at system ({@code type} null), type ({@code id} null) or instance level, newest first
+   * (FHIR R4 http.html#history). System history needs read access to every type; AuditEvents
+   * are left out for callers who may not read them.
+   *
+   * @param window its {@code count} is cut to the server's largest page
+   */
+  public HistoryPage history(Principal principal, String type, String id, Deferred<HistoryWindow> window)
+      throws IOException {
+    if (type != null) {
+      principal.require(type, Interaction.READ);
+    } else if (!principal.access().allows("*", Interaction.READ)) {
+      throw FhirException.forbidden("system history needs read access to all resource types");
+    }
+    HistoryWindow w = window.read();
+    HistoryQuery q = new HistoryQuery(principal.project(), type, id, w.since(), Math.min(w.count(), maxCount),
+        w.offset());
+    Page page = store.read(tx -> {
+      if (id != null) {
+        // The history of one Binary asks what a read of it asks: access to its securityContext.
+        binaryAccess.requireReadVersion(tx, principal, repository.readAny(tx, principal.project(), type, id));
+      }
+      Page found = tx.history(q);
+      return new Page(binaryAccess.readable(tx, principal, found.items()), found.hasMore());
+    });
+    List<StoredResource> versions = page.items();
+    if (type == null && !principal.access().allows("AuditEvent", Interaction.READ)) {
+      // AuditEvents are for the project's admins only (Scopes.allows); a short page is still a page
+      versions = versions.stream().filter(s -> !s.type().equals("AuditEvent")).toList();
+    }
+    return new HistoryPage(versions, page.hasMore(), q.count(), q.offset());
+  }
+}

@@ -1,0 +1,100 @@
+package org.fhirbox.http;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.db.StoredResource;
+import org.fhirbox.fhir.ResourceIds;
+import org.fhirbox.fhir.ResourceService;
+import org.fhirbox.fhir.ResourceService.HistoryPage;
+import org.fhirbox.fhir.ResourceService.SearchPage;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Bundle.BundleType;
+
+/** The searchset and history Bundles, with their self, next and previous links (FHIR R4 http.html#paging). */
+final class PagedBundles {
+  private final ResourceService resources;
+
+  PagedBundles(ResourceService resources) {
+    this.resources = resources;
+  }
+
+  Bundle searchset(Exchange ex, String type, SearchPage p) {
+    Bundle bundle = new Bundle().setType(BundleType.SEARCHSET);
+    bundle.setId(ResourceIds.newId());
+    bundle.getMeta().setLastUpdated(new Date());
+    bundle.setTotal((int) Math.min(p.total(), Integer.MAX_VALUE));
+    String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(p.applied());
+    int count = p.count();
+    int offset = p.offset();
+    bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + "&_offset=" + offset);
+    if (!p.listed()) {
+      return bundle;
+    }
+    p.matches().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.MATCH));
+    p.included().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.INCLUDE));
+    if (p.hasMore()) {
+      bundle.addLink().setRelation("next").setUrl(selfBase + "_count=" + count + "&_offset=" + (offset + count));
+    }
+    if (offset > 0) {
+      bundle.addLink().setRelation("previous")
+          .setUrl(selfBase + "_count=" + count + "&_offset=" + Math.max(0, offset - count));
+    }
+    return bundle;
+  }
+
+  private void addSearchEntry(Exchange ex, Bundle bundle, StoredResource s, Bundle.SearchEntryMode mode) {
+    bundle.addEntry()
+        .setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id())
+        .setResource(resources.toResource(s))
+        .getSearch().setMode(mode);
+  }
+
+  /** @param sinceParam the {@code _since} the request gave, or null */
+  Bundle history(Exchange ex, String type, String id, String sinceParam, HistoryPage page) {
+    int offset = page.offset();
+    Bundle bundle = new Bundle().setType(BundleType.HISTORY);
+    bundle.setId(ResourceIds.newId());
+    bundle.getMeta().setLastUpdated(new Date());
+    String path = ex.fhirBase() + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history?"
+        + (sinceParam == null ? "" : "_since=" + sinceParam + "&");
+    bundle.addLink().setRelation("self").setUrl(path + "_count=" + page.count() + "&_offset=" + offset);
+    if (page.hasMore()) {
+      bundle.addLink().setRelation("next")
+          .setUrl(path + "_count=" + page.count() + "&_offset=" + (offset + page.count()));
+    }
+    for (StoredResource s : page.versions()) {
+      Bundle.BundleEntryComponent e = bundle.addEntry().setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id());
+      String versioned = s.type() + "/" + s.id() + "/_history/" + s.versionId();
+      if (s.deleted()) {
+        e.getRequest().setMethod(Bundle.HTTPVerb.DELETE).setUrl(s.type() + "/" + s.id());
+        e.getResponse().setStatus("204 No Content").setEtag("W/\"" + s.versionId() + "\"");
+      } else {
+        e.setResource(resources.toResource(s));
+        e.getRequest().setMethod(s.versionId() == 1 ? Bundle.HTTPVerb.POST : Bundle.HTTPVerb.PUT)
+            .setUrl(s.versionId() == 1 ? s.type() : s.type() + "/" + s.id());
+        e.getResponse().setStatus(s.versionId() == 1 ? "201 Created" : "200 OK")
+            .setEtag("W/\"" + s.versionId() + "\"").setLocation(versioned)
+            .setLastModified(Date.from(s.lastUpdated()));
+      }
+    }
+    return bundle;
+  }
+
+  static String queryString(Map<String, List<String>> params) {
+    StringBuilder sb = new StringBuilder();
+    List<String> parts = new ArrayList<>();
+    params.forEach((k, vs) -> vs.forEach(v -> parts.add(enc(k) + "=" + enc(v))));
+    for (String p : parts) {
+      sb.append(p).append('&');
+    }
+    return sb.toString();
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}
