@@ -246,7 +246,12 @@ public final class StorageResponder {
       @Override
       public int write(ByteBuffer src) throws IOException {
         int n = src.remaining();
-        jetty.write(src);
+        if (src.hasArray()) {
+          // A small range's heap buffer: Jetty aggregates it with the headers, as for any write.
+          jetty.write(src.array(), src.arrayOffset() + src.position(), n);
+        } else {
+          jetty.write(src);
+        }
         src.position(src.limit());
         return n;
       }
