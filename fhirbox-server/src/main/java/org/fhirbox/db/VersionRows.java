@@ -1,0 +1,127 @@
+package org.fhirbox.db;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The tables of resource versions: every version in {@code resource_version}, the newest of each
+ * resource in {@code resource_current} (what read and search see). History and search pages
+ * read them.
+ */
+final class VersionRows {
+  private static final String COLS = SearchSql.COLS;
+  private final JdbcStatements st;
+  private final SearchSql searchSql;
+
+  VersionRows(JdbcStatements st, SearchSql searchSql) {
+    this.st = st;
+    this.searchSql = searchSql;
+  }
+
+  Optional<StoredResource> current(String project, String type, String id, boolean lock) {
+    return one("SELECT " + COLS + " FROM resource_current WHERE project = ? AND res_type = ? AND res_id = ?"
+        + (lock ? " FOR UPDATE" : ""), project, type, id);
+  }
+
+  Optional<StoredResource> version(String project, String type, String id, long versionId) {
+    return one("SELECT " + COLS + " FROM resource_version WHERE project = ? AND res_type = ? AND res_id = ?"
+        + " AND version_id = ?", project, type, id, versionId);
+  }
+
+  private Optional<StoredResource> one(String sql, Object... args) {
+    List<StoredResource> found = st.list("read failed", sql, Arrays.asList(args), VersionRows::row);
+    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+  }
+
+  /**
+   * Stores {@code r} as a new version and makes it current. Fails with a conflict when another
+   * writer stored that version first (the primary key of either table rejects it).
+   */
+  void insert(StoredResource r) {
+    st.update("write failed", "INSERT INTO resource_version (" + COLS + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rowArgs(r));
+    // A first version has no current row to move on: one statement fewer for every create.
+    int updated = 0;
+    if (r.versionId() != 1) {
+      updated = st.update("write failed", "UPDATE resource_current SET version_id = ?, last_updated = ?,"
+          + " deleted = ?, content = ? WHERE project = ? AND res_type = ? AND res_id = ? AND version_id = ?",
+          Arrays.asList(r.versionId(), r.lastUpdated().toEpochMilli(), r.deleted(), r.json(), r.project(),
+              r.type(), r.id(), r.versionId() - 1));
+    }
+    if (updated == 0) {
+      // No current row at versionId - 1: this is the first version, or another writer won
+      // (then the primary key of resource_version or resource_current rejects us).
+      st.update("write failed", "INSERT INTO resource_current (" + COLS + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+          rowArgs(r));
+    }
+  }
+
+  List<StoredResource> currentAfter(StoredResource after, int limit) {
+    String sql = "SELECT " + COLS + " FROM resource_current WHERE deleted = FALSE"
+        + (after == null ? "" : " AND (project > ? OR (project = ? AND (res_type > ? OR (res_type = ? AND res_id > ?))))")
+        + " ORDER BY project, res_type, res_id LIMIT ?";
+    List<Object> args = new ArrayList<>();
+    if (after != null) {
+      args.addAll(List.of(after.project(), after.project(), after.type(), after.type(), after.id()));
+    }
+    args.add(limit);
+    return st.list("query failed", sql, args, VersionRows::row);
+  }
+
+  Page history(HistoryQuery q) {
+    StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM resource_version WHERE project = ?");
+    List<Object> args = new ArrayList<>(List.of(q.project()));
+    if (q.type() != null) {
+      sql.append(" AND res_type = ?");
+      args.add(q.type());
+    }
+    if (q.id() != null) {
+      sql.append(" AND res_id = ?");
+      args.add(q.id());
+    }
+    if (q.since() != null) {
+      sql.append(" AND last_updated >= ?");
+      args.add(q.since().toEpochMilli());
+    }
+    sql.append(" ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
+    args.add(q.count() + 1);
+    args.add(q.offset());
+    return page(new SearchSql.Sql(sql.toString(), args), q.count());
+  }
+
+  Page search(SearchQuery q) {
+    return page(searchSql.page(q), q.count());
+  }
+
+  long count(SearchQuery q) {
+    SearchSql.Sql sql = searchSql.count(q);
+    return st.list("count failed", sql.text(), sql.args(), rs -> rs.getLong(1)).get(0);
+  }
+
+  List<String> ids(SearchQuery q) {
+    SearchSql.Sql sql = searchSql.ids(q);
+    return st.list("query failed", sql.text(), sql.args(), rs -> rs.getString(1));
+  }
+
+  /** A statement that asks for one row more than {@code count}, as a page that knows if another follows. */
+  private Page page(SearchSql.Sql sql, int count) {
+    List<StoredResource> items = st.list("query failed", sql.text(), sql.args(), VersionRows::row);
+    boolean more = items.size() > count;
+    return new Page(more ? List.copyOf(items.subList(0, count)) : List.copyOf(items), more);
+  }
+
+  private static StoredResource row(ResultSet rs) throws SQLException {
+    return new StoredResource(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+        Instant.ofEpochMilli(rs.getLong(5)), rs.getBoolean(6), rs.getString(7));
+  }
+
+  private static List<Object> rowArgs(StoredResource r) {
+    return Arrays.asList(r.project(), r.type(), r.id(), r.versionId(), r.lastUpdated().toEpochMilli(), r.deleted(),
+        r.json());
+  }
+}
