@@ -301,9 +301,15 @@ public final class FhirRoutes {
   }
 
   private void addSearchEntry(Exchange ex, Bundle bundle, StoredResource s, Bundle.SearchEntryMode mode) {
+    java.util.Optional<Resource> r = repository.readable(s);
+    if (r.isEmpty()) {
+      bundle.addEntry().setResource(ResourceRepository.unreadableOutcome(s))
+          .getSearch().setMode(Bundle.SearchEntryMode.OUTCOME);
+      return;
+    }
     bundle.addEntry()
         .setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id())
-        .setResource(repository.toResource(s))
+        .setResource(r.get())
         .getSearch().setMode(mode);
   }
 
@@ -341,7 +347,9 @@ public final class FhirRoutes {
         e.getRequest().setMethod(Bundle.HTTPVerb.DELETE).setUrl(s.type() + "/" + s.id());
         e.getResponse().setStatus("204 No Content").setEtag("W/\"" + s.versionId() + "\"");
       } else {
-        e.setResource(repository.toResource(s));
+        // an unreadable version keeps its entry, with a warning in place of the resource
+        repository.readable(s).ifPresentOrElse(e::setResource,
+            () -> e.getResponse().setOutcome(ResourceRepository.unreadableOutcome(s)));
         e.getRequest().setMethod(s.versionId() == 1 ? Bundle.HTTPVerb.POST : Bundle.HTTPVerb.PUT)
             .setUrl(s.versionId() == 1 ? s.type() : s.type() + "/" + s.id());
         e.getResponse().setStatus(s.versionId() == 1 ? "201 Created" : "200 OK")
