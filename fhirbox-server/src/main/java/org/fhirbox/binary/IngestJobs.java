@@ -71,7 +71,8 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
     Set<String> urls = new HashSet<>();
     tx.version(s.project(), s.type(), s.id(), s.versionId() - 1)
         .filter(p -> !p.deleted())
-        .ifPresent(p -> attachments(codec.fromJson(p.json())).forEach(a -> {
+        .flatMap(p -> codec.tryFromJson(p.json()))
+        .ifPresent(p -> attachments(p).forEach(a -> {
           if (a.hasUrl()) {
             urls.add(a.getUrl());
           }

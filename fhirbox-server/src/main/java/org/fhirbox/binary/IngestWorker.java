@@ -206,7 +206,7 @@ public final class IngestWorker implements AutoCloseable {
   }
 
   private Optional<Resource> matching(StoredResource s) {
-    return s.deleted() ? Optional.empty() : Optional.of(repository.toResource(s));
+    return s.deleted() ? Optional.empty() : repository.readable(s);
   }
 
   private boolean hasUrl(IngestJob job, Resource r) {

@@ -72,7 +72,9 @@ public final class Database implements AutoCloseable {
     this.dataSource = new HikariDataSource(hc);
     Runnable migrate = () -> Flyway.configure()
         .dataSource(dataSource)
-        .locations("classpath:db/migration/" + (vendor == Vendor.H2 ? "h2" : "postgresql"))
+        // SQL per vendor; Java migrations, written for both, in org.fhirbox.db.migration
+        .locations("classpath:db/migration/" + (vendor == Vendor.H2 ? "h2" : "postgresql"),
+            "classpath:org/fhirbox/db/migration")
         .load()
         .migrate();
     if (background) {

@@ -215,7 +215,14 @@ public final class BundleProcessor {
           StoredResource s = r.version() == null ? repository.read(tx, project, r.type(), r.id())
               : repository.vread(tx, project, r.type(), r.id(), r.version());
           access.requireReadVersion(tx, principal, s);
-          out.setFullUrl(r.type() + "/" + r.id()).setResource(repository.toResource(s));
+          java.util.Optional<Resource> found = repository.readable(s);
+          if (found.isEmpty()) {
+            // one unreadable stored version costs this entry, not the Bundle
+            out.getResponse().setStatus("500 Internal Server Error")
+                .setOutcome(ResourceRepository.unreadableOutcome(s));
+            return out;
+          }
+          out.setFullUrl(r.type() + "/" + r.id()).setResource(found.get());
           out.getResponse().setStatus("200 OK").setEtag("W/\"" + s.versionId() + "\"")
               .setLastModified(java.util.Date.from(s.lastUpdated()));
         }

@@ -3,6 +3,7 @@ package org.fhirbox.fhir;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
+import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Resource;
@@ -10,9 +11,15 @@ import org.hl7.fhir.r4.model.Resource;
 /** Parses (strictly) and serialises R4 resources. Thread-safe: a new HAPI parser per call. */
 public final class FhirCodec {
   private final FhirContext ctx;
+  private final JsonFormatRules jsonRules;
+  private final XmlFormatRules xmlRules;
+  private final NarrativeRules narratives;
 
   public FhirCodec(FhirContext ctx) {
     this.ctx = ctx;
+    this.jsonRules = new JsonFormatRules(ctx);
+    this.xmlRules = new XmlFormatRules(ctx);
+    this.narratives = new NarrativeRules(ctx.newTerser());
   }
 
   public FhirContext context() {
@@ -21,24 +28,33 @@ public final class FhirCodec {
 
   /**
    * Parses a request body with HAPI's parser, collecting every structural problem into one 400
-   * OperationOutcome (unknown elements, wrong types, bad dates, unknown resource types).
+   * OperationOutcome (unknown elements, wrong types, bad dates, unknown resource types). The
+   * format rules HAPI does not enforce ({@link JsonFormatRules}, {@link XmlFormatRules}) are
+   * checked first, and the narratives of every resource in the body last ({@link NarrativeRules}).
    */
   public Resource parse(String body, FhirFormat format) {
+    List<FhirException.Issue> early = format == FhirFormat.XML ? xmlRules.check(body) : jsonRules.check(body);
     StrictParseHandler handler = new StrictParseHandler();
     IParser parser = (format == FhirFormat.XML ? ctx.newXmlParser() : ctx.newJsonParser())
         .setParserErrorHandler(handler);
     IBaseResource parsed;
     try {
       parsed = parser.parseResource(body);
-    } catch (DataFormatException e) {
-      throw FhirException.badRequest("cannot parse the " + format.name() + " body: " + clean(e.getMessage()));
-    } catch (IllegalArgumentException | ClassCastException e) {
-      throw FhirException.badRequest("cannot parse the " + format.name() + " body: " + clean(e.getMessage()));
+    } catch (DataFormatException | IllegalArgumentException | ClassCastException e) {
+      FhirException hapi = FhirException.badRequest("cannot parse the " + format.name() + " body: "
+          + clean(e.getMessage()));
+      if (early.isEmpty()) {
+        throw hapi;
+      }
+      List<FhirException.Issue> all = new java.util.ArrayList<>(early);
+      all.addAll(hapi.issues());
+      throw new FhirException(400, all, java.util.Map.of(), null);
     }
-    handler.throwIfAny();
+    handler.throwIfAny(early);
     if (!(parsed instanceof Resource r)) {
       throw FhirException.badRequest("the body is not an R4 resource");
     }
+    narratives.check(r);
     return r;
   }
 
@@ -70,6 +86,15 @@ public final class FhirCodec {
   /** Parses JSON we stored ourselves (already validated on the way in). */
   public Resource fromJson(String json) {
     return (Resource) ctx.newJsonParser().parseResource(json);
+  }
+
+  /** Like {@link #fromJson} but empty when the stored JSON cannot be read back. */
+  public java.util.Optional<Resource> tryFromJson(String json) {
+    try {
+      return java.util.Optional.of(fromJson(json));
+    } catch (RuntimeException e) {
+      return java.util.Optional.empty();
+    }
   }
 
   private IParser parser(FhirFormat format, boolean pretty) {

@@ -14,7 +14,11 @@ import org.fhirbox.db.SearchValue;
 import org.fhirbox.db.StoredResource;
 import org.fhirbox.storage.BlobInfo;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Versioned resource reads and writes on top of {@link ResourceStore}: assigns ids, versions and
@@ -23,6 +27,7 @@ import org.hl7.fhir.r4.model.Resource;
  * put many writes into one.
  */
 public final class ResourceRepository {
+  private static final Logger LOG = LoggerFactory.getLogger(ResourceRepository.class);
   private final FhirCodec codec;
   private final Set<String> resourceTypes;
   private final AttachmentNormalizer normalizer;
@@ -209,7 +214,43 @@ public final class ResourceRepository {
     return r;
   }
 
+  /**
+   * The resource a stored version holds, or empty when its JSON cannot be read back (logged):
+   * something stored before today's checks (a number beyond {@link DecimalLimits}, which Jackson
+   * refuses on reading) must cost the caller one entry, never a whole search, history or Bundle.
+   */
+  public Optional<Resource> readable(StoredResource r) {
+    try {
+      return Optional.of(codec.fromJson(r.json()));
+    } catch (RuntimeException e) {
+      String why = e.getMessage() == null ? e.getClass().getSimpleName() : FhirCodec.clean(e.getMessage());
+      LOG.warn("{}/{} version {} of project {} cannot be read back and is left out: {}", r.type(), r.id(),
+          r.versionId(), r.project(), why.length() > 300 ? why.substring(0, 300) + "..." : why);
+      return Optional.empty();
+    }
+  }
+
+  /** The resource a stored version holds; a 500 naming the version when it cannot be read back. */
   public Resource toResource(StoredResource r) {
-    return codec.fromJson(r.json());
+    return readable(r).orElseThrow(() -> new FhirException(500, IssueType.EXCEPTION, describeUnreadable(r)
+        + "; an administrator can find it in the server log"));
+  }
+
+  /**
+   * The warning that stands in for an unreadable version: the entry of a search Bundle (search
+   * mode {@code outcome}, FHIR R4 bundle.html#searchset) or the {@code response.outcome} of a
+   * history or batch entry.
+   */
+  public static OperationOutcome unreadableOutcome(StoredResource r) {
+    OperationOutcome oo = new OperationOutcome();
+    oo.setId(ResourceIds.newId());
+    oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.WARNING).setCode(IssueType.PROCESSING)
+        .setDiagnostics(describeUnreadable(r) + " and was left out")
+        .addExpression(r.type() + "/" + r.id() + "/_history/" + r.versionId());
+    return oo;
+  }
+
+  private static String describeUnreadable(StoredResource r) {
+    return r.type() + "/" + r.id() + " version " + r.versionId() + " is stored in a form that cannot be read back";
   }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -80,6 +81,11 @@ public final class ResourceService {
 
   public Resource toResource(StoredResource stored) {
     return repository.toResource(stored);
+  }
+
+  /** The resource a stored version holds, or empty (logged) when it cannot be read back. */
+  public Optional<Resource> readable(StoredResource stored) {
+    return repository.readable(stored);
   }
 
   /** read, or vread when {@code version} is set. */

@@ -350,6 +350,10 @@ public final class SearchParser {
     if (prefix != null) {
       number = number.substring(2);
     }
+    String tooBig = DecimalLimits.problem(number).orElse(null);
+    if (tooBig != null) {
+      throw FhirException.badRequest(p.name() + ": " + tooBig);
+    }
     BigDecimal v;
     try {
       v = new BigDecimal(number);

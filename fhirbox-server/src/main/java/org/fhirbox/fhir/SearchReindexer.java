@@ -63,7 +63,13 @@ public final class SearchReindexer {
       for (StoredResource r : page) {
         Optional<StoredResource> now = tx.current(r.project(), r.type(), r.id(), true);
         if (now.isPresent() && now.get().versionId() == r.versionId() && !now.get().deleted()) {
-          tx.replaceIndex(r, indexer.extract(codec.fromJson(r.json())));
+          Optional<org.hl7.fhir.r4.model.Resource> parsed = codec.tryFromJson(r.json());
+          if (parsed.isEmpty()) {
+            LOG.warn("{}/{} version {} of project {} cannot be read back; its search index is left as it is",
+                r.type(), r.id(), r.versionId(), r.project());
+            continue;
+          }
+          tx.replaceIndex(r, indexer.extract(parsed.get()));
           n++;
         }
       }

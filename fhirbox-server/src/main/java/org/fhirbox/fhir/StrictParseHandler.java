@@ -82,9 +82,12 @@ final class StrictParseHandler implements IParserErrorHandler {
     return s == null ? "null" : s.length() > 80 ? s.substring(0, 80) + "..." : s;
   }
 
-  void throwIfAny() {
-    if (!issues.isEmpty()) {
-      throw new FhirException(400, issues, java.util.Map.of(), null);
+  /** Throws one 400 with {@code before} (found ahead of HAPI) and everything HAPI reported. */
+  void throwIfAny(List<FhirException.Issue> before) {
+    if (!issues.isEmpty() || !before.isEmpty()) {
+      List<FhirException.Issue> all = new ArrayList<>(before);
+      all.addAll(issues);
+      throw new FhirException(400, all, java.util.Map.of(), null);
     }
   }
 }

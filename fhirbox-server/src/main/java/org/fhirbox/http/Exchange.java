@@ -160,7 +160,7 @@ public final class Exchange {
     if (buf.size() == 0) {
       throw FhirException.badRequest("the request has no body");
     }
-    return buf.toString(StandardCharsets.UTF_8);
+    return StrictUtf8.decode(buf.toByteArray());
   }
 
   /** How much of a refused body we read and discard so the client sees our answer, not a reset. */

@@ -6,13 +6,16 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.db.StoredResource;
 import org.fhirbox.fhir.ResourceIds;
+import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.HistoryPage;
 import org.fhirbox.fhir.ResourceService.SearchPage;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleType;
+import org.hl7.fhir.r4.model.Resource;
 
 /** The searchset and history Bundles, with their self, next and previous links (FHIR R4 http.html#paging). */
 final class PagedBundles {
@@ -47,9 +50,16 @@ final class PagedBundles {
   }
 
   private void addSearchEntry(Exchange ex, Bundle bundle, StoredResource s, Bundle.SearchEntryMode mode) {
+    Optional<Resource> r = resources.readable(s);
+    if (r.isEmpty()) {
+      // one unreadable stored version costs its entry, not the search (FHIR R4 bundle.html#searchset)
+      bundle.addEntry().setResource(ResourceRepository.unreadableOutcome(s))
+          .getSearch().setMode(Bundle.SearchEntryMode.OUTCOME);
+      return;
+    }
     bundle.addEntry()
         .setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id())
-        .setResource(resources.toResource(s))
+        .setResource(r.get())
         .getSearch().setMode(mode);
   }
 
@@ -73,7 +83,9 @@ final class PagedBundles {
         e.getRequest().setMethod(Bundle.HTTPVerb.DELETE).setUrl(s.type() + "/" + s.id());
         e.getResponse().setStatus("204 No Content").setEtag("W/\"" + s.versionId() + "\"");
       } else {
-        e.setResource(resources.toResource(s));
+        // an unreadable version keeps its entry, with a warning in place of the resource
+        resources.readable(s).ifPresentOrElse(e::setResource,
+            () -> e.getResponse().setOutcome(ResourceRepository.unreadableOutcome(s)));
         e.getRequest().setMethod(s.versionId() == 1 ? Bundle.HTTPVerb.POST : Bundle.HTTPVerb.PUT)
             .setUrl(s.versionId() == 1 ? s.type() : s.type() + "/" + s.id());
         e.getResponse().setStatus(s.versionId() == 1 ? "201 Created" : "200 OK")

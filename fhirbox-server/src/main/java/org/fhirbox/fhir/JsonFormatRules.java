@@ -1,0 +1,323 @@
+package org.fhirbox.fhir;
+
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeResourceDefinition;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.fhirbox.FhirException;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+
+/**
+ * The rules of the FHIR R4 JSON format (json.html) that HAPI's parser lets through, checked on
+ * the request body before HAPI sees it:
+ * <ul>
+ *   <li>RFC 8259 JSON without extensions (no single quotes, no leading {@code +}), and no
+ *       duplicate keys (RFC 8259 section 4: names SHOULD be unique; FHIR needs them to be);</li>
+ *   <li>no empty objects or arrays, and {@code null} only inside the arrays of a repeating
+ *       primitive and its {@code _name} twin, where it keeps them aligned (json.html#primitive);</li>
+ *   <li>a boolean is a JSON boolean; integer, positiveInt, unsignedInt and decimal are JSON
+ *       numbers; every other primitive is a JSON string (json.html#primitive);</li>
+ *   <li>no {@code \u0000} and no unpaired surrogate in a string (datatypes.html#string: the
+ *       characters of XML 1.0, which has neither);</li>
+ *   <li>numbers within {@link DecimalLimits}, checked on their text before any conversion.</li>
+ * </ul>
+ * Every problem found is reported in one 400 OperationOutcome, each issue with its location.
+ */
+final class JsonFormatRules {
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
+  private static final Set<String> NUMBER_TYPES = Set.of("integer", "positiveInt", "unsignedInt", "decimal");
+  private static final Set<String> INTEGER_TYPES = Set.of("integer", "positiveInt", "unsignedInt");
+  private static final int MAX_ISSUES = 100;
+
+  /** The JSON as read: kept small on purpose; numbers keep their text. */
+  private sealed interface Node {}
+
+  private record Obj(Map<String, Node> fields) implements Node {}
+
+  private record Arr(List<Node> items) implements Node {}
+
+  private record Str(String value) implements Node {}
+
+  private record Num(String text, boolean integral) implements Node {}
+
+  private record Bool(boolean value) implements Node {}
+
+  private enum Null implements Node { NULL }
+
+  private final FhirContext ctx;
+
+  JsonFormatRules(FhirContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /**
+   * The problems of {@code body} that are safe to hand to HAPI's parser, so that one 400 can list
+   * them beside HAPI's own. Throws a 400 at once for what is not: malformed JSON, duplicate keys,
+   * and numbers beyond {@link DecimalLimits} (HAPI would spend minutes converting them).
+   */
+  List<FhirException.Issue> check(String body) {
+    List<FhirException.Issue> issues = new ArrayList<>();
+    boolean[] numbers = {false};
+    Node root;
+    try (JsonParser p = JSON.createParser(body)) {
+      if (p.nextToken() == null) {
+        throw FhirException.badRequest("cannot parse the JSON body: it is empty");
+      }
+      root = read(p, "", issues, numbers);
+      if (p.nextToken() != null) {
+        throw FhirException.badRequest("cannot parse the JSON body: content follows the resource at "
+            + where(p));
+      }
+    } catch (JsonProcessingException e) {
+      throw FhirException.badRequest("cannot parse the JSON body: " + e.getOriginalMessage() + " at " + where(e));
+    } catch (IOException e) {
+      throw FhirException.badRequest("cannot parse the JSON body: " + e.getMessage());
+    }
+    if (root instanceof Obj o) {
+      resource(o, null, issues);
+    }
+    List<FhirException.Issue> found = issues.subList(0, Math.min(issues.size(), MAX_ISSUES));
+    if (numbers[0]) {
+      throw new FhirException(400, found, Map.of(), null);
+    }
+    return found;
+  }
+
+  private static String where(JsonParser p) {
+    return "line " + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr();
+  }
+
+  private static String where(JsonProcessingException e) {
+    return e.getLocation() == null ? "an unknown position"
+        : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+  }
+
+  private static void issue(List<FhirException.Issue> issues, String path, String message) {
+    String at = path.isEmpty() ? "(root)" : path;
+    issues.add(new FhirException.Issue(IssueSeverity.ERROR, IssueType.STRUCTURE, at + ": " + message,
+        path.isEmpty() ? null : path));
+  }
+
+  private Node read(JsonParser p, String path, List<FhirException.Issue> issues, boolean[] numbers)
+      throws IOException {
+    JsonToken t = p.currentToken();
+    switch (t) {
+      case START_OBJECT -> {
+        Map<String, Node> fields = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String name = p.currentName();
+          checkText(name, path, "the property name", issues);
+          p.nextToken();
+          fields.put(name, read(p, path.isEmpty() ? name : path + "." + name, issues, numbers));
+        }
+        if (fields.isEmpty()) {
+          issue(issues, path, "an empty object; FHIR JSON leaves out elements without content");
+        } else {
+          checkNulls(fields, path, issues);
+        }
+        return new Obj(fields);
+      }
+      case START_ARRAY -> {
+        List<Node> items = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          items.add(read(p, path + "[" + items.size() + "]", issues, numbers));
+        }
+        if (items.isEmpty()) {
+          issue(issues, path, "an empty array; FHIR JSON leaves out elements without content");
+        }
+        return new Arr(items);
+      }
+      case VALUE_STRING -> {
+        String s = p.getText();
+        checkText(s, path, "the string", issues);
+        return new Str(s);
+      }
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+        // the token's text: nothing has converted it yet
+        String text = p.getText();
+        Optional<String> problem = DecimalLimits.problem(text);
+        if (problem.isPresent()) {
+          issue(issues, path, problem.get());
+          numbers[0] = true;
+        }
+        return new Num(text, t == JsonToken.VALUE_NUMBER_INT);
+      }
+      case VALUE_TRUE, VALUE_FALSE -> {
+        return new Bool(t == JsonToken.VALUE_TRUE);
+      }
+      case VALUE_NULL -> {
+        return Null.NULL;
+      }
+      default -> throw FhirException.badRequest("cannot parse the JSON body: unexpected " + t + " at " + where(p));
+    }
+  }
+
+  private static void checkText(String s, String path, String what, List<FhirException.Issue> issues) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\u0000') {
+        issue(issues, path, what + " contains the character U+0000, which FHIR does not allow");
+        return;
+      }
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        issue(issues, path, what + " contains an unpaired surrogate \\u" + Integer.toHexString(c).toUpperCase()
+            + ", which is not a Unicode character");
+        return;
+      }
+    }
+  }
+
+  /**
+   * {@code null} may stand only in the array of a repeating primitive that has a {@code _name}
+   * twin (or in the twin), keeping values and extensions at the same index (json.html#primitive).
+   */
+  private static void checkNulls(Map<String, Node> fields, String path, List<FhirException.Issue> issues) {
+    for (Map.Entry<String, Node> e : fields.entrySet()) {
+      String name = e.getKey();
+      String at = path.isEmpty() ? name : path + "." + name;
+      if (e.getValue() == Null.NULL) {
+        issue(issues, at, "null is not a value; leave the element out");
+      } else if (e.getValue() instanceof Arr a && a.items().contains(Null.NULL)) {
+        String twin = name.startsWith("_") ? name.substring(1) : "_" + name;
+        if (!(fields.get(twin) instanceof Arr)) {
+          issue(issues, at, "null in an array is allowed only to align a primitive array with its '" + twin
+              + "' extensions");
+        }
+      }
+    }
+  }
+
+  /** Type checks for a resource object; {@code path} null means the root. */
+  private void resource(Obj o, String path, List<FhirException.Issue> issues) {
+    if (!(o.fields().get("resourceType") instanceof Str type)) {
+      return; // HAPI reports a missing or unknown resourceType
+    }
+    RuntimeResourceDefinition def;
+    try {
+      def = ctx.getResourceDefinition(type.value());
+    } catch (RuntimeException e) {
+      return;
+    }
+    composite(o, def, path == null ? type.value() : path, issues);
+  }
+
+  private void composite(Obj o, BaseRuntimeElementCompositeDefinition<?> def, String path,
+      List<FhirException.Issue> issues) {
+    for (Map.Entry<String, Node> e : o.fields().entrySet()) {
+      String name = e.getKey();
+      String at = path + "." + name;
+      if (name.equals("resourceType")) {
+        continue;
+      }
+      if (name.startsWith("_")) {
+        extras(e.getValue(), at, issues);
+        continue;
+      }
+      BaseRuntimeChildDefinition child = def.getChildByName(name);
+      BaseRuntimeElementDefinition<?> type = child == null ? null : child.getChildByName(name);
+      if (type != null) {
+        value(e.getValue(), type, at, issues);
+      }
+    }
+  }
+
+  /** The {@code _name} object of a primitive: an id and extensions. */
+  private void extras(Node n, String path, List<FhirException.Issue> issues) {
+    if (n instanceof Arr a) {
+      for (int i = 0; i < a.items().size(); i++) {
+        extras(a.items().get(i), path + "[" + i + "]", issues);
+      }
+    } else if (n instanceof Obj o) {
+      BaseRuntimeElementCompositeDefinition<?> ext =
+          (BaseRuntimeElementCompositeDefinition<?>) ctx.getElementDefinition(org.hl7.fhir.r4.model.Extension.class);
+      for (String name : List.of("extension", "modifierExtension")) {
+        Node v = o.fields().get(name);
+        if (v != null) {
+          value(v, ext, path + "." + name, issues);
+        }
+      }
+    }
+  }
+
+  private void value(Node n, BaseRuntimeElementDefinition<?> type, String path, List<FhirException.Issue> issues) {
+    if (n instanceof Arr a) {
+      for (int i = 0; i < a.items().size(); i++) {
+        Node item = a.items().get(i);
+        if (item instanceof Arr) {
+          issue(issues, path + "[" + i + "]", "an array inside an array");
+        } else if (item != Null.NULL) {
+          value(item, type, path + "[" + i + "]", issues);
+        }
+      }
+      return;
+    }
+    switch (type.getChildType()) {
+      case PRIMITIVE_DATATYPE, ID_DATATYPE, PRIMITIVE_XHTML, PRIMITIVE_XHTML_HL7ORG -> primitive(n, type, path, issues);
+      case COMPOSITE_DATATYPE, RESOURCE_BLOCK -> {
+        if (n instanceof Obj o && type instanceof BaseRuntimeElementCompositeDefinition<?> c) {
+          composite(o, c, path, issues);
+        }
+      }
+      case RESOURCE, CONTAINED_RESOURCE_LIST, CONTAINED_RESOURCES -> {
+        if (n instanceof Obj o) {
+          resource(o, path, issues);
+        }
+      }
+      default -> { }
+    }
+  }
+
+  private static void primitive(Node n, BaseRuntimeElementDefinition<?> type, String path,
+      List<FhirException.Issue> issues) {
+    String name = type.getName();
+    Optional<String> problem;
+    if (name.equals("boolean")) {
+      problem = n instanceof Bool ? Optional.empty() : Optional.of("a boolean must be JSON true or false, not "
+          + describe(n));
+    } else if (NUMBER_TYPES.contains(name)) {
+      if (!(n instanceof Num num)) {
+        problem = Optional.of("a " + name + " must be a JSON number, not " + describe(n));
+      } else if (INTEGER_TYPES.contains(name) && !num.integral()) {
+        problem = Optional.of("a " + name + " must be a whole number without fraction or exponent, not "
+            + DecimalLimits.abbreviate(num.text()));
+      } else {
+        problem = Optional.empty();
+      }
+    } else {
+      problem = n instanceof Str ? Optional.empty() : Optional.of("a " + name + " must be a JSON string, not "
+          + describe(n));
+    }
+    problem.ifPresent(p -> issue(issues, path, p));
+  }
+
+  private static String describe(Node n) {
+    if (n instanceof Str s) {
+      return "the string \"" + DecimalLimits.abbreviate(s.value()) + "\"";
+    }
+    if (n instanceof Num num) {
+      return "the number " + DecimalLimits.abbreviate(num.text());
+    }
+    if (n instanceof Bool b) {
+      return "the boolean " + b.value();
+    }
+    return n instanceof Obj ? "an object" : n instanceof Arr ? "an array" : "null";
+  }
+}

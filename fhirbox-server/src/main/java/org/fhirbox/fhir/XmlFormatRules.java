@@ -1,0 +1,206 @@
+package org.fhirbox.fhir;
+
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
+import ca.uhn.fhir.context.FhirContext;
+import java.io.StringReader;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.xml.stream.XMLInputFactory;
+import javax.xml.stream.XMLStreamConstants;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamReader;
+import org.fhirbox.FhirException;
+import org.hl7.fhir.r4.model.Extension;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+
+/**
+ * The rules of the FHIR R4 XML format (xml.html) that HAPI's parser lets through, checked on the
+ * request body before HAPI sees it:
+ * <ul>
+ *   <li>an encoding declaration, if any, names UTF-8: the body was read as UTF-8, and FHIR
+ *       exchanges nothing else (http.html#mime-type);</li>
+ *   <li>every FHIR element is in the namespace {@code http://hl7.org/fhir}, and a narrative
+ *       {@code div} in the XHTML namespace (xml.html, narrative.html#xhtml);</li>
+ *   <li>no element without a value, an attribute or children (xml.html: empty elements are not
+ *       allowed);</li>
+ *   <li>decimals within {@link DecimalLimits}, checked on their text before HAPI converts them.</li>
+ * </ul>
+ * DTDs and external entities are refused (XXE).
+ */
+final class XmlFormatRules {
+  static final String FHIR_NS = "http://hl7.org/fhir";
+  static final String XHTML_NS = "http://www.w3.org/1999/xhtml";
+  private static final Set<String> NUMBER_TYPES = Set.of("integer", "positiveInt", "unsignedInt", "decimal");
+  private static final int MAX_ISSUES = 100;
+  private static final XMLInputFactory XML = factory();
+
+  private static XMLInputFactory factory() {
+    XMLInputFactory f = XMLInputFactory.newFactory();
+    f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+    f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+    f.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, true);
+    return f;
+  }
+
+  private final FhirContext ctx;
+
+  XmlFormatRules(FhirContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /** What an open element is: its definition (null: untyped), and whether it had content. */
+  private static final class Frame {
+    final BaseRuntimeElementDefinition<?> def;
+    final String path;
+    final boolean resourceSlot;
+    boolean hasContent;
+
+    Frame(BaseRuntimeElementDefinition<?> def, String path, boolean resourceSlot, boolean hasContent) {
+      this.def = def;
+      this.path = path;
+      this.resourceSlot = resourceSlot;
+      this.hasContent = hasContent;
+    }
+  }
+
+  /**
+   * The problems of {@code body} that are safe to hand to HAPI's parser, so that one 400 can list
+   * them beside HAPI's own. Throws a 400 at once for malformed XML, a wrong namespace or encoding,
+   * and decimals beyond {@link DecimalLimits}.
+   */
+  List<FhirException.Issue> check(String body) {
+    List<FhirException.Issue> issues = new ArrayList<>();
+    boolean numbers = false;
+    XMLStreamReader r = null;
+    try {
+      r = XML.createXMLStreamReader(new StringReader(body));
+      String declared = r.getCharacterEncodingScheme();
+      if (declared != null && !declared.equalsIgnoreCase("UTF-8") && !declared.equalsIgnoreCase("UTF8")) {
+        throw FhirException.badRequest("the XML declaration names the encoding '" + declared
+            + "', but a FHIR body is UTF-8 (FHIR R4 http.html#mime-type)");
+      }
+      Deque<Frame> stack = new ArrayDeque<>();
+      int xhtmlDepth = 0;
+      while (r.hasNext()) {
+        int event = r.next();
+        if (event == XMLStreamConstants.START_ELEMENT) {
+          if (!stack.isEmpty()) {
+            stack.peek().hasContent = true;
+          }
+          if (xhtmlDepth > 0) {
+            xhtmlDepth++;
+            continue;
+          }
+          String ns = r.getNamespaceURI();
+          String name = r.getLocalName();
+          Frame parent = stack.peek();
+          String path = parent == null ? name : parent.path + "." + name;
+          if (parent == null || parent.resourceSlot) {
+            if (!FHIR_NS.equals(ns)) {
+              throw wrongNamespace(path, ns, FHIR_NS);
+            }
+            stack.push(new Frame(resourceDefinition(name), path, false, true));
+            continue;
+          }
+          BaseRuntimeElementDefinition<?> type = childType(parent.def, name);
+          if (type != null && type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.PRIMITIVE_XHTML_HL7ORG) {
+            if (!XHTML_NS.equals(ns)) {
+              throw wrongNamespace(path, ns, XHTML_NS);
+            }
+            parent.hasContent = true;
+            xhtmlDepth = 1;
+            continue;
+          }
+          if (!FHIR_NS.equals(ns)) {
+            throw wrongNamespace(path, ns, FHIR_NS);
+          }
+          boolean slot = type != null && switch (type.getChildType()) {
+            case RESOURCE, CONTAINED_RESOURCE_LIST, CONTAINED_RESOURCES -> true;
+            default -> false;
+          };
+          if (type != null && (type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.PRIMITIVE_DATATYPE)
+              && NUMBER_TYPES.contains(type.getName())) {
+            String v = r.getAttributeValue(null, "value");
+            java.util.Optional<String> problem = v == null ? java.util.Optional.empty() : DecimalLimits.problem(v);
+            if (problem.isPresent()) {
+              issue(issues, path, problem.get());
+              numbers = true;
+            }
+          }
+          stack.push(new Frame(slot ? null : type, path, slot, r.getAttributeCount() > 0));
+        } else if (event == XMLStreamConstants.END_ELEMENT) {
+          if (xhtmlDepth > 0) {
+            xhtmlDepth--;
+            continue;
+          }
+          Frame done = stack.pop();
+          if (!done.hasContent) {
+            issue(issues, done.path, "an empty element; FHIR XML leaves out elements without content");
+          }
+        }
+        if (issues.size() >= MAX_ISSUES) {
+          break;
+        }
+      }
+    } catch (XMLStreamException e) {
+      String at = e.getLocation() == null ? ""
+          : " at line " + e.getLocation().getLineNumber() + ", column " + e.getLocation().getColumnNumber();
+      throw FhirException.badRequest("cannot parse the XML body" + at + ": " + message(e));
+    } finally {
+      if (r != null) {
+        try {
+          r.close();
+        } catch (XMLStreamException ignored) {
+          // nothing was held open: the source is a string
+        }
+      }
+    }
+    if (numbers) {
+      throw new FhirException(400, issues, Map.of(), null);
+    }
+    return issues;
+  }
+
+  private static String message(XMLStreamException e) {
+    String m = e.getMessage() == null ? "malformed XML" : e.getMessage();
+    int nested = m.indexOf("Message: ");
+    return nested >= 0 ? m.substring(nested + "Message: ".length()) : m;
+  }
+
+  private BaseRuntimeElementDefinition<?> resourceDefinition(String name) {
+    try {
+      return ctx.getResourceDefinition(name);
+    } catch (RuntimeException e) {
+      return null; // HAPI reports the unknown resource type
+    }
+  }
+
+  /** The type of child {@code name} of an element of type {@code parent}; null when unknown. */
+  private BaseRuntimeElementDefinition<?> childType(BaseRuntimeElementDefinition<?> parent, String name) {
+    if (name.equals("extension") || name.equals("modifierExtension")) {
+      return ctx.getElementDefinition(Extension.class);
+    }
+    if (!(parent instanceof BaseRuntimeElementCompositeDefinition<?> c)) {
+      return null;
+    }
+    BaseRuntimeChildDefinition child = c.getChildByName(name);
+    return child == null ? null : child.getChildByName(name);
+  }
+
+  private static FhirException wrongNamespace(String path, String found, String expected) {
+    return FhirException.badRequest(path + ": the element is in the namespace '"
+        + (found == null || found.isEmpty() ? "(none)" : found) + "'; it must be in '" + expected + "' (FHIR R4 xml.html)",
+        path);
+  }
+
+  private static void issue(List<FhirException.Issue> issues, String path, String message) {
+    issues.add(new FhirException.Issue(IssueSeverity.ERROR, IssueType.STRUCTURE, path + ": " + message, path));
+  }
+}

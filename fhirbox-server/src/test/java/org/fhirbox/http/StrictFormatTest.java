@@ -1,0 +1,293 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Bodies that break the FHIR R4 JSON or XML format, or carry numbers beyond the documented
+ * limits or unsafe narrative, are refused with a 400 naming the problem on create, on update and
+ * inside a transaction Bundle, and nothing is stored.
+ */
+class StrictFormatTest {
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static String diagnostics(HttpResponse<String> r) {
+    OperationOutcome oo = http.parse(r, OperationOutcome.class);
+    return String.join(" | ", oo.getIssue().stream().map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics)
+        .toList());
+  }
+
+  static int total(String type) {
+    return http.parse(http.get("fhir/R4/" + type + "?_summary=count"), Bundle.class).getTotal();
+  }
+
+  static final String DIV = "<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">";
+
+  /** A resource (JSON, beginning {"resourceType":"T") and what the 400 must say. */
+  static Stream<Arguments> badJson() {
+    return Stream.of(
+        Arguments.of("decimal with 1,001 digits of exponent",
+            "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"valueQuantity\":{\"value\":1e1001}}", "out of range"),
+        Arguments.of("decimal 1e999999",
+            "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"valueQuantity\":{\"value\":1e999999}}", "out of range"),
+        Arguments.of("decimal with 101 significant digits",
+            "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"valueQuantity\":{\"value\":1." + "3".repeat(100) + "}}", "101 significant digits"),
+        Arguments.of("extension valueDecimal 1e1001",
+            "{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://example.org/x\",\"valueDecimal\":1e1001}]}",
+            "out of range"),
+        Arguments.of("empty array of a known element", "{\"resourceType\":\"Patient\",\"name\":[]}", "empty array"),
+        Arguments.of("empty array of an unknown element", "{\"resourceType\":\"Patient\",\"nmae\":[]}", "empty array"),
+        Arguments.of("array of an empty object", "{\"resourceType\":\"Patient\",\"name\":[{}]}", "empty object"),
+        Arguments.of("null value", "{\"resourceType\":\"Patient\",\"active\":null}", "null"),
+        Arguments.of("null in an array without extensions",
+            "{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"a\",null]}]}", "null in an array"),
+        Arguments.of("string for a boolean", "{\"resourceType\":\"Patient\",\"active\":\"true\"}",
+            "a boolean must be JSON true or false"),
+        Arguments.of("string for a number",
+            "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"valueQuantity\":{\"value\":\"5\"}}", "a decimal must be a JSON number"),
+        Arguments.of("number for a string", "{\"resourceType\":\"Patient\",\"gender\":1}",
+            "a code must be a JSON string"),
+        Arguments.of("fraction for an integer",
+            "{\"resourceType\":\"Patient\",\"multipleBirthInteger\":2.5}", "whole number"),
+        Arguments.of("duplicate key", "{\"resourceType\":\"Patient\",\"active\":true,\"active\":false}",
+            "Duplicate field 'active'"),
+        Arguments.of("escaped NUL", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\\u0000b\"}]}", "U+0000"),
+        Arguments.of("lone surrogate", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\\ud800b\"}]}",
+            "unpaired surrogate"),
+        Arguments.of("narrative script",
+            "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":\"" + DIV
+                + "<script>alert(1)</script></div>\"}}", "<script>"),
+        Arguments.of("narrative event handler",
+            "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":\"" + DIV
+                + "<img src=\\\"x.png\\\" onerror=\\\"alert(1)\\\"/></div>\"}}", "onerror"),
+        Arguments.of("narrative javascript URL",
+            "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":\"" + DIV
+                + "<a href=\\\" java\\tscript:alert(1)\\\">x</a></div>\"}}", "javascript:"),
+        Arguments.of("narrative script in a contained resource",
+            "{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":\"Practitioner\",\"id\":\"p1\","
+                + "\"text\":{\"status\":\"generated\",\"div\":\"" + DIV + "<script>x()</script></div>\"}}],"
+                + "\"generalPractitioner\":[{\"reference\":\"#p1\"}]}", "<script>"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badJson")
+  void badJsonIsRefusedOnCreateUpdateAndInTransactions(String name, String resource, String expected) {
+    String type = resource.substring("{\"resourceType\":\"".length(), resource.indexOf('"', 17));
+    int before = total(type);
+
+    HttpResponse<String> created = http.postJson("fhir/R4/" + type, resource);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
+    assertThat(diagnostics(created)).contains(expected);
+
+    String withId = resource.replaceFirst("\\{\"resourceType\":\"" + type + "\"",
+        "{\"resourceType\":\"" + type + "\",\"id\":\"strict1\"");
+    HttpResponse<String> updated = http.putJson("fhir/R4/" + type + "/strict1", withId);
+    assertThat(updated.statusCode()).as(updated.body()).isEqualTo(400);
+    assertThat(diagnostics(updated)).contains(expected);
+
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + resource
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"" + type + "\"}}]}";
+    HttpResponse<String> inBundle = http.postJson("fhir/R4", tx);
+    assertThat(inBundle.statusCode()).as(inBundle.body()).isEqualTo(400);
+    assertThat(diagnostics(inBundle)).contains(expected);
+
+    assertThat(total(type)).isEqualTo(before);
+    assertThat(http.get("fhir/R4/" + type + "/strict1").statusCode()).isEqualTo(404);
+  }
+
+  static final String OBS_XML = "<status value=\"final\"/><code><text value=\"x\"/></code>";
+
+  /** An XML resource and what the 400 must say. */
+  static Stream<Arguments> badXml() {
+    return Stream.of(
+        Arguments.of("no namespace", "<Patient><active value=\"true\"/></Patient>", "namespace '(none)'"),
+        Arguments.of("wrong namespace", "<Patient xmlns=\"http://hl7.org/fhir/x\"><active value=\"true\"/></Patient>",
+            "namespace 'http://hl7.org/fhir/x'"),
+        Arguments.of("child in no namespace",
+            "<Patient xmlns=\"http://hl7.org/fhir\"><active xmlns=\"\" value=\"true\"/></Patient>",
+            "namespace '(none)'"),
+        Arguments.of("encoding declaration that contradicts the bytes",
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Patient xmlns=\"http://hl7.org/fhir\">"
+                + "<name><family value=\"M\u00fcller\"/></name></Patient>", "ISO-8859-1"),
+        Arguments.of("decimal 1e1001", "<Observation xmlns=\"http://hl7.org/fhir\">" + OBS_XML
+            + "<valueQuantity><value value=\"1e1001\"/></valueQuantity></Observation>", "out of range"),
+        Arguments.of("extension valueDecimal 1e999999", "<Patient xmlns=\"http://hl7.org/fhir\">"
+            + "<extension url=\"http://example.org/x\"><valueDecimal value=\"1e999999\"/></extension></Patient>",
+            "out of range"),
+        Arguments.of("empty element", "<Patient xmlns=\"http://hl7.org/fhir\"><name/></Patient>", "empty element"),
+        Arguments.of("narrative script", "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/>"
+            + "<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>alert(1)</script></div></text></Patient>",
+            "<script>"),
+        Arguments.of("narrative div outside XHTML", "<Patient xmlns=\"http://hl7.org/fhir\"><text>"
+            + "<status value=\"generated\"/><div><p>x</p></div></text></Patient>", "http://www.w3.org/1999/xhtml"),
+        Arguments.of("NUL character reference",
+            "<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"a&#0;b\"/></name></Patient>",
+            "cannot parse the XML body"),
+        Arguments.of("surrogate character reference",
+            "<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"a&#xD800;b\"/></name></Patient>",
+            "cannot parse the XML body"));
+  }
+
+  static HttpResponse<String> sendXml(String method, String path, String xml) {
+    return http.send(http.request(path).header("Content-Type", "application/fhir+xml")
+        .header("Accept", "application/fhir+json")
+        .method(method, HttpRequest.BodyPublishers.ofString(xml)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badXml")
+  void badXmlIsRefusedOnCreateUpdateAndInTransactions(String name, String resource, String expected) {
+    String type = resource.substring(resource.indexOf("<", resource.startsWith("<?") ? 2 : 0) + 1).split("[ >]")[0];
+    int before = total(type);
+    String body = resource;
+
+    HttpResponse<String> created = sendXml("POST", "fhir/R4/" + type, body);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
+    assertThat(diagnostics(created)).contains(expected);
+
+    String withId = body.replaceFirst("(<" + type + "[^>]*>)", "$1<id value=\"strict2\"/>");
+    HttpResponse<String> updated = sendXml("PUT", "fhir/R4/" + type + "/strict2", withId);
+    assertThat(updated.statusCode()).as(updated.body()).isEqualTo(400);
+    assertThat(diagnostics(updated)).contains(expected);
+
+    String declaration = body.startsWith("<?") ? body.substring(0, body.indexOf("?>") + 2) : "";
+    String inner = body.substring(declaration.length());
+    // a resource without a namespace declaration would inherit the Bundle's: keep it without one
+    String tag = inner.substring(0, inner.indexOf('>'));
+    String entry = tag.contains("xmlns=") ? inner : "<" + type + " xmlns=\"\"" + inner.substring(type.length() + 1);
+    String tx = declaration + "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"transaction\"/><entry><resource>"
+        + entry + "</resource><request><method value=\"POST\"/><url value=\"" + type
+        + "\"/></request></entry></Bundle>";
+    HttpResponse<String> inBundle = sendXml("POST", "fhir/R4", tx);
+    assertThat(inBundle.statusCode()).as(inBundle.body()).isEqualTo(400);
+    assertThat(diagnostics(inBundle)).contains(expected);
+
+    assertThat(total(type)).isEqualTo(before);
+  }
+
+  /** Bytes that are not UTF-8, wrapped in a Patient: each is refused on create, update and in a Bundle. */
+  static Stream<Arguments> badBytes() {
+    return Stream.of(
+        Arguments.of("invalid start byte", new byte[] {(byte) 0xff}),
+        Arguments.of("truncated sequence", new byte[] {(byte) 0xc3}),
+        Arguments.of("overlong form", new byte[] {(byte) 0xc0, (byte) 0xaf}),
+        Arguments.of("encoded surrogate", new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80}));
+  }
+
+  static byte[] patientWith(byte[] family, boolean withId) {
+    byte[] head = ("{\"resourceType\":\"Patient\"," + (withId ? "\"id\":\"strict3\"," : "")
+        + "\"name\":[{\"family\":\"a").getBytes(StandardCharsets.UTF_8);
+    byte[] tail = "\"}]}".getBytes(StandardCharsets.UTF_8);
+    byte[] out = Arrays.copyOf(head, head.length + family.length + tail.length);
+    System.arraycopy(family, 0, out, head.length, family.length);
+    System.arraycopy(tail, 0, out, head.length + family.length, tail.length);
+    return out;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badBytes")
+  void invalidUtf8IsRefused(String name, byte[] bad) {
+    int before = total("Patient");
+    for (HttpResponse<String> r : List.of(
+        http.postBytes("fhir/R4/Patient", "application/fhir+json", patientWith(bad, false)),
+        http.send(http.request("fhir/R4/Patient/strict3").header("Content-Type", "application/fhir+json")
+            .PUT(HttpRequest.BodyPublishers.ofByteArray(patientWith(bad, true)))),
+        http.postBytes("fhir/R4", "application/fhir+json", bundleOf(patientWith(bad, false))))) {
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).contains("not valid UTF-8");
+    }
+    assertThat(total("Patient")).isEqualTo(before);
+  }
+
+  static byte[] bundleOf(byte[] resource) {
+    byte[] head = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        .getBytes(StandardCharsets.UTF_8);
+    byte[] tail = ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}".getBytes(StandardCharsets.UTF_8);
+    byte[] out = Arrays.copyOf(head, head.length + resource.length + tail.length);
+    System.arraycopy(resource, 0, out, head.length, resource.length);
+    System.arraycopy(tail, 0, out, head.length + resource.length, tail.length);
+    return out;
+  }
+
+  @Test
+  void hugeExponentIsRefusedQuickly() {
+    String body = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"valueQuantity\":{\"value\":1e999999}}";
+    http.postJson("fhir/R4/Observation", body); // warm the route
+    long start = System.nanoTime();
+    HttpResponse<String> r = http.postJson("fhir/R4/Observation", body);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertThat(r.statusCode()).isEqualTo(400);
+    // it took 43 s of CPU when the number was converted before being checked
+    assertThat(millis).isLessThan(1000);
+  }
+
+  @Test
+  void numbersAtTheLimitsAreStoredAndReadBack() {
+    String hundredDigits = "9." + "9".repeat(99);
+    for (String value : List.of("1e308", "-9.5e308", "1e-308", hundredDigits, "0.000100")) {
+      HttpResponse<String> r = http.postJson("fhir/R4/Observation",
+          "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"limit\"},"
+              + "\"valueQuantity\":{\"value\":" + value + "}}");
+      String id = TestClient.createdId(r);
+      Observation o = http.parse(http.get("fhir/R4/Observation/" + id), Observation.class);
+      assertThat(o.getValueQuantity().getValue()).isEqualByComparingTo(new java.math.BigDecimal(value));
+    }
+    HttpResponse<String> search = http.get("fhir/R4/Observation?_count=100");
+    assertThat(search.statusCode()).as(search.body()).isEqualTo(200);
+    assertThat(http.get("fhir/R4/Observation/_history").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void searchNumbersBeyondTheLimitsAre400() {
+    for (String q : List.of("gt1e-999999", "lt1e1001", "1" + "0".repeat(500))) {
+      HttpResponse<String> r = http.get("fhir/R4/Observation?value-quantity=" + q);
+      assertThat(r.statusCode()).as(q + ": " + r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).contains("value-quantity");
+    }
+    assertThat(http.get("fhir/R4/Observation?value-quantity=gt1e-300").statusCode()).isEqualTo(200);
+    assertThat(http.get("fhir/R4/Observation?value-quantity=lt9e308").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void nullsThatAlignPrimitiveExtensionsAreAccepted() {
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"name\":[{"
+        + "\"given\":[\"Ann\",null],\"_given\":[null,{\"extension\":[{\"url\":\"http://example.org/x\","
+        + "\"valueBoolean\":true}]}]}],\"text\":{\"status\":\"generated\",\"div\":\"" + DIV
+        + "<p style=\\\"color:red\\\">Ann <a href=\\\"https://example.org/\\\">x</a></p></div>\"}}");
+    TestClient.createdId(r);
+  }
+}

@@ -1,0 +1,11 @@
+package org.fhirbox.http;
+
+import java.util.Map;
+import org.fhirbox.testing.Postgres;
+
+class UnreadableVersionPostgresTest extends UnreadableVersionContract {
+  @Override
+  protected Map<String, String> settings() {
+    return Map.of("FHIRBOX_DATABASE_URL", Postgres.freshSchemaUrl());
+  }
+}
