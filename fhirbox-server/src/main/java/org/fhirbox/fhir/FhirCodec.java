@@ -34,6 +34,9 @@ public final class FhirCodec {
       throw FhirException.badRequest("cannot parse the " + format.name() + " body: " + clean(e.getMessage()));
     } catch (IllegalArgumentException | ClassCastException e) {
       throw FhirException.badRequest("cannot parse the " + format.name() + " body: " + clean(e.getMessage()));
+    } catch (StackOverflowError e) {
+      // HAPI's XML parser recurses once per element; the stack unwinds before this catch runs
+      throw FhirException.badRequest("cannot parse the " + format.name() + " body: its elements nest too deep");
     }
     handler.throwIfAny();
     if (!(parsed instanceof Resource r)) {
