@@ -65,6 +65,7 @@ import org.fhirbox.http.TokenEndpoint;
 import org.fhirbox.http.ErrorMapper;
 import org.fhirbox.http.FhirRoutes;
 import org.fhirbox.http.FhirboxServlet;
+import org.fhirbox.http.JettyErrorHandler;
 import org.fhirbox.http.JobRoutes;
 import org.fhirbox.http.ResourceOutput;
 import org.fhirbox.storage.BlobInfo;
@@ -149,6 +150,9 @@ public final class FhirboxServer implements AutoCloseable {
     this.connector = new ServerConnector(jetty, http1);
     connector.setHost(config.get("FHIRBOX_BIND"));
     connector.setPort(config.port());
+    // The listen(2) backlog: connections the kernel completes before Jetty accepts them. Beyond it
+    // a burst's SYNs are dropped and retried after 1 s, 3 s, ... (Linux caps it at net.core.somaxconn).
+    connector.setAcceptQueueSize(config.getInt("FHIRBOX_ACCEPT_QUEUE"));
     jetty.addConnector(connector);
     jetty.setStopTimeout(config.seconds("FHIRBOX_SHUTDOWN_TIMEOUT").toMillis());
 
@@ -225,6 +229,9 @@ public final class FhirboxServer implements AutoCloseable {
 
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
+    JettyErrorHandler jettyErrors = new JettyErrorHandler(errors);
+    context.setErrorHandler(jettyErrors);
+    jetty.setErrorHandler(jettyErrors);
     GracefulHandler graceful = new GracefulHandler(new MetricsHandler(metrics, context));
     jetty.setHandler(graceful);
 

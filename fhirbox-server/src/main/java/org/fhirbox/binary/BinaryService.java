@@ -82,6 +82,7 @@ public final class BinaryService {
 
   /** Stores bytes that arrived inside a FHIR Binary resource (already in memory, size-limited). */
   public BlobInfo storeDecoded(byte[] data, String contentType) {
+    requireStorable(contentType, null);
     policy.check(contentType, null);
     try {
       return blobs.put(new java.io.ByteArrayInputStream(data), policy.maxBytes());
@@ -116,6 +117,7 @@ public final class BinaryService {
   private Binary binaryFor(Upload upload) {
     String contentType = upload.contentType() == null || upload.contentType().isBlank()
         ? "application/octet-stream" : upload.contentType().trim();
+    requireStorable(contentType, upload.filename());
     policy.check(contentType, upload.filename());
     Binary b = new Binary();
     b.setContentType(contentType);
@@ -128,6 +130,21 @@ public final class BinaryService {
       b.setSecurityContext(new Reference(ref));
     }
     return b;
+  }
+
+  /** What the database keeps of a Binary's content type and file name (VARCHAR(255), V1 migration). */
+  static final int MAX_STORED_CHARS = 255;
+
+  /** Checked before a byte is stored: a refusal after the body would leave a blob for nothing. */
+  private static void requireStorable(String contentType, String filename) {
+    if (contentType != null && contentType.length() > MAX_STORED_CHARS) {
+      throw FhirException.badRequest("the Content-Type has " + contentType.length() + " characters; at most "
+          + MAX_STORED_CHARS + " are stored");
+    }
+    if (filename != null && filename.length() > MAX_STORED_CHARS) {
+      throw FhirException.badRequest("_filename has " + filename.length() + " characters; at most "
+          + MAX_STORED_CHARS + " are stored");
+    }
   }
 
   /**
@@ -179,8 +196,15 @@ public final class BinaryService {
       return blobs.put(decoded, policy.maxBytes());
     } catch (BlobTooLargeException e) {
       throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
+    } catch (ExpansionGuard.TooExpanded e) {
+      throw FhirException.tooLarge("refused: " + e.getMessage() + "; send content this repetitive without "
+          + "Content-Encoding");
     } catch (ZipException e) {
       throw FhirException.badRequest("the body is not valid " + upload.contentEncoding() + " data: " + e.getMessage());
+    } catch (java.io.EOFException e) {
+      // the decoder's, not the client's (those are ClientReadException): the stream lacks its end
+      throw FhirException.badRequest("the body is not valid " + upload.contentEncoding()
+          + " data: the compressed stream is cut off before its end");
     } catch (ClientReadException e) {
       LOG.debug("upload body could not be read", e);
       throw new BodyInterrupted(e);
@@ -193,9 +217,10 @@ public final class BinaryService {
     if (encoding == null || encoding.isBlank() || encoding.equalsIgnoreCase("identity")) {
       return in;
     }
+    ExpansionGuard guard = new ExpansionGuard();
     return switch (encoding.trim().toLowerCase(Locale.ROOT)) {
-      case "gzip", "x-gzip" -> new GZIPInputStream(in, 64 * 1024);
-      case "deflate" -> new InflaterInputStream(in);
+      case "gzip", "x-gzip" -> guard.decoded(new GZIPInputStream(guard.encoded(in), 64 * 1024));
+      case "deflate" -> guard.decoded(new InflaterInputStream(guard.encoded(in)));
       default -> throw FhirException.unsupportedMediaType("Content-Encoding '" + encoding
           + "' is not supported (use gzip or deflate)");
     };

@@ -37,6 +37,7 @@ public final class FhirboxConfig {
     Map<String, String> d = new LinkedHashMap<>();
     d.put("FHIRBOX_PORT", "8103");
     d.put("FHIRBOX_BIND", "0.0.0.0");
+    d.put("FHIRBOX_ACCEPT_QUEUE", "1024");
     d.put("FHIRBOX_DATA_DIR", "./data");
     d.put("FHIRBOX_BASE_URL", "");
     d.put("FHIRBOX_DATABASE_URL", "");

@@ -30,6 +30,10 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
           where + ".url");
     }
     String[] parts = url.split("/");
+    if (parts.length == 0 || parts[0].isEmpty()) {
+      throw FhirException.badRequest("entry " + index + ": request.url '" + url + "' names no resource type",
+          where + ".url");
+    }
     String type = repo.requireType(parts[0]);
     String id = null;
     Long version = null;

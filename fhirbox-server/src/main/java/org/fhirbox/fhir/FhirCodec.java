@@ -49,6 +49,9 @@ public final class FhirCodec {
       List<FhirException.Issue> all = new java.util.ArrayList<>(early);
       all.addAll(hapi.issues());
       throw new FhirException(400, all, java.util.Map.of(), null);
+    } catch (StackOverflowError e) {
+      // HAPI's XML parser recurses once per element; the stack unwinds before this catch runs
+      throw FhirException.badRequest("cannot parse the " + format.name() + " body: its elements nest too deep");
     }
     handler.throwIfAny(early);
     if (!(parsed instanceof Resource r)) {

@@ -29,6 +29,10 @@ public final class ErrorMapper {
     if (t instanceof FhirException fe) {
       return fe;
     }
+    java.util.Optional<FhirException> clients = ClientAbort.classify(t);
+    if (clients.isPresent()) {
+      return clients.get();
+    }
     String id = UUID.randomUUID().toString();
     LOG.error("unexpected error {}", id, t);
     return new FhirException(500, IssueType.EXCEPTION, "internal error; reference " + id);
@@ -39,7 +43,7 @@ public final class ErrorMapper {
     FhirException e = translate(t);
     if (resp.isCommitted()) {
       LOG.debug("response already committed; aborting connection after {}", e.getMessage());
-      throw new IOException("response committed before error: " + e.getMessage());
+      throw new CommittedAbort("response committed before error: " + e.getMessage());
     }
     // reset() drops every header; CORS headers must survive so browsers can read the error.
     java.util.Map<String, String> cors = new java.util.HashMap<>();
@@ -59,9 +63,24 @@ public final class ErrorMapper {
     resp.setHeader("Cache-Control", "no-store");
     FhirFormat f = format == null ? FhirFormat.JSON : format;
     resp.setContentType(f.contentType() + ";charset=utf-8");
-    byte[] body = codec.encode(e.toOperationOutcome(), f, false).getBytes(StandardCharsets.UTF_8);
+    byte[] body = body(e, f);
     resp.setContentLength(body.length);
     resp.getOutputStream().write(body);
+  }
+
+  /** The OperationOutcome of {@code e}, encoded; for errors the servlet never sees (Jetty's own). */
+  public byte[] body(FhirException e, FhirFormat format) {
+    return codec.encode(e.toOperationOutcome(), format, false).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Cuts a connection whose response had begun. Quiet for Jetty, which would log it again at WARN:
+   * {@link #translate} has already logged the cause.
+   */
+  private static final class CommittedAbort extends IOException implements org.eclipse.jetty.io.QuietException {
+    CommittedAbort(String message) {
+      super(message);
+    }
   }
 
   /** An informational outcome (e.g. the body of a successful delete). */

@@ -21,13 +21,12 @@ public final class Exchange {
   private final HttpServletRequest req;
   private final HttpServletResponse resp;
   private final String baseUrl;
-  private final Map<String, List<String>> params;
+  private Map<String, List<String>> params;
 
   public Exchange(HttpServletRequest req, HttpServletResponse resp, String baseUrl) {
     this.req = req;
     this.resp = resp;
     this.baseUrl = baseUrl;
-    this.params = parseQuery(req.getQueryString());
   }
 
   public HttpServletRequest request() {
@@ -61,11 +60,15 @@ public final class Exchange {
    * otherwise read form bodies, and a Binary body is never a form.
    */
   public Map<String, List<String>> params() {
+    if (params == null) {
+      // parsed on first use, inside the servlet's error handling: a malformed query is a 400
+      params = parseQuery(req.getQueryString());
+    }
     return params;
   }
 
   public Optional<String> param(String name) {
-    List<String> v = params.get(name);
+    List<String> v = params().get(name);
     return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
   }
 
@@ -74,6 +77,7 @@ public final class Exchange {
     if (query == null || query.isEmpty()) {
       return out;
     }
+    QueryLimits limits = new QueryLimits();
     for (String pair : query.split("&")) {
       if (pair.isEmpty()) {
         continue;
@@ -81,11 +85,13 @@ public final class Exchange {
       int eq = pair.indexOf('=');
       String k = eq >= 0 ? pair.substring(0, eq) : pair;
       String v = eq >= 0 ? pair.substring(eq + 1) : "";
+      limits.count(v);
       try {
         out.computeIfAbsent(URLDecoder.decode(k, StandardCharsets.UTF_8), x -> new ArrayList<>())
             .add(URLDecoder.decode(v, StandardCharsets.UTF_8));
       } catch (IllegalArgumentException e) {
-        throw FhirException.badRequest("malformed query parameter '" + k + "'");
+        throw FhirException.badRequest("malformed percent-encoding in query parameter '" + QueryLimits.shorten(k)
+            + "' (RFC 3986 §2.1: '%' must be followed by two hex digits)");
       }
     }
     return out;
@@ -121,7 +127,17 @@ public final class Exchange {
 
   /** The request's format from Content-Type, if it is a FHIR one. */
   public Optional<FhirFormat> bodyFormat() {
-    return FhirFormat.of(req.getContentType());
+    Optional<FhirFormat> f = FhirFormat.of(contentType());
+    f.ifPresent(x -> BodyCharset.requireUtf8(contentType()));
+    return f;
+  }
+
+  /**
+   * The Content-Type header as sent. The container's {@code getContentType()} fails on a charset
+   * the JVM does not know, before any route could answer 415.
+   */
+  public String contentType() {
+    return req.getHeader("Content-Type");
   }
 
   /** {@code Prefer: return=minimal|representation|OperationOutcome}; default representation. */
@@ -140,11 +156,8 @@ public final class Exchange {
 
   /** Reads the whole body as UTF-8 text, failing with 413 beyond {@code limit} bytes. */
   public String body(long limit) throws IOException {
+    refuseDeclaredLengthAbove(limit);
     long declared = req.getContentLengthLong();
-    if (declared > limit) {
-      drain(DRAIN_LIMIT);
-      throw FhirException.tooLarge("the body has " + declared + " bytes; the limit is " + limit);
-    }
     ByteArrayOutputStream buf = new ByteArrayOutputStream(declared > 0 ? (int) declared : 8192);
     byte[] chunk = new byte[8192];
     try (InputStream in = req.getInputStream()) {
@@ -156,11 +169,26 @@ public final class Exchange {
         }
         buf.write(chunk, 0, n);
       }
+    } catch (IOException e) {
+      throw ClientAbort.truncatedBody(e);
     }
     if (buf.size() == 0) {
       throw FhirException.badRequest("the request has no body");
     }
     return StrictUtf8.decode(buf.toByteArray());
+  }
+
+  /**
+   * Answers 413 at once when Content-Length declares more than {@code limit} bytes: the body is
+   * not read, so a client that waits for {@code 100 Continue} never sends it (RFC 9110 §10.1.1),
+   * and the connection closes after the answer (RFC 9110 §15.5.14).
+   */
+  public void refuseDeclaredLengthAbove(long limit) {
+    long declared = req.getContentLengthLong();
+    if (declared > limit) {
+      throw FhirException.tooLarge("the body has " + declared + " bytes; the limit is " + limit)
+          .withHeader("Connection", "close");
+    }
   }
 
   /** How much of a refused body we read and discard so the client sees our answer, not a reset. */

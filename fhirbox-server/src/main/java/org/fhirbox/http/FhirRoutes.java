@@ -150,7 +150,7 @@ public final class FhirRoutes {
   Resource parseBody(Exchange ex) throws IOException {
     FhirFormat format = ex.bodyFormat().orElseThrow(() -> FhirException.unsupportedMediaType(
         "Content-Type must be application/fhir+json or application/fhir+xml, got '"
-            + (ex.request().getContentType() == null ? "" : ex.request().getContentType()) + "'"));
+            + (ex.contentType() == null ? "" : ex.contentType()) + "'"));
     return resources.codec().parse(ex.body(maxJsonBytes), format);
   }
 
@@ -240,7 +240,7 @@ public final class FhirRoutes {
   private Map<String, List<String>> searchParams(Exchange ex) throws IOException {
     Map<String, List<String>> params = ex.params();
     if (ex.method().equals("POST")) {
-      String ct = ex.request().getContentType();
+      String ct = ex.contentType();
       if (ct != null && ct.startsWith("application/x-www-form-urlencoded")) {
         params = new LinkedHashMap<>(params);
         Exchange.parseQuery(ex.body(maxJsonBytes)).forEach(params::putIfAbsent);

@@ -141,7 +141,12 @@ public final class FhirboxServlet extends HttpServlet {
       if (s.isEmpty()) {
         continue;
       }
-      String d = java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      String d;
+      try {
+        d = java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw FhirException.badRequest("malformed percent-encoding in the path (RFC 3986 §2.1)");
+      }
       if (d.equals("..") || d.equals(".") || d.contains("/") || d.contains("\\")) {
         throw FhirException.badRequest("invalid path segment");
       }

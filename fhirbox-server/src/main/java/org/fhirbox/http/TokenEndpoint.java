@@ -80,7 +80,7 @@ public final class TokenEndpoint {
     if (!ex.method().equals("POST")) {
       throw new OAuthError(405, "invalid_request", "use POST", Map.of("Allow", "POST"));
     }
-    String type = ex.request().getContentType();
+    String type = ex.contentType();
     if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
       throw OAuthError.badRequest("invalid_request", "the body must be application/x-www-form-urlencoded");
     }

@@ -1,0 +1,61 @@
+package org.fhirbox.http;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.jetty.http.HttpException;
+import org.fhirbox.FhirException;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Failures that are the client's doing, not the server's: a body cut short (fewer bytes than its
+ * Content-Length, a chunked body without its last chunk), a malformed chunk, a connection closed
+ * mid-request or mid-response. They are answered 400 when the connection still stands, and logged
+ * at INFO: an operator's ERROR log is for faults of the server.
+ */
+final class ClientAbort {
+  private static final Logger LOG = LoggerFactory.getLogger(ClientAbort.class);
+
+  private ClientAbort() {
+  }
+
+  /** The 400 for a request body whose reading failed. */
+  static FhirException truncatedBody(IOException e) {
+    return classify(e).orElseGet(() -> incomplete(e));
+  }
+
+  /** The client-side failure {@code t} stands for, if it is one; logged at INFO. */
+  static Optional<FhirException> classify(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      // Jetty's "Early EOF" is both an EOFException and a 400 HttpException: the first is meant
+      if (c instanceof EOFException || c instanceof ClosedChannelException || resetOrBrokenPipe(c)) {
+        return Optional.of(incomplete(t));
+      }
+      if (c instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
+        LOG.info("client sent a malformed request: {} {}", h.getCode(), h.getReason());
+        return Optional.of(new FhirException(h.getCode(), List.of(new FhirException.Issue(IssueSeverity.ERROR,
+            IssueType.INVALID, "malformed request: " + (h.getReason() == null ? "bad message" : h.getReason()), null)),
+            Map.of("Connection", "close"), t));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static FhirException incomplete(Throwable t) {
+    LOG.info("client went away or sent an incomplete request: {}", t.toString());
+    return new FhirException(400, List.of(new FhirException.Issue(IssueSeverity.ERROR, IssueType.INCOMPLETE,
+        "the request body ended before its declared end (Content-Length or last chunk); nothing was stored",
+        null)), Map.of("Connection", "close"), t);
+  }
+
+  private static boolean resetOrBrokenPipe(Throwable c) {
+    String m = c instanceof IOException ? c.getMessage() : null;
+    return m != null && (m.contains("Connection reset") || m.contains("Broken pipe"));
+  }
+}

@@ -1,0 +1,80 @@
+package org.fhirbox.http;
+
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.fhirbox.FhirException;
+import org.fhirbox.fhir.FhirFormat;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+
+/**
+ * The errors Jetty answers itself, before or around the servlet: a malformed request line, an
+ * unknown HTTP version, a URI or headers too large (414, 431), an ambiguous path such as
+ * {@code Patient/a%2Fb} (400), a failure escaping the servlet. Jetty would write an HTML page;
+ * this writes the FHIR OperationOutcome of {@link ErrorMapper}, as every other error of the server.
+ * Installed on the server and on the servlet context.
+ */
+public final class JettyErrorHandler extends ErrorHandler {
+  private static final HttpField CONTENT_TYPE =
+      new HttpField(HttpHeader.CONTENT_TYPE, FhirFormat.JSON.contentType() + ";charset=utf-8");
+  private final ErrorMapper errors;
+
+  public JettyErrorHandler(ErrorMapper errors) {
+    this.errors = errors;
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) {
+    int status = response.getStatus();
+    if (HttpStatus.hasNoBody(status) || !errorPageForMethod(request.getMethod())) {
+      callback.succeeded();
+      return true;
+    }
+    Throwable cause = (Throwable) request.getAttribute(ERROR_EXCEPTION);
+    String message = (String) request.getAttribute(ERROR_MESSAGE);
+    FhirException e = status >= 500 && cause != null && !(cause instanceof HttpException)
+        ? errors.translate(cause) // a fault of the server: logged with the id the caller sees
+        : outcome(status, message);
+    byte[] body = errors.body(e, FhirFormat.JSON);
+    response.getHeaders().put(CONTENT_TYPE);
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+    response.getHeaders().put("X-Content-Type-Options", "nosniff");
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+    response.write(true, ByteBuffer.wrap(body), callback);
+    return true;
+  }
+
+  /** The body of an answer Jetty gives while parsing, before a request exists (bad request line, 431). */
+  @Override
+  public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+    fields.put(CONTENT_TYPE);
+    fields.put(HttpHeader.CACHE_CONTROL, "no-store");
+    return ByteBuffer.wrap(errors.body(outcome(status, reason), FhirFormat.JSON));
+  }
+
+  /** Jetty's status kept as is; the issue type that names it (FHIR R4 valueset-issue-type). */
+  static FhirException outcome(int status, String message) {
+    String reason = HttpStatus.getMessage(status);
+    String diagnostics = message == null || message.isBlank() || message.equals(reason)
+        ? reason : reason + ": " + QueryLimits.shorten(message);
+    IssueType type = switch (status) {
+      case 401 -> IssueType.LOGIN;
+      case 403 -> IssueType.FORBIDDEN;
+      case 404 -> IssueType.NOTFOUND;
+      case 405, 406, 415, 501, 505 -> IssueType.NOTSUPPORTED;
+      case 408, 504 -> IssueType.TIMEOUT;
+      case 413, 414, 431 -> IssueType.TOOCOSTLY;
+      case 429 -> IssueType.THROTTLED;
+      case 503 -> IssueType.TRANSIENT;
+      default -> status >= 500 ? IssueType.EXCEPTION : IssueType.INVALID;
+    };
+    return new FhirException(status, type, diagnostics);
+  }
+}

@@ -1,0 +1,415 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hostile and broken requests over real HTTP: each gets a 4xx with a FHIR OperationOutcome, quickly,
+ * leaves no blob behind and writes no ERROR log. Requests that an HTTP client library refuses to
+ * send go over a raw socket.
+ */
+class HostileRequestTest {
+  static TestServer server;
+  static TestClient http;
+  static String auth;
+  private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_MAX_JSON_BYTES", Long.toString(1L << 20)));
+    http = server.client();
+    auth = http.request("x").build().headers().firstValue("Authorization").orElseThrow();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @BeforeEach
+  void captureLog() {
+    log.start();
+    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).addAppender(log);
+  }
+
+  @AfterEach
+  void noErrorWasLogged() {
+    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).detachAppender(log);
+    assertThat(log.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.ERROR))
+        .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+  }
+
+  @Test
+  void badPercentEncodingInAQueryValueIs400() throws Exception {
+    Raw r = raw("GET /fhir/R4/Patient?name=%zz HTTP/1.1\r\n", "");
+    assertOutcome(r, 400, "name");
+  }
+
+  @Test
+  void badPercentEncodingInAQueryNameIs400() throws Exception {
+    Raw r = raw("GET /fhir/R4/Patient?%zz=1 HTTP/1.1\r\n", "");
+    assertOutcome(r, 400, "%zz");
+  }
+
+  @Test
+  void unknownCharsetOnAJsonBodyIsRefused() {
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Patient")
+        .header("Content-Type", "application/fhir+json; charset=bogus-x")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
+    assertOutcome(r, 415, "bogus-x");
+  }
+
+  @Test
+  void batchEntryWithUrlSlashIsAnEntryError() {
+    String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":\"GET\","
+        + "\"url\":\"/\"}}]}";
+    HttpResponse<String> r = http.postJson("fhir/R4", batch);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle b = http.parse(r, Bundle.class);
+    assertThat(b.getEntryFirstRep().getResponse().getStatus()).startsWith("400");
+    assertThat(((OperationOutcome) b.getEntryFirstRep().getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("request.url");
+
+    HttpResponse<String> t = http.postJson("fhir/R4", batch.replace("batch", "transaction"));
+    assertOutcome(t, 400, "request.url");
+  }
+
+  @Test
+  void hugeFilenameIsRefusedBeforeTheBodyIsStored() throws Exception {
+    long before = blobFiles();
+    HttpResponse<String> r = http.postBytes("fhir/R4/Binary?_filename=" + "a".repeat(5000) + ".txt", "text/plain",
+        random(200_000, 1));
+    assertOutcome(r, 400, "_filename");
+    assertThat(blobFiles()).isEqualTo(before);
+  }
+
+  @Test
+  void hugeContentTypeIsRefusedBeforeTheBodyIsStored() throws Exception {
+    long before = blobFiles();
+    HttpResponse<String> r = http.postBytes("fhir/R4/Binary", "text/plain; x=" + "a".repeat(300),
+        random(200_000, 2));
+    assertOutcome(r, 400, "Content-Type");
+    assertThat(blobFiles()).isEqualTo(before);
+  }
+
+  @Test
+  void truncatedGzipBinaryIs400() throws Exception {
+    long before = blobFiles();
+    byte[] gz = gzip(random(100_000, 3));
+    byte[] half = java.util.Arrays.copyOf(gz, gz.length / 2);
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary").header("Content-Type", "image/png")
+        .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(half)));
+    assertOutcome(r, 400, "gzip");
+    assertThat(blobFiles()).isEqualTo(before);
+  }
+
+  @Test
+  void jsonBodyShorterThanItsContentLengthIs400() throws Exception {
+    String json = "{\"resourceType\":\"Patient\"}";
+    Raw r = raw("POST /fhir/R4/Patient HTTP/1.1\r\nContent-Type: application/fhir+json\r\nContent-Length: "
+        + (json.length() + 50) + "\r\n", json);
+    assertOutcome(r, 400, "body");
+  }
+
+  @Test
+  void chunkedJsonBodyCutOffIs400() throws Exception {
+    String json = "{\"resourceType\":\"Patient\"}";
+    Raw r = raw("POST /fhir/R4/Patient HTTP/1.1\r\nContent-Type: application/fhir+json\r\n"
+        + "Transfer-Encoding: chunked\r\n", Integer.toHexString(json.length() + 50) + "\r\n" + json);
+    assertOutcome(r, 400, "body");
+  }
+
+  @Test
+  void clientGoneMidBodyIsNotAnError() throws Exception {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.getOutputStream().write(("POST /fhir/R4/Patient HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth
+          + "\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\n\r\n{\"resourceType\":")
+          .getBytes(StandardCharsets.US_ASCII));
+    }
+    awaitLog(e -> e.getFormattedMessage().contains("client"), 5_000);
+    assertThat(log.list).filteredOn(e -> e.getFormattedMessage().contains("client"))
+        .allMatch(e -> e.getLevel() == Level.INFO);
+  }
+
+  @Test
+  void clientGoneMidDownloadIsLoggedAtInfo() throws Exception {
+    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "application/octet-stream",
+        random(48 << 20, 4));
+    assertThat(created.statusCode()).isEqualTo(201);
+    String id = http.parse(created, org.hl7.fhir.r4.model.Binary.class).getIdElement().getIdPart();
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setReceiveBufferSize(4096);
+      s.getOutputStream().write(("GET /fhir/R4/Binary/" + id + " HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n"
+          + "Authorization: " + auth + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      s.getInputStream().readNBytes(1000);
+      s.setSoLinger(true, 0);
+    }
+    awaitLog(e -> e.getFormattedMessage().contains("client"), 10_000);
+    assertThat(log.list).filteredOn(e -> e.getFormattedMessage().contains("client")).isNotEmpty()
+        .allMatch(e -> e.getLevel() == Level.INFO);
+  }
+
+  @Test
+  void xmlNestedTenThousandDeepIs400() {
+    String xml = "<Patient xmlns=\"http://hl7.org/fhir\">" + "<extension url=\"http://x\">".repeat(10_000)
+        + "</extension>".repeat(10_000) + "</Patient>";
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+xml")
+        .POST(HttpRequest.BodyPublishers.ofString(xml)));
+    assertOutcome(r, 400, "");
+    // woodstox refuses past its depth limit; a parser without one overflows the stack, also a 400
+    assertThat(r.body()).containsAnyOf("Depth limit (1000)", "nest too deep");
+  }
+
+  @Test
+  void jsonNestedTenThousandDeepIs400() {
+    String json = "{\"resourceType\":\"Patient\"," + "\"extension\":[{\"url\":\"http://x\",".repeat(10_000)
+        + "\"valueString\":\"x\"" + "}]".repeat(10_000) + "}";
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", json);
+    assertOutcome(r, 400, "nesting depth");
+  }
+
+  @Test
+  void aHundredThousandSearchParametersAre400WithoutAnErrorLog() {
+    StringBuilder form = new StringBuilder();
+    for (int i = 0; i < 100_000; i++) {
+      form.append("name=a&");
+    }
+    long start = System.nanoTime();
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Patient/_search")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(form.toString())));
+    assertOutcome(r, 400, "parameters");
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3_000);
+  }
+
+  @Test
+  void aHundredThousandValuesInOneParameterAre400() {
+    StringBuilder value = new StringBuilder("name=a");
+    for (int i = 0; i < 100_000; i++) {
+      value.append(",a").append(i);
+    }
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Patient/_search")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(value.toString())));
+    assertOutcome(r, 400, "values");
+  }
+
+  @Test
+  void aHundredThousandParametersInTheUrlAre414() throws Exception {
+    Raw r = raw("GET /fhir/R4/Patient?" + "name=a&".repeat(100_000) + " HTTP/1.1\r\n", "");
+    assertOutcome(r, 414, "URI");
+  }
+
+  @Test
+  void encodedSlashInThePathIs400() throws Exception {
+    Raw r = raw("GET /fhir/R4/Patient/a%2Fb HTTP/1.1\r\n", "");
+    assertOutcome(r, 400, "mbiguous");
+  }
+
+  @Test
+  void tooLargeHeadersAre431() throws Exception {
+    Raw r = raw("GET /fhir/R4/Patient HTTP/1.1\r\nX-Big: " + "a".repeat(40_000) + "\r\n", "");
+    assertOutcome(r, 431, "");
+  }
+
+  @Test
+  void garbledRequestLineIs400() throws Exception {
+    Raw r = rawBytes("GET /fhir/R4/Patient HTTP/1.1 junk\r\n\r\n".getBytes(StandardCharsets.US_ASCII), false);
+    assertOutcome(r, 400, "");
+  }
+
+  @Test
+  void unknownHttpVersionIsAnOutcome() throws Exception {
+    Raw r = rawBytes("GET /fhir/R4/metadata HTTP/7.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII), false);
+    assertThat(r.status()).as(r.body()).isBetween(400, 505);
+    assertOutcome(r, r.status(), "");
+  }
+
+  @Test
+  void badChunkSyntaxIs400() throws Exception {
+    Raw r = raw("POST /fhir/R4/Patient HTTP/1.1\r\nContent-Type: application/fhir+json\r\n"
+        + "Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n");
+    assertOutcome(r, 400, "");
+  }
+
+  @Test
+  void declaredBinaryLengthOverTheLimitIs413AtOnce() throws Exception {
+    long start = System.nanoTime();
+    Raw r = rawWithoutBody("POST /fhir/R4/Binary HTTP/1.1\r\nContent-Type: image/png\r\nContent-Length: "
+        + (11L << 30) + "\r\n");
+    assertOutcome(r, 413, "limit");
+    assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+    assertThat(r.closed()).as("the connection is closed after the answer").isTrue();
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+  }
+
+  @Test
+  void declaredJsonLengthOverTheLimitIs413AtOnce() throws Exception {
+    long start = System.nanoTime();
+    Raw r = rawWithoutBody("POST /fhir/R4/Patient HTTP/1.1\r\nContent-Type: application/fhir+json\r\n"
+        + "Content-Length: " + (2L << 20) + "\r\n");
+    assertOutcome(r, 413, "limit");
+    assertThat(r.closed()).as("the connection is closed after the answer").isTrue();
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+  }
+
+  @Test
+  void gzipBombIsRefusedEarly() throws Exception {
+    long before = blobFiles();
+    ByteArrayOutputStream gz = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+      byte[] zeros = new byte[1 << 20];
+      for (int i = 0; i < 256; i++) {
+        out.write(zeros);
+      }
+    }
+    long start = System.nanoTime();
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary").header("Content-Type", "image/png")
+        .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(gz.toByteArray())));
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertOutcome(r, 413, "expands more than 100:1");
+    assertThat(blobFiles()).isEqualTo(before);
+    assertThat(millis).as("refused after the first MBs, not after 256 MiB").isLessThan(5_000);
+  }
+
+  @Test
+  void compressibleGzipUploadStillWorks() throws Exception {
+    byte[] text = "a line of a very repetitive log file\n".repeat(200_000).getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(gzip(text))));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
+  // --- helpers
+
+  record Raw(int status, Map<String, String> headers, String body, boolean closed) {
+    String header(String name) {
+      return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  static void assertOutcome(HttpResponse<String> r, int status, String diagnostic) {
+    assertOutcome(new Raw(r.statusCode(), Map.of("content-type", r.headers().firstValue("Content-Type").orElse("")),
+        r.body(), false), status, diagnostic);
+  }
+
+  static void assertOutcome(Raw r, int status, String diagnostic) {
+    assertThat(r.status()).as(r.body()).isEqualTo(status);
+    assertThat(r.header("content-type")).as(r.body()).startsWith("application/fhir+json");
+    OperationOutcome oo = TestServer.FHIR.newJsonParser().parseResource(OperationOutcome.class, r.body());
+    assertThat(oo.getIssueFirstRep().getSeverity()).isEqualTo(OperationOutcome.IssueSeverity.ERROR);
+    assertThat(oo.getIssueFirstRep().getDiagnostics()).contains(diagnostic);
+  }
+
+  /** Sends a request head (request line plus headers, Host and Authorization added) and a body, then half-closes. */
+  static Raw raw(String head, String body) throws IOException {
+    return rawBytes((head + "Host: localhost\r\nAuthorization: " + auth + "\r\n\r\n" + body)
+        .getBytes(StandardCharsets.UTF_8), true);
+  }
+
+  /** Sends only the head and waits for the answer with the output still open. */
+  static Raw rawWithoutBody(String head) throws IOException {
+    return rawBytes((head + "Host: localhost\r\nAuthorization: " + auth + "\r\n\r\n")
+        .getBytes(StandardCharsets.UTF_8), false);
+  }
+
+  static Raw rawBytes(byte[] request, boolean halfClose) throws IOException {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(request);
+      out.flush();
+      if (halfClose) {
+        s.shutdownOutput();
+      }
+      InputStream in = s.getInputStream();
+      String statusLine = line(in);
+      Map<String, String> headers = new LinkedHashMap<>();
+      for (String h = line(in); !h.isEmpty(); h = line(in)) {
+        int colon = h.indexOf(':');
+        headers.put(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim());
+      }
+      int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+      String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+      boolean closed;
+      try {
+        closed = in.read() < 0;
+      } catch (IOException e) {
+        closed = true;
+      }
+      return new Raw(Integer.parseInt(statusLine.split(" ")[1]), headers, body, closed);
+    }
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0 && c != '\n') {
+      if (c != '\r') {
+        sb.append((char) c);
+      }
+    }
+    return sb.toString();
+  }
+
+  private void awaitLog(java.util.function.Predicate<ILoggingEvent> match, long millis) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + millis;
+    while (log.list.stream().noneMatch(match) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+  }
+
+  static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  static byte[] gzip(byte[] data) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
+      out.write(data);
+    }
+    return bytes.toByteArray();
+  }
+
+  private long blobFiles() throws IOException {
+    try (Stream<Path> files = Files.walk(server.dataDir().resolve("blobs"))) {
+      return files.filter(Files::isRegularFile).count();
+    }
+  }
+}
