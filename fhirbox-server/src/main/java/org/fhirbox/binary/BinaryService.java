@@ -65,7 +65,7 @@ public final class BinaryService {
   }
 
   public Written create(String project, Upload upload) {
-    Binary binary = binaryFor(upload);
+    Binary binary = binaryFor(project, upload);
     BlobInfo info = storeBlob(upload);
     return commitOrDiscard(info, () -> store.inTransaction(tx ->
         repository.create(tx, project, binary, info, upload.filename())));
@@ -73,7 +73,7 @@ public final class BinaryService {
 
   public Written update(String project, String id, Upload upload, Long ifMatch) {
     ResourceIds.requireValid(id);
-    Binary binary = binaryFor(upload);
+    Binary binary = binaryFor(project, upload);
     binary.setId(id);
     BlobInfo info = storeBlob(upload);
     return commitOrDiscard(info, () -> store.inTransaction(tx ->
@@ -114,7 +114,7 @@ public final class BinaryService {
     }
   }
 
-  private Binary binaryFor(Upload upload) {
+  private Binary binaryFor(String project, Upload upload) {
     String contentType = upload.contentType() == null || upload.contentType().isBlank()
         ? "application/octet-stream" : upload.contentType().trim();
     requireStorable(contentType, upload.filename());
@@ -127,6 +127,12 @@ public final class BinaryService {
         throw FhirException.badRequest("X-Security-Context must be a reference like Patient/123, got '"
             + (ref.length() > 80 ? ref.substring(0, 80) : ref) + "'");
       }
+      // Checked before the body is stored, so a refused upload writes nothing. A context
+      // deleted between here and the commit leaves the Binary unreadable, as a later delete would.
+      store.read(tx -> {
+        repository.requireSecurityContextExists(tx, project, ref);
+        return null;
+      });
       b.setSecurityContext(new Reference(ref));
     }
     return b;

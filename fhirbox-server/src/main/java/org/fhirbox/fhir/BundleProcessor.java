@@ -45,13 +45,14 @@ public final class BundleProcessor {
 
   public Written createSingle(String project, Resource resource) {
     BlobInfo blob = blobFor(resource);
-    return withBlob(blob, () -> store.inTransaction(tx -> repository.create(tx, project, resource, blob, null)));
+    return withBlob(blob, () -> store.inTransaction(tx -> requireContext(tx, project,
+        repository.create(tx, project, resource, blob, null))));
   }
 
   public Written updateSingle(String project, String type, String id, Resource resource, Long ifMatch) {
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
-    return withBlob(blob, () -> store.inTransaction(tx ->
-        repository.update(tx, project, type, id, resource, ifMatch, blob, null)));
+    return withBlob(blob, () -> store.inTransaction(tx -> requireContext(tx, project,
+        repository.update(tx, project, type, id, resource, ifMatch, blob, null))));
   }
 
   private <T> T withBlob(BlobInfo blob, java.util.function.Supplier<T> work) {
@@ -97,7 +98,8 @@ public final class BundleProcessor {
           blobs.add(blobFor(res));
         }
         BlobInfo blob = blobs.isEmpty() ? null : blobs.get(0);
-        result = store.inTransaction(tx -> execute(tx, principal, req, res, blob, null));
+        result = store.inTransaction(tx -> requireContexts(tx, principal, List.of(req),
+            new BundleEntryComponent[] {execute(tx, principal, req, res, blob, null)})[0]);
       } catch (FhirException e) {
         blobs.forEach(binaryData::discard);
         result = new BundleEntryComponent();
@@ -154,7 +156,8 @@ public final class BundleProcessor {
           res[r.index()] = execute(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
               blobs.get(r.index()), r.assignedId());
         }
-        return res;
+        // After every entry: a Binary may name a resource this Bundle creates after it.
+        return requireContexts(tx, principal, requests, res);
       });
       Bundle out = new Bundle().setType(BundleType.TRANSACTIONRESPONSE);
       out.setId(ResourceIds.newId());
@@ -166,6 +169,27 @@ public final class BundleProcessor {
       blobs.values().forEach(binaryData::discard);
       throw e;
     }
+  }
+
+  private Written requireContext(ResourceStore.Tx tx, String project, Written w) {
+    repository.requireSecurityContextExists(tx, project, w.resource());
+    return w;
+  }
+
+  /** {@code results[i]} answers {@code requests.get(i)}; the Binaries written must name existing resources. */
+  private BundleEntryComponent[] requireContexts(ResourceStore.Tx tx, Principal principal,
+      List<EntryRequest> requests, BundleEntryComponent[] results) {
+    for (int i = 0; i < results.length; i++) {
+      EntryRequest r = requests.get(i);
+      if (results[i].getResponse().hasLocation()) {
+        try {
+          repository.requireSecurityContextExists(tx, principal.project(), results[i].getResource());
+        } catch (FhirException e) {
+          throw atEntry(r, e);
+        }
+      }
+    }
+    return results;
   }
 
   private void rewriteReferences(Resource resource, Map<String, String> assigned) {
@@ -230,11 +254,16 @@ public final class BundleProcessor {
             + " is not supported in a Bundle", "Bundle.entry[" + r.index() + "].request.method");
       }
     } catch (FhirException e) {
-      throw new FhirException(e.status(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
-          i.type(), "Bundle.entry[" + r.index() + "]: " + i.diagnostics(), i.expression())).toList(),
-          e.headers(), e);
+      throw atEntry(r, e);
     }
     return out;
+  }
+
+  /** The same failure, its diagnostics prefixed with the entry they are about. */
+  private static FhirException atEntry(EntryRequest r, FhirException e) {
+    return new FhirException(e.status(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
+        i.type(), "Bundle.entry[" + r.index() + "]: " + i.diagnostics(), i.expression())).toList(),
+        e.headers(), e);
   }
 
   private static void requireBody(EntryRequest r, Resource res) {

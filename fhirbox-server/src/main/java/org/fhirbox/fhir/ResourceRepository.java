@@ -72,6 +72,48 @@ public final class ResourceRepository {
     return resourceTypes.contains(type);
   }
 
+  /**
+   * 400 unless {@code reference} can serve as a Binary's {@code securityContext}: a relative
+   * {@code Type/id} of an R4 resource type. Access checks resolve it in the caller's project
+   * ({@link BinaryAccess}); an absolute URL, a version, a fragment or a path such as
+   * {@code ../../x} never resolves, and would leave the Binary unreadable to everyone.
+   */
+  public String requireSecurityContextForm(String reference) {
+    String ref = reference == null ? "" : reference.trim();
+    int slash = ref.indexOf('/');
+    if (slash <= 0 || !isType(ref.substring(0, slash)) || !ResourceIds.isValid(ref.substring(slash + 1))) {
+      throw FhirException.badRequest("Binary.securityContext must be a reference like Patient/123 to a resource of "
+          + "this project, got '" + (ref.length() > 80 ? ref.substring(0, 80) : ref) + "'",
+          "Binary.securityContext");
+    }
+    return ref;
+  }
+
+  /**
+   * 400 unless {@code reference} (see {@link #requireSecurityContextForm}) names a resource of
+   * {@code project} that exists and is not deleted. Writers check when their unit of work ends:
+   * a transaction Bundle after all its entries, so a Binary may name a resource the same Bundle
+   * creates (even one whose Attachment names that Binary). A context deleted later makes the
+   * Binary unreadable again, as it would any resource's compartment.
+   */
+  public void requireSecurityContextExists(ResourceStore.Tx tx, String project, String reference) {
+    String ref = requireSecurityContextForm(reference);
+    int slash = ref.indexOf('/');
+    boolean exists = tx.current(project, ref.substring(0, slash), ref.substring(slash + 1), false)
+        .map(r -> !r.deleted()).orElse(false);
+    if (!exists) {
+      throw FhirException.badRequest("Binary.securityContext names " + ref + ", which does not exist in this "
+          + "project; the Binary could never be read", "Binary.securityContext");
+    }
+  }
+
+  /** {@link #requireSecurityContextExists} for a written resource; nothing for other types or no context. */
+  public void requireSecurityContextExists(ResourceStore.Tx tx, String project, Resource written) {
+    if (written instanceof Binary b && b.hasSecurityContext()) {
+      requireSecurityContextExists(tx, project, b.getSecurityContext().getReference());
+    }
+  }
+
   /** Creates a new resource with a server-assigned id (FHIR R4 http.html#create). */
   public Written create(ResourceStore.Tx tx, String project, Resource resource, BlobInfo content,
       String filename) {
@@ -138,6 +180,9 @@ public final class ResourceRepository {
     resource.getMeta().setLastUpdated(Date.from(now));
     FoundAttachments attachments = normalizer.normalize(tx, project, resource);
     if (resource instanceof Binary b) {
+      if (b.hasSecurityContext()) {
+        b.getSecurityContext().setReference(requireSecurityContextForm(b.getSecurityContext().getReference()));
+      }
       b.setData(null);
       if (!b.hasContentType()) {
         b.setContentType("application/octet-stream");

@@ -7,12 +7,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A Binary with a securityContext is only as readable as that resource, on every read path:
@@ -127,11 +132,91 @@ class SecurityContextTest {
     assertThat(admin.get("fhir/R4/Binary/" + binary).statusCode()).isEqualTo(403);
   }
 
-  @Test
-  void securityContextNamingAResourceThatNeverExistedDenies() throws Exception {
+  /** The status of each write path given {@code securityContext}, with its OperationOutcome diagnostics. */
+  private static Map<String, String> writeOutcomes(TestClient c, String securityContext) throws Exception {
+    Map<String, String> out = new LinkedHashMap<>();
+    String existing = upload(c, null);
+    String json = "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"securityContext\":{\"reference\":\""
+        + securityContext + "\"},\"data\":\"aGk=\"}";
+    String xml = "<Binary xmlns=\"http://hl7.org/fhir\"><contentType value=\"text/plain\"/><securityContext>"
+        + "<reference value=\"" + securityContext + "\"/></securityContext><data value=\"aGk=\"/></Binary>";
+    String entry = "{\"fullUrl\":\"urn:uuid:7d1c3f42-0c57-4a55-9a7e-4f4c1e3c2a11\",\"resource\":" + json
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}}";
+    record Call(String name, HttpRequest.Builder request) {}
+    for (Call call : List.of(
+        new Call("raw POST", c.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+            .header("X-Security-Context", securityContext).POST(HttpRequest.BodyPublishers.ofString("hi"))),
+        new Call("raw PUT", c.request("fhir/R4/Binary/" + existing).header("Content-Type", "text/plain")
+            .header("X-Security-Context", securityContext).PUT(HttpRequest.BodyPublishers.ofString("hi"))),
+        new Call("JSON POST", c.request("fhir/R4/Binary").header("Content-Type", "application/fhir+json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))),
+        new Call("JSON PUT", c.request("fhir/R4/Binary/" + existing).header("Content-Type", "application/fhir+json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json.replace("{\"resourceType\":\"Binary\",",
+                "{\"resourceType\":\"Binary\",\"id\":\"" + existing + "\",")))),
+        new Call("XML POST", c.request("fhir/R4/Binary").header("Content-Type", "application/fhir+xml")
+            .POST(HttpRequest.BodyPublishers.ofString(xml))),
+        new Call("transaction", c.request("fhir/R4").header("Content-Type", "application/fhir+json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+                + "\"entry\":[" + entry + "]}"))))) {
+      HttpResponse<String> r = c.send(call.request());
+      JsonNode body = JSON.readTree(r.body());
+      out.put(call.name(), r.statusCode() + " " + body.at("/issue/0/diagnostics").asText());
+    }
+    HttpResponse<String> batch = c.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + entry + "]}");
+    JsonNode e = JSON.readTree(batch.body()).at("/entry/0/response");
+    out.put("batch entry", batch.statusCode() != 200 ? batch.statusCode() + " " + batch.body()
+        : e.get("status").asText().substring(0, 3) + " " + e.at("/outcome/issue/0/diagnostics").asText());
+    return out;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"Patient/never-created", "../../x", "Nope/1",
+      "Patient/1/_history/1", "http://elsewhere.example/fhir/Patient/1", "#contained", "Patient/", "patient/1"})
+  void aSecurityContextNamingNoResourceOfTheProjectIsRefusedOnEveryWritePath(String securityContext)
+      throws Exception {
     TestClient admin = clients.client(PROJECT, "system/*.cruds");
-    String binary = upload(admin, "Patient/never-created");
-    assertThat(admin.rawBinaryStatus(binary)).isEqualTo(403);
+    assertThat(writeOutcomes(admin, securityContext)).allSatisfy((path, outcome) -> assertThat(outcome).as(path)
+        .startsWith("400 ").containsAnyOf("securityContext", "Security-Context", "'" + securityContext + "'"));
+  }
+
+  @Test
+  void aSecurityContextInAnotherProjectOrDeletedIsRefused() throws Exception {
+    TestClient admin = clients.client(PROJECT, "system/*.cruds");
+    TestClient other = clients.client("guarded-elsewhere", "system/*.cruds");
+    String foreign = TestClient.createdId(other.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String gone = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    assertThat(admin.delete("fhir/R4/Patient/" + gone).statusCode()).isEqualTo(200);
+    for (String ctx : List.of("Patient/" + foreign, "Patient/" + gone)) {
+      assertThat(writeOutcomes(admin, ctx)).allSatisfy((path, outcome) -> assertThat(outcome).as(path + " " + ctx)
+          .startsWith("400 ").contains("does not exist"));
+    }
+    String live = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    assertThat(writeOutcomes(admin, "Patient/" + live)).allSatisfy((path, outcome) -> assertThat(outcome).as(path)
+        .matches("20[01] .*"));
+  }
+
+  @Test
+  void aTransactionMayNameAResourceItCreatesAfterTheBinary() throws Exception {
+    TestClient admin = clients.client("guarded-transaction", "system/*.cruds");
+    String binary = "urn:uuid:0e0c9b8e-5d8f-4f57-9a4e-2a0f9f6c0b01";
+    String doc = "urn:uuid:0e0c9b8e-5d8f-4f57-9a4e-2a0f9f6c0b02";
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"fullUrl\":\"" + binary + "\",\"resource\":{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\","
+        + "\"securityContext\":{\"reference\":\"" + doc + "\"},\"data\":\"aGk=\"},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}},"
+        + "{\"fullUrl\":\"" + doc + "\",\"resource\":{\"resourceType\":\"DocumentReference\",\"status\":\"current\","
+        + "\"content\":[{\"attachment\":{\"url\":\"" + binary + "\"}}]},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"DocumentReference\"}}]}";
+    HttpResponse<String> r = admin.postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode entries = JSON.readTree(r.body()).get("entry");
+    String binaryId = entries.get(0).at("/resource/id").asText();
+    String docId = entries.get(1).at("/resource/id").asText();
+    assertThat(entries.get(0).at("/resource/securityContext/reference").asText()).isEqualTo("DocumentReference/" + docId);
+    assertThat(admin.rawBinaryStatus(binaryId)).isEqualTo(200);
+    TestClient noDocs = clients.client("guarded-transaction", "system/Binary.rs");
+    assertThat(noDocs.rawBinaryStatus(binaryId)).isEqualTo(403);
   }
   private static String getBundle(String type, String... urls) {
     StringBuilder b = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":[");
@@ -141,7 +226,7 @@ class SecurityContextTest {
     return b.append("]}").toString();
   }
 
-  private static java.util.List<String> ids(HttpResponse<String> bundle) throws Exception {
+  private static List<String> ids(HttpResponse<String> bundle) throws Exception {
     assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
     return JSON.readTree(bundle.body()).path("entry").findValues("fullUrl").stream()
         .map(n -> n.asText().substring(n.asText().lastIndexOf('/') + 1)).toList();
