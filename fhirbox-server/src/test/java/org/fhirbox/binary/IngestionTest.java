@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
@@ -83,24 +83,8 @@ class IngestionTest {
   }
 
   static JsonNode awaitJob(TestClient client, String url, String state) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      JsonNode j = job(client, url);
-      if (j != null && j.get("state").asText().equals(state)) {
-        return j;
-      }
-      assertThat(System.nanoTime()).as("job for " + url + " reaching " + state + ", last seen " + j)
-          .isLessThan(deadline);
-      Thread.sleep(25);
-    }
-  }
-
-  static void await(String what, Supplier<Boolean> condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.get()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(25);
-    }
+    return Poll.until("job for " + url + " reaching " + state, () -> job(client, url),
+        j -> j != null && j.get("state").asText().equals(state));
   }
 
   static String sha1(byte[] b) throws Exception {
