@@ -103,8 +103,12 @@ public final class FhirboxServer implements AutoCloseable {
   }
 
   public FhirboxServer(FhirboxConfig config, FhirContext fhirContext) throws IOException {
+    this(config, fhirContext, Clock.systemUTC());
+  }
+
+  /** With the clock every expiry (tokens, signed URLs, audit times, jobs) is measured against. */
+  public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock) throws IOException {
     this.config = config;
-    Clock clock = Clock.systemUTC();
     java.nio.file.Files.createDirectories(config.dataDir());
     PasswordHasher hasher = new PasswordHasher();
     if (config.isNewEmbeddedDatabase()) {

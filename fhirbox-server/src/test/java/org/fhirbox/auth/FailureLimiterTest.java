@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import org.fhirbox.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
 class FailureLimiterTest {

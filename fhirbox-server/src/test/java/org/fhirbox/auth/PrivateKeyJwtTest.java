@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.UUID;
 import org.fhirbox.db.Database;
+import org.fhirbox.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

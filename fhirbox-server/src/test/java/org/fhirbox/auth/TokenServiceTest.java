@@ -18,6 +18,7 @@ import java.util.Base64;
 import java.util.Date;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.db.Database;
+import org.fhirbox.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
@@ -85,24 +86,8 @@ class IngestionTest {
   }
 
   static JsonNode awaitJob(TestClient client, String url, String state) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      JsonNode j = job(client, url);
-      if (j != null && j.get("state").asText().equals(state)) {
-        return j;
-      }
-      assertThat(System.nanoTime()).as("job for " + url + " reaching " + state + ", last seen " + j)
-          .isLessThan(deadline);
-      Thread.sleep(25);
-    }
-  }
-
-  static void await(String what, Supplier<Boolean> condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.get()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(25);
-    }
+    return Poll.until("job for " + url + " reaching " + state, () -> job(client, url),
+        j -> j != null && j.get("state").asText().equals(state));
   }
 
   static String sha1(byte[] b) throws Exception {

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.Postgres;
 import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
@@ -30,10 +31,10 @@ class PlannerStatisticsTest {
 
       // PostgreSQL publishes table activity counters within about a second of the commit
       List<String> analyzed = new ArrayList<>();
-      for (int i = 0; i < 50 && !analyzed.contains("resource_current"); i++) {
+      Poll.until("resource_current analyzed", () -> {
         analyzed.addAll(statistics.refresh());
-        Thread.sleep(100);
-      }
+        return analyzed.contains("resource_current");
+      });
       assertThat(analyzed).contains("resource_current", "resource_version");
       assertThat(statistics.refresh()).as("nothing changed since").doesNotContain("resource_current");
 

@@ -7,13 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -36,16 +36,10 @@ class AuditHttpTest {
     return out;
   }
 
-  /** Polls (bounded) until the events satisfy {@code done}; returns the last answer. */
+  /** Polls (bounded: the audit writer runs in the background) until the events satisfy {@code done}. */
   private static List<JsonNode> awaitEvents(TestClient admin, String query, Predicate<List<JsonNode>> done)
       throws Exception {
-    Instant deadline = Instant.now().plusSeconds(10);
-    List<JsonNode> events = auditEvents(admin, query);
-    while (!done.test(events) && Instant.now().isBefore(deadline)) {
-      Thread.sleep(50);
-      events = auditEvents(admin, query);
-    }
-    return events;
+    return Poll.until("audit events for " + query, () -> auditEvents(admin, query), done);
   }
 
   private static boolean has(List<JsonNode> events, String typeCode, String subtype, String clientId) {

@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.fhirbox.binary.OrphanSweeper;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
@@ -187,11 +188,7 @@ class BinaryRestTest {
       out.write(random(100_000, 8));
       out.flush();
     }
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (tmpParts() > 0 && System.currentTimeMillis() < deadline) {
-      Thread.onSpinWait();
-    }
-    assertThat(tmpParts()).isZero();
+    Poll.until("the aborted upload's temporary file removed", () -> tmpParts() == 0);
     assertThat(blobCount()).isEqualTo(blobsBefore);
     assertThat(binaryTotal()).isEqualTo(binariesBefore);
   }

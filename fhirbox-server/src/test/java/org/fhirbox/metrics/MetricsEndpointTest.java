@@ -6,6 +6,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -102,11 +103,9 @@ class MetricsEndpointTest {
     HttpResponse<String> created = server.client().send(server.client().request("fhir/R4/Binary")
         .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("audited")));
     assertThat(created.statusCode()).isEqualTo(201); // a Binary create is audited
-    String text = scrape();
-    for (int i = 0; i < 100 && sample(text, "fhirbox_audit_events_written_total") <= written; i++) {
-      Thread.sleep(50); // the audit writer runs in the background
-      text = scrape();
-    }
+    // the audit writer runs in the background
+    String text = Poll.until("the audit event counted as written", this::scrape,
+        t -> sample(t, "fhirbox_audit_events_written_total") > written);
     assertThat(sample(text, "fhirbox_audit_events_written_total")).isGreaterThan(written);
     assertThat(sample(text, "fhirbox_audit_queue_depth")).isGreaterThanOrEqualTo(0);
     assertThat(sample(text, "fhirbox_audit_events_dropped_total")).isEqualTo(0);

@@ -7,11 +7,11 @@ import org.fhirbox.testing.S3Server;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -284,7 +284,7 @@ class S3BlobStoreTest extends BlobStoreContract {
   }
 
   @Test
-  void sweepKeepsAMultipartUploadWhosePartsStillArrive() throws IOException {
+  void sweepKeepsAMultipartUploadWhosePartsStillArrive() throws Exception {
     String key = objectKey(BlobKey.random());
     String uploadId = raw.createMultipartUpload(b -> b.bucket(settings.bucket()).key(key)).uploadId();
     Instant initiated = raw.listMultipartUploads(b -> b.bucket(settings.bucket())).uploads().get(0).initiated();
@@ -302,18 +302,13 @@ class S3BlobStoreTest extends BlobStoreContract {
    * Uploads part 1 of {@code uploadId} until the store dates it after {@code initiated} (the S3
    * server's clock may count whole seconds) and returns that date.
    */
-  private Instant uploadPartLaterThan(Instant initiated, String key, String uploadId) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (true) {
+  private Instant uploadPartLaterThan(Instant initiated, String key, String uploadId) throws Exception {
+    return Poll.until("a part dated after " + initiated, () -> {
       raw.uploadPart(b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId).partNumber(1),
           RequestBody.fromString("part"));
-      Instant dated = raw.listParts(b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId))
+      return raw.listParts(b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId))
           .parts().get(0).lastModified();
-      if (dated.isAfter(initiated) || System.nanoTime() > deadline) {
-        assertThat(dated).isAfter(initiated);
-        return dated;
-      }
-    }
+    }, dated -> dated.isAfter(initiated));
   }
 
   @Test

@@ -28,13 +28,7 @@ public final class S3Server implements AutoCloseable {
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
         .build();
     proxy.start();
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (!"STARTED".equals(proxy.getState())) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("s3proxy did not start: " + proxy.getState());
-      }
-      Thread.onSpinWait();
-    }
+    Poll.until("s3proxy started", proxy::getState, "STARTED"::equals);
     endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
   }
 

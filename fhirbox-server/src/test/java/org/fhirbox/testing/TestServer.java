@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import org.fhirbox.app.FhirboxServer;
@@ -25,7 +26,7 @@ public final class TestServer implements AutoCloseable {
   private final FhirboxServer server;
   private final TestClient client;
 
-  private TestServer(Map<String, String> settings) throws Exception {
+  private TestServer(Map<String, String> settings, Clock clock) throws Exception {
     this.dataDir = Files.createTempDirectory("fhirbox-test");
     Map<String, String> s = new HashMap<>();
     s.put("FHIRBOX_PORT", "0");
@@ -34,17 +35,22 @@ public final class TestServer implements AutoCloseable {
     s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", ADMIN_ID);
     s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", ADMIN_SECRET);
     s.putAll(settings);
-    this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR).start();
+    this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR, clock).start();
     this.client = new TestClient(server.baseUrl()).withHeader("Authorization", "Basic "
         + java.util.Base64.getEncoder().encodeToString((ADMIN_ID + ":" + ADMIN_SECRET).getBytes()));
   }
 
   public static TestServer start() throws Exception {
-    return new TestServer(Map.of());
+    return new TestServer(Map.of(), Clock.systemUTC());
   }
 
   public static TestServer start(Map<String, String> settings) throws Exception {
-    return new TestServer(settings);
+    return new TestServer(settings, Clock.systemUTC());
+  }
+
+  /** A server whose every expiry (tokens, signed URLs) follows {@code clock}, e.g. a {@link TestClock}. */
+  public static TestServer start(Map<String, String> settings, Clock clock) throws Exception {
+    return new TestServer(settings, clock);
   }
 
   public FhirboxServer server() {
