@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import org.fhirbox.binary.BinaryContent;
 import org.fhirbox.storage.BlobKey;
 
 /** {@code binary_content}: the stored blob, size, digests and type of each Binary version. */

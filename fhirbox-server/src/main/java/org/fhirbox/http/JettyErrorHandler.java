@@ -10,7 +10,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.FhirFormat;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 

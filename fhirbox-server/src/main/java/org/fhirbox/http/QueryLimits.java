@@ -1,6 +1,6 @@
 package org.fhirbox.http;
 
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 
 /**
  * Caps on one query string (or form body): at most {@value #MAX_PARAMETERS} parameters and

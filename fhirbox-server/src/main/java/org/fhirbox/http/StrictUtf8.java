@@ -6,7 +6,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 
 /**
  * Decodes a FHIR body as UTF-8 and refuses bytes that are not UTF-8 (overlong forms, encoded
