@@ -72,7 +72,7 @@ public final class Database implements AutoCloseable {
     this.dataSource = new HikariDataSource(hc);
     Runnable migrate = () -> Flyway.configure()
         .dataSource(dataSource)
-        // SQL per vendor; Java migrations, written for both, in org.fhirbox.db.migration
+        // SQL per vendor; Java migrations, written for both, in the db.migration package
         .locations("classpath:db/migration/" + (vendor == Vendor.H2 ? "h2" : "postgresql"),
             "classpath:org/fhirbox/db/migration")
         .load()
