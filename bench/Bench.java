@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  *         prints: rps=.. p50_ms=.. p99_ms=.. ok=.. errors=..
  * range   --url URL --size BYTES --threads N --warmup S --duration S
  *         prints: rps=.. p50_ms=.. p99_ms=.. ok=.. errors=..       (ok = 206 with 1024 bytes)
+ * upload  --url URL --method POST|PUT --size BYTES --threads N --warmup S --duration S
+ *         [--bearer] [--s3-key ID:SECRET]
+ *         prints: rps=.. mbps=.. p50_ms=.. p99_ms=.. ok=.. errors=..  (ok = 200, 201 or 204)
  * startup --root DIR --data-dir DIR --runs N [--keep]
  *         prints: startup_ms=median all=a,b,c
  * </pre>
@@ -56,6 +59,7 @@ public final class Bench {
     switch (args[0]) {
       case "load" -> load(opt);
       case "range" -> range(opt);
+      case "upload" -> upload(opt);
       case "startup" -> startup(opt);
       default -> throw new IllegalArgumentException("unknown mode " + args[0]);
     }
@@ -115,10 +119,13 @@ public final class Bench {
           }
           if (requestBody == null) {
             out.write(head);
-          } else {
+          } else if (requestBody.length <= 64 * 1024) {
             byte[] all = Arrays.copyOf(head, head.length + requestBody.length);
             System.arraycopy(requestBody, 0, all, head.length, requestBody.length);
             out.write(all);
+          } else {
+            out.write(head);
+            out.write(requestBody);
           }
           out.flush();
           readResponse();
@@ -315,6 +322,94 @@ public final class Bench {
       throw new IllegalStateException("range request did not answer 206 with 1024 bytes");
     }
     report(drive(op, threads, warmup, duration));
+  }
+
+  // ---------------------------------------------------------------- many uploads
+
+  /**
+   * Uploads of one random body of {@code --size} bytes, one after another on each of N kept-alive
+   * connections. POST sends to the URL as is (fhirbox's Binary endpoint, with the bearer token
+   * when {@code --bearer}); PUT names a new object per upload under the URL's path, cycling
+   * through 64 names per connection so that the disk use of a long run stays bounded (nginx
+   * writes a temp file and renames it over the old one, as for a new name). With
+   * {@code --s3-key} each PUT is signed with AWS SigV4 and an unsigned payload, as
+   * {@code curl --aws-sigv4} does.
+   */
+  private static void upload(Map<String, String> o) throws Exception {
+    String url = o.get("url");
+    requireLoopback(url);
+    String method = o.getOrDefault("method", "POST");
+    int size = Integer.parseInt(o.get("size"));
+    int threads = Integer.parseInt(o.getOrDefault("threads", "1"));
+    double warmup = Double.parseDouble(o.getOrDefault("warmup", "3"));
+    double duration = Double.parseDouble(o.getOrDefault("duration", "10"));
+    boolean bearer = Boolean.parseBoolean(o.getOrDefault("bearer", "false"));
+    String s3Key = o.get("s3-key");
+    URI uri = URI.create(url);
+    String path = uri.getRawPath();
+    byte[] body = new byte[size];
+    new java.util.Random(size).nextBytes(body);
+    ThreadLocal<Conn> conns = ThreadLocal.withInitial(() -> new Conn(uri, bearer));
+    java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
+    ThreadLocal<int[]> counters = ThreadLocal.withInitial(() -> new int[] {ids.getAndIncrement(), 0});
+    Op op = () -> {
+      Conn c = conns.get();
+      String target = path;
+      String headers = "Content-Type: application/octet-stream\r\n";
+      if (method.equals("PUT")) {
+        int[] k = counters.get();
+        target = path + "/c" + k[0] + "-" + (k[1]++ % 64) + ".bin";
+        if (s3Key != null) {
+          headers += SigV4.headers(s3Key, "PUT", uri.getHost() + ":" + uri.getPort(), target);
+        }
+      }
+      int status = c.exchange(method, target, headers, body);
+      return status == 200 || status == 201 || status == 204;
+    };
+    if (!op.run()) {
+      throw new IllegalStateException("upload did not succeed: " + conns.get().status);
+    }
+    Result r = drive(op, threads, warmup, duration);
+    System.out.printf(java.util.Locale.ROOT, "rps=%.1f mbps=%.1f p50_ms=%.2f p99_ms=%.2f ok=%d errors=%d%n",
+        r.ok() / r.seconds(), r.ok() * (double) size / 1e6 / r.seconds(), pct(r.latenciesNanos(), 0.50),
+        pct(r.latenciesNanos(), 0.99), r.ok(), r.errors());
+  }
+
+  /** AWS Signature Version 4 headers for a request with an unsigned payload (S3 only). */
+  static final class SigV4 {
+    private static final java.time.format.DateTimeFormatter STAMP =
+        java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC);
+
+    static String headers(String idAndSecret, String method, String host, String path) throws Exception {
+      String id = idAndSecret.substring(0, idAndSecret.indexOf(':'));
+      String secret = idAndSecret.substring(idAndSecret.indexOf(':') + 1);
+      String amzDate = STAMP.format(java.time.Instant.now());
+      String day = amzDate.substring(0, 8);
+      String scope = day + "/us-east-1/s3/aws4_request";
+      String canonical = method + "\n" + path + "\n\n"
+          + "host:" + host + "\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:" + amzDate + "\n\n"
+          + "host;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD";
+      String toSign = "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex(sha256(canonical));
+      byte[] key = hmac(("AWS4" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8), day);
+      key = hmac(hmac(hmac(key, "us-east-1"), "s3"), "aws4_request");
+      return "x-amz-content-sha256: UNSIGNED-PAYLOAD\r\nx-amz-date: " + amzDate + "\r\n"
+          + "Authorization: AWS4-HMAC-SHA256 Credential=" + id + "/" + scope
+          + ", SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=" + hex(hmac(key, toSign)) + "\r\n";
+    }
+
+    private static byte[] sha256(String s) throws Exception {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static byte[] hmac(byte[] key, String data) throws Exception {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(data.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static String hex(byte[] b) {
+      return java.util.HexFormat.of().formatHex(b);
+    }
   }
 
   // ---------------------------------------------------------------- driver

@@ -28,7 +28,9 @@ import java.util.stream.Stream;
 /**
  * Blobs as files under {@code root}, sharded by the key's first two byte pairs
  * ({@code ab/cd/abcd...}). Writes go to {@code root/tmp}, are fsynced, then atomically renamed
- * into place, so a crash leaves either the whole blob or none of it under its key.
+ * into place, so a crash leaves either the whole blob or none of it under its key; the
+ * shard directory is then synced, in batches shared by concurrent uploads ({@link GroupCommit}),
+ * and new keys go to one shard at a time, created ahead ({@link Shards}).
  * Paths are built only from {@link BlobKey}s, never from user input.
  */
 public final class FileBlobStore implements BlobStore {
@@ -37,8 +39,12 @@ public final class FileBlobStore implements BlobStore {
   private static final int SMALL_READ = 64 * 1024;
   private static final int COPY_BUFFER = 1 << 20;
   private static final int COPY_BUFFERS = 8;
+  /** Blobs written to one shard directory before the next takes over (see {@link Shards}). */
+  private static final int BLOBS_PER_SHARD = 1024;
   private final Path root;
   private final Path tmp;
+  private final GroupCommit commits = new GroupCommit(FileBlobStore::syncDirectory);
+  private final Shards shards;
   private final BlockingQueue<ByteBuffer> copyBuffers = new ArrayBlockingQueue<>(COPY_BUFFERS);
   private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "fhirbox-store");
@@ -50,6 +56,7 @@ public final class FileBlobStore implements BlobStore {
     this.root = root.toAbsolutePath().normalize();
     this.tmp = this.root.resolve("tmp");
     Files.createDirectories(tmp);
+    this.shards = new Shards(this.root, workers, BLOBS_PER_SHARD);
   }
 
   /**
@@ -68,7 +75,7 @@ public final class FileBlobStore implements BlobStore {
 
   @Override
   public BlobInfo put(InputStream in, long maxBytes) throws IOException {
-    BlobKey key = BlobKey.random();
+    BlobKey key = shards.newKey();
     Path temp = tmp.resolve(key.value() + ".part");
     boolean done = false;
     try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
@@ -85,25 +92,20 @@ public final class FileBlobStore implements BlobStore {
       } else {
         info = pipelined(in, maxBytes, key, ch, first);
       }
-      // fdatasync: the content and the size; the name is made durable below.
+      // fdatasync: the content and the size; the name is made durable below. Uploads run this
+      // on their own threads at the same time, so the file system can share its journal commits.
       ch.force(false);
       Path target = pathOf(key);
-      Path shard = target.getParent();
-      boolean newShard = !Files.isDirectory(shard);
-      Files.createDirectories(shard);
       try {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("blob directory does not support atomic rename: " + root, e);
       }
-      // The caller commits a row naming this blob once we return. A rename or a mkdir is on disk
-      // only once its directory is synced (fsync(2): syncing a file does not sync the directory
-      // entry that names it), so without this a power loss after that commit could lose the blob.
-      syncDirectory(shard);
-      if (newShard) {
-        syncDirectory(shard.getParent());
-        syncDirectory(root);
-      }
+      // The caller commits a row naming this blob once we return. A rename is on disk only once
+      // its directory is synced (fsync(2): syncing a file does not sync the directory entry that
+      // names it), so without this a power loss after that commit could lose the blob. The
+      // shard directory itself was made durable before its first key was handed out.
+      commits.await(target.getParent());
       done = true;
       return info;
     } finally {
@@ -136,7 +138,7 @@ public final class FileBlobStore implements BlobStore {
     }
   }
 
-  private static void syncDirectory(Path dir) throws IOException {
+  static void syncDirectory(Path dir) throws IOException {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     }
@@ -263,6 +265,7 @@ public final class FileBlobStore implements BlobStore {
 
   @Override
   public void close() {
+    shards.close();
     workers.shutdown();
   }
 
