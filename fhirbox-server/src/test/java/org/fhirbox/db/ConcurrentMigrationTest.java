@@ -27,7 +27,8 @@ class ConcurrentMigrationTest {
 
   @Test
   void nodesStartingTogetherOnAFreshSchemaAllSucceedAndMigrateOnce() throws Exception {
-    String url = Postgres.freshSchemaUrl();
+    Postgres.Schema schema = Postgres.freshSchema();
+    String url = schema.url();
     ExecutorService pool = Executors.newFixedThreadPool(NODES);
     CountDownLatch go = new CountDownLatch(1);
     List<Future<Database>> starts = new ArrayList<>();
@@ -58,12 +59,14 @@ class ConcurrentMigrationTest {
     } finally {
       nodes.forEach(Database::close);
       pool.shutdownNow();
+      schema.close();
     }
   }
 
   @Test
   void connectTimeoutBoundsTheWaitForAConnection() throws Exception {
-    try (Database db = new Database(Postgres.freshSchemaUrl(), null, null, 2, 300);
+    try (Postgres.Schema schema = Postgres.freshSchema();
+        Database db = new Database(schema.url(), null, null, 2, 300);
         Connection first = db.connection();
         Connection second = db.connection()) {
       long start = System.nanoTime();
@@ -75,8 +78,10 @@ class ConcurrentMigrationTest {
 
   @Test
   void poolOfOneIsRejectedBecauseMigrationsNeedTwoConnections() {
-    assertThatThrownBy(() -> new Database(Postgres.freshSchemaUrl(), null, null, 1, 300))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("FHIRBOX_DATABASE_POOL_SIZE");
+    try (Postgres.Schema schema = Postgres.freshSchema()) {
+      assertThatThrownBy(() -> new Database(schema.url(), null, null, 1, 300))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("FHIRBOX_DATABASE_POOL_SIZE");
+    }
   }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class PlannerStatisticsTest {
   @Test
   void staleTablesAreAnalyzedSoReadsByIdUseThePrimaryKey() throws Exception {
-    try (Database db = new Database(Postgres.freshSchemaUrl(), "", "", 4)) {
+    try (Postgres.Schema schema = Postgres.freshSchema(); Database db = new Database(schema.url(), "", "", 4)) {
       JdbcResourceStore store = new JdbcResourceStore(db);
       PlannerStatistics statistics = new PlannerStatistics(db);
       store.inTransaction(tx -> {

@@ -5,8 +5,16 @@ import org.fhirbox.testing.SlowTest;
 
 @SlowTest
 class PostgresIngestJobTableTest extends IngestJobTableContract {
+  private Postgres.Schema schema;
+
   @Override
   protected Database newDatabase() {
-    return new Database(Postgres.freshSchemaUrl(), "", "", 8);
+    schema = Postgres.freshSchema();
+    return new Database(schema.url(), "", "", 8);
+  }
+
+  @Override
+  protected void release() {
+    schema.close();
   }
 }

@@ -16,8 +16,15 @@ abstract class StoreContract {
     store = new JdbcResourceStore(db);
   }
 
+  /** Releases what {@link #newDatabase()} made beside the database (a PostgreSQL schema), once it is closed. */
+  protected void release() {}
+
   @AfterEach
   void closeStore() {
-    db.close();
+    try {
+      db.close();
+    } finally {
+      release();
+    }
   }
 }

@@ -35,6 +35,7 @@ class MultiNodeTest {
   static Map<String, String> shared;
   static TestServer a;
   static TestServer b;
+  static Postgres.Schema schema;
 
   @BeforeAll
   static void start() throws Exception {
@@ -45,7 +46,7 @@ class MultiNodeTest {
     byte[] key = new byte[32];
     new java.security.SecureRandom().nextBytes(key);
     shared = new HashMap<>(Map.of(
-        "FHIRBOX_DATABASE_URL", Postgres.freshSchemaUrl(),
+        "FHIRBOX_DATABASE_URL", (schema = Postgres.freshSchema()).url(),
         "FHIRBOX_BLOB_STORE", "s3",
         "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
         "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
@@ -64,6 +65,7 @@ class MultiNodeTest {
       a.close();
       b.close();
       s3.close();
+      schema.close();
     } finally {
       System.clearProperty("aws.accessKeyId");
       System.clearProperty("aws.secretAccessKey");

@@ -1,0 +1,145 @@
+package org.fhirbox.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.stream.Stream;
+import org.fhirbox.db.SearchValue;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * What the indexer stores for each kind of search parameter (FHIR R4 search.html): one table row
+ * per kind, with the resource as a client would write it and the index rows of one parameter.
+ */
+class SearchIndexerTest {
+  private static final FhirContext FHIR = FhirContext.forR4Cached();
+  private static final SearchIndexer INDEXER = new SearchIndexer(FHIR);
+
+  private static long day(String date) {
+    return LocalDate.parse(date).atStartOfDay(ZoneId.systemDefault()).toInstant().toEpochMilli();
+  }
+
+  private static long utc(String instant) {
+    return Instant.parse(instant).toEpochMilli();
+  }
+
+  private static BigDecimal indexed(String n) {
+    return new BigDecimal(n).setScale(10);
+  }
+
+  static Stream<Arguments> values() {
+    return Stream.of(
+        // string: every part of a HumanName, normalised (lower case, no accents); :exact keeps the text
+        Arguments.of("Patient", "{\"name\":[{\"family\":\"Müller\",\"given\":[\"Eve\",\"Anna\"],\"prefix\":[\"Dr\"]}]}",
+            "given", List.of(SearchValue.string("given", "Eve"), SearchValue.string("given", "Anna"))),
+        Arguments.of("Patient", "{\"name\":[{\"family\":\"Müller\"}]}", "family",
+            List.of(new SearchValue("family", "Müller", "muller", null, null, null))),
+        Arguments.of("Patient", "{\"name\":[{\"family\":\"Müller\",\"prefix\":[\"Dr\"],\"text\":\"Dr Eve Müller\"}]}",
+            "name", List.of(SearchValue.string("name", "Dr"), SearchValue.string("name", "Dr Eve Müller"))),
+        Arguments.of("Patient", "{\"address\":[{\"line\":[\"1 Main St\"],\"city\":\"Zürich\",\"postalCode\":\"8000\"}]}",
+            "address", List.of(SearchValue.string("address", "1 Main St"), SearchValue.string("address", "Zürich"),
+                SearchValue.string("address", "8000"))),
+        // token: Identifier system|value, Coding system|code, a code with its implicit system
+        Arguments.of("Patient", "{\"identifier\":[{\"system\":\"http://acme.org/patient\",\"value\":\"2345\"}]}",
+            "identifier", List.of(SearchValue.token("identifier", "http://acme.org/patient", "2345"))),
+        Arguments.of("Condition", "{\"subject\":{\"reference\":\"Patient/1\"},\"code\":{\"coding\":["
+                + "{\"system\":\"http://acme.org/conditions/codes\",\"code\":\"ha125\"},{\"code\":\"x\"}]}}",
+            "code", List.of(SearchValue.token("code", "http://acme.org/conditions/codes", "ha125"),
+                SearchValue.token("code", null, "x"))),
+        Arguments.of("Patient", "{\"gender\":\"female\"}", "gender",
+            List.of(SearchValue.token("gender", "http://hl7.org/fhir/administrative-gender", "female"))),
+        Arguments.of("Patient", "{\"active\":true}", "active", List.of(SearchValue.token("active", null, "true"))),
+        // reference: Type/id, without base URL or version
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"subject\":{\"reference\":\"Patient/23/_history/2\"}}",
+            "subject", List.of(SearchValue.token("subject", null, "Patient/23"))),
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"subject\":{\"reference\":\"Patient/23\"}}",
+            "patient", List.of(SearchValue.token("patient", null, "Patient/23"))),
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"subject\":{\"reference\":\"Group/9\"}}",
+            "patient", List.of()),
+        // uri: the URI as written
+        Arguments.of("ValueSet", "{\"status\":\"active\",\"url\":\"http://acme.org/fhir/ValueSet/123\"}", "url",
+            List.of(SearchValue.token("url", null, "http://acme.org/fhir/ValueSet/123"))),
+        // date: a value covers its precision; a Period from start to end, open where one is missing
+        Arguments.of("Patient", "{\"birthDate\":\"1987-02-20\"}", "birthdate",
+            List.of(SearchValue.date("birthdate", day("1987-02-20"), day("1987-02-21") - 1))),
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"effectiveDateTime\":\"2013-01-14T10:00:00Z\"}",
+            "date", List.of(SearchValue.date("date", utc("2013-01-14T10:00:00Z"), utc("2013-01-14T10:00:01Z") - 1))),
+        Arguments.of("Encounter", "{\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
+                + "\"period\":{\"start\":\"2013-01-14T10:00:00Z\"}}",
+            "date", List.of(SearchValue.date("date", utc("2013-01-14T10:00:00Z"), Long.MAX_VALUE))),
+        // number and quantity: the value as the DECIMAL(30, 10) column holds it; a quantity's unit
+        Arguments.of("RiskAssessment", "{\"status\":\"final\",\"subject\":{\"reference\":\"Patient/1\"},"
+                + "\"prediction\":[{\"probabilityDecimal\":0.8}]}",
+            "probability", List.of(new SearchValue("probability", null, null, null, null, indexed("0.8")))),
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},\"valueQuantity\":"
+                + "{\"value\":5.4,\"unit\":\"mg\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"mg\"}}",
+            "value-quantity", List.of(new SearchValue("value-quantity", "http://unitsofmeasure.org", "mg", null, null,
+                indexed("5.4")))),
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"valueQuantity\":{\"value\":5.4,\"unit\":\"mg\"}}",
+            "value-quantity", List.of(new SearchValue("value-quantity", null, "mg", null, null, indexed("5.4")))),
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"valueQuantity\":{\"value\":1e25,\"unit\":\"mg\"}}",
+            "value-quantity", List.of()),
+        // a choice element: only the type the parameter names ((Observation.value as CodeableConcept))
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"urn:s\",\"code\":\"pos\"}]}}",
+            "value-concept", List.of(SearchValue.token("value-concept", "urn:s", "pos"))),
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"urn:s\",\"code\":\"pos\"}]}}",
+            "value-quantity", List.of()));
+  }
+
+  @ParameterizedTest(name = "{0}.{2} from {1}")
+  @MethodSource("values")
+  void eachKindOfParameterIsIndexedAsTheSearchPageDescribes(String type, String json, String param,
+      List<SearchValue> expected) {
+    Resource resource = (Resource) FHIR.newJsonParser()
+        .parseResource("{\"resourceType\":\"" + type + "\"," + json.substring(1));
+    List<SearchValue> rows = INDEXER.extract(resource).stream().filter(v -> v.param().equals(param)).toList();
+    assertThat(rows).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  static Stream<Arguments> kinds() {
+    return Stream.of(
+        Arguments.of("Patient", "name", RestSearchParameterTypeEnum.STRING),
+        Arguments.of("Patient", "identifier", RestSearchParameterTypeEnum.TOKEN),
+        Arguments.of("Observation", "subject", RestSearchParameterTypeEnum.REFERENCE),
+        Arguments.of("Observation", "date", RestSearchParameterTypeEnum.DATE),
+        Arguments.of("ValueSet", "url", RestSearchParameterTypeEnum.URI),
+        Arguments.of("RiskAssessment", "probability", RestSearchParameterTypeEnum.NUMBER),
+        Arguments.of("Observation", "value-quantity", RestSearchParameterTypeEnum.QUANTITY));
+  }
+
+  @ParameterizedTest(name = "{0}.{1} is {2}")
+  @MethodSource("kinds")
+  void theStandardParametersAreIndexedWithTheirKind(String type, String param, RestSearchParameterTypeEnum kind) {
+    assertThat(INDEXER.params(type).get(param).kind()).isEqualTo(kind);
+  }
+
+  @Test
+  void parametersThatAreNotAStringMatchOrNeedAnExpressionAreNotIndexed() {
+    assertThat(INDEXER.params("Patient")).doesNotContainKey("phonetic") // a sound-alike match
+        .doesNotContainKey("_id"); // searched on the resource row, not the index
+    assertThat(INDEXER.params("Observation")).doesNotContainKey("code-value-quantity"); // composite
+  }
+
+  @Test
+  void aNameSearchReadsTheFamilyAndGivenRowsTooWhichAreStoredOnce() {
+    assertThat(INDEXER.params("Patient").get("name").searchedAs()).containsExactly("name", "family", "given");
+  }
+}
