@@ -294,18 +294,22 @@ final class JsonFormatRules {
           + describe(n));
     } else if (NUMBER_TYPES.contains(name)) {
       if (!(n instanceof Num num)) {
-        problem = Optional.of("a " + name + " must be a JSON number, not " + describe(n));
+        problem = Optional.of(article(name) + " must be a JSON number, not " + describe(n));
       } else if (INTEGER_TYPES.contains(name) && !num.integral()) {
-        problem = Optional.of("a " + name + " must be a whole number without fraction or exponent, not "
+        problem = Optional.of(article(name) + " must be a whole number without fraction or exponent, not "
             + DecimalLimits.abbreviate(num.text()));
       } else {
         problem = Optional.empty();
       }
     } else {
-      problem = n instanceof Str ? Optional.empty() : Optional.of("a " + name + " must be a JSON string, not "
+      problem = n instanceof Str ? Optional.empty() : Optional.of(article(name) + " must be a JSON string, not "
           + describe(n));
     }
     problem.ifPresent(p -> issue(issues, path, p));
+  }
+
+  private static String article(String typeName) {
+    return ("aeiou".indexOf(typeName.charAt(0)) >= 0 ? "an " : "a ") + typeName;
   }
 
   private static String describe(Node n) {

@@ -80,6 +80,16 @@ class StrictFormatTest {
                 + "\"valueQuantity\":{\"value\":\"5\"}}", "a decimal must be a JSON number"),
         Arguments.of("number for a string", "{\"resourceType\":\"Patient\",\"gender\":1}",
             "a code must be a JSON string"),
+        Arguments.of("string for a boolean in an extension",
+            "{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://example.org/x\",\"valueBoolean\":\"true\"}]}",
+            "a boolean must be JSON true or false"),
+        Arguments.of("string for an integer in a primitive's extension",
+            "{\"resourceType\":\"Patient\",\"active\":true,\"_active\":{\"extension\":[{\"url\":\"http://example.org/x\","
+                + "\"valueInteger\":\"3\"}]}}", "an integer must be a JSON number"),
+        Arguments.of("string for a boolean in a contained resource",
+            "{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":\"Practitioner\",\"id\":\"p1\","
+                + "\"active\":\"false\"}],\"generalPractitioner\":[{\"reference\":\"#p1\"}]}",
+            "contained[0].active: a boolean must be JSON true or false"),
         Arguments.of("fraction for an integer",
             "{\"resourceType\":\"Patient\",\"multipleBirthInteger\":2.5}", "whole number"),
         Arguments.of("duplicate key", "{\"resourceType\":\"Patient\",\"active\":true,\"active\":false}",
