@@ -119,9 +119,11 @@ public final class BinaryRoutes {
     }
     BinaryContent c = reads.current(principal, id);
     String download = ex.param("download").orElse(null);
-    String url = signer.signedDownloadUrl(c, ex.baseUrl(),
-        download == null ? null : download.isBlank() || download.equals("true")
-            ? (c.filename() == null ? id : c.filename()) : download);
+    String filename = download == null ? null : download.isBlank() || download.equals("true")
+        ? (c.filename() == null ? id : c.filename()) : download;
+    // The name a download is saved under passes the same deny list as an uploaded _filename.
+    binaries.policy().checkFilename(filename);
+    String url = signer.signedDownloadUrl(c, ex.baseUrl(), filename);
     listener.signed(new ExchangeFacts(ex), principal, c);
     Parameters p = new Parameters();
     p.addParameter().setName("url").setValue(new UrlType(url));

@@ -165,6 +165,32 @@ class BinaryRestTest {
   }
 
   @Test
+  void fileNamesAreJudgedAsTheDownloadersFileSystemSavesThem() throws Exception {
+    long blobsBefore = blobCount();
+    for (String name : java.util.List.of("setup.exe.", "setup.exe ", "setup.exe::$DATA", "SETUP.EXE. .",
+        "setup.ex\u200be", "notes.txt:run.exe")) {
+      HttpResponse<String> r = http.postBytes("fhir/R4/Binary?_filename="
+          + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"),
+          "application/octet-stream", random(10, 11));
+      assertThat(r.statusCode()).as(name).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(name)
+          .contains("'.exe'");
+    }
+    assertThat(blobCount()).isEqualTo(blobsBefore);
+
+    Binary ok = upload(random(10, 12), "application/octet-stream", "?_filename=setup.exe.txt");
+    String id = ok.getIdElement().getIdPart();
+    for (String name : java.util.List.of("setup.exe.", "setup.exe ", "setup.exe::$DATA")) {
+      HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?download="
+          + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
+      assertThat(r.statusCode()).as(name).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(name)
+          .contains("'.exe'");
+    }
+    assertThat(http.get("fhir/R4/Binary/" + id + "/$presigned-url?download=true").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void executableContentIsRefused() {
     HttpResponse<String> byType = http.postBytes("fhir/R4/Binary", "application/x-msdownload", random(10, 6));
     assertThat(byType.statusCode()).isEqualTo(400);
