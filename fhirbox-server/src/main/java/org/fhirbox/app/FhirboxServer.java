@@ -207,9 +207,10 @@ public final class FhirboxServer implements AutoCloseable {
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
         List.of(new ServerCapabilities(this::baseUrl)));
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
-    ResourceOutput output = new ResourceOutput(codec, attachmentSigner, (principal, binary, base) ->
-        store.read(tx -> attachmentSigner.signedUrl(tx, principal, binary.getIdElement().getIdPart(),
-            Long.parseLong(binary.getMeta().getVersionId()), base)));
+    ResourceOutput.BinaryUrl binaryUrl = !config.getBoolean("FHIRBOX_BINARY_URL_FIELD") ? ResourceOutput.BinaryUrl.NONE
+        : (principal, binary, base) -> store.read(tx -> attachmentSigner.signedUrl(tx, principal,
+            binary.getIdElement().getIdPart(), Long.parseLong(binary.getMeta().getVersionId()), base));
+    ResourceOutput output = new ResourceOutput(codec, attachmentSigner, binaryUrl);
     StorageResponder responder = new StorageResponder();
     this.audit = new AuditModule(config, store, repository, clock);
     audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));

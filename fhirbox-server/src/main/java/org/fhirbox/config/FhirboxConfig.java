@@ -65,6 +65,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", "exe,bat,cmd,com,msi,scr,jar,ps1,vbs,dll,sh,cpl,pif");
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
     d.put("FHIRBOX_SIGNED_URL_TTL", "3600");
+    d.put("FHIRBOX_BINARY_URL_FIELD", "true");
     d.put("FHIRBOX_SIGNING_KEYS", "");
     d.put("FHIRBOX_SIGNED_URL_MODE", "server");
     d.put("FHIRBOX_CLOUDFRONT_DOMAIN", "");

@@ -74,14 +74,23 @@ public final class BundleProcessor {
   }
 
   public Bundle process(Principal principal, Bundle bundle, String fhirBase) {
+    Bundle out;
     if (bundle.getType() == BundleType.TRANSACTION) {
-      return transaction(principal, bundle, fhirBase);
+      out = transaction(principal, bundle, fhirBase);
+    } else if (bundle.getType() == BundleType.BATCH) {
+      out = batch(principal, bundle, fhirBase);
+    } else {
+      throw FhirException.badRequest("Bundle.type must be batch or transaction to be processed, got "
+          + (bundle.getType() == null ? "none" : bundle.getType().toCode()), "Bundle.type");
     }
-    if (bundle.getType() == BundleType.BATCH) {
-      return batch(principal, bundle, fhirBase);
+    // FHIR R4 Bundle.entry.fullUrl is "the Absolute URL for the resource" (bundle.html#bundle-unique),
+    // as in search and history Bundles; response.location may stay relative (http.html#transaction-response).
+    for (BundleEntryComponent e : out.getEntry()) {
+      if (e.hasFullUrl()) {
+        e.setFullUrl(fhirBase + "/" + e.getFullUrl());
+      }
     }
-    throw FhirException.badRequest("Bundle.type must be batch or transaction to be processed, got "
-        + (bundle.getType() == null ? "none" : bundle.getType().toCode()), "Bundle.type");
+    return out;
   }
 
   private Bundle batch(Principal principal, Bundle bundle, String fhirBase) {

@@ -4,12 +4,10 @@ import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestComponent;
 import org.hl7.fhir.r4.model.CodeableConcept;
-import org.hl7.fhir.r4.model.Extension;
-import org.hl7.fhir.r4.model.UriType;
 
 /**
- * What the CapabilityStatement says beyond plain REST: OAuth2 security (SMART App Launch's
- * {@code oauth-uris} extension naming our token endpoint) and the Binary operations.
+ * What the CapabilityStatement says beyond plain REST: OAuth2 security (the SMART-on-FHIR service;
+ * the endpoints are in {@code /.well-known/smart-configuration}) and the Binary operations.
  */
 public final class ServerCapabilities implements CapabilityStatementFactory.Customizer {
   private final Supplier<String> baseUrl;
@@ -27,9 +25,10 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
         "http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR")));
     security.setDescription("OAuth2 client credentials (client_secret_basic, client_secret_post, private_key_jwt)"
         + " with SMART v2 system scopes; HTTP Basic with the client id and secret is also accepted."
-        + " Signed /storage URLs need no credentials.");
-    Extension uris = security.addExtension().setUrl("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
-    uris.addExtension("token", new UriType(base + "oauth2/token"));
+        + " Signed /storage URLs need no credentials. Token endpoint: " + base + "oauth2/token (see "
+        + base + ".well-known/smart-configuration).");
+    // No oauth-uris extension: SMART App Launch requires its authorize URL, and fhirbox has only a
+    // token endpoint (client credentials); /.well-known/smart-configuration describes it.
     for (CapabilityStatement.CapabilityStatementRestResourceComponent r : rest.getResource()) {
       if (r.getType().equals("Binary")) {
         r.addOperation().setName("presigned-url")

@@ -28,6 +28,9 @@ import org.hl7.fhir.r4.model.Resource;
 public final class ResourceOutput {
   /** The signed URL of a Binary the caller may read, for the {@code url} of Binary JSON. */
   public interface BinaryUrl {
+    /** Leaves {@code url} out of every Binary ({@code FHIRBOX_BINARY_URL_FIELD=false}): strict R4 JSON. */
+    BinaryUrl NONE = (principal, binary, baseUrl) -> Optional.empty();
+
     Optional<String> of(Principal principal, Binary binary, String baseUrl);
   }
 
@@ -100,7 +103,9 @@ public final class ResourceOutput {
 
   /**
    * R4's Binary has no {@code url} element, but clients (Medplum's {@code createAttachment})
-   * read the signed URL from {@code Binary.url}, as Medplum's server returns it; JSON only.
+   * read the signed URL from {@code Binary.url}, as Medplum's server returns it: the one
+   * deliberate deviation from R4 (a validator reports it as an unknown property). JSON only,
+   * never XML, where the schema would reject it; {@code FHIRBOX_BINARY_URL_FIELD=false} leaves it out.
    */
   private void writeBinaryJson(Exchange ex, int status, Binary b, String url) throws IOException {
     JsonNode tree = JSON.readTree(codec.encode(b, FhirFormat.JSON, false));
