@@ -13,7 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.fhirbox.FhirException;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchClause.DateRange;
 import org.fhirbox.db.SearchClause.NumberRange;
