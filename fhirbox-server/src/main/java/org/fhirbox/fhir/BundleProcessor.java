@@ -219,7 +219,7 @@ public final class BundleProcessor {
             + " is not supported in a Bundle", "Bundle.entry[" + r.index() + "].request.method");
       }
     } catch (FhirException e) {
-      throw new FhirException(e.status(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
+      throw new FhirException(e.kind(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
           i.type(), "Bundle.entry[" + r.index() + "]: " + i.diagnostics(), i.expression())).toList(),
           e.headers(), e);
     }

@@ -4,7 +4,9 @@ import ca.uhn.fhir.parser.IParserErrorHandler;
 import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
@@ -84,7 +86,7 @@ final class StrictParseHandler implements IParserErrorHandler {
 
   void throwIfAny() {
     if (!issues.isEmpty()) {
-      throw new FhirException(400, issues, java.util.Map.of(), null);
+      throw new FhirException(IssueKind.STRUCTURE, issues, Map.of(), null);
     }
   }
 }
