@@ -44,7 +44,8 @@ class ErrorMapperTest {
 
   @Test
   void fullDatabaseDiskIsUnavailable() {
-    FhirException e = mapper.translate(new StoreException("insert", new SQLException("could not extend file", "53100")));
+    FhirException e = mapper.translate(
+        new StoreException("insert", new SQLException("could not extend file", "53100")));
 
     assertThat(e.status()).isEqualTo(503);
   }
