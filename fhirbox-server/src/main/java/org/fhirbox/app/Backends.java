@@ -1,6 +1,5 @@
 package org.fhirbox.app;
 
-import org.fhirbox.core.FhirException;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;

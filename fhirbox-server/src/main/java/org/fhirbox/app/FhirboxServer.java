@@ -3,10 +3,13 @@ package org.fhirbox.app;
 import org.fhirbox.storage.FileBlobStore;
 import org.fhirbox.fhir.ServerCapabilities;
 import org.fhirbox.db.PlannerStatistics;
-import org.fhirbox.core.FhirException;
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Set;
+import java.util.function.Supplier;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -102,6 +105,10 @@ public final class FhirboxServer implements AutoCloseable {
     this(config, FhirContext.forR4Cached());
   }
 
+  /**
+   * Builds the server bottom-up: storage and database, then the FHIR services, the Binary
+   * services, the routes, and Jetty around them. Nothing listens until {@link #start}.
+   */
   public FhirboxServer(FhirboxConfig config, FhirContext fhirContext) throws IOException {
     this(config, fhirContext, Clock.systemUTC());
   }
@@ -109,18 +116,111 @@ public final class FhirboxServer implements AutoCloseable {
   /** With the clock every expiry (tokens, signed URLs, audit times, jobs) is measured against. */
   public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock) throws IOException {
     this.config = config;
-    java.nio.file.Files.createDirectories(config.dataDir());
+    Files.createDirectories(config.dataDir());
+    PasswordHasher hasher = passwordHasher(config);
+    this.database = openDatabase(config);
+    AwsCredentialsProvider awsCredentials = defaultAwsCredentialsOnFirstUse();
+    this.blobs = Backends.blobStore(config, awsCredentials, metrics);
+    this.store = new JdbcResourceStore(database);
+    this.jetty = new Server(httpThreads());
+    this.connector = connector(jetty, config);
+
+    // FHIR: parsing, search, and the repository that normalises Attachment URLs on write
+    FhirCodec codec = new FhirCodec(fhirContext);
+    SearchIndexer indexer = new SearchIndexer(fhirContext);
+    StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys(config), config.seconds("FHIRBOX_SIGNED_URL_TTL"),
+        clock);
+    Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
+    metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
+    OwnUrls ownUrls = new OwnUrls(config.orderedList("FHIRBOX_BASE_URL_ALIASES"), this::baseUrl, signing.objectUrls(),
+        store);
+    ResourceRepository repository = new ResourceRepository(codec,
+        new AttachmentNormalizer(fhirContext, ownUrls::recognise), indexer, clock);
+    this.reindexer = new SearchReindexer(store, indexer, codec);
+
+    // Binaries: uploads, imports and the ingestion of external Attachment URLs
+    BinaryService binaryService = new BinaryService(blobs, store, repository, binaryPolicy(config));
+    UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
+        config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
+    BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService);
+    IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
+        Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
+    repository.addWriteListener(ingestJobs);
+    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, importer, ingestSettings(config), clock);
+
+    // The services the routes call, and the one exit that signs Attachments on the way out
+    int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
+    BinaryAccess binaryAccess = new BinaryAccess(store);
+    ResourceService resources = new ResourceService(store, repository,
+        new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess),
+        new SearchParser(indexer, 20, maxCount), new SearchChains(maxCount), new SearchIncludes(maxCount),
+        binaryAccess, maxCount);
+    CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
+        List.of(new ServerCapabilities(this::baseUrl)));
+    AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
+    // The top-level Binary.url Medplum clients read; FHIRBOX_BINARY_URL_FIELD=false leaves it out
+    ResourceOutput.BinaryUrl binaryUrl = !config.getBoolean("FHIRBOX_BINARY_URL_FIELD") ? ResourceOutput.BinaryUrl.NONE
+        : (principal, binary, base) -> store.read(tx -> attachmentSigner.signedUrl(tx, principal,
+            binary.getIdElement().getIdPart(), Long.parseLong(binary.getMeta().getVersionId()), base));
+    ResourceOutput output = new ResourceOutput(codec, attachmentSigner, binaryUrl);
+    this.audit = new AuditModule(config, store, repository, clock);
+    audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));
+    BinaryReads binaryReads = new BinaryReads(store, repository, binaryAccess);
+
+    // HTTP: one route class per area, mounted by the servlet
+    StorageResponder responder = new StorageResponder();
+    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder, output,
+        audit.binaryListener());
+    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock,
+        audit.downloadListener());
+    FhirRoutes fhirRoutes = new FhirRoutes(resources, binaryRoutes, capabilities, output,
+        config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
+    ObjectMapper json = new ObjectMapper();
+    ErrorMapper errors = new ErrorMapper(codec);
+    FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
+        new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
+        new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
+        new TokenEndpoint(auth.clientAuthenticator(), auth.tokens(), json), new AdminRoutes(auth.clients(), json),
+        errors, List.of(new ReadinessCheck("database", database::isReachable),
+            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store)));
+    ServletContextHandler context = new ServletContextHandler();
+    context.addServlet(new ServletHolder(servlet), "/*");
+    // Jetty's own errors (bad request line, 414, 431, ambiguous paths) leave through the same mapper
+    JettyErrorHandler jettyErrors = new JettyErrorHandler(errors);
+    context.setErrorHandler(jettyErrors);
+    jetty.setErrorHandler(jettyErrors);
+    jetty.setHandler(new GracefulHandler(new MetricsHandler(metrics, context)));
+
+    // Background work: planner statistics, orphan sweeping
+    this.statistics = new PlannerStatistics(database);
+    this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
+    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "fhirbox-background");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  private static PasswordHasher passwordHasher(FhirboxConfig config) {
     PasswordHasher hasher = new PasswordHasher();
     if (config.isNewEmbeddedDatabase()) {
       // The first start stores the configured bootstrap client: stretch its secret beside the migrations.
       config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET").ifPresent(hasher::hashAhead);
     }
-    // The schema migrates beside the construction below; the first query waits for it.
-    this.database = Database.openMigratingInBackground(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
+    return hasher;
+  }
+
+  /** The schema migrates beside the rest of the construction; the first query waits for it. */
+  private static Database openDatabase(FhirboxConfig config) {
+    return Database.openMigratingInBackground(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
         config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"),
         config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"));
-    // Built on first use: only the S3 modes need credentials, and the default chain is slow to make.
-    java.util.function.Supplier<AwsCredentialsProvider> defaultChain = new java.util.function.Supplier<>() {
+  }
+
+  /** Built on first use: only the S3 modes need credentials, and the default chain is slow to make. */
+  private static AwsCredentialsProvider defaultAwsCredentialsOnFirstUse() {
+    Supplier<AwsCredentialsProvider> defaultChain = new Supplier<>() {
       private AwsCredentialsProvider chain;
 
       @Override
@@ -131,13 +231,16 @@ public final class FhirboxServer implements AutoCloseable {
         return chain;
       }
     };
-    AwsCredentialsProvider awsCredentials = () -> defaultChain.get().resolveCredentials();
-    this.blobs = Backends.blobStore(config, awsCredentials, metrics);
-    this.store = new JdbcResourceStore(database);
+    return () -> defaultChain.get().resolveCredentials();
+  }
 
+  private static QueuedThreadPool httpThreads() {
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("fhirbox-http");
-    this.jetty = new Server(threads);
+    return threads;
+  }
+
+  private static ServerConnector connector(Server jetty, FhirboxConfig config) {
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setOutputBufferSize(64 * 1024);
@@ -151,7 +254,7 @@ public final class FhirboxServer implements AutoCloseable {
     // Jetty reads 8 KiB per system call by default: 131,072 reads and as many trips through
     // its content machinery per GiB uploaded. 64 KiB is the largest size its buffer pool keeps.
     http1.setInputBufferSize(64 * 1024);
-    this.connector = new ServerConnector(jetty, http1);
+    ServerConnector connector = new ServerConnector(jetty, http1);
     connector.setHost(config.get("FHIRBOX_BIND"));
     connector.setPort(config.port());
     // The listen(2) backlog: connections the kernel completes before Jetty accepts them. Beyond it
@@ -159,94 +262,46 @@ public final class FhirboxServer implements AutoCloseable {
     connector.setAcceptQueueSize(config.getInt("FHIRBOX_ACCEPT_QUEUE"));
     jetty.addConnector(connector);
     jetty.setStopTimeout(config.seconds("FHIRBOX_SHUTDOWN_TIMEOUT").toMillis());
+    return connector;
+  }
 
-    FhirCodec codec = new FhirCodec(fhirContext);
-    SearchIndexer indexer = new SearchIndexer(fhirContext);
-    SigningKeys signingKeys = config.optional("FHIRBOX_SIGNING_KEYS").isPresent()
+  private static SigningKeys signingKeys(FhirboxConfig config) throws IOException {
+    return config.optional("FHIRBOX_SIGNING_KEYS").isPresent()
         ? SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"))
         : SigningKeys.loadOrCreate(config.dataDir());
-    StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
-    Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
-    metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
-    AttachmentNormalizer normalizer = new AttachmentNormalizer(fhirContext,
-        new OwnUrls(config.orderedList("FHIRBOX_BASE_URL_ALIASES"), this::baseUrl, signing.objectUrls(), store)::recognise);
-    ResourceRepository repository = new ResourceRepository(codec, normalizer, indexer, clock);
-    this.reindexer = new SearchReindexer(store, indexer, codec);
-    BinaryPolicy policy = new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"),
-        config.list("FHIRBOX_BINARY_DENY_TYPES"), config.list("FHIRBOX_BINARY_DENY_EXTENSIONS"));
-    BinaryService binaryService = new BinaryService(blobs, store, repository, policy);
-    BinaryData binaryData = new BinaryData() {
+  }
+
+  private static BinaryPolicy binaryPolicy(FhirboxConfig config) {
+    return new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"), config.list("FHIRBOX_BINARY_DENY_TYPES"),
+        config.list("FHIRBOX_BINARY_DENY_EXTENSIONS"));
+  }
+
+  private static SafeFetcher safeFetcher(FhirboxConfig config, UrlPolicy policy, BinaryService binaries) {
+    return new SafeFetcher(policy, new SafeFetcher.Settings(config.seconds("FHIRBOX_INGEST_CONNECT_TIMEOUT"),
+        config.seconds("FHIRBOX_INGEST_READ_TIMEOUT"), config.seconds("FHIRBOX_INGEST_TIMEOUT"),
+        config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"), binaries.policy().maxBytes()));
+  }
+
+  private static IngestWorker.Settings ingestSettings(FhirboxConfig config) {
+    return new IngestWorker.Settings(Duration.ofMillis(config.getLong("FHIRBOX_INGEST_POLL_MILLIS")),
+        config.seconds("FHIRBOX_INGEST_LEASE_SECONDS"), config.getInt("FHIRBOX_INGEST_MAX_ATTEMPTS"),
+        Duration.ofMillis(config.getLong("FHIRBOX_INGEST_BACKOFF_MILLIS")),
+        config.getInt("FHIRBOX_INGEST_CONCURRENCY"));
+  }
+
+  /** Where the base64 {@code data} of a Binary inside a FHIR body (or a Bundle) is stored. */
+  private static BinaryData inlineBinaryData(BinaryService binaries) {
+    return new BinaryData() {
       @Override
       public BlobInfo store(byte[] data, String contentType) {
-        return binaryService.storeDecoded(data, contentType);
+        return binaries.storeDecoded(data, contentType);
       }
 
       @Override
       public void discard(BlobInfo info) {
-        binaryService.discard(info);
+        binaries.discard(info);
       }
     };
-    UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
-        config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
-    BinaryImporter importer = new BinaryImporter(new SafeFetcher(ingestPolicy, new SafeFetcher.Settings(
-        config.seconds("FHIRBOX_INGEST_CONNECT_TIMEOUT"), config.seconds("FHIRBOX_INGEST_READ_TIMEOUT"),
-        config.seconds("FHIRBOX_INGEST_TIMEOUT"), config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"),
-        policy.maxBytes())), binaryService);
-    IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
-        java.util.Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
-    repository.addWriteListener(ingestJobs);
-    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, importer, new IngestWorker.Settings(
-        java.time.Duration.ofMillis(config.getLong("FHIRBOX_INGEST_POLL_MILLIS")),
-        config.seconds("FHIRBOX_INGEST_LEASE_SECONDS"), config.getInt("FHIRBOX_INGEST_MAX_ATTEMPTS"),
-        java.time.Duration.ofMillis(config.getLong("FHIRBOX_INGEST_BACKOFF_MILLIS")),
-        config.getInt("FHIRBOX_INGEST_CONCURRENCY")), clock);
-    BinaryAccess binaryAccess = new BinaryAccess(store);
-    BundleProcessor bundles = new BundleProcessor(store, repository, binaryData, binaryAccess);
-    int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
-    SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
-    CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
-        List.of(new ServerCapabilities(this::baseUrl)));
-    AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
-    ResourceOutput.BinaryUrl binaryUrl = !config.getBoolean("FHIRBOX_BINARY_URL_FIELD") ? ResourceOutput.BinaryUrl.NONE
-        : (principal, binary, base) -> store.read(tx -> attachmentSigner.signedUrl(tx, principal,
-            binary.getIdElement().getIdPart(), Long.parseLong(binary.getMeta().getVersionId()), base));
-    ResourceOutput output = new ResourceOutput(codec, attachmentSigner, binaryUrl);
-    StorageResponder responder = new StorageResponder();
-    this.audit = new AuditModule(config, store, repository, clock);
-    audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));
-    BinaryReads binaryReads = new BinaryReads(store, repository, binaryAccess);
-    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder, output,
-        audit.binaryListener());
-    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock,
-        audit.downloadListener());
-    ResourceService resources = new ResourceService(store, repository, bundles, searchParser,
-        new SearchChains(maxCount), new SearchIncludes(maxCount), binaryAccess, maxCount);
-    FhirRoutes fhirRoutes = new FhirRoutes(resources, binaryRoutes, capabilities, output,
-        config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
-    ErrorMapper errors = new ErrorMapper(codec);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
-    ObjectMapper json = new ObjectMapper();
-    FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
-        new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
-        new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
-        new TokenEndpoint(auth.clientAuthenticator(), auth.tokens(), json), new AdminRoutes(auth.clients(), json), errors, List.of(new ReadinessCheck("database", database::isReachable),
-            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store)));
-
-    ServletContextHandler context = new ServletContextHandler();
-    context.addServlet(new ServletHolder(servlet), "/*");
-    JettyErrorHandler jettyErrors = new JettyErrorHandler(errors);
-    context.setErrorHandler(jettyErrors);
-    jetty.setErrorHandler(jettyErrors);
-    GracefulHandler graceful = new GracefulHandler(new MetricsHandler(metrics, context));
-    jetty.setHandler(graceful);
-
-    this.statistics = new PlannerStatistics(database);
-    this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
-    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "fhirbox-background");
-      t.setDaemon(true);
-      return t;
-    });
   }
 
   /** Starts listening; returns once requests are served. */

@@ -9,8 +9,8 @@ import java.util.Map;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.fhir.Written;
-import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
 /**
  * Fetches an external URL into a new Binary: {@link SafeFetcher} streams the body straight into
@@ -58,7 +58,10 @@ public final class BinaryImporter implements AutoCloseable {
           ? contentTypeHint : fetched.contentType();
       return binaries.create(project, new BinaryService.Upload(fetched.body(), type, null, securityContext,
           filename(fetched.uri())));
-    } catch (BinaryService.BodyInterrupted e) {
+    } catch (FhirException e) {
+      if (e.kind() != IssueKind.INCOMPLETE) {
+        throw e;
+      }
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw FetchException.transientFailure("the upstream content stopped before its end: "
           + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
@@ -89,7 +92,7 @@ public final class BinaryImporter implements AutoCloseable {
       if (e.kind() == FetchException.Kind.REFUSED) {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");
       }
-      throw new FhirException(502, IssueType.TRANSIENT, "fetching the URL failed: " + e.getMessage());
+      throw new FhirException(IssueKind.UPSTREAM_FAILED, "fetching the URL failed: " + e.getMessage());
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.zip.ZipException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
@@ -157,14 +158,9 @@ public final class BinaryService {
    * The body stopped before its end (client gone, upstream cut): a 400 for an HTTP client, a
    * transient failure for an ingestion job, which retries.
    */
-  public static final class BodyInterrupted extends FhirException {
-    BodyInterrupted(IOException cause) {
-      super(400, java.util.List.of(new FhirException.Issue(
-          org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR,
-          org.hl7.fhir.r4.model.OperationOutcome.IssueType.INCOMPLETE,
-          "the upload was interrupted before the whole body arrived; nothing was stored", null)),
-          java.util.Map.of(), cause);
-    }
+  static FhirException bodyInterrupted(IOException cause) {
+    return new FhirException(IssueKind.INCOMPLETE,
+        "the upload was interrupted before the whole body arrived; nothing was stored", cause);
   }
 
   /** An upload body that failed while reading: the client went away or sent a broken body. */
@@ -213,7 +209,7 @@ public final class BinaryService {
           + " data: the compressed stream is cut off before its end");
     } catch (ClientReadException e) {
       LOG.debug("upload body could not be read", e);
-      throw new BodyInterrupted(e);
+      throw bodyInterrupted(e);
     } catch (IOException e) {
       throw new UncheckedIOException("could not store the upload", e);
     }

@@ -1,36 +1,55 @@
 package org.fhirbox.core;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.r4.model.OperationOutcome.OperationOutcomeIssueComponent;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
 /**
- * The one error type of the server: an HTTP status, a FHIR issue type and a diagnostic that is
- * safe to show the caller. The HTTP layer's error mapper turns it into an OperationOutcome.
- * Messages must never contain secrets (tokens, signatures, client secrets).
+ * The one error type of the server: an {@link IssueKind} (a FHIR issue type and the HTTP status
+ * that goes with it) and diagnostics that are safe to show the caller. The HTTP layer's error
+ * mapper turns it into an OperationOutcome. Messages must never contain secrets (tokens,
+ * signatures, client secrets).
  */
-public class FhirException extends RuntimeException {
+public final class FhirException extends RuntimeException {
   /** One issue of the OperationOutcome. {@code expression} is a FHIRPath location or null. */
   public record Issue(IssueSeverity severity, IssueType type, String diagnostics, String expression) {}
 
-  private final int status;
+  private final IssueKind kind;
   private final List<Issue> issues;
   private final Map<String, String> headers;
 
-  public FhirException(int status, IssueType type, String diagnostics) {
-    this(status, List.of(new Issue(IssueSeverity.ERROR, type, diagnostics, null)), Map.of(), null);
+  public FhirException(IssueKind kind, String diagnostics) {
+    this(kind, List.of(new Issue(IssueSeverity.ERROR, kind.type(), diagnostics, null)), Map.of(), null);
   }
 
-  public FhirException(int status, List<Issue> issues, Map<String, String> headers, Throwable cause) {
+  public FhirException(IssueKind kind, String diagnostics, Throwable cause) {
+    this(kind, List.of(new Issue(IssueSeverity.ERROR, kind.type(), diagnostics, null)), Map.of(), cause);
+  }
+
+  /** @throws IllegalArgumentException when an error issue names another issue type than {@code kind} */
+  public FhirException(IssueKind kind, List<Issue> issues, Map<String, String> headers, Throwable cause) {
     super(issues.isEmpty() ? "error" : issues.get(0).diagnostics(), cause);
-    this.status = status;
+    for (Issue i : issues) {
+      if ((i.severity() == IssueSeverity.ERROR || i.severity() == IssueSeverity.FATAL) && i.type() != kind.type()) {
+        throw new IllegalArgumentException("issue type " + i.type().toCode() + " disagrees with " + kind);
+      }
+    }
+    this.kind = kind;
     this.issues = List.copyOf(issues);
     this.headers = Map.copyOf(headers);
   }
 
+  public IssueKind kind() {
+    return kind;
+  }
+
+  /** The HTTP status, which the kind decides. */
   public int status() {
-    return status;
+    return kind.status();
   }
 
   public List<Issue> issues() {
@@ -43,16 +62,16 @@ public class FhirException extends RuntimeException {
   }
 
   public FhirException withHeader(String name, String value) {
-    java.util.HashMap<String, String> h = new java.util.HashMap<>(headers);
+    Map<String, String> h = new HashMap<>(headers);
     h.put(name, value);
-    return new FhirException(status, issues, h, getCause());
+    return new FhirException(kind, issues, h, getCause());
   }
 
   /** The OperationOutcome that tells the caller about this error. */
-  public org.hl7.fhir.r4.model.OperationOutcome toOperationOutcome() {
-    org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
+  public OperationOutcome toOperationOutcome() {
+    OperationOutcome oo = new OperationOutcome();
     for (Issue i : issues) {
-      org.hl7.fhir.r4.model.OperationOutcome.OperationOutcomeIssueComponent c = oo.addIssue()
+      OperationOutcomeIssueComponent c = oo.addIssue()
           .setSeverity(i.severity()).setCode(i.type()).setDiagnostics(i.diagnostics());
       if (i.expression() != null) {
         c.addExpression(i.expression());
@@ -62,65 +81,75 @@ public class FhirException extends RuntimeException {
   }
 
   public static FhirException badRequest(String diagnostics) {
-    return new FhirException(400, IssueType.INVALID, diagnostics);
+    return new FhirException(IssueKind.INVALID, diagnostics);
   }
 
   public static FhirException badRequest(String diagnostics, String expression) {
-    return new FhirException(400,
+    return new FhirException(IssueKind.INVALID,
         List.of(new Issue(IssueSeverity.ERROR, IssueType.INVALID, diagnostics, expression)), Map.of(), null);
   }
 
   public static FhirException unauthorized(String diagnostics) {
-    return new FhirException(401, IssueType.LOGIN, diagnostics);
+    return new FhirException(IssueKind.LOGIN, diagnostics);
   }
 
   public static FhirException forbidden(String diagnostics) {
-    return new FhirException(403, IssueType.FORBIDDEN, diagnostics);
+    return new FhirException(IssueKind.FORBIDDEN, diagnostics);
   }
 
   public static FhirException notFound(String diagnostics) {
-    return new FhirException(404, IssueType.NOTFOUND, diagnostics);
+    return new FhirException(IssueKind.NOT_FOUND, diagnostics);
   }
 
   public static FhirException methodNotAllowed(String diagnostics) {
-    return new FhirException(405, IssueType.NOTSUPPORTED, diagnostics);
+    return new FhirException(IssueKind.METHOD_NOT_ALLOWED, diagnostics);
   }
 
   public static FhirException notAcceptable(String diagnostics) {
-    return new FhirException(406, IssueType.NOTSUPPORTED, diagnostics);
+    return new FhirException(IssueKind.NOT_ACCEPTABLE, diagnostics);
   }
 
   public static FhirException conflict(String diagnostics) {
-    return new FhirException(409, IssueType.CONFLICT, diagnostics);
+    return new FhirException(IssueKind.CONFLICT, diagnostics);
   }
 
   public static FhirException gone(String diagnostics) {
-    return new FhirException(410, IssueType.DELETED, diagnostics);
+    return new FhirException(IssueKind.DELETED, diagnostics);
   }
 
   public static FhirException preconditionFailed(String diagnostics) {
-    return new FhirException(412, IssueType.CONFLICT, diagnostics);
+    return new FhirException(IssueKind.PRECONDITION_FAILED, diagnostics);
   }
 
   public static FhirException tooLarge(String diagnostics) {
-    return new FhirException(413, IssueType.TOOCOSTLY, diagnostics);
+    return new FhirException(IssueKind.TOO_COSTLY, diagnostics);
   }
 
   public static FhirException unsupportedMediaType(String diagnostics) {
-    return new FhirException(415, IssueType.NOTSUPPORTED, diagnostics);
+    return new FhirException(IssueKind.UNSUPPORTED_MEDIA_TYPE, diagnostics);
   }
 
   public static FhirException rangeNotSatisfiable(long length) {
-    return new FhirException(416, IssueType.INVALID, "requested range not satisfiable; content length is " + length)
+    return new FhirException(IssueKind.RANGE_NOT_SATISFIABLE,
+        "requested range not satisfiable; content length is " + length)
         .withHeader("Content-Range", "bytes */" + length);
   }
 
   public static FhirException unprocessable(String diagnostics) {
-    return new FhirException(422, IssueType.PROCESSING, diagnostics);
+    return new FhirException(IssueKind.UNPROCESSABLE, diagnostics);
   }
 
   public static FhirException tooManyRequests(String diagnostics, long retryAfterSeconds) {
-    return new FhirException(429, IssueType.THROTTLED, diagnostics)
+    return new FhirException(IssueKind.THROTTLED, diagnostics)
+        .withHeader("Retry-After", Long.toString(retryAfterSeconds));
+  }
+
+  /**
+   * 503 with {@code Retry-After} (RFC 9110 §10.2.3): a backend cannot serve now, through no fault
+   * of the caller's.
+   */
+  public static FhirException unavailable(String diagnostics, long retryAfterSeconds, Throwable cause) {
+    return new FhirException(IssueKind.UNAVAILABLE, diagnostics, cause)
         .withHeader("Retry-After", Long.toString(retryAfterSeconds));
   }
 }

@@ -1,21 +1,39 @@
 package org.fhirbox.db;
 
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import org.fhirbox.core.BackendException;
 
-/** A database failure. {@link #isConflict()} marks a lost race that may be retried. */
-public class StoreException extends RuntimeException {
-  private final boolean conflict;
-
+/**
+ * A database failure. {@link #isConflict()} marks a lost race that may be retried; a database
+ * that cannot be reached or has no room is {@link Kind#UNAVAILABLE}.
+ */
+public class StoreException extends BackendException {
   public StoreException(String message, SQLException cause) {
-    super(message, cause);
-    String state = cause == null ? null : cause.getSQLState();
-    // 23505 unique violation (both), 40001 serialization failure, 40P01 deadlock (PostgreSQL),
-    // HYT00 lock timeout (H2).
-    this.conflict = state != null
-        && (state.equals("23505") || state.equals("40001") || state.equals("40P01") || state.equals("HYT00"));
+    super(message, kindOf(cause), cause);
   }
 
   public boolean isConflict() {
-    return conflict;
+    return kind() == Kind.CONFLICT;
+  }
+
+  private static Kind kindOf(SQLException cause) {
+    String state = cause == null ? null : cause.getSQLState();
+    // 23505 unique violation (both), 40001 serialization failure, 40P01 deadlock (PostgreSQL),
+    // HYT00 lock timeout (H2).
+    if (state != null
+        && (state.equals("23505") || state.equals("40001") || state.equals("40P01") || state.equals("HYT00"))) {
+      return Kind.CONFLICT;
+    }
+    // HikariCP reports an exhausted or unreachable pool as a transient connection failure. SQLSTATE
+    // class 08 is a connection exception, 53 insufficient resources (53100 disk full, 53300 too many
+    // connections), 57P01-57P03 a server shutting down or starting (PostgreSQL appendix A).
+    if (cause instanceof SQLTransientConnectionException || cause instanceof SQLNonTransientConnectionException
+        || state != null && (state.startsWith("08") || state.startsWith("53") || state.equals("57P01")
+            || state.equals("57P02") || state.equals("57P03"))) {
+      return Kind.UNAVAILABLE;
+    }
+    return Kind.FAULT;
   }
 }

@@ -270,7 +270,7 @@ public final class BundleProcessor {
 
   /** The same failure, its diagnostics prefixed with the entry they are about. */
   private static FhirException atEntry(EntryRequest r, FhirException e) {
-    return new FhirException(e.status(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
+    return new FhirException(e.kind(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
         i.type(), "Bundle.entry[" + r.index() + "]: " + i.diagnostics(), i.expression())).toList(),
         e.headers(), e);
   }

@@ -4,7 +4,9 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
 import java.util.List;
+import java.util.Map;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -48,7 +50,7 @@ public final class FhirCodec {
       }
       List<FhirException.Issue> all = new java.util.ArrayList<>(early);
       all.addAll(hapi.issues());
-      throw new FhirException(400, all, java.util.Map.of(), null);
+      throw new FhirException(IssueKind.STRUCTURE, all, Map.of(), null);
     } catch (StackOverflowError e) {
       // HAPI's XML parser recurses once per element; the stack unwinds before this catch runs
       throw FhirException.badRequest("cannot parse the " + format.name() + " body: its elements nest too deep");

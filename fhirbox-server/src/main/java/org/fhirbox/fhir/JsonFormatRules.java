@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
@@ -94,7 +95,7 @@ final class JsonFormatRules {
     }
     List<FhirException.Issue> found = issues.subList(0, Math.min(issues.size(), MAX_ISSUES));
     if (numbers[0]) {
-      throw new FhirException(400, found, Map.of(), null);
+      throw new FhirException(IssueKind.STRUCTURE, found, Map.of(), null);
     }
     return found;
   }

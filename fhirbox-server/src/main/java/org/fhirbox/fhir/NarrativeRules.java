@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.r4.model.Narrative;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -51,7 +52,7 @@ final class NarrativeRules {
       }
     }
     if (!issues.isEmpty()) {
-      throw new FhirException(400, issues, Map.of(), null);
+      throw new FhirException(IssueKind.STRUCTURE, issues, Map.of(), null);
     }
   }
 

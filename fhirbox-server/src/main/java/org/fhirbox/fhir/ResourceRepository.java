@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.BinaryContent;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchValue;
@@ -277,7 +278,7 @@ public final class ResourceRepository {
 
   /** The resource a stored version holds; a 500 naming the version when it cannot be read back. */
   public Resource toResource(StoredResource r) {
-    return readable(r).orElseThrow(() -> new FhirException(500, IssueType.EXCEPTION, describeUnreadable(r)
+    return readable(r).orElseThrow(() -> new FhirException(IssueKind.EXCEPTION, describeUnreadable(r)
         + "; an administrator can find it in the server log"));
   }
 

@@ -37,7 +37,8 @@ public final class SearchIncludes {
     page.forEach(s -> seen.add(s.type() + "/" + s.id()));
     List<StoredResource> out = new ArrayList<>();
     for (SearchParser.Include inc : includes) {
-      List<StoredResource> found = inc.reverse() ? referencing(tx, principal, inc, page) : referenced(tx, principal, inc, page);
+      List<StoredResource> found = inc.reverse()
+          ? referencing(tx, principal, inc, page) : referenced(tx, principal, inc, page);
       for (StoredResource s : found) {
         if (!s.type().equals("Binary") && seen.add(s.type() + "/" + s.id())) {
           out.add(s);
@@ -48,7 +49,8 @@ public final class SearchIncludes {
   }
 
   /** {@code _revinclude}: the source resources whose parameter names one of the matches. */
-  private List<StoredResource> referencing(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc, List<StoredResource> page) {
+  private List<StoredResource> referencing(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
+      List<StoredResource> page) {
     if (!principal.access().allows(inc.sourceType(), Interaction.READ)) {
       return List.of();
     }
@@ -64,7 +66,8 @@ public final class SearchIncludes {
   }
 
   /** {@code _include}: the resources the matches name in the parameter, read by type. */
-  private List<StoredResource> referenced(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc, List<StoredResource> page) {
+  private List<StoredResource> referenced(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
+      List<StoredResource> page) {
     List<String> matchIds = page.stream().map(StoredResource::id).toList();
     List<String> refs = tx.indexedValues(principal.project(), inc.sourceType(), matchIds, inc.param());
     Map<String, List<String>> idsByType = new TreeMap<>();

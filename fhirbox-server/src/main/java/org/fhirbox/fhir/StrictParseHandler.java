@@ -4,7 +4,9 @@ import ca.uhn.fhir.parser.IParserErrorHandler;
 import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
@@ -87,7 +89,7 @@ final class StrictParseHandler implements IParserErrorHandler {
     if (!issues.isEmpty() || !before.isEmpty()) {
       List<FhirException.Issue> all = new ArrayList<>(before);
       all.addAll(issues);
-      throw new FhirException(400, all, java.util.Map.of(), null);
+      throw new FhirException(IssueKind.STRUCTURE, all, Map.of(), null);
     }
   }
 }

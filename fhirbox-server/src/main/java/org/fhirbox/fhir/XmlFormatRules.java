@@ -16,6 +16,7 @@ import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -163,7 +164,7 @@ final class XmlFormatRules {
       }
     }
     if (numbers) {
-      throw new FhirException(400, issues, Map.of(), null);
+      throw new FhirException(IssueKind.STRUCTURE, issues, Map.of(), null);
     }
     return issues;
   }

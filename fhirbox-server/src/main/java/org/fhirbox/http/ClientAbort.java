@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpException;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.slf4j.Logger;
@@ -39,7 +40,7 @@ final class ClientAbort {
       }
       if (c instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
         LOG.info("client sent a malformed request: {} {}", h.getCode(), h.getReason());
-        return Optional.of(new FhirException(h.getCode(), List.of(new FhirException.Issue(IssueSeverity.ERROR,
+        return Optional.of(new FhirException(IssueKind.forStatus(h.getCode()), List.of(new FhirException.Issue(IssueSeverity.ERROR,
             IssueType.INVALID, "malformed request: " + (h.getReason() == null ? "bad message" : h.getReason()), null)),
             Map.of("Connection", "close"), t));
       }
@@ -49,7 +50,7 @@ final class ClientAbort {
 
   private static FhirException incomplete(Throwable t) {
     LOG.info("client went away or sent an incomplete request: {}", t.toString());
-    return new FhirException(400, List.of(new FhirException.Issue(IssueSeverity.ERROR, IssueType.INCOMPLETE,
+    return new FhirException(IssueKind.INCOMPLETE, List.of(new FhirException.Issue(IssueSeverity.ERROR, IssueType.INCOMPLETE,
         "the request body ended before its declared end (Content-Length or last chunk); nothing was stored",
         null)), Map.of("Connection", "close"), t);
   }

@@ -3,10 +3,16 @@ package org.fhirbox.http;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import org.fhirbox.core.BackendException;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
+import org.fhirbox.storage.BlobStoreOutage;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -15,10 +21,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place that turns failures into HTTP: a {@link FhirException} becomes its status and an
- * OperationOutcome; anything else becomes a 500 whose outcome carries an id that is also logged.
+ * OperationOutcome; a backend that cannot serve now (database unreachable or full, blob store
+ * disk full, bucket missing or denied) a 503 with {@code Retry-After}; a write that lost a race
+ * with a concurrent one a 409; anything else a 500. A 503 or 500 outcome carries an id that is
+ * also logged with the cause.
  */
 public final class ErrorMapper {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+  /** How long a caller is asked to wait after a 503: long enough for a database fail-over or restart to begin. */
+  static final long RETRY_AFTER_SECONDS = 10;
   private final FhirCodec codec;
 
   public ErrorMapper(FhirCodec codec) {
@@ -29,13 +40,34 @@ public final class ErrorMapper {
     if (t instanceof FhirException fe) {
       return fe;
     }
-    java.util.Optional<FhirException> clients = ClientAbort.classify(t);
+    Optional<FhirException> clients = ClientAbort.classify(t);
     if (clients.isPresent()) {
       return clients.get();
     }
+    BackendException backend = backendCause(t);
+    if (backend != null && backend.kind() == BackendException.Kind.CONFLICT) {
+      LOG.debug("conflicting concurrent write", t);
+      return FhirException.conflict("a concurrent request changed the same data; repeat the request");
+    }
+    Optional<String> outage = backend != null && backend.kind() == BackendException.Kind.UNAVAILABLE
+        ? Optional.of("the database is unavailable (unreachable, out of connections or out of space)")
+        : BlobStoreOutage.of(t);
     String id = UUID.randomUUID().toString();
+    if (outage.isPresent()) {
+      LOG.warn("{}; answered 503, reference {}", outage.get(), id, t);
+      return FhirException.unavailable(outage.get() + "; try again later; reference " + id, RETRY_AFTER_SECONDS, t);
+    }
     LOG.error("unexpected error {}", id, t);
-    return new FhirException(500, IssueType.EXCEPTION, "internal error; reference " + id);
+    return new FhirException(IssueKind.EXCEPTION, "internal error; reference " + id);
+  }
+
+  private static BackendException backendCause(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof BackendException b) {
+        return b;
+      }
+    }
+    return null;
   }
 
   /** Writes the error unless the response is already committed (then the connection is cut). */
@@ -46,7 +78,7 @@ public final class ErrorMapper {
       throw new CommittedAbort("response committed before error: " + e.getMessage());
     }
     // reset() drops every header; CORS headers must survive so browsers can read the error.
-    java.util.Map<String, String> cors = new java.util.HashMap<>();
+    Map<String, String> cors = new HashMap<>();
     for (String h : resp.getHeaderNames()) {
       if (h.startsWith("Access-Control-") || h.equals("Vary")) {
         cors.put(h, resp.getHeader(h));

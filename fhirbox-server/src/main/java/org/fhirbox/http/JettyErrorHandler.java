@@ -11,8 +11,8 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.fhir.FhirFormat;
-import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
 /**
  * The errors Jetty answers itself, before or around the servlet: a malformed request line, an
@@ -59,22 +59,11 @@ public final class JettyErrorHandler extends ErrorHandler {
     return ByteBuffer.wrap(errors.body(outcome(status, reason), FhirFormat.JSON));
   }
 
-  /** Jetty's status kept as is; the issue type that names it (FHIR R4 valueset-issue-type). */
+  /** Jetty's status kept as is, with the issue kind that names it (FHIR R4 valueset-issue-type). */
   static FhirException outcome(int status, String message) {
     String reason = HttpStatus.getMessage(status);
     String diagnostics = message == null || message.isBlank() || message.equals(reason)
         ? reason : reason + ": " + QueryLimits.shorten(message);
-    IssueType type = switch (status) {
-      case 401 -> IssueType.LOGIN;
-      case 403 -> IssueType.FORBIDDEN;
-      case 404 -> IssueType.NOTFOUND;
-      case 405, 406, 415, 501, 505 -> IssueType.NOTSUPPORTED;
-      case 408, 504 -> IssueType.TIMEOUT;
-      case 413, 414, 431 -> IssueType.TOOCOSTLY;
-      case 429 -> IssueType.THROTTLED;
-      case 503 -> IssueType.TRANSIENT;
-      default -> status >= 500 ? IssueType.EXCEPTION : IssueType.INVALID;
-    };
-    return new FhirException(status, type, diagnostics);
+    return new FhirException(IssueKind.forStatus(status), diagnostics);
   }
 }

@@ -1,6 +1,5 @@
 package org.fhirbox.http;
 
-import org.fhirbox.auth.Principal;
 import org.fhirbox.auth.ClientAuthException;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.Scopes;
