@@ -173,7 +173,9 @@ public final class Bench {
         }
       }
       bodyLength = 0;
-      if (chunked) {
+      if (status == 204 || status == 304) {
+        // RFC 9110 §6.4.1: no content, whatever the headers say
+      } else if (chunked) {
         for (long n = Long.parseLong(line().split(";")[0].trim(), 16); n > 0;
             n = Long.parseLong(line().split(";")[0].trim(), 16)) {
           readBody(n);

@@ -93,3 +93,35 @@ new_schema() { # new_schema TAG -> sets schema_url: a JDBC URL whose currentSche
   schemas+=("$name")
   case "$pg_url" in *\?*) schema_url="$pg_url&currentSchema=$name" ;; *) schema_url="$pg_url?currentSchema=$name" ;; esac
 }
+
+ratio() { # ratio A B -> "0.53x" (A / B)
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2fx", a / b; else print "n/a" }'
+}
+
+# many_uploads REF_LABEL REF_URL REF_ARGS...: for each body size of $upload_sizes (NAME:BYTES) and
+# 1 and 16 connections, `bench upload` against the reference (PUT to REF_URL, REF_ARGS added) and
+# then fhirbox (POST $base/fhir/R4/Binary with the bearer token), interleaved so both see the
+# same minute of a shared machine. Each run: 2 s warm-up, $upload_duration s measured. Calls
+# ref_cleanup (defined by the caller) after each reference run. Appends Markdown rows to
+# $upload_table.
+many_uploads() {
+  local label="$1" url="$2"; shift 2
+  local s n size c r f
+  upload_table=""
+  for s in $upload_sizes; do
+    n="${s%%:*}"; size="${s#*:}"
+    for c in 1 16; do
+      log "many uploads: $n bodies, $c connection(s): $label, then fhirbox"
+      sync
+      r="$(bench upload --url "$url" --method PUT --size "$size" --threads "$c" --warmup 2 --duration "$upload_duration" "$@")"
+      ref_cleanup
+      sync
+      f="$(bench upload --url "$base/fhir/R4/Binary" --method POST --bearer --size "$size" --threads "$c" --warmup 2 --duration "$upload_duration")"
+      upload_table+="| $n | $c | $(kv "$r" rps) | $(kv "$f" rps) | $(ratio "$(kv "$f" rps)" "$(kv "$r" rps)") | $(kv "$r" mbps) | $(kv "$f" mbps) | $(kv "$r" p50_ms) / $(kv "$r" p99_ms) | $(kv "$f" p50_ms) / $(kv "$f" p99_ms) | $(kv "$r" errors) / $(kv "$f" errors) |"$'\n'
+    done
+  done
+}
+many_uploads_header() { # many_uploads_header REF_LABEL
+  echo "| body | connections | $1 uploads/s | fhirbox uploads/s | fhirbox / $1 | $1 MB/s | fhirbox MB/s | $1 p50 / p99 ms | fhirbox p50 / p99 ms | errors ($1 / fhirbox) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+}

@@ -3,6 +3,7 @@ package org.fhirbox.storage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -82,15 +83,28 @@ public final class FileBlobStore implements BlobStore {
         StandardOpenOption.WRITE)) {
       byte[] first = new byte[BUFFER];
       int n = in.readNBytes(first, 0, first.length);
+      InputStream rest = in;
+      boolean ended = n < first.length;
+      if (!ended) {
+        // A body of exactly one buffer (a 1 MiB photo) is small too: look for one more byte
+        // rather than start the lanes' threads for nothing.
+        PushbackInputStream peek = new PushbackInputStream(in, 1);
+        int next = peek.read();
+        ended = next < 0;
+        if (!ended) {
+          peek.unread(next);
+          rest = peek;
+        }
+      }
       BlobInfo info;
-      if (n < first.length) {
+      if (ended) {
         // Small content: hash and write inline; threads would cost more than they save.
         DigestingInputStream digesting = new DigestingInputStream(new ByteArrayInputStream(first, 0, n), maxBytes);
         digesting.readAllBytes();
         writeFully(ch, first, n);
         info = digesting.info(key);
       } else {
-        info = pipelined(in, maxBytes, key, ch, first);
+        info = pipelined(rest, maxBytes, key, ch, first);
       }
       // fdatasync: the content and the size; the name is made durable below. Uploads run this
       // on their own threads at the same time, so the file system can share its journal commits.

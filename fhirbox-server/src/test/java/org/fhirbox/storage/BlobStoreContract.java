@@ -247,6 +247,18 @@ abstract class BlobStoreContract {
     assertThat(listAll()).isEqualTo(before);
   }
 
+  /** 1 MiB is the file store's buffer: exactly one buffer, and one byte either side. */
+  @Test
+  void contentAroundOneBufferRoundTrips() throws IOException {
+    for (long size : new long[] {MIB - 1, MIB, MIB + 1}) {
+      BlobInfo info = store().put(TestContent.stream(15, size), NO_LIMIT);
+
+      assertThat(info.size()).isEqualTo(size);
+      assertThat(info.sha256Hex()).isEqualTo(TestContent.digests(15, size)[0]);
+      assertThat(read(info.key(), 0, (int) size)).isEqualTo(TestContent.bytes(15, 0, (int) size));
+    }
+  }
+
   @Test
   void contentExactlyAtTheLimitIsStored() throws IOException {
     BlobInfo info = store().put(TestContent.stream(9, 2 * 5 * MIB), 2 * 5 * MIB);
