@@ -64,10 +64,22 @@ final class SearchSql {
     }
   }
 
-  /** Appends {@code AND <clause>} on the resource_current row {@code r}. */
+  /**
+   * Appends {@code AND <clause>} on the resource_current row {@code r}. An indexed parameter is
+   * {@code r.res_id IN (SELECT s.res_id FROM search_value s WHERE ...)}, a subquery that names
+   * no column of {@code r}: each database runs it once, from the {@code search_value} index, and
+   * then reads only the matching rows through the primary key (H2: an {@code IN(SELECT)} index
+   * condition; PostgreSQL: a semi-join). The same criterion as a correlated {@code EXISTS} made
+   * H2 visit every resource of the type and probe the index once for each: 0.15 s for a search
+   * that matched nothing at 26,629 Patients, growing with the type.
+   */
   private void clause(SearchQuery q, SearchClause clause, StringBuilder sql, List<Object> args) {
-    String values = " AND EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project AND s.res_type ="
-        + " r.res_type AND s.res_id = r.res_id AND ";
+    String values = " AND r.res_id IN (SELECT s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ?"
+        + " AND ";
+    if (!(clause instanceof SearchClause.Ids) && !(clause instanceof SearchClause.LastUpdated)) {
+      args.add(q.project());
+      args.add(q.type());
+    }
     if (clause instanceof SearchClause.Ids ids && ids.ids().isEmpty()) {
       sql.append(" AND 1 = 0");
     } else if (clause instanceof SearchClause.Ids ids) {
@@ -138,6 +150,14 @@ final class SearchSql {
       }
       if (d.highInclusive() != null) {
         sql.append(d.within() ? " AND s.high <= ?" : " AND s.low <= ?");
+        args.add(d.highInclusive());
+      }
+      if (d.within() && d.lowInclusive() != null && d.highInclusive() != null) {
+        // Implied (low <= high), but it bounds low on both sides: a narrow range of the index on
+        // (param, low, high), and one PostgreSQL's statistics estimate well. Without it PostgreSQL
+        // took low >= a AND high <= b as a quarter of all dates, walked every Observation newest
+        // first to fill a page, and answered one day of 100,000 in 5.6 s instead of milliseconds.
+        sql.append(" AND s.low <= ?");
         args.add(d.highInclusive());
       }
       sql.append(")");

@@ -1,0 +1,188 @@
+package org.fhirbox.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.fhirbox.db.Database.Vendor;
+import org.fhirbox.db.SearchClause.TextMatch;
+import org.fhirbox.db.SearchClause.TokenValue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The SQL a search asks of each database, one row per kind of parameter and modifier: the
+ * condition a clause adds after {@code WHERE project = ? AND res_type = ? AND deleted = FALSE},
+ * and its arguments. Most conditions read the search_value index through a subquery that names
+ * no column of the outer row (see {@link SearchSql}).
+ */
+class SearchSqlTest {
+  private static final String BASE = "SELECT project, res_type, res_id, version_id, last_updated, deleted, content"
+      + " FROM resource_current r WHERE project = ? AND res_type = ? AND deleted = FALSE";
+  private static final String INDEX = " AND r.res_id IN (SELECT s.res_id FROM search_value s WHERE s.project = ?"
+      + " AND s.res_type = ? AND ";
+
+  private static Arguments row(String name, Vendor vendor, SearchClause clause, String condition, Object... args) {
+    return Arguments.of(name + " (" + vendor + ")", vendor, clause, condition, Arrays.asList(args));
+  }
+
+  /** A row whose SQL is the same on both databases. */
+  private static Stream<Arguments> both(String name, SearchClause clause, String condition, Object... args) {
+    return Stream.of(row(name, Vendor.H2, clause, condition, args), row(name, Vendor.POSTGRESQL, clause, condition,
+        args));
+  }
+
+  private static Object[] indexArgs(Object... args) {
+    List<Object> all = new ArrayList<>(List.of("p", "Patient"));
+    all.addAll(Arrays.asList(args));
+    return all.toArray();
+  }
+
+  static Stream<Arguments> clauses() {
+    List<String> name = List.of("name", "family", "given");
+    return Stream.of(
+        both("_id", new SearchClause.Ids(List.of("a", "b")), " AND r.res_id IN (?, ?)", "a", "b"),
+        both("_id matching nothing (an empty chain)", new SearchClause.Ids(List.of()), " AND 1 = 0"),
+        both("_lastUpdated=ge..&_lastUpdated=le..", new SearchClause.LastUpdated(1000L, 2000L),
+            " AND r.last_updated >= ? AND r.last_updated <= ?", 1000L, 2000L),
+        both("_lastUpdated=gt..", new SearchClause.LastUpdated(1000L, null), " AND r.last_updated >= ?", 1000L),
+        both("token code", new SearchClause.Token("gender", List.of(new TokenValue(null, "male"))),
+            INDEX + "s.param = ? AND (s.code = ?))", indexArgs("gender", "male")),
+        both("token system|code,code", new SearchClause.Token("identifier", List.of(new TokenValue("urn:mrn", "4711"),
+            new TokenValue(null, "12"))), INDEX + "s.param = ? AND ((s.sys = ? AND s.code = ?) OR s.code = ?))",
+            indexArgs("identifier", "urn:mrn", "4711", "12")),
+        both("token longer than the stored column, cut as stored",
+            new SearchClause.Token("identifier", List.of(new TokenValue("u".repeat(300), "c".repeat(600)))),
+            INDEX + "s.param = ? AND ((s.sys = ? AND s.code = ?)))",
+            indexArgs("identifier", "u".repeat(255), "c".repeat(512))),
+        both("reference Type/id (and a resolved chain)", new SearchClause.Token("general-practitioner",
+            List.of(new TokenValue(null, "Practitioner/1"), new TokenValue(null, "Organization/1"))),
+            INDEX + "s.param = ? AND (s.code = ? OR s.code = ?))",
+            indexArgs("general-practitioner", "Practitioner/1", "Organization/1")),
+        both("uri (a token on the URI as written)", new SearchClause.Token("url",
+            List.of(new TokenValue(null, "http://x/ValueSet/1"))), INDEX + "s.param = ? AND (s.code = ?))",
+            indexArgs("url", "http://x/ValueSet/1")),
+        row("string prefix", Vendor.H2, new SearchClause.Text(name, List.of("mül"), TextMatch.STARTS_WITH),
+            INDEX + "s.param IN (?, ?, ?) AND ((s.code >= ? AND s.code < ?)))",
+            indexArgs("name", "family", "given", "mül", "müm")),
+        row("string prefix", Vendor.POSTGRESQL, new SearchClause.Text(name, List.of("mül"), TextMatch.STARTS_WITH),
+            INDEX + "s.param IN (?, ?, ?) AND (s.code LIKE ? ESCAPE '!'))",
+            indexArgs("name", "family", "given", "mül%")),
+        row("string prefix with LIKE wildcards", Vendor.POSTGRESQL,
+            new SearchClause.Text(List.of("family"), List.of("a_b%c!"), TextMatch.STARTS_WITH),
+            INDEX + "s.param IN (?) AND (s.code LIKE ? ESCAPE '!'))", indexArgs("family", "a!_b!%c!!%")),
+        row("string prefix of OR-ed values", Vendor.H2,
+            new SearchClause.Text(List.of("family"), List.of("ab", "cd"), TextMatch.STARTS_WITH),
+            INDEX + "s.param IN (?) AND ((s.code >= ? AND s.code < ?) OR (s.code >= ? AND s.code < ?)))",
+            indexArgs("family", "ab", "ac", "cd", "ce")),
+        both("string :contains", new SearchClause.Text(List.of("family"), List.of("ll_"), TextMatch.CONTAINS),
+            INDEX + "s.param IN (?) AND (s.code LIKE ? ESCAPE '!'))", indexArgs("family", "%ll!_%")),
+        both("string :exact (the value as written)", new SearchClause.Text(List.of("family"), List.of("Müller"),
+            TextMatch.EXACT), INDEX + "s.param IN (?) AND (s.sys = ?))", indexArgs("family", "Müller")),
+        row("uri :below", Vendor.H2, new SearchClause.Text(List.of("url"), List.of("http://x/"),
+            TextMatch.STARTS_WITH), INDEX + "s.param IN (?) AND ((s.code >= ? AND s.code < ?)))",
+            indexArgs("url", "http://x/", "http://x0")),
+        row("uri :below", Vendor.POSTGRESQL, new SearchClause.Text(List.of("url"), List.of("http://x/"),
+            TextMatch.STARTS_WITH), INDEX + "s.param IN (?) AND (s.code LIKE ? ESCAPE '!'))",
+            indexArgs("url", "http://x/%")),
+        both("date eq (the stored range lies within)", new SearchClause.DateRange("birthdate", 10L, 20L, true),
+            INDEX + "s.param = ? AND s.low >= ? AND s.high <= ? AND s.low <= ?)", indexArgs("birthdate", 10L, 20L, 20L)),
+        both("date ge (the stored range overlaps)", new SearchClause.DateRange("birthdate", 10L, null, false),
+            INDEX + "s.param = ? AND s.high >= ?)", indexArgs("birthdate", 10L)),
+        both("date le", new SearchClause.DateRange("birthdate", null, 20L, false),
+            INDEX + "s.param = ? AND s.low <= ?)", indexArgs("birthdate", 20L)),
+        both("number eq (the value's precision)", new SearchClause.NumberRange("probability", new BigDecimal("99.5"),
+            true, new BigDecimal("100.5"), false, false, null, null),
+            INDEX + "s.param = ? AND s.num IS NOT NULL AND (s.num >= ? AND s.num < ?))",
+            indexArgs("probability", new BigDecimal("99.5"), new BigDecimal("100.5"))),
+        both("number ne", new SearchClause.NumberRange("probability", new BigDecimal("99.5"), true,
+            new BigDecimal("100.5"), false, true, null, null),
+            INDEX + "s.param = ? AND s.num IS NOT NULL AND NOT (s.num >= ? AND s.num < ?))",
+            indexArgs("probability", new BigDecimal("99.5"), new BigDecimal("100.5"))),
+        both("number gt", new SearchClause.NumberRange("probability", new BigDecimal("0.8"), false, null, false, false,
+            null, null), INDEX + "s.param = ? AND s.num IS NOT NULL AND (s.num > ?))",
+            indexArgs("probability", new BigDecimal("0.8"))),
+        both("quantity le with system and code", new SearchClause.NumberRange("value-quantity", null, false,
+            new BigDecimal("5.4"), true, false, "http://unitsofmeasure.org", "mg"),
+            INDEX + "s.param = ? AND s.num IS NOT NULL AND s.sys = ? AND s.code = ? AND (s.num <= ?))",
+            indexArgs("value-quantity", "http://unitsofmeasure.org", "mg", new BigDecimal("5.4"))),
+        both("quantity ||code", new SearchClause.NumberRange("value-quantity", new BigDecimal("5.35"), true,
+            new BigDecimal("5.45"), false, false, null, "mg"),
+            INDEX + "s.param = ? AND s.num IS NOT NULL AND s.code = ? AND (s.num >= ? AND s.num < ?))",
+            indexArgs("value-quantity", "mg", new BigDecimal("5.35"), new BigDecimal("5.45"))))
+        .flatMap(s -> s instanceof Stream<?> st ? st.map(Arguments.class::cast) : Stream.of((Arguments) s));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("clauses")
+  void eachKindOfClauseAddsItsCondition(String name, Vendor vendor, SearchClause clause, String condition,
+      List<Object> args) {
+    SearchSql.Sql sql = new SearchSql(vendor).count(query(List.of(clause)));
+    assertThat(sql.text()).isEqualTo("SELECT COUNT(*) FROM resource_current r WHERE project = ? AND res_type = ?"
+        + " AND deleted = FALSE" + condition);
+    List<Object> expected = new ArrayList<>(List.of("p", "Patient"));
+    expected.addAll(args);
+    assertThat(sql.args()).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void clausesAreAndedInTheirOrder() {
+    SearchSql.Sql sql = new SearchSql(Vendor.H2).count(query(List.of(
+        new SearchClause.Token("gender", List.of(new TokenValue(null, "male"))),
+        new SearchClause.DateRange("birthdate", null, 20L, false))));
+    assertThat(sql.text()).endsWith(INDEX + "s.param = ? AND (s.code = ?))" + INDEX + "s.param = ? AND s.low <= ?)");
+    assertThat(sql.args()).containsExactly("p", "Patient", "p", "Patient", "gender", "male", "p", "Patient",
+        "birthdate", 20L);
+  }
+
+  @Test
+  void aPageIsOrderedByLastUpdateAndAsksForOneRowMore() {
+    SearchQuery newestFirst = new SearchQuery("p", "Patient", List.of(), true, 10, 20);
+    assertThat(new SearchSql(Vendor.H2).page(newestFirst).text())
+        .isEqualTo(BASE + " ORDER BY last_updated DESC, res_id DESC LIMIT ? OFFSET ?");
+    assertThat(new SearchSql(Vendor.H2).page(newestFirst).args()).containsExactly("p", "Patient", 11, 20);
+    SearchQuery oldestFirst = new SearchQuery("p", "Patient", List.of(), false, 10, 0);
+    assertThat(new SearchSql(Vendor.POSTGRESQL).page(oldestFirst).text())
+        .isEqualTo(BASE + " ORDER BY last_updated, res_id LIMIT ? OFFSET ?");
+  }
+
+  @Test
+  void idsForAChainLevelAreBoundedByTheCount() {
+    SearchSql.Sql sql = new SearchSql(Vendor.POSTGRESQL).ids(new SearchQuery("p", "Patient",
+        List.of(new SearchClause.Ids(List.of("a"))), true, 1001, 0));
+    assertThat(sql.text()).isEqualTo("SELECT res_id FROM resource_current r WHERE project = ? AND res_type = ?"
+        + " AND deleted = FALSE AND r.res_id IN (?) LIMIT ?");
+    assertThat(sql.args()).containsExactly("p", "Patient", "a", 1001);
+  }
+
+  @Test
+  void chainsAndHasMustBeLookedUpBeforeTheyReachTheSql() {
+    SearchClause chain = new SearchClause.Chain("subject", Map.of("Patient",
+        new SearchClause.Ids(List.of("1"))));
+    SearchClause has = new SearchClause.Has("Observation", "patient", new SearchClause.Ids(List.of("1")));
+    for (SearchClause c : List.of(chain, has)) {
+      assertThatThrownBy(() -> new SearchSql(Vendor.H2).count(query(List.of(c))))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unresolved search clause");
+    }
+  }
+
+  @Test
+  void aPrefixOfTheLargestCharacterHasNoUpperBoundAndFallsBackToLike() {
+    assertThat(SearchSql.after("a" + Character.MAX_VALUE)).isEqualTo("b");
+    assertThat(SearchSql.after(String.valueOf(Character.MAX_VALUE))).isNull();
+    SearchSql.Sql sql = new SearchSql(Vendor.H2).count(query(List.of(new SearchClause.Text(List.of("family"),
+        List.of(String.valueOf(Character.MAX_VALUE)), TextMatch.STARTS_WITH))));
+    assertThat(sql.text()).endsWith("s.code LIKE ? ESCAPE '!'))");
+  }
+
+  private static SearchQuery query(List<SearchClause> clauses) {
+    return new SearchQuery("p", "Patient", clauses, true, 10, 0);
+  }
+}
