@@ -317,7 +317,8 @@ public final class FhirboxServer implements AutoCloseable {
     background.schedule(FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
     background.execute(this::checkBootstrapSecretQuietly);
     background.execute(this::reindexQuietly);
-    background.scheduleWithFixedDelay(this::sweepQuietly, 1, 10, TimeUnit.MINUTES);
+    long sweepEvery = Math.max(1, config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL"));
+    background.scheduleWithFixedDelay(this::sweepQuietly, Math.min(60, sweepEvery), sweepEvery, TimeUnit.SECONDS);
     if (statistics.needed()) {
       background.scheduleWithFixedDelay(this::analyzeQuietly, 0, 10, TimeUnit.SECONDS);
     }

@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.db.Database;
@@ -28,6 +29,9 @@ public final class AuthModule {
   private final ClientStore clients;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
+  /** The configured bootstrap client being stored by {@link #bootstrap}: present when this process created it. */
+  private volatile CompletableFuture<Optional<ClientCredentials>> bootstrapCreation =
+      CompletableFuture.completedFuture(Optional.empty());
 
   /** @param baseUrl the server's public base URL ending in '/', known once it listens */
   public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl) {
@@ -50,7 +54,8 @@ public final class AuthModule {
    * Makes sure an admin client exists. With {@code FHIRBOX_BOOTSTRAP_CLIENT_ID} and
    * {@code _SECRET} set, creates that client in project {@code default} unless it exists (an
    * existing client is left as it is; {@link #checkBootstrapSecret} says so when its secret
-   * differs). Without them, and only when there is no client at all, creates client
+   * differs); the creation finishes in the background, and authentication as that client
+   * waits for it. Without them, and only when there is no client at all, creates client
    * {@value #GENERATED_ADMIN_ID} with a random secret and returns its credentials so that the
    * caller can show the secret once. Safe when several nodes start at once: the client id is the
    * primary key, so exactly one insert wins.
@@ -65,9 +70,14 @@ public final class AuthModule {
       if (secret.get().length() < 16) {
         LOG.warn("FHIRBOX_BOOTSTRAP_CLIENT_SECRET is shorter than 16 characters; use a long random secret");
       }
-      if (clients.createIfAbsent(id.get(), secret.get(), SERVER_PROJECT, ADMIN_SCOPE, true).isPresent()) {
-        LOG.info("created bootstrap admin client {} in project {}", id.get(), SERVER_PROJECT);
-      }
+      bootstrapCreation = clients.createIfAbsentInBackground(id.get(), secret.get(), SERVER_PROJECT,
+          ADMIN_SCOPE, true).whenComplete((created, e) -> {
+            if (e != null) {
+              LOG.error("could not create bootstrap admin client {}", id.get(), e);
+            } else if (created.isPresent()) {
+              LOG.info("created bootstrap admin client {} in project {}", id.get(), SERVER_PROJECT);
+            }
+          });
       return Optional.empty();
     }
     if (clients.count() > 0) {
@@ -87,6 +97,9 @@ public final class AuthModule {
   public boolean checkBootstrapSecret() {
     Optional<String> id = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_ID");
     Optional<String> secret = config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET");
+    if (bootstrapCreation.handle((created, e) -> created != null && created.isPresent()).join()) {
+      return true; // this process stored it with this secret: verifying would stretch it a second time
+    }
     if (id.isEmpty() || secret.isEmpty() || clients.verifySecret(id.get(), secret.get()).isPresent()) {
       return true;
     }

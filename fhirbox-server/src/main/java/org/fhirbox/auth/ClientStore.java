@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
@@ -35,6 +36,10 @@ public final class ClientStore {
    * with a generated secret (every client but a configured bootstrap one).
    */
   private final String decoyHash;
+  /** A client being created by {@link #createIfAbsentInBackground}; look-ups of its id wait for it. */
+  private volatile Pending pending;
+
+  private record Pending(String clientId, CompletableFuture<?> done) {}
 
   public ClientStore(Database db, PasswordHasher hasher, Clock clock) {
     this.db = db;
@@ -59,6 +64,42 @@ public final class ClientStore {
   public Optional<ClientCredentials> createIfAbsent(String clientId, String secret, String project, String scope,
       boolean admin) {
     return absent(clientId) ? insert(clientId, secret, hasher.hash(secret), project, scope, admin) : Optional.empty();
+  }
+
+  /**
+   * As {@link #createIfAbsent}, but when the client is absent the stretching and the insert run
+   * on a thread of their own, so a first start can listen meanwhile (PBKDF2 of a chosen secret
+   * takes a second or more of CPU this early in a JVM's life); until the insert is done, every
+   * look-up of that client id ({@link #find}, {@link #verifySecret}) waits for it.
+   */
+  public CompletableFuture<Optional<ClientCredentials>> createIfAbsentInBackground(String clientId, String secret,
+      String project, String scope, boolean admin) {
+    if (!absent(clientId)) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    CompletableFuture<Optional<ClientCredentials>> done = new CompletableFuture<>();
+    pending = new Pending(clientId, done);
+    Thread t = new Thread(() -> {
+      try {
+        String hash = hasher.hash(secret);
+        Optional<ClientCredentials> created = insert(clientId, secret, hash, project, scope, admin);
+        // the secret was just hashed: the first authentication with it need not stretch it again
+        created.ifPresent(c -> verified.remember(clientId, secret, hash));
+        done.complete(created);
+      } catch (RuntimeException | Error e) {
+        done.completeExceptionally(e);
+      }
+    }, "fhirbox-bootstrap-client");
+    t.setDaemon(true);
+    t.start();
+    return done;
+  }
+
+  private void awaitPending(String clientId) {
+    Pending p = pending;
+    if (p != null && p.clientId().equals(clientId)) {
+      p.done().handle((r, e) -> null).join(); // its failure is reported by the creator
+    }
   }
 
   /** As {@link #createIfAbsent}, with a fresh random secret. */
@@ -130,6 +171,7 @@ public final class ClientStore {
   }
 
   public Optional<OAuthClient> find(String clientId) {
+    awaitPending(clientId);
     List<OAuthClient> found = query("SELECT " + COLUMNS + " FROM oauth_client WHERE client_id = ?", clientId);
     return found.stream().findFirst();
   }
@@ -206,6 +248,7 @@ public final class ClientStore {
    * for 60 seconds (see {@link VerifiedSecrets}), so repeated Basic authentication stays cheap.
    */
   public Optional<OAuthClient> verifySecret(String clientId, String secret) {
+    awaitPending(clientId);
     String hash = null;
     OAuthClient client = null;
     try (Connection c = db.connection();

@@ -58,7 +58,7 @@ public final class Database implements AutoCloseable {
       throw new IllegalArgumentException("FHIRBOX_DATABASE_POOL_SIZE must be at least 2");
     }
     HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(jdbcUrl);
+    hc.setJdbcUrl(vendor == Vendor.H2 ? H2Durability.withCommitsWritten(jdbcUrl) : jdbcUrl);
     if (user != null && !user.isEmpty()) {
       hc.setUsername(user);
     }

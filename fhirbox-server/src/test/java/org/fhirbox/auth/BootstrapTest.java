@@ -29,7 +29,10 @@ class BootstrapTest {
       for (int i = 0; i < NODES; i++) {
         futures.add(pool.submit(() -> {
           go.await();
-          return new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE).bootstrap();
+          AuthModule node = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE);
+          Optional<ClientCredentials> shown = node.bootstrap();
+          node.checkBootstrapSecret(); // as a server does once it serves: waits for the background creation
+          return shown;
         }));
       }
       go.countDown();
@@ -57,6 +60,20 @@ class BootstrapTest {
         assertThat(c.allowedScopes()).hasToString("system/*.cruds admin");
       });
       assertThat(auth.clients().verifySecret("ops", "a-long-bootstrap-secret-0123456789")).isPresent();
+    }
+  }
+
+  @Test
+  void theBootstrapClientAuthenticatesAsSoonAsBootstrapReturns(@TempDir Path dir) throws Exception {
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", "ops",
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "a-long-bootstrap-secret-0123456789"));
+    try (Database db = AuthDb.open(dir)) {
+      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      assertThat(auth.bootstrap()).isEmpty();
+      // the secret is still being stretched on another thread: look-ups of that id wait for it
+      assertThat(auth.clients().verifySecret("ops", "a-long-bootstrap-secret-0123456789")).isPresent();
+      assertThat(auth.clients().find("ops")).isPresent();
+      assertThat(auth.checkBootstrapSecret()).isTrue();
     }
   }
 
