@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.db.IngestJob;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.StoredResource;
@@ -56,6 +57,11 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
       String url = a.getUrl();
       if (url == null || before.contains(url) || !policy.permits(url)) {
         continue;
+      }
+      if (a.hasContentType() && a.getContentType().length() > BinaryService.MAX_STORED_CHARS) {
+        // refused before the job row (VARCHAR(255), V4 migration) fails the whole write with a 500
+        throw FhirException.badRequest("Attachment.contentType has " + a.getContentType().length()
+            + " characters; at most " + BinaryService.MAX_STORED_CHARS + " are kept");
       }
       tx.ingestJobs().insert(IngestJob.queued(ResourceIds.newId(), project, s.type(), s.id(), s.versionId(), i,
           url, a.hasContentType() ? a.getContentType() : null, now));

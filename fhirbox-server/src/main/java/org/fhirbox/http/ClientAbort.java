@@ -1,12 +1,11 @@
 package org.fhirbox.http;
 
-import java.io.EOFException;
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.io.EofException;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
@@ -34,8 +33,10 @@ final class ClientAbort {
   /** The client-side failure {@code t} stands for, if it is one; logged at INFO. */
   static Optional<FhirException> classify(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      // Jetty's "Early EOF" is both an EOFException and a 400 HttpException: the first is meant
-      if (c instanceof EOFException || c instanceof ClosedChannelException || resetOrBrokenPipe(c)) {
+      // Jetty's EofException: the client's connection failed (reset, closed, a body cut short);
+      // its "Early EOF" is also a 400 HttpException, and the first reading is meant. A plain
+      // EOFException may be the server's own (a truncated blob), so it stays an error.
+      if (c instanceof EofException) {
         return Optional.of(incomplete(t));
       }
       if (c instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
@@ -53,10 +54,5 @@ final class ClientAbort {
     return new FhirException(IssueKind.INCOMPLETE, List.of(new FhirException.Issue(IssueSeverity.ERROR, IssueType.INCOMPLETE,
         "the request body ended before its declared end (Content-Length or last chunk); nothing was stored",
         null)), Map.of("Connection", "close"), t);
-  }
-
-  private static boolean resetOrBrokenPipe(Throwable c) {
-    String m = c instanceof IOException ? c.getMessage() : null;
-    return m != null && (m.contains("Connection reset") || m.contains("Broken pipe"));
   }
 }

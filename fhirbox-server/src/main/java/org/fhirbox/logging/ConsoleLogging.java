@@ -3,16 +3,17 @@ package org.fhirbox.logging;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
  * fhirbox's logging set-up, found by logback through {@code ServiceLoader}: one line per event
- * on stderr at {@code FHIRBOX_LOG_LEVEL} (default INFO), libraries at WARN. Built in code because
+ * on stderr at {@code FHIRBOX_LOG_LEVEL} (default INFO), libraries at WARN, each line bounded
+ * ({@link BoundedLayout}). Built in code because
  * parsing an XML configuration cost about 150 ms of a server start that should take under two
  * seconds. A logback configuration of one's own still wins: with
  * {@code -Dlogback.configurationFile=FILE} (in {@code JAVA_OPTS}), or a {@code logback-test.xml}
@@ -29,9 +30,9 @@ public final class ConsoleLogging extends ContextAwareBase implements Configurat
         || ConsoleLogging.class.getClassLoader().getResource("logback-test.xml") != null) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY;
     }
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(context);
-    encoder.setPattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{24} - %msg%n");
+    encoder.setLayout(BoundedLayout.create(context, "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{24} - %msg%n%ex"));
     encoder.start();
     ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
     stderr.setContext(context);

@@ -47,7 +47,8 @@ class HostileRequestTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start(Map.of("FHIRBOX_MAX_JSON_BYTES", Long.toString(1L << 20)));
+    server = TestServer.start(Map.of("FHIRBOX_MAX_JSON_BYTES", Long.toString(1L << 20),
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", "http://127.0.0.1:9/never/"));
     http = server.client();
     auth = http.request("x").build().headers().firstValue("Authorization").orElseThrow();
   }
@@ -121,6 +122,14 @@ class HostileRequestTest {
         random(200_000, 2));
     assertOutcome(r, 400, "Content-Type");
     assertThat(blobFiles()).isEqualTo(before);
+  }
+
+  @Test
+  void hugeAttachmentContentTypeToIngestIs400() {
+    HttpResponse<String> r = http.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\","
+        + "\"status\":\"current\",\"content\":[{\"attachment\":{\"url\":\"http://127.0.0.1:9/never/a.pdf\","
+        + "\"contentType\":\"application/pdf; x=" + "a".repeat(300) + "\"}}]}");
+    assertOutcome(r, 400, "Attachment.contentType");
   }
 
   @Test
