@@ -31,7 +31,7 @@ class BoundedLayoutTest {
         .contains("java.lang.RuntimeException: count failed")
         .contains("Caused by: java.sql.SQLException: Syntax error in SQL statement SELECT * FROM resource WHERE")
         .contains("more characters)")
-        .contains("at org.fhirbox.logging.BoundedLayoutTest");
+        .contains("at " + BoundedLayoutTest.class.getName());
   }
 
   @Test
