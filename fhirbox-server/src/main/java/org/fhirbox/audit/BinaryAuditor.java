@@ -2,7 +2,7 @@ package org.fhirbox.audit;
 
 import java.time.Clock;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.hl7.fhir.r4.model.Binary;
 
 /**

@@ -1,7 +1,7 @@
 package org.fhirbox.audit;
 
 import org.fhirbox.auth.Principal;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.hl7.fhir.r4.model.Binary;
 
 /**

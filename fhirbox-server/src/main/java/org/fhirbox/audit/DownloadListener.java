@@ -1,6 +1,6 @@
 package org.fhirbox.audit;
 
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 
 /** Told about every {@code /storage} download that passed signature verification (audit). */
 public interface DownloadListener {

@@ -6,9 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.BinaryAccess;
 import org.fhirbox.fhir.ResourceRepository;
 

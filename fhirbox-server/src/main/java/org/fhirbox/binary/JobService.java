@@ -5,7 +5,7 @@ import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.db.IngestJob;
+import org.fhirbox.model.IngestJob;
 import org.fhirbox.db.ResourceStore;
 
 /** The ingestion jobs of the caller's project, for its admins. */

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.storage.BlobKey;
+import org.fhirbox.model.BinaryContent;
 
 /** {@code binary_content}: the stored blob, size, digests and type of each Binary version. */
 final class BinaryContentRows {

@@ -3,6 +3,7 @@ package org.fhirbox.db;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.fhirbox.model.StoredResource;
 
 /**
  * The search index: one {@code search_value} row per extracted value of the current version of a

@@ -3,6 +3,7 @@ package org.fhirbox.db;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.fhirbox.model.IngestJob;
 
 /**
  * The {@code ingest_job} rows, seen from inside one transaction ({@link ResourceStore.Tx#ingestJobs()}),

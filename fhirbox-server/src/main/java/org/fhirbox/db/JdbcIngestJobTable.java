@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.fhirbox.model.IngestJob;
 
 /** {@link IngestJobTable} over one JDBC connection; H2 and PostgreSQL. */
 final class JdbcIngestJobTable implements IngestJobTable {

@@ -5,6 +5,8 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.storage.BlobKey;
+import org.fhirbox.model.StoredResource;
+import org.fhirbox.model.BinaryContent;
 
 /**
  * {@link ResourceStore} over JDBC, one SQL dialect subset shared by H2 and PostgreSQL: the

@@ -3,6 +3,8 @@ package org.fhirbox.db;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.storage.BlobKey;
+import org.fhirbox.model.StoredResource;
+import org.fhirbox.model.BinaryContent;
 
 /**
  * Versioned resource storage. All work happens inside {@link #inTransaction}: one database

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.fhirbox.model.StoredResource;
 
 /**
  * The tables of resource versions: every version in {@code resource_version}, the newest of each

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Resource;
 

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.signing.BinaryUrlSigner;
 import org.hl7.fhir.r4.model.Attachment;

@@ -4,9 +4,9 @@ import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 
 /**
  * Who may read a Binary's content — raw, as JSON, by {@code $presigned-url}, or by having an

@@ -10,7 +10,7 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;

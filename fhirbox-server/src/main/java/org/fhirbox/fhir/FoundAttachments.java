@@ -2,7 +2,7 @@ package org.fhirbox.fhir;
 
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.hl7.fhir.r4.model.Attachment;
 
 /**

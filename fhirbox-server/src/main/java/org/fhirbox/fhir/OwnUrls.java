@@ -5,7 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.AttachmentNormalizer.Recognized;
 import org.fhirbox.signing.ObjectUrlSigner;

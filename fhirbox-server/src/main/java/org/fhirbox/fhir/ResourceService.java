@@ -13,7 +13,7 @@ import org.fhirbox.db.HistoryQuery;
 import org.fhirbox.db.Page;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchQuery;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 

@@ -11,7 +11,7 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 
 /** Finds what {@code _include} and {@code _revinclude} add to a page of search matches. */
 public final class SearchIncludes {

@@ -3,7 +3,7 @@ package org.fhirbox.fhir;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

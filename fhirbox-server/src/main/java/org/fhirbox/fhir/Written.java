@@ -1,6 +1,6 @@
 package org.fhirbox.fhir;
 
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Resource;
 
 /**

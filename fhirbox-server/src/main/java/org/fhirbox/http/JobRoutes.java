@@ -9,7 +9,7 @@ import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.JobService;
-import org.fhirbox.db.IngestJob;
+import org.fhirbox.model.IngestJob;
 
 /**
  * {@code GET /admin/jobs[?state=queued|running|done|failed|skipped][&_count=n]}: the caller's

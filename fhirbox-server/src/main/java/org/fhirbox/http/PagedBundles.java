@@ -7,7 +7,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.ResourceService;

@@ -14,7 +14,7 @@ import java.util.Optional;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Binary;

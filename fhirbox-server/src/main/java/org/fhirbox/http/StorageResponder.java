@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.http.HttpDateTime;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.http.RangeRequest.Full;
 import org.fhirbox.http.RangeRequest.Partial;
 import org.fhirbox.http.RangeRequest.Unsatisfiable;

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.fhirbox.audit.DownloadListener;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.BlobStore;

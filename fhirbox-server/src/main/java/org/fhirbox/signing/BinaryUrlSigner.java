@@ -1,6 +1,6 @@
 package org.fhirbox.signing;
 
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 
 /**
  * Makes the short-lived URL that lets a browser fetch one Binary version without credentials.

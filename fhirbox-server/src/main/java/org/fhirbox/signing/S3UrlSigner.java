@@ -8,7 +8,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.S3Settings;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;

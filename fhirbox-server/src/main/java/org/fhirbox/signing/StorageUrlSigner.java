@@ -15,7 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.core.FhirException;
 
 /**

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.fhirbox.model.StoredResource;
 
 /**
  * How H2 runs a search: from the search_value index to the matching rows by primary key, never

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.fhirbox.model.IngestJob;
 
 /**
  * Leases on the ingestion job table, the same contract on H2 and on PostgreSQL (where claims

@@ -13,6 +13,7 @@ import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.Postgres;
 import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
+import org.fhirbox.model.StoredResource;
 
 @SlowTest
 class PlannerStatisticsTest {

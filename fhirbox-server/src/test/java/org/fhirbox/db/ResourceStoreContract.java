@@ -12,10 +12,11 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
+import org.fhirbox.model.StoredResource;
 
 /** What every {@link ResourceStore} backend must do. Subclasses supply a fresh, empty database. */
 abstract class ResourceStoreContract extends StoreContract {

@@ -12,7 +12,7 @@ import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
 import org.fhirbox.db.SearchValue;
-import org.fhirbox.db.StoredResource;
+import org.fhirbox.model.StoredResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

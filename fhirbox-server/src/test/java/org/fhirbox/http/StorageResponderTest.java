@@ -27,7 +27,7 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.FileBlobStore;
 import org.junit.jupiter.api.AfterAll;

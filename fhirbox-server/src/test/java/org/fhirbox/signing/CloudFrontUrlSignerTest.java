@@ -15,7 +15,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Base64;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.http.ContentDisposition;
 import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.BeforeAll;

@@ -16,7 +16,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import org.fhirbox.db.BinaryContent;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.http.ContentDisposition;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.S3BlobStore;

@@ -1,4 +1,4 @@
-package org.fhirbox.db;
+package org.fhirbox.model;
 
 import java.time.Instant;
 
