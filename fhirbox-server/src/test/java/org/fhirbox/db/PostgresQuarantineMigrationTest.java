@@ -1,7 +1,9 @@
 package org.fhirbox.db;
 
 import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.SlowTest;
 
+@SlowTest
 class PostgresQuarantineMigrationTest extends QuarantineMigrationContract {
   private final String url = Postgres.freshSchemaUrl();
 

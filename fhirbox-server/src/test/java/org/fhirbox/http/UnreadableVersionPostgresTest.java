@@ -2,7 +2,9 @@ package org.fhirbox.http;
 
 import java.util.Map;
 import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.SlowTest;
 
+@SlowTest
 class UnreadableVersionPostgresTest extends UnreadableVersionContract {
   @Override
   protected Map<String, String> settings() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.fhirbox.db.Database;
 import org.junit.jupiter.api.Test;
 
+@SlowTest
 class PostgresTest {
   @Test
   void aTestSchemaAndEverythingInItIsGoneOnceClosed() {
