@@ -30,11 +30,19 @@ public final class FhirException extends RuntimeException {
     this(kind, List.of(new Issue(IssueSeverity.ERROR, kind.type(), diagnostics, null)), Map.of(), cause);
   }
 
-  /** @throws IllegalArgumentException when an error issue names another issue type than {@code kind} */
+  /**
+   * Several issues may name finer issue types than the kind's own (a 400 listing {@code value},
+   * {@code security} and {@code structure} problems of one body), but none that belongs to a kind
+   * of another status.
+   *
+   * @throws IllegalArgumentException when an error issue's type belongs only to kinds of another
+   *     status than {@code kind}'s (a {@code not-found} issue in a 400, say)
+   */
   public FhirException(IssueKind kind, List<Issue> issues, Map<String, String> headers, Throwable cause) {
     super(issues.isEmpty() ? "error" : issues.get(0).diagnostics(), cause);
     for (Issue i : issues) {
-      if ((i.severity() == IssueSeverity.ERROR || i.severity() == IssueSeverity.FATAL) && i.type() != kind.type()) {
+      if ((i.severity() == IssueSeverity.ERROR || i.severity() == IssueSeverity.FATAL)
+          && !kind.admits(i.type())) {
         throw new IllegalArgumentException("issue type " + i.type().toCode() + " disagrees with " + kind);
       }
     }

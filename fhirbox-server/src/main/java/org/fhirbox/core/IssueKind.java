@@ -59,6 +59,23 @@ public enum IssueKind {
   }
 
   /**
+   * Whether an issue of {@code type} may stand in an error of this kind: its own type, or a type
+   * no kind of another status claims (FHIR's finer codes such as {@code value} or {@code security}).
+   */
+  boolean admits(IssueType type) {
+    boolean claimed = false;
+    for (IssueKind k : values()) {
+      if (k.type == type) {
+        if (k.status == status) {
+          return true;
+        }
+        claimed = true;
+      }
+    }
+    return !claimed;
+  }
+
+  /**
    * The kind for a status decided elsewhere (Jetty's own errors): the first kind with that
    * status, or {@link #INVALID} / {@link #EXCEPTION} for a 4xx / 5xx without a kind of its own.
    */
