@@ -27,7 +27,7 @@ final class SearchSql {
 
   /** A page of matches in last-update order, with one row more than the page to tell if there is a next. */
   Sql page(SearchQuery q) {
-    StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM resource_current r");
+    StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM resource_current r" + byId(q));
     List<Object> args = new ArrayList<>();
     where(q, sql, args);
     sql.append(q.descending() ? " ORDER BY last_updated DESC, res_id DESC" : " ORDER BY last_updated, res_id");
@@ -39,7 +39,7 @@ final class SearchSql {
 
   /** The number of matches. */
   Sql count(SearchQuery q) {
-    StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM resource_current r");
+    StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM resource_current r" + byId(q));
     List<Object> args = new ArrayList<>();
     where(q, sql, args);
     return new Sql(sql.toString(), args);
@@ -47,12 +47,25 @@ final class SearchSql {
 
   /** The ids of at most {@code q.count()} matches, in no particular order. */
   Sql ids(SearchQuery q) {
-    StringBuilder sql = new StringBuilder("SELECT res_id FROM resource_current r");
+    StringBuilder sql = new StringBuilder("SELECT res_id FROM resource_current r" + byId(q));
     List<Object> args = new ArrayList<>();
     where(q, sql, args);
     sql.append(" LIMIT ?");
     args.add(q.count());
     return new Sql(sql.toString(), args);
+  }
+
+  /**
+   * H2 only, when a criterion reads the search index: the hint to find the rows by the ids the
+   * index gives. H2 looks rows up by the values of an {@code IN (SELECT ...)} only through an
+   * index whose first column it is (migration V7); through the primary key, whose first columns
+   * are project and type, its plan named the condition and still read every resource of the type
+   * (scanCount 20,001 at 20,000 Patients), and its cost model prefers the primary key.
+   */
+  private String byId(SearchQuery q) {
+    boolean indexed = q.clauses().stream()
+        .anyMatch(c -> !(c instanceof SearchClause.Ids) && !(c instanceof SearchClause.LastUpdated));
+    return vendor == Database.Vendor.H2 && indexed ? " USE INDEX (resource_current_id)" : "";
   }
 
   private void where(SearchQuery q, StringBuilder sql, List<Object> args) {
@@ -68,10 +81,10 @@ final class SearchSql {
    * Appends {@code AND <clause>} on the resource_current row {@code r}. An indexed parameter is
    * {@code r.res_id IN (SELECT s.res_id FROM search_value s WHERE ...)}, a subquery that names
    * no column of {@code r}: each database runs it once, from the {@code search_value} index, and
-   * then reads only the matching rows through the primary key (H2: an {@code IN(SELECT)} index
-   * condition; PostgreSQL: a semi-join). The same criterion as a correlated {@code EXISTS} made
-   * H2 visit every resource of the type and probe the index once for each: 0.15 s for a search
-   * that matched nothing at 26,629 Patients, growing with the type.
+   * then reads only the matching rows by id (H2: through the index on {@code res_id}, see
+   * {@link #byId}; PostgreSQL: a semi-join on the primary key). The same criterion as a
+   * correlated {@code EXISTS} made H2 visit every resource of the type and probe the index once
+   * for each: 0.15 s for a search that matched nothing at 26,629 Patients, growing with the type.
    */
   private void clause(SearchQuery q, SearchClause clause, StringBuilder sql, List<Object> args) {
     String values = " AND r.res_id IN (SELECT s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ?"
@@ -108,39 +121,21 @@ final class SearchSql {
       }
       sql.append("))");
     } else if (clause instanceof SearchClause.Text t) {
-      sql.append(values).append("s.param IN (").append("?, ".repeat(t.params().size() - 1)).append("?) AND (");
-      args.addAll(t.params());
-      for (int i = 0; i < t.values().size(); i++) {
-        String v = t.values().get(i);
-        sql.append(i > 0 ? " OR " : "");
-        switch (t.match()) {
-          case EXACT -> {
-            sql.append("s.sys = ?");
-            args.add(v);
-          }
-          case STARTS_WITH -> {
-            String after = vendor == Database.Vendor.H2 ? after(v) : null;
-            if (after != null) {
-              // On H2 a prefix is a range: with LIKE and a parameter, H2 probed every row, and a
-              // prefix search on 20,000 Patients took 120-340 ms instead of 1 ms. H2 orders
-              // strings by UTF-16 code unit (String.compareTo), where [v, after(v)) holds exactly
-              // the strings that start with v. PostgreSQL orders by its collation, so there the
-              // LIKE uses the pattern index (migration V5).
-              sql.append("(s.code >= ? AND s.code < ?)");
-              args.add(v);
-              args.add(after);
-            } else {
-              sql.append("s.code LIKE ? ESCAPE '!'");
-              args.add(likeLiteral(v) + "%");
-            }
-          }
-          case CONTAINS -> {
-            sql.append("s.code LIKE ? ESCAPE '!'");
-            args.add("%" + likeLiteral(v) + "%");
-          }
+      // One branch per parameter (name reads name, family and given): with param IN (...) H2 used
+      // only project and type of the index and read every string row of the type.
+      sql.append(values);
+      for (int p = 0; p < t.params().size(); p++) {
+        if (p > 0) {
+          sql.append(" UNION SELECT s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ? AND ");
+          args.add(q.project());
+          args.add(q.type());
         }
+        sql.append("s.param = ? AND (");
+        args.add(t.params().get(p));
+        textValues(t, sql, args);
+        sql.append(")");
       }
-      sql.append("))");
+      sql.append(")");
     } else if (clause instanceof SearchClause.DateRange d) {
       sql.append(values).append("s.param = ?");
       args.add(d.param());
@@ -188,6 +183,40 @@ final class SearchSql {
     } else {
       // Chain and Has name other resources: SearchChains turns them into tokens and ids first.
       throw new IllegalArgumentException("unresolved search clause " + clause.getClass().getSimpleName());
+    }
+  }
+
+  /** The OR-ed values of a string or uri {@code :below} criterion on {@code s.code} (or {@code s.sys} for :exact). */
+  private void textValues(SearchClause.Text t, StringBuilder sql, List<Object> args) {
+    for (int i = 0; i < t.values().size(); i++) {
+      String v = t.values().get(i);
+      sql.append(i > 0 ? " OR " : "");
+      switch (t.match()) {
+        case EXACT -> {
+          sql.append("s.sys = ?");
+          args.add(v);
+        }
+        case STARTS_WITH -> {
+          String after = vendor == Database.Vendor.H2 ? after(v) : null;
+          if (after != null) {
+            // On H2 a prefix is a range: with LIKE and a parameter, H2 probed every row, and a
+            // prefix search on 20,000 Patients took 120-340 ms instead of 1 ms. H2 orders
+            // strings by UTF-16 code unit (String.compareTo), where [v, after(v)) holds exactly
+            // the strings that start with v. PostgreSQL orders by its collation, so there the
+            // LIKE uses the pattern index (migration V5).
+            sql.append("(s.code >= ? AND s.code < ?)");
+            args.add(v);
+            args.add(after);
+          } else {
+            sql.append("s.code LIKE ? ESCAPE '!'");
+            args.add(likeLiteral(v) + "%");
+          }
+        }
+        case CONTAINS -> {
+          sql.append("s.code LIKE ? ESCAPE '!'");
+          args.add("%" + likeLiteral(v) + "%");
+        }
+      }
     }
   }
 

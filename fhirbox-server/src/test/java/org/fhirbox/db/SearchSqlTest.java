@@ -28,6 +28,10 @@ class SearchSqlTest {
       + " FROM resource_current r WHERE project = ? AND res_type = ? AND deleted = FALSE";
   private static final String INDEX = " AND r.res_id IN (SELECT s.res_id FROM search_value s WHERE s.project = ?"
       + " AND s.res_type = ? AND ";
+  private static final String UNION = " UNION SELECT s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ?"
+      + " AND ";
+  /** H2 reads a search index criterion's matches through the index on res_id (migration V7). */
+  private static final String BY_ID = " USE INDEX (resource_current_id)";
 
   private static Arguments row(String name, Vendor vendor, SearchClause clause, String condition, Object... args) {
     return Arguments.of(name + " (" + vendor + ")", vendor, clause, condition, Arrays.asList(args));
@@ -70,27 +74,29 @@ class SearchSqlTest {
             List.of(new TokenValue(null, "http://x/ValueSet/1"))), INDEX + "s.param = ? AND (s.code = ?))",
             indexArgs("url", "http://x/ValueSet/1")),
         row("string prefix", Vendor.H2, new SearchClause.Text(name, List.of("mül"), TextMatch.STARTS_WITH),
-            INDEX + "s.param IN (?, ?, ?) AND ((s.code >= ? AND s.code < ?)))",
-            indexArgs("name", "family", "given", "mül", "müm")),
+            INDEX + "s.param = ? AND ((s.code >= ? AND s.code < ?))" + UNION + "s.param = ? AND ((s.code >= ? AND s.code < ?))"
+                + UNION + "s.param = ? AND ((s.code >= ? AND s.code < ?)))",
+            indexArgs("name", "mül", "müm", "p", "Patient", "family", "mül", "müm", "p", "Patient", "given", "mül", "müm")),
         row("string prefix", Vendor.POSTGRESQL, new SearchClause.Text(name, List.of("mül"), TextMatch.STARTS_WITH),
-            INDEX + "s.param IN (?, ?, ?) AND (s.code LIKE ? ESCAPE '!'))",
-            indexArgs("name", "family", "given", "mül%")),
+            INDEX + "s.param = ? AND (s.code LIKE ? ESCAPE '!')" + UNION + "s.param = ? AND (s.code LIKE ? ESCAPE '!')"
+                + UNION + "s.param = ? AND (s.code LIKE ? ESCAPE '!'))",
+            indexArgs("name", "mül%", "p", "Patient", "family", "mül%", "p", "Patient", "given", "mül%")),
         row("string prefix with LIKE wildcards", Vendor.POSTGRESQL,
             new SearchClause.Text(List.of("family"), List.of("a_b%c!"), TextMatch.STARTS_WITH),
-            INDEX + "s.param IN (?) AND (s.code LIKE ? ESCAPE '!'))", indexArgs("family", "a!_b!%c!!%")),
+            INDEX + "s.param = ? AND (s.code LIKE ? ESCAPE '!'))", indexArgs("family", "a!_b!%c!!%")),
         row("string prefix of OR-ed values", Vendor.H2,
             new SearchClause.Text(List.of("family"), List.of("ab", "cd"), TextMatch.STARTS_WITH),
-            INDEX + "s.param IN (?) AND ((s.code >= ? AND s.code < ?) OR (s.code >= ? AND s.code < ?)))",
+            INDEX + "s.param = ? AND ((s.code >= ? AND s.code < ?) OR (s.code >= ? AND s.code < ?)))",
             indexArgs("family", "ab", "ac", "cd", "ce")),
         both("string :contains", new SearchClause.Text(List.of("family"), List.of("ll_"), TextMatch.CONTAINS),
-            INDEX + "s.param IN (?) AND (s.code LIKE ? ESCAPE '!'))", indexArgs("family", "%ll!_%")),
+            INDEX + "s.param = ? AND (s.code LIKE ? ESCAPE '!'))", indexArgs("family", "%ll!_%")),
         both("string :exact (the value as written)", new SearchClause.Text(List.of("family"), List.of("Müller"),
-            TextMatch.EXACT), INDEX + "s.param IN (?) AND (s.sys = ?))", indexArgs("family", "Müller")),
+            TextMatch.EXACT), INDEX + "s.param = ? AND (s.sys = ?))", indexArgs("family", "Müller")),
         row("uri :below", Vendor.H2, new SearchClause.Text(List.of("url"), List.of("http://x/"),
-            TextMatch.STARTS_WITH), INDEX + "s.param IN (?) AND ((s.code >= ? AND s.code < ?)))",
+            TextMatch.STARTS_WITH), INDEX + "s.param = ? AND ((s.code >= ? AND s.code < ?)))",
             indexArgs("url", "http://x/", "http://x0")),
         row("uri :below", Vendor.POSTGRESQL, new SearchClause.Text(List.of("url"), List.of("http://x/"),
-            TextMatch.STARTS_WITH), INDEX + "s.param IN (?) AND (s.code LIKE ? ESCAPE '!'))",
+            TextMatch.STARTS_WITH), INDEX + "s.param = ? AND (s.code LIKE ? ESCAPE '!'))",
             indexArgs("url", "http://x/%")),
         both("date eq (the stored range lies within)", new SearchClause.DateRange("birthdate", 10L, 20L, true),
             INDEX + "s.param = ? AND s.low >= ? AND s.high <= ? AND s.low <= ?)", indexArgs("birthdate", 10L, 20L, 20L)),
@@ -125,8 +131,9 @@ class SearchSqlTest {
   void eachKindOfClauseAddsItsCondition(String name, Vendor vendor, SearchClause clause, String condition,
       List<Object> args) {
     SearchSql.Sql sql = new SearchSql(vendor).count(query(List.of(clause)));
-    assertThat(sql.text()).isEqualTo("SELECT COUNT(*) FROM resource_current r WHERE project = ? AND res_type = ?"
-        + " AND deleted = FALSE" + condition);
+    boolean byId = vendor == Vendor.H2 && condition.startsWith(INDEX);
+    assertThat(sql.text()).isEqualTo("SELECT COUNT(*) FROM resource_current r" + (byId ? BY_ID : "")
+        + " WHERE project = ? AND res_type = ? AND deleted = FALSE" + condition);
     List<Object> expected = new ArrayList<>(List.of("p", "Patient"));
     expected.addAll(args);
     assertThat(sql.args()).containsExactlyElementsOf(expected);
