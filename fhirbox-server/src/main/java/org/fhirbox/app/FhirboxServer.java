@@ -139,7 +139,10 @@ public final class FhirboxServer implements AutoCloseable {
     this.reindexer = new SearchReindexer(store, indexer, codec);
 
     // Binaries: uploads, imports and the ingestion of external Attachment URLs
-    BinaryService binaryService = new BinaryService(blobs, store, repository, binaryPolicy(config));
+    this.audit = new AuditModule(config, store, repository, clock);
+    audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));
+    BinaryService binaryService = new BinaryService(blobs, store, repository, binaryPolicy(config),
+        audit.binaryListener());
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
         config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
     BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService);
@@ -163,16 +166,14 @@ public final class FhirboxServer implements AutoCloseable {
         : (principal, binary, base) -> store.read(tx -> attachmentSigner.signedUrl(tx, principal,
             binary.getIdElement().getIdPart(), Long.parseLong(binary.getMeta().getVersionId()), base));
     ResourceOutput output = new ResourceOutput(codec, attachmentSigner, binaryUrl);
-    this.audit = new AuditModule(config, store, repository, clock);
-    audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));
-    BinaryReads binaryReads = new BinaryReads(store, repository, binaryAccess);
+    BinaryReads binaryReads = new BinaryReads(store, repository, binaryAccess, audit.binaryListener(),
+        audit.downloadListener());
 
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
-    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder, output,
-        audit.binaryListener());
-    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock,
-        audit.downloadListener());
+    BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
+        output);
+    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock);
     FhirRoutes fhirRoutes = new FhirRoutes(resources, binaryRoutes, capabilities, output,
         config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
@@ -33,12 +34,13 @@ public final class BinaryImporter implements AutoCloseable {
 
   /**
    * {@code POST /Binary/$import} for a caller who may create Binaries: fetches {@code url} now
-   * (arguments {@code url}, {@code contentType}, {@code securityContext}).
+   * (arguments {@code url}, {@code contentType}, {@code securityContext}). The new Binary is audited.
    */
-  public Written importNow(Principal principal, Arguments arguments) throws IOException {
+  public Written importNow(Principal principal, Arguments arguments, AuditedRequest request) throws IOException {
     principal.require("Binary", Interaction.CREATE);
     Map<String, String> args = arguments.read();
-    return importNow(principal.project(), args.get("url"), args.get("contentType"), args.get("securityContext"));
+    return binaries.recorded(principal, request,
+        importNow(principal.project(), args.get("url"), args.get("contentType"), args.get("securityContext")));
   }
 
   public UrlPolicy policy() {

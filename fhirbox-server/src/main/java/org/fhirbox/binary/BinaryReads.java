@@ -1,8 +1,13 @@
 package org.fhirbox.binary;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.fhirbox.audit.AuditedRequest;
+import org.fhirbox.audit.BinaryListener;
+import org.fhirbox.audit.DownloadListener;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
@@ -15,18 +20,61 @@ import org.fhirbox.fhir.ResourceRepository;
 /**
  * The way to a Binary's stored bytes: for an authenticated caller, checked by
  * {@link BinaryAccess} (project, Binary read scope, {@code securityContext}); for a signed
- * {@code /storage} URL, whose signature was verified, by id and version alone.
+ * {@code /storage} URL, whose signature was verified, by id and version alone. An access that
+ * sends content or a signed URL is audited once the response was sent.
  */
 public final class BinaryReads {
   private final ResourceStore store;
   private final ResourceRepository repository;
   private final BinaryAccess access;
+  private final BinaryListener audit;
+  private final DownloadListener downloads;
   private final Map<String, BinaryContent> recent = new ConcurrentHashMap<>();
 
-  public BinaryReads(ResourceStore store, ResourceRepository repository, BinaryAccess access) {
+  public BinaryReads(ResourceStore store, ResourceRepository repository, BinaryAccess access, BinaryListener audit,
+      DownloadListener downloads) {
     this.store = store;
     this.repository = repository;
     this.access = access;
+    this.audit = audit;
+    this.downloads = downloads;
+  }
+
+  /** Writes the response for content the caller may have; throws when it could not be sent. */
+  public interface Response {
+    void send(BinaryContent content) throws IOException;
+  }
+
+  /** Sends the raw content of a Binary version the caller has read, then audits the read. */
+  public void sendContent(Principal principal, StoredResource s, AuditedRequest request, Response response)
+      throws IOException {
+    BinaryContent c = content(principal, s);
+    response.send(c);
+    audit.read(request, principal, c);
+  }
+
+  /** Sends a Binary version as a FHIR resource (its JSON carries a signed url), then audits it. */
+  public void sendResource(Principal principal, StoredResource s, AuditedRequest request, Response response)
+      throws IOException {
+    BinaryContent c = content(principal, s);
+    response.send(c);
+    audit.signed(request, principal, c);
+  }
+
+  /** {@code $presigned-url}: the URL {@code sign} makes for the current version, audited as issued. */
+  public String presignedUrl(Principal principal, String id, AuditedRequest request,
+      Function<BinaryContent, String> sign) {
+    BinaryContent c = current(principal, id);
+    String url = sign.apply(c);
+    audit.signed(request, principal, c);
+    return url;
+  }
+
+  /** Sends the content a verified signed URL names, then audits the download. */
+  public void sendSigned(String id, long version, AuditedRequest request, Response response) throws IOException {
+    BinaryContent c = signedFor(id, version);
+    response.send(c);
+    downloads.downloaded(request, c);
   }
 
   /** The content of a Binary version the caller has read; 403 when its securityContext forbids it. */

@@ -8,6 +8,8 @@ import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 import java.util.zip.ZipException;
+import org.fhirbox.audit.AuditedRequest;
+import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
@@ -20,6 +22,7 @@ import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.BlobTooLargeException;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * Binary writes from raw bodies (FHIR R4 binary.html#rest): the body streams into the blob
  * store first, then one transaction writes the Binary version that points at it. If the
  * transaction fails the blob is deleted; if the process dies in between, the orphan sweeper
- * finds an unreferenced blob. Never a Binary without its bytes.
+ * finds an unreferenced blob. Never a Binary without its bytes. Each write a caller asked for is
+ * told to the audit listener once it committed.
  */
 public final class BinaryService {
   private static final Logger LOG = LoggerFactory.getLogger(BinaryService.class);
@@ -36,12 +40,15 @@ public final class BinaryService {
   private final ResourceStore store;
   private final ResourceRepository repository;
   private final BinaryPolicy policy;
+  private final BinaryListener audit;
 
-  public BinaryService(BlobStore blobs, ResourceStore store, ResourceRepository repository, BinaryPolicy policy) {
+  public BinaryService(BlobStore blobs, ResourceStore store, ResourceRepository repository, BinaryPolicy policy,
+      BinaryListener audit) {
     this.blobs = blobs;
     this.store = store;
     this.repository = repository;
     this.policy = policy;
+    this.audit = audit;
   }
 
   public BinaryPolicy policy() {
@@ -52,17 +59,40 @@ public final class BinaryService {
   public record Upload(InputStream body, String contentType, String contentEncoding, String securityContext,
       String filename) {}
 
-  /** {@code POST /Binary} with raw content, for a caller who may create Binaries. */
-  public Written create(Principal principal, Upload upload) {
+  /** {@code POST /Binary} with raw content, for a caller who may create Binaries; audited. */
+  public Written create(Principal principal, Upload upload, AuditedRequest request) {
     principal.require("Binary", Interaction.CREATE);
-    return create(principal.project(), upload);
+    return recorded(principal, request, create(principal.project(), upload));
   }
 
-  /** {@code PUT /Binary/{id}} with raw content, for a caller who may update Binaries. */
-  public Written update(Principal principal, String id, Upload upload, Supplier<Long> ifMatch) {
+  /** {@code PUT /Binary/{id}} with raw content, for a caller who may update Binaries; audited. */
+  public Written update(Principal principal, String id, Upload upload, Supplier<Long> ifMatch,
+      AuditedRequest request) {
     principal.require("Binary", Interaction.UPDATE);
     Long expected = ifMatch.get();
-    return update(principal.project(), id, upload, expected);
+    return recorded(principal, request, update(principal.project(), id, upload, expected));
+  }
+
+  /**
+   * Audits a committed write when it wrote a Binary: a raw upload, an import, or a Binary sent as
+   * FHIR JSON/XML. The FHIR services sit below auditing, so their caller hands their outcome here.
+   */
+  public Written recorded(Principal principal, AuditedRequest request, Written written) {
+    if (written.resource() instanceof Binary b) {
+      audit.written(request, principal, b, written.created());
+    }
+    return written;
+  }
+
+  /** Audits the Binary entries a committed batch or transaction Bundle wrote. */
+  public Bundle recorded(Principal principal, AuditedRequest request, Bundle response) {
+    for (Bundle.BundleEntryComponent e : response.getEntry()) {
+      // written entries carry a Location; a GET entry has none
+      if (e.getResource() instanceof Binary binary && e.getResponse().hasLocation()) {
+        audit.written(request, principal, binary, e.getResponse().getStatus().startsWith("201"));
+      }
+    }
+    return response;
   }
 
   public Written create(String project, Upload upload) {

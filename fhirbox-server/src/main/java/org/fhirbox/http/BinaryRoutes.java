@@ -2,16 +2,14 @@ package org.fhirbox.http;
 
 import java.io.IOException;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.model.BinaryContent;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
-import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.UrlType;
 
@@ -23,27 +21,34 @@ public final class BinaryRoutes {
   private final AttachmentSigner signer;
   private final StorageResponder responder;
   private final ResourceOutput output;
-  private final BinaryListener listener;
 
   public BinaryRoutes(BinaryService binaries, BinaryReads reads, BlobStore blobs, AttachmentSigner signer,
-      StorageResponder responder, ResourceOutput output, BinaryListener listener) {
+      StorageResponder responder, ResourceOutput output) {
     this.binaries = binaries;
     this.reads = reads;
     this.blobs = blobs;
     this.signer = signer;
     this.responder = responder;
     this.output = output;
-    this.listener = listener;
   }
 
-  /** Tells the listener that a Binary version was written and committed. */
-  public void written(Exchange ex, Principal principal, Binary binary, boolean created) {
-    listener.written(new ExchangeFacts(ex), principal, binary, created);
+  /** A write through the FHIR services, audited by the Binary service when it wrote a Binary. */
+  public Written written(Exchange ex, Principal principal, Written written) {
+    return binaries.recorded(principal, new ExchangeFacts(ex), written);
   }
 
-  /** Tells the listener that a Binary was read as JSON or XML (its JSON carries a signed url). */
-  public void readAsResource(Exchange ex, Principal principal, BinaryContent content) {
-    listener.signed(new ExchangeFacts(ex), principal, content);
+  /** A processed batch or transaction Bundle, whose Binary entries the Binary service audits. */
+  public Bundle written(Exchange ex, Principal principal, Bundle response) {
+    return binaries.recorded(principal, new ExchangeFacts(ex), response);
+  }
+
+  /**
+   * A Binary version as JSON or XML (its JSON carries a signed url): {@code write} runs once the
+   * caller may read its content ({@code securityContext}).
+   */
+  public void writeResource(Exchange ex, Principal principal, StoredResource s, BinaryReads.Response write)
+      throws IOException {
+    reads.sendResource(principal, s, new ExchangeFacts(ex), write);
   }
 
   /** A body that is not FHIR JSON/XML is the content itself. */
@@ -58,12 +63,13 @@ public final class BinaryRoutes {
 
   public Written createRaw(Exchange ex, Principal principal) throws IOException {
     refuseDeclaredTooLarge(ex);
-    return drainingOnError(ex, () -> binaries.create(principal, upload(ex)));
+    return drainingOnError(ex, () -> binaries.create(principal, upload(ex), new ExchangeFacts(ex)));
   }
 
   public Written updateRaw(Exchange ex, Principal principal, String id) throws IOException {
     refuseDeclaredTooLarge(ex);
-    return drainingOnError(ex, () -> binaries.update(principal, id, upload(ex), ex::ifMatch));
+    return drainingOnError(ex, () -> binaries.update(principal, id, upload(ex), ex::ifMatch,
+        new ExchangeFacts(ex)));
   }
 
   /**
@@ -92,21 +98,17 @@ public final class BinaryRoutes {
     T get() throws IOException;
   }
 
-  public BinaryContent content(Principal principal, StoredResource s) {
-    return reads.content(principal, s);
-  }
-
   /**
    * Streams the raw bytes of a Binary version (FHIR R4 binary.html#rest: a non-FHIR Accept gets
    * the content). Range requests work here too.
    */
   public void writeRaw(Exchange ex, Principal principal, StoredResource s) throws IOException {
-    BinaryContent c = content(principal, s);
-    if (c.securityContext() != null) {
-      ex.response().setHeader("X-Security-Context", c.securityContext());
-    }
-    responder.respond(ex.request(), ex.response(), c, blobs, null, 0);
-    listener.read(new ExchangeFacts(ex), principal, c);
+    reads.sendContent(principal, s, new ExchangeFacts(ex), c -> {
+      if (c.securityContext() != null) {
+        ex.response().setHeader("X-Security-Context", c.securityContext());
+      }
+      responder.respond(ex.request(), ex.response(), c, blobs, null, 0);
+    });
   }
 
   /** {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url}. */
@@ -117,14 +119,14 @@ public final class BinaryRoutes {
     if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
       throw FhirException.methodNotAllowed("$presigned-url answers GET and POST");
     }
-    BinaryContent c = reads.current(principal, id);
-    String download = ex.param("download").orElse(null);
-    String filename = download == null ? null : download.isBlank() || download.equals("true")
-        ? (c.filename() == null ? id : c.filename()) : download;
-    // The name a download is saved under passes the same deny list as an uploaded _filename.
-    binaries.policy().checkFilename(filename);
-    String url = signer.signedDownloadUrl(c, ex.baseUrl(), filename);
-    listener.signed(new ExchangeFacts(ex), principal, c);
+    String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex), c -> {
+      String download = ex.param("download").orElse(null);
+      String filename = download == null ? null : download.isBlank() || download.equals("true")
+          ? (c.filename() == null ? id : c.filename()) : download;
+      // The name a download is saved under passes the same deny list as an uploaded _filename.
+      binaries.policy().checkFilename(filename);
+      return signer.signedDownloadUrl(c, ex.baseUrl(), filename);
+    });
     Parameters p = new Parameters();
     p.addParameter().setName("url").setValue(new UrlType(url));
     output.writeRaw(ex, 200, p);

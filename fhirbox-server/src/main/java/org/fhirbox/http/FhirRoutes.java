@@ -9,7 +9,6 @@ import java.util.Map;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirFormat;
@@ -17,7 +16,6 @@ import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.HistoryWindow;
 import org.fhirbox.fhir.Written;
-import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Parameters;
@@ -136,7 +134,8 @@ public final class FhirRoutes {
       respondWritten(ex, principal, binaries.createRaw(ex, principal));
       return;
     }
-    respondWritten(ex, principal, resources.create(principal, type, () -> parseBody(ex)));
+    respondWritten(ex, principal, binaries.written(ex, principal, resources.create(principal, type,
+        () -> parseBody(ex))));
   }
 
   private void update(Exchange ex, Principal principal, String type, String id) throws IOException {
@@ -144,7 +143,8 @@ public final class FhirRoutes {
       respondWritten(ex, principal, binaries.updateRaw(ex, principal, id));
       return;
     }
-    respondWritten(ex, principal, resources.update(principal, type, id, () -> parseBody(ex), ex::ifMatch));
+    respondWritten(ex, principal, binaries.written(ex, principal, resources.update(principal, type, id,
+        () -> parseBody(ex), ex::ifMatch)));
   }
 
   Resource parseBody(Exchange ex) throws IOException {
@@ -157,9 +157,6 @@ public final class FhirRoutes {
   void respondWritten(Exchange ex, Principal principal, Written w) throws IOException {
     Resource r = w.resource();
     StoredResource s = w.stored();
-    if (r instanceof Binary b) {
-      binaries.written(ex, principal, b, w.created());
-    }
     String location = ex.fhirBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.versionId();
     ex.response().setHeader("Location", location);
     if (w.created()) {
@@ -181,7 +178,7 @@ public final class FhirRoutes {
    * parameters of the same names.
    */
   private void importBinary(Exchange ex, Principal principal) throws IOException {
-    respondWritten(ex, principal, importer.importNow(principal, () -> importArguments(ex)));
+    respondWritten(ex, principal, importer.importNow(principal, () -> importArguments(ex), new ExchangeFacts(ex)));
   }
 
   private Map<String, String> importArguments(Exchange ex) throws IOException {
@@ -209,9 +206,14 @@ public final class FhirRoutes {
     if (type.equals("Binary") && !ex.wantsFhirFormat()) {
       // FHIR R4 binary.html#rest: a non-FHIR Accept gets the raw content.
       binaries.writeRaw(ex, principal, s);
-      return;
+    } else if (type.equals("Binary")) {
+      binaries.writeResource(ex, principal, s, content -> writeStored(ex, principal, s));
+    } else {
+      writeStored(ex, principal, s);
     }
-    BinaryContent content = type.equals("Binary") ? binaries.content(principal, s) : null;
+  }
+
+  private void writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
     if (ex.method().equals("HEAD")) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(200);
@@ -219,9 +221,6 @@ public final class FhirRoutes {
       return;
     }
     output.writeStored(ex, principal, s, resources::toResource);
-    if (content != null) {
-      binaries.readAsResource(ex, principal, content);
-    }
   }
 
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
@@ -283,13 +282,7 @@ public final class FhirRoutes {
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
-    Bundle response = resources.process(principal, b, ex.fhirBase());
-    for (Bundle.BundleEntryComponent e : response.getEntry()) {
-      // written entries carry a Location; a GET entry has none
-      if (e.getResource() instanceof Binary binary && e.getResponse().hasLocation()) {
-        binaries.written(ex, principal, binary, e.getResponse().getStatus().startsWith("201"));
-      }
-    }
+    Bundle response = binaries.written(ex, principal, resources.process(principal, b, ex.fhirBase()));
     output.write(ex, principal, 200, response);
   }
 }

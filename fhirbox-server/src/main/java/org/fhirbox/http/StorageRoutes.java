@@ -5,9 +5,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.audit.DownloadListener;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.model.BinaryContent;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.BlobStore;
@@ -22,16 +20,14 @@ public final class StorageRoutes {
   private final BlobStore blobs;
   private final StorageResponder responder;
   private final Clock clock;
-  private final DownloadListener listener;
 
   public StorageRoutes(StorageUrlSigner signer, BinaryReads reads, BlobStore blobs, StorageResponder responder,
-      Clock clock, DownloadListener listener) {
+      Clock clock) {
     this.signer = signer;
     this.reads = reads;
     this.blobs = blobs;
     this.responder = responder;
     this.clock = clock;
-    this.listener = listener;
   }
 
   public void handle(Exchange ex, List<String> segments) throws IOException {
@@ -46,9 +42,8 @@ public final class StorageRoutes {
     StorageUrlSigner.Verified v = signer.verify(ex.method(),
         "/storage/" + segments.get(0) + "/" + segments.get(1), query);
     long version = Long.parseLong(v.versionId());
-    BinaryContent content = reads.signedFor(v.binaryId(), version);
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
-    responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge);
-    listener.downloaded(new ExchangeFacts(ex), content);
+    reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content ->
+        responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge));
   }
 }
