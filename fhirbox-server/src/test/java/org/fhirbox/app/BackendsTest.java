@@ -2,7 +2,9 @@ package org.fhirbox.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static java.nio.charset.StandardCharsets.UTF_8;
 
+import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -10,15 +12,19 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.Stream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.metrics.Metrics;
 import org.fhirbox.signing.CloudFrontUrlSigner;
 import org.fhirbox.signing.S3UrlSigner;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.BlobKey;
-import org.fhirbox.storage.FileBlobStore;
+import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.S3Settings;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
@@ -95,12 +101,18 @@ class BackendsTest {
   }
 
   @Test
-  void defaultsAreFilesUnderTheDataDirAndServerSignedUrls(@TempDir java.nio.file.Path dir) throws Exception {
+  void defaultsAreFilesUnderTheDataDirAndServerSignedUrls(@TempDir Path dir) throws Exception {
     FhirboxConfig c = config("FHIRBOX_DATA_DIR", dir.toString());
 
-    try (var blobs = Backends.blobStore(c, S3Server.credentials(), null)) {
-      assertThat(blobs).isInstanceOf(FileBlobStore.class);
+    try (var blobs = Backends.blobStore(c, S3Server.credentials(), new Metrics())) {
       assertThat(dir.resolve("blobs")).isDirectory();
+      // every store comes wrapped in MeteredBlobStore: what counts is where the bytes land
+      BlobInfo stored = blobs.put(new ByteArrayInputStream("stored as a file".getBytes(UTF_8)), 1024);
+      try (Stream<Path> files = Files.walk(dir.resolve("blobs"))) {
+        assertThat(files.filter(Files::isRegularFile).toList())
+            .anySatisfy(p -> assertThat(p).hasContent("stored as a file"));
+      }
+      assertThat(stored.size()).isEqualTo(16);
     }
     Backends.Signing signing = Backends.signing(c, storage, S3Server.credentials(), Clock.systemUTC());
     assertThat(signing.signer()).isSameAs(storage);
