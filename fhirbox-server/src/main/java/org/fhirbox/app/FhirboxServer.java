@@ -27,6 +27,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.PasswordHasher;
+import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryReads;
@@ -174,8 +175,8 @@ public final class FhirboxServer implements AutoCloseable {
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock);
-    FhirRoutes fhirRoutes = new FhirRoutes(resources, binaryRoutes, capabilities, output,
-        config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
+    FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
+        capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
     ObjectMapper json = new ObjectMapper();
     ErrorMapper errors = new ErrorMapper(codec);

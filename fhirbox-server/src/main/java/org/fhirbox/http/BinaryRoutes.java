@@ -9,7 +9,6 @@ import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
-import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.UrlType;
 
@@ -30,16 +29,6 @@ public final class BinaryRoutes {
     this.signer = signer;
     this.responder = responder;
     this.output = output;
-  }
-
-  /** A write through the FHIR services, audited by the Binary service when it wrote a Binary. */
-  public Written written(Exchange ex, Principal principal, Written written) {
-    return binaries.recorded(principal, new ExchangeFacts(ex), written);
-  }
-
-  /** A processed batch or transaction Bundle, whose Binary entries the Binary service audits. */
-  public Bundle written(Exchange ex, Principal principal, Bundle response) {
-    return binaries.recorded(principal, new ExchangeFacts(ex), response);
   }
 
   /**

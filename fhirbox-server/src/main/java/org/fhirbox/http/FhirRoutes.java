@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.StoredResource;
@@ -29,6 +30,7 @@ import org.hl7.fhir.r4.model.Resource;
  */
 public final class FhirRoutes {
   private final ResourceService resources;
+  private final AuditedWrites writes;
   private final BinaryRoutes binaries;
   private final PagedBundles pages;
   private final CapabilityStatementFactory capabilities;
@@ -36,9 +38,10 @@ public final class FhirRoutes {
   private final long maxJsonBytes;
   private final BinaryImporter importer;
 
-  public FhirRoutes(ResourceService resources, BinaryRoutes binaries, CapabilityStatementFactory capabilities,
-      ResourceOutput output, long maxJsonBytes, BinaryImporter importer) {
+  public FhirRoutes(ResourceService resources, AuditedWrites writes, BinaryRoutes binaries,
+      CapabilityStatementFactory capabilities, ResourceOutput output, long maxJsonBytes, BinaryImporter importer) {
     this.resources = resources;
+    this.writes = writes;
     this.binaries = binaries;
     this.pages = new PagedBundles(resources);
     this.capabilities = capabilities;
@@ -134,8 +137,7 @@ public final class FhirRoutes {
       respondWritten(ex, principal, binaries.createRaw(ex, principal));
       return;
     }
-    respondWritten(ex, principal, binaries.written(ex, principal, resources.create(principal, type,
-        () -> parseBody(ex))));
+    respondWritten(ex, principal, writes.create(principal, type, () -> parseBody(ex), new ExchangeFacts(ex)));
   }
 
   private void update(Exchange ex, Principal principal, String type, String id) throws IOException {
@@ -143,8 +145,8 @@ public final class FhirRoutes {
       respondWritten(ex, principal, binaries.updateRaw(ex, principal, id));
       return;
     }
-    respondWritten(ex, principal, binaries.written(ex, principal, resources.update(principal, type, id,
-        () -> parseBody(ex), ex::ifMatch)));
+    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex), ex::ifMatch,
+        new ExchangeFacts(ex)));
   }
 
   Resource parseBody(Exchange ex) throws IOException {
@@ -282,7 +284,7 @@ public final class FhirRoutes {
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
-    Bundle response = binaries.written(ex, principal, resources.process(principal, b, ex.fhirBase()));
+    Bundle response = writes.process(principal, b, ex.fhirBase(), new ExchangeFacts(ex));
     output.write(ex, principal, 200, response);
   }
 }

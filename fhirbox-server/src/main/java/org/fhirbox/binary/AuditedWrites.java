@@ -1,0 +1,44 @@
+package org.fhirbox.binary;
+
+import java.io.IOException;
+import java.util.function.Supplier;
+import org.fhirbox.audit.AuditedRequest;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.fhir.ResourceService;
+import org.fhirbox.fhir.ResourceService.Deferred;
+import org.fhirbox.fhir.Written;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Resource writes as the routes ask for them: {@link ResourceService}'s create, update and
+ * batch/transaction, then the Binary audit events they caused (a Binary sent as FHIR JSON or XML,
+ * the Binary entries of a Bundle). The FHIR services sit below auditing in the package graph, so
+ * this service, above both, records what they committed; a failed write records nothing.
+ */
+public final class AuditedWrites {
+  private final ResourceService resources;
+  private final BinaryService binaries;
+
+  public AuditedWrites(ResourceService resources, BinaryService binaries) {
+    this.resources = resources;
+    this.binaries = binaries;
+  }
+
+  /** {@link ResourceService#create}, audited when it created a Binary. */
+  public Written create(Principal principal, String type, Deferred<Resource> body, AuditedRequest request)
+      throws IOException {
+    return binaries.recorded(principal, request, resources.create(principal, type, body));
+  }
+
+  /** {@link ResourceService#update}, audited when it wrote a Binary. */
+  public Written update(Principal principal, String type, String id, Deferred<Resource> body,
+      Supplier<Long> ifMatch, AuditedRequest request) throws IOException {
+    return binaries.recorded(principal, request, resources.update(principal, type, id, body, ifMatch));
+  }
+
+  /** {@link ResourceService#process}, with an event for each Binary entry the Bundle wrote. */
+  public Bundle process(Principal principal, Bundle bundle, String fhirBase, AuditedRequest request) {
+    return binaries.recorded(principal, request, resources.process(principal, bundle, fhirBase));
+  }
+}
