@@ -7,6 +7,14 @@ public interface AccessPolicy {
 
   boolean allows(String resourceType, Interaction interaction);
 
+  /**
+   * True when {@code interaction} on {@code resourceType} is allowed only inside the caller's
+   * launch patient's compartment (SMART {@code patient/} scopes).
+   */
+  default boolean limitedToPatient(String resourceType, Interaction interaction) {
+    return false;
+  }
+
   /** Project administration (clients, audit, jobs). */
   boolean isAdmin();
 }

@@ -1,37 +1,63 @@
 package org.fhirbox.auth;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * A set of SMART on FHIR {@code system/} scopes as an {@link AccessPolicy}. Accepts v2 forms
- * ({@code system/*.cruds}, {@code system/Patient.rs}, {@code system/Binary.c}) and the v1 forms
- * {@code .read} (= rs), {@code .write} (= cud) and {@code .*} (= cruds), plus {@code admin}.
- * {@link #toString()} gives the canonical v2 form, e.g. {@code system/*.rs system/Binary.c admin}.
+ * A set of SMART on FHIR scopes as an {@link AccessPolicy}. Resource scopes come in the three
+ * SMART contexts {@code system/}, {@code user/} and {@code patient/}, in v2 form
+ * ({@code system/*.cruds}, {@code user/Patient.rs}, {@code patient/Observation.rs}) or the v1 forms
+ * {@code .read} (= rs), {@code .write} (= cud) and {@code .*} (= cruds). The identity and launch
+ * scopes of SMART App Launch 2 ({@code openid}, {@code fhirUser}, {@code profile},
+ * {@code launch}, {@code launch/patient}, {@code offline_access}, {@code online_access}) and
+ * fhirbox's {@code admin} are kept as they are. {@link #toString()} gives the canonical form, e.g.
+ * {@code system/*.rs user/Binary.c patient/Observation.rs openid admin}.
+ *
+ * <p>A {@code patient/} grant permits its interactions only inside the launch patient's
+ * compartment: {@link #limitedToPatient} tells when no wider grant covers a request.
  */
 public final class Scopes implements AccessPolicy {
   public static final String ADMIN = "admin";
+  /** SMART App Launch 2 scopes that grant no resource access by themselves. */
+  public static final Set<String> IDENTITY_AND_LAUNCH = Set.of("openid", "fhirUser", "profile", "launch",
+      "launch/patient", "offline_access", "online_access");
   private static final String WILDCARD = "*";
   private static final String LETTERS = "cruds";
   private static final String AUDIT_EVENT = "AuditEvent";
 
-  /** Resource type (or "*") to permitted interactions; never holds an empty set. */
-  private final Map<String, EnumSet<Interaction>> grants;
+  /** The SMART scope contexts, widest first. */
+  public enum Context {
+    SYSTEM, USER, PATIENT;
+
+    String prefix() {
+      return name().toLowerCase(Locale.ROOT) + "/";
+    }
+  }
+
+  /** Per context, resource type (or "*") to permitted interactions; never holds an empty set. */
+  private final Map<Context, Map<String, EnumSet<Interaction>>> grants;
+  private final Set<String> extras;
   private final boolean admin;
 
-  private Scopes(Map<String, EnumSet<Interaction>> grants, boolean admin) {
+  private Scopes(Map<Context, Map<String, EnumSet<Interaction>>> grants, Set<String> extras, boolean admin) {
     this.grants = grants;
+    this.extras = extras;
     this.admin = admin;
   }
 
   /** Parses a space-separated scope string; throws {@link IllegalArgumentException} naming the bad scope. */
   public static Scopes parse(String scope) {
-    Map<String, EnumSet<Interaction>> grants = new TreeMap<>();
+    Map<Context, Map<String, EnumSet<Interaction>>> grants = new EnumMap<>(Context.class);
+    Set<String> extras = new TreeSet<>();
     boolean admin = false;
     for (String s : (scope == null ? "" : scope.trim()).split("\\s+")) {
       if (s.isEmpty()) {
@@ -41,10 +67,21 @@ public final class Scopes implements AccessPolicy {
         admin = true;
         continue;
       }
-      if (!s.startsWith("system/")) {
-        throw new IllegalArgumentException("unsupported scope '" + s + "'; use system/{type}.{cruds} or admin");
+      if (IDENTITY_AND_LAUNCH.contains(s)) {
+        extras.add(s);
+        continue;
       }
-      String rest = s.substring("system/".length());
+      Context context = null;
+      for (Context c : Context.values()) {
+        if (s.startsWith(c.prefix())) {
+          context = c;
+        }
+      }
+      if (context == null) {
+        throw new IllegalArgumentException("unsupported scope '" + s
+            + "'; use {system|user|patient}/{type}.{cruds}, a SMART launch or identity scope, or admin");
+      }
+      String rest = s.substring(context.prefix().length());
       int dot = rest.lastIndexOf('.');
       if (dot <= 0 || rest.contains("?")) {
         throw new IllegalArgumentException("malformed scope '" + s + "'");
@@ -54,9 +91,10 @@ public final class Scopes implements AccessPolicy {
         throw new IllegalArgumentException("malformed resource type in scope '" + s + "'");
       }
       EnumSet<Interaction> perms = permissions(rest.substring(dot + 1), s);
-      grants.computeIfAbsent(type, t -> EnumSet.noneOf(Interaction.class)).addAll(perms);
+      grants.computeIfAbsent(context, c -> new TreeMap<>())
+          .computeIfAbsent(type, t -> EnumSet.noneOf(Interaction.class)).addAll(perms);
     }
-    return new Scopes(grants, admin);
+    return new Scopes(grants, extras, admin);
   }
 
   public static Optional<Scopes> tryParse(String scope) {
@@ -97,41 +135,71 @@ public final class Scopes implements AccessPolicy {
 
   /** Adds {@code admin} when {@code isAdmin}, e.g. for a client whose admin flag is set. */
   public Scopes withAdmin(boolean isAdmin) {
-    return isAdmin == admin || !isAdmin ? this : new Scopes(grants, true);
+    return isAdmin == admin || !isAdmin ? this : new Scopes(grants, extras, true);
   }
 
   /**
-   * The part of {@code requested} that this (the client's allowed set) permits: each requested
-   * grant intersected with each allowed one, so {@code system/Patient.r} fits within
+   * The part of {@code requested} that this (the client's or user's allowed set) permits: each
+   * requested grant intersected with each allowed one, so {@code system/Patient.r} fits within
    * {@code system/*.cruds}, and {@code system/*.rs} against {@code system/Patient.rs} yields
-   * {@code system/Patient.rs}. An empty request gets everything allowed.
+   * {@code system/Patient.rs}. A grant fits within an allowed grant of its own context; a
+   * {@code patient/} grant, being narrower, also fits within {@code user/} and {@code system/}
+   * ones. Identity and launch scopes are kept when allowed. An empty request gets everything
+   * allowed.
    */
   public Scopes narrow(Scopes requested) {
     if (requested.isEmpty()) {
       return this;
     }
-    Map<String, EnumSet<Interaction>> out = new TreeMap<>();
-    requested.grants.forEach((rType, rPerms) -> grants.forEach((aType, aPerms) -> {
-      String type = rType.equals(WILDCARD) ? aType : aType.equals(WILDCARD) || aType.equals(rType) ? rType : null;
-      if (type == null) {
+    Map<Context, Map<String, EnumSet<Interaction>>> out = new EnumMap<>(Context.class);
+    requested.grants.forEach((rContext, rGrants) -> grants.forEach((aContext, aGrants) -> {
+      if (aContext != rContext && rContext != Context.PATIENT) {
         return;
       }
-      EnumSet<Interaction> both = EnumSet.copyOf(rPerms);
-      both.retainAll(aPerms);
-      if (!both.isEmpty()) {
-        out.computeIfAbsent(type, t -> EnumSet.noneOf(Interaction.class)).addAll(both);
-      }
+      rGrants.forEach((rType, rPerms) -> aGrants.forEach((aType, aPerms) -> {
+        String type = rType.equals(WILDCARD) ? aType : aType.equals(WILDCARD) || aType.equals(rType) ? rType : null;
+        if (type == null) {
+          return;
+        }
+        EnumSet<Interaction> both = EnumSet.copyOf(rPerms);
+        both.retainAll(aPerms);
+        if (!both.isEmpty()) {
+          out.computeIfAbsent(rContext, c -> new TreeMap<>())
+              .computeIfAbsent(type, t -> EnumSet.noneOf(Interaction.class)).addAll(both);
+        }
+      }));
     }));
-    // a type-specific grant already covered by the wildcard adds nothing
-    EnumSet<Interaction> wild = out.get(WILDCARD);
-    if (wild != null) {
-      out.entrySet().removeIf(e -> !e.getKey().equals(WILDCARD) && wild.containsAll(e.getValue()));
-    }
-    return new Scopes(out, requested.admin && admin);
+    // a type-specific grant already covered by its context's wildcard adds nothing
+    out.values().forEach(typed -> {
+      EnumSet<Interaction> wild = typed.get(WILDCARD);
+      if (wild != null) {
+        typed.entrySet().removeIf(e -> !e.getKey().equals(WILDCARD) && wild.containsAll(e.getValue()));
+      }
+    });
+    Set<String> keptExtras = new TreeSet<>(requested.extras);
+    keptExtras.retainAll(extras);
+    return new Scopes(out, keptExtras, requested.admin && admin);
+  }
+
+  /** These scopes plus the identity and launch scopes in {@code more} (others are ignored). */
+  public Scopes withIdentityAndLaunch(Set<String> more) {
+    Set<String> all = new TreeSet<>(extras);
+    more.stream().filter(IDENTITY_AND_LAUNCH::contains).forEach(all::add);
+    return new Scopes(grants, all, admin);
+  }
+
+  /** The identity and launch scopes held, e.g. {@code openid}, {@code launch/patient}. */
+  public Set<String> identityAndLaunch() {
+    return Collections.unmodifiableSet(extras);
+  }
+
+  /** True when {@code scope} (e.g. {@code offline_access}) is held. */
+  public boolean has(String scope) {
+    return extras.contains(scope) || (scope.equals(ADMIN) && admin);
   }
 
   public boolean isEmpty() {
-    return grants.isEmpty() && !admin;
+    return grants.isEmpty() && extras.isEmpty() && !admin;
   }
 
   /**
@@ -145,14 +213,37 @@ public final class Scopes implements AccessPolicy {
     if (resourceType.equals(AUDIT_EVENT) && interaction != Interaction.CREATE && !admin) {
       return false;
     }
-    EnumSet<Interaction> wild = grants.get(WILDCARD);
+    for (Context c : Context.values()) {
+      if (grants(c, resourceType, interaction)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * True when only a {@code patient/} grant permits {@code interaction} on {@code resourceType}:
+   * the caller may then act only inside its launch patient's compartment.
+   */
+  @Override
+  public boolean limitedToPatient(String resourceType, Interaction interaction) {
+    return allows(resourceType, interaction) && !grants(Context.SYSTEM, resourceType, interaction)
+        && !grants(Context.USER, resourceType, interaction);
+  }
+
+  private boolean grants(Context context, String resourceType, Interaction interaction) {
+    Map<String, EnumSet<Interaction>> typedGrants = grants.get(context);
+    if (typedGrants == null) {
+      return false;
+    }
+    EnumSet<Interaction> wild = typedGrants.get(WILDCARD);
     if (wild != null && wild.contains(interaction)) {
       return true;
     }
     if (resourceType.equals(WILDCARD)) {
       return false;
     }
-    EnumSet<Interaction> typed = grants.get(resourceType);
+    EnumSet<Interaction> typed = typedGrants.get(resourceType);
     return typed != null && typed.contains(interaction);
   }
 
@@ -161,22 +252,25 @@ public final class Scopes implements AccessPolicy {
     return admin;
   }
 
-  /** The resource types granted anything, "*" included. */
+  /** The resource types granted anything in any context, "*" included. */
   public Set<String> types() {
-    return grants.keySet();
+    Set<String> types = new TreeSet<>();
+    grants.values().forEach(typed -> types.addAll(typed.keySet()));
+    return types;
   }
 
   @Override
   public String toString() {
     List<String> parts = new ArrayList<>();
-    // the wildcard first, then types alphabetically (TreeMap order puts "*" first already)
-    grants.forEach((type, perms) -> {
-      StringBuilder b = new StringBuilder("system/").append(type).append('.');
+    // contexts widest first; in each the wildcard first, then types alphabetically (TreeMap order)
+    grants.forEach((context, typed) -> typed.forEach((type, perms) -> {
+      StringBuilder b = new StringBuilder(context.prefix()).append(type).append('.');
       for (Interaction i : perms) {
         b.append(LETTERS.charAt(i.ordinal()));
       }
       parts.add(b.toString());
-    });
+    }));
+    parts.addAll(extras);
     if (admin) {
       parts.add(ADMIN);
     }

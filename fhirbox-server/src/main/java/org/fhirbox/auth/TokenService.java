@@ -78,8 +78,19 @@ public final class TokenService {
   }
 
   public IssuedToken issue(OAuthClient client, Scopes scopes) {
+    return issue(client, scopes, Optional.empty(), Optional.empty());
+  }
+
+  /**
+   * An access token for {@code client}; {@code user} is the id of the person who signed in, and
+   * {@code patient} the launch context's Patient id that {@code patient/} scopes are limited to.
+   */
+  public IssuedToken issue(OAuthClient client, Scopes scopes, Optional<String> user, Optional<String> patient) {
     Instant now = clock.instant();
-    JWTClaimsSet claims = new JWTClaimsSet.Builder()
+    JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder();
+    user.ifPresent(u -> builder.claim("user", u));
+    patient.ifPresent(p -> builder.claim("patient", p));
+    JWTClaimsSet claims = builder
         .issuer(issuer.get())
         .subject(client.clientId())
         .claim("client_id", client.clientId())
@@ -100,7 +111,8 @@ public final class TokenService {
   }
 
   /** A token whose signature was checked: what it grants, until when. */
-  private record Verified(String clientId, String project, Scopes scopes, Instant expires) {}
+  private record Verified(String clientId, String project, Scopes scopes, Instant expires, Optional<String> user,
+      Optional<String> patient) {}
 
   /**
    * Tokens whose signature is already verified. An ES256 check costs far more than the rest of a
@@ -131,7 +143,7 @@ public final class TokenService {
     if (client.isEmpty() || client.get().disabled() || !client.get().project().equals(v.project())) {
       throw new InvalidTokenException("the client of the access token is disabled or unknown");
     }
-    return new Principal(v.clientId(), v.project(), v.scopes());
+    return new Principal(v.clientId(), v.project(), v.scopes(), v.user(), v.patient());
   }
 
   private Verified verifySignatureAndClaims(String token) {
@@ -169,7 +181,13 @@ public final class TokenService {
     }
     Scopes scopes = Scopes.tryParse(s)
         .orElseThrow(() -> new InvalidTokenException("the access token has a malformed scope"));
-    return new Verified(clientId, p, scopes, exp.toInstant());
+    Object user = claims.getClaim("user");
+    Object patient = claims.getClaim("patient");
+    if ((user != null && !(user instanceof String)) || (patient != null && !(patient instanceof String))) {
+      throw new InvalidTokenException("the access token has a malformed user or patient claim");
+    }
+    return new Verified(clientId, p, scopes, exp.toInstant(), Optional.ofNullable((String) user),
+        Optional.ofNullable((String) patient));
   }
 
   private Optional<OAuthClient> status(String clientId) {

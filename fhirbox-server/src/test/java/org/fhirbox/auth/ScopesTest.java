@@ -56,8 +56,9 @@ class ScopesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"user/*.read", "patient/Patient.rs", "system/Patient", "system/*.x", "system/*.rc",
-      "system/*.rr", "system/patient.rs", "system/Observation.rs?category=lab", "openid"})
+  @ValueSource(strings = {"users/*.read", "practitioner/Patient.rs", "system/Patient", "system/*.x", "system/*.rc",
+      "system/*.rr", "system/patient.rs", "system/Observation.rs?category=lab", "openid2",
+      "launch/encounter", "patient/*"})
   void unsupportedOrMalformedScopesAreRejected(String scope) {
     assertThatThrownBy(() -> Scopes.parse(scope)).isInstanceOf(IllegalArgumentException.class);
     assertThat(Scopes.tryParse(scope)).isEmpty();
@@ -83,7 +84,12 @@ class ScopesTest {
       "system/*.rs             | system/*.write                     | ''",
       "system/*.rs system/Binary.c | system/*.cruds                 | system/*.rs system/Binary.c",
       "system/*.cruds          | system/*.rs system/Patient.r       | system/*.rs",
-      "system/*.cruds          | system/*.r system/Patient.rs       | system/*.r system/Patient.rs"
+      "system/*.cruds          | system/*.r system/Patient.rs       | system/*.r system/Patient.rs",
+      "user/*.cruds            | patient/Observation.rs             | patient/Observation.rs",
+      "user/*.cruds            | user/Patient.read patient/*.rs     | user/Patient.rs patient/*.rs",
+      "user/Patient.rs         | system/Patient.rs                  | ''",
+      "patient/*.rs            | user/*.rs                          | ''",
+      "user/*.rs openid fhirUser | openid fhirUser offline_access user/*.r | user/*.r fhirUser openid"
   })
   void requestedScopesAreNarrowedToTheAllowedOnes(String allowed, String requested, String granted) {
     assertThat(Scopes.parse(allowed).narrow(Scopes.parse(requested))).hasToString(granted);
@@ -97,5 +103,36 @@ class ScopesTest {
     assertThat(granted.allows("Binary", UPDATE)).isFalse();
     assertThat(granted.allows("Binary", DELETE)).isFalse();
     assertThat(granted.allows("Binary", READ)).isTrue();
+  }
+
+  @Test
+  void smartContextsAndIdentityScopesParseToTheirCanonicalForm() {
+    Scopes s = Scopes.parse("launch/patient patient/Observation.read openid user/Patient.rs fhirUser "
+        + "offline_access system/Binary.c");
+    assertThat(s).hasToString(
+        "system/Binary.c user/Patient.rs patient/Observation.rs fhirUser launch/patient offline_access openid");
+    assertThat(s.has("offline_access")).isTrue();
+    assertThat(s.has("online_access")).isFalse();
+    assertThat(s.identityAndLaunch()).containsExactly("fhirUser", "launch/patient", "offline_access", "openid");
+  }
+
+  @Test
+  void patientGrantsAreLimitedToTheCompartmentUnlessAWiderGrantCoversTheRequest() {
+    Scopes s = Scopes.parse("patient/*.rs user/Patient.r");
+    assertThat(s.allows("Observation", READ)).isTrue();
+    assertThat(s.limitedToPatient("Observation", READ)).isTrue();
+    assertThat(s.limitedToPatient("Patient", READ)).isFalse();
+    assertThat(s.limitedToPatient("Patient", SEARCH)).isTrue();
+    assertThat(s.allows("Observation", UPDATE)).isFalse();
+    assertThat(s.limitedToPatient("Observation", UPDATE)).isFalse();
+    assertThat(Scopes.parse("system/*.rs").limitedToPatient("Observation", READ)).isFalse();
+  }
+
+  @Test
+  void identityScopesAloneGrantNoResourceAccess() {
+    Scopes s = Scopes.parse("openid fhirUser launch/patient");
+    assertThat(s.isEmpty()).isFalse();
+    assertThat(s.allows("Patient", READ)).isFalse();
+    assertThat(s.types()).isEmpty();
   }
 }

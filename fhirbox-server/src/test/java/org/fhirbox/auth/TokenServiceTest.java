@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Date;
+import java.util.Optional;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.db.Database;
 import org.fhirbox.testing.TestClock;
@@ -71,6 +72,18 @@ class TokenServiceTest {
     assertThat(c.getStringClaim("scope")).isEqualTo("system/Patient.rs");
     assertThat(c.getJWTID()).isNotBlank();
     assertThat(c.getExpirationTime().getTime() - c.getIssueTime().getTime()).isEqualTo(600_000);
+  }
+
+  @Test
+  void userAndPatientContextRoundTripThroughTheToken() {
+    String token = tokens.issue(client, Scopes.parse("patient/Observation.rs"), Optional.of("u-1"),
+        Optional.of("pat-7")).accessToken();
+    Principal p = tokens.verify(token);
+    assertThat(p.user()).contains("u-1");
+    assertThat(p.patient()).contains("pat-7");
+    Principal machine = tokens.verify(tokens.issue(client, Scopes.parse("system/Patient.rs")).accessToken());
+    assertThat(machine.user()).isEmpty();
+    assertThat(machine.patient()).isEmpty();
   }
 
   @Test
