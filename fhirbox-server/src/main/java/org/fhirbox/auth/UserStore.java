@@ -28,7 +28,7 @@ public final class UserStore {
   private static final Pattern EMAIL = Pattern.compile("[^\\s@]{1,64}@[^\\s@]{1,253}");
   private static final Pattern FHIR_USER = Pattern.compile("(Practitioner|Patient|RelatedPerson)/[A-Za-z0-9\\-.]{1,64}");
   private static final String COLUMNS = "id, project, email, name, fhir_user, scopes, admin, disabled,"
-      + " password_hash IS NOT NULL, created, updated";
+      + " password_hash IS NOT NULL, sessions_since, created, updated";
 
   private final Database db;
   private final PasswordHasher hasher;
@@ -65,7 +65,8 @@ public final class UserStore {
     long now = clock.millis();
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("INSERT INTO app_user (id, project, email, name, fhir_user, scopes,"
-            + " admin, disabled, password_hash, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, NULL, ?, ?)")) {
+            + " admin, disabled, password_hash, sessions_since, created, updated)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, NULL, ?, ?, ?)")) {
       ps.setString(1, id);
       ps.setString(2, project);
       ps.setString(3, normalEmail);
@@ -75,6 +76,7 @@ public final class UserStore {
       ps.setBoolean(7, admin || scopes.isAdmin());
       ps.setLong(8, now);
       ps.setLong(9, now);
+      ps.setLong(10, now);
       ps.executeUpdate();
     } catch (SQLException e) {
       if (ClientStore.isDuplicate(e)) {
@@ -143,7 +145,7 @@ public final class UserStore {
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           user = row(rs);
-          hash = rs.getString(12);
+          hash = rs.getString(13);
         }
       }
     } catch (SQLException e) {
@@ -193,6 +195,6 @@ public final class UserStore {
   private static User row(ResultSet rs) throws SQLException {
     return new User(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
         rs.getString(6), rs.getBoolean(7), rs.getBoolean(8), rs.getBoolean(9), Instant.ofEpochMilli(rs.getLong(10)),
-        Instant.ofEpochMilli(rs.getLong(11)));
+        Instant.ofEpochMilli(rs.getLong(11)), Instant.ofEpochMilli(rs.getLong(12)));
   }
 }
