@@ -28,7 +28,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
  * <ul>
  *   <li>RFC 8259 JSON without extensions (no single quotes, no leading {@code +}), and no
  *       duplicate keys (RFC 8259 section 4: names SHOULD be unique; FHIR needs them to be);</li>
- *   <li>no empty objects or arrays, and {@code null} only inside the arrays of a repeating
+ *   <li>no empty objects, arrays or strings, and {@code null} only inside the arrays of a repeating
  *       primitive and its {@code _name} twin, where it keeps them aligned (json.html#primitive);</li>
  *   <li>a boolean is a JSON boolean; integer, positiveInt, unsignedInt and decimal are JSON
  *       numbers; every other primitive is a JSON string (json.html#primitive);</li>
@@ -146,6 +146,10 @@ final class JsonFormatRules {
       }
       case VALUE_STRING -> {
         String s = p.getText();
+        if (s.isEmpty()) {
+          // json.html#primitive: a string is never empty; the property is left out instead
+          issue(issues, path, "an empty string; FHIR JSON leaves out elements without content");
+        }
         checkText(s, path, "the string", issues);
         return new Str(s);
       }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
@@ -126,10 +127,14 @@ final class XmlFormatRules {
             case RESOURCE, CONTAINED_RESOURCE_LIST, CONTAINED_RESOURCES -> true;
             default -> false;
           };
+          String value = r.getAttributeValue(null, "value");
+          if (value != null && value.isEmpty()) {
+            // xml.html: attributes are never empty; an element without a value is left out
+            issue(issues, path, "an empty value attribute; FHIR XML leaves out elements without content");
+          }
           if (type != null && (type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.PRIMITIVE_DATATYPE)
               && NUMBER_TYPES.contains(type.getName())) {
-            String v = r.getAttributeValue(null, "value");
-            java.util.Optional<String> problem = v == null ? java.util.Optional.empty() : DecimalLimits.problem(v);
+            Optional<String> problem = value == null ? Optional.empty() : DecimalLimits.problem(value);
             if (problem.isPresent()) {
               issue(issues, path, problem.get());
               numbers = true;
