@@ -199,8 +199,8 @@ public final class FhirboxClient {
    * Searches {@code type} and returns the first page as the server sent it.
    *
    * <pre>{@code
-   * Bundle page = client.searchBundle(Observation.class, "subject=Patient/123&_count=10");
-   * int total = page.getTotal();
+   * Bundle page = client.searchBundle(Observation.class, "subject=Patient/123&_count=10&_total=accurate");
+   * int total = page.getTotal(); // without _total, only the last page carries it
    * }</pre>
    */
   public Bundle searchBundle(Class<? extends Resource> type, String query) {

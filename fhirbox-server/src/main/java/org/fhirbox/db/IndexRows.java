@@ -11,9 +11,11 @@ import org.fhirbox.model.StoredResource;
  */
 final class IndexRows {
   private final JdbcStatements st;
+  private final SearchSql searchSql;
 
-  IndexRows(JdbcStatements st) {
+  IndexRows(JdbcStatements st, SearchSql searchSql) {
     this.st = st;
+    this.searchSql = searchSql;
   }
 
   /** Writes {@code index} as the rows of {@code r}; with {@code replace}, its old rows go first. */
@@ -38,10 +40,8 @@ final class IndexRows {
     if (ids.isEmpty()) {
       return List.of();
     }
-    List<Object> args = new ArrayList<>(List.of(project, type, param));
-    args.addAll(ids);
-    return st.list("query failed", "SELECT DISTINCT code FROM search_value WHERE project = ? AND res_type = ?"
-        + " AND param = ? AND res_id IN (" + "?, ".repeat(ids.size() - 1) + "?)", args, rs -> rs.getString(1));
+    SearchSql.Sql sql = searchSql.indexedValues(project, type, ids, param);
+    return st.list("query failed", sql.text(), sql.args(), rs -> rs.getString(1));
   }
 
   int extractorVersion() {

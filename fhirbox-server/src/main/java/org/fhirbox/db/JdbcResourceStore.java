@@ -96,7 +96,7 @@ public final class JdbcResourceStore implements ResourceStore {
       this.c = c;
       JdbcStatements st = new JdbcStatements(c);
       this.versions = new VersionRows(st, searchSql);
-      this.index = new IndexRows(st);
+      this.index = new IndexRows(st, searchSql);
       this.binaries = new BinaryContentRows(st);
     }
 
@@ -155,6 +155,11 @@ public final class JdbcResourceStore implements ResourceStore {
     @Override
     public long count(SearchQuery q) {
       return versions.count(q);
+    }
+
+    @Override
+    public long countUpTo(SearchQuery q, int limit) {
+      return versions.countUpTo(q, limit);
     }
 
     @Override

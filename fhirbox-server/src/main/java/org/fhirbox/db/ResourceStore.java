@@ -60,6 +60,9 @@ public interface ResourceStore {
 
     long count(SearchQuery query);
 
+    /** The number of matches, counting no further than {@code limit}. */
+    long countUpTo(SearchQuery query, int limit);
+
     /** The ids of at most {@code query.count()} matches, in no particular order. */
     List<String> ids(SearchQuery query);
 

@@ -104,6 +104,11 @@ final class VersionRows {
     return st.list("count failed", sql.text(), sql.args(), rs -> rs.getLong(1)).get(0);
   }
 
+  long countUpTo(SearchQuery q, int limit) {
+    SearchSql.Sql sql = searchSql.countUpTo(q, limit);
+    return st.list("count failed", sql.text(), sql.args(), rs -> rs.getLong(1)).get(0);
+  }
+
   List<String> ids(SearchQuery q) {
     SearchSql.Sql sql = searchSql.ids(q);
     return st.list("query failed", sql.text(), sql.args(), rs -> rs.getString(1));

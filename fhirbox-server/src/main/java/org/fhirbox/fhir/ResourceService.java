@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -13,6 +14,7 @@ import org.fhirbox.db.HistoryQuery;
 import org.fhirbox.db.Page;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchQuery;
+import org.fhirbox.fhir.SearchParser.Total;
 import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -42,7 +44,7 @@ public final class ResourceService {
    * @param applied the parameters the search honoured, in order (for the self link)
    * @param listed false for {@code _summary=count} and {@code _count=0}: no page was read
    */
-  public record SearchPage(Map<String, List<String>> applied, long total, int count, int offset, boolean listed,
+  public record SearchPage(Map<String, List<String>> applied, OptionalLong total, int count, int offset, boolean listed,
       List<StoredResource> matches, boolean hasMore, List<StoredResource> included) {}
 
   /** One page of history, newest first; {@code count} is the page size used. */
@@ -138,17 +140,36 @@ public final class ResourceService {
         t -> principal.access().allows(t, Interaction.SEARCH));
     return store.read(tx -> {
       SearchQuery query = chains.resolve(tx, parsed.query());
-      long total = tx.count(query);
       if (parsed.summaryCount() || query.count() <= 0) {
+        OptionalLong total = parsed.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(tx.count(query));
         return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, List.of(), false,
             List.of());
       }
       Page page = tx.search(query);
+      OptionalLong total = total(tx, query, page, parsed.total());
       // Binaries whose securityContext the caller may not read are left out of the page, as on read.
       List<StoredResource> matches = binaryAccess.readable(tx, principal, page.items());
       return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, matches, page.hasMore(),
           includes.resolve(tx, principal, parsed.includes(), matches));
     });
+  }
+
+  /** {@code Bundle.total} as {@link Total} asks; a last page that is not empty tells it without counting. */
+  private static OptionalLong total(ResourceStore.Tx tx, SearchQuery query, Page page, Total mode) {
+    boolean lastPageShowsIt = !page.hasMore() && (!page.items().isEmpty() || query.offset() == 0);
+    return switch (mode) {
+      case NONE -> OptionalLong.empty();
+      case ACCURATE -> lastPageShowsIt ? OptionalLong.of(query.offset() + page.items().size())
+          : OptionalLong.of(tx.count(query));
+      case DEFAULT -> lastPageShowsIt ? OptionalLong.of(query.offset() + page.items().size()) : OptionalLong.empty();
+      case ESTIMATE -> {
+        if (lastPageShowsIt) {
+          yield OptionalLong.of(query.offset() + page.items().size());
+        }
+        long upTo = tx.countUpTo(query, Total.ESTIMATE_CAP + 1);
+        yield upTo <= Total.ESTIMATE_CAP ? OptionalLong.of(upTo) : OptionalLong.empty();
+      }
+    };
   }
 
   /**

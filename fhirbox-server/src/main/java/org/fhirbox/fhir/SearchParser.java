@@ -28,7 +28,8 @@ import org.fhirbox.db.SearchValue;
  * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
  * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up; {@code _include}
  * and {@code _revinclude} (not iterated), {@code _count}, {@code _offset},
- * {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total}. Unknown
+ * {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total} (see
+ * {@link Total}). Unknown
  * parameters are ignored unless the client sent {@code Prefer: handling=strict}.
  */
 public final class SearchParser {
@@ -36,8 +37,23 @@ public final class SearchParser {
    * The parsed request: the query, whether only a count is wanted, the resources to include
    * beside each page, and the parameters applied.
    */
-  public record Parsed(SearchQuery query, boolean summaryCount, List<Include> includes,
+  public record Parsed(SearchQuery query, boolean summaryCount, Total total, List<Include> includes,
       Map<String, List<String>> applied) {}
+
+  /**
+   * How {@code Bundle.total} is found (FHIR R4 search.html#total: {@code _total=none|estimate|
+   * accurate}; a server need not give a total, and counting every match is what makes a broad
+   * search slow). {@link #DEFAULT} (no {@code _total}) gives the total only when the page shows it
+   * without counting (the last page); {@link #ESTIMATE} counts up to {@link #ESTIMATE_CAP}
+   * matches and leaves the total out beyond; {@link #ACCURATE} and {@code _summary=count} count
+   * them all; {@link #NONE} never gives one.
+   */
+  public enum Total {
+    NONE, DEFAULT, ESTIMATE, ACCURATE;
+
+    /** The most matches {@link #ESTIMATE} counts. */
+    public static final int ESTIMATE_CAP = 1_000;
+  }
 
   /**
    * {@code _include=Source:param[:Target]} (the resources the matches reference) or, with
@@ -46,7 +62,7 @@ public final class SearchParser {
    */
   public record Include(String sourceType, String param, String targetType, boolean reverse) {}
 
-  private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements", "_total");
+  private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements");
   /** References a chained parameter may follow ({@code a.b.c.d} follows three). */
   private static final int MAX_CHAIN = 3;
   private final SearchIndexer indexer;
@@ -71,6 +87,7 @@ public final class SearchParser {
     int offset = 0;
     boolean descending = true;
     boolean summaryCount = false;
+    Total total = Total.DEFAULT;
     List<Include> includes = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : params.entrySet()) {
       String name = e.getKey();
@@ -87,6 +104,13 @@ public final class SearchParser {
             case "-_lastUpdated" -> true;
             default -> throw FhirException.badRequest("_sort supports _lastUpdated and -_lastUpdated, not '"
                 + value + "'");
+          };
+          case "_total" -> total = switch (value.trim()) {
+            case "none" -> Total.NONE;
+            case "estimate" -> Total.ESTIMATE;
+            case "accurate" -> Total.ACCURATE;
+            default -> throw FhirException.badRequest("_total is none, estimate or accurate, not '"
+                + DecimalLimits.abbreviate(value) + "'");
           };
           case "_summary" -> {
             if (!"count".equals(value)) {
@@ -116,7 +140,7 @@ public final class SearchParser {
     applied.remove("_format");
     applied.remove("_pretty");
     return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset),
-        summaryCount, List.copyOf(includes), applied);
+        summaryCount, summaryCount ? Total.ACCURATE : total, List.copyOf(includes), applied);
   }
 
   /**

@@ -29,7 +29,7 @@ final class PagedBundles {
     Bundle bundle = new Bundle().setType(BundleType.SEARCHSET);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new Date());
-    bundle.setTotal((int) Math.min(p.total(), Integer.MAX_VALUE));
+    p.total().ifPresent(total -> bundle.setTotal((int) Math.min(total, Integer.MAX_VALUE)));
     String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(p.applied());
     int count = p.count();
     int offset = p.offset();

@@ -10,6 +10,7 @@ import ca.uhn.fhir.parser.json.BaseJsonLikeValue.ScalarType;
 import ca.uhn.fhir.parser.json.BaseJsonLikeValue.ValueType;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.SearchTotalModeEnum;
 import ca.uhn.fhir.rest.client.api.IClientInterceptor;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.api.IHttpRequest;
@@ -189,6 +190,7 @@ class HapiGenericClientTest {
     Bundle page = client.search().forResource(Patient.class)
         .where(Patient.IDENTIFIER.exactly().systemAndCode(SYSTEM, tag))
         .count(2)
+        .totalMode(SearchTotalModeEnum.ACCURATE)
         .returnBundle(Bundle.class)
         .execute();
     assertThat(page.getTotal()).isEqualTo(5);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,7 +33,8 @@ class H2SearchPlanTest {
         new SearchClause.Token("gender", List.of(new SearchClause.TokenValue(null, "male"))),
         new SearchClause.Text(List.of("name", "family", "given"), List.of("fam01"), SearchClause.TextMatch.STARTS_WITH),
         new SearchClause.DateRange("birthdate", 0L, 86_399_999L, true),
-        new SearchClause.Token("general-practitioner", List.of(new SearchClause.TokenValue(null, "Practitioner/1"))));
+        new SearchClause.Token("general-practitioner", List.of(new SearchClause.TokenValue(null, "Practitioner/1"))),
+        new SearchClause.Ids(List.of("id1", "id3", "id5", "id7", "id9", "id11", "id13", "id15", "id17", "id19")));
   }
 
   @ParameterizedTest
@@ -61,6 +63,32 @@ class H2SearchPlanTest {
           assertThat(Integer.parseInt(scans.group(1))).as(plan).isLessThanOrEqualTo(101);
         }
       }
+    }
+  }
+
+  @Test
+  void theValuesAHasSourceNamesAreReadByIdNotByScanningTheType() throws Exception {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      store.inTransaction(tx -> {
+        for (int i = 0; i < 200; i++) {
+          tx.insert(new StoredResource("p", "Observation", "o" + i, 1, Instant.ofEpochMilli(1000 + i), false, "{}"),
+              List.of(SearchValue.token("patient", null, "Patient/p" + i), SearchValue.token("code", null, "c" + i)));
+        }
+        return null;
+      });
+      List<String> ids = List.of("o1", "o2", "o3", "o4", "o5");
+      SearchSql.Sql sql = new SearchSql(Database.Vendor.H2).indexedValues("p", "Observation", ids, "patient");
+      String plan = explain(db, sql);
+      assertThat(plan).as(plan).contains("PUBLIC.RESOURCE_CURRENT_ID: RES_ID IN(");
+      Matcher scans = Pattern.compile("scanCount: (\\d+)").matcher(plan);
+      while (scans.find()) {
+        // 5 resources with 2 values each; a scan of the type's index would count 400
+        assertThat(Integer.parseInt(scans.group(1))).as(plan).isLessThanOrEqualTo(20);
+      }
+      List<String> named = store.read(tx -> tx.indexedValues("p", "Observation", ids, "patient"));
+      assertThat(named)
+          .containsExactlyInAnyOrder("Patient/p1", "Patient/p2", "Patient/p3", "Patient/p4", "Patient/p5");
     }
   }
 
