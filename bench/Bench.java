@@ -588,6 +588,9 @@ public final class Bench {
       double reportEvery = Double.parseDouble(o.getOrDefault("report", "30"));
       int photoBytes = Integer.parseInt(o.getOrDefault("photo", "16384"));
       long pid = Long.parseLong(o.get("pid"));
+      // fsync latency of the file system the server writes to, sampled beside the load: a closed-loop
+      // mix slows every kind of request when the disk's flushes slow down, so it is reported with them
+      Path probeDir = Path.of(o.getOrDefault("probe-dir", System.getProperty("java.io.tmpdir")));
       URI baseUri = URI.create(base);
       String fhir = (baseUri.getRawPath() == null ? "" : baseUri.getRawPath()) + "/fhir/R4";
       // the Patients created so far (a ring: reads pick among the newest 65,536)
@@ -597,10 +600,36 @@ public final class Bench {
       AtomicLong names = new AtomicLong();
       java.util.concurrent.atomic.AtomicReference<String> signedUrl = new java.util.concurrent.atomic.AtomicReference<>();
       // per interval: operations and latencies per kind, errors
-      ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>(); // {kind, nanos, ok}
+      ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>(); // {kind, nanos, ok, end, status}
+      ConcurrentLinkedQueue<long[]> fsyncs = new ConcurrentLinkedQueue<>(); // {nanos, end}
       long start = System.nanoTime();
       long measureFrom = start + (long) (warmup * 1e9);
       long end = measureFrom + (long) (duration * 1e9);
+      Thread probe = new Thread(() -> {
+        Path f = probeDir.resolve(".soak-fsync-probe");
+        byte[] page = new byte[4096];
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+          while (System.nanoTime() < end) {
+            long t0 = System.nanoTime();
+            ch.write(java.nio.ByteBuffer.wrap(page), 0);
+            ch.force(false);
+            long t1 = System.nanoTime();
+            fsyncs.add(new long[] {t1 - t0, t1});
+            Thread.sleep(200);
+          }
+        } catch (IOException | InterruptedException e) {
+          System.err.println("soak: fsync probe stopped: " + e);
+        } finally {
+          try {
+            Files.deleteIfExists(f);
+          } catch (IOException ignored) {
+            // a probe file left behind in a temporary data folder is harmless
+          }
+        }
+      }, "fsync-probe");
+      probe.setDaemon(true);
+      probe.start();
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       for (int t = 0; t < threads; t++) {
         pool.submit(() -> {
@@ -618,19 +647,21 @@ public final class Bench {
             }
             long t0 = System.nanoTime();
             boolean ok;
+            int[] status = {0};
             try {
               switch (kind) {
                 case 0 -> {
                   r.nextBytes(photo);
-                  ok = c.exchange("POST", fhir + "/Binary", "Content-Type: image/jpeg\r\n" + FHIR_JSON, photo) == 201;
+                  ok = (status[0] = c.exchange("POST", fhir + "/Binary", "Content-Type: image/jpeg\r\n" + FHIR_JSON,
+                      photo)) == 201;
                   Matcher m = ID.matcher(c.bodyText());
                   if (ok && m.find()) {
                     long k = names.incrementAndGet();
                     String json = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Soak" + k
                         + "\",\"given\":[\"P" + k + "\"]}],\"birthDate\":\"1980-01-01\","
                         + "\"photo\":[{\"contentType\":\"image/jpeg\",\"url\":\"Binary/" + m.group(1) + "\"}]}";
-                    ok = c.exchange("POST", fhir + "/Patient", CREATE_HEADERS,
-                        json.getBytes(java.nio.charset.StandardCharsets.UTF_8)) == 201;
+                    ok = (status[0] = c.exchange("POST", fhir + "/Patient", CREATE_HEADERS,
+                        json.getBytes(java.nio.charset.StandardCharsets.UTF_8))) == 201;
                     Matcher id = ID.matcher(c.bodyText());
                     if (ok && id.find()) {
                       long slot = createdCount.getAndIncrement();
@@ -644,12 +675,13 @@ public final class Bench {
                 }
                 case 1 -> {
                   String id = created.get((int) (r.nextLong(Math.min(n, 1 << 16))));
-                  ok = id != null && c.exchange("GET", fhir + "/Patient/" + id, FHIR_JSON, null) == 200;
+                  ok = id != null && (status[0] = c.exchange("GET", fhir + "/Patient/" + id, FHIR_JSON, null)) == 200;
                 }
                 case 2 -> {
                   // Soak<k> for k up to the names given so far: "Soak12" matches Soak12, Soak120..129, ...
                   String q = r.nextInt(5) == 0 ? "Zzz" + r.nextInt(1000) : "Soak" + (1 + r.nextLong(Math.max(1, n)));
-                  ok = c.exchange("GET", fhir + "/Patient?name=" + q + "&_count=10", FHIR_JSON, null) == 200;
+                  ok = (status[0] = c.exchange("GET", fhir + "/Patient?name=" + q + "&_count=10", FHIR_JSON, null))
+                      == 200;
                 }
                 default -> {
                   String url = signedUrl.get();
@@ -662,17 +694,18 @@ public final class Bench {
                   }
                   URI u = URI.create(url);
                   long off = r.nextLong(photoBytes - 1024);
-                  ok = storage.exchange("GET", u.getRawPath() + "?" + u.getRawQuery(),
-                      "Range: bytes=" + off + "-" + (off + 1023) + "\r\n", null) == 206 && storage.bodyLength == 1024;
+                  ok = (status[0] = storage.exchange("GET", u.getRawPath() + "?" + u.getRawQuery(),
+                      "Range: bytes=" + off + "-" + (off + 1023) + "\r\n", null)) == 206 && storage.bodyLength == 1024;
                 }
               }
             } catch (Exception e) {
               ok = false;
+              status[0] = -1; // no answer: the connection failed or timed out
               c.close();
             }
             long t1 = System.nanoTime();
             if (t0 >= measureFrom) {
-              samples.add(new long[] {kind, t1 - t0, ok ? 1 : 0, t1});
+              samples.add(new long[] {kind, t1 - t0, ok ? 1 : 0, t1, status[0]});
             }
           }
           c.close();
@@ -688,6 +721,7 @@ public final class Bench {
       int intervals = (int) Math.ceil(duration / reportEvery);
       long intervalNanos = (long) (reportEvery * 1e9);
       double[] intervalRps = new double[intervals];
+      long cpuBefore = cpuTicks(pid);
       for (int i = 0; i < intervals; i++) {
         long to = measureFrom + (i + 1) * intervalNanos;
         while (System.nanoTime() < to + 200_000_000L) {
@@ -695,6 +729,7 @@ public final class Bench {
         }
         long[] perKind = new long[4];
         long errors = 0;
+        java.util.TreeMap<Long, Integer> errorStatuses = new java.util.TreeMap<>();
         List<Long> lat = new ArrayList<>();
         for (java.util.Iterator<long[]> it = samples.iterator(); it.hasNext(); ) {
           long[] s = it.next();
@@ -705,17 +740,35 @@ public final class Bench {
               lat.add(s[1]);
             } else {
               errors++;
+              errorStatuses.merge(s[4], 1, Integer::sum);
             }
           }
         }
+        List<Long> flushes = new ArrayList<>();
+        for (java.util.Iterator<long[]> it = fsyncs.iterator(); it.hasNext(); ) {
+          long[] f = it.next();
+          if (f[1] <= to) {
+            it.remove();
+            flushes.add(f[0]);
+          }
+        }
+        long[] flushSorted = flushes.stream().mapToLong(Long::longValue).sorted().toArray();
+        long cpuNow = cpuTicks(pid);
+        // /proc/PID/stat counts in clock ticks of 1/100 s on Linux
+        double cores = (cpuNow - cpuBefore) / 100.0 / reportEvery;
+        cpuBefore = cpuNow;
         long[] sorted = lat.stream().mapToLong(Long::longValue).sorted().toArray();
         long ops = Arrays.stream(perKind).sum();
         intervalRps[i] = ops / reportEvery;
         long rssKib = rssKib(pid);
         rss.add(rssKib);
         System.out.printf(java.util.Locale.ROOT, "soak t_s=%.0f rps=%.0f create=%d read=%d search=%d range=%d"
-            + " p99_ms=%.1f errors=%d rss_mib=%d patients=%d%n", (i + 1) * reportEvery, intervalRps[i], perKind[0],
-            perKind[1], perKind[2], perKind[3], pct(sorted, 0.99), errors, rssKib / 1024, createdCount.get());
+            + " p99_ms=%.1f errors=%d error_statuses=%s rss_mib=%d patients=%d server_cores=%.2f"
+            + " fsync_p50_ms=%.1f fsync_max_ms=%.1f load1=%s%n", (i + 1) * reportEvery, intervalRps[i], perKind[0],
+            perKind[1], perKind[2], perKind[3], pct(sorted, 0.99), errors,
+            errorStatuses.isEmpty() ? "-" : errorStatuses.toString().replace(" ", ""), rssKib / 1024,
+            createdCount.get(), cores, pct(flushSorted, 0.5), pct(flushSorted, 1.0),
+            Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
       }
       if (!pool.awaitTermination(120, TimeUnit.SECONDS)) {
         pool.shutdownNow();
@@ -738,6 +791,13 @@ public final class Bench {
           + " throughput=%s warm_rss_mib=%d max_rss_after_mib=%d end_rss_mib=%d rss=%s patients=%d%n", first, last,
           first > 0 ? last / first : 0, throughputOk ? "pass" : "FAIL", warmRss / 1024, maxAfterWarm / 1024,
           endRss / 1024, rssOk ? "pass" : "FAIL", createdCount.get());
+    }
+
+    /** User plus system CPU time of the process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+    private static long cpuTicks(long pid) throws IOException {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     private static long rssKib(long pid) throws IOException {
