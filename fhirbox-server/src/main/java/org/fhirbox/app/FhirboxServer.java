@@ -313,6 +313,7 @@ public final class FhirboxServer implements AutoCloseable {
     auth.bootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
         + "'\n  client id:     " + c.clientId() + "\n  client secret: " + c.clientSecret()
         + "\n  (shown once; store it now)"));
+    auth.bootstrapUser();
     audit.start();
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
