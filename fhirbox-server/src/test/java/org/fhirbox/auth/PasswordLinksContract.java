@@ -3,7 +3,6 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -25,22 +24,26 @@ import org.fhirbox.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class PasswordLinksTest {
+/** {@link PasswordLinks} (and the user rows it changes) on a real database of each kind the server runs on. */
+abstract class PasswordLinksContract {
   private static final String PASSWORD = "correct horse battery";
 
-  @TempDir
-  Path dir;
   private Database db;
   private final TestClock clock = new TestClock();
   private UserStore users;
   private PasswordLinks links;
   private User ada;
 
+  /** A fresh, migrated database. */
+  protected abstract Database newDatabase();
+
+  /** Releases what {@link #newDatabase()} made beside the database, once it is closed. */
+  protected void release() {}
+
   @BeforeEach
   void setUp() {
-    db = AuthDb.open(dir);
+    db = newDatabase();
     PasswordHasher hasher = new PasswordHasher(new SecureRandom(), 1_000);
     users = new UserStore(db, hasher, new ClientStore(db, hasher, clock), clock);
     links = new PasswordLinks(db, users, hasher, clock);
@@ -49,7 +52,11 @@ class PasswordLinksTest {
 
   @AfterEach
   void tearDown() {
-    db.close();
+    try {
+      db.close();
+    } finally {
+      release();
+    }
   }
 
   @Test
