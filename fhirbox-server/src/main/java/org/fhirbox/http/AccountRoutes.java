@@ -77,7 +77,7 @@ public final class AccountRoutes {
       return;
     }
     Open open = (Open) status;
-    form(ex, 200, open.user(), open, token, null, SetPasswordPage.Field.NONE);
+    form(ex, 200, open, token, null, SetPasswordPage.Field.NONE);
   }
 
   private void submit(Exchange ex) throws IOException {
@@ -102,7 +102,7 @@ public final class AccountRoutes {
         throw FhirException.forbidden("the form's CSRF token is missing or does not match its cookie;"
             + " load the form again and post it from there");
       }
-      form(ex, 403, open.user(), open, token, "This form has expired, or your browser did not send its cookie."
+      form(ex, 403, open, token, "This form has expired, or your browser did not send its cookie."
           + " Please enter the password again.", SetPasswordPage.Field.NONE);
       return;
     }
@@ -139,13 +139,14 @@ public final class AccountRoutes {
     if (wantsJson(ex)) {
       throw FhirException.badRequest(message, expression);
     }
-    form(ex, 400, open.user(), open, token, message, field);
+    form(ex, 400, open, token, message, field);
   }
 
-  private void form(Exchange ex, int status, User user, Open open, String token, String error,
-      SetPasswordPage.Field field) throws IOException {
+  private void form(Exchange ex, int status, Open open, String token, String error, SetPasswordPage.Field field)
+      throws IOException {
     String csrfValue = csrf.issue(ex);
-    page(ex, status, SetPasswordPage.form(user.name(), user.email(), open.expires(), token, csrfValue, error, field));
+    page(ex, status, SetPasswordPage.form(open.user().name(), open.user().email(), open.expires(), token, csrfValue,
+        error, field));
   }
 
   private void noToken(Exchange ex) throws IOException {
