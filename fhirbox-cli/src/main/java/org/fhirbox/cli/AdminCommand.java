@@ -16,9 +16,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code fhirbox admin ...}: the server's administration API ({@code /admin}), as JSON. Needs an admin client. */
 @Command(name = "admin", mixinStandardHelpOptions = true,
-    description = "Administer clients and see ingestion jobs (needs a client with the admin scope).",
+    description = "Administer clients and users, and see ingestion jobs (needs a client with the admin scope).",
     subcommands = {AdminCommand.CreateClient.class, AdminCommand.ListClients.class, AdminCommand.DisableClient.class,
-        AdminCommand.RotateSecret.class, AdminCommand.Jobs.class, CommandLine.HelpCommand.class})
+        AdminCommand.RotateSecret.class, AdminCommand.CreateUser.class, AdminCommand.ListUsers.class,
+        AdminCommand.DisableUser.class, AdminCommand.ResetPassword.class, AdminCommand.Jobs.class,
+        CommandLine.HelpCommand.class})
 final class AdminCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -137,6 +139,107 @@ final class AdminCommand {
   static final class RotateSecret extends ClientAction {
     RotateSecret() {
       super("rotate-secret");
+    }
+  }
+
+  @Command(name = "create-user", mixinStandardHelpOptions = true,
+      description = {"Create a person who signs in (and the project when new); prints the user and a one-time"
+          + " link (setPasswordUrl) where they set their password.",
+          "The link works once, for 24 hours; give it to the person over a channel you trust."})
+  static final class CreateUser extends Request {
+    @Option(names = "--project", paramLabel = "NAME",
+        description = "project (tenant) of the user (default: your client's project)")
+    String project;
+
+    @Option(names = "--email", required = true, paramLabel = "EMAIL",
+        description = "the email the person signs in with (unique in the project)")
+    String email;
+
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "the person's display name")
+    String name;
+
+    @Option(names = "--fhir-user", required = true, paramLabel = "TYPE/ID",
+        description = "the resource the person is: Practitioner/ID, Patient/ID or RelatedPerson/ID")
+    String fhirUser;
+
+    @Option(names = "--scope", required = true, paramLabel = "SCOPES",
+        description = "space-separated SMART user/ or patient/ scopes, e.g. \"user/*.cruds\"")
+    String scope;
+
+    @Option(names = "--admin", description = "let the user administer their project")
+    boolean admin;
+
+    CreateUser() {
+      super("POST");
+    }
+
+    @Override
+    String path() {
+      return "admin/users";
+    }
+
+    @Override
+    String body() {
+      ObjectNode body = JSON.createObjectNode();
+      if (project != null) {
+        body.put("project", project);
+      }
+      body.put("email", email).put("name", name).put("fhirUser", fhirUser).put("scope", scope);
+      if (admin) {
+        body.put("admin", true);
+      }
+      return body.toString();
+    }
+  }
+
+  @Command(name = "list-users", mixinStandardHelpOptions = true,
+      description = "List users (never passwords or links), of one project or of all you administer.")
+  static final class ListUsers extends Request {
+    @Option(names = "--project", paramLabel = "NAME", description = "only this project's users")
+    String project;
+
+    ListUsers() {
+      super("GET");
+    }
+
+    @Override
+    String path() {
+      return "admin/users" + (project == null ? "" : "?project=" + encode(project));
+    }
+  }
+
+  /** {@code POST admin/users/{id}/{action}}. */
+  abstract static class UserAction extends Request {
+    @Parameters(index = "0", paramLabel = "ID", description = "user id (see list-users)")
+    String userId;
+
+    private final String action;
+
+    UserAction(String action) {
+      super("POST");
+      this.action = action;
+    }
+
+    @Override
+    String path() {
+      return "admin/users/" + encode(userId) + "/" + action;
+    }
+  }
+
+  @Command(name = "disable-user", mixinStandardHelpOptions = true,
+      description = "Disable a user: they cannot sign in, and their tokens stop working within a minute.")
+  static final class DisableUser extends UserAction {
+    DisableUser() {
+      super("disable");
+    }
+  }
+
+  @Command(name = "reset-password", mixinStandardHelpOptions = true,
+      description = {"Reset a user's password: it stops working, their sessions end, and a new one-time link"
+          + " (setPasswordUrl, 24 hours) is printed; older links stop working."})
+  static final class ResetPassword extends UserAction {
+    ResetPassword() {
+      super("reset-password");
     }
   }
 

@@ -40,9 +40,11 @@ final class FailureHandler implements IExecutionExceptionHandler, IExitCodeExcep
     return getExitCode(e);
   }
 
+  /** Also for picocli's own parse errors (a missing required option, an unknown one). */
   @Override
   public int getExitCode(Throwable e) {
-    return e instanceof UsageException || e instanceof IllegalArgumentException ? USAGE : FAILED;
+    return e instanceof UsageException || e instanceof IllegalArgumentException
+        || e instanceof CommandLine.ParameterException ? USAGE : FAILED;
   }
 
   static String message(Throwable e) {

@@ -62,6 +62,7 @@ import org.fhirbox.fhir.SearchIncludes;
 import org.fhirbox.fhir.SearchIndexer;
 import org.fhirbox.fhir.SearchReindexer;
 import org.fhirbox.fhir.SearchParser;
+import org.fhirbox.http.AccountRoutes;
 import org.fhirbox.http.AdminRoutes;
 import org.fhirbox.http.BearerAuthenticator;
 import org.fhirbox.http.BinaryRoutes;
@@ -183,9 +184,11 @@ public final class FhirboxServer implements AutoCloseable {
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
         new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
-        new TokenEndpoint(auth.clientAuthenticator(), auth.tokens(), json), new AdminRoutes(auth.clients(), json),
+        new TokenEndpoint(auth.clientAuthenticator(), auth.tokens(), json),
+        new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json),
         errors, List.of(new ReadinessCheck("database", database::isReachable),
-            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store)));
+            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store)),
+        new AccountRoutes(auth.passwordLinks(), codec));
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
     // Jetty's own errors (bad request line, 414, 431, ambiguous paths) leave through the same mapper
@@ -313,6 +316,7 @@ public final class FhirboxServer implements AutoCloseable {
     auth.bootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
         + "'\n  client id:     " + c.clientId() + "\n  client secret: " + c.clientSecret()
         + "\n  (shown once; store it now)"));
+    auth.bootstrapUser();
     audit.start();
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());

@@ -11,9 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds authentication and client administration from the configuration, by constructor:
- * {@code FHIRBOX_TOKEN_TTL} (seconds, default 3600), {@code FHIRBOX_BOOTSTRAP_CLIENT_ID} and
- * {@code FHIRBOX_BOOTSTRAP_CLIENT_SECRET}.
+ * Builds authentication and the administration of clients and users from the configuration, by
+ * constructor: {@code FHIRBOX_TOKEN_TTL} (seconds, default 3600), {@code FHIRBOX_BOOTSTRAP_CLIENT_ID}
+ * and {@code FHIRBOX_BOOTSTRAP_CLIENT_SECRET}, {@code FHIRBOX_BOOTSTRAP_USER_EMAIL} and
+ * {@code FHIRBOX_BOOTSTRAP_USER_PASSWORD}.
  */
 public final class AuthModule {
   private static final Logger LOG = LoggerFactory.getLogger(AuthModule.class);
@@ -22,11 +23,18 @@ public final class AuthModule {
   /** The project whose admins administer every project; the bootstrap client lives here. */
   public static final String SERVER_PROJECT = "default";
   static final String ADMIN_SCOPE = "system/*.cruds admin";
-  /** How long a client's enabled status is trusted by token verification. */
+  /** The resource the bootstrap user is ({@code fhirUser}); the server does not create it. */
+  public static final String BOOTSTRAP_USER_FHIR_USER = "Practitioner/bootstrap-admin";
+  static final String BOOTSTRAP_USER_NAME = "Administrator";
+  static final String BOOTSTRAP_USER_SCOPE = "user/*.cruds";
+  /** How long a client's or user's enabled status is trusted by token verification. */
   static final Duration CLIENT_STATUS_TTL = Duration.ofSeconds(60);
 
   private final FhirboxConfig config;
   private final ClientStore clients;
+  private final UserStore users;
+  private final PasswordLinks passwordLinks;
+  private final SignIn signIn;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
   /** The configured bootstrap client being stored by {@link #bootstrap}: present when this process created it. */
@@ -42,10 +50,13 @@ public final class AuthModule {
   public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl, PasswordHasher hasher) {
     this.config = config;
     this.clients = new ClientStore(db, hasher, clock);
+    this.users = new UserStore(db, hasher, clients, clock);
+    this.passwordLinks = new PasswordLinks(db, users, hasher, clock);
+    this.signIn = new SignIn(users, AuthThrottle.standard(clock));
     // The issuer names the deployment, not the node: nodes behind one load balancer share it.
     Supplier<String> issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
     this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), issuer,
-        config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, CLIENT_STATUS_TTL);
+        config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, users::find, CLIENT_STATUS_TTL);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
         baseUrl, clock);
   }
@@ -87,6 +98,46 @@ public final class AuthModule {
   }
 
   /**
+   * With {@code FHIRBOX_BOOTSTRAP_USER_EMAIL} and {@code _PASSWORD} set, creates that user in
+   * project {@value #SERVER_PROJECT} unless the email is taken there: an admin named
+   * {@value #BOOTSTRAP_USER_NAME}, {@code fhirUser} {@value #BOOTSTRAP_USER_FHIR_USER}, scopes
+   * {@value #BOOTSTRAP_USER_SCOPE}. An existing user is left as it is (its password is not
+   * changed: reset it through the admin API). The password is stretched and the user stored on a
+   * thread of their own, so start-up does not wait; a sign-in with that email waits for it. Safe
+   * when several nodes start at once (the email is unique in the project). Neither the password
+   * nor its hash is ever logged.
+   *
+   * @return the creation: the user when this process created it, empty when it existed or
+   *     nothing is configured
+   * @throws IllegalArgumentException when only one of the two is set, or either is malformed
+   *     (the password needs {@value UserStore#MIN_PASSWORD} to {@value UserStore#MAX_PASSWORD}
+   *     characters)
+   */
+  public CompletableFuture<Optional<User>> bootstrapUser() {
+    Optional<String> email = config.optional("FHIRBOX_BOOTSTRAP_USER_EMAIL");
+    Optional<String> password = Optional.of(config.get("FHIRBOX_BOOTSTRAP_USER_PASSWORD")).filter(p -> !p.isEmpty());
+    if (email.isPresent() != password.isPresent()) {
+      throw new IllegalArgumentException("set both FHIRBOX_BOOTSTRAP_USER_EMAIL and FHIRBOX_BOOTSTRAP_USER_PASSWORD");
+    }
+    if (email.isEmpty()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    try {
+      UserStore.checkPassword(password.get());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("FHIRBOX_BOOTSTRAP_USER_PASSWORD: " + e.getMessage());
+    }
+    return users.createIfAbsentInBackground(SERVER_PROJECT, email.get(), BOOTSTRAP_USER_NAME,
+        BOOTSTRAP_USER_FHIR_USER, BOOTSTRAP_USER_SCOPE, true, password.get()).whenComplete((created, e) -> {
+          if (e != null) {
+            LOG.error("could not create the bootstrap admin user", e);
+          } else if (created.isPresent()) {
+            LOG.info("created bootstrap admin user {} in project {}", created.get().email(), SERVER_PROJECT);
+          }
+        });
+  }
+
+  /**
    * Warns when the configured bootstrap client exists with another secret or is disabled. Apart
    * from {@link #bootstrap} because it costs a password-hash verification (about half a second
    * of CPU early in a JVM's life) that a restarting node need not wait for; the server runs it in
@@ -115,6 +166,21 @@ public final class AuthModule {
 
   public ClientStore clients() {
     return clients;
+  }
+
+  /** The people who sign in. */
+  public UserStore users() {
+    return users;
+  }
+
+  /** One-time links that set or reset a user's password. */
+  public PasswordLinks passwordLinks() {
+    return passwordLinks;
+  }
+
+  /** Email and password checks for a sign-in page, with their failure throttle. */
+  public SignIn signIn() {
+    return signIn;
   }
 
   public TokenService tokens() {

@@ -92,6 +92,18 @@ public final class PasswordHasher {
         + b64.encodeToString(derive(secret, salt, iterations));
   }
 
+  /**
+   * A stretched hash that no secret matches (a random salt and a random digest): verifying
+   * against it costs what verifying against a real one does, without stretching anything first.
+   * For look-ups of an account that does not exist, so that their answer takes as long.
+   */
+  public String decoy() {
+    byte[] digest = new byte[HASH_BITS / 8];
+    random.nextBytes(digest);
+    Base64.Encoder b64 = Base64.getEncoder().withoutPadding();
+    return PREFIX + "$" + iterations + "$" + b64.encodeToString(salt()) + "$" + b64.encodeToString(digest);
+  }
+
   /** The hash of a secret from {@link #newSecret} (see the class comment); never for a chosen one. */
   public String hashGenerated(String secret) {
     byte[] salt = salt();

@@ -26,8 +26,11 @@ import java.util.function.Supplier;
  * Issues and verifies access tokens: JWTs signed ES256 with the shared server key ({@code kid}
  * in the header), carrying {@code iss} (the base URL), {@code sub} and {@code client_id} (Medplum's
  * JS client reads {@code client_id}), {@code project}, {@code scope}, {@code iat}, {@code exp} and
- * {@code jti}. On verify the client's status is looked up at most once per {@code statusTtl}
- * (default 60 s) per client id, so a disabled or deleted client's tokens stop working within that time.
+ * {@code jti}, and for a person also {@code user} (the user id) and {@code patient}. On verify the
+ * client's status, and the user's for a token that names one, is looked up at most once per
+ * {@code statusTtl} (60 s in the server) per id, so the tokens of a disabled or deleted client or
+ * user stop working within that time, as do a user's tokens issued before their sessions ended
+ * ({@link User#sessionsSince()}, moved by a password reset).
  */
 public final class TokenService {
   /** An issued token. {@link #toString()} hides the token. */
@@ -45,7 +48,8 @@ public final class TokenService {
     }
   }
 
-  private record Status(Optional<OAuthClient> client, long checkedAt) {}
+  /** What the status look-up of one id found, and when. */
+  private record Status<T>(Optional<T> found, long checkedAt) {}
 
   private final ECKey key;
   private final ECDSASigner signer;
@@ -54,20 +58,30 @@ public final class TokenService {
   private final Duration ttl;
   private final Clock clock;
   private final Function<String, Optional<OAuthClient>> clients;
+  private final Function<String, Optional<User>> users;
   private final long statusTtlMillis;
-  private final ConcurrentHashMap<String, Status> statuses = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Status<OAuthClient>> clientStatuses = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Status<User>> userStatuses = new ConcurrentHashMap<>();
+
+  /** Without users: a token that names a user is refused. */
+  public TokenService(ECKey key, Supplier<String> issuer, Duration ttl, Clock clock,
+      Function<String, Optional<OAuthClient>> clients, Duration statusTtl) {
+    this(key, issuer, ttl, clock, clients, id -> Optional.empty(), statusTtl);
+  }
 
   /**
    * @param issuer the server's base URL (may become known only once the server listens)
    * @param clients looks a client up by id (normally {@link ClientStore#find})
+   * @param users looks a user up by id (normally {@link UserStore#find})
    */
   public TokenService(ECKey key, Supplier<String> issuer, Duration ttl, Clock clock,
-      Function<String, Optional<OAuthClient>> clients, Duration statusTtl) {
+      Function<String, Optional<OAuthClient>> clients, Function<String, Optional<User>> users, Duration statusTtl) {
     this.key = key;
     this.issuer = issuer;
     this.ttl = ttl;
     this.clock = clock;
     this.clients = clients;
+    this.users = users;
     this.statusTtlMillis = statusTtl.toMillis();
     try {
       this.signer = new ECDSASigner(key);
@@ -111,8 +125,8 @@ public final class TokenService {
   }
 
   /** A token whose signature was checked: what it grants, until when. */
-  private record Verified(String clientId, String project, Scopes scopes, Instant expires, Optional<String> user,
-      Optional<String> patient) {}
+  private record Verified(String clientId, String project, Scopes scopes, Instant issued, Instant expires,
+      Optional<String> user, Optional<String> patient) {}
 
   /**
    * Tokens whose signature is already verified. An ES256 check costs far more than the rest of a
@@ -139,9 +153,20 @@ public final class TokenService {
       verified.remove(token);
       throw new InvalidTokenException("the access token has expired");
     }
-    Optional<OAuthClient> client = status(v.clientId());
+    Optional<OAuthClient> client = status(clientStatuses, clients, v.clientId());
     if (client.isEmpty() || client.get().disabled() || !client.get().project().equals(v.project())) {
       throw new InvalidTokenException("the client of the access token is disabled or unknown");
+    }
+    if (v.user().isPresent()) {
+      Optional<User> user = status(userStatuses, users, v.user().get());
+      if (user.isEmpty() || user.get().disabled() || !user.get().project().equals(v.project())) {
+        throw new InvalidTokenException("the user of the access token is disabled or unknown");
+      }
+      // iat has whole seconds (RFC 7519 §2 NumericDate): a token issued within the second in which
+      // the sessions ended is taken as issued after it
+      if (v.issued().getEpochSecond() < user.get().sessionsSince().getEpochSecond()) {
+        throw new InvalidTokenException("the access token was issued before the user's sessions ended");
+      }
     }
     return new Principal(v.clientId(), v.project(), v.scopes(), v.user(), v.patient());
   }
@@ -170,6 +195,7 @@ public final class TokenService {
     if (exp == null || !exp.toInstant().isAfter(clock.instant())) {
       throw new InvalidTokenException("the access token has expired");
     }
+    Date iat = claims.getIssueTime();
     if (!issuer.get().equals(claims.getIssuer())) {
       throw new InvalidTokenException("the access token was issued for another server");
     }
@@ -186,21 +212,26 @@ public final class TokenService {
     if ((user != null && !(user instanceof String)) || (patient != null && !(patient instanceof String))) {
       throw new InvalidTokenException("the access token has a malformed user or patient claim");
     }
-    return new Verified(clientId, p, scopes, exp.toInstant(), Optional.ofNullable((String) user),
-        Optional.ofNullable((String) patient));
+    if (user != null && iat == null) {
+      throw new InvalidTokenException("the access token names a user but lacks iat");
+    }
+    return new Verified(clientId, p, scopes, iat == null ? Instant.EPOCH : iat.toInstant(), exp.toInstant(),
+        Optional.ofNullable((String) user), Optional.ofNullable((String) patient));
   }
 
-  private Optional<OAuthClient> status(String clientId) {
+  /** The client or user with {@code id}, looked up at most once per status TTL. */
+  private <T> Optional<T> status(ConcurrentHashMap<String, Status<T>> statuses, Function<String, Optional<T>> lookUp,
+      String id) {
     long now = clock.millis();
-    Status s = statuses.get(clientId);
-    if (s == null || now - s.checkedAt >= statusTtlMillis || now < s.checkedAt) {
+    Status<T> s = statuses.get(id);
+    if (s == null || now - s.checkedAt() >= statusTtlMillis || now < s.checkedAt()) {
       if (statuses.size() > 10_000) {
-        statuses.values().removeIf(x -> now - x.checkedAt >= statusTtlMillis);
+        statuses.values().removeIf(x -> now - x.checkedAt() >= statusTtlMillis);
       }
-      s = new Status(clients.apply(clientId), now);
-      statuses.put(clientId, s);
+      s = new Status<>(lookUp.apply(id), now);
+      statuses.put(id, s);
     }
-    return s.client;
+    return s.found();
   }
 
   /** The public key set, as served at {@code /.well-known/jwks.json}. */

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
@@ -18,7 +19,9 @@ import org.fhirbox.db.StoreException;
 /**
  * The people who sign in, in the database. Passwords are stored only as a stretched
  * {@link PasswordHasher} hash (PBKDF2-HMAC-SHA256, the iterations client secrets chosen by a person
- * get), and are checked with the same work whether or not the email exists.
+ * get), and are checked with the same work whether or not the email exists. A password is set only
+ * through a one-time link ({@link PasswordLinks}), or by the bootstrap user's configuration
+ * ({@link #createIfAbsentInBackground}).
  */
 public final class UserStore {
   /** NIST SP 800-63B 5.1.1.2 sets 8 as the floor; fhirbox asks for 12. The ceiling bounds hashing work. */
@@ -36,13 +39,17 @@ public final class UserStore {
   private final Clock clock;
   /** Checked against when the email is unknown or has no password, so every answer costs the same. */
   private final String decoyHash;
+  /** A user being created by {@link #createIfAbsentInBackground}; sign-ins with that email wait for it. */
+  private volatile Pending pending;
+
+  private record Pending(String project, String email, CompletableFuture<?> done) {}
 
   public UserStore(Database db, PasswordHasher hasher, ClientStore projects, Clock clock) {
     this.db = db;
     this.hasher = hasher;
     this.projects = projects;
     this.clock = clock;
-    this.decoyHash = hasher.hash(hasher.newSecret());
+    this.decoyHash = hasher.decoy();
   }
 
   /**
@@ -51,14 +58,49 @@ public final class UserStore {
    */
   public Optional<User> create(String project, String email, String name, String fhirUser, String scope,
       boolean admin) {
+    return insert(project, email, name, fhirUser, scope, admin, null);
+  }
+
+  /**
+   * Creates the user with a password a person chose, unless the email is taken in the project
+   * (then empty), as the bootstrap configuration asks. The check, the stretching of the password
+   * and the insert run on a thread of their own, so that a first start can listen meanwhile; until
+   * the insert is done, a sign-in with that email ({@link #verifyPassword}) waits for it. Safe when
+   * several nodes try at once: the unique email lets exactly one insert win. The fields are
+   * checked at once ({@link IllegalArgumentException}).
+   */
+  public CompletableFuture<Optional<User>> createIfAbsentInBackground(String project, String email, String name,
+      String fhirUser, String scope, boolean admin, String password) {
     String normalEmail = normalEmail(email);
-    if (name == null || name.isBlank() || name.length() > 256) {
-      throw new IllegalArgumentException("a user needs a name of 1 to 256 characters");
+    checkFields(name, fhirUser);
+    Scopes.parse(scope);
+    checkPassword(password);
+    CompletableFuture<Optional<User>> done = new CompletableFuture<>();
+    pending = new Pending(project, normalEmail, done);
+    Thread t = new Thread(() -> {
+      try {
+        done.complete(findByEmail(project, normalEmail).isPresent() ? Optional.empty()
+            : insert(project, normalEmail, name, fhirUser, scope, admin, hasher.hash(password)));
+      } catch (RuntimeException | Error e) {
+        done.completeExceptionally(e);
+      }
+    }, "fhirbox-bootstrap-user");
+    t.setDaemon(true);
+    t.start();
+    return done;
+  }
+
+  private void awaitPending(String project, String normalEmail) {
+    Pending p = pending;
+    if (p != null && p.project().equals(project) && p.email().equals(normalEmail)) {
+      p.done().handle((r, e) -> null).join(); // its failure is reported by the creator
     }
-    if (fhirUser == null || !FHIR_USER.matcher(fhirUser).matches()) {
-      throw new IllegalArgumentException(
-          "fhirUser must be Practitioner/{id}, Patient/{id} or RelatedPerson/{id}");
-    }
+  }
+
+  private Optional<User> insert(String project, String email, String name, String fhirUser, String scope,
+      boolean admin, String passwordHash) {
+    String normalEmail = normalEmail(email);
+    checkFields(name, fhirUser);
     Scopes scopes = Scopes.parse(scope);
     projects.ensureProject(project);
     String id = UUID.randomUUID().toString();
@@ -66,7 +108,7 @@ public final class UserStore {
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("INSERT INTO app_user (id, project, email, name, fhir_user, scopes,"
             + " admin, disabled, password_hash, sessions_since, created, updated)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, NULL, ?, ?, ?)")) {
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?)")) {
       ps.setString(1, id);
       ps.setString(2, project);
       ps.setString(3, normalEmail);
@@ -74,9 +116,10 @@ public final class UserStore {
       ps.setString(5, fhirUser);
       ps.setString(6, scopes.toString());
       ps.setBoolean(7, admin || scopes.isAdmin());
-      ps.setLong(8, now);
+      ps.setString(8, passwordHash);
       ps.setLong(9, now);
       ps.setLong(10, now);
+      ps.setLong(11, now);
       ps.executeUpdate();
     } catch (SQLException e) {
       if (ClientStore.isDuplicate(e)) {
@@ -85,6 +128,16 @@ public final class UserStore {
       throw new StoreException("could not create user", e);
     }
     return find(id);
+  }
+
+  private static void checkFields(String name, String fhirUser) {
+    if (name == null || name.isBlank() || name.length() > 256) {
+      throw new IllegalArgumentException("a user needs a name of 1 to 256 characters");
+    }
+    if (fhirUser == null || !FHIR_USER.matcher(fhirUser).matches()) {
+      throw new IllegalArgumentException(
+          "fhirUser must be Practitioner/{id}, Patient/{id} or RelatedPerson/{id}");
+    }
   }
 
   public Optional<User> find(String id) {
@@ -109,11 +162,29 @@ public final class UserStore {
     return update("UPDATE app_user SET disabled = TRUE, updated = ? WHERE id = ?", clock.millis(), id) == 1;
   }
 
-  /** Sets the user's password; throws {@link IllegalArgumentException} when it is too short or too long. */
-  public boolean setPassword(String id, String password) {
+  /**
+   * Sets the user's password; throws {@link IllegalArgumentException} when it is too short or too
+   * long. Not public: people set passwords through a one-time link ({@link PasswordLinks}).
+   */
+  boolean setPassword(String id, String password) {
     checkPassword(password);
     return update("UPDATE app_user SET password_hash = ?, updated = ? WHERE id = ?", hasher.hash(password),
         clock.millis(), id) == 1;
+  }
+
+  /**
+   * Ends the user's sessions as of now: refresh tokens issued before it are void, and access
+   * tokens issued before it stop working within a minute ({@link TokenService#verify}). False if
+   * unknown.
+   */
+  public boolean endSessions(String id) {
+    long now = clock.millis();
+    return update("UPDATE app_user SET sessions_since = ?, updated = ? WHERE id = ?", now, now, id) == 1;
+  }
+
+  /** Forgets the password (a reset): the user signs in again only once they set a new one. */
+  boolean clearPassword(String id) {
+    return update("UPDATE app_user SET password_hash = NULL, updated = ? WHERE id = ?", clock.millis(), id) == 1;
   }
 
   /** Throws {@link IllegalArgumentException} unless {@code password} has 12 to 256 characters. */
@@ -135,13 +206,15 @@ public final class UserStore {
       hasher.verify("", decoyHash);
       return Optional.empty();
     }
+    String normalEmail = email == null ? "" : email.strip().toLowerCase(Locale.ROOT);
+    awaitPending(project, normalEmail);
     String hash = null;
     User user = null;
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + ", password_hash FROM app_user"
             + " WHERE project = ? AND email = ?")) {
       ps.setString(1, project);
-      ps.setString(2, email == null ? "" : email.strip().toLowerCase(Locale.ROOT));
+      ps.setString(2, normalEmail);
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           user = row(rs);

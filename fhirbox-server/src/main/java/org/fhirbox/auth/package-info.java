@@ -21,6 +21,12 @@
  *   <li>Admins of project {@code default} administer every project; other admins only their own.
  *   <li>Without {@code FHIRBOX_BOOTSTRAP_CLIENT_ID}/{@code _SECRET}, the first start on an empty
  *       database creates admin client {@code admin} (fixed id, so concurrent nodes create one).
+ *   <li>Users (people) have passwords stretched like a chosen client secret, set only through a
+ *       one-time link ({@link PasswordLinks}: SHA-256 of a 256-bit token stored, 24 h, single use)
+ *       or by {@code FHIRBOX_BOOTSTRAP_USER_EMAIL}/{@code _PASSWORD}. {@link SignIn} checks them
+ *       with the client throttle's three counters, keyed by account (project and email) instead of
+ *       client id. A user's tokens stop working within 60 s of a disable or a password reset
+ *       ({@code sessions_since}), as a client's do.
  * </ul>
  */
 package org.fhirbox.auth;

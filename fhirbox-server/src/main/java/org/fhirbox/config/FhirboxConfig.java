@@ -80,6 +80,8 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_TOKEN_ISSUER", "");
     d.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", "");
     d.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "");
+    d.put("FHIRBOX_BOOTSTRAP_USER_EMAIL", "");
+    d.put("FHIRBOX_BOOTSTRAP_USER_PASSWORD", "");
     d.put("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", "");
     d.put("FHIRBOX_INGEST_IGNORED_URL_PREFIXES", "");
     d.put("FHIRBOX_INGEST_DISABLED_PROJECTS", "");

@@ -6,6 +6,9 @@ import org.fhirbox.auth.ClientCredentials;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.auth.ClientStore;
 import org.fhirbox.auth.AuthModule;
+import org.fhirbox.auth.PasswordLinks;
+import org.fhirbox.auth.User;
+import org.fhirbox.auth.UserStore;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,16 +21,22 @@ import java.util.Map;
 import org.fhirbox.core.FhirException;
 
 /**
- * Client administration under {@code /admin} (admin scope only, else 403):
+ * Client and user administration under {@code /admin} (admin scope only, else 403):
  * <pre>
  * POST /admin/clients                      {"project","scope","admin"?} → 201 credentials (secret shown once)
  * GET  /admin/clients[?project=P]          {"clients":[...]} (never secrets or hashes)
  * POST /admin/clients/{id}/disable         the client
  * POST /admin/clients/{id}/rotate-secret   new credentials (secret shown once)
  * PUT  /admin/clients/{id}/jwks            JWK Set (public keys) for private_key_jwt → the client
+ * POST /admin/users                        {"project"?,"email","name","fhirUser","scope","admin"?}
+ *                                          → 201 the user with "setPasswordUrl" and "setPasswordExpires"
+ * GET  /admin/users[?project=P]            {"users":[...]} (never passwords, hashes or links)
+ * POST /admin/users/{id}/disable           the user; their tokens stop working within a minute
+ * POST /admin/users/{id}/reset-password    the user with a new "setPasswordUrl" (password and sessions end)
  * </pre>
  * An admin of project {@value #SERVER_PROJECT} administers every project; any other admin only its
- * own (other projects' clients answer 404, creating in another project 403).
+ * own (other projects' clients and users answer 404, creating in another project 403). A
+ * {@code setPasswordUrl} is shown once: only a hash of its token is kept.
  */
 public final class AdminRoutes {
   /** The project whose admins administer the whole server. */
@@ -35,10 +44,14 @@ public final class AdminRoutes {
   private static final long MAX_BODY = 256 * 1024;
 
   private final ClientStore clients;
+  private final UserStore users;
+  private final PasswordLinks links;
   private final ObjectMapper json;
 
-  public AdminRoutes(ClientStore clients, ObjectMapper json) {
+  public AdminRoutes(ClientStore clients, UserStore users, PasswordLinks links, ObjectMapper json) {
     this.clients = clients;
+    this.users = users;
+    this.links = links;
     this.json = json;
   }
 
@@ -54,6 +67,10 @@ public final class AdminRoutes {
         case "GET" -> list(ex, principal);
         default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/clients");
       }
+      return;
+    }
+    if (!segments.isEmpty() && segments.get(0).equals("users")) {
+      users(ex, principal, segments);
       return;
     }
     if (segments.size() == 3 && segments.get(0).equals("clients")) {
@@ -113,6 +130,148 @@ public final class AdminRoutes {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("clients", clients.list(project).stream().map(AdminRoutes::view).toList());
     write(ex, 200, out);
+  }
+
+  private void users(Exchange ex, Principal principal, List<String> segments) throws IOException {
+    String method = ex.method();
+    if (segments.size() == 1) {
+      switch (method) {
+        case "POST" -> createUser(ex, principal);
+        case "GET" -> listUsers(ex, principal);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/users");
+      }
+      return;
+    }
+    if (segments.size() != 3) {
+      throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+    }
+    String id = segments.get(1);
+    switch (segments.get(2)) {
+      case "disable" -> {
+        require(method, "POST");
+        ownedUser(principal, id);
+        users.disable(id);
+        write(ex, 200, userView(users.find(id).orElseThrow(() -> userNotFound(id))));
+      }
+      case "reset-password" -> {
+        require(method, "POST");
+        ownedUser(principal, id);
+        PasswordLinks.Link link = links.reset(id).orElseThrow(() -> userNotFound(id));
+        write(ex, 200, withLink(ex, users.find(id).orElseThrow(() -> userNotFound(id)), link));
+      }
+      default -> throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+    }
+  }
+
+  private void createUser(Exchange ex, Principal principal) throws IOException {
+    JsonNode body = readJson(ex.body(MAX_BODY));
+    String project = text(body, "project", principal.project());
+    if (!isServerAdmin(principal) && !project.equals(principal.project())) {
+      throw FhirException.forbidden("an admin of project '" + principal.project() + "' may create users only there");
+    }
+    if (!ClientStore.PROJECT_NAME.matcher(project).matches()) {
+      throw FhirException.badRequest("project names use letters, digits and . _ - (at most 64)", "project");
+    }
+    String email = required(body, "email");
+    String name = required(body, "name");
+    String fhirUser = required(body, "fhirUser");
+    String scope = required(body, "scope");
+    JsonNode admin = body.get("admin");
+    if (admin != null && !admin.isNull() && !admin.isBoolean()) {
+      throw FhirException.badRequest("admin must be true or false", "admin");
+    }
+    checkUserScope(scope);
+    User user;
+    try {
+      user = users.create(project, email, name, fhirUser, scope, admin != null && admin.asBoolean(false))
+          .orElseThrow(() -> FhirException.conflict("a user with email '" + email.strip() + "' already exists in"
+              + " project '" + project + "'"));
+    } catch (IllegalArgumentException e) {
+      throw FhirException.badRequest(e.getMessage(), fieldNamedIn(e.getMessage()));
+    }
+    PasswordLinks.Link link = links.issue(user.id()).orElseThrow(() -> userNotFound(user.id()));
+    write(ex, 201, withLink(ex, user, link));
+  }
+
+  /**
+   * A person's scopes are SMART {@code user/} and {@code patient/} scopes (SMART App Launch 2
+   * §Scopes), identity and launch scopes, and {@code admin}; {@code system/} scopes belong to
+   * clients acting for themselves.
+   */
+  private static void checkUserScope(String scope) {
+    if (Scopes.tryParse(scope).isEmpty()) {
+      throw FhirException.badRequest("scope must be space-separated SMART scopes such as user/*.cruds or"
+          + " patient/Observation.rs", "scope");
+    }
+    for (String s : scope.trim().split("\\s+")) {
+      if (s.startsWith("system/")) {
+        throw FhirException.badRequest("'" + s + "': a user's scopes are user/ and patient/ scopes", "scope");
+      }
+    }
+  }
+
+  private static String fieldNamedIn(String message) {
+    for (String field : List.of("email", "fhirUser", "name", "scope")) {
+      if (message.contains(field)) {
+        return field;
+      }
+    }
+    return null;
+  }
+
+  private void listUsers(Exchange ex, Principal principal) throws IOException {
+    String project = ex.param("project").orElse(null);
+    if (!isServerAdmin(principal)) {
+      if (project != null && !project.equals(principal.project())) {
+        throw FhirException.forbidden("an admin of project '" + principal.project() + "' may list only its users");
+      }
+      project = principal.project();
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("users", users.list(project).stream().map(AdminRoutes::userView).toList());
+    write(ex, 200, out);
+  }
+
+  /** The user, if the principal may administer it; another project's user is "not found". */
+  private User ownedUser(Principal principal, String id) {
+    return users.find(id)
+        .filter(u -> isServerAdmin(principal) || u.project().equals(principal.project()))
+        .orElseThrow(() -> userNotFound(id));
+  }
+
+  private static FhirException userNotFound(String id) {
+    return FhirException.notFound("user '" + id + "' not found");
+  }
+
+  private static Map<String, Object> userView(User u) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", u.id());
+    out.put("project", u.project());
+    out.put("email", u.email());
+    out.put("name", u.name());
+    out.put("fhirUser", u.fhirUser());
+    out.put("scope", u.allowedScopes().toString());
+    out.put("admin", u.admin());
+    out.put("disabled", u.disabled());
+    out.put("hasPassword", u.hasPassword());
+    out.put("created", u.created().toString());
+    out.put("updated", u.updated().toString());
+    return out;
+  }
+
+  private static Map<String, Object> withLink(Exchange ex, User u, PasswordLinks.Link link) {
+    Map<String, Object> out = userView(u);
+    out.put("setPasswordUrl", AccountRoutes.setPasswordUrl(ex.baseUrl(), link));
+    out.put("setPasswordExpires", link.expires().toString());
+    return out;
+  }
+
+  private static String required(JsonNode body, String field) {
+    String value = text(body, field, null);
+    if (value == null) {
+      throw FhirException.badRequest(field + " is required", field);
+    }
+    return value;
   }
 
   private static boolean isServerAdmin(Principal p) {

@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * CORS for {@code /storage}, {@code /fhir} and {@code /oauth2} (Fetch standard). Allowed origins
  * come from {@code FHIRBOX_CORS_ORIGINS}: {@code *} (the default) or a comma-separated list.
- * No route uses cookies; bearer tokens are sent explicitly. Even so, Medplum's JS client sends
+ * No route authenticates with cookies; bearer tokens are sent explicitly. Even so, Medplum's JS client sends
  * every request with {@code credentials: 'include'}, which a browser only lets through when the
  * response names the exact origin and allows credentials; listed origins get both. {@code *}
  * never allows credentials (the Fetch standard forbids it, and reflecting any origin would let

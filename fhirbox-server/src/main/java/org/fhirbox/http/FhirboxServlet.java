@@ -28,10 +28,11 @@ public final class FhirboxServlet extends HttpServlet {
   private final TokenEndpoint oauth;
   private final AdminRoutes admin;
   private final JobRoutes jobs;
+  private final AccountRoutes account;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
       Cors cors, Authenticator authenticator, TokenEndpoint oauth, AdminRoutes admin, ErrorMapper errors,
-      List<ReadinessCheck> readiness, JobRoutes jobs) {
+      List<ReadinessCheck> readiness, JobRoutes jobs, AccountRoutes account) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
     this.storage = storage;
@@ -42,6 +43,7 @@ public final class FhirboxServlet extends HttpServlet {
     this.errors = errors;
     this.readiness = List.copyOf(readiness);
     this.jobs = jobs;
+    this.account = account;
   }
 
   @Override
@@ -89,6 +91,10 @@ public final class FhirboxServlet extends HttpServlet {
     }
     if (path.size() == 2 && path.get(0).equals("admin") && path.get(1).equals("jobs")) {
       jobs.list(ex, authenticator.authenticate(ex));
+      return;
+    }
+    if (path.size() >= 1 && path.get(0).equals("account")) {
+      account.handle(ex, path.subList(1, path.size()));
       return;
     }
     if (path.size() >= 1 && path.get(0).equals("admin")) {

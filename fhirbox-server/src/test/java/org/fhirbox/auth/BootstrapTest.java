@@ -1,8 +1,13 @@
 package org.fhirbox.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +21,7 @@ import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.db.Database;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class BootstrapTest {
   private static final int NODES = 6;
@@ -108,6 +114,107 @@ class BootstrapTest {
       assertThat(auth.clients().verifySecret(shown.get(0).clientId(), shown.get(0).clientSecret())).isPresent();
       // later starts show nothing
       assertThat(auth.bootstrap()).isEmpty();
+    }
+  }
+
+  private static final String USER_PASSWORD = "bootstrap user password 0123";
+
+  private static FhirboxConfig userConfig(String password) {
+    return FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_USER_EMAIL", "Boss@Example.org",
+        "FHIRBOX_BOOTSTRAP_USER_PASSWORD", password));
+  }
+
+  /** A node's auth module whose password stretching is cheap, so that six can start on two cores. */
+  private static AuthModule node(FhirboxConfig config, Database db) {
+    return new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE,
+        new PasswordHasher(new SecureRandom(), 1_000));
+  }
+
+  @Test
+  void configuredBootstrapUserIsCreatedOnceByConcurrentNodesAndItsPasswordIsNeverLogged(@TempDir Path dir)
+      throws Exception {
+    FhirboxConfig config = userConfig(USER_PASSWORD);
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.addAppender(log);
+    try (Database db = AuthDb.open(dir)) {
+      ExecutorService pool = Executors.newFixedThreadPool(NODES);
+      List<Optional<User>> created = new ArrayList<>();
+      try {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Optional<User>>> futures = new ArrayList<>();
+        for (int i = 0; i < NODES; i++) {
+          futures.add(pool.submit(() -> {
+            go.await();
+            return node(config, db).bootstrapUser().join();
+          }));
+        }
+        go.countDown();
+        for (Future<Optional<User>> f : futures) {
+          created.add(f.get());
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(created.stream().flatMap(Optional::stream)).hasSize(1);
+      AuthModule auth = node(config, db);
+      assertThat(auth.users().list(null)).singleElement().satisfies(u -> {
+        assertThat(u.project()).isEqualTo("default");
+        assertThat(u.email()).isEqualTo("boss@example.org");
+        assertThat(u.admin()).isTrue();
+        assertThat(u.fhirUser()).isEqualTo("Practitioner/bootstrap-admin");
+        assertThat(u.allowedScopes()).hasToString("user/*.cruds admin");
+        assertThat(u.hasPassword()).isTrue();
+      });
+      assertThat(auth.signIn().authenticate("default", "boss@example.org", USER_PASSWORD, "192.0.2.1"))
+          .isInstanceOf(SignIn.SignedIn.class);
+      // restarts find it and change nothing
+      assertThat(auth.bootstrapUser().join()).isEmpty();
+    } finally {
+      root.detachAppender(log);
+    }
+    assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+        .anySatisfy(m -> assertThat(m).contains("created bootstrap admin user"))
+        .noneSatisfy(m -> assertThat(m).contains(USER_PASSWORD));
+  }
+
+  @Test
+  void theBootstrapUserSignsInAsSoonAsBootstrapUserReturns(@TempDir Path dir) throws Exception {
+    try (Database db = AuthDb.open(dir)) {
+      AuthModule auth = new AuthModule(userConfig(USER_PASSWORD), db, Clock.systemUTC(), () -> AuthDb.BASE);
+      auth.bootstrapUser();
+      // the password is still being stretched (600,000 iterations) on another thread: the sign-in waits for it
+      assertThat(auth.signIn().authenticate("default", "boss@example.org", USER_PASSWORD, "192.0.2.1"))
+          .isInstanceOf(SignIn.SignedIn.class);
+    }
+  }
+
+  @Test
+  void aChangedBootstrapPasswordIsNotAppliedToTheExistingUser(@TempDir Path dir) throws Exception {
+    try (Database db = AuthDb.open(dir)) {
+      node(userConfig(USER_PASSWORD), db).bootstrapUser().join();
+      AuthModule restarted = node(userConfig("another password 456"), db);
+      assertThat(restarted.bootstrapUser().join()).isEmpty();
+      assertThat(restarted.signIn().authenticate("default", "boss@example.org", "another password 456", "192.0.2.1"))
+          .isInstanceOf(SignIn.BadCredentials.class);
+      assertThat(restarted.signIn().authenticate("default", "boss@example.org", USER_PASSWORD, "192.0.2.1"))
+          .isInstanceOf(SignIn.SignedIn.class);
+    }
+  }
+
+  @Test
+  void aHalfOrMalformedBootstrapUserConfigurationStopsTheStart(@TempDir Path dir) throws Exception {
+    try (Database db = AuthDb.open(dir)) {
+      assertThatThrownBy(() -> node(FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_USER_EMAIL", "a@example.org")), db)
+          .bootstrapUser()).hasMessageContaining("set both FHIRBOX_BOOTSTRAP_USER_EMAIL and");
+      assertThatThrownBy(() -> node(userConfig("too-short"), db).bootstrapUser())
+          .hasMessageContaining("FHIRBOX_BOOTSTRAP_USER_PASSWORD").hasMessageContaining("12 to 256")
+          .message().doesNotContain("too-short");
+      assertThatThrownBy(() -> node(FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_USER_EMAIL", "not an email",
+          "FHIRBOX_BOOTSTRAP_USER_PASSWORD", USER_PASSWORD)), db).bootstrapUser()).hasMessageContaining("email");
+      assertThat(node(FhirboxConfig.of(Map.of()), db).bootstrapUser().join()).isEmpty();
+      assertThat(node(FhirboxConfig.of(Map.of()), db).users().list(null)).isEmpty();
     }
   }
 

@@ -13,6 +13,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Date;
@@ -31,6 +32,7 @@ class TokenServiceTest {
   private Database db;
   private final TestClock clock = new TestClock();
   private ClientStore clients;
+  private UserStore users;
   private ECKey key;
   private TokenService tokens;
   private OAuthClient client;
@@ -39,8 +41,10 @@ class TokenServiceTest {
   void setUp() {
     db = AuthDb.open(dir);
     clients = new ClientStore(db, new PasswordHasher(), clock);
+    PasswordHasher fast = new PasswordHasher(new SecureRandom(), 1_000);
+    users = new UserStore(db, fast, new ClientStore(db, fast, clock), clock);
     key = new SigningKeyStore(db, clock).loadOrCreate();
-    tokens = new TokenService(key, () -> AuthDb.BASE, Duration.ofSeconds(600), clock, clients::find,
+    tokens = new TokenService(key, () -> AuthDb.BASE, Duration.ofSeconds(600), clock, clients::find, users::find,
         Duration.ofSeconds(60));
     client = clients.find(clients.create("p1", "system/*.cruds", false).clientId()).orElseThrow();
   }
@@ -74,12 +78,21 @@ class TokenServiceTest {
     assertThat(c.getExpirationTime().getTime() - c.getIssueTime().getTime()).isEqualTo(600_000);
   }
 
+  private User user(String project, String email) {
+    return users.create(project, email, "Someone", "Practitioner/1", "user/*.rs", false).orElseThrow();
+  }
+
+  private String userToken(User user) {
+    return tokens.issue(client, Scopes.parse("user/*.rs"), Optional.of(user.id()), Optional.empty()).accessToken();
+  }
+
   @Test
   void userAndPatientContextRoundTripThroughTheToken() {
-    String token = tokens.issue(client, Scopes.parse("patient/Observation.rs"), Optional.of("u-1"),
+    User user = user("p1", "u1@example.org");
+    String token = tokens.issue(client, Scopes.parse("patient/Observation.rs"), Optional.of(user.id()),
         Optional.of("pat-7")).accessToken();
     Principal p = tokens.verify(token);
-    assertThat(p.user()).contains("u-1");
+    assertThat(p.user()).contains(user.id());
     assertThat(p.patient()).contains("pat-7");
     Principal machine = tokens.verify(tokens.issue(client, Scopes.parse("system/Patient.rs")).accessToken());
     assertThat(machine.user()).isEmpty();
@@ -137,6 +150,47 @@ class TokenServiceTest {
     assertThat(tokens.verify(token)).isNotNull();
     clock.advance(Duration.ofSeconds(30));
     assertThatThrownBy(() -> tokens.verify(token)).hasMessageContaining("disabled or unknown");
+  }
+
+  @Test
+  void disabledUsersTokenStopsWorkingWithinTheStatusCacheWindow() {
+    User user = user("p1", "gone@example.org");
+    String token = userToken(user);
+    assertThat(tokens.verify(token).user()).contains(user.id());
+    users.disable(user.id());
+    clock.advance(Duration.ofSeconds(59));
+    assertThat(tokens.verify(token).user()).contains(user.id());
+    clock.advance(Duration.ofSeconds(1));
+    assertThatThrownBy(() -> tokens.verify(token)).isInstanceOf(TokenService.InvalidTokenException.class)
+        .hasMessageContaining("user of the access token is disabled or unknown");
+  }
+
+  @Test
+  void tokensNamingAnUnknownUserOrOneOfAnotherProjectAreRefused() {
+    assertThatThrownBy(() -> tokens.verify(userToken(new User("no-such-user", "p1", "x@example.org", "X",
+        "Practitioner/1", "user/*.rs", false, false, true, clock.instant(), clock.instant(), clock.instant()))))
+        .hasMessageContaining("user of the access token is disabled or unknown");
+    User elsewhere = user("p2", "elsewhere@example.org");
+    assertThatThrownBy(() -> tokens.verify(userToken(elsewhere)))
+        .hasMessageContaining("user of the access token is disabled or unknown");
+    TokenService withoutUsers = new TokenService(key, () -> AuthDb.BASE, Duration.ofSeconds(600), clock,
+        clients::find, Duration.ofSeconds(60));
+    User here = user("p1", "here@example.org");
+    assertThat(tokens.verify(userToken(here)).user()).contains(here.id());
+    assertThatThrownBy(() -> withoutUsers.verify(userToken(here))).isInstanceOf(TokenService.InvalidTokenException.class);
+  }
+
+  @Test
+  void aUsersTokensIssuedBeforeTheirSessionsEndedStopWorkingWithinTheWindow() {
+    User user = user("p1", "reset@example.org");
+    String before = userToken(user);
+    assertThat(tokens.verify(before).user()).contains(user.id());
+    clock.advance(Duration.ofSeconds(5));
+    users.endSessions(user.id());
+    String after = userToken(user);
+    clock.advance(Duration.ofSeconds(60));
+    assertThatThrownBy(() -> tokens.verify(before)).hasMessageContaining("before the user's sessions ended");
+    assertThat(tokens.verify(after).user()).contains(user.id());
   }
 
   @Test

@@ -1,0 +1,111 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import org.fhirbox.auth.SignIn.BadCredentials;
+import org.fhirbox.auth.SignIn.SignedIn;
+import org.fhirbox.auth.SignIn.Throttled;
+import org.fhirbox.db.Database;
+import org.fhirbox.testing.TestClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SignInTest {
+  private static final String PASSWORD = "correct horse battery";
+  private static final String HOME = "192.0.2.1";
+  private static final String ELSEWHERE = "198.51.100.7";
+
+  @TempDir
+  Path dir;
+  private Database db;
+  private final TestClock clock = new TestClock();
+  private UserStore users;
+  private SignIn signIn;
+  private User ada;
+
+  @BeforeEach
+  void setUp() {
+    db = AuthDb.open(dir);
+    PasswordHasher hasher = new PasswordHasher(new SecureRandom(), 1_000);
+    users = new UserStore(db, hasher, new ClientStore(db, hasher, clock), clock);
+    signIn = new SignIn(users, AuthThrottle.standard(clock));
+    ada = users.create("clinic", "ada@example.org", "Ada", "Practitioner/1", "user/*.rs", false).orElseThrow();
+    users.setPassword(ada.id(), PASSWORD);
+  }
+
+  @AfterEach
+  void tearDown() {
+    db.close();
+  }
+
+  @Test
+  void theRightPasswordSignsTheUserIn() {
+    assertThat(signIn.authenticate("clinic", " ADA@example.org ", PASSWORD, HOME))
+        .isInstanceOfSatisfying(SignedIn.class, s -> assertThat(s.user().id()).isEqualTo(ada.id()));
+    assertThat(signIn.authenticate("other-project", "ada@example.org", PASSWORD, HOME))
+        .isInstanceOf(BadCredentials.class);
+  }
+
+  @Test
+  void aWrongPasswordAnUnknownEmailAndADisabledUserLookAlike() {
+    User off = users.create("clinic", "off@example.org", "Off", "Practitioner/2", "user/*.rs", false).orElseThrow();
+    users.setPassword(off.id(), PASSWORD);
+    users.disable(off.id());
+    User unset = users.create("clinic", "unset@example.org", "Unset", "Practitioner/3", "user/*.rs", false)
+        .orElseThrow();
+    assertThat(signIn.authenticate("clinic", "ada@example.org", "wrong password!", HOME)).isEqualTo(new BadCredentials());
+    assertThat(signIn.authenticate("clinic", "nobody@example.org", PASSWORD, HOME)).isEqualTo(new BadCredentials());
+    assertThat(signIn.authenticate("clinic", "off@example.org", PASSWORD, HOME)).isEqualTo(new BadCredentials());
+    assertThat(signIn.authenticate("clinic", unset.email(), "", HOME)).isEqualTo(new BadCredentials());
+    assertThat(signIn.authenticate("clinic", null, null, HOME)).isEqualTo(new BadCredentials());
+  }
+
+  @Test
+  void fiveFailuresForOneAccountFromOneAddressBlockThatPairEvenForTheRightPassword() {
+    for (int i = 0; i < 5; i++) {
+      assertThat(signIn.authenticate("clinic", "ada@example.org", "guess number " + i, ELSEWHERE))
+          .isInstanceOf(BadCredentials.class);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, ELSEWHERE)).isEqualTo(new Throttled(1));
+    // the person at their own address is not held back by a guesser elsewhere
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME)).isInstanceOf(SignedIn.class);
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, ELSEWHERE)).isInstanceOf(SignedIn.class);
+  }
+
+  @Test
+  void anUnknownEmailIsThrottledExactlyAsAKnownOne() {
+    for (int i = 0; i < 5; i++) {
+      signIn.authenticate("clinic", "ada@example.org", "guess number " + i, ELSEWHERE);
+      signIn.authenticate("clinic", "nobody@example.org", "guess number " + i, ELSEWHERE);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", "guess", ELSEWHERE)).isEqualTo(new Throttled(1));
+    assertThat(signIn.authenticate("clinic", "nobody@example.org", "guess", ELSEWHERE)).isEqualTo(new Throttled(1));
+  }
+
+  @Test
+  void twentyFailuresFromOneAddressBlockItForEveryAccount() {
+    for (int i = 0; i < 20; i++) {
+      assertThat(signIn.authenticate("clinic", "user" + i + "@example.org", "guess", ELSEWHERE))
+          .isInstanceOf(BadCredentials.class);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, ELSEWHERE)).isInstanceOf(Throttled.class);
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME)).isInstanceOf(SignedIn.class);
+  }
+
+  @Test
+  void guessesFromManyAddressesBlockTheAccountButNotWhereTheUserSignedInBefore() {
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME)).isInstanceOf(SignedIn.class);
+    for (int i = 0; i < 100; i++) {
+      signIn.authenticate("clinic", "ada@example.org", "guess", "203.0.113." + i);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "203.0.113.200"))
+        .isInstanceOf(Throttled.class);
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME)).isInstanceOf(SignedIn.class);
+  }
+}

@@ -1,0 +1,241 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.auth.AuthModule;
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.PasswordLinks;
+import org.fhirbox.auth.Scopes;
+import org.fhirbox.auth.SignIn;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestClock;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code /admin/users} over HTTP, as an operator and as project admins use it. */
+class UserAdminTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TestClock CLOCK = new TestClock();
+  private static TestServer server;
+  private static TestClient admin;
+  private static ProjectClients clients;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of(), CLOCK);
+    admin = server.client();
+    clients = new ProjectClients(server);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static Map<String, Object> user(String project, String email) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("project", project);
+    body.put("email", email);
+    body.put("name", "Grace Hopper");
+    body.put("fhirUser", "Practitioner/gh-1");
+    body.put("scope", "user/*.cruds");
+    return body;
+  }
+
+  private static HttpResponse<String> post(TestClient as, String path, Object body) throws Exception {
+    HttpRequest.Builder b = as.request(path).header("Content-Type", "application/json");
+    return as.send(body == null ? b.POST(HttpRequest.BodyPublishers.noBody())
+        : b.POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
+  }
+
+  private static JsonNode created(TestClient as, Map<String, Object> body) throws Exception {
+    HttpResponse<String> r = post(as, "admin/users", body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return JSON.readTree(r.body());
+  }
+
+  private static JsonNode json(HttpResponse<String> r) throws Exception {
+    return JSON.readTree(r.body());
+  }
+
+  private static String token(String setPasswordUrl) {
+    return setPasswordUrl.substring(setPasswordUrl.indexOf("token=") + "token=".length());
+  }
+
+  private static AuthModule auth() {
+    return server.server().auth();
+  }
+
+  /** An access token for a person, as the sign-in flow issues them (through the bootstrap client). */
+  private static TestClient signedIn(String userId) {
+    OAuthClient app = auth().clients().find(TestServer.ADMIN_ID).orElseThrow();
+    String t = auth().tokens().issue(app, Scopes.parse("user/*.rs"), Optional.of(userId), Optional.empty())
+        .accessToken();
+    return new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + t);
+  }
+
+  @Test
+  void createdUserComesWithAnAbsoluteOneTimeSetPasswordUrlThatTheListNeverShows() throws Exception {
+    Map<String, Object> body = user("clinic-u1", " Grace@Example.org ");
+    body.put("admin", true);
+    JsonNode u = created(admin, body);
+
+    assertThat(u.get("id").asText()).isNotBlank();
+    assertThat(u.get("project").asText()).isEqualTo("clinic-u1");
+    assertThat(u.get("email").asText()).isEqualTo("grace@example.org");
+    assertThat(u.get("name").asText()).isEqualTo("Grace Hopper");
+    assertThat(u.get("fhirUser").asText()).isEqualTo("Practitioner/gh-1");
+    assertThat(u.get("scope").asText()).isEqualTo("user/*.cruds admin");
+    assertThat(u.get("admin").asBoolean()).isTrue();
+    assertThat(u.get("disabled").asBoolean()).isFalse();
+    assertThat(u.get("hasPassword").asBoolean()).isFalse();
+    String url = u.get("setPasswordUrl").asText();
+    assertThat(url).matches(java.util.regex.Pattern.quote(server.baseUrl() + "account/set-password?token=")
+        + "[A-Za-z0-9_-]{43}");
+    assertThat(Instant.parse(u.get("setPasswordExpires").asText()))
+        .isEqualTo(CLOCK.instant().plus(Duration.ofHours(24)));
+    assertThat(auth().passwordLinks().check(token(url))).isInstanceOf(PasswordLinks.Open.class);
+
+    HttpResponse<String> list = admin.send(admin.request("admin/users?project=clinic-u1").GET());
+    assertThat(list.statusCode()).isEqualTo(200);
+    assertThat(json(list).get("users")).singleElement()
+        .satisfies(l -> assertThat(l.get("id").asText()).isEqualTo(u.get("id").asText()));
+    assertThat(list.body()).doesNotContain(token(url)).doesNotContain("setPasswordUrl").doesNotContain("pbkdf2");
+  }
+
+  @Test
+  void malformedOrDuplicateUsersAreRefusedWithAnOperationOutcome() throws Exception {
+    created(admin, user("clinic-u2", "dup@example.org"));
+    HttpResponse<String> dup = post(admin, "admin/users", user("clinic-u2", "DUP@example.org"));
+    assertThat(dup.statusCode()).isEqualTo(409);
+    assertThat(json(dup).at("/resourceType").asText()).isEqualTo("OperationOutcome");
+
+    Map<String, Object> noEmail = user("clinic-u2", "x@example.org");
+    noEmail.remove("email");
+    assertOutcome(post(admin, "admin/users", noEmail), 400, "email is required", "email");
+    assertOutcome(post(admin, "admin/users", with(user("clinic-u2", "x@example.org"), "email", "not-an-email")), 400,
+        "is not an email address", "email");
+    assertOutcome(post(admin, "admin/users", with(user("clinic-u2", "x@example.org"), "fhirUser", "Organization/1")),
+        400, "fhirUser must be", "fhirUser");
+    assertOutcome(post(admin, "admin/users", with(user("clinic-u2", "x@example.org"), "scope", "system/*.cruds")),
+        400, "a user's scopes are user/ and patient/ scopes", "scope");
+    assertOutcome(post(admin, "admin/users", with(user("clinic-u2", "x@example.org"), "scope", "user/Patient.zz")),
+        400, "scope", "scope");
+    assertOutcome(post(admin, "admin/users", with(user("clinic-u2", "x@example.org"), "project", "no spaces")), 400,
+        "project names", "project");
+    HttpResponse<String> wrongMethod = admin.send(admin.request("admin/users").DELETE());
+    assertThat(wrongMethod.statusCode()).isEqualTo(405);
+    HttpResponse<String> unknown = post(admin, "admin/users/no-such-user/disable", null);
+    assertOutcome(unknown, 404, "user 'no-such-user' not found", null);
+  }
+
+  private static Map<String, Object> with(Map<String, Object> body, String field, Object value) {
+    body.put(field, value);
+    return body;
+  }
+
+  private static void assertOutcome(HttpResponse<String> r, int status, String diagnostics, String expression)
+      throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    JsonNode issue = json(r).at("/issue/0");
+    assertThat(json(r).get("resourceType").asText()).isEqualTo("OperationOutcome");
+    assertThat(issue.get("diagnostics").asText()).contains(diagnostics);
+    if (expression != null) {
+      assertThat(issue.at("/expression/0").asText()).isEqualTo(expression);
+    }
+  }
+
+  @Test
+  void aProjectAdminSeesAndManagesOnlyItsOwnProjectsUsers() throws Exception {
+    JsonNode other = created(admin, user("clinic-u4", "other@example.org"));
+    TestClient projectAdmin = clients.bearer(clients.create("clinic-u3", "system/*.cruds", true));
+
+    JsonNode own = created(projectAdmin, user(null, "own@example.org"));
+    assertThat(own.get("project").asText()).isEqualTo("clinic-u3");
+    HttpResponse<String> list = projectAdmin.send(projectAdmin.request("admin/users").GET());
+    assertThat(json(list).get("users")).singleElement()
+        .satisfies(u -> assertThat(u.get("email").asText()).isEqualTo("own@example.org"));
+    assertThat(projectAdmin.send(projectAdmin.request("admin/users?project=clinic-u4").GET()).statusCode())
+        .isEqualTo(403);
+    assertThat(post(projectAdmin, "admin/users", user("clinic-u4", "sneaky@example.org")).statusCode())
+        .isEqualTo(403);
+    String otherId = other.get("id").asText();
+    assertOutcome(post(projectAdmin, "admin/users/" + otherId + "/disable", null), 404, "not found", null);
+    assertOutcome(post(projectAdmin, "admin/users/" + otherId + "/reset-password", null), 404, "not found", null);
+    assertThat(auth().users().find(otherId).orElseThrow().disabled()).isFalse();
+
+    // the server's admins see every project
+    HttpResponse<String> all = admin.send(admin.request("admin/users").GET());
+    assertThat(all.body()).contains("own@example.org", "other@example.org");
+
+    TestClient notAdmin = clients.client("clinic-u3", "system/*.cruds");
+    assertThat(notAdmin.send(notAdmin.request("admin/users").GET()).statusCode()).isEqualTo(403);
+    assertThat(post(notAdmin, "admin/users", user(null, "nope@example.org")).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void aDisabledUserCannotSignInAndTheirTokensStopWorkingWithinAMinute() throws Exception {
+    JsonNode u = created(admin, with(user("default", "off@example.org"),
+        "scope", "user/*.rs"));
+    String id = u.get("id").asText();
+    auth().passwordLinks().setPassword(token(u.get("setPasswordUrl").asText()), "a long enough password");
+    TestClient person = signedIn(id);
+    assertThat(person.get("fhir/R4/Patient").statusCode()).isEqualTo(200);
+
+    HttpResponse<String> disabled = post(admin, "admin/users/" + id + "/disable", null);
+
+    assertThat(disabled.statusCode()).isEqualTo(200);
+    assertThat(json(disabled).get("disabled").asBoolean()).isTrue();
+    assertThat(auth().signIn().authenticate("default", "off@example.org", "a long enough password", "192.0.2.9"))
+        .isInstanceOf(SignIn.BadCredentials.class);
+    CLOCK.advance(Duration.ofSeconds(60));
+    HttpResponse<String> refused = person.get("fhir/R4/Patient");
+    assertThat(refused.statusCode()).isEqualTo(401);
+    assertThat(refused.body()).contains("user of the access token is disabled or unknown");
+  }
+
+  @Test
+  void resetPasswordGivesANewLinkAndEndsThePasswordTheOldLinksAndTheSessions() throws Exception {
+    JsonNode u = created(admin, with(user("default", "reset@example.org"), "scope", "user/*.rs"));
+    String id = u.get("id").asText();
+    String firstToken = token(u.get("setPasswordUrl").asText());
+    auth().passwordLinks().setPassword(firstToken, "the first password");
+    TestClient person = signedIn(id);
+    assertThat(person.get("fhir/R4/Patient").statusCode()).isEqualTo(200);
+    CLOCK.advance(Duration.ofSeconds(2));
+
+    HttpResponse<String> reset = post(admin, "admin/users/" + id + "/reset-password", null);
+
+    assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+    JsonNode r = json(reset);
+    assertThat(r.get("id").asText()).isEqualTo(id);
+    assertThat(r.get("hasPassword").asBoolean()).isFalse();
+    String secondToken = token(r.get("setPasswordUrl").asText());
+    assertThat(secondToken).isNotEqualTo(firstToken);
+    assertThat(Instant.parse(r.get("setPasswordExpires").asText()))
+        .isEqualTo(CLOCK.instant().plus(Duration.ofHours(24)));
+    assertThat(auth().users().find(id).orElseThrow().sessionsSince()).isEqualTo(CLOCK.instant());
+    assertThat(auth().signIn().authenticate("default", "reset@example.org", "the first password", "192.0.2.10"))
+        .isInstanceOf(SignIn.BadCredentials.class);
+    assertThat(auth().passwordLinks().check(firstToken)).isInstanceOf(PasswordLinks.Closed.class);
+    CLOCK.advance(Duration.ofSeconds(60));
+    assertThat(person.get("fhir/R4/Patient").statusCode()).isEqualTo(401);
+
+    assertThat(auth().passwordLinks().setPassword(secondToken, "the second password"))
+        .isInstanceOf(PasswordLinks.PasswordSet.class);
+    assertThat(auth().signIn().authenticate("default", "reset@example.org", "the second password", "192.0.2.10"))
+        .isInstanceOf(SignIn.SignedIn.class);
+  }
+}
