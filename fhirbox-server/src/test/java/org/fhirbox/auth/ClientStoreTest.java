@@ -125,6 +125,6 @@ class ClientStoreTest {
   @Test
   void badProjectNamesAndScopesAreRejected() {
     assertThatThrownBy(() -> store.create("../x", "system/*.rs", false)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> store.create("a", "user/*.rs", false)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.create("a", "users/*.rs", false)).isInstanceOf(IllegalArgumentException.class);
   }
 }
