@@ -72,7 +72,9 @@ public final class PasswordLinks {
     /** It already set a password. */
     USED,
     /** A newer link of the same user voided it (a reset, or a second link). */
-    REPLACED
+    REPLACED,
+    /** Its user is disabled and cannot sign in, so setting a password would promise what it cannot keep. */
+    DISABLED
   }
 
   private final Database db;
@@ -164,8 +166,8 @@ public final class PasswordLinks {
         if (expires <= clock.millis()) {
           return new Closed(Reason.EXPIRED);
         }
-        return users.find(userId).<Status>map(u -> new Open(u, Instant.ofEpochMilli(expires)))
-            .orElse(new Closed(Reason.UNKNOWN));
+        return users.find(userId).<Status>map(u -> u.disabled() ? new Closed(Reason.DISABLED)
+            : new Open(u, Instant.ofEpochMilli(expires))).orElse(new Closed(Reason.UNKNOWN));
       }
     } catch (SQLException e) {
       throw new StoreException("could not read a password link", e);

@@ -174,6 +174,10 @@ public final class AccountRoutes {
         title = "This link was replaced";
         text = "A newer link was issued for this account: use that one, or ask your administrator for a new one.";
       }
+      case DISABLED -> {
+        title = "This account is disabled";
+        text = "A disabled account cannot sign in. Ask your administrator.";
+      }
       default -> {
         title = "This link is not valid";
         text = "Check that you opened the whole link from your message, or ask your administrator for a new one.";

@@ -98,6 +98,15 @@ abstract class PasswordLinksContract {
   }
 
   @Test
+  void aDisabledUsersLinkSetsNoPassword() {
+    PasswordLinks.Link link = links.issue(ada.id()).orElseThrow();
+    users.disable(ada.id());
+    assertThat(links.check(link.token())).isEqualTo(new Closed(Reason.DISABLED));
+    assertThat(links.setPassword(link.token(), PASSWORD)).isEqualTo(new Closed(Reason.DISABLED));
+    assertThat(users.find(ada.id()).orElseThrow().hasPassword()).isFalse();
+  }
+
+  @Test
   void aNewLinkVoidsTheOlderOnes() {
     PasswordLinks.Link first = links.issue(ada.id()).orElseThrow();
     PasswordLinks.Link second = links.issue(ada.id()).orElseThrow();
