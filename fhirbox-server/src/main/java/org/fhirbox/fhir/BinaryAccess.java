@@ -149,6 +149,16 @@ public final class BinaryAccess {
     }
   }
 
+  /**
+   * For a caller whose Binary reads are limited to a patient: 404 when {@code Binary/{id}} exists
+   * (deleted or not) outside the compartment, before a lookup could tell 410 from 404; 403 without
+   * a patient context. Nothing for any other caller.
+   */
+  public void requireVisible(ResourceStore.Tx tx, Principal principal, String id) {
+    compartment.limit(principal, "Binary", Interaction.READ)
+        .ifPresent(patient -> compartment.requireVisible(tx, principal.project(), patient, "Binary", id, null));
+  }
+
   /** The answer for a Binary that does not exist, word for word, so that one outside the compartment looks alike. */
   static FhirException notKnown(String id) {
     return FhirException.notFound("Binary/" + id + " is not known");

@@ -59,6 +59,9 @@ abstract class PatientScopeContract {
   private String scanB;
   private String docA;
   private String docB;
+  /** Deleted Binaries whose securityContext is each patient. */
+  private String deletedContextA;
+  private String deletedContextB;
   /** A's DocumentReference that a clinician made name B's securityContext Binary too. */
   private String docAMixed;
 
@@ -91,6 +94,11 @@ abstract class PatientScopeContract {
     contextB = upload("Patient/" + patientB);
     scanA = upload(null);
     scanB = upload(null);
+    deletedContextA = upload("Patient/" + patientA);
+    deletedContextB = upload("Patient/" + patientB);
+    for (String gone : List.of(deletedContextA, deletedContextB)) {
+      assertThat(seeder.delete("fhir/R4/Binary/" + gone).statusCode()).isEqualTo(200);
+    }
     docA = create("DocumentReference", document(patientA, scanA));
     docB = create("DocumentReference", document(patientB, scanB));
     docAMixed = create("DocumentReference", document(patientA, contextA, contextB));
@@ -350,6 +358,12 @@ abstract class PatientScopeContract {
           .isEqualTo(404);
       assertThat(asA.get("fhir/R4/Binary/" + theirs + "/_history").statusCode()).isEqualTo(404);
     }
+    // a deletion tells no more than the Binary did: 410 for the patient's own, 404 for another's
+    assertThat(asA.rawBinaryStatus(deletedContextA)).isEqualTo(410);
+    assertThat(asA.get("fhir/R4/Binary/" + deletedContextA + "/$presigned-url").statusCode()).isEqualTo(410);
+    assertThat(asA.rawBinaryStatus(deletedContextB)).isEqualTo(404);
+    assertThat(asA.get("fhir/R4/Binary/" + deletedContextB + "/$presigned-url").statusCode()).isEqualTo(404);
+    assertThat(asA.get("fhir/R4/Binary/" + deletedContextB + "/_history").statusCode()).isEqualTo(404);
   }
 
   @Test
