@@ -2,15 +2,13 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.fhirbox.auth.AccessPolicy;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -48,41 +46,58 @@ public final class PatientCompartment {
 
   private final FhirCodec codec;
   private final SearchIndexer indexer;
-  /** Each member type's membership parameters that the search index holds, sorted. */
-  private final Map<String, List<String>> params;
-  private final List<String> memberTypes;
+  /** Each type's membership parameters that the search index holds, sorted; empty outside the compartment. */
+  private final Map<String, List<String>> params = new ConcurrentHashMap<>();
+  private volatile List<String> memberTypes;
 
   public PatientCompartment(FhirCodec codec, SearchIndexer indexer) {
     this.codec = codec;
     this.indexer = indexer;
-    Map<String, List<String>> found = new TreeMap<>();
-    for (String type : codec.context().getResourceTypes()) {
-      RuntimeResourceDefinition def = codec.context().getResourceDefinition(type);
-      Set<String> names = new TreeSet<>();
-      for (RuntimeSearchParam sp : def.getSearchParams()) {
-        if (sp.getProvidesMembershipInCompartments() != null
-            && sp.getProvidesMembershipInCompartments().contains(PATIENT)
-            // a parameter the index does not hold could never be matched; none is, today
-            && indexer.params(type).containsKey(sp.getName())) {
-          names.add(sp.getName());
-        }
-      }
-      if (!names.isEmpty()) {
-        found.put(type, List.copyOf(names));
-      }
-    }
-    this.params = Collections.unmodifiableMap(found);
-    this.memberTypes = List.copyOf(found.keySet());
   }
 
   /** The parameters that place a {@code type} in a Patient's compartment; empty for a type outside it. */
   public List<String> params(String type) {
-    return params.getOrDefault(type, List.of());
+    return params.computeIfAbsent(type, this::load);
+  }
+
+  private List<String> load(String type) {
+    if (!codec.context().getResourceTypes().contains(type)) {
+      return List.of();
+    }
+    RuntimeResourceDefinition def = codec.context().getResourceDefinition(type);
+    Set<String> names = new TreeSet<>();
+    for (RuntimeSearchParam sp : def.getSearchParams()) {
+      if (sp.getProvidesMembershipInCompartments() != null
+          && sp.getProvidesMembershipInCompartments().contains(PATIENT)
+          // a parameter the index does not hold could never be matched; none is, today
+          && indexer.params(type).containsKey(sp.getName())) {
+        names.add(sp.getName());
+      }
+    }
+    return List.copyOf(names);
   }
 
   /** Whether resources of {@code type} can be in a Patient compartment (Patient itself is). */
   public boolean isMember(String type) {
-    return params.containsKey(type);
+    return !params(type).isEmpty();
+  }
+
+  /**
+   * Every member type, sorted. Built on first use, not at start: it reads HAPI's definition of
+   * every resource type, which costs a few seconds of CPU and about 20 MB once per process, and only
+   * a caller with {@code patient/} scopes needs it (for a Binary named by Attachments, and system history).
+   */
+  public List<String> memberTypes() {
+    List<String> types = memberTypes;
+    if (types == null) {
+      synchronized (this) {
+        if (memberTypes == null) {
+          memberTypes = codec.context().getResourceTypes().stream().filter(this::isMember).sorted().toList();
+        }
+        types = memberTypes;
+      }
+    }
+    return types;
   }
 
   /** Whether only a {@code patient/} grant lets the caller do {@code interaction} on {@code type}. */
@@ -229,7 +244,7 @@ public final class PatientCompartment {
       return slash > 0 && containsCurrent(tx, content.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
           patient);
     }
-    List<String> naming = tx.namedBy(content.project(), memberTypes, SearchIndexer.ATTACHED_BINARY,
+    List<String> naming = tx.namedBy(content.project(), memberTypes(), SearchIndexer.ATTACHED_BINARY,
         BINARY + "/" + content.binaryId());
     for (String ref : naming) {
       int slash = ref.indexOf('/');
@@ -238,10 +253,5 @@ public final class PatientCompartment {
       }
     }
     return false;
-  }
-
-  /** The member types, for a history that spans types. */
-  public List<String> memberTypes() {
-    return new ArrayList<>(memberTypes);
   }
 }
