@@ -21,8 +21,8 @@ final class SearchSql {
   static final int SYS_MAX = 255;
   static final int CODE_MAX = 512;
   static final String COLS = "project, res_type, res_id, version_id, last_updated, deleted, content";
-  private static final String UNION = " UNION SELECT s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ?"
-      + " AND ";
+  private static final String UNION = " UNION SELECT s.res_id FROM search_value s"
+      + " WHERE s.project = ? AND s.res_type = ? AND ";
 
   private final Database.Vendor vendor;
 

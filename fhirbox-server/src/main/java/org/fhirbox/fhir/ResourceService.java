@@ -163,7 +163,8 @@ public final class ResourceService {
           + " patient/ scopes limit search; read a patient's Binaries through the resources that name them");
     });
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
-        t -> principal.access().allows(t, Interaction.SEARCH) && compartment.mayReach(principal, t, Interaction.SEARCH));
+        t -> principal.access().allows(t, Interaction.SEARCH)
+            && compartment.mayReach(principal, t, Interaction.SEARCH));
     return store.read(tx -> {
       SearchQuery query = limited(chains.resolve(tx, parsed.query(),
           t -> compartment.criteria(principal, t, Interaction.SEARCH)), principal);

@@ -319,14 +319,16 @@ abstract class PatientScopeContract {
   @Test
   void aTransactionFailsWholeOnAnEntryOutsideTheCompartment() throws Exception {
     String write = "{\"fullUrl\":\"urn:uuid:4b0f6a53-9b0e-4a54-8d3c-2f4f3c9d7a11\",\"resource\":"
-        + observation(patientA, "in-transaction", null, null) + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}";
+        + observation(patientA, "in-transaction", null, null)
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}";
     HttpResponse<String> refused = asA.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
         + "\"entry\":[" + write + "," + get("Observation/" + obsB) + "]}");
     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(404);
     assertThat(ok(seeder.get("fhir/R4/Observation?code=urn:test%7Cin-transaction")).get("total").asInt()).isZero();
 
     String binary = "{\"fullUrl\":\"urn:uuid:0c9a2b51-7d5e-4f0e-9d61-5a1f0b3c8e22\",\"resource\":{\"resourceType\":"
-        + "\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"},\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}}";
+        + "\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}}";
     String media = "{\"resource\":{\"resourceType\":\"Media\",\"status\":\"completed\",\"subject\":{\"reference\":"
         + "\"Patient/" + patientA + "\"},\"content\":{\"url\":\"urn:uuid:0c9a2b51-7d5e-4f0e-9d61-5a1f0b3c8e22\"}},"
         + "\"request\":{\"method\":\"POST\",\"url\":\"Media\"}}";
