@@ -46,6 +46,7 @@ import org.fhirbox.fhir.AttachmentNormalizer;
 import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.BinaryAccess;
 import org.fhirbox.fhir.OwnUrls;
+import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.http.Cors;
 import org.fhirbox.http.StorageResponder;
 import org.fhirbox.http.StorageRoutes;
@@ -130,6 +131,7 @@ public final class FhirboxServer implements AutoCloseable {
     // FHIR: parsing, search, and the repository that normalises Attachment URLs on write
     FhirCodec codec = new FhirCodec(fhirContext);
     SearchIndexer indexer = new SearchIndexer(fhirContext);
+    PatientCompartment compartment = new PatientCompartment(codec, indexer);
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys(config), config.seconds("FHIRBOX_SIGNED_URL_TTL"),
         clock);
     Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
@@ -144,7 +146,7 @@ public final class FhirboxServer implements AutoCloseable {
     this.audit = new AuditModule(config, store, repository, clock);
     audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));
     BinaryService binaryService = new BinaryService(blobs, store, repository, binaryPolicy(config),
-        audit.binaryListener());
+        audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
         config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
     BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService);
@@ -155,11 +157,11 @@ public final class FhirboxServer implements AutoCloseable {
 
     // The services the routes call, and the one exit that signs Attachments on the way out
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
-    BinaryAccess binaryAccess = new BinaryAccess(store);
+    BinaryAccess binaryAccess = new BinaryAccess(store, compartment);
     ResourceService resources = new ResourceService(store, repository,
-        new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess),
-        new SearchParser(indexer, 20, maxCount), new SearchChains(maxCount), new SearchIncludes(maxCount),
-        binaryAccess, maxCount);
+        new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment),
+        new SearchParser(indexer, 20, maxCount), new SearchChains(maxCount), new SearchIncludes(maxCount, compartment),
+        binaryAccess, compartment, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
         List.of(new ServerCapabilities(this::baseUrl)));
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());

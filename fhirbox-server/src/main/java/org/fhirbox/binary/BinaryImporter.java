@@ -39,8 +39,10 @@ public final class BinaryImporter implements AutoCloseable {
   public Written importNow(Principal principal, Arguments arguments, AuditedRequest request) throws IOException {
     principal.require("Binary", Interaction.CREATE);
     Map<String, String> args = arguments.read();
+    String securityContext = binaries.securityContext(principal, null, args.get("securityContext"),
+        Interaction.CREATE);
     return binaries.recorded(principal, request,
-        importNow(principal.project(), args.get("url"), args.get("contentType"), args.get("securityContext")));
+        importNow(principal.project(), args.get("url"), args.get("contentType"), securityContext));
   }
 
   public UrlPolicy policy() {

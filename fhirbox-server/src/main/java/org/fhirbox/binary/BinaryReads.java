@@ -88,7 +88,10 @@ public final class BinaryReads {
   /** The content of the current version of {@code Binary/{id}}, for {@code $presigned-url}. */
   public BinaryContent current(Principal principal, String id) {
     principal.require("Binary", Interaction.READ);
-    StoredResource s = store.read(tx -> repository.read(tx, principal.project(), "Binary", id));
+    StoredResource s = store.read(tx -> {
+      access.requireVisible(tx, principal, id);
+      return repository.read(tx, principal.project(), "Binary", id);
+    });
     return content(principal, s);
   }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
@@ -15,6 +16,7 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.Written;
@@ -33,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * transaction fails the blob is deleted; if the process dies in between, the orphan sweeper
  * finds an unreferenced blob. Never a Binary without its bytes. Each write a caller asked for is
  * told to the audit listener once it committed.
+ *
+ * <p>A caller whose Binary writes are limited to its launch patient ({@code patient/} scopes) may
+ * update only a Binary in that patient's compartment (else 404), and stores Binaries whose
+ * {@code securityContext} is in it: the patient, when the upload names none ({@link #securityContext}).
  */
 public final class BinaryService {
   private static final Logger LOG = LoggerFactory.getLogger(BinaryService.class);
@@ -41,14 +47,16 @@ public final class BinaryService {
   private final ResourceRepository repository;
   private final BinaryPolicy policy;
   private final BinaryListener audit;
+  private final PatientCompartment compartment;
 
   public BinaryService(BlobStore blobs, ResourceStore store, ResourceRepository repository, BinaryPolicy policy,
-      BinaryListener audit) {
+      BinaryListener audit, PatientCompartment compartment) {
     this.blobs = blobs;
     this.store = store;
     this.repository = repository;
     this.policy = policy;
     this.audit = audit;
+    this.compartment = compartment;
   }
 
   public BinaryPolicy policy() {
@@ -62,7 +70,9 @@ public final class BinaryService {
   /** {@code POST /Binary} with raw content, for a caller who may create Binaries; audited. */
   public Written create(Principal principal, Upload upload, AuditedRequest request) {
     principal.require("Binary", Interaction.CREATE);
-    return recorded(principal, request, create(principal.project(), upload));
+    Upload checked = withSecurityContext(upload,
+        securityContext(principal, null, upload.securityContext(), Interaction.CREATE));
+    return recorded(principal, request, create(principal.project(), checked));
   }
 
   /** {@code PUT /Binary/{id}} with raw content, for a caller who may update Binaries; audited. */
@@ -70,7 +80,43 @@ public final class BinaryService {
       AuditedRequest request) {
     principal.require("Binary", Interaction.UPDATE);
     Long expected = ifMatch.get();
-    return recorded(principal, request, update(principal.project(), id, upload, expected));
+    Upload checked = withSecurityContext(upload,
+        securityContext(principal, id, upload.securityContext(), Interaction.UPDATE));
+    return recorded(principal, request, update(principal.project(), id, checked, expected));
+  }
+
+  /**
+   * The securityContext a caller's Binary write stores: {@code requested} as it is, unless the
+   * caller's Binary writes are limited to its launch patient. Then the Binary to update must be in
+   * that patient's compartment (else 404, as for a read), no context means the patient, and a
+   * context outside the compartment is 403. Checked before a byte of the body is stored.
+   *
+   * @param id the Binary to update, or null for a create
+   */
+  public String securityContext(Principal principal, String id, String requested, Interaction interaction) {
+    Optional<String> patient = compartment.limit(principal, "Binary", interaction);
+    if (patient.isEmpty()) {
+      return requested;
+    }
+    String ctx = requested == null || requested.isBlank() ? "Patient/" + patient.get() : requireForm(requested);
+    int slash = ctx.indexOf('/');
+    boolean inside = store.read(tx -> {
+      if (id != null) {
+        compartment.requireVisible(tx, principal.project(), patient.get(), "Binary", ResourceIds.requireValid(id),
+            null);
+      }
+      return compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
+          patient.get());
+    });
+    if (!inside) {
+      throw FhirException.forbidden("the securityContext " + ctx + " is outside the compartment of Patient/"
+          + patient.get() + ", to which the access token's patient/ scopes limit Binary writes");
+    }
+    return ctx;
+  }
+
+  private static Upload withSecurityContext(Upload u, String securityContext) {
+    return new Upload(u.body(), u.contentType(), u.contentEncoding(), securityContext, u.filename());
   }
 
   /**
@@ -153,11 +199,7 @@ public final class BinaryService {
     Binary b = new Binary();
     b.setContentType(contentType);
     if (upload.securityContext() != null && !upload.securityContext().isBlank()) {
-      String ref = upload.securityContext().trim();
-      if (!ref.matches("[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\\-.]{1,64}")) {
-        throw FhirException.badRequest("X-Security-Context must be a reference like Patient/123, got '"
-            + (ref.length() > 80 ? ref.substring(0, 80) : ref) + "'");
-      }
+      String ref = requireForm(upload.securityContext());
       // Checked before the body is stored, so a refused upload writes nothing. A context
       // deleted between here and the commit leaves the Binary unreadable, as a later delete would.
       store.read(tx -> {
@@ -167,6 +209,16 @@ public final class BinaryService {
       b.setSecurityContext(new Reference(ref));
     }
     return b;
+  }
+
+  /** 400 unless {@code securityContext} looks like {@code Patient/123}; trimmed. */
+  private static String requireForm(String securityContext) {
+    String ref = securityContext.trim();
+    if (!ref.matches("[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\\-.]{1,64}")) {
+      throw FhirException.badRequest("X-Security-Context must be a reference like Patient/123, got '"
+          + (ref.length() > 80 ? ref.substring(0, 80) : ref) + "'");
+    }
+    return ref;
   }
 
   /** What the database keeps of a Binary's content type and file name (VARCHAR(255), V1 migration). */

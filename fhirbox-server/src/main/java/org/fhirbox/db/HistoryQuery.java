@@ -1,9 +1,31 @@
 package org.fhirbox.db;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * History at system (type and id null), type (id null) or instance level, newest first.
- * {@code since} is inclusive and may be null.
+ * {@code since} is inclusive and may be null; {@code scope} null lists every type.
  */
-public record HistoryQuery(String project, String type, String id, Instant since, int count, int offset) {}
+public record HistoryQuery(String project, String type, String id, Instant since, int count, int offset,
+    Scope scope) {
+
+  /** History of everything the other fields select. */
+  public HistoryQuery(String project, String type, String id, Instant since, int count, int offset) {
+    this(project, type, id, since, count, offset, null);
+  }
+
+  /**
+   * The versions a caller may see: every version of the types in {@code open}, and of each type in
+   * {@code limited} the versions of the resources whose current version matches its clauses (a
+   * compartment criterion on the search index). Versions of any other type are left out.
+   */
+  public record Scope(Set<String> open, Map<String, List<SearchClause>> limited) {
+    public Scope {
+      open = Set.copyOf(open);
+      limited = Map.copyOf(limited);
+    }
+  }
+}

@@ -44,6 +44,21 @@ final class IndexRows {
     return st.list("query failed", sql.text(), sql.args(), rs -> rs.getString(1));
   }
 
+  /** {@code Type/id} of the current resources of {@code types} whose {@code param} holds {@code code}. */
+  List<String> namedBy(String project, List<String> types, String param, String code) {
+    if (types.isEmpty()) {
+      return List.of();
+    }
+    List<Object> args = new ArrayList<>(List.of(project));
+    args.addAll(types);
+    args.add(param);
+    args.add(SearchSql.truncate(code, SearchSql.CODE_MAX));
+    // res_type IN (...) keeps the lookup on the index (project, res_type, param, code): one probe per type
+    return st.list("query failed", "SELECT DISTINCT res_type, res_id FROM search_value WHERE project = ?"
+        + " AND res_type IN (" + "?, ".repeat(types.size() - 1) + "?) AND param = ? AND code = ?", args,
+        rs -> rs.getString(1) + "/" + rs.getString(2));
+  }
+
   int extractorVersion() {
     List<Integer> v = st.list("read failed", "SELECT version FROM search_index_state WHERE id = 1", List.of(),
         rs -> rs.getInt(1));

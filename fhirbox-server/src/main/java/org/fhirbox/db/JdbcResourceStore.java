@@ -133,6 +133,11 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
+    public List<String> namedBy(String project, List<String> types, String param, String code) {
+      return index.namedBy(project, types, param, code);
+    }
+
+    @Override
     public int searchIndexVersion() {
       return index.extractorVersion();
     }

@@ -49,6 +49,12 @@ public interface ResourceStore {
     /** The indexed values ({@code Type/id} for a reference) of {@code param} on the given resources. */
     List<String> indexedValues(String project, String type, List<String> ids, String param);
 
+    /**
+     * {@code Type/id} of the current, not deleted resources of {@code types} whose indexed
+     * {@code param} holds {@code code} (e.g. the resources whose Attachments name a Binary).
+     */
+    List<String> namedBy(String project, List<String> types, String param, String code);
+
     /** The {@code SearchIndexer.VERSION} the stored index was built with. */
     int searchIndexVersion();
 

@@ -9,7 +9,7 @@ import java.util.Map;
  * columns it constrains. Indexed parameters (any standard SearchParameter) become {@link Token},
  * {@link Text}, {@link DateRange} or {@link NumberRange} over the {@code search_value} table;
  * {@link Chain} nests a clause on the resources a reference parameter names, {@link Has} one on
- * the resources that name it.
+ * the resources that name it; {@link Compartment} keeps a search inside one compartment.
  */
 public sealed interface SearchClause {
   /** {@code _id=a,b}. */
@@ -62,6 +62,20 @@ public sealed interface SearchClause {
    * {@code where}.
    */
   record Has(String sourceType, String param, SearchClause where) implements SearchClause {}
+
+  /**
+   * Membership of a compartment (FHIR R4 compartmentdefinition.html): the resource names
+   * {@code reference} ({@code Patient/123}) in any of the reference parameters {@code params}, or
+   * it is the resource {@code selfId} (a Patient is in its own compartment; null for other types).
+   */
+  record Compartment(List<String> params, String reference, String selfId) implements SearchClause {
+    public Compartment {
+      params = List.copyOf(params);
+      if (params.isEmpty()) {
+        throw new IllegalArgumentException("a compartment criterion needs at least one parameter");
+      }
+    }
+  }
 
   /** One OR-ed value of a token clause. */
   record TokenValue(String system, String code) {}

@@ -75,24 +75,7 @@ final class VersionRows {
   }
 
   Page history(HistoryQuery q) {
-    StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM resource_version WHERE project = ?");
-    List<Object> args = new ArrayList<>(List.of(q.project()));
-    if (q.type() != null) {
-      sql.append(" AND res_type = ?");
-      args.add(q.type());
-    }
-    if (q.id() != null) {
-      sql.append(" AND res_id = ?");
-      args.add(q.id());
-    }
-    if (q.since() != null) {
-      sql.append(" AND last_updated >= ?");
-      args.add(q.since().toEpochMilli());
-    }
-    sql.append(" ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
-    args.add(q.count() + 1);
-    args.add(q.offset());
-    return page(new SearchSql.Sql(sql.toString(), args), q.count());
+    return page(searchSql.history(q), q.count());
   }
 
   Page search(SearchQuery q) {

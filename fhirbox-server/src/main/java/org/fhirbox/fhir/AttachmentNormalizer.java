@@ -89,8 +89,12 @@ public final class AttachmentNormalizer {
     Optional<BinaryContent> content = ref.versionId() == null
         ? tx.currentBinaryContent(project, ref.id())
         : tx.binaryContent(project, ref.id(), ref.versionId());
-    return content.orElseThrow(() -> FhirException.badRequest("Attachment.url names " + ref.reference()
-        + ", which does not exist", "Attachment.url"));
+    return content.orElseThrow(() -> unknownBinary(ref.reference()));
+  }
+
+  /** 400 for an Attachment naming a Binary ({@code Binary/{id}[/_history/{vid}]}) that does not exist. */
+  static FhirException unknownBinary(String reference) {
+    return FhirException.badRequest("Attachment.url names " + reference + ", which does not exist", "Attachment.url");
   }
 
   private static void fill(Attachment a, BinaryContent c, BinaryRef ref) {

@@ -19,7 +19,9 @@ import org.hl7.fhir.r4.model.Resource;
 /**
  * Read time: every Attachment whose url is {@code Binary/{id}} (or a pinned version) and that the
  * caller may read becomes a short-lived signed URL. An Attachment the caller may not read keeps
- * {@code Binary/{id}}. Runs on every outgoing resource, in {@code ResourceOutput}.
+ * {@code Binary/{id}}: one whose securityContext the caller may not read, and, for a caller whose
+ * Binary reads are limited to a patient ({@code patient/} scopes), one outside that patient's
+ * compartment ({@link BinaryAccess}). Runs on every outgoing resource, in {@code ResourceOutput}.
  */
 public final class AttachmentSigner {
   private final FhirTerser terser;
@@ -97,7 +99,7 @@ public final class AttachmentSigner {
     List<String> rest = new ArrayList<>();
     for (String url : urls) {
       BinaryContent c = known.get(url);
-      if (c != null && !access.needsLookup(c)) {
+      if (c != null && !access.needsLookup(principal, c)) {
         signed.put(url, access.canReadIgnoringContext(principal, c)
             ? Optional.of(signer.sign(baseUrl, c, null)) : Optional.empty());
       } else {

@@ -11,40 +11,73 @@ import org.fhirbox.model.StoredResource;
 /**
  * Who may read a Binary's content — raw, as JSON, by {@code $presigned-url}, or by having an
  * Attachment signed: read access to Binary and, when the Binary has a {@code securityContext},
- * read access to that resource (same project, not deleted). Every read path asks here,
- * including the ones that return a Binary's metadata inside a Bundle (batch and transaction
+ * read access to that resource (same project, not deleted). When the caller's Binary reads are
+ * limited to its launch patient ({@code patient/} scopes), the Binary must also be in that
+ * patient's compartment ({@link PatientCompartment#containsBinary}); one that is not is answered
+ * as if it did not exist (404), as any resource outside the compartment is. Every read path asks
+ * here, including the ones that return a Binary's metadata inside a Bundle (batch and transaction
  * {@code GET}, the three history levels, search): {@link #canReadVersion}.
  */
 public final class BinaryAccess {
-  private final ResourceStore store;
+  /** What a caller may do with one Binary version. */
+  public enum Verdict {
+    READ,
+    /** 403: the scopes or the securityContext refuse it. */
+    FORBIDDEN,
+    /** 404: outside the compartment the caller's {@code patient/} scopes are limited to. */
+    HIDDEN
+  }
 
-  public BinaryAccess(ResourceStore store) {
+  private final ResourceStore store;
+  private final PatientCompartment compartment;
+
+  public BinaryAccess(ResourceStore store, PatientCompartment compartment) {
     this.store = store;
+    this.compartment = compartment;
   }
 
   public boolean canRead(ResourceStore.Tx tx, Principal principal, BinaryContent content) {
-    if (!canReadIgnoringContext(principal, content)) {
-      return false;
-    }
-    String ctx = content.securityContext();
-    if (ctx == null) {
-      return true;
-    }
-    int slash = ctx.indexOf('/');
-    if (slash <= 0) {
-      return false;
-    }
-    String type = ctx.substring(0, slash);
-    String id = ctx.substring(slash + 1);
-    if (!principal.access().allows(type, Interaction.READ)) {
-      return false;
-    }
-    return tx.current(principal.project(), type, id, false).map(r -> !r.deleted()).orElse(false);
+    return verdict(tx, principal, content) == Verdict.READ;
   }
 
-  /** Whether deciding {@link #canRead} needs the database: only a securityContext does. */
-  public boolean needsLookup(BinaryContent content) {
-    return content.securityContext() != null;
+  /** Whether {@code principal} may read {@code content}, and if not, how to say so. */
+  public Verdict verdict(ResourceStore.Tx tx, Principal principal, BinaryContent content) {
+    if (!canReadIgnoringContext(principal, content)) {
+      return Verdict.FORBIDDEN;
+    }
+    String ctx = content.securityContext();
+    String type = null;
+    String id = null;
+    if (ctx != null) {
+      int slash = ctx.indexOf('/');
+      if (slash <= 0) {
+        return Verdict.FORBIDDEN;
+      }
+      type = ctx.substring(0, slash);
+      id = ctx.substring(slash + 1);
+      if (!principal.access().allows(type, Interaction.READ)) {
+        return Verdict.FORBIDDEN;
+      }
+    }
+    if (compartment.limited(principal, "Binary", Interaction.READ)) {
+      if (principal.patient().isEmpty()) {
+        return Verdict.FORBIDDEN;
+      }
+      return compartment.containsBinary(tx, content, principal.patient().get()) ? Verdict.READ : Verdict.HIDDEN;
+    }
+    if (ctx == null) {
+      return Verdict.READ;
+    }
+    return tx.current(principal.project(), type, id, false).map(r -> !r.deleted()).orElse(false)
+        ? Verdict.READ : Verdict.FORBIDDEN;
+  }
+
+  /**
+   * Whether deciding {@link #canRead} needs the database: a securityContext does, and so does any
+   * Binary when the caller's Binary reads are limited to a patient's compartment.
+   */
+  public boolean needsLookup(Principal principal, BinaryContent content) {
+    return content.securityContext() != null || compartment.limited(principal, "Binary", Interaction.READ);
   }
 
   /** {@link #canRead} for content that does not {@link #needsLookup}: same project, Binary read scope. */
@@ -59,16 +92,26 @@ public final class BinaryAccess {
    * the Binary did.
    */
   public boolean canReadVersion(ResourceStore.Tx tx, Principal principal, StoredResource s) {
-    if (!s.type().equals("Binary")) {
-      return true;
-    }
-    long version = s.deleted() ? s.versionId() - 1 : s.versionId();
-    return tx.binaryContent(s.project(), s.id(), version).map(c -> canRead(tx, principal, c)).orElse(false);
+    return verdict(tx, principal, s) == Verdict.READ;
   }
 
-  /** 403 unless {@link #canReadVersion}. */
+  /** {@link #verdict(ResourceStore.Tx, Principal, BinaryContent)} for a stored version ({@link #canReadVersion}). */
+  public Verdict verdict(ResourceStore.Tx tx, Principal principal, StoredResource s) {
+    if (!s.type().equals("Binary")) {
+      return Verdict.READ;
+    }
+    long version = s.deleted() ? s.versionId() - 1 : s.versionId();
+    return tx.binaryContent(s.project(), s.id(), version).map(c -> verdict(tx, principal, c))
+        .orElse(Verdict.FORBIDDEN);
+  }
+
+  /** 403 unless {@link #canReadVersion}; 404 for a Binary outside the caller's patient compartment. */
   public void requireReadVersion(ResourceStore.Tx tx, Principal principal, StoredResource s) {
-    if (!canReadVersion(tx, principal, s)) {
+    Verdict v = verdict(tx, principal, s);
+    if (v == Verdict.HIDDEN) {
+      throw notKnown(s.id());
+    }
+    if (v != Verdict.READ) {
       throw FhirException.forbidden("no read access to " + s.type() + "/" + s.id()
           + " or to the resource named by its securityContext");
     }
@@ -94,11 +137,30 @@ public final class BinaryAccess {
     return items.stream().filter(s -> canReadVersion(tx, principal, s)).toList();
   }
 
-  /** 403 unless {@link #canRead}. */
+  /** 403 unless {@link #canRead}; 404 for a Binary outside the caller's patient compartment. */
   public void requireRead(Principal principal, BinaryContent content) {
-    if (!store.read(tx -> canRead(tx, principal, content))) {
+    Verdict v = store.read(tx -> verdict(tx, principal, content));
+    if (v == Verdict.HIDDEN) {
+      throw notKnown(content.binaryId());
+    }
+    if (v != Verdict.READ) {
       throw FhirException.forbidden("no read access to Binary/" + content.binaryId()
           + (content.securityContext() == null ? "" : " or to its securityContext " + content.securityContext()));
     }
+  }
+
+  /**
+   * For a caller whose Binary reads are limited to a patient: 404 when {@code Binary/{id}} exists
+   * (deleted or not) outside the compartment, before a lookup could tell 410 from 404; 403 without
+   * a patient context. Nothing for any other caller.
+   */
+  public void requireVisible(ResourceStore.Tx tx, Principal principal, String id) {
+    compartment.limit(principal, "Binary", Interaction.READ)
+        .ifPresent(patient -> compartment.requireVisible(tx, principal.project(), patient, "Binary", id, null));
+  }
+
+  /** The answer for a Binary that does not exist, word for word, so that one outside the compartment looks alike. */
+  static FhirException notKnown(String id) {
+    return FhirException.notFound("Binary/" + id + " is not known");
   }
 }

@@ -6,10 +6,12 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
 import org.hl7.fhir.r4.model.Attachment;
@@ -26,33 +28,103 @@ import org.hl7.fhir.r4.model.Resource;
  * A transaction runs in one database transaction: all entries or none. Its {@code urn:uuid:}
  * (and other fullUrl) references, including an {@code Attachment.url} naming a Binary created in
  * the same Bundle, are rewritten to the ids assigned here.
+ *
+ * <p>Every write (single or in a Bundle) and every Bundle {@code GET} entry applies the caller's
+ * patient compartment where only {@code patient/} scopes permit it ({@link PatientCompartment}):
+ * the resource must be in the compartment before an update or delete (else 404, as for a read)
+ * and after a create or update (else 403); a Binary written that way gets the launch patient as
+ * its {@code securityContext} when it names none, and must name one in the compartment. A caller
+ * whose writes or Binary reads are so limited may attach only Binaries in the compartment.
  */
 public final class BundleProcessor {
   private final ResourceStore store;
   private final ResourceRepository repository;
   private final BinaryData binaryData;
   private final BinaryAccess access;
+  private final PatientCompartment compartment;
   private final FhirTerser terser;
 
   public BundleProcessor(ResourceStore store, ResourceRepository repository, BinaryData binaryData,
-      BinaryAccess access) {
+      BinaryAccess access, PatientCompartment compartment) {
     this.store = store;
     this.repository = repository;
     this.binaryData = binaryData;
     this.access = access;
+    this.compartment = compartment;
     this.terser = repository.codec().context().newTerser();
   }
 
-  public Written createSingle(String project, Resource resource) {
+  public Written createSingle(Principal principal, Resource resource) {
     BlobInfo blob = blobFor(resource);
-    return withBlob(blob, () -> store.inTransaction(tx -> requireContext(tx, project,
-        repository.create(tx, project, resource, blob, null))));
+    return withBlob(blob, () -> store.inTransaction(tx -> {
+      String patient = beforeWrite(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource);
+      Written w = afterWrite(patient, repository.create(tx, principal.project(), resource, blob, null));
+      return requireContext(tx, principal, w, Interaction.CREATE);
+    }));
   }
 
-  public Written updateSingle(String project, String type, String id, Resource resource, Long ifMatch) {
+  public Written updateSingle(Principal principal, String type, String id, Resource resource, Long ifMatch) {
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
-    return withBlob(blob, () -> store.inTransaction(tx -> requireContext(tx, project,
-        repository.update(tx, project, type, id, resource, ifMatch, blob, null))));
+    return withBlob(blob, () -> store.inTransaction(tx -> {
+      String patient = beforeWrite(tx, principal, type, id, Interaction.UPDATE, resource);
+      Written w = afterWrite(patient, repository.update(tx, principal.project(), type, id, resource, ifMatch, blob,
+          null));
+      return requireContext(tx, principal, w, Interaction.UPDATE);
+    }));
+  }
+
+  /** Deletes in the caller's transaction; a resource outside the caller's patient compartment is 404. */
+  public StoredResource delete(ResourceStore.Tx tx, Principal principal, String type, String id, Long ifMatch) {
+    beforeWrite(tx, principal, type, id, Interaction.DELETE, null);
+    return repository.delete(tx, principal.project(), type, id, ifMatch).orElseThrow();
+  }
+
+  /**
+   * The compartment checks before a write: the patient the write is limited to (null when a wider
+   * grant covers it); 404 when the resource to update or delete is outside that compartment. A
+   * Binary gets the patient as its securityContext when it names none, and the Attachments of
+   * {@code res} may name only Binaries in the compartment when the write or the caller's Binary
+   * reads are limited.
+   */
+  private String beforeWrite(ResourceStore.Tx tx, Principal principal, String type, String id,
+      Interaction interaction, Resource res) {
+    String patient = compartment.limit(principal, type, interaction).orElse(null);
+    if (patient != null && id != null) {
+      compartment.requireVisible(tx, principal.project(), patient, type, id, null);
+    }
+    if (patient != null && res instanceof Binary b && !b.hasSecurityContext()) {
+      b.setSecurityContext(new Reference("Patient/" + patient));
+    }
+    if (res != null && (patient != null || compartment.limited(principal, "Binary", Interaction.READ))) {
+      requireAttachable(tx, principal, res);
+    }
+    return patient;
+  }
+
+  /**
+   * 400, as for a Binary that does not exist, when an Attachment of {@code res} names a Binary
+   * outside the caller's patient compartment: attaching it to a resource in the compartment would
+   * put it there, so a patient's app could reach another patient's content by guessing its id.
+   */
+  private void requireAttachable(ResourceStore.Tx tx, Principal principal, Resource res) {
+    String patient = principal.patient().orElse(null);
+    // the write normalises again; twice is the same, and only limited callers pay for it
+    FoundAttachments found = repository.attachments(tx, principal.project(), res);
+    for (Map.Entry<String, BinaryContent> e : found.binaries().entrySet()) {
+      if (patient == null || !compartment.containsBinary(tx, e.getValue(), patient)) {
+        throw AttachmentNormalizer.unknownBinary(e.getKey());
+      }
+    }
+  }
+
+  /** 403 when a resource written under a patient limit ({@code patient} not null) left the compartment. */
+  private Written afterWrite(String patient, Written w) {
+    // a Binary's securityContext is judged when the unit of work ends: it may name a later entry
+    if (patient != null && !(w.resource() instanceof Binary) && !compartment.contains(w.resource(), patient)) {
+      throw FhirException.forbidden("the " + w.stored().type() + " would be outside the compartment of Patient/"
+          + patient + ", to which the access token's patient/ scopes limit writes; it must name that patient");
+    }
+    return w;
   }
 
   private <T> T withBlob(BlobInfo blob, java.util.function.Supplier<T> work) {
@@ -180,9 +252,30 @@ public final class BundleProcessor {
     }
   }
 
-  private Written requireContext(ResourceStore.Tx tx, String project, Written w) {
-    repository.requireSecurityContextExists(tx, project, w.resource());
+  private Written requireContext(ResourceStore.Tx tx, Principal principal, Written w, Interaction interaction) {
+    repository.requireSecurityContextExists(tx, principal.project(), w.resource());
+    requireContextInCompartment(tx, principal, w.resource(), interaction);
     return w;
+  }
+
+  /**
+   * 403 when a Binary written under a patient limit names a securityContext outside the
+   * compartment: the caller could never read it back, and would have put content in another
+   * patient's record.
+   */
+  private void requireContextInCompartment(ResourceStore.Tx tx, Principal principal, Resource written,
+      Interaction interaction) {
+    if (!(written instanceof Binary b) || !compartment.limited(principal, "Binary", interaction)) {
+      return;
+    }
+    String patient = compartment.requirePatient(principal);
+    String ctx = b.getSecurityContext().getReference();
+    int slash = ctx.indexOf('/');
+    if (!compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
+        patient)) {
+      throw FhirException.forbidden("Binary.securityContext " + ctx + " is outside the compartment of Patient/"
+          + patient + ", to which the access token's patient/ scopes limit writes");
+    }
   }
 
   /** {@code results[i]} answers {@code requests.get(i)}; the Binaries written must name existing resources. */
@@ -193,6 +286,8 @@ public final class BundleProcessor {
       if (results[i].getResponse().hasLocation()) {
         try {
           repository.requireSecurityContextExists(tx, principal.project(), results[i].getResource());
+          requireContextInCompartment(tx, principal, results[i].getResource(),
+              r.method() == HTTPVerb.POST ? Interaction.CREATE : Interaction.UPDATE);
         } catch (FhirException e) {
           throw atEntry(r, e);
         }
@@ -228,27 +323,34 @@ public final class BundleProcessor {
         case POST -> {
           principal.require(r.type(), Interaction.CREATE);
           requireBody(r, res);
-          Written w = assignedId == null ? repository.create(tx, project, res, blob, null)
-              : repository.create(tx, project, res, assignedId, blob, null);
+          String patient = beforeWrite(tx, principal, r.type(), null, Interaction.CREATE, res);
+          Written w = afterWrite(patient, assignedId == null ? repository.create(tx, project, res, blob, null)
+              : repository.create(tx, project, res, assignedId, blob, null));
           written(out, w);
         }
         case PUT -> {
           principal.require(r.type(), Interaction.UPDATE);
           requireBody(r, res);
-          Written w = repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob, null);
+          String patient = beforeWrite(tx, principal, r.type(), r.id(), Interaction.UPDATE, res);
+          Written w = afterWrite(patient, repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
+              null));
           written(out, w);
         }
         case DELETE -> {
           principal.require(r.type(), Interaction.DELETE);
-          StoredResource gone = repository.delete(tx, project, r.type(), r.id(), r.ifMatch()).orElseThrow();
+          StoredResource gone = delete(tx, principal, r.type(), r.id(), r.ifMatch());
           out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.versionId() + "\"");
         }
         case GET -> {
           principal.require(r.type(), Interaction.READ);
+          Optional<String> patient = compartment.limit(principal, r.type(), Interaction.READ);
+          if (patient.isPresent()) {
+            compartment.requireVisible(tx, project, patient.get(), r.type(), r.id(), r.version());
+          }
           StoredResource s = r.version() == null ? repository.read(tx, project, r.type(), r.id())
               : repository.vread(tx, project, r.type(), r.id(), r.version());
           access.requireReadVersion(tx, principal, s);
-          java.util.Optional<Resource> found = repository.readable(s);
+          Optional<Resource> found = repository.readable(s);
           if (found.isEmpty()) {
             // one unreadable stored version costs this entry, not the Bundle
             out.getResponse().setStatus("500 Internal Server Error")

@@ -115,6 +115,15 @@ public final class ResourceRepository {
     }
   }
 
+  /**
+   * Normalises the Attachments of a resource about to be written, as the write will (it does so
+   * again; the second time changes nothing), and returns the Binaries they name, for checks that
+   * must run before the write.
+   */
+  public FoundAttachments attachments(ResourceStore.Tx tx, String project, Resource resource) {
+    return normalizer.normalize(tx, project, resource);
+  }
+
   /** Creates a new resource with a server-assigned id (FHIR R4 http.html#create). */
   public Written create(ResourceStore.Tx tx, String project, Resource resource, BlobInfo content,
       String filename) {
@@ -191,7 +200,7 @@ public final class ResourceRepository {
       b.setIdElement(b.getIdElement().toUnqualifiedVersionless());
     }
     String json = codec.toJson(resource);
-    List<SearchValue> index = indexer.extract(resource);
+    List<SearchValue> index = indexer.extract(resource, attachments.own());
     StoredResource stored = new StoredResource(project, type, id, versionId, now, false, json);
     tx.insert(stored, index);
     if (resource instanceof Binary b) {

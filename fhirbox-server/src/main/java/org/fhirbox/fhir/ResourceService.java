@@ -2,10 +2,14 @@ package org.fhirbox.fhir;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -13,6 +17,7 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.db.HistoryQuery;
 import org.fhirbox.db.Page;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
 import org.fhirbox.fhir.SearchParser.Total;
 import org.fhirbox.model.StoredResource;
@@ -24,6 +29,13 @@ import org.hl7.fhir.r4.model.Resource;
  * caller's scopes for the type and interaction first, confines it to the caller's project, and
  * runs in one transaction. Binary content and its {@code securityContext} are the Binary
  * services' part.
+ *
+ * <p>Where only a SMART {@code patient/} grant permits an interaction, it is confined to the
+ * launch patient's compartment ({@link PatientCompartment}): a resource outside it is answered as
+ * one that does not exist (404), as HAPI FHIR and Medplum do, so a token learns nothing of other
+ * patients; a search gets the compartment as one more criterion, so {@code total}, paging and
+ * {@code _count} count only what the caller may see; history lists only the versions that were in
+ * the compartment. A type outside the compartment, or a token without a patient context, is 403.
  */
 public final class ResourceService {
   /**
@@ -57,11 +69,12 @@ public final class ResourceService {
   private final SearchChains chains;
   private final SearchIncludes includes;
   private final BinaryAccess binaryAccess;
+  private final PatientCompartment compartment;
   private final int maxCount;
 
   public ResourceService(ResourceStore store, ResourceRepository repository, BundleProcessor bundles,
       SearchParser searchParser, SearchChains chains, SearchIncludes includes, BinaryAccess binaryAccess,
-      int maxCount) {
+      PatientCompartment compartment, int maxCount) {
     this.store = store;
     this.repository = repository;
     this.bundles = bundles;
@@ -69,6 +82,7 @@ public final class ResourceService {
     this.chains = chains;
     this.includes = includes;
     this.binaryAccess = binaryAccess;
+    this.compartment = compartment;
     this.maxCount = maxCount;
   }
 
@@ -93,33 +107,42 @@ public final class ResourceService {
   /** read, or vread when {@code version} is set. */
   public StoredResource read(Principal principal, String type, String id, Long version) {
     principal.require(type, Interaction.READ);
-    return store.read(tx -> version == null
-        ? repository.read(tx, principal.project(), type, id)
-        : repository.vread(tx, principal.project(), type, id, version));
+    Optional<String> patient = compartment.limit(principal, type, Interaction.READ);
+    return store.read(tx -> {
+      if (patient.isPresent()) {
+        // judged before 404/410 is told apart, so a deletion outside the compartment is not known either
+        compartment.requireVisible(tx, principal.project(), patient.get(), type, id, version);
+      }
+      return version == null
+          ? repository.read(tx, principal.project(), type, id)
+          : repository.vread(tx, principal.project(), type, id, version);
+    });
   }
 
   public Written create(Principal principal, String type, Deferred<Resource> body) throws IOException {
     principal.require(type, Interaction.CREATE);
+    compartment.limit(principal, type, Interaction.CREATE); // refused before the body is read
     Resource resource = body.read();
     if (!resource.fhirType().equals(type)) {
       throw FhirException.badRequest("the body is a " + resource.fhirType() + " but the URL names " + type);
     }
-    return bundles.createSingle(principal.project(), resource);
+    return bundles.createSingle(principal, resource);
   }
 
   /** @param ifMatch the version the caller expects ({@code If-Match}), read after the access check; null for any */
   public Written update(Principal principal, String type, String id, Deferred<Resource> body, Supplier<Long> ifMatch)
       throws IOException {
     principal.require(type, Interaction.UPDATE);
+    compartment.limit(principal, type, Interaction.UPDATE);
     Long expected = ifMatch.get();
-    return bundles.updateSingle(principal.project(), type, id, body.read(), expected);
+    return bundles.updateSingle(principal, type, id, body.read(), expected);
   }
 
   /** The deleted version (FHIR R4 http.html#delete). */
   public StoredResource delete(Principal principal, String type, String id, Supplier<Long> ifMatch) {
     principal.require(type, Interaction.DELETE);
     Long expected = ifMatch.get();
-    return store.inTransaction(tx -> repository.delete(tx, principal.project(), type, id, expected)).orElseThrow();
+    return store.inTransaction(tx -> bundles.delete(tx, principal, type, id, expected));
   }
 
   /** A batch or transaction Bundle (FHIR R4 http.html#transaction); each entry is checked on its own. */
@@ -136,10 +159,17 @@ public final class ResourceService {
   public SearchPage search(Principal principal, String type, Deferred<Map<String, List<String>>> params,
       boolean strict) throws IOException {
     principal.require(type, Interaction.SEARCH);
+    // Binary is in no compartment: a patient's Binaries are reached through what names them
+    compartment.limit(principal, type, Interaction.SEARCH).filter(p -> type.equals("Binary")).ifPresent(p -> {
+      throw FhirException.forbidden("Binary is outside the Patient compartment, to which the access token's"
+          + " patient/ scopes limit search; read a patient's Binaries through the resources that name them");
+    });
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
-        t -> principal.access().allows(t, Interaction.SEARCH));
+        t -> principal.access().allows(t, Interaction.SEARCH)
+            && compartment.mayReach(principal, t, Interaction.SEARCH));
     return store.read(tx -> {
-      SearchQuery query = chains.resolve(tx, parsed.query());
+      SearchQuery query = limited(chains.resolve(tx, parsed.query(),
+          t -> compartment.criteria(principal, t, Interaction.SEARCH)), principal);
       if (parsed.summaryCount() || query.count() <= 0) {
         OptionalLong total = parsed.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(tx.count(query));
         return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, List.of(), false,
@@ -172,6 +202,18 @@ public final class ResourceService {
     };
   }
 
+  /** {@code query} with the caller's compartment as one more criterion, where its search of the type is limited. */
+  private SearchQuery limited(SearchQuery query, Principal principal) {
+    List<SearchClause> extra = compartment.criteria(principal, query.type(), Interaction.SEARCH);
+    if (extra.isEmpty()) {
+      return query;
+    }
+    List<SearchClause> clauses = new ArrayList<>(query.clauses());
+    clauses.addAll(extra);
+    return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
+        query.offset());
+  }
+
   /**
    * History at system ({@code type} null), type ({@code id} null) or instance level, newest first
    * (FHIR R4 http.html#history). System history needs read access to every type; AuditEvents
@@ -181,21 +223,46 @@ public final class ResourceService {
    */
   public HistoryPage history(Principal principal, String type, String id, Deferred<HistoryWindow> window)
       throws IOException {
+    HistoryQuery.Scope scope = null;
+    Optional<String> patient = Optional.empty();
     if (type != null) {
       principal.require(type, Interaction.READ);
+      patient = compartment.limit(principal, type, Interaction.READ);
+      if (patient.isPresent() && id == null) {
+        if (type.equals("Binary")) {
+          throw FhirException.forbidden("Binary is outside the Patient compartment, to which the access token's"
+              + " patient/ scopes limit reads; its type history is not available to them");
+        }
+        scope = new HistoryQuery.Scope(Set.of(), Map.of(type, List.of(compartment.criterion(type, patient.get()))));
+      }
     } else if (!principal.access().allows("*", Interaction.READ)) {
       throw FhirException.forbidden("system history needs read access to all resource types");
+    } else {
+      scope = systemScope(principal);
+      if (scope != null) {
+        patient = Optional.of(compartment.requirePatient(principal));
+      }
     }
     HistoryWindow w = window.read();
     HistoryQuery q = new HistoryQuery(principal.project(), type, id, w.since(), Math.min(w.count(), maxCount),
-        w.offset());
+        w.offset(), scope);
+    Optional<String> limitedTo = patient;
     Page page = store.read(tx -> {
       if (id != null) {
+        // instance history of a resource outside the compartment is 404, as its read is
+        limitedTo.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, type, id, null));
         // The history of one Binary asks what a read of it asks: access to its securityContext.
         binaryAccess.requireReadVersion(tx, principal, repository.readAny(tx, principal.project(), type, id));
       }
       Page found = tx.history(q);
-      return new Page(binaryAccess.readable(tx, principal, found.items()), found.hasMore());
+      List<StoredResource> items = binaryAccess.readable(tx, principal, found.items());
+      if (limitedTo.isPresent()) {
+        // a resource that moved between patients keeps its earlier versions in the earlier compartment
+        items = items.stream().filter(s -> s.type().equals("Binary")
+            || !compartment.limited(principal, s.type(), Interaction.READ)
+            || compartment.contains(tx, s, limitedTo.get())).toList();
+      }
+      return new Page(items, found.hasMore());
     });
     List<StoredResource> versions = page.items();
     if (type == null && !principal.access().allows("AuditEvent", Interaction.READ)) {
@@ -203,5 +270,26 @@ public final class ResourceService {
       versions = versions.stream().filter(s -> !s.type().equals("AuditEvent")).toList();
     }
     return new HistoryPage(versions, page.hasMore(), q.count(), q.offset());
+  }
+
+  /**
+   * What system history lists for a caller whose reads of some types are limited to a patient:
+   * every version of the types it may read without limit, and of the others those of resources
+   * in the compartment; null when no type is limited. Binary is in no compartment and is left out.
+   */
+  private HistoryQuery.Scope systemScope(Principal principal) {
+    Set<String> open = new TreeSet<>();
+    Map<String, List<SearchClause>> limited = new TreeMap<>();
+    for (String t : repository.codec().context().getResourceTypes()) {
+      if (!compartment.limited(principal, t, Interaction.READ)) {
+        open.add(t);
+      } else if (compartment.isMember(t) && principal.patient().isPresent()) {
+        limited.put(t, List.of(compartment.criterion(t, principal.patient().get())));
+      }
+    }
+    if (limited.isEmpty() && open.size() == repository.codec().context().getResourceTypes().size()) {
+      return null;
+    }
+    return new HistoryQuery.Scope(open, limited);
   }
 }

@@ -3,6 +3,7 @@ package org.fhirbox.fhir;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchClause;
@@ -28,12 +29,22 @@ public final class SearchChains {
 
   /** {@code query} without {@link SearchClause.Chain} or {@link SearchClause.Has}. */
   public SearchQuery resolve(ResourceStore.Tx tx, SearchQuery query) {
+    return resolve(tx, query, type -> List.of());
+  }
+
+  /**
+   * {@code query} without {@link SearchClause.Chain} or {@link SearchClause.Has}, each level's
+   * lookup of a type also held to {@code limits} of that type (the caller's patient compartment):
+   * a chain or {@code _has} then only matches through resources the caller may see, and tells
+   * nothing about any other.
+   */
+  public SearchQuery resolve(ResourceStore.Tx tx, SearchQuery query, Function<String, List<SearchClause>> limits) {
     if (query.clauses().stream().noneMatch(SearchChains::namesOthers)) {
       return query;
     }
     List<SearchClause> plain = new ArrayList<>();
     for (SearchClause c : query.clauses()) {
-      plain.add(resolve(tx, query.project(), query.type(), c));
+      plain.add(resolve(tx, query.project(), query.type(), c, limits));
     }
     return new SearchQuery(query.project(), query.type(), List.copyOf(plain), query.descending(), query.count(),
         query.offset());
@@ -44,12 +55,14 @@ public final class SearchChains {
   }
 
   /** A clause on resources of {@code type}, with any chain or {@code _has} in it looked up. */
-  private SearchClause resolve(ResourceStore.Tx tx, String project, String type, SearchClause clause) {
+  private SearchClause resolve(ResourceStore.Tx tx, String project, String type, SearchClause clause,
+      Function<String, List<SearchClause>> limits) {
     if (clause instanceof SearchClause.Chain chain) {
       List<SearchClause.TokenValue> references = new ArrayList<>();
       for (Map.Entry<String, SearchClause> e : chain.byTargetType().entrySet()) {
         String target = e.getKey();
-        for (String id : matching(tx, project, target, resolve(tx, project, target, e.getValue()))) {
+        SearchClause where = resolve(tx, project, target, e.getValue(), limits);
+        for (String id : matching(tx, project, target, where, limits)) {
           references.add(new SearchClause.TokenValue(null, target + "/" + id));
         }
       }
@@ -62,7 +75,8 @@ public final class SearchChains {
     }
     if (clause instanceof SearchClause.Has has) {
       String source = has.sourceType();
-      List<String> sources = matching(tx, project, source, resolve(tx, project, source, has.where()));
+      List<String> sources = matching(tx, project, source, resolve(tx, project, source, has.where(), limits),
+          limits);
       String prefix = type + "/";
       List<String> named = tx.indexedValues(project, source, sources, has.param()).stream()
           .filter(r -> r.startsWith(prefix)).map(r -> r.substring(prefix.length())).distinct().toList();
@@ -71,8 +85,11 @@ public final class SearchChains {
     return clause;
   }
 
-  private List<String> matching(ResourceStore.Tx tx, String project, String type, SearchClause where) {
-    List<String> ids = tx.ids(new SearchQuery(project, type, List.of(where), true, maxCount + 1, 0));
+  private List<String> matching(ResourceStore.Tx tx, String project, String type, SearchClause where,
+      Function<String, List<SearchClause>> limits) {
+    List<SearchClause> clauses = new ArrayList<>(List.of(where));
+    clauses.addAll(limits.apply(type));
+    List<String> ids = tx.ids(new SearchQuery(project, type, List.copyOf(clauses), true, maxCount + 1, 0));
     if (ids.size() > maxCount) {
       throw tooMany(type);
     }

@@ -16,17 +16,22 @@ import org.fhirbox.model.StoredResource;
 /** Finds what {@code _include} and {@code _revinclude} add to a page of search matches. */
 public final class SearchIncludes {
   private final int maxCount;
+  private final PatientCompartment compartment;
 
   /** @param maxCount at most this many resources per include parameter */
-  public SearchIncludes(int maxCount) {
+  public SearchIncludes(int maxCount, PatientCompartment compartment) {
     this.maxCount = maxCount;
+    this.compartment = compartment;
   }
 
   /**
    * The resources {@code _include} and {@code _revinclude} add to one page (R4 search.html#include):
    * not iterated, at most {@code maxCount} per parameter, none twice nor already a match, only of
-   * types the caller may read. Binaries are never included: their content has its own access
-   * rules ({@code securityContext}) and is reached through the Attachments that name them.
+   * types the caller may read and, where its reads of a type are limited to a patient
+   * ({@code patient/} scopes), only resources in that patient's compartment: the compartment is a
+   * criterion of the lookup, so the bound counts only what the caller may see. Binaries are never
+   * included: their content has its own access rules ({@code securityContext}) and is reached
+   * through the Attachments that name them.
    */
   public List<StoredResource> resolve(ResourceStore.Tx tx, Principal principal, List<SearchParser.Include> includes,
       List<StoredResource> page) {
@@ -60,9 +65,7 @@ public final class SearchIncludes {
     if (targets.isEmpty()) {
       return List.of();
     }
-    SearchQuery q = new SearchQuery(principal.project(), inc.sourceType(),
-        List.of(new SearchClause.Token(inc.param(), targets)), true, maxCount, 0);
-    return tx.search(q).items();
+    return tx.search(query(principal, inc.sourceType(), new SearchClause.Token(inc.param(), targets))).items();
   }
 
   /** {@code _include}: the resources the matches name in the parameter, read by type. */
@@ -82,10 +85,15 @@ public final class SearchIncludes {
     List<StoredResource> found = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : idsByType.entrySet()) {
       List<String> ids = e.getValue().subList(0, Math.min(e.getValue().size(), maxCount));
-      SearchQuery q = new SearchQuery(principal.project(), e.getKey(), List.of(new SearchClause.Ids(ids)), true,
-          maxCount, 0);
-      found.addAll(tx.search(q).items());
+      found.addAll(tx.search(query(principal, e.getKey(), new SearchClause.Ids(ids))).items());
     }
     return found;
+  }
+
+  /** The lookup of {@code type} by {@code clause}, held to the caller's compartment where its reads are. */
+  private SearchQuery query(Principal principal, String type, SearchClause clause) {
+    List<SearchClause> clauses = new ArrayList<>(List.of(clause));
+    clauses.addAll(compartment.criteria(principal, type, Interaction.READ));
+    return new SearchQuery(principal.project(), type, List.copyOf(clauses), true, maxCount, 0);
   }
 }

@@ -10,9 +10,12 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.util.FhirTerser;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -20,6 +23,7 @@ import java.util.regex.Pattern;
 import org.fhirbox.db.SearchValue;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.r4.model.Address;
+import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
@@ -51,9 +55,17 @@ public final class SearchIndexer {
    * and paths through choice elements ({@code Observation.effective[x]}, {@code (Observation.value
    * as CodeableConcept)}); 3 adds references kept to one target type
    * ({@code DocumentReference.subject.where(resolve() is Patient)}: the {@code patient} parameters);
-   * 4 adds uri parameters ({@code ValueSet.url}); 5 adds number and quantity parameters.
+   * 4 adds uri parameters ({@code ValueSet.url}); 5 adds number and quantity parameters; 6 adds
+   * the Binaries a resource's Attachments name ({@link #ATTACHED_BINARY}).
    */
-  public static final int VERSION = 5;
+  public static final int VERSION = 6;
+  /**
+   * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
+   * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
+   * name, contained resources included. They let an access check find the resources that name a
+   * Binary: a patient's Binary is one that a resource in the patient's compartment names.
+   */
+  public static final String ATTACHED_BINARY = "_attached-binary";
   private static final Set<RestSearchParameterTypeEnum> KINDS = EnumSet.of(
       RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
       RestSearchParameterTypeEnum.DATE, RestSearchParameterTypeEnum.URI, RestSearchParameterTypeEnum.NUMBER,
@@ -206,9 +218,34 @@ public final class SearchIndexer {
     return out.toString();
   }
 
+  /** Every index row of {@code resource}. */
   public List<SearchValue> extract(Resource resource) {
+    return extract(resource, terser.getAllPopulatedChildElementsOfType(resource, Attachment.class));
+  }
+
+  /**
+   * {@link #extract(Resource)} for a resource whose own Attachments (contained resources
+   * included) the caller has found already, as the write path has.
+   */
+  public List<SearchValue> extract(Resource resource, List<Attachment> attachments) {
+    List<SearchValue> values = values(resource, params(resource.fhirType()).values());
+    Set<String> binaries = new LinkedHashSet<>();
+    for (Attachment a : attachments) {
+      BinaryRef.tryParseRelative(a.getUrl()).ifPresent(ref -> binaries.add("Binary/" + ref.id()));
+    }
+    binaries.forEach(b -> values.add(SearchValue.token(ATTACHED_BINARY, null, b)));
+    return values;
+  }
+
+  /** The values of the parameters named {@code names} only (unknown names are ignored). */
+  public List<SearchValue> extract(Resource resource, Set<String> names) {
+    Map<String, Param> all = params(resource.fhirType());
+    return values(resource, names.stream().map(all::get).filter(Objects::nonNull).toList());
+  }
+
+  private List<SearchValue> values(Resource resource, Collection<Param> params) {
     List<SearchValue> values = new ArrayList<>();
-    for (Param p : params(resource.fhirType()).values()) {
+    for (Param p : params) {
       for (Path path : p.paths()) {
         List<IBase> found;
         try {

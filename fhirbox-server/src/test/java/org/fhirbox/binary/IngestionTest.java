@@ -6,13 +6,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.fhirbox.auth.AuthModule;
+import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.signing.StorageUrlSigner;
@@ -258,6 +262,27 @@ class IngestionTest {
         .POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(broken.statusCode()).isEqualTo(502);
     assertThat(http.parse(broken, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("500");
+  }
+
+  @Test
+  void importWithPatientScopesStoresTheBinaryInThePatientsCompartment() throws Exception {
+    upstream.serve("/files/photo.txt", "text/plain", "a photo".getBytes(StandardCharsets.UTF_8));
+    String a = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String b = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    AuthModule auth = server.server().auth();
+    OAuthClient client = auth.clients().find(auth.clients().create("default", "patient/*.cruds", false).clientId())
+        .orElseThrow();
+    TestClient asA = new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
+        .issue(client, client.allowedScopes(), Optional.empty(), Optional.of(a)).accessToken());
+    String url = java.net.URLEncoder.encode(upstream.origin() + "/files/photo.txt", "UTF-8");
+
+    HttpResponse<String> mine = asA.send(asA.request("fhir/R4/Binary/$import?url=" + url)
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(mine.statusCode()).as(mine.body()).isEqualTo(201);
+    assertThat(JSON.readTree(mine.body()).at("/securityContext/reference").asText()).isEqualTo("Patient/" + a);
+    HttpResponse<String> theirs = asA.send(asA.request("fhir/R4/Binary/$import?url=" + url
+        + "&securityContext=Patient/" + b).POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(theirs.statusCode()).as(theirs.body()).isEqualTo(403);
   }
 
   private static HttpResponse<String> importUrl(String url) {

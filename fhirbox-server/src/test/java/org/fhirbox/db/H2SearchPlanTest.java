@@ -34,7 +34,10 @@ class H2SearchPlanTest {
         new SearchClause.Text(List.of("name", "family", "given"), List.of("fam01"), SearchClause.TextMatch.STARTS_WITH),
         new SearchClause.DateRange("birthdate", 0L, 86_399_999L, true),
         new SearchClause.Token("general-practitioner", List.of(new SearchClause.TokenValue(null, "Practitioner/1"))),
-        new SearchClause.Ids(List.of("id1", "id3", "id5", "id7", "id9", "id11", "id13", "id15", "id17", "id19")));
+        new SearchClause.Ids(List.of("id1", "id3", "id5", "id7", "id9", "id11", "id13", "id15", "id17", "id19")),
+        // a patient/ scope's compartment, for another type and for Patient itself
+        new SearchClause.Compartment(List.of("general-practitioner", "link"), "Patient/id3", null),
+        new SearchClause.Compartment(List.of("link"), "Patient/id3", "id3"));
   }
 
   @ParameterizedTest
@@ -46,7 +49,7 @@ class H2SearchPlanTest {
         for (int i = 0; i < 200; i++) {
           tx.insert(new StoredResource("p", "Patient", "id" + i, 1, Instant.ofEpochMilli(1000 + i), false, "{}"),
               List.of(SearchValue.token("gender", null, i % 2 == 0 ? "male" : "female"),
-                  SearchValue.string("family", "Fam" + i),
+                  SearchValue.string("family", "Fam" + i), SearchValue.token("link", null, "Patient/id" + (i / 2)),
                   SearchValue.date("birthdate", 86_400_000L * (i % 2), 86_400_000L * (i % 2) + 86_399_999)));
         }
         return null;

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -312,6 +313,64 @@ abstract class ResourceStoreContract extends StoreContract {
         new SearchClause.Token("code", List.of(new SearchClause.TokenValue("urn:c", "hr"))));
     assertThat(chained("Patient", hr)).as("not through a deleted source, nor one of another project")
         .containsExactly("pa");
+  }
+
+  @Test
+  void aCompartmentMatchesByAnyOfItsParametersAndItsOwnResource() {
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "pa", 1, 1000, "{}"), List.of());
+      tx.insert(version("p", "pb", 1, 1000, "{}"), List.of());
+      tx.insert(version("p", "pl", 1, 1000, "{}"), List.of(SearchValue.token("link", null, "Patient/pa")));
+      tx.insert(typed("p", "Observation", "bySubject", false), List.of(SearchValue.token("subject", null,
+          "Patient/pa")));
+      tx.insert(typed("p", "Observation", "byPerformer", false), List.of(SearchValue.token("performer", null,
+          "Patient/pa")));
+      tx.insert(typed("p", "Observation", "byFocus", false), List.of(SearchValue.token("focus", null, "Patient/pa")));
+      tx.insert(typed("p", "Observation", "other", false), List.of(SearchValue.token("subject", null, "Patient/pb")));
+      tx.insert(typed("q", "Observation", "elsewhere", false), List.of(SearchValue.token("subject", null,
+          "Patient/pa")));
+      return null;
+    });
+    SearchClause observations = new SearchClause.Compartment(List.of("performer", "subject"), "Patient/pa", null);
+    SearchQuery q = new SearchQuery("p", "Observation", List.of(observations), true, 50, 0);
+    assertThat(this.<List<String>>q(tx -> tx.ids(q))).containsExactlyInAnyOrder("bySubject", "byPerformer");
+    assertThat(this.<Long>q(tx -> tx.count(q))).isEqualTo(2);
+    assertThat(ids(List.of(new SearchClause.Compartment(List.of("link"), "Patient/pa", "pa"))))
+        .containsExactlyInAnyOrder("pa", "pl");
+  }
+
+  @Test
+  void historyInAScopeListsItsOpenTypesAndTheMatchesOfItsLimitedOnes() {
+    store.inTransaction(tx -> {
+      tx.insert(typed("p", "Practitioner", "dr", false), List.of());
+      tx.insert(typed("p", "Observation", "mine", false), List.of(SearchValue.token("subject", null, "Patient/pa")));
+      tx.insert(typed("p", "Observation", "theirs", false), List.of(SearchValue.token("subject", null,
+          "Patient/pb")));
+      tx.insert(typed("p", "Organization", "org", false), List.of());
+      return null;
+    });
+    HistoryQuery.Scope scope = new HistoryQuery.Scope(Set.of("Practitioner"), Map.of("Observation",
+        List.of(new SearchClause.Compartment(List.of("subject"), "Patient/pa", null))));
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", null, null, null, 10, 0, scope))).items())
+        .extracting(StoredResource::id).containsExactlyInAnyOrder("dr", "mine");
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Observation", null, null, 10, 0, scope)))
+        .items()).extracting(StoredResource::id).containsExactly("mine");
+  }
+
+  @Test
+  void namedByFindsTheCurrentResourcesOfTheGivenTypesWhoseIndexHoldsAValue() {
+    store.inTransaction(tx -> {
+      tx.insert(typed("p", "DocumentReference", "d1", false), List.of(SearchValue.token("_attached-binary", null,
+          "Binary/b")));
+      tx.insert(typed("p", "Media", "m1", false), List.of(SearchValue.token("_attached-binary", null, "Binary/b")));
+      tx.insert(typed("p", "Media", "m2", false), List.of(SearchValue.token("_attached-binary", null, "Binary/c")));
+      tx.insert(typed("p", "Basic", "x", false), List.of(SearchValue.token("_attached-binary", null, "Binary/b")));
+      tx.insert(typed("q", "Media", "m3", false), List.of(SearchValue.token("_attached-binary", null, "Binary/b")));
+      return null;
+    });
+    assertThat(this.<List<String>>q(tx -> tx.namedBy("p", List.of("DocumentReference", "Media"), "_attached-binary",
+        "Binary/b"))).containsExactlyInAnyOrder("DocumentReference/d1", "Media/m1");
+    assertThat(this.<List<String>>q(tx -> tx.namedBy("p", List.of(), "_attached-binary", "Binary/b"))).isEmpty();
   }
 
   private static StoredResource typed(String project, String type, String id, boolean deleted) {

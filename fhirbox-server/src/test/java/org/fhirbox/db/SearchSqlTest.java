@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.fhirbox.db.Database.Vendor;
 import org.fhirbox.db.SearchClause.TextMatch;
@@ -119,6 +120,14 @@ class SearchSqlTest {
             new BigDecimal("5.4"), true, false, "http://unitsofmeasure.org", "mg"),
             INDEX + "s.param = ? AND s.num IS NOT NULL AND s.sys = ? AND s.code = ? AND (s.num <= ?))",
             indexArgs("value-quantity", "http://unitsofmeasure.org", "mg", new BigDecimal("5.4"))),
+        both("patient compartment of a type: one index lookup per membership parameter",
+            new SearchClause.Compartment(List.of("general-practitioner", "link"), "Patient/7", null),
+            INDEX + "s.param = ? AND s.code = ?" + UNION + "s.param = ? AND s.code = ?)",
+            indexArgs("general-practitioner", "Patient/7", "p", "Patient", "link", "Patient/7")),
+        both("patient compartment of Patient: the patient itself too",
+            new SearchClause.Compartment(List.of("link"), "Patient/7", "7"),
+            INDEX + "s.param = ? AND s.code = ? UNION SELECT CAST(? AS VARCHAR(64)))",
+            indexArgs("link", "Patient/7", "7")),
         both("quantity ||code", new SearchClause.NumberRange("value-quantity", new BigDecimal("5.35"), true,
             new BigDecimal("5.45"), false, false, null, "mg"),
             INDEX + "s.param = ? AND s.num IS NOT NULL AND s.code = ? AND (s.num >= ? AND s.num < ?))",
@@ -187,6 +196,31 @@ class SearchSqlTest {
     SearchSql.Sql sql = new SearchSql(Vendor.H2).count(query(List.of(new SearchClause.Text(List.of("family"),
         List.of(String.valueOf(Character.MAX_VALUE)), TextMatch.STARTS_WITH))));
     assertThat(sql.text()).endsWith("s.code LIKE ? ESCAPE '!'))");
+  }
+
+  @Test
+  void historyInAScopeListsOpenTypesWholeAndLimitedTypesByTheirCriteria() {
+    HistoryQuery.Scope scope = new HistoryQuery.Scope(Set.of("Practitioner", "Organization"),
+        Map.of("Observation", List.of(new SearchClause.Compartment(List.of("subject"), "Patient/7", null))));
+    SearchSql.Sql sql = new SearchSql(Vendor.H2).history(new HistoryQuery("p", null, null, null, 50, 0, scope));
+    assertThat(sql.text()).isEqualTo("SELECT project, res_type, res_id, version_id, last_updated, deleted, content"
+        + " FROM resource_version r WHERE project = ? AND (r.res_type IN (?, ?) OR (r.res_type = ?"
+        + " AND r.res_id IN (SELECT s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ?"
+        + " AND s.param = ? AND s.code = ?)))"
+        + " ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
+    assertThat(sql.args()).containsExactly("p", "Organization", "Practitioner", "Observation", "p", "Observation",
+        "subject", "Patient/7", 51, 0);
+  }
+
+  @Test
+  void historyInAnEmptyScopeListsNothingAndWithoutAScopeEverything() {
+    HistoryQuery.Scope none = new HistoryQuery.Scope(Set.of(), Map.of());
+    assertThat(new SearchSql(Vendor.POSTGRESQL).history(new HistoryQuery("p", "Observation", null, null, 50, 0, none))
+        .text()).contains(" AND res_type = ? AND 1 = 0 ORDER BY");
+    assertThat(new SearchSql(Vendor.POSTGRESQL).history(new HistoryQuery("p", null, null, null, 50, 0)).text())
+        .isEqualTo("SELECT project, res_type, res_id, version_id, last_updated, deleted, content"
+            + " FROM resource_version r WHERE project = ?"
+            + " ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
   }
 
   private static SearchQuery query(List<SearchClause> clauses) {

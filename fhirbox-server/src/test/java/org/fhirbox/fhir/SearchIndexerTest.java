@@ -101,7 +101,15 @@ class SearchIndexerTest {
             "value-concept", List.of(SearchValue.token("value-concept", "urn:s", "pos"))),
         Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
                 + "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"urn:s\",\"code\":\"pos\"}]}}",
-            "value-quantity", List.of()));
+            "value-quantity", List.of()),
+        // the Binaries Attachments name, versionless and once each, contained resources included
+        Arguments.of("DocumentReference", "{\"status\":\"current\",\"contained\":[{\"resourceType\":\"Media\","
+                + "\"id\":\"m\",\"status\":\"completed\",\"content\":{\"url\":\"Binary/c\"}}],\"content\":["
+                + "{\"attachment\":{\"url\":\"Binary/a\"}},{\"attachment\":{\"url\":\"Binary/a/_history/2\"}},"
+                + "{\"attachment\":{\"url\":\"Binary/b\"}},{\"attachment\":{\"url\":\"https://elsewhere.example/x\"}}]}",
+            SearchIndexer.ATTACHED_BINARY, List.of(SearchValue.token(SearchIndexer.ATTACHED_BINARY, null, "Binary/a"),
+                SearchValue.token(SearchIndexer.ATTACHED_BINARY, null, "Binary/b"),
+                SearchValue.token(SearchIndexer.ATTACHED_BINARY, null, "Binary/c"))));
   }
 
   @ParameterizedTest(name = "{0}.{2} from {1}")
@@ -136,6 +144,11 @@ class SearchIndexerTest {
     assertThat(INDEXER.params("Patient")).doesNotContainKey("phonetic") // a sound-alike match
         .doesNotContainKey("_id"); // searched on the resource row, not the index
     assertThat(INDEXER.params("Observation")).doesNotContainKey("code-value-quantity"); // composite
+  }
+
+  @Test
+  void theBinariesAttachmentsNameAreIndexedButAreNoSearchParameter() {
+    assertThat(INDEXER.params("DocumentReference")).doesNotContainKey(SearchIndexer.ATTACHED_BINARY);
   }
 
   @Test

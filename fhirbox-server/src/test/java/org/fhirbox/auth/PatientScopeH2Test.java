@@ -1,0 +1,10 @@
+package org.fhirbox.auth;
+
+import java.util.Map;
+
+class PatientScopeH2Test extends PatientScopeContract {
+  @Override
+  protected Map<String, String> settings() {
+    return Map.of();
+  }
+}
