@@ -29,6 +29,7 @@ public final class AuthModule {
   private final ClientStore clients;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
+  private final Supplier<String> issuer;
   /** The configured bootstrap client being stored by {@link #bootstrap}: present when this process created it. */
   private volatile CompletableFuture<Optional<ClientCredentials>> bootstrapCreation =
       CompletableFuture.completedFuture(Optional.empty());
@@ -43,7 +44,7 @@ public final class AuthModule {
     this.config = config;
     this.clients = new ClientStore(db, hasher, clock);
     // The issuer names the deployment, not the node: nodes behind one load balancer share it.
-    Supplier<String> issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
+    this.issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
     this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), issuer,
         config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, CLIENT_STATUS_TTL);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
@@ -119,5 +120,10 @@ public final class AuthModule {
 
   public TokenService tokens() {
     return tokens;
+  }
+
+  /** The {@code iss} of the tokens: {@code FHIRBOX_TOKEN_ISSUER}, else the base URL. */
+  public Supplier<String> issuer() {
+    return issuer;
   }
 }
