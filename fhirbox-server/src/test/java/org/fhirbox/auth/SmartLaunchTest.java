@@ -48,22 +48,6 @@ class SmartLaunchTest {
     server.close();
   }
 
-  /** Opens the authorize URL and signs in; returns the page (or redirect) that follows the sign-in. */
-  static Page signIn(FormBrowser browser, SmartApp app, String scope, String email, Map<String, String> extra) {
-    Page signInPage = browser.get(app.authorizeUrl(scope, extra));
-    assertThat(signInPage.status()).as(signInPage.body()).isEqualTo(200);
-    return browser.submit(signInPage, "oauth2/signin", Map.of("email", email, "password", SmartApp.PASSWORD));
-  }
-
-  /** The code of a redirect to the app, after checking it echoes the app's state. */
-  static String code(Page redirect, SmartApp app) {
-    Map<String, String> params = redirect.redirectParams();
-    assertThat(redirect.location().toString()).startsWith(app.redirectUri() + "?");
-    assertThat(params).as(params.toString()).containsEntry("state", app.state()).containsKey("code")
-        .doesNotContainKey("error");
-    return params.get("code");
-  }
-
   private static String createPatient(String family, String given, String mrn) {
     String json = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\",\"given\":[\"" + given
         + "\"]}],\"birthDate\":\"1970-04-01\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"" + mrn + "\"}]}";
@@ -110,7 +94,7 @@ class SmartLaunchTest {
         .get().isNotEqualTo(cookie.substring("fhirbox_signin=".length(), cookie.indexOf(';')));
 
     Page back = browser.submit(consent, "oauth2/consent", Map.of("decision", "allow"));
-    String code = code(back, app);
+    String code = app.code(back);
     assertThat(browser.cookie("fhirbox_signin")).as("the sign-in cookie is cleared").isEmpty();
 
     HttpResponse<String> tokenResponse = app.exchange(code);
@@ -171,9 +155,9 @@ class SmartLaunchTest {
     SmartApp.user(server, PROJECT, "first@example.org", "Practitioner/first", "user/*.rs");
     FormBrowser browser = new FormBrowser();
 
-    Page back = signIn(browser, app, "user/*.rs openid fhirUser", "first@example.org", Map.of());
+    Page back = app.signIn(browser, "user/*.rs openid fhirUser", "first@example.org", Map.of());
 
-    String code = code(back, app);
+    String code = app.code(back);
     HttpResponse<String> unauthenticated = new TestClient(server.baseUrl()).send(new TestClient(server.baseUrl())
         .request("oauth2/token").header("Content-Type", "application/x-www-form-urlencoded")
         .POST(HttpRequest.BodyPublishers.ofString(FormBrowser.encode(Map.of(
@@ -196,12 +180,12 @@ class SmartLaunchTest {
     SmartApp.user(server, PROJECT, "florence@example.org", "Patient/" + patientId, "patient/*.rs");
     FormBrowser browser = new FormBrowser();
 
-    Page consent = signIn(browser, app, "launch/patient patient/Observation.rs patient/Patient.r openid fhirUser",
+    Page consent = app.signIn(browser, "launch/patient patient/Observation.rs patient/Patient.r openid fhirUser",
         "florence@example.org", Map.of());
 
     assertThat(consent.body()).contains("Allow access?", "Florence Nightingale", "Know which patient you chose",
         "Read and search Observation records of the patient");
-    String code = code(browser.submit(consent, "oauth2/consent", Map.of("decision", "allow")), app);
+    String code = app.code(browser.submit(consent, "oauth2/consent", Map.of("decision", "allow")));
     JsonNode token = SmartApp.read(app.exchange(code).body());
     assertThat(token.get("patient").asText()).isEqualTo(patientId);
     assertThat(token.get("scope").asText()).contains("patient/Observation.rs", "patient/Patient.r", "launch/patient");
@@ -219,7 +203,7 @@ class SmartLaunchTest {
     SmartApp.user(server, PROJECT, "picker@example.org", "Practitioner/pick", "user/*.rs");
     FormBrowser browser = new FormBrowser();
 
-    Page picker = signIn(browser, app, "launch/patient patient/*.rs", "picker@example.org", Map.of());
+    Page picker = app.signIn(browser, "launch/patient patient/*.rs", "picker@example.org", Map.of());
     assertThat(picker.status()).isEqualTo(200);
     assertThat(picker.body()).contains("Choose a patient", "<label for=\"q\">Name or identifier</label>");
 
@@ -233,8 +217,8 @@ class SmartLaunchTest {
 
     Page consent = browser.submit(byIdentifier, "oauth2/patient", Map.of("patient", wanted));
     assertThat(consent.body()).as(consent.body()).contains("Allow access?", "Grace Hopper");
-    JsonNode token = SmartApp.read(app.exchange(code(browser.submit(consent, "oauth2/consent",
-        Map.of("decision", "allow")), app)).body());
+    JsonNode token = SmartApp.read(app.exchange(app.code(browser.submit(consent, "oauth2/consent",
+        Map.of("decision", "allow")))).body());
     assertThat(token.get("patient").asText()).isEqualTo(wanted);
   }
 
@@ -246,7 +230,7 @@ class SmartLaunchTest {
     createPatient("Shannon", "Claude", "mrn-shannon");
     SmartApp.user(server, PROJECT, "narrow@example.org", "Practitioner/narrow", "user/Patient.rs");
     FormBrowser browser = new FormBrowser();
-    signIn(browser, app, "launch/patient patient/*.rs", "narrow@example.org", Map.of());
+    app.signIn(browser, "launch/patient patient/*.rs", "narrow@example.org", Map.of());
 
     assertThat(browser.get(server.baseUrl() + "oauth2/patient?q=Turing").body()).contains("No patient matches");
     Page picker = browser.get(server.baseUrl() + "oauth2/patient?q=Shannon");
@@ -266,7 +250,7 @@ class SmartLaunchTest {
     assertThat(signInPage.status()).as(signInPage.body()).isEqualTo(200);
     Page back = browser.submit(signInPage, "oauth2/signin",
         Map.of("email", "poster@example.org", "password", SmartApp.PASSWORD));
-    assertThat(app.exchange(code(back, app)).statusCode()).isEqualTo(200);
+    assertThat(app.exchange(app.code(back)).statusCode()).isEqualTo(200);
   }
 
   @Test
@@ -277,8 +261,8 @@ class SmartLaunchTest {
     Page wrong = browser.submit(browser.get(app.authorizeUrl("user/*.rs", Map.of())), "oauth2/signin",
         Map.of("email", "audited@example.org", "password", "not the password at all"));
     assertThat(wrong.body()).contains("Email or password is incorrect.");
-    code(browser.submit(wrong, "oauth2/signin",
-        Map.of("email", "audited@example.org", "password", SmartApp.PASSWORD)), app);
+    app.code(browser.submit(wrong, "oauth2/signin",
+        Map.of("email", "audited@example.org", "password", SmartApp.PASSWORD)));
 
     ProjectClients clients = new ProjectClients(server);
     TestClient admin = clients.bearer(clients.create("audited", "system/*.rs", true));

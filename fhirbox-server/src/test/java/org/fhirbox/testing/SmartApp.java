@@ -119,6 +119,22 @@ public final class SmartApp {
     }
   }
 
+  /** Opens the authorize URL in {@code browser} and signs in; returns what follows the sign-in (a page or a redirect). */
+  public FormBrowser.Page signIn(FormBrowser browser, String scope, String email, Map<String, String> extra) {
+    FormBrowser.Page signInPage = browser.get(authorizeUrl(scope, extra));
+    assertThat(signInPage.status()).as(signInPage.body()).isEqualTo(200);
+    return browser.submit(signInPage, "oauth2/signin", Map.of("email", email, "password", PASSWORD));
+  }
+
+  /** The code of a redirect back to this app, after checking that it echoes the state. */
+  public String code(FormBrowser.Page redirect) {
+    Map<String, String> params = redirect.redirectParams();
+    assertThat(redirect.location().toString()).startsWith(redirectUri + "?");
+    assertThat(params).as(params.toString()).containsEntry("state", state).containsKey("code")
+        .doesNotContainKey("error");
+    return params.get("code");
+  }
+
   /** Exchanges {@code code} with this app's redirect URI and the last verifier. */
   public HttpResponse<String> exchange(String code) {
     return exchange(code, redirectUri, verifier);
