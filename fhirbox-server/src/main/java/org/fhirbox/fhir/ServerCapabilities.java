@@ -35,11 +35,11 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
         + " Signed /storage URLs need no credentials. See " + base + ".well-known/smart-configuration.");
     // SMART App Launch (conformance.html): discovery is the .well-known document; the oauth-uris
     // extension is deprecated but still read by older clients, and needs the authorize endpoint.
+    // Its R4 definition (extension-oauth-uris) has only authorize, token, register and manage:
+    // revocation and introspection are named in smart-configuration alone.
     Extension uris = new Extension(OAUTH_URIS);
     uris.addExtension("authorize", new UriType(base + "oauth2/authorize"));
     uris.addExtension("token", new UriType(base + "oauth2/token"));
-    uris.addExtension("revoke", new UriType(base + "oauth2/revoke"));
-    uris.addExtension("introspect", new UriType(base + "oauth2/introspect"));
     security.addExtension(uris);
     for (CapabilityStatement.CapabilityStatementRestResourceComponent r : rest.getResource()) {
       if (r.getType().equals("Binary")) {
