@@ -1,5 +1,5 @@
 /**
- * Authentication, projects (tenants) and access checks. {@link AuthModule} builds
+ * Authentication (of clients and people), projects (tenants) and access checks. {@link AuthModule} builds
  * everything; decisions worth knowing:
  *
  * <ul>
@@ -21,6 +21,12 @@
  *   <li>Admins of project {@code default} administer every project; other admins only their own.
  *   <li>Without {@code FHIRBOX_BOOTSTRAP_CLIENT_ID}/{@code _SECRET}, the first start on an empty
  *       database creates admin client {@code admin} (fixed id, so concurrent nodes create one).
+ *   <li>People sign in through {@link SignInModule} (SMART App Launch): a public client has no
+ *       secret and is known by its exactly compared redirect URIs ({@link ClientProfile}). The
+ *       authorization request between pages, codes and refresh tokens live in the database as
+ *       SHA-256 hashes only, so any node serves the next step and a database copy yields nothing
+ *       usable. Codes are single-use, 60 s, PKCE S256; refresh tokens rotate, and a reused one
+ *       revokes its whole sign-in. Failed sign-ins are throttled like client authentication.
  * </ul>
  */
 package org.fhirbox.auth;
