@@ -358,7 +358,8 @@ final class AuthorizeEndpoint {
             .map(c -> new SignInPages.Option(c.id(), c.name() + (c.details().isEmpty() ? "" : " (" + c.details() + ")")))
             .toList();
       } catch (FhirException e) {
-        error = "Your account may not search patients here: " + e.getMessage();
+        error = e.status() == 403 ? "Your account may not search patients here (" + e.getMessage() + ")."
+            : "The search could not be run: " + e.getMessage();
       }
     }
     SignInPages.picker(ex, frame(ex, s.pending().request()), s.pending().csrf(), q, options, !q.isEmpty(),
