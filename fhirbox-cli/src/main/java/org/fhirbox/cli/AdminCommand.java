@@ -1,9 +1,12 @@
 package org.fhirbox.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.fhirbox.client.FhirboxClient;
 import picocli.CommandLine;
@@ -58,7 +61,8 @@ final class AdminCommand {
   }
 
   @Command(name = "create-client", mixinStandardHelpOptions = true,
-      description = "Create a client (and its project when new); prints its id and secret, shown only this once.")
+      description = "Create a client (and its project when new); prints its id and secret, shown only this once"
+          + " (a --public client has none).")
   static final class CreateClient extends Request {
     @Option(names = "--project", required = true, paramLabel = "NAME", description = "project (tenant) of the client")
     String project;
@@ -69,6 +73,18 @@ final class AdminCommand {
 
     @Option(names = "--admin", description = "let the client administer its project")
     boolean admin;
+
+    @Option(names = "--public",
+        description = "a public client (browser or mobile app): no secret; people sign in through it (SMART App Launch)")
+    boolean publicClient;
+
+    @Option(names = "--redirect-uri", paramLabel = "URI",
+        description = "a redirect URI people are sent back to after signing in, compared exactly (repeatable;"
+            + " https, http on localhost, or a com.example.app: scheme)")
+    List<String> redirectUris = new ArrayList<>();
+
+    @Option(names = "--first-party", description = "the server's own app: people who sign in through it see no consent page")
+    boolean firstParty;
 
     CreateClient() {
       super("POST");
@@ -87,6 +103,16 @@ final class AdminCommand {
       }
       if (admin) {
         body.put("admin", true);
+      }
+      if (publicClient) {
+        body.put("public", true);
+      }
+      if (firstParty) {
+        body.put("firstParty", true);
+      }
+      if (!redirectUris.isEmpty()) {
+        ArrayNode uris = body.putArray("redirectUris");
+        redirectUris.forEach(uris::add);
       }
       return body.toString();
     }

@@ -92,4 +92,27 @@ class AdminCommandsTest extends ServerFixture {
     assertThat(notAdmin.exitCode()).isEqualTo(1);
     assertThat(notAdmin.err()).startsWith("fhirbox: 403 Forbidden: ");
   }
+
+  @Test
+  void createClientMakesAPublicClientWithItsRedirectUris() {
+    Cli.Result r = cli.run("admin", "create-client", "--project", "clinic-app", "--scope",
+        "patient/*.rs openid fhirUser launch/patient", "--public", "--redirect-uri", "https://app.example.org/cb",
+        "--redirect-uri", "http://localhost:3000/cb");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    JsonNode c = r.json();
+    assertThat(c.path("public").asBoolean()).isTrue();
+    assertThat(c.has("clientSecret")).isFalse();
+    assertThat(c.path("redirectUris").toString()).isEqualTo("[\"https://app.example.org/cb\",\"http://localhost:3000/cb\"]");
+
+    Cli.Result firstParty = cli.run("admin", "create-client", "--project", "clinic-app", "--scope", "user/*.rs",
+        "--first-party", "--redirect-uri", "https://app.example.org/cb");
+    assertThat(firstParty.exitCode()).as(firstParty.toString()).isZero();
+    assertThat(firstParty.json().path("firstParty").asBoolean()).isTrue();
+    assertThat(firstParty.json().path("clientSecret").asText()).isNotEmpty();
+
+    Cli.Result noRedirect = cli.run("admin", "create-client", "--project", "clinic-app", "--public");
+    assertThat(noRedirect.exitCode()).isEqualTo(1);
+    assertThat(noRedirect.err()).contains("400").contains("redirect URI");
+  }
 }

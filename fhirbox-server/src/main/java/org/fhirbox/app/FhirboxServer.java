@@ -27,6 +27,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.PasswordHasher;
+import org.fhirbox.auth.SignInModule;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryPolicy;
@@ -67,7 +68,7 @@ import org.fhirbox.http.AccountRoutes;
 import org.fhirbox.http.AdminRoutes;
 import org.fhirbox.http.BearerAuthenticator;
 import org.fhirbox.http.BinaryRoutes;
-import org.fhirbox.http.TokenEndpoint;
+import org.fhirbox.http.OAuthRoutes;
 import org.fhirbox.http.ErrorMapper;
 import org.fhirbox.http.FhirRoutes;
 import org.fhirbox.http.FhirboxServlet;
@@ -100,6 +101,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final SearchReindexer reindexer;
   private final PlannerStatistics statistics;
   private final AuthModule auth;
+  private final SignInModule signIn;
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
   private String baseUrl;
@@ -181,12 +183,14 @@ public final class FhirboxServer implements AutoCloseable {
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
+    this.signIn = new SignInModule(config, database, clock, auth);
     ObjectMapper json = new ObjectMapper();
     ErrorMapper errors = new ErrorMapper(codec);
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
         new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
-        new TokenEndpoint(auth.clientAuthenticator(), auth.tokens(), json),
+        new OAuthRoutes(auth.clientAuthenticator(), auth.tokens(), signIn, resources, audit.signInListener(),
+            auth.issuer(), json),
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json),
         errors, List.of(new ReadinessCheck("database", database::isReachable),
             new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store)),
@@ -386,6 +390,11 @@ public final class FhirboxServer implements AutoCloseable {
   /** Authentication and client administration (tests and the CLI create clients through it). */
   public AuthModule auth() {
     return auth;
+  }
+
+  /** Sign-in for people: users, authorization codes, refresh tokens (tests create users through it). */
+  public SignInModule signIn() {
+    return signIn;
   }
 
   /** The Binary audit trail (tests read its counters). */

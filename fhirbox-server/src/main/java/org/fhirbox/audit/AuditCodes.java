@@ -22,6 +22,12 @@ final class AuditCodes {
   static final Code SYSTEM_OBJECT = new Code(ENTITY_TYPE, "2", "System Object");
   static final Code PATIENT_ROLE = new Code(OBJECT_ROLE, "1", "Patient");
   static final Code DOMAIN_RESOURCE = new Code(OBJECT_ROLE, "4", "Domain Resource");
+  static final Code USER_ROLE = new Code(OBJECT_ROLE, "6", "User");
+  static final Code USER_AUTHENTICATION = new Code(DICOM, "110114", "User Authentication");
+  static final Code LOGIN = new Code(DICOM, "110122", "Login");
+  static final Code LOGOUT = new Code(DICOM, "110123", "Logout");
+  /** The identifier system of a user id in {@code agent.who.identifier}. */
+  static final String USER_ID = "urn:fhirbox:user-id";
 
   private AuditCodes() {}
 }

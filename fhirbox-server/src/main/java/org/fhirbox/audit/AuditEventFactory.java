@@ -46,7 +46,7 @@ final class AuditEventFactory {
       agent.setWho(new Reference().setDisplay("holder of a signed URL"));
     }
     if (r.address() != null) {
-      agent.getNetwork().setAddress(r.address()).setType(IP.matcher(r.address()).matches()
+      agent.getNetwork().setAddress(r.address()).setType(isIpLiteral(r.address())
           ? AuditEventAgentNetworkType._2 : AuditEventAgentNetworkType._1);
     }
 
@@ -69,6 +69,10 @@ final class AuditEventFactory {
           .setDescription("the Binary's securityContext");
     }
     return e;
+  }
+
+  static boolean isIpLiteral(String address) {
+    return IP.matcher(address).matches();
   }
 
   private static Coding coding(AuditCodes.Code c) {

@@ -19,6 +19,9 @@ import org.fhirbox.fhir.ResourceRepository;
  * (401/403/404 say nothing happened to the Binary), and the signing of Attachments inside
  * other resources (read, search, history, Bundles): a search page can sign hundreds of them, the
  * URL alone discloses nothing, and its use is recorded as a {@code /storage} download.
+ *
+ * <p>People's authentication is recorded too (DICOM {@code 110114 User Authentication}): every
+ * sign-in, refused or not, every refresh-token exchange and every revocation.
  */
 public final class AuditModule implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(20);
@@ -26,6 +29,7 @@ public final class AuditModule implements AutoCloseable {
   private final AuditTrail trail;
   private final BinaryListener binaryListener;
   private final DownloadListener downloadListener;
+  private final SignInListener signInListener;
 
   public AuditModule(FhirboxConfig config, ResourceStore store, ResourceRepository repository, Clock clock) {
     String mode = config.optional("FHIRBOX_AUDIT").orElse("on").toLowerCase(java.util.Locale.ROOT);
@@ -36,6 +40,7 @@ public final class AuditModule implements AutoCloseable {
       this.trail = null;
       this.binaryListener = new BinaryListener() { };
       this.downloadListener = (ex, content) -> { };
+      this.signInListener = new SignInListener() { };
       return;
     }
     int capacity = config.getInt("FHIRBOX_AUDIT_QUEUE_SIZE");
@@ -43,6 +48,7 @@ public final class AuditModule implements AutoCloseable {
     BinaryAuditor auditor = new BinaryAuditor(trail, clock);
     this.binaryListener = auditor;
     this.downloadListener = auditor;
+    this.signInListener = new SignInAuditor(trail, clock);
   }
 
   /** Starts the background writer (no-op when audit is off). */
@@ -59,6 +65,11 @@ public final class AuditModule implements AutoCloseable {
 
   public DownloadListener downloadListener() {
     return downloadListener;
+  }
+
+  /** People's sign-ins, refreshes and revocations. */
+  public SignInListener signInListener() {
+    return signInListener;
   }
 
   /** The trail, when audit is on. */

@@ -20,7 +20,7 @@ public record AuditRecord(
     String clientId,
     String address,
     Instant recorded,
-    String detail) {
+    String detail) implements AuditEntry {
 
   /** {@code Binary/{id}/_history/{version}}. */
   public String what() {

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.ResourceRepository;
+import org.hl7.fhir.r4.model.AuditEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +27,8 @@ public final class AuditTrail implements AutoCloseable {
   private final ResourceStore store;
   private final ResourceRepository repository;
   private final AuditEventFactory factory = new AuditEventFactory();
-  private final BlockingQueue<AuditRecord> queue;
+  private final AuthenticationEventFactory authentications = new AuthenticationEventFactory();
+  private final BlockingQueue<AuditEntry> queue;
   private final int capacity;
   private final Duration closeTimeout;
   private final AtomicLong dropped = new AtomicLong();
@@ -55,7 +57,7 @@ public final class AuditTrail implements AutoCloseable {
   }
 
   /** Queues one event; returns false (and counts a drop) when the queue is full or closed. */
-  public boolean record(AuditRecord r) {
+  public boolean record(AuditEntry r) {
     if (running && queue.offer(r)) {
       return true;
     }
@@ -82,10 +84,10 @@ public final class AuditTrail implements AutoCloseable {
   }
 
   private void drainLoop() {
-    List<AuditRecord> batch = new ArrayList<>(BATCH);
+    List<AuditEntry> batch = new ArrayList<>(BATCH);
     while (running || !queue.isEmpty()) {
       try {
-        AuditRecord first = queue.poll(250, TimeUnit.MILLISECONDS);
+        AuditEntry first = queue.poll(250, TimeUnit.MILLISECONDS);
         if (first != null) {
           batch.add(first);
           queue.drainTo(batch, BATCH - 1);
@@ -111,20 +113,20 @@ public final class AuditTrail implements AutoCloseable {
   }
 
   /** One transaction per batch; if it fails, each event alone, so one bad event loses only itself. */
-  private void write(List<AuditRecord> batch) {
+  private void write(List<AuditEntry> batch) {
     try {
       store.inTransaction(tx -> {
-        for (AuditRecord r : batch) {
-          repository.create(tx, r.project(), factory.build(r), null, null);
+        for (AuditEntry r : batch) {
+          repository.create(tx, r.project(), build(r), null, null);
         }
         return null;
       });
       written.addAndGet(batch.size());
     } catch (RuntimeException batchFailure) {
       int lost = 0;
-      for (AuditRecord r : batch) {
+      for (AuditEntry r : batch) {
         try {
-          store.inTransaction(tx -> repository.create(tx, r.project(), factory.build(r), null, null));
+          store.inTransaction(tx -> repository.create(tx, r.project(), build(r), null, null));
           written.incrementAndGet();
         } catch (RuntimeException e) {
           lost++;
@@ -137,6 +139,13 @@ public final class AuditTrail implements AutoCloseable {
         LOG.warn("{} of {} audit events in a batch could not be written", lost, batch.size());
       }
     }
+  }
+
+  private AuditEvent build(AuditEntry e) {
+    if (e instanceof AuthenticationRecord a) {
+      return authentications.build(a);
+    }
+    return factory.build((AuditRecord) e);
   }
 
   /** Stops taking events, writes everything queued (bounded by the close timeout), then returns. */

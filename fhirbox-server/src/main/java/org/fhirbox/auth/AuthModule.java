@@ -37,6 +37,7 @@ public final class AuthModule {
   private final SignIn signIn;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
+  private final Supplier<String> issuer;
   /** The configured bootstrap client being stored by {@link #bootstrap}: present when this process created it. */
   private volatile CompletableFuture<Optional<ClientCredentials>> bootstrapCreation =
       CompletableFuture.completedFuture(Optional.empty());
@@ -54,7 +55,7 @@ public final class AuthModule {
     this.passwordLinks = new PasswordLinks(db, users, hasher, clock);
     this.signIn = new SignIn(users, AuthThrottle.standard(clock));
     // The issuer names the deployment, not the node: nodes behind one load balancer share it.
-    Supplier<String> issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
+    this.issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
     this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), issuer,
         config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, users::find, CLIENT_STATUS_TTL);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
@@ -185,5 +186,10 @@ public final class AuthModule {
 
   public TokenService tokens() {
     return tokens;
+  }
+
+  /** The {@code iss} of the tokens: {@code FHIRBOX_TOKEN_ISSUER}, else the base URL. */
+  public Supplier<String> issuer() {
+    return issuer;
   }
 }

@@ -70,6 +70,26 @@ public final class ClientAuthenticator {
   }
 
   /**
+   * The enabled public client {@code clientId} (SMART {@code client-public}: it sends its id and
+   * no credentials, RFC 6749 §2.3). A confidential client named this way is refused: it must
+   * authenticate.
+   */
+  public OAuthClient publicClient(String clientId, String remoteAddress) {
+    throttle(clientId, remoteAddress);
+    Optional<OAuthClient> client = clients.find(clientId).filter(c -> c.publicClient() && !c.disabled());
+    if (client.isEmpty()) {
+      throw failed(clientId, remoteAddress, "client authentication is required (client_secret_basic,"
+          + " client_secret_post or private_key_jwt); only a public client sends client_id alone");
+    }
+    return client.get();
+  }
+
+  /** The enabled client {@code clientId}, whatever its kind, without authentication (the authorize endpoint). */
+  public Optional<OAuthClient> find(String clientId) {
+    return clientId == null ? Optional.empty() : clients.find(clientId).filter(c -> !c.disabled());
+  }
+
+  /**
    * The enabled client that signed {@code assertion} with a key of its registered JWKS.
    * {@code clientIdParam} is the optional {@code client_id} form parameter, which must then match.
    */

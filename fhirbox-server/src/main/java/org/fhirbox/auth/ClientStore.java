@@ -25,7 +25,8 @@ public final class ClientStore {
   /** Project names: letters, digits, '.', '_' and '-', at most 64 characters. */
   public static final Pattern PROJECT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~-]{0,127}");
-  private static final String COLUMNS = "client_id, project, scopes, admin, disabled, jwks IS NOT NULL, created, updated";
+  private static final String COLUMNS = "client_id, project, scopes, admin, disabled, jwks IS NOT NULL,"
+      + " public_client, first_party, redirect_uris, created, updated";
 
   private final Database db;
   private final PasswordHasher hasher;
@@ -51,9 +52,17 @@ public final class ClientStore {
 
   /** Creates a client with a random id and secret in {@code project}, creating the project when needed. */
   public ClientCredentials create(String project, String scope, boolean admin) {
-    String secret = hasher.newSecret();
-    return insert(UUID.randomUUID().toString(), secret, hasher.hashGenerated(secret), project, scope, admin)
-        .orElseThrow(() -> new IllegalStateException("client id collision"));
+    return create(project, scope, admin, ClientProfile.MACHINE);
+  }
+
+  /**
+   * Creates a client with a random id in {@code project}: a confidential one gets a random secret,
+   * a public one none (its credentials carry a null secret).
+   */
+  public ClientCredentials create(String project, String scope, boolean admin, ClientProfile profile) {
+    String secret = profile.publicClient() ? null : hasher.newSecret();
+    return insert(UUID.randomUUID().toString(), secret, secret == null ? null : hasher.hashGenerated(secret), project,
+        scope, admin, profile).orElseThrow(() -> new IllegalStateException("client id collision"));
   }
 
   /**
@@ -63,7 +72,8 @@ public final class ClientStore {
    */
   public Optional<ClientCredentials> createIfAbsent(String clientId, String secret, String project, String scope,
       boolean admin) {
-    return absent(clientId) ? insert(clientId, secret, hasher.hash(secret), project, scope, admin) : Optional.empty();
+    return absent(clientId) ? insert(clientId, secret, hasher.hash(secret), project, scope, admin, ClientProfile.MACHINE)
+        : Optional.empty();
   }
 
   /**
@@ -82,7 +92,8 @@ public final class ClientStore {
     Thread t = new Thread(() -> {
       try {
         String hash = hasher.hash(secret);
-        Optional<ClientCredentials> created = insert(clientId, secret, hash, project, scope, admin);
+        Optional<ClientCredentials> created = insert(clientId, secret, hash, project, scope, admin,
+            ClientProfile.MACHINE);
         // the secret was just hashed: the first authentication with it need not stretch it again
         created.ifPresent(c -> verified.remember(clientId, secret, hash));
         done.complete(created);
@@ -106,7 +117,8 @@ public final class ClientStore {
   public Optional<ClientCredentials> createWithNewSecretIfAbsent(String clientId, String project, String scope,
       boolean admin) {
     String secret = hasher.newSecret();
-    return absent(clientId) ? insert(clientId, secret, hasher.hashGenerated(secret), project, scope, admin)
+    return absent(clientId)
+        ? insert(clientId, secret, hasher.hashGenerated(secret), project, scope, admin, ClientProfile.MACHINE)
         : Optional.empty();
   }
 
@@ -119,21 +131,25 @@ public final class ClientStore {
   }
 
   private Optional<ClientCredentials> insert(String clientId, String secret, String secretHash, String project,
-      String scope, boolean admin) {
+      String scope, boolean admin, ClientProfile profile) {
     Scopes scopes = Scopes.parse(scope);
     boolean isAdmin = admin || scopes.isAdmin();
     ensureProject(project);
     long now = clock.millis();
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("INSERT INTO oauth_client (client_id, project, secret_hash, scopes,"
-            + " admin, disabled, jwks, created, updated) VALUES (?, ?, ?, ?, ?, FALSE, NULL, ?, ?)")) {
+            + " admin, disabled, jwks, public_client, first_party, redirect_uris, created, updated)"
+            + " VALUES (?, ?, ?, ?, ?, FALSE, NULL, ?, ?, ?, ?, ?)")) {
       ps.setString(1, clientId);
       ps.setString(2, project);
       ps.setString(3, secretHash);
       ps.setString(4, scopes.toString());
       ps.setBoolean(5, isAdmin);
-      ps.setLong(6, now);
-      ps.setLong(7, now);
+      ps.setBoolean(6, profile.publicClient());
+      ps.setBoolean(7, profile.firstParty());
+      ps.setString(8, String.join(" ", profile.redirectUris()));
+      ps.setLong(9, now);
+      ps.setLong(10, now);
       ps.executeUpdate();
     } catch (SQLException e) {
       if (isDuplicate(e)) {
@@ -200,11 +216,17 @@ public final class ClientStore {
         clientId) == 1;
   }
 
-  /** Replaces the secret; the old one stops working at once (also in the verified-secret cache). */
+  /**
+   * Replaces the secret; the old one stops working at once (also in the verified-secret cache).
+   * Throws {@link IllegalArgumentException} for a public client, which has no secret.
+   */
   public Optional<ClientCredentials> rotateSecret(String clientId) {
     Optional<OAuthClient> client = find(clientId);
     if (client.isEmpty()) {
       return Optional.empty();
+    }
+    if (client.get().publicClient()) {
+      throw new IllegalArgumentException("a public client has no secret to rotate");
     }
     String secret = hasher.newSecret();
     if (update("UPDATE oauth_client SET secret_hash = ?, updated = ? WHERE client_id = ?", hasher.hashGenerated(secret),
@@ -215,14 +237,30 @@ public final class ClientStore {
     return Optional.of(new ClientCredentials(cl.project(), clientId, secret, cl.allowedScopes().toString()));
   }
 
-  /** Registers the public keys the client signs private_key_jwt assertions with. False if unknown. */
+  /**
+   * Registers the public keys the client signs private_key_jwt assertions with. False if unknown.
+   * A public client may not: keys would make it a confidential one.
+   */
   public boolean registerJwks(String clientId, JWKSet jwks) {
     if (jwks.getKeys().isEmpty() || jwks.getKeys().stream().anyMatch(k -> k.isPrivate())) {
       throw new IllegalArgumentException("a JWKS for private_key_jwt needs at least one key and only public keys");
     }
+    if (find(clientId).map(OAuthClient::publicClient).orElse(false)) {
+      throw new IllegalArgumentException("a public client authenticates with no key; create a confidential client");
+    }
     String json = jwks.toString(true);
     return update("UPDATE oauth_client SET jwks = ?, updated = ? WHERE client_id = ?", json, clock.millis(), clientId)
         == 1;
+  }
+
+  /** Replaces the client's redirect URIs (checked as {@link ClientProfile} does). False if unknown. */
+  public boolean setRedirectUris(String clientId, List<String> redirectUris) {
+    List<String> uris = ClientProfile.checkRedirectUris(redirectUris);
+    if (uris.isEmpty() && find(clientId).map(OAuthClient::publicClient).orElse(false)) {
+      throw new IllegalArgumentException("a public client needs at least one redirect URI");
+    }
+    return update("UPDATE oauth_client SET redirect_uris = ?, updated = ? WHERE client_id = ?", String.join(" ", uris),
+        clock.millis(), clientId) == 1;
   }
 
   /** The client's registered JWKS, if any. */
@@ -258,7 +296,7 @@ public final class ClientStore {
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           client = row(rs);
-          hash = rs.getString(9);
+          hash = rs.getString(12);
         }
       }
     } catch (SQLException e) {
@@ -267,6 +305,9 @@ public final class ClientStore {
     if (client == null) {
       hasher.verify(secret, decoyHash);
       return Optional.empty();
+    }
+    if (hash == null) {
+      return Optional.empty(); // a public client: it has no secret, and says so in its registration
     }
     boolean ok = verified.contains(clientId, secret, hash) || hasher.verify(secret, hash);
     if (!ok || client.disabled()) {
@@ -315,7 +356,10 @@ public final class ClientStore {
   }
 
   private static OAuthClient row(ResultSet rs) throws SQLException {
+    String uris = rs.getString(9);
     return new OAuthClient(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
-        rs.getBoolean(6), Instant.ofEpochMilli(rs.getLong(7)), Instant.ofEpochMilli(rs.getLong(8)));
+        rs.getBoolean(6), rs.getBoolean(7), rs.getBoolean(8),
+        uris == null || uris.isBlank() ? List.of() : List.of(uris.trim().split(" +")),
+        Instant.ofEpochMilli(rs.getLong(10)), Instant.ofEpochMilli(rs.getLong(11)));
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Authentication, projects (tenants) and access checks. {@link AuthModule} builds
+ * Authentication (of clients and people), projects (tenants) and access checks. {@link AuthModule} builds
  * everything; decisions worth knowing:
  *
  * <ul>
@@ -27,6 +27,12 @@
  *       with the client throttle's three counters, keyed by account (project and email) instead of
  *       client id. A user's tokens stop working within 60 s of a disable or a password reset
  *       ({@code sessions_since}), as a client's do.
+ *   <li>People sign in through {@link SignInModule} (SMART App Launch): a public client has no
+ *       secret and is known by its exactly compared redirect URIs ({@link ClientProfile}). The
+ *       authorization request between pages, codes and refresh tokens live in the database as
+ *       SHA-256 hashes only, so any node serves the next step and a database copy yields nothing
+ *       usable. Codes are single-use, 60 s, PKCE S256; refresh tokens rotate, and a reused one
+ *       revokes its whole sign-in. Failed sign-ins are throttled like client authentication.
  * </ul>
  */
 package org.fhirbox.auth;

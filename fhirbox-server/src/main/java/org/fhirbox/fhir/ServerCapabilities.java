@@ -4,12 +4,17 @@ import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestComponent;
 import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Extension;
+import org.hl7.fhir.r4.model.UriType;
 
 /**
- * What the CapabilityStatement says beyond plain REST: OAuth2 security (the SMART-on-FHIR service;
- * the endpoints are in {@code /.well-known/smart-configuration}) and the Binary operations.
+ * What the CapabilityStatement says beyond plain REST: OAuth2 security (the SMART-on-FHIR service
+ * and its oauth-uris; everything else is in {@code /.well-known/smart-configuration}) and the
+ * Binary operations.
  */
 public final class ServerCapabilities implements CapabilityStatementFactory.Customizer {
+  static final String OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
   private final Supplier<String> baseUrl;
 
   public ServerCapabilities(Supplier<String> baseUrl) {
@@ -21,14 +26,21 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
     String base = baseUrl.get();
     CapabilityStatement.CapabilityStatementRestSecurityComponent security = rest.getSecurity();
     security.setCors(true);
-    security.addService(new CodeableConcept().addCoding(new org.hl7.fhir.r4.model.Coding(
+    security.addService(new CodeableConcept().addCoding(new Coding(
         "http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR")));
-    security.setDescription("OAuth2 client credentials (client_secret_basic, client_secret_post, private_key_jwt)"
-        + " with SMART v2 system scopes; HTTP Basic with the client id and secret is also accepted."
-        + " Signed /storage URLs need no credentials. Token endpoint: " + base + "oauth2/token (see "
-        + base + ".well-known/smart-configuration).");
-    // No oauth-uris extension: SMART App Launch requires its authorize URL, and fhirbox has only a
-    // token endpoint (client credentials); /.well-known/smart-configuration describes it.
+    security.setDescription("SMART App Launch 2 (authorization code with PKCE S256, OpenID Connect, public and"
+        + " confidential clients, standalone patient launch, refresh tokens with offline_access) and SMART Backend"
+        + " Services (client credentials: client_secret_basic, client_secret_post, private_key_jwt), with SMART v2"
+        + " system/, user/ and patient/ scopes; HTTP Basic with the client id and secret is also accepted."
+        + " Signed /storage URLs need no credentials. See " + base + ".well-known/smart-configuration.");
+    // SMART App Launch (conformance.html): discovery is the .well-known document; the oauth-uris
+    // extension is deprecated but still read by older clients, and needs the authorize endpoint.
+    // Its R4 definition (extension-oauth-uris) has only authorize, token, register and manage:
+    // revocation and introspection are named in smart-configuration alone.
+    Extension uris = new Extension(OAUTH_URIS);
+    uris.addExtension("authorize", new UriType(base + "oauth2/authorize"));
+    uris.addExtension("token", new UriType(base + "oauth2/token"));
+    security.addExtension(uris);
     for (CapabilityStatement.CapabilityStatementRestResourceComponent r : rest.getResource()) {
       if (r.getType().equals("Binary")) {
         r.addOperation().setName("presigned-url")

@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.ClientCredentials;
+import org.fhirbox.auth.ClientProfile;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.auth.ClientStore;
 import org.fhirbox.auth.AuthModule;
@@ -15,19 +16,23 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.jwk.JWKSet;
 import java.io.IOException;
 import java.text.ParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.fhirbox.core.FhirException;
 
 /**
  * Client and user administration under {@code /admin} (admin scope only, else 403):
  * <pre>
- * POST /admin/clients                      {"project","scope","admin"?} → 201 credentials (secret shown once)
+ * POST /admin/clients                      {"project","scope","admin"?,"public"?,"firstParty"?,"redirectUris"?}
+ *                                          → 201 credentials (secret shown once; a public client has none)
  * GET  /admin/clients[?project=P]          {"clients":[...]} (never secrets or hashes)
  * POST /admin/clients/{id}/disable         the client
  * POST /admin/clients/{id}/rotate-secret   new credentials (secret shown once)
  * PUT  /admin/clients/{id}/jwks            JWK Set (public keys) for private_key_jwt → the client
+ * PUT  /admin/clients/{id}/redirect-uris   {"redirectUris":[...]} → the client
  * POST /admin/users                        {"project"?,"email","name","fhirUser","scope","admin"?}
  *                                          → 201 the user with "setPasswordUrl" and "setPasswordExpires"
  * GET  /admin/users[?project=P]            {"users":[...]} (never passwords, hashes or links)
@@ -86,13 +91,21 @@ public final class AdminRoutes {
         case "rotate-secret" -> {
           require(method, "POST");
           owned(principal, id);
-          ClientCredentials cred = clients.rotateSecret(id).orElseThrow(() -> notFound(id));
+          ClientCredentials cred = refusingBadInput(() -> clients.rotateSecret(id)).orElseThrow(() -> notFound(id));
           write(ex, 200, credentials(cred));
         }
         case "jwks" -> {
           require(method, "PUT");
           owned(principal, id);
-          clients.registerJwks(id, parseJwks(ex.body(MAX_BODY)));
+          JWKSet jwks = parseJwks(ex.body(MAX_BODY));
+          refusingBadInput(() -> clients.registerJwks(id, jwks));
+          write(ex, 200, view(clients.find(id).orElseThrow()));
+        }
+        case "redirect-uris" -> {
+          require(method, "PUT");
+          owned(principal, id);
+          List<String> uris = strings(readJson(ex.body(MAX_BODY)), "redirectUris");
+          refusingBadInput(() -> clients.setRedirectUris(id, uris));
           write(ex, 200, view(clients.find(id).orElseThrow()));
         }
         default -> throw FhirException.notFound("no route for " + ex.request().getRequestURI());
@@ -106,7 +119,10 @@ public final class AdminRoutes {
     JsonNode body = readJson(ex.body(MAX_BODY));
     String project = text(body, "project", principal.project());
     String scope = text(body, "scope", "system/*.cruds");
-    boolean admin = body.path("admin").asBoolean(false);
+    boolean admin = bool(body, "admin");
+    boolean publicClient = bool(body, "public");
+    boolean firstParty = bool(body, "firstParty");
+    List<String> redirectUris = strings(body, "redirectUris");
     if (!isServerAdmin(principal) && !project.equals(principal.project())) {
       throw FhirException.forbidden("an admin of project '" + principal.project() + "' may create clients only there");
     }
@@ -114,9 +130,49 @@ public final class AdminRoutes {
       throw FhirException.badRequest("project names use letters, digits and . _ - (at most 64)", "project");
     }
     if (Scopes.tryParse(scope).isEmpty()) {
-      throw FhirException.badRequest("scope must be space-separated system/{type}.{cruds} scopes or admin", "scope");
+      throw FhirException.badRequest("scope must be space-separated SMART scopes ({system|user|patient}/{type}.{cruds},"
+          + " openid, fhirUser, launch/patient, offline_access ...) or admin", "scope");
     }
-    write(ex, 201, credentials(clients.create(project, scope, admin)));
+    ClientProfile profile = refusingBadInput(() -> ClientProfile.of(publicClient, firstParty, redirectUris));
+    write(ex, 201, credentials(clients.create(project, scope, admin, profile)));
+  }
+
+  /** Runs a store call whose {@link IllegalArgumentException} names bad input: 400 with its message. */
+  private static <T> T refusingBadInput(Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (IllegalArgumentException e) {
+      throw FhirException.badRequest(e.getMessage());
+    }
+  }
+
+  private static boolean bool(JsonNode body, String field) {
+    JsonNode n = body.get(field);
+    if (n == null || n.isNull()) {
+      return false;
+    }
+    if (!n.isBoolean()) {
+      throw FhirException.badRequest(field + " must be true or false", field);
+    }
+    return n.asBoolean();
+  }
+
+  private static List<String> strings(JsonNode body, String field) {
+    JsonNode n = body.get(field);
+    if (n == null || n.isNull()) {
+      return List.of();
+    }
+    if (!n.isArray()) {
+      throw FhirException.badRequest(field + " must be an array of strings", field);
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode item : n) {
+      if (!item.isTextual()) {
+        throw FhirException.badRequest(field + " must be an array of strings", field);
+      }
+      out.add(item.asText());
+    }
+    return out;
   }
 
   private void list(Exchange ex, Principal principal) throws IOException {
@@ -330,12 +386,19 @@ public final class AdminRoutes {
     }
   }
 
-  private static Map<String, Object> credentials(ClientCredentials c) {
+  private Map<String, Object> credentials(ClientCredentials c) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("project", c.project());
     out.put("clientId", c.clientId());
-    out.put("clientSecret", c.clientSecret());
+    if (c.clientSecret() != null) {
+      out.put("clientSecret", c.clientSecret());
+    }
     out.put("scope", c.scope());
+    clients.find(c.clientId()).ifPresent(client -> {
+      out.put("public", client.publicClient());
+      out.put("firstParty", client.firstParty());
+      out.put("redirectUris", client.redirectUris());
+    });
     return out;
   }
 
@@ -347,6 +410,9 @@ public final class AdminRoutes {
     out.put("admin", c.admin());
     out.put("disabled", c.disabled());
     out.put("privateKeyJwt", c.hasJwks());
+    out.put("public", c.publicClient());
+    out.put("firstParty", c.firstParty());
+    out.put("redirectUris", c.redirectUris());
     out.put("created", c.created().toString());
     out.put("updated", c.updated().toString());
     return out;

@@ -7,9 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.http.AdminRoutes;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.http.TokenEndpoint;
 
 /** Mounts every route in one readable block. */
 public final class FhirboxServlet extends HttpServlet {
@@ -25,13 +23,13 @@ public final class FhirboxServlet extends HttpServlet {
   private final Authenticator authenticator;
   private final ErrorMapper errors;
   private final List<ReadinessCheck> readiness;
-  private final TokenEndpoint oauth;
+  private final OAuthRoutes oauth;
   private final AdminRoutes admin;
   private final JobRoutes jobs;
   private final AccountRoutes account;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
-      Cors cors, Authenticator authenticator, TokenEndpoint oauth, AdminRoutes admin, ErrorMapper errors,
+      Cors cors, Authenticator authenticator, OAuthRoutes oauth, AdminRoutes admin, ErrorMapper errors,
       List<ReadinessCheck> readiness, JobRoutes jobs, AccountRoutes account) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
@@ -75,18 +73,7 @@ public final class FhirboxServlet extends HttpServlet {
       storage.handle(ex, path.subList(1, path.size()));
       return;
     }
-    if (path.equals(List.of("oauth2", "token"))) {
-      oauth.token(ex);
-      return;
-    }
-    // SMART App Launch 2.x discovery lives under the FHIR base; also served at the root
-    if (path.equals(List.of(".well-known", "smart-configuration"))
-        || path.equals(List.of("fhir", "R4", ".well-known", "smart-configuration"))) {
-      oauth.smartConfiguration(ex);
-      return;
-    }
-    if (path.equals(List.of(".well-known", "jwks.json"))) {
-      oauth.jwks(ex);
+    if (oauth.handle(ex, path)) {
       return;
     }
     if (path.size() == 2 && path.get(0).equals("admin") && path.get(1).equals("jobs")) {

@@ -226,6 +226,58 @@ class AuthHttpTest {
   }
 
   @Test
+  void adminApiCreatesPublicClientsWithExactRedirectUris() throws Exception {
+    String adminToken = token(ADMIN_ID, ADMIN_SECRET, null);
+    HttpResponse<String> created = adminPost("admin/clients", adminToken, "{\"project\":\"clinic-pub\","
+        + "\"scope\":\"patient/*.rs openid fhirUser launch/patient\",\"public\":true,"
+        + "\"redirectUris\":[\"https://app.example.org/cb\",\"http://localhost:3000/cb\"]}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    JsonNode c = JSON.readTree(created.body());
+    String id = c.get("clientId").asText();
+    assertThat(c.has("clientSecret")).isFalse();
+    assertThat(c.get("public").asBoolean()).isTrue();
+    assertThat(c.get("firstParty").asBoolean()).isFalse();
+    assertThat(c.get("redirectUris").toString()).isEqualTo("[\"https://app.example.org/cb\",\"http://localhost:3000/cb\"]");
+    // a public client has no credentials to use on its own
+    assertThat(tokenRequest("grant_type=client_credentials&client_id=" + id, null).statusCode()).isEqualTo(401);
+    assertThat(send(req("admin/clients/" + id + "/rotate-secret").header("Authorization", "Bearer " + adminToken)
+        .POST(HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(400);
+
+    HttpResponse<String> replaced = send(req("admin/clients/" + id + "/redirect-uris")
+        .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"redirectUris\":[\"org.example.app:/cb\"]}")));
+    assertThat(replaced.statusCode()).as(replaced.body()).isEqualTo(200);
+    assertThat(JSON.readTree(replaced.body()).get("redirectUris").toString()).isEqualTo("[\"org.example.app:/cb\"]");
+
+    for (String bad : new String[] {
+        "{\"project\":\"clinic-pub\",\"public\":true}",
+        "{\"project\":\"clinic-pub\",\"public\":true,\"redirectUris\":[\"http://app.example.org/cb\"]}",
+        "{\"project\":\"clinic-pub\",\"public\":true,\"redirectUris\":\"https://app.example.org/cb\"}",
+        "{\"project\":\"clinic-pub\",\"public\":\"yes\",\"redirectUris\":[\"https://app.example.org/cb\"]}",
+        "{\"project\":\"clinic-pub\",\"redirectUris\":[\"https://app.example.org/cb#x\"]}"}) {
+      HttpResponse<String> refused = adminPost("admin/clients", adminToken, bad);
+      assertThat(refused.statusCode()).as(bad).isEqualTo(400);
+      assertThat(refused.body()).contains("OperationOutcome");
+    }
+    HttpResponse<String> firstParty = adminPost("admin/clients", adminToken, "{\"project\":\"clinic-pub\","
+        + "\"scope\":\"user/*.rs\",\"firstParty\":true,\"redirectUris\":[\"https://app.example.org/cb\"]}");
+    JsonNode fp = JSON.readTree(firstParty.body());
+    assertThat(fp.get("firstParty").asBoolean()).isTrue();
+    assertThat(fp.get("public").asBoolean()).isFalse();
+    assertThat(fp.get("clientSecret").asText()).isNotEmpty();
+    HttpResponse<String> list = send(req("admin/clients?project=clinic-pub").header("Authorization",
+        "Bearer " + adminToken).GET());
+    assertThat(JSON.readTree(list.body()).get("clients")).hasSize(2)
+        .anySatisfy(x -> assertThat(x.get("public").asBoolean()).isTrue())
+        .anySatisfy(x -> assertThat(x.get("firstParty").asBoolean()).isTrue());
+  }
+
+  private static HttpResponse<String> adminPost(String path, String token, String json) throws Exception {
+    return send(req(path).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  @Test
   void projectAdminSeesOnlyItsOwnProject() throws Exception {
     JsonNode projectAdmin = createClient("clinic-c", "system/*.cruds", true);
     createClient("clinic-d", "system/*.rs", false);

@@ -8,12 +8,15 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import java.nio.file.Path;
+import java.util.List;
 import org.fhirbox.db.Database;
 import org.fhirbox.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ClientStoreTest {
   @TempDir
@@ -125,6 +128,43 @@ class ClientStoreTest {
   @Test
   void badProjectNamesAndScopesAreRejected() {
     assertThatThrownBy(() -> store.create("../x", "system/*.rs", false)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> store.create("a", "users/*.rs", false)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.create("a", "group/*.rs", false)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void publicClientHasNoSecretAndKeepsItsRedirectUrisExactly() {
+    ClientCredentials c = store.create("clinic-a", "patient/*.rs openid fhirUser launch/patient", false,
+        ClientProfile.of(true, false, List.of("https://app.example.org/cb?x=1", "http://localhost:3000/cb",
+            "org.example.app:/cb")));
+    assertThat(c.clientSecret()).isNull();
+    OAuthClient found = store.find(c.clientId()).orElseThrow();
+    assertThat(found.publicClient()).isTrue();
+    assertThat(found.firstParty()).isFalse();
+    assertThat(found.redirectUris()).containsExactly("https://app.example.org/cb?x=1", "http://localhost:3000/cb",
+        "org.example.app:/cb");
+    assertThat(found.hasRedirectUri("https://app.example.org/cb?x=1")).isTrue();
+    assertThat(found.hasRedirectUri("https://app.example.org/cb")).isFalse();
+    assertThat(found.hasRedirectUri("https://APP.example.org/cb?x=1")).isFalse();
+    assertThat(store.verifySecret(c.clientId(), "")).isEmpty();
+    assertThat(store.verifySecret(c.clientId(), "null")).isEmpty();
+    assertThatThrownBy(() -> store.rotateSecret(c.clientId())).isInstanceOf(IllegalArgumentException.class);
+    assertThat(store.setRedirectUris(c.clientId(), List.of("https://other.example.org/cb"))).isTrue();
+    assertThat(store.find(c.clientId()).orElseThrow().redirectUris()).containsExactly("https://other.example.org/cb");
+    assertThatThrownBy(() -> store.setRedirectUris(c.clientId(), List.of()))
+        .hasMessageContaining("at least one redirect URI");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"http://app.example.org/cb", "https://app.example.org/cb#frag", "/relative/cb",
+      "javascript:alert(1)", "data:text/html,x", "https://user@app.example.org/cb", "not a uri"})
+  void unsafeRedirectUrisAreRefused(String uri) {
+    assertThatThrownBy(() -> ClientProfile.of(true, false, List.of(uri))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aPublicClientNeedsARedirectUri() {
+    assertThatThrownBy(() -> ClientProfile.of(true, false, List.of()))
+        .hasMessageContaining("needs at least one redirect URI");
+    assertThat(ClientProfile.of(false, true, List.of()).firstParty()).isTrue();
   }
 }

@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.FormBrowser;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
@@ -281,6 +283,21 @@ class R4ValidatorTest {
     assertValid("AuditEvent search", events, 200);
     String eventId = JSON.readTree(events.body()).get("entry").get(0).get("resource").get("id").asText();
     assertValid("AuditEvent read", http.get("fhir/R4/AuditEvent/" + eventId), 200);
+  }
+
+  @Test
+  void signInAuditEventsAreValid() throws Exception {
+    SmartApp app = SmartApp.register(server, "default", "user/*.rs", true, true, "https://app.example.org/cb");
+    SmartApp.user(server, "default", "validated@example.org", "Practitioner/validated", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+    FormBrowser.Page refused = browser.submit(browser.get(app.authorizeUrl("user/*.rs", Map.of())), "oauth2/signin",
+        Map.of("email", "validated@example.org", "password", "not the password"));
+    app.code(browser.submit(refused, "oauth2/signin",
+        Map.of("email", "validated@example.org", "password", SmartApp.PASSWORD)));
+    HttpResponse<String> events = Poll.until("sign-in AuditEvents",
+        () -> http.get("fhir/R4/AuditEvent?type=110114"),
+        r -> r.statusCode() == 200 && SmartApp.read(r.body()).path("total").asInt() >= 2);
+    assertValid("sign-in AuditEvent search", events, 200);
   }
 
   @Test

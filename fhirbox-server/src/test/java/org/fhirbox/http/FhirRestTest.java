@@ -10,6 +10,7 @@ import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
@@ -482,10 +483,14 @@ class FhirRestTest {
     assertThat(valueSet.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())
         .contains("url:uri");
     assertThat(rest.getResource()).hasSizeGreaterThan(140);
-    // SMART's oauth-uris extension requires authorize, which fhirbox does not offer (client credentials
-    // only): it is left out, and /.well-known/smart-configuration names the token endpoint.
-    assertThat(rest.getSecurity().getExtensionByUrl(
-        "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris")).isNull();
+    // SMART's oauth-uris extension names the authorize and token endpoints; its R4 definition has
+    // no revoke or introspect (R4ValidatorTest would refuse them), smart-configuration names those.
+    Extension uris = rest.getSecurity().getExtensionByUrl(
+        "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
+    assertThat(uris).isNotNull();
+    assertThat(uris.getExtensionString("authorize")).isEqualTo(server.baseUrl() + "oauth2/authorize");
+    assertThat(uris.getExtensionString("token")).isEqualTo(server.baseUrl() + "oauth2/token");
+    assertThat(uris.getExtensionsByUrl("revoke")).isEmpty();
     assertThat(rest.getSecurity().getServiceFirstRep().getCodingFirstRep().getCode()).isEqualTo("SMART-on-FHIR");
     CapabilityStatement.CapabilityStatementRestResourceComponent binary = rest.getResource().stream()
         .filter(x -> x.getType().equals("Binary")).findFirst().orElseThrow();

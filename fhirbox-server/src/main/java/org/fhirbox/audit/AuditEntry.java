@@ -1,0 +1,10 @@
+package org.fhirbox.audit;
+
+/** One event waiting in the {@link AuditTrail}: a Binary access or a person's authentication. */
+public sealed interface AuditEntry permits AuditRecord, AuthenticationRecord {
+  /** The project whose AuditEvents it joins. */
+  String project();
+
+  /** What it is about, for log lines (never a secret). */
+  String what();
+}

@@ -1,0 +1,46 @@
+package org.fhirbox.audit;
+
+import java.time.Clock;
+import org.fhirbox.auth.User;
+
+/** Captures people's authentication as {@link AuthenticationRecord}s for the {@link AuditTrail}. */
+final class SignInAuditor implements SignInListener {
+  private static final int MAX_EMAIL = 320;
+
+  private final AuditTrail trail;
+  private final Clock clock;
+
+  SignInAuditor(AuditTrail trail, Clock clock) {
+    this.trail = trail;
+    this.clock = clock;
+  }
+
+  @Override
+  public void signedIn(String address, String clientId, User user) {
+    record(AuthenticationAction.SIGN_IN, address, clientId, user, null);
+  }
+
+  @Override
+  public void signInRefused(String address, String clientId, String project, String email, String reason) {
+    String typed = email == null ? null : email.length() > MAX_EMAIL ? email.substring(0, MAX_EMAIL) : email;
+    trail.record(new AuthenticationRecord(AuthenticationAction.SIGN_IN, project, clientId, null, null, null, typed,
+        address, clock.instant(), reason));
+  }
+
+  @Override
+  public void refreshed(String address, String clientId, User user, String failure) {
+    if (user != null) {
+      record(AuthenticationAction.REFRESH, address, clientId, user, failure);
+    }
+  }
+
+  @Override
+  public void revoked(String address, String clientId, User user) {
+    record(AuthenticationAction.REVOKE, address, clientId, user, null);
+  }
+
+  private void record(AuthenticationAction action, String address, String clientId, User user, String failure) {
+    trail.record(new AuthenticationRecord(action, user.project(), clientId, user.id(), user.fhirUser(), user.name(),
+        user.email(), address, clock.instant(), failure));
+  }
+}

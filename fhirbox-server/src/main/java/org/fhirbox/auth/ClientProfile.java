@@ -1,0 +1,102 @@
+package org.fhirbox.auth;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * How a client takes part in sign-in (SMART App Launch): {@code publicClient} has no secret (a
+ * browser or mobile app, RFC 6749 §2.1), {@code firstParty} is the server's own app and skips the
+ * consent page, {@code redirectUris} are the URIs the authorization endpoint may send a person
+ * back to, compared character for character (RFC 6749 §3.1.2.3: exact matching leaves no room for
+ * an open redirect).
+ *
+ * <p>A redirect URI is absolute, has no fragment (RFC 6749 §3.1.2) and is https; http only for a
+ * loopback host ({@code localhost}, {@code 127.0.0.1}, {@code [::1]}; RFC 8252 §7.3), and a native
+ * app's private-use scheme only in reverse-domain form such as {@code com.example.app:/callback}
+ * (RFC 8252 §7.1), never a scheme a browser runs ({@code javascript:}, {@code data:}).
+ */
+public record ClientProfile(boolean publicClient, boolean firstParty, List<String> redirectUris) {
+  /** A machine client: confidential, no redirect URIs (client credentials only). */
+  public static final ClientProfile MACHINE = new ClientProfile(false, false, List.of());
+  static final int MAX_REDIRECT_URIS = 20;
+  static final int MAX_REDIRECT_URI_LENGTH = 2000;
+  private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
+
+  public ClientProfile {
+    redirectUris = List.copyOf(redirectUris);
+  }
+
+  /**
+   * The profile with every redirect URI checked; throws {@link IllegalArgumentException} naming
+   * the first bad one. A public client needs at least one redirect URI: it has no other way to
+   * receive a token.
+   */
+  public static ClientProfile of(boolean publicClient, boolean firstParty, List<String> redirectUris) {
+    List<String> uris = checkRedirectUris(redirectUris);
+    if (publicClient && uris.isEmpty()) {
+      throw new IllegalArgumentException("a public client needs at least one redirect URI");
+    }
+    return new ClientProfile(publicClient, firstParty, uris);
+  }
+
+  /** The URIs, checked and without repeats, in their order. */
+  public static List<String> checkRedirectUris(List<String> redirectUris) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String uri : redirectUris) {
+      out.add(checkRedirectUri(uri));
+    }
+    if (out.size() > MAX_REDIRECT_URIS) {
+      throw new IllegalArgumentException("a client may register at most " + MAX_REDIRECT_URIS + " redirect URIs");
+    }
+    return new ArrayList<>(out);
+  }
+
+  private static String checkRedirectUri(String uri) {
+    if (uri == null || uri.isEmpty() || uri.length() > MAX_REDIRECT_URI_LENGTH) {
+      throw new IllegalArgumentException("a redirect URI has 1 to " + MAX_REDIRECT_URI_LENGTH + " characters");
+    }
+    URI u;
+    try {
+      u = new URI(uri);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("redirect URI '" + shorten(uri) + "' is not a valid URI (RFC 3986)");
+    }
+    if (!u.isAbsolute() || u.getRawFragment() != null || uri.contains("#")) {
+      throw new IllegalArgumentException("redirect URI '" + shorten(uri)
+          + "' must be absolute and have no fragment (RFC 6749 §3.1.2)");
+    }
+    String scheme = u.getScheme().toLowerCase(Locale.ROOT);
+    if (scheme.equals("https")) {
+      requireHost(u, uri);
+      return uri;
+    }
+    if (scheme.equals("http")) {
+      requireHost(u, uri);
+      if (!LOOPBACK.contains(u.getHost().toLowerCase(Locale.ROOT))) {
+        throw new IllegalArgumentException("redirect URI '" + shorten(uri)
+            + "' must use https; http only for localhost, 127.0.0.1 or [::1] (RFC 8252 §7.3)");
+      }
+      return uri;
+    }
+    if (!scheme.contains(".")) {
+      throw new IllegalArgumentException("redirect URI '" + shorten(uri) + "' must use https, http on a loopback"
+          + " host, or a reverse-domain private-use scheme such as com.example.app: (RFC 8252 §7.1)");
+    }
+    return uri;
+  }
+
+  private static void requireHost(URI u, String uri) {
+    if (u.getHost() == null || u.getRawUserInfo() != null) {
+      throw new IllegalArgumentException("redirect URI '" + shorten(uri) + "' needs a host and no user info");
+    }
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 80 ? s.substring(0, 80) + "…" : s;
+  }
+}

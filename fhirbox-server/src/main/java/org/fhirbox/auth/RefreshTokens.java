@@ -1,0 +1,185 @@
+package org.fhirbox.auth;
+
+import java.security.SecureRandom;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.fhirbox.db.Database;
+
+/**
+ * Refresh tokens for people's sign-ins ({@code offline_access}), in table {@code refresh_token},
+ * stored as their SHA-256 only. Every token descends from one sign-in: its <em>family</em>.
+ *
+ * <ul>
+ *   <li>Rotation: each use returns a new token and retires the old one (OAuth 2.0 Security BCP,
+ *       RFC 9700 §4.14.2). Presenting a retired token again means two parties hold the family,
+ *       so the whole family is revoked: the thief and the app both sign in again.
+ *   <li>Bounded: a family lives {@code ttl} from the sign-in, however often it rotates.
+ *   <li>Bound to the client it was issued to (SMART App Launch, "Refresh access token"), and to a
+ *       user who is still enabled and whose sessions were not ended after the sign-in
+ *       ({@link User#sessionsSince()}).
+ * </ul>
+ */
+public final class RefreshTokens {
+  private static final long PURGE_EVERY_MILLIS = 60_000;
+  private static final String COLUMNS = "family, client_id, user_id, project, scopes, patient, auth_time, issued,"
+      + " expires, used, revoked";
+
+  /** What a refresh token stands for. {@code expires} is its family's end. */
+  public record Grant(String family, String clientId, String userId, String project, Scopes scopes,
+      Optional<String> patient, Instant authTime, Instant issued, Instant expires) {}
+
+  /** The outcome of presenting a refresh token. */
+  public sealed interface Outcome {
+    /** Valid: {@code token} is the new refresh token (rotation), {@code user} its holder. */
+    record Rotated(String token, Grant grant, User user) implements Outcome {
+      @Override
+      public String toString() {
+        return "Rotated[token=***, grant=" + grant + "]";
+      }
+    }
+
+    /** Refused, for the reason given (safe to show: never the token). {@code user} when known. */
+    record Refused(String reason, Optional<User> user) implements Outcome {}
+  }
+
+  private record Row(Grant grant, boolean used, boolean revoked) {}
+
+  private final Sql sql;
+  private final UserStore users;
+  private final Clock clock;
+  private final Duration ttl;
+  private final SecureRandom random = new SecureRandom();
+  private final AtomicLong lastPurge = new AtomicLong();
+
+  public RefreshTokens(Database db, UserStore users, Clock clock, Duration ttl) {
+    this.sql = new Sql(db);
+    this.users = users;
+    this.clock = clock;
+    this.ttl = ttl;
+  }
+
+  /** The lifetime of a family, from the sign-in. */
+  public Duration ttl() {
+    return ttl;
+  }
+
+  /** The first refresh token of a sign-in; {@code family} is the authorization code's. */
+  public String issue(String family, String clientId, User user, Scopes scopes, Optional<String> patient,
+      Instant authTime) {
+    purgeExpired();
+    return insert(new Grant(family, clientId, user.id(), user.project(), scopes, patient, authTime, clock.instant(),
+        authTime.plus(ttl)));
+  }
+
+  private String insert(Grant g) {
+    String token = RandomTokens.generate(random);
+    sql.update("store the refresh token", "INSERT INTO refresh_token (token_hash, " + COLUMNS
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, FALSE)", RandomTokens.hash(token), g.family(), g.clientId(),
+        g.userId(), g.project(), g.scopes().toString(), g.patient().orElse(null), g.authTime().toEpochMilli(),
+        g.issued().toEpochMilli(), g.expires().toEpochMilli());
+    return token;
+  }
+
+  /**
+   * Exchanges {@code token}, presented by {@code clientId}, for a new one of the same family. A
+   * token that was already exchanged revokes its family (reuse detection).
+   */
+  public Outcome rotate(String token, String clientId) {
+    Optional<Row> found = row(token);
+    if (found.isEmpty()) {
+      return new Outcome.Refused("the refresh token is not valid", Optional.empty());
+    }
+    Grant g = found.get().grant();
+    if (!g.clientId().equals(clientId)) {
+      return new Outcome.Refused("the refresh token was issued to another client", Optional.empty());
+    }
+    Optional<User> user = users.find(g.userId());
+    if (found.get().used()) {
+      revokeFamily(g.family());
+      return new Outcome.Refused("the refresh token was already used; every token of this sign-in is now revoked",
+          user);
+    }
+    Optional<String> invalid = invalid(found.get(), user);
+    if (invalid.isPresent()) {
+      return new Outcome.Refused(invalid.get(), user);
+    }
+    // Only one of two concurrent exchanges retires the token; the other is reuse.
+    int retired = sql.update("retire the refresh token", "UPDATE refresh_token SET used = TRUE WHERE token_hash = ?"
+        + " AND used = FALSE AND revoked = FALSE", RandomTokens.hash(token));
+    if (retired != 1) {
+      revokeFamily(g.family());
+      return new Outcome.Refused("the refresh token was already used; every token of this sign-in is now revoked",
+          user);
+    }
+    Grant next = new Grant(g.family(), g.clientId(), g.userId(), g.project(), g.scopes(), g.patient(), g.authTime(),
+        clock.instant(), g.expires());
+    return new Outcome.Rotated(insert(next), next, user.orElseThrow());
+  }
+
+  /** The grant of a token that would be accepted now (RFC 7662 introspection), without using it. */
+  public Optional<Grant> active(String token) {
+    Optional<Row> found = row(token);
+    if (found.isEmpty() || found.get().used()) {
+      return Optional.empty();
+    }
+    return invalid(found.get(), users.find(found.get().grant().userId())).isPresent() ? Optional.empty()
+        : Optional.of(found.get().grant());
+  }
+
+  /** The grant of a token, valid or not (revocation needs to know whose it is). */
+  public Optional<Grant> find(String token) {
+    return row(token).map(Row::grant);
+  }
+
+  /** Revokes every token of the family (RFC 7009 §2.1: the whole grant). */
+  public void revokeFamily(String family) {
+    sql.update("revoke refresh tokens", "UPDATE refresh_token SET revoked = TRUE WHERE family = ?", family);
+  }
+
+  private Optional<String> invalid(Row r, Optional<User> user) {
+    Grant g = r.grant();
+    if (r.revoked()) {
+      return Optional.of("the refresh token was revoked");
+    }
+    if (!clock.instant().isBefore(g.expires())) {
+      return Optional.of("the refresh token has expired; sign in again");
+    }
+    if (user.isEmpty() || user.get().disabled()) {
+      return Optional.of("the user of the refresh token is disabled or unknown");
+    }
+    if (g.authTime().isBefore(user.get().sessionsSince())) {
+      return Optional.of("the user's sessions were ended after this sign-in; sign in again");
+    }
+    return Optional.empty();
+  }
+
+  private Optional<Row> row(String token) {
+    if (token == null || token.isEmpty() || token.length() > 100) {
+      return Optional.empty();
+    }
+    return sql.one("read the refresh token", "SELECT " + COLUMNS + " FROM refresh_token WHERE token_hash = ?",
+        RefreshTokens::read, RandomTokens.hash(token));
+  }
+
+  private static Row read(ResultSet rs) throws SQLException {
+    Grant g = new Grant(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), Scopes.parse(rs.getString(5)),
+        Optional.ofNullable(rs.getString(6)), Instant.ofEpochMilli(rs.getLong(7)), Instant.ofEpochMilli(rs.getLong(8)),
+        Instant.ofEpochMilli(rs.getLong(9)));
+    return new Row(g, rs.getBoolean(10), rs.getBoolean(11));
+  }
+
+  /** Families past their end are of no use to anyone; their rows go. */
+  private void purgeExpired() {
+    long now = clock.millis();
+    long last = lastPurge.get();
+    if (now - last < PURGE_EVERY_MILLIS || !lastPurge.compareAndSet(last, now)) {
+      return;
+    }
+    sql.update("purge expired refresh tokens", "DELETE FROM refresh_token WHERE expires <= ?", now);
+  }
+}

@@ -1,0 +1,59 @@
+package org.fhirbox.auth;
+
+import java.time.Clock;
+import java.util.function.Supplier;
+import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.db.Database;
+
+/**
+ * Builds sign-in for people (SMART App Launch: authorization code with PKCE, OpenID Connect) by
+ * constructor on {@link AuthModule}'s users and password sign-in: the authorization requests between
+ * pages, authorization codes, refresh tokens ({@code FHIRBOX_REFRESH_TOKEN_TTL} seconds from the
+ * sign-in, default 30 days) and ID tokens (signed with the access-token key, living as long as an
+ * access token).
+ */
+public final class SignInModule {
+  private final UserStore users;
+  private final SignIn passwordSignIn;
+  private final AuthorizationRequests requests;
+  private final AuthorizationCodes codes;
+  private final RefreshTokens refreshTokens;
+  private final IdTokens idTokens;
+
+  public SignInModule(FhirboxConfig config, Database db, Clock clock, AuthModule auth) {
+    this.users = auth.users();
+    this.passwordSignIn = auth.signIn();
+    this.requests = new AuthorizationRequests(db, clock);
+    this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
+    this.codes = new AuthorizationCodes(db, users, refreshTokens, clock);
+    Supplier<String> issuer = auth.issuer();
+    this.idTokens = new IdTokens(new SigningKeyStore(db, clock).loadOrCreate(), issuer,
+        config.seconds("FHIRBOX_TOKEN_TTL"), clock);
+  }
+
+  /** The people who sign in (tests and the admin API create them here). */
+  public UserStore users() {
+    return users;
+  }
+
+  /** Email and password, throttled per account and per address (the same {@link SignIn} as {@link AuthModule}'s). */
+  public SignIn passwordSignIn() {
+    return passwordSignIn;
+  }
+
+  public AuthorizationRequests requests() {
+    return requests;
+  }
+
+  public AuthorizationCodes codes() {
+    return codes;
+  }
+
+  public RefreshTokens refreshTokens() {
+    return refreshTokens;
+  }
+
+  public IdTokens idTokens() {
+    return idTokens;
+  }
+}

@@ -1,0 +1,59 @@
+package org.fhirbox.auth;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * What a person's sign-in grants an app: the requested resource scopes that both the client and
+ * the user may have, plus the identity and launch scopes fhirbox serves to people:
+ * {@code openid}, {@code fhirUser}, {@code profile}, {@code launch/patient} and
+ * {@code offline_access}. Left out, whatever the request: {@code launch} (there is no EHR launch
+ * to join) and {@code online_access} (refresh tokens come with {@code offline_access} only).
+ */
+public final class SignInScopes {
+  public static final Set<String> GRANTABLE = Set.of("openid", "fhirUser", "profile", "launch/patient",
+      "offline_access");
+
+  private SignInScopes() {}
+
+  /** Before anyone signs in: the request cut to what the client may be granted. */
+  public static Scopes forClient(OAuthClient client, Scopes requested) {
+    return withoutUngrantable(client.allowedScopes().narrow(requested).withIdentityAndLaunch(grantable(requested)));
+  }
+
+  /**
+   * After the sign-in: {@code forClient} cut to what the user may be granted. The identity and
+   * launch scopes stay (they are about the sign-in, not about data).
+   */
+  public static Scopes forUser(Scopes forClient, User user) {
+    if (forClient.isEmpty()) {
+      return forClient; // narrow() reads an empty request as "everything allowed"
+    }
+    return withoutUngrantable(user.allowedScopes().narrow(forClient).withIdentityAndLaunch(grantable(forClient)));
+  }
+
+  /**
+   * True when the app needs a launch patient: it asked for {@code launch/patient}, or it holds
+   * {@code patient/} scopes, which SMART App Launch lets the server read as asking for one
+   * ("MAY infer the launch/patient scope").
+   */
+  public static boolean needsPatient(Scopes granted) {
+    return granted.has("launch/patient")
+        || Arrays.stream(granted.toString().split(" ")).anyMatch(s -> s.startsWith("patient/"));
+  }
+
+  /** Drops identity and launch scopes outside {@link #GRANTABLE}, even where a client's own scopes list them. */
+  private static Scopes withoutUngrantable(Scopes scopes) {
+    return Scopes.parse(Arrays.stream(scopes.toString().split(" "))
+        .filter(s -> !Scopes.IDENTITY_AND_LAUNCH.contains(s) || GRANTABLE.contains(s))
+        .collect(Collectors.joining(" ")));
+  }
+
+  private static Set<String> grantable(Scopes scopes) {
+    Set<String> out = new TreeSet<>(scopes.identityAndLaunch());
+    out.retainAll(GRANTABLE);
+    return out;
+  }
+}

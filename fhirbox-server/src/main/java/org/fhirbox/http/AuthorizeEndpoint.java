@@ -1,0 +1,523 @@
+package org.fhirbox.http;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.audit.SignInListener;
+import org.fhirbox.auth.AuthorizationCodes;
+import org.fhirbox.auth.AuthorizationRequests;
+import org.fhirbox.auth.AuthorizationRequests.Pending;
+import org.fhirbox.auth.ClientAuthenticator;
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.SignIn;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.auth.Scopes;
+import org.fhirbox.auth.SignInModule;
+import org.fhirbox.auth.SignInScopes;
+import org.fhirbox.auth.User;
+import org.fhirbox.core.FhirException;
+
+/**
+ * The authorization endpoint (RFC 6749 §4.1.1, SMART App Launch "Obtain authorization code") and
+ * the pages behind it:
+ * <pre>
+ * GET|POST /oauth2/authorize   validates the request, then shows the sign-in page
+ * POST     /oauth2/signin      email and password, in the client's project
+ * GET      /oauth2/patient?q=  the patient picker (a standalone launch that needs a patient)
+ * POST     /oauth2/patient     the chosen patient
+ * POST     /oauth2/consent     allow or deny (third-party apps; a first-party app skips it)
+ * </pre>
+ * and finally a redirect to the app with {@code code} and {@code state}.
+ *
+ * <p>Errors (RFC 6749 §4.1.2.1): when {@code client_id} or {@code redirect_uri} is missing,
+ * unknown or not registered, the person sees an error page and is never sent to that URI; every
+ * other error redirects to the app with {@code error}, {@code error_description} and
+ * {@code state}.
+ *
+ * <p>The request lives in {@link AuthorizationRequests}, found by a short-lived cookie
+ * ({@value #COOKIE}: {@code HttpOnly}, {@code SameSite=Lax}, {@code Secure} when the server is
+ * reached over https, limited to the {@code /oauth2/} path); every form also carries the
+ * request's CSRF token, checked in constant time.
+ */
+final class AuthorizeEndpoint {
+  static final String COOKIE = "fhirbox_signin";
+  private static final int MAX_STATE = 2000;
+  private static final int MAX_NONCE = 512;
+
+  /** An error the app hears about through its redirect URI (RFC 6749 §4.1.2.1). */
+  private static final class Refusal extends RuntimeException {
+    final String error;
+
+    Refusal(String error, String description) {
+      super(description, null, false, false);
+      this.error = error;
+    }
+  }
+
+  private final ClientAuthenticator clients;
+  private final SignInModule signIn;
+  private final PatientPicker picker;
+  private final SignInListener audit;
+  private final long refreshDays;
+
+  AuthorizeEndpoint(ClientAuthenticator clients, SignInModule signIn, PatientPicker picker, SignInListener audit) {
+    this.clients = clients;
+    this.signIn = signIn;
+    this.picker = picker;
+    this.audit = audit;
+    this.refreshDays = signIn.refreshTokens().ttl().toDays();
+  }
+
+  /** {@code GET|POST /oauth2/authorize} (SMART {@code authorize-post}: the same parameters as a form). */
+  void authorize(Exchange ex) throws IOException {
+    Map<String, List<String>> params;
+    try {
+      params = switch (ex.method()) {
+        case "GET" -> ex.params();
+        case "POST" -> form(ex);
+        default -> null;
+      };
+    } catch (IllegalArgumentException | FhirException e) {
+      SignInPages.error(ex, 400, "Sign-in request not understood", e.getMessage(), Map.of());
+      return;
+    }
+    if (params == null) {
+      SignInPages.error(ex, 405, "Use GET or POST", "The sign-in address accepts GET and POST only.",
+          Map.of("Allow", "GET, POST"));
+      return;
+    }
+    String clientId = single(params, "client_id");
+    String redirectUri = single(params, "redirect_uri");
+    Optional<OAuthClient> client = clients.find(clientId);
+    if (client.isEmpty()) {
+      SignInPages.error(ex, 400, "Unknown app", "The app that sent you here is not registered with this server"
+          + " (client_id). Tell its developer.", Map.of());
+      return;
+    }
+    if (redirectUri == null || !client.get().hasRedirectUri(redirectUri)) {
+      SignInPages.error(ex, 400, "Unknown return address", "The app asked to send you back to an address it has not"
+          + " registered here (redirect_uri), so you are not sent there. Tell the app's developer.", Map.of());
+      return;
+    }
+    String state = single(params, "state");
+    AuthorizationRequests.Request request;
+    try {
+      request = validate(ex, params, client.get(), redirectUri, state);
+    } catch (Refusal r) {
+      redirect(ex, errorUri(redirectUri, r.error, r.getMessage(), state));
+      return;
+    }
+    AuthorizationRequests.Cookie cookie = signIn.requests().start(request);
+    setCookie(ex, cookie.value());
+    SignInPages.signIn(ex, 200, frame(ex, request), cookie.pending().csrf(), "", null, Map.of());
+  }
+
+  private AuthorizationRequests.Request validate(Exchange ex, Map<String, List<String>> params, OAuthClient client,
+      String redirectUri, String state) {
+    params.forEach((k, v) -> {
+      if (v.size() > 1) {
+        // RFC 6749 §3.1: request parameters must not be included more than once
+        throw new Refusal("invalid_request", "parameter '" + shorten(k) + "' is repeated");
+      }
+    });
+    String responseType = single(params, "response_type");
+    if (responseType == null) {
+      throw new Refusal("invalid_request", "response_type is required");
+    }
+    if (!responseType.equals("code")) {
+      throw new Refusal("unsupported_response_type", "only response_type=code is supported");
+    }
+    // SMART App Launch: state is required (RFC 6749 only recommends it)
+    if (state == null) {
+      throw new Refusal("invalid_request", "state is required");
+    }
+    if (state.length() > MAX_STATE) {
+      throw new Refusal("invalid_request", "state is longer than " + MAX_STATE + " characters");
+    }
+    String aud = single(params, "aud");
+    boolean ours = ex.fhirBase().equals(aud) || (ex.fhirBase() + "/").equals(aud);
+    if ((aud != null || params.containsKey("aud")) && !ours) {
+      // SMART App Launch: aud names the FHIR server the token is for, so a token is never sent elsewhere.
+      // A plain OAuth2 / OpenID Connect client (Medplum's) sends none: the tokens are then for this
+      // server, whose endpoint it called; a wrong or empty aud is always refused.
+      throw new Refusal("invalid_request", "aud must be this server's FHIR base URL, " + ex.fhirBase());
+    }
+    String prompt = single(params, "prompt");
+    if (prompt != null && List.of(prompt.split(" ")).contains("none")) {
+      // OIDC Core §3.1.2.1: prompt=none must not show a page; there is no earlier sign-in to reuse
+      throw new Refusal("login_required", "the person must sign in");
+    }
+    String method = single(params, "code_challenge_method");
+    String challenge = single(params, "code_challenge");
+    if (challenge == null) {
+      throw new Refusal("invalid_request", "code_challenge is required (PKCE, RFC 7636, with S256)");
+    }
+    // SMART App Launch: servers SHALL NOT support plain, which RFC 7636 §4.3 makes the default
+    if (!"S256".equals(method)) {
+      throw new Refusal("invalid_request", "code_challenge_method must be S256; plain is not supported");
+    }
+    if (!AuthorizationCodes.isS256Challenge(challenge)) {
+      throw new Refusal("invalid_request", "code_challenge must be 43 base64url characters (RFC 7636 §4.2)");
+    }
+    String nonce = single(params, "nonce");
+    if (nonce != null && nonce.length() > MAX_NONCE) {
+      throw new Refusal("invalid_request", "nonce is longer than " + MAX_NONCE + " characters");
+    }
+    Scopes requested = Scopes.tryParse(single(params, "scope"))
+        .orElseThrow(() -> new Refusal("invalid_scope", "the scope is malformed"));
+    Scopes forClient = SignInScopes.forClient(client, requested);
+    if (forClient.isEmpty()) {
+      throw new Refusal("invalid_scope", "none of the requested scopes is allowed for this app");
+    }
+    return new AuthorizationRequests.Request(client.clientId(), redirectUri, state, forClient.toString(), challenge,
+        nonce);
+  }
+
+  /** {@code POST /oauth2/signin}. */
+  void signIn(Exchange ex) throws IOException {
+    Optional<Step> step = step(ex, true, false);
+    if (step.isEmpty()) {
+      return;
+    }
+    Step s = step.get();
+    if (s.pending().user().isPresent()) {
+      next(ex, s.cookie(), s.pending());
+      return;
+    }
+    Optional<OAuthClient> client = clients.find(s.pending().request().clientId());
+    if (client.isEmpty()) {
+      gone(ex);
+      return;
+    }
+    String email = single(s.form(), "email");
+    String address = ex.request().getRemoteAddr();
+    SignInPages.Frame frame = frame(ex, s.pending().request());
+    SignIn.Result outcome = signIn.passwordSignIn().authenticate(client.get().project(), email,
+        single(s.form(), "password"), address);
+    if (outcome instanceof SignIn.Throttled t) {
+      audit.signInRefused(address, client.get().clientId(), client.get().project(), email,
+          "too many failed sign-ins");
+      SignInPages.signIn(ex, 429, frame, s.pending().csrf(), email, "Too many failed sign-ins. Wait "
+          + t.retryAfterSeconds() + " seconds, then try again.", Map.of("Retry-After",
+          Long.toString(t.retryAfterSeconds())));
+      return;
+    }
+    if (outcome instanceof SignIn.BadCredentials) {
+      audit.signInRefused(address, client.get().clientId(), client.get().project(), email,
+          "wrong email or password, no password set, or a disabled user");
+      SignInPages.signIn(ex, 200, frame, s.pending().csrf(), email, SignIn.BAD_CREDENTIALS_MESSAGE,
+          Map.of());
+      return;
+    }
+    User user = ((SignIn.SignedIn) outcome).user();
+    Optional<AuthorizationRequests.Cookie> renewed = signIn.requests().signedIn(s.cookie(), user.id());
+    if (renewed.isEmpty()) {
+      gone(ex);
+      return;
+    }
+    setCookie(ex, renewed.get().value());
+    audit.signedIn(address, client.get().clientId(), user);
+    next(ex, renewed.get().value(), renewed.get().pending());
+  }
+
+  /** {@code GET /oauth2/patient?q=}: search; {@code POST /oauth2/patient}: choose. */
+  void patient(Exchange ex) throws IOException {
+    boolean post = ex.method().equals("POST");
+    Optional<Step> step = step(ex, post, true);
+    if (step.isEmpty()) {
+      return;
+    }
+    Step s = step.get();
+    Optional<Person> person = person(ex, s);
+    if (person.isEmpty()) {
+      return;
+    }
+    Principal as = person.get().principal();
+    if (!post) {
+      String q = ex.param("q").map(String::strip).orElse("");
+      showPicker(ex, s, q);
+      return;
+    }
+    String chosen = single(s.form(), "patient");
+    if (chosen == null || picker.readable(as, chosen).isEmpty()) {
+      SignInPages.picker(ex, frame(ex, s.pending().request()), s.pending().csrf(), "", List.of(), false,
+          chosen == null ? "Choose a patient." : "That patient cannot be chosen.");
+      return;
+    }
+    if (!signIn.requests().choosePatient(s.cookie(), chosen)) {
+      gone(ex);
+      return;
+    }
+    Optional<Pending> updated = signIn.requests().find(s.cookie());
+    if (updated.isEmpty()) {
+      gone(ex);
+      return;
+    }
+    next(ex, s.cookie(), updated.get());
+  }
+
+  /** {@code POST /oauth2/consent}: {@code decision=allow} or {@code deny}. */
+  void consent(Exchange ex) throws IOException {
+    Optional<Step> step = step(ex, true, true);
+    if (step.isEmpty()) {
+      return;
+    }
+    Step s = step.get();
+    if (!"allow".equals(single(s.form(), "decision"))) {
+      Optional<Pending> ended = signIn.requests().finish(s.cookie());
+      clearCookie(ex);
+      if (ended.isEmpty()) {
+        gone(ex);
+        return;
+      }
+      AuthorizationRequests.Request r = ended.get().request();
+      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
+      return;
+    }
+    issueCode(ex, s.cookie());
+  }
+
+  /** After the sign-in: the patient picker, the consent page, or the code, whichever is due. */
+  private void next(Exchange ex, String cookie, Pending pending) throws IOException {
+    Optional<Person> person = person(ex, new Step(cookie, pending, Map.of()));
+    if (person.isEmpty()) {
+      return;
+    }
+    User user = person.get().user();
+    OAuthClient client = person.get().client();
+    Scopes granted = SignInScopes.forUser(Scopes.parse(pending.request().scope()), user);
+    if (granted.isEmpty()) {
+      endWithError(ex, cookie, "invalid_scope", "none of the requested scopes is allowed for this user");
+      return;
+    }
+    Optional<String> patient = pending.patient();
+    if (SignInScopes.needsPatient(granted) && patient.isEmpty()) {
+      if (!user.fhirUserType().equals("Patient")) {
+        showPicker(ex, new Step(cookie, pending, Map.of()), "");
+        return;
+      }
+      // a person who is a Patient launches with their own record, not a picker
+      if (picker.find(user.project(), client.clientId(), user.fhirUserId()).isEmpty()) {
+        endWithError(ex, cookie, "access_denied", "the signed-in user's " + user.fhirUser() + " does not exist");
+        return;
+      }
+      signIn.requests().choosePatient(cookie, user.fhirUserId());
+      patient = Optional.of(user.fhirUserId());
+    }
+    if (client.firstParty()) {
+      issueCode(ex, cookie);
+      return;
+    }
+    String patientLabel = patient.flatMap(id -> picker.readable(person.get().principal(), id)
+        .or(() -> picker.find(user.project(), client.clientId(), id)))
+        .map(c -> c.name() + (c.details().isEmpty() ? "" : " (" + c.details() + ")")).orElse(patient.orElse(null));
+    SignInPages.consent(ex, frame(ex, pending.request()), pending.csrf(),
+        ScopeWords.describe(granted, refreshDays), patientLabel, user.name() + " (" + user.email() + ")");
+  }
+
+  /** Ends the request with a code, sent to the app's redirect URI with the request's state. */
+  private void issueCode(Exchange ex, String cookie) throws IOException {
+    Optional<Pending> ended = signIn.requests().finish(cookie);
+    clearCookie(ex);
+    if (ended.isEmpty() || ended.get().user().isEmpty() || ended.get().authTime().isEmpty()) {
+      gone(ex);
+      return;
+    }
+    Pending p = ended.get();
+    AuthorizationRequests.Request r = p.request();
+    Optional<User> user = signIn.users().find(p.user().get()).filter(u -> !u.disabled());
+    if (user.isEmpty()) {
+      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user is disabled", r.state()));
+      return;
+    }
+    Scopes granted = SignInScopes.forUser(Scopes.parse(r.scope()), user.get());
+    if (SignInScopes.needsPatient(granted) && p.patient().isEmpty()) {
+      redirect(ex, errorUri(r.redirectUri(), "access_denied", "no patient was chosen", r.state()));
+      return;
+    }
+    String code = signIn.codes().issue(new AuthorizationCodes.Grant(r.clientId(), r.redirectUri(),
+        r.codeChallenge(), granted, user.get().id(), p.patient(), Optional.ofNullable(r.nonce()),
+        p.authTime().get()));
+    redirect(ex, r.redirectUri() + (r.redirectUri().contains("?") ? "&" : "?") + "code=" + enc(code) + "&state="
+        + enc(r.state()));
+  }
+
+  private void showPicker(Exchange ex, Step s, String q) throws IOException {
+    Optional<Person> person = person(ex, s);
+    if (person.isEmpty()) {
+      return;
+    }
+    List<SignInPages.Option> options = List.of();
+    String error = null;
+    if (!q.isEmpty()) {
+      try {
+        options = picker.search(person.get().principal(), q).stream()
+            .map(c -> new SignInPages.Option(c.id(), c.name() + (c.details().isEmpty() ? "" : " (" + c.details() + ")")))
+            .toList();
+      } catch (FhirException e) {
+        error = e.status() == 403 ? "Your account may not search patients here (" + e.getMessage() + ")."
+            : "The search could not be run: " + e.getMessage();
+      }
+    }
+    SignInPages.picker(ex, frame(ex, s.pending().request()), s.pending().csrf(), q, options, !q.isEmpty(),
+        error);
+  }
+
+  private void endWithError(Exchange ex, String cookie, String error, String description) throws IOException {
+    Optional<Pending> ended = signIn.requests().finish(cookie);
+    clearCookie(ex);
+    if (ended.isEmpty()) {
+      gone(ex);
+      return;
+    }
+    AuthorizationRequests.Request r = ended.get().request();
+    redirect(ex, errorUri(r.redirectUri(), error, description, r.state()));
+  }
+
+  /** A page's request: the cookie, the request it names, and the posted form. */
+  private record Step(String cookie, Pending pending, Map<String, List<String>> form) {}
+
+  /** The signed-in person of a request, their client, and the principal they search as. */
+  private record Person(User user, OAuthClient client, Principal principal) {}
+
+  /**
+   * The request a page belongs to; answers the page itself (and returns empty) when there is
+   * none, when a POST lacks its CSRF token, or when the person should have signed in first.
+   */
+  private Optional<Step> step(Exchange ex, boolean post, boolean signedIn) throws IOException {
+    if (post != ex.method().equals("POST")) {
+      SignInPages.error(ex, 405, "Not allowed", "This page accepts " + (post ? "POST" : "GET") + " only.",
+          Map.of("Allow", post ? "POST" : "GET"));
+      return Optional.empty();
+    }
+    Map<String, List<String>> form = Map.of();
+    if (post) {
+      try {
+        form = form(ex);
+      } catch (IllegalArgumentException e) {
+        SignInPages.error(ex, 400, "Form not understood", e.getMessage(), Map.of());
+        return Optional.empty();
+      }
+    }
+    String cookie = cookie(ex);
+    Optional<Pending> pending = signIn.requests().find(cookie);
+    if (pending.isEmpty() || (signedIn && pending.get().user().isEmpty())) {
+      gone(ex);
+      return Optional.empty();
+    }
+    if (post && !sameToken(single(form, "csrf"), pending.get().csrf())) {
+      SignInPages.error(ex, 403, "Form expired", "This form could not be checked (its CSRF token is missing or"
+          + " wrong). Go back to the app and start again.", Map.of());
+      return Optional.empty();
+    }
+    return Optional.of(new Step(cookie, pending.get(), form));
+  }
+
+  private Optional<Person> person(Exchange ex, Step s) throws IOException {
+    Optional<User> user = s.pending().user().flatMap(id -> signIn.users().find(id)).filter(u -> !u.disabled());
+    Optional<OAuthClient> client = clients.find(s.pending().request().clientId());
+    if (user.isEmpty() || client.isEmpty()) {
+      signIn.requests().finish(s.cookie());
+      clearCookie(ex);
+      SignInPages.error(ex, 403, "Sign-in ended", "This account or app cannot be used now.", Map.of());
+      return Optional.empty();
+    }
+    return Optional.of(new Person(user.get(), client.get(), new Principal(client.get().clientId(),
+        user.get().project(), user.get().allowedScopes(), Optional.of(user.get().id()), Optional.empty())));
+  }
+
+  private static void gone(Exchange ex) throws IOException {
+    SignInPages.error(ex, 400, "Sign-in expired", "This sign-in has expired or was already used. Go back to the app"
+        + " and start again.", Map.of());
+  }
+
+  /** What the pages of a request show, and where its forms may lead. */
+  private static SignInPages.Frame frame(Exchange ex, AuthorizationRequests.Request r) {
+    URI uri = URI.create(r.redirectUri());
+    String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+    boolean web = scheme.equals("https") || scheme.equals("http");
+    String origin = web ? scheme + "://" + uri.getRawAuthority() : scheme + ":";
+    String returnTo = web ? uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") : scheme + ":";
+    return new SignInPages.Frame(ex.baseUrl(), r.clientId(), returnTo, origin);
+  }
+
+  private static Map<String, List<String>> form(Exchange ex) throws IOException {
+    if (!FormBody.isForm(ex)) {
+      throw new IllegalArgumentException("the body must be application/x-www-form-urlencoded");
+    }
+    return FormBody.read(ex);
+  }
+
+  /** The parameter's one value, or null when it is absent, empty or repeated. */
+  private static String single(Map<String, List<String>> params, String name) {
+    List<String> v = params.get(name);
+    return v == null || v.size() != 1 || v.get(0).isEmpty() ? null : v.get(0);
+  }
+
+  private static boolean sameToken(String sent, String expected) {
+    return sent != null && MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
+        expected.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String errorUri(String redirectUri, String error, String description, String state) {
+    return redirectUri + (redirectUri.contains("?") ? "&" : "?") + "error=" + enc(error) + "&error_description="
+        + enc(description) + (state == null ? "" : "&state=" + enc(state));
+  }
+
+  /** 303: the browser follows with a GET whatever method brought it here (RFC 9110 §15.4.4). */
+  private static void redirect(Exchange ex, String location) {
+    ex.response().setStatus(303);
+    ex.response().setHeader("Location", location);
+    ex.response().setHeader("Cache-Control", "no-store");
+    ex.response().setHeader("Referrer-Policy", "no-referrer");
+    ex.response().setContentLength(0);
+  }
+
+  private static String cookie(Exchange ex) {
+    String header = ex.header("Cookie");
+    if (header == null) {
+      return null;
+    }
+    for (String part : header.split(";")) {
+      String p = part.strip();
+      if (p.startsWith(COOKIE + "=")) {
+        return p.substring(COOKIE.length() + 1);
+      }
+    }
+    return null;
+  }
+
+  private static void setCookie(Exchange ex, String value) {
+    ex.response().setHeader("Set-Cookie", COOKIE + "=" + value + "; Path=" + cookiePath(ex) + "; Max-Age="
+        + AuthorizationRequests.TTL.toSeconds() + "; HttpOnly; SameSite=Lax" + (secure(ex) ? "; Secure" : ""));
+  }
+
+  private static void clearCookie(Exchange ex) {
+    ex.response().setHeader("Set-Cookie", COOKIE + "=; Path=" + cookiePath(ex) + "; Max-Age=0; HttpOnly; SameSite=Lax"
+        + (secure(ex) ? "; Secure" : ""));
+  }
+
+  private static String cookiePath(Exchange ex) {
+    String path = URI.create(ex.baseUrl()).getRawPath();
+    return (path == null || path.isEmpty() ? "/" : path) + "oauth2/";
+  }
+
+  /** Behind https (the public base URL says so, or the request came over TLS or from a proxy that said it did). */
+  private static boolean secure(Exchange ex) {
+    return ex.baseUrl().regionMatches(true, 0, "https:", 0, 6) || ex.request().isSecure();
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+  }
+}

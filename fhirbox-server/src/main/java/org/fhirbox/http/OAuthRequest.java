@@ -1,0 +1,70 @@
+package org.fhirbox.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What the OAuth JSON endpoints share: reading their form body and writing their JSON answers. */
+final class OAuthRequest {
+  private OAuthRequest() {}
+
+  /**
+   * The POSTed form, one value per name; an empty value counts as absent (RFC 6749 §3.1), a
+   * repeated name is an error (RFC 6749 §3.1: "MUST NOT be included more than once").
+   */
+  static Map<String, String> form(Exchange ex) throws IOException {
+    if (!ex.method().equals("POST")) {
+      throw new OAuthError(405, "invalid_request", "use POST", Map.of("Allow", "POST"));
+    }
+    if (!FormBody.isForm(ex)) {
+      throw OAuthError.badRequest("invalid_request", "the body must be application/x-www-form-urlencoded");
+    }
+    Map<String, List<String>> parsed;
+    try {
+      parsed = FormBody.read(ex);
+    } catch (IllegalArgumentException e) {
+      throw OAuthError.badRequest("invalid_request", e.getMessage());
+    }
+    Map<String, String> out = new HashMap<>();
+    parsed.forEach((k, values) -> {
+      if (values.size() > 1) {
+        throw OAuthError.badRequest("invalid_request", "parameter '" + shorten(k) + "' is repeated");
+      }
+      if (!values.get(0).isEmpty()) {
+        out.put(k, values.get(0));
+      }
+    });
+    return out;
+  }
+
+  /** Writes a JSON answer; unless {@code headers} set Cache-Control, it must not be stored (RFC 6749 §5.1). */
+  static void write(Exchange ex, ObjectMapper json, int status, Object body, Map<String, String> headers)
+      throws IOException {
+    var resp = ex.response();
+    resp.setStatus(status);
+    resp.setContentType("application/json;charset=utf-8");
+    if (!headers.containsKey("Cache-Control")) {
+      resp.setHeader("Cache-Control", "no-store");
+      resp.setHeader("Pragma", "no-cache");
+    }
+    headers.forEach(resp::setHeader);
+    byte[] bytes = json.writeValueAsBytes(body);
+    resp.setContentLength(bytes.length);
+    resp.getOutputStream().write(bytes);
+  }
+
+  /** The OAuth error object of {@code e}. */
+  static void write(Exchange ex, ObjectMapper json, OAuthError e) throws IOException {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", e.error);
+    body.put("error_description", e.getMessage());
+    write(ex, json, e.status, body, e.headers);
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+  }
+}

@@ -1,0 +1,85 @@
+package org.fhirbox.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.List;
+import java.util.function.Supplier;
+import org.fhirbox.audit.SignInListener;
+import org.fhirbox.auth.ClientAuthenticator;
+import org.fhirbox.auth.SignInModule;
+import org.fhirbox.auth.TokenService;
+import org.fhirbox.fhir.ResourceService;
+
+/**
+ * Mounts OAuth2, OpenID Connect and SMART App Launch:
+ * <pre>
+ * GET|POST /oauth2/authorize                  {@link AuthorizeEndpoint}, with its pages
+ * POST     /oauth2/signin, /oauth2/consent
+ * GET|POST /oauth2/patient
+ * POST     /oauth2/token                      {@link TokenEndpoint}, {@link UserGrants}
+ * POST     /oauth2/revoke                     {@link TokenRevocation} (RFC 7009)
+ * POST     /oauth2/introspect                 {@link TokenIntrospection} (RFC 7662)
+ * GET|POST /oauth2/userinfo                   {@link UserInfoEndpoint} (OIDC Core §5.3)
+ * GET      /.well-known/smart-configuration   {@link Discovery} (also under /fhir/R4)
+ * GET      /.well-known/openid-configuration
+ * GET      /.well-known/jwks.json
+ * </pre>
+ */
+public final class OAuthRoutes {
+  private final TokenEndpoint token;
+  private final AuthorizeEndpoint authorize;
+  private final TokenRevocation revocation;
+  private final TokenIntrospection introspection;
+  private final UserInfoEndpoint userInfo;
+  private final Discovery discovery;
+
+  /**
+   * @param resources the patient picker searches Patients through it, as the person signing in
+   * @param issuer the {@code iss} of tokens (the base URL unless configured)
+   */
+  public OAuthRoutes(ClientAuthenticator clientAuth, TokenService tokens, SignInModule signIn,
+      ResourceService resources, SignInListener audit, Supplier<String> issuer, ObjectMapper json) {
+    TokenClientAuth clients = new TokenClientAuth(clientAuth);
+    this.token = new TokenEndpoint(clients, tokens, new UserGrants(tokens, signIn, audit), json);
+    this.authorize = new AuthorizeEndpoint(clientAuth, signIn, new PatientPicker(resources), audit);
+    this.revocation = new TokenRevocation(clients, signIn.refreshTokens(), tokens, signIn.users(), audit, json);
+    this.introspection = new TokenIntrospection(clients, tokens, signIn.refreshTokens(), issuer, json);
+    this.userInfo = new UserInfoEndpoint(tokens, signIn.users(), json);
+    this.discovery = new Discovery(tokens, issuer, json);
+  }
+
+  /** Answers the request when {@code path} is one of these routes; false when it is not. */
+  public boolean handle(Exchange ex, List<String> path) throws IOException {
+    if (path.size() == 2 && path.get(0).equals("oauth2")) {
+      switch (path.get(1)) {
+        case "token" -> token.token(ex);
+        case "authorize" -> authorize.authorize(ex);
+        case "signin" -> authorize.signIn(ex);
+        case "patient" -> authorize.patient(ex);
+        case "consent" -> authorize.consent(ex);
+        case "revoke" -> revocation.revoke(ex);
+        case "introspect" -> introspection.introspect(ex);
+        case "userinfo" -> userInfo.userInfo(ex);
+        default -> {
+          return false;
+        }
+      }
+      return true;
+    }
+    // SMART App Launch 2.x discovery lives under the FHIR base; also served at the root
+    if (path.equals(List.of(".well-known", "smart-configuration"))
+        || path.equals(List.of("fhir", "R4", ".well-known", "smart-configuration"))) {
+      discovery.smartConfiguration(ex);
+      return true;
+    }
+    if (path.equals(List.of(".well-known", "openid-configuration"))) {
+      discovery.openidConfiguration(ex);
+      return true;
+    }
+    if (path.equals(List.of(".well-known", "jwks.json"))) {
+      discovery.jwks(ex);
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,76 @@
+package org.fhirbox.http;
+
+import java.util.Map;
+import org.fhirbox.auth.ClientAuthException;
+import org.fhirbox.auth.ClientAuthenticator;
+import org.fhirbox.auth.OAuthClient;
+
+/**
+ * Finds the client calling an OAuth endpoint (token, revocation, introspection): a confidential
+ * client authenticates by client_secret_basic, client_secret_post or private_key_jwt; a public
+ * client, where allowed, names itself with {@code client_id} and nothing else (SMART App Launch:
+ * "authentication is not possible (and thus not required)"). Failures are throttled as for
+ * every client authentication.
+ */
+final class TokenClientAuth {
+  private final ClientAuthenticator clients;
+
+  TokenClientAuth(ClientAuthenticator clients) {
+    this.clients = clients;
+  }
+
+  /** The token endpoint URL, the audience private_key_jwt assertions name. */
+  String tokenEndpointUrl() {
+    return clients.tokenEndpointUrl();
+  }
+
+  /** @param allowPublic whether a public client may call with only its {@code client_id} */
+  OAuthClient authenticate(Exchange ex, Map<String, String> form, boolean allowPublic) {
+    String authorization = ex.header("Authorization");
+    boolean basic = authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6);
+    boolean post = form.containsKey("client_secret");
+    boolean jwt = form.containsKey("client_assertion") || form.containsKey("client_assertion_type");
+    // RFC 6749 §2.3: a client must not use more than one authentication method per request
+    if ((basic ? 1 : 0) + (post ? 1 : 0) + (jwt ? 1 : 0) > 1) {
+      throw OAuthError.badRequest("invalid_request", "use exactly one client authentication method");
+    }
+    String remote = ex.request().getRemoteAddr();
+    try {
+      OAuthClient client = null;
+      if (basic) {
+        String[] idSecret = BearerAuthenticator.basicCredentials(authorization)
+            .orElseThrow(() -> OAuthError.invalidClient("malformed Basic credentials"));
+        client = clients.bySecret(idSecret[0], idSecret[1], remote);
+      } else if (post) {
+        String id = form.get("client_id");
+        if (id == null) {
+          throw OAuthError.badRequest("invalid_request", "client_secret needs client_id");
+        }
+        client = clients.bySecret(id, form.get("client_secret"), remote);
+      } else if (jwt) {
+        if (!ClientAuthenticator.ASSERTION_TYPE.equals(form.get("client_assertion_type"))
+            || form.get("client_assertion") == null) {
+          throw OAuthError.badRequest("invalid_request",
+              "private_key_jwt needs client_assertion and client_assertion_type=" + ClientAuthenticator.ASSERTION_TYPE);
+        }
+        client = clients.byAssertion(form.get("client_assertion"), form.get("client_id"), remote);
+      } else if (allowPublic && form.containsKey("client_id")) {
+        client = clients.publicClient(form.get("client_id"), remote);
+      }
+      if (client == null) {
+        throw OAuthError.invalidClient("client authentication is required (client_secret_basic, client_secret_post"
+            + " or private_key_jwt" + (allowPublic ? "; a public client sends client_id" : "") + ")");
+      }
+      if (form.containsKey("client_id") && !form.get("client_id").equals(client.clientId())) {
+        throw OAuthError.badRequest("invalid_request", "client_id differs from the authenticated client");
+      }
+      return client;
+    } catch (ClientAuthException e) {
+      if (e.throttled()) {
+        throw new OAuthError(429, "temporarily_unavailable", e.getMessage(),
+            Map.of("Retry-After", Long.toString(e.retryAfterSeconds())));
+      }
+      throw OAuthError.invalidClient(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package org.fhirbox.http;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.audit.SignInListener;
+import org.fhirbox.auth.AuthorizationCodes;
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.RefreshTokens;
+import org.fhirbox.auth.Scopes;
+import org.fhirbox.auth.SignInModule;
+import org.fhirbox.auth.SignInScopes;
+import org.fhirbox.auth.TokenService;
+import org.fhirbox.auth.User;
+
+/**
+ * The token endpoint's grants for people (SMART App Launch, "Obtain access token" and "Refresh
+ * access token"): {@code authorization_code} with PKCE, and {@code refresh_token}. The answer
+ * carries the access token, its {@code scope}, {@code patient} for a patient launch, an
+ * {@code id_token} when {@code openid} was granted, and a {@code refresh_token} when
+ * {@code offline_access} was.
+ */
+final class UserGrants {
+  private final TokenService tokens;
+  private final AuthorizationCodes codes;
+  private final RefreshTokens refreshTokens;
+  private final SignInModule signIn;
+  private final SignInListener audit;
+
+  UserGrants(TokenService tokens, SignInModule signIn, SignInListener audit) {
+    this.tokens = tokens;
+    this.codes = signIn.codes();
+    this.refreshTokens = signIn.refreshTokens();
+    this.signIn = signIn;
+    this.audit = audit;
+  }
+
+  /** RFC 6749 §4.1.3 with RFC 7636 §4.5: code, redirect_uri and code_verifier. */
+  Map<String, Object> authorizationCode(Exchange ex, Map<String, String> form, OAuthClient client) {
+    for (String required : new String[] {"code", "redirect_uri", "code_verifier"}) {
+      if (!form.containsKey(required)) {
+        throw OAuthError.badRequest("invalid_request", required + " is required");
+      }
+    }
+    AuthorizationCodes.Outcome outcome = codes.redeem(form.get("code"), client.clientId(), form.get("redirect_uri"),
+        form.get("code_verifier"));
+    if (outcome instanceof AuthorizationCodes.Outcome.Refused refused) {
+      throw OAuthError.invalidGrant(refused.reason());
+    }
+    AuthorizationCodes.Outcome.Redeemed r = (AuthorizationCodes.Outcome.Redeemed) outcome;
+    AuthorizationCodes.Grant g = r.grant();
+    Map<String, Object> body = accessToken(client, r.user(), g.scopes(), g.patient());
+    if (g.scopes().has("offline_access")) {
+      body.put("refresh_token", refreshTokens.issue(r.family(), client.clientId(), r.user(), g.scopes(), g.patient(),
+          g.authTime()));
+    }
+    if (g.scopes().has("openid")) {
+      body.put("id_token", signIn.idTokens().issue(client.clientId(), r.user(), g.scopes(), g.nonce(), g.authTime(),
+          ex.fhirBase()));
+    }
+    return body;
+  }
+
+  /**
+   * RFC 6749 §6. A {@code scope} parameter may only narrow the grant (SMART: "a strict sub-set
+   * ... no new permissions"); the new refresh token keeps the family's scope (RFC 6749 §6: "MUST
+   * be identical"). The access token is also cut to what the client and the user may have now.
+   */
+  Map<String, Object> refresh(Exchange ex, Map<String, String> form, OAuthClient client) {
+    String token = form.get("refresh_token");
+    if (token == null) {
+      throw OAuthError.badRequest("invalid_request", "refresh_token is required");
+    }
+    Optional<Scopes> narrower = Optional.empty();
+    if (form.containsKey("scope")) {
+      Scopes requested = Scopes.tryParse(form.get("scope"))
+          .orElseThrow(() -> OAuthError.badRequest("invalid_scope", "the scope is malformed"));
+      // checked before the token rotates, so a refused scope does not cost the app its token
+      Optional<Scopes> held = refreshTokens.find(token).map(RefreshTokens.Grant::scopes);
+      if (held.isPresent() && !held.get().narrow(requested).equals(requested)) {
+        throw OAuthError.badRequest("invalid_scope", "scope may only name scopes of the original grant");
+      }
+      narrower = Optional.of(requested);
+    }
+    String address = ex.request().getRemoteAddr();
+    RefreshTokens.Outcome outcome = refreshTokens.rotate(token, client.clientId());
+    if (outcome instanceof RefreshTokens.Outcome.Refused refused) {
+      audit.refreshed(address, client.clientId(), refused.user().orElse(null), refused.reason());
+      throw OAuthError.invalidGrant(refused.reason());
+    }
+    RefreshTokens.Outcome.Rotated rotated = (RefreshTokens.Outcome.Rotated) outcome;
+    RefreshTokens.Grant g = rotated.grant();
+    Scopes now = SignInScopes.forUser(SignInScopes.forClient(client, narrower.orElse(g.scopes())), rotated.user());
+    Map<String, Object> body = accessToken(client, rotated.user(), now, g.patient());
+    body.put("refresh_token", rotated.token());
+    audit.refreshed(address, client.clientId(), rotated.user(), null);
+    return body;
+  }
+
+  private Map<String, Object> accessToken(OAuthClient client, User user, Scopes scopes, Optional<String> patient) {
+    TokenService.IssuedToken issued = tokens.issue(client, scopes, Optional.of(user.id()), patient);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("access_token", issued.accessToken());
+    body.put("token_type", "Bearer");
+    body.put("expires_in", issued.expiresIn());
+    body.put("scope", issued.scope());
+    patient.ifPresent(p -> body.put("patient", p));
+    return body;
+  }
+}

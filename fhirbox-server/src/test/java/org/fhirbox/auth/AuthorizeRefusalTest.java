@@ -1,0 +1,271 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.testing.FormBrowser;
+import org.fhirbox.testing.FormBrowser.Page;
+import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClock;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every way the authorization code flow refuses, over plain HTTP: bad authorization requests
+ * (RFC 6749 §4.1.2.1, SMART App Launch), forged forms, and codes that are wrong, reused, late or
+ * someone else's (RFC 6749 §4.1.3, RFC 7636 §4.6).
+ */
+class AuthorizeRefusalTest {
+  private static final String PROJECT = "refusals";
+  private static final String REDIRECT = "https://app.example.org/cb";
+  private static final String SCOPE = "user/*.rs openid fhirUser offline_access";
+  private static TestServer server;
+  private static TestClock clock;
+  private static SmartApp app;
+
+  @BeforeAll
+  static void start() throws Exception {
+    clock = new TestClock();
+    server = TestServer.start(Map.of(), clock);
+    app = SmartApp.register(server, PROJECT, "user/*.rs openid fhirUser offline_access", true, true, REDIRECT);
+    SmartApp.user(server, PROJECT, "ada@example.org", "Practitioner/ada", "user/*.rs");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  /** A first-party sign-in as ada: the redirect carries the code. */
+  private static String code(FormBrowser browser) {
+    return app.code(app.signIn(browser, SCOPE, "ada@example.org", Map.of()));
+  }
+
+  private static void assertError(HttpResponse<String> r, int status, String error) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    assertThat(SmartApp.read(r.body()).get("error").asText()).as(r.body()).isEqualTo(error);
+  }
+
+  private static void assertErrorRedirect(Page page, String error, boolean withState) {
+    Map<String, String> params = page.redirectParams();
+    assertThat(page.location().toString()).startsWith(REDIRECT + "?");
+    assertThat(params.get("error")).as(params.toString()).isEqualTo(error);
+    assertThat(params).containsKey("error_description").doesNotContainKey("code");
+    if (withState) {
+      assertThat(params.get("state")).isEqualTo(app.state());
+    } else {
+      assertThat(params).doesNotContainKey("state");
+    }
+  }
+
+  @Test
+  void anUnregisteredOrMismatchedRedirectUriGetsAnErrorPageAndNoRedirect() {
+    for (String redirect : new String[] {"https://evil.example.org/cb", REDIRECT + "/", REDIRECT + "?x=1",
+        "https://APP.example.org/cb", "http://app.example.org/cb"}) {
+      Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("redirect_uri", redirect)));
+      assertThat(page.status()).as(redirect).isEqualTo(400);
+      assertThat(page.header("Location")).isEmpty();
+      assertThat(page.header("Set-Cookie")).isEmpty();
+      assertThat(page.body()).contains("Unknown return address").doesNotContain("evil.example.org");
+    }
+    Page missing = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("redirect_uri", "")));
+    assertThat(missing.status()).isEqualTo(400);
+    assertThat(missing.header("Location")).isEmpty();
+    Page unknownClient = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("client_id", "no-such-app")));
+    assertThat(unknownClient.status()).isEqualTo(400);
+    assertThat(unknownClient.header("Location")).isEmpty();
+    assertThat(unknownClient.body()).contains("Unknown app");
+  }
+
+  @Test
+  void aPlainChallengeIsRefusedWithTheStateEchoed() {
+    Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("code_challenge_method", "plain")));
+    assertErrorRedirect(page, "invalid_request", true);
+    assertThat(page.redirectParams().get("error_description")).contains("S256", "plain");
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("code_challenge_method", ""))),
+        "invalid_request", true);
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("code_challenge", ""))),
+        "invalid_request", true);
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("code_challenge", "short"))),
+        "invalid_request", true);
+  }
+
+  @Test
+  void anAudOtherThanOurFhirBaseIsRefused() {
+    for (String aud : new String[] {"https://other.example.org/fhir", server.baseUrl(), ""}) {
+      Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("aud", aud)));
+      assertErrorRedirect(page, "invalid_request", true);
+      assertThat(page.redirectParams().get("error_description")).contains("aud");
+    }
+    assertThat(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("aud", server.fhirBase() + "/"))).status())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void aRequestWithoutAudIsAPlainOAuthRequestForThisServer() {
+    Map<String, String> noAud = new HashMap<>();
+    noAud.put("aud", null); // authorizeParams leaves out what is null
+    String withoutAud = app.authorizeUrl(SCOPE, noAud);
+    assertThat(withoutAud).doesNotContain("aud=");
+    assertThat(new FormBrowser().get(withoutAud).status()).isEqualTo(200);
+  }
+
+  @Test
+  void otherRequestErrorsRedirectWithTheirCode() {
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("state", ""))), "invalid_request",
+        false);
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("response_type", "token"))),
+        "unsupported_response_type", true);
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl("system/*.rs", Map.of())), "invalid_scope", true);
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl("not-a-scope", Map.of())), "invalid_scope", true);
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("prompt", "none"))), "login_required",
+        true);
+  }
+
+  @Test
+  void aSignInFormWithoutItsCsrfTokenIsRefused() {
+    FormBrowser browser = new FormBrowser();
+    Page signInPage = browser.get(app.authorizeUrl(SCOPE, Map.of()));
+    String action = signInPage.formAction("oauth2/signin");
+
+    Page missing = browser.post(action, Map.of("email", "ada@example.org", "password", SmartApp.PASSWORD));
+    assertThat(missing.status()).isEqualTo(403);
+    assertThat(missing.body()).contains("CSRF");
+    Page wrong = browser.post(action, Map.of("csrf", "forged", "email", "ada@example.org",
+        "password", SmartApp.PASSWORD));
+    assertThat(wrong.status()).isEqualTo(403);
+    // without the cookie, a form is worth nothing either (a cross-site post carries no SameSite=Lax cookie)
+    Map<String, String> hidden = signInPage.hiddenFields("oauth2/signin");
+    FormBrowser stranger = new FormBrowser();
+    Page noCookie = stranger.post(action, Map.of("csrf", hidden.get("csrf"), "email", "ada@example.org",
+        "password", SmartApp.PASSWORD));
+    assertThat(noCookie.status()).isEqualTo(400);
+    assertThat(noCookie.body()).contains("expired");
+    // the genuine form still works
+    Page ok = browser.submit(signInPage, "oauth2/signin", Map.of("email", "ada@example.org",
+        "password", SmartApp.PASSWORD));
+    assertThat(ok.status()).isEqualTo(303);
+  }
+
+  @Test
+  void aWrongPasswordAndAnUnknownEmailReadTheSame() {
+    FormBrowser browser = new FormBrowser();
+    Page signInPage = browser.get(app.authorizeUrl(SCOPE, Map.of()));
+    Page wrongPassword = browser.submit(signInPage, "oauth2/signin",
+        Map.of("email", "ada@example.org", "password", "wrong password here"));
+    Page unknownEmail = browser.submit(wrongPassword, "oauth2/signin",
+        Map.of("email", "ada@example.org.invalid", "password", "wrong password here"));
+    assertThat(wrongPassword.status()).isEqualTo(unknownEmail.status()).isEqualTo(200);
+    assertThat(wrongPassword.body()).contains("<p class=\"error\" role=\"alert\">The email or password is not correct.</p>");
+    assertThat(unknownEmail.body().replace("ada@example.org.invalid", "ada@example.org"))
+        .isEqualTo(wrongPassword.body());
+  }
+
+  @Test
+  void repeatedFailuresForAnAccountAreThrottledThenForgotten() {
+    SmartApp.user(server, PROJECT, "throttled@example.org", "Practitioner/t", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+    Page page = browser.get(app.authorizeUrl(SCOPE, Map.of()));
+    for (int i = 0; i < 5; i++) {
+      page = browser.submit(page, "oauth2/signin", Map.of("email", "throttled@example.org", "password", "guess " + i));
+      assertThat(page.status()).isEqualTo(200);
+    }
+    Page throttled = browser.submit(page, "oauth2/signin",
+        Map.of("email", "throttled@example.org", "password", SmartApp.PASSWORD));
+    assertThat(throttled.status()).isEqualTo(429);
+    assertThat(throttled.header("Retry-After")).contains("1");
+    assertThat(throttled.body()).contains("Too many failed sign-ins");
+
+    clock.advance(Duration.ofSeconds(2));
+    Page signedIn = browser.submit(throttled, "oauth2/signin",
+        Map.of("email", "throttled@example.org", "password", SmartApp.PASSWORD));
+    assertThat(signedIn.status()).as(signedIn.body()).isEqualTo(303);
+  }
+
+  @Test
+  void aWrongPkceVerifierIsRefusedAndSpendsTheCode() {
+    String code = code(new FormBrowser());
+    String otherVerifier = "x".repeat(43);
+    assertError(app.exchange(code, REDIRECT, otherVerifier), 400, "invalid_grant");
+    assertError(app.exchange(code), 400, "invalid_grant");
+
+    String code2 = code(new FormBrowser());
+    assertError(app.exchange(code2, REDIRECT, "too-short"), 400, "invalid_grant");
+    String code3 = code(new FormBrowser());
+    HttpResponse<String> noVerifier = app.token(Map.of("grant_type", "authorization_code", "code", code3,
+        "redirect_uri", REDIRECT));
+    assertError(noVerifier, 400, "invalid_request");
+  }
+
+  @Test
+  void aReusedCodeIsRefusedAndEndsTheTokensIssuedForIt() {
+    String code = code(new FormBrowser());
+    HttpResponse<String> first = app.exchange(code);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    String refresh = SmartApp.read(first.body()).get("refresh_token").asText();
+
+    HttpResponse<String> second = app.exchange(code);
+    assertError(second, 400, "invalid_grant");
+    assertThat(second.body()).contains("already used");
+    assertError(app.refresh(refresh, Optional.empty()), 400, "invalid_grant");
+  }
+
+  @Test
+  void aCodeIsBoundToItsRedirectUriAndClient() {
+    String code = code(new FormBrowser());
+    assertError(app.exchange(code, REDIRECT + "/other", app.verifier()), 400, "invalid_grant");
+
+    String code2 = code(new FormBrowser());
+    String verifier = app.verifier();
+    SmartApp other = SmartApp.register(server, PROJECT, "user/*.rs", true, true, REDIRECT);
+    assertError(other.exchange(code2, REDIRECT, verifier), 400, "invalid_grant");
+  }
+
+  @Test
+  void aCodeExpiresAfterSixtySeconds() {
+    String code = code(new FormBrowser());
+    clock.advance(Duration.ofSeconds(61));
+    HttpResponse<String> late = app.exchange(code);
+    assertError(late, 400, "invalid_grant");
+    assertThat(late.body()).contains("expired");
+
+    String inTime = code(new FormBrowser());
+    clock.advance(Duration.ofSeconds(59));
+    assertThat(app.exchange(inTime).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aDeniedConsentRedirectsWithAccessDenied() {
+    SmartApp thirdParty = SmartApp.register(server, PROJECT, "user/*.rs", true, false, REDIRECT);
+    FormBrowser browser = new FormBrowser();
+    Page consent = thirdParty.signIn(browser, "user/*.rs", "ada@example.org", Map.of());
+    Page denied = browser.submit(consent, "oauth2/consent", Map.of("decision", "deny"));
+    Map<String, String> params = denied.redirectParams();
+    assertThat(params).containsEntry("error", "access_denied").containsEntry("state", thirdParty.state())
+        .doesNotContainKey("code");
+  }
+
+  @Test
+  void aDisabledUserCannotSignInExchangeACodeOrRefresh() {
+    User user = SmartApp.user(server, PROJECT, "leaver@example.org", "Practitioner/leaver", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+    String code = app.code(app.signIn(browser, SCOPE, "leaver@example.org", Map.of()));
+    JsonNode tokens = SmartApp.read(app.exchange(code).body());
+    String pendingCode = app.code(app.signIn(new FormBrowser(), SCOPE, "leaver@example.org", Map.of()));
+
+    assertThat(server.server().signIn().users().disable(user.id())).isTrue();
+
+    assertError(app.refresh(tokens.get("refresh_token").asText(), Optional.empty()), 400, "invalid_grant");
+    assertError(app.exchange(pendingCode), 400, "invalid_grant");
+    Page again = app.signIn(new FormBrowser(), SCOPE, "leaver@example.org", Map.of());
+    assertThat(again.status()).isEqualTo(200);
+    assertThat(again.body()).contains("The email or password is not correct.");
+  }
+}

@@ -1,0 +1,34 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.testing.FormBrowser;
+import org.fhirbox.testing.FormBrowser.Page;
+import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+
+/** The sign-in cookie behind https: a server whose public base URL is https marks it Secure. */
+class SignInCookieTest {
+  @Test
+  void behindHttpsTheSignInCookieIsSecureAndScopedToTheBasePath() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_BASE_URL", "https://fhirbox.example.org/box/"))) {
+      // the server is reached directly here, not through the https base URL, which does not resolve
+      ClientCredentials app = server.server().auth().clients().create("tls", "user/*.rs", false,
+          ClientProfile.of(true, false, List.of("https://app.example.org/cb")));
+      String direct = "http://127.0.0.1:" + server.server().port() + "/oauth2/authorize?" + FormBrowser.encode(Map.of(
+          "response_type", "code", "client_id", app.clientId(), "redirect_uri", "https://app.example.org/cb",
+          "scope", "user/*.rs", "state", "s1", "aud", "https://fhirbox.example.org/box/fhir/R4",
+          "code_challenge", SmartApp.challenge("v".repeat(43)), "code_challenge_method", "S256"));
+
+      Page page = new FormBrowser().get(direct);
+
+      assertThat(page.status()).as(page.body()).isEqualTo(200);
+      assertThat(page.header("Set-Cookie").orElseThrow()).contains("; Secure", "HttpOnly", "SameSite=Lax",
+          "Path=/box/oauth2/");
+      assertThat(page.formAction("oauth2/signin")).isEqualTo("https://fhirbox.example.org/box/oauth2/signin");
+    }
+  }
+}

@@ -1,0 +1,309 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.testing.FormBrowser;
+import org.fhirbox.testing.FormBrowser.Page;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestClock;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SMART App Launch against a real server over plain HTTP, with a browser that has no JavaScript:
+ * sign-in, patient picker and consent pages, the code, the tokens, the ID token checked against
+ * the published keys, a FHIR read with the access token, and refresh-token rotation.
+ */
+class SmartLaunchTest {
+  private static final String PROJECT = "clinic";
+  private static final String REDIRECT = "https://app.example.org/callback";
+  private static TestServer server;
+  private static TestClock clock;
+
+  @BeforeAll
+  static void start() throws Exception {
+    clock = new TestClock();
+    server = TestServer.start(Map.of(), clock);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static String createPatient(String family, String given, String mrn) {
+    String json = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\",\"given\":[\"" + given
+        + "\"]}],\"birthDate\":\"1970-04-01\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"" + mrn + "\"}]}";
+    TestClient admin = adminOf(PROJECT);
+    return TestClient.createdId(admin.postJson("fhir/R4/Patient", json));
+  }
+
+  /** An HTTP client for an admin client of {@code project}, created once per project. */
+  private static TestClient adminOf(String project) {
+    return new ProjectClients(server).client(project, "system/*.cruds");
+  }
+
+  @Test
+  void publicAppSignsInWithConsentAndGetsTokensAnIdTokenAndRefreshes() throws Exception {
+    String patientId = createPatient("Lovelace", "Ada", "mrn-ada");
+    SmartApp app = SmartApp.register(server, PROJECT, "user/*.rs openid fhirUser profile offline_access", true,
+        false, REDIRECT);
+    User user = SmartApp.user(server, PROJECT, "grace@example.org", "Practitioner/grace", "user/*.cruds");
+    FormBrowser browser = new FormBrowser();
+
+    Page signInPage = browser.get(app.authorizeUrl("user/Patient.rs openid fhirUser profile offline_access",
+        Map.of("nonce", "n-0S6_WzA2Mj")));
+    assertThat(signInPage.status()).isEqualTo(200);
+    assertThat(signInPage.header("Content-Type").orElseThrow()).startsWith("text/html");
+    assertThat(signInPage.body()).contains("<label for=\"email\">Email</label>", "<label for=\"password\">Password</label>",
+        ">Sign in</button>", "<html lang=\"en\">").doesNotContain("<script");
+    String csp = signInPage.header("Content-Security-Policy").orElseThrow();
+    assertThat(csp).contains("default-src 'none'", "frame-ancestors 'none'", "form-action 'self' https://app.example.org")
+        .doesNotContain("unsafe-inline").doesNotContain("script-src");
+    assertThat(signInPage.header("X-Frame-Options")).contains("DENY");
+    assertThat(signInPage.header("Cache-Control")).contains("no-store");
+    String cookie = signInPage.header("Set-Cookie").orElseThrow();
+    assertThat(cookie).startsWith("fhirbox_signin=").contains("HttpOnly", "SameSite=Lax", "Path=/oauth2/", "Max-Age=600")
+        .doesNotContain("Secure"); // plain http here; behind https it is Secure
+
+    Page consent = browser.submit(signInPage, "oauth2/signin",
+        Map.of("email", "Grace@Example.org", "password", SmartApp.PASSWORD));
+    assertThat(consent.status()).as(consent.body()).isEqualTo(200);
+    assertThat(consent.body()).contains("Allow access?", "Read and search Patient records that you can access",
+        "Confirm that it is you who signed in", "See your name and email address",
+        "Stay signed in after you close it, for up to 30 days", "grace@example.org", ">Allow</button>",
+        ">Deny</button>");
+    assertThat(browser.cookie("fhirbox_signin")).as("a new cookie value after the sign-in").isPresent()
+        .get().isNotEqualTo(cookie.substring("fhirbox_signin=".length(), cookie.indexOf(';')));
+
+    Page back = browser.submit(consent, "oauth2/consent", Map.of("decision", "allow"));
+    String code = app.code(back);
+    assertThat(browser.cookie("fhirbox_signin")).as("the sign-in cookie is cleared").isEmpty();
+
+    HttpResponse<String> tokenResponse = app.exchange(code);
+    assertThat(tokenResponse.statusCode()).as(tokenResponse.body()).isEqualTo(200);
+    assertThat(tokenResponse.headers().firstValue("Cache-Control")).contains("no-store");
+    JsonNode token = SmartApp.read(tokenResponse.body());
+    assertThat(token.get("token_type").asText()).isEqualTo("Bearer");
+    assertThat(token.get("scope").asText().split(" ")).containsExactlyInAnyOrder("user/Patient.rs", "openid",
+        "fhirUser", "profile", "offline_access");
+    assertThat(token.has("patient")).isFalse();
+
+    // The ID token, checked as OIDC Core §3.1.3.7 asks, with the keys the discovery document names.
+    JsonNode oidc = SmartApp.read(new TestClient(server.baseUrl()).get(".well-known/openid-configuration").body());
+    JWKSet keys = JWKSet.parse(new TestClient(server.baseUrl()).get(".well-known/jwks.json").body());
+    assertThat(oidc.get("jwks_uri").asText()).isEqualTo(server.baseUrl() + ".well-known/jwks.json");
+    SignedJWT idToken = SignedJWT.parse(token.get("id_token").asText());
+    ECKey key = (ECKey) keys.getKeyByKeyId(idToken.getHeader().getKeyID());
+    assertThat(idToken.verify(new ECDSAVerifier(key))).isTrue();
+    JWTClaimsSet claims = idToken.getJWTClaimsSet();
+    assertThat(claims.getIssuer()).isEqualTo(oidc.get("issuer").asText());
+    assertThat(claims.getSubject()).isEqualTo(user.id());
+    assertThat(claims.getAudience()).containsExactly(app.clientId());
+    assertThat(claims.getStringClaim("nonce")).isEqualTo("n-0S6_WzA2Mj");
+    assertThat(claims.getStringClaim("fhirUser")).isEqualTo(server.fhirBase() + "/Practitioner/grace");
+    assertThat(claims.getExpirationTime()).isAfter(claims.getIssueTime());
+    assertThat(claims.getIssueTime().toInstant()).isEqualTo(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+
+    // The access token reads FHIR, within its scope.
+    TestClient asUser = new TestClient(server.baseUrl()).withHeader("Authorization",
+        "Bearer " + token.get("access_token").asText());
+    assertThat(asUser.get("fhir/R4/Patient/" + patientId).statusCode()).isEqualTo(200);
+    assertThat(asUser.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}").statusCode()).isEqualTo(403);
+
+    JsonNode info = SmartApp.read(asUser.get("oauth2/userinfo").body());
+    assertThat(info.get("sub").asText()).isEqualTo(user.id());
+    assertThat(info.get("email").asText()).isEqualTo("grace@example.org");
+    assertThat(info.get("name").asText()).isEqualTo(user.name());
+    assertThat(info.get("fhirUser").asText()).isEqualTo(server.fhirBase() + "/Practitioner/grace");
+
+    // Refresh: a new pair each time; the old refresh token is spent.
+    String refresh1 = token.get("refresh_token").asText();
+    HttpResponse<String> r2 = app.refresh(refresh1, Optional.empty());
+    assertThat(r2.statusCode()).as(r2.body()).isEqualTo(200);
+    JsonNode t2 = SmartApp.read(r2.body());
+    String refresh2 = t2.get("refresh_token").asText();
+    assertThat(refresh2).isNotEqualTo(refresh1);
+    assertThat(t2.get("access_token").asText()).isNotEqualTo(token.get("access_token").asText());
+    assertThat(t2.get("scope").asText()).isEqualTo(token.get("scope").asText());
+    HttpResponse<String> r3 = app.refresh(refresh2, Optional.of("user/Patient.r openid"));
+    assertThat(r3.statusCode()).as(r3.body()).isEqualTo(200);
+    assertThat(SmartApp.read(r3.body()).get("scope").asText()).isEqualTo("user/Patient.r openid");
+  }
+
+  @Test
+  void firstPartyConfidentialAppSkipsConsentAndMustAuthenticate() {
+    SmartApp app = SmartApp.register(server, PROJECT, "user/*.rs openid fhirUser", false, true,
+        "http://localhost:5173/signed-in");
+    SmartApp.user(server, PROJECT, "first@example.org", "Practitioner/first", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+
+    Page back = app.signIn(browser, "user/*.rs openid fhirUser", "first@example.org", Map.of());
+
+    String code = app.code(back);
+    HttpResponse<String> unauthenticated = new TestClient(server.baseUrl()).send(new TestClient(server.baseUrl())
+        .request("oauth2/token").header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(FormBrowser.encode(Map.of(
+            "grant_type", "authorization_code", "code", code, "redirect_uri", app.redirectUri(),
+            "code_verifier", app.verifier(), "client_id", app.clientId())))));
+    assertThat(unauthenticated.statusCode()).as(unauthenticated.body()).isEqualTo(401);
+    assertThat(unauthenticated.body()).contains("invalid_client");
+    // the refused call did not spend the code: it never reached it
+    HttpResponse<String> ok = app.exchange(code);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(SmartApp.read(ok.body()).has("refresh_token")).as("no offline_access, no refresh token").isFalse();
+    assertThat(SmartApp.read(ok.body()).has("id_token")).isTrue();
+  }
+
+  @Test
+  void aPatientLaunchesWithTheirOwnRecord() throws Exception {
+    String patientId = createPatient("Nightingale", "Florence", "mrn-flo");
+    SmartApp app = SmartApp.register(server, PROJECT, "patient/*.rs launch/patient openid fhirUser", true, false,
+        REDIRECT);
+    SmartApp.user(server, PROJECT, "florence@example.org", "Patient/" + patientId, "patient/*.rs");
+    FormBrowser browser = new FormBrowser();
+
+    Page consent = app.signIn(browser, "launch/patient patient/Observation.rs patient/Patient.r openid fhirUser",
+        "florence@example.org", Map.of());
+
+    assertThat(consent.body()).contains("Allow access?", "Florence Nightingale", "Know which patient you chose",
+        "Read and search Observation records of the patient");
+    String code = app.code(browser.submit(consent, "oauth2/consent", Map.of("decision", "allow")));
+    JsonNode token = SmartApp.read(app.exchange(code).body());
+    assertThat(token.get("patient").asText()).isEqualTo(patientId);
+    assertThat(token.get("scope").asText()).contains("patient/Observation.rs", "patient/Patient.r", "launch/patient");
+    SignedJWT access = SignedJWT.parse(token.get("access_token").asText());
+    assertThat(access.getJWTClaimsSet().getStringClaim("patient")).isEqualTo(patientId);
+    assertThat(SignedJWT.parse(token.get("id_token").asText()).getJWTClaimsSet().getStringClaim("fhirUser"))
+        .isEqualTo(server.fhirBase() + "/Patient/" + patientId);
+  }
+
+  @Test
+  void aPractitionerPicksThePatientAfterSigningIn() {
+    String wanted = createPatient("Hopper", "Grace", "mrn-4711");
+    createPatient("Hopper", "Walter", "mrn-4712");
+    SmartApp app = SmartApp.register(server, PROJECT, "patient/*.rs launch/patient", true, false, REDIRECT);
+    SmartApp.user(server, PROJECT, "picker@example.org", "Practitioner/pick", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+
+    Page picker = app.signIn(browser, "launch/patient patient/*.rs", "picker@example.org", Map.of());
+    assertThat(picker.status()).isEqualTo(200);
+    assertThat(picker.body()).contains("Choose a patient", "<label for=\"q\">Name or identifier</label>");
+
+    Page byName = browser.get(server.baseUrl() + "oauth2/patient?q=Hopper");
+    assertThat(byName.body()).contains("Grace Hopper", "Walter Hopper", "born 1970-04-01");
+    assertThat(FormBrowser.radioValues(byName, "patient")).hasSize(2).contains(wanted);
+    Page byIdentifier = browser.get(server.baseUrl() + "oauth2/patient?q=mrn-4711");
+    assertThat(FormBrowser.radioValues(byIdentifier, "patient")).containsExactly(wanted);
+    Page none = browser.get(server.baseUrl() + "oauth2/patient?q=Nobody");
+    assertThat(none.body()).contains("No patient matches");
+
+    Page consent = browser.submit(byIdentifier, "oauth2/patient", Map.of("patient", wanted));
+    assertThat(consent.body()).as(consent.body()).contains("Allow access?", "Grace Hopper");
+    JsonNode token = SmartApp.read(app.exchange(app.code(browser.submit(consent, "oauth2/consent",
+        Map.of("decision", "allow")))).body());
+    assertThat(token.get("patient").asText()).isEqualTo(wanted);
+  }
+
+  @Test
+  void thePickerOffersOnlyPatientsThePersonMayRead() {
+    String other = TestClient.createdId(adminOf("elsewhere").postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Turing\"}]}"));
+    SmartApp app = SmartApp.register(server, PROJECT, "patient/*.rs launch/patient", true, false, REDIRECT);
+    createPatient("Shannon", "Claude", "mrn-shannon");
+    SmartApp.user(server, PROJECT, "narrow@example.org", "Practitioner/narrow", "user/Patient.rs");
+    FormBrowser browser = new FormBrowser();
+    app.signIn(browser, "launch/patient patient/*.rs", "narrow@example.org", Map.of());
+
+    assertThat(browser.get(server.baseUrl() + "oauth2/patient?q=Turing").body()).contains("No patient matches");
+    Page picker = browser.get(server.baseUrl() + "oauth2/patient?q=Shannon");
+    Page refused = browser.submit(picker, "oauth2/patient", Map.of("patient", other));
+    assertThat(refused.status()).isEqualTo(200);
+    assertThat(refused.body()).contains("That patient cannot be chosen.");
+  }
+
+  @Test
+  void authorizeAcceptsAPostedForm() {
+    SmartApp app = SmartApp.register(server, PROJECT, "user/*.rs", true, true, REDIRECT);
+    SmartApp.user(server, PROJECT, "poster@example.org", "Practitioner/poster", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+
+    Page signInPage = browser.post(server.baseUrl() + "oauth2/authorize", app.authorizeParams("user/*.rs", Map.of()));
+
+    assertThat(signInPage.status()).as(signInPage.body()).isEqualTo(200);
+    Page back = browser.submit(signInPage, "oauth2/signin",
+        Map.of("email", "poster@example.org", "password", SmartApp.PASSWORD));
+    assertThat(app.exchange(app.code(back)).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void signInsAreAuditedWithTheirOutcome() throws Exception {
+    SmartApp app = SmartApp.register(server, "audited", "user/*.rs", true, true, REDIRECT);
+    User user = SmartApp.user(server, "audited", "audited@example.org", "Practitioner/aud", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+    Page wrong = browser.submit(browser.get(app.authorizeUrl("user/*.rs", Map.of())), "oauth2/signin",
+        Map.of("email", "audited@example.org", "password", "not the password at all"));
+    assertThat(wrong.body()).contains("The email or password is not correct.");
+    app.code(browser.submit(wrong, "oauth2/signin",
+        Map.of("email", "audited@example.org", "password", SmartApp.PASSWORD)));
+
+    ProjectClients clients = new ProjectClients(server);
+    TestClient admin = clients.bearer(clients.create("audited", "system/*.rs", true));
+    JsonNode bundle = Poll.until("two sign-in AuditEvents",
+        () -> SmartApp.read(admin.get("fhir/R4/AuditEvent?type=110114").body()), b -> b.path("total").asInt() >= 2);
+    List<JsonNode> events = bundle.findValues("resource");
+    assertThat(events).anySatisfy(e -> {
+      assertThat(e.path("outcome").asText()).isEqualTo("0");
+      assertThat(e.path("subtype").get(0).path("code").asText()).isEqualTo("110122");
+      assertThat(e.path("agent").get(0).path("altId").asText()).isEqualTo(user.id());
+      assertThat(e.path("agent").get(0).path("who").path("reference").asText()).isEqualTo("Practitioner/aud");
+      assertThat(e.path("agent").get(1).path("altId").asText()).isEqualTo(app.clientId());
+    });
+    assertThat(events).anySatisfy(e -> {
+      assertThat(e.path("outcome").asText()).isEqualTo("4");
+      assertThat(e.path("agent").get(0).path("name").asText()).isEqualTo("audited@example.org");
+      assertThat(e.path("outcomeDesc").asText()).startsWith("sign-in refused");
+    });
+  }
+
+  @Test
+  void discoveryNamesTheEndpointsAndTheCapabilitiesThatWork() {
+    TestClient anonymous = new TestClient(server.baseUrl());
+    for (String path : List.of(".well-known/smart-configuration", "fhir/R4/.well-known/smart-configuration")) {
+      JsonNode smart = SmartApp.read(anonymous.get(path).body());
+      assertThat(smart.get("authorization_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/authorize");
+      assertThat(smart.get("token_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/token");
+      assertThat(smart.get("revocation_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/revoke");
+      assertThat(smart.get("introspection_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/introspect");
+      assertThat(smart.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
+      assertThat(smart.get("code_challenge_methods_supported").toString()).isEqualTo("[\"S256\"]");
+      assertThat(smart.get("issuer").asText()).isEqualTo(server.baseUrl());
+      assertThat(smart.get("capabilities").toString()).contains("\"launch-standalone\"", "\"client-public\"",
+          "\"client-confidential-symmetric\"", "\"client-confidential-asymmetric\"", "\"sso-openid-connect\"",
+          "\"context-standalone-patient\"", "\"permission-v2\"", "\"permission-patient\"", "\"permission-user\"",
+          "\"permission-offline\"", "\"authorize-post\"").doesNotContain("launch-ehr", "permission-online");
+    }
+    JsonNode oidc = SmartApp.read(anonymous.get(".well-known/openid-configuration").body());
+    assertThat(oidc.get("issuer").asText()).isEqualTo(server.baseUrl());
+    assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"ES256\"]");
+    assertThat(oidc.get("response_types_supported").toString()).isEqualTo("[\"code\"]");
+    assertThat(oidc.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
+  }
+}

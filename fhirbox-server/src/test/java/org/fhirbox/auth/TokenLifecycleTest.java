@@ -1,0 +1,230 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.testing.FormBrowser;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestClock;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What happens to a person's tokens after the sign-in: refresh-token rotation and its limits,
+ * RFC 7009 revocation, RFC 7662 introspection and the OIDC UserInfo endpoint.
+ */
+class TokenLifecycleTest {
+  private static final String PROJECT = "lifecycle";
+  private static final String REDIRECT = "https://app.example.org/cb";
+  private static final String SCOPE = "user/*.rs openid fhirUser offline_access";
+  private static TestServer server;
+  private static TestClock clock;
+  private static SmartApp publicApp;
+  private static SmartApp confidentialApp;
+  private static User user;
+
+  @BeforeAll
+  static void start() throws Exception {
+    clock = new TestClock();
+    server = TestServer.start(Map.of("FHIRBOX_REFRESH_TOKEN_TTL", "86400"), clock);
+    publicApp = SmartApp.register(server, PROJECT, SCOPE + " profile", true, true, REDIRECT);
+    confidentialApp = SmartApp.register(server, PROJECT, SCOPE, false, true, REDIRECT);
+    user = SmartApp.user(server, PROJECT, "lin@example.org", "Practitioner/lin", "user/*.rs");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static JsonNode signIn(SmartApp app, String scope) {
+    HttpResponse<String> r = app.exchange(app.code(app.signIn(new FormBrowser(), scope, "lin@example.org", Map.of())));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return SmartApp.read(r.body());
+  }
+
+  private static void assertError(HttpResponse<String> r, int status, String error) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    assertThat(SmartApp.read(r.body()).get("error").asText()).as(r.body()).isEqualTo(error);
+  }
+
+  private static JsonNode introspect(SmartApp as, String token) {
+    HttpResponse<String> r = as.post("oauth2/introspect", Map.of("token", token));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return SmartApp.read(r.body());
+  }
+
+  @Test
+  void reusingARotatedRefreshTokenEndsTheWholeChain() {
+    JsonNode t1 = signIn(publicApp, SCOPE);
+    String r1 = t1.get("refresh_token").asText();
+    String r2 = SmartApp.read(publicApp.refresh(r1, Optional.empty()).body()).get("refresh_token").asText();
+    String r3 = SmartApp.read(publicApp.refresh(r2, Optional.empty()).body()).get("refresh_token").asText();
+
+    HttpResponse<String> reuse = publicApp.refresh(r1, Optional.empty());
+    assertError(reuse, 400, "invalid_grant");
+    assertThat(reuse.body()).contains("already used");
+    // the newest token of the chain, never used, is revoked with it
+    assertError(publicApp.refresh(r3, Optional.empty()), 400, "invalid_grant");
+    // another sign-in's chain is untouched
+    JsonNode other = signIn(publicApp, SCOPE);
+    assertThat(publicApp.refresh(other.get("refresh_token").asText(), Optional.empty()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aRefreshTokenComesOnlyWithOfflineAccessAndBelongsToItsClient() {
+    assertThat(signIn(publicApp, "user/*.rs openid").has("refresh_token")).isFalse();
+    String refresh = signIn(publicApp, SCOPE).get("refresh_token").asText();
+    assertError(confidentialApp.refresh(refresh, Optional.empty()), 400, "invalid_grant");
+    assertThat(publicApp.refresh(refresh, Optional.empty()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aRefreshMayNarrowTheScopeButNotWidenIt() {
+    String refresh = signIn(publicApp, "user/Patient.rs openid offline_access").get("refresh_token").asText();
+    HttpResponse<String> wider = publicApp.refresh(refresh, Optional.of("user/*.rs"));
+    assertError(wider, 400, "invalid_scope");
+    // a refused scope does not cost the app its token
+    HttpResponse<String> narrower = publicApp.refresh(refresh, Optional.of("user/Patient.r"));
+    assertThat(narrower.statusCode()).as(narrower.body()).isEqualTo(200);
+    JsonNode t = SmartApp.read(narrower.body());
+    assertThat(t.get("scope").asText()).isEqualTo("user/Patient.r");
+    // the new refresh token keeps the whole grant (RFC 6749 §6)
+    HttpResponse<String> again = publicApp.refresh(t.get("refresh_token").asText(), Optional.empty());
+    assertThat(SmartApp.read(again.body()).get("scope").asText()).isEqualTo("user/Patient.rs offline_access openid");
+  }
+
+  @Test
+  void aSignInsRefreshTokensExpireWhateverTheRotation() {
+    String refresh = signIn(publicApp, SCOPE).get("refresh_token").asText();
+    clock.advance(Duration.ofHours(23));
+    HttpResponse<String> rotated = publicApp.refresh(refresh, Optional.empty());
+    assertThat(rotated.statusCode()).isEqualTo(200);
+    clock.advance(Duration.ofHours(1).plusSeconds(1));
+    HttpResponse<String> late = publicApp.refresh(SmartApp.read(rotated.body()).get("refresh_token").asText(),
+        Optional.empty());
+    assertError(late, 400, "invalid_grant");
+    assertThat(late.body()).contains("expired");
+  }
+
+  @Test
+  void revokingARefreshTokenEndsTheSignIn() throws Exception {
+    JsonNode t = signIn(publicApp, SCOPE);
+    String refresh = t.get("refresh_token").asText();
+    String rotated = SmartApp.read(publicApp.refresh(refresh, Optional.empty()).body()).get("refresh_token").asText();
+
+    assertError(confidentialApp.post("oauth2/revoke", Map.of("token", rotated)), 400, "invalid_grant");
+    HttpResponse<String> revoked = publicApp.post("oauth2/revoke", Map.of("token", rotated,
+        "token_type_hint", "refresh_token"));
+    assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(200);
+    assertError(publicApp.refresh(rotated, Optional.empty()), 400, "invalid_grant");
+
+    // RFC 7009 §2.2: an unknown or already revoked token is no error
+    assertThat(publicApp.post("oauth2/revoke", Map.of("token", rotated)).statusCode()).isEqualTo(200);
+    assertThat(publicApp.post("oauth2/revoke", Map.of("token", "no-such-token")).statusCode()).isEqualTo(200);
+    // access tokens are self-contained and expire on their own (RFC 7009 §2.2.1)
+    assertError(publicApp.post("oauth2/revoke", Map.of("token", t.get("access_token").asText())), 400,
+        "unsupported_token_type");
+
+    ProjectClients clients = new ProjectClients(server);
+    TestClient admin = clients.bearer(clients.create(PROJECT, "system/*.rs", true));
+    JsonNode bundle = Poll.until("a revocation AuditEvent",
+        () -> SmartApp.read(admin.get("fhir/R4/AuditEvent?type=110114&subtype=110123").body()),
+        b -> b.path("total").asInt() >= 1);
+    JsonNode event = bundle.findValues("resource").get(0);
+    assertThat(event.path("agent").get(0).path("altId").asText()).isEqualTo(user.id());
+    assertThat(event.path("outcomeDesc").asText()).isEqualTo("refresh token revoked");
+  }
+
+  @Test
+  void introspectionAnswersTheClientItselfAndAdminsOnly() {
+    JsonNode t = signIn(confidentialApp, SCOPE);
+    String access = t.get("access_token").asText();
+    String refresh = t.get("refresh_token").asText();
+
+    JsonNode own = introspect(confidentialApp, access);
+    assertThat(own.get("active").asBoolean()).isTrue();
+    assertThat(own.get("client_id").asText()).isEqualTo(confidentialApp.clientId());
+    assertThat(own.get("sub").asText()).isEqualTo(user.id());
+    assertThat(own.get("scope").asText()).contains("user/*.rs", "openid");
+    assertThat(own.get("exp").asLong()).isGreaterThan(own.get("iat").asLong());
+    JsonNode ownRefresh = introspect(confidentialApp, refresh);
+    assertThat(ownRefresh.get("active").asBoolean()).isTrue();
+    assertThat(ownRefresh.get("sub").asText()).isEqualTo(user.id());
+
+    SmartApp stranger = SmartApp.register(server, PROJECT, SCOPE, false, true, REDIRECT);
+    assertThat(introspect(stranger, access).toString()).isEqualTo("{\"active\":false}");
+    assertThat(introspect(stranger, refresh).toString()).isEqualTo("{\"active\":false}");
+    assertThat(introspect(confidentialApp, "garbage").toString()).isEqualTo("{\"active\":false}");
+    // a public client cannot authenticate, so it may not ask
+    assertError(publicApp.post("oauth2/introspect", Map.of("token", access)), 401, "invalid_client");
+
+    ProjectClients clients = new ProjectClients(server);
+    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
+    assertThat(introspectWithBearer(adminToken, access).get("active").asBoolean()).isTrue();
+    String otherAdmin = clients.token(clients.create("another-project", "system/*.rs", true));
+    assertThat(introspectWithBearer(otherAdmin, access).get("active").asBoolean()).isFalse();
+    String notAdmin = clients.token(clients.create(PROJECT, "system/*.rs", false));
+    HttpResponse<String> refused = bearerPost("oauth2/introspect", notAdmin, Map.of("token", access));
+    assertThat(refused.statusCode()).isEqualTo(403);
+
+    confidentialApp.post("oauth2/revoke", Map.of("token", refresh));
+    assertThat(introspect(confidentialApp, refresh).get("active").asBoolean()).isFalse();
+    clock.advance(Duration.ofHours(2));
+    assertThat(introspect(confidentialApp, access).get("active").asBoolean()).as("expired").isFalse();
+  }
+
+  @Test
+  void userInfoNamesThePersonWithinTheGrantedScopes() {
+    String withProfile = signIn(publicApp, "openid fhirUser profile").get("access_token").asText();
+    JsonNode info = SmartApp.read(bearerGet("oauth2/userinfo", withProfile).body());
+    assertThat(info.get("sub").asText()).isEqualTo(user.id());
+    assertThat(info.get("name").asText()).isEqualTo(user.name());
+    assertThat(info.get("email").asText()).isEqualTo("lin@example.org");
+    assertThat(info.get("fhirUser").asText()).isEqualTo(server.fhirBase() + "/Practitioner/lin");
+
+    String openidOnly = signIn(publicApp, "openid user/Patient.r").get("access_token").asText();
+    JsonNode bare = SmartApp.read(bearerGet("oauth2/userinfo", openidOnly).body());
+    assertThat(bare.get("sub").asText()).isEqualTo(user.id());
+    assertThat(bare.has("email")).isFalse();
+    assertThat(bare.has("fhirUser")).isFalse();
+
+    String noOpenid = signIn(publicApp, "user/Patient.r").get("access_token").asText();
+    HttpResponse<String> refused = bearerGet("oauth2/userinfo", noOpenid);
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("insufficient_scope");
+    String machine = new ProjectClients(server).token(new ProjectClients(server).create(PROJECT, "system/*.rs", false));
+    assertThat(bearerGet("oauth2/userinfo", machine).statusCode()).isEqualTo(403);
+    HttpResponse<String> forged = bearerGet("oauth2/userinfo", "not-a-token");
+    assertThat(forged.statusCode()).isEqualTo(401);
+    assertThat(forged.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("invalid_token");
+  }
+
+  private static JsonNode introspectWithBearer(String bearer, String token) {
+    HttpResponse<String> r = bearerPost("oauth2/introspect", bearer, Map.of("token", token));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return SmartApp.read(r.body());
+  }
+
+  private static HttpResponse<String> bearerGet(String path, String token) {
+    TestClient c = new TestClient(server.baseUrl());
+    return c.send(c.request(path).header("Authorization", "Bearer " + token).GET());
+  }
+
+  private static HttpResponse<String> bearerPost(String path, String token, Map<String, String> form) {
+    TestClient c = new TestClient(server.baseUrl());
+    return c.send(c.request(path).header("Authorization", "Bearer " + token)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(FormBrowser.encode(form))));
+  }
+}
