@@ -8,7 +8,6 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -29,6 +28,7 @@ public final class ClientStore {
       + " public_client, first_party, redirect_uris, created, updated";
 
   private final Database db;
+  private final Sql sql;
   private final PasswordHasher hasher;
   private final Clock clock;
   private final VerifiedSecrets verified;
@@ -44,6 +44,7 @@ public final class ClientStore {
 
   public ClientStore(Database db, PasswordHasher hasher, Clock clock) {
     this.db = db;
+    this.sql = new Sql(db);
     this.hasher = hasher;
     this.clock = clock;
     this.verified = new VerifiedSecrets(clock, Duration.ofSeconds(60));
@@ -327,33 +328,14 @@ public final class ClientStore {
     return false;
   }
 
-  private List<OAuthClient> query(String sql, Object... args) {
-    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      List<OAuthClient> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(row(rs));
-        }
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new StoreException("could not read clients", e);
-    }
+  private List<OAuthClient> query(String statement, Object... args) {
+    return sql.query("read clients", statement, ClientStore::row, args);
   }
 
-  private int update(String sql, Object... args) {
-    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      return ps.executeUpdate();
-    } catch (SQLException e) {
-      throw new StoreException("could not update client", e);
-    }
+  private int update(String statement, Object... args) {
+    return sql.update("update client", statement, args);
   }
+
 
   private static OAuthClient row(ResultSet rs) throws SQLException {
     String uris = rs.getString(9);

@@ -6,7 +6,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -34,6 +33,7 @@ public final class UserStore {
       + " password_hash IS NOT NULL, sessions_since, created, updated";
 
   private final Database db;
+  private final Sql sql;
   private final PasswordHasher hasher;
   private final ClientStore projects;
   private final Clock clock;
@@ -46,6 +46,7 @@ public final class UserStore {
 
   public UserStore(Database db, PasswordHasher hasher, ClientStore projects, Clock clock) {
     this.db = db;
+    this.sql = new Sql(db);
     this.hasher = hasher;
     this.projects = projects;
     this.clock = clock;
@@ -237,33 +238,14 @@ public final class UserStore {
     return e;
   }
 
-  private List<User> query(String sql, Object... args) {
-    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      List<User> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(row(rs));
-        }
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new StoreException("could not read users", e);
-    }
+  private List<User> query(String statement, Object... args) {
+    return sql.query("read users", statement, UserStore::row, args);
   }
 
-  private int update(String sql, Object... args) {
-    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      return ps.executeUpdate();
-    } catch (SQLException e) {
-      throw new StoreException("could not update user", e);
-    }
+  private int update(String statement, Object... args) {
+    return sql.update("update user", statement, args);
   }
+
 
   private static User row(ResultSet rs) throws SQLException {
     return new User(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),

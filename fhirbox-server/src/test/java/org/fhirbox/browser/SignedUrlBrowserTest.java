@@ -16,8 +16,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import javax.imageio.ImageIO;
+import org.fhirbox.testing.Chromium;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Attachment;
@@ -37,7 +36,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
@@ -52,9 +50,6 @@ import org.openqa.selenium.logging.LoggingPreferences;
  */
 @SlowTest
 class SignedUrlBrowserTest {
-  private static final Path CHROMIUM = Path.of(System.getProperty("fhirbox.chromium", "/usr/bin/chromium"));
-  private static final Path CHROMEDRIVER =
-      Path.of(System.getProperty("fhirbox.chromedriver", "/usr/bin/chromedriver"));
   private static final String VIDEO = "/media/testsrc2-160x120-3s.webm";
   private static final Color LEFT = new Color(200, 30, 60);
   private static final Color RIGHT = new Color(20, 160, 90);
@@ -63,30 +58,23 @@ class SignedUrlBrowserTest {
   private static TestServer fhirbox;
   private static HttpServer pageServer;
   private static final Map<String, String> pages = new ConcurrentHashMap<>();
-  private static Path profile;
+  private static Chromium chromium;
   private static ChromeDriver browser;
 
   @BeforeAll
   static void start() throws Exception {
-    assertThat(Files.isExecutable(CHROMIUM))
-        .as("Chromium not found at %s: install it with"
-            + " `apt-get install -y --no-install-recommends chromium chromium-driver`", CHROMIUM)
-        .isTrue();
-    assertThat(Files.isExecutable(CHROMEDRIVER))
-        .as("chromedriver not found at %s: install it with"
-            + " `apt-get install -y --no-install-recommends chromium chromium-driver`", CHROMEDRIVER)
-        .isTrue();
+    chromium = Chromium.start(SignedUrlBrowserTest::networkLogAndAutoplay);
+    browser = chromium.driver();
+    browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
     fhirbox = TestServer.start();
     pageServer = startPageServer();
-    profile = Files.createTempDirectory("fhirbox-chromium");
-    browser = startBrowser(profile);
   }
 
   @AfterAll
   static void stop() throws Exception {
     try {
-      if (browser != null) {
-        browser.quit();
+      if (chromium != null) {
+        chromium.close();
       }
     } finally {
       if (pageServer != null) {
@@ -94,9 +82,6 @@ class SignedUrlBrowserTest {
       }
       if (fhirbox != null) {
         fhirbox.close();
-      }
-      if (profile != null) {
-        TestServer.deleteTree(profile);
       }
     }
   }
@@ -223,26 +208,13 @@ class SignedUrlBrowserTest {
         });
   }
 
-  private static ChromeDriver startBrowser(Path userDataDir) {
-    // Explicit driver and browser paths: Selenium Manager is never asked and nothing is downloaded.
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort()
-        .build();
-    ChromeOptions options = new ChromeOptions()
-        .setBinary(CHROMIUM.toFile())
-        .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--user-data-dir=" + userDataDir,
-            "--autoplay-policy=no-user-gesture-required");
+  /** Media play without a gesture; the network log tells which requests the page sent. */
+  private static void networkLogAndAutoplay(ChromeOptions options) {
+    options.addArguments("--autoplay-policy=no-user-gesture-required");
     LoggingPreferences logs = new LoggingPreferences();
     logs.enable(LogType.PERFORMANCE, Level.ALL);
     options.setCapability("goog:loggingPrefs", logs);
     options.setExperimentalOption("perfLoggingPrefs", Map.of("enableNetwork", true, "enablePage", false));
-    ChromeDriver driver = new ChromeDriver(service, options);
-    driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
-    driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
-    return driver;
   }
 
   /** The second origin: a JDK HTTP server on its own port that serves the test pages. */

@@ -8,17 +8,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
+import org.fhirbox.testing.Chromium;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * Medplum's JS client in a real browser, on a page from another origin: CORS is what decides
@@ -29,9 +26,6 @@ import org.openqa.selenium.chrome.ChromeOptions;
  */
 @SlowTest
 class MedplumBrowserTest {
-  private static final Path CHROMIUM = Path.of(System.getProperty("fhirbox.chromium", "/usr/bin/chromium"));
-  private static final Path CHROMEDRIVER =
-      Path.of(System.getProperty("fhirbox.chromedriver", "/usr/bin/chromedriver"));
 
   /** Logs in, uploads, links, reads and downloads; resolves to what it saw, or to the error. */
   private static final String CHECK = """
@@ -52,39 +46,25 @@ class MedplumBrowserTest {
       """;
 
   private static HttpServer pageServer;
-  private static Path profile;
+  private static Chromium chromium;
   private static ChromeDriver browser;
 
   @BeforeAll
   static void start() throws Exception {
-    assertThat(Files.isExecutable(CHROMIUM)).as("Chromium not found at %s: install it with"
-        + " `apt-get install -y --no-install-recommends chromium chromium-driver`", CHROMIUM).isTrue();
-    assertThat(Files.isExecutable(CHROMEDRIVER)).as("chromedriver not found at %s: install it with"
-        + " `apt-get install -y --no-install-recommends chromium chromium-driver`", CHROMEDRIVER).isTrue();
+    chromium = Chromium.start(options -> { });
+    browser = chromium.driver();
     pageServer = startPageServer(Files.readAllBytes(MedplumPackage.esmBundle()));
-    profile = Files.createTempDirectory("fhirbox-chromium");
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
-        .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--user-data-dir=" + profile);
-    browser = new ChromeDriver(service, options);
-    browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
   }
 
   @AfterAll
   static void stop() throws Exception {
     try {
-      if (browser != null) {
-        browser.quit();
+      if (chromium != null) {
+        chromium.close();
       }
     } finally {
       if (pageServer != null) {
         pageServer.stop(0);
-      }
-      if (profile != null) {
-        TestServer.deleteTree(profile);
       }
     }
   }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.fhirbox.testing.Chromium;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
@@ -26,8 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -35,14 +34,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * and consent pages: the SMART team's {@code fhirclient} (npm, its browser build) in a standalone
  * patient launch, and Medplum's {@code @medplum/core} with authorization code + PKCE. Each app is
  * served from another origin, as a real app would be, so discovery, the token exchange, the FHIR
- * reads and the signed photo download all cross origins (CORS). Runs Debian's {@code chromium}
- * through {@code chromedriver}; missing binaries, Node or npm fail the test.
+ * reads and the signed photo download all cross origins (CORS). Missing Chromium, Node or npm
+ * fail the test.
  */
 @SlowTest
 class SmartSignInBrowserTest {
-  private static final Path CHROMIUM = Path.of(System.getProperty("fhirbox.chromium", "/usr/bin/chromium"));
-  private static final Path CHROMEDRIVER =
-      Path.of(System.getProperty("fhirbox.chromedriver", "/usr/bin/chromedriver"));
   private static final Path FHIRCLIENT_DIR = Path.of("target", "fhirclient-node").toAbsolutePath();
   private static final String FHIRCLIENT = "fhirclient@2.6.3";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -104,44 +100,30 @@ class SmartSignInBrowserTest {
       """;
 
   private static HttpServer pageServer;
-  private static Path profile;
+  private static Chromium chromium;
   private static ChromeDriver browser;
 
   @BeforeAll
   static void start() throws Exception {
-    assertThat(Files.isExecutable(CHROMIUM)).as("Chromium not found at %s: install it with"
-        + " `apt-get install -y --no-install-recommends chromium chromium-driver`", CHROMIUM).isTrue();
-    assertThat(Files.isExecutable(CHROMEDRIVER)).as("chromedriver not found at %s: install it with"
-        + " `apt-get install -y --no-install-recommends chromium chromium-driver`", CHROMEDRIVER).isTrue();
+    chromium = Chromium.start(options -> { });
+    browser = chromium.driver();
     pageServer = startPageServer(Map.of(
         "/fhir-client.js", Files.readAllBytes(fhirclientBrowserBuild()),
         "/medplum-core.mjs", Files.readAllBytes(MedplumPackage.esmBundle()),
         "/launch.html", FHIRCLIENT_LAUNCH.getBytes(StandardCharsets.UTF_8),
         "/app.html", FHIRCLIENT_APP.getBytes(StandardCharsets.UTF_8),
         "/medplum.html", MEDPLUM_APP.getBytes(StandardCharsets.UTF_8)));
-    profile = Files.createTempDirectory("fhirbox-chromium");
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
-        .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--user-data-dir=" + profile);
-    browser = new ChromeDriver(service, options);
-    browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
   }
 
   @AfterAll
   static void stop() throws Exception {
     try {
-      if (browser != null) {
-        browser.quit();
+      if (chromium != null) {
+        chromium.close();
       }
     } finally {
       if (pageServer != null) {
         pageServer.stop(0);
-      }
-      if (profile != null) {
-        TestServer.deleteTree(profile);
       }
     }
   }
