@@ -3,9 +3,13 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.net.http.HttpRequest;
@@ -111,8 +115,19 @@ class SmartLaunchTest {
     JWKSet keys = JWKSet.parse(new TestClient(server.baseUrl()).get(".well-known/jwks.json").body());
     assertThat(oidc.get("jwks_uri").asText()).isEqualTo(server.baseUrl() + ".well-known/jwks.json");
     SignedJWT idToken = SignedJWT.parse(token.get("id_token").asText());
-    ECKey key = (ECKey) keys.getKeyByKeyId(idToken.getHeader().getKeyID());
-    assertThat(idToken.verify(new ECDSAVerifier(key))).isTrue();
+    // RS256, the algorithm OIDC Discovery §3 requires and a client that registered none expects
+    assertThat(idToken.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
+    assertThat(oidc.get("id_token_signing_alg_values_supported").get(0).asText()).isEqualTo("RS256");
+    JWK key = keys.getKeyByKeyId(idToken.getHeader().getKeyID());
+    assertThat(key).isInstanceOf(RSAKey.class);
+    assertThat(key.getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
+    assertThat(key.getKeyUse()).isEqualTo(KeyUse.SIGNATURE);
+    assertThat(idToken.verify(new RSASSAVerifier((RSAKey) key))).isTrue();
+    String accessKid = SignedJWT.parse(token.get("access_token").asText()).getHeader().getKeyID();
+    assertThat(keys.getKeyByKeyId(accessKid)).as("the access token's ES256 key, beside it").isInstanceOf(ECKey.class);
+    assertThat(accessKid).isNotEqualTo(key.getKeyID());
+    assertThat(new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + idToken.serialize())
+        .get("fhir/R4/Patient/" + patientId).statusCode()).as("an ID token is no access token").isEqualTo(401);
     JWTClaimsSet claims = idToken.getJWTClaimsSet();
     assertThat(claims.getIssuer()).isEqualTo(oidc.get("issuer").asText());
     assertThat(claims.getSubject()).isEqualTo(user.id());
@@ -302,7 +317,7 @@ class SmartLaunchTest {
     }
     JsonNode oidc = SmartApp.read(anonymous.get(".well-known/openid-configuration").body());
     assertThat(oidc.get("issuer").asText()).isEqualTo(server.baseUrl());
-    assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"ES256\"]");
+    assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"RS256\",\"ES256\"]");
     assertThat(oidc.get("response_types_supported").toString()).isEqualTo("[\"code\"]");
     assertThat(oidc.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
   }
