@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
@@ -186,6 +187,31 @@ class SmartLaunchTest {
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(SmartApp.read(ok.body()).has("refresh_token")).as("no offline_access, no refresh token").isFalse();
     assertThat(SmartApp.read(ok.body()).has("id_token")).isTrue();
+  }
+
+  @Test
+  void anAppRegisteredForEs256GetsItsIdTokensSignedWithTheEcKey() throws Exception {
+    SmartApp app = SmartApp.register(server, PROJECT, "openid fhirUser user/*.rs", true, true, REDIRECT,
+        Map.of("idTokenSignedResponseAlg", "ES256"));
+    SmartApp.user(server, PROJECT, "es@example.org", "Practitioner/es", "user/*.rs");
+    JsonNode token = SmartApp.read(app.exchange(app.code(app.signIn(new FormBrowser(), "openid fhirUser",
+        "es@example.org", Map.of("nonce", "n-es")))).body());
+
+    SignedJWT idToken = SignedJWT.parse(token.get("id_token").asText());
+    assertThat(idToken.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.ES256);
+    JWKSet keys = JWKSet.parse(new TestClient(server.baseUrl()).get(".well-known/jwks.json").body());
+    JWK key = keys.getKeyByKeyId(idToken.getHeader().getKeyID());
+    assertThat(key).isInstanceOf(ECKey.class);
+    assertThat(idToken.verify(new ECDSAVerifier((ECKey) key))).isTrue();
+    assertThat(idToken.getJWTClaimsSet().getStringClaim("nonce")).isEqualTo("n-es");
+    assertThat(idToken.getJWTClaimsSet().getAudience()).containsExactly(app.clientId());
+
+    HttpResponse<String> refused = server.client().send(server.client().request("admin/clients")
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+            "{\"project\":\"clinic\",\"public\":true,\"redirectUris\":[\"" + REDIRECT + "\"],"
+                + "\"idTokenSignedResponseAlg\":\"HS256\"}")));
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.body()).contains("RS256 or ES256");
   }
 
   @Test
