@@ -86,6 +86,11 @@ final class AdminCommand {
     @Option(names = "--first-party", description = "the server's own app: people who sign in through it see no consent page")
     boolean firstParty;
 
+    @Option(names = "--id-token-alg", paramLabel = "ALG",
+        description = "how the app's ID tokens are signed: RS256 (default) or ES256 (OpenID Connect"
+            + " id_token_signed_response_alg)")
+    String idTokenAlg;
+
     CreateClient() {
       super("POST");
     }
@@ -109,6 +114,9 @@ final class AdminCommand {
       }
       if (firstParty) {
         body.put("firstParty", true);
+      }
+      if (idTokenAlg != null) {
+        body.put("idTokenSignedResponseAlg", idTokenAlg);
       }
       if (!redirectUris.isEmpty()) {
         ArrayNode uris = body.putArray("redirectUris");

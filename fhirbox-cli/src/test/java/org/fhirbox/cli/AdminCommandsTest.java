@@ -104,12 +104,22 @@ class AdminCommandsTest extends ServerFixture {
     assertThat(c.path("public").asBoolean()).isTrue();
     assertThat(c.has("clientSecret")).isFalse();
     assertThat(c.path("redirectUris").toString()).isEqualTo("[\"https://app.example.org/cb\",\"http://localhost:3000/cb\"]");
+    assertThat(c.path("idTokenSignedResponseAlg").asText()).isEqualTo("RS256");
 
     Cli.Result firstParty = cli.run("admin", "create-client", "--project", "clinic-app", "--scope", "user/*.rs",
         "--first-party", "--redirect-uri", "https://app.example.org/cb");
     assertThat(firstParty.exitCode()).as(firstParty.toString()).isZero();
     assertThat(firstParty.json().path("firstParty").asBoolean()).isTrue();
     assertThat(firstParty.json().path("clientSecret").asText()).isNotEmpty();
+
+    Cli.Result es256 = cli.run("admin", "create-client", "--project", "clinic-app", "--public", "--redirect-uri",
+        "https://app.example.org/cb", "--id-token-alg", "ES256");
+    assertThat(es256.exitCode()).as(es256.toString()).isZero();
+    assertThat(es256.json().path("idTokenSignedResponseAlg").asText()).isEqualTo("ES256");
+    Cli.Result hs256 = cli.run("admin", "create-client", "--project", "clinic-app", "--public", "--redirect-uri",
+        "https://app.example.org/cb", "--id-token-alg", "HS256");
+    assertThat(hs256.exitCode()).isEqualTo(1);
+    assertThat(hs256.err()).contains("400").contains("RS256 or ES256");
 
     Cli.Result noRedirect = cli.run("admin", "create-client", "--project", "clinic-app", "--public");
     assertThat(noRedirect.exitCode()).isEqualTo(1);

@@ -35,6 +35,7 @@ public final class AuthModule {
   private final UserStore users;
   private final PasswordLinks passwordLinks;
   private final SignIn signIn;
+  private final TokenKeys keys;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
   private final Supplier<String> issuer;
@@ -56,7 +57,8 @@ public final class AuthModule {
     this.signIn = new SignIn(users, AuthThrottle.standard(clock));
     // The issuer names the deployment, not the node: nodes behind one load balancer share it.
     this.issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
-    this.tokens = new TokenService(new SigningKeyStore(db, clock).loadOrCreate(), issuer,
+    this.keys = new TokenKeys(new SigningKeyStore(db, clock));
+    this.tokens = new TokenService(keys.ec(), issuer,
         config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, users::find, CLIENT_STATUS_TTL);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
         baseUrl, clock);
@@ -186,6 +188,11 @@ public final class AuthModule {
 
   public TokenService tokens() {
     return tokens;
+  }
+
+  /** The keys that sign access tokens (ES256) and ID tokens (RS256), published as the JWKS. */
+  public TokenKeys keys() {
+    return keys;
   }
 
   /** The {@code iss} of the tokens: {@code FHIRBOX_TOKEN_ISSUER}, else the base URL. */

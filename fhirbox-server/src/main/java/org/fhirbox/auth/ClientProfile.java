@@ -19,10 +19,16 @@ import java.util.Set;
  * loopback host ({@code localhost}, {@code 127.0.0.1}, {@code [::1]}; RFC 8252 §7.3), and a native
  * app's private-use scheme only in reverse-domain form such as {@code com.example.app:/callback}
  * (RFC 8252 §7.1), never a scheme a browser runs ({@code javascript:}, {@code data:}).
+ *
+ * <p>{@code idTokenAlg} is the algorithm of the client's ID tokens, {@value #RS256} (the default,
+ * OIDC Core §3.1.3.7) or {@value #ES256}: the {@code id_token_signed_response_alg} of OpenID
+ * Connect Dynamic Client Registration §2.
  */
-public record ClientProfile(boolean publicClient, boolean firstParty, List<String> redirectUris) {
+public record ClientProfile(boolean publicClient, boolean firstParty, List<String> redirectUris, String idTokenAlg) {
+  public static final String RS256 = "RS256";
+  public static final String ES256 = "ES256";
   /** A machine client: confidential, no redirect URIs (client credentials only). */
-  public static final ClientProfile MACHINE = new ClientProfile(false, false, List.of());
+  public static final ClientProfile MACHINE = new ClientProfile(false, false, List.of(), RS256);
   static final int MAX_REDIRECT_URIS = 20;
   static final int MAX_REDIRECT_URI_LENGTH = 2000;
   private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
@@ -37,11 +43,20 @@ public record ClientProfile(boolean publicClient, boolean firstParty, List<Strin
    * receive a token.
    */
   public static ClientProfile of(boolean publicClient, boolean firstParty, List<String> redirectUris) {
+    return of(publicClient, firstParty, redirectUris, RS256);
+  }
+
+  /** As {@link #of(boolean, boolean, List)}, with ID tokens signed {@code idTokenAlg} (RS256 or ES256). */
+  public static ClientProfile of(boolean publicClient, boolean firstParty, List<String> redirectUris,
+      String idTokenAlg) {
     List<String> uris = checkRedirectUris(redirectUris);
     if (publicClient && uris.isEmpty()) {
       throw new IllegalArgumentException("a public client needs at least one redirect URI");
     }
-    return new ClientProfile(publicClient, firstParty, uris);
+    if (!RS256.equals(idTokenAlg) && !ES256.equals(idTokenAlg)) {
+      throw new IllegalArgumentException("ID tokens are signed RS256 or ES256");
+    }
+    return new ClientProfile(publicClient, firstParty, uris, idTokenAlg);
   }
 
   /** The URIs, checked and without repeats, in their order. */

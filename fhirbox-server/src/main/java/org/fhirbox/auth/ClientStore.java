@@ -25,7 +25,7 @@ public final class ClientStore {
   public static final Pattern PROJECT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~-]{0,127}");
   private static final String COLUMNS = "client_id, project, scopes, admin, disabled, jwks IS NOT NULL,"
-      + " public_client, first_party, redirect_uris, created, updated";
+      + " public_client, first_party, redirect_uris, created, updated, id_token_alg";
 
   private final Database db;
   private final Sql sql;
@@ -139,8 +139,8 @@ public final class ClientStore {
     long now = clock.millis();
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("INSERT INTO oauth_client (client_id, project, secret_hash, scopes,"
-            + " admin, disabled, jwks, public_client, first_party, redirect_uris, created, updated)"
-            + " VALUES (?, ?, ?, ?, ?, FALSE, NULL, ?, ?, ?, ?, ?)")) {
+            + " admin, disabled, jwks, public_client, first_party, redirect_uris, created, updated, id_token_alg)"
+            + " VALUES (?, ?, ?, ?, ?, FALSE, NULL, ?, ?, ?, ?, ?, ?)")) {
       ps.setString(1, clientId);
       ps.setString(2, project);
       ps.setString(3, secretHash);
@@ -151,6 +151,8 @@ public final class ClientStore {
       ps.setString(8, String.join(" ", profile.redirectUris()));
       ps.setLong(9, now);
       ps.setLong(10, now);
+      // NULL for the default, so that clients created before the column read the same
+      ps.setString(11, ClientProfile.RS256.equals(profile.idTokenAlg()) ? null : profile.idTokenAlg());
       ps.executeUpdate();
     } catch (SQLException e) {
       if (isDuplicate(e)) {
@@ -297,7 +299,7 @@ public final class ClientStore {
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           client = row(rs);
-          hash = rs.getString(12);
+          hash = rs.getString("secret_hash");
         }
       }
     } catch (SQLException e) {
@@ -342,6 +344,7 @@ public final class ClientStore {
     return new OAuthClient(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
         rs.getBoolean(6), rs.getBoolean(7), rs.getBoolean(8),
         uris == null || uris.isBlank() ? List.of() : List.of(uris.trim().split(" +")),
+        rs.getString(12) == null ? ClientProfile.RS256 : rs.getString(12),
         Instant.ofEpochMilli(rs.getLong(10)), Instant.ofEpochMilli(rs.getLong(11)));
   }
 }

@@ -6,11 +6,12 @@ import java.util.List;
 /**
  * A registered OAuth2 client as the admin API shows it: never its secret or secret hash.
  * {@code scope} is what the client may be granted; {@code admin} adds the admin scope.
- * {@code publicClient}, {@code firstParty} and {@code redirectUris} are its {@link ClientProfile}.
+ * {@code publicClient}, {@code firstParty}, {@code redirectUris} and {@code idTokenAlg} are its
+ * {@link ClientProfile}.
  */
 public record OAuthClient(String clientId, String project, String scope, boolean admin, boolean disabled,
-    boolean hasJwks, boolean publicClient, boolean firstParty, List<String> redirectUris, Instant created,
-    Instant updated) {
+    boolean hasJwks, boolean publicClient, boolean firstParty, List<String> redirectUris, String idTokenAlg,
+    Instant created, Instant updated) {
 
   public OAuthClient {
     redirectUris = List.copyOf(redirectUris);

@@ -9,8 +9,8 @@ import org.fhirbox.db.Database;
  * Builds sign-in for people (SMART App Launch: authorization code with PKCE, OpenID Connect) by
  * constructor on {@link AuthModule}'s users and password sign-in: the authorization requests between
  * pages, authorization codes, refresh tokens ({@code FHIRBOX_REFRESH_TOKEN_TTL} seconds from the
- * sign-in, default 30 days) and ID tokens (signed with the access-token key, living as long as an
- * access token).
+ * sign-in, default 30 days) and ID tokens (signed RS256 with the server's RSA key, living as long
+ * as an access token).
  */
 public final class SignInModule {
   private final UserStore users;
@@ -19,6 +19,7 @@ public final class SignInModule {
   private final AuthorizationCodes codes;
   private final RefreshTokens refreshTokens;
   private final IdTokens idTokens;
+  private final TokenKeys keys;
 
   public SignInModule(FhirboxConfig config, Database db, Clock clock, AuthModule auth) {
     this.users = auth.users();
@@ -27,7 +28,8 @@ public final class SignInModule {
     this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
     this.codes = new AuthorizationCodes(db, users, refreshTokens, clock);
     Supplier<String> issuer = auth.issuer();
-    this.idTokens = new IdTokens(new SigningKeyStore(db, clock).loadOrCreate(), issuer,
+    this.keys = auth.keys();
+    this.idTokens = new IdTokens(keys, issuer,
         config.seconds("FHIRBOX_TOKEN_TTL"), clock);
   }
 
@@ -55,5 +57,10 @@ public final class SignInModule {
 
   public IdTokens idTokens() {
     return idTokens;
+  }
+
+  /** The keys of ID tokens and access tokens, which {@code /.well-known/jwks.json} publishes. */
+  public TokenKeys keys() {
+    return keys;
   }
 }

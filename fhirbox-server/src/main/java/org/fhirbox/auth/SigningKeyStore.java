@@ -4,8 +4,11 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,17 +17,24 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
 
 /**
- * The ES256 key that signs access tokens, kept in the {@code server_key} table so that every
- * node signs and verifies with the same key. The private key is stored as JWK JSON: the database
- * is as sensitive as the key.
+ * The server's token-signing keys, kept in the {@code server_key} table so that every node signs
+ * and verifies with the same keys: the ES256 key of access tokens (slot {@value #SLOT}) and the
+ * RS256 key of ID tokens (slot {@value #RSA_SLOT}). Each slot is a fixed primary key that nodes
+ * race on: the first insert wins, everyone else reads the winner. The private keys are stored as
+ * JWK JSON: the database is as sensitive as the keys.
  */
 public final class SigningKeyStore {
-  /** The fixed slot nodes race on: the first insert wins, everyone else reads the winner. */
+  /** The ES256 (P-256) key of access tokens, also offered for ID tokens. */
   static final String SLOT = "access-token";
+  /** The RS256 key of ID tokens (OpenID Connect Discovery 1.0 §3: RS256 must be supported). */
+  static final String RSA_SLOT = "id-token-rsa";
+  /** RFC 7518 §3.3: a key of 2048 bits or larger must be used with RS256. */
+  static final int RSA_BITS = 2048;
 
   private final Database db;
   private final Clock clock;
@@ -34,16 +44,28 @@ public final class SigningKeyStore {
     this.clock = clock;
   }
 
-  /** The shared key, generated and stored on first use. */
+  /** The shared ES256 key, generated and stored on first use. */
   public ECKey loadOrCreate() {
-    Optional<ECKey> existing = load();
+    return loadOrCreate(SLOT, ECKey.class, SigningKeyStore::generateEc);
+  }
+
+  /**
+   * The shared RS256 key, generated and stored on first use. Generating it costs 0.1 to 0.6 s of
+   * CPU (a cold JVM finding two 1024-bit primes), so callers keep it off the start-up path.
+   */
+  public RSAKey loadOrCreateRsa() {
+    return loadOrCreate(RSA_SLOT, RSAKey.class, SigningKeyStore::generateRsa);
+  }
+
+  private <K extends JWK> K loadOrCreate(String slot, Class<K> type, Supplier<K> generator) {
+    Optional<K> existing = load(slot, type);
     if (existing.isPresent()) {
       return existing.get();
     }
-    ECKey fresh = generate();
+    K fresh = generator.get();
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("INSERT INTO server_key (name, kid, jwk, created) VALUES (?, ?, ?, ?)")) {
-      ps.setString(1, SLOT);
+      ps.setString(1, slot);
       ps.setString(2, fresh.getKeyID());
       ps.setString(3, fresh.toJSONString());
       ps.setLong(4, clock.millis());
@@ -51,27 +73,34 @@ public final class SigningKeyStore {
       return fresh;
     } catch (SQLException e) {
       if (ClientStore.isDuplicate(e)) {
-        return load().orElseThrow(() -> new StoreException("signing key vanished after a lost insert race", e));
+        return load(slot, type).orElseThrow(() -> new StoreException("signing key vanished after a lost insert race", e));
       }
       throw new StoreException("could not store the signing key", e);
     }
   }
 
-  private Optional<ECKey> load() {
+  private <K extends JWK> Optional<K> load(String slot, Class<K> type) {
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("SELECT jwk FROM server_key WHERE name = ?")) {
-      ps.setString(1, SLOT);
+      ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(ECKey.parse(rs.getString(1))) : Optional.empty();
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        JWK jwk = JWK.parse(rs.getString(1));
+        if (!type.isInstance(jwk) || !jwk.isPrivate()) {
+          throw new IllegalStateException("the stored signing key '" + slot + "' is not a private " + type.getSimpleName());
+        }
+        return Optional.of(type.cast(jwk));
       }
     } catch (SQLException e) {
       throw new StoreException("could not read the signing key", e);
     } catch (ParseException e) {
-      throw new IllegalStateException("the stored signing key is not a valid EC JWK", e);
+      throw new IllegalStateException("the stored signing key '" + slot + "' is not a valid JWK", e);
     }
   }
 
-  private static ECKey generate() {
+  private static ECKey generateEc() {
     try {
       return new ECKeyGenerator(Curve.P_256)
           .keyID(UUID.randomUUID().toString())
@@ -80,6 +109,18 @@ public final class SigningKeyStore {
           .generate();
     } catch (JOSEException e) {
       throw new IllegalStateException("could not generate a P-256 key", e);
+    }
+  }
+
+  private static RSAKey generateRsa() {
+    try {
+      return new RSAKeyGenerator(RSA_BITS)
+          .keyID(UUID.randomUUID().toString())
+          .keyUse(KeyUse.SIGNATURE)
+          .algorithm(JWSAlgorithm.RS256)
+          .generate();
+    } catch (JOSEException e) {
+      throw new IllegalStateException("could not generate an RSA key", e);
     }
   }
 }

@@ -7,7 +7,6 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.text.ParseException;
@@ -232,10 +231,5 @@ public final class TokenService {
       statuses.put(id, s);
     }
     return s.found();
-  }
-
-  /** The public key set, as served at {@code /.well-known/jwks.json}. */
-  public Map<String, Object> jwks() {
-    return new JWKSet(key.toPublicJWK()).toJSONObject(true);
   }
 }

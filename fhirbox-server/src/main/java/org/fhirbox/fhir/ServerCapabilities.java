@@ -26,13 +26,17 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
     String base = baseUrl.get();
     CapabilityStatement.CapabilityStatementRestSecurityComponent security = rest.getSecurity();
     security.setCors(true);
-    security.addService(new CodeableConcept().addCoding(new Coding(
-        "http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR")));
-    security.setDescription("SMART App Launch 2 (authorization code with PKCE S256, OpenID Connect, public and"
-        + " confidential clients, standalone patient launch, refresh tokens with offline_access) and SMART Backend"
-        + " Services (client credentials: client_secret_basic, client_secret_post, private_key_jwt), with SMART v2"
-        + " system/, user/ and patient/ scopes; HTTP Basic with the client id and secret is also accepted."
-        + " Signed /storage URLs need no credentials. See " + base + ".well-known/smart-configuration.");
+    String services = "http://terminology.hl7.org/CodeSystem/restful-security-service";
+    security.addService(new CodeableConcept().addCoding(new Coding(services, "SMART-on-FHIR", "SMART-on-FHIR")));
+    // a client's id and secret as HTTP Basic credentials are accepted on every FHIR request too
+    security.addService(new CodeableConcept().addCoding(new Coding(services, "Basic", "Basic")));
+    security.setDescription("SMART App Launch 2 for people: OAuth2 authorization code with PKCE (S256), the"
+        + " standalone launch with patient context, OpenID Connect (ID tokens RS256), public and confidential apps,"
+        + " refresh tokens with offline_access. OAuth2 client credentials for machine clients (client_secret_basic,"
+        + " client_secret_post, or private_key_jwt as in SMART Backend Services). Scopes: SMART v2 system/, user/"
+        + " and patient/ (the v1 .read and .write forms are read too); patient/ scopes hold a token to its"
+        + " patient's compartment. HTTP Basic with a client id and secret is also accepted. Signed /storage URLs"
+        + " need no credentials. Endpoints and capabilities: " + base + ".well-known/smart-configuration.");
     // SMART App Launch (conformance.html): discovery is the .well-known document; the oauth-uris
     // extension is deprecated but still read by older clients, and needs the authorize endpoint.
     // Its R4 definition (extension-oauth-uris) has only authorize, token, register and manage:

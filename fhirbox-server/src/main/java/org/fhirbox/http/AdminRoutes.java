@@ -26,7 +26,8 @@ import org.fhirbox.core.FhirException;
 /**
  * Client and user administration under {@code /admin} (admin scope only, else 403):
  * <pre>
- * POST /admin/clients                      {"project","scope","admin"?,"public"?,"firstParty"?,"redirectUris"?}
+ * POST /admin/clients                      {"project","scope","admin"?,"public"?,"firstParty"?,"redirectUris"?,
+ *                                          "idTokenSignedResponseAlg"?}
  *                                          → 201 credentials (secret shown once; a public client has none)
  * GET  /admin/clients[?project=P]          {"clients":[...]} (never secrets or hashes)
  * POST /admin/clients/{id}/disable         the client
@@ -123,6 +124,8 @@ public final class AdminRoutes {
     boolean publicClient = bool(body, "public");
     boolean firstParty = bool(body, "firstParty");
     List<String> redirectUris = strings(body, "redirectUris");
+    // OpenID Connect Dynamic Client Registration §2: id_token_signed_response_alg
+    String idTokenAlg = text(body, "idTokenSignedResponseAlg", ClientProfile.RS256);
     if (!isServerAdmin(principal) && !project.equals(principal.project())) {
       throw FhirException.forbidden("an admin of project '" + principal.project() + "' may create clients only there");
     }
@@ -133,7 +136,8 @@ public final class AdminRoutes {
       throw FhirException.badRequest("scope must be space-separated SMART scopes ({system|user|patient}/{type}.{cruds},"
           + " openid, fhirUser, launch/patient, offline_access ...) or admin", "scope");
     }
-    ClientProfile profile = refusingBadInput(() -> ClientProfile.of(publicClient, firstParty, redirectUris));
+    ClientProfile profile = refusingBadInput(() -> ClientProfile.of(publicClient, firstParty, redirectUris,
+        idTokenAlg));
     write(ex, 201, credentials(clients.create(project, scope, admin, profile)));
   }
 
@@ -398,6 +402,7 @@ public final class AdminRoutes {
       out.put("public", client.publicClient());
       out.put("firstParty", client.firstParty());
       out.put("redirectUris", client.redirectUris());
+      out.put("idTokenSignedResponseAlg", client.idTokenAlg());
     });
     return out;
   }
@@ -413,6 +418,7 @@ public final class AdminRoutes {
     out.put("public", c.publicClient());
     out.put("firstParty", c.firstParty());
     out.put("redirectUris", c.redirectUris());
+    out.put("idTokenSignedResponseAlg", c.idTokenAlg());
     out.put("created", c.created().toString());
     out.put("updated", c.updated().toString());
     return out;

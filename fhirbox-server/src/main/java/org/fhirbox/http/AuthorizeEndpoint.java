@@ -114,6 +114,9 @@ final class AuthorizeEndpoint {
       return;
     }
     AuthorizationRequests.Cookie cookie = signIn.requests().start(request);
+    if (Scopes.parse(request.scope()).has("openid")) {
+      signIn.idTokens().prepare(); // the ID token's key is then ready by the time the person has signed in
+    }
     setCookie(ex, cookie.value());
     SignInPages.signIn(ex, 200, frame(ex, request), cookie.pending().csrf(), "", null, Map.of());
   }

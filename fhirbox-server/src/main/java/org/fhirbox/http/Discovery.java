@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.fhirbox.auth.Scopes;
-import org.fhirbox.auth.TokenService;
+import org.fhirbox.auth.TokenKeys;
 
 /**
  * The discovery documents: {@code /.well-known/smart-configuration} (SMART App Launch 2,
@@ -28,12 +28,12 @@ final class Discovery {
       "private_key_jwt");
   private static final Map<String, String> CACHEABLE = Map.of("Cache-Control", "public, max-age=300");
 
-  private final TokenService tokens;
+  private final TokenKeys keys;
   private final Supplier<String> issuer;
   private final ObjectMapper json;
 
-  Discovery(TokenService tokens, Supplier<String> issuer, ObjectMapper json) {
-    this.tokens = tokens;
+  Discovery(TokenKeys keys, Supplier<String> issuer, ObjectMapper json) {
+    this.keys = keys;
     this.issuer = issuer;
     this.json = json;
   }
@@ -75,7 +75,8 @@ final class Discovery {
     body.put("response_modes_supported", List.of("query"));
     body.put("grant_types_supported", List.of("authorization_code", "refresh_token", "client_credentials"));
     body.put("subject_types_supported", List.of("public"));
-    body.put("id_token_signing_alg_values_supported", List.of("ES256"));
+    // RS256 first: OpenID Connect Discovery §3 requires it, and it is what an ID token gets by default
+    body.put("id_token_signing_alg_values_supported", List.of("RS256", "ES256"));
     body.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post",
         "private_key_jwt", "none"));
     body.put("token_endpoint_auth_signing_alg_values_supported", List.of("RS384", "ES384", "RS256", "ES256"));
@@ -87,8 +88,8 @@ final class Discovery {
     OAuthRequest.write(ex, json, 200, body, CACHEABLE);
   }
 
-  /** {@code GET /.well-known/jwks.json}: the public key that verifies access and ID tokens. */
+  /** {@code GET /.well-known/jwks.json}: the public keys that verify access tokens (ES256) and ID tokens (RS256). */
   void jwks(Exchange ex) throws IOException {
-    OAuthRequest.write(ex, json, 200, tokens.jwks(), CACHEABLE);
+    OAuthRequest.write(ex, json, 200, keys.jwks(), CACHEABLE);
   }
 }

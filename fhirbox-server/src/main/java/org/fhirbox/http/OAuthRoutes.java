@@ -45,7 +45,7 @@ public final class OAuthRoutes {
     this.revocation = new TokenRevocation(clients, signIn.refreshTokens(), tokens, signIn.users(), audit, json);
     this.introspection = new TokenIntrospection(clients, tokens, signIn.refreshTokens(), issuer, json);
     this.userInfo = new UserInfoEndpoint(tokens, signIn.users(), json);
-    this.discovery = new Discovery(tokens, issuer, json);
+    this.discovery = new Discovery(signIn.keys(), issuer, json);
   }
 
   /** Answers the request when {@code path} is one of these routes; false when it is not. */

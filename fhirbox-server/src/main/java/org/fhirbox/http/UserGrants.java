@@ -55,7 +55,7 @@ final class UserGrants {
           g.authTime()));
     }
     if (g.scopes().has("openid")) {
-      body.put("id_token", signIn.idTokens().issue(client.clientId(), r.user(), g.scopes(), g.nonce(), g.authTime(),
+      body.put("id_token", signIn.idTokens().issue(client, r.user(), g.scopes(), g.nonce(), g.authTime(),
           ex.fhirBase()));
     }
     return body;

@@ -162,6 +162,20 @@ class ClientStoreTest {
   }
 
   @Test
+  void idTokensAreRs256UnlessTheClientAsksForEs256() {
+    OAuthClient plain = store.find(store.create("clinic-a", "openid", false,
+        ClientProfile.of(true, false, List.of("https://app.example.org/cb"))).clientId()).orElseThrow();
+    OAuthClient es = store.find(store.create("clinic-a", "openid", false,
+        ClientProfile.of(true, false, List.of("https://app.example.org/cb"), "ES256")).clientId()).orElseThrow();
+    assertThat(plain.idTokenAlg()).isEqualTo("RS256");
+    assertThat(es.idTokenAlg()).isEqualTo("ES256");
+    for (String refused : new String[] {"HS256", "none", "es256", ""}) {
+      assertThatThrownBy(() -> ClientProfile.of(true, false, List.of("https://app.example.org/cb"), refused))
+          .as(refused).hasMessageContaining("RS256 or ES256");
+    }
+  }
+
+  @Test
   void aPublicClientNeedsARedirectUri() {
     assertThatThrownBy(() -> ClientProfile.of(true, false, List.of()))
         .hasMessageContaining("needs at least one redirect URI");

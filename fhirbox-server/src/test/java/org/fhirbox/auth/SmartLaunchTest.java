@@ -3,14 +3,20 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -111,8 +117,19 @@ class SmartLaunchTest {
     JWKSet keys = JWKSet.parse(new TestClient(server.baseUrl()).get(".well-known/jwks.json").body());
     assertThat(oidc.get("jwks_uri").asText()).isEqualTo(server.baseUrl() + ".well-known/jwks.json");
     SignedJWT idToken = SignedJWT.parse(token.get("id_token").asText());
-    ECKey key = (ECKey) keys.getKeyByKeyId(idToken.getHeader().getKeyID());
-    assertThat(idToken.verify(new ECDSAVerifier(key))).isTrue();
+    // RS256, the algorithm OIDC Discovery §3 requires and a client that registered none expects
+    assertThat(idToken.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
+    assertThat(oidc.get("id_token_signing_alg_values_supported").get(0).asText()).isEqualTo("RS256");
+    JWK key = keys.getKeyByKeyId(idToken.getHeader().getKeyID());
+    assertThat(key).isInstanceOf(RSAKey.class);
+    assertThat(key.getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
+    assertThat(key.getKeyUse()).isEqualTo(KeyUse.SIGNATURE);
+    assertThat(idToken.verify(new RSASSAVerifier((RSAKey) key))).isTrue();
+    String accessKid = SignedJWT.parse(token.get("access_token").asText()).getHeader().getKeyID();
+    assertThat(keys.getKeyByKeyId(accessKid)).as("the access token's ES256 key, beside it").isInstanceOf(ECKey.class);
+    assertThat(accessKid).isNotEqualTo(key.getKeyID());
+    assertThat(new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + idToken.serialize())
+        .get("fhir/R4/Patient/" + patientId).statusCode()).as("an ID token is no access token").isEqualTo(401);
     JWTClaimsSet claims = idToken.getJWTClaimsSet();
     assertThat(claims.getIssuer()).isEqualTo(oidc.get("issuer").asText());
     assertThat(claims.getSubject()).isEqualTo(user.id());
@@ -170,6 +187,31 @@ class SmartLaunchTest {
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(SmartApp.read(ok.body()).has("refresh_token")).as("no offline_access, no refresh token").isFalse();
     assertThat(SmartApp.read(ok.body()).has("id_token")).isTrue();
+  }
+
+  @Test
+  void anAppRegisteredForEs256GetsItsIdTokensSignedWithTheEcKey() throws Exception {
+    SmartApp app = SmartApp.register(server, PROJECT, "openid fhirUser user/*.rs", true, true, REDIRECT,
+        Map.of("idTokenSignedResponseAlg", "ES256"));
+    SmartApp.user(server, PROJECT, "es@example.org", "Practitioner/es", "user/*.rs");
+    JsonNode token = SmartApp.read(app.exchange(app.code(app.signIn(new FormBrowser(), "openid fhirUser",
+        "es@example.org", Map.of("nonce", "n-es")))).body());
+
+    SignedJWT idToken = SignedJWT.parse(token.get("id_token").asText());
+    assertThat(idToken.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.ES256);
+    JWKSet keys = JWKSet.parse(new TestClient(server.baseUrl()).get(".well-known/jwks.json").body());
+    JWK key = keys.getKeyByKeyId(idToken.getHeader().getKeyID());
+    assertThat(key).isInstanceOf(ECKey.class);
+    assertThat(idToken.verify(new ECDSAVerifier((ECKey) key))).isTrue();
+    assertThat(idToken.getJWTClaimsSet().getStringClaim("nonce")).isEqualTo("n-es");
+    assertThat(idToken.getJWTClaimsSet().getAudience()).containsExactly(app.clientId());
+
+    HttpResponse<String> refused = server.client().send(server.client().request("admin/clients")
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+            "{\"project\":\"clinic\",\"public\":true,\"redirectUris\":[\"" + REDIRECT + "\"],"
+                + "\"idTokenSignedResponseAlg\":\"HS256\"}")));
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.body()).contains("RS256 or ES256");
   }
 
   @Test
@@ -295,14 +337,19 @@ class SmartLaunchTest {
       assertThat(smart.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
       assertThat(smart.get("code_challenge_methods_supported").toString()).isEqualTo("[\"S256\"]");
       assertThat(smart.get("issuer").asText()).isEqualTo(server.baseUrl());
-      assertThat(smart.get("capabilities").toString()).contains("\"launch-standalone\"", "\"client-public\"",
-          "\"client-confidential-symmetric\"", "\"client-confidential-asymmetric\"", "\"sso-openid-connect\"",
-          "\"context-standalone-patient\"", "\"permission-v2\"", "\"permission-patient\"", "\"permission-user\"",
-          "\"permission-offline\"", "\"authorize-post\"").doesNotContain("launch-ehr", "permission-online");
+      // exactly what works: no launch-ehr, context-ehr-*, permission-online or dynamic registration
+      List<String> capabilities = new ArrayList<>();
+      smart.get("capabilities").forEach(c -> capabilities.add(c.asText()));
+      assertThat(capabilities).containsExactlyInAnyOrder("launch-standalone", "authorize-post", "client-public",
+          "client-confidential-symmetric", "client-confidential-asymmetric", "sso-openid-connect",
+          "context-standalone-patient", "permission-offline", "permission-patient", "permission-user",
+          "permission-v1", "permission-v2");
+      assertThat(smart.get("grant_types_supported").toString())
+          .isEqualTo("[\"authorization_code\",\"refresh_token\",\"client_credentials\"]");
     }
     JsonNode oidc = SmartApp.read(anonymous.get(".well-known/openid-configuration").body());
     assertThat(oidc.get("issuer").asText()).isEqualTo(server.baseUrl());
-    assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"ES256\"]");
+    assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"RS256\",\"ES256\"]");
     assertThat(oidc.get("response_types_supported").toString()).isEqualTo("[\"code\"]");
     assertThat(oidc.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
   }

@@ -8,6 +8,9 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -201,6 +204,24 @@ class TokenServiceTest {
         clients::find, Duration.ofSeconds(60));
     String token = tokens.issue(client, client.allowedScopes()).accessToken();
     assertThat(otherNode.verify(token).project()).isEqualTo("p1");
-    assertThat(tokens.jwks().toString()).contains(key.getKeyID()).doesNotContain("\"d\"");
+  }
+
+  @Test
+  void theJwksPublishesTheAccessTokenKeyAndTheIdTokenKeyWithoutTheirPrivateParts() throws Exception {
+    TokenKeys keys = new TokenKeys(new SigningKeyStore(db, clock));
+    JWKSet published = JWKSet.parse(keys.jwks());
+
+    assertThat(published.getKeys()).hasSize(2).allSatisfy(k -> {
+      assertThat(k.isPrivate()).isFalse();
+      assertThat(k.getKeyUse()).isEqualTo(KeyUse.SIGNATURE);
+    });
+    assertThat(published.getKeyByKeyId(key.getKeyID()).getAlgorithm()).isEqualTo(JWSAlgorithm.ES256);
+    RSAKey rsa = (RSAKey) published.getKeyByKeyId(keys.rsa().getKeyID());
+    assertThat(rsa.getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
+    assertThat(rsa.size()).isGreaterThanOrEqualTo(2048);
+    assertThat(rsa.getKeyID()).isNotEqualTo(key.getKeyID());
+    assertThat(keys.jwks().toString()).doesNotContain("\"d\"", "\"p\"", "\"q\"");
+    assertThat(new TokenKeys(new SigningKeyStore(db, clock)).rsa().getKeyID()).as("read back, not made again")
+        .isEqualTo(rsa.getKeyID());
   }
 }

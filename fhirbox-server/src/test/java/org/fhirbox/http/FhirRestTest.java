@@ -491,7 +491,10 @@ class FhirRestTest {
     assertThat(uris.getExtensionString("authorize")).isEqualTo(server.baseUrl() + "oauth2/authorize");
     assertThat(uris.getExtensionString("token")).isEqualTo(server.baseUrl() + "oauth2/token");
     assertThat(uris.getExtensionsByUrl("revoke")).isEmpty();
-    assertThat(rest.getSecurity().getServiceFirstRep().getCodingFirstRep().getCode()).isEqualTo("SMART-on-FHIR");
+    assertThat(rest.getSecurity().getService()).extracting(c -> c.getCodingFirstRep().getCode())
+        .containsExactly("SMART-on-FHIR", "Basic");
+    assertThat(rest.getSecurity().getDescription()).contains("authorization code with PKCE", "client credentials",
+        "system/, user/ and patient/", "OpenID Connect (ID tokens RS256)");
     CapabilityStatement.CapabilityStatementRestResourceComponent binary = rest.getResource().stream()
         .filter(x -> x.getType().equals("Binary")).findFirst().orElseThrow();
     assertThat(binary.getOperation()).extracting(o -> o.getName()).contains("presigned-url", "import");

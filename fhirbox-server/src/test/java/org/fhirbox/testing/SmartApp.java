@@ -48,12 +48,19 @@ public final class SmartApp {
   /** {@code POST /admin/clients} as the bootstrap admin. */
   public static SmartApp register(TestServer server, String project, String scope, boolean publicClient,
       boolean firstParty, String redirectUri) {
+    return register(server, project, scope, publicClient, firstParty, redirectUri, Map.of());
+  }
+
+  /** As {@link #register(TestServer, String, String, boolean, boolean, String)}, with {@code extra} fields in the body. */
+  public static SmartApp register(TestServer server, String project, String scope, boolean publicClient,
+      boolean firstParty, String redirectUri, Map<String, Object> extra) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("project", project);
     body.put("scope", scope);
     body.put("public", publicClient);
     body.put("firstParty", firstParty);
     body.put("redirectUris", List.of(redirectUri));
+    body.putAll(extra);
     HttpResponse<String> r = server.client().send(server.client().request("admin/clients")
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json(body))));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
