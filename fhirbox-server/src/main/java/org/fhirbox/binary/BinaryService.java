@@ -157,6 +157,69 @@ public final class BinaryService {
         repository.update(tx, project, "Binary", id, binary, ifMatch, info, upload.filename())));
   }
 
+  /**
+   * Creates {@code Binary/{id}} from a body whose size (and SHA-256, when not null) the uploader
+   * declared beforehand, as a presigned upload does. The body streams into the blob store like a
+   * raw upload, under the same deny list and size limit; a body of another size or digest is
+   * refused and its blob deleted. Creating an id that already exists is a 409, decided in the
+   * writing transaction, so of two racing uploads to one id exactly one commits.
+   */
+  public Written createDeclared(String project, String id, Upload upload, long size, String sha256Hex) {
+    ResourceIds.requireValid(id);
+    if (size > policy.maxBytes()) {
+      throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
+    }
+    Binary binary = binaryFor(project, upload);
+    requireUnused(id);
+    BlobInfo info;
+    try {
+      // One byte more than declared is enough to know the size is wrong.
+      info = blobs.put(markingReadFailures(upload.body()), size);
+    } catch (BlobTooLargeException e) {
+      throw FhirException.badRequest("the body is longer than the declared size of " + size
+          + " bytes; nothing was stored");
+    } catch (ClientReadException e) {
+      LOG.debug("upload body could not be read", e);
+      throw bodyInterrupted(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not store the upload", e);
+    }
+    if (info.size() != size) {
+      discard(info);
+      throw FhirException.badRequest("the body has " + info.size() + " bytes, not the declared " + size
+          + "; nothing was stored");
+    }
+    if (sha256Hex != null && !sha256Hex.equalsIgnoreCase(info.sha256Hex())) {
+      discard(info);
+      throw FhirException.badRequest("the body's SHA-256 is not the declared one; nothing was stored");
+    }
+    return commitOrDiscard(info, () -> store.inTransaction(tx -> {
+      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
+        throw usedUp(id);
+      }
+      return repository.create(tx, project, binary, id, info, upload.filename());
+    }));
+  }
+
+  /**
+   * Refuses, before anything is stored, what {@link #createDeclared} would refuse about the
+   * Binary itself: a denied type or file name, an over-long one, a securityContext that is not there.
+   */
+  public void checkDeclared(String project, String contentType, String securityContext, String filename) {
+    binaryFor(project, new Upload(InputStream.nullInputStream(), contentType, null, securityContext, filename));
+  }
+
+  /** 409 when {@code Binary/{id}} already exists in any project: its upload URL was used. */
+  public void requireUnused(String id) {
+    if (!store.read(tx -> tx.binaryContentAnyProject(id, 1)).isEmpty()) {
+      throw usedUp(id);
+    }
+  }
+
+  private static FhirException usedUp(String id) {
+    return FhirException.conflict("Binary/" + id + " was already uploaded; an upload URL can be used once");
+  }
+
   /** Stores bytes that arrived inside a FHIR Binary resource (already in memory, size-limited). */
   public BlobInfo storeDecoded(byte[] data, String contentType) {
     requireStorable(contentType, null);

@@ -7,12 +7,17 @@ import java.util.List;
 import java.util.Map;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.binary.BinaryReads;
+import org.fhirbox.binary.DirectUploads;
+import org.fhirbox.fhir.Written;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.storage.BlobStore;
 
 /**
  * {@code GET|HEAD /storage/{id}/{versionId}?Expires&KeyId&Signature[&Download]}: the signature is
  * the credential (no Authorization header), so {@code <img>} and {@code <video>} work.
+ * {@code PUT /storage/upload/{id}?...&Signature}: a presigned direct upload ({@link DirectUploads}).
  */
 public final class StorageRoutes {
   private final StorageUrlSigner signer;
@@ -20,9 +25,13 @@ public final class StorageRoutes {
   private final BlobStore blobs;
   private final StorageResponder responder;
   private final Clock clock;
+  private final DirectUploads uploads;
+  private final ResourceOutput output;
 
   public StorageRoutes(StorageUrlSigner signer, BinaryReads reads, BlobStore blobs, StorageResponder responder,
-      Clock clock) {
+      Clock clock, DirectUploads uploads, ResourceOutput output) {
+    this.uploads = uploads;
+    this.output = output;
     this.signer = signer;
     this.reads = reads;
     this.blobs = blobs;
@@ -31,8 +40,12 @@ public final class StorageRoutes {
   }
 
   public void handle(Exchange ex, List<String> segments) throws IOException {
+    if (ex.method().equals("PUT") && segments.size() == 2 && segments.get(0).equals(UploadUrlSigner.PATH_SEGMENT)) {
+      upload(ex, segments.get(1));
+      return;
+    }
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
-      throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD only");
+      throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD, upload URLs PUT");
     }
     if (segments.size() != 2) {
       throw FhirException.notFound("not a storage URL");
@@ -45,5 +58,28 @@ public final class StorageRoutes {
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
     reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content ->
         responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge));
+  }
+
+  /**
+   * Stores the body as the reserved Binary: 201 with its {@code Location} and {@code ETag}, and an
+   * OperationOutcome naming it (the uploader holds no token to read the Binary with).
+   */
+  private void upload(Exchange ex, String binaryId) throws IOException {
+    Map<String, String> query = new HashMap<>();
+    ex.params().forEach((k, v) -> query.put(k, v.get(0)));
+    Written w;
+    try {
+      w = uploads.receive(binaryId, query, ex.contentType(), ex.request().getContentLengthLong(),
+          ex.header("Content-Encoding"), ex.request().getInputStream());
+    } catch (FhirException e) {
+      // A refused upload is partly drained so the client can read why.
+      ex.drain(Exchange.DRAIN_LIMIT);
+      throw e;
+    }
+    StoredResource s = w.stored();
+    String location = ex.fhirBase() + "/Binary/" + s.id() + "/_history/" + s.versionId();
+    ex.response().setHeader("Location", location);
+    ex.response().setHeader("ETag", "W/\"" + s.versionId() + "\"");
+    output.writeRaw(ex, 201, ErrorMapper.info("created Binary/" + s.id() + " version " + s.versionId()));
   }
 }

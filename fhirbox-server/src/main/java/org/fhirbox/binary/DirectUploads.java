@@ -1,0 +1,130 @@
+package org.fhirbox.binary;
+
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.fhir.ResourceIds;
+import org.fhirbox.fhir.Written;
+import org.fhirbox.signing.UploadUrlSigner;
+import org.fhirbox.signing.UploadUrlSigner.Grant;
+
+/**
+ * Presigned direct uploads in server mode: {@code $upload-url} reserves a new Binary id and signs
+ * a URL that lets anyone holding it {@code PUT} exactly the declared bytes, once, without
+ * credentials. Everything the caller's token allows is checked when the URL is issued (Binary
+ * create, the {@code securityContext} within a patient's compartment, deny list, size limit); the
+ * deny list, limit and {@code securityContext} existence are checked again when the bytes arrive.
+ *
+ * <p>Nothing is stored until the {@code PUT}: the reservation is the signed URL itself, and the id
+ * is used once because the {@code PUT} creates {@code Binary/{id}} and a second one finds it
+ * taken (409). An unused URL therefore leaves nothing behind, and a {@code PUT} that fails leaves
+ * at most a blob the orphan sweeper removes.
+ */
+public final class DirectUploads {
+  /** The longest lifetime a caller may ask for. */
+  public static final Duration MAX_EXPIRES_IN = Duration.ofHours(1);
+  /** The lifetime when the caller names none. */
+  public static final Duration DEFAULT_EXPIRES_IN = Duration.ofMinutes(15);
+
+  private final BinaryService binaries;
+  private final UploadUrlSigner signer;
+  private final Clock clock;
+
+  public DirectUploads(BinaryService binaries, UploadUrlSigner signer, Clock clock) {
+    this.binaries = binaries;
+    this.signer = signer;
+    this.clock = clock;
+  }
+
+  /** What the caller declares in {@code $upload-url}. */
+  public record Request(String contentType, Long size, String sha256, String filename, String securityContext,
+      Long expiresInSeconds) {}
+
+  /** The reserved Binary, the URL and the headers its {@code PUT} must carry. */
+  public record Issued(String binaryId, String url, String method, Map<String, String> headers, Instant expires) {}
+
+  /** {@code POST Binary/$upload-url}: reserves a Binary id and signs its upload URL. */
+  public Issued issue(Principal principal, Request request, String baseUrl) {
+    principal.require("Binary", Interaction.CREATE);
+    if (request.size() == null) {
+      throw FhirException.badRequest("$upload-url needs the size of the content in bytes", "size");
+    }
+    if (request.size() < 0) {
+      throw FhirException.badRequest("size must not be negative", "size");
+    }
+    if (request.size() > binaries.policy().maxBytes()) {
+      throw FhirException.tooLarge("a size of " + request.size() + " bytes exceeds the limit of "
+          + binaries.policy().maxBytes() + " bytes");
+    }
+    String contentType = request.contentType() == null || request.contentType().isBlank()
+        ? "application/octet-stream" : request.contentType().trim();
+    binaries.policy().check(contentType, request.filename());
+    String sha256 = request.sha256() == null ? null : sha256Hex(request.sha256().trim());
+    long expiresIn = request.expiresInSeconds() == null ? DEFAULT_EXPIRES_IN.toSeconds()
+        : request.expiresInSeconds();
+    if (expiresIn < 1 || expiresIn > MAX_EXPIRES_IN.toSeconds()) {
+      throw FhirException.badRequest("expiresIn must be between 1 and " + MAX_EXPIRES_IN.toSeconds() + " seconds",
+          "expiresIn");
+    }
+    String context = binaries.securityContext(principal, null, request.securityContext(), Interaction.CREATE);
+    String ctx = context == null || context.isBlank() ? null : context.trim();
+    String id = ResourceIds.newId();
+    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename());
+    // Refuses a missing securityContext or an over-long type or file name now rather than at the PUT.
+    binaries.checkDeclared(principal.project(), grant.contentType(), grant.securityContext(), grant.filename());
+    Instant expires = clock.instant().plusSeconds(expiresIn);
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", contentType);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires);
+  }
+
+  /**
+   * {@code PUT /storage/upload/{id}}: the signed URL is the credential. The request's
+   * {@code Content-Type} must be the signed one; a declared {@code Content-Length} must equal the
+   * signed size (checked before a byte is read); the bytes must then have that size and digest.
+   */
+  public Written receive(String binaryId, Map<String, String> query, String contentType, long contentLength,
+      String contentEncoding, InputStream body) {
+    Grant grant = signer.verify(binaryId, query).grant();
+    binaries.requireUnused(binaryId);
+    if (contentType == null || !contentType.trim().equalsIgnoreCase(grant.contentType())) {
+      throw FhirException.badRequest("this upload URL needs Content-Type: " + grant.contentType());
+    }
+    if (contentEncoding != null && !contentEncoding.isBlank()
+        && !contentEncoding.trim().equalsIgnoreCase("identity")) {
+      throw FhirException.unsupportedMediaType("an upload URL takes the content itself, without Content-Encoding");
+    }
+    if (contentLength >= 0 && contentLength != grant.size()) {
+      throw FhirException.badRequest("Content-Length is " + contentLength + " but this upload URL is for exactly "
+          + grant.size() + " bytes; nothing was stored");
+    }
+    BinaryService.Upload upload = new BinaryService.Upload(body, grant.contentType(), null, grant.securityContext(),
+        grant.filename());
+    return binaries.createDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex());
+  }
+
+  /** A SHA-256 as 64 hex digits or base64 (as {@code x-amz-checksum-sha256} carries it), as lowercase hex. */
+  static String sha256Hex(String value) {
+    if (value.matches("[0-9a-fA-F]{64}")) {
+      return value.toLowerCase(Locale.ROOT);
+    }
+    try {
+      byte[] raw = Base64.getDecoder().decode(value);
+      if (raw.length == 32) {
+        return HexFormat.of().formatHex(raw);
+      }
+    } catch (IllegalArgumentException e) {
+      // falls through to the refusal below
+    }
+    throw FhirException.badRequest("sha256 must be 64 hexadecimal digits or 32 bytes in base64", "sha256");
+  }
+}
