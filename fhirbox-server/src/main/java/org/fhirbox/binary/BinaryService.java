@@ -20,12 +20,15 @@ import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.Written;
+import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.BlobTooLargeException;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -166,25 +169,91 @@ public final class BinaryService {
    */
   public Written createDeclared(String project, String id, Upload upload, long size, String sha256Hex) {
     ResourceIds.requireValid(id);
-    if (size > policy.maxBytes()) {
-      throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
-    }
     Binary binary = binaryFor(project, upload);
     requireUnused(id);
+    BlobInfo info = storeDeclared(upload, size, sha256Hex);
+    return commitOrDiscard(info, () -> store.inTransaction(tx -> {
+      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
+        throw usedUp(id);
+      }
+      return repository.create(tx, project, binary, id, info, upload.filename());
+    }));
+  }
+
+  /**
+   * Stores a new version of {@code Binary/{id}} on top of version {@code baseVersion}, as
+   * Medplum's upload URL does: 409 when the Binary has moved on since (the URL was used, or the
+   * Binary changed), decided in the writing transaction. {@code size} may be null (any size up
+   * to the limit).
+   */
+  public Written updateDeclared(String project, String id, Upload upload, Long size, String sha256Hex,
+      long baseVersion) {
+    ResourceIds.requireValid(id);
+    Binary binary = binaryFor(project, upload);
+    binary.setId(id);
+    requireAt(project, id, baseVersion);
+    BlobInfo info = storeDeclared(upload, size, sha256Hex);
+    return commitOrDiscard(info, () -> store.inTransaction(tx -> {
+      if (tx.current(project, "Binary", id, true).map(c -> c.deleted() || c.versionId() != baseVersion)
+          .orElse(true)) {
+        throw movedOn(id);
+      }
+      return repository.update(tx, project, "Binary", id, binary, baseVersion, info, upload.filename());
+    }));
+  }
+
+  /** The current Binary of {@code id} in {@code project} (404 when absent), for an upload URL that replaces it. */
+  public StoredResource currentBinary(String project, String id) {
+    return store.read(tx -> repository.read(tx, project, "Binary", ResourceIds.requireValid(id)));
+  }
+
+  /** A stored version as a resource. */
+  public Resource toResource(StoredResource s) {
+    return repository.toResource(s);
+  }
+
+  /** The file name kept with a Binary version, or null. */
+  public String filename(String project, String id, long version) {
+    return store.read(tx -> tx.binaryContent(project, id, version)).map(BinaryContent::filename).orElse(null);
+  }
+
+  private void requireAt(String project, String id, long baseVersion) {
+    if (store.read(tx -> tx.current(project, "Binary", id, false)).map(c -> c.deleted()
+        || c.versionId() != baseVersion).orElse(true)) {
+      throw movedOn(id);
+    }
+  }
+
+  private static FhirException movedOn(String id) {
+    return FhirException.conflict("Binary/" + id + " changed since this upload URL was issued, or the URL was "
+        + "already used; an upload URL can be used once");
+  }
+
+  /**
+   * Streams a declared body into a new blob: at most {@code size} bytes (or the limit), then
+   * exactly {@code size} and the declared digest, else the blob is deleted and the upload refused.
+   */
+  private BlobInfo storeDeclared(Upload upload, Long size, String sha256Hex) {
+    long max = size == null ? policy.maxBytes() : size;
+    if (max > policy.maxBytes()) {
+      throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
+    }
     BlobInfo info;
     try {
-      // One byte more than declared is enough to know the size is wrong.
-      info = blobs.put(markingReadFailures(upload.body()), size);
+      // With a declared size, one byte more is enough to know it is wrong.
+      info = blobs.put(markingReadFailures(upload.body()), max);
     } catch (BlobTooLargeException e) {
-      throw FhirException.badRequest("the body is longer than the declared size of " + size
-          + " bytes; nothing was stored");
+      throw size == null
+          ? FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes")
+          : FhirException.badRequest("the body is longer than the declared size of " + size
+              + " bytes; nothing was stored");
     } catch (ClientReadException e) {
       LOG.debug("upload body could not be read", e);
       throw bodyInterrupted(e);
     } catch (IOException e) {
       throw new UncheckedIOException("could not store the upload", e);
     }
-    if (info.size() != size) {
+    if (size != null && info.size() != size) {
       discard(info);
       throw FhirException.badRequest("the body has " + info.size() + " bytes, not the declared " + size
           + "; nothing was stored");
@@ -193,12 +262,7 @@ public final class BinaryService {
       discard(info);
       throw FhirException.badRequest("the body's SHA-256 is not the declared one; nothing was stored");
     }
-    return commitOrDiscard(info, () -> store.inTransaction(tx -> {
-      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
-        throw usedUp(id);
-      }
-      return repository.create(tx, project, binary, id, info, upload.filename());
-    }));
+    return info;
   }
 
   /**

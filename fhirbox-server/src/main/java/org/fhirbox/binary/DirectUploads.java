@@ -14,8 +14,10 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.Written;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.signing.UploadUrlSigner.Grant;
+import org.hl7.fhir.r4.model.Binary;
 
 /**
  * Presigned direct uploads in server mode: {@code $upload-url} reserves a new Binary id and signs
@@ -78,10 +80,33 @@ public final class DirectUploads {
     String context = binaries.securityContext(principal, null, request.securityContext(), Interaction.CREATE);
     String ctx = context == null || context.isBlank() ? null : context.trim();
     String id = ResourceIds.newId();
-    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename());
+    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+        null);
     // Refuses a missing securityContext or an over-long type or file name now rather than at the PUT.
     binaries.checkDeclared(principal.project(), grant.contentType(), grant.securityContext(), grant.filename());
     Instant expires = clock.instant().plusSeconds(expiresIn);
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", contentType);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires);
+  }
+
+  /**
+   * Medplum's {@code GET Binary/{id}/$presigned-url?upload=true}: a URL that stores the next
+   * version of an existing Binary (one the caller may update), keeping its content type,
+   * {@code securityContext} and file name. The size is not known in advance; the URL is used
+   * once because it names the version it replaces.
+   */
+  public Issued issueReplacing(Principal principal, String id, String baseUrl) {
+    principal.require("Binary", Interaction.UPDATE);
+    // Runs the patient-compartment check for an update (404 outside it) before anything is read.
+    binaries.securityContext(principal, id, null, Interaction.UPDATE);
+    StoredResource current = binaries.currentBinary(principal.project(), id);
+    Binary binary = (Binary) binaries.toResource(current);
+    String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
+    String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
+    Grant grant = new Grant(id, principal.project(), null, contentType, null, ctx,
+        binaries.filename(principal.project(), id, current.versionId()), current.versionId());
+    Instant expires = clock.instant().plus(DEFAULT_EXPIRES_IN);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
     return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires);
@@ -95,7 +120,9 @@ public final class DirectUploads {
   public Written receive(String binaryId, Map<String, String> query, String contentType, long contentLength,
       String contentEncoding, InputStream body) {
     Grant grant = signer.verify(binaryId, query).grant();
-    binaries.requireUnused(binaryId);
+    if (grant.baseVersion() == null) {
+      binaries.requireUnused(binaryId);
+    }
     if (contentType == null || !contentType.trim().equalsIgnoreCase(grant.contentType())) {
       throw FhirException.badRequest("this upload URL needs Content-Type: " + grant.contentType());
     }
@@ -103,12 +130,16 @@ public final class DirectUploads {
         && !contentEncoding.trim().equalsIgnoreCase("identity")) {
       throw FhirException.unsupportedMediaType("an upload URL takes the content itself, without Content-Encoding");
     }
-    if (contentLength >= 0 && contentLength != grant.size()) {
+    if (contentLength >= 0 && grant.size() != null && contentLength != grant.size()) {
       throw FhirException.badRequest("Content-Length is " + contentLength + " but this upload URL is for exactly "
           + grant.size() + " bytes; nothing was stored");
     }
     BinaryService.Upload upload = new BinaryService.Upload(body, grant.contentType(), null, grant.securityContext(),
         grant.filename());
+    if (grant.baseVersion() != null) {
+      return binaries.updateDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex(),
+          grant.baseVersion());
+    }
     return binaries.createDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex());
   }
 

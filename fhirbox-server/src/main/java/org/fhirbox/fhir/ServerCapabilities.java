@@ -51,6 +51,12 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
             .setDefinition("http://fhirbox.org/OperationDefinition/Binary-import")
             .setDocumentation("POST /Binary/$import with Parameters url[, contentType, securityContext]: fetches"
                 + " an external URL into a new Binary");
+        r.addOperation().setName("upload-url")
+            .setDefinition("http://fhirbox.org/OperationDefinition/Binary-upload-url")
+            .setDocumentation("POST /Binary/$upload-url with Parameters contentType, size[, sha256, filename,"
+                + " securityContext, expiresIn (seconds, at most 3600)]: reserves a Binary and answers its binary"
+                + " reference, a url, the method (PUT), the headers to send and when the url expires; the url takes"
+                + " the exact declared bytes once, without credentials");
       }
     }
   }

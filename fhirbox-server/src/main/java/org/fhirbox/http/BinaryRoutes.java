@@ -19,6 +19,7 @@ import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.UriType;
 import org.hl7.fhir.r4.model.UrlType;
 
 /** The Binary-specific parts of the REST API (FHIR R4 binary.html#rest). */
@@ -111,13 +112,25 @@ public final class BinaryRoutes {
     });
   }
 
-  /** {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url}. */
+  /**
+   * {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url};
+   * with {@code upload=true}, an upload URL for the Binary's next content ({@link DirectUploads}).
+   */
   public void operation(Exchange ex, Principal principal, String id, String name) throws IOException {
     if (!name.equals("$presigned-url")) {
       throw FhirException.notFound("unknown operation " + name + " on Binary");
     }
     if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
       throw FhirException.methodNotAllowed("$presigned-url answers GET and POST");
+    }
+    if (ex.param("upload").map(v -> v.equals("true")).orElse(false)) {
+      // Medplum's experimental form: the url (valueUri, first, as Medplum's clients read it)
+      // takes one PUT of the Binary's next content.
+      DirectUploads.Issued issued = uploads.issueReplacing(principal, id, ex.baseUrl());
+      Parameters p = issuedParameters(issued);
+      p.getParameterFirstRep().setName("url").setValue(new UriType(issued.url()));
+      output.writeRaw(ex, 200, p);
+      return;
     }
     String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex), c -> {
       String download = ex.param("download").orElse(null);
@@ -153,8 +166,8 @@ public final class BinaryRoutes {
 
   static Parameters issuedParameters(DirectUploads.Issued issued) {
     Parameters p = new Parameters();
-    p.addParameter().setName("binary").setValue(new Reference("Binary/" + issued.binaryId()));
     p.addParameter().setName("url").setValue(new UrlType(issued.url()));
+    p.addParameter().setName("binary").setValue(new Reference("Binary/" + issued.binaryId()));
     p.addParameter().setName("method").setValue(new CodeType(issued.method()));
     Parameters.ParametersParameterComponent headers = p.addParameter().setName("headers");
     issued.headers().forEach((name, value) -> headers.addPart().setName(name).setValue(new StringType(value)));

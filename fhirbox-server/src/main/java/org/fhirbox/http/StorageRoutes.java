@@ -61,7 +61,8 @@ public final class StorageRoutes {
   }
 
   /**
-   * Stores the body as the reserved Binary: 201 with its {@code Location} and {@code ETag}, and an
+   * Stores the body as the reserved Binary (201) or as the next version of the Binary the URL
+   * replaces (200, as Medplum answers), with its {@code Location} and {@code ETag}, and an
    * OperationOutcome naming it (the uploader holds no token to read the Binary with).
    */
   private void upload(Exchange ex, String binaryId) throws IOException {
@@ -80,6 +81,7 @@ public final class StorageRoutes {
     String location = ex.fhirBase() + "/Binary/" + s.id() + "/_history/" + s.versionId();
     ex.response().setHeader("Location", location);
     ex.response().setHeader("ETag", "W/\"" + s.versionId() + "\"");
-    output.writeRaw(ex, 201, ErrorMapper.info("created Binary/" + s.id() + " version " + s.versionId()));
+    output.writeRaw(ex, w.created() ? 201 : 200, ErrorMapper.info((w.created() ? "created" : "updated")
+        + " Binary/" + s.id() + " version " + s.versionId()));
   }
 }

@@ -14,26 +14,32 @@ import org.fhirbox.core.FhirException;
  * Signs and verifies the server's presigned upload URLs, which let a client without credentials
  * {@code PUT} the bytes of one reserved Binary once:
  * <pre>
- * {base}/storage/upload/{id}?Project=&Size=&Type=[&Sha256=][&Context=][&Filename=]&Expires=&KeyId=&Signature=
+ * {base}/storage/upload/{id}?Project=[&Size=]&Type=[&Sha256=][&Context=][&Filename=][&Base=]&Expires=&KeyId=&Signature=
  * </pre>
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) under the keys of the download URLs
  * ({@link SigningKeys}) over the canonical string
  * <pre>
  * fhirbox-upload-v1 LF PUT LF /storage/upload/{id} LF Expires LF KeyId LF Project LF Size LF Type
- *   LF Sha256 LF Context LF Filename
+ *   LF Sha256 LF Context LF Filename LF Base
  * </pre>
  * where every value after {@code KeyId} is percent-encoded and an absent optional value is
  * {@code -} ({@code =} precedes a present one, so absent differs from empty). The scheme name
  * differs from {@link StorageUrlSigner}'s, so a download signature can never verify as an upload
  * and the reverse. So the URL binds the method, the Binary id, its project, the exact size and
- * content type, the declared SHA-256, the {@code securityContext} and the file name; the client
- * can change none of them. Signatures are compared in constant time.
+ * content type, the declared SHA-256, the {@code securityContext}, the file name and, for a URL
+ * that replaces an existing Binary's content ({@code Base}), the version it replaces; the client
+ * can change none of them. {@code Size} is absent only in that replacing form, which Medplum's
+ * {@code $presigned-url?upload=true} issues without knowing the size. Signatures are compared in constant time.
  */
 public final class UploadUrlSigner {
-  /** What a valid upload URL grants: one PUT of exactly {@code size} bytes to {@code Binary/{binaryId}}. */
-  public record Grant(String binaryId, String project, long size, String contentType, String sha256Hex,
-      String securityContext, String filename) {}
+  /**
+   * What a valid upload URL grants: one PUT of exactly {@code size} bytes (any size up to the limit
+   * when null) that creates {@code Binary/{binaryId}}, or, when {@code baseVersion} is set, that
+   * stores the version after it.
+   */
+  public record Grant(String binaryId, String project, Long size, String contentType, String sha256Hex,
+      String securityContext, String filename, Long baseVersion) {}
 
   /** A verified grant, with the instant its URL expires. */
   public record Verified(Grant grant, Instant expires) {}
@@ -70,11 +76,12 @@ public final class UploadUrlSigner {
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     StringBuilder url = new StringBuilder(base).append(path(grant.binaryId()))
         .append("?Project=").append(encode(grant.project()))
-        .append("&Size=").append(grant.size())
+        .append(grant.size() == null ? "" : "&Size=" + grant.size())
         .append("&Type=").append(encode(grant.contentType()));
     appendOptional(url, "Sha256", grant.sha256Hex());
     appendOptional(url, "Context", grant.securityContext());
     appendOptional(url, "Filename", grant.filename());
+    appendOptional(url, "Base", grant.baseVersion() == null ? null : grant.baseVersion().toString());
     return url.append("&Expires=").append(exp)
         .append("&KeyId=").append(encode(kid))
         .append("&Signature=").append(signature).toString();
@@ -97,17 +104,20 @@ public final class UploadUrlSigner {
     String size = queryParams.get("Size");
     String project = queryParams.get("Project");
     String type = queryParams.get("Type");
+    String base = queryParams.get("Base");
     if (isEmpty(expires) || isEmpty(kid) || isEmpty(signature)) {
       throw FhirException.unauthorized(
           "an upload URL needs the Expires, KeyId and Signature parameters; ask $upload-url for a new URL")
           .withHeader("WWW-Authenticate", "Bearer");
     }
     if (!keys.contains(kid) || !EXPIRES_VALUE.matcher(expires).matches() || isEmpty(project) || type == null
-        || size == null || !SIZE_VALUE.matcher(size).matches() || !SIGNATURE_VALUE.matcher(signature).matches()) {
+        || (size != null && !SIZE_VALUE.matcher(size).matches())
+        || (base != null && !SIZE_VALUE.matcher(base).matches()) || !SIGNATURE_VALUE.matcher(signature).matches()) {
       throw FhirException.forbidden("upload URL signature does not match");
     }
-    Grant grant = new Grant(binaryId, project, Long.parseLong(size), type, queryParams.get("Sha256"),
-        queryParams.get("Context"), queryParams.get("Filename"));
+    Grant grant = new Grant(binaryId, project, size == null ? null : Long.parseLong(size), type,
+        queryParams.get("Sha256"), queryParams.get("Context"), queryParams.get("Filename"),
+        base == null ? null : Long.parseLong(base));
     byte[] expected = keys.hmac(kid, canonical(grant, expires, kid));
     if (!MessageDigest.isEqual(expected, Base64.getUrlDecoder().decode(signature))) {
       throw FhirException.forbidden("upload URL signature does not match");
@@ -121,8 +131,9 @@ public final class UploadUrlSigner {
 
   private static byte[] canonical(Grant g, String expires, String kid) {
     return String.join("\n", SCHEME_VERSION, "PUT", path(g.binaryId()), expires, encode(kid), encode(g.project()),
-            Long.toString(g.size()), encode(g.contentType()), optional(g.sha256Hex()),
-            optional(g.securityContext()), optional(g.filename()))
+            optional(g.size() == null ? null : g.size().toString()), encode(g.contentType()),
+            optional(g.sha256Hex()), optional(g.securityContext()), optional(g.filename()),
+            optional(g.baseVersion() == null ? null : g.baseVersion().toString()))
         .getBytes(StandardCharsets.UTF_8);
   }
 

@@ -261,6 +261,37 @@ class DirectUploadTest {
     assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
   }
 
+  @Test
+  void medplumsUploadUrlStoresTheNextVersionOfAnExistingBinaryOnce() throws Exception {
+    // As Medplum's own test of the operation: a Binary without content, then its upload URL.
+    String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
+    HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"valueUri\"");
+    String url = http.parse(r, Parameters.class).getParameterFirstRep().getValue().primitiveValue();
+    Issued issued = new Issued("Binary/" + id, url, "PUT", Map.of("Content-Type", "text/plain"));
+
+    HttpResponse<String> put = put(issued, "foo bar baz quux".getBytes(StandardCharsets.UTF_8));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(put.headers().firstValue("ETag")).hasValue("W/\"2\"");
+    assertThat(new String(http.sendBytes(http.request("fhir/R4/Binary/" + id).GET()).body(), StandardCharsets.UTF_8))
+        .isEqualTo("foo bar baz quux");
+    assertThat(put(issued, "again".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(409);
+    assertThat(new String(http.sendBytes(http.request("fhir/R4/Binary/" + id).GET()).body(), StandardCharsets.UTF_8))
+        .isEqualTo("foo bar baz quux");
+  }
+
+  @Test
+  void medplumsUploadUrlNeedsBinaryUpdate() {
+    TestClient creator = new ProjectClients(server).client("creators", "system/Binary.cr");
+    String id = TestClient.createdId(creator.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
+    assertThat(creator.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(403);
+    assertThat(http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode())
+        .as("another project's Binary").isEqualTo(404);
+  }
+
   static HttpResponse<String> send(HttpRequest.Builder b) {
     try {
       return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
