@@ -179,7 +179,8 @@ public final class FhirboxServer implements AutoCloseable {
 
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
-    DirectUploads directUploads = new DirectUploads(binaryService, new UploadUrlSigner(signingKeys, clock), clock);
+    DirectUploads directUploads = new DirectUploads(binaryService, new UploadUrlSigner(signingKeys, clock),
+        Backends.s3Uploads(config, awsCredentials), clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output, directUploads);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,

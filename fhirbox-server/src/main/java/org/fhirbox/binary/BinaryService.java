@@ -2,6 +2,7 @@ package org.fhirbox.binary;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Optional;
@@ -23,8 +24,10 @@ import org.fhirbox.fhir.Written;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.BlobTooLargeException;
+import org.fhirbox.storage.DigestingInputStream;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Reference;
@@ -205,6 +208,48 @@ public final class BinaryService {
   /** The current Binary of {@code id} in {@code project} (404 when absent), for an upload URL that replaces it. */
   public StoredResource currentBinary(String project, String id) {
     return store.read(tx -> repository.read(tx, project, "Binary", ResourceIds.requireValid(id)));
+  }
+
+  /**
+   * Creates {@code Binary/{id}} on an object a client wrote straight to the store: it must be
+   * there (else 409: nothing to confirm yet), of the declared size and SHA-256 (else 400 and the
+   * object is deleted); it is read once to learn its SHA-1. Another confirmation of the same id
+   * gets 409 and leaves the object alone: the Binary that won references it.
+   */
+  public Written createFromObject(String project, String id, Upload meta, BlobKey key, long size, String sha256Hex) {
+    ResourceIds.requireValid(id);
+    Binary binary = binaryFor(project, meta);
+    requireUnused(id);
+    BlobInfo info;
+    try {
+      Optional<Long> stored = blobs.size(key);
+      if (stored.isEmpty()) {
+        throw FhirException.conflict("the content of Binary/" + id + " has not arrived yet: PUT it to the upload "
+            + "URL first");
+      }
+      if (stored.get() != size) {
+        discard(new BlobInfo(key, stored.get(), null, null));
+        throw FhirException.badRequest("the uploaded object has " + stored.get() + " bytes, not the declared "
+            + size + "; it was deleted");
+      }
+      try (DigestingInputStream in = new DigestingInputStream(blobs.open(key, 0), size)) {
+        in.transferTo(OutputStream.nullOutputStream());
+        info = in.info(key);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not read the uploaded object", e);
+    }
+    if (info.size() != size || (sha256Hex != null && !sha256Hex.equalsIgnoreCase(info.sha256Hex()))) {
+      discard(info);
+      throw FhirException.badRequest("the uploaded object is not the declared content (size or SHA-256); it was "
+          + "deleted");
+    }
+    return store.inTransaction(tx -> {
+      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
+        throw usedUp(id);
+      }
+      return repository.create(tx, project, binary, id, info, meta.filename());
+    });
   }
 
   /** A stored version as a resource. */

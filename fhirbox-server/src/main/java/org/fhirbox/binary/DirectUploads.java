@@ -15,7 +15,9 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.model.StoredResource;
+import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.UploadUrlSigner;
+import org.fhirbox.storage.BlobKey;
 import org.fhirbox.signing.UploadUrlSigner.Grant;
 import org.hl7.fhir.r4.model.Binary;
 
@@ -41,9 +43,13 @@ public final class DirectUploads {
   private final UploadUrlSigner signer;
   private final Clock clock;
 
-  public DirectUploads(BinaryService binaries, UploadUrlSigner signer, Clock clock) {
+  private final S3UploadSigner s3;
+
+  /** @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves */
+  public DirectUploads(BinaryService binaries, UploadUrlSigner signer, S3UploadSigner s3, Clock clock) {
     this.binaries = binaries;
     this.signer = signer;
+    this.s3 = s3;
     this.clock = clock;
   }
 
@@ -51,8 +57,12 @@ public final class DirectUploads {
   public record Request(String contentType, Long size, String sha256, String filename, String securityContext,
       Long expiresInSeconds) {}
 
-  /** The reserved Binary, the URL and the headers its {@code PUT} must carry. */
-  public record Issued(String binaryId, String url, String method, Map<String, String> headers, Instant expires) {}
+  /**
+   * The reserved Binary, the URL and the headers its {@code PUT} must carry; for an S3 presigned
+   * upload, also the URL the client {@code POST}s to once the bytes are in the bucket.
+   */
+  public record Issued(String binaryId, String url, String method, Map<String, String> headers, Instant expires,
+      String completeUrl) {}
 
   /** {@code POST Binary/$upload-url}: reserves a Binary id and signs its upload URL. */
   public Issued issue(Principal principal, Request request, String baseUrl) {
@@ -80,14 +90,27 @@ public final class DirectUploads {
     String context = binaries.securityContext(principal, null, request.securityContext(), Interaction.CREATE);
     String ctx = context == null || context.isBlank() ? null : context.trim();
     String id = ResourceIds.newId();
-    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
-        null);
     // Refuses a missing securityContext or an over-long type or file name now rather than at the PUT.
-    binaries.checkDeclared(principal.project(), grant.contentType(), grant.securityContext(), grant.filename());
+    binaries.checkDeclared(principal.project(), contentType, ctx, request.filename());
     Instant expires = clock.instant().plusSeconds(expiresIn);
+    if (s3 != null) {
+      if (sha256 == null) {
+        // A presigned S3 PUT can be repeated until it expires; only a signed checksum keeps a
+        // repeat after the confirmation from replacing the confirmed bytes with others.
+        throw FhirException.badRequest("direct uploads to S3 need the sha256 of the content", "sha256");
+      }
+      BlobKey key = BlobKey.random();
+      S3UploadSigner.Presigned put = s3.presignPut(key, request.size(), contentType, sha256,
+          Duration.ofSeconds(expiresIn));
+      Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+          null, key.value());
+      return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires));
+    }
+    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+        null, null);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
-    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null);
   }
 
   /**
@@ -105,11 +128,11 @@ public final class DirectUploads {
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
     Grant grant = new Grant(id, principal.project(), null, contentType, null, ctx,
-        binaries.filename(principal.project(), id, current.versionId()), current.versionId());
+        binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null);
     Instant expires = clock.instant().plus(DEFAULT_EXPIRES_IN);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
-    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null);
   }
 
   /**
@@ -120,6 +143,9 @@ public final class DirectUploads {
   public Written receive(String binaryId, Map<String, String> query, String contentType, long contentLength,
       String contentEncoding, InputStream body) {
     Grant grant = signer.verify(binaryId, query).grant();
+    if (grant.blobKey() != null) {
+      throw FhirException.methodNotAllowed("this URL confirms an upload to S3: POST to it once the bytes are there");
+    }
     if (grant.baseVersion() == null) {
       binaries.requireUnused(binaryId);
     }
@@ -141,6 +167,23 @@ public final class DirectUploads {
           grant.baseVersion());
     }
     return binaries.createDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex());
+  }
+
+  /**
+   * {@code POST /storage/upload/{id}?...&Blob=}: the completion step of an S3 presigned upload.
+   * The object must be in the bucket with the declared size and SHA-256 (409 while it is not
+   * there); it is read once to fill the SHA-1, then {@code Binary/{id}} is created. Until then the
+   * Binary does not exist (404), so no read ever gets bytes that were not checked.
+   */
+  public Written complete(String binaryId, Map<String, String> query) {
+    Grant grant = signer.verify(binaryId, query).grant();
+    if (grant.blobKey() == null) {
+      throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT");
+    }
+    BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
+        grant.securityContext(), grant.filename());
+    return binaries.createFromObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.size(),
+        grant.sha256Hex());
   }
 
   /** A SHA-256 as 64 hex digits or base64 (as {@code x-amz-checksum-sha256} carries it), as lowercase hex. */

@@ -172,6 +172,11 @@ public final class BinaryRoutes {
     Parameters.ParametersParameterComponent headers = p.addParameter().setName("headers");
     issued.headers().forEach((name, value) -> headers.addPart().setName(name).setValue(new StringType(value)));
     p.addParameter().setName("expires").setValue(new InstantType(Date.from(issued.expires())));
+    if (issued.completeUrl() != null) {
+      Parameters.ParametersParameterComponent complete = p.addParameter().setName("complete");
+      complete.addPart().setName("url").setValue(new UrlType(issued.completeUrl()));
+      complete.addPart().setName("method").setValue(new CodeType("POST"));
+    }
     return p;
   }
 

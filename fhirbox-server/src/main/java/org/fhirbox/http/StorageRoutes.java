@@ -17,7 +17,8 @@ import org.fhirbox.storage.BlobStore;
 /**
  * {@code GET|HEAD /storage/{id}/{versionId}?Expires&KeyId&Signature[&Download]}: the signature is
  * the credential (no Authorization header), so {@code <img>} and {@code <video>} work.
- * {@code PUT /storage/upload/{id}?...&Signature}: a presigned direct upload ({@link DirectUploads}).
+ * {@code PUT /storage/upload/{id}?...&Signature}: a presigned direct upload, and {@code POST} to
+ * such a URL with {@code Blob}: the confirmation of one that went to S3 ({@link DirectUploads}).
  */
 public final class StorageRoutes {
   private final StorageUrlSigner signer;
@@ -40,8 +41,15 @@ public final class StorageRoutes {
   }
 
   public void handle(Exchange ex, List<String> segments) throws IOException {
-    if (ex.method().equals("PUT") && segments.size() == 2 && segments.get(0).equals(UploadUrlSigner.PATH_SEGMENT)) {
+    boolean uploadPath = segments.size() == 2 && segments.get(0).equals(UploadUrlSigner.PATH_SEGMENT);
+    if (uploadPath && ex.method().equals("PUT")) {
       upload(ex, segments.get(1));
+      return;
+    }
+    if (uploadPath && ex.method().equals("POST")) {
+      Map<String, String> query = new HashMap<>();
+      ex.params().forEach((k, v) -> query.put(k, v.get(0)));
+      written(ex, uploads.complete(segments.get(1), query));
       return;
     }
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
@@ -77,6 +85,10 @@ public final class StorageRoutes {
       ex.drain(Exchange.DRAIN_LIMIT);
       throw e;
     }
+    written(ex, w);
+  }
+
+  private void written(Exchange ex, Written w) throws IOException {
     StoredResource s = w.stored();
     String location = ex.fhirBase() + "/Binary/" + s.id() + "/_history/" + s.versionId();
     ex.response().setHeader("Location", location);

@@ -21,14 +21,16 @@ import org.fhirbox.core.FhirException;
  * ({@link SigningKeys}) over the canonical string
  * <pre>
  * fhirbox-upload-v1 LF PUT LF /storage/upload/{id} LF Expires LF KeyId LF Project LF Size LF Type
- *   LF Sha256 LF Context LF Filename LF Base
+ *   LF Sha256 LF Context LF Filename LF Base LF Blob
  * </pre>
  * where every value after {@code KeyId} is percent-encoded and an absent optional value is
  * {@code -} ({@code =} precedes a present one, so absent differs from empty). The scheme name
  * differs from {@link StorageUrlSigner}'s, so a download signature can never verify as an upload
  * and the reverse. So the URL binds the method, the Binary id, its project, the exact size and
  * content type, the declared SHA-256, the {@code securityContext}, the file name and, for a URL
- * that replaces an existing Binary's content ({@code Base}), the version it replaces; the client
+ * that replaces an existing Binary's content ({@code Base}), the version it replaces. A URL with
+ * {@code Blob} is the completion step of an S3 presigned upload: it signs {@code POST} and names
+ * the blob whose object the client wrote straight to the bucket. The client
  * can change none of them. {@code Size} is absent only in that replacing form, which Medplum's
  * {@code $presigned-url?upload=true} issues without knowing the size. Signatures are compared in constant time.
  */
@@ -39,7 +41,13 @@ public final class UploadUrlSigner {
    * stores the version after it.
    */
   public record Grant(String binaryId, String project, Long size, String contentType, String sha256Hex,
-      String securityContext, String filename, Long baseVersion) {}
+      String securityContext, String filename, Long baseVersion, String blobKey) {
+
+    /** The method the URL answers: PUT of the bytes, or POST to confirm bytes already in the bucket. */
+    public String method() {
+      return blobKey == null ? "PUT" : "POST";
+    }
+  }
 
   /** A verified grant, with the instant its URL expires. */
   public record Verified(Grant grant, Instant expires) {}
@@ -82,6 +90,7 @@ public final class UploadUrlSigner {
     appendOptional(url, "Context", grant.securityContext());
     appendOptional(url, "Filename", grant.filename());
     appendOptional(url, "Base", grant.baseVersion() == null ? null : grant.baseVersion().toString());
+    appendOptional(url, "Blob", grant.blobKey());
     return url.append("&Expires=").append(exp)
         .append("&KeyId=").append(encode(kid))
         .append("&Signature=").append(signature).toString();
@@ -117,7 +126,7 @@ public final class UploadUrlSigner {
     }
     Grant grant = new Grant(binaryId, project, size == null ? null : Long.parseLong(size), type,
         queryParams.get("Sha256"), queryParams.get("Context"), queryParams.get("Filename"),
-        base == null ? null : Long.parseLong(base));
+        base == null ? null : Long.parseLong(base), queryParams.get("Blob"));
     byte[] expected = keys.hmac(kid, canonical(grant, expires, kid));
     if (!MessageDigest.isEqual(expected, Base64.getUrlDecoder().decode(signature))) {
       throw FhirException.forbidden("upload URL signature does not match");
@@ -130,10 +139,10 @@ public final class UploadUrlSigner {
   }
 
   private static byte[] canonical(Grant g, String expires, String kid) {
-    return String.join("\n", SCHEME_VERSION, "PUT", path(g.binaryId()), expires, encode(kid), encode(g.project()),
+    return String.join("\n", SCHEME_VERSION, g.method(), path(g.binaryId()), expires, encode(kid), encode(g.project()),
             optional(g.size() == null ? null : g.size().toString()), encode(g.contentType()),
             optional(g.sha256Hex()), optional(g.securityContext()), optional(g.filename()),
-            optional(g.baseVersion() == null ? null : g.baseVersion().toString()))
+            optional(g.baseVersion() == null ? null : g.baseVersion().toString()), optional(g.blobKey()))
         .getBytes(StandardCharsets.UTF_8);
   }
 
