@@ -17,8 +17,12 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
@@ -148,6 +152,23 @@ class DirectUploadTest {
     assertThat(again.statusCode()).isEqualTo(409);
     assertThat(diagnostics(again)).contains("can be used once");
     assertThat(blobCount()).isEqualTo(blobs);
+    assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  @Test
+  void ofTwoRacingPutsExactlyOneCommits() throws Exception {
+    byte[] bytes = random(200_000, 8);
+    Issued issued = issue("application/octet-stream", bytes.length, sha256(bytes));
+    long blobs = blobCount();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<HttpResponse<String>> a = pool.submit(() -> put(issued, bytes));
+      Future<HttpResponse<String>> b = pool.submit(() -> put(issued, bytes));
+      assertThat(List.of(a.get().statusCode(), b.get().statusCode())).containsExactlyInAnyOrder(201, 409);
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(blobCount()).as("the loser's blob is gone").isEqualTo(blobs + 1);
     assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
   }
 
