@@ -6,6 +6,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -17,6 +19,7 @@ import java.util.regex.Pattern;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Parameters;
@@ -24,6 +27,10 @@ import org.hl7.fhir.r4.model.Reference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Presigned direct uploads in the {@code s3} signing mode, against s3proxy checking SigV4
@@ -31,6 +38,8 @@ import org.junit.jupiter.api.Test;
  */
 @SlowTest
 class DirectUploadS3Test {
+  // Starts at the real time: s3proxy dates objects by it, and the sweeper compares those dates with this clock.
+  static final TestClock CLOCK = new TestClock(Instant.now());
   static S3Server s3;
   static TestServer server;
   static TestClient http;
@@ -43,12 +52,13 @@ class DirectUploadS3Test {
     System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
     System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
     server = TestServer.start(Map.of(
+        "FHIRBOX_ORPHAN_GRACE", "3600",
         "FHIRBOX_BLOB_STORE", "s3",
         "FHIRBOX_SIGNED_URL_MODE", "s3",
         "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
         "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
         "FHIRBOX_S3_PATH_STYLE", "true",
-        "FHIRBOX_S3_CREATE_BUCKET", "true"));
+        "FHIRBOX_S3_CREATE_BUCKET", "true"), CLOCK);
     http = server.client();
   }
 
@@ -161,5 +171,53 @@ class DirectUploadS3Test {
     HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", body(10, null));
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(r.body()).contains("sha256");
+  }
+
+  @Test
+  void anUploadNeverConfirmedIsSweptAfterTheGrace() throws Exception {
+    byte[] bytes = random(2000, 3);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+    // The sweeper deletes a blob unreferenced on two passes past the grace.
+    CLOCK.advance(Duration.ofHours(2));
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+
+    HttpResponse<String> late = complete(issued);
+    assertThat(late.statusCode()).as("the URL expired with the grace").isEqualTo(410);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+    assertThat(objectExists(issued.url())).as("the unconfirmed object was swept").isFalse();
+  }
+
+  @Test
+  void aConfirmedUploadIsNotSwept() throws Exception {
+    byte[] bytes = random(2000, 4);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    assertThat(complete(issued).statusCode()).isEqualTo(201);
+    CLOCK.advance(Duration.ofHours(2));
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+    assertThat(objectExists(issued.url())).isTrue();
+    assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  /** Whether the object a presigned path-style URL names is in the bucket, asked with credentials. */
+  static boolean objectExists(String presignedUrl) {
+    String path = URI.create(presignedUrl).getPath().substring(1);
+    int slash = path.indexOf('/');
+    try (S3Client client = S3Client.builder().endpointOverride(s3.endpoint()).region(Region.US_EAST_1)
+        .credentialsProvider(S3Server.credentials()).forcePathStyle(true).build()) {
+      client.headObject(r -> r.bucket(path.substring(0, slash)).key(path.substring(slash + 1)));
+      return true;
+    } catch (NoSuchKeyException e) {
+      return false;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        return false;
+      }
+      throw e;
+    }
   }
 }
