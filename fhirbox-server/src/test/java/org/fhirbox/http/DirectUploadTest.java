@@ -226,6 +226,20 @@ class DirectUploadTest {
   }
 
   @Test
+  void theSignedSecurityContextGuardsTheUploadedBinary() throws Exception {
+    assertThat(requestUrl("text/plain", 3, null, "securityContext", "Patient/nobody").statusCode()).isEqualTo(400);
+    String patient = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    Issued issued = issue("text/plain", 3, null, "securityContext", "Patient/" + patient);
+    assertThat(issued.url()).contains("Context=Patient%2F" + patient);
+    assertThat(put(issued, "abc".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(201);
+    Binary json = http.parse(http.get("fhir/R4/" + issued.binary()), Binary.class);
+    assertThat(json.getSecurityContext().getReference()).isEqualTo("Patient/" + patient);
+    Issued otherContext = new Issued(issued.binary(), issued.url().replace("Context=Patient%2F" + patient,
+        "Context=Patient%2Fsomeone-else"), "PUT", issued.headers());
+    assertThat(put(otherContext, "abc".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(403);
+  }
+
+  @Test
   void declarationsOutsideTheLimitsGetNoUrl() {
     HttpResponse<String> tooLarge = requestUrl("text/plain", (1 << 20) + 1, null);
     assertThat(tooLarge.statusCode()).isEqualTo(413);
