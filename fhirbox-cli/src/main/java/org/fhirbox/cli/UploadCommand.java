@@ -43,6 +43,11 @@ final class UploadCommand implements Callable<Integer> {
       description = "resource that guards reading the Binary, e.g. Patient/123 (default with --attach-to: that resource)")
   String securityContext;
 
+  @Option(names = "--direct",
+      description = "upload through a presigned URL ($upload-url): the file's SHA-256 is read first, then the bytes "
+          + "go without credentials to the URL the server gives (the S3 bucket itself in its s3 mode)")
+  boolean direct;
+
   @ArgGroup(exclusive = false)
   AttachTo attachTo;
 
@@ -79,8 +84,8 @@ final class UploadCommand implements Callable<Integer> {
     Resource resource = client.readResource(ref.javaType(client.fhirContext()), ref.id());
     Attachment attachment;
     try {
-      attachment = client.createAttachment(
-          upload.withSecurityContext(securityContext == null ? ref.reference() : securityContext));
+      Upload guarded = upload.withSecurityContext(securityContext == null ? ref.reference() : securityContext);
+      attachment = direct ? attachment(client.uploadViaUrl(guarded)) : client.createAttachment(guarded);
     } finally {
       bar.finish();
     }
@@ -89,9 +94,16 @@ final class UploadCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static Binary upload(FhirboxClient client, Upload upload, ProgressBar bar) {
+  /** The server fills size and hash from the Binary when the resource is saved. */
+  private Attachment attachment(Binary binary) {
+    return new Attachment().setContentType(binary.getContentType())
+        .setUrl("Binary/" + binary.getIdElement().getIdPart())
+        .setTitle(filename != null ? filename : file.getFileName().toString());
+  }
+
+  private Binary upload(FhirboxClient client, Upload upload, ProgressBar bar) {
     try {
-      return client.createBinary(upload);
+      return direct ? client.uploadViaUrl(upload) : client.createBinary(upload);
     } finally {
       bar.finish();
     }

@@ -58,6 +58,31 @@ class TransferCommandsTest extends ServerFixture {
   }
 
   @Test
+  void uploadDirectGoesThroughAPresignedUrlAndAttachesToo() throws Exception {
+    Path scan = file("direct.pdf", 200_000);
+    Cli.Result up = cli.run("upload", scan.toString(), "--direct");
+    assertThat(up.exitCode()).as(up.toString()).isZero();
+    String id = up.json().path("id").asText();
+    assertThat(up.json().path("contentType").asText()).isEqualTo("application/pdf");
+    Path back = dir.resolve("direct-back.pdf");
+    assertThat(cli.run("download", "Binary/" + id, "-o", back.toString()).exitCode()).isZero();
+    assertThat(Files.readAllBytes(back)).isEqualTo(Files.readAllBytes(scan));
+
+    Path patientJson = Files.writeString(dir.resolve("direct-patient.json"), "{\"resourceType\":\"Patient\"}");
+    String patientId = cli.run("create", patientJson.toString()).json().path("id").asText();
+    Path photo = file("direct.png", 4_000);
+    Cli.Result attached = cli.run("upload", photo.toString(), "--direct", "--attach-to", "Patient/" + patientId,
+        "--path", "photo");
+    assertThat(attached.exitCode()).as(attached.toString()).isZero();
+    JsonNode photoJson = attached.json().path("photo").get(0);
+    assertThat(photoJson.path("size").asInt()).isEqualTo(4_000);
+    assertThat(photoJson.path("title").asText()).isEqualTo("direct.png");
+    HttpResponse<byte[]> fetched = fetchWithoutCredentials(
+        cli.run("get", "Patient/" + patientId).json().path("photo").get(0).path("url").asText());
+    assertThat(fetched.body()).isEqualTo(Files.readAllBytes(photo));
+  }
+
+  @Test
   void downloadResumesFromAPartFileAndItsValidatorSidecar() throws Exception {
     Path scan = file("ct.dcm", 400_000);
     byte[] bytes = Files.readAllBytes(scan);

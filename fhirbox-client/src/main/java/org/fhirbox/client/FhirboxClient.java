@@ -35,6 +35,7 @@ public final class FhirboxClient {
   private final Endpoints endpoints;
   private final Resources resources;
   private final Binaries binaries;
+  private final DirectUploader direct;
   private final Downloader downloader;
   private final ServerCalls calls;
 
@@ -44,6 +45,7 @@ public final class FhirboxClient {
     Codec codec = new Codec(settings.fhirContext);
     this.resources = new Resources(transport, codec, endpoints);
     this.binaries = new Binaries(transport, codec, endpoints, resources);
+    this.direct = new DirectUploader(transport, codec, endpoints, resources);
     this.downloader = new Downloader(transport, endpoints);
     this.calls = new ServerCalls(transport, codec, endpoints, downloader);
   }
@@ -280,6 +282,21 @@ public final class FhirboxClient {
    */
   public Binary createBinary(Upload upload) {
     return binaries.upload(upload).binary();
+  }
+
+  /**
+   * Uploads through a presigned URL ({@code POST Binary/$upload-url}): the bytes go, without
+   * credentials, to the URL the server answers, which in the server's {@code s3} mode is the
+   * bucket itself; the SHA-256 is read from the content first and the server refuses other
+   * bytes. Bytes and files only (a stream cannot be read twice).
+   *
+   * <pre>{@code
+   * Binary b = client.uploadViaUrl(Upload.of(Path.of("scan.pdf"), "application/pdf")
+   *     .withSecurityContext("Patient/123"));
+   * }</pre>
+   */
+  public Binary uploadViaUrl(Upload upload) {
+    return direct.upload(upload);
   }
 
   /**

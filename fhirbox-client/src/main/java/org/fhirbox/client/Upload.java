@@ -1,6 +1,8 @@
 package org.fhirbox.client;
 
+import java.io.ByteArrayInputStream;
 import java.io.FileNotFoundException;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.http.HttpRequest.BodyPublisher;
@@ -158,6 +160,17 @@ public final class Upload {
     }
     BodyPublisher streamed = BodyPublishers.ofInputStream(() -> stream);
     return length >= 0 ? BodyPublishers.fromPublisher(streamed, length) : streamed;
+  }
+
+  /** The content from its start, for bytes and files (those that can be read twice). */
+  InputStream open() throws IOException {
+    if (bytes != null) {
+      return new ByteArrayInputStream(bytes);
+    }
+    if (file != null) {
+      return Files.newInputStream(file);
+    }
+    throw new IllegalStateException("a stream can be read once only");
   }
 
   /** The size in bytes, or -1 when unknown. */

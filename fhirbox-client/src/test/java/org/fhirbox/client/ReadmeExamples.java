@@ -2,6 +2,7 @@ package org.fhirbox.client;
 
 import java.nio.file.Path;
 import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Patient;
 
@@ -27,6 +28,12 @@ final class ReadmeExamples {
     Attachment attachment = client.createAttachment(photo, "photo.jpg", "image/jpeg");
     // attachment.getUrl() is a signed URL (or Binary/{id}); size, hash and title are filled in
     return attachment;
+  }
+
+  // README: upload through a presigned URL
+  static Binary uploadDirect(FhirboxClient client, Path scan) {
+    Binary binary = client.uploadViaUrl(Upload.of(scan, "application/pdf").withSecurityContext("Patient/123"));
+    return binary;
   }
 
   // README: create a Patient with a photo

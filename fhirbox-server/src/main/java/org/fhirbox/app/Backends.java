@@ -14,6 +14,7 @@ import org.fhirbox.signing.BinaryUrlSigner;
 import org.fhirbox.signing.CloudFrontUrlSigner;
 import org.fhirbox.signing.ObjectUrlSigner;
 import org.fhirbox.signing.RsaPrivateKeys;
+import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.S3UrlSigner;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.BlobStore;
@@ -105,5 +106,14 @@ public final class Backends {
                 new IllegalArgumentException("FHIRBOX_CLOUDFRONT_PRIVATE_KEY is required in cloudfront mode"))),
             config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock, ATTACHMENT);
     return new Signing(signer, Optional.of(signer));
+  }
+
+  /**
+   * In the {@code s3} signing mode, direct uploads go to the bucket by S3 presigned PUTs; in the
+   * others (null), their bytes come to our {@code /storage/upload} route.
+   */
+  public static S3UploadSigner s3Uploads(FhirboxConfig config, AwsCredentialsProvider credentials) {
+    String mode = config.get("FHIRBOX_SIGNED_URL_MODE").trim().toLowerCase(Locale.ROOT);
+    return mode.equals("s3") ? new S3UploadSigner(s3Settings(config), credentials) : null;
   }
 }

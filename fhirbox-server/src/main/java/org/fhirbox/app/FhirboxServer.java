@@ -33,6 +33,7 @@ import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
+import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.binary.IngestJobs;
 import org.fhirbox.binary.IngestWorker;
 import org.fhirbox.binary.JobService;
@@ -53,6 +54,7 @@ import org.fhirbox.http.StorageResponder;
 import org.fhirbox.http.StorageRoutes;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.fhir.BinaryData;
 import org.fhirbox.fhir.BundleProcessor;
 import org.fhirbox.fhir.CapabilityStatementFactory;
@@ -134,8 +136,8 @@ public final class FhirboxServer implements AutoCloseable {
     FhirCodec codec = new FhirCodec(fhirContext);
     SearchIndexer indexer = new SearchIndexer(fhirContext);
     PatientCompartment compartment = new PatientCompartment(codec, indexer);
-    StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys(config), config.seconds("FHIRBOX_SIGNED_URL_TTL"),
-        clock);
+    SigningKeys signingKeys = signingKeys(config);
+    StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
     Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
     metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
     OwnUrls ownUrls = new OwnUrls(config.orderedList("FHIRBOX_BASE_URL_ALIASES"), this::baseUrl, signing.objectUrls(),
@@ -177,9 +179,12 @@ public final class FhirboxServer implements AutoCloseable {
 
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
+    DirectUploads directUploads = new DirectUploads(binaryService, new UploadUrlSigner(signingKeys, clock),
+        Backends.s3Uploads(config, awsCredentials), clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
+        output, directUploads);
+    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
         output);
-    StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock);
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);

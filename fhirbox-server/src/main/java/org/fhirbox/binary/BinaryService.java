@@ -2,6 +2,7 @@ package org.fhirbox.binary;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Optional;
@@ -20,12 +21,17 @@ import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.Written;
+import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.BlobTooLargeException;
+import org.fhirbox.storage.DigestingInputStream;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -155,6 +161,172 @@ public final class BinaryService {
     BlobInfo info = storeBlob(upload);
     return commitOrDiscard(info, () -> store.inTransaction(tx ->
         repository.update(tx, project, "Binary", id, binary, ifMatch, info, upload.filename())));
+  }
+
+  /**
+   * Creates {@code Binary/{id}} from a body whose size (and SHA-256, when not null) the uploader
+   * declared beforehand, as a presigned upload does. The body streams into the blob store like a
+   * raw upload, under the same deny list and size limit; a body of another size or digest is
+   * refused and its blob deleted. Creating an id that already exists is a 409, decided in the
+   * writing transaction, so of two racing uploads to one id exactly one commits.
+   */
+  public Written createDeclared(String project, String id, Upload upload, long size, String sha256Hex) {
+    ResourceIds.requireValid(id);
+    Binary binary = binaryFor(project, upload);
+    requireUnused(id);
+    BlobInfo info = storeDeclared(upload, size, sha256Hex);
+    return commitOrDiscard(info, () -> store.inTransaction(tx -> {
+      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
+        throw usedUp(id);
+      }
+      return repository.create(tx, project, binary, id, info, upload.filename());
+    }));
+  }
+
+  /**
+   * Stores a new version of {@code Binary/{id}} on top of version {@code baseVersion}, as
+   * Medplum's upload URL does: 409 when the Binary has moved on since (the URL was used, or the
+   * Binary changed), decided in the writing transaction. {@code size} may be null (any size up
+   * to the limit).
+   */
+  public Written updateDeclared(String project, String id, Upload upload, Long size, String sha256Hex,
+      long baseVersion) {
+    ResourceIds.requireValid(id);
+    Binary binary = binaryFor(project, upload);
+    binary.setId(id);
+    requireAt(project, id, baseVersion);
+    BlobInfo info = storeDeclared(upload, size, sha256Hex);
+    return commitOrDiscard(info, () -> store.inTransaction(tx -> {
+      if (tx.current(project, "Binary", id, true).map(c -> c.deleted() || c.versionId() != baseVersion)
+          .orElse(true)) {
+        throw movedOn(id);
+      }
+      return repository.update(tx, project, "Binary", id, binary, baseVersion, info, upload.filename());
+    }));
+  }
+
+  /** The current Binary of {@code id} in {@code project} (404 when absent), for an upload URL that replaces it. */
+  public StoredResource currentBinary(String project, String id) {
+    return store.read(tx -> repository.read(tx, project, "Binary", ResourceIds.requireValid(id)));
+  }
+
+  /**
+   * Creates {@code Binary/{id}} on an object a client wrote straight to the store: it must be
+   * there (else 409: nothing to confirm yet), of the declared size and SHA-256 (else 400 and the
+   * object is deleted); it is read once to learn its SHA-1. Another confirmation of the same id
+   * gets 409 and leaves the object alone: the Binary that won references it.
+   */
+  public Written createFromObject(String project, String id, Upload meta, BlobKey key, long size, String sha256Hex) {
+    ResourceIds.requireValid(id);
+    Binary binary = binaryFor(project, meta);
+    requireUnused(id);
+    BlobInfo info;
+    try {
+      Optional<Long> stored = blobs.size(key);
+      if (stored.isEmpty()) {
+        throw FhirException.conflict("the content of Binary/" + id + " has not arrived yet: PUT it to the upload "
+            + "URL first");
+      }
+      if (stored.get() != size) {
+        discard(new BlobInfo(key, stored.get(), null, null));
+        throw FhirException.badRequest("the uploaded object has " + stored.get() + " bytes, not the declared "
+            + size + "; it was deleted");
+      }
+      try (DigestingInputStream in = new DigestingInputStream(blobs.open(key, 0), size)) {
+        in.transferTo(OutputStream.nullOutputStream());
+        info = in.info(key);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not read the uploaded object", e);
+    }
+    if (info.size() != size || (sha256Hex != null && !sha256Hex.equalsIgnoreCase(info.sha256Hex()))) {
+      discard(info);
+      throw FhirException.badRequest("the uploaded object is not the declared content (size or SHA-256); it was "
+          + "deleted");
+    }
+    return store.inTransaction(tx -> {
+      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
+        throw usedUp(id);
+      }
+      return repository.create(tx, project, binary, id, info, meta.filename());
+    });
+  }
+
+  /** A stored version as a resource. */
+  public Resource toResource(StoredResource s) {
+    return repository.toResource(s);
+  }
+
+  /** The file name kept with a Binary version, or null. */
+  public String filename(String project, String id, long version) {
+    return store.read(tx -> tx.binaryContent(project, id, version)).map(BinaryContent::filename).orElse(null);
+  }
+
+  private void requireAt(String project, String id, long baseVersion) {
+    if (store.read(tx -> tx.current(project, "Binary", id, false)).map(c -> c.deleted()
+        || c.versionId() != baseVersion).orElse(true)) {
+      throw movedOn(id);
+    }
+  }
+
+  private static FhirException movedOn(String id) {
+    return FhirException.conflict("Binary/" + id + " changed since this upload URL was issued, or the URL was "
+        + "already used; an upload URL can be used once");
+  }
+
+  /**
+   * Streams a declared body into a new blob: at most {@code size} bytes (or the limit), then
+   * exactly {@code size} and the declared digest, else the blob is deleted and the upload refused.
+   */
+  private BlobInfo storeDeclared(Upload upload, Long size, String sha256Hex) {
+    long max = size == null ? policy.maxBytes() : size;
+    if (max > policy.maxBytes()) {
+      throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
+    }
+    BlobInfo info;
+    try {
+      // With a declared size, one byte more is enough to know it is wrong.
+      info = blobs.put(markingReadFailures(upload.body()), max);
+    } catch (BlobTooLargeException e) {
+      throw size == null
+          ? FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes")
+          : FhirException.badRequest("the body is longer than the declared size of " + size
+              + " bytes; nothing was stored");
+    } catch (ClientReadException e) {
+      LOG.debug("upload body could not be read", e);
+      throw bodyInterrupted(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not store the upload", e);
+    }
+    if (size != null && info.size() != size) {
+      discard(info);
+      throw FhirException.badRequest("the body has " + info.size() + " bytes, not the declared " + size
+          + "; nothing was stored");
+    }
+    if (sha256Hex != null && !sha256Hex.equalsIgnoreCase(info.sha256Hex())) {
+      discard(info);
+      throw FhirException.badRequest("the body's SHA-256 is not the declared one; nothing was stored");
+    }
+    return info;
+  }
+
+  /**
+   * Refuses, before anything is stored, what {@link #createDeclared} would refuse about the
+   * Binary itself: a denied type or file name, an over-long one, a securityContext that is not there.
+   */
+  public void checkDeclared(String project, String contentType, String securityContext, String filename) {
+    binaryFor(project, new Upload(InputStream.nullInputStream(), contentType, null, securityContext, filename));
+  }
+
+  /** 409 when {@code Binary/{id}} already exists in any project: its upload URL was used. */
+  public void requireUnused(String id) {
+    if (!store.read(tx -> tx.binaryContentAnyProject(id, 1)).isEmpty()) {
+      throw usedUp(id);
+    }
+  }
+
+  private static FhirException usedUp(String id) {
+    return FhirException.conflict("Binary/" + id + " was already uploaded; an upload URL can be used once");
   }
 
   /** Stores bytes that arrived inside a FHIR Binary resource (already in memory, size-limited). */

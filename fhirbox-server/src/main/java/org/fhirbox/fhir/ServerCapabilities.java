@@ -50,11 +50,18 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
         r.addOperation().setName("presigned-url")
             .setDefinition("http://fhirbox.org/OperationDefinition/Binary-presigned-url")
             .setDocumentation("GET /Binary/{id}/$presigned-url[?download=name]: a Parameters resource with a"
-                + " short-lived signed url for the content");
+                + " short-lived signed url for the content; with upload=true (Medplum's form, needs Binary update),"
+                + " a url that takes one PUT of the Binary's next content");
         r.addOperation().setName("import")
             .setDefinition("http://fhirbox.org/OperationDefinition/Binary-import")
             .setDocumentation("POST /Binary/$import with Parameters url[, contentType, securityContext]: fetches"
                 + " an external URL into a new Binary");
+        r.addOperation().setName("upload-url")
+            .setDefinition("http://fhirbox.org/OperationDefinition/Binary-upload-url")
+            .setDocumentation("POST /Binary/$upload-url with Parameters contentType, size[, sha256, filename,"
+                + " securityContext, expiresIn (seconds, at most 3600)]: reserves a Binary and answers its binary"
+                + " reference, a url, the method (PUT), the headers to send and when the url expires; the url takes"
+                + " the exact declared bytes once, without credentials");
       }
     }
   }

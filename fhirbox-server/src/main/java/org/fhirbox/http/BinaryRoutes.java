@@ -1,15 +1,25 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.util.Date;
+import java.util.Map;
+import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
+import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
+import org.hl7.fhir.r4.model.CodeType;
+import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.UriType;
 import org.hl7.fhir.r4.model.UrlType;
 
 /** The Binary-specific parts of the REST API (FHIR R4 binary.html#rest). */
@@ -20,9 +30,11 @@ public final class BinaryRoutes {
   private final AttachmentSigner signer;
   private final StorageResponder responder;
   private final ResourceOutput output;
+  private final DirectUploads uploads;
 
   public BinaryRoutes(BinaryService binaries, BinaryReads reads, BlobStore blobs, AttachmentSigner signer,
-      StorageResponder responder, ResourceOutput output) {
+      StorageResponder responder, ResourceOutput output, DirectUploads uploads) {
+    this.uploads = uploads;
     this.binaries = binaries;
     this.reads = reads;
     this.blobs = blobs;
@@ -100,13 +112,25 @@ public final class BinaryRoutes {
     });
   }
 
-  /** {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url}. */
+  /**
+   * {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url};
+   * with {@code upload=true}, an upload URL for the Binary's next content ({@link DirectUploads}).
+   */
   public void operation(Exchange ex, Principal principal, String id, String name) throws IOException {
     if (!name.equals("$presigned-url")) {
       throw FhirException.notFound("unknown operation " + name + " on Binary");
     }
     if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
       throw FhirException.methodNotAllowed("$presigned-url answers GET and POST");
+    }
+    if (ex.param("upload").map(v -> v.equals("true")).orElse(false)) {
+      // Medplum's experimental form: the url (valueUri, first, as Medplum's clients read it)
+      // takes one PUT of the Binary's next content.
+      DirectUploads.Issued issued = uploads.issueReplacing(principal, id, ex.baseUrl());
+      Parameters p = issuedParameters(issued);
+      p.getParameterFirstRep().setName("url").setValue(new UriType(issued.url()));
+      output.writeRaw(ex, 200, p);
+      return;
     }
     String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex), c -> {
       String download = ex.param("download").orElse(null);
@@ -119,5 +143,53 @@ public final class BinaryRoutes {
     Parameters p = new Parameters();
     p.addParameter().setName("url").setValue(new UrlType(url));
     output.writeRaw(ex, 200, p);
+  }
+
+  /** The arguments of an operation, read once the caller is known to be allowed. */
+  public interface Arguments {
+    Map<String, String> get() throws IOException;
+  }
+
+  /**
+   * {@code POST /Binary/$upload-url}: reserves a Binary and answers a Parameters with the
+   * {@code binary} reference, the {@code url}, the {@code method}, the {@code headers} to send
+   * (one part per header, named after it) and when the URL {@code expires}.
+   */
+  public void uploadUrl(Exchange ex, Principal principal, Arguments arguments) throws IOException {
+    principal.require("Binary", Interaction.CREATE);
+    Map<String, String> args = arguments.get();
+    DirectUploads.Issued issued = uploads.issue(principal, new DirectUploads.Request(args.get("contentType"),
+        number(args, "size"), args.get("sha256"), args.get("filename"), args.get("securityContext"),
+        number(args, "expiresIn")), ex.baseUrl());
+    output.writeRaw(ex, 200, issuedParameters(issued));
+  }
+
+  static Parameters issuedParameters(DirectUploads.Issued issued) {
+    Parameters p = new Parameters();
+    p.addParameter().setName("url").setValue(new UrlType(issued.url()));
+    p.addParameter().setName("binary").setValue(new Reference("Binary/" + issued.binaryId()));
+    p.addParameter().setName("method").setValue(new CodeType(issued.method()));
+    Parameters.ParametersParameterComponent headers = p.addParameter().setName("headers");
+    issued.headers().forEach((name, value) -> headers.addPart().setName(name).setValue(new StringType(value)));
+    p.addParameter().setName("expires").setValue(new InstantType(Date.from(issued.expires())));
+    if (issued.completeUrl() != null) {
+      Parameters.ParametersParameterComponent complete = p.addParameter().setName("complete");
+      complete.addPart().setName("url").setValue(new UrlType(issued.completeUrl()));
+      complete.addPart().setName("method").setValue(new CodeType("POST"));
+    }
+    return p;
+  }
+
+  private static Long number(Map<String, String> args, String name) {
+    String v = args.get(name);
+    if (v == null || v.isBlank()) {
+      return null;
+    }
+    try {
+      // valueInteger, valueDecimal (sizes beyond 2^31) or valueString
+      return new BigDecimal(v.trim()).longValueExact();
+    } catch (ArithmeticException | NumberFormatException e) {
+      throw FhirException.badRequest(name + " must be a whole number, got '" + v + "'", name);
+    }
   }
 }

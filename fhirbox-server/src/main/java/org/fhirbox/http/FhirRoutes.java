@@ -95,6 +95,11 @@ public final class FhirRoutes {
       importBinary(ex, principal);
       return;
     }
+    if (n == 2 && type.equals("Binary") && second.equals("$upload-url")) {
+      requireMethod(method, "POST");
+      binaries.uploadUrl(ex, principal, () -> operationArguments(ex, "$upload-url"));
+      return;
+    }
     String id = ResourceIds.requireValid(second);
     if (n == 2) {
       switch (method) {
@@ -188,9 +193,16 @@ public final class FhirRoutes {
     for (String name : List.of("url", "contentType", "securityContext")) {
       ex.param(name).ifPresent(v -> args.put(name, v));
     }
+    args.putAll(operationArguments(ex, "$import"));
+    return args;
+  }
+
+  /** The primitive and Reference parameters of a Parameters body, by name; empty without a FHIR body. */
+  private Map<String, String> operationArguments(Exchange ex, String operation) throws IOException {
+    Map<String, String> args = new HashMap<>();
     if (ex.bodyFormat().isPresent()) {
       if (!(parseBody(ex) instanceof Parameters p)) {
-        throw FhirException.badRequest("$import takes a Parameters resource");
+        throw FhirException.badRequest(operation + " takes a Parameters resource");
       }
       for (var param : p.getParameter()) {
         if (param.getValue() != null && param.getValue().isPrimitive()) {

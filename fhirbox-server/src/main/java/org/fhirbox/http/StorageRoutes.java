@@ -7,12 +7,18 @@ import java.util.List;
 import java.util.Map;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.binary.BinaryReads;
+import org.fhirbox.binary.DirectUploads;
+import org.fhirbox.fhir.Written;
+import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.storage.BlobStore;
 
 /**
  * {@code GET|HEAD /storage/{id}/{versionId}?Expires&KeyId&Signature[&Download]}: the signature is
  * the credential (no Authorization header), so {@code <img>} and {@code <video>} work.
+ * {@code PUT /storage/upload/{id}?...&Signature}: a presigned direct upload, and {@code POST} to
+ * such a URL with {@code Blob}: the confirmation of one that went to S3 ({@link DirectUploads}).
  */
 public final class StorageRoutes {
   private final StorageUrlSigner signer;
@@ -20,9 +26,13 @@ public final class StorageRoutes {
   private final BlobStore blobs;
   private final StorageResponder responder;
   private final Clock clock;
+  private final DirectUploads uploads;
+  private final ResourceOutput output;
 
   public StorageRoutes(StorageUrlSigner signer, BinaryReads reads, BlobStore blobs, StorageResponder responder,
-      Clock clock) {
+      Clock clock, DirectUploads uploads, ResourceOutput output) {
+    this.uploads = uploads;
+    this.output = output;
     this.signer = signer;
     this.reads = reads;
     this.blobs = blobs;
@@ -31,8 +41,19 @@ public final class StorageRoutes {
   }
 
   public void handle(Exchange ex, List<String> segments) throws IOException {
+    boolean uploadPath = segments.size() == 2 && segments.get(0).equals(UploadUrlSigner.PATH_SEGMENT);
+    if (uploadPath && ex.method().equals("PUT")) {
+      upload(ex, segments.get(1));
+      return;
+    }
+    if (uploadPath && ex.method().equals("POST")) {
+      Map<String, String> query = new HashMap<>();
+      ex.params().forEach((k, v) -> query.put(k, v.get(0)));
+      written(ex, uploads.complete(segments.get(1), query));
+      return;
+    }
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
-      throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD only");
+      throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD, upload URLs PUT");
     }
     if (segments.size() != 2) {
       throw FhirException.notFound("not a storage URL");
@@ -45,5 +66,34 @@ public final class StorageRoutes {
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
     reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content ->
         responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge));
+  }
+
+  /**
+   * Stores the body as the reserved Binary (201) or as the next version of the Binary the URL
+   * replaces (200, as Medplum answers), with its {@code Location} and {@code ETag}, and an
+   * OperationOutcome naming it (the uploader holds no token to read the Binary with).
+   */
+  private void upload(Exchange ex, String binaryId) throws IOException {
+    Map<String, String> query = new HashMap<>();
+    ex.params().forEach((k, v) -> query.put(k, v.get(0)));
+    Written w;
+    try {
+      w = uploads.receive(binaryId, query, ex.contentType(), ex.request().getContentLengthLong(),
+          ex.header("Content-Encoding"), ex.request().getInputStream());
+    } catch (FhirException e) {
+      // A refused upload is partly drained so the client can read why.
+      ex.drain(Exchange.DRAIN_LIMIT);
+      throw e;
+    }
+    written(ex, w);
+  }
+
+  private void written(Exchange ex, Written w) throws IOException {
+    StoredResource s = w.stored();
+    String location = ex.fhirBase() + "/Binary/" + s.id() + "/_history/" + s.versionId();
+    ex.response().setHeader("Location", location);
+    ex.response().setHeader("ETag", "W/\"" + s.versionId() + "\"");
+    output.writeRaw(ex, w.created() ? 201 : 200, ErrorMapper.info((w.created() ? "created" : "updated")
+        + " Binary/" + s.id() + " version " + s.versionId()));
   }
 }

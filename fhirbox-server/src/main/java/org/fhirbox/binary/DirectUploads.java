@@ -1,0 +1,204 @@
+package org.fhirbox.binary;
+
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.fhir.ResourceIds;
+import org.fhirbox.fhir.Written;
+import org.fhirbox.model.StoredResource;
+import org.fhirbox.signing.S3UploadSigner;
+import org.fhirbox.signing.UploadUrlSigner;
+import org.fhirbox.storage.BlobKey;
+import org.fhirbox.signing.UploadUrlSigner.Grant;
+import org.hl7.fhir.r4.model.Binary;
+
+/**
+ * Presigned direct uploads in server mode: {@code $upload-url} reserves a new Binary id and signs
+ * a URL that lets anyone holding it {@code PUT} exactly the declared bytes, once, without
+ * credentials. Everything the caller's token allows is checked when the URL is issued (Binary
+ * create, the {@code securityContext} within a patient's compartment, deny list, size limit); the
+ * deny list, limit and {@code securityContext} existence are checked again when the bytes arrive.
+ *
+ * <p>Nothing is stored until the {@code PUT}: the reservation is the signed URL itself, and the id
+ * is used once because the {@code PUT} creates {@code Binary/{id}} and a second one finds it
+ * taken (409). An unused URL therefore leaves nothing behind, and a {@code PUT} that fails leaves
+ * at most a blob the orphan sweeper removes.
+ */
+public final class DirectUploads {
+  /** The longest lifetime a caller may ask for. */
+  public static final Duration MAX_EXPIRES_IN = Duration.ofHours(1);
+  /** The lifetime when the caller names none. */
+  public static final Duration DEFAULT_EXPIRES_IN = Duration.ofMinutes(15);
+
+  private final BinaryService binaries;
+  private final UploadUrlSigner signer;
+  private final Clock clock;
+
+  private final S3UploadSigner s3;
+
+  /** @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves */
+  public DirectUploads(BinaryService binaries, UploadUrlSigner signer, S3UploadSigner s3, Clock clock) {
+    this.binaries = binaries;
+    this.signer = signer;
+    this.s3 = s3;
+    this.clock = clock;
+  }
+
+  /** What the caller declares in {@code $upload-url}. */
+  public record Request(String contentType, Long size, String sha256, String filename, String securityContext,
+      Long expiresInSeconds) {}
+
+  /**
+   * The reserved Binary, the URL and the headers its {@code PUT} must carry; for an S3 presigned
+   * upload, also the URL the client {@code POST}s to once the bytes are in the bucket.
+   */
+  public record Issued(String binaryId, String url, String method, Map<String, String> headers, Instant expires,
+      String completeUrl) {}
+
+  /** {@code POST Binary/$upload-url}: reserves a Binary id and signs its upload URL. */
+  public Issued issue(Principal principal, Request request, String baseUrl) {
+    principal.require("Binary", Interaction.CREATE);
+    if (request.size() == null) {
+      throw FhirException.badRequest("$upload-url needs the size of the content in bytes", "size");
+    }
+    if (request.size() < 0) {
+      throw FhirException.badRequest("size must not be negative", "size");
+    }
+    if (request.size() > binaries.policy().maxBytes()) {
+      throw FhirException.tooLarge("a size of " + request.size() + " bytes exceeds the limit of "
+          + binaries.policy().maxBytes() + " bytes");
+    }
+    String contentType = request.contentType() == null || request.contentType().isBlank()
+        ? "application/octet-stream" : request.contentType().trim();
+    binaries.policy().check(contentType, request.filename());
+    String sha256 = request.sha256() == null ? null : sha256Hex(request.sha256().trim());
+    long expiresIn = request.expiresInSeconds() == null ? DEFAULT_EXPIRES_IN.toSeconds()
+        : request.expiresInSeconds();
+    if (expiresIn < 1 || expiresIn > MAX_EXPIRES_IN.toSeconds()) {
+      throw FhirException.badRequest("expiresIn must be between 1 and " + MAX_EXPIRES_IN.toSeconds() + " seconds",
+          "expiresIn");
+    }
+    String context = binaries.securityContext(principal, null, request.securityContext(), Interaction.CREATE);
+    String ctx = context == null || context.isBlank() ? null : context.trim();
+    String id = ResourceIds.newId();
+    // Refuses a missing securityContext or an over-long type or file name now rather than at the PUT.
+    binaries.checkDeclared(principal.project(), contentType, ctx, request.filename());
+    Instant expires = clock.instant().plusSeconds(expiresIn);
+    if (s3 != null) {
+      if (sha256 == null) {
+        // A presigned S3 PUT can be repeated until it expires; only a signed checksum keeps a
+        // repeat after the confirmation from replacing the confirmed bytes with others.
+        throw FhirException.badRequest("direct uploads to S3 need the sha256 of the content", "sha256");
+      }
+      BlobKey key = BlobKey.random();
+      S3UploadSigner.Presigned put = s3.presignPut(key, request.size(), contentType, sha256,
+          Duration.ofSeconds(expiresIn));
+      Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+          null, key.value());
+      return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires));
+    }
+    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+        null, null);
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", contentType);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null);
+  }
+
+  /**
+   * Medplum's {@code GET Binary/{id}/$presigned-url?upload=true}: a URL that stores the next
+   * version of an existing Binary (one the caller may update), keeping its content type,
+   * {@code securityContext} and file name. The size is not known in advance; the URL is used
+   * once because it names the version it replaces.
+   */
+  public Issued issueReplacing(Principal principal, String id, String baseUrl) {
+    principal.require("Binary", Interaction.UPDATE);
+    // Runs the patient-compartment check for an update (404 outside it) before anything is read.
+    binaries.securityContext(principal, id, null, Interaction.UPDATE);
+    StoredResource current = binaries.currentBinary(principal.project(), id);
+    Binary binary = (Binary) binaries.toResource(current);
+    String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
+    String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
+    Grant grant = new Grant(id, principal.project(), null, contentType, null, ctx,
+        binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null);
+    Instant expires = clock.instant().plus(DEFAULT_EXPIRES_IN);
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", contentType);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null);
+  }
+
+  /**
+   * {@code PUT /storage/upload/{id}}: the signed URL is the credential. The request's
+   * {@code Content-Type} must be the signed one; a declared {@code Content-Length} must equal the
+   * signed size (checked before a byte is read); the bytes must then have that size and digest.
+   */
+  public Written receive(String binaryId, Map<String, String> query, String contentType, long contentLength,
+      String contentEncoding, InputStream body) {
+    Grant grant = signer.verify(binaryId, query).grant();
+    if (grant.blobKey() != null) {
+      throw FhirException.methodNotAllowed("this URL confirms an upload to S3: POST to it once the bytes are there");
+    }
+    if (grant.baseVersion() == null) {
+      binaries.requireUnused(binaryId);
+    }
+    if (contentType == null || !contentType.trim().equalsIgnoreCase(grant.contentType())) {
+      throw FhirException.badRequest("this upload URL needs Content-Type: " + grant.contentType());
+    }
+    if (contentEncoding != null && !contentEncoding.isBlank()
+        && !contentEncoding.trim().equalsIgnoreCase("identity")) {
+      throw FhirException.unsupportedMediaType("an upload URL takes the content itself, without Content-Encoding");
+    }
+    if (contentLength >= 0 && grant.size() != null && contentLength != grant.size()) {
+      throw FhirException.badRequest("Content-Length is " + contentLength + " but this upload URL is for exactly "
+          + grant.size() + " bytes; nothing was stored");
+    }
+    BinaryService.Upload upload = new BinaryService.Upload(body, grant.contentType(), null, grant.securityContext(),
+        grant.filename());
+    if (grant.baseVersion() != null) {
+      return binaries.updateDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex(),
+          grant.baseVersion());
+    }
+    return binaries.createDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex());
+  }
+
+  /**
+   * {@code POST /storage/upload/{id}?...&Blob=}: the completion step of an S3 presigned upload.
+   * The object must be in the bucket with the declared size and SHA-256 (409 while it is not
+   * there); it is read once to fill the SHA-1, then {@code Binary/{id}} is created. Until then the
+   * Binary does not exist (404), so no read ever gets bytes that were not checked.
+   */
+  public Written complete(String binaryId, Map<String, String> query) {
+    Grant grant = signer.verify(binaryId, query).grant();
+    if (grant.blobKey() == null) {
+      throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT");
+    }
+    BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
+        grant.securityContext(), grant.filename());
+    return binaries.createFromObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.size(),
+        grant.sha256Hex());
+  }
+
+  /** A SHA-256 as 64 hex digits or base64 (as {@code x-amz-checksum-sha256} carries it), as lowercase hex. */
+  static String sha256Hex(String value) {
+    if (value.matches("[0-9a-fA-F]{64}")) {
+      return value.toLowerCase(Locale.ROOT);
+    }
+    try {
+      byte[] raw = Base64.getDecoder().decode(value);
+      if (raw.length == 32) {
+        return HexFormat.of().formatHex(raw);
+      }
+    } catch (IllegalArgumentException e) {
+      // falls through to the refusal below
+    }
+    throw FhirException.badRequest("sha256 must be 64 hexadecimal digits or 32 bytes in base64", "sha256");
+  }
+}

@@ -1,0 +1,223 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestClock;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Reference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * Presigned direct uploads in the {@code s3} signing mode, against s3proxy checking SigV4
+ * signatures: the bytes go to the bucket, the node only confirms them.
+ */
+@SlowTest
+class DirectUploadS3Test {
+  // Starts at the real time: s3proxy dates objects by it, and the sweeper compares those dates with this clock.
+  static final TestClock CLOCK = new TestClock(Instant.now());
+  static S3Server s3;
+  static TestServer server;
+  static TestClient http;
+  static final HttpClient ANONYMOUS = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    s3 = S3Server.start();
+    // The AWS SDK's default credential chain reads these, as it would read the environment.
+    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    server = TestServer.start(Map.of(
+        "FHIRBOX_ORPHAN_GRACE", "3600",
+        "FHIRBOX_BLOB_STORE", "s3",
+        "FHIRBOX_SIGNED_URL_MODE", "s3",
+        "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
+        "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
+        "FHIRBOX_S3_PATH_STYLE", "true",
+        "FHIRBOX_S3_CREATE_BUCKET", "true"), CLOCK);
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      server.close();
+      s3.close();
+    } finally {
+      System.clearProperty("aws.accessKeyId");
+      System.clearProperty("aws.secretAccessKey");
+    }
+  }
+
+  record Issued(String binary, String url, Map<String, String> headers, String completeUrl) {}
+
+  static String body(long size, String sha256) {
+    Parameters in = new Parameters();
+    in.addParameter("contentType", "application/octet-stream");
+    in.addParameter().setName("size").setValue(new IntegerType((int) size));
+    if (sha256 != null) {
+      in.addParameter("sha256", sha256);
+    }
+    return http.json(in);
+  }
+
+  static Issued issue(String requestBody) {
+    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", requestBody);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Parameters p = http.parse(r, Parameters.class);
+    Map<String, String> headers = new LinkedHashMap<>();
+    p.getParameter("headers").getPart().forEach(part -> headers.put(part.getName(), part.getValue().primitiveValue()));
+    String complete = p.getParameter("complete").getPart().stream().filter(part -> part.getName().equals("url"))
+        .findFirst().orElseThrow().getValue().primitiveValue();
+    return new Issued(((Reference) p.getParameter("binary").getValue()).getReference(),
+        p.getParameter("url").getValue().primitiveValue(), headers, complete);
+  }
+
+  static HttpResponse<String> putToS3(Issued issued, String url, byte[] bytes) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).PUT(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    issued.headers().forEach(b::header);
+    return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> complete(Issued issued) throws Exception {
+    return ANONYMOUS.send(HttpRequest.newBuilder(URI.create(issued.completeUrl()))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  static double bytesIn() {
+    String text = http.send(http.request("metrics").GET()).body();
+    Matcher m = Pattern.compile("(?m)^fhirbox_bytes_in_total (\\S+)$").matcher(text);
+    assertThat(m.find()).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  @Test
+  void theBytesGoToTheBucketAndTheNodeOnlyConfirmsThem() throws Exception {
+    byte[] bytes = random(3 << 20, 1);
+    String request = body(bytes.length, sha256(bytes));
+    double before = bytesIn();
+
+    Issued issued = issue(request);
+    assertThat(issued.url()).startsWith(s3.endpoint().toString());
+    assertThat(issued.headers()).containsKey("x-amz-checksum-sha256");
+    HttpResponse<String> put = putToS3(issued, issued.url(), bytes);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("not confirmed yet").isEqualTo(404);
+    HttpResponse<String> done = complete(issued);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+
+    // The request body of $upload-url is all the node received: none of the content.
+    assertThat(bytesIn() - before).isEqualTo(request.getBytes(StandardCharsets.UTF_8).length);
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo(bytes);
+    assertThat(http.get("fhir/R4/" + issued.binary()).body()).contains("\"contentType\":\"application/octet-stream\"");
+
+    assertThat(complete(issued).statusCode()).as("the confirmation is used once").isEqualTo(409);
+  }
+
+  @Test
+  void theBucketRefusesOtherBytesAndATamperedUrl() throws Exception {
+    byte[] bytes = random(1000, 2);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    byte[] other = bytes.clone();
+    other[10] ^= 1;
+    assertThat(putToS3(issued, issued.url(), other).statusCode()).as("checksum mismatch").isEqualTo(400);
+    assertThat(putToS3(issued, issued.url(), random(999, 2)).statusCode()).as("wrong size")
+        .isGreaterThanOrEqualTo(400);
+    String tampered = issued.url().replaceFirst("X-Amz-Signature=[0-9a-f]", "X-Amz-Signature=z");
+    assertThat(putToS3(issued, tampered, bytes).statusCode()).as("signature checked").isEqualTo(403);
+    HttpResponse<String> early = complete(issued);
+    assertThat(early.statusCode()).as("nothing to confirm yet").isEqualTo(409);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void directUploadsToS3NeedTheSha256() {
+    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", body(10, null));
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("sha256");
+  }
+
+  @Test
+  void anUploadNeverConfirmedIsSweptAfterTheGrace() throws Exception {
+    byte[] bytes = random(2000, 3);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+    // The sweeper deletes a blob unreferenced on two passes past the grace.
+    CLOCK.advance(Duration.ofHours(2));
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+
+    HttpResponse<String> late = complete(issued);
+    assertThat(late.statusCode()).as("the URL expired with the grace").isEqualTo(410);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+    assertThat(objectExists(issued.url())).as("the unconfirmed object was swept").isFalse();
+  }
+
+  @Test
+  void aConfirmedUploadIsNotSwept() throws Exception {
+    byte[] bytes = random(2000, 4);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    assertThat(complete(issued).statusCode()).isEqualTo(201);
+    CLOCK.advance(Duration.ofHours(2));
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+    assertThat(objectExists(issued.url())).isTrue();
+    assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  /** Whether the object a presigned path-style URL names is in the bucket, asked with credentials. */
+  static boolean objectExists(String presignedUrl) {
+    String path = URI.create(presignedUrl).getPath().substring(1);
+    int slash = path.indexOf('/');
+    try (S3Client client = S3Client.builder().endpointOverride(s3.endpoint()).region(Region.US_EAST_1)
+        .credentialsProvider(S3Server.credentials()).forcePathStyle(true).build()) {
+      client.headObject(r -> r.bucket(path.substring(0, slash)).key(path.substring(slash + 1)));
+      return true;
+    } catch (NoSuchKeyException e) {
+      return false;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        return false;
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,340 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestClock;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Reference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Presigned direct uploads in server mode: {@code $upload-url}, then a PUT without credentials. */
+class DirectUploadTest {
+  static final TestClock CLOCK = new TestClock();
+  static TestServer server;
+  static TestClient http;
+  /** No Authorization header: the signed URL is the only credential. */
+  static final HttpClient ANONYMOUS = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_MAX_BINARY_BYTES", Long.toString(1 << 20)), CLOCK);
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  record Issued(String binary, String url, String method, Map<String, String> headers) {}
+
+  static Issued issue(String contentType, long size, String sha256, String... more) {
+    HttpResponse<String> r = requestUrl(contentType, size, sha256, more);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Parameters p = http.parse(r, Parameters.class);
+    Map<String, String> headers = new LinkedHashMap<>();
+    p.getParameter("headers").getPart().forEach(part -> headers.put(part.getName(), part.getValue().primitiveValue()));
+    return new Issued(((Reference) p.getParameter("binary").getValue()).getReference(),
+        p.getParameter("url").getValue().primitiveValue(), p.getParameter("method").getValue().primitiveValue(),
+        headers);
+  }
+
+  static HttpResponse<String> requestUrl(String contentType, long size, String sha256, String... more) {
+    Parameters in = new Parameters();
+    if (contentType != null) {
+      in.addParameter("contentType", contentType);
+    }
+    in.addParameter().setName("size").setValue(new IntegerType((int) size));
+    if (sha256 != null) {
+      in.addParameter("sha256", sha256);
+    }
+    for (int i = 0; i < more.length; i += 2) {
+      in.addParameter(more[i], more[i + 1]);
+    }
+    return http.postJson("fhir/R4/Binary/$upload-url", http.json(in));
+  }
+
+  static HttpResponse<String> put(Issued issued, byte[] body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(issued.url()))
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
+    issued.headers().forEach(b::header);
+    return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A body without Content-Length (chunked), so only the bytes themselves can tell its size. */
+  static HttpResponse<String> putChunked(Issued issued, byte[] body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(issued.url()))
+        .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)));
+    issued.headers().forEach(b::header);
+    return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  static String diagnostics(HttpResponse<String> r) {
+    return http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics();
+  }
+
+  static long blobCount() throws IOException {
+    try (Stream<Path> files = Files.walk(server.dataDir().resolve("blobs"))) {
+      return files.filter(Files::isRegularFile).filter(p -> !p.getParent().getFileName().toString().equals("tmp"))
+          .count();
+    }
+  }
+
+  @Test
+  void presignedPutCreatesTheReservedBinaryWithoutCredentials() throws Exception {
+    byte[] bytes = random(70_000, 1);
+    Issued issued = issue("image/png", bytes.length, sha256(bytes), "filename", "scan.png");
+    assertThat(issued.method()).isEqualTo("PUT");
+    assertThat(issued.headers()).containsExactly(Map.entry("Content-Type", "image/png"));
+    assertThat(issued.url()).startsWith(server.baseUrl() + "storage/upload/" + issued.binary().substring(7) + "?");
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("nothing exists before the PUT").isEqualTo(404);
+
+    HttpResponse<String> r = put(issued, bytes);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(r.headers().firstValue("Location")).hasValue(server.fhirBase() + "/" + issued.binary() + "/_history/1");
+
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo(bytes);
+    assertThat(raw.headers().firstValue("Content-Type")).hasValue("image/png");
+    Binary json = http.parse(http.get("fhir/R4/" + issued.binary()), Binary.class);
+    assertThat(json.getContentType()).isEqualTo("image/png");
+  }
+
+  @Test
+  void aSecondPutIsAConflictAndKeepsTheFirstBytes() throws Exception {
+    byte[] bytes = "first".getBytes(StandardCharsets.UTF_8);
+    Issued issued = issue("text/plain", bytes.length, null);
+    assertThat(put(issued, bytes).statusCode()).isEqualTo(201);
+    long blobs = blobCount();
+
+    HttpResponse<String> again = put(issued, "other".getBytes(StandardCharsets.UTF_8));
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(diagnostics(again)).contains("can be used once");
+    assertThat(blobCount()).isEqualTo(blobs);
+    assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  @Test
+  void ofTwoRacingPutsExactlyOneCommits() throws Exception {
+    byte[] bytes = random(200_000, 8);
+    Issued issued = issue("application/octet-stream", bytes.length, sha256(bytes));
+    long blobs = blobCount();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<HttpResponse<String>> a = pool.submit(() -> put(issued, bytes));
+      Future<HttpResponse<String>> b = pool.submit(() -> put(issued, bytes));
+      assertThat(List.of(a.get().statusCode(), b.get().statusCode())).containsExactlyInAnyOrder(201, 409);
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(blobCount()).as("the loser's blob is gone").isEqualTo(blobs + 1);
+    assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  @Test
+  void aBodyOfAnotherSizeIsRefusedAndNothingIsStored() throws Exception {
+    byte[] bytes = random(5000, 2);
+    Issued issued = issue("application/octet-stream", bytes.length, null);
+    long blobs = blobCount();
+
+    HttpResponse<String> declared = put(issued, random(4999, 2));
+    assertThat(declared.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(declared)).contains("Content-Length is 4999");
+    HttpResponse<String> longer = putChunked(issued, random(5001, 2));
+    assertThat(longer.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(longer)).contains("longer than the declared size");
+    HttpResponse<String> shorter = putChunked(issued, random(4000, 2));
+    assertThat(shorter.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(shorter)).contains("4000 bytes, not the declared 5000");
+
+    assertThat(blobCount()).isEqualTo(blobs);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+    assertThat(putChunked(issued, bytes).statusCode()).as("the URL was not used up").isEqualTo(201);
+  }
+
+  @Test
+  void bytesWhoseSha256IsNotTheDeclaredOneAreRefused() throws Exception {
+    byte[] bytes = random(3000, 3);
+    Issued issued = issue("application/octet-stream", bytes.length, sha256(bytes));
+    long blobs = blobCount();
+    byte[] other = bytes.clone();
+    other[1500] ^= 1;
+
+    HttpResponse<String> r = put(issued, other);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("SHA-256");
+    assertThat(blobCount()).isEqualTo(blobs);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aSha256MayBeGivenInBase64AsS3Carries() throws Exception {
+    byte[] bytes = random(100, 9);
+    String b64 = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(bytes));
+    Issued issued = issue("application/octet-stream", bytes.length, b64);
+    assertThat(put(issued, bytes).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void deniedContentTypesAndFileNamesGetNoUrl() {
+    HttpResponse<String> byType = requestUrl("application/x-msdownload", 10, null);
+    assertThat(byType.statusCode()).isEqualTo(400);
+    HttpResponse<String> byName = requestUrl("application/octet-stream", 10, null, "filename", "setup.exe");
+    assertThat(byName.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(byName)).contains(".exe");
+  }
+
+  @Test
+  void theSignedSecurityContextGuardsTheUploadedBinary() throws Exception {
+    assertThat(requestUrl("text/plain", 3, null, "securityContext", "Patient/nobody").statusCode()).isEqualTo(400);
+    String patient = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    Issued issued = issue("text/plain", 3, null, "securityContext", "Patient/" + patient);
+    assertThat(issued.url()).contains("Context=Patient%2F" + patient);
+    assertThat(put(issued, "abc".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(201);
+    Binary json = http.parse(http.get("fhir/R4/" + issued.binary()), Binary.class);
+    assertThat(json.getSecurityContext().getReference()).isEqualTo("Patient/" + patient);
+    Issued otherContext = new Issued(issued.binary(), issued.url().replace("Context=Patient%2F" + patient,
+        "Context=Patient%2Fsomeone-else"), "PUT", issued.headers());
+    assertThat(put(otherContext, "abc".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void declarationsOutsideTheLimitsGetNoUrl() {
+    HttpResponse<String> tooLarge = requestUrl("text/plain", (1 << 20) + 1, null);
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    HttpResponse<String> tooLong = requestUrl("text/plain", 10, null, "expiresIn", "3601");
+    assertThat(tooLong.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(tooLong)).contains("expiresIn");
+    HttpResponse<String> noSize = http.postJson("fhir/R4/Binary/$upload-url",
+        "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"contentType\",\"valueString\":\"text/plain\"}]}");
+    assertThat(noSize.statusCode()).isEqualTo(400);
+    HttpResponse<String> badSha = requestUrl("text/plain", 10, "abc");
+    assertThat(badSha.statusCode()).isEqualTo(400);
+    HttpResponse<String> anonymous = send(HttpRequest.newBuilder(URI.create(server.fhirBase() + "/Binary/$upload-url"))
+        .header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Parameters\"}")));
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aCallerWhoMayNotCreateBinariesGetsNoUrl() {
+    TestClient reader = new ProjectClients(server).client("readers", "system/Binary.read");
+    HttpResponse<String> r = reader.postJson("fhir/R4/Binary/$upload-url", http.json(new Parameters()
+        .addParameter("contentType", "text/plain").addParameter("size", "3")));
+    assertThat(r.statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void aChangedUrlOrContentTypeIsRefused() throws Exception {
+    byte[] bytes = random(10, 4);
+    Issued issued = issue("text/plain", bytes.length, null);
+    Issued bigger = new Issued(issued.binary(), issued.url().replace("Size=10", "Size=11"), "PUT", issued.headers());
+    assertThat(put(bigger, random(11, 4)).statusCode()).isEqualTo(403);
+    Issued otherType = new Issued(issued.binary(), issued.url().replace("Type=text%2Fplain", "Type=text%2Fhtml"),
+        "PUT", Map.of("Content-Type", "text/html"));
+    assertThat(put(otherType, bytes).statusCode()).isEqualTo(403);
+    String otherId = issued.url().replaceFirst("/storage/upload/[^?]+", "/storage/upload/another-id");
+    assertThat(put(new Issued(issued.binary(), otherId, "PUT", issued.headers()), bytes).statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> wrongHeader = put(new Issued(issued.binary(), issued.url(), "PUT",
+        Map.of("Content-Type", "text/html")), bytes);
+    assertThat(wrongHeader.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(wrongHeader)).contains("Content-Type: text/plain");
+    assertThat(put(issued, bytes).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void anExpiredUrlIsGoneAndLeavesNothing() throws Exception {
+    byte[] bytes = random(10, 5);
+    Issued issued = issue("text/plain", bytes.length, null, "expiresIn", "60");
+    long blobs = blobCount();
+    CLOCK.advance(Duration.ofSeconds(61));
+    HttpResponse<String> r = put(issued, bytes);
+    assertThat(r.statusCode()).isEqualTo(410);
+    assertThat(blobCount()).isEqualTo(blobs);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void medplumsUploadUrlStoresTheNextVersionOfAnExistingBinaryOnce() throws Exception {
+    // As Medplum's own test of the operation: a Binary without content, then its upload URL.
+    String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
+    HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"valueUri\"");
+    String url = http.parse(r, Parameters.class).getParameterFirstRep().getValue().primitiveValue();
+    Issued issued = new Issued("Binary/" + id, url, "PUT", Map.of("Content-Type", "text/plain"));
+
+    HttpResponse<String> put = put(issued, "foo bar baz quux".getBytes(StandardCharsets.UTF_8));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(put.headers().firstValue("ETag")).hasValue("W/\"2\"");
+    assertThat(new String(http.sendBytes(http.request("fhir/R4/Binary/" + id).GET()).body(), StandardCharsets.UTF_8))
+        .isEqualTo("foo bar baz quux");
+    assertThat(put(issued, "again".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(409);
+    assertThat(new String(http.sendBytes(http.request("fhir/R4/Binary/" + id).GET()).body(), StandardCharsets.UTF_8))
+        .isEqualTo("foo bar baz quux");
+  }
+
+  @Test
+  void medplumsUploadUrlNeedsBinaryUpdate() {
+    TestClient creator = new ProjectClients(server).client("creators", "system/Binary.cr");
+    String id = TestClient.createdId(creator.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
+    assertThat(creator.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(403);
+    assertThat(http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode())
+        .as("another project's Binary").isEqualTo(404);
+  }
+
+  static HttpResponse<String> send(HttpRequest.Builder b) {
+    try {
+      return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
