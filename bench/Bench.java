@@ -721,7 +721,10 @@ public final class Bench {
       int intervals = (int) Math.ceil(duration / reportEvery);
       long intervalNanos = (long) (reportEvery * 1e9);
       double[] intervalRps = new double[intervals];
-      long cpuBefore = cpuTicks(pid);
+      while (System.nanoTime() < measureFrom) {
+        Thread.sleep(50);
+      }
+      long cpuBefore = cpuTicks(pid); // from the end of the warm-up, as the intervals are
       for (int i = 0; i < intervals; i++) {
         long to = measureFrom + (i + 1) * intervalNanos;
         while (System.nanoTime() < to + 200_000_000L) {
