@@ -68,21 +68,28 @@ final class JdbcUploadTable implements UploadTable {
   }
 
   @Override
-  public boolean finish(String id, String owner, String resultId, long resultVersion, Instant now) {
+  public boolean finish(String id, String owner, String resultId, long resultVersion, Instant now, Instant expires) {
     return st.update("write failed", "UPDATE resumable_upload SET result_id = ?, result_version = ?,"
-        + " lease_owner = NULL, lease_until = NULL, updated = ? WHERE id = ? AND lease_owner = ? AND result_id IS NULL",
-        List.of(resultId, resultVersion, now.toEpochMilli(), id, owner)) == 1;
+        + " lease_owner = NULL, lease_until = NULL, updated = ?, expires = ?"
+        + " WHERE id = ? AND lease_owner = ? AND result_id IS NULL",
+        List.of(resultId, resultVersion, now.toEpochMilli(), expires.toEpochMilli(), id, owner)) == 1;
   }
 
   @Override
-  public boolean deleteUnleased(String id, Instant now) {
-    return st.update("write failed", "DELETE FROM resumable_upload WHERE id = ? AND " + UNLEASED,
-        List.of(id, now.toEpochMilli())) == 1;
+  public boolean deleteHeld(String id, String owner) {
+    return st.update("write failed", "DELETE FROM resumable_upload WHERE id = ? AND lease_owner = ?",
+        List.of(id, owner)) == 1;
   }
 
   @Override
   public boolean delete(String id) {
     return st.update("write failed", "DELETE FROM resumable_upload WHERE id = ?", List.of(id)) == 1;
+  }
+
+  @Override
+  public int releaseAll() {
+    return st.update("write failed", "UPDATE resumable_upload SET lease_owner = NULL, lease_until = NULL"
+        + " WHERE lease_owner IS NOT NULL", List.of());
   }
 
   @Override

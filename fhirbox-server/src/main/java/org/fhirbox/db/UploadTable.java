@@ -37,14 +37,23 @@ public interface UploadTable {
   /** Releases {@code owner}'s lease without other change; false when it no longer held it. */
   boolean releaseLease(String id, String owner);
 
-  /** Records the Binary version the upload became and releases the lease; false when {@code owner} lost it. */
-  boolean finish(String id, String owner, String resultId, long resultVersion, Instant now);
+  /**
+   * Records the Binary version the upload became, keeps the row until {@code expires} (so that
+   * later requests can name it), and releases the lease; false when {@code owner} lost it.
+   */
+  boolean finish(String id, String owner, String resultId, long resultVersion, Instant now, Instant expires);
 
-  /** Deletes the row unless a lease lasts past {@code now}; false when nothing was deleted. */
-  boolean deleteUnleased(String id, Instant now);
+  /** Deletes the row if {@code owner} holds its lease; false when nothing was deleted. */
+  boolean deleteHeld(String id, String owner);
 
   /** Deletes the row whatever its lease; false when it was gone. */
   boolean delete(String id);
+
+  /**
+   * Releases every lease: for a database only one process uses (embedded H2), at its start, so
+   * that a request a crash cut off does not hold its upload until the lease runs out.
+   */
+  int releaseAll();
 
   /** Up to {@code limit} uploads that expired before {@code now}, oldest first. */
   List<ResumableUpload> expired(Instant now, int limit);

@@ -39,6 +39,12 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
             .setDefinition("http://fhirbox.org/OperationDefinition/Binary-import")
             .setDocumentation("POST /Binary/$import with Parameters url[, contentType, securityContext]: fetches"
                 + " an external URL into a new Binary");
+        r.addOperation().setName("upload")
+            .setDefinition("http://fhirbox.org/OperationDefinition/Binary-upload")
+            .setDocumentation("Resumable uploads with the tus protocol 1.0.0 (creation, creation-with-upload,"
+                + " creation-defer-length, termination, expiration, checksum): POST /Binary/$upload creates an"
+                + " upload, HEAD/PATCH/DELETE /Binary/$upload/{id} resume and end it; the last byte commits a"
+                + " Binary, named in Content-Location");
       }
     }
   }

@@ -98,7 +98,7 @@ abstract class UploadTableContract extends StoreContract {
     assertThat(write(t -> t.extendLease("u1", "A", t0.plusSeconds(600)))).isFalse();
     assertThat(write(t -> t.advance("u1", "A", new PartialBlob(key, 5, ""), 100L, t0,
         t0))).isFalse();
-    assertThat(write(t -> t.finish("u1", "A", "bin", 1, t0))).isFalse();
+    assertThat(write(t -> t.finish("u1", "A", "bin", 1, t0, t0))).isFalse();
     assertThat(write(t -> t.releaseLease("u1", "B"))).isTrue();
     assertThat(find("u1").leaseOwner()).isNull();
   }
@@ -107,12 +107,13 @@ abstract class UploadTableContract extends StoreContract {
   void aFinishedUploadNamesItsBinaryAndTakesNoMoreClaims() {
     insert("u1", 5L, 5, t0.plusSeconds(86400));
     assertThat(claim("u1", 5, "A", t0)).isTrue();
-    assertThat(write(t -> t.finish("u1", "A", "bin", 3, t0))).isTrue();
+    assertThat(write(t -> t.finish("u1", "A", "bin", 3, t0, t0.plusSeconds(5)))).isTrue();
 
     ResumableUpload u = find("u1");
     assertThat(u.finished()).isTrue();
     assertThat(u.resultId()).isEqualTo("bin");
     assertThat(u.resultVersion()).isEqualTo(3);
+    assertThat(u.expires()).isEqualTo(t0.plusSeconds(5));
     assertThat(claim("u1", 5, "B", t0)).isFalse();
     assertThat(this.<Boolean>read(t -> t.isResuming(key))).isFalse();
   }
@@ -144,17 +145,29 @@ abstract class UploadTableContract extends StoreContract {
   }
 
   @Test
-  void expiredRowsAreListedAndADeleteSparesALiveLease() {
+  void expiredRowsAreListedAndOnlyTheLeaseHolderDeletesConditionally() {
     insert("old", 100L, 0, t0.minusSeconds(1));
     insert("new", 100L, 0, t0.plusSeconds(1));
-    assertThat(this.<List<ResumableUpload>>read(t -> t.expired(t0, 10))).extracting(ResumableUpload::id).containsExactly("old");
+    assertThat(this.<List<ResumableUpload>>read(t -> t.expired(t0, 10))).extracting(ResumableUpload::id)
+        .containsExactly("old");
     assertThat(this.<Boolean>read(t -> t.isResuming(key))).isTrue();
 
     assertThat(claim("old", 0, "A", t0)).isTrue();
-    assertThat(write(t -> t.deleteUnleased("old", t0))).isFalse();
-    assertThat(write(t -> t.deleteUnleased("old", t0.plusSeconds(61)))).isTrue();
+    assertThat(write(t -> t.deleteHeld("old", "B"))).isFalse();
+    assertThat(write(t -> t.deleteHeld("old", "A"))).isTrue();
     assertThat(write(t -> t.delete("new"))).isTrue();
     assertThat(write(t -> t.delete("new"))).isFalse();
     assertThat(this.<Boolean>read(t -> t.isResuming(key))).isFalse();
+  }
+
+  @Test
+  void releasingEveryLeaseFreesUploadsACrashLeftHeld() {
+    insert("u1", 100L, 0, t0.plusSeconds(86400));
+    assertThat(claim("u1", 0, "A", t0)).isTrue();
+
+    int released = store.inTransaction(tx -> tx.uploads().releaseAll());
+    assertThat(released).isEqualTo(1);
+
+    assertThat(claim("u1", 0, "B", t0)).isTrue();
   }
 }
