@@ -206,9 +206,9 @@ public final class ResumableUploads {
         throw new FhirException(IssueKind.CHECKSUM_MISMATCH, "the piece does not match its Upload-Checksum ("
             + checksum.algorithm() + "); it was discarded and the offset stays " + offset);
       }
-      advance(u, owner, next, total);
+      Instant expires = advance(u, owner, next, total);
       held = false;
-      ResumableUpload after = withProgress(u, next, total);
+      ResumableUpload after = withProgress(u, next, total, expires);
       RunningDigests.Entry now = digests == null ? null : digests.at(next.length());
       digests = null;
       if (received.cut() != null) {
@@ -410,8 +410,8 @@ public final class ResumableUploads {
     }
   }
 
-  /** Persists {@code next} under the lease, or frees what it holds and says why not. */
-  private void advance(ResumableUpload u, String owner, PartialBlob next, Long total) {
+  /** Persists {@code next} under the lease, or frees what it holds and says why not; the new expiry. */
+  private Instant advance(ResumableUpload u, String owner, PartialBlob next, Long total) {
     Instant now = clock.instant();
     boolean advanced;
     try {
@@ -423,7 +423,7 @@ public final class ResumableUploads {
     }
     if (advanced) {
       forget(u.blob(), next);
-      return;
+      return now.plus(expiry);
     }
     if (store.read(tx -> tx.uploads().find(u.id())).isEmpty()) {
       // terminated while this piece arrived: the upload's bytes are this request's to free
@@ -494,10 +494,10 @@ public final class ResumableUploads {
     }
   }
 
-  private static ResumableUpload withProgress(ResumableUpload u, PartialBlob blob, Long total) {
+  private static ResumableUpload withProgress(ResumableUpload u, PartialBlob blob, Long total, Instant expires) {
     return new ResumableUpload(u.id(), u.project(), u.clientId(), u.userId(), u.binaryId(), u.contentType(),
         u.filename(), u.securityContext(), u.metadata(), total, blob, null, null, u.resultId(), u.resultVersion(),
-        u.created(), u.updated(), u.expires());
+        u.created(), u.updated(), expires);
   }
 
   /** Frees what {@code obsolete} holds beyond {@code kept}; a failure only leaves garbage, so it is logged. */
