@@ -44,6 +44,7 @@ final class UploadLanes implements AutoCloseable {
   private record Chunk(byte[] buffer, int length, AtomicInteger pending) {}
 
   private final BlockingQueue<byte[]> free;
+  private final PartBufferPool pool;
   private final List<Lane> lanes;
   private final Flusher flusher;
 
@@ -183,15 +184,17 @@ final class UploadLanes implements AutoCloseable {
   }
 
   /**
-   * @param first a buffer the caller already holds (it counts as taken); the pool makes
-   *     {@code buffers - 1} more of the same size
+   * @param first a buffer the caller already holds (it counts as taken); {@code buffers - 1} more
+   *     of its size come from {@code pool}, and all go back to it on {@link #close}
    * @param digests each gets a lane of its own and every byte written, in order; read them
    *     once {@link #finish} returned
    */
-  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, List<MessageDigest> digests) {
+  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, List<MessageDigest> digests,
+      PartBufferPool pool) {
+    this.pool = pool;
     this.free = new ArrayBlockingQueue<>(buffers);
     for (int i = 1; i < buffers; i++) {
-      free.add(new byte[first.length]);
+      free.add(pool.take());
     }
     this.flusher = new Flusher(out);
     long[] written = {0};
@@ -267,7 +270,10 @@ final class UploadLanes implements AutoCloseable {
     flusher.await();
   }
 
-  /** Stops every lane (after a failure) and waits for them, so the file is no longer written. */
+  /**
+   * Stops every lane (after a failure) and waits for them, so the file is no longer written; the
+   * buffers no lane holds go back to the pool.
+   */
   @Override
   public void close() {
     flusher.stop();
@@ -288,6 +294,9 @@ final class UploadLanes implements AutoCloseable {
       flusher.done.await(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    for (byte[] b = free.poll(); b != null; b = free.poll()) {
+      pool.give(b);
     }
   }
 }
