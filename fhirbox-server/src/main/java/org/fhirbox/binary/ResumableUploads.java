@@ -148,7 +148,7 @@ public final class ResumableUploads {
    * not committed (its node crashed in between) is committed now.
    */
   public ResumableUpload status(Principal principal, String id, AuditedRequest request) {
-    ResumableUpload u = owned(principal, id);
+    ResumableUpload u = settled(owned(principal, id));
     if (u.complete() && !u.finished()) {
       return finish(principal, u, running.take(id, u.offset()), request);
     }
@@ -336,6 +336,27 @@ public final class ResumableUploads {
         .orElseThrow(() -> FhirException.notFound("no upload " + id));
     principal.require("Binary", u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
     return u;
+  }
+
+  /**
+   * The upload once no request is writing to it, waiting (a little) for one that is: a client
+   * whose connection broke mid-piece asks HEAD at once, while the server is still storing what
+   * arrived, and should learn the offset it will continue from, not the one before.
+   */
+  private ResumableUpload settled(ResumableUpload u) {
+    long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
+    ResumableUpload current = u;
+    while (current.leaseUntil() != null && current.leaseUntil().isAfter(clock.instant())
+        && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return current;
+      }
+      current = store.read(tx -> tx.uploads().find(u.id())).orElse(current);
+    }
+    return current;
   }
 
   /** The length after a piece that may declare it (tus creation-defer-length); 400 when it contradicts. */

@@ -1,6 +1,8 @@
 package org.fhirbox.http;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -125,18 +127,20 @@ public final class TusRoutes {
     requireHeaderSafe("securityContext", meta.get("securityContext"));
     requireHeaderSafe("binaryId", meta.get("binaryId"));
     Checksum checksum = hasBody ? checksum(ex) : null;
-    ResumableUpload u = draining(ex, () -> uploads.create(principal, new Creation(length, metadata, contentType,
-        meta.get("filename"), meta.get("securityContext"), blankToNull(meta.get("binaryId")))));
+    Body body = new Body(ex.request().getInputStream());
+    ResumableUpload created = draining(ex, body, () -> uploads.create(principal, new Creation(length, metadata,
+        contentType, meta.get("filename"), meta.get("securityContext"), blankToNull(meta.get("binaryId")))));
+    ResumableUpload u = created;
     if (hasBody) {
-      try {
-        u = uploads.append(principal, u.id(), 0, null, declared, ex.request().getInputStream(), checksum,
-            new ExchangeFacts(ex));
-      } catch (RuntimeException e) {
-        // the client never learnt where the upload is, so nothing could resume it
-        uploads.terminate(principal, u.id());
-        ex.drain(Exchange.DRAIN_LIMIT);
-        throw e;
-      }
+      u = draining(ex, body, () -> {
+        try {
+          return uploads.append(principal, created.id(), 0, null, declared, body, checksum, new ExchangeFacts(ex));
+        } catch (RuntimeException e) {
+          // the client never learnt where the upload is, so nothing could resume it
+          uploads.terminate(principal, created.id());
+          throw e;
+        }
+      });
     } else if (u.complete()) {
       u = uploads.status(principal, u.id(), new ExchangeFacts(ex));
     }
@@ -162,12 +166,13 @@ public final class TusRoutes {
   }
 
   private void patch(Exchange ex, Principal principal, String id) throws IOException {
-    ResumableUpload u = draining(ex, () -> {
+    Body body = new Body(ex.request().getInputStream());
+    ResumableUpload u = draining(ex, body, () -> {
       requireOffsetOctets(ex);
       long offset = requiredLong(ex, "Upload-Offset");
       Long length = optionalLong(ex, "Upload-Length");
-      return uploads.append(principal, id, offset, length, ex.request().getContentLengthLong(),
-          ex.request().getInputStream(), checksum(ex), new ExchangeFacts(ex));
+      return uploads.append(principal, id, offset, length, ex.request().getContentLengthLong(), body,
+          checksum(ex), new ExchangeFacts(ex));
     });
     ex.response().setHeader("Upload-Offset", Long.toString(u.offset()));
     progressHeaders(ex, u);
@@ -306,15 +311,44 @@ public final class TusRoutes {
     return s.length() > 40 ? s.substring(0, 40) + "…" : s;
   }
 
-  /** A refused piece is partly drained so that the client reads why rather than a reset connection. */
-  private static ResumableUpload draining(Exchange ex, IoSupplier<ResumableUpload> work) throws IOException {
+  /**
+   * A refused piece is partly drained so that the client reads why rather than a reset
+   * connection; unless nothing read it yet and the client waits for {@code 100 Continue}
+   * (tus-java-client does): it then never gets it, sends no body, and reads the refusal
+   * (RFC 9110 §10.1.1).
+   */
+  private static ResumableUpload draining(Exchange ex, Body body, IoSupplier<ResumableUpload> work)
+      throws IOException {
     try {
       return work.get();
     } catch (FhirException e) {
-      if (!"close".equals(e.headers().get("Connection"))) {
+      String expect = ex.header("Expect");
+      boolean waiting = !body.touched && expect != null && expect.toLowerCase(Locale.ROOT).contains("100-continue");
+      if (!waiting && !"close".equals(e.headers().get("Connection"))) {
         ex.drain(Exchange.DRAIN_LIMIT);
       }
       throw e;
+    }
+  }
+
+  /** The request body, noting whether anything read it. */
+  private static final class Body extends FilterInputStream {
+    private boolean touched;
+
+    Body(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      touched = true;
+      return super.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      touched = true;
+      return super.read(b, off, len);
     }
   }
 
