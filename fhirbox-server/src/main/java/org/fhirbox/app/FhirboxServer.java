@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,7 @@ import org.fhirbox.binary.IngestJobs;
 import org.fhirbox.binary.IngestWorker;
 import org.fhirbox.binary.JobService;
 import org.fhirbox.binary.OrphanSweeper;
+import org.fhirbox.binary.ResumableUploads;
 import org.fhirbox.binary.SafeFetcher;
 import org.fhirbox.binary.UrlPolicy;
 import org.fhirbox.config.FhirboxConfig;
@@ -77,6 +79,7 @@ import org.fhirbox.http.FhirboxServlet;
 import org.fhirbox.http.JettyErrorHandler;
 import org.fhirbox.http.JobRoutes;
 import org.fhirbox.http.ResourceOutput;
+import org.fhirbox.http.TusRoutes;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.http.ReadinessCheck;
@@ -106,6 +109,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final SignInModule signIn;
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
+  private final ResumableUploads uploads;
   private String baseUrl;
 
   public FhirboxServer(FhirboxConfig config) throws IOException {
@@ -154,6 +158,7 @@ public final class FhirboxServer implements AutoCloseable {
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
         config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
     BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService);
+    this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
     repository.addWriteListener(ingestJobs);
@@ -199,7 +204,8 @@ public final class FhirboxServer implements AutoCloseable {
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json),
         errors, List.of(new ReadinessCheck("database", database::isReachable),
             new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store)),
-        new AccountRoutes(auth.passwordLinks(), codec));
+        new AccountRoutes(auth.passwordLinks(), codec),
+        new TusRoutes(uploads));
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
     // Jetty's own errors (bad request line, 414, 431, ambiguous paths) leave through the same mapper
@@ -210,7 +216,7 @@ public final class FhirboxServer implements AutoCloseable {
 
     // Background work: planner statistics, orphan sweeping
     this.statistics = new PlannerStatistics(database);
-    this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
+    this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock, uploads);
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "fhirbox-background");
       t.setDaemon(true);
@@ -232,6 +238,13 @@ public final class FhirboxServer implements AutoCloseable {
     return Database.openMigratingInBackground(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
         config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"),
         config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"));
+  }
+
+  /** H2 opened by this process alone: not over TCP or SSL, not shared through AUTO_SERVER. */
+  static boolean isEmbeddedH2(String url) {
+    String u = url.toLowerCase(Locale.ROOT);
+    return u.startsWith("jdbc:h2:") && !u.startsWith("jdbc:h2:tcp:") && !u.startsWith("jdbc:h2:ssl:")
+        && !u.replace(" ", "").contains("auto_server=true");
   }
 
   /** Built on first use: only the S3 modes need credentials, and the default chain is slow to make. */
@@ -323,6 +336,10 @@ public final class FhirboxServer implements AutoCloseable {
   /** Starts listening; returns once requests are served. */
   public FhirboxServer start() throws Exception {
     database.awaitMigrated();
+    if (isEmbeddedH2(config.databaseUrl())) {
+      // an embedded database has this one process: leases left in it died with the previous one
+      uploads.releaseLeasesOfAnEarlierProcess();
+    }
     // printed, not logged: the generated secret is shown exactly once and never reaches a log file
     auth.bootstrap().ifPresent(c -> System.out.println("fhirbox: created admin client in project '" + c.project()
         + "'\n  client id:     " + c.clientId() + "\n  client secret: " + c.clientSecret()

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
@@ -329,6 +330,54 @@ public final class BinaryService {
     return FhirException.conflict("Binary/" + id + " was already uploaded; an upload URL can be used once");
   }
 
+  /**
+   * Checks, before a byte is stored, what a Binary with these attributes would be: content type
+   * and file name (length, deny lists) and that {@code securityContext} names a resource of the
+   * project. 400 when refused. A resumable upload is checked once, at its creation.
+   */
+  public void check(String project, String contentType, String securityContext, String filename) {
+    binaryFor(project, new Upload(null, contentType, null, securityContext, filename));
+  }
+
+  /** 404 unless {@code id} is a Binary of the project that exists and is not deleted. */
+  public void requireExisting(String project, String id) {
+    ResourceIds.requireValid(id);
+    boolean exists = store.read(tx -> tx.current(project, "Binary", id, false)).map(r -> !r.deleted())
+        .orElse(false);
+    if (!exists) {
+      throw FhirException.notFound("Binary/" + id + " does not exist");
+    }
+  }
+
+  /**
+   * Commits content already in the blob store (a finished resumable upload) as a raw upload's is:
+   * a new Binary, or a new version of {@code binaryId} when it is not null, in one transaction
+   * with {@code alongside}, which sees what was written and may veto it by throwing. Audited. The
+   * attributes were checked when the upload began (see {@link #check}); a securityContext deleted
+   * since then leaves the Binary unreadable, as a delete after the commit would.
+   */
+  public Written commitStored(Principal principal, String binaryId, String contentType, String securityContext,
+      String filename, BlobInfo info, BiConsumer<ResourceStore.Tx, Written> alongside, AuditedRequest request) {
+    Binary binary = new Binary();
+    binary.setContentType(contentType);
+    if (securityContext != null) {
+      binary.setSecurityContext(new Reference(securityContext));
+    }
+    String project = principal.project();
+    Written written = store.inTransaction(tx -> {
+      Written w;
+      if (binaryId == null) {
+        w = repository.create(tx, project, binary, info, filename);
+      } else {
+        binary.setId(binaryId);
+        w = repository.update(tx, project, "Binary", binaryId, binary, null, info, filename);
+      }
+      alongside.accept(tx, w);
+      return w;
+    });
+    return recorded(principal, request, written);
+  }
+
   /** Stores bytes that arrived inside a FHIR Binary resource (already in memory, size-limited). */
   public BlobInfo storeDecoded(byte[] data, String contentType) {
     requireStorable(contentType, null);
@@ -403,8 +452,8 @@ public final class BinaryService {
           + MAX_STORED_CHARS + " are stored");
     }
     if (filename != null && filename.length() > MAX_STORED_CHARS) {
-      throw FhirException.badRequest("_filename has " + filename.length() + " characters; at most "
-          + MAX_STORED_CHARS + " are stored");
+      throw FhirException.badRequest("the file name (_filename, or filename in Upload-Metadata) has "
+          + filename.length() + " characters; at most " + MAX_STORED_CHARS + " are stored");
     }
   }
 

@@ -33,6 +33,8 @@ public enum IssueKind {
   UNPROCESSABLE(422, IssueType.PROCESSING),
   THROTTLED(429, IssueType.THROTTLED),
   HEADERS_TOO_LARGE(431, IssueType.TOOCOSTLY),
+  /** A tus chunk did not match its {@code Upload-Checksum} (tus 1.0.0, Checksum extension). */
+  CHECKSUM_MISMATCH(460, IssueType.INVALID),
   EXCEPTION(500, IssueType.EXCEPTION),
   NOT_IMPLEMENTED(501, IssueType.NOTSUPPORTED),
   /** A server this one fetched from failed (RFC 9110 §15.6.3). */

@@ -12,7 +12,7 @@ import org.fhirbox.model.BinaryContent;
  * {@link ResourceStore} over JDBC, one SQL dialect subset shared by H2 and PostgreSQL: the
  * transaction and its retries here; the statements in {@link VersionRows} (resource versions,
  * history, search pages), {@link SearchSql} (the SQL of a search), {@link IndexRows} (the search
- * index), {@link BinaryContentRows} and {@link JdbcIngestJobTable}.
+ * index), {@link BinaryContentRows}, {@link JdbcIngestJobTable} and {@link JdbcUploadTable}.
  */
 public final class JdbcResourceStore implements ResourceStore {
   private static final int MAX_ATTEMPTS = 8;
@@ -205,6 +205,11 @@ public final class JdbcResourceStore implements ResourceStore {
     @Override
     public IngestJobTable ingestJobs() {
       return new JdbcIngestJobTable(c);
+    }
+
+    @Override
+    public UploadTable uploads() {
+      return new JdbcUploadTable(new JdbcStatements(c));
     }
   }
 }

@@ -92,5 +92,8 @@ public interface ResourceStore {
 
     /** The ingestion job queue, in this transaction. */
     IngestJobTable ingestJobs();
+
+    /** The resumable uploads, in this transaction. */
+    UploadTable uploads();
   }
 }

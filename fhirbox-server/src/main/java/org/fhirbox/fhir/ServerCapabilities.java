@@ -62,6 +62,12 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
                 + " securityContext, expiresIn (seconds, at most 3600)]: reserves a Binary and answers its binary"
                 + " reference, a url, the method (PUT), the headers to send and when the url expires; the url takes"
                 + " the exact declared bytes once, without credentials");
+        r.addOperation().setName("upload")
+            .setDefinition("http://fhirbox.org/OperationDefinition/Binary-upload")
+            .setDocumentation("Resumable uploads with the tus protocol 1.0.0 (creation, creation-with-upload,"
+                + " creation-defer-length, termination, expiration, checksum): POST /Binary/$upload creates an"
+                + " upload, HEAD/PATCH/DELETE /Binary/$upload/{id} resume and end it; the last byte commits a"
+                + " Binary, named in Content-Location");
       }
     }
   }

@@ -14,11 +14,17 @@ import java.util.Set;
  * every site use a browser's cached Basic credentials).
  */
 public final class Cors {
-  // Cache-Control: Medplum's client sets it on uploads with progress (XMLHttpRequest).
+  // Cache-Control: Medplum's client sets it on uploads with progress (XMLHttpRequest). The Tus-*,
+  // Upload-* and X-HTTP-Method-Override headers are those tus clients (tus-js-client, Uppy) send.
   static final String ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, Range, If-Range, If-Match,"
-      + " If-None-Match, If-Modified-Since, Prefer, Accept, Cache-Control, X-Security-Context, X-Medplum";
+      + " If-None-Match, If-Modified-Since, Prefer, Accept, Cache-Control, X-Security-Context, X-Medplum,"
+      + " Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Defer-Length, Upload-Checksum,"
+      + " Upload-Concat, X-HTTP-Method-Override, X-Requested-With";
+  // A browser's tus client reads the offset, the length, the expiry and the upload's Location.
   static final String EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag,"
-      + " Content-Disposition, Location, Content-Location, Last-Modified, X-Security-Context, Retry-After";
+      + " Content-Disposition, Location, Content-Location, Last-Modified, X-Security-Context, Retry-After,"
+      + " Upload-Offset, Upload-Length, Upload-Metadata, Upload-Defer-Length, Upload-Expires, Tus-Resumable,"
+      + " Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm";
   private final Set<String> origins;
 
   public Cors(Set<String> origins) {
@@ -41,7 +47,7 @@ public final class Cors {
       return false;
     }
     if ("OPTIONS".equals(req.getMethod()) && req.getHeader("Access-Control-Request-Method") != null) {
-      resp.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+      resp.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
       resp.setHeader("Access-Control-Allow-Headers", ALLOWED_HEADERS);
       resp.setHeader("Access-Control-Max-Age", "600");
       resp.setStatus(204);

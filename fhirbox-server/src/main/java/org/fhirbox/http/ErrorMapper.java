@@ -77,10 +77,11 @@ public final class ErrorMapper {
       LOG.debug("response already committed; aborting connection after {}", e.getMessage());
       throw new CommittedAbort("response committed before error: " + e.getMessage());
     }
-    // reset() drops every header; CORS headers must survive so browsers can read the error.
+    // reset() drops every header; CORS headers must survive so browsers can read the error, and
+    // tus 1.0.0 wants Tus-Resumable on every response of its routes.
     Map<String, String> cors = new HashMap<>();
     for (String h : resp.getHeaderNames()) {
-      if (h.startsWith("Access-Control-") || h.equals("Vary")) {
+      if (h.startsWith("Access-Control-") || h.equals("Vary") || h.equalsIgnoreCase("Tus-Resumable")) {
         cors.put(h, resp.getHeader(h));
       }
     }

@@ -27,10 +27,11 @@ public final class FhirboxServlet extends HttpServlet {
   private final AdminRoutes admin;
   private final JobRoutes jobs;
   private final AccountRoutes account;
+  private final TusRoutes tus;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
       Cors cors, Authenticator authenticator, OAuthRoutes oauth, AdminRoutes admin, ErrorMapper errors,
-      List<ReadinessCheck> readiness, JobRoutes jobs, AccountRoutes account) {
+      List<ReadinessCheck> readiness, JobRoutes jobs, AccountRoutes account, TusRoutes tus) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
     this.storage = storage;
@@ -42,6 +43,7 @@ public final class FhirboxServlet extends HttpServlet {
     this.readiness = List.copyOf(readiness);
     this.jobs = jobs;
     this.account = account;
+    this.tus = tus;
   }
 
   @Override
@@ -86,6 +88,11 @@ public final class FhirboxServlet extends HttpServlet {
     }
     if (path.size() >= 1 && path.get(0).equals("admin")) {
       admin.handle(ex, authenticator.authenticate(ex), path.subList(1, path.size()));
+      return;
+    }
+    // tus resumable uploads: OPTIONS needs no credentials (tus 1.0.0 discovery), the rest authenticate
+    if (path.size() >= 4 && path.subList(0, 4).equals(List.of("fhir", "R4", "Binary", "$upload"))) {
+      tus.handle(ex, authenticator, path.subList(4, path.size()));
       return;
     }
     if (path.size() >= 2 && path.get(0).equals("fhir") && path.get(1).equals("R4")) {

@@ -3,12 +3,17 @@ package org.fhirbox.metrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.WritableByteChannel;
+import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
+import org.fhirbox.storage.PartialBlob;
+import org.fhirbox.storage.ResumableBlobs;
 
 /**
  * Times every call to another {@link BlobStore} into {@code fhirbox_blobstore_operation_seconds}
@@ -70,11 +75,54 @@ public final class MeteredBlobStore implements BlobStore {
   }
 
   @Override
-  public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException {
+  public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming)
+      throws IOException {
     timed("list", () -> {
-      delegate.listOlderThan(cutoff, visitor);
+      delegate.listOlderThan(cutoff, visitor, resuming);
       return null;
     });
+  }
+
+  /** The delegate's, with {@code append} and {@code complete} timed too. */
+  @Override
+  public ResumableBlobs resumable() {
+    ResumableBlobs d = delegate.resumable();
+    return new ResumableBlobs() {
+      @Override
+      public PartialBlob begin() throws IOException {
+        return timed("begin", d::begin);
+      }
+
+      @Override
+      public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
+          List<MessageDigest> digests) throws IOException {
+        return timed("append", () -> d.append(blob, in, maxLength, finalLength, digests));
+      }
+
+      @Override
+      public void complete(PartialBlob blob) throws IOException {
+        timed("complete", () -> {
+          d.complete(blob);
+          return null;
+        });
+      }
+
+      @Override
+      public void discard(PartialBlob blob) throws IOException {
+        timed("delete", () -> {
+          d.discard(blob);
+          return null;
+        });
+      }
+
+      @Override
+      public void release(PartialBlob obsolete, PartialBlob current) throws IOException {
+        timed("delete", () -> {
+          d.release(obsolete, current);
+          return null;
+        });
+      }
+    };
   }
 
   @Override

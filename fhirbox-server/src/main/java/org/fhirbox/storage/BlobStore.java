@@ -6,6 +6,7 @@ import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Where Binary content lives. Implementations: {@link FileBlobStore} (default) and S3.
@@ -50,7 +51,19 @@ public interface BlobStore extends AutoCloseable {
   void delete(BlobKey key) throws IOException;
 
   /** Visits every blob last modified before {@code cutoff} (for the orphan sweeper). */
-  void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException;
+  default void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException {
+    listOlderThan(cutoff, visitor, key -> false);
+  }
+
+  /**
+   * Visits every blob last modified before {@code cutoff}, and removes what interrupted writes
+   * left that has seen no activity since (temporary files, multipart uploads), except the
+   * resumable writes of keys {@code resuming} says are still under way (see {@link #resumable}).
+   */
+  void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming) throws IOException;
+
+  /** Blobs written in pieces over many requests (resumable uploads), in this store. */
+  ResumableBlobs resumable();
 
   /** True when the backend answers (for readiness checks). */
   boolean isReachable();

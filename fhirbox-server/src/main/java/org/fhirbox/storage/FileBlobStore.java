@@ -1,6 +1,5 @@
 package org.fhirbox.storage;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PushbackInputStream;
@@ -17,13 +16,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -47,6 +50,13 @@ public final class FileBlobStore implements BlobStore {
   private final GroupCommit commits = new GroupCommit(FileBlobStore::syncDirectory);
   private final Shards shards;
   private final BlockingQueue<ByteBuffer> copyBuffers = new ArrayBlockingQueue<>(COPY_BUFFERS);
+  /**
+   * Upload buffers, reused: at the heap sizes fhirbox runs with, a 1 MiB array is a humongous
+   * object for G1, and a resumable upload in 16 MiB pieces would otherwise allocate eight of them
+   * per piece (measured: 1.5 s of GC pauses per GiB at -Xmx256m).
+   */
+  private final PartBufferPool uploadBuffers = new PartBufferPool(BUFFER, 2 * LANE_BUFFERS);
+  private final FilePartialBlobs partials = new FilePartialBlobs(this);
   private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "fhirbox-store");
     t.setDaemon(true);
@@ -69,6 +79,11 @@ public final class FileBlobStore implements BlobStore {
     UploadLanes.warmUp();
   }
 
+  @Override
+  public ResumableBlobs resumable() {
+    return partials;
+  }
+
   Path pathOf(BlobKey key) {
     String k = key.value();
     return root.resolve(k.substring(0, 2)).resolve(k.substring(2, 4)).resolve(k);
@@ -81,47 +96,15 @@ public final class FileBlobStore implements BlobStore {
     boolean done = false;
     try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.WRITE)) {
-      byte[] first = new byte[BUFFER];
-      int n = in.readNBytes(first, 0, first.length);
-      InputStream rest = in;
-      boolean ended = n < first.length;
-      if (!ended) {
-        // A body of exactly one buffer (a 1 MiB photo) is small too: look for one more byte
-        // rather than start the lanes' threads for nothing.
-        PushbackInputStream peek = new PushbackInputStream(in, 1);
-        int next = peek.read();
-        ended = next < 0;
-        if (!ended) {
-          peek.unread(next);
-          rest = peek;
-        }
-      }
-      BlobInfo info;
-      if (ended) {
-        // Small content: hash and write inline; threads would cost more than they save.
-        DigestingInputStream digesting = new DigestingInputStream(new ByteArrayInputStream(first, 0, n), maxBytes);
-        digesting.readAllBytes();
-        writeFully(ch, first, n);
-        info = digesting.info(key);
-      } else {
-        info = pipelined(rest, maxBytes, key, ch, first);
-      }
+      List<MessageDigest> digests = UploadLanes.blobDigests();
+      long size = write(in, ch, maxBytes, digests);
       // fdatasync: the content and the size; the name is made durable below. Uploads run this
       // on their own threads at the same time, so the file system can share its journal commits.
       ch.force(false);
-      Path target = pathOf(key);
-      try {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("blob directory does not support atomic rename: " + root, e);
-      }
-      // The caller commits a row naming this blob once we return. A rename is on disk only once
-      // its directory is synced (fsync(2): syncing a file does not sync the directory entry that
-      // names it), so without this a power loss after that commit could lose the blob. The
-      // shard directory itself was made durable before its first key was handed out.
-      commits.await(target.getParent());
+      moveIntoPlace(temp, key);
       done = true;
-      return info;
+      HexFormat hex = HexFormat.of();
+      return new BlobInfo(key, size, hex.formatHex(digests.get(0).digest()), hex.formatHex(digests.get(1).digest()));
     } finally {
       if (!done) {
         Files.deleteIfExists(temp);
@@ -129,11 +112,86 @@ public final class FileBlobStore implements BlobStore {
     }
   }
 
+  /** A fresh key whose shard directory is durable. */
+  BlobKey newKey() throws IOException {
+    return shards.newKey();
+  }
+
+  /** Where files being written live until they are complete. */
+  Path tmp() {
+    return tmp;
+  }
+
+  /**
+   * Renames a complete, fsynced file to its key's path, durably. The caller commits a row naming
+   * this blob once we return. A rename is on disk only once its directory is synced (fsync(2):
+   * syncing a file does not sync the directory entry that names it), so without this a power loss
+   * after that commit could lose the blob. The shard directory itself was made durable before its
+   * first key was handed out.
+   */
+  void moveIntoPlace(Path temp, BlobKey key) throws IOException {
+    Path target = pathOf(key);
+    if (!Files.isDirectory(target.getParent())) {
+      // a key handed out before a crash whose shard directory never reached the disk
+      Shards.createDurably(root, key.value().substring(0, 4));
+    }
+    try {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("blob directory does not support atomic rename: " + root, e);
+    }
+    commits.await(target.getParent());
+  }
+
+  /**
+   * Writes everything {@code in} yields at {@code ch}'s position, feeding each of {@code digests}
+   * on the way; {@link BlobTooLargeException} beyond {@code maxBytes}. Returns the bytes written.
+   */
+  long write(InputStream in, FileChannel ch, long maxBytes, List<MessageDigest> digests) throws IOException {
+    byte[] first = uploadBuffers.take();
+    int n;
+    try {
+      n = in.readNBytes(first, 0, first.length);
+    } catch (IOException | RuntimeException e) {
+      uploadBuffers.give(first);
+      throw e;
+    }
+    InputStream rest = in;
+    boolean ended = n < first.length;
+    if (!ended) {
+      // A body of exactly one buffer (a 1 MiB photo) is small too: look for one more byte
+      // rather than start the lanes' threads for nothing.
+      PushbackInputStream peek = new PushbackInputStream(in, 1);
+      int next = peek.read();
+      ended = next < 0;
+      if (!ended) {
+        peek.unread(next);
+        rest = peek;
+      }
+    }
+    if (!ended) {
+      return pipelined(rest, maxBytes, ch, first, digests);
+    }
+    // Small content: hash and write inline; threads would cost more than they save.
+    try {
+      if (n > maxBytes) {
+        throw new BlobTooLargeException(maxBytes);
+      }
+      for (MessageDigest md : digests) {
+        md.update(first, 0, n);
+      }
+      writeFully(ch, first, n);
+      return n;
+    } finally {
+      uploadBuffers.give(first);
+    }
+  }
+
   /** Large content: this thread receives; hashing and writing run in {@link UploadLanes}. */
-  private BlobInfo pipelined(InputStream in, long maxBytes, BlobKey key, FileChannel ch, byte[] first)
+  private long pipelined(InputStream in, long maxBytes, FileChannel ch, byte[] first, List<MessageDigest> digests)
       throws IOException {
     long total = 0;
-    try (UploadLanes lanes = new UploadLanes(workers, LANE_BUFFERS, first, ch)) {
+    try (UploadLanes lanes = new UploadLanes(workers, LANE_BUFFERS, first, ch, digests, uploadBuffers)) {
       byte[] buf = first;
       int n = first.length;
       while (n > 0) {
@@ -147,8 +205,8 @@ public final class FileBlobStore implements BlobStore {
         n = in.readNBytes(buf, 0, buf.length);
       }
       lanes.giveBack(buf);
-      String[] digests = lanes.finish();
-      return new BlobInfo(key, total, digests[0], digests[1]);
+      lanes.finish();
+      return total;
     }
   }
 
@@ -258,8 +316,10 @@ public final class FileBlobStore implements BlobStore {
     Files.deleteIfExists(pathOf(key));
   }
 
+  /** Resumable writes ({@code .tus} files) are never touched here: their uploads expire on their own. */
   @Override
-  public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException {
+  public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming)
+      throws IOException {
     try (Stream<Path> files = Files.find(root, 3, (p, attrs) -> isOldFile(attrs, cutoff))) {
       files.forEach(p -> BlobKey.tryParse(p.getFileName().toString()).ifPresent(visitor));
     }

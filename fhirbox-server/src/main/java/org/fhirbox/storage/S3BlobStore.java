@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
@@ -52,6 +53,7 @@ public final class S3BlobStore implements BlobStore {
   private final S3Client s3;
   private final ExecutorService partUploads;
   private final PartBufferPool buffers;
+  private final S3PartialBlobs partials;
 
   /** Credentials from the SDK's default chain (environment, profile, container, instance). */
   public S3BlobStore(S3Settings settings) throws IOException {
@@ -68,6 +70,7 @@ public final class S3BlobStore implements BlobStore {
     this.s3 = s3;
     this.buffers = new PartBufferPool((int) settings.partSizeBytes(), settings.parallelism() + 1);
     this.partUploads = Executors.newCachedThreadPool(daemonThreads());
+    this.partials = new S3PartialBlobs(s3, settings, buffers);
     try {
       if (settings.createBucket()) {
         createBucketIfMissing();
@@ -138,6 +141,11 @@ public final class S3BlobStore implements BlobStore {
 
   public S3Settings settings() {
     return settings;
+  }
+
+  @Override
+  public ResumableBlobs resumable() {
+    return partials;
   }
 
   @Override
@@ -252,10 +260,12 @@ public final class S3BlobStore implements BlobStore {
    * newest part, not by when it began: a 10 GiB body on a slow link takes longer than any grace
    * period and must not be aborted while its parts still arrive. (A bucket lifecycle rule
    * {@code AbortIncompleteMultipartUpload} on AWS goes by the start date only, so give it a
-   * margin of days.)
+   * margin of days.) A resumable upload's multipart upload is spared while {@code resuming} says
+   * it is under way: a paused upload may wait far longer than the grace period for its next piece.
    */
   @Override
-  public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor) throws IOException {
+  public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming)
+      throws IOException {
     String prefix = settings.keyPrefix();
     try {
       for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(settings.bucket())
@@ -266,7 +276,9 @@ public final class S3BlobStore implements BlobStore {
       }
       for (MultipartUpload upload : s3.listMultipartUploadsPaginator(b -> b
           .bucket(settings.bucket()).prefix(prefix)).uploads()) {
-        if (upload.initiated().isBefore(cutoff) && lastActivity(upload).isBefore(cutoff)) {
+        boolean spared = BlobKey.tryParse(upload.key().substring(prefix.length())).map(resuming::test)
+            .orElse(false);
+        if (!spared && upload.initiated().isBefore(cutoff) && lastActivity(upload).isBefore(cutoff)) {
           s3.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(upload.key())
               .uploadId(upload.uploadId()));
         }

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -17,11 +16,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A large upload as a pipeline: the request thread only receives; SHA-256, SHA-1 and the file
- * write each run on their own thread over the same buffers, so the upload is bounded by the
- * slowest stage instead of the sum of all. A fifth thread flushes the written pages to disk
- * while the writer goes on, so the disk works during the upload and the final fsync has little
- * left. Chunks travel in order from a fixed pool of buffers: memory stays at
+ * A large upload as a pipeline: the request thread only receives; each digest (SHA-256 and SHA-1
+ * for a blob) and the file write run on their own thread over the same buffers, so the upload is
+ * bounded by the slowest stage instead of the sum of all. One more thread flushes the written
+ * pages to disk while the writer goes on, so the disk works during the upload and the final fsync
+ * has little left. Chunks travel in order from a fixed pool of buffers: memory stays at
  * {@code buffers × bufferSize} whatever the content size.
  */
 final class UploadLanes implements AutoCloseable {
@@ -45,8 +44,7 @@ final class UploadLanes implements AutoCloseable {
   private record Chunk(byte[] buffer, int length, AtomicInteger pending) {}
 
   private final BlockingQueue<byte[]> free;
-  private final MessageDigest sha256;
-  private final MessageDigest sha1;
+  private final PartBufferPool pool;
   private final List<Lane> lanes;
   private final Flusher flusher;
 
@@ -66,7 +64,7 @@ final class UploadLanes implements AutoCloseable {
     }
   }
 
-  private static MessageDigest digest(String alg) {
+  static MessageDigest digest(String alg) {
     try {
       return MessageDigest.getInstance(alg);
     } catch (NoSuchAlgorithmException e) {
@@ -186,31 +184,41 @@ final class UploadLanes implements AutoCloseable {
   }
 
   /**
-   * @param first a buffer the caller already holds (it counts as taken); the pool makes
-   *     {@code buffers - 1} more of the same size
+   * @param first a buffer the caller already holds (it counts as taken); {@code buffers - 1} more
+   *     of its size come from {@code pool}, and all go back to it on {@link #close}
+   * @param digests each gets a lane of its own and every byte written, in order; read them
+   *     once {@link #finish} returned
    */
-  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out) {
+  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, List<MessageDigest> digests,
+      PartBufferPool pool) {
+    this.pool = pool;
     this.free = new ArrayBlockingQueue<>(buffers);
     for (int i = 1; i < buffers; i++) {
-      free.add(new byte[first.length]);
+      free.add(pool.take());
     }
-    this.sha256 = digest("SHA-256");
-    this.sha1 = digest("SHA-1");
     this.flusher = new Flusher(out);
     long[] written = {0};
-    this.lanes = List.of(
-        new Lane((b, n) -> sliced(sha256, b, n), buffers),
-        new Lane((b, n) -> sliced(sha1, b, n), buffers),
-        new Lane((b, n) -> {
-          ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
-          while (bb.hasRemaining()) {
-            out.write(bb);
-          }
-          written[0] += n;
-          flusher.written(written[0]);
-        }, buffers));
+    List<Lane> all = new java.util.ArrayList<>();
+    for (MessageDigest md : digests) {
+      all.add(new Lane((b, n) -> sliced(md, b, n), buffers));
+    }
+    // The file is written from the channel's position on.
+    all.add(new Lane((b, n) -> {
+      ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
+      while (bb.hasRemaining()) {
+        out.write(bb);
+      }
+      written[0] += n;
+      flusher.written(written[0]);
+    }, buffers));
+    this.lanes = List.copyOf(all);
     lanes.forEach(executor::execute);
     executor.execute(flusher);
+  }
+
+  /** SHA-256 and SHA-1, the digests every stored blob has. */
+  static List<MessageDigest> blobDigests() {
+    return List.of(digest("SHA-256"), digest("SHA-1"));
   }
 
   private static void sliced(MessageDigest md, byte[] b, int n) {
@@ -253,18 +261,19 @@ final class UploadLanes implements AutoCloseable {
     free.add(buffer);
   }
 
-  /** Waits until every lane is done; returns {sha256Hex, sha1Hex}. */
-  String[] finish() throws IOException {
+  /** Waits until every lane is done: every digest has seen every byte, and the file has them. */
+  void finish() throws IOException {
     for (Lane l : lanes) {
       l.finish();
     }
     flusher.stop();
     flusher.await();
-    HexFormat hex = HexFormat.of();
-    return new String[] {hex.formatHex(sha256.digest()), hex.formatHex(sha1.digest())};
   }
 
-  /** Stops every lane (after a failure) and waits for them, so the file is no longer written. */
+  /**
+   * Stops every lane (after a failure) and waits for them, so the file is no longer written; the
+   * buffers no lane holds go back to the pool.
+   */
   @Override
   public void close() {
     flusher.stop();
@@ -285,6 +294,9 @@ final class UploadLanes implements AutoCloseable {
       flusher.done.await(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    for (byte[] b = free.poll(); b != null; b = free.poll()) {
+      pool.give(b);
     }
   }
 }

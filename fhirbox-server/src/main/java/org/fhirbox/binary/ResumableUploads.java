@@ -1,0 +1,648 @@
+package org.fhirbox.binary;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.fhirbox.audit.AuditedRequest;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.fhir.Written;
+import org.fhirbox.model.ResumableUpload;
+import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.BlobStore;
+import org.fhirbox.storage.BlobTooLargeException;
+import org.fhirbox.storage.ConcurrentAppendException;
+import org.fhirbox.storage.DigestingInputStream;
+import org.fhirbox.storage.PartialBlob;
+import org.fhirbox.storage.ResumableBlobs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resumable uploads (tus 1.0.0): an upload is created with what the Binary will be, receives its
+ * bytes in any number of pieces from any node, and once the last byte is stored becomes a Binary
+ * (or a new version of one) committed as a raw {@code POST /Binary} is, with the same checks,
+ * digests, size limit and audit event.
+ *
+ * <p>Durability: the database row holds the offset and the blob store's state of the partial
+ * blob ({@link ResumableBlobs}); a piece is acknowledged only once both are stored, so any node
+ * resumes any upload, after any crash, where the last acknowledgement left it.
+ *
+ * <p>Races: a request writes only while it holds the upload's lease, taken by a compare-and-set
+ * on the offset it starts from ({@code UploadTable.claim}); of two racing requests one writes and
+ * the other gets 409. The lease is renewed while bytes arrive and is short, so that an upload a
+ * crashed node was writing is free again soon.
+ *
+ * <p>Digests: SHA-256 and SHA-1 are computed while the bytes arrive and kept between pieces by
+ * the node that received them ({@link RunningDigests}); when the pieces came to several nodes, or
+ * across a restart, the complete blob is read once more to compute them.
+ *
+ * <p>Ownership: an upload belongs to its project, client and (for a person's token) user; anyone
+ * else gets 404, as for a resource of another project. Every request needs the scopes a raw
+ * upload needs: create on Binary, or update for a new version of an existing one.
+ */
+public final class ResumableUploads {
+  private static final Logger LOG = LoggerFactory.getLogger(ResumableUploads.class);
+  /** How long a writing request holds its upload without renewing. */
+  static final Duration LEASE = Duration.ofSeconds(15);
+  /** Renewed this often while bytes arrive, well within {@link #LEASE}. */
+  private static final Duration RENEW_AFTER = Duration.ofSeconds(5);
+  /**
+   * How long a request waits for another's lease before answering 409: a client that lost its
+   * connection mid-piece and comes back at once finds the server still storing what it received.
+   */
+  private static final long LEASE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
+  private static final int RUNNING_DIGESTS = 4096;
+  private static final int SWEEP_BATCH = 500;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ResourceStore store;
+  private final BlobStore blobStore;
+  private final ResumableBlobs blobs;
+  private final BinaryService binaries;
+  private final Clock clock;
+  private final Duration expiry;
+  private final RunningDigests running = new RunningDigests(RUNNING_DIGESTS);
+  private final String node = randomHex(6);
+  private final AtomicLong leases = new AtomicLong();
+
+  public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
+      Clock clock) {
+    this.store = store;
+    this.blobStore = blobStore;
+    this.blobs = blobStore.resumable();
+    this.binaries = binaries;
+    this.expiry = expiry;
+    this.clock = clock;
+  }
+
+  /**
+   * What a new upload will become.
+   *
+   * @param length the whole length in bytes, or null when the client defers it
+   * @param metadata {@code Upload-Metadata} as sent (echoed on {@code HEAD}), or null
+   * @param binaryId an existing Binary the upload becomes a new version of, or null for a new Binary
+   */
+  public record Creation(Long length, String metadata, String contentType, String filename, String securityContext,
+      String binaryId) {}
+
+  /** A piece's {@code Upload-Checksum}: a JDK digest algorithm and the digest the client computed. */
+  public record Checksum(String algorithm, byte[] expected) {}
+
+  /** The largest upload (tus {@code Tus-Max-Size}). */
+  public long maxBytes() {
+    return binaries.policy().maxBytes();
+  }
+
+  /** Creates an upload after the checks a raw upload gets before its first byte. */
+  public ResumableUpload create(Principal principal, Creation c) {
+    principal.require("Binary", c.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
+    if (c.length() != null && c.length() > maxBytes()) {
+      throw FhirException.tooLarge("Upload-Length " + c.length() + " exceeds the limit of " + maxBytes() + " bytes");
+    }
+    String contentType = c.contentType() == null || c.contentType().isBlank() ? "application/octet-stream"
+        : c.contentType().trim();
+    String context = c.securityContext() == null || c.securityContext().isBlank() ? null
+        : c.securityContext().trim();
+    binaries.check(principal.project(), contentType, context, c.filename());
+    if (c.binaryId() != null) {
+      binaries.requireExisting(principal.project(), c.binaryId());
+    }
+    PartialBlob blob;
+    try {
+      blob = blobs.begin();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start the upload's storage", e);
+    }
+    Instant now = clock.instant();
+    ResumableUpload u = new ResumableUpload(randomHex(16), principal.project(), principal.clientId(),
+        principal.user().orElse(null), c.binaryId(), contentType, c.filename(), context, c.metadata(), c.length(),
+        blob, null, null, null, null, now, now, now.plus(expiry));
+    store.inTransaction(tx -> {
+      tx.uploads().insert(u);
+      return null;
+    });
+    return u;
+  }
+
+  /**
+   * The upload as it stands ({@code HEAD}). One whose bytes are all stored but whose Binary was
+   * not committed (its node crashed in between) is committed now.
+   */
+  public ResumableUpload status(Principal principal, String id, AuditedRequest request) {
+    ResumableUpload u = settled(owned(principal, id));
+    if (u.complete() && !u.finished()) {
+      return finish(principal, u, running.take(id, u.offset()), request);
+    }
+    return u;
+  }
+
+  /**
+   * Appends a piece ({@code PATCH}) at {@code offset}, which must be the upload's offset (else
+   * 409). When the piece completes the upload, the Binary is committed before this returns. A
+   * body cut off by the client keeps what arrived (tus: store as much as possible), unless it
+   * came with a checksum, which then cannot be verified.
+   *
+   * @param length {@code Upload-Length} sent with the piece (a deferred length), or null
+   * @param declaredBytes the body's Content-Length, or -1
+   * @return the upload after the piece
+   */
+  public ResumableUpload append(Principal principal, String id, long offset, Long length, long declaredBytes,
+      InputStream body, Checksum checksum, AuditedRequest request) {
+    ResumableUpload u = owned(principal, id);
+    if (u.finished() && offset == u.offset() && declaredBytes <= 0 && (length == null || length.equals(u.length()))) {
+      return u; // a repeated last request whose answer was lost
+    }
+    if (offset != u.offset()) {
+      throw FhirException.conflict("Upload-Offset " + offset + " is not the upload's offset " + u.offset()
+          + "; ask HEAD for it and continue from there");
+    }
+    Long total = settleLength(u, length);
+    long limit = Math.min(maxBytes(), total == null ? Long.MAX_VALUE : total);
+    if (declaredBytes >= 0 && offset + declaredBytes > limit) {
+      throw tooLarge(u, total, offset + declaredBytes).withHeader("Connection", "close");
+    }
+    String owner = newOwner();
+    u = claim(u, owner);
+    boolean held = true;
+    RunningDigests.Entry digests = running.take(id, offset);
+    try {
+      MessageDigest chunk = checksum == null ? null : digest(checksum.algorithm());
+      List<MessageDigest> feed = new ArrayList<>();
+      if (digests != null) {
+        feed.add(digests.sha256());
+        feed.add(digests.sha1());
+      }
+      if (chunk != null) {
+        feed.add(chunk);
+      }
+      Received received = new Received(body);
+      PartialBlob next = appendKeepingLease(u, owner, received, limit, total, feed);
+      if (checksum != null && (received.cut() != null
+          || !MessageDigest.isEqual(chunk.digest(), checksum.expected()))) {
+        forget(next, u.blob());
+        digests = null;
+        if (received.cut() != null) {
+          throw BinaryService.bodyInterrupted(received.cut());
+        }
+        throw new FhirException(IssueKind.CHECKSUM_MISMATCH, "the piece does not match its Upload-Checksum ("
+            + checksum.algorithm() + "); it was discarded and the offset stays " + offset);
+      }
+      Instant expires = advance(u, owner, next, total);
+      held = false;
+      ResumableUpload after = withProgress(u, next, total, expires);
+      RunningDigests.Entry now = digests == null ? null : digests.at(next.length());
+      digests = null;
+      if (received.cut() != null) {
+        if (now != null) {
+          running.put(id, now);
+        }
+        LOG.debug("upload {} cut off at {} bytes; they are kept", id, next.length());
+        throw BinaryService.bodyInterrupted(received.cut());
+      }
+      if (after.complete()) {
+        return finish(principal, after, now, request);
+      }
+      if (now != null) {
+        running.put(id, now);
+      }
+      return after;
+    } finally {
+      if (held) {
+        releaseLeaseQuietly(id, owner);
+      }
+    }
+  }
+
+  /** Deletes an upload ({@code DELETE}, tus termination) and what it stored; a finished upload's Binary stays. */
+  public void terminate(Principal principal, String id) {
+    ownedEvenExpired(principal, id);
+    running.remove(id);
+    if (remove(id) == Removal.WRITING) {
+      // the writing request's commit then finds the row gone and frees what the upload stored
+      store.inTransaction(tx -> tx.uploads().delete(id));
+    }
+  }
+
+  /**
+   * Removes uploads whose expiry passed: an unfinished one with its stored bytes (temporary file,
+   * S3 multipart upload and tail), a finished one only as a row. One being written right now is
+   * left to the next pass. Returns the number of unfinished uploads removed.
+   */
+  public int sweepExpired() {
+    int removed = 0;
+    for (ResumableUpload u : store.read(tx -> tx.uploads().expired(clock.instant(), SWEEP_BATCH))) {
+      running.remove(u.id());
+      try {
+        if (remove(u.id()) == Removal.DISCARDED) {
+          removed++;
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("could not remove expired upload {}; the next pass tries again", u.id(), e);
+      }
+    }
+    if (removed > 0) {
+      LOG.info("removed {} expired unfinished uploads", removed);
+    }
+    return removed;
+  }
+
+  /** What {@link #remove} did. */
+  private enum Removal { DISCARDED, FINISHED, GONE, WRITING }
+
+  /**
+   * Deletes an upload's row, and for an unfinished one first its stored bytes, under its lease so
+   * that nobody writes meanwhile. WRITING: another request holds the lease, and nothing changed.
+   */
+  private Removal remove(String id) {
+    String owner = newOwner();
+    while (true) {
+      Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(id));
+      if (row.isEmpty()) {
+        return Removal.GONE;
+      }
+      ResumableUpload u = row.get();
+      if (u.finished()) {
+        store.inTransaction(tx -> tx.uploads().delete(id));
+        return Removal.FINISHED;
+      }
+      Instant now = clock.instant();
+      if (u.leaseUntil() != null && !u.leaseUntil().isBefore(now)) {
+        return Removal.WRITING;
+      }
+      Optional<ResumableUpload> held = store.inTransaction(tx -> tx.uploads().claim(id, u.offset(), owner, now,
+          now.plus(LEASE)) ? tx.uploads().find(id) : Optional.empty());
+      if (held.isEmpty()) {
+        continue; // it moved on meanwhile: look again
+      }
+      try {
+        blobs.discard(held.get().blob());
+      } catch (IOException e) {
+        releaseLeaseQuietly(id, owner);
+        throw new UncheckedIOException("could not delete the upload's stored bytes", e);
+      }
+      store.inTransaction(tx -> tx.uploads().deleteHeld(id, owner));
+      return Removal.DISCARDED;
+    }
+  }
+
+  /** Whether an unfinished upload writes the blob {@code key} (the orphan sweep leaves it alone). */
+  public boolean isResuming(BlobKey key) {
+    return store.read(tx -> tx.uploads().isResuming(key));
+  }
+
+  /**
+   * Frees every lease; only where one process uses the database (embedded H2), at its start:
+   * what the previous process held, it held when it died.
+   */
+  public void releaseLeasesOfAnEarlierProcess() {
+    int released = store.inTransaction(tx -> tx.uploads().releaseAll());
+    if (released > 0) {
+      LOG.info("released {} upload leases held when the server stopped", released);
+    }
+  }
+
+  /** The upload if {@code principal} owns it and it has not expired: 404 or 410 otherwise. */
+  private ResumableUpload owned(Principal principal, String id) {
+    ResumableUpload u = ownedEvenExpired(principal, id);
+    if (!u.finished() && !u.expires().isAfter(clock.instant())) {
+      throw FhirException.gone("the upload expired at " + u.expires() + "; start a new one");
+    }
+    return u;
+  }
+
+  private ResumableUpload ownedEvenExpired(Principal principal, String id) {
+    ResumableUpload u = store.read(tx -> tx.uploads().find(id))
+        .filter(x -> x.project().equals(principal.project()) && x.clientId().equals(principal.clientId())
+            && Objects.equals(x.userId(), principal.user().orElse(null)))
+        .orElseThrow(() -> FhirException.notFound("no upload " + id));
+    principal.require("Binary", u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
+    return u;
+  }
+
+  /**
+   * The upload once no request is writing to it, waiting (a little) for one that is: a client
+   * whose connection broke mid-piece asks HEAD at once, while the server is still storing what
+   * arrived, and should learn the offset it will continue from, not the one before.
+   */
+  private ResumableUpload settled(ResumableUpload u) {
+    long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
+    ResumableUpload current = u;
+    while (current.leaseUntil() != null && current.leaseUntil().isAfter(clock.instant())
+        && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return current;
+      }
+      current = store.read(tx -> tx.uploads().find(u.id())).orElse(current);
+    }
+    return current;
+  }
+
+  /** The length after a piece that may declare it (tus creation-defer-length); 400 when it contradicts. */
+  private Long settleLength(ResumableUpload u, Long declared) {
+    if (declared == null) {
+      return u.length();
+    }
+    if (u.length() != null && !u.length().equals(declared)) {
+      throw FhirException.badRequest("Upload-Length " + declared + " differs from the upload's length " + u.length()
+          + ", which cannot change");
+    }
+    if (declared < u.offset()) {
+      throw FhirException.badRequest("Upload-Length " + declared + " is less than the " + u.offset()
+          + " bytes already stored");
+    }
+    if (declared > maxBytes()) {
+      throw FhirException.tooLarge("Upload-Length " + declared + " exceeds the limit of " + maxBytes() + " bytes");
+    }
+    return declared;
+  }
+
+  private FhirException tooLarge(ResumableUpload u, Long total, long wouldBe) {
+    return total != null && total <= maxBytes()
+        ? FhirException.tooLarge("the upload would hold " + wouldBe + " bytes, more than its Upload-Length " + total
+            + "; nothing of this piece was stored")
+        : FhirException.tooLarge("the upload would hold " + wouldBe + " bytes, more than the limit of " + maxBytes()
+            + " bytes; nothing of this piece was stored");
+  }
+
+  /**
+   * Takes the lease at {@code u}'s offset, waiting a little for another holder; 409 when the
+   * offset moved on or the lease stays taken. Returns the row as it is under the lease.
+   */
+  private ResumableUpload claim(ResumableUpload u, String owner) {
+    long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
+    while (true) {
+      Instant now = clock.instant();
+      Optional<ResumableUpload> held = store.inTransaction(tx -> tx.uploads().claim(u.id(), u.offset(), owner, now,
+          now.plus(LEASE)) ? tx.uploads().find(u.id()) : Optional.empty());
+      if (held.isPresent()) {
+        return held.get();
+      }
+      ResumableUpload current = store.read(tx -> tx.uploads().find(u.id()))
+          .orElseThrow(() -> FhirException.notFound("no upload " + u.id()));
+      if (current.offset() != u.offset() || current.finished()) {
+        throw FhirException.conflict("the upload moved on to offset " + current.offset()
+            + " while this request waited; ask HEAD for it and continue from there");
+      }
+      if (System.nanoTime() > deadline) {
+        throw FhirException.conflict("another request is writing to this upload; try again once it is done")
+            .withHeader("Retry-After", Long.toString(LEASE.toSeconds()));
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw FhirException.conflict("interrupted while waiting for another request writing to this upload");
+      }
+    }
+  }
+
+  private PartialBlob appendKeepingLease(ResumableUpload u, String owner, InputStream body, long limit, Long total,
+      List<MessageDigest> feed) {
+    try {
+      return blobs.append(u.blob(), new LeaseKeeper(body, u.id(), owner), limit, total == null ? -1 : total, feed);
+    } catch (BlobTooLargeException e) {
+      throw tooLarge(u, total, limit + 1);
+    } catch (ConcurrentAppendException | LeaseLost e) {
+      throw FhirException.conflict("another request is writing to this upload; nothing of this piece was stored");
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not store the piece", e);
+    }
+  }
+
+  /** Persists {@code next} under the lease, or frees what it holds and says why not; the new expiry. */
+  private Instant advance(ResumableUpload u, String owner, PartialBlob next, Long total) {
+    Instant now = clock.instant();
+    boolean advanced;
+    try {
+      advanced = store.inTransaction(tx -> tx.uploads().advance(u.id(), owner, next, total, now,
+          now.plus(expiry)));
+    } catch (RuntimeException e) {
+      forget(next, u.blob());
+      throw e;
+    }
+    if (advanced) {
+      forget(u.blob(), next);
+      return now.plus(expiry);
+    }
+    if (store.read(tx -> tx.uploads().find(u.id())).isEmpty()) {
+      // terminated while this piece arrived: the upload's bytes are this request's to free
+      try {
+        blobs.discard(next);
+        blobs.release(u.blob(), next);
+      } catch (IOException e) {
+        LOG.warn("could not delete the stored bytes of terminated upload {}", u.id(), e);
+      }
+      throw FhirException.notFound("the upload was terminated while this piece arrived");
+    }
+    forget(next, u.blob());
+    throw FhirException.conflict("another request took this upload over; nothing of this piece was kept");
+  }
+
+  /**
+   * Commits the Binary of an upload whose bytes are all stored. {@code digests} cover them all,
+   * or are null and the blob is read once more.
+   */
+  private ResumableUpload finish(Principal principal, ResumableUpload u, RunningDigests.Entry digests,
+      AuditedRequest request) {
+    String owner = newOwner();
+    Instant now = clock.instant();
+    boolean held = store.inTransaction(tx -> tx.uploads().claim(u.id(), u.offset(), owner, now, now.plus(LEASE)));
+    if (!held) {
+      // another request is committing it right now
+      return store.read(tx -> tx.uploads().find(u.id())).orElse(u);
+    }
+    try {
+      blobs.complete(u.blob());
+      BlobInfo info = digests != null && digests.offset() == u.offset()
+          ? new BlobInfo(u.blob().key(), u.offset(), hex(digests.sha256()), hex(digests.sha1()))
+          : reread(u.blob());
+      Instant at = clock.instant();
+      binaries.commitStored(principal, u.binaryId(), u.contentType(), u.securityContext(), u.filename(), info,
+          (tx, written) -> {
+            if (!tx.uploads().finish(u.id(), owner, written.stored().id(), written.stored().versionId(), at,
+                at.plus(expiry))) {
+              throw FhirException.conflict("another request took this upload over while it was committed");
+            }
+          }, request);
+      running.remove(u.id());
+      return store.read(tx -> tx.uploads().find(u.id())).orElseThrow();
+    } catch (IOException e) {
+      releaseLeaseQuietly(u.id(), owner);
+      throw new UncheckedIOException("could not complete the upload's blob", e);
+    } catch (RuntimeException e) {
+      releaseLeaseQuietly(u.id(), owner);
+      throw e;
+    }
+  }
+
+  /** SHA-256 and SHA-1 of the completed blob, read once more. */
+  private BlobInfo reread(PartialBlob blob) throws IOException {
+    long start = System.nanoTime();
+    try (InputStream in = blobStore.open(blob.key(), 0)) {
+      DigestingInputStream digesting = new DigestingInputStream(in, Long.MAX_VALUE);
+      byte[] buf = new byte[1 << 20];
+      while (digesting.read(buf, 0, buf.length) >= 0) {
+        // digested on the way
+      }
+      if (digesting.count() != blob.length()) {
+        throw new IOException("blob " + blob.key() + " holds " + digesting.count() + " bytes, not " + blob.length());
+      }
+      LOG.debug("read {} bytes of blob {} again for its digests in {} ms", blob.length(), blob.key(),
+          (System.nanoTime() - start) / 1_000_000);
+      return digesting.info(blob.key());
+    }
+  }
+
+  private static ResumableUpload withProgress(ResumableUpload u, PartialBlob blob, Long total, Instant expires) {
+    return new ResumableUpload(u.id(), u.project(), u.clientId(), u.userId(), u.binaryId(), u.contentType(),
+        u.filename(), u.securityContext(), u.metadata(), total, blob, null, null, u.resultId(), u.resultVersion(),
+        u.created(), u.updated(), expires);
+  }
+
+  /** Frees what {@code obsolete} holds beyond {@code kept}; a failure only leaves garbage, so it is logged. */
+  private void forget(PartialBlob obsolete, PartialBlob kept) {
+    try {
+      blobs.release(obsolete, kept);
+    } catch (IOException e) {
+      LOG.warn("could not delete superseded upload storage of blob {}", obsolete.key(), e);
+    }
+  }
+
+  private void releaseLeaseQuietly(String id, String owner) {
+    try {
+      store.inTransaction(tx -> tx.uploads().releaseLease(id, owner));
+    } catch (RuntimeException e) {
+      LOG.warn("could not release the lease of upload {}; it runs out in {} s", id, LEASE.toSeconds(), e);
+    }
+  }
+
+  private String newOwner() {
+    return node + "-" + leases.incrementAndGet();
+  }
+
+  private static MessageDigest digest(String algorithm) {
+    try {
+      return MessageDigest.getInstance(algorithm);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String hex(MessageDigest md) {
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static String randomHex(int bytes) {
+    byte[] b = new byte[bytes];
+    RANDOM.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  /** The lease ran out and another request took the upload: this one must stop writing. */
+  private static final class LeaseLost extends IOException {
+    LeaseLost(String id) {
+      super("the lease of upload " + id + " was lost");
+    }
+  }
+
+  /** Renews the lease while bytes arrive, and stops the piece at once when it was lost. */
+  private final class LeaseKeeper extends FilterInputStream {
+    private final String id;
+    private final String owner;
+    private Instant renewAt;
+
+    LeaseKeeper(InputStream in, String id, String owner) {
+      super(in);
+      this.id = id;
+      this.owner = owner;
+      this.renewAt = clock.instant().plus(RENEW_AFTER);
+    }
+
+    private void renewIfDue() throws LeaseLost {
+      Instant now = clock.instant();
+      if (now.isBefore(renewAt)) {
+        return;
+      }
+      if (!store.inTransaction(tx -> tx.uploads().extendLease(id, owner, now.plus(LEASE)))) {
+        throw new LeaseLost(id);
+      }
+      renewAt = now.plus(RENEW_AFTER);
+    }
+
+    @Override
+    public int read() throws IOException {
+      renewIfDue();
+      return super.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      renewIfDue();
+      return super.read(b, off, len);
+    }
+  }
+
+  /**
+   * A request body whose failure (the client gone, a body cut short) reads as its end: what
+   * arrived before it is stored, and {@link #cut} says it happened.
+   */
+  private static final class Received extends FilterInputStream {
+    private IOException cut;
+
+    Received(InputStream in) {
+      super(in);
+    }
+
+    IOException cut() {
+      return cut;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (cut != null) {
+        return -1;
+      }
+      try {
+        return super.read();
+      } catch (IOException e) {
+        cut = e;
+        return -1;
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (cut != null) {
+        return -1;
+      }
+      try {
+        return super.read(b, off, len);
+      } catch (IOException e) {
+        cut = e;
+        return -1;
+      }
+    }
+  }
+}

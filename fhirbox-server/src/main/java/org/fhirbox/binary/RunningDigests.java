@@ -1,0 +1,62 @@
+package org.fhirbox.binary;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The SHA-256 and SHA-1 of each resumable upload's first {@code offset} bytes, as this node
+ * computed them while receiving: the next piece continues them at full speed. The JDK's digests
+ * cannot export their state, so they live only here; an upload that resumes on another node, or
+ * after a restart, finds none and has its stored bytes read once more when complete (see the
+ * README for the measurements behind that choice). Bounded: the least recently used entries go
+ * first, and their uploads take that slower path.
+ */
+final class RunningDigests {
+  /** Digests over the first {@code offset} bytes of an upload. */
+  record Entry(long offset, MessageDigest sha256, MessageDigest sha1) {
+    static Entry empty() {
+      try {
+        return new Entry(0, MessageDigest.getInstance("SHA-256"), MessageDigest.getInstance("SHA-1"));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    Entry at(long newOffset) {
+      return new Entry(newOffset, sha256, sha1);
+    }
+  }
+
+  private final Map<String, Entry> entries;
+
+  RunningDigests(int capacity) {
+    this.entries = new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
+        return size() > capacity;
+      }
+    };
+  }
+
+  /**
+   * Removes and returns the upload's digests if they cover exactly its first {@code offset} bytes.
+   * An upload at offset 0 gets fresh ones; any other without an entry gets null.
+   */
+  synchronized Entry take(String uploadId, long offset) {
+    Entry e = entries.remove(uploadId);
+    if (e != null && e.offset() == offset) {
+      return e;
+    }
+    return offset == 0 ? Entry.empty() : null;
+  }
+
+  synchronized void put(String uploadId, Entry entry) {
+    entries.put(uploadId, entry);
+  }
+
+  synchronized void remove(String uploadId) {
+    entries.remove(uploadId);
+  }
+}

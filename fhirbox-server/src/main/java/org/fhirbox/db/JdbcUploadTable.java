@@ -1,0 +1,128 @@
+package org.fhirbox.db;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.fhirbox.model.ResumableUpload;
+import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.PartialBlob;
+
+/** {@link UploadTable} over one connection; the same SQL on H2 and PostgreSQL. */
+final class JdbcUploadTable implements UploadTable {
+  private static final String COLS = "id, project, client_id, user_id, binary_id, content_type, filename,"
+      + " security_context, metadata, length_bytes, offset_bytes, blob_key, blob_state, lease_owner, lease_until,"
+      + " result_id, result_version, created, updated, expires";
+  private static final String UNLEASED = "(lease_until IS NULL OR lease_until < ?)";
+  private final JdbcStatements st;
+
+  JdbcUploadTable(JdbcStatements st) {
+    this.st = st;
+  }
+
+  @Override
+  public void insert(ResumableUpload u) {
+    st.update("write failed", "INSERT INTO resumable_upload (" + COLS
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        Arrays.asList(u.id(), u.project(), u.clientId(), u.userId(), u.binaryId(), u.contentType(), u.filename(),
+            u.securityContext(), u.metadata(), u.length(), u.blob().length(), u.blob().key().value(),
+            u.blob().state(), u.leaseOwner(), millis(u.leaseUntil()), u.resultId(), u.resultVersion(),
+            millis(u.created()), millis(u.updated()), millis(u.expires())));
+  }
+
+  @Override
+  public Optional<ResumableUpload> find(String id) {
+    List<ResumableUpload> found = st.list("read failed", "SELECT " + COLS + " FROM resumable_upload WHERE id = ?",
+        List.of(id), JdbcUploadTable::row);
+    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+  }
+
+  @Override
+  public boolean claim(String id, long offset, String owner, Instant now, Instant leaseUntil) {
+    return st.update("claim failed", "UPDATE resumable_upload SET lease_owner = ?, lease_until = ? WHERE id = ?"
+        + " AND offset_bytes = ? AND result_id IS NULL AND " + UNLEASED,
+        List.of(owner, leaseUntil.toEpochMilli(), id, offset, now.toEpochMilli())) == 1;
+  }
+
+  @Override
+  public boolean extendLease(String id, String owner, Instant leaseUntil) {
+    return st.update("write failed", "UPDATE resumable_upload SET lease_until = ? WHERE id = ? AND lease_owner = ?",
+        List.of(leaseUntil.toEpochMilli(), id, owner)) == 1;
+  }
+
+  @Override
+  public boolean advance(String id, String owner, PartialBlob blob, Long length, Instant now, Instant expires) {
+    return st.update("write failed", "UPDATE resumable_upload SET offset_bytes = ?, blob_state = ?,"
+        + " length_bytes = ?, lease_owner = NULL, lease_until = NULL, updated = ?, expires = ?"
+        + " WHERE id = ? AND lease_owner = ?",
+        Arrays.asList(blob.length(), blob.state(), length, now.toEpochMilli(), expires.toEpochMilli(), id,
+            owner)) == 1;
+  }
+
+  @Override
+  public boolean releaseLease(String id, String owner) {
+    return st.update("write failed", "UPDATE resumable_upload SET lease_owner = NULL, lease_until = NULL"
+        + " WHERE id = ? AND lease_owner = ?", List.of(id, owner)) == 1;
+  }
+
+  @Override
+  public boolean finish(String id, String owner, String resultId, long resultVersion, Instant now, Instant expires) {
+    return st.update("write failed", "UPDATE resumable_upload SET result_id = ?, result_version = ?,"
+        + " lease_owner = NULL, lease_until = NULL, updated = ?, expires = ?"
+        + " WHERE id = ? AND lease_owner = ? AND result_id IS NULL",
+        List.of(resultId, resultVersion, now.toEpochMilli(), expires.toEpochMilli(), id, owner)) == 1;
+  }
+
+  @Override
+  public boolean deleteHeld(String id, String owner) {
+    return st.update("write failed", "DELETE FROM resumable_upload WHERE id = ? AND lease_owner = ?",
+        List.of(id, owner)) == 1;
+  }
+
+  @Override
+  public boolean delete(String id) {
+    return st.update("write failed", "DELETE FROM resumable_upload WHERE id = ?", List.of(id)) == 1;
+  }
+
+  @Override
+  public int releaseAll() {
+    return st.update("write failed", "UPDATE resumable_upload SET lease_owner = NULL, lease_until = NULL"
+        + " WHERE lease_owner IS NOT NULL", List.of());
+  }
+
+  @Override
+  public List<ResumableUpload> expired(Instant now, int limit) {
+    return st.list("read failed", "SELECT " + COLS + " FROM resumable_upload WHERE expires < ? ORDER BY expires"
+        + " LIMIT " + limit, List.of(now.toEpochMilli()), JdbcUploadTable::row);
+  }
+
+  @Override
+  public boolean isResuming(BlobKey key) {
+    return !st.list("read failed", "SELECT 1 FROM resumable_upload WHERE blob_key = ? AND result_id IS NULL"
+        + " LIMIT 1", List.of(key.value()), rs -> rs.getInt(1)).isEmpty();
+  }
+
+  private static Long millis(Instant t) {
+    return t == null ? null : t.toEpochMilli();
+  }
+
+  private static Instant instant(ResultSet rs, int column) throws SQLException {
+    long v = rs.getLong(column);
+    return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+  }
+
+  private static Long nullableLong(ResultSet rs, int column) throws SQLException {
+    long v = rs.getLong(column);
+    return rs.wasNull() ? null : v;
+  }
+
+  private static ResumableUpload row(ResultSet rs) throws SQLException {
+    PartialBlob blob = new PartialBlob(new BlobKey(rs.getString(12)), rs.getLong(11), rs.getString(13));
+    return new ResumableUpload(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+        rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), nullableLong(rs, 10), blob,
+        rs.getString(14), instant(rs, 15), rs.getString(16), nullableLong(rs, 17), instant(rs, 18),
+        instant(rs, 19), instant(rs, 20));
+  }
+}

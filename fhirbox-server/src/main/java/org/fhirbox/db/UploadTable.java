@@ -1,0 +1,63 @@
+package org.fhirbox.db;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.fhirbox.model.ResumableUpload;
+import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.PartialBlob;
+
+/**
+ * The {@code resumable_upload} rows, seen from one transaction ({@link ResourceStore.Tx#uploads()}).
+ * Writers go through a lease: {@link #claim} is a conditional update, so when requests on any
+ * number of nodes claim the same upload at the same offset, exactly one gets it; every later
+ * write names the lease owner and changes nothing once another holds it.
+ */
+public interface UploadTable {
+
+  void insert(ResumableUpload upload);
+
+  Optional<ResumableUpload> find(String id);
+
+  /**
+   * Takes the lease of upload {@code id} for {@code owner} until {@code leaseUntil}, if the
+   * upload is at {@code offset}, not finished, and nobody holds a lease that lasts past {@code now}.
+   */
+  boolean claim(String id, long offset, String owner, Instant now, Instant leaseUntil);
+
+  /** Extends {@code owner}'s lease; false when it no longer holds it. */
+  boolean extendLease(String id, String owner, Instant leaseUntil);
+
+  /**
+   * Records the progress {@code owner} made ({@code blob}, the length if now known) and releases
+   * its lease; false, changing nothing, when it no longer holds it.
+   */
+  boolean advance(String id, String owner, PartialBlob blob, Long length, Instant now, Instant expires);
+
+  /** Releases {@code owner}'s lease without other change; false when it no longer held it. */
+  boolean releaseLease(String id, String owner);
+
+  /**
+   * Records the Binary version the upload became, keeps the row until {@code expires} (so that
+   * later requests can name it), and releases the lease; false when {@code owner} lost it.
+   */
+  boolean finish(String id, String owner, String resultId, long resultVersion, Instant now, Instant expires);
+
+  /** Deletes the row if {@code owner} holds its lease; false when nothing was deleted. */
+  boolean deleteHeld(String id, String owner);
+
+  /** Deletes the row whatever its lease; false when it was gone. */
+  boolean delete(String id);
+
+  /**
+   * Releases every lease: for a database only one process uses (embedded H2), at its start, so
+   * that a request a crash cut off does not hold its upload until the lease runs out.
+   */
+  int releaseAll();
+
+  /** Up to {@code limit} uploads that expired before {@code now}, oldest first. */
+  List<ResumableUpload> expired(Instant now, int limit);
+
+  /** Whether an unfinished upload writes the blob {@code key}. */
+  boolean isResuming(BlobKey key);
+}

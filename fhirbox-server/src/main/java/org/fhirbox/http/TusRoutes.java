@@ -1,0 +1,358 @@
+package org.fhirbox.http;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.ResumableUploads;
+import org.fhirbox.binary.ResumableUploads.Checksum;
+import org.fhirbox.binary.ResumableUploads.Creation;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.model.ResumableUpload;
+
+/**
+ * Resumable uploads with the tus protocol 1.0.0 (https://tus.io/protocols/resumable-upload): the
+ * core protocol and the creation, creation-with-upload, creation-defer-length, termination,
+ * expiration and checksum extensions, at {@code /fhir/R4/Binary/$upload} (creation, OPTIONS) and
+ * {@code /fhir/R4/Binary/$upload/{id}} (HEAD, PATCH, DELETE).
+ *
+ * <p>Beyond the protocol: every request but OPTIONS needs the credentials and scopes of a raw
+ * {@code POST /Binary}. {@code Upload-Metadata} names what the Binary will be: {@code contentType}
+ * or {@code filetype} (tus-js-client, Uppy), {@code filename}, {@code securityContext} and
+ * {@code binaryId} (a new version of that Binary). Once the last byte is stored, the response
+ * (and every later HEAD) names the Binary version in {@code Content-Location}. Errors carry an
+ * OperationOutcome as everywhere, with the status the protocol asks for; a tus client reads only
+ * the status. {@code X-HTTP-Method-Override} on a POST is honoured (tus 1.0.0 core), as clients
+ * without PATCH (Java's HttpURLConnection, and so tus-java-client) send it.
+ */
+public final class TusRoutes {
+  static final String VERSION = "1.0.0";
+  static final String EXTENSIONS = "creation,creation-with-upload,creation-defer-length,termination,expiration,"
+      + "checksum";
+  static final String CHECKSUM_ALGORITHMS = "sha1,sha256";
+  static final String OFFSET_OCTETS = "application/offset+octet-stream";
+  /** What Upload-Metadata may hold, as stored (VARCHAR(4000), V11 migration). */
+  static final int MAX_METADATA_CHARS = 4000;
+  /** RFC 9110 §5.6.7 IMF-fixdate, which tus 1.0.0 asks for in Upload-Expires (as RFC 7231). */
+  private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter
+      .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+
+  private final ResumableUploads uploads;
+
+  public TusRoutes(ResumableUploads uploads) {
+    this.uploads = uploads;
+  }
+
+  /** {@code rest}: the path segments after {@code /fhir/R4/Binary/$upload}. */
+  public void handle(Exchange ex, FhirboxServlet.Authenticator authenticator, List<String> rest)
+      throws IOException {
+    ex.response().setHeader("Tus-Resumable", VERSION);
+    ex.response().setHeader("Cache-Control", "no-store");
+    String method = effectiveMethod(ex);
+    if (method.equals("OPTIONS")) {
+      options(ex);
+      return;
+    }
+    if (rest.size() > 1) {
+      throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+    }
+    requireVersion(ex);
+    Principal principal = authenticator.authenticate(ex);
+    if (rest.isEmpty()) {
+      if (!method.equals("POST")) {
+        throw FhirException.methodNotAllowed(method + " is not allowed on Binary/$upload; create an upload with POST");
+      }
+      create(ex, principal);
+      return;
+    }
+    String id = rest.get(0);
+    switch (method) {
+      case "HEAD" -> head(ex, principal, id);
+      case "PATCH" -> patch(ex, principal, id);
+      case "DELETE" -> {
+        uploads.terminate(principal, id);
+        ex.response().setStatus(204);
+      }
+      default -> throw FhirException.methodNotAllowed(method + " is not allowed on an upload; use HEAD, PATCH,"
+          + " DELETE or OPTIONS");
+    }
+  }
+
+  /** tus 1.0.0 core: X-HTTP-Method-Override is the request's method; honoured on POST only. */
+  private static String effectiveMethod(Exchange ex) {
+    String override = ex.header("X-HTTP-Method-Override");
+    return ex.method().equals("POST") && override != null && !override.isBlank()
+        ? override.trim().toUpperCase(Locale.ROOT) : ex.method();
+  }
+
+  private void options(Exchange ex) {
+    ex.response().setHeader("Tus-Version", VERSION);
+    ex.response().setHeader("Tus-Extension", EXTENSIONS);
+    ex.response().setHeader("Tus-Max-Size", Long.toString(uploads.maxBytes()));
+    ex.response().setHeader("Tus-Checksum-Algorithm", CHECKSUM_ALGORITHMS);
+    ex.response().setStatus(204);
+  }
+
+  /** tus 1.0.0: a version the server does not speak gets 412 with the versions it does. */
+  private static void requireVersion(Exchange ex) {
+    String v = ex.header("Tus-Resumable");
+    if (!VERSION.equals(v == null ? null : v.trim())) {
+      throw FhirException.preconditionFailed(v == null ? "the Tus-Resumable header is missing; this server speaks tus "
+          + VERSION : "tus version '" + v + "' is not supported; this server speaks " + VERSION)
+          .withHeader("Tus-Version", VERSION);
+    }
+  }
+
+  private void create(Exchange ex, Principal principal) throws IOException {
+    long declared = ex.request().getContentLengthLong();
+    String encoding = ex.header("Transfer-Encoding");
+    boolean hasBody = declared > 0 || declared < 0 && encoding != null && encoding.toLowerCase(Locale.ROOT)
+        .contains("chunked");
+    if (hasBody) {
+      requireOffsetOctets(ex);
+    }
+    Long length = creationLength(ex);
+    String metadata = ex.header("Upload-Metadata");
+    Map<String, String> meta = parseMetadata(metadata);
+    String contentType = meta.get("contentType") != null ? meta.get("contentType") : meta.get("filetype");
+    requireHeaderSafe("contentType", contentType);
+    requireHeaderSafe("securityContext", meta.get("securityContext"));
+    requireHeaderSafe("binaryId", meta.get("binaryId"));
+    Checksum checksum = hasBody ? checksum(ex) : null;
+    Body body = new Body(ex.request().getInputStream());
+    ResumableUpload created = draining(ex, body, () -> uploads.create(principal, new Creation(length, metadata,
+        contentType, meta.get("filename"), meta.get("securityContext"), blankToNull(meta.get("binaryId")))));
+    ResumableUpload u = created;
+    if (hasBody) {
+      u = draining(ex, body, () -> {
+        try {
+          return uploads.append(principal, created.id(), 0, null, declared, body, checksum, new ExchangeFacts(ex));
+        } catch (RuntimeException e) {
+          // the client never learnt where the upload is, so nothing could resume it
+          uploads.terminate(principal, created.id());
+          throw e;
+        }
+      });
+    } else if (u.complete()) {
+      u = uploads.status(principal, u.id(), new ExchangeFacts(ex));
+    }
+    ex.response().setHeader("Location", ex.fhirBase() + "/Binary/$upload/" + u.id());
+    ex.response().setHeader("Upload-Offset", Long.toString(u.offset()));
+    progressHeaders(ex, u);
+    ex.response().setStatus(201);
+  }
+
+  private void head(Exchange ex, Principal principal, String id) {
+    ResumableUpload u = uploads.status(principal, id, new ExchangeFacts(ex));
+    ex.response().setHeader("Upload-Offset", Long.toString(u.offset()));
+    if (u.length() != null) {
+      ex.response().setHeader("Upload-Length", Long.toString(u.length()));
+    } else {
+      ex.response().setHeader("Upload-Defer-Length", "1");
+    }
+    if (u.metadata() != null) {
+      ex.response().setHeader("Upload-Metadata", u.metadata());
+    }
+    progressHeaders(ex, u);
+    ex.response().setStatus(200);
+  }
+
+  private void patch(Exchange ex, Principal principal, String id) throws IOException {
+    Body body = new Body(ex.request().getInputStream());
+    ResumableUpload u = draining(ex, body, () -> {
+      requireOffsetOctets(ex);
+      long offset = requiredLong(ex, "Upload-Offset");
+      Long length = optionalLong(ex, "Upload-Length");
+      return uploads.append(principal, id, offset, length, ex.request().getContentLengthLong(), body,
+          checksum(ex), new ExchangeFacts(ex));
+    });
+    ex.response().setHeader("Upload-Offset", Long.toString(u.offset()));
+    progressHeaders(ex, u);
+    ex.response().setStatus(204);
+  }
+
+  /** Upload-Expires on every answer (tus expiration), and the Binary once there is one. */
+  private static void progressHeaders(Exchange ex, ResumableUpload u) {
+    ex.response().setHeader("Upload-Expires", HTTP_DATE.format(u.expires()));
+    if (u.finished()) {
+      ex.response().setHeader("Content-Location",
+          ex.fhirBase() + "/Binary/" + u.resultId() + "/_history/" + u.resultVersion());
+    }
+  }
+
+  private static void requireOffsetOctets(Exchange ex) {
+    String ct = ex.contentType();
+    String base = ct == null ? "" : ct.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    if (!base.equals(OFFSET_OCTETS)) {
+      throw FhirException.unsupportedMediaType("upload bytes must be sent as Content-Type: " + OFFSET_OCTETS
+          + ", got '" + (ct == null ? "" : ct) + "'");
+    }
+  }
+
+  /** tus creation: exactly one of Upload-Length and {@code Upload-Defer-Length: 1}. */
+  private static Long creationLength(Exchange ex) {
+    Long length = optionalLong(ex, "Upload-Length");
+    String defer = ex.header("Upload-Defer-Length");
+    if (defer != null && !defer.trim().equals("1")) {
+      throw FhirException.badRequest("Upload-Defer-Length must be 1, got '" + defer + "'");
+    }
+    if ((length == null) == (defer == null)) {
+      throw FhirException.badRequest("send either Upload-Length or Upload-Defer-Length: 1 to create an upload");
+    }
+    return length;
+  }
+
+  private static long requiredLong(Exchange ex, String header) {
+    Long v = optionalLong(ex, header);
+    if (v == null) {
+      throw FhirException.badRequest("the " + header + " header is required");
+    }
+    return v;
+  }
+
+  private static Long optionalLong(Exchange ex, String header) {
+    String v = ex.header(header);
+    if (v == null) {
+      return null;
+    }
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n >= 0 && v.trim().chars().allMatch(Character::isDigit)) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw FhirException.badRequest(header + " must be a non-negative whole number, got '"
+        + (v.length() > 40 ? v.substring(0, 40) : v) + "'");
+  }
+
+  /** tus checksum: {@code Upload-Checksum: <algorithm> <base64 digest>}; 400 for another algorithm. */
+  static Checksum checksum(Exchange ex) {
+    String h = ex.header("Upload-Checksum");
+    if (h == null) {
+      return null;
+    }
+    String[] parts = h.trim().split(" ", 2);
+    String algorithm = switch (parts[0]) {
+      case "sha1" -> "SHA-1";
+      case "sha256" -> "SHA-256";
+      default -> throw FhirException.badRequest("checksum algorithm '" + parts[0] + "' is not supported; use one of "
+          + CHECKSUM_ALGORITHMS);
+    };
+    byte[] expected;
+    try {
+      expected = parts.length == 2 ? Base64.getDecoder().decode(parts[1].trim()) : new byte[0];
+    } catch (IllegalArgumentException e) {
+      expected = new byte[0];
+    }
+    if (expected.length != (algorithm.equals("SHA-1") ? 20 : 32)) {
+      throw FhirException.badRequest("Upload-Checksum must be '" + parts[0] + " <base64 digest>'");
+    }
+    return new Checksum(algorithm, expected);
+  }
+
+  /**
+   * tus creation, Upload-Metadata: comma-separated pairs of a key and a base64 value (which may
+   * be left out), keys unique and without spaces or commas. Values decoded as UTF-8; a key
+   * without value maps to "".
+   */
+  static Map<String, String> parseMetadata(String header) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (header == null || header.isBlank()) {
+      return out;
+    }
+    if (header.length() > MAX_METADATA_CHARS) {
+      throw FhirException.badRequest("Upload-Metadata has " + header.length() + " characters; at most "
+          + MAX_METADATA_CHARS + " are kept");
+    }
+    for (String pair : header.split(",")) {
+      String[] kv = pair.trim().split(" ", 2);
+      String key = kv[0];
+      if (key.isEmpty() || kv.length == 2 && kv[1].trim().contains(" ")) {
+        throw FhirException.badRequest("Upload-Metadata must be comma-separated 'key base64value' pairs");
+      }
+      String value;
+      try {
+        value = kv.length == 2 ? new String(Base64.getDecoder().decode(kv[1].trim()), StandardCharsets.UTF_8) : "";
+      } catch (IllegalArgumentException e) {
+        throw FhirException.badRequest("the Upload-Metadata value of '" + abbreviate(key) + "' is not base64");
+      }
+      if (out.put(key, value) != null) {
+        throw FhirException.badRequest("Upload-Metadata names '" + abbreviate(key) + "' twice");
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A content type, reference or id that a response may carry as a header later: metadata values
+   * are arbitrary bytes (tus 1.0.0 warns of header smuggling), a header takes printable ASCII.
+   */
+  private static void requireHeaderSafe(String key, String value) {
+    if (value != null && !value.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+      throw FhirException.badRequest("the Upload-Metadata value of '" + key + "' must be printable ASCII");
+    }
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+  }
+
+  /**
+   * A refused piece is partly drained so that the client reads why rather than a reset
+   * connection; unless nothing read it yet and the client waits for {@code 100 Continue}
+   * (tus-java-client does): it then never gets it, sends no body, and reads the refusal
+   * (RFC 9110 §10.1.1).
+   */
+  private static ResumableUpload draining(Exchange ex, Body body, IoSupplier<ResumableUpload> work)
+      throws IOException {
+    try {
+      return work.get();
+    } catch (FhirException e) {
+      String expect = ex.header("Expect");
+      boolean waiting = !body.touched && expect != null && expect.toLowerCase(Locale.ROOT).contains("100-continue");
+      if (!waiting && !"close".equals(e.headers().get("Connection"))) {
+        ex.drain(Exchange.DRAIN_LIMIT);
+      }
+      throw e;
+    }
+  }
+
+  /** The request body, noting whether anything read it. */
+  private static final class Body extends FilterInputStream {
+    private boolean touched;
+
+    Body(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      touched = true;
+      return super.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      touched = true;
+      return super.read(b, off, len);
+    }
+  }
+
+  private interface IoSupplier<T> {
+    T get() throws IOException;
+  }
+}

@@ -1,0 +1,49 @@
+package org.fhirbox.model;
+
+import java.time.Instant;
+import org.fhirbox.storage.PartialBlob;
+
+/**
+ * One resumable (tus) upload as the database keeps it: who owns it, what the Binary will be,
+ * how far it got ({@code blob}, whose length is the upload's offset), who is writing to it now
+ * ({@code leaseOwner} until {@code leaseUntil}), and once finished the Binary version it became.
+ *
+ * @param binaryId the Binary a finished upload makes a new version of; null for a new Binary
+ * @param length the whole length; null while the client defers it
+ * @param metadata {@code Upload-Metadata} as sent, repeated on {@code HEAD}; null when none
+ */
+public record ResumableUpload(
+    String id,
+    String project,
+    String clientId,
+    String userId,
+    String binaryId,
+    String contentType,
+    String filename,
+    String securityContext,
+    String metadata,
+    Long length,
+    PartialBlob blob,
+    String leaseOwner,
+    Instant leaseUntil,
+    String resultId,
+    Long resultVersion,
+    Instant created,
+    Instant updated,
+    Instant expires) {
+
+  /** Bytes stored so far: the tus {@code Upload-Offset}. */
+  public long offset() {
+    return blob.length();
+  }
+
+  /** Whether the Binary version was committed. */
+  public boolean finished() {
+    return resultId != null;
+  }
+
+  /** Whether every byte arrived (the Binary may still have to be committed). */
+  public boolean complete() {
+    return length != null && blob.length() == length;
+  }
+}

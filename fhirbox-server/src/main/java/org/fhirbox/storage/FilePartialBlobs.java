@@ -1,0 +1,125 @@
+package org.fhirbox.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.List;
+
+/**
+ * {@link ResumableBlobs} for {@link FileBlobStore}: a partial blob is one file,
+ * {@code tmp/<key>.tus}, that each piece is appended to and fdatasynced before the append returns,
+ * so an acknowledged length survives a crash. Completion renames it into place like any blob.
+ *
+ * <p>An append first cuts the file back to the persisted length, which drops whatever an append
+ * whose result was never persisted wrote (a checksum mismatch, a lost race). Each append holds an
+ * exclusive lock on the file ({@link FileChannel#tryLock}), so two writers can never interleave
+ * their bytes in it, whatever the callers' own bookkeeping says. The {@code .tus} suffix keeps the
+ * file out of the orphan sweep, which removes only old {@code .part} files: a paused upload stays
+ * until its own expiry.
+ */
+final class FilePartialBlobs implements ResumableBlobs {
+  private static final String SUFFIX = ".tus";
+  private final FileBlobStore store;
+
+  FilePartialBlobs(FileBlobStore store) {
+    this.store = store;
+  }
+
+  Path file(BlobKey key) {
+    return store.tmp().resolve(key.value() + SUFFIX);
+  }
+
+  @Override
+  public PartialBlob begin() throws IOException {
+    BlobKey key = store.newKey();
+    Files.createFile(file(key));
+    // the file's name must survive a crash as the acknowledged bytes in it will
+    FileBlobStore.syncDirectory(store.tmp());
+    return new PartialBlob(key, 0, "");
+  }
+
+  @Override
+  public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
+      List<MessageDigest> digests) throws IOException {
+    try (FileChannel ch = open(blob)) {
+      FileLock lock = lock(ch, blob);
+      try {
+        ch.truncate(blob.length());
+        ch.position(blob.length());
+        long written = store.write(in, ch, maxLength - blob.length(), digests);
+        ch.force(false);
+        return new PartialBlob(blob.key(), blob.length() + written, "");
+      } finally {
+        lock.release();
+      }
+    }
+  }
+
+  private FileChannel open(PartialBlob blob) throws IOException {
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(file(blob.key()), StandardOpenOption.WRITE);
+    } catch (NoSuchFileException e) {
+      throw new IOException("the stored bytes of partial blob " + blob.key() + " are gone", e);
+    }
+    if (ch.size() < blob.length()) {
+      long size = ch.size();
+      ch.close();
+      throw new IOException("partial blob " + blob.key() + " holds " + size + " bytes, not the "
+          + blob.length() + " acknowledged");
+    }
+    return ch;
+  }
+
+  private static FileLock lock(FileChannel ch, PartialBlob blob) throws IOException {
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      throw new ConcurrentAppendException(blob.key());
+    }
+    return lock;
+  }
+
+  @Override
+  public void complete(PartialBlob blob) throws IOException {
+    Path file = file(blob.key());
+    if (!Files.exists(file)) {
+      // done before: the caller's commit did not follow (a crash), and it now repeats
+      if (store.size(blob.key()).orElse(-1L) == blob.length()) {
+        return;
+      }
+      throw new IOException("the stored bytes of partial blob " + blob.key() + " are gone");
+    }
+    try (FileChannel ch = open(blob)) {
+      FileLock lock = lock(ch, blob);
+      try {
+        ch.truncate(blob.length());
+        ch.force(false);
+      } finally {
+        lock.release();
+      }
+    }
+    store.moveIntoPlace(file, blob.key());
+  }
+
+  @Override
+  public void discard(PartialBlob blob) throws IOException {
+    Files.deleteIfExists(file(blob.key()));
+  }
+
+  @Override
+  public void release(PartialBlob obsolete, PartialBlob current) {
+    // one file per key, cut back to the persisted length by the next append or completion
+  }
+}

@@ -1,0 +1,53 @@
+package org.fhirbox.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.util.List;
+
+/**
+ * Blobs written in pieces over many requests, possibly on different nodes, as tus uploads arrive.
+ * The caller persists each {@link PartialBlob} this returns (a database row) and hands the
+ * persisted one back with the next piece; the store keeps no state of its own between calls.
+ *
+ * <p>Contract:
+ * <ul>
+ *   <li>{@link #begin} reserves a key. Nothing is visible under it until {@link #complete}.
+ *   <li>{@link #append} streams its input after the blob's {@code length} bytes (memory does not
+ *       grow with the input) and returns once those bytes are durable. Whatever an append left
+ *       beyond a state that was never persisted does not count: the next append from the
+ *       persisted state replaces it, and {@link #release} frees what it held.
+ *   <li>{@link #complete} makes the bytes visible under the key, all at once; it may be repeated
+ *       (after a crash between it and the caller's commit) and then changes nothing.
+ *   <li>{@link #discard} frees everything a partial blob holds; repeating it is harmless.
+ * </ul>
+ */
+public interface ResumableBlobs {
+
+  /** A new, empty partial blob. */
+  PartialBlob begin() throws IOException;
+
+  /**
+   * Appends everything {@code in} yields (does not close it). Every appended byte also goes to
+   * each of {@code digests}, in order; bytes the store moves around internally do not.
+   *
+   * @param maxLength the most the blob may hold; beyond it {@link BlobTooLargeException}, and
+   *     the returned-to state stays as it was
+   * @param finalLength the blob's whole length when known, else -1: reaching it lets the store
+   *     write its last piece as such (S3: the last part instead of a gathered tail)
+   */
+  PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
+      List<MessageDigest> digests) throws IOException;
+
+  /** Makes {@code blob}'s bytes the blob under its key; idempotent. */
+  void complete(PartialBlob blob) throws IOException;
+
+  /** Frees everything {@code blob} holds; idempotent. */
+  void discard(PartialBlob blob) throws IOException;
+
+  /**
+   * Frees what {@code obsolete} holds and {@code current} does not: the previous state once the
+   * next one is persisted, or an appended state that could not be persisted.
+   */
+  void release(PartialBlob obsolete, PartialBlob current) throws IOException;
+}

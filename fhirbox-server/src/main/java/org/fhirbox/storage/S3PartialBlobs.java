@@ -1,0 +1,346 @@
+package org.fhirbox.storage;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
+
+/**
+ * {@link ResumableBlobs} for {@link S3BlobStore}: the pieces of a blob become the parts of one
+ * multipart upload to the blob's own object key.
+ *
+ * <p>S3 wants every part but the last to be at least 5 MiB, and tus pieces come in any size. So
+ * each append fills part-sized buffers ({@code FHIRBOX_S3_PART_SIZE}, at least 5 MiB) from the
+ * bytes it receives and uploads each full one as the next part; what is left at the end of an
+ * append, less than a part, is stored as a small object of its own, the <em>tail</em>
+ * ({@code <prefix>tus/<key>/<random>}), and read back into the buffer by the next append, on
+ * whichever node it runs. Memory is one part buffer per append in progress, whatever the blob's
+ * size; no node keeps anything between appends, and no local file is needed.
+ *
+ * <p>A blob whose whole content fits in one part never starts a multipart upload: its final
+ * append writes it with one PutObject. The multipart upload starts with the first full part.
+ *
+ * <p>The state lists each part with its ETag and CRC32C, and the completion names exactly those;
+ * a part that an unpersisted append wrote under the same number is not listed, and S3 refuses a
+ * completion whose listed ETag is not the part's, rather than assembling other bytes. Every write
+ * carries {@code x-amz-checksum-crc32c}, as {@link S3Upload}'s do.
+ */
+final class S3PartialBlobs implements ResumableBlobs {
+  private static final String OCTETS = "application/octet-stream";
+  private final S3Client s3;
+  private final S3Settings settings;
+  private final PartBufferPool buffers;
+
+  S3PartialBlobs(S3Client s3, S3Settings settings, PartBufferPool buffers) {
+    this.s3 = s3;
+    this.settings = settings;
+    this.buffers = buffers;
+  }
+
+  /** One uploaded part, as the completion must name it. */
+  record Part(int number, long size, String etag, String crc32c) {}
+
+  /**
+   * What a partial blob holds in S3: the multipart upload (or null before the first full part),
+   * its parts, the tail object (or null) and its length, and whether the whole content was
+   * written at once ({@code put}).
+   */
+  record State(String uploadId, List<Part> parts, String tail, long tailLength, boolean put) {
+    static final State EMPTY = new State(null, List.of(), null, 0, false);
+
+    State {
+      parts = List.copyOf(parts);
+    }
+
+    /** Line-based text: {@code upload=}, {@code tail=<key> <length>}, {@code put}, {@code part=<n> <size> <etag> <crc>}. */
+    String encode() {
+      StringBuilder b = new StringBuilder();
+      if (uploadId != null) {
+        b.append("upload=").append(uploadId).append('\n');
+      }
+      if (tail != null) {
+        b.append("tail=").append(tail).append(' ').append(tailLength).append('\n');
+      }
+      if (put) {
+        b.append("put\n");
+      }
+      for (Part p : parts) {
+        b.append("part=").append(p.number()).append(' ').append(p.size()).append(' ').append(p.etag()).append(' ')
+            .append(p.crc32c()).append('\n');
+      }
+      return b.toString();
+    }
+
+    static State parse(String text) {
+      String uploadId = null;
+      String tail = null;
+      long tailLength = 0;
+      boolean put = false;
+      List<Part> parts = new ArrayList<>();
+      for (String line : text.split("\n")) {
+        if (line.startsWith("upload=")) {
+          uploadId = line.substring(7);
+        } else if (line.startsWith("tail=")) {
+          String[] f = line.substring(5).split(" ");
+          tail = f[0];
+          tailLength = Long.parseLong(f[1]);
+        } else if (line.equals("put")) {
+          put = true;
+        } else if (line.startsWith("part=")) {
+          String[] f = line.substring(5).split(" ");
+          parts.add(new Part(Integer.parseInt(f[0]), Long.parseLong(f[1]), f[2], f[3]));
+        } else if (!line.isEmpty()) {
+          throw new IllegalArgumentException("not an S3 partial blob state: " + line);
+        }
+      }
+      return new State(uploadId, parts, tail, tailLength, put);
+    }
+  }
+
+  @Override
+  public PartialBlob begin() {
+    return new PartialBlob(BlobKey.random(), 0, State.EMPTY.encode());
+  }
+
+  @Override
+  public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
+      List<MessageDigest> digests) throws IOException {
+    State st = State.parse(blob.state());
+    if (st.put()) {
+      throw new IOException("partial blob " + blob.key() + " is already written whole");
+    }
+    String objectKey = settings.objectKey(blob.key());
+    byte[] buf = buffers.take();
+    String uploadId = st.uploadId();
+    boolean started = false;
+    try {
+      int n = st.tail() == null ? 0 : readTail(st, buf);
+      List<Part> parts = new ArrayList<>(st.parts());
+      long room = maxLength - blob.length();
+      long appended = 0;
+      int r;
+      while ((r = in.read(buf, n, buf.length - n)) >= 0) {
+        appended += r;
+        if (appended > room) {
+          throw new BlobTooLargeException(maxLength);
+        }
+        for (MessageDigest md : digests) {
+          md.update(buf, n, r);
+        }
+        n += r;
+        if (n == buf.length) {
+          if (uploadId == null) {
+            uploadId = createMultipartUpload(objectKey);
+            started = true;
+          }
+          parts.add(uploadPart(objectKey, uploadId, nextPart(parts), buf, n));
+          n = 0;
+        }
+      }
+      long length = blob.length() + appended;
+      boolean last = finalLength >= 0 && length == finalLength;
+      if (appended == 0 && !last) {
+        return blob;
+      }
+      State next;
+      if (last && uploadId == null) {
+        putObject(objectKey, buf, n);
+        next = new State(null, List.of(), null, 0, true);
+      } else if (last) {
+        if (n > 0) {
+          parts.add(uploadPart(objectKey, uploadId, nextPart(parts), buf, n));
+        }
+        next = new State(uploadId, parts, null, 0, false);
+      } else if (n > 0) {
+        String tail = settings.keyPrefix() + "tus/" + blob.key() + "/"
+            + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+        putObject(tail, buf, n);
+        next = new State(uploadId, parts, tail, n, false);
+      } else {
+        next = new State(uploadId, parts, null, 0, false);
+      }
+      return new PartialBlob(blob.key(), length, next.encode());
+    } catch (IOException | RuntimeException e) {
+      if (started) {
+        abortQuietly(objectKey, uploadId, e);
+      }
+      throw e;
+    } finally {
+      buffers.give(buf);
+    }
+  }
+
+  private static int nextPart(List<Part> parts) {
+    return parts.isEmpty() ? 1 : parts.get(parts.size() - 1).number() + 1;
+  }
+
+  /** Reads the tail object into the start of {@code buf}; returns its length. */
+  private int readTail(State st, byte[] buf) throws IOException {
+    try (InputStream in = s3.getObject(b -> b.bucket(settings.bucket()).key(st.tail()))) {
+      int n = in.readNBytes(buf, 0, (int) st.tailLength());
+      if (n != st.tailLength()) {
+        throw new IOException("tail " + st.tail() + " has " + n + " bytes, not " + st.tailLength());
+      }
+      return n;
+    } catch (SdkException e) {
+      throw S3BlobStore.io("GetObject " + st.tail(), e);
+    }
+  }
+
+  @Override
+  public void complete(PartialBlob blob) throws IOException {
+    State st = State.parse(blob.state());
+    String objectKey = settings.objectKey(blob.key());
+    if (st.put()) {
+      return;
+    }
+    if (st.uploadId() == null) {
+      // no final append happened (a length declared only now): the tail, if any, is everything
+      byte[] buf = buffers.take();
+      try {
+        putObject(objectKey, buf, st.tail() == null ? 0 : readTail(st, buf));
+      } finally {
+        buffers.give(buf);
+      }
+      return;
+    }
+    List<CompletedPart> parts = st.parts().stream().map(p -> CompletedPart.builder().partNumber(p.number())
+        .eTag(p.etag()).checksumCRC32C(p.crc32c()).build()).toList();
+    try {
+      s3.completeMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey).uploadId(st.uploadId())
+          .multipartUpload(m -> m.parts(parts)));
+    } catch (NoSuchUploadException e) {
+      // completed before, and the caller's commit did not follow (a crash); it now repeats
+      try {
+        if (s3.headObject(b -> b.bucket(settings.bucket()).key(objectKey)).contentLength() == blob.length()) {
+          return;
+        }
+      } catch (SdkException missing) {
+        e.addSuppressed(missing);
+      }
+      throw S3BlobStore.io("CompleteMultipartUpload " + objectKey, e);
+    } catch (SdkException e) {
+      throw S3BlobStore.io("CompleteMultipartUpload " + objectKey, e);
+    }
+  }
+
+  /** Also deletes the object itself: the caller discards only blobs no Binary names. */
+  @Override
+  public void discard(PartialBlob blob) throws IOException {
+    State st = State.parse(blob.state());
+    String objectKey = settings.objectKey(blob.key());
+    if (st.uploadId() != null) {
+      abort(objectKey, st.uploadId());
+    }
+    if (st.tail() != null) {
+      deleteObject(st.tail());
+    }
+    deleteObject(objectKey);
+  }
+
+  @Override
+  public void release(PartialBlob obsolete, PartialBlob current) throws IOException {
+    State old = State.parse(obsolete.state());
+    State now = State.parse(current.state());
+    String objectKey = settings.objectKey(obsolete.key());
+    if (old.tail() != null && !old.tail().equals(now.tail())) {
+      deleteObject(old.tail());
+    }
+    if (old.uploadId() != null && !old.uploadId().equals(now.uploadId())) {
+      abort(objectKey, old.uploadId());
+    }
+    if (old.put() && !now.put()) {
+      deleteObject(objectKey);
+    }
+  }
+
+  private String createMultipartUpload(String objectKey) throws IOException {
+    CreateMultipartUploadRequest.Builder request = CreateMultipartUploadRequest.builder()
+        .bucket(settings.bucket()).key(objectKey).contentType(OCTETS).checksumAlgorithm(ChecksumAlgorithm.CRC32_C);
+    switch (settings.sse()) {
+      case S3 -> request.serverSideEncryption(ServerSideEncryption.AES256);
+      case KMS -> request.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(settings.kmsKeyId());
+      case NONE -> { }
+    }
+    try {
+      return s3.createMultipartUpload(request.build()).uploadId();
+    } catch (SdkException e) {
+      throw S3BlobStore.io("CreateMultipartUpload " + objectKey, e);
+    }
+  }
+
+  private Part uploadPart(String objectKey, String uploadId, int number, byte[] buf, int length) throws IOException {
+    String crc = S3Upload.crc32c(buf, length);
+    try {
+      String etag = s3.uploadPart(b -> b.bucket(settings.bucket()).key(objectKey).uploadId(uploadId)
+          .partNumber(number).contentLength((long) length).checksumCRC32C(crc), body(buf, length)).eTag();
+      return new Part(number, length, etag, crc);
+    } catch (SdkException e) {
+      throw S3BlobStore.io("UploadPart " + objectKey, e);
+    }
+  }
+
+  private void putObject(String objectKey, byte[] buf, int length) throws IOException {
+    PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(settings.bucket()).key(objectKey)
+        .contentType(OCTETS).contentLength((long) length).checksumCRC32C(S3Upload.crc32c(buf, length));
+    switch (settings.sse()) {
+      case S3 -> request.serverSideEncryption(ServerSideEncryption.AES256);
+      case KMS -> request.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(settings.kmsKeyId());
+      case NONE -> { }
+    }
+    try {
+      s3.putObject(request.build(), body(buf, length));
+    } catch (SdkException e) {
+      throw S3BlobStore.io("PutObject " + objectKey, e);
+    }
+  }
+
+  private void deleteObject(String objectKey) throws IOException {
+    try {
+      s3.deleteObject(b -> b.bucket(settings.bucket()).key(objectKey));
+    } catch (SdkException e) {
+      throw S3BlobStore.io("DeleteObject " + objectKey, e);
+    }
+  }
+
+  private void abort(String objectKey, String uploadId) throws IOException {
+    try {
+      s3.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey).uploadId(uploadId));
+    } catch (NoSuchUploadException e) {
+      // aborted or completed before
+    } catch (S3Exception e) {
+      if (e.statusCode() != 404) {
+        throw S3BlobStore.io("AbortMultipartUpload " + objectKey, e);
+      }
+    } catch (SdkException e) {
+      throw S3BlobStore.io("AbortMultipartUpload " + objectKey, e);
+    }
+  }
+
+  private void abortQuietly(String objectKey, String uploadId, Exception cause) {
+    try {
+      abort(objectKey, uploadId);
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private static RequestBody body(byte[] buf, int length) {
+    // A provider rather than fromBytes: no copy of the part, and a retry re-reads the buffer.
+    return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buf, 0, length), length, OCTETS);
+  }
+}

@@ -1,0 +1,173 @@
+package org.fhirbox.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.fhirbox.model.ResumableUpload;
+import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.PartialBlob;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The resumable upload rows and their lease, the same contract on H2 and on PostgreSQL: the
+ * compare-and-set on the offset is what lets exactly one of two racing PATCHes write, on any node.
+ */
+abstract class UploadTableContract extends StoreContract {
+  private final Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
+  private final BlobKey key = BlobKey.random();
+
+  private void insert(String id, Long length, long offset, Instant expires) {
+    ResumableUpload u = new ResumableUpload(id, "p", "client", null, null, "video/mp4", "a.mp4", null,
+        "filename YS5tcDQ=", length, new PartialBlob(key, offset, "state-" + offset), null, null, null, null, t0,
+        t0, expires);
+    store.inTransaction(tx -> {
+      tx.uploads().insert(u);
+      return null;
+    });
+  }
+
+  private boolean write(Predicate<UploadTable> work) {
+    return store.inTransaction(tx -> work.test(tx.uploads()));
+  }
+
+  private <T> T read(Function<UploadTable, T> work) {
+    return store.read(tx -> work.apply(tx.uploads()));
+  }
+
+  private ResumableUpload find(String id) {
+    return read(t -> t.find(id)).orElseThrow();
+  }
+
+  private boolean claim(String id, long offset, String owner, Instant now) {
+    return write(t -> t.claim(id, offset, owner, now, now.plusSeconds(60)));
+  }
+
+  @Test
+  void aRowReadsBackAsWritten() {
+    insert("u1", null, 0, t0.plusSeconds(86400));
+
+    ResumableUpload u = find("u1");
+    assertThat(u.length()).isNull();
+    assertThat(u.blob()).isEqualTo(new PartialBlob(key, 0, "state-0"));
+    assertThat(u.metadata()).isEqualTo("filename YS5tcDQ=");
+    assertThat(u.leaseOwner()).isNull();
+    assertThat(u.resultVersion()).isNull();
+    assertThat(u.expires()).isEqualTo(t0.plusSeconds(86400));
+    assertThat(this.<Optional<ResumableUpload>>read(t -> t.find("nope"))).isEmpty();
+  }
+
+  @Test
+  void onlyTheClaimAtTheCurrentOffsetWinsAndOnlyItsOwnerAdvances() {
+    insert("u1", 100L, 10, t0.plusSeconds(86400));
+
+    assertThat(claim("u1", 0, "A", t0)).as("a stale offset").isFalse();
+    assertThat(claim("u1", 10, "A", t0)).isTrue();
+    assertThat(claim("u1", 10, "B", t0.plusSeconds(1))).as("a live lease").isFalse();
+
+    PartialBlob next = new PartialBlob(key, 50, "state-50");
+    assertThat(write(t -> t.advance("u1", "B", next, 100L, t0, t0.plusSeconds(99))))
+        .isFalse();
+    assertThat(write(t -> t.advance("u1", "A", next, 100L, t0, t0.plusSeconds(99))))
+        .isTrue();
+    ResumableUpload u = find("u1");
+    assertThat(u.offset()).isEqualTo(50);
+    assertThat(u.blob().state()).isEqualTo("state-50");
+    assertThat(u.leaseOwner()).isNull();
+    assertThat(u.expires()).isEqualTo(t0.plusSeconds(99));
+
+    assertThat(claim("u1", 10, "B", t0)).as("the offset moved on").isFalse();
+    assertThat(claim("u1", 50, "B", t0)).isTrue();
+  }
+
+  @Test
+  void anExpiredLeaseCanBeTakenOverAndTheOldOwnerChangesNothing() {
+    insert("u1", 100L, 0, t0.plusSeconds(86400));
+    assertThat(claim("u1", 0, "A", t0)).isTrue();
+    assertThat(claim("u1", 0, "B", t0.plusSeconds(61))).isTrue();
+
+    assertThat(write(t -> t.extendLease("u1", "A", t0.plusSeconds(600)))).isFalse();
+    assertThat(write(t -> t.advance("u1", "A", new PartialBlob(key, 5, ""), 100L, t0,
+        t0))).isFalse();
+    assertThat(write(t -> t.finish("u1", "A", "bin", 1, t0, t0))).isFalse();
+    assertThat(write(t -> t.releaseLease("u1", "B"))).isTrue();
+    assertThat(find("u1").leaseOwner()).isNull();
+  }
+
+  @Test
+  void aFinishedUploadNamesItsBinaryAndTakesNoMoreClaims() {
+    insert("u1", 5L, 5, t0.plusSeconds(86400));
+    assertThat(claim("u1", 5, "A", t0)).isTrue();
+    assertThat(write(t -> t.finish("u1", "A", "bin", 3, t0, t0.plusSeconds(5)))).isTrue();
+
+    ResumableUpload u = find("u1");
+    assertThat(u.finished()).isTrue();
+    assertThat(u.resultId()).isEqualTo("bin");
+    assertThat(u.resultVersion()).isEqualTo(3);
+    assertThat(u.expires()).isEqualTo(t0.plusSeconds(5));
+    assertThat(claim("u1", 5, "B", t0)).isFalse();
+    assertThat(this.<Boolean>read(t -> t.isResuming(key))).isFalse();
+  }
+
+  @Test
+  void manyClaimsAtOnceHaveExactlyOneWinner() throws Exception {
+    insert("u1", 100L, 0, t0.plusSeconds(86400));
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<Boolean>> claims = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String owner = "node-" + i;
+        Callable<Boolean> c = () -> {
+          start.await();
+          return claim("u1", 0, owner, t0);
+        };
+        claims.add(pool.submit(c));
+      }
+      start.countDown();
+      int won = 0;
+      for (Future<Boolean> f : claims) {
+        won += f.get() ? 1 : 0;
+      }
+      assertThat(won).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void expiredRowsAreListedAndOnlyTheLeaseHolderDeletesConditionally() {
+    insert("old", 100L, 0, t0.minusSeconds(1));
+    insert("new", 100L, 0, t0.plusSeconds(1));
+    assertThat(this.<List<ResumableUpload>>read(t -> t.expired(t0, 10))).extracting(ResumableUpload::id)
+        .containsExactly("old");
+    assertThat(this.<Boolean>read(t -> t.isResuming(key))).isTrue();
+
+    assertThat(claim("old", 0, "A", t0)).isTrue();
+    assertThat(write(t -> t.deleteHeld("old", "B"))).isFalse();
+    assertThat(write(t -> t.deleteHeld("old", "A"))).isTrue();
+    assertThat(write(t -> t.delete("new"))).isTrue();
+    assertThat(write(t -> t.delete("new"))).isFalse();
+    assertThat(this.<Boolean>read(t -> t.isResuming(key))).isFalse();
+  }
+
+  @Test
+  void releasingEveryLeaseFreesUploadsACrashLeftHeld() {
+    insert("u1", 100L, 0, t0.plusSeconds(86400));
+    assertThat(claim("u1", 0, "A", t0)).isTrue();
+
+    int released = store.inTransaction(tx -> tx.uploads().releaseAll());
+    assertThat(released).isEqualTo(1);
+
+    assertThat(claim("u1", 0, "B", t0)).isTrue();
+  }
+}

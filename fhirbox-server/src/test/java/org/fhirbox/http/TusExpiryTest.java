@@ -1,0 +1,132 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClock;
+import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Expiry of resumable uploads (tus expiration) and of the tokens that send them, on a server whose
+ * clock the test moves: {@code Upload-Expires} on every answer, 410 once it passed, the sweeper
+ * removing the bytes, and a client that carries on with a new token.
+ */
+class TusExpiryTest {
+  private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter
+      .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+  private static final TestClock clock = new TestClock();
+  private static TestServer server;
+  private static Tus tus;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_UPLOAD_EXPIRY", Long.toString(Duration.ofHours(24).toSeconds())),
+        clock);
+    tus = new Tus(server.client());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  /** The HTTP date {@code hours} from the test clock's now. */
+  private static String inHours(long hours) {
+    return HTTP_DATE.format(clock.instant().plus(Duration.ofHours(hours)));
+  }
+
+  private List<Path> partFiles() throws Exception {
+    try (Stream<Path> files = Files.list(server.dataDir().resolve("blobs").resolve("tmp"))) {
+      return files.filter(p -> p.toString().endsWith(".tus")).toList();
+    }
+  }
+
+  @Test
+  void everyAnswerSaysWhenTheUploadExpiresAndAPieceMovesItOn() {
+    HttpResponse<String> created = tus.create(10, null);
+    String expires = inHours(24);
+    assertThat(created.headers().firstValue("Upload-Expires")).contains(expires);
+    String url = created.headers().firstValue("Location").orElseThrow();
+
+    clock.advance(Duration.ofHours(20));
+    assertThat(tus.head(url).headers().firstValue("Upload-Expires")).contains(expires);
+    HttpResponse<String> patched = tus.patch(url, 0, new byte[4]);
+    assertThat(patched.headers().firstValue("Upload-Expires")).contains(inHours(24));
+
+    clock.advance(Duration.ofHours(23));
+    assertThat(tus.patch(url, 4, new byte[6]).statusCode()).isEqualTo(204);
+  }
+
+  @Test
+  void anExpiredUploadIsGoneAndTheSweeperRemovesItsBytes() throws Exception {
+    List<Path> before = partFiles();
+    String url = tus.upload(100, null);
+    assertThat(tus.patch(url, 0, new byte[60]).statusCode()).isEqualTo(204);
+    String kept = tus.upload(100, null);
+    List<Path> files = new ArrayList<>(partFiles());
+    files.removeAll(before);
+    assertThat(files).hasSize(2);
+
+    clock.advance(Duration.ofHours(23));
+    assertThat(tus.patch(kept, 0, new byte[1]).statusCode()).isEqualTo(204);
+    clock.advance(Duration.ofHours(2));
+
+    assertThat(tus.head(url).statusCode()).isEqualTo(410);
+    HttpResponse<String> late = tus.patch(url, 60, new byte[40]);
+    assertThat(late.statusCode()).isEqualTo(410);
+    assertThat(late.body()).contains("OperationOutcome");
+    server.server().sweeper().sweep();
+
+    assertThat(tus.head(url).statusCode()).isEqualTo(404);
+    assertThat(tus.offset(kept)).isEqualTo(1);
+    assertThat(files.stream().filter(Files::exists)).hasSize(1);
+  }
+
+  @Test
+  void aFinishedUploadIsForgottenAfterItsExpiryButItsBinaryStays() throws Exception {
+    String url = tus.upload(3, null);
+    HttpResponse<String> last = tus.patch(url, 0, "abc".getBytes());
+    String version = Tus.binaryVersion(last);
+
+    clock.advance(Duration.ofHours(25));
+    server.server().sweeper().sweep();
+
+    assertThat(tus.head(url).statusCode()).isEqualTo(404);
+    HttpResponse<byte[]> raw = server.client().sendBytes(server.client().request("fhir/R4/" + version)
+        .header("Accept", "*/*").GET());
+    assertThat(new String(raw.body())).isEqualTo("abc");
+  }
+
+  @Test
+  void aClientWhoseTokenExpiredMidUploadGoesOnWithANewOne() {
+    ProjectClients clients = new ProjectClients(server);
+    ProjectClients.Credentials owner = clients.create("tus-expiry", "system/Binary.cruds", false);
+    Tus first = new Tus(clients.bearer(owner));
+    String url = first.upload(8, null);
+    assertThat(first.patch(url, 0, new byte[4]).statusCode()).isEqualTo(204);
+
+    clock.advance(Duration.ofHours(2));
+    assertThat(first.patch(url, 4, new byte[4]).statusCode()).isEqualTo(401);
+
+    Tus renewed = new Tus(clients.bearer(owner));
+    assertThat(renewed.offset(url)).isEqualTo(4);
+    HttpResponse<String> last = renewed.patch(url, 4, new byte[4]);
+    assertThat(last.statusCode()).isEqualTo(204);
+    assertThat(last.headers().firstValue("Content-Location")).isPresent();
+  }
+}

@@ -1,0 +1,148 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Two PATCHes on one upload at once: one writes, the other gets 409, and the bytes are never mixed. */
+class TusRaceTest {
+  static TestServer server;
+  static Tus tus;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    tus = new Tus(server.client());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static List<Path> partFiles() throws IOException {
+    try (Stream<Path> files = Files.list(server.dataDir().resolve("blobs").resolve("tmp"))) {
+      return files.filter(p -> p.toString().endsWith(".tus")).toList();
+    }
+  }
+
+  static byte[] raw(HttpResponse<String> last) {
+    return server.client().sendBytes(server.client().request("fhir/R4/" + Tus.binaryVersion(last))
+        .header("Accept", "*/*").GET()).body();
+  }
+
+  /** A body that sends {@code content}'s first {@code pause} bytes, then waits for {@code go}. */
+  static InputStream pausing(byte[] content, int pause, CountDownLatch go) {
+    InputStream rest = new InputStream() {
+      private InputStream delegate;
+
+      private InputStream delegate() throws IOException {
+        if (delegate == null) {
+          try {
+            go.await();
+          } catch (InterruptedException e) {
+            throw new IOException(e);
+          }
+          delegate = new ByteArrayInputStream(content, pause, content.length - pause);
+        }
+        return delegate;
+      }
+
+      @Override
+      public int read() throws IOException {
+        return delegate().read();
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        return delegate().read(b, off, len);
+      }
+    };
+    return new SequenceInputStream(new ByteArrayInputStream(content, 0, pause), rest);
+  }
+
+  @Test
+  void aPieceWhileAnotherIsArrivingGets409AndTheFirstCompletes() throws Exception {
+    byte[] first = Tus.random(4 << 20, 10);
+    byte[] second = Tus.random(4 << 20, 11);
+    List<Path> before = partFiles();
+    String url = tus.upload(first.length, null);
+    List<Path> mine = new ArrayList<>(partFiles());
+    mine.removeAll(before);
+    Path file = mine.get(0);
+    CountDownLatch go = new CountDownLatch(1);
+    CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> server.client().send(
+        tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
+            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> pausing(first, 2 << 20, go)))));
+    // the first PATCH writes: it holds the upload
+    Poll.until("the first piece's bytes on disk", () -> Files.size(file), size -> size > 0);
+
+    HttpResponse<String> racing = tus.patch(url, 0, second);
+    go.countDown();
+
+    assertThat(racing.statusCode()).isEqualTo(409);
+    assertThat(racing.body()).contains("OperationOutcome");
+    HttpResponse<String> done = slow.get();
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
+    assertThat(raw(done)).isEqualTo(first);
+  }
+
+  @Test
+  void ofPiecesStartedTogetherExactlyOneIsStored() throws Exception {
+    for (int round = 0; round < 3; round++) {
+      int n = 4;
+      byte[][] contents = new byte[n][];
+      for (int i = 0; i < n; i++) {
+        contents[i] = Tus.random(3 << 20, 20 + round * n + i);
+      }
+      String url = tus.upload(contents[0].length, null);
+      ExecutorService pool = Executors.newFixedThreadPool(n);
+      CountDownLatch start = new CountDownLatch(1);
+      try {
+        List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+        for (byte[] content : contents) {
+          answers.add(pool.submit(() -> {
+            start.await();
+            return tus.patch(url, 0, content);
+          }));
+        }
+        start.countDown();
+        List<HttpResponse<String>> stored = new ArrayList<>();
+        for (Future<HttpResponse<String>> f : answers) {
+          HttpResponse<String> r = f.get();
+          assertThat(r.statusCode()).as(r.body()).isIn(204, 409);
+          if (r.statusCode() == 204) {
+            stored.add(r);
+          }
+        }
+        assertThat(stored).hasSize(1);
+        byte[] kept = raw(stored.get(0));
+        assertThat(Arrays.stream(contents).filter(c -> Arrays.equals(c, kept))).hasSize(1);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+}

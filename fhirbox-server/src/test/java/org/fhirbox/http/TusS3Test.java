@@ -1,0 +1,168 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestClock;
+import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * tus uploads on S3 (s3proxy, signatures checked) with 5 MiB parts: pieces of any size are
+ * gathered into parts, and nothing of an upload stays in the bucket once it is finished,
+ * terminated or expired (no multipart upload, no gathered tail).
+ */
+@SlowTest
+class TusS3Test {
+  static final int MIB = 1 << 20;
+  static S3Server s3;
+  static S3Client raw;
+  final TestClock clock = new TestClock();
+  String bucket;
+  TestServer server;
+  Tus tus;
+
+  @BeforeAll
+  static void startS3() throws Exception {
+    s3 = S3Server.start();
+    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    raw = S3Client.builder().endpointOverride(URI.create(s3.endpoint().toString())).forcePathStyle(true)
+        .region(Region.US_EAST_1).credentialsProvider(S3Server.credentials()).build();
+  }
+
+  @AfterAll
+  static void stopS3() throws Exception {
+    try {
+      raw.close();
+      s3.close();
+    } finally {
+      System.clearProperty("aws.accessKeyId");
+      System.clearProperty("aws.secretAccessKey");
+    }
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    bucket = S3Server.newBucketName();
+    server = TestServer.start(Map.of("FHIRBOX_BLOB_STORE", "s3", "FHIRBOX_S3_BUCKET", bucket,
+        "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(), "FHIRBOX_S3_PATH_STYLE", "true",
+        "FHIRBOX_S3_CREATE_BUCKET", "true", "FHIRBOX_S3_PART_SIZE", Integer.toString(5 * MIB)), clock);
+    tus = new Tus(server.client());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.close();
+  }
+
+  List<String> objects() {
+    return raw.listObjectsV2Paginator(b -> b.bucket(bucket)).contents().stream().map(S3Object::key).toList();
+  }
+
+  int multipartUploads() {
+    return raw.listMultipartUploads(b -> b.bucket(bucket)).uploads().size();
+  }
+
+  List<String> tails() {
+    return objects().stream().filter(k -> k.contains("tus/")).toList();
+  }
+
+  byte[] raw(HttpResponse<String> last) {
+    return server.client().sendBytes(server.client().request("fhir/R4/" + Tus.binaryVersion(last))
+        .header("Accept", "*/*").GET()).body();
+  }
+
+  @Test
+  void smallPiecesBecomePartsAndNothingIsLeftOnceFinished() {
+    byte[] content = Tus.random(12 * MIB + 3, 50);
+    String url = tus.upload(content.length, Tus.metadata("filetype", "video/mp4"));
+    tus.send(url, Arrays.copyOf(content, 6 * MIB), 0, 1_500_000);
+    assertThat(multipartUploads()).isEqualTo(1);
+    assertThat(tails()).hasSize(1);
+
+    HttpResponse<String> last = tus.send(url, content, 6 * MIB, 1_500_000);
+
+    assertThat(raw(last)).isEqualTo(content);
+    assertThat(multipartUploads()).isZero();
+    assertThat(tails()).isEmpty();
+    assertThat(objects()).hasSize(1);
+  }
+
+  @Test
+  void anUploadSmallerThanAPartIsOneObject() {
+    byte[] content = Tus.random(3 * MIB, 51);
+    String url = tus.upload(content.length, null);
+
+    HttpResponse<String> last = tus.send(url, content, 0, MIB);
+
+    assertThat(raw(last)).isEqualTo(content);
+    assertThat(multipartUploads()).isZero();
+    assertThat(objects()).hasSize(1);
+  }
+
+  @Test
+  void aDiscardedPieceLeavesNoTail() throws Exception {
+    byte[] content = Tus.random(7 * MIB, 52);
+    String url = tus.upload(content.length, null);
+    tus.send(url, Arrays.copyOf(content, MIB), 0, MIB);
+    byte[] second = Arrays.copyOfRange(content, MIB, 7 * MIB);
+    byte[] corrupted = second.clone();
+    corrupted[5 * MIB] ^= 1;
+
+    assertThat(tus.patch(url, MIB, corrupted, "Upload-Checksum", Tus.checksum("sha1", second)).statusCode())
+        .isEqualTo(460);
+    assertThat(tails()).hasSize(1);
+    HttpResponse<String> last = tus.patch(url, MIB, second, "Upload-Checksum", Tus.checksum("sha1", second));
+
+    assertThat(last.statusCode()).isEqualTo(204);
+    assertThat(raw(last)).isEqualTo(content);
+    assertThat(tails()).isEmpty();
+  }
+
+  @Test
+  void terminationAbortsTheMultipartUploadAndDeletesTheTail() {
+    String url = tus.upload(20 * MIB, null);
+    tus.send(url, Tus.random(7 * MIB, 53), 0, 7 * MIB);
+    assertThat(multipartUploads()).isEqualTo(1);
+
+    assertThat(tus.delete(url).statusCode()).isEqualTo(204);
+
+    assertThat(multipartUploads()).isZero();
+    assertThat(objects()).isEmpty();
+  }
+
+  @Test
+  void theSweeperAbortsAnExpiredUploadsMultipartUploadAndSparesALiveOne() throws Exception {
+    String expired = tus.upload(20 * MIB, null);
+    tus.send(expired, Tus.random(6 * MIB, 54), 0, 6 * MIB);
+    clock.advance(Duration.ofHours(20));
+    String live = tus.upload(20 * MIB, null);
+    tus.send(live, Tus.random(6 * MIB, 55), 0, 6 * MIB);
+    assertThat(multipartUploads()).isEqualTo(2);
+    clock.advance(Duration.ofHours(5));
+
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+
+    assertThat(tus.head(expired).statusCode()).isEqualTo(404);
+    assertThat(multipartUploads()).isEqualTo(1);
+    assertThat(tails()).hasSize(1);
+    assertThat(tus.offset(live)).isEqualTo(6 * MIB);
+  }
+}

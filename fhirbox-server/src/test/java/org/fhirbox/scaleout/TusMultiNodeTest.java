@@ -1,0 +1,165 @@
+package org.fhirbox.scaleout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * tus uploads across two nodes sharing PostgreSQL and S3 behind no affinity: pieces arrive at
+ * either node, each resumes where the other stopped, and of two racing pieces on different
+ * nodes one is stored.
+ */
+@SlowTest
+class TusMultiNodeTest {
+  static final int MIB = 1 << 20;
+  static S3Server s3;
+  static Postgres.Schema schema;
+  static TestServer a;
+  static TestServer b;
+  static S3Client raw;
+  static String bucket;
+
+  @BeforeAll
+  static void start() throws Exception {
+    s3 = S3Server.start();
+    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    byte[] key = new byte[32];
+    new java.security.SecureRandom().nextBytes(key);
+    Map<String, String> shared = new HashMap<>(Map.of(
+        "FHIRBOX_DATABASE_URL", (schema = Postgres.freshSchema()).url(),
+        "FHIRBOX_BLOB_STORE", "s3",
+        "FHIRBOX_S3_BUCKET", bucket = S3Server.newBucketName(),
+        "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
+        "FHIRBOX_S3_PATH_STYLE", "true",
+        "FHIRBOX_S3_CREATE_BUCKET", "true",
+        "FHIRBOX_S3_PART_SIZE", Integer.toString(5 * MIB),
+        "FHIRBOX_SIGNING_KEYS", "shared1:" + Base64.getEncoder().encodeToString(key)));
+    a = TestServer.start(shared);
+    b = TestServer.start(shared);
+    raw = S3Client.builder().endpointOverride(URI.create(s3.endpoint().toString())).forcePathStyle(true)
+        .region(Region.US_EAST_1).credentialsProvider(S3Server.credentials()).build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      raw.close();
+      a.close();
+      b.close();
+      s3.close();
+      schema.close();
+    } finally {
+      System.clearProperty("aws.accessKeyId");
+      System.clearProperty("aws.secretAccessKey");
+    }
+  }
+
+  /** The same upload URL on another node. */
+  static String on(TestServer node, String url) {
+    return node.baseUrl() + url.substring(url.indexOf("fhir/R4/"));
+  }
+
+  @Test
+  void piecesOnAlternatingNodesMakeOneBinaryWithItsDigests() throws Exception {
+    byte[] content = Tus.random(11 * MIB + 17, 60);
+    Tus onA = new Tus(a.client());
+    Tus onB = new Tus(b.client());
+    String url = onA.upload(content.length, Tus.metadata("filetype", "video/mp4"));
+    assertThat(onA.patch(url, 0, Arrays.copyOf(content, 7 * MIB)).statusCode()).isEqualTo(204);
+
+    assertThat(onB.offset(on(b, url))).isEqualTo(7 * MIB);
+    assertThat(onB.patch(on(b, url), 7 * MIB, Arrays.copyOfRange(content, 7 * MIB, 10 * MIB)).statusCode())
+        .isEqualTo(204);
+    HttpResponse<String> last = onA.patch(url, 10 * MIB, Arrays.copyOfRange(content, 10 * MIB, content.length));
+
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(204);
+    String id = Tus.binaryId(last);
+    HttpResponse<byte[]> raw = b.client().sendBytes(b.client().request("fhir/R4/Binary/" + id)
+        .header("Accept", "*/*").GET());
+    assertThat(raw.body()).isEqualTo(content);
+    assertThat(raw.headers().firstValue("ETag")).contains("\"" + HexFormat.of().formatHex(
+        MessageDigest.getInstance("SHA-256").digest(content)) + "\"");
+    HttpResponse<String> media = b.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\","
+        + "\"status\":\"completed\",\"content\":{\"url\":\"Binary/" + id + "\"}}");
+    assertThat(media.body()).contains("\"hash\":\"" + Base64.getEncoder().encodeToString(
+        MessageDigest.getInstance("SHA-1").digest(content)) + "\"");
+    assertThat(onB.head(on(b, url)).headers().firstValue("Content-Location")).isPresent();
+  }
+
+  @Test
+  void ofTwoPiecesRacingOnTwoNodesOneIsStored() throws Exception {
+    byte[] first = Tus.random(6 * MIB, 61);
+    byte[] second = Tus.random(6 * MIB, 62);
+    Tus onA = new Tus(a.client());
+    Tus onB = new Tus(b.client());
+    String url = onA.upload(first.length, null);
+    CountDownLatch go = new CountDownLatch(1);
+    CountDownLatch sent = new CountDownLatch(1);
+    int pause = 5 * MIB + MIB / 2; // past the first part, with room for what the HTTP client buffers
+    InputStream paused = new SequenceInputStream(new ByteArrayInputStream(first, 0, pause), new InputStream() {
+      private InputStream rest;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] buf, int off, int len) throws IOException {
+        if (rest == null) {
+          sent.countDown();
+          try {
+            go.await();
+          } catch (InterruptedException e) {
+            throw new IOException(e);
+          }
+          rest = new ByteArrayInputStream(first, pause, first.length - pause);
+        }
+        return rest.read(buf, off, len);
+      }
+    });
+    CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> a.client().send(
+        onA.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
+            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> paused))));
+    sent.await();
+    // node A writes (it holds the upload) once its first part is in S3
+    Poll.until("node A's multipart upload", () -> raw.listMultipartUploads(r -> r.bucket(bucket)).uploads().size(),
+        n -> n > 0);
+
+    HttpResponse<String> racing = onB.patch(on(b, url), 0, second);
+    go.countDown();
+
+    assertThat(racing.statusCode()).as(racing.body()).isEqualTo(409);
+    HttpResponse<String> done = slow.get();
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
+    assertThat(b.client().sendBytes(b.client().request("fhir/R4/" + Tus.binaryVersion(done))
+        .header("Accept", "*/*").GET()).body()).isEqualTo(first);
+  }
+}

@@ -1,0 +1,148 @@
+package org.fhirbox.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.NoSuchFileException;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link ResumableBlobs} must do, on a real backend. Pieces come in the sizes tus
+ * clients send: tiny, odd, several parts at once, empty. Each test persists the states it keeps
+ * as a caller would, by holding them, and throws away the ones it does not.
+ */
+abstract class ResumableBlobsContract {
+  static final long MIB = 1024 * 1024;
+  static final long NO_LIMIT = Long.MAX_VALUE;
+
+  protected abstract BlobStore store();
+
+  /** What the backend still holds of {@code blob} besides a completed blob (temporary files, parts, tails). */
+  protected abstract boolean holdsAnything(PartialBlob blob) throws IOException;
+
+  ResumableBlobs blobs() {
+    return store().resumable();
+  }
+
+  static List<MessageDigest> digests() throws Exception {
+    return List.of(MessageDigest.getInstance("SHA-256"), MessageDigest.getInstance("SHA-1"));
+  }
+
+  static String hex(MessageDigest md) {
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** Appends bytes {@code from} to {@code to} of content {@code seed}. */
+  PartialBlob append(PartialBlob blob, long seed, long from, long to, long finalLength,
+      List<MessageDigest> digests) throws IOException {
+    InputStream piece = TestContent.stream(seed, to);
+    piece.skipNBytes(from);
+    return blobs().append(blob, piece, NO_LIMIT, finalLength, digests);
+  }
+
+  String storedSha256(BlobKey key) throws IOException {
+    try (InputStream in = store().open(key, 0)) {
+      return TestContent.sha256(in);
+    }
+  }
+
+  @Test
+  void piecesOfAnySizeMakeTheBlobWithItsDigests() throws Exception {
+    long size = 17 * MIB + 5;
+    long[] ends = {1, 3 * MIB, 9 * MIB + 3, 9 * MIB + 3, 16 * MIB, size};
+    List<MessageDigest> digests = digests();
+    PartialBlob blob = blobs().begin();
+    long at = 0;
+    for (long end : ends) {
+      PartialBlob next = append(blob, 40, at, end, size, digests);
+      assertThat(next.length()).isEqualTo(end);
+      blobs().release(blob, next);
+      blob = next;
+      at = end;
+    }
+    assertThat(store().size(blob.key())).isEmpty();
+
+    blobs().complete(blob);
+
+    String[] expected = TestContent.digests(40, size);
+    assertThat(store().size(blob.key())).contains(size);
+    assertThat(storedSha256(blob.key())).isEqualTo(expected[0]);
+    assertThat(hex(digests.get(0))).isEqualTo(expected[0]);
+    assertThat(hex(digests.get(1))).isEqualTo(expected[1]);
+    assertThat(holdsAnything(blob)).isFalse();
+  }
+
+  @Test
+  void anAppendThatWasNotPersistedIsReplacedByTheNext() throws Exception {
+    long size = 12 * MIB;
+    PartialBlob kept = append(blobs().begin(), 41, 0, 6 * MIB + 1, size, List.of());
+    // bytes of another content, as a discarded chunk (checksum mismatch) would be
+    PartialBlob lost = append(kept, 42, 6 * MIB + 1, 11 * MIB, size, List.of());
+    blobs().release(lost, kept);
+
+    PartialBlob done = append(kept, 41, 6 * MIB + 1, size, size, List.of());
+    blobs().complete(done);
+
+    assertThat(storedSha256(done.key())).isEqualTo(TestContent.digests(41, size)[0]);
+  }
+
+  @Test
+  void moreThanTheLimitIsRefusedAndTheStateStillHolds() throws Exception {
+    PartialBlob kept = append(blobs().begin(), 43, 0, MIB, -1, List.of());
+    InputStream tooMuch = TestContent.stream(43, 8 * MIB);
+    tooMuch.skipNBytes(MIB);
+
+    assertThatThrownBy(() -> blobs().append(kept, tooMuch, 6 * MIB, -1, List.of()))
+        .isInstanceOf(BlobTooLargeException.class);
+
+    PartialBlob done = append(kept, 43, MIB, 2 * MIB, 2 * MIB, List.of());
+    blobs().complete(done);
+    assertThat(storedSha256(done.key())).isEqualTo(TestContent.digests(43, 2 * MIB)[0]);
+  }
+
+  @Test
+  void completingTwiceIsHarmless() throws Exception {
+    PartialBlob done = append(blobs().begin(), 44, 0, 7 * MIB, 7 * MIB, List.of());
+    blobs().complete(done);
+    blobs().complete(done);
+
+    assertThat(store().size(done.key())).contains(7 * MIB);
+  }
+
+  @Test
+  void anEmptyBlobCompletes() throws Exception {
+    PartialBlob blob = blobs().begin();
+    PartialBlob done = blobs().append(blob, InputStream.nullInputStream(), NO_LIMIT, 0, List.of());
+    blobs().complete(done);
+
+    assertThat(store().size(done.key())).contains(0L);
+  }
+
+  @Test
+  void aLengthDeclaredOnlyAfterTheLastByteCompletes() throws Exception {
+    PartialBlob partial = append(blobs().begin(), 45, 0, 3 * MIB, -1, List.of());
+    PartialBlob declared = blobs().append(partial, InputStream.nullInputStream(), NO_LIMIT, 3 * MIB, List.of());
+    blobs().release(partial, declared);
+    blobs().complete(declared);
+
+    assertThat(storedSha256(declared.key())).isEqualTo(TestContent.digests(45, 3 * MIB)[0]);
+  }
+
+  @Test
+  void discardLeavesNothing() throws Exception {
+    PartialBlob blob = append(blobs().begin(), 46, 0, 11 * MIB + 9, -1, List.of());
+    assertThat(holdsAnything(blob)).isTrue();
+
+    blobs().discard(blob);
+    blobs().discard(blob);
+
+    assertThat(holdsAnything(blob)).isFalse();
+    assertThat(store().size(blob.key())).isEmpty();
+    assertThatThrownBy(() -> store().open(blob.key(), 0).close()).isInstanceOf(NoSuchFileException.class);
+  }
+}

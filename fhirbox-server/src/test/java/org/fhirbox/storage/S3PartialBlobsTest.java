@@ -1,0 +1,97 @@
+package org.fhirbox.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.SlowTest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/** {@link S3PartialBlobs} against s3proxy with 5 MiB parts, the S3 minimum. */
+@SlowTest
+class S3PartialBlobsTest extends ResumableBlobsContract {
+  private static S3Server server;
+  private S3Settings settings;
+  private S3BlobStore store;
+  private S3Client raw;
+
+  @BeforeAll
+  static void startS3() throws Exception {
+    server = S3Server.start();
+  }
+
+  @AfterAll
+  static void stopS3() throws Exception {
+    server.close();
+  }
+
+  @BeforeEach
+  void createStore() throws IOException {
+    settings = server.newBucket().partSizeBytes(5 * MIB).build();
+    store = new S3BlobStore(settings, S3Server.credentials());
+    raw = S3BlobStore.clientBuilder(settings, S3Server.credentials()).build();
+  }
+
+  @AfterEach
+  void closeStore() {
+    store.close();
+    raw.close();
+  }
+
+  @Override
+  protected BlobStore store() {
+    return store;
+  }
+
+  private List<String> objects() {
+    return raw.listObjectsV2Paginator(b -> b.bucket(settings.bucket())).contents().stream().map(S3Object::key)
+        .toList();
+  }
+
+  private int multipartUploads() {
+    return raw.listMultipartUploads(b -> b.bucket(settings.bucket())).uploads().size();
+  }
+
+  @Override
+  protected boolean holdsAnything(PartialBlob blob) {
+    return multipartUploads() > 0 || objects().stream().anyMatch(k -> k.contains("/tus/"));
+  }
+
+  @Test
+  void piecesSmallerThanAPartAreGatheredInOneTailObject() throws Exception {
+    PartialBlob blob = blobs().begin();
+    for (int i = 0; i < 4; i++) {
+      PartialBlob next = append(blob, 60, i * MIB, (i + 1) * MIB, -1, List.of());
+      blobs().release(blob, next);
+      blob = next;
+    }
+
+    assertThat(objects()).singleElement().satisfies(k -> assertThat(k).startsWith(settings.keyPrefix() + "tus/"));
+    assertThat(multipartUploads()).isZero();
+
+    PartialBlob full = append(blob, 60, 4 * MIB, 6 * MIB, -1, List.of());
+    blobs().release(blob, full);
+    assertThat(multipartUploads()).isEqualTo(1);
+    assertThat(objects()).hasSize(1);
+  }
+
+  @Test
+  void theOrphanSweepSparesAMultipartUploadStillResuming() throws Exception {
+    PartialBlob blob = append(blobs().begin(), 61, 0, 6 * MIB, -1, List.of());
+    Instant later = Instant.now().plusSeconds(3600);
+
+    store.listOlderThan(later, k -> { }, blob.key()::equals);
+    assertThat(multipartUploads()).isEqualTo(1);
+
+    store.listOlderThan(later, k -> { });
+    assertThat(multipartUploads()).isZero();
+  }
+}

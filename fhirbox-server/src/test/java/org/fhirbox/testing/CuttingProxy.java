@@ -1,0 +1,122 @@
+package org.fhirbox.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of a server, that can cut the connections it carries once a
+ * client has sent a given number of bytes: a network failure mid-request, as a phone on a bad
+ * Wi-Fi has, seen by both sides as a broken connection. Connections made after a cut pass.
+ */
+public final class CuttingProxy implements AutoCloseable {
+  private final ServerSocket listener;
+  private volatile int target;
+  private final AtomicLong budget = new AtomicLong(-1);
+  private final List<Socket> open = new CopyOnWriteArrayList<>();
+  private final AtomicLong cuts = new AtomicLong();
+
+  /** A proxy that listens now; {@link #forwardTo} names the server (which may be told the proxy's URL first). */
+  public CuttingProxy() throws IOException {
+    this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread accept = new Thread(this::accept, "cutting-proxy");
+    accept.setDaemon(true);
+    accept.start();
+  }
+
+  public CuttingProxy forwardTo(int port) {
+    this.target = port;
+    return this;
+  }
+
+  /** The base URL through the proxy, ending in '/'. */
+  public String baseUrl() {
+    return "http://127.0.0.1:" + listener.getLocalPort() + "/";
+  }
+
+  /** Cuts every connection once clients have sent {@code bytes} more bytes through the proxy. */
+  public void cutAfter(long bytes) {
+    budget.set(bytes);
+  }
+
+  /** How many times the proxy cut. */
+  public long cuts() {
+    return cuts.get();
+  }
+
+  private void accept() {
+    while (!listener.isClosed()) {
+      try {
+        Socket client = listener.accept();
+        Socket server = new Socket();
+        server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target));
+        open.add(client);
+        open.add(server);
+        pump(client, server, true);
+        pump(server, client, false);
+      } catch (IOException e) {
+        // closed
+      }
+    }
+  }
+
+  private void pump(Socket from, Socket to, boolean counted) {
+    Thread t = new Thread(() -> {
+      byte[] buf = new byte[16 * 1024];
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+          if (counted && budget.get() >= 0) {
+            long left = budget.get();
+            if (n >= left) {
+              out.write(buf, 0, (int) left);
+              out.flush();
+              cut();
+              return;
+            }
+            budget.addAndGet(-n);
+          }
+          out.write(buf, 0, n);
+          out.flush();
+        }
+      } catch (IOException e) {
+        // the other side went away, or we cut
+      } finally {
+        closeQuietly(from);
+        closeQuietly(to);
+      }
+    }, "cutting-proxy-pump");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private void cut() {
+    budget.set(-1);
+    cuts.incrementAndGet();
+    for (Socket s : open) {
+      closeQuietly(s);
+    }
+    open.clear();
+  }
+
+  private static void closeQuietly(Socket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // already closed
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    listener.close();
+    cut();
+  }
+}
