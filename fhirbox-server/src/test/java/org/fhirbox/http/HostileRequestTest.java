@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -355,13 +356,35 @@ class HostileRequestTest {
         .getBytes(StandardCharsets.UTF_8), false);
   }
 
+  /**
+   * A server may answer a request it refuses before reading all of it, and close (RFC 9112
+   * section 9.6); when that close reaches the client while it is still writing, the write fails
+   * and the answer is lost with the connection. Such an exchange is sent again, at most twice:
+   * every request here is refused, so nothing is done twice.
+   */
   static Raw rawBytes(byte[] request, boolean halfClose) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return rawBytesOnce(request, halfClose);
+      } catch (SocketException e) {
+        if (attempt == 3) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static Raw rawBytesOnce(byte[] request, boolean halfClose) throws IOException {
     URI base = URI.create(server.baseUrl());
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
-      out.write(request);
-      out.flush();
+      InputStream answer = s.getInputStream();
+      // in slices, stopping once an answer has begun: the rest would only be refused unread
+      for (int off = 0; off < request.length && answer.available() == 0; off += 16_384) {
+        out.write(request, off, Math.min(16_384, request.length - off));
+        out.flush();
+      }
       if (halfClose) {
         s.shutdownOutput();
       }
