@@ -23,7 +23,8 @@ import java.util.Map;
  *         prints: sent=.. offset=.. seconds=.. mbps=.. last_patch_s=.. ok=true|false
  * resume  --base URL --file F --chunk BYTES --url URL
  *         asks HEAD for the offset (retrying while the server starts or answers 409) and sends the
- *         rest; prints: resumed_at=.. sent=.. seconds=.. head_wait_s=.. last_patch_s=.. ok=true|false
+ *         rest, then checks the Binary's ETag against the file's SHA-256; prints: resumed_at=.. sent=..
+ *         seconds=.. head_wait_s=.. last_patch_s=.. ok=true|false etag_ok=true|false
  * </pre>
  */
 public final class TusBench {
@@ -105,17 +106,40 @@ public final class TusBench {
     long t1 = System.nanoTime();
     Result r = send(url, file, offset, size, chunk);
     double s = (System.nanoTime() - t1) / 1e9;
-    System.out.printf("resumed_at=%d sent=%d seconds=%.2f head_wait_s=%.2f last_patch_s=%.2f ok=%s%n", offset,
-        r.sent, s, headWait, r.lastPatch, r.offset == size);
+    System.out.printf("resumed_at=%d sent=%d seconds=%.2f head_wait_s=%.2f last_patch_s=%.2f ok=%s etag_ok=%s%n",
+        offset, r.sent, s, headWait, r.lastPatch, r.offset == size, etagMatches(r, file));
   }
 
-  private record Result(long sent, long offset, double lastPatch) {}
+  private record Result(long sent, long offset, double lastPatch, String binary) {}
+
+  /**
+   * Whether the Binary {@code r} names (its Content-Location) has the file's SHA-256 as its ETag:
+   * the server's digests of bytes that came in pieces, maybe to two processes, checked.
+   */
+  private static boolean etagMatches(Result r, Path file) throws Exception {
+    if (r.binary == null) {
+      return false;
+    }
+    HttpResponse<Void> head = HTTP.send(request(r.binary).header("Accept", "*/*")
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      byte[] buf = new byte[1 << 20];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        sha.update(buf, 0, n);
+      }
+    }
+    String expected = "\"" + java.util.HexFormat.of().formatHex(sha.digest()) + "\"";
+    return head.statusCode() == 200 && expected.equals(head.headers().firstValue("ETag").orElse(""));
+  }
 
   /** PATCHes [from, size) in pieces; a piece answered 409 is retried after a HEAD, up to 20 times. */
   private static Result send(String url, Path file, long from, long size, long chunk) throws Exception {
     long offset = from;
     long sent = 0;
     double last = 0;
+    String binary = null;
     int conflicts = 0;
     try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
       while (offset < size) {
@@ -134,7 +158,7 @@ public final class TusBench {
               .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(piece)).build(),
               HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-          return new Result(sent, offset, last);
+          return new Result(sent, offset, last, null);
         }
         last = (System.nanoTime() - t) / 1e9;
         if (r.statusCode() == 409 && ++conflicts <= 20) {
@@ -143,12 +167,13 @@ public final class TusBench {
         }
         if (r.statusCode() != 204) {
           System.err.println("PATCH at " + at + " answered " + r.statusCode() + ": " + r.body());
-          return new Result(sent, offset, last);
+          return new Result(sent, offset, last, null);
         }
         sent += n;
         offset = Long.parseLong(r.headers().firstValue("Upload-Offset").orElseThrow());
+        binary = r.headers().firstValue("Content-Location").orElse(null);
       }
     }
-    return new Result(sent, offset, last);
+    return new Result(sent, offset, last, binary);
   }
 }
