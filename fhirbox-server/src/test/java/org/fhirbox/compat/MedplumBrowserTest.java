@@ -2,14 +2,11 @@ package org.fhirbox.compat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Map;
 import org.fhirbox.testing.Chromium;
+import org.fhirbox.testing.PageServer;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -45,7 +42,7 @@ class MedplumBrowserTest {
       })().then(done, (e) => done({ error: String(e) }));
       """;
 
-  private static HttpServer pageServer;
+  private static PageServer pageServer;
   private static Chromium chromium;
   private static ChromeDriver browser;
 
@@ -53,7 +50,10 @@ class MedplumBrowserTest {
   static void start() throws Exception {
     chromium = Chromium.start(options -> { });
     browser = chromium.driver();
-    pageServer = startPageServer(Files.readAllBytes(MedplumPackage.esmBundle()));
+    pageServer = PageServer.start(Map.of(
+        "/medplum-core.mjs", Files.readAllBytes(MedplumPackage.esmBundle()),
+        "/index.html", "<!doctype html><html><head><meta charset=\"utf-8\"><title>medplum</title></head><body></body></html>"
+            .getBytes(StandardCharsets.UTF_8)));
   }
 
   @AfterAll
@@ -64,7 +64,7 @@ class MedplumBrowserTest {
       }
     } finally {
       if (pageServer != null) {
-        pageServer.stop(0);
+        pageServer.close();
       }
     }
   }
@@ -99,31 +99,6 @@ class MedplumBrowserTest {
   }
 
   private static String pageOrigin() {
-    return "http://127.0.0.1:" + pageServer.getAddress().getPort();
-  }
-
-  /** The other origin: an empty page and Medplum's ES module. */
-  private static HttpServer startPageServer(byte[] medplumModule) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", exchange -> {
-      String path = exchange.getRequestURI().getPath();
-      byte[] body;
-      String type;
-      if (path.equals("/medplum-core.mjs")) {
-        body = medplumModule;
-        type = "text/javascript; charset=utf-8";
-      } else {
-        body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>medplum</title></head><body></body></html>"
-            .getBytes(StandardCharsets.UTF_8);
-        type = "text/html; charset=utf-8";
-      }
-      exchange.getResponseHeaders().set("Content-Type", type);
-      exchange.sendResponseHeaders(200, body.length);
-      try (var out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
-    server.start();
-    return server;
+    return pageServer.origin();
   }
 }

@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.Chromium;
+import org.fhirbox.testing.PageServer;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
@@ -99,7 +97,7 @@ class SmartSignInBrowserTest {
       </script></body></html>
       """;
 
-  private static HttpServer pageServer;
+  private static PageServer pageServer;
   private static Chromium chromium;
   private static ChromeDriver browser;
 
@@ -107,7 +105,7 @@ class SmartSignInBrowserTest {
   static void start() throws Exception {
     chromium = Chromium.start(options -> { });
     browser = chromium.driver();
-    pageServer = startPageServer(Map.of(
+    pageServer = PageServer.start(Map.of(
         "/fhir-client.js", Files.readAllBytes(fhirclientBrowserBuild()),
         "/medplum-core.mjs", Files.readAllBytes(MedplumPackage.esmBundle()),
         "/launch.html", FHIRCLIENT_LAUNCH.getBytes(StandardCharsets.UTF_8),
@@ -123,7 +121,7 @@ class SmartSignInBrowserTest {
       }
     } finally {
       if (pageServer != null) {
-        pageServer.stop(0);
+        pageServer.close();
       }
     }
   }
@@ -237,31 +235,10 @@ class SmartSignInBrowserTest {
   }
 
   private static String pageOrigin() {
-    return "http://127.0.0.1:" + pageServer.getAddress().getPort();
+    return pageServer.origin();
   }
 
   private static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
-  }
-
-  /** The apps' origin: fixed pages and the two client libraries. */
-  private static HttpServer startPageServer(Map<String, byte[]> files) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", exchange -> {
-      byte[] body = files.get(exchange.getRequestURI().getPath());
-      String path = exchange.getRequestURI().getPath();
-      if (body == null) {
-        exchange.sendResponseHeaders(404, -1);
-        exchange.close();
-        return;
-      }
-      exchange.getResponseHeaders().set("Content-Type", path.endsWith(".html") ? "text/html; charset=utf-8"
-          : "text/javascript; charset=utf-8");
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
-    server.start();
-    return server;
   }
 }
