@@ -57,6 +57,9 @@ public final class Database implements AutoCloseable {
       // Flyway holds one connection for its lock and schema history and migrates on another.
       throw new IllegalArgumentException("FHIRBOX_DATABASE_POOL_SIZE must be at least 2");
     }
+    if (vendor == Vendor.H2) {
+      H2Durability.recoverIfNotClosedCleanly(jdbcUrl);
+    }
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(vendor == Vendor.H2 ? H2Durability.withCommitsWritten(jdbcUrl) : jdbcUrl);
     if (user != null && !user.isEmpty()) {

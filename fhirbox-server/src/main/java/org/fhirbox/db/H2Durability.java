@@ -1,20 +1,50 @@
 package org.fhirbox.db;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Makes an embedded H2 database write every commit to its file before the commit returns.
+ * Makes an embedded H2 database keep every acknowledged commit through a process crash.
  *
- * <p>By default H2's MVStore keeps committed changes in memory and writes them from a background
- * thread every {@code WRITE_DELAY} (500 ms): a killed process loses what was committed, and
- * acknowledged, in that window. With {@code WRITE_DELAY=0} the store's auto-commit delay is 0
- * and the end of every transaction that changed something stores a new chunk (a write to the
- * file, so into the operating system's page cache) before {@code Connection.commit()} returns.
- * Concurrent commits share that write: one waits for the store lock, finds its changes already
- * stored by the other, and returns. There is no fsync per commit, so the guarantee is against a
- * process crash, not a power loss (see README, Durability and failures).
+ * <p><b>Writing.</b> By default H2's MVStore keeps committed changes in memory and writes them
+ * from a background thread every {@code WRITE_DELAY} (500 ms): a killed process loses what was
+ * committed, and acknowledged, in that window. With {@code WRITE_DELAY=0} the store's
+ * auto-commit delay is 0 and the end of every transaction that changed something stores a new
+ * chunk (a write to the file, so into the operating system's page cache) before
+ * {@code Connection.commit()} returns. Concurrent commits share that write: one waits for the
+ * store lock, finds its changes already stored by the other, and returns. There is no fsync per
+ * commit, so the guarantee is against a process crash, not a power loss (see README, Durability
+ * and failures).
+ *
+ * <p><b>Finding what was written.</b> Once chunks older than the retention time (45 s) are dead,
+ * MVStore writes new chunks into their free space instead of at the end of the file. When such a
+ * chunk is not where the previous chunk predicted, the store header written after it names the
+ * previous chunk, and the quick recovery MVStore runs on opening a file that was not closed
+ * cleanly follows that header and the prediction chain and stops one or more chunks short: the
+ * last acknowledged commits are on disk but not found (measured with H2 2.5.252: 1–3 commits
+ * lost to nearly every {@code SIGKILL} once space is reused). MVStore's recovery mode scans the
+ * whole file for chunks and takes the newest complete set instead. So before the pool opens a
+ * file whose header does not carry the clean-shutdown mark, {@link #recoverIfNotClosedCleanly}
+ * opens it once in recovery mode and closes it, which writes a header naming the newest chunk;
+ * H2 then opens the file as cleanly closed. The scan reads the file's chunk headers only after a
+ * crash, never on a normal start.
  */
 final class H2Durability {
+  private static final Logger LOG = LoggerFactory.getLogger(H2Durability.class);
+  private static final int HEADER_BLOCK = 4096;
+
   private H2Durability() {
   }
 
@@ -27,5 +57,85 @@ final class H2Durability {
       return url;
     }
     return url + ";WRITE_DELAY=0";
+  }
+
+  /**
+   * Runs MVStore's full recovery on the file of {@code url} when it exists and was not closed
+   * cleanly. Does nothing for in-memory and remote URLs, and for a file another process holds
+   * open (H2 refuses that open anyway, with its own message).
+   *
+   * @return whether a recovery ran
+   */
+  static boolean recoverIfNotClosedCleanly(String url) {
+    Optional<Path> file = storeFile(url);
+    if (file.isEmpty() || !Files.isRegularFile(file.get())) {
+      return false;
+    }
+    try {
+      if (closedCleanly(file.get())) {
+        return false;
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot read the header of {}: {}; H2 opens it as it is", file.get(), e.toString());
+      return false;
+    }
+    long start = System.nanoTime();
+    long version;
+    try (MVStore store = new MVStore.Builder().fileName(file.get().toString()).recoveryMode().open()) {
+      version = store.getCurrentVersion();
+    } catch (MVStoreException e) {
+      if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
+        return false;
+      }
+      throw new IllegalStateException("recovering the embedded database " + file.get() + " failed: " + e.getMessage(), e);
+    }
+    LOG.warn("the embedded database {} was not closed cleanly (the process was killed or crashed); "
+        + "recovered its newest complete version {} in {} ms", file.get(), version,
+        (System.nanoTime() - start) / 1_000_000);
+    return true;
+  }
+
+  /** The {@code .mv.db} file of a {@code jdbc:h2:file:} or {@code jdbc:h2:<path>} URL. */
+  static Optional<Path> storeFile(String url) {
+    if (!url.startsWith("jdbc:h2:")) {
+      return Optional.empty();
+    }
+    String name = url.substring("jdbc:h2:".length());
+    int settings = name.indexOf(';');
+    if (settings >= 0) {
+      name = name.substring(0, settings);
+    }
+    if (name.startsWith("file:")) {
+      name = name.substring("file:".length());
+    } else if (name.matches("^[a-zA-Z0-9]{2,}:.*")) {
+      return Optional.empty(); // mem:, tcp:, ssl:, zip:, nio... : not a plain file we may open
+    }
+    if (name.isEmpty()) {
+      return Optional.empty();
+    }
+    if (name.startsWith("~")) {
+      name = System.getProperty("user.home") + name.substring(1);
+    }
+    return Optional.of(Path.of(name + ".mv.db"));
+  }
+
+  /**
+   * Whether the store header (the first 4 KiB block, repeated in the second) carries MVStore's
+   * clean-shutdown mark {@code clean:1}. A header that cannot be read counts as not clean.
+   */
+  static boolean closedCleanly(Path file) throws IOException {
+    ByteBuffer block = ByteBuffer.allocate(HEADER_BLOCK);
+    try (FileChannel channel = FileChannel.open(file)) {
+      int read;
+      do {
+        read = channel.read(block);
+      } while (read > 0 && block.hasRemaining());
+    }
+    String header = new String(block.array(), 0, block.position(), StandardCharsets.ISO_8859_1);
+    int end = header.indexOf('\n');
+    if (end < 0) {
+      return false;
+    }
+    return Arrays.asList(header.substring(0, end).split(",")).contains("clean:1");
   }
 }
