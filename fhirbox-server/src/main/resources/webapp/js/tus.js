@@ -31,7 +31,7 @@ class Refused extends Error {}
 export class Upload {
   constructor(file, options) {
     this.file = file;
-    this.options = { chunkSize: 8 * 1024 * 1024, ...options };
+    this.options = { ...options, chunkSize: options.chunkSize || 8 * 1024 * 1024 };
     this.key = fingerprint(file, options.fingerprintKey || options.endpoint);
     this.url = sessionStorage.getItem(this.key);
     this.offset = 0;

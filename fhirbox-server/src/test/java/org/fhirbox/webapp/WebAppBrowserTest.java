@@ -456,13 +456,31 @@ class WebAppBrowserTest {
 
   private void awaitUploaded(String name) {
     WebElement row = upload(name);
-    new WebDriverWait(browser, Duration.ofSeconds(120)).until(d -> {
-      String state = row.getAttribute("data-state");
-      if ("refused".equals(state)) {
-        throw new AssertionError(name + " was refused: " + row.getText());
+    try {
+      new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> {
+        String state = row.getAttribute("data-state");
+        if ("refused".equals(state)) {
+          throw new AssertionError(name + " was refused: " + row.getText());
+        }
+        return "done".equals(state);
+      });
+    } catch (org.openqa.selenium.TimeoutException e) {
+      StringBuilder net = new StringBuilder();
+      for (LogEntry entry : browser.manage().logs().get(LogType.PERFORMANCE)) {
+        try {
+          JsonNode m = JSON.readTree(entry.getMessage()).path("message");
+          JsonNode p = m.path("params");
+          net.append(m.path("method").asText()).append(' ').append(p.path("request").path("method").asText())
+              .append(' ').append(p.path("request").path("url").asText()).append(p.path("response").path("url").asText())
+              .append(' ').append(p.path("response").path("status").asText()).append(p.path("errorText").asText())
+              .append('\n');
+        } catch (IOException x) {
+          net.append(x);
+        }
       }
-      return "done".equals(state);
-    });
+      throw new AssertionError(name + " did not finish: " + row.getText() + "\nconsole: "
+          + browser.manage().logs().get(LogType.BROWSER).getAll() + "\nnetwork:\n" + net, e);
+    }
   }
 
   private String awaitFailedJob() throws Exception {
@@ -561,6 +579,7 @@ class WebAppBrowserTest {
     options.addArguments("--autoplay-policy=no-user-gesture-required", "--window-size=1280,900");
     LoggingPreferences logs = new LoggingPreferences();
     logs.enable(LogType.PERFORMANCE, Level.ALL);
+    logs.enable(LogType.BROWSER, Level.ALL);
     options.setCapability("goog:loggingPrefs", logs);
     options.setExperimentalOption("perfLoggingPrefs", Map.of("enableNetwork", true, "enablePage", false));
   }
