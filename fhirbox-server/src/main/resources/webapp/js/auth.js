@@ -119,7 +119,15 @@ export async function completeSignIn() {
     grant_type: 'authorization_code', code: q.get('code'), redirect_uri: cfg.redirectUri,
     client_id: cfg.clientId, code_verifier: pending.verifier,
   });
-  save(fromTokens(t, cfg, null));
+  const s = fromTokens(t, cfg, null);
+  // OpenID Connect userinfo: the name and email that "profile" grants
+  try {
+    const r = await fetch(cfg.userinfo, { headers: { Authorization: `Bearer ${s.access}` }, cache: 'no-store' });
+    if (r.ok) s.user = { ...s.user, ...(await r.json()) };
+  } catch {
+    // the header then shows the person's FHIR resource
+  }
+  save(s);
   return pending.returnTo;
 }
 
@@ -164,14 +172,16 @@ export function signInAgain() {
   return signIn(s ? s.cfg.project : lastProject(), location.hash || '#/');
 }
 
-/** Revokes the refresh token (RFC 7009), which ends the whole sign-in, and forgets the tokens. */
+/**
+ * Revokes the refresh token (RFC 7009), which ends the whole sign-in, and forgets the tokens;
+ * false when the server could not be told.
+ */
 export async function signOut() {
   const s = session();
   sessionStorage.removeItem(SESSION);
-  if (s && s.refresh) {
-    await tokenRequest(s.cfg.revoke, { token: s.refresh, token_type_hint: 'refresh_token',
-      client_id: s.cfg.clientId }).catch(() => {});
-  }
+  if (!s || !s.refresh) return true;
+  return tokenRequest(s.cfg.revoke, { token: s.refresh, token_type_hint: 'refresh_token',
+    client_id: s.cfg.clientId }).then(() => true, () => false);
 }
 
 export function isAdmin() {

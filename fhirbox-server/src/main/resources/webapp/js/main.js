@@ -34,10 +34,11 @@ function header() {
 }
 
 async function signOut() {
-  await auth.signOut();
-  location.hash = '#/';
+  const revoked = await auth.signOut();
+  history.replaceState(null, '', `${location.pathname}#/`);
   header();
-  signedOut('You are signed out.');
+  signedOut(revoked ? 'You are signed out.'
+    : 'You are signed out here, but the server could not be told: your sign-in ends by itself later.');
 }
 
 function signedOut(message) {

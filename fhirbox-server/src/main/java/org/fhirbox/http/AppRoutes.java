@@ -106,6 +106,7 @@ public final class AppRoutes {
     out.put("authorize", ex.baseUrl() + "oauth2/authorize");
     out.put("token", ex.baseUrl() + "oauth2/token");
     out.put("revoke", ex.baseUrl() + "oauth2/revoke");
+    out.put("userinfo", ex.baseUrl() + "oauth2/userinfo");
     out.put("signInLifetime", signInLifetime);
     out.put("version", assets.version());
     byte[] body = json.writeValueAsBytes(out);

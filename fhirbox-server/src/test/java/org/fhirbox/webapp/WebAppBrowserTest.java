@@ -331,8 +331,8 @@ class WebAppBrowserTest {
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !onceValue().equals(setPassword));
     assertThat(onceValue()).startsWith(fhirbox.baseUrl() + "account/set-password?token=");
     button("Disable new.person@example.org").click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> row("data-email", "new.person@example.org")
-        .getText().contains("disabled"));
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> rowText("data-email", "new.person@example.org")
+        .contains("disabled"));
 
     browser.findElement(By.linkText("Clients")).click();
     waitFor(By.xpath("//caption[text()='Clients']"));
@@ -347,13 +347,13 @@ class WebAppBrowserTest {
     assertThat(token(clientId, secret)).isEqualTo(401);
     assertThat(token(clientId, onceValue())).isEqualTo(200);
     button("Disable " + clientId).click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> row("data-client", clientId).getText()
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> rowText("data-client", clientId)
         .contains("disabled"));
 
     String job = awaitFailedJob();
     browser.findElement(By.linkText("Ingestion jobs")).click();
     waitFor(By.xpath("//caption[text()='Ingestion jobs']"));
-    assertThat(row("data-job", job).getText()).contains("Media/" + media).contains("failed").contains("404");
+    assertThat(rowText("data-job", job)).contains("Media/" + media).contains("failed").contains("404");
     axe("the jobs page");
     button("Retry job " + job).click();
     waitFor(By.xpath("//*[contains(text(),'The job is queued again.')]"));
@@ -504,12 +504,17 @@ class WebAppBrowserTest {
         HttpResponse.BodyHandlers.ofString()).statusCode();
   }
 
+  /** The value shown once; read by script, as the page re-renders it. */
   private static String onceValue() {
-    return waitFor(By.id("once-value")).getAttribute("value");
+    return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> (String) ((JavascriptExecutor) d)
+        .executeScript("const e = document.getElementById('once-value'); return e && e.value ? e.value : null"));
   }
 
-  private static WebElement row(String attribute, String value) {
-    return waitFor(By.cssSelector("tr[" + attribute + "='" + value + "']"));
+  /** A table row's text, read by script: the page re-renders its tables after each action. */
+  private static String rowText(String attribute, String value) {
+    return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> (String) ((JavascriptExecutor) d)
+        .executeScript("const r = document.querySelector(arguments[0]); return r ? r.textContent : null",
+            "tr[" + attribute + "='" + value + "']"));
   }
 
   /** The control a visible label names, as a person finds it. */
