@@ -26,6 +26,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.fhirbox.audit.AuditModule;
+import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.PasswordHasher;
 import org.fhirbox.auth.SignInModule;
@@ -70,6 +71,8 @@ import org.fhirbox.fhir.SearchReindexer;
 import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.http.AccountRoutes;
 import org.fhirbox.http.AdminRoutes;
+import org.fhirbox.http.AppAssets;
+import org.fhirbox.http.AppRoutes;
 import org.fhirbox.http.BearerAuthenticator;
 import org.fhirbox.http.BinaryRoutes;
 import org.fhirbox.http.OAuthRoutes;
@@ -107,6 +110,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final PlannerStatistics statistics;
   private final AuthModule auth;
   private final SignInModule signIn;
+  private final AppClients appClients;
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
   private final ResumableUploads uploads;
@@ -195,6 +199,7 @@ public final class FhirboxServer implements AutoCloseable {
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
     this.signIn = new SignInModule(config, database, clock, auth);
     ObjectMapper json = new ObjectMapper();
+    this.appClients = new AppClients(auth.clients(), auth.users());
     ErrorMapper errors = new ErrorMapper(codec);
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
@@ -203,9 +208,10 @@ public final class FhirboxServer implements AutoCloseable {
             auth.issuer(), json),
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json),
         errors, List.of(new ReadinessCheck("database", database::isReachable),
-            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store)),
+            new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store, clock)),
         new AccountRoutes(auth.passwordLinks(), codec),
-        new TusRoutes(uploads));
+        new TusRoutes(uploads), new AppRoutes(AppAssets.load(FhirboxServer.class.getClassLoader()), appClients, json,
+            config.seconds("FHIRBOX_REFRESH_TOKEN_TTL").toSeconds()));
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
     // Jetty's own errors (bad request line, 414, 431, ambiguous paths) leave through the same mapper
@@ -348,6 +354,7 @@ public final class FhirboxServer implements AutoCloseable {
     audit.start();
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
+    registerAppClientQuietly();
     background.schedule(FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
     background.execute(this::checkBootstrapSecretQuietly);
     background.execute(this::reindexQuietly);
@@ -358,6 +365,18 @@ public final class FhirboxServer implements AutoCloseable {
     }
     ingestWorker.start();
     return this;
+  }
+
+  /** The web app's client in project default, sending people back to this base URL's app page. */
+  private void registerAppClientQuietly() {
+    try {
+      if (appClients.clientId(AuthModule.SERVER_PROJECT, AppRoutes.appUrl(baseUrl)).isEmpty()) {
+        LOG.warn("the web app has no client");
+      }
+    } catch (IllegalArgumentException e) {
+      // ClientProfile refuses a plain-http redirect URI on a host other than a loopback one
+      LOG.warn("the web app cannot sign people in at {}: {}", AppRoutes.appUrl(baseUrl), e.getMessage());
+    }
   }
 
   private void checkBootstrapSecretQuietly() {

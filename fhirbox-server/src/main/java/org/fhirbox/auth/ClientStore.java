@@ -114,6 +114,15 @@ public final class ClientStore {
     }
   }
 
+  /** Creates the public client with the given id unless one with that id exists (then empty). */
+  public Optional<ClientCredentials> createPublicIfAbsent(String clientId, String project, String scope,
+      ClientProfile profile) {
+    if (!profile.publicClient()) {
+      throw new IllegalArgumentException("not a public client");
+    }
+    return absent(clientId) ? insert(clientId, null, null, project, scope, false, profile) : Optional.empty();
+  }
+
   /** As {@link #createIfAbsent}, with a fresh random secret. */
   public Optional<ClientCredentials> createWithNewSecretIfAbsent(String clientId, String project, String scope,
       boolean admin) {

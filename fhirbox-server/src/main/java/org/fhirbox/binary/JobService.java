@@ -1,5 +1,6 @@
 package org.fhirbox.binary;
 
+import java.time.Clock;
 import java.util.List;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -11,9 +12,30 @@ import org.fhirbox.db.ResourceStore;
 /** The ingestion jobs of the caller's project, for its admins. */
 public final class JobService {
   private final ResourceStore store;
+  private final Clock clock;
 
-  public JobService(ResourceStore store) {
+  public JobService(ResourceStore store, Clock clock) {
     this.store = store;
+    this.clock = clock;
+  }
+
+  /**
+   * Queues a failed or skipped job of the caller's project again, due now, its attempts counted
+   * afresh. 404 for another project's job or none; 409 for a job that has not failed.
+   */
+  public IngestJob retry(Principal principal, String id) {
+    if (!principal.access().isAdmin()) {
+      throw FhirException.forbidden("retrying jobs needs project administration rights");
+    }
+    return store.inTransaction(tx -> {
+      IngestJob job = tx.ingestJobs().find(id).filter(j -> j.project().equals(principal.project()))
+          .orElseThrow(() -> FhirException.notFound("job '" + id + "' not found"));
+      if (!tx.ingestJobs().requeue(id, principal.project(), clock.instant())) {
+        throw FhirException.conflict("job '" + id + "' is " + job.state().code() + ": only a failed or skipped job"
+            + " can be retried");
+      }
+      return tx.ingestJobs().find(id).orElseThrow();
+    });
   }
 
   /**

@@ -33,6 +33,12 @@ public interface IngestJobTable {
   boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
       Instant nextAttemptAt, Instant now);
 
+  /**
+   * Queues a failed or skipped job of {@code project} again, due {@code now}, with its attempts
+   * counted from zero; false when there is no such job or it is not in a final failed state.
+   */
+  boolean requeue(String id, String project, Instant now);
+
   /** A project's jobs, newest first, optionally only those in {@code state}. */
   List<IngestJob> list(String project, IngestJob.State state, int limit);
 

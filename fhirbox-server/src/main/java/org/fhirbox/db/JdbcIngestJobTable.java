@@ -85,6 +85,13 @@ final class JdbcIngestJobTable implements IngestJobTable {
   }
 
   @Override
+  public boolean requeue(String id, String project, Instant now) {
+    return update("UPDATE ingest_job SET state = 'queued', attempts = 0, last_error = NULL, next_attempt_at = ?,"
+        + " lease_owner = NULL, lease_until = NULL, updated = ? WHERE id = ? AND project = ?"
+        + " AND state IN ('failed', 'skipped')", now.toEpochMilli(), now.toEpochMilli(), id, project) == 1;
+  }
+
+  @Override
   public List<IngestJob> list(String project, IngestJob.State state, int limit) {
     String sql = "SELECT " + COLS + " FROM ingest_job WHERE project = ?" + (state == null ? "" : " AND state = ?")
         + " ORDER BY created DESC, id LIMIT ?";

@@ -2,6 +2,7 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -137,5 +138,13 @@ public final class AttachmentSigner {
   /** A signed URL that asks for an attachment download with the given file name. */
   public String signedDownloadUrl(BinaryContent content, String baseUrl, String filename) {
     return signer.sign(baseUrl, content, filename);
+  }
+
+  /** The longest lifetime of a share link. */
+  public static final Duration MAX_SHARE_LIFETIME = BinaryUrlSigner.MAX_LIFETIME;
+
+  /** A share link: lives exactly {@code lifetime}, see {@link BinaryUrlSigner#signFor}. */
+  public String signedShareUrl(BinaryContent content, String baseUrl, String filename, Duration lifetime) {
+    return signer.signFor(baseUrl, content, filename, lifetime);
   }
 }

@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.Date;
 import java.util.Map;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -132,17 +133,33 @@ public final class BinaryRoutes {
       output.writeRaw(ex, 200, p);
       return;
     }
+    Duration lifetime = ex.param("expiresIn").map(BinaryRoutes::shareLifetime).orElse(null);
     String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex), c -> {
       String download = ex.param("download").orElse(null);
       String filename = download == null ? null : download.isBlank() || download.equals("true")
           ? (c.filename() == null ? id : c.filename()) : download;
       // The name a download is saved under passes the same deny list as an uploaded _filename.
       binaries.policy().checkFilename(filename);
-      return signer.signedDownloadUrl(c, ex.baseUrl(), filename);
+      return lifetime == null ? signer.signedDownloadUrl(c, ex.baseUrl(), filename)
+          : signer.signedShareUrl(c, ex.baseUrl(), filename, lifetime);
     });
     Parameters p = new Parameters();
     p.addParameter().setName("url").setValue(new UrlType(url));
     output.writeRaw(ex, 200, p);
+  }
+
+  /** {@code expiresIn} of {@code $presigned-url}: whole seconds from 60 to 7 days. */
+  private static Duration shareLifetime(String seconds) {
+    long max = AttachmentSigner.MAX_SHARE_LIFETIME.toSeconds();
+    try {
+      long n = Long.parseLong(seconds.trim());
+      if (n >= 60 && n <= max) {
+        return Duration.ofSeconds(n);
+      }
+    } catch (NumberFormatException e) {
+      // refused below, with the one message
+    }
+    throw FhirException.badRequest("expiresIn must be whole seconds from 60 to " + max + " (7 days)", "expiresIn");
   }
 
   /** The arguments of an operation, read once the caller is known to be allowed. */

@@ -28,10 +28,11 @@ public final class FhirboxServlet extends HttpServlet {
   private final JobRoutes jobs;
   private final AccountRoutes account;
   private final TusRoutes tus;
+  private final AppRoutes app;
 
   public FhirboxServlet(java.util.function.Supplier<String> baseUrl, FhirRoutes fhir, StorageRoutes storage,
       Cors cors, Authenticator authenticator, OAuthRoutes oauth, AdminRoutes admin, ErrorMapper errors,
-      List<ReadinessCheck> readiness, JobRoutes jobs, AccountRoutes account, TusRoutes tus) {
+      List<ReadinessCheck> readiness, JobRoutes jobs, AccountRoutes account, TusRoutes tus, AppRoutes app) {
     this.baseUrl = baseUrl;
     this.fhir = fhir;
     this.storage = storage;
@@ -44,6 +45,7 @@ public final class FhirboxServlet extends HttpServlet {
     this.jobs = jobs;
     this.account = account;
     this.tus = tus;
+    this.app = app;
   }
 
   @Override
@@ -71,6 +73,9 @@ public final class FhirboxServlet extends HttpServlet {
       ready(ex);
       return;
     }
+    if (app.handle(ex, path)) {
+      return;
+    }
     if (!path.isEmpty() && path.get(0).equals("storage")) {
       storage.handle(ex, path.subList(1, path.size()));
       return;
@@ -78,8 +83,8 @@ public final class FhirboxServlet extends HttpServlet {
     if (oauth.handle(ex, path)) {
       return;
     }
-    if (path.size() == 2 && path.get(0).equals("admin") && path.get(1).equals("jobs")) {
-      jobs.list(ex, authenticator.authenticate(ex));
+    if (path.size() >= 2 && path.get(0).equals("admin") && path.get(1).equals("jobs")) {
+      jobs.handle(ex, authenticator.authenticate(ex), path.subList(2, path.size()));
       return;
     }
     if (path.size() >= 1 && path.get(0).equals("account")) {

@@ -12,8 +12,12 @@ import org.fhirbox.binary.JobService;
 import org.fhirbox.model.IngestJob;
 
 /**
- * {@code GET /admin/jobs[?state=queued|running|done|failed|skipped][&_count=n]}: the caller's
- * project's ingestion jobs, newest first, as JSON. Project admins only.
+ * The caller's project's ingestion jobs, as JSON, for project admins only:
+ * <pre>
+ * GET  /admin/jobs[?state=queued|running|done|failed|skipped][&amp;_count=n]   {"jobs":[...]}, newest first
+ * POST /admin/jobs/{id}/retry                                           the job, queued again (409 unless
+ *                                                                       failed or skipped)
+ * </pre>
  */
 public final class JobRoutes {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -23,7 +27,25 @@ public final class JobRoutes {
     this.jobs = jobs;
   }
 
-  public void list(Exchange ex, Principal principal) throws IOException {
+  /** Dispatches {@code segments}, the path after {@code /admin/jobs}. */
+  public void handle(Exchange ex, Principal principal, List<String> segments) throws IOException {
+    if (segments.size() == 2 && segments.get(1).equals("retry")) {
+      if (!ex.method().equals("POST")) {
+        throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use POST");
+      }
+      IngestJob job = jobs.retry(principal, segments.get(0));
+      ObjectNode body = JSON.createObjectNode();
+      put(body, job);
+      write(ex, body);
+      return;
+    }
+    if (!segments.isEmpty()) {
+      throw FhirException.notFound("no route for " + ex.request().getRequestURI());
+    }
+    list(ex, principal);
+  }
+
+  private void list(Exchange ex, Principal principal) throws IOException {
     if (!ex.method().equals("GET")) {
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET");
     }
@@ -32,21 +54,29 @@ public final class JobRoutes {
     ObjectNode body = JSON.createObjectNode();
     ArrayNode items = body.putArray("jobs");
     for (IngestJob j : listed) {
-      ObjectNode o = items.addObject();
-      o.put("id", j.id());
-      o.put("resource", j.resourceType() + "/" + j.resourceId());
-      o.put("resourceVersion", j.resourceVersion());
-      o.put("attachmentIndex", j.attachmentIndex());
-      o.put("url", j.url());
-      o.put("state", j.state().code());
-      o.put("attempts", j.attempts());
-      o.put("nextAttemptAt", text(j.nextAttemptAt()));
-      o.put("lastError", j.lastError());
-      o.put("binary", j.binaryId() == null ? null : "Binary/" + j.binaryId());
-      o.put("created", text(j.created()));
-      o.put("updated", text(j.updated()));
+      put(items.addObject(), j);
     }
+    write(ex, body);
+  }
+
+  private static void put(ObjectNode o, IngestJob j) {
+    o.put("id", j.id());
+    o.put("resource", j.resourceType() + "/" + j.resourceId());
+    o.put("resourceVersion", j.resourceVersion());
+    o.put("attachmentIndex", j.attachmentIndex());
+    o.put("url", j.url());
+    o.put("state", j.state().code());
+    o.put("attempts", j.attempts());
+    o.put("nextAttemptAt", text(j.nextAttemptAt()));
+    o.put("lastError", j.lastError());
+    o.put("binary", j.binaryId() == null ? null : "Binary/" + j.binaryId());
+    o.put("created", text(j.created()));
+    o.put("updated", text(j.updated()));
+  }
+
+  private static void write(Exchange ex, ObjectNode body) throws IOException {
     ex.response().setStatus(200);
+    ex.response().setHeader("Cache-Control", "no-store");
     ex.response().setContentType("application/json;charset=utf-8");
     byte[] bytes = JSON.writeValueAsBytes(body);
     ex.response().setContentLength(bytes.length);

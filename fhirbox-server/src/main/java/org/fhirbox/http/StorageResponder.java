@@ -87,8 +87,11 @@ public final class StorageResponder {
       // Served from our origin, HTML, SVG or XML could run script with the user's session:
       // never render it as a page (CSP sandbox, W3C CSP3 §6.3.2.1) and make navigation download.
       disposition = disposition.asAttachment();
-      resp.setHeader("Content-Security-Policy", "sandbox");
     }
+    // Everything else is sandboxed too: a PDF opened from our origin (the web app's) runs in an
+    // opaque origin, as if framed with <iframe sandbox>, yet Chromium's viewer still shows it
+    // (it refuses PDFs in sandboxed frames). Images and media ignore a subresource's CSP.
+    resp.setHeader("Content-Security-Policy", "sandbox");
     resp.setHeader("Accept-Ranges", "bytes");
     resp.setHeader("X-Content-Type-Options", "nosniff");
     resp.setHeader("Content-Disposition", disposition.headerValue());

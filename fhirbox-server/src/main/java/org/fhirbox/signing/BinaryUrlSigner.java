@@ -1,5 +1,6 @@
 package org.fhirbox.signing;
 
+import java.time.Duration;
 import org.fhirbox.model.BinaryContent;
 
 /**
@@ -14,4 +15,15 @@ public interface BinaryUrlSigner {
    * @param downloadFilename ask for {@code Content-Disposition: attachment} with this name, or null
    */
   String sign(String baseUrl, BinaryContent content, String downloadFilename);
+
+  /**
+   * A URL that lives exactly {@code lifetime} from now, for a link a person hands on (a share
+   * link): not rounded to a window, so not stable between calls.
+   *
+   * @param lifetime at most {@link #MAX_LIFETIME}
+   */
+  String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime);
+
+  /** The longest lifetime of {@link #signFor}: S3 presigned URLs (SigV4) live at most 7 days. */
+  Duration MAX_LIFETIME = Duration.ofDays(7);
 }

@@ -64,6 +64,17 @@ public final class CloudFrontUrlSigner implements ObjectUrlSigner {
 
   @Override
   public String sign(String baseUrl, BinaryContent content, String downloadFilename) {
+    return sign(content, downloadFilename,
+        Instant.ofEpochSecond(window.roundedExpiry(clock.instant().getEpochSecond())));
+  }
+
+  @Override
+  public String signFor(String baseUrl, BinaryContent content, String downloadFilename,
+      Duration lifetime) {
+    return sign(content, downloadFilename, clock.instant().plus(lifetime));
+  }
+
+  private String sign(BinaryContent content, String downloadFilename, Instant expires) {
     StringBuilder resource = new StringBuilder(objectPrefix()).append(content.blobKey().value());
     char sep = '?';
     if (content.contentType() != null && !content.contentType().isBlank()) {
@@ -74,7 +85,6 @@ public final class CloudFrontUrlSigner implements ObjectUrlSigner {
       resource.append(sep).append("response-content-disposition=")
           .append(encode(attachmentDisposition.apply(downloadFilename)));
     }
-    Instant expires = Instant.ofEpochSecond(window.roundedExpiry(clock.instant().getEpochSecond()));
     return cloudFront.getSignedUrlWithCannedPolicy(r -> r
         .resourceUrl(resource.toString())
         .keyPairId(keyPairId)

@@ -93,6 +93,16 @@ public final class S3UrlSigner implements ObjectUrlSigner {
   @Override
   public String sign(String baseUrl, BinaryContent content, String downloadFilename) {
     long windowStart = window.start(clock.instant().getEpochSecond());
+    return sign(content, downloadFilename, Instant.ofEpochSecond(windowStart),
+        Duration.ofSeconds(window.ttlSeconds() + window.windowSeconds()));
+  }
+
+  @Override
+  public String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime) {
+    return sign(content, downloadFilename, clock.instant(), lifetime);
+  }
+
+  private String sign(BinaryContent content, String downloadFilename, Instant signedAt, Duration lifetime) {
     SdkHttpRequest.Builder request = SdkHttpRequest.builder()
         .method(SdkHttpMethod.GET)
         .uri(objectUrl(content.blobKey()));
@@ -103,15 +113,14 @@ public final class S3UrlSigner implements ObjectUrlSigner {
       request.putRawQueryParameter("response-content-disposition",
           attachmentDisposition.apply(downloadFilename));
     }
-    Clock signingClock = Clock.fixed(Instant.ofEpochSecond(windowStart), ZoneOffset.UTC);
+    Clock signingClock = Clock.fixed(signedAt, ZoneOffset.UTC);
     return signer.sign(r -> r
             .identity(credentials.resolveCredentials())
             .request(request.build())
             .putProperty(AwsV4HttpSigner.REGION_NAME, settings.region())
             .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "s3")
             .putProperty(AwsV4HttpSigner.AUTH_LOCATION, AuthLocation.QUERY_STRING)
-            .putProperty(AwsV4HttpSigner.EXPIRATION_DURATION,
-                Duration.ofSeconds(window.ttlSeconds() + window.windowSeconds()))
+            .putProperty(AwsV4HttpSigner.EXPIRATION_DURATION, lifetime)
             // S3 presigned URLs: UNSIGNED-PAYLOAD, and the path is neither normalised nor
             // encoded twice (unlike every other AWS service).
             .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, false)

@@ -85,12 +85,17 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    * @param downloadFilename a filename to offer as an attachment download, or null for inline
    */
   public String sign(String baseUrl, String binaryId, String versionId, String downloadFilename) {
+    long now = clock.millis();
+    return signUntil(baseUrl, binaryId, versionId, downloadFilename,
+        Math.floorDiv(now + ttlMillis + windowMillis - 1, windowMillis) * windowMillis / 1000);
+  }
+
+  private String signUntil(String baseUrl, String binaryId, String versionId, String downloadFilename,
+      long expires) {
     if (!ID.matcher(binaryId).matches() || !VERSION.matcher(versionId).matches()) {
       throw new IllegalArgumentException("not a Binary id and version: " + binaryId + "/" + versionId);
     }
     String download = downloadFilename == null || downloadFilename.isEmpty() ? null : downloadFilename;
-    long now = clock.millis();
-    long expires = Math.floorDiv(now + ttlMillis + windowMillis - 1, windowMillis) * windowMillis / 1000;
     String kid = keys.currentKeyId();
     String path = path(binaryId, versionId);
     String signature = signature(kid, canonical("GET", path, Long.toString(expires), kid, download));
@@ -108,6 +113,12 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   @Override
   public String sign(String baseUrl, BinaryContent content, String downloadFilename) {
     return sign(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename);
+  }
+
+  @Override
+  public String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime) {
+    return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename,
+        Math.floorDiv(clock.millis() + lifetime.toMillis() + 999, 1000));
   }
 
   /**

@@ -1,0 +1,59 @@
+package org.fhirbox.auth;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The web app's OAuth2 clients: one first-party public client per project (sign-in happens in
+ * the client's project), registered by the server itself, PKCE only, its redirect URI the app's
+ * own page. {@value #APP_CLIENT} serves project {@value AuthModule#SERVER_PROJECT} and is made at
+ * start; {@code fhirbox-app.<project>} serves another project, made when the app first asks for
+ * it and only for a project that has users (an unknown name creates nothing). A client an admin
+ * disabled stays disabled.
+ */
+public final class AppClients {
+  public static final String APP_CLIENT = "fhirbox-app";
+  /**
+   * What the app may be granted: a person's {@code user/} scopes and {@code admin} (each narrowed
+   * to what the user has), their identity, and a refresh token.
+   */
+  public static final String SCOPE = "openid fhirUser profile offline_access user/*.cruds admin";
+
+  private final ClientStore clients;
+  private final UserStore users;
+  private final Set<String> ensured = ConcurrentHashMap.newKeySet();
+
+  public AppClients(ClientStore clients, UserStore users) {
+    this.clients = clients;
+    this.users = users;
+  }
+
+  /**
+   * The client id of the app in {@code project}, registered (or its redirect URIs extended) to
+   * send people back to {@code redirectUri}; empty for a project without users.
+   */
+  public Optional<String> clientId(String project, String redirectUri) {
+    String id = project.equals(AuthModule.SERVER_PROJECT) ? APP_CLIENT : APP_CLIENT + "." + project;
+    if (ensured.contains(id + " " + redirectUri)) {
+      return Optional.of(id);
+    }
+    if (!ClientStore.PROJECT_NAME.matcher(project).matches()
+        || !project.equals(AuthModule.SERVER_PROJECT) && users.list(project).isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<OAuthClient> existing = clients.find(id);
+    if (existing.isEmpty()) {
+      clients.createPublicIfAbsent(id, project, SCOPE, ClientProfile.of(true, true, List.of(redirectUri)));
+    } else if (!existing.get().redirectUris().contains(redirectUri)) {
+      // the same data behind another base URL (an alias, a new port): people return there too
+      List<String> uris = new ArrayList<>(existing.get().redirectUris());
+      uris.add(redirectUri);
+      clients.setRedirectUris(id, uris);
+    }
+    ensured.add(id + " " + redirectUri);
+    return Optional.of(id);
+  }
+}

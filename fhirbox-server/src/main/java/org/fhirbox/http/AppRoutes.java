@@ -1,0 +1,179 @@
+package org.fhirbox.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.auth.AppClients;
+import org.fhirbox.auth.AuthModule;
+import org.fhirbox.core.FhirException;
+
+/**
+ * The web app, fhirbox's first-party public client:
+ * <pre>
+ * GET /                         302 to /app/
+ * GET /app/                     index.html: Cache-Control no-cache, a strong ETag (304 on If-None-Match)
+ * GET /app/v/{version}/{file}   the app's files, immutable for a year (the version is a hash of them all)
+ * GET /app/config.json[?project=P]   {"clientId","project","scope","redirectUri","signInLifetime",...}:
+ *                               the client to sign in with (404 for a project without users)
+ * </pre>
+ * Each answer is gzip-compressed when the browser accepts it, and carries a Content-Security-Policy
+ * that allows script from this origin only: no inline script, no {@code eval}.
+ */
+public final class AppRoutes {
+  /**
+   * The app's CSP. Signed URLs are on this origin ({@code /storage}) or, with the S3 or CloudFront
+   * signer, on an https one: images, media and the PDF frame may come from either.
+   */
+  static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self';"
+      + " img-src 'self' https: blob:; media-src 'self' https:; frame-src 'self' https:; connect-src 'self';"
+      + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; manifest-src 'self'";
+  private static final long YEAR = 365L * 24 * 3600;
+
+  private final AppAssets assets;
+  private final AppClients clients;
+  private final ObjectMapper json;
+  private final long signInLifetime;
+
+  /** @param signInLifetime seconds a sign-in may be refreshed ({@code FHIRBOX_REFRESH_TOKEN_TTL}) */
+  public AppRoutes(AppAssets assets, AppClients clients, ObjectMapper json, long signInLifetime) {
+    this.assets = assets;
+    this.clients = clients;
+    this.json = json;
+    this.signInLifetime = signInLifetime;
+  }
+
+  /** The app's redirect URI (and page) under {@code baseUrl}. */
+  public static String appUrl(String baseUrl) {
+    return baseUrl + "app/";
+  }
+
+  /** True when {@code path} was the app's, and answered. */
+  public boolean handle(Exchange ex, List<String> path) throws IOException {
+    if (path.isEmpty()) {
+      requireRead(ex);
+      ex.response().setStatus(302);
+      ex.response().setHeader("Location", appUrl(ex.baseUrl()));
+      ex.response().setHeader("Cache-Control", "no-cache");
+      return true;
+    }
+    if (!path.get(0).equals("app")) {
+      return false;
+    }
+    requireRead(ex);
+    String uri = ex.request().getRequestURI();
+    if (path.size() == 1 && !uri.endsWith("/")) {
+      ex.response().setStatus(301);
+      ex.response().setHeader("Location", appUrl(ex.baseUrl()));
+      return true;
+    }
+    if (path.size() == 1 || path.size() == 2 && path.get(1).equals("index.html")) {
+      send(ex, assets.index(), "no-cache");
+      return true;
+    }
+    if (path.size() == 2 && path.get(1).equals("config.json")) {
+      config(ex);
+      return true;
+    }
+    if (path.size() >= 4 && path.get(1).equals("v") && path.get(2).equals(assets.version())) {
+      AppAssets.Asset asset = assets.file(path.subList(3, path.size()))
+          .orElseThrow(() -> FhirException.notFound("no such file in the app: " + uri));
+      send(ex, asset, "public, max-age=" + YEAR + ", immutable");
+      return true;
+    }
+    throw FhirException.notFound("no such page in the app: " + uri);
+  }
+
+  private void config(Exchange ex) throws IOException {
+    String project = ex.param("project").map(String::strip).filter(p -> !p.isEmpty())
+        .orElse(AuthModule.SERVER_PROJECT);
+    String redirect = appUrl(ex.baseUrl());
+    String clientId;
+    try {
+      clientId = clients.clientId(project, redirect)
+          .orElseThrow(() -> FhirException.notFound("there is no project '" + project + "' to sign in to"));
+    } catch (IllegalArgumentException e) {
+      throw FhirException.unavailable("the web app cannot sign people in at " + redirect + ": " + e.getMessage(),
+          3600, e);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("project", project);
+    out.put("clientId", clientId);
+    out.put("scope", AppClients.SCOPE);
+    out.put("redirectUri", redirect);
+    out.put("fhirBase", ex.fhirBase());
+    out.put("authorize", ex.baseUrl() + "oauth2/authorize");
+    out.put("token", ex.baseUrl() + "oauth2/token");
+    out.put("revoke", ex.baseUrl() + "oauth2/revoke");
+    out.put("userinfo", ex.baseUrl() + "oauth2/userinfo");
+    out.put("signInLifetime", signInLifetime);
+    out.put("version", assets.version());
+    byte[] body = json.writeValueAsBytes(out);
+    headers(ex);
+    ex.response().setStatus(200);
+    ex.response().setHeader("Cache-Control", "no-store");
+    ex.response().setContentType("application/json");
+    ex.response().setContentLength(body.length);
+    ex.response().getOutputStream().write(body);
+  }
+
+  private static void requireRead(Exchange ex) {
+    if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use GET");
+    }
+  }
+
+  private static void send(Exchange ex, AppAssets.Asset asset, String cacheControl) throws IOException {
+    boolean gzip = acceptsGzip(ex.header("Accept-Encoding"));
+    String etag = gzip ? asset.gzipEtag() : asset.etag();
+    headers(ex);
+    ex.response().setHeader("Cache-Control", cacheControl);
+    ex.response().setHeader("ETag", etag);
+    ex.response().setHeader("Vary", "Accept-Encoding");
+    String ifNoneMatch = ex.header("If-None-Match");
+    if (ifNoneMatch != null && (ifNoneMatch.contains(etag) || ifNoneMatch.strip().equals("*"))) {
+      ex.response().setStatus(304);
+      return;
+    }
+    byte[] body = gzip ? asset.gzip() : asset.plain();
+    ex.response().setStatus(200);
+    ex.response().setContentType(asset.contentType());
+    if (gzip) {
+      ex.response().setHeader("Content-Encoding", "gzip");
+    }
+    ex.response().setContentLength(body.length);
+    if (!ex.method().equals("HEAD")) {
+      ex.response().getOutputStream().write(body);
+    }
+  }
+
+  private static void headers(Exchange ex) {
+    ex.response().setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    ex.response().setHeader("X-Content-Type-Options", "nosniff");
+    ex.response().setHeader("X-Frame-Options", "DENY");
+    // the app's URLs never carry secrets, but signed URLs it shows must not leak through Referer
+    ex.response().setHeader("Referrer-Policy", "no-referrer");
+  }
+
+  /** RFC 9110 §12.5.3: gzip unless refused with {@code q=0}. */
+  static boolean acceptsGzip(String acceptEncoding) {
+    if (acceptEncoding == null) {
+      return false;
+    }
+    for (String part : acceptEncoding.split(",")) {
+      String[] bits = part.strip().split(";");
+      String coding = bits[0].strip().toLowerCase(java.util.Locale.ROOT);
+      if (coding.equals("gzip") || coding.equals("x-gzip")) {
+        for (int i = 1; i < bits.length; i++) {
+          String param = bits[i].strip().replace(" ", "");
+          if (param.matches("q=0(\\.0*)?")) {
+            return false;
+          }
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,142 @@
+// Administration for project admins: users, clients, ingestion jobs. A new secret or
+// set-password link is shown once, as the server shows it once.
+import * as api from './api.js';
+import { h, fill, field, date, notice } from './dom.js';
+
+const TABS = [['users', 'Users'], ['clients', 'Clients'], ['jobs', 'Ingestion jobs']];
+
+export async function adminPage(main, tab) {
+  document.title = `Admin · ${TABS.find(([t]) => t === tab)[1]} · fhirbox`;
+  const body = h('div');
+  const once = h('div', { id: 'once', 'aria-live': 'polite' });
+  fill(main, h('h1', {}, 'Administration'),
+    h('nav', { class: 'tabs', 'aria-label': 'Administration' }, TABS.map(([t, label]) => h('a', {
+      href: `#/admin/${t}`, 'aria-current': t === tab ? 'page' : null }, label))),
+    once, body);
+  const views = { users, clients, jobs };
+  await views[tab](body, once);
+}
+
+/** Shows a secret or link once, with a copy field. */
+function showOnce(el, title, label, value) {
+  const input = h('input', { type: 'text', readonly: true, value, class: 'mono', id: 'once-value' });
+  fill(el, h('div', { class: 'card once', role: 'alert' }, h('h2', {}, title), field(label, input,
+    'Shown once: copy it now. It cannot be shown again.')));
+  input.select();
+}
+
+function act(el, label, run) {
+  return h('button', { type: 'button', onclick: async () => {
+    try {
+      await run();
+    } catch (e) {
+      fill(el, notice(e.message));
+    }
+  } }, label);
+}
+
+function table(caption, headings, rows) {
+  return h('div', { class: 'scroll' }, h('table', {}, h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, headings.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
+}
+
+function form(title, fields, submitLabel, submit) {
+  const message = h('div');
+  return h('form', { class: 'card', onsubmit: async (e) => {
+    e.preventDefault();
+    fill(message);
+    try {
+      await submit();
+    } catch (err) {
+      fill(message, notice(err.message));
+    }
+  } }, h('h2', {}, title), fields, h('button', { type: 'submit', class: 'primary' }, submitLabel), message);
+}
+
+async function users(el, once) {
+  const list = (await api.admin('users')).users;
+  const reload = () => users(el, once);
+  const email = h('input', { type: 'email', required: true, autocomplete: 'off' });
+  const name = h('input', { type: 'text', required: true, autocomplete: 'off' });
+  const fhirUser = h('input', { type: 'text', required: true, placeholder: 'Practitioner/123' });
+  const scope = h('input', { type: 'text', required: true, value: 'user/*.cruds' });
+  const admin = h('input', { type: 'checkbox' });
+  fill(el,
+    table('Users', ['Email', 'Name', 'FHIR user', 'Scope', 'Admin', 'Status', 'Actions'], list.map((u) => h('tr', {
+      'data-email': u.email },
+    h('td', {}, u.email), h('td', {}, u.name), h('td', {}, u.fhirUser), h('td', { class: 'mono' }, u.scope),
+    h('td', {}, u.admin ? 'yes' : 'no'),
+    h('td', {}, u.disabled ? 'disabled' : (u.hasPassword ? 'active' : 'no password yet')),
+    h('td', { class: 'row' },
+      u.disabled ? null : act(once, `Disable ${u.email}`, async () => {
+        await api.admin(`users/${encodeURIComponent(u.id)}/disable`, { method: 'POST' });
+        fill(once, notice(`${u.email} is disabled.`, 'info'));
+        await reload();
+      }),
+      act(once, `Reset password of ${u.email}`, async () => {
+        const r = await api.admin(`users/${encodeURIComponent(u.id)}/reset-password`, { method: 'POST' });
+        await reload();
+        showOnce(once, `New set-password link for ${u.email}`, 'Set-password link', r.setPasswordUrl);
+    }))))),
+    form('New user', [field('Email', email), field('Name', name), field('FHIR user', fhirUser, 'The resource this person is, e.g. Practitioner/123.'),
+      field('Scopes', scope, 'SMART user/ and patient/ scopes, space-separated.'),
+      h('div', { class: 'field check' }, admin, h('label', { for: (admin.id = 'new-user-admin') }, 'Project admin'))],
+    'Create user', async () => {
+      const r = await api.admin('users', { method: 'POST', json: { email: email.value, name: name.value,
+        fhirUser: fhirUser.value, scope: scope.value, admin: admin.checked } });
+      await reload();
+      showOnce(once, `Set-password link for ${r.email}`, 'Set-password link', r.setPasswordUrl);
+    }));
+}
+
+async function clients(el, once) {
+  const list = (await api.admin('clients')).clients;
+  const reload = () => clients(el, once);
+  const scope = h('input', { type: 'text', required: true, value: 'system/*.rs' });
+  const admin = h('input', { type: 'checkbox', id: 'new-client-admin' });
+  const isPublic = h('input', { type: 'checkbox', id: 'new-client-public' });
+  const redirects = h('input', { type: 'text', placeholder: 'https://app.example.org/callback' });
+  fill(el,
+    table('Clients', ['Client id', 'Project', 'Scope', 'Kind', 'Status', 'Actions'], list.map((c) => h('tr', {
+      'data-client': c.clientId },
+    h('td', { class: 'mono' }, c.clientId), h('td', {}, c.project), h('td', { class: 'mono' }, c.scope),
+    h('td', {}, [c.public ? 'public' : 'confidential', c.firstParty ? 'first-party' : null, c.admin ? 'admin' : null]
+      .filter(Boolean).join(', ')),
+    h('td', {}, c.disabled ? 'disabled' : 'active'),
+    h('td', { class: 'row' },
+      c.disabled ? null : act(once, `Disable ${c.clientId}`, async () => {
+        await api.admin(`clients/${encodeURIComponent(c.clientId)}/disable`, { method: 'POST' });
+        fill(once, notice(`Client ${c.clientId} is disabled.`, 'info'));
+        await reload();
+      }),
+      c.public || c.disabled ? null : act(once, `Rotate secret of ${c.clientId}`, async () => {
+        const r = await api.admin(`clients/${encodeURIComponent(c.clientId)}/rotate-secret`, { method: 'POST' });
+        await reload();
+        showOnce(once, `New secret for ${r.clientId}`, 'Client secret', r.clientSecret);
+      }))))),
+    form('New client', [field('Scopes', scope, 'SMART scopes, space-separated, e.g. system/*.rs.'),
+      h('div', { class: 'field check' }, admin, h('label', { for: admin.id }, 'Admin client')),
+      h('div', { class: 'field check' }, isPublic, h('label', { for: isPublic.id }, 'Public client (an app that signs people in)')),
+      field('Redirect URIs', redirects, 'For an app: where people return after signing in, space-separated.')],
+    'Create client', async () => {
+      const r = await api.admin('clients', { method: 'POST', json: { scope: scope.value, admin: admin.checked,
+        public: isPublic.checked, redirectUris: redirects.value.split(/\s+/).filter(Boolean) } });
+      await reload();
+      if (r.clientSecret) showOnce(once, `Secret for new client ${r.clientId}`, 'Client secret', r.clientSecret);
+      else fill(once, notice(`Created public client ${r.clientId}.`, 'info'));
+    }));
+}
+
+async function jobs(el, once) {
+  const list = (await api.admin('jobs?_count=100')).jobs;
+  const reload = () => jobs(el, once);
+  fill(el, list.length === 0 ? h('p', {}, 'No ingestion jobs.') : table('Ingestion jobs',
+    ['Created', 'Resource', 'URL', 'State', 'Attempts', 'Error', 'Actions'], list.map((j) => h('tr', { 'data-job': j.id },
+      h('td', {}, date(j.created)), h('td', {}, j.resource), h('td', { class: 'mono wrap' }, j.url),
+      h('td', {}, j.state), h('td', {}, String(j.attempts)), h('td', {}, j.lastError || ''),
+      h('td', {}, j.state === 'failed' || j.state === 'skipped' ? act(once, `Retry job ${j.id}`, async () => {
+        await api.admin(`jobs/${encodeURIComponent(j.id)}/retry`, { method: 'POST' });
+        fill(once, notice('The job is queued again.', 'info'));
+        await reload();
+      }) : null)))));
+}

@@ -1,0 +1,105 @@
+// Every Attachment of a patient, from Patient.photo, Media, DocumentReference and Communication,
+// shown by kind: image thumbnails, inline PDFs, players, downloads.
+import { h, size, date, hex } from './dom.js';
+
+/**
+ * Images above this size get no thumbnail: a thumbnail would download the whole file. They show a
+ * tile that opens the full image instead. Thumbnails below it load lazily, as they scroll into view.
+ */
+export const THUMBNAIL_LIMIT = 2 * 1024 * 1024;
+
+/** The Binary id in a signed /storage URL or a Binary/{id} reference, else null. */
+export function binaryId(url) {
+  const m = /(?:\/storage\/|^Binary\/)([A-Za-z0-9.-]{1,64})(?:[/?]|$)/.exec(url || '');
+  return m ? m[1] : null;
+}
+
+function item(att, source, resource, date, description) {
+  return { ...att, source, ref: `${resource.resourceType}/${resource.id}`, date: att.creation || date
+    || (resource.meta && resource.meta.lastUpdated), description: description || att.title, binary: binaryId(att.url) };
+}
+
+export function gather(patient, media, documents, communications) {
+  const out = [];
+  (patient.photo || []).forEach((a) => out.push(item(a, 'Photo', patient, null, null)));
+  media.forEach((m) => m.content && out.push(item(m.content, 'Media', m, m.createdDateTime || m.issued,
+    (m.note || []).map((n) => n.text).join(' ') || m.content.title)));
+  documents.forEach((d) => (d.content || []).forEach((c) => c.attachment && out.push(item(c.attachment,
+    (d.type && (d.type.text || (d.type.coding || [])[0]?.display)) || 'Document', d, d.date, d.description))));
+  communications.forEach((c) => (c.payload || []).forEach((p) => p.contentAttachment && out.push(item(
+    p.contentAttachment, 'Message', c, c.sent, (c.payload || []).map((x) => x.contentString).filter(Boolean).join(' ')))));
+  return out;
+}
+
+export function kind(att) {
+  const t = (att.contentType || '').toLowerCase();
+  if (t.startsWith('image/') && t !== 'image/svg+xml') return 'image';
+  if (t === 'application/pdf') return 'pdf';
+  if (t.startsWith('video/')) return 'video';
+  if (t.startsWith('audio/')) return 'audio';
+  return 'other';
+}
+
+function isSigned(att) {
+  return /^https?:/.test(att.url || '');
+}
+
+function name(att) {
+  return att.title || (att.binary ? `file ${att.binary}` : 'file');
+}
+
+export function details(att) {
+  return h('dl', { class: 'details' },
+    h('dt', {}, 'Type'), h('dd', {}, att.contentType || 'unknown'),
+    h('dt', {}, 'Size'), h('dd', {}, size(att.size)),
+    h('dt', {}, 'Date'), h('dd', {}, date(att.date) || 'unknown'),
+    h('dt', {}, 'Description'), h('dd', {}, att.description || '—'),
+    h('dt', {}, 'SHA-1'), h('dd', { class: 'mono' }, hex(att.hash) || 'unknown'));
+}
+
+function detailsLink(att) {
+  return att.binary ? h('a', { href: `#/file/${encodeURIComponent(att.binary)}?ref=${encodeURIComponent(att.ref)}` },
+    `Details of ${name(att)}`) : null;
+}
+
+function preview(att) {
+  if (!isSigned(att)) return h('p', { class: 'hint' }, 'You may not open this file.');
+  const label = name(att);
+  switch (kind(att)) {
+    case 'image':
+      if (att.size === undefined || att.size > THUMBNAIL_LIMIT) {
+        return h('a', { class: 'tile', href: att.url, target: '_blank', rel: 'noopener' },
+          `Large image (${size(att.size)}): open ${label} full size`);
+      }
+      return h('a', { href: att.url, target: '_blank', rel: 'noopener', 'aria-label': `Open ${label} full size` },
+        h('img', { class: 'thumb', src: att.url, alt: label, loading: 'lazy', decoding: 'async',
+          width: 160, height: 120 }));
+    case 'pdf':
+      // the storage route sends PDFs with CSP sandbox: the document runs in an opaque origin
+      return h('iframe', { class: 'pdf', src: att.url, title: `PDF preview: ${label}`, loading: 'lazy' });
+    case 'video':
+      return h('video', { class: 'player', src: att.url, controls: true, preload: 'metadata',
+        'aria-label': `Video: ${label}` });
+    case 'audio':
+      return h('audio', { src: att.url, controls: true, preload: 'metadata', 'aria-label': `Audio: ${label}` });
+    default:
+      return h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`);
+  }
+}
+
+/** Sections by kind; empty kinds are left out. */
+export function render(items) {
+  const groups = [['image', 'Images'], ['pdf', 'PDF documents'], ['video', 'Video'], ['audio', 'Audio'],
+    ['other', 'Other files']];
+  const sections = groups.map(([k, title]) => {
+    const list = items.filter((a) => kind(a) === k);
+    if (!list.length) return null;
+    return h('section', { class: `files files-${k}`, 'aria-label': title }, h('h3', {}, title),
+      h('ul', { class: k === 'image' ? 'grid' : 'stack' }, list.map((a) => h('li', { class: 'file card',
+        'data-binary': a.binary || '' },
+      h('div', { class: 'preview' }, preview(a)),
+      h('p', { class: 'file-name' }, h('strong', {}, name(a)), ` · ${a.source}`),
+      details(a), detailsLink(a)))));
+  }).filter(Boolean);
+  return sections.length ? sections : [h('p', {}, 'No files yet.')];
+}

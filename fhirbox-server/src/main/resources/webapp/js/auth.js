@@ -1,0 +1,190 @@
+// Sign-in with OAuth2 authorization code + PKCE (RFC 7636, S256) as fhirbox's first-party public
+// client. Tokens live in sessionStorage (this tab only, gone when it closes), never localStorage.
+
+const SESSION = 'fhirbox.session';
+const PENDING = 'fhirbox.pending';
+const PROJECT = 'fhirbox.project';
+
+let refreshing = null;
+
+function b64url(bytes) {
+  let s = '';
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function random(n) {
+  return b64url(crypto.getRandomValues(new Uint8Array(n)));
+}
+
+/** The claims of a JWT, unverified: for display only (it came from our token endpoint). */
+export function claims(jwt) {
+  try {
+    const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const text = new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0)));
+    return JSON.parse(text);
+  } catch {
+    return {};
+  }
+}
+
+export async function config(project) {
+  const q = project ? `?project=${encodeURIComponent(project)}` : '';
+  const r = await fetch(`config.json${q}`, { cache: 'no-store' });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) {
+    const issue = body.issue && body.issue[0];
+    throw new Error(issue && issue.diagnostics ? issue.diagnostics : `The server answered ${r.status}.`);
+  }
+  return body;
+}
+
+export function session() {
+  const s = sessionStorage.getItem(SESSION);
+  return s ? JSON.parse(s) : null;
+}
+
+function save(s) {
+  sessionStorage.setItem(SESSION, JSON.stringify(s));
+}
+
+export function lastProject() {
+  return sessionStorage.getItem(PROJECT) || 'default';
+}
+
+/** Sends the browser to the sign-in page; afterwards the app opens `returnTo` (a #/ route). */
+export async function signIn(project, returnTo) {
+  const cfg = await config(project);
+  if (!crypto.subtle) throw new Error('Signing in needs a secure page: open fhirbox over https or on localhost.');
+  const verifier = random(48);
+  const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  const state = random(16);
+  sessionStorage.setItem(PROJECT, cfg.project);
+  sessionStorage.setItem(PENDING, JSON.stringify({ state, verifier, returnTo: returnTo || '#/', cfg }));
+  const q = new URLSearchParams({
+    response_type: 'code', client_id: cfg.clientId, redirect_uri: cfg.redirectUri, scope: cfg.scope,
+    state, aud: cfg.fhirBase, code_challenge: challenge, code_challenge_method: 'S256',
+  });
+  location.assign(`${cfg.authorize}?${q}`);
+  return new Promise(() => {}); // the page is leaving
+}
+
+async function tokenRequest(url, form) {
+  let r;
+  try {
+    r = await fetch(url, { method: 'POST', body: new URLSearchParams(form), cache: 'no-store' });
+  } catch {
+    throw new Error(navigator.onLine === false ? 'You are offline.' : 'The server cannot be reached.');
+  }
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) {
+    const e = new Error(body.error_description || body.error || `The sign-in failed (${r.status}).`);
+    e.oauth = body.error;
+    throw e;
+  }
+  return body;
+}
+
+function fromTokens(t, cfg, previous) {
+  const id = t.id_token ? claims(t.id_token) : (previous ? previous.user : {});
+  const authTime = id.auth_time || (previous && previous.authTime) || Math.floor(Date.now() / 1000);
+  return {
+    access: t.access_token,
+    refresh: t.refresh_token || (previous && previous.refresh),
+    expires: Date.now() + (t.expires_in || 3600) * 1000,
+    scope: t.scope || '',
+    user: id,
+    authTime,
+    ends: (authTime + cfg.signInLifetime) * 1000,
+    cfg,
+  };
+}
+
+/**
+ * Back from the sign-in page with ?code=&state=: trades the code for tokens. Returns the route
+ * to open, or null when this page load is not a sign-in's return.
+ */
+export async function completeSignIn() {
+  const q = new URLSearchParams(location.search);
+  if (!q.has('state') || !(q.has('code') || q.has('error'))) return null;
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
+  sessionStorage.removeItem(PENDING);
+  history.replaceState(null, '', location.pathname + (pending ? pending.returnTo : '#/'));
+  if (!pending || pending.state !== q.get('state')) {
+    throw new Error('This sign-in was not started here, or was already used. Sign in again.');
+  }
+  if (q.has('error')) throw new Error(q.get('error_description') || q.get('error'));
+  const cfg = pending.cfg;
+  const t = await tokenRequest(cfg.token, {
+    grant_type: 'authorization_code', code: q.get('code'), redirect_uri: cfg.redirectUri,
+    client_id: cfg.clientId, code_verifier: pending.verifier,
+  });
+  const s = fromTokens(t, cfg, null);
+  // OpenID Connect userinfo: the name and email that "profile" grants
+  try {
+    const r = await fetch(cfg.userinfo, { headers: { Authorization: `Bearer ${s.access}` }, cache: 'no-store' });
+    if (r.ok) s.user = { ...s.user, ...(await r.json()) };
+  } catch {
+    // the header then shows the person's FHIR resource
+  }
+  save(s);
+  return pending.returnTo;
+}
+
+/** A new access token with the refresh token (which rotates); false when the sign-in is over. */
+export function refresh() {
+  if (!refreshing) {
+    refreshing = (async () => {
+      const s = session();
+      if (!s || !s.refresh) return false;
+      try {
+        const t = await tokenRequest(s.cfg.token, { grant_type: 'refresh_token', refresh_token: s.refresh,
+          client_id: s.cfg.clientId });
+        save(fromTokens(t, s.cfg, s));
+        return true;
+      } catch (e) {
+        if (e.oauth) {
+          sessionStorage.removeItem(SESSION);
+          return false;
+        }
+        throw e;
+      }
+    })().finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+/** A current access token: refreshed a minute before it ends. */
+export async function accessToken() {
+  const s = session();
+  if (!s) return null;
+  if (s.expires - Date.now() < 60_000) {
+    if (!(await refresh())) return null;
+    return session().access;
+  }
+  return s.access;
+}
+
+/** The sign-in is over: back to the sign-in page, returning to the page the person was on. */
+export function signInAgain() {
+  const s = session();
+  sessionStorage.removeItem(SESSION);
+  return signIn(s ? s.cfg.project : lastProject(), location.hash || '#/');
+}
+
+/**
+ * Revokes the refresh token (RFC 7009), which ends the whole sign-in, and forgets the tokens;
+ * false when the server could not be told.
+ */
+export async function signOut() {
+  const s = session();
+  sessionStorage.removeItem(SESSION);
+  if (!s || !s.refresh) return true;
+  return tokenRequest(s.cfg.revoke, { token: s.refresh, token_type_hint: 'refresh_token',
+    client_id: s.cfg.clientId }).then(() => true, () => false);
+}
+
+export function isAdmin() {
+  const s = session();
+  return !!s && s.scope.split(' ').includes('admin');
+}

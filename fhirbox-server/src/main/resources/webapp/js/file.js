@@ -1,0 +1,168 @@
+// A file's page: its metadata, its versions (each viewable and downloadable), a new version,
+// a share link with a chosen lifetime, and for admins who accessed it.
+import * as api from './api.js';
+import * as auth from './auth.js';
+import { h, fill, field, size, date, hex, notice } from './dom.js';
+import { Upload } from './tus.js';
+import { gather } from './attachments.js';
+
+const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604800, '7 days']];
+
+async function attachmentOf(ref, id) {
+  if (!ref || !/^(Patient|Media|DocumentReference|Communication)\/[A-Za-z0-9.-]+$/.test(ref)) return { resource: null };
+  try {
+    const r = await api.fhir(ref);
+    const items = r.resourceType === 'Patient' ? gather(r, [], [], [])
+      : gather({ resourceType: 'Patient', id: '' }, r.resourceType === 'Media' ? [r] : [],
+        r.resourceType === 'DocumentReference' ? [r] : [], r.resourceType === 'Communication' ? [r] : []);
+    return { resource: r, att: items.find((a) => a.binary === id) };
+  } catch {
+    return { resource: null };
+  }
+}
+
+export async function filePage(main, id, params) {
+  const ref = params.get('ref');
+  const [binary, history, found] = await Promise.all([
+    api.fhir(`Binary/${encodeURIComponent(id)}`),
+    api.fhir(`Binary/${encodeURIComponent(id)}/_history?_count=50`),
+    attachmentOf(ref, id)]);
+  const att = found.att || {};
+  const name = att.title || `Binary ${id}`;
+  document.title = `${name} · fhirbox`;
+  const versions = api.resources(history);
+  const audit = h('section', { 'aria-labelledby': 'audit-title' });
+  fill(main,
+    h('p', {}, found.resource && found.resource.subject
+      ? h('a', { href: `#/patient/${encodeURIComponent(found.resource.subject.reference.split('/')[1])}` }, '← Patient')
+      : (found.resource && found.resource.resourceType === 'Patient'
+        ? h('a', { href: `#/patient/${encodeURIComponent(found.resource.id)}` }, '← Patient') : h('a', { href: '#/' }, '← Patients'))),
+    h('h1', {}, name),
+    h('dl', { class: 'details' },
+      h('dt', {}, 'Type'), h('dd', {}, binary.contentType || 'unknown'),
+      h('dt', {}, 'Size'), h('dd', {}, size(att.size)),
+      h('dt', {}, 'Date'), h('dd', {}, date(att.date || (binary.meta && binary.meta.lastUpdated))),
+      h('dt', {}, 'Description'), h('dd', {}, att.description || '—'),
+      h('dt', {}, 'SHA-1'), h('dd', { class: 'mono' }, hex(att.hash) || 'unknown'),
+      h('dt', {}, 'Version'), h('dd', {}, binary.meta ? binary.meta.versionId : ''),
+      h('dt', {}, 'Held in'), h('dd', {}, ref || '—')),
+    h('div', { class: 'actions' }, share(id), newVersion(id, binary, found.resource)),
+    h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title' }, 'Versions'),
+      h('ul', { class: 'stack', id: 'versions' }, await Promise.all(versions.map((v) => version(id, v))))),
+    audit);
+  if (auth.isAdmin()) await auditTrail(audit, id);
+}
+
+async function version(id, v) {
+  const n = v.meta.versionId;
+  let signed = null;
+  try {
+    signed = await api.fhir(`Binary/${encodeURIComponent(id)}/_history/${encodeURIComponent(n)}`);
+  } catch (e) {
+    return h('li', {}, `Version ${n}: `, e.message);
+  }
+  const url = signed.url;
+  return h('li', { class: 'card', 'data-version': n },
+    h('strong', {}, `Version ${n}`), ` · ${v.contentType || ''} · ${date(v.meta.lastUpdated)}`,
+    url ? h('div', { class: 'row' },
+      h('a', { href: url, target: '_blank', rel: 'noopener', 'aria-label': `View version ${n}` }, 'View'),
+      h('a', { href: url, download: '', 'aria-label': `Download version ${n}` }, 'Download')) : h('span', {}, ' (not readable)'));
+}
+
+function share(id) {
+  const lifetime = h('select', {}, LIFETIMES.map(([s, label]) => h('option', { value: s, selected: s === 3600 }, label)));
+  const output = h('input', { type: 'url', readonly: true, id: 'share-link', value: '' });
+  const result = h('div', { class: 'share-result', hidden: true }, field('Share link', output,
+    'Anyone with this link can open the file until it expires.'));
+  const message = h('div');
+  const button = h('button', { type: 'button', class: 'primary', onclick: async () => {
+    fill(message);
+    try {
+      const p = await api.fhir(`Binary/${encodeURIComponent(id)}/$presigned-url?expiresIn=${lifetime.value}`);
+      output.value = p.parameter.find((x) => x.name === 'url').valueUrl;
+      result.hidden = false;
+      output.select();
+      try {
+        await navigator.clipboard.writeText(output.value);
+        fill(message, notice('Copied to the clipboard.', 'info'));
+      } catch {
+        fill(message, notice('Select the link and copy it.', 'info'));
+      }
+    } catch (e) {
+      fill(message, notice(e.message));
+    }
+  } }, 'Copy share link');
+  return h('section', { class: 'card', 'aria-labelledby': 'share-title' }, h('h2', { id: 'share-title' }, 'Share'),
+    field('Link lifetime', lifetime), button, result, message);
+}
+
+function newVersion(id, binary, holder) {
+  const bar = h('progress', { max: 1, value: 0, 'aria-label': 'Upload of the new version' });
+  const message = h('div');
+  const picker = h('input', { type: 'file', id: 'new-version', class: 'visually-hidden', onchange: () => {
+    const file = picker.files[0];
+    if (!file) return;
+    fill(message);
+    const upload = new Upload(file, {
+      endpoint: `${api.FHIR}Binary/$upload`,
+      fingerprintKey: `version:${id}`,
+      metadata: { filename: file.name, contentType: file.type || 'application/octet-stream', binaryId: id },
+      token: () => auth.accessToken(),
+      refresh: () => auth.refresh(),
+      onProgress: (sent, total) => {
+        bar.value = sent;
+        bar.max = total || 1;
+      },
+      onState: (text) => fill(message, h('p', { role: 'status' }, text)),
+      onError: (text) => fill(message, notice(text)),
+      onDone: async () => {
+        if (holder) await refill(holder, id).catch((e) => fill(message, notice(e.message)));
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      },
+    });
+    upload.start();
+  } });
+  return h('section', { class: 'card', 'aria-labelledby': 'version-title' }, h('h2', { id: 'version-title' }, 'New version'),
+    h('label', { for: 'new-version', class: 'button' }, 'Upload new version'), picker, bar, message,
+    h('p', { class: 'hint' }, `Replaces the content of this ${binary.contentType || ''} file; earlier versions stay.`));
+}
+
+/** The holder's attachments of this Binary forget size and hash, which the server fills from the new version. */
+async function refill(holder, id) {
+  const fresh = await api.fhir(`${holder.resourceType}/${holder.id}`);
+  const visit = (node) => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === 'object') {
+      if (typeof node.url === 'string' && (node.url.includes(`/storage/${id}/`) || node.url === `Binary/${id}`)) {
+        node.url = `Binary/${id}`;
+        delete node.size;
+        delete node.hash;
+      }
+      Object.values(node).forEach(visit);
+    }
+  };
+  visit(fresh);
+  await api.fhir(`${holder.resourceType}/${holder.id}`, { method: 'PUT', json: fresh,
+    headers: { 'If-Match': `W/"${fresh.meta.versionId}"` } });
+}
+
+async function auditTrail(el, id) {
+  let events;
+  try {
+    events = api.resources(await api.fhir(`AuditEvent?entity=${encodeURIComponent(`Binary/${id}`)}&_count=50&_sort=-_lastUpdated`));
+  } catch (e) {
+    fill(el, h('h2', { id: 'audit-title' }, 'Audit trail'), notice(e.message));
+    return;
+  }
+  const who = (e) => (e.agent || []).map((a) => a.altId || (a.who && (a.who.display || a.who.reference
+    || (a.who.identifier && a.who.identifier.value)))).filter(Boolean).join(', ');
+  fill(el, h('h2', { id: 'audit-title' }, 'Audit trail'),
+    events.length === 0 ? h('p', {}, 'No access recorded yet.') : h('div', { class: 'scroll' }, h('table', {},
+      h('caption', {}, 'Who accessed this file'),
+      h('thead', {}, h('tr', {}, ['When', 'Action', 'What', 'Who', 'From'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, events.map((e) => h('tr', {},
+        h('td', {}, date(e.recorded)), h('td', {}, e.action || ''),
+        h('td', {}, (e.subtype || []).map((s) => s.display || s.code).join(', ') || (e.type && (e.type.display || e.type.code)) || ''),
+        h('td', {}, who(e)),
+        h('td', {}, (e.agent || []).map((a) => a.network && a.network.address).filter(Boolean).join(', '))))))));
+}

@@ -1,0 +1,110 @@
+// The app's shell: sign-in state in the header, routes (#/...), the offline banner.
+import * as auth from './auth.js';
+import { h, fill, field, notice, date } from './dom.js';
+import { searchPage } from './search.js';
+import { patientPage } from './patient.js';
+import { filePage } from './file.js';
+import { adminPage } from './admin.js';
+
+const main = document.getElementById('main');
+const status = document.getElementById('status');
+
+function showOffline() {
+  fill(status, navigator.onLine ? null : notice('You are offline. What you do now waits until you reconnect.', 'warn'));
+}
+window.addEventListener('online', showOffline);
+window.addEventListener('offline', showOffline);
+
+function header() {
+  const s = auth.session();
+  const nav = document.getElementById('nav');
+  const who = document.getElementById('who');
+  if (!s) {
+    fill(nav);
+    fill(who);
+    return;
+  }
+  fill(nav, h('a', { href: '#/' }, 'Patients'), auth.isAdmin() ? h('a', { href: '#/admin/users' }, 'Admin') : null);
+  const name = s.user.name || s.user.email || s.user.fhirUser || s.user.sub || 'Signed in';
+  fill(who,
+    h('span', { class: 'who-name' }, name),
+    h('span', { class: 'who-project' }, `Project ${s.cfg.project}`),
+    h('span', { class: 'who-until' }, `Signed in until ${date(s.ends)}`),
+    h('button', { type: 'button', onclick: signOut }, 'Sign out'));
+}
+
+async function signOut() {
+  const revoked = await auth.signOut();
+  history.replaceState(null, '', `${location.pathname}#/`);
+  header();
+  signedOut(revoked ? 'You are signed out.'
+    : 'You are signed out here, but the server could not be told: your sign-in ends by itself later.');
+}
+
+function signedOut(message) {
+  document.title = 'Sign in · fhirbox';
+  const project = h('input', { name: 'project', value: auth.lastProject(), autocomplete: 'organization',
+    required: true });
+  const error = h('div');
+  const form = h('form', { class: 'card narrow', onsubmit: async (e) => {
+    e.preventDefault();
+    fill(error);
+    try {
+      await auth.signIn(project.value.trim(), location.hash || '#/');
+    } catch (err) {
+      fill(error, notice(err.message));
+    }
+  } },
+  h('h1', {}, 'Sign in to fhirbox'),
+  message ? notice(message, 'info') : null,
+  field('Project', project, 'The project your account belongs to.'),
+  h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+  error);
+  fill(main, form);
+}
+
+const routes = [
+  [/^#\/?$/, () => searchPage(main)],
+  [/^#\/patient\/([^/?]+)$/, (m) => patientPage(main, decodeURIComponent(m[1]))],
+  [/^#\/file\/([^/?]+)(?:\?(.*))?$/, (m) => filePage(main, decodeURIComponent(m[1]), new URLSearchParams(m[2] || ''))],
+  [/^#\/admin\/(users|clients|jobs)$/, (m) => adminPage(main, m[1])],
+];
+
+async function route() {
+  header();
+  if (!auth.session()) {
+    signedOut();
+    return;
+  }
+  const hash = location.hash || '#/';
+  for (const [pattern, view] of routes) {
+    const m = hash.match(pattern);
+    if (m) {
+      fill(main, h('p', {}, 'Loading…'));
+      try {
+        await view(m);
+      } catch (e) {
+        fill(main, h('h1', {}, 'Something went wrong'), notice(e.message));
+      }
+      main.focus({ preventScroll: true });
+      return;
+    }
+  }
+  fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the patients')));
+}
+
+async function start() {
+  showOffline();
+  try {
+    const back = await auth.completeSignIn();
+    if (back) location.hash = back;
+  } catch (e) {
+    header();
+    signedOut(e.message);
+    return;
+  }
+  window.addEventListener('hashchange', route);
+  await route();
+}
+
+start();

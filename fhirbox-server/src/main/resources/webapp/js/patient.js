@@ -1,0 +1,41 @@
+// A patient's page: who they are, every file they have, and uploads.
+import * as api from './api.js';
+import { h, fill, notice } from './dom.js';
+import { patientName } from './search.js';
+import { gather, render } from './attachments.js';
+import { uploadPanel } from './upload.js';
+
+async function all(url) {
+  try {
+    return { list: api.resources(await api.fhir(url)) };
+  } catch (e) {
+    return { list: [], error: e.message };
+  }
+}
+
+export async function patientPage(main, id) {
+  const patient = await api.fhir(`Patient/${encodeURIComponent(id)}`);
+  document.title = `${patientName(patient)} · fhirbox`;
+  const files = h('div', { id: 'files', 'aria-live': 'polite' });
+  const refresh = () => loadFiles(files, patient.id);
+  fill(main,
+    h('p', {}, h('a', { href: '#/' }, '← Patients')),
+    h('h1', {}, patientName(patient)),
+    h('p', { class: 'meta' }, [patient.birthDate ? `Born ${patient.birthDate}` : null, patient.gender,
+      ...(patient.identifier || []).map((i) => i.value)].filter(Boolean).join(' · ')),
+    uploadPanel(patient, refresh),
+    h('h2', {}, 'Files'),
+    files);
+  await refresh();
+}
+
+async function loadFiles(el, id) {
+  const subject = encodeURIComponent(`Patient/${id}`);
+  const [patient, media, docs, comms] = await Promise.all([
+    api.fhir(`Patient/${encodeURIComponent(id)}`),
+    all(`Media?subject=${subject}&_count=100`),
+    all(`DocumentReference?subject=${subject}&_count=100`),
+    all(`Communication?subject=${subject}&_count=100`)]);
+  const problems = [media, docs, comms].map((r) => r.error).filter(Boolean);
+  fill(el, problems.map((p) => notice(p, 'warn')), render(gather(patient, media.list, docs.list, comms.list)));
+}

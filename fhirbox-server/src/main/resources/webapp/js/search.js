@@ -1,0 +1,66 @@
+// "Search patients": by name, identifier or birth date, ten to a page.
+import * as api from './api.js';
+import { h, fill, notice } from './dom.js';
+
+const PAGE = 10;
+
+export function patientName(p) {
+  const n = (p.name || [])[0];
+  if (!n) return `Patient ${p.id}`;
+  return n.text || [...(n.given || []), n.family].filter(Boolean).join(' ') || `Patient ${p.id}`;
+}
+
+/** The search a text means: a date is a birth date, text with digits an identifier, else a name. */
+export function query(text) {
+  const t = text.trim();
+  if (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(t)) return { birthdate: t };
+  if (/\d/.test(t)) return { identifier: t };
+  return { name: t };
+}
+
+export async function searchPage(main) {
+  document.title = 'Patients · fhirbox';
+  const params = new URLSearchParams(sessionStorage.getItem('fhirbox.search') || '');
+  const input = h('input', { id: 'patient-search', type: 'search', name: 'q', value: params.get('q') || '',
+    autocomplete: 'off', 'aria-describedby': 'patient-search-hint' });
+  const results = h('div', { id: 'results', 'aria-live': 'polite' });
+  const form = h('form', { role: 'search', class: 'search', onsubmit: (e) => {
+    e.preventDefault();
+    sessionStorage.setItem('fhirbox.search', new URLSearchParams({ q: input.value }).toString());
+    run(results, searchUrl(input.value));
+  } },
+  h('label', { for: 'patient-search' }, 'Search patients'),
+  h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Search')),
+  h('small', { id: 'patient-search-hint', class: 'hint' }, 'A name, an identifier, or a birth date (YYYY-MM-DD).'));
+  fill(main, h('h1', {}, 'Patients'), form, results);
+  await run(results, searchUrl(input.value));
+  input.focus();
+}
+
+function searchUrl(text) {
+  const q = text.trim() ? query(text) : {};
+  return `Patient?${new URLSearchParams({ ...q, _count: PAGE, _sort: '-_lastUpdated' })}`;
+}
+
+async function run(results, url) {
+  fill(results, h('p', {}, 'Searching…'));
+  let bundle;
+  try {
+    bundle = await api.fhir(url);
+  } catch (e) {
+    fill(results, notice(e.message));
+    return;
+  }
+  const patients = api.resources(bundle).filter((r) => r.resourceType === 'Patient');
+  const next = api.link(bundle, 'next');
+  const previous = api.link(bundle, 'previous') || api.link(bundle, 'prev');
+  fill(results,
+    typeof bundle.total === 'number' ? h('p', {}, `${bundle.total} patient${bundle.total === 1 ? '' : 's'}`) : null,
+    patients.length === 0 ? h('p', {}, 'No patient matches.') : h('ul', { class: 'list' }, patients.map((p) => h('li', {},
+      h('a', { href: `#/patient/${encodeURIComponent(p.id)}` }, patientName(p)),
+      h('span', { class: 'meta' }, [p.birthDate ? `born ${p.birthDate}` : null,
+        ...(p.identifier || []).slice(0, 2).map((i) => i.value)].filter(Boolean).join(' · '))))),
+    h('nav', { class: 'pager', 'aria-label': 'Result pages' },
+      previous ? h('button', { type: 'button', onclick: () => run(results, previous) }, 'Previous page') : null,
+      next ? h('button', { type: 'button', onclick: () => run(results, next) }, 'Next page') : null));
+}

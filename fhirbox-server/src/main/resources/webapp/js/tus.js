@@ -1,0 +1,183 @@
+// A tus 1.0.0 client (https://tus.io/protocols/resumable-upload): creation, HEAD to learn the
+// offset, PATCH pieces from there, termination. A cut connection or a restarting server is
+// retried with growing pauses (HEAD first), so an upload goes on from the last byte the server
+// acknowledged. Upload URLs are remembered in sessionStorage by file, so picking the same file
+// again in this tab resumes it.
+import { describe, offlineError } from './api.js';
+
+const VERSION = '1.0.0';
+const RETRY_DELAYS = [500, 1000, 2000, 3000, 5000, 5000, 10000];
+const MAX_RETRIES = 60;
+
+function metadata(values) {
+  const enc = (s) => {
+    let bin = '';
+    for (const b of new TextEncoder().encode(s)) bin += String.fromCharCode(b);
+    return btoa(bin);
+  };
+  return Object.entries(values).filter(([, v]) => v).map(([k, v]) => `${k} ${enc(String(v))}`).join(',');
+}
+
+function fingerprint(file, key) {
+  return `fhirbox.tus:${key}:${file.name}:${file.size}:${file.lastModified}`;
+}
+
+class Refused extends Error {}
+
+/**
+ * new Upload(file, { endpoint, metadata, token: async () => accessToken, refresh: async () => bool,
+ *   chunkSize, onProgress(sent, total), onState(text), onDone(binaryLocation), onError(message) })
+ */
+export class Upload {
+  constructor(file, options) {
+    this.file = file;
+    this.options = { ...options, chunkSize: options.chunkSize || 8 * 1024 * 1024 };
+    this.key = fingerprint(file, options.fingerprintKey || options.endpoint);
+    this.url = sessionStorage.getItem(this.key);
+    this.offset = 0;
+    this.running = false;
+    this.xhr = null;
+    this.retries = 0;
+  }
+
+  start() {
+    if (this.running) return;
+    this.running = true;
+    this.run().catch((e) => this.fail(e));
+  }
+
+  pause() {
+    this.running = false;
+    if (this.xhr) this.xhr.abort();
+    this.options.onState('Paused');
+  }
+
+  async cancel() {
+    this.running = false;
+    if (this.xhr) this.xhr.abort();
+    sessionStorage.removeItem(this.key);
+    if (this.url) {
+      await this.request('DELETE', this.url, {}).catch(() => {});
+    }
+    this.options.onState('Cancelled');
+  }
+
+  fail(e) {
+    this.running = false;
+    if (e instanceof Refused) sessionStorage.removeItem(this.key);
+    this.options.onError(e.message);
+  }
+
+  async run() {
+    while (this.running) {
+      try {
+        if (!this.url) {
+          await this.create();
+        } else {
+          await this.head();
+        }
+        while (this.running && this.offset < this.file.size) {
+          await this.patch();
+          this.retries = 0;
+        }
+        if (this.running && this.offset >= this.file.size) {
+          if (!this.location) await this.head();
+          sessionStorage.removeItem(this.key);
+          this.running = false;
+          this.options.onDone(this.location);
+        }
+        return;
+      } catch (e) {
+        if (!this.running) return;
+        if (e instanceof Refused) throw e;
+        this.retries += 1;
+        if (this.retries > MAX_RETRIES) throw e;
+        const wait = RETRY_DELAYS[Math.min(this.retries - 1, RETRY_DELAYS.length - 1)];
+        this.options.onState(`${e.message} Retrying in ${Math.round(wait / 1000) || 1} s…`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  async create() {
+    const r = await this.request('POST', this.options.endpoint, {
+      'Upload-Length': String(this.file.size),
+      'Upload-Metadata': metadata(this.options.metadata),
+    });
+    if (r.status !== 201) throw this.refusal(r);
+    this.url = new URL(r.getResponseHeader('Location'), this.options.endpoint).href;
+    sessionStorage.setItem(this.key, this.url);
+    this.offset = Number(r.getResponseHeader('Upload-Offset') || 0);
+    this.location = r.getResponseHeader('Content-Location');
+    this.progress(this.offset);
+  }
+
+  async head() {
+    const r = await this.request('HEAD', this.url, {});
+    if (r.status === 404 || r.status === 410) {
+      // gone (expired, or another's): start afresh
+      sessionStorage.removeItem(this.key);
+      this.url = null;
+      this.offset = 0;
+      throw new Error('The earlier upload is gone; starting again.');
+    }
+    if (r.status !== 200) throw this.refusal(r);
+    this.offset = Number(r.getResponseHeader('Upload-Offset'));
+    this.location = r.getResponseHeader('Content-Location');
+    this.progress(this.offset);
+  }
+
+  async patch() {
+    const end = Math.min(this.offset + this.options.chunkSize, this.file.size);
+    const base = this.offset;
+    this.options.onState('Uploading');
+    const r = await this.request('PATCH', this.url, {
+      'Upload-Offset': String(this.offset),
+      'Content-Type': 'application/offset+octet-stream',
+    }, this.file.slice(this.offset, end), (loaded) => this.progress(base + loaded));
+    if (r.status === 409) throw new Error('The server has a different offset.');
+    if (r.status !== 204) throw this.refusal(r);
+    this.offset = Number(r.getResponseHeader('Upload-Offset'));
+    this.location = r.getResponseHeader('Content-Location') || this.location;
+    this.progress(this.offset);
+  }
+
+  progress(sent) {
+    this.options.onProgress(Math.min(sent, this.file.size), this.file.size);
+  }
+
+  /** A refusal the person has to act on (4xx) ends the upload; anything else is retried. */
+  refusal(r) {
+    let body = null;
+    try {
+      body = JSON.parse(r.responseText);
+    } catch {
+      body = null;
+    }
+    const message = describe(r.status, body);
+    const retryable = r.status >= 500 || r.status === 0 || r.status === 423 || r.status === 429;
+    return retryable ? new Error(message) : new Refused(message);
+  }
+
+  async request(method, url, headers, body, onUpload, second) {
+    const token = await this.options.token();
+    const r = await new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      this.xhr = xhr;
+      xhr.open(method, url);
+      xhr.setRequestHeader('Tus-Resumable', VERSION);
+      if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+      if (onUpload) xhr.upload.onprogress = (e) => onUpload(e.loaded);
+      xhr.onload = () => resolve(xhr);
+      xhr.onerror = () => reject(offlineError());
+      xhr.onabort = () => reject(new Error('Stopped.'));
+      xhr.send(body || null);
+    });
+    this.xhr = null;
+    if (r.status === 401 && !second && (await this.options.refresh())) {
+      return this.request(method, url, headers, body, onUpload, true);
+    }
+    return r;
+  }
+}
