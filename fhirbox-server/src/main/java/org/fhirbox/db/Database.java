@@ -24,7 +24,6 @@ public final class Database implements AutoCloseable {
   private final HikariDataSource dataSource;
   private final Vendor vendor;
   private final CompletableFuture<Void> migrated;
-  private final H2Housekeeping housekeeping;
 
   public Database(String jdbcUrl, String user, String password, int poolSize) {
     this(jdbcUrl, user, password, poolSize, 10_000);
@@ -76,8 +75,6 @@ public final class Database implements AutoCloseable {
     hc.setAutoCommit(true);
     hc.setConnectionTimeout(connectTimeoutMillis);
     this.dataSource = new HikariDataSource(hc);
-    this.housekeeping = vendor == Vendor.H2 && H2Durability.commitsWritten(hc.getJdbcUrl())
-        && H2Durability.storeFile(jdbcUrl).isPresent() ? H2Housekeeping.start(dataSource, 1_000) : null;
     Runnable migrate = () -> Flyway.configure()
         .dataSource(dataSource)
         // SQL per vendor; Java migrations, written for both, in the db.migration package
@@ -95,9 +92,6 @@ public final class Database implements AutoCloseable {
       try {
         migrate.run();
       } catch (RuntimeException e) {
-        if (housekeeping != null) {
-          housekeeping.close();
-        }
         dataSource.close();
         throw e;
       }
@@ -153,9 +147,6 @@ public final class Database implements AutoCloseable {
       // the failure was reported to whoever waited for the schema
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-    if (housekeeping != null) {
-      housekeeping.close();
     }
     dataSource.close();
   }

@@ -59,11 +59,6 @@ final class H2Durability {
     return url + ";WRITE_DELAY=0";
   }
 
-  /** Whether {@code url} has H2 store each commit before it returns ({@code WRITE_DELAY=0}). */
-  static boolean commitsWritten(String url) {
-    return url.toUpperCase(Locale.ROOT).contains(";WRITE_DELAY=0;") || url.toUpperCase(Locale.ROOT).endsWith(";WRITE_DELAY=0");
-  }
-
   /**
    * Runs MVStore's full recovery on the file of {@code url} when it exists and was not closed
    * cleanly. Does nothing for in-memory and remote URLs, and for a file another process holds
