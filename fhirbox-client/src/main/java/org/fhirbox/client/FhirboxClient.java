@@ -44,7 +44,8 @@ public final class FhirboxClient {
     this.endpoints = endpoints;
     Codec codec = new Codec(settings.fhirContext);
     this.resources = new Resources(transport, codec, endpoints);
-    this.binaries = new Binaries(transport, codec, endpoints, resources);
+    this.binaries = new Binaries(transport, codec, endpoints, resources,
+        new TusUploader(transport, endpoints, resources, settings.resumableUploads));
     this.direct = new DirectUploader(transport, codec, endpoints, resources);
     this.downloader = new Downloader(transport, endpoints);
     this.calls = new ServerCalls(transport, codec, endpoints, downloader);
@@ -282,6 +283,23 @@ public final class FhirboxClient {
    */
   public Binary createBinary(Upload upload) {
     return binaries.upload(upload).binary();
+  }
+
+  /**
+   * Uploads a file resumably whatever its size, with the tus protocol ({@code Binary/$upload}) in
+   * pieces, resuming by itself after a dropped connection or a server restart from the offset the
+   * server kept, as {@link ResumableUploads} says ({@link #createBinary(Upload)} does the same for
+   * files at or above the threshold). With a state directory, an interrupted run's upload of the
+   * same unchanged file is continued. Progress counts from the offset resumed at.
+   *
+   * <pre>{@code
+   * Binary b = client.uploadResumably(Upload.of(Path.of("ultrasound.mp4"), "video/mp4")
+   *     .withSecurityContext("Patient/123")
+   *     .withProgress((done, total) -> System.err.printf("\r%d / %d", done, total)));
+   * }</pre>
+   */
+  public Binary uploadResumably(Upload upload) {
+    return binaries.uploadResumably(upload).binary();
   }
 
   /**

@@ -141,6 +141,11 @@ public final class Upload {
     return progress;
   }
 
+  /** The file to send, or null for bytes and streams. */
+  Path file() {
+    return file;
+  }
+
   /** Bytes and files can be sent again (after a token refresh); a stream cannot. */
   boolean replayable() {
     return stream == null;
