@@ -290,7 +290,8 @@ public final class FhirboxClient {
    * pieces, resuming by itself after a dropped connection or a server restart from the offset the
    * server kept, as {@link ResumableUploads} says ({@link #createBinary(Upload)} does the same for
    * files at or above the threshold). With a state directory, an interrupted run's upload of the
-   * same unchanged file is continued. Progress counts from the offset resumed at.
+   * same unchanged file is continued. The first progress report is the offset the upload starts
+   * from (0 for a new one); {@code bytesDone} goes back when the server kept less than was sent.
    *
    * <pre>{@code
    * Binary b = client.uploadResumably(Upload.of(Path.of("ultrasound.mp4"), "video/mp4")

@@ -57,6 +57,9 @@ final class TusUploader {
     long size = upload.size();
     String fingerprint = fingerprint(upload, size);
     Status status = resumed(fingerprint).orElse(null);
+    if (status != null) {
+      upload.progress().onProgress(status.offset(), size);
+    }
     int failures = 0;
     boolean ask = false;
     while (status == null || status.binary() == null) {
