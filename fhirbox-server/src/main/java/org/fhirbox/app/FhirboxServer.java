@@ -54,6 +54,7 @@ import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.http.Cors;
 import org.fhirbox.http.StorageResponder;
 import org.fhirbox.http.StorageRoutes;
+import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.signing.UploadUrlSigner;
@@ -110,6 +111,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
   private final ResumableUploads uploads;
+  private final S3UploadSigner s3Uploads;
   private String baseUrl;
 
   public FhirboxServer(FhirboxConfig config) throws IOException {
@@ -184,8 +186,9 @@ public final class FhirboxServer implements AutoCloseable {
 
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
+    this.s3Uploads = Backends.s3Uploads(config, awsCredentials);
     DirectUploads directUploads = new DirectUploads(binaryService, new UploadUrlSigner(signingKeys, clock),
-        Backends.s3Uploads(config, awsCredentials), clock);
+        s3Uploads, clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output, directUploads);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
@@ -439,6 +442,9 @@ public final class FhirboxServer implements AutoCloseable {
       audit.close();
       database.close();
       blobs.close();
+      if (s3Uploads != null) {
+        s3Uploads.close();
+      }
     }
   }
 }

@@ -1,12 +1,15 @@
 package org.fhirbox.binary;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -55,14 +58,18 @@ public final class DirectUploads {
 
   /** What the caller declares in {@code $upload-url}. */
   public record Request(String contentType, Long size, String sha256, String filename, String securityContext,
-      Long expiresInSeconds) {}
+      Long expiresInSeconds, boolean multipart) {}
 
   /**
    * The reserved Binary, the URL and the headers its {@code PUT} must carry; for an S3 presigned
-   * upload, also the URL the client {@code POST}s to once the bytes are in the bucket.
+   * upload, also the URL the client {@code POST}s to once the bytes are in the bucket; for an S3
+   * multipart upload, no single URL but one per part.
    */
   public record Issued(String binaryId, String url, String method, Map<String, String> headers, Instant expires,
-      String completeUrl) {}
+      String completeUrl, List<Part> parts) {}
+
+  /** One part of an S3 multipart upload: bytes {@code [offset, offset + size)}, PUT to {@code url}. */
+  public record Part(int number, long offset, long size, String url) {}
 
   /** {@code POST Binary/$upload-url}: reserves a Binary id and signs its upload URL. */
   public Issued issue(Principal principal, Request request, String baseUrl) {
@@ -100,17 +107,29 @@ public final class DirectUploads {
         throw FhirException.badRequest("direct uploads to S3 need the sha256 of the content", "sha256");
       }
       BlobKey key = BlobKey.random();
+      if (request.size() > 0 && (request.multipart() || request.size() > S3UploadSigner.MAX_SINGLE_PUT)) {
+        S3UploadSigner.PresignedParts parts;
+        try {
+          parts = s3.presignParts(key, request.size(), contentType, Duration.ofSeconds(expiresIn));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+            null, key.value(), parts.uploadId());
+        return new Issued(id, null, "PUT", Map.of(), expires, signer.sign(baseUrl, grant, expires),
+            parts.parts().stream().map(p -> new Part(p.number(), p.offset(), p.size(), p.url())).toList());
+      }
       S3UploadSigner.Presigned put = s3.presignPut(key, request.size(), contentType, sha256,
           Duration.ofSeconds(expiresIn));
       Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
-          null, key.value());
-      return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires));
+          null, key.value(), null);
+      return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires), null);
     }
     Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
-        null, null);
+        null, null, null);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
-    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null, null);
   }
 
   /**
@@ -128,11 +147,11 @@ public final class DirectUploads {
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
     Grant grant = new Grant(id, principal.project(), null, contentType, null, ctx,
-        binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null);
+        binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null, null);
     Instant expires = clock.instant().plus(DEFAULT_EXPIRES_IN);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
-    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null, null);
   }
 
   /**
@@ -173,12 +192,27 @@ public final class DirectUploads {
    * {@code POST /storage/upload/{id}?...&Blob=}: the completion step of an S3 presigned upload.
    * The object must be in the bucket with the declared size and SHA-256 (409 while it is not
    * there); it is read once to fill the SHA-1, then {@code Binary/{id}} is created. Until then the
-   * Binary does not exist (404), so no read ever gets bytes that were not checked.
+   * Binary does not exist (404), so no read ever gets bytes that were not checked. For a multipart
+   * upload, the parts in the bucket are first completed into the object, once they add up to the
+   * declared size (409 while they do not, and the client may still send the missing ones).
    */
   public Written complete(String binaryId, Map<String, String> query) {
     Grant grant = signer.verify(binaryId, query).grant();
     if (grant.blobKey() == null) {
       throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT");
+    }
+    if (grant.uploadId() != null) {
+      binaries.requireUnused(binaryId);
+      boolean complete;
+      try {
+        complete = s3.completeParts(new BlobKey(grant.blobKey()), grant.uploadId(), grant.size());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (!complete) {
+        throw FhirException.conflict("the parts of Binary/" + binaryId + " in the bucket do not add up to "
+            + grant.size() + " bytes yet: PUT every part first");
+      }
     }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
