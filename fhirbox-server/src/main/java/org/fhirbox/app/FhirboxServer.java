@@ -112,6 +112,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final AuditModule audit;
   private final ResumableUploads uploads;
   private final S3UploadSigner s3Uploads;
+  private final DirectUploads directUploads;
   private String baseUrl;
 
   public FhirboxServer(FhirboxConfig config) throws IOException {
@@ -187,8 +188,8 @@ public final class FhirboxServer implements AutoCloseable {
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
     this.s3Uploads = Backends.s3Uploads(config, awsCredentials);
-    DirectUploads directUploads = new DirectUploads(binaryService, new UploadUrlSigner(signingKeys, clock),
-        s3Uploads, clock);
+    this.directUploads = new DirectUploads(binaryService, store, new UploadUrlSigner(signingKeys, clock), s3Uploads,
+        audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output, directUploads);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
@@ -356,6 +357,10 @@ public final class FhirboxServer implements AutoCloseable {
     background.execute(this::reindexQuietly);
     long sweepEvery = Math.max(1, config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL"));
     background.scheduleWithFixedDelay(this::sweepQuietly, Math.min(60, sweepEvery), sweepEvery, TimeUnit.SECONDS);
+    if (s3Uploads != null) {
+      long check = DirectUploads.CHECK_INTERVAL.toSeconds();
+      background.scheduleWithFixedDelay(this::confirmUploadsQuietly, check, check, TimeUnit.SECONDS);
+    }
     if (statistics.needed()) {
       background.scheduleWithFixedDelay(this::analyzeQuietly, 0, 10, TimeUnit.SECONDS);
     }
@@ -387,6 +392,14 @@ public final class FhirboxServer implements AutoCloseable {
     }
   }
 
+  private void confirmUploadsQuietly() {
+    try {
+      directUploads.confirmDue();
+    } catch (RuntimeException e) {
+      LOG.warn("checking unconfirmed uploads to S3 failed", e);
+    }
+  }
+
   private void sweepQuietly() {
     try {
       sweeper.sweep();
@@ -402,6 +415,11 @@ public final class FhirboxServer implements AutoCloseable {
 
   public OrphanSweeper sweeper() {
     return sweeper;
+  }
+
+  /** Presigned direct uploads; tests run the background check of uploads to S3 through it. */
+  public DirectUploads directUploads() {
+    return directUploads;
   }
 
   public int port() {

@@ -103,6 +103,15 @@ public final class BinaryRoutes {
   }
 
   /**
+   * Confirms an upload straight to S3 that reserved {@code Binary/{id}} in the caller's project and
+   * was not confirmed (409 while its bytes are not all there); true when the Binary exists now.
+   */
+  public boolean confirmPendingUpload(Exchange ex, Principal principal, String id) {
+    principal.require("Binary", Interaction.READ);
+    return uploads.confirmOnRead(principal.project(), id, new ExchangeFacts(ex));
+  }
+
+  /**
    * Streams the raw bytes of a Binary version (FHIR R4 binary.html#rest: a non-FHIR Accept gets
    * the content). Range requests work here too.
    */

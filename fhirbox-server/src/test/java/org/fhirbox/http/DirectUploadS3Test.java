@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
@@ -136,9 +137,9 @@ class DirectUploadS3Test {
     Issued issued = issue(request);
     assertThat(issued.url()).startsWith(s3.endpoint().toString());
     assertThat(issued.headers()).containsKey("x-amz-checksum-sha256");
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("reserved, bytes not there").isEqualTo(409);
     HttpResponse<String> put = putToS3(issued, issued.url(), bytes);
     assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
-    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("not confirmed yet").isEqualTo(404);
     HttpResponse<String> done = complete(issued);
     assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
 
@@ -150,6 +151,11 @@ class DirectUploadS3Test {
     assertThat(http.get("fhir/R4/" + issued.binary()).body()).contains("\"contentType\":\"application/octet-stream\"");
 
     assertThat(complete(issued).statusCode()).as("the confirmation is used once").isEqualTo(409);
+    String audit = Poll.until("the AuditEvent of the confirmation",
+        () -> http.get("fhir/R4/AuditEvent?entity=" + issued.binary() + "&_count=50").body(),
+        b -> b.contains("confirmed after a presigned upload"));
+    assertThat(audit).contains("confirmed after a presigned upload straight to the bucket")
+        .contains("\"altId\":\"" + TestServer.ADMIN_ID + "\"");
   }
 
   @Test
@@ -165,7 +171,9 @@ class DirectUploadS3Test {
     assertThat(putToS3(issued, tampered, bytes).statusCode()).as("signature checked").isEqualTo(403);
     HttpResponse<String> early = complete(issued);
     assertThat(early.statusCode()).as("nothing to confirm yet").isEqualTo(409);
-    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+    HttpResponse<String> read = http.get("fhir/R4/" + issued.binary());
+    assertThat(read.statusCode()).as("reserved, bytes not there").isEqualTo(409);
+    assertThat(read.body()).contains("is being uploaded straight to storage");
   }
 
   @Test
@@ -270,7 +278,7 @@ class DirectUploadS3Test {
     assertThat(refusal(first.url(), bytes, first.size() - 1)).as("another size").isNotEqualTo(200);
     String tampered = first.url().replaceFirst("partNumber=1", "partNumber=3");
     assertThat(refusal(tampered, bytes, first.size())).as("the part number is signed").isIn(403, -1);
-    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("not confirmed yet").isEqualTo(404);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("a part is missing").isEqualTo(409);
     assertThat(putPart(first, bytes, first.offset(), first.size()).statusCode()).isEqualTo(200);
 
     HttpResponse<String> done = post(issued.completeUrl());
@@ -305,6 +313,42 @@ class DirectUploadS3Test {
     assertThat(done.statusCode()).as(done.body()).isEqualTo(400);
     assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
     assertThat(objectExists(issued.parts().get(0).url())).as("the refused object was deleted").isFalse();
+  }
+
+  @Test
+  void theFirstReadConfirmsAnUploadWhoseClientNeverDid() throws Exception {
+    byte[] bytes = random(5000, 8);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET());
+
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo(bytes);
+    assertThat(complete(issued).statusCode()).as("already confirmed").isEqualTo(409);
+    String audit = Poll.until("the AuditEvent of the confirmation",
+        () -> http.get("fhir/R4/AuditEvent?entity=" + issued.binary() + "&_count=50").body(),
+        b -> b.contains("confirmed on the first read"));
+    assertThat(audit).contains("\"altId\":\"" + TestServer.ADMIN_ID + "\"");
+  }
+
+  @Test
+  void theBackgroundCheckConfirmsAPartWiseUploadWhoseClientNeverDid() throws Exception {
+    byte[] bytes = random((16 << 20) + 20, 9);
+    Parts issued = issueParts(bytes.length, sha256(bytes));
+    for (Part p : issued.parts()) {
+      assertThat(putPart(p, bytes, p.offset(), p.size()).statusCode()).isEqualTo(200);
+    }
+
+    CLOCK.advance(Duration.ofMinutes(2));
+    int confirmed = server.server().directUploads().confirmDue();
+
+    assertThat(confirmed).isGreaterThanOrEqualTo(1);
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.headers().firstValue("ETag")).contains("\"" + sha256(bytes) + "\"");
+    assertThat(raw.body()).isEqualTo(bytes);
+    assertThat(post(issued.completeUrl()).statusCode()).as("already confirmed").isEqualTo(409);
   }
 
   /** Whether the object a presigned path-style URL names is in the bucket, asked with credentials. */
