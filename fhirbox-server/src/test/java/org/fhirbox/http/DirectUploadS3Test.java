@@ -351,6 +351,34 @@ class DirectUploadS3Test {
     assertThat(post(issued.completeUrl()).statusCode()).as("already confirmed").isEqualTo(409);
   }
 
+  @Test
+  void aPartWiseUploadNeverUsedLeavesNothingAfterTheGrace() throws Exception {
+    byte[] bytes = random((16 << 20) + 30, 10);
+    Parts issued = issueParts(bytes.length, sha256(bytes));
+    assertThat(putPart(issued.parts().get(0), bytes, 0, issued.parts().get(0).size()).statusCode()).isEqualTo(200);
+    assertThat(multipartUploads(issued.parts().get(0).url())).isEqualTo(1);
+
+    CLOCK.advance(Duration.ofHours(2));
+    server.server().directUploads().confirmDue();
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+
+    assertThat(multipartUploads(issued.parts().get(0).url())).as("the multipart upload was aborted").isZero();
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("nothing pending any more").isEqualTo(404);
+    assertThat(post(issued.completeUrl()).statusCode()).as("the URL expired").isEqualTo(410);
+  }
+
+  /** The multipart uploads in progress of the object a presigned path-style URL names. */
+  static int multipartUploads(String presignedUrl) {
+    String path = URI.create(presignedUrl).getPath().substring(1);
+    int slash = path.indexOf('/');
+    try (S3Client client = S3Client.builder().endpointOverride(s3.endpoint()).region(Region.US_EAST_1)
+        .credentialsProvider(S3Server.credentials()).forcePathStyle(true).build()) {
+      return client.listMultipartUploads(r -> r.bucket(path.substring(0, slash)).prefix(path.substring(slash + 1)))
+          .uploads().size();
+    }
+  }
+
   /** Whether the object a presigned path-style URL names is in the bucket, asked with credentials. */
   static boolean objectExists(String presignedUrl) {
     String path = URI.create(presignedUrl).getPath().substring(1);
