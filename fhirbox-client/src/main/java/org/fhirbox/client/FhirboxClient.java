@@ -46,7 +46,7 @@ public final class FhirboxClient {
     this.resources = new Resources(transport, codec, endpoints);
     this.binaries = new Binaries(transport, codec, endpoints, resources,
         new TusUploader(transport, endpoints, resources, settings.resumableUploads));
-    this.direct = new DirectUploader(transport, codec, endpoints, resources);
+    this.direct = new DirectUploader(transport, codec, endpoints, resources, settings.resumableUploads.threshold());
     this.downloader = new Downloader(transport, endpoints);
     this.calls = new ServerCalls(transport, codec, endpoints, downloader);
   }
@@ -307,7 +307,10 @@ public final class FhirboxClient {
    * Uploads through a presigned URL ({@code POST Binary/$upload-url}): the bytes go, without
    * credentials, to the URL the server answers, which in the server's {@code s3} mode is the
    * bucket itself; the SHA-256 is read from the content first and the server refuses other
-   * bytes. Bytes and files only (a stream cannot be read twice).
+   * bytes. Content at or above the resumable threshold ({@link ResumableUploads#threshold()}) is
+   * asked for in parts: where the server answers S3 part URLs, each byte range goes to its own
+   * URL, one after the other (a part whose connection fails is sent again), then the completion
+   * confirms them. Bytes and files only (a stream cannot be read twice).
    *
    * <pre>{@code
    * Binary b = client.uploadViaUrl(Upload.of(Path.of("scan.pdf"), "application/pdf")
