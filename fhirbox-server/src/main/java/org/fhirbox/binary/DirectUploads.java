@@ -19,9 +19,9 @@ import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.model.PendingUpload;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.Written;
+import org.fhirbox.model.PendingUpload;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.UploadUrlSigner;
@@ -173,7 +173,8 @@ public final class DirectUploads {
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
     Grant grant = new Grant(id, principal.project(), null, contentType, null, ctx,
-        binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null, null, principal.clientId());
+        binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null, null,
+        principal.clientId());
     Instant expires = clock.instant().plus(DEFAULT_EXPIRES_IN);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
@@ -287,7 +288,8 @@ public final class DirectUploads {
       store.inTransaction(tx -> tx.pendingUploads().delete(binaryId)); // its bytes are the sweeper's now
       return false;
     }
-    if (!confirm(pending.get(), request, "confirmed on the first read after a presigned upload straight to the bucket")) {
+    String how = "confirmed on the first read after a presigned upload straight to the bucket";
+    if (!confirm(pending.get(), request, how)) {
       throw FhirException.conflict("the content of Binary/" + binaryId + " is being uploaded straight to storage and"
           + " is not all there yet; read it again once the upload is done");
     }

@@ -14,7 +14,8 @@ import org.fhirbox.core.FhirException;
  * Signs and verifies the server's presigned upload URLs, which let a client without credentials
  * {@code PUT} the bytes of one reserved Binary once:
  * <pre>
- * {base}/storage/upload/{id}?Project=[&Size=]&Type=[&Sha256=][&Context=][&Filename=][&Base=][&Blob=][&Upload=][&Client=]&Expires=&KeyId=&Signature=
+ * {base}/storage/upload/{id}?Project=[&Size=]&Type=[&Sha256=][&Context=][&Filename=][&Base=][&Blob=][&Upload=]
+ *   [&Client=]&Expires=&KeyId=&Signature=
  * </pre>
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) under the keys of the download URLs
