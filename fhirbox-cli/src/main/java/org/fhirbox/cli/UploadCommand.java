@@ -1,9 +1,12 @@
 package org.fhirbox.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.fhirbox.client.FhirboxClient;
+import org.fhirbox.client.ProgressListener;
+import org.fhirbox.client.ResumableUploads;
 import org.fhirbox.client.Upload;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
@@ -48,6 +51,17 @@ final class UploadCommand implements Callable<Integer> {
           + "go without credentials to the URL the server gives (the S3 bucket itself in its s3 mode)")
   boolean direct;
 
+  @Option(names = "--resumable",
+      description = "upload with tus in pieces whatever the file's size (files of 64 MiB and more always go so): "
+          + "a dropped connection or a server restart is resumed by itself, and running the same upload again "
+          + "after an interruption goes on where it stopped (its URL is kept in $XDG_CACHE_HOME/fhirbox/uploads, "
+          + "default ~/.cache/fhirbox/uploads, until the Binary exists)")
+  boolean resumable;
+
+  @Option(names = "--chunk-size", paramLabel = "BYTES", defaultValue = "16777216",
+      description = "bytes per piece of a resumable upload (default ${DEFAULT-VALUE})")
+  long chunkSize;
+
   @ArgGroup(exclusive = false)
   AttachTo attachTo;
 
@@ -65,11 +79,23 @@ final class UploadCommand implements Callable<Integer> {
     if (!Files.isRegularFile(file)) {
       throw new UsageException("no such file: " + file);
     }
-    FhirboxClient client = options.client();
+    if (direct && resumable) {
+      throw new UsageException("--direct and --resumable are two different ways to upload: choose one");
+    }
+    if (chunkSize < 1) {
+      throw new UsageException("--chunk-size must be at least 1 byte");
+    }
+    FhirboxClient plain = options.client();
+    ResumableUploads settings = ResumableUploads.DEFAULT.withChunkSize(chunkSize)
+        .withStateDirectory(stateDirectory());
+    FhirboxClient client = plain.newBuilder()
+        .resumableUploads(resumable ? settings.withThreshold(0) : settings)
+        .build();
     JsonOutput out = new JsonOutput(client.fhirContext(), spec.commandLine().getOut());
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "upload  ");
+    boolean tus = !direct && (resumable || Files.size(file) >= settings.threshold());
     Upload upload = Upload.of(file, contentType == null ? ContentTypes.guess(file) : contentType)
-        .withProgress(bar);
+        .withProgress(tus ? new ResumeNotice(spec.commandLine().getErr(), bar) : bar);
     if (filename != null) {
       upload = upload.withFilename(filename);
     }
@@ -92,6 +118,41 @@ final class UploadCommand implements Callable<Integer> {
     path.attach(resource, attachment);
     out.resource(client.updateResource(resource));
     return 0;
+  }
+
+  /** The user's cache directory (XDG Base Directory), where unfinished uploads are remembered. */
+  private Path stateDirectory() {
+    String cache = options.main().env.get("XDG_CACHE_HOME");
+    Path base = cache != null && !cache.isBlank() && Path.of(cache).isAbsolute() ? Path.of(cache)
+        : Path.of(options.main().env.getOrDefault("HOME", System.getProperty("user.home")), ".cache");
+    return base.resolve("fhirbox").resolve("uploads");
+  }
+
+  /**
+   * Says once, on stderr, that an earlier run's upload goes on, and from where: a resumable
+   * upload's first progress report is the offset it starts from.
+   */
+  private static final class ResumeNotice implements ProgressListener {
+    private final PrintWriter err;
+    private final ProgressListener next;
+    private boolean first = true;
+
+    ResumeNotice(PrintWriter err, ProgressListener next) {
+      this.err = err;
+      this.next = next;
+    }
+
+    @Override
+    public void onProgress(long done, long total) {
+      if (first) {
+        first = false;
+        if (done > 0 && done < total) {
+          err.printf("fhirbox: resuming an interrupted upload at %d of %d bytes%n", done, total);
+          err.flush();
+        }
+      }
+      next.onProgress(done, total);
+    }
   }
 
   /** The server fills size and hash from the Binary when the resource is saved. */

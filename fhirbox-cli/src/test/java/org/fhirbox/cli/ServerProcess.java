@@ -3,6 +3,7 @@ package org.fhirbox.cli;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,11 +27,16 @@ final class ServerProcess implements AutoCloseable {
   private final CompletableFuture<Void> stderrDone;
 
   ServerProcess(Path dataDir, String heap, Map<String, String> env) throws Exception {
+    this(dataDir, heap, env, 0);
+  }
+
+  /** A server on {@code port} (0: any free one), e.g. started again on the data of one that was killed. */
+  ServerProcess(Path dataDir, String heap, Map<String, String> env, int port) throws Exception {
     this.dataDir = dataDir;
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
         "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "serve", "--port", "0", "--data-dir", dataDir.toString()));
+        "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("FHIRBOX_BIND", "127.0.0.1");
     pb.environment().put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
@@ -87,6 +93,16 @@ final class ServerProcess implements AutoCloseable {
   String stderrAfterExit() throws Exception {
     stderrDone.get(10, TimeUnit.SECONDS);
     return stderr();
+  }
+
+  int port() {
+    return URI.create(baseUrl).getPort();
+  }
+
+  /** SIGKILL: the process gets no chance to finish anything; its data stays for a successor. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
   }
 
   String authorization() {

@@ -14,18 +14,37 @@ final class Binaries {
   private final Codec codec;
   private final Endpoints endpoints;
   private final Resources resources;
+  private final TusUploader resumable;
 
-  Binaries(Transport transport, Codec codec, Endpoints endpoints, Resources resources) {
+  Binaries(Transport transport, Codec codec, Endpoints endpoints, Resources resources, TusUploader resumable) {
     this.transport = transport;
     this.codec = codec;
     this.endpoints = endpoints;
     this.resources = resources;
+    this.resumable = resumable;
   }
 
-  /** A created Binary with what the client measured while sending it. */
+  /**
+   * A created Binary with what the client measured while sending it; {@code sha1} is null for a
+   * resumable upload, whose bytes may have reached the server in several runs (the server fills
+   * the Attachment's hash from the Binary when the resource is written).
+   */
   record Uploaded(Binary binary, long size, byte[] sha1) {}
 
+  /** Files at or above the resumable threshold go with tus, the rest in one {@code POST}. */
   Uploaded upload(Upload upload) {
+    return resumable.handles(upload) ? resumable.upload(upload) : post(upload);
+  }
+
+  /** Files, whatever their size, with tus. */
+  Uploaded uploadResumably(Upload upload) {
+    if (upload.file() == null) {
+      throw new IllegalArgumentException("a resumable upload needs a file: it is read again from where the server stopped");
+    }
+    return resumable.upload(upload);
+  }
+
+  private Uploaded post(Upload upload) {
     String query = upload.filename() == null ? ""
         : "?_filename=" + URLEncoder.encode(upload.filename(), StandardCharsets.UTF_8);
     URI uri = endpoints.fhir("Binary" + query);
@@ -53,7 +72,9 @@ final class Binaries {
     if (u.size() <= Integer.MAX_VALUE) {
       a.setSize((int) u.size()); // R4 Attachment.size is an unsignedInt
     }
-    a.setHash(u.sha1());
+    if (u.sha1() != null) {
+      a.setHash(u.sha1());
+    }
     return a;
   }
 

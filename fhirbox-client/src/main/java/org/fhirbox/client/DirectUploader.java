@@ -28,12 +28,15 @@ final class DirectUploader {
   private final Codec codec;
   private final Endpoints endpoints;
   private final Resources resources;
+  private final long multipartThreshold;
 
-  DirectUploader(Transport transport, Codec codec, Endpoints endpoints, Resources resources) {
+  /** @param multipartThreshold content of at least this many bytes is asked for in parts */
+  DirectUploader(Transport transport, Codec codec, Endpoints endpoints, Resources resources, long multipartThreshold) {
     this.transport = transport;
     this.codec = codec;
     this.endpoints = endpoints;
     this.resources = resources;
+    this.multipartThreshold = multipartThreshold;
   }
 
   Binary upload(Upload upload) {
@@ -52,20 +55,27 @@ final class DirectUploader {
     if (upload.securityContext() != null) {
       in.addParameter("securityContext", upload.securityContext());
     }
+    if (size > 0 && size >= multipartThreshold) {
+      in.addParameter("multipart", true);
+    }
     Call ask = Call.of("POST", endpoints.fhir("Binary/$upload-url"))
         .body(BodyPublishers.ofString(codec.encode(in)), true)
         .header("Content-Type", Codec.FHIR_JSON)
         .header("Accept", Codec.FHIR_JSON);
     Parameters out = codec.read(transport.exchange(ask), Parameters.class, ask);
     String id = ((Reference) out.getParameter("binary").getValue()).getReferenceElement().getIdPart();
-    Call put = Call.of(out.getParameter("method").getValue().primitiveValue(),
-            URI.create(out.getParameter("url").getValue().primitiveValue()))
-        .authenticated(false)
-        .body(new MeteredPublisher(upload.publisher(), upload.progress()), true);
-    for (Parameters.ParametersParameterComponent h : out.getParameter("headers").getPart()) {
-      put = put.header(h.getName(), h.getValue().primitiveValue());
+    if (out.getParameter("url") == null) {
+      sendParts(out, upload, size);
+    } else {
+      Call put = Call.of(out.getParameter("method").getValue().primitiveValue(),
+              URI.create(out.getParameter("url").getValue().primitiveValue()))
+          .authenticated(false)
+          .body(new MeteredPublisher(upload.publisher(), upload.progress()), true);
+      for (Parameters.ParametersParameterComponent h : out.getParameter("headers").getPart()) {
+        put = put.header(h.getName(), h.getValue().primitiveValue());
+      }
+      drain(transport.exchange(put));
     }
-    drain(transport.exchange(put));
     Parameters.ParametersParameterComponent complete = out.getParameter("complete");
     if (complete != null) {
       Type url = complete.getPart().stream().filter(p -> p.getName().equals("url")).findFirst()
@@ -74,6 +84,29 @@ final class DirectUploader {
           .body(BodyPublishers.noBody(), true)));
     }
     return resources.read(Binary.class, id, null);
+  }
+
+  /**
+   * S3 part URLs: {@code part} parameters with {@code number}, {@code offset}, {@code size} and
+   * {@code url}; each byte range is PUT to its URL (idempotent, so a failed connection is retried).
+   */
+  private void sendParts(Parameters out, Upload upload, long size) {
+    for (Parameters.ParametersParameterComponent part : out.getParameter()) {
+      if (!part.getName().equals("part")) {
+        continue;
+      }
+      long offset = Long.parseLong(value(part, "offset"));
+      long length = Long.parseLong(value(part, "size"));
+      Call put = Call.of("PUT", URI.create(value(part, "url"))).authenticated(false)
+          .body(upload.range(offset, length, done -> upload.progress().onProgress(offset + done, size)), true);
+      drain(transport.exchange(put));
+    }
+  }
+
+  private static String value(Parameters.ParametersParameterComponent p, String name) {
+    return p.getPart().stream().filter(x -> x.getName().equals(name)).findFirst()
+        .orElseThrow(() -> FhirboxException.client("a part of the upload URL answer has no " + name, null))
+        .getValue().primitiveValue();
   }
 
   private static String sha256(Upload upload) {

@@ -44,8 +44,9 @@ public final class FhirboxClient {
     this.endpoints = endpoints;
     Codec codec = new Codec(settings.fhirContext);
     this.resources = new Resources(transport, codec, endpoints);
-    this.binaries = new Binaries(transport, codec, endpoints, resources);
-    this.direct = new DirectUploader(transport, codec, endpoints, resources);
+    this.binaries = new Binaries(transport, codec, endpoints, resources,
+        new TusUploader(transport, endpoints, resources, settings.resumableUploads));
+    this.direct = new DirectUploader(transport, codec, endpoints, resources, settings.resumableUploads.threshold());
     this.downloader = new Downloader(transport, endpoints);
     this.calls = new ServerCalls(transport, codec, endpoints, downloader);
   }
@@ -285,10 +286,31 @@ public final class FhirboxClient {
   }
 
   /**
+   * Uploads a file resumably whatever its size, with the tus protocol ({@code Binary/$upload}) in
+   * pieces, resuming by itself after a dropped connection or a server restart from the offset the
+   * server kept, as {@link ResumableUploads} says ({@link #createBinary(Upload)} does the same for
+   * files at or above the threshold). With a state directory, an interrupted run's upload of the
+   * same unchanged file is continued. The first progress report is the offset the upload starts
+   * from (0 for a new one); {@code bytesDone} goes back when the server kept less than was sent.
+   *
+   * <pre>{@code
+   * Binary b = client.uploadResumably(Upload.of(Path.of("ultrasound.mp4"), "video/mp4")
+   *     .withSecurityContext("Patient/123")
+   *     .withProgress((done, total) -> System.err.printf("\r%d / %d", done, total)));
+   * }</pre>
+   */
+  public Binary uploadResumably(Upload upload) {
+    return binaries.uploadResumably(upload).binary();
+  }
+
+  /**
    * Uploads through a presigned URL ({@code POST Binary/$upload-url}): the bytes go, without
    * credentials, to the URL the server answers, which in the server's {@code s3} mode is the
    * bucket itself; the SHA-256 is read from the content first and the server refuses other
-   * bytes. Bytes and files only (a stream cannot be read twice).
+   * bytes. Content at or above the resumable threshold ({@link ResumableUploads#threshold()}) is
+   * asked for in parts: where the server answers S3 part URLs, each byte range goes to its own
+   * URL, one after the other (a part whose connection fails is sent again), then the completion
+   * confirms them. Bytes and files only (a stream cannot be read twice).
    *
    * <pre>{@code
    * Binary b = client.uploadViaUrl(Upload.of(Path.of("scan.pdf"), "application/pdf")

@@ -43,6 +43,7 @@ public final class FhirboxClientBuilder {
   private Duration connectTimeout = Duration.ofSeconds(10);
   private Duration requestTimeout = Duration.ofSeconds(60);
   private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
+  ResumableUploads resumableUploads = ResumableUploads.DEFAULT;
   private Clock clock = Clock.systemUTC();
   private TokenCache tokenCache;
 
@@ -61,6 +62,7 @@ public final class FhirboxClientBuilder {
     b.connectTimeout = connectTimeout;
     b.requestTimeout = requestTimeout;
     b.retryPolicy = retryPolicy;
+    b.resumableUploads = resumableUploads;
     b.clock = clock;
     b.tokenCache = tokenCache;
     return b;
@@ -187,6 +189,21 @@ public final class FhirboxClientBuilder {
    */
   public FhirboxClientBuilder retryPolicy(RetryPolicy policy) {
     this.retryPolicy = Objects.requireNonNull(policy, "policy");
+    return this;
+  }
+
+  /**
+   * When files are uploaded resumably, in what pieces, how patiently, and where unfinished uploads
+   * are remembered (default {@link ResumableUploads#DEFAULT}: files of 64 MiB and more).
+   *
+   * <pre>{@code
+   * FhirboxClient.builder().baseUrl(url)
+   *     .resumableUploads(ResumableUploads.DEFAULT.withThreshold(8 << 20).withChunkSize(8 << 20))
+   *     .build();
+   * }</pre>
+   */
+  public FhirboxClientBuilder resumableUploads(ResumableUploads settings) {
+    this.resumableUploads = Objects.requireNonNull(settings, "settings");
     return this;
   }
 

@@ -10,6 +10,7 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 /**
  * What to upload: the content (bytes, a file, or a stream of known or unknown length), its
@@ -141,6 +142,11 @@ public final class Upload {
     return progress;
   }
 
+  /** The file to send, or null for bytes and streams. */
+  Path file() {
+    return file;
+  }
+
   /** Bytes and files can be sent again (after a token refresh); a stream cannot. */
   boolean replayable() {
     return stream == null;
@@ -160,6 +166,21 @@ public final class Upload {
     }
     BodyPublisher streamed = BodyPublishers.ofInputStream(() -> stream);
     return length >= 0 ? BodyPublishers.fromPublisher(streamed, length) : streamed;
+  }
+
+  /**
+   * {@code length} bytes from {@code offset}, for bytes and files, reporting the bytes of the range
+   * handed over so far to {@code progress}.
+   */
+  BodyPublisher range(long offset, long length, LongConsumer progress) {
+    if (file != null) {
+      return new FileRangePublisher(file, offset, length, progress);
+    }
+    if (bytes == null) {
+      throw new IllegalStateException("a stream can be read once only");
+    }
+    BodyPublisher slice = BodyPublishers.ofByteArray(bytes, (int) offset, (int) length);
+    return new MeteredPublisher(slice, (done, total) -> progress.accept(done));
   }
 
   /** The content from its start, for bytes and files (those that can be read twice). */

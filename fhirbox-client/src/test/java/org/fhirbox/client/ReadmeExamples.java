@@ -36,6 +36,17 @@ final class ReadmeExamples {
     return binary;
   }
 
+  // README: a resumable upload
+  static Binary uploadResumably(FhirboxClient client, Path video) {
+    FhirboxClient resuming = client.newBuilder()
+        .resumableUploads(ResumableUploads.DEFAULT.withThreshold(0)
+            .withStateDirectory(Path.of(System.getProperty("user.home"), ".cache", "fhirbox", "uploads")))
+        .build();
+    Binary binary = resuming.createBinary(Upload.of(video, "video/mp4")
+        .withProgress((done, total) -> System.err.printf("\r%d / %d bytes", done, total)));
+    return binary;
+  }
+
   // README: create a Patient with a photo
   static Patient createPatientWithPhoto(FhirboxClient client, Path photo) {
     Attachment attachment = client.createAttachment(photo, "photo.jpg", "image/jpeg");

@@ -24,16 +24,25 @@ final class TestServer implements AutoCloseable {
   }
 
   static TestServer start(Path dataDir) throws Exception {
+    return start(dataDir, 0);
+  }
+
+  /** A server on {@code port} (0: any free one), e.g. one started again where another stopped. */
+  static TestServer start(Path dataDir, int port) throws Exception {
     byte[] random = new byte[24];
     new SecureRandom().nextBytes(random);
     String secret = HexFormat.of().formatHex(random);
     FhirboxServer server = new FhirboxServer(FhirboxConfig.of(Map.of(
-        "FHIRBOX_PORT", "0",
+        "FHIRBOX_PORT", Integer.toString(port),
         "FHIRBOX_BIND", "127.0.0.1",
         "FHIRBOX_DATA_DIR", dataDir.toString(),
         "FHIRBOX_BOOTSTRAP_CLIENT_ID", CLIENT_ID,
         "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", secret))).start();
     return new TestServer(secret, server);
+  }
+
+  int port() {
+    return java.net.URI.create(server.baseUrl()).getPort();
   }
 
   String baseUrl() {

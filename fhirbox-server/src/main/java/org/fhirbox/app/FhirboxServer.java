@@ -55,6 +55,7 @@ import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.http.Cors;
 import org.fhirbox.http.StorageResponder;
 import org.fhirbox.http.StorageRoutes;
+import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.signing.UploadUrlSigner;
@@ -114,6 +115,8 @@ public final class FhirboxServer implements AutoCloseable {
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
   private final ResumableUploads uploads;
+  private final S3UploadSigner s3Uploads;
+  private final DirectUploads directUploads;
   private String baseUrl;
 
   public FhirboxServer(FhirboxConfig config) throws IOException {
@@ -188,8 +191,9 @@ public final class FhirboxServer implements AutoCloseable {
 
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
-    DirectUploads directUploads = new DirectUploads(binaryService, new UploadUrlSigner(signingKeys, clock),
-        Backends.s3Uploads(config, awsCredentials), clock);
+    this.s3Uploads = Backends.s3Uploads(config, awsCredentials);
+    this.directUploads = new DirectUploads(binaryService, store, new UploadUrlSigner(signingKeys, clock), s3Uploads,
+        audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output, directUploads);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
@@ -360,6 +364,10 @@ public final class FhirboxServer implements AutoCloseable {
     background.execute(this::reindexQuietly);
     long sweepEvery = Math.max(1, config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL"));
     background.scheduleWithFixedDelay(this::sweepQuietly, Math.min(60, sweepEvery), sweepEvery, TimeUnit.SECONDS);
+    if (s3Uploads != null) {
+      long check = DirectUploads.CHECK_INTERVAL.toSeconds();
+      background.scheduleWithFixedDelay(this::confirmUploadsQuietly, check, check, TimeUnit.SECONDS);
+    }
     if (statistics.needed()) {
       background.scheduleWithFixedDelay(this::analyzeQuietly, 0, 10, TimeUnit.SECONDS);
     }
@@ -403,6 +411,14 @@ public final class FhirboxServer implements AutoCloseable {
     }
   }
 
+  private void confirmUploadsQuietly() {
+    try {
+      directUploads.confirmDue();
+    } catch (RuntimeException e) {
+      LOG.warn("checking unconfirmed uploads to S3 failed", e);
+    }
+  }
+
   private void sweepQuietly() {
     try {
       sweeper.sweep();
@@ -418,6 +434,11 @@ public final class FhirboxServer implements AutoCloseable {
 
   public OrphanSweeper sweeper() {
     return sweeper;
+  }
+
+  /** Presigned direct uploads; tests run the background check of uploads to S3 through it. */
+  public DirectUploads directUploads() {
+    return directUploads;
   }
 
   public int port() {
@@ -458,6 +479,9 @@ public final class FhirboxServer implements AutoCloseable {
       audit.close();
       database.close();
       blobs.close();
+      if (s3Uploads != null) {
+        s3Uploads.close();
+      }
     }
   }
 }

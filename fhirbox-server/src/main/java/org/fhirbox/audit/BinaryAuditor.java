@@ -46,6 +46,15 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
         clock.instant(), null));
   }
 
+  @Override
+  public void uploadedByUrl(AuditedRequest ex, String project, String issuedTo, Binary b, boolean created,
+      String how) {
+    trail.record(new AuditRecord(created ? BinaryAction.CREATE : BinaryAction.UPDATE, project,
+        b.getIdElement().getIdPart(), Long.parseLong(b.getMeta().getVersionId()),
+        b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, issuedTo, address(ex),
+        clock.instant(), how));
+  }
+
   /**
    * A video player fetches one signed URL as a stream of Range requests; one event per address
    * and Binary version per minute records the access without one row per 1 KiB seek.
@@ -90,7 +99,8 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
     return r == null ? null : "Range: " + (r.length() > 200 ? r.substring(0, 200) : r);
   }
 
+  /** The caller's address; none for what a background job did. */
   private static String address(AuditedRequest ex) {
-    return ex.address();
+    return ex == null ? null : ex.address();
   }
 }

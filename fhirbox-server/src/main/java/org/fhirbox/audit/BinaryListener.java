@@ -20,4 +20,15 @@ public interface BinaryListener {
   /** A Binary version was created or updated (raw, JSON, or in a batch/transaction Bundle). */
   default void written(AuditedRequest request, Principal principal, Binary binary, boolean created) {
   }
+
+  /**
+   * A Binary version was stored through a presigned upload URL, whose request carries no
+   * credentials: {@code issuedTo} is the client that asked for the URL (null for a URL issued before
+   * URLs named it), {@code how} says which step stored it (the {@code PUT} to fhirbox, or the
+   * confirmation of bytes a client put straight into the bucket). {@code request} is null when a
+   * background job confirmed the upload.
+   */
+  default void uploadedByUrl(AuditedRequest request, String project, String issuedTo, Binary binary, boolean created,
+      String how) {
+  }
 }

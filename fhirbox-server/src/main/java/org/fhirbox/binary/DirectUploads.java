@@ -1,25 +1,35 @@
 package org.fhirbox.binary;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.audit.AuditedRequest;
+import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.Written;
+import org.fhirbox.model.PendingUpload;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.signing.UploadUrlSigner.Grant;
 import org.hl7.fhir.r4.model.Binary;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Presigned direct uploads in server mode: {@code $upload-url} reserves a new Binary id and signs
@@ -39,30 +49,51 @@ public final class DirectUploads {
   /** The lifetime when the caller names none. */
   public static final Duration DEFAULT_EXPIRES_IN = Duration.ofMinutes(15);
 
+  /** How often the background check looks at an unconfirmed upload to S3. */
+  public static final Duration CHECK_INTERVAL = Duration.ofMinutes(1);
+  private static final int CHECK_BATCH = 50;
+  private static final Logger LOG = LoggerFactory.getLogger(DirectUploads.class);
+
   private final BinaryService binaries;
+  private final ResourceStore store;
   private final UploadUrlSigner signer;
   private final Clock clock;
 
   private final S3UploadSigner s3;
+  private final BinaryListener audit;
+  private final Duration grace;
 
-  /** @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves */
-  public DirectUploads(BinaryService binaries, UploadUrlSigner signer, S3UploadSigner s3, Clock clock) {
+  /**
+   * @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves
+   * @param audit told of every Binary version stored through an upload URL
+   * @param grace how long after its URL expired an unconfirmed upload to S3 is still looked for
+   *     ({@code FHIRBOX_ORPHAN_GRACE}: then the orphan sweeper removes its bytes)
+   */
+  public DirectUploads(BinaryService binaries, ResourceStore store, UploadUrlSigner signer, S3UploadSigner s3,
+      BinaryListener audit, Duration grace, Clock clock) {
     this.binaries = binaries;
+    this.store = store;
     this.signer = signer;
     this.s3 = s3;
+    this.audit = audit;
+    this.grace = grace;
     this.clock = clock;
   }
 
   /** What the caller declares in {@code $upload-url}. */
   public record Request(String contentType, Long size, String sha256, String filename, String securityContext,
-      Long expiresInSeconds) {}
+      Long expiresInSeconds, boolean multipart) {}
 
   /**
    * The reserved Binary, the URL and the headers its {@code PUT} must carry; for an S3 presigned
-   * upload, also the URL the client {@code POST}s to once the bytes are in the bucket.
+   * upload, also the URL the client {@code POST}s to once the bytes are in the bucket; for an S3
+   * multipart upload, no single URL but one per part.
    */
   public record Issued(String binaryId, String url, String method, Map<String, String> headers, Instant expires,
-      String completeUrl) {}
+      String completeUrl, List<Part> parts) {}
+
+  /** One part of an S3 multipart upload: bytes {@code [offset, offset + size)}, PUT to {@code url}. */
+  public record Part(int number, long offset, long size, String url) {}
 
   /** {@code POST Binary/$upload-url}: reserves a Binary id and signs its upload URL. */
   public Issued issue(Principal principal, Request request, String baseUrl) {
@@ -100,17 +131,31 @@ public final class DirectUploads {
         throw FhirException.badRequest("direct uploads to S3 need the sha256 of the content", "sha256");
       }
       BlobKey key = BlobKey.random();
+      if (request.size() > 0 && (request.multipart() || request.size() > S3UploadSigner.MAX_SINGLE_PUT)) {
+        S3UploadSigner.PresignedParts parts;
+        try {
+          parts = s3.presignParts(key, request.size(), contentType, Duration.ofSeconds(expiresIn));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+            null, key.value(), parts.uploadId(), principal.clientId());
+        pending(grant, expires);
+        return new Issued(id, null, "PUT", Map.of(), expires, signer.sign(baseUrl, grant, expires),
+            parts.parts().stream().map(p -> new Part(p.number(), p.offset(), p.size(), p.url())).toList());
+      }
       S3UploadSigner.Presigned put = s3.presignPut(key, request.size(), contentType, sha256,
           Duration.ofSeconds(expiresIn));
       Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
-          null, key.value());
-      return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires));
+          null, key.value(), null, principal.clientId());
+      pending(grant, expires);
+      return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires), null);
     }
     Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
-        null, null);
+        null, null, null, principal.clientId());
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
-    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null, null);
   }
 
   /**
@@ -128,11 +173,12 @@ public final class DirectUploads {
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
     Grant grant = new Grant(id, principal.project(), null, contentType, null, ctx,
-        binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null);
+        binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null, null,
+        principal.clientId());
     Instant expires = clock.instant().plus(DEFAULT_EXPIRES_IN);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
-    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null);
+    return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null, null);
   }
 
   /**
@@ -141,7 +187,7 @@ public final class DirectUploads {
    * signed size (checked before a byte is read); the bytes must then have that size and digest.
    */
   public Written receive(String binaryId, Map<String, String> query, String contentType, long contentLength,
-      String contentEncoding, InputStream body) {
+      String contentEncoding, InputStream body, AuditedRequest request) {
     Grant grant = signer.verify(binaryId, query).grant();
     if (grant.blobKey() != null) {
       throw FhirException.methodNotAllowed("this URL confirms an upload to S3: POST to it once the bytes are there");
@@ -162,28 +208,167 @@ public final class DirectUploads {
     }
     BinaryService.Upload upload = new BinaryService.Upload(body, grant.contentType(), null, grant.securityContext(),
         grant.filename());
-    if (grant.baseVersion() != null) {
-      return binaries.updateDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex(),
-          grant.baseVersion());
-    }
-    return binaries.createDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex());
+    Written written = grant.baseVersion() != null
+        ? binaries.updateDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex(),
+            grant.baseVersion())
+        : binaries.createDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex());
+    return audited(request, grant, written, "stored by a PUT to a presigned upload URL");
   }
 
   /**
    * {@code POST /storage/upload/{id}?...&Blob=}: the completion step of an S3 presigned upload.
    * The object must be in the bucket with the declared size and SHA-256 (409 while it is not
    * there); it is read once to fill the SHA-1, then {@code Binary/{id}} is created. Until then the
-   * Binary does not exist (404), so no read ever gets bytes that were not checked.
+   * Binary does not exist (404), so no read ever gets bytes that were not checked. For a multipart
+   * upload, the parts in the bucket are first completed into the object, once they add up to the
+   * declared size (409 while they do not, and the client may still send the missing ones).
    */
-  public Written complete(String binaryId, Map<String, String> query) {
+  public Written complete(String binaryId, Map<String, String> query, AuditedRequest request) {
     Grant grant = signer.verify(binaryId, query).grant();
     if (grant.blobKey() == null) {
       throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT");
     }
+    if (grant.uploadId() != null) {
+      binaries.requireUnused(binaryId);
+      boolean complete;
+      try {
+        complete = s3.completeParts(new BlobKey(grant.blobKey()), grant.uploadId(), grant.size());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (!complete) {
+        throw FhirException.conflict("the parts of Binary/" + binaryId + " in the bucket do not add up to "
+            + grant.size() + " bytes yet: PUT every part first");
+      }
+    }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
-    return binaries.createFromObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.size(),
-        grant.sha256Hex());
+    Written written;
+    try {
+      written = binaries.createFromObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()),
+          grant.size(), grant.sha256Hex());
+    } catch (FhirException e) {
+      if (e.status() == 400) {
+        store.inTransaction(tx -> tx.pendingUploads().delete(binaryId)); // the object was not the content; gone
+      }
+      throw e;
+    }
+    store.inTransaction(tx -> tx.pendingUploads().delete(binaryId));
+    return audited(request, grant, written, "confirmed after a presigned upload straight to the bucket");
+  }
+
+  /** Remembers an upload to S3 until it is confirmed, so that a read or the background check can confirm it. */
+  private void pending(Grant g, Instant expires) {
+    PendingUpload p = new PendingUpload(g.binaryId(), g.project(), g.client(), g.blobKey(), g.uploadId(), g.size(),
+        g.sha256Hex(), g.contentType(), g.filename(), g.securityContext(), expires,
+        clock.instant().plus(CHECK_INTERVAL));
+    store.inTransaction(tx -> {
+      tx.pendingUploads().insert(p);
+      return null;
+    });
+  }
+
+  /**
+   * A read of {@code Binary/{id}} that found none: when an upload to S3 reserved that id in
+   * {@code project} and the client never confirmed it, confirms it now, as the completion call
+   * would (the object is read once). True when the Binary exists now; false when no upload is
+   * pending; 409 while its bytes are not all in the bucket, so that a reader learns the content is
+   * on its way instead of that it does not exist.
+   */
+  public boolean confirmOnRead(String project, String binaryId, AuditedRequest request) {
+    if (s3 == null) {
+      return false;
+    }
+    Optional<PendingUpload> pending = store.read(tx -> tx.pendingUploads().find(binaryId))
+        .filter(p -> p.project().equals(project));
+    if (pending.isEmpty()) {
+      return false;
+    }
+    if (clock.instant().isAfter(pending.get().expires().plus(grace))) {
+      store.inTransaction(tx -> tx.pendingUploads().delete(binaryId)); // its bytes are the sweeper's now
+      return false;
+    }
+    String how = "confirmed on the first read after a presigned upload straight to the bucket";
+    if (!confirm(pending.get(), request, how)) {
+      throw FhirException.conflict("the content of Binary/" + binaryId + " is being uploaded straight to storage and"
+          + " is not all there yet; read it again once the upload is done");
+    }
+    return true;
+  }
+
+  /**
+   * The background check, on every node: confirms the uploads to S3 whose check is due and whose
+   * bytes are all in the bucket, and forgets those whose URL expired longer than the grace ago (the
+   * orphan sweeper removes their bytes). Returns how many it confirmed.
+   */
+  public int confirmDue() {
+    if (s3 == null) {
+      return 0;
+    }
+    Instant now = clock.instant();
+    int confirmed = 0;
+    for (PendingUpload p : store.read(tx -> tx.pendingUploads().due(now, CHECK_BATCH))) {
+      if (!store.inTransaction(tx -> tx.pendingUploads().take(p.binaryId(), p.nextCheck(), now.plus(CHECK_INTERVAL)))) {
+        continue; // another node checks it
+      }
+      if (now.isAfter(p.expires().plus(grace))) {
+        store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
+        continue;
+      }
+      try {
+        if (confirm(p, null, "confirmed by the background check after a presigned upload straight to the bucket")) {
+          confirmed++;
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("background check of the upload of Binary/{} failed: {}", p.binaryId(), e.toString());
+      }
+    }
+    return confirmed;
+  }
+
+  /**
+   * Completes the parts of a part-wise upload, then creates the Binary from the object when it is
+   * the declared content; false, changing nothing, while the bytes are not all there. Content that
+   * is not the declared one is deleted (400) and the upload forgotten.
+   */
+  private boolean confirm(PendingUpload p, AuditedRequest request, String how) {
+    BlobKey key = new BlobKey(p.blobKey());
+    try {
+      if (p.uploadId() != null && !s3.completeParts(key, p.uploadId(), p.size())) {
+        return false;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), p.contentType(), null,
+        p.securityContext(), p.filename());
+    Written written;
+    try {
+      written = binaries.createFromObject(p.project(), p.binaryId(), meta, key, p.size(), p.sha256Hex());
+    } catch (FhirException e) {
+      if (e.status() == 409) {
+        // not in the bucket yet, or confirmed meanwhile by another request or node
+        boolean exists = store.read(tx -> !tx.binaryContentAnyProject(p.binaryId(), 1).isEmpty());
+        if (exists) {
+          store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
+        }
+        return exists;
+      }
+      if (e.status() == 400) {
+        store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
+      }
+      throw e;
+    }
+    store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
+    audit.uploadedByUrl(request, p.project(), p.clientId(), (Binary) binaries.toResource(written.stored()),
+        written.created(), how);
+    return true;
+  }
+
+  private Written audited(AuditedRequest request, Grant grant, Written written, String how) {
+    audit.uploadedByUrl(request, grant.project(), grant.client(), (Binary) binaries.toResource(written.stored()),
+        written.created(), how);
+    return written;
   }
 
   /** A SHA-256 as 64 hex digits or base64 (as {@code x-amz-checksum-sha256} carries it), as lowercase hex. */

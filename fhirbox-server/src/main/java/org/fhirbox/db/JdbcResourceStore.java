@@ -211,5 +211,10 @@ public final class JdbcResourceStore implements ResourceStore {
     public UploadTable uploads() {
       return new JdbcUploadTable(new JdbcStatements(c));
     }
+
+    @Override
+    public PendingUploadTable pendingUploads() {
+      return new JdbcPendingUploadTable(new JdbcStatements(c));
+    }
   }
 }

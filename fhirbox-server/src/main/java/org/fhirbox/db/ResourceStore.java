@@ -95,5 +95,8 @@ public interface ResourceStore {
 
     /** The resumable uploads, in this transaction. */
     UploadTable uploads();
+
+    /** The presigned uploads to S3 not confirmed yet, in this transaction. */
+    PendingUploadTable pendingUploads();
   }
 }

@@ -16,10 +16,13 @@ import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
 import org.hl7.fhir.r4.model.CodeType;
+import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.InstantType;
+import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.Type;
 import org.hl7.fhir.r4.model.UriType;
 import org.hl7.fhir.r4.model.UrlType;
 
@@ -101,6 +104,15 @@ public final class BinaryRoutes {
   }
 
   /**
+   * Confirms an upload straight to S3 that reserved {@code Binary/{id}} in the caller's project and
+   * was not confirmed (409 while its bytes are not all there); true when the Binary exists now.
+   */
+  public boolean confirmPendingUpload(Exchange ex, Principal principal, String id) {
+    principal.require("Binary", Interaction.READ);
+    return uploads.confirmOnRead(principal.project(), id, new ExchangeFacts(ex));
+  }
+
+  /**
    * Streams the raw bytes of a Binary version (FHIR R4 binary.html#rest: a non-FHIR Accept gets
    * the content). Range requests work here too.
    */
@@ -170,24 +182,40 @@ public final class BinaryRoutes {
   /**
    * {@code POST /Binary/$upload-url}: reserves a Binary and answers a Parameters with the
    * {@code binary} reference, the {@code url}, the {@code method}, the {@code headers} to send
-   * (one part per header, named after it) and when the URL {@code expires}.
+   * (one part per header, named after it) and when the URL {@code expires}; for an S3 multipart
+   * upload ({@code multipart=true}, or above S3's 5 GiB for one PUT), one {@code part} per part
+   * ({@code number}, {@code offset}, {@code size}, {@code url}) instead of {@code url} and
+   * {@code headers}.
    */
   public void uploadUrl(Exchange ex, Principal principal, Arguments arguments) throws IOException {
     principal.require("Binary", Interaction.CREATE);
     Map<String, String> args = arguments.get();
     DirectUploads.Issued issued = uploads.issue(principal, new DirectUploads.Request(args.get("contentType"),
         number(args, "size"), args.get("sha256"), args.get("filename"), args.get("securityContext"),
-        number(args, "expiresIn")), ex.baseUrl());
+        number(args, "expiresIn"), flag(args, "multipart")), ex.baseUrl());
     output.writeRaw(ex, 200, issuedParameters(issued));
   }
 
   static Parameters issuedParameters(DirectUploads.Issued issued) {
     Parameters p = new Parameters();
-    p.addParameter().setName("url").setValue(new UrlType(issued.url()));
+    if (issued.url() != null) {
+      p.addParameter().setName("url").setValue(new UrlType(issued.url()));
+    }
     p.addParameter().setName("binary").setValue(new Reference("Binary/" + issued.binaryId()));
     p.addParameter().setName("method").setValue(new CodeType(issued.method()));
-    Parameters.ParametersParameterComponent headers = p.addParameter().setName("headers");
-    issued.headers().forEach((name, value) -> headers.addPart().setName(name).setValue(new StringType(value)));
+    if (!issued.headers().isEmpty()) {
+      Parameters.ParametersParameterComponent headers = p.addParameter().setName("headers");
+      issued.headers().forEach((name, value) -> headers.addPart().setName(name).setValue(new StringType(value)));
+    }
+    if (issued.parts() != null) {
+      for (DirectUploads.Part part : issued.parts()) {
+        Parameters.ParametersParameterComponent pp = p.addParameter().setName("part");
+        pp.addPart().setName("number").setValue(new IntegerType(part.number()));
+        pp.addPart().setName("offset").setValue(whole(part.offset()));
+        pp.addPart().setName("size").setValue(whole(part.size()));
+        pp.addPart().setName("url").setValue(new UrlType(part.url()));
+      }
+    }
     p.addParameter().setName("expires").setValue(new InstantType(Date.from(issued.expires())));
     if (issued.completeUrl() != null) {
       Parameters.ParametersParameterComponent complete = p.addParameter().setName("complete");
@@ -195,6 +223,23 @@ public final class BinaryRoutes {
       complete.addPart().setName("method").setValue(new CodeType("POST"));
     }
     return p;
+  }
+
+  /** valueInteger where it fits (R4 integer is 32-bit), else valueDecimal. */
+  private static Type whole(long n) {
+    return n <= Integer.MAX_VALUE ? new IntegerType((int) n) : new DecimalType(n);
+  }
+
+  private static boolean flag(Map<String, String> args, String name) {
+    String v = args.get(name);
+    if (v == null || v.isBlank()) {
+      return false;
+    }
+    return switch (v.trim()) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw FhirException.badRequest(name + " must be true or false, got '" + v + "'", name);
+    };
   }
 
   private static Long number(Map<String, String> args, String name) {

@@ -216,7 +216,7 @@ public final class FhirRoutes {
   }
 
   private void read(Exchange ex, Principal principal, String type, String id, Long version) throws IOException {
-    StoredResource s = resources.read(principal, type, id, version);
+    StoredResource s = readConfirming(ex, principal, type, id, version);
     if (type.equals("Binary") && !ex.wantsFhirFormat()) {
       // FHIR R4 binary.html#rest: a non-FHIR Accept gets the raw content.
       binaries.writeRaw(ex, principal, s);
@@ -224,6 +224,18 @@ public final class FhirRoutes {
       binaries.writeResource(ex, principal, s, content -> writeStored(ex, principal, s));
     } else {
       writeStored(ex, principal, s);
+    }
+  }
+
+  /** A Binary reserved by an upload straight to S3 that nobody confirmed is confirmed by its first read. */
+  private StoredResource readConfirming(Exchange ex, Principal principal, String type, String id, Long version) {
+    try {
+      return resources.read(principal, type, id, version);
+    } catch (FhirException e) {
+      if (!type.equals("Binary") || e.status() != 404 || !binaries.confirmPendingUpload(ex, principal, id)) {
+        throw e;
+      }
+      return resources.read(principal, type, id, version);
     }
   }
 

@@ -49,7 +49,7 @@ public final class StorageRoutes {
     if (uploadPath && ex.method().equals("POST")) {
       Map<String, String> query = new HashMap<>();
       ex.params().forEach((k, v) -> query.put(k, v.get(0)));
-      written(ex, uploads.complete(segments.get(1), query));
+      written(ex, uploads.complete(segments.get(1), query, new ExchangeFacts(ex)));
       return;
     }
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
@@ -79,7 +79,7 @@ public final class StorageRoutes {
     Written w;
     try {
       w = uploads.receive(binaryId, query, ex.contentType(), ex.request().getContentLengthLong(),
-          ex.header("Content-Encoding"), ex.request().getInputStream());
+          ex.header("Content-Encoding"), ex.request().getInputStream(), new ExchangeFacts(ex));
     } catch (FhirException e) {
       // A refused upload is partly drained so the client can read why.
       ex.drain(Exchange.DRAIN_LIMIT);

@@ -1,19 +1,30 @@
 package org.fhirbox.signing;
 
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
+import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.s3.presigner.model.PresignedPutObjectRequest;
 
@@ -25,13 +36,32 @@ import software.amazon.awssdk.services.s3.presigner.model.PresignedPutObjectRequ
  * refuses a body of another size or digest. Only the declared checksum is signed in: the SDK's
  * default request checksums (CRC32 since 2.30) are never added to a presigned request, which
  * S3-compatible servers without them would refuse.
+ *
+ * <p>Large files go as a multipart upload with one presigned {@code UploadPart} URL per part
+ * ({@link #presignParts}): fhirbox starts the multipart upload, each part URL's signature covers
+ * the upload id, the part number and the part's exact {@code Content-Length}, and the completion
+ * ({@link #completeParts}) lists the parts the bucket holds and completes the upload with them, so
+ * the client never handles an ETag (a browser could not read one without the bucket exposing it).
+ * S3 keeps no SHA-256 of a multipart object as a whole (only a checksum of the parts' checksums),
+ * so the caller reads the completed object once to check it.
  */
 public final class S3UploadSigner implements AutoCloseable {
   /** The URL and the headers the client must send with it, exactly. */
   public record Presigned(String url, Map<String, String> headers) {}
 
+  /** One part of a presigned multipart upload: bytes {@code [offset, offset + size)} of the content. */
+  public record PresignedPart(int number, long offset, long size, String url) {}
+
+  /** A multipart upload fhirbox started, and the URLs of its parts. */
+  public record PresignedParts(String uploadId, List<PresignedPart> parts) {}
+
+  /** S3's largest single PUT, and its most parts in one multipart upload. */
+  public static final long MAX_SINGLE_PUT = 5L << 30;
+  private static final int MAX_PARTS = 10_000;
+
   private final S3Settings settings;
   private final S3Presigner presigner;
+  private final S3Client s3;
 
   public S3UploadSigner(S3Settings settings, AwsCredentialsProvider credentials) {
     this.settings = settings;
@@ -43,6 +73,7 @@ public final class S3UploadSigner implements AutoCloseable {
       b.endpointOverride(settings.endpoint());
     }
     this.presigner = b.build();
+    this.s3 = S3BlobStore.newClient(settings, credentials);
   }
 
   /**
@@ -77,6 +108,66 @@ public final class S3UploadSigner implements AutoCloseable {
     return new Presigned(presigned.url().toString(), headers);
   }
 
+  /**
+   * Starts a multipart upload of {@code size} bytes of {@code contentType} to the object of
+   * {@code key} and presigns a PUT for each part, valid for {@code ttl}. Parts are
+   * {@code FHIRBOX_S3_PART_SIZE} long (larger when the content would need more than 10,000), the
+   * last one shorter.
+   */
+  public PresignedParts presignParts(BlobKey key, long size, String contentType, Duration ttl) throws IOException {
+    String objectKey = settings.objectKey(key);
+    long partSize = Math.max(settings.partSizeBytes(), (size + MAX_PARTS - 1) / MAX_PARTS);
+    CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
+        .bucket(settings.bucket()).key(objectKey).contentType(contentType);
+    switch (settings.sse()) {
+      case S3 -> create.serverSideEncryption(ServerSideEncryption.AES256);
+      case KMS -> create.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(settings.kmsKeyId());
+      case NONE -> { }
+    }
+    String uploadId;
+    try {
+      uploadId = s3.createMultipartUpload(create.build()).uploadId();
+    } catch (SdkException e) {
+      throw new IOException("CreateMultipartUpload " + objectKey + " failed: " + e.getMessage(), e);
+    }
+    List<PresignedPart> parts = new ArrayList<>();
+    for (long offset = 0; offset < size; offset += partSize) {
+      int number = parts.size() + 1;
+      long length = Math.min(partSize, size - offset);
+      UploadPartRequest part = UploadPartRequest.builder().bucket(settings.bucket()).key(objectKey)
+          .uploadId(uploadId).partNumber(number).contentLength(length).build();
+      String url = presigner.presignUploadPart(r -> r.signatureDuration(ttl).uploadPartRequest(part)).url().toString();
+      parts.add(new PresignedPart(number, offset, length, url));
+    }
+    return new PresignedParts(uploadId, parts);
+  }
+
+  /**
+   * Completes the multipart upload {@code uploadId} of {@code key} with the parts the bucket
+   * holds, when they add up to {@code size} bytes; returns false, completing nothing, while they
+   * do not. An upload completed before (a repeated confirmation) is left as it is.
+   */
+  public boolean completeParts(BlobKey key, String uploadId, long size) throws IOException {
+    String objectKey = settings.objectKey(key);
+    try {
+      List<Part> held = new ArrayList<>();
+      s3.listPartsPaginator(b -> b.bucket(settings.bucket()).key(objectKey).uploadId(uploadId)).parts()
+          .forEach(held::add);
+      if (held.stream().mapToLong(Part::size).sum() != size) {
+        return false;
+      }
+      List<CompletedPart> parts = held.stream().sorted(Comparator.comparing(Part::partNumber))
+          .map(p -> CompletedPart.builder().partNumber(p.partNumber()).eTag(p.eTag()).build()).toList();
+      s3.completeMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey).uploadId(uploadId)
+          .multipartUpload(m -> m.parts(parts)));
+      return true;
+    } catch (NoSuchUploadException e) {
+      return true;
+    } catch (SdkException e) {
+      throw new IOException("completing the multipart upload of " + objectKey + " failed: " + e.getMessage(), e);
+    }
+  }
+
   private static String canonicalCase(String name) {
     return name.equalsIgnoreCase("content-type") ? "Content-Type" : name.toLowerCase(Locale.ROOT);
   }
@@ -84,6 +175,7 @@ public final class S3UploadSigner implements AutoCloseable {
   @Override
   public void close() {
     presigner.close();
+    s3.close();
   }
 
   @Override

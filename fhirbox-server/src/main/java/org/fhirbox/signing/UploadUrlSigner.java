@@ -14,14 +14,15 @@ import org.fhirbox.core.FhirException;
  * Signs and verifies the server's presigned upload URLs, which let a client without credentials
  * {@code PUT} the bytes of one reserved Binary once:
  * <pre>
- * {base}/storage/upload/{id}?Project=[&Size=]&Type=[&Sha256=][&Context=][&Filename=][&Base=]&Expires=&KeyId=&Signature=
+ * {base}/storage/upload/{id}?Project=[&Size=]&Type=[&Sha256=][&Context=][&Filename=][&Base=][&Blob=][&Upload=]
+ *   [&Client=]&Expires=&KeyId=&Signature=
  * </pre>
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) under the keys of the download URLs
  * ({@link SigningKeys}) over the canonical string
  * <pre>
  * fhirbox-upload-v1 LF PUT LF /storage/upload/{id} LF Expires LF KeyId LF Project LF Size LF Type
- *   LF Sha256 LF Context LF Filename LF Base LF Blob
+ *   LF Sha256 LF Context LF Filename LF Base LF Blob [LF Upload LF Client]
  * </pre>
  * where every value after {@code KeyId} is percent-encoded and an absent optional value is
  * {@code -} ({@code =} precedes a present one, so absent differs from empty). The scheme name
@@ -30,7 +31,10 @@ import org.fhirbox.core.FhirException;
  * content type, the declared SHA-256, the {@code securityContext}, the file name and, for a URL
  * that replaces an existing Binary's content ({@code Base}), the version it replaces. A URL with
  * {@code Blob} is the completion step of an S3 presigned upload: it signs {@code POST} and names
- * the blob whose object the client wrote straight to the bucket. The client
+ * the blob whose object the client wrote straight to the bucket; with {@code Upload} as well, the
+ * S3 multipart upload whose parts it completes; {@code Client} names the client the URL was issued
+ * to, for the audit trail (these two lines are there only when one of them is, so URLs signed
+ * without them keep verifying). The client
  * can change none of them. {@code Size} is absent only in that replacing form, which Medplum's
  * {@code $presigned-url?upload=true} issues without knowing the size. Signatures are compared in constant time.
  */
@@ -41,7 +45,7 @@ public final class UploadUrlSigner {
    * stores the version after it.
    */
   public record Grant(String binaryId, String project, Long size, String contentType, String sha256Hex,
-      String securityContext, String filename, Long baseVersion, String blobKey) {
+      String securityContext, String filename, Long baseVersion, String blobKey, String uploadId, String client) {
 
     /** The method the URL answers: PUT of the bytes, or POST to confirm bytes already in the bucket. */
     public String method() {
@@ -91,6 +95,8 @@ public final class UploadUrlSigner {
     appendOptional(url, "Filename", grant.filename());
     appendOptional(url, "Base", grant.baseVersion() == null ? null : grant.baseVersion().toString());
     appendOptional(url, "Blob", grant.blobKey());
+    appendOptional(url, "Upload", grant.uploadId());
+    appendOptional(url, "Client", grant.client());
     return url.append("&Expires=").append(exp)
         .append("&KeyId=").append(encode(kid))
         .append("&Signature=").append(signature).toString();
@@ -126,7 +132,8 @@ public final class UploadUrlSigner {
     }
     Grant grant = new Grant(binaryId, project, size == null ? null : Long.parseLong(size), type,
         queryParams.get("Sha256"), queryParams.get("Context"), queryParams.get("Filename"),
-        base == null ? null : Long.parseLong(base), queryParams.get("Blob"));
+        base == null ? null : Long.parseLong(base), queryParams.get("Blob"), queryParams.get("Upload"),
+        queryParams.get("Client"));
     byte[] expected = keys.hmac(kid, canonical(grant, expires, kid));
     if (!MessageDigest.isEqual(expected, Base64.getUrlDecoder().decode(signature))) {
       throw FhirException.forbidden("upload URL signature does not match");
@@ -139,10 +146,12 @@ public final class UploadUrlSigner {
   }
 
   private static byte[] canonical(Grant g, String expires, String kid) {
-    return String.join("\n", SCHEME_VERSION, g.method(), path(g.binaryId()), expires, encode(kid), encode(g.project()),
-            optional(g.size() == null ? null : g.size().toString()), encode(g.contentType()),
-            optional(g.sha256Hex()), optional(g.securityContext()), optional(g.filename()),
-            optional(g.baseVersion() == null ? null : g.baseVersion().toString()), optional(g.blobKey()))
+    String signed = String.join("\n", SCHEME_VERSION, g.method(), path(g.binaryId()), expires, encode(kid),
+        encode(g.project()), optional(g.size() == null ? null : g.size().toString()), encode(g.contentType()),
+        optional(g.sha256Hex()), optional(g.securityContext()), optional(g.filename()),
+        optional(g.baseVersion() == null ? null : g.baseVersion().toString()), optional(g.blobKey()));
+    boolean later = g.uploadId() != null || g.client() != null;
+    return (later ? signed + "\n" + optional(g.uploadId()) + "\n" + optional(g.client()) : signed)
         .getBytes(StandardCharsets.UTF_8);
   }
 

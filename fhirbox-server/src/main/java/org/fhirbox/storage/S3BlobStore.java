@@ -81,6 +81,11 @@ public final class S3BlobStore implements BlobStore {
     }
   }
 
+  /** A client configured as this store's is, e.g. for the multipart uploads of presigned direct uploads. */
+  public static S3Client newClient(S3Settings settings, AwsCredentialsProvider credentials) {
+    return clientBuilder(settings, credentials).build();
+  }
+
   /** The client this store would build; tests add interceptors before building it. */
   static S3ClientBuilder clientBuilder(S3Settings settings, AwsCredentialsProvider credentials) {
     S3ClientBuilder builder = S3Client.builder()

@@ -51,7 +51,7 @@ final class MedplumPackage {
   }
 
   /** Medplum 4 needs Node 20 or later (global fetch, Blob); it is never skipped for lack of Node. */
-  private static void requireNode() throws Exception {
+  static void requireNode() throws Exception {
     for (String tool : List.of("node", "npm")) {
       Result r;
       try {

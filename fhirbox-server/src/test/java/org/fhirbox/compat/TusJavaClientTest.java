@@ -12,18 +12,23 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URL;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
 import org.fhirbox.testing.CuttingProxy;
+import org.fhirbox.testing.ServerJvm;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The official Java client, tus-java-client 0.5.1 (it sends PATCH as a POST with
  * X-HTTP-Method-Override, with Expect: 100-continue and a chunked body): its connection is cut
- * mid-upload, and it resumes from the offset the server kept, not from the start.
+ * mid-upload, or the server is killed with SIGKILL and started again on the same data, and it
+ * resumes from the offset the server kept, not from the start.
  */
 class TusJavaClientTest {
 
@@ -42,6 +47,46 @@ class TusJavaClientTest {
       // on to the next chunk
     }
     uploader.finish();
+  }
+
+  @Test
+  @SlowTest
+  void anUploadResumesOnAServerStartedAgainAfterASigkill(@TempDir Path work) throws Exception {
+    byte[] content = Tus.random(6 << 20, 41);
+    Path data = work.resolve("data");
+    ServerJvm first = ServerJvm.start(data, 0, Map.of());
+    ServerJvm second = null;
+    try {
+      TusClient client = new TusClient();
+      client.setUploadCreationURL(new URL(first.baseUrl() + Tus.CREATE));
+      client.setHeaders(Map.of("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+          (TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes(StandardCharsets.UTF_8))));
+      client.enableResuming(new TusURLMemoryStore());
+      TusUploader before = client.resumeOrCreateUpload(upload(content));
+      before.setChunkSize(256 * 1024);
+      before.setRequestPayloadSize(512 * 1024); // one PATCH per 512 KiB: each is stored on its own
+      while (before.getOffset() < content.length / 2) {
+        before.uploadChunk();
+      }
+      long sent = before.getOffset();
+      first.kill(); // the PATCH in flight is never answered; this uploader is abandoned, as a crashed app's is
+
+      second = ServerJvm.start(data, first.port(), Map.of());
+      TusUploader after = client.resumeOrCreateUpload(upload(content));
+      assertThat(after.getUploadURL()).isEqualTo(before.getUploadURL());
+      assertThat(after.getOffset()).as("where the killed server had stored up to").isBetween(1L, sent);
+      sendAll(after);
+
+      HttpResponse<String> head = new Tus(second.client()).head(after.getUploadURL().toString());
+      HttpResponse<byte[]> raw = second.client().sendBytes(second.client()
+          .request("fhir/R4/" + Tus.binaryVersion(head)).header("Accept", "*/*").GET());
+      assertThat(raw.body()).isEqualTo(content);
+    } finally {
+      first.kill();
+      if (second != null) {
+        second.kill();
+      }
+    }
   }
 
   @Test

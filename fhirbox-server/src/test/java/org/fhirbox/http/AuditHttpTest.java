@@ -57,6 +57,35 @@ class AuditHttpTest {
   }
 
   @Test
+  void aPresignedUploadIsAuditedForTheClientItsUrlWasIssuedTo() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      ProjectClients.Credentials uploaderCred = clients.create("audited", "system/Binary.crs", false);
+      TestClient uploader = clients.bearer(uploaderCred);
+      TestClient admin = clients.bearer(clients.create("audited", "system/*.cruds", true));
+      HttpResponse<String> issued = uploader.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+          + "\"parameter\":[{\"name\":\"contentType\",\"valueString\":\"text/plain\"},"
+          + "{\"name\":\"size\",\"valueInteger\":5}]}");
+      assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
+      JsonNode params = JSON.readTree(issued.body()).path("parameter");
+      String url = params.get(0).path("valueUrl").asText();
+      String id = params.get(1).at("/valueReference/reference").asText().substring("Binary/".length());
+      TestClient anonymous = new TestClient(server.baseUrl());
+      HttpResponse<String> put = anonymous.send(anonymous.request(url).header("Content-Type", "text/plain")
+          .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("hello")));
+      assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+
+      List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + id, e -> !e.isEmpty());
+
+      JsonNode create = find(events, "rest", "create", uploaderCred.clientId());
+      assertThat(create.get("action").asText()).isEqualTo("C");
+      assertThat(create.at("/entity/0/what/reference").asText()).isEqualTo("Binary/" + id + "/_history/1");
+      assertThat(create.at("/agent/0/network/address").asText()).isEqualTo("127.0.0.1");
+      assertThat(create.at("/entity/0/detail/0/valueString").asText()).contains("presigned upload URL");
+    }
+  }
+
+  @Test
   void binaryAccessesAreAuditedAndOnlyAdminsSearchThem() throws Exception {
     try (TestServer server = TestServer.start()) {
       ProjectClients clients = new ProjectClients(server);

@@ -12,15 +12,18 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
@@ -134,9 +137,9 @@ class DirectUploadS3Test {
     Issued issued = issue(request);
     assertThat(issued.url()).startsWith(s3.endpoint().toString());
     assertThat(issued.headers()).containsKey("x-amz-checksum-sha256");
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("reserved, bytes not there").isEqualTo(409);
     HttpResponse<String> put = putToS3(issued, issued.url(), bytes);
     assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
-    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("not confirmed yet").isEqualTo(404);
     HttpResponse<String> done = complete(issued);
     assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
 
@@ -148,6 +151,11 @@ class DirectUploadS3Test {
     assertThat(http.get("fhir/R4/" + issued.binary()).body()).contains("\"contentType\":\"application/octet-stream\"");
 
     assertThat(complete(issued).statusCode()).as("the confirmation is used once").isEqualTo(409);
+    String audit = Poll.until("the AuditEvent of the confirmation",
+        () -> http.get("fhir/R4/AuditEvent?entity=" + issued.binary() + "&_count=50").body(),
+        b -> b.contains("confirmed after a presigned upload"));
+    assertThat(audit).contains("confirmed after a presigned upload straight to the bucket")
+        .contains("\"altId\":\"" + TestServer.ADMIN_ID + "\"");
   }
 
   @Test
@@ -163,7 +171,9 @@ class DirectUploadS3Test {
     assertThat(putToS3(issued, tampered, bytes).statusCode()).as("signature checked").isEqualTo(403);
     HttpResponse<String> early = complete(issued);
     assertThat(early.statusCode()).as("nothing to confirm yet").isEqualTo(409);
-    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+    HttpResponse<String> read = http.get("fhir/R4/" + issued.binary());
+    assertThat(read.statusCode()).as("reserved, bytes not there").isEqualTo(409);
+    assertThat(read.body()).contains("is being uploaded straight to storage");
   }
 
   @Test
@@ -201,6 +211,172 @@ class DirectUploadS3Test {
     server.server().sweeper().sweep();
     assertThat(objectExists(issued.url())).isTrue();
     assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  record Part(int number, long offset, long size, String url) {}
+
+  record Parts(String binary, List<Part> parts, String completeUrl) {}
+
+  static Parts issueParts(long size, String sha256) {
+    Parameters in = new Parameters();
+    in.addParameter("contentType", "video/mp4");
+    in.addParameter().setName("size").setValue(new IntegerType((int) size));
+    in.addParameter("sha256", sha256);
+    in.addParameter().setName("multipart").setValue(new BooleanType(true));
+    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", http.json(in));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Parameters p = http.parse(r, Parameters.class);
+    assertThat(p.getParameter("url")).as("no single URL").isNull();
+    List<Part> parts = p.getParameter().stream().filter(pp -> pp.getName().equals("part")).map(pp -> new Part(
+        Integer.parseInt(value(pp, "number")), Long.parseLong(value(pp, "offset")), Long.parseLong(value(pp, "size")),
+        value(pp, "url"))).toList();
+    String complete = p.getParameter("complete").getPart().stream().filter(part -> part.getName().equals("url"))
+        .findFirst().orElseThrow().getValue().primitiveValue();
+    return new Parts(((Reference) p.getParameter("binary").getValue()).getReference(), parts, complete);
+  }
+
+  private static String value(Parameters.ParametersParameterComponent p, String name) {
+    return p.getPart().stream().filter(x -> x.getName().equals(name)).findFirst().orElseThrow().getValue()
+        .primitiveValue();
+  }
+
+  static HttpResponse<String> putPart(Part part, byte[] bytes, long offset, long length) throws Exception {
+    return ANONYMOUS.send(HttpRequest.newBuilder(URI.create(part.url())).PUT(HttpRequest.BodyPublishers.ofByteArray(
+        bytes, (int) offset, (int) length)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The status of a PUT the store may refuse before it has read the body; -1 when it closed the connection. */
+  static int refusal(String url, byte[] bytes, long length) throws Exception {
+    try {
+      return ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url)).PUT(HttpRequest.BodyPublishers.ofByteArray(
+          bytes, 0, (int) length)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    } catch (java.io.IOException e) {
+      return -1;
+    }
+  }
+
+  static HttpResponse<String> post(String url) throws Exception {
+    return ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aLargeFileGoesToTheBucketInPresignedPartsAndIsConfirmedOnce() throws Exception {
+    byte[] bytes = random((20 << 20) + 1000, 5);
+    double before = bytesIn();
+    Parts issued = issueParts(bytes.length, sha256(bytes));
+
+    assertThat(issued.parts()).extracting(Part::number).containsExactly(1, 2);
+    assertThat(issued.parts()).extracting(Part::offset).containsExactly(0L, 16L << 20);
+    assertThat(issued.parts()).extracting(Part::size).containsExactly(16L << 20, bytes.length - (16L << 20));
+    assertThat(issued.parts()).allMatch(p -> p.url().startsWith(s3.endpoint().toString()));
+    Part first = issued.parts().get(0);
+    Part second = issued.parts().get(1);
+    assertThat(putPart(second, bytes, second.offset(), second.size()).statusCode()).isEqualTo(200);
+    HttpResponse<String> early = post(issued.completeUrl());
+    assertThat(early.statusCode()).as("a part is missing: %s", early.body()).isEqualTo(409);
+    assertThat(refusal(first.url(), bytes, first.size() - 1)).as("another size").isNotEqualTo(200);
+    String tampered = first.url().replaceFirst("partNumber=1", "partNumber=3");
+    assertThat(refusal(tampered, bytes, first.size())).as("the part number is signed").isIn(403, -1);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("a part is missing").isEqualTo(409);
+    assertThat(putPart(first, bytes, first.offset(), first.size()).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> done = post(issued.completeUrl());
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+    assertThat(bytesIn() - before).as("none of the content passed through the node")
+        .isLessThan(1000);
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(raw.headers().firstValue("ETag")).contains("\"" + sha256(bytes) + "\"");
+    assertThat(raw.headers().firstValue("Content-Type")).contains("video/mp4");
+    assertThat(raw.body()).isEqualTo(bytes);
+    assertThat(post(issued.completeUrl()).statusCode()).as("the confirmation is used once").isEqualTo(409);
+    // AWS answers NoSuchUpload to a part of a completed upload; s3proxy takes it. Either way the
+    // object is already assembled and keeps the confirmed bytes.
+    byte[] other = random((int) first.size(), 7);
+    putPart(first, other, 0, other.length);
+    assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  @Test
+  void partsThatAreNotTheDeclaredContentAreRefusedAtTheConfirmation() throws Exception {
+    byte[] bytes = random((16 << 20) + 10, 6);
+    Parts issued = issueParts(bytes.length, sha256(bytes));
+    byte[] other = bytes.clone();
+    other[5] ^= 1;
+    for (Part p : issued.parts()) {
+      assertThat(putPart(p, other, p.offset(), p.size()).statusCode()).isEqualTo(200);
+    }
+
+    HttpResponse<String> done = post(issued.completeUrl());
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(400);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+    assertThat(objectExists(issued.parts().get(0).url())).as("the refused object was deleted").isFalse();
+  }
+
+  @Test
+  void theFirstReadConfirmsAnUploadWhoseClientNeverDid() throws Exception {
+    byte[] bytes = random(5000, 8);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET());
+
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo(bytes);
+    assertThat(complete(issued).statusCode()).as("already confirmed").isEqualTo(409);
+    String audit = Poll.until("the AuditEvent of the confirmation",
+        () -> http.get("fhir/R4/AuditEvent?entity=" + issued.binary() + "&_count=50").body(),
+        b -> b.contains("confirmed on the first read"));
+    assertThat(audit).contains("\"altId\":\"" + TestServer.ADMIN_ID + "\"");
+  }
+
+  @Test
+  void theBackgroundCheckConfirmsAPartWiseUploadWhoseClientNeverDid() throws Exception {
+    byte[] bytes = random((16 << 20) + 20, 9);
+    Parts issued = issueParts(bytes.length, sha256(bytes));
+    for (Part p : issued.parts()) {
+      assertThat(putPart(p, bytes, p.offset(), p.size()).statusCode()).isEqualTo(200);
+    }
+
+    CLOCK.advance(Duration.ofMinutes(2));
+    int confirmed = server.server().directUploads().confirmDue();
+
+    assertThat(confirmed).isGreaterThanOrEqualTo(1);
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.headers().firstValue("ETag")).contains("\"" + sha256(bytes) + "\"");
+    assertThat(raw.body()).isEqualTo(bytes);
+    assertThat(post(issued.completeUrl()).statusCode()).as("already confirmed").isEqualTo(409);
+  }
+
+  @Test
+  void aPartWiseUploadNeverUsedLeavesNothingAfterTheGrace() throws Exception {
+    byte[] bytes = random((16 << 20) + 30, 10);
+    Parts issued = issueParts(bytes.length, sha256(bytes));
+    assertThat(putPart(issued.parts().get(0), bytes, 0, issued.parts().get(0).size()).statusCode()).isEqualTo(200);
+    assertThat(multipartUploads(issued.parts().get(0).url())).isEqualTo(1);
+
+    CLOCK.advance(Duration.ofHours(2));
+    server.server().directUploads().confirmDue();
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+
+    assertThat(multipartUploads(issued.parts().get(0).url())).as("the multipart upload was aborted").isZero();
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("nothing pending any more").isEqualTo(404);
+    assertThat(post(issued.completeUrl()).statusCode()).as("the URL expired").isEqualTo(410);
+  }
+
+  /** The multipart uploads in progress of the object a presigned path-style URL names. */
+  static int multipartUploads(String presignedUrl) {
+    String path = URI.create(presignedUrl).getPath().substring(1);
+    int slash = path.indexOf('/');
+    try (S3Client client = S3Client.builder().endpointOverride(s3.endpoint()).region(Region.US_EAST_1)
+        .credentialsProvider(S3Server.credentials()).forcePathStyle(true).build()) {
+      return client.listMultipartUploads(r -> r.bucket(path.substring(0, slash)).prefix(path.substring(slash + 1)))
+          .uploads().size();
+    }
   }
 
   /** Whether the object a presigned path-style URL names is in the bucket, asked with credentials. */

@@ -1,0 +1,81 @@
+package org.fhirbox.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.fhirbox.client.FhirboxClient;
+import org.fhirbox.client.ResumableUploads;
+import org.fhirbox.client.Upload;
+import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Binary;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The SDK's {@code uploadViaUrl} for a file at or above its threshold, against a server in the
+ * {@code s3} mode and s3proxy checking signatures: it asks for parts, sends each byte range to its
+ * presigned URL, confirms, and none of the content passes through the node.
+ */
+@SlowTest
+class DirectUploadPartsTest {
+  @TempDir
+  Path work;
+
+  private static double bytesIn(TestServer server) {
+    String text = server.client().get("metrics").body();
+    Matcher m = Pattern.compile("(?m)^fhirbox_bytes_in_total (\\S+)$").matcher(text);
+    assertThat(m.find()).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  @Test
+  void aLargeFileGoesStraightToTheBucketInParts() throws Exception {
+    byte[] content = new byte[(12 << 20) + 345];
+    new Random(70).nextBytes(content);
+    Path file = work.resolve("scan.dcm");
+    Files.write(file, content);
+    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    try (S3Server s3 = S3Server.start();
+        TestServer server = TestServer.start(Map.of(
+            "FHIRBOX_BLOB_STORE", "s3",
+            "FHIRBOX_SIGNED_URL_MODE", "s3",
+            "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
+            "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
+            "FHIRBOX_S3_PATH_STYLE", "true",
+            "FHIRBOX_S3_CREATE_BUCKET", "true",
+            "FHIRBOX_S3_PART_SIZE", Integer.toString(5 << 20)))) {
+      FhirboxClient client = FhirboxClient.builder().baseUrl(server.baseUrl())
+          .basicAuth(TestServer.ADMIN_ID, TestServer.ADMIN_SECRET)
+          .resumableUploads(ResumableUploads.DEFAULT.withThreshold(1 << 20))
+          .build();
+      List<Long> seen = new CopyOnWriteArrayList<>();
+      double before = bytesIn(server);
+
+      Binary b = client.uploadViaUrl(Upload.of(file, "application/dicom")
+          .withProgress((done, total) -> seen.add(done)));
+
+      assertThat(bytesIn(server) - before).as("only the $upload-url request reached the node").isLessThan(2000);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      client.download("Binary/" + b.getIdElement().getIdPart(), out);
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      assertThat(sha.digest(out.toByteArray())).isEqualTo(MessageDigest.getInstance("SHA-256").digest(content));
+      assertThat(b.getContentType()).isEqualTo("application/dicom");
+      assertThat(seen).contains((long) content.length).contains(5L << 20, 10L << 20);
+    } finally {
+      System.clearProperty("aws.accessKeyId");
+      System.clearProperty("aws.secretAccessKey");
+    }
+  }
+}

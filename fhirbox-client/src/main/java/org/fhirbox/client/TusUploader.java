@@ -1,0 +1,214 @@
+package org.fhirbox.client;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import org.hl7.fhir.r4.model.Binary;
+
+/**
+ * Uploads a file with tus 1.0.0 (core, creation, termination) to {@code Binary/$upload}, resuming by
+ * itself: after a failed request it waits, asks {@code HEAD} for the offset the server kept (tus
+ * core: the only offset that counts) and sends the rest from there. The last {@code PATCH}, or a
+ * later {@code HEAD}, names the Binary in {@code Content-Location}.
+ */
+final class TusUploader {
+  private static final String TUS_VERSION = "1.0.0";
+  private static final String OCTETS = "application/offset+octet-stream";
+  /** The tus endpoint, under the FHIR base. */
+  private static final String ENDPOINT = "Binary/$upload";
+
+  private final Transport transport;
+  private final Endpoints endpoints;
+  private final Resources resources;
+  private final ResumableUploads settings;
+  private final UploadStates states;
+  private final Retrier retrier;
+
+  TusUploader(Transport transport, Endpoints endpoints, Resources resources, ResumableUploads settings) {
+    this.transport = transport;
+    this.endpoints = endpoints;
+    this.resources = resources;
+    this.settings = settings;
+    this.states = new UploadStates(settings.stateDirectory());
+    this.retrier = new Retrier(settings.retries(), Clock.systemUTC());
+  }
+
+  /** Files of at least the threshold; bytes and streams go in one request. */
+  boolean handles(Upload upload) {
+    return upload.file() != null && upload.size() >= settings.threshold();
+  }
+
+  /** Where an upload stands: the server's offset, and the Binary version once there is one. */
+  private record Status(URI url, long offset, String binary) {}
+
+  Binaries.Uploaded upload(Upload upload) {
+    Path file = upload.file();
+    long size = upload.size();
+    String fingerprint = fingerprint(upload, size);
+    Status status = resumed(fingerprint).orElse(null);
+    if (status != null) {
+      upload.progress().onProgress(status.offset(), size);
+    }
+    int failures = 0;
+    boolean ask = false;
+    while (status == null || status.binary() == null) {
+      try {
+        if (status == null) {
+          status = create(upload, size);
+          states.keep(fingerprint, status.url());
+          upload.progress().onProgress(status.offset(), size);
+          continue;
+        }
+        Status next = ask ? head(status.url()) : patch(status, file, size, upload.progress());
+        ask = false;
+        if (next.offset() > status.offset()) {
+          failures = 0;
+        } else if (next.binary() == null && next.offset() >= size) {
+          throw FhirboxException.client("the server took every byte of " + status.url().getRawPath()
+              + " but named no Binary", null);
+        }
+        status = next;
+      } catch (FhirboxException e) {
+        boolean gone = e.status() == 404 || e.status() == 410;
+        if (!(gone || retryable(e)) || !retrier.mayRetry(failures)) {
+          throw e;
+        }
+        failures++;
+        if (gone && status != null) {
+          // expired, swept, or lost with a database that forgot it: this content starts again
+          states.forget(fingerprint);
+          status = null;
+          continue;
+        }
+        retrier.sleep(retrier.delay(failures, Optional.empty()), "PATCH", ENDPOINT);
+        ask = status != null;
+      }
+    }
+    states.forget(fingerprint);
+    upload.progress().onProgress(size, size);
+    String[] ref = status.binary().split("/");
+    Binary binary = resources.read(Binary.class, ref[1], ref.length > 3 ? ref[3] : null);
+    return new Binaries.Uploaded(binary, size, null);
+  }
+
+  /** The upload this content was sent to before, if the server still has it and it is ours. */
+  private Optional<Status> resumed(String fingerprint) {
+    Optional<URI> kept = states.find(fingerprint);
+    if (kept.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(head(kept.get()));
+    } catch (FhirboxException e) {
+      if (e.status() == 404 || e.status() == 410) {
+        states.forget(fingerprint);
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /** A dropped connection, a server on its way down or up, a lease still held by a dead request. */
+  private static boolean retryable(FhirboxException e) {
+    int s = e.status();
+    return s == 0 && e.getCause() instanceof IOException
+        || s == 409 || s == 423 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+  }
+
+  private Status create(Upload upload, long size) {
+    Call call = tus(Call.of("POST", endpoints.fhir(ENDPOINT)))
+        .body(BodyPublishers.noBody(), true)
+        .header("Upload-Length", Long.toString(size))
+        .header("Upload-Metadata", metadata(upload));
+    HttpResponse<InputStream> resp = transport.exchange(call);
+    drain(resp);
+    String location = resp.headers().firstValue("Location")
+        .orElseThrow(() -> FhirboxException.client("the server created an upload without a Location", null));
+    return status(endpoints.rebase(location), resp);
+  }
+
+  private Status head(URI url) {
+    HttpResponse<InputStream> resp = transport.exchange(tus(Call.of("HEAD", url)));
+    drain(resp);
+    return status(url, resp);
+  }
+
+  private Status patch(Status at, Path file, long size, ProgressListener progress) {
+    long offset = at.offset();
+    long length = Math.min(settings.chunkSize(), size - offset);
+    Call call = tus(Call.of("PATCH", at.url()))
+        .body(new FileRangePublisher(file, offset, length, done -> progress.onProgress(offset + done, size)), true)
+        .header("Content-Type", OCTETS)
+        .header("Upload-Offset", Long.toString(offset));
+    HttpResponse<InputStream> resp = transport.exchange(call);
+    drain(resp);
+    return status(at.url(), resp);
+  }
+
+  private Status status(URI url, HttpResponse<InputStream> resp) {
+    long offset = resp.headers().firstValue("Upload-Offset").map(Long::parseLong)
+        .orElseThrow(() -> FhirboxException.client("the server sent no Upload-Offset for " + url.getRawPath(), null));
+    String binary = resp.headers().firstValue("Content-Location").map(TusUploader::binaryVersion).orElse(null);
+    return new Status(url, offset, binary);
+  }
+
+  /** {@code Binary/{id}/_history/{v}} from the absolute URL the server names. */
+  private static String binaryVersion(String contentLocation) {
+    int at = contentLocation.lastIndexOf("Binary/");
+    return at < 0 ? null : contentLocation.substring(at);
+  }
+
+  private static Call tus(Call call) {
+    return call.header("Tus-Resumable", TUS_VERSION);
+  }
+
+  /** tus creation: comma-separated {@code key base64(value)} pairs. */
+  private static String metadata(Upload upload) {
+    List<String> pairs = new ArrayList<>();
+    pairs.add(pair("contentType", upload.contentType()));
+    if (upload.filename() != null) {
+      pairs.add(pair("filename", upload.filename()));
+    }
+    if (upload.securityContext() != null) {
+      pairs.add(pair("securityContext", upload.securityContext()));
+    }
+    return String.join(",", pairs);
+  }
+
+  private static String pair(String key, String value) {
+    return key + " " + Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private String fingerprint(Upload upload, long size) {
+    Path file = upload.file();
+    String modified;
+    String path;
+    try {
+      path = file.toRealPath().toString();
+      modified = Files.getLastModifiedTime(file).toString();
+    } catch (IOException e) {
+      throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    return UploadStates.fingerprint(endpoints.fhirBase().toString(), path, Long.toString(size), modified,
+        upload.contentType(), upload.filename(), upload.securityContext());
+  }
+
+  private static void drain(HttpResponse<InputStream> resp) {
+    try (InputStream body = resp.body()) {
+      body.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException ignored) {
+      // the headers carry the answer; the body is an OperationOutcome at most
+    }
+  }
+}

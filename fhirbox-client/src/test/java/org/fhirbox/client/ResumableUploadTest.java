@@ -1,0 +1,180 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Media;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Files above the threshold go with tus: in pieces, over real HTTP to the real server, resuming by
+ * themselves when the server goes away mid-upload and comes back, and, with a state directory,
+ * continued by another client after a run that gave up.
+ */
+class ResumableUploadTest {
+  private static final int SIZE = 6_000_000;
+  private static final long CHUNK = 1 << 20;
+  private static final RetryPolicy PATIENT =
+      new RetryPolicy(40, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(1));
+
+  @TempDir
+  Path work;
+
+  private Path file() throws Exception {
+    Path f = work.resolve("clip.mp4");
+    Files.write(f, BinaryTransferTest.randomBytes(SIZE));
+    return f;
+  }
+
+  private static FhirboxClient resumable(TestServer server, ResumableUploads settings) {
+    return server.client().newBuilder().resumableUploads(settings).build();
+  }
+
+  private static byte[] content(FhirboxClient client, Binary b) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    client.download("Binary/" + b.getIdElement().getIdPart(), out);
+    return out.toByteArray();
+  }
+
+  private static long bytesIn(TestServer server) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(server.baseUrl() + "metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    Matcher m = Pattern.compile("(?m)^fhirbox_bytes_in_total (\\S+)$").matcher(r.body());
+    assertThat(m.find()).as(r.body()).isTrue();
+    return (long) Double.parseDouble(m.group(1));
+  }
+
+  @Test
+  void aFileAboveTheThresholdGoesInPiecesAndKeepsItsBytes() throws Exception {
+    Path file = file();
+    List<Long> seen = new CopyOnWriteArrayList<>();
+    try (TestServer server = TestServer.start(work.resolve("data"))) {
+      FhirboxClient client = resumable(server, ResumableUploads.DEFAULT.withThreshold(SIZE).withChunkSize(CHUNK));
+      Attachment a = client.createAttachment(Upload.of(file, "video/mp4")
+          .withProgress((done, total) -> {
+            assertThat(total).isEqualTo(SIZE);
+            seen.add(done);
+          }));
+
+      String id = FhirboxClient.binaryId(a.getUrl()).orElseThrow();
+      Binary b = client.readResource(Binary.class, id);
+      assertThat(b.getContentType()).isEqualTo("video/mp4");
+      assertThat(BinaryTransferTest.sha256(content(client, b))).isEqualTo(BinaryTransferTest.sha256(Files.readAllBytes(file)));
+      assertThat(a.getSize()).isEqualTo(SIZE);
+      assertThat(a.getTitle()).isEqualTo("clip.mp4");
+      assertThat(seen).isSorted().last().isEqualTo((long) SIZE);
+      Media m = client.createResource(new Media().setStatus(Media.MediaStatus.COMPLETED)
+          .setContent(new Attachment().setUrl("Binary/" + id)));
+      assertThat(m.getContent().getHash()).isEqualTo(java.security.MessageDigest.getInstance("SHA-1")
+          .digest(Files.readAllBytes(file)));
+    }
+  }
+
+  @Test
+  void aFileBelowTheThresholdGoesInOneRequest() throws Exception {
+    Path file = file();
+    try (TestServer server = TestServer.start(work.resolve("data"))) {
+      FhirboxClient client = resumable(server, ResumableUploads.DEFAULT.withThreshold(SIZE + 1L).withChunkSize(CHUNK));
+      Attachment a = client.createAttachment(Upload.of(file, "video/mp4"));
+      // only the one-request path measures the SHA-1 itself; a resumable upload leaves it to the server
+      assertThat(a.getHash()).isNotNull();
+    }
+  }
+
+  @Test
+  void anUploadGoesOnByItselfWhenTheServerStopsMidwayAndStartsAgain() throws Exception {
+    Path file = file();
+    Path data = work.resolve("data");
+    AtomicReference<TestServer> current = new AtomicReference<>(TestServer.start(data));
+    int port = current.get().port();
+    AtomicBoolean stopped = new AtomicBoolean();
+    AtomicReference<CompletableFuture<Void>> restart = new AtomicReference<>();
+    try {
+      FhirboxClient client = resumable(current.get(), ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK)
+          .withRetries(PATIENT));
+      Binary b = client.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> {
+        if (done >= SIZE / 2 && stopped.compareAndSet(false, true)) {
+          restart.set(CompletableFuture.runAsync(() -> {
+            try {
+              current.get().close();
+              current.set(TestServer.start(data, port));
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }));
+        }
+      }));
+      restart.get().join();
+
+      assertThat(BinaryTransferTest.sha256(content(client, b))).isEqualTo(BinaryTransferTest.sha256(Files.readAllBytes(file)));
+      assertThat(bytesIn(current.get())).as("bytes the restarted server received").isLessThan(SIZE * 3L / 4);
+    } finally {
+      current.get().close();
+    }
+  }
+
+  @Test
+  void aStateDirectoryLetsAnotherClientContinueAnUploadThatGaveUp() throws Exception {
+    Path file = file();
+    Path data = work.resolve("data");
+    Path state = work.resolve("state");
+    AtomicBoolean stopped = new AtomicBoolean();
+    TestServer first = TestServer.start(data);
+    int port = first.port();
+    ResumableUploads settings = ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK)
+        .withStateDirectory(state);
+    // the first server's bootstrap client is the one the data knows, whoever starts on it next
+    FhirboxClient admin = first.client();
+    FhirboxClient impatient = admin.newBuilder().resumableUploads(settings.withRetries(RetryPolicy.NONE)).build();
+    try {
+      assertThatThrownBy(() -> impatient.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> {
+        if (done >= SIZE / 2 && stopped.compareAndSet(false, true)) {
+          CompletableFuture.runAsync(() -> {
+            try {
+              first.close();
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+        }
+      }))).isInstanceOf(FhirboxException.class);
+    } finally {
+      first.close();
+    }
+    try (Stream<Path> kept = Files.list(state)) {
+      assertThat(kept.toList()).hasSize(1);
+    }
+
+    try (TestServer second = TestServer.start(data, port)) {
+      List<Long> seen = new CopyOnWriteArrayList<>();
+      FhirboxClient client = admin.newBuilder().resumableUploads(settings).build();
+      Binary b = client.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> seen.add(done)));
+
+      assertThat(seen.get(0)).as("the offset the second run started from").isGreaterThan(0L);
+      assertThat(BinaryTransferTest.sha256(content(client, b))).isEqualTo(BinaryTransferTest.sha256(Files.readAllBytes(file)));
+      assertThat(bytesIn(second)).isLessThan((long) SIZE);
+      try (Stream<Path> kept = Files.list(state)) {
+        assertThat(kept.toList()).as("the state of a finished upload").isEmpty();
+      }
+    }
+  }
+}
