@@ -2,9 +2,21 @@ package org.fhirbox.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,4 +51,92 @@ class FileBlobStoreTest extends BlobStoreContract {
         .hasParent(store.pathOf(first.key()).getParent());
     assertThat(first.key()).isNotEqualTo(second.key());
   }
+
+  @Test
+  void largeContentStoredWithoutAPipelineHasItsDigestsAndLimit() throws IOException {
+    FileBlobStore inline = new FileBlobStore(dir.resolve("inline"), 0);
+    try {
+      long size = 5 * MIB + 7;
+      String[] expected = TestContent.digests(21, size);
+
+      BlobInfo info = inline.put(TestContent.stream(21, size), size);
+
+      assertThat(info.size()).isEqualTo(size);
+      assertThat(info.sha256Hex()).isEqualTo(expected[0]);
+      assertThat(info.sha1Hex()).isEqualTo(expected[1]);
+      try (InputStream in = inline.open(info.key(), 0)) {
+        assertThat(TestContent.sha256(in)).isEqualTo(expected[0]);
+      }
+      assertThatThrownBy(() -> inline.put(TestContent.stream(22, size + 1), size))
+          .isInstanceOf(BlobTooLargeException.class);
+      try (var left = Files.list(dir.resolve("inline").resolve("tmp"))) {
+        assertThat(left).isEmpty();
+      }
+    } finally {
+      inline.close();
+    }
+  }
+
+  /**
+   * Eight 3 MiB uploads in flight at once, one pipeline allowed: one runs through the lanes
+   * (8 buffers), the seven others on their own threads with one buffer each.
+   */
+  @Test
+  void concurrentLargeUploadsBeyondThePipelinesHoldOneBufferEach() throws Exception {
+    FileBlobStore bounded = new FileBlobStore(dir.resolve("bounded"), 1);
+    int uploads = 8;
+    long size = 3 * MIB;
+    CountDownLatch allStarted = new CountDownLatch(uploads);
+    ExecutorService pool = Executors.newFixedThreadPool(uploads);
+    try {
+      List<Future<BlobInfo>> results = new ArrayList<>();
+      for (int i = 0; i < uploads; i++) {
+        long seed = 30 + i;
+        results.add(pool.submit(() -> bounded.put(pausingAfter(TestContent.stream(seed, size), 2 * MIB, allStarted),
+            size)));
+      }
+      for (int i = 0; i < uploads; i++) {
+        BlobInfo info = results.get(i).get(60, TimeUnit.SECONDS);
+        String[] expected = TestContent.digests(30 + i, size);
+        assertThat(info.sha256Hex()).isEqualTo(expected[0]);
+        assertThat(info.sha1Hex()).isEqualTo(expected[1]);
+        try (InputStream in = bounded.open(info.key(), 0)) {
+          assertThat(TestContent.sha256(in)).isEqualTo(expected[0]);
+        }
+      }
+      assertThat(bounded.uploadBuffersAllocated()).isLessThanOrEqualTo(8 + uploads - 1);
+    } finally {
+      pool.shutdownNow();
+      bounded.close();
+    }
+  }
+
+  /** Once {@code after} bytes were read, waits (boundedly) until every upload got that far. */
+  private static InputStream pausingAfter(InputStream in, long after, CountDownLatch all) {
+    return new FilterInputStream(in) {
+      private long read;
+      private boolean paused;
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (read >= after && !paused) {
+          paused = true;
+          all.countDown();
+          try {
+            all.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+          }
+        }
+        int n = super.read(b, off, paused ? len : (int) Math.min(len, after - read));
+        if (n > 0) {
+          read += n;
+        }
+        return n;
+      }
+    };
+  }
+
+  private static final long MIB = 1 << 20;
 }
