@@ -48,7 +48,8 @@ public final class FileBlobStore implements BlobStore {
   private static final int BLOBS_PER_SHARD = 1024;
   private final Path root;
   private final Path tmp;
-  private final GroupCommit commits = new GroupCommit(FileBlobStore::syncDirectory);
+  private final Syncs syncs;
+  private final GroupCommit commits;
   private final Shards shards;
   private final BlockingQueue<ByteBuffer> copyBuffers = new ArrayBlockingQueue<>(COPY_BUFFERS);
   /**
@@ -78,6 +79,12 @@ public final class FileBlobStore implements BlobStore {
 
   /** @param pipelines how many large uploads may run as a pipeline at once (see {@link #pipelines}) */
   FileBlobStore(Path root, int pipelines) throws IOException {
+    this(root, pipelines, Syncs.FSYNC);
+  }
+
+  FileBlobStore(Path root, int pipelines, Syncs syncs) throws IOException {
+    this.syncs = syncs;
+    this.commits = new GroupCommit(syncs::directory);
     this.pipelines = new Semaphore(pipelines);
     this.root = root.toAbsolutePath().normalize();
     this.tmp = this.root.resolve("tmp");
@@ -114,8 +121,10 @@ public final class FileBlobStore implements BlobStore {
       List<MessageDigest> digests = UploadLanes.blobDigests();
       long size = write(in, ch, maxBytes, digests);
       // fdatasync: the content and the size; the name is made durable below. Uploads run this
-      // on their own threads at the same time, so the file system can share its journal commits.
-      ch.force(false);
+      // on their own threads at the same time, so the file system shares its journal commits
+      // among them. One thread syncing a batch's files one after another was measured 2 to 5
+      // times slower on ext4 (each fdatasync then waits for a journal commit of its own).
+      syncs.content(ch, temp);
       moveIntoPlace(temp, key);
       done = true;
       HexFormat hex = HexFormat.of();
