@@ -349,7 +349,6 @@ public final class FhirboxServer implements AutoCloseable {
     jetty.start();
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     background.schedule(FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
-    background.execute(this::checkBootstrapSecretQuietly);
     background.execute(this::reindexQuietly);
     long sweepEvery = Math.max(1, config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL"));
     background.scheduleWithFixedDelay(this::sweepQuietly, Math.min(60, sweepEvery), sweepEvery, TimeUnit.SECONDS);
@@ -358,14 +357,6 @@ public final class FhirboxServer implements AutoCloseable {
     }
     ingestWorker.start();
     return this;
-  }
-
-  private void checkBootstrapSecretQuietly() {
-    try {
-      auth.checkBootstrapSecret();
-    } catch (RuntimeException e) {
-      LOG.warn("checking the bootstrap client failed: {}", e.getMessage());
-    }
   }
 
   private void analyzeQuietly() {
