@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  * ({@link #create}, {@link #rotateSecret}) and stored only as a {@link PasswordHasher} hash.
  */
 public final class ClientStore {
+  private static final Logger LOG = LoggerFactory.getLogger(ClientStore.class);
   /** Project names: letters, digits, '.', '_' and '-', at most 64 characters. */
   public static final Pattern PROJECT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~-]{0,127}");
@@ -51,8 +52,6 @@ public final class ClientStore {
   private volatile Configured configured;
 
   private record Configured(String clientId, byte[] secret, AtomicBoolean reported) {}
-
-  private static final Logger LOG = LoggerFactory.getLogger(ClientStore.class);
 
   public ClientStore(Database db, PasswordHasher hasher, Clock clock) {
     this.db = db;

@@ -60,7 +60,7 @@ public final class FileBlobStore implements BlobStore {
   private final PartBufferPool uploadBuffers = new PartBufferPool(BUFFER, 2 * LANE_BUFFERS);
   private final FilePartialBlobs partials = new FilePartialBlobs(this);
   /**
-   * Large uploads that may run as a pipeline at once ({@link UploadLanes}: three threads and
+   * Large uploads that may run as a pipeline at once ({@link UploadLanes}: four threads and
    * {@value #LANE_BUFFERS} buffers each); the others hash and write on their request thread with
    * one buffer. A pipeline pays off only while cores would otherwise idle: with sixteen 10 MiB
    * uploads at once on 2 cores, pipelines for all of them handed every chunk between 64 threads
