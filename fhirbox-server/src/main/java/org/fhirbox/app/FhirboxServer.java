@@ -360,7 +360,6 @@ public final class FhirboxServer implements AutoCloseable {
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     registerAppClientQuietly();
     background.schedule(FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
-    background.execute(this::checkBootstrapSecretQuietly);
     background.execute(this::reindexQuietly);
     long sweepEvery = Math.max(1, config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL"));
     background.scheduleWithFixedDelay(this::sweepQuietly, Math.min(60, sweepEvery), sweepEvery, TimeUnit.SECONDS);
@@ -384,14 +383,6 @@ public final class FhirboxServer implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       // ClientProfile refuses a plain-http redirect URI on a host other than a loopback one
       LOG.warn("the web app cannot sign people in at {}: {}", AppRoutes.appUrl(baseUrl), e.getMessage());
-    }
-  }
-
-  private void checkBootstrapSecretQuietly() {
-    try {
-      auth.checkBootstrapSecret();
-    } catch (RuntimeException e) {
-      LOG.warn("checking the bootstrap client failed: {}", e.getMessage());
     }
   }
 

@@ -67,8 +67,8 @@ public final class AuthModule {
   /**
    * Makes sure an admin client exists. With {@code FHIRBOX_BOOTSTRAP_CLIENT_ID} and
    * {@code _SECRET} set, creates that client in project {@code default} unless it exists (an
-   * existing client is left as it is; {@link #checkBootstrapSecret} says so when its secret
-   * differs); the creation finishes in the background, and authentication as that client
+   * existing client is left as it is, and a warning says so when its configured secret is
+   * refused); the creation finishes in the background, and authentication as that client
    * waits for it. Without them, and only when there is no client at all, creates client
    * {@value #GENERATED_ADMIN_ID} with a random secret and returns its credentials so that the
    * caller can show the secret once. Safe when several nodes start at once: the client id is the
@@ -84,6 +84,7 @@ public final class AuthModule {
       if (secret.get().length() < 16) {
         LOG.warn("FHIRBOX_BOOTSTRAP_CLIENT_SECRET is shorter than 16 characters; use a long random secret");
       }
+      clients.watchConfigured(id.get(), secret.get());
       bootstrapCreation = clients.createIfAbsentInBackground(id.get(), secret.get(), SERVER_PROJECT,
           ADMIN_SCOPE, true).whenComplete((created, e) -> {
             if (e != null) {
@@ -141,10 +142,11 @@ public final class AuthModule {
   }
 
   /**
-   * Warns when the configured bootstrap client exists with another secret or is disabled. Apart
-   * from {@link #bootstrap} because it costs a password-hash verification (about half a second
-   * of CPU early in a JVM's life) that a restarting node need not wait for; the server runs it in
-   * the background once it serves.
+   * Whether the configured bootstrap secret is the client's, waiting for a creation under way.
+   * Costs a password-hash verification when another process stored the client, so the server
+   * does not run it at start: the first authentication with that secret compares it with the
+   * stored hash anyway (once; then {@link VerifiedSecrets} remembers it), and a refusal of the
+   * configured secret logs that it is not applied ({@link ClientStore#watchConfigured}).
    *
    * @return whether the configured secret is the client's (true when none is configured)
    */
@@ -154,12 +156,7 @@ public final class AuthModule {
     if (bootstrapCreation.handle((created, e) -> created != null && created.isPresent()).join()) {
       return true; // this process stored it with this secret: verifying would stretch it a second time
     }
-    if (id.isEmpty() || secret.isEmpty() || clients.verifySecret(id.get(), secret.get()).isPresent()) {
-      return true;
-    }
-    LOG.warn("bootstrap client {} already exists with another secret or is disabled;"
-        + " FHIRBOX_BOOTSTRAP_CLIENT_SECRET is not applied", id.get());
-    return false;
+    return id.isEmpty() || secret.isEmpty() || clients.verifySecret(id.get(), secret.get()).isPresent();
   }
 
   /** Client authentication (secrets, private-key JWT assertions) with its failure throttle. */

@@ -1,6 +1,8 @@
 package org.fhirbox.auth;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,15 +14,19 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * OAuth2 clients and projects in the database. Secrets are returned in plain text exactly once
  * ({@link #create}, {@link #rotateSecret}) and stored only as a {@link PasswordHasher} hash.
  */
 public final class ClientStore {
+  private static final Logger LOG = LoggerFactory.getLogger(ClientStore.class);
   /** Project names: letters, digits, '.', '_' and '-', at most 64 characters. */
   public static final Pattern PROJECT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~-]{0,127}");
@@ -41,6 +47,11 @@ public final class ClientStore {
   private volatile Pending pending;
 
   private record Pending(String clientId, CompletableFuture<?> done) {}
+
+  /** The configured bootstrap client's id and secret, to say so when the stored secret differs. */
+  private volatile Configured configured;
+
+  private record Configured(String clientId, byte[] secret, AtomicBoolean reported) {}
 
   public ClientStore(Database db, PasswordHasher hasher, Clock clock) {
     this.db = db;
@@ -323,10 +334,31 @@ public final class ClientStore {
     }
     boolean ok = verified.contains(clientId, secret, hash) || hasher.verify(secret, hash);
     if (!ok || client.disabled()) {
+      reportIfConfigured(clientId, secret, ok);
       return Optional.empty();
     }
     verified.remember(clientId, secret, hash);
     return Optional.of(client);
+  }
+
+  /**
+   * Remembers the configured bootstrap client's id and secret: when that secret is later refused
+   * (the client exists with another secret, or is disabled), a warning says it is not applied.
+   * Nothing is verified here: a restart does not stretch the configured secret again; the first
+   * authentication with it compares it with the stored hash once, as any authentication does.
+   */
+  void watchConfigured(String clientId, String secret) {
+    configured = new Configured(clientId, secret.getBytes(StandardCharsets.UTF_8), new AtomicBoolean());
+  }
+
+  private void reportIfConfigured(String clientId, String secret, boolean secretMatched) {
+    Configured c = configured;
+    if (c != null && c.clientId().equals(clientId)
+        && MessageDigest.isEqual(c.secret(), secret.getBytes(StandardCharsets.UTF_8))
+        && c.reported().compareAndSet(false, true)) {
+      LOG.warn("bootstrap client {} {}; FHIRBOX_BOOTSTRAP_CLIENT_SECRET is not applied", clientId,
+          secretMatched ? "is disabled" : "already exists with another secret");
+    }
   }
 
   /** True when the database reported a unique-key violation (SQLState 23505 on H2 and PostgreSQL). */

@@ -101,6 +101,45 @@ class BootstrapTest {
     }
   }
 
+  /**
+   * A restart does not stretch the configured secret to compare it with the stored hash; its
+   * first use does, and a refusal of it says once that it is not applied.
+   */
+  @Test
+  void aChangedConfiguredSecretIsReportedAtItsFirstUseNotAtStart(@TempDir Path dir) throws Exception {
+    FhirboxConfig first = FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", "ops",
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "a-long-bootstrap-secret-0123456789"));
+    FhirboxConfig changed = FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", "ops",
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "another-long-secret-9876543210"));
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.addAppender(log);
+    try (Database db = AuthDb.open(dir)) {
+      AuthModule one = new AuthModule(first, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      one.bootstrap();
+      assertThat(one.checkBootstrapSecret()).isTrue();
+      AuthModule two = new AuthModule(changed, db, Clock.systemUTC(), () -> AuthDb.BASE);
+
+      assertThat(two.bootstrap()).isEmpty();
+      assertThat(notApplied(log)).isEmpty();
+
+      assertThat(two.clients().verifySecret("ops", "another-long-secret-9876543210")).isEmpty();
+      assertThat(two.clients().verifySecret("ops", "another-long-secret-9876543210")).isEmpty();
+      assertThat(two.clients().verifySecret("ops", "a-long-bootstrap-secret-0123456789")).isPresent();
+      assertThat(notApplied(log)).singleElement().asString()
+          .contains("ops already exists with another secret")
+          .doesNotContain("another-long-secret", "a-long-bootstrap-secret");
+    } finally {
+      root.detachAppender(log);
+    }
+  }
+
+  private static List<String> notApplied(ListAppender<ILoggingEvent> log) {
+    return log.list.stream().map(ILoggingEvent::getFormattedMessage)
+        .filter(m -> m.contains("FHIRBOX_BOOTSTRAP_CLIENT_SECRET is not applied")).toList();
+  }
+
   @Test
   void firstStartWithoutConfigurationGeneratesExactlyOneAdminClient(@TempDir Path dir) throws Exception {
     FhirboxConfig config = FhirboxConfig.of(Map.of());

@@ -2,9 +2,23 @@ package org.fhirbox.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,4 +53,225 @@ class FileBlobStoreTest extends BlobStoreContract {
         .hasParent(store.pathOf(first.key()).getParent());
     assertThat(first.key()).isNotEqualTo(second.key());
   }
+
+  @Test
+  void largeContentStoredWithoutAPipelineHasItsDigestsAndLimit() throws IOException {
+    FileBlobStore inline = new FileBlobStore(dir.resolve("inline"), 0);
+    try {
+      long size = 5 * MIB + 7;
+      String[] expected = TestContent.digests(21, size);
+
+      BlobInfo info = inline.put(TestContent.stream(21, size), size);
+
+      assertThat(info.size()).isEqualTo(size);
+      assertThat(info.sha256Hex()).isEqualTo(expected[0]);
+      assertThat(info.sha1Hex()).isEqualTo(expected[1]);
+      try (InputStream in = inline.open(info.key(), 0)) {
+        assertThat(TestContent.sha256(in)).isEqualTo(expected[0]);
+      }
+      assertThatThrownBy(() -> inline.put(TestContent.stream(22, size + 1), size))
+          .isInstanceOf(BlobTooLargeException.class);
+      try (var left = Files.list(dir.resolve("inline").resolve("tmp"))) {
+        assertThat(left).isEmpty();
+      }
+    } finally {
+      inline.close();
+    }
+  }
+
+  /**
+   * Eight 3 MiB uploads in flight at once, one pipeline allowed: one runs through the lanes
+   * (8 buffers), the seven others on their own threads with one buffer each.
+   */
+  @Test
+  void concurrentLargeUploadsBeyondThePipelinesHoldOneBufferEach() throws Exception {
+    FileBlobStore bounded = new FileBlobStore(dir.resolve("bounded"), 1);
+    int uploads = 8;
+    long size = 3 * MIB;
+    CountDownLatch allStarted = new CountDownLatch(uploads);
+    ExecutorService pool = Executors.newFixedThreadPool(uploads);
+    try {
+      List<Future<BlobInfo>> results = new ArrayList<>();
+      for (int i = 0; i < uploads; i++) {
+        long seed = 30 + i;
+        results.add(pool.submit(() -> bounded.put(pausingAfter(TestContent.stream(seed, size), 2 * MIB, allStarted),
+            size)));
+      }
+      for (int i = 0; i < uploads; i++) {
+        BlobInfo info = results.get(i).get(60, TimeUnit.SECONDS);
+        String[] expected = TestContent.digests(30 + i, size);
+        assertThat(info.sha256Hex()).isEqualTo(expected[0]);
+        assertThat(info.sha1Hex()).isEqualTo(expected[1]);
+        try (InputStream in = bounded.open(info.key(), 0)) {
+          assertThat(TestContent.sha256(in)).isEqualTo(expected[0]);
+        }
+      }
+      assertThat(bounded.uploadBuffersAllocated()).isLessThanOrEqualTo(8 + uploads - 1);
+    } finally {
+      pool.shutdownNow();
+      bounded.close();
+    }
+  }
+
+  /** Once {@code after} bytes were read, waits (boundedly) until every upload got that far. */
+  private static InputStream pausingAfter(InputStream in, long after, CountDownLatch all) {
+    return new FilterInputStream(in) {
+      private long read;
+      private boolean paused;
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (read >= after && !paused) {
+          paused = true;
+          all.countDown();
+          try {
+            all.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+          }
+        }
+        int n = super.read(b, off, paused ? len : (int) Math.min(len, after - read));
+        if (n > 0) {
+          read += n;
+        }
+        return n;
+      }
+    };
+  }
+
+  /** A sync that ran: content of a file or a directory, what it saw, and when it began and ended. */
+  private record Synced(String kind, Path path, List<String> entries, long start, long end) {}
+
+  /** The real syncs, recorded; a content sync of a file of {@code failSize} bytes fails instead. */
+  private static final class RecordingSyncs implements Syncs {
+    final List<Synced> log = new CopyOnWriteArrayList<>();
+    final long failSize;
+
+    RecordingSyncs(long failSize) {
+      this.failSize = failSize;
+    }
+
+    @Override
+    public void content(FileChannel file, Path path) throws IOException {
+      long start = System.nanoTime();
+      if (file.size() == failSize) {
+        throw new IOException("the disk refused to flush " + path.getFileName());
+      }
+      Syncs.FSYNC.content(file, path);
+      log.add(new Synced("content", path, List.of(), start, System.nanoTime()));
+    }
+
+    @Override
+    public void directory(Path dir) throws IOException {
+      long start = System.nanoTime();
+      List<String> entries;
+      try (var names = Files.list(dir)) {
+        entries = names.map(p -> p.getFileName().toString()).toList();
+      }
+      Syncs.FSYNC.directory(dir);
+      log.add(new Synced("directory", dir, entries, start, System.nanoTime()));
+    }
+  }
+
+  /** A put's result and when it was called and returned. */
+  private record Put(BlobInfo info, long called, long returned) {}
+
+  /**
+   * Sixteen uploads at once, five each: every put returns only after its content was synced
+   * under its temporary name and then a sync of its shard directory began that already saw its
+   * final name; the uploads share those directory syncs.
+   */
+  @Test
+  void concurrentPutsReturnAfterTheirContentAndThenTheirNameWereSyncedSharingDirectorySyncs() throws Exception {
+    RecordingSyncs syncs = new RecordingSyncs(-1);
+    FileBlobStore recorded = new FileBlobStore(dir.resolve("recorded"), 1, syncs);
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<List<Put>>> results = new ArrayList<>();
+      for (int t = 0; t < 16; t++) {
+        long seed = 40 + t;
+        results.add(pool.submit(() -> {
+          start.await();
+          List<Put> puts = new ArrayList<>();
+          for (int r = 0; r < 5; r++) {
+            long called = System.nanoTime();
+            BlobInfo info = recorded.put(TestContent.stream(seed * 10 + r, 50_000), 50_000);
+            puts.add(new Put(info, called, System.nanoTime()));
+          }
+          return puts;
+        }));
+      }
+      start.countDown();
+      int puts = 0;
+      for (Future<List<Put>> f : results) {
+        for (Put put : f.get(60, TimeUnit.SECONDS)) {
+          puts++;
+          String name = put.info().key().value();
+          Path file = recorded.pathOf(put.info().key());
+          Synced content = syncs.log.stream()
+              .filter(s -> s.kind().equals("content") && s.path().getFileName().toString().equals(name + ".part"))
+              .findFirst().orElseThrow(() -> new AssertionError("no content sync of " + name));
+          assertThat(content.start()).isGreaterThanOrEqualTo(put.called());
+          assertThat(syncs.log).as("a sync of %s's directory that saw it, after its content sync", name)
+              .anyMatch(s -> s.kind().equals("directory") && s.path().equals(file.getParent())
+                  && s.entries().contains(name) && s.start() >= content.end() && s.end() <= put.returned());
+        }
+      }
+      assertThat(syncs.log).filteredOn(s -> s.kind().equals("directory")).hasSizeLessThan(puts);
+    } finally {
+      pool.shutdownNow();
+      recorded.close();
+    }
+  }
+
+  @Test
+  void aFailedContentSyncFailsOnlyItsOwnUploadAndLeavesNothingOfIt() throws Exception {
+    long doomedSize = 40_001;
+    RecordingSyncs syncs = new RecordingSyncs(doomedSize);
+    Path blobs = dir.resolve("failing");
+    FileBlobStore failing = new FileBlobStore(blobs, 1, syncs);
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<BlobInfo>> results = new ArrayList<>();
+      for (int t = 0; t < 16; t++) {
+        long seed = 60 + t;
+        long size = t == 7 ? doomedSize : 40_000;
+        results.add(pool.submit(() -> {
+          start.await();
+          return failing.put(TestContent.stream(seed, size), size);
+        }));
+      }
+      start.countDown();
+      List<BlobKey> stored = new ArrayList<>();
+      for (int t = 0; t < 16; t++) {
+        if (t == 7) {
+          Future<BlobInfo> doomed = results.get(t);
+          assertThatThrownBy(() -> doomed.get(60, TimeUnit.SECONDS))
+              .rootCause().hasMessageStartingWith("the disk refused to flush");
+          continue;
+        }
+        BlobInfo info = results.get(t).get(60, TimeUnit.SECONDS);
+        assertThat(info.sha256Hex()).isEqualTo(TestContent.digests(60 + t, 40_000)[0]);
+        try (InputStream in = failing.open(info.key(), 0)) {
+          assertThat(TestContent.sha256(in)).isEqualTo(info.sha256Hex());
+        }
+        stored.add(info.key());
+      }
+      try (var left = Files.list(blobs.resolve("tmp"))) {
+        assertThat(left).isEmpty();
+      }
+      try (var all = Files.find(blobs, 3, (p, a) -> a.isRegularFile())) {
+        assertThat(all.map(p -> p.getFileName().toString()))
+            .containsExactlyInAnyOrderElementsOf(stored.stream().map(BlobKey::value).toList());
+      }
+    } finally {
+      pool.shutdownNow();
+      failing.close();
+    }
+  }
+
+  private static final long MIB = 1 << 20;
 }
