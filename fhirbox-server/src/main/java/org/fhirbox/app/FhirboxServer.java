@@ -57,6 +57,7 @@ import org.fhirbox.http.StorageResponder;
 import org.fhirbox.http.StorageRoutes;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.binary.Thumbnails;
 import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.fhir.BinaryData;
 import org.fhirbox.fhir.BundleProcessor;
@@ -191,9 +192,9 @@ public final class FhirboxServer implements AutoCloseable {
     DirectUploads directUploads = new DirectUploads(binaryService, new UploadUrlSigner(signingKeys, clock),
         Backends.s3Uploads(config, awsCredentials), clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
-        output, directUploads);
+        output, directUploads, urlSigner);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
-        output);
+        output, new Thumbnails(blobs, Runtime.getRuntime().availableProcessors()));
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
