@@ -32,6 +32,7 @@ import org.fhirbox.testing.NpmPack;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestImages;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -59,8 +60,10 @@ class WebAppBrowserTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String AXE = "axe-core@4.14.1";
   private static final String EMAIL = "clinician@example.org";
-  /** The README's screenshot, written by {@link #firstLoadIsSmallAndTheReadmeScreenshotIsTheRealApp}. */
-  private static final Path SCREENSHOT = Path.of("..", "docs", "webapp.png");
+  /** Where {@link #firstLoadIsSmallAndTheReadmeScreenshotIsTheRealApp} writes its screenshot on every run. */
+  private static final Path SCREENSHOT = Path.of("target", "webapp.png");
+  /** The README's screenshot, replaced only with {@code -Dfhirbox.screenshot.update=true}. */
+  private static final Path README_SCREENSHOT = Path.of("..", "docs", "webapp.png");
 
   private static Chromium chromium;
   private static ChromeDriver browser;
@@ -152,6 +155,8 @@ class WebAppBrowserTest {
       awaitUploaded(name);
     }
 
+    // thumbnails are asked for as their tiles come near the viewport: scroll down to the files
+    browser.executeScript("document.getElementById('files').scrollIntoView()");
     WebElement img = waitFor(By.cssSelector("#files img.thumb"));
     @SuppressWarnings("unchecked")
     Map<String, Object> image = (Map<String, Object>) browser.executeAsyncScript("""
@@ -406,10 +411,63 @@ class WebAppBrowserTest {
       Files.createDirectories(SCREENSHOT.getParent());
       assertThat(ImageIO.write(small, "png", SCREENSHOT.toFile())).isTrue();
       assertThat(Files.size(SCREENSHOT)).as("a small PNG").isLessThan(150_000);
+      if (Boolean.getBoolean("fhirbox.screenshot.update")) {
+        Files.copy(SCREENSHOT, README_SCREENSHOT, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
     }
   }
 
+  @Test
+  void aTwentyMegabytePhotoShowsAThumbnailOfAFewKilobytesAndBrokenContentKeepsItsTile() throws Exception {
+    String patient = patient("Paula", "Photo", "MRN-20", "1982-02-20");
+    Path photo = TestImages.noisyJpeg(files.resolve("ward-round.jpg"), 5200, 4000, 0.98f);
+    assertThat(Files.size(photo)).as("a 20 MB photo").isBetween(19_000_000L, 24_000_000L);
+    TestClient admin = fhirbox.client();
+    String big = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary").header("Content-Type", "image/jpeg")
+        .POST(HttpRequest.BodyPublishers.ofFile(photo))));
+    media(patient, big, "ward-round.jpg");
+    String broken = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "image/jpeg",
+        "not a picture at all".getBytes(StandardCharsets.UTF_8)));
+    media(patient, broken, "broken.jpg");
+
+    signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
+    WebElement img = waitFor(By.cssSelector("li[data-binary='" + big + "'] img.thumb"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> shown = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const img = arguments[0];
+        img.decode().then(() => done({ naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+          src: img.currentSrc }), (e) => done({ error: String(e) }));
+        """, img);
+    assertThat(shown).as("the thumbnail").containsEntry("naturalWidth", 256L).containsEntry("naturalHeight", 197L);
+    String src = (String) shown.get("src");
+    assertThat(src).contains("/storage/" + big + "/1/thumbnail?");
+    Number transferred = (Number) browser.executeScript(
+        "return performance.getEntriesByName(arguments[0])[0].transferSize", src);
+    assertThat(transferred.longValue()).as("bytes transferred for the thumbnail of a %d-byte photo",
+        Files.size(photo)).isPositive().isLessThan(30_000);
+    @SuppressWarnings("unchecked")
+    List<String> fetched = (List<String>) browser.executeScript(
+        "return performance.getEntriesByType('resource').map(r => r.name)");
+    assertThat(fetched).as("the photo itself is not downloaded").noneMatch(n -> n.contains("/storage/" + big + "/1?"));
+
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+        "return performance.getEntriesByType('resource').some(r => r.name.includes(arguments[0]))",
+        "/storage/" + broken + "/1/thumbnail?"));
+    WebElement tile = browser.findElement(By.cssSelector("li[data-binary='" + broken + "'] .preview a"));
+    assertThat(tile.getAttribute("class")).isEqualTo("tile");
+    assertThat(tile.getText()).contains("open broken.jpg full size");
+    assertThat(tile.findElements(By.tagName("img"))).isEmpty();
+  }
+
   // ---- helpers ----
+
+  private void media(String patient, String binary, String title) {
+    TestClient.createdId(fhirbox.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\",\"status\":"
+        + "\"completed\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":{\"url\":\"Binary/"
+        + binary + "\",\"title\":\"" + title + "\"}}"));
+  }
 
   private String patient(String given, String family, String mrn, String birthDate) {
     return TestClient.createdId(fhirbox.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\","
