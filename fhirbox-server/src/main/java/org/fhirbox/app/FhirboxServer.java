@@ -205,13 +205,13 @@ public final class FhirboxServer implements AutoCloseable {
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
         new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
-        new OAuthRoutes(auth.clientAuthenticator(), auth.tokens(), signIn, resources, audit.signInListener(),
+        new OAuthRoutes(auth.clientAuthenticator(), appClients, auth.tokens(), signIn, resources, audit.signInListener(),
             auth.issuer(), json),
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json),
         errors, List.of(new ReadinessCheck("database", database::isReachable),
             new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store, clock)),
         new AccountRoutes(auth.passwordLinks(), codec),
-        new TusRoutes(uploads), new AppRoutes(AppAssets.load(FhirboxServer.class.getClassLoader()), appClients, json,
+        new TusRoutes(uploads), new AppRoutes(AppAssets.load(FhirboxServer.class.getClassLoader()), json,
             config.seconds("FHIRBOX_REFRESH_TOKEN_TTL").toSeconds()));
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");

@@ -311,4 +311,35 @@ class StorageUrlSignerTest {
     }
     throw new AssertionError("expected a FhirException");
   }
+
+  @Test
+  void aThumbnailUrlSignsItsPathAndOpensOnlyTheThumbnail() throws Exception {
+    StorageUrlSigner signer = signerAt(T0);
+    org.fhirbox.model.BinaryContent content = new org.fhirbox.model.BinaryContent("p", "abc", 2,
+        org.fhirbox.storage.BlobKey.random(), 10, "0".repeat(64), "0".repeat(40), "image/png", null, null, T0);
+    String url = signer.signThumbnail(BASE, content);
+    assertThat(url).startsWith(BASE + "/storage/abc/2/thumbnail?Expires=");
+    Request r = Request.of(url);
+    Verified v = verify(signer, "GET", r);
+    assertThat(v.thumbnail()).isTrue();
+    assertThat(v.binaryId()).isEqualTo("abc");
+    assertThat(v.versionId()).isEqualTo("2");
+    assertThat(verify(signer, "HEAD", r).thumbnail()).isTrue();
+
+    // the documented canonical string, with the thumbnail's path
+    String canonical = String.join("\n", "fhirbox-storage-v1", "GET", "/storage/abc/2/thumbnail",
+        r.params().get("Expires"), "k2", "-");
+    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+    mac.init(new javax.crypto.spec.SecretKeySpec(java.util.Base64.getDecoder().decode(SigningKeysTest.key(2, 32)),
+        "HmacSHA256"));
+    assertThat(r.params().get("Signature")).isEqualTo(java.util.Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8))));
+
+    assertThat(statusOf(() -> verify(signer, "GET", new Request("/storage/abc/2", r.params())))).isEqualTo(403);
+    Request content2 = Request.of(signer.sign(BASE, "abc", "2", null));
+    assertThat(verify(signer, "GET", content2).thumbnail()).isFalse();
+    assertThat(statusOf(() -> verify(signer, "GET", new Request("/storage/abc/2/thumbnail", content2.params()))))
+        .isEqualTo(403);
+    assertThat(StorageUrlSigner.tryParse(url)).as("not the Binary's content").isEmpty();
+  }
 }
