@@ -538,7 +538,18 @@ class WebAppBrowserTest {
     browser.switchTo().activeElement().sendKeys(SmartApp.PASSWORD, Keys.ENTER);
     waitFor(By.id("patient-search"));
 
-    tabTo("input", "Search patients").sendKeys("Keys", Keys.ENTER);
+    for (int i = 1; i <= 11; i++) {
+      patient("Number" + i, "Pager", "MRN-P" + i, "1950-01-" + (10 + i));
+    }
+    tabTo("input", "Search patients").sendKeys("Pager", Keys.ENTER);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
+        .size() == 10);
+    tabTo("button", "Next page").sendKeys(Keys.ENTER);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
+        .size() == 1);
+    WebElement search = tabTo("input", "Search patients");
+    search.clear();
+    search.sendKeys("Keys", Keys.ENTER);
     waitFor(By.linkText("Kim Keys"));
     tabTo("a", "Kim Keys").sendKeys(Keys.ENTER);
     waitFor(By.xpath("//h1[text()='Kim Keys']"));
@@ -598,7 +609,7 @@ class WebAppBrowserTest {
   }
 
   @Test
-  void anUploadPausesResumesAndCancels() throws Exception {
+  void filesAreDroppedOrPickedAndAnUploadPausesResumesAndCancels() throws Exception {
     String patient = patient("Uma", "Upload", "MRN-8", "1988-08-08");
     byte[] content = new byte[6 * 1024 * 1024];
     new Random(8).nextBytes(content);
@@ -612,6 +623,12 @@ class WebAppBrowserTest {
     // 200 ms a request: 24 pieces a file, slow enough to pause and cancel halfway
     browser.setNetworkConditions(new org.openqa.selenium.chromium.ChromiumNetworkConditions()
         .setLatency(Duration.ofMillis(200)));
+    browser.executeScript("""
+        const files = new DataTransfer();
+        files.items.add(new File(['dropped words'], 'dropped.txt', { type: 'text/plain' }));
+        document.querySelector('.drop').dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true }));
+        """);
+    assertThat(upload("dropped.txt").getText()).contains("dropped.txt").contains("text/plain");
     labelled("Upload files").sendKeys(paused + "\n" + cancelled);
     WebElement row = upload("paused.bin");
     buttonIn(row, "Start upload").click();
