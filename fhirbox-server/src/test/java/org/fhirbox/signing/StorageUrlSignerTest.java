@@ -10,11 +10,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.signing.StorageUrlSigner.Ref;
 import org.fhirbox.signing.StorageUrlSigner.Verified;
+import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
 
 class StorageUrlSignerTest {
@@ -315,8 +320,8 @@ class StorageUrlSignerTest {
   @Test
   void aThumbnailUrlSignsItsPathAndOpensOnlyTheThumbnail() throws Exception {
     StorageUrlSigner signer = signerAt(T0);
-    org.fhirbox.model.BinaryContent content = new org.fhirbox.model.BinaryContent("p", "abc", 2,
-        org.fhirbox.storage.BlobKey.random(), 10, "0".repeat(64), "0".repeat(40), "image/png", null, null, T0);
+    BinaryContent content = new BinaryContent("p", "abc", 2,
+        BlobKey.random(), 10, "0".repeat(64), "0".repeat(40), "image/png", null, null, T0);
     String url = signer.signThumbnail(BASE, content);
     assertThat(url).startsWith(BASE + "/storage/abc/2/thumbnail?Expires=");
     Request r = Request.of(url);
@@ -329,10 +334,10 @@ class StorageUrlSignerTest {
     // the documented canonical string, with the thumbnail's path
     String canonical = String.join("\n", "fhirbox-storage-v1", "GET", "/storage/abc/2/thumbnail",
         r.params().get("Expires"), "k2", "-");
-    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-    mac.init(new javax.crypto.spec.SecretKeySpec(java.util.Base64.getDecoder().decode(SigningKeysTest.key(2, 32)),
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(Base64.getDecoder().decode(SigningKeysTest.key(2, 32)),
         "HmacSHA256"));
-    assertThat(r.params().get("Signature")).isEqualTo(java.util.Base64.getUrlEncoder().withoutPadding()
+    assertThat(r.params().get("Signature")).isEqualTo(Base64.getUrlEncoder().withoutPadding()
         .encodeToString(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8))));
 
     assertThat(statusOf(() -> verify(signer, "GET", new Request("/storage/abc/2", r.params())))).isEqualTo(403);

@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,9 +44,11 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
@@ -103,7 +106,7 @@ class WebAppBrowserTest {
         .isInstanceOf(PasswordLinks.PasswordSet.class);
     try {
       browser.deleteNetworkConditions();
-    } catch (org.openqa.selenium.WebDriverException noneWereSet) {
+    } catch (WebDriverException noneWereSet) {
       // a test that throttled or cut the network and failed before restoring it leaves them set
     }
     browser.manage().deleteAllCookies();
@@ -419,7 +422,7 @@ class WebAppBrowserTest {
       assertThat(ImageIO.write(small, "png", SCREENSHOT.toFile())).isTrue();
       assertThat(Files.size(SCREENSHOT)).as("a small PNG").isLessThan(150_000);
       if (Boolean.getBoolean("fhirbox.screenshot.update")) {
-        Files.copy(SCREENSHOT, README_SCREENSHOT, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(SCREENSHOT, README_SCREENSHOT, StandardCopyOption.REPLACE_EXISTING);
       }
     }
   }
@@ -621,7 +624,7 @@ class WebAppBrowserTest {
     waitFor(By.xpath("//h1[text()='Uma Upload']"));
     browser.executeScript("document.body.dataset.chunkSize = String(256 * 1024)");
     // 200 ms a request: 24 pieces a file, slow enough to pause and cancel halfway
-    browser.setNetworkConditions(new org.openqa.selenium.chromium.ChromiumNetworkConditions()
+    browser.setNetworkConditions(new ChromiumNetworkConditions()
         .setLatency(Duration.ofMillis(200)));
     browser.executeScript("""
         const files = new DataTransfer();
@@ -831,8 +834,8 @@ class WebAppBrowserTest {
         """);
   }
 
-  private static org.openqa.selenium.chromium.ChromiumNetworkConditions offline() {
-    org.openqa.selenium.chromium.ChromiumNetworkConditions c = new org.openqa.selenium.chromium.ChromiumNetworkConditions();
+  private static ChromiumNetworkConditions offline() {
+    ChromiumNetworkConditions c = new ChromiumNetworkConditions();
     c.setOffline(true);
     return c;
   }
