@@ -36,7 +36,9 @@ function act(el, label, run) {
 }
 
 function table(caption, headings, rows) {
-  return h('div', { class: 'scroll' }, h('table', {}, h('caption', {}, caption),
+  // a region the keyboard can focus, so a table wider than a phone scrolls with the arrow keys
+  return h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': caption }, h('table', {},
+    h('caption', {}, caption),
     h('thead', {}, h('tr', {}, headings.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
 }
 

@@ -1,12 +1,7 @@
 // Every Attachment of a patient, from Patient.photo, Media, DocumentReference and Communication,
 // shown by kind: image thumbnails, inline PDFs, players, downloads.
-import { h, size, date, hex } from './dom.js';
-
-/**
- * Images above this size get no thumbnail: a thumbnail would download the whole file. They show a
- * tile that opens the full image instead. Thumbnails below it load lazily, as they scroll into view.
- */
-export const THUMBNAIL_LIMIT = 2 * 1024 * 1024;
+import * as api from './api.js';
+import { h, fill, size, date, hex } from './dom.js';
 
 /** The Binary id in a signed /storage URL or a Binary/{id} reference, else null. */
 export function binaryId(url) {
@@ -67,13 +62,7 @@ function preview(att) {
   const label = name(att);
   switch (kind(att)) {
     case 'image':
-      if (att.size === undefined || att.size > THUMBNAIL_LIMIT) {
-        return h('a', { class: 'tile', href: att.url, target: '_blank', rel: 'noopener' },
-          `Large image (${size(att.size)}): open ${label} full size`);
-      }
-      return h('a', { href: att.url, target: '_blank', rel: 'noopener', 'aria-label': `Open ${label} full size` },
-        h('img', { class: 'thumb', src: att.url, alt: label, loading: 'lazy', decoding: 'async',
-          width: 160, height: 120 }));
+      return image(att, label);
     case 'pdf':
       // the storage route sends PDFs with CSP sandbox: the document runs in an opaque origin
       return h('iframe', { class: 'pdf', src: att.url, title: `PDF preview: ${label}`, loading: 'lazy' });
@@ -85,6 +74,49 @@ function preview(att) {
     default:
       return h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`);
   }
+}
+
+/**
+ * An image: a tile that opens it full size, which becomes its thumbnail once the server has made
+ * one (a few KB, whatever the photo's size). Content that gives no thumbnail keeps the tile.
+ */
+function image(att, label) {
+  const link = h('a', { class: 'tile', href: att.url, target: '_blank', rel: 'noopener' },
+    `Image (${size(att.size)}): open ${label} full size`);
+  if (att.binary) whenVisible(link, () => thumbnail(att.binary, link, label));
+  return link;
+}
+
+async function thumbnail(binary, link, label) {
+  let url;
+  try {
+    const p = await api.fhir(`Binary/${encodeURIComponent(binary)}/$presigned-url?thumbnail=true`);
+    url = p.parameter.find((x) => x.name === 'url').valueUrl;
+  } catch {
+    return;
+  }
+  const img = h('img', { class: 'thumb', alt: label, decoding: 'async', width: 256, height: 192 });
+  img.addEventListener('load', () => {
+    link.className = 'thumb-link';
+    link.setAttribute('aria-label', `Open ${label} full size`);
+    fill(link, img);
+  }, { once: true });
+  img.src = url;
+}
+
+/** Runs `work` once `el` comes near the viewport, so a long grid asks for what is seen. */
+function whenVisible(el, work) {
+  if (!('IntersectionObserver' in window)) {
+    work();
+    return;
+  }
+  const seen = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) {
+      seen.disconnect();
+      work();
+    }
+  }, { rootMargin: '300px' });
+  seen.observe(el);
 }
 
 /** Sections by kind; empty kinds are left out. */

@@ -157,7 +157,8 @@ async function auditTrail(el, id) {
   const who = (e) => (e.agent || []).map((a) => a.altId || (a.who && (a.who.display || a.who.reference
     || (a.who.identifier && a.who.identifier.value)))).filter(Boolean).join(', ');
   fill(el, h('h2', { id: 'audit-title' }, 'Audit trail'),
-    events.length === 0 ? h('p', {}, 'No access recorded yet.') : h('div', { class: 'scroll' }, h('table', {},
+    events.length === 0 ? h('p', {}, 'No access recorded yet.') : h('div', { class: 'scroll', tabindex: 0,
+      role: 'region', 'aria-label': 'Who accessed this file' }, h('table', {},
       h('caption', {}, 'Who accessed this file'),
       h('thead', {}, h('tr', {}, ['When', 'Action', 'What', 'Who', 'From'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, events.map((e) => h('tr', {},

@@ -58,6 +58,7 @@ import org.fhirbox.http.StorageRoutes;
 import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
+import org.fhirbox.binary.Thumbnails;
 import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.fhir.BinaryData;
 import org.fhirbox.fhir.BundleProcessor;
@@ -195,9 +196,9 @@ public final class FhirboxServer implements AutoCloseable {
     this.directUploads = new DirectUploads(binaryService, store, new UploadUrlSigner(signingKeys, clock), s3Uploads,
         audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
-        output, directUploads);
+        output, directUploads, urlSigner);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
-        output);
+        output, new Thumbnails(blobs, Runtime.getRuntime().availableProcessors(), 16L << 20));
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
@@ -208,13 +209,13 @@ public final class FhirboxServer implements AutoCloseable {
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
         new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
-        new OAuthRoutes(auth.clientAuthenticator(), auth.tokens(), signIn, resources, audit.signInListener(),
+        new OAuthRoutes(auth.clientAuthenticator(), appClients, auth.tokens(), signIn, resources, audit.signInListener(),
             auth.issuer(), json),
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json),
         errors, List.of(new ReadinessCheck("database", database::isReachable),
             new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store, clock)),
         new AccountRoutes(auth.passwordLinks(), codec),
-        new TusRoutes(uploads), new AppRoutes(AppAssets.load(FhirboxServer.class.getClassLoader()), appClients, json,
+        new TusRoutes(uploads), new AppRoutes(AppAssets.load(FhirboxServer.class.getClassLoader()), json,
             config.seconds("FHIRBOX_REFRESH_TOKEN_TTL").toSeconds()));
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");

@@ -49,9 +49,10 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
       if (r.getType().equals("Binary")) {
         r.addOperation().setName("presigned-url")
             .setDefinition("http://fhirbox.org/OperationDefinition/Binary-presigned-url")
-            .setDocumentation("GET /Binary/{id}/$presigned-url[?download=name]: a Parameters resource with a"
-                + " short-lived signed url for the content; with upload=true (Medplum's form, needs Binary update),"
-                + " a url that takes one PUT of the Binary's next content");
+            .setDocumentation("GET /Binary/{id}/$presigned-url[?download=name][&expiresIn=seconds]: a Parameters"
+                + " resource with a short-lived signed url for the content; with thumbnail=true, the signed url of"
+                + " an image's thumbnail (at most 256 px a side); with upload=true (Medplum's form, needs Binary"
+                + " update), a url that takes one PUT of the Binary's next content");
         r.addOperation().setName("import")
             .setDefinition("http://fhirbox.org/OperationDefinition/Binary-import")
             .setDocumentation("POST /Binary/$import with Parameters url[, contentType, securityContext]: fetches"

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.AuthModule;
+import org.fhirbox.auth.ClientProfile;
 import org.fhirbox.core.FhirException;
 
 /**
@@ -16,7 +17,8 @@ import org.fhirbox.core.FhirException;
  * GET /app/                     index.html: Cache-Control no-cache, a strong ETag (304 on If-None-Match)
  * GET /app/v/{version}/{file}   the app's files, immutable for a year (the version is a hash of them all)
  * GET /app/config.json[?project=P]   {"clientId","project","scope","redirectUri","signInLifetime",...}:
- *                               the client to sign in with (404 for a project without users)
+ *                               the client to sign in with; the same for every project name,
+ *                               whether it exists and has users or not (400 for a name no project can have)
  * </pre>
  * Each answer is gzip-compressed when the browser accepts it, and carries a Content-Security-Policy
  * that allows script from this origin only: no inline script, no {@code eval}.
@@ -32,14 +34,12 @@ public final class AppRoutes {
   private static final long YEAR = 365L * 24 * 3600;
 
   private final AppAssets assets;
-  private final AppClients clients;
   private final ObjectMapper json;
   private final long signInLifetime;
 
   /** @param signInLifetime seconds a sign-in may be refreshed ({@code FHIRBOX_REFRESH_TOKEN_TTL}) */
-  public AppRoutes(AppAssets assets, AppClients clients, ObjectMapper json, long signInLifetime) {
+  public AppRoutes(AppAssets assets, ObjectMapper json, long signInLifetime) {
     this.assets = assets;
-    this.clients = clients;
     this.json = json;
     this.signInLifetime = signInLifetime;
   }
@@ -89,10 +89,12 @@ public final class AppRoutes {
     String project = ex.param("project").map(String::strip).filter(p -> !p.isEmpty())
         .orElse(AuthModule.SERVER_PROJECT);
     String redirect = appUrl(ex.baseUrl());
-    String clientId;
+    String clientId = AppClients.idFor(project).orElseThrow(() -> FhirException.badRequest("'" + project
+        + "' cannot be a project's name: letters, digits and . _ - (at most 64, starting with a letter or digit)",
+        "project"));
     try {
-      clientId = clients.clientId(project, redirect)
-          .orElseThrow(() -> FhirException.notFound("there is no project '" + project + "' to sign in to"));
+      // the app's page must be a redirect URI the sign-in accepts (https, or http on a loopback host)
+      ClientProfile.of(true, true, List.of(redirect));
     } catch (IllegalArgumentException e) {
       throw FhirException.unavailable("the web app cannot sign people in at " + redirect + ": " + e.getMessage(),
           3600, e);

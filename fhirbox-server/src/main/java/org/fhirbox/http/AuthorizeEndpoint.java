@@ -13,6 +13,7 @@ import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.AuthorizationCodes;
 import org.fhirbox.auth.AuthorizationRequests;
 import org.fhirbox.auth.AuthorizationRequests.Pending;
+import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.ClientAuthenticator;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.SignIn;
@@ -61,17 +62,35 @@ final class AuthorizeEndpoint {
   }
 
   private final ClientAuthenticator clients;
+  private final AppClients appClients;
   private final SignInModule signIn;
   private final PatientPicker picker;
   private final SignInListener audit;
   private final long refreshDays;
 
-  AuthorizeEndpoint(ClientAuthenticator clients, SignInModule signIn, PatientPicker picker, SignInListener audit) {
+  AuthorizeEndpoint(ClientAuthenticator clients, AppClients appClients, SignInModule signIn, PatientPicker picker,
+      SignInListener audit) {
     this.clients = clients;
+    this.appClients = appClients;
     this.signIn = signIn;
     this.picker = picker;
     this.audit = audit;
     this.refreshDays = signIn.refreshTokens().ttl().toDays();
+  }
+
+  /**
+   * The enabled client of {@code clientId}; for one of the web app's ids, as {@link AppClients#forSignIn}
+   * gives it for this base URL's app page.
+   */
+  private Optional<OAuthClient> client(Exchange ex, String clientId) {
+    Optional<OAuthClient> app;
+    try {
+      app = appClients.forSignIn(clientId, AppRoutes.appUrl(ex.baseUrl()));
+    } catch (IllegalArgumentException e) {
+      // this base URL's app page cannot be a redirect URI (plain http on a public host)
+      app = Optional.empty();
+    }
+    return app.or(() -> clients.find(clientId)).filter(c -> !c.disabled());
   }
 
   /** {@code GET|POST /oauth2/authorize} (SMART {@code authorize-post}: the same parameters as a form). */
@@ -94,7 +113,7 @@ final class AuthorizeEndpoint {
     }
     String clientId = single(params, "client_id");
     String redirectUri = single(params, "redirect_uri");
-    Optional<OAuthClient> client = clients.find(clientId);
+    Optional<OAuthClient> client = client(ex, clientId);
     if (client.isEmpty()) {
       SignInPages.error(ex, 400, "Unknown app", "The app that sent you here is not registered with this server"
           + " (client_id). Tell its developer.", Map.of());
@@ -193,7 +212,7 @@ final class AuthorizeEndpoint {
       next(ex, s.cookie(), s.pending());
       return;
     }
-    Optional<OAuthClient> client = clients.find(s.pending().request().clientId());
+    Optional<OAuthClient> client = client(ex, s.pending().request().clientId());
     if (client.isEmpty()) {
       gone(ex);
       return;
@@ -424,7 +443,7 @@ final class AuthorizeEndpoint {
 
   private Optional<Person> person(Exchange ex, Step s) throws IOException {
     Optional<User> user = s.pending().user().flatMap(id -> signIn.users().find(id)).filter(u -> !u.disabled());
-    Optional<OAuthClient> client = clients.find(s.pending().request().clientId());
+    Optional<OAuthClient> client = client(ex, s.pending().request().clientId());
     if (user.isEmpty() || client.isEmpty()) {
       signIn.requests().finish(s.cookie());
       clearCookie(ex);

@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Date;
 import java.util.Map;
+import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
@@ -35,9 +36,12 @@ public final class BinaryRoutes {
   private final StorageResponder responder;
   private final ResourceOutput output;
   private final DirectUploads uploads;
+  private final StorageUrlSigner thumbnails;
 
+  /** @param thumbnails signs thumbnail URLs, which the {@code /storage} route serves in every signing mode */
   public BinaryRoutes(BinaryService binaries, BinaryReads reads, BlobStore blobs, AttachmentSigner signer,
-      StorageResponder responder, ResourceOutput output, DirectUploads uploads) {
+      StorageResponder responder, ResourceOutput output, DirectUploads uploads, StorageUrlSigner thumbnails) {
+    this.thumbnails = thumbnails;
     this.uploads = uploads;
     this.binaries = binaries;
     this.reads = reads;
@@ -127,7 +131,8 @@ public final class BinaryRoutes {
 
   /**
    * {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url};
-   * with {@code upload=true}, an upload URL for the Binary's next content ({@link DirectUploads}).
+   * with {@code upload=true}, an upload URL for the Binary's next content ({@link DirectUploads});
+   * with {@code thumbnail=true}, the signed URL of the current version's thumbnail.
    */
   public void operation(Exchange ex, Principal principal, String id, String name) throws IOException {
     if (!name.equals("$presigned-url")) {
@@ -142,6 +147,17 @@ public final class BinaryRoutes {
       DirectUploads.Issued issued = uploads.issueReplacing(principal, id, ex.baseUrl());
       Parameters p = issuedParameters(issued);
       p.getParameterFirstRep().setName("url").setValue(new UriType(issued.url()));
+      output.writeRaw(ex, 200, p);
+      return;
+    }
+    if (ex.param("thumbnail").map(v -> v.equals("true")).orElse(false)) {
+      if (ex.param("download").isPresent() || ex.param("expiresIn").isPresent()) {
+        throw FhirException.badRequest("thumbnail=true takes neither download nor expiresIn", "thumbnail");
+      }
+      String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex),
+          c -> thumbnails.signThumbnail(ex.baseUrl(), c));
+      Parameters p = new Parameters();
+      p.addParameter().setName("url").setValue(new UrlType(url));
       output.writeRaw(ex, 200, p);
       return;
     }

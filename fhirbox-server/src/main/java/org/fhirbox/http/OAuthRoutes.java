@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.function.Supplier;
 import org.fhirbox.audit.SignInListener;
+import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.ClientAuthenticator;
 import org.fhirbox.auth.SignInModule;
 import org.fhirbox.auth.TokenService;
@@ -37,11 +38,11 @@ public final class OAuthRoutes {
    * @param resources the patient picker searches Patients through it, as the person signing in
    * @param issuer the {@code iss} of tokens (the base URL unless configured)
    */
-  public OAuthRoutes(ClientAuthenticator clientAuth, TokenService tokens, SignInModule signIn,
+  public OAuthRoutes(ClientAuthenticator clientAuth, AppClients appClients, TokenService tokens, SignInModule signIn,
       ResourceService resources, SignInListener audit, Supplier<String> issuer, ObjectMapper json) {
     TokenClientAuth clients = new TokenClientAuth(clientAuth);
     this.token = new TokenEndpoint(clients, tokens, new UserGrants(tokens, signIn, audit), json);
-    this.authorize = new AuthorizeEndpoint(clientAuth, signIn, new PatientPicker(resources), audit);
+    this.authorize = new AuthorizeEndpoint(clientAuth, appClients, signIn, new PatientPicker(resources), audit);
     this.revocation = new TokenRevocation(clients, signIn.refreshTokens(), tokens, signIn.users(), audit, json);
     this.introspection = new TokenIntrospection(clients, tokens, signIn.refreshTokens(), issuer, json);
     this.userInfo = new UserInfoEndpoint(tokens, signIn.users(), json);

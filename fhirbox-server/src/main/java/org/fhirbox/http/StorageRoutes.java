@@ -1,5 +1,6 @@
 package org.fhirbox.http;
 
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.HashMap;
@@ -8,7 +9,9 @@ import java.util.Map;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.DirectUploads;
+import org.fhirbox.binary.Thumbnails;
 import org.fhirbox.fhir.Written;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.signing.UploadUrlSigner;
@@ -17,6 +20,8 @@ import org.fhirbox.storage.BlobStore;
 /**
  * {@code GET|HEAD /storage/{id}/{versionId}?Expires&KeyId&Signature[&Download]}: the signature is
  * the credential (no Authorization header), so {@code <img>} and {@code <video>} work.
+ * {@code GET|HEAD /storage/{id}/{versionId}/thumbnail?Expires&KeyId&Signature}: the version's
+ * thumbnail ({@link Thumbnails}), made on each request that its {@code ETag} does not answer.
  * {@code PUT /storage/upload/{id}?...&Signature}: a presigned direct upload, and {@code POST} to
  * such a URL with {@code Blob}: the confirmation of one that went to S3 ({@link DirectUploads}).
  */
@@ -28,9 +33,11 @@ public final class StorageRoutes {
   private final Clock clock;
   private final DirectUploads uploads;
   private final ResourceOutput output;
+  private final Thumbnails thumbnails;
 
   public StorageRoutes(StorageUrlSigner signer, BinaryReads reads, BlobStore blobs, StorageResponder responder,
-      Clock clock, DirectUploads uploads, ResourceOutput output) {
+      Clock clock, DirectUploads uploads, ResourceOutput output, Thumbnails thumbnails) {
+    this.thumbnails = thumbnails;
     this.uploads = uploads;
     this.output = output;
     this.signer = signer;
@@ -55,17 +62,48 @@ public final class StorageRoutes {
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
       throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD, upload URLs PUT");
     }
-    if (segments.size() != 2) {
+    boolean thumbnail = segments.size() == 3 && segments.get(2).equals(StorageUrlSigner.THUMBNAIL);
+    if (segments.size() != 2 && !thumbnail) {
       throw FhirException.notFound("not a storage URL");
     }
     Map<String, String> query = new HashMap<>();
     ex.params().forEach((k, v) -> query.put(k, v.get(0)));
-    StorageUrlSigner.Verified v = signer.verify(ex.method(),
-        "/storage/" + segments.get(0) + "/" + segments.get(1), query);
+    StorageUrlSigner.Verified v = signer.verify(ex.method(), "/storage/" + String.join("/", segments), query);
     long version = Long.parseLong(v.versionId());
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
+    if (v.thumbnail()) {
+      reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content -> thumbnail(ex, content, maxAge));
+      return;
+    }
     reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content ->
         responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge));
+  }
+
+  /**
+   * The thumbnail, or 304 when {@code If-None-Match} names it: its entity tag is the content's
+   * with the thumbnail's size, so it changes only with the content or the way thumbnails are made.
+   */
+  private void thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
+    String etag = "\"" + content.sha256Hex() + "-thumbnail-" + Thumbnails.SIZE + "\"";
+    String ifNoneMatch = ex.header("If-None-Match");
+    HttpServletResponse response = ex.response();
+    if (ifNoneMatch != null && (ifNoneMatch.contains(etag) || ifNoneMatch.strip().equals("*"))) {
+      response.setHeader("ETag", etag);
+      response.setHeader("Cache-Control", "private, max-age=" + maxAge);
+      response.setStatus(304);
+      return;
+    }
+    Thumbnails.Thumbnail t = thumbnails.make(content);
+    response.setStatus(200);
+    response.setHeader("ETag", etag);
+    response.setHeader("Cache-Control", "private, max-age=" + maxAge);
+    response.setHeader("Content-Security-Policy", "sandbox");
+    response.setHeader("X-Content-Type-Options", "nosniff");
+    response.setContentType(t.contentType());
+    response.setContentLength(t.bytes().length);
+    if (!ex.method().equals("HEAD")) {
+      response.getOutputStream().write(t.bytes());
+    }
   }
 
   /**

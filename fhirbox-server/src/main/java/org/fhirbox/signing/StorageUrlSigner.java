@@ -21,13 +21,17 @@ import org.fhirbox.core.FhirException;
 /**
  * Signs and verifies the server's own storage URLs:
  * {@code {base}/storage/{id}/{versionId}?Expires={unix seconds}&KeyId={kid}&Signature={sig}}
- * with an optional {@code &Download={filename}} that asks for an attachment download.
+ * with an optional {@code &Download={filename}} that asks for an attachment download, and
+ * {@code {base}/storage/{id}/{versionId}/thumbnail?Expires=...&KeyId=...&Signature=...} for the
+ * version's thumbnail.
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) over the canonical string
  * <pre>
- * fhirbox-storage-v1 LF GET LF /storage/{id}/{versionId} LF Expires LF KeyId LF download
+ * fhirbox-storage-v1 LF GET LF path LF Expires LF KeyId LF download
  * </pre>
- * where {@code download} is {@code -} when absent and {@code =} followed by the percent-encoded
+ * where {@code path} is {@code /storage/{id}/{versionId}}, or {@code /storage/{id}/{versionId}/thumbnail}
+ * for the thumbnail (so a content URL's signature never opens the thumbnail path nor the reverse),
+ * and {@code download} is {@code -} when absent and {@code =} followed by the percent-encoded
  * filename when present, so no value can contain the separator and absent differs from empty.
  * HEAD verifies as GET. The host and any path prefix before {@code /storage/} are not covered,
  * so a URL survives reverse proxies; unknown query parameters are neither covered nor honoured.
@@ -40,19 +44,26 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   /** A reference to one Binary version found in a storage URL. */
   public record Ref(String binaryId, String versionId) {}
 
-  /** What a valid signed URL grants: one Binary version until {@code expires}. */
-  public record Verified(String binaryId, String versionId, Instant expires, String downloadFilename) {}
+  /**
+   * What a valid signed URL grants: one Binary version until {@code expires}, its content or, when
+   * {@code thumbnail}, only its thumbnail.
+   */
+  public record Verified(String binaryId, String versionId, Instant expires, String downloadFilename,
+      boolean thumbnail) {}
 
   public static final String EXPIRES = "Expires";
   public static final String KEY_ID = "KeyId";
   public static final String SIGNATURE = "Signature";
   public static final String DOWNLOAD = "Download";
+  /** The last path segment of a thumbnail URL. */
+  public static final String THUMBNAIL = "thumbnail";
 
   private static final String SCHEME_VERSION = "fhirbox-storage-v1";
   // FHIR R4 id datatype: [A-Za-z0-9\-\.]{1,64}; FHIR versions here are positive integers.
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
   private static final Pattern VERSION = Pattern.compile("[0-9]{1,18}");
   private static final String STORAGE_SEGMENT = "/storage/";
+  private static final String THUMBNAIL_SUFFIX = "/" + THUMBNAIL;
   private static final Pattern EXPIRES_VALUE = Pattern.compile("[0-9]{1,12}");
   private static final Pattern SIGNATURE_VALUE = Pattern.compile("[A-Za-z0-9_-]{43}");
 
@@ -86,18 +97,30 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    */
   public String sign(String baseUrl, String binaryId, String versionId, String downloadFilename) {
     long now = clock.millis();
-    return signUntil(baseUrl, binaryId, versionId, downloadFilename,
-        Math.floorDiv(now + ttlMillis + windowMillis - 1, windowMillis) * windowMillis / 1000);
+    return signUntil(baseUrl, binaryId, versionId, downloadFilename, false, stableExpiry());
+  }
+
+  /**
+   * A signed URL for the thumbnail of one Binary version, stable within a window like {@link #sign}:
+   * {@code https://fhir.example.org/storage/abc/2/thumbnail?Expires=...&KeyId=...&Signature=...}.
+   */
+  public String signThumbnail(String baseUrl, BinaryContent content) {
+    return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), null, true, stableExpiry());
+  }
+
+  private long stableExpiry() {
+    long now = clock.millis();
+    return Math.floorDiv(now + ttlMillis + windowMillis - 1, windowMillis) * windowMillis / 1000;
   }
 
   private String signUntil(String baseUrl, String binaryId, String versionId, String downloadFilename,
-      long expires) {
+      boolean thumbnail, long expires) {
     if (!ID.matcher(binaryId).matches() || !VERSION.matcher(versionId).matches()) {
       throw new IllegalArgumentException("not a Binary id and version: " + binaryId + "/" + versionId);
     }
     String download = downloadFilename == null || downloadFilename.isEmpty() ? null : downloadFilename;
     String kid = keys.currentKeyId();
-    String path = path(binaryId, versionId);
+    String path = path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : "");
     String signature = signature(kid, canonical("GET", path, Long.toString(expires), kid, download));
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     StringBuilder url = new StringBuilder(base).append(path)
@@ -117,7 +140,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
 
   @Override
   public String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime) {
-    return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename,
+    return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename, false,
         Math.floorDiv(clock.millis() + lifetime.toMillis() + 999, 1000));
   }
 
@@ -125,14 +148,17 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    * Checks a request for a storage URL.
    *
    * @param method the request method; HEAD verifies as GET
-   * @param path the request path (decoded), ending in {@code /storage/{id}/{versionId}}
+   * @param path the request path (decoded), ending in {@code /storage/{id}/{versionId}}, or in
+   *     {@code /storage/{id}/{versionId}/thumbnail} for a thumbnail
    * @param queryParams decoded query parameters, first value of each
    * @throws FhirException 404 for a path that cannot name a Binary version, 401 when the
    *     signature parameters are missing, 403 when the signature does not match (unknown key,
    *     tampered path or parameters), 410 when the URL has expired
    */
   public Verified verify(String method, String path, Map<String, String> queryParams) {
-    String[] idAndVersion = storageSegments(path);
+    boolean thumbnail = path != null && path.endsWith(THUMBNAIL_SUFFIX);
+    String[] idAndVersion = storageSegments(thumbnail
+        ? path.substring(0, path.length() - THUMBNAIL_SUFFIX.length()) : path);
     if (idAndVersion == null) {
       throw FhirException.notFound("not a storage URL");
     }
@@ -160,8 +186,8 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     String download = queryParams.get(DOWNLOAD);
     String canonicalMethod =
         "HEAD".equalsIgnoreCase(method) ? "GET" : String.valueOf(method).toUpperCase(Locale.ROOT);
-    byte[] expected = keys.hmac(kid,
-        canonical(canonicalMethod, path(binaryId, versionId), expires, kid, download));
+    byte[] expected = keys.hmac(kid, canonical(canonicalMethod,
+        path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : ""), expires, kid, download));
     byte[] given = Base64.getUrlDecoder().decode(signature);
     if (!MessageDigest.isEqual(expected, given)) {
       throw FhirException.forbidden("storage URL signature does not match");
@@ -170,7 +196,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     if (!clock.instant().isBefore(expiry)) {
       throw FhirException.gone("storage URL expired at " + expiry + "; ask for a new URL");
     }
-    return new Verified(binaryId, versionId, expiry, download);
+    return new Verified(binaryId, versionId, expiry, download, thumbnail);
   }
 
   /**

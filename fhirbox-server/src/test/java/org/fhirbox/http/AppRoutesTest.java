@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.testing.FormBrowser;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.SmartApp;
@@ -140,13 +141,41 @@ class AppRoutesTest {
     assertThat(app.redirectUris()).containsExactly(server.baseUrl() + "app/");
     assertThat(app.project()).isEqualTo("default");
 
-    assertThat(get("app/config.json?project=nobody-here").statusCode()).isEqualTo(404);
-    assertThat(server.server().auth().clients().find(AppClients.APP_CLIENT + ".nobody-here")).isEmpty();
+  }
+
+  @Test
+  void neitherTheConfigurationNorTheSignInPageTellsWhetherAProjectHasUsers() throws Exception {
     SmartApp.user(server, "clinic", "app-user@example.org", "Practitioner/1", "user/*.rs");
-    JsonNode clinic = JSON.readTree(get("app/config.json?project=clinic").body());
-    assertThat(clinic.get("clientId").asText()).isEqualTo("fhirbox-app.clinic");
+    HttpResponse<String> withUsers = http.get("app/config.json?project=clinic");
+    HttpResponse<String> without = http.get("app/config.json?project=nobody-here");
+    assertThat(withUsers.statusCode()).isEqualTo(without.statusCode()).isEqualTo(200);
+    assertThat(withUsers.body().replace("clinic", "P")).isEqualTo(without.body().replace("nobody-here", "P"));
+    assertThat(JSON.readTree(without.body()).get("clientId").asText()).isEqualTo("fhirbox-app.nobody-here");
+    assertThat(server.server().auth().clients().find("fhirbox-app.clinic")).as("nothing registered yet").isEmpty();
+
+    FormBrowser.Page[] refused = new FormBrowser.Page[2];
+    String[] projects = {"clinic", "nobody-here"};
+    for (int i = 0; i < 2; i++) {
+      JsonNode config = JSON.readTree(http.get("app/config.json?project=" + projects[i]).body());
+      String url = server.baseUrl() + "oauth2/authorize?" + FormBrowser.encode(Map.of("response_type", "code",
+          "client_id", config.get("clientId").asText(), "redirect_uri", config.get("redirectUri").asText(),
+          "scope", config.get("scope").asText(), "state", "s-1", "aud", server.fhirBase(),
+          "code_challenge", SmartApp.challenge("a-verifier-of-more-than-forty-three-characters-0123"),
+          "code_challenge_method", "S256"));
+      FormBrowser browser = new FormBrowser();
+      FormBrowser.Page signIn = browser.get(url);
+      assertThat(signIn.status()).as(projects[i] + ": " + signIn.body()).isEqualTo(200);
+      refused[i] = browser.submit(signIn, "oauth2/signin", Map.of("email", "app-user@example.org",
+          "password", "not the password"));
+    }
+    assertThat(refused[0].status()).isEqualTo(refused[1].status()).isEqualTo(200);
+    assertThat(refused[1].body()).contains("The email or password is not correct.");
     assertThat(server.server().auth().clients().find("fhirbox-app.clinic").orElseThrow().project())
-        .isEqualTo("clinic");
+        .as("registered by its first sign-in page").isEqualTo("clinic");
+    assertThat(server.server().auth().clients().find("fhirbox-app.nobody-here")).isEmpty();
+    assertThat(server.server().auth().users().list("nobody-here")).isEmpty();
+
+    assertThat(http.get("app/config.json?project=-not-a-name").statusCode()).isEqualTo(400);
   }
 
   @Test

@@ -10,11 +10,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.signing.StorageUrlSigner.Ref;
 import org.fhirbox.signing.StorageUrlSigner.Verified;
+import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
 
 class StorageUrlSignerTest {
@@ -310,5 +315,36 @@ class StorageUrlSignerTest {
       return e;
     }
     throw new AssertionError("expected a FhirException");
+  }
+
+  @Test
+  void aThumbnailUrlSignsItsPathAndOpensOnlyTheThumbnail() throws Exception {
+    StorageUrlSigner signer = signerAt(T0);
+    BinaryContent content = new BinaryContent("p", "abc", 2,
+        BlobKey.random(), 10, "0".repeat(64), "0".repeat(40), "image/png", null, null, T0);
+    String url = signer.signThumbnail(BASE, content);
+    assertThat(url).startsWith(BASE + "/storage/abc/2/thumbnail?Expires=");
+    Request r = Request.of(url);
+    Verified v = verify(signer, "GET", r);
+    assertThat(v.thumbnail()).isTrue();
+    assertThat(v.binaryId()).isEqualTo("abc");
+    assertThat(v.versionId()).isEqualTo("2");
+    assertThat(verify(signer, "HEAD", r).thumbnail()).isTrue();
+
+    // the documented canonical string, with the thumbnail's path
+    String canonical = String.join("\n", "fhirbox-storage-v1", "GET", "/storage/abc/2/thumbnail",
+        r.params().get("Expires"), "k2", "-");
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(Base64.getDecoder().decode(SigningKeysTest.key(2, 32)),
+        "HmacSHA256"));
+    assertThat(r.params().get("Signature")).isEqualTo(Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8))));
+
+    assertThat(statusOf(() -> verify(signer, "GET", new Request("/storage/abc/2", r.params())))).isEqualTo(403);
+    Request content2 = Request.of(signer.sign(BASE, "abc", "2", null));
+    assertThat(verify(signer, "GET", content2).thumbnail()).isFalse();
+    assertThat(statusOf(() -> verify(signer, "GET", new Request("/storage/abc/2/thumbnail", content2.params()))))
+        .isEqualTo(403);
+    assertThat(StorageUrlSigner.tryParse(url)).as("not the Binary's content").isEmpty();
   }
 }

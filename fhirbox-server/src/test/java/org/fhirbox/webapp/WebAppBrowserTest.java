@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +33,7 @@ import org.fhirbox.testing.NpmPack;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestImages;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -40,10 +42,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
@@ -59,8 +65,10 @@ class WebAppBrowserTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String AXE = "axe-core@4.14.1";
   private static final String EMAIL = "clinician@example.org";
-  /** The README's screenshot, written by {@link #firstLoadIsSmallAndTheReadmeScreenshotIsTheRealApp}. */
-  private static final Path SCREENSHOT = Path.of("..", "docs", "webapp.png");
+  /** Where {@link #firstLoadIsSmallAndTheReadmeScreenshotIsTheRealApp} writes its screenshot on every run. */
+  private static final Path SCREENSHOT = Path.of("target", "webapp.png");
+  /** The README's screenshot, replaced only with {@code -Dfhirbox.screenshot.update=true}. */
+  private static final Path README_SCREENSHOT = Path.of("..", "docs", "webapp.png");
 
   private static Chromium chromium;
   private static ChromeDriver browser;
@@ -96,6 +104,11 @@ class WebAppBrowserTest {
     String link = fhirbox.server().auth().passwordLinks().issue(user.id()).orElseThrow().token();
     assertThat(fhirbox.server().auth().passwordLinks().setPassword(link, SmartApp.PASSWORD))
         .isInstanceOf(PasswordLinks.PasswordSet.class);
+    try {
+      browser.deleteNetworkConditions();
+    } catch (WebDriverException noneWereSet) {
+      // a test that throttled or cut the network and failed before restoring it leaves them set
+    }
     browser.manage().deleteAllCookies();
     browser.get("about:blank");
     browser.manage().logs().get(LogType.PERFORMANCE);
@@ -152,6 +165,8 @@ class WebAppBrowserTest {
       awaitUploaded(name);
     }
 
+    // thumbnails are asked for as their tiles come near the viewport: scroll down to the files
+    browser.executeScript("document.getElementById('files').scrollIntoView()");
     WebElement img = waitFor(By.cssSelector("#files img.thumb"));
     @SuppressWarnings("unchecked")
     Map<String, Object> image = (Map<String, Object>) browser.executeAsyncScript("""
@@ -406,10 +421,250 @@ class WebAppBrowserTest {
       Files.createDirectories(SCREENSHOT.getParent());
       assertThat(ImageIO.write(small, "png", SCREENSHOT.toFile())).isTrue();
       assertThat(Files.size(SCREENSHOT)).as("a small PNG").isLessThan(150_000);
+      if (Boolean.getBoolean("fhirbox.screenshot.update")) {
+        Files.copy(SCREENSHOT, README_SCREENSHOT, StandardCopyOption.REPLACE_EXISTING);
+      }
     }
   }
 
+  @Test
+  void aTwentyMegabytePhotoShowsAThumbnailOfAFewKilobytesAndBrokenContentKeepsItsTile() throws Exception {
+    String patient = patient("Paula", "Photo", "MRN-20", "1982-02-20");
+    Path photo = TestImages.noisyJpeg(files.resolve("ward-round.jpg"), 5200, 4000, 0.98f);
+    assertThat(Files.size(photo)).as("a 20 MB photo").isBetween(19_000_000L, 24_000_000L);
+    TestClient admin = fhirbox.client();
+    String big = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary").header("Content-Type", "image/jpeg")
+        .POST(HttpRequest.BodyPublishers.ofFile(photo))));
+    media(patient, big, "ward-round.jpg");
+    String broken = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "image/jpeg",
+        "not a picture at all".getBytes(StandardCharsets.UTF_8)));
+    media(patient, broken, "broken.jpg");
+
+    signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
+    WebElement img = waitFor(By.cssSelector("li[data-binary='" + big + "'] img.thumb"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> shown = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const img = arguments[0];
+        img.decode().then(() => done({ naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+          src: img.currentSrc }), (e) => done({ error: String(e) }));
+        """, img);
+    assertThat(shown).as("the thumbnail").containsEntry("naturalWidth", 256L).containsEntry("naturalHeight", 197L);
+    String src = (String) shown.get("src");
+    assertThat(src).contains("/storage/" + big + "/1/thumbnail?");
+    Number transferred = (Number) browser.executeScript(
+        "return performance.getEntriesByName(arguments[0])[0].transferSize", src);
+    assertThat(transferred.longValue()).as("bytes transferred for the thumbnail of a %d-byte photo",
+        Files.size(photo)).isPositive().isLessThan(30_000);
+    @SuppressWarnings("unchecked")
+    List<String> fetched = (List<String>) browser.executeScript(
+        "return performance.getEntriesByType('resource').map(r => r.name)");
+    assertThat(fetched).as("the photo itself is not downloaded").noneMatch(n -> n.contains("/storage/" + big + "/1?"));
+
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+        "return performance.getEntriesByType('resource').some(r => r.name.includes(arguments[0]))",
+        "/storage/" + broken + "/1/thumbnail?"));
+    WebElement tile = browser.findElement(By.cssSelector("li[data-binary='" + broken + "'] .preview a"));
+    assertThat(tile.getAttribute("class")).isEqualTo("tile");
+    assertThat(tile.getText()).contains("open broken.jpg full size");
+    assertThat(tile.findElements(By.tagName("img"))).isEmpty();
+  }
+
+  @Test
+  void onAPhoneEveryPageFitsTheWidthAndPassesAxe() throws Exception {
+    String patient = patient("Pia", "Phone", "MRN-375", "1999-03-07");
+    String photo = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "image/jpeg", jpeg()));
+    media(patient, photo, "a-photo-with-a-rather-long-file-name-from-a-phone-camera-20261202.jpg");
+    String pdf = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "application/pdf", pdf()));
+    media(patient, pdf, "letter.pdf");
+    String media = TestClient.createdId(fhirbox.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\","
+        + "\"status\":\"completed\",\"content\":{\"contentType\":\"image/png\",\"url\":\"http://127.0.0.1:" + port
+        + "/nowhere/x.png\"}}"));
+    awaitFailedJob();
+
+    ChromeDriver desktop = browser;
+    try (Chromium phone = Chromium.start(o -> o.setExperimentalOption("mobileEmulation", Map.of("deviceMetrics",
+        Map.of("width", 375, "height", 740, "pixelRatio", 2.0))))) {
+      browser = phone.driver();
+      browser.get(fhirbox.baseUrl() + "app/");
+      waitFor(By.name("project"));
+      assertThat(browser.executeScript("return window.innerWidth")).isEqualTo(375L);
+      fitsAndPassesAxe("the signed-out page");
+      button("Sign in").click();
+      waitFor(By.id("email"));
+      fitsAndPassesAxe("the sign-in page");
+      fillSignInForm();
+      waitFor(By.id("patient-search"));
+      search("Phone");
+      waitFor(By.linkText("Pia Phone"));
+      fitsAndPassesAxe("the search page");
+
+      browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
+      waitFor(By.xpath("//h1[text()='Pia Phone']"));
+      labelled("Upload files").sendKeys(write("notes-from-the-ward.txt", "words".getBytes(StandardCharsets.UTF_8))
+          .toString());
+      upload("notes-from-the-ward.txt");
+      browser.executeScript("document.getElementById('files').scrollIntoView()");
+      waitFor(By.cssSelector("#files img.thumb"));
+      fitsAndPassesAxe("the patient page");
+
+      waitFor(By.partialLinkText("Details of letter.pdf")).click();
+      waitFor(By.xpath("//h1[text()='letter.pdf']"));
+      new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.tagName("table")).isEmpty());
+      fitsAndPassesAxe("the file page");
+
+      for (String[] page : new String[][] {{"users", "Users"}, {"clients", "Clients"}, {"jobs", "Ingestion jobs"}}) {
+        browser.get(fhirbox.baseUrl() + "app/#/admin/" + page[0]);
+        waitFor(By.xpath("//caption[text()='" + page[1] + "']"));
+        fitsAndPassesAxe("the " + page[0] + " page");
+      }
+      assertThat(browser.findElement(By.id("main")).getText()).contains("Media/" + media);
+    } finally {
+      browser = desktop;
+    }
+  }
+
+  @Test
+  void theKeyboardAloneSignsInSearchesAndReachesEveryControlByItsName() throws Exception {
+    String patient = patient("Kim", "Keys", "MRN-77", "1977-07-07");
+    String photo = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "image/jpeg", jpeg()));
+    media(patient, photo, "wound.jpg");
+
+    browser.get(fhirbox.baseUrl() + "app/");
+    waitFor(By.name("project"));
+    tabTo("button", "Sign in").sendKeys(Keys.ENTER);
+    waitFor(By.id("email"));
+    tabTo("input", "Email").sendKeys(EMAIL);
+    new Actions(browser).sendKeys(Keys.TAB).perform();
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("password");
+    browser.switchTo().activeElement().sendKeys(SmartApp.PASSWORD, Keys.ENTER);
+    waitFor(By.id("patient-search"));
+
+    for (int i = 1; i <= 11; i++) {
+      patient("Number" + i, "Pager", "MRN-P" + i, "1950-01-" + (10 + i));
+    }
+    tabTo("input", "Search patients").sendKeys("Pager", Keys.ENTER);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
+        .size() == 10);
+    tabTo("button", "Next page").sendKeys(Keys.ENTER);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
+        .size() == 1);
+    WebElement search = tabTo("input", "Search patients");
+    search.clear();
+    search.sendKeys("Keys", Keys.ENTER);
+    waitFor(By.linkText("Kim Keys"));
+    tabTo("a", "Kim Keys").sendKeys(Keys.ENTER);
+    waitFor(By.xpath("//h1[text()='Kim Keys']"));
+    waitFor(By.cssSelector("#files img.thumb"));
+
+    // from the first stop of the page (the skip link) to the last
+    browser.executeScript("document.querySelector('a.skip').focus()");
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      Map<String, Object> focused = focused();
+      if ("BODY".equals(focused.get("tag")) || i > 0 && names.get(0).equals(focused.get("name"))) {
+        break;
+      }
+      assertThat((String) focused.get("name")).as("the name of %s", focused).isNotBlank();
+      names.add((String) focused.get("name"));
+      new Actions(browser).sendKeys(Keys.TAB).perform();
+    }
+    assertThat(names).as("every stop of the patient page, in order").contains("Skip to content", "Patients",
+        "Admin", "Sign out", "Upload files", "Open wound.jpg full size", "Details of wound.jpg");
+
+    tabTo("a", "Details of wound.jpg").sendKeys(Keys.ENTER);
+    waitFor(By.xpath("//h1[text()='wound.jpg']"));
+    tabTo("button", "Copy share link").sendKeys(Keys.ENTER);
+    WebElement link = waitFor(By.id("share-link"));
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+    assertThat(link.getAttribute("value")).contains("/storage/" + photo + "/1?");
+  }
+
+  @Test
+  void offlineIsShownAndErrorsAndRefusalsAreTheServersWords() throws Exception {
+    String patient = patient("Otto", "Offline", "MRN-0", "1960-06-06");
+    signIn();
+
+    browser.setNetworkConditions(offline());
+    WebElement banner = waitFor(By.xpath("//div[@id='status']//*[contains(text(),'You are offline')]"));
+    assertThat(banner.getAttribute("role")).isEqualTo("status");
+    search("Offline");
+    assertThat(browser.findElement(By.id("results")).getText()).contains("You are offline. Reconnect and try again.");
+    browser.deleteNetworkConditions();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElement(By.id("status")).getText().isEmpty());
+    search("Offline");
+    waitFor(By.linkText("Otto Offline"));
+
+    String diagnostics = JSON.readTree(fhirbox.client().get("fhir/R4/Patient/no-such-patient").body())
+        .get("issue").get(0).get("diagnostics").asText();
+    browser.get(fhirbox.baseUrl() + "app/#/patient/no-such-patient");
+    waitFor(By.xpath("//h1[text()='Something went wrong']"));
+    assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText()).isEqualTo(diagnostics);
+
+    browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
+    waitFor(By.xpath("//h1[text()='Otto Offline']"));
+    labelled("Upload files").sendKeys(write("setup.exe", new byte[] {'M', 'Z', 0, 0}).toString());
+    WebElement row = upload("setup.exe");
+    buttonIn(row, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> "refused".equals(row.getAttribute("data-state")));
+    assertThat(row.findElement(By.cssSelector("[role=alert]")).getText()).contains("exe").contains("not accepted");
+  }
+
+  @Test
+  void filesAreDroppedOrPickedAndAnUploadPausesResumesAndCancels() throws Exception {
+    String patient = patient("Uma", "Upload", "MRN-8", "1988-08-08");
+    byte[] content = new byte[6 * 1024 * 1024];
+    new Random(8).nextBytes(content);
+    Path paused = write("paused.bin", content);
+    Path cancelled = write("cancelled.bin", content);
+
+    signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
+    waitFor(By.xpath("//h1[text()='Uma Upload']"));
+    browser.executeScript("document.body.dataset.chunkSize = String(256 * 1024)");
+    // 200 ms a request: 24 pieces a file, slow enough to pause and cancel halfway
+    browser.setNetworkConditions(new ChromiumNetworkConditions()
+        .setLatency(Duration.ofMillis(200)));
+    browser.executeScript("""
+        const files = new DataTransfer();
+        files.items.add(new File(['dropped words'], 'dropped.txt', { type: 'text/plain' }));
+        document.querySelector('.drop').dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true }));
+        """);
+    assertThat(upload("dropped.txt").getText()).contains("dropped.txt").contains("text/plain");
+    labelled("Upload files").sendKeys(paused + "\n" + cancelled);
+    WebElement row = upload("paused.bin");
+    buttonIn(row, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> sent(row) >= 512 * 1024);
+    buttonIn(row, "Pause").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> row.getText().contains("Paused"));
+    long atPause = sent(row);
+    Thread.sleep(1500); // a paused upload sends nothing more, however long it waits
+    assertThat(sent(row)).as("sent while paused").isEqualTo(atPause).isLessThan(content.length);
+    buttonIn(row, "Resume").click();
+    awaitUploaded("paused.bin");
+    HttpResponse<String> head = fhirbox.client().send(fhirbox.client().request("fhir/R4/Binary/"
+        + row.getAttribute("data-binary")).header("Accept", "*/*").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(head.headers().firstValue("ETag")).contains("\"" + sha256(content) + "\"");
+
+    WebElement other = upload("cancelled.bin");
+    buttonIn(other, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> sent(other) >= 256 * 1024);
+    buttonIn(other, "Cancel").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d ->
+        d.findElements(By.cssSelector("li.upload[data-file='cancelled.bin']")).isEmpty());
+    browser.deleteNetworkConditions();
+    assertThat(JSON.readTree(fhirbox.client().get("fhir/R4/DocumentReference?subject=Patient/" + patient).body())
+        .path("entry").size()).as("only the finished upload became a DocumentReference").isEqualTo(1);
+  }
+
   // ---- helpers ----
+
+  private void media(String patient, String binary, String title) {
+    TestClient.createdId(fhirbox.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\",\"status\":"
+        + "\"completed\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":{\"url\":\"Binary/"
+        + binary + "\",\"title\":\"" + title + "\"}}"));
+  }
 
   private String patient(String given, String family, String mrn, String birthDate) {
     return TestClient.createdId(fhirbox.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\","
@@ -546,6 +801,43 @@ class WebAppBrowserTest {
       throw new AssertionError("not found: " + by + " at " + browser.getCurrentUrl() + "\n"
           + browser.findElement(By.tagName("body")).getText(), e);
     }
+  }
+
+  /** No sideways scrolling, and axe-core finds no serious or critical violation. */
+  private static void fitsAndPassesAxe(String page) throws Exception {
+    Number overflow = (Number) browser.executeScript(
+        "return document.documentElement.scrollWidth - window.innerWidth");
+    assertThat(overflow.longValue()).as("pixels %s is wider than the screen", page).isLessThanOrEqualTo(0);
+    axe(page);
+  }
+
+  /** Presses Tab until the focused element is a {@code tag} named {@code name}; fails after 80 presses. */
+  private static WebElement tabTo(String tag, String name) {
+    for (int i = 0; i < 80; i++) {
+      Map<String, Object> f = focused();
+      if (tag.equalsIgnoreCase((String) f.get("tag")) && name.equals(f.get("name"))) {
+        return browser.switchTo().activeElement();
+      }
+      new Actions(browser).sendKeys(Keys.TAB).perform();
+    }
+    throw new AssertionError("Tab never reached the " + tag + " named " + name);
+  }
+
+  /** The focused element's tag and accessible name, as a screen reader would announce it (simplified). */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> focused() {
+    return (Map<String, Object>) browser.executeScript("""
+        const e = document.activeElement;
+        const label = e.labels && e.labels.length ? e.labels[0].textContent : null;
+        const name = e.getAttribute('aria-label') || label || e.textContent || e.getAttribute('title') || '';
+        return { tag: e.tagName, name: name.trim().replace(/\\s+/g, ' ') };
+        """);
+  }
+
+  private static ChromiumNetworkConditions offline() {
+    ChromiumNetworkConditions c = new ChromiumNetworkConditions();
+    c.setOffline(true);
+    return c;
   }
 
   private static Path write(String name, byte[] content) throws IOException {

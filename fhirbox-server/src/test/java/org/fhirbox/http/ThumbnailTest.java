@@ -1,0 +1,162 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestImages;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Thumbnails over HTTP: issued by {@code $presigned-url?thumbnail=true}, served by the signed
+ * {@code /storage/{id}/{version}/thumbnail} URL without credentials, refused in words for what is
+ * no image or too large an image.
+ */
+class ThumbnailTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient ANONYMOUS = HttpClient.newHttpClient();
+  private static TestServer server;
+  private static TestClient http;
+  private static Path files;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    http = server.client();
+    files = Files.createTempDirectory("fhirbox-thumbnails");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+    TestServer.deleteTree(files);
+  }
+
+  @Test
+  void aPhotoGetsAThumbnailOfAtMost256PixelsThatNeedsNoCredentials() throws Exception {
+    Path photo = TestImages.noisyJpeg(files.resolve("photo.jpg"), 2400, 1600, 0.9f);
+    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "image/jpeg")
+        .POST(HttpRequest.BodyPublishers.ofFile(photo))));
+    String url = thumbnailUrl(id);
+    assertThat(url).startsWith(server.baseUrl() + "storage/" + id + "/1/thumbnail?Expires=");
+
+    HttpResponse<byte[]> r = anonymous(url, null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type")).contains("image/jpeg");
+    assertThat(r.headers().firstValue("Cache-Control").orElseThrow()).startsWith("private, max-age=");
+    assertThat(r.body().length).as("bytes of the thumbnail of a %d-byte photo", Files.size(photo))
+        .isLessThan(40_000);
+    BufferedImage thumb = ImageIO.read(new ByteArrayInputStream(r.body()));
+    assertThat(thumb.getWidth()).isEqualTo(256);
+    assertThat(thumb.getHeight()).isEqualTo(171);
+
+    String etag = r.headers().firstValue("ETag").orElseThrow();
+    HttpResponse<byte[]> again = anonymous(url, etag);
+    assertThat(again.statusCode()).isEqualTo(304);
+    assertThat(again.body()).isEmpty();
+  }
+
+  @Test
+  void theSignatureCoversTheVariant() throws Exception {
+    String id = upload("image/png", TestImages.small("png", 300, 200, false));
+    String thumbnail = thumbnailUrl(id);
+    String content = valueUrl(http.get("fhir/R4/Binary/" + id + "/$presigned-url").body());
+    assertThat(anonymous(content, null).statusCode()).isEqualTo(200);
+    assertThat(anonymous(thumbnail, null).statusCode()).isEqualTo(200);
+
+    HttpResponse<byte[]> contentAsThumbnail = anonymous(content.replace("/1?", "/1/thumbnail?"), null);
+    assertThat(contentAsThumbnail.statusCode()).isEqualTo(403);
+    assertThat(new String(contentAsThumbnail.body(), StandardCharsets.UTF_8)).contains("OperationOutcome")
+        .contains("signature does not match");
+    assertThat(anonymous(thumbnail.replace("/1/thumbnail?", "/1?"), null).statusCode()).isEqualTo(403);
+    assertThat(anonymous(thumbnail.replace("/thumbnail?", "/preview?"), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void transparencyGivesAPngAndASmallImageKeepsItsSize() throws Exception {
+    HttpResponse<byte[]> png = anonymous(thumbnailUrl(upload("image/png", TestImages.small("png", 600, 300, true))),
+        null);
+    assertThat(png.headers().firstValue("Content-Type")).contains("image/png");
+    BufferedImage transparent = ImageIO.read(new ByteArrayInputStream(png.body()));
+    assertThat(transparent.getWidth()).isEqualTo(256);
+    assertThat(transparent.getHeight()).isEqualTo(128);
+    assertThat(transparent.getColorModel().hasAlpha()).isTrue();
+
+    HttpResponse<byte[]> gif = anonymous(thumbnailUrl(upload("image/gif", TestImages.small("gif", 64, 48, false))),
+        null);
+    BufferedImage small = ImageIO.read(new ByteArrayInputStream(gif.body()));
+    assertThat(small.getWidth()).isEqualTo(64);
+    assertThat(small.getHeight()).isEqualTo(48);
+  }
+
+  @Test
+  void aDecompressionBombIsRefusedInWords() throws Exception {
+    byte[] bomb = TestImages.pngClaiming(100_000, 100_000);
+    assertThat(bomb.length).isLessThan(200);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/png", bomb)), null);
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(r.headers().firstValue("Content-Type").orElseThrow()).contains("fhir+json");
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).contains("OperationOutcome")
+        .contains("no thumbnail: the image is 100000 × 100000 pixels");
+  }
+
+  @Test
+  void contentThatIsNoImageGetsNoThumbnail() throws Exception {
+    HttpResponse<byte[]> text = anonymous(thumbnailUrl(upload("text/plain",
+        "just words".getBytes(StandardCharsets.UTF_8))), null);
+    assertThat(text.statusCode()).isEqualTo(422);
+    assertThat(new String(text.body(), StandardCharsets.UTF_8)).contains("not a JPEG, PNG, GIF or BMP image");
+
+    byte[] broken = TestImages.small("jpeg", 400, 300, false);
+    for (int i = 400; i < broken.length - 2; i++) {
+      broken[i] = (byte) 0xff;
+    }
+    HttpResponse<byte[]> jpeg = anonymous(thumbnailUrl(upload("image/jpeg", broken)), null);
+    assertThat(jpeg.statusCode()).isEqualTo(422);
+    assertThat(new String(jpeg.body(), StandardCharsets.UTF_8)).contains("no thumbnail: the image cannot be decoded");
+  }
+
+  @Test
+  void aThumbnailUrlIsOnlyIssuedAsItself() {
+    String id = upload("image/png", new byte[] {1});
+    HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?thumbnail=true&download=a.png");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("thumbnail=true takes neither download nor expiresIn");
+  }
+
+  private static String upload(String type, byte[] content) {
+    return TestClient.createdId(http.postBytes("fhir/R4/Binary", type, content));
+  }
+
+  private static String thumbnailUrl(String id) throws IOException {
+    HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?thumbnail=true");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return valueUrl(r.body());
+  }
+
+  private static String valueUrl(String parameters) throws IOException {
+    return JSON.readTree(parameters).get("parameter").get(0).get("valueUrl").asText();
+  }
+
+  private static HttpResponse<byte[]> anonymous(String url, String ifNoneMatch) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).GET();
+    if (ifNoneMatch != null) {
+      b.header("If-None-Match", ifNoneMatch);
+    }
+    return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+}

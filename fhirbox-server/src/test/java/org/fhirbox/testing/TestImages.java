@@ -1,0 +1,102 @@
+package org.fhirbox.testing;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.zip.CRC32;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+
+/** Images for thumbnail tests, made here so no test depends on a committed photo. */
+public final class TestImages {
+  private TestImages() {}
+
+  /**
+   * A photo-sized JPEG written to {@code file}: a gradient under noise, so it compresses about as
+   * badly as a real photo (5,000 × 4,000 at quality 0.97 is about 20 MB).
+   */
+  public static Path noisyJpeg(Path file, int width, int height, float quality) throws IOException {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+    byte[] pixels = ((java.awt.image.DataBufferByte) image.getRaster().getDataBuffer()).getData();
+    Random random = new Random(42);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        int i = (y * width + x) * 3;
+        int noise = random.nextInt(96) - 48;
+        pixels[i] = (byte) clamp(x * 255 / width + noise);
+        pixels[i + 1] = (byte) clamp(y * 255 / height + noise);
+        pixels[i + 2] = (byte) clamp(128 + noise);
+      }
+    }
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(Files.newOutputStream(file))) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionQuality(quality);
+      writer.write(null, new IIOImage(image, null, null), param);
+    } finally {
+      writer.dispose();
+    }
+    return file;
+  }
+
+  private static int clamp(int v) {
+    return Math.max(0, Math.min(255, v));
+  }
+
+  /** A small image in two colours, as {@code format} ("jpeg", "png", "gif", "bmp"). */
+  public static byte[] small(String format, int width, int height, boolean transparent) throws IOException {
+    BufferedImage image = new BufferedImage(width, height,
+        transparent ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    if (!transparent) {
+      g.setColor(new Color(0x2a6f97));
+      g.fillRect(0, 0, width, height);
+    }
+    g.setColor(new Color(0xf4a259));
+    g.fillOval(width / 4, height / 6, width / 2, height * 2 / 3);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    if (!ImageIO.write(image, format, out)) {
+      throw new IOException("no writer for " + format);
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * A PNG of a few hundred bytes whose header claims {@code width × height} pixels: a
+   * decompression bomb as a decoder sees it before it inflates anything.
+   */
+  public static byte[] pngClaiming(int width, int height) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+    ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    chunk(out, "IHDR", ihdr.array());
+    chunk(out, "IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
+    chunk(out, "IEND", new byte[0]);
+    return out.toByteArray();
+  }
+
+  private static void chunk(OutputStream out, String type, byte[] data) throws IOException {
+    byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    out.write(ByteBuffer.allocate(4).putInt(data.length).array());
+    out.write(typeBytes);
+    out.write(data);
+    CRC32 crc = new CRC32();
+    crc.update(typeBytes);
+    crc.update(data);
+    out.write(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+  }
+}
