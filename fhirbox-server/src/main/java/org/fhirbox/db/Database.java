@@ -61,9 +61,7 @@ public final class Database implements AutoCloseable {
       H2Durability.recoverIfNotClosedCleanly(jdbcUrl);
     }
     HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(vendor == Vendor.H2
-        ? H2Cache.sizedToHeap(H2Durability.withCommitsWritten(jdbcUrl), Runtime.getRuntime().maxMemory())
-        : jdbcUrl);
+    hc.setJdbcUrl(vendor == Vendor.H2 ? H2Durability.withCommitsWritten(jdbcUrl) : jdbcUrl);
     if (user != null && !user.isEmpty()) {
       hc.setUsername(user);
     }

@@ -37,11 +37,4 @@ class H2DurabilityTest {
     assertThat(H2Durability.closedCleanly(dir.resolve("db.mv.db"))).isTrue();
     assertThat(H2Durability.recoverIfNotClosedCleanly(url)).isFalse();
   }
-
-  @Test
-  void theCacheIsAQuarterOfTheHeapUnlessTheUrlSetsIt() {
-    assertThat(H2Cache.sizedToHeap("jdbc:h2:file:/d/x", 1024L * 1024 * 1024)).endsWith(";CACHE_SIZE=262144");
-    assertThat(H2Cache.sizedToHeap("jdbc:h2:file:/d/x", 32L * 1024 * 1024)).endsWith(";CACHE_SIZE=16384");
-    assertThat(H2Cache.sizedToHeap("jdbc:h2:file:/d/x;cache_size=1000", 1L << 30)).endsWith("=1000");
-  }
 }
