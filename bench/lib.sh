@@ -125,3 +125,53 @@ many_uploads_header() { # many_uploads_header REF_LABEL
   echo "| body | connections | $1 uploads/s | fhirbox uploads/s | fhirbox / $1 | $1 MB/s | fhirbox MB/s | $1 p50 / p99 ms | fhirbox p50 / p99 ms | errors ($1 / fhirbox) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 }
+
+# s3proxy_classpath: writes the test classpath of fhirbox-server (s3proxy, the AWS SDK, Jackson) to
+# $work/s3proxy.cp, offline first.
+s3proxy_classpath() {
+  (cd "$root" && { ./mvnw -q -o -B -pl fhirbox-server dependency:build-classpath -Dmdep.includeScope=test \
+      -Dmdep.outputFile="$work/s3proxy.cp" >"$work/mvn.log" 2>&1 ||
+    ./mvnw -q -B -pl fhirbox-server dependency:build-classpath -Dmdep.includeScope=test \
+      -Dmdep.outputFile="$work/s3proxy.cp" >"$work/mvn.log" 2>&1; }) || { cat "$work/mvn.log" >&2; exit 1; }
+  grep -q 's3proxy' "$work/s3proxy.cp" || { log "s3proxy is not on the test classpath of fhirbox-server"; exit 1; }
+}
+
+# start_s3proxy BUCKET: s3proxy 4.1.0 on a free loopback port, filesystem-nio2 under $work/s3data,
+# signatures checked (aws-v2-or-v4), a random identity; creates BUCKET. Sets s3, s3_pid, s3_id,
+# s3_secret and s3curl (curl arguments for a SigV4 request with an unsigned payload).
+start_s3proxy() {
+  local bucket="$1"
+  s3_id="bench$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  s3_secret="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+  s3="http://127.0.0.1:$(free_port)"
+  mkdir -p "$work/s3data"
+  cat >"$work/s3proxy.properties" <<PROPS
+s3proxy.endpoint=$s3
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=$s3_id
+s3proxy.credential=$s3_secret
+jclouds.provider=filesystem-nio2
+jclouds.filesystem.basedir=$work/s3data
+PROPS
+  cat >"$work/s3proxy-logback.xml" <<'XML'
+<configuration>
+  <appender name="E" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %level %logger{20} %msg%n</pattern></encoder></appender>
+  <root level="WARN"><appender-ref ref="E"/></root>
+</configuration>
+XML
+  log "starting s3proxy on $s3 (filesystem-nio2 under the work dir, -Xmx2g)"
+  java -Xmx2g -Dlogback.configurationFile="$work/s3proxy-logback.xml" -cp "$(cat "$work/s3proxy.cp")" \
+    org.gaul.s3proxy.Main --properties "$work/s3proxy.properties" >"$work/s3proxy.log" 2>&1 &
+  s3_pid=$!
+  s3curl=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$s3_id:$s3_secret" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+  for _ in $(seq 1 300); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "${s3curl[@]}" -X PUT "$s3/$bucket" 2>/dev/null)" = 200 ] && break
+    kill -0 "$s3_pid" 2>/dev/null || { cat "$work/s3proxy.log" >&2; log "s3proxy exited"; exit 1; }
+    sleep 0.1
+  done
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "${s3curl[@]}" "$s3/$bucket")" = 200 ] || { log "s3proxy did not come up"; exit 1; }
+}
+
+cpu_s() { # cpu_s PID -> user+system CPU seconds the process has used so far
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
