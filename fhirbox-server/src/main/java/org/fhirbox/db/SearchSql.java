@@ -32,9 +32,9 @@ final class SearchSql {
 
   /** A page of matches in last-update order, with one row more than the page to tell if there is a next. */
   Sql page(SearchQuery q) {
-    StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM resource_current r" + byId(q));
+    StringBuilder sql = new StringBuilder("SELECT " + COLS);
     List<Object> args = new ArrayList<>();
-    where(q, sql, args);
+    fromWhere(q, sql, args);
     sql.append(q.descending() ? " ORDER BY last_updated DESC, res_id DESC" : " ORDER BY last_updated, res_id");
     sql.append(" LIMIT ? OFFSET ?");
     args.add(q.count() + 1);
@@ -44,17 +44,17 @@ final class SearchSql {
 
   /** The number of matches. */
   Sql count(SearchQuery q) {
-    StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM resource_current r" + byId(q));
+    StringBuilder sql = new StringBuilder("SELECT COUNT(*)");
     List<Object> args = new ArrayList<>();
-    where(q, sql, args);
+    fromWhere(q, sql, args);
     return new Sql(sql.toString(), args);
   }
 
   /** The number of matches, reading no more than {@code limit} of them. */
   Sql countUpTo(SearchQuery q, int limit) {
-    StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM (SELECT 1 AS m FROM resource_current r" + byId(q));
+    StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM (SELECT 1 AS one");
     List<Object> args = new ArrayList<>();
-    where(q, sql, args);
+    fromWhere(q, sql, args);
     sql.append(" LIMIT ?) capped");
     args.add(limit);
     return new Sql(sql.toString(), args);
@@ -62,9 +62,9 @@ final class SearchSql {
 
   /** The ids of at most {@code q.count()} matches, in no particular order. */
   Sql ids(SearchQuery q) {
-    StringBuilder sql = new StringBuilder("SELECT res_id FROM resource_current r" + byId(q));
+    StringBuilder sql = new StringBuilder("SELECT res_id");
     List<Object> args = new ArrayList<>();
-    where(q, sql, args);
+    fromWhere(q, sql, args);
     sql.append(" LIMIT ?");
     args.add(q.count());
     return new Sql(sql.toString(), args);
@@ -88,24 +88,52 @@ final class SearchSql {
   }
 
   /**
-   * H2 only, when a criterion reads the search index or lists ids ({@code _id}, or what a chain or
-   * {@code _has} found): the hint to find the rows by those ids. H2 looks rows up by the values of an {@code IN (SELECT ...)} only through an
-   * index whose first column it is (migration V7); through the primary key, whose first columns
-   * are project and type, its plan named the condition and still read every resource of the type
-   * (scanCount 20,001 at 20,000 Patients), and its cost model prefers the primary key. The same
-   * held for a list of 400 ids from {@code _has} (scanCount 40,001 at 40,000 Patients; 401 with it).
+   * Appends {@code FROM ... WHERE ...} of a type-level search over {@code resource_current r}.
+   *
+   * <p>On H2 the indexed clauses become one derived table, {@code hit(hit_id)}: the ids the
+   * search_value index gives for each (combined with {@code INTERSECT}), computed once and joined
+   * to the rows by id. As {@code r.res_id IN (SELECT ...)} in the WHERE clause, H2 used the
+   * subquery to find the rows and then evaluated it again for every row it found; it reuses a
+   * subquery's result only while no table it reads has changed, and never for a {@code UNION},
+   * so under writes each row re-ran it: a name prefix matching 1,111 Patients of 11,047 took 4–15 s
+   * (reading about 1.2 million index entries) instead of tens of milliseconds, and the cost grew
+   * with the square of the matches. PostgreSQL plans the {@code IN} as a semi-join and keeps it.
+   *
+   * <p>H2's {@code USE INDEX (resource_current_id)}: it looks rows up by a list of ids ({@code _id},
+   * or what a chain or {@code _has} found) or a joined id only through an index whose first column
+   * is the id (migration V7); through the primary key, whose first columns are project and type,
+   * its plan named the condition and still read every resource of the type (scanCount 20,001 at
+   * 20,000 Patients), and its cost model prefers the primary key.
    */
-  private String byId(SearchQuery q) {
+  private void fromWhere(SearchQuery q, StringBuilder sql, List<Object> args) {
+    List<SearchClause> joined = vendor == Database.Vendor.H2
+        ? q.clauses().stream().filter(SearchSql::indexed).toList() : List.of();
     boolean byIds = q.clauses().stream().anyMatch(c -> !(c instanceof SearchClause.LastUpdated));
-    return vendor == Database.Vendor.H2 && byIds ? " USE INDEX (resource_current_id)" : "";
-  }
-
-  private void where(SearchQuery q, StringBuilder sql, List<Object> args) {
-    sql.append(" WHERE project = ? AND res_type = ? AND deleted = FALSE");
+    if (joined.isEmpty()) {
+      sql.append(" FROM resource_current r");
+    } else {
+      sql.append(" FROM (");
+      for (int i = 0; i < joined.size(); i++) {
+        sql.append(i > 0 ? " INTERSECT (" : "(");
+        // DISTINCT: a resource can hold several matching values, and INTERSECT is distinct anyway
+        matching(q.project(), q.type(), joined.get(i), sql, args, true);
+        sql.append(")");
+      }
+      sql.append(") hit(hit_id) JOIN resource_current r");
+    }
+    if (vendor == Database.Vendor.H2 && byIds) {
+      sql.append(" USE INDEX (resource_current_id)");
+    }
+    if (!joined.isEmpty()) {
+      sql.append(" ON r.res_id = hit.hit_id");
+    }
+    sql.append(" WHERE r.project = ? AND r.res_type = ? AND r.deleted = FALSE");
     args.add(q.project());
     args.add(q.type());
     for (SearchClause clause : q.clauses()) {
-      clause(q.project(), q.type(), clause, sql, args);
+      if (!joined.contains(clause)) {
+        clause(q.project(), q.type(), clause, sql, args);
+      }
     }
   }
 
@@ -168,19 +196,13 @@ final class SearchSql {
   /**
    * Appends {@code AND <clause>} on the resource_current row {@code r}. An indexed parameter is
    * {@code r.res_id IN (SELECT s.res_id FROM search_value s WHERE ...)}, a subquery that names
-   * no column of {@code r}: each database runs it once, from the {@code search_value} index, and
-   * then reads only the matching rows by id (H2: through the index on {@code res_id}, see
-   * {@link #byId}; PostgreSQL: a semi-join on the primary key). The same criterion as a
-   * correlated {@code EXISTS} made H2 visit every resource of the type and probe the index once
-   * for each: 0.15 s for a search that matched nothing at 26,629 Patients, growing with the type.
+   * no column of {@code r}: the database runs it from the {@code search_value} index and then
+   * reads only the matching rows by id (PostgreSQL: a semi-join on the primary key). On H2 a
+   * search's indexed clauses are not written here but joined ({@link #from}). The same criterion
+   * as a correlated {@code EXISTS} made H2 visit every resource of the type and probe the index
+   * once for each: 0.15 s for a search that matched nothing at 26,629 Patients.
    */
   private void clause(String project, String type, SearchClause clause, StringBuilder sql, List<Object> args) {
-    String values = " AND r.res_id IN (SELECT s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ?"
-        + " AND ";
-    if (!(clause instanceof SearchClause.Ids) && !(clause instanceof SearchClause.LastUpdated)) {
-      args.add(project);
-      args.add(type);
-    }
     if (clause instanceof SearchClause.Ids ids && ids.ids().isEmpty()) {
       sql.append(" AND 1 = 0");
     } else if (clause instanceof SearchClause.Ids ids) {
@@ -195,7 +217,29 @@ final class SearchSql {
         sql.append(" AND r.last_updated <= ?");
         args.add(lu.highInclusive());
       }
-    } else if (clause instanceof SearchClause.Token t) {
+    } else {
+      sql.append(" AND r.res_id IN (");
+      matching(project, type, clause, sql, args, false);
+      sql.append(")");
+    }
+  }
+
+  /** Whether a clause is answered from the search_value index ({@link #matching}), not from resource_current. */
+  private static boolean indexed(SearchClause clause) {
+    return !(clause instanceof SearchClause.Ids) && !(clause instanceof SearchClause.LastUpdated);
+  }
+
+  /**
+   * Appends {@code SELECT s.res_id FROM search_value s WHERE ...}: the ids of the resources of
+   * {@code type} that the indexed {@code clause} matches, once each if {@code distinct}.
+   */
+  private void matching(String project, String type, SearchClause clause, StringBuilder sql, List<Object> args,
+      boolean distinct) {
+    String values = (distinct ? "SELECT DISTINCT" : "SELECT")
+        + " s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ? AND ";
+    args.add(project);
+    args.add(type);
+    if (clause instanceof SearchClause.Token t) {
       sql.append(values).append("s.param = ? AND (");
       args.add(t.param());
       for (int i = 0; i < t.values().size(); i++) {
@@ -207,7 +251,7 @@ final class SearchSql {
         }
         args.add(truncate(v.code(), CODE_MAX));
       }
-      sql.append("))");
+      sql.append(")");
     } else if (clause instanceof SearchClause.Text t) {
       // One branch per parameter (name reads name, family and given): with param IN (...) H2 used
       // only project and type of the index and read every string row of the type.
@@ -223,7 +267,6 @@ final class SearchSql {
         textValues(t, sql, args);
         sql.append(")");
       }
-      sql.append(")");
     } else if (clause instanceof SearchClause.Compartment c) {
       // One branch per parameter, as for strings: each is a point lookup in the index on
       // (project, res_type, param, code) on either database.
@@ -242,7 +285,6 @@ final class SearchSql {
         sql.append(" UNION SELECT CAST(? AS VARCHAR(64))");
         args.add(c.selfId());
       }
-      sql.append(")");
     } else if (clause instanceof SearchClause.DateRange d) {
       sql.append(values).append("s.param = ?");
       args.add(d.param());
@@ -262,7 +304,6 @@ final class SearchSql {
         sql.append(" AND s.low <= ?");
         args.add(d.highInclusive());
       }
-      sql.append(")");
     } else if (clause instanceof SearchClause.NumberRange n) {
       sql.append(values).append("s.param = ? AND s.num IS NOT NULL");
       args.add(n.param());
@@ -286,7 +327,6 @@ final class SearchSql {
       if (!bounds.isEmpty()) {
         sql.append(n.outside() ? " AND NOT (" : " AND (").append(String.join(" AND ", bounds)).append(")");
       }
-      sql.append(")");
     } else {
       // Chain and Has name other resources: SearchChains turns them into tokens and ids first.
       throw new IllegalArgumentException("unresolved search clause " + clause.getClass().getSimpleName());
