@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.Chromium;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
@@ -30,13 +29,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @SlowTest
 class AccessibilityBrowserTest {
   @RegisterExtension
-  static final BrowserFixture chromium = WebApp.chromium();
-  @RegisterExtension
-  final WebApp app = new WebApp(chromium);
+  static final WebApp app = new WebApp();
 
   @Test
-  void onAPhoneEveryPageFitsTheWidthAndPassesAxe() throws Exception {
-    TestServer fhirbox = app.fhirbox();
+  void onAPhoneEveryPageFitsTheWidthAndPassesAxe(TestServer fhirbox) throws Exception {
     String patient = app.patient("Pia", "Phone", "MRN-375", "1999-03-07");
     String photo = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
     app.media(patient, photo, "a-photo-with-a-rather-long-file-name-from-a-phone-camera-20261202.jpg");
@@ -63,8 +59,8 @@ class AccessibilityBrowserTest {
       page.fitsAndPassesAxe("the search page");
 
       page.openPatient(patient, "Pia Phone");
-      page.labelled("Upload files").sendKeys(app.write("notes-from-the-ward.txt", "words".getBytes(StandardCharsets.UTF_8))
-          .toString());
+      page.labelled("Upload files").sendKeys(app.write("notes-from-the-ward.txt",
+          "words".getBytes(StandardCharsets.UTF_8)).toString());
       page.upload("notes-from-the-ward.txt");
       browser.executeScript("document.getElementById('files').scrollIntoView()");
       page.waitFor(By.cssSelector("#files img.thumb"));
@@ -85,10 +81,8 @@ class AccessibilityBrowserTest {
   }
 
   @Test
-  void theKeyboardAloneSignsInSearchesAndReachesEveryControlByItsName() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
-    TestServer fhirbox = app.fhirbox();
+  void theKeyboardAloneSignsInSearchesAndReachesEveryControlByItsName(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Kim", "Keys", "MRN-77", "1977-07-07");
     String photo = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
     app.media(patient, photo, "wound.jpg");

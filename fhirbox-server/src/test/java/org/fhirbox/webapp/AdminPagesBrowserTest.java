@@ -3,14 +3,12 @@ package org.fhirbox.webapp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -25,18 +23,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @SlowTest
 class AdminPagesBrowserTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   @RegisterExtension
-  static final BrowserFixture chromium = WebApp.chromium();
-  @RegisterExtension
-  final WebApp app = new WebApp(chromium);
+  static final WebApp app = new WebApp();
 
   @Test
-  void anAdminManagesUsersClientsAndJobs() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
-    TestServer fhirbox = app.fhirbox();
+  void anAdminManagesUsersClientsAndJobs(AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String media = app.mediaToIngest();
     page.signIn();
 
@@ -61,7 +52,8 @@ class AdminPagesBrowserTest {
     page.axe("the clients page");
     page.button("Create client").click();
     String secret = page.onceValue();
-    String clientId = browser.findElement(By.xpath("//div[@id='once']//h2")).getText().replace("Secret for new client ", "");
+    String clientId = browser.findElement(By.xpath("//div[@id='once']//h2")).getText()
+        .replace("Secret for new client ", "");
     assertThat(secret).isNotBlank();
     assertThat(token(fhirbox, clientId, secret)).isEqualTo(200);
     page.button("Rotate secret of " + clientId).click();
@@ -79,7 +71,7 @@ class AdminPagesBrowserTest {
     page.axe("the jobs page");
     page.button("Retry job " + job).click();
     page.waitFor(By.xpath("//*[contains(text(),'The job is queued again.')]"));
-    JsonNode after = JSON.readTree(fhirbox.client().get("admin/jobs").body()).get("jobs").get(0);
+    JsonNode after = app.json("admin/jobs").get("jobs").get(0);
     assertThat(after.get("attempts").asInt()).as("counted afresh").isLessThanOrEqualTo(1);
   }
 

@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
-import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.Chromium;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
@@ -47,15 +46,11 @@ class PatientPagesBrowserTest {
   private static final Path README_SCREENSHOT = Path.of("..", "docs", "webapp.png");
 
   @RegisterExtension
-  static final BrowserFixture chromium = WebApp.chromium();
-  @RegisterExtension
-  final WebApp app = new WebApp(chromium);
+  static final WebApp app = new WebApp();
 
   @Test
-  void signsInFindsAPatientUploadsAndPreviewsEachKind() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
-    TestServer fhirbox = app.fhirbox();
+  void signsInFindsAPatientUploadsAndPreviewsEachKind(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Ada", "Quinlan", "MRN-4711", "1980-04-02");
     app.patient("Bert", "Other", "MRN-1", "1970-01-01");
 
@@ -135,7 +130,7 @@ class PatientPagesBrowserTest {
         """);
     assertThat(video).as("the video").containsEntry("stage", "played").containsEntry("error", null);
     assertThat(((Number) video.get("seekedTo")).doubleValue()).isBetween(1.9, 2.1);
-    assertThat(chromium.responsesReceived(fhirbox.baseUrl() + "storage/")).as("storage responses")
+    assertThat(app.chromium().responsesReceived(fhirbox.baseUrl() + "storage/")).as("storage responses")
         .anySatisfy(r -> assertThat(r.path("status").asInt()).isEqualTo(206));
 
     String details = fhirbox.client().get("fhir/R4/Media?subject=Patient/" + patient).body();
@@ -145,10 +140,8 @@ class PatientPagesBrowserTest {
   }
 
   @Test
-  void aFilePageSharesALinkThatOpensInAnotherBrowserWithoutCredentials() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
-    TestServer fhirbox = app.fhirbox();
+  void aFilePageSharesALinkThatOpensInAnotherBrowserWithoutCredentials(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Sam", "Share", "MRN-5", "1985-05-05");
     TestClient admin = fhirbox.client();
     String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=note.txt")
@@ -192,10 +185,8 @@ class PatientPagesBrowserTest {
   }
 
   @Test
-  void aTwentyMegabytePhotoShowsAThumbnailOfAFewKilobytesAndBrokenContentKeepsItsTile() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
-    TestServer fhirbox = app.fhirbox();
+  void aTwentyMegabytePhotoShowsAThumbnailOfAFewKilobytesAndBrokenContentKeepsItsTile(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Paula", "Photo", "MRN-20", "1982-02-20");
     Path photo = TestImages.noisyJpeg(app.file("ward-round.jpg"), 5200, 4000, 0.98f);
     assertThat(Files.size(photo)).as("a 20 MB photo").isBetween(19_000_000L, 24_000_000L);
@@ -239,8 +230,7 @@ class PatientPagesBrowserTest {
   }
 
   @Test
-  void firstLoadIsSmallAndTheReadmeScreenshotIsTheRealApp() throws Exception {
-    TestServer fhirbox = app.fhirbox();
+  void firstLoadIsSmallAndTheReadmeScreenshotIsTheRealApp(TestServer fhirbox) throws Exception {
     String patient = app.patient("Ada", "Quinlan", "MRN-4711", "1980-04-02");
     TestClient admin = fhirbox.client();
     String photo = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));

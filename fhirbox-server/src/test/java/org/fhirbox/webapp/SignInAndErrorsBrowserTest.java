@@ -2,12 +2,10 @@ package org.fhirbox.webapp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -25,18 +23,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @SlowTest
 class SignInAndErrorsBrowserTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   @RegisterExtension
-  static final BrowserFixture chromium = WebApp.chromium();
-  @RegisterExtension
-  final WebApp app = new WebApp(chromium);
+  static final WebApp app = new WebApp();
 
   @Test
-  void signOutRevokesTheRefreshTokenAndAnEndedSignInReturnsToItsPage() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
-    TestServer fhirbox = app.fhirbox();
+  void signOutRevokesTheRefreshTokenAndAnEndedSignInReturnsToItsPage(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Eve", "Expiry", "MRN-3", "1975-03-03");
     page.signIn();
     page.openPatient(patient, "Eve Expiry");
@@ -68,10 +60,8 @@ class SignInAndErrorsBrowserTest {
   }
 
   @Test
-  void offlineIsShownAndErrorsAndRefusalsAreTheServersWords() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
-    TestServer fhirbox = app.fhirbox();
+  void offlineIsShownAndErrorsAndRefusalsAreTheServersWords(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Otto", "Offline", "MRN-0", "1960-06-06");
     page.signIn();
 
@@ -85,7 +75,7 @@ class SignInAndErrorsBrowserTest {
     page.search("Offline");
     page.waitFor(By.linkText("Otto Offline"));
 
-    String diagnostics = JSON.readTree(fhirbox.client().get("fhir/R4/Patient/no-such-patient").body())
+    String diagnostics = app.json("fhir/R4/Patient/no-such-patient")
         .get("issue").get(0).get("diagnostics").asText();
     browser.get(fhirbox.baseUrl() + "app/#/patient/no-such-patient");
     page.waitFor(By.xpath("//h1[text()='Something went wrong']"));

@@ -2,7 +2,6 @@ package org.fhirbox.webapp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -10,7 +9,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Random;
-import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -27,17 +25,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @SlowTest
 class UploadsBrowserTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   @RegisterExtension
-  static final BrowserFixture chromium = WebApp.chromium();
-  @RegisterExtension
-  final WebApp app = new WebApp(chromium);
+  static final WebApp app = new WebApp();
 
   @Test
-  void aLargeUploadResumesAfterTheServerRestarts() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
+  void aLargeUploadResumesAfterTheServerRestarts(AppPage page, ChromeDriver browser) throws Exception {
     String patient = app.patient("Rita", "Restart", "MRN-9", "1990-09-09");
     byte[] content = new byte[24 * 1024 * 1024];
     new Random(7).nextBytes(content);
@@ -67,10 +59,8 @@ class UploadsBrowserTest {
   }
 
   @Test
-  void filesAreDroppedOrPickedAndAnUploadPausesResumesAndCancels() throws Exception {
-    AppPage page = app.page();
-    ChromeDriver browser = page.browser();
-    TestServer fhirbox = app.fhirbox();
+  void filesAreDroppedOrPickedAndAnUploadPausesResumesAndCancels(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Uma", "Upload", "MRN-8", "1988-08-08");
     byte[] content = new byte[6 * 1024 * 1024];
     new Random(8).nextBytes(content);
@@ -111,7 +101,7 @@ class UploadsBrowserTest {
     new WebDriverWait(browser, Duration.ofSeconds(10)).until(d ->
         d.findElements(By.cssSelector("li.upload[data-file='cancelled.bin']")).isEmpty());
     browser.deleteNetworkConditions();
-    assertThat(JSON.readTree(fhirbox.client().get("fhir/R4/DocumentReference?subject=Patient/" + patient).body())
+    assertThat(app.json("fhir/R4/DocumentReference?subject=Patient/" + patient)
         .path("entry").size()).as("only the finished upload became a DocumentReference").isEqualTo(1);
   }
 

@@ -20,43 +20,53 @@ import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestImages;
 import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
- * The web app's tests' fixture, one per test: a fhirbox of its own on a fixed port and data
- * folder (so it can be stopped and started again under an upload), a clinician who signs in
- * with {@link SmartApp#PASSWORD}, a folder for the files a test picks, and the class's browser
- * reset. Register it on an instance field, after the class's {@link #chromium()}:
+ * The web app's test classes' fixture. For the class, a desktop Chromium (1280 × 900, media
+ * autoplay, logs kept); for each test, a fhirbox of its own on a fixed port and data folder (so
+ * it can be stopped and started again under an upload), a clinician who signs in with
+ * {@link SmartApp#PASSWORD}, a folder for the files a test picks, and the browser reset. Register
+ * it on a static field; a test method may take the {@link AppPage}, the {@link ChromeDriver} and
+ * the {@link TestServer} as parameters:
  *
  * <pre>{@code
  * @RegisterExtension
- * static final BrowserFixture chromium = WebApp.chromium();
- * @RegisterExtension
- * final WebApp app = new WebApp(chromium);
+ * static final WebApp app = new WebApp();
+ *
+ * @Test
+ * void signsIn(AppPage page, TestServer fhirbox) { ... }
  * }</pre>
  */
-final class WebApp implements BeforeEachCallback, AfterEachCallback {
+final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
+    ParameterResolver {
   static final String EMAIL = "clinician@example.org";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final BrowserFixture chromium;
+  private final BrowserFixture chromium = BrowserFixture.chromium(o -> {
+    BrowserFixture.autoplayAndLogs(o);
+    o.addArguments("--window-size=1280,900");
+  });
   private Path data;
   private Path files;
   private int port;
   private TestServer fhirbox;
 
-  WebApp(BrowserFixture chromium) {
-    this.chromium = chromium;
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    chromium.beforeAll(context);
   }
 
-  /** The desktop browser of the web app's test classes: 1280 × 900, media autoplay, logs kept. */
-  static BrowserFixture chromium() {
-    return BrowserFixture.chromium(o -> {
-      BrowserFixture.autoplayAndLogs(o);
-      o.addArguments("--window-size=1280,900");
-    });
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    chromium.afterAll(context);
   }
 
   @Override
@@ -85,6 +95,19 @@ final class WebApp implements BeforeEachCallback, AfterEachCallback {
     }
   }
 
+  @Override
+  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+    Class<?> type = parameter.getParameter().getType();
+    return type == AppPage.class || type == ChromeDriver.class || type == TestServer.class;
+  }
+
+  /** The server as the test starts: after {@link #stop} and {@link #start}, {@link #fhirbox()} is the new one. */
+  @Override
+  public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    Class<?> type = parameter.getParameter().getType();
+    return type == AppPage.class ? page() : type == ChromeDriver.class ? chromium.driver() : fhirbox;
+  }
+
   /** Starts the server (again) on this test's port and data folder. */
   void start() throws Exception {
     fhirbox = TestServer.start(Map.of("FHIRBOX_PORT", Integer.toString(port), "FHIRBOX_DATA_DIR", data.toString(),
@@ -100,6 +123,11 @@ final class WebApp implements BeforeEachCallback, AfterEachCallback {
     }
   }
 
+  /** The class's browser. */
+  BrowserFixture chromium() {
+    return chromium;
+  }
+
   TestServer fhirbox() {
     return fhirbox;
   }
@@ -107,6 +135,11 @@ final class WebApp implements BeforeEachCallback, AfterEachCallback {
   /** The app's page in the class's browser. */
   AppPage page() {
     return new AppPage(chromium.driver(), fhirbox.baseUrl());
+  }
+
+  /** The admin client's {@code GET} of {@code path}, its body as JSON. */
+  JsonNode json(String path) throws IOException {
+    return JSON.readTree(fhirbox.client().get(path).body());
   }
 
   /** A URL that ingestion may fetch from but that answers 404: its job fails. */
@@ -145,7 +178,7 @@ final class WebApp implements BeforeEachCallback, AfterEachCallback {
   String awaitFailedJob() throws Exception {
     long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < end) {
-      JsonNode jobs = JSON.readTree(fhirbox.client().get("admin/jobs?state=failed").body()).get("jobs");
+      JsonNode jobs = json("admin/jobs?state=failed").get("jobs");
       if (jobs.size() > 0) {
         return jobs.get(0).get("id").asText();
       }
