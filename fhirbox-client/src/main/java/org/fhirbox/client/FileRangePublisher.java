@@ -1,6 +1,5 @@
 package org.fhirbox.client;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -13,6 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Flow;
 import java.util.function.LongConsumer;
+import org.apache.commons.io.input.BoundedInputStream;
+import org.apache.commons.io.input.ProxyInputStream;
 
 /**
  * {@code length} bytes of a file from {@code offset}, read from disk as they are sent (one piece of
@@ -45,37 +46,27 @@ final class FileRangePublisher implements BodyPublisher {
   private InputStream open() {
     try {
       FileChannel channel = FileChannel.open(file, StandardOpenOption.READ).position(offset);
-      return new Range(Channels.newInputStream(channel));
+      return new Counted(BoundedInputStream.builder().setInputStream(Channels.newInputStream(channel))
+          .setMaxCount(length).get());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Ends after the range, and counts what was read. */
-  private final class Range extends FilterInputStream {
-    private long left = length;
+  /** Reports the bytes read so far. */
+  private final class Counted extends ProxyInputStream {
+    private long read;
 
-    Range(InputStream in) {
+    Counted(InputStream in) {
       super(in);
     }
 
     @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (left <= 0) {
-        return -1;
-      }
-      int n = super.read(b, off, (int) Math.min(len, left));
+    protected void afterRead(int n) {
       if (n > 0) {
-        left -= n;
-        progress.accept(length - left);
+        read += n;
+        progress.accept(read);
       }
-      return n;
     }
   }
 }

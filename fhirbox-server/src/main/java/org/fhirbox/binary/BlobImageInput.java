@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import javax.imageio.stream.ImageInputStreamImpl;
+import org.apache.commons.io.input.BoundedInputStream;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 
@@ -56,7 +57,7 @@ final class BlobImageInput extends ImageInputStreamImpl {
       System.arraycopy(head, (int) streamPos, b, off, n);
     } else {
       position();
-      n = in.read(b, off, (int) Math.min(len, length - streamPos));
+      n = in.read(b, off, len);
       if (n < 0) {
         throw new IOException("the blob ended at " + streamPos + " of " + length + " bytes");
       }
@@ -75,7 +76,9 @@ final class BlobImageInput extends ImageInputStreamImpl {
     if (in != null) {
       in.close();
     }
-    in = new BufferedInputStream(blobs.open(key, streamPos), 64 * 1024);
+    // ends at the recorded size: whatever the store holds beyond it is never read
+    in = new BufferedInputStream(BoundedInputStream.builder().setInputStream(blobs.open(key, streamPos))
+        .setMaxCount(length - streamPos).get(), 64 * 1024);
     inPosition = streamPos;
   }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -12,19 +11,15 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.logging.Level;
 import javax.imageio.ImageIO;
-import org.fhirbox.testing.Chromium;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Attachment;
@@ -35,11 +30,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
  * Signed storage URLs as a browser uses them: a page from another origin shows a Patient photo in
@@ -55,41 +47,30 @@ class SignedUrlBrowserTest {
   private static final Color RIGHT = new Color(20, 160, 90);
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  private static final Map<String, byte[]> pages = new ConcurrentHashMap<>();
+  @RegisterExtension
+  static final BrowserFixture chromium = BrowserFixture.chromium(BrowserFixture::autoplayAndLogs)
+      .servingPages(() -> pages);
   private static TestServer fhirbox;
-  private static HttpServer pageServer;
-  private static final Map<String, String> pages = new ConcurrentHashMap<>();
-  private static Chromium chromium;
   private static ChromeDriver browser;
 
   @BeforeAll
   static void start() throws Exception {
-    chromium = Chromium.start(SignedUrlBrowserTest::networkLogAndAutoplay);
     browser = chromium.driver();
     browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
     fhirbox = TestServer.start();
-    pageServer = startPageServer();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (chromium != null) {
-        chromium.close();
-      }
-    } finally {
-      if (pageServer != null) {
-        pageServer.stop(0);
-      }
-      if (fhirbox != null) {
-        fhirbox.close();
-      }
+    if (fhirbox != null) {
+      fhirbox.close();
     }
   }
 
   @BeforeEach
   void forgetEarlierNetworkEvents() {
-    // chromedriver hands out each performance-log entry once; drain what earlier tests left.
-    browser.manage().logs().get(LogType.PERFORMANCE);
+    chromium.forgetNetworkEvents();
   }
 
   @Test
@@ -136,7 +117,7 @@ class SignedUrlBrowserTest {
         .containsEntry("left", rgb(LEFT)).containsEntry("right", rgb(RIGHT));
     assertThat(img.get("pageOrigin")).as("the page is on another origin than the storage URL")
         .isNotEqualTo(img.get("srcOrigin"));
-    List<JsonNode> responses = responsesReceived(fhirbox.baseUrl() + "storage/" + binaryId + "/");
+    List<JsonNode> responses = chromium.responsesReceived(fhirbox.baseUrl() + "storage/" + binaryId + "/");
     assertThat(responses).as("responses the browser received for the photo")
         .anySatisfy(r -> {
           assertThat(r.path("status").asInt()).isEqualTo(200);
@@ -199,7 +180,7 @@ class SignedUrlBrowserTest {
     assertThat(((Number) video.get("readyState")).intValue()).as("readyState").isGreaterThanOrEqualTo(2);
     assertThat(video.get("pageOrigin")).as("the page is on another origin than the storage URL")
         .isNotEqualTo(video.get("srcOrigin"));
-    List<JsonNode> responses = responsesReceived(fhirbox.baseUrl() + "storage/" + binaryId + "/");
+    List<JsonNode> responses = chromium.responsesReceived(fhirbox.baseUrl() + "storage/" + binaryId + "/");
     assertThat(responses).as("responses the browser received for the video")
         .anySatisfy(r -> {
           assertThat(r.path("status").asInt()).isEqualTo(206);
@@ -208,36 +189,10 @@ class SignedUrlBrowserTest {
         });
   }
 
-  /** Media play without a gesture; the network log tells which requests the page sent. */
-  private static void networkLogAndAutoplay(ChromeOptions options) {
-    options.addArguments("--autoplay-policy=no-user-gesture-required");
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.PERFORMANCE, Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    options.setExperimentalOption("perfLoggingPrefs", Map.of("enableNetwork", true, "enablePage", false));
-  }
-
-  /** The second origin: a JDK HTTP server on its own port that serves the test pages. */
-  private static HttpServer startPageServer() throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", exchange -> {
-      String html = pages.get(exchange.getRequestURI().getPath());
-      byte[] body = (html == null ? "not found" : html).getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type",
-          html == null ? "text/plain; charset=utf-8" : "text/html; charset=utf-8");
-      exchange.sendResponseHeaders(html == null ? 404 : 200, body.length);
-      try (var out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
-    server.start();
-    return server;
-  }
-
   private static String page(String name, String bodyHtml) {
-    pages.put("/" + name, "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + name
-        + "</title></head><body>" + bodyHtml + "</body></html>");
-    return "http://127.0.0.1:" + pageServer.getAddress().getPort() + "/" + name;
+    pages.put("/" + name, ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + name
+        + "</title></head><body>" + bodyHtml + "</body></html>").getBytes(StandardCharsets.UTF_8));
+    return chromium.pageOrigin() + "/" + name;
   }
 
   private static String attribute(String value) {
@@ -262,20 +217,6 @@ class SignedUrlBrowserTest {
     HttpResponse<String> resp = fhirbox.client().get("fhir/R4/" + path);
     assertThat(resp.statusCode()).as("GET %s: %s", path, resp.body()).isEqualTo(200);
     return fhirbox.client().parse(resp, type);
-  }
-
-  /** {@code Network.responseReceived} responses, from Chrome's performance log, whose URL has the prefix. */
-  private static List<JsonNode> responsesReceived(String urlPrefix) throws IOException {
-    List<JsonNode> responses = new ArrayList<>();
-    for (LogEntry entry : browser.manage().logs().get(LogType.PERFORMANCE)) {
-      JsonNode message = JSON.readTree(entry.getMessage()).path("message");
-      JsonNode response = message.path("params").path("response");
-      if (message.path("method").asText().equals("Network.responseReceived")
-          && response.path("url").asText().startsWith(urlPrefix)) {
-        responses.add(response);
-      }
-    }
-    return responses;
   }
 
   private static Optional<String> header(JsonNode response, String name) {

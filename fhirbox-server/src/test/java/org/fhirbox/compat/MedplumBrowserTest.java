@@ -5,13 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Map;
-import org.fhirbox.testing.Chromium;
-import org.fhirbox.testing.PageServer;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
@@ -42,31 +41,16 @@ class MedplumBrowserTest {
       })().then(done, (e) => done({ error: String(e) }));
       """;
 
-  private static PageServer pageServer;
-  private static Chromium chromium;
+  @RegisterExtension
+  static final BrowserFixture chromium = BrowserFixture.chromium().servingPages(() -> Map.of(
+      "/medplum-core.mjs", Files.readAllBytes(MedplumPackage.esmBundle()),
+      "/index.html", "<!doctype html><html><head><meta charset=\"utf-8\"><title>medplum</title></head><body></body></html>"
+          .getBytes(StandardCharsets.UTF_8)));
   private static ChromeDriver browser;
 
   @BeforeAll
-  static void start() throws Exception {
-    chromium = Chromium.start(options -> { });
+  static void start() {
     browser = chromium.driver();
-    pageServer = PageServer.start(Map.of(
-        "/medplum-core.mjs", Files.readAllBytes(MedplumPackage.esmBundle()),
-        "/index.html", "<!doctype html><html><head><meta charset=\"utf-8\"><title>medplum</title></head><body></body></html>"
-            .getBytes(StandardCharsets.UTF_8)));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    try {
-      if (chromium != null) {
-        chromium.close();
-      }
-    } finally {
-      if (pageServer != null) {
-        pageServer.close();
-      }
-    }
   }
 
   @Test
@@ -99,6 +83,6 @@ class MedplumBrowserTest {
   }
 
   private static String pageOrigin() {
-    return pageServer.origin();
+    return chromium.pageOrigin();
   }
 }

@@ -13,15 +13,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.testing.Chromium;
-import org.fhirbox.testing.PageServer;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -97,33 +96,18 @@ class SmartSignInBrowserTest {
       </script></body></html>
       """;
 
-  private static PageServer pageServer;
-  private static Chromium chromium;
+  @RegisterExtension
+  static final BrowserFixture chromium = BrowserFixture.chromium().servingPages(() -> Map.of(
+      "/fhir-client.js", Files.readAllBytes(fhirclientBrowserBuild()),
+      "/medplum-core.mjs", Files.readAllBytes(MedplumPackage.esmBundle()),
+      "/launch.html", FHIRCLIENT_LAUNCH.getBytes(StandardCharsets.UTF_8),
+      "/app.html", FHIRCLIENT_APP.getBytes(StandardCharsets.UTF_8),
+      "/medplum.html", MEDPLUM_APP.getBytes(StandardCharsets.UTF_8)));
   private static ChromeDriver browser;
 
   @BeforeAll
-  static void start() throws Exception {
-    chromium = Chromium.start(options -> { });
+  static void start() {
     browser = chromium.driver();
-    pageServer = PageServer.start(Map.of(
-        "/fhir-client.js", Files.readAllBytes(fhirclientBrowserBuild()),
-        "/medplum-core.mjs", Files.readAllBytes(MedplumPackage.esmBundle()),
-        "/launch.html", FHIRCLIENT_LAUNCH.getBytes(StandardCharsets.UTF_8),
-        "/app.html", FHIRCLIENT_APP.getBytes(StandardCharsets.UTF_8),
-        "/medplum.html", MEDPLUM_APP.getBytes(StandardCharsets.UTF_8)));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    try {
-      if (chromium != null) {
-        chromium.close();
-      }
-    } finally {
-      if (pageServer != null) {
-        pageServer.close();
-      }
-    }
   }
 
   @Test
@@ -235,7 +219,7 @@ class SmartSignInBrowserTest {
   }
 
   private static String pageOrigin() {
-    return pageServer.origin();
+    return chromium.pageOrigin();
   }
 
   private static String enc(String s) {

@@ -1,13 +1,17 @@
 package org.fhirbox.http;
 
 import java.util.Map;
-import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.PostgresSchema;
 import org.fhirbox.testing.SlowTest;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @SlowTest
 class UnreadableVersionPostgresTest extends UnreadableVersionContract {
+  @RegisterExtension
+  final PostgresSchema postgres = new PostgresSchema();
+
   @Override
   protected Map<String, String> settings() {
-    return Map.of("FHIRBOX_DATABASE_URL", Postgres.freshSchemaUrl());
+    return postgres.serverSettings();
   }
 }

@@ -15,7 +15,8 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * Debian's {@code chromium}, headless, driven through {@code chromedriver} with a fresh profile.
  * The driver and browser paths are explicit, so Selenium Manager is never asked and nothing is
  * downloaded; a missing binary fails the test (a browser test that skips proves nothing in CI).
- * Start one per test class: a start takes seconds.
+ * A start takes seconds: a test class gets one from {@link BrowserFixture}, and a test starts
+ * another here only when it needs a second browser (a fresh profile, a phone's screen).
  */
 public final class Chromium implements AutoCloseable {
   private static final Path BROWSER = Path.of(System.getProperty("fhirbox.chromium", "/usr/bin/chromium"));

@@ -8,9 +8,9 @@ import java.net.InetSocketAddress;
 import java.util.Map;
 
 /**
- * A second origin for browser tests: fixed files by path on a loopback port of its own, so that
- * what a page fetches from fhirbox crosses origins (CORS) as a real app's requests do. Unknown
- * paths are 404.
+ * A second origin for browser tests: files by path on a loopback port of its own, so that what a
+ * page fetches from fhirbox crosses origins (CORS) as a real app's requests do. Unknown paths are
+ * 404. Test classes get one from {@link BrowserFixture#servingPages}.
  */
 public final class PageServer implements AutoCloseable {
   private final HttpServer server;
@@ -19,7 +19,10 @@ public final class PageServer implements AutoCloseable {
     this.server = server;
   }
 
-  /** Serves {@code files} (path to bytes); {@code .html} as HTML, anything else as JavaScript. */
+  /**
+   * Serves {@code files} (path to bytes); {@code .html} as HTML, anything else as JavaScript. The
+   * map is read on every request: a concurrent map may gain pages while the server runs.
+   */
   public static PageServer start(Map<String, byte[]> files) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/", exchange -> {

@@ -1,0 +1,140 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.testing.Chromium;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web app for people who do not use a desktop mouse, in headless Chromium: every page on a
+ * phone's 375 px (no sideways scrolling, axe-core), and the keyboard alone through sign-in,
+ * search, paging and every stop of a patient page by its name.
+ */
+@SlowTest
+class AccessibilityBrowserTest {
+  @RegisterExtension
+  static final WebApp app = new WebApp();
+
+  @Test
+  void onAPhoneEveryPageFitsTheWidthAndPassesAxe(TestServer fhirbox) throws Exception {
+    String patient = app.patient("Pia", "Phone", "MRN-375", "1999-03-07");
+    String photo = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
+    app.media(patient, photo, "a-photo-with-a-rather-long-file-name-from-a-phone-camera-20261202.jpg");
+    String pdf = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "application/pdf", WebApp.pdf()));
+    app.media(patient, pdf, "letter.pdf");
+    String media = app.mediaToIngest();
+    app.awaitFailedJob();
+
+    try (Chromium phone = Chromium.start(o -> o.setExperimentalOption("mobileEmulation", Map.of("deviceMetrics",
+        Map.of("width", 375, "height", 740, "pixelRatio", 2.0))))) {
+      ChromeDriver browser = phone.driver();
+      AppPage page = new AppPage(browser, fhirbox.baseUrl());
+      browser.get(fhirbox.baseUrl() + "app/");
+      page.waitFor(By.name("project"));
+      assertThat(browser.executeScript("return window.innerWidth")).isEqualTo(375L);
+      page.fitsAndPassesAxe("the signed-out page");
+      page.button("Sign in").click();
+      page.waitFor(By.id("email"));
+      page.fitsAndPassesAxe("the sign-in page");
+      page.fillSignInForm();
+      page.waitFor(By.id("patient-search"));
+      page.search("Phone");
+      page.waitFor(By.linkText("Pia Phone"));
+      page.fitsAndPassesAxe("the search page");
+
+      page.openPatient(patient, "Pia Phone");
+      page.labelled("Upload files").sendKeys(app.write("notes-from-the-ward.txt",
+          "words".getBytes(StandardCharsets.UTF_8)).toString());
+      page.upload("notes-from-the-ward.txt");
+      browser.executeScript("document.getElementById('files').scrollIntoView()");
+      page.waitFor(By.cssSelector("#files img.thumb"));
+      page.fitsAndPassesAxe("the patient page");
+
+      page.waitFor(By.partialLinkText("Details of letter.pdf")).click();
+      page.waitFor(By.xpath("//h1[text()='letter.pdf']"));
+      new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.tagName("table")).isEmpty());
+      page.fitsAndPassesAxe("the file page");
+
+      for (String[] admin : new String[][] {{"users", "Users"}, {"clients", "Clients"}, {"jobs", "Ingestion jobs"}}) {
+        browser.get(fhirbox.baseUrl() + "app/#/admin/" + admin[0]);
+        page.waitFor(By.xpath("//caption[text()='" + admin[1] + "']"));
+        page.fitsAndPassesAxe("the " + admin[0] + " page");
+      }
+      assertThat(browser.findElement(By.id("main")).getText()).contains("Media/" + media);
+    }
+  }
+
+  @Test
+  void theKeyboardAloneSignsInSearchesAndReachesEveryControlByItsName(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Kim", "Keys", "MRN-77", "1977-07-07");
+    String photo = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
+    app.media(patient, photo, "wound.jpg");
+
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    page.tabTo("button", "Sign in").sendKeys(Keys.ENTER);
+    page.waitFor(By.id("email"));
+    page.tabTo("input", "Email").sendKeys(WebApp.EMAIL);
+    new Actions(browser).sendKeys(Keys.TAB).perform();
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("password");
+    browser.switchTo().activeElement().sendKeys(SmartApp.PASSWORD, Keys.ENTER);
+    page.waitFor(By.id("patient-search"));
+
+    for (int i = 1; i <= 11; i++) {
+      app.patient("Number" + i, "Pager", "MRN-P" + i, "1950-01-" + (10 + i));
+    }
+    page.tabTo("input", "Search patients").sendKeys("Pager", Keys.ENTER);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
+        .size() == 10);
+    page.tabTo("button", "Next page").sendKeys(Keys.ENTER);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
+        .size() == 1);
+    WebElement search = page.tabTo("input", "Search patients");
+    search.clear();
+    search.sendKeys("Keys", Keys.ENTER);
+    page.waitFor(By.linkText("Kim Keys"));
+    page.tabTo("a", "Kim Keys").sendKeys(Keys.ENTER);
+    page.waitFor(By.xpath("//h1[text()='Kim Keys']"));
+    page.waitFor(By.cssSelector("#files img.thumb"));
+
+    // from the first stop of the page (the skip link) to the last
+    browser.executeScript("document.querySelector('a.skip').focus()");
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      Map<String, Object> focused = page.focused();
+      if ("BODY".equals(focused.get("tag")) || i > 0 && names.get(0).equals(focused.get("name"))) {
+        break;
+      }
+      assertThat((String) focused.get("name")).as("the name of %s", focused).isNotBlank();
+      names.add((String) focused.get("name"));
+      new Actions(browser).sendKeys(Keys.TAB).perform();
+    }
+    assertThat(names).as("every stop of the patient page, in order").contains("Skip to content", "Patients",
+        "Admin", "Sign out", "Upload files", "Open wound.jpg full size", "Details of wound.jpg");
+
+    page.tabTo("a", "Details of wound.jpg").sendKeys(Keys.ENTER);
+    page.waitFor(By.xpath("//h1[text()='wound.jpg']"));
+    page.tabTo("button", "Copy share link").sendKeys(Keys.ENTER);
+    WebElement link = page.waitFor(By.id("share-link"));
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+    assertThat(link.getAttribute("value")).contains("/storage/" + photo + "/1?");
+  }
+
+}

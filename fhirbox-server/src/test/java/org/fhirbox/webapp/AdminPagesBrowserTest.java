@@ -1,0 +1,88 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web app's admin pages in headless Chromium: users, clients and ingestion jobs, each flow
+ * as an admin goes through it, and axe-core on each page.
+ */
+@SlowTest
+class AdminPagesBrowserTest {
+  @RegisterExtension
+  static final WebApp app = new WebApp();
+
+  @Test
+  void anAdminManagesUsersClientsAndJobs(AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String media = app.mediaToIngest();
+    page.signIn();
+
+    page.button("Admin").click();
+    page.waitFor(By.xpath("//caption[text()='Users']"));
+    page.axe("the users page");
+    page.labelled("Email").sendKeys("new.person@example.org");
+    page.labelled("Name").sendKeys("New Person");
+    page.labelled("FHIR user").sendKeys("Practitioner/new");
+    page.button("Create user").click();
+    String setPassword = page.onceValue();
+    assertThat(setPassword).startsWith(fhirbox.baseUrl() + "account/set-password?token=");
+    page.button("Reset password of new.person@example.org").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !page.onceValue().equals(setPassword));
+    assertThat(page.onceValue()).startsWith(fhirbox.baseUrl() + "account/set-password?token=");
+    page.button("Disable new.person@example.org").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> page.rowText("data-email", "new.person@example.org")
+        .contains("disabled"));
+
+    browser.findElement(By.linkText("Clients")).click();
+    page.waitFor(By.xpath("//caption[text()='Clients']"));
+    page.axe("the clients page");
+    page.button("Create client").click();
+    String secret = page.onceValue();
+    String clientId = browser.findElement(By.xpath("//div[@id='once']//h2")).getText()
+        .replace("Secret for new client ", "");
+    assertThat(secret).isNotBlank();
+    assertThat(token(fhirbox, clientId, secret)).isEqualTo(200);
+    page.button("Rotate secret of " + clientId).click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !page.onceValue().equals(secret));
+    assertThat(token(fhirbox, clientId, secret)).isEqualTo(401);
+    assertThat(token(fhirbox, clientId, page.onceValue())).isEqualTo(200);
+    page.button("Disable " + clientId).click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> page.rowText("data-client", clientId)
+        .contains("disabled"));
+
+    String job = app.awaitFailedJob();
+    browser.findElement(By.linkText("Ingestion jobs")).click();
+    page.waitFor(By.xpath("//caption[text()='Ingestion jobs']"));
+    assertThat(page.rowText("data-job", job)).contains("Media/" + media).contains("failed").contains("404");
+    page.axe("the jobs page");
+    page.button("Retry job " + job).click();
+    page.waitFor(By.xpath("//*[contains(text(),'The job is queued again.')]"));
+    JsonNode after = app.json("admin/jobs").get("jobs").get(0);
+    assertThat(after.get("attempts").asInt()).as("counted afresh").isLessThanOrEqualTo(1);
+  }
+
+
+  /** The status of a client-credentials token request with this secret. */
+  private static int token(TestServer fhirbox, String clientId, String secret) throws Exception {
+    return fhirbox.client().http().send(HttpRequest.newBuilder(URI.create(fhirbox.baseUrl() + "oauth2/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Authorization", "Basic " + Base64.getEncoder().encodeToString((clientId + ":" + secret)
+            .getBytes(StandardCharsets.UTF_8)))
+        .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+}

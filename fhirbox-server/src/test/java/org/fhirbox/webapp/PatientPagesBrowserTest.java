@@ -1,0 +1,283 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.fhirbox.testing.Chromium;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestImages;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web app's patient and file pages in headless Chromium, as a person uses them: the real
+ * sign-in form, "Search patients", uploads through the file picker and their previews and
+ * players, a share link opened in another browser, thumbnails of a large photo, the size of the
+ * first load, and the README's screenshot; axe-core on every page.
+ */
+@SlowTest
+class PatientPagesBrowserTest {
+  /** Where {@link #firstLoadIsSmallAndTheReadmeScreenshotIsTheRealApp} writes its screenshot on every run. */
+  private static final Path SCREENSHOT = Path.of("target", "webapp.png");
+  /** The README's screenshot, replaced only with {@code -Dfhirbox.screenshot.update=true}. */
+  private static final Path README_SCREENSHOT = Path.of("..", "docs", "webapp.png");
+
+  @RegisterExtension
+  static final WebApp app = new WebApp();
+
+  @Test
+  void signsInFindsAPatientUploadsAndPreviewsEachKind(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Ada", "Quinlan", "MRN-4711", "1980-04-02");
+    app.patient("Bert", "Other", "MRN-1", "1970-01-01");
+
+    browser.get(fhirbox.baseUrl());
+    assertThat(browser.getCurrentUrl()).isEqualTo(fhirbox.baseUrl() + "app/");
+    page.axe("the signed-out page");
+    page.signIn();
+    page.axe("the search page");
+
+    page.search("Quinlan");
+    WebElement result = page.waitFor(By.linkText("Ada Quinlan"));
+    assertThat(browser.findElements(By.linkText("Bert Other"))).isEmpty();
+    page.search("MRN-4711");
+    page.waitFor(By.linkText("Ada Quinlan"));
+    page.search("1980-04-02");
+    result = page.waitFor(By.linkText("Ada Quinlan"));
+    result.click();
+    page.waitFor(By.xpath("//h1[text()='Ada Quinlan']"));
+
+    Path jpeg = app.write("scan.jpg", WebApp.jpeg());
+    Path pdf = app.write("report.pdf", WebApp.pdf());
+    Path webm = Path.of("src/test/resources/media/testsrc2-160x120-3s.webm").toAbsolutePath();
+    page.labelled("Upload files").sendKeys(jpeg + "\n" + pdf + "\n" + webm);
+    for (String name : List.of("scan.jpg", "report.pdf", "testsrc2-160x120-3s.webm")) {
+      WebElement row = page.upload(name);
+      if (name.equals("report.pdf")) {
+        assertThat(row.findElement(By.xpath(".//select")).getAttribute("value")).isEqualTo("DocumentReference");
+        page.fieldIn(row, "Description").sendKeys("Discharge report");
+      }
+      AppPage.buttonIn(row, "Start upload").click();
+    }
+    for (String name : List.of("scan.jpg", "report.pdf", "testsrc2-160x120-3s.webm")) {
+      page.awaitUploaded(name);
+    }
+
+    // thumbnails are asked for as their tiles come near the viewport: scroll down to the files
+    browser.executeScript("document.getElementById('files').scrollIntoView()");
+    WebElement img = page.waitFor(By.cssSelector("#files img.thumb"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> image = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const img = arguments[0];
+        img.decode().then(() => done({ naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight }),
+          (e) => done({ error: String(e) }));
+        """, img);
+    assertThat(image).as("the thumbnail").containsEntry("naturalWidth", 64L).containsEntry("naturalHeight", 48L);
+
+    WebElement frame = page.waitFor(By.cssSelector("#files iframe.pdf"));
+    assertThat(frame.getAttribute("title")).isEqualTo("PDF preview: report.pdf");
+    browser.switchTo().frame(frame);
+    String pdfType = new WebDriverWait(browser, Duration.ofSeconds(30)).until(d ->
+        "application/pdf".equals(((JavascriptExecutor) d).executeScript("return document.contentType"))
+            ? "application/pdf" : null);
+    browser.switchTo().defaultContent();
+    assertThat(pdfType).as("the PDF frame holds the PDF viewer's document").isEqualTo("application/pdf");
+    assertThat(browser.findElement(By.cssSelector("#files")).getText()).contains("Discharge report");
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> video = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const v = document.querySelector('#files video');
+        const finish = (stage) => done({ stage, error: v.error ? v.error.code : null, readyState: v.readyState,
+          seekedTo: window.seekedTo === undefined ? null : window.seekedTo, duration: v.duration });
+        const played = () => { if (v.currentTime > window.seekedTo + 0.2) { v.pause(); finish('played'); } };
+        const seek = () => {
+          v.addEventListener('seeked', () => {
+            window.seekedTo = v.currentTime;
+            v.addEventListener('timeupdate', played);
+            v.muted = true;
+            v.play().catch((e) => finish('play rejected: ' + e));
+          }, { once: true });
+          v.currentTime = 2;
+        };
+        if (v.error) finish('error');
+        else if (v.readyState >= 1) seek();
+        else v.addEventListener('loadedmetadata', seek, { once: true });
+        """);
+    assertThat(video).as("the video").containsEntry("stage", "played").containsEntry("error", null);
+    assertThat(((Number) video.get("seekedTo")).doubleValue()).isBetween(1.9, 2.1);
+    assertThat(app.chromium().responsesReceived(fhirbox.baseUrl() + "storage/")).as("storage responses")
+        .anySatisfy(r -> assertThat(r.path("status").asInt()).isEqualTo(206));
+
+    String details = fhirbox.client().get("fhir/R4/Media?subject=Patient/" + patient).body();
+    assertThat(details).contains("\"hash\"").contains("\"size\"");
+    assertThat(browser.findElement(By.id("files")).getText()).contains("SHA-1").contains("video/webm");
+    page.axe("the patient page");
+  }
+
+  @Test
+  void aFilePageSharesALinkThatOpensInAnotherBrowserWithoutCredentials(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Sam", "Share", "MRN-5", "1985-05-05");
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=note.txt")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofString("first words"))));
+    String doc = TestClient.createdId(admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":"
+        + "\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},"
+        + "\"description\":\"A shared note\",\"content\":[{\"attachment\":{\"url\":\"Binary/" + binary
+        + "\",\"title\":\"note.txt\"}}]}"));
+
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
+    page.waitFor(By.linkText("Details of note.txt")).click();
+    page.waitFor(By.xpath("//h1[text()='note.txt']"));
+    assertThat(browser.findElement(By.id("main")).getText()).contains("A shared note").contains("text/plain");
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.tagName("table")).isEmpty());
+    assertThat(browser.findElement(By.tagName("table")).getText()).as("the audit trail").contains("test-admin");
+    page.axe("the file page");
+
+    new Select(page.labelled("Link lifetime")).selectByVisibleText("1 day");
+    page.button("Copy share link").click();
+    WebElement link = page.waitFor(By.id("share-link"));
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+    String url = link.getAttribute("value");
+    long expires = Long.parseLong(url.replaceFirst(".*[?&]Expires=(\\d+).*", "$1"));
+    assertThat(expires - Instant.now().getEpochSecond()).as("lifetime").isBetween(86_300L, 86_410L);
+    try (Chromium fresh = Chromium.start(o -> { })) {
+      fresh.driver().get(url);
+      assertThat(fresh.driver().findElement(By.tagName("body")).getText()).isEqualTo("first words");
+    }
+
+    Path second = app.write("note-2.txt", "second words".getBytes(StandardCharsets.UTF_8));
+    page.labelled("Upload new version").sendKeys(second.toString());
+    page.waitFor(By.cssSelector("li[data-version='2']"));
+    assertThat(admin.send(admin.request("fhir/R4/Binary/" + binary).header("Accept", "*/*").GET()).body())
+        .isEqualTo("second words");
+    assertThat(admin.get("fhir/R4/DocumentReference/" + doc).body()).as("size refilled from the new version")
+        .contains("\"size\":12");
+    assertThat(browser.findElement(By.cssSelector("li[data-version='1'] a[download]")).getAttribute("href"))
+        .contains("/storage/" + binary + "/1?");
+  }
+
+  @Test
+  void aTwentyMegabytePhotoShowsAThumbnailOfAFewKilobytesAndBrokenContentKeepsItsTile(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Paula", "Photo", "MRN-20", "1982-02-20");
+    Path photo = TestImages.noisyJpeg(app.file("ward-round.jpg"), 5200, 4000, 0.98f);
+    assertThat(Files.size(photo)).as("a 20 MB photo").isBetween(19_000_000L, 24_000_000L);
+    TestClient admin = fhirbox.client();
+    String big = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary").header("Content-Type", "image/jpeg")
+        .POST(HttpRequest.BodyPublishers.ofFile(photo))));
+    app.media(patient, big, "ward-round.jpg");
+    String broken = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "image/jpeg",
+        "not a picture at all".getBytes(StandardCharsets.UTF_8)));
+    app.media(patient, broken, "broken.jpg");
+
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
+    WebElement img = page.waitFor(By.cssSelector("li[data-binary='" + big + "'] img.thumb"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> shown = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const img = arguments[0];
+        img.decode().then(() => done({ naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+          src: img.currentSrc }), (e) => done({ error: String(e) }));
+        """, img);
+    assertThat(shown).as("the thumbnail").containsEntry("naturalWidth", 256L).containsEntry("naturalHeight", 197L);
+    String src = (String) shown.get("src");
+    assertThat(src).contains("/storage/" + big + "/1/thumbnail?");
+    Number transferred = (Number) browser.executeScript(
+        "return performance.getEntriesByName(arguments[0])[0].transferSize", src);
+    assertThat(transferred.longValue()).as("bytes transferred for the thumbnail of a %d-byte photo",
+        Files.size(photo)).isPositive().isLessThan(30_000);
+    @SuppressWarnings("unchecked")
+    List<String> fetched = (List<String>) browser.executeScript(
+        "return performance.getEntriesByType('resource').map(r => r.name)");
+    assertThat(fetched).as("the photo itself is not downloaded").noneMatch(n -> n.contains("/storage/" + big + "/1?"));
+
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+        "return performance.getEntriesByType('resource').some(r => r.name.includes(arguments[0]))",
+        "/storage/" + broken + "/1/thumbnail?"));
+    WebElement tile = browser.findElement(By.cssSelector("li[data-binary='" + broken + "'] .preview a"));
+    assertThat(tile.getAttribute("class")).isEqualTo("tile");
+    assertThat(tile.getText()).contains("open broken.jpg full size");
+    assertThat(tile.findElements(By.tagName("img"))).isEmpty();
+  }
+
+  @Test
+  void firstLoadIsSmallAndTheReadmeScreenshotIsTheRealApp(TestServer fhirbox) throws Exception {
+    String patient = app.patient("Ada", "Quinlan", "MRN-4711", "1980-04-02");
+    TestClient admin = fhirbox.client();
+    String photo = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
+    admin.postJson("fhir/R4/Media", "{\"resourceType\":\"Media\",\"status\":\"completed\",\"subject\":"
+        + "{\"reference\":\"Patient/" + patient + "\"},\"createdDateTime\":\"2026-11-30T10:00:00Z\",\"content\":"
+        + "{\"url\":\"Binary/" + photo + "\",\"title\":\"wound-day-3.jpg\"}}");
+
+    try (Chromium fresh = Chromium.start(o -> o.addArguments("--window-size=1000,720"))) {
+      ChromeDriver b = fresh.driver();
+      b.get(fhirbox.baseUrl());
+      new WebDriverWait(b, Duration.ofSeconds(30)).until(d -> !d.findElements(By.name("project")).isEmpty());
+      Number transferred = (Number) b.executeScript("""
+          const nav = performance.getEntriesByType('navigation')[0];
+          return performance.getEntriesByType('resource').reduce((n, r) => n + r.transferSize, nav.transferSize);
+          """);
+      @SuppressWarnings("unchecked")
+      List<String> loaded = (List<String>) b.executeScript(
+          "return performance.getEntriesByType('resource').map(r => r.name)");
+      assertThat(loaded).as("the app's modules load").anyMatch(n -> n.endsWith("/js/main.js"))
+          .anyMatch(n -> n.endsWith("/js/admin.js"));
+      assertThat(transferred.longValue()).as("bytes of the first load, compressed").isPositive()
+          .isLessThan(300_000);
+
+      b.findElement(By.xpath("//button[text()='Sign in']")).click();
+      new WebDriverWait(b, Duration.ofSeconds(30)).until(d -> !d.findElements(By.id("email")).isEmpty());
+      b.findElement(By.id("email")).sendKeys(WebApp.EMAIL);
+      b.findElement(By.id("password")).sendKeys(SmartApp.PASSWORD);
+      b.findElement(By.xpath("//button[text()='Sign in']")).click();
+      new WebDriverWait(b, Duration.ofSeconds(30)).until(d -> !d.findElements(By.id("patient-search")).isEmpty());
+      b.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
+      new WebDriverWait(b, Duration.ofSeconds(30)).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+          "const i = document.querySelector('#files img.thumb'); return !!i && i.complete && i.naturalWidth > 0"));
+      byte[] png = b.getScreenshotAs(OutputType.BYTES);
+      BufferedImage shot = ImageIO.read(new ByteArrayInputStream(png));
+      BufferedImage small = new BufferedImage(shot.getWidth() * 3 / 4, shot.getHeight() * 3 / 4,
+          BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = small.createGraphics();
+      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.drawImage(shot, 0, 0, small.getWidth(), small.getHeight(), null);
+      g.dispose();
+      Files.createDirectories(SCREENSHOT.getParent());
+      assertThat(ImageIO.write(small, "png", SCREENSHOT.toFile())).isTrue();
+      assertThat(Files.size(SCREENSHOT)).as("a small PNG").isLessThan(150_000);
+      if (Boolean.getBoolean("fhirbox.screenshot.update")) {
+        Files.copy(SCREENSHOT, README_SCREENSHOT, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+}

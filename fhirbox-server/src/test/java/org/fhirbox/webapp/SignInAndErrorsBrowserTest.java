@@ -1,0 +1,98 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web app's sign-in, sign-out and errors in headless Chromium: an ended sign-in returns to
+ * its page, sign-out revokes the refresh token, the offline banner, and the server's own words for
+ * a missing patient and a refused file.
+ */
+@SlowTest
+class SignInAndErrorsBrowserTest {
+  @RegisterExtension
+  static final WebApp app = new WebApp();
+
+  @Test
+  void signOutRevokesTheRefreshTokenAndAnEndedSignInReturnsToItsPage(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Eve", "Expiry", "MRN-3", "1975-03-03");
+    page.signIn();
+    page.openPatient(patient, "Eve Expiry");
+    String who = browser.findElement(By.id("who")).getText();
+    assertThat(who).contains("Casey Clinician").contains("Project default").contains("Signed in until");
+
+    // the sign-in ended: no refresh token, an access token the server refuses
+    browser.executeScript("const s = JSON.parse(sessionStorage.getItem('fhirbox.session'));"
+        + " s.access = 'x.e30.x'; s.refresh = null; sessionStorage.setItem('fhirbox.session', JSON.stringify(s));");
+    browser.navigate().refresh();
+    page.waitFor(By.id("email"));
+    page.fillSignInForm();
+    page.waitFor(By.xpath("//h1[text()='Eve Expiry']"));
+    assertThat(browser.getCurrentUrl()).endsWith("/app/#/patient/" + patient);
+
+    String refresh = (String) browser.executeScript(
+        "return JSON.parse(sessionStorage.getItem('fhirbox.session')).refresh");
+    assertThat(refresh).isNotBlank();
+    page.button("Sign out").click();
+    page.waitFor(By.xpath("//*[contains(text(),'You are signed out.')]"));
+    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isNull();
+    assertThat(browser.executeScript("return Object.keys(localStorage).length")).isEqualTo(0L);
+    HttpResponse<String> reuse = fhirbox.client().http().send(HttpRequest.newBuilder(
+        URI.create(fhirbox.baseUrl() + "oauth2/token")).header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("grant_type=refresh_token&client_id=fhirbox-app&refresh_token="
+            + refresh)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(reuse.statusCode()).isEqualTo(400);
+    assertThat(reuse.body()).contains("invalid_grant");
+  }
+
+  @Test
+  void offlineIsShownAndErrorsAndRefusalsAreTheServersWords(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Otto", "Offline", "MRN-0", "1960-06-06");
+    page.signIn();
+
+    browser.setNetworkConditions(offline());
+    WebElement banner = page.waitFor(By.xpath("//div[@id='status']//*[contains(text(),'You are offline')]"));
+    assertThat(banner.getAttribute("role")).isEqualTo("status");
+    page.search("Offline");
+    assertThat(browser.findElement(By.id("results")).getText()).contains("You are offline. Reconnect and try again.");
+    browser.deleteNetworkConditions();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElement(By.id("status")).getText().isEmpty());
+    page.search("Offline");
+    page.waitFor(By.linkText("Otto Offline"));
+
+    String diagnostics = app.json("fhir/R4/Patient/no-such-patient")
+        .get("issue").get(0).get("diagnostics").asText();
+    browser.get(fhirbox.baseUrl() + "app/#/patient/no-such-patient");
+    page.waitFor(By.xpath("//h1[text()='Something went wrong']"));
+    assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText()).isEqualTo(diagnostics);
+
+    page.openPatient(patient, "Otto Offline");
+    page.labelled("Upload files").sendKeys(app.write("setup.exe", new byte[] {'M', 'Z', 0, 0}).toString());
+    WebElement row = page.upload("setup.exe");
+    AppPage.buttonIn(row, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> "refused".equals(row.getAttribute("data-state")));
+    assertThat(row.findElement(By.cssSelector("[role=alert]")).getText()).contains("exe").contains("not accepted");
+  }
+
+
+  private static ChromiumNetworkConditions offline() {
+    ChromiumNetworkConditions c = new ChromiumNetworkConditions();
+    c.setOffline(true);
+    return c;
+  }
+}

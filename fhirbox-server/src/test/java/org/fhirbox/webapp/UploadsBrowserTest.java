@@ -1,0 +1,112 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Uploads in the web app, in headless Chromium: a large upload that goes on after the server
+ * restarts, files dropped or picked, and an upload paused, resumed and cancelled.
+ */
+@SlowTest
+class UploadsBrowserTest {
+  @RegisterExtension
+  static final WebApp app = new WebApp();
+
+  @Test
+  void aLargeUploadResumesAfterTheServerRestarts(AppPage page, ChromeDriver browser) throws Exception {
+    String patient = app.patient("Rita", "Restart", "MRN-9", "1990-09-09");
+    byte[] content = new byte[24 * 1024 * 1024];
+    new Random(7).nextBytes(content);
+    Path big = app.write("big.bin", content);
+
+    page.signIn();
+    page.openPatient(patient, "Rita Restart");
+    browser.executeScript("document.body.dataset.chunkSize = String(512 * 1024)");
+    page.labelled("Upload files").sendKeys(big.toString());
+    WebElement row = page.upload("big.bin");
+    AppPage.buttonIn(row, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> AppPage.sent(row) >= 3 * 1024 * 1024);
+
+    app.stop();
+    long before = AppPage.sent(row);
+    assertThat(before).as("cut off halfway").isLessThan(content.length);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> row.getText().contains("Retrying"));
+    app.start();
+    TestServer fhirbox = app.fhirbox();
+
+    page.awaitUploaded("big.bin");
+    String binary = row.getAttribute("data-binary");
+    HttpResponse<String> head = fhirbox.client().send(fhirbox.client().request("fhir/R4/Binary/" + binary)
+        .header("Accept", "*/*").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(head.headers().firstValue("ETag")).contains("\"" + sha256(content) + "\"");
+    assertThat(head.headers().firstValue("Content-Length")).contains(Integer.toString(content.length));
+  }
+
+  @Test
+  void filesAreDroppedOrPickedAndAnUploadPausesResumesAndCancels(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Uma", "Upload", "MRN-8", "1988-08-08");
+    byte[] content = new byte[6 * 1024 * 1024];
+    new Random(8).nextBytes(content);
+    Path paused = app.write("paused.bin", content);
+    Path cancelled = app.write("cancelled.bin", content);
+
+    page.signIn();
+    page.openPatient(patient, "Uma Upload");
+    browser.executeScript("document.body.dataset.chunkSize = String(256 * 1024)");
+    // 200 ms a request: 24 pieces a file, slow enough to pause and cancel halfway
+    browser.setNetworkConditions(new ChromiumNetworkConditions()
+        .setLatency(Duration.ofMillis(200)));
+    browser.executeScript("""
+        const files = new DataTransfer();
+        files.items.add(new File(['dropped words'], 'dropped.txt', { type: 'text/plain' }));
+        document.querySelector('.drop').dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true }));
+        """);
+    assertThat(page.upload("dropped.txt").getText()).contains("dropped.txt").contains("text/plain");
+    page.labelled("Upload files").sendKeys(paused + "\n" + cancelled);
+    WebElement row = page.upload("paused.bin");
+    AppPage.buttonIn(row, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> AppPage.sent(row) >= 512 * 1024);
+    AppPage.buttonIn(row, "Pause").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> row.getText().contains("Paused"));
+    long atPause = AppPage.sent(row);
+    Thread.sleep(1500); // a paused upload sends nothing more, however long it waits
+    assertThat(AppPage.sent(row)).as("sent while paused").isEqualTo(atPause).isLessThan(content.length);
+    AppPage.buttonIn(row, "Resume").click();
+    page.awaitUploaded("paused.bin");
+    HttpResponse<String> head = fhirbox.client().send(fhirbox.client().request("fhir/R4/Binary/"
+        + row.getAttribute("data-binary")).header("Accept", "*/*").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(head.headers().firstValue("ETag")).contains("\"" + sha256(content) + "\"");
+
+    WebElement other = page.upload("cancelled.bin");
+    AppPage.buttonIn(other, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> AppPage.sent(other) >= 256 * 1024);
+    AppPage.buttonIn(other, "Cancel").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d ->
+        d.findElements(By.cssSelector("li.upload[data-file='cancelled.bin']")).isEmpty());
+    browser.deleteNetworkConditions();
+    assertThat(app.json("fhir/R4/DocumentReference?subject=Patient/" + patient)
+        .path("entry").size()).as("only the finished upload became a DocumentReference").isEqualTo(1);
+  }
+
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+}

@@ -1,0 +1,215 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.auth.PasswordLinks;
+import org.fhirbox.auth.User;
+import org.fhirbox.testing.BrowserFixture;
+import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestImages;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+/**
+ * The web app's test classes' fixture. For the class, a desktop Chromium (1280 × 900, media
+ * autoplay, logs kept); for each test, a fhirbox of its own on a fixed port and data folder (so
+ * it can be stopped and started again under an upload), a clinician who signs in with
+ * {@link SmartApp#PASSWORD}, a folder for the files a test picks, and the browser reset. Register
+ * it on a static field; a test method may take the {@link AppPage}, the {@link ChromeDriver} and
+ * the {@link TestServer} as parameters:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static final WebApp app = new WebApp();
+ *
+ * @Test
+ * void signsIn(AppPage page, TestServer fhirbox) { ... }
+ * }</pre>
+ */
+final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
+    ParameterResolver {
+  static final String EMAIL = "clinician@example.org";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final BrowserFixture chromium = BrowserFixture.chromium(o -> {
+    BrowserFixture.autoplayAndLogs(o);
+    o.addArguments("--window-size=1280,900");
+  });
+  private Path data;
+  private Path files;
+  private int port;
+  private TestServer fhirbox;
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    chromium.beforeAll(context);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    chromium.afterAll(context);
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) throws Exception {
+    data = Files.createTempDirectory("fhirbox-webapp");
+    files = Files.createTempDirectory("fhirbox-webapp-files");
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    start();
+    User user = fhirbox.server().signIn().users().create("default", EMAIL, "Casey Clinician",
+        "Practitioner/casey", "user/*.cruds", true).orElseThrow();
+    String link = fhirbox.server().auth().passwordLinks().issue(user.id()).orElseThrow().token();
+    assertThat(fhirbox.server().auth().passwordLinks().setPassword(link, SmartApp.PASSWORD))
+        .isInstanceOf(PasswordLinks.PasswordSet.class);
+    chromium.reset();
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) throws Exception {
+    try {
+      stop();
+    } finally {
+      TestServer.deleteTree(data);
+      TestServer.deleteTree(files);
+    }
+  }
+
+  @Override
+  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+    Class<?> type = parameter.getParameter().getType();
+    return type == AppPage.class || type == ChromeDriver.class || type == TestServer.class;
+  }
+
+  /** The server as the test starts: after {@link #stop} and {@link #start}, {@link #fhirbox()} is the new one. */
+  @Override
+  public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    Class<?> type = parameter.getParameter().getType();
+    return type == AppPage.class ? page() : type == ChromeDriver.class ? chromium.driver() : fhirbox;
+  }
+
+  /** Starts the server (again) on this test's port and data folder. */
+  void start() throws Exception {
+    fhirbox = TestServer.start(Map.of("FHIRBOX_PORT", Integer.toString(port), "FHIRBOX_DATA_DIR", data.toString(),
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", "http://127.0.0.1:" + port + "/nowhere/",
+        "FHIRBOX_INGEST_POLL_MILLIS", "50"));
+  }
+
+  /** Stops the server; {@link #start} brings it back on the same port and data. */
+  void stop() throws Exception {
+    if (fhirbox != null) {
+      fhirbox.close();
+      fhirbox = null;
+    }
+  }
+
+  /** The class's browser. */
+  BrowserFixture chromium() {
+    return chromium;
+  }
+
+  TestServer fhirbox() {
+    return fhirbox;
+  }
+
+  /** The app's page in the class's browser. */
+  AppPage page() {
+    return new AppPage(chromium.driver(), fhirbox.baseUrl());
+  }
+
+  /** The admin client's {@code GET} of {@code path}, its body as JSON. */
+  JsonNode json(String path) throws IOException {
+    return JSON.readTree(fhirbox.client().get(path).body());
+  }
+
+  /** A URL that ingestion may fetch from but that answers 404: its job fails. */
+  private String missingImageUrl() {
+    return "http://127.0.0.1:" + port + "/nowhere/x.png";
+  }
+
+  /** A file of this test's own, to pick in the browser. */
+  Path write(String name, byte[] content) throws IOException {
+    return Files.write(files.resolve(name), content);
+  }
+
+  Path file(String name) {
+    return files.resolve(name);
+  }
+
+  String patient(String given, String family, String mrn, String birthDate) {
+    return TestClient.createdId(fhirbox.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\","
+        + "\"name\":[{\"given\":[\"" + given + "\"],\"family\":\"" + family + "\"}],\"identifier\":[{\"system\":"
+        + "\"urn:mrn\",\"value\":\"" + mrn + "\"}],\"birthDate\":\"" + birthDate + "\"}"));
+  }
+
+  void media(String patient, String binary, String title) {
+    TestClient.createdId(fhirbox.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\",\"status\":"
+        + "\"completed\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":{\"url\":\"Binary/"
+        + binary + "\",\"title\":\"" + title + "\"}}"));
+  }
+
+  /** A Media whose content ingestion fetches from {@link #missingImageUrl}; returns its id. */
+  String mediaToIngest() {
+    return TestClient.createdId(fhirbox.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\","
+        + "\"status\":\"completed\",\"content\":{\"contentType\":\"image/png\",\"url\":\"" + missingImageUrl()
+        + "\"}}"));
+  }
+
+  String awaitFailedJob() throws Exception {
+    long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < end) {
+      JsonNode jobs = json("admin/jobs?state=failed").get("jobs");
+      if (jobs.size() > 0) {
+        return jobs.get(0).get("id").asText();
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no job failed");
+  }
+
+  /** A 64×48 JPEG in two colours. */
+  static byte[] jpeg() throws IOException {
+    return TestImages.small("jpeg", 64, 48, false);
+  }
+
+  /** A one-page PDF 1.4 with one line of text, its cross-reference table at the right offsets. */
+  static byte[] pdf() {
+    String text = "BT /F1 24 Tf 40 100 Td (Hello fhirbox) Tj ET";
+    List<String> objects = List.of("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        "<< /Length " + text.length() + " >>\nstream\n" + text + "\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+    StringBuilder pdf = new StringBuilder("%PDF-1.4\n");
+    List<Integer> offsets = new ArrayList<>();
+    for (int i = 0; i < objects.size(); i++) {
+      offsets.add(pdf.length());
+      pdf.append(i + 1).append(" 0 obj\n").append(objects.get(i)).append("\nendobj\n");
+    }
+    int xref = pdf.length();
+    pdf.append("xref\n0 ").append(objects.size() + 1).append("\n0000000000 65535 f \n");
+    offsets.forEach(o -> pdf.append(String.format("%010d 00000 n \n", o)));
+    pdf.append("trailer\n<< /Size ").append(objects.size() + 1).append(" /Root 1 0 R >>\nstartxref\n").append(xref)
+        .append("\n%%EOF\n");
+    return pdf.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+}
