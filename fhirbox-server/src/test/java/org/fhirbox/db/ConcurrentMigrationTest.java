@@ -13,9 +13,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.PostgresSchema;
 import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Nodes starting together on one fresh PostgreSQL schema: Flyway serialises the migrations with
@@ -25,10 +26,12 @@ import org.junit.jupiter.api.Test;
 class ConcurrentMigrationTest {
   private static final int NODES = 6;
 
+  @RegisterExtension
+  final PostgresSchema postgres = new PostgresSchema();
+
   @Test
   void nodesStartingTogetherOnAFreshSchemaAllSucceedAndMigrateOnce() throws Exception {
-    Postgres.Schema schema = Postgres.freshSchema();
-    String url = schema.url();
+    String url = postgres.url();
     ExecutorService pool = Executors.newFixedThreadPool(NODES);
     CountDownLatch go = new CountDownLatch(1);
     List<Future<Database>> starts = new ArrayList<>();
@@ -59,14 +62,12 @@ class ConcurrentMigrationTest {
     } finally {
       nodes.forEach(Database::close);
       pool.shutdownNow();
-      schema.close();
     }
   }
 
   @Test
   void connectTimeoutBoundsTheWaitForAConnection() throws Exception {
-    try (Postgres.Schema schema = Postgres.freshSchema();
-        Database db = new Database(schema.url(), null, null, 2, 300);
+    try (Database db = new Database(postgres.url(), null, null, 2, 300);
         Connection first = db.connection();
         Connection second = db.connection()) {
       long start = System.nanoTime();
@@ -78,10 +79,8 @@ class ConcurrentMigrationTest {
 
   @Test
   void poolOfOneIsRejectedBecauseMigrationsNeedTwoConnections() {
-    try (Postgres.Schema schema = Postgres.freshSchema()) {
-      assertThatThrownBy(() -> new Database(schema.url(), null, null, 1, 300))
-          .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("FHIRBOX_DATABASE_POOL_SIZE");
-    }
+    assertThatThrownBy(() -> new Database(postgres.url(), null, null, 1, 300))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("FHIRBOX_DATABASE_POOL_SIZE");
   }
 }

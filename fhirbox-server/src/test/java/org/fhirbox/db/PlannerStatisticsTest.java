@@ -10,16 +10,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.fhirbox.testing.Poll;
-import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.PostgresSchema;
 import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.fhirbox.model.StoredResource;
 
 @SlowTest
 class PlannerStatisticsTest {
+  @RegisterExtension
+  final PostgresSchema postgres = new PostgresSchema();
+
   @Test
   void staleTablesAreAnalyzedSoReadsByIdUseThePrimaryKey() throws Exception {
-    try (Postgres.Schema schema = Postgres.freshSchema(); Database db = new Database(schema.url(), "", "", 4)) {
+    try (Database db = new Database(postgres.url(), "", "", 4)) {
       JdbcResourceStore store = new JdbcResourceStore(db);
       PlannerStatistics statistics = new PlannerStatistics(db);
       store.inTransaction(tx -> {

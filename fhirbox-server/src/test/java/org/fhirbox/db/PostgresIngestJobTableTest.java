@@ -1,20 +1,16 @@
 package org.fhirbox.db;
 
-import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.PostgresSchema;
 import org.fhirbox.testing.SlowTest;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @SlowTest
 class PostgresIngestJobTableTest extends IngestJobTableContract {
-  private Postgres.Schema schema;
+  @RegisterExtension
+  final PostgresSchema postgres = new PostgresSchema();
 
   @Override
   protected Database newDatabase() {
-    schema = Postgres.freshSchema();
-    return new Database(schema.url(), "", "", 8);
-  }
-
-  @Override
-  protected void release() {
-    schema.close();
+    return postgres.database();
   }
 }

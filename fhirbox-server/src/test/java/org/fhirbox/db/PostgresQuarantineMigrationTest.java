@@ -1,15 +1,17 @@
 package org.fhirbox.db;
 
-import org.fhirbox.testing.Postgres;
+import org.fhirbox.testing.PostgresSchema;
 import org.fhirbox.testing.SlowTest;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @SlowTest
 class PostgresQuarantineMigrationTest extends QuarantineMigrationContract {
-  private final String url = Postgres.freshSchemaUrl();
+  @RegisterExtension
+  final PostgresSchema postgres = new PostgresSchema();
 
   @Override
   protected String url() {
-    return url;
+    return postgres.url();
   }
 
   @Override

@@ -8,6 +8,7 @@ abstract class StoreContract {
   protected Database db;
   protected ResourceStore store;
 
+  /** A fresh, migrated database; the contract closes it after each test. */
   protected abstract Database newDatabase() throws Exception;
 
   @BeforeEach
@@ -16,15 +17,8 @@ abstract class StoreContract {
     store = new JdbcResourceStore(db);
   }
 
-  /** Releases what {@link #newDatabase()} made beside the database (a PostgreSQL schema), once it is closed. */
-  protected void release() {}
-
   @AfterEach
   void closeStore() {
-    try {
-      db.close();
-    } finally {
-      release();
-    }
+    db.close();
   }
 }

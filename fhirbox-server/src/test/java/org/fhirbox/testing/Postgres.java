@@ -58,14 +58,6 @@ public final class Postgres {
     return new Schema(schema, base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema);
   }
 
-  /**
-   * A JDBC URL whose default schema is new and empty, for a server that lives as long as the test
-   * class or the JVM: the schema is dropped when the test JVM exits.
-   */
-  public static String freshSchemaUrl() {
-    return freshSchema().url();
-  }
-
   /** Whether the schema exists (for tests of this class's promise). */
   public static synchronized boolean exists(String schema) {
     try (Connection c = DriverManager.getConnection(serverUrl());
