@@ -422,8 +422,8 @@ abstract class ResourceStoreContract extends StoreContract {
     assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "s1", 1)).orElseThrow().sha1Hex())
         .as("not known yet").isNull();
 
-    assertThat(store.inTransaction(tx -> tx.fillSha1(key, "b".repeat(40)))).isEqualTo(2);
-    assertThat(store.inTransaction(tx -> tx.fillSha1(key, "d".repeat(40)))).as("a known SHA-1 stays").isZero();
+    assertThat(store.<Integer>inTransaction(tx -> tx.fillSha1(key, "b".repeat(40)))).isEqualTo(2);
+    assertThat(store.<Integer>inTransaction(tx -> tx.fillSha1(key, "d".repeat(40)))).as("a known SHA-1 stays").isZero();
 
     assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "s1", 2)).orElseThrow().sha1Hex())
         .isEqualTo("b".repeat(40));
