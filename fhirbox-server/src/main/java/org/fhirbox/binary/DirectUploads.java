@@ -3,6 +3,7 @@ package org.fhirbox.binary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -440,8 +441,8 @@ public final class DirectUploads {
 
   /**
    * Reads a confirmed upload's object once and records its SHA-1, then forgets the upload. A
-   * failed read leaves it for the next round; bytes that are not what the store vouched for are
-   * reported and the SHA-1 left unknown rather than taken from them.
+   * failed read leaves it for the next round; an object that is gone, or bytes that are not what
+   * the store vouched for, are reported and the SHA-1 left unknown rather than taken from them.
    */
   private void learnSha1(PendingUpload p) {
     try {
@@ -449,6 +450,8 @@ public final class DirectUploads {
         LOG.error("the object of Binary/{} is no longer the {} bytes with the SHA-256 the store confirmed; its SHA-1"
             + " stays unknown", p.binaryId(), p.size());
       }
+    } catch (NoSuchFileException e) {
+      LOG.error("the object of Binary/{} is gone from the bucket; its SHA-1 stays unknown", p.binaryId());
     } catch (IOException | UncheckedIOException e) {
       LOG.warn("reading the object of Binary/{} for its SHA-1 failed; tried again in {}", p.binaryId(),
           CHECK_INTERVAL, e);
