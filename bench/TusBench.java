@@ -20,7 +20,8 @@ import java.util.Map;
  * upload  --base URL --file F --chunk BYTES [--url-file PATH]
  *         creates an upload and PATCHes the file in pieces of --chunk bytes, one after another; writes
  *         the upload URL to --url-file once created; stops at the first failure (a killed server).
- *         prints: sent=.. offset=.. seconds=.. mbps=.. last_patch_s=.. ok=true|false
+ *         prints: sent=.. offset=.. seconds=.. mbps=.. last_patch_s=.. patches_s=.. (the PATCHes from request
+ *         to answer, summed) ok=true|false
  * resume  --base URL --file F --chunk BYTES --url URL
  *         asks HEAD for the offset (retrying while the server starts or answers 409) and sends the
  *         rest, then checks the Binary's ETag against the file's SHA-256; prints: resumed_at=.. sent=..
@@ -79,8 +80,8 @@ public final class TusBench {
     }
     Result r = send(url, file, 0, size, chunk);
     double s = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("sent=%d offset=%d seconds=%.2f mbps=%.0f last_patch_s=%.2f ok=%s%n", r.sent, r.offset, s,
-        r.sent / 1e6 / s, r.lastPatch, r.offset == size);
+    System.out.printf("sent=%d offset=%d seconds=%.2f mbps=%.0f last_patch_s=%.2f patches_s=%.2f ok=%s%n", r.sent,
+        r.offset, s, r.sent / 1e6 / s, r.lastPatch, r.patches, r.offset == size);
   }
 
   private static void resume(String url, Path file, long size, long chunk) throws Exception {
@@ -110,7 +111,8 @@ public final class TusBench {
         offset, r.sent, s, headWait, r.lastPatch, r.offset == size, etagMatches(r, file));
   }
 
-  private record Result(long sent, long offset, double lastPatch, String binary) {}
+  /** {@code patches}: seconds from sending each PATCH to its answer, summed (the rest is the client's own time). */
+  private record Result(long sent, long offset, double lastPatch, String binary, double patches) {}
 
   /**
    * Whether the Binary {@code r} names (its Content-Location) has the file's SHA-256 as its ETag:
@@ -139,6 +141,7 @@ public final class TusBench {
     long offset = from;
     long sent = 0;
     double last = 0;
+    double patches = 0;
     String binary = null;
     int conflicts = 0;
     try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
@@ -158,22 +161,23 @@ public final class TusBench {
               .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(piece)).build(),
               HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-          return new Result(sent, offset, last, null);
+          return new Result(sent, offset, last, null, patches);
         }
         last = (System.nanoTime() - t) / 1e9;
+        patches += last;
         if (r.statusCode() == 409 && ++conflicts <= 20) {
           Thread.sleep(500);
           continue;
         }
         if (r.statusCode() != 204) {
           System.err.println("PATCH at " + at + " answered " + r.statusCode() + ": " + r.body());
-          return new Result(sent, offset, last, null);
+          return new Result(sent, offset, last, null, patches);
         }
         sent += n;
         offset = Long.parseLong(r.headers().firstValue("Upload-Offset").orElseThrow());
         binary = r.headers().firstValue("Content-Location").orElse(null);
       }
     }
-    return new Result(sent, offset, last, binary);
+    return new Result(sent, offset, last, binary, patches);
   }
 }

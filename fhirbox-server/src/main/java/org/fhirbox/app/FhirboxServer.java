@@ -193,8 +193,14 @@ public final class FhirboxServer implements AutoCloseable {
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
     this.s3Uploads = Backends.s3Uploads(config, awsCredentials);
+    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "fhirbox-background");
+      t.setDaemon(true);
+      return t;
+    });
+
     this.directUploads = new DirectUploads(binaryService, store, new UploadUrlSigner(signingKeys, clock), s3Uploads,
-        audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), clock);
+        audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), background, clock);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output, directUploads, urlSigner);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
@@ -228,11 +234,6 @@ public final class FhirboxServer implements AutoCloseable {
     // Background work: planner statistics, orphan sweeping
     this.statistics = new PlannerStatistics(database);
     this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock, uploads);
-    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "fhirbox-background");
-      t.setDaemon(true);
-      return t;
-    });
   }
 
   private static PasswordHasher passwordHasher(FhirboxConfig config) {

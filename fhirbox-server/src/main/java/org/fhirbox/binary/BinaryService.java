@@ -245,12 +245,50 @@ public final class BinaryService {
       throw FhirException.badRequest("the uploaded object is not the declared content (size or SHA-256); it was "
           + "deleted");
     }
+    return createOnce(project, id, binary, info, meta.filename());
+  }
+
+  /**
+   * Creates {@code Binary/{id}} on an object a client wrote straight to the store, which the store
+   * itself vouched for ({@code info}: the size, and the SHA-256 it checked against the signed
+   * checksum of the write), without reading it. Its SHA-1 is null until {@link #learnSha1}.
+   * Another confirmation of the same id gets 409.
+   */
+  public Written createFromCheckedObject(String project, String id, Upload meta, BlobInfo info) {
+    ResourceIds.requireValid(id);
+    Binary binary = binaryFor(project, meta);
+    requireUnused(id);
+    return createOnce(project, id, binary, info, meta.filename());
+  }
+
+  private Written createOnce(String project, String id, Binary binary, BlobInfo info, String filename) {
     return store.inTransaction(tx -> {
       if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
         throw usedUp(id);
       }
-      return repository.create(tx, project, binary, id, info, meta.filename());
+      return repository.create(tx, project, binary, id, info, filename);
     });
+  }
+
+  /**
+   * Reads the blob of {@code key} once and records its SHA-1 on every Binary version stored in it
+   * that has none yet. False, recording nothing, when the bytes are not {@code size} bytes with
+   * SHA-256 {@code sha256Hex}: the store vouched for them, so that would mean it lost or changed
+   * them, and a SHA-1 of other bytes must not be published as the content's.
+   */
+  public boolean learnSha1(BlobKey key, long size, String sha256Hex) throws IOException {
+    BlobInfo info;
+    try (DigestingInputStream in = new DigestingInputStream(blobs.open(key, 0), size)) {
+      in.transferTo(OutputStream.nullOutputStream());
+      info = in.info(key);
+    } catch (BlobTooLargeException e) {
+      return false;
+    }
+    if (info.size() != size || !info.sha256Hex().equalsIgnoreCase(sha256Hex)) {
+      return false;
+    }
+    store.inTransaction(tx -> tx.fillSha1(key, info.sha1Hex()));
+    return true;
   }
 
   /** A stored version as a resource. */

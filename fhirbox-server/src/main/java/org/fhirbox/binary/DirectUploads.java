@@ -3,6 +3,7 @@ package org.fhirbox.binary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,6 +14,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -21,12 +24,14 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.Written;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.PendingUpload;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.UploadUrlSigner;
-import org.fhirbox.storage.BlobKey;
 import org.fhirbox.signing.UploadUrlSigner.Grant;
+import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobKey;
 import org.hl7.fhir.r4.model.Binary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,21 +67,25 @@ public final class DirectUploads {
   private final S3UploadSigner s3;
   private final BinaryListener audit;
   private final Duration grace;
+  private final Executor background;
 
   /**
    * @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves
    * @param audit told of every Binary version stored through an upload URL
    * @param grace how long after its URL expired an unconfirmed upload to S3 is still looked for
    *     ({@code FHIRBOX_ORPHAN_GRACE}: then the orphan sweeper removes its bytes)
+   * @param background runs the background check soon after a confirmation, to read the object for
+   *     its SHA-1 off the request thread
    */
   public DirectUploads(BinaryService binaries, ResourceStore store, UploadUrlSigner signer, S3UploadSigner s3,
-      BinaryListener audit, Duration grace, Clock clock) {
+      BinaryListener audit, Duration grace, Executor background, Clock clock) {
     this.binaries = binaries;
     this.store = store;
     this.signer = signer;
     this.s3 = s3;
     this.audit = audit;
     this.grace = grace;
+    this.background = background;
     this.clock = clock;
   }
 
@@ -218,50 +227,114 @@ public final class DirectUploads {
   /**
    * {@code POST /storage/upload/{id}?...&Blob=}: the completion step of an S3 presigned upload.
    * The object must be in the bucket with the declared size and SHA-256 (409 while it is not
-   * there); it is read once to fill the SHA-1, then {@code Binary/{id}} is created. Until then the
-   * Binary does not exist (404), so no read ever gets bytes that were not checked. For a multipart
-   * upload, the parts in the bucket are first completed into the object, once they add up to the
-   * declared size (409 while they do not, and the client may still send the missing ones).
+   * there), then {@code Binary/{id}} is created. Until then the Binary does not exist (404 or
+   * 409), so no read ever gets bytes that were not checked. For a single {@code PUT} the store
+   * vouches for both (see {@link #confirmObject}) and nothing is read; for a multipart upload the
+   * parts in the bucket are first completed into the object, once they add up to the declared
+   * size (409 while they do not, and the client may still send the missing ones), and the object
+   * is read once.
    */
   public Written complete(String binaryId, Map<String, String> query, AuditedRequest request) {
     Grant grant = signer.verify(binaryId, query).grant();
     if (grant.blobKey() == null) {
       throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT");
     }
-    if (grant.uploadId() != null) {
-      binaries.requireUnused(binaryId);
-      boolean complete;
-      try {
-        complete = s3.completeParts(new BlobKey(grant.blobKey()), grant.uploadId(), grant.size());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      if (!complete) {
-        throw FhirException.conflict("the parts of Binary/" + binaryId + " in the bucket do not add up to "
-            + grant.size() + " bytes yet: PUT every part first");
-      }
-    }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
+    Written written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
+        grant.size(), grant.sha256Hex());
+    if (written == null) {
+      throw FhirException.conflict("the parts of Binary/" + binaryId + " in the bucket do not add up to "
+          + grant.size() + " bytes yet: PUT every part first");
+    }
+    return audited(request, grant, written, "confirmed after a presigned upload straight to the bucket");
+  }
+
+  /**
+   * Creates {@code Binary/{id}} on the object of {@code key} once it is the declared content, or
+   * returns null, changing nothing, while the parts of a multipart upload do not add up yet. 409
+   * while a single {@code PUT}'s object is not there, or when the Binary exists already; 400 when
+   * the object is not the declared content, which is then deleted and the upload forgotten.
+   *
+   * <p>A single {@code PUT}'s signature covers {@code Content-Length} and
+   * {@code x-amz-checksum-sha256}, so the store refused any other body; {@code HeadObject} in
+   * checksum mode shows the size and the SHA-256 it checked, and the Binary is created from those
+   * without reading the object (its ETag is the SHA-256). Its SHA-1 ({@code Attachment.hash}) is
+   * learnt afterwards by the background check, which reads the object once ({@link #confirmDue}):
+   * the upload's row stays, marked confirmed, until then. A store that keeps no checksum, and a
+   * multipart object (S3 keeps only a checksum of its parts' checksums), are read here instead.
+   */
+  private Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
+      String uploadId, long size, String sha256Hex) {
+    try {
+      if (uploadId != null) {
+        binaries.requireUnused(binaryId);
+        if (!s3.completeParts(key, uploadId, size)) {
+          return null;
+        }
+        return readAndCreate(project, binaryId, meta, key, size, sha256Hex);
+      }
+      Optional<S3UploadSigner.StoredObject> stored = s3.stored(key);
+      if (stored.isEmpty() || stored.get().sha256Hex() == null) {
+        return readAndCreate(project, binaryId, meta, key, size, sha256Hex);
+      }
+      if (stored.get().size() != size || !stored.get().sha256Hex().equalsIgnoreCase(sha256Hex)) {
+        binaries.requireUnused(binaryId);
+        binaries.discard(new BlobInfo(key, stored.get().size(), null, null));
+        forget(binaryId);
+        throw FhirException.badRequest("the uploaded object has " + stored.get().size() + " bytes and another "
+            + "SHA-256 than the declared " + size + " bytes; it was deleted");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Written written = binaries.createFromCheckedObject(project, binaryId, meta, new BlobInfo(key, size,
+        sha256Hex.toLowerCase(Locale.ROOT), null));
+    store.inTransaction(tx -> tx.pendingUploads().markConfirmed(binaryId, clock.instant()));
+    wake();
+    return written;
+  }
+
+  /** The object read once for its digests, then the Binary created when they are the declared ones. */
+  private Written readAndCreate(String project, String binaryId, BinaryService.Upload meta, BlobKey key, long size,
+      String sha256Hex) {
     Written written;
     try {
-      written = binaries.createFromObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()),
-          grant.size(), grant.sha256Hex());
+      written = binaries.createFromObject(project, binaryId, meta, key, size, sha256Hex);
     } catch (FhirException e) {
       if (e.status() == 400) {
-        store.inTransaction(tx -> tx.pendingUploads().delete(binaryId)); // the object was not the content; gone
+        forget(binaryId); // the object was not the content; gone
       }
       throw e;
     }
+    forget(binaryId);
+    return written;
+  }
+
+  private void forget(String binaryId) {
     store.inTransaction(tx -> tx.pendingUploads().delete(binaryId));
-    return audited(request, grant, written, "confirmed after a presigned upload straight to the bucket");
+  }
+
+  /** Lets the background check read a just confirmed object for its SHA-1 now rather than at its next round. */
+  private void wake() {
+    try {
+      background.execute(() -> {
+        try {
+          confirmDue();
+        } catch (RuntimeException e) {
+          LOG.warn("checking uploads to S3 failed", e);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      LOG.debug("not woken (shutting down): the next start's check reads the object", e);
+    }
   }
 
   /** Remembers an upload to S3 until it is confirmed, so that a read or the background check can confirm it. */
   private void pending(Grant g, Instant expires) {
     PendingUpload p = new PendingUpload(g.binaryId(), g.project(), g.client(), g.blobKey(), g.uploadId(), g.size(),
         g.sha256Hex(), g.contentType(), g.filename(), g.securityContext(), expires,
-        clock.instant().plus(CHECK_INTERVAL));
+        clock.instant().plus(CHECK_INTERVAL), false);
     store.inTransaction(tx -> {
       tx.pendingUploads().insert(p);
       return null;
@@ -280,7 +353,7 @@ public final class DirectUploads {
       return false;
     }
     Optional<PendingUpload> pending = store.read(tx -> tx.pendingUploads().find(binaryId))
-        .filter(p -> p.project().equals(project));
+        .filter(p -> p.project().equals(project) && !p.confirmed());
     if (pending.isEmpty()) {
       return false;
     }
@@ -298,8 +371,9 @@ public final class DirectUploads {
 
   /**
    * The background check, on every node: confirms the uploads to S3 whose check is due and whose
-   * bytes are all in the bucket, and forgets those whose URL expired longer than the grace ago (the
-   * orphan sweeper removes their bytes). Returns how many it confirmed.
+   * bytes are all in the bucket, forgets those whose URL expired longer than the grace ago (the
+   * orphan sweeper removes their bytes), and reads the object of each confirmed one once for its
+   * SHA-1. Returns how many it confirmed.
    */
   public int confirmDue() {
     if (s3 == null) {
@@ -310,6 +384,10 @@ public final class DirectUploads {
     for (PendingUpload p : store.read(tx -> tx.pendingUploads().due(now, CHECK_BATCH))) {
       if (!store.inTransaction(tx -> tx.pendingUploads().take(p.binaryId(), p.nextCheck(), now.plus(CHECK_INTERVAL)))) {
         continue; // another node checks it
+      }
+      if (p.confirmed()) {
+        learnSha1(p);
+        continue;
       }
       if (now.isAfter(p.expires().plus(grace))) {
         store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
@@ -327,42 +405,59 @@ public final class DirectUploads {
   }
 
   /**
-   * Completes the parts of a part-wise upload, then creates the Binary from the object when it is
-   * the declared content; false, changing nothing, while the bytes are not all there. Content that
-   * is not the declared one is deleted (400) and the upload forgotten.
+   * Confirms an upload the client did not: the Binary is created from the object when it is the
+   * declared content (see {@link #confirmObject}); false, changing nothing, while the bytes are not
+   * all there. Content that is not the declared one is deleted (400) and the upload forgotten.
    */
   private boolean confirm(PendingUpload p, AuditedRequest request, String how) {
-    BlobKey key = new BlobKey(p.blobKey());
-    try {
-      if (p.uploadId() != null && !s3.completeParts(key, p.uploadId(), p.size())) {
-        return false;
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), p.contentType(), null,
         p.securityContext(), p.filename());
     Written written;
     try {
-      written = binaries.createFromObject(p.project(), p.binaryId(), meta, key, p.size(), p.sha256Hex());
+      written = confirmObject(p.project(), p.binaryId(), meta, new BlobKey(p.blobKey()), p.uploadId(), p.size(),
+          p.sha256Hex());
     } catch (FhirException e) {
-      if (e.status() == 409) {
-        // not in the bucket yet, or confirmed meanwhile by another request or node
-        boolean exists = store.read(tx -> !tx.binaryContentAnyProject(p.binaryId(), 1).isEmpty());
-        if (exists) {
-          store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
-        }
-        return exists;
+      if (e.status() != 409) {
+        throw e;
       }
-      if (e.status() == 400) {
-        store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
+      // not in the bucket yet, or confirmed meanwhile by another request or node
+      List<BinaryContent> exists = store.read(tx -> tx.binaryContentAnyProject(p.binaryId(), 1));
+      if (!exists.isEmpty() && exists.get(0).sha1Hex() != null) {
+        forget(p.binaryId());
+      } else if (!exists.isEmpty()) {
+        // confirmed by a node that stopped before it marked the row: the SHA-1 is still to be learnt
+        store.inTransaction(tx -> tx.pendingUploads().markConfirmed(p.binaryId(), clock.instant()));
+        wake();
       }
-      throw e;
+      return !exists.isEmpty();
     }
-    store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
+    if (written == null) {
+      return false;
+    }
     audit.uploadedByUrl(request, p.project(), p.clientId(), (Binary) binaries.toResource(written.stored()),
         written.created(), how);
     return true;
+  }
+
+  /**
+   * Reads a confirmed upload's object once and records its SHA-1, then forgets the upload. A
+   * failed read leaves it for the next round; an object that is gone, or bytes that are not what
+   * the store vouched for, are reported and the SHA-1 left unknown rather than taken from them.
+   */
+  private void learnSha1(PendingUpload p) {
+    try {
+      if (!binaries.learnSha1(new BlobKey(p.blobKey()), p.size(), p.sha256Hex())) {
+        LOG.error("the object of Binary/{} is no longer the {} bytes with the SHA-256 the store confirmed; its SHA-1"
+            + " stays unknown", p.binaryId(), p.size());
+      }
+    } catch (NoSuchFileException e) {
+      LOG.error("the object of Binary/{} is gone from the bucket; its SHA-1 stays unknown", p.binaryId());
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("reading the object of Binary/{} for its SHA-1 failed; tried again in {}", p.binaryId(),
+          CHECK_INTERVAL, e);
+      return;
+    }
+    forget(p.binaryId());
   }
 
   private Written audited(AuditedRequest request, Grant grant, Written written, String how) {

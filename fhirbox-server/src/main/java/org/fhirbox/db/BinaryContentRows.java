@@ -44,6 +44,11 @@ final class BinaryContentRows {
     return select("blob_key = ?", key.value());
   }
 
+  int fillSha1(BlobKey key, String sha1Hex) {
+    return st.update("write failed", "UPDATE binary_content SET sha1 = ? WHERE blob_key = ? AND sha1 IS NULL",
+        List.of(sha1Hex, key.value()));
+  }
+
   boolean isReferenced(BlobKey key) {
     return !st.list("read failed", "SELECT 1 FROM binary_content WHERE blob_key = ? LIMIT 1", List.of(key.value()),
         rs -> rs.getInt(1)).isEmpty();

@@ -198,6 +198,11 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
+    public int fillSha1(BlobKey key, String sha1Hex) {
+      return binaries.fillSha1(key, sha1Hex);
+    }
+
+    @Override
     public boolean isBlobReferenced(BlobKey key) {
       return binaries.isReferenced(key);
     }

@@ -21,6 +21,12 @@ public interface PendingUploadTable {
    */
   boolean take(String binaryId, Instant seen, Instant next);
 
+  /**
+   * Marks the upload confirmed (its Binary exists; only the read for its SHA-1 is left), due for
+   * the background check at {@code next}; false when the row was gone.
+   */
+  boolean markConfirmed(String binaryId, Instant next);
+
   /** Deletes the row; false when it was gone. */
   boolean delete(String binaryId);
 }

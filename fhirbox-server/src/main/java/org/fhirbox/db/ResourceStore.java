@@ -88,6 +88,12 @@ public interface ResourceStore {
     /** Every Binary version stored in a blob (S3 and CloudFront URLs name the blob, not the Binary). */
     List<BinaryContent> binaryContentByBlob(BlobKey key);
 
+    /**
+     * Sets the SHA-1 of every Binary version stored in {@code key} that has none yet (a presigned
+     * upload to S3 confirmed before its object was read); returns how many rows it set.
+     */
+    int fillSha1(BlobKey key, String sha1Hex);
+
     boolean isBlobReferenced(BlobKey key);
 
     /** The ingestion job queue, in this transaction. */

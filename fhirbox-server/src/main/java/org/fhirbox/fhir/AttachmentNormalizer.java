@@ -98,21 +98,31 @@ public final class AttachmentNormalizer {
   }
 
   private static void fill(Attachment a, BinaryContent c, BinaryRef ref) {
-    String sha1 = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(c.sha1Hex()));
     if (a.hasSize() && a.getSize() != c.size()) {
       throw FhirException.badRequest("Attachment.size " + a.getSize() + " contradicts " + ref.reference()
           + ", which has " + c.size() + " bytes", "Attachment.size");
     }
+    // A Binary uploaded straight to S3 has no SHA-1 until the background check read its object
+    // (README, "Direct uploads"): the hash stays out, or as written, until it is known.
+    if (c.sha1Hex() == null) {
+      fillSizeAndType(a, c);
+      return;
+    }
+    String sha1 = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(c.sha1Hex()));
     if (a.hasHash() && !Base64.getEncoder().encodeToString(a.getHash()).equals(sha1)) {
       throw FhirException.badRequest("Attachment.hash does not match the SHA-1 of " + ref.reference(),
           "Attachment.hash");
     }
+    if (!a.hasHash()) {
+      a.setHash(HexFormat.of().parseHex(c.sha1Hex()));
+    }
+    fillSizeAndType(a, c);
+  }
+
+  private static void fillSizeAndType(Attachment a, BinaryContent c) {
     // R4 Attachment.size is an unsignedInt: larger content cannot state its size here.
     if (!a.hasSize() && c.size() <= Integer.MAX_VALUE) {
       a.setSize((int) c.size());
-    }
-    if (!a.hasHash()) {
-      a.setHash(HexFormat.of().parseHex(c.sha1Hex()));
     }
     if (!a.hasContentType()) {
       a.setContentType(c.contentType());

@@ -3,14 +3,16 @@ package org.fhirbox.model;
 import java.time.Instant;
 
 /**
- * A presigned direct upload straight to S3 that fhirbox has not confirmed yet: what its URL
- * granted, until the reserved Binary exists.
+ * A presigned direct upload straight to S3 that fhirbox has not finished with: what its URL
+ * granted, until the reserved Binary exists and its object was read once for its SHA-1.
  *
  * @param clientId the client the URL was issued to
  * @param blobKey the blob whose object the client writes
  * @param uploadId the S3 multipart upload of a part-wise upload; null for one PUT
  * @param expires when the upload URL expires
  * @param nextCheck when the background check looks at it next
+ * @param confirmed true once the Binary exists and only its SHA-1 is still to be learnt by
+ *     reading the object (the size and SHA-256 were vouched for by the store)
  */
 public record PendingUpload(
     String binaryId,
@@ -24,4 +26,5 @@ public record PendingUpload(
     String filename,
     String securityContext,
     Instant expires,
-    Instant nextCheck) {}
+    Instant nextCheck,
+    boolean confirmed) {}

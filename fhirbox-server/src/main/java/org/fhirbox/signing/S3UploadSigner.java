@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
@@ -18,11 +19,15 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
+import software.amazon.awssdk.services.s3.model.ChecksumType;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -54,6 +59,12 @@ public final class S3UploadSigner implements AutoCloseable {
 
   /** A multipart upload fhirbox started, and the URLs of its parts. */
   public record PresignedParts(String uploadId, List<PresignedPart> parts) {}
+
+  /**
+   * What the bucket holds under a blob's key: its size, and the SHA-256 of the whole object that
+   * the store checked when it was written (lowercase hex), or null when it keeps none.
+   */
+  public record StoredObject(long size, String sha256Hex) {}
 
   /** S3's largest single PUT, and its most parts in one multipart upload. */
   public static final long MAX_SINGLE_PUT = 5L << 30;
@@ -165,6 +176,43 @@ public final class S3UploadSigner implements AutoCloseable {
       return true;
     } catch (SdkException e) {
       throw new IOException("completing the multipart upload of " + objectKey + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * {@code HeadObject} with {@code x-amz-checksum-mode: ENABLED}: the object's size and the
+   * SHA-256 the store verified against the signed {@code x-amz-checksum-sha256} of the
+   * {@code PUT} that wrote it (AWS S3 user guide, "Checking object integrity": the checksum is
+   * stored with the object and returned in checksum mode). Nothing of the object is read. Empty
+   * when there is no object. A multipart object's checksum is one of its parts' checksums
+   * ({@code COMPOSITE}, written {@code <base64>-<parts>}), not of its content: that gives null.
+   */
+  public Optional<StoredObject> stored(BlobKey key) throws IOException {
+    String objectKey = settings.objectKey(key);
+    HeadObjectResponse head;
+    try {
+      head = s3.headObject(b -> b.bucket(settings.bucket()).key(objectKey).checksumMode(ChecksumMode.ENABLED));
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        return Optional.empty();
+      }
+      throw new IOException("HeadObject " + objectKey + " failed: " + e.getMessage(), e);
+    } catch (SdkException e) {
+      throw new IOException("HeadObject " + objectKey + " failed: " + e.getMessage(), e);
+    }
+    return Optional.of(new StoredObject(head.contentLength(), wholeObjectSha256(head)));
+  }
+
+  private static String wholeObjectSha256(HeadObjectResponse head) {
+    String value = head.checksumSHA256();
+    if (value == null || value.contains("-") || head.checksumType() == ChecksumType.COMPOSITE) {
+      return null;
+    }
+    try {
+      byte[] raw = Base64.getDecoder().decode(value);
+      return raw.length == 32 ? HexFormat.of().formatHex(raw) : null;
+    } catch (IllegalArgumentException e) {
+      return null;
     }
   }
 

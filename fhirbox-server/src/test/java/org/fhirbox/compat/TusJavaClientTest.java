@@ -14,21 +14,27 @@ import java.net.URL;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.fhirbox.testing.CuttingProxy;
 import org.fhirbox.testing.ServerJvm;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
+import org.fhirbox.testing.TwoNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The official Java client, tus-java-client 0.5.1 (it sends PATCH as a POST with
  * X-HTTP-Method-Override, with Expect: 100-continue and a chunked body): its connection is cut
- * mid-upload, or the server is killed with SIGKILL and started again on the same data, and it
- * resumes from the offset the server kept, not from the start.
+ * mid-upload (also while a load balancer moves it to a second node sharing PostgreSQL and S3), or
+ * the server is killed with SIGKILL and started again on the same data, and it resumes from the
+ * offset the server kept, not from the start.
  */
 class TusJavaClientTest {
 
@@ -87,6 +93,64 @@ class TusJavaClientTest {
         second.kill();
       }
     }
+  }
+
+  @Test
+  @SlowTest
+  void anUploadCutOffMidwayResumesOnTheOtherNode() throws Exception {
+    byte[] content = Tus.random(12 << 20, 42);
+    // Two nodes behind one address (the proxy, as a load balancer), sharing PostgreSQL and S3.
+    try (CuttingProxy balancer = new CuttingProxy();
+        TwoNodes nodes = TwoNodes.start(Map.of("FHIRBOX_BASE_URL", balancer.baseUrl()))) {
+      balancer.forwardTo(nodes.a().server().port());
+      TusClient client = new TusClient();
+      client.setUploadCreationURL(new URL(balancer.baseUrl() + Tus.CREATE));
+      client.setHeaders(Map.of("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+          (TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes(StandardCharsets.UTF_8))));
+      client.enableResuming(new TusURLMemoryStore());
+      TusUploader before = client.resumeOrCreateUpload(upload(content));
+      before.setChunkSize(256 * 1024);
+      before.setRequestPayloadSize(1 << 20); // one PATCH per MiB: each is stored on its own
+      while (before.getOffset() < content.length / 2) {
+        before.uploadChunk();
+      }
+      URL url = before.getUploadURL();
+      long acknowledged = new Tus(nodes.a().client()).offset(onNode(nodes.a(), url));
+      assertThat(acknowledged).as("node a stored pieces").isPositive();
+
+      balancer.forwardTo(nodes.b().server().port());
+      balancer.cutAfter(300_000); // the PATCH under way on node a's connection breaks off
+      assertThatThrownBy(() -> sendAll(before)).isInstanceOfAny(IOException.class, ProtocolException.class);
+      assertThat(balancer.cuts()).isEqualTo(1);
+      double onB = bytesIn(nodes.b());
+
+      TusUploader after = client.resumeOrCreateUpload(upload(content));
+      long resumedAt = after.getOffset();
+      sendAll(after);
+
+      assertThat(after.getUploadURL()).isEqualTo(url);
+      assertThat(resumedAt).as("nothing node a acknowledged is sent again").isGreaterThanOrEqualTo(acknowledged);
+      assertThat(bytesIn(nodes.b()) - onB).as("the rest went to node b")
+          .isGreaterThanOrEqualTo(content.length - resumedAt);
+      HttpResponse<String> head = new Tus(nodes.b().client()).head(onNode(nodes.b(), url));
+      HttpResponse<byte[]> raw = nodes.b().client().sendBytes(nodes.b().client()
+          .request("fhir/R4/" + Tus.binaryVersion(head)).header("Accept", "*/*").GET());
+      assertThat(raw.headers().firstValue("ETag")).contains("\"" + HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(content)) + "\"");
+      assertThat(raw.body()).isEqualTo(content);
+    }
+  }
+
+  /** The upload URL (the balancer's) on one node directly. */
+  private static String onNode(TestServer node, URL url) {
+    String u = url.toString();
+    return node.baseUrl() + u.substring(u.indexOf("fhir/R4/"));
+  }
+
+  private static double bytesIn(TestServer node) {
+    Matcher m = Pattern.compile("(?m)^fhirbox_bytes_in_total (\\S+)$").matcher(node.client().get("metrics").body());
+    assertThat(m.find()).isTrue();
+    return Double.parseDouble(m.group(1));
   }
 
   @Test

@@ -27,13 +27,12 @@ import java.util.concurrent.TimeUnit;
 import org.fhirbox.testing.Chromium;
 import org.fhirbox.testing.CuttingProxy;
 import org.fhirbox.testing.PageServer;
-import org.fhirbox.testing.Postgres;
-import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.ServerJvm;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
+import org.fhirbox.testing.TwoNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,9 +44,9 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * from its browser build, in headless Chromium on another origin (CORS). In the interrupted cases
  * the client is held before a {@code PATCH} halfway through, the server is killed with SIGKILL and
  * started again on the same data and port, and the client, released, rides over the outage with
- * its {@code retryDelays} and resumes from the offset the server answers to {@code HEAD}; in Node,
- * its connection is also cut halfway through a piece while a load balancer moves it from one node
- * to another of two sharing PostgreSQL and S3. Each
+ * its {@code retryDelays} and resumes from the offset the server answers to {@code HEAD}; in Node
+ * and in Chromium, its connection is also cut halfway through a piece while a load balancer moves
+ * it from one node to another of two sharing PostgreSQL and S3. Each
  * compares the stored Binary's bytes and SHA-256 with what was sent. Missing Node, npm or Chromium
  * fail the test.
  */
@@ -272,44 +271,57 @@ class TusJsClientTest {
     byte[] content = Tus.random(6 << 20, 163);
     Path file = work.resolve("clip.mp4");
     Files.write(file, content);
-    byte[] key = new byte[32];
-    new java.security.SecureRandom().nextBytes(key);
-    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-    try (S3Server s3 = S3Server.start();
-        Postgres.Schema schema = Postgres.freshSchema();
-        CuttingProxy balancer = new CuttingProxy()) {
-      // Two nodes behind one address (the proxy, as a load balancer), sharing PostgreSQL and S3.
-      Map<String, String> shared = Map.of(
-          "FHIRBOX_BASE_URL", balancer.baseUrl(),
-          "FHIRBOX_DATABASE_URL", schema.url(),
-          "FHIRBOX_BLOB_STORE", "s3",
-          "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
-          "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
-          "FHIRBOX_S3_PATH_STYLE", "true",
-          "FHIRBOX_S3_CREATE_BUCKET", "true",
-          "FHIRBOX_S3_PART_SIZE", Integer.toString(5 << 20),
-          "FHIRBOX_SIGNING_KEYS", "shared1:" + Base64.getEncoder().encodeToString(key));
-      try (TestServer a = TestServer.start(shared); TestServer b = TestServer.start(shared);
-          NodeUpload node = new NodeUpload(nodeEnv(balancer.baseUrl(), file, content.length / 2))) {
-        balancer.forwardTo(a.server().port());
-        long pausedAt = node.next().path("paused").asLong();
+    // Two nodes behind one address (the proxy, as a load balancer), sharing PostgreSQL and S3.
+    try (CuttingProxy balancer = new CuttingProxy();
+        TwoNodes nodes = TwoNodes.start(Map.of("FHIRBOX_BASE_URL", balancer.baseUrl()));
+        NodeUpload node = new NodeUpload(nodeEnv(balancer.baseUrl(), file, content.length / 2))) {
+      balancer.forwardTo(nodes.a().server().port());
+      long pausedAt = node.next().path("paused").asLong();
 
-        balancer.forwardTo(b.server().port());
-        balancer.cutAfter(CHUNK / 2); // halfway through the next piece, on node a's connection
-        node.go();
-        JsonNode result = node.next();
+      balancer.forwardTo(nodes.b().server().port());
+      balancer.cutAfter(CHUNK / 2); // halfway through the next piece, on node a's connection
+      node.go();
+      JsonNode result = node.next();
 
-        assertThat(balancer.cuts()).isEqualTo(1);
-        assertStored(b.client(), result, content);
-        List<JsonNode> patches = List.copyOf(result.path("patches").findParents("offset"));
-        assertThat(patches.stream().filter(p -> p.path("offset").asLong() == 0)).as("never started over").hasSize(1);
-        assertThat(patches.stream().filter(p -> p.path("offset").asLong() > pausedAt)).as("went on from where"
-            + " node a stopped").isNotEmpty();
-      }
-    } finally {
-      System.clearProperty("aws.accessKeyId");
-      System.clearProperty("aws.secretAccessKey");
+      assertThat(balancer.cuts()).isEqualTo(1);
+      assertStored(nodes.b().client(), result, content);
+      assertSentOnce(result, pausedAt);
+    }
+  }
+
+  /**
+   * Every piece the server acknowledged was sent once: none before the interruption again, the
+   * upload never started over, and it went on past where it was interrupted.
+   */
+  private static void assertSentOnce(JsonNode result, long pausedAt) {
+    List<Long> offsets = result.path("patches").findValues("offset").stream().map(JsonNode::asLong).toList();
+    assertThat(offsets).doesNotHaveDuplicates();
+    assertThat(offsets.stream().filter(o -> o < pausedAt)).as("the pieces acknowledged before the interruption")
+        .hasSize((int) (pausedAt / CHUNK));
+    assertThat(offsets.stream().filter(o -> o > pausedAt)).as("went on from where it stopped").isNotEmpty();
+  }
+
+  @Test
+  void aBrowserOnAnotherOriginResumesOnTheOtherNodeAfterACutConnection() throws Exception {
+    try (CuttingProxy balancer = new CuttingProxy();
+        TwoNodes nodes = TwoNodes.start(Map.of("FHIRBOX_BASE_URL", balancer.baseUrl(),
+            "FHIRBOX_CORS_ORIGINS", pages.origin()))) {
+      balancer.forwardTo(nodes.a().server().port());
+      ChromeDriver browser = chromium.driver();
+      browser.get(pages.origin() + "/tus.html?endpoint=" + enc(balancer.baseUrl() + Tus.CREATE)
+          + "&authorization=" + enc(authorization()) + "&chunk=" + CHUNK + "&pauseAt=" + BROWSER_CONTENT.length / 2);
+      JsonNode paused = await(browser, "paused");
+      assertThat(paused.path("error").isMissingNode()).as("%s", paused).isTrue();
+      long pausedAt = paused.path("paused").asLong();
+
+      balancer.forwardTo(nodes.b().server().port());
+      balancer.cutAfter(CHUNK / 2); // halfway through the next piece
+      browser.executeScript("window.go()");
+      JsonNode result = await(browser, "done");
+
+      assertThat(balancer.cuts()).isEqualTo(1);
+      assertStored(nodes.b().client(), result, BROWSER_CONTENT);
+      assertSentOnce(result, pausedAt);
     }
   }
 

@@ -407,6 +407,31 @@ abstract class ResourceStoreContract extends StoreContract {
   }
 
   @Test
+  void aSha1LearntLaterIsFilledOnEveryVersionOfItsBlobThatHasNone() {
+    BlobKey key = BlobKey.random();
+    BlobKey other = BlobKey.random();
+    store.inTransaction(tx -> {
+      tx.insertBinaryContent(new BinaryContent("p", "s1", 1, key, 7, "a".repeat(64), null, "image/png", null, null,
+          Instant.ofEpochMilli(5000)));
+      tx.insertBinaryContent(new BinaryContent("p", "s1", 2, key, 7, "a".repeat(64), null, "image/png", null, null,
+          Instant.ofEpochMilli(6000)));
+      tx.insertBinaryContent(new BinaryContent("p", "s2", 1, other, 7, "c".repeat(64), null, "image/png", null, null,
+          Instant.ofEpochMilli(5000)));
+      return null;
+    });
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "s1", 1)).orElseThrow().sha1Hex())
+        .as("not known yet").isNull();
+
+    assertThat(store.<Integer>inTransaction(tx -> tx.fillSha1(key, "b".repeat(40)))).isEqualTo(2);
+    assertThat(store.<Integer>inTransaction(tx -> tx.fillSha1(key, "d".repeat(40)))).as("a known SHA-1 stays").isZero();
+
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "s1", 2)).orElseThrow().sha1Hex())
+        .isEqualTo("b".repeat(40));
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "s2", 1)).orElseThrow().sha1Hex())
+        .as("another blob's").isNull();
+  }
+
+  @Test
   void currentBinaryContentFollowsTheCurrentVersionAndIsEmptyOnceDeleted() {
     BlobKey k1 = BlobKey.random();
     BlobKey k2 = BlobKey.random();

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,9 +31,12 @@ import org.hl7.fhir.r4.model.Reference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -156,6 +160,94 @@ class DirectUploadS3Test {
         b -> b.contains("confirmed after a presigned upload"));
     assertThat(audit).contains("confirmed after a presigned upload straight to the bucket")
         .contains("\"altId\":\"" + TestServer.ADMIN_ID + "\"");
+  }
+
+  @Test
+  void theCompletionConfirmsWithoutReadingTheObjectAndTheSha1FollowsFromOneBackgroundRead() throws Exception {
+    byte[] bytes = random(2 << 20, 11);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    String id = issued.binary().substring("Binary/".length());
+    String attach = "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"" + issued.binary() + "\"}]}";
+    S3Server.HeldReads reads = s3.holdReads(objectKey(issued.url()));
+    try {
+      // Every GetObject of the object waits until released: a completion that read it would time out.
+      HttpResponse<String> done = ANONYMOUS.send(HttpRequest.newBuilder(URI.create(issued.completeUrl()))
+          .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+
+      HttpResponse<String> binary = http.get("fhir/R4/" + issued.binary());
+      assertThat(binary.statusCode()).as("readable before its SHA-1 is known").isEqualTo(200);
+      HttpResponse<String> early = http.postJson("fhir/R4/Patient", attach);
+      assertThat(early.statusCode()).as(early.body()).isEqualTo(201);
+      assertThat(early.body()).as("size filled, hash not yet known").contains("\"size\":" + bytes.length)
+          .doesNotContain("\"hash\"");
+    } finally {
+      reads.release();
+    }
+
+    String sha1 = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1").digest(bytes));
+    Poll.until("the SHA-1 learnt by the background check", () -> http.postJson("fhir/R4/Patient", attach).body(),
+        b -> b.contains("\"hash\":\"" + sha1 + "\""));
+    assertThat(reads.reads()).as("the object was read once, by the background check").isEqualTo(1);
+    assertThat(server.server().directUploads().confirmDue()).isZero();
+    assertThat(reads.reads()).as("and not again").isEqualTo(1);
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/Binary/" + id).GET());
+    assertThat(raw.headers().firstValue("ETag")).contains("\"" + sha256(bytes) + "\"");
+    assertThat(raw.body()).isEqualTo(bytes);
+  }
+
+  @Test
+  void anObjectOfAnotherSizeIsRefusedAtTheCompletionAndDeleted() throws Exception {
+    byte[] bytes = random(3000, 12);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    // Written with credentials, beside the presigned URL: the store checked its own checksum, not the declared one.
+    byte[] other = random(2999, 12);
+    writeWithCredentials(issued.url(), other, true);
+
+    HttpResponse<String> done = complete(issued);
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(400);
+    assertThat(objectExists(issued.url())).as("the refused object was deleted").isFalse();
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void anObjectTheStoreKeepsNoChecksumOfIsReadAtTheCompletion() throws Exception {
+    byte[] bytes = random(4000, 13);
+    Issued issued = issue(body(bytes.length, sha256(bytes)));
+    writeWithCredentials(issued.url(), bytes, false);
+    String attach = "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"" + issued.binary() + "\"}]}";
+
+    HttpResponse<String> done = complete(issued);
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+    String sha1 = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1").digest(bytes));
+    assertThat(http.postJson("fhir/R4/Patient", attach).body()).as("the SHA-1 is known at once")
+        .contains("\"hash\":\"" + sha1 + "\"");
+  }
+
+  /** Puts {@code bytes} under the object a presigned path-style URL names, with or without a SHA-256 checksum. */
+  static void writeWithCredentials(String presignedUrl, byte[] bytes, boolean checksum) throws Exception {
+    String path = URI.create(presignedUrl).getPath().substring(1);
+    int slash = path.indexOf('/');
+    try (S3Client client = S3Client.builder().endpointOverride(s3.endpoint()).region(Region.US_EAST_1)
+        .credentialsProvider(S3Server.credentials()).forcePathStyle(true)
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED).build()) {
+      PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(path.substring(0, slash))
+          .key(path.substring(slash + 1)).contentType("application/octet-stream");
+      if (checksum) {
+        put.checksumSHA256(Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(bytes)));
+      }
+      client.putObject(put.build(), RequestBody.fromBytes(bytes));
+    }
+  }
+
+  /** The object key of a presigned path-style URL. */
+  static String objectKey(String presignedUrl) {
+    String path = URI.create(presignedUrl).getPath().substring(1);
+    return path.substring(path.indexOf('/') + 1);
   }
 
   @Test

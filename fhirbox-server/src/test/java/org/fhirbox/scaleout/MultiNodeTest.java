@@ -6,18 +6,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.fhirbox.testing.Postgres;
-import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.TwoNodes;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Patient;
@@ -31,45 +28,22 @@ import org.junit.jupiter.api.Test;
  */
 @SlowTest
 class MultiNodeTest {
-  static S3Server s3;
+  static TwoNodes nodes;
   static Map<String, String> shared;
   static TestServer a;
   static TestServer b;
-  static Postgres.Schema schema;
 
   @BeforeAll
   static void start() throws Exception {
-    s3 = S3Server.start();
-    // The AWS SDK's default credential chain reads these, as it would read the environment.
-    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-    byte[] key = new byte[32];
-    new java.security.SecureRandom().nextBytes(key);
-    shared = new HashMap<>(Map.of(
-        "FHIRBOX_DATABASE_URL", (schema = Postgres.freshSchema()).url(),
-        "FHIRBOX_BLOB_STORE", "s3",
-        "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
-        "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
-        "FHIRBOX_S3_PATH_STYLE", "true",
-        "FHIRBOX_S3_CREATE_BUCKET", "true",
-        "FHIRBOX_S3_PART_SIZE", Integer.toString(5 << 20),
-        "FHIRBOX_TOKEN_ISSUER", "https://fhirbox.example.org/",
-        "FHIRBOX_SIGNING_KEYS", "shared1:" + Base64.getEncoder().encodeToString(key)));
-    a = TestServer.start(shared);
-    b = TestServer.start(shared);
+    nodes = TwoNodes.start(Map.of("FHIRBOX_TOKEN_ISSUER", "https://fhirbox.example.org/"));
+    shared = nodes.shared();
+    a = nodes.a();
+    b = nodes.b();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      a.close();
-      b.close();
-      s3.close();
-      schema.close();
-    } finally {
-      System.clearProperty("aws.accessKeyId");
-      System.clearProperty("aws.secretAccessKey");
-    }
+    nodes.close();
   }
 
   static String token(TestServer node) {

@@ -6,23 +6,21 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.fhirbox.testing.Poll;
-import org.fhirbox.testing.Postgres;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
+import org.fhirbox.testing.TwoNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,8 +35,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 @SlowTest
 class TusMultiNodeTest {
   static final int MIB = 1 << 20;
-  static S3Server s3;
-  static Postgres.Schema schema;
+  static TwoNodes nodes;
   static TestServer a;
   static TestServer b;
   static S3Client raw;
@@ -46,37 +43,18 @@ class TusMultiNodeTest {
 
   @BeforeAll
   static void start() throws Exception {
-    s3 = S3Server.start();
-    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-    byte[] key = new byte[32];
-    new java.security.SecureRandom().nextBytes(key);
-    Map<String, String> shared = new HashMap<>(Map.of(
-        "FHIRBOX_DATABASE_URL", (schema = Postgres.freshSchema()).url(),
-        "FHIRBOX_BLOB_STORE", "s3",
-        "FHIRBOX_S3_BUCKET", bucket = S3Server.newBucketName(),
-        "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
-        "FHIRBOX_S3_PATH_STYLE", "true",
-        "FHIRBOX_S3_CREATE_BUCKET", "true",
-        "FHIRBOX_S3_PART_SIZE", Integer.toString(5 * MIB),
-        "FHIRBOX_SIGNING_KEYS", "shared1:" + Base64.getEncoder().encodeToString(key)));
-    a = TestServer.start(shared);
-    b = TestServer.start(shared);
-    raw = S3Client.builder().endpointOverride(URI.create(s3.endpoint().toString())).forcePathStyle(true)
+    nodes = TwoNodes.start(Map.of());
+    a = nodes.a();
+    b = nodes.b();
+    bucket = nodes.bucket();
+    raw = S3Client.builder().endpointOverride(nodes.s3().endpoint()).forcePathStyle(true)
         .region(Region.US_EAST_1).credentialsProvider(S3Server.credentials()).build();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    try {
+    try (TwoNodes n = nodes) {
       raw.close();
-      a.close();
-      b.close();
-      s3.close();
-      schema.close();
-    } finally {
-      System.clearProperty("aws.accessKeyId");
-      System.clearProperty("aws.secretAccessKey");
     }
   }
 

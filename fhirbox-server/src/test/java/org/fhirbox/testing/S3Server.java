@@ -1,13 +1,19 @@
 package org.fhirbox.testing;
 
 import java.net.URI;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirbox.storage.S3Settings;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
 import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * An in-process S3 server (s3proxy) on 127.0.0.1 and a free port, checking SigV2/V4
@@ -20,10 +26,20 @@ public final class S3Server implements AutoCloseable {
 
   private final S3Proxy proxy;
   private final URI endpoint;
+  private volatile HeldReads held;
 
   private S3Server() throws Exception {
     proxy = S3Proxy.builder()
-        .blobStore(new TransientNio2BlobStore())
+        .blobStore(new ForwardingBlobStore(new TransientNio2BlobStore()) {
+          @Override
+          public ResponseInputStream<GetObjectResponse> getBlob(GetObjectRequest request) {
+            HeldReads h = held;
+            if (h != null && request.key().equals(h.key)) {
+              h.await();
+            }
+            return super.getBlob(request);
+          }
+        })
         .endpoint(URI.create("http://127.0.0.1:0"))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
         .build();
@@ -52,6 +68,48 @@ public final class S3Server implements AutoCloseable {
 
   public static StaticCredentialsProvider credentials() {
     return StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
+  }
+
+  /**
+   * Holds every GetObject of {@code objectKey} (other requests pass) until {@link HeldReads#release},
+   * counting them: a caller that reads the object waits, one that does not is not held up.
+   */
+  public HeldReads holdReads(String objectKey) {
+    HeldReads h = new HeldReads(objectKey);
+    held = h;
+    return h;
+  }
+
+  /** The GetObjects of one key held back by {@link #holdReads}. */
+  public static final class HeldReads {
+    private final String key;
+    private final CountDownLatch released = new CountDownLatch(1);
+    private final AtomicInteger reads = new AtomicInteger();
+
+    private HeldReads(String key) {
+      this.key = key;
+    }
+
+    private void await() {
+      reads.incrementAndGet();
+      try {
+        if (!released.await(60, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("a held read of " + key + " was never released");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** How many GetObjects of the key arrived so far. */
+    public int reads() {
+      return reads.get();
+    }
+
+    public void release() {
+      released.countDown();
+    }
   }
 
   @Override
