@@ -24,17 +24,16 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.fhirbox.testing.Chromium;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.CuttingProxy;
-import org.fhirbox.testing.PageServer;
 import org.fhirbox.testing.ServerJvm;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.fhirbox.testing.TwoNodes;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -102,31 +101,20 @@ class TusJsClientTest {
   @TempDir
   Path work;
 
-  private static Chromium chromium;
-  private static PageServer pages;
   private static final byte[] BROWSER_CONTENT = Tus.random(8 << 20, 161);
+
+  @RegisterExtension
+  static final BrowserFixture chromium = BrowserFixture.chromium().servingPages(() -> {
+    install();
+    return Map.of(
+        "/tus.min.js", Files.readAllBytes(DIR.resolve("node_modules/tus-js-client/dist/tus.min.js")),
+        "/content.bin", BROWSER_CONTENT,
+        "/tus.html", PAGE.getBytes(StandardCharsets.UTF_8));
+  });
 
   @BeforeAll
   static void start() throws Exception {
     install();
-    chromium = Chromium.start(options -> { });
-    pages = PageServer.start(Map.of(
-        "/tus.min.js", Files.readAllBytes(DIR.resolve("node_modules/tus-js-client/dist/tus.min.js")),
-        "/content.bin", BROWSER_CONTENT,
-        "/tus.html", PAGE.getBytes(StandardCharsets.UTF_8)));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    try {
-      if (chromium != null) {
-        chromium.close();
-      }
-    } finally {
-      if (pages != null) {
-        pages.close();
-      }
-    }
   }
 
   /** npm install into target/tus-js-node, once; later runs reuse it. */
@@ -305,10 +293,10 @@ class TusJsClientTest {
   void aBrowserOnAnotherOriginResumesOnTheOtherNodeAfterACutConnection() throws Exception {
     try (CuttingProxy balancer = new CuttingProxy();
         TwoNodes nodes = TwoNodes.start(Map.of("FHIRBOX_BASE_URL", balancer.baseUrl(),
-            "FHIRBOX_CORS_ORIGINS", pages.origin()))) {
+            "FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()))) {
       balancer.forwardTo(nodes.a().server().port());
       ChromeDriver browser = chromium.driver();
-      browser.get(pages.origin() + "/tus.html?endpoint=" + enc(balancer.baseUrl() + Tus.CREATE)
+      browser.get(chromium.pageOrigin() + "/tus.html?endpoint=" + enc(balancer.baseUrl() + Tus.CREATE)
           + "&authorization=" + enc(authorization()) + "&chunk=" + CHUNK + "&pauseAt=" + BROWSER_CONTENT.length / 2);
       JsonNode paused = await(browser, "paused");
       assertThat(paused.path("error").isMissingNode()).as("%s", paused).isTrue();
@@ -328,18 +316,18 @@ class TusJsClientTest {
   @Test
   void aBrowserOnAnotherOriginResumesAfterTheServerIsKilledAndStartedAgain() throws Exception {
     Path data = work.resolve("data");
-    ServerJvm first = ServerJvm.start(data, 0, Map.of("FHIRBOX_CORS_ORIGINS", pages.origin()));
+    ServerJvm first = ServerJvm.start(data, 0, Map.of("FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()));
     ServerJvm second = null;
     ChromeDriver browser = chromium.driver();
     try {
-      browser.get(pages.origin() + "/tus.html?endpoint=" + enc(first.baseUrl() + Tus.CREATE)
+      browser.get(chromium.pageOrigin() + "/tus.html?endpoint=" + enc(first.baseUrl() + Tus.CREATE)
           + "&authorization=" + enc(authorization()) + "&chunk=" + CHUNK + "&pauseAt=" + BROWSER_CONTENT.length / 2);
       JsonNode paused = await(browser, "paused");
       assertThat(paused.path("error").isMissingNode()).as("%s", paused).isTrue();
 
       first.kill();
       browser.executeScript("window.go()");
-      second = ServerJvm.start(data, first.port(), Map.of("FHIRBOX_CORS_ORIGINS", pages.origin()));
+      second = ServerJvm.start(data, first.port(), Map.of("FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()));
       JsonNode result = await(browser, "done");
 
       assertStored(second.client(), result, BROWSER_CONTENT);
