@@ -22,10 +22,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Once an event arrives the writer waits up to the linger time (100 ms by default) for more
  * before it writes the batch. On the embedded H2 database every commit writes a chunk of the
- * changed pages to the file (tens of KiB, see {@code H2Durability}), and events come one per
- * request: without the wait a steady stream of requests became one audit commit per request,
- * beside the request's own, and those commits took about as much CPU as the requests. With it
- * the trail commits at most about ten times a second until a batch fills. The events of that
+ * pages it changed to the file (tens of KiB), and events come one per request: without the wait
+ * uploads from one client became one audit commit per upload, beside the upload's own, and the
+ * writer took 17–23% of the server's CPU (7% with it; bench/RESULTS.md, 2026-12-02). With it the
+ * trail commits at most about ten times a second until a batch fills. The events of that
  * window are in memory, like the rest of the queue, so a crash can lose them; a request never
  * waits for its event.
  */
