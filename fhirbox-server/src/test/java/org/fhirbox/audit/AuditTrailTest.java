@@ -17,6 +17,7 @@ import org.fhirbox.fhir.AttachmentNormalizer;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.SearchIndexer;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,6 +84,35 @@ class AuditTrailTest {
     assertThat(count("one")).isEqualTo(150);
     assertThat(count("two")).isEqualTo(300);
     assertThat(trail.record(read("one", "late"))).as("a closed trail takes nothing").isFalse();
+  }
+
+  @Test
+  void eventsArrivingOneByOneWithinTheLingerShareOneTransaction() throws Exception {
+    AuditTrail trail = new AuditTrail(store, repository, 1000, Duration.ofSeconds(20), Duration.ofSeconds(5)).start();
+    try {
+      assertThat(trail.record(read("p", "b0"))).isTrue();
+      // the writer holds the first event alone: without the linger it would commit it alone
+      Poll.until("the writer took the first event", trail::queueDepth, d -> d == 0);
+      for (int i = 1; i < 20; i++) {
+        assertThat(trail.record(read("p", "b" + i))).isTrue();
+      }
+      Poll.until("20 events written", trail::writtenCount, n -> n == 20);
+      assertThat(trail.batchCount()).as("transactions committed for 20 events").isEqualTo(1);
+      assertThat(count("p")).isEqualTo(20);
+    } finally {
+      trail.close();
+    }
+  }
+
+  @Test
+  void closeDoesNotWaitOutTheLinger() {
+    AuditTrail trail = new AuditTrail(store, repository, 1000, Duration.ofSeconds(20), Duration.ofMinutes(5)).start();
+    assertThat(trail.record(read("p", "b1"))).isTrue();
+    long before = System.nanoTime();
+    trail.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(15));
+    assertThat(trail.writtenCount()).isEqualTo(1);
+    assertThat(count("p")).isEqualTo(1);
   }
 
   @Test
