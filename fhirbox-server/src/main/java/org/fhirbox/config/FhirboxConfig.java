@@ -214,6 +214,6 @@ public final class FhirboxConfig {
   /** JDBC URL; the embedded default is an H2 file under the data dir. */
   public String databaseUrl() {
     return optional("FHIRBOX_DATABASE_URL").orElseGet(() ->
-        "jdbc:h2:file:" + dataDir().resolve("db").resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64");
+        "jdbc:h2:file:" + dataDir().resolve("db").resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64;CACHE_SIZE=65536");
   }
 }
