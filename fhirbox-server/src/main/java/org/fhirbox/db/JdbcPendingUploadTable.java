@@ -28,9 +28,8 @@ final class JdbcPendingUploadTable implements PendingUploadTable {
 
   @Override
   public Optional<PendingUpload> find(String binaryId) {
-    List<PendingUpload> found = st.list("read failed", "SELECT " + COLS + " FROM direct_upload WHERE binary_id = ?",
-        List.of(binaryId), JdbcPendingUploadTable::row);
-    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    return st.first("read failed", "SELECT " + COLS + " FROM direct_upload WHERE binary_id = ?", List.of(binaryId),
+        JdbcPendingUploadTable::row);
   }
 
   @Override

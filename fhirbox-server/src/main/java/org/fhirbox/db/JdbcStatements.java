@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Runs the store's statements on one connection: binds arguments in order and turns every
@@ -37,6 +38,18 @@ final class JdbcStatements {
       throw new StoreException(failure, e);
     }
     return out;
+  }
+
+  /** The first row the query returns, if any; the rest are not read. */
+  <T> Optional<T> first(String failure, String sql, List<?> args, RowReader<T> reader) {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, args);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(reader.read(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException(failure, e);
+    }
   }
 
   int update(String failure, String sql, List<?> args) {

@@ -34,9 +34,8 @@ final class JdbcUploadTable implements UploadTable {
 
   @Override
   public Optional<ResumableUpload> find(String id) {
-    List<ResumableUpload> found = st.list("read failed", "SELECT " + COLS + " FROM resumable_upload WHERE id = ?",
-        List.of(id), JdbcUploadTable::row);
-    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    return st.first("read failed", "SELECT " + COLS + " FROM resumable_upload WHERE id = ?", List.of(id),
+        JdbcUploadTable::row);
   }
 
   @Override

@@ -35,8 +35,7 @@ final class VersionRows {
   }
 
   private Optional<StoredResource> one(String sql, Object... args) {
-    List<StoredResource> found = st.list("read failed", sql, Arrays.asList(args), VersionRows::row);
-    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    return st.first("read failed", sql, Arrays.asList(args), VersionRows::row);
   }
 
   /**
