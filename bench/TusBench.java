@@ -18,7 +18,8 @@ import java.util.Map;
  * raw     --base URL --file F
  *         POST /fhir/R4/Binary with the file as body; prints: seconds=.. mbps=..
  * upload  --base URL --file F --chunk BYTES [--url-file PATH]
- *         creates an upload and PATCHes the file in pieces of --chunk bytes, one after another; writes
+ *         creates an upload and PATCHes the file in pieces of --chunk bytes, one after another (the
+ *         next piece read from the file while the current one is sent, as a streaming client does); writes
  *         the upload URL to --url-file once created; stops at the first failure (a killed server).
  *         prints: sent=.. offset=.. seconds=.. mbps=.. last_patch_s=.. patches_s=.. (the PATCHes from request
  *         to answer, summed) ok=true|false
@@ -30,7 +31,8 @@ import java.util.Map;
  */
 public final class TusBench {
   private static final String TOKEN = System.getenv().getOrDefault("BENCH_TOKEN", "");
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   public static void main(String[] args) throws Exception {
     Map<String, String> opt = new HashMap<>();
@@ -136,7 +138,12 @@ public final class TusBench {
     return head.statusCode() == 200 && expected.equals(head.headers().firstValue("ETag").orElse(""));
   }
 
-  /** PATCHes [from, size) in pieces; a piece answered 409 is retried after a HEAD, up to 20 times. */
+  /**
+   * PATCHes [from, size) in pieces; a piece answered 409 is retried after a pause, up to 20 times.
+   * The next piece is read from the file while the current one is on the wire (two buffers,
+   * reused), as a client that streams from disk would: the time between an answer and the next
+   * request is the client's, not the server's.
+   */
   private static Result send(String url, Path file, long from, long size, long chunk) throws Exception {
     long offset = from;
     long sent = 0;
@@ -144,21 +151,29 @@ public final class TusBench {
     double patches = 0;
     String binary = null;
     int conflicts = 0;
+    int cap = (int) Math.min(chunk, Math.max(1, size - from));
+    byte[][] buffers = {new byte[cap], new byte[cap]};
+    int current = 0;
+    java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "piece-reader");
+      t.setDaemon(true);
+      return t;
+    });
     try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
+      java.util.concurrent.Future<Integer> ready = readPiece(reader, in, buffers[current], offset, size, chunk);
       while (offset < size) {
-        long n = Math.min(chunk, size - offset);
         long at = offset;
-        // a piece in memory, as tus clients hold one (tus-js-client slices a Blob): sent with its
-        // Content-Length, read from the file before the clock starts
-        byte[] piece = new byte[(int) n];
-        in.seek(at);
-        in.readFully(piece);
+        int n = ready.get();
+        byte[] piece = buffers[current];
+        long nextAt = at + n;
+        java.util.concurrent.Future<Integer> following = nextAt < size
+            ? readPiece(reader, in, buffers[1 - current], nextAt, size, chunk) : null;
         long t = System.nanoTime();
         HttpResponse<String> r;
         try {
           r = HTTP.send(request(url).header("Tus-Resumable", "1.0.0")
               .header("Content-Type", "application/offset+octet-stream").header("Upload-Offset", Long.toString(at))
-              .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(piece)).build(),
+              .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(piece, 0, n)).build(),
               HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
           return new Result(sent, offset, last, null, patches);
@@ -167,6 +182,10 @@ public final class TusBench {
         patches += last;
         if (r.statusCode() == 409 && ++conflicts <= 20) {
           Thread.sleep(500);
+          if (following != null) {
+            following.get();
+          }
+          ready = readPiece(reader, in, buffers[current], at, size, chunk);
           continue;
         }
         if (r.statusCode() != 204) {
@@ -176,8 +195,31 @@ public final class TusBench {
         sent += n;
         offset = Long.parseLong(r.headers().firstValue("Upload-Offset").orElseThrow());
         binary = r.headers().firstValue("Content-Location").orElse(null);
+        if (offset != nextAt && offset < size) {
+          if (following != null) {
+            following.get();
+          }
+          following = readPiece(reader, in, buffers[1 - current], offset, size, chunk);
+        }
+        ready = following;
+        current = 1 - current;
       }
+    } finally {
+      reader.shutdownNow();
     }
     return new Result(sent, offset, last, binary, patches);
+  }
+
+  /** Reads the piece at {@code at} into {@code buffer} on the reader thread; its length. */
+  private static java.util.concurrent.Future<Integer> readPiece(java.util.concurrent.ExecutorService reader,
+      RandomAccessFile in, byte[] buffer, long at, long size, long chunk) {
+    int n = (int) Math.min(chunk, size - at);
+    return reader.submit(() -> {
+      synchronized (in) {
+        in.seek(at);
+        in.readFully(buffer, 0, n);
+      }
+      return n;
+    });
   }
 }
