@@ -15,15 +15,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.fhir.Written;
 import org.fhirbox.model.ResumableUpload;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
@@ -46,10 +43,8 @@ import org.slf4j.LoggerFactory;
  * blob ({@link ResumableBlobs}); a piece is acknowledged only once both are stored, so any node
  * resumes any upload, after any crash, where the last acknowledgement left it.
  *
- * <p>Races: a request writes only while it holds the upload's lease, taken by a compare-and-set
- * on the offset it starts from ({@code UploadTable.claim}); of two racing requests one writes and
- * the other gets 409. The lease is renewed while bytes arrive and is short, so that an upload a
- * crashed node was writing is free again soon.
+ * <p>Races: a request writes only while it holds the upload's lease ({@link UploadLeases}); of two
+ * racing requests one writes and the other gets 409.
  *
  * <p>Digests: SHA-256 and SHA-1 are computed while the bytes arrive and kept between pieces by
  * the node that received them ({@link RunningDigests}); when the pieces came to several nodes, or
@@ -61,15 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ResumableUploads {
   private static final Logger LOG = LoggerFactory.getLogger(ResumableUploads.class);
-  /** How long a writing request holds its upload without renewing. */
-  static final Duration LEASE = Duration.ofSeconds(15);
-  /** Renewed this often while bytes arrive, well within {@link #LEASE}. */
-  private static final Duration RENEW_AFTER = Duration.ofSeconds(5);
-  /**
-   * How long a request waits for another's lease before answering 409: a client that lost its
-   * connection mid-piece and comes back at once finds the server still storing what it received.
-   */
-  private static final long LEASE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
   private static final int RUNNING_DIGESTS = 4096;
   private static final int SWEEP_BATCH = 500;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -81,8 +67,7 @@ public final class ResumableUploads {
   private final Clock clock;
   private final Duration expiry;
   private final RunningDigests running = new RunningDigests(RUNNING_DIGESTS);
-  private final String node = randomHex(6);
-  private final AtomicLong leases = new AtomicLong();
+  private final UploadLeases leases;
 
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
       Clock clock) {
@@ -92,6 +77,7 @@ public final class ResumableUploads {
     this.binaries = binaries;
     this.expiry = expiry;
     this.clock = clock;
+    this.leases = new UploadLeases(store, clock);
   }
 
   /**
@@ -148,7 +134,7 @@ public final class ResumableUploads {
    * not committed (its node crashed in between) is committed now.
    */
   public ResumableUpload status(Principal principal, String id, AuditedRequest request) {
-    ResumableUpload u = settled(owned(principal, id));
+    ResumableUpload u = leases.settled(owned(principal, id));
     if (u.complete() && !u.finished()) {
       return finish(principal, u, running.take(id, u.offset()), request);
     }
@@ -180,8 +166,8 @@ public final class ResumableUploads {
     if (declaredBytes >= 0 && offset + declaredBytes > limit) {
       throw tooLarge(u, total, offset + declaredBytes).withHeader("Connection", "close");
     }
-    String owner = newOwner();
-    u = claim(u, owner);
+    String owner = leases.newOwner();
+    u = leases.claim(u, owner);
     boolean held = true;
     RunningDigests.Entry digests = running.take(id, offset);
     try {
@@ -227,7 +213,7 @@ public final class ResumableUploads {
       return after;
     } finally {
       if (held) {
-        releaseLeaseQuietly(id, owner);
+        leases.releaseQuietly(id, owner);
       }
     }
   }
@@ -273,7 +259,7 @@ public final class ResumableUploads {
    * that nobody writes meanwhile. WRITING: another request holds the lease, and nothing changed.
    */
   private Removal remove(String id) {
-    String owner = newOwner();
+    String owner = leases.newOwner();
     while (true) {
       Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(id));
       if (row.isEmpty()) {
@@ -288,15 +274,14 @@ public final class ResumableUploads {
       if (u.leaseUntil() != null && !u.leaseUntil().isBefore(now)) {
         return Removal.WRITING;
       }
-      Optional<ResumableUpload> held = store.inTransaction(tx -> tx.uploads().claim(id, u.offset(), owner, now,
-          now.plus(LEASE)) ? tx.uploads().find(id) : Optional.empty());
+      Optional<ResumableUpload> held = leases.tryClaim(id, u.offset(), owner, now);
       if (held.isEmpty()) {
         continue; // it moved on meanwhile: look again
       }
       try {
         blobs.discard(held.get().blob());
       } catch (IOException e) {
-        releaseLeaseQuietly(id, owner);
+        leases.releaseQuietly(id, owner);
         throw new UncheckedIOException("could not delete the upload's stored bytes", e);
       }
       store.inTransaction(tx -> tx.uploads().deleteHeld(id, owner));
@@ -338,27 +323,6 @@ public final class ResumableUploads {
     return u;
   }
 
-  /**
-   * The upload once no request is writing to it, waiting (a little) for one that is: a client
-   * whose connection broke mid-piece asks HEAD at once, while the server is still storing what
-   * arrived, and should learn the offset it will continue from, not the one before.
-   */
-  private ResumableUpload settled(ResumableUpload u) {
-    long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
-    ResumableUpload current = u;
-    while (current.leaseUntil() != null && current.leaseUntil().isAfter(clock.instant())
-        && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return current;
-      }
-      current = store.read(tx -> tx.uploads().find(u.id())).orElse(current);
-    }
-    return current;
-  }
-
   /** The length after a piece that may declare it (tus creation-defer-length); 400 when it contradicts. */
   private Long settleLength(ResumableUpload u, Long declared) {
     if (declared == null) {
@@ -386,45 +350,13 @@ public final class ResumableUploads {
             + " bytes; nothing of this piece was stored");
   }
 
-  /**
-   * Takes the lease at {@code u}'s offset, waiting a little for another holder; 409 when the
-   * offset moved on or the lease stays taken. Returns the row as it is under the lease.
-   */
-  private ResumableUpload claim(ResumableUpload u, String owner) {
-    long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
-    while (true) {
-      Instant now = clock.instant();
-      Optional<ResumableUpload> held = store.inTransaction(tx -> tx.uploads().claim(u.id(), u.offset(), owner, now,
-          now.plus(LEASE)) ? tx.uploads().find(u.id()) : Optional.empty());
-      if (held.isPresent()) {
-        return held.get();
-      }
-      ResumableUpload current = store.read(tx -> tx.uploads().find(u.id()))
-          .orElseThrow(() -> FhirException.notFound("no upload " + u.id()));
-      if (current.offset() != u.offset() || current.finished()) {
-        throw FhirException.conflict("the upload moved on to offset " + current.offset()
-            + " while this request waited; ask HEAD for it and continue from there");
-      }
-      if (System.nanoTime() > deadline) {
-        throw FhirException.conflict("another request is writing to this upload; try again once it is done")
-            .withHeader("Retry-After", Long.toString(LEASE.toSeconds()));
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw FhirException.conflict("interrupted while waiting for another request writing to this upload");
-      }
-    }
-  }
-
   private PartialBlob appendKeepingLease(ResumableUpload u, String owner, InputStream body, long limit, Long total,
       List<MessageDigest> feed) {
     try {
-      return blobs.append(u.blob(), new LeaseKeeper(body, u.id(), owner), limit, total == null ? -1 : total, feed);
+      return blobs.append(u.blob(), leases.keeper(body, u.id(), owner), limit, total == null ? -1 : total, feed);
     } catch (BlobTooLargeException e) {
       throw tooLarge(u, total, limit + 1);
-    } catch (ConcurrentAppendException | LeaseLost e) {
+    } catch (ConcurrentAppendException | UploadLeases.LeaseLost e) {
       throw FhirException.conflict("another request is writing to this upload; nothing of this piece was stored");
     } catch (IOException e) {
       throw new UncheckedIOException("could not store the piece", e);
@@ -466,10 +398,8 @@ public final class ResumableUploads {
    */
   private ResumableUpload finish(Principal principal, ResumableUpload u, RunningDigests.Entry digests,
       AuditedRequest request) {
-    String owner = newOwner();
-    Instant now = clock.instant();
-    boolean held = store.inTransaction(tx -> tx.uploads().claim(u.id(), u.offset(), owner, now, now.plus(LEASE)));
-    if (!held) {
+    String owner = leases.newOwner();
+    if (!leases.take(u.id(), u.offset(), owner, clock.instant())) {
       // another request is committing it right now
       return store.read(tx -> tx.uploads().find(u.id())).orElse(u);
     }
@@ -489,10 +419,10 @@ public final class ResumableUploads {
       running.remove(u.id());
       return store.read(tx -> tx.uploads().find(u.id())).orElseThrow();
     } catch (IOException e) {
-      releaseLeaseQuietly(u.id(), owner);
+      leases.releaseQuietly(u.id(), owner);
       throw new UncheckedIOException("could not complete the upload's blob", e);
     } catch (RuntimeException e) {
-      releaseLeaseQuietly(u.id(), owner);
+      leases.releaseQuietly(u.id(), owner);
       throw e;
     }
   }
@@ -530,18 +460,6 @@ public final class ResumableUploads {
     }
   }
 
-  private void releaseLeaseQuietly(String id, String owner) {
-    try {
-      store.inTransaction(tx -> tx.uploads().releaseLease(id, owner));
-    } catch (RuntimeException e) {
-      LOG.warn("could not release the lease of upload {}; it runs out in {} s", id, LEASE.toSeconds(), e);
-    }
-  }
-
-  private String newOwner() {
-    return node + "-" + leases.incrementAndGet();
-  }
-
   private static MessageDigest digest(String algorithm) {
     try {
       return MessageDigest.getInstance(algorithm);
@@ -558,50 +476,6 @@ public final class ResumableUploads {
     byte[] b = new byte[bytes];
     RANDOM.nextBytes(b);
     return HexFormat.of().formatHex(b);
-  }
-
-  /** The lease ran out and another request took the upload: this one must stop writing. */
-  private static final class LeaseLost extends IOException {
-    LeaseLost(String id) {
-      super("the lease of upload " + id + " was lost");
-    }
-  }
-
-  /** Renews the lease while bytes arrive, and stops the piece at once when it was lost. */
-  private final class LeaseKeeper extends FilterInputStream {
-    private final String id;
-    private final String owner;
-    private Instant renewAt;
-
-    LeaseKeeper(InputStream in, String id, String owner) {
-      super(in);
-      this.id = id;
-      this.owner = owner;
-      this.renewAt = clock.instant().plus(RENEW_AFTER);
-    }
-
-    private void renewIfDue() throws LeaseLost {
-      Instant now = clock.instant();
-      if (now.isBefore(renewAt)) {
-        return;
-      }
-      if (!store.inTransaction(tx -> tx.uploads().extendLease(id, owner, now.plus(LEASE)))) {
-        throw new LeaseLost(id);
-      }
-      renewAt = now.plus(RENEW_AFTER);
-    }
-
-    @Override
-    public int read() throws IOException {
-      renewIfDue();
-      return super.read();
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      renewIfDue();
-      return super.read(b, off, len);
-    }
   }
 
   /**

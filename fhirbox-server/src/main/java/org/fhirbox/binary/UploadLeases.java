@@ -1,0 +1,177 @@
+package org.fhirbox.binary;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.model.ResumableUpload;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leases of resumable uploads: a request writes to an upload, completes it or removes it only
+ * while it holds the upload's lease, taken by a compare-and-set on the offset it starts from
+ * ({@code UploadTable.claim}), so that of two racing requests, on one node or two, one writes and
+ * the other gets 409. A lease is short and renewed while bytes arrive ({@link #keeper}), so that
+ * an upload a crashed node was writing is free again soon.
+ */
+final class UploadLeases {
+  private static final Logger LOG = LoggerFactory.getLogger(UploadLeases.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  /** How long a writing request holds its upload without renewing. */
+  static final Duration LEASE = Duration.ofSeconds(15);
+  /** Renewed this often while bytes arrive, well within {@link #LEASE}. */
+  private static final Duration RENEW_AFTER = Duration.ofSeconds(5);
+  /**
+   * How long a request waits for another's lease before answering 409: a client that lost its
+   * connection mid-piece and comes back at once finds the server still storing what it received.
+   */
+  private static final long LEASE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
+
+  private final ResourceStore store;
+  private final Clock clock;
+  private final String node;
+  private final AtomicLong counter = new AtomicLong();
+
+  UploadLeases(ResourceStore store, Clock clock) {
+    this.store = store;
+    this.clock = clock;
+    byte[] b = new byte[6];
+    RANDOM.nextBytes(b);
+    this.node = HexFormat.of().formatHex(b);
+  }
+
+  /** A holder name no other request, on this node or another, uses. */
+  String newOwner() {
+    return node + "-" + counter.incrementAndGet();
+  }
+
+  /** Takes the lease of upload {@code id} at {@code offset} if it is free; whether it was taken. */
+  boolean take(String id, long offset, String owner, Instant now) {
+    return store.inTransaction(tx -> tx.uploads().claim(id, offset, owner, now, now.plus(LEASE)));
+  }
+
+  /** Takes the lease as {@link #take} does; the row as it is under the lease, or empty. */
+  Optional<ResumableUpload> tryClaim(String id, long offset, String owner, Instant now) {
+    return store.inTransaction(tx -> tx.uploads().claim(id, offset, owner, now, now.plus(LEASE))
+        ? tx.uploads().find(id) : Optional.empty());
+  }
+
+  /**
+   * Takes the lease at {@code u}'s offset, waiting a little for another holder; 409 when the
+   * offset moved on or the lease stays taken. Returns the row as it is under the lease.
+   */
+  ResumableUpload claim(ResumableUpload u, String owner) {
+    long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
+    while (true) {
+      Optional<ResumableUpload> held = tryClaim(u.id(), u.offset(), owner, clock.instant());
+      if (held.isPresent()) {
+        return held.get();
+      }
+      ResumableUpload current = store.read(tx -> tx.uploads().find(u.id()))
+          .orElseThrow(() -> FhirException.notFound("no upload " + u.id()));
+      if (current.offset() != u.offset() || current.finished()) {
+        throw FhirException.conflict("the upload moved on to offset " + current.offset()
+            + " while this request waited; ask HEAD for it and continue from there");
+      }
+      if (System.nanoTime() > deadline) {
+        throw FhirException.conflict("another request is writing to this upload; try again once it is done")
+            .withHeader("Retry-After", Long.toString(LEASE.toSeconds()));
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw FhirException.conflict("interrupted while waiting for another request writing to this upload");
+      }
+    }
+  }
+
+  /**
+   * The upload once no request is writing to it, waiting (a little) for one that is: a client
+   * whose connection broke mid-piece asks HEAD at once, while the server is still storing what
+   * arrived, and should learn the offset it will continue from, not the one before.
+   */
+  ResumableUpload settled(ResumableUpload u) {
+    long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
+    ResumableUpload current = u;
+    while (current.leaseUntil() != null && current.leaseUntil().isAfter(clock.instant())
+        && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return current;
+      }
+      current = store.read(tx -> tx.uploads().find(u.id())).orElse(current);
+    }
+    return current;
+  }
+
+  /** Releases a lease; a failure is only logged, as the lease runs out by itself. */
+  void releaseQuietly(String id, String owner) {
+    try {
+      store.inTransaction(tx -> tx.uploads().releaseLease(id, owner));
+    } catch (RuntimeException e) {
+      LOG.warn("could not release the lease of upload {}; it runs out in {} s", id, LEASE.toSeconds(), e);
+    }
+  }
+
+  /** {@code body}, renewing the lease while bytes arrive and failing with {@link LeaseLost} once it was lost. */
+  InputStream keeper(InputStream body, String id, String owner) {
+    return new LeaseKeeper(body, id, owner);
+  }
+
+  /** The lease ran out and another request took the upload: this one must stop writing. */
+  static final class LeaseLost extends IOException {
+    LeaseLost(String id) {
+      super("the lease of upload " + id + " was lost");
+    }
+  }
+
+  /** Renews the lease while bytes arrive, and stops the piece at once when it was lost. */
+  private final class LeaseKeeper extends FilterInputStream {
+    private final String id;
+    private final String owner;
+    private Instant renewAt;
+
+    LeaseKeeper(InputStream in, String id, String owner) {
+      super(in);
+      this.id = id;
+      this.owner = owner;
+      this.renewAt = clock.instant().plus(RENEW_AFTER);
+    }
+
+    private void renewIfDue() throws LeaseLost {
+      Instant now = clock.instant();
+      if (now.isBefore(renewAt)) {
+        return;
+      }
+      if (!store.inTransaction(tx -> tx.uploads().extendLease(id, owner, now.plus(LEASE)))) {
+        throw new LeaseLost(id);
+      }
+      renewAt = now.plus(RENEW_AFTER);
+    }
+
+    @Override
+    public int read() throws IOException {
+      renewIfDue();
+      return super.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      renewIfDue();
+      return super.read(b, off, len);
+    }
+  }
+}
