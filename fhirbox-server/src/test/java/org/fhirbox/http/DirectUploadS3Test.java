@@ -162,13 +162,6 @@ class DirectUploadS3Test {
   }
 
   @Test
-  void directUploadsToS3NeedTheSha256() {
-    HttpResponse<String> r = f.http.postJson("fhir/R4/Binary/$upload-url", f.body(10, null));
-    assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(r.body()).contains("sha256");
-  }
-
-  @Test
   void anUploadNeverConfirmedIsSweptAfterTheGrace() throws Exception {
     byte[] bytes = random(2000, 3);
     Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
