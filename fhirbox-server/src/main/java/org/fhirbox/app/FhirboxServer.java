@@ -233,7 +233,8 @@ public final class FhirboxServer implements AutoCloseable {
 
     // Background work: planner statistics, orphan sweeping
     this.statistics = new PlannerStatistics(database);
-    this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock, uploads);
+    this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock, uploads,
+        s3Uploads);
   }
 
   private static PasswordHasher passwordHasher(FhirboxConfig config) {

@@ -134,11 +134,6 @@ public final class DirectUploads {
     binaries.checkDeclared(principal.project(), contentType, ctx, request.filename());
     Instant expires = clock.instant().plusSeconds(expiresIn);
     if (s3 != null) {
-      if (sha256 == null) {
-        // A presigned S3 PUT can be repeated until it expires; only a signed checksum keeps a
-        // repeat after the confirmation from replacing the confirmed bytes with others.
-        throw FhirException.badRequest("direct uploads to S3 need the sha256 of the content", "sha256");
-      }
       BlobKey key = BlobKey.random();
       if (request.size() > 0 && (request.multipart() || request.size() > S3UploadSigner.MAX_SINGLE_PUT)) {
         S3UploadSigner.PresignedParts parts;
@@ -153,8 +148,12 @@ public final class DirectUploads {
         return new Issued(id, null, "PUT", Map.of(), expires, signer.sign(baseUrl, grant, expires),
             parts.parts().stream().map(p -> new Part(p.number(), p.offset(), p.size(), p.url())).toList());
       }
-      S3UploadSigner.Presigned put = s3.presignPut(key, request.size(), contentType, sha256,
-          Duration.ofSeconds(expiresIn));
+      // A presigned S3 PUT can be repeated until it expires. With a declared SHA-256 the signed
+      // checksum keeps a repeat from writing other bytes; without one the PUT goes to a staging
+      // object, which the confirmation copies to a new blob no URL can reach.
+      S3UploadSigner.Presigned put = sha256 != null
+          ? s3.presignPut(key, request.size(), contentType, sha256, Duration.ofSeconds(expiresIn))
+          : s3.presignStagedPut(key, request.size(), contentType, Duration.ofSeconds(expiresIn));
       Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
           null, key.value(), null, principal.clientId());
       pending(grant, expires);
@@ -226,8 +225,8 @@ public final class DirectUploads {
 
   /**
    * {@code POST /storage/upload/{id}?...&Blob=}: the completion step of an S3 presigned upload.
-   * The object must be in the bucket with the declared size and SHA-256 (409 while it is not
-   * there), then {@code Binary/{id}} is created. Until then the Binary does not exist (404 or
+   * The object must be in the bucket with the declared size and SHA-256, where one was declared
+   * (409 while it is not there), then {@code Binary/{id}} is created. Until then the Binary does not exist (404 or
    * 409), so no read ever gets bytes that were not checked. For a single {@code PUT} the store
    * vouches for both (see {@link #confirmObject}) and nothing is read; for a multipart upload the
    * parts in the bucket are first completed into the object, once they add up to the declared
@@ -263,6 +262,8 @@ public final class DirectUploads {
    * learnt afterwards by the background check, which reads the object once ({@link #confirmDue}):
    * the upload's row stays, marked confirmed, until then. A store that keeps no checksum, and a
    * multipart object (S3 keeps only a checksum of its parts' checksums), are read here instead.
+   * A single {@code PUT} without a declared SHA-256 went to a staging object: see
+   * {@link #createFromStaged}.
    */
   private Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
       String uploadId, long size, String sha256Hex) {
@@ -273,6 +274,9 @@ public final class DirectUploads {
           return null;
         }
         return readAndCreate(project, binaryId, meta, key, size, sha256Hex);
+      }
+      if (sha256Hex == null) {
+        return createFromStaged(project, binaryId, meta, key, size);
       }
       Optional<S3UploadSigner.StoredObject> stored = s3.stored(key);
       if (stored.isEmpty() || stored.get().sha256Hex() == null) {
@@ -292,6 +296,58 @@ public final class DirectUploads {
         sha256Hex.toLowerCase(Locale.ROOT), null));
     store.inTransaction(tx -> tx.pendingUploads().markConfirmed(binaryId, clock.instant()));
     wake();
+    return written;
+  }
+
+  /**
+   * A single {@code PUT} without a declared SHA-256 went to the staging object of {@code key}
+   * (see {@link S3UploadSigner#presignStagedPut}): its size is checked ({@code HeadObject}; 409
+   * while it is not there, 400 and deleted when it is another size), it is copied inside the
+   * bucket to a new blob that no URL can write, only while it is still the object whose size was
+   * checked, and that blob is read once for its digests ({@link #readAndCreate}). A repeat of the
+   * {@code PUT} after this only replaces the staging object, which the {@link OrphanSweeper}
+   * removes. Each confirmation copies to a blob of its own, so two racing ones
+   * never write the bytes the other one has read: the one that creates the Binary wins, the other
+   * deletes its copy (409).
+   */
+  private Written createFromStaged(String project, String binaryId, BinaryService.Upload meta, BlobKey staging,
+      long size) throws IOException {
+    binaries.requireUnused(binaryId);
+    BlobKey copy = BlobKey.random();
+    for (int attempt = 0; ; attempt++) {
+      Optional<S3UploadSigner.StagedObject> staged = s3.staged(staging);
+      if (staged.isEmpty()) {
+        throw FhirException.conflict("the content of Binary/" + binaryId + " has not arrived yet: PUT it to the "
+            + "upload URL first");
+      }
+      if (staged.get().size() != size) {
+        s3.deleteStaged(staging);
+        forget(binaryId);
+        throw FhirException.badRequest("the uploaded object has " + staged.get().size() + " bytes, not the declared "
+            + size + "; it was deleted");
+      }
+      if (s3.copyStaged(staging, staged.get().eTag(), copy)) {
+        break;
+      }
+      if (attempt == 2) {
+        throw FhirException.conflict("the content of Binary/" + binaryId + " was being written again while it was "
+            + "confirmed; confirm it again");
+      }
+    }
+    Written written;
+    try {
+      written = readAndCreate(project, binaryId, meta, copy, size, null);
+    } catch (FhirException e) {
+      if (e.status() == 409) {
+        binaries.discard(new BlobInfo(copy, size, null, null)); // another confirmation created the Binary
+      }
+      throw e;
+    }
+    try {
+      s3.deleteStaged(staging);
+    } catch (IOException e) {
+      LOG.warn("could not delete the staging object of Binary/{}; the orphan sweeper will", binaryId, e);
+    }
     return written;
   }
 

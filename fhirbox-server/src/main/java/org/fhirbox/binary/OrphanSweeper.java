@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.slf4j.Logger;
@@ -21,6 +22,14 @@ import org.slf4j.LoggerFactory;
  * multipart upload from the upload's start, so a long upload's blob looks old the moment it is
  * complete, a moment before its row commits. Safe on every node at once: deleting an
  * unreferenced blob twice is harmless.
+ *
+ * <p>In the {@code s3} signing mode it also deletes the staging objects of presigned uploads
+ * without a declared SHA-256 ({@link S3UploadSigner#presignStagedPut}) once their URL expired more
+ * than the grace ago: an object last written before now minus the grace minus the longest URL
+ * lifetime ({@link DirectUploads#MAX_EXPIRES_IN}) was written by a URL issued before that, so
+ * expired by then, and no confirmation copies it any more. Most are the leftovers of a
+ * {@code PUT} repeated after the confirmation, or of an upload never confirmed. The same
+ * two-pass rule applies, which also covers a bucket whose clock runs ahead of the node's.
  */
 public final class OrphanSweeper {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanSweeper.class);
@@ -31,22 +40,33 @@ public final class OrphanSweeper {
   private final Duration grace;
   private final Clock clock;
   private final ResumableUploads uploads;
+  private final S3UploadSigner staging;
   private Set<BlobKey> suspects = Set.of();
+  private Set<BlobKey> stagedSuspects = Set.of();
 
-  public OrphanSweeper(BlobStore blobs, ResourceStore store, Duration grace, Clock clock, ResumableUploads uploads) {
+  /** @param staging the signer of presigned uploads to S3 whose staging objects are swept, or null */
+  public OrphanSweeper(BlobStore blobs, ResourceStore store, Duration grace, Clock clock, ResumableUploads uploads,
+      S3UploadSigner staging) {
     this.blobs = blobs;
     this.store = store;
     this.grace = grace;
     this.clock = clock;
     this.uploads = uploads;
+    this.staging = staging;
   }
 
   /**
    * One pass: expired uploads first, then unreferenced blobs (sparing those of uploads still
-   * resuming, and their S3 multipart uploads); returns the number of blobs deleted.
+   * resuming, and their S3 multipart uploads), then expired staging objects; returns the number
+   * of blobs and staging objects deleted.
    */
   public synchronized int sweep() throws IOException {
     uploads.sweepExpired();
+    int blobsDeleted = sweepBlobs();
+    return blobsDeleted + (staging == null ? 0 : sweepStaged());
+  }
+
+  private int sweepBlobs() throws IOException {
     AtomicInteger deleted = new AtomicInteger();
     Set<BlobKey> unreferenced = new HashSet<>();
     blobs.listOlderThan(clock.instant().minus(grace), key -> {
@@ -70,6 +90,31 @@ public final class OrphanSweeper {
     suspects = unreferenced;
     if (deleted.get() > 0) {
       LOG.info("orphan sweeper deleted {} unreferenced blobs", deleted.get());
+    }
+    return deleted.get();
+  }
+
+  private int sweepStaged() throws IOException {
+    AtomicInteger deleted = new AtomicInteger();
+    Set<BlobKey> expired = new HashSet<>();
+    staging.listStagedBefore(clock.instant().minus(grace).minus(DirectUploads.MAX_EXPIRES_IN), key -> {
+      if (!stagedSuspects.contains(key)) {
+        if (expired.size() < MAX_SUSPECTS) {
+          expired.add(key);
+        }
+        return;
+      }
+      try {
+        staging.deleteStaged(key);
+        deleted.incrementAndGet();
+      } catch (IOException e) {
+        LOG.warn("could not delete staging object {}", key, e);
+        expired.add(key);
+      }
+    });
+    stagedSuspects = expired;
+    if (deleted.get() > 0) {
+      LOG.info("orphan sweeper deleted {} expired staging objects of uploads straight to S3", deleted.get());
     }
     return deleted.get();
   }

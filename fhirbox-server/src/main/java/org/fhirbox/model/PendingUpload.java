@@ -9,6 +9,8 @@ import java.time.Instant;
  * @param clientId the client the URL was issued to
  * @param blobKey the blob whose object the client writes
  * @param uploadId the S3 multipart upload of a part-wise upload; null for one PUT
+ * @param sha256Hex the declared SHA-256; null when none was declared (a single PUT then goes to
+ *     the blob's staging object)
  * @param expires when the upload URL expires
  * @param nextCheck when the background check looks at it next
  * @param confirmed true once the Binary exists and only its SHA-1 is still to be learnt by

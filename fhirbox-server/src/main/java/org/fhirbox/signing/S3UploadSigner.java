@@ -2,6 +2,7 @@ package org.fhirbox.signing;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
@@ -28,6 +30,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -49,6 +52,14 @@ import software.amazon.awssdk.services.s3.presigner.model.PresignedPutObjectRequ
  * the client never handles an ETag (a browser could not read one without the bucket exposing it).
  * S3 keeps no SHA-256 of a multipart object as a whole (only a checksum of the parts' checksums),
  * so the caller reads the completed object once to check it.
+ *
+ * <p>Without a declared SHA-256 nothing keeps a presigned {@code PUT}, repeatable until it
+ * expires, from writing other bytes of the signed size. Such a {@code PUT} therefore goes to a
+ * staging object ({@link #presignStagedPut}), never to a blob: the confirmation checks its size
+ * ({@link #staged}), copies it inside the bucket to a new blob while it is still the object it
+ * checked ({@link #copyStaged}), and reads that blob for its digests. Part URLs need no staging:
+ * once the confirmation completed the multipart upload, a part {@code PUT} no longer changes the
+ * object (AWS refuses it: the upload id is gone).
  */
 public final class S3UploadSigner implements AutoCloseable {
   /** The URL and the headers the client must send with it, exactly. */
@@ -65,6 +76,9 @@ public final class S3UploadSigner implements AutoCloseable {
    * the store checked when it was written (lowercase hex), or null when it keeps none.
    */
   public record StoredObject(long size, String sha256Hex) {}
+
+  /** A staging object ({@link #presignStagedPut}): its size and the ETag that names this write of it. */
+  public record StagedObject(long size, String eTag) {}
 
   /** S3's largest single PUT, and its most parts in one multipart upload. */
   public static final long MAX_SINGLE_PUT = 5L << 30;
@@ -92,20 +106,34 @@ public final class S3UploadSigner implements AutoCloseable {
    * {@code sha256Hex} (lowercase hex) to the object of {@code key}, valid for {@code ttl}.
    */
   public Presigned presignPut(BlobKey key, long size, String contentType, String sha256Hex, Duration ttl) {
+    return presign(settings.objectKey(key), size, contentType,
+        Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256Hex)), ttl);
+  }
+
+  /**
+   * A presigned PUT of exactly {@code size} bytes of {@code contentType}, of any digest, to the
+   * staging object of {@code key} ({@link S3Settings#stagingObjectKey}), valid for {@code ttl}. No
+   * checksum is signed, so the URL takes other bytes of that size as often as it is used until it
+   * expires: they only ever replace the staging object, which {@link #copyStaged} copies to a blob
+   * once they are checked. At most {@link #MAX_SINGLE_PUT} bytes, which is also S3's largest
+   * {@code CopyObject}.
+   */
+  public Presigned presignStagedPut(BlobKey key, long size, String contentType, Duration ttl) {
+    if (size > MAX_SINGLE_PUT) {
+      throw new IllegalArgumentException("a single PUT takes at most " + MAX_SINGLE_PUT + " bytes");
+    }
+    return presign(settings.stagingObjectKey(key), size, contentType, null, ttl);
+  }
+
+  private Presigned presign(String objectKey, long size, String contentType, String checksumBase64, Duration ttl) {
     PutObjectRequest.Builder put = PutObjectRequest.builder()
         .bucket(settings.bucket())
-        .key(settings.objectKey(key))
+        .key(objectKey)
         .contentType(contentType)
         .contentLength(size)
-        .checksumSHA256(Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256Hex)));
-    if (settings.sse() == S3Settings.Sse.KMS) {
-      put.serverSideEncryption(ServerSideEncryption.AWS_KMS);
-      if (settings.kmsKeyId() != null) {
-        put.ssekmsKeyId(settings.kmsKeyId());
-      }
-    } else if (settings.sse() == S3Settings.Sse.S3) {
-      put.serverSideEncryption(ServerSideEncryption.AES256);
-    }
+        .checksumSHA256(checksumBase64)
+        .serverSideEncryption(encryption())
+        .ssekmsKeyId(kmsKeyId());
     PresignedPutObjectRequest presigned = presigner.presignPutObject(r -> r.signatureDuration(ttl)
         .putObjectRequest(put.build()));
     Map<String, String> headers = new LinkedHashMap<>();
@@ -119,6 +147,19 @@ public final class S3UploadSigner implements AutoCloseable {
     return new Presigned(presigned.url().toString(), headers);
   }
 
+  /** The server-side encryption every object fhirbox has written gets; null for the bucket's default. */
+  private ServerSideEncryption encryption() {
+    return switch (settings.sse()) {
+      case S3 -> ServerSideEncryption.AES256;
+      case KMS -> ServerSideEncryption.AWS_KMS;
+      case NONE -> null;
+    };
+  }
+
+  private String kmsKeyId() {
+    return settings.sse() == S3Settings.Sse.KMS ? settings.kmsKeyId() : null;
+  }
+
   /**
    * Starts a multipart upload of {@code size} bytes of {@code contentType} to the object of
    * {@code key} and presigns a PUT for each part, valid for {@code ttl}. Parts are
@@ -129,12 +170,8 @@ public final class S3UploadSigner implements AutoCloseable {
     String objectKey = settings.objectKey(key);
     long partSize = Math.max(settings.partSizeBytes(), (size + MAX_PARTS - 1) / MAX_PARTS);
     CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
-        .bucket(settings.bucket()).key(objectKey).contentType(contentType);
-    switch (settings.sse()) {
-      case S3 -> create.serverSideEncryption(ServerSideEncryption.AES256);
-      case KMS -> create.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(settings.kmsKeyId());
-      case NONE -> { }
-    }
+        .bucket(settings.bucket()).key(objectKey).contentType(contentType)
+        .serverSideEncryption(encryption()).ssekmsKeyId(kmsKeyId());
     String uploadId;
     try {
       uploadId = s3.createMultipartUpload(create.build()).uploadId();
@@ -201,6 +238,73 @@ public final class S3UploadSigner implements AutoCloseable {
       throw new IOException("HeadObject " + objectKey + " failed: " + e.getMessage(), e);
     }
     return Optional.of(new StoredObject(head.contentLength(), wholeObjectSha256(head)));
+  }
+
+  /**
+   * {@code HeadObject} of the staging object of {@code key}: its size and ETag, nothing of it read;
+   * empty when there is none.
+   */
+  public Optional<StagedObject> staged(BlobKey key) throws IOException {
+    String objectKey = settings.stagingObjectKey(key);
+    try {
+      HeadObjectResponse head = s3.headObject(b -> b.bucket(settings.bucket()).key(objectKey));
+      return Optional.of(new StagedObject(head.contentLength(), head.eTag()));
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        return Optional.empty();
+      }
+      throw new IOException("HeadObject " + objectKey + " failed: " + e.getMessage(), e);
+    } catch (SdkException e) {
+      throw new IOException("HeadObject " + objectKey + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Copies the staging object of {@code key} to the new blob {@code target} inside the bucket
+   * ({@code CopyObject}: no byte passes through the node), only while it is still the object whose
+   * ETag is {@code eTag} ({@code x-amz-copy-source-if-match}), so that the bytes copied are the ones
+   * whose size was checked. False, copying nothing, when another {@code PUT} replaced it meanwhile
+   * (412) or it is gone (404).
+   */
+  public boolean copyStaged(BlobKey key, String eTag, BlobKey target) throws IOException {
+    String source = settings.stagingObjectKey(key);
+    try {
+      s3.copyObject(b -> b.sourceBucket(settings.bucket()).sourceKey(source)
+          .destinationBucket(settings.bucket()).destinationKey(settings.objectKey(target))
+          .copySourceIfMatch(eTag).serverSideEncryption(encryption()).ssekmsKeyId(kmsKeyId()));
+      return true;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 412 || e.statusCode() == 404) {
+        return false;
+      }
+      throw new IOException("CopyObject " + source + " failed: " + e.getMessage(), e);
+    } catch (SdkException e) {
+      throw new IOException("CopyObject " + source + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes the staging object of {@code key}; nothing when there is none. */
+  public void deleteStaged(BlobKey key) throws IOException {
+    String objectKey = settings.stagingObjectKey(key);
+    try {
+      s3.deleteObject(b -> b.bucket(settings.bucket()).key(objectKey));
+    } catch (SdkException e) {
+      throw new IOException("DeleteObject " + objectKey + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Visits the key of every staging object last written before {@code cutoff}. */
+  public void listStagedBefore(Instant cutoff, Consumer<BlobKey> visitor) throws IOException {
+    String prefix = settings.stagingPrefix();
+    try {
+      for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(settings.bucket()).prefix(prefix)).contents()) {
+        if (object.lastModified().isBefore(cutoff)) {
+          BlobKey.tryParse(object.key().substring(prefix.length())).ifPresent(visitor);
+        }
+      }
+    } catch (SdkException e) {
+      throw new IOException("listing " + settings.bucket() + "/" + prefix + " failed: " + e.getMessage(), e);
+    }
   }
 
   private static String wholeObjectSha256(HeadObjectResponse head) {

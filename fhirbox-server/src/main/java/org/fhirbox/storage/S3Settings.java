@@ -75,6 +75,20 @@ public record S3Settings(
     return keyPrefix + key.value();
   }
 
+  /**
+   * Where a presigned upload without a declared SHA-256 puts its bytes before fhirbox has checked
+   * them: {@code keyPrefix + "staging/" + key}, a key no blob ever has (a blob key is 32 hex digits),
+   * so no presigned URL can write an object a Binary references.
+   */
+  public String stagingObjectKey(BlobKey key) {
+    return stagingPrefix() + key.value();
+  }
+
+  /** The prefix of every {@link #stagingObjectKey}. */
+  public String stagingPrefix() {
+    return keyPrefix + "staging/";
+  }
+
   public static Builder builder(String bucket) {
     return new Builder(bucket);
   }
