@@ -226,18 +226,8 @@ public final class S3UploadSigner implements AutoCloseable {
    */
   public Optional<StoredObject> stored(BlobKey key) throws IOException {
     String objectKey = settings.objectKey(key);
-    HeadObjectResponse head;
-    try {
-      head = s3.headObject(b -> b.bucket(settings.bucket()).key(objectKey).checksumMode(ChecksumMode.ENABLED));
-    } catch (S3Exception e) {
-      if (e.statusCode() == 404) {
-        return Optional.empty();
-      }
-      throw new IOException("HeadObject " + objectKey + " failed: " + e.getMessage(), e);
-    } catch (SdkException e) {
-      throw new IOException("HeadObject " + objectKey + " failed: " + e.getMessage(), e);
-    }
-    return Optional.of(new StoredObject(head.contentLength(), wholeObjectSha256(head)));
+    return head(objectKey, ChecksumMode.ENABLED)
+        .map(head -> new StoredObject(head.contentLength(), wholeObjectSha256(head)));
   }
 
   /**
@@ -245,10 +235,14 @@ public final class S3UploadSigner implements AutoCloseable {
    * empty when there is none.
    */
   public Optional<StagedObject> staged(BlobKey key) throws IOException {
-    String objectKey = settings.stagingObjectKey(key);
+    return head(settings.stagingObjectKey(key), null)
+        .map(head -> new StagedObject(head.contentLength(), head.eTag()));
+  }
+
+  /** {@code HeadObject} of {@code objectKey} (with {@code checksums}, or null); empty on 404. */
+  private Optional<HeadObjectResponse> head(String objectKey, ChecksumMode checksums) throws IOException {
     try {
-      HeadObjectResponse head = s3.headObject(b -> b.bucket(settings.bucket()).key(objectKey));
-      return Optional.of(new StagedObject(head.contentLength(), head.eTag()));
+      return Optional.of(s3.headObject(b -> b.bucket(settings.bucket()).key(objectKey).checksumMode(checksums)));
     } catch (S3Exception e) {
       if (e.statusCode() == 404) {
         return Optional.empty();

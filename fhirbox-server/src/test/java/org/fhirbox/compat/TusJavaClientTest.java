@@ -12,8 +12,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URL;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 import org.fhirbox.testing.CuttingProxy;
 import org.fhirbox.testing.ServerJvm;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.fhirbox.testing.TwoNodes;
@@ -58,7 +59,7 @@ class TusJavaClientTest {
   @Test
   @SlowTest
   void anUploadResumesOnAServerStartedAgainAfterASigkill(@TempDir Path work) throws Exception {
-    byte[] content = Tus.random(6 << 20, 41);
+    byte[] content = TestBytes.random(6 << 20, 41);
     Path data = work.resolve("data");
     ServerJvm first = ServerJvm.start(data, 0, Map.of());
     ServerJvm second = null;
@@ -98,7 +99,7 @@ class TusJavaClientTest {
   @Test
   @SlowTest
   void anUploadCutOffMidwayResumesOnTheOtherNode() throws Exception {
-    byte[] content = Tus.random(12 << 20, 42);
+    byte[] content = TestBytes.random(12 << 20, 42);
     // Two nodes behind one address (the proxy, as a load balancer), sharing PostgreSQL and S3.
     try (CuttingProxy balancer = new CuttingProxy();
         TwoNodes nodes = TwoNodes.start(Map.of("FHIRBOX_BASE_URL", balancer.baseUrl()))) {
@@ -155,7 +156,7 @@ class TusJavaClientTest {
 
   @Test
   void anUploadCutOffMidwayResumesWhereTheServerStopped() throws Exception {
-    byte[] content = Tus.random(6 << 20, 40);
+    byte[] content = TestBytes.random(6 << 20, 40);
     try (CuttingProxy proxy = new CuttingProxy();
         TestServer server = TestServer.start(Map.of("FHIRBOX_BASE_URL", proxy.baseUrl()))) {
       proxy.forwardTo(server.server().port());

@@ -28,13 +28,14 @@ import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.CuttingProxy;
 import org.fhirbox.testing.ServerJvm;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.fhirbox.testing.TwoNodes;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.chrome.ChromeDriver;
 
@@ -101,7 +102,7 @@ class TusJsClientTest {
   @TempDir
   Path work;
 
-  private static final byte[] BROWSER_CONTENT = Tus.random(8 << 20, 161);
+  private static final byte[] BROWSER_CONTENT = TestBytes.random(8 << 20, 161);
 
   @RegisterExtension
   static final BrowserFixture chromium = BrowserFixture.chromium().servingPages(() -> {
@@ -210,7 +211,7 @@ class TusJsClientTest {
 
   @Test
   void nodeUploadsAFileInPiecesAndLearnsTheBinary() throws Exception {
-    byte[] content = Tus.random(3 << 20, 160);
+    byte[] content = TestBytes.random(3 << 20, 160);
     Path file = work.resolve("clip.mp4");
     Files.write(file, content);
     try (TestServer server = TestServer.start();
@@ -225,7 +226,7 @@ class TusJsClientTest {
 
   @Test
   void nodeResumesAfterTheServerIsKilledAndStartedAgain() throws Exception {
-    byte[] content = Tus.random(6 << 20, 162);
+    byte[] content = TestBytes.random(6 << 20, 162);
     Path file = work.resolve("clip.mp4");
     Files.write(file, content);
     Path data = work.resolve("data");
@@ -256,7 +257,7 @@ class TusJsClientTest {
 
   @Test
   void nodeResumesAfterACutConnectionOnTheOtherNode() throws Exception {
-    byte[] content = Tus.random(6 << 20, 163);
+    byte[] content = TestBytes.random(6 << 20, 163);
     Path file = work.resolve("clip.mp4");
     Files.write(file, content);
     // Two nodes behind one address (the proxy, as a load balancer), sharing PostgreSQL and S3.

@@ -1,6 +1,8 @@
 package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirbox.testing.TestBytes.random;
+import static org.fhirbox.testing.TestBytes.sha256;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,11 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.fhirbox.binary.OrphanSweeper;
@@ -45,16 +44,6 @@ class BinaryRestTest {
   @AfterAll
   static void stop() throws Exception {
     server.close();
-  }
-
-  static byte[] random(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
-
-  static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
   }
 
   static Binary upload(byte[] body, String contentType, String query) {

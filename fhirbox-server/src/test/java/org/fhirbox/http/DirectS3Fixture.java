@@ -1,6 +1,8 @@
 package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirbox.testing.TestBytes.random;
+import static org.fhirbox.testing.TestBytes.sha256;
 
 import java.io.IOException;
 import java.net.URI;
@@ -10,11 +12,9 @@ import java.net.http.HttpResponse;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -172,16 +172,6 @@ final class DirectS3Fixture implements AutoCloseable {
     } catch (IOException e) {
       return -1;
     }
-  }
-
-  static byte[] random(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
-
-  static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
   }
 
   /** The SHA-1 as {@code Attachment.hash} carries it. */

@@ -7,10 +7,10 @@ import static org.fhirbox.http.DirectS3Fixture.objectKey;
 import static org.fhirbox.http.DirectS3Fixture.post;
 import static org.fhirbox.http.DirectS3Fixture.putPart;
 import static org.fhirbox.http.DirectS3Fixture.putToS3;
-import static org.fhirbox.http.DirectS3Fixture.random;
 import static org.fhirbox.http.DirectS3Fixture.refusal;
 import static org.fhirbox.http.DirectS3Fixture.sha1Base64;
-import static org.fhirbox.http.DirectS3Fixture.sha256;
+import static org.fhirbox.testing.TestBytes.random;
+import static org.fhirbox.testing.TestBytes.sha256;
 
 import java.net.URI;
 import java.net.http.HttpRequest;

@@ -1,6 +1,8 @@
 package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirbox.testing.TestBytes.random;
+import static org.fhirbox.testing.TestBytes.sha256;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -15,11 +17,9 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -97,16 +97,6 @@ class DirectUploadTest {
         .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)));
     issued.headers().forEach(b::header);
     return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  static byte[] random(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
-
-  static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
   }
 
   static String diagnostics(HttpResponse<String> r) {

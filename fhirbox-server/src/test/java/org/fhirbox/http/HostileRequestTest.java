@@ -1,6 +1,7 @@
 package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirbox.testing.TestBytes.random;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -21,7 +22,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.fhirbox.testing.TestClient;
@@ -423,12 +423,6 @@ class HostileRequestTest {
     while (log.list.stream().noneMatch(match) && System.currentTimeMillis() < deadline) {
       Thread.sleep(20);
     }
-  }
-
-  static byte[] random(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
   }
 
   static byte[] gzip(byte[] data) throws IOException {

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
@@ -89,7 +90,7 @@ class TusProtocolTest {
   void piecesOfAnySizeBecomeABinaryWithItsDigestsNamedInContentLocation() throws Exception {
     assertThat(server.client().putJson("fhir/R4/Patient/tus-p1", "{\"resourceType\":\"Patient\",\"id\":\"tus-p1\"}")
         .statusCode()).isIn(200, 201);
-    byte[] content = Tus.random(3_000_001, 1);
+    byte[] content = TestBytes.random(3_000_001, 1);
     HttpResponse<String> created = tus.create(content.length, Tus.metadata("filename", "scan.mp4",
         "filetype", "video/mp4", "securityContext", "Patient/tus-p1"));
     assertThat(created.statusCode()).isEqualTo(201);
@@ -193,7 +194,7 @@ class TusProtocolTest {
 
   @Test
   void theWholeUploadCanComeWithTheCreation() throws Exception {
-    byte[] content = Tus.random(70_000, 2);
+    byte[] content = TestBytes.random(70_000, 2);
     HttpResponse<String> r = server.client().send(tus.request(Tus.CREATE).header("Upload-Length", "70000")
         .header("Content-Type", Tus.OCTETS).header("Upload-Metadata", Tus.metadata("filetype", "image/png"))
         .POST(HttpRequest.BodyPublishers.ofByteArray(content)));
@@ -205,7 +206,7 @@ class TusProtocolTest {
 
   @Test
   void aFirstPieceCanComeWithTheCreation() throws Exception {
-    byte[] content = Tus.random(9000, 3);
+    byte[] content = TestBytes.random(9000, 3);
     HttpResponse<String> r = server.client().send(tus.request(Tus.CREATE).header("Upload-Length", "9000")
         .header("Content-Type", Tus.OCTETS).POST(HttpRequest.BodyPublishers.ofByteArray(Arrays.copyOf(content, 4000))));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
@@ -222,7 +223,7 @@ class TusProtocolTest {
 
   @Test
   void aDeferredLengthIsDeclaredByALaterPiece() throws Exception {
-    byte[] content = Tus.random(5000, 4);
+    byte[] content = TestBytes.random(5000, 4);
     HttpResponse<String> created = tus.createDeferred(Tus.metadata("contentType", "text/plain"));
     assertThat(created.statusCode()).isEqualTo(201);
     String url = created.headers().firstValue("Location").orElseThrow();
@@ -241,7 +242,7 @@ class TusProtocolTest {
 
   @Test
   void aLengthDeclaredWithAnEmptyPieceCompletesTheUpload() throws Exception {
-    byte[] content = Tus.random(2500, 5);
+    byte[] content = TestBytes.random(2500, 5);
     String url = tus.createDeferred(null).headers().firstValue("Location").orElseThrow();
     assertThat(tus.patch(url, 0, content).statusCode()).isEqualTo(204);
 
@@ -289,7 +290,7 @@ class TusProtocolTest {
 
   @Test
   void aPieceNotMatchingItsChecksumGets460AndIsDiscarded() throws Exception {
-    byte[] content = Tus.random(6000, 6);
+    byte[] content = TestBytes.random(6000, 6);
     String url = tus.upload(6000, null);
     byte[] first = Arrays.copyOf(content, 2000);
     assertThat(tus.patch(url, 0, first, "Upload-Checksum", Tus.checksum("sha1", first)).statusCode()).isEqualTo(204);
@@ -311,7 +312,7 @@ class TusProtocolTest {
   @Test
   void binaryIdMakesTheUploadANewVersionOfThatBinary() throws Exception {
     String id = TestClient.createdId(server.client().postBytes("fhir/R4/Binary", "text/plain", "v1".getBytes()));
-    byte[] content = Tus.random(3000, 7);
+    byte[] content = TestBytes.random(3000, 7);
 
     String url = tus.upload(3000, Tus.metadata("binaryId", id, "filetype", "text/csv"));
     HttpResponse<String> last = tus.send(url, content, 0, 3000);

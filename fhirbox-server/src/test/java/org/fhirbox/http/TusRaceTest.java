@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.junit.jupiter.api.AfterAll;
@@ -85,8 +86,8 @@ class TusRaceTest {
 
   @Test
   void aPieceWhileAnotherIsArrivingGets409AndTheFirstCompletes() throws Exception {
-    byte[] first = Tus.random(4 << 20, 10);
-    byte[] second = Tus.random(4 << 20, 11);
+    byte[] first = TestBytes.random(4 << 20, 10);
+    byte[] second = TestBytes.random(4 << 20, 11);
     List<Path> before = partFiles();
     String url = tus.upload(first.length, null);
     List<Path> mine = new ArrayList<>(partFiles());
@@ -115,7 +116,7 @@ class TusRaceTest {
       int n = 4;
       byte[][] contents = new byte[n][];
       for (int i = 0; i < n; i++) {
-        contents[i] = Tus.random(3 << 20, 20 + round * n + i);
+        contents[i] = TestBytes.random(3 << 20, 20 + round * n + i);
       }
       String url = tus.upload(contents[0].length, null);
       ExecutorService pool = Executors.newFixedThreadPool(n);

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class TusRestartTest {
   @Test
   void anUploadResumesOnANewServerOnTheSameData() throws Exception {
     Path data = Files.createTempDirectory("fhirbox-tus-restart");
-    byte[] content = Tus.random(5_500_000, 30);
+    byte[] content = TestBytes.random(5_500_000, 30);
     Map<String, String> settings = Map.of("FHIRBOX_DATA_DIR", data.toString());
     try {
       String path;

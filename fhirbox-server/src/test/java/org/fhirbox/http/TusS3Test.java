@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
@@ -90,7 +91,7 @@ class TusS3Test {
 
   @Test
   void smallPiecesBecomePartsAndNothingIsLeftOnceFinished() {
-    byte[] content = Tus.random(12 * MIB + 3, 50);
+    byte[] content = TestBytes.random(12 * MIB + 3, 50);
     String url = tus.upload(content.length, Tus.metadata("filetype", "video/mp4"));
     tus.send(url, Arrays.copyOf(content, 6 * MIB), 0, 1_500_000);
     assertThat(multipartUploads()).isEqualTo(1);
@@ -106,7 +107,7 @@ class TusS3Test {
 
   @Test
   void anUploadSmallerThanAPartIsOneObject() {
-    byte[] content = Tus.random(3 * MIB, 51);
+    byte[] content = TestBytes.random(3 * MIB, 51);
     String url = tus.upload(content.length, null);
 
     HttpResponse<String> last = tus.send(url, content, 0, MIB);
@@ -118,7 +119,7 @@ class TusS3Test {
 
   @Test
   void aDiscardedPieceLeavesNoTail() throws Exception {
-    byte[] content = Tus.random(7 * MIB, 52);
+    byte[] content = TestBytes.random(7 * MIB, 52);
     String url = tus.upload(content.length, null);
     tus.send(url, Arrays.copyOf(content, MIB), 0, MIB);
     byte[] second = Arrays.copyOfRange(content, MIB, 7 * MIB);
@@ -138,7 +139,7 @@ class TusS3Test {
   @Test
   void terminationAbortsTheMultipartUploadAndDeletesTheTail() {
     String url = tus.upload(20 * MIB, null);
-    tus.send(url, Tus.random(7 * MIB, 53), 0, 7 * MIB);
+    tus.send(url, TestBytes.random(7 * MIB, 53), 0, 7 * MIB);
     assertThat(multipartUploads()).isEqualTo(1);
 
     assertThat(tus.delete(url).statusCode()).isEqualTo(204);
@@ -150,10 +151,10 @@ class TusS3Test {
   @Test
   void theSweeperAbortsAnExpiredUploadsMultipartUploadAndSparesALiveOne() throws Exception {
     String expired = tus.upload(20 * MIB, null);
-    tus.send(expired, Tus.random(6 * MIB, 54), 0, 6 * MIB);
+    tus.send(expired, TestBytes.random(6 * MIB, 54), 0, 6 * MIB);
     clock.advance(Duration.ofHours(20));
     String live = tus.upload(20 * MIB, null);
-    tus.send(live, Tus.random(6 * MIB, 55), 0, 6 * MIB);
+    tus.send(live, TestBytes.random(6 * MIB, 55), 0, 6 * MIB);
     assertThat(multipartUploads()).isEqualTo(2);
     clock.advance(Duration.ofHours(5));
 

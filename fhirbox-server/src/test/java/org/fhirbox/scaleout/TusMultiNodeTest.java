@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.fhirbox.testing.TwoNodes;
@@ -65,7 +66,7 @@ class TusMultiNodeTest {
 
   @Test
   void piecesOnAlternatingNodesMakeOneBinaryWithItsDigests() throws Exception {
-    byte[] content = Tus.random(11 * MIB + 17, 60);
+    byte[] content = TestBytes.random(11 * MIB + 17, 60);
     Tus onA = new Tus(a.client());
     Tus onB = new Tus(b.client());
     String url = onA.upload(content.length, Tus.metadata("filetype", "video/mp4"));
@@ -92,8 +93,8 @@ class TusMultiNodeTest {
 
   @Test
   void ofTwoPiecesRacingOnTwoNodesOneIsStored() throws Exception {
-    byte[] first = Tus.random(6 * MIB, 61);
-    byte[] second = Tus.random(6 * MIB, 62);
+    byte[] first = TestBytes.random(6 * MIB, 61);
+    byte[] second = TestBytes.random(6 * MIB, 62);
     Tus onA = new Tus(a.client());
     Tus onB = new Tus(b.client());
     String url = onA.upload(first.length, null);

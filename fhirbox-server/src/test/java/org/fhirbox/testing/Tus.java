@@ -1,13 +1,13 @@
 package org.fhirbox.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirbox.testing.TestBytes.random;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
-import java.util.Random;
 
 /** tus 1.0.0 requests, written out by hand so that tests see the wire format. */
 public final class Tus {
@@ -34,12 +34,6 @@ public final class Tus {
           .append(Base64.getEncoder().encodeToString(keyValues[i + 1].getBytes(StandardCharsets.UTF_8)));
     }
     return b.toString();
-  }
-
-  public static byte[] random(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
   }
 
   /** {@code Upload-Checksum} of {@code bytes} with {@code algorithm} (sha1 or sha256). */
