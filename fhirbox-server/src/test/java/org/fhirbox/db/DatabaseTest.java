@@ -3,6 +3,8 @@ package org.fhirbox.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -39,8 +41,24 @@ class DatabaseTest {
     try (Database db = Database.openMigratingInBackground(url(dir), null, null, 4, 10_000)) {
       assertThatThrownBy(db::awaitMigrated).hasMessageContaining("no schema history table");
       assertThatThrownBy(db::connection).isInstanceOf(SQLException.class)
-          .hasMessageContaining("the database schema could not be migrated");
+          .hasMessageContaining("the database could not be opened or its schema migrated");
       assertThat(db.isReachable()).isFalse();
+    }
+  }
+
+  @Test
+  void aDatabaseThatCannotBeOpenedFailsTheWaitNotTheCaller() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    String nobodyListens = "jdbc:postgresql://127.0.0.1:" + closedPort + "/fhirbox";
+    try (Database db = Database.openMigratingInBackground(nobodyListens, "u", "p", 2, 2_000)) {
+      // the pool opens on the migration thread: the caller goes on building the server meanwhile
+      assertThat(db.isReachable()).isFalse();
+      assertThatThrownBy(db::awaitMigrated).hasMessageContaining("Connection to 127.0.0.1:" + closedPort + " refused");
+      assertThatThrownBy(db::connection).isInstanceOf(SQLException.class)
+          .hasMessageContaining("the database could not be opened or its schema migrated");
     }
   }
 
