@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +17,9 @@ import org.flywaydb.core.Flyway;
  * Migrations run at start; Flyway takes a database lock so nodes starting together do not race.
  * The pool opens and the migrations run in the constructor, or with
  * {@link #openMigratingInBackground} on a thread of their own while the caller builds the rest
- * of the server: every {@link #connection()} then waits until the schema is migrated.
+ * of the server: every {@link #connection()} then waits until the schema is migrated. A restart
+ * on an embedded H2 database whose migrations and schema history are unchanged since the last
+ * migrate skips Flyway ({@link SchemaStamp}).
  */
 public final class Database implements AutoCloseable {
   /** The SQL dialects we speak. */
@@ -51,6 +54,12 @@ public final class Database implements AutoCloseable {
 
   private Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis,
       boolean background) {
+    this(jdbcUrl, user, password, poolSize, connectTimeoutMillis, background, SchemaStamp.of(jdbcUrl));
+  }
+
+  /** @param stamp lets a restart skip Flyway when neither the migrations nor the schema history changed */
+  Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis,
+      boolean background, Optional<SchemaStamp> stamp) {
     this.vendor = jdbcUrl.startsWith("jdbc:postgresql:") ? Vendor.POSTGRESQL : Vendor.H2;
     if (!jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:h2:")) {
       throw new IllegalArgumentException("FHIRBOX_DATABASE_URL must be a jdbc:h2: or jdbc:postgresql: URL");
@@ -77,7 +86,10 @@ public final class Database implements AutoCloseable {
       }
       HikariDataSource dataSource = new HikariDataSource(hc);
       try {
-        migrate(dataSource, vendor);
+        if (stamp.isEmpty() || !stamp.get().matches(dataSource)) {
+          migrate(dataSource, vendor);
+          stamp.ifPresent(st -> st.record(dataSource));
+        }
       } catch (RuntimeException e) {
         dataSource.close();
         throw e;

@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Optional;
+import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,6 +63,36 @@ class DatabaseTest {
       assertThatThrownBy(db::connection).isInstanceOf(SQLException.class)
           .hasMessageContaining("the database could not be opened or its schema migrated");
     }
+  }
+
+  @Test
+  void aRestartSkipsFlywayOnlyWhileTheMigrationsAndTheSchemaHistoryAreThoseStamped(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("db.mv.db.schema");
+    SchemaStamp jar = new SchemaStamp(file, "/app/lib/fhirbox-server.jar 1000 1");
+    new Database(url(dir), null, null, 4, 10_000, false, Optional.of(jar)).close();
+    assertThat(file).isRegularFile();
+
+    // an applied migration whose recorded checksum is not its script's: Flyway's validation refuses it
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL(url(dir));
+    try (Connection c = h2.getConnection(); Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE \"flyway_schema_history\" SET \"checksum\" = 1 WHERE \"version\" = '1'");
+    }
+    assertThatThrownBy(() -> new Database(url(dir), null, null, 4, 10_000, false, Optional.of(jar)).close())
+        .as("the history changed since the stamp: Flyway runs").hasMessageContaining("checksum mismatch");
+
+    jar.record(h2); // as if the history had been migrated like this by these migrations
+    try (Database db = new Database(url(dir), null, null, 4, 10_000, false, Optional.of(jar));
+        Connection c = db.connection()) {
+      assertThat(c.isValid(1)).as("stamped: Flyway is skipped, so nothing refuses the history").isTrue();
+    }
+    SchemaStamp anotherJar = new SchemaStamp(file, "/app/lib/fhirbox-server.jar 1000 2");
+    assertThatThrownBy(() -> new Database(url(dir), null, null, 4, 10_000, false, Optional.of(anotherJar)).close())
+        .as("other migrations: Flyway runs").hasMessageContaining("checksum mismatch");
+    Files.writeString(file, "unreadable");
+    assertThatThrownBy(() -> new Database(url(dir), null, null, 4, 10_000, false, Optional.of(jar)).close())
+        .as("a stamp that does not match: Flyway runs").hasMessageContaining("checksum mismatch");
   }
 
   @Test
