@@ -28,7 +28,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.AuthModule;
-import org.fhirbox.auth.PasswordHasher;
 import org.fhirbox.auth.SignInModule;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
@@ -136,7 +135,6 @@ public final class FhirboxServer implements AutoCloseable {
   public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock) throws IOException {
     this.config = config;
     Files.createDirectories(config.dataDir());
-    PasswordHasher hasher = passwordHasher(config);
     this.database = openDatabase(config);
     AwsCredentialsProvider awsCredentials = defaultAwsCredentialsOnFirstUse();
     this.blobs = Backends.blobStore(config, awsCredentials, metrics);
@@ -207,7 +205,7 @@ public final class FhirboxServer implements AutoCloseable {
         output, new Thumbnails(blobs, Runtime.getRuntime().availableProcessors(), 16L << 20));
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl);
     this.signIn = new SignInModule(config, database, clock, auth);
     ObjectMapper json = new ObjectMapper();
     this.appClients = new AppClients(auth.clients(), auth.users());
@@ -237,16 +235,7 @@ public final class FhirboxServer implements AutoCloseable {
         s3Uploads);
   }
 
-  private static PasswordHasher passwordHasher(FhirboxConfig config) {
-    PasswordHasher hasher = new PasswordHasher();
-    if (config.isNewEmbeddedDatabase()) {
-      // The first start stores the configured bootstrap client: stretch its secret beside the migrations.
-      config.optional("FHIRBOX_BOOTSTRAP_CLIENT_SECRET").ifPresent(hasher::hashAhead);
-    }
-    return hasher;
-  }
-
-  /** The schema migrates beside the rest of the construction; the first query waits for it. */
+  /** The database opens and its schema migrates beside the rest of the construction; the first query waits. */
   private static Database openDatabase(FhirboxConfig config) {
     return Database.openMigratingInBackground(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
         config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"),

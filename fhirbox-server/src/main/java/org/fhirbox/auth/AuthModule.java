@@ -48,7 +48,7 @@ public final class AuthModule {
     this(config, db, clock, baseUrl, new PasswordHasher());
   }
 
-  /** @param hasher may already be hashing the configured bootstrap secret ({@link PasswordHasher#hashAhead}) */
+  /** @param hasher stretches the secrets and passwords people choose */
   public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl, PasswordHasher hasher) {
     this.config = config;
     this.clients = new ClientStore(db, hasher, clock);

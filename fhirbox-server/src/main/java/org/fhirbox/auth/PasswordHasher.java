@@ -5,8 +5,6 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
@@ -38,10 +36,6 @@ public final class PasswordHasher {
 
   private final SecureRandom random;
   private final int iterations;
-  private final AtomicReference<Ahead> ahead = new AtomicReference<>();
-
-  /** A hash being computed before it is asked for. */
-  private record Ahead(String secret, CompletableFuture<String> hash) {}
 
   public PasswordHasher() {
     this(new SecureRandom(), DEFAULT_ITERATIONS);
@@ -62,30 +56,8 @@ public final class PasswordHasher {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
-  /**
-   * Starts hashing {@code secret} on a thread of its own; the next {@link #hash} of that secret
-   * takes the result. For a start-up that will store a chosen secret: the stretching (a second or
-   * more of CPU this early in a JVM's life) overlaps the database migrations instead of following
-   * them.
-   */
-  public void hashAhead(String secret) {
-    ahead.set(new Ahead(secret, CompletableFuture.supplyAsync(() -> hashNow(secret), task -> {
-      Thread t = new Thread(task, "fhirbox-hash-ahead");
-      t.setDaemon(true);
-      t.start();
-    })));
-  }
-
   /** The stretched hash of a secret a person chose (see the class comment). */
   public String hash(String secret) {
-    Ahead a = ahead.get();
-    if (a != null && a.secret().equals(secret) && ahead.compareAndSet(a, null)) {
-      return a.hash().join();
-    }
-    return hashNow(secret);
-  }
-
-  private String hashNow(String secret) {
     byte[] salt = salt();
     Base64.Encoder b64 = Base64.getEncoder().withoutPadding();
     return PREFIX + "$" + iterations + "$" + b64.encodeToString(salt) + "$"
