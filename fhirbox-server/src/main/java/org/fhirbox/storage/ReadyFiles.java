@@ -34,12 +34,24 @@ import org.slf4j.LoggerFactory;
 final class ReadyFiles implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReadyFiles.class);
   private static final Duration RETRY = Duration.ofSeconds(1);
+  /**
+   * Older ready files are deleted instead of used. Another process's orphan sweeper over the same
+   * directory does not hold them, and lists no file younger than its grace time (an hour by
+   * default), so it can never delete a file under an upload that is writing into it.
+   */
+  static final Duration MAX_AGE = Duration.ofMinutes(10);
   private final Shards shards;
   private final Path root;
   private final Syncs syncs;
   private final Executor background;
   private final int capacity;
-  private final ArrayDeque<BlobKey> ready = new ArrayDeque<>();
+  /** A file ready for an upload, and when it was made ({@link System#nanoTime}). */
+  private record Ready(BlobKey key, long made) {}
+
+  private final ArrayDeque<Ready> ready = new ArrayDeque<>();
+  /** Ready files found too old, to be deleted by the next refill. */
+  private final List<BlobKey> stale = new ArrayList<>();
+  private final Duration maxAge;
   /** Ready, or handed out and not yet {@link #release released}. */
   private final Set<BlobKey> held = new HashSet<>();
   private boolean refilling;
@@ -53,6 +65,11 @@ final class ReadyFiles implements AutoCloseable {
    *     Zero turns the pool off: {@link #take} then never has a file.
    */
   ReadyFiles(Shards shards, Path root, Syncs syncs, Executor background, int capacity) {
+    this(shards, root, syncs, background, capacity, MAX_AGE);
+  }
+
+  ReadyFiles(Shards shards, Path root, Syncs syncs, Executor background, int capacity, Duration maxAge) {
+    this.maxAge = maxAge;
     this.shards = shards;
     this.root = root;
     this.syncs = syncs;
@@ -69,11 +86,16 @@ final class ReadyFiles implements AutoCloseable {
     if (capacity == 0 || closed) {
       return Optional.empty();
     }
-    BlobKey key = ready.pollFirst();
+    long now = System.nanoTime();
+    Ready r = ready.pollFirst();
+    while (r != null && now - r.made() > maxAge.toNanos()) {
+      stale.add(r.key());
+      r = ready.pollFirst();
+    }
     if (ready.size() <= capacity / 2) {
       fill();
     }
-    return Optional.ofNullable(key);
+    return Optional.ofNullable(r).map(Ready::key);
   }
 
   /** Starts filling the pool, so that the first uploads find files ready. */
@@ -103,9 +125,13 @@ final class ReadyFiles implements AutoCloseable {
     List<BlobKey> made = new ArrayList<>();
     try {
       int wanted;
+      List<BlobKey> old;
       synchronized (this) {
         wanted = closed ? 0 : capacity - ready.size();
+        old = new ArrayList<>(stale);
+        stale.clear();
       }
+      deleteQuietly(old);
       Set<Path> dirs = new LinkedHashSet<>();
       for (int i = 0; i < wanted; i++) {
         BlobKey key = shards.newKey();
@@ -130,9 +156,10 @@ final class ReadyFiles implements AutoCloseable {
       for (Path dir : dirs) {
         syncs.directory(dir);
       }
+      long now = System.nanoTime();
       synchronized (this) {
         if (!closed) {
-          ready.addAll(made);
+          made.forEach(k -> ready.add(new Ready(k, now)));
           made.clear();
         }
       }
@@ -147,6 +174,9 @@ final class ReadyFiles implements AutoCloseable {
       synchronized (this) {
         refilling = false;
         notifyAll();
+        if (ready.size() <= capacity / 2) {
+          fill(); // uploads took files while this refill ran; after a failure, fill waits RETRY
+        }
       }
     }
   }
@@ -166,8 +196,10 @@ final class ReadyFiles implements AutoCloseable {
           break;
         }
       }
-      left = new ArrayList<>(ready);
+      left = new ArrayList<>(stale);
+      ready.forEach(r -> left.add(r.key()));
       ready.clear();
+      stale.clear();
     }
     deleteQuietly(left);
   }
