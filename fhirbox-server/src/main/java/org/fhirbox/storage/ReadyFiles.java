@@ -139,19 +139,23 @@ final class ReadyFiles implements AutoCloseable {
         synchronized (this) {
           held.add(key); // from before it exists: not an orphan while it is being made
         }
-        FileChannel created;
         try {
-          created = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          Files.createFile(file);
         } catch (IOException | RuntimeException e) {
           release(key);
           throw e;
         }
         made.add(key);
-        try (FileChannel ch = created) {
-          // the inode; on a journaling file system the first such sync commits the whole batch
+        dirs.add(file.getParent());
+      }
+      // All created first, then synced: on a journaling file system the first sync commits every
+      // creation of the batch at once and the others find nothing left to do, whereas a sync after
+      // each creation would cost the disk one journal commit per file, beside the uploads' own.
+      for (BlobKey key : made) {
+        Path file = FileBlobStore.pathOf(root, key);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
           syncs.content(ch, file);
         }
-        dirs.add(file.getParent());
       }
       for (Path dir : dirs) {
         syncs.directory(dir);
