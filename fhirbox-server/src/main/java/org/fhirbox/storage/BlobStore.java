@@ -14,9 +14,9 @@ import java.util.function.Predicate;
  * <p>Contract:
  * <ul>
  *   <li>{@link #put} streams its input (memory does not grow with the content size), computes
- *       size, SHA-256 and SHA-1 on the way, and makes the blob visible under its key only once
- *       all bytes are durably stored. If the input fails or exceeds {@code maxBytes}, nothing
- *       remains visible and {@link BlobTooLargeException} or the {@link IOException} propagates.
+ *       size, SHA-256 and SHA-1 on the way, and returns the blob's key only once all bytes are
+ *       durably stored under it. If the input fails or exceeds {@code maxBytes}, nothing remains
+ *       visible and {@link BlobTooLargeException} or the {@link IOException} propagates.
  *   <li>Keys are created by the store ({@link BlobKey#random()}); no user input becomes a key.
  *   <li>Blobs are immutable once written; a new Binary version gets a new blob.
  * </ul>

@@ -230,10 +230,7 @@ class BinaryRestTest {
   }
 
   private long blobCount() throws IOException {
-    try (Stream<Path> files = Files.walk(server.dataDir().resolve("blobs"))) {
-      return files.filter(Files::isRegularFile).filter(p -> !p.getParent().getFileName().toString().equals("tmp"))
-          .count();
-    }
+    return server.blobFiles(false);
   }
 
   private long tmpParts() throws IOException {

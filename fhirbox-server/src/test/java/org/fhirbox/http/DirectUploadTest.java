@@ -12,8 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
@@ -23,7 +21,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestClock;
@@ -104,10 +101,7 @@ class DirectUploadTest {
   }
 
   static long blobCount() throws IOException {
-    try (Stream<Path> files = Files.walk(server.dataDir().resolve("blobs"))) {
-      return files.filter(Files::isRegularFile).filter(p -> !p.getParent().getFileName().toString().equals("tmp"))
-          .count();
-    }
+    return server.blobFiles(false);
   }
 
   @Test

@@ -17,12 +17,9 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -434,8 +431,6 @@ class HostileRequestTest {
   }
 
   private long blobFiles() throws IOException {
-    try (Stream<Path> files = Files.walk(server.dataDir().resolve("blobs"))) {
-      return files.filter(Files::isRegularFile).count();
-    }
+    return server.blobFiles(true);
   }
 }

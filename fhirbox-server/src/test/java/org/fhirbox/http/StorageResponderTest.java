@@ -100,6 +100,7 @@ class StorageResponderTest {
   @AfterAll
   static void stop() throws Exception {
     server.stop();
+    store.close();
   }
 
   private static void put(String name, byte[] bytes, String type, String filename) throws IOException {

@@ -8,12 +8,10 @@ import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -140,52 +138,18 @@ class FileBlobStoreTest extends BlobStoreContract {
     };
   }
 
-  /** A sync that ran: content of a file or a directory, what it saw, and when it began and ended. */
-  private record Synced(String kind, Path path, List<String> entries, long start, long end) {}
-
-  /** The real syncs, recorded; a content sync of a file of {@code failSize} bytes fails instead. */
-  private static final class RecordingSyncs implements Syncs {
-    final List<Synced> log = new CopyOnWriteArrayList<>();
-    final long failSize;
-
-    RecordingSyncs(long failSize) {
-      this.failSize = failSize;
-    }
-
-    @Override
-    public void content(FileChannel file, Path path) throws IOException {
-      long start = System.nanoTime();
-      if (file.size() == failSize) {
-        throw new IOException("the disk refused to flush " + path.getFileName());
-      }
-      Syncs.FSYNC.content(file, path);
-      log.add(new Synced("content", path, List.of(), start, System.nanoTime()));
-    }
-
-    @Override
-    public void directory(Path dir) throws IOException {
-      long start = System.nanoTime();
-      List<String> entries;
-      try (var names = Files.list(dir)) {
-        entries = names.map(p -> p.getFileName().toString()).toList();
-      }
-      Syncs.FSYNC.directory(dir);
-      log.add(new Synced("directory", dir, entries, start, System.nanoTime()));
-    }
-  }
-
   /** A put's result and when it was called and returned. */
   private record Put(BlobInfo info, long called, long returned) {}
 
   /**
-   * Sixteen uploads at once, five each: every put returns only after its content was synced
-   * under its temporary name and then a sync of its shard directory began that already saw its
-   * final name; the uploads share those directory syncs.
+   * Without files made ahead of time: sixteen uploads at once, five each: every put returns only
+   * after its content was synced under its temporary name and then a sync of its shard directory
+   * began that already saw its final name; the uploads share those directory syncs.
    */
   @Test
   void concurrentPutsReturnAfterTheirContentAndThenTheirNameWereSyncedSharingDirectorySyncs() throws Exception {
     RecordingSyncs syncs = new RecordingSyncs(-1);
-    FileBlobStore recorded = new FileBlobStore(dir.resolve("recorded"), 1, syncs);
+    FileBlobStore recorded = new FileBlobStore(dir.resolve("recorded"), 1, syncs, 0);
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
       CountDownLatch start = new CountDownLatch(1);
@@ -210,7 +174,7 @@ class FileBlobStoreTest extends BlobStoreContract {
           puts++;
           String name = put.info().key().value();
           Path file = recorded.pathOf(put.info().key());
-          Synced content = syncs.log.stream()
+          RecordingSyncs.Synced content = syncs.log.stream()
               .filter(s -> s.kind().equals("content") && s.path().getFileName().toString().equals(name + ".part"))
               .findFirst().orElseThrow(() -> new AssertionError("no content sync of " + name));
           assertThat(content.start()).isGreaterThanOrEqualTo(put.called());
@@ -231,7 +195,7 @@ class FileBlobStoreTest extends BlobStoreContract {
     long doomedSize = 40_001;
     RecordingSyncs syncs = new RecordingSyncs(doomedSize);
     Path blobs = dir.resolve("failing");
-    FileBlobStore failing = new FileBlobStore(blobs, 1, syncs);
+    FileBlobStore failing = new FileBlobStore(blobs, 1, syncs, 0);
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
       CountDownLatch start = new CountDownLatch(1);

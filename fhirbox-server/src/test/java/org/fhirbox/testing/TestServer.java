@@ -69,6 +69,21 @@ public final class TestServer implements AutoCloseable {
     return server.baseUrl() + "fhir/R4";
   }
 
+  /**
+   * Files of the file blob store: stored blobs, and with {@code temporary} the files of writes
+   * under way too. Empty blob files are left out: the store makes those ahead of time, in the
+   * background, for uploads to come (a stored empty blob is left out as well).
+   */
+  public long blobFiles(boolean temporary) throws IOException {
+    Path blobs = dataDir.resolve("blobs");
+    try (var files = Files.walk(blobs)) {
+      return files.filter(Files::isRegularFile).filter(p -> {
+        boolean inTmp = p.getParent().equals(blobs.resolve("tmp"));
+        return inTmp ? temporary : p.toFile().length() > 0;
+      }).count();
+    }
+  }
+
   /** An HTTP client that talks to this server with admin credentials. */
   public TestClient client() {
     return client;
