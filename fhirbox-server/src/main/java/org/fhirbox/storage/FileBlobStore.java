@@ -164,7 +164,7 @@ public final class FileBlobStore implements BlobStore {
     }
     boolean done = false;
     try (ch) {
-      long size = write(head, ch, maxBytes, digests);
+      long size = write(head, ch, maxBytes, digests, UploadLanes.FLUSH_EVERY);
       // fdatasync: the content and the size; the name is made durable below. Uploads run this
       // on their own threads at the same time, so the file system shares its journal commits
       // among them. One thread syncing a batch's files one after another was measured 2 to 5
@@ -312,17 +312,21 @@ public final class FileBlobStore implements BlobStore {
   /**
    * Writes everything {@code in} yields at {@code ch}'s position, feeding each of {@code digests}
    * on the way; {@link BlobTooLargeException} beyond {@code maxBytes}. Returns the bytes written.
+   * {@code flushEvery}: how much a pipelined write leaves unflushed at most before its flusher
+   * starts the next flush (see {@link UploadLanes}).
    */
-  long write(InputStream in, FileChannel ch, long maxBytes, List<MessageDigest> digests) throws IOException {
-    return write(head(in), ch, maxBytes, digests);
+  long write(InputStream in, FileChannel ch, long maxBytes, List<MessageDigest> digests, long flushEvery)
+      throws IOException {
+    return write(head(in), ch, maxBytes, digests, flushEvery);
   }
 
   /** Writes a body from its head on; the head's buffer goes back to the pool. */
-  private long write(Head head, FileChannel ch, long maxBytes, List<MessageDigest> digests) throws IOException {
+  private long write(Head head, FileChannel ch, long maxBytes, List<MessageDigest> digests, long flushEvery)
+      throws IOException {
     byte[] first = head.buffer();
     if (!head.ended() && pipelines.tryAcquire()) {
       try {
-        return pipelined(head.rest(), maxBytes, ch, first, digests);
+        return pipelined(head.rest(), maxBytes, ch, first, digests, flushEvery);
       } finally {
         pipelines.release();
       }
@@ -358,10 +362,10 @@ public final class FileBlobStore implements BlobStore {
   }
 
   /** Large content: this thread receives; hashing and writing run in {@link UploadLanes}. */
-  private long pipelined(InputStream in, long maxBytes, FileChannel ch, byte[] first, List<MessageDigest> digests)
-      throws IOException {
+  private long pipelined(InputStream in, long maxBytes, FileChannel ch, byte[] first, List<MessageDigest> digests,
+      long flushEvery) throws IOException {
     long total = 0;
-    try (UploadLanes lanes = new UploadLanes(workers, LANE_BUFFERS, first, ch, digests, uploadBuffers)) {
+    try (UploadLanes lanes = new UploadLanes(workers, LANE_BUFFERS, first, ch, digests, uploadBuffers, flushEvery)) {
       byte[] buf = first;
       int n = first.length;
       while (n > 0) {

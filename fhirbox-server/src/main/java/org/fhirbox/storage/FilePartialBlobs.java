@@ -26,6 +26,12 @@ import java.util.List;
  */
 final class FilePartialBlobs implements ResumableBlobs {
   private static final String SUFFIX = ".tus";
+  /**
+   * A piece is acknowledged only once it is synced, so what its flusher left unflushed is waited
+   * for at its end: a piece flushes more often than a whole blob. 1 GiB in 16 MiB PATCHes,
+   * 2026-12-02, four rounds each: 6.6–6.9 s at 2 MiB, 6.2–7.6 s at 8 MiB, 6.8–7.4 s at 1 MiB.
+   */
+  static final long APPEND_FLUSH_EVERY = 2L << 20;
   private final FileBlobStore store;
 
   FilePartialBlobs(FileBlobStore store) {
@@ -53,7 +59,7 @@ final class FilePartialBlobs implements ResumableBlobs {
       try {
         ch.truncate(blob.length());
         ch.position(blob.length());
-        long written = store.write(in, ch, maxLength - blob.length(), digests);
+        long written = store.write(in, ch, maxLength - blob.length(), digests, APPEND_FLUSH_EVERY);
         ch.force(false);
         return new PartialBlob(blob.key(), blob.length() + written, "");
       } finally {

@@ -27,12 +27,13 @@ final class UploadLanes implements AutoCloseable {
   private static final byte[] END = new byte[0];
   private static final int SLICE = 64 * 1024;
   /**
-   * The flusher starts a flush once this much was written since the last one started. Flushing
-   * from its own thread matters more than the amount: on this project's 2-core VM a writer that
-   * stopped for an fsync every 128 MiB stored 1 GiB at ~340 MB/s, the same writes with flushes
-   * running beside them at ~600 MB/s (the device works while the writer fills the page cache).
+   * The flusher starts a flush once this much was written since the last one started, for a
+   * whole blob. Flushing from its own thread matters more than the amount: on this project's
+   * 2-core VM a writer that stopped for an fsync every 128 MiB stored 1 GiB at ~340 MB/s, the
+   * same writes with flushes running beside them at ~600 MB/s (the device works while the writer
+   * fills the page cache).
    */
-  private static final long FLUSH_EVERY = 8L << 20;
+  static final long FLUSH_EVERY = 8L << 20;
   private static final long STOP = -1;
 
   /** Where one lane sends each chunk, in order. */
@@ -125,22 +126,24 @@ final class UploadLanes implements AutoCloseable {
     }
   }
 
-  /** Calls {@code force} whenever {@link #FLUSH_EVERY} more bytes were written, beside the writer. */
+  /** Calls {@code force} whenever {@code every} more bytes were written, beside the writer. */
   private static final class Flusher implements Runnable {
     private final FileChannel out;
+    private final long every;
     private final BlockingQueue<Long> kicks = new ArrayBlockingQueue<>(1);
     private final CountDownLatch done = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean stopped;
     private long kicked;
 
-    Flusher(FileChannel out) {
+    Flusher(FileChannel out, long every) {
       this.out = out;
+      this.every = every;
     }
 
     /** Writer thread: {@code written} bytes are in the file so far. Never blocks. */
     void written(long written) {
-      if (!stopped && written - kicked >= FLUSH_EVERY && kicks.offer(written)) {
+      if (!stopped && written - kicked >= every && kicks.offer(written)) {
         kicked = written;
       }
     }
@@ -188,15 +191,17 @@ final class UploadLanes implements AutoCloseable {
    *     of its size come from {@code pool}, and all go back to it on {@link #close}
    * @param digests each gets a lane of its own and every byte written, in order; read them
    *     once {@link #finish} returned
+   * @param flushEvery bytes written between the flusher's flushes: what the final fsync may have
+   *     left to do
    */
   UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, List<MessageDigest> digests,
-      PartBufferPool pool) {
+      PartBufferPool pool, long flushEvery) {
     this.pool = pool;
     this.free = new ArrayBlockingQueue<>(buffers);
     for (int i = 1; i < buffers; i++) {
       free.add(pool.take());
     }
-    this.flusher = new Flusher(out);
+    this.flusher = new Flusher(out, flushEvery);
     long[] written = {0};
     List<Lane> all = new java.util.ArrayList<>();
     for (MessageDigest md : digests) {
