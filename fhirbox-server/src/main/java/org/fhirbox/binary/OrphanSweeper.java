@@ -3,12 +3,8 @@ package org.fhirbox.binary;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.signing.S3UploadSigner;
-import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,16 +29,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class OrphanSweeper {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanSweeper.class);
-  /** Bounds the memory of one pass; the rest are found again by the next. */
-  private static final int MAX_SUSPECTS = 100_000;
   private final BlobStore blobs;
   private final ResourceStore store;
   private final Duration grace;
   private final Clock clock;
   private final ResumableUploads uploads;
   private final S3UploadSigner staging;
-  private Set<BlobKey> suspects = Set.of();
-  private Set<BlobKey> stagedSuspects = Set.of();
+  private final SecondSighting orphans;
+  private final SecondSighting expiredStaging;
 
   /** @param staging the signer of presigned uploads to S3 whose staging objects are swept, or null */
   public OrphanSweeper(BlobStore blobs, ResourceStore store, Duration grace, Clock clock, ResumableUploads uploads,
@@ -53,6 +47,8 @@ public final class OrphanSweeper {
     this.clock = clock;
     this.uploads = uploads;
     this.staging = staging;
+    this.orphans = new SecondSighting("orphan blob", blobs::delete);
+    this.expiredStaging = new SecondSighting("staging object", key -> staging.deleteStaged(key));
   }
 
   /**
@@ -67,55 +63,27 @@ public final class OrphanSweeper {
   }
 
   private int sweepBlobs() throws IOException {
-    AtomicInteger deleted = new AtomicInteger();
-    Set<BlobKey> unreferenced = new HashSet<>();
+    orphans.start();
     blobs.listOlderThan(clock.instant().minus(grace), key -> {
-      if (store.read(tx -> tx.isBlobReferenced(key)) || uploads.isResuming(key)) {
-        return;
-      }
-      if (!suspects.contains(key)) {
-        if (unreferenced.size() < MAX_SUSPECTS) {
-          unreferenced.add(key);
-        }
-        return;
-      }
-      try {
-        blobs.delete(key);
-        deleted.incrementAndGet();
-      } catch (IOException e) {
-        LOG.warn("could not delete orphan blob {}", key, e);
-        unreferenced.add(key);
+      if (!store.read(tx -> tx.isBlobReferenced(key)) && !uploads.isResuming(key)) {
+        orphans.unwanted(key);
       }
     }, uploads::isResuming);
-    suspects = unreferenced;
-    if (deleted.get() > 0) {
-      LOG.info("orphan sweeper deleted {} unreferenced blobs", deleted.get());
+    int deleted = orphans.finish();
+    if (deleted > 0) {
+      LOG.info("orphan sweeper deleted {} unreferenced blobs", deleted);
     }
-    return deleted.get();
+    return deleted;
   }
 
   private int sweepStaged() throws IOException {
-    AtomicInteger deleted = new AtomicInteger();
-    Set<BlobKey> expired = new HashSet<>();
-    staging.listStagedBefore(clock.instant().minus(grace).minus(DirectUploads.MAX_EXPIRES_IN), key -> {
-      if (!stagedSuspects.contains(key)) {
-        if (expired.size() < MAX_SUSPECTS) {
-          expired.add(key);
-        }
-        return;
-      }
-      try {
-        staging.deleteStaged(key);
-        deleted.incrementAndGet();
-      } catch (IOException e) {
-        LOG.warn("could not delete staging object {}", key, e);
-        expired.add(key);
-      }
-    });
-    stagedSuspects = expired;
-    if (deleted.get() > 0) {
-      LOG.info("orphan sweeper deleted {} expired staging objects of uploads straight to S3", deleted.get());
+    expiredStaging.start();
+    staging.listStagedBefore(clock.instant().minus(grace).minus(DirectUploads.MAX_EXPIRES_IN),
+        expiredStaging::unwanted);
+    int deleted = expiredStaging.finish();
+    if (deleted > 0) {
+      LOG.info("orphan sweeper deleted {} expired staging objects of uploads straight to S3", deleted);
     }
-    return deleted.get();
+    return deleted;
   }
 }
