@@ -113,16 +113,8 @@ class EarlyRefusalTest {
 
   @Test
   void aRefusedBodyIsReadForTheDrainTimeAtMost() throws Exception {
-    URI base = URI.create(server.baseUrl());
-    try (Socket s = new Socket(base.getHost(), base.getPort())) {
-      s.setSoTimeout(10_000);
+    try (Socket s = refusedPost()) {
       OutputStream out = s.getOutputStream();
-      out.write(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
-          + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + DECLARED + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      out.write(new byte[SLICE]);
-      out.flush();
-      assertRefusal(read(s.getInputStream()), 413, "the limit is " + LIMIT);
       long start = System.nanoTime();
       long millis = 0;
       try {
@@ -144,21 +136,28 @@ class EarlyRefusalTest {
 
   @Test
   void aClientThatStopsSendingIsLetGoAfterTheDrainTime() throws Exception {
-    URI base = URI.create(server.baseUrl());
-    try (Socket s = new Socket(base.getHost(), base.getPort())) {
-      s.setSoTimeout(10_000);
+    try (Socket s = refusedPost()) {
       OutputStream out = s.getOutputStream();
-      out.write(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
-          + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + DECLARED + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      out.write(new byte[SLICE]);
-      out.flush();
-      assertRefusal(read(s.getInputStream()), 413, "the limit is " + LIMIT);
 
       // silent past the drain time: the server has closed, so the second write meets its reset
-      Thread.sleep(Exchange.REFUSED_DRAIN_TIME.toMillis() + 1_000);
+      Thread.sleep(Exchange.REFUSED_DRAIN_TIME.toMillis() + 2_000);
       assertThat(writeTwice(out)).as("the connection is closed").isFalse();
     }
+  }
+
+  /** A raw POST Binary declaring {@link #DECLARED} bytes, a first slice of them sent and the 413 read. */
+  private static Socket refusedPost() throws IOException {
+    URI base = URI.create(server.baseUrl());
+    Socket s = new Socket(base.getHost(), base.getPort());
+    s.setSoTimeout(10_000);
+    OutputStream out = s.getOutputStream();
+    out.write(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
+        + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + DECLARED + "\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+    out.write(new byte[SLICE]);
+    out.flush();
+    assertRefusal(read(s.getInputStream()), 413, "the limit is " + LIMIT);
+    return s;
   }
 
   private static boolean writeTwice(OutputStream out) throws InterruptedException {
