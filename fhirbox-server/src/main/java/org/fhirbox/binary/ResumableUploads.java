@@ -164,7 +164,7 @@ public final class ResumableUploads {
     Long total = settleLength(u, length);
     long limit = Math.min(maxBytes(), total == null ? Long.MAX_VALUE : total);
     if (declaredBytes >= 0 && offset + declaredBytes > limit) {
-      throw tooLarge(u, total, offset + declaredBytes).withHeader("Connection", "close");
+      throw tooLarge(u, total, offset + declaredBytes);
     }
     String owner = leases.newOwner();
     u = leases.claim(u, owner);

@@ -55,12 +55,15 @@ final class UploadLeases {
     return node + "-" + counter.incrementAndGet();
   }
 
-  /** Takes the lease of upload {@code id} at {@code offset} if it is free; whether it was taken. */
+  /** Takes the lease as {@link #tryClaim} does; whether it was taken. */
   boolean take(String id, long offset, String owner, Instant now) {
-    return store.inTransaction(tx -> tx.uploads().claim(id, offset, owner, now, now.plus(LEASE)));
+    return tryClaim(id, offset, owner, now).isPresent();
   }
 
-  /** Takes the lease as {@link #take} does; the row as it is under the lease, or empty. */
+  /**
+   * Takes the lease of upload {@code id} at {@code offset} if it is free; the row as it is under
+   * the lease, or empty.
+   */
   Optional<ResumableUpload> tryClaim(String id, long offset, String owner, Instant now) {
     return store.inTransaction(tx -> tx.uploads().claim(id, offset, owner, now, now.plus(LEASE))
         ? tx.uploads().find(id) : Optional.empty());

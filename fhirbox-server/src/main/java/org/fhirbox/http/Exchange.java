@@ -7,12 +7,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.ee10.servlet.ServletChannel;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.FhirFormat;
 
@@ -22,6 +26,7 @@ public final class Exchange {
   private final HttpServletResponse resp;
   private final String baseUrl;
   private Map<String, List<String>> params;
+  private boolean drainAfterAnswer;
 
   public Exchange(HttpServletRequest req, HttpServletResponse resp, String baseUrl) {
     this.req = req;
@@ -179,15 +184,82 @@ public final class Exchange {
   }
 
   /**
-   * Answers 413 at once when Content-Length declares more than {@code limit} bytes: the body is
-   * not read, so a client that waits for {@code 100 Continue} never sends it (RFC 9110 §10.1.1),
-   * and the connection closes after the answer (RFC 9110 §15.5.14).
+   * Answers 413 at once when Content-Length declares more than {@code limit} bytes, before a byte
+   * of the body is read ({@link #refuseUnread}).
    */
   public void refuseDeclaredLengthAbove(long limit) {
     long declared = req.getContentLengthLong();
     if (declared > limit) {
-      throw FhirException.tooLarge("the body has " + declared + " bytes; the limit is " + limit)
-          .withHeader("Connection", "close");
+      throw refuseUnread(FhirException.tooLarge("the body has " + declared + " bytes; the limit is " + limit));
+    }
+  }
+
+  /**
+   * Makes {@code e} the answer to a request refused before a byte of its body was read (a declared
+   * length over a limit, say), and returns it to be thrown. The connection closes after the answer
+   * (RFC 9110 §15.5.14). A client that sends its body without waiting for an answer is still
+   * sending then, and a close with its bytes unread resets the connection: it would see "connection
+   * reset" and never our answer (RFC 9112 §9.6). So the answer is sent first, then up to
+   * {@link #REFUSED_DRAIN_BYTES} or {@link #REFUSED_DRAIN_TIME} of the body are read and discarded
+   * ({@link #drainRefusedBody}). A client waiting for {@code 100 Continue} has sent nothing, and
+   * nothing is read: Jetty sends 100 only when the body is read, so the client gets the refusal
+   * instead and never sends the body (RFC 9110 §10.1.1).
+   */
+  public FhirException refuseUnread(FhirException e) {
+    if (req.getContentLengthLong() == 0) {
+      return e; // no body: nothing is left unread
+    }
+    drainAfterAnswer = !expectsContinue();
+    return e.withHeader("Connection", "close");
+  }
+
+  /** True when the client waits for {@code 100 Continue} before it sends the body (RFC 9110 §10.1.1). */
+  boolean expectsContinue() {
+    String expect = header("Expect");
+    return expect != null && expect.toLowerCase(Locale.ROOT).contains("100-continue");
+  }
+
+  /**
+   * Bytes of a body refused unread that are read and discarded after the answer: more than a client
+   * has in flight when the answer reaches it (its socket buffers and ours, a few MiB on Linux), far
+   * less than the bodies such limits refuse.
+   */
+  static final long REFUSED_DRAIN_BYTES = 4L << 20;
+  /** How long a body refused unread is drained at most: a slow or stalled client holds a thread no longer. */
+  static final Duration REFUSED_DRAIN_TIME = Duration.ofSeconds(2);
+
+  /**
+   * After the answer to a request refused by {@link #refuseUnread}: sends the answer, then reads
+   * and discards the body up to the bounds, so that the close that follows meets no unread bytes
+   * from a client that had sent no more.
+   */
+  void drainRefusedBody() throws IOException {
+    if (!drainAfterAnswer) {
+      return;
+    }
+    drainAfterAnswer = false;
+    resp.flushBuffer();
+    long deadline = System.nanoTime() + REFUSED_DRAIN_TIME.toNanos();
+    ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(req);
+    ServletChannel channel = jetty == null ? null : jetty.getServletChannel();
+    byte[] scratch = new byte[16384];
+    long read = 0;
+    try {
+      InputStream in = req.getInputStream();
+      for (long left = deadline - System.nanoTime(); read < REFUSED_DRAIN_BYTES && left > 0;
+          left = deadline - System.nanoTime()) {
+        if (channel != null) {
+          // a read that waits longer than what is left fails with an idle timeout
+          channel.setIdleTimeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+        int n = in.read(scratch);
+        if (n < 0) {
+          break;
+        }
+        read += n;
+      }
+    } catch (IOException | IllegalStateException e) {
+      // the client stalled or went away: the connection closes either way
     }
   }
 

@@ -61,6 +61,7 @@ public final class FhirboxServlet extends HttpServlet {
         throw err;
       }
       errors.write(t, resp, ex.formatForErrors());
+      ex.drainRefusedBody();
     }
   }
 

@@ -1,6 +1,5 @@
 package org.fhirbox.http;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -127,7 +126,7 @@ public final class TusRoutes {
     requireHeaderSafe("securityContext", meta.get("securityContext"));
     requireHeaderSafe("binaryId", meta.get("binaryId"));
     Checksum checksum = hasBody ? checksum(ex) : null;
-    Body body = new Body(ex.request().getInputStream());
+    RequestBody body = new RequestBody(ex.request().getInputStream());
     ResumableUpload created = draining(ex, body, () -> uploads.create(principal, new Creation(length, metadata,
         contentType, meta.get("filename"), meta.get("securityContext"), blankToNull(meta.get("binaryId")))));
     ResumableUpload u = created;
@@ -166,7 +165,7 @@ public final class TusRoutes {
   }
 
   private void patch(Exchange ex, Principal principal, String id) throws IOException {
-    Body body = new Body(ex.request().getInputStream());
+    RequestBody body = new RequestBody(ex.request().getInputStream());
     ResumableUpload u = draining(ex, body, () -> {
       requireOffsetOctets(ex);
       long offset = requiredLong(ex, "Upload-Offset");
@@ -312,43 +311,25 @@ public final class TusRoutes {
   }
 
   /**
-   * A refused piece is partly drained so that the client reads why rather than a reset
-   * connection; unless nothing read it yet and the client waits for {@code 100 Continue}
-   * (tus-java-client does): it then never gets it, sends no body, and reads the refusal
-   * (RFC 9110 §10.1.1).
+   * A piece refused on its declared size before a byte of it was read is answered first and
+   * drained after ({@link Exchange#refuseUnread}). Any other refused piece is partly drained first
+   * so that the client reads why rather than a reset connection; unless nothing read it yet and
+   * the client waits for {@code 100 Continue} (tus-java-client does): it then never gets it, sends
+   * no body, and reads the refusal (RFC 9110 §10.1.1).
    */
-  private static ResumableUpload draining(Exchange ex, Body body, IoSupplier<ResumableUpload> work)
+  private static ResumableUpload draining(Exchange ex, RequestBody body, IoSupplier<ResumableUpload> work)
       throws IOException {
     try {
       return work.get();
     } catch (FhirException e) {
-      String expect = ex.header("Expect");
-      boolean waiting = !body.touched && expect != null && expect.toLowerCase(Locale.ROOT).contains("100-continue");
-      if (!waiting && !"close".equals(e.headers().get("Connection"))) {
+      if (!body.touched() && e.status() == 413) {
+        throw ex.refuseUnread(e);
+      }
+      boolean closing = "close".equals(e.headers().get("Connection"));
+      if (!closing && (body.touched() || !ex.expectsContinue())) {
         ex.drain(Exchange.DRAIN_LIMIT);
       }
       throw e;
-    }
-  }
-
-  /** The request body, noting whether anything read it. */
-  private static final class Body extends FilterInputStream {
-    private boolean touched;
-
-    Body(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      touched = true;
-      return super.read();
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      touched = true;
-      return super.read(b, off, len);
     }
   }
 

@@ -12,6 +12,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -191,32 +192,56 @@ public final class FileBlobStore implements BlobStore {
         throw new BlobTooLargeException(maxBytes);
       }
       Optional<BlobKey> ready = readyFiles.take();
-      BlobKey key = ready.isPresent() ? ready.get() : shards.newKey();
-      Path file = ready.isPresent() ? pathOf(key) : tmp.resolve(key.value() + ".part");
-      boolean done = false;
-      try {
-        try (FileChannel ch = ready.isPresent() ? FileChannel.open(file, StandardOpenOption.WRITE)
-            : FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-          writeFully(ch, head.buffer(), head.length());
-          digestWhileSyncing(ch, file, head.buffer(), head.length(), digests);
-        }
-        if (ready.isEmpty()) {
-          moveIntoPlace(file, key);
-        } else if (head.length() == 0) {
-          // nothing was written, which would have dated it: an old date would make a fresh blob
-          // look like an orphan of long ago to the sweeper
-          Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
-        }
-        done = true;
-        return info(key, head.length(), digests);
-      } finally {
-        if (!done) {
-          Files.deleteIfExists(file);
-        }
-        ready.ifPresent(readyFiles::release);
-      }
+      return ready.isPresent() ? putIntoReady(ready.get(), head, digests) : putIntoTemporary(head, digests);
     } finally {
       uploadBuffers.give(head.buffer());
+    }
+  }
+
+  /** Into a file made ahead of time, already under its key's name: nothing to rename. */
+  private BlobInfo putIntoReady(BlobKey key, Head head, List<MessageDigest> digests) throws IOException {
+    Path file = pathOf(key);
+    boolean done = false;
+    try {
+      writeWhole(file, head, digests, StandardOpenOption.WRITE);
+      if (head.length() == 0) {
+        // nothing was written, which would have dated it: an old date would make a fresh blob
+        // look like an orphan of long ago to the sweeper
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
+      }
+      done = true;
+      return info(key, head.length(), digests);
+    } finally {
+      if (!done) {
+        Files.deleteIfExists(file);
+      }
+      readyFiles.release(key);
+    }
+  }
+
+  /** Into a new temporary file, renamed into place once it is synced. */
+  private BlobInfo putIntoTemporary(Head head, List<MessageDigest> digests) throws IOException {
+    BlobKey key = shards.newKey();
+    Path temp = tmp.resolve(key.value() + ".part");
+    boolean done = false;
+    try {
+      writeWhole(temp, head, digests, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      moveIntoPlace(temp, key);
+      done = true;
+      return info(key, head.length(), digests);
+    } finally {
+      if (!done) {
+        Files.deleteIfExists(temp);
+      }
+    }
+  }
+
+  /** Writes the head's bytes to {@code file} and syncs them, digesting meanwhile. */
+  private void writeWhole(Path file, Head head, List<MessageDigest> digests, OpenOption... options)
+      throws IOException {
+    try (FileChannel ch = FileChannel.open(file, options)) {
+      writeFully(ch, head.buffer(), head.length());
+      digestWhileSyncing(ch, file, head.buffer(), head.length(), digests);
     }
   }
 

@@ -1,0 +1,285 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Uploads refused on their declared size before a byte of the body is read, sent the way plain
+ * clients send them (curl --data-binary, a JDK HttpClient POST): the whole body follows the
+ * headers at once, without waiting for {@code 100 Continue}. The client must read the complete
+ * answer while it is still writing, not a reset connection.
+ */
+class EarlyRefusalTest {
+  static final long LIMIT = 64 << 10;
+  /** Declared, far above the limit; the client goes on to send {@link #SENT} of it. */
+  static final long DECLARED = 10L << 20;
+  static final int SENT = 1 << 20;
+  /** What is sent before the answer. */
+  static final int SLICE = 16 << 10;
+  static TestServer server;
+  static TestClient http;
+  static String auth;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_MAX_BINARY_BYTES", Long.toString(LIMIT)));
+    http = server.client();
+    auth = http.request("x").build().headers().firstValue("Authorization").orElseThrow();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void rawBinaryPostOverTheLimitIsAnsweredWhileTheClientSends() throws Exception {
+    Answer a = sendWhileRefused("POST /fhir/R4/Binary HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+        + "Authorization: " + auth + "\r\n");
+
+    assertRefusal(a, 413, "the limit is " + LIMIT);
+  }
+
+  @Test
+  void jdkHttpClientPostOverTheLimitReadsTheAnswer() {
+    HttpResponse<String> r = http.postBytes("fhir/R4/Binary", "application/octet-stream", new byte[SENT]);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("the limit is " + LIMIT);
+  }
+
+  @Test
+  void tusPatchOverTheLimitIsAnsweredWhileTheClientSends() throws Exception {
+    HttpResponse<String> created = new Tus(http).createDeferred(null);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String path = URI.create(created.headers().firstValue("Location").orElseThrow()).getRawPath();
+
+    Answer a = sendWhileRefused("PATCH " + path + " HTTP/1.1\r\nContent-Type: " + Tus.OCTETS + "\r\n"
+        + "Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nAuthorization: " + auth + "\r\n");
+
+    assertRefusal(a, 413, "the limit of " + LIMIT + " bytes");
+    assertThat(a.header("tus-resumable")).isEqualTo("1.0.0");
+    assertThat(new Tus(http).offset(created.headers().firstValue("Location").orElseThrow())).isZero();
+  }
+
+  @Test
+  void tusCreationWithUploadOverTheLimitIsAnsweredWhileTheClientSends() throws Exception {
+    Answer a = sendWhileRefused("POST /fhir/R4/Binary/$upload HTTP/1.1\r\nContent-Type: " + Tus.OCTETS + "\r\n"
+        + "Tus-Resumable: 1.0.0\r\nUpload-Length: " + DECLARED + "\r\nAuthorization: " + auth + "\r\n");
+
+    assertRefusal(a, 413, "exceeds the limit of " + LIMIT + " bytes");
+  }
+
+  @Test
+  void signedPutOfAnotherLengthIsAnsweredWhileTheClientSends() throws Exception {
+    Parameters in = new Parameters();
+    in.addParameter("contentType", "application/octet-stream");
+    in.addParameter().setName("size").setValue(new IntegerType(100));
+    HttpResponse<String> issued = http.postJson("fhir/R4/Binary/$upload-url", http.json(in));
+    assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
+    URI url = URI.create(http.parse(issued, Parameters.class).getParameter("url").getValue().primitiveValue());
+
+    // no Authorization: the signed URL is the credential
+    Answer a = sendWhileRefused("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\n"
+        + "Content-Type: application/octet-stream\r\n");
+
+    assertRefusal(a, 400, "exactly 100 bytes");
+  }
+
+  @Test
+  void aRefusedBodyIsReadForTheDrainTimeAtMost() throws Exception {
+    try (Socket s = refusedPost()) {
+      OutputStream out = s.getOutputStream();
+      long start = System.nanoTime();
+      long millis = 0;
+      try {
+        // a byte now and then, as a slow client sends, until the server lets go of the connection
+        for (; millis < 10_000; millis = (System.nanoTime() - start) / 1_000_000) {
+          out.write(0);
+          out.flush();
+          Thread.sleep(20);
+        }
+      } catch (IOException e) {
+        // closed
+      }
+
+      long drainMillis = Exchange.REFUSED_DRAIN_TIME.toMillis();
+      assertThat(millis).as("the body is still read after the answer").isGreaterThan(drainMillis / 2)
+          .as("but not for longer than the drain time").isLessThan(drainMillis + 3_000);
+    }
+  }
+
+  @Test
+  void aClientThatStopsSendingIsLetGoAfterTheDrainTime() throws Exception {
+    try (Socket s = refusedPost()) {
+      OutputStream out = s.getOutputStream();
+
+      // silent past the drain time: the server has closed, so the second write meets its reset
+      Thread.sleep(Exchange.REFUSED_DRAIN_TIME.toMillis() + 2_000);
+      assertThat(writeTwice(out)).as("the connection is closed").isFalse();
+    }
+  }
+
+  /** A raw POST Binary declaring {@link #DECLARED} bytes, a first slice of them sent and the 413 read. */
+  private static Socket refusedPost() throws IOException {
+    URI base = URI.create(server.baseUrl());
+    Socket s = new Socket(base.getHost(), base.getPort());
+    s.setSoTimeout(10_000);
+    OutputStream out = s.getOutputStream();
+    out.write(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
+        + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + DECLARED + "\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+    out.write(new byte[SLICE]);
+    out.flush();
+    assertRefusal(read(s.getInputStream()), 413, "the limit is " + LIMIT);
+    return s;
+  }
+
+  private static boolean writeTwice(OutputStream out) throws InterruptedException {
+    try {
+      out.write(0);
+      out.flush();
+      Thread.sleep(200);
+      out.write(0);
+      out.flush();
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void clientWaitingForContinueIsAnsweredWithoutIt() throws Exception {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
+          + "\r\nContent-Type: application/octet-stream\r\nExpect: 100-continue\r\nContent-Length: " + DECLARED
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      long start = System.nanoTime();
+      Answer a = read(s.getInputStream());
+
+      assertRefusal(a, 413, "the limit is " + LIMIT);
+      assertThat(a.closed()).as("closed at once: no body is coming, so none is waited for").isTrue();
+      assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1_500);
+    }
+  }
+
+  static void assertRefusal(Answer a, int status, String diagnostic) {
+    assertThat(a.status()).as(a.body()).isEqualTo(status);
+    assertThat(a.header("connection")).isEqualToIgnoringCase("close");
+    assertThat(a.header("content-type")).startsWith("application/fhir+json");
+    OperationOutcome oo = TestServer.FHIR.newJsonParser().parseResource(OperationOutcome.class, a.body());
+    assertThat(oo.getIssueFirstRep().getSeverity()).isEqualTo(OperationOutcome.IssueSeverity.ERROR);
+    assertThat(oo.getIssueFirstRep().getDiagnostics()).contains(diagnostic);
+  }
+
+  record Answer(int status, Map<String, String> headers, String body, boolean closed) {
+    String header(String name) {
+      return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  /**
+   * Sends {@code head} with {@code Content-Length: DECLARED} and a first slice of the body, then,
+   * once this thread has read the whole answer, the rest of {@link #SENT} bytes from another
+   * thread: the client is still sending after the answer, as a client that does not wait for one
+   * is. A failed read or write (a reset) fails the test: curl and the JDK's HttpClient give up on
+   * the exchange when a write fails.
+   */
+  static Answer sendWhileRefused(String head) throws Exception {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write((head + "Host: localhost\r\nContent-Length: " + DECLARED + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      byte[] slice = new byte[SLICE];
+      out.write(slice);
+      out.flush();
+      CountDownLatch answered = new CountDownLatch(1);
+      CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+        try {
+          answered.await();
+          for (int written = SLICE; written < SENT; written += SLICE) {
+            out.write(slice);
+          }
+          out.flush();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      InputStream in = s.getInputStream();
+      Head h = readHead(in);
+      answered.countDown();
+      writer.get(10, TimeUnit.SECONDS);
+      return h.withBody(in);
+    }
+  }
+
+  static Answer read(InputStream in) throws IOException {
+    return readHead(in).withBody(in);
+  }
+
+  record Head(String statusLine, Map<String, String> headers) {
+    /** Reads the body the head announces, then whether the server closes the connection after it. */
+    Answer withBody(InputStream in) throws IOException {
+      int length = Integer.parseInt(headers.getOrDefault("content-length", "-1"));
+      assertThat(length).as("a Content-Length on " + statusLine).isPositive();
+      byte[] body = in.readNBytes(length);
+      assertThat(body).as("the whole body of " + statusLine).hasSize(length);
+      boolean closed = in.read() < 0;
+      return new Answer(Integer.parseInt(statusLine.split(" ")[1]), headers,
+          new String(body, StandardCharsets.UTF_8), closed);
+    }
+  }
+
+  static Head readHead(InputStream in) throws IOException {
+    String statusLine = line(in);
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (String h = line(in); !h.isEmpty(); h = line(in)) {
+      int colon = h.indexOf(':');
+      headers.put(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim());
+    }
+    return new Head(statusLine, headers);
+  }
+
+  private static String line(InputStream in) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    int c;
+    while ((c = in.read()) >= 0 && c != '\n') {
+      if (c != '\r') {
+        b.write(c);
+      }
+    }
+    return b.toString(StandardCharsets.US_ASCII);
+  }
+}
