@@ -432,7 +432,9 @@ public final class ResumableUploads {
     long start = System.nanoTime();
     try (InputStream in = blobStore.open(blob.key(), 0)) {
       DigestingInputStream digesting = new DigestingInputStream(in, Long.MAX_VALUE);
-      byte[] buf = new byte[1 << 20];
+      // 256 KiB: a file's stream reads through a temporary direct buffer as large as the
+      // request, which the JDK keeps per thread only up to jdk.nio.maxCachedBufferSize
+      byte[] buf = new byte[256 * 1024];
       while (digesting.read(buf, 0, buf.length) >= 0) {
         // digested on the way
       }

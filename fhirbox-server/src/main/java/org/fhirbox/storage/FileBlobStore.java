@@ -48,6 +48,8 @@ public final class FileBlobStore implements BlobStore {
   private static final int LANE_BUFFERS = 8;
   private static final int SMALL_READ = 64 * 1024;
   private static final int COPY_BUFFER = 1 << 20;
+  /** The most a heap buffer hands a channel per call ({@link #writeFully}). */
+  static final int CHANNEL_SLICE = 256 * 1024;
   private static final int COPY_BUFFERS = 8;
   /** Blobs written to one shard directory before the next takes over (see {@link Shards}). */
   private static final int BLOBS_PER_SHARD = 1024;
@@ -415,10 +417,19 @@ public final class FileBlobStore implements BlobStore {
     }
   }
 
-  private static void writeFully(FileChannel ch, byte[] buf, int n) throws IOException {
-    ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-    while (bb.hasRemaining()) {
-      ch.write(bb);
+  /**
+   * Writes {@code buf[0, n)} to {@code ch} in slices of at most {@link #CHANNEL_SLICE}: the JDK
+   * copies a heap buffer into a temporary direct buffer for each write, and keeps one per thread
+   * only up to {@code jdk.nio.maxCachedBufferSize} (the launcher sets 256 KiB), so a 1 MiB write
+   * allocated, zeroed and freed 1 MiB of direct memory every time. Sliced, a raw 1 GiB upload
+   * took 1.5–1.9 user CPU-s instead of 2.1–2.7 (2026-12-02, three uploads each).
+   */
+  static void writeFully(FileChannel ch, byte[] buf, int n) throws IOException {
+    for (int off = 0; off < n; off += CHANNEL_SLICE) {
+      ByteBuffer bb = ByteBuffer.wrap(buf, off, Math.min(CHANNEL_SLICE, n - off));
+      while (bb.hasRemaining()) {
+        ch.write(bb);
+      }
     }
   }
 

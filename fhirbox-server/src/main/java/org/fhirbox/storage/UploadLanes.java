@@ -2,7 +2,6 @@ package org.fhirbox.storage;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -209,10 +208,7 @@ final class UploadLanes implements AutoCloseable {
     }
     // The file is written from the channel's position on.
     all.add(new Lane((b, n) -> {
-      ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
-      while (bb.hasRemaining()) {
-        out.write(bb);
-      }
+      FileBlobStore.writeFully(out, b, n);
       written[0] += n;
       flusher.written(written[0]);
     }, buffers));
