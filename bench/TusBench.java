@@ -185,9 +185,10 @@ public final class TusBench {
   }
 
   /**
-   * A minimal HTTP/1.1 client on one kept-alive connection (reopened when the server closes it):
-   * enough for this benchmark's requests and the server's answers (Content-Length or chunked
-   * bodies), nothing more.
+   * A minimal HTTP/1.1 client on one kept-alive connection (reopened after an answer with
+   * {@code Connection: close}; a connection closed without one fails the next request): enough
+   * for this benchmark's requests and the server's answers (Content-Length or chunked bodies),
+   * nothing more. It sends a whole body before it reads the answer.
    */
   private static final class Http implements AutoCloseable {
     private final InetSocketAddress address;

@@ -65,19 +65,22 @@ public final class BinaryRoutes {
     return ex.bodyFormat().isEmpty();
   }
 
-  private BinaryService.Upload upload(Exchange ex) throws IOException {
-    return new BinaryService.Upload(ex.request().getInputStream(), ex.contentType(),
-        ex.header("Content-Encoding"), ex.header("X-Security-Context"), ex.param("_filename").orElse(null));
+  /** The body opens only when the service reads it, after its checks ({@link RequestBody}). */
+  private static BinaryService.Upload upload(Exchange ex, RequestBody body) {
+    return new BinaryService.Upload(body, ex.contentType(), ex.header("Content-Encoding"),
+        ex.header("X-Security-Context"), ex.param("_filename").orElse(null));
   }
 
   public Written createRaw(Exchange ex, Principal principal) throws IOException {
     refuseDeclaredTooLarge(ex);
-    return drainingOnError(ex, () -> binaries.create(principal, upload(ex), new ExchangeFacts(ex)));
+    RequestBody body = new RequestBody(ex.request());
+    return refusingReadably(ex, body, () -> binaries.create(principal, upload(ex, body), new ExchangeFacts(ex)));
   }
 
   public Written updateRaw(Exchange ex, Principal principal, String id) throws IOException {
     refuseDeclaredTooLarge(ex);
-    return drainingOnError(ex, () -> binaries.update(principal, id, upload(ex), ex::ifMatch,
+    RequestBody body = new RequestBody(ex.request());
+    return refusingReadably(ex, body, () -> binaries.update(principal, id, upload(ex, body), ex::ifMatch,
         new ExchangeFacts(ex)));
   }
 
@@ -93,13 +96,12 @@ public final class BinaryRoutes {
     ex.refuseDeclaredLengthAbove(encoded ? max + max / 1000 + 1024 : max);
   }
 
-  /** A refused upload (413, 400) is partly drained so the client can read why. */
-  private static Written drainingOnError(Exchange ex, IoSupplier<Written> work) throws IOException {
+  /** A refused upload (413, 400, 403...) is answered so that the client can read why ({@link Exchange#refuse}). */
+  private static Written refusingReadably(Exchange ex, RequestBody body, IoSupplier<Written> work) throws IOException {
     try {
       return work.get();
     } catch (FhirException e) {
-      ex.drain(Exchange.DRAIN_LIMIT);
-      throw e;
+      throw ex.refuse(e, body);
     }
   }
 

@@ -169,8 +169,7 @@ public final class Exchange {
       int n;
       while ((n = in.read(chunk)) >= 0) {
         if (buf.size() + (long) n > limit) {
-          drain(DRAIN_LIMIT);
-          throw FhirException.tooLarge("the body exceeds the limit of " + limit + " bytes");
+          throw refuseMidBody(FhirException.tooLarge("the body exceeds the limit of " + limit + " bytes"));
         }
         buf.write(chunk, 0, n);
       }
@@ -202,8 +201,9 @@ public final class Exchange {
    * reset" and never our answer (RFC 9112 §9.6). So the answer is sent first, then up to
    * {@link #REFUSED_DRAIN_BYTES} or {@link #REFUSED_DRAIN_TIME} of the body are read and discarded
    * ({@link #drainRefusedBody}). A client waiting for {@code 100 Continue} has sent nothing, and
-   * nothing is read: Jetty sends 100 only when the body is read, so the client gets the refusal
-   * instead and never sends the body (RFC 9110 §10.1.1).
+   * nothing is read: Jetty sends 100 when the servlet's input stream is first asked for, which no
+   * route does before such a refusal ({@link RequestBody}), so the client gets the refusal instead
+   * and never sends the body (RFC 9110 §10.1.1).
    */
   public FhirException refuseUnread(FhirException e) {
     if (req.getContentLengthLong() == 0) {
@@ -211,6 +211,29 @@ public final class Exchange {
     }
     drainAfterAnswer = !expectsContinue();
     return e.withHeader("Connection", "close");
+  }
+
+  /**
+   * Makes {@code e} the answer to a request refused while its body may be partly or wholly unread,
+   * and returns it to be thrown:
+   * <ul>
+   *   <li>nothing read it and the client waits for {@code 100 Continue}: it was never invited and
+   *       sends nothing; the connection closes after the answer;
+   *   <li>nothing read it and it declares more than {@link #DRAIN_LIMIT}, or no length at all: the
+   *       answer goes first ({@link #refuseUnread});
+   *   <li>otherwise the rest is read first, within bounds ({@link #refuseMidBody}), so that a small
+   *       body leaves the connection open.
+   * </ul>
+   */
+  FhirException refuse(FhirException e, RequestBody body) {
+    if (!body.touched() && expectsContinue()) {
+      return e.withHeader("Connection", "close");
+    }
+    long declared = req.getContentLengthLong();
+    if (!body.touched() && (declared < 0 || declared > DRAIN_LIMIT)) {
+      return refuseUnread(e);
+    }
+    return refuseMidBody(e);
   }
 
   /** True when the client waits for {@code 100 Continue} before it sends the body (RFC 9110 §10.1.1). */
@@ -225,26 +248,31 @@ public final class Exchange {
    * less than the bodies such limits refuse.
    */
   static final long REFUSED_DRAIN_BYTES = 4L << 20;
-  /** How long a body refused unread is drained at most: a slow or stalled client holds a thread no longer. */
+  /**
+   * How long a refused body is drained at most, before the answer and again after it: a slow or
+   * stalled client holds a thread no longer.
+   */
   static final Duration REFUSED_DRAIN_TIME = Duration.ofSeconds(2);
 
   /**
-   * After the answer to a request refused by {@link #refuseUnread}: sends the answer, then reads
-   * and discards the body up to the bounds, so that the close that follows meets no unread bytes
-   * from a client that had sent no more.
+   * After the answer to a request refused by {@link #refuseUnread} or {@link #refuseMidBody}: sends
+   * the answer, then reads and discards the body up to the bounds, so that the close that follows
+   * meets no unread bytes from a client that had sent no more. Runs only on a connection that
+   * closes after the answer; the idle timeout it shortens is put back all the same.
    */
-  void drainRefusedBody() throws IOException {
+  void drainRefusedBody() {
     if (!drainAfterAnswer) {
       return;
     }
     drainAfterAnswer = false;
-    resp.flushBuffer();
     long deadline = System.nanoTime() + REFUSED_DRAIN_TIME.toNanos();
     ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(req);
     ServletChannel channel = jetty == null ? null : jetty.getServletChannel();
+    long idleTimeout = channel == null ? -1 : channel.getIdleTimeout();
     byte[] scratch = new byte[16384];
     long read = 0;
     try {
+      resp.flushBuffer();
       InputStream in = req.getInputStream();
       for (long left = deadline - System.nanoTime(); read < REFUSED_DRAIN_BYTES && left > 0;
           left = deadline - System.nanoTime()) {
@@ -260,27 +288,54 @@ public final class Exchange {
       }
     } catch (IOException | IllegalStateException e) {
       // the client stalled or went away: the connection closes either way
+    } finally {
+      if (channel != null && idleTimeout >= 0) {
+        channel.setIdleTimeout(idleTimeout);
+      }
     }
   }
 
-  /** How much of a refused body we read and discard so the client sees our answer, not a reset. */
+  /**
+   * How much of a body refused partway is read and discarded before the answer, so that a client
+   * that had little more to send gets the answer on a connection that stays open.
+   */
   static final long DRAIN_LIMIT = 8L << 20;
 
   /**
-   * Reads and discards up to {@code max} bytes of an unread body: a client still sending when we
-   * answer early would otherwise see the connection reset instead of the error response.
+   * Makes {@code e} the answer to a request refused after part of its body was read (a streamed
+   * body over the limit, say), and returns it to be thrown. Up to {@link #DRAIN_LIMIT} of the rest,
+   * for up to {@link #REFUSED_DRAIN_TIME}, is read and discarded first: a body that ends within
+   * that is answered on a connection that stays open. A longer or slower body is still coming, and
+   * a close with its bytes unread would reset the connection under the answer, so the answer then
+   * closes the connection and the body is drained after it as for {@link #refuseUnread}.
    */
-  public void drain(long max) {
+  public FhirException refuseMidBody(FhirException e) {
+    if (drain(DRAIN_LIMIT, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos())) {
+      return e;
+    }
+    drainAfterAnswer = true;
+    return e.withHeader("Connection", "close");
+  }
+
+  /**
+   * Reads and discards up to {@code max} bytes of the body, checking the deadline between reads;
+   * whether the body ended within them.
+   */
+  private boolean drain(long max, long deadlineNanos) {
     byte[] scratch = new byte[16384];
     long read = 0;
     try {
       InputStream in = req.getInputStream();
-      int n;
-      while (read < max && (n = in.read(scratch)) >= 0) {
+      while (read <= max && System.nanoTime() < deadlineNanos) {
+        int n = in.read(scratch);
+        if (n < 0) {
+          return true;
+        }
         read += n;
       }
+      return false;
     } catch (IOException | IllegalStateException e) {
-      // the connection is going away anyway
+      return true; // the client went away: there is nothing left to read, and nobody to answer
     }
   }
 

@@ -1,41 +1,63 @@
 package org.fhirbox.http;
 
-import java.io.FilterInputStream;
+import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * A request body that notes whether anything read it: a request refused before its first byte is
- * answered first and drained after ({@link Exchange#refuseUnread}), one refused partway through is
- * drained first.
+ * A request body opened only when something reads it, and which says whether anything did. Jetty
+ * answers {@code Expect: 100-continue} with {@code 100 Continue} as soon as the servlet's input
+ * stream is first asked for, before a byte is read (Jetty 12.1: {@code ServletApiRequest
+ * .getInputStream} writes the interim response), so a route that opened the stream up front
+ * invited the body of a request it then refused on its headers. Opened lazily, a request refused
+ * before its first read never invites it: the client that waits for {@code 100 Continue} gets the
+ * refusal instead and sends nothing (RFC 9110 §10.1.1); one that sends anyway is drained after the
+ * answer ({@link Exchange#refuse}).
  */
-final class RequestBody extends FilterInputStream {
-  private boolean touched;
+final class RequestBody extends InputStream {
+  private final HttpServletRequest request;
+  private InputStream in;
 
-  RequestBody(InputStream in) {
-    super(in);
+  RequestBody(HttpServletRequest request) {
+    this.request = request;
   }
 
-  /** True once anything read or skipped a byte (or tried to). */
+  /** True once anything asked for a byte (or to skip one): the client was then told to send. */
   boolean touched() {
-    return touched;
+    return in != null;
+  }
+
+  private InputStream in() throws IOException {
+    if (in == null) {
+      in = request.getInputStream();
+    }
+    return in;
   }
 
   @Override
   public int read() throws IOException {
-    touched = true;
-    return super.read();
+    return in().read();
   }
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
-    touched = true;
-    return super.read(b, off, len);
+    return in().read(b, off, len);
   }
 
   @Override
   public long skip(long n) throws IOException {
-    touched = true;
-    return super.skip(n);
+    return in().skip(n);
+  }
+
+  @Override
+  public int available() throws IOException {
+    return in == null ? 0 : in.available();
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (in != null) {
+      in.close();
+    }
   }
 }

@@ -114,20 +114,15 @@ public final class StorageRoutes {
   private void upload(Exchange ex, String binaryId) throws IOException {
     Map<String, String> query = new HashMap<>();
     ex.params().forEach((k, v) -> query.put(k, v.get(0)));
-    RequestBody body = new RequestBody(ex.request().getInputStream());
+    RequestBody body = new RequestBody(ex.request());
     Written w;
     try {
       w = uploads.receive(binaryId, query, ex.contentType(), ex.request().getContentLengthLong(),
           ex.header("Content-Encoding"), body, new ExchangeFacts(ex));
     } catch (FhirException e) {
-      // Refused before a byte was read (a length other than the signed one, say), it is answered
-      // first and drained after; refused partway, it is partly drained first. Either way the
-      // client reads why, not a reset connection.
-      if (!body.touched()) {
-        throw ex.refuseUnread(e);
-      }
-      ex.drain(Exchange.DRAIN_LIMIT);
-      throw e;
+      // the client reads why, not a reset connection, and is not invited to send a body refused
+      // on its headers
+      throw ex.refuse(e, body);
     }
     written(ex, w);
   }

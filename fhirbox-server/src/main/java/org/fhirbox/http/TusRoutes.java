@@ -126,7 +126,7 @@ public final class TusRoutes {
     requireHeaderSafe("securityContext", meta.get("securityContext"));
     requireHeaderSafe("binaryId", meta.get("binaryId"));
     Checksum checksum = hasBody ? checksum(ex) : null;
-    RequestBody body = new RequestBody(ex.request().getInputStream());
+    RequestBody body = new RequestBody(ex.request());
     ResumableUpload created = draining(ex, body, () -> uploads.create(principal, new Creation(length, metadata,
         contentType, meta.get("filename"), meta.get("securityContext"), blankToNull(meta.get("binaryId")))));
     ResumableUpload u = created;
@@ -165,7 +165,7 @@ public final class TusRoutes {
   }
 
   private void patch(Exchange ex, Principal principal, String id) throws IOException {
-    RequestBody body = new RequestBody(ex.request().getInputStream());
+    RequestBody body = new RequestBody(ex.request());
     ResumableUpload u = draining(ex, body, () -> {
       requireOffsetOctets(ex);
       long offset = requiredLong(ex, "Upload-Offset");
@@ -311,25 +311,16 @@ public final class TusRoutes {
   }
 
   /**
-   * A piece refused on its declared size before a byte of it was read is answered first and
-   * drained after ({@link Exchange#refuseUnread}). Any other refused piece is partly drained first
-   * so that the client reads why rather than a reset connection; unless nothing read it yet and
-   * the client waits for {@code 100 Continue} (tus-java-client does): it then never gets it, sends
-   * no body, and reads the refusal (RFC 9110 §10.1.1).
+   * A refused piece or creation is answered so that the client reads why rather than a reset
+   * connection, and one waiting for {@code 100 Continue} (tus-java-client) is never invited to
+   * send a body that was refused on its headers ({@link Exchange#refuse}).
    */
   private static ResumableUpload draining(Exchange ex, RequestBody body, IoSupplier<ResumableUpload> work)
       throws IOException {
     try {
       return work.get();
     } catch (FhirException e) {
-      if (!body.touched() && e.status() == 413) {
-        throw ex.refuseUnread(e);
-      }
-      boolean closing = "close".equals(e.headers().get("Connection"));
-      if (!closing && (body.touched() || !ex.expectsContinue())) {
-        ex.drain(Exchange.DRAIN_LIMIT);
-      }
-      throw e;
+      throw ex.refuse(e, body);
     }
   }
 

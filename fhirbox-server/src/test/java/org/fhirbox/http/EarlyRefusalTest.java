@@ -112,6 +112,49 @@ class EarlyRefusalTest {
   }
 
   @Test
+  void streamedBodyOverTheLimitWithMoreThanTheDrainLeftIsAnsweredThenClosed() throws Exception {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
+          + "\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      // no declared length: the limit is found while streaming, and far more than the server
+      // drains before its answer (Exchange.DRAIN_LIMIT) is still to come
+      long total = 3 * Exchange.DRAIN_LIMIT;
+      CompletableFuture<Long> writer = CompletableFuture.supplyAsync(() -> {
+        byte[] chunk = new byte[SLICE];
+        byte[] size = (Integer.toHexString(SLICE) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] crlf = "\r\n".getBytes(StandardCharsets.US_ASCII);
+        long written = 0;
+        try {
+          for (; written < total; written += SLICE) {
+            out.write(size);
+            out.write(chunk);
+            out.write(crlf);
+          }
+        } catch (IOException e) {
+          // the server closed once it had answered and drained what it drains after the answer
+        }
+        return written;
+      });
+
+      // the whole answer, read while the client still sends (the close that ends the drain after
+      // it may then reset the connection: the answer was read before)
+      Head h = readHead(s.getInputStream());
+      byte[] body = s.getInputStream().readNBytes(Integer.parseInt(h.headers().getOrDefault("content-length", "0")));
+      Answer a = new Answer(Integer.parseInt(h.statusLine().split(" ")[1]), h.headers(),
+          new String(body, StandardCharsets.UTF_8), false);
+
+      assertRefusal(a, 413, "exceeds the limit of " + LIMIT + " bytes");
+      assertThat(writer.get(20, TimeUnit.SECONDS)).as("the client was still sending when answered")
+          .isGreaterThan(Exchange.DRAIN_LIMIT);
+    }
+  }
+
+  @Test
   void aRefusedBodyIsReadForTheDrainTimeAtMost() throws Exception {
     try (Socket s = refusedPost()) {
       OutputStream out = s.getOutputStream();
@@ -188,6 +231,52 @@ class EarlyRefusalTest {
       assertRefusal(a, 413, "the limit is " + LIMIT);
       assertThat(a.closed()).as("closed at once: no body is coming, so none is waited for").isTrue();
       assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1_500);
+    }
+  }
+
+  @Test
+  void tusPatchRefusedOnItsHeadersDoesNotInviteTheBody() throws Exception {
+    HttpResponse<String> created = new Tus(http).createDeferred(null);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String path = URI.create(created.headers().firstValue("Location").orElseThrow()).getRawPath();
+
+    // the offset is 0: a PATCH at 5 is refused on its headers, before its body would be read
+    Answer a = askToContinue("PATCH " + path + " HTTP/1.1\r\nContent-Type: " + Tus.OCTETS + "\r\n"
+        + "Tus-Resumable: 1.0.0\r\nUpload-Offset: 5\r\nAuthorization: " + auth + "\r\nContent-Length: 1000\r\n");
+
+    assertRefusal(a, 409, "is not the upload's offset");
+  }
+
+  @Test
+  void signedPutOfAnotherLengthDoesNotInviteTheBody() throws Exception {
+    Parameters in = new Parameters();
+    in.addParameter("contentType", "application/octet-stream");
+    in.addParameter().setName("size").setValue(new IntegerType(100));
+    HttpResponse<String> issued = http.postJson("fhir/R4/Binary/$upload-url", http.json(in));
+    assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
+    URI url = URI.create(http.parse(issued, Parameters.class).getParameter("url").getValue().primitiveValue());
+
+    Answer a = askToContinue("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\n"
+        + "Content-Type: application/octet-stream\r\nContent-Length: 5000\r\n");
+
+    assertRefusal(a, 400, "exactly 100 bytes");
+  }
+
+  /**
+   * Sends {@code head} with {@code Expect: 100-continue} and no body, and reads the first answer:
+   * a request refused on its headers must get its refusal, not {@code 100 Continue} (which would
+   * invite the body the server is about to refuse).
+   */
+  private static Answer askToContinue(String head) throws IOException {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write((head + "Host: localhost\r\nExpect: 100-continue\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      Answer a = read(s.getInputStream());
+      assertThat(a.closed()).as("closed after the answer: no body was invited, none is waited for").isTrue();
+      return a;
     }
   }
 
