@@ -80,7 +80,7 @@ public final class TusBench {
       if (urlFile != null) {
         Files.writeString(Path.of(urlFile), url);
       }
-      Result r = send(http, url, file, 0, size, chunk);
+      Result r = send(http, url, file, 0, size, chunk, false);
       double s = (System.nanoTime() - t0) / 1e9;
       System.out.printf("sent=%d offset=%d seconds=%.2f mbps=%.0f last_patch_s=%.2f patches_s=%.2f ok=%s%n", r.sent,
           r.offset, s, r.sent / 1e6 / s, r.lastPatch, r.patches, r.offset == size);
@@ -108,7 +108,7 @@ public final class TusBench {
     }
     try (Http http = new Http(url)) {
       long t1 = System.nanoTime();
-      Result r = send(http, url, file, offset, size, chunk);
+      Result r = send(http, url, file, offset, size, chunk, true);
       double s = (System.nanoTime() - t1) / 1e9;
       System.out.printf("resumed_at=%d sent=%d seconds=%.2f head_wait_s=%.2f last_patch_s=%.2f ok=%s etag_ok=%s%n",
           offset, r.sent, s, headWait, r.lastPatch, r.offset == size, etagMatches(http, url, r, file));
@@ -140,8 +140,14 @@ public final class TusBench {
     return head.status == 200 && expected.equals(head.header("ETag"));
   }
 
-  /** PATCHes [from, size) in pieces, one after another; a piece answered 409 is retried after a pause, up to 20 times. */
-  private static Result send(Http http, String url, Path file, long from, long size, long chunk) throws Exception {
+  /**
+   * PATCHes [from, size) in pieces, one after another; a piece answered 409 is retried after a
+   * pause, up to 20 times. A failed connection ends the upload (the server was killed), unless
+   * {@code recover}: then the client reconnects, asks HEAD for the offset and goes on from there,
+   * as a resuming client does (up to 20 times).
+   */
+  private static Result send(Http http, String url, Path file, long from, long size, long chunk, boolean recover)
+      throws Exception {
     long offset = from;
     long sent = 0;
     double last = 0;
@@ -157,7 +163,19 @@ public final class TusBench {
           r = http.send("PATCH", url, Map.of("Tus-Resumable", "1.0.0", "Content-Type",
               "application/offset+octet-stream", "Upload-Offset", Long.toString(offset)), in, offset, n);
         } catch (IOException e) {
-          return new Result(sent, offset, last, null, patches);
+          if (!recover || ++conflicts > 20) {
+            return new Result(sent, offset, last, null, patches);
+          }
+          Thread.sleep(500);
+          try {
+            Response head = http.send("HEAD", url, Map.of("Tus-Resumable", "1.0.0"), null, 0, 0);
+            if (head.status == 200) {
+              offset = Long.parseLong(head.header("Upload-Offset"));
+            }
+          } catch (IOException again) {
+            // the next round tries the piece, and then HEAD, once more
+          }
+          continue;
         }
         last = (System.nanoTime() - t) / 1e9;
         patches += last;
