@@ -74,13 +74,13 @@ public final class BinaryRoutes {
   public Written createRaw(Exchange ex, Principal principal) throws IOException {
     refuseDeclaredTooLarge(ex);
     RequestBody body = new RequestBody(ex.request());
-    return refusingReadably(ex, body, () -> binaries.create(principal, upload(ex, body), new ExchangeFacts(ex)));
+    return ex.readingBody(body, () -> binaries.create(principal, upload(ex, body), new ExchangeFacts(ex)));
   }
 
   public Written updateRaw(Exchange ex, Principal principal, String id) throws IOException {
     refuseDeclaredTooLarge(ex);
     RequestBody body = new RequestBody(ex.request());
-    return refusingReadably(ex, body, () -> binaries.update(principal, id, upload(ex, body), ex::ifMatch,
+    return ex.readingBody(body, () -> binaries.update(principal, id, upload(ex, body), ex::ifMatch,
         new ExchangeFacts(ex)));
   }
 
@@ -96,18 +96,6 @@ public final class BinaryRoutes {
     ex.refuseDeclaredLengthAbove(encoded ? max + max / 1000 + 1024 : max);
   }
 
-  /** A refused upload (413, 400, 403...) is answered so that the client can read why ({@link Exchange#refuse}). */
-  private static Written refusingReadably(Exchange ex, RequestBody body, IoSupplier<Written> work) throws IOException {
-    try {
-      return work.get();
-    } catch (FhirException e) {
-      throw ex.refuse(e, body);
-    }
-  }
-
-  private interface IoSupplier<T> {
-    T get() throws IOException;
-  }
 
   /**
    * Confirms an upload straight to S3 that reserved {@code Binary/{id}} in the caller's project and

@@ -213,6 +213,20 @@ public final class Exchange {
     return e.withHeader("Connection", "close");
   }
 
+  /** Work on a request whose body it reads, as a route hands it to {@link #readingBody}. */
+  interface BodyWork<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs {@code work}, which reads {@code body}; a refusal it throws is answered as {@link #refuse} says. */
+  <T> T readingBody(RequestBody body, BodyWork<T> work) throws IOException {
+    try {
+      return work.run();
+    } catch (FhirException e) {
+      throw refuse(e, body);
+    }
+  }
+
   /**
    * Makes {@code e} the answer to a request refused while its body may be partly or wholly unread,
    * and returns it to be thrown:
@@ -265,29 +279,14 @@ public final class Exchange {
       return;
     }
     drainAfterAnswer = false;
-    long deadline = System.nanoTime() + REFUSED_DRAIN_TIME.toNanos();
     ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(req);
     ServletChannel channel = jetty == null ? null : jetty.getServletChannel();
     long idleTimeout = channel == null ? -1 : channel.getIdleTimeout();
-    byte[] scratch = new byte[16384];
-    long read = 0;
     try {
       resp.flushBuffer();
-      InputStream in = req.getInputStream();
-      for (long left = deadline - System.nanoTime(); read < REFUSED_DRAIN_BYTES && left > 0;
-          left = deadline - System.nanoTime()) {
-        if (channel != null) {
-          // a read that waits longer than what is left fails with an idle timeout
-          channel.setIdleTimeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-        }
-        int n = in.read(scratch);
-        if (n < 0) {
-          break;
-        }
-        read += n;
-      }
-    } catch (IOException | IllegalStateException e) {
-      // the client stalled or went away: the connection closes either way
+      discard(REFUSED_DRAIN_BYTES, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos(), channel);
+    } catch (IOException e) {
+      // the client went away: the connection closes either way
     } finally {
       if (channel != null && idleTimeout >= 0) {
         channel.setIdleTimeout(idleTimeout);
@@ -310,7 +309,7 @@ public final class Exchange {
    * closes the connection and the body is drained after it as for {@link #refuseUnread}.
    */
   public FhirException refuseMidBody(FhirException e) {
-    if (drain(DRAIN_LIMIT, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos())) {
+    if (discard(DRAIN_LIMIT, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos(), null)) {
       return e;
     }
     drainAfterAnswer = true;
@@ -318,15 +317,21 @@ public final class Exchange {
   }
 
   /**
-   * Reads and discards up to {@code max} bytes of the body, checking the deadline between reads;
-   * whether the body ended within them.
+   * Reads and discards up to {@code max} bytes of the body until the deadline; whether the body
+   * ended within them. The deadline is checked between reads, and with {@code channel} also bounds
+   * each read (a read that waits longer than what is left fails with an idle timeout), which only
+   * a connection that closes afterwards may have done to it.
    */
-  private boolean drain(long max, long deadlineNanos) {
+  private boolean discard(long max, long deadlineNanos, ServletChannel channel) {
     byte[] scratch = new byte[16384];
     long read = 0;
     try {
       InputStream in = req.getInputStream();
-      while (read <= max && System.nanoTime() < deadlineNanos) {
+      for (long left = deadlineNanos - System.nanoTime(); read <= max && left > 0;
+          left = deadlineNanos - System.nanoTime()) {
+        if (channel != null) {
+          channel.setIdleTimeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
         int n = in.read(scratch);
         if (n < 0) {
           return true;
@@ -335,7 +340,7 @@ public final class Exchange {
       }
       return false;
     } catch (IOException | IllegalStateException e) {
-      return true; // the client went away: there is nothing left to read, and nobody to answer
+      return true; // the client stalled or went away: there is nothing more to read from it
     }
   }
 

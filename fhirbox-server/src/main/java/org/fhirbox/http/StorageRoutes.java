@@ -115,15 +115,8 @@ public final class StorageRoutes {
     Map<String, String> query = new HashMap<>();
     ex.params().forEach((k, v) -> query.put(k, v.get(0)));
     RequestBody body = new RequestBody(ex.request());
-    Written w;
-    try {
-      w = uploads.receive(binaryId, query, ex.contentType(), ex.request().getContentLengthLong(),
-          ex.header("Content-Encoding"), body, new ExchangeFacts(ex));
-    } catch (FhirException e) {
-      // the client reads why, not a reset connection, and is not invited to send a body refused
-      // on its headers
-      throw ex.refuse(e, body);
-    }
+    Written w = ex.readingBody(body, () -> uploads.receive(binaryId, query, ex.contentType(),
+        ex.request().getContentLengthLong(), ex.header("Content-Encoding"), body, new ExchangeFacts(ex)));
     written(ex, w);
   }
 

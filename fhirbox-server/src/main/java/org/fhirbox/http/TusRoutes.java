@@ -1,7 +1,6 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -127,11 +126,11 @@ public final class TusRoutes {
     requireHeaderSafe("binaryId", meta.get("binaryId"));
     Checksum checksum = hasBody ? checksum(ex) : null;
     RequestBody body = new RequestBody(ex.request());
-    ResumableUpload created = draining(ex, body, () -> uploads.create(principal, new Creation(length, metadata,
+    ResumableUpload created = ex.readingBody(body, () -> uploads.create(principal, new Creation(length, metadata,
         contentType, meta.get("filename"), meta.get("securityContext"), blankToNull(meta.get("binaryId")))));
     ResumableUpload u = created;
     if (hasBody) {
-      u = draining(ex, body, () -> {
+      u = ex.readingBody(body, () -> {
         try {
           return uploads.append(principal, created.id(), 0, null, declared, body, checksum, new ExchangeFacts(ex));
         } catch (RuntimeException e) {
@@ -166,7 +165,7 @@ public final class TusRoutes {
 
   private void patch(Exchange ex, Principal principal, String id) throws IOException {
     RequestBody body = new RequestBody(ex.request());
-    ResumableUpload u = draining(ex, body, () -> {
+    ResumableUpload u = ex.readingBody(body, () -> {
       requireOffsetOctets(ex);
       long offset = requiredLong(ex, "Upload-Offset");
       Long length = optionalLong(ex, "Upload-Length");
@@ -308,23 +307,5 @@ public final class TusRoutes {
 
   private static String abbreviate(String s) {
     return s.length() > 40 ? s.substring(0, 40) + "…" : s;
-  }
-
-  /**
-   * A refused piece or creation is answered so that the client reads why rather than a reset
-   * connection, and one waiting for {@code 100 Continue} (tus-java-client) is never invited to
-   * send a body that was refused on its headers ({@link Exchange#refuse}).
-   */
-  private static ResumableUpload draining(Exchange ex, RequestBody body, IoSupplier<ResumableUpload> work)
-      throws IOException {
-    try {
-      return work.get();
-    } catch (FhirException e) {
-      throw ex.refuse(e, body);
-    }
-  }
-
-  private interface IoSupplier<T> {
-    T get() throws IOException;
   }
 }
