@@ -151,9 +151,7 @@ class BackendsTest {
 
   @Test
   void serverOnS3HandsOutPresignedUrlsThatServeRanges() throws Exception {
-    // The server takes credentials from the SDK's default chain; system properties come first.
-    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    S3Server.exportCredentials();
     String bucket = S3Server.newBucketName();
     try (TestServer server = TestServer.start(Map.of(
         "FHIRBOX_BLOB_STORE", "s3", "FHIRBOX_SIGNED_URL_MODE", "s3",
@@ -179,8 +177,7 @@ class BackendsTest {
       assertThat(server.client().get("metrics").body())
           .contains("fhirbox_blobstore_operation_seconds_count{op=\"put\"} 1");
     } finally {
-      System.clearProperty("aws.accessKeyId");
-      System.clearProperty("aws.secretAccessKey");
+      S3Server.clearCredentials();
     }
   }
 }

@@ -57,8 +57,7 @@ final class DirectS3Fixture implements AutoCloseable {
   private DirectS3Fixture() throws Exception {
     s3 = S3Server.start();
     // The AWS SDK's default credential chain reads these, as it would read the environment.
-    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    S3Server.exportCredentials();
     server = TestServer.start(Map.of(
         "FHIRBOX_ORPHAN_GRACE", "3600",
         "FHIRBOX_BLOB_STORE", "s3",
@@ -81,8 +80,7 @@ final class DirectS3Fixture implements AutoCloseable {
       server.close();
       s3.close();
     } finally {
-      System.clearProperty("aws.accessKeyId");
-      System.clearProperty("aws.secretAccessKey");
+      S3Server.clearCredentials();
     }
   }
 

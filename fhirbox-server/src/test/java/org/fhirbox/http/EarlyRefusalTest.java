@@ -75,16 +75,15 @@ class EarlyRefusalTest {
 
   @Test
   void tusPatchOverTheLimitIsAnsweredWhileTheClientSends() throws Exception {
-    HttpResponse<String> created = new Tus(http).createDeferred(null);
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    String path = URI.create(created.headers().firstValue("Location").orElseThrow()).getRawPath();
+    String location = deferredUpload();
+    String path = URI.create(location).getRawPath();
 
     Answer a = sendWhileRefused("PATCH " + path + " HTTP/1.1\r\nContent-Type: " + Tus.OCTETS + "\r\n"
         + "Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nAuthorization: " + auth + "\r\n");
 
     assertRefusal(a, 413, "the limit of " + LIMIT + " bytes");
     assertThat(a.header("tus-resumable")).isEqualTo("1.0.0");
-    assertThat(new Tus(http).offset(created.headers().firstValue("Location").orElseThrow())).isZero();
+    assertThat(new Tus(http).offset(location)).isZero();
   }
 
   @Test
@@ -97,12 +96,7 @@ class EarlyRefusalTest {
 
   @Test
   void signedPutOfAnotherLengthIsAnsweredWhileTheClientSends() throws Exception {
-    Parameters in = new Parameters();
-    in.addParameter("contentType", "application/octet-stream");
-    in.addParameter().setName("size").setValue(new IntegerType(100));
-    HttpResponse<String> issued = http.postJson("fhir/R4/Binary/$upload-url", http.json(in));
-    assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
-    URI url = URI.create(http.parse(issued, Parameters.class).getParameter("url").getValue().primitiveValue());
+    URI url = signedUploadUrl(100);
 
     // no Authorization: the signed URL is the credential
     Answer a = sendWhileRefused("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\n"
@@ -143,10 +137,7 @@ class EarlyRefusalTest {
 
       // the whole answer, read while the client still sends (the close that ends the drain after
       // it may then reset the connection: the answer was read before)
-      Head h = readHead(s.getInputStream());
-      byte[] body = s.getInputStream().readNBytes(Integer.parseInt(h.headers().getOrDefault("content-length", "0")));
-      Answer a = new Answer(Integer.parseInt(h.statusLine().split(" ")[1]), h.headers(),
-          new String(body, StandardCharsets.UTF_8), false);
+      Answer a = readHead(s.getInputStream()).withBodyOnly(s.getInputStream());
 
       assertRefusal(a, 413, "exceeds the limit of " + LIMIT + " bytes");
       assertThat(writer.get(20, TimeUnit.SECONDS)).as("the client was still sending when answered")
@@ -236,9 +227,8 @@ class EarlyRefusalTest {
 
   @Test
   void tusPatchRefusedOnItsHeadersDoesNotInviteTheBody() throws Exception {
-    HttpResponse<String> created = new Tus(http).createDeferred(null);
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    String path = URI.create(created.headers().firstValue("Location").orElseThrow()).getRawPath();
+    String location = deferredUpload();
+    String path = URI.create(location).getRawPath();
 
     // the offset is 0: a PATCH at 5 is refused on its headers, before its body would be read
     Answer a = askToContinue("PATCH " + path + " HTTP/1.1\r\nContent-Type: " + Tus.OCTETS + "\r\n"
@@ -249,12 +239,7 @@ class EarlyRefusalTest {
 
   @Test
   void signedPutOfAnotherLengthDoesNotInviteTheBody() throws Exception {
-    Parameters in = new Parameters();
-    in.addParameter("contentType", "application/octet-stream");
-    in.addParameter().setName("size").setValue(new IntegerType(100));
-    HttpResponse<String> issued = http.postJson("fhir/R4/Binary/$upload-url", http.json(in));
-    assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
-    URI url = URI.create(http.parse(issued, Parameters.class).getParameter("url").getValue().primitiveValue());
+    URI url = signedUploadUrl(100);
 
     Answer a = askToContinue("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\n"
         + "Content-Type: application/octet-stream\r\nContent-Length: 5000\r\n");
@@ -278,6 +263,23 @@ class EarlyRefusalTest {
       assertThat(a.closed()).as("closed after the answer: no body was invited, none is waited for").isTrue();
       return a;
     }
+  }
+
+  /** A tus upload of deferred length, just created; its URL. */
+  private static String deferredUpload() {
+    HttpResponse<String> created = new Tus(http).createDeferred(null);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    return created.headers().firstValue("Location").orElseThrow();
+  }
+
+  /** A server-mode signed upload URL for {@code size} bytes of application/octet-stream. */
+  private static URI signedUploadUrl(int size) {
+    Parameters in = new Parameters();
+    in.addParameter("contentType", "application/octet-stream");
+    in.addParameter().setName("size").setValue(new IntegerType(size));
+    HttpResponse<String> issued = http.postJson("fhir/R4/Binary/$upload-url", http.json(in));
+    assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
+    return URI.create(http.parse(issued, Parameters.class).getParameter("url").getValue().primitiveValue());
   }
 
   static void assertRefusal(Answer a, int status, String diagnostic) {
@@ -341,13 +343,25 @@ class EarlyRefusalTest {
   record Head(String statusLine, Map<String, String> headers) {
     /** Reads the body the head announces, then whether the server closes the connection after it. */
     Answer withBody(InputStream in) throws IOException {
+      String body = body(in);
+      return new Answer(status(), headers, body, in.read() < 0);
+    }
+
+    /** Reads the body the head announces, and no further (closed is left false). */
+    Answer withBodyOnly(InputStream in) throws IOException {
+      return new Answer(status(), headers, body(in), false);
+    }
+
+    private int status() {
+      return Integer.parseInt(statusLine.split(" ")[1]);
+    }
+
+    private String body(InputStream in) throws IOException {
       int length = Integer.parseInt(headers.getOrDefault("content-length", "-1"));
       assertThat(length).as("a Content-Length on " + statusLine).isPositive();
       byte[] body = in.readNBytes(length);
       assertThat(body).as("the whole body of " + statusLine).hasSize(length);
-      boolean closed = in.read() < 0;
-      return new Answer(Integer.parseInt(statusLine.split(" ")[1]), headers,
-          new String(body, StandardCharsets.UTF_8), closed);
+      return new String(body, StandardCharsets.UTF_8);
     }
   }
 

@@ -41,8 +41,7 @@ class TusS3Test {
   @BeforeAll
   static void startS3() throws Exception {
     s3 = S3Server.start();
-    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    S3Server.exportCredentials();
     raw = S3Client.builder().endpointOverride(URI.create(s3.endpoint().toString())).forcePathStyle(true)
         .region(Region.US_EAST_1).credentialsProvider(S3Server.credentials()).build();
   }
@@ -53,8 +52,7 @@ class TusS3Test {
       raw.close();
       s3.close();
     } finally {
-      System.clearProperty("aws.accessKeyId");
-      System.clearProperty("aws.secretAccessKey");
+      S3Server.clearCredentials();
     }
   }
 

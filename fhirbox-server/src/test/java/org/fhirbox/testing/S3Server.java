@@ -66,6 +66,21 @@ public final class S3Server implements AutoCloseable {
     return S3Settings.builder(newBucketName()).endpoint(endpoint).pathStyle(true).createBucket(true);
   }
 
+  /**
+   * Puts the test credentials where a fhirbox server finds them: the AWS SDK's default chain reads
+   * the {@code aws.accessKeyId} and {@code aws.secretAccessKey} system properties first.
+   */
+  public static void exportCredentials() {
+    System.setProperty("aws.accessKeyId", ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", SECRET_KEY);
+  }
+
+  /** Undoes {@link #exportCredentials}. */
+  public static void clearCredentials() {
+    System.clearProperty("aws.accessKeyId");
+    System.clearProperty("aws.secretAccessKey");
+  }
+
   public static StaticCredentialsProvider credentials() {
     return StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
   }

@@ -32,8 +32,7 @@ public final class TwoNodes implements AutoCloseable {
   /** Two nodes with the shared settings plus {@code extra} (e.g. {@code FHIRBOX_BASE_URL} of a balancer). */
   public static TwoNodes start(Map<String, String> extra) throws Exception {
     S3Server s3 = S3Server.start();
-    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+    S3Server.exportCredentials();
     Postgres.Schema schema = Postgres.freshSchema();
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
@@ -54,7 +53,7 @@ public final class TwoNodes implements AutoCloseable {
       return new TwoNodes(s3, schema, bucket, Map.copyOf(shared), a, TestServer.start(shared));
     } catch (Exception | Error e) {
       try (S3Server s = s3; Postgres.Schema p = schema; TestServer started = a) {
-        clearCredentials();
+        S3Server.clearCredentials();
       }
       throw e;
     }
@@ -81,16 +80,11 @@ public final class TwoNodes implements AutoCloseable {
     return shared;
   }
 
-  private static void clearCredentials() {
-    System.clearProperty("aws.accessKeyId");
-    System.clearProperty("aws.secretAccessKey");
-  }
-
   @Override
   public void close() throws Exception {
     // the nodes first, then what they share
     try (S3Server s = s3; Postgres.Schema p = schema; TestServer second = b; TestServer first = a) {
-      clearCredentials();
+      S3Server.clearCredentials();
     }
   }
 }
