@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A commit acknowledged by the embedded H2 survives the process being killed: a child JVM
  * commits rows from four threads and prints each one once its commit returned; the test kills
- * it with SIGKILL mid-flight, reopens the database and finds every printed row. The second case
+ * it with SIGKILL mid-flight, reopens the database and finds every printed row, and every
+ * transaction whole: each writes one name into two tables, and both hold the same names. The second case
  * kills the child once MVStore writes new chunks into reused space (a retention time of 100 ms
  * instead of 45 s gets there within a second), where H2's own quick recovery loses the last
  * commits.
@@ -36,6 +37,7 @@ class H2CrashTest {
     Database db = new Database(url(Path.of(args[0])) + args[1], "", "", THREADS + 1);
     try (Connection c = db.connection(); Statement s = c.createStatement()) {
       s.execute("CREATE TABLE IF NOT EXISTS crash_scratch (id INT PRIMARY KEY, v VARCHAR(10000))");
+      s.execute("CREATE TABLE IF NOT EXISTS crash_pair (name VARCHAR(100) PRIMARY KEY)");
     }
     for (int t = 0; t < THREADS; t++) {
       int thread = t;
@@ -48,6 +50,12 @@ class H2CrashTest {
             ps.setString(1, name);
             ps.setLong(2, i);
             ps.executeUpdate();
+            // the same name in a second table, last in the transaction: after the kill, both
+            // tables hold the same names, or a transaction was stored in part
+            try (PreparedStatement pair = c.prepareStatement("INSERT INTO crash_pair (name) VALUES (?)")) {
+              pair.setString(1, name);
+              pair.executeUpdate();
+            }
             // a scratch row of random size replaced by every commit: pages and whole chunks die,
             // their space is reused, and chunks vary in length as real commits do
             try (PreparedStatement scratch = c.prepareStatement("MERGE INTO crash_scratch KEY (id) VALUES (?, ?)")) {
@@ -117,6 +125,7 @@ class H2CrashTest {
       assertThat(acked.size() - before).as("commits acknowledged before kill %d", round).isGreaterThanOrEqualTo(20);
 
       Set<String> stored = new HashSet<>();
+      Set<String> paired = new HashSet<>();
       try (Database db = new Database(url(dir), "", "", 2);
           Connection c = db.connection();
           PreparedStatement ps = c.prepareStatement("SELECT name FROM project");
@@ -124,7 +133,15 @@ class H2CrashTest {
         while (rs.next()) {
           stored.add(rs.getString(1));
         }
+        try (PreparedStatement pairs = c.prepareStatement("SELECT name FROM crash_pair");
+            ResultSet prs = pairs.executeQuery()) {
+          while (prs.next()) {
+            paired.add(prs.getString(1));
+          }
+        }
       }
+      stored.removeIf(name -> !name.matches("r\\d+w\\d+-\\d+"));
+      assertThat(paired).as("transactions stored whole after kill %d of %d", round + 1, rounds).isEqualTo(stored);
       List<String> lost = acked.stream().filter(name -> !stored.contains(name)).toList();
       assertThat(lost).as("acknowledged commits missing after kill %d of %d", round + 1, rounds).isEmpty();
     }
