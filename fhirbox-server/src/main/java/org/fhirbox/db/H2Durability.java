@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Makes an embedded H2 database keep every acknowledged commit through a process crash.
  *
- * <p><b>Writing.</b> By default H2's MVStore keeps committed changes in memory and writes them
- * from a background thread every {@code WRITE_DELAY} (500 ms): a killed process loses what was
+ * <p><b>Writing.</b> A {@code jdbc:h2:file:} database keeps its commits through the
+ * {@link CommitJournal}; what follows is what any other H2 URL gets, and a file database on an
+ * H2 whose store cannot be told to store only on request. By default H2's MVStore keeps
+ * committed changes in memory and writes them from a background thread every {@code WRITE_DELAY} (500 ms): a killed process loses what was
  * committed, and acknowledged, in that window. With {@code WRITE_DELAY=0} the store's
  * auto-commit delay is 0 and the end of every transaction that changed something stores a new
  * chunk (a write to the file, so into the operating system's page cache) before

@@ -1,0 +1,607 @@
+package org.fhirbox.db;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded H2's redo log: what makes an acknowledged commit survive a process crash while
+ * the database file is stored only every {@link #CHECKPOINT_MILLIS}.
+ *
+ * <p>Why: an MVStore commit that is written before it returns (H2's {@code WRITE_DELAY=0}) stores a
+ * new chunk holding, for every B-tree the transaction touched, the changed leaf and every page
+ * above it. A Patient create touches about twenty B-trees (its version, its current row, six
+ * search values with their indexes), so each 1-client create serialised and wrote about 100 KiB,
+ * and that was most of its CPU. Databases answer this with a log: a commit appends what it
+ * changed, a few KiB, and the data pages are written later, many commits at once.
+ *
+ * <p>How: every write statement a {@linkplain JournaledConnection journaled connection} runs is
+ * recorded with its parameters. Its commit, under one lock, numbers the transaction, sets the
+ * number in {@code FHIRBOX_JOURNAL.MARK} within the same transaction, appends the record (SQL,
+ * parameters, number; framed by length and CRC32C) to the journal file with one {@code write},
+ * and commits in H2. The record reaches the operating system before the commit returns, as the
+ * chunk did before, so the guarantee is unchanged: against a process crash, not a power loss.
+ *
+ * <p>Storing: {@link #checkpointIfDue} stores the file ({@code CHECKPOINT}) under the same lock,
+ * where no commit is half done; the database keeps MVStore from storing on its own (see
+ * Database), since such a store can fall inside a commit and leave a transaction in part.
+ *
+ * <p>Recovery: the mark stored in the database file names the newest transaction H2 had stored.
+ * On opening, the records after it are applied again, in order, each in a transaction that also
+ * moves the mark; a torn record at the end (the crash hit its {@code write}) was never
+ * committed, nor acknowledged, and ends the log. Replaying statements reproduces the
+ * transactions because H2 runs at READ COMMITTED with row locks: two transactions that wrote the
+ * same row committed in journal order, and fhirbox's write statements read no other rows.
+ *
+ * <p>Size: the journal is cut into segments; at a store after {@link #ROTATE_BYTES} or
+ * {@link #ROTATE_MILLIS}, a new segment starts and the older ones, now stored, are deleted. A
+ * clean close stores everything and deletes them all.
+ */
+final class CommitJournal implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CommitJournal.class);
+  static final String MARK_TABLE = "FHIRBOX_JOURNAL.MARK";
+  static final long ROTATE_BYTES = 16L << 20;
+  static final long ROTATE_MILLIS = 30_000;
+  /** How often the committed transactions are stored into the database file. */
+  static final long CHECKPOINT_MILLIS = 200;
+
+  /**
+   * {@code url} with H2's own delayed store pushed out of the way (about 35 minutes), unless it
+   * sets {@code WRITE_DELAY}: H2's background store can catch a commit half done (seen in SIGKILL
+   * tests: one table holding a transaction's row, another not), so the journal stores the file
+   * itself, under its lock, where no commit is in progress.
+   */
+  static String storedByCheckpoints(String url) {
+    if (url.toUpperCase(java.util.Locale.ROOT).contains(";WRITE_DELAY=")) {
+      return url;
+    }
+    return url + ";WRITE_DELAY=" + Integer.MAX_VALUE / 1000;
+  }
+  private static final String PREFIX = "journal-";
+  private static final String SUFFIX = ".log";
+  static final byte COMMIT = 1;
+  static final byte ABORT = 2;
+  static final byte AUTONOMOUS = 3;
+  private static final int MAX_RECORD = 256 << 20;
+
+  private final Path dir;
+  private final FileChannel lockFile;
+  private final Object lock = new Object();
+  private FileChannel segment;
+  private Path segmentPath;
+  private long segmentBytes;
+  private long segmentStarted;
+  private long lastSeq;
+  private long storedSeq;
+  private boolean closed;
+
+  private CommitJournal(Path dir, FileChannel lockFile, long lastSeq) {
+    this.dir = dir;
+    this.lockFile = lockFile;
+    this.lastSeq = lastSeq;
+    this.storedSeq = lastSeq;
+  }
+
+  /** The journal directory beside an H2 store file {@code NAME.mv.db}: {@code NAME.journal}. */
+  static Path directoryFor(Path storeFile) {
+    String name = storeFile.getFileName().toString();
+    return storeFile.resolveSibling(name.substring(0, name.length() - ".mv.db".length()) + ".journal");
+  }
+
+  /**
+   * Applies what {@code dir} holds after the mark stored in the database, stores the result and
+   * deletes the old segments; then opens a new segment for the commits to come.
+   *
+   * @param connections raw (not journaled) connections to the database
+   */
+  static CommitJournal open(Path dir, Supplier<Connection> connections) {
+    try {
+      Files.createDirectories(dir);
+      FileChannel lockFile = claim(dir);
+      long mark;
+      try (Connection c = connections.get()) {
+        mark = ensureMarkTable(c);
+      }
+      List<Path> old = segments(dir);
+      long last = mark;
+      if (!old.isEmpty()) {
+        last = Math.max(last, replay(old, mark, connections));
+      }
+      try (Connection c = connections.get(); Statement s = c.createStatement()) {
+        s.execute("CHECKPOINT");
+      }
+      for (Path p : old) {
+        Files.deleteIfExists(p);
+      }
+      CommitJournal journal = new CommitJournal(dir, lockFile, last);
+      synchronized (journal.lock) {
+        journal.startSegment();
+      }
+      return journal;
+    } catch (IOException e) {
+      throw new UncheckedIOException("opening the commit journal in " + dir + " failed: " + e.getMessage(), e);
+    } catch (SQLException e) {
+      throw new IllegalStateException("applying the commit journal in " + dir + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Holds {@code journal.lock} for the journal's life: a second pool on the same database file in
+   * this process (H2 lets it open) would interleave its records with ours.
+   */
+  private static FileChannel claim(Path dir) throws IOException {
+    FileChannel channel = FileChannel.open(dir.resolve("journal.lock"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE);
+    try {
+      if (channel.tryLock() != null) {
+        return channel;
+      }
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      // held in this process
+    }
+    channel.close();
+    throw new IllegalStateException("the commit journal in " + dir + " is in use: the embedded database is "
+        + "already open in this or another process");
+  }
+
+  private static long ensureMarkTable(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA IF NOT EXISTS FHIRBOX_JOURNAL");
+      s.execute("CREATE TABLE IF NOT EXISTS " + MARK_TABLE + " (id INT PRIMARY KEY, seq BIGINT NOT NULL)");
+      try (ResultSet rs = s.executeQuery("SELECT seq FROM " + MARK_TABLE + " WHERE id = 1")) {
+        if (rs.next()) {
+          return rs.getLong(1);
+        }
+      }
+      s.executeUpdate("INSERT INTO " + MARK_TABLE + " (id, seq) VALUES (1, 0)");
+      return 0;
+    }
+  }
+
+  /** Segment files of {@code dir}, oldest first (named by the first number they may hold). */
+  private static List<Path> segments(Path dir) throws IOException {
+    TreeMap<Long, Path> byFirst = new TreeMap<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
+      for (Path p : files) {
+        String n = p.getFileName().toString();
+        try {
+          byFirst.put(Long.parseLong(n.substring(PREFIX.length(), n.length() - SUFFIX.length())), p);
+        } catch (NumberFormatException e) {
+          // not one of ours
+        }
+      }
+    }
+    return new ArrayList<>(byFirst.values());
+  }
+
+  private static long replay(List<Path> files, long mark, Supplier<Connection> connections)
+      throws IOException, SQLException {
+    List<Record> records = new ArrayList<>();
+    Set<Long> aborted = new HashSet<>();
+    for (Path p : files) {
+      read(p, records, aborted);
+    }
+    long last = mark;
+    int applied = 0;
+    long start = System.nanoTime();
+    try (Connection c = connections.get()) {
+      c.setAutoCommit(false);
+      for (Record r : records) {
+        last = Math.max(last, r.seq);
+        if (r.seq <= mark || aborted.contains(r.seq)) {
+          continue;
+        }
+        if (r.autonomous) {
+          // DDL commits by itself and moves no mark: run it again where it is not there yet
+          for (Recorded st : r.statements) {
+            try {
+              st.replay(c);
+              c.commit();
+            } catch (SQLException e) {
+              c.rollback();
+              LOG.info("journal: statement {} not applied again: {}", r.seq, e.getMessage());
+            }
+          }
+          continue;
+        }
+        try {
+          for (Recorded st : r.statements) {
+            st.replay(c);
+          }
+          try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
+            ps.setLong(1, r.seq);
+            ps.executeUpdate();
+          }
+          c.commit();
+          applied++;
+        } catch (SQLException e) {
+          c.rollback();
+          throw new SQLException("transaction " + r.seq + " of the journal could not be applied again ("
+              + e.getMessage() + "); the journal is kept for inspection", e.getSQLState(), e);
+        }
+      }
+    }
+    if (applied > 0) {
+      LOG.warn("the embedded database was not closed cleanly: applied {} committed transactions from its journal "
+          + "that the database file did not hold yet, in {} ms", applied, (System.nanoTime() - start) / 1_000_000);
+    }
+    return last;
+  }
+
+  private static void read(Path file, List<Record> records, Set<Long> aborted) throws IOException {
+    try (InputStream in = Files.newInputStream(file);
+        DataInputStream data = new DataInputStream(new java.io.BufferedInputStream(in, 1 << 16))) {
+      while (true) {
+        int length;
+        int crc;
+        byte[] body;
+        try {
+          length = data.readInt();
+          if (length <= 0 || length > MAX_RECORD) {
+            LOG.warn("journal {}: a record length of {} ends the log there", file, length);
+            return;
+          }
+          crc = data.readInt();
+          body = data.readNBytes(length);
+        } catch (EOFException e) {
+          return;
+        }
+        if (body.length < length || crc32c(body) != crc) {
+          // the crash interrupted this append: the transaction never committed
+          LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
+          return;
+        }
+        DataInputStream r = new DataInputStream(new java.io.ByteArrayInputStream(body));
+        byte kind = r.readByte();
+        long seq = r.readLong();
+        if (kind == ABORT) {
+          aborted.add(seq);
+          continue;
+        }
+        int n = r.readInt();
+        List<Recorded> statements = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          statements.add(Recorded.read(r));
+        }
+        records.add(new Record(seq, kind == AUTONOMOUS, statements));
+      }
+    }
+  }
+
+  private record Record(long seq, boolean autonomous, List<Recorded> statements) {
+  }
+
+  /**
+   * Commits {@code c}'s transaction with its {@code statements} in the journal: numbers it, sets
+   * the mark, appends the record and commits, all under the journal lock so that the numbers
+   * follow the commit order. A commit that fails after its append gets an abort record.
+   */
+  void commit(Connection c, List<Recorded> statements) throws SQLException {
+    synchronized (lock) {
+      if (closed) {
+        throw new SQLException("the database is closing");
+      }
+      long seq = lastSeq + 1;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
+        ps.setLong(1, seq);
+        ps.executeUpdate();
+      }
+      append(encode(COMMIT, seq, statements));
+      lastSeq = seq;
+      try {
+        c.commit();
+      } catch (SQLException e) {
+        try {
+          append(encode(ABORT, seq, List.of()));
+        } catch (RuntimeException again) {
+          e.addSuppressed(again);
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** A statement that committed by itself (DDL): journaled after it ran, outside the order. */
+  void appendAutonomous(List<Recorded> statements) {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      long seq = ++lastSeq;
+      try {
+        append(encode(AUTONOMOUS, seq, statements));
+      } catch (UncheckedIOException e) {
+        LOG.warn("{}", e.getMessage());
+      }
+    }
+  }
+
+  private void append(ByteBuffer record) throws UncheckedIOException {
+    try {
+      while (record.hasRemaining()) {
+        segmentBytes += segment.write(record);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("appending to the commit journal " + segmentPath + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  static ByteBuffer encode(byte kind, long seq, List<Recorded> statements) {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeInt(0);
+      out.writeInt(0);
+      out.writeByte(kind);
+      out.writeLong(seq);
+      if (kind != ABORT) {
+        out.writeInt(statements.size());
+        for (Recorded s : statements) {
+          s.write(out);
+        }
+      }
+      out.flush();
+      ByteBuffer b = ByteBuffer.wrap(bytes.toByteArray());
+      int length = b.limit() - 8;
+      CRC32C crc = new CRC32C();
+      crc.update(b.array(), 8, length);
+      b.putInt(0, length);
+      b.putInt(4, (int) crc.getValue());
+      return b;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static int crc32c(byte[] body) {
+    CRC32C crc = new CRC32C();
+    crc.update(body, 0, body.length);
+    return (int) crc.getValue();
+  }
+
+  /**
+   * Has H2 store what is committed, under the lock; starts a new segment when the current one is
+   * large or old enough, and deletes the segments before it, which held only stored transactions.
+   *
+   * @param raw a connection that is not journaled
+   */
+  void checkpointIfDue(Supplier<Connection> raw, boolean force) throws SQLException, IOException {
+    List<Path> done = List.of();
+    // the connection is taken before the lock: commits waiting for the lock hold pool connections
+    try (Connection c = raw.get(); Statement s = c.createStatement()) {
+      synchronized (lock) {
+        if (closed || lastSeq == storedSeq) {
+          return;
+        }
+        // under the lock no commit is half done, so H2 stores whole transactions only
+        s.execute("CHECKPOINT");
+        storedSeq = lastSeq;
+        if (force || segmentBytes >= ROTATE_BYTES || System.currentTimeMillis() - segmentStarted >= ROTATE_MILLIS) {
+          done = segments(dir);
+          startSegment();
+        }
+      }
+    }
+    for (Path p : done) {
+      Files.deleteIfExists(p);
+    }
+  }
+
+  private void startSegment() {
+    try {
+      if (segment != null) {
+        segment.close();
+      }
+      segmentPath = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
+      segment = FileChannel.open(segmentPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND);
+      segmentBytes = 0;
+      segmentStarted = System.currentTimeMillis();
+    } catch (IOException e) {
+      throw new UncheckedIOException("starting a commit journal segment in " + dir + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  long lastSeq() {
+    synchronized (lock) {
+      return lastSeq;
+    }
+  }
+
+  /** Stops taking commits. The caller closes the database, then calls {@link #deleteAll}. */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      closed = true;
+      try {
+        if (segment != null) {
+          segment.close();
+        }
+      } catch (IOException e) {
+        LOG.warn("closing the commit journal failed: {}", e.toString());
+      }
+    }
+  }
+
+  /** Lets another pool open the journal, once this one's database is closed. */
+  void release() {
+    try {
+      lockFile.close();
+    } catch (IOException e) {
+      LOG.warn("releasing the commit journal's lock failed: {}", e.toString());
+    }
+  }
+
+  /** After a clean close of the database, which stored every commit: the journal is not needed. */
+  void deleteAll() {
+    try {
+      for (Path p : segments(dir)) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      LOG.warn("deleting the commit journal in {} failed: {}", dir, e.toString());
+    }
+  }
+
+  /** One write statement with its parameters: one row, or the rows of a batch. */
+  record Recorded(String sql, List<Object[]> rows) {
+    private static final byte NULL = 0;
+    private static final byte STRING = 1;
+    private static final byte LONG = 2;
+    private static final byte INT = 3;
+    private static final byte BOOLEAN = 4;
+    private static final byte BYTES = 5;
+    private static final byte DECIMAL = 6;
+    private static final byte DOUBLE = 7;
+    private static final byte SHORT = 8;
+    private static final byte TIMESTAMP = 9;
+
+    /** Whether {@code value} can be journaled (and so may be bound on a journaled statement). */
+    static boolean supported(Object value) {
+      return value == null || value instanceof String || value instanceof Long || value instanceof Integer
+          || value instanceof Boolean || value instanceof byte[] || value instanceof BigDecimal
+          || value instanceof Double || value instanceof Short || value instanceof java.sql.Timestamp;
+    }
+
+    void write(DataOutputStream out) throws IOException {
+      byte[] text = sql.getBytes(StandardCharsets.UTF_8);
+      out.writeInt(text.length);
+      out.write(text);
+      out.writeInt(rows.size());
+      for (Object[] row : rows) {
+        out.writeInt(row.length);
+        for (Object v : row) {
+          writeValue(out, v);
+        }
+      }
+    }
+
+    private static void writeValue(DataOutputStream out, Object v) throws IOException {
+      if (v == null) {
+        out.writeByte(NULL);
+      } else if (v instanceof String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeByte(STRING);
+        out.writeInt(b.length);
+        out.write(b);
+      } else if (v instanceof Long l) {
+        out.writeByte(LONG);
+        out.writeLong(l);
+      } else if (v instanceof Integer i) {
+        out.writeByte(INT);
+        out.writeInt(i);
+      } else if (v instanceof Boolean b) {
+        out.writeByte(BOOLEAN);
+        out.writeBoolean(b);
+      } else if (v instanceof byte[] b) {
+        out.writeByte(BYTES);
+        out.writeInt(b.length);
+        out.write(b);
+      } else if (v instanceof BigDecimal d) {
+        out.writeByte(DECIMAL);
+        out.writeUTF(d.toString());
+      } else if (v instanceof Double d) {
+        out.writeByte(DOUBLE);
+        out.writeDouble(d);
+      } else if (v instanceof Short s) {
+        out.writeByte(SHORT);
+        out.writeShort(s);
+      } else if (v instanceof java.sql.Timestamp t) {
+        out.writeByte(TIMESTAMP);
+        out.writeLong(t.getTime());
+        out.writeInt(t.getNanos());
+      } else {
+        throw new IllegalArgumentException("cannot journal a parameter of type " + v.getClass().getName());
+      }
+    }
+
+    static Recorded read(DataInputStream in) throws IOException {
+      String sql = new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
+      int n = in.readInt();
+      List<Object[]> rows = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        Object[] row = new Object[in.readInt()];
+        for (int k = 0; k < row.length; k++) {
+          row[k] = readValue(in);
+        }
+        rows.add(row);
+      }
+      return new Recorded(sql, rows);
+    }
+
+    private static Object readValue(DataInputStream in) throws IOException {
+      byte tag = in.readByte();
+      return switch (tag) {
+        case NULL -> null;
+        case STRING -> new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
+        case LONG -> in.readLong();
+        case INT -> in.readInt();
+        case BOOLEAN -> in.readBoolean();
+        case BYTES -> in.readNBytes(in.readInt());
+        case DECIMAL -> new BigDecimal(in.readUTF());
+        case DOUBLE -> in.readDouble();
+        case SHORT -> in.readShort();
+        case TIMESTAMP -> {
+          java.sql.Timestamp t = new java.sql.Timestamp(in.readLong());
+          t.setNanos(in.readInt());
+          yield t;
+        }
+        default -> throw new IOException("unknown parameter tag " + tag + " in the commit journal");
+      };
+    }
+
+    /** Runs the statement again on {@code c} (in its transaction). */
+    void replay(Connection c) throws SQLException {
+      if (rows.isEmpty()) {
+        try (Statement s = c.createStatement()) {
+          s.execute(sql);
+        }
+        return;
+      }
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        if (rows.size() == 1) {
+          bind(ps, rows.get(0));
+          ps.execute();
+          return;
+        }
+        for (Object[] row : rows) {
+          bind(ps, row);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+
+    private static void bind(PreparedStatement ps, Object[] row) throws SQLException {
+      for (int i = 0; i < row.length; i++) {
+        ps.setObject(i + 1, row[i]);
+      }
+    }
+  }
+}

@@ -1,0 +1,330 @@
+package org.fhirbox.db;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.BatchUpdateException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.fhirbox.db.CommitJournal.Recorded;
+
+/**
+ * A connection whose write statements go into the {@link CommitJournal}: it records each write
+ * that succeeded, with its parameters, and commits through the journal. Reads run on the
+ * driver's statements untouched. A write run in auto-commit mode becomes a transaction of its
+ * own; DDL, which H2 commits by itself, is journaled after it ran.
+ */
+final class JournaledConnection implements InvocationHandler {
+  private final Connection real;
+  private final CommitJournal journal;
+  private List<Recorded> pending = new ArrayList<>();
+
+  private JournaledConnection(Connection real, CommitJournal journal) {
+    this.real = real;
+    this.journal = journal;
+  }
+
+  static Connection wrap(Connection real, CommitJournal journal) {
+    return (Connection) Proxy.newProxyInstance(JournaledConnection.class.getClassLoader(),
+        new Class<?>[] {Connection.class}, new JournaledConnection(real, journal));
+  }
+
+  enum Kind { READ, WRITE, DDL }
+
+  /** What a statement does, from its first word. */
+  static Kind kind(String sql) {
+    int i = 0;
+    while (i < sql.length() && (Character.isWhitespace(sql.charAt(i)) || sql.charAt(i) == '(')) {
+      i++;
+    }
+    int end = i;
+    while (end < sql.length() && Character.isLetter(sql.charAt(end))) {
+      end++;
+    }
+    return switch (sql.substring(i, end).toUpperCase(Locale.ROOT)) {
+      case "INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE" -> Kind.WRITE;
+      case "CREATE", "ALTER", "DROP", "TRUNCATE", "COMMENT", "GRANT", "REVOKE" -> Kind.DDL;
+      default -> Kind.READ;
+    };
+  }
+
+  @Override
+  public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+    switch (method.getName()) {
+      case "prepareStatement" -> {
+        Object ps = call(real, method, args);
+        String sql = (String) args[0];
+        Kind kind = kind(sql);
+        return kind == Kind.READ ? ps : Proxy.newProxyInstance(JournaledConnection.class.getClassLoader(),
+            new Class<?>[] {PreparedStatement.class}, new Prepared((PreparedStatement) ps, sql, kind));
+      }
+      case "createStatement" -> {
+        return Proxy.newProxyInstance(JournaledConnection.class.getClassLoader(), new Class<?>[] {Statement.class},
+            new Plain((Statement) call(real, method, args)));
+      }
+      case "prepareCall", "setSavepoint", "releaseSavepoint" ->
+          throw new SQLFeatureNotSupportedException(method.getName() + " is not available on a journaled connection");
+      case "commit" -> {
+        commitPending();
+        return null;
+      }
+      case "rollback" -> {
+        if (args != null) {
+          throw new SQLFeatureNotSupportedException("savepoints are not available on a journaled connection");
+        }
+        pending.clear();
+        real.rollback();
+        return null;
+      }
+      case "setAutoCommit" -> {
+        if ((Boolean) args[0] && !pending.isEmpty() && !real.getAutoCommit()) {
+          commitPending(); // JDBC: switching auto-commit on commits the transaction
+        }
+        real.setAutoCommit((Boolean) args[0]);
+        return null;
+      }
+      case "close" -> {
+        pending.clear();
+        real.close();
+        return null;
+      }
+      case "equals" -> {
+        return proxy == args[0];
+      }
+      case "hashCode" -> {
+        return System.identityHashCode(proxy);
+      }
+      default -> {
+        return call(real, method, args);
+      }
+    }
+  }
+
+  private void commitPending() throws SQLException {
+    if (pending.isEmpty()) {
+      real.commit();
+      return;
+    }
+    List<Recorded> statements = pending;
+    pending = new ArrayList<>();
+    journal.commit(real, statements);
+  }
+
+  /** Runs a statement that executed successfully becomes {@code recorded}; see the class comment. */
+  private Object write(Kind kind, Execution execution, Recorded recorded) throws Throwable {
+    if (kind == Kind.DDL) {
+      if (!pending.isEmpty() && !real.getAutoCommit()) {
+        commitPending(); // H2 commits the open transaction before DDL
+      }
+      Object result = execution.run();
+      journal.appendAutonomous(List.of(recorded));
+      return result;
+    }
+    if (!real.getAutoCommit()) {
+      Object result = execution.run();
+      pending.add(recorded);
+      return result;
+    }
+    real.setAutoCommit(false);
+    try {
+      Object result = execution.run();
+      journal.commit(real, List.of(recorded));
+      return result;
+    } catch (Throwable e) {
+      try {
+        real.rollback();
+      } catch (SQLException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
+    } finally {
+      real.setAutoCommit(true);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Execution {
+    Object run() throws Throwable;
+  }
+
+  private static Object call(Object target, Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
+  }
+
+  /** A prepared write: keeps the bound parameters and the batch, records each execution. */
+  private final class Prepared implements InvocationHandler {
+    private final PreparedStatement ps;
+    private final String sql;
+    private final Kind kind;
+    private Object[] params = new Object[8];
+    private int count;
+    private final List<Object[]> batch = new ArrayList<>();
+
+    Prepared(PreparedStatement ps, String sql, Kind kind) {
+      this.ps = ps;
+      this.sql = sql;
+      this.kind = kind;
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+      String name = method.getName();
+      if (name.startsWith("set") && args != null && args.length >= 2 && args[0] instanceof Integer index
+          && method.getParameterTypes()[0] == int.class) {
+        bind(name, index, args);
+        return call(ps, method, args);
+      }
+      switch (name) {
+        case "clearParameters" -> {
+          Arrays.fill(params, null);
+          count = 0;
+          return call(ps, method, args);
+        }
+        case "addBatch" -> {
+          if (args == null) {
+            batch.add(Arrays.copyOf(params, count));
+          }
+          return call(ps, method, args);
+        }
+        case "clearBatch" -> {
+          batch.clear();
+          return call(ps, method, args);
+        }
+        case "execute", "executeUpdate", "executeLargeUpdate" -> {
+          if (args != null) {
+            return call(ps, method, args);
+          }
+          Object[] row = Arrays.copyOf(params, count);
+          return write(kind, () -> call(ps, method, null), new Recorded(sql, List.<Object[]>of(row)));
+        }
+        case "executeBatch", "executeLargeBatch" -> {
+          List<Object[]> rows = new ArrayList<>(batch);
+          batch.clear();
+          return write(kind, () -> executeBatch(method, rows), new Recorded(sql, rows));
+        }
+        case "equals" -> {
+          return proxy == args[0];
+        }
+        case "hashCode" -> {
+          return System.identityHashCode(proxy);
+        }
+        default -> {
+          return call(ps, method, args);
+        }
+      }
+    }
+
+    /** A batch that failed part-way keeps only the rows that ran in the record. */
+    private Object executeBatch(Method method, List<Object[]> rows) throws Throwable {
+      try {
+        return call(ps, method, null);
+      } catch (BatchUpdateException e) {
+        int[] counts = e.getUpdateCounts();
+        List<Object[]> ran = new ArrayList<>();
+        for (int i = 0; i < rows.size() && counts != null && i < counts.length; i++) {
+          if (counts[i] != Statement.EXECUTE_FAILED) {
+            ran.add(rows.get(i));
+          }
+        }
+        rows.clear();
+        rows.addAll(ran);
+        if (!ran.isEmpty() && !real.getAutoCommit()) {
+          pending.add(new Recorded(sql, new ArrayList<>(ran)));
+        }
+        throw e;
+      }
+    }
+
+    private void bind(String name, int index, Object[] args) throws SQLException {
+      Object value = switch (name) {
+        case "setNull" -> null;
+        case "setString", "setNString", "setLong", "setInt", "setBoolean", "setBytes", "setBigDecimal", "setDouble",
+            "setShort", "setTimestamp", "setObject" -> args[1];
+        default -> throw new SQLFeatureNotSupportedException(name + " cannot be journaled; bind a value instead");
+      };
+      if (!Recorded.supported(value)) {
+        throw new SQLFeatureNotSupportedException("a parameter of type " + value.getClass().getName()
+            + " cannot be journaled");
+      }
+      if (index < 1) {
+        throw new SQLException("parameter index " + index + " is out of range");
+      }
+      if (index > params.length) {
+        params = Arrays.copyOf(params, Math.max(index, params.length * 2));
+      }
+      params[index - 1] = value;
+      count = Math.max(count, index);
+    }
+  }
+
+  /** A plain statement: writes and DDL are recorded as their SQL text. */
+  private final class Plain implements InvocationHandler {
+    private final Statement st;
+    private final List<String> batch = new ArrayList<>();
+
+    Plain(Statement st) {
+      this.st = st;
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+      switch (method.getName()) {
+        case "execute", "executeUpdate", "executeLargeUpdate" -> {
+          String sql = (String) args[0];
+          Kind kind = kind(sql);
+          if (kind == Kind.READ) {
+            return call(st, method, args);
+          }
+          return write(kind, () -> call(st, method, args), new Recorded(sql, List.of()));
+        }
+        case "addBatch" -> {
+          batch.add((String) args[0]);
+          return call(st, method, args);
+        }
+        case "clearBatch" -> {
+          batch.clear();
+          return call(st, method, args);
+        }
+        case "executeBatch", "executeLargeBatch" -> {
+          List<String> sqls = new ArrayList<>(batch);
+          batch.clear();
+          List<Recorded> writes = new ArrayList<>();
+          for (String sql : sqls) {
+            Kind kind = kind(sql);
+            if (kind == Kind.DDL || kind == Kind.WRITE && real.getAutoCommit()) {
+              throw new SQLFeatureNotSupportedException("a batch of plain statements with DDL, or of writes in "
+                  + "auto-commit mode, cannot be journaled: run them one by one");
+            }
+            if (kind == Kind.WRITE) {
+              writes.add(new Recorded(sql, List.of()));
+            }
+          }
+          Object result = call(st, method, args);
+          pending.addAll(writes);
+          return result;
+        }
+        case "equals" -> {
+          return proxy == args[0];
+        }
+        case "hashCode" -> {
+          return System.identityHashCode(proxy);
+        }
+        default -> {
+          return call(st, method, args);
+        }
+      }
+    }
+  }
+}

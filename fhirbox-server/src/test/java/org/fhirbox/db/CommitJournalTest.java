@@ -1,0 +1,182 @@
+package org.fhirbox.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.fhirbox.db.CommitJournal.Recorded;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded H2's commit journal: what a restart applies from it, and what a journaled
+ * connection records. H2CrashTest kills a writing process and checks the whole path.
+ */
+class CommitJournalTest {
+  @TempDir
+  Path dir;
+
+  private Supplier<Connection> raw() {
+    String url = "jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_DELAY=-1";
+    return () -> {
+      try {
+        return DriverManager.getConnection(url, "", "");
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  private void createTable() throws SQLException {
+    try (Connection c = raw().get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))");
+    }
+  }
+
+  private static Recorded insert(long id, String v) {
+    return new Recorded("INSERT INTO t (id, v) VALUES (?, ?)", List.<Object[]>of(new Object[] {id, v}));
+  }
+
+  private void writeSegment(long first, ByteBuffer... records) throws Exception {
+    Path journal = dir.resolve("db.journal");
+    Files.createDirectories(journal);
+    try (FileChannel ch = FileChannel.open(journal.resolve(String.format("journal-%019d.log", first)),
+        StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      for (ByteBuffer r : records) {
+        ch.write(r);
+      }
+    }
+  }
+
+  private List<String> rows() throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = raw().get(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT id, v FROM t ORDER BY id")) {
+      while (rs.next()) {
+        out.add(rs.getLong(1) + "=" + rs.getString(2));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aRestartAppliesTheCommitsAfterTheMarkSkipsAbortedOnesAndStopsAtATornRecord() throws Exception {
+    createTable();
+    ByteBuffer torn = CommitJournal.encode(CommitJournal.COMMIT, 5, List.of(insert(5, "torn")));
+    torn.limit(torn.limit() - 3); // the crash cut its write short
+    writeSegment(1,
+        CommitJournal.encode(CommitJournal.COMMIT, 1, List.of(insert(1, "one"))),
+        CommitJournal.encode(CommitJournal.COMMIT, 2, List.of(insert(2, "two"), insert(20, "twenty"))),
+        CommitJournal.encode(CommitJournal.COMMIT, 3, List.of(insert(3, "three"))),
+        CommitJournal.encode(CommitJournal.ABORT, 3, List.of()),
+        CommitJournal.encode(CommitJournal.COMMIT, 4, List.of(insert(4, "four"))),
+        torn);
+    // the database file already holds transaction 1 and says so in its mark
+    try (Connection c = raw().get(); Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA FHIRBOX_JOURNAL");
+      s.execute("CREATE TABLE " + CommitJournal.MARK_TABLE + " (id INT PRIMARY KEY, seq BIGINT NOT NULL)");
+      s.execute("INSERT INTO " + CommitJournal.MARK_TABLE + " VALUES (1, 1)");
+      s.execute("INSERT INTO t VALUES (1, 'one')");
+    }
+
+    try (CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), raw())) {
+      assertThat(rows()).containsExactly("1=one", "2=two", "4=four", "20=twenty");
+      assertThat(journal.lastSeq()).isEqualTo(4);
+      try (Connection c = raw().get(); Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT seq FROM " + CommitJournal.MARK_TABLE)) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getLong(1)).isEqualTo(4);
+      }
+      // the applied segment is gone; the new one starts after the highest complete record
+      try (var files = Files.list(dir.resolve("db.journal"))) {
+        assertThat(files.map(p -> p.getFileName().toString()))
+            .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 5));
+      }
+      journal.release();
+    }
+  }
+
+  @Test
+  void aRecordThatNoLongerAppliesStopsTheStartWithTheTransactionNamed() throws Exception {
+    createTable();
+    writeSegment(1, CommitJournal.encode(CommitJournal.COMMIT, 1,
+        List.of(new Recorded("INSERT INTO missing_table VALUES (?)", List.<Object[]>of(new Object[] {1L})))));
+    assertThatThrownBy(() -> CommitJournal.open(dir.resolve("db.journal"), raw()))
+        .hasMessageContaining("transaction 1 of the journal could not be applied again");
+    assertThat(Files.list(dir.resolve("db.journal")).anyMatch(p -> p.toString().endsWith("-0000000000000000001.log")))
+        .as("the journal is kept for inspection").isTrue();
+  }
+
+  @Test
+  void aJournaledConnectionRecordsWritesAndNotRolledBackOnes() throws Exception {
+    createTable();
+    try (CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), raw())) {
+      try (Connection c = JournaledConnection.wrap(raw().get(), journal)) {
+        // auto-commit: a transaction of its own
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+          ps.setLong(1, 1);
+          ps.setString(2, "one");
+          ps.executeUpdate();
+        }
+        c.setAutoCommit(false);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+          ps.setLong(1, 2);
+          ps.setObject(2, "rolled back");
+          ps.executeUpdate();
+        }
+        c.rollback();
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+          for (long id = 3; id <= 4; id++) {
+            ps.setLong(1, id);
+            ps.setString(2, "batch");
+            ps.addBatch();
+          }
+          ps.executeBatch();
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+          ps.setLong(1, 9);
+          assertThatThrownBy(() -> ps.setObject(2, new ByteArrayInputStream(new byte[1])))
+              .isInstanceOf(SQLFeatureNotSupportedException.class).hasMessageContaining("cannot be journaled");
+        }
+        c.commit();
+      }
+      assertThat(journal.lastSeq()).isEqualTo(2);
+      journal.release();
+    }
+    // the segment is still there (no checkpoint): applied to a database without its rows, it
+    // gives the same rows
+    List<String> written = rows();
+    try (Connection c = raw().get(); Statement s = c.createStatement()) {
+      s.execute("DELETE FROM t");
+      s.execute("UPDATE " + CommitJournal.MARK_TABLE + " SET seq = 0");
+    }
+    try (CommitJournal again = CommitJournal.open(dir.resolve("db.journal"), raw())) {
+      assertThat(rows()).isEqualTo(written).containsExactly("1=one", "3=batch", "4=batch");
+      again.release();
+    }
+  }
+
+  @Test
+  void statementKindsComeFromTheFirstWord() {
+    assertThat(JournaledConnection.kind("  insert into t values (1)")).isEqualTo(JournaledConnection.Kind.WRITE);
+    assertThat(JournaledConnection.kind("MERGE INTO t KEY (id) VALUES (1)")).isEqualTo(JournaledConnection.Kind.WRITE);
+    assertThat(JournaledConnection.kind("(SELECT 1)")).isEqualTo(JournaledConnection.Kind.READ);
+    assertThat(JournaledConnection.kind("SELECT id FROM t FOR UPDATE")).isEqualTo(JournaledConnection.Kind.READ);
+    assertThat(JournaledConnection.kind("CREATE TABLE IF NOT EXISTS x (id INT)")).isEqualTo(JournaledConnection.Kind.DDL);
+  }
+}
