@@ -3,7 +3,6 @@ package org.fhirbox.db;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -88,7 +87,6 @@ final class CommitJournal implements AutoCloseable {
   static final byte COMMIT = 1;
   static final byte ABORT = 2;
   static final byte AUTONOMOUS = 3;
-  private static final int MAX_RECORD = 256 << 20;
 
   private final Path dir;
   private final FileChannel lockFile;
@@ -100,6 +98,8 @@ final class CommitJournal implements AutoCloseable {
   private long lastSeq;
   private long storedSeq;
   private boolean closed;
+  /** Set when a failed append could not be cut off: the segment may hold torn bytes mid-log. */
+  private IOException broken;
 
   private CommitJournal(Path dir, FileChannel lockFile, long lastSeq) {
     this.dir = dir;
@@ -255,25 +255,27 @@ final class CommitJournal implements AutoCloseable {
   }
 
   private static void read(Path file, List<Record> records, Set<Long> aborted) throws IOException {
+    long left = Files.size(file);
     try (InputStream in = Files.newInputStream(file);
         DataInputStream data = new DataInputStream(new java.io.BufferedInputStream(in, 1 << 16))) {
       while (true) {
-        int length;
-        int crc;
-        byte[] body;
-        try {
-          length = data.readInt();
-          if (length <= 0 || length > MAX_RECORD) {
-            LOG.warn("journal {}: a record length of {} ends the log there", file, length);
-            return;
+        if (left < 8) {
+          if (left > 0) {
+            LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
           }
-          crc = data.readInt();
-          body = data.readNBytes(length);
-        } catch (EOFException e) {
           return;
         }
-        if (body.length < length || crc32c(body) != crc) {
-          // the crash interrupted this append: the transaction never committed
+        int length = data.readInt();
+        int crc = data.readInt();
+        left -= 8;
+        if (length <= 0 || length > left) {
+          // zeros or a cut-off record: the crash interrupted this append, which never committed
+          LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
+          return;
+        }
+        byte[] body = data.readNBytes(length);
+        left -= length;
+        if (crc32c(body) != crc) {
           LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
           return;
         }
@@ -312,7 +314,11 @@ final class CommitJournal implements AutoCloseable {
         ps.setLong(1, seq);
         ps.executeUpdate();
       }
-      append(encode(COMMIT, seq, statements));
+      try {
+        append(encode(COMMIT, seq, statements));
+      } catch (UncheckedIOException e) {
+        throw new SQLException(e.getMessage(), e.getCause());
+      }
       lastSeq = seq;
       try {
         c.commit();
@@ -342,12 +348,28 @@ final class CommitJournal implements AutoCloseable {
     }
   }
 
+  /**
+   * Appends one record. A write that fails part-way is cut off again, so that no record follows
+   * torn bytes (a reader stops there); when even that fails, the journal takes no more commits.
+   */
   private void append(ByteBuffer record) throws UncheckedIOException {
+    if (broken != null) {
+      throw new UncheckedIOException("the commit journal " + segmentPath + " cannot be written since an earlier "
+          + "failure; restart fhirbox", broken);
+    }
+    long before = segmentBytes;
     try {
       while (record.hasRemaining()) {
         segmentBytes += segment.write(record);
       }
     } catch (IOException e) {
+      try {
+        segment.truncate(before);
+        segmentBytes = before;
+      } catch (IOException again) {
+        e.addSuppressed(again);
+        broken = e;
+      }
       throw new UncheckedIOException("appending to the commit journal " + segmentPath + " failed: " + e.getMessage(), e);
     }
   }
