@@ -6,10 +6,8 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -219,7 +217,7 @@ final class CommitJournal implements AutoCloseable {
         }
         if (r.autonomous) {
           // DDL commits by itself and moves no mark: run it again where it is not there yet
-          for (Recorded st : r.statements) {
+          for (JournaledStatement st : r.statements) {
             try {
               st.replay(c);
               c.commit();
@@ -231,7 +229,7 @@ final class CommitJournal implements AutoCloseable {
           continue;
         }
         try {
-          for (Recorded st : r.statements) {
+          for (JournaledStatement st : r.statements) {
             st.replay(c);
           }
           try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
@@ -258,27 +256,18 @@ final class CommitJournal implements AutoCloseable {
     long left = Files.size(file);
     try (InputStream in = Files.newInputStream(file);
         DataInputStream data = new DataInputStream(new java.io.BufferedInputStream(in, 1 << 16))) {
-      while (true) {
-        if (left < 8) {
-          if (left > 0) {
-            LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
-          }
-          return;
-        }
-        int length = data.readInt();
-        int crc = data.readInt();
+      while (left > 0) {
+        int length = left < 8 ? -1 : data.readInt();
+        int crc = left < 8 ? 0 : data.readInt();
         left -= 8;
-        if (length <= 0 || length > left) {
-          // zeros or a cut-off record: the crash interrupted this append, which never committed
+        // zeros, a cut-off record or a wrong checksum: the crash interrupted this append, which
+        // never committed
+        byte[] body = length <= 0 || length > left ? null : data.readNBytes(length);
+        if (body == null || crc32c(body) != crc) {
           LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
           return;
         }
-        byte[] body = data.readNBytes(length);
         left -= length;
-        if (crc32c(body) != crc) {
-          LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
-          return;
-        }
         DataInputStream r = new DataInputStream(new java.io.ByteArrayInputStream(body));
         byte kind = r.readByte();
         long seq = r.readLong();
@@ -287,16 +276,16 @@ final class CommitJournal implements AutoCloseable {
           continue;
         }
         int n = r.readInt();
-        List<Recorded> statements = new ArrayList<>(n);
+        List<JournaledStatement> statements = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-          statements.add(Recorded.read(r));
+          statements.add(JournaledStatement.read(r));
         }
         records.add(new Record(seq, kind == AUTONOMOUS, statements));
       }
     }
   }
 
-  private record Record(long seq, boolean autonomous, List<Recorded> statements) {
+  private record Record(long seq, boolean autonomous, List<JournaledStatement> statements) {
   }
 
   /**
@@ -304,7 +293,7 @@ final class CommitJournal implements AutoCloseable {
    * the mark, appends the record and commits, all under the journal lock so that the numbers
    * follow the commit order. A commit that fails after its append gets an abort record.
    */
-  void commit(Connection c, List<Recorded> statements) throws SQLException {
+  void commit(Connection c, List<JournaledStatement> statements) throws SQLException {
     synchronized (lock) {
       if (closed) {
         throw new SQLException("the database is closing");
@@ -334,7 +323,7 @@ final class CommitJournal implements AutoCloseable {
   }
 
   /** A statement that committed by itself (DDL): journaled after it ran, outside the order. */
-  void appendAutonomous(List<Recorded> statements) {
+  void appendAutonomous(List<JournaledStatement> statements) {
     synchronized (lock) {
       if (closed) {
         return;
@@ -370,11 +359,12 @@ final class CommitJournal implements AutoCloseable {
         e.addSuppressed(again);
         broken = e;
       }
-      throw new UncheckedIOException("appending to the commit journal " + segmentPath + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "appending to the commit journal " + segmentPath + " failed: " + e.getMessage(), e);
     }
   }
 
-  static ByteBuffer encode(byte kind, long seq, List<Recorded> statements) {
+  static ByteBuffer encode(byte kind, long seq, List<JournaledStatement> statements) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
       DataOutputStream out = new DataOutputStream(bytes);
@@ -384,7 +374,7 @@ final class CommitJournal implements AutoCloseable {
       out.writeLong(seq);
       if (kind != ABORT) {
         out.writeInt(statements.size());
-        for (Recorded s : statements) {
+        for (JournaledStatement s : statements) {
           s.write(out);
         }
       }
@@ -488,142 +478,6 @@ final class CommitJournal implements AutoCloseable {
       }
     } catch (IOException e) {
       LOG.warn("deleting the commit journal in {} failed: {}", dir, e.toString());
-    }
-  }
-
-  /** One write statement with its parameters: one row, or the rows of a batch. */
-  record Recorded(String sql, List<Object[]> rows) {
-    private static final byte NULL = 0;
-    private static final byte STRING = 1;
-    private static final byte LONG = 2;
-    private static final byte INT = 3;
-    private static final byte BOOLEAN = 4;
-    private static final byte BYTES = 5;
-    private static final byte DECIMAL = 6;
-    private static final byte DOUBLE = 7;
-    private static final byte SHORT = 8;
-    private static final byte TIMESTAMP = 9;
-
-    /** Whether {@code value} can be journaled (and so may be bound on a journaled statement). */
-    static boolean supported(Object value) {
-      return value == null || value instanceof String || value instanceof Long || value instanceof Integer
-          || value instanceof Boolean || value instanceof byte[] || value instanceof BigDecimal
-          || value instanceof Double || value instanceof Short || value instanceof java.sql.Timestamp;
-    }
-
-    void write(DataOutputStream out) throws IOException {
-      byte[] text = sql.getBytes(StandardCharsets.UTF_8);
-      out.writeInt(text.length);
-      out.write(text);
-      out.writeInt(rows.size());
-      for (Object[] row : rows) {
-        out.writeInt(row.length);
-        for (Object v : row) {
-          writeValue(out, v);
-        }
-      }
-    }
-
-    private static void writeValue(DataOutputStream out, Object v) throws IOException {
-      if (v == null) {
-        out.writeByte(NULL);
-      } else if (v instanceof String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeByte(STRING);
-        out.writeInt(b.length);
-        out.write(b);
-      } else if (v instanceof Long l) {
-        out.writeByte(LONG);
-        out.writeLong(l);
-      } else if (v instanceof Integer i) {
-        out.writeByte(INT);
-        out.writeInt(i);
-      } else if (v instanceof Boolean b) {
-        out.writeByte(BOOLEAN);
-        out.writeBoolean(b);
-      } else if (v instanceof byte[] b) {
-        out.writeByte(BYTES);
-        out.writeInt(b.length);
-        out.write(b);
-      } else if (v instanceof BigDecimal d) {
-        out.writeByte(DECIMAL);
-        out.writeUTF(d.toString());
-      } else if (v instanceof Double d) {
-        out.writeByte(DOUBLE);
-        out.writeDouble(d);
-      } else if (v instanceof Short s) {
-        out.writeByte(SHORT);
-        out.writeShort(s);
-      } else if (v instanceof java.sql.Timestamp t) {
-        out.writeByte(TIMESTAMP);
-        out.writeLong(t.getTime());
-        out.writeInt(t.getNanos());
-      } else {
-        throw new IllegalArgumentException("cannot journal a parameter of type " + v.getClass().getName());
-      }
-    }
-
-    static Recorded read(DataInputStream in) throws IOException {
-      String sql = new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
-      int n = in.readInt();
-      List<Object[]> rows = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        Object[] row = new Object[in.readInt()];
-        for (int k = 0; k < row.length; k++) {
-          row[k] = readValue(in);
-        }
-        rows.add(row);
-      }
-      return new Recorded(sql, rows);
-    }
-
-    private static Object readValue(DataInputStream in) throws IOException {
-      byte tag = in.readByte();
-      return switch (tag) {
-        case NULL -> null;
-        case STRING -> new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
-        case LONG -> in.readLong();
-        case INT -> in.readInt();
-        case BOOLEAN -> in.readBoolean();
-        case BYTES -> in.readNBytes(in.readInt());
-        case DECIMAL -> new BigDecimal(in.readUTF());
-        case DOUBLE -> in.readDouble();
-        case SHORT -> in.readShort();
-        case TIMESTAMP -> {
-          java.sql.Timestamp t = new java.sql.Timestamp(in.readLong());
-          t.setNanos(in.readInt());
-          yield t;
-        }
-        default -> throw new IOException("unknown parameter tag " + tag + " in the commit journal");
-      };
-    }
-
-    /** Runs the statement again on {@code c} (in its transaction). */
-    void replay(Connection c) throws SQLException {
-      if (rows.isEmpty()) {
-        try (Statement s = c.createStatement()) {
-          s.execute(sql);
-        }
-        return;
-      }
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        if (rows.size() == 1) {
-          bind(ps, rows.get(0));
-          ps.execute();
-          return;
-        }
-        for (Object[] row : rows) {
-          bind(ps, row);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    }
-
-    private static void bind(PreparedStatement ps, Object[] row) throws SQLException {
-      for (int i = 0; i < row.length; i++) {
-        ps.setObject(i + 1, row[i]);
-      }
     }
   }
 }

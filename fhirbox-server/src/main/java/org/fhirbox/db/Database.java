@@ -2,15 +2,20 @@ package org.fhirbox.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The connection pool and schema. H2 (embedded default) or PostgreSQL, chosen by the JDBC URL.
@@ -22,6 +27,7 @@ import org.flywaydb.core.Flyway;
  * migrate skips Flyway ({@link SchemaStamp}).
  */
 public final class Database implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
   /** The SQL dialects we speak. */
   public enum Vendor { H2, POSTGRESQL }
 
@@ -32,7 +38,7 @@ public final class Database implements AutoCloseable {
   private volatile CommitJournal journal;
   private volatile Thread checkpointer;
   /** Ends the checkpointer without an interrupt, which would close H2's file channel under it. */
-  private final java.util.concurrent.CountDownLatch stopping = new java.util.concurrent.CountDownLatch(1);
+  private final CountDownLatch stopping = new CountDownLatch(1);
 
   public Database(String jdbcUrl, String user, String password, int poolSize) {
     this(jdbcUrl, user, password, poolSize, 10_000);
@@ -74,7 +80,7 @@ public final class Database implements AutoCloseable {
       throw new IllegalArgumentException("FHIRBOX_DATABASE_POOL_SIZE must be at least 2");
     }
     HikariConfig hc = new HikariConfig();
-    Optional<java.nio.file.Path> journalDir = vendor == Vendor.H2
+    Optional<Path> journalDir = vendor == Vendor.H2
         ? H2Durability.storeFile(jdbcUrl).map(CommitJournal::directoryFor) : Optional.empty();
     // a file database keeps its commits through the journal, which stores the file every 200 ms;
     // any other H2 URL (a server's tcp:, say) writes each commit before it returns
@@ -156,7 +162,7 @@ public final class Database implements AutoCloseable {
       compactBelow.setInt(store.getFileStore(), 0);
       return true;
     } catch (ReflectiveOperationException | RuntimeException | SQLException e) {
-      org.slf4j.LoggerFactory.getLogger(Database.class).warn("this H2 cannot be told to store only on request ({}): "
+      LOG.warn("this H2 cannot be told to store only on request ({}): "
           + "every commit is written to the database file before it returns, without a journal", e.toString());
       return false;
     }
@@ -164,7 +170,7 @@ public final class Database implements AutoCloseable {
 
   /** {@code WRITE_DELAY=0} on an open database: what a URL without a journal gets. */
   private static void storeEveryCommit(HikariDataSource dataSource) {
-    try (Connection c = dataSource.getConnection(); java.sql.Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       s.execute("SET WRITE_DELAY 0");
     } catch (SQLException e) {
       throw new IllegalStateException("setting WRITE_DELAY 0 on the embedded database failed: " + e.getMessage(), e);
@@ -182,7 +188,7 @@ public final class Database implements AutoCloseable {
   }
 
   private static void checkpoint(HikariDataSource dataSource) {
-    try (Connection c = dataSource.getConnection(); java.sql.Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       s.execute("CHECKPOINT");
     } catch (SQLException e) {
       throw new IllegalStateException("storing the embedded database failed: " + e.getMessage(), e);
@@ -208,7 +214,7 @@ public final class Database implements AutoCloseable {
         } catch (Exception e) {
           if (System.nanoTime() - warned > TimeUnit.MINUTES.toNanos(1) || warned == 0) {
             warned = System.nanoTime();
-            org.slf4j.LoggerFactory.getLogger(Database.class).warn(
+            LOG.warn(
                 "storing the embedded database for its journal failed: {}", e.toString());
           }
         }
@@ -295,7 +301,7 @@ public final class Database implements AutoCloseable {
       checkpoint(dataSource);
       j.deleteAll();
     } catch (RuntimeException e) {
-      org.slf4j.LoggerFactory.getLogger(Database.class).warn("{}; the journal is kept and applied on the next start",
+      LOG.warn("{}; the journal is kept and applied on the next start",
           e.getMessage());
     }
   }

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.fhirbox.db.CommitJournal.Recorded;
 
 /**
  * A connection whose write statements go into the {@link CommitJournal}: it records each write
@@ -25,7 +24,7 @@ import org.fhirbox.db.CommitJournal.Recorded;
 final class JournaledConnection implements InvocationHandler {
   private final Connection real;
   private final CommitJournal journal;
-  private List<Recorded> pending = new ArrayList<>();
+  private List<JournaledStatement> pending = new ArrayList<>();
 
   private JournaledConnection(Connection real, CommitJournal journal) {
     this.real = real;
@@ -33,8 +32,12 @@ final class JournaledConnection implements InvocationHandler {
   }
 
   static Connection wrap(Connection real, CommitJournal journal) {
-    return (Connection) Proxy.newProxyInstance(JournaledConnection.class.getClassLoader(),
-        new Class<?>[] {Connection.class}, new JournaledConnection(real, journal));
+    return proxy(Connection.class, new JournaledConnection(real, journal));
+  }
+
+  private static <T> T proxy(Class<T> type, InvocationHandler handler) {
+    return type.cast(Proxy.newProxyInstance(JournaledConnection.class.getClassLoader(), new Class<?>[] {type},
+        handler));
   }
 
   enum Kind { READ, WRITE, DDL }
@@ -63,12 +66,10 @@ final class JournaledConnection implements InvocationHandler {
         Object ps = call(real, method, args);
         String sql = (String) args[0];
         Kind kind = kind(sql);
-        return kind == Kind.READ ? ps : Proxy.newProxyInstance(JournaledConnection.class.getClassLoader(),
-            new Class<?>[] {PreparedStatement.class}, new Prepared((PreparedStatement) ps, sql, kind));
+        return kind == Kind.READ ? ps : proxy(PreparedStatement.class, new Prepared((PreparedStatement) ps, sql, kind));
       }
       case "createStatement" -> {
-        return Proxy.newProxyInstance(JournaledConnection.class.getClassLoader(), new Class<?>[] {Statement.class},
-            new Plain((Statement) call(real, method, args)));
+        return proxy(Statement.class, new Plain((Statement) call(real, method, args)));
       }
       case "prepareCall", "setSavepoint", "releaseSavepoint" ->
           throw new SQLFeatureNotSupportedException(method.getName() + " is not available on a journaled connection");
@@ -96,14 +97,8 @@ final class JournaledConnection implements InvocationHandler {
         real.close();
         return null;
       }
-      case "equals" -> {
-        return proxy == args[0];
-      }
-      case "hashCode" -> {
-        return System.identityHashCode(proxy);
-      }
       default -> {
-        return call(real, method, args);
+        return forward(proxy, real, method, args);
       }
     }
   }
@@ -113,13 +108,13 @@ final class JournaledConnection implements InvocationHandler {
       real.commit();
       return;
     }
-    List<Recorded> statements = pending;
+    List<JournaledStatement> statements = pending;
     pending = new ArrayList<>();
     journal.commit(real, statements);
   }
 
-  /** Runs a statement that executed successfully becomes {@code recorded}; see the class comment. */
-  private Object write(Kind kind, Execution execution, Recorded recorded) throws Throwable {
+  /** Runs a write; once it succeeded, {@code recorded} joins the transaction (see the class comment). */
+  private Object write(Kind kind, Execution execution, JournaledStatement recorded) throws Throwable {
     if (kind == Kind.DDL) {
       if (!pending.isEmpty() && !real.getAutoCommit()) {
         commitPending(); // H2 commits the open transaction before DDL
@@ -153,6 +148,15 @@ final class JournaledConnection implements InvocationHandler {
   @FunctionalInterface
   private interface Execution {
     Object run() throws Throwable;
+  }
+
+  /** A proxy's {@code equals} and {@code hashCode} are its identity; any other method goes to {@code target}. */
+  private static Object forward(Object proxy, Object target, Method method, Object[] args) throws Throwable {
+    return switch (method.getName()) {
+      case "equals" -> proxy == args[0];
+      case "hashCode" -> System.identityHashCode(proxy);
+      default -> call(target, method, args);
+    };
   }
 
   private static Object call(Object target, Method method, Object[] args) throws Throwable {
@@ -207,21 +211,15 @@ final class JournaledConnection implements InvocationHandler {
             return call(ps, method, args);
           }
           Object[] row = Arrays.copyOf(params, count);
-          return write(kind, () -> call(ps, method, null), new Recorded(sql, List.<Object[]>of(row)));
+          return write(kind, () -> call(ps, method, null), new JournaledStatement(sql, List.<Object[]>of(row)));
         }
         case "executeBatch", "executeLargeBatch" -> {
           List<Object[]> rows = new ArrayList<>(batch);
           batch.clear();
-          return write(kind, () -> executeBatch(method, rows), new Recorded(sql, rows));
-        }
-        case "equals" -> {
-          return proxy == args[0];
-        }
-        case "hashCode" -> {
-          return System.identityHashCode(proxy);
+          return write(kind, () -> executeBatch(method, rows), new JournaledStatement(sql, rows));
         }
         default -> {
-          return call(ps, method, args);
+          return forward(proxy, ps, method, args);
         }
       }
     }
@@ -238,10 +236,9 @@ final class JournaledConnection implements InvocationHandler {
             ran.add(rows.get(i));
           }
         }
-        rows.clear();
-        rows.addAll(ran);
+        // in auto-commit the failed batch is rolled back whole (see write)
         if (!ran.isEmpty() && !real.getAutoCommit()) {
-          pending.add(new Recorded(sql, new ArrayList<>(ran)));
+          pending.add(new JournaledStatement(sql, ran));
         }
         throw e;
       }
@@ -250,11 +247,10 @@ final class JournaledConnection implements InvocationHandler {
     private void bind(String name, int index, Object[] args) throws SQLException {
       Object value = switch (name) {
         case "setNull" -> null;
-        case "setString", "setNString", "setLong", "setInt", "setBoolean", "setBytes", "setBigDecimal", "setDouble",
-            "setShort", "setTimestamp", "setObject" -> args[1];
+        case "setString", "setNString", "setLong", "setInt", "setBoolean", "setBytes", "setObject" -> args[1];
         default -> throw new SQLFeatureNotSupportedException(name + " cannot be journaled; bind a value instead");
       };
-      if (!Recorded.supported(value)) {
+      if (!JournaledStatement.supported(value)) {
         throw new SQLFeatureNotSupportedException("a parameter of type " + value.getClass().getName()
             + " cannot be journaled");
       }
@@ -287,7 +283,7 @@ final class JournaledConnection implements InvocationHandler {
           if (kind == Kind.READ) {
             return call(st, method, args);
           }
-          return write(kind, () -> call(st, method, args), new Recorded(sql, List.of()));
+          return write(kind, () -> call(st, method, args), new JournaledStatement(sql, List.of()));
         }
         case "addBatch" -> {
           batch.add((String) args[0]);
@@ -300,7 +296,7 @@ final class JournaledConnection implements InvocationHandler {
         case "executeBatch", "executeLargeBatch" -> {
           List<String> sqls = new ArrayList<>(batch);
           batch.clear();
-          List<Recorded> writes = new ArrayList<>();
+          List<JournaledStatement> writes = new ArrayList<>();
           for (String sql : sqls) {
             Kind kind = kind(sql);
             if (kind == Kind.DDL || kind == Kind.WRITE && real.getAutoCommit()) {
@@ -308,21 +304,15 @@ final class JournaledConnection implements InvocationHandler {
                   + "auto-commit mode, cannot be journaled: run them one by one");
             }
             if (kind == Kind.WRITE) {
-              writes.add(new Recorded(sql, List.of()));
+              writes.add(new JournaledStatement(sql, List.of()));
             }
           }
           Object result = call(st, method, args);
           pending.addAll(writes);
           return result;
         }
-        case "equals" -> {
-          return proxy == args[0];
-        }
-        case "hashCode" -> {
-          return System.identityHashCode(proxy);
-        }
         default -> {
-          return call(st, method, args);
+          return forward(proxy, st, method, args);
         }
       }
     }

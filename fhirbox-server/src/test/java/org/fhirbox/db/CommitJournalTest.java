@@ -19,7 +19,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
-import org.fhirbox.db.CommitJournal.Recorded;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,8 +47,8 @@ class CommitJournalTest {
     }
   }
 
-  private static Recorded insert(long id, String v) {
-    return new Recorded("INSERT INTO t (id, v) VALUES (?, ?)", List.<Object[]>of(new Object[] {id, v}));
+  private static JournaledStatement insert(long id, String v) {
+    return new JournaledStatement("INSERT INTO t (id, v) VALUES (?, ?)", List.<Object[]>of(new Object[] {id, v}));
   }
 
   private void writeSegment(long first, ByteBuffer... records) throws Exception {
@@ -115,7 +114,7 @@ class CommitJournalTest {
   void aRecordThatNoLongerAppliesStopsTheStartWithTheTransactionNamed() throws Exception {
     createTable();
     writeSegment(1, CommitJournal.encode(CommitJournal.COMMIT, 1,
-        List.of(new Recorded("INSERT INTO missing_table VALUES (?)", List.<Object[]>of(new Object[] {1L})))));
+        List.of(new JournaledStatement("INSERT INTO missing_table VALUES (?)", List.<Object[]>of(new Object[] {1L})))));
     assertThatThrownBy(() -> CommitJournal.open(dir.resolve("db.journal"), raw()))
         .hasMessageContaining("transaction 1 of the journal could not be applied again");
     assertThat(Files.list(dir.resolve("db.journal")).anyMatch(p -> p.toString().endsWith("-0000000000000000001.log")))
