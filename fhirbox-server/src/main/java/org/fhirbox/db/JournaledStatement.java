@@ -3,6 +3,7 @@ package org.fhirbox.db;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,7 +15,7 @@ import java.util.List;
 /**
  * One write statement of a {@link CommitJournal} record, with its parameters: no rows for a plain
  * statement, one row, or the rows of a batch. Parameters are the types fhirbox binds (text,
- * whole numbers, booleans, bytes, null); a journaled connection refuses any other.
+ * whole numbers, decimals, booleans, bytes, null); a journaled connection refuses any other.
  */
 record JournaledStatement(String sql, List<Object[]> rows) {
   private static final byte NULL = 0;
@@ -23,11 +24,12 @@ record JournaledStatement(String sql, List<Object[]> rows) {
   private static final byte INT = 3;
   private static final byte BOOLEAN = 4;
   private static final byte BYTES = 5;
+  private static final byte DECIMAL = 6;
 
   /** Whether {@code value} can be journaled (and so may be bound on a journaled statement). */
   static boolean supported(Object value) {
     return value == null || value instanceof String || value instanceof Long || value instanceof Integer
-        || value instanceof Boolean || value instanceof byte[];
+        || value instanceof Boolean || value instanceof byte[] || value instanceof BigDecimal;
   }
 
   void write(DataOutputStream out) throws IOException {
@@ -59,6 +61,9 @@ record JournaledStatement(String sql, List<Object[]> rows) {
     } else if (v instanceof byte[] b) {
       out.writeByte(BYTES);
       writeBytes(out, b);
+    } else if (v instanceof BigDecimal d) {
+      out.writeByte(DECIMAL);
+      writeBytes(out, d.toString().getBytes(StandardCharsets.UTF_8));
     } else {
       throw new IllegalArgumentException("cannot journal a parameter of type " + v.getClass().getName());
     }
@@ -92,6 +97,7 @@ record JournaledStatement(String sql, List<Object[]> rows) {
       case INT -> in.readInt();
       case BOOLEAN -> in.readBoolean();
       case BYTES -> in.readNBytes(in.readInt());
+      case DECIMAL -> new BigDecimal(new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8));
       default -> throw new IOException("unknown parameter tag " + tag + " in the commit journal");
     };
   }

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -168,6 +172,21 @@ class CommitJournalTest {
       assertThat(rows()).isEqualTo(written).containsExactly("1=one", "3=batch", "4=batch");
       again.release();
     }
+  }
+
+  @Test
+  void everyBoundParameterTypeReadsBackAsItWasWritten() throws Exception {
+    // search values bind decimals with their scale (1.50 is not 1.5 for a FHIR number's precision)
+    Object[] row = {null, "text", 7L, 3, true, new byte[] {1, 2}, new BigDecimal("1.50"), new BigDecimal("-1E+3")};
+    assertThat(row).allMatch(JournaledStatement::supported);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new JournaledStatement("INSERT INTO x VALUES (?)", List.<Object[]>of(row)).write(new DataOutputStream(bytes));
+    JournaledStatement back = JournaledStatement.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    assertThat(back.sql()).isEqualTo("INSERT INTO x VALUES (?)");
+    assertThat(back.rows()).hasSize(1);
+    assertThat(back.rows().get(0)).containsExactly(row);
+    assertThat(((BigDecimal) back.rows().get(0)[6]).scale()).isEqualTo(2);
+    assertThat(JournaledStatement.supported(1.5d)).as("a double would lose a decimal's scale").isFalse();
   }
 
   @Test
