@@ -89,6 +89,8 @@ final class CommitJournal implements AutoCloseable {
   private final Path dir;
   private final FileChannel lockFile;
   private final Object lock = new Object();
+  /** Under {@link #lock}. */
+  private final RecordBuffer recordBuffer = new RecordBuffer();
   private FileChannel segment;
   private Path segmentPath;
   private long segmentBytes;
@@ -304,7 +306,7 @@ final class CommitJournal implements AutoCloseable {
         ps.executeUpdate();
       }
       try {
-        append(encode(COMMIT, seq, statements));
+        append(recordBuffer.encode(COMMIT, seq, statements));
       } catch (UncheckedIOException e) {
         throw new SQLException(e.getMessage(), e.getCause());
       }
@@ -313,7 +315,7 @@ final class CommitJournal implements AutoCloseable {
         c.commit();
       } catch (SQLException e) {
         try {
-          append(encode(ABORT, seq, List.of()));
+          append(recordBuffer.encode(ABORT, seq, List.of()));
         } catch (RuntimeException again) {
           e.addSuppressed(again);
         }
@@ -330,7 +332,7 @@ final class CommitJournal implements AutoCloseable {
       }
       long seq = ++lastSeq;
       try {
-        append(encode(AUTONOMOUS, seq, statements));
+        append(recordBuffer.encode(AUTONOMOUS, seq, statements));
       } catch (UncheckedIOException e) {
         LOG.warn("{}", e.getMessage());
       }
@@ -365,29 +367,49 @@ final class CommitJournal implements AutoCloseable {
   }
 
   static ByteBuffer encode(byte kind, long seq, List<JournaledStatement> statements) {
-    try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.writeInt(0);
-      out.writeInt(0);
-      out.writeByte(kind);
-      out.writeLong(seq);
-      if (kind != ABORT) {
-        out.writeInt(statements.size());
-        for (JournaledStatement s : statements) {
-          s.write(out);
-        }
+    return new RecordBuffer().encode(kind, seq, statements);
+  }
+
+  /**
+   * Where records are encoded: one per journal, used under its lock and kept between commits,
+   * so that a commit neither grows a fresh array nor copies it out (a record is written from
+   * the buffer's own array). One that grew past {@link #KEEP} for a large transaction is let go.
+   */
+  private static final class RecordBuffer extends ByteArrayOutputStream {
+    static final int KEEP = 1 << 20;
+    private final DataOutputStream out = new DataOutputStream(this);
+
+    RecordBuffer() {
+      super(8192);
+    }
+
+    /** The framed record (length, CRC32C, body), valid until the next call. */
+    ByteBuffer encode(byte kind, long seq, List<JournaledStatement> statements) {
+      if (buf.length > KEEP) {
+        buf = new byte[8192];
       }
-      out.flush();
-      ByteBuffer b = ByteBuffer.wrap(bytes.toByteArray());
-      int length = b.limit() - 8;
+      reset();
+      try {
+        out.writeLong(0);
+        out.writeByte(kind);
+        out.writeLong(seq);
+        if (kind != ABORT) {
+          out.writeInt(statements.size());
+          for (JournaledStatement s : statements) {
+            s.write(out);
+          }
+        }
+        out.flush();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      ByteBuffer b = ByteBuffer.wrap(buf, 0, count);
+      int length = count - 8;
       CRC32C crc = new CRC32C();
-      crc.update(b.array(), 8, length);
+      crc.update(buf, 8, length);
       b.putInt(0, length);
       b.putInt(4, (int) crc.getValue());
       return b;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 

@@ -185,8 +185,9 @@ final class JournaledConnection implements InvocationHandler {
     @Override
     public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
       String name = method.getName();
-      if (name.startsWith("set") && args != null && args.length >= 2 && args[0] instanceof Integer index
-          && method.getParameterTypes()[0] == int.class) {
+      // every setter of two or more arguments whose first is an int is a parameter setter
+      // (setFetchSize and the like take one); getParameterTypes would copy an array per call
+      if (args != null && args.length >= 2 && args[0] instanceof Integer index && name.startsWith("set")) {
         bind(name, index, args);
         return call(ps, method, args);
       }
