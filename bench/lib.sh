@@ -108,6 +108,7 @@ many_uploads() {
   local label="$1" url="$2"; shift 2
   local s n size c r f
   upload_table=""
+  declare -gA upload_rates=() # "100K/16" -> fhirbox's line (bench/run compares the audit-off server with it)
   for s in $upload_sizes; do
     n="${s%%:*}"; size="${s#*:}"
     for c in 1 16; do
@@ -117,6 +118,7 @@ many_uploads() {
       ref_cleanup
       sync
       f="$(bench upload --url "$base/fhir/R4/Binary" --method POST --bearer --size "$size" --threads "$c" --warmup 2 --duration "$upload_duration")"
+      upload_rates["$n/$c"]="$f"
       upload_table+="| $n | $c | $(kv "$r" rps) | $(kv "$f" rps) | $(ratio "$(kv "$f" rps)" "$(kv "$r" rps)") | $(kv "$r" mbps) | $(kv "$f" mbps) | $(kv "$r" p50_ms) / $(kv "$r" p99_ms) | $(kv "$f" p50_ms) / $(kv "$f" p99_ms) | $(kv "$r" errors) / $(kv "$f" errors) |"$'\n'
     done
   done
