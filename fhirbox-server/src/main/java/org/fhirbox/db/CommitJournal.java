@@ -265,7 +265,7 @@ final class CommitJournal implements AutoCloseable {
         // zeros, a cut-off record or a wrong checksum: the crash interrupted this append, which
         // never committed
         byte[] body = length <= 0 || length > left ? null : data.readNBytes(length);
-        if (body == null || crc32c(body) != crc) {
+        if (body == null || crc32c(body, 0, body.length) != crc) {
           LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
           return;
         }
@@ -404,18 +404,15 @@ final class CommitJournal implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
       ByteBuffer b = ByteBuffer.wrap(buf, 0, count);
-      int length = count - 8;
-      CRC32C crc = new CRC32C();
-      crc.update(buf, 8, length);
-      b.putInt(0, length);
-      b.putInt(4, (int) crc.getValue());
+      b.putInt(0, count - 8);
+      b.putInt(4, crc32c(buf, 8, count - 8));
       return b;
     }
   }
 
-  private static int crc32c(byte[] body) {
+  private static int crc32c(byte[] bytes, int offset, int length) {
     CRC32C crc = new CRC32C();
-    crc.update(body, 0, body.length);
+    crc.update(bytes, offset, length);
     return (int) crc.getValue();
   }
 

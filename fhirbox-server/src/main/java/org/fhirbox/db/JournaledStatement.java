@@ -25,15 +25,25 @@ record JournaledStatement(String sql, List<Object[]> rows) {
   private static final byte BOOLEAN = 4;
   private static final byte BYTES = 5;
   private static final byte DECIMAL = 6;
+  private static final byte UNSUPPORTED = -1;
 
   /** Whether {@code value} can be journaled (and so may be bound on a journaled statement). */
   static boolean supported(Object value) {
-    return value == null || value instanceof String || value instanceof Long || value instanceof Integer
-        || value instanceof Boolean || value instanceof byte[] || value instanceof BigDecimal;
+    return tag(value) != UNSUPPORTED;
+  }
+
+  /** The one list of journaled types: its tag, or {@link #UNSUPPORTED}. */
+  private static byte tag(Object v) {
+    if (v == null) {
+      return NULL;
+    }
+    return v instanceof String ? STRING : v instanceof Long ? LONG : v instanceof Integer ? INT
+        : v instanceof Boolean ? BOOLEAN : v instanceof byte[] ? BYTES : v instanceof BigDecimal ? DECIMAL
+        : UNSUPPORTED;
   }
 
   void write(DataOutputStream out) throws IOException {
-    writeBytes(out, sql.getBytes(StandardCharsets.UTF_8));
+    writeString(out, sql);
     out.writeInt(rows.size());
     for (Object[] row : rows) {
       out.writeInt(row.length);
@@ -44,29 +54,29 @@ record JournaledStatement(String sql, List<Object[]> rows) {
   }
 
   private static void writeValue(DataOutputStream out, Object v) throws IOException {
-    if (v == null) {
-      out.writeByte(NULL);
-    } else if (v instanceof String s) {
-      out.writeByte(STRING);
-      writeBytes(out, s.getBytes(StandardCharsets.UTF_8));
-    } else if (v instanceof Long l) {
-      out.writeByte(LONG);
-      out.writeLong(l);
-    } else if (v instanceof Integer i) {
-      out.writeByte(INT);
-      out.writeInt(i);
-    } else if (v instanceof Boolean b) {
-      out.writeByte(BOOLEAN);
-      out.writeBoolean(b);
-    } else if (v instanceof byte[] b) {
-      out.writeByte(BYTES);
-      writeBytes(out, b);
-    } else if (v instanceof BigDecimal d) {
-      out.writeByte(DECIMAL);
-      writeBytes(out, d.toString().getBytes(StandardCharsets.UTF_8));
-    } else {
+    byte tag = tag(v);
+    if (tag == UNSUPPORTED) {
       throw new IllegalArgumentException("cannot journal a parameter of type " + v.getClass().getName());
     }
+    out.writeByte(tag);
+    switch (tag) {
+      case STRING -> writeString(out, (String) v);
+      case LONG -> out.writeLong((Long) v);
+      case INT -> out.writeInt((Integer) v);
+      case BOOLEAN -> out.writeBoolean((Boolean) v);
+      case BYTES -> writeBytes(out, (byte[]) v);
+      // its string form keeps the scale: 1.50 is not 1.5 for a FHIR number's precision
+      case DECIMAL -> writeString(out, v.toString());
+      default -> { } // NULL: the tag says it all
+    }
+  }
+
+  private static void writeString(DataOutputStream out, String s) throws IOException {
+    writeBytes(out, s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String readString(DataInputStream in) throws IOException {
+    return new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
   }
 
   private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
@@ -75,7 +85,7 @@ record JournaledStatement(String sql, List<Object[]> rows) {
   }
 
   static JournaledStatement read(DataInputStream in) throws IOException {
-    String sql = new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
+    String sql = readString(in);
     int n = in.readInt();
     List<Object[]> rows = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -92,12 +102,12 @@ record JournaledStatement(String sql, List<Object[]> rows) {
     byte tag = in.readByte();
     return switch (tag) {
       case NULL -> null;
-      case STRING -> new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
+      case STRING -> readString(in);
       case LONG -> in.readLong();
       case INT -> in.readInt();
       case BOOLEAN -> in.readBoolean();
       case BYTES -> in.readNBytes(in.readInt());
-      case DECIMAL -> new BigDecimal(new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8));
+      case DECIMAL -> new BigDecimal(readString(in));
       default -> throw new IOException("unknown parameter tag " + tag + " in the commit journal");
     };
   }
