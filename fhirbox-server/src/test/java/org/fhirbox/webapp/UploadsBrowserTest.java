@@ -38,6 +38,9 @@ class UploadsBrowserTest {
     page.signIn();
     page.openPatient(patient, "Rita Restart");
     browser.executeScript("document.body.dataset.chunkSize = String(512 * 1024)");
+    // 200 ms a request until the restart: the 48 pieces cannot all go while the server stops,
+    // however fast the machine
+    browser.setNetworkConditions(new ChromiumNetworkConditions().setLatency(Duration.ofMillis(200)));
     page.labelled("Upload files").sendKeys(big.toString());
     WebElement row = page.upload("big.bin");
     AppPage.buttonIn(row, "Start upload").click();
@@ -48,6 +51,7 @@ class UploadsBrowserTest {
     assertThat(before).as("cut off halfway").isLessThan(content.length);
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> row.getText().contains("Retrying"));
     app.start();
+    browser.deleteNetworkConditions();
     TestServer fhirbox = app.fhirbox();
 
     page.awaitUploaded("big.bin");
