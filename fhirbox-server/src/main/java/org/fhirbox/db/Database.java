@@ -297,11 +297,15 @@ public final class Database implements AutoCloseable {
       }
     }
     j.close();
-    try {
-      checkpoint(dataSource);
-      j.deleteAll();
-    } catch (RuntimeException e) {
-      LOG.warn("{}; the journal is kept and applied on the next start",
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      if (j.storeAlone(s, 5_000)) {
+        j.deleteAll();
+      } else {
+        LOG.warn("statements were still writing to the embedded database as it closed; "
+            + "the journal is kept and applied on the next start");
+      }
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("storing the embedded database failed: {}; the journal is kept and applied on the next start",
           e.getMessage());
     }
   }

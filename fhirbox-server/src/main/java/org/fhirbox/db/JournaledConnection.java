@@ -20,6 +20,10 @@ import java.util.Locale;
  * that succeeded, with its parameters, and commits through the journal. Reads run on the
  * driver's statements untouched. A write run in auto-commit mode becomes a transaction of its
  * own; DDL, which H2 commits by itself, is journaled after it ran.
+ *
+ * <p>Whatever changes H2's B-trees outside a journal commit (a write, a {@code FOR UPDATE} row
+ * lock, a rollback, a close that rolls back) runs holding {@link CommitJournal#changes}, so that
+ * the journal's store never catches it half done.
  */
 final class JournaledConnection implements InvocationHandler {
   private final Connection real;
@@ -40,9 +44,10 @@ final class JournaledConnection implements InvocationHandler {
         handler));
   }
 
-  enum Kind { READ, WRITE, DDL }
+  /** READ changes nothing; LOCK reads and locks rows ({@code FOR UPDATE}): not journaled, yet a change to H2. */
+  enum Kind { READ, LOCK, WRITE, DDL }
 
-  /** What a statement does, from its first word. */
+  /** What a statement does, from its first word (and, for a query, whether it locks rows). */
   static Kind kind(String sql) {
     int i = 0;
     while (i < sql.length() && (Character.isWhitespace(sql.charAt(i)) || sql.charAt(i) == '(')) {
@@ -55,8 +60,17 @@ final class JournaledConnection implements InvocationHandler {
     return switch (sql.substring(i, end).toUpperCase(Locale.ROOT)) {
       case "INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE" -> Kind.WRITE;
       case "CREATE", "ALTER", "DROP", "TRUNCATE", "COMMENT", "GRANT", "REVOKE" -> Kind.DDL;
-      default -> Kind.READ;
+      default -> locksRows(sql) ? Kind.LOCK : Kind.READ;
     };
+  }
+
+  private static boolean locksRows(String sql) {
+    for (int i = sql.length() - "FOR UPDATE".length(); i >= 0; i--) {
+      if (sql.regionMatches(true, i, "FOR UPDATE", 0, "FOR UPDATE".length())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -66,7 +80,11 @@ final class JournaledConnection implements InvocationHandler {
         Object ps = call(real, method, args);
         String sql = (String) args[0];
         Kind kind = kind(sql);
-        return kind == Kind.READ ? ps : proxy(PreparedStatement.class, new Prepared((PreparedStatement) ps, sql, kind));
+        return switch (kind) {
+          case READ -> ps;
+          case LOCK -> proxy(PreparedStatement.class, new Locking(ps));
+          default -> proxy(PreparedStatement.class, new Prepared((PreparedStatement) ps, sql, kind));
+        };
       }
       case "createStatement" -> {
         return proxy(Statement.class, new Plain((Statement) call(real, method, args)));
@@ -82,20 +100,26 @@ final class JournaledConnection implements InvocationHandler {
           throw new SQLFeatureNotSupportedException("savepoints are not available on a journaled connection");
         }
         pending.clear();
-        real.rollback();
-        return null;
+        return changing(() -> {
+          real.rollback();
+          return null;
+        });
       }
       case "setAutoCommit" -> {
         if ((Boolean) args[0] && !pending.isEmpty() && !real.getAutoCommit()) {
           commitPending(); // JDBC: switching auto-commit on commits the transaction
         }
-        real.setAutoCommit((Boolean) args[0]);
-        return null;
+        return changing(() -> {
+          real.setAutoCommit((Boolean) args[0]);
+          return null;
+        });
       }
       case "close" -> {
         pending.clear();
-        real.close();
-        return null;
+        return changing(() -> {
+          real.close(); // the pool rolls back what is open
+          return null;
+        });
       }
       default -> {
         return forward(proxy, real, method, args);
@@ -105,7 +129,17 @@ final class JournaledConnection implements InvocationHandler {
 
   private void commitPending() throws SQLException {
     if (pending.isEmpty()) {
-      real.commit();
+      // nothing journaled, yet perhaps row locks to let go
+      try {
+        changing(() -> {
+          real.commit();
+          return null;
+        });
+      } catch (SQLException | RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable e) {
+        throw new SQLException(e);
+      }
       return;
     }
     List<JournaledStatement> statements = pending;
@@ -119,29 +153,43 @@ final class JournaledConnection implements InvocationHandler {
       if (!pending.isEmpty() && !real.getAutoCommit()) {
         commitPending(); // H2 commits the open transaction before DDL
       }
-      Object result = execution.run();
+      Object result = changing(execution);
       journal.appendAutonomous(List.of(recorded));
       return result;
     }
     if (!real.getAutoCommit()) {
-      Object result = execution.run();
+      Object result = changing(execution);
       pending.add(recorded);
       return result;
     }
     real.setAutoCommit(false);
     try {
-      Object result = execution.run();
+      Object result = changing(execution);
       journal.commit(real, List.of(recorded));
       return result;
     } catch (Throwable e) {
       try {
-        real.rollback();
-      } catch (SQLException again) {
+        changing(() -> {
+          real.rollback();
+          return null;
+        });
+      } catch (Throwable again) {
         e.addSuppressed(again);
       }
       throw e;
     } finally {
       real.setAutoCommit(true);
+    }
+  }
+
+  /** Runs {@code execution} holding the journal's {@linkplain CommitJournal#changes change lock}. */
+  private Object changing(Execution execution) throws Throwable {
+    java.util.concurrent.locks.Lock changes = journal.changes();
+    changes.lock();
+    try {
+      return execution.run();
+    } finally {
+      changes.unlock();
     }
   }
 
@@ -266,6 +314,21 @@ final class JournaledConnection implements InvocationHandler {
     }
   }
 
+  /** A query that locks rows: runs holding the change lock, and is not journaled. */
+  private final class Locking implements InvocationHandler {
+    private final Object ps;
+
+    Locking(Object ps) {
+      this.ps = ps;
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+      return method.getName().startsWith("execute") ? changing(() -> call(ps, method, args))
+          : forward(proxy, ps, method, args);
+    }
+  }
+
   /** A plain statement: writes and DDL are recorded as their SQL text. */
   private final class Plain implements InvocationHandler {
     private final Statement st;
@@ -284,7 +347,14 @@ final class JournaledConnection implements InvocationHandler {
           if (kind == Kind.READ) {
             return call(st, method, args);
           }
+          if (kind == Kind.LOCK) {
+            return changing(() -> call(st, method, args));
+          }
           return write(kind, () -> call(st, method, args), new JournaledStatement(sql, List.of()));
+        }
+        case "executeQuery" -> {
+          String sql = (String) args[0];
+          return kind(sql) == Kind.LOCK ? changing(() -> call(st, method, args)) : call(st, method, args);
         }
         case "addBatch" -> {
           batch.add((String) args[0]);
@@ -308,7 +378,7 @@ final class JournaledConnection implements InvocationHandler {
               writes.add(new JournaledStatement(sql, List.of()));
             }
           }
-          Object result = call(st, method, args);
+          Object result = changing(() -> call(st, method, args));
           pending.addAll(writes);
           return result;
         }

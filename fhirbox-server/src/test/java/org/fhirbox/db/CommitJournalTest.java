@@ -174,6 +174,80 @@ class CommitJournalTest {
     }
   }
 
+  /**
+   * A store never runs while a statement changes H2's B-trees (MVStore stores them one by one,
+   * and a row caught between its undo log and its table outlives a crash with no owner): writes,
+   * row locks and rollbacks wait while a store holds the journal's gate, and a store gives up,
+   * to try again, while they hold it.
+   */
+  @Test
+  void aStoreAndAStatementThatChangesTheDatabaseNeverOverlap() throws Exception {
+    createTable();
+    try (CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), raw());
+        Connection c = JournaledConnection.wrap(raw().get(), journal);
+        Connection raw = raw().get();
+        Statement store = raw.createStatement()) {
+      c.setAutoCommit(false);
+      java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+      try {
+        List<java.util.concurrent.Callable<Object>> changes = List.of(
+            () -> {
+              try (PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+                ps.setLong(1, 1);
+                ps.setString(2, "one");
+                return ps.executeUpdate();
+              }
+            },
+            () -> {
+              try (PreparedStatement ps = c.prepareStatement("SELECT v FROM t WHERE id = ? FOR UPDATE")) {
+                ps.setLong(1, 1);
+                try (ResultSet rs = ps.executeQuery()) {
+                  return rs.next();
+                }
+              }
+            },
+            () -> {
+              c.rollback();
+              return "rolled back";
+            });
+        for (java.util.concurrent.Callable<Object> change : changes) {
+          java.util.concurrent.locks.Lock storing = journal.storing();
+          storing.lock(); // as a store does
+          java.util.concurrent.Future<Object> done;
+          try {
+            done = other.submit(change);
+            assertThatThrownBy(() -> done.get(300, java.util.concurrent.TimeUnit.MILLISECONDS))
+                .as("a change while the database is being stored").isInstanceOf(java.util.concurrent.TimeoutException.class);
+          } finally {
+            storing.unlock();
+          }
+          assertThat(done.get(10, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
+        }
+        // and the other way round: a store waits for a change in flight, then gives up
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.Future<?> change = other.submit(() -> {
+          journal.changes().lock();
+          try {
+            holding.countDown();
+            release.await();
+          } finally {
+            journal.changes().unlock();
+          }
+          return null;
+        });
+        holding.await();
+        assertThat(journal.storeAlone(store, 100)).as("stored during a change").isFalse();
+        release.countDown();
+        change.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(journal.storeAlone(store, 100)).isTrue();
+      } finally {
+        other.shutdownNow();
+      }
+      journal.release();
+    }
+  }
+
   @Test
   void everyBoundParameterTypeReadsBackAsItWasWritten() throws Exception {
     // search values bind decimals with their scale (1.50 is not 1.5 for a FHIR number's precision)
@@ -194,7 +268,8 @@ class CommitJournalTest {
     assertThat(JournaledConnection.kind("  insert into t values (1)")).isEqualTo(JournaledConnection.Kind.WRITE);
     assertThat(JournaledConnection.kind("MERGE INTO t KEY (id) VALUES (1)")).isEqualTo(JournaledConnection.Kind.WRITE);
     assertThat(JournaledConnection.kind("(SELECT 1)")).isEqualTo(JournaledConnection.Kind.READ);
-    assertThat(JournaledConnection.kind("SELECT id FROM t FOR UPDATE")).isEqualTo(JournaledConnection.Kind.READ);
+    assertThat(JournaledConnection.kind("SELECT id FROM t FOR UPDATE")).isEqualTo(JournaledConnection.Kind.LOCK);
+    assertThat(JournaledConnection.kind("select id from t where id = ?\nfor update")).isEqualTo(JournaledConnection.Kind.LOCK);
     assertThat(JournaledConnection.kind("CREATE TABLE IF NOT EXISTS x (id INT)")).isEqualTo(JournaledConnection.Kind.DDL);
   }
 }
