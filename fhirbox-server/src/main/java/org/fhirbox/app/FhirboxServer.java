@@ -158,7 +158,7 @@ public final class FhirboxServer implements AutoCloseable {
 
     // Binaries: uploads, imports and the ingestion of external Attachment URLs
     this.audit = new AuditModule(config, store, repository, clock);
-    audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::droppedCount));
+    audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::waitCount, t::droppedCount));
     BinaryService binaryService = new BinaryService(blobs, store, repository, binaryPolicy(config),
         audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),

@@ -8,9 +8,10 @@ import org.fhirbox.fhir.ResourceRepository;
 
 /**
  * Builds the Binary audit trail from the configuration: {@code FHIRBOX_AUDIT} ({@code on} |
- * {@code off}, default on) and {@code FHIRBOX_AUDIT_QUEUE_SIZE} (events held in memory before new
- * ones are dropped, default 10000). Off, the listeners do nothing. The caller's address is the
- * request's remote address, which {@code FHIRBOX_TRUST_PROXY} lets a proxy name.
+ * {@code off}, default on) and {@code FHIRBOX_AUDIT_QUEUE_SIZE} (events held in memory for the
+ * writer, default 10000; a request waits for room in a full queue, see {@link AuditTrail}).
+ * Off, the listeners do nothing. The caller's address is the request's remote address, which
+ * {@code FHIRBOX_TRUST_PROXY} lets a proxy name.
  *
  * <p>Recorded, each after it succeeded: Binary create and update (raw, JSON, and
  * in batch/transaction Bundles), raw content read and vread, Binary resource read and vread

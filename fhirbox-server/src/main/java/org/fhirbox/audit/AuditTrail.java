@@ -14,11 +14,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes AuditEvents off the request's hot path: {@link #record} only offers to a bounded
- * in-memory queue and never blocks; one background thread drains it and inserts each batch
- * through the normal repository in one transaction, so AuditEvents are versioned, indexed and
- * searchable like any resource. When the queue is full the event is dropped and counted, and a
- * warning with the count is logged. {@link #close} stops taking events and writes what is queued.
+ * Writes AuditEvents off the request's hot path: {@link #record} offers to a bounded in-memory
+ * queue; one background thread drains it and inserts each batch through the normal repository
+ * in one transaction, so AuditEvents are versioned, indexed and searchable like any resource.
+ * {@link #close} stops taking events and writes what is queued.
+ *
+ * <p>When the queue is full, the request waits for room (up to {@link #DEFAULT_FULL_WAIT})
+ * instead of losing its event: a server that takes requests faster than it can write their
+ * AuditEvents slows down to the rate it can audit. Before, a full queue dropped the event at
+ * once: 100 KB uploads at 16 connections on a 2-core host lost 8,301 of 35,141 events in a
+ * minute (the writer is one thread among seventeen busy ones), and the upload rate counted
+ * uploads whose audit was never written. Only a writer that frees no room for that long (stuck
+ * on its database) loses events, dropped, counted and logged at WARN.
  *
  * <p>Once an event arrives the writer waits up to the linger time (10 ms by default) for more
  * before it writes the batch, so that a steady stream of uploads shares its audit commits. The
@@ -33,6 +40,8 @@ public final class AuditTrail implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditTrail.class);
   static final int BATCH = 200;
   static final Duration DEFAULT_LINGER = Duration.ofMillis(10);
+  /** How long a request waits for room in a full queue before its event is dropped. */
+  static final Duration DEFAULT_FULL_WAIT = Duration.ofSeconds(10);
   private static final long CLOSE_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
   private final ResourceStore store;
@@ -43,6 +52,8 @@ public final class AuditTrail implements AutoCloseable {
   private final int capacity;
   private final Duration closeTimeout;
   private final long lingerNanos;
+  private final long fullWaitNanos;
+  private final AtomicLong waits = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong droppedTotal = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
@@ -51,15 +62,21 @@ public final class AuditTrail implements AutoCloseable {
   private volatile boolean running = true;
 
   public AuditTrail(ResourceStore store, ResourceRepository repository, int capacity, Duration closeTimeout) {
-    this(store, repository, capacity, closeTimeout, DEFAULT_LINGER);
+    this(store, repository, capacity, closeTimeout, DEFAULT_LINGER, DEFAULT_FULL_WAIT);
+  }
+
+  public AuditTrail(ResourceStore store, ResourceRepository repository, int capacity, Duration closeTimeout,
+      Duration linger) {
+    this(store, repository, capacity, closeTimeout, linger, DEFAULT_FULL_WAIT);
   }
 
   /**
    * @param linger how long the writer waits, after an event arrives, for more to share its
    *     transaction (never past a full batch, never once {@link #close} was called)
+   * @param fullWait how long {@link #record} waits for room in a full queue before it drops
    */
   public AuditTrail(ResourceStore store, ResourceRepository repository, int capacity, Duration closeTimeout,
-      Duration linger) {
+      Duration linger, Duration fullWait) {
     if (capacity < 1) {
       throw new IllegalArgumentException("the audit queue needs room for at least one event, got " + capacity);
     }
@@ -69,6 +86,7 @@ public final class AuditTrail implements AutoCloseable {
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.closeTimeout = closeTimeout;
     this.lingerNanos = linger.toNanos();
+    this.fullWaitNanos = fullWait.toNanos();
     this.writer = new Thread(this::drainLoop, "fhirbox-audit");
     writer.setDaemon(true);
   }
@@ -79,14 +97,28 @@ public final class AuditTrail implements AutoCloseable {
     return this;
   }
 
-  /** Queues one event; returns false (and counts a drop) when the queue is full or closed. */
+  /**
+   * Queues one event, waiting for room while the queue is full (see the class comment); returns
+   * false, and counts a drop, when it stayed full for the whole wait or the trail is closed.
+   */
   public boolean record(AuditEntry r) {
     if (running && queue.offer(r)) {
       return true;
     }
+    if (running) {
+      waits.incrementAndGet();
+      try {
+        if (queue.offer(r, fullWaitNanos, TimeUnit.NANOSECONDS)) {
+          return true;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     droppedTotal.incrementAndGet();
     if (dropped.getAndIncrement() == 0) {
-      LOG.warn("audit queue full (capacity {}) or closed: dropping audit events until it drains", capacity);
+      LOG.warn("audit queue full (capacity {}) for {} ms, or closed: dropping audit events until it drains",
+          capacity, TimeUnit.NANOSECONDS.toMillis(fullWaitNanos));
     }
     return false;
   }
@@ -96,7 +128,12 @@ public final class AuditTrail implements AutoCloseable {
     return queue.size();
   }
 
-  /** Events dropped since start because the queue was full. */
+  /** Events that found the queue full and waited for room, since start. */
+  public long waitCount() {
+    return waits.get();
+  }
+
+  /** Events dropped since start: the queue stayed full for the whole wait, or the trail was closed. */
   public long droppedCount() {
     return droppedTotal.get();
   }

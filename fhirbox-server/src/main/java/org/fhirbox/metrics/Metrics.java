@@ -40,6 +40,7 @@ public final class Metrics {
   private volatile LongSupplier auditQueueDepth = () -> 0;
   private volatile LongSupplier auditWritten = () -> 0;
   private volatile LongSupplier auditDropped = () -> 0;
+  private volatile LongSupplier auditWaits = () -> 0;
 
   /** One finished HTTP request; {@code route} is a route class: fhir, storage, oauth or other. */
   public void recordRequest(String method, String route, int status, double seconds) {
@@ -69,8 +70,9 @@ public final class Metrics {
   }
 
   /** Where the {@code fhirbox_audit_*} series read from; all 0 until set (or with audit off). */
-  public void audit(LongSupplier queueDepth, LongSupplier written, LongSupplier dropped) {
+  public void audit(LongSupplier queueDepth, LongSupplier written, LongSupplier waits, LongSupplier dropped) {
     this.auditQueueDepth = queueDepth;
+    this.auditWaits = waits;
     this.auditWritten = written;
     this.auditDropped = dropped;
   }
@@ -103,7 +105,11 @@ public final class Metrics {
     out.write("fhirbox_audit_queue_depth " + auditQueueDepth.getAsLong() + "\n");
     header(out, "fhirbox_audit_events_written_total", "counter", "AuditEvents written.");
     out.write("fhirbox_audit_events_written_total " + auditWritten.getAsLong() + "\n");
-    header(out, "fhirbox_audit_events_dropped_total", "counter", "AuditEvents dropped because the queue was full.");
+    header(out, "fhirbox_audit_queue_waits_total", "counter",
+        "AuditEvents that found the queue full and waited for room (their requests waited too).");
+    out.write("fhirbox_audit_queue_waits_total " + auditWaits.getAsLong() + "\n");
+    header(out, "fhirbox_audit_events_dropped_total", "counter",
+        "AuditEvents dropped: the queue stayed full for the whole wait, or the trail was closed.");
     out.write("fhirbox_audit_events_dropped_total " + auditDropped.getAsLong() + "\n");
   }
 

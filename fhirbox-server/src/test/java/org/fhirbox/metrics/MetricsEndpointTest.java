@@ -108,6 +108,7 @@ class MetricsEndpointTest {
         t -> sample(t, "fhirbox_audit_events_written_total") > written);
     assertThat(sample(text, "fhirbox_audit_events_written_total")).isGreaterThan(written);
     assertThat(sample(text, "fhirbox_audit_queue_depth")).isGreaterThanOrEqualTo(0);
+    assertThat(sample(text, "fhirbox_audit_queue_waits_total")).isEqualTo(0);
     assertThat(sample(text, "fhirbox_audit_events_dropped_total")).isEqualTo(0);
   }
 
