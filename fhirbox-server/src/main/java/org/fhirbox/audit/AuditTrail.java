@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * connections of 100 KB uploads, the build with 10 ms gave 1,370-1,492 uploads/s against
  * 1,336-1,424 for the one before with 100 ms (same minutes, 2026-12-03), and its collector's
  * concurrent threads used a third less CPU. The events of that window are in memory, like the
- * rest of the queue, so a crash can lose them; a request never waits for its event.
+ * rest of the queue, so a crash can lose them; a request waits only while the queue is full.
  */
 public final class AuditTrail implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditTrail.class);

@@ -100,10 +100,8 @@ final class JournaledConnection implements InvocationHandler {
           throw new SQLFeatureNotSupportedException("savepoints are not available on a journaled connection");
         }
         pending.clear();
-        return changing(() -> {
-          real.rollback();
-          return null;
-        });
+        rollback();
+        return null;
       }
       case "setAutoCommit" -> {
         if ((Boolean) args[0] && !pending.isEmpty() && !real.getAutoCommit()) {
@@ -130,16 +128,10 @@ final class JournaledConnection implements InvocationHandler {
   private void commitPending() throws SQLException {
     if (pending.isEmpty()) {
       // nothing journaled, yet perhaps row locks to let go
-      try {
-        changing(() -> {
-          real.commit();
-          return null;
-        });
-      } catch (SQLException | RuntimeException | Error e) {
-        throw e;
-      } catch (Throwable e) {
-        throw new SQLException(e);
-      }
+      changing(() -> {
+        real.commit();
+        return null;
+      });
       return;
     }
     List<JournaledStatement> statements = pending;
@@ -153,27 +145,24 @@ final class JournaledConnection implements InvocationHandler {
       if (!pending.isEmpty() && !real.getAutoCommit()) {
         commitPending(); // H2 commits the open transaction before DDL
       }
-      Object result = changing(execution);
+      Object result = changing(execution::run);
       journal.appendAutonomous(List.of(recorded));
       return result;
     }
     if (!real.getAutoCommit()) {
-      Object result = changing(execution);
+      Object result = changing(execution::run);
       pending.add(recorded);
       return result;
     }
     real.setAutoCommit(false);
     try {
-      Object result = changing(execution);
+      Object result = changing(execution::run);
       journal.commit(real, List.of(recorded));
       return result;
     } catch (Throwable e) {
       try {
-        changing(() -> {
-          real.rollback();
-          return null;
-        });
-      } catch (Throwable again) {
+        rollback();
+      } catch (SQLException again) {
         e.addSuppressed(again);
       }
       throw e;
@@ -182,15 +171,27 @@ final class JournaledConnection implements InvocationHandler {
     }
   }
 
-  /** Runs {@code execution} holding the journal's {@linkplain CommitJournal#changes change lock}. */
-  private Object changing(Execution execution) throws Throwable {
+  /** Runs {@code change} holding the journal's {@linkplain CommitJournal#changes change lock}. */
+  private <T, E extends Throwable> T changing(Change<T, E> change) throws E {
     java.util.concurrent.locks.Lock changes = journal.changes();
     changes.lock();
     try {
-      return execution.run();
+      return change.run();
     } finally {
       changes.unlock();
     }
+  }
+
+  private void rollback() throws SQLException {
+    changing(() -> {
+      real.rollback();
+      return null;
+    });
+  }
+
+  @FunctionalInterface
+  private interface Change<T, E extends Throwable> {
+    T run() throws E;
   }
 
   @FunctionalInterface
