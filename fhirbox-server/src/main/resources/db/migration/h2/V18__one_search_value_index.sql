@@ -7,6 +7,7 @@
 -- index with code IS NULL (db/SearchSql), the same range of low it read in the date index.
 -- PostgreSQL keeps its two indexes: its writes are not bound by them, and its planner's choices
 -- for date searches were measured with them (bench/run-search).
-DROP INDEX search_value_date;
-DROP INDEX search_value_code;
-CREATE INDEX search_value_code ON search_value (project, res_type, param, code, low, high);
+-- Each statement can run again: a start stopped halfway through runs the whole migration again.
+DROP INDEX IF EXISTS search_value_date;
+DROP INDEX IF EXISTS search_value_code;
+CREATE INDEX IF NOT EXISTS search_value_code ON search_value (project, res_type, param, code, low, high);
