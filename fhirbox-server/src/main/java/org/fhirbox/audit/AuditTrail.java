@@ -65,11 +65,6 @@ public final class AuditTrail implements AutoCloseable {
     this(store, repository, capacity, closeTimeout, DEFAULT_LINGER, DEFAULT_FULL_WAIT);
   }
 
-  public AuditTrail(ResourceStore store, ResourceRepository repository, int capacity, Duration closeTimeout,
-      Duration linger) {
-    this(store, repository, capacity, closeTimeout, linger, DEFAULT_FULL_WAIT);
-  }
-
   /**
    * @param linger how long the writer waits, after an event arrives, for more to share its
    *     transaction (never past a full batch, never once {@link #close} was called)

@@ -140,23 +140,23 @@ final class JournaledConnection implements InvocationHandler {
   }
 
   /** Runs a write; once it succeeded, {@code recorded} joins the transaction (see the class comment). */
-  private Object write(Kind kind, Execution execution, JournaledStatement recorded) throws Throwable {
+  private Object write(Kind kind, Change<Object, Throwable> execution, JournaledStatement recorded) throws Throwable {
     if (kind == Kind.DDL) {
       if (!pending.isEmpty() && !real.getAutoCommit()) {
         commitPending(); // H2 commits the open transaction before DDL
       }
-      Object result = changing(execution::run);
+      Object result = changing(execution);
       journal.appendAutonomous(List.of(recorded));
       return result;
     }
     if (!real.getAutoCommit()) {
-      Object result = changing(execution::run);
+      Object result = changing(execution);
       pending.add(recorded);
       return result;
     }
     real.setAutoCommit(false);
     try {
-      Object result = changing(execution::run);
+      Object result = changing(execution);
       journal.commit(real, List.of(recorded));
       return result;
     } catch (Throwable e) {
@@ -192,11 +192,6 @@ final class JournaledConnection implements InvocationHandler {
   @FunctionalInterface
   private interface Change<T, E extends Throwable> {
     T run() throws E;
-  }
-
-  @FunctionalInterface
-  private interface Execution {
-    Object run() throws Throwable;
   }
 
   /** A proxy's {@code equals} and {@code hashCode} are its identity; any other method goes to {@code target}. */

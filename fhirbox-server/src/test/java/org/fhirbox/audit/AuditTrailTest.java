@@ -113,7 +113,8 @@ class AuditTrailTest {
 
   @Test
   void eventsArrivingOneByOneWithinTheLingerShareOneTransaction() throws Exception {
-    AuditTrail trail = new AuditTrail(store, repository, 1000, Duration.ofSeconds(20), Duration.ofSeconds(5)).start();
+    AuditTrail trail = new AuditTrail(store, repository, 1000, Duration.ofSeconds(20), Duration.ofSeconds(5),
+        AuditTrail.DEFAULT_FULL_WAIT).start();
     try {
       assertThat(trail.record(read("p", "b0"))).isTrue();
       // the writer holds the first event alone: without the linger it would commit it alone
@@ -131,7 +132,8 @@ class AuditTrailTest {
 
   @Test
   void closeDoesNotWaitOutTheLinger() {
-    AuditTrail trail = new AuditTrail(store, repository, 1000, Duration.ofSeconds(20), Duration.ofMinutes(5)).start();
+    AuditTrail trail = new AuditTrail(store, repository, 1000, Duration.ofSeconds(20), Duration.ofMinutes(5),
+        AuditTrail.DEFAULT_FULL_WAIT).start();
     assertThat(trail.record(read("p", "b1"))).isTrue();
     long before = System.nanoTime();
     trail.close();

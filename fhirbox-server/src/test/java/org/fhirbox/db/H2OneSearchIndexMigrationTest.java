@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import org.fhirbox.model.StoredResource;
 import org.flywaydb.core.Flyway;
@@ -49,23 +47,13 @@ class H2OneSearchIndexMigrationTest {
     }
 
     try (Database db = new Database(url, "", "", 2)) {
-      try (Connection c = db.connection(); Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT index_name FROM information_schema.indexes"
-              + " WHERE table_name = 'SEARCH_VALUE' ORDER BY index_name")) {
-        List<String> indexes = new ArrayList<>();
-        while (rs.next()) {
-          indexes.add(rs.getString(1));
-        }
-        assertThat(indexes).containsExactly("SEARCH_VALUE_CODE", "SEARCH_VALUE_RES");
-      }
-      try (Connection c = db.connection(); Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT column_name FROM information_schema.index_columns"
-              + " WHERE index_name = 'SEARCH_VALUE_CODE' ORDER BY ordinal_position")) {
-        List<String> columns = new ArrayList<>();
-        while (rs.next()) {
-          columns.add(rs.getString(1));
-        }
-        assertThat(columns).containsExactly("PROJECT", "RES_TYPE", "PARAM", "CODE", "LOW", "HIGH");
+      try (Connection c = db.connection()) {
+        assertThat(QuarantineMigrationContract.rows(c, "SELECT index_name FROM information_schema.indexes"
+            + " WHERE table_name = 'SEARCH_VALUE' ORDER BY index_name"))
+            .containsExactly("SEARCH_VALUE_CODE", "SEARCH_VALUE_RES");
+        assertThat(QuarantineMigrationContract.rows(c, "SELECT column_name FROM information_schema.index_columns"
+            + " WHERE index_name = 'SEARCH_VALUE_CODE' ORDER BY ordinal_position"))
+            .containsExactly("PROJECT", "RES_TYPE", "PARAM", "CODE", "LOW", "HIGH");
       }
       JdbcResourceStore store = new JdbcResourceStore(db);
       SearchQuery day0 = new SearchQuery("p", "Patient",
