@@ -103,7 +103,9 @@ ratio() { # ratio A B -> "0.53x" (A / B)
 # then fhirbox (POST $base/fhir/R4/Binary with the bearer token), interleaved so both see the
 # same minute of a shared machine. Each run: 2 s warm-up, $upload_duration s measured. Calls
 # ref_cleanup (defined by the caller) after each reference run. Appends Markdown rows to
-# $upload_table.
+# $upload_table. When $floor_dir is set (a folder on the disk that holds fhirbox's data), each row
+# also runs `bench floor` there: the same bodies and threads written as files and fdatasynced, with
+# no server, which is the least any server that acknowledges only durable uploads must do.
 many_uploads() {
   local label="$1" url="$2"; shift 2
   local s n size c r f
@@ -119,11 +121,22 @@ many_uploads() {
       sync
       f="$(bench upload --url "$base/fhir/R4/Binary" --method POST --bearer --size "$size" --threads "$c" --warmup 2 --duration "$upload_duration")"
       upload_rates["$n/$c"]="$f"
-      upload_table+="| $n | $c | $(kv "$r" rps) | $(kv "$f" rps) | $(ratio "$(kv "$f" rps)" "$(kv "$r" rps)") | $(kv "$r" mbps) | $(kv "$f" mbps) | $(kv "$r" p50_ms) / $(kv "$r" p99_ms) | $(kv "$f" p50_ms) / $(kv "$f" p99_ms) | $(kv "$r" errors) / $(kv "$f" errors) |"$'\n'
+      local floor_cells=""
+      if [ -n "${floor_dir:-}" ]; then
+        sync
+        local d; d="$(bench floor --dir "$floor_dir" --size "$size" --threads "$c" --warmup 2 --duration "$upload_duration")"
+        floor_cells=" $(kv "$d" rps) | $(ratio "$(kv "$f" rps)" "$(kv "$d" rps)") |"
+      fi
+      upload_table+="| $n | $c | $(kv "$r" rps) | $(kv "$f" rps) | $(ratio "$(kv "$f" rps)" "$(kv "$r" rps)") |$floor_cells $(kv "$r" mbps) | $(kv "$f" mbps) | $(kv "$r" p50_ms) / $(kv "$r" p99_ms) | $(kv "$f" p50_ms) / $(kv "$f" p99_ms) | $(kv "$r" errors) / $(kv "$f" errors) |"$'\n'
     done
   done
 }
-many_uploads_header() { # many_uploads_header REF_LABEL
+many_uploads_header() { # many_uploads_header REF_LABEL (with the floor's columns when $floor_dir is set)
+  if [ -n "${floor_dir:-}" ]; then
+    echo "| body | connections | $1 uploads/s | fhirbox uploads/s | fhirbox / $1 | durable floor files/s | fhirbox / floor | $1 MB/s | fhirbox MB/s | $1 p50 / p99 ms | fhirbox p50 / p99 ms | errors ($1 / fhirbox) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    return
+  fi
   echo "| body | connections | $1 uploads/s | fhirbox uploads/s | fhirbox / $1 | $1 MB/s | fhirbox MB/s | $1 p50 / p99 ms | fhirbox p50 / p99 ms | errors ($1 / fhirbox) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 }
