@@ -31,13 +31,10 @@ import java.util.regex.Pattern;
  *         prints: rps=.. mbps=.. p50_ms=.. p99_ms=.. ok=.. errors=..  (ok = 200, 201 or 204)
  * startup --root DIR --data-dir DIR --runs N [--keep]
  *         prints: startup_ms=median all=a,b,c
- * floor   --dir DIR --size BYTES --threads N --warmup S --duration S
- *         prints: rps=.. mbps=.. p50_ms=.. p99_ms=.. ok=.. errors=..  (no server: files only)
- * dsync   --dir DIR --count N
- *         prints: p50_ms=.. p90_ms=.. per_s=..      (4 KiB appends with O_DSYNC, one at a time)
  * </pre>
  *
- * The long mixed load of bench/run-soak is {@code Soak} (bench/Soak.java), built on this class.
+ * The long mixed load of bench/run-soak is {@code Soak} (bench/Soak.java), and the disk's own
+ * figures of bench/run are {@code DiskFloor} (bench/DiskFloor.java), both built on this class.
  * Every loop is bounded by a fixed duration or count. Loopback targets only. An OAuth2 bearer
  * token, when the server has one, comes from the BENCH_TOKEN environment variable.
  */
@@ -46,7 +43,7 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      throw new IllegalArgumentException("usage: Bench load|range|upload|startup|floor|dsync --key value ...");
+      throw new IllegalArgumentException("usage: Bench load|range|upload|startup --key value ...");
     }
     Map<String, String> opt = options(args, 1);
     switch (args[0]) {
@@ -54,8 +51,6 @@ public final class Bench {
       case "range" -> range(opt);
       case "upload" -> upload(opt);
       case "startup" -> startup(opt);
-      case "floor" -> floor(opt);
-      case "dsync" -> dsync(opt);
       default -> throw new IllegalArgumentException("unknown mode " + args[0]);
     }
   }
@@ -383,92 +378,14 @@ public final class Bench {
     if (!op.run()) {
       throw new IllegalStateException("upload did not succeed: " + conns.get().status);
     }
-    Result r = drive(op, threads, warmup, duration);
+    reportTransfers(drive(op, threads, warmup, duration), size);
+  }
+
+  /** The line of a run that moved {@code size} bytes per operation: rate, MB/s, latencies. */
+  static void reportTransfers(Result r, int size) {
     System.out.printf(java.util.Locale.ROOT, "rps=%.1f mbps=%.1f p50_ms=%.2f p99_ms=%.2f ok=%d errors=%d%n",
         r.ok() / r.seconds(), r.ok() * (double) size / 1e6 / r.seconds(), pct(r.latenciesNanos(), 0.50),
         pct(r.latenciesNanos(), 0.99), r.ok(), r.errors());
-  }
-
-  /**
-   * The durable floor of many uploads on this disk, with no server and no network: each of N
-   * threads writes the body to a new temporary file, fdatasyncs it and renames it over one of 64
-   * names of its own, as nginx's PUT does plus the one sync that makes the content durable (the
-   * name is not synced; a server that acknowledges only durable uploads does at least this much per
-   * upload). Run beside nginx's PUT and fhirbox's POST of the same body and threads, it says how much
-   * of the gap between the two is the disk's.
-   */
-  private static void floor(Map<String, String> o) throws Exception {
-    java.nio.file.Path dir = java.nio.file.Path.of(o.get("dir"));
-    int size = Integer.parseInt(o.get("size"));
-    int threads = Integer.parseInt(o.getOrDefault("threads", "1"));
-    double warmup = Double.parseDouble(o.getOrDefault("warmup", "2"));
-    double duration = Double.parseDouble(o.getOrDefault("duration", "10"));
-    java.nio.file.Files.createDirectories(dir);
-    byte[] body = new byte[size];
-    new java.util.Random(size).nextBytes(body);
-    java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
-    ThreadLocal<int[]> counters = ThreadLocal.withInitial(() -> new int[] {ids.getAndIncrement(), 0});
-    Op op = () -> {
-      int[] k = counters.get();
-      java.nio.file.Path temp = dir.resolve("t" + k[0] + ".tmp");
-      java.nio.file.Path target = dir.resolve("c" + k[0] + "-" + (k[1]++ % 64) + ".bin");
-      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(temp,
-          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
-          java.nio.file.StandardOpenOption.WRITE)) {
-        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(body);
-        while (bb.hasRemaining()) {
-          ch.write(bb);
-        }
-        ch.force(false);
-      }
-      java.nio.file.Files.move(temp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      return true;
-    };
-    try {
-      op.run();
-      Result r = drive(op, threads, warmup, duration);
-      System.out.printf(java.util.Locale.ROOT, "rps=%.1f mbps=%.1f p50_ms=%.2f p99_ms=%.2f ok=%d errors=%d%n",
-          r.ok() / r.seconds(), r.ok() * (double) size / 1e6 / r.seconds(), pct(r.latenciesNanos(), 0.50),
-          pct(r.latenciesNanos(), 0.99), r.ok(), r.errors());
-    } finally {
-      try (var files = java.nio.file.Files.list(dir)) {
-        for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
-          java.nio.file.Files.deleteIfExists(f);
-        }
-      }
-    }
-  }
-
-  /**
-   * The latency of one durable 4 KiB append (O_DSYNC) on this disk, one after another: the least a
-   * commit that is durable before it is acknowledged waits, so 1000 / p50 bounds what one client,
-   * waiting for each answer before its next request, can get from any such server.
-   */
-  private static void dsync(Map<String, String> o) throws Exception {
-    java.nio.file.Path dir = java.nio.file.Path.of(o.get("dir"));
-    int count = Integer.parseInt(o.getOrDefault("count", "2000"));
-    java.nio.file.Files.createDirectories(dir);
-    java.nio.file.Path file = dir.resolve("dsync.bin");
-    long[] lat = new long[count];
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
-        java.nio.file.StandardOpenOption.APPEND, java.nio.file.StandardOpenOption.DSYNC)) {
-      java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(4096);
-      for (int i = 0; i < count; i++) {
-        bb.clear();
-        long t0 = System.nanoTime();
-        while (bb.hasRemaining()) {
-          ch.write(bb);
-        }
-        lat[i] = System.nanoTime() - t0;
-      }
-    } finally {
-      java.nio.file.Files.deleteIfExists(file);
-    }
-    Arrays.sort(lat);
-    double p50 = pct(lat, 0.50);
-    System.out.printf(java.util.Locale.ROOT, "p50_ms=%.3f p90_ms=%.3f per_s=%.0f%n", p50, pct(lat, 0.90), 1000 / p50);
   }
 
   /** AWS Signature Version 4 headers for a request with an unsigned payload (S3 only). */
@@ -518,7 +435,7 @@ public final class Bench {
   record Result(long ok, long errors, double seconds, long[] latenciesNanos) {}
 
   /** N threads, each doing sequential requests: warm-up (not recorded), then the measured window. */
-  private static Result drive(Op op, int threads, double warmupS, double durationS) throws Exception {
+  static Result drive(Op op, int threads, double warmupS, double durationS) throws Exception {
     long warmNanos = (long) (warmupS * 1e9);
     long runNanos = (long) (durationS * 1e9);
     ExecutorService pool = Executors.newFixedThreadPool(threads);

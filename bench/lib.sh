@@ -104,7 +104,7 @@ ratio() { # ratio A B -> "0.53x" (A / B)
 # same minute of a shared machine. Each run: 2 s warm-up, $upload_duration s measured. Calls
 # ref_cleanup (defined by the caller) after each reference run. Appends Markdown rows to
 # $upload_table. When $floor_dir is set (a folder on the disk that holds fhirbox's data), each row
-# also runs `bench floor` there: the same bodies and threads written as files and fdatasynced, with
+# also runs `disk floor` (bench/DiskFloor.java, a `disk` function of the caller's) there: the same bodies and threads written as files and fdatasynced, with
 # no server, which is the least any server that acknowledges only durable uploads must do.
 many_uploads() {
   local label="$1" url="$2"; shift 2
@@ -124,7 +124,7 @@ many_uploads() {
       local floor_cells=""
       if [ -n "${floor_dir:-}" ]; then
         sync
-        local d; d="$(bench floor --dir "$floor_dir" --size "$size" --threads "$c" --warmup 2 --duration "$upload_duration")"
+        local d; d="$(disk floor --dir "$floor_dir" --size "$size" --threads "$c" --warmup 2 --duration "$upload_duration")"
         floor_cells=" $(kv "$d" rps) | $(ratio "$(kv "$f" rps)" "$(kv "$d" rps)") |"
       fi
       upload_table+="| $n | $c | $(kv "$r" rps) | $(kv "$f" rps) | $(ratio "$(kv "$f" rps)" "$(kv "$r" rps)") |$floor_cells $(kv "$r" mbps) | $(kv "$f" mbps) | $(kv "$r" p50_ms) / $(kv "$r" p99_ms) | $(kv "$f" p50_ms) / $(kv "$f" p99_ms) | $(kv "$r" errors) / $(kv "$f" errors) |"$'\n'
@@ -132,13 +132,10 @@ many_uploads() {
   done
 }
 many_uploads_header() { # many_uploads_header REF_LABEL (with the floor's columns when $floor_dir is set)
-  if [ -n "${floor_dir:-}" ]; then
-    echo "| body | connections | $1 uploads/s | fhirbox uploads/s | fhirbox / $1 | durable floor files/s | fhirbox / floor | $1 MB/s | fhirbox MB/s | $1 p50 / p99 ms | fhirbox p50 / p99 ms | errors ($1 / fhirbox) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    return
-  fi
-  echo "| body | connections | $1 uploads/s | fhirbox uploads/s | fhirbox / $1 | $1 MB/s | fhirbox MB/s | $1 p50 / p99 ms | fhirbox p50 / p99 ms | errors ($1 / fhirbox) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  local names="" rules=""
+  [ -n "${floor_dir:-}" ] && names=" durable floor files/s | fhirbox / floor |" && rules="---:|---:|"
+  echo "| body | connections | $1 uploads/s | fhirbox uploads/s | fhirbox / $1 |$names $1 MB/s | fhirbox MB/s | $1 p50 / p99 ms | fhirbox p50 / p99 ms | errors ($1 / fhirbox) |"
+  echo "|---|---:|---:|---:|---:|$rules---:|---:|---:|---:|---:|"
 }
 
 # s3proxy_classpath: writes the test classpath of fhirbox-server (s3proxy, the AWS SDK, Jackson) to
