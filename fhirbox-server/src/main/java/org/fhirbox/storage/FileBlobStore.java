@@ -57,12 +57,15 @@ public final class FileBlobStore implements BlobStore {
   private static final int READY_FILES = 128;
   /** Below this, digests run on the request thread before the sync: a handoff would cost more. */
   private static final int DIGEST_BESIDE_SYNC = 64 * 1024;
+  /** Aligned buffers for direct writes: how many bodies may be written with O_DIRECT at once. */
+  private static final int DIRECT_BUFFERS = 16;
   private final Path root;
   private final Path tmp;
   private final Syncs syncs;
   private final GroupCommit commits;
   private final Shards shards;
   private final ReadyFiles readyFiles;
+  private final DirectWrites direct;
   private final BlockingQueue<ByteBuffer> copyBuffers = new ArrayBlockingQueue<>(COPY_BUFFERS);
   /**
    * Upload buffers, reused: at the heap sizes fhirbox runs with, a 1 MiB array is a humongous
@@ -100,6 +103,11 @@ public final class FileBlobStore implements BlobStore {
 
   /** @param readyFiles how many empty files to keep ready (see {@link ReadyFiles}); 0: none */
   FileBlobStore(Path root, int pipelines, Syncs syncs, int readyFiles) throws IOException {
+    this(root, pipelines, syncs, readyFiles, DIRECT_BUFFERS);
+  }
+
+  /** @param directBuffers how many bodies may be written with O_DIRECT at once ({@link DirectWrites}); 0: none */
+  FileBlobStore(Path root, int pipelines, Syncs syncs, int readyFiles, int directBuffers) throws IOException {
     this.syncs = syncs;
     this.commits = new GroupCommit(syncs::directory);
     this.pipelines = new Semaphore(pipelines);
@@ -109,6 +117,7 @@ public final class FileBlobStore implements BlobStore {
     this.shards = new Shards(this.root, workers, BLOBS_PER_SHARD);
     this.readyFiles = new ReadyFiles(shards, this.root, syncs, workers, readyFiles);
     this.readyFiles.fill();
+    this.direct = new DirectWrites(tmp, BUFFER, directBuffers);
   }
 
   /**
@@ -167,7 +176,7 @@ public final class FileBlobStore implements BlobStore {
     }
     boolean done = false;
     try (ch) {
-      long size = write(head, ch, maxBytes, digests, UploadLanes.FLUSH_EVERY);
+      long size = write(head, temp, ch, maxBytes, digests, UploadLanes.FLUSH_EVERY);
       // fdatasync: the content and the size; the name is made durable below. Uploads run this
       // on their own threads at the same time, so the file system shares its journal commits
       // among them. One thread syncing a batch's files one after another was measured 2 to 5
@@ -339,27 +348,55 @@ public final class FileBlobStore implements BlobStore {
   /**
    * Writes everything {@code in} yields at {@code ch}'s position, feeding each of {@code digests}
    * on the way; {@link BlobTooLargeException} beyond {@code maxBytes}. Returns the bytes written.
-   * {@code flushEvery}: how much a pipelined write leaves unflushed at most before its flusher
-   * starts the next flush (see {@link UploadLanes}).
+   * {@code file} is {@code ch}'s file: a body larger than one buffer is written to it with
+   * {@code O_DIRECT} where the file system allows ({@link DirectWrites}); else {@code flushEvery}
+   * is how much a pipelined write leaves unflushed at most before its flusher starts the next
+   * flush (see {@link UploadLanes}).
    */
-  long write(InputStream in, FileChannel ch, long maxBytes, List<MessageDigest> digests, long flushEvery)
+  long write(InputStream in, Path file, FileChannel ch, long maxBytes, List<MessageDigest> digests, long flushEvery)
       throws IOException {
-    return write(head(in), ch, maxBytes, digests, flushEvery);
+    return write(head(in), file, ch, maxBytes, digests, flushEvery);
   }
 
   /** Writes a body from its head on; the head's buffer goes back to the pool. */
-  private long write(Head head, FileChannel ch, long maxBytes, List<MessageDigest> digests, long flushEvery)
-      throws IOException {
-    byte[] first = head.buffer();
-    if (!head.ended() && pipelines.tryAcquire()) {
-      try {
-        return pipelined(head.rest(), maxBytes, ch, first, digests, flushEvery);
-      } finally {
-        pipelines.release();
+  private long write(Head head, Path file, FileChannel ch, long maxBytes, List<MessageDigest> digests,
+      long flushEvery) throws IOException {
+    DirectWrites.Output out;
+    try {
+      out = head.ended() ? null : direct.open(file, ch).orElse(null);
+    } catch (IOException | RuntimeException e) {
+      uploadBuffers.give(head.buffer());
+      throw e;
+    }
+    try {
+      long total;
+      if (!head.ended() && pipelines.tryAcquire()) {
+        try {
+          total = pipelined(head.rest(), maxBytes, ch, out, head.buffer(), digests, flushEvery);
+        } finally {
+          pipelines.release();
+        }
+      } else {
+        total = onThisThread(head, maxBytes, ch, out, digests);
+      }
+      if (out != null) {
+        out.finish();
+      }
+      return total;
+    } finally {
+      if (out != null) {
+        out.close();
       }
     }
-    // Small content, or large content while other pipelines keep the cores busy: hash and write
-    // on this thread; more threads would cost more than they save.
+  }
+
+  /**
+   * Small content, or large content while other pipelines keep the cores busy: hash and write on
+   * this thread; more threads would cost more than they save.
+   */
+  private long onThisThread(Head head, long maxBytes, FileChannel ch, DirectWrites.Output out,
+      List<MessageDigest> digests) throws IOException {
+    byte[] first = head.buffer();
     try {
       int n = head.length();
       long total = 0;
@@ -369,7 +406,11 @@ public final class FileBlobStore implements BlobStore {
           throw new BlobTooLargeException(maxBytes);
         }
         digest(digests, first, n);
-        writeFully(ch, first, n);
+        if (out != null) {
+          out.write(first, n);
+        } else {
+          writeFully(ch, first, n);
+        }
         n = head.ended() ? 0 : head.rest().readNBytes(first, 0, first.length);
       }
       return total;
@@ -389,10 +430,11 @@ public final class FileBlobStore implements BlobStore {
   }
 
   /** Large content: this thread receives; hashing and writing run in {@link UploadLanes}. */
-  private long pipelined(InputStream in, long maxBytes, FileChannel ch, byte[] first, List<MessageDigest> digests,
-      long flushEvery) throws IOException {
+  private long pipelined(InputStream in, long maxBytes, FileChannel ch, DirectWrites.Output out, byte[] first,
+      List<MessageDigest> digests, long flushEvery) throws IOException {
     long total = 0;
-    try (UploadLanes lanes = new UploadLanes(workers, LANE_BUFFERS, first, ch, digests, uploadBuffers, flushEvery)) {
+    try (UploadLanes lanes = new UploadLanes(workers, LANE_BUFFERS, first, ch, out, digests, uploadBuffers,
+        flushEvery)) {
       byte[] buf = first;
       int n = first.length;
       while (n > 0) {

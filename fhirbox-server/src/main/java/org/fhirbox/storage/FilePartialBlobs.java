@@ -59,7 +59,7 @@ final class FilePartialBlobs implements ResumableBlobs {
       try {
         ch.truncate(blob.length());
         ch.position(blob.length());
-        long written = store.write(in, ch, maxLength - blob.length(), digests, APPEND_FLUSH_EVERY);
+        long written = store.write(in, file(blob.key()), ch, maxLength - blob.length(), digests, APPEND_FLUSH_EVERY);
         ch.force(false);
         return new PartialBlob(blob.key(), blob.length() + written, "");
       } finally {

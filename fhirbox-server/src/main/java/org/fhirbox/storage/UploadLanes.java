@@ -46,6 +46,11 @@ final class UploadLanes implements AutoCloseable {
   private final BlockingQueue<byte[]> free;
   private final PartBufferPool pool;
   private final List<Lane> lanes;
+  /**
+   * Flushes with direct writes too: an fdatasync then commits the extents allocated so far and
+   * flushes the device's write cache. Without it, the fdatasync after each 16 MiB piece of a
+   * resumable upload waited 12 ms (median) for all of that; with it, 0.1–0.2 ms.
+   */
   private final Flusher flusher;
 
   /**
@@ -190,11 +195,13 @@ final class UploadLanes implements AutoCloseable {
    *     of its size come from {@code pool}, and all go back to it on {@link #close}
    * @param digests each gets a lane of its own and every byte written, in order; read them
    *     once {@link #finish} returned
+   * @param direct where the file lane writes when the body goes to the file with {@code O_DIRECT}
+   *     (the caller finishes it once {@link #finish} returned), or null: it writes to {@code out}
    * @param flushEvery bytes written between the flusher's flushes: what the final fsync may have
    *     left to do
    */
-  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, List<MessageDigest> digests,
-      PartBufferPool pool, long flushEvery) {
+  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, DirectWrites.Output direct,
+      List<MessageDigest> digests, PartBufferPool pool, long flushEvery) {
     this.pool = pool;
     this.free = new ArrayBlockingQueue<>(buffers);
     for (int i = 1; i < buffers; i++) {
@@ -208,7 +215,11 @@ final class UploadLanes implements AutoCloseable {
     }
     // The file is written from the channel's position on.
     all.add(new Lane((b, n) -> {
-      FileBlobStore.writeFully(out, b, n);
+      if (direct != null) {
+        direct.write(b, n);
+      } else {
+        FileBlobStore.writeFully(out, b, n);
+      }
       written[0] += n;
       flusher.written(written[0]);
     }, buffers));
