@@ -27,9 +27,10 @@ import java.util.Map;
  * <pre>
  * raw     --base URL --file F
  *         POST /fhir/R4/Binary with the file as body; prints: seconds=.. mbps=..
- * upload  --base URL --file F --chunk BYTES [--url-file PATH]
+ * upload  --base URL --file F --chunk BYTES [--url-file PATH] [--offset-file PATH]
  *         creates an upload and PATCHes the file in pieces of --chunk bytes, one after another; writes
- *         the upload URL to --url-file once created; stops at the first failure (a killed server).
+ *         the upload URL to --url-file once created, and the acknowledged offset to --offset-file after
+ *         each PATCH; stops at the first failure (a killed server).
  *         prints: sent=.. offset=.. seconds=.. mbps=.. last_patch_s=.. patches_s=.. (the PATCHes from request
  *         to answer, summed) ok=true|false
  * resume  --base URL --file F --chunk BYTES --url URL
@@ -50,7 +51,8 @@ public final class TusBench {
     long size = Files.size(file);
     switch (args[0]) {
       case "raw" -> raw(opt.get("base"), file, size);
-      case "upload" -> upload(opt.get("base"), file, size, Long.parseLong(opt.get("chunk")), opt.get("url-file"));
+      case "upload" -> upload(opt.get("base"), file, size, Long.parseLong(opt.get("chunk")), opt.get("url-file"),
+          opt.get("offset-file"));
       case "resume" -> resume(opt.get("url"), file, size, Long.parseLong(opt.get("chunk")));
       default -> throw new IllegalArgumentException("usage: TusBench raw|upload|resume --key value ...");
     }
@@ -68,7 +70,8 @@ public final class TusBench {
     }
   }
 
-  private static void upload(String base, Path file, long size, long chunk, String urlFile) throws Exception {
+  private static void upload(String base, Path file, long size, long chunk, String urlFile, String offsetFile)
+      throws Exception {
     try (Http http = new Http(base)) {
       long t0 = System.nanoTime();
       Response created = http.send("POST", base + "/fhir/R4/Binary/$upload", Map.of("Tus-Resumable", "1.0.0",
@@ -80,7 +83,7 @@ public final class TusBench {
       if (urlFile != null) {
         Files.writeString(Path.of(urlFile), url);
       }
-      Result r = send(http, url, file, 0, size, chunk, false);
+      Result r = send(http, url, file, 0, size, chunk, false, offsetFile == null ? null : Path.of(offsetFile));
       double s = (System.nanoTime() - t0) / 1e9;
       System.out.printf("sent=%d offset=%d seconds=%.2f mbps=%.0f last_patch_s=%.2f patches_s=%.2f ok=%s%n", r.sent,
           r.offset, s, r.sent / 1e6 / s, r.lastPatch, r.patches, r.offset == size);
@@ -108,7 +111,7 @@ public final class TusBench {
     }
     try (Http http = new Http(url)) {
       long t1 = System.nanoTime();
-      Result r = send(http, url, file, offset, size, chunk, true);
+      Result r = send(http, url, file, offset, size, chunk, true, null);
       double s = (System.nanoTime() - t1) / 1e9;
       System.out.printf("resumed_at=%d sent=%d seconds=%.2f head_wait_s=%.2f last_patch_s=%.2f ok=%s etag_ok=%s%n",
           offset, r.sent, s, headWait, r.lastPatch, r.offset == size, etagMatches(http, url, r, file));
@@ -144,10 +147,12 @@ public final class TusBench {
    * PATCHes [from, size) in pieces, one after another; a piece answered 409 is retried after a
    * pause, up to 20 times. A failed connection ends the upload (the server was killed), unless
    * {@code recover}: then the client reconnects, asks HEAD for the offset and goes on from there,
-   * as a resuming client does (up to 20 times).
+   * as a resuming client does (up to 20 times). {@code offsetFile}, when not null, gets the
+   * acknowledged offset after each piece (written to a temporary name and renamed, so a reader
+   * never sees half a number).
    */
-  private static Result send(Http http, String url, Path file, long from, long size, long chunk, boolean recover)
-      throws Exception {
+  private static Result send(Http http, String url, Path file, long from, long size, long chunk, boolean recover,
+      Path offsetFile) throws Exception {
     long offset = from;
     long sent = 0;
     double last = 0;
@@ -190,6 +195,11 @@ public final class TusBench {
         sent += n;
         offset = Long.parseLong(r.header("Upload-Offset"));
         binary = r.header("Content-Location");
+        if (offsetFile != null) {
+          Path tmp = offsetFile.resolveSibling(offsetFile.getFileName() + ".tmp");
+          Files.writeString(tmp, Long.toString(offset));
+          Files.move(tmp, offsetFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
       }
     }
     return new Result(sent, offset, last, binary, patches);
