@@ -59,6 +59,13 @@ public final class FileBlobStore implements BlobStore {
   private static final int DIGEST_BESIDE_SYNC = 64 * 1024;
   /** Aligned buffers for direct writes: how many bodies may be written with O_DIRECT at once. */
   private static final int DIRECT_BUFFERS = 16;
+  /**
+   * Bodies from this size on are written with O_DIRECT ({@link DirectWrites}). Over HTTP on this
+   * project's 2-core VM (2026-12-03, 5 s runs, the two builds alternating): 100 KB at 1 connection
+   * 758–836 uploads/s against 586–651 through the page cache, at 16 connections 1,264–1,521
+   * against 1,080–1,133; 1 MiB at 1 connection 220–251 against 151–194.
+   */
+  private static final int DIRECT_MIN = 64 * 1024;
   private final Path root;
   private final Path tmp;
   private final Syncs syncs;
@@ -247,11 +254,22 @@ public final class FileBlobStore implements BlobStore {
     }
   }
 
-  /** Writes the head's bytes to {@code file} and syncs them, digesting meanwhile. */
+  /**
+   * Writes the head's bytes to {@code file} (directly from {@link #DIRECT_MIN} on) and syncs them,
+   * digesting meanwhile.
+   */
   private void writeWhole(Path file, Head head, List<MessageDigest> digests, OpenOption... options)
       throws IOException {
     try (FileChannel ch = FileChannel.open(file, options)) {
-      writeFully(ch, head.buffer(), head.length());
+      DirectWrites.Output out = head.length() >= DIRECT_MIN ? direct.open(file, ch).orElse(null) : null;
+      if (out != null) {
+        try (out) {
+          out.write(head.buffer(), head.length());
+          out.finish();
+        }
+      } else {
+        writeFully(ch, head.buffer(), head.length());
+      }
       digestWhileSyncing(ch, file, head.buffer(), head.length(), digests);
     }
   }

@@ -78,6 +78,29 @@ class FileBlobStoreTest extends BlobStoreContract {
   }
 
   /**
+   * Around the sizes where a body starts to be written with O_DIRECT and where it stops fitting
+   * one buffer, whole blocks or not: every byte is stored, and the digests are the content's.
+   */
+  @Test
+  void bodiesAroundTheDirectWriteSizesAreStoredExactly() throws IOException {
+    long[] sizes = {64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 100_000, 102_400, MIB - 1, MIB, MIB + 1, 2 * MIB + 4095};
+    for (int i = 0; i < sizes.length; i++) {
+      long size = sizes[i];
+      String[] expected = TestContent.digests(60 + i, size);
+
+      BlobInfo info = store.put(TestContent.stream(60 + i, size), size);
+
+      assertThat(info.size()).as("size of %d", size).isEqualTo(size);
+      assertThat(info.sha256Hex()).as("SHA-256 of %d", size).isEqualTo(expected[0]);
+      assertThat(info.sha1Hex()).as("SHA-1 of %d", size).isEqualTo(expected[1]);
+      assertThat(Files.size(store.pathOf(info.key()))).isEqualTo(size);
+      try (InputStream in = store.open(info.key(), 0)) {
+        assertThat(TestContent.sha256(in)).as("stored bytes of %d", size).isEqualTo(expected[0]);
+      }
+    }
+  }
+
+  /**
    * Eight 3 MiB uploads in flight at once, one pipeline allowed: one runs through the lanes
    * (8 buffers), the seven others on their own threads with one buffer each.
    */
