@@ -366,10 +366,10 @@ public final class FileBlobStore implements BlobStore {
   /**
    * Writes everything {@code in} yields at {@code ch}'s position, feeding each of {@code digests}
    * on the way; {@link BlobTooLargeException} beyond {@code maxBytes}. Returns the bytes written.
-   * {@code file} is {@code ch}'s file: a body larger than one buffer is written to it with
-   * {@code O_DIRECT} where the file system allows ({@link DirectWrites}); else {@code flushEvery}
-   * is how much a pipelined write leaves unflushed at most before its flusher starts the next
-   * flush (see {@link UploadLanes}).
+   * {@code file} is {@code ch}'s file: a body of {@link #DIRECT_MIN} or more is written to it with
+   * {@code O_DIRECT} where the file system allows ({@link DirectWrites}). {@code flushEvery}: how
+   * much a pipelined write leaves unflushed at most before its flusher starts the next flush (see
+   * {@link UploadLanes}).
    */
   long write(InputStream in, Path file, FileChannel ch, long maxBytes, List<MessageDigest> digests, long flushEvery)
       throws IOException {
@@ -381,7 +381,7 @@ public final class FileBlobStore implements BlobStore {
       long flushEvery) throws IOException {
     DirectWrites.Output out;
     try {
-      out = head.ended() ? null : direct.open(file, ch).orElse(null);
+      out = head.ended() && head.length() < DIRECT_MIN ? null : direct.open(file, ch).orElse(null);
     } catch (IOException | RuntimeException e) {
       uploadBuffers.give(head.buffer());
       throw e;
