@@ -42,7 +42,7 @@ final class DirectWrites {
   private final BlockingQueue<ByteBuffer> free;
   private final AtomicInteger made = new AtomicInteger();
   private final int align;
-  private volatile boolean refused;
+  private final boolean refused;
 
   /**
    * @param dir a directory on the file system written to, for its block size
@@ -57,7 +57,22 @@ final class DirectWrites {
     this.bufferSize = bufferSize;
     this.maxBuffers = maxBuffers;
     this.free = new ArrayBlockingQueue<>(Math.max(1, maxBuffers));
-    this.refused = maxBuffers == 0;
+    this.refused = maxBuffers == 0 || !takesDirectWrites(dir);
+  }
+
+  /** Opens a new file in {@code dir} with O_DIRECT once, so that a refusal is known before the first upload. */
+  private static boolean takesDirectWrites(Path dir) throws IOException {
+    Path probe = Files.createTempFile(dir, "direct-", ".probe");
+    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      // tmpfs before Linux 6.6 and some network file systems answer EINVAL; the ordinary writes are as safe
+      LOG.info("the file system of {} refuses O_DIRECT ({}); bodies are written through the page cache",
+          dir, e.toString());
+      return false;
+    } finally {
+      Files.deleteIfExists(probe);
+    }
   }
 
   /** The alignment direct writes keep: the file system's block size. */
@@ -67,8 +82,9 @@ final class DirectWrites {
 
   /**
    * A direct output that writes {@code file} from {@code ch}'s position on, or empty when this
-   * file system refuses {@code O_DIRECT} or every aligned buffer is in use: the caller then writes
-   * through {@code ch}.
+   * file system refuses {@code O_DIRECT}, every aligned buffer is in use, or the file cannot be
+   * opened so (gone meanwhile, no descriptor left): the caller then writes through {@code ch}, and
+   * any lasting trouble shows there.
    */
   Optional<Output> open(Path file, FileChannel ch) throws IOException {
     if (refused) {
@@ -83,10 +99,7 @@ final class DirectWrites {
       direct = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
     } catch (IOException | UnsupportedOperationException e) {
       free.add(buf);
-      // tmpfs and some network file systems: EINVAL on open; the ordinary writes are as safe
-      refused = true;
-      LOG.info("the file system of {} refuses O_DIRECT ({}); large bodies are written through the page cache",
-          file.getParent(), e.toString());
+      LOG.debug("writing {} through the page cache: {}", file.getFileName(), e.toString());
       return Optional.empty();
     }
     return Optional.of(new Output(direct, ch, buf, ch.position()));
