@@ -49,8 +49,6 @@ public final class FileBlobStore implements BlobStore {
   private static final int LANE_BUFFERS = 8;
   private static final int SMALL_READ = 64 * 1024;
   private static final int COPY_BUFFER = 1 << 20;
-  /** The most a heap buffer hands a channel per call ({@link #writeFully}). */
-  static final int CHANNEL_SLICE = 256 * 1024;
   private static final int COPY_BUFFERS = 8;
   /** Blobs written to one shard directory before the next takes over (see {@link Shards}). */
   private static final int BLOBS_PER_SHARD = 1024;
@@ -60,13 +58,6 @@ public final class FileBlobStore implements BlobStore {
   private static final int DIGEST_BESIDE_SYNC = 64 * 1024;
   /** Aligned buffers for direct writes: how many bodies may be written with O_DIRECT at once. */
   private static final int DIRECT_BUFFERS = 16;
-  /**
-   * Bodies from this size on are written with O_DIRECT ({@link DirectWrites}). Over HTTP on this
-   * project's 2-core VM (2026-12-03, 5 s runs, the two builds alternating): 100 KB at 1 connection
-   * 758–836 uploads/s against 586–651 through the page cache, at 16 connections 1,264–1,521
-   * against 1,080–1,133; 1 MiB at 1 connection 220–251 against 151–194.
-   */
-  private static final int DIRECT_MIN = 64 * 1024;
   private final Path root;
   private final Path tmp;
   private final Syncs syncs;
@@ -256,7 +247,7 @@ public final class FileBlobStore implements BlobStore {
   }
 
   /**
-   * Writes the head's bytes to {@code file} (directly from {@link #DIRECT_MIN} on) and syncs them,
+   * Writes the head's bytes to {@code file} ({@link DirectWrites#forBody}) and syncs them,
    * digesting meanwhile: while a core may be idle (the same bound as the pipelines'), each digest
    * runs on a thread of its own from the start, beside the write and the fdatasync, so that the
    * upload waits for the longest of the three instead of the write, then the longer of the sync
@@ -293,12 +284,7 @@ public final class FileBlobStore implements BlobStore {
 
   /** The first {@code n} bytes of {@code buf} into {@code ch} from its position on. */
   private void writeBody(Path file, FileChannel ch, byte[] buf, int n) throws IOException {
-    DirectWrites.Output out = n >= DIRECT_MIN ? direct.open(file, ch).orElse(null) : null;
-    if (out == null) {
-      writeFully(ch, buf, n);
-      return;
-    }
-    try (out) {
+    try (DirectWrites.Output out = direct.forBody(file, ch, n)) {
       out.write(buf, n);
       out.finish();
     }
@@ -371,8 +357,7 @@ public final class FileBlobStore implements BlobStore {
   /**
    * Writes everything {@code in} yields at {@code ch}'s position, feeding each of {@code digests}
    * on the way; {@link BlobTooLargeException} beyond {@code maxBytes}. Returns the bytes written.
-   * {@code file} is {@code ch}'s file: a body of {@link #DIRECT_MIN} or more is written to it with
-   * {@code O_DIRECT} where the file system allows ({@link DirectWrites}). {@code flushEvery}: how
+   * {@code file} is {@code ch}'s file: a body is written to it as {@link DirectWrites#forBody} says. {@code flushEvery}: how
    * much a pipelined write leaves unflushed at most before its flusher starts the next flush (see
    * {@link UploadLanes}).
    */
@@ -386,12 +371,12 @@ public final class FileBlobStore implements BlobStore {
       long flushEvery) throws IOException {
     DirectWrites.Output out;
     try {
-      out = head.ended() && head.length() < DIRECT_MIN ? null : direct.open(file, ch).orElse(null);
+      out = direct.forBody(file, ch, head.ended() ? head.length() : Long.MAX_VALUE);
     } catch (IOException | RuntimeException e) {
       uploadBuffers.give(head.buffer());
       throw e;
     }
-    try {
+    try (out) {
       long total;
       if (!head.ended() && pipelines.tryAcquire()) {
         try {
@@ -400,16 +385,10 @@ public final class FileBlobStore implements BlobStore {
           pipelines.release();
         }
       } else {
-        total = onThisThread(head, maxBytes, ch, out, digests);
+        total = onThisThread(head, maxBytes, out, digests);
       }
-      if (out != null) {
-        out.finish();
-      }
+      out.finish();
       return total;
-    } finally {
-      if (out != null) {
-        out.close();
-      }
     }
   }
 
@@ -417,8 +396,8 @@ public final class FileBlobStore implements BlobStore {
    * Small content, or large content while other pipelines keep the cores busy: hash and write on
    * this thread; more threads would cost more than they save.
    */
-  private long onThisThread(Head head, long maxBytes, FileChannel ch, DirectWrites.Output out,
-      List<MessageDigest> digests) throws IOException {
+  private long onThisThread(Head head, long maxBytes, DirectWrites.Output out, List<MessageDigest> digests)
+      throws IOException {
     byte[] first = head.buffer();
     try {
       int n = head.length();
@@ -429,11 +408,7 @@ public final class FileBlobStore implements BlobStore {
           throw new BlobTooLargeException(maxBytes);
         }
         digest(digests, first, n);
-        if (out != null) {
-          out.write(first, n);
-        } else {
-          writeFully(ch, first, n);
-        }
+        out.write(first, n);
         n = head.ended() ? 0 : head.rest().readNBytes(first, 0, first.length);
       }
       return total;
@@ -479,22 +454,6 @@ public final class FileBlobStore implements BlobStore {
   static void syncDirectory(Path dir) throws IOException {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
-    }
-  }
-
-  /**
-   * Writes {@code buf[0, n)} to {@code ch} in slices of at most {@link #CHANNEL_SLICE}: the JDK
-   * copies a heap buffer into a temporary direct buffer for each write, and keeps one per thread
-   * only up to {@code jdk.nio.maxCachedBufferSize} (the launcher sets 256 KiB), so a 1 MiB write
-   * allocated, zeroed and freed 1 MiB of direct memory every time. Sliced, a raw 1 GiB upload
-   * took 1.5–1.9 user CPU-s instead of 2.1–2.7 (2026-12-02, three uploads each).
-   */
-  static void writeFully(FileChannel ch, byte[] buf, int n) throws IOException {
-    for (int off = 0; off < n; off += CHANNEL_SLICE) {
-      ByteBuffer bb = ByteBuffer.wrap(buf, off, Math.min(CHANNEL_SLICE, n - off));
-      while (bb.hasRemaining()) {
-        ch.write(bb);
-      }
     }
   }
 

@@ -195,12 +195,12 @@ final class UploadLanes implements AutoCloseable {
    *     of its size come from {@code pool}, and all go back to it on {@link #close}
    * @param digests each gets a lane of its own and every byte written, in order; read them
    *     once {@link #finish} returned
-   * @param direct where the file lane writes when the body goes to the file with {@code O_DIRECT}
-   *     (the caller finishes it once {@link #finish} returned), or null: it writes to {@code out}
+   * @param file where the file lane writes (the caller finishes it once {@link #finish} returned);
+   *     {@code out} is its file's channel, which the flusher syncs
    * @param flushEvery bytes written between the flusher's flushes: what the final fsync may have
    *     left to do
    */
-  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, DirectWrites.Output direct,
+  UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, DirectWrites.Output file,
       List<MessageDigest> digests, PartBufferPool pool, long flushEvery) {
     this.pool = pool;
     this.free = new ArrayBlockingQueue<>(buffers);
@@ -215,11 +215,7 @@ final class UploadLanes implements AutoCloseable {
     }
     // The file is written from the channel's position on.
     all.add(new Lane((b, n) -> {
-      if (direct != null) {
-        direct.write(b, n);
-      } else {
-        FileBlobStore.writeFully(out, b, n);
-      }
+      file.write(b, n);
       written[0] += n;
       flusher.written(written[0]);
     }, buffers));
