@@ -1,7 +1,6 @@
 package org.fhirbox.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,7 +19,7 @@ class DirectWritesTest {
   @Test
   void bytesFromAnUnalignedStartReachTheFileWithTheirPartialLastBlock() throws IOException {
     DirectWrites direct = new DirectWrites(dir, MIB, 2);
-    assumeTrue(directWritesWork(direct), "this file system refuses O_DIRECT");
+    requireDirectWrites(direct);
     Path file = dir.resolve("f");
     byte[] prefix = TestContent.bytes(7, 0, 1000);
     Files.write(file, prefix);
@@ -49,7 +48,7 @@ class DirectWritesTest {
   @Test
   void aWholeNumberOfBlocksFromTheStartLeavesNoTail() throws IOException {
     DirectWrites direct = new DirectWrites(dir, MIB, 1);
-    assumeTrue(directWritesWork(direct), "this file system refuses O_DIRECT");
+    requireDirectWrites(direct);
     Path file = dir.resolve("g");
     int size = 2 * MIB + 8 * direct.alignment();
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -64,7 +63,7 @@ class DirectWritesTest {
   @Test
   void whenEveryBufferIsInUseTheCallerWritesThroughThePageCache() throws IOException {
     DirectWrites direct = new DirectWrites(dir, MIB, 1);
-    assumeTrue(directWritesWork(direct), "this file system refuses O_DIRECT");
+    requireDirectWrites(direct);
     Path a = Files.createFile(dir.resolve("a"));
     Path b = Files.createFile(dir.resolve("b"));
     try (FileChannel ca = FileChannel.open(a, StandardOpenOption.WRITE);
@@ -96,7 +95,14 @@ class DirectWritesTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("block size");
   }
 
-  /** Whether the test's file system takes O_DIRECT (ext4, xfs, btrfs do; older tmpfs does not). */
+  /**
+   * Fails unless the test's file system takes O_DIRECT (ext4, xfs, btrfs; tmpfs from Linux 6.6), so
+   * that these tests never pass without writing directly.
+   */
+  private void requireDirectWrites(DirectWrites direct) throws IOException {
+    assertThat(directWritesWork(direct)).as("the test's file system takes O_DIRECT").isTrue();
+  }
+
   private boolean directWritesWork(DirectWrites direct) throws IOException {
     Path probe = dir.resolve("probe");
     try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

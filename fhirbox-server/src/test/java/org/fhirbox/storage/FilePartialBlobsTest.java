@@ -24,7 +24,12 @@ class FilePartialBlobsTest extends ResumableBlobsContract {
 
   @BeforeEach
   void createStore() throws IOException {
-    store = new FileBlobStore(dir.resolve("blobs"));
+    store = newStore(dir.resolve("blobs"));
+  }
+
+  /** The store every test of this class and of its contract runs on. */
+  FileBlobStore newStore(Path root) throws IOException {
+    return new FileBlobStore(root);
   }
 
   @AfterEach

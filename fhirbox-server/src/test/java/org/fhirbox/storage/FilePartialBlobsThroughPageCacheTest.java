@@ -1,37 +1,15 @@
 package org.fhirbox.storage;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The resumable blobs contract with every piece written through the page cache, as on a file
- * system that refuses {@code O_DIRECT} (see {@link DirectWrites}).
+ * The resumable blobs contract and the file tests of resumable blobs, with every body written through the page cache, as on a
+ * file system that refuses {@code O_DIRECT} (see {@link DirectWrites}).
  */
-class FilePartialBlobsThroughPageCacheTest extends ResumableBlobsContract {
-  @TempDir Path dir;
-  private FileBlobStore store;
-
-  @BeforeEach
-  void createStore() throws IOException {
-    store = new FileBlobStore(dir.resolve("blobs"), 1, Syncs.FSYNC, 0, 0);
-  }
-
-  @AfterEach
-  void closeStore() {
-    store.close();
-  }
-
+class FilePartialBlobsThroughPageCacheTest extends FilePartialBlobsTest {
   @Override
-  protected BlobStore store() {
-    return store;
-  }
-
-  @Override
-  protected boolean holdsAnything(PartialBlob blob) throws IOException {
-    return Files.exists(((FilePartialBlobs) store.resumable()).file(blob.key()));
+  FileBlobStore newStore(Path root) throws IOException {
+    return new FileBlobStore(root, 1, Syncs.FSYNC, 0, 0);
   }
 }
