@@ -2,7 +2,6 @@ package org.fhirbox.binary;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Optional;
@@ -28,7 +27,6 @@ import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.BlobTooLargeException;
-import org.fhirbox.storage.DigestingInputStream;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Reference;
@@ -233,10 +231,7 @@ public final class BinaryService {
         throw FhirException.badRequest("the uploaded object has " + stored.get() + " bytes, not the declared "
             + size + "; it was deleted");
       }
-      try (DigestingInputStream in = new DigestingInputStream(blobs.open(key, 0), size)) {
-        in.transferTo(OutputStream.nullOutputStream());
-        info = in.info(key);
-      }
+      info = blobs.digest(key, size);
     } catch (IOException e) {
       throw new UncheckedIOException("could not read the uploaded object", e);
     }
@@ -278,9 +273,8 @@ public final class BinaryService {
    */
   public boolean learnSha1(BlobKey key, long size, String sha256Hex) throws IOException {
     BlobInfo info;
-    try (DigestingInputStream in = new DigestingInputStream(blobs.open(key, 0), size)) {
-      in.transferTo(OutputStream.nullOutputStream());
-      info = in.info(key);
+    try {
+      info = blobs.digest(key, size);
     } catch (BlobTooLargeException e) {
       return false;
     }

@@ -3,6 +3,7 @@ package org.fhirbox.binary;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,7 +11,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -27,9 +27,9 @@ import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.BlobTooLargeException;
 import org.fhirbox.storage.ConcurrentAppendException;
-import org.fhirbox.storage.DigestingInputStream;
 import org.fhirbox.storage.PartialBlob;
 import org.fhirbox.storage.ResumableBlobs;
+import org.fhirbox.storage.TrailingDigests;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -172,16 +172,9 @@ public final class ResumableUploads {
     RunningDigests.Entry digests = running.take(id, offset);
     try {
       MessageDigest chunk = checksum == null ? null : digest(checksum.algorithm());
-      List<MessageDigest> feed = new ArrayList<>();
-      if (digests != null) {
-        feed.add(digests.sha256());
-        feed.add(digests.sha1());
-      }
-      if (chunk != null) {
-        feed.add(chunk);
-      }
       Received received = new Received(body);
-      PartialBlob next = appendKeepingLease(u, owner, received, limit, total, feed);
+      PartialBlob next = appendKeepingLease(u, owner, received, limit, total,
+          chunk == null ? List.of() : List.of(chunk), digests == null ? null : digests.digests());
       if (checksum != null && (received.cut() != null
           || !MessageDigest.isEqual(chunk.digest(), checksum.expected()))) {
         forget(next, u.blob());
@@ -351,9 +344,10 @@ public final class ResumableUploads {
   }
 
   private PartialBlob appendKeepingLease(ResumableUpload u, String owner, InputStream body, long limit, Long total,
-      List<MessageDigest> feed) {
+      List<MessageDigest> chunk, TrailingDigests running) {
     try {
-      return blobs.append(u.blob(), leases.keeper(body, u.id(), owner), limit, total == null ? -1 : total, feed);
+      return blobs.append(u.blob(), leases.keeper(body, u.id(), owner), limit, total == null ? -1 : total, chunk,
+          running);
     } catch (BlobTooLargeException e) {
       throw tooLarge(u, total, limit + 1);
     } catch (ConcurrentAppendException | UploadLeases.LeaseLost e) {
@@ -405,9 +399,8 @@ public final class ResumableUploads {
     }
     try {
       blobs.complete(u.blob());
-      BlobInfo info = digests != null && digests.offset() == u.offset()
-          ? new BlobInfo(u.blob().key(), u.offset(), hex(digests.sha256()), hex(digests.sha1()))
-          : reread(u.blob());
+      String[] hex = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
+      BlobInfo info = hex != null ? new BlobInfo(u.blob().key(), u.offset(), hex[0], hex[1]) : reread(u.blob());
       Instant at = clock.instant();
       binaries.commitStored(principal, u.binaryId(), u.contentType(), u.securityContext(), u.filename(), info,
           (tx, written) -> {
@@ -427,24 +420,28 @@ public final class ResumableUploads {
     }
   }
 
+  /** The running digests' hex SHA-256 and SHA-1, or null when a piece did not reach them. */
+  private static String[] settled(ResumableUpload u, RunningDigests.Entry digests) throws InterruptedIOException {
+    try {
+      return digests.hex();
+    } catch (InterruptedIOException e) {
+      throw e;
+    } catch (IOException e) {
+      LOG.warn("upload {}: its running digests are unusable, so its bytes are read once more", u.id(), e);
+      return null;
+    }
+  }
+
   /** SHA-256 and SHA-1 of the completed blob, read once more. */
   private BlobInfo reread(PartialBlob blob) throws IOException {
     long start = System.nanoTime();
-    try (InputStream in = blobStore.open(blob.key(), 0)) {
-      DigestingInputStream digesting = new DigestingInputStream(in, Long.MAX_VALUE);
-      // 256 KiB: a file's stream reads through a temporary direct buffer as large as the
-      // request, which the JDK keeps per thread only up to jdk.nio.maxCachedBufferSize
-      byte[] buf = new byte[256 * 1024];
-      while (digesting.read(buf, 0, buf.length) >= 0) {
-        // digested on the way
-      }
-      if (digesting.count() != blob.length()) {
-        throw new IOException("blob " + blob.key() + " holds " + digesting.count() + " bytes, not " + blob.length());
-      }
-      LOG.debug("read {} bytes of blob {} again for its digests in {} ms", blob.length(), blob.key(),
-          (System.nanoTime() - start) / 1_000_000);
-      return digesting.info(blob.key());
+    BlobInfo info = blobStore.digest(blob.key(), blob.length());
+    if (info.size() != blob.length()) {
+      throw new IOException("blob " + blob.key() + " holds " + info.size() + " bytes, not " + blob.length());
     }
+    LOG.debug("read {} bytes of blob {} again for its digests in {} ms", blob.length(), blob.key(),
+        (System.nanoTime() - start) / 1_000_000);
+    return info;
   }
 
   private static ResumableUpload withProgress(ResumableUpload u, PartialBlob blob, Long total, Instant expires) {
@@ -470,7 +467,7 @@ public final class ResumableUploads {
     }
   }
 
-  private static String hex(MessageDigest md) {
+  static String hex(MessageDigest md) {
     return HexFormat.of().formatHex(md.digest());
   }
 

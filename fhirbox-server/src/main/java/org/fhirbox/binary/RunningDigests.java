@@ -1,9 +1,12 @@
 package org.fhirbox.binary;
 
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.fhirbox.storage.TrailingDigests;
 
 /**
  * The SHA-256 and SHA-1 of each resumable upload's first {@code offset} bytes, as this node
@@ -14,18 +17,28 @@ import java.util.Map;
  * first, and their uploads take that slower path.
  */
 final class RunningDigests {
-  /** Digests over the first {@code offset} bytes of an upload. */
-  record Entry(long offset, MessageDigest sha256, MessageDigest sha1) {
+  /**
+   * Digests over the first {@code offset} bytes of an upload: SHA-256, then SHA-1. The store may
+   * still be feeding them the last piece's bytes (see {@link TrailingDigests}).
+   */
+  record Entry(long offset, TrailingDigests digests) {
     static Entry empty() {
       try {
-        return new Entry(0, MessageDigest.getInstance("SHA-256"), MessageDigest.getInstance("SHA-1"));
+        return new Entry(0, new TrailingDigests(List.of(MessageDigest.getInstance("SHA-256"),
+            MessageDigest.getInstance("SHA-1"))));
       } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
       }
     }
 
     Entry at(long newOffset) {
-      return new Entry(newOffset, sha256, sha1);
+      return new Entry(newOffset, digests);
+    }
+
+    /** Hex SHA-256 and SHA-1 once every piece reached them; IOException when one did not. */
+    String[] hex() throws IOException {
+      List<MessageDigest> settled = digests.settled();
+      return new String[] {ResumableUploads.hex(settled.get(0)), ResumableUploads.hex(settled.get(1))};
     }
   }
 

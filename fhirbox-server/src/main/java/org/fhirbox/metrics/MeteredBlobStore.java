@@ -14,6 +14,7 @@ import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.PartialBlob;
 import org.fhirbox.storage.ResumableBlobs;
+import org.fhirbox.storage.TrailingDigests;
 
 /**
  * Times every call to another {@link BlobStore} into {@code fhirbox_blobstore_operation_seconds}
@@ -67,6 +68,11 @@ public final class MeteredBlobStore implements BlobStore {
   }
 
   @Override
+  public BlobInfo digest(BlobKey key, long maxBytes) throws IOException {
+    return timed("digest", () -> delegate.digest(key, maxBytes));
+  }
+
+  @Override
   public void delete(BlobKey key) throws IOException {
     timed("delete", () -> {
       delegate.delete(key);
@@ -95,8 +101,8 @@ public final class MeteredBlobStore implements BlobStore {
 
       @Override
       public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
-          List<MessageDigest> digests) throws IOException {
-        return timed("append", () -> d.append(blob, in, maxLength, finalLength, digests));
+          List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
+        return timed("append", () -> d.append(blob, in, maxLength, finalLength, digests, trailing));
       }
 
       @Override

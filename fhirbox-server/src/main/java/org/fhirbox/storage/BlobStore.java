@@ -2,6 +2,7 @@ package org.fhirbox.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
 import java.util.Optional;
@@ -46,6 +47,17 @@ public interface BlobStore extends AutoCloseable {
 
   /** Opens the blob from {@code offset} to its end. The caller closes the stream. */
   InputStream open(BlobKey key, long offset) throws IOException;
+
+  /**
+   * Reads the blob of {@code key} once: its size, SHA-256 and SHA-1. {@link BlobTooLargeException}
+   * once it holds more than {@code maxBytes}.
+   */
+  default BlobInfo digest(BlobKey key, long maxBytes) throws IOException {
+    try (DigestingInputStream in = new DigestingInputStream(open(key, 0), maxBytes)) {
+      in.transferTo(OutputStream.nullOutputStream());
+      return in.info(key);
+    }
+  }
 
   /** Deletes a blob; deleting a missing blob is not an error. */
   void delete(BlobKey key) throws IOException;

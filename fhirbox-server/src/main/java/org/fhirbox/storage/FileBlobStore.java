@@ -175,7 +175,7 @@ public final class FileBlobStore implements BlobStore {
     }
     boolean done = false;
     try (ch) {
-      long size = write(head, temp, ch, maxBytes, digests, UploadLanes.FLUSH_EVERY);
+      long size = write(head, temp, ch, maxBytes, digests, null, UploadLanes.FLUSH_EVERY);
       // fdatasync: the content and the size; the name is made durable below. Uploads run this
       // on their own threads at the same time, so the file system shares its journal commits
       // among them. One thread syncing a batch's files one after another was measured 2 to 5
@@ -359,16 +359,17 @@ public final class FileBlobStore implements BlobStore {
    * on the way; {@link BlobTooLargeException} beyond {@code maxBytes}. Returns the bytes written.
    * {@code file} is {@code ch}'s file: a body is written to it as {@link DirectWrites#forBody} says. {@code flushEvery}: how
    * much a pipelined write leaves unflushed at most before its flusher starts the next flush (see
-   * {@link UploadLanes}).
+   * {@link UploadLanes}). {@code trailing}: a resumable upload's running digests, or null; a
+   * pipelined write may still be feeding them when it returns.
    */
-  long write(InputStream in, Path file, FileChannel ch, long maxBytes, List<MessageDigest> digests, long flushEvery)
-      throws IOException {
-    return write(head(in), file, ch, maxBytes, digests, flushEvery);
+  long write(InputStream in, Path file, FileChannel ch, long maxBytes, List<MessageDigest> digests,
+      TrailingDigests trailing, long flushEvery) throws IOException {
+    return write(head(in), file, ch, maxBytes, digests, trailing, flushEvery);
   }
 
   /** Writes a body from its head on; the head's buffer goes back to the pool. */
   private long write(Head head, Path file, FileChannel ch, long maxBytes, List<MessageDigest> digests,
-      long flushEvery) throws IOException {
+      TrailingDigests trailing, long flushEvery) throws IOException {
     DirectWrites.Output out;
     try {
       out = direct.forBody(file, ch, head.ended() ? head.length() : Long.MAX_VALUE);
@@ -380,12 +381,16 @@ public final class FileBlobStore implements BlobStore {
       long total;
       if (!head.ended() && pipelines.tryAcquire()) {
         try {
-          total = pipelined(head.rest(), maxBytes, ch, out, head.buffer(), digests, flushEvery);
+          total = pipelined(head.rest(), maxBytes, ch, out, head.buffer(), digests, trailing, flushEvery);
         } finally {
           pipelines.release();
         }
-      } else {
+      } else if (trailing == null) {
         total = onThisThread(head, maxBytes, out, digests);
+      } else {
+        List<MessageDigest> all = new ArrayList<>(digests);
+        all.addAll(trailing.feedHere());
+        total = onThisThread(head, maxBytes, out, all);
       }
       out.finish();
       return total;
@@ -394,7 +399,7 @@ public final class FileBlobStore implements BlobStore {
 
   /**
    * Small content, or large content while other pipelines keep the cores busy: hash and write on
-   * this thread; more threads would cost more than they save.
+   * this thread; more threads would cost more than they save. {@code out} null: hash only.
    */
   private long onThisThread(Head head, long maxBytes, DirectWrites.Output out, List<MessageDigest> digests)
       throws IOException {
@@ -408,7 +413,9 @@ public final class FileBlobStore implements BlobStore {
           throw new BlobTooLargeException(maxBytes);
         }
         digest(digests, first, n);
-        out.write(first, n);
+        if (out != null) {
+          out.write(first, n);
+        }
         n = head.ended() ? 0 : head.rest().readNBytes(first, 0, first.length);
       }
       return total;
@@ -429,10 +436,10 @@ public final class FileBlobStore implements BlobStore {
 
   /** Large content: this thread receives; hashing and writing run in {@link UploadLanes}. */
   private long pipelined(InputStream in, long maxBytes, FileChannel ch, DirectWrites.Output out, byte[] first,
-      List<MessageDigest> digests, long flushEvery) throws IOException {
+      List<MessageDigest> digests, TrailingDigests trailing, long flushEvery) throws IOException {
     long total = 0;
-    try (UploadLanes lanes = new UploadLanes(workers, LANE_BUFFERS, first, ch, out, digests, uploadBuffers,
-        flushEvery)) {
+    try (UploadLanes lanes = new UploadLanes(workers, LANE_BUFFERS, first, ch, out, digests, trailing,
+        uploadBuffers, flushEvery)) {
       byte[] buf = first;
       int n = first.length;
       while (n > 0) {
@@ -535,6 +542,49 @@ public final class FileBlobStore implements BlobStore {
   private static void writeFully(WritableByteChannel target, ByteBuffer bb) throws IOException {
     while (bb.hasRemaining()) {
       target.write(bb);
+    }
+  }
+
+  /**
+   * Reads the file on this thread while SHA-256 and SHA-1 each run on a lane of their own
+   * ({@link UploadLanes}), when a pipeline is free: a blob just written with {@code O_DIRECT} is
+   * read from the disk, and one thread reading and then hashing each buffer took the sum of the
+   * three (1 GiB: 3.0 s, where the read alone takes 1.4 s).
+   */
+  @Override
+  public BlobInfo digest(BlobKey key, long maxBytes) throws IOException {
+    List<MessageDigest> digests = UploadLanes.blobDigests();
+    try (InputStream in = new SlicedReads(open(key, 0))) {
+      Head head = head(in);
+      long total;
+      if (!head.ended() && pipelines.tryAcquire()) {
+        try {
+          total = pipelined(head.rest(), maxBytes, null, null, head.buffer(), digests, null, 0);
+        } finally {
+          pipelines.release();
+        }
+      } else {
+        total = onThisThread(head, maxBytes, null, digests);
+      }
+      return info(key, total, digests);
+    }
+  }
+
+  /**
+   * Reads of at most 256 KiB: a file's stream reads through a temporary direct buffer as large as
+   * the request, which the JDK keeps per thread only up to {@code jdk.nio.maxCachedBufferSize}
+   * (the launcher sets 256 KiB), and allocates and frees for every larger read.
+   */
+  private static final class SlicedReads extends java.io.FilterInputStream {
+    private static final int MAX_READ = 256 * 1024;
+
+    SlicedReads(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      return in.read(b, off, Math.min(len, MAX_READ));
     }
   }
 

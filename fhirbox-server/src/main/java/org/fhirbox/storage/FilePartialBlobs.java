@@ -53,18 +53,24 @@ final class FilePartialBlobs implements ResumableBlobs {
 
   @Override
   public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
-      List<MessageDigest> digests) throws IOException {
+      List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
     try (FileChannel ch = open(blob)) {
       FileLock lock = lock(ch, blob);
       try {
         ch.truncate(blob.length());
         ch.position(blob.length());
-        long written = store.write(in, file(blob.key()), ch, maxLength - blob.length(), digests, APPEND_FLUSH_EVERY);
+        long written = store.write(in, file(blob.key()), ch, maxLength - blob.length(), digests, trailing,
+            APPEND_FLUSH_EVERY);
         ch.force(false);
         return new PartialBlob(blob.key(), blob.length() + written, "");
       } finally {
         lock.release();
       }
+    } catch (IOException | RuntimeException e) {
+      if (trailing != null) {
+        trailing.spoil(e);
+      }
+      throw e;
     }
   }
 

@@ -29,7 +29,8 @@ public interface ResumableBlobs {
 
   /**
    * Appends everything {@code in} yields (does not close it). Every appended byte also goes to
-   * each of {@code digests}, in order; bytes the store moves around internally do not.
+   * each of {@code digests}, in order, before this returns, and to {@code trailing}'s digests
+   * (null: none), in order, possibly after; bytes the store moves around internally do not.
    *
    * @param maxLength the most the blob may hold; beyond it {@link BlobTooLargeException}, and
    *     the returned-to state stays as it was
@@ -37,7 +38,7 @@ public interface ResumableBlobs {
    *     write its last piece as such (S3: the last part instead of a gathered tail)
    */
   PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
-      List<MessageDigest> digests) throws IOException;
+      List<MessageDigest> digests, TrailingDigests trailing) throws IOException;
 
   /** Makes {@code blob}'s bytes the blob under its key; idempotent. */
   void complete(PartialBlob blob) throws IOException;

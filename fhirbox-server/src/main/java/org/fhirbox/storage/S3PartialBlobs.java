@@ -118,11 +118,27 @@ final class S3PartialBlobs implements ResumableBlobs {
 
   @Override
   public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
-      List<MessageDigest> digests) throws IOException {
+      List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
     State st = State.parse(blob.state());
     if (st.put()) {
       throw new IOException("partial blob " + blob.key() + " is already written whole");
     }
+    if (trailing == null) {
+      return append(blob, st, in, maxLength, finalLength, digests);
+    }
+    List<MessageDigest> all = new ArrayList<>(digests);
+    all.addAll(trailing.feedHere());
+    try {
+      return append(blob, st, in, maxLength, finalLength, all);
+    } catch (IOException | RuntimeException e) {
+      trailing.spoil(e);
+      throw e;
+    }
+  }
+
+  /** Appends on this thread, feeding {@code digests} as the bytes arrive. */
+  private PartialBlob append(PartialBlob blob, State st, InputStream in, long maxLength, long finalLength,
+      List<MessageDigest> digests) throws IOException {
     String objectKey = settings.objectKey(blob.key());
     byte[] buf = buffers.take();
     String uploadId = st.uploadId();

@@ -5,12 +5,17 @@ import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -45,7 +50,15 @@ final class UploadLanes implements AutoCloseable {
 
   private final BlockingQueue<byte[]> free;
   private final PartBufferPool pool;
+  /** Every lane; those {@link #finish} waits for; those it does not (trailing digests). */
   private final List<Lane> lanes;
+  private final List<Lane> waited;
+  private final List<Lane> trailingLanes;
+  /** Completes once the trailing digests have this piece, exceptionally when it was not stored. */
+  private final CompletableFuture<Void> piece = new CompletableFuture<>();
+  private volatile boolean finished;
+  /** Set once the caller is done: buffers freed from then on go straight back to the pool. */
+  private boolean closed;
   /**
    * Flushes with direct writes too: an fdatasync then commits the extents allocated so far and
    * flushes the device's write cache. Without it, the fdatasync after each 16 MiB piece of a
@@ -80,53 +93,80 @@ final class UploadLanes implements AutoCloseable {
   private final class Lane implements Runnable {
     private final Sink sink;
     private final BlockingQueue<Chunk> queue;
-    private final CountDownLatch done = new CountDownLatch(1);
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** What must be done before this lane's first chunk: earlier pieces of trailing digests. */
+    private final CompletableFuture<Void> after;
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
 
-    Lane(Sink sink, int capacity) {
+    Lane(Sink sink, int capacity, CompletableFuture<Void> after) {
       this.sink = sink;
       this.queue = new ArrayBlockingQueue<>(capacity + 1);
+      this.after = after;
     }
 
     @Override
     public void run() {
       try {
+        // a predecessor that failed spoiled the digests: this lane then only frees the buffers
+        boolean feed = await(after);
         while (true) {
           Chunk c = queue.take();
           if (c.buffer() == END) {
-            return;
+            break;
           }
-          sink.accept(c.buffer(), c.length());
+          if (feed) {
+            sink.accept(c.buffer(), c.length());
+          }
           if (c.pending().decrementAndGet() == 0) {
-            free.add(c.buffer());
+            release(c.buffer());
           }
         }
+        if (feed) {
+          done.complete(null);
+        } else {
+          done.completeExceptionally(new IOException("an earlier piece did not reach the digests"));
+        }
       } catch (InterruptedException | IOException | RuntimeException e) {
-        failure.set(e);
-      } finally {
-        done.countDown();
+        done.completeExceptionally(e);
       }
+    }
+
+    private boolean await(CompletableFuture<Void> f) throws InterruptedException {
+      try {
+        f.get();
+        return true;
+      } catch (ExecutionException e) {
+        return false;
+      }
+    }
+
+    boolean stopped() {
+      return done.isDone();
     }
 
     void finish() throws IOException {
       try {
         queue.put(new Chunk(END, 0, null));
-        done.await();
+        done.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while storing");
+      } catch (ExecutionException e) {
+        throw failure(e.getCause());
       }
-      rethrow();
     }
 
     void rethrow() throws IOException {
-      Throwable t = failure.get();
-      if (t instanceof IOException io) {
-        throw io;
+      if (done.isCompletedExceptionally()) {
+        try {
+          done.join();
+        } catch (CompletionException e) {
+          throw failure(e.getCause());
+        }
       }
-      if (t != null) {
-        throw new IOException("storing failed", t);
-      }
+    }
+
+    private IOException failure(Throwable t) {
+      return t instanceof IOException io ? io : new IOException("storing failed", t);
     }
   }
 
@@ -192,36 +232,66 @@ final class UploadLanes implements AutoCloseable {
 
   /**
    * @param first a buffer the caller already holds (it counts as taken); {@code buffers - 1} more
-   *     of its size come from {@code pool}, and all go back to it on {@link #close}
+   *     of its size come from {@code pool}, and all go back to it once no lane holds them
    * @param digests each gets a lane of its own and every byte written, in order; read them
    *     once {@link #finish} returned
+   * @param trailing digests of a resumable upload that this piece continues, or null: each gets a
+   *     lane of its own too, which starts once the pieces before have reached them and may go on
+   *     after {@link #finish} returned (see {@link TrailingDigests})
    * @param file where the file lane writes (the caller finishes it once {@link #finish} returned);
-   *     {@code out} is its file's channel, which the flusher syncs
+   *     {@code out} is its file's channel, which the flusher syncs; both null: the lanes only
+   *     hash (a stored blob read once more)
    * @param flushEvery bytes written between the flusher's flushes: what the final fsync may have
    *     left to do
    */
   UploadLanes(Executor executor, int buffers, byte[] first, FileChannel out, DirectWrites.Output file,
-      List<MessageDigest> digests, PartBufferPool pool, long flushEvery) {
+      List<MessageDigest> digests, TrailingDigests trailing, PartBufferPool pool, long flushEvery) {
     this.pool = pool;
     this.free = new ArrayBlockingQueue<>(buffers);
     for (int i = 1; i < buffers; i++) {
       free.add(pool.take());
     }
-    this.flusher = new Flusher(out, flushEvery);
+    this.flusher = file == null ? null : new Flusher(out, flushEvery);
     long[] written = {0};
-    List<Lane> all = new java.util.ArrayList<>();
+    CompletableFuture<Void> now = CompletableFuture.completedFuture(null);
+    List<Lane> waited = new ArrayList<>();
     for (MessageDigest md : digests) {
-      all.add(new Lane((b, n) -> sliced(md, b, n), buffers));
+      waited.add(new Lane((b, n) -> sliced(md, b, n), buffers, now));
     }
-    // The file is written from the channel's position on.
-    all.add(new Lane((b, n) -> {
-      file.write(b, n);
-      written[0] += n;
-      flusher.written(written[0]);
-    }, buffers));
+    if (file != null) {
+      // The file is written from the channel's position on.
+      waited.add(new Lane((b, n) -> {
+        file.write(b, n);
+        written[0] += n;
+        flusher.written(written[0]);
+      }, buffers, now));
+    }
+    List<Lane> behind = new ArrayList<>();
+    if (trailing != null) {
+      CompletableFuture<Void> before = trailing.handOver(piece);
+      for (MessageDigest md : trailing.digests()) {
+        behind.add(new Lane((b, n) -> sliced(md, b, n), buffers, before));
+      }
+      CompletableFuture.allOf(behind.stream().map(l -> l.done).toArray(CompletableFuture[]::new))
+          .whenComplete((x, e) -> {
+            if (e == null && finished) {
+              piece.complete(null);
+            } else {
+              piece.completeExceptionally(e != null ? e : new IOException("the piece was not stored"));
+            }
+          });
+    } else {
+      piece.complete(null);
+    }
+    this.waited = List.copyOf(waited);
+    this.trailingLanes = List.copyOf(behind);
+    List<Lane> all = new ArrayList<>(waited);
+    all.addAll(behind);
     this.lanes = List.copyOf(all);
     lanes.forEach(executor::execute);
-    executor.execute(flusher);
+    if (flusher != null) {
+      executor.execute(flusher);
+    }
   }
 
   /** SHA-256 and SHA-1, the digests every stored blob has. */
@@ -244,7 +314,7 @@ final class UploadLanes implements AutoCloseable {
           return b;
         }
         for (Lane l : lanes) {
-          if (l.done.getCount() == 0) {
+          if (l.stopped()) {
             l.rethrow();
             throw new IOException("a storage lane stopped early");
           }
@@ -266,45 +336,74 @@ final class UploadLanes implements AutoCloseable {
 
   /** Returns a buffer that was taken but not submitted. */
   void giveBack(byte[] buffer) {
-    free.add(buffer);
+    release(buffer);
   }
 
-  /** Waits until every lane is done: every digest has seen every byte, and the file has them. */
-  void finish() throws IOException {
-    for (Lane l : lanes) {
-      l.finish();
+  /** A buffer no lane holds any more: to the next chunk, or to the pool once the upload is over. */
+  private synchronized void release(byte[] buffer) {
+    if (closed) {
+      pool.give(buffer);
+    } else {
+      free.add(buffer);
     }
-    flusher.stop();
-    flusher.await();
   }
 
   /**
-   * Stops every lane (after a failure) and waits for them, so the file is no longer written; the
-   * buffers no lane holds go back to the pool.
+   * Waits until the file has every byte and every digest but the trailing ones has seen them; the
+   * trailing digests' lanes go on with what they have left (see {@link TrailingDigests}).
+   */
+  void finish() throws IOException {
+    for (Lane l : waited) {
+      l.finish();
+    }
+    if (flusher != null) {
+      flusher.stop();
+      flusher.await();
+    }
+    finished = true;
+    for (Lane l : trailingLanes) {
+      l.queue.add(new Chunk(END, 0, null));
+    }
+  }
+
+  /**
+   * Stops every lane that {@link #finish} did not (after a failure) and waits for those it waits
+   * for, so the file is no longer written; buffers go back to the pool as the lanes free them.
    */
   @Override
   public void close() {
-    flusher.stop();
-    for (Lane l : lanes) {
-      if (l.done.getCount() > 0) {
-        l.queue.offer(new Chunk(END, 0, null));
+    if (flusher != null) {
+      flusher.stop();
+    }
+    if (!finished) {
+      for (Lane l : lanes) {
+        if (!l.stopped()) {
+          l.queue.offer(new Chunk(END, 0, null));
+        }
       }
     }
-    for (Lane l : lanes) {
+    for (Lane l : waited) {
       try {
-        l.done.await(30, TimeUnit.SECONDS);
+        l.done.get(30, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } catch (ExecutionException | TimeoutException e) {
+        // finish() reported it, or the failure that led here is being reported
       }
     }
     try {
-      flusher.done.await(60, TimeUnit.SECONDS);
+      if (flusher != null) {
+        flusher.done.await(60, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (byte[] b = free.poll(); b != null; b = free.poll()) {
-      pool.give(b);
+    synchronized (this) {
+      closed = true;
+      for (byte[] b = free.poll(); b != null; b = free.poll()) {
+        pool.give(b);
+      }
     }
   }
 }

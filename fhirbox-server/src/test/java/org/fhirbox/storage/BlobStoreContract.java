@@ -47,6 +47,19 @@ abstract class BlobStoreContract {
   protected abstract BlobStore store();
 
   @Test
+  void aStoredBlobReadOnceMoreHasTheDigestsItWasStoredWith() throws IOException {
+    for (long size : new long[] {0, 1000, MIB, MIB + 1, MULTIPART}) {
+      BlobInfo stored = store().put(TestContent.stream(size, size), NO_LIMIT);
+
+      assertThat(store().digest(stored.key(), size)).as("%d bytes", size).isEqualTo(stored);
+      if (size > 0) {
+        assertThatThrownBy(() -> store().digest(stored.key(), size - 1)).as("%d bytes", size)
+            .isInstanceOf(BlobTooLargeException.class);
+      }
+    }
+  }
+
+  @Test
   void emptyContentRoundTrips() throws IOException {
     BlobInfo info = store().put(InputStream.nullInputStream(), NO_LIMIT);
 

@@ -72,6 +72,7 @@ class FileBlobStoreTest extends BlobStoreContract {
       try (InputStream in = inline.open(info.key(), 0)) {
         assertThat(TestContent.sha256(in)).isEqualTo(expected[0]);
       }
+      assertThat(inline.digest(info.key(), size)).isEqualTo(info);
       assertThatThrownBy(() -> inline.put(TestContent.stream(22, size + 1), size))
           .isInstanceOf(BlobTooLargeException.class);
       try (var left = Files.list(dir.resolve("inline").resolve("tmp"))) {

@@ -40,9 +40,14 @@ abstract class ResumableBlobsContract {
   /** Appends bytes {@code from} to {@code to} of content {@code seed}. */
   PartialBlob append(PartialBlob blob, long seed, long from, long to, long finalLength,
       List<MessageDigest> digests) throws IOException {
+    return append(blob, seed, from, to, finalLength, digests, null);
+  }
+
+  PartialBlob append(PartialBlob blob, long seed, long from, long to, long finalLength,
+      List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
     InputStream piece = TestContent.stream(seed, to);
     piece.skipNBytes(from);
-    return blobs().append(blob, piece, NO_LIMIT, finalLength, digests);
+    return blobs().append(blob, piece, NO_LIMIT, finalLength, digests, trailing);
   }
 
   String storedSha256(BlobKey key) throws IOException {
@@ -56,10 +61,11 @@ abstract class ResumableBlobsContract {
     long size = 17 * MIB + 5;
     long[] ends = {1, 3 * MIB, 9 * MIB + 3, 9 * MIB + 3, 16 * MIB, size};
     List<MessageDigest> digests = digests();
+    TrailingDigests trailing = new TrailingDigests(digests());
     PartialBlob blob = blobs().begin();
     long at = 0;
     for (long end : ends) {
-      PartialBlob next = append(blob, 40, at, end, size, digests);
+      PartialBlob next = append(blob, 40, at, end, size, digests, trailing);
       assertThat(next.length()).isEqualTo(end);
       blobs().release(blob, next);
       blob = next;
@@ -74,7 +80,27 @@ abstract class ResumableBlobsContract {
     assertThat(storedSha256(blob.key())).isEqualTo(expected[0]);
     assertThat(hex(digests.get(0))).isEqualTo(expected[0]);
     assertThat(hex(digests.get(1))).isEqualTo(expected[1]);
+    List<MessageDigest> settled = trailing.settled();
+    assertThat(hex(settled.get(0))).isEqualTo(expected[0]);
+    assertThat(hex(settled.get(1))).isEqualTo(expected[1]);
     assertThat(holdsAnything(blob)).isFalse();
+  }
+
+  @Test
+  void aFailedAppendSpoilsTheTrailingDigestsButNotTheBlob() throws Exception {
+    TrailingDigests trailing = new TrailingDigests(digests());
+    PartialBlob kept = append(blobs().begin(), 47, 0, 3 * MIB + 1, -1, List.of(), trailing);
+    InputStream tooMuch = TestContent.stream(47, 12 * MIB);
+    tooMuch.skipNBytes(3 * MIB + 1);
+
+    assertThatThrownBy(() -> blobs().append(kept, tooMuch, 8 * MIB, -1, List.of(), trailing))
+        .isInstanceOf(BlobTooLargeException.class);
+
+    assertThatThrownBy(trailing::settled).isInstanceOf(IOException.class);
+    PartialBlob done = append(kept, 47, 3 * MIB + 1, 5 * MIB, 5 * MIB, List.of(), trailing);
+    blobs().complete(done);
+    assertThat(storedSha256(done.key())).isEqualTo(TestContent.digests(47, 5 * MIB)[0]);
+    assertThatThrownBy(trailing::settled).isInstanceOf(IOException.class);
   }
 
   @Test
@@ -97,7 +123,7 @@ abstract class ResumableBlobsContract {
     InputStream tooMuch = TestContent.stream(43, 8 * MIB);
     tooMuch.skipNBytes(MIB);
 
-    assertThatThrownBy(() -> blobs().append(kept, tooMuch, 6 * MIB, -1, List.of()))
+    assertThatThrownBy(() -> blobs().append(kept, tooMuch, 6 * MIB, -1, List.of(), null))
         .isInstanceOf(BlobTooLargeException.class);
 
     PartialBlob done = append(kept, 43, MIB, 2 * MIB, 2 * MIB, List.of());
@@ -117,7 +143,7 @@ abstract class ResumableBlobsContract {
   @Test
   void anEmptyBlobCompletes() throws Exception {
     PartialBlob blob = blobs().begin();
-    PartialBlob done = blobs().append(blob, InputStream.nullInputStream(), NO_LIMIT, 0, List.of());
+    PartialBlob done = blobs().append(blob, InputStream.nullInputStream(), NO_LIMIT, 0, List.of(), null);
     blobs().complete(done);
 
     assertThat(store().size(done.key())).contains(0L);
@@ -126,7 +152,8 @@ abstract class ResumableBlobsContract {
   @Test
   void aLengthDeclaredOnlyAfterTheLastByteCompletes() throws Exception {
     PartialBlob partial = append(blobs().begin(), 45, 0, 3 * MIB, -1, List.of());
-    PartialBlob declared = blobs().append(partial, InputStream.nullInputStream(), NO_LIMIT, 3 * MIB, List.of());
+    PartialBlob declared = blobs().append(partial, InputStream.nullInputStream(), NO_LIMIT, 3 * MIB, List.of(),
+        null);
     blobs().release(partial, declared);
     blobs().complete(declared);
 
