@@ -136,7 +136,7 @@ public final class ResumableUploads {
   public ResumableUpload status(Principal principal, String id, AuditedRequest request) {
     ResumableUpload u = leases.settled(owned(principal, id));
     if (u.complete() && !u.finished()) {
-      return finish(principal, u, running.take(id, u.offset()), request);
+      return finish(principal, u, running.take(id), request);
     }
     return u;
   }
@@ -167,9 +167,17 @@ public final class ResumableUploads {
       throw tooLarge(u, total, offset + declaredBytes);
     }
     String owner = leases.newOwner();
-    u = leases.claim(u, owner);
+    // before the lease: catching up may read the stored bytes, which no request changes
+    RunningDigests.Entry digests = caughtUp(u, running.take(id));
+    try {
+      u = leases.claim(u, owner);
+    } catch (RuntimeException e) {
+      if (digests != null) {
+        running.put(id, digests);
+      }
+      throw e;
+    }
     boolean held = true;
-    RunningDigests.Entry digests = running.take(id, offset);
     try {
       MessageDigest chunk = checksum == null ? null : digest(checksum.algorithm());
       Received received = new Received(body);
@@ -417,6 +425,42 @@ public final class ResumableUploads {
     } catch (RuntimeException e) {
       leases.releaseQuietly(u.id(), owner);
       throw e;
+    }
+  }
+
+  /**
+   * Running digests over exactly the upload's stored bytes: {@code kept} when it covers them all;
+   * otherwise {@code kept}'s digests (or new ones) fed with the stored bytes they lack, read back
+   * from storage, so that the upload's last piece need not read the whole blob again and each
+   * node reads each byte at most once. Null when the store cannot read a partial blob back (S3)
+   * or the read failed: the complete blob is then read once more when the upload finishes.
+   */
+  private RunningDigests.Entry caughtUp(ResumableUpload u, RunningDigests.Entry kept) {
+    if (kept != null && kept.offset() == u.offset()) {
+      return kept;
+    }
+    RunningDigests.Entry from = kept != null && kept.offset() < u.offset() ? kept : RunningDigests.Entry.empty();
+    try {
+      List<MessageDigest> feed = from.digests().feedHere();
+      if (feed.isEmpty()) {
+        // spoilt by a failed piece: start over from the first byte
+        from = RunningDigests.Entry.empty();
+        feed = from.digests().feedHere();
+      }
+      if (from.offset() == u.offset()) {
+        return from;
+      }
+      long start = System.nanoTime();
+      if (!blobs.readBack(u.blob(), from.offset(), feed)) {
+        return null;
+      }
+      LOG.debug("upload {}: read {} stored bytes back for its digests in {} ms", u.id(), u.offset() - from.offset(),
+          (System.nanoTime() - start) / 1_000_000);
+      return from.at(u.offset());
+    } catch (IOException e) {
+      LOG.warn("upload {}: could not read its stored bytes back for its digests; they will be read when it "
+          + "completes", u.id(), e);
+      return null;
     }
   }
 

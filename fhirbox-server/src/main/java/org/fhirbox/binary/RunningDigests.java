@@ -53,16 +53,9 @@ final class RunningDigests {
     };
   }
 
-  /**
-   * Removes and returns the upload's digests if they cover exactly its first {@code offset} bytes.
-   * An upload at offset 0 gets fresh ones; any other without an entry gets null.
-   */
-  synchronized Entry take(String uploadId, long offset) {
-    Entry e = entries.remove(uploadId);
-    if (e != null && e.offset() == offset) {
-      return e;
-    }
-    return offset == 0 ? Entry.empty() : null;
+  /** Removes and returns the upload's digests, whatever offset they are at; null when there are none. */
+  synchronized Entry take(String uploadId) {
+    return entries.remove(uploadId);
   }
 
   synchronized void put(String uploadId, Entry entry) {

@@ -106,6 +106,11 @@ public final class MeteredBlobStore implements BlobStore {
       }
 
       @Override
+      public boolean readBack(PartialBlob blob, long from, List<MessageDigest> digests) throws IOException {
+        return timed("read back", () -> d.readBack(blob, from, digests));
+      }
+
+      @Override
       public void complete(PartialBlob blob) throws IOException {
         timed("complete", () -> {
           d.complete(blob);

@@ -554,37 +554,60 @@ public final class FileBlobStore implements BlobStore {
   @Override
   public BlobInfo digest(BlobKey key, long maxBytes) throws IOException {
     List<MessageDigest> digests = UploadLanes.blobDigests();
-    try (InputStream in = new SlicedReads(open(key, 0))) {
-      Head head = head(in);
-      long total;
-      if (!head.ended() && pipelines.tryAcquire()) {
-        try {
-          total = pipelined(head.rest(), maxBytes, null, null, head.buffer(), digests, null, 0);
-        } finally {
-          pipelines.release();
-        }
-      } else {
-        total = onThisThread(head, maxBytes, null, digests);
-      }
-      return info(key, total, digests);
+    try (InputStream in = open(key, 0)) {
+      return info(key, feed(in, Long.MAX_VALUE, maxBytes, digests), digests);
     }
   }
 
   /**
-   * Reads of at most 256 KiB: a file's stream reads through a temporary direct buffer as large as
-   * the request, which the JDK keeps per thread only up to {@code jdk.nio.maxCachedBufferSize}
-   * (the launcher sets 256 KiB), and allocates and frees for every larger read.
+   * Reads at most {@code limit} bytes of a file's stream {@code in} into {@code digests}, as
+   * {@link #digest} does; {@link BlobTooLargeException} beyond {@code maxBytes}. Returns the bytes
+   * read.
+   */
+  long feed(InputStream in, long limit, long maxBytes, List<MessageDigest> digests) throws IOException {
+    Head head = head(new SlicedReads(in, limit));
+    if (!head.ended() && pipelines.tryAcquire()) {
+      try {
+        return pipelined(head.rest(), maxBytes, null, null, head.buffer(), digests, null, 0);
+      } finally {
+        pipelines.release();
+      }
+    }
+    return onThisThread(head, maxBytes, null, digests);
+  }
+
+  /**
+   * Reads of at most 256 KiB, and at most a limit in all: a file's stream reads through a
+   * temporary direct buffer as large as the request, which the JDK keeps per thread only up to
+   * {@code jdk.nio.maxCachedBufferSize} (the launcher sets 256 KiB), and allocates and frees for
+   * every larger read.
    */
   private static final class SlicedReads extends java.io.FilterInputStream {
     private static final int MAX_READ = 256 * 1024;
+    private long left;
 
-    SlicedReads(InputStream in) {
+    /** @param limit the most bytes to read from {@code in} */
+    SlicedReads(InputStream in, long limit) {
       super(in);
+      this.left = limit;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      return in.read(b, off, Math.min(len, MAX_READ));
+      if (left <= 0) {
+        return len == 0 ? 0 : -1;
+      }
+      int n = in.read(b, off, (int) Math.min(Math.min(len, MAX_READ), left));
+      if (n > 0) {
+        left -= n;
+      }
+      return n;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
   }
 

@@ -2,6 +2,7 @@ package org.fhirbox.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -72,6 +73,24 @@ final class FilePartialBlobs implements ResumableBlobs {
       }
       throw e;
     }
+  }
+
+  @Override
+  public boolean readBack(PartialBlob blob, long from, List<MessageDigest> digests) throws IOException {
+    long want = blob.length() - from;
+    long fed;
+    try (FileChannel ch = FileChannel.open(file(blob.key()), StandardOpenOption.READ)) {
+      ch.position(from);
+      // the file may hold more than the persisted length: what an unpersisted append left
+      fed = store.feed(Channels.newInputStream(ch), want, want, digests);
+    } catch (NoSuchFileException e) {
+      throw new IOException("the stored bytes of partial blob " + blob.key() + " are gone", e);
+    }
+    if (fed != want) {
+      throw new IOException("partial blob " + blob.key() + " holds " + (from + fed) + " bytes, not the "
+          + blob.length() + " acknowledged");
+    }
+    return true;
   }
 
   private FileChannel open(PartialBlob blob) throws IOException {

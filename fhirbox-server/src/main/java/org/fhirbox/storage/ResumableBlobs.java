@@ -40,6 +40,15 @@ public interface ResumableBlobs {
   PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
       List<MessageDigest> digests, TrailingDigests trailing) throws IOException;
 
+  /**
+   * Feeds the bytes {@code blob} holds from {@code from} on to each of {@code digests}, in order,
+   * read back from storage, and returns true; false, reading nothing, when this store cannot read
+   * a partial blob back (S3: the parts of a multipart upload are not readable before it completes).
+   */
+  default boolean readBack(PartialBlob blob, long from, List<MessageDigest> digests) throws IOException {
+    return false;
+  }
+
   /** Makes {@code blob}'s bytes the blob under its key; idempotent. */
   void complete(PartialBlob blob) throws IOException;
 

@@ -45,11 +45,12 @@ public final class TrailingDigests {
   }
 
   /**
-   * For a store that feeds a piece on the calling thread: waits for the pieces before it and
-   * returns the digests to update, or none when they are spoilt already (the append goes on
-   * without them). If the piece then fails, the store calls {@link #spoil}.
+   * For whoever feeds bytes on the calling thread (a store appending a piece, or a caller
+   * catching up from stored bytes): waits for the pieces before and returns the digests to
+   * update, or none when they are spoilt already (the append goes on without them). If feeding
+   * then fails part way, the feeder calls {@link #spoil} or drops the digests.
    */
-  List<MessageDigest> feedHere() throws InterruptedIOException {
+  public List<MessageDigest> feedHere() throws InterruptedIOException {
     try {
       return settled();
     } catch (InterruptedIOException e) {

@@ -10,6 +10,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,29 @@ class FilePartialBlobsTest extends ResumableBlobsContract {
   @Override
   protected boolean holdsAnything(PartialBlob blob) {
     return Files.exists(((FilePartialBlobs) store.resumable()).file(blob.key()));
+  }
+
+  @Test
+  void theAcknowledgedBytesAreReadBackFromAnyOffsetAndNoMore() throws Exception {
+    long size = 6 * MIB + 3;
+    PartialBlob kept = append(blobs().begin(), 52, 0, size, -1, List.of());
+    // what an append that was never persisted leaves after the acknowledged bytes
+    append(kept, 53, size, size + 3 * MIB, -1, List.of());
+
+    for (long from : new long[] {0, 1, MIB + 1, size}) {
+      List<MessageDigest> digests = digests();
+      digests.get(0).update(TestContent.stream(52, from).readAllBytes());
+      digests.get(1).update(TestContent.stream(52, from).readAllBytes());
+
+      assertThat(blobs().readBack(kept, from, digests)).isTrue();
+
+      String[] expected = TestContent.digests(52, size);
+      assertThat(hex(digests.get(0))).as("from %d", from).isEqualTo(expected[0]);
+      assertThat(hex(digests.get(1))).as("from %d", from).isEqualTo(expected[1]);
+    }
+    blobs().discard(kept);
+    assertThatThrownBy(() -> blobs().readBack(kept, 0, digests())).isInstanceOf(IOException.class)
+        .hasMessageContaining("gone");
   }
 
   @Test

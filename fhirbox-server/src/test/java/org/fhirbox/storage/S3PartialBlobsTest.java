@@ -3,6 +3,7 @@ package org.fhirbox.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
 import org.fhirbox.testing.S3Server;
@@ -63,6 +64,15 @@ class S3PartialBlobsTest extends ResumableBlobsContract {
   @Override
   protected boolean holdsAnything(PartialBlob blob) {
     return multipartUploads() > 0 || objects().stream().anyMatch(k -> k.contains("/tus/"));
+  }
+
+  @Test
+  void aPartialBlobIsNotReadBackSoItsDigestsWaitForTheCompleteObject() throws Exception {
+    PartialBlob blob = append(blobs().begin(), 61, 0, 6 * MIB, -1, List.of());
+    List<MessageDigest> digests = digests();
+
+    assertThat(blobs().readBack(blob, 0, digests)).isFalse();
+    assertThat(hex(digests.get(0))).isEqualTo(TestContent.digests(61, 0)[0]);
   }
 
   @Test
