@@ -36,7 +36,7 @@ import java.util.Map;
  * resume  --base URL --file F --chunk BYTES --url URL
  *         asks HEAD for the offset (retrying while the server starts or answers 409) and sends the
  *         rest, then checks the Binary's ETag against the file's SHA-256; prints: resumed_at=.. sent=..
- *         seconds=.. head_wait_s=.. last_patch_s=.. ok=true|false etag_ok=true|false
+ *         seconds=.. head_wait_s=.. first_patch_s=.. last_patch_s=.. ok=true|false etag_ok=true|false
  * </pre>
  */
 public final class TusBench {
@@ -113,13 +113,14 @@ public final class TusBench {
       long t1 = System.nanoTime();
       Result r = send(http, url, file, offset, size, chunk, true, null);
       double s = (System.nanoTime() - t1) / 1e9;
-      System.out.printf("resumed_at=%d sent=%d seconds=%.2f head_wait_s=%.2f last_patch_s=%.2f ok=%s etag_ok=%s%n",
-          offset, r.sent, s, headWait, r.lastPatch, r.offset == size, etagMatches(http, url, r, file));
+      System.out.printf("resumed_at=%d sent=%d seconds=%.2f head_wait_s=%.2f first_patch_s=%.2f last_patch_s=%.2f "
+          + "ok=%s etag_ok=%s%n", offset, r.sent, s, headWait, r.firstPatch, r.lastPatch, r.offset == size,
+          etagMatches(http, url, r, file));
     }
   }
 
   /** {@code patches}: seconds from sending each PATCH to its answer, summed (the rest is the client's own time). */
-  private record Result(long sent, long offset, double lastPatch, String binary, double patches) {}
+  private record Result(long sent, long offset, double lastPatch, String binary, double patches, double firstPatch) {}
 
   /**
    * Whether the Binary {@code r} names (its Content-Location) has the file's SHA-256 as its ETag:
@@ -156,6 +157,7 @@ public final class TusBench {
     long offset = from;
     long sent = 0;
     double last = 0;
+    double first = -1;
     double patches = 0;
     String binary = null;
     int conflicts = 0;
@@ -169,7 +171,7 @@ public final class TusBench {
               "application/offset+octet-stream", "Upload-Offset", Long.toString(offset)), in, offset, n);
         } catch (IOException e) {
           if (!recover || ++conflicts > 20) {
-            return new Result(sent, offset, last, null, patches);
+            return new Result(sent, offset, last, null, patches, first);
           }
           Thread.sleep(500);
           try {
@@ -184,13 +186,16 @@ public final class TusBench {
         }
         last = (System.nanoTime() - t) / 1e9;
         patches += last;
+        if (first < 0) {
+          first = last;
+        }
         if (r.status == 409 && ++conflicts <= 20) {
           Thread.sleep(500);
           continue;
         }
         if (r.status != 204) {
           System.err.println("PATCH at " + offset + " answered " + r.status + ": " + r.body);
-          return new Result(sent, offset, last, null, patches);
+          return new Result(sent, offset, last, null, patches, first);
         }
         sent += n;
         offset = Long.parseLong(r.header("Upload-Offset"));
@@ -202,7 +207,7 @@ public final class TusBench {
         }
       }
     }
-    return new Result(sent, offset, last, binary, patches);
+    return new Result(sent, offset, last, binary, patches, first);
   }
 
   /** A response: status, headers by lower-case name, body as text. */
