@@ -3,10 +3,8 @@ package org.fhirbox.storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PushbackInputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -24,8 +22,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,9 +43,6 @@ import java.util.stream.Stream;
 public final class FileBlobStore implements BlobStore {
   private static final int BUFFER = 1 << 20;
   private static final int LANE_BUFFERS = 8;
-  private static final int SMALL_READ = 64 * 1024;
-  private static final int COPY_BUFFER = 1 << 20;
-  private static final int COPY_BUFFERS = 8;
   /** Blobs written to one shard directory before the next takes over (see {@link Shards}). */
   private static final int BLOBS_PER_SHARD = 1024;
   /** Empty files kept ready for bodies that fit in one buffer (see {@link ReadyFiles}). */
@@ -65,7 +58,7 @@ public final class FileBlobStore implements BlobStore {
   private final Shards shards;
   private final ReadyFiles readyFiles;
   private final DirectWrites direct;
-  private final BlockingQueue<ByteBuffer> copyBuffers = new ArrayBlockingQueue<>(COPY_BUFFERS);
+  private final FileRanges ranges = new FileRanges();
   /**
    * Upload buffers, reused: at the heap sizes fhirbox runs with, a 1 MiB array is a humongous
    * object for G1, and a resumable upload in 16 MiB pieces would otherwise allocate eight of them
@@ -473,76 +466,11 @@ public final class FileBlobStore implements BlobStore {
     }
   }
 
-  /**
-   * Small ranges (a video player's probe, a thumbnail) take one positional read into a heap
-   * array sized to the range; larger ones go through {@link #copyBuffers}. A file or blocking
-   * socket target gets {@link FileChannel#transferTo}, which the kernel does without copying
-   * through the JVM (copy_file_range(2), sendfile(2)).
-   */
+  /** See {@link FileRanges#transferTo}. */
   @Override
   public void transferTo(BlobKey key, long offset, long length, WritableByteChannel target)
       throws IOException {
-    try (FileChannel ch = FileChannel.open(pathOf(key), StandardOpenOption.READ)) {
-      long end = offset + length;
-      if (offset < 0 || length < 0 || end > ch.size()) {
-        throw new IOException("blob " + key + " has " + ch.size() + " bytes, not the "
-            + end + " asked for");
-      }
-      if (length == 0) {
-        return;
-      }
-      if (target instanceof FileChannel
-          || target instanceof SocketChannel socket && socket.isBlocking()) {
-        for (long pos = offset; pos < end; ) {
-          long sent = ch.transferTo(pos, end - pos, target);
-          if (sent <= 0) {
-            throw new IOException("blob " + key + " ended while being sent");
-          }
-          pos += sent;
-        }
-      } else if (length <= SMALL_READ) {
-        ByteBuffer bb = ByteBuffer.allocate((int) length);
-        readFully(ch, bb, offset, key);
-        writeFully(target, bb.flip());
-      } else {
-        ByteBuffer bb = borrowCopyBuffer();
-        try {
-          for (long pos = offset; pos < end; pos += bb.limit()) {
-            bb.clear().limit((int) Math.min(bb.capacity(), end - pos));
-            readFully(ch, bb, pos, key);
-            writeFully(target, bb.flip());
-          }
-        } finally {
-          copyBuffers.offer(bb);
-        }
-      }
-    }
-  }
-
-  /**
-   * A pooled direct buffer: sockets write from direct memory without another copy, and reusing
-   * them keeps native memory bounded (a dropped direct buffer is freed only by a later GC).
-   * Beyond the pool's size, concurrent copies get fresh buffers that are not kept.
-   */
-  private ByteBuffer borrowCopyBuffer() {
-    ByteBuffer bb = copyBuffers.poll();
-    return bb != null ? bb : ByteBuffer.allocateDirect(COPY_BUFFER);
-  }
-
-  /** Fills {@code bb} (from its position 0) with the file's bytes from {@code position}. */
-  private static void readFully(FileChannel ch, ByteBuffer bb, long position, BlobKey key)
-      throws IOException {
-    while (bb.hasRemaining()) {
-      if (ch.read(bb, position + bb.position()) < 0) {
-        throw new IOException("blob " + key + " ended while being read");
-      }
-    }
-  }
-
-  private static void writeFully(WritableByteChannel target, ByteBuffer bb) throws IOException {
-    while (bb.hasRemaining()) {
-      target.write(bb);
-    }
+    ranges.transferTo(pathOf(key), key, offset, length, target);
   }
 
   /**
@@ -574,41 +502,6 @@ public final class FileBlobStore implements BlobStore {
       }
     }
     return onThisThread(head, maxBytes, null, digests);
-  }
-
-  /**
-   * Reads of at most 256 KiB, and at most a limit in all: a file's stream reads through a
-   * temporary direct buffer as large as the request, which the JDK keeps per thread only up to
-   * {@code jdk.nio.maxCachedBufferSize} (the launcher sets 256 KiB), and allocates and frees for
-   * every larger read.
-   */
-  private static final class SlicedReads extends java.io.FilterInputStream {
-    private static final int MAX_READ = 256 * 1024;
-    private long left;
-
-    /** @param limit the most bytes to read from {@code in} */
-    SlicedReads(InputStream in, long limit) {
-      super(in);
-      this.left = limit;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (left <= 0) {
-        return len == 0 ? 0 : -1;
-      }
-      int n = in.read(b, off, (int) Math.min(Math.min(len, MAX_READ), left));
-      if (n > 0) {
-        left -= n;
-      }
-      return n;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
   }
 
   @Override
