@@ -167,15 +167,23 @@ public final class ResumableUploads {
       throw tooLarge(u, total, offset + declaredBytes);
     }
     String owner = leases.newOwner();
-    // before the lease: catching up may read the stored bytes, which no request changes
-    RunningDigests.Entry digests = caughtUp(u, running.take(id));
+    RunningDigests.Entry kept = running.take(id);
+    // Catching up may read stored bytes back, which no request changes: before the lease, so that
+    // the lease is not held without bytes arriving; but not while another request holds it (a
+    // client's retry), which would read them only to be refused.
+    boolean busy = u.leaseUntil() != null && u.leaseUntil().isAfter(clock.instant());
+    RunningDigests.Entry digests = busy ? null : caughtUp(u, kept);
     try {
       u = leases.claim(u, owner);
     } catch (RuntimeException e) {
-      if (digests != null) {
-        running.put(id, digests);
+      RunningDigests.Entry back = busy ? kept : digests;
+      if (back != null) {
+        running.put(id, back);
       }
       throw e;
+    }
+    if (busy) {
+      digests = caughtUp(u, kept);
     }
     boolean held = true;
     try {
