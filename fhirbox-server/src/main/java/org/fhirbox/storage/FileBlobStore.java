@@ -378,12 +378,8 @@ public final class FileBlobStore implements BlobStore {
         } finally {
           pipelines.release();
         }
-      } else if (trailing == null) {
-        total = onThisThread(head, maxBytes, out, digests);
       } else {
-        List<MessageDigest> all = new ArrayList<>(digests);
-        all.addAll(trailing.feedHere());
-        total = onThisThread(head, maxBytes, out, all);
+        total = onThisThread(head, maxBytes, out, TrailingDigests.withFedHere(digests, trailing));
       }
       out.finish();
       return total;

@@ -123,15 +123,12 @@ final class S3PartialBlobs implements ResumableBlobs {
     if (st.put()) {
       throw new IOException("partial blob " + blob.key() + " is already written whole");
     }
-    if (trailing == null) {
-      return append(blob, st, in, maxLength, finalLength, digests);
-    }
-    List<MessageDigest> all = new ArrayList<>(digests);
-    all.addAll(trailing.feedHere());
     try {
-      return append(blob, st, in, maxLength, finalLength, all);
+      return append(blob, st, in, maxLength, finalLength, TrailingDigests.withFedHere(digests, trailing));
     } catch (IOException | RuntimeException e) {
-      trailing.spoil(e);
+      if (trailing != null) {
+        trailing.spoil(e);
+      }
       throw e;
     }
   }

@@ -5,13 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Reads of at most 256 KiB, and at most a limit in all: a file's stream reads through a
- * temporary direct buffer as large as the request, which the JDK keeps per thread only up to
- * {@code jdk.nio.maxCachedBufferSize} (the launcher sets 256 KiB), and allocates and frees for
- * every larger read.
+ * Reads of at most {@link DirectWrites#CHANNEL_SLICE}, and at most a limit in all: a file's stream
+ * reads through a temporary direct buffer as large as the request, which the JDK keeps per thread
+ * only up to {@code jdk.nio.maxCachedBufferSize} (the launcher sets 256 KiB), and allocates and
+ * frees for every larger read.
  */
 final class SlicedReads extends FilterInputStream {
-  private static final int MAX_READ = 256 * 1024;
   private long left;
 
   /** @param limit the most bytes to read from {@code in} */
@@ -25,7 +24,7 @@ final class SlicedReads extends FilterInputStream {
     if (left <= 0) {
       return len == 0 ? 0 : -1;
     }
-    int n = in.read(b, off, (int) Math.min(Math.min(len, MAX_READ), left));
+    int n = in.read(b, off, (int) Math.min(Math.min(len, DirectWrites.CHANNEL_SLICE), left));
     if (n > 0) {
       left -= n;
     }

@@ -3,6 +3,7 @@ package org.fhirbox.storage;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -59,6 +60,20 @@ public final class TrailingDigests {
       spoil(e);
       return List.of();
     }
+  }
+
+  /**
+   * {@code digests} and, after {@link #feedHere} of {@code trailing} (null: none), its digests: all
+   * that a piece fed on the calling thread updates.
+   */
+  static List<MessageDigest> withFedHere(List<MessageDigest> digests, TrailingDigests trailing)
+      throws InterruptedIOException {
+    if (trailing == null) {
+      return digests;
+    }
+    List<MessageDigest> all = new ArrayList<>(digests);
+    all.addAll(trailing.feedHere());
+    return all;
   }
 
   /** The digests, for lanes that wait for {@link #handOver}'s answer before they touch them. */
