@@ -163,17 +163,17 @@ public final class BinaryService {
   }
 
   /**
-   * Creates {@code Binary/{id}} from a body whose size (and SHA-256, when not null) the uploader
-   * declared beforehand, as a presigned upload does. The body streams into the blob store like a
-   * raw upload, under the same deny list and size limit; a body of another size or digest is
-   * refused and its blob deleted. Creating an id that already exists is a 409, decided in the
+   * Creates {@code Binary/{id}} from a body whose size (and SHA-256 or SHA-1, where declared) the
+   * uploader declared beforehand, as a presigned upload does. The body streams into the blob store
+   * like a raw upload, under the same deny list and size limit; a body of another size or digest
+   * is refused and its blob deleted. Creating an id that already exists is a 409, decided in the
    * writing transaction, so of two racing uploads to one id exactly one commits.
    */
-  public Written createDeclared(String project, String id, Upload upload, long size, String sha256Hex) {
+  public Written createDeclared(String project, String id, Upload upload, DeclaredContent declared) {
     ResourceIds.requireValid(id);
     Binary binary = binaryFor(project, upload);
     requireUnused(id);
-    BlobInfo info = storeDeclared(upload, size, sha256Hex);
+    BlobInfo info = storeDeclared(upload, declared);
     return commitOrDiscard(info, () -> store.inTransaction(tx -> {
       if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
         throw usedUp(id);
@@ -185,16 +185,16 @@ public final class BinaryService {
   /**
    * Stores a new version of {@code Binary/{id}} on top of version {@code baseVersion}, as
    * Medplum's upload URL does: 409 when the Binary has moved on since (the URL was used, or the
-   * Binary changed), decided in the writing transaction. {@code size} may be null (any size up
-   * to the limit).
+   * Binary changed), decided in the writing transaction. The declared size may be null (any size
+   * up to the limit).
    */
-  public Written updateDeclared(String project, String id, Upload upload, Long size, String sha256Hex,
+  public Written updateDeclared(String project, String id, Upload upload, DeclaredContent declared,
       long baseVersion) {
     ResourceIds.requireValid(id);
     Binary binary = binaryFor(project, upload);
     binary.setId(id);
     requireAt(project, id, baseVersion);
-    BlobInfo info = storeDeclared(upload, size, sha256Hex);
+    BlobInfo info = storeDeclared(upload, declared);
     return commitOrDiscard(info, () -> store.inTransaction(tx -> {
       if (tx.current(project, "Binary", id, true).map(c -> c.deleted() || c.versionId() != baseVersion)
           .orElse(true)) {
@@ -211,11 +211,13 @@ public final class BinaryService {
 
   /**
    * Creates {@code Binary/{id}} on an object a client wrote straight to the store: it must be
-   * there (else 409: nothing to confirm yet), of the declared size and SHA-256 (else 400 and the
-   * object is deleted); it is read once to learn its SHA-1. Another confirmation of the same id
-   * gets 409 and leaves the object alone: the Binary that won references it.
+   * there (else 409: nothing to confirm yet), of the declared size (which must be known) and
+   * digests (else 400 and the object is deleted); it is read once for its digests. Another
+   * confirmation of the same id gets 409 and leaves the object alone: the Binary that won
+   * references it.
    */
-  public Written createFromObject(String project, String id, Upload meta, BlobKey key, long size, String sha256Hex) {
+  public Written createFromObject(String project, String id, Upload meta, BlobKey key, DeclaredContent declared) {
+    long size = declared.size();
     ResourceIds.requireValid(id);
     Binary binary = binaryFor(project, meta);
     requireUnused(id);
@@ -235,10 +237,10 @@ public final class BinaryService {
     } catch (IOException e) {
       throw new UncheckedIOException("could not read the uploaded object", e);
     }
-    if (info.size() != size || (sha256Hex != null && !sha256Hex.equalsIgnoreCase(info.sha256Hex()))) {
+    String mismatch = declared.mismatch(info);
+    if (mismatch != null) {
       discard(info);
-      throw FhirException.badRequest("the uploaded object is not the declared content (size or SHA-256); it was "
-          + "deleted");
+      throw FhirException.badRequest("the uploaded object " + mismatch + "; it was deleted");
     }
     return createOnce(project, id, binary, info, meta.filename());
   }
@@ -309,9 +311,10 @@ public final class BinaryService {
 
   /**
    * Streams a declared body into a new blob: at most {@code size} bytes (or the limit), then
-   * exactly {@code size} and the declared digest, else the blob is deleted and the upload refused.
+   * exactly {@code size} and the declared digests, else the blob is deleted and the upload refused.
    */
-  private BlobInfo storeDeclared(Upload upload, Long size, String sha256Hex) {
+  private BlobInfo storeDeclared(Upload upload, DeclaredContent declared) {
+    Long size = declared.size();
     long max = size == null ? policy.maxBytes() : size;
     if (max > policy.maxBytes()) {
       throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
@@ -331,14 +334,10 @@ public final class BinaryService {
     } catch (IOException e) {
       throw new UncheckedIOException("could not store the upload", e);
     }
-    if (size != null && info.size() != size) {
+    String mismatch = declared.mismatch(info);
+    if (mismatch != null) {
       discard(info);
-      throw FhirException.badRequest("the body has " + info.size() + " bytes, not the declared " + size
-          + "; nothing was stored");
-    }
-    if (sha256Hex != null && !sha256Hex.equalsIgnoreCase(info.sha256Hex())) {
-      discard(info);
-      throw FhirException.badRequest("the body's SHA-256 is not the declared one; nothing was stored");
+      throw FhirException.badRequest("the body " + mismatch + "; nothing was stored");
     }
     return info;
   }

@@ -7,8 +7,6 @@ import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -90,8 +88,8 @@ public final class DirectUploads {
   }
 
   /** What the caller declares in {@code $upload-url}. */
-  public record Request(String contentType, Long size, String sha256, String filename, String securityContext,
-      Long expiresInSeconds, boolean multipart) {}
+  public record Request(String contentType, Long size, String sha256, String sha1, String filename,
+      String securityContext, Long expiresInSeconds, boolean multipart) {}
 
   /**
    * The reserved Binary, the URL and the headers its {@code PUT} must carry; for an S3 presigned
@@ -120,7 +118,8 @@ public final class DirectUploads {
     String contentType = request.contentType() == null || request.contentType().isBlank()
         ? "application/octet-stream" : request.contentType().trim();
     binaries.policy().check(contentType, request.filename());
-    String sha256 = request.sha256() == null ? null : sha256Hex(request.sha256().trim());
+    String sha256 = request.sha256() == null ? null : DeclaredContent.sha256Hex(request.sha256());
+    String sha1 = request.sha1() == null ? null : DeclaredContent.sha1Hex(request.sha1());
     long expiresIn = request.expiresInSeconds() == null ? DEFAULT_EXPIRES_IN.toSeconds()
         : request.expiresInSeconds();
     if (expiresIn < 1 || expiresIn > MAX_EXPIRES_IN.toSeconds()) {
@@ -142,24 +141,24 @@ public final class DirectUploads {
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-        Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+        Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, sha1, ctx, request.filename(),
             null, key.value(), parts.uploadId(), principal.clientId());
         pending(grant, expires);
         return new Issued(id, null, "PUT", Map.of(), expires, signer.sign(baseUrl, grant, expires),
             parts.parts().stream().map(p -> new Part(p.number(), p.offset(), p.size(), p.url())).toList());
       }
-      // A presigned S3 PUT can be repeated until it expires. With a declared SHA-256 the signed
-      // checksum keeps a repeat from writing other bytes; without one the PUT goes to a staging
-      // object, which the confirmation copies to a new blob no URL can reach.
-      S3UploadSigner.Presigned put = sha256 != null
-          ? s3.presignPut(key, request.size(), contentType, sha256, Duration.ofSeconds(expiresIn))
+      // A presigned S3 PUT can be repeated until it expires. With a declared SHA-256 or SHA-1 the
+      // signed checksum keeps a repeat from writing other bytes; without one the PUT goes to a
+      // staging object, which the confirmation copies to a new blob no URL can reach.
+      S3UploadSigner.Presigned put = sha256 != null || sha1 != null
+          ? s3.presignPut(key, request.size(), contentType, sha256, sha1, Duration.ofSeconds(expiresIn))
           : s3.presignStagedPut(key, request.size(), contentType, Duration.ofSeconds(expiresIn));
-      Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+      Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, sha1, ctx, request.filename(),
           null, key.value(), null, principal.clientId());
       pending(grant, expires);
       return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires), null);
     }
-    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, ctx, request.filename(),
+    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, sha1, ctx, request.filename(),
         null, null, null, principal.clientId());
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
@@ -180,7 +179,7 @@ public final class DirectUploads {
     Binary binary = (Binary) binaries.toResource(current);
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
-    Grant grant = new Grant(id, principal.project(), null, contentType, null, ctx,
+    Grant grant = new Grant(id, principal.project(), null, contentType, null, null, ctx,
         binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null, null,
         principal.clientId());
     Instant expires = clock.instant().plus(DEFAULT_EXPIRES_IN);
@@ -216,10 +215,10 @@ public final class DirectUploads {
     }
     BinaryService.Upload upload = new BinaryService.Upload(body, grant.contentType(), null, grant.securityContext(),
         grant.filename());
+    DeclaredContent declared = new DeclaredContent(grant.size(), grant.sha256Hex(), grant.sha1Hex());
     Written written = grant.baseVersion() != null
-        ? binaries.updateDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex(),
-            grant.baseVersion())
-        : binaries.createDeclared(grant.project(), binaryId, upload, grant.size(), grant.sha256Hex());
+        ? binaries.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion())
+        : binaries.createDeclared(grant.project(), binaryId, upload, declared);
     return audited(request, grant, written, "stored by a PUT to a presigned upload URL");
   }
 
@@ -241,7 +240,7 @@ public final class DirectUploads {
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
     Written written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
-        grant.size(), grant.sha256Hex());
+        new DeclaredContent(grant.size(), grant.sha256Hex(), grant.sha1Hex()));
     if (written == null) {
       throw FhirException.conflict("the parts of Binary/" + binaryId + " in the bucket do not add up to "
           + grant.size() + " bytes yet: PUT every part first");
@@ -262,25 +261,32 @@ public final class DirectUploads {
    * learnt afterwards by the background check, which reads the object once ({@link #confirmDue}):
    * the upload's row stays, marked confirmed, until then. A store that keeps no checksum, and a
    * multipart object (S3 keeps only a checksum of its parts' checksums), are read here instead.
-   * A single {@code PUT} without a declared SHA-256 went to a staging object: see
-   * {@link #createFromStaged}.
+   * A single {@code PUT} with a declared SHA-1 is read too, so that the SHA-1 a Binary publishes
+   * as {@code hash} is checked before it exists (S3 checks only the one signed checksum, the
+   * SHA-256 where both were declared). A single {@code PUT} without a declared digest went to a
+   * staging object: see {@link #createFromStaged}.
    */
   private Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
-      String uploadId, long size, String sha256Hex) {
+      String uploadId, DeclaredContent declared) {
+    long size = declared.size();
+    String sha256Hex = declared.sha256Hex();
     try {
       if (uploadId != null) {
         binaries.requireUnused(binaryId);
         if (!s3.completeParts(key, uploadId, size)) {
           return null;
         }
-        return readAndCreate(project, binaryId, meta, key, size, sha256Hex);
+        return readAndCreate(project, binaryId, meta, key, declared);
+      }
+      if (declared.sha1Hex() != null) {
+        return readAndCreate(project, binaryId, meta, key, declared);
       }
       if (sha256Hex == null) {
         return createFromStaged(project, binaryId, meta, key, size);
       }
       Optional<S3UploadSigner.StoredObject> stored = s3.stored(key);
       if (stored.isEmpty() || stored.get().sha256Hex() == null) {
-        return readAndCreate(project, binaryId, meta, key, size, sha256Hex);
+        return readAndCreate(project, binaryId, meta, key, declared);
       }
       if (stored.get().size() != size || !stored.get().sha256Hex().equalsIgnoreCase(sha256Hex)) {
         binaries.requireUnused(binaryId);
@@ -336,7 +342,7 @@ public final class DirectUploads {
     }
     Written written;
     try {
-      written = readAndCreate(project, binaryId, meta, copy, size, null);
+      written = readAndCreate(project, binaryId, meta, copy, DeclaredContent.ofSize(size));
     } catch (FhirException e) {
       if (e.status() == 409) {
         binaries.discard(new BlobInfo(copy, size, null, null)); // another confirmation created the Binary
@@ -352,11 +358,11 @@ public final class DirectUploads {
   }
 
   /** The object read once for its digests, then the Binary created when they are the declared ones. */
-  private Written readAndCreate(String project, String binaryId, BinaryService.Upload meta, BlobKey key, long size,
-      String sha256Hex) {
+  private Written readAndCreate(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
+      DeclaredContent declared) {
     Written written;
     try {
-      written = binaries.createFromObject(project, binaryId, meta, key, size, sha256Hex);
+      written = binaries.createFromObject(project, binaryId, meta, key, declared);
     } catch (FhirException e) {
       if (e.status() == 400) {
         forget(binaryId); // the object was not the content; gone
@@ -389,7 +395,7 @@ public final class DirectUploads {
   /** Remembers an upload to S3 until it is confirmed, so that a read or the background check can confirm it. */
   private void pending(Grant g, Instant expires) {
     PendingUpload p = new PendingUpload(g.binaryId(), g.project(), g.client(), g.blobKey(), g.uploadId(), g.size(),
-        g.sha256Hex(), g.contentType(), g.filename(), g.securityContext(), expires,
+        g.sha256Hex(), g.sha1Hex(), g.contentType(), g.filename(), g.securityContext(), expires,
         clock.instant().plus(CHECK_INTERVAL), false);
     store.inTransaction(tx -> {
       tx.pendingUploads().insert(p);
@@ -470,8 +476,8 @@ public final class DirectUploads {
         p.securityContext(), p.filename());
     Written written;
     try {
-      written = confirmObject(p.project(), p.binaryId(), meta, new BlobKey(p.blobKey()), p.uploadId(), p.size(),
-          p.sha256Hex());
+      written = confirmObject(p.project(), p.binaryId(), meta, new BlobKey(p.blobKey()), p.uploadId(),
+          new DeclaredContent(p.size(), p.sha256Hex(), p.sha1Hex()));
     } catch (FhirException e) {
       if (e.status() != 409) {
         throw e;
@@ -520,21 +526,5 @@ public final class DirectUploads {
     audit.uploadedByUrl(request, grant.project(), grant.client(), (Binary) binaries.toResource(written.stored()),
         written.created(), how);
     return written;
-  }
-
-  /** A SHA-256 as 64 hex digits or base64 (as {@code x-amz-checksum-sha256} carries it), as lowercase hex. */
-  static String sha256Hex(String value) {
-    if (value.matches("[0-9a-fA-F]{64}")) {
-      return value.toLowerCase(Locale.ROOT);
-    }
-    try {
-      byte[] raw = Base64.getDecoder().decode(value);
-      if (raw.length == 32) {
-        return HexFormat.of().formatHex(raw);
-      }
-    } catch (IllegalArgumentException e) {
-      // falls through to the refusal below
-    }
-    throw FhirException.badRequest("sha256 must be 64 hexadecimal digits or 32 bytes in base64", "sha256");
   }
 }

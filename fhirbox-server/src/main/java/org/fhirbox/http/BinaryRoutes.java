@@ -197,8 +197,8 @@ public final class BinaryRoutes {
     principal.require("Binary", Interaction.CREATE);
     Map<String, String> args = arguments.get();
     DirectUploads.Issued issued = uploads.issue(principal, new DirectUploads.Request(args.get("contentType"),
-        number(args, "size"), args.get("sha256"), args.get("filename"), args.get("securityContext"),
-        number(args, "expiresIn"), flag(args, "multipart")), ex.baseUrl());
+        number(args, "size"), args.get("sha256"), args.get("sha1"), args.get("filename"),
+        args.get("securityContext"), number(args, "expiresIn"), flag(args, "multipart")), ex.baseUrl());
     output.writeRaw(ex, 200, issuedParameters(issued));
   }
 

@@ -10,7 +10,9 @@ import java.time.Instant;
  * @param blobKey the blob whose object the client writes
  * @param uploadId the S3 multipart upload of a part-wise upload; null for one PUT
  * @param sha256Hex the declared SHA-256; null when none was declared (a single PUT then goes to
- *     the blob's staging object)
+ *     the blob's staging object, unless a SHA-1 was declared)
+ * @param sha1Hex the declared SHA-1, or null; when declared, the confirmation reads the object to
+ *     check it before the Binary exists
  * @param expires when the upload URL expires
  * @param nextCheck when the background check looks at it next
  * @param confirmed true once the Binary exists and only its SHA-1 is still to be learnt by
@@ -24,6 +26,7 @@ public record PendingUpload(
     String uploadId,
     long size,
     String sha256Hex,
+    String sha1Hex,
     String contentType,
     String filename,
     String securityContext,

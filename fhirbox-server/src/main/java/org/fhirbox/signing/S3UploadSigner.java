@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.fhirbox.storage.BlobKey;
@@ -102,12 +103,22 @@ public final class S3UploadSigner implements AutoCloseable {
   }
 
   /**
-   * A presigned PUT of exactly {@code size} bytes of {@code contentType} with SHA-256
-   * {@code sha256Hex} (lowercase hex) to the object of {@code key}, valid for {@code ttl}.
+   * A presigned PUT of exactly {@code size} bytes of {@code contentType} to the object of
+   * {@code key}, valid for {@code ttl}, with SHA-256 {@code sha256Hex} signed in as
+   * {@code x-amz-checksum-sha256}, or, when that is null, SHA-1 {@code sha1Hex} as
+   * {@code x-amz-checksum-sha1} (lowercase hex; a request carries one {@code x-amz-checksum-*}
+   * header, AWS S3 user guide, "Checking object integrity").
    */
-  public Presigned presignPut(BlobKey key, long size, String contentType, String sha256Hex, Duration ttl) {
-    return presign(settings.objectKey(key), size, contentType,
-        Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256Hex)), ttl);
+  public Presigned presignPut(BlobKey key, long size, String contentType, String sha256Hex, String sha1Hex,
+      Duration ttl) {
+    if (sha256Hex != null) {
+      return presign(settings.objectKey(key), size, contentType, base64(sha256Hex), null, ttl);
+    }
+    return presign(settings.objectKey(key), size, contentType, null, base64(Objects.requireNonNull(sha1Hex)), ttl);
+  }
+
+  private static String base64(String hex) {
+    return Base64.getEncoder().encodeToString(HexFormat.of().parseHex(hex));
   }
 
   /**
@@ -122,16 +133,18 @@ public final class S3UploadSigner implements AutoCloseable {
     if (size > MAX_SINGLE_PUT) {
       throw new IllegalArgumentException("a single PUT takes at most " + MAX_SINGLE_PUT + " bytes");
     }
-    return presign(settings.stagingObjectKey(key), size, contentType, null, ttl);
+    return presign(settings.stagingObjectKey(key), size, contentType, null, null, ttl);
   }
 
-  private Presigned presign(String objectKey, long size, String contentType, String checksumBase64, Duration ttl) {
+  private Presigned presign(String objectKey, long size, String contentType, String sha256Base64, String sha1Base64,
+      Duration ttl) {
     PutObjectRequest.Builder put = PutObjectRequest.builder()
         .bucket(settings.bucket())
         .key(objectKey)
         .contentType(contentType)
         .contentLength(size)
-        .checksumSHA256(checksumBase64)
+        .checksumSHA256(sha256Base64)
+        .checksumSHA1(sha1Base64)
         .serverSideEncryption(encryption())
         .ssekmsKeyId(kmsKeyId());
     PresignedPutObjectRequest presigned = presigner.presignPutObject(r -> r.signatureDuration(ttl)

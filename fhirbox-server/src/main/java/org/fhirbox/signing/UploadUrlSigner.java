@@ -14,27 +14,27 @@ import org.fhirbox.core.FhirException;
  * Signs and verifies the server's presigned upload URLs, which let a client without credentials
  * {@code PUT} the bytes of one reserved Binary once:
  * <pre>
- * {base}/storage/upload/{id}?Project=[&Size=]&Type=[&Sha256=][&Context=][&Filename=][&Base=][&Blob=][&Upload=]
- *   [&Client=]&Expires=&KeyId=&Signature=
+ * {base}/storage/upload/{id}?Project=[&Size=]&Type=[&Sha256=][&Sha1=][&Context=][&Filename=][&Base=][&Blob=]
+ *   [&Upload=][&Client=]&Expires=&KeyId=&Signature=
  * </pre>
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) under the keys of the download URLs
  * ({@link SigningKeys}) over the canonical string
  * <pre>
  * fhirbox-upload-v1 LF PUT LF /storage/upload/{id} LF Expires LF KeyId LF Project LF Size LF Type
- *   LF Sha256 LF Context LF Filename LF Base LF Blob [LF Upload LF Client]
+ *   LF Sha256 LF Context LF Filename LF Base LF Blob [LF Upload LF Client [LF Sha1]]
  * </pre>
  * where every value after {@code KeyId} is percent-encoded and an absent optional value is
  * {@code -} ({@code =} precedes a present one, so absent differs from empty). The scheme name
  * differs from {@link StorageUrlSigner}'s, so a download signature can never verify as an upload
  * and the reverse. So the URL binds the method, the Binary id, its project, the exact size and
- * content type, the declared SHA-256, the {@code securityContext}, the file name and, for a URL
+ * content type, the declared SHA-256 and SHA-1, the {@code securityContext}, the file name and, for a URL
  * that replaces an existing Binary's content ({@code Base}), the version it replaces. A URL with
  * {@code Blob} is the completion step of an S3 presigned upload: it signs {@code POST} and names
  * the blob whose object the client wrote straight to the bucket; with {@code Upload} as well, the
  * S3 multipart upload whose parts it completes; {@code Client} names the client the URL was issued
- * to, for the audit trail (these two lines are there only when one of them is, so URLs signed
- * without them keep verifying). The client
+ * to, for the audit trail (these two lines are there only when one of them or {@code Sha1} is,
+ * and the {@code Sha1} line only when it is, so URLs signed without them keep verifying). The client
  * can change none of them. {@code Size} is absent only in that replacing form, which Medplum's
  * {@code $presigned-url?upload=true} issues without knowing the size. Signatures are compared in constant time.
  */
@@ -45,7 +45,7 @@ public final class UploadUrlSigner {
    * stores the version after it.
    */
   public record Grant(String binaryId, String project, Long size, String contentType, String sha256Hex,
-      String securityContext, String filename, Long baseVersion, String blobKey, String uploadId, String client) {
+      String sha1Hex, String securityContext, String filename, Long baseVersion, String blobKey, String uploadId, String client) {
 
     /** The method the URL answers: PUT of the bytes, or POST to confirm bytes already in the bucket. */
     public String method() {
@@ -91,6 +91,7 @@ public final class UploadUrlSigner {
         .append(grant.size() == null ? "" : "&Size=" + grant.size())
         .append("&Type=").append(encode(grant.contentType()));
     appendOptional(url, "Sha256", grant.sha256Hex());
+    appendOptional(url, "Sha1", grant.sha1Hex());
     appendOptional(url, "Context", grant.securityContext());
     appendOptional(url, "Filename", grant.filename());
     appendOptional(url, "Base", grant.baseVersion() == null ? null : grant.baseVersion().toString());
@@ -131,7 +132,7 @@ public final class UploadUrlSigner {
       throw FhirException.forbidden("upload URL signature does not match");
     }
     Grant grant = new Grant(binaryId, project, size == null ? null : Long.parseLong(size), type,
-        queryParams.get("Sha256"), queryParams.get("Context"), queryParams.get("Filename"),
+        queryParams.get("Sha256"), queryParams.get("Sha1"), queryParams.get("Context"), queryParams.get("Filename"),
         base == null ? null : Long.parseLong(base), queryParams.get("Blob"), queryParams.get("Upload"),
         queryParams.get("Client"));
     byte[] expected = keys.hmac(kid, canonical(grant, expires, kid));
@@ -150,9 +151,13 @@ public final class UploadUrlSigner {
         encode(g.project()), optional(g.size() == null ? null : g.size().toString()), encode(g.contentType()),
         optional(g.sha256Hex()), optional(g.securityContext()), optional(g.filename()),
         optional(g.baseVersion() == null ? null : g.baseVersion().toString()), optional(g.blobKey()));
-    boolean later = g.uploadId() != null || g.client() != null;
-    return (later ? signed + "\n" + optional(g.uploadId()) + "\n" + optional(g.client()) : signed)
-        .getBytes(StandardCharsets.UTF_8);
+    if (g.uploadId() != null || g.client() != null || g.sha1Hex() != null) {
+      signed += "\n" + optional(g.uploadId()) + "\n" + optional(g.client());
+    }
+    if (g.sha1Hex() != null) {
+      signed += "\n" + optional(g.sha1Hex());
+    }
+    return signed.getBytes(StandardCharsets.UTF_8);
   }
 
   private static String optional(String value) {

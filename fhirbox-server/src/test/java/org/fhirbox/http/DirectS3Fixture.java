@@ -91,11 +91,19 @@ final class DirectS3Fixture implements AutoCloseable {
 
   /** As {@link #body(long, String)}, with {@code expiresIn} seconds unless null. */
   String body(long size, String sha256, Integer expiresIn) {
+    return body(size, sha256, null, expiresIn);
+  }
+
+  /** As {@link #body(long, String, Integer)}, with a declared {@code sha1} unless null. */
+  String body(long size, String sha256, String sha1, Integer expiresIn) {
     Parameters in = new Parameters();
     in.addParameter("contentType", "application/octet-stream");
     in.addParameter().setName("size").setValue(new IntegerType((int) size));
     if (sha256 != null) {
       in.addParameter("sha256", sha256);
+    }
+    if (sha1 != null) {
+      in.addParameter("sha1", sha1);
     }
     if (expiresIn != null) {
       in.addParameter().setName("expiresIn").setValue(new IntegerType(expiresIn));

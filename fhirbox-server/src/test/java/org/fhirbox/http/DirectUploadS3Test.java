@@ -24,6 +24,7 @@ import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -159,6 +160,47 @@ class DirectUploadS3Test {
     HttpResponse<String> read = f.http.get("fhir/R4/" + issued.binary());
     assertThat(read.statusCode()).as("reserved, bytes not there").isEqualTo(409);
     assertThat(read.body()).contains("is being uploaded straight to storage");
+  }
+
+  @Test
+  void aDeclaredSha1AloneIsSignedForTheBucketAndTheHashIsKnownAtTheCompletion() throws Exception {
+    byte[] bytes = random(5000, 14);
+    String sha1 = sha1Base64(bytes);
+    Issued issued = f.issue(f.body(bytes.length, null, sha1, null));
+    assertThat(issued.headers()).containsEntry("x-amz-checksum-sha1", sha1).doesNotContainKey("x-amz-checksum-sha256");
+    byte[] other = bytes.clone();
+    other[10] ^= 1;
+    assertThat(putToS3(issued, issued.url(), other).statusCode()).as("checksum mismatch").isEqualTo(400);
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> done = complete(issued);
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+    String attach = "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"" + issued.binary() + "\"}]}";
+    assertThat(f.http.postJson("fhir/R4/Patient", attach).body()).as("read at the completion: the SHA-1 is known")
+        .contains("\"hash\":\"" + sha1 + "\"");
+    HttpResponse<byte[]> raw = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(raw.headers().firstValue("ETag")).contains("\"" + sha256(bytes) + "\"");
+    assertThat(raw.body()).isEqualTo(bytes);
+  }
+
+  @Test
+  void aDeclaredSha1ThatIsNotTheContentsIsRefusedAtTheCompletionThoughTheBucketTookTheBytes() throws Exception {
+    byte[] bytes = random(6000, 15);
+    byte[] other = bytes.clone();
+    other[10] ^= 1;
+    // Both declared: the bucket checks the signed SHA-256, the completion reads the object for the SHA-1.
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes), sha1Base64(other), null));
+    assertThat(issued.headers()).containsKey("x-amz-checksum-sha256").doesNotContainKey("x-amz-checksum-sha1");
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> done = complete(issued);
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(400);
+    assertThat(f.http.parse(done, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("another SHA-1 than the declared one");
+    assertThat(f.objectExists(issued.url())).as("the refused object was deleted").isFalse();
+    assertThat(f.http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
   }
 
   @Test

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -198,6 +199,43 @@ class DirectUploadTest {
     String b64 = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(bytes));
     Issued issued = issue("application/octet-stream", bytes.length, b64);
     assertThat(put(issued, bytes).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void aDeclaredSha1IsSignedAndCheckedBeforeAnythingIsStored() throws Exception {
+    byte[] bytes = random(4000, 12);
+    byte[] sha1 = MessageDigest.getInstance("SHA-1").digest(bytes);
+    Issued issued = issue("application/octet-stream", bytes.length, null, "sha1",
+        HexFormat.of().formatHex(sha1));
+    assertThat(issued.url()).contains("&Sha1=" + HexFormat.of().formatHex(sha1));
+    long blobs = blobCount();
+
+    byte[] other = bytes.clone();
+    other[10] ^= 1;
+    HttpResponse<String> wrong = put(issued, other);
+    assertThat(wrong.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(wrong)).contains("another SHA-1 than the declared one").contains("nothing was stored");
+    assertThat(blobCount()).isEqualTo(blobs);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+
+    Issued dropped = new Issued(issued.binary(), issued.url().replaceFirst("&Sha1=[0-9a-f]+", ""), "PUT",
+        issued.headers());
+    assertThat(put(dropped, other).statusCode()).as("the SHA-1 is part of the signature").isEqualTo(403);
+
+    HttpResponse<String> r = put(issued, bytes);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+    Issued withBoth = issue("application/octet-stream", bytes.length, sha256(bytes), "sha1",
+        Base64.getEncoder().encodeToString(sha1));
+    assertThat(put(withBoth, bytes).statusCode()).as("both digests, the SHA-1 in base64 as Attachment.hash has it")
+        .isEqualTo(201);
+  }
+
+  @Test
+  void aSha1ThatIsNoSha1GetsNoUrl() {
+    HttpResponse<String> r = requestUrl("application/octet-stream", 10, null, "sha1", "abc");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("sha1 must be 40 hexadecimal digits or 20 bytes in base64");
   }
 
   @Test
