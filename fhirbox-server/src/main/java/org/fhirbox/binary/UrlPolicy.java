@@ -18,6 +18,7 @@ import java.util.Optional;
  */
 public final class UrlPolicy {
   private static final int MAX_URL_LENGTH = 4096;
+  private static final Refused NOT_HTTP = new Refused("only http(s) URLs can be fetched");
   private final List<Prefix> allowed;
   private final List<Prefix> ignored;
 
@@ -46,11 +47,15 @@ public final class UrlPolicy {
 
   /** Judges {@code url}: the normalised URL to fetch when the lists allow it. */
   public Verdict judge(String url) {
+    if (url != null && !url.regionMatches(true, 0, "http:", 0, 5) && !url.regionMatches(true, 0, "https:", 0, 6)) {
+      // Most Attachment urls (Binary/{id}, urn:uuid:...): refused without parsing them (every
+      // resource write judges each of its Attachments, and a parse refuses by exception).
+      return NOT_HTTP;
+    }
     FetchUrl t;
     try {
       t = parse(url);
     } catch (IllegalArgumentException e) {
-      // Most Attachment urls (Binary/{id}, urn:uuid:...) end here.
       return new Refused(e.getMessage());
     }
     if (ignored.stream().anyMatch(p -> p.matches(t))) {

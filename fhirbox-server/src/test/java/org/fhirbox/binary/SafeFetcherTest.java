@@ -120,6 +120,18 @@ class SafeFetcherTest {
   }
 
   @Test
+  void onlyHttpUrlsAreJudgedFurtherWhateverTheSchemesCase() {
+    UrlPolicy p = new UrlPolicy(List.of(), List.of());
+    assertThat(p.permits("HTTPS://cdn.example.org/a.mp4")).isTrue();
+    assertThat(p.permits("Https://cdn.example.org/a.mp4")).isTrue();
+    assertThat(p.refusal("HTTP://cdn.example.org/a.mp4")).hasValue("only https URLs are fetched");
+    for (String url : List.of("Binary/abc", "urn:uuid:5b2ba6a6-1a3b-4d8e-9f7a-0c1d2e3f4a5b", "ftp://x.example/a",
+        "/fhir/R4/Binary/abc", "", " https://cdn.example.org/a.mp4", "httpx://cdn.example.org/a")) {
+      assertThat(p.refusal(url)).as(url).hasValue("only http(s) URLs can be fetched");
+    }
+  }
+
+  @Test
   void redirectsAreFollowedWithTheSameChecks() throws Exception {
     byte[] body = Upstream.content(1000, 2);
     upstream.serve("/files/final", "text/plain", body);
