@@ -15,17 +15,21 @@ import java.util.regex.Pattern;
 import org.fhirbox.client.FhirboxClient;
 import org.fhirbox.client.ResumableUploads;
 import org.fhirbox.client.Upload;
+import org.fhirbox.testing.CuttingProxy;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The SDK's {@code uploadViaUrl} for a file at or above its threshold, against a server in the
  * {@code s3} mode and s3proxy checking signatures: it asks for parts, sends each byte range to its
- * presigned URL, confirms, and none of the content passes through the node.
+ * presigned URL (again after a failed connection), confirms, and none of the content passes
+ * through the node.
  */
 @SlowTest
 class DirectUploadPartsTest {
@@ -39,27 +43,61 @@ class DirectUploadPartsTest {
     return Double.parseDouble(m.group(1));
   }
 
-  @Test
-  void aLargeFileGoesStraightToTheBucketInParts() throws Exception {
-    byte[] content = new byte[(12 << 20) + 345];
-    new Random(70).nextBytes(content);
+  @BeforeEach
+  void exportCredentials() {
+    S3Server.exportCredentials();
+  }
+
+  @AfterEach
+  void clearCredentials() {
+    S3Server.clearCredentials();
+  }
+
+  /** A server in the {@code s3} mode on a new bucket behind {@code endpoint}, in parts of 5 MiB. */
+  private static TestServer s3Mode(String endpoint) throws Exception {
+    return TestServer.start(Map.of(
+        "FHIRBOX_BLOB_STORE", "s3",
+        "FHIRBOX_SIGNED_URL_MODE", "s3",
+        "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
+        "FHIRBOX_S3_ENDPOINT", endpoint,
+        "FHIRBOX_S3_PATH_STYLE", "true",
+        "FHIRBOX_S3_CREATE_BUCKET", "true",
+        "FHIRBOX_S3_PART_SIZE", Integer.toString(5 << 20)));
+  }
+
+  /** A client that asks for parts from 1 MiB on. */
+  private static FhirboxClient client(TestServer server) {
+    return FhirboxClient.builder().baseUrl(server.baseUrl())
+        .basicAuth(TestServer.ADMIN_ID, TestServer.ADMIN_SECRET)
+        .resumableUploads(ResumableUploads.DEFAULT.withThreshold(1 << 20))
+        .build();
+  }
+
+  private Path file(byte[] content) throws Exception {
     Path file = work.resolve("scan.dcm");
     Files.write(file, content);
-    System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-    try (S3Server s3 = S3Server.start();
-        TestServer server = TestServer.start(Map.of(
-            "FHIRBOX_BLOB_STORE", "s3",
-            "FHIRBOX_SIGNED_URL_MODE", "s3",
-            "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
-            "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
-            "FHIRBOX_S3_PATH_STYLE", "true",
-            "FHIRBOX_S3_CREATE_BUCKET", "true",
-            "FHIRBOX_S3_PART_SIZE", Integer.toString(5 << 20)))) {
-      FhirboxClient client = FhirboxClient.builder().baseUrl(server.baseUrl())
-          .basicAuth(TestServer.ADMIN_ID, TestServer.ADMIN_SECRET)
-          .resumableUploads(ResumableUploads.DEFAULT.withThreshold(1 << 20))
-          .build();
+    return file;
+  }
+
+  private static byte[] content(long seed) {
+    byte[] content = new byte[(12 << 20) + 345];
+    new Random(seed).nextBytes(content);
+    return content;
+  }
+
+  private static void assertStored(FhirboxClient client, Binary b, byte[] content) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    client.download("Binary/" + b.getIdElement().getIdPart(), out);
+    MessageDigest sha = MessageDigest.getInstance("SHA-256");
+    assertThat(sha.digest(out.toByteArray())).isEqualTo(MessageDigest.getInstance("SHA-256").digest(content));
+  }
+
+  @Test
+  void aLargeFileGoesStraightToTheBucketInParts() throws Exception {
+    byte[] content = content(70);
+    Path file = file(content);
+    try (S3Server s3 = S3Server.start(); TestServer server = s3Mode(s3.endpoint().toString())) {
+      FhirboxClient client = client(server);
       List<Long> seen = new CopyOnWriteArrayList<>();
       double before = bytesIn(server);
 
@@ -67,15 +105,29 @@ class DirectUploadPartsTest {
           .withProgress((done, total) -> seen.add(done)));
 
       assertThat(bytesIn(server) - before).as("only the $upload-url request reached the node").isLessThan(2000);
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      client.download("Binary/" + b.getIdElement().getIdPart(), out);
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      assertThat(sha.digest(out.toByteArray())).isEqualTo(MessageDigest.getInstance("SHA-256").digest(content));
+      assertStored(client, b, content);
       assertThat(b.getContentType()).isEqualTo("application/dicom");
       assertThat(seen).contains((long) content.length).contains(5L << 20, 10L << 20);
-    } finally {
-      System.clearProperty("aws.accessKeyId");
-      System.clearProperty("aws.secretAccessKey");
+    }
+  }
+
+  @Test
+  void aPartWhoseConnectionIsCutIsSentAgainAndTheUploadCompletes() throws Exception {
+    byte[] content = content(71);
+    Path file = file(content);
+    try (S3Server s3 = S3Server.start();
+        CuttingProxy proxy = new CuttingProxy().forwardTo(s3.endpoint().getPort());
+        TestServer server = s3Mode(proxy.baseUrl().substring(0, proxy.baseUrl().length() - 1))) {
+      FhirboxClient client = client(server);
+      // Counts every byte sent to the bucket from here on (the node's few requests too): the cut
+      // falls inside the second 5 MiB part, whose PUT the SDK then sends again on a new connection.
+      proxy.cutAfter(7 << 20);
+
+      Binary b = client.uploadViaUrl(Upload.of(file, "application/dicom"));
+
+      assertThat(proxy.cuts()).as("a part's connection was cut").isEqualTo(1);
+      assertStored(client, b, content);
+      assertThat(b.getContentType()).isEqualTo("application/dicom");
     }
   }
 }

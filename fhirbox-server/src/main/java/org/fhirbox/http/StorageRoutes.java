@@ -59,6 +59,11 @@ public final class StorageRoutes {
       written(ex, uploads.complete(segments.get(1), query, new ExchangeFacts(ex)));
       return;
     }
+    if (uploadPath && ex.params().containsKey("Project")) {
+      // An upload URL (a download URL has no Project, and may be one of a Binary whose id is "upload").
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on an upload URL: it takes the bytes "
+          + "with PUT, or confirms an upload to S3 with POST");
+    }
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
       throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD, upload URLs PUT");
     }

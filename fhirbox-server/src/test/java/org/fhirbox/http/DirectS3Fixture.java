@@ -47,6 +47,7 @@ final class DirectS3Fixture implements AutoCloseable {
   final S3Server s3;
   final TestServer server;
   final TestClient http;
+  final String bucketName = S3Server.newBucketName();
 
   record Issued(String binary, String url, Map<String, String> headers, String completeUrl) {}
 
@@ -54,15 +55,15 @@ final class DirectS3Fixture implements AutoCloseable {
 
   record Parts(String binary, List<Part> parts, String completeUrl) {}
 
-  private DirectS3Fixture() throws Exception {
+  private DirectS3Fixture(String signedUrlMode) throws Exception {
     s3 = S3Server.start();
     // The AWS SDK's default credential chain reads these, as it would read the environment.
     S3Server.exportCredentials();
     server = TestServer.start(Map.of(
         "FHIRBOX_ORPHAN_GRACE", "3600",
         "FHIRBOX_BLOB_STORE", "s3",
-        "FHIRBOX_SIGNED_URL_MODE", "s3",
-        "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
+        "FHIRBOX_SIGNED_URL_MODE", signedUrlMode,
+        "FHIRBOX_S3_BUCKET", bucketName,
         "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
         "FHIRBOX_S3_PATH_STYLE", "true",
         "FHIRBOX_S3_CREATE_BUCKET", "true"), clock);
@@ -71,7 +72,12 @@ final class DirectS3Fixture implements AutoCloseable {
 
   /** Starts s3proxy and a server on it whose orphan grace is an hour. */
   static DirectS3Fixture start() throws Exception {
-    return new DirectS3Fixture();
+    return new DirectS3Fixture("s3");
+  }
+
+  /** As {@link #start()}, in another signing mode: {@code server} signs fhirbox's own upload URLs. */
+  static DirectS3Fixture start(String signedUrlMode) throws Exception {
+    return new DirectS3Fixture(signedUrlMode);
   }
 
   @Override
@@ -248,7 +254,16 @@ final class DirectS3Fixture implements AutoCloseable {
 
   /** The keys of the objects in the bucket a presigned path-style URL names. */
   List<String> objectKeys(String presignedUrl) {
-    return withCredentials(client -> client.listObjectsV2Paginator(r -> r.bucket(bucket(presignedUrl))).contents()
+    return objectKeysIn(bucket(presignedUrl));
+  }
+
+  /** The keys of the objects in the server's bucket. */
+  List<String> objectKeys() {
+    return objectKeysIn(bucketName);
+  }
+
+  private List<String> objectKeysIn(String name) {
+    return withCredentials(client -> client.listObjectsV2Paginator(r -> r.bucket(name)).contents()
         .stream().map(o -> o.key()).toList());
   }
 }

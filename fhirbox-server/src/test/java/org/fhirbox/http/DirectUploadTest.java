@@ -307,6 +307,31 @@ class DirectUploadTest {
   }
 
   @Test
+  void aPutUrlRefusesOtherMethodsAndStoresNothing() throws Exception {
+    byte[] bytes = random(500, 10);
+    Issued issued = issue("application/octet-stream", bytes.length, sha256(bytes));
+    long blobs = blobCount();
+
+    HttpResponse<String> get = send(HttpRequest.newBuilder(URI.create(issued.url())).GET());
+    assertThat(get.statusCode()).as(get.body()).isEqualTo(405);
+    assertThat(diagnostics(get)).contains("GET").contains("PUT");
+    HttpResponse<String> post = send(HttpRequest.newBuilder(URI.create(issued.url()))
+        .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
+    assertThat(post.statusCode()).as(post.body()).isEqualTo(405);
+    assertThat(diagnostics(post)).contains("takes the bytes with PUT");
+    // Naming a blob would make it a confirmation URL, whose signature covers POST instead of PUT.
+    HttpResponse<String> asConfirmation = send(HttpRequest.newBuilder(URI.create(issued.url() + "&Blob=" + "a".repeat(32)))
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(asConfirmation.statusCode()).as(asConfirmation.body()).isEqualTo(403);
+    assertThat(diagnostics(asConfirmation)).contains("signature does not match");
+
+    assertThat(blobCount()).isEqualTo(blobs);
+    assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("nothing stored").isEqualTo(404);
+    assertThat(put(issued, bytes).statusCode()).as("the URL was not used up").isEqualTo(201);
+    assertThat(http.sendBytes(http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  @Test
   void anExpiredUrlIsGoneAndLeavesNothing() throws Exception {
     byte[] bytes = random(10, 5);
     Issued issued = issue("text/plain", bytes.length, null, "expiresIn", "60");

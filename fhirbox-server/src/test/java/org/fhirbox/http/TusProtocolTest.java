@@ -25,6 +25,8 @@ import org.fhirbox.testing.Tus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * tus 1.0.0 at {@code /fhir/R4/Binary/$upload}, rule by rule, over HTTP against a server on files
@@ -255,6 +257,22 @@ class TusProtocolTest {
   }
 
   @Test
+  void contentTypeWinsOverFiletypeInTheMetadata() throws Exception {
+    byte[] content = "a,b\n1,2\n".getBytes();
+    String url = tus.upload(content.length, Tus.metadata("filetype", "image/png", "contentType", "text/csv"));
+
+    HttpResponse<String> last = tus.patch(url, 0, content);
+
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(204);
+    String version = Tus.binaryVersion(last);
+    assertThat(json(server.client().get("fhir/R4/" + version)).get("contentType").asText()).isEqualTo("text/csv");
+    HttpResponse<byte[]> raw = server.client().sendBytes(server.client().request("fhir/R4/" + version)
+        .header("Accept", "*/*").GET());
+    assertThat(raw.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/csv"));
+    assertThat(raw.body()).isEqualTo(content);
+  }
+
+  @Test
   void anEmptyUploadIsAnEmptyBinaryAtOnce() throws Exception {
     HttpResponse<String> r = tus.create(0, Tus.metadata("filetype", "text/plain"));
 
@@ -288,8 +306,9 @@ class TusProtocolTest {
     }
   }
 
-  @Test
-  void aPieceNotMatchingItsChecksumGets460AndIsDiscarded() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"sha1", "sha256"})
+  void aPieceNotMatchingItsChecksumGets460AndIsDiscarded(String algorithm) throws Exception {
     byte[] content = TestBytes.random(6000, 6);
     String url = tus.upload(6000, null);
     byte[] first = Arrays.copyOf(content, 2000);
@@ -298,13 +317,13 @@ class TusProtocolTest {
     byte[] corrupted = second.clone();
     corrupted[1234] ^= 1;
 
-    assertOutcome(tus.patch(url, 2000, corrupted, "Upload-Checksum", Tus.checksum("sha256", second)), 460);
+    assertOutcome(tus.patch(url, 2000, corrupted, "Upload-Checksum", Tus.checksum(algorithm, second)), 460);
     assertThat(tus.offset(url)).isEqualTo(2000);
     assertOutcome(tus.patch(url, 2000, second, "Upload-Checksum", "md5 " + Base64.getEncoder().encodeToString(
         new byte[16])), 400);
     assertThat(tus.offset(url)).isEqualTo(2000);
 
-    HttpResponse<String> last = tus.patch(url, 2000, second, "Upload-Checksum", Tus.checksum("sha256", second));
+    HttpResponse<String> last = tus.patch(url, 2000, second, "Upload-Checksum", Tus.checksum(algorithm, second));
     assertThat(last.statusCode()).isEqualTo(204);
     assertThat(raw(server.client(), Tus.binaryVersion(last))).isEqualTo(content);
   }
