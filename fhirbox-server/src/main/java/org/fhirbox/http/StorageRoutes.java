@@ -61,11 +61,14 @@ public final class StorageRoutes {
     }
     if (uploadPath && ex.params().containsKey("Project")) {
       // An upload URL (a download URL has no Project, and may be one of a Binary whose id is "upload").
+      // RFC 9110 §15.5.6: a 405 lists the methods the target does allow.
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on an upload URL: it takes the bytes "
-          + "with PUT, or confirms an upload to S3 with POST");
+          + "with PUT, or confirms an upload to S3 with POST")
+          .withHeader("Allow", ex.params().containsKey("Blob") ? "POST" : "PUT");
     }
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
-      throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD, upload URLs PUT");
+      throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD, upload URLs PUT")
+          .withHeader("Allow", "GET, HEAD");
     }
     boolean thumbnail = segments.size() == 3 && segments.get(2).equals(StorageUrlSigner.THUMBNAIL);
     if (segments.size() != 2 && !thumbnail) {

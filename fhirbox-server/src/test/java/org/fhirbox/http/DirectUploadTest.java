@@ -315,13 +315,15 @@ class DirectUploadTest {
     HttpResponse<String> get = send(HttpRequest.newBuilder(URI.create(issued.url())).GET());
     assertThat(get.statusCode()).as(get.body()).isEqualTo(405);
     assertThat(diagnostics(get)).contains("GET").contains("PUT");
+    assertThat(get.headers().firstValue("Allow")).hasValue("PUT");
     HttpResponse<String> post = send(HttpRequest.newBuilder(URI.create(issued.url()))
         .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
     assertThat(post.statusCode()).as(post.body()).isEqualTo(405);
     assertThat(diagnostics(post)).contains("takes the bytes with PUT");
+    assertThat(post.headers().firstValue("Allow")).hasValue("PUT");
     // Naming a blob would make it a confirmation URL, whose signature covers POST instead of PUT.
-    HttpResponse<String> asConfirmation = send(HttpRequest.newBuilder(URI.create(issued.url() + "&Blob=" + "a".repeat(32)))
-        .POST(HttpRequest.BodyPublishers.noBody()));
+    HttpResponse<String> asConfirmation = send(HttpRequest.newBuilder(
+        URI.create(issued.url() + "&Blob=" + "a".repeat(32))).POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(asConfirmation.statusCode()).as(asConfirmation.body()).isEqualTo(403);
     assertThat(diagnostics(asConfirmation)).contains("signature does not match");
 
