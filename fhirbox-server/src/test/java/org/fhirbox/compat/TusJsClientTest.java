@@ -17,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.CuttingProxy;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ServerJvm;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
@@ -42,13 +45,15 @@ import org.openqa.selenium.chrome.ChromeDriver;
 /**
  * {@code tus-js-client} 4.3.1 (npm), the tus team's own client, against fhirbox: in Node.js and,
  * from its browser build, in headless Chromium on another origin (CORS). In the interrupted cases
- * the client is held before a {@code PATCH} halfway through, the server is killed with SIGKILL and
- * started again on the same data and port, and the client, released, rides over the outage with
- * its {@code retryDelays} and resumes from the offset the server answers to {@code HEAD}; in Node
- * and in Chromium, its connection is also cut halfway through a piece while a load balancer moves
- * it from one node to another of two sharing PostgreSQL and S3. Each
- * compares the stored Binary's bytes and SHA-256 with what was sent. Missing Node, npm or Chromium
- * fail the test.
+ * the client is held before the {@code PATCH} halfway through, then: the server is killed with
+ * SIGKILL (before that {@code PATCH}, or while it has half of it) and started again on the same
+ * data and port, and the client rides over the outage with its {@code retryDelays}; or a proxy
+ * cuts its connection halfway through that piece, on the one node or while, as a load balancer,
+ * it moves the client to the other of two nodes sharing PostgreSQL and S3. Each compares the
+ * stored Binary's bytes and SHA-256 with what was sent, and reads from the client's log of its
+ * requests that it went on with the one upload it created, from the offset the server answered
+ * to {@code HEAD}, sending again no byte but those of the piece the interruption broke off.
+ * Missing Node, npm or Chromium fail the test.
  */
 @SlowTest
 class TusJsClientTest {
@@ -56,60 +61,45 @@ class TusJsClientTest {
   private static final String PACKAGE = "tus-js-client@4.3.1";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CHUNK = 512 * 1024;
+  /** What the interrupted uploads send: 16 pieces, the client held before the ninth. */
+  private static final byte[] CONTENT = TestBytes.random(8 << 20, 161);
+  private static final long HALFWAY = CONTENT.length / 2;
 
   /** The browser page: uploads /content.bin, holds before the first PATCH at ?pauseAt until window.go(). */
   private static final String PAGE = """
       <!doctype html><html><head><meta charset="utf-8"><title>tus</title>
-      <script src="/tus.min.js"></script></head><body><script>
+      <script src="/tus.min.js"></script></head><body><script type="module">
+      import { startUpload } from '/tus-js-logged-upload.mjs';
       window.state = {};
-      (async () => {
+      let release = null;
+      window.go = () => release && release();
+      try {
         const q = new URLSearchParams(location.search);
         const content = new Blob([await (await fetch('/content.bin')).arrayBuffer()]);
-        const pauseAt = Number(q.get('pauseAt'));
-        let paused = false;
-        let release = null;
-        window.go = () => release && release();
-        const patches = [];
-        let contentLocation = null;
-        const upload = new tus.Upload(content, {
-          endpoint: q.get('endpoint'),
-          headers: { Authorization: q.get('authorization') },
-          chunkSize: Number(q.get('chunk')),
-          metadata: { filename: 'clip.mp4', filetype: 'video/mp4' },
-          retryDelays: [0, 500, 1000, 2000, 3000, 5000, 5000, 5000, 5000, 5000, 10000],
-          onBeforeRequest: async (req) => {
-            if (req.getMethod() !== 'PATCH' || paused) return;
-            const offset = Number(req.getHeader('Upload-Offset'));
-            if (offset >= pauseAt) {
-              paused = true;
-              window.state.paused = offset;
-              await new Promise((resolve) => { release = resolve; });
-            }
+        startUpload(tus, content, { endpoint: q.get('endpoint'), authorization: q.get('authorization'),
+            chunkSize: Number(q.get('chunk')), pauseAt: Number(q.get('pauseAt')) }, {
+          paused: (offset) => {
+            window.state = { paused: offset };
+            return new Promise((resolve) => { release = resolve; });
           },
-          onAfterResponse: (req, res) => {
-            if (req.getMethod() === 'PATCH') patches.push({ offset: Number(req.getHeader('Upload-Offset')), status: res.getStatus() });
-            const location = res.getHeader('Content-Location');
-            if (location) contentLocation = location;
-          },
-          onError: (e) => { window.state = { done: true, error: String(e) }; },
-          onSuccess: () => { window.state = { done: true, url: upload.url, contentLocation, patches }; },
+          done: (result) => { window.state = { done: true, ...result }; },
         });
-        upload.start();
-      })().catch((e) => { window.state = { done: true, error: String(e) }; });
+      } catch (e) {
+        window.state = { done: true, error: String(e) };
+      }
       </script></body></html>
       """;
 
   @TempDir
   Path work;
 
-  private static final byte[] BROWSER_CONTENT = TestBytes.random(8 << 20, 161);
-
   @RegisterExtension
   static final BrowserFixture chromium = BrowserFixture.chromium().servingPages(() -> {
     install();
     return Map.of(
         "/tus.min.js", Files.readAllBytes(DIR.resolve("node_modules/tus-js-client/dist/tus.min.js")),
-        "/content.bin", BROWSER_CONTENT,
+        "/tus-js-logged-upload.mjs", Files.readAllBytes(DIR.resolve("tus-js-logged-upload.mjs")),
+        "/content.bin", CONTENT,
         "/tus.html", PAGE.getBytes(StandardCharsets.UTF_8));
   });
 
@@ -118,7 +108,7 @@ class TusJsClientTest {
     install();
   }
 
-  /** npm install into target/tus-js-node, once; later runs reuse it. */
+  /** npm install into target/tus-js-node, once; later runs reuse it. The scripts are copied each time. */
   private static synchronized void install() throws Exception {
     MedplumPackage.requireNode();
     Path pkg = DIR.resolve("node_modules/tus-js-client/package.json");
@@ -132,8 +122,10 @@ class TusJsClientTest {
       }
     }
     assertThat(JSON.readTree(pkg.toFile()).path("version").asText()).isEqualTo("4.3.1");
-    try (InputStream in = TusJsClientTest.class.getResourceAsStream("/compat/tus-js-upload.mjs")) {
-      Files.copy(in, DIR.resolve("tus-js-upload.mjs"), StandardCopyOption.REPLACE_EXISTING);
+    for (String script : List.of("tus-js-upload.mjs", "tus-js-logged-upload.mjs")) {
+      try (InputStream in = TusJsClientTest.class.getResourceAsStream("/compat/" + script)) {
+        Files.copy(in, DIR.resolve(script), StandardCopyOption.REPLACE_EXISTING);
+      }
     }
   }
 
@@ -142,8 +134,64 @@ class TusJsClientTest {
         (TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes(StandardCharsets.UTF_8));
   }
 
+  /** tus-js-client uploading {@link #CONTENT}, held before the first PATCH at or past {@link #HALFWAY}. */
+  private interface Upload extends AutoCloseable {
+    /** Waits until the client holds; the offset of the PATCH it holds. */
+    long paused() throws Exception;
+
+    /** Lets the client go on. */
+    void go() throws Exception;
+
+    /** Waits for the outcome: the upload URL, Content-Location and the requests made, or an error. */
+    JsonNode result() throws Exception;
+  }
+
+  /** Starts an {@link Upload} against the server at {@code baseUrl}: in Node.js or in Chromium. */
+  @FunctionalInterface
+  private interface Uploader {
+    Upload start(String baseUrl) throws Exception;
+  }
+
+  private Upload inNode(String baseUrl) throws Exception {
+    Path file = work.resolve("clip.mp4");
+    Files.write(file, CONTENT);
+    return new NodeUpload(nodeEnv(baseUrl, file, HALFWAY));
+  }
+
+  private Upload inChromium(String baseUrl) {
+    ChromeDriver browser = chromium.driver();
+    browser.get(chromium.pageOrigin() + "/tus.html?endpoint=" + enc(baseUrl + Tus.CREATE)
+        + "&authorization=" + enc(authorization()) + "&chunk=" + CHUNK + "&pauseAt=" + HALFWAY);
+    return new Upload() {
+      @Override
+      public long paused() throws Exception {
+        return pausedAt(await(browser, "paused"));
+      }
+
+      @Override
+      public void go() {
+        browser.executeScript("window.go()");
+      }
+
+      @Override
+      public JsonNode result() throws Exception {
+        return await(browser, "done");
+      }
+
+      @Override
+      public void close() {
+        browser.get("about:blank"); // a failed test's upload stops retrying
+      }
+    };
+  }
+
+  private static long pausedAt(JsonNode state) {
+    assertThat(state.has("paused")).as("the client held before a PATCH: %s", state).isTrue();
+    return state.path("paused").asLong();
+  }
+
   /** The script in Node, its stdout lines as they come, its stdin for "go". */
-  private static final class NodeUpload implements AutoCloseable {
+  private static final class NodeUpload implements Upload {
     final Process process;
     final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     final Path stderr;
@@ -176,10 +224,21 @@ class TusJsClientTest {
       return JSON.readTree(line);
     }
 
-    void go() throws Exception {
+    @Override
+    public long paused() throws Exception {
+      return pausedAt(next());
+    }
+
+    @Override
+    public void go() throws Exception {
       OutputStream in = process.getOutputStream();
       in.write("go\n".getBytes(StandardCharsets.UTF_8));
       in.flush();
+    }
+
+    @Override
+    public JsonNode result() throws Exception {
+      return next();
     }
 
     @Override
@@ -209,6 +268,59 @@ class TusJsClientTest {
     assertThat(raw.body()).isEqualTo(content);
   }
 
+  /** The requests the client began, in order, from its log. */
+  private static List<JsonNode> requests(JsonNode result) {
+    List<JsonNode> requests = new ArrayList<>();
+    result.path("requests").forEach(requests::add);
+    return requests;
+  }
+
+  private static boolean is(JsonNode request, String method) {
+    return request.path("method").asText().equals(method);
+  }
+
+  /**
+   * From the client's log of {@link #CONTENT}'s upload: it created one upload (one POST) and sent
+   * every HEAD and PATCH to that upload's URL (under {@code base}); each PATCH starts at the offset
+   * the server answered last (to a PATCH or, after the interruption, to a HEAD), which never goes
+   * below an offset it acknowledged; the only piece not acknowledged is the one that was in flight
+   * at {@code interruptedAt}, so no byte but that piece's is sent twice and the upload never started
+   * over.
+   */
+  private static void assertResumed(JsonNode result, String base, long interruptedAt) {
+    List<JsonNode> requests = requests(result);
+    String url = result.path("url").asText();
+    assertThat(url).startsWith(base + Tus.CREATE + "/");
+    assertThat(requests.get(0).path("method").asText()).isEqualTo("POST");
+    assertThat(requests).filteredOn(r -> is(r, "POST")).as("uploads created").hasSize(1);
+    assertThat(requests).filteredOn(r -> !is(r, "POST")).as("every HEAD and PATCH to the one upload")
+        .allMatch(r -> r.path("url").asText().equals(url));
+    Long answered = 0L; // the offset the client knows from the server; null after a piece failed
+    long acknowledged = 0;
+    long sent = 0;
+    List<Long> failed = new ArrayList<>();
+    for (JsonNode r : requests) {
+      if (is(r, "PATCH")) {
+        long offset = r.path("offset").asLong();
+        assertThat(offset).as("a PATCH from the offset the server answered last (after a failed piece: to HEAD)"
+            + " in %s", requests).isEqualTo(answered);
+        sent += Math.min(CHUNK, CONTENT.length - offset);
+        if (r.path("status").asInt() == 204) {
+          answered = acknowledged = r.path("uploadOffset").asLong();
+        } else {
+          failed.add(offset);
+          answered = null;
+        }
+      } else if (is(r, "HEAD") && r.path("status").asInt() == 200) {
+        answered = r.path("uploadOffset").asLong();
+        assertThat(answered).as("HEAD keeps what was acknowledged").isGreaterThanOrEqualTo(acknowledged);
+      }
+    }
+    assertThat(failed).as("the pieces not acknowledged: the one in flight").containsExactly(interruptedAt);
+    assertThat(sent - CONTENT.length).as("bytes put in a PATCH twice: the piece in flight's at most")
+        .isLessThanOrEqualTo(CHUNK);
+  }
+
   @Test
   void nodeUploadsAFileInPiecesAndLearnsTheBinary() throws Exception {
     byte[] content = TestBytes.random(3 << 20, 160);
@@ -219,126 +331,132 @@ class TusJsClientTest {
       JsonNode result = node.next();
 
       assertStored(server.client(), result, content);
-      assertThat(result.path("patches")).hasSize(6);
-      assertThat(result.path("patches").findValues("status")).allMatch(s -> s.asInt() == 204);
+      List<JsonNode> requests = requests(result);
+      assertThat(requests).extracting(r -> r.path("method").asText())
+          .containsExactly("POST", "PATCH", "PATCH", "PATCH", "PATCH", "PATCH", "PATCH");
+      assertThat(requests).filteredOn(r -> is(r, "PATCH")).extracting(r -> r.path("status").asInt())
+          .containsOnly(204);
     }
   }
 
   @Test
-  void nodeResumesAfterTheServerIsKilledAndStartedAgain() throws Exception {
-    byte[] content = TestBytes.random(6 << 20, 162);
-    Path file = work.resolve("clip.mp4");
-    Files.write(file, content);
-    Path data = work.resolve("data");
-    ServerJvm first = ServerJvm.start(data, 0, Map.of());
-    ServerJvm second = null;
-    try (NodeUpload node = new NodeUpload(nodeEnv(first.baseUrl(), file, content.length / 2))) {
-      long pausedAt = node.next().path("paused").asLong();
-      assertThat(pausedAt).isBetween(content.length / 2L, content.length / 2L + CHUNK);
+  void nodeResumesAfterTheServerIsKilledBetweenPieces() throws Exception {
+    resumesAfterTheServerIsKilled(this::inNode, false);
+  }
 
-      first.kill();
-      node.go(); // the PATCH meets a dead server; the client waits and tries again
-      second = ServerJvm.start(data, first.port(), Map.of());
-      JsonNode result = node.next();
+  @Test
+  void nodeResumesAfterTheServerIsKilledMidPatch() throws Exception {
+    resumesAfterTheServerIsKilled(this::inNode, true);
+  }
 
-      assertStored(second.client(), result, content);
-      List<JsonNode> patches = List.copyOf(result.path("patches").findParents("offset"));
-      assertThat(patches).allMatch(p -> p.path("status").asInt() == 204);
-      assertThat(patches.stream().filter(p -> p.path("offset").asLong() == 0)).as("never started over").hasSize(1);
-      assertThat(patches.stream().filter(p -> p.path("offset").asLong() == pausedAt)).as("the piece that failed,"
-          + " sent again to the new server").hasSize(1);
-    } finally {
-      first.kill();
-      if (second != null) {
-        second.kill();
-      }
-    }
+  @Test
+  void nodeResumesOnTheSameNodeAfterACutConnection() throws Exception {
+    resumesOnTheSameNodeAfterACut(this::inNode);
   }
 
   @Test
   void nodeResumesAfterACutConnectionOnTheOtherNode() throws Exception {
-    byte[] content = TestBytes.random(6 << 20, 163);
-    Path file = work.resolve("clip.mp4");
-    Files.write(file, content);
-    // Two nodes behind one address (the proxy, as a load balancer), sharing PostgreSQL and S3.
-    try (CuttingProxy balancer = new CuttingProxy();
-        TwoNodes nodes = TwoNodes.start(Map.of("FHIRBOX_BASE_URL", balancer.baseUrl()));
-        NodeUpload node = new NodeUpload(nodeEnv(balancer.baseUrl(), file, content.length / 2))) {
-      balancer.forwardTo(nodes.a().server().port());
-      long pausedAt = node.next().path("paused").asLong();
-
-      balancer.forwardTo(nodes.b().server().port());
-      balancer.cutAfter(CHUNK / 2); // halfway through the next piece, on node a's connection
-      node.go();
-      JsonNode result = node.next();
-
-      assertThat(balancer.cuts()).isEqualTo(1);
-      assertStored(nodes.b().client(), result, content);
-      assertSentOnce(result, pausedAt);
-    }
+    resumesOnTheOtherNodeAfterACut(this::inNode);
   }
 
-  /**
-   * Every piece the server acknowledged was sent once: none before the interruption again, the
-   * upload never started over, and it went on past where it was interrupted.
-   */
-  private static void assertSentOnce(JsonNode result, long pausedAt) {
-    List<Long> offsets = result.path("patches").findValues("offset").stream().map(JsonNode::asLong).toList();
-    assertThat(offsets).doesNotHaveDuplicates();
-    assertThat(offsets.stream().filter(o -> o < pausedAt)).as("the pieces acknowledged before the interruption")
-        .hasSize((int) (pausedAt / CHUNK));
-    assertThat(offsets.stream().filter(o -> o > pausedAt)).as("went on from where it stopped").isNotEmpty();
+  @Test
+  void aBrowserOnAnotherOriginResumesAfterTheServerIsKilledBetweenPieces() throws Exception {
+    resumesAfterTheServerIsKilled(this::inChromium, false);
+  }
+
+  @Test
+  void aBrowserOnAnotherOriginResumesAfterTheServerIsKilledMidPatch() throws Exception {
+    resumesAfterTheServerIsKilled(this::inChromium, true);
+  }
+
+  @Test
+  void aBrowserOnAnotherOriginResumesOnTheSameNodeAfterACutConnection() throws Exception {
+    resumesOnTheSameNodeAfterACut(this::inChromium);
   }
 
   @Test
   void aBrowserOnAnotherOriginResumesOnTheOtherNodeAfterACutConnection() throws Exception {
-    try (CuttingProxy balancer = new CuttingProxy();
-        TwoNodes nodes = TwoNodes.start(Map.of("FHIRBOX_BASE_URL", balancer.baseUrl(),
-            "FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()))) {
-      balancer.forwardTo(nodes.a().server().port());
-      ChromeDriver browser = chromium.driver();
-      browser.get(chromium.pageOrigin() + "/tus.html?endpoint=" + enc(balancer.baseUrl() + Tus.CREATE)
-          + "&authorization=" + enc(authorization()) + "&chunk=" + CHUNK + "&pauseAt=" + BROWSER_CONTENT.length / 2);
-      JsonNode paused = await(browser, "paused");
-      assertThat(paused.path("error").isMissingNode()).as("%s", paused).isTrue();
-      long pausedAt = paused.path("paused").asLong();
+    resumesOnTheOtherNodeAfterACut(this::inChromium);
+  }
 
-      balancer.forwardTo(nodes.b().server().port());
-      balancer.cutAfter(CHUNK / 2); // halfway through the next piece
-      browser.executeScript("window.go()");
-      JsonNode result = await(browser, "done");
+  /**
+   * The client is held before the PATCH halfway; the server is killed with SIGKILL then, or
+   * ({@code midPatch}) once that PATCH is under way and a proxy in front has passed half of the
+   * piece on and holds back the rest, so that the server dies reading it. Another server starts on
+   * the same data and port, and the client, on its {@code retryDelays}, resumes.
+   */
+  private void resumesAfterTheServerIsKilled(Uploader uploader, boolean midPatch) throws Exception {
+    Path data = work.resolve("data");
+    try (CuttingProxy proxy = new CuttingProxy()) {
+      Map<String, String> settings = new HashMap<>(Map.of("FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()));
+      if (midPatch) {
+        settings.put("FHIRBOX_BASE_URL", proxy.baseUrl());
+      }
+      ServerJvm first = ServerJvm.start(data, 0, settings);
+      ServerJvm second = null;
+      String base = midPatch ? proxy.forwardTo(first.port()).baseUrl() : first.baseUrl();
+      try (Upload upload = uploader.start(base)) {
+        long pausedAt = upload.paused();
+        assertThat(pausedAt).isEqualTo(HALFWAY);
+        if (midPatch) {
+          proxy.stallAfter(CHUNK / 2);
+          upload.go();
+          Poll.until("half of the piece through the proxy", () -> proxy.stalls() == 1);
+          first.kill();
+        } else {
+          first.kill();
+          upload.go(); // the PATCH meets a dead server; the client waits and tries again
+        }
+        second = ServerJvm.start(data, first.port(), settings);
+        JsonNode result = upload.result();
 
-      assertThat(balancer.cuts()).isEqualTo(1);
-      assertStored(nodes.b().client(), result, BROWSER_CONTENT);
-      assertSentOnce(result, pausedAt);
+        assertStored(second.client(), result, CONTENT);
+        assertResumed(result, base, pausedAt);
+      } finally {
+        first.kill();
+        if (second != null) {
+          second.kill();
+        }
+      }
     }
   }
 
-  @Test
-  void aBrowserOnAnotherOriginResumesAfterTheServerIsKilledAndStartedAgain() throws Exception {
-    Path data = work.resolve("data");
-    ServerJvm first = ServerJvm.start(data, 0, Map.of("FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()));
-    ServerJvm second = null;
-    ChromeDriver browser = chromium.driver();
-    try {
-      browser.get(chromium.pageOrigin() + "/tus.html?endpoint=" + enc(first.baseUrl() + Tus.CREATE)
-          + "&authorization=" + enc(authorization()) + "&chunk=" + CHUNK + "&pauseAt=" + BROWSER_CONTENT.length / 2);
-      JsonNode paused = await(browser, "paused");
-      assertThat(paused.path("error").isMissingNode()).as("%s", paused).isTrue();
-
-      first.kill();
-      browser.executeScript("window.go()");
-      second = ServerJvm.start(data, first.port(), Map.of("FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()));
-      JsonNode result = await(browser, "done");
-
-      assertStored(second.client(), result, BROWSER_CONTENT);
-      assertThat(result.path("url").asText()).startsWith(first.baseUrl() + "fhir/R4/Binary/$upload/");
-    } finally {
-      first.kill();
-      if (second != null) {
-        second.kill();
-      }
+  /** One node behind a proxy that cuts the client's connection halfway through the piece it was held before. */
+  private void resumesOnTheSameNodeAfterACut(Uploader uploader) throws Exception {
+    try (CuttingProxy proxy = new CuttingProxy();
+        TestServer node = TestServer.start(Map.of("FHIRBOX_BASE_URL", proxy.baseUrl(),
+            "FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()));
+        Upload upload = uploader.start(proxy.forwardTo(node.server().port()).baseUrl())) {
+      resumesAfterACut(proxy, upload, node);
     }
+  }
+
+  /**
+   * Two nodes behind one address (the proxy, as a load balancer), sharing PostgreSQL and S3: the
+   * client starts on node a, and the balancer moves it to node b as it cuts the connection.
+   */
+  private void resumesOnTheOtherNodeAfterACut(Uploader uploader) throws Exception {
+    try (CuttingProxy balancer = new CuttingProxy();
+        TwoNodes nodes = TwoNodes.start(Map.of("FHIRBOX_BASE_URL", balancer.baseUrl(),
+            "FHIRBOX_CORS_ORIGINS", chromium.pageOrigin()));
+        Upload upload = uploader.start(balancer.forwardTo(nodes.a().server().port()).baseUrl())) {
+      resumesAfterACut(balancer, upload, nodes.b());
+    }
+  }
+
+  /** Cuts the connection halfway through the piece the client holds before; it resumes on {@code next}. */
+  private static void resumesAfterACut(CuttingProxy proxy, Upload upload, TestServer next) throws Exception {
+    long pausedAt = upload.paused();
+    assertThat(pausedAt).isEqualTo(HALFWAY);
+
+    proxy.forwardTo(next.server().port()); // new connections; the one under way stays where it is
+    proxy.cutAfter(CHUNK / 2);
+    upload.go();
+    JsonNode result = upload.result();
+
+    assertThat(proxy.cuts()).isEqualTo(1);
+    assertStored(next.client(), result, CONTENT);
+    assertResumed(result, proxy.baseUrl(), pausedAt);
   }
 
   /** Polls the page's window.state until it has {@code field} (or an error), for up to 120 s. */

@@ -14,14 +14,19 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A TCP proxy on 127.0.0.1 in front of a server, that can cut the connections it carries once a
  * client has sent a given number of bytes: a network failure mid-request, as a phone on a bad
- * Wi-Fi has, seen by both sides as a broken connection. Connections made after a cut pass.
+ * Wi-Fi has, seen by both sides as a broken connection. Connections made after a cut pass. It can
+ * also stall a connection there instead, so that the server waits in the middle of a request (for
+ * a test to kill it then). A client that connects while the server is down is disconnected, as a
+ * load balancer without a live backend does.
  */
 public final class CuttingProxy implements AutoCloseable {
   private final ServerSocket listener;
   private volatile int target;
   private final AtomicLong budget = new AtomicLong(-1);
+  private volatile boolean stall;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private final AtomicLong cuts = new AtomicLong();
+  private final AtomicLong stalls = new AtomicLong();
 
   /** A proxy that listens now; {@link #forwardTo} names the server (which may be told the proxy's URL first). */
   public CuttingProxy() throws IOException {
@@ -43,6 +48,17 @@ public final class CuttingProxy implements AutoCloseable {
 
   /** Cuts every connection once clients have sent {@code bytes} more bytes through the proxy. */
   public void cutAfter(long bytes) {
+    stall = false;
+    budget.set(bytes);
+  }
+
+  /**
+   * Once clients have sent {@code bytes} more bytes through the proxy, passes nothing more the
+   * client sends on the connection that carried the last of them (it is read and dropped, as a
+   * dead network loses it), until either side closes it.
+   */
+  public void stallAfter(long bytes) {
+    stall = true;
     budget.set(bytes);
   }
 
@@ -51,12 +67,22 @@ public final class CuttingProxy implements AutoCloseable {
     return cuts.get();
   }
 
+  /** How many connections the proxy stalled. */
+  public long stalls() {
+    return stalls.get();
+  }
+
   private void accept() {
     while (!listener.isClosed()) {
       try {
         Socket client = listener.accept();
         Socket server = new Socket();
-        server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target));
+        try {
+          server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target));
+        } catch (IOException e) {
+          closeQuietly(client); // the server is down
+          continue;
+        }
         open.add(client);
         open.add(server);
         pump(client, server, true);
@@ -72,14 +98,24 @@ public final class CuttingProxy implements AutoCloseable {
       byte[] buf = new byte[16 * 1024];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
+        boolean stalled = false;
         while ((n = in.read(buf)) >= 0) {
+          if (stalled) {
+            continue;
+          }
           if (counted && budget.get() >= 0) {
             long left = budget.get();
             if (n >= left) {
               out.write(buf, 0, (int) left);
               out.flush();
-              cut();
-              return;
+              if (!stall) {
+                cut();
+                return;
+              }
+              budget.set(-1);
+              stalls.incrementAndGet();
+              stalled = true;
+              continue;
             }
             budget.addAndGet(-n);
           }

@@ -2,7 +2,6 @@ package org.fhirbox.testing;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,10 +25,12 @@ public final class ServerJvm implements AutoCloseable {
   private static final String READY = "server-jvm ready at ";
   private final Process process;
   private final String baseUrl;
+  private final int port;
 
-  private ServerJvm(Process process, String baseUrl) {
+  private ServerJvm(Process process, String baseUrl, int port) {
     this.process = process;
     this.baseUrl = baseUrl;
+    this.port = port;
   }
 
   /** Starts a server on {@code dataDir} and {@code port} (0: any free one) with extra {@code settings}. */
@@ -49,7 +50,8 @@ public final class ServerJvm implements AutoCloseable {
     for (String line = out.readLine(); line != null; line = out.readLine()) {
       if (line.startsWith(READY)) {
         Files.deleteIfExists(log);
-        return new ServerJvm(p, line.substring(READY.length()).strip());
+        String[] ready = line.substring(READY.length()).strip().split(" on port ");
+        return new ServerJvm(p, ready[0], Integer.parseInt(ready[1]));
       }
     }
     p.waitFor(10, TimeUnit.SECONDS);
@@ -66,17 +68,19 @@ public final class ServerJvm implements AutoCloseable {
       settings.put(a.substring(0, eq), a.substring(eq + 1));
     }
     FhirboxServer server = new FhirboxServer(FhirboxConfig.of(settings)).start();
-    System.out.println(READY + server.baseUrl());
+    System.out.println(READY + server.baseUrl() + " on port " + server.port());
     System.out.flush();
     new CountDownLatch(1).await();
   }
 
+  /** The base URL clients use: the server's own, or the {@code FHIRBOX_BASE_URL} it was given (a proxy's). */
   public String baseUrl() {
     return baseUrl;
   }
 
+  /** The port the server listens on. */
   public int port() {
-    return URI.create(baseUrl).getPort();
+    return port;
   }
 
   /** An HTTP client with the admin's credentials. */
