@@ -51,7 +51,8 @@ public record DeclaredContent(Long size, String sha256Hex, String sha1Hex) {
 
   private static String hex(String value, int bytes, String name) {
     String v = value.trim();
-    if (v.length() == bytes * 2 && v.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+    // ASCII hex only: Character.digit also takes other scripts' digits, which HexFormat refuses later
+    if (v.length() == bytes * 2 && v.chars().allMatch(c -> c < 128 && Character.digit(c, 16) >= 0)) {
       return v.toLowerCase(Locale.ROOT);
     }
     try {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiFunction;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -132,6 +133,10 @@ public final class DirectUploads {
     // Refuses a missing securityContext or an over-long type or file name now rather than at the PUT.
     binaries.checkDeclared(principal.project(), contentType, ctx, request.filename());
     Instant expires = clock.instant().plusSeconds(expiresIn);
+    // What the URL grants: only the S3 blob and multipart upload differ between the three ways.
+    BiFunction<String, String, Grant> grantFor = (blobKey, uploadId) -> new Grant(id, principal.project(),
+        request.size(), contentType, sha256, sha1, ctx, request.filename(), null, blobKey, uploadId,
+        principal.clientId());
     if (s3 != null) {
       BlobKey key = BlobKey.random();
       if (request.size() > 0 && (request.multipart() || request.size() > S3UploadSigner.MAX_SINGLE_PUT)) {
@@ -141,8 +146,7 @@ public final class DirectUploads {
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-        Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, sha1, ctx, request.filename(),
-            null, key.value(), parts.uploadId(), principal.clientId());
+        Grant grant = grantFor.apply(key.value(), parts.uploadId());
         pending(grant, expires);
         return new Issued(id, null, "PUT", Map.of(), expires, signer.sign(baseUrl, grant, expires),
             parts.parts().stream().map(p -> new Part(p.number(), p.offset(), p.size(), p.url())).toList());
@@ -153,13 +157,11 @@ public final class DirectUploads {
       S3UploadSigner.Presigned put = sha256 != null || sha1 != null
           ? s3.presignPut(key, request.size(), contentType, sha256, sha1, Duration.ofSeconds(expiresIn))
           : s3.presignStagedPut(key, request.size(), contentType, Duration.ofSeconds(expiresIn));
-      Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, sha1, ctx, request.filename(),
-          null, key.value(), null, principal.clientId());
+      Grant grant = grantFor.apply(key.value(), null);
       pending(grant, expires);
       return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires), null);
     }
-    Grant grant = new Grant(id, principal.project(), request.size(), contentType, sha256, sha1, ctx, request.filename(),
-        null, null, null, principal.clientId());
+    Grant grant = grantFor.apply(null, null);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
     return new Issued(id, signer.sign(baseUrl, grant, expires), "PUT", headers, expires, null, null);

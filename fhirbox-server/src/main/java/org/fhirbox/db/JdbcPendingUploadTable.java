@@ -20,7 +20,8 @@ final class JdbcPendingUploadTable implements PendingUploadTable {
 
   @Override
   public void insert(PendingUpload u) {
-    st.update("write failed", "INSERT INTO direct_upload (" + COLS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    st.update("write failed", "INSERT INTO direct_upload (" + COLS + ")"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         Arrays.asList(u.binaryId(), u.project(), u.clientId(), u.blobKey(), u.uploadId(), u.size(), u.sha256Hex(),
             u.contentType(), u.filename(), u.securityContext(), u.expires().toEpochMilli(),
             u.nextCheck().toEpochMilli(), u.confirmed(), u.sha1Hex()));

@@ -28,8 +28,8 @@ import org.fhirbox.core.FhirException;
  * {@code -} ({@code =} precedes a present one, so absent differs from empty). The scheme name
  * differs from {@link StorageUrlSigner}'s, so a download signature can never verify as an upload
  * and the reverse. So the URL binds the method, the Binary id, its project, the exact size and
- * content type, the declared SHA-256 and SHA-1, the {@code securityContext}, the file name and, for a URL
- * that replaces an existing Binary's content ({@code Base}), the version it replaces. A URL with
+ * content type, the declared SHA-256 and SHA-1, the {@code securityContext}, the file name and,
+ * for a URL that replaces an existing Binary's content ({@code Base}), the version it replaces. A URL with
  * {@code Blob} is the completion step of an S3 presigned upload: it signs {@code POST} and names
  * the blob whose object the client wrote straight to the bucket; with {@code Upload} as well, the
  * S3 multipart upload whose parts it completes; {@code Client} names the client the URL was issued
@@ -45,7 +45,8 @@ public final class UploadUrlSigner {
    * stores the version after it.
    */
   public record Grant(String binaryId, String project, Long size, String contentType, String sha256Hex,
-      String sha1Hex, String securityContext, String filename, Long baseVersion, String blobKey, String uploadId, String client) {
+      String sha1Hex, String securityContext, String filename, Long baseVersion, String blobKey, String uploadId,
+      String client) {
 
     /** The method the URL answers: PUT of the bytes, or POST to confirm bytes already in the bucket. */
     public String method() {
