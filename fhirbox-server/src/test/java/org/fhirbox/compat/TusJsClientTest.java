@@ -283,9 +283,16 @@ class TusJsClientTest {
    * From the client's log of {@link #CONTENT}'s upload: it created one upload (one POST) and sent
    * every HEAD and PATCH to that upload's URL (under {@code base}); each PATCH starts at the offset
    * the server answered last (to a PATCH or, after the interruption, to a HEAD), which never goes
-   * below an offset it acknowledged; the only piece not acknowledged is the one that was in flight
-   * at {@code interruptedAt}, so no byte but that piece's is sent twice and the upload never started
-   * over.
+   * below an offset it acknowledged; the only piece cut off is the one that was in flight at
+   * {@code interruptedAt}, and the upload never started over.
+   *
+   * <p>One race is the protocol's, not a fault: the client's first retry comes at once, and its
+   * HEAD can reach the server before the cut PATCH has taken the upload's lease (on a busy host,
+   * the server is still reading that PATCH's headers). The HEAD then answers the offset before the
+   * piece, the server goes on to keep what of the piece arrived, and the retried piece is refused
+   * with 409 (tus: the offsets differ) before the server reads it; the client asks HEAD again. So
+   * PATCHes refused with 409 at {@code interruptedAt}, right after the cut, are allowed; no byte but
+   * those of the piece in flight and of such refused retries is sent twice.
    */
   private static void assertResumed(JsonNode result, String base, long interruptedAt) {
     List<JsonNode> requests = requests(result);
@@ -298,15 +305,23 @@ class TusJsClientTest {
     Long answered = 0L; // the offset the client knows from the server; null after a piece failed
     long acknowledged = 0;
     long sent = 0;
+    long refusedBytes = 0;
     List<Long> failed = new ArrayList<>();
+    List<Long> refused = new ArrayList<>();
     for (JsonNode r : requests) {
       if (is(r, "PATCH")) {
         long offset = r.path("offset").asLong();
         assertThat(offset).as("a PATCH from the offset the server answered last (after a failed piece: to HEAD)"
             + " in %s", requests).isEqualTo(answered);
-        sent += Math.min(CHUNK, CONTENT.length - offset);
-        if (r.path("status").asInt() == 204) {
+        long piece = Math.min(CHUNK, CONTENT.length - offset);
+        sent += piece;
+        int status = r.path("status").asInt();
+        if (status == 204) {
           answered = acknowledged = r.path("uploadOffset").asLong();
+        } else if (status == 409 && !failed.isEmpty()) {
+          refused.add(offset);
+          refusedBytes += piece;
+          answered = null;
         } else {
           failed.add(offset);
           answered = null;
@@ -316,8 +331,12 @@ class TusJsClientTest {
         assertThat(answered).as("HEAD keeps what was acknowledged").isGreaterThanOrEqualTo(acknowledged);
       }
     }
-    assertThat(failed).as("the pieces not acknowledged: the one in flight").containsExactly(interruptedAt);
-    assertThat(sent - CONTENT.length).as("bytes put in a PATCH twice: the piece in flight's at most")
+    assertThat(failed).as("the pieces cut off or failed: the one in flight, in %s", requests)
+        .containsExactly(interruptedAt);
+    assertThat(refused).as("retries refused with 409: of the piece in flight, in %s", requests)
+        .containsOnly(interruptedAt);
+    assertThat(sent - refusedBytes - CONTENT.length)
+        .as("bytes put in a PATCH twice, besides refused retries: the piece in flight's at most")
         .isLessThanOrEqualTo(CHUNK);
   }
 
