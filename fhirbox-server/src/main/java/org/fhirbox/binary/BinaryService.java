@@ -3,6 +3,10 @@ package org.fhirbox.binary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -287,6 +291,14 @@ public final class BinaryService {
     return true;
   }
 
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
   /** A stored version as a resource. */
   public Resource toResource(StoredResource s) {
     return repository.toResource(s);
@@ -312,6 +324,7 @@ public final class BinaryService {
   /**
    * Streams a declared body into a new blob: at most {@code size} bytes (or the limit), then
    * exactly {@code size} and the declared digests, else the blob is deleted and the upload refused.
+   * The store computes the SHA-1; a declared SHA-256 is computed here, over the body on its way.
    */
   private BlobInfo storeDeclared(Upload upload, DeclaredContent declared) {
     Long size = declared.size();
@@ -320,9 +333,14 @@ public final class BinaryService {
       throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
     }
     BlobInfo info;
+    MessageDigest sha256 = declared.sha256Hex() == null ? null : sha256();
     try {
+      InputStream body = markingReadFailures(upload.body());
       // With a declared size, one byte more is enough to know it is wrong.
-      info = blobs.put(markingReadFailures(upload.body()), max);
+      info = blobs.put(sha256 == null ? body : new DigestInputStream(body, sha256), max);
+      if (sha256 != null) {
+        info = info.withSha256(HexFormat.of().formatHex(sha256.digest()));
+      }
     } catch (BlobTooLargeException e) {
       throw size == null
           ? FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes")

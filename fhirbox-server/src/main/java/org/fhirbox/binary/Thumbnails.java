@@ -80,24 +80,25 @@ public final class Thumbnails {
    *     server is busy making others
    */
   public Thumbnail make(BinaryContent content) throws IOException {
-    Thumbnail known = cached(content.sha256Hex());
+    // by blob: a blob's bytes never change
+    Thumbnail known = cached(content.blobKey().value());
     if (known != null) {
       return known;
     }
     Thumbnail made = makeNow(content);
-    keep(content.sha256Hex(), made);
+    keep(content.blobKey().value(), made);
     return made;
   }
 
-  private synchronized Thumbnail cached(String sha256) {
-    return cache.get(sha256);
+  private synchronized Thumbnail cached(String blob) {
+    return cache.get(blob);
   }
 
-  private synchronized void keep(String sha256, Thumbnail thumbnail) {
-    if (thumbnail.bytes().length > cacheBytes || cache.containsKey(sha256)) {
+  private synchronized void keep(String blob, Thumbnail thumbnail) {
+    if (thumbnail.bytes().length > cacheBytes || cache.containsKey(blob)) {
       return;
     }
-    cache.put(sha256, thumbnail);
+    cache.put(blob, thumbnail);
     cached += thumbnail.bytes().length;
     for (Iterator<Thumbnail> oldest = cache.values().iterator(); cached > cacheBytes && oldest.hasNext(); ) {
       cached -= oldest.next().bytes().length;

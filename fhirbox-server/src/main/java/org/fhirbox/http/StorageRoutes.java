@@ -92,7 +92,7 @@ public final class StorageRoutes {
    * with the thumbnail's size, so it changes only with the content or the way thumbnails are made.
    */
   private void thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
-    String etag = "\"" + content.sha256Hex() + "-thumbnail-" + Thumbnails.SIZE + "\"";
+    String etag = "\"" + content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE + "\"";
     String ifNoneMatch = ex.header("If-None-Match");
     HttpServletResponse response = ex.response();
     if (ifNoneMatch != null && (ifNoneMatch.contains(etag) || ifNoneMatch.strip().equals("*"))) {

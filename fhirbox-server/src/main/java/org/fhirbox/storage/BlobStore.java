@@ -15,7 +15,8 @@ import java.util.function.Predicate;
  * <p>Contract:
  * <ul>
  *   <li>{@link #put} streams its input (memory does not grow with the content size), computes
- *       size, SHA-256 and SHA-1 on the way, and returns the blob's key only once all bytes are
+ *       size and SHA-1 on the way (not SHA-256: a caller that needs it, for a digest a client
+ *       declared, computes it over the body itself), and returns the blob's key only once all bytes are
  *       durably stored under it. If the input fails or exceeds {@code maxBytes}, nothing remains
  *       visible and {@link BlobTooLargeException} or the {@link IOException} propagates.
  *   <li>Keys are created by the store ({@link BlobKey#random()}); no user input becomes a key.
@@ -53,7 +54,7 @@ public interface BlobStore extends AutoCloseable {
    * once it holds more than {@code maxBytes}.
    */
   default BlobInfo digest(BlobKey key, long maxBytes) throws IOException {
-    try (DigestingInputStream in = new DigestingInputStream(open(key, 0), maxBytes)) {
+    try (DigestingInputStream in = new DigestingInputStream(open(key, 0), maxBytes, true)) {
       in.transferTo(OutputStream.nullOutputStream());
       return in.info(key);
     }

@@ -8,8 +8,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Counts bytes and computes SHA-256 and SHA-1 of everything read through it, failing with
- * {@link BlobTooLargeException} as soon as more than {@code maxBytes} have been read.
+ * Counts bytes and computes the SHA-1, and when asked the SHA-256, of everything read through it,
+ * failing with {@link BlobTooLargeException} as soon as more than {@code maxBytes} have been read.
  */
 public final class DigestingInputStream extends FilterInputStream {
   private final MessageDigest sha256;
@@ -17,11 +17,12 @@ public final class DigestingInputStream extends FilterInputStream {
   private final long maxBytes;
   private long count;
 
-  public DigestingInputStream(InputStream in, long maxBytes) {
+  /** @param sha256 whether to compute the SHA-256 too ({@link #info} has null for it otherwise) */
+  public DigestingInputStream(InputStream in, long maxBytes, boolean sha256) {
     super(in);
     this.maxBytes = maxBytes;
     try {
-      this.sha256 = MessageDigest.getInstance("SHA-256");
+      this.sha256 = sha256 ? MessageDigest.getInstance("SHA-256") : null;
       this.sha1 = MessageDigest.getInstance("SHA-1");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -51,7 +52,9 @@ public final class DigestingInputStream extends FilterInputStream {
     if (count > maxBytes) {
       throw new BlobTooLargeException(maxBytes);
     }
-    sha256.update(buf, off, n);
+    if (sha256 != null) {
+      sha256.update(buf, off, n);
+    }
     sha1.update(buf, off, n);
   }
 
@@ -81,6 +84,7 @@ public final class DigestingInputStream extends FilterInputStream {
 
   public BlobInfo info(BlobKey key) {
     HexFormat hex = HexFormat.of();
-    return new BlobInfo(key, count, hex.formatHex(sha256.digest()), hex.formatHex(sha1.digest()));
+    return new BlobInfo(key, count, sha256 == null ? null : hex.formatHex(sha256.digest()),
+        hex.formatHex(sha1.digest()));
   }
 }

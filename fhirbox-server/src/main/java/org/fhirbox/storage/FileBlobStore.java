@@ -150,7 +150,7 @@ public final class FileBlobStore implements BlobStore {
 
   @Override
   public BlobInfo put(InputStream in, long maxBytes) throws IOException {
-    List<MessageDigest> digests = UploadLanes.blobDigests();
+    List<MessageDigest> digests = UploadLanes.putDigests();
     Head head = head(in);
     if (head.ended()) {
       return putWhole(head, maxBytes, digests);
@@ -289,9 +289,19 @@ public final class FileBlobStore implements BlobStore {
     }
   }
 
+  /** The blob's info from {@code digests} (a SHA-1, and a SHA-256 or not), each read once. */
   private static BlobInfo info(BlobKey key, long size, List<MessageDigest> digests) {
     HexFormat hex = HexFormat.of();
-    return new BlobInfo(key, size, hex.formatHex(digests.get(0).digest()), hex.formatHex(digests.get(1).digest()));
+    String sha256 = null;
+    String sha1 = null;
+    for (MessageDigest md : digests) {
+      switch (md.getAlgorithm()) {
+        case "SHA-256" -> sha256 = hex.formatHex(md.digest());
+        case "SHA-1" -> sha1 = hex.formatHex(md.digest());
+        default -> throw new IllegalArgumentException("no blob digest: " + md.getAlgorithm());
+      }
+    }
+    return new BlobInfo(key, size, sha256, sha1);
   }
 
   /** A fresh key whose shard directory is durable. */
@@ -477,7 +487,7 @@ public final class FileBlobStore implements BlobStore {
    */
   @Override
   public BlobInfo digest(BlobKey key, long maxBytes) throws IOException {
-    List<MessageDigest> digests = UploadLanes.blobDigests();
+    List<MessageDigest> digests = UploadLanes.readBackDigests();
     try (InputStream in = open(key, 0)) {
       return info(key, feed(in, Long.MAX_VALUE, maxBytes, digests), digests);
     }

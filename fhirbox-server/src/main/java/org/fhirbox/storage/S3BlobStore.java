@@ -156,7 +156,7 @@ public final class S3BlobStore implements BlobStore {
   @Override
   public BlobInfo put(InputStream in, long maxBytes) throws IOException {
     BlobKey key = BlobKey.random();
-    DigestingInputStream digesting = new DigestingInputStream(in, maxBytes);
+    DigestingInputStream digesting = new DigestingInputStream(in, maxBytes, false);
     new S3Upload(s3, settings, objectKey(key), partUploads, buffers).run(digesting);
     return digesting.info(key);
   }

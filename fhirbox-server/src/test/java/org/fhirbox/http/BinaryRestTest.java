@@ -14,12 +14,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
@@ -130,6 +132,45 @@ class BinaryRestTest {
     assertThat(new String(raw("fhir/R4/Binary/" + id).body(), StandardCharsets.UTF_8)).isEqualTo("version two");
     assertThat(new String(raw("fhir/R4/Binary/" + id + "/_history/1").body(), StandardCharsets.UTF_8))
         .isEqualTo("version one");
+  }
+
+  /**
+   * The content's strong ETag names the blob the bytes were stored in: the same on every read and
+   * on a version that keeps the bytes (a JSON update without data), another one for bytes stored
+   * again, even the same bytes, and for the old version's bytes as before; a conditional GET with
+   * it answers 304, a Range request under If-Range with it 206.
+   */
+  @Test
+  void theContentEtagNamesTheStoredBlob() {
+    byte[] body = random(5000, 9);
+    String id = upload(body, "application/pdf", "").getIdElement().getIdPart();
+    String etag = raw("fhir/R4/Binary/" + id).headers().firstValue("ETag").orElseThrow();
+    assertThat(etag).matches(TestBytes.BLOB_ETAG);
+    assertThat(raw("fhir/R4/Binary/" + id).headers().firstValue("ETag")).as("read again").hasValue(etag);
+
+    HttpResponse<String> keep = http.putJson("fhir/R4/Binary/" + id,
+        "{\"resourceType\":\"Binary\",\"id\":\"" + id + "\",\"contentType\":\"application/pdf\"}");
+    assertThat(keep.statusCode()).as(keep.body()).isEqualTo(200);
+    HttpResponse<byte[]> v2 = raw("fhir/R4/Binary/" + id + "/_history/2");
+    assertThat(v2.body()).isEqualTo(body);
+    assertThat(v2.headers().firstValue("ETag")).as("a version that keeps the bytes").hasValue(etag);
+
+    HttpResponse<String> again = http.send(http.request("fhir/R4/Binary/" + id).header("Content-Type", "application/pdf")
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
+    assertThat(again.statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> v3 = raw("fhir/R4/Binary/" + id);
+    assertThat(v3.body()).isEqualTo(body);
+    assertThat(v3.headers().firstValue("ETag").orElseThrow()).as("the same bytes stored again")
+        .matches(TestBytes.BLOB_ETAG).isNotEqualTo(etag);
+    assertThat(raw("fhir/R4/Binary/" + id + "/_history/1").headers().firstValue("ETag")).hasValue(etag);
+
+    HttpResponse<byte[]> cached = http.sendBytes(http.request("fhir/R4/Binary/" + id + "/_history/1")
+        .header("Accept", "*/*").header("If-None-Match", etag));
+    assertThat(cached.statusCode()).isEqualTo(304);
+    HttpResponse<byte[]> part = http.sendBytes(http.request("fhir/R4/Binary/" + id + "/_history/1")
+        .header("Accept", "*/*").header("Range", "bytes=0-9").header("If-Range", etag));
+    assertThat(part.statusCode()).isEqualTo(206);
+    assertThat(part.body()).isEqualTo(Arrays.copyOf(body, 10));
   }
 
   @Test
