@@ -46,9 +46,10 @@ import org.slf4j.LoggerFactory;
  * <p>Races: a request writes only while it holds the upload's lease ({@link UploadLeases}); of two
  * racing requests one writes and the other gets 409.
  *
- * <p>Digests: SHA-256 and SHA-1 are computed while the bytes arrive and kept between pieces by
- * the node that received them ({@link RunningDigests}); when the pieces came to several nodes, or
- * across a restart, the complete blob is read once more to compute them.
+ * <p>Digests: the SHA-1 ({@code Attachment.hash}) is computed while the bytes arrive and kept
+ * between pieces by the node that received them ({@link RunningDigests}); when the pieces came to
+ * several nodes, or across a restart, the stored bytes are read back (a file) or the complete
+ * blob is read once more (S3, which then gives the SHA-256 too).
  *
  * <p>Ownership: an upload belongs to its project, client and (for a person's token) user; anyone
  * else gets 404, as for a resource of another project. Every request needs the scopes a raw
@@ -415,8 +416,8 @@ public final class ResumableUploads {
     }
     try {
       blobs.complete(u.blob());
-      String[] hex = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
-      BlobInfo info = hex != null ? new BlobInfo(u.blob().key(), u.offset(), hex[0], hex[1]) : reread(u.blob());
+      String sha1 = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
+      BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());
       Instant at = clock.instant();
       binaries.commitStored(principal, u.binaryId(), u.contentType(), u.securityContext(), u.filename(), info,
           (tx, written) -> {
@@ -472,10 +473,10 @@ public final class ResumableUploads {
     }
   }
 
-  /** The running digests' hex SHA-256 and SHA-1, or null when a piece did not reach them. */
-  private static String[] settled(ResumableUpload u, RunningDigests.Entry digests) throws InterruptedIOException {
+  /** The running SHA-1 in hex, or null when a piece did not reach it. */
+  private static String settled(ResumableUpload u, RunningDigests.Entry digests) throws InterruptedIOException {
     try {
-      return digests.hex();
+      return digests.sha1Hex();
     } catch (InterruptedIOException e) {
       throw e;
     } catch (IOException e) {

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.fhirbox.storage.TrailingDigests;
 
 /**
- * The SHA-256 and SHA-1 of each resumable upload's first {@code offset} bytes, as this node
+ * The SHA-1 of each resumable upload's first {@code offset} bytes, as this node
  * computed them while receiving: the next piece continues them at full speed. The JDK's digests
  * cannot export their state, so they live only here; an upload that resumes on another node, or
  * after a restart, finds none and has its stored bytes read once more when complete (see the
@@ -18,14 +18,14 @@ import org.fhirbox.storage.TrailingDigests;
  */
 final class RunningDigests {
   /**
-   * Digests over the first {@code offset} bytes of an upload: SHA-256, then SHA-1. The store may
-   * still be feeding them the last piece's bytes (see {@link TrailingDigests}).
+   * The digest over the first {@code offset} bytes of an upload: the SHA-1, which every upload
+   * computes (no SHA-256: see {@code FileBlobStore}'s upload digests). The store may still be
+   * feeding it the last piece's bytes (see {@link TrailingDigests}).
    */
   record Entry(long offset, TrailingDigests digests) {
     static Entry empty() {
       try {
-        return new Entry(0, new TrailingDigests(List.of(MessageDigest.getInstance("SHA-256"),
-            MessageDigest.getInstance("SHA-1"))));
+        return new Entry(0, new TrailingDigests(List.of(MessageDigest.getInstance("SHA-1"))));
       } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
       }
@@ -35,10 +35,9 @@ final class RunningDigests {
       return new Entry(newOffset, digests);
     }
 
-    /** Hex SHA-256 and SHA-1 once every piece reached them; IOException when one did not. */
-    String[] hex() throws IOException {
-      List<MessageDigest> settled = digests.settled();
-      return new String[] {ResumableUploads.hex(settled.get(0)), ResumableUploads.hex(settled.get(1))};
+    /** Hex SHA-1 once every piece reached it; IOException when one did not. */
+    String sha1Hex() throws IOException {
+      return ResumableUploads.hex(digests.settled().get(0));
     }
   }
 

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * Digests that run over every piece of a resumable upload, in order, and that a store may go on
  * feeding after {@link ResumableBlobs#append} returned: a piece is acknowledged once its bytes are
- * durable, while its last buffers may still be on their way through SHA-256 and SHA-1. Whatever
+ * durable, while its last buffers may still be on their way through the digests. Whatever
  * feeds the next piece, and whoever reads the digests ({@link #settled}), waits for that first.
  *
  * <p>Why: a pipelined piece ended only when its slowest digest had caught up with the bytes
