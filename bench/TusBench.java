@@ -35,8 +35,8 @@ import java.util.Map;
  *         to answer, summed) ok=true|false
  * resume  --base URL --file F --chunk BYTES --url URL
  *         asks HEAD for the offset (retrying while the server starts or answers 409) and sends the
- *         rest, then checks the Binary's ETag against the file's SHA-256; prints: resumed_at=.. sent=..
- *         seconds=.. head_wait_s=.. first_patch_s=.. last_patch_s=.. ok=true|false etag_ok=true|false
+ *         rest, then checks the Binary's hash (SHA-1) against the file's; prints: resumed_at=.. sent=..
+ *         seconds=.. head_wait_s=.. first_patch_s=.. last_patch_s=.. ok=true|false hash_ok=true|false
  * </pre>
  */
 public final class TusBench {
@@ -114,8 +114,8 @@ public final class TusBench {
       Result r = send(http, url, file, offset, size, chunk, true, null);
       double s = (System.nanoTime() - t1) / 1e9;
       System.out.printf("resumed_at=%d sent=%d seconds=%.2f head_wait_s=%.2f first_patch_s=%.2f last_patch_s=%.2f "
-          + "ok=%s etag_ok=%s%n", offset, r.sent, s, headWait, r.firstPatch, r.lastPatch, r.offset == size,
-          etagMatches(http, url, r, file));
+          + "ok=%s hash_ok=%s%n", offset, r.sent, s, headWait, r.firstPatch, r.lastPatch, r.offset == size,
+          hashMatches(http, url, r, file));
     }
   }
 
@@ -123,16 +123,15 @@ public final class TusBench {
   private record Result(long sent, long offset, double lastPatch, String binary, double patches, double firstPatch) {}
 
   /**
-   * Whether the Binary {@code r} names (its Content-Location) has the file's SHA-256 as its ETag:
-   * the server's digests of bytes that came in pieces, maybe to two processes, checked.
+   * Whether the Binary {@code r} names (its Content-Location) has the file's SHA-1 as the
+   * {@code hash} an Attachment naming it is given: the server's digest of bytes that came in
+   * pieces, maybe to two processes, checked.
    */
-  private static boolean etagMatches(Http http, String url, Result r, Path file) throws Exception {
+  private static boolean hashMatches(Http http, String url, Result r, Path file) throws Exception {
     if (r.binary == null) {
       return false;
     }
-    String binary = URI.create(url).resolve(r.binary).toString();
-    Response head = http.send("HEAD", binary, Map.of("Accept", "*/*"), null, 0, 0);
-    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-1");
     try (java.io.InputStream in = Files.newInputStream(file)) {
       byte[] buf = new byte[1 << 20];
       int n;
@@ -140,8 +139,20 @@ public final class TusBench {
         sha.update(buf, 0, n);
       }
     }
-    String expected = "\"" + java.util.HexFormat.of().formatHex(sha.digest()) + "\"";
-    return head.status == 200 && expected.equals(head.header("ETag"));
+    String binary = r.binary.replaceFirst("^.*?(Binary/[^/]+).*$", "$1");
+    Path json = Files.createTempFile("tusbench-media", ".json");
+    try {
+      Files.writeString(json, "{\"resourceType\":\"Media\",\"status\":\"completed\",\"content\":{\"url\":\""
+          + binary + "\"}}");
+      try (FileChannel body = FileChannel.open(json)) {
+        Response media = http.send("POST", URI.create(url).resolve("/fhir/R4/Media").toString(),
+            Map.of("Content-Type", "application/fhir+json"), body, 0, body.size());
+        String expected = "\"hash\":\"" + java.util.Base64.getEncoder().encodeToString(sha.digest()) + "\"";
+        return media.status == 201 && media.body.contains(expected);
+      }
+    } finally {
+      Files.deleteIfExists(json);
+    }
   }
 
   /**

@@ -260,7 +260,7 @@ public final class DirectUploads {
    * <p>A single {@code PUT}'s signature covers {@code Content-Length} and
    * {@code x-amz-checksum-sha256}, so the store refused any other body; {@code HeadObject} in
    * checksum mode shows the size and the SHA-256 it checked, and the Binary is created from those
-   * without reading the object (its ETag is the SHA-256). Its SHA-1 ({@code Attachment.hash}) is
+   * without reading the object (its ETag names the blob, as for any Binary). Its SHA-1 ({@code Attachment.hash}) is
    * learnt afterwards by the background check, which reads the object once ({@link #confirmDue}):
    * the upload's row stays, marked confirmed, until then. A store that keeps no checksum, and a
    * multipart object (S3 keeps only a checksum of its parts' checksums), are read here instead.

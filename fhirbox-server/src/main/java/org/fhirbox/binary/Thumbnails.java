@@ -42,7 +42,7 @@ import org.w3c.dom.Node;
  * pixel). At most one thumbnail per core is made at a time; the rest wait, up to 30 s, then 503.
  *
  * <p>Made on request, then kept in memory (the most recently used, up to {@code cacheBytes}, by
- * the content's SHA-256): a 20 MB photo of 5,200 × 4,000 pixels took 0.23 to 0.41 s of one core
+ * blob: a blob's bytes never change): a 20 MB photo of 5,200 × 4,000 pixels took 0.23 to 0.41 s of one core
  * and gave 12 KB, so a grid seen again costs nothing, and a restart costs each thumbnail once.
  */
 public final class Thumbnails {

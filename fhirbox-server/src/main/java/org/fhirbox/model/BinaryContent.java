@@ -6,9 +6,9 @@ import org.fhirbox.storage.BlobKey;
 /**
  * The stored bytes of one Binary version: where they are, what they are, and how to name them
  * on download. {@code securityContext} is a reference such as {@code Patient/123}, or null;
- * {@code sha256Hex} is null unless the SHA-256 was computed (a client declared it, or the bytes
- * were read once more: resumable uploads, presigned ones); {@code sha1Hex} is null only while a
- * presigned upload's is still to be learnt.
+ * {@code sha256Hex} is null unless the SHA-256 was computed: a client declared it, or the whole
+ * blob was read once more (a presigned upload's confirmation, a resumable upload on S3 that moved
+ * nodes); {@code sha1Hex} is null only while a presigned upload's is still to be learnt.
  */
 public record BinaryContent(
     String project,
@@ -29,8 +29,8 @@ public record BinaryContent(
    * whenever the bytes do, as a strong validator must, and stays when a new version keeps the
    * bytes. It costs nothing on the upload path, where a content digest such as the SHA-256 cost a
    * 1 GiB upload a fifth of its rate (README, "Storage"); it is known from the first moment, also
-   * for a presigned upload whose SHA-1 is learnt later; and its 32 hex digits are random, naming
-   * nothing but the blob.
+   * for a presigned upload whose SHA-1 is learnt later; and its 32 hex digits (random; in the file
+   * store 112 random bits after a shard prefix) name nothing but the blob.
    */
   public String etag() {
     return "\"" + blobKey.value() + "\"";

@@ -253,7 +253,7 @@ class TusJsClientTest {
         "TUS_PAUSE_AT", Long.toString(pauseAt));
   }
 
-  /** The Binary named by Content-Location holds {@code content}: bytes, ETag (SHA-256) and type. */
+  /** The Binary named by Content-Location holds {@code content}: bytes, a blob ETag and the type. */
   private static void assertStored(TestClient client, JsonNode result, byte[] content) throws Exception {
     assertThat(result.path("error").isMissingNode()).as("the client failed: %s", result).isTrue();
     String location = result.path("contentLocation").asText();
