@@ -199,8 +199,8 @@ public final class DirectUploads {
       String contentEncoding, InputStream body, AuditedRequest request) {
     Grant grant = signer.verify(binaryId, query).grant();
     if (grant.blobKey() != null) {
-      throw FhirException.methodNotAllowed("this URL confirms an upload to S3: POST to it once the bytes are there")
-          .withHeader("Allow", "POST");
+      throw FhirException.methodNotAllowed("this URL confirms an upload to S3: POST to it once the bytes are there",
+          "POST");
     }
     if (grant.baseVersion() == null) {
       binaries.requireUnused(binaryId);
@@ -238,7 +238,7 @@ public final class DirectUploads {
   public Written complete(String binaryId, Map<String, String> query, AuditedRequest request) {
     Grant grant = signer.verify(binaryId, query).grant();
     if (grant.blobKey() == null) {
-      throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT").withHeader("Allow", "PUT");
+      throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT", "PUT");
     }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());

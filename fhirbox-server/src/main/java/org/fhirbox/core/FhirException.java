@@ -109,8 +109,16 @@ public final class FhirException extends RuntimeException {
     return new FhirException(IssueKind.NOT_FOUND, diagnostics);
   }
 
-  public static FhirException methodNotAllowed(String diagnostics) {
-    return new FhirException(IssueKind.METHOD_NOT_ALLOWED, diagnostics);
+  /**
+   * 405 with the {@code Allow} header listing {@code allowed}: RFC 9110 §15.5.6 says the origin
+   * server must send it, so there is no 405 without it.
+   */
+  public static FhirException methodNotAllowed(String diagnostics, String first, String... more) {
+    StringBuilder allow = new StringBuilder(first);
+    for (String m : more) {
+      allow.append(", ").append(m);
+    }
+    return new FhirException(IssueKind.METHOD_NOT_ALLOWED, diagnostics).withHeader("Allow", allow.toString());
   }
 
   public static FhirException notAcceptable(String diagnostics) {

@@ -60,8 +60,8 @@ public final class AccountRoutes {
     switch (ex.method()) {
       case "GET" -> show(ex);
       case "POST" -> submit(ex);
-      default -> throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use GET or POST")
-          .withHeader("Allow", "GET, POST");
+      default -> throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use GET or POST",
+          "GET", "POST");
     }
   }
 

@@ -71,7 +71,7 @@ public final class AdminRoutes {
       switch (method) {
         case "POST" -> create(ex, principal);
         case "GET" -> list(ex, principal);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/clients");
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/clients", "GET", "POST");
       }
       return;
     }
@@ -198,7 +198,7 @@ public final class AdminRoutes {
       switch (method) {
         case "POST" -> createUser(ex, principal);
         case "GET" -> listUsers(ex, principal);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/users");
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/users", "GET", "POST");
       }
       return;
     }
@@ -351,7 +351,7 @@ public final class AdminRoutes {
 
   private static void require(String method, String allowed) {
     if (!method.equals(allowed)) {
-      throw FhirException.methodNotAllowed(method + " is not allowed here; use " + allowed);
+      throw FhirException.methodNotAllowed(method + " is not allowed here; use " + allowed, allowed);
     }
   }
 

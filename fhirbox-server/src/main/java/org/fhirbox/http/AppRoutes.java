@@ -122,7 +122,7 @@ public final class AppRoutes {
 
   private static void requireRead(Exchange ex) {
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
-      throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use GET");
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use GET", "GET", "HEAD");
     }
   }
 

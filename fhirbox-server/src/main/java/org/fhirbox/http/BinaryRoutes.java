@@ -129,7 +129,8 @@ public final class BinaryRoutes {
       throw FhirException.notFound("unknown operation " + name + " on Binary");
     }
     if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
-      throw FhirException.methodNotAllowed("$presigned-url answers GET and POST");
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on $presigned-url; use GET or POST",
+          "GET", "POST");
     }
     if (ex.param("upload").map(v -> v.equals("true")).orElse(false)) {
       // Medplum's experimental form: the url (valueUri, first, as Medplum's clients read it)

@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,7 +76,7 @@ public final class FhirRoutes {
       switch (method) {
         case "POST" -> create(ex, principal, type);
         case "GET" -> search(ex, principal, type);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "POST");
       }
       return;
     }
@@ -106,7 +107,8 @@ public final class FhirRoutes {
         case "GET", "HEAD" -> read(ex, principal, type, id, null);
         case "PUT" -> update(ex, principal, type, id);
         case "DELETE" -> delete(ex, principal, type, id);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type + "/" + id);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type + "/" + id,
+            "GET", "HEAD", "PUT", "DELETE");
       }
       return;
     }
@@ -128,13 +130,12 @@ public final class FhirRoutes {
     throw FhirException.notFound("no route for /fhir/R4/" + String.join("/", segments));
   }
 
-  private static void requireMethod(String method, String... allowed) {
-    for (String a : allowed) {
-      if (a.equals(method)) {
-        return;
-      }
+  private static void requireMethod(String method, String first, String... more) {
+    if (first.equals(method) || Arrays.asList(more).contains(method)) {
+      return;
     }
-    throw FhirException.methodNotAllowed(method + " is not allowed here; use " + String.join(" or ", allowed));
+    String use = more.length == 0 ? first : first + " or " + String.join(" or ", more);
+    throw FhirException.methodNotAllowed(method + " is not allowed here; use " + use, first, more);
   }
 
   private void create(Exchange ex, Principal principal, String type) throws IOException {

@@ -31,7 +31,7 @@ public final class JobRoutes {
   public void handle(Exchange ex, Principal principal, List<String> segments) throws IOException {
     if (segments.size() == 2 && segments.get(1).equals("retry")) {
       if (!ex.method().equals("POST")) {
-        throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use POST");
+        throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use POST", "POST");
       }
       IngestJob job = jobs.retry(principal, segments.get(0));
       ObjectNode body = JSON.createObjectNode();
@@ -47,7 +47,7 @@ public final class JobRoutes {
 
   private void list(Exchange ex, Principal principal) throws IOException {
     if (!ex.method().equals("GET")) {
-      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET");
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET", "GET");
     }
     List<IngestJob> listed = jobs.list(principal, () -> ex.param("state").map(JobRoutes::state).orElse(null),
         () -> ex.param("_count").map(JobRoutes::count).orElse(100));

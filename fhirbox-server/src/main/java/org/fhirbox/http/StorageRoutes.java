@@ -63,12 +63,11 @@ public final class StorageRoutes {
       // An upload URL (a download URL has no Project, and may be one of a Binary whose id is "upload").
       // RFC 9110 §15.5.6: a 405 lists the methods the target does allow.
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on an upload URL: it takes the bytes "
-          + "with PUT, or confirms an upload to S3 with POST")
-          .withHeader("Allow", ex.params().containsKey("Blob") ? "POST" : "PUT");
+          + "with PUT, or confirms an upload to S3 with POST", ex.params().containsKey("Blob") ? "POST" : "PUT");
     }
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
-      throw FhirException.methodNotAllowed("storage URLs answer GET and HEAD, upload URLs PUT")
-          .withHeader("Allow", "GET, HEAD");
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on a storage URL; use GET or HEAD"
+          + " (an upload URL takes PUT)", "GET", "HEAD");
     }
     boolean thumbnail = segments.size() == 3 && segments.get(2).equals(StorageUrlSigner.THUMBNAIL);
     if (segments.size() != 2 && !thumbnail) {

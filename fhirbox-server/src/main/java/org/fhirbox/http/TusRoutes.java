@@ -66,7 +66,8 @@ public final class TusRoutes {
     Principal principal = authenticator.authenticate(ex);
     if (rest.isEmpty()) {
       if (!method.equals("POST")) {
-        throw FhirException.methodNotAllowed(method + " is not allowed on Binary/$upload; create an upload with POST");
+        throw FhirException.methodNotAllowed(method + " is not allowed on Binary/$upload; create an upload with POST",
+            "POST", "OPTIONS");
       }
       create(ex, principal);
       return;
@@ -80,7 +81,7 @@ public final class TusRoutes {
         ex.response().setStatus(204);
       }
       default -> throw FhirException.methodNotAllowed(method + " is not allowed on an upload; use HEAD, PATCH,"
-          + " DELETE or OPTIONS");
+          + " DELETE or OPTIONS", "HEAD", "PATCH", "DELETE", "OPTIONS");
     }
   }
 

@@ -87,7 +87,8 @@ class ErrorMapperTest {
 
   @Test
   void theKindDecidesStatusAndIssueType() {
-    assertThat(FhirException.methodNotAllowed("x").status()).isEqualTo(405);
+    assertThat(FhirException.methodNotAllowed("x", "GET").status()).isEqualTo(405);
+    assertThat(FhirException.methodNotAllowed("x", "GET", "HEAD").headers()).containsEntry("Allow", "GET, HEAD");
     assertThat(FhirException.preconditionFailed("x").issues().get(0).type()).isEqualTo(IssueType.CONFLICT);
     assertThat(FhirException.preconditionFailed("x").status()).isEqualTo(412);
     assertThatThrownBy(() -> new FhirException(IssueKind.NOT_FOUND,

@@ -1,0 +1,71 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.stream.Stream;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every route answers a method it does not take with 405 and an {@code Allow} header naming the
+ * ones it does (RFC 9110 §15.5.6: the origin server must send it), in an OperationOutcome where the
+ * route speaks FHIR.
+ */
+class MethodNotAllowedTest {
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static Stream<Arguments> routes() {
+    return Stream.of(
+        Arguments.of("PATCH", "fhir/R4/Patient", "GET, POST", true),
+        Arguments.of("POST", "fhir/R4/Patient/p1", "GET, HEAD, PUT, DELETE", true),
+        Arguments.of("PUT", "fhir/R4/Patient/p1/_history", "GET, HEAD", true),
+        Arguments.of("DELETE", "fhir/R4/_history", "GET", true),
+        Arguments.of("GET", "fhir/R4", "POST", true),
+        Arguments.of("GET", "fhir/R4/Binary/$upload-url", "POST", true),
+        Arguments.of("DELETE", "fhir/R4/Binary/b1/$presigned-url", "GET, POST", true),
+        Arguments.of("PUT", "fhir/R4/Binary/$upload", "POST, OPTIONS", true),
+        Arguments.of("GET", "fhir/R4/Binary/$upload/0123456789abcdef0123456789abcdef", "HEAD, PATCH, DELETE, OPTIONS",
+            true),
+        Arguments.of("PUT", "admin/clients", "GET, POST", true),
+        Arguments.of("DELETE", "admin/users", "GET, POST", true),
+        Arguments.of("DELETE", "admin/jobs", "GET", true),
+        Arguments.of("POST", "storage/b1/1", "GET, HEAD", true),
+        Arguments.of("PUT", "account/set-password", "GET, POST", false),
+        Arguments.of("POST", "app/config.json", "GET, HEAD", false),
+        Arguments.of("GET", "oauth2/token", "POST", false),
+        Arguments.of("PUT", "oauth2/authorize", "GET, POST", false),
+        Arguments.of("POST", "metrics", "GET, HEAD", false));
+  }
+
+  @ParameterizedTest(name = "{0} /{1}")
+  @MethodSource("routes")
+  void aMethodTheRouteDoesNotTakeGets405WithAllow(String method, String path, String allow, boolean fhir) {
+    HttpResponse<String> r = http.send(http.request(path).header("Tus-Resumable", "1.0.0")
+        .method(method, HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(405);
+    assertThat(r.headers().firstValue("Allow")).hasValue(allow);
+    if (fhir) {
+      assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"").contains("not allowed");
+    }
+  }
+}
