@@ -28,9 +28,9 @@ public record BinaryContent(
    * written once and never changed, and new bytes always get a new blob, so the key changes
    * whenever the bytes do, as a strong validator must, and stays when a new version keeps the
    * bytes. It costs nothing on the upload path, where a content digest such as the SHA-256 cost a
-   * 1 GiB upload a fifth of its rate (README, "Storage"); it is known from the first moment, also
-   * for a presigned upload whose SHA-1 is learnt later; and its 32 hex digits (random; in the file
-   * store 112 random bits after a shard prefix) name nothing but the blob.
+   * 1 GiB upload a fifth of its rate (README, "Durability and failures"); it is known from the
+   * first moment, also for a presigned upload whose SHA-1 is learnt later; and its 32 hex digits
+   * (random; in the file store 112 random bits after a shard prefix) name nothing but the blob.
    */
   public String etag() {
     return "\"" + blobKey.value() + "\"";
