@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
@@ -291,14 +290,6 @@ public final class BinaryService {
     return true;
   }
 
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
-  }
-
   /** A stored version as a resource. */
   public Resource toResource(StoredResource s) {
     return repository.toResource(s);
@@ -333,7 +324,7 @@ public final class BinaryService {
       throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
     }
     BlobInfo info;
-    MessageDigest sha256 = declared.sha256Hex() == null ? null : sha256();
+    MessageDigest sha256 = declared.sha256Hex() == null ? null : ResumableUploads.digest("SHA-256");
     try {
       InputStream body = markingReadFailures(upload.body());
       // With a declared size, one byte more is enough to know it is wrong.

@@ -218,7 +218,7 @@ public final class DirectUploads {
     }
     BinaryService.Upload upload = new BinaryService.Upload(body, grant.contentType(), null, grant.securityContext(),
         grant.filename());
-    DeclaredContent declared = new DeclaredContent(grant.size(), grant.sha256Hex(), grant.sha1Hex());
+    DeclaredContent declared = declared(grant);
     Written written = grant.baseVersion() != null
         ? binaries.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion())
         : binaries.createDeclared(grant.project(), binaryId, upload, declared);
@@ -243,7 +243,7 @@ public final class DirectUploads {
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
     Written written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
-        new DeclaredContent(grant.size(), grant.sha256Hex(), grant.sha1Hex()));
+        declared(grant));
     if (written == null) {
       throw FhirException.conflict("the parts of Binary/" + binaryId + " in the bucket do not add up to "
           + grant.size() + " bytes yet: PUT every part first");
@@ -260,14 +260,14 @@ public final class DirectUploads {
    * <p>A single {@code PUT}'s signature covers {@code Content-Length} and
    * {@code x-amz-checksum-sha256}, so the store refused any other body; {@code HeadObject} in
    * checksum mode shows the size and the SHA-256 it checked, and the Binary is created from those
-   * without reading the object (its ETag names the blob, as for any Binary). Its SHA-1 ({@code Attachment.hash}) is
-   * learnt afterwards by the background check, which reads the object once ({@link #confirmDue}):
-   * the upload's row stays, marked confirmed, until then. A store that keeps no checksum, and a
-   * multipart object (S3 keeps only a checksum of its parts' checksums), are read here instead.
-   * A single {@code PUT} with a declared SHA-1 is read too, so that the SHA-1 a Binary publishes
-   * as {@code hash} is checked before it exists (S3 checks only the one signed checksum, the
-   * SHA-256 where both were declared). A single {@code PUT} without a declared digest went to a
-   * staging object: see {@link #createFromStaged}.
+   * without reading the object (its ETag names the blob, as for any Binary). Its SHA-1
+   * ({@code Attachment.hash}) is learnt afterwards by the background check, which reads the object
+   * once ({@link #confirmDue}): the upload's row stays, marked confirmed, until then. A store that
+   * keeps no checksum, and a multipart object (S3 keeps only a checksum of its parts' checksums),
+   * are read here instead. A single {@code PUT} with a declared SHA-1 is read too, so that the
+   * SHA-1 a Binary publishes as {@code hash} is checked before it exists (S3 checks only the one
+   * signed checksum, the SHA-256 where both were declared). A single {@code PUT} without a
+   * declared digest went to a staging object: see {@link #createFromStaged}.
    */
   private Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
       String uploadId, DeclaredContent declared) {
@@ -523,6 +523,11 @@ public final class DirectUploads {
       return;
     }
     forget(p.binaryId());
+  }
+
+  /** What the URL's grant says the content is. */
+  private static DeclaredContent declared(Grant grant) {
+    return new DeclaredContent(grant.size(), grant.sha256Hex(), grant.sha1Hex());
   }
 
   private Written audited(AuditedRequest request, Grant grant, Written written, String how) {

@@ -512,7 +512,8 @@ public final class ResumableUploads {
     }
   }
 
-  private static MessageDigest digest(String algorithm) {
+  /** A new digest of {@code algorithm}, one every Java platform has (SHA-1, SHA-256). */
+  static MessageDigest digest(String algorithm) {
     try {
       return MessageDigest.getInstance(algorithm);
     } catch (NoSuchAlgorithmException e) {

@@ -1,20 +1,18 @@
 package org.fhirbox.binary;
 
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.fhirbox.storage.TrailingDigests;
 
 /**
- * The SHA-1 of each resumable upload's first {@code offset} bytes, as this node
- * computed them while receiving: the next piece continues them at full speed. The JDK's digests
- * cannot export their state, so they live only here; an upload that resumes on another node, or
- * after a restart, finds none and has its stored bytes read once more when complete (see the
- * README for the measurements behind that choice). Bounded: the least recently used entries go
- * first, and their uploads take that slower path.
+ * The SHA-1 of each resumable upload's first {@code offset} bytes, as this node computed it while
+ * receiving: the next piece continues it at full speed. The JDK's digests cannot export their
+ * state, so it lives only here; an upload that resumes on another node, or after a restart, finds
+ * none and reads its stored bytes back (a file), or its whole blob once more when complete (S3);
+ * see the README for the measurements behind that choice. Bounded: the least recently used
+ * entries go first, and their uploads take that slower path.
  */
 final class RunningDigests {
   /**
@@ -24,11 +22,7 @@ final class RunningDigests {
    */
   record Entry(long offset, TrailingDigests digests) {
     static Entry empty() {
-      try {
-        return new Entry(0, new TrailingDigests(List.of(MessageDigest.getInstance("SHA-1"))));
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
+      return new Entry(0, new TrailingDigests(List.of(ResumableUploads.digest("SHA-1"))));
     }
 
     Entry at(long newOffset) {

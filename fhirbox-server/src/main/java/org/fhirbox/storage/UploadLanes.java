@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * upload, SHA-256 too for a blob read once more) and the file write run on their own thread over
  * the same buffers, so the upload is bounded by the slowest stage instead of the sum of all. One
  * more thread flushes the written pages to disk while the writer goes on, so the disk works during
- * the upload and the final fsync has little left. Chunks travel in order from a fixed pool of buffers: memory stays at
- * {@code buffers × bufferSize} whatever the content size.
+ * the upload and the final fsync has little left. Chunks travel in order from a fixed pool of
+ * buffers: memory stays at {@code buffers × bufferSize} whatever the content size.
  */
 final class UploadLanes implements AutoCloseable {
   private static final byte[] END = new byte[0];
