@@ -48,6 +48,16 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class S3BlobStore implements BlobStore {
   private static final int COPY_BUFFER = 64 * 1024;
+  /**
+   * How many times the client sends a request before it gives up: six, not the SDK's four. The
+   * JDK's HTTP client keeps up to five idle connections per server ({@code http.maxConnections})
+   * and does not retry a streamed body on its own; a server that has closed those connections
+   * fails one attempt per closed connection with "Error writing request body to server". With
+   * four attempts, an upload to s3proxy failed that way in two clean-clone test runs in a row
+   * (2026-12-04), each time right after other requests; the sixth attempt gets a new connection
+   * unless other requests returned closed ones meanwhile.
+   */
+  static final int ATTEMPTS = 6;
 
   private final S3Settings settings;
   private final S3Client s3;
@@ -95,6 +105,7 @@ public final class S3BlobStore implements BlobStore {
         .httpClientBuilder(UrlConnectionHttpClient.builder()
             .connectionTimeout(Duration.ofSeconds(10))
             .socketTimeout(Duration.ofSeconds(60)))
+        .overrideConfiguration(o -> o.retryStrategy(r -> r.maxAttempts(ATTEMPTS)))
         // S3Upload sends its own CRC32C header on every write; without this the SDK would add
         // a second, trailing CRC32 to each upload.
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED);
