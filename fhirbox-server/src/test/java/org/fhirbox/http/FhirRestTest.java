@@ -164,12 +164,26 @@ class FhirRestTest {
     assertThat(http.get("fhir/R4/Patient/never-was/_history").statusCode()).isEqualTo(404);
   }
 
+  /**
+   * A create whose {@code meta.lastUpdated} (millisecond precision) no later create shares: two
+   * creates within one millisecond tie on {@code _sort=_lastUpdated}, and ties are ordered by id,
+   * whose random bits below the millisecond need not follow the order of creation.
+   */
+  private static Patient createInItsOwnMillisecond(String family) throws InterruptedException {
+    Patient p = create(family);
+    Instant stamped = p.getMeta().getLastUpdated().toInstant();
+    while (!Instant.now().isAfter(stamped.plusMillis(1))) {
+      Thread.sleep(1);
+    }
+    return p;
+  }
+
   @Test
   void searchByIdLastUpdatedSortAndPaging() throws Exception {
     Instant before = Instant.now().minusSeconds(1);
-    Patient a = create("SearchA");
-    Patient b = create("SearchB");
-    Patient c = create("SearchC");
+    Patient a = createInItsOwnMillisecond("SearchA");
+    Patient b = createInItsOwnMillisecond("SearchB");
+    Patient c = createInItsOwnMillisecond("SearchC");
     String ids = a.getIdElement().getIdPart() + "," + b.getIdElement().getIdPart() + "," + c.getIdElement().getIdPart();
     Bundle byId = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_sort=_lastUpdated&_count=2"), Bundle.class);
     // FHIR R4 search.html#total: without _total, a first page of several gives no total; the last page does
