@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.ServletChannel;
-import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.io.EofException;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.FhirFormat;
 
