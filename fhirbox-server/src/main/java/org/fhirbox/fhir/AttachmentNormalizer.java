@@ -114,7 +114,7 @@ public final class AttachmentNormalizer {
           "Attachment.hash");
     }
     if (!a.hasHash()) {
-      a.setHash(HexFormat.of().parseHex(c.sha1Hex()));
+      a.setHashElement(new Base64Text(HexFormat.of().parseHex(c.sha1Hex())));
     }
     fillSizeAndType(a, c);
   }
