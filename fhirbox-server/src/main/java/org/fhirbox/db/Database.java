@@ -32,6 +32,7 @@ public final class Database implements AutoCloseable {
   public enum Vendor { H2, POSTGRESQL }
 
   private final Vendor vendor;
+  private final boolean soleWriter;
   /** The pool, once it is open and the schema migrated. */
   private final CompletableFuture<HikariDataSource> ready;
   /** The embedded H2's redo log (null for PostgreSQL and in-memory H2), set before {@link #ready}. */
@@ -79,6 +80,7 @@ public final class Database implements AutoCloseable {
       // Flyway holds one connection for its lock and schema history and migrates on another.
       throw new IllegalArgumentException("FHIRBOX_DATABASE_POOL_SIZE must be at least 2");
     }
+    this.soleWriter = soleWriter(jdbcUrl);
     HikariConfig hc = new HikariConfig();
     Optional<Path> journalDir = vendor == Vendor.H2
         ? H2Durability.storeFile(jdbcUrl).map(CommitJournal::directoryFor) : Optional.empty();
@@ -256,6 +258,22 @@ public final class Database implements AutoCloseable {
 
   public Vendor vendor() {
     return vendor;
+  }
+
+  /**
+   * Whether this process is the only one that writes the database: an embedded H2 file (H2 locks
+   * it to one process unless {@code AUTO_SERVER} is set) or in-memory database. What this process
+   * keeps of the data in memory then stays true without asking the database; on PostgreSQL or an
+   * H2 server, other server nodes write too.
+   */
+  public boolean soleWriter() {
+    return soleWriter;
+  }
+
+  static boolean soleWriter(String jdbcUrl) {
+    // H2 locks a file database to the process that opened it; AUTO_SERVER lets others in through it
+    return jdbcUrl.startsWith("jdbc:h2:") && !jdbcUrl.toUpperCase(java.util.Locale.ROOT).contains("AUTO_SERVER=TRUE")
+        && (H2Durability.storeFile(jdbcUrl).isPresent() || jdbcUrl.startsWith("jdbc:h2:mem:"));
   }
 
   public Connection connection() throws SQLException {

@@ -2,8 +2,10 @@ package org.fhirbox.db;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.model.BinaryContent;
@@ -18,10 +20,13 @@ public final class JdbcResourceStore implements ResourceStore {
   private static final int MAX_ATTEMPTS = 8;
   private final Database db;
   private final SearchSql searchSql;
+  /** Null where other processes write the database too (PostgreSQL shared by server nodes). */
+  private final BinaryContentCache binaryCache;
 
   public JdbcResourceStore(Database db) {
     this.db = db;
     this.searchSql = new SearchSql(db.vendor());
+    this.binaryCache = db.soleWriter() ? new BinaryContentCache() : null;
   }
 
   @Override
@@ -29,8 +34,9 @@ public final class JdbcResourceStore implements ResourceStore {
     for (int attempt = 1; ; attempt++) {
       try (Connection c = db.connection()) {
         c.setAutoCommit(false);
+        JdbcTx tx = new JdbcTx(c);
         try {
-          T result = work.run(new JdbcTx(c));
+          T result = work.run(tx);
           commit(c);
           return result;
         } catch (RuntimeException e) {
@@ -40,6 +46,7 @@ public final class JdbcResourceStore implements ResourceStore {
           }
           backoff(attempt); // a lost race: run the work again on fresh data
         } finally {
+          tx.ended();
           c.setAutoCommit(true);
         }
       } catch (SQLException e) {
@@ -59,7 +66,12 @@ public final class JdbcResourceStore implements ResourceStore {
   @Override
   public <T> T read(Work<T> work) {
     try (Connection c = db.connection()) {
-      return work.run(new JdbcTx(c));
+      JdbcTx tx = new JdbcTx(c);
+      try {
+        return work.run(tx);
+      } finally {
+        tx.ended();
+      }
     } catch (SQLException e) {
       throw new StoreException("database unavailable", e);
     }
@@ -91,6 +103,9 @@ public final class JdbcResourceStore implements ResourceStore {
     private final VersionRows versions;
     private final IndexRows index;
     private final BinaryContentRows binaries;
+    /** Binaries whose current version this transaction wrote, for {@link #binaryCache}. */
+    private final Set<BinaryContentCache.Changed> binariesChanged = new LinkedHashSet<>();
+    private boolean binaryRowsChanged;
 
     JdbcTx(Connection c) {
       this.c = c;
@@ -110,8 +125,23 @@ public final class JdbcResourceStore implements ResourceStore {
       return versions.version(project, type, id, versionId);
     }
 
+    /** Tells the cache what this transaction changed, once it committed or rolled back. */
+    void ended() {
+      if (binaryCache != null && (binaryRowsChanged || !binariesChanged.isEmpty())) {
+        binaryCache.invalidate(binariesChanged, binaryRowsChanged);
+      }
+    }
+
+    /** Whether the cache may answer: not once this transaction wrote what it holds, which only it sees yet. */
+    private boolean cached() {
+      return binaryCache != null && !binaryRowsChanged && binariesChanged.isEmpty();
+    }
+
     @Override
     public void insert(StoredResource r, List<SearchValue> values) {
+      if (r.type().equals("Binary")) {
+        binariesChanged.add(new BinaryContentCache.Changed(r.project(), r.id()));
+      }
       versions.insert(r);
       // a first version has no index rows to replace
       index.write(r, r.deleted() ? List.of() : values, r.versionId() != 1);
@@ -174,17 +204,20 @@ public final class JdbcResourceStore implements ResourceStore {
 
     @Override
     public void insertBinaryContent(BinaryContent b) {
+      binariesChanged.add(new BinaryContentCache.Changed(b.project(), b.binaryId()));
       binaries.insert(b);
     }
 
     @Override
     public Optional<BinaryContent> binaryContent(String project, String binaryId, long versionId) {
-      return binaries.version(project, binaryId, versionId);
+      return cached() ? binaryCache.version(project, binaryId, versionId,
+          () -> binaries.version(project, binaryId, versionId)) : binaries.version(project, binaryId, versionId);
     }
 
     @Override
     public Optional<BinaryContent> currentBinaryContent(String project, String binaryId) {
-      return binaries.current(project, binaryId);
+      return cached() ? binaryCache.current(project, binaryId, () -> binaries.current(project, binaryId))
+          : binaries.current(project, binaryId);
     }
 
     @Override
@@ -199,6 +232,7 @@ public final class JdbcResourceStore implements ResourceStore {
 
     @Override
     public int fillSha1(BlobKey key, String sha1Hex) {
+      binaryRowsChanged = true;
       return binaries.fillSha1(key, sha1Hex);
     }
 

@@ -24,6 +24,16 @@ class DatabaseTest {
   }
 
   @Test
+  void onlyAnEmbeddedH2IsWrittenByThisProcessAlone() {
+    assertThat(Database.soleWriter("jdbc:h2:file:/var/fhirbox/db/fhirbox;DB_CLOSE_ON_EXIT=FALSE")).isTrue();
+    assertThat(Database.soleWriter("jdbc:h2:/var/fhirbox/db/fhirbox")).isTrue();
+    assertThat(Database.soleWriter("jdbc:h2:mem:test")).isTrue();
+    assertThat(Database.soleWriter("jdbc:h2:file:/var/fhirbox/db/fhirbox;AUTO_SERVER=TRUE")).isFalse();
+    assertThat(Database.soleWriter("jdbc:h2:tcp://db.example.org/fhirbox")).isFalse();
+    assertThat(Database.soleWriter("jdbc:postgresql://127.0.0.1:5432/test")).isFalse();
+  }
+
+  @Test
   void connectionsWaitForABackgroundMigration(@TempDir Path dir) throws Exception {
     try (Database db = Database.openMigratingInBackground(url(dir), null, null, 4, 10_000);
         Connection c = db.connection();

@@ -189,6 +189,41 @@ class SignedAttachmentTest {
   }
 
   @Test
+  void attachmentsWrittenAfterABinaryChangesDescribeItsNewVersion() throws Exception {
+    Binary b = upload("old bytes");
+    String bid = id(b);
+    Attachment before = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)), Patient.class)
+        .getPhotoFirstRep();
+    assertThat(before.getSize()).isEqualTo(9);
+    assertThat(before.getHashElement().getValueAsString()).isEqualTo(sha1Base64("old bytes"));
+
+    assertThat(http.send(http.request("fhir/R4/Binary/" + bid).header("Content-Type", "text/csv")
+        .PUT(HttpRequest.BodyPublishers.ofString("the new bytes"))).statusCode()).isEqualTo(200);
+    Attachment after = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)), Patient.class)
+        .getPhotoFirstRep();
+    assertThat(after.getSize()).isEqualTo(13);
+    assertThat(after.getContentType()).isEqualTo("text/csv");
+    assertThat(after.getHashElement().getValueAsString()).isEqualTo(sha1Base64("the new bytes"));
+    assertThat(after.getUrl()).startsWith(signedPrefix(bid, 2));
+    // the old version's figures still stand for an attachment pinned to it
+    Attachment pinned = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid + "/_history/1")),
+        Patient.class).getPhotoFirstRep();
+    assertThat(pinned.getSize()).isEqualTo(9);
+    assertThat(pinned.getHashElement().getValueAsString()).isEqualTo(sha1Base64("old bytes"));
+
+    assertThat(http.delete("fhir/R4/Binary/" + bid).statusCode()).isEqualTo(200);
+    HttpResponse<String> gone = http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid));
+    assertThat(gone.statusCode()).isEqualTo(400);
+    assertThat(http.parse(gone, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("Binary/" + bid, "does not exist");
+  }
+
+  private static String sha1Base64(String text) throws Exception {
+    return Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
+        .digest(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
   void versionPinnedAttachmentKeepsServingItsOwnBytes() {
     Binary b = upload("first bytes");
     String bid = id(b);
