@@ -42,14 +42,18 @@ import org.slf4j.LoggerFactory;
  * changed, a few KiB, and the data pages are written later, many commits at once.
  *
  * <p>How: every write statement a {@linkplain JournaledConnection journaled connection} runs is
- * recorded with its parameters. Its commit, under one lock, numbers the transaction, sets the
- * number in {@code FHIRBOX_JOURNAL.MARK} within the same transaction, appends the record (SQL,
- * parameters, number; framed by length and CRC32C) to the journal file with one {@code write},
- * and commits in H2. The record reaches the operating system before the commit returns, as the
- * chunk did before, so the guarantee is unchanged: against a process crash, not a power loss.
+ * recorded with its parameters. Its commit, under one lock, numbers the transaction, appends the
+ * record (SQL, parameters, number; framed by length and CRC32C) to the journal file with one
+ * {@code write}, and commits in H2. The record reaches the operating system before the commit
+ * returns, as the chunk did before, so the guarantee is unchanged: against a process crash, not a
+ * power loss.
  *
  * <p>Storing: {@link #checkpointIfDue} stores the file ({@code CHECKPOINT}) under the same lock,
- * where no commit is half done; the database keeps MVStore from storing on its own (see
+ * where no commit is half done, after setting {@code FHIRBOX_JOURNAL.MARK} to the number of the
+ * newest commit: the file then holds exactly the transactions up to its mark. The mark is set
+ * there, not in each transaction, because only a store makes it matter; in each transaction it
+ * was one more statement and B-tree write per commit, made under the lock that orders commits.
+ * The database keeps MVStore from storing on its own (see
  * Database), since such a store can fall inside a commit and leave a transaction in part. A
  * store also waits, through {@link #changes}, until no statement is changing H2's B-trees:
  * MVStore stores them one after another, so a row written meanwhile can reach the file in its
@@ -304,9 +308,9 @@ final class CommitJournal implements AutoCloseable {
   }
 
   /**
-   * Commits {@code c}'s transaction with its {@code statements} in the journal: numbers it, sets
-   * the mark, appends the record and commits, all under the journal lock so that the numbers
-   * follow the commit order. A commit that fails after its append gets an abort record.
+   * Commits {@code c}'s transaction with its {@code statements} in the journal: numbers it,
+   * appends the record and commits, all under the journal lock so that the numbers follow the
+   * commit order. A commit that fails after its append gets an abort record.
    */
   void commit(Connection c, List<JournaledStatement> statements) throws SQLException {
     synchronized (lock) {
@@ -314,10 +318,6 @@ final class CommitJournal implements AutoCloseable {
         throw new SQLException("the database is closing");
       }
       long seq = lastSeq + 1;
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
-        ps.setLong(1, seq);
-        ps.executeUpdate();
-      }
       try {
         append(recordBuffer.encode(COMMIT, seq, statements));
       } catch (UncheckedIOException e) {
@@ -480,20 +480,38 @@ final class CommitJournal implements AutoCloseable {
    * @return false when the statements did not pause within {@code waitMillis}; nothing was stored
    */
   boolean storeAlone(Statement s, long waitMillis) throws SQLException {
-    Lock alone = storing();
-    try {
-      if (!alone.tryLock(waitMillis, TimeUnit.MILLISECONDS)) {
+    synchronized (lock) { // the lock before the gate, as checkpointIfDue takes them
+      Lock alone = storing();
+      try {
+        if (!alone.tryLock(waitMillis, TimeUnit.MILLISECONDS)) {
+          return false;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
         return false;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
+      try {
+        mark(s);
+        s.execute("CHECKPOINT");
+        return true;
+      } finally {
+        alone.unlock();
+      }
     }
-    try {
-      s.execute("CHECKPOINT");
-      return true;
-    } finally {
-      alone.unlock();
+  }
+
+  /**
+   * Sets the mark to the newest commit, on a connection that is not journaled: under the lock,
+   * every commit up to it is whole in H2 and none after it has begun, so a store from here on
+   * holds exactly the transactions up to the mark (until the next commit).
+   */
+  void mark(Statement s) throws SQLException {
+    synchronized (lock) {
+      try (PreparedStatement ps = s.getConnection().prepareStatement(
+          "UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
+        ps.setLong(1, lastSeq);
+        ps.executeUpdate();
+      }
     }
   }
 

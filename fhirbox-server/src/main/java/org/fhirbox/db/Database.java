@@ -316,6 +316,8 @@ public final class Database implements AutoCloseable {
     }
     j.close();
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      // no commit follows: whatever stores the file from here on (the pool's close included) holds them all
+      j.mark(s);
       if (j.storeAlone(s, 5_000)) {
         j.deleteAll();
       } else {
