@@ -21,7 +21,7 @@ public final class FhirCodec {
     this.ctx = ctx;
     this.jsonRules = new JsonFormatRules(ctx);
     this.xmlRules = new XmlFormatRules(ctx);
-    this.narratives = new NarrativeRules(ctx.newTerser());
+    this.narratives = new NarrativeRules();
   }
 
   public FhirContext context() {

@@ -113,7 +113,13 @@ class StrictFormatTest {
         Arguments.of("narrative script in a contained resource",
             "{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":\"Practitioner\",\"id\":\"p1\","
                 + "\"text\":{\"status\":\"generated\",\"div\":\"" + DIV + "<script>x()</script></div>\"}}],"
-                + "\"generalPractitioner\":[{\"reference\":\"#p1\"}]}", "<script>"));
+                + "\"generalPractitioner\":[{\"reference\":\"#p1\"}]}", "<script>"),
+        Arguments.of("narrative script in a nested Composition section",
+            "{\"resourceType\":\"Composition\",\"status\":\"final\",\"type\":{\"text\":\"note\"},"
+                + "\"date\":\"2026-12-04\",\"author\":[{\"display\":\"A\"}],\"title\":\"t\",\"section\":[{"
+                + "\"title\":\"outer\",\"section\":[{\"title\":\"inner\",\"text\":{\"status\":\"generated\","
+                + "\"div\":\"" + DIV + "<iframe src=\\\"https://example.org/\\\"></iframe></div>\"}}]}]}",
+            "Composition.section.section.text.div"));
   }
 
   @ParameterizedTest(name = "{0}")
