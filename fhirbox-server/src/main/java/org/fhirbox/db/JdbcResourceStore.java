@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.model.BinaryContent;
@@ -210,14 +211,14 @@ public final class JdbcResourceStore implements ResourceStore {
 
     @Override
     public Optional<BinaryContent> binaryContent(String project, String binaryId, long versionId) {
-      return cached() ? binaryCache.version(project, binaryId, versionId,
-          () -> binaries.version(project, binaryId, versionId)) : binaries.version(project, binaryId, versionId);
+      Supplier<Optional<BinaryContent>> load = () -> binaries.version(project, binaryId, versionId);
+      return cached() ? binaryCache.version(project, binaryId, versionId, load) : load.get();
     }
 
     @Override
     public Optional<BinaryContent> currentBinaryContent(String project, String binaryId) {
-      return cached() ? binaryCache.current(project, binaryId, () -> binaries.current(project, binaryId))
-          : binaries.current(project, binaryId);
+      Supplier<Optional<BinaryContent>> load = () -> binaries.current(project, binaryId);
+      return cached() ? binaryCache.current(project, binaryId, load) : load.get();
     }
 
     @Override

@@ -2,7 +2,7 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
-import java.util.Base64;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -108,13 +108,12 @@ public final class AttachmentNormalizer {
       fillSizeAndType(a, c);
       return;
     }
-    String sha1 = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(c.sha1Hex()));
-    if (a.hasHash() && !Base64.getEncoder().encodeToString(a.getHash()).equals(sha1)) {
+    byte[] sha1 = HexFormat.of().parseHex(c.sha1Hex());
+    if (!a.hasHash()) {
+      a.setHashElement(new Base64Text(sha1));
+    } else if (!Arrays.equals(a.getHash(), sha1)) {
       throw FhirException.badRequest("Attachment.hash does not match the SHA-1 of " + ref.reference(),
           "Attachment.hash");
-    }
-    if (!a.hasHash()) {
-      a.setHashElement(new Base64Text(HexFormat.of().parseHex(c.sha1Hex())));
     }
     fillSizeAndType(a, c);
   }
