@@ -199,7 +199,8 @@ public final class ResourceRepository {
       }
       b.setIdElement(b.getIdElement().toUnqualifiedVersionless());
     }
-    String json = codec.toJson(resource);
+    Optional<AttachmentSlots> slots = AttachmentSlots.encode(resource, attachments.all(), codec::toJson);
+    String json = slots.map(AttachmentSlots::stored).orElseGet(() -> codec.toJson(resource));
     List<SearchValue> index = indexer.extract(resource, attachments.own());
     StoredResource stored = new StoredResource(project, type, id, versionId, now, false, json);
     tx.insert(stored, index);
@@ -208,7 +209,7 @@ public final class ResourceRepository {
       tx.insertBinaryContent(new BinaryContent(project, id, versionId, c.key(), c.size(), c.sha256Hex(), c.sha1Hex(),
           b.getContentType(), filename, b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, now));
     }
-    Written written = new Written(stored, resource, created, attachments);
+    Written written = new Written(stored, resource, created, attachments, slots.orElse(null));
     for (WriteListener l : listeners) {
       l.written(tx, project, written);
     }

@@ -1,13 +1,14 @@
 package org.fhirbox.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -86,15 +87,29 @@ public final class ResourceOutput {
 
   /** Writes the resource a create or update just stored, signing what its write found. */
   public void writeWritten(Exchange ex, Principal principal, int status, Written written) throws IOException {
-    signer.apply(principal, written.attachments(), ex.baseUrl());
-    writeSigned(ex, principal, status, written.resource());
+    Map<String, Optional<String>> signed = signer.apply(principal, written.attachments(), ex.baseUrl());
+    // compact JSON that is not a Binary's (which gains a url of its own): the write's own encoding
+    if (written.json() != null && ex.format() == FhirFormat.JSON && !ex.pretty()
+        && !(written.resource() instanceof Binary)) {
+      send(ex, status, FhirFormat.JSON, written.json()
+          .fill(url -> signed.getOrDefault(url, Optional.empty()).orElse(url)).getBytes(StandardCharsets.UTF_8));
+      return;
+    }
+    writeSigned(ex, principal, status, written.resource(), written.stored().json());
   }
 
   private void writeSigned(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
+    writeSigned(ex, principal, status, resource, null);
+  }
+
+  /** @param compactJson the resource's compact JSON when already at hand, else null */
+  private void writeSigned(Exchange ex, Principal principal, int status, Resource resource, String compactJson)
+      throws IOException {
     if (resource instanceof Binary b && ex.format() == FhirFormat.JSON) {
       Optional<String> url = binaryUrl.of(principal, b, ex.baseUrl());
       if (url.isPresent()) {
-        writeBinaryJson(ex, status, b, url.get());
+        writeBinaryJson(ex, status, compactJson != null ? compactJson : codec.encode(b, FhirFormat.JSON, false),
+            url.get());
         return;
       }
     }
@@ -106,22 +121,54 @@ public final class ResourceOutput {
    * read the signed URL from {@code Binary.url}, as Medplum's server returns it: the one
    * deliberate deviation from R4 (a validator reports it as an unknown property). JSON only,
    * never XML, where the schema would reject it; {@code FHIRBOX_BINARY_URL_FIELD=false} leaves it out.
+   * The Binary's JSON is copied token by token, with {@code url} after {@code contentType}.
    */
-  private void writeBinaryJson(Exchange ex, int status, Binary b, String url) throws IOException {
-    JsonNode tree = JSON.readTree(codec.encode(b, FhirFormat.JSON, false));
-    ObjectNode out = JSON.createObjectNode();
-    for (Iterator<Map.Entry<String, JsonNode>> it = tree.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      out.set(e.getKey(), e.getValue());
-      if (e.getKey().equals("contentType")) {
-        out.put("url", url);
+  private void writeBinaryJson(Exchange ex, int status, String json, String url) throws IOException {
+    send(ex, status, FhirFormat.JSON, withUrl(json, url, ex.pretty()));
+  }
+
+  static byte[] withUrl(String json, String url, boolean pretty) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(json.length() + url.length() + 64);
+    try (JsonParser in = JSON.getFactory().createParser(json);
+        JsonGenerator out = JSON.getFactory().createGenerator(bytes)) {
+      if (pretty) {
+        out.useDefaultPrettyPrinter();
       }
+      if (in.nextToken() != JsonToken.START_OBJECT) {
+        throw new IOException("a Binary's JSON is not an object");
+      }
+      out.writeStartObject();
+      boolean placed = false;
+      while (in.nextToken() == JsonToken.FIELD_NAME) {
+        String name = in.currentName();
+        out.writeFieldName(name);
+        in.nextToken();
+        copyValue(in, out);
+        if (!placed && name.equals("contentType")) {
+          out.writeStringField("url", url);
+          placed = true;
+        }
+      }
+      if (!placed) {
+        out.writeStringField("url", url);
+      }
+      out.writeEndObject();
     }
-    if (!out.has("url")) {
-      out.put("url", url);
-    }
-    send(ex, status, FhirFormat.JSON, ex.pretty() ? JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(out)
-        : JSON.writeValueAsBytes(out));
+    return bytes.toByteArray();
+  }
+
+  /** The value at the parser's token, whole; numbers exactly as written. */
+  private static void copyValue(JsonParser in, JsonGenerator out) throws IOException {
+    int depth = 0;
+    do {
+      JsonToken t = in.currentToken();
+      out.copyCurrentEventExact(in);
+      if (t.isStructStart()) {
+        depth++;
+      } else if (t.isStructEnd()) {
+        depth--;
+      }
+    } while (depth > 0 && in.nextToken() != null);
   }
 
   /** Writes a resource that needs no filtering (OperationOutcome, CapabilityStatement). */
