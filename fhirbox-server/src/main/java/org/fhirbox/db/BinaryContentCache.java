@@ -1,5 +1,9 @@
 package org.fhirbox.db;
 
+import java.util.List;
+
+import java.time.Instant;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -70,6 +74,19 @@ final class BinaryContentCache {
 
   /** After a transaction that wrote versions of these Binaries; everything, after one that changed rows. */
   synchronized void invalidate(Iterable<Changed> currentChanged, boolean rowsChanged) {
+    invalidate(currentChanged, rowsChanged, List.of(), generation());
+  }
+
+  /**
+   * {@link #invalidate(Iterable, boolean)}, and then, for a transaction that committed, the rows it
+   * inserted under their versions: what the next lookup of each would read (the signed URL in the
+   * answer to an upload looks its row up at once). Only when nothing was invalidated since
+   * {@code seen}, the {@link #generation} read before the transaction committed: a SHA-1 filled in
+   * meanwhile would otherwise be hidden behind the row as inserted.
+   */
+  synchronized void invalidate(Iterable<Changed> currentChanged, boolean rowsChanged,
+      List<BinaryContent> committed, long seen) {
+    boolean quiet = generation == seen;
     generation++;
     if (rowsChanged) {
       entries.clear();
@@ -78,6 +95,19 @@ final class BinaryContentCache {
     for (Changed c : currentChanged) {
       entries.remove(new Key(c.project(), c.binaryId(), CURRENT));
     }
+    if (quiet) {
+      for (BinaryContent b : committed) {
+        // as read back: the column keeps milliseconds
+        entries.put(new Key(b.project(), b.binaryId(), b.versionId()), new BinaryContent(b.project(), b.binaryId(),
+            b.versionId(), b.blobKey(), b.size(), b.sha256Hex(), b.sha1Hex(), b.contentType(), b.filename(),
+            b.securityContext(), Instant.ofEpochMilli(b.lastUpdated().toEpochMilli())));
+      }
+    }
+  }
+
+  /** Counts invalidations so far. */
+  synchronized long generation() {
+    return generation;
   }
 
   synchronized int size() {

@@ -2,6 +2,7 @@ package org.fhirbox.db;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -38,7 +39,9 @@ public final class JdbcResourceStore implements ResourceStore {
         JdbcTx tx = new JdbcTx(c);
         try {
           T result = work.run(tx);
+          tx.committing();
           commit(c);
+          tx.committed = true;
           return result;
         } catch (RuntimeException e) {
           rollbackQuietly(c, e);
@@ -107,6 +110,11 @@ public final class JdbcResourceStore implements ResourceStore {
     /** Binaries whose current version this transaction wrote, for {@link #binaryCache}. */
     private final Set<BinaryContentCache.Changed> binariesChanged = new LinkedHashSet<>();
     private boolean binaryRowsChanged;
+    /** The binary_content rows this transaction inserted, for the cache once it committed. */
+    private final List<BinaryContent> binariesInserted = new ArrayList<>();
+    /** The cache's generation just before the commit; see {@link BinaryContentCache#invalidate}. */
+    private long generationBeforeCommit = -1;
+    private boolean committed;
 
     JdbcTx(Connection c) {
       this.c = c;
@@ -126,10 +134,17 @@ public final class JdbcResourceStore implements ResourceStore {
       return versions.version(project, type, id, versionId);
     }
 
+    void committing() {
+      if (binaryCache != null) {
+        generationBeforeCommit = binaryCache.generation();
+      }
+    }
+
     /** Tells the cache what this transaction changed, once it committed or rolled back. */
     void ended() {
       if (binaryCache != null && (binaryRowsChanged || !binariesChanged.isEmpty())) {
-        binaryCache.invalidate(binariesChanged, binaryRowsChanged);
+        binaryCache.invalidate(binariesChanged, binaryRowsChanged, committed ? binariesInserted : List.of(),
+            generationBeforeCommit);
       }
     }
 
@@ -207,6 +222,7 @@ public final class JdbcResourceStore implements ResourceStore {
     public void insertBinaryContent(BinaryContent b) {
       binariesChanged.add(new BinaryContentCache.Changed(b.project(), b.binaryId()));
       binaries.insert(b);
+      binariesInserted.add(b);
     }
 
     @Override

@@ -56,6 +56,25 @@ class BinaryContentCacheTest {
   }
 
   @Test
+  void rowsACommittedTransactionInsertedAreAnsweredWithoutTheDatabase() {
+    long seen = cache.generation();
+    cache.invalidate(List.of(new BinaryContentCache.Changed("p1", "b1")), false, List.of(row("b1", 1, 10)), seen);
+    assertThat(cache.version("p1", "b1", 1, () -> load(null))).map(BinaryContent::size).contains(10L);
+    assertThat(loads).hasValue(0);
+    assertThat(cache.current("p1", "b1", () -> load(row("b1", 1, 10)))).isPresent();
+    assertThat(loads).as("the current version is not assumed").hasValue(1);
+  }
+
+  @Test
+  void rowsCommittedAcrossAnotherInvalidationAreNotStored() {
+    long seen = cache.generation();
+    cache.invalidate(List.of(), true); // a SHA-1 filled in meanwhile
+    cache.invalidate(List.of(new BinaryContentCache.Changed("p1", "b1")), false, List.of(row("b1", 1, 10)), seen);
+    assertThat(cache.version("p1", "b1", 1, () -> load(row("b1", 1, 11)))).map(BinaryContent::size).contains(11L);
+    assertThat(loads).hasValue(1);
+  }
+
+  @Test
   void changedRowsDropEverything() {
     cache.version("p1", "b1", 1, () -> load(row("b1", 1, 10)));
     cache.current("p1", "b2", () -> load(row("b2", 1, 10)));

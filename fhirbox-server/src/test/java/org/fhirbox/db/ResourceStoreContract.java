@@ -407,6 +407,26 @@ abstract class ResourceStoreContract extends StoreContract {
   }
 
   @Test
+  void aBinaryContentRowReadsBackAsStoredAndARolledBackOneIsNotFound() {
+    BinaryContent c = new BinaryContent("p", "r1", 1, BlobKey.random(), 3, "a".repeat(64), "b".repeat(40),
+        "text/plain", null, null, Instant.ofEpochSecond(5, 123_456_789));
+    store.inTransaction(tx -> {
+      tx.insertBinaryContent(c);
+      return null;
+    });
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "r1", 1)).orElseThrow().lastUpdated())
+        .as("milliseconds, as the column keeps them").isEqualTo(Instant.ofEpochMilli(5123));
+
+    BinaryContent lost = new BinaryContent("p", "r2", 1, BlobKey.random(), 3, "a".repeat(64), "b".repeat(40),
+        "text/plain", null, null, Instant.ofEpochMilli(5000));
+    assertThatThrownBy(() -> store.inTransaction(tx -> {
+      tx.insertBinaryContent(lost);
+      throw new IllegalStateException("the write failed after the row");
+    })).hasMessage("the write failed after the row");
+    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "r2", 1))).isEmpty();
+  }
+
+  @Test
   void aSha1LearntLaterIsFilledOnEveryVersionOfItsBlobThatHasNone() {
     BlobKey key = BlobKey.random();
     BlobKey other = BlobKey.random();
