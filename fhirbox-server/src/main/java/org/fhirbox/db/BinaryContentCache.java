@@ -1,10 +1,8 @@
 package org.fhirbox.db;
 
-import java.util.List;
-
 import java.time.Instant;
-
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -74,7 +72,7 @@ final class BinaryContentCache {
 
   /** After a transaction that wrote versions of these Binaries; everything, after one that changed rows. */
   synchronized void invalidate(Iterable<Changed> currentChanged, boolean rowsChanged) {
-    invalidate(currentChanged, rowsChanged, List.of(), generation());
+    invalidate(currentChanged, rowsChanged, List.of(), generation);
   }
 
   /**

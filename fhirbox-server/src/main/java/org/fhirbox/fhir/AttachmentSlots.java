@@ -32,16 +32,14 @@ public final class AttachmentSlots {
   private final int[] starts;
   private final int[] ends;
   /** The slot indexes in the order they appear in {@code json}. */
-  private final Integer[] order;
+  private final int[] order;
 
-  private AttachmentSlots(String json, List<String> urls, int[] starts, int[] ends) {
+  private AttachmentSlots(String json, List<String> urls, int[] starts, int[] ends, int[] order) {
     this.json = json;
     this.urls = List.copyOf(urls);
     this.starts = starts;
     this.ends = ends;
-    this.order = new Integer[urls.size()];
-    Arrays.setAll(order, i -> i);
-    Arrays.sort(order, (a, b) -> Integer.compare(starts[a], starts[b]));
+    this.order = order;
   }
 
   /**
@@ -70,8 +68,10 @@ public final class AttachmentSlots {
     }
     int[] starts = new int[urls.size()];
     int[] ends = new int[urls.size()];
+    int[] order = new int[urls.size()];
     Arrays.fill(starts, -1);
     int found = 0;
+    // left to right: the slots are found in the order they are filled
     for (int at = json.indexOf(MARK); at >= 0; at = json.indexOf(MARK, at + MARK.length())) {
       int close = json.indexOf('"', at);
       int slot = close < 0 ? -1 : slotIndex(json, at + MARK.length(), close);
@@ -80,9 +80,10 @@ public final class AttachmentSlots {
       }
       starts[slot] = at - 1;
       ends[slot] = close + 1;
-      found++;
+      order[found++] = slot;
     }
-    return found == urls.size() ? Optional.of(new AttachmentSlots(json, urls, starts, ends)) : Optional.empty();
+    return found == urls.size() ? Optional.of(new AttachmentSlots(json, urls, starts, ends, order))
+        : Optional.empty();
   }
 
   /** The storage form: every slot holds its url as written. */
