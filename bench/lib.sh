@@ -57,43 +57,45 @@ c2_ticks() { # c2_ticks PID: CPU clock ticks used so far by the JVM's C2 compile
   echo "$total"
 }
 
+# warm_until_quiet PID MIN_S MAX_S QUIET_TICKS LABEL ROUND...: runs the command ROUND... (one round
+# of untimed traffic) until the server's C2 compiler used under QUIET_TICKS clock ticks (1/100 s)
+# in a round, after at least MIN_S seconds, at most MAX_S. Sets warmed_s and warm_c2_s (C2
+# CPU-seconds spent during the warm-up).
+warm_until_quiet() {
+  local pid="$1" min="$2" max="$3" quiet="$4" label="$5" start c0 c1 first
+  shift 5
+  start="$(date +%s)"; first="$(c2_ticks "$pid")"
+  while :; do
+    c0="$(c2_ticks "$pid")"
+    "$@" >/dev/null
+    c1="$(c2_ticks "$pid")"; warmed_s=$(($(date +%s) - start))
+    if { [ "$warmed_s" -ge "$min" ] && [ $((c1 - c0)) -lt "$quiet" ]; } || [ "$warmed_s" -ge "$max" ]; then break; fi
+  done
+  warm_c2_s="$(awk -v t=$((c1 - first)) 'BEGIN { printf "%.1f", t / 100 }')"
+  log "$label: ${warmed_s} s of untimed traffic, C2 compiled for ${warm_c2_s} CPU-s (last round $((c1 - c0)) ticks)"
+}
+
 # warm_small PID BINARY_ID MIN_S MAX_S: untimed small-resource traffic (8 clients, 5 s of creates
 # then 3 s of reads per round) until the server's C2 compiler is done with those paths: a round in
-# which it used under 0.6 CPU-seconds, after at least MIN_S seconds, at most MAX_S. Sets warmed_s
-# and warm_c2_s (C2 CPU-seconds spent during the warm-up). On 2 cores C2 needs 30-40 CPU-seconds
+# which it used under 0.6 CPU-seconds (warm_until_quiet). On 2 cores C2 needs 30-40 CPU-seconds
 # for the create and read paths (HAPI's parser and encoder, H2, Jetty) and takes most of a core
 # while it works, so rows measured before it finishes measure the compiler, not the server.
 warm_small() {
-  local pid="$1" bin="$2" min="$3" max="$4" start c0 c1 first
-  start="$(date +%s)"; first="$(c2_ticks "$pid")"
-  while :; do
-    c0="$(c2_ticks "$pid")"
-    bench load --base "$base" --mode create --threads 8 --warmup 0 --duration 5 --binary "$bin" >/dev/null
-    bench load --base "$base" --mode read --threads 8 --warmup 0 --duration 3 --binary "$bin" >/dev/null
-    c1="$(c2_ticks "$pid")"; warmed_s=$(($(date +%s) - start))
-    if { [ "$warmed_s" -ge "$min" ] && [ $((c1 - c0)) -lt 60 ]; } || [ "$warmed_s" -ge "$max" ]; then break; fi
-  done
-  warm_c2_s="$(awk -v t=$((c1 - first)) 'BEGIN { printf "%.1f", t / 100 }')"
-  log "warm-up: ${warmed_s} s of untimed traffic, C2 compiled for ${warm_c2_s} CPU-s (last round $((c1 - c0)) ticks)"
+  warm_until_quiet "$1" "$3" "$4" 60 "warm-up" small_round "$2"
+}
+small_round() { # small_round BINARY_ID: one round of warm_small
+  bench load --base "$base" --mode create --threads 8 --warmup 0 --duration 5 --binary "$1" >/dev/null
+  bench load --base "$base" --mode read --threads 8 --warmup 0 --duration 3 --binary "$1" >/dev/null
 }
 
 # warm_uploads PID MIN_S MAX_S: untimed uploads (100 KB bodies, 16 connections, 5 s a round) until
-# the server's C2 compiler is done with the upload path, as warm_small does for small resources:
-# a round in which it used under 0.4 CPU-seconds, after at least MIN_S seconds, at most MAX_S.
-# Sets warmed_s and warm_c2_s. Before it, the many-uploads rows measured a server still
+# the server's C2 compiler is done with the upload path: a round in which it used under 0.4
+# CPU-seconds (warm_until_quiet). Before it, the many-uploads rows measured a server still
 # compiling: 100 KB at 16 connections rose from 493 to 1,145 uploads/s over six 8 s rounds of
 # one fresh server, while C2 went from 4.8 to 0.1 CPU-s a round (2026-12-04, 8f027b4).
 warm_uploads() {
-  local pid="$1" min="$2" max="$3" start c0 c1 first
-  start="$(date +%s)"; first="$(c2_ticks "$pid")"
-  while :; do
-    c0="$(c2_ticks "$pid")"
-    bench upload --url "$base/fhir/R4/Binary" --method POST --bearer --size 102400 --threads 16 --warmup 0 --duration 5 >/dev/null
-    c1="$(c2_ticks "$pid")"; warmed_s=$(($(date +%s) - start))
-    if { [ "$warmed_s" -ge "$min" ] && [ $((c1 - c0)) -lt 40 ]; } || [ "$warmed_s" -ge "$max" ]; then break; fi
-  done
-  warm_c2_s="$(awk -v t=$((c1 - first)) 'BEGIN { printf "%.1f", t / 100 }')"
-  log "upload warm-up: ${warmed_s} s of untimed uploads, C2 compiled for ${warm_c2_s} CPU-s (last round $((c1 - c0)) ticks)"
+  warm_until_quiet "$1" "$2" "$3" 40 "upload warm-up" \
+    bench upload --url "$base/fhir/R4/Binary" --method POST --bearer --size 102400 --threads 16 --warmup 0 --duration 5
 }
 
 # PostgreSQL named by $pg_url (a JDBC URL). pg_setup takes host, port, database and user from it;
