@@ -205,6 +205,24 @@ XML
   [ "$(curl -s -o /dev/null -w '%{http_code}' "${s3curl[@]}" "$s3/$bucket")" = 200 ] || { log "s3proxy did not come up"; exit 1; }
 }
 
+# timed_load PID ARGS...: `bench load ARGS` (which must include --warmup W --duration D) with the
+# server's CPU per request appended as cpu_us=N: the process's user + system CPU over warm-up and
+# measured window together, divided by the requests of the window scaled to both (the rate
+# assumed the same in the warm-up), so the collector, the compiler and H2's threads count too; and
+# steal_pct=N, the share of the machine's CPU time its hypervisor gave to others meanwhile.
+timed_load() {
+  local pid="$1"; shift
+  local c0 c1 out w d
+  w="$(printf '%s\n' "$@" | awk 'p {print; exit} /^--warmup$/ {p=1}')"
+  d="$(printf '%s\n' "$@" | awk 'p {print; exit} /^--duration$/ {p=1}')"
+  local s0 s1
+  s0="$(awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)"
+  c0="$(cpu_s "$pid")"; out="$(bench load "$@")"; c1="$(cpu_s "$pid")"
+  s1="$(awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)"
+  echo "$out steal_pct=$(awk -v a="$s0" -v b="$s1" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; if (t > 0) printf "%.1f", 100 * (y[1] - x[1]) / t; else print "n/a" }') cpu_us=$(awk -v a="$c0" -v b="$c1" -v n="$(kv "$out" ok)" -v w="$w" -v d="$d" \
+    'BEGIN { if (n > 0 && d > 0) printf "%.0f", (b - a) * 1e6 / (n * (w + d) / d); else print "n/a" }')"
+}
+
 cpu_s() { # cpu_s PID -> user+system CPU seconds the process has used so far
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
