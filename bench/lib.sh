@@ -216,11 +216,15 @@ timed_load() {
   w="$(printf '%s\n' "$@" | awk 'p {print; exit} /^--warmup$/ {p=1}')"
   d="$(printf '%s\n' "$@" | awk 'p {print; exit} /^--duration$/ {p=1}')"
   local s0 s1
-  s0="$(awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)"
+  s0="$(steal_ticks)"
   c0="$(cpu_s "$pid")"; out="$(bench load "$@")"; c1="$(cpu_s "$pid")"
-  s1="$(awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)"
+  s1="$(steal_ticks)"
   echo "$out steal_pct=$(awk -v a="$s0" -v b="$s1" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; if (t > 0) printf "%.1f", 100 * (y[1] - x[1]) / t; else print "n/a" }') cpu_us=$(awk -v a="$c0" -v b="$c1" -v n="$(kv "$out" ok)" -v w="$w" -v d="$d" \
     'BEGIN { if (n > 0 && d > 0) printf "%.0f", (b - a) * 1e6 / (n * (w + d) / d); else print "n/a" }')"
+}
+
+steal_ticks() { # the machine's stolen and total CPU ticks so far: "STEAL TOTAL"
+  awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat
 }
 
 cpu_s() { # cpu_s PID -> user+system CPU seconds the process has used so far

@@ -58,6 +58,16 @@ public final class AttachmentSigner {
     return apply(principal, found.all(), found.binaries(), baseUrl);
   }
 
+  /**
+   * The signed URL of each Binary url among the Attachments a write found, as
+   * {@link #apply(Principal, FoundAttachments, String)} would set them, for an answer that places
+   * them itself ({@link AttachmentSlots}); the Attachments keep their urls.
+   */
+  public Map<String, Optional<String>> signedUrls(Principal principal, FoundAttachments found, String baseUrl) {
+    List<Attachment> attachments = found.all();
+    return attachments.isEmpty() ? Map.of() : resolve(principal, binaryUrls(attachments), baseUrl, found.binaries());
+  }
+
   private Map<String, Optional<String>> apply(Principal principal, List<Attachment> attachments,
       Map<String, BinaryContent> known, String baseUrl) {
     if (attachments.isEmpty()) {

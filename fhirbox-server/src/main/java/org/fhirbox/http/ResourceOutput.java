@@ -87,14 +87,16 @@ public final class ResourceOutput {
 
   /** Writes the resource a create or update just stored, signing what its write found. */
   public void writeWritten(Exchange ex, Principal principal, int status, Written written) throws IOException {
-    Map<String, Optional<String>> signed = signer.apply(principal, written.attachments(), ex.baseUrl());
-    // compact JSON that is not a Binary's (which gains a url of its own): the write's own encoding
+    // compact JSON that is not a Binary's (which gains a url of its own): the write's own encoding,
+    // its slots filled with the signed urls; the resource itself is then left as stored
     if (written.json() != null && ex.format() == FhirFormat.JSON && !ex.pretty()
         && !(written.resource() instanceof Binary)) {
+      Map<String, Optional<String>> signed = signer.signedUrls(principal, written.attachments(), ex.baseUrl());
       send(ex, status, FhirFormat.JSON, written.json()
           .fill(url -> signed.getOrDefault(url, Optional.empty()).orElse(url)).getBytes(StandardCharsets.UTF_8));
       return;
     }
+    signer.apply(principal, written.attachments(), ex.baseUrl());
     writeSigned(ex, principal, status, written.resource(), written.stored().json());
   }
 
@@ -143,7 +145,7 @@ public final class ResourceOutput {
         String name = in.currentName();
         out.writeFieldName(name);
         in.nextToken();
-        copyValue(in, out);
+        out.copyCurrentStructureExact(in); // the value, whole; numbers exactly as written
         if (!placed && name.equals("contentType")) {
           out.writeStringField("url", url);
           placed = true;
@@ -157,19 +159,6 @@ public final class ResourceOutput {
     return bytes.toByteArray();
   }
 
-  /** The value at the parser's token, whole; numbers exactly as written. */
-  private static void copyValue(JsonParser in, JsonGenerator out) throws IOException {
-    int depth = 0;
-    do {
-      JsonToken t = in.currentToken();
-      out.copyCurrentEventExact(in);
-      if (t.isStructStart()) {
-        depth++;
-      } else if (t.isStructEnd()) {
-        depth--;
-      }
-    } while (depth > 0 && in.nextToken() != null);
-  }
 
   /** Writes a resource that needs no filtering (OperationOutcome, CapabilityStatement). */
   public void writeRaw(Exchange ex, int status, Resource resource) throws IOException {
