@@ -107,8 +107,12 @@ public final class ResumableUploads {
     }
     String contentType = c.contentType() == null || c.contentType().isBlank() ? "application/octet-stream"
         : c.contentType().trim();
-    String context = c.securityContext() == null || c.securityContext().isBlank() ? null
+    String requested = c.securityContext() == null || c.securityContext().isBlank() ? null
         : c.securityContext().trim();
+    Interaction interaction = c.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE;
+    // as for a raw upload: a token whose Binary writes are limited to its launch patient writes
+    // only into that patient's compartment, and no context means the patient
+    String context = binaries.securityContext(principal, c.binaryId(), requested, interaction);
     binaries.check(principal.project(), contentType, context, c.filename());
     if (c.binaryId() != null) {
       binaries.requireExisting(principal.project(), c.binaryId());
@@ -164,7 +168,7 @@ public final class ResumableUploads {
     }
     Long total = settleLength(u, length);
     long limit = Math.min(maxBytes(), total == null ? Long.MAX_VALUE : total);
-    if (declaredBytes >= 0 && offset + declaredBytes > limit) {
+    if (declaredBytes >= 0 && declaredBytes > limit - offset) {
       throw tooLarge(u, total, offset + declaredBytes);
     }
     String owner = leases.newOwner();
@@ -415,6 +419,10 @@ public final class ResumableUploads {
       return store.read(tx -> tx.uploads().find(u.id())).orElse(u);
     }
     try {
+      // the request that completes the upload may carry another token of the same client and
+      // user than the one that created it (another launch): its compartment must allow it too
+      binaries.securityContext(principal, u.binaryId(), u.securityContext(),
+          u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
       blobs.complete(u.blob());
       String sha1 = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
       BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());

@@ -417,6 +417,74 @@ abstract class PatientScopeContract {
   }
 
   @Test
+  void resumableUploadsStayInsideTheCompartment() throws Exception {
+    // the same checks as a raw upload, before a byte is stored
+    assertThat(tusCreate(asA, 9, "securityContext", "Patient/" + patientB).statusCode()).isEqualTo(403);
+    HttpResponse<String> overwrite = tusCreate(asA, 9, "binaryId", photoB);
+    assertThat(overwrite.statusCode()).as(overwrite.body()).isEqualTo(404);
+    assertThat(json(overwrite).at("/resourceType").asText()).isEqualTo("OperationOutcome");
+    // no context means the launch patient's
+    String upload = tusCreated(tusCreate(asA, 9, null, null));
+    HttpResponse<String> done = tusPatch(asA, upload, 0, "tus photo");
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
+    String binary = done.headers().firstValue("Content-Location").orElseThrow()
+        .replaceFirst("^.*/Binary/([^/]+)/.*$", "$1");
+    assertThat(ok(seeder.get("fhir/R4/Binary/" + binary)).at("/securityContext/reference").asText())
+        .isEqualTo("Patient/" + patientA);
+  }
+
+  @Test
+  void aResumableUploadIsCommittedOnlyInsideTheCompartmentOfTheTokenThatCompletesIt() throws Exception {
+    // two launches of one app by one user: the same client, two patients
+    String scope = "patient/*.cruds";
+    AuthModule auth = server.server().auth();
+    OAuthClient client = auth.clients().find(auth.clients().create(PROJECT, scope, false).clientId()).orElseThrow();
+    TestClient launchA = new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer "
+        + auth.tokens().issue(client, Scopes.parse(scope), Optional.empty(), Optional.of(patientA)).accessToken());
+    TestClient launchB = new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer "
+        + auth.tokens().issue(client, Scopes.parse(scope), Optional.empty(), Optional.of(patientB)).accessToken());
+    String upload = tusCreated(tusCreate(launchA, 9, null, null));
+    assertThat(tusPatch(launchA, upload, 0, "tus ").statusCode()).isEqualTo(204);
+    HttpResponse<String> last = tusPatch(launchB, upload, 4, "photo");
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(403);
+    assertThat(last.headers().firstValue("Content-Location")).isEmpty();
+    // the bytes are kept; the launch whose patient the upload belongs to completes it
+    HttpResponse<String> head = launchA.send(launchA.request(upload).header("Tus-Resumable", "1.0.0")
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.headers().firstValue("Upload-Offset")).hasValue("9");
+    String binary = head.headers().firstValue("Content-Location").orElseThrow()
+        .replaceFirst("^.*/Binary/([^/]+)/.*$", "$1");
+    assertThat(ok(seeder.get("fhir/R4/Binary/" + binary)).at("/securityContext/reference").asText())
+        .isEqualTo("Patient/" + patientA);
+  }
+
+  /** tus creation with one metadata pair (or none); the answer. */
+  private static HttpResponse<String> tusCreate(TestClient c, long length, String key, String value) {
+    String metadata = "filetype " + b64("text/plain") + (key == null ? "" : "," + key + " " + b64(value));
+    return c.send(c.request("fhir/R4/Binary/$upload").header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", Long.toString(length)).header("Upload-Metadata", metadata)
+        .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  /** The upload's absolute URL from a creation's answer. */
+  private String tusCreated(HttpResponse<String> created) {
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    return java.net.URI.create(server.baseUrl()).resolve(created.headers().firstValue("Location").orElseThrow())
+        .toString();
+  }
+
+  private static HttpResponse<String> tusPatch(TestClient c, String upload, long offset, String bytes) {
+    return c.send(c.request(upload).header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream").header("Upload-Offset", Long.toString(offset))
+        .method("PATCH", HttpRequest.BodyPublishers.ofString(bytes, StandardCharsets.UTF_8)));
+  }
+
+  private static String b64(String s) {
+    return java.util.Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
   void anotherPatientsBinaryCannotBeAttachedToBringItIn() throws Exception {
     for (String theirs : List.of(scanB, contextB)) {
       HttpResponse<String> r = asA.postJson("fhir/R4/DocumentReference", document(patientA, theirs));
