@@ -238,6 +238,20 @@ class EarlyRefusalTest {
   }
 
   @Test
+  void tusPatchWhoseLengthWouldOverflowPastTheOffsetIsRefusedOnItsHeaders() throws Exception {
+    String location = deferredUpload();
+    HttpResponse<String> first = new Tus(http).patch(location, 0, new byte[5]);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(204);
+
+    // 5 + Long.MAX_VALUE wraps below zero: the check must not be fooled into inviting the body
+    Answer a = askToContinue("PATCH " + URI.create(location).getRawPath() + " HTTP/1.1\r\nContent-Type: "
+        + Tus.OCTETS + "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 5\r\nAuthorization: " + auth
+        + "\r\nContent-Length: " + Long.MAX_VALUE + "\r\n");
+
+    assertRefusal(a, 413, "more than the limit of " + LIMIT);
+  }
+
+  @Test
   void signedPutOfAnotherLengthDoesNotInviteTheBody() throws Exception {
     URI url = signedUploadUrl(100);
 
