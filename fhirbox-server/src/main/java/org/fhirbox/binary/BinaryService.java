@@ -19,6 +19,7 @@ import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
+import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.fhir.ResourceIds;
@@ -431,14 +432,31 @@ public final class BinaryService {
     }
   }
 
-  /** Runs the DB write; deletes the freshly stored blob if it fails. */
+  /**
+   * Runs the DB write; deletes the freshly stored blob if it fails, unless its commit may have
+   * stood ({@link CommitOutcomeUnknown}): the blob then stays, and the orphan sweeper removes it
+   * if no row names it.
+   */
   public <T> T commitOrDiscard(BlobInfo info, java.util.function.Supplier<T> write) {
     try {
       return write.get();
     } catch (RuntimeException e) {
-      discard(info);
+      discardUnlessCommitted(info, e);
       throw e;
     }
+  }
+
+  /**
+   * {@link #discard} after {@code failure} of the write that would name {@code info}, unless that
+   * write may have been committed.
+   */
+  public void discardUnlessCommitted(BlobInfo info, RuntimeException failure) {
+    if (failure instanceof CommitOutcomeUnknown) {
+      LOG.warn("kept blob {}: the commit that names it may have stood; the orphan sweeper removes it if not",
+          info == null ? null : info.key());
+      return;
+    }
+    discard(info);
   }
 
   public void discard(BlobInfo info) {

@@ -20,6 +20,7 @@ import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
+import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.ResumableUpload;
 import org.fhirbox.storage.BlobInfo;
@@ -385,6 +386,9 @@ public final class ResumableUploads {
     try {
       advanced = store.inTransaction(tx -> tx.uploads().advance(u.id(), owner, next, total, now,
           now.plus(expiry)));
+    } catch (CommitOutcomeUnknown e) {
+      // the row may name next now: what next holds stays (HEAD tells the client the offset)
+      throw e;
     } catch (RuntimeException e) {
       forget(next, u.blob());
       throw e;

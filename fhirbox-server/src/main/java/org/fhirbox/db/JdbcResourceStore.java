@@ -8,9 +8,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.model.BinaryContent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link ResourceStore} over JDBC, one SQL dialect subset shared by H2 and PostgreSQL: the
@@ -19,14 +22,24 @@ import org.fhirbox.model.BinaryContent;
  * index), {@link BinaryContentRows}, {@link JdbcIngestJobTable} and {@link JdbcUploadTable}.
  */
 public final class JdbcResourceStore implements ResourceStore {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcResourceStore.class);
   private static final int MAX_ATTEMPTS = 8;
   private final Database db;
   private final SearchSql searchSql;
   /** Null where other processes write the database too (PostgreSQL shared by server nodes). */
   private final BinaryContentCache binaryCache;
 
+  /** Wraps each connection taken from the pool; the identity but in tests that make one fail. */
+  private final UnaryOperator<Connection> connections;
+
   public JdbcResourceStore(Database db) {
+    this(db, UnaryOperator.identity());
+  }
+
+  /** A store whose connections pass through {@code connections} (tests: a connection failing on cue). */
+  JdbcResourceStore(Database db, UnaryOperator<Connection> connections) {
     this.db = db;
+    this.connections = connections;
     this.searchSql = new SearchSql(db.vendor());
     this.binaryCache = db.soleWriter() ? new BinaryContentCache() : null;
   }
@@ -34,11 +47,13 @@ public final class JdbcResourceStore implements ResourceStore {
   @Override
   public <T> T inTransaction(Work<T> work) {
     for (int attempt = 1; ; attempt++) {
-      try (Connection c = db.connection()) {
+      JdbcTx tx = null;
+      T result = null;
+      try (Connection c = connections.apply(db.connection())) {
         c.setAutoCommit(false);
-        JdbcTx tx = new JdbcTx(c);
+        tx = new JdbcTx(c);
         try {
-          T result = work.run(tx);
+          result = work.run(tx);
           tx.committing();
           commit(c);
           tx.committed = true;
@@ -51,9 +66,15 @@ public final class JdbcResourceStore implements ResourceStore {
           backoff(attempt); // a lost race: run the work again on fresh data
         } finally {
           tx.ended();
-          c.setAutoCommit(true);
+          restoreAutoCommit(c);
         }
       } catch (SQLException e) {
+        if (tx != null && tx.committed) {
+          // closing the connection failed after the commit: the transaction stands, and saying
+          // otherwise would have the caller undo what it references (a blob it named)
+          LOG.warn("a database connection failed after its transaction committed; the commit stands", e);
+          return result;
+        }
         throw new StoreException("database unavailable", e);
       }
     }
@@ -63,13 +84,28 @@ public final class JdbcResourceStore implements ResourceStore {
     try {
       c.commit();
     } catch (SQLException e) {
-      throw new StoreException("commit failed", e);
+      // a lost race reported at commit (a deferred unique check, a serialization failure) was
+      // rolled back and may run again; any other error leaves the outcome unknown
+      throw StoreException.isConflict(e) ? new StoreException("commit failed", e) : new CommitOutcomeUnknown(e);
+    }
+  }
+
+  /**
+   * Back to auto-commit for the pool; a failure is only logged (the pool resets the connection's
+   * state, or drops a broken one, when it takes it back), so that it neither hides the work's
+   * own failure nor turns a commit into an error.
+   */
+  private static void restoreAutoCommit(Connection c) {
+    try {
+      c.setAutoCommit(true);
+    } catch (SQLException e) {
+      LOG.warn("could not set a database connection back to auto-commit", e);
     }
   }
 
   @Override
   public <T> T read(Work<T> work) {
-    try (Connection c = db.connection()) {
+    try (Connection c = connections.apply(db.connection())) {
       JdbcTx tx = new JdbcTx(c);
       try {
         return work.run(tx);

@@ -14,6 +14,15 @@ public class StoreException extends BackendException {
     super(message, kindOf(cause), cause);
   }
 
+  StoreException(String message, Kind kind, SQLException cause) {
+    super(message, kind, cause);
+  }
+
+  /** Whether {@code cause} is a lost race, which the database rolled back. */
+  static boolean isConflict(SQLException cause) {
+    return kindOf(cause) == Kind.CONFLICT;
+  }
+
   public boolean isConflict() {
     return kind() == Kind.CONFLICT;
   }

@@ -10,6 +10,7 @@ import java.util.Optional;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
@@ -127,11 +128,14 @@ public final class BundleProcessor {
     return w;
   }
 
+  /** Runs the write naming {@code blob}; deletes the blob if it fails, unless its commit may have stood. */
   private <T> T withBlob(BlobInfo blob, java.util.function.Supplier<T> work) {
     try {
       return work.get();
     } catch (RuntimeException e) {
-      binaryData.discard(blob);
+      if (!(e instanceof CommitOutcomeUnknown)) {
+        binaryData.discard(blob); // when it may have stood, the orphan sweeper judges the blob instead
+      }
       throw e;
     }
   }
