@@ -124,7 +124,13 @@ public final class SafeFetcher implements AutoCloseable {
    */
   public Fetched open(String url) throws FetchException {
     String current = url;
+    // one deadline for the whole fetch, redirects included: each hop gets what is left of it
+    long deadline = System.nanoTime() + settings.totalTimeout().toNanos();
     for (int hop = 0; ; hop++) {
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (left <= 0) {
+        throw FetchException.transientFailure("upstream did not answer in time (" + hop + " redirects)", null);
+      }
       UrlPolicy.Verdict verdict = policy.judge(current);
       if (verdict instanceof UrlPolicy.Refused r) {
         throw FetchException.refused(hop == 0 ? r.reason() : "redirect to " + current + " refused: " + r.reason());
@@ -135,11 +141,11 @@ public final class SafeFetcher implements AutoCloseable {
       InputStreamResponseListener listener = new InputStreamResponseListener();
       Request request = client().newRequest(uri)
           .method("GET")
-          .timeout(settings.totalTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .timeout(left, TimeUnit.MILLISECONDS)
           .idleTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
           .headers(h -> h.put(HttpHeader.ACCEPT, "*/*"));
       request.send(listener);
-      Response response = awaitHeaders(request, listener);
+      Response response = awaitHeaders(request, listener, left);
       int status = response.getStatus();
       if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
         String location = response.getHeaders().get(HttpHeader.LOCATION);
@@ -174,9 +180,10 @@ public final class SafeFetcher implements AutoCloseable {
     }
   }
 
-  private Response awaitHeaders(Request request, InputStreamResponseListener listener) throws FetchException {
+  private Response awaitHeaders(Request request, InputStreamResponseListener listener, long timeoutMillis)
+      throws FetchException {
     try {
-      return listener.get(settings.totalTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      return listener.get(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       request.abort(e);
       throw FetchException.transientFailure("upstream did not answer in time", e);

@@ -178,6 +178,37 @@ class SafeFetcherTest {
   }
 
   @Test
+  void theTotalTimeoutCoversEveryRedirectTogether() throws Exception {
+    // each hop answers within the total timeout (2 s) on its own; the four together take 3.2 s
+    for (int i = 1; i <= 4; i++) {
+      int hop = i;
+      upstream.on("/files/slow" + hop, ex -> {
+        try {
+          Thread.sleep(800);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        if (hop < 4) {
+          ex.getResponseHeaders().set("Location", "/files/slow" + (hop + 1));
+          ex.sendResponseHeaders(302, -1);
+        } else {
+          Upstream.send(ex, 200, "text/plain", new byte[] {1});
+        }
+      });
+    }
+    long start = System.nanoTime();
+    try (SafeFetcher f = new SafeFetcher(new UrlPolicy(List.of(upstream.origin() + "/files/"), List.of()),
+        new SafeFetcher.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(2), 5, 1 << 20))) {
+      assertThatThrownBy(() -> f.open(upstream.origin() + "/files/slow1"))
+          .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.kind())
+              .isEqualTo(FetchException.Kind.TRANSIENT))
+          .hasMessageContaining("did not answer in time");
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(3_000));
+    assertThat(upstream.hits("/files/slow4")).isZero();
+  }
+
+  @Test
   void statusCodesAreClassifiedForRetry() throws Exception {
     upstream.on("/files/503", ex -> Upstream.send(ex, 503, "text/plain", new byte[] {1}));
     upstream.on("/files/403", ex -> Upstream.send(ex, 403, "text/plain", new byte[] {1}));
