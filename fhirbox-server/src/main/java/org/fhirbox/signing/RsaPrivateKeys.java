@@ -28,14 +28,25 @@ public final class RsaPrivateKeys {
 
   private RsaPrivateKeys() {}
 
+  /**
+   * The file at {@code path}. Its errors never quote the path: a key given without its PEM armour
+   * is taken for a path, and the message would then carry the key.
+   */
+  private static String readKeyFile(String path) throws IOException {
+    try {
+      return Files.readString(Path.of(path), StandardCharsets.US_ASCII);
+    } catch (java.nio.file.InvalidPathException | IOException e) {
+      throw new IOException("the private key is neither PEM text (-----BEGIN ... PRIVATE KEY-----) nor a "
+          + "readable file (" + e.getClass().getSimpleName() + ")");
+    }
+  }
+
   /** {@code pemOrPath} is the PEM text itself, or the path of a file holding it. */
   public static PrivateKey parse(String pemOrPath) throws IOException {
     if (pemOrPath == null || pemOrPath.isBlank()) {
       throw new IllegalArgumentException("no private key given");
     }
-    String pem = pemOrPath.contains("-----BEGIN")
-        ? pemOrPath
-        : Files.readString(Path.of(pemOrPath.strip()), StandardCharsets.US_ASCII);
+    String pem = pemOrPath.contains("-----BEGIN") ? pemOrPath : readKeyFile(pemOrPath.strip());
     // Environment variables often carry the PEM with literal "\n" instead of line breaks.
     Matcher m = PEM.matcher(pem.replace("\\n", "\n"));
     if (!m.find()) {

@@ -215,10 +215,14 @@ public final class FileBlobStore implements BlobStore {
       done = true;
       return info(key, head.length(), digests);
     } finally {
-      if (!done) {
-        Files.deleteIfExists(file);
+      try {
+        if (!done) {
+          Files.deleteIfExists(file);
+        }
+      } finally {
+        // released even when the delete failed: a held file is one the orphan sweep passes over
+        readyFiles.release(key);
       }
-      readyFiles.release(key);
     }
   }
 

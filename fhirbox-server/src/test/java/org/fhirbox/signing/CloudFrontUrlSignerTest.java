@@ -152,6 +152,21 @@ class CloudFrontUrlSignerTest {
         .hasMessageNotContaining("QUJDRA");
   }
 
+  @Test
+  void aKeyWithoutItsPemArmourIsTakenForAPathAndNotQuotedEither() {
+    // base64 of a key as an environment variable might hold it, without the BEGIN/END lines
+    String bare = Base64.getEncoder().encodeToString(keys.getPrivate().getEncoded());
+    String withSlashes = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC/secret/part\u0000+more";
+
+    for (String given : new String[] {bare, withSlashes}) {
+      assertThatThrownBy(() -> RsaPrivateKeys.parse(given))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("neither PEM text")
+          .hasMessageNotContaining(given.substring(0, 24))
+          .satisfies(e -> assertThat(e.getCause()).isNull());
+    }
+  }
+
   private static String pem(String type, byte[] der) {
     return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
         + "\n-----END " + type + "-----\n";
