@@ -133,23 +133,44 @@ public final class IngestWorker implements AutoCloseable {
     if (locateCurrent(job).isEmpty()) {
       return new Outcome(State.SKIPPED, "the Attachment no longer has this url", null, null);
     }
-    Written binary;
-    try {
-      binary = importer.fetch(job.project(), job.url(), job.contentType(),
-          job.resourceType() + "/" + job.resourceId());
-    } catch (FetchException e) {
-      return failure(job, e);
-    } catch (FhirException e) {
-      return new Outcome(State.FAILED, e.getMessage(), null, null);
-    } catch (RuntimeException e) {
-      return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
+    // an earlier attempt fetched the content and could not repoint: its Binary is used, not fetched again
+    String binaryId = job.binaryId();
+    if (binaryId == null) {
+      Written binary;
+      try {
+        binary = importer.fetch(job.project(), job.url(), job.contentType(),
+            job.resourceType() + "/" + job.resourceId());
+      } catch (FetchException e) {
+        return failure(job, e);
+      } catch (FhirException e) {
+        return new Outcome(State.FAILED, e.getMessage(), null, null);
+      } catch (RuntimeException e) {
+        return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
+      }
+      binaryId = binary.stored().id();
     }
-    String binaryId = binary.stored().id();
     try {
       return repoint(job, binaryId);
     } catch (FhirException e) {
       return new Outcome(State.FAILED, "repointing the Attachment failed: " + e.getMessage(), binaryId, null);
+    } catch (RuntimeException e) {
+      // the database failed while repointing: the job keeps its Binary for the next attempt
+      String error = "repointing the Attachment failed: " + e.getClass().getSimpleName() + ": " + e.getMessage();
+      if (closing) {
+        return new Outcome(State.QUEUED, error, binaryId, clock.instant());
+      }
+      if (job.attempts() >= settings.maxAttempts()) {
+        return new Outcome(State.FAILED, "gave up after " + job.attempts() + " attempts: " + error, binaryId, null);
+      }
+      return new Outcome(State.QUEUED, error, binaryId, retryAt(job));
     }
+  }
+
+  /** When a job that failed for a passing reason is tried again: the backoff doubles per attempt, up to a cap. */
+  private Instant retryAt(IngestJob job) {
+    long factor = 1L << Math.min(30, job.attempts() - 1);
+    Duration delay = settings.backoff().multipliedBy(factor);
+    return clock.instant().plus(delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay);
   }
 
   private Outcome failure(IngestJob job, FetchException e) {
@@ -163,10 +184,7 @@ public final class IngestWorker implements AutoCloseable {
     if (job.attempts() >= settings.maxAttempts()) {
       return new Outcome(State.FAILED, "gave up after " + job.attempts() + " attempts: " + e.getMessage(), null, null);
     }
-    long factor = 1L << Math.min(30, job.attempts() - 1);
-    Duration delay = settings.backoff().multipliedBy(factor);
-    delay = delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
-    return new Outcome(State.QUEUED, e.getMessage(), null, clock.instant().plus(delay));
+    return new Outcome(State.QUEUED, e.getMessage(), null, retryAt(job));
   }
 
   /** Repoints with If-Match, re-checking after each 412 (a concurrent edit wins). */
