@@ -267,7 +267,11 @@ final class AuthorizeEndpoint {
       return;
     }
     String chosen = single(s.form(), "patient");
-    if (chosen == null || picker.readable(as, chosen).isEmpty()) {
+    User user = person.get().user();
+    // a person who is a Patient launches with their own record only (SMART: the launch context
+    // never reaches beyond what the user may see as that patient)
+    boolean ownOnly = user.fhirUserType().equals("Patient");
+    if (chosen == null || ownOnly && !chosen.equals(user.fhirUserId()) || picker.readable(as, chosen).isEmpty()) {
       SignInPages.picker(ex, frame(ex, s.pending().request()), s.pending().csrf(), "", List.of(), false,
           chosen == null ? "Choose a patient." : "That patient cannot be chosen.");
       return;
@@ -356,6 +360,12 @@ final class AuthorizeEndpoint {
     Optional<User> user = signIn.users().find(p.user().get()).filter(u -> !u.disabled());
     if (user.isEmpty()) {
       redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user is disabled", r.state()));
+      return;
+    }
+    if (p.authTime().get().isBefore(user.get().sessionsSince())) {
+      // a password reset since this sign-in ended its sessions, this one too
+      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user's sessions were ended after this sign-in",
+          r.state()));
       return;
     }
     Scopes granted = SignInScopes.forUser(Scopes.parse(r.scope()), user.get());

@@ -65,6 +65,26 @@ class SignInStoresTest {
   }
 
   @Test
+  void anAuthorizationCodeOfASignInBeforeTheUsersSessionsSinceIsRefused() {
+    User user = users.create("p", "c@example.org", "C", "Practitioner/c", "user/*.rs", false).orElseThrow();
+    AuthorizationCodes codes = new AuthorizationCodes(db, users, refreshTokens, clock);
+    String verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    String challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    Scopes scopes = Scopes.parse("user/*.rs");
+    // signed in a second before the user's sessions were ended (a password reset), redeemed after
+    String stale = codes.issue(new AuthorizationCodes.Grant("app", "https://app.example.org/cb", challenge, scopes,
+        user.id(), Optional.empty(), Optional.empty(), user.sessionsSince().minusSeconds(1)));
+    String fresh = codes.issue(new AuthorizationCodes.Grant("app", "https://app.example.org/cb", challenge, scopes,
+        user.id(), Optional.empty(), Optional.empty(), user.sessionsSince()));
+
+    AuthorizationCodes.Outcome refused = codes.redeem(stale, "app", "https://app.example.org/cb", verifier);
+    assertThat(refused).isInstanceOfSatisfying(AuthorizationCodes.Outcome.Refused.class,
+        r -> assertThat(r.reason()).contains("sessions were ended"));
+    assertThat(codes.redeem(fresh, "app", "https://app.example.org/cb", verifier))
+        .isInstanceOf(AuthorizationCodes.Outcome.Redeemed.class);
+  }
+
+  @Test
   void onlyTheHashOfARefreshTokenIsStored() throws Exception {
     User user = users.create("p", "b@example.org", "B", "Practitioner/b", "user/*.rs", false).orElseThrow();
     String token = refreshTokens.issue("f", "app", user, Scopes.parse("offline_access"), Optional.empty(),

@@ -238,6 +238,27 @@ class SmartLaunchTest {
   }
 
   @Test
+  void aPatientCannotPostAnotherPatientIntoTheLaunch() throws Exception {
+    String own = createPatient("Seacole", "Mary", "mrn-mary");
+    String other = createPatient("Lovelace", "Ada", "mrn-ada");
+    SmartApp app = SmartApp.register(server, PROJECT, "patient/*.rs launch/patient user/Patient.rs", true, false,
+        REDIRECT);
+    // user/Patient.rs lets her read other Patient records, not choose one as her launch
+    SmartApp.user(server, PROJECT, "mary@example.org", "Patient/" + own, "patient/*.rs user/Patient.rs");
+    FormBrowser browser = new FormBrowser();
+    Page consent = app.signIn(browser, "launch/patient patient/*.rs", "mary@example.org", Map.of());
+    assertThat(consent.body()).contains("Allow access?", "Mary Seacole");
+
+    // the consent page offers no picker; the request is forged with the page's own CSRF token
+    String csrf = consent.hiddenFields("oauth2/consent").get("csrf");
+    Page refused = browser.post(server.baseUrl() + "oauth2/patient", Map.of("csrf", csrf, "patient", other));
+    assertThat(refused.body()).contains("That patient cannot be chosen.").doesNotContain("Ada Lovelace");
+
+    String code = app.code(browser.submit(consent, "oauth2/consent", Map.of("decision", "allow")));
+    assertThat(SmartApp.read(app.exchange(code).body()).get("patient").asText()).isEqualTo(own);
+  }
+
+  @Test
   void aPractitionerPicksThePatientAfterSigningIn() {
     String wanted = createPatient("Hopper", "Grace", "mrn-4711");
     createPatient("Hopper", "Walter", "mrn-4712");
