@@ -15,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       from which that client authenticated within the last day, so a flood of wrong secrets
  *       for a known client id does not stop the client itself.
  * </ul>
- * A success clears the counters of its pair and its address; the per-client counter is only
- * forgotten after a quiet window, so a client that keeps working cannot reset it for a guesser.
+ * A success clears the counter of its pair only; the per-address and per-client counters are
+ * forgotten after a quiet window, so that succeeding with an account or client of one's own does
+ * not reset them for guesses at others.
  */
 final class AuthThrottle {
   private static final int MAX_KNOWN = 100_000;
@@ -67,7 +68,6 @@ final class AuthThrottle {
   void success(String clientId, String address) {
     String pair = pair(clientId, address);
     perPair.success(pair);
-    perAddress.success(address);
     long now = clock.millis();
     if (known.size() >= MAX_KNOWN) {
       known.values().removeIf(t -> now - t > rememberMillis);

@@ -101,4 +101,19 @@ class AuthThrottleTest {
     assertThatThrownBy(() -> auth.bySecret("client-99", "x", "10.0.0.67"))
         .isInstanceOfSatisfying(ClientAuthException.class, e -> assertThat(e.throttled()).isFalse());
   }
+
+  @Test
+  void succeedingWithOnesOwnClientDoesNotResetTheAddressesCountForGuessesAtOthers() {
+    AuthThrottle throttle = AuthThrottle.standard(clock);
+    // 20 failures from one address, four at each of five clients: under each pair's limit of 5
+    for (int target = 0; target < 5; target++) {
+      for (int i = 0; i < 4; i++) {
+        throttle.failure("target-" + target, "198.51.100.7");
+      }
+    }
+    assertThat(throttle.retryAfterSeconds("target-5", "198.51.100.7")).isPositive();
+    throttle.success("own-client", "198.51.100.7");
+    assertThat(throttle.retryAfterSeconds("target-5", "198.51.100.7")).as("still held back").isPositive();
+    assertThat(throttle.retryAfterSeconds("own-client", "198.51.100.8")).isZero();
+  }
 }
