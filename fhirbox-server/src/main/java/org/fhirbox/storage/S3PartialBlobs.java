@@ -276,9 +276,10 @@ final class S3PartialBlobs implements ResumableBlobs {
     if (old.uploadId() != null && !old.uploadId().equals(now.uploadId())) {
       abort(objectKey, old.uploadId());
     }
-    if (old.put() && !now.put()) {
-      deleteObject(objectKey);
-    }
+    // An obsolete whole-object write is not deleted here: its object key is the blob's own, and a
+    // request that lost its lease may release after another one completed the upload under that
+    // key and committed its Binary. The next final append overwrites the object; discard
+    // (termination, expiry) and the orphan sweep remove it when no Binary and no upload name it.
   }
 
   private String createMultipartUpload(String objectKey) throws IOException {

@@ -94,6 +94,21 @@ class S3PartialBlobsTest extends ResumableBlobsContract {
   }
 
   @Test
+  void aLateWholeObjectWriteReleasedAfterAnotherCompletedTheBlobLeavesItsObject() throws Exception {
+    PartialBlob start = blobs().begin();
+    // two requests from the same state: one lost its lease mid-way and finishes late
+    PartialBlob late = append(start, 62, 0, MIB, MIB, List.of());
+    PartialBlob winner = append(start, 62, 0, MIB, MIB, List.of());
+    blobs().complete(winner);
+    String expected = storedSha256(winner.key());
+
+    blobs().release(late, start); // the late request's commit was refused
+
+    assertThat(objects()).contains(settings.objectKey(winner.key()));
+    assertThat(storedSha256(winner.key())).isEqualTo(expected).isEqualTo(TestContent.digests(62, MIB)[0]);
+  }
+
+  @Test
   void theOrphanSweepSparesAMultipartUploadStillResuming() throws Exception {
     PartialBlob blob = append(blobs().begin(), 61, 0, 6 * MIB, -1, List.of());
     Instant later = Instant.now().plusSeconds(3600);
