@@ -372,7 +372,18 @@ public final class ResumableUploads {
           running);
     } catch (BlobTooLargeException e) {
       throw tooLarge(u, total, limit + 1);
-    } catch (ConcurrentAppendException | UploadLeases.LeaseLost e) {
+    } catch (UploadLeases.LeaseLost e) {
+      if (store.read(tx -> tx.uploads().find(u.id())).isEmpty()) {
+        // terminated while this piece arrived: what the upload stored is this request's to free
+        try {
+          blobs.discard(u.blob());
+        } catch (IOException again) {
+          LOG.warn("could not delete the stored bytes of terminated upload {}", u.id(), again);
+        }
+        throw FhirException.notFound("the upload was terminated while this piece arrived");
+      }
+      throw FhirException.conflict("another request is writing to this upload; nothing of this piece was stored");
+    } catch (ConcurrentAppendException e) {
       throw FhirException.conflict("another request is writing to this upload; nothing of this piece was stored");
     } catch (IOException e) {
       throw new UncheckedIOException("could not store the piece", e);

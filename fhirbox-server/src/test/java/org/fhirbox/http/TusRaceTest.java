@@ -111,6 +111,32 @@ class TusRaceTest {
   }
 
   @Test
+  void aPieceStillArrivingAfterItsUploadWasTerminatedFreesTheBytes() throws Exception {
+    byte[] content = TestBytes.random(4 << 20, 12);
+    List<Path> before = partFiles();
+    String url = tus.upload(content.length, null);
+    List<Path> mine = new ArrayList<>(partFiles());
+    mine.removeAll(before);
+    Path file = mine.get(0);
+    CountDownLatch go = new CountDownLatch(1);
+    CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> server.client().send(
+        tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
+            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> pausing(content, 2 << 20, go)))));
+    Poll.until("the piece's first bytes on disk", () -> Files.size(file), size -> size > 0);
+
+    assertThat(tus.delete(url).statusCode()).isEqualTo(204);
+    // past the lease's renewal (every 5 s while bytes arrive): the renewal finds the upload gone
+    Thread.sleep(5_500);
+    go.countDown();
+
+    HttpResponse<String> done = slow.get();
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(404);
+    assertThat(done.body()).contains("terminated while this piece arrived");
+    assertThat(file).doesNotExist();
+    assertThat(tus.head(url).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void ofPiecesStartedTogetherExactlyOneIsStored() throws Exception {
     for (int round = 0; round < 3; round++) {
       int n = 4;
