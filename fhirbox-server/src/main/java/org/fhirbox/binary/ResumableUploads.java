@@ -217,7 +217,9 @@ public final class ResumableUploads {
           running.put(id, now);
         }
         LOG.debug("upload {} cut off at {} bytes; they are kept", id, next.length());
-        throw BinaryService.bodyInterrupted(received.cut());
+        // tus: what arrived is stored; the client asks HEAD for the offset to go on from
+        throw new FhirException(IssueKind.INCOMPLETE, "the piece was interrupted before its whole body arrived;"
+            + " what arrived is stored, and the upload's offset is now " + next.length(), received.cut());
       }
       if (after.complete()) {
         return finish(principal, after, now, request);
