@@ -47,10 +47,25 @@ public final class Backends {
     String kind = config.get("FHIRBOX_BLOB_STORE").trim().toLowerCase(Locale.ROOT);
     BlobStore store = switch (kind) {
       case "file", "" -> new FileBlobStore(config.dataDir().resolve("blobs"));
-      case "s3" -> new S3BlobStore(s3Settings(config), credentials);
+      case "s3" -> new S3BlobStore(withinPartLimit(s3Settings(config), config), credentials);
       default -> throw new IllegalArgumentException("FHIRBOX_BLOB_STORE must be file or s3, got '" + kind + "'");
     };
     return new MeteredBlobStore(store, metrics);
+  }
+
+  /**
+   * {@code settings}, once the largest Binary fits in S3's 10,000 parts: a streamed upload (raw or
+   * resumable) does not know its size ahead, so its parts have the configured size, and one past
+   * 10,000 parts would fail only after tens of gigabytes.
+   */
+  static S3Settings withinPartLimit(S3Settings settings, FhirboxConfig config) {
+    long max = config.getLong("FHIRBOX_MAX_BINARY_BYTES");
+    if (max > 10_000L * settings.partSizeBytes()) {
+      throw new IllegalArgumentException("FHIRBOX_MAX_BINARY_BYTES (" + max + ") is more than S3's 10,000 parts of"
+          + " FHIRBOX_S3_PART_SIZE (" + settings.partSizeBytes() + " bytes) hold; raise the part size to at least "
+          + ((max + 9_999) / 10_000) + " bytes or lower the limit");
+    }
+    return settings;
   }
 
   /** The {@code FHIRBOX_S3_*} settings. */

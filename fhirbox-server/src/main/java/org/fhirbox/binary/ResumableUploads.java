@@ -432,8 +432,9 @@ public final class ResumableUploads {
       AuditedRequest request) {
     String owner = leases.newOwner();
     if (!leases.take(u.id(), u.offset(), owner, clock.instant())) {
-      // another request is committing it right now
-      return store.read(tx -> tx.uploads().find(u.id())).orElse(u);
+      // another request (a HEAD) is committing it right now: its outcome, waited for as a HEAD
+      // waits for a piece, so that this answer names the Binary too
+      return leases.settled(store.read(tx -> tx.uploads().find(u.id())).orElse(u));
     }
     try {
       // the request that completes the upload may carry another token of the same client and

@@ -79,6 +79,17 @@ class BackendsTest {
   }
 
   @Test
+  void aLimitBeyondTenThousandPartsIsRejectedNamingTheSizeThatWouldDo() {
+    S3Settings s = Backends.s3Settings(config("FHIRBOX_S3_BUCKET", "b", "FHIRBOX_S3_PART_SIZE", "5242880"));
+    assertThatThrownBy(() -> Backends.withinPartLimit(s, config("FHIRBOX_MAX_BINARY_BYTES", "107374182400")))
+        .hasMessageContaining("FHIRBOX_S3_PART_SIZE").hasMessageContaining("at least 10737419 bytes");
+    assertThat(Backends.withinPartLimit(s, config("FHIRBOX_MAX_BINARY_BYTES", "52428800000"))).isSameAs(s);
+    // the defaults: 10 GiB in 16 MiB parts is 640 parts
+    S3Settings defaults = Backends.s3Settings(config("FHIRBOX_S3_BUCKET", "b"));
+    assertThat(Backends.withinPartLimit(defaults, config())).isSameAs(defaults);
+  }
+
+  @Test
   void misconfigurationIsRejectedNamingTheKey() {
     assertThatThrownBy(() -> Backends.s3Settings(config()))
         .hasMessageContaining("FHIRBOX_S3_BUCKET");
