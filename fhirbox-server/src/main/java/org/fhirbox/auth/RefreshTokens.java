@@ -162,7 +162,11 @@ public final class RefreshTokens {
     if (token == null || token.isEmpty() || token.length() > 100) {
       return Optional.empty();
     }
-    return sql.one("read the refresh token", "SELECT " + COLUMNS + " FROM refresh_token WHERE token_hash = ?",
+    // Revoked means any token of the family revoked: a revocation racing a rotation may have
+    // missed the successor, inserted after its UPDATE read the family, but never the token the
+    // successor replaced, which existed before (RFC 9700 §4.14.2: a reuse ends the whole grant).
+    return sql.one("read the refresh token", "SELECT " + COLUMNS + ", EXISTS (SELECT 1 FROM refresh_token f"
+        + " WHERE f.family = t.family AND f.revoked = TRUE) FROM refresh_token t WHERE t.token_hash = ?",
         RefreshTokens::read, RandomTokens.hash(token));
   }
 
@@ -170,7 +174,7 @@ public final class RefreshTokens {
     Grant g = new Grant(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), Scopes.parse(rs.getString(5)),
         Optional.ofNullable(rs.getString(6)), Instant.ofEpochMilli(rs.getLong(7)), Instant.ofEpochMilli(rs.getLong(8)),
         Instant.ofEpochMilli(rs.getLong(9)));
-    return new Row(g, rs.getBoolean(10), rs.getBoolean(11));
+    return new Row(g, rs.getBoolean(10), rs.getBoolean(11) || rs.getBoolean(12));
   }
 
   /** Families past their end are of no use to anyone; their rows go. */

@@ -85,6 +85,34 @@ class SignInStoresTest {
   }
 
   @Test
+  void whenOneTokenIsExchangedTwiceAtOnceTheWinnersNewTokenDoesNotOutliveTheReuse() throws Exception {
+    User user = users.create("p", "d@example.org", "D", "Practitioner/d", "user/*.rs", false).orElseThrow();
+    Scopes scopes = Scopes.parse("user/*.rs offline_access");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      for (int i = 0; i < 100; i++) {
+        String token = refreshTokens.issue("family-" + i, "app", user, scopes, Optional.empty(), clock.instant());
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.Callable<RefreshTokens.Outcome> exchange = () -> {
+          start.await();
+          return refreshTokens.rotate(token, "app");
+        };
+        var a = pool.submit(exchange);
+        var b = pool.submit(exchange);
+        start.countDown();
+        for (RefreshTokens.Outcome o : java.util.List.of(a.get(), b.get())) {
+          if (o instanceof RefreshTokens.Outcome.Rotated r) {
+            // the other exchange was a reuse: it revoked the whole sign-in, the new token with it
+            assertThat(refreshTokens.active(r.token())).as("round " + i + ": " + a.get() + " " + b.get()).isEmpty();
+          }
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void onlyTheHashOfARefreshTokenIsStored() throws Exception {
     User user = users.create("p", "b@example.org", "B", "Practitioner/b", "user/*.rs", false).orElseThrow();
     String token = refreshTokens.issue("f", "app", user, Scopes.parse("offline_access"), Optional.empty(),
