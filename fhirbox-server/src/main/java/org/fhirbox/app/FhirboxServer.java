@@ -329,8 +329,8 @@ public final class FhirboxServer implements AutoCloseable {
       }
 
       @Override
-      public void discard(BlobInfo info) {
-        binaries.discard(info);
+      public void discardAfter(BlobInfo info, RuntimeException failure) {
+        binaries.discardUnlessCommitted(info, failure);
       }
     };
   }

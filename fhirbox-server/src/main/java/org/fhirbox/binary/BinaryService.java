@@ -451,9 +451,9 @@ public final class BinaryService {
    * write may have been committed.
    */
   public void discardUnlessCommitted(BlobInfo info, RuntimeException failure) {
-    if (failure instanceof CommitOutcomeUnknown) {
+    if (info != null && failure instanceof CommitOutcomeUnknown) {
       LOG.warn("kept blob {}: the commit that names it may have stood; the orphan sweeper removes it if not",
-          info == null ? null : info.key());
+          info.key());
       return;
     }
     discard(info);

@@ -7,6 +7,10 @@ public interface BinaryData {
   /** Stores decoded bytes; enforces the Binary policy (size, denied types). */
   BlobInfo store(byte[] data, String contentType);
 
-  /** Deletes a blob stored by {@link #store} whose resource was never committed. */
-  void discard(BlobInfo info);
+  /**
+   * Deletes a blob stored by {@link #store} after {@code failure} of the write that would have
+   * named it, unless that write may have been committed all the same (the orphan sweeper then
+   * judges the blob).
+   */
+  void discardAfter(BlobInfo info, RuntimeException failure);
 }

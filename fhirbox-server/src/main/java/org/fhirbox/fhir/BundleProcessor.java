@@ -10,7 +10,6 @@ import java.util.Optional;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
@@ -128,14 +127,11 @@ public final class BundleProcessor {
     return w;
   }
 
-  /** Runs the write naming {@code blob}; deletes the blob if it fails, unless its commit may have stood. */
   private <T> T withBlob(BlobInfo blob, java.util.function.Supplier<T> work) {
     try {
       return work.get();
     } catch (RuntimeException e) {
-      if (!(e instanceof CommitOutcomeUnknown)) {
-        binaryData.discard(blob); // when it may have stood, the orphan sweeper judges the blob instead
-      }
+      binaryData.discardAfter(blob, e);
       throw e;
     }
   }
@@ -186,7 +182,7 @@ public final class BundleProcessor {
         result = store.inTransaction(tx -> requireContexts(tx, principal, List.of(req),
             new BundleEntryComponent[] {execute(tx, principal, req, res, blob, null)})[0]);
       } catch (FhirException e) {
-        blobs.forEach(binaryData::discard);
+        blobs.forEach(b -> binaryData.discardAfter(b, e));
         result = new BundleEntryComponent();
         result.getResponse().setStatus(e.status() + " " + reason(e.status()))
             .setOutcome(e.toOperationOutcome());
@@ -251,7 +247,7 @@ public final class BundleProcessor {
       }
       return out;
     } catch (RuntimeException e) {
-      blobs.values().forEach(binaryData::discard);
+      blobs.values().forEach(b -> binaryData.discardAfter(b, e));
       throw e;
     }
   }
