@@ -123,7 +123,7 @@ public final class AuthorizationCodes {
     if (user.isEmpty() || user.get().disabled()) {
       return new Outcome.Refused("the user who signed in is disabled or unknown");
     }
-    if (g.authTime().isBefore(user.get().sessionsSince())) {
+    if (user.get().endedSignIn(g.authTime())) {
       // as for refresh tokens: a password reset after the sign-in voids what it would still give
       return new Outcome.Refused("the user's sessions were ended after this sign-in; sign in again");
     }

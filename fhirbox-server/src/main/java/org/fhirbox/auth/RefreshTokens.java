@@ -152,7 +152,7 @@ public final class RefreshTokens {
     if (user.isEmpty() || user.get().disabled()) {
       return Optional.of("the user of the refresh token is disabled or unknown");
     }
-    if (g.authTime().isBefore(user.get().sessionsSince())) {
+    if (user.get().endedSignIn(g.authTime())) {
       return Optional.of("the user's sessions were ended after this sign-in; sign in again");
     }
     return Optional.empty();

@@ -155,36 +155,37 @@ public final class IngestWorker implements AutoCloseable {
       return new Outcome(State.FAILED, "repointing the Attachment failed: " + e.getMessage(), binaryId, null);
     } catch (RuntimeException e) {
       // the database failed while repointing: the job keeps its Binary for the next attempt
-      String error = "repointing the Attachment failed: " + e.getClass().getSimpleName() + ": " + e.getMessage();
-      if (closing) {
-        return new Outcome(State.QUEUED, error, binaryId, clock.instant());
-      }
-      if (job.attempts() >= settings.maxAttempts()) {
-        return new Outcome(State.FAILED, "gave up after " + job.attempts() + " attempts: " + error, binaryId, null);
-      }
-      return new Outcome(State.QUEUED, error, binaryId, retryAt(job));
+      return retryLater(job, "repointing the Attachment failed: " + e.getClass().getSimpleName() + ": "
+          + e.getMessage(), binaryId);
     }
-  }
-
-  /** When a job that failed for a passing reason is tried again: the backoff doubles per attempt, up to a cap. */
-  private Instant retryAt(IngestJob job) {
-    long factor = 1L << Math.min(30, job.attempts() - 1);
-    Duration delay = settings.backoff().multipliedBy(factor);
-    return clock.instant().plus(delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay);
   }
 
   private Outcome failure(IngestJob job, FetchException e) {
     if (closing) {
-      // Shutting down interrupted the fetch: hand the job back at once for the next node.
-      return new Outcome(State.QUEUED, "interrupted by shutdown", null, clock.instant());
+      return retryLater(job, "interrupted by shutdown", null);
     }
     if (e.kind() != FetchException.Kind.TRANSIENT) {
       return new Outcome(State.FAILED, e.getMessage(), null, null);
     }
-    if (job.attempts() >= settings.maxAttempts()) {
-      return new Outcome(State.FAILED, "gave up after " + job.attempts() + " attempts: " + e.getMessage(), null, null);
+    return retryLater(job, e.getMessage(), null);
+  }
+
+  /**
+   * A passing failure: the job is queued again with a backoff that doubles per attempt up to a
+   * cap, or fails after the last attempt. {@code binaryId}: what it already fetched, or null.
+   */
+  private Outcome retryLater(IngestJob job, String error, String binaryId) {
+    if (closing) {
+      // Shutting down interrupted the job: hand it back at once for the next node.
+      return new Outcome(State.QUEUED, error, binaryId, clock.instant());
     }
-    return new Outcome(State.QUEUED, e.getMessage(), null, retryAt(job));
+    if (job.attempts() >= settings.maxAttempts()) {
+      return new Outcome(State.FAILED, "gave up after " + job.attempts() + " attempts: " + error, binaryId, null);
+    }
+    long factor = 1L << Math.min(30, job.attempts() - 1);
+    Duration delay = settings.backoff().multipliedBy(factor);
+    delay = delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
+    return new Outcome(State.QUEUED, error, binaryId, clock.instant().plus(delay));
   }
 
   /** Repoints with If-Match, re-checking after each 412 (a concurrent edit wins). */

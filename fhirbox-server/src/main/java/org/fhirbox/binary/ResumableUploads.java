@@ -1,6 +1,5 @@
 package org.fhirbox.binary;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -194,7 +193,7 @@ public final class ResumableUploads {
     boolean held = true;
     try {
       MessageDigest chunk = checksum == null ? null : digest(checksum.algorithm());
-      Received received = new Received(body);
+      ReceivedBody received = new ReceivedBody(body);
       PartialBlob next = appendKeepingLease(u, owner, received, limit, total,
           chunk == null ? List.of() : List.of(chunk), digests == null ? null : digests.digests());
       if (checksum != null && (received.cut() != null
@@ -374,18 +373,10 @@ public final class ResumableUploads {
           running);
     } catch (BlobTooLargeException e) {
       throw tooLarge(u, total, limit + 1);
-    } catch (UploadLeases.LeaseLost e) {
-      if (store.read(tx -> tx.uploads().find(u.id())).isEmpty()) {
-        // terminated while this piece arrived: what the upload stored is this request's to free
-        try {
-          blobs.discard(u.blob());
-        } catch (IOException again) {
-          LOG.warn("could not delete the stored bytes of terminated upload {}", u.id(), again);
-        }
-        throw FhirException.notFound("the upload was terminated while this piece arrived");
+    } catch (ConcurrentAppendException | UploadLeases.LeaseLost e) {
+      if (e instanceof UploadLeases.LeaseLost) {
+        freeIfTerminated(u, () -> blobs.discard(u.blob()));
       }
-      throw FhirException.conflict("another request is writing to this upload; nothing of this piece was stored");
-    } catch (ConcurrentAppendException e) {
       throw FhirException.conflict("another request is writing to this upload; nothing of this piece was stored");
     } catch (IOException e) {
       throw new UncheckedIOException("could not store the piece", e);
@@ -410,18 +401,33 @@ public final class ResumableUploads {
       forget(u.blob(), next);
       return now.plus(expiry);
     }
-    if (store.read(tx -> tx.uploads().find(u.id())).isEmpty()) {
-      // terminated while this piece arrived: the upload's bytes are this request's to free
-      try {
-        blobs.discard(next);
-        blobs.release(u.blob(), next);
-      } catch (IOException e) {
-        LOG.warn("could not delete the stored bytes of terminated upload {}", u.id(), e);
-      }
-      throw FhirException.notFound("the upload was terminated while this piece arrived");
-    }
+    freeIfTerminated(u, () -> {
+      blobs.discard(next);
+      blobs.release(u.blob(), next);
+    });
     forget(next, u.blob());
     throw FhirException.conflict("another request took this upload over; nothing of this piece was kept");
+  }
+
+  /** Storage work that may fail. */
+  private interface StorageWork {
+    void run() throws IOException;
+  }
+
+  /**
+   * 404 when {@code u} was terminated while this request's piece arrived (its row is gone): what
+   * the upload stored is then this request's to free, with {@code free}. Nothing when it exists.
+   */
+  private void freeIfTerminated(ResumableUpload u, StorageWork free) {
+    if (store.read(tx -> tx.uploads().find(u.id())).isPresent()) {
+      return;
+    }
+    try {
+      free.run();
+    } catch (IOException e) {
+      LOG.warn("could not delete the stored bytes of terminated upload {}", u.id(), e);
+    }
+    throw FhirException.notFound("the upload was terminated while this piece arrived");
   }
 
   /**
@@ -555,47 +561,5 @@ public final class ResumableUploads {
     byte[] b = new byte[bytes];
     RANDOM.nextBytes(b);
     return HexFormat.of().formatHex(b);
-  }
-
-  /**
-   * A request body whose failure (the client gone, a body cut short) reads as its end: what
-   * arrived before it is stored, and {@link #cut} says it happened.
-   */
-  private static final class Received extends FilterInputStream {
-    private IOException cut;
-
-    Received(InputStream in) {
-      super(in);
-    }
-
-    IOException cut() {
-      return cut;
-    }
-
-    @Override
-    public int read() throws IOException {
-      if (cut != null) {
-        return -1;
-      }
-      try {
-        return super.read();
-      } catch (IOException e) {
-        cut = e;
-        return -1;
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (cut != null) {
-        return -1;
-      }
-      try {
-        return super.read(b, off, len);
-      } catch (IOException e) {
-        cut = e;
-        return -1;
-      }
-    }
   }
 }

@@ -362,7 +362,7 @@ final class AuthorizeEndpoint {
       redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user is disabled", r.state()));
       return;
     }
-    if (p.authTime().get().isBefore(user.get().sessionsSince())) {
+    if (user.get().endedSignIn(p.authTime().get())) {
       // a password reset since this sign-in ended its sessions, this one too
       redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user's sessions were ended after this sign-in",
           r.state()));

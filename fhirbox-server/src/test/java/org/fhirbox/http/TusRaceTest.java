@@ -84,56 +84,54 @@ class TusRaceTest {
     return new SequenceInputStream(new ByteArrayInputStream(content, 0, pause), rest);
   }
 
-  @Test
-  void aPieceWhileAnotherIsArrivingGets409AndTheFirstCompletes() throws Exception {
-    byte[] first = TestBytes.random(4 << 20, 10);
-    byte[] second = TestBytes.random(4 << 20, 11);
-    List<Path> before = partFiles();
-    String url = tus.upload(first.length, null);
-    List<Path> mine = new ArrayList<>(partFiles());
-    mine.removeAll(before);
-    Path file = mine.get(0);
-    CountDownLatch go = new CountDownLatch(1);
-    CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> server.client().send(
-        tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
-            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> pausing(first, 2 << 20, go)))));
-    // the first PATCH writes: it holds the upload
-    Poll.until("the first piece's bytes on disk", () -> Files.size(file), size -> size > 0);
+  /** An upload of {@code content} whose one PATCH has written its first 2 MiB and waits for {@code go}. */
+  record PausedPiece(String url, Path file, CountDownLatch go, CompletableFuture<HttpResponse<String>> answer) {}
 
-    HttpResponse<String> racing = tus.patch(url, 0, second);
-    go.countDown();
-
-    assertThat(racing.statusCode()).isEqualTo(409);
-    assertThat(racing.body()).contains("OperationOutcome");
-    HttpResponse<String> done = slow.get();
-    assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
-    assertThat(raw(done)).isEqualTo(first);
-  }
-
-  @Test
-  void aPieceStillArrivingAfterItsUploadWasTerminatedFreesTheBytes() throws Exception {
-    byte[] content = TestBytes.random(4 << 20, 12);
+  static PausedPiece pausedPiece(byte[] content) throws Exception {
     List<Path> before = partFiles();
     String url = tus.upload(content.length, null);
     List<Path> mine = new ArrayList<>(partFiles());
     mine.removeAll(before);
     Path file = mine.get(0);
     CountDownLatch go = new CountDownLatch(1);
-    CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> server.client().send(
+    CompletableFuture<HttpResponse<String>> answer = CompletableFuture.supplyAsync(() -> server.client().send(
         tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
             .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> pausing(content, 2 << 20, go)))));
     Poll.until("the piece's first bytes on disk", () -> Files.size(file), size -> size > 0);
+    return new PausedPiece(url, file, go, answer);
+  }
 
-    assertThat(tus.delete(url).statusCode()).isEqualTo(204);
+  @Test
+  void aPieceWhileAnotherIsArrivingGets409AndTheFirstCompletes() throws Exception {
+    byte[] first = TestBytes.random(4 << 20, 10);
+    byte[] second = TestBytes.random(4 << 20, 11);
+    // the first PATCH writes: it holds the upload
+    PausedPiece slow = pausedPiece(first);
+
+    HttpResponse<String> racing = tus.patch(slow.url(), 0, second);
+    slow.go().countDown();
+
+    assertThat(racing.statusCode()).isEqualTo(409);
+    assertThat(racing.body()).contains("OperationOutcome");
+    HttpResponse<String> done = slow.answer().get();
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
+    assertThat(raw(done)).isEqualTo(first);
+  }
+
+  @Test
+  void aPieceStillArrivingAfterItsUploadWasTerminatedFreesTheBytes() throws Exception {
+    PausedPiece slow = pausedPiece(TestBytes.random(4 << 20, 12));
+
+    assertThat(tus.delete(slow.url()).statusCode()).isEqualTo(204);
     // past the lease's renewal (every 5 s while bytes arrive): the renewal finds the upload gone
     Thread.sleep(5_500);
-    go.countDown();
+    slow.go().countDown();
 
-    HttpResponse<String> done = slow.get();
+    HttpResponse<String> done = slow.answer().get();
     assertThat(done.statusCode()).as(done.body()).isEqualTo(404);
     assertThat(done.body()).contains("terminated while this piece arrived");
-    assertThat(file).doesNotExist();
-    assertThat(tus.head(url).statusCode()).isEqualTo(404);
+    assertThat(slow.file()).doesNotExist();
+    assertThat(tus.head(slow.url()).statusCode()).isEqualTo(404);
   }
 
   @Test
