@@ -99,7 +99,9 @@ public final class AuthorizationCodes {
     int first = sql.update("use the authorization code", "UPDATE authorization_code SET used = TRUE"
         + " WHERE code_hash = ? AND used = FALSE", hash);
     if (first != 1) {
-      refreshTokens.revokeFamily(r.family());
+      Grant g = r.grant();
+      refreshTokens.revokeFamilyForGood(r.family(), g.clientId(), g.userId(),
+          users.find(g.userId()).map(User::project).orElse(""), g.scopes(), g.authTime());
       return new Outcome.Refused("the authorization code was already used; the tokens issued for it are revoked");
     }
     Grant g = r.grant();

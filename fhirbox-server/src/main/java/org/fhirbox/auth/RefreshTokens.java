@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.fhirbox.db.Database;
+import org.fhirbox.db.StoreException;
 
 /**
  * Refresh tokens for people's sign-ins ({@code offline_access}), in table {@code refresh_token},
@@ -139,6 +140,32 @@ public final class RefreshTokens {
   /** Revokes every token of the family (RFC 7009 §2.1: the whole grant). */
   public void revokeFamily(String family) {
     sql.update("revoke refresh tokens", "UPDATE refresh_token SET revoked = TRUE WHERE family = ?", family);
+  }
+
+  /**
+   * Revokes every token of the family of a replayed authorization code, those not issued yet
+   * included: the code's first exchange stores its family's first token after redeeming the code,
+   * so a replay in between would find nothing to revoke. A revoked row that no token hashes to
+   * (a hash is 64 hex digits, this name is not) marks the family, as {@link #row} reads it; it
+   * goes when the family would have ended, {@code ttl} after the sign-in.
+   */
+  public void revokeFamilyForGood(String family, String clientId, String userId, String project, Scopes scopes,
+      Instant authTime) {
+    revokeFamily(family);
+    String marker = "revoked " + family;
+    try {
+      sql.update("mark the refresh token family revoked", "INSERT INTO refresh_token (token_hash, " + COLUMNS
+          + ") SELECT ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, TRUE, TRUE WHERE NOT EXISTS"
+          + " (SELECT 1 FROM refresh_token WHERE token_hash = ?)", marker, family, clientId, userId, project,
+          scopes.toString(), authTime.toEpochMilli(), clock.instant().toEpochMilli(),
+          authTime.plus(ttl).toEpochMilli(), marker);
+    } catch (StoreException e) {
+      // two replays at once: one of them stored the mark
+      if (sql.one("read the revoked mark", "SELECT 1 FROM refresh_token WHERE token_hash = ?", rs -> 1, marker)
+          .isEmpty()) {
+        throw e;
+      }
+    }
   }
 
   private Optional<String> invalid(Row r, Optional<User> user) {
