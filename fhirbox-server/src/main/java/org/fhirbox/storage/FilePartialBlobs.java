@@ -55,6 +55,9 @@ final class FilePartialBlobs implements ResumableBlobs {
   @Override
   public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
       List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
+    if (ResumableBlobs.nothingMore(blob, in, maxLength, finalLength)) {
+      return blob; // its file may be in place already
+    }
     try (FileChannel ch = open(blob)) {
       FileLock lock = lock(ch, blob);
       try {

@@ -34,11 +34,31 @@ public interface ResumableBlobs {
    *
    * @param maxLength the most the blob may hold; beyond it {@link BlobTooLargeException}, and
    *     the returned-to state stays as it was
+   * An empty append to a blob whose last piece is stored as such changes nothing, even after
+   * {@link #complete} (whose caller's commit then failed, and the client's next piece is empty).
+   *
    * @param finalLength the blob's whole length when known, else -1: reaching it lets the store
    *     write its last piece as such (S3: the last part instead of a gathered tail)
    */
   PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
       List<MessageDigest> digests, TrailingDigests trailing) throws IOException;
+
+  /**
+   * For {@link #append} of a store whose blob at {@code finalLength} needs nothing more: true when
+   * {@code blob} holds {@code finalLength} bytes and {@code in} is empty; more bytes are
+   * {@link BlobTooLargeException}, and the state holds. False, reading nothing, when the blob is
+   * not at its final length.
+   */
+  static boolean nothingMore(PartialBlob blob, InputStream in, long maxLength, long finalLength)
+      throws IOException {
+    if (finalLength < 0 || blob.length() != finalLength) {
+      return false;
+    }
+    if (in.read() >= 0) {
+      throw new BlobTooLargeException(Math.min(maxLength, finalLength));
+    }
+    return true;
+  }
 
   /**
    * Feeds the bytes {@code blob} holds from {@code from} on to each of {@code digests}, in order,

@@ -121,6 +121,9 @@ final class S3PartialBlobs implements ResumableBlobs {
       List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
     State st = State.parse(blob.state());
     if (st.put()) {
+      if (ResumableBlobs.nothingMore(blob, in, maxLength, finalLength)) {
+        return blob; // its object may be complete already
+      }
       throw new IOException("partial blob " + blob.key() + " is already written whole");
     }
     try {

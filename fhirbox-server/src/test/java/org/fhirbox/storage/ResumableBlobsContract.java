@@ -141,6 +141,22 @@ abstract class ResumableBlobsContract {
   }
 
   @Test
+  void anEmptyAppendAfterCompletionChangesNothing() throws Exception {
+    // the caller's commit after complete() failed (a crash), and the client's next PATCH has no bytes
+    PartialBlob done = append(blobs().begin(), 47, 0, 3 * MIB + 5, 3 * MIB + 5, List.of());
+    blobs().complete(done);
+    MessageDigest sha = MessageDigest.getInstance("SHA-256");
+
+    PartialBlob again = blobs().append(done, InputStream.nullInputStream(), NO_LIMIT, 3 * MIB + 5, List.of(sha),
+        null);
+    blobs().release(done, again);
+    blobs().complete(again);
+
+    assertThat(again.length()).isEqualTo(3 * MIB + 5);
+    assertThat(storedSha256(again.key())).isEqualTo(TestContent.digests(47, 3 * MIB + 5)[0]);
+  }
+
+  @Test
   void anEmptyBlobCompletes() throws Exception {
     PartialBlob blob = blobs().begin();
     PartialBlob done = blobs().append(blob, InputStream.nullInputStream(), NO_LIMIT, 0, List.of(), null);
