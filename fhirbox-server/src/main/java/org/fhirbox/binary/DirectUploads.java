@@ -262,12 +262,14 @@ public final class DirectUploads {
    * checksum mode shows the size and the SHA-256 it checked, and the Binary is created from those
    * without reading the object (its ETag names the blob, as for any Binary). Its SHA-1
    * ({@code Attachment.hash}) is learnt afterwards by the background check, which reads the object
-   * once ({@link #confirmDue}): the upload's row stays, marked confirmed, until then. A store that
-   * keeps no checksum, and a multipart object (S3 keeps only a checksum of its parts' checksums),
-   * are read here instead. A single {@code PUT} with a declared SHA-1 is read too, so that the
-   * SHA-1 a Binary publishes as {@code hash} is checked before it exists (S3 checks only the one
-   * signed checksum, the SHA-256 where both were declared). A single {@code PUT} without a
-   * declared digest went to a staging object: see {@link #createFromStaged}.
+   * once ({@link #confirmDue}): the upload's row stays, marked confirmed, until then. A multipart
+   * object (S3 keeps only a checksum of its parts' checksums) is read here instead. So is a single
+   * {@code PUT} with a declared SHA-1, so that the SHA-1 a Binary publishes as {@code hash} is
+   * checked before it exists (S3 checks only the one signed checksum, the SHA-256 where both were
+   * declared). A single {@code PUT} without a declared digest went to a staging object, and the
+   * object of one to a store that keeps no checksum (so that it most likely did not check the
+   * signed one either) could be changed by a repeat of the {@code PUT}: both are copied to a blob
+   * no URL writes before they are read, see {@link #createFromCopy}.
    */
   private Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
       String uploadId, DeclaredContent declared) {
@@ -281,14 +283,20 @@ public final class DirectUploads {
         }
         return readAndCreate(project, binaryId, meta, key, declared);
       }
-      if (declared.sha1Hex() != null) {
-        return readAndCreate(project, binaryId, meta, key, declared);
-      }
-      if (sha256Hex == null) {
-        return createFromStaged(project, binaryId, meta, key, size);
+      if (sha256Hex == null && declared.sha1Hex() == null) {
+        return createFromCopy(project, binaryId, meta, key, declared, true);
       }
       Optional<S3UploadSigner.StoredObject> stored = s3.stored(key);
-      if (stored.isEmpty() || stored.get().sha256Hex() == null) {
+      if (stored.isEmpty()) {
+        throw FhirException.conflict("the content of Binary/" + binaryId + " has not arrived yet: PUT it to the "
+            + "upload URL first");
+      }
+      // the store keeps the checksum signed into the PUT only if it checked it; one that keeps
+      // none most likely ignored it, and would take a repeat of the PUT with other bytes
+      if ((sha256Hex != null ? stored.get().sha256Hex() : stored.get().sha1Hex()) == null) {
+        return createFromCopy(project, binaryId, meta, key, declared, false);
+      }
+      if (declared.sha1Hex() != null) {
         return readAndCreate(project, binaryId, meta, key, declared);
       }
       if (stored.get().size() != size || !stored.get().sha256Hex().equalsIgnoreCase(sha256Hex)) {
@@ -309,33 +317,39 @@ public final class DirectUploads {
   }
 
   /**
-   * A single {@code PUT} without a declared SHA-256 went to the staging object of {@code key}
-   * (see {@link S3UploadSigner#presignStagedPut}): its size is checked ({@code HeadObject}; 409
-   * while it is not there, 400 and deleted when it is another size), it is copied inside the
-   * bucket to a new blob that no URL can write, only while it is still the object whose size was
-   * checked, and that blob is read once for its digests ({@link #readAndCreate}). A repeat of the
-   * {@code PUT} after this only replaces the staging object, which the {@link OrphanSweeper}
-   * removes. Each confirmation copies to a blob of its own, so two racing ones
-   * never write the bytes the other one has read: the one that creates the Binary wins, the other
-   * deletes its copy (409).
+   * A single {@code PUT} whose object a repeat of the {@code PUT} could still change, until its URL
+   * expires: one without a declared digest, which went to the staging object of {@code key}
+   * ({@code staging}; see {@link S3UploadSigner#presignStagedPut}), or one to the blob's own
+   * object on a store that did not check the signed checksum. Its size is checked
+   * ({@code HeadObject}; 409 while it is not there, 400 and deleted when it is another size), it
+   * is copied inside the bucket to a new blob that no URL can write, only while it is still the
+   * object whose size was checked, and that blob is read once for its digests
+   * ({@link #readAndCreate}, 400 when they are not the declared ones). A repeat of the
+   * {@code PUT} after this only writes an object that no Binary reads, which the
+   * {@link OrphanSweeper} removes. Each confirmation copies to a blob of its own, so two racing
+   * ones never write the bytes the other one has read: the one that creates the Binary wins, the
+   * other deletes its copy (409).
    */
-  private Written createFromStaged(String project, String binaryId, BinaryService.Upload meta, BlobKey staging,
-      long size) throws IOException {
+  private Written createFromCopy(String project, String binaryId, BinaryService.Upload meta, BlobKey source,
+      DeclaredContent declared, boolean staging) throws IOException {
     binaries.requireUnused(binaryId);
+    long size = declared.size();
     BlobKey copy = BlobKey.random();
     for (int attempt = 0; ; attempt++) {
-      Optional<S3UploadSigner.StagedObject> staged = s3.staged(staging);
-      if (staged.isEmpty()) {
+      Optional<S3UploadSigner.StagedObject> found = staging ? s3.staged(source)
+          : s3.stored(source).map(o -> new S3UploadSigner.StagedObject(o.size(), o.eTag()));
+      if (found.isEmpty()) {
         throw FhirException.conflict("the content of Binary/" + binaryId + " has not arrived yet: PUT it to the "
             + "upload URL first");
       }
-      if (staged.get().size() != size) {
-        s3.deleteStaged(staging);
+      if (found.get().size() != size) {
+        deleteSource(source, staging, found.get().size());
         forget(binaryId);
-        throw FhirException.badRequest("the uploaded object has " + staged.get().size() + " bytes, not the declared "
+        throw FhirException.badRequest("the uploaded object has " + found.get().size() + " bytes, not the declared "
             + size + "; it was deleted");
       }
-      if (s3.copyStaged(staging, staged.get().eTag(), copy)) {
+      if (staging ? s3.copyStaged(source, found.get().eTag(), copy)
+          : s3.copyObject(source, found.get().eTag(), copy)) {
         break;
       }
       if (attempt == 2) {
@@ -345,19 +359,34 @@ public final class DirectUploads {
     }
     Written written;
     try {
-      written = readAndCreate(project, binaryId, meta, copy, DeclaredContent.ofSize(size));
+      written = readAndCreate(project, binaryId, meta, copy, declared);
     } catch (FhirException e) {
       if (e.status() == 409) {
         binaries.discard(new BlobInfo(copy, size, null, null)); // another confirmation created the Binary
+      } else if (e.status() == 400) {
+        deleteSourceQuietly(binaryId, source, staging, size); // the copy was not the content, nor is this
       }
       throw e;
     }
-    try {
-      s3.deleteStaged(staging);
-    } catch (IOException e) {
-      LOG.warn("could not delete the staging object of Binary/{}; the orphan sweeper will", binaryId, e);
-    }
+    deleteSourceQuietly(binaryId, source, staging, size);
     return written;
+  }
+
+  private void deleteSource(BlobKey source, boolean staging, long size) throws IOException {
+    if (staging) {
+      s3.deleteStaged(source);
+    } else {
+      binaries.discard(new BlobInfo(source, size, null, null));
+    }
+  }
+
+  private void deleteSourceQuietly(String binaryId, BlobKey source, boolean staging, long size) {
+    try {
+      deleteSource(source, staging, size);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not delete the uploaded object of Binary/{} after copying it; the orphan sweeper will",
+          binaryId, e);
+    }
   }
 
   /** The object read once for its digests, then the Binary created when they are the declared ones. */

@@ -73,10 +73,11 @@ public final class S3UploadSigner implements AutoCloseable {
   public record PresignedParts(String uploadId, List<PresignedPart> parts) {}
 
   /**
-   * What the bucket holds under a blob's key: its size, and the SHA-256 of the whole object that
-   * the store checked when it was written (lowercase hex), or null when it keeps none.
+   * What the bucket holds under a blob's key: its size, the SHA-256 and SHA-1 of the whole object
+   * that the store checked when it was written (lowercase hex), each null when it keeps none, and
+   * the ETag that names this write of it.
    */
-  public record StoredObject(long size, String sha256Hex) {}
+  public record StoredObject(long size, String sha256Hex, String sha1Hex, String eTag) {}
 
   /** A staging object ({@link #presignStagedPut}): its size and the ETag that names this write of it. */
   public record StagedObject(long size, String eTag) {}
@@ -230,9 +231,9 @@ public final class S3UploadSigner implements AutoCloseable {
   }
 
   /**
-   * {@code HeadObject} with {@code x-amz-checksum-mode: ENABLED}: the object's size and the
-   * SHA-256 the store verified against the signed {@code x-amz-checksum-sha256} of the
-   * {@code PUT} that wrote it (AWS S3 user guide, "Checking object integrity": the checksum is
+   * {@code HeadObject} with {@code x-amz-checksum-mode: ENABLED}: the object's size, its ETag, and
+   * the SHA-256 or SHA-1 the store verified against the signed {@code x-amz-checksum-sha256} or
+   * {@code -sha1} of the {@code PUT} that wrote it (AWS S3 user guide, "Checking object integrity": the checksum is
    * stored with the object and returned in checksum mode). Nothing of the object is read. Empty
    * when there is no object. A multipart object's checksum is one of its parts' checksums
    * ({@code COMPOSITE}, written {@code <base64>-<parts>}), not of its content: that gives null.
@@ -240,7 +241,8 @@ public final class S3UploadSigner implements AutoCloseable {
   public Optional<StoredObject> stored(BlobKey key) throws IOException {
     String objectKey = settings.objectKey(key);
     return head(objectKey, ChecksumMode.ENABLED)
-        .map(head -> new StoredObject(head.contentLength(), wholeObjectSha256(head)));
+        .map(head -> new StoredObject(head.contentLength(), wholeObject(head.checksumSHA256(), head, 32),
+            wholeObject(head.checksumSHA1(), head, 20), head.eTag()));
   }
 
   /**
@@ -274,7 +276,18 @@ public final class S3UploadSigner implements AutoCloseable {
    * (412) or it is gone (404).
    */
   public boolean copyStaged(BlobKey key, String eTag, BlobKey target) throws IOException {
-    String source = settings.stagingObjectKey(key);
+    return copy(settings.stagingObjectKey(key), eTag, target);
+  }
+
+  /**
+   * Copies the object of blob {@code key} to the new blob {@code target} as {@link #copyStaged}
+   * copies a staging object: only while it is still the write named {@code eTag}.
+   */
+  public boolean copyObject(BlobKey key, String eTag, BlobKey target) throws IOException {
+    return copy(settings.objectKey(key), eTag, target);
+  }
+
+  private boolean copy(String source, String eTag, BlobKey target) throws IOException {
     try {
       s3.copyObject(b -> b.sourceBucket(settings.bucket()).sourceKey(source)
           .destinationBucket(settings.bucket()).destinationKey(settings.objectKey(target))
@@ -314,14 +327,13 @@ public final class S3UploadSigner implements AutoCloseable {
     }
   }
 
-  private static String wholeObjectSha256(HeadObjectResponse head) {
-    String value = head.checksumSHA256();
+  private static String wholeObject(String value, HeadObjectResponse head, int length) {
     if (value == null || value.contains("-") || head.checksumType() == ChecksumType.COMPOSITE) {
       return null;
     }
     try {
       byte[] raw = Base64.getDecoder().decode(value);
-      return raw.length == 32 ? HexFormat.of().formatHex(raw) : null;
+      return raw.length == length ? HexFormat.of().formatHex(raw) : null;
     } catch (IllegalArgumentException e) {
       return null;
     }

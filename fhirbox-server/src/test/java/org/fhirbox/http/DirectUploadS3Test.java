@@ -146,6 +146,25 @@ class DirectUploadS3Test {
   }
 
   @Test
+  void onAStoreThatKeepsNoChecksumARepeatedPutCannotChangeAConfirmedBinary() throws Exception {
+    byte[] bytes = random(4000, 14);
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
+    // as a store that ignores x-amz-checksum-* would keep the PUT: no checksum, nothing checked
+    f.writeWithCredentials(issued.url(), bytes, false);
+    assertThat(complete(issued).statusCode()).isEqualTo(201);
+    assertThat(f.objectExists(issued.url())).as("copied to a blob no URL writes, then deleted").isFalse();
+
+    // the presigned PUT repeated before it expires, with other bytes of the signed size
+    f.writeWithCredentials(issued.url(), random(4000, 15), false);
+
+    HttpResponse<byte[]> raw = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo(bytes);
+    String attach = "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"" + issued.binary() + "\"}]}";
+    assertThat(f.http.postJson("fhir/R4/Patient", attach).body()).contains("\"hash\":\"" + sha1Base64(bytes) + "\"");
+  }
+
+  @Test
   void theBucketRefusesOtherBytesAndATamperedUrl() throws Exception {
     byte[] bytes = random(1000, 2);
     Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
