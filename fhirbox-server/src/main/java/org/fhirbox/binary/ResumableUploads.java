@@ -369,8 +369,8 @@ public final class ResumableUploads {
   private PartialBlob appendKeepingLease(ResumableUpload u, String owner, InputStream body, long limit, Long total,
       List<MessageDigest> chunk, TrailingDigests running) {
     try {
-      return blobs.append(u.blob(), leases.keeper(body, u.id(), owner), limit, total == null ? -1 : total, chunk,
-          running);
+      UploadLeases.LeaseKeeper keeper = leases.keeper(body, u.id(), owner);
+      return blobs.append(u.blob(), keeper, limit, total == null ? -1 : total, chunk, running, keeper);
     } catch (BlobTooLargeException e) {
       throw tooLarge(u, total, limit + 1);
     } catch (ConcurrentAppendException | UploadLeases.LeaseLost e) {

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.ResumableUpload;
+import org.fhirbox.storage.WriteFence;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,8 +130,12 @@ final class UploadLeases {
     }
   }
 
-  /** {@code body}, renewing the lease while bytes arrive and failing with {@link LeaseLost} once it was lost. */
-  InputStream keeper(InputStream body, String id, String owner) {
+  /**
+   * {@code body}, renewing the lease while bytes arrive and failing with {@link LeaseLost} once it
+   * was lost; and, as the {@link WriteFence} of the append, the same check before the first byte
+   * is written.
+   */
+  LeaseKeeper keeper(InputStream body, String id, String owner) {
     return new LeaseKeeper(body, id, owner);
   }
 
@@ -142,7 +147,7 @@ final class UploadLeases {
   }
 
   /** Renews the lease while bytes arrive, and stops the piece at once when it was lost. */
-  private final class LeaseKeeper extends FilterInputStream {
+  final class LeaseKeeper extends FilterInputStream implements WriteFence {
     private final String id;
     private final String owner;
     private Instant renewAt;
@@ -152,6 +157,16 @@ final class UploadLeases {
       this.id = id;
       this.owner = owner;
       this.renewAt = clock.instant().plus(RENEW_AFTER);
+    }
+
+    /**
+     * The lease was claimed or renewed less than {@code RENEW_AFTER} ago, so no one else can
+     * hold it; or it is renewed now. Else {@link LeaseLost}: a request that stalled past its
+     * lease must not write from the offset it started at.
+     */
+    @Override
+    public void confirm() throws LeaseLost {
+      renewIfDue();
     }
 
     private void renewIfDue() throws LeaseLost {

@@ -15,6 +15,7 @@ import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.PartialBlob;
 import org.fhirbox.storage.ResumableBlobs;
 import org.fhirbox.storage.TrailingDigests;
+import org.fhirbox.storage.WriteFence;
 
 /**
  * Times every call to another {@link BlobStore} into {@code fhirbox_blobstore_operation_seconds}
@@ -101,8 +102,8 @@ public final class MeteredBlobStore implements BlobStore {
 
       @Override
       public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
-          List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
-        return timed("append", () -> d.append(blob, in, maxLength, finalLength, digests, trailing));
+          List<MessageDigest> digests, TrailingDigests trailing, WriteFence fence) throws IOException {
+        return timed("append", () -> d.append(blob, in, maxLength, finalLength, digests, trailing, fence));
       }
 
       @Override

@@ -54,13 +54,15 @@ final class FilePartialBlobs implements ResumableBlobs {
 
   @Override
   public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
-      List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
+      List<MessageDigest> digests, TrailingDigests trailing, WriteFence fence) throws IOException {
     if (ResumableBlobs.nothingMore(blob, in, maxLength, finalLength)) {
       return blob; // its file may be in place already
     }
     try (FileChannel ch = open(blob)) {
       FileLock lock = lock(ch, blob);
       try {
+        // under the lock: no append can persist a longer state between this check and the cut
+        fence.confirm();
         ch.truncate(blob.length());
         ch.position(blob.length());
         long written = store.write(in, file(blob.key()), ch, maxLength - blob.length(), digests, trailing,

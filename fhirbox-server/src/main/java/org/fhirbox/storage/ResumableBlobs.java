@@ -39,9 +39,10 @@ public interface ResumableBlobs {
    *
    * @param finalLength the blob's whole length when known, else -1: reaching it lets the store
    *     write its last piece as such (S3: the last part instead of a gathered tail)
+   * @param fence checked once this append alone writes the blob, before it changes anything
    */
   PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
-      List<MessageDigest> digests, TrailingDigests trailing) throws IOException;
+      List<MessageDigest> digests, TrailingDigests trailing, WriteFence fence) throws IOException;
 
   /**
    * For {@link #append} of a store whose blob at {@code finalLength} needs nothing more: true when

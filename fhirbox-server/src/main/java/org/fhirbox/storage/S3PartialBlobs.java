@@ -118,7 +118,7 @@ final class S3PartialBlobs implements ResumableBlobs {
 
   @Override
   public PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
-      List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
+      List<MessageDigest> digests, TrailingDigests trailing, WriteFence fence) throws IOException {
     State st = State.parse(blob.state());
     if (st.put()) {
       if (ResumableBlobs.nothingMore(blob, in, maxLength, finalLength)) {
@@ -126,6 +126,10 @@ final class S3PartialBlobs implements ResumableBlobs {
       }
       throw new IOException("partial blob " + blob.key() + " is already written whole");
     }
+    // nothing in S3 is cut back or replaced in place: a part written under a number that a later
+    // append persisted with other bytes only makes the completion fail (its ETag is not the one
+    // listed), so this is checked early only to spare the writes
+    fence.confirm();
     try {
       return append(blob, st, in, maxLength, finalLength, TrailingDigests.withFedHere(digests, trailing));
     } catch (IOException | RuntimeException e) {

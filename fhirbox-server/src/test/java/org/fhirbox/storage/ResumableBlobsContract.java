@@ -47,7 +47,7 @@ abstract class ResumableBlobsContract {
       List<MessageDigest> digests, TrailingDigests trailing) throws IOException {
     InputStream piece = TestContent.stream(seed, to);
     piece.skipNBytes(from);
-    return blobs().append(blob, piece, NO_LIMIT, finalLength, digests, trailing);
+    return blobs().append(blob, piece, NO_LIMIT, finalLength, digests, trailing, WriteFence.NONE);
   }
 
   String storedSha256(BlobKey key) throws IOException {
@@ -93,7 +93,7 @@ abstract class ResumableBlobsContract {
     InputStream tooMuch = TestContent.stream(47, 12 * MIB);
     tooMuch.skipNBytes(3 * MIB + 1);
 
-    assertThatThrownBy(() -> blobs().append(kept, tooMuch, 8 * MIB, -1, List.of(), trailing))
+    assertThatThrownBy(() -> blobs().append(kept, tooMuch, 8 * MIB, -1, List.of(), trailing, WriteFence.NONE))
         .isInstanceOf(BlobTooLargeException.class);
 
     assertThatThrownBy(trailing::settled).isInstanceOf(IOException.class);
@@ -123,7 +123,7 @@ abstract class ResumableBlobsContract {
     InputStream tooMuch = TestContent.stream(43, 8 * MIB);
     tooMuch.skipNBytes(MIB);
 
-    assertThatThrownBy(() -> blobs().append(kept, tooMuch, 6 * MIB, -1, List.of(), null))
+    assertThatThrownBy(() -> blobs().append(kept, tooMuch, 6 * MIB, -1, List.of(), null, WriteFence.NONE))
         .isInstanceOf(BlobTooLargeException.class);
 
     PartialBlob done = append(kept, 43, MIB, 2 * MIB, 2 * MIB, List.of());
@@ -141,6 +141,22 @@ abstract class ResumableBlobsContract {
   }
 
   @Test
+  void anAppendWhoseFenceFailsChangesNothingThatALaterAppendPersisted() throws Exception {
+    PartialBlob start = blobs().begin();
+    PartialBlob persisted = append(start, 50, 0, 6 * MIB, 7 * MIB, List.of());
+    // a request that claimed the upload at the start, stalled past its lease, and comes back
+    // after another request persisted its piece: its fence fails, and it must not cut that piece
+    InputStream stale = TestContent.stream(51, 6 * MIB);
+    assertThatThrownBy(() -> blobs().append(start, stale, NO_LIMIT, 7 * MIB, List.of(), null, () -> {
+      throw new IOException("the lease was lost");
+    })).hasMessageContaining("the lease was lost");
+
+    PartialBlob done = append(persisted, 50, 6 * MIB, 7 * MIB, 7 * MIB, List.of());
+    blobs().complete(done);
+    assertThat(storedSha256(done.key())).isEqualTo(TestContent.digests(50, 7 * MIB)[0]);
+  }
+
+  @Test
   void anEmptyAppendAfterCompletionChangesNothing() throws Exception {
     // the caller's commit after complete() failed (a crash), and the client's next PATCH has no bytes
     PartialBlob done = append(blobs().begin(), 47, 0, 3 * MIB + 5, 3 * MIB + 5, List.of());
@@ -148,7 +164,7 @@ abstract class ResumableBlobsContract {
     MessageDigest sha = MessageDigest.getInstance("SHA-256");
 
     PartialBlob again = blobs().append(done, InputStream.nullInputStream(), NO_LIMIT, 3 * MIB + 5, List.of(sha),
-        null);
+        null, WriteFence.NONE);
     blobs().release(done, again);
     blobs().complete(again);
 
@@ -159,7 +175,8 @@ abstract class ResumableBlobsContract {
   @Test
   void anEmptyBlobCompletes() throws Exception {
     PartialBlob blob = blobs().begin();
-    PartialBlob done = blobs().append(blob, InputStream.nullInputStream(), NO_LIMIT, 0, List.of(), null);
+    PartialBlob done = blobs().append(blob, InputStream.nullInputStream(), NO_LIMIT, 0, List.of(), null,
+        WriteFence.NONE);
     blobs().complete(done);
 
     assertThat(store().size(done.key())).contains(0L);
@@ -169,7 +186,7 @@ abstract class ResumableBlobsContract {
   void aLengthDeclaredOnlyAfterTheLastByteCompletes() throws Exception {
     PartialBlob partial = append(blobs().begin(), 45, 0, 3 * MIB, -1, List.of());
     PartialBlob declared = blobs().append(partial, InputStream.nullInputStream(), NO_LIMIT, 3 * MIB, List.of(),
-        null);
+        null, WriteFence.NONE);
     blobs().release(partial, declared);
     blobs().complete(declared);
 

@@ -1,0 +1,19 @@
+package org.fhirbox.storage;
+
+import java.io.IOException;
+
+/**
+ * What a writer of a partial blob checks once it alone writes it, before it changes anything
+ * ({@link ResumableBlobs#append}): that it still may. A request that claimed an upload for a while
+ * (a lease) and then stalled past it must not cut back what a later request appended and
+ * persisted meanwhile; the other writer's exclusive hold on the blob (a file lock) makes the check
+ * and the writing one step.
+ */
+@FunctionalInterface
+public interface WriteFence {
+  /** For a caller that is the only writer of its blobs. */
+  WriteFence NONE = () -> {};
+
+  /** Returns when the caller may still write; throws, and nothing is changed, when not. */
+  void confirm() throws IOException;
+}
