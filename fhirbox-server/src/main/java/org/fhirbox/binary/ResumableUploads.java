@@ -369,7 +369,7 @@ public final class ResumableUploads {
   private PartialBlob appendKeepingLease(ResumableUpload u, String owner, InputStream body, long limit, Long total,
       List<MessageDigest> chunk, TrailingDigests running) {
     try {
-      UploadLeases.LeaseKeeper keeper = leases.keeper(body, u.id(), owner);
+      UploadLeases.LeaseKeeper keeper = leases.keeper(body, u, owner);
       return blobs.append(u.blob(), keeper, limit, total == null ? -1 : total, chunk, running, keeper);
     } catch (BlobTooLargeException e) {
       throw tooLarge(u, total, limit + 1);

@@ -135,8 +135,10 @@ final class UploadLeases {
    * was lost; and, as the {@link WriteFence} of the append, the same check before the first byte
    * is written.
    */
-  LeaseKeeper keeper(InputStream body, String id, String owner) {
-    return new LeaseKeeper(body, id, owner);
+  LeaseKeeper keeper(InputStream body, ResumableUpload held, String owner) {
+    // counted from the claim, not from now: what ran since (digests read back) may have been long
+    Instant renewAt = held.leaseUntil() == null ? Instant.EPOCH : held.leaseUntil().minus(LEASE).plus(RENEW_AFTER);
+    return new LeaseKeeper(body, held.id(), owner, renewAt);
   }
 
   /** The lease ran out and another request took the upload: this one must stop writing. */
@@ -152,11 +154,11 @@ final class UploadLeases {
     private final String owner;
     private Instant renewAt;
 
-    LeaseKeeper(InputStream in, String id, String owner) {
+    LeaseKeeper(InputStream in, String id, String owner, Instant renewAt) {
       super(in);
       this.id = id;
       this.owner = owner;
-      this.renewAt = clock.instant().plus(RENEW_AFTER);
+      this.renewAt = renewAt;
     }
 
     /**
