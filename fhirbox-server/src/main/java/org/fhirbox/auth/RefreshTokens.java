@@ -146,12 +146,12 @@ public final class RefreshTokens {
    * Revokes every token of the family of a replayed authorization code, those not issued yet
    * included: the code's first exchange stores its family's first token after redeeming the code,
    * so a replay in between would find nothing to revoke. A revoked row that no token hashes to
-   * (a hash is 64 hex digits, this name is not) marks the family, as {@link #row} reads it; it
-   * goes when the family would have ended, {@code ttl} after the sign-in.
+   * (a hash is 64 hex digits, this name is not) marks the family: {@link #row} counts a token
+   * revoked when any row of its family is, those there already and those to come. It goes when
+   * the family would have ended, {@code ttl} after the sign-in.
    */
   public void revokeFamilyForGood(String family, String clientId, String userId, String project, Scopes scopes,
       Instant authTime) {
-    revokeFamily(family);
     String marker = "revoked " + family;
     try {
       sql.update("mark the refresh token family revoked", "INSERT INTO refresh_token (token_hash, " + COLUMNS

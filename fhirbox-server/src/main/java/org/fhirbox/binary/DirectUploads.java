@@ -288,8 +288,7 @@ public final class DirectUploads {
       }
       Optional<S3UploadSigner.StoredObject> stored = s3.stored(key);
       if (stored.isEmpty()) {
-        throw FhirException.conflict("the content of Binary/" + binaryId + " has not arrived yet: PUT it to the "
-            + "upload URL first");
+        throw notArrived(binaryId);
       }
       // the store keeps the checksum signed into the PUT only if it checked it; one that keeps
       // none most likely ignored it, and would take a repeat of the PUT with other bytes
@@ -339,8 +338,7 @@ public final class DirectUploads {
       Optional<S3UploadSigner.StagedObject> found = staging ? s3.staged(source)
           : s3.stored(source).map(o -> new S3UploadSigner.StagedObject(o.size(), o.eTag()));
       if (found.isEmpty()) {
-        throw FhirException.conflict("the content of Binary/" + binaryId + " has not arrived yet: PUT it to the "
-            + "upload URL first");
+        throw notArrived(binaryId);
       }
       if (found.get().size() != size) {
         deleteSource(source, staging, found.get().size());
@@ -370,6 +368,11 @@ public final class DirectUploads {
     }
     deleteSourceQuietly(binaryId, source, staging, size);
     return written;
+  }
+
+  private static FhirException notArrived(String binaryId) {
+    return FhirException.conflict("the content of Binary/" + binaryId + " has not arrived yet: PUT it to the upload "
+        + "URL first");
   }
 
   private void deleteSource(BlobKey source, boolean staging, long size) throws IOException {

@@ -31,12 +31,11 @@ public interface ResumableBlobs {
    * Appends everything {@code in} yields (does not close it). Every appended byte also goes to
    * each of {@code digests}, in order, before this returns, and to {@code trailing}'s digests
    * (null: none), in order, possibly after; bytes the store moves around internally do not.
-   *
-   * @param maxLength the most the blob may hold; beyond it {@link BlobTooLargeException}, and
-   *     the returned-to state stays as it was
    * An empty append to a blob whose last piece is stored as such changes nothing, even after
    * {@link #complete} (whose caller's commit then failed, and the client's next piece is empty).
    *
+   * @param maxLength the most the blob may hold; beyond it {@link BlobTooLargeException}, and
+   *     the returned-to state stays as it was
    * @param finalLength the blob's whole length when known, else -1: reaching it lets the store
    *     write its last piece as such (S3: the last part instead of a gathered tail)
    * @param fence checked once this append alone writes the blob, before it changes anything
