@@ -38,7 +38,8 @@ public interface ResumableBlobs {
    *     the returned-to state stays as it was
    * @param finalLength the blob's whole length when known, else -1: reaching it lets the store
    *     write its last piece as such (S3: the last part instead of a gathered tail)
-   * @param fence checked once this append alone writes the blob, before it changes anything
+   * @param fence checked once this append alone writes the blob, before it changes anything; by a
+   *     store that cannot hold the blob alone, before each of its writes
    */
   PartialBlob append(PartialBlob blob, InputStream in, long maxLength, long finalLength,
       List<MessageDigest> digests, TrailingDigests trailing, WriteFence fence) throws IOException;

@@ -126,12 +126,8 @@ final class S3PartialBlobs implements ResumableBlobs {
       }
       throw new IOException("partial blob " + blob.key() + " is already written whole");
     }
-    // nothing in S3 is cut back or replaced in place: a part written under a number that a later
-    // append persisted with other bytes only makes the completion fail (its ETag is not the one
-    // listed), so this is checked early only to spare the writes
-    fence.confirm();
     try {
-      return append(blob, st, in, maxLength, finalLength, TrailingDigests.withFedHere(digests, trailing));
+      return append(blob, st, in, maxLength, finalLength, TrailingDigests.withFedHere(digests, trailing), fence);
     } catch (IOException | RuntimeException e) {
       if (trailing != null) {
         trailing.spoil(e);
@@ -140,14 +136,21 @@ final class S3PartialBlobs implements ResumableBlobs {
     }
   }
 
-  /** Appends on this thread, feeding {@code digests} as the bytes arrive. */
+  /**
+   * Appends on this thread, feeding {@code digests} as the bytes arrive. S3 has no lock that one
+   * append could hold for its whole length, so {@code fence} is confirmed before each write: a part
+   * that a request which stalled past its lease uploaded under a number that a later append
+   * persisted would replace that part's bytes, and the completion, which names the persisted
+   * part's ETag, would then be refused for good.
+   */
   private PartialBlob append(PartialBlob blob, State st, InputStream in, long maxLength, long finalLength,
-      List<MessageDigest> digests) throws IOException {
+      List<MessageDigest> digests, WriteFence fence) throws IOException {
     String objectKey = settings.objectKey(blob.key());
     byte[] buf = buffers.take();
     String uploadId = st.uploadId();
     boolean started = false;
     try {
+      fence.confirm();
       int n = st.tail() == null ? 0 : readTail(st, buf);
       List<Part> parts = new ArrayList<>(st.parts());
       long room = maxLength - blob.length();
@@ -163,6 +166,7 @@ final class S3PartialBlobs implements ResumableBlobs {
         }
         n += r;
         if (n == buf.length) {
+          fence.confirm();
           if (uploadId == null) {
             uploadId = createMultipartUpload(objectKey);
             started = true;
@@ -176,6 +180,7 @@ final class S3PartialBlobs implements ResumableBlobs {
       if (appended == 0 && !last) {
         return blob;
       }
+      fence.confirm();
       State next;
       if (last && uploadId == null) {
         putObject(objectKey, buf, n);

@@ -6,8 +6,9 @@ import java.io.IOException;
  * What a writer of a partial blob checks once it alone writes it, before it changes anything
  * ({@link ResumableBlobs#append}): that it still may. A request that claimed an upload for a while
  * (a lease) and then stalled past it must not cut back what a later request appended and
- * persisted meanwhile; the other writer's exclusive hold on the blob (a file lock) makes the check
- * and the writing one step.
+ * persisted meanwhile. A store that holds the blob exclusively while it writes (a file lock)
+ * checks it once, under that hold, which makes the check and the writing one step; a store without
+ * such a hold (S3's multipart uploads) checks it before each of its writes.
  */
 @FunctionalInterface
 public interface WriteFence {

@@ -3,12 +3,19 @@ package org.fhirbox.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -154,6 +161,87 @@ abstract class ResumableBlobsContract {
     PartialBlob done = append(persisted, 50, 6 * MIB, 7 * MIB, 7 * MIB, List.of());
     blobs().complete(done);
     assertThat(storedSha256(done.key())).isEqualTo(TestContent.digests(50, 7 * MIB)[0]);
+  }
+
+  @Test
+  void anAppendThatStallsWhileReceivingStoresNothingOverWhatALaterAppendPersisted() throws Exception {
+    PartialBlob base = append(blobs().begin(), 50, 0, 5 * MIB, 12 * MIB, List.of());
+    // a request whose fence held when it began: it receives all but the last byte of a 5 MiB
+    // part, stalls past its lease, and that byte arrives after another request persisted a piece
+    // over the same range
+    AtomicBoolean lost = new AtomicBoolean();
+    InputStream other = TestContent.stream(51, 12 * MIB);
+    other.skipNBytes(5 * MIB);
+    StallingStream slow = new StallingStream(other, 5 * MIB - 1);
+    CompletableFuture<PartialBlob> stale = CompletableFuture.supplyAsync(() -> {
+      try {
+        return blobs().append(base, slow, NO_LIMIT, 12 * MIB, List.of(), null, () -> {
+          if (lost.get()) {
+            throw new IOException("the lease was lost");
+          }
+        });
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    assertThat(slow.stalled.await(30, TimeUnit.SECONDS)).isTrue();
+    lost.set(true);
+
+    PartialBlob persisted;
+    try {
+      persisted = append(base, 50, 5 * MIB, 11 * MIB, 12 * MIB, List.of());
+    } catch (ConcurrentAppendException e) {
+      // a store that lets one append at a time write a blob: the stalled one goes on first
+      slow.resume.countDown();
+      stale.handle((r, x) -> r).join();
+      persisted = append(base, 50, 5 * MIB, 11 * MIB, 12 * MIB, List.of());
+    }
+    slow.resume.countDown();
+    // whatever it returns is never persisted
+    stale.handle((r, x) -> r).join();
+
+    PartialBlob done = append(persisted, 50, 11 * MIB, 12 * MIB, 12 * MIB, List.of());
+    blobs().complete(done);
+    assertThat(storedSha256(done.key())).isEqualTo(TestContent.digests(50, 12 * MIB)[0]);
+  }
+
+  /** {@code in}, which stops after {@code stallAt} bytes until {@link #resume} opens. */
+  private static final class StallingStream extends FilterInputStream {
+    final CountDownLatch stalled = new CountDownLatch(1);
+    final CountDownLatch resume = new CountDownLatch(1);
+    private final long stallAt;
+    private long position;
+
+    StallingStream(InputStream in, long stallAt) {
+      super(in);
+      this.stallAt = stallAt;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (position == stallAt) {
+        stalled.countDown();
+        try {
+          if (!resume.await(60, TimeUnit.SECONDS)) {
+            throw new IOException("never resumed");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException();
+        }
+      }
+      int n = super.read(b, off, position < stallAt ? (int) Math.min(len, stallAt - position) : len);
+      if (n > 0) {
+        position += n;
+      }
+      return n;
+    }
   }
 
   @Test
