@@ -417,13 +417,19 @@ public final class ResumableUploads {
   /**
    * 404 when {@code u} was terminated while this request's piece arrived (its row is gone): what
    * the upload stored is then this request's to free, with {@code free}. Nothing when it exists.
+   * A row is also gone when the upload finished (through another request, as this one stalled)
+   * and was then forgotten; its blob is then a Binary's, and stays.
    */
   private void freeIfTerminated(ResumableUpload u, StorageWork free) {
     if (store.read(tx -> tx.uploads().find(u.id())).isPresent()) {
       return;
     }
     try {
-      free.run();
+      // once the row is gone no commit can name the blob any more (a commit finishes the row in
+      // its own transaction), so a Binary that names it now is the finished upload's
+      if (!store.read(tx -> tx.isBlobReferenced(u.blob().key()))) {
+        free.run();
+      }
     } catch (IOException e) {
       LOG.warn("could not delete the stored bytes of terminated upload {}", u.id(), e);
     }

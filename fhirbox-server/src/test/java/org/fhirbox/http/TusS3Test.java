@@ -3,11 +3,16 @@ package org.fhirbox.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
@@ -163,5 +168,32 @@ class TusS3Test {
     assertThat(multipartUploads()).isEqualTo(1);
     assertThat(tails()).hasSize(1);
     assertThat(tus.offset(live)).isEqualTo(6 * MIB);
+  }
+
+  @Test
+  void aPieceThatStalledPastItsLeaseLeavesAloneTheBinaryAnotherPieceCompleted() throws Exception {
+    byte[] content = TestBytes.random(4 * MIB, 31);
+    String url = tus.upload(content.length, null);
+    CountDownLatch go = new CountDownLatch(1);
+    CompletableFuture<HttpResponse<String>> stalled = CompletableFuture.supplyAsync(() -> server.client().send(
+        tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
+            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 * MIB, go)))));
+    // an empty piece is 409 once the stalled one holds the upload (and stores nothing before)
+    Poll.until("the stalled piece holding the upload", () -> tus.patch(url, 0, new byte[0]).statusCode(),
+        status -> status == 409);
+    // the client gives up on it and sends the piece again; its upload finished, it forgets it
+    clock.advance(Duration.ofSeconds(16));
+    HttpResponse<String> done = tus.patch(url, 0, content);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
+    assertThat(tus.delete(url).statusCode()).isEqualTo(204);
+
+    go.countDown();
+
+    HttpResponse<String> late = stalled.get(60, TimeUnit.SECONDS);
+    assertThat(late.statusCode()).as(late.body()).isIn(404, 409);
+    HttpResponse<byte[]> stored = server.client().sendBytes(server.client().request("fhir/R4/" + Tus.binaryVersion(done))
+        .header("Accept", "*/*").GET());
+    assertThat(stored.statusCode()).isEqualTo(200);
+    assertThat(stored.body()).isEqualTo(content);
   }
 }
