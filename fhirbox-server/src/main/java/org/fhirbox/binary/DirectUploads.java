@@ -266,10 +266,11 @@ public final class DirectUploads {
    * object (S3 keeps only a checksum of its parts' checksums) is read here instead. So is a single
    * {@code PUT} with a declared SHA-1, so that the SHA-1 a Binary publishes as {@code hash} is
    * checked before it exists (S3 checks only the one signed checksum, the SHA-256 where both were
-   * declared). A single {@code PUT} without a declared digest went to a staging object, and the
-   * object of one to a store that keeps no checksum (so that it most likely did not check the
-   * signed one either) could be changed by a repeat of the {@code PUT}: both are copied to a blob
-   * no URL writes before they are read, see {@link #createFromCopy}.
+   * declared). A single {@code PUT} without a declared digest went to a staging object; the object
+   * of one to a store that keeps no checksum (so that it most likely did not check the signed one
+   * either), and of one whose only declared digest is a SHA-1 (for which same-size collisions are
+   * published), could be changed by a repeat of the {@code PUT}: all are copied to a blob no URL
+   * writes before they are read, see {@link #createFromCopy}.
    */
   private Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
       String uploadId, DeclaredContent declared) {
@@ -283,16 +284,18 @@ public final class DirectUploads {
         }
         return readAndCreate(project, binaryId, meta, key, declared);
       }
-      if (sha256Hex == null && declared.sha1Hex() == null) {
-        return createFromCopy(project, binaryId, meta, key, declared, true);
+      // Only a SHA-256 the store checked binds a repeat of the PUT to the same bytes. Without a
+      // declared digest the PUT went to a staging object; a SHA-1 alone admits other bytes of the
+      // same size and SHA-1 (published collisions exist), which the store would take.
+      if (sha256Hex == null) {
+        return createFromCopy(project, binaryId, meta, key, declared, declared.sha1Hex() == null);
       }
       Optional<S3UploadSigner.StoredObject> stored = s3.stored(key);
       if (stored.isEmpty()) {
         throw notArrived(binaryId);
       }
-      // the store keeps the checksum signed into the PUT only if it checked it; one that keeps
-      // none most likely ignored it, and would take a repeat of the PUT with other bytes
-      if ((sha256Hex != null ? stored.get().sha256Hex() : stored.get().sha1Hex()) == null) {
+      // a store that keeps no checksum most likely ignored the signed one
+      if (stored.get().sha256Hex() == null) {
         return createFromCopy(project, binaryId, meta, key, declared, false);
       }
       if (declared.sha1Hex() != null) {
@@ -319,7 +322,8 @@ public final class DirectUploads {
    * A single {@code PUT} whose object a repeat of the {@code PUT} could still change, until its URL
    * expires: one without a declared digest, which went to the staging object of {@code key}
    * ({@code staging}; see {@link S3UploadSigner#presignStagedPut}), or one to the blob's own
-   * object on a store that did not check the signed checksum. Its size is checked
+   * object on a store that did not check the signed checksum or with a SHA-1 alone signed. Its
+   * size is checked
    * ({@code HeadObject}; 409 while it is not there, 400 and deleted when it is another size), it
    * is copied inside the bucket to a new blob that no URL can write, only while it is still the
    * object whose size was checked, and that blob is read once for its digests
