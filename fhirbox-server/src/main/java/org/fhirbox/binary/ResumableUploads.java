@@ -471,6 +471,15 @@ public final class ResumableUploads {
       throw new UncheckedIOException("could not complete the upload's blob", e);
     } catch (RuntimeException e) {
       leases.releaseQuietly(u.id(), owner);
+      if (e instanceof FhirException f && f.status() == 409) {
+        // A completion that outlasted its lease (reading a large blob again) was taken over by a
+        // HEAD, which commits the same bytes: its outcome answers this piece too, which was stored.
+        ResumableUpload now = leases.settled(store.read(tx -> tx.uploads().find(u.id())).orElse(u));
+        if (now.finished()) {
+          running.remove(u.id());
+          return now;
+        }
+      }
       throw e;
     }
   }

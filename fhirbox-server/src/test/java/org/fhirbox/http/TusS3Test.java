@@ -196,4 +196,35 @@ class TusS3Test {
     assertThat(stored.statusCode()).isEqualTo(200);
     assertThat(stored.body()).isEqualTo(content);
   }
+
+  @Test
+  void aHeadThatTakesOverALongCompletionLeavesItsPieceAcknowledged() throws Exception {
+    byte[] content = TestBytes.random(1000, 32);
+    String url = tus.upload(content.length, null);
+    assertThat(tus.patch(url, 0, Arrays.copyOf(content, 400)).statusCode()).isEqualTo(204);
+    String tail = tails().get(0);
+    String objectKey = tail.substring(0, tail.indexOf("tus/")) + tail.substring(tail.indexOf("tus/") + 4,
+        tail.lastIndexOf('/'));
+    // a refused piece drops the running digests: the completion then reads the whole object again
+    byte[] rest = Arrays.copyOfRange(content, 400, content.length);
+    byte[] bad = rest.clone();
+    bad[0] ^= 1;
+    assertThat(tus.patch(url, 400, bad, "Upload-Checksum", Tus.checksum("sha1", rest)).statusCode()).isEqualTo(460);
+    S3Server.HeldReads held = s3.holdReads(objectKey);
+    CompletableFuture<HttpResponse<String>> last = CompletableFuture.supplyAsync(() -> tus.patch(url, 400, rest));
+    Poll.until("the completion reading the object", () -> held.reads() >= 1);
+    // the read outlasts the completion's lease; the client asks HEAD, which commits the upload
+    clock.advance(Duration.ofSeconds(16));
+    CompletableFuture<HttpResponse<String>> head = CompletableFuture.supplyAsync(() -> tus.head(url));
+    Poll.until("the HEAD reading the object", () -> held.reads() >= 2);
+    held.release();
+
+    HttpResponse<String> piece = last.get(60, TimeUnit.SECONDS);
+    HttpResponse<String> asked = head.get(60, TimeUnit.SECONDS);
+
+    assertThat(asked.statusCode()).isEqualTo(200);
+    assertThat(piece.statusCode()).as("every byte was stored: " + piece.body()).isEqualTo(204);
+    assertThat(Tus.binaryVersion(piece)).isEqualTo(Tus.binaryVersion(asked));
+    assertThat(raw(piece)).isEqualTo(content);
+  }
 }
