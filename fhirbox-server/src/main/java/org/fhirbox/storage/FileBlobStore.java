@@ -543,6 +543,18 @@ public final class FileBlobStore implements BlobStore {
         }
       }
     }
+    // Resumable uploads' files that no unfinished upload names: one deleted while a piece of it
+    // failed, whose node died holding it, or whose row was never written. A paused upload is
+    // still named, however old its file.
+    try (DirectoryStream<Path> pieces = Files.newDirectoryStream(tmp, "*" + FilePartialBlobs.SUFFIX)) {
+      for (Path p : pieces) {
+        String name = p.getFileName().toString();
+        Optional<BlobKey> key = BlobKey.tryParse(name.substring(0, name.length() - FilePartialBlobs.SUFFIX.length()));
+        if (key.isPresent() && Files.getLastModifiedTime(p).toInstant().isBefore(cutoff) && !resuming.test(key.get())) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
   }
 
   private static boolean isOldFile(BasicFileAttributes attrs, Instant cutoff) {

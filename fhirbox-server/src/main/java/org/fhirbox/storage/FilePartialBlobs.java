@@ -21,12 +21,12 @@ import java.util.List;
  * <p>An append first cuts the file back to the persisted length, which drops whatever an append
  * whose result was never persisted wrote (a checksum mismatch, a lost race). Each append holds an
  * exclusive lock on the file ({@link FileChannel#tryLock}), so two writers can never interleave
- * their bytes in it, whatever the callers' own bookkeeping says. The {@code .tus} suffix keeps the
- * file out of the orphan sweep, which removes only old {@code .part} files: a paused upload stays
- * until its own expiry.
+ * their bytes in it, whatever the callers' own bookkeeping says. The orphan sweep removes an old
+ * {@code .tus} file only when no unfinished upload names its key: a paused upload stays until its
+ * own expiry.
  */
 final class FilePartialBlobs implements ResumableBlobs {
-  private static final String SUFFIX = ".tus";
+  static final String SUFFIX = ".tus";
   /**
    * A piece is acknowledged only once it is synced, so what its flusher left unflushed is waited
    * for at its end: a piece flushes more often than a whole blob. 1 GiB in 16 MiB PATCHes,

@@ -286,8 +286,19 @@ public final class S3BlobStore implements BlobStore {
     try {
       for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(settings.bucket())
           .prefix(prefix)).contents()) {
-        if (object.lastModified().isBefore(cutoff)) {
-          BlobKey.tryParse(object.key().substring(prefix.length())).ifPresent(visitor);
+        if (!object.lastModified().isBefore(cutoff)) {
+          continue;
+        }
+        String name = object.key().substring(prefix.length());
+        Optional<BlobKey> tailOf = S3PartialBlobs.tailOf(name);
+        if (tailOf.isPresent()) {
+          // the gathered tail of a resumable upload that no unfinished upload names any more (one
+          // deleted while a piece of it failed, or whose node died holding it)
+          if (!resuming.test(tailOf.get())) {
+            s3.deleteObject(b -> b.bucket(settings.bucket()).key(object.key()));
+          }
+        } else {
+          BlobKey.tryParse(name).ifPresent(visitor);
         }
       }
       for (MultipartUpload upload : s3.listMultipartUploadsPaginator(b -> b

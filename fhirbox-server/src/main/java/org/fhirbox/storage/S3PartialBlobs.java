@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -41,6 +42,8 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  */
 final class S3PartialBlobs implements ResumableBlobs {
   private static final String OCTETS = "application/octet-stream";
+  /** Where tails are, after the key prefix: {@code tus/<key>/<random>}. */
+  private static final String TAILS = "tus/";
   private final S3Client s3;
   private final S3Settings settings;
   private final PartBufferPool buffers;
@@ -191,7 +194,7 @@ final class S3PartialBlobs implements ResumableBlobs {
         }
         next = new State(uploadId, parts, null, 0, false);
       } else if (n > 0) {
-        String tail = settings.keyPrefix() + "tus/" + blob.key() + "/"
+        String tail = settings.keyPrefix() + TAILS + blob.key() + "/"
             + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
         putObject(tail, buf, n);
         next = new State(uploadId, parts, tail, n, false);
@@ -207,6 +210,15 @@ final class S3PartialBlobs implements ResumableBlobs {
     } finally {
       buffers.give(buf);
     }
+  }
+
+  /** The key of the partial blob whose tail object this is ({@code name}: its key after the prefix), if it is one. */
+  static Optional<BlobKey> tailOf(String name) {
+    if (!name.startsWith(TAILS)) {
+      return Optional.empty();
+    }
+    int slash = name.indexOf('/', TAILS.length());
+    return slash < 0 ? Optional.empty() : BlobKey.tryParse(name.substring(TAILS.length(), slash));
   }
 
   private static int nextPart(List<Part> parts) {

@@ -2,9 +2,11 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -12,8 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
@@ -95,6 +102,34 @@ class TusExpiryTest {
     assertThat(tus.head(url).statusCode()).isEqualTo(404);
     assertThat(tus.offset(kept)).isEqualTo(1);
     assertThat(files.stream().filter(Files::exists)).hasSize(1);
+  }
+
+  @Test
+  void bytesThatAFailingPieceWroteAfterItsUploadWasDeletedAreSweptWhenOld() throws Exception {
+    List<Path> before = partFiles();
+    byte[] content = TestBytes.random(4 << 20, 33);
+    String url = tus.upload(8 << 20, null);
+    assertThat(tus.patch(url, 0, new byte[10]).statusCode()).isEqualTo(204);
+    List<Path> mine = new ArrayList<>(partFiles());
+    mine.removeAll(before);
+    Path file = mine.get(0);
+    // a piece whose checksum will not match, paused half way; meanwhile the client deletes the upload
+    CountDownLatch go = new CountDownLatch(1);
+    CompletableFuture<HttpResponse<String>> piece = CompletableFuture.supplyAsync(() -> server.client().send(
+        tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "10")
+            .header("Upload-Checksum", Tus.checksum("sha1", new byte[1]))
+            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 << 20, go)))));
+    Poll.until("the piece's first bytes on disk", () -> Files.size(file), size -> size > 10);
+    assertThat(tus.delete(url).statusCode()).isEqualTo(204);
+    go.countDown();
+    assertThat(piece.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(460);
+
+    // as old as the server's clock makes it (which starts long before the file was written)
+    Files.setLastModifiedTime(file, FileTime.from(clock.instant().minus(Duration.ofDays(2))));
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+
+    assertThat(file).as("no upload names it any more").doesNotExist();
   }
 
   @Test

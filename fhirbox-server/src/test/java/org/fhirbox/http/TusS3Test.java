@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,8 @@ class TusS3Test {
   static final int MIB = 1 << 20;
   static S3Server s3;
   static S3Client raw;
-  final TestClock clock = new TestClock();
+  /** Starts now: the bucket dates its objects by the wall clock, and the sweeper compares with this one. */
+  final TestClock clock = new TestClock(Instant.now());
   String bucket;
   TestServer server;
   Tus tus;
@@ -226,5 +228,31 @@ class TusS3Test {
     assertThat(piece.statusCode()).as("every byte was stored: " + piece.body()).isEqualTo(204);
     assertThat(Tus.binaryVersion(piece)).isEqualTo(Tus.binaryVersion(asked));
     assertThat(raw(piece)).isEqualTo(content);
+  }
+
+  @Test
+  void theTailOfAnUploadDeletedWhileAPieceOfItFailedIsSweptWhenOld() throws Exception {
+    byte[] content = TestBytes.random(4 * MIB, 34);
+    String url = tus.upload(8 * MIB, null);
+    assertThat(tus.patch(url, 0, new byte[10]).statusCode()).isEqualTo(204);
+    assertThat(tails()).hasSize(1);
+    CountDownLatch go = new CountDownLatch(1);
+    CompletableFuture<HttpResponse<String>> piece = CompletableFuture.supplyAsync(() -> server.client().send(
+        tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "10")
+            .header("Upload-Checksum", Tus.checksum("sha1", new byte[1]))
+            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 * MIB, go)))));
+    Poll.until("the failing piece holding the upload", () -> tus.patch(url, 10, new byte[0]).statusCode(),
+        status -> status == 409);
+    assertThat(tus.delete(url).statusCode()).isEqualTo(204);
+    go.countDown();
+    assertThat(piece.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(460);
+    assertThat(tails()).as("the piece frees only what it wrote itself").hasSize(1);
+
+    clock.advance(Duration.ofDays(2));
+    server.server().sweeper().sweep();
+    server.server().sweeper().sweep();
+
+    assertThat(tails()).as("no upload names it any more").isEmpty();
+    assertThat(multipartUploads()).isZero();
   }
 }

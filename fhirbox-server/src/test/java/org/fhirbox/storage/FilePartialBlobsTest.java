@@ -100,13 +100,15 @@ class FilePartialBlobsTest extends ResumableBlobsContract {
   }
 
   @Test
-  void theOrphanSweepLeavesAPausedUploadAlone() throws Exception {
-    PartialBlob blob = append(blobs().begin(), 53, 0, 100, -1, List.of());
+  void theOrphanSweepLeavesAPausedUploadAloneAndRemovesAFileNoUploadNames() throws Exception {
+    PartialBlob paused = append(blobs().begin(), 53, 0, 100, -1, List.of());
+    PartialBlob abandoned = append(blobs().begin(), 54, 0, 100, -1, List.of());
     List<BlobKey> seen = new ArrayList<>();
 
-    store.listOlderThan(Instant.now().plusSeconds(3600), seen::add);
+    store.listOlderThan(Instant.now().plusSeconds(3600), seen::add, key -> key.equals(paused.key()));
 
-    assertThat(holdsAnything(blob)).isTrue();
-    assertThat(seen).doesNotContain(blob.key());
+    assertThat(holdsAnything(paused)).isTrue();
+    assertThat(holdsAnything(abandoned)).isFalse();
+    assertThat(seen).doesNotContain(paused.key(), abandoned.key());
   }
 }
