@@ -3,9 +3,11 @@ package org.fhirbox.app;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
+import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.http.ContentDisposition;
 import org.fhirbox.metrics.MeteredBlobStore;
@@ -129,6 +131,17 @@ public final class Backends {
    */
   public static S3UploadSigner s3Uploads(FhirboxConfig config, AwsCredentialsProvider credentials) {
     String mode = config.get("FHIRBOX_SIGNED_URL_MODE").trim().toLowerCase(Locale.ROOT);
-    return mode.equals("s3") ? new S3UploadSigner(s3Settings(config), credentials) : null;
+    if (!mode.equals("s3")) {
+      return null;
+    }
+    // an object or multipart upload that a URL still writes must not look like an orphan
+    Duration grace = config.seconds("FHIRBOX_ORPHAN_GRACE");
+    if (grace.compareTo(DirectUploads.MAX_EXPIRES_IN) < 0) {
+      throw new IllegalArgumentException("FHIRBOX_ORPHAN_GRACE is " + grace.toSeconds() + " s; with"
+          + " FHIRBOX_SIGNED_URL_MODE=s3 it must be at least " + DirectUploads.MAX_EXPIRES_IN.toSeconds()
+          + " s, the longest life of an upload URL, or the orphan sweeper could delete what such a URL is still"
+          + " uploading");
+    }
+    return new S3UploadSigner(s3Settings(config), credentials);
   }
 }

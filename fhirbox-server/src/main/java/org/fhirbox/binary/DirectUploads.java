@@ -242,8 +242,22 @@ public final class DirectUploads {
     }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
-    Written written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
-        declared(grant));
+    Written written;
+    try {
+      written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
+          declared(grant));
+    } catch (FhirException e) {
+      if (e.status() != 409) {
+        throw e;
+      }
+      // Confirmed before: by the first read or the background check (which do not wait for the
+      // client), or by this call, whose answer was lost. The same answer again, not created.
+      Optional<StoredResource> before = binaries.createdAs(grant.project(), binaryId, declared(grant));
+      if (before.isEmpty()) {
+        throw e;
+      }
+      return new Written(before.get(), binaries.toResource(before.get()), false, null, null);
+    }
     if (written == null) {
       throw FhirException.conflict("the parts of Binary/" + binaryId + " in the bucket do not add up to "
           + grant.size() + " bytes yet: PUT every part first");
@@ -463,7 +477,19 @@ public final class DirectUploads {
       return false;
     }
     String how = "confirmed on the first read after a presigned upload straight to the bucket";
-    if (!confirm(pending.get(), request, how)) {
+    boolean confirmed;
+    try {
+      confirmed = confirm(pending.get(), request, how);
+    } catch (FhirException e) {
+      if (e.status() != 400) {
+        throw e;
+      }
+      // the object was not the declared content: deleted, the upload forgotten, and the read,
+      // which asked for nothing wrong, finds no Binary
+      LOG.info("the upload of Binary/{} was refused on its first read: {}", binaryId, e.getMessage());
+      return false;
+    }
+    if (!confirmed) {
       throw FhirException.conflict("the content of Binary/" + binaryId + " is being uploaded straight to storage and"
           + " is not all there yet; read it again once the upload is done");
     }

@@ -56,7 +56,9 @@ public final class StorageRoutes {
     if (uploadPath && ex.method().equals("POST")) {
       Map<String, String> query = new HashMap<>();
       ex.params().forEach((k, v) -> query.put(k, v.get(0)));
-      written(ex, uploads.complete(segments.get(1), query, new ExchangeFacts(ex)));
+      Written w = uploads.complete(segments.get(1), query, new ExchangeFacts(ex));
+      written(ex, w, w.created() ? "created Binary/" + w.stored().id() + " version " + w.stored().versionId()
+          : "Binary/" + w.stored().id() + " version " + w.stored().versionId() + " was confirmed before");
       return;
     }
     if (uploadPath && ex.params().containsKey("Project")) {
@@ -128,11 +130,15 @@ public final class StorageRoutes {
   }
 
   private void written(Exchange ex, Written w) throws IOException {
+    written(ex, w, (w.created() ? "created" : "updated") + " Binary/" + w.stored().id() + " version "
+        + w.stored().versionId());
+  }
+
+  private void written(Exchange ex, Written w, String info) throws IOException {
     StoredResource s = w.stored();
     String location = ex.fhirBase() + "/Binary/" + s.id() + "/_history/" + s.versionId();
     ex.response().setHeader("Location", location);
     ex.response().setHeader("ETag", "W/\"" + s.versionId() + "\"");
-    output.writeRaw(ex, w.created() ? 201 : 200, ErrorMapper.info((w.created() ? "created" : "updated")
-        + " Binary/" + s.id() + " version " + s.versionId()));
+    output.writeRaw(ex, w.created() ? 201 : 200, ErrorMapper.info(info));
   }
 }

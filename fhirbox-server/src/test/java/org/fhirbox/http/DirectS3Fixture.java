@@ -192,6 +192,16 @@ final class DirectS3Fixture implements AutoCloseable {
   }
 
   /** The node's {@code fhirbox_bytes_in_total}. */
+  /**
+   * A completion repeated after the upload was confirmed (by an earlier completion, the first read
+   * or the background check): 200, naming the version the confirmation created.
+   */
+  static void assertConfirmedBefore(HttpResponse<String> again, String binary) {
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertThat(again.headers().firstValue("Location").orElseThrow()).endsWith(binary + "/_history/1");
+    assertThat(again.body()).contains("was confirmed before");
+  }
+
   double bytesIn() {
     String text = http.send(http.request("metrics").GET()).body();
     Matcher m = Pattern.compile("(?m)^fhirbox_bytes_in_total (\\S+)$").matcher(text);

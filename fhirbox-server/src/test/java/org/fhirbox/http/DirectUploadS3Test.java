@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirbox.http.DirectS3Fixture.ANONYMOUS;
+import static org.fhirbox.http.DirectS3Fixture.assertConfirmedBefore;
 import static org.fhirbox.http.DirectS3Fixture.complete;
 import static org.fhirbox.http.DirectS3Fixture.objectKey;
 import static org.fhirbox.http.DirectS3Fixture.post;
@@ -71,7 +72,7 @@ class DirectUploadS3Test {
     assertThat(f.http.get("fhir/R4/" + issued.binary()).body())
         .contains("\"contentType\":\"application/octet-stream\"");
 
-    assertThat(complete(issued).statusCode()).as("the confirmation is used once").isEqualTo(409);
+    assertConfirmedBefore(complete(issued), issued.binary());
     String audit = Poll.until("the AuditEvent of the confirmation",
         () -> f.http.get("fhir/R4/AuditEvent?entity=" + issued.binary() + "&_count=50").body(),
         b -> b.contains("confirmed after a presigned upload"));
@@ -228,6 +229,22 @@ class DirectUploadS3Test {
   }
 
   @Test
+  void aReadThatFindsTheUploadNotTheDeclaredContentGets404() throws Exception {
+    byte[] bytes = random(6000, 17);
+    byte[] other = bytes.clone();
+    other[10] ^= 1;
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes), sha1Base64(other), null));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+    // the read confirms the upload, which is refused: for the reader there is no such Binary
+    HttpResponse<String> read = f.http.get("fhir/R4/" + issued.binary());
+
+    assertThat(read.statusCode()).as(read.body()).isEqualTo(404);
+    assertThat(f.objectExists(issued.url())).as("the refused object was deleted").isFalse();
+    assertThat(complete(issued).statusCode()).as("nothing to confirm any more").isEqualTo(409);
+  }
+
+  @Test
   void anUploadNeverConfirmedIsSweptAfterTheGrace() throws Exception {
     byte[] bytes = random(2000, 3);
     Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
@@ -287,7 +304,7 @@ class DirectUploadS3Test {
     TestBytes.assertBlobEtag(raw.headers());
     assertThat(raw.headers().firstValue("Content-Type")).contains("video/mp4");
     assertThat(raw.body()).isEqualTo(bytes);
-    assertThat(post(issued.completeUrl()).statusCode()).as("the confirmation is used once").isEqualTo(409);
+    assertConfirmedBefore(post(issued.completeUrl()), issued.binary());
     // AWS answers NoSuchUpload to a part of a completed upload; s3proxy takes it. Either way the
     // object is already assembled and keeps the confirmed bytes.
     byte[] other = random((int) first.size(), 7);
@@ -322,7 +339,7 @@ class DirectUploadS3Test {
 
     assertThat(raw.statusCode()).isEqualTo(200);
     assertThat(raw.body()).isEqualTo(bytes);
-    assertThat(complete(issued).statusCode()).as("already confirmed").isEqualTo(409);
+    assertConfirmedBefore(complete(issued), issued.binary());
     String audit = Poll.until("the AuditEvent of the confirmation",
         () -> f.http.get("fhir/R4/AuditEvent?entity=" + issued.binary() + "&_count=50").body(),
         b -> b.contains("confirmed on the first read"));
@@ -345,7 +362,7 @@ class DirectUploadS3Test {
     assertThat(raw.statusCode()).isEqualTo(200);
     TestBytes.assertBlobEtag(raw.headers());
     assertThat(raw.body()).isEqualTo(bytes);
-    assertThat(post(issued.completeUrl()).statusCode()).as("already confirmed").isEqualTo(409);
+    assertConfirmedBefore(post(issued.completeUrl()), issued.binary());
   }
 
   @Test

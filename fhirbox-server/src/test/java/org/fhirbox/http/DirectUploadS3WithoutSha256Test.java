@@ -1,6 +1,7 @@
 package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirbox.http.DirectS3Fixture.assertConfirmedBefore;
 import static org.fhirbox.http.DirectS3Fixture.complete;
 import static org.fhirbox.http.DirectS3Fixture.objectKey;
 import static org.fhirbox.http.DirectS3Fixture.post;
@@ -75,7 +76,7 @@ class DirectUploadS3WithoutSha256Test {
     assertThat(f.http.postJson("fhir/R4/Patient", attachment(issued)).body()).as("the SHA-1 is known at once")
         .contains("\"hash\":\"" + sha1Base64(bytes) + "\"").contains("\"size\":" + bytes.length);
     assertThat(f.objectExists(issued.url())).as("the staging object is deleted once copied").isFalse();
-    assertThat(complete(issued).statusCode()).as("the confirmation is used once").isEqualTo(409);
+    assertConfirmedBefore(complete(issued), issued.binary());
   }
 
   @Test
@@ -116,7 +117,7 @@ class DirectUploadS3WithoutSha256Test {
     TestBytes.assertBlobEtag(raw.headers());
     assertThat(f.http.postJson("fhir/R4/Patient", attachment(issued)).body())
         .contains("\"hash\":\"" + sha1Base64(bytes) + "\"");
-    assertThat(complete(issued).statusCode()).as("already confirmed").isEqualTo(409);
+    assertConfirmedBefore(complete(issued), issued.binary());
     assertThat(f.objectExists(issued.url())).isFalse();
   }
 
@@ -132,7 +133,7 @@ class DirectUploadS3WithoutSha256Test {
     HttpResponse<byte[]> raw = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
     assertThat(raw.statusCode()).isEqualTo(200);
     assertThat(raw.body()).isEqualTo(bytes);
-    assertThat(complete(issued).statusCode()).as("already confirmed").isEqualTo(409);
+    assertConfirmedBefore(complete(issued), issued.binary());
   }
 
   @Test
@@ -156,7 +157,7 @@ class DirectUploadS3WithoutSha256Test {
     assertThat(raw.body()).isEqualTo(bytes);
     String attach = "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"" + issued.binary() + "\"}]}";
     assertThat(f.http.postJson("fhir/R4/Patient", attach).body()).contains("\"hash\":\"" + sha1Base64(bytes) + "\"");
-    assertThat(post(issued.completeUrl()).statusCode()).as("the confirmation is used once").isEqualTo(409);
+    assertConfirmedBefore(post(issued.completeUrl()), issued.binary());
   }
 
   @Test
