@@ -32,6 +32,9 @@ import java.util.function.Supplier;
  * ({@link User#sessionsSince()}, moved by a password reset).
  */
 public final class TokenService {
+  /** The issue time in milliseconds, beside {@code iat}. */
+  private static final String ISSUED_MS = "iat_ms";
+
   /** An issued token. {@link #toString()} hides the token. */
   public record IssuedToken(String accessToken, long expiresIn, String scope) {
     @Override
@@ -110,6 +113,9 @@ public final class TokenService {
         .claim("project", client.project())
         .claim("scope", scopes.toString())
         .issueTime(Date.from(now))
+        // iat has whole seconds (RFC 7519 §2 NumericDate); this one tells a token issued just
+        // before a user's sessions ended from one issued just after, within the same second
+        .claim(ISSUED_MS, now.toEpochMilli())
         .expirationTime(Date.from(now.plus(ttl)))
         .jwtID(UUID.randomUUID().toString())
         .build();
@@ -124,8 +130,8 @@ public final class TokenService {
   }
 
   /** A token whose signature was checked: what it grants, until when. */
-  private record Verified(String clientId, String project, Scopes scopes, Instant issued, Instant expires,
-      Optional<String> user, Optional<String> patient) {}
+  private record Verified(String clientId, String project, Scopes scopes, Instant issued,
+      boolean issuedToTheMillisecond, Instant expires, Optional<String> user, Optional<String> patient) {}
 
   /**
    * Tokens whose signature is already verified. An ES256 check costs far more than the rest of a
@@ -161,9 +167,11 @@ public final class TokenService {
       if (user.isEmpty() || user.get().disabled() || !user.get().project().equals(v.project())) {
         throw new InvalidTokenException("the user of the access token is disabled or unknown");
       }
-      // iat has whole seconds (RFC 7519 §2 NumericDate): a token issued within the second in which
-      // the sessions ended is taken as issued after it
-      if (v.issued().getEpochSecond() < user.get().sessionsSince().getEpochSecond()) {
+      // without the milliseconds claim (a token issued before it was added), iat has whole
+      // seconds: a token issued within the second in which the sessions ended is taken as issued after it
+      Instant ended = user.get().sessionsSince();
+      if (v.issuedToTheMillisecond() ? v.issued().isBefore(ended)
+          : v.issued().getEpochSecond() < ended.getEpochSecond()) {
         throw new InvalidTokenException("the access token was issued before the user's sessions ended");
       }
     }
@@ -214,7 +222,13 @@ public final class TokenService {
     if (user != null && iat == null) {
       throw new InvalidTokenException("the access token names a user but lacks iat");
     }
-    return new Verified(clientId, p, scopes, iat == null ? Instant.EPOCH : iat.toInstant(), exp.toInstant(),
+    Object issuedMs = claims.getClaim(ISSUED_MS);
+    // the milliseconds claim counts only within iat's second, so that it cannot move a token's issue time elsewhere
+    boolean precise = iat != null && issuedMs instanceof Number ms
+        && ms.longValue() / 1000 == iat.toInstant().getEpochSecond();
+    Instant issued = precise ? Instant.ofEpochMilli(((Number) issuedMs).longValue())
+        : iat == null ? Instant.EPOCH : iat.toInstant();
+    return new Verified(clientId, p, scopes, issued, precise, exp.toInstant(),
         Optional.ofNullable((String) user), Optional.ofNullable((String) patient));
   }
 

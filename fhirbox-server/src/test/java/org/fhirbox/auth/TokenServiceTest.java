@@ -197,6 +197,21 @@ class TokenServiceTest {
   }
 
   @Test
+  void aTokenIssuedInTheSecondTheSessionsEndedButBeforeThemStopsWorking() {
+    User user = user("p1", "same-second@example.org");
+    clock.advance(Duration.ofMillis(1000 - clock.instant().toEpochMilli() % 1000 + 100));
+    String before = userToken(user);
+    clock.advance(Duration.ofMillis(800));
+    users.endSessions(user.id());
+    clock.advance(Duration.ofMillis(50));
+    String after = userToken(user);
+    clock.advance(Duration.ofSeconds(60));
+
+    assertThatThrownBy(() -> tokens.verify(before)).hasMessageContaining("before the user's sessions ended");
+    assertThat(tokens.verify(after).user()).contains(user.id());
+  }
+
+  @Test
   void signingKeyIsSharedThroughTheDatabase() {
     ECKey again = new SigningKeyStore(db, clock).loadOrCreate();
     assertThat(again.getKeyID()).isEqualTo(key.getKeyID());
