@@ -19,6 +19,11 @@ final class TokenClientAuth {
     this.clients = clients;
   }
 
+  /** Whether {@code clientId} is a client of {@code project} that is not disabled: one whose tokens may be used. */
+  boolean isEnabled(String clientId, String project) {
+    return clients.find(clientId).filter(c -> c.project().equals(project)).isPresent();
+  }
+
   /** The token endpoint URL, the audience private_key_jwt assertions name. */
   String tokenEndpointUrl() {
     return clients.tokenEndpointUrl();

@@ -92,7 +92,9 @@ final class TokenIntrospection {
   }
 
   private Optional<Map<String, Object>> refreshToken(Caller caller, String token) {
-    return refreshTokens.active(token).filter(g -> caller.maySee(g.project(), g.clientId())).map(g -> {
+    // RFC 7662 §2.2: active means usable now; the token endpoint refuses a disabled client's token
+    return refreshTokens.active(token).filter(g -> caller.maySee(g.project(), g.clientId()))
+        .filter(g -> clients.isEnabled(g.clientId(), g.project())).map(g -> {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("active", true);
       out.put("scope", g.scopes().toString());

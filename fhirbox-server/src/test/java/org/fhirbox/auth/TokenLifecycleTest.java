@@ -185,6 +185,21 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void aDisabledClientsRefreshTokenIsNotActive() {
+    SmartApp app = SmartApp.register(server, PROJECT, SCOPE, false, true, REDIRECT);
+    String refresh = signIn(app, SCOPE).get("refresh_token").asText();
+    ProjectClients clients = new ProjectClients(server);
+    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
+    assertThat(introspectWithBearer(adminToken, refresh).get("active").asBoolean()).isTrue();
+
+    HttpResponse<String> disabled = bearerPost("admin/clients/" + app.clientId() + "/disable", adminToken, Map.of());
+    assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(200);
+
+    // the token endpoint refuses it: introspection says so too (RFC 7662 §2.2)
+    assertThat(introspectWithBearer(adminToken, refresh).toString()).isEqualTo("{\"active\":false}");
+  }
+
+  @Test
   void userInfoNamesThePersonWithinTheGrantedScopes() {
     String withProfile = signIn(publicApp, "openid fhirUser profile").get("access_token").asText();
     JsonNode info = SmartApp.read(bearerGet("oauth2/userinfo", withProfile).body());
