@@ -139,7 +139,8 @@ public final class ResumableUploads {
    * not committed (its node crashed in between) is committed now.
    */
   public ResumableUpload status(Principal principal, String id, AuditedRequest request) {
-    ResumableUpload u = leases.settled(owned(principal, id));
+    // the expiry once the piece being written (if any) is stored: that piece moves it on
+    ResumableUpload u = requireUnexpired(leases.settled(ownedEvenExpired(principal, id)));
     if (u.complete() && !u.finished()) {
       return finish(principal, u, running.take(id), request);
     }
@@ -323,8 +324,17 @@ public final class ResumableUploads {
 
   /** The upload if {@code principal} owns it and it has not expired: 404 or 410 otherwise. */
   private ResumableUpload owned(Principal principal, String id) {
-    ResumableUpload u = ownedEvenExpired(principal, id);
-    if (!u.finished() && !u.expires().isAfter(clock.instant())) {
+    return requireUnexpired(ownedEvenExpired(principal, id));
+  }
+
+  /**
+   * 410 when {@code u} expired: unfinished, past its expiry, and no request writing to it (a piece
+   * that runs past the expiry moves it on when it is stored).
+   */
+  private ResumableUpload requireUnexpired(ResumableUpload u) {
+    Instant now = clock.instant();
+    boolean written = u.leaseUntil() != null && u.leaseUntil().isAfter(now);
+    if (!u.finished() && !u.expires().isAfter(now) && !written) {
       throw FhirException.gone("the upload expired at " + u.expires() + "; start a new one");
     }
     return u;

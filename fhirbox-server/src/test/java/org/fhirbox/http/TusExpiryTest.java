@@ -105,6 +105,33 @@ class TusExpiryTest {
   }
 
   @Test
+  void aPieceStillArrivingWhenItsUploadExpiresKeepsTheUploadAlive() throws Exception {
+    byte[] content = TestBytes.random(4 << 20, 35);
+    String url = tus.upload(content.length, null);
+    clock.advance(Duration.ofHours(24).minusSeconds(1));
+    CountDownLatch go = new CountDownLatch(1);
+    CompletableFuture<HttpResponse<String>> piece = CompletableFuture.supplyAsync(() -> server.client().send(
+        tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
+            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 << 20, go)))));
+    // a HEAD waits a while for a piece being written (and changes nothing, unlike a probing PATCH)
+    Poll.until("the piece holding the upload", () -> {
+      long start = System.nanoTime();
+      tus.head(url);
+      return System.nanoTime() - start;
+    }, nanos -> nanos > TimeUnit.SECONDS.toNanos(2));
+    clock.advance(Duration.ofSeconds(2));
+
+    // past the expiry, but a piece is being written: the client is told where it is, not that it is gone
+    HttpResponse<String> during = tus.head(url);
+    go.countDown();
+    HttpResponse<String> stored = piece.get(60, TimeUnit.SECONDS);
+
+    assertThat(during.statusCode()).as(during.body()).isEqualTo(200);
+    assertThat(stored.statusCode()).as(stored.body()).isEqualTo(204);
+    assertThat(tus.head(url).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void bytesThatAFailingPieceWroteAfterItsUploadWasDeletedAreSweptWhenOld() throws Exception {
     List<Path> before = partFiles();
     byte[] content = TestBytes.random(4 << 20, 33);
