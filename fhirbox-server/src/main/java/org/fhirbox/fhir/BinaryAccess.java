@@ -11,7 +11,8 @@ import org.fhirbox.model.StoredResource;
 /**
  * Who may read a Binary's content — raw, as JSON, by {@code $presigned-url}, or by having an
  * Attachment signed: read access to Binary and, when the Binary has a {@code securityContext},
- * read access to that resource (same project, not deleted). When the caller's Binary reads are
+ * read access to that resource (same project, not deleted; when the caller reads that resource's
+ * type only through {@code patient/} scopes, in the launch patient's compartment). When the caller's Binary reads are
  * limited to its launch patient ({@code patient/} scopes), the Binary must also be in that
  * patient's compartment ({@link PatientCompartment#containsBinary}); one that is not is answered
  * as if it did not exist (404), as any resource outside the compartment is. Every read path asks
@@ -67,6 +68,15 @@ public final class BinaryAccess {
     }
     if (ctx == null) {
       return Verdict.READ;
+    }
+    if (compartment.limited(principal, type, Interaction.READ)) {
+      // a wider Binary grant, but the context's type only through patient/ scopes: the context
+      // must be in the launch patient's compartment, or the Binary is as absent as it is
+      if (principal.patient().isEmpty()) {
+        return Verdict.FORBIDDEN;
+      }
+      return compartment.containsCurrent(tx, content.project(), type, id, principal.patient().get())
+          ? Verdict.READ : Verdict.HIDDEN;
     }
     return tx.current(principal.project(), type, id, false).map(r -> !r.deleted()).orElse(false)
         ? Verdict.READ : Verdict.FORBIDDEN;

@@ -514,6 +514,18 @@ abstract class PatientScopeContract {
   }
 
   @Test
+  void aWiderBinaryGrantStillNeedsItsContextInThePatientsCompartment() throws Exception {
+    // Binary reads are not limited, but reads of the context's type (Patient) are
+    TestClient mixed = patientToken("user/Binary.rs patient/Patient.rs", Optional.of(patientA));
+    assertThat(mixed.get("fhir/R4/Patient/" + patientB).statusCode()).isEqualTo(404);
+
+    assertThat(mixed.rawBinaryStatus(contextB)).as("the context is a patient this token cannot read").isEqualTo(404);
+    assertThat(mixed.get("fhir/R4/Binary/" + contextB + "/$presigned-url").statusCode()).isEqualTo(404);
+    assertThat(mixed.rawBinaryStatus(contextA)).isEqualTo(200);
+    assertThat(mixed.rawBinaryStatus(photoB)).as("no context: the Binary grant decides").isEqualTo(200);
+  }
+
+  @Test
   void aWiderGrantCoversWhatItNames() throws Exception {
     TestClient mixed = patientToken("user/Practitioner.rs patient/*.rs", Optional.of(patientA));
     assertThat(mixed.get("fhir/R4/Practitioner/" + practitioner).statusCode()).isEqualTo(200);
