@@ -168,8 +168,10 @@ public final class FhirboxClientBuilder {
   }
 
   /**
-   * How long to wait for the response headers of each request (default 60 s); body transfers
-   * are not limited by it, so large uploads and downloads are not cut off.
+   * How long to wait for the response headers of each request (default 60 s). A download's body
+   * is not limited by it; a request that sends a body gets, on top of it, the time that body takes
+   * at 64 kbit/s (and no limit when its length is unknown), so a large upload on a slow link is
+   * not cut off.
    *
    * <pre>{@code
    * FhirboxClient.builder().baseUrl(url).requestTimeout(Duration.ofMinutes(2)).build();

@@ -28,6 +28,8 @@ final class Transport {
   private final FhirContext fhir;
   private final Authorizer auth;
   private final Retrier retrier;
+  /** A body is given the time it takes at this pace (64 kbit/s) on top of the request timeout. */
+  static final long SLOWEST_UPLOAD_BYTES_PER_SECOND = 8 * 1024;
   private final Duration timeout;
 
   Transport(HttpClient http, FhirContext fhir, Authorizer auth, Retrier retrier, Duration timeout) {
@@ -92,7 +94,14 @@ final class Transport {
     HttpRequest.Builder b = HttpRequest.newBuilder(call.uri())
         .method(call.method(), call.body() == null ? HttpRequest.BodyPublishers.noBody() : call.body());
     if (timeout != null) {
-      b.timeout(timeout);
+      // the JDK's timeout runs from the request's start until the answer's headers, so it covers
+      // sending the body too: a request with one gets the time its body takes at the slowest pace
+      // a client is expected to keep, and one of unknown length no limit (the server's idle
+      // timeout ends a stalled one)
+      long length = call.body() == null ? 0 : call.body().contentLength();
+      if (length >= 0) {
+        b.timeout(timeout.plusMillis(length * 1000 / SLOWEST_UPLOAD_BYTES_PER_SECOND));
+      }
     }
     call.headers().forEach(b::header);
     if (authorization != null) {

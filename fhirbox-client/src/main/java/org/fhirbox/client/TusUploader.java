@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -55,7 +56,7 @@ final class TusUploader {
   Binaries.Uploaded upload(Upload upload) {
     Path file = upload.file();
     long size = upload.size();
-    String fingerprint = fingerprint(upload, size);
+    String fingerprint = fingerprint(upload);
     Status status = resumed(fingerprint).orElse(null);
     if (status != null) {
       upload.progress().onProgress(status.offset(), size);
@@ -69,6 +70,11 @@ final class TusUploader {
           states.keep(fingerprint, status.url());
           upload.progress().onProgress(status.offset(), size);
           continue;
+        }
+        if (!ask && !fingerprint(upload).equals(fingerprint)) {
+          // the offset the server holds counts bytes of the file as it was
+          states.forget(fingerprint);
+          throw FhirboxException.client(file + " changed while it was uploaded; upload it again", null);
         }
         Status next = ask ? head(status.url()) : patch(status, file, size, upload.progress());
         ask = false;
@@ -190,18 +196,27 @@ final class TusUploader {
     return key + " " + Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
   }
 
-  private String fingerprint(Upload upload, long size) {
+  /**
+   * What makes this content the same as before: the server, the file (its real path and, where the
+   * file system has them, its inode and change time, which no copying tool sets back, unlike the
+   * modification time), its size and modification time, and what the Binary will be.
+   */
+  private String fingerprint(Upload upload) {
     Path file = upload.file();
-    String modified;
     String path;
+    BasicFileAttributes attrs;
+    String changed;
     try {
       path = file.toRealPath().toString();
-      modified = Files.getLastModifiedTime(file).toString();
+      attrs = Files.readAttributes(file, BasicFileAttributes.class);
+      changed = file.getFileSystem().supportedFileAttributeViews().contains("unix")
+          ? String.valueOf(Files.getAttribute(file, "unix:ctime")) : "";
     } catch (IOException e) {
       throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), e);
     }
-    return UploadStates.fingerprint(endpoints.fhirBase().toString(), path, Long.toString(size), modified,
-        upload.contentType(), upload.filename(), upload.securityContext());
+    return UploadStates.fingerprint(endpoints.fhirBase().toString(), path, Long.toString(attrs.size()),
+        attrs.lastModifiedTime().toString(), String.valueOf(attrs.fileKey()), changed, upload.contentType(),
+        upload.filename(), upload.securityContext());
   }
 
   private static void drain(HttpResponse<InputStream> resp) {

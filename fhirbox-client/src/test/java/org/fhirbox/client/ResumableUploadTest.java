@@ -10,8 +10,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -132,11 +134,11 @@ class ResumableUploadTest {
     }
   }
 
-  @Test
-  void aStateDirectoryLetsAnotherClientContinueAnUploadThatGaveUp() throws Exception {
-    Path file = file();
-    Path data = work.resolve("data");
-    Path state = work.resolve("state");
+  /** A client, a port with the server's data, and resumable settings with a state directory. */
+  private record GaveUp(FhirboxClient admin, int port, ResumableUploads settings) {}
+
+  /** Uploads {@code file} with a state directory until its server stops half way; the client gives up. */
+  private GaveUp giveUpHalfWay(Path file, Path data, Path state) throws Exception {
     AtomicBoolean stopped = new AtomicBoolean();
     TestServer first = TestServer.start(data);
     int port = first.port();
@@ -163,10 +165,19 @@ class ResumableUploadTest {
     try (Stream<Path> kept = Files.list(state)) {
       assertThat(kept.toList()).hasSize(1);
     }
+    return new GaveUp(admin, port, settings);
+  }
 
-    try (TestServer second = TestServer.start(data, port)) {
+  @Test
+  void aStateDirectoryLetsAnotherClientContinueAnUploadThatGaveUp() throws Exception {
+    Path file = file();
+    Path data = work.resolve("data");
+    Path state = work.resolve("state");
+    GaveUp gaveUp = giveUpHalfWay(file, data, state);
+
+    try (TestServer second = TestServer.start(data, gaveUp.port())) {
       List<Long> seen = new CopyOnWriteArrayList<>();
-      FhirboxClient client = admin.newBuilder().resumableUploads(settings).build();
+      FhirboxClient client = gaveUp.admin().newBuilder().resumableUploads(gaveUp.settings()).build();
       Binary b = client.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> seen.add(done)));
 
       assertThat(seen.get(0)).as("the offset the second run started from").isGreaterThan(0L);
@@ -175,6 +186,29 @@ class ResumableUploadTest {
       try (Stream<Path> kept = Files.list(state)) {
         assertThat(kept.toList()).as("the state of a finished upload").isEmpty();
       }
+    }
+  }
+
+  @Test
+  void aFileReplacedByOtherBytesOfTheSameSizeAndTimeStartsAgain() throws Exception {
+    Path file = file();
+    FileTime modified = Files.getLastModifiedTime(file);
+    Path data = work.resolve("data");
+    GaveUp gaveUp = giveUpHalfWay(file, data, work.resolve("state"));
+    // replaced as cp -p, rsync -a or tar x would: other bytes, the same size and modification time
+    byte[] other = new byte[SIZE];
+    new Random(42).nextBytes(other);
+    assertThat(other).isNotEqualTo(Files.readAllBytes(file));
+    Files.write(file, other);
+    Files.setLastModifiedTime(file, modified);
+
+    try (TestServer second = TestServer.start(data, gaveUp.port())) {
+      List<Long> seen = new CopyOnWriteArrayList<>();
+      FhirboxClient client = gaveUp.admin().newBuilder().resumableUploads(gaveUp.settings()).build();
+      Binary b = client.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> seen.add(done)));
+
+      assertThat(seen.get(0)).as("not continued from the earlier bytes").isZero();
+      assertThat(BinaryTransferTest.sha256(content(client, b))).isEqualTo(BinaryTransferTest.sha256(other));
     }
   }
 }
