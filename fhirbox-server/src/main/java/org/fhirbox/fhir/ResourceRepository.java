@@ -173,6 +173,11 @@ public final class ResourceRepository {
         filename = filename == null ? prev.filename() : filename;
       }
     }
+    if (content == null && "Binary".equals(type)) {
+      throw FhirException.badRequest("Binary/" + id + " has no content to keep" + (current.isPresent()
+          ? " (its current version is a deletion)" : "") + ": send the bytes in data, or as the body of a raw PUT",
+          "Binary.data");
+    }
     if (current.isEmpty() && "Binary".equals(type)
         && !tx.binaryContentAnyProject(id, 1).isEmpty()) {
       // Signed storage URLs name a Binary by id alone, so Binary ids are unique across projects.

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -196,7 +194,7 @@ public final class ResourceOutput {
     }
     if (lastUpdated != null) {
       ex.response().setHeader("Last-Modified",
-          DateTimeFormatter.RFC_1123_DATE_TIME.format(lastUpdated.atZone(ZoneOffset.UTC)));
+          StorageResponder.IMF_FIXDATE.format(lastUpdated));
     }
   }
 }

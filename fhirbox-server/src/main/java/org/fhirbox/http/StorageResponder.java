@@ -41,10 +41,16 @@ import org.fhirbox.storage.BlobStore;
 public final class StorageResponder {
   private static final String DEFAULT_TYPE = "application/octet-stream";
   // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
-  private static final DateTimeFormatter IMF_FIXDATE =
+  static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+  /**
+   * A stored type served as it is: type, subtype and parameters without a comma, which browsers
+   * take as a list of types of which the last wins (Fetch, "extract a MIME type"), so that
+   * {@code image/png;x=,text/html} would be rendered as HTML. Anything else is served as
+   * {@value #DEFAULT_TYPE}.
+   */
   private static final Pattern MEDIA_TYPE = Pattern.compile(
-      "[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\\s*;[ -~]*)?");
+      "[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\\s*;[ -+\\--~]*)?");
 
   private final SecureRandom random = new SecureRandom();
 

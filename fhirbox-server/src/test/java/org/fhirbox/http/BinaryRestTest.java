@@ -95,6 +95,19 @@ class BinaryRestTest {
     HttpResponse<String> viaFormat = http.send(http.request("fhir/R4/Binary/" + b.getIdElement().getIdPart()
         + "?_format=json").header("Accept", "*/*"));
     assertThat(viaFormat.body()).contains("\"resourceType\":\"Binary\"");
+    // one URL, two representations by Accept (RFC 9110 §12.5.5), and its date as IMF-fixdate (§5.6.7)
+    assertThat(json.headers().allValues("Vary")).contains("Accept");
+    assertThat(raw("fhir/R4/Binary/" + b.getIdElement().getIdPart()).headers().allValues("Vary")).contains("Accept");
+    assertThat(json.headers().firstValue("Last-Modified").orElseThrow())
+        .matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT");
+  }
+
+  @Test
+  void aStoredTypeThatABrowserWouldReadAsAnotherIsServedAsOctets() {
+    Binary b = upload(random(100, 20), "image/png;x=,text/html", "");
+    HttpResponse<byte[]> got = raw("fhir/R4/Binary/" + b.getIdElement().getIdPart());
+    assertThat(got.statusCode()).isEqualTo(200);
+    assertThat(got.headers().firstValue("Content-Type")).hasValue("application/octet-stream");
   }
 
   @Test
@@ -132,6 +145,21 @@ class BinaryRestTest {
     assertThat(new String(raw("fhir/R4/Binary/" + id).body(), StandardCharsets.UTF_8)).isEqualTo("version two");
     assertThat(new String(raw("fhir/R4/Binary/" + id + "/_history/1").body(), StandardCharsets.UTF_8))
         .isEqualTo("version one");
+  }
+
+  @Test
+  void aBinaryJsonWithoutDataAndNoBytesToKeepIsRefused() {
+    String fresh = "{\"resourceType\":\"Binary\",\"id\":\"nodata1\",\"contentType\":\"text/plain\"}";
+    HttpResponse<String> created = http.putJson("fhir/R4/Binary/nodata1", fresh);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
+    assertThat(created.body()).contains("OperationOutcome").contains("no content to keep");
+
+    String id = upload(random(100, 19), "text/plain", "").getIdElement().getIdPart();
+    assertThat(http.delete("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+    HttpResponse<String> afterDelete = http.putJson("fhir/R4/Binary/" + id,
+        "{\"resourceType\":\"Binary\",\"id\":\"" + id + "\",\"contentType\":\"text/plain\"}");
+    assertThat(afterDelete.statusCode()).as(afterDelete.body()).isEqualTo(400);
+    assertThat(http.get("fhir/R4/Binary/" + id).statusCode()).as("still deleted").isEqualTo(410);
   }
 
   /**
