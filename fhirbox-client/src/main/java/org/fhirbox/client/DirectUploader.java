@@ -80,8 +80,10 @@ final class DirectUploader {
     if (complete != null) {
       Type url = complete.getPart().stream().filter(p -> p.getName().equals("url")).findFirst()
           .map(Parameters.ParametersParameterComponent::getValue).orElseThrow();
+      // the server answers a repeated completion with the Binary it confirmed (200), so a
+      // connection lost before the answer is retried as any idempotent request is
       drain(transport.exchange(Call.of("POST", URI.create(url.primitiveValue())).authenticated(false)
-          .body(BodyPublishers.noBody(), true)));
+          .body(BodyPublishers.noBody(), true).idempotent(true)));
     }
     return resources.read(Binary.class, id, null);
   }
