@@ -37,17 +37,56 @@ public enum FhirFormat {
     };
   }
 
-  /** The FHIR format an Accept header prefers, if it names one (first match wins). */
+  /**
+   * The FHIR format an Accept header prefers, if it names one: the highest quality among those it
+   * names (the first of equals); one with {@code q=0} is not acceptable (RFC 9110 §12.4.2).
+   */
   public static Optional<FhirFormat> fromAccept(String accept) {
-    if (accept == null) {
-      return Optional.empty();
-    }
-    for (String part : accept.split(",")) {
+    FhirFormat best = null;
+    double bestQ = 0;
+    for (String part : accept == null ? new String[0] : accept.split(",")) {
       Optional<FhirFormat> f = of(part);
-      if (f.isPresent()) {
-        return f;
+      double q = quality(part);
+      if (f.isPresent() && q > bestQ) {
+        best = f.get();
+        bestQ = q;
       }
     }
-    return Optional.empty();
+    return Optional.ofNullable(best);
+  }
+
+  /**
+   * Whether an Accept header prefers a FHIR format to anything else it accepts: a FHIR type of at
+   * least the quality of every other range ({@code *}{@code /*}, {@code text/html}, ...). A browser
+   * navigating ({@code text/html,...,application/xml;q=0.9,*}{@code /*;q=0.8}) does not.
+   */
+  public static boolean preferredIn(String accept) {
+    double fhir = 0;
+    double other = 0;
+    for (String part : accept == null ? new String[0] : accept.split(",")) {
+      double q = quality(part);
+      if (of(part).isPresent()) {
+        fhir = Math.max(fhir, q);
+      } else if (!part.isBlank()) {
+        other = Math.max(other, q);
+      }
+    }
+    return fhir > 0 && fhir >= other;
+  }
+
+  /** The {@code q} of one Accept element (1 without one; 0 when it cannot be read). */
+  private static double quality(String part) {
+    for (String param : part.split(";")) {
+      String p = param.trim();
+      if (p.length() > 2 && (p.charAt(0) == 'q' || p.charAt(0) == 'Q') && p.charAt(1) == '=') {
+        try {
+          double q = Double.parseDouble(p.substring(2).trim());
+          return q >= 0 && q <= 1 ? q : 0;
+        } catch (NumberFormatException e) {
+          return 0;
+        }
+      }
+    }
+    return 1;
   }
 }

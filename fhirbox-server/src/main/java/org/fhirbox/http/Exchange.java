@@ -122,9 +122,9 @@ public final class Exchange {
     }
   }
 
-  /** True when the client asked for a FHIR format explicitly (Accept or _format). */
+  /** True when the client asked for a FHIR format: {@code _format}, or an Accept that prefers one to anything else. */
   public boolean wantsFhirFormat() {
-    return param("_format").isPresent() || FhirFormat.fromAccept(header("Accept")).isPresent();
+    return param("_format").isPresent() || FhirFormat.preferredIn(header("Accept"));
   }
 
   public boolean pretty() {

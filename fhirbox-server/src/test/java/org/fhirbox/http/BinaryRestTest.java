@@ -103,6 +103,22 @@ class BinaryRestTest {
   }
 
   @Test
+  void theContentOrItsFhirFormFollowTheAcceptQualities() {
+    String id = upload("plain words".getBytes(StandardCharsets.UTF_8), "text/plain", "").getIdElement().getIdPart();
+    Map<String, String> expected = new java.util.LinkedHashMap<>();
+    expected.put("application/fhir+json;q=0, */*", "text/plain");
+    expected.put("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+        "text/plain");
+    expected.put("application/fhir+json;q=0.9, */*;q=0.8", "application/fhir+json");
+    expected.put("application/fhir+json, */*;q=0.1", "application/fhir+json");
+    expected.put("application/json, text/plain, */*", "application/fhir+json");
+    expected.forEach((accept, type) -> {
+      HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/" + id).header("Accept", accept).GET());
+      assertThat(r.headers().firstValue("Content-Type").orElseThrow()).as(accept).startsWith(type);
+    });
+  }
+
+  @Test
   void aStoredTypeThatABrowserWouldReadAsAnotherIsServedAsOctets() {
     Binary b = upload(random(100, 20), "image/png;x=,text/html", "");
     HttpResponse<byte[]> got = raw("fhir/R4/Binary/" + b.getIdElement().getIdPart());
