@@ -134,6 +134,28 @@ class ResumableUploadTest {
     }
   }
 
+  @Test
+  void aFileThatChangesWhileItIsSentStopsTheUpload() throws Exception {
+    Path file = file();
+    try (TestServer server = TestServer.start(work.resolve("data"))) {
+      FhirboxClient client = resumable(server, ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK));
+      AtomicBoolean changed = new AtomicBoolean();
+
+      assertThatThrownBy(() -> client.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> {
+        if (done >= SIZE / 2 && changed.compareAndSet(false, true)) {
+          try {
+            // rewritten in place: its first half, already sent, is other bytes now
+            byte[] other = new byte[SIZE];
+            new Random(7).nextBytes(other);
+            Files.write(file, other);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      }))).isInstanceOf(FhirboxException.class).hasMessageContaining("changed while it was uploaded");
+    }
+  }
+
   /** A client, a port with the server's data, and resumable settings with a state directory. */
   private record GaveUp(FhirboxClient admin, int port, ResumableUploads settings) {}
 
