@@ -53,6 +53,19 @@ public final class CuttingProxy implements AutoCloseable {
   }
 
   /**
+   * Closes the connections it carries now, without counting a cut: a client then sends its next
+   * request on a new connection. A browser that meets a broken connection it had reused for a
+   * request sends that request again by itself, unseen by the page, and only on a new connection
+   * does the failure reach the page's code.
+   */
+  public void dropConnections() {
+    for (Socket s : open) {
+      closeQuietly(s);
+    }
+    open.clear();
+  }
+
+  /**
    * Once clients have sent {@code bytes} more bytes through the proxy, passes nothing more the
    * client sends on the connection that carried the last of them (it is read and dropped, as a
    * dead network loses it), until either side closes it.
