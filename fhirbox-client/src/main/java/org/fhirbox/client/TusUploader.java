@@ -87,7 +87,9 @@ final class TusUploader {
         status = next;
       } catch (FhirboxException e) {
         boolean gone = e.status() == 404 || e.status() == 410;
-        if (!(gone || retryable(e)) || !retrier.mayRetry(failures)) {
+        // a 404 to the creation itself: the server has no resumable uploads here, which waiting
+        // does not change
+        if (!(gone || retryable(e)) || (gone && status == null) || !retrier.mayRetry(failures)) {
           throw e;
         }
         failures++;

@@ -279,4 +279,17 @@ class TransferRecoveryTest {
         });
     assertThat(peer.seen("/fhir/R4/Patient")).hasSize(1);
   }
+
+  @Test
+  void aServerWithoutResumableUploadsIsToldAtOnce() throws Exception {
+    peer.on("/fhir/R4/Binary/$upload", ex -> PeerServer.send(ex, 404, "application/fhir+json",
+        "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"not-found\"}]}"));
+    Path file = work.resolve("big.bin");
+    Files.write(file, data);
+
+    assertThatThrownBy(() -> client().uploadResumably(Upload.of(file, "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class);
+
+    assertThat(peer.seen("/fhir/R4/Binary/$upload")).as("a 404 to the creation is not retried").hasSize(1);
+  }
 }
