@@ -97,8 +97,8 @@ final class DirectUploader {
       if (!part.getName().equals("part")) {
         continue;
       }
-      long offset = Long.parseLong(value(part, "offset"));
-      long length = Long.parseLong(value(part, "size"));
+      long offset = FhirboxException.serverNumber(value(part, "offset"), "part offset");
+      long length = FhirboxException.serverNumber(value(part, "size"), "part size");
       Call put = Call.of("PUT", URI.create(value(part, "url"))).authenticated(false)
           .body(upload.range(offset, length, done -> upload.progress().onProgress(offset + done, size)), true);
       drain(transport.exchange(put));

@@ -47,6 +47,15 @@ public final class FhirboxException extends RuntimeException {
     return new FhirboxException(0, null, message, cause);
   }
 
+  /** A whole number the server sent ({@code what}: where); a malformed one is the server's fault, not the caller's. */
+  static long serverNumber(String value, String what) {
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw client("the server sent a malformed " + what + ": '" + value + "'", e);
+    }
+  }
+
   private static String diagnostics(OperationOutcome outcome) {
     return outcome.getIssue().stream()
         .map(i -> i.hasDiagnostics() ? i.getDiagnostics() : i.getDetails().getText())

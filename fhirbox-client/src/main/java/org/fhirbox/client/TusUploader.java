@@ -165,7 +165,7 @@ final class TusUploader {
   }
 
   private Status status(URI url, HttpResponse<InputStream> resp) {
-    long offset = resp.headers().firstValue("Upload-Offset").map(Long::parseLong)
+    long offset = resp.headers().firstValue("Upload-Offset").map(v -> FhirboxException.serverNumber(v, "Upload-Offset"))
         .orElseThrow(() -> FhirboxException.client("the server sent no Upload-Offset for " + url.getRawPath(), null));
     String binary = resp.headers().firstValue("Content-Location").map(TusUploader::binaryVersion).orElse(null);
     return new Status(url, offset, binary);

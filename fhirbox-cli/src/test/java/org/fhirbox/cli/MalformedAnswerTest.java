@@ -1,0 +1,55 @@
+package org.fhirbox.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A server (or a proxy in front of it) that answers nonsense is a failure (exit 1), not a usage error (exit 2). */
+class MalformedAnswerTest {
+  @TempDir
+  Path work;
+
+  @Test
+  void aMalformedUploadOffsetFailsTheUploadWithExit1() throws Exception {
+    HttpServer broken = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    String root = "http://127.0.0.1:" + broken.getAddress().getPort() + "/";
+    broken.createContext("/", ex -> {
+      ex.getRequestBody().readAllBytes();
+      if (ex.getRequestURI().getPath().endsWith("/oauth2/token")) {
+        byte[] token = "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":3600}"
+            .getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, token.length);
+        try (OutputStream out = ex.getResponseBody()) {
+          out.write(token);
+        }
+      } else {
+        ex.getResponseHeaders().add("Location", root + "fhir/R4/Binary/$upload/x");
+        ex.getResponseHeaders().add("Upload-Offset", "zero");
+        ex.sendResponseHeaders(201, -1);
+      }
+      ex.close();
+    });
+    broken.start();
+    try {
+      Path file = work.resolve("a.bin");
+      Files.write(file, new byte[10]);
+
+      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root, "FHIRBOX_CLIENT_ID", "c", "FHIRBOX_CLIENT_SECRET", "s",
+          "HOME", work.toString())).run("upload", "--resumable", file.toString());
+
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
+      assertThat(r.toString()).contains("malformed Upload-Offset");
+    } finally {
+      broken.stop(0);
+    }
+  }
+}
