@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -368,29 +367,12 @@ public final class BinaryService {
     }
   }
 
-  /**
-   * Version 1 of {@code Binary/{id}} in {@code project} when its content is {@code declared} (the
-   * size, and each declared digest the content has a value for): the Binary that the confirmation
-   * of an upload URL created, for a confirmation repeated after it (its answer was lost, or a read
-   * or the background check confirmed the upload first).
-   */
+  /** Version 1 of {@code Binary/{id}} in {@code project} when its content is {@code declared}: an upload URL's. */
   public Optional<StoredResource> createdAs(String project, String id, DeclaredContent declared) {
-    return store.read(tx -> {
-      List<BinaryContent> first = tx.binaryContentAnyProject(id, 1);
-      if (first.isEmpty()) {
-        return Optional.<StoredResource>empty();
-      }
-      BinaryContent c = first.get(0);
-      if (!c.project().equals(project) || declared.size() == null || c.size() != declared.size()
-          || !sameOrUnknown(declared.sha256Hex(), c.sha256Hex()) || !sameOrUnknown(declared.sha1Hex(), c.sha1Hex())) {
-        return Optional.<StoredResource>empty();
-      }
-      return Optional.of(repository.vread(tx, project, "Binary", id, 1));
-    });
-  }
-
-  private static boolean sameOrUnknown(String declaredHex, String storedHex) {
-    return declaredHex == null || storedHex == null || declaredHex.equalsIgnoreCase(storedHex);
+    return store.read(tx -> tx.binaryContentAnyProject(id, 1).stream().findFirst()
+        .filter(c -> c.project().equals(project)
+            && declared.mismatch(new BlobInfo(c.blobKey(), c.size(), c.sha256Hex(), c.sha1Hex())) == null)
+        .flatMap(c -> tx.version(project, "Binary", id, 1)));
   }
 
   private static FhirException usedUp(String id) {

@@ -242,17 +242,18 @@ public final class DirectUploads {
     }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
+    DeclaredContent declared = declared(grant);
     Written written;
     try {
       written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
-          declared(grant));
+          declared);
     } catch (FhirException e) {
       if (e.status() != 409) {
         throw e;
       }
       // Confirmed before: by the first read or the background check (which do not wait for the
       // client), or by this call, whose answer was lost. The same answer again, not created.
-      Optional<StoredResource> before = binaries.createdAs(grant.project(), binaryId, declared(grant));
+      Optional<StoredResource> before = binaries.createdAs(grant.project(), binaryId, declared);
       if (before.isEmpty()) {
         throw e;
       }
@@ -484,8 +485,7 @@ public final class DirectUploads {
       if (e.status() != 400) {
         throw e;
       }
-      // the object was not the declared content: deleted, the upload forgotten, and the read,
-      // which asked for nothing wrong, finds no Binary
+      // not the declared content (deleted, the upload forgotten): this reader finds no Binary
       LOG.info("the upload of Binary/{} was refused on its first read: {}", binaryId, e.getMessage());
       return false;
     }

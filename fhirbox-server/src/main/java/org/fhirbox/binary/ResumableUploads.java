@@ -456,7 +456,7 @@ public final class ResumableUploads {
     if (!leases.take(u.id(), u.offset(), owner, clock.instant())) {
       // another request (a HEAD) is committing it right now: its outcome, waited for as a HEAD
       // waits for a piece, so that this answer names the Binary too
-      return leases.settled(store.read(tx -> tx.uploads().find(u.id())).orElse(u));
+      return settledNow(u);
     }
     try {
       // the request that completes the upload may carry another token of the same client and
@@ -484,7 +484,7 @@ public final class ResumableUploads {
       if (e instanceof FhirException f && f.status() == 409) {
         // A completion that outlasted its lease (reading a large blob again) was taken over by a
         // HEAD, which commits the same bytes: its outcome answers this piece too, which was stored.
-        ResumableUpload now = leases.settled(store.read(tx -> tx.uploads().find(u.id())).orElse(u));
+        ResumableUpload now = settledNow(u);
         if (now.finished()) {
           running.remove(u.id());
           return now;
@@ -492,6 +492,11 @@ public final class ResumableUploads {
       }
       throw e;
     }
+  }
+
+  /** The upload as another request committing it leaves it (waited for as a HEAD waits for a piece). */
+  private ResumableUpload settledNow(ResumableUpload u) {
+    return leases.settled(store.read(tx -> tx.uploads().find(u.id())).orElse(u));
   }
 
   /**

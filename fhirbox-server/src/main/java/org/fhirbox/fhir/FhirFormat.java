@@ -42,17 +42,7 @@ public enum FhirFormat {
    * names (the first of equals); one with {@code q=0} is not acceptable (RFC 9110 §12.4.2).
    */
   public static Optional<FhirFormat> fromAccept(String accept) {
-    FhirFormat best = null;
-    double bestQ = 0;
-    for (String part : accept == null ? new String[0] : accept.split(",")) {
-      Optional<FhirFormat> f = of(part);
-      double q = quality(part);
-      if (f.isPresent() && q > bestQ) {
-        best = f.get();
-        bestQ = q;
-      }
-    }
-    return Optional.ofNullable(best);
+    return Optional.ofNullable(ranked(accept).best());
   }
 
   /**
@@ -61,17 +51,28 @@ public enum FhirFormat {
    * navigating ({@code text/html,...,application/xml;q=0.9,*}{@code /*;q=0.8}) does not.
    */
   public static boolean preferredIn(String accept) {
-    double fhir = 0;
-    double other = 0;
+    Ranked r = ranked(accept);
+    return r.best() != null && r.bestQ() >= r.otherQ();
+  }
+
+  /** The best FHIR format of an Accept header and its quality, and the best quality of anything else. */
+  private record Ranked(FhirFormat best, double bestQ, double otherQ) {}
+
+  private static Ranked ranked(String accept) {
+    FhirFormat best = null;
+    double bestQ = 0;
+    double otherQ = 0;
     for (String part : accept == null ? new String[0] : accept.split(",")) {
+      Optional<FhirFormat> f = of(part);
       double q = quality(part);
-      if (of(part).isPresent()) {
-        fhir = Math.max(fhir, q);
-      } else if (!part.isBlank()) {
-        other = Math.max(other, q);
+      if (f.isPresent() && q > bestQ) {
+        best = f.get();
+        bestQ = q;
+      } else if (f.isEmpty() && !part.isBlank()) {
+        otherQ = Math.max(otherQ, q);
       }
     }
-    return fhir > 0 && fhir >= other;
+    return new Ranked(best, bestQ, otherQ);
   }
 
   /** The {@code q} of one Accept element (1 without one; 0 when it cannot be read). */

@@ -209,15 +209,21 @@ class DirectUploadS3Test {
     assertThat(raw.body()).isEqualTo(bytes);
   }
 
-  @Test
-  void aDeclaredSha1ThatIsNotTheContentsIsRefusedAtTheCompletionThoughTheBucketTookTheBytes() throws Exception {
-    byte[] bytes = random(6000, 15);
+  /** 6,000 bytes of {@code seed} put to an upload URL that declared their SHA-256 and the SHA-1 of other bytes. */
+  private static Issued putWithAnotherDeclaredSha1(long seed) throws Exception {
+    byte[] bytes = random(6000, seed);
     byte[] other = bytes.clone();
     other[10] ^= 1;
-    // Both declared: the bucket checks the signed SHA-256, the completion reads the object for the SHA-1.
     Issued issued = f.issue(f.body(bytes.length, sha256(bytes), sha1Base64(other), null));
-    assertThat(issued.headers()).containsKey("x-amz-checksum-sha256").doesNotContainKey("x-amz-checksum-sha1");
     assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    return issued;
+  }
+
+  @Test
+  void aDeclaredSha1ThatIsNotTheContentsIsRefusedAtTheCompletionThoughTheBucketTookTheBytes() throws Exception {
+    // Both declared: the bucket checks the signed SHA-256, the completion reads the object for the SHA-1.
+    Issued issued = putWithAnotherDeclaredSha1(15);
+    assertThat(issued.headers()).containsKey("x-amz-checksum-sha256").doesNotContainKey("x-amz-checksum-sha1");
 
     HttpResponse<String> done = complete(issued);
 
@@ -230,11 +236,7 @@ class DirectUploadS3Test {
 
   @Test
   void aReadThatFindsTheUploadNotTheDeclaredContentGets404() throws Exception {
-    byte[] bytes = random(6000, 17);
-    byte[] other = bytes.clone();
-    other[10] ^= 1;
-    Issued issued = f.issue(f.body(bytes.length, sha256(bytes), sha1Base64(other), null));
-    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    Issued issued = putWithAnotherDeclaredSha1(17);
 
     // the read confirms the upload, which is refused: for the reader there is no such Binary
     HttpResponse<String> read = f.http.get("fhir/R4/" + issued.binary());

@@ -149,10 +149,7 @@ public final class CuttingProxy implements AutoCloseable {
   private void cut() {
     budget.set(-1);
     cuts.incrementAndGet();
-    for (Socket s : open) {
-      closeQuietly(s);
-    }
-    open.clear();
+    dropConnections();
   }
 
   private static void closeQuietly(Socket s) {
