@@ -22,8 +22,44 @@ public record OAuthClient(String clientId, String project, String scope, boolean
     return Scopes.parse(scope).withAdmin(admin);
   }
 
-  /** True when {@code uri} is one of the registered redirect URIs, compared exactly (RFC 6749 §3.1.2.3). */
+  /**
+   * True when {@code uri} is one of the registered redirect URIs, compared exactly (RFC 6749
+   * §3.1.2.3), but for the port of a loopback IP redirect URI ({@code http://127.0.0.1} or
+   * {@code http://[::1]}): a native app listens on a port the system gives it at the time of the
+   * request, and RFC 8252 §7.3 says the server MUST accept any port there. Everything else of such
+   * a URI (scheme, host, path, query) still has to match character for character.
+   */
   public boolean hasRedirectUri(String uri) {
-    return uri != null && redirectUris.contains(uri);
+    if (uri == null) {
+      return false;
+    }
+    if (redirectUris.contains(uri)) {
+      return true;
+    }
+    String portless = loopbackIpWithoutPort(uri);
+    return portless != null && redirectUris.stream().anyMatch(r -> portless.equals(loopbackIpWithoutPort(r)));
   }
+
+  /** {@code uri} without its port when it is an http URI on a loopback IP literal, else null. */
+  private static String loopbackIpWithoutPort(String uri) {
+    for (String prefix : LOOPBACK_IP) {
+      if (uri.startsWith(prefix)) {
+        int i = prefix.length();
+        if (i < uri.length() && uri.charAt(i) == ':') {
+          int j = i + 1;
+          while (j < uri.length() && Character.isDigit(uri.charAt(j))) {
+            j++;
+          }
+          if (j == i + 1 || j - i - 1 > 5) {
+            return null; // "http://127.0.0.1:/" or a port of more than five digits is no port
+          }
+          i = j;
+        }
+        return i == uri.length() || uri.charAt(i) == '/' || uri.charAt(i) == '?' ? prefix + uri.substring(i) : null;
+      }
+    }
+    return null;
+  }
+
+  private static final List<String> LOOPBACK_IP = List.of("http://127.0.0.1", "http://[::1]");
 }

@@ -145,6 +145,7 @@ class ClientStoreTest {
     assertThat(found.hasRedirectUri("https://app.example.org/cb?x=1")).isTrue();
     assertThat(found.hasRedirectUri("https://app.example.org/cb")).isFalse();
     assertThat(found.hasRedirectUri("https://APP.example.org/cb?x=1")).isFalse();
+    assertThat(found.hasRedirectUri("http://localhost:3001/cb")).as("a host name keeps its port").isFalse();
     assertThat(store.verifySecret(c.clientId(), "")).isEmpty();
     assertThat(store.verifySecret(c.clientId(), "null")).isEmpty();
     assertThatThrownBy(() -> store.rotateSecret(c.clientId())).isInstanceOf(IllegalArgumentException.class);
@@ -152,6 +153,22 @@ class ClientStoreTest {
     assertThat(store.find(c.clientId()).orElseThrow().redirectUris()).containsExactly("https://other.example.org/cb");
     assertThatThrownBy(() -> store.setRedirectUris(c.clientId(), List.of()))
         .hasMessageContaining("at least one redirect URI");
+  }
+
+  @Test
+  void aLoopbackIpRedirectUriMatchesOnAnyPort() {
+    ClientCredentials c = store.create("clinic-a", "user/*.rs", false,
+        ClientProfile.of(true, false, List.of("http://[::1]:8080/cb?app=1", "http://127.0.0.1/done")));
+    OAuthClient found = store.find(c.clientId()).orElseThrow();
+    assertThat(found.hasRedirectUri("http://[::1]:61000/cb?app=1")).isTrue();
+    assertThat(found.hasRedirectUri("http://[::1]/cb?app=1")).isTrue();
+    assertThat(found.hasRedirectUri("http://127.0.0.1:5000/done")).isTrue();
+    assertThat(found.hasRedirectUri("http://[::1]:61000/cb?app=2")).isFalse();
+    assertThat(found.hasRedirectUri("http://[::1]:61000/cb")).isFalse();
+    assertThat(found.hasRedirectUri("http://127.0.0.1:5000/done/")).isFalse();
+    assertThat(found.hasRedirectUri("http://127.0.0.1:5000x/done")).isFalse();
+    assertThat(found.hasRedirectUri("http://127.0.0.1:5000@evil.example.org/done")).isFalse();
+    assertThat(found.hasRedirectUri(null)).isFalse();
   }
 
   @ParameterizedTest

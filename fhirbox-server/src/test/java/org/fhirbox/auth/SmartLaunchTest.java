@@ -190,6 +190,43 @@ class SmartLaunchTest {
   }
 
   @Test
+  void aNativeAppOnALoopbackIpMayUseAnyPortButNothingElseMayDiffer() {
+    // RFC 8252 §7.3: the port of a loopback IP redirect URI is chosen when the app starts listening
+    SmartApp app = SmartApp.register(server, PROJECT, "user/*.rs openid", true, false, "http://127.0.0.1/callback");
+    SmartApp.user(server, PROJECT, "native@example.org", "Practitioner/native", "user/*.rs");
+    String listening = "http://127.0.0.1:49321/callback";
+    for (String redirect : new String[] {listening, "http://127.0.0.1:8080/callback", "http://127.0.0.1/callback"}) {
+      FormBrowser browser = new FormBrowser();
+      Page consent = app.signIn(browser, "user/*.rs", "native@example.org", Map.of("redirect_uri", redirect));
+      assertThat(consent.status()).as(consent.body()).isEqualTo(200);
+      Page back = browser.submit(consent, "oauth2/consent", Map.of("decision", "allow"));
+      assertThat(back.location().toString()).as(redirect).startsWith(redirect + "?");
+      assertThat(back.redirectParams()).containsEntry("state", app.state());
+      String code = back.redirectParams().get("code");
+      if (redirect.equals(listening)) {
+        // the code stays bound to the URI its request named, port included (RFC 6749 §4.1.3)
+        assertThat(app.exchange(code, "http://127.0.0.1:49322/callback", app.verifier()).statusCode()).isEqualTo(400);
+      } else {
+        HttpResponse<String> token = app.exchange(code, redirect, app.verifier());
+        assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
+      }
+    }
+
+    for (String other : new String[] {"http://127.0.0.1:49321/callback/", "http://127.0.0.1:49321/other",
+        "http://127.0.0.1:49321/callback?x=1", "http://127.0.0.1.evil.example.org/callback",
+        "http://127.0.0.1@evil.example.org/callback", "http://127.0.0.2:49321/callback", "http://[::1]:49321/callback",
+        "https://127.0.0.1:49321/callback", "http://127.0.0.1:/callback", "http://127.0.0.1:123456/callback"}) {
+      Page page = new FormBrowser().get(app.authorizeUrl("user/*.rs", Map.of("redirect_uri", other)));
+      assertThat(page.status()).as(other).isEqualTo(400);
+      assertThat(page.header("Location")).as(other).isEmpty();
+    }
+    // a host name is not a loopback IP literal: its port is compared like the rest
+    SmartApp named = SmartApp.register(server, PROJECT, "user/*.rs", true, false, "http://localhost:5173/cb");
+    assertThat(new FormBrowser().get(named.authorizeUrl("user/*.rs", Map.of("redirect_uri", "http://localhost:5174/cb")))
+        .status()).isEqualTo(400);
+  }
+
+  @Test
   void anAppRegisteredForEs256GetsItsIdTokensSignedWithTheEcKey() throws Exception {
     SmartApp app = SmartApp.register(server, PROJECT, "openid fhirUser user/*.rs", true, true, REDIRECT,
         Map.of("idTokenSignedResponseAlg", "ES256"));
