@@ -1,0 +1,110 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileRangePublisherTest {
+  @TempDir Path dir;
+
+  @Test
+  void aPieceGivenUpPartWayClosesItsFile() throws Exception {
+    Path file = file(4 << 20);
+    FileRangePublisher publisher = new FileRangePublisher(file, 1 << 20, 2 << 20, n -> { });
+    CompletableFuture<ByteBuffer> first = new CompletableFuture<>();
+    Flow.Subscription[] held = new Flow.Subscription[1];
+    publisher.subscribe(new Flow.Subscriber<ByteBuffer>() {
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        held[0] = s;
+        s.request(1);
+      }
+
+      @Override
+      public void onNext(ByteBuffer item) {
+        first.complete(item);
+      }
+
+      @Override
+      public void onError(Throwable e) {
+        first.completeExceptionally(e);
+      }
+
+      @Override
+      public void onComplete() { }
+    });
+    assertThat(first.get(10, TimeUnit.SECONDS).remaining()).isPositive();
+    assertThat(openDescriptorsOf(file)).as("the piece's file is open while it is sent").isEqualTo(1);
+
+    held[0].cancel(); // what the HTTP client does when the connection breaks part way
+
+    assertThat(openDescriptorsOf(file)).isZero();
+  }
+
+  @Test
+  void aPieceSentWholeClosesItsFileAndEverySendingReadsTheRangeAgain() throws Exception {
+    Path file = file(3 << 20);
+    List<Long> progress = new ArrayList<>();
+    FileRangePublisher publisher = new FileRangePublisher(file, 100, 1 << 20, progress::add);
+    for (int sending = 0; sending < 2; sending++) {
+      CompletableFuture<Long> done = new CompletableFuture<>();
+      publisher.subscribe(new Flow.Subscriber<ByteBuffer>() {
+        long bytes;
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+          s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(ByteBuffer item) {
+          bytes += item.remaining();
+        }
+
+        @Override
+        public void onError(Throwable e) {
+          done.completeExceptionally(e);
+        }
+
+        @Override
+        public void onComplete() {
+          done.complete(bytes);
+        }
+      });
+      assertThat(done.get(10, TimeUnit.SECONDS)).isEqualTo(1 << 20);
+      assertThat(openDescriptorsOf(file)).isZero();
+    }
+    assertThat(progress).last().isEqualTo((long) (1 << 20));
+  }
+
+  private Path file(int size) throws IOException {
+    byte[] bytes = new byte[size];
+    new java.util.Random(7).nextBytes(bytes);
+    return Files.write(dir.resolve("piece.bin"), bytes);
+  }
+
+  /** How many of this process's file descriptors point at {@code file} (Linux's /proc). */
+  private static long openDescriptorsOf(Path file) throws IOException {
+    Path real = file.toRealPath();
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(fd -> {
+        try {
+          return Files.readSymbolicLink(fd).equals(real);
+        } catch (IOException e) {
+          return false; // closed between the listing and the look
+        }
+      }).count();
+    }
+  }
+}
