@@ -55,7 +55,11 @@ class DirectUploadPartsTest {
 
   /** A server in the {@code s3} mode on a new bucket behind {@code endpoint}, in parts of 5 MiB. */
   private static TestServer s3Mode(String endpoint) throws Exception {
-    return TestServer.start(Map.of(
+    return s3Mode(endpoint, Map.of());
+  }
+
+  private static TestServer s3Mode(String endpoint, Map<String, String> more) throws Exception {
+    Map<String, String> settings = new java.util.HashMap<>(Map.of(
         "FHIRBOX_BLOB_STORE", "s3",
         "FHIRBOX_SIGNED_URL_MODE", "s3",
         "FHIRBOX_S3_BUCKET", S3Server.newBucketName(),
@@ -63,11 +67,17 @@ class DirectUploadPartsTest {
         "FHIRBOX_S3_PATH_STYLE", "true",
         "FHIRBOX_S3_CREATE_BUCKET", "true",
         "FHIRBOX_S3_PART_SIZE", Integer.toString(5 << 20)));
+    settings.putAll(more);
+    return TestServer.start(settings);
   }
 
   /** A client that asks for parts from 1 MiB on. */
   private static FhirboxClient client(TestServer server) {
-    return FhirboxClient.builder().baseUrl(server.baseUrl())
+    return client(server.baseUrl());
+  }
+
+  private static FhirboxClient client(String baseUrl) {
+    return FhirboxClient.builder().baseUrl(baseUrl)
         .basicAuth(TestServer.ADMIN_ID, TestServer.ADMIN_SECRET)
         .resumableUploads(ResumableUploads.DEFAULT.withThreshold(1 << 20))
         .build();
@@ -128,6 +138,27 @@ class DirectUploadPartsTest {
       assertThat(proxy.cuts()).as("a part's connection was cut").isEqualTo(1);
       assertStored(client, b, content);
       assertThat(b.getContentType()).isEqualTo("application/dicom");
+    }
+  }
+
+  @Test
+  void aCompletionWhoseAnswerIsLostIsSentAgainAndNamesTheSameBinary() throws Exception {
+    byte[] content = content(72);
+    Path file = file(content);
+    try (S3Server s3 = S3Server.start(); CuttingProxy proxy = new CuttingProxy();
+        TestServer server = s3Mode(s3.endpoint().toString(), Map.of("FHIRBOX_BASE_URL", proxy.baseUrl()))) {
+      proxy.forwardTo(server.server().port());
+      FhirboxClient client = client(proxy.baseUrl());
+      // the node confirms the parts and commits the Binary; the client's connection breaks before the answer
+      proxy.loseAnswerTo("POST /storage/");
+
+      Binary b = client.uploadViaUrl(Upload.of(file, "application/dicom"));
+
+      assertThat(proxy.cuts()).as("the completion's answer was lost once").isEqualTo(1);
+      assertStored(client, b, content);
+      assertThat(b.getMeta().getVersionId()).isEqualTo("1");
+      String history = server.client().get("fhir/R4/Binary/" + b.getIdElement().getIdPart() + "/_history").body();
+      assertThat(history.split("\"fullUrl\"", -1)).as("one version in the history").hasSize(2);
     }
   }
 }

@@ -7,8 +7,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -17,7 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Wi-Fi has, seen by both sides as a broken connection. Connections made after a cut pass. It can
  * also stall a connection there instead, so that the server waits in the middle of a request (for
  * a test to kill it then). A client that connects while the server is down is disconnected, as a
- * load balancer without a live backend does.
+ * load balancer without a live backend does. And it can lose a request's answer: the server does the
+ * work, the client sees its connection break before any answer.
  */
 public final class CuttingProxy implements AutoCloseable {
   private final ServerSocket listener;
@@ -27,6 +30,7 @@ public final class CuttingProxy implements AutoCloseable {
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private final AtomicLong cuts = new AtomicLong();
   private final AtomicLong stalls = new AtomicLong();
+  private volatile String loseAnswerTo;
 
   /** A proxy that listens now; {@link #forwardTo} names the server (which may be told the proxy's URL first). */
   public CuttingProxy() throws IOException {
@@ -75,6 +79,15 @@ public final class CuttingProxy implements AutoCloseable {
     budget.set(bytes);
   }
 
+  /**
+   * Passes the next request that starts with {@code requestStart} (e.g. {@code "POST /storage/"}) to
+   * the server, then cuts its connection, counting a cut, when the server's answer begins: the
+   * request was carried out and the client never hears of it.
+   */
+  public void loseAnswerTo(String requestStart) {
+    loseAnswerTo = requestStart;
+  }
+
   /** How many times the proxy cut. */
   public long cuts() {
     return cuts.get();
@@ -98,15 +111,17 @@ public final class CuttingProxy implements AutoCloseable {
         }
         open.add(client);
         open.add(server);
-        pump(client, server, true);
-        pump(server, client, false);
+        AtomicBoolean answerLost = new AtomicBoolean();
+        pump(client, server, true, answerLost);
+        pump(server, client, false, answerLost);
       } catch (IOException e) {
         // closed
       }
     }
   }
 
-  private void pump(Socket from, Socket to, boolean counted) {
+  /** Copies from one side to the other; {@code answerLost} is shared by the two directions of one connection. */
+  private void pump(Socket from, Socket to, boolean counted, AtomicBoolean answerLost) {
     Thread t = new Thread(() -> {
       byte[] buf = new byte[16 * 1024];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
@@ -115,6 +130,17 @@ public final class CuttingProxy implements AutoCloseable {
         while ((n = in.read(buf)) >= 0) {
           if (stalled) {
             continue;
+          }
+          String marker = loseAnswerTo;
+          if (counted && marker != null
+              && new String(buf, 0, Math.min(n, marker.length()), StandardCharsets.ISO_8859_1)
+                  .equals(marker)) {
+            loseAnswerTo = null;
+            answerLost.set(true);
+          }
+          if (!counted && answerLost.get()) {
+            cut();
+            return;
           }
           if (counted && budget.get() >= 0) {
             long left = budget.get();
