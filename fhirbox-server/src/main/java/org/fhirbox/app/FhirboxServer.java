@@ -329,6 +329,11 @@ public final class FhirboxServer implements AutoCloseable {
       }
 
       @Override
+      public void checkKept(String contentType) {
+        binaries.checkKept(contentType);
+      }
+
+      @Override
       public void discardAfter(BlobInfo info, RuntimeException failure) {
         binaries.discardUnlessCommitted(info, failure);
       }

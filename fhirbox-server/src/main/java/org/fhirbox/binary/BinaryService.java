@@ -427,10 +427,15 @@ public final class BinaryService {
     return recorded(principal, request, written);
   }
 
-  /** Stores bytes that arrived inside a FHIR Binary resource (already in memory, size-limited). */
-  public BlobInfo storeDecoded(byte[] data, String contentType) {
+  /** The checks of a content type before its bytes are stored, or kept by a new version. */
+  public void checkKept(String contentType) {
     requireStorable(contentType, null);
     policy.check(contentType, null);
+  }
+
+  /** Stores bytes that arrived inside a FHIR Binary resource (already in memory, size-limited). */
+  public BlobInfo storeDecoded(byte[] data, String contentType) {
+    checkKept(contentType);
     try {
       return blobs.put(new java.io.ByteArrayInputStream(data), policy.maxBytes());
     } catch (BlobTooLargeException e) {

@@ -7,6 +7,9 @@ public interface BinaryData {
   /** Stores decoded bytes; enforces the Binary policy (size, denied types). */
   BlobInfo store(byte[] data, String contentType);
 
+  /** Enforces the Binary policy (denied types, stored length) on the content type of bytes kept from a previous version. */
+  void checkKept(String contentType);
+
   /**
    * Deletes a blob stored by {@link #store} after {@code failure} of the write that would have
    * named it, unless that write may have been committed all the same (the orphan sweeper then

@@ -95,10 +95,28 @@ public final class BundleProcessor {
     if (patient != null && res instanceof Binary b && !b.hasSecurityContext()) {
       b.setSecurityContext(new Reference("Patient/" + patient));
     }
+    if (interaction == Interaction.UPDATE && res instanceof Binary b && !b.hasData()) {
+      requireKeptBytesReadable(tx, principal, id, b);
+    }
     if (res != null && (patient != null || compartment.limited(principal, "Binary", Interaction.READ))) {
       requireAttachable(tx, principal, res);
     }
     return patient;
+  }
+
+  /**
+   * An update of Binary {@code id} without data keeps the current version's bytes under the new
+   * version's {@code contentType} and {@code securityContext}: the caller must be able to read those
+   * bytes now (404 or 403 as a read gets), or changing the context would hand them content it may not
+   * read; and the new content type must pass the Binary policy, as it would with the bytes sent.
+   */
+  private void requireKeptBytesReadable(ResourceStore.Tx tx, Principal principal, String id, Binary b) {
+    Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false);
+    if (current.isEmpty() || current.get().deleted()) {
+      return; // nothing to keep: the repository refuses the update
+    }
+    access.requireReadVersion(tx, principal, current.get());
+    binaryData.checkKept(b.hasContentType() ? b.getContentType() : "application/octet-stream");
   }
 
   /**
@@ -134,6 +152,15 @@ public final class BundleProcessor {
       binaryData.discardAfter(blob, e);
       throw e;
     }
+  }
+
+  /**
+   * Whether entry {@code r} stores new bytes: a Binary created (with no data, empty ones), or
+   * updated with data. A Binary updated without data keeps its current version's bytes, as a single
+   * {@code PUT} does.
+   */
+  private static boolean storesBytes(EntryRequest r, Resource res) {
+    return res instanceof Binary b && (r.method() == HTTPVerb.POST || r.method() == HTTPVerb.PUT && b.hasData());
   }
 
   /** The blob for a Binary resource's inline data (empty data for none); null for other types. */
@@ -175,7 +202,7 @@ public final class BundleProcessor {
       try {
         EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
         Resource res = entry.getResource();
-        if (res instanceof Binary && (req.method() == HTTPVerb.POST || req.method() == HTTPVerb.PUT)) {
+        if (storesBytes(req, res)) {
           blobs.add(blobFor(res));
         }
         BlobInfo blob = blobs.isEmpty() ? null : blobs.get(0);
@@ -227,7 +254,7 @@ public final class BundleProcessor {
     try {
       for (EntryRequest r : requests) {
         Resource res = bundle.getEntry().get(r.index()).getResource();
-        if (res instanceof Binary && (r.method() == HTTPVerb.POST || r.method() == HTTPVerb.PUT)) {
+        if (storesBytes(r, res)) {
           blobs.put(r.index(), blobFor(res));
         }
       }

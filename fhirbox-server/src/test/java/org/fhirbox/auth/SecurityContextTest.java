@@ -121,6 +121,56 @@ class SecurityContextTest {
   }
 
   @Test
+  void aBinaryUpdatedWithoutDataKeepsItsBytesOnlyForACallerWhoMayReadThem() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String binary = upload(seeder, "Patient/" + guardedPatient);
+    String noContext = "{\"resourceType\":\"Binary\",\"id\":\"" + binary + "\",\"contentType\":\"text/plain\"}";
+    TestClient writer = clients.client(PROJECT, "system/Binary.cruds");
+
+    // dropping the securityContext would hand the writer bytes it may not read
+    HttpResponse<String> put = writer.putJson("fhir/R4/Binary/" + binary, noContext);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(403);
+    assertThat(put.body()).doesNotContain("/storage/");
+    HttpResponse<String> inBundle = writer.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+        + "\"entry\":[{\"resource\":" + noContext + ",\"request\":{\"method\":\"PUT\",\"url\":\"Binary/" + binary
+        + "\"}}]}");
+    assertThat(inBundle.statusCode()).as(inBundle.body()).isEqualTo(403);
+    assertThat(writer.rawBinaryStatus(binary)).isEqualTo(403);
+    assertThat(seeder.get("fhir/R4/Binary/" + binary).body()).contains("\"versionId\":\"1\"");
+
+    // one who may read them may change the context, and the bytes stay
+    TestClient reader = clients.client(PROJECT, "system/Binary.cruds system/Patient.rs");
+    HttpResponse<String> kept = reader.putJson("fhir/R4/Binary/" + binary, noContext);
+    assertThat(kept.statusCode()).as(kept.body()).isEqualTo(200);
+    HttpResponse<String> raw = writer.send(writer.request("fhir/R4/Binary/" + binary).header("Accept", "*/*").GET());
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo("lab result");
+
+    // the kept bytes' new content type passes the same policy as bytes sent with it
+    HttpResponse<String> denied = reader.putJson("fhir/R4/Binary/" + binary,
+        noContext.replace("text/plain", "application/x-msdownload"));
+    assertThat(denied.statusCode()).as(denied.body()).isEqualTo(400);
+    assertThat(denied.body()).contains("not accepted");
+  }
+
+  @Test
+  void aBinaryUpdatedWithoutDataInABundleKeepsItsBytes() throws Exception {
+    TestClient admin = clients.client(PROJECT, "system/*.cruds");
+    String binary = upload(admin, null);
+    String entry = "{\"resource\":{\"resourceType\":\"Binary\",\"id\":\"" + binary + "\",\"contentType\":"
+        + "\"text/markdown\"},\"request\":{\"method\":\"PUT\",\"url\":\"Binary/" + binary + "\"}}";
+    for (String type : new String[] {"transaction", "batch"}) {
+      HttpResponse<String> r = admin.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"" + type
+          + "\",\"entry\":[" + entry + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("200 OK");
+      HttpResponse<String> raw = admin.send(admin.request("fhir/R4/Binary/" + binary).header("Accept", "*/*").GET());
+      assertThat(raw.body()).as(type).isEqualTo("lab result");
+      assertThat(raw.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/markdown"));
+    }
+  }
+
+  @Test
   void securityContextPointingAtADeletedResourceDenies() throws Exception {
     TestClient admin = clients.client(PROJECT, "system/*.cruds");
     String patient = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
