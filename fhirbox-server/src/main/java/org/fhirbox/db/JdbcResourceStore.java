@@ -49,6 +49,7 @@ public final class JdbcResourceStore implements ResourceStore {
     for (int attempt = 1; ; attempt++) {
       JdbcTx tx = null;
       T result = null;
+      boolean ended = false;
       try (Connection c = connections.apply(db.connection())) {
         c.setAutoCommit(false);
         tx = new JdbcTx(c);
@@ -57,16 +58,21 @@ public final class JdbcResourceStore implements ResourceStore {
           tx.committing();
           commit(c);
           tx.committed = true;
+          ended = true;
           return result;
-        } catch (RuntimeException e) {
-          rollbackQuietly(c, e);
+        } catch (RuntimeException | Error e) {
+          // an Error too (OutOfMemoryError half way through a Bundle): restoring auto-commit below
+          // commits whatever is pending (JDBC Connection.setAutoCommit), so it must be rolled back first
+          ended = rollbackQuietly(c, e);
           if (!(e instanceof StoreException se && se.isConflict() && attempt < MAX_ATTEMPTS)) {
             throw e;
           }
           backoff(attempt); // a lost race: run the work again on fresh data
         } finally {
           tx.ended();
-          restoreAutoCommit(c);
+          if (ended) {
+            restoreAutoCommit(c);
+          } // else the pool rolls back what is pending when it takes the connection back
         }
       } catch (SQLException e) {
         if (tx != null && tx.committed) {
@@ -117,11 +123,14 @@ public final class JdbcResourceStore implements ResourceStore {
     }
   }
 
-  private static void rollbackQuietly(Connection c, Exception cause) {
+  /** Rolls back; false (the failure added to {@code cause}) when the rollback failed. */
+  private static boolean rollbackQuietly(Connection c, Throwable cause) {
     try {
       c.rollback();
+      return true;
     } catch (SQLException e) {
       cause.addSuppressed(e);
+      return false;
     }
   }
 

@@ -75,6 +75,19 @@ abstract class ResourceStoreContract extends StoreContract {
   }
 
   @Test
+  void aTransactionCutShortByAnErrorLeavesNothing() {
+    // an OutOfMemoryError or StackOverflowError half way through a Bundle: the connection's
+    // return to auto-commit must not commit what the work had written so far
+    assertThatThrownBy(() -> store.inTransaction(tx -> {
+      tx.insert(version("p", "err", 1, 1000, "{}"), List.of());
+      throw new StackOverflowError("deep");
+    })).isInstanceOf(StackOverflowError.class);
+    assertThat(current("p", "Patient", "err", false)).isEmpty();
+    writeNext("p", "err", 2000);
+    assertThat(current("p", "Patient", "err", false).orElseThrow().versionId()).isEqualTo(1);
+  }
+
+  @Test
   void concurrentWritersEachGetTheirOwnVersion() throws Exception {
     writeNext("p", "c", 1000);
     ExecutorService pool = Executors.newFixedThreadPool(8);
