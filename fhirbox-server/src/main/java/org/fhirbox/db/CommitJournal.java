@@ -151,7 +151,8 @@ final class CommitJournal implements AutoCloseable {
         last = Math.max(last, replay(old, mark, connections));
       }
       try (Connection c = connections.get(); Statement s = c.createStatement()) {
-        s.execute("CHECKPOINT");
+        // on the disk, not only in the page cache, before the records it holds are deleted
+        s.execute("CHECKPOINT SYNC");
       }
       for (Path p : old) {
         Files.deleteIfExists(p);
@@ -224,6 +225,7 @@ final class CommitJournal implements AutoCloseable {
     for (Path p : files) {
       read(p, records, aborted);
     }
+    requireNoGap(records, mark, files);
     long last = mark;
     int applied = 0;
     long start = System.nanoTime();
@@ -269,6 +271,28 @@ final class CommitJournal implements AutoCloseable {
           + "that the database file did not hold yet, in {} ms", applied, (System.nanoTime() - start) / 1_000_000);
     }
     return last;
+  }
+
+  /**
+   * Refuses records that do not follow the database file's mark one by one: a gap means the file
+   * is older than the journal expects (a restored copy of it, or a store that a power loss took
+   * back), and applying what follows the gap would give transactions without the ones before them.
+   */
+  private static void requireNoGap(List<Record> records, long mark, List<Path> files) {
+    long expected = mark + 1;
+    for (Record r : records) {
+      if (r.seq < expected) {
+        continue;
+      }
+      if (r.seq != expected) {
+        throw new IllegalStateException("the commit journal in " + files.get(0).getParent() + " holds transaction "
+            + r.seq + " next, but the database file holds transactions up to " + mark + " only: transactions "
+            + expected + " to " + (r.seq - 1) + " are in neither (a database file older than its journal, such as a "
+            + "restored copy). Nothing was applied. To start from the database file as it is, losing the "
+            + "journal's transactions, move the journal's directory away");
+      }
+      expected++;
+    }
   }
 
   private static void read(Path file, List<Record> records, Set<Long> aborted) throws IOException {
@@ -343,9 +367,10 @@ final class CommitJournal implements AutoCloseable {
       if (closed) {
         return;
       }
-      long seq = ++lastSeq;
+      long seq = lastSeq + 1;
       try {
         append(recordBuffer.encode(AUTONOMOUS, seq, statements));
+        lastSeq = seq; // only a record written takes a number: a replay refuses a gap
       } catch (UncheckedIOException e) {
         LOG.warn("{}", e.getMessage());
       }
@@ -443,14 +468,18 @@ final class CommitJournal implements AutoCloseable {
         if (closed || lastSeq == storedSeq) {
           return;
         }
-        // under the lock no commit is half done, so H2 stores whole transactions only
-        if (!storeAlone(s, GATE_WAIT_MILLIS)) {
+        // under the lock no commit is half done, so H2 stores whole transactions only; a store
+        // after which segments are deleted is synced: until the file is on the disk, a power loss
+        // could take it back to a mark that those segments' records follow
+        boolean rotate = force || segmentBytes >= ROTATE_BYTES
+            || System.currentTimeMillis() - segmentStarted >= ROTATE_MILLIS;
+        if (!storeAlone(s, GATE_WAIT_MILLIS, rotate)) {
           // a statement that keeps changing waits, likely, on a row whose commit waits for this
           // lock: let it go, and store at the next turn
           return;
         }
         storedSeq = lastSeq;
-        if (force || segmentBytes >= ROTATE_BYTES || System.currentTimeMillis() - segmentStarted >= ROTATE_MILLIS) {
+        if (rotate) {
           done = segments(dir);
           startSegment();
         }
@@ -475,11 +504,13 @@ final class CommitJournal implements AutoCloseable {
   }
 
   /**
-   * {@code CHECKPOINT} while no statement changes H2's B-trees.
+   * {@code CHECKPOINT} while no statement changes H2's B-trees; with {@code sync}, {@code CHECKPOINT
+   * SYNC}, which also has the operating system write the file to the disk (a plain one leaves it in
+   * the page cache).
    *
    * @return false when the statements did not pause within {@code waitMillis}; nothing was stored
    */
-  boolean storeAlone(Statement s, long waitMillis) throws SQLException {
+  boolean storeAlone(Statement s, long waitMillis, boolean sync) throws SQLException {
     synchronized (lock) { // the lock before the gate, as checkpointIfDue takes them
       Lock alone = storing();
       try {
@@ -492,7 +523,7 @@ final class CommitJournal implements AutoCloseable {
       }
       try {
         mark(s);
-        s.execute("CHECKPOINT");
+        s.execute(sync ? "CHECKPOINT SYNC" : "CHECKPOINT");
         return true;
       } finally {
         alone.unlock();

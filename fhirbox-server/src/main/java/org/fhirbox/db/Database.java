@@ -191,7 +191,7 @@ public final class Database implements AutoCloseable {
 
   private static void checkpoint(HikariDataSource dataSource) {
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-      s.execute("CHECKPOINT");
+      s.execute("CHECKPOINT SYNC");
     } catch (SQLException e) {
       throw new IllegalStateException("storing the embedded database failed: " + e.getMessage(), e);
     }
@@ -318,7 +318,7 @@ public final class Database implements AutoCloseable {
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       // no commit follows: whatever stores the file from here on (the pool's close included) holds them all
       j.mark(s);
-      if (j.storeAlone(s, 5_000)) {
+      if (j.storeAlone(s, 5_000, true)) {
         j.deleteAll();
       } else {
         LOG.warn("statements were still writing to the embedded database as it closed; "

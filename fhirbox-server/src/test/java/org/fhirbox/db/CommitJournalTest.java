@@ -115,6 +115,29 @@ class CommitJournalTest {
   }
 
   @Test
+  void aJournalThatDoesNotFollowTheFilesMarkStopsTheStartAndAppliesNothing() throws Exception {
+    createTable();
+    // the file holds transactions up to 10; the journal's oldest segment starts at 15 (a restored
+    // older database file, or a store a power loss took back after segments were deleted)
+    writeSegment(15,
+        CommitJournal.encode(CommitJournal.COMMIT, 15, List.of(insert(15, "fifteen"))),
+        CommitJournal.encode(CommitJournal.COMMIT, 16, List.of(insert(16, "sixteen"))));
+    try (Connection c = raw().get(); Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA FHIRBOX_JOURNAL");
+      s.execute("CREATE TABLE " + CommitJournal.MARK_TABLE + " (id INT PRIMARY KEY, seq BIGINT NOT NULL)");
+      s.execute("INSERT INTO " + CommitJournal.MARK_TABLE + " VALUES (1, 10)");
+    }
+
+    assertThatThrownBy(() -> CommitJournal.open(dir.resolve("db.journal"), raw()))
+        .hasMessageContaining("transactions 11 to 14 are in neither").hasMessageContaining("Nothing was applied");
+
+    assertThat(rows()).isEmpty();
+    try (var files = Files.list(dir.resolve("db.journal"))) {
+      assertThat(files.anyMatch(p -> p.toString().endsWith("-0000000000000000015.log"))).as("kept").isTrue();
+    }
+  }
+
+  @Test
   void aRecordThatNoLongerAppliesStopsTheStartWithTheTransactionNamed() throws Exception {
     createTable();
     writeSegment(1, CommitJournal.encode(CommitJournal.COMMIT, 1,
@@ -237,10 +260,10 @@ class CommitJournalTest {
           return null;
         });
         holding.await();
-        assertThat(journal.storeAlone(store, 100)).as("stored during a change").isFalse();
+        assertThat(journal.storeAlone(store, 100, false)).as("stored during a change").isFalse();
         release.countDown();
         change.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(journal.storeAlone(store, 100)).isTrue();
+        assertThat(journal.storeAlone(store, 100, false)).isTrue();
       } finally {
         other.shutdownNow();
       }
