@@ -49,34 +49,57 @@ public final class AttachmentNormalizer {
 
   /** Normalises in place; returns what it found, for the steps after it. */
   public FoundAttachments normalize(ResourceStore.Tx tx, String project, Resource resource) {
-    List<Resource> nested = ResourceTree.flatten(resource); // the resource itself first
     List<Attachment> own = terser.getAllPopulatedChildElementsOfType(resource, Attachment.class);
-    List<Attachment> attachments = own;
-    if (nested.size() > 1) {
-      attachments = new java.util.ArrayList<>(own);
-      for (Resource r : nested.subList(1, nested.size())) {
-        attachments.addAll(terser.getAllPopulatedChildElementsOfType(r, Attachment.class));
-      }
-    }
+    List<Attachment> attachments = withNested(resource, own);
     Map<String, BinaryContent> binaries = new HashMap<>();
     for (Attachment a : attachments) {
-      if (!a.hasUrl()) {
+      Optional<BinaryRef> ref = binaryRef(tx, project, a);
+      if (ref.isEmpty()) {
         continue;
       }
-      Optional<Recognized> found = recognise(a.getUrl());
-      if (found.isEmpty()) {
-        continue;
-      }
-      BinaryRef ref = found.get().ref();
-      if (found.get().signed() && isCurrentVersion(tx, project, ref)) {
-        ref = new BinaryRef(ref.id(), null);
-      }
-      BinaryContent content = lookup(tx, project, ref);
-      a.setUrl(ref.reference());
-      fill(a, content, ref);
-      binaries.put(ref.reference(), content);
+      BinaryContent content = lookup(tx, project, ref.get());
+      a.setUrl(ref.get().reference());
+      fill(a, content, ref.get());
+      binaries.put(ref.get().reference(), content);
     }
     return new FoundAttachments(own, attachments, binaries);
+  }
+
+  /**
+   * The Binaries that the Attachments of {@code resource} name, by the reference {@link #normalize}
+   * would store ({@code Binary/{id}[/_history/{vid}]}): 400 for one that does not exist, as the
+   * write would answer. Changes nothing and compares no size or hash, so that a check of who may
+   * attach them can come first and answer alike for a Binary that exists and one that does not.
+   */
+  public Map<String, BinaryContent> named(ResourceStore.Tx tx, String project, Resource resource) {
+    Map<String, BinaryContent> binaries = new HashMap<>();
+    for (Attachment a : withNested(resource, terser.getAllPopulatedChildElementsOfType(resource, Attachment.class))) {
+      binaryRef(tx, project, a).ifPresent(ref -> binaries.put(ref.reference(), lookup(tx, project, ref)));
+    }
+    return binaries;
+  }
+
+  /** {@code own} and the Attachments of the resources contained in {@code resource}. */
+  private List<Attachment> withNested(Resource resource, List<Attachment> own) {
+    List<Resource> nested = ResourceTree.flatten(resource); // the resource itself first
+    if (nested.size() == 1) {
+      return own;
+    }
+    List<Attachment> all = new java.util.ArrayList<>(own);
+    for (Resource r : nested.subList(1, nested.size())) {
+      all.addAll(terser.getAllPopulatedChildElementsOfType(r, Attachment.class));
+    }
+    return all;
+  }
+
+  /** The Binary an Attachment names, as it is stored: a signed URL of the current version names the Binary. */
+  private Optional<BinaryRef> binaryRef(ResourceStore.Tx tx, String project, Attachment a) {
+    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()) : Optional.empty();
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    BinaryRef ref = found.get().ref();
+    return Optional.of(found.get().signed() && isCurrentVersion(tx, project, ref) ? new BinaryRef(ref.id(), null) : ref);
   }
 
   private static boolean isCurrentVersion(ResourceStore.Tx tx, String project, BinaryRef ref) {

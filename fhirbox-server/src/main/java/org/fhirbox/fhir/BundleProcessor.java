@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -57,7 +58,7 @@ public final class BundleProcessor {
   public Written createSingle(Principal principal, Resource resource) {
     BlobInfo blob = blobFor(resource);
     return withBlob(blob, () -> store.inTransaction(tx -> {
-      String patient = beforeWrite(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource);
+      String patient = beforeWrite(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource, Set.of());
       Written w = afterWrite(patient, repository.create(tx, principal.project(), resource, blob, null));
       return requireContext(tx, principal, w, Interaction.CREATE);
     }));
@@ -66,7 +67,7 @@ public final class BundleProcessor {
   public Written updateSingle(Principal principal, String type, String id, Resource resource, Long ifMatch) {
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
     return withBlob(blob, () -> store.inTransaction(tx -> {
-      String patient = beforeWrite(tx, principal, type, id, Interaction.UPDATE, resource);
+      String patient = beforeWrite(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
       Written w = afterWrite(patient, repository.update(tx, principal.project(), type, id, resource, ifMatch, blob,
           null));
       return requireContext(tx, principal, w, Interaction.UPDATE);
@@ -75,19 +76,19 @@ public final class BundleProcessor {
 
   /** Deletes in the caller's transaction; a resource outside the caller's patient compartment is 404. */
   public StoredResource delete(ResourceStore.Tx tx, Principal principal, String type, String id, Long ifMatch) {
-    beforeWrite(tx, principal, type, id, Interaction.DELETE, null);
+    beforeWrite(tx, principal, type, id, Interaction.DELETE, null, Set.of());
     return repository.delete(tx, principal.project(), type, id, ifMatch).orElseThrow();
   }
 
   /**
    * The compartment checks before a write: the patient the write is limited to (null when a wider
    * grant covers it); 404 when the resource to update or delete is outside that compartment. A
-   * Binary gets the patient as its securityContext when it names none, and the Attachments of
-   * {@code res} may name only Binaries in the compartment when the write or the caller's Binary
-   * reads are limited.
+   * Binary gets the patient as its securityContext when it names none. The Attachments of
+   * {@code res} may name only Binaries the caller may attach ({@link #requireAttachable});
+   * {@code createdHere}: the ids of Binaries the same transaction creates.
    */
   private String beforeWrite(ResourceStore.Tx tx, Principal principal, String type, String id,
-      Interaction interaction, Resource res) {
+      Interaction interaction, Resource res, Set<String> createdHere) {
     String patient = compartment.limit(principal, type, interaction).orElse(null);
     if (patient != null && id != null) {
       compartment.requireVisible(tx, principal.project(), patient, type, id, null);
@@ -98,8 +99,9 @@ public final class BundleProcessor {
     if (interaction == Interaction.UPDATE && res instanceof Binary b && !b.hasData()) {
       requireKeptBytesReadable(tx, principal, id, b);
     }
-    if (res != null && (patient != null || compartment.limited(principal, "Binary", Interaction.READ))) {
-      requireAttachable(tx, principal, res);
+    if (res != null) {
+      requireAttachable(tx, principal, type, id, res,
+          patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere);
     }
     return patient;
   }
@@ -120,16 +122,41 @@ public final class BundleProcessor {
   }
 
   /**
-   * 400, as for a Binary that does not exist, when an Attachment of {@code res} names a Binary
-   * outside the caller's patient compartment: attaching it to a resource in the compartment would
-   * put it there, so a patient's app could reach another patient's content by guessing its id.
+   * 400, in the words used for a Binary that does not exist, when an Attachment of {@code res}
+   * names a Binary the caller may not attach, so that attaching cannot tell whether it exists:
+   * <ul>
+   *   <li>when the write or the caller's Binary reads are limited to a patient ({@code limited}),
+   *       one outside that patient's compartment: attaching it to a resource in the compartment
+   *       would put it there, and a patient's app could reach another patient's content by
+   *       guessing its id;
+   *   <li>else one the caller may not read ({@link BinaryAccess#verdict}), unless this transaction
+   *       created it or the current version of the resource already names it: a writer that could
+   *       attach what it may not read would learn its size and hash, and could bring it into a
+   *       patient's compartment, where that patient's app reads it.
+   * </ul>
+   * Checked before any size or hash is compared, which would tell a Binary that exists.
    */
-  private void requireAttachable(ResourceStore.Tx tx, Principal principal, Resource res) {
+  private void requireAttachable(ResourceStore.Tx tx, Principal principal, String type, String id, Resource res,
+      boolean limited, Set<String> createdHere) {
+    Map<String, BinaryContent> named = repository.namedBinaries(tx, principal.project(), res);
     String patient = principal.patient().orElse(null);
-    // the write normalises again; twice is the same, and only limited callers pay for it
-    FoundAttachments found = repository.attachments(tx, principal.project(), res);
-    for (Map.Entry<String, BinaryContent> e : found.binaries().entrySet()) {
-      if (patient == null || !compartment.containsBinary(tx, e.getValue(), patient)) {
+    Set<String> namedBefore = null;
+    for (Map.Entry<String, BinaryContent> e : named.entrySet()) {
+      boolean attachable;
+      if (limited) {
+        attachable = patient != null && compartment.containsBinary(tx, e.getValue(), patient);
+      } else if (createdHere.contains(e.getValue().binaryId())
+          || access.verdict(tx, principal, e.getValue()) == BinaryAccess.Verdict.READ) {
+        attachable = true;
+      } else {
+        if (namedBefore == null) {
+          namedBefore = id == null ? Set.of() : tx.current(principal.project(), type, id, false)
+              .filter(s -> !s.deleted()).flatMap(repository::readable)
+              .map(r -> repository.namedBinaries(tx, principal.project(), r).keySet()).orElse(Set.of());
+        }
+        attachable = namedBefore.contains(e.getKey());
+      }
+      if (!attachable) {
         throw AttachmentNormalizer.unknownBinary(e.getKey());
       }
     }
@@ -207,7 +234,7 @@ public final class BundleProcessor {
         }
         BlobInfo blob = blobs.isEmpty() ? null : blobs.get(0);
         result = store.inTransaction(tx -> requireContexts(tx, principal, List.of(req),
-            new BundleEntryComponent[] {execute(tx, principal, req, res, blob, null)})[0]);
+            new BundleEntryComponent[] {execute(tx, principal, req, res, blob, null, Set.of())})[0]);
       } catch (FhirException e) {
         blobs.forEach(b -> binaryData.discardAfter(b, e));
         result = new BundleEntryComponent();
@@ -250,6 +277,9 @@ public final class BundleProcessor {
       case PUT, PATCH -> 2;
       default -> 3;
     }));
+    Set<String> createdHere = requests.stream()
+        .filter(r -> r.method() == HTTPVerb.POST && r.type().equals("Binary")).map(EntryRequest::assignedId)
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
     Map<Integer, BlobInfo> blobs = new HashMap<>();
     try {
       for (EntryRequest r : requests) {
@@ -262,7 +292,7 @@ public final class BundleProcessor {
         BundleEntryComponent[] res = new BundleEntryComponent[requests.size()];
         for (EntryRequest r : ordered) {
           res[r.index()] = execute(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
-              blobs.get(r.index()), r.assignedId());
+              blobs.get(r.index()), r.assignedId(), createdHere);
         }
         // After every entry: a Binary may name a resource this Bundle creates after it.
         return requireContexts(tx, principal, requests, res);
@@ -342,7 +372,7 @@ public final class BundleProcessor {
   }
 
   private BundleEntryComponent execute(ResourceStore.Tx tx, Principal principal, EntryRequest r, Resource res,
-      BlobInfo blob, String assignedId) {
+      BlobInfo blob, String assignedId, Set<String> createdHere) {
     String project = principal.project();
     BundleEntryComponent out = new BundleEntryComponent();
     try {
@@ -350,7 +380,7 @@ public final class BundleProcessor {
         case POST -> {
           principal.require(r.type(), Interaction.CREATE);
           requireBody(r, res);
-          String patient = beforeWrite(tx, principal, r.type(), null, Interaction.CREATE, res);
+          String patient = beforeWrite(tx, principal, r.type(), null, Interaction.CREATE, res, createdHere);
           Written w = afterWrite(patient, assignedId == null ? repository.create(tx, project, res, blob, null)
               : repository.create(tx, project, res, assignedId, blob, null));
           written(out, w);
@@ -358,7 +388,7 @@ public final class BundleProcessor {
         case PUT -> {
           principal.require(r.type(), Interaction.UPDATE);
           requireBody(r, res);
-          String patient = beforeWrite(tx, principal, r.type(), r.id(), Interaction.UPDATE, res);
+          String patient = beforeWrite(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
           Written w = afterWrite(patient, repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
               null));
           written(out, w);

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.core.FhirException;
@@ -115,13 +116,9 @@ public final class ResourceRepository {
     }
   }
 
-  /**
-   * Normalises the Attachments of a resource about to be written, as the write will (it does so
-   * again; the second time changes nothing), and returns the Binaries they name, for checks that
-   * must run before the write.
-   */
-  public FoundAttachments attachments(ResourceStore.Tx tx, String project, Resource resource) {
-    return normalizer.normalize(tx, project, resource);
+  /** The Binaries the Attachments of {@code resource} name ({@link AttachmentNormalizer#named}); changes nothing. */
+  public Map<String, BinaryContent> namedBinaries(ResourceStore.Tx tx, String project, Resource resource) {
+    return normalizer.named(tx, project, resource);
   }
 
   /** Creates a new resource with a server-assigned id (FHIR R4 http.html#create). */

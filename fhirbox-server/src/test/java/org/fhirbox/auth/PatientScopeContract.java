@@ -498,6 +498,37 @@ abstract class PatientScopeContract {
   }
 
   @Test
+  void aWrongSizeOrHashTellsNothingOfABinaryOutsideTheCompartment() throws Exception {
+    // a size or hash is compared only once the Binary may be attached: else a patient's app could
+    // learn that another patient's Binary exists, its size, or confirm a guess of its content
+    String sha1OfScanB = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
+        .digest(("scan of null").getBytes(StandardCharsets.UTF_8)));
+    for (String extra : List.of("\"size\":1", "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAA=\"", "\"hash\":\"" + sha1OfScanB + "\"")) {
+      HttpResponse<String> r = asA.postJson("fhir/R4/DocumentReference", document(patientA, scanB)
+          .replace("\"contentType\":\"text/plain\"", "\"contentType\":\"text/plain\"," + extra));
+      assertThat(r.statusCode()).as(extra).isEqualTo(400);
+      assertThat(json(r).at("/issue/0/diagnostics").asText()).as(extra)
+          .isEqualTo("Attachment.url names Binary/" + scanB + ", which does not exist");
+    }
+  }
+
+  @Test
+  void aWriterWhoMayNotReadABinaryCannotBringItIntoAPatientsCompartment() throws Exception {
+    // documents only: it sees B's DocumentReference, and there the unsigned Binary/{id} of B's scan
+    TestClient writer = new ProjectClients(server).client(PROJECT, "system/DocumentReference.cruds");
+    HttpResponse<String> r = writer.postJson("fhir/R4/DocumentReference", document(patientA, scanB));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(json(r).at("/issue/0/diagnostics").asText())
+        .isEqualTo("Attachment.url names Binary/" + scanB + ", which does not exist");
+    assertThat(r.body()).doesNotContain("\"size\"", "\"hash\"");
+    assertThat(asA.rawBinaryStatus(scanB)).isEqualTo(404);
+    // what the resource named already stays named: the writer may change the rest of it
+    HttpResponse<String> update = writer.putJson("fhir/R4/DocumentReference/" + docB,
+        withId(document(patientB, scanB), docB).replace("\"current\"", "\"superseded\""));
+    assertThat(update.statusCode()).as(update.body()).isEqualTo(200);
+  }
+
+  @Test
   void aPatientTokenWithoutAPatientContextIsRefused() throws Exception {
     TestClient noContext = patientToken("patient/*.rs", Optional.empty());
     assertThat(noContext.get("fhir/R4/Observation/" + obsA).statusCode()).isEqualTo(403);

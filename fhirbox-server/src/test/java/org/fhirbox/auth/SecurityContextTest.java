@@ -74,7 +74,7 @@ class SecurityContextTest {
     assertThat(json.statusCode()).isEqualTo(403);
     assertThat(json.body()).doesNotContain("/storage/");
     assertThat(attachmentUrl(c)).isEqualTo("Binary/" + guarded);
-    HttpResponse<String> search = c.get("fhir/R4/DocumentReference");
+    HttpResponse<String> search = c.get("fhir/R4/DocumentReference?_id=" + document);
     assertThat(search.body()).contains("\"url\":\"Binary/" + guarded + "\"").doesNotContain("/storage/");
   }
 
@@ -112,12 +112,42 @@ class SecurityContextTest {
     JsonNode a = JSON.readTree(allowed.postJson("fhir/R4/DocumentReference", body).body());
     assertThat(a.at("/content/0/attachment/url").asText()).startsWith(server.baseUrl() + "storage/" + guarded + "/1?");
     assertThat(a.at("/content/1/attachment/url").asText()).startsWith(server.baseUrl() + "storage/" + open + "/1?");
-    JsonNode b = JSON.readTree(noContext.postJson("fhir/R4/DocumentReference", body).body());
-    assertThat(b.at("/content/0/attachment/url").asText()).isEqualTo("Binary/" + guarded);
-    assertThat(b.at("/content/1/attachment/url").asText()).startsWith(server.baseUrl() + "storage/" + open + "/1?");
-    JsonNode c = JSON.readTree(noBinary.postJson("fhir/R4/DocumentReference", body).body());
-    assertThat(c.at("/content/0/attachment/url").asText()).isEqualTo("Binary/" + guarded);
-    assertThat(c.at("/content/1/attachment/url").asText()).isEqualTo("Binary/" + open);
+    // a writer may attach only what it may read: else it would learn the Binary's size and hash
+    for (TestClient writer : List.of(noContext, noBinary)) {
+      HttpResponse<String> refused = writer.postJson("fhir/R4/DocumentReference", body);
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+      assertThat(refused.body()).contains("Attachment.url names Binary/", ", which does not exist")
+          .doesNotContain("/storage/", "\"hash\"");
+    }
+    JsonNode b = JSON.readTree(noContext.postJson("fhir/R4/DocumentReference", body.replace(
+        "{\"attachment\":{\"url\":\"Binary/" + guarded + "\"}},", "")).body());
+    assertThat(b.at("/content/0/attachment/url").asText()).startsWith(server.baseUrl() + "storage/" + open + "/1?");
+    // the stored resource names what it named: a reader who may not read it gets no signed URL
+    JsonNode stored = JSON.readTree(noContext.get("fhir/R4/DocumentReference/" + a.get("id").asText()).body());
+    assertThat(stored.at("/content/0/attachment/url").asText()).isEqualTo("Binary/" + guarded);
+    assertThat(stored.at("/content/1/attachment/url").asText()).startsWith(server.baseUrl() + "storage/" + open + "/1?");
+  }
+
+  @Test
+  void aWriterMayAttachABinaryItCreatesInTheSameTransactionWithoutReadingIt() throws Exception {
+    TestClient writeOnly = clients.client(PROJECT, "system/Binary.c system/DocumentReference.c");
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"fullUrl\":\"urn:uuid:0c3c5a4e-0000-4000-8000-000000000001\",\"resource\":{\"resourceType\":\"Binary\","
+        + "\"contentType\":\"text/plain\",\"data\":\"aGVsbG8=\"},\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}},"
+        + "{\"resource\":{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"content\":[{\"attachment\":"
+        + "{\"url\":\"urn:uuid:0c3c5a4e-0000-4000-8000-000000000001\"}}]},\"request\":{\"method\":\"POST\","
+        + "\"url\":\"DocumentReference\"}}]}";
+    HttpResponse<String> r = writeOnly.postJson("fhir/R4", bundle);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String doc = JSON.readTree(r.body()).at("/entry/1/response/location").asText().split("/")[1];
+    JsonNode stored = JSON.readTree(clients.client(PROJECT, "system/*.cruds").get("fhir/R4/DocumentReference/" + doc)
+        .body());
+    assertThat(stored.at("/content/0/attachment/size").asInt()).isEqualTo(5);
+    // the same Binary in a later request is one it may not read
+    String binary = JSON.readTree(r.body()).at("/entry/0/response/location").asText().split("/")[1];
+    HttpResponse<String> later = writeOnly.postJson("fhir/R4/DocumentReference", "{\"resourceType\":"
+        + "\"DocumentReference\",\"status\":\"current\",\"content\":[{\"attachment\":{\"url\":\"Binary/" + binary + "\"}}]}");
+    assertThat(later.statusCode()).as(later.body()).isEqualTo(400);
   }
 
   @Test
