@@ -16,6 +16,7 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -32,7 +33,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>No content coding is asked for or decoded here (RFC 9110 §8.4, §12.5.3): requests say
  * {@code Accept-Encoding: identity}, and a {@code Content-Encoding} an upstream sends anyway is
  * handed on with the body, so the Binary is stored as an upload with that header is: decoded
- * under {@link ExpansionGuard}, never by the HTTP client past it.
+ * under {@link ExpansionGuard}, never by the HTTP client past it. No cookies are kept between
+ * fetches.
  */
 public final class SafeFetcher implements AutoCloseable {
   private final UrlPolicy policy;
@@ -85,6 +87,9 @@ public final class SafeFetcher implements AutoCloseable {
     c.setConnectTimeout(settings.connectTimeout().toMillis());
     c.setIdleTimeout(settings.readTimeout().toMillis());
     c.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "fhirbox-ingest"));
+    // One client fetches for every project: Jetty's default store would send a cookie one fetch
+    // was given (RFC 6265 §5.3) on any later fetch to that host, whoever asked for it.
+    c.setHttpCookieStore(new HttpCookieStore.Empty());
     c.setSocketAddressResolver((host, port, context, promise) -> c.getExecutor().execute(() -> {
       try {
         promise.succeeded(checkedAddresses(host, port));
