@@ -150,7 +150,9 @@ public final class SafeFetcher implements AutoCloseable {
       }
       UrlPolicy.Verdict verdict = policy.judge(current);
       if (verdict instanceof UrlPolicy.Refused r) {
-        throw FetchException.refused(hop == 0 ? r.reason() : "redirect to " + current + " refused: " + r.reason());
+        // the target came from the upstream and may carry credentials: named without them
+        throw FetchException.refused(hop == 0 ? r.reason()
+            : "redirect to " + RedactedUrl.of(current) + " refused: " + r.reason());
       }
       // The normalised URL that was judged, not the string: a server that resolves "..", "%2e"
       // or "//" its own way never sees them.
