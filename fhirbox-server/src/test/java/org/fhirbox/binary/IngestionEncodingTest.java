@@ -107,4 +107,16 @@ class IngestionEncodingTest {
     JsonNode job = IngestionTest.awaitJob(http, url, "failed");
     assertThat(job.get("lastError").asText()).contains("expands more than 100:1");
   }
+
+  @Test
+  void aContentCodingUploadsDoNotTakeIsRefusedNotStoredAsIfDecoded() throws Exception {
+    upstream.on("/files/brotli.txt", ex -> {
+      ex.getResponseHeaders().set("Content-Encoding", "br");
+      Upstream.send(ex, 200, "text/plain", Upstream.content(1000, 20));
+    });
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/brotli.txt");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(415);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("Content-Encoding 'br' is not supported");
+  }
 }
