@@ -15,7 +15,8 @@ import org.fhirbox.fhir.Written;
 
 /**
  * Fetches an external URL into a new Binary: {@link SafeFetcher} streams the body straight into
- * {@link BinaryService#create}, so memory use does not grow with the size. Used by ingestion
+ * {@link BinaryService#create}, so memory use does not grow with the size, and content an upstream
+ * sends with a {@code Content-Encoding} is decoded there like an upload's. Used by ingestion
  * jobs and by {@code POST /fhir/R4/Binary/$import}.
  */
 public final class BinaryImporter implements AutoCloseable {
@@ -60,8 +61,9 @@ public final class BinaryImporter implements AutoCloseable {
     try {
       String type = fetched.contentType() == null || fetched.contentType().isBlank()
           ? contentTypeHint : fetched.contentType();
-      return binaries.create(project, new BinaryService.Upload(fetched.body(), type, null, securityContext,
-          filename(fetched.uri())));
+      // A Content-Encoding is undone as an upload's is, under the same expansion guard.
+      return binaries.create(project, new BinaryService.Upload(fetched.body(), type, fetched.contentEncoding(),
+          securityContext, filename(fetched.uri())));
     } catch (FhirException e) {
       if (e.kind() != IssueKind.INCOMPLETE) {
         throw e;

@@ -113,10 +113,10 @@ public final class IngestWorker implements AutoCloseable {
     if (!recorded) {
       LOG.warn("ingestion job {} lost its lease before it finished; another node owns it", job.id());
     } else if (outcome.state() != State.DONE) {
-      // External URLs can carry credentials in their query (presigned URLs): never log a query.
-      String error = outcome.error() == null ? null : outcome.error().replaceAll("\\?[^\\s)]*", "?...");
+      // The error names fetched URLs only as RedactedUrl does (no user info, no query), and the
+      // job's own url, which may be presigned, is not logged.
       LOG.info("ingestion job {} for {}/{}: {} ({})", job.id(), job.resourceType(), job.resourceId(),
-          outcome.state().code(), error);
+          outcome.state().code(), outcome.error());
     }
   }
 

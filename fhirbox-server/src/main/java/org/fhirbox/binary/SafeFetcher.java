@@ -16,6 +16,7 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -28,6 +29,12 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * names that host), and the connection goes only to the addresses that passed — Jetty's client
  * connects to what the resolver returns, so a second DNS answer (rebinding) is never used.
  * The body is streamed, never buffered whole; connect, idle and total timeouts bound the time.
+ *
+ * <p>No content coding is asked for or decoded here (RFC 9110 §8.4, §12.5.3): requests say
+ * {@code Accept-Encoding: identity}, and a {@code Content-Encoding} an upstream sends anyway is
+ * handed on with the body, so the Binary is stored as an upload with that header is: decoded
+ * under {@link ExpansionGuard}, never by the HTTP client past it. No cookies are kept between
+ * fetches.
  */
 public final class SafeFetcher implements AutoCloseable {
   private final UrlPolicy policy;
@@ -39,8 +46,12 @@ public final class SafeFetcher implements AutoCloseable {
   public record Settings(Duration connectTimeout, Duration readTimeout, Duration totalTimeout, int maxRedirects,
       long maxBytes) {}
 
-  /** An upstream 2xx response whose body has not been read yet. Close it when done. */
-  public record Fetched(URI uri, String contentType, long contentLength, InputStream body) implements AutoCloseable {
+  /**
+   * An upstream 2xx response whose body has not been read yet, as sent: {@code contentEncoding}
+   * is its {@code Content-Encoding} (null when none), not yet undone. Close it when done.
+   */
+  public record Fetched(URI uri, String contentType, String contentEncoding, long contentLength, InputStream body)
+      implements AutoCloseable {
     @Override
     public void close() throws IOException {
       body.close();
@@ -76,8 +87,9 @@ public final class SafeFetcher implements AutoCloseable {
     c.setConnectTimeout(settings.connectTimeout().toMillis());
     c.setIdleTimeout(settings.readTimeout().toMillis());
     c.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "fhirbox-ingest"));
-    // Store the bytes exactly as served: no Accept-Encoding, no transparent decoding.
-    c.getContentDecoderFactories().clear();
+    // One client fetches for every project: Jetty's default store would send a cookie one fetch
+    // was given (RFC 6265 §5.3) on any later fetch to that host, whoever asked for it.
+    c.setHttpCookieStore(new HttpCookieStore.Empty());
     c.setSocketAddressResolver((host, port, context, promise) -> c.getExecutor().execute(() -> {
       try {
         promise.succeeded(checkedAddresses(host, port));
@@ -90,6 +102,11 @@ public final class SafeFetcher implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("cannot start the ingestion HTTP client", e);
     }
+    // Jetty 12's doStart() fills an empty decoder list from ServiceLoader<Compression> (gzip is on
+    // the classpath), and a client with decoders both sends Accept-Encoding and inflates matching
+    // responses before we see them, dropping Content-Length and Content-Encoding, so past the
+    // expansion guard. Emptied after the start, the list stays empty: the client is never started again.
+    c.getContentDecoderFactories().clear();
     client = c;
     return c;
   }
@@ -133,7 +150,9 @@ public final class SafeFetcher implements AutoCloseable {
       }
       UrlPolicy.Verdict verdict = policy.judge(current);
       if (verdict instanceof UrlPolicy.Refused r) {
-        throw FetchException.refused(hop == 0 ? r.reason() : "redirect to " + current + " refused: " + r.reason());
+        // the target came from the upstream and may carry credentials: named without them
+        throw FetchException.refused(hop == 0 ? r.reason()
+            : "redirect to " + RedactedUrl.of(current) + " refused: " + r.reason());
       }
       // The normalised URL that was judged, not the string: a server that resolves "..", "%2e"
       // or "//" its own way never sees them.
@@ -143,7 +162,7 @@ public final class SafeFetcher implements AutoCloseable {
           .method("GET")
           .timeout(left, TimeUnit.MILLISECONDS)
           .idleTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-          .headers(h -> h.put(HttpHeader.ACCEPT, "*/*"));
+          .headers(h -> h.put(HttpHeader.ACCEPT, "*/*").put(HttpHeader.ACCEPT_ENCODING, "identity"));
       request.send(listener);
       Response response = awaitHeaders(request, listener, left);
       int status = response.getStatus();
@@ -175,8 +194,8 @@ public final class SafeFetcher implements AutoCloseable {
         throw FetchException.permanent("upstream content has " + length + " bytes; the limit is "
             + settings.maxBytes());
       }
-      return new Fetched(uri, response.getHeaders().get(HttpHeader.CONTENT_TYPE), length,
-          listener.getInputStream());
+      return new Fetched(uri, response.getHeaders().get(HttpHeader.CONTENT_TYPE),
+          response.getHeaders().get(HttpHeader.CONTENT_ENCODING), length, listener.getInputStream());
     }
   }
 

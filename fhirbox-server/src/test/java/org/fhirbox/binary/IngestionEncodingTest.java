@@ -1,0 +1,122 @@
+package org.fhirbox.binary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.zip.GZIPOutputStream;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ingested content and content codings (RFC 9110 §8.4): the fetcher asks for none and decodes
+ * none itself, so gzip an upstream sends anyway meets the same 100:1 expansion guard as an
+ * upload with {@code Content-Encoding}. The bomb: 64 MiB of zeros, 64 KiB of gzip.
+ */
+class IngestionEncodingTest {
+  private static final int BOMB_BYTES = 64 << 20;
+  static Upstream upstream;
+  static TestServer server;
+  static TestClient http;
+  static byte[] bomb;
+
+  @BeforeAll
+  static void start() throws Exception {
+    upstream = new Upstream();
+    server = TestServer.start(Map.of(
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/",
+        "FHIRBOX_INGEST_POLL_MILLIS", "50"));
+    http = server.client();
+    bomb = gzippedZeros(BOMB_BYTES);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+    upstream.close();
+  }
+
+  private static byte[] gzippedZeros(int size) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] zeros = new byte[1 << 20];
+    try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+      for (int i = 0; i < size / zeros.length; i++) {
+        gz.write(zeros);
+      }
+    }
+    return out.toByteArray();
+  }
+
+  private static HttpResponse<String> importUrl(String url) {
+    return http.send(http.request("fhir/R4/Binary/$import?url=" + URLEncoder.encode(url, StandardCharsets.UTF_8))
+        .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  private static void sendGzip(com.sun.net.httpserver.HttpExchange ex) throws IOException {
+    ex.getResponseHeaders().set("Content-Encoding", "gzip");
+    Upstream.send(ex, 200, "application/octet-stream", bomb);
+  }
+
+  @Test
+  void theFetcherAsksForNoContentCodingAndStoresAGzipFileAsServed() throws Exception {
+    List<String> acceptEncodings = new CopyOnWriteArrayList<>();
+    // as a server that compresses on request does: gzip when asked for, else the .gz file itself
+    upstream.on("/files/negotiated.bin", ex -> {
+      String accepted = String.join(",", ex.getRequestHeaders().getOrDefault("Accept-Encoding", List.of()));
+      acceptEncodings.add(accepted);
+      if (accepted.contains("gzip")) {
+        sendGzip(ex);
+      } else {
+        Upstream.send(ex, 200, "application/gzip", bomb);
+      }
+    });
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/negotiated.bin");
+
+    assertThat(acceptEncodings).containsExactly("identity");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    Binary b = http.parse(r, Binary.class);
+    assertThat(b.getContentType()).isEqualTo("application/gzip");
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/Binary/" + b.getIdElement().getIdPart()).GET());
+    assertThat(raw.body()).isEqualTo(bomb);
+  }
+
+  @Test
+  void gzipSentUnaskedMeetsTheExpansionGuardOfUploads() throws Exception {
+    upstream.on("/files/bomb.bin", IngestionEncodingTest::sendGzip);
+    String url = upstream.origin() + "/files/bomb.bin";
+
+    HttpResponse<String> r = importUrl(url);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("expands more than 100:1");
+
+    IngestionTest.createMedia(http, url, null);
+    JsonNode job = IngestionTest.awaitJob(http, url, "failed");
+    assertThat(job.get("lastError").asText()).contains("expands more than 100:1");
+  }
+
+  @Test
+  void aContentCodingUploadsDoNotTakeIsRefusedNotStoredAsIfDecoded() throws Exception {
+    upstream.on("/files/brotli.txt", ex -> {
+      ex.getResponseHeaders().set("Content-Encoding", "br");
+      Upstream.send(ex, 200, "text/plain", Upstream.content(1000, 20));
+    });
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/brotli.txt");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(415);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("Content-Encoding 'br' is not supported");
+  }
+}

@@ -1,0 +1,99 @@
+package org.fhirbox.binary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Error texts and log lines name a fetched URL as scheme, host, port and path only: user info
+ * (RFC 3986 §3.2.1) and the query, where presigned URLs carry their signature, stay out of the
+ * {@code $import} answer, a job's last error and the log.
+ */
+class IngestionErrorTextTest {
+  static Upstream upstream;
+  static TestServer server;
+  static TestClient http;
+  private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    upstream = new Upstream();
+    server = TestServer.start(Map.of(
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/",
+        "FHIRBOX_INGEST_POLL_MILLIS", "50"));
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+    upstream.close();
+  }
+
+  @BeforeEach
+  void captureLog() {
+    log.start();
+    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).addAppender(log);
+  }
+
+  @AfterEach
+  void releaseLog() {
+    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).detachAppender(log);
+  }
+
+  /** Every captured line with the messages of its exceptions. */
+  private String logged() {
+    return log.list.stream().map(e -> {
+      StringBuilder s = new StringBuilder(e.getFormattedMessage());
+      for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
+        s.append(" | ").append(t.getMessage());
+      }
+      return s.toString();
+    }).collect(Collectors.joining("\n"));
+  }
+
+  @Test
+  void aRefusedRedirectIsNamedWithoutItsCredentialsOrQuery() throws Exception {
+    String port = upstream.origin().substring(upstream.origin().lastIndexOf(':') + 1);
+    upstream.on("/files/signed", ex -> {
+      ex.getResponseHeaders().set("Location", "http://svc:hunter2@127.0.0.1:" + port + "/x?sig=secret#frag");
+      ex.sendResponseHeaders(302, -1);
+    });
+    String url = upstream.origin() + "/files/signed";
+    String named = "redirect to http://127.0.0.1:" + port + "/x refused";
+
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains(named);
+    assertThat(r.body()).doesNotContain("hunter2").doesNotContain("secret").doesNotContain("frag");
+
+    IngestionTest.createMedia(http, url, null);
+    JsonNode job = IngestionTest.awaitJob(http, url, "failed");
+    assertThat(job.get("lastError").asText()).contains(named)
+        .doesNotContain("hunter2").doesNotContain("secret").doesNotContain("frag");
+
+    Poll.until("the failed job logged", () -> logged().contains(named));
+    assertThat(logged()).doesNotContain("hunter2").doesNotContain("secret").doesNotContain("frag");
+    assertThat(upstream.hits("/x")).isZero();
+  }
+}
