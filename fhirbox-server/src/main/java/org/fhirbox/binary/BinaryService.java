@@ -327,7 +327,7 @@ public final class BinaryService {
     BlobInfo info;
     MessageDigest sha256 = declared.sha256Hex() == null ? null : ResumableUploads.digest("SHA-256");
     try {
-      InputStream body = markingReadFailures(upload.body());
+      InputStream body = ClientBody.marked(upload.body());
       // With a declared size, one byte more is enough to know it is wrong.
       info = blobs.put(sha256 == null ? body : new DigestInputStream(body, sha256), max);
       if (sha256 != null) {
@@ -338,7 +338,7 @@ public final class BinaryService {
           ? FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes")
           : FhirException.badRequest("the body is longer than the declared size of " + size
               + " bytes; nothing was stored");
-    } catch (ClientReadException e) {
+    } catch (ClientBody.ReadFailure e) {
       LOG.debug("upload body could not be read", e);
       throw bodyInterrupted(e);
     } catch (IOException e) {
@@ -537,38 +537,8 @@ public final class BinaryService {
         "the upload was interrupted before the whole body arrived; nothing was stored", cause);
   }
 
-  /** An upload body that failed while reading: the client went away or sent a broken body. */
-  static final class ClientReadException extends IOException {
-    ClientReadException(IOException cause) {
-      super(cause.getMessage(), cause);
-    }
-  }
-
-  /** Marks failures of the client's body so they are not mistaken for storage failures. */
-  private static InputStream markingReadFailures(InputStream in) {
-    return new java.io.FilterInputStream(in) {
-      @Override
-      public int read() throws IOException {
-        try {
-          return super.read();
-        } catch (IOException e) {
-          throw new ClientReadException(e);
-        }
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        try {
-          return super.read(b, off, len);
-        } catch (IOException e) {
-          throw new ClientReadException(e);
-        }
-      }
-    };
-  }
-
   private BlobInfo storeBlob(Upload upload) {
-    try (InputStream decoded = decode(markingReadFailures(upload.body()), upload.contentEncoding())) {
+    try (InputStream decoded = decode(ClientBody.marked(upload.body()), upload.contentEncoding())) {
       return blobs.put(decoded, policy.maxBytes());
     } catch (BlobTooLargeException e) {
       throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
@@ -578,10 +548,10 @@ public final class BinaryService {
     } catch (ZipException e) {
       throw FhirException.badRequest("the body is not valid " + upload.contentEncoding() + " data: " + e.getMessage());
     } catch (java.io.EOFException e) {
-      // the decoder's, not the client's (those are ClientReadException): the stream lacks its end
+      // the decoder's, not the client's (those are ClientBody.ReadFailure): the stream lacks its end
       throw FhirException.badRequest("the body is not valid " + upload.contentEncoding()
           + " data: the compressed stream is cut off before its end");
-    } catch (ClientReadException e) {
+    } catch (ClientBody.ReadFailure e) {
       LOG.debug("upload body could not be read", e);
       throw bodyInterrupted(e);
     } catch (IOException e) {

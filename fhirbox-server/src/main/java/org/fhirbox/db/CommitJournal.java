@@ -1,8 +1,6 @@
 package org.fhirbox.db;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -26,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,13 +62,14 @@ import org.slf4j.LoggerFactory;
  * <p>Recovery: the mark stored in the database file names the newest transaction H2 had stored.
  * On opening, the records after it are applied again, in order, each in a transaction that also
  * moves the mark; a torn record at the end (the crash hit its {@code write}) was never
- * committed, nor acknowledged, and ends the log. Replaying statements reproduces the
+ * committed, nor acknowledged, and ends the log; records that do not follow the mark one by one
+ * (a database file older than its journal) stop the start. Replaying statements reproduces the
  * transactions because H2 runs at READ COMMITTED with row locks: two transactions that wrote the
  * same row committed in journal order, and fhirbox's write statements read no other rows.
  *
  * <p>Size: the journal is cut into segments; at a store after {@link #ROTATE_BYTES} or
- * {@link #ROTATE_MILLIS}, a new segment starts and the older ones, now stored, are deleted. A
- * clean close stores everything and deletes them all.
+ * {@link #ROTATE_MILLIS}, a new segment starts and the older ones are deleted once that store is
+ * on the disk ({@code CHECKPOINT SYNC}). A clean close stores and syncs everything and deletes them all.
  */
 final class CommitJournal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CommitJournal.class);
@@ -107,7 +105,7 @@ final class CommitJournal implements AutoCloseable {
   /** Shared by statements that change H2's B-trees, held alone by a store (see the class comment). */
   private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
   /** Under {@link #lock}. */
-  private final RecordBuffer recordBuffer = new RecordBuffer();
+  private final JournalRecordBuffer recordBuffer = new JournalRecordBuffer();
   private FileChannel segment;
   private Path segmentPath;
   private long segmentBytes;
@@ -281,17 +279,14 @@ final class CommitJournal implements AutoCloseable {
   private static void requireNoGap(List<Record> records, long mark, List<Path> files) {
     long expected = mark + 1;
     for (Record r : records) {
-      if (r.seq < expected) {
-        continue;
-      }
-      if (r.seq != expected) {
+      if (r.seq > expected) {
         throw new IllegalStateException("the commit journal in " + files.get(0).getParent() + " holds transaction "
             + r.seq + " next, but the database file holds transactions up to " + mark + " only: transactions "
             + expected + " to " + (r.seq - 1) + " are in neither (a database file older than its journal, such as a "
             + "restored copy). Nothing was applied. To start from the database file as it is, losing the "
             + "journal's transactions, move the journal's directory away");
       }
-      expected++;
+      expected = Math.max(expected, r.seq + 1);
     }
   }
 
@@ -306,7 +301,7 @@ final class CommitJournal implements AutoCloseable {
         // zeros, a cut-off record or a wrong checksum: the crash interrupted this append, which
         // never committed
         byte[] body = length <= 0 || length > left ? null : data.readNBytes(length);
-        if (body == null || crc32c(body, 0, body.length) != crc) {
+        if (body == null || JournalRecordBuffer.crc32c(body, 0, body.length) != crc) {
           LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
           return;
         }
@@ -405,54 +400,9 @@ final class CommitJournal implements AutoCloseable {
   }
 
   static ByteBuffer encode(byte kind, long seq, List<JournaledStatement> statements) {
-    return new RecordBuffer().encode(kind, seq, statements);
+    return new JournalRecordBuffer().encode(kind, seq, statements);
   }
 
-  /**
-   * Where records are encoded: one per journal, used under its lock and kept between commits,
-   * so that a commit neither grows a fresh array nor copies it out (a record is written from
-   * the buffer's own array). One that grew past {@link #KEEP} for a large transaction is let go.
-   */
-  private static final class RecordBuffer extends ByteArrayOutputStream {
-    static final int KEEP = 1 << 20;
-    private final DataOutputStream out = new DataOutputStream(this);
-
-    RecordBuffer() {
-      super(8192);
-    }
-
-    /** The framed record (length, CRC32C, body), valid until the next call. */
-    ByteBuffer encode(byte kind, long seq, List<JournaledStatement> statements) {
-      if (buf.length > KEEP) {
-        buf = new byte[8192];
-      }
-      reset();
-      try {
-        out.writeLong(0);
-        out.writeByte(kind);
-        out.writeLong(seq);
-        if (kind != ABORT) {
-          out.writeInt(statements.size());
-          for (JournaledStatement s : statements) {
-            s.write(out);
-          }
-        }
-        out.flush();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      ByteBuffer b = ByteBuffer.wrap(buf, 0, count);
-      b.putInt(0, count - 8);
-      b.putInt(4, crc32c(buf, 8, count - 8));
-      return b;
-    }
-  }
-
-  private static int crc32c(byte[] bytes, int offset, int length) {
-    CRC32C crc = new CRC32C();
-    crc.update(bytes, offset, length);
-    return (int) crc.getValue();
-  }
 
   /**
    * Has H2 store what is committed, under the lock; starts a new segment when the current one is
