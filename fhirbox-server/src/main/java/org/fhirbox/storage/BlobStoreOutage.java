@@ -33,6 +33,9 @@ public final class BlobStoreOutage {
           return Optional.of("the object store is unavailable");
         }
       }
+      if (c instanceof S3PartBuffers.Busy) {
+        return Optional.of("the server is at its limit of uploads to the object store at once");
+      }
       if (c instanceof ConnectException || c instanceof UnknownHostException || c instanceof NoRouteToHostException) {
         return Optional.of("the object store cannot be reached");
       }

@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * or the next upload instead of leaving them to the garbage collector. At most {@code maxIdle}
  * buffers are kept when nothing is uploading.
  *
- * <p>The pool does not limit how many buffers are out: each upload bounds itself (see
- * {@link S3Upload}), which keeps one slow client from starving the others.
+ * <p>The pool does not limit how many buffers are out: each upload bounds its own (see
+ * {@link S3Upload}), and its owner bounds them all ({@link S3PartBuffers}; {@link FileBlobStore}
+ * runs a bounded number of pipelines).
  */
 final class PartBufferPool {
   private final int partSize;

@@ -58,11 +58,13 @@ public final class S3BlobStore implements BlobStore {
    * unless other requests returned closed ones meanwhile.
    */
   static final int ATTEMPTS = 6;
+  /** How long an upload waits for a part buffer when all are in use, before it answers 503. */
+  static final long BUFFER_WAIT_MILLIS = 30_000;
 
   private final S3Settings settings;
   private final S3Client s3;
   private final ExecutorService partUploads;
-  private final PartBufferPool buffers;
+  private final S3PartBuffers buffers;
   private final S3PartialBlobs partials;
 
   /** Credentials from the SDK's default chain (environment, profile, container, instance). */
@@ -76,9 +78,19 @@ public final class S3BlobStore implements BlobStore {
 
   /** Takes ownership of {@code s3}: {@link #close} closes it. */
   S3BlobStore(S3Settings settings, S3Client s3) throws IOException {
+    this(settings, s3, S3PartBuffers.maxOutFor(Runtime.getRuntime().maxMemory(), settings.partSizeBytes()),
+        BUFFER_WAIT_MILLIS);
+  }
+
+  /**
+   * @param maxBuffers part buffers all uploads may hold at once ({@link S3PartBuffers})
+   * @param bufferWaitMillis how long an upload waits for one before it fails (503)
+   */
+  S3BlobStore(S3Settings settings, S3Client s3, int maxBuffers, long bufferWaitMillis) throws IOException {
     this.settings = settings;
     this.s3 = s3;
-    this.buffers = new PartBufferPool((int) settings.partSizeBytes(), settings.parallelism() + 1);
+    this.buffers = new S3PartBuffers((int) settings.partSizeBytes(), settings.parallelism() + 1, maxBuffers,
+        bufferWaitMillis);
     this.partUploads = Executors.newCachedThreadPool(daemonThreads());
     this.partials = new S3PartialBlobs(s3, settings, buffers);
     try {
@@ -340,6 +352,11 @@ public final class S3BlobStore implements BlobStore {
   /** Part buffers allocated so far (each {@code partSizeBytes}); for memory-bound tests. */
   long partBuffersAllocated() {
     return buffers.allocated();
+  }
+
+  /** Part buffers held by uploads now. */
+  int partBuffersInUse() {
+    return buffers.inUse();
   }
 
   @Override

@@ -46,9 +46,9 @@ final class S3PartialBlobs implements ResumableBlobs {
   private static final String TAILS = "tus/";
   private final S3Client s3;
   private final S3Settings settings;
-  private final PartBufferPool buffers;
+  private final S3PartBuffers buffers;
 
-  S3PartialBlobs(S3Client s3, S3Settings settings, PartBufferPool buffers) {
+  S3PartialBlobs(S3Client s3, S3Settings settings, S3PartBuffers buffers) {
     this.s3 = s3;
     this.settings = settings;
     this.buffers = buffers;

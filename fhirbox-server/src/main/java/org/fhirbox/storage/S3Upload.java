@@ -30,7 +30,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  *
  * <p>Memory: the reader fills one buffer while at most {@code parallelism} filled buffers are
  * uploading, so one upload holds at most {@code parallelism + 1} part buffers whatever the
- * object size; a finished part hands its buffer back to the {@link PartBufferPool}.
+ * object size; a finished part hands its buffer back to the {@link S3PartBuffers}, which bound
+ * the buffers of all uploads together. A body of at most {@link #HEAD} bytes takes none.
  *
  * <p>Integrity: every PutObject and UploadPart carries {@code x-amz-checksum-crc32c}, computed
  * here over the buffer before sending. It travels as a header, ahead of the body, so the server
@@ -46,19 +47,21 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  */
 final class S3Upload {
   private static final String OCTETS = "application/octet-stream";
+  /** What a body may have before it takes a part buffer ({@link #run}). */
+  static final int HEAD = 128 * 1024;
 
   private final S3Client s3;
   private final S3Settings settings;
   private final String objectKey;
   private final Executor executor;
-  private final PartBufferPool buffers;
+  private final S3PartBuffers buffers;
   private final Semaphore slots;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final List<CompletedPart> completed = Collections.synchronizedList(new ArrayList<>());
   private volatile boolean cancelled;
 
   S3Upload(S3Client s3, S3Settings settings, String objectKey, Executor executor,
-      PartBufferPool buffers) {
+      S3PartBuffers buffers) {
     this.s3 = s3;
     this.settings = settings;
     this.objectKey = objectKey;
@@ -67,13 +70,25 @@ final class S3Upload {
     this.slots = new Semaphore(settings.parallelism());
   }
 
-  /** Uploads everything {@code in} yields; the object is visible only when this returns. */
+  /**
+   * Uploads everything {@code in} yields; the object is visible only when this returns. The first
+   * {@link #HEAD} bytes are read into a small buffer of this upload's own, and a part buffer from
+   * the pool is taken only for content longer than that: a small body, however slowly it comes,
+   * holds no part buffer.
+   */
   void run(InputStream in) throws IOException {
     PartReader reader = new PartReader(in);
+    byte[] head = new byte[(int) Math.min(HEAD, settings.partSizeBytes())];
+    int headLength = reader.fill(head, 0);
+    if (reader.atEnd()) {
+      putObject(head, headLength);
+      return;
+    }
     byte[] first = buffers.take();
     int length;
     try {
-      length = reader.fill(first);
+      System.arraycopy(head, 0, first, 0, headLength);
+      length = reader.fill(first, headLength);
     } catch (IOException | RuntimeException | Error e) {
       buffers.give(first);
       throw e;
@@ -128,7 +143,7 @@ final class S3Upload {
           break;
         }
         buf = buffers.take();
-        length = reader.fill(buf);
+        length = reader.fill(buf, 0);
       }
       slots.acquire(settings.parallelism());
       drained = true;
@@ -188,8 +203,7 @@ final class S3Upload {
     try {
       executor.execute(task);
     } catch (RejectedExecutionException e) {
-      buffers.give(buf);
-      slots.release();
+      slots.release(); // the buffer stays the caller's, which hands it back as it abandons the upload
       throw new IOException("blob store is closed", e);
     }
   }
@@ -282,8 +296,9 @@ final class S3Upload {
       this.in = in;
     }
 
-    int fill(byte[] buf) throws IOException {
-      int n = 0;
+    /** Fills {@code buf} from {@code from} on; returns how much of it holds content. */
+    int fill(byte[] buf, int from) throws IOException {
+      int n = from;
       if (carried >= 0) {
         buf[n++] = (byte) carried;
         carried = -1;

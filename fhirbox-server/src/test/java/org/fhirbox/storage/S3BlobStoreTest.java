@@ -5,11 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.fhirbox.testing.S3Server;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.SlowTest;
@@ -237,6 +244,96 @@ class S3BlobStoreTest extends BlobStoreContract {
     assertThat(sent("UploadPart")).hasSize(18);
     assertThat(maxPartsInFlight.get()).isBetween(1, settings.parallelism());
     assertThat(store.partBuffersAllocated()).isBetween(1L, settings.parallelism() + 1L);
+  }
+
+  /** {@code size} bytes of content {@code seed} that stop after {@code pauseAt} until {@code go} opens. */
+  private static InputStream pausing(long seed, long size, long pauseAt, CountDownLatch paused, CountDownLatch go) {
+    InputStream content = TestContent.stream(seed, size);
+    return new InputStream() {
+      long position;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (position == pauseAt) {
+          paused.countDown();
+          try {
+            go.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException();
+          }
+        }
+        int n = content.read(b, off, (int) Math.min(len, position < pauseAt ? pauseAt - position : len));
+        position += Math.max(n, 0);
+        return n;
+      }
+    };
+  }
+
+  @Test
+  void slowSmallBodiesHoldNoPartBuffer() throws Exception {
+    S3BlobStore bounded = new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(SECRET_KEY))
+        .build(), 1, 200);
+    ExecutorService clients = Executors.newFixedThreadPool(6);
+    try {
+      CountDownLatch paused = new CountDownLatch(6);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<BlobInfo>> puts = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        long seed = 40 + i;
+        puts.add(clients.submit(() -> bounded.put(pausing(seed, 100_000, 1_000, paused, go), NO_LIMIT)));
+      }
+      assertThat(paused.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(bounded.partBuffersInUse()).as("six slow 100 KB bodies under way").isZero();
+      go.countDown();
+      for (int i = 0; i < 6; i++) {
+        assertThat(puts.get(i).get(30, TimeUnit.SECONDS).sha1Hex()).isEqualTo(TestContent.digests(40 + i, 100_000)[1]);
+      }
+      assertThat(bounded.partBuffersAllocated()).isZero();
+    } finally {
+      clients.shutdownNow();
+      bounded.close();
+    }
+  }
+
+  @Test
+  void anUploadBeyondTheBuffersAllUploadsMayHoldWaitsThenFailsAsAnOutage() throws Exception {
+    S3BlobStore bounded = new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(SECRET_KEY))
+        .build(), 1, 300);
+    ExecutorService clients = Executors.newFixedThreadPool(1);
+    try {
+      CountDownLatch paused = new CountDownLatch(1);
+      CountDownLatch go = new CountDownLatch(1);
+      // holds the one part buffer: 1 MiB of a 12 MiB body, then nothing for a while
+      Future<BlobInfo> slow = clients.submit(() -> bounded.put(pausing(50, 12 * MIB, MIB, paused, go), NO_LIMIT));
+      assertThat(paused.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(bounded.partBuffersInUse()).isEqualTo(1);
+
+      assertThatThrownBy(() -> bounded.put(TestContent.stream(51, 2 * MIB), NO_LIMIT))
+          .isInstanceOf(S3PartBuffers.Busy.class)
+          .satisfies(e -> assertThat(BlobStoreOutage.of(e)).hasValueSatisfying(
+              m -> assertThat(m).contains("limit of uploads to the object store")));
+      // a small body still goes: it needs no part buffer
+      assertThat(bounded.put(TestContent.stream(52, 1_000), NO_LIMIT).size()).isEqualTo(1_000);
+
+      go.countDown();
+      assertThat(slow.get(60, TimeUnit.SECONDS).sha1Hex()).isEqualTo(TestContent.digests(50, 12 * MIB)[1]);
+      assertThat(bounded.partBuffersInUse()).isZero();
+      // one buffer for all: a large upload then sends one part at a time, and completes
+      BlobInfo large = bounded.put(TestContent.stream(53, LARGE), NO_LIMIT);
+      assertThat(large.sha1Hex()).isEqualTo(TestContent.digests(53, LARGE)[1]);
+      assertThat(bounded.partBuffersAllocated()).isEqualTo(1);
+      assertNoMultipartUploadsRemain();
+    } finally {
+      clients.shutdownNow();
+      bounded.close();
+    }
   }
 
   @Test
