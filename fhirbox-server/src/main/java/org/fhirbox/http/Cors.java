@@ -17,12 +17,13 @@ public final class Cors {
   // Cache-Control: Medplum's client sets it on uploads with progress (XMLHttpRequest). The Tus-*,
   // Upload-* and X-HTTP-Method-Override headers are those tus clients (tus-js-client, Uppy) send.
   static final String ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, Range, If-Range, If-Match,"
-      + " If-None-Match, If-Modified-Since, Prefer, Accept, Cache-Control, X-Security-Context, X-Medplum,"
+      + " If-None-Match, If-Modified-Since, If-Unmodified-Since, Prefer, Accept, Cache-Control, X-Security-Context, X-Medplum,"
       + " Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Defer-Length, Upload-Checksum,"
       + " Upload-Concat, X-HTTP-Method-Override, X-Requested-With";
   // A browser's tus client reads the offset, the length, the expiry and the upload's Location.
   static final String EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag,"
       + " Content-Disposition, Location, Content-Location, Last-Modified, X-Security-Context, Retry-After,"
+      + " WWW-Authenticate,"
       + " Upload-Offset, Upload-Length, Upload-Metadata, Upload-Defer-Length, Upload-Expires, Tus-Resumable,"
       + " Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm";
   private final Set<String> origins;
@@ -31,22 +32,27 @@ public final class Cors {
     this.origins = origins.isEmpty() ? Set.of("*") : Set.copyOf(origins);
   }
 
-  /** Adds CORS headers; returns true when the request was a preflight that is now answered. */
+  /**
+   * Adds CORS headers; returns true when the request was a preflight that is now answered.
+   *
+   * <p>Also to requests without an {@code Origin} (Fetch standard, "CORS protocol and HTTP
+   * caches"): an {@code <img>} or {@code <video>} sends none, and a browser then serves its cached
+   * answer to a later {@code fetch()} of the same signed URL from the page's script. So {@code *}
+   * goes on every answer, and with a list of origins every answer varies by {@code Origin}.
+   */
   public boolean apply(HttpServletRequest req, HttpServletResponse resp) {
     String origin = req.getHeader("Origin");
-    if (origin == null) {
-      return false;
-    }
     if (origins.contains("*")) {
       resp.setHeader("Access-Control-Allow-Origin", "*");
-    } else if (origins.contains(origin.toLowerCase(java.util.Locale.ROOT))) {
+    } else {
+      resp.addHeader("Vary", "Origin");
+      if (origin == null || !origins.contains(origin.toLowerCase(java.util.Locale.ROOT))) {
+        return false;
+      }
       resp.setHeader("Access-Control-Allow-Origin", origin);
       resp.setHeader("Access-Control-Allow-Credentials", "true");
-      resp.addHeader("Vary", "Origin");
-    } else {
-      return false;
     }
-    if ("OPTIONS".equals(req.getMethod()) && req.getHeader("Access-Control-Request-Method") != null) {
+    if (origin != null && "OPTIONS".equals(req.getMethod()) && req.getHeader("Access-Control-Request-Method") != null) {
       resp.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
       resp.setHeader("Access-Control-Allow-Headers", ALLOWED_HEADERS);
       resp.setHeader("Access-Control-Max-Age", "600");

@@ -61,4 +61,32 @@ class CorsTest {
       assertThat(get.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
     }
   }
+
+  @Test
+  void aSignedUrlFetchedFirstWithoutAnOriginIsCachedAsOneThatCorsAllows() throws Exception {
+    // an <img> or <video> sends no Origin; the browser then serves its cached answer to fetch()
+    try (TestServer wildcard = TestServer.start(); TestServer listed = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP))) {
+      for (TestServer server : java.util.List.of(wildcard, listed)) {
+        TestClient http = server.client();
+        String id = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "hello".getBytes()));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"valueUrl\":\"([^\"]+)\"")
+            .matcher(http.get("fhir/R4/Binary/" + id + "/$presigned-url").body());
+        assertThat(m.find()).isTrue();
+        String url = m.group(1);
+        assertThat(url).contains("/storage/");
+        HttpResponse<String> noOrigin = new TestClient(server.baseUrl()).send(new TestClient(server.baseUrl())
+            .request(url).GET());
+        assertThat(noOrigin.statusCode()).isEqualTo(200);
+        if (server == wildcard) {
+          assertThat(noOrigin.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
+        } else {
+          assertThat(noOrigin.headers().allValues("Vary")).anySatisfy(v -> assertThat(v).contains("Origin"));
+          HttpResponse<String> refused = new TestClient(server.baseUrl()).send(new TestClient(server.baseUrl())
+              .request(url).header("Origin", "https://evil.example").GET());
+          assertThat(refused.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+          assertThat(refused.headers().allValues("Vary")).anySatisfy(v -> assertThat(v).contains("Origin"));
+        }
+      }
+    }
+  }
 }
