@@ -1,12 +1,52 @@
 // Every Attachment of a patient, from Patient.photo, Media, DocumentReference and Communication,
-// shown by kind: image thumbnails, inline PDFs, players, downloads.
+// shown by kind: image thumbnails, inline PDFs, players, downloads. Only URLs the server signed
+// are previewed; any other web address is a link the person may choose to follow.
 import * as api from './api.js';
+import * as auth from './auth.js';
 import { h, fill, size, date, hex } from './dom.js';
 
-/** The Binary id in a signed /storage URL or a Binary/{id} reference, else null. */
+/**
+ * Where the server's signed URLs start (config.json, kept with the sign-in): its /storage route
+ * and, with the s3 or cloudfront signer, the bucket or the CDN. A sign-in from before the server
+ * said so knows only the route beside the app.
+ */
+function places() {
+  const cfg = (auth.session() || {}).cfg || {};
+  return { storage: new URL(cfg.storageUrl || `${api.BASE}storage/`),
+    objects: cfg.objectStoreUrl ? new URL(cfg.objectStoreUrl) : null };
+}
+
+/** An absolute http(s) URL, parsed (dot segments resolved), else null. */
+function web(url) {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+function under(u, prefix) {
+  return u.origin === prefix.origin && u.pathname.startsWith(prefix.pathname);
+}
+
+/** The Binary id in a URL the server signed on its /storage route, or in a Binary/{id} reference, else null. */
 export function binaryId(url) {
-  const m = /(?:\/storage\/|^Binary\/)([A-Za-z0-9.-]{1,64})(?:[/?]|$)/.exec(url || '');
+  const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:[/?]|$)/.exec(url || '');
+  if (ref) return ref[1];
+  const u = web(url);
+  const { storage } = places();
+  if (!u || !under(u, storage)) return null;
+  const m = /^([A-Za-z0-9.-]{1,64})(?:\/|$)/.exec(u.pathname.slice(storage.pathname.length));
   return m ? m[1] : null;
+}
+
+/** True for a URL the server signed: under its /storage route, or under its bucket's or CDN's. */
+export function isSigned(url) {
+  const u = web(url);
+  if (!u) return false;
+  const { storage, objects } = places();
+  return under(u, storage) || (objects !== null && under(u, objects));
 }
 
 function item(att, source, resource, date, description) {
@@ -35,10 +75,6 @@ export function kind(att) {
   return 'other';
 }
 
-function isSigned(att) {
-  return /^https?:/.test(att.url || '');
-}
-
 function name(att) {
   return att.title || (att.binary ? `file ${att.binary}` : 'file');
 }
@@ -58,7 +94,10 @@ function detailsLink(att) {
 }
 
 function preview(att) {
-  if (!isSigned(att)) return h('p', { class: 'hint' }, 'You may not open this file.');
+  if (!isSigned(att.url)) {
+    const outside = web(att.url);
+    return outside ? external(att, outside) : h('p', { class: 'hint' }, 'You may not open this file.');
+  }
   const label = name(att);
   switch (kind(att)) {
     case 'image':
@@ -74,6 +113,17 @@ function preview(att) {
     default:
       return h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`);
   }
+}
+
+/**
+ * A URL on another server (ingestion is off for the project, or failed): nothing is fetched from
+ * it here, since what it sends is not what was stored and it would learn who opens the chart. The
+ * person may open it in a tab of its own, which gets neither this page nor its address.
+ */
+function external(att, u) {
+  return h('div', { class: 'external' },
+    h('a', { href: u.href, target: '_blank', rel: 'noopener noreferrer' }, `External link to ${u.host}: ${name(att)}`),
+    h('p', { class: 'hint' }, `Not stored in fhirbox: it opens ${u.host} in a new tab.`));
 }
 
 /**

@@ -4,7 +4,7 @@ import * as api from './api.js';
 import * as auth from './auth.js';
 import { h, fill, field, size, date, hex, notice } from './dom.js';
 import { Upload } from './tus.js';
-import { gather } from './attachments.js';
+import { gather, binaryId, isSigned } from './attachments.js';
 
 const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604800, '7 days']];
 
@@ -133,7 +133,9 @@ async function refill(holder, id) {
   const visit = (node) => {
     if (Array.isArray(node)) node.forEach(visit);
     else if (node && typeof node === 'object') {
-      if (typeof node.url === 'string' && (node.url.includes(`/storage/${id}/`) || node.url === `Binary/${id}`)) {
+      // a URL on another server that merely looks like ours stays as it is
+      if (typeof node.url === 'string'
+        && (node.url === `Binary/${id}` || (isSigned(node.url) && binaryId(node.url) === id))) {
         node.url = `Binary/${id}`;
         delete node.size;
         delete node.hash;

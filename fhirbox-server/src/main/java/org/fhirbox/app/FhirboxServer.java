@@ -220,7 +220,7 @@ public final class FhirboxServer implements AutoCloseable {
             new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store, clock)),
         new AccountRoutes(auth.passwordLinks(), codec),
         new TusRoutes(uploads), new AppRoutes(AppAssets.load(FhirboxServer.class.getClassLoader()), json,
-            config.seconds("FHIRBOX_REFRESH_TOKEN_TTL").toSeconds()));
+            config.seconds("FHIRBOX_REFRESH_TOKEN_TTL").toSeconds(), signing.objectUrls()));
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
     // Jetty's own errors (bad request line, 414, 431, ambiguous paths) leave through the same mapper

@@ -5,10 +5,12 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.ClientProfile;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.signing.ObjectUrlSigner;
 
 /**
  * The web app, fhirbox's first-party public client:
@@ -18,30 +20,31 @@ import org.fhirbox.core.FhirException;
  * GET /app/v/{version}/{file}   the app's files, immutable for a year (the version is a hash of them all)
  * GET /app/config.json[?project=P]   {"clientId","project","scope","redirectUri","signInLifetime",...}:
  *                               the client to sign in with; the same for every project name,
- *                               whether it exists and has users or not (400 for a name no project can have)
+ *                               whether it exists and has users or not (400 for a name no project can have);
+ *                               and where signed URLs point ("storageUrl", "objectStoreUrl", "storageOrigins")
  * </pre>
  * Each answer is gzip-compressed when the browser accepts it, and carries a Content-Security-Policy
- * that allows script from this origin only: no inline script, no {@code eval}.
+ * that allows script from this origin only (no inline script, no {@code eval}) and images, media
+ * and frames only from where signed URLs point ({@link StorageOrigins}).
  */
 public final class AppRoutes {
-  /**
-   * The app's CSP. Signed URLs are on this origin ({@code /storage}) or, with the S3 or CloudFront
-   * signer, on an https one: images, media and the PDF frame may come from either.
-   */
-  static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self';"
-      + " img-src 'self' https: blob:; media-src 'self' https:; frame-src 'self' https:; connect-src 'self';"
-      + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; manifest-src 'self'";
   private static final long YEAR = 365L * 24 * 3600;
 
   private final AppAssets assets;
   private final ObjectMapper json;
   private final long signInLifetime;
+  private final StorageOrigins storage;
 
-  /** @param signInLifetime seconds a sign-in may be refreshed ({@code FHIRBOX_REFRESH_TOKEN_TTL}) */
-  public AppRoutes(AppAssets assets, ObjectMapper json, long signInLifetime) {
+  /**
+   * @param signInLifetime seconds a sign-in may be refreshed ({@code FHIRBOX_REFRESH_TOKEN_TTL})
+   * @param objectUrls the {@code s3} or {@code cloudfront} signer, whose URLs go straight to the
+   *     bucket or the distribution; empty when signed URLs are this server's
+   */
+  public AppRoutes(AppAssets assets, ObjectMapper json, long signInLifetime, Optional<ObjectUrlSigner> objectUrls) {
     this.assets = assets;
     this.json = json;
     this.signInLifetime = signInLifetime;
+    this.storage = new StorageOrigins(objectUrls);
   }
 
   /** The app's redirect URI (and page) under {@code baseUrl}. */
@@ -110,6 +113,9 @@ public final class AppRoutes {
     out.put("revoke", ex.baseUrl() + "oauth2/revoke");
     out.put("userinfo", ex.baseUrl() + "oauth2/userinfo");
     out.put("signInLifetime", signInLifetime);
+    out.put("storageUrl", StorageOrigins.storageUrl(ex.baseUrl()));
+    out.put("objectStoreUrl", storage.objectStoreUrl().orElse(null));
+    out.put("storageOrigins", storage.origins(ex.baseUrl()));
     out.put("version", assets.version());
     byte[] body = json.writeValueAsBytes(out);
     headers(ex);
@@ -126,7 +132,7 @@ public final class AppRoutes {
     }
   }
 
-  private static void send(Exchange ex, AppAssets.Asset asset, String cacheControl) throws IOException {
+  private void send(Exchange ex, AppAssets.Asset asset, String cacheControl) throws IOException {
     boolean gzip = acceptsGzip(ex.header("Accept-Encoding"));
     String etag = gzip ? asset.gzipEtag() : asset.etag();
     headers(ex);
@@ -150,8 +156,8 @@ public final class AppRoutes {
     }
   }
 
-  private static void headers(Exchange ex) {
-    ex.response().setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+  private void headers(Exchange ex) {
+    ex.response().setHeader("Content-Security-Policy", storage.contentSecurityPolicy(ex.baseUrl()));
     ex.response().setHeader("X-Content-Type-Options", "nosniff");
     ex.response().setHeader("X-Frame-Options", "DENY");
     // the app's URLs never carry secrets, but signed URLs it shows must not leak through Referer

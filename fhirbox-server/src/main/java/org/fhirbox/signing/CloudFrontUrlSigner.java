@@ -54,6 +54,8 @@ public final class CloudFrontUrlSigner implements ObjectUrlSigner {
     String o = domain.strip().contains("://") ? domain.strip() : "https://" + domain.strip();
     URI.create(o);
     this.origin = o.endsWith("/") ? o.substring(0, o.length() - 1) : o;
+    // a domain that gives no origin is refused at start, not when the web app first asks
+    UrlOrigin.of(this.origin);
     this.keyPrefix = keyPrefix;
     this.keyPairId = keyPairId.strip();
     this.privateKey = privateKey;
@@ -110,6 +112,11 @@ public final class CloudFrontUrlSigner implements ObjectUrlSigner {
     String rest = url.substring(prefix.length());
     int end = rest.indexOf('?');
     return BlobKey.tryParse(end < 0 ? rest : rest.substring(0, end));
+  }
+
+  @Override
+  public String urlPrefix() {
+    return objectPrefix();
   }
 
   /** RFC 3986 percent-encoding (spaces as %20, not +). */

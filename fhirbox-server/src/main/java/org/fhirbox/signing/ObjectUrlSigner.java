@@ -14,4 +14,20 @@ public interface ObjectUrlSigner extends BinaryUrlSigner {
    * checked), or empty when the URL is not under this signer's bucket, domain and key prefix.
    */
   Optional<BlobKey> recogniseBlobKey(String url);
+
+  /**
+   * What every URL this signer makes starts with: scheme, host, port and path up to the blob key,
+   * e.g. {@code https://fhirbox-blobs.s3.us-east-1.amazonaws.com/blobs/}, or for a path-style
+   * bucket {@code http://minio:9000/fhirbox-blobs/blobs/}. Made from the settings alone, without
+   * the network. The web app previews an Attachment straight from the store only under it.
+   */
+  String urlPrefix();
+
+  /**
+   * The origin browsers fetch these URLs from, e.g. {@code https://d111111abcdef8.cloudfront.net}:
+   * the web app's Content-Security-Policy lets images, media and frames come from it.
+   */
+  default String origin() {
+    return UrlOrigin.of(urlPrefix());
+  }
 }

@@ -141,6 +141,11 @@ public final class S3UrlSigner implements ObjectUrlSigner {
   }
 
   @Override
+  public String urlPrefix() {
+    return objectUrlPrefix;
+  }
+
+  @Override
   public String toString() {
     return "S3UrlSigner[" + objectUrlPrefix + ", ttl=" + window.ttlSeconds() + "s]";
   }

@@ -144,6 +144,31 @@ class AppRoutesTest {
   }
 
   @Test
+  void theAppLoadsImagesMediaAndFramesOnlyFromWhereThisServersSignedUrlsPoint() throws Exception {
+    String origin = server.baseUrl().substring(0, server.baseUrl().length() - 1);
+    JsonNode config = JSON.readTree(get("app/config.json").body());
+    assertThat(config.get("storageUrl").asText()).isEqualTo(server.baseUrl() + "storage/");
+    assertThat(config.get("objectStoreUrl").isNull()).as("no bucket or CDN in the default mode").isTrue();
+    assertThat(config.get("storageOrigins")).extracting(JsonNode::asText).containsExactly(origin);
+
+    String html = new String(get("app/").body());
+    Matcher v = Pattern.compile("v/([0-9a-f]{16})/js/main\\.js").matcher(html);
+    assertThat(v.find()).as(html).isTrue();
+    String sources = "'self' " + origin + ";";
+    for (String path : new String[] {"app/", "app/config.json", "app/v/" + v.group(1) + "/js/main.js"}) {
+      String csp = get(path).headers().firstValue("Content-Security-Policy").orElseThrow();
+      assertThat(csp).as(path).contains("img-src " + sources, "media-src " + sources, "frame-src " + sources)
+          .doesNotContain("https:;", "https: ", "blob:");
+    }
+
+    TestClient admin = server.client();
+    String id = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "text/plain", "a note".getBytes()));
+    String signed = JSON.readTree(admin.get("fhir/R4/Binary/" + id + "/$presigned-url").body())
+        .get("parameter").get(0).get("valueUrl").asText();
+    assertThat(signed).startsWith(config.get("storageUrl").asText() + id + "/");
+  }
+
+  @Test
   void neitherTheConfigurationNorTheSignInPageTellsWhetherAProjectHasUsers() throws Exception {
     SmartApp.user(server, "clinic", "app-user@example.org", "Practitioner/1", "user/*.rs");
     HttpResponse<String> withUsers = http.get("app/config.json?project=clinic");

@@ -128,6 +128,21 @@ class CloudFrontUrlSignerTest {
   }
 
   @Test
+  void statesTheDistributionsOriginAndThePrefixOfItsUrls() {
+    CloudFrontUrlSigner signer = signer(WINDOW_START);
+    assertThat(signer.origin()).isEqualTo("https://d111111abcdef8.cloudfront.net");
+    assertThat(signer.urlPrefix()).isEqualTo("https://d111111abcdef8.cloudfront.net/blobs/");
+    assertThat(signer.sign("", CONTENT, null)).startsWith(signer.urlPrefix());
+
+    CloudFrontUrlSigner underAPath = new CloudFrontUrlSigner("https://CDN.example.org:443/files/", "",
+        "K2JCJMDEHXQW5F", keys.getPrivate(), TTL, Clock.fixed(WINDOW_START, ZoneOffset.UTC),
+        name -> name);
+    assertThat(underAPath.origin()).isEqualTo("https://cdn.example.org");
+    assertThat(underAPath.urlPrefix()).isEqualTo("https://CDN.example.org:443/files/");
+    assertThat(underAPath.sign("", CONTENT, null)).startsWith(underAPath.urlPrefix());
+  }
+
+  @Test
   void privateKeyIsReadFromPkcs8AndPkcs1PemTextOrFile(@TempDir Path dir) throws Exception {
     byte[] pkcs8 = keys.getPrivate().getEncoded();
     // A 2048-bit PKCS#8 RSA key is a 26-byte header followed by the PKCS#1 RSAPrivateKey.

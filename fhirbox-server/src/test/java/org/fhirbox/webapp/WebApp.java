@@ -11,8 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.fhirbox.auth.PasswordLinks;
 import org.fhirbox.auth.User;
 import org.fhirbox.testing.BrowserFixture;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * The web app's test classes' fixture. For the class, a desktop Chromium (1280 × 900, media
@@ -50,14 +53,26 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
   static final String EMAIL = "clinician@example.org";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final BrowserFixture chromium = BrowserFixture.chromium(o -> {
-    BrowserFixture.autoplayAndLogs(o);
-    o.addArguments("--window-size=1280,900");
-  });
+  private final BrowserFixture chromium;
+  private final Map<String, String> settings;
   private Path data;
   private Path files;
   private int port;
   private TestServer fhirbox;
+
+  WebApp() {
+    this(Map.of(), o -> { });
+  }
+
+  /** With {@code settings} added to each server's and {@code options} to the browser's. */
+  WebApp(Map<String, String> settings, Consumer<ChromeOptions> options) {
+    this.settings = Map.copyOf(settings);
+    this.chromium = BrowserFixture.chromium(o -> {
+      BrowserFixture.autoplayAndLogs(o);
+      o.addArguments("--window-size=1280,900");
+      options.accept(o);
+    });
+  }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
@@ -110,9 +125,11 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
 
   /** Starts the server (again) on this test's port and data folder. */
   void start() throws Exception {
-    fhirbox = TestServer.start(Map.of("FHIRBOX_PORT", Integer.toString(port), "FHIRBOX_DATA_DIR", data.toString(),
-        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", "http://127.0.0.1:" + port + "/nowhere/",
-        "FHIRBOX_INGEST_POLL_MILLIS", "50"));
+    Map<String, String> s = new HashMap<>(Map.of("FHIRBOX_PORT", Integer.toString(port),
+        "FHIRBOX_DATA_DIR", data.toString(), "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", "http://127.0.0.1:" + port
+        + "/nowhere/", "FHIRBOX_INGEST_POLL_MILLIS", "50"));
+    s.putAll(settings);
+    fhirbox = TestServer.start(s);
   }
 
   /** Stops the server; {@link #start} brings it back on the same port and data. */

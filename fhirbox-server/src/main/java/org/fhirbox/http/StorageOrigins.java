@@ -1,0 +1,57 @@
+package org.fhirbox.http;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.fhirbox.signing.ObjectUrlSigner;
+import org.fhirbox.signing.UrlOrigin;
+
+/**
+ * Where signed URLs point, as the web app needs to know it: this server's {@code /storage} route
+ * and, with the {@code s3} or {@code cloudfront} signer, the bucket or the distribution. An
+ * Attachment keeps an outside URL when ingestion is off for its project or failed; the app
+ * previews (frames, plays, shows) only URLs under these places, and its Content-Security-Policy
+ * lets images, media and frames come from their origins only, so a patient's page never loads
+ * what another server chose to send, nor tells it that the chart was opened.
+ */
+final class StorageOrigins {
+  private static final String POLICY = "default-src 'none'; script-src 'self'; style-src 'self';"
+      + " img-src %1$s; media-src %1$s; frame-src %1$s; connect-src 'self';"
+      + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; manifest-src 'self'";
+
+  private final Optional<String> objectStoreUrl;
+  private final Optional<String> objectStoreOrigin;
+
+  StorageOrigins(Optional<ObjectUrlSigner> objectUrls) {
+    this.objectStoreUrl = objectUrls.map(ObjectUrlSigner::urlPrefix);
+    // made at start: a signer whose URLs give no origin stops the server, not the app's first page
+    this.objectStoreOrigin = objectUrls.map(ObjectUrlSigner::origin);
+  }
+
+  /** Where this server's signed URLs start; a Binary id follows. */
+  static String storageUrl(String baseUrl) {
+    return baseUrl + "storage/";
+  }
+
+  /** Where the bucket's or distribution's signed URLs start, in the {@code s3} and {@code cloudfront} modes. */
+  Optional<String> objectStoreUrl() {
+    return objectStoreUrl;
+  }
+
+  /** The origins of both places: the server's public one first. */
+  List<String> origins(String baseUrl) {
+    Set<String> out = new LinkedHashSet<>();
+    out.add(UrlOrigin.of(baseUrl));
+    objectStoreOrigin.ifPresent(out::add);
+    return List.copyOf(out);
+  }
+
+  /**
+   * The app's CSP: script from this origin only (no inline script, no {@code eval}); images, media
+   * and the PDF frame from this origin and the places signed URLs point to, and nowhere else.
+   */
+  String contentSecurityPolicy(String baseUrl) {
+    return String.format(POLICY, "'self' " + String.join(" ", origins(baseUrl)));
+  }
+}

@@ -1,0 +1,121 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Attachments whose URL still names another server, as when ingestion is off for the project (or
+ * failed): a patient's page shows each as a link to that server and fetches nothing from it (no
+ * frame, player, image or thumbnail), while the files fhirbox stores preview as they always did.
+ */
+@SlowTest
+class ExternalAttachmentsBrowserTest {
+  // the outside server's certificate is its own: Chromium would refuse it before the page had a say
+  @RegisterExtension
+  static final WebApp app = new WebApp(Map.of("FHIRBOX_INGEST_DISABLED_PROJECTS", "default"),
+      o -> o.addArguments("--ignore-certificate-errors"));
+
+  @Test
+  void anAttachmentOnAnotherServerIsALinkToItThatThePageNeverFetches(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    try (OutsideServer outside = OutsideServer.start()) {
+      String patient = app.patient("Olive", "Outside", "MRN-66", "1966-06-06");
+      TestClient admin = fhirbox.client();
+      String pdf = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary")
+          .header("Content-Type", "application/pdf").header("X-Security-Context", "Patient/" + patient)
+          .POST(HttpRequest.BodyPublishers.ofByteArray(WebApp.pdf()))));
+      document(admin, patient, "{\"url\":\"Binary/" + pdf + "\",\"title\":\"report.pdf\"}");
+      String jpeg = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
+      app.media(patient, jpeg, "scan.jpg");
+
+      String fake = outside.https("/fake.html");
+      String lookalike = outside.https("/storage/" + jpeg + "/1");
+      String letter = outside.https("/report.pdf");
+      document(admin, patient, "{\"contentType\":\"application/pdf\",\"url\":\"" + fake
+          + "\",\"title\":\"results.pdf\"}");
+      document(admin, patient, "{\"contentType\":\"application/pdf\",\"url\":\"" + letter
+          + "\",\"title\":\"letter.pdf\"}");
+      media(admin, patient, "video/mp4", outside.https("/clip.mp4"), "clip.mp4");
+      media(admin, patient, "audio/mpeg", outside.http("/voice.mp3"), "voice.mp3");
+      media(admin, patient, "image/jpeg", lookalike, "lookalike.jpg");
+      assertThat(admin.get("fhir/R4/Media?subject=Patient/" + patient).body()).as("kept as written")
+          .contains(lookalike).contains(outside.http("/voice.mp3"));
+      assertThat(admin.get("fhir/R4/DocumentReference?subject=Patient/" + patient).body()).contains(fake, letter);
+
+      page.signIn();
+      page.openPatient(patient, "Olive Outside");
+      browser.executeScript("window.scrollTo(0, document.body.scrollHeight)");
+
+      // the stored files preview as before: the PDF in its frame, the photo as its thumbnail
+      WebElement frame = page.waitFor(By.cssSelector("#files iframe.pdf"));
+      assertThat(frame.getAttribute("src")).startsWith(fhirbox.baseUrl() + "storage/" + pdf + "/1?");
+      browser.switchTo().frame(frame);
+      new WebDriverWait(browser, Duration.ofSeconds(30)).until(d ->
+          "application/pdf".equals(((JavascriptExecutor) d).executeScript("return document.contentType")));
+      browser.switchTo().defaultContent();
+      WebElement thumb = page.waitFor(By.cssSelector("li[data-binary='" + jpeg + "'] img.thumb"));
+      assertThat(thumb.getAttribute("src")).startsWith(fhirbox.baseUrl() + "storage/" + jpeg + "/1/thumbnail?");
+      page.waitFor(By.linkText("Details of scan.jpg"));
+
+      @SuppressWarnings("unchecked")
+      List<String> sources = (List<String>) browser.executeScript("return [...document.querySelectorAll("
+          + "'#files iframe, #files video, #files audio, #files img, #files source, #files embed, #files object')]"
+          + ".map((e) => e.src || e.data || '')");
+      assertThat(sources).as("what the files list loads").hasSize(2)
+          .allSatisfy(src -> assertThat(src).startsWith(fhirbox.baseUrl() + "storage/"));
+
+      external(browser, fake, "results.pdf");
+      external(browser, letter, "letter.pdf");
+      external(browser, outside.https("/clip.mp4"), "clip.mp4");
+      external(browser, outside.http("/voice.mp3"), "voice.mp3");
+      WebElement look = external(browser, lookalike, "lookalike.jpg");
+      WebElement card = look.findElement(By.xpath("./ancestor::li[1]"));
+      assertThat(card.getAttribute("data-binary")).as("a look-alike URL names no Binary").isEmpty();
+      assertThat(card.findElements(By.tagName("img"))).isEmpty();
+      assertThat(browser.findElements(By.linkText("Details of lookalike.jpg"))).isEmpty();
+
+      // a player or frame asks at once; give a late one time to show up before saying none came
+      Thread.sleep(1000);
+      assertThat(outside.requests()).as("requests the other server received").isEmpty();
+      page.axe("a patient's page with external links");
+    }
+  }
+
+  /** The link to {@code url}, which says it leaves fhirbox and for which host, and leaves no trail. */
+  private static WebElement external(ChromeDriver browser, String url, String title) {
+    List<WebElement> links = browser.findElements(By.cssSelector("#files a[href='" + url + "']"));
+    assertThat(links).as("links to %s", url).hasSize(1);
+    WebElement link = links.get(0);
+    String host = url.replaceFirst("^https?://([^/]+)/.*$", "$1");
+    assertThat(link.getText()).isEqualTo("External link to " + host + ": " + title);
+    assertThat(link.getAttribute("target")).isEqualTo("_blank");
+    assertThat(link.getAttribute("rel")).isEqualTo("noopener noreferrer");
+    return link;
+  }
+
+  private static void document(TestClient admin, String patient, String attachment) {
+    TestClient.createdId(admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\","
+        + "\"status\":\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":[{\"attachment\":"
+        + attachment + "}]}"));
+  }
+
+  private static void media(TestClient admin, String patient, String contentType, String url, String title) {
+    TestClient.createdId(admin.postJson("fhir/R4/Media", "{\"resourceType\":\"Media\",\"status\":\"completed\","
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":{\"contentType\":\"" + contentType
+        + "\",\"url\":\"" + url + "\",\"title\":\"" + title + "\"}}"));
+  }
+}
