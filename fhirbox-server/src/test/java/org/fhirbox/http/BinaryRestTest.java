@@ -198,10 +198,21 @@ class BinaryRestTest {
     HttpResponse<byte[]> v2 = raw("fhir/R4/Binary/" + id + "/_history/2");
     assertThat(v2.body()).isEqualTo(body);
     assertThat(v2.headers().firstValue("ETag")).as("a version that keeps the bytes").hasValue(etag);
+    // the same bytes served as another type are another representation: a cache must not keep the old one
+    HttpResponse<String> retyped = http.putJson("fhir/R4/Binary/" + id,
+        "{\"resourceType\":\"Binary\",\"id\":\"" + id + "\",\"contentType\":\"text/plain\"}");
+    assertThat(retyped.statusCode()).as(retyped.body()).isEqualTo(200);
+    HttpResponse<byte[]> fresh = http.sendBytes(http.request("fhir/R4/Binary/" + id).header("Accept", "*/*")
+        .header("If-None-Match", etag));
+    assertThat(fresh.statusCode()).isEqualTo(200);
+    assertThat(fresh.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain");
+    assertThat(fresh.headers().firstValue("ETag").orElseThrow()).matches(TestBytes.BLOB_ETAG).isNotEqualTo(etag)
+        .startsWith(etag.substring(0, 33));
 
     HttpResponse<String> again = http.send(http.request("fhir/R4/Binary/" + id).header("Content-Type", "application/pdf")
         .PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
     assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(again.body()).contains("\"versionId\":\"4\"");
     HttpResponse<byte[]> v3 = raw("fhir/R4/Binary/" + id);
     assertThat(v3.body()).isEqualTo(body);
     assertThat(v3.headers().firstValue("ETag").orElseThrow()).as("the same bytes stored again")

@@ -25,7 +25,7 @@ public final class TestBytes {
    * bytes, not their digest, so a test learns from it only that they are the bytes of one blob;
    * it compares the bytes themselves, or the {@code hash}.
    */
-  public static final Pattern BLOB_ETAG = Pattern.compile("\"[0-9a-f]{32}\"");
+  public static final Pattern BLOB_ETAG = Pattern.compile("\"[0-9a-f]{32}-[0-9a-f]{8}\"");
 
   /** Asserts that {@code headers} carry a Binary's content ETag ({@link #BLOB_ETAG}). */
   public static void assertBlobEtag(HttpHeaders headers) {
