@@ -310,7 +310,8 @@ public final class FhirboxServer implements AutoCloseable {
   private static SafeFetcher safeFetcher(FhirboxConfig config, UrlPolicy policy, BinaryService binaries) {
     return new SafeFetcher(policy, new SafeFetcher.Settings(config.seconds("FHIRBOX_INGEST_CONNECT_TIMEOUT"),
         config.seconds("FHIRBOX_INGEST_READ_TIMEOUT"), config.seconds("FHIRBOX_INGEST_TIMEOUT"),
-        config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"), binaries.policy().maxBytes()));
+        config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"), binaries.policy().maxBytes(),
+        config.getLong("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND"), config.seconds("FHIRBOX_INGEST_MIN_RATE_SECONDS")));
   }
 
   private static IngestWorker.Settings ingestSettings(FhirboxConfig config) {

@@ -52,12 +52,13 @@ public final class BinaryImporter implements AutoCloseable {
 
   /**
    * Fetches {@code url} into a Binary of {@code project}. The content type is the response's,
-   * else {@code contentTypeHint}. Throws {@link FetchException} when the fetch fails, and
-   * {@link FhirException} when the Binary policy rejects the content (too large, denied type).
+   * else {@code contentTypeHint}. Throws {@link FetchException} when the fetch fails or
+   * {@code cancellation} stopped it (the upstream too slow, say), and {@link FhirException} when
+   * the Binary policy rejects the content (too large, denied type).
    */
-  public Written fetch(String project, String url, String contentTypeHint, String securityContext)
-      throws FetchException {
-    SafeFetcher.Fetched fetched = fetcher.open(url);
+  public Written fetch(String project, String url, String contentTypeHint, String securityContext,
+      Cancellation cancellation) throws FetchException {
+    SafeFetcher.Fetched fetched = fetcher.open(url, cancellation);
     try {
       String type = fetched.contentType() == null || fetched.contentType().isBlank()
           ? contentTypeHint : fetched.contentType();
@@ -68,10 +69,18 @@ public final class BinaryImporter implements AutoCloseable {
       if (e.kind() != IssueKind.INCOMPLETE) {
         throw e;
       }
+      FetchException cancelled = cancellation.failure(e);
+      if (cancelled != null) {
+        throw cancelled;
+      }
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw FetchException.transientFailure("the upstream content stopped before its end: "
           + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
     } catch (UncheckedIOException e) {
+      FetchException cancelled = cancellation.failure(e);
+      if (cancelled != null) {
+        throw cancelled;
+      }
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw FetchException.transientFailure("reading the upstream content failed: "
           + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
@@ -93,7 +102,7 @@ public final class BinaryImporter implements AutoCloseable {
       throw FhirException.badRequest("$import needs a 'url' parameter");
     }
     try {
-      return fetch(project, url.trim(), contentTypeHint, securityContext);
+      return fetch(project, url.trim(), contentTypeHint, securityContext, new Cancellation());
     } catch (FetchException e) {
       if (e.kind() == FetchException.Kind.REFUSED) {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");

@@ -139,7 +139,7 @@ public final class IngestWorker implements AutoCloseable {
       Written binary;
       try {
         binary = importer.fetch(job.project(), job.url(), job.contentType(),
-            job.resourceType() + "/" + job.resourceId());
+            job.resourceType() + "/" + job.resourceId(), new Cancellation());
       } catch (FetchException e) {
         return failure(job, e);
       } catch (FhirException e) {
