@@ -163,7 +163,8 @@ public final class FhirboxServer implements AutoCloseable {
         audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
         config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
-    BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService);
+    BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService,
+        config.getInt("FHIRBOX_INGEST_IMPORT_CONCURRENCY"));
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);

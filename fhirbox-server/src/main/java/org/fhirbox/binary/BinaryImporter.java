@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -18,14 +19,30 @@ import org.fhirbox.fhir.Written;
  * {@link BinaryService#create}, so memory use does not grow with the size, and content an upstream
  * sends with a {@code Content-Encoding} is decoded there like an upload's. Used by ingestion
  * jobs and by {@code POST /fhir/R4/Binary/$import}.
+ *
+ * <p>{@code $import} fetches on the HTTP request's own thread, so at most {@code importConcurrency}
+ * run at once on a node; one more gets 503 with {@code Retry-After} (RFC 9110 §15.6.4, §10.2.3)
+ * at once rather than a thread. Without the limit, as many slow upstreams as Jetty has threads
+ * would leave none for any other request.
  */
 public final class BinaryImporter implements AutoCloseable {
+  /** How long a refused {@code $import} is told to wait before it tries again. */
+  private static final long IMPORT_RETRY_AFTER_SECONDS = 10;
   private final SafeFetcher fetcher;
   private final BinaryService binaries;
+  private final int importConcurrency;
+  private final Semaphore importSlots;
 
-  public BinaryImporter(SafeFetcher fetcher, BinaryService binaries) {
+  /** @param importConcurrency the most {@code $import} fetches that run at once on this node */
+  public BinaryImporter(SafeFetcher fetcher, BinaryService binaries, int importConcurrency) {
+    if (importConcurrency < 1) {
+      throw new IllegalArgumentException("FHIRBOX_INGEST_IMPORT_CONCURRENCY must be at least 1, got "
+          + importConcurrency);
+    }
     this.fetcher = fetcher;
     this.binaries = binaries;
+    this.importConcurrency = importConcurrency;
+    this.importSlots = new Semaphore(importConcurrency);
   }
 
   /** The arguments of {@code $import}, read once the caller may create Binaries. */
@@ -95,11 +112,17 @@ public final class BinaryImporter implements AutoCloseable {
 
   /**
    * The synchronous {@code $import}: like {@link #fetch} but every failure is a
-   * {@link FhirException} — 400 when the policy refuses the URL, 502 when the upstream fails.
+   * {@link FhirException} — 400 when the policy refuses the URL, 502 when the upstream fails,
+   * 503 when {@code importConcurrency} imports are running on this node already.
    */
   public Written importNow(String project, String url, String contentTypeHint, String securityContext) {
     if (url == null || url.isBlank()) {
       throw FhirException.badRequest("$import needs a 'url' parameter");
+    }
+    if (!importSlots.tryAcquire()) {
+      throw FhirException.unavailable("this server is running as many $import fetches as it runs at once ("
+          + importConcurrency + ", FHIRBOX_INGEST_IMPORT_CONCURRENCY); try again later, or put the URL in an"
+          + " Attachment to have it fetched in the background", IMPORT_RETRY_AFTER_SECONDS, null);
     }
     try {
       return fetch(project, url.trim(), contentTypeHint, securityContext, new Cancellation());
@@ -108,6 +131,8 @@ public final class BinaryImporter implements AutoCloseable {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");
       }
       throw new FhirException(IssueKind.UPSTREAM_FAILED, "fetching the URL failed: " + e.getMessage());
+    } finally {
+      importSlots.release();
     }
   }
 
