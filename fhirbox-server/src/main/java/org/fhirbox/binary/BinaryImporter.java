@@ -7,11 +7,13 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
+import java.util.function.BiConsumer;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
+import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.Written;
 
 /**
@@ -69,19 +71,21 @@ public final class BinaryImporter implements AutoCloseable {
 
   /**
    * Fetches {@code url} into a Binary of {@code project}. The content type is the response's,
-   * else {@code contentTypeHint}. Throws {@link FetchException} when the fetch fails or
-   * {@code cancellation} stopped it (the upstream too slow, say), and {@link FhirException} when
-   * the Binary policy rejects the content (too large, denied type).
+   * else {@code contentTypeHint}. The Binary is created in one transaction with
+   * {@code alongside}, which may veto it by throwing (its content is then deleted). Throws
+   * {@link FetchException} when the fetch fails or {@code cancellation} stopped it (the upstream
+   * too slow, the job's lease lost), and {@link FhirException} when the Binary policy rejects
+   * the content (too large, denied type).
    */
   public Written fetch(String project, String url, String contentTypeHint, String securityContext,
-      Cancellation cancellation) throws FetchException {
+      Cancellation cancellation, BiConsumer<ResourceStore.Tx, Written> alongside) throws FetchException {
     SafeFetcher.Fetched fetched = fetcher.open(url, cancellation);
     try {
       String type = fetched.contentType() == null || fetched.contentType().isBlank()
           ? contentTypeHint : fetched.contentType();
       // A Content-Encoding is undone as an upload's is, under the same expansion guard.
       return binaries.create(project, new BinaryService.Upload(fetched.body(), type, fetched.contentEncoding(),
-          securityContext, filename(fetched.uri())));
+          securityContext, filename(fetched.uri())), alongside);
     } catch (FhirException e) {
       if (e.kind() != IssueKind.INCOMPLETE) {
         throw e;
@@ -125,7 +129,7 @@ public final class BinaryImporter implements AutoCloseable {
           + " Attachment to have it fetched in the background", IMPORT_RETRY_AFTER_SECONDS, null);
     }
     try {
-      return fetch(project, url.trim(), contentTypeHint, securityContext, new Cancellation());
+      return fetch(project, url.trim(), contentTypeHint, securityContext, new Cancellation(), (tx, written) -> { });
     } catch (FetchException e) {
       if (e.kind() == FetchException.Kind.REFUSED) {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");

@@ -5,9 +5,9 @@ import org.eclipse.jetty.client.Request;
 
 /**
  * Stops a fetch from another thread: the request in flight fails at once (a read blocked on its
- * body returns), and no later request of the fetch (a redirect) is sent. {@link MinimumRate}
- * stops a fetch this way when the upstream is too slow. The first reason given is the one the
- * fetch fails with.
+ * body returns), and no later request of the fetch (a redirect) is sent. The ingestion worker
+ * stops its fetch this way when it learns it lost the job's lease, and {@link MinimumRate} when
+ * the upstream is too slow. The first reason given is the one the fetch fails with.
  */
 public final class Cancellation {
   private Request request;
