@@ -163,7 +163,8 @@ public final class FhirboxServer implements AutoCloseable {
         audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
         config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
-    BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService);
+    BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService,
+        config.getInt("FHIRBOX_INGEST_IMPORT_CONCURRENCY"));
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
@@ -310,7 +311,8 @@ public final class FhirboxServer implements AutoCloseable {
   private static SafeFetcher safeFetcher(FhirboxConfig config, UrlPolicy policy, BinaryService binaries) {
     return new SafeFetcher(policy, new SafeFetcher.Settings(config.seconds("FHIRBOX_INGEST_CONNECT_TIMEOUT"),
         config.seconds("FHIRBOX_INGEST_READ_TIMEOUT"), config.seconds("FHIRBOX_INGEST_TIMEOUT"),
-        config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"), binaries.policy().maxBytes()));
+        config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"), binaries.policy().maxBytes(),
+        config.getLong("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND"), config.seconds("FHIRBOX_INGEST_MIN_RATE_SECONDS")));
   }
 
   private static IngestWorker.Settings ingestSettings(FhirboxConfig config) {

@@ -6,11 +6,14 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.function.BiConsumer;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
+import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.Written;
 
 /**
@@ -18,14 +21,30 @@ import org.fhirbox.fhir.Written;
  * {@link BinaryService#create}, so memory use does not grow with the size, and content an upstream
  * sends with a {@code Content-Encoding} is decoded there like an upload's. Used by ingestion
  * jobs and by {@code POST /fhir/R4/Binary/$import}.
+ *
+ * <p>{@code $import} fetches on the HTTP request's own thread, so at most {@code importConcurrency}
+ * run at once on a node; one more gets 503 with {@code Retry-After} (RFC 9110 §15.6.4, §10.2.3)
+ * at once rather than a thread. Without the limit, as many slow upstreams as Jetty has threads
+ * would leave none for any other request.
  */
 public final class BinaryImporter implements AutoCloseable {
+  /** How long a refused {@code $import} is told to wait before it tries again. */
+  private static final long IMPORT_RETRY_AFTER_SECONDS = 10;
   private final SafeFetcher fetcher;
   private final BinaryService binaries;
+  private final int importConcurrency;
+  private final Semaphore importSlots;
 
-  public BinaryImporter(SafeFetcher fetcher, BinaryService binaries) {
+  /** @param importConcurrency the most {@code $import} fetches that run at once on this node */
+  public BinaryImporter(SafeFetcher fetcher, BinaryService binaries, int importConcurrency) {
+    if (importConcurrency < 1) {
+      throw new IllegalArgumentException("FHIRBOX_INGEST_IMPORT_CONCURRENCY must be at least 1, got "
+          + importConcurrency);
+    }
     this.fetcher = fetcher;
     this.binaries = binaries;
+    this.importConcurrency = importConcurrency;
+    this.importSlots = new Semaphore(importConcurrency);
   }
 
   /** The arguments of {@code $import}, read once the caller may create Binaries. */
@@ -52,26 +71,37 @@ public final class BinaryImporter implements AutoCloseable {
 
   /**
    * Fetches {@code url} into a Binary of {@code project}. The content type is the response's,
-   * else {@code contentTypeHint}. Throws {@link FetchException} when the fetch fails, and
-   * {@link FhirException} when the Binary policy rejects the content (too large, denied type).
+   * else {@code contentTypeHint}. The Binary is created in one transaction with
+   * {@code alongside}, which may veto it by throwing (its content is then deleted). Throws
+   * {@link FetchException} when the fetch fails or {@code cancellation} stopped it (the upstream
+   * too slow, the job's lease lost), and {@link FhirException} when the Binary policy rejects
+   * the content (too large, denied type).
    */
-  public Written fetch(String project, String url, String contentTypeHint, String securityContext)
-      throws FetchException {
-    SafeFetcher.Fetched fetched = fetcher.open(url);
+  public Written fetch(String project, String url, String contentTypeHint, String securityContext,
+      Cancellation cancellation, BiConsumer<ResourceStore.Tx, Written> alongside) throws FetchException {
+    SafeFetcher.Fetched fetched = fetcher.open(url, cancellation);
     try {
       String type = fetched.contentType() == null || fetched.contentType().isBlank()
           ? contentTypeHint : fetched.contentType();
       // A Content-Encoding is undone as an upload's is, under the same expansion guard.
       return binaries.create(project, new BinaryService.Upload(fetched.body(), type, fetched.contentEncoding(),
-          securityContext, filename(fetched.uri())));
+          securityContext, filename(fetched.uri())), alongside);
     } catch (FhirException e) {
       if (e.kind() != IssueKind.INCOMPLETE) {
         throw e;
+      }
+      FetchException cancelled = cancellation.failure(e);
+      if (cancelled != null) {
+        throw cancelled;
       }
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw FetchException.transientFailure("the upstream content stopped before its end: "
           + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
     } catch (UncheckedIOException e) {
+      FetchException cancelled = cancellation.failure(e);
+      if (cancelled != null) {
+        throw cancelled;
+      }
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw FetchException.transientFailure("reading the upstream content failed: "
           + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
@@ -86,19 +116,27 @@ public final class BinaryImporter implements AutoCloseable {
 
   /**
    * The synchronous {@code $import}: like {@link #fetch} but every failure is a
-   * {@link FhirException} — 400 when the policy refuses the URL, 502 when the upstream fails.
+   * {@link FhirException} — 400 when the policy refuses the URL, 502 when the upstream fails,
+   * 503 when {@code importConcurrency} imports are running on this node already.
    */
   public Written importNow(String project, String url, String contentTypeHint, String securityContext) {
     if (url == null || url.isBlank()) {
       throw FhirException.badRequest("$import needs a 'url' parameter");
     }
+    if (!importSlots.tryAcquire()) {
+      throw FhirException.unavailable("this server is running as many $import fetches as it runs at once ("
+          + importConcurrency + ", FHIRBOX_INGEST_IMPORT_CONCURRENCY); try again later, or put the URL in an"
+          + " Attachment to have it fetched in the background", IMPORT_RETRY_AFTER_SECONDS, null);
+    }
     try {
-      return fetch(project, url.trim(), contentTypeHint, securityContext);
+      return fetch(project, url.trim(), contentTypeHint, securityContext, new Cancellation(), (tx, written) -> { });
     } catch (FetchException e) {
       if (e.kind() == FetchException.Kind.REFUSED) {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");
       }
       throw new FhirException(IssueKind.UPSTREAM_FAILED, "fetching the URL failed: " + e.getMessage());
+    } finally {
+      importSlots.release();
     }
   }
 

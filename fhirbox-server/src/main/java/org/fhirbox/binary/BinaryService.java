@@ -151,10 +151,18 @@ public final class BinaryService {
   }
 
   public Written create(String project, Upload upload) {
+    return create(project, upload, (tx, written) -> { });
+  }
+
+  /** {@link #create}, in one transaction with {@code alongside}, which may veto the Binary by throwing. */
+  public Written create(String project, Upload upload, BiConsumer<ResourceStore.Tx, Written> alongside) {
     Binary binary = binaryFor(project, upload);
     BlobInfo info = storeBlob(upload);
-    return commitOrDiscard(info, () -> store.inTransaction(tx ->
-        repository.create(tx, project, binary, info, upload.filename())));
+    return commitOrDiscard(info, () -> store.inTransaction(tx -> {
+      Written w = repository.create(tx, project, binary, info, upload.filename());
+      alongside.accept(tx, w);
+      return w;
+    }));
   }
 
   public Written update(String project, String id, Upload upload, Long ifMatch) {

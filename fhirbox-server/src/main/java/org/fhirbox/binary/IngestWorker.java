@@ -30,6 +30,13 @@ import org.slf4j.LoggerFactory;
  * skipped. Transient failures retry with exponential backoff up to {@code maxAttempts};
  * permanent ones fail with {@code last_error} and leave the original url in place. A node that
  * dies leaves a lease that expires, and any node then claims the job again.
+ *
+ * <p>A node that stalls past its lease (a long pause, a database failover) while another node
+ * takes the job over must not leave a second Binary: so the Binary is created in one transaction
+ * with the job's record of it, and the Attachment repointed in one transaction with a renewal of
+ * the lease, each only while this node holds the lease, and a heartbeat that finds the lease
+ * lost stops the fetch at once. The node that takes over uses the Binary the job records, and
+ * finds the job done when the Attachment names it already.
  */
 public final class IngestWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IngestWorker.class);
@@ -51,6 +58,15 @@ public final class IngestWorker implements AutoCloseable {
   public record Settings(Duration poll, Duration lease, int maxAttempts, Duration backoff, int concurrency) {}
 
   private record Outcome(State state, String error, String binaryId, Instant nextAttemptAt) {}
+
+  private static final String LEASE_LOST = "the job's lease passed to another node, which goes on with it";
+
+  /** This node no longer holds the job's lease: what it was about to write is rolled back. */
+  private static final class LeaseLost extends RuntimeException {
+    LeaseLost() {
+      super(LEASE_LOST, null, false, false);
+    }
+  }
 
   public IngestWorker(ResourceStore store, ResourceRepository repository, IngestJobs jobs, BinaryImporter importer,
       Settings settings, Clock clock) {
@@ -99,11 +115,12 @@ public final class IngestWorker implements AutoCloseable {
 
   private void run(IngestJob job) {
     long beat = Math.max(100, settings.lease().toMillis() / 3);
-    ScheduledFuture<?> lease = heartbeat.scheduleAtFixedRate(() -> extendLease(job), beat, beat,
+    Cancellation fetch = new Cancellation();
+    ScheduledFuture<?> lease = heartbeat.scheduleAtFixedRate(() -> extendLease(job, fetch), beat, beat,
         TimeUnit.MILLISECONDS);
     Outcome outcome;
     try {
-      outcome = process(job);
+      outcome = process(job, fetch);
     } finally {
       lease.cancel(false);
     }
@@ -120,18 +137,30 @@ public final class IngestWorker implements AutoCloseable {
     }
   }
 
-  private void extendLease(IngestJob job) {
+  /** The heartbeat: renews the lease, and stops the fetch once another node holds it. */
+  private void extendLease(IngestJob job, Cancellation fetch) {
     try {
       Instant until = clock.instant().plus(settings.lease());
-      store.inTransaction(tx -> tx.ingestJobs().extendLease(job.id(), owner, until));
+      if (!store.inTransaction(tx -> tx.ingestJobs().extendLease(job.id(), owner, until))) {
+        fetch.cancel(FetchException.transientFailure(LEASE_LOST, null));
+      }
     } catch (RuntimeException e) {
+      // the lease may still be held; the writes check it themselves
       LOG.warn("could not extend the lease of ingestion job {}", job.id(), e);
     }
   }
 
-  private Outcome process(IngestJob job) {
+  /** Fails the transaction unless this node still holds the job's lease, which it renews. */
+  private void requireLease(ResourceStore.Tx tx, IngestJob job) {
+    if (!tx.ingestJobs().extendLease(job.id(), owner, clock.instant().plus(settings.lease()))) {
+      throw new LeaseLost();
+    }
+  }
+
+  private Outcome process(IngestJob job, Cancellation fetch) {
     if (locateCurrent(job).isEmpty()) {
-      return new Outcome(State.SKIPPED, "the Attachment no longer has this url", null, null);
+      return repointedAlready(job) ? new Outcome(State.DONE, null, job.binaryId(), null)
+          : new Outcome(State.SKIPPED, "the Attachment no longer has this url", job.binaryId(), null);
     }
     // an earlier attempt fetched the content and could not repoint: its Binary is used, not fetched again
     String binaryId = job.binaryId();
@@ -139,7 +168,13 @@ public final class IngestWorker implements AutoCloseable {
       Written binary;
       try {
         binary = importer.fetch(job.project(), job.url(), job.contentType(),
-            job.resourceType() + "/" + job.resourceId());
+            job.resourceType() + "/" + job.resourceId(), fetch, (tx, written) -> {
+              if (!tx.ingestJobs().recordBinary(job.id(), owner, written.stored().id())) {
+                throw new LeaseLost();
+              }
+            });
+      } catch (LeaseLost e) {
+        return new Outcome(State.QUEUED, LEASE_LOST, null, clock.instant());
       } catch (FetchException e) {
         return failure(job, e);
       } catch (FhirException e) {
@@ -151,6 +186,8 @@ public final class IngestWorker implements AutoCloseable {
     }
     try {
       return repoint(job, binaryId);
+    } catch (LeaseLost e) {
+      return new Outcome(State.QUEUED, LEASE_LOST, binaryId, clock.instant());
     } catch (FhirException e) {
       return new Outcome(State.FAILED, "repointing the Attachment failed: " + e.getMessage(), binaryId, null);
     } catch (RuntimeException e) {
@@ -201,8 +238,11 @@ public final class IngestWorker implements AutoCloseable {
       long version = Long.parseLong(resource.getMeta().getVersionId());
       jobs.attachments(resource).get(job.attachmentIndex()).setUrl("Binary/" + binaryId);
       try {
-        store.inTransaction(tx -> repository.update(tx, job.project(), job.resourceType(), job.resourceId(),
-            resource, version, null, null));
+        store.inTransaction(tx -> {
+          requireLease(tx, job);
+          return repository.update(tx, job.project(), job.resourceType(), job.resourceId(), resource, version, null,
+              null);
+        });
         return new Outcome(State.DONE, null, binaryId, null);
       } catch (FhirException e) {
         if (e.status() != 412) {
@@ -220,8 +260,21 @@ public final class IngestWorker implements AutoCloseable {
   }
 
   private Optional<Resource> locateCurrent(IngestJob job) {
+    return currentResource(job).filter(r -> hasUrl(job, r));
+  }
+
+  private Optional<Resource> currentResource(IngestJob job) {
     return store.read(tx -> tx.current(job.project(), job.resourceType(), job.resourceId(), false))
-        .flatMap(this::matching).filter(r -> hasUrl(job, r));
+        .flatMap(this::matching);
+  }
+
+  /**
+   * Whether the Attachment names the job's Binary already: a node repointed it and lost the lease
+   * before it could record the outcome. The job is done, not skipped.
+   */
+  private boolean repointedAlready(IngestJob job) {
+    return job.binaryId() != null
+        && currentResource(job).filter(r -> hasUrl(job, r, "Binary/" + job.binaryId())).isPresent();
   }
 
   private Optional<Resource> matching(StoredResource s) {
@@ -229,8 +282,12 @@ public final class IngestWorker implements AutoCloseable {
   }
 
   private boolean hasUrl(IngestJob job, Resource r) {
+    return hasUrl(job, r, job.url());
+  }
+
+  private boolean hasUrl(IngestJob job, Resource r, String url) {
     List<Attachment> all = jobs.attachments(r);
-    return job.attachmentIndex() < all.size() && job.url().equals(all.get(job.attachmentIndex()).getUrl());
+    return job.attachmentIndex() < all.size() && url.equals(all.get(job.attachmentIndex()).getUrl());
   }
 
   /**

@@ -28,7 +28,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * by our resolver, every address is judged by {@link AddressGuard} (unless an allow-list prefix
  * names that host), and the connection goes only to the addresses that passed — Jetty's client
  * connects to what the resolver returns, so a second DNS answer (rebinding) is never used.
- * The body is streamed, never buffered whole; connect, idle and total timeouts bound the time.
+ * The body is streamed, never buffered whole; connect, idle and total timeouts bound the time,
+ * and so does a minimum transfer rate ({@link MinimumRate}), which catches an upstream that
+ * trickles: a fetch can be stopped from another thread through its {@link Cancellation}.
  *
  * <p>No content coding is asked for or decoded here (RFC 9110 §8.4, §12.5.3): requests say
  * {@code Accept-Encoding: identity}, and a {@code Content-Encoding} an upstream sends anyway is
@@ -42,9 +44,12 @@ public final class SafeFetcher implements AutoCloseable {
   private HttpClient client;
   private boolean closed;
 
-  /** Limits of one fetch. {@code maxBytes} is the Binary size limit. */
+  /**
+   * Limits of one fetch. {@code maxBytes} is the Binary size limit; {@code minBytesPerSecond}
+   * over {@code rateWindow} the slowest transfer kept up (0: no minimum).
+   */
   public record Settings(Duration connectTimeout, Duration readTimeout, Duration totalTimeout, int maxRedirects,
-      long maxBytes) {}
+      long maxBytes, long minBytesPerSecond, Duration rateWindow) {}
 
   /**
    * An upstream 2xx response whose body has not been read yet, as sent: {@code contentEncoding}
@@ -66,6 +71,11 @@ public final class SafeFetcher implements AutoCloseable {
   }
 
   public SafeFetcher(UrlPolicy policy, Settings settings) {
+    if (settings.minBytesPerSecond() < 0
+        || (settings.minBytesPerSecond() > 0 && settings.rateWindow().toSeconds() < 1)) {
+      throw new IllegalArgumentException("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND must be 0 (no minimum) or more, over"
+          + " FHIRBOX_INGEST_MIN_RATE_SECONDS of at least 1");
+    }
     this.policy = policy;
     this.settings = settings;
   }
@@ -134,12 +144,30 @@ public final class SafeFetcher implements AutoCloseable {
     return ok;
   }
 
+  /** {@link #open(String, Cancellation)} without a way to stop it from outside. */
+  public Fetched open(String url) throws FetchException {
+    return open(url, new Cancellation());
+  }
+
   /**
    * Opens {@code url}, following up to {@code maxRedirects} redirects. Throws REFUSED when the
    * policy or the address guard says no (before any traffic to that target), PERMANENT for 4xx
-   * and declared sizes over the limit, TRANSIENT for 5xx, 408, 429, timeouts and I/O failures.
+   * and declared sizes over the limit, TRANSIENT for 5xx, 408, 429, timeouts, I/O failures and a
+   * transfer below the minimum rate, and the reason given to {@code cancellation} when it was
+   * cancelled. Reads of the body fail the same way, their cause a {@link Cancellation.Stopped}.
    */
-  public Fetched open(String url) throws FetchException {
+  public Fetched open(String url, Cancellation cancellation) throws FetchException {
+    MinimumRate rate = new MinimumRate(settings.minBytesPerSecond(), settings.rateWindow(),
+        client().getScheduler(), cancellation).start();
+    try {
+      return open(url, cancellation, rate);
+    } catch (FetchException | RuntimeException e) {
+      rate.close();
+      throw e;
+    }
+  }
+
+  private Fetched open(String url, Cancellation cancellation, MinimumRate rate) throws FetchException {
     String current = url;
     // one deadline for the whole fetch, redirects included: each hop gets what is left of it
     long deadline = System.nanoTime() + settings.totalTimeout().toNanos();
@@ -163,8 +191,11 @@ public final class SafeFetcher implements AutoCloseable {
           .timeout(left, TimeUnit.MILLISECONDS)
           .idleTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
           .headers(h -> h.put(HttpHeader.ACCEPT, "*/*").put(HttpHeader.ACCEPT_ENCODING, "identity"));
+      cancellation.attach(request);
+      rate.waiting();
       request.send(listener);
-      Response response = awaitHeaders(request, listener, left);
+      Response response = awaitHeaders(request, listener, left, cancellation);
+      rate.arrived(0);
       int status = response.getStatus();
       if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
         String location = response.getHeaders().get(HttpHeader.LOCATION);
@@ -195,14 +226,20 @@ public final class SafeFetcher implements AutoCloseable {
             + settings.maxBytes());
       }
       return new Fetched(uri, response.getHeaders().get(HttpHeader.CONTENT_TYPE),
-          response.getHeaders().get(HttpHeader.CONTENT_ENCODING), length, listener.getInputStream());
+          response.getHeaders().get(HttpHeader.CONTENT_ENCODING), length, rate.counted(listener.getInputStream()));
     }
   }
 
-  private Response awaitHeaders(Request request, InputStreamResponseListener listener, long timeoutMillis)
-      throws FetchException {
+  private Response awaitHeaders(Request request, InputStreamResponseListener listener, long timeoutMillis,
+      Cancellation cancellation) throws FetchException {
     try {
       return listener.get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      FetchException cancelled = cancellation.failure(e.getCause());
+      if (cancelled != null) {
+        throw cancelled;
+      }
+      throw failure(request, e);
     } catch (TimeoutException e) {
       request.abort(e);
       throw FetchException.transientFailure("upstream did not answer in time", e);
@@ -210,19 +247,22 @@ public final class SafeFetcher implements AutoCloseable {
       request.abort(e);
       Thread.currentThread().interrupt();
       throw FetchException.transientFailure("interrupted", e);
-    } catch (ExecutionException e) {
-      for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
-        if (t instanceof AddressRefused r) {
-          throw FetchException.refused(r.getMessage());
-        }
-        if (t instanceof UnknownHostException) {
-          throw FetchException.transientFailure("unknown host " + request.getHost(), t);
-        }
-      }
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw FetchException.transientFailure("fetch failed: " + cause.getClass().getSimpleName()
-          + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
     }
+  }
+
+  /** What a request that failed before its response head is reported as. */
+  private static FetchException failure(Request request, ExecutionException e) {
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof AddressRefused r) {
+        return FetchException.refused(r.getMessage());
+      }
+      if (t instanceof UnknownHostException) {
+        return FetchException.transientFailure("unknown host " + request.getHost(), t);
+      }
+    }
+    Throwable cause = e.getCause() == null ? e : e.getCause();
+    return FetchException.transientFailure("fetch failed: " + cause.getClass().getSimpleName()
+        + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
   }
 
   private static void closeQuietly(InputStreamResponseListener listener) {

@@ -95,7 +95,10 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_INGEST_CONNECT_TIMEOUT", "10");
     d.put("FHIRBOX_INGEST_READ_TIMEOUT", "60");
     d.put("FHIRBOX_INGEST_TIMEOUT", "3600");
+    d.put("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "4096");
+    d.put("FHIRBOX_INGEST_MIN_RATE_SECONDS", "30");
     d.put("FHIRBOX_INGEST_MAX_REDIRECTS", "5");
+    d.put("FHIRBOX_INGEST_IMPORT_CONCURRENCY", "8");
     d.put("FHIRBOX_AUDIT", "on");
     d.put("FHIRBOX_AUDIT_QUEUE_SIZE", "10000");
     d.put("FHIRBOX_TRUST_PROXY", "false");

@@ -26,6 +26,14 @@ public interface IngestJobTable {
   boolean extendLease(String id, String owner, Instant leaseUntil);
 
   /**
+   * Records the Binary {@code owner}'s attempt fetched, while {@code owner} holds the lease and
+   * the job has none yet; false otherwise. Called in the transaction that creates the Binary, so
+   * that Binary exists only if the job names it: a node that takes the job over later uses it
+   * instead of fetching again, and one that lost the lease first creates none.
+   */
+  boolean recordBinary(String id, String owner, String binaryId);
+
+  /**
    * Records the outcome of {@code owner}'s attempt and releases the lease: QUEUED with a
    * {@code nextAttemptAt} for a retry, or a final state. False when the lease was lost (another
    * node owns the job now), in which case nothing changes.

@@ -76,6 +76,12 @@ final class JdbcIngestJobTable implements IngestJobTable {
   }
 
   @Override
+  public boolean recordBinary(String id, String owner, String binaryId) {
+    return update("UPDATE ingest_job SET binary_id = ? WHERE id = ? AND lease_owner = ? AND state = 'running'"
+        + " AND binary_id IS NULL", binaryId, id, owner) == 1;
+  }
+
+  @Override
   public boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
       Instant nextAttemptAt, Instant now) {
     return update("UPDATE ingest_job SET state = ?, last_error = ?, binary_id = ?, next_attempt_at = ?,"

@@ -34,7 +34,7 @@ class SafeFetcherTest {
 
   private static SafeFetcher fetcher(List<String> allowed, List<String> ignored) {
     return new SafeFetcher(new UrlPolicy(allowed, ignored), new SafeFetcher.Settings(Duration.ofSeconds(2),
-        Duration.ofSeconds(5), Duration.ofSeconds(10), 5, 1 << 20));
+        Duration.ofSeconds(5), Duration.ofSeconds(10), 5, 1 << 20, 0, Duration.ofSeconds(30)));
   }
 
   @ParameterizedTest
@@ -198,7 +198,8 @@ class SafeFetcherTest {
     }
     long start = System.nanoTime();
     try (SafeFetcher f = new SafeFetcher(new UrlPolicy(List.of(upstream.origin() + "/files/"), List.of()),
-        new SafeFetcher.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(2), 5, 1 << 20))) {
+        new SafeFetcher.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(2), 5, 1 << 20, 0,
+            Duration.ofSeconds(30)))) {
       assertThatThrownBy(() -> f.open(upstream.origin() + "/files/slow1"))
           .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.kind())
               .isEqualTo(FetchException.Kind.TRANSIENT))

@@ -1,0 +1,148 @@
+package org.fhirbox.binary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.OutputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a slow upstream may hold: a fetch whose content arrives below the minimum rate stops once
+ * a window of it has passed, and {@code $import}, which fetches on a request thread, runs only so
+ * many at once, so that the server keeps answering everything else.
+ */
+class IngestionLimitsTest {
+  static Upstream upstream;
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    upstream = new Upstream();
+    server = TestServer.start(Map.of(
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/",
+        "FHIRBOX_INGEST_POLL_MILLIS", "50",
+        "FHIRBOX_INGEST_MAX_ATTEMPTS", "1",
+        "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "1000",
+        "FHIRBOX_INGEST_MIN_RATE_SECONDS", "1",
+        "FHIRBOX_INGEST_IMPORT_CONCURRENCY", "1"));
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+    upstream.close();
+  }
+
+  /** {@code $import} of {@code url}; the client gives up after {@code timeout}. */
+  private static HttpRequest importRequest(String url, Duration timeout) {
+    return http.request("fhir/R4/Binary/$import?url=" + ProjectClients.enc(url))
+        .timeout(timeout).POST(HttpRequest.BodyPublishers.noBody()).build();
+  }
+
+  private static HttpResponse<String> send(HttpRequest request) throws Exception {
+    return http.http().send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Sends the head with a Content-Length of 1 MiB, then 10 bytes every 100 ms: 100 bytes/s. */
+  private static void trickle(com.sun.net.httpserver.HttpExchange ex) throws Exception {
+    ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+    ex.sendResponseHeaders(200, 1 << 20);
+    OutputStream out = ex.getResponseBody();
+    for (int i = 0; i < 600; i++) {
+      out.write(new byte[10]);
+      out.flush();
+      Thread.sleep(100);
+    }
+  }
+
+  @Test
+  void anImportWhoseContentTricklesBelowTheMinimumRateFailsOnceTheWindowHasPassed() throws Exception {
+    upstream.on("/files/trickle.bin", IngestionLimitsTest::trickle);
+
+    long start = System.nanoTime();
+    HttpResponse<String> r = send(importRequest(upstream.origin() + "/files/trickle.bin", Duration.ofSeconds(15)));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("too slow").contains("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND");
+    // the window is 1 s; the rest is room for a loaded machine
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aJobWhoseContentTricklesBelowTheMinimumRateFailsWithThatAsItsError() throws Exception {
+    upstream.on("/files/trickle-job.bin", IngestionLimitsTest::trickle);
+    String url = upstream.origin() + "/files/trickle-job.bin";
+
+    IngestionTest.createMedia(http, url, null);
+
+    JsonNode job = IngestionTest.awaitJob(http, url, "failed");
+    assertThat(job.get("lastError").asText()).contains("too slow");
+  }
+
+  @Test
+  void aSecondImportWhileTheOnlySlotIsHeldGets503WithRetryAfterAndOtherRequestsAreServed() throws Exception {
+    byte[] body = Upstream.content(2 << 20, 41);
+    CountDownLatch streaming = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    upstream.on("/files/held.bin", ex -> {
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      ex.sendResponseHeaders(200, body.length);
+      OutputStream out = ex.getResponseBody();
+      int sent = 0;
+      streaming.countDown();
+      // 2 KiB every 50 ms, above the minimum rate, until released; then the rest at once
+      while (!release.await(50, TimeUnit.MILLISECONDS) && sent + 2048 < body.length) {
+        out.write(body, sent, 2048);
+        out.flush();
+        sent += 2048;
+      }
+      out.write(body, sent, body.length - sent);
+      out.close();
+    });
+    upstream.serve("/files/small.txt", "text/plain", "small".getBytes(StandardCharsets.UTF_8));
+    String small = upstream.origin() + "/files/small.txt";
+
+    CompletableFuture<HttpResponse<String>> first = http.http().sendAsync(
+        importRequest(upstream.origin() + "/files/held.bin", Duration.ofSeconds(30)),
+        HttpResponse.BodyHandlers.ofString());
+    try {
+      assertThat(streaming.await(30, TimeUnit.SECONDS)).isTrue();
+
+      HttpResponse<String> second = send(importRequest(small, Duration.ofSeconds(10)));
+      assertThat(second.statusCode()).as(second.body()).isEqualTo(503);
+      assertThat(second.headers().firstValue("Retry-After")).hasValue("10");
+      assertThat(http.parse(second, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("FHIRBOX_INGEST_IMPORT_CONCURRENCY");
+      assertThat(http.get("fhir/R4/metadata").statusCode()).isEqualTo(200);
+    } finally {
+      release.countDown();
+    }
+
+    HttpResponse<String> held = first.get(30, TimeUnit.SECONDS);
+    assertThat(held.statusCode()).as(held.body()).isEqualTo(201);
+    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/Binary/"
+        + http.parse(held, Binary.class).getIdElement().getIdPart()).GET());
+    assertThat(raw.body()).isEqualTo(body);
+    // the slot was given back
+    HttpResponse<String> after = send(importRequest(small, Duration.ofSeconds(10)));
+    assertThat(after.statusCode()).as(after.body()).isEqualTo(201);
+  }
+}
