@@ -21,7 +21,9 @@ import org.fhirbox.fhir.ResourceRepository;
  * The way to a Binary's stored bytes: for an authenticated caller, checked by
  * {@link BinaryAccess} (project, Binary read scope, {@code securityContext}); for a signed
  * {@code /storage} URL, whose signature was verified, by id and version alone. An access that
- * sends content or a signed URL is audited once the response was sent.
+ * sends content or a signed URL is audited once the response was sent, or once sending it failed
+ * part way (a client that closed the connection had bytes all the same: a video player closes its
+ * open-ended Range request on every seek). A refusal while answering (412, 416) is no access.
  */
 public final class BinaryReads {
   private final ResourceStore store;
@@ -49,16 +51,14 @@ public final class BinaryReads {
   public void sendContent(Principal principal, StoredResource s, AuditedRequest request, Response response)
       throws IOException {
     BinaryContent c = content(principal, s);
-    response.send(c);
-    audit.read(request, principal, c);
+    sendAudited(response, c, () -> audit.read(request, principal, c));
   }
 
   /** Sends a Binary version as a FHIR resource (its JSON carries a signed url), then audits it. */
   public void sendResource(Principal principal, StoredResource s, AuditedRequest request, Response response)
       throws IOException {
     BinaryContent c = content(principal, s);
-    response.send(c);
-    audit.signed(request, principal, c);
+    sendAudited(response, c, () -> audit.signed(request, principal, c));
   }
 
   /** {@code $presigned-url}: the URL {@code sign} makes for the current version, audited as issued. */
@@ -73,8 +73,22 @@ public final class BinaryReads {
   /** Sends the content a verified signed URL names, then audits the download. */
   public void sendSigned(String id, long version, AuditedRequest request, Response response) throws IOException {
     BinaryContent c = signedFor(id, version);
-    response.send(c);
-    downloads.downloaded(request, c);
+    sendAudited(response, c, () -> downloads.downloaded(request, c));
+  }
+
+  /** Sends {@code c}, then records the access, also when the sending failed part way; not after a refusal. */
+  private static void sendAudited(Response response, BinaryContent c, Runnable record) throws IOException {
+    boolean refused = false;
+    try {
+      response.send(c);
+    } catch (FhirException e) {
+      refused = true;
+      throw e;
+    } finally {
+      if (!refused) {
+        record.run();
+      }
+    }
   }
 
   /** The content of a Binary version the caller has read; 403 when its securityContext forbids it. */

@@ -146,6 +146,38 @@ class AuditHttpTest {
   }
 
   @Test
+  void aDownloadTheClientCutsShortIsAuditedAllTheSame() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      ProjectClients.Credentials readerCred = clients.create("audited", "system/Binary.crs", false);
+      TestClient reader = clients.bearer(readerCred);
+      TestClient admin = clients.bearer(clients.create("audited", "system/*.cruds", true));
+      byte[] video = new byte[32 << 20];
+      new java.util.Random(3).nextBytes(video);
+      String id = TestClient.createdId(reader.postBytes("fhir/R4/Binary", "video/mp4", video));
+      String url = JSON.readTree(reader.get("fhir/R4/Binary/" + id + "/$presigned-url").body())
+          .at("/parameter/0/valueUrl").asText();
+      TestClient anonymous = new TestClient(server.baseUrl());
+      // as a video player does on a seek: an open-ended range, read in part, then the connection closed
+      for (java.net.http.HttpRequest.Builder request : List.of(
+          reader.request("fhir/R4/Binary/" + id).header("Accept", "*/*").header("Range", "bytes=0-"),
+          anonymous.request(url).header("Range", "bytes=0-"))) {
+        HttpResponse<java.io.InputStream> r = anonymous.http().send(request.GET().build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(206);
+        try (java.io.InputStream in = r.body()) {
+          assertThat(in.readNBytes(1 << 20)).hasSize(1 << 20);
+        }
+      }
+
+      List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + id,
+          e -> has(e, "rest", "read", readerCred.clientId()) && has(e, "110106", null, null));
+      assertThat(find(events, "110106", null, null).at("/entity/0/detail/0/valueString").asText())
+          .isEqualTo("Range: bytes=0-");
+    }
+  }
+
+  @Test
   void jsonAndBundleWritesAreAuditedAsCreateAndUpdate() throws Exception {
     try (TestServer server = TestServer.start()) {
       TestClient admin = server.client();
