@@ -1,6 +1,7 @@
 package org.fhirbox.audit;
 
 import java.util.Date;
+import org.fhirbox.model.AuditSource;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAgentComponent;
@@ -50,7 +51,8 @@ final class AuditEventFactory {
           ? AuditEventAgentNetworkType._2 : AuditEventAgentNetworkType._1);
     }
 
-    e.getSource().setSite("fhirbox").setObserver(new Reference().setDisplay("fhirbox"))
+    e.getSource().setSite("fhirbox").setObserver(new Reference().setDisplay("fhirbox")
+            .setIdentifier(new Identifier().setSystem(AuditSource.SYSTEM).setValue(AuditSource.VALUE)))
         .addType(coding(AuditCodes.APPLICATION_SERVER));
 
     AuditEventEntityComponent binary = e.addEntity()

@@ -1,6 +1,7 @@
 package org.fhirbox.audit;
 
 import java.util.Date;
+import org.fhirbox.model.AuditSource;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAgentComponent;
@@ -57,7 +58,8 @@ final class AuthenticationEventFactory {
           .setAltId(r.clientId());
     }
 
-    e.getSource().setSite("fhirbox").setObserver(new Reference().setDisplay("fhirbox"))
+    e.getSource().setSite("fhirbox").setObserver(new Reference().setDisplay("fhirbox")
+            .setIdentifier(new Identifier().setSystem(AuditSource.SYSTEM).setValue(AuditSource.VALUE)))
         .addType(coding(AuditCodes.APPLICATION_SERVER));
 
     if (r.fhirUser() != null) {

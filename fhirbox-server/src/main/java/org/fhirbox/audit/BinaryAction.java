@@ -9,6 +9,7 @@ package org.fhirbox.audit;
 public enum BinaryAction {
   CREATE("C", AuditCodes.REST, "create", "Binary created"),
   UPDATE("U", AuditCodes.REST, "update", "Binary updated"),
+  DELETE("D", AuditCodes.REST, "delete", "Binary deleted"),
   READ("R", AuditCodes.REST, "read", "Binary content read"),
   VREAD("R", AuditCodes.REST, "vread", "Binary version content read"),
   /** Binary read as a resource (in JSON its {@code url} is a signed URL). */
@@ -29,7 +30,7 @@ public enum BinaryAction {
     this.description = description;
   }
 
-  /** C, R or U. */
+  /** C, R, U or D. */
   public String actionCode() {
     return actionCode;
   }

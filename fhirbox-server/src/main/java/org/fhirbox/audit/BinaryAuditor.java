@@ -47,6 +47,12 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
   }
 
   @Override
+  public void deleted(AuditedRequest ex, Principal principal, String binaryId, long versionId) {
+    trail.record(new AuditRecord(BinaryAction.DELETE, principal.project(), binaryId, versionId, null,
+        principal.clientId(), address(ex), clock.instant(), null));
+  }
+
+  @Override
   public void uploadedByUrl(AuditedRequest ex, String project, String issuedTo, Binary b, boolean created,
       String how) {
     trail.record(new AuditRecord(created ? BinaryAction.CREATE : BinaryAction.UPDATE, project,

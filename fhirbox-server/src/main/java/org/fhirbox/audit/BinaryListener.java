@@ -21,6 +21,10 @@ public interface BinaryListener {
   default void written(AuditedRequest request, Principal principal, Binary binary, boolean created) {
   }
 
+  /** {@code Binary/{id}} was deleted: {@code versionId} is the version that marks it deleted. */
+  default void deleted(AuditedRequest request, Principal principal, String binaryId, long versionId) {
+  }
+
   /**
    * A Binary version was stored through a presigned upload URL, whose request carries no
    * credentials: {@code issuedTo} is the client that asked for the URL (null for a URL issued before

@@ -7,6 +7,7 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.Deferred;
 import org.fhirbox.fhir.Written;
+import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -37,8 +38,18 @@ public final class AuditedWrites {
     return binaries.recorded(principal, request, resources.update(principal, type, id, body, ifMatch));
   }
 
-  /** {@link ResourceService#process}, with an event for each Binary entry the Bundle wrote. */
+  /** {@link ResourceService#process}, with an event for each Binary entry the Bundle wrote or deleted. */
   public Bundle process(Principal principal, Bundle bundle, String fhirBase, AuditedRequest request) {
-    return binaries.recorded(principal, request, resources.process(principal, bundle, fhirBase));
+    return binaries.recorded(principal, request, bundle, resources.process(principal, bundle, fhirBase));
+  }
+
+  /** {@link ResourceService#delete}, audited when it deleted a Binary. */
+  public StoredResource delete(Principal principal, String type, String id, Supplier<Long> ifMatch,
+      AuditedRequest request) {
+    StoredResource gone = resources.delete(principal, type, id, ifMatch);
+    if (type.equals("Binary")) {
+      binaries.deleted(principal, request, id, gone.versionId());
+    }
+    return gone;
   }
 }

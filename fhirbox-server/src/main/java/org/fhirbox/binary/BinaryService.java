@@ -139,15 +139,28 @@ public final class BinaryService {
     return written;
   }
 
-  /** Audits the Binary entries a committed batch or transaction Bundle wrote. */
-  public Bundle recorded(Principal principal, AuditedRequest request, Bundle response) {
-    for (Bundle.BundleEntryComponent e : response.getEntry()) {
+  /** Audits the Binary entries a committed batch or transaction Bundle wrote or deleted. */
+  public Bundle recorded(Principal principal, AuditedRequest request, Bundle bundle, Bundle response) {
+    for (int i = 0; i < response.getEntry().size(); i++) {
+      Bundle.BundleEntryComponent e = response.getEntry().get(i);
+      Bundle.BundleEntryRequestComponent asked = i < bundle.getEntry().size() ? bundle.getEntry().get(i).getRequest()
+          : null;
       // written entries carry a Location; a GET entry has none
       if (e.getResource() instanceof Binary binary && e.getResponse().hasLocation()) {
         audit.written(request, principal, binary, e.getResponse().getStatus().startsWith("201"));
+      } else if (asked != null && asked.getMethod() == Bundle.HTTPVerb.DELETE && asked.hasUrl()
+          && asked.getUrl().matches("(.*/)?Binary/[A-Za-z0-9.-]+") && e.getResponse().getStatus().startsWith("200")) {
+        // relative (Binary/{id}) or absolute ({base}/Binary/{id}); the ETag W/"n" is the deletion's version
+        deleted(principal, request, asked.getUrl().substring(asked.getUrl().lastIndexOf('/') + 1),
+            Long.parseLong(e.getResponse().getEtag().replaceAll("[^0-9]", "")));
       }
     }
     return response;
+  }
+
+  /** Audits a committed delete of {@code Binary/{id}}, whose deletion is version {@code versionId}. */
+  public void deleted(Principal principal, AuditedRequest request, String id, long versionId) {
+    audit.deleted(request, principal, id, versionId);
   }
 
   public Written create(String project, Upload upload) {

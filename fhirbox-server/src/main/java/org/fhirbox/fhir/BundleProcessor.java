@@ -12,10 +12,12 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.model.AuditSource;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
 import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
@@ -95,6 +97,11 @@ public final class BundleProcessor {
     }
     if (patient != null && res instanceof Binary b && !b.hasSecurityContext()) {
       b.setSecurityContext(new Reference("Patient/" + patient));
+    }
+    if (res instanceof AuditEvent event && event.getSource().getObserver().getIdentifier().getSystem() != null
+        && event.getSource().getObserver().getIdentifier().getSystem().equals(AuditSource.SYSTEM)) {
+      throw FhirException.badRequest("AuditEvent.source.observer.identifier " + AuditSource.SYSTEM + " is the server's"
+          + " own: only fhirbox records AuditEvents as itself", "AuditEvent.source.observer.identifier");
     }
     if (interaction == Interaction.UPDATE && res instanceof Binary b && !b.hasData()) {
       requireKeptBytesReadable(tx, principal, id, b);

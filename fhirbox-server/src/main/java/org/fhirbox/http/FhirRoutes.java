@@ -256,7 +256,7 @@ public final class FhirRoutes {
   }
 
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
-    StoredResource gone = resources.delete(principal, type, id, ex::ifMatch);
+    StoredResource gone = writes.delete(principal, type, id, ex::ifMatch, new ExchangeFacts(ex));
     ex.response().setHeader("ETag", "W/\"" + gone.versionId() + "\"");
     output.writeRaw(ex, 200, ErrorMapper.info("deleted " + type + "/" + id));
   }

@@ -178,6 +178,40 @@ class AuditHttpTest {
   }
 
   @Test
+  void deletesAreAuditedAndOnlyTheServerRecordsAsItself() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      ProjectClients.Credentials writerCred = clients.create("audited", "system/Binary.cruds system/AuditEvent.c", false);
+      TestClient writer = clients.bearer(writerCred);
+      TestClient admin = clients.bearer(clients.create("audited", "system/*.cruds", true));
+      String one = upload(writer, "first");
+      String two = upload(writer, "second");
+      assertThat(writer.delete("fhir/R4/Binary/" + one).statusCode()).isEqualTo(200);
+      HttpResponse<String> bundle = writer.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+          + "\"entry\":[{\"request\":{\"method\":\"DELETE\",\"url\":\"Binary/" + two + "\"}}]}");
+      assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+
+      for (String id : List.of(one, two)) {
+        JsonNode deleted = find(awaitEvents(admin, "&entity=Binary/" + id, e -> has(e, "rest", "delete",
+            writerCred.clientId())), "rest", "delete", writerCred.clientId());
+        assertThat(deleted.get("action").asText()).isEqualTo("D");
+        assertThat(deleted.at("/entity/0/what/reference").asText()).isEqualTo("Binary/" + id + "/_history/2");
+        assertThat(deleted.at("/source/observer/identifier/system").asText()).isEqualTo("urn:fhirbox:audit-source");
+      }
+
+      // an app may record events of its own, but not as the server
+      String own = "{\"resourceType\":\"AuditEvent\",\"type\":{\"code\":\"rest\"},\"recorded\":"
+          + "\"2026-01-01T00:00:00Z\",\"agent\":[{\"requestor\":true}],\"source\":{\"site\":\"fhirbox\",\"observer\":"
+          + "{\"display\":\"fhirbox\"}}}";
+      assertThat(writer.postJson("fhir/R4/AuditEvent", own).statusCode()).isEqualTo(201);
+      HttpResponse<String> forged = writer.postJson("fhir/R4/AuditEvent", own.replace("{\"display\":\"fhirbox\"}",
+          "{\"display\":\"fhirbox\",\"identifier\":{\"system\":\"urn:fhirbox:audit-source\",\"value\":\"fhirbox\"}}"));
+      assertThat(forged.statusCode()).as(forged.body()).isEqualTo(400);
+      assertThat(forged.body()).contains("only fhirbox records AuditEvents as itself");
+    }
+  }
+
+  @Test
   void jsonAndBundleWritesAreAuditedAsCreateAndUpdate() throws Exception {
     try (TestServer server = TestServer.start()) {
       TestClient admin = server.client();
