@@ -51,6 +51,7 @@ import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.BinaryAccess;
 import org.fhirbox.fhir.OwnUrls;
 import org.fhirbox.fhir.PatientCompartment;
+import org.fhirbox.fhir.References;
 import org.fhirbox.http.Cors;
 import org.fhirbox.http.StorageResponder;
 import org.fhirbox.http.StorageRoutes;
@@ -144,13 +145,14 @@ public final class FhirboxServer implements AutoCloseable {
 
     // FHIR: parsing, search, and the repository that normalises Attachment URLs on write
     FhirCodec codec = new FhirCodec(fhirContext);
-    SearchIndexer indexer = new SearchIndexer(fhirContext);
+    List<String> baseUrlAliases = config.orderedList("FHIRBOX_BASE_URL_ALIASES");
+    SearchIndexer indexer = new SearchIndexer(fhirContext, new References(baseUrlAliases, this::baseUrl));
     PatientCompartment compartment = new PatientCompartment(codec, indexer);
     SigningKeys signingKeys = signingKeys(config);
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
     Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
     metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
-    OwnUrls ownUrls = new OwnUrls(config.orderedList("FHIRBOX_BASE_URL_ALIASES"), this::baseUrl, signing.objectUrls(),
+    OwnUrls ownUrls = new OwnUrls(baseUrlAliases, this::baseUrl, signing.objectUrls(),
         store);
     ResourceRepository repository = new ResourceRepository(codec,
         new AttachmentNormalizer(fhirContext, ownUrls::recognise), indexer, clock);

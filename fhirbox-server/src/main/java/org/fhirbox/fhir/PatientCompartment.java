@@ -33,7 +33,11 @@ import org.hl7.fhir.r4.model.Resource;
  * {@code Observation.performer}, ...), and {@code Patient/X} is in its own. The parameters are
  * judged on a resource's content, version by version ({@link #contains(Resource, String)}), or
  * on the search index for the current version ({@link #criterion}): both are the
- * {@link SearchIndexer}'s extraction, so they agree. A type with no such parameter (Practitioner,
+ * {@link SearchIndexer}'s extraction, so they agree. Only a local reference names {@code Patient/X}:
+ * {@code Patient/X} itself or a URL of it on the server's own base; an absolute reference to
+ * another server ({@code https://ehr.example/fhir/Patient/X}) names that server's patient, another
+ * person, and places nothing in this server's {@code Patient/X} compartment ({@link References}).
+ * A type with no such parameter (Practitioner,
  * Organization, Medication, ...) is outside every Patient compartment.
  *
  * <p>Binary is not in the R4 compartment; a Binary is in a patient's compartment when its

@@ -75,7 +75,9 @@ public final class SearchIncludes {
     List<String> refs = tx.indexedValues(principal.project(), inc.sourceType(), matchIds, inc.param());
     Map<String, List<String>> idsByType = new TreeMap<>();
     for (String ref : refs) {
-      int slash = ref.indexOf('/');
+      // only a reference to a resource here is followed: another server's URL, indexed whole, names
+      // nothing this server holds, whatever its type and id (R4 references.html#literal)
+      int slash = References.isLocal(ref) ? ref.indexOf('/') : -1;
       String type = slash < 0 ? null : ref.substring(0, slash);
       if (type != null && !type.equals("Binary") && (inc.targetType() == null || inc.targetType().equals(type))
           && principal.access().allows(type, Interaction.READ)) {

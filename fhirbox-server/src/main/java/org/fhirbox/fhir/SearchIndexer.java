@@ -56,9 +56,11 @@ public final class SearchIndexer {
    * as CodeableConcept)}); 3 adds references kept to one target type
    * ({@code DocumentReference.subject.where(resolve() is Patient)}: the {@code patient} parameters);
    * 4 adds uri parameters ({@code ValueSet.url}); 5 adds number and quantity parameters; 6 adds
-   * the Binaries a resource's Attachments name ({@link #ATTACHED_BINARY}).
+   * the Binaries a resource's Attachments name ({@link #ATTACHED_BINARY}); 7 keeps an absolute
+   * reference to another server whole instead of as a local {@code Type/id}, and one to the
+   * server's own base as the local {@code Type/id} ({@link References}).
    */
-  public static final int VERSION = 6;
+  public static final int VERSION = 7;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -113,11 +115,28 @@ public final class SearchIndexer {
 
   private final FhirContext ctx;
   private final FhirTerser terser;
+  private final References references;
   private final Map<String, Map<String, Param>> byType = new ConcurrentHashMap<>();
 
+  /** An indexer for which only relative references are local (a server that knows no base of its own). */
   public SearchIndexer(FhirContext ctx) {
+    this(ctx, References.relativeOnly());
+  }
+
+  /** @param references which absolute references are on the server's own bases */
+  public SearchIndexer(FhirContext ctx, References references) {
     this.ctx = ctx;
     this.terser = ctx.newTerser();
+    this.references = references;
+  }
+
+  /**
+   * The form a reference is indexed in, so that a search value given as a reference is matched in
+   * the same form: {@code Type/id} when it names a resource here, the whole URL otherwise
+   * ({@link References#indexed}).
+   */
+  public String reference(String reference) {
+    return references.indexed(reference);
   }
 
   /** The indexed parameters of a type, by name. */
@@ -273,7 +292,7 @@ public final class SearchIndexer {
     return values;
   }
 
-  private static void addToken(List<SearchValue> out, String param, IBase v) {
+  private void addToken(List<SearchValue> out, String param, IBase v) {
     if (v instanceof Identifier id && id.hasValue()) {
       out.add(SearchValue.token(param, id.getSystem(), id.getValue()));
     } else if (v instanceof CodeableConcept cc) {
@@ -283,7 +302,7 @@ public final class SearchIndexer {
     } else if (v instanceof Coding c && c.hasCode()) {
       out.add(SearchValue.token(param, c.getSystem(), c.getCode()));
     } else if (v instanceof Reference r && r.hasReference()) {
-      out.add(SearchValue.token(param, null, r.getReferenceElement().toUnqualifiedVersionless().getValue()));
+      out.add(SearchValue.token(param, null, references.indexed(r.getReference())));
     } else if (v instanceof Enumeration<?> e && e.hasValue()) {
       out.add(SearchValue.token(param, e.getSystem(), e.getValueAsString()));
     } else if (v instanceof PrimitiveType<?> p && p.hasValue()) {

@@ -319,9 +319,11 @@ public final class SearchParser {
 
 
   /**
-   * Token {@code [system|]code}; reference {@code Type/id}, {@code id} with the type as modifier
-   * ({@code subject:Patient=123}), or a bare {@code id}, which names any of the types the
-   * parameter may name ({@code patient=123} is {@code Patient/123}). Other modifiers are refused:
+   * Token {@code [system|]code}; reference {@code Type/id}, an absolute URL, {@code id} with the
+   * type as modifier ({@code subject:Patient=123}), or a bare {@code id}, which names any of the
+   * types the parameter may name ({@code patient=123} is {@code Patient/123}). An absolute URL on
+   * the server's own base is the local {@code Type/id}; any other matches only references to that
+   * URL ({@link References}). Other modifiers are refused:
    * R4 search.html says a server SHALL reject a modifier it does not support, rather than ignore it.
    */
   private SearchClause token(String type, SearchIndexer.Param p, String modifier, String value) {
@@ -333,7 +335,7 @@ public final class SearchParser {
     for (String v : value.split(",")) {
       int bar = v.indexOf('|');
       if (modifier != null) {
-        values.add(new SearchClause.TokenValue(null, v.contains("/") ? v : modifier + "/" + v));
+        values.add(new SearchClause.TokenValue(null, v.contains("/") ? indexer.reference(v) : modifier + "/" + v));
       } else if (reference && !v.contains("/")) {
         Set<String> targets = indexer.referenceTargets(type, p.name());
         if (targets.isEmpty()) {
@@ -341,7 +343,11 @@ public final class SearchParser {
               + " or " + p.name() + ":Type=" + v);
         }
         targets.stream().sorted().forEach(t -> values.add(new SearchClause.TokenValue(null, t + "/" + v)));
-      } else if (reference || bar < 0) {
+      } else if (reference) {
+        // matched in the form the index keeps: a URL on the server's own base is the local
+        // resource (R4 search.html#reference), another server's URL only that server's resource
+        values.add(new SearchClause.TokenValue(null, indexer.reference(v)));
+      } else if (bar < 0) {
         values.add(new SearchClause.TokenValue(null, v));
       } else {
         values.add(new SearchClause.TokenValue(v.substring(0, bar), v.substring(bar + 1)));

@@ -51,6 +51,35 @@ class SearchReindexerTest {
     }
   }
 
+  @Test
+  void anotherServersReferenceIndexedAsTheLocalResourceIsIndexedWholeAfterTheUpgrade(@TempDir Path dir) {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE", "", "",
+        4)) {
+      ResourceStore store = new JdbcResourceStore(db);
+      String foreign = "https://ehr.example/fhir/Patient/123";
+      // As version 6 stored it: the other server's patient taken for the local Patient/123.
+      store.inTransaction(tx -> {
+        tx.insert(new StoredResource("p", "Observation", "o", 1, Instant.ofEpochMilli(1000), false,
+            "{\"resourceType\":\"Observation\",\"id\":\"o\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"" + foreign + "\"}}"),
+            List.of(SearchValue.token("subject", null, "Patient/123")));
+        tx.setSearchIndexVersion(6);
+        return null;
+      });
+
+      assertThat(new SearchReindexer(store, new SearchIndexer(FHIR), new FhirCodec(FHIR)).run()).isEqualTo(1);
+
+      assertThat(subjects(store, "Patient/123")).isEmpty();
+      assertThat(subjects(store, foreign)).containsExactly("o");
+    }
+  }
+
+  private static List<String> subjects(ResourceStore store, String reference) {
+    SearchQuery q = new SearchQuery("p", "Observation", List.of(new SearchClause.Token("subject",
+        List.of(new SearchClause.TokenValue(null, reference)))), true, 10, 0);
+    return store.read(tx -> tx.search(q)).items().stream().map(StoredResource::id).toList();
+  }
+
   private static StoredResource patient(String id, long version, String json) {
     return new StoredResource("p", "Patient", id, version, Instant.ofEpochMilli(1000), json == null, json);
   }
