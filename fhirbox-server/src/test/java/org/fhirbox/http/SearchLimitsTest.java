@@ -77,4 +77,26 @@ class SearchLimitsTest {
     assertThat(http.parse(over, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("at most " + SearchParser.MAX_INCLUDES + " distinct _include and _revinclude");
   }
+
+  @Test
+  void hasWhoseSourcesNameMoreThanTheLargestPageIs400() {
+    List<String> patients = java.util.stream.IntStream.rangeClosed(0, MAX_COUNT)
+        .mapToObj(i -> created("{\"resourceType\":\"Patient\"}")).toList();
+    String atCap = group(patients.subList(0, MAX_COUNT));
+    String over = group(patients);
+
+    HttpResponse<String> ok = http.get("fhir/R4/Patient?_has:Group:member:_id=" + atCap);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(http.parse(ok, Bundle.class).getEntry()).hasSize(MAX_COUNT);
+    HttpResponse<String> tooMany = http.get("fhir/R4/Patient?_has:Group:member:_id=" + over);
+    assertThat(tooMany.statusCode()).as(tooMany.body()).isEqualTo(400);
+    assertThat(http.parse(tooMany, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("more than " + MAX_COUNT + " Patient resources; narrow it");
+  }
+
+  private static String group(List<String> members) {
+    return created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true,\"member\":["
+        + String.join(",", members.stream().map(p -> "{\"entity\":{\"reference\":\"Patient/" + p + "\"}}").toList())
+        + "]}");
+  }
 }
