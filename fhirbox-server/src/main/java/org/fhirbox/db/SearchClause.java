@@ -77,6 +77,10 @@ public sealed interface SearchClause {
     }
   }
 
-  /** One OR-ed value of a token clause. */
+  /**
+   * One OR-ed value of a token clause (R4 search.html#token): {@code system} null matches any
+   * system, empty only a value stored without one ({@code |code}); an empty {@code code} with a
+   * system matches any code in that system ({@code system|}).
+   */
   record TokenValue(String system, String code) {}
 }

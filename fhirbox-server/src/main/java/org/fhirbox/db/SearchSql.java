@@ -244,9 +244,19 @@ final class SearchSql {
       args.add(t.param());
       for (int i = 0; i < t.values().size(); i++) {
         SearchClause.TokenValue v = t.values().get(i);
-        sql.append(i > 0 ? " OR " : "").append(v.system() == null ? "s.code = ?" : "(s.sys = ? AND s.code = ?)");
-        // as stored: a longer value matches on its first part
-        if (v.system() != null) {
+        sql.append(i > 0 ? " OR " : "");
+        // R4 search.html#token: |code is the code with no system (stored as NULL), system| any
+        // code in the system; as stored, a longer value matches on its first part
+        if (v.system() == null) {
+          sql.append("s.code = ?");
+        } else if (v.system().isEmpty()) {
+          sql.append("(s.sys IS NULL AND s.code = ?)");
+        } else if (v.code().isEmpty()) {
+          sql.append("s.sys = ?");
+          args.add(truncate(v.system(), SYS_MAX));
+          continue;
+        } else {
+          sql.append("(s.sys = ? AND s.code = ?)");
           args.add(truncate(v.system(), SYS_MAX));
         }
         args.add(truncate(v.code(), CODE_MAX));

@@ -18,7 +18,8 @@ import org.fhirbox.db.SearchQuery;
  * both types' sizes (4 s for 2,000 Observations and 2,000 Patients).
  *
  * <p>A lookup that matches more than {@code maxCount} resources is refused with 400, so the cost
- * of a chain stays bounded; the caller narrows the criterion.
+ * of a chain stays bounded; the caller narrows the criterion. So is a {@code _has} whose sources
+ * name more than {@code maxCount} resources of the searched type.
  */
 public final class SearchChains {
   private final int maxCount;
@@ -80,6 +81,12 @@ public final class SearchChains {
       String prefix = type + "/";
       List<String> named = tx.indexedValues(project, source, sources, has.param()).stream()
           .filter(r -> r.startsWith(prefix)).map(r -> r.substring(prefix.length())).distinct().toList();
+      // Few sources may name many resources (a Group's members); each named id is one bind
+      // parameter of the search, and PostgreSQL's driver refuses a statement with more than 65,535.
+      if (named.size() > maxCount) {
+        throw FhirException.badRequest("a _has criterion's " + source + " resources name more than " + maxCount
+            + " " + type + " resources; narrow it");
+      }
       return new SearchClause.Ids(named); // none: matches nothing
     }
     return clause;

@@ -26,10 +26,13 @@ public final class SearchIncludes {
 
   /**
    * The resources {@code _include} and {@code _revinclude} add to one page (R4 search.html#include):
-   * not iterated, at most {@code maxCount} per parameter, none twice nor already a match, only of
-   * types the caller may read and, where its reads of a type are limited to a patient
-   * ({@code patient/} scopes), only resources in that patient's compartment: the compartment is a
-   * criterion of the lookup, so the bound counts only what the caller may see. Binaries are never
+   * not iterated, at most {@code maxCount} per parameter, none twice nor already a match. An
+   * {@code _include} reads the resources the matches name, so it needs read access to their type;
+   * a {@code _revinclude} searches its source type by the reference parameter, so it needs search
+   * access to that type, as the same search ({@code Provenance?target=...}) or a {@code _has} would.
+   * Where that access to a type is limited to a patient ({@code patient/} scopes), only resources in
+   * that patient's compartment: the compartment is a criterion of the lookup, so the bound counts
+   * only what the caller may see. Binaries are never
    * included: their content has its own access rules ({@code securityContext}) and is reached
    * through the Attachments that name them.
    */
@@ -56,7 +59,7 @@ public final class SearchIncludes {
   /** {@code _revinclude}: the source resources whose parameter names one of the matches. */
   private List<StoredResource> referencing(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
       List<StoredResource> page) {
-    if (!principal.access().allows(inc.sourceType(), Interaction.READ)) {
+    if (!principal.access().allows(inc.sourceType(), Interaction.SEARCH)) {
       return List.of();
     }
     List<SearchClause.TokenValue> targets = page.stream()
@@ -65,7 +68,8 @@ public final class SearchIncludes {
     if (targets.isEmpty()) {
       return List.of();
     }
-    return tx.search(query(principal, inc.sourceType(), new SearchClause.Token(inc.param(), targets))).items();
+    return tx.search(query(principal, inc.sourceType(), new SearchClause.Token(inc.param(), targets),
+        Interaction.SEARCH)).items();
   }
 
   /** {@code _include}: the resources the matches name in the parameter, read by type. */
@@ -87,15 +91,18 @@ public final class SearchIncludes {
     List<StoredResource> found = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : idsByType.entrySet()) {
       List<String> ids = e.getValue().subList(0, Math.min(e.getValue().size(), maxCount));
-      found.addAll(tx.search(query(principal, e.getKey(), new SearchClause.Ids(ids))).items());
+      found.addAll(tx.search(query(principal, e.getKey(), new SearchClause.Ids(ids), Interaction.READ)).items());
     }
     return found;
   }
 
-  /** The lookup of {@code type} by {@code clause}, held to the caller's compartment where its reads are. */
-  private SearchQuery query(Principal principal, String type, SearchClause clause) {
+  /**
+   * The lookup of {@code type} by {@code clause}, held to the caller's compartment where its
+   * {@code interaction} on the type is.
+   */
+  private SearchQuery query(Principal principal, String type, SearchClause clause, Interaction interaction) {
     List<SearchClause> clauses = new ArrayList<>(List.of(clause));
-    clauses.addAll(compartment.criteria(principal, type, Interaction.READ));
+    clauses.addAll(compartment.criteria(principal, type, interaction));
     return new SearchQuery(principal.project(), type, List.copyOf(clauses), true, maxCount, 0);
   }
 }

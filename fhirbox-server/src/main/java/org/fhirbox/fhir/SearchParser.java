@@ -7,6 +7,7 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -63,6 +64,13 @@ public final class SearchParser {
   public record Include(String sourceType, String param, String targetType, boolean reverse) {}
 
   private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements");
+  /**
+   * Distinct {@code _include} and {@code _revinclude} values one search may ask for. Each is its own
+   * lookup of up to the largest page, made while the search holds a database connection, so an
+   * unbounded list would let one request hold that connection for as long as it liked; repeats of a
+   * value add nothing (R4 search.html#include) and are dropped before they count.
+   */
+  public static final int MAX_INCLUDES = 16;
   /** References a chained parameter may follow ({@code a.b.c.d} follows three). */
   private static final int MAX_CHAIN = 3;
   private final SearchIndexer indexer;
@@ -88,15 +96,22 @@ public final class SearchParser {
     boolean descending = true;
     boolean summaryCount = false;
     Total total = Total.DEFAULT;
-    List<Include> includes = new ArrayList<>();
+    Set<Include> includes = new LinkedHashSet<>();
     for (Map.Entry<String, List<String>> e : params.entrySet()) {
       String name = e.getKey();
       for (String value : e.getValue()) {
         switch (name) {
           case "_id" -> clauses.add(ids(value));
           case "_lastUpdated" -> clauses.add(lastUpdated(value));
-          case "_include" -> includes.add(include(type, value, false));
-          case "_revinclude" -> includes.add(include(type, value, true));
+          case "_include", "_revinclude" -> {
+            if (!includes.add(include(type, value, name.equals("_revinclude")))) {
+              continue;
+            }
+            if (includes.size() > MAX_INCLUDES) {
+              throw FhirException.badRequest("a search takes at most " + MAX_INCLUDES
+                  + " distinct _include and _revinclude values");
+            }
+          }
           case "_count" -> count = Math.min(number("_count", value), maxCount);
           case "_offset" -> offset = number("_offset", value);
           case "_sort" -> descending = switch (value.trim()) {

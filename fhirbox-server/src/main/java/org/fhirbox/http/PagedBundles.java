@@ -30,7 +30,7 @@ final class PagedBundles {
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new Date());
     p.total().ifPresent(total -> bundle.setTotal((int) Math.min(total, Integer.MAX_VALUE)));
-    String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(p.applied());
+    String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(p.applied()) + presentation(ex);
     int count = p.count();
     int offset = p.offset();
     bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + "&_offset=" + offset);
@@ -69,10 +69,12 @@ final class PagedBundles {
     Bundle bundle = new Bundle().setType(BundleType.HISTORY);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new Date());
+    // _since is kept encoded: a '+' of its offset (+02:00) would be read back as a space
     String path = ex.fhirBase() + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history?"
-        + (sinceParam == null ? "" : "_since=" + sinceParam + "&");
+        + (sinceParam == null ? "" : "_since=" + enc(sinceParam) + "&") + presentation(ex);
     bundle.addLink().setRelation("self").setUrl(path + "_count=" + page.count() + "&_offset=" + offset);
-    if (page.hasMore()) {
+    // with _count=0 a next page would be this one again, and a client following next would never stop
+    if (page.hasMore() && page.count() > 0) {
       bundle.addLink().setRelation("next")
           .setUrl(path + "_count=" + page.count() + "&_offset=" + (offset + page.count()));
     }
@@ -94,6 +96,19 @@ final class PagedBundles {
       }
     }
     return bundle;
+  }
+
+  /**
+   * The request's {@code _format} and {@code _pretty}, as parameters to carry into the paging links:
+   * a client that asked for XML or pretty output gets the same on every page it follows (R4
+   * http.html#paging: the links are opaque to the client, which cannot add them back).
+   */
+  private static String presentation(Exchange ex) {
+    StringBuilder sb = new StringBuilder();
+    for (String name : List.of("_format", "_pretty")) {
+      ex.param(name).ifPresent(v -> sb.append(name).append('=').append(enc(v)).append('&'));
+    }
+    return sb.toString();
   }
 
   static String queryString(Map<String, List<String>> params) {

@@ -72,6 +72,24 @@ class ScopeMatrixTest {
   }
 
   @Test
+  void revincludeNeedsSearchOnTheSourceType() {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String provenance = TestClient.createdId(seeder.postJson("fhir/R4/Provenance", "{\"resourceType\":\"Provenance\","
+        + "\"target\":[{\"reference\":\"Observation/" + observation + "\"}],\"recorded\":\"2024-01-01T00:00:00Z\","
+        + "\"agent\":[{\"who\":{\"display\":\"lab\"}}]}"));
+    String query = "fhir/R4/Observation?_id=" + observation + "&_revinclude=Provenance:target";
+
+    TestClient readOnly = clients.client(PROJECT, "system/Observation.rs system/Provenance.r");
+    assertThat(readOnly.get("fhir/R4/Provenance?target=Observation/" + observation).statusCode()).isEqualTo(403);
+    HttpResponse<String> withoutSearch = readOnly.get(query);
+    assertThat(withoutSearch.statusCode()).isEqualTo(200);
+    assertThat(withoutSearch.body()).contains(observation).doesNotContain(provenance);
+
+    TestClient searching = clients.client(PROJECT, "system/Observation.rs system/Provenance.s");
+    assertThat(searching.get(query).body()).contains(provenance);
+  }
+
+  @Test
   void readWithoutSearchCannotSearch() {
     TestClient c = clients.client(PROJECT, "system/Patient.r");
     assertThat(c.get("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);

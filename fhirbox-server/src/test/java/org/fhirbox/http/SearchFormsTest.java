@@ -1,0 +1,101 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Token value forms (FHIR R4 search.html#token) and the paging links of searches and history, followed as given. */
+class SearchFormsTest {
+  private static TestServer server;
+  private static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static String created(String json) {
+    HttpResponse<String> r = http.postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return TestClient.createdId(r);
+  }
+
+  private static List<String> found(String query) {
+    HttpResponse<String> r = http.get("fhir/R4/" + query);
+    assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(200);
+    return http.parse(r, Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
+        .toList();
+  }
+
+  @Test
+  void tokenWithEmptySystemMatchesCodesWithoutSystemAndWithEmptyCodeAnyCodeOfTheSystem() {
+    String noSystem = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"value\":\"4711\"}]}");
+    String mrn = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"1\"}]}");
+    String mrn4711 = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\","
+        + "\"value\":\"4711\"}]}");
+
+    assertThat(found("Patient?identifier=%7C4711")).containsExactly(noSystem);
+    assertThat(found("Patient?identifier=urn:mrn%7C")).containsExactlyInAnyOrder(mrn, mrn4711);
+    assertThat(found("Patient?identifier=4711")).containsExactlyInAnyOrder(noSystem, mrn4711);
+    assertThat(found("Patient?identifier=urn:mrn%7C1")).containsExactly(mrn);
+  }
+
+  @Test
+  void historyNextLinkKeepsTheSinceOffsetAndFollowingItReachesTheNextPage() {
+    String id = created("{\"resourceType\":\"Patient\",\"active\":true}");
+    assertThat(http.putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id
+        + "\",\"active\":false}").statusCode()).isEqualTo(200);
+    Bundle first = http.parse(http.get("fhir/R4/Patient/" + id
+        + "/_history?_count=1&_since=2000-01-01T00:00:00%2B02:00"), Bundle.class);
+    assertThat(first.getEntry()).hasSize(1);
+
+    HttpResponse<String> next = http.get(first.getLink("next").getUrl());
+    assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+    Bundle second = http.parse(next, Bundle.class);
+    assertThat(second.getEntry()).extracting(e -> e.getResponse().getEtag()).containsExactly("W/\"1\"");
+    assertThat(second.getLink("next")).isNull();
+  }
+
+  @Test
+  void historyWithCountZeroHasNoNextLink() {
+    created("{\"resourceType\":\"Patient\"}");
+    Bundle none = http.parse(http.get("fhir/R4/Patient/_history?_count=0"), Bundle.class);
+    assertThat(none.getEntry()).isEmpty();
+    assertThat(none.getLink("next")).isNull();
+  }
+
+  @Test
+  void searchNextLinkKeepsFormatAndPretty() {
+    created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Pagewell\"}]}");
+    created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Pagewell\"}]}");
+    HttpResponse<String> first = http.get("fhir/R4/Patient?name=pagewell&_count=1&_format=xml&_pretty=true");
+    assertThat(first.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
+    String nextUrl = xml(first).getLink("next").getUrl();
+
+    // TestClient.get asks for JSON in Accept: only the link's _format makes the next page XML
+    HttpResponse<String> next = http.get(nextUrl);
+    assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+    assertThat(next.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
+    assertThat(next.body()).as("pretty").contains("\n   <");
+    Bundle second = xml(next);
+    assertThat(second.getEntry()).hasSize(1);
+    assertThat(second.getLink("self").getUrl()).contains("_format=xml").contains("_pretty=true");
+  }
+
+  private static Bundle xml(HttpResponse<String> r) {
+    return TestServer.FHIR.newXmlParser().parseResource(Bundle.class, r.body());
+  }
+}

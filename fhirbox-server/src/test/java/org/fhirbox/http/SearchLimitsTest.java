@@ -1,0 +1,102 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.fhir.SearchParser;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What one search may ask of the database is bounded (FHIR R4 search.html): includes, the ids a
+ * {@code _has} yields. The server's largest page is 10 here, so the bounds are cheap to reach.
+ */
+class SearchLimitsTest {
+  private static final int MAX_COUNT = 10;
+  private static TestServer server;
+  private static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_SEARCH_MAX_COUNT", Integer.toString(MAX_COUNT)));
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static String created(String json) {
+    HttpResponse<String> r = http.postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return TestClient.createdId(r);
+  }
+
+  private static HttpResponse<String> postSearch(String type, String form) {
+    return http.send(http.request("fhir/R4/" + type + "/_search")
+        .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString(form)));
+  }
+
+  @Test
+  void repeatedIncludesCountOnceAndDistinctOnesAreCapped() {
+    String obs = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}");
+    String prov = created("{\"resourceType\":\"Provenance\",\"target\":[{\"reference\":\"Observation/" + obs
+        + "\"}],\"recorded\":\"2024-01-01T00:00:00Z\",\"agent\":[{\"who\":{\"display\":\"lab\"}}]}");
+
+    HttpResponse<String> repeated = postSearch("Observation",
+        "_id=" + obs + "&_revinclude=Provenance%3Atarget".repeat(990));
+    assertThat(repeated.statusCode()).as(repeated.body()).isEqualTo(200);
+    Bundle bundle = http.parse(repeated, Bundle.class);
+    assertThat(bundle.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
+        .containsExactly(obs, prov);
+    String self = bundle.getLink("self").getUrl();
+    assertThat(self.split("_revinclude=", -1).length - 1).as("_revinclude values in the self link").isEqualTo(1);
+
+    List<String> distinct = List.of("Provenance:target", "Provenance:entity", "Provenance:agent",
+        "Provenance:patient", "Provenance:location", "Observation:subject", "Observation:patient",
+        "Observation:focus", "Observation:encounter", "Observation:performer", "Observation:part-of",
+        "Observation:has-member", "Observation:derived-from", "Observation:based-on", "Observation:specimen",
+        "Observation:device", "DocumentReference:subject");
+    assertThat(distinct).hasSize(SearchParser.MAX_INCLUDES + 1);
+    String atCap = String.join("&", distinct.subList(0, SearchParser.MAX_INCLUDES).stream()
+        .map(v -> "_revinclude=" + v).toList());
+    assertThat(http.get("fhir/R4/Observation?_id=" + obs + "&" + atCap).statusCode()).isEqualTo(200);
+    HttpResponse<String> over = http.get("fhir/R4/Observation?_id=" + obs + "&" + atCap
+        + "&_revinclude=" + distinct.get(SearchParser.MAX_INCLUDES));
+    assertThat(over.statusCode()).isEqualTo(400);
+    assertThat(http.parse(over, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("at most " + SearchParser.MAX_INCLUDES + " distinct _include and _revinclude");
+  }
+
+  @Test
+  void hasWhoseSourcesNameMoreThanTheLargestPageIs400() {
+    List<String> patients = java.util.stream.IntStream.rangeClosed(0, MAX_COUNT)
+        .mapToObj(i -> created("{\"resourceType\":\"Patient\"}")).toList();
+    String atCap = group(patients.subList(0, MAX_COUNT));
+    String over = group(patients);
+
+    HttpResponse<String> ok = http.get("fhir/R4/Patient?_has:Group:member:_id=" + atCap);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(http.parse(ok, Bundle.class).getEntry()).hasSize(MAX_COUNT);
+    HttpResponse<String> tooMany = http.get("fhir/R4/Patient?_has:Group:member:_id=" + over);
+    assertThat(tooMany.statusCode()).as(tooMany.body()).isEqualTo(400);
+    assertThat(http.parse(tooMany, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("more than " + MAX_COUNT + " Patient resources; narrow it");
+  }
+
+  private static String group(List<String> members) {
+    return created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true,\"member\":["
+        + String.join(",", members.stream().map(p -> "{\"entity\":{\"reference\":\"Patient/" + p + "\"}}").toList())
+        + "]}");
+  }
+}
