@@ -6,7 +6,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
@@ -23,7 +22,7 @@ class IngestionCookieTest {
   @BeforeAll
   static void start() throws Exception {
     upstream = new Upstream();
-    server = TestServer.start(Map.of("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/"));
+    server = TestServer.start(upstream.ingestSettings());
   }
 
   @AfterAll

@@ -10,7 +10,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.GZIPOutputStream;
 import org.fhirbox.testing.TestClient;
@@ -36,9 +35,7 @@ class IngestionEncodingTest {
   @BeforeAll
   static void start() throws Exception {
     upstream = new Upstream();
-    server = TestServer.start(Map.of(
-        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/",
-        "FHIRBOX_INGEST_POLL_MILLIS", "50"));
+    server = TestServer.start(upstream.ingestSettings());
     http = server.client();
     bomb = gzippedZeros(BOMB_BYTES);
   }

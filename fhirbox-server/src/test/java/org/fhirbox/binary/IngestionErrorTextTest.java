@@ -9,7 +9,6 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClient;
@@ -36,9 +35,7 @@ class IngestionErrorTextTest {
   @BeforeAll
   static void start() throws Exception {
     upstream = new Upstream();
-    server = TestServer.start(Map.of(
-        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/",
-        "FHIRBOX_INGEST_POLL_MILLIS", "50"));
+    server = TestServer.start(upstream.ingestSettings());
     http = server.client();
   }
 

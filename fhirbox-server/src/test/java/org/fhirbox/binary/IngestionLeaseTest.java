@@ -49,10 +49,8 @@ class IngestionLeaseTest {
     ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).addAppender(log);
     upstream = new Upstream();
     schema = Postgres.freshSchema();
-    settings = Map.of(
+    settings = upstream.ingestSettings(
         "FHIRBOX_DATABASE_URL", schema.url(),
-        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/",
-        "FHIRBOX_INGEST_POLL_MILLIS", "50",
         "FHIRBOX_INGEST_BACKOFF_MILLIS", "100",
         "FHIRBOX_INGEST_LEASE_SECONDS", "1");
   }

@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -34,9 +33,7 @@ class IngestionLimitsTest {
   @BeforeAll
   static void start() throws Exception {
     upstream = new Upstream();
-    server = TestServer.start(Map.of(
-        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/",
-        "FHIRBOX_INGEST_POLL_MILLIS", "50",
+    server = TestServer.start(upstream.ingestSettings(
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "1",
         "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "1000",
         "FHIRBOX_INGEST_MIN_RATE_SECONDS", "1",

@@ -62,6 +62,20 @@ final class Upstream implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
+  /**
+   * Server settings that let ingestion fetch this upstream's {@code /files/} and look for jobs every
+   * 50 ms, with {@code more} (name, value, name, value, ...) added or replacing.
+   */
+  Map<String, String> ingestSettings(String... more) {
+    Map<String, String> settings = new java.util.HashMap<>(Map.of(
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", origin() + "/files/",
+        "FHIRBOX_INGEST_POLL_MILLIS", "50"));
+    for (int i = 0; i < more.length; i += 2) {
+      settings.put(more[i], more[i + 1]);
+    }
+    return settings;
+  }
+
   Upstream on(String path, Handler handler) {
     handlers.put(path, handler);
     return this;

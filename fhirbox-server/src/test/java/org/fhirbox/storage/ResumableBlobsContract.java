@@ -3,17 +3,14 @@ package org.fhirbox.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -203,45 +200,6 @@ abstract class ResumableBlobsContract {
     PartialBlob done = append(persisted, 50, 11 * MIB, 12 * MIB, 12 * MIB, List.of());
     blobs().complete(done);
     assertThat(storedSha256(done.key())).isEqualTo(TestContent.digests(50, 12 * MIB)[0]);
-  }
-
-  /** {@code in}, which stops after {@code stallAt} bytes until {@link #resume} opens. */
-  private static final class StallingStream extends FilterInputStream {
-    final CountDownLatch stalled = new CountDownLatch(1);
-    final CountDownLatch resume = new CountDownLatch(1);
-    private final long stallAt;
-    private long position;
-
-    StallingStream(InputStream in, long stallAt) {
-      super(in);
-      this.stallAt = stallAt;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (position == stallAt) {
-        stalled.countDown();
-        try {
-          if (!resume.await(60, TimeUnit.SECONDS)) {
-            throw new IOException("never resumed");
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException();
-        }
-      }
-      int n = super.read(b, off, position < stallAt ? (int) Math.min(len, stallAt - position) : len);
-      if (n > 0) {
-        position += n;
-      }
-      return n;
-    }
   }
 
   @Test

@@ -248,38 +248,18 @@ class S3BlobStoreTest extends BlobStoreContract {
 
   /** {@code size} bytes of content {@code seed} that stop after {@code pauseAt} until {@code go} opens. */
   private static InputStream pausing(long seed, long size, long pauseAt, CountDownLatch paused, CountDownLatch go) {
-    InputStream content = TestContent.stream(seed, size);
-    return new InputStream() {
-      long position;
+    return new StallingStream(TestContent.stream(seed, size), pauseAt, paused, go);
+  }
 
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        if (position == pauseAt) {
-          paused.countDown();
-          try {
-            go.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException();
-          }
-        }
-        int n = content.read(b, off, (int) Math.min(len, position < pauseAt ? pauseAt - position : len));
-        position += Math.max(n, 0);
-        return n;
-      }
-    };
+  /** A store on this test's bucket whose uploads together may hold {@code maxBuffers} part buffers. */
+  private S3BlobStore bounded(int maxBuffers, long waitMillis) throws IOException {
+    return new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(SECRET_KEY)).build(), maxBuffers,
+        waitMillis);
   }
 
   @Test
   void slowSmallBodiesHoldNoPartBuffer() throws Exception {
-    S3BlobStore bounded = new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(SECRET_KEY))
-        .build(), 1, 200);
+    S3BlobStore bounded = bounded(1, 200);
     ExecutorService clients = Executors.newFixedThreadPool(6);
     try {
       CountDownLatch paused = new CountDownLatch(6);
@@ -304,8 +284,7 @@ class S3BlobStoreTest extends BlobStoreContract {
 
   @Test
   void anUploadBeyondTheBuffersAllUploadsMayHoldWaitsThenFailsAsAnOutage() throws Exception {
-    S3BlobStore bounded = new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(SECRET_KEY))
-        .build(), 1, 300);
+    S3BlobStore bounded = bounded(1, 300);
     ExecutorService clients = Executors.newFixedThreadPool(1);
     try {
       CountDownLatch paused = new CountDownLatch(1);
