@@ -77,9 +77,10 @@ public final class SearchParser {
   private final int defaultCount;
   private final int maxCount;
 
+  /** @param defaultCount the page size without {@code _count}; never more than {@code maxCount} */
   public SearchParser(SearchIndexer indexer, int defaultCount, int maxCount) {
     this.indexer = indexer;
-    this.defaultCount = defaultCount;
+    this.defaultCount = Math.min(defaultCount, maxCount);
     this.maxCount = maxCount;
   }
 

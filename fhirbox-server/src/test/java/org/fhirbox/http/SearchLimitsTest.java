@@ -94,6 +94,19 @@ class SearchLimitsTest {
         .contains("more than " + MAX_COUNT + " Patient resources; narrow it");
   }
 
+  @Test
+  void aSearchWithoutCountGetsPagesNoLargerThanTheLargestPage() {
+    for (int i = 0; i <= MAX_COUNT; i++) {
+      created("{\"resourceType\":\"Basic\",\"code\":{\"text\":\"paged\"}}");
+    }
+    HttpResponse<String> page = http.get("fhir/R4/Basic");
+    assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+    Bundle bundle = http.parse(page, Bundle.class);
+    assertThat(bundle.getEntry()).hasSize(MAX_COUNT);
+    assertThat(bundle.getLink("self").getUrl()).contains("_count=" + MAX_COUNT);
+    assertThat(bundle.getLink("next")).isNotNull();
+  }
+
   private static String group(List<String> members) {
     return created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true,\"member\":["
         + String.join(",", members.stream().map(p -> "{\"entity\":{\"reference\":\"Patient/" + p + "\"}}").toList())
