@@ -365,6 +365,11 @@ public final class SearchParser {
         values.add(new SearchClause.TokenValue(null, indexer.reference(v)));
       } else if (bar < 0) {
         values.add(new SearchClause.TokenValue(null, v));
+      } else if (v.equals("|")) {
+        // neither a system nor a code: R4 search.html#token gives it no meaning, and matching
+        // nothing would look like an answer
+        throw FhirException.badRequest("'" + p.name() + "=|' names neither a system nor a code: search for"
+            + " system|code, |code (no system) or system| (any code in the system)");
       } else {
         values.add(new SearchClause.TokenValue(v.substring(0, bar), v.substring(bar + 1)));
       }

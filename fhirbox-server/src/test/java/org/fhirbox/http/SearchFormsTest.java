@@ -51,6 +51,9 @@ class SearchFormsTest {
     assertThat(found("Patient?identifier=urn:mrn%7C")).containsExactlyInAnyOrder(mrn, mrn4711);
     assertThat(found("Patient?identifier=4711")).containsExactlyInAnyOrder(noSystem, mrn4711);
     assertThat(found("Patient?identifier=urn:mrn%7C1")).containsExactly(mrn);
+    HttpResponse<String> neither = http.get("fhir/R4/Patient?identifier=%7C");
+    assertThat(neither.statusCode()).as(neither.body()).isEqualTo(400);
+    assertThat(neither.body()).contains("names neither a system nor a code");
   }
 
   @Test
