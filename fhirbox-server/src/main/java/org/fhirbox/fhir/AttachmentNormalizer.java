@@ -47,8 +47,27 @@ public final class AttachmentNormalizer {
     return rel.isPresent() ? Optional.of(new Recognized(rel.get(), false)) : recognizer.apply(url);
   }
 
+  /**
+   * Who may attach a Binary: {@link #check} throws for one the writer may not name. It runs once
+   * the Binary is found and before its {@code size} or {@code hash} is compared, which would tell
+   * a Binary that exists from one that does not.
+   */
+  @FunctionalInterface
+  public interface Gate {
+    /** Anyone may attach any Binary of the project: the server's own writes. */
+    Gate ANY = (reference, content) -> { };
+
+    /** @param reference as it will be stored ({@code Binary/{id}[/_history/{vid}]}) */
+    void check(String reference, BinaryContent content);
+  }
+
   /** Normalises in place; returns what it found, for the steps after it. */
   public FoundAttachments normalize(ResourceStore.Tx tx, String project, Resource resource) {
+    return normalize(tx, project, resource, Gate.ANY);
+  }
+
+  /** {@link #normalize}, each Binary named passing {@code gate} first. */
+  public FoundAttachments normalize(ResourceStore.Tx tx, String project, Resource resource, Gate gate) {
     List<Attachment> own = terser.getAllPopulatedChildElementsOfType(resource, Attachment.class);
     List<Attachment> attachments = withNested(resource, own);
     Map<String, BinaryContent> binaries = new HashMap<>();
@@ -58,6 +77,7 @@ public final class AttachmentNormalizer {
         continue;
       }
       BinaryContent content = lookup(tx, project, ref.get());
+      gate.check(ref.get().reference(), content);
       a.setUrl(ref.get().reference());
       fill(a, content, ref.get());
       binaries.put(ref.get().reference(), content);
@@ -66,17 +86,15 @@ public final class AttachmentNormalizer {
   }
 
   /**
-   * The Binaries that the Attachments of {@code resource} name, by the reference {@link #normalize}
-   * would store ({@code Binary/{id}[/_history/{vid}]}): 400 for one that does not exist, as the
-   * write would answer. Changes nothing and compares no size or hash, so that a check of who may
-   * attach them can come first and answer alike for a Binary that exists and one that does not.
+   * The references to Binaries that the Attachments of a stored {@code resource} name, in the form
+   * {@link #normalize} stores them; nothing looked up, nothing changed.
    */
-  public Map<String, BinaryContent> named(ResourceStore.Tx tx, String project, Resource resource) {
-    Map<String, BinaryContent> binaries = new HashMap<>();
+  public java.util.Set<String> referenced(ResourceStore.Tx tx, String project, Resource resource) {
+    java.util.Set<String> refs = new java.util.HashSet<>();
     for (Attachment a : withNested(resource, terser.getAllPopulatedChildElementsOfType(resource, Attachment.class))) {
-      binaryRef(tx, project, a).ifPresent(ref -> binaries.put(ref.reference(), lookup(tx, project, ref)));
+      binaryRef(tx, project, a).ifPresent(ref -> refs.add(ref.reference()));
     }
-    return binaries;
+    return refs;
   }
 
   /** {@code own} and the Attachments of the resources contained in {@code resource}. */

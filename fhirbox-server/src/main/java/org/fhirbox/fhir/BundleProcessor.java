@@ -13,7 +13,6 @@ import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.AuditSource;
-import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
 import org.hl7.fhir.r4.model.Attachment;
@@ -60,8 +59,9 @@ public final class BundleProcessor {
   public Written createSingle(Principal principal, Resource resource) {
     BlobInfo blob = blobFor(resource);
     return withBlob(blob, () -> store.inTransaction(tx -> {
-      String patient = beforeWrite(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource, Set.of());
-      Written w = afterWrite(patient, repository.create(tx, principal.project(), resource, blob, null));
+      Checked c = beforeWrite(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource, Set.of());
+      Written w = afterWrite(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
+          blob, null, c.gate()));
       return requireContext(tx, principal, w, Interaction.CREATE);
     }));
   }
@@ -69,9 +69,9 @@ public final class BundleProcessor {
   public Written updateSingle(Principal principal, String type, String id, Resource resource, Long ifMatch) {
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
     return withBlob(blob, () -> store.inTransaction(tx -> {
-      String patient = beforeWrite(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
-      Written w = afterWrite(patient, repository.update(tx, principal.project(), type, id, resource, ifMatch, blob,
-          null));
+      Checked c = beforeWrite(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
+      Written w = afterWrite(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
+          blob, null, c.gate()));
       return requireContext(tx, principal, w, Interaction.UPDATE);
     }));
   }
@@ -86,10 +86,11 @@ public final class BundleProcessor {
    * The compartment checks before a write: the patient the write is limited to (null when a wider
    * grant covers it); 404 when the resource to update or delete is outside that compartment. A
    * Binary gets the patient as its securityContext when it names none. The Attachments of
-   * {@code res} may name only Binaries the caller may attach ({@link #requireAttachable});
+   * {@code res} may name only Binaries the caller may attach ({@link #attachable}), which the write
+   * checks as it finds them;
    * {@code createdHere}: the ids of Binaries the same transaction creates.
    */
-  private String beforeWrite(ResourceStore.Tx tx, Principal principal, String type, String id,
+  private Checked beforeWrite(ResourceStore.Tx tx, Principal principal, String type, String id,
       Interaction interaction, Resource res, Set<String> createdHere) {
     String patient = compartment.limit(principal, type, interaction).orElse(null);
     if (patient != null && id != null) {
@@ -106,12 +107,12 @@ public final class BundleProcessor {
     if (interaction == Interaction.UPDATE && res instanceof Binary b && !b.hasData()) {
       requireKeptBytesReadable(tx, principal, id, b);
     }
-    if (res != null) {
-      requireAttachable(tx, principal, type, id, res,
-          patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere);
-    }
-    return patient;
+    return new Checked(patient, attachable(tx, principal, type, id,
+        patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere));
   }
+
+  /** What {@link #beforeWrite} found: the patient the write is limited to (or null), and who may be attached. */
+  private record Checked(String patient, AttachmentNormalizer.Gate gate) {}
 
   /**
    * An update of Binary {@code id} without data keeps the current version's bytes under the new
@@ -129,8 +130,8 @@ public final class BundleProcessor {
   }
 
   /**
-   * 400, in the words used for a Binary that does not exist, when an Attachment of {@code res}
-   * names a Binary the caller may not attach, so that attaching cannot tell whether it exists:
+   * 400, in the words used for a Binary that does not exist, when an Attachment of the written
+   * resource names a Binary the caller may not attach, so that attaching cannot tell whether it exists:
    * <ul>
    *   <li>when the write or the caller's Binary reads are limited to a patient ({@code limited}),
    *       one outside that patient's compartment: attaching it to a resource in the compartment
@@ -141,32 +142,28 @@ public final class BundleProcessor {
    *       attach what it may not read would learn its size and hash, and could bring it into a
    *       patient's compartment, where that patient's app reads it.
    * </ul>
-   * Checked before any size or hash is compared, which would tell a Binary that exists.
+   * Checked as each Binary is found, before its size or hash is compared, which would tell a Binary
+   * that exists ({@link AttachmentNormalizer.Gate}).
    */
-  private void requireAttachable(ResourceStore.Tx tx, Principal principal, String type, String id, Resource res,
+  private AttachmentNormalizer.Gate attachable(ResourceStore.Tx tx, Principal principal, String type, String id,
       boolean limited, Set<String> createdHere) {
-    Map<String, BinaryContent> named = repository.namedBinaries(tx, principal.project(), res);
     String patient = principal.patient().orElse(null);
-    Set<String> namedBefore = null;
-    for (Map.Entry<String, BinaryContent> e : named.entrySet()) {
+    return (reference, content) -> {
       boolean attachable;
       if (limited) {
-        attachable = patient != null && compartment.containsBinary(tx, e.getValue(), patient);
-      } else if (createdHere.contains(e.getValue().binaryId())
-          || access.verdict(tx, principal, e.getValue()) == BinaryAccess.Verdict.READ) {
-        attachable = true;
+        attachable = patient != null && compartment.containsBinary(tx, content, patient);
       } else {
-        if (namedBefore == null) {
-          namedBefore = id == null ? Set.of() : tx.current(principal.project(), type, id, false)
-              .filter(s -> !s.deleted()).flatMap(repository::readable)
-              .map(r -> repository.namedBinaries(tx, principal.project(), r).keySet()).orElse(Set.of());
-        }
-        attachable = namedBefore.contains(e.getKey());
+        // the current version is read only for a Binary the caller may not read, which is rare
+        attachable = createdHere.contains(content.binaryId())
+            || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
+            || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
+                .flatMap(repository::readable)
+                .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)).orElse(false);
       }
       if (!attachable) {
-        throw AttachmentNormalizer.unknownBinary(e.getKey());
+        throw AttachmentNormalizer.unknownBinary(reference);
       }
-    }
+    };
   }
 
   /** 403 when a resource written under a patient limit ({@code patient} not null) left the compartment. */
@@ -387,17 +384,17 @@ public final class BundleProcessor {
         case POST -> {
           principal.require(r.type(), Interaction.CREATE);
           requireBody(r, res);
-          String patient = beforeWrite(tx, principal, r.type(), null, Interaction.CREATE, res, createdHere);
-          Written w = afterWrite(patient, assignedId == null ? repository.create(tx, project, res, blob, null)
-              : repository.create(tx, project, res, assignedId, blob, null));
+          Checked c = beforeWrite(tx, principal, r.type(), null, Interaction.CREATE, res, createdHere);
+          Written w = afterWrite(c.patient(), repository.create(tx, project, res,
+              assignedId == null ? ResourceIds.newId() : assignedId, blob, null, c.gate()));
           written(out, w);
         }
         case PUT -> {
           principal.require(r.type(), Interaction.UPDATE);
           requireBody(r, res);
-          String patient = beforeWrite(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
-          Written w = afterWrite(patient, repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
-              null));
+          Checked c = beforeWrite(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
+          Written w = afterWrite(c.patient(), repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
+              null, c.gate()));
           written(out, w);
         }
         case DELETE -> {

@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.core.FhirException;
@@ -116,9 +115,9 @@ public final class ResourceRepository {
     }
   }
 
-  /** The Binaries the Attachments of {@code resource} name ({@link AttachmentNormalizer#named}); changes nothing. */
-  public Map<String, BinaryContent> namedBinaries(ResourceStore.Tx tx, String project, Resource resource) {
-    return normalizer.named(tx, project, resource);
+  /** The Binaries the Attachments of a stored {@code resource} name ({@link AttachmentNormalizer#referenced}). */
+  public Set<String> referencedBinaries(ResourceStore.Tx tx, String project, Resource resource) {
+    return normalizer.referenced(tx, project, resource);
   }
 
   /** Creates a new resource with a server-assigned id (FHIR R4 http.html#create). */
@@ -130,8 +129,14 @@ public final class ResourceRepository {
   /** Creates with a given id (the transaction assigns ids before it writes). */
   public Written create(ResourceStore.Tx tx, String project, Resource resource, String id, BlobInfo content,
       String filename) {
+    return create(tx, project, resource, id, content, filename, AttachmentNormalizer.Gate.ANY);
+  }
+
+  /** {@link #create}, each Binary an Attachment names passing {@code gate}. */
+  public Written create(ResourceStore.Tx tx, String project, Resource resource, String id, BlobInfo content,
+      String filename, AttachmentNormalizer.Gate gate) {
     String type = requireType(resource.fhirType());
-    return store(tx, project, type, id, resource, 1, content, filename, true);
+    return store(tx, project, type, id, resource, 1, content, filename, true, gate);
   }
 
   /**
@@ -140,6 +145,12 @@ public final class ResourceRepository {
    */
   public Written update(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
       Long ifMatch, BlobInfo content, String filename) {
+    return update(tx, project, type, id, resource, ifMatch, content, filename, AttachmentNormalizer.Gate.ANY);
+  }
+
+  /** {@link #update}, each Binary an Attachment names passing {@code gate}. */
+  public Written update(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
+      Long ifMatch, BlobInfo content, String filename, AttachmentNormalizer.Gate gate) {
     requireType(type);
     ResourceIds.requireValid(id);
     if (!type.equals(resource.fhirType())) {
@@ -181,16 +192,16 @@ public final class ResourceRepository {
       throw FhirException.conflict("Binary id '" + id + "' is already in use; choose another id");
     }
     boolean created = current.isEmpty() || current.get().deleted();
-    return store(tx, project, type, id, resource, next, content, filename, created);
+    return store(tx, project, type, id, resource, next, content, filename, created, gate);
   }
 
   private Written store(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
-      long versionId, BlobInfo content, String filename, boolean created) {
+      long versionId, BlobInfo content, String filename, boolean created, AttachmentNormalizer.Gate gate) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     resource.setId(type + "/" + id);
     resource.getMeta().setVersionId(Long.toString(versionId));
     resource.getMeta().setLastUpdated(Date.from(now));
-    FoundAttachments attachments = normalizer.normalize(tx, project, resource);
+    FoundAttachments attachments = normalizer.normalize(tx, project, resource, gate);
     if (resource instanceof Binary b) {
       if (b.hasSecurityContext()) {
         b.getSecurityContext().setReference(requireSecurityContextForm(b.getSecurityContext().getReference()));
