@@ -146,14 +146,14 @@ public final class FhirboxServer implements AutoCloseable {
     // FHIR: parsing, search, and the repository that normalises Attachment URLs on write
     FhirCodec codec = new FhirCodec(fhirContext);
     List<String> baseUrlAliases = config.orderedList("FHIRBOX_BASE_URL_ALIASES");
-    SearchIndexer indexer = new SearchIndexer(fhirContext, new References(baseUrlAliases, this::baseUrl));
+    References references = new References(baseUrlAliases, this::baseUrl);
+    SearchIndexer indexer = new SearchIndexer(fhirContext, references);
     PatientCompartment compartment = new PatientCompartment(codec, indexer);
     SigningKeys signingKeys = signingKeys(config);
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
     Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
     metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
-    OwnUrls ownUrls = new OwnUrls(baseUrlAliases, this::baseUrl, signing.objectUrls(),
-        store);
+    OwnUrls ownUrls = new OwnUrls(references, signing.objectUrls(), store);
     ResourceRepository repository = new ResourceRepository(codec,
         new AttachmentNormalizer(fhirContext, ownUrls::recognise), indexer, clock);
     this.reindexer = new SearchReindexer(store, indexer, codec);

@@ -1,10 +1,7 @@
 package org.fhirbox.fhir;
 
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.AttachmentNormalizer.Recognized;
@@ -18,32 +15,20 @@ import org.fhirbox.storage.BlobKey;
  * host-relative), and object-store or CDN URLs made by an {@link ObjectUrlSigner}.
  */
 public final class OwnUrls {
-  private final List<String> aliases;
-  private final Supplier<String> baseUrl;
+  private final References references;
   private final Optional<ObjectUrlSigner> objectUrls;
   private final ResourceStore store;
 
-  /**
-   * @param aliases other base URLs the server is known by ({@code FHIRBOX_BASE_URL_ALIASES})
-   * @param baseUrl the server's own base URL, null until it listens
-   */
-  public OwnUrls(List<String> aliases, Supplier<String> baseUrl, Optional<ObjectUrlSigner> objectUrls,
-      ResourceStore store) {
-    this.aliases = List.copyOf(aliases);
-    this.baseUrl = baseUrl;
+  /** @param references knows the server's own base URLs and aliases */
+  public OwnUrls(References references, Optional<ObjectUrlSigner> objectUrls, ResourceStore store) {
+    this.references = references;
     this.objectUrls = objectUrls;
     this.store = store;
   }
 
   /** The Binary an absolute URL of ours names. */
   public Optional<Recognized> recognise(String url) {
-    List<String> bases = new ArrayList<>(aliases);
-    String own = baseUrl.get();
-    if (own != null) {
-      bases.add(own);
-    }
-    for (String b : bases) {
-      String base = b.endsWith("/") ? b : b + "/";
+    for (String base : references.bases()) {
       if (url.startsWith(base + "fhir/R4/Binary/")) {
         return BinaryRef.tryParseRelative(url.substring((base + "fhir/R4/").length()))
             .map(r -> new Recognized(r, false));

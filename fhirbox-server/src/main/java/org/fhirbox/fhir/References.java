@@ -73,20 +73,25 @@ public final class References {
     return m.matches() && m.group(3) == null;
   }
 
-  /** The FHIR endpoints of the server's own bases, each ending in a slash. */
-  private List<String> fhirBases() {
-    List<String> bases = new ArrayList<>();
+  /** The server's own base URLs (its public one, once it listens, and the aliases), each ending in a slash. */
+  public List<String> bases() {
+    List<String> all = new ArrayList<>();
     String own = baseUrl.get();
     if (own != null) {
-      bases.add(own);
+      all.add(own);
     }
-    bases.addAll(aliases);
-    List<String> out = new ArrayList<>(bases.size());
-    for (String b : bases) {
+    all.addAll(aliases);
+    List<String> out = new ArrayList<>(all.size());
+    for (String b : all) {
       if (!b.isBlank()) {
-        out.add((b.endsWith("/") ? b : b + "/") + FHIR_PATH);
+        out.add(b.endsWith("/") ? b : b + "/");
       }
     }
     return out;
+  }
+
+  /** The FHIR endpoints of the server's own bases, each ending in a slash. */
+  private List<String> fhirBases() {
+    return bases().stream().map(b -> b + FHIR_PATH).toList();
   }
 }
