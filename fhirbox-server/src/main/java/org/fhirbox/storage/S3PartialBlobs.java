@@ -154,8 +154,14 @@ final class S3PartialBlobs implements ResumableBlobs {
     boolean started = false;
     try {
       fence.confirm();
-      int n = st.tail() == null ? 0 : readTail(st, buf);
       List<Part> parts = new ArrayList<>(st.parts());
+      int n = 0;
+      if (st.tail() != null) {
+        Gathered g = readTail(st, buf, objectKey, uploadId, parts, fence);
+        n = g.inBuffer();
+        started = uploadId == null && g.uploadId() != null;
+        uploadId = g.uploadId();
+      }
       long room = maxLength - blob.length();
       long appended = 0;
       int r;
@@ -225,16 +231,52 @@ final class S3PartialBlobs implements ResumableBlobs {
     return parts.isEmpty() ? 1 : parts.get(parts.size() - 1).number() + 1;
   }
 
-  /** Reads the tail object into the start of {@code buf}; returns its length. */
-  private int readTail(State st, byte[] buf) throws IOException {
+  /** How much of the tail {@link #readTail} left in the buffer, and the multipart upload it may have started. */
+  private record Gathered(int inBuffer, String uploadId) {}
+
+  /**
+   * Reads the tail object into the start of {@code buf}. A tail is shorter than the part size it
+   * was written under; when {@code FHIRBOX_S3_PART_SIZE} was lowered since, it may be longer than
+   * {@code buf}, and each full buffer of it becomes the next part (added to {@code parts}),
+   * starting the multipart upload if {@code uploadId} is null. Parts of mixed sizes are fine for
+   * S3 as long as all but the last are at least 5 MiB, which every buffer is.
+   */
+  private Gathered readTail(State st, byte[] buf, String objectKey, String uploadId, List<Part> parts,
+      WriteFence fence) throws IOException {
+    int n = 0;
+    long left = st.tailLength();
+    boolean started = false;
     try (InputStream in = s3.getObject(b -> b.bucket(settings.bucket()).key(st.tail()))) {
-      int n = in.readNBytes(buf, 0, (int) st.tailLength());
-      if (n != st.tailLength()) {
-        throw new IOException("tail " + st.tail() + " has " + n + " bytes, not " + st.tailLength());
+      while (left > 0) {
+        int r = in.readNBytes(buf, n, (int) Math.min(buf.length - n, left));
+        if (r == 0) {
+          throw new IOException("tail " + st.tail() + " has " + (st.tailLength() - left) + " bytes, not "
+              + st.tailLength());
+        }
+        n += r;
+        left -= r;
+        if (n == buf.length) {
+          fence.confirm();
+          if (uploadId == null) {
+            uploadId = createMultipartUpload(objectKey);
+            started = true;
+          }
+          parts.add(uploadPart(objectKey, uploadId, nextPart(parts), buf, n));
+          n = 0;
+        }
       }
-      return n;
+      return new Gathered(n, uploadId);
     } catch (SdkException e) {
-      throw S3BlobStore.io("GetObject " + st.tail(), e);
+      IOException io = S3BlobStore.io("GetObject " + st.tail(), e);
+      if (started) {
+        abortQuietly(objectKey, uploadId, io);
+      }
+      throw io;
+    } catch (IOException | RuntimeException e) {
+      if (started) {
+        abortQuietly(objectKey, uploadId, e);
+      }
+      throw e;
     }
   }
 
@@ -249,16 +291,32 @@ final class S3PartialBlobs implements ResumableBlobs {
       // no final append happened (a length declared only now): the tail, if any, is everything
       byte[] buf = buffers.take();
       try {
-        putObject(objectKey, buf, st.tail() == null ? 0 : readTail(st, buf));
+        if (st.tail() == null || st.tailLength() < buf.length) {
+          putObject(objectKey, buf, st.tail() == null ? 0 : readTail(st, buf, objectKey, null, new ArrayList<>(),
+              WriteFence.NONE).inBuffer());
+          return;
+        }
+        // a tail longer than today's part size: it goes up as parts of one multipart upload
+        List<Part> parts = new ArrayList<>();
+        Gathered g = readTail(st, buf, objectKey, null, parts, WriteFence.NONE);
+        try {
+          if (g.inBuffer() > 0) {
+            parts.add(uploadPart(objectKey, g.uploadId(), nextPart(parts), buf, g.inBuffer()));
+          }
+          st = new State(g.uploadId(), parts, null, 0, false);
+        } catch (IOException | RuntimeException e) {
+          abortQuietly(objectKey, g.uploadId(), e);
+          throw e;
+        }
       } finally {
         buffers.give(buf);
       }
-      return;
     }
-    List<CompletedPart> parts = st.parts().stream().map(p -> CompletedPart.builder().partNumber(p.number())
+    State done = st;
+    List<CompletedPart> parts = done.parts().stream().map(p -> CompletedPart.builder().partNumber(p.number())
         .eTag(p.etag()).checksumCRC32C(p.crc32c()).build()).toList();
     try {
-      s3.completeMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey).uploadId(st.uploadId())
+      s3.completeMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey).uploadId(done.uploadId())
           .multipartUpload(m -> m.parts(parts)));
     } catch (NoSuchUploadException e) {
       // completed before, and the caller's commit did not follow (a crash); it now repeats

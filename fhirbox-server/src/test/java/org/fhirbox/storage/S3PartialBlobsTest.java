@@ -3,6 +3,7 @@ package org.fhirbox.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
@@ -118,5 +119,56 @@ class S3PartialBlobsTest extends ResumableBlobsContract {
 
     store.listOlderThan(later, k -> { });
     assertThat(multipartUploads()).isZero();
+  }
+
+  @Test
+  void anUploadGoesOnAfterThePartSizeWasLoweredBelowItsTail() throws Exception {
+    S3Settings.Builder bucket = server.newBucket();
+    S3BlobStore wide = new S3BlobStore(bucket.partSizeBytes(12 * MIB).build(), S3Server.credentials());
+    S3BlobStore narrow = new S3BlobStore(bucket.partSizeBytes(5 * MIB).build(), S3Server.credentials());
+    try {
+      long size = 14 * MIB + 3;
+      PartialBlob start = wide.resumable().begin();
+      InputStream first = TestContent.stream(63, 11 * MIB);
+      PartialBlob tailed = wide.resumable().append(start, first, NO_LIMIT, size, List.of(), null, WriteFence.NONE);
+
+      // the node that takes the upload over runs with 5 MiB parts: the 11 MiB tail no longer fits one
+      InputStream rest = TestContent.stream(63, size);
+      rest.skipNBytes(11 * MIB);
+      PartialBlob whole = narrow.resumable().append(tailed, rest, NO_LIMIT, size, List.of(), null, WriteFence.NONE);
+      narrow.resumable().complete(whole);
+
+      try (InputStream in = narrow.open(whole.key(), 0)) {
+        assertThat(TestContent.sha256(in)).isEqualTo(TestContent.digests(63, size)[0]);
+      }
+    } finally {
+      wide.close();
+      narrow.close();
+    }
+  }
+
+  @Test
+  void aLengthDeclaredLastCompletesATailLongerThanTodaysPartSize() throws Exception {
+    S3Settings.Builder bucket = server.newBucket();
+    S3BlobStore wide = new S3BlobStore(bucket.partSizeBytes(16 * MIB).build(), S3Server.credentials());
+    S3BlobStore narrow = new S3BlobStore(bucket.partSizeBytes(5 * MIB).build(), S3Server.credentials());
+    try {
+      long size = 11 * MIB + 7;
+      PartialBlob tailed = wide.resumable().append(wide.resumable().begin(), TestContent.stream(64, size), NO_LIMIT,
+          -1, List.of(), null, WriteFence.NONE);
+
+      narrow.resumable().complete(tailed);
+
+      try (InputStream in = narrow.open(tailed.key(), 0)) {
+        assertThat(TestContent.sha256(in)).isEqualTo(TestContent.digests(64, size)[0]);
+      }
+      S3Client client = S3BlobStore.clientBuilder(bucket.build(), S3Server.credentials()).build();
+      try (client) {
+        assertThat(client.listMultipartUploads(b -> b.bucket(bucket.build().bucket())).uploads()).isEmpty();
+      }
+    } finally {
+      wide.close();
+      narrow.close();
+    }
   }
 }
