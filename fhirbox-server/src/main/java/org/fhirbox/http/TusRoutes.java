@@ -194,6 +194,13 @@ public final class TusRoutes {
       throw FhirException.unsupportedMediaType("upload bytes must be sent as Content-Type: " + OFFSET_OCTETS
           + ", got '" + (ct == null ? "" : ct) + "'");
     }
+    // Upload-Offset and Upload-Length count the upload's own bytes: a coded piece would put the
+    // coding's bytes into the Binary and count them, so it is refused as an upload URL refuses it
+    String coding = ex.header("Content-Encoding");
+    if (coding != null && !coding.isBlank() && !coding.trim().equalsIgnoreCase("identity")) {
+      throw FhirException.unsupportedMediaType("a tus piece is the upload's bytes themselves; send it without"
+          + " Content-Encoding (got '" + coding + "'); nothing was stored");
+    }
   }
 
   /** tus creation: exactly one of Upload-Length and {@code Upload-Defer-Length: 1}. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestBytes;
@@ -175,6 +177,30 @@ class TusProtocolTest {
 
     assertOutcome(r, 415);
     assertThat(tus.offset(url)).isZero();
+  }
+
+  @Test
+  void aCodedPieceGets415AndStoresNothing() throws Exception {
+    byte[] content = TestBytes.random(3000, 71);
+    ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(zipped)) {
+      gz.write(content);
+    }
+    byte[] gzip = zipped.toByteArray();
+    String url = tus.upload(gzip.length, null);
+
+    assertOutcome(tus.patch(url, 0, gzip, "Content-Encoding", "gzip"), 415);
+    assertThat(tus.offset(url)).isZero();
+
+    // nor with the creation: no upload is made
+    HttpResponse<String> created = server.client().send(tus.request(Tus.CREATE)
+        .header("Upload-Length", Integer.toString(gzip.length)).header("Content-Type", Tus.OCTETS)
+        .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(gzip)));
+    assertOutcome(created, 415);
+    assertThat(created.headers().firstValue("Location")).isEmpty();
+
+    // the same bytes without a coding are taken as they are
+    assertThat(tus.patch(url, 0, gzip, "Content-Encoding", "identity").statusCode()).isEqualTo(204);
   }
 
   @Test
