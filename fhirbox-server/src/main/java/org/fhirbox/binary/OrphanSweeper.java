@@ -3,8 +3,11 @@ package org.fhirbox.binary;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Predicate;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.signing.S3UploadSigner;
+import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +21,15 @@ import org.slf4j.LoggerFactory;
  * multipart upload from the upload's start, so a long upload's blob looks old the moment it is
  * complete, a moment before its row commits. Safe on every node at once: deleting an
  * unreferenced blob twice is harmless.
+ *
+ * <p>It spares the blobs that are still being written: those of resumable uploads under way, and
+ * the object a presigned upload straight to S3 writes ({@link DirectUploads}) while that upload is
+ * unconfirmed and its URL expired no more than the grace ago. Until then the first read of its
+ * Binary or the background check may still confirm it, and that check runs behind when many
+ * uploads wait, so the object's age says nothing about whether it is still wanted. Once the
+ * upload ends (confirmed: its Binary references the blob; refused or forgotten: its row is gone;
+ * expired longer than the grace ago: it is confirmed no more) the usual rule applies again, so an
+ * upload URL that expires unused leaves nothing behind.
  *
  * <p>In the {@code s3} signing mode it also deletes the staging objects of presigned uploads
  * without a declared SHA-256 ({@link S3UploadSigner#presignStagedPut}) once their URL expired more
@@ -53,8 +65,8 @@ public final class OrphanSweeper {
 
   /**
    * One pass: expired uploads first, then unreferenced blobs (sparing those of uploads still
-   * resuming, and their S3 multipart uploads), then expired staging objects; returns the number
-   * of blobs and staging objects deleted.
+   * resuming or awaiting confirmation, and their S3 multipart uploads), then expired staging
+   * objects; returns the number of blobs and staging objects deleted.
    */
   public synchronized int sweep() throws IOException {
     uploads.sweepExpired();
@@ -64,11 +76,15 @@ public final class OrphanSweeper {
 
   private int sweepBlobs() throws IOException {
     orphans.start();
-    blobs.listOlderThan(clock.instant().minus(grace), key -> {
-      if (!store.read(tx -> tx.isBlobReferenced(key)) && !uploads.isResuming(key)) {
+    Instant cutoff = clock.instant().minus(grace);
+    // DirectUploads confirms an upload until its URL expired more than the same grace ago
+    Predicate<BlobKey> beingWritten = key -> uploads.isResuming(key)
+        || store.read(tx -> tx.pendingUploads().isAwaited(key, cutoff));
+    blobs.listOlderThan(cutoff, key -> {
+      if (!store.read(tx -> tx.isBlobReferenced(key)) && !beingWritten.test(key)) {
         orphans.unwanted(key);
       }
-    }, uploads::isResuming);
+    }, beingWritten);
     int deleted = orphans.finish();
     if (deleted > 0) {
       LOG.info("orphan sweeper deleted {} unreferenced blobs", deleted);

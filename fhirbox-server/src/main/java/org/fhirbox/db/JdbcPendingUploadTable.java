@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.model.PendingUpload;
+import org.fhirbox.storage.BlobKey;
 
 /** {@link PendingUploadTable} over one connection; the same SQL on H2 and PostgreSQL. */
 final class JdbcPendingUploadTable implements PendingUploadTable {
@@ -54,6 +55,12 @@ final class JdbcPendingUploadTable implements PendingUploadTable {
   @Override
   public boolean delete(String binaryId) {
     return st.update("write failed", "DELETE FROM direct_upload WHERE binary_id = ?", List.of(binaryId)) == 1;
+  }
+
+  @Override
+  public boolean isAwaited(BlobKey key, Instant expiredSince) {
+    return !st.list("read failed", "SELECT 1 FROM direct_upload WHERE blob_key = ? AND confirmed = FALSE"
+        + " AND expires >= ? LIMIT 1", List.of(key.value(), expiredSince.toEpochMilli()), rs -> rs.getInt(1)).isEmpty();
   }
 
   private static PendingUpload row(ResultSet rs) throws SQLException {

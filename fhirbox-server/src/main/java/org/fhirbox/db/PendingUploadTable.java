@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.model.PendingUpload;
+import org.fhirbox.storage.BlobKey;
 
 /** The {@code direct_upload} rows, seen from one transaction ({@link ResourceStore.Tx#pendingUploads()}). */
 public interface PendingUploadTable {
@@ -29,4 +30,11 @@ public interface PendingUploadTable {
 
   /** Deletes the row; false when it was gone. */
   boolean delete(String binaryId);
+
+  /**
+   * Whether an upload not yet confirmed, whose URL expires at {@code expiredSince} or later,
+   * writes the blob {@code key}: until its URL expired more than the orphan grace ago, a read or
+   * the background check may still confirm its object, so the orphan sweep leaves it alone.
+   */
+  boolean isAwaited(BlobKey key, Instant expiredSince);
 }

@@ -70,8 +70,9 @@ public interface BlobStore extends AutoCloseable {
 
   /**
    * Visits every blob last modified before {@code cutoff}, and removes what interrupted writes
-   * left that has seen no activity since (temporary files, multipart uploads), except the
-   * resumable writes of keys {@code resuming} says are still under way (see {@link #resumable}).
+   * left that has seen no activity since (temporary files, multipart uploads), except the writes
+   * of keys {@code resuming} says are still under way (a resumable upload, see {@link #resumable};
+   * a presigned upload straight to S3 that may still be confirmed).
    */
   void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming) throws IOException;
 

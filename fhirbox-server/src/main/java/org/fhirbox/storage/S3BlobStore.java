@@ -288,8 +288,9 @@ public final class S3BlobStore implements BlobStore {
    * newest part, not by when it began: a 10 GiB body on a slow link takes longer than any grace
    * period and must not be aborted while its parts still arrive. (A bucket lifecycle rule
    * {@code AbortIncompleteMultipartUpload} on AWS goes by the start date only, so give it a
-   * margin of days.) A resumable upload's multipart upload is spared while {@code resuming} says
-   * it is under way: a paused upload may wait far longer than the grace period for its next piece.
+   * margin of days.) A multipart upload is spared while {@code resuming} says it is under way: a
+   * paused resumable upload may wait far longer than the grace period for its next piece, and the
+   * parts of a presigned upload straight to the bucket wait for its confirmation.
    */
   @Override
   public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming)

@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -41,6 +42,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  */
 final class DirectS3Fixture implements AutoCloseable {
   static final HttpClient ANONYMOUS = HttpClient.newHttpClient();
+  /** The server's {@code FHIRBOX_ORPHAN_GRACE}. */
+  static final Duration GRACE = Duration.ofHours(1);
 
   // Starts at the real time: s3proxy dates objects by it, and the sweeper compares those dates with this clock.
   final TestClock clock = new TestClock(Instant.now());
@@ -60,7 +63,7 @@ final class DirectS3Fixture implements AutoCloseable {
     // The AWS SDK's default credential chain reads these, as it would read the environment.
     S3Server.exportCredentials();
     server = TestServer.start(Map.of(
-        "FHIRBOX_ORPHAN_GRACE", "3600",
+        "FHIRBOX_ORPHAN_GRACE", String.valueOf(GRACE.toSeconds()),
         "FHIRBOX_BLOB_STORE", "s3",
         "FHIRBOX_SIGNED_URL_MODE", signedUrlMode,
         "FHIRBOX_S3_BUCKET", bucketName,

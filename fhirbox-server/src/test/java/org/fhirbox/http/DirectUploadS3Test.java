@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirbox.http.DirectS3Fixture.ANONYMOUS;
+import static org.fhirbox.http.DirectS3Fixture.GRACE;
 import static org.fhirbox.http.DirectS3Fixture.assertConfirmedBefore;
 import static org.fhirbox.http.DirectS3Fixture.complete;
 import static org.fhirbox.http.DirectS3Fixture.objectKey;
@@ -18,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import org.fhirbox.http.DirectS3Fixture.Issued;
 import org.fhirbox.http.DirectS3Fixture.Part;
 import org.fhirbox.http.DirectS3Fixture.Parts;
@@ -261,6 +263,109 @@ class DirectUploadS3Test {
     assertThat(late.statusCode()).as("the URL expired with the grace").isEqualTo(410);
     assertThat(f.http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
     assertThat(f.objectExists(issued.url())).as("the unconfirmed object was swept").isFalse();
+  }
+
+  /**
+   * Keeps the node's background check busy until the returned reads are released, as when it is
+   * far behind: it reads the object of an upload confirmed here for its SHA-1, and that read is
+   * held, so meanwhile it confirms and forgets no other upload. (The orphan sweeps the tests run
+   * themselves, on their own thread.)
+   */
+  private static S3Server.HeldReads holdTheBackgroundCheck(long seed) throws Exception {
+    byte[] bytes = random(1000, seed);
+    Issued busy = f.issue(f.body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(busy, busy.url(), bytes).statusCode()).isEqualTo(200);
+    S3Server.HeldReads reads = f.s3.holdReads(objectKey(busy.url()));
+    HttpResponse<String> done = complete(busy);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+    Poll.until("the background check reading an object for its SHA-1", reads::reads, n -> n >= 1);
+    return reads;
+  }
+
+  /**
+   * Moves the test clock up to the real time when it is behind: s3proxy dates objects by the real
+   * time, so an object put afterwards is no older by this clock than it is.
+   */
+  private static void clockNotBehindTheBucket() {
+    Duration behind = Duration.between(f.clock.instant(), Instant.now());
+    if (behind.compareTo(Duration.ZERO) > 0) {
+      f.clock.advance(behind);
+    }
+  }
+
+  private static void sweepTwice() throws Exception {
+    f.server.server().sweeper().sweep();
+    f.server.server().sweeper().sweep();
+  }
+
+  @Test
+  void anObjectWhoseClientStoppedAfterItsPutIsNotSweptWhileTheUploadMayStillBeConfirmed() throws Exception {
+    S3Server.HeldReads busy = holdTheBackgroundCheck(20);
+    try {
+      clockNotBehindTheBucket();
+      byte[] bytes = random(2000, 21);
+      Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
+      assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+      // Past the grace since the PUT, within it since the URL expired, the background check behind.
+      f.clock.advance(GRACE.plusMinutes(2));
+      sweepTwice();
+
+      assertThat(f.objectExists(issued.url())).as("spared while it may still be confirmed").isTrue();
+      HttpResponse<byte[]> raw = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
+      assertThat(raw.statusCode()).as("confirmed by the first read").isEqualTo(200);
+      assertThat(raw.body()).isEqualTo(bytes);
+    } finally {
+      busy.release();
+    }
+  }
+
+  @Test
+  void thePartsOfAnUploadWhoseClientStoppedAfterThemAreNotAbortedWhileItMayStillBeConfirmed() throws Exception {
+    S3Server.HeldReads busy = holdTheBackgroundCheck(22);
+    try {
+      clockNotBehindTheBucket();
+      byte[] bytes = random((16 << 20) + 40, 23);
+      Parts issued = f.issueParts(bytes.length, sha256(bytes));
+      for (Part p : issued.parts()) {
+        assertThat(putPart(p, bytes, p.offset(), p.size()).statusCode()).isEqualTo(200);
+      }
+
+      f.clock.advance(GRACE.plusMinutes(2));
+      sweepTwice();
+
+      assertThat(f.multipartUploads(issued.parts().get(0).url())).as("not aborted").isEqualTo(1);
+      HttpResponse<byte[]> raw = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
+      assertThat(raw.statusCode()).as("confirmed by the first read").isEqualTo(200);
+      assertThat(raw.body()).isEqualTo(bytes);
+    } finally {
+      busy.release();
+    }
+  }
+
+  @Test
+  void anUploadUrlThatExpiredUnconfirmedLeavesNothingOnceTheGraceAfterItsExpiryPassed() throws Exception {
+    S3Server.HeldReads busy = holdTheBackgroundCheck(24);
+    try {
+      clockNotBehindTheBucket();
+      byte[] bytes = random(2000, 25);
+      Issued issued = f.issue(f.body(bytes.length, sha256(bytes), 60));
+      assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+
+      // Put more than the grace ago, by a URL that expired less than the grace ago: it may still be confirmed.
+      f.clock.advance(GRACE.plusSeconds(30));
+      sweepTwice();
+      assertThat(f.objectExists(issued.url())).as("spared while it may still be confirmed").isTrue();
+      // Now its URL expired more than the grace ago; the background check, still behind, forgot nothing.
+      f.clock.advance(Duration.ofMinutes(1));
+      sweepTwice();
+
+      assertThat(f.objectExists(issued.url())).as("swept").isFalse();
+      assertThat(f.http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+      assertThat(complete(issued).statusCode()).as("the URL expired with the grace").isEqualTo(410);
+    } finally {
+      busy.release();
+    }
   }
 
   @Test
