@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The part buffers of one {@link S3BlobStore}'s uploads (from a {@link PartBufferPool}), at most
@@ -39,10 +40,22 @@ final class S3PartBuffers {
 
   /** A part buffer, waiting up to the limit for one to be handed back. */
   byte[] take() throws IOException {
+    return take(() -> false);
+  }
+
+  /**
+   * A part buffer for an upload that may have parts of its own in flight. While one is, the
+   * wait goes on past the limit, a window at a time: that part's buffer comes back when S3
+   * answers (its own timeouts bound that), so the wait is the object store's pace, not the memory
+   * budget being spent by others. A slow S3 must not turn into 503s for uploads it is serving.
+   */
+  byte[] take(BooleanSupplier ownPartInFlight) throws IOException {
     try {
-      if (!out.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
-        throw new Busy("all " + maxOut + " part buffers (" + (partSize >> 20) + " MiB each) are in use by other"
-            + " uploads to the object store");
+      while (!out.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+        if (!ownPartInFlight.getAsBoolean()) {
+          throw new Busy("all " + maxOut + " part buffers (" + (partSize >> 20) + " MiB each) are in use by other"
+              + " uploads to the object store");
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

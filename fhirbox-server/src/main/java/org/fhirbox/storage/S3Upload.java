@@ -142,7 +142,7 @@ final class S3Upload {
         if (last) {
           break;
         }
-        buf = buffers.take();
+        buf = buffers.take(() -> slots.availablePermits() < settings.parallelism());
         length = reader.fill(buf, 0);
       }
       slots.acquire(settings.parallelism());

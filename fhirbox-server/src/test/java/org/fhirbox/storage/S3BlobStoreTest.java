@@ -316,6 +316,34 @@ class S3BlobStoreTest extends BlobStoreContract {
   }
 
   @Test
+  void anUploadWaitingOnItsOwnSlowPartIsNotRefusedAsOverBudget() throws Exception {
+    // S3 takes longer to take each part than the store waits for a free buffer: the one buffer
+    // is this upload's own, out in a part, so the wait is S3's pace, not others' memory
+    ExecutionInterceptor slowParts = new ExecutionInterceptor() {
+      @Override
+      public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+        if ("UploadPart".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) {
+          try {
+            Thread.sleep(400);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+    };
+    S3BlobStore bounded = new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(SECRET_KEY))
+        .overrideConfiguration(c -> c.addExecutionInterceptor(slowParts)).build(), 1, 100);
+    try {
+      BlobInfo info = bounded.put(TestContent.stream(54, 3 * PART + 17), NO_LIMIT);
+
+      assertThat(info.sha1Hex()).isEqualTo(TestContent.digests(54, 3 * PART + 17)[1]);
+      assertThat(bounded.partBuffersInUse()).isZero();
+    } finally {
+      bounded.close();
+    }
+  }
+
+  @Test
   void sseS3IsRequestedOnSinglePutsAndMultipartUploads() throws IOException {
     S3Settings sse = settings(2).sse(S3Settings.Sse.S3).build();
     for (HeadObjectResponse head : headOfSmallAndLarge(sse)) {
