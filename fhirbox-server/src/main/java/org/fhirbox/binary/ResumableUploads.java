@@ -13,10 +13,10 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.UploadRemovals.Removal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.CommitOutcomeUnknown;
@@ -69,6 +69,7 @@ public final class ResumableUploads {
   private final Duration expiry;
   private final RunningDigests running = new RunningDigests(RUNNING_DIGESTS);
   private final UploadLeases leases;
+  private final UploadRemovals removals;
 
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
       Clock clock) {
@@ -79,6 +80,7 @@ public final class ResumableUploads {
     this.expiry = expiry;
     this.clock = clock;
     this.leases = new UploadLeases(store, clock);
+    this.removals = new UploadRemovals(store, blobs, leases, clock);
   }
 
   /**
@@ -239,7 +241,7 @@ public final class ResumableUploads {
   public void terminate(Principal principal, String id) {
     ownedEvenExpired(principal, id);
     running.remove(id);
-    if (remove(id) == Removal.WRITING) {
+    if (removals.terminate(id) == Removal.WRITING) {
       // the writing request's commit then finds the row gone and frees what the upload stored
       store.inTransaction(tx -> tx.uploads().delete(id));
     }
@@ -248,14 +250,20 @@ public final class ResumableUploads {
   /**
    * Removes uploads whose expiry passed: an unfinished one with its stored bytes (temporary file,
    * S3 multipart upload and tail), a finished one only as a row. One being written right now is
-   * left to the next pass. Returns the number of unfinished uploads removed.
+   * left to the next pass, and one that a piece moved on since it was listed stays
+   * ({@link UploadRemovals}). Returns the number of unfinished uploads removed.
    */
   public int sweepExpired() {
+    Instant now = clock.instant();
     int removed = 0;
-    for (ResumableUpload u : store.read(tx -> tx.uploads().expired(clock.instant(), SWEEP_BATCH))) {
-      running.remove(u.id());
+    for (ResumableUpload u : store.read(tx -> tx.uploads().expired(now, SWEEP_BATCH))) {
       try {
-        if (remove(u.id()) == Removal.DISCARDED) {
+        Removal removal = removals.removeExpired(u.id(), now);
+        if (removal != Removal.ALIVE) {
+          // one that stays keeps its digests: its next piece need not read its bytes back
+          running.remove(u.id());
+        }
+        if (removal == Removal.DISCARDED) {
           removed++;
         }
       } catch (RuntimeException e) {
@@ -266,44 +274,6 @@ public final class ResumableUploads {
       LOG.info("removed {} expired unfinished uploads", removed);
     }
     return removed;
-  }
-
-  /** What {@link #remove} did. */
-  private enum Removal { DISCARDED, FINISHED, GONE, WRITING }
-
-  /**
-   * Deletes an upload's row, and for an unfinished one first its stored bytes, under its lease so
-   * that nobody writes meanwhile. WRITING: another request holds the lease, and nothing changed.
-   */
-  private Removal remove(String id) {
-    String owner = leases.newOwner();
-    while (true) {
-      Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(id));
-      if (row.isEmpty()) {
-        return Removal.GONE;
-      }
-      ResumableUpload u = row.get();
-      if (u.finished()) {
-        store.inTransaction(tx -> tx.uploads().delete(id));
-        return Removal.FINISHED;
-      }
-      Instant now = clock.instant();
-      if (u.leaseUntil() != null && !u.leaseUntil().isBefore(now)) {
-        return Removal.WRITING;
-      }
-      Optional<ResumableUpload> held = leases.tryClaim(id, u.offset(), owner, now);
-      if (held.isEmpty()) {
-        continue; // it moved on meanwhile: look again
-      }
-      try {
-        blobs.discard(held.get().blob());
-      } catch (IOException e) {
-        leases.releaseQuietly(id, owner);
-        throw new UncheckedIOException("could not delete the upload's stored bytes", e);
-      }
-      store.inTransaction(tx -> tx.uploads().deleteHeld(id, owner));
-      return Removal.DISCARDED;
-    }
   }
 
   /** Whether an unfinished upload writes the blob {@code key} (the orphan sweep leaves it alone). */
