@@ -169,11 +169,7 @@ public final class ResumableUploads {
       throw FhirException.conflict("Upload-Offset " + offset + " is not the upload's offset " + u.offset()
           + "; ask HEAD for it and continue from there");
     }
-    Long total = settleLength(u, length);
-    long limit = Math.min(maxBytes(), total == null ? Long.MAX_VALUE : total);
-    if (declaredBytes >= 0 && declaredBytes > limit - offset) {
-      throw tooLarge(u, total, offset + declaredBytes);
-    }
+    Room room = room(u, offset, length, declaredBytes);
     String owner = leases.newOwner();
     RunningDigests.Entry kept = running.take(id);
     // Catching up may read stored bytes back, which no request changes: before the lease, so that
@@ -184,12 +180,19 @@ public final class ResumableUploads {
     try {
       u = leases.claim(u, owner);
     } catch (RuntimeException e) {
-      RunningDigests.Entry back = busy ? kept : digests;
-      if (back != null) {
-        running.put(id, back);
-      }
+      keep(id, busy ? kept : digests);
       throw e;
     }
+    try {
+      // again on the row as this request holds it: a racing request may have declared the length
+      // since the read above, and once declared it cannot change (tus creation-defer-length)
+      room = room(u, offset, length, declaredBytes);
+    } catch (FhirException e) {
+      leases.releaseQuietly(id, owner);
+      keep(id, busy ? kept : digests);
+      throw e;
+    }
+    Long total = room.total();
     if (busy) {
       digests = caughtUp(u, kept);
     }
@@ -197,7 +200,7 @@ public final class ResumableUploads {
     try {
       MessageDigest chunk = checksum == null ? null : digest(checksum.algorithm());
       ReceivedBody received = new ReceivedBody(body);
-      PartialBlob next = appendKeepingLease(u, owner, received, limit, total,
+      PartialBlob next = appendKeepingLease(u, owner, received, room.limit(), total,
           chunk == null ? List.of() : List.of(chunk), digests == null ? null : digests.digests());
       if (checksum != null && (received.cut() != null
           || !MessageDigest.isEqual(chunk.digest(), checksum.expected()))) {
@@ -215,9 +218,7 @@ public final class ResumableUploads {
       RunningDigests.Entry now = digests == null ? null : digests.at(next.length());
       digests = null;
       if (received.cut() != null) {
-        if (now != null) {
-          running.put(id, now);
-        }
+        keep(id, now);
         LOG.debug("upload {} cut off at {} bytes; they are kept", id, next.length());
         // tus: what arrived is stored; the client asks HEAD for the offset to go on from
         throw new FhirException(IssueKind.INCOMPLETE, "the piece was interrupted before its whole body arrived;"
@@ -226,9 +227,7 @@ public final class ResumableUploads {
       if (after.complete()) {
         return finish(principal, after, now, request);
       }
-      if (now != null) {
-        running.put(id, now);
-      }
+      keep(id, now);
       return after;
     } finally {
       if (held) {
@@ -317,6 +316,29 @@ public final class ResumableUploads {
         .orElseThrow(() -> FhirException.notFound("no upload " + id));
     principal.require("Binary", u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
     return u;
+  }
+
+  /** The upload's whole length after a piece (null: still deferred), and the most it may then hold. */
+  private record Room(Long total, long limit) {}
+
+  /**
+   * The room a piece at {@code offset} declaring {@code length} (or null) and {@code declaredBytes}
+   * (or -1) has in {@code u}; 400 or 413 when it has none.
+   */
+  private Room room(ResumableUpload u, long offset, Long length, long declaredBytes) {
+    Long total = settleLength(u, length);
+    long limit = Math.min(maxBytes(), total == null ? Long.MAX_VALUE : total);
+    if (declaredBytes >= 0 && declaredBytes > limit - offset) {
+      throw tooLarge(u, total, offset + declaredBytes);
+    }
+    return new Room(total, limit);
+  }
+
+  /** Puts running digests back for the next piece, if there are any. */
+  private void keep(String id, RunningDigests.Entry digests) {
+    if (digests != null) {
+      running.put(id, digests);
+    }
   }
 
   /** The length after a piece that may declare it (tus creation-defer-length); 400 when it contradicts. */

@@ -1,6 +1,7 @@
 package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -15,6 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.model.ResumableUpload;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClock;
@@ -28,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A request to the server and another node's work on the same upload, interleaved in the one
  * order that used to go wrong (see {@link UploadsOnAnotherNode}): the other node's expiry sweeper
- * reaching an upload that a piece stored meanwhile moved on.
+ * reaching an upload that a piece stored meanwhile moved on, and a piece on the other node that
+ * read the upload before a piece to the server declared its length (tus creation-defer-length:
+ * once known, the length cannot change).
  */
 class TusAcrossNodesTest {
   private static final TestClock clock = new TestClock();
@@ -130,5 +135,50 @@ class TusAcrossNodesTest {
     assertThat(head.headers().firstValue("Content-Location"))
         .isEqualTo(last.headers().firstValue("Content-Location"));
     assertThat(raw(last)).isEqualTo(content);
+  }
+
+  /**
+   * Once the other node's piece read the deferred-length upload at {@code url}, and before it
+   * takes the upload, a piece to the server declares the length 1000 (with no bytes); its answer.
+   */
+  private static List<HttpResponse<String>> lengthDeclaredOnceTheOtherNodeReadTheUpload(String url) {
+    List<HttpResponse<String>> declared = new ArrayList<>();
+    nodes.onceAfterDatabaseWork(rows -> true,
+        () -> declared.add(tus.patch(url, 0, new byte[0], "Upload-Length", "1000")));
+    return declared;
+  }
+
+  private static String deferredUpload() {
+    HttpResponse<String> created = tus.createDeferred(null);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    return created.headers().firstValue("Location").orElseThrow();
+  }
+
+  @Test
+  void aPieceDeclaringAnotherLengthThanARacingPieceDidGets400AndTheLengthStays() {
+    String url = deferredUpload();
+    List<HttpResponse<String>> declared = lengthDeclaredOnceTheOtherNodeReadTheUpload(url);
+
+    assertThatThrownBy(() -> nodes.patch(id(url), 0, 6L, new byte[5]))
+        .isInstanceOfSatisfying(FhirException.class, e -> assertThat(e.status()).isEqualTo(400));
+
+    assertThat(declared).singleElement().satisfies(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(204));
+    HttpResponse<String> head = tus.head(url);
+    assertThat(head.headers().firstValue("Upload-Length")).contains("1000");
+    assertThat(head.headers().firstValue("Upload-Offset")).contains("0");
+  }
+
+  @Test
+  void aPieceDeclaringNoLengthKeepsTheLengthARacingPieceDeclared() {
+    String url = deferredUpload();
+    List<HttpResponse<String>> declared = lengthDeclaredOnceTheOtherNodeReadTheUpload(url);
+
+    ResumableUpload after = nodes.patch(id(url), 0, null, new byte[5]);
+
+    assertThat(declared).singleElement().satisfies(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(204));
+    assertThat(after.length()).isEqualTo(1000);
+    HttpResponse<String> head = tus.head(url);
+    assertThat(head.headers().firstValue("Upload-Length")).contains("1000");
+    assertThat(head.headers().firstValue("Upload-Offset")).contains("5");
   }
 }
