@@ -70,13 +70,15 @@ class TusAcrossNodesTest {
     return url.substring(url.lastIndexOf('/') + 1);
   }
 
+  /** Upload A, and the answer to its piece that the sweeper did not wait for. */
+  private record Raced(String url, HttpResponse<String> answer) {}
+
   /**
    * Uploads B, then A of {@code length} bytes, both expired when the other node's sweeper lists
    * them (B first); meanwhile a PATCH of {@code piece} to A is being written, and it is stored, and
-   * answered, once the sweeper removed B and before it reaches A. A's URL and that answer.
+   * answered, once the sweeper removed B and before it reaches A.
    */
-  private static Map.Entry<String, HttpResponse<String>> pieceStoredWhileTheSweeperIsBetweenUploads(long length,
-      byte[] piece) throws Exception {
+  private static Raced pieceStoredWhileTheSweeperIsBetweenUploads(long length, byte[] piece) throws Exception {
     String b = tus.upload(10, null);
     clock.advance(Duration.ofSeconds(1));
     List<Path> before = partFiles();
@@ -103,16 +105,16 @@ class TusAcrossNodesTest {
 
     assertThat(stored).as("the sweeper removed B before A").hasSize(1);
     assertThat(tus.head(b).statusCode()).isEqualTo(404);
-    return Map.entry(a, stored.get(0));
+    return new Raced(a, stored.get(0));
   }
 
   @Test
   void anUploadWhosePieceWasStoredAfterTheSweeperListedItIsKeptWithItsBytes() throws Exception {
     byte[] content = TestBytes.random(6 << 20, 40);
     byte[] piece = Arrays.copyOf(content, 4 << 20);
-    var raced = pieceStoredWhileTheSweeperIsBetweenUploads(content.length, piece);
-    String a = raced.getKey();
-    assertThat(raced.getValue().statusCode()).as(raced.getValue().body()).isEqualTo(204);
+    Raced raced = pieceStoredWhileTheSweeperIsBetweenUploads(content.length, piece);
+    String a = raced.url();
+    assertThat(raced.answer().statusCode()).as(raced.answer().body()).isEqualTo(204);
 
     assertThat(tus.offset(a)).isEqualTo(piece.length);
     HttpResponse<String> last = tus.patch(a, piece.length, Arrays.copyOfRange(content, piece.length, content.length));
@@ -123,9 +125,9 @@ class TusAcrossNodesTest {
   @Test
   void anUploadWhoseLastPieceWasStoredAfterTheSweeperListedItStillAnswersHead() throws Exception {
     byte[] content = TestBytes.random(4 << 20, 41);
-    var raced = pieceStoredWhileTheSweeperIsBetweenUploads(content.length, content);
-    String a = raced.getKey();
-    HttpResponse<String> last = raced.getValue();
+    Raced raced = pieceStoredWhileTheSweeperIsBetweenUploads(content.length, content);
+    String a = raced.url();
+    HttpResponse<String> last = raced.answer();
     assertThat(last.statusCode()).as(last.body()).isEqualTo(204);
 
     // a client whose answer to the last piece was lost asks where the upload is

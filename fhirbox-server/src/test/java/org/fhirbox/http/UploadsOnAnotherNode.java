@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.fhirbox.audit.BinaryListener;
@@ -62,12 +63,12 @@ final class UploadsOnAnotherNode implements AutoCloseable {
     ResourceRepository repository = new ResourceRepository(codec,
         new AttachmentNormalizer(TestServer.FHIR, url -> Optional.empty()), indexer, clock);
     BinaryService binaries = new BinaryService(files, interrupted, repository,
-        new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"), java.util.Set.of(), java.util.Set.of()),
+        new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"), Set.of(), Set.of()),
         new BinaryListener() {}, new PatientCompartment(codec, indexer));
     this.uploads = new ResumableUploads(interrupted, files, binaries, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
   }
 
-  /** A server with {@code settings} on {@code clock}, its database kept in {@code dir}, and the other node beside it. */
+  /** A server with {@code settings} on {@code clock}, its database in {@code dir}, and the other node beside it. */
   static UploadsOnAnotherNode start(Path dir, Map<String, String> settings, Clock clock) throws Exception {
     Server h2 = Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifNotExists").start();
     TestServer server = null;
@@ -99,8 +100,8 @@ final class UploadsOnAnotherNode implements AutoCloseable {
   }
 
   /**
-   * A PATCH of {@code piece} at {@code offset} to the other node, by the server's client; it
-   * must not complete the upload (then nothing would be audited, and this audits nothing).
+   * A PATCH of {@code piece} at {@code offset} to the other node, by the server's client. It has
+   * no HTTP request to audit, so it must not be the piece that completes the upload.
    */
   ResumableUpload patch(String id, long offset, Long length, byte[] piece) {
     return uploads.append(serverClient(), id, offset, length, piece.length, new ByteArrayInputStream(piece), null,
