@@ -13,10 +13,10 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.UploadRemovals.Removal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.CommitOutcomeUnknown;
@@ -69,6 +69,7 @@ public final class ResumableUploads {
   private final Duration expiry;
   private final RunningDigests running = new RunningDigests(RUNNING_DIGESTS);
   private final UploadLeases leases;
+  private final UploadRemovals removals;
 
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
       Clock clock) {
@@ -79,6 +80,7 @@ public final class ResumableUploads {
     this.expiry = expiry;
     this.clock = clock;
     this.leases = new UploadLeases(store, clock);
+    this.removals = new UploadRemovals(store, blobs, leases, clock);
   }
 
   /**
@@ -167,11 +169,7 @@ public final class ResumableUploads {
       throw FhirException.conflict("Upload-Offset " + offset + " is not the upload's offset " + u.offset()
           + "; ask HEAD for it and continue from there");
     }
-    Long total = settleLength(u, length);
-    long limit = Math.min(maxBytes(), total == null ? Long.MAX_VALUE : total);
-    if (declaredBytes >= 0 && declaredBytes > limit - offset) {
-      throw tooLarge(u, total, offset + declaredBytes);
-    }
+    Room room = room(u, offset, length, declaredBytes);
     String owner = leases.newOwner();
     RunningDigests.Entry kept = running.take(id);
     // Catching up may read stored bytes back, which no request changes: before the lease, so that
@@ -182,12 +180,19 @@ public final class ResumableUploads {
     try {
       u = leases.claim(u, owner);
     } catch (RuntimeException e) {
-      RunningDigests.Entry back = busy ? kept : digests;
-      if (back != null) {
-        running.put(id, back);
-      }
+      keep(id, busy ? kept : digests);
       throw e;
     }
+    try {
+      // again on the row as this request holds it: a racing request may have declared the length
+      // since the read above, and once declared it cannot change (tus creation-defer-length)
+      room = room(u, offset, length, declaredBytes);
+    } catch (FhirException e) {
+      leases.releaseQuietly(id, owner);
+      keep(id, busy ? kept : digests);
+      throw e;
+    }
+    Long total = room.total();
     if (busy) {
       digests = caughtUp(u, kept);
     }
@@ -195,7 +200,7 @@ public final class ResumableUploads {
     try {
       MessageDigest chunk = checksum == null ? null : digest(checksum.algorithm());
       ReceivedBody received = new ReceivedBody(body);
-      PartialBlob next = appendKeepingLease(u, owner, received, limit, total,
+      PartialBlob next = appendKeepingLease(u, owner, received, room.limit(), total,
           chunk == null ? List.of() : List.of(chunk), digests == null ? null : digests.digests());
       if (checksum != null && (received.cut() != null
           || !MessageDigest.isEqual(chunk.digest(), checksum.expected()))) {
@@ -213,9 +218,7 @@ public final class ResumableUploads {
       RunningDigests.Entry now = digests == null ? null : digests.at(next.length());
       digests = null;
       if (received.cut() != null) {
-        if (now != null) {
-          running.put(id, now);
-        }
+        keep(id, now);
         LOG.debug("upload {} cut off at {} bytes; they are kept", id, next.length());
         // tus: what arrived is stored; the client asks HEAD for the offset to go on from
         throw new FhirException(IssueKind.INCOMPLETE, "the piece was interrupted before its whole body arrived;"
@@ -224,9 +227,7 @@ public final class ResumableUploads {
       if (after.complete()) {
         return finish(principal, after, now, request);
       }
-      if (now != null) {
-        running.put(id, now);
-      }
+      keep(id, now);
       return after;
     } finally {
       if (held) {
@@ -239,7 +240,7 @@ public final class ResumableUploads {
   public void terminate(Principal principal, String id) {
     ownedEvenExpired(principal, id);
     running.remove(id);
-    if (remove(id) == Removal.WRITING) {
+    if (removals.terminate(id) == Removal.WRITING) {
       // the writing request's commit then finds the row gone and frees what the upload stored
       store.inTransaction(tx -> tx.uploads().delete(id));
     }
@@ -248,14 +249,20 @@ public final class ResumableUploads {
   /**
    * Removes uploads whose expiry passed: an unfinished one with its stored bytes (temporary file,
    * S3 multipart upload and tail), a finished one only as a row. One being written right now is
-   * left to the next pass. Returns the number of unfinished uploads removed.
+   * left to the next pass, and one that a piece moved on since it was listed stays
+   * ({@link UploadRemovals}). Returns the number of unfinished uploads removed.
    */
   public int sweepExpired() {
+    Instant now = clock.instant();
     int removed = 0;
-    for (ResumableUpload u : store.read(tx -> tx.uploads().expired(clock.instant(), SWEEP_BATCH))) {
-      running.remove(u.id());
+    for (ResumableUpload u : store.read(tx -> tx.uploads().expired(now, SWEEP_BATCH))) {
       try {
-        if (remove(u.id()) == Removal.DISCARDED) {
+        Removal removal = removals.removeExpired(u.id(), now);
+        if (removal != Removal.ALIVE) {
+          // one that stays keeps its digests: its next piece need not read its bytes back
+          running.remove(u.id());
+        }
+        if (removal == Removal.DISCARDED) {
           removed++;
         }
       } catch (RuntimeException e) {
@@ -266,44 +273,6 @@ public final class ResumableUploads {
       LOG.info("removed {} expired unfinished uploads", removed);
     }
     return removed;
-  }
-
-  /** What {@link #remove} did. */
-  private enum Removal { DISCARDED, FINISHED, GONE, WRITING }
-
-  /**
-   * Deletes an upload's row, and for an unfinished one first its stored bytes, under its lease so
-   * that nobody writes meanwhile. WRITING: another request holds the lease, and nothing changed.
-   */
-  private Removal remove(String id) {
-    String owner = leases.newOwner();
-    while (true) {
-      Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(id));
-      if (row.isEmpty()) {
-        return Removal.GONE;
-      }
-      ResumableUpload u = row.get();
-      if (u.finished()) {
-        store.inTransaction(tx -> tx.uploads().delete(id));
-        return Removal.FINISHED;
-      }
-      Instant now = clock.instant();
-      if (u.leaseUntil() != null && !u.leaseUntil().isBefore(now)) {
-        return Removal.WRITING;
-      }
-      Optional<ResumableUpload> held = leases.tryClaim(id, u.offset(), owner, now);
-      if (held.isEmpty()) {
-        continue; // it moved on meanwhile: look again
-      }
-      try {
-        blobs.discard(held.get().blob());
-      } catch (IOException e) {
-        leases.releaseQuietly(id, owner);
-        throw new UncheckedIOException("could not delete the upload's stored bytes", e);
-      }
-      store.inTransaction(tx -> tx.uploads().deleteHeld(id, owner));
-      return Removal.DISCARDED;
-    }
   }
 
   /** Whether an unfinished upload writes the blob {@code key} (the orphan sweep leaves it alone). */
@@ -347,6 +316,29 @@ public final class ResumableUploads {
         .orElseThrow(() -> FhirException.notFound("no upload " + id));
     principal.require("Binary", u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
     return u;
+  }
+
+  /** The upload's whole length after a piece (null: still deferred), and the most it may then hold. */
+  private record Room(Long total, long limit) {}
+
+  /**
+   * The room a piece at {@code offset} declaring {@code length} (or null) and {@code declaredBytes}
+   * (or -1) has in {@code u}; 400 or 413 when it has none.
+   */
+  private Room room(ResumableUpload u, long offset, Long length, long declaredBytes) {
+    Long total = settleLength(u, length);
+    long limit = Math.min(maxBytes(), total == null ? Long.MAX_VALUE : total);
+    if (declaredBytes >= 0 && declaredBytes > limit - offset) {
+      throw tooLarge(u, total, offset + declaredBytes);
+    }
+    return new Room(total, limit);
+  }
+
+  /** Puts running digests back for the next piece, if there are any. */
+  private void keep(String id, RunningDigests.Entry digests) {
+    if (digests != null) {
+      running.put(id, digests);
+    }
   }
 
   /** The length after a piece that may declare it (tus creation-defer-length); 400 when it contradicts. */

@@ -1,0 +1,99 @@
+package org.fhirbox.binary;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.model.ResumableUpload;
+import org.fhirbox.storage.ResumableBlobs;
+
+/**
+ * Removes resumable uploads: an unfinished one with the bytes it stored, under its lease so that
+ * nobody writes meanwhile; a finished one only as its row (its blob is its Binary's).
+ *
+ * <p>The sweeper removes an upload only if it is still expired as this class holds it: the
+ * sweeper lists expired uploads and then removes them one by one, and meanwhile a piece that was
+ * being written as its upload expired may have been stored, which moves the expiry on (tus: the
+ * upload lives on). Its bytes, or the finished row a client whose last answer was lost asks HEAD
+ * for, must then stay.
+ */
+final class UploadRemovals {
+  /** What a removal did. */
+  enum Removal {
+    /** An unfinished upload and its stored bytes are gone. */
+    DISCARDED,
+    /** A finished upload's row is gone. */
+    FINISHED,
+    /** There was no such upload. */
+    GONE,
+    /** Another request holds the upload's lease; nothing changed. */
+    WRITING,
+    /** The upload is not expired (any more); nothing changed. */
+    ALIVE
+  }
+
+  private final ResourceStore store;
+  private final ResumableBlobs blobs;
+  private final UploadLeases leases;
+  private final Clock clock;
+
+  UploadRemovals(ResourceStore store, ResumableBlobs blobs, UploadLeases leases, Clock clock) {
+    this.store = store;
+    this.blobs = blobs;
+    this.leases = leases;
+    this.clock = clock;
+  }
+
+  /** Removes upload {@code id} whatever its expiry (tus termination). */
+  Removal terminate(String id) {
+    return remove(id, Instant.MAX);
+  }
+
+  /** Removes upload {@code id} if it expired before {@code cutoff}, checked on the row as it is removed. */
+  Removal removeExpired(String id, Instant cutoff) {
+    return remove(id, cutoff);
+  }
+
+  private Removal remove(String id, Instant cutoff) {
+    String owner = leases.newOwner();
+    while (true) {
+      Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(id));
+      if (row.isEmpty()) {
+        return Removal.GONE;
+      }
+      ResumableUpload u = row.get();
+      if (u.finished()) {
+        // a finished row changes no more: it keeps the expiry it finished with until it is deleted
+        if (!u.expires().isBefore(cutoff)) {
+          return Removal.ALIVE;
+        }
+        store.inTransaction(tx -> tx.uploads().delete(id));
+        return Removal.FINISHED;
+      }
+      Instant now = clock.instant();
+      if (u.leaseUntil() != null && !u.leaseUntil().isBefore(now)) {
+        return Removal.WRITING;
+      }
+      Optional<ResumableUpload> held = leases.tryClaim(id, u.offset(), owner, now);
+      if (held.isEmpty()) {
+        continue; // it moved on meanwhile: look again
+      }
+      // a piece stored between the read above and the claim (an empty one keeps the offset)
+      // moved the expiry on; under the lease the expiry cannot move any more
+      if (!held.get().expires().isBefore(cutoff)) {
+        leases.releaseQuietly(id, owner);
+        return Removal.ALIVE;
+      }
+      try {
+        blobs.discard(held.get().blob());
+      } catch (IOException e) {
+        leases.releaseQuietly(id, owner);
+        throw new UncheckedIOException("could not delete the upload's stored bytes", e);
+      }
+      store.inTransaction(tx -> tx.uploads().deleteHeld(id, owner));
+      return Removal.DISCARDED;
+    }
+  }
+}
