@@ -25,6 +25,8 @@ import org.hl7.fhir.r4.model.OperationOutcome;
 public final class FhirboxException extends RuntimeException {
   private final int status;
   private final transient OperationOutcome outcome;
+  /** See {@link #repeated()}. */
+  private boolean repeated;
 
   FhirboxException(int status, OperationOutcome outcome, String message, Throwable cause) {
     super(message, cause);
@@ -45,6 +47,20 @@ public final class FhirboxException extends RuntimeException {
 
   static FhirboxException client(String message, Throwable cause) {
     return new FhirboxException(0, null, message, cause);
+  }
+
+  /**
+   * Whether the answer came to a request sent again after an attempt whose outcome the client
+   * never learnt (the answer lost, or a 429, 502 or 503): a 409 or 412 may then be the first
+   * attempt's own doing, which a caller can check by reading what it wrote.
+   */
+  boolean repeated() {
+    return repeated;
+  }
+
+  FhirboxException repeated(boolean afterRetry) {
+    this.repeated = afterRetry;
+    return this;
   }
 
   /** A whole number the server sent ({@code what}: where); a malformed one is the server's fault, not the caller's. */

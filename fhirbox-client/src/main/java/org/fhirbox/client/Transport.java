@@ -79,7 +79,7 @@ final class Transport {
         continue;
       }
       if (status >= 400) {
-        throw error(call, resp);
+        throw error(call, resp).repeated(retries > 0);
       }
       return resp;
     }
