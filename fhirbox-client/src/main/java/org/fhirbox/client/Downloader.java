@@ -136,7 +136,7 @@ final class Downloader {
           }
           int n;
           while ((n = in.read(buf)) >= 0) {
-            sink.write(buf, 0, n);
+            write(sink, buf, n);
             state.done += n;
             progress.onProgress(state.done, state.total);
           }
@@ -156,6 +156,20 @@ final class Downloader {
         }
         transport.retrier().sleep(transport.retrier().delay(resumes, Optional.empty()), call.method(), call.path());
       }
+    }
+  }
+
+  /**
+   * A local write error (a full disk, EIO) fails the download at once instead of counting as a
+   * broken connection: a write may have stored part of its buffer before failing, so the sink's
+   * position no longer says how many bytes are done, and a resume would splice at the wrong offset.
+   * A file download keeps its {@code .part} (the next run resumes from its real size).
+   */
+  private static void write(Sink sink, byte[] buf, int n) {
+    try {
+      sink.write(buf, 0, n);
+    } catch (IOException e) {
+      throw FhirboxException.client("cannot write the downloaded content: " + e.getMessage(), e);
     }
   }
 

@@ -425,8 +425,9 @@ public final class FhirboxClient {
    * bytes=<part size>-} with {@code If-Range: <validator>}, appends a matching 206, and starts over
    * from zero when the server answers 200 (the content changed). On completion {@code .part} is
    * moved atomically onto {@code target} and the sidecar deleted. Without a readable sidecar the
-   * download starts over; a failure before any validator was seen leaves nothing behind. Progress
-   * counts the resumed bytes too.
+   * download starts over; a failure before any validator was seen leaves nothing behind. A local
+   * write error (a full disk) is not resumed within the call: it fails at once, since a failed
+   * write may have stored part of its buffer. Progress counts the resumed bytes too.
    *
    * <pre>{@code
    * long n = client.download("Binary/123", Path.of("scan.dcm"));
