@@ -136,7 +136,9 @@ public final class FhirboxClient {
   /**
    * Updates {@code resource} ({@code PUT /{type}/{id}}). When it carries a version
    * ({@code meta.versionId}), sends {@code If-Match} so a concurrent change fails with 412
-   * instead of being overwritten.
+   * instead of being overwritten. A repeat of that {@code PUT} (its answer lost) that gets 412 is
+   * checked by reading the resource: when it holds what was sent, the write was this call's own
+   * first attempt and the resource is returned.
    *
    * <pre>{@code
    * Patient p = client.readResource(Patient.class, "123");

@@ -42,7 +42,34 @@ final class Resources {
     if (ifMatch && version != null && !version.isBlank()) {
       call = call.header("If-Match", "W/\"" + version + "\"");
     }
-    return parse(call, resource);
+    try {
+      return parse(call, resource);
+    } catch (FhirboxException e) {
+      if (e.status() != 412 || !e.repeated()) {
+        throw e;
+      }
+      return storedByAnEarlierAttempt(resource, id, e);
+    }
+  }
+
+  /**
+   * The resource as stored when the first attempt of a conditional {@code PUT} that was sent again
+   * (its answer lost) made the version the repeat's {@code If-Match} no longer matches; else
+   * {@code precondition} is thrown. See {@link StoredWrite}.
+   */
+  @SuppressWarnings("unchecked")
+  private <T extends Resource> T storedByAnEarlierAttempt(T sent, String id, FhirboxException precondition) {
+    T current;
+    try {
+      current = read((Class<T>) sent.getClass(), id, null);
+    } catch (FhirboxException e) {
+      precondition.addSuppressed(e);
+      throw precondition;
+    }
+    if (!StoredWrite.holds(codec.fhir(), current, sent)) {
+      throw precondition;
+    }
+    return current;
   }
 
   @SuppressWarnings("unchecked")

@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Media;
+import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,5 +111,66 @@ class LostAnswerTest {
     assertThatThrownBy(() -> client().uploadViaUrl(Upload.of(pdf(), "application/pdf")))
         .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(409));
     assertThat(peer.seen("/fhir/R4/Binary/B1")).isEmpty();
+  }
+
+  /** {@code path} stores the first PUT (its answer lost) and answers 412 to the repeat; a GET returns {@code stored}. */
+  private AtomicInteger serveConditionalPut(String path, String stored) {
+    AtomicInteger puts = new AtomicInteger();
+    peer.on(path, ex -> {
+      if (ex.getRequestMethod().equals("GET")) {
+        PeerServer.send(ex, 200, "application/fhir+json", stored);
+      } else if (puts.incrementAndGet() == 1) {
+        throw loseTheAnswer();
+      } else {
+        PeerServer.send(ex, 412, "application/fhir+json", outcome("conflict", "the resource is at version 2, not 1"));
+      }
+    });
+    return puts;
+  }
+
+  private static Patient inactivePatientAtVersion1() {
+    Patient p = new Patient();
+    p.setId("p1");
+    p.getMeta().setVersionId("1");
+    p.setActive(false);
+    return p;
+  }
+
+  @Test
+  void aConditionalUpdateWhoseAnswerWasLostSucceedsWhenTheServerHoldsWhatWasSent() {
+    AtomicInteger puts = serveConditionalPut("/fhir/R4/Patient/p1",
+        "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"meta\":{\"versionId\":\"2\"},\"active\":false}");
+
+    Patient updated = client().updateResource(inactivePatientAtVersion1());
+
+    assertThat(updated.getMeta().getVersionId()).isEqualTo("2");
+    assertThat(puts).hasValue(2);
+    assertThat(peer.seen("/fhir/R4/Patient/p1")).filteredOn(r -> r.method().equals("PUT")).hasSize(2);
+  }
+
+  @Test
+  void aConditionalUpdateStillFailsWhenSomeoneElseChangedTheResource() {
+    serveConditionalPut("/fhir/R4/Patient/p1",
+        "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"meta\":{\"versionId\":\"2\"},\"active\":true}");
+
+    assertThatThrownBy(() -> client().updateResource(inactivePatientAtVersion1()))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(412));
+  }
+
+  @Test
+  void aStoredAttachmentMatchesDespiteTheServersUrlFormAndFilledHash() {
+    serveConditionalPut("/fhir/R4/Media/m1", "{\"resourceType\":\"Media\",\"id\":\"m1\",\"meta\":{\"versionId\":\"2\"},"
+        + "\"status\":\"completed\",\"content\":{\"contentType\":\"image/jpeg\",\"url\":\"" + peer.root()
+        + "storage/B1/1?Expires=1700000600&KeyId=k1&Signature=bmV3\",\"size\":3,\"hash\":\"qUqP5cyxm6YcTAhz05Hph5gvu9M=\","
+        + "\"title\":\"wound.jpg\"}}");
+    Media m = new Media().setStatus(Media.MediaStatus.COMPLETED);
+    m.setId("m1");
+    m.getMeta().setVersionId("1");
+    m.setContent(new Attachment().setContentType("image/jpeg").setTitle("wound.jpg").setSize(3)
+        .setUrl(peer.root() + "storage/B1/1?Expires=1700000000&KeyId=k1&Signature=b2xk"));
+
+    Media updated = client().updateResource(m);
+
+    assertThat(updated.getMeta().getVersionId()).isEqualTo("2");
   }
 }
