@@ -1,9 +1,11 @@
 package org.fhirbox.cli;
 
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.fhirbox.client.FhirboxClient;
@@ -31,7 +33,8 @@ import picocli.CommandLine.Spec;
  * it into their home directory. A {@code -o FILE} the user typed replaces FILE, as {@code cp} does.
  */
 @Command(name = "download", mixinStandardHelpOptions = true,
-    description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL).",
+    description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL; a signed URL needs no "
+        + "credentials).",
         "Prints the file written. The file appears only when complete: it is written as FILE.part "
             + "first, then moved into place. A broken connection resumes with a Range request.",
         "An interrupted download (failed or killed) leaves FILE.part and FILE.part.validator (the "
@@ -57,7 +60,7 @@ final class DownloadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    FhirboxClient client = options.client();
+    FhirboxClient client = signed(source) ? options.anonymousClient() : options.client();
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "download");
     try {
       if ("-".equals(output)) {
@@ -82,6 +85,25 @@ final class DownloadCommand implements Callable<Integer> {
     } finally {
       bar.finish();
     }
+  }
+
+  /**
+   * An absolute URL with a {@code Signature} (fhirbox's {@code /storage} URLs) or
+   * {@code X-Amz-Signature} query parameter: it is its own authorization, so it is fetched
+   * without credentials and needs none configured.
+   */
+  static boolean signed(String source) {
+    URI uri;
+    try {
+      uri = URI.create(source.trim());
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (!uri.isAbsolute() || uri.getRawQuery() == null) {
+      return false;
+    }
+    return Arrays.stream(uri.getRawQuery().split("&"))
+        .anyMatch(p -> p.startsWith("Signature=") || p.startsWith("X-Amz-Signature="));
   }
 
   /** The name in the server's Content-Disposition, else the Binary id; never a path. */

@@ -188,6 +188,19 @@ class TransferCommandsTest extends ServerFixture {
   }
 
   @Test
+  void aSignedUrlDownloadsWithNoCredentialsConfigured() throws Exception {
+    Path scan = file("signed.bin", 50_000);
+    String id = cli.run("upload", scan.toString()).json().path("id").asText();
+    String signed = cli.run("url", "Binary/" + id).out().strip();
+    Path target = dir.resolve("from-signed.bin");
+
+    Cli.Result down = Cli.withEnv(java.util.Map.of()).run("download", signed, "-o", target.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(scan));
+  }
+
+  @Test
   void urlPrintsASignedUrlThatWorksWithoutCredentials() throws Exception {
     Path pdf = file("report.pdf", 10_000);
     String id = cli.run("upload", pdf.toString(), "--content-type", "application/pdf").json().path("id").asText();
