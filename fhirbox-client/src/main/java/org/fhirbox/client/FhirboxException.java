@@ -35,7 +35,12 @@ public final class FhirboxException extends RuntimeException {
   }
 
   static FhirboxException http(int status, OperationOutcome outcome, String method, String path) {
-    String detail = outcome == null ? "" : diagnostics(outcome);
+    return http(status, outcome, null, method, path);
+  }
+
+  /** {@code otherDetail}: what a body that is no OperationOutcome said (an OAuth2 error), or null. */
+  static FhirboxException http(int status, OperationOutcome outcome, String otherDetail, String method, String path) {
+    String detail = outcome != null ? diagnostics(outcome) : otherDetail == null ? "" : otherDetail;
     String msg = "HTTP " + status + " from " + method + " " + path + (detail.isEmpty() ? "" : ": " + detail);
     return new FhirboxException(status, outcome, msg, null);
   }

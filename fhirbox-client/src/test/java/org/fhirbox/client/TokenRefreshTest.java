@@ -1,6 +1,7 @@
 package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -137,5 +138,18 @@ class TokenRefreshTest {
     FhirboxClient variant = client.newBuilder().requestTimeout(Duration.ofSeconds(5)).build();
     variant.readResource(Patient.class, "1");
     assertThat(issued).hasValue(1);
+  }
+
+  @Test
+  void aTokenEndpointErrorSaysWhatTheServerSaid() {
+    peer.on("/oauth2/token", ex -> PeerServer.send(ex, 401, "application/json",
+        "{\"error\":\"invalid_client\",\"error_description\":\"the client is disabled\"}"));
+    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).clientCredentials("app", "s3cret").build();
+
+    assertThatThrownBy(() -> client.readResource(Patient.class, "1"))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401))
+        .hasMessageContaining("invalid_client")
+        .hasMessageContaining("the client is disabled")
+        .hasMessageNotContaining("s3cret");
   }
 }
