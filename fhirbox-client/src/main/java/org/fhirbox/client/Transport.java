@@ -69,8 +69,9 @@ final class Transport {
       }
       int status = resp.statusCode();
       // RFC 6750 §3.1: a 401 for a token means it expired or was revoked; one fresh token may help.
-      if (status == 401 && authorization != null && !refreshed && call.replayable()
-          && auth.invalidate(authorization)) {
+      // The token is dropped even when this body cannot be sent again, so the next call gets a new one.
+      if (status == 401 && authorization != null && !refreshed && auth.invalidate(authorization)
+          && call.replayable()) {
         discard(resp);
         refreshed = true;
         continue;

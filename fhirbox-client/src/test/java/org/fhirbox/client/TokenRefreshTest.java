@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -151,5 +152,29 @@ class TokenRefreshTest {
         .hasMessageContaining("invalid_client")
         .hasMessageContaining("the client is disabled")
         .hasMessageNotContaining("s3cret");
+  }
+
+  @Test
+  void aTokenRejectedForAStreamUploadIsNotUsedAgain() {
+    FhirboxClient client = client();
+    peer.on("/fhir/R4/Binary", ex -> {
+      if (!("Bearer " + valid.get()).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+        PeerServer.send(ex, 401, "application/fhir+json", "{\"resourceType\":\"OperationOutcome\",\"issue\":"
+            + "[{\"severity\":\"error\",\"code\":\"login\",\"diagnostics\":\"invalid token\"}]}");
+        return;
+      }
+      PeerServer.send(ex, 201, "application/fhir+json", "{\"resourceType\":\"Binary\",\"id\":\"b\"}");
+    });
+    client.readResource(Patient.class, "1");
+    valid.set("revoked-elsewhere");
+
+    // a stream cannot be sent twice, so this upload fails; the token it was refused with is gone
+    assertThatThrownBy(() -> client.createBinary(new java.io.ByteArrayInputStream(new byte[] {1, 2}), 2, "a.bin",
+        "application/octet-stream")).isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401));
+    Binary second = client.createBinary(new java.io.ByteArrayInputStream(new byte[] {1, 2}), 2, "a.bin",
+        "application/octet-stream");
+
+    assertThat(second.getIdElement().getIdPart()).isEqualTo("b");
+    assertThat(issued).hasValue(2);
   }
 }
