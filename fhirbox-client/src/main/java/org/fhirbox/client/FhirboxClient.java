@@ -189,6 +189,10 @@ public final class FhirboxClient {
   /**
    * Searches {@code type} with a FHIR query string and streams the matches of that type,
    * requesting the next page only when the stream reaches it. Close nothing; just stop reading.
+   * The query is form-encoded, as {@code URLEncoder} or {@code URLSearchParams} write it: a
+   * {@code +} is a space ({@code name=van+der+Berg}), a literal {@code +} such as a timezone
+   * offset is written {@code %2B} ({@code date=ge2024-01-01T00:00:00%2B01:00}); characters that
+   * may not appear raw in a URL ({@code |}, a space) are percent-encoded for you.
    *
    * <pre>{@code
    * List<Patient> smiths = client.search(Patient.class, "family=Smith&_count=50")
@@ -201,7 +205,8 @@ public final class FhirboxClient {
   }
 
   /**
-   * Searches {@code type} and returns the first page as the server sent it.
+   * Searches {@code type} and returns the first page as the server sent it. The query is
+   * form-encoded as for {@link #search(Class, String)}: {@code +} is a space, {@code %2B} a plus.
    *
    * <pre>{@code
    * Bundle page = client.searchBundle(Observation.class, "subject=Patient/123&_count=10&_total=accurate");

@@ -166,14 +166,16 @@ final class Resources {
 
   /**
    * Percent-encodes what may not appear raw in a query (RFC 3986 §3.4), such as the {@code |} of
-   * token searches, and {@code +}, which servers read as a space (a timezone offset is meant);
-   * existing {@code %XX} escapes are kept.
+   * token searches and a space; existing {@code %XX} escapes are kept. A {@code +} passes
+   * unchanged: a query is form-encoded ({@code application/x-www-form-urlencoded}, as
+   * {@code URLEncoder}, {@code URLSearchParams} and Medplum's client write it), so {@code +} is a
+   * space to the server, and a literal {@code +} (a timezone offset) is written {@code %2B}.
    */
   static String escape(String query) {
     StringBuilder sb = new StringBuilder(query.length() + 16);
     for (byte b : query.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
-      boolean keep = c > 0x20 && c < 0x7f && "|\"\\<>{}^`+#[] ".indexOf(c) < 0;
+      boolean keep = c > 0x20 && c < 0x7f && "|\"\\<>{}^`#[] ".indexOf(c) < 0;
       if (keep) {
         sb.append((char) c);
       } else {
