@@ -430,7 +430,8 @@ public final class FhirboxClient {
    * later {@code download} to the same target (from any client instance or process, with any URL
    * for the same content, e.g. a fresh signed URL) resumes: it asks for {@code Range:
    * bytes=<part size>-} with {@code If-Range: <validator>}, appends a matching 206, and starts over
-   * from zero when the server answers 200 (the content changed). On completion {@code .part} is
+   * from zero when the server answers 200 (the content changed) or, once, 416 (the part already
+   * holds as much as the content or more). On completion {@code .part} is
    * moved atomically onto {@code target} and the sidecar deleted. Without a readable sidecar the
    * download starts over; a failure before any validator was seen leaves nothing behind. A local
    * write error (a full disk) is not resumed within the call: it fails at once, since a failed

@@ -102,4 +102,36 @@ class DownloadFailureTest {
 
     assertThat(peer.seen("/storage/abc-123/1")).as("no resume").hasSize(1);
   }
+
+  @Test
+  void aPartHoldingTheWholeContentOfUnknownLengthIsFetchedAgainWhenTheServerRefusesTheRange() throws Exception {
+    peer.on("/storage/", ex -> {
+      ex.getResponseHeaders().set("ETag", "\"v1\"");
+      if (ex.getRequestHeaders().getFirst("Range") != null) {
+        ex.getResponseHeaders().set("Content-Range", "bytes */" + data.length);
+        PeerServer.send(ex, 416, "application/fhir+json", "{\"resourceType\":\"OperationOutcome\",\"issue\":"
+            + "[{\"severity\":\"error\",\"code\":\"invalid\",\"diagnostics\":\"range not satisfiable\"}]}");
+        return;
+      }
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      ex.sendResponseHeaders(200, data.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(data);
+      }
+    });
+    // what a run cut off after the last byte of a response without Content-Length leaves
+    Path target = work.resolve("file.bin");
+    Files.write(work.resolve("file.bin.part"), data);
+    Files.writeString(work.resolve("file.bin.part.validator"), "fhirbox-partial 1\nvalidator \"v1\"\nlength -1\n");
+    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).retryPolicy(QUICK).build();
+
+    assertThat(client.download(peer.root() + SIGNED, target)).isEqualTo(data.length);
+
+    assertThat(Files.readAllBytes(target)).isEqualTo(data);
+    var requests = peer.seen("/storage/abc-123/1");
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(0).range()).isEqualTo("bytes=" + data.length + "-");
+    assertThat(requests.get(1).range()).isNull();
+    assertThat(work.resolve("file.bin.part")).doesNotExist();
+  }
 }
