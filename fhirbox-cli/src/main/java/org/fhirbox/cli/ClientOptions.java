@@ -45,6 +45,15 @@ final class ClientOptions {
         .build();
   }
 
+  /**
+   * A client without credentials, for URLs that carry their own authorization (signed URLs):
+   * fetching one needs no client id or secret, and none is sent with it anyway.
+   */
+  FhirboxClient anonymousClient() {
+    String url = pick(server, "FHIRBOX_SERVER");
+    return FhirboxClient.builder().baseUrl(url == null ? DEFAULT_SERVER : url).build();
+  }
+
   private String pick(String flag, String envName) {
     if (flag != null && !flag.isBlank()) {
       return flag;

@@ -1,8 +1,11 @@
 package org.fhirbox.cli;
 
 import java.io.OutputStream;
+import java.net.URI;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.fhirbox.client.FhirboxClient;
@@ -23,15 +26,23 @@ import picocli.CommandLine.Spec;
  * {@code FILE.part} and {@code FILE.part.validator} (the response's ETag or Last-Modified and the
  * total length), and the next run to the same FILE resumes from there, or starts over if the
  * content changed.
+ *
+ * <p>A file name the command picks (the server's Content-Disposition name, else the Binary id)
+ * never replaces an existing file and never starts with a dot: anyone who may create a Binary
+ * chooses its name, and must not be able to replace, say, {@code ~/.bashrc} of whoever downloads
+ * it into their home directory. A {@code -o FILE} the user typed replaces FILE, as {@code cp} does.
  */
 @Command(name = "download", mixinStandardHelpOptions = true,
-    description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL).",
+    description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL; a signed URL needs no "
+        + "credentials).",
         "Prints the file written. The file appears only when complete: it is written as FILE.part "
             + "first, then moved into place. A broken connection resumes with a Range request.",
         "An interrupted download (failed or killed) leaves FILE.part and FILE.part.validator (the "
             + "content's ETag, else Last-Modified, and its length); running download again to the same "
             + "FILE resumes where it stopped (Range + If-Range, even with a new signed URL), and starts "
-            + "over if the content changed."})
+            + "over if the content changed.",
+        "A name the command picks (the server's file name, else the id) never replaces an existing file "
+            + "(the download fails instead) and has its leading dots removed; -o FILE replaces FILE."})
 final class DownloadCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -43,13 +54,13 @@ final class DownloadCommand implements Callable<Integer> {
   String source;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-      description = "where to write: a file, a directory, or - for stdout"
-          + " (default: the server's file name for the content, else the Binary id)")
+      description = "where to write: a file (replaced if it exists), a directory, or - for stdout"
+          + " (default: the server's file name for the content, else the Binary id; never replacing a file)")
   String output;
 
   @Override
   public Integer call() throws Exception {
-    FhirboxClient client = options.client();
+    FhirboxClient client = signed(source) ? options.anonymousClient() : options.client();
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "download");
     try {
       if ("-".equals(output)) {
@@ -62,6 +73,10 @@ final class DownloadCommand implements Callable<Integer> {
       if (target == null || Files.isDirectory(target)) {
         String name = defaultName(client);
         target = target == null ? Path.of(name) : target.resolve(name);
+        if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          throw new FileAlreadyExistsException(target.toString(), null, "already exists, and a name the download"
+              + " picks never replaces a file (pass -o FILE to replace it)");
+        }
       }
       client.download(source, target, bar);
       bar.finish();
@@ -70,6 +85,25 @@ final class DownloadCommand implements Callable<Integer> {
     } finally {
       bar.finish();
     }
+  }
+
+  /**
+   * An absolute URL with a {@code Signature} (fhirbox's {@code /storage} URLs) or
+   * {@code X-Amz-Signature} query parameter: it is its own authorization, so it is fetched
+   * without credentials and needs none configured.
+   */
+  static boolean signed(String source) {
+    URI uri;
+    try {
+      uri = URI.create(source.trim());
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (!uri.isAbsolute() || uri.getRawQuery() == null) {
+      return false;
+    }
+    return Arrays.stream(uri.getRawQuery().split("&"))
+        .anyMatch(p -> p.startsWith("Signature=") || p.startsWith("X-Amz-Signature="));
   }
 
   /** The name in the server's Content-Disposition, else the Binary id; never a path. */
@@ -81,15 +115,18 @@ final class DownloadCommand implements Callable<Integer> {
       fromServer = Optional.empty(); // the download itself reports what is wrong
     }
     return fromServer.filter(n -> !n.isEmpty())
-        .or(() -> FhirboxClient.binaryId(source))
+        .or(() -> FhirboxClient.binaryId(source).map(DownloadCommand::safeName).filter(n -> !n.isEmpty()))
         .orElse("download");
   }
 
-  /** The last path segment without control characters; {@code .} and {@code ..} become empty. */
+  /**
+   * The last path segment without control characters and without leading dots, so that a server
+   * cannot name a hidden file such as {@code .bashrc} (nor {@code .} or {@code ..}); may be empty.
+   */
   static String safeName(String name) {
     String last = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
     String cleaned = last.codePoints().filter(c -> !Character.isISOControl(c))
         .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString().strip();
-    return cleaned.equals(".") || cleaned.equals("..") ? "" : cleaned;
+    return cleaned.replaceFirst("^[.\\s]+", "");
   }
 }

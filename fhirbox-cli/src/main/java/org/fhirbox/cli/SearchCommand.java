@@ -24,7 +24,7 @@ final class SearchCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "TYPE", description = "resource type, e.g. Patient")
   String type;
 
-  @Parameters(index = "1", arity = "0..1", paramLabel = "QUERY", description = "FHIR search query, e.g. 'family=Smith&_count=50'")
+  @Parameters(index = "1", arity = "0..1", paramLabel = "QUERY", description = "FHIR search query, e.g. 'family=Smith&_count=50'; form-encoded: + is a space, %%2B a plus")
   String query;
 
   @Option(names = "--all", description = "follow next links and print every match, one per line (NDJSON)")

@@ -145,6 +145,62 @@ class TransferCommandsTest extends ServerFixture {
   }
 
   @Test
+  void aNameFromTheServerNeverReplacesAnExistingFile() throws Exception {
+    Path report = file("report.txt", 3_000);
+    String id = cli.run("upload", report.toString(), "--content-type", "text/plain").json().path("id").asText();
+    Path into = Files.createDirectory(dir.resolve("mine"));
+    Path existing = Files.writeString(into.resolve("report.txt"), "my own notes\n");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", into.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isEqualTo(1);
+    assertThat(down.err()).contains("report.txt").contains("already exists").contains("-o FILE");
+    assertThat(Files.readString(existing)).isEqualTo("my own notes\n");
+    assertThat(into.resolve("report.txt.part")).doesNotExist();
+  }
+
+  @Test
+  void aServerFileNameStartingWithADotLosesTheDot() throws Exception {
+    Path payload = file("payload.txt", 1_000);
+    String id = cli.run("upload", payload.toString(), "--content-type", "text/plain", "--filename", ".bashrc")
+        .json().path("id").asText();
+    Path home = Files.createDirectory(dir.resolve("home"));
+    Path bashrc = Files.writeString(home.resolve(".bashrc"), "# my shell settings\n");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", home.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(down.out().strip()).isEqualTo(home.resolve("bashrc").toString());
+    assertThat(Files.readAllBytes(home.resolve("bashrc"))).isEqualTo(Files.readAllBytes(payload));
+    assertThat(Files.readString(bashrc)).isEqualTo("# my shell settings\n");
+  }
+
+  @Test
+  void anOutputFileTheUserNamedIsReplaced() throws Exception {
+    Path report = file("replaced.txt", 2_000);
+    String id = cli.run("upload", report.toString(), "--content-type", "text/plain").json().path("id").asText();
+    Path target = Files.writeString(dir.resolve("old.txt"), "old\n");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", target.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(report));
+  }
+
+  @Test
+  void aSignedUrlDownloadsWithNoCredentialsConfigured() throws Exception {
+    Path scan = file("signed.bin", 50_000);
+    String id = cli.run("upload", scan.toString()).json().path("id").asText();
+    String signed = cli.run("url", "Binary/" + id).out().strip();
+    Path target = dir.resolve("from-signed.bin");
+
+    Cli.Result down = Cli.withEnv(java.util.Map.of()).run("download", signed, "-o", target.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(scan));
+  }
+
+  @Test
   void urlPrintsASignedUrlThatWorksWithoutCredentials() throws Exception {
     Path pdf = file("report.pdf", 10_000);
     String id = cli.run("upload", pdf.toString(), "--content-type", "application/pdf").json().path("id").asText();

@@ -80,7 +80,22 @@ final class Downloader {
       if (state.done > 0) {
         call = call.header("Range", "bytes=" + state.done + "-").header("If-Range", state.validator);
       }
-      HttpResponse<InputStream> resp = transport.exchange(call);
+      HttpResponse<InputStream> resp;
+      try {
+        resp = transport.exchange(call);
+      } catch (FhirboxException e) {
+        if (e.status() != 416 || state.done == 0 || restartedAfterRefusal) {
+          throw e;
+        }
+        // the part holds as much as the content (its length unknown) or more (the content shrank
+        // under the same validator): nothing to resume, so fetch the whole content, once
+        restartedAfterRefusal = true;
+        restartOrFail(sink, call, new IOException("the server refused to resume at byte " + state.done, e));
+        state.done = 0;
+        state.validator = null;
+        state.total = -1;
+        continue;
+      }
       int status = resp.statusCode();
       Optional<String> location = resp.headers().firstValue("Location");
       if (status >= 300 && status < 400 && location.isPresent() && redirects++ < MAX_REDIRECTS) {
@@ -88,17 +103,16 @@ final class Downloader {
         base = target(call.uri().resolve(location.get()).toString());
         continue;
       }
-      try {
+      // the body is closed whatever happens below, also when the sink or the sidecar fails
+      try (InputStream in = resp.body()) {
         if (status == 206) {
           Matcher m = CONTENT_RANGE.matcher(resp.headers().firstValue("Content-Range").orElse(""));
           if (!m.matches() || Long.parseLong(m.group(1)) != state.done) {
-            close(resp);
             throw FhirboxException.client("GET " + call.path() + " answered a resume with the wrong range", null);
           }
           long total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
           if (state.total >= 0 && total != state.total) {
             // the same validator over another length: trust neither, fetch the whole content again
-            close(resp);
             restartOrFail(sink, call, new IOException("the resumed content has another length"));
             state.done = 0;
             state.validator = null;
@@ -108,38 +122,28 @@ final class Downloader {
           state.total = total;
           progress.onProgress(state.done, state.total);
         } else if (status == 200) {
-          if (state.done > 0 && !sink.restart()) {
-            close(resp);
+          if (state.done > 0 && !local(sink::restart)) {
             throw FhirboxException.client("GET " + call.path()
                 + " changed while downloading and cannot restart into an OutputStream", null);
           }
           state.done = 0;
           state.total = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
           state.validator = validator(resp);
-          state.started(state.validator, state.total);
-        } else if (status == 416 && state.done > 0 && !restartedAfterRefusal) {
-          // the partial content is longer than the current content: start over once
-          close(resp);
-          restartedAfterRefusal = true;
-          restartOrFail(sink, call, new IOException("the server refused to resume at byte " + state.done));
-          state.done = 0;
-          state.validator = null;
-          state.total = -1;
-          continue;
+          local(() -> {
+            state.started(state.validator, state.total);
+            return true;
+          });
         } else {
-          close(resp);
           throw FhirboxException.client("GET " + call.path() + " answered " + status + " without content", null);
         }
-        try (InputStream in = resp.body()) {
-          if (state.total == 0) {
-            progress.onProgress(0, 0);
-          }
-          int n;
-          while ((n = in.read(buf)) >= 0) {
-            sink.write(buf, 0, n);
-            state.done += n;
-            progress.onProgress(state.done, state.total);
-          }
+        if (state.total == 0) {
+          progress.onProgress(0, 0);
+        }
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+          write(sink, buf, n);
+          state.done += n;
+          progress.onProgress(state.done, state.total);
         }
         if (state.total < 0 || state.done == state.total) {
           return state.done;
@@ -157,6 +161,33 @@ final class Downloader {
         transport.retrier().sleep(transport.retrier().delay(resumes, Optional.empty()), call.method(), call.path());
       }
     }
+  }
+
+  /** A step on this side (rewinding the sink, writing the sidecar) that may fail with an IOException. */
+  private interface LocalStep {
+    boolean run() throws IOException;
+  }
+
+  /** Runs {@code step}; its failure is local, fails at once like {@link #write} and is not resumed. */
+  private static boolean local(LocalStep step) {
+    try {
+      return step.run();
+    } catch (IOException e) {
+      throw FhirboxException.client("cannot write the downloaded content: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A local write error (a full disk, EIO) fails the download at once instead of counting as a
+   * broken connection: a write may have stored part of its buffer before failing, so the sink's
+   * position no longer says how many bytes are done, and a resume would splice at the wrong offset.
+   * A file download keeps its {@code .part} (the next run resumes from its real size).
+   */
+  private static void write(Sink sink, byte[] buf, int n) {
+    local(() -> {
+      sink.write(buf, 0, n);
+      return true;
+    });
   }
 
   private static void restartOrFail(Sink sink, Call call, IOException cause) {

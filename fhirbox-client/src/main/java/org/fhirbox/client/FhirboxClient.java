@@ -136,7 +136,9 @@ public final class FhirboxClient {
   /**
    * Updates {@code resource} ({@code PUT /{type}/{id}}). When it carries a version
    * ({@code meta.versionId}), sends {@code If-Match} so a concurrent change fails with 412
-   * instead of being overwritten.
+   * instead of being overwritten. A repeat of that {@code PUT} (its answer lost) that gets 412 is
+   * checked by reading the resource: when it holds what was sent, the write was this call's own
+   * first attempt and the resource is returned.
    *
    * <pre>{@code
    * Patient p = client.readResource(Patient.class, "123");
@@ -187,6 +189,10 @@ public final class FhirboxClient {
   /**
    * Searches {@code type} with a FHIR query string and streams the matches of that type,
    * requesting the next page only when the stream reaches it. Close nothing; just stop reading.
+   * The query is form-encoded, as {@code URLEncoder} or {@code URLSearchParams} write it: a
+   * {@code +} is a space ({@code name=van+der+Berg}), a literal {@code +} such as a timezone
+   * offset is written {@code %2B} ({@code date=ge2024-01-01T00:00:00%2B01:00}); characters that
+   * may not appear raw in a URL ({@code |}, a space) are percent-encoded for you.
    *
    * <pre>{@code
    * List<Patient> smiths = client.search(Patient.class, "family=Smith&_count=50")
@@ -199,7 +205,8 @@ public final class FhirboxClient {
   }
 
   /**
-   * Searches {@code type} and returns the first page as the server sent it.
+   * Searches {@code type} and returns the first page as the server sent it. The query is
+   * form-encoded as for {@link #search(Class, String)}: {@code +} is a space, {@code %2B} a plus.
    *
    * <pre>{@code
    * Bundle page = client.searchBundle(Observation.class, "subject=Patient/123&_count=10&_total=accurate");
@@ -310,7 +317,10 @@ public final class FhirboxClient {
    * bytes. Content at or above the resumable threshold ({@link ResumableUploads#threshold()}) is
    * asked for in parts: where the server answers S3 part URLs, each byte range goes to its own
    * URL, one after the other (a part whose connection fails is sent again), then the completion
-   * confirms them. Bytes and files only (a stream cannot be read twice).
+   * confirms them. Bytes and files only (a stream cannot be read twice). fhirbox's own upload URL
+   * takes one {@code PUT}: when a {@code PUT} sent again (its answer lost, or a 502 or 503) gets
+   * 409, the first attempt may have been stored, so the reserved Binary is read and returned if it
+   * exists.
    *
    * <pre>{@code
    * Binary b = client.uploadViaUrl(Upload.of(Path.of("scan.pdf"), "application/pdf")
@@ -420,10 +430,12 @@ public final class FhirboxClient {
    * later {@code download} to the same target (from any client instance or process, with any URL
    * for the same content, e.g. a fresh signed URL) resumes: it asks for {@code Range:
    * bytes=<part size>-} with {@code If-Range: <validator>}, appends a matching 206, and starts over
-   * from zero when the server answers 200 (the content changed). On completion {@code .part} is
+   * from zero when the server answers 200 (the content changed) or, once, 416 (the part already
+   * holds as much as the content or more). On completion {@code .part} is
    * moved atomically onto {@code target} and the sidecar deleted. Without a readable sidecar the
-   * download starts over; a failure before any validator was seen leaves nothing behind. Progress
-   * counts the resumed bytes too.
+   * download starts over; a failure before any validator was seen leaves nothing behind. A local
+   * write error (a full disk) is not resumed within the call: it fails at once, since a failed
+   * write may have stored part of its buffer. Progress counts the resumed bytes too.
    *
    * <pre>{@code
    * long n = client.download("Binary/123", Path.of("scan.dcm"));

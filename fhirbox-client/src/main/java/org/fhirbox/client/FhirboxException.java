@@ -25,6 +25,8 @@ import org.hl7.fhir.r4.model.OperationOutcome;
 public final class FhirboxException extends RuntimeException {
   private final int status;
   private final transient OperationOutcome outcome;
+  /** See {@link #repeated()}. */
+  private boolean repeated;
 
   FhirboxException(int status, OperationOutcome outcome, String message, Throwable cause) {
     super(message, cause);
@@ -33,7 +35,12 @@ public final class FhirboxException extends RuntimeException {
   }
 
   static FhirboxException http(int status, OperationOutcome outcome, String method, String path) {
-    String detail = outcome == null ? "" : diagnostics(outcome);
+    return http(status, outcome, null, method, path);
+  }
+
+  /** {@code otherDetail}: what a body that is no OperationOutcome said (an OAuth2 error), or null. */
+  static FhirboxException http(int status, OperationOutcome outcome, String otherDetail, String method, String path) {
+    String detail = outcome != null ? diagnostics(outcome) : otherDetail == null ? "" : otherDetail;
     String msg = "HTTP " + status + " from " + method + " " + path + (detail.isEmpty() ? "" : ": " + detail);
     return new FhirboxException(status, outcome, msg, null);
   }
@@ -45,6 +52,20 @@ public final class FhirboxException extends RuntimeException {
 
   static FhirboxException client(String message, Throwable cause) {
     return new FhirboxException(0, null, message, cause);
+  }
+
+  /**
+   * Whether the answer came to a request sent again after an attempt whose outcome the client
+   * never learnt (the answer lost, or a 429, 502 or 503): a 409 or 412 may then be the first
+   * attempt's own doing, which a caller can check by reading what it wrote.
+   */
+  boolean repeated() {
+    return repeated;
+  }
+
+  FhirboxException repeated(boolean afterRetry) {
+    this.repeated = afterRetry;
+    return this;
   }
 
   /** A whole number the server sent ({@code what}: where); a malformed one is the server's fault, not the caller's. */

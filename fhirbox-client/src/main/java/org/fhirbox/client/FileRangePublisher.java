@@ -25,6 +25,26 @@ import org.apache.commons.io.input.ProxyInputStream;
  * until the garbage collector ran).
  */
 final class FileRangePublisher implements BodyPublisher {
+  /**
+   * Reading the file failed (it was deleted, cannot be read, EIO): a fault of this side, which
+   * the HTTP client reports as a failed request, but which no retry of the request cures.
+   */
+  static final class ReadFailure extends IOException {
+    ReadFailure(Path file, IOException cause) {
+      super("cannot read " + file + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  /** Whether {@code e} or any of its causes is a {@link ReadFailure}. */
+  static boolean causedReadFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ReadFailure) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** In place of a subscription's stream once it is closed. */
   private static final InputStream CLOSED = InputStream.nullInputStream();
 
@@ -92,11 +112,11 @@ final class FileRangePublisher implements BodyPublisher {
           .setMaxCount(length).get());
       if (!opened.compareAndSet(null, in)) {
         in.close(); // closed before it was opened: the request gave up already
-        throw new IOException("the upload of " + file + " was cancelled");
+        throw new UncheckedIOException(new IOException("the upload of " + file + " was cancelled"));
       }
       return in;
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new UncheckedIOException(new ReadFailure(file, e));
     }
   }
 
@@ -118,6 +138,11 @@ final class FileRangePublisher implements BodyPublisher {
 
     Counted(InputStream in) {
       super(in);
+    }
+
+    @Override
+    protected void handleIOException(IOException e) throws IOException {
+      throw e instanceof ReadFailure ? e : new ReadFailure(file, e);
     }
 
     @Override

@@ -42,7 +42,34 @@ final class Resources {
     if (ifMatch && version != null && !version.isBlank()) {
       call = call.header("If-Match", "W/\"" + version + "\"");
     }
-    return parse(call, resource);
+    try {
+      return parse(call, resource);
+    } catch (FhirboxException e) {
+      if (e.status() != 412 || !e.repeated()) {
+        throw e;
+      }
+      return storedByAnEarlierAttempt(resource, id, e);
+    }
+  }
+
+  /**
+   * The resource as stored when the first attempt of a conditional {@code PUT} that was sent again
+   * (its answer lost) made the version the repeat's {@code If-Match} no longer matches; else
+   * {@code precondition} is thrown. See {@link StoredWrite}.
+   */
+  @SuppressWarnings("unchecked")
+  private <T extends Resource> T storedByAnEarlierAttempt(T sent, String id, FhirboxException precondition) {
+    T current;
+    try {
+      current = read((Class<T>) sent.getClass(), id, null);
+    } catch (FhirboxException e) {
+      precondition.addSuppressed(e);
+      throw precondition;
+    }
+    if (!StoredWrite.holds(codec.fhir(), current, sent)) {
+      throw precondition;
+    }
+    return current;
   }
 
   @SuppressWarnings("unchecked")
@@ -139,14 +166,16 @@ final class Resources {
 
   /**
    * Percent-encodes what may not appear raw in a query (RFC 3986 §3.4), such as the {@code |} of
-   * token searches, and {@code +}, which servers read as a space (a timezone offset is meant);
-   * existing {@code %XX} escapes are kept.
+   * token searches and a space; existing {@code %XX} escapes are kept. A {@code +} passes
+   * unchanged: a query is form-encoded ({@code application/x-www-form-urlencoded}, as
+   * {@code URLEncoder}, {@code URLSearchParams} and Medplum's client write it), so {@code +} is a
+   * space to the server, and a literal {@code +} (a timezone offset) is written {@code %2B}.
    */
   static String escape(String query) {
     StringBuilder sb = new StringBuilder(query.length() + 16);
     for (byte b : query.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
-      boolean keep = c > 0x20 && c < 0x7f && "|\"\\<>{}^`+#[] ".indexOf(c) < 0;
+      boolean keep = c > 0x20 && c < 0x7f && "|\"\\<>{}^`#[] ".indexOf(c) < 0;
       if (keep) {
         sb.append((char) c);
       } else {

@@ -10,7 +10,9 @@ import java.util.Objects;
  * {@code chunkSize} bytes. After a failed piece (a dropped connection, the server restarting, a
  * 409, 429, 502, 503 or 504) the client waits as {@code retries} says, asks the server with
  * {@code HEAD} how many bytes it kept, and goes on from there; {@code retries.maxRetries()} is the
- * number of failures in a row, without a byte of progress, after which the upload gives up.
+ * number of failures in a row, without a byte of progress, after which the upload gives up. The
+ * first {@code HEAD} of an upload kept by an earlier run is retried the same way. A file that
+ * cannot be read (deleted, unreadable, a disk error) ends the upload at once: no wait cures it.
  *
  * <p>With a {@code stateDirectory}, the upload's URL is kept there (one small file per upload,
  * named by a fingerprint of the server, the file's absolute path, size, modification time,

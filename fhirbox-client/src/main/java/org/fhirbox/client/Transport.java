@@ -3,6 +3,8 @@ package org.fhirbox.client;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -23,6 +25,7 @@ import org.hl7.fhir.r4.model.OperationOutcome;
  */
 final class Transport {
   private static final int MAX_ERROR_BODY = 1 << 20;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpClient http;
   private final FhirContext fhir;
@@ -66,8 +69,9 @@ final class Transport {
       }
       int status = resp.statusCode();
       // RFC 6750 §3.1: a 401 for a token means it expired or was revoked; one fresh token may help.
-      if (status == 401 && authorization != null && !refreshed && call.replayable()
-          && auth.invalidate(authorization)) {
+      // The token is dropped even when this body cannot be sent again, so the next call gets a new one.
+      if (status == 401 && authorization != null && !refreshed && auth.invalidate(authorization)
+          && call.replayable()) {
         discard(resp);
         refreshed = true;
         continue;
@@ -79,7 +83,7 @@ final class Transport {
         continue;
       }
       if (status >= 400) {
-        throw error(call, resp);
+        throw error(call, resp).repeated(retries > 0);
       }
       return resp;
     }
@@ -125,7 +129,32 @@ final class Transport {
     } catch (IOException e) {
       body = new byte[0];
     }
-    return FhirboxException.http(resp.statusCode(), outcome(resp, body), call.method(), call.path());
+    OperationOutcome outcome = outcome(resp, body);
+    String oauth = outcome == null ? oauthError(resp, body) : null;
+    return FhirboxException.http(resp.statusCode(), outcome, oauth, call.method(), call.path());
+  }
+
+  /**
+   * The token endpoint answers errors as RFC 6749 §5.2 JSON ({@code error}, and optionally
+   * {@code error_description}), not as an OperationOutcome; they say why (a disabled client, a
+   * wrong secret), so they go into the message. Null for any other body.
+   */
+  private static String oauthError(HttpResponse<?> resp, byte[] body) {
+    String type = resp.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+    if (body.length == 0 || !type.contains("json")) {
+      return null;
+    }
+    try {
+      JsonNode node = JSON.readTree(body);
+      String error = node.path("error").isTextual() ? node.path("error").asText() : null;
+      if (error == null) {
+        return null;
+      }
+      String description = node.path("error_description").asText("");
+      return description.isBlank() ? error : error + ": " + description;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private OperationOutcome outcome(HttpResponse<?> resp, byte[] body) {

@@ -53,16 +53,18 @@ final class TusUploader {
   /** Where an upload stands: the server's offset, and the Binary version once there is one. */
   private record Status(URI url, long offset, String binary) {}
 
+  /** The offset of an upload kept by an earlier run, until the server is asked. */
+  private static final long UNKNOWN = -1;
+
   Binaries.Uploaded upload(Upload upload) {
     Path file = upload.file();
     long size = upload.size();
     String fingerprint = fingerprint(upload);
-    Status status = resumed(fingerprint).orElse(null);
-    if (status != null) {
-      upload.progress().onProgress(status.offset(), size);
-    }
+    // an upload an earlier run kept: its offset is asked inside the loop, so that a server on its
+    // way down or up is waited for as after any failed piece
+    Status status = states.find(fingerprint).map(url -> new Status(url, UNKNOWN, null)).orElse(null);
     int failures = 0;
-    boolean ask = false;
+    boolean ask = status != null;
     while (status == null || status.binary() == null) {
       try {
         if (status == null) {
@@ -78,6 +80,9 @@ final class TusUploader {
         }
         Status next = ask ? head(status.url()) : patch(status, file, size, upload.progress());
         ask = false;
+        if (status.offset() == UNKNOWN) {
+          upload.progress().onProgress(next.offset(), size); // where the kept upload goes on from
+        }
         if (next.offset() > status.offset()) {
           failures = 0;
         } else if (next.binary() == null && next.offset() >= size) {
@@ -87,6 +92,13 @@ final class TusUploader {
         status = next;
       } catch (FhirboxException e) {
         boolean gone = e.status() == 404 || e.status() == 410;
+        if (gone && status != null && status.offset() == UNKNOWN) {
+          // the kept upload expired or was swept: this content starts again, which is no failure
+          states.forget(fingerprint);
+          status = null;
+          ask = false;
+          continue;
+        }
         // a 404 to the creation itself: the server has no resumable uploads here, which waiting
         // does not change
         if (!(gone || retryable(e)) || (gone && status == null) || !retrier.mayRetry(failures)) {
@@ -110,27 +122,13 @@ final class TusUploader {
     return new Binaries.Uploaded(binary, size, null);
   }
 
-  /** The upload this content was sent to before, if the server still has it and it is ours. */
-  private Optional<Status> resumed(String fingerprint) {
-    Optional<URI> kept = states.find(fingerprint);
-    if (kept.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(head(kept.get()));
-    } catch (FhirboxException e) {
-      if (e.status() == 404 || e.status() == 410) {
-        states.forget(fingerprint);
-        return Optional.empty();
-      }
-      throw e;
-    }
-  }
-
-  /** A dropped connection, a server on its way down or up, a lease still held by a dead request. */
+  /**
+   * A dropped connection, a server on its way down or up, a lease still held by a dead request;
+   * not a file that cannot be read (deleted, unreadable, EIO), which waiting does not cure.
+   */
   private static boolean retryable(FhirboxException e) {
     int s = e.status();
-    return s == 0 && e.getCause() instanceof IOException
+    return s == 0 && e.getCause() instanceof IOException && !FileRangePublisher.causedReadFailure(e)
         || s == 409 || s == 423 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
   }
 
@@ -214,7 +212,8 @@ final class TusUploader {
       changed = file.getFileSystem().supportedFileAttributeViews().contains("unix")
           ? String.valueOf(Files.getAttribute(file, "unix:ctime")) : "";
     } catch (IOException e) {
-      throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), e);
+      // a read failure, so not retried as a connection failure is
+      throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), new FileRangePublisher.ReadFailure(file, e));
     }
     return UploadStates.fingerprint(endpoints.fhirBase().toString(), path, Long.toString(attrs.size()),
         attrs.lastModifiedTime().toString(), String.valueOf(attrs.fileKey()), changed, upload.contentType(),

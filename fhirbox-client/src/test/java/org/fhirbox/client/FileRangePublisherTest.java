@@ -107,4 +107,47 @@ class FileRangePublisherTest {
       }).count();
     }
   }
+
+  /** The error a whole sending of {@code publisher} ends with (signalled, or thrown by subscribe as the JDK's does). */
+  private static Throwable errorOf(FileRangePublisher publisher) throws Exception {
+    CompletableFuture<Throwable> error = new CompletableFuture<>();
+    try {
+      subscribe(publisher, error);
+    } catch (RuntimeException e) {
+      return e;
+    }
+    return error.get(10, TimeUnit.SECONDS);
+  }
+
+  private static void subscribe(FileRangePublisher publisher, CompletableFuture<Throwable> error) {
+    publisher.subscribe(new Flow.Subscriber<ByteBuffer>() {
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        s.request(Long.MAX_VALUE);
+      }
+
+      @Override
+      public void onNext(ByteBuffer item) { }
+
+      @Override
+      public void onError(Throwable e) {
+        error.complete(e);
+      }
+
+      @Override
+      public void onComplete() {
+        error.complete(null);
+      }
+    });
+  }
+
+  @Test
+  void aFileThatCannotBeReadFailsAsAReadFailureNotAsANetworkOne() throws Exception {
+    Throwable missing = errorOf(new FileRangePublisher(dir.resolve("deleted.bin"), 0, 10, n -> { }));
+    // a directory opens, and fails on the first read (EISDIR), as a disk error mid-file does
+    Throwable unreadable = errorOf(new FileRangePublisher(java.nio.file.Files.createDirectory(dir.resolve("d")), 0, 10, n -> { }));
+
+    assertThat(FileRangePublisher.causedReadFailure(missing)).as(String.valueOf(missing)).isTrue();
+    assertThat(FileRangePublisher.causedReadFailure(unreadable)).as(String.valueOf(unreadable)).isTrue();
+  }
 }

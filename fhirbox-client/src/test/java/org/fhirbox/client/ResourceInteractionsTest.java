@@ -90,6 +90,20 @@ class ResourceInteractionsTest {
   }
 
   @Test
+  void aFormEncodedQueryReadsPlusAsASpace() {
+    String family = "van der Berg " + UUID.randomUUID().toString().substring(0, 8);
+    Patient created = client.createResource(patient(family));
+
+    Bundle byPlus = client.searchBundle(Patient.class, "family:exact=" + family.replace(' ', '+'));
+    Bundle byEncoder = client.searchBundle(Patient.class,
+        "family:exact=" + java.net.URLEncoder.encode(family, java.nio.charset.StandardCharsets.UTF_8));
+
+    assertThat(byPlus.getEntry()).singleElement()
+        .satisfies(e -> assertThat(e.getResource().getIdElement().getIdPart()).isEqualTo(created.getIdElement().getIdPart()));
+    assertThat(byEncoder.getEntry()).hasSize(1);
+  }
+
+  @Test
   void searchFollowsNextLinksLazilyAcrossPages() {
     String family = "Paged";
     String tag = UUID.randomUUID().toString();

@@ -1,6 +1,7 @@
 package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -16,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -137,5 +139,42 @@ class TokenRefreshTest {
     FhirboxClient variant = client.newBuilder().requestTimeout(Duration.ofSeconds(5)).build();
     variant.readResource(Patient.class, "1");
     assertThat(issued).hasValue(1);
+  }
+
+  @Test
+  void aTokenEndpointErrorSaysWhatTheServerSaid() {
+    peer.on("/oauth2/token", ex -> PeerServer.send(ex, 401, "application/json",
+        "{\"error\":\"invalid_client\",\"error_description\":\"the client is disabled\"}"));
+    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).clientCredentials("app", "s3cret").build();
+
+    assertThatThrownBy(() -> client.readResource(Patient.class, "1"))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401))
+        .hasMessageContaining("invalid_client")
+        .hasMessageContaining("the client is disabled")
+        .hasMessageNotContaining("s3cret");
+  }
+
+  @Test
+  void aTokenRejectedForAStreamUploadIsNotUsedAgain() {
+    FhirboxClient client = client();
+    peer.on("/fhir/R4/Binary", ex -> {
+      if (!("Bearer " + valid.get()).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+        PeerServer.send(ex, 401, "application/fhir+json", "{\"resourceType\":\"OperationOutcome\",\"issue\":"
+            + "[{\"severity\":\"error\",\"code\":\"login\",\"diagnostics\":\"invalid token\"}]}");
+        return;
+      }
+      PeerServer.send(ex, 201, "application/fhir+json", "{\"resourceType\":\"Binary\",\"id\":\"b\"}");
+    });
+    client.readResource(Patient.class, "1");
+    valid.set("revoked-elsewhere");
+
+    // a stream cannot be sent twice, so this upload fails; the token it was refused with is gone
+    assertThatThrownBy(() -> client.createBinary(new java.io.ByteArrayInputStream(new byte[] {1, 2}), 2, "a.bin",
+        "application/octet-stream")).isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401));
+    Binary second = client.createBinary(new java.io.ByteArrayInputStream(new byte[] {1, 2}), 2, "a.bin",
+        "application/octet-stream");
+
+    assertThat(second.getIdElement().getIdPart()).isEqualTo("b");
+    assertThat(issued).hasValue(2);
   }
 }

@@ -1,0 +1,137 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.http.HttpClient;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Downloads that meet a failure of their own side (the disk) or a refused resume. */
+class DownloadFailureTest {
+  private static final String SIGNED = "storage/abc-123/1?Expires=1700000000&KeyId=k1&Signature=c2lnbmF0dXJl";
+  private static final RetryPolicy QUICK = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1));
+
+  @TempDir
+  Path work;
+  private final PeerServer peer = newPeer();
+  private final byte[] data = BinaryTransferTest.randomBytes(500_000);
+
+  private static PeerServer newPeer() {
+    try {
+      return new PeerServer();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    peer.close();
+  }
+
+  /** Serves {@link #data} under a strong ETag, honouring a single Range when If-Range matches. */
+  private void serveFile() {
+    peer.on("/storage/", ex -> {
+      String range = ex.getRequestHeaders().getFirst("Range");
+      ex.getResponseHeaders().set("ETag", "\"v1\"");
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      int start = 0;
+      if (range != null && "\"v1\"".equals(ex.getRequestHeaders().getFirst("If-Range"))) {
+        start = Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+        ex.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (data.length - 1) + "/" + data.length);
+        ex.sendResponseHeaders(206, data.length - start);
+      } else {
+        ex.sendResponseHeaders(200, data.length);
+      }
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(data, start, data.length - start);
+      }
+    });
+  }
+
+  private Downloader downloader() {
+    Transport transport = new Transport(HttpClient.newHttpClient(), FhirContext.forR4Cached(),
+        new Authorizer.Anonymous(), new Retrier(QUICK, Clock.systemUTC()), Duration.ofSeconds(10));
+    return new Downloader(transport, Endpoints.of(peer.root()));
+  }
+
+  /** A file sink whose third write stores half its buffer and then fails, as a disk that fills up does. */
+  private static Downloader.Sink fillingUp(FileChannel channel) {
+    Downloader.Sink file = Downloader.sink(channel);
+    return new Downloader.Sink() {
+      private int writes;
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (++writes == 3) {
+          channel.write(ByteBuffer.wrap(b, off, len / 2));
+          throw new IOException("No space left on device");
+        }
+        file.write(b, off, len);
+      }
+
+      @Override
+      public boolean restart() throws IOException {
+        return file.restart();
+      }
+    };
+  }
+
+  @Test
+  void aLocalWriteErrorFailsAtOnceInsteadOfResumingAtTheWrongOffset() throws Exception {
+    serveFile();
+    Path out = work.resolve("file.bin");
+
+    try (FileChannel channel = FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      assertThatThrownBy(() -> downloader().download(peer.root() + SIGNED, fillingUp(channel), ProgressListener.NONE))
+          .isInstanceOf(FhirboxException.class)
+          .hasMessageContaining("No space left on device");
+    }
+
+    assertThat(peer.seen("/storage/abc-123/1")).as("no resume").hasSize(1);
+  }
+
+  @Test
+  void aPartHoldingTheWholeContentOfUnknownLengthIsFetchedAgainWhenTheServerRefusesTheRange() throws Exception {
+    peer.on("/storage/", ex -> {
+      ex.getResponseHeaders().set("ETag", "\"v1\"");
+      if (ex.getRequestHeaders().getFirst("Range") != null) {
+        ex.getResponseHeaders().set("Content-Range", "bytes */" + data.length);
+        PeerServer.send(ex, 416, "application/fhir+json", "{\"resourceType\":\"OperationOutcome\",\"issue\":"
+            + "[{\"severity\":\"error\",\"code\":\"invalid\",\"diagnostics\":\"range not satisfiable\"}]}");
+        return;
+      }
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      ex.sendResponseHeaders(200, data.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(data);
+      }
+    });
+    // what a run cut off after the last byte of a response without Content-Length leaves
+    Path target = work.resolve("file.bin");
+    Files.write(work.resolve("file.bin.part"), data);
+    Files.writeString(work.resolve("file.bin.part.validator"), "fhirbox-partial 1\nvalidator \"v1\"\nlength -1\n");
+    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).retryPolicy(QUICK).build();
+
+    assertThat(client.download(peer.root() + SIGNED, target)).isEqualTo(data.length);
+
+    assertThat(Files.readAllBytes(target)).isEqualTo(data);
+    var requests = peer.seen("/storage/abc-123/1");
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(0).range()).isEqualTo("bytes=" + data.length + "-");
+    assertThat(requests.get(1).range()).isNull();
+    assertThat(work.resolve("file.bin.part")).doesNotExist();
+  }
+}

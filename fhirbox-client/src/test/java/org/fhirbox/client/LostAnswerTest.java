@@ -1,0 +1,176 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Media;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A write whose answer is lost is sent again; when the first attempt was carried out, the repeat
+ * conflicts with it (409, 412). The client then checks what is stored instead of failing a write
+ * that worked.
+ */
+class LostAnswerTest {
+  @TempDir
+  Path work;
+  private final PeerServer peer = newPeer();
+
+  private static PeerServer newPeer() {
+    try {
+      return new PeerServer();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    peer.close();
+  }
+
+  private FhirboxClient client() {
+    return FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret")
+        .retryPolicy(new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1)))
+        .build();
+  }
+
+  /** The connection closes before an answer: the handler ran (the body was read), the client never hears. */
+  private static IOException loseTheAnswer() {
+    return new IOException("losing the answer on purpose");
+  }
+
+  private static String outcome(String code, String diagnostics) {
+    return "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"" + code
+        + "\",\"diagnostics\":\"" + diagnostics + "\"}]}";
+  }
+
+  /** fhirbox's own upload URL: the first PUT is stored (its answer as {@code first} says), a second is 409. */
+  private AtomicInteger serveUploadUrl(boolean loseFirstAnswer, boolean binaryExists) {
+    AtomicInteger puts = new AtomicInteger();
+    peer.on("/fhir/R4/Binary/$upload-url", ex -> PeerServer.send(ex, 200, "application/fhir+json",
+        "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"url\",\"valueUrl\":\"" + peer.root()
+            + "storage/upload/B1?Project=p&Signature=s\"},{\"name\":\"binary\",\"valueReference\":{\"reference\":"
+            + "\"Binary/B1\"}},{\"name\":\"method\",\"valueCode\":\"PUT\"},{\"name\":\"headers\",\"part\":["
+            + "{\"name\":\"Content-Type\",\"valueString\":\"application/pdf\"}]}]}"));
+    peer.on("/storage/upload/B1", ex -> {
+      if (puts.incrementAndGet() == 1) {
+        if (loseFirstAnswer) {
+          throw loseTheAnswer();
+        }
+      }
+      PeerServer.send(ex, 409, "application/fhir+json", outcome("conflict", "Binary/B1 already exists"));
+    });
+    peer.on("/fhir/R4/Binary/B1", ex -> {
+      if (binaryExists) {
+        PeerServer.send(ex, 200, "application/fhir+json",
+            "{\"resourceType\":\"Binary\",\"id\":\"B1\",\"contentType\":\"application/pdf\"}");
+      } else {
+        PeerServer.send(ex, 404, "application/fhir+json", outcome("not-found", "Binary/B1 is not known"));
+      }
+    });
+    return puts;
+  }
+
+  private Path pdf() throws IOException {
+    return Files.write(work.resolve("scan.pdf"), BinaryTransferTest.randomBytes(10_000));
+  }
+
+  @Test
+  void aDirectUploadWhosePutWasStoredButItsAnswerLostSucceeds() throws Exception {
+    AtomicInteger puts = serveUploadUrl(true, true);
+
+    Binary b = client().uploadViaUrl(Upload.of(pdf(), "application/pdf"));
+
+    assertThat(b.getIdElement().getIdPart()).isEqualTo("B1");
+    assertThat(puts).hasValue(2);
+  }
+
+  @Test
+  void aConflictToARepeatedPutWithoutTheBinaryStillFails() throws Exception {
+    serveUploadUrl(true, false);
+
+    assertThatThrownBy(() -> client().uploadViaUrl(Upload.of(pdf(), "application/pdf")))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(409));
+  }
+
+  @Test
+  void aConflictToTheFirstPutFailsWithoutLookingForTheBinary() throws Exception {
+    serveUploadUrl(false, true);
+
+    assertThatThrownBy(() -> client().uploadViaUrl(Upload.of(pdf(), "application/pdf")))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(409));
+    assertThat(peer.seen("/fhir/R4/Binary/B1")).isEmpty();
+  }
+
+  /** {@code path} stores the first PUT (its answer lost) and answers 412 to the repeat; a GET returns {@code stored}. */
+  private AtomicInteger serveConditionalPut(String path, String stored) {
+    AtomicInteger puts = new AtomicInteger();
+    peer.on(path, ex -> {
+      if (ex.getRequestMethod().equals("GET")) {
+        PeerServer.send(ex, 200, "application/fhir+json", stored);
+      } else if (puts.incrementAndGet() == 1) {
+        throw loseTheAnswer();
+      } else {
+        PeerServer.send(ex, 412, "application/fhir+json", outcome("conflict", "the resource is at version 2, not 1"));
+      }
+    });
+    return puts;
+  }
+
+  private static Patient inactivePatientAtVersion1() {
+    Patient p = new Patient();
+    p.setId("p1");
+    p.getMeta().setVersionId("1");
+    p.setActive(false);
+    return p;
+  }
+
+  @Test
+  void aConditionalUpdateWhoseAnswerWasLostSucceedsWhenTheServerHoldsWhatWasSent() {
+    AtomicInteger puts = serveConditionalPut("/fhir/R4/Patient/p1",
+        "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"meta\":{\"versionId\":\"2\"},\"active\":false}");
+
+    Patient updated = client().updateResource(inactivePatientAtVersion1());
+
+    assertThat(updated.getMeta().getVersionId()).isEqualTo("2");
+    assertThat(puts).hasValue(2);
+    assertThat(peer.seen("/fhir/R4/Patient/p1")).filteredOn(r -> r.method().equals("PUT")).hasSize(2);
+  }
+
+  @Test
+  void aConditionalUpdateStillFailsWhenSomeoneElseChangedTheResource() {
+    serveConditionalPut("/fhir/R4/Patient/p1",
+        "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"meta\":{\"versionId\":\"2\"},\"active\":true}");
+
+    assertThatThrownBy(() -> client().updateResource(inactivePatientAtVersion1()))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(412));
+  }
+
+  @Test
+  void aStoredAttachmentMatchesDespiteTheServersUrlFormAndFilledHash() {
+    serveConditionalPut("/fhir/R4/Media/m1", "{\"resourceType\":\"Media\",\"id\":\"m1\",\"meta\":{\"versionId\":\"2\"},"
+        + "\"status\":\"completed\",\"content\":{\"contentType\":\"image/jpeg\",\"url\":\"" + peer.root()
+        + "storage/B1/1?Expires=1700000600&KeyId=k1&Signature=bmV3\",\"size\":3,\"hash\":\"qUqP5cyxm6YcTAhz05Hph5gvu9M=\","
+        + "\"title\":\"wound.jpg\"}}");
+    Media m = new Media().setStatus(Media.MediaStatus.COMPLETED);
+    m.setId("m1");
+    m.getMeta().setVersionId("1");
+    m.setContent(new Attachment().setContentType("image/jpeg").setTitle("wound.jpg").setSize(3)
+        .setUrl(peer.root() + "storage/B1/1?Expires=1700000000&KeyId=k1&Signature=b2xk"));
+
+    Media updated = client().updateResource(m);
+
+    assertThat(updated.getMeta().getVersionId()).isEqualTo("2");
+  }
+}

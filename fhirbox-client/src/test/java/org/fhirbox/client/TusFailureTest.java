@@ -1,0 +1,142 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.hl7.fhir.r4.model.Binary;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Resumable uploads against a tus peer: which failures are waited for and which end the upload. */
+class TusFailureTest {
+  private static final RetryPolicy QUICK = new RetryPolicy(10, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1));
+
+  @TempDir
+  Path work;
+  private final PeerServer peer = newPeer();
+  private final AtomicLong offset = new AtomicLong();
+  private final AtomicInteger heads = new AtomicInteger();
+
+  private static PeerServer newPeer() {
+    try {
+      return new PeerServer();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    peer.close();
+  }
+
+  private FhirboxClient client(RetryPolicy tusRetries, Path stateDirectory) {
+    return FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret")
+        .retryPolicy(new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1)))
+        .resumableUploads(ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(1000).withRetries(tusRetries)
+            .withStateDirectory(stateDirectory))
+        .build();
+  }
+
+  private static void answer(HttpExchange ex, int status, long uploadOffset) throws IOException {
+    ex.getResponseHeaders().set("Tus-Resumable", "1.0.0");
+    ex.getResponseHeaders().set("Upload-Offset", Long.toString(uploadOffset));
+    ex.sendResponseHeaders(status, -1);
+  }
+
+  /**
+   * A tus server for a 3000-byte file: PATCHes go through {@code onPatch} first (which may answer
+   * itself and return false), HEADs through {@code onHead}; the last piece names Binary/B1.
+   */
+  private void serveTus(Path file, ExchangeTest onPatch, ExchangeTest onHead) {
+    peer.on("/fhir/R4/Binary/$upload", ex -> {
+      switch (ex.getRequestMethod()) {
+        case "POST" -> {
+          ex.getResponseHeaders().set("Location", peer.root() + "fhir/R4/Binary/$upload/u1");
+          answer(ex, 201, 0);
+        }
+        case "HEAD" -> {
+          heads.incrementAndGet();
+          if (onHead.proceed(ex)) {
+            answer(ex, 200, offset.get());
+          }
+        }
+        case "PATCH" -> {
+          if (onPatch.proceed(ex)) {
+            long now = offset.addAndGet(peer.seen.get(peer.seen.size() - 1).body().length());
+            if (now >= 3000) {
+              ex.getResponseHeaders().set("Content-Location", peer.root() + "fhir/R4/Binary/B1/_history/1");
+            }
+            answer(ex, 204, now);
+          }
+        }
+        default -> answer(ex, 405, 0);
+      }
+    });
+    peer.on("/fhir/R4/Binary/B1", ex -> PeerServer.send(ex, 200, "application/fhir+json",
+        "{\"resourceType\":\"Binary\",\"id\":\"B1\",\"contentType\":\"application/octet-stream\"}"));
+  }
+
+  /** Looks at a request; false when it answered it itself. */
+  interface ExchangeTest {
+    boolean proceed(HttpExchange ex) throws IOException;
+  }
+
+  private Path file() throws IOException {
+    // ASCII, so that the body the peer records as a string has as many chars as bytes
+    return Files.writeString(work.resolve("big.bin"), "x".repeat(3000));
+  }
+
+  @Test
+  void aFileDeletedMidUploadEndsItAtOnceWithoutAskingTheServer() throws Exception {
+    Path file = file();
+    serveTus(file, ex -> {
+      Files.deleteIfExists(file);
+      return true;
+    }, ex -> true);
+
+    assertThatThrownBy(() -> client(QUICK, null).createBinary(Upload.of(file, "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("cannot read");
+
+    assertThat(heads).as("a local failure is not waited for").hasValue(0);
+  }
+
+  @Test
+  void anInterruptedUploadResumedWhileTheServerRestartsWaitsForIt() throws Exception {
+    Path file = file();
+    Path states = work.resolve("states");
+    AtomicInteger patches = new AtomicInteger();
+    AtomicInteger unavailable = new AtomicInteger(3);
+    serveTus(file, ex -> {
+      if (patches.incrementAndGet() == 2) {
+        answer(ex, 503, offset.get()); // the first run gives up here, after one piece
+        return false;
+      }
+      return true;
+    }, ex -> {
+      if (unavailable.getAndDecrement() > 0) {
+        answer(ex, 503, 0); // restarting: more 503s than the client's own retries cover
+        return false;
+      }
+      return true;
+    });
+    assertThatThrownBy(() -> client(RetryPolicy.NONE, states).createBinary(Upload.of(file, "application/octet-stream")))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(503));
+    BinaryTransferTest.Recorder progress = new BinaryTransferTest.Recorder();
+
+    Binary b = client(QUICK, states).createBinary(Upload.of(file, "application/octet-stream").withProgress(progress));
+
+    assertThat(b.getIdElement().getIdPart()).isEqualTo("B1");
+    assertThat(heads).hasValue(4);
+    assertThat(progress.calls.get(0)[0]).as("goes on from the server's offset").isEqualTo(1000);
+  }
+}
