@@ -10,6 +10,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * delay (1 s, 2 s, 4 s ...) capped at {@code maxDelay}. A success resets the key, and a key with
  * no failure for {@code window} starts over.
  *
+ * <p>An attempt is counted from the moment it is admitted ({@link #tryAcquire}), not only once it
+ * has failed: checking a password costs a PBKDF2 hash (0.15-0.5 s), and a limit checked before
+ * the hash and counted after it would let any number of parallel guesses through. So attempts in
+ * flight count against the limit with the failures: below the threshold, at most
+ * {@code threshold - failures} attempts may be under way at once; at or past it, one at a time
+ * once the block has run out. Each admitted attempt ends with {@link #failed}, {@link #succeeded}
+ * or {@link #released}.
+ *
  * <p>Counters live in memory per node (not in the database): N nodes allow N times the attempts,
  * which is harmless against 256-bit random secrets; what matters is that the CPU cost of PBKDF2
  * (a configured bootstrap client's chosen secret) cannot be driven without bound. Memory is
@@ -18,7 +26,11 @@ import java.util.concurrent.ConcurrentHashMap;
 final class FailureLimiter {
   private static final int MAX_KEYS = 100_000;
 
-  private record State(int failures, long lastFailure, long blockedUntil) {}
+  private record State(int failures, int inFlight, long lastFailure, long blockedUntil) {
+    boolean idle() {
+      return failures == 0 && inFlight == 0;
+    }
+  }
 
   private final Clock clock;
   private final int threshold;
@@ -33,33 +45,97 @@ final class FailureLimiter {
     this.maxDelayMillis = maxDelay.toMillis();
   }
 
-  /** Seconds the caller must wait before trying {@code key} again, or 0 when it may try now. */
+  /**
+   * Seconds the caller must wait before trying {@code key} again, or 0 when it may try now. Only
+   * a look: {@link #tryAcquire} is what admits an attempt.
+   */
   long retryAfterSeconds(String key) {
-    State s = states.get(key);
     long now = clock.millis();
-    if (s == null || s.blockedUntil <= now) {
-      return 0;
-    }
-    return Math.max(1, (s.blockedUntil - now + 999) / 1000);
+    State s = states.get(key);
+    return s == null ? 0 : wait(current(s, now), now);
   }
 
+  /**
+   * Admits one attempt at {@code key} and counts it as in flight, or refuses it: 0 when admitted
+   * (end it with {@link #failed}, {@link #succeeded} or {@link #released}), else the seconds to
+   * wait, with nothing counted.
+   */
+  long tryAcquire(String key) {
+    long now = clock.millis();
+    long[] wait = {0};
+    states.compute(key, (k, s) -> {
+      State cur = s == null ? new State(0, 0, 0, 0) : current(s, now);
+      wait[0] = wait(cur, now);
+      if (wait[0] > 0) {
+        return s;
+      }
+      return new State(cur.failures, cur.inFlight + 1, cur.lastFailure, cur.blockedUntil);
+    });
+    return wait[0];
+  }
+
+  /** An admitted attempt failed: it is a failure, no longer in flight. */
+  void failed(String key) {
+    record(key, true);
+  }
+
+  /** An admitted attempt succeeded: the key starts over. */
+  void succeeded(String key) {
+    states.computeIfPresent(key, (k, s) -> {
+      State next = new State(0, Math.max(0, s.inFlight - 1), 0, 0);
+      return next.idle() ? null : next;
+    });
+  }
+
+  /** An admitted attempt ended with neither a failure nor a success to count. */
+  void released(String key) {
+    long now = clock.millis();
+    states.computeIfPresent(key, (k, s) -> {
+      State cur = current(s, now);
+      State next = new State(cur.failures, Math.max(0, cur.inFlight - 1), cur.lastFailure, cur.blockedUntil);
+      return next.idle() ? null : next;
+    });
+  }
+
+  /** A failure that was not admitted by {@link #tryAcquire} (nothing in flight to end). */
   void failure(String key) {
+    record(key, false);
+  }
+
+  private void record(String key, boolean reserved) {
     long now = clock.millis();
     if (states.size() >= MAX_KEYS) {
-      states.values().removeIf(s -> now - s.lastFailure > windowMillis && s.blockedUntil <= now);
+      states.values().removeIf(s -> s.inFlight == 0 && now - s.lastFailure > windowMillis && s.blockedUntil <= now);
     }
     states.compute(key, (k, s) -> {
-      int failures = s == null || now - s.lastFailure > windowMillis ? 1 : s.failures + 1;
+      State cur = s == null ? new State(0, 0, 0, 0) : current(s, now);
+      int failures = cur.failures + 1;
       long blockedUntil = 0;
       if (failures >= threshold) {
         int doublings = Math.min(failures - threshold, 30);
         blockedUntil = now + Math.min(maxDelayMillis, 1000L << doublings);
       }
-      return new State(failures, now, blockedUntil);
+      int inFlight = reserved ? Math.max(0, cur.inFlight - 1) : cur.inFlight;
+      return new State(failures, inFlight, now, blockedUntil);
     });
   }
 
-  void success(String key) {
-    states.remove(key);
+  /** {@code s} with its failures forgotten when the last one is older than the window. */
+  private State current(State s, long now) {
+    if (s.failures > 0 && now - s.lastFailure > windowMillis && s.blockedUntil <= now) {
+      return new State(0, s.inFlight, 0, 0);
+    }
+    return s;
+  }
+
+  private long wait(State s, long now) {
+    if (s.blockedUntil > now) {
+      return Math.max(1, (s.blockedUntil - now + 999) / 1000);
+    }
+    // below the threshold, the attempts it leaves may be under way at once; past it, one
+    if (s.inFlight >= Math.max(1, threshold - s.failures)) {
+      return 1;
+    }
+    return 0;
   }
 }
