@@ -181,6 +181,22 @@ public final class Scopes implements AccessPolicy {
     return new Scopes(out, keptExtras, requested.admin && admin);
   }
 
+  /**
+   * What a client may hold with no person signed in (client_credentials, Basic on the FHIR API):
+   * its {@code system/} grants and {@code admin}, nothing else. SMART Backend Services tokens carry
+   * {@code system/} scopes only; {@code user/} and {@code patient/} scopes (and {@code openid},
+   * {@code fhirUser}, {@code launch/patient} ...) name a person or a patient, which only a sign-in
+   * supplies. Without this, an app registered for sign-in with {@code user/*.rs} would read the
+   * whole project with its secret alone.
+   */
+  public Scopes withoutPerson() {
+    Map<Context, Map<String, EnumSet<Interaction>>> system = new EnumMap<>(Context.class);
+    if (grants.containsKey(Context.SYSTEM)) {
+      system.put(Context.SYSTEM, grants.get(Context.SYSTEM));
+    }
+    return new Scopes(system, Set.of(), admin);
+  }
+
   /** These scopes plus the identity and launch scopes in {@code more} (others are ignored). */
   public Scopes withIdentityAndLaunch(Set<String> more) {
     Set<String> all = new TreeSet<>(extras);

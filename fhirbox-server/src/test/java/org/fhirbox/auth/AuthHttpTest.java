@@ -226,6 +226,44 @@ class AuthHttpTest {
   }
 
   @Test
+  void aClientRegisteredForSignInsGetsNoUserScopesWithItsSecretAlone() throws Exception {
+    JsonNode app = createClient("clinic-app", "openid fhirUser user/*.rs", false);
+    String id = app.get("clientId").asText();
+    String secret = app.get("clientSecret").asText();
+    HttpResponse<String> token = tokenRequest("grant_type=client_credentials", basic(id, secret));
+    assertThat(token.statusCode()).as(token.body()).isEqualTo(400);
+    assertThat(JSON.readTree(token.body()).get("error").asText()).isEqualTo("invalid_scope");
+    assertThat(JSON.readTree(token.body()).get("error_description").asText()).contains("no system/ scopes");
+    HttpResponse<String> asked = tokenRequest("grant_type=client_credentials&scope=" + enc("user/Patient.rs"),
+        basic(id, secret));
+    assertThat(asked.statusCode()).as(asked.body()).isEqualTo(400);
+    HttpResponse<String> direct = send(req("fhir/R4/Patient").header("Authorization", basic(id, secret)).GET());
+    assertThat(direct.statusCode()).as(direct.body()).isEqualTo(403);
+    assertThat(direct.body()).contains("OperationOutcome", "no system/ scopes");
+  }
+
+  @Test
+  void clientCredentialsAndBasicGrantOnlyTheSystemScopesOfAClientRegisteredWithMore() throws Exception {
+    JsonNode both = createClient("clinic-both", "system/Patient.rs user/*.rs patient/*.rs openid fhirUser", false);
+    String id = both.get("clientId").asText();
+    String secret = both.get("clientSecret").asText();
+    HttpResponse<String> token = tokenRequest("grant_type=client_credentials", basic(id, secret));
+    assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
+    assertThat(JSON.readTree(token.body()).get("scope").asText()).isEqualTo("system/Patient.rs");
+    String bearer = "Bearer " + JSON.readTree(token.body()).get("access_token").asText();
+    assertThat(send(req("fhir/R4/Observation").header("Authorization", bearer).GET()).statusCode()).isEqualTo(403);
+    assertThat(send(req("fhir/R4/Patient").header("Authorization", bearer).GET()).statusCode()).isEqualTo(200);
+    HttpResponse<String> userScope = tokenRequest("grant_type=client_credentials&scope=" + enc("user/Observation.rs"),
+        basic(id, secret));
+    assertThat(userScope.statusCode()).as(userScope.body()).isEqualTo(400);
+    assertThat(JSON.readTree(userScope.body()).get("error").asText()).isEqualTo("invalid_scope");
+    assertThat(send(req("fhir/R4/Observation").header("Authorization", basic(id, secret)).GET()).statusCode())
+        .isEqualTo(403);
+    assertThat(send(req("fhir/R4/Patient").header("Authorization", basic(id, secret)).GET()).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
   void adminApiCreatesPublicClientsWithExactRedirectUris() throws Exception {
     String adminToken = token(ADMIN_ID, ADMIN_SECRET, null);
     HttpResponse<String> created = adminPost("admin/clients", adminToken, "{\"project\":\"clinic-pub\","
