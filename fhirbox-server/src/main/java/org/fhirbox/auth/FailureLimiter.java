@@ -1,8 +1,14 @@
 package org.fhirbox.auth;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Counts failed client authentication per key (see {@link AuthThrottle} for the keys). After
@@ -20,11 +26,18 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Counters live in memory per node (not in the database): N nodes allow N times the attempts,
  * which is harmless against 256-bit random secrets; what matters is that the CPU cost of PBKDF2
- * (a configured bootstrap client's chosen secret) cannot be driven without bound. Memory is
- * bounded by pruning idle keys.
+ * (a configured bootstrap client's chosen secret) cannot be driven without bound.
+ *
+ * <p>Memory is bounded whatever callers send: a key is kept as its SHA-256 (a client id in a
+ * request may be 64 KB), and at most {@value #MAX_KEYS} keys are kept, the one used longest ago
+ * going when a new one comes (an access-ordered {@link LinkedHashMap}, so each call is O(1)
+ * rather than a scan of every key). An evicted key starts over; pushing out a key that is being
+ * guessed takes {@value #MAX_KEYS} other keys in between, and one address gets only 20 failures
+ * before its own counter holds it back, so that takes very many addresses.
  */
 final class FailureLimiter {
-  private static final int MAX_KEYS = 100_000;
+  static final int MAX_KEYS = 100_000;
+  private static final State FRESH = new State(0, 0, 0, 0);
 
   private record State(int failures, int inFlight, long lastFailure, long blockedUntil) {
     boolean idle() {
@@ -36,7 +49,13 @@ final class FailureLimiter {
   private final int threshold;
   private final long windowMillis;
   private final long maxDelayMillis;
-  private final ConcurrentHashMap<String, State> states = new ConcurrentHashMap<>();
+  /** SHA-256 of the key to its state, least recently used first; guarded by itself. */
+  private final LinkedHashMap<String, State> states = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, State> eldest) {
+      return size() > MAX_KEYS;
+    }
+  };
 
   FailureLimiter(Clock clock, int threshold, Duration window, Duration maxDelay) {
     this.clock = clock;
@@ -51,7 +70,10 @@ final class FailureLimiter {
    */
   long retryAfterSeconds(String key) {
     long now = clock.millis();
-    State s = states.get(key);
+    State s;
+    synchronized (states) {
+      s = states.get(digest(key));
+    }
     return s == null ? 0 : wait(current(s, now), now);
   }
 
@@ -62,16 +84,16 @@ final class FailureLimiter {
    */
   long tryAcquire(String key) {
     long now = clock.millis();
-    long[] wait = {0};
-    states.compute(key, (k, s) -> {
-      State cur = s == null ? new State(0, 0, 0, 0) : current(s, now);
-      wait[0] = wait(cur, now);
-      if (wait[0] > 0) {
-        return s;
+    String k = digest(key);
+    synchronized (states) {
+      State s = states.get(k);
+      State cur = s == null ? FRESH : current(s, now);
+      long wait = wait(cur, now);
+      if (wait == 0) {
+        states.put(k, new State(cur.failures, cur.inFlight + 1, cur.lastFailure, cur.blockedUntil));
       }
-      return new State(cur.failures, cur.inFlight + 1, cur.lastFailure, cur.blockedUntil);
-    });
-    return wait[0];
+      return wait;
+    }
   }
 
   /** An admitted attempt failed: it is a failure, no longer in flight. */
@@ -81,19 +103,15 @@ final class FailureLimiter {
 
   /** An admitted attempt succeeded: the key starts over. */
   void succeeded(String key) {
-    states.computeIfPresent(key, (k, s) -> {
-      State next = new State(0, Math.max(0, s.inFlight - 1), 0, 0);
-      return next.idle() ? null : next;
-    });
+    updateIfPresent(key, s -> new State(0, Math.max(0, s.inFlight - 1), 0, 0));
   }
 
   /** An admitted attempt ended with neither a failure nor a success to count. */
   void released(String key) {
     long now = clock.millis();
-    states.computeIfPresent(key, (k, s) -> {
+    updateIfPresent(key, s -> {
       State cur = current(s, now);
-      State next = new State(cur.failures, Math.max(0, cur.inFlight - 1), cur.lastFailure, cur.blockedUntil);
-      return next.idle() ? null : next;
+      return new State(cur.failures, Math.max(0, cur.inFlight - 1), cur.lastFailure, cur.blockedUntil);
     });
   }
 
@@ -102,13 +120,19 @@ final class FailureLimiter {
     record(key, false);
   }
 
+  /** How many keys are kept (at most {@link #MAX_KEYS}). */
+  int size() {
+    synchronized (states) {
+      return states.size();
+    }
+  }
+
   private void record(String key, boolean reserved) {
     long now = clock.millis();
-    if (states.size() >= MAX_KEYS) {
-      states.values().removeIf(s -> s.inFlight == 0 && now - s.lastFailure > windowMillis && s.blockedUntil <= now);
-    }
-    states.compute(key, (k, s) -> {
-      State cur = s == null ? new State(0, 0, 0, 0) : current(s, now);
+    String k = digest(key);
+    synchronized (states) {
+      State s = states.get(k);
+      State cur = s == null ? FRESH : current(s, now);
       int failures = cur.failures + 1;
       long blockedUntil = 0;
       if (failures >= threshold) {
@@ -116,8 +140,33 @@ final class FailureLimiter {
         blockedUntil = now + Math.min(maxDelayMillis, 1000L << doublings);
       }
       int inFlight = reserved ? Math.max(0, cur.inFlight - 1) : cur.inFlight;
-      return new State(failures, inFlight, now, blockedUntil);
-    });
+      states.put(k, new State(failures, inFlight, now, blockedUntil));
+    }
+  }
+
+  private void updateIfPresent(String key, UnaryOperator<State> update) {
+    String k = digest(key);
+    synchronized (states) {
+      State s = states.get(k);
+      if (s != null) {
+        State next = update.apply(s);
+        if (next.idle()) {
+          states.remove(k);
+        } else {
+          states.put(k, next);
+        }
+      }
+    }
+  }
+
+  /** The key as kept: SHA-256, base64url, 43 characters whatever the key's length. */
+  private static String digest(String key) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(hash);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
   }
 
   /** {@code s} with its failures forgotten when the last one is older than the window. */

@@ -78,4 +78,25 @@ class FailureLimiterTest {
     limiter.failed("k");
     assertThat(limiter.tryAcquire("k")).isEqualTo(2);
   }
+
+  @Test
+  void moreDistinctKeysThanTheLimitKeepAtMostMaxKeysAndTheMostRecentlyUsed() {
+    for (int i = 0; i < 5; i++) {
+      limiter.failure("busy");
+    }
+    for (int i = 0; i < FailureLimiter.MAX_KEYS + 1000; i++) {
+      limiter.failure("client-" + i);
+      if (i % 10_000 == 0) {
+        limiter.retryAfterSeconds("busy");
+      }
+    }
+    assertThat(limiter.size()).isLessThanOrEqualTo(FailureLimiter.MAX_KEYS);
+    for (int i = 0; i < 4; i++) {
+      limiter.failure("client-" + (FailureLimiter.MAX_KEYS + 999));
+    }
+    assertThat(limiter.retryAfterSeconds("client-" + (FailureLimiter.MAX_KEYS + 999))).as("the newest kept")
+        .isEqualTo(1);
+    assertThat(limiter.retryAfterSeconds("client-0")).as("the oldest gone").isZero();
+    assertThat(limiter.retryAfterSeconds("busy")).as("a key in use all along kept").isEqualTo(1);
+  }
 }
