@@ -82,6 +82,14 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void anAppWhoseRegistrationLacksOfflineAccessGetsNoRefreshTokenEvenWhenItAsks() {
+    SmartApp online = SmartApp.register(server, PROJECT, "user/*.rs openid fhirUser", true, true, REDIRECT);
+    JsonNode t = signIn(online, "user/*.rs openid offline_access");
+    assertThat(t.has("refresh_token")).isFalse();
+    assertThat(t.get("scope").asText().split(" ")).containsExactlyInAnyOrder("user/*.rs", "openid");
+  }
+
+  @Test
   void aRefreshTokenComesOnlyWithOfflineAccessAndBelongsToItsClient() {
     assertThat(signIn(publicApp, "user/*.rs openid").has("refresh_token")).isFalse();
     String refresh = signIn(publicApp, SCOPE).get("refresh_token").asText();
