@@ -97,6 +97,49 @@ public final class Scopes implements AccessPolicy {
     return new Scopes(grants, extras, admin);
   }
 
+  /**
+   * A requested {@code scope} (an authorization or token request) split into the scopes this
+   * server supports and those it leaves out. RFC 6749 §3.3 lets the server grant less than asked
+   * and say so in the response's {@code scope}; failing the whole request for one scope it does not
+   * serve ({@code launch/encounter}, OpenID Connect's {@code email}, a SMART v2 granular scope)
+   * would lock out apps that ask for it as an option.
+   */
+  public record Requested(Scopes supported, List<String> unsupported) {
+    public Requested {
+      unsupported = List.copyOf(unsupported);
+    }
+
+    /**
+     * True when scopes were asked for and none is supported. Such a request must be refused: an
+     * empty request means "everything allowed" to {@link #narrow}.
+     */
+    public boolean noneSupported() {
+      return supported.isEmpty() && !unsupported.isEmpty();
+    }
+  }
+
+  /**
+   * Parses a requested scope string leniently: each space-separated scope that {@link #parse}
+   * refuses is left out whole. A SMART v2 granular scope ({@code patient/Observation.rs?category=...})
+   * is left out whole too, never read as the scope before its {@code ?}: that would grant every
+   * Observation where the app asked for one category.
+   */
+  public static Requested parseRequested(String scope) {
+    List<String> supported = new ArrayList<>();
+    List<String> unsupported = new ArrayList<>();
+    for (String s : (scope == null ? "" : scope.trim()).split("\\s+")) {
+      if (s.isEmpty()) {
+        continue;
+      }
+      if (tryParse(s).isPresent()) {
+        supported.add(s);
+      } else {
+        unsupported.add(s);
+      }
+    }
+    return new Requested(parse(String.join(" ", supported)), unsupported);
+  }
+
   public static Optional<Scopes> tryParse(String scope) {
     try {
       return Optional.of(parse(scope));

@@ -55,12 +55,13 @@ final class TokenEndpoint {
   }
 
   private Map<String, Object> clientCredentials(Exchange ex, Map<String, String> form) {
-    Scopes requested;
-    try {
-      requested = Scopes.parse(form.get("scope"));
-    } catch (IllegalArgumentException e) {
-      throw OAuthError.badRequest("invalid_scope", e.getMessage());
+    // RFC 6749 §3.3: scopes this server does not serve are left out; the answer's scope says what was granted
+    Scopes.Requested asked = Scopes.parseRequested(form.get("scope"));
+    if (asked.noneSupported()) {
+      throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is supported by this server: "
+          + String.join(" ", asked.unsupported()));
     }
+    Scopes requested = asked.supported();
     OAuthClient client = clients.authenticate(ex, form, false);
     // SMART Backend Services: a client acting for itself gets system/ scopes only (see withoutPerson)
     Scopes allowed = client.allowedScopes().withoutPerson();

@@ -264,6 +264,22 @@ class AuthHttpTest {
   }
 
   @Test
+  void clientCredentialsLeavesOutScopesTheServerDoesNotServeAndGrantsTheRest() throws Exception {
+    JsonNode backend = createClient("clinic-granular", "system/*.rs", false);
+    String id = backend.get("clientId").asText();
+    String secret = backend.get("clientSecret").asText();
+    // a SMART v2 granular scope goes whole: never read as system/Observation.rs
+    HttpResponse<String> some = tokenRequest("grant_type=client_credentials&scope="
+        + enc("system/Patient.rs system/Observation.rs?code=http://loinc.org|1234-5 email"), basic(id, secret));
+    assertThat(some.statusCode()).as(some.body()).isEqualTo(200);
+    assertThat(JSON.readTree(some.body()).get("scope").asText()).isEqualTo("system/Patient.rs");
+    HttpResponse<String> none = tokenRequest("grant_type=client_credentials&scope=" + enc("email launch/encounter"),
+        basic(id, secret));
+    assertThat(none.statusCode()).as(none.body()).isEqualTo(400);
+    assertThat(JSON.readTree(none.body()).get("error").asText()).isEqualTo("invalid_scope");
+  }
+
+  @Test
   void adminApiCreatesPublicClientsWithExactRedirectUris() throws Exception {
     String adminToken = token(ADMIN_ID, ADMIN_SECRET, null);
     HttpResponse<String> created = adminPost("admin/clients", adminToken, "{\"project\":\"clinic-pub\","

@@ -98,6 +98,22 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void scopesTheServerDoesNotServeAreLeftOutOfASignInAndARefreshInsteadOfFailingThem() {
+    // launch/encounter (no EHR launch), OpenID Connect's email, and a SMART v2 granular scope: the
+    // granular one goes whole, never as user/Observation.rs, which would grant every category
+    JsonNode t = signIn(publicApp, "user/Patient.rs openid offline_access launch/encounter email"
+        + " user/Observation.rs?category=laboratory");
+    assertThat(t.get("scope").asText()).isEqualTo("user/Patient.rs offline_access openid");
+    HttpResponse<String> narrower = publicApp.refresh(t.get("refresh_token").asText(),
+        Optional.of("user/Patient.r launch/encounter"));
+    assertThat(narrower.statusCode()).as(narrower.body()).isEqualTo(200);
+    JsonNode n = SmartApp.read(narrower.body());
+    assertThat(n.get("scope").asText()).isEqualTo("user/Patient.r");
+    assertError(publicApp.refresh(n.get("refresh_token").asText(), Optional.of("email launch/encounter")), 400,
+        "invalid_scope");
+  }
+
+  @Test
   void aRefreshMayNarrowTheScopeButNotWidenIt() {
     String refresh = signIn(publicApp, "user/Patient.rs openid offline_access").get("refresh_token").asText();
     HttpResponse<String> wider = publicApp.refresh(refresh, Optional.of("user/*.rs"));
