@@ -387,15 +387,20 @@ class AuthHttpTest {
   }
 
   @Test
-  void behindATrustedProxyFailuresAreCountedPerForwardedAddress() throws Exception {
+  void behindATrustedProxyFailuresAreCountedPerAddressTheProxySawWhateverTheCallerForges() throws Exception {
     try (TestServer proxied = TestServer.start(Map.of("FHIRBOX_TRUST_PROXY", "true"))) {
-      // distinct client ids, so that only the per-address limit (20 failures) counts
+      // distinct client ids, so that only the per-address limit (20 failures) counts; each guess
+      // names another address of its own choosing in front of the one the proxy appends
       for (int i = 0; i < 20; i++) {
-        assertThat(basicThroughProxy(proxied, "guesser-" + i, "198.51.100.1").statusCode()).isEqualTo(401);
+        assertThat(basicThroughProxy(proxied, "guesser-" + i, "203.0.113." + i, "198.51.100.1").statusCode())
+            .isEqualTo(401);
       }
-      assertThat(basicThroughProxy(proxied, "guesser-20", "198.51.100.1").statusCode()).isEqualTo(429);
-      // another caller behind the same proxy (same peer address, 127.0.0.1) is not affected
-      assertThat(basicThroughProxy(proxied, "guesser-21", "198.51.100.2").statusCode()).isEqualTo(401);
+      assertThat(basicThroughProxy(proxied, "guesser-20", "203.0.113.99", "198.51.100.1").statusCode())
+          .isEqualTo(429);
+      // another caller behind the same proxy (same peer address, 127.0.0.1) is not affected,
+      // even when it names the throttled address itself
+      assertThat(basicThroughProxy(proxied, "guesser-21", "198.51.100.1", "198.51.100.2").statusCode())
+          .isEqualTo(401);
     }
   }
 
@@ -406,11 +411,16 @@ class AuthHttpTest {
         .hasStackTraceContaining("FHIRBOX_TRUST_PROXY must be true or false");
   }
 
-  private static HttpResponse<String> basicThroughProxy(TestServer server, String clientId,
-      String forwardedFor) throws Exception {
+  /**
+   * A request as nginx passes it on with {@code $proxy_add_x_forwarded_for}: the caller's own
+   * {@code X-Forwarded-For} and {@code Forwarded} (naming {@code forged}), then the address the
+   * proxy saw appended.
+   */
+  private static HttpResponse<String> basicThroughProxy(TestServer server, String clientId, String forged,
+      String seenByProxy) throws Exception {
     return send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "fhir/R4/Patient"))
-        .header("Authorization", basic(clientId, "wrong")).header("X-Forwarded-For", forwardedFor + ", 10.0.0.1")
-        .GET());
+        .header("Authorization", basic(clientId, "wrong")).header("X-Forwarded-For", forged + ", " + seenByProxy)
+        .header("Forwarded", "for=" + forged).GET());
   }
 
   @Test
