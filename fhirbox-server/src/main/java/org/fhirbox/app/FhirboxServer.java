@@ -280,8 +280,10 @@ public final class FhirboxServer implements AutoCloseable {
     http.setOutputBufferSize(64 * 1024);
     http.setRequestHeaderSize(16 * 1024);
     if (config.getBoolean("FHIRBOX_TRUST_PROXY")) {
-      // The caller's address (audit trail, failed-authentication throttling) comes from
-      // X-Forwarded-For or Forwarded (RFC 7239), which only a trusted proxy may set.
+      // The caller's address (audit trail, failed-authentication throttling) comes from the
+      // X-Forwarded-For entry the nearest proxy appended, never from what the caller wrote there
+      // or in Forwarded (NearestProxyHeaders); X-Forwarded-Proto tells https.
+      http.addCustomizer(new NearestProxyHeaders());
       http.addCustomizer(new ForwardedRequestCustomizer());
     }
     HttpConnectionFactory http1 = new HttpConnectionFactory(http);

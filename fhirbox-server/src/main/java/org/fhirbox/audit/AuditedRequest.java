@@ -15,7 +15,7 @@ public interface AuditedRequest {
 
   /**
    * The caller's address: the connection's peer, or with {@code FHIRBOX_TRUST_PROXY=true} the
-   * client a trusted proxy names in {@code X-Forwarded-For} (the server's request customizer).
+   * address the nearest (trusted) proxy appended to {@code X-Forwarded-For} ({@code NearestProxyHeaders}).
    */
   String address();
 

@@ -18,6 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * A success clears the counter of its pair only; the per-address and per-client counters are
  * forgotten after a quiet window, so that succeeding with an account or client of one's own does
  * not reset them for guesses at others.
+ *
+ * <p>A check of a secret is admitted by {@link #begin} before the secret is hashed and counted as
+ * in flight on each counter until it ends (see {@link FailureLimiter}), so that parallel guesses
+ * cannot all pass the check before the first of them is counted as a failure.
  */
 final class AuthThrottle {
   private static final int MAX_KNOWN = 100_000;
@@ -47,6 +51,104 @@ final class AuthThrottle {
         new FailureLimiter(clock, 20, window, cap), new FailureLimiter(clock, 100, window, cap), Duration.ofDays(1));
   }
 
+  /**
+   * Admits one attempt by {@code address} at {@code clientId} (null when the request named none),
+   * or refuses it ({@link Attempt#retryAfterSeconds()} above 0, nothing counted). End an admitted
+   * attempt with {@link Attempt#failed()} or {@link Attempt#succeeded()}; closing it without
+   * either lets it go uncounted.
+   */
+  Attempt begin(String clientId, String address) {
+    boolean checkClient = clientId != null && !isKnown(clientId, address);
+    String pair = clientId == null ? null : pair(clientId, address);
+    long wait = pair == null ? 0 : perPair.tryAcquire(pair);
+    if (wait == 0) {
+      wait = perAddress.tryAcquire(address);
+      if (wait == 0) {
+        wait = checkClient ? perClient.tryAcquire(clientId) : 0;
+        if (wait > 0) {
+          perAddress.released(address);
+        }
+      }
+      if (wait > 0 && pair != null) {
+        perPair.released(pair);
+      }
+    }
+    if (wait > 0) {
+      long now = clientId == null ? perAddress.retryAfterSeconds(address) : retryAfterSeconds(clientId, address);
+      return new Attempt(clientId, address, false, Math.max(wait, now));
+    }
+    return new Attempt(clientId, address, checkClient, 0);
+  }
+
+  /** One check of a secret admitted by {@link #begin}, or one refused before any check. */
+  final class Attempt implements AutoCloseable {
+    private final String clientId;
+    private final String address;
+    private final boolean clientReserved;
+    private final long retryAfterSeconds;
+    private boolean ended;
+
+    private Attempt(String clientId, String address, boolean clientReserved, long retryAfterSeconds) {
+      this.clientId = clientId;
+      this.address = address;
+      this.clientReserved = clientReserved;
+      this.retryAfterSeconds = retryAfterSeconds;
+      this.ended = retryAfterSeconds > 0;
+    }
+
+    /** 0 when admitted; else the seconds to wait, and nothing was checked or counted. */
+    long retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
+
+    /** The secret was wrong (or the attempt failed otherwise): counted on every counter. */
+    void failed() {
+      if (end()) {
+        if (clientId != null) {
+          perPair.failed(pair(clientId, address));
+          if (clientReserved) {
+            perClient.failed(clientId);
+          } else {
+            perClient.failure(clientId);
+          }
+        }
+        perAddress.failed(address);
+      }
+    }
+
+    /** The secret was right: clears the pair's counter and remembers the address for the client. */
+    void succeeded() {
+      if (end()) {
+        perPair.succeeded(pair(clientId, address));
+        perAddress.released(address);
+        if (clientReserved) {
+          perClient.released(clientId);
+        }
+        remember(clientId, address);
+      }
+    }
+
+    /** Lets an attempt that neither failed nor succeeded go without counting it. */
+    @Override
+    public void close() {
+      if (end()) {
+        if (clientId != null) {
+          perPair.released(pair(clientId, address));
+        }
+        perAddress.released(address);
+        if (clientReserved) {
+          perClient.released(clientId);
+        }
+      }
+    }
+
+    private synchronized boolean end() {
+      boolean first = !ended;
+      ended = true;
+      return first;
+    }
+  }
+
   /** Seconds before {@code address} may try {@code clientId} again, 0 when it may try now. */
   long retryAfterSeconds(String clientId, String address) {
     long wait = Math.max(perPair.retryAfterSeconds(pair(clientId, address)), perAddress.retryAfterSeconds(address));
@@ -56,7 +158,10 @@ final class AuthThrottle {
     return wait;
   }
 
-  /** A failure from {@code address}; {@code clientId} is null when the request named none. */
+  /**
+   * A failure from {@code address} that {@link #begin} did not admit (one found before any secret
+   * was checked, e.g. a malformed assertion); {@code clientId} is null when the request named none.
+   */
   void failure(String clientId, String address) {
     if (clientId != null) {
       perPair.failure(pair(clientId, address));
@@ -65,9 +170,8 @@ final class AuthThrottle {
     perAddress.failure(address);
   }
 
-  void success(String clientId, String address) {
+  private void remember(String clientId, String address) {
     String pair = pair(clientId, address);
-    perPair.success(pair);
     long now = clock.millis();
     if (known.size() >= MAX_KNOWN) {
       known.values().removeIf(t -> now - t > rememberMillis);

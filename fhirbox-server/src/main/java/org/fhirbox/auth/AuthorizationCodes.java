@@ -20,10 +20,16 @@ import org.fhirbox.db.Database;
  * is used once, and is bound to its client, its redirect URI and its PKCE challenge (RFC 7636
  * §4.6, S256 only: SMART App Launch forbids {@code plain}).
  *
- * <p>The first exchange marks the code used whatever its outcome, so a wrong {@code code_verifier}
- * cannot be retried against the same code. A second exchange of a code revokes the refresh tokens
- * issued from it (RFC 6749 §4.1.2: "SHOULD revoke ... all tokens previously issued based on that
- * authorization code"); a used code is remembered for {@link #REMEMBER_USED} for that purpose.
+ * <p>An exchange counts as a use of the code only once it has shown that it comes from the app
+ * that asked for it: the code's client, its redirect URI and the {@code code_verifier} whose S256
+ * hash is the challenge. One that fails any of these is refused and leaves the code as it was, so
+ * that whoever sees a code (in a log, a referrer, a public client's redirect) cannot spend it, or
+ * revoke what the app got for it, by sending it with another {@code client_id} or a made-up
+ * verifier; retrying verifiers is futile (RFC 7636 §7.1: 256 bits of entropy, and the code lives
+ * {@link #TTL}). From there on the first exchange uses the code up whatever its outcome (an expired
+ * code, a disabled user), and a second one revokes the refresh tokens issued from it (RFC 6749
+ * §4.1.2: "SHOULD revoke ... all tokens previously issued based on that authorization code"); a
+ * used code is remembered for {@link #REMEMBER_USED} for that purpose.
  */
 public final class AuthorizationCodes {
   public static final Duration TTL = Duration.ofSeconds(60);
@@ -96,18 +102,9 @@ public final class AuthorizationCodes {
       return new Outcome.Refused("the authorization code is not valid");
     }
     Row r = found.get();
-    int first = sql.update("use the authorization code", "UPDATE authorization_code SET used = TRUE"
-        + " WHERE code_hash = ? AND used = FALSE", hash);
-    if (first != 1) {
-      Grant g = r.grant();
-      refreshTokens.revokeFamilyForGood(r.family(), g.clientId(), g.userId(),
-          users.find(g.userId()).map(User::project).orElse(""), g.scopes(), g.authTime());
-      return new Outcome.Refused("the authorization code was already used; the tokens issued for it are revoked");
-    }
     Grant g = r.grant();
-    if (!clock.instant().isBefore(r.expires())) {
-      return new Outcome.Refused("the authorization code has expired");
-    }
+    // checked before the code is marked used: a request that is not the app's own leaves the code
+    // to the app, and cannot revoke what the app got for it (see the class comment)
     if (!g.clientId().equals(clientId)) {
       return new Outcome.Refused("the authorization code was issued to another client");
     }
@@ -120,6 +117,16 @@ public final class AuthorizationCodes {
     }
     if (!s256Matches(verifier, g.codeChallenge())) {
       return new Outcome.Refused("code_verifier does not match the code_challenge (RFC 7636 §4.6)");
+    }
+    int first = sql.update("use the authorization code", "UPDATE authorization_code SET used = TRUE"
+        + " WHERE code_hash = ? AND used = FALSE", hash);
+    if (first != 1) {
+      refreshTokens.revokeFamilyForGood(r.family(), g.clientId(), g.userId(),
+          users.find(g.userId()).map(User::project).orElse(""), g.scopes(), g.authTime());
+      return new Outcome.Refused("the authorization code was already used; the tokens issued for it are revoked");
+    }
+    if (!clock.instant().isBefore(r.expires())) {
+      return new Outcome.Refused("the authorization code has expired");
     }
     Optional<User> user = users.find(g.userId());
     if (user.isEmpty() || user.get().disabled()) {

@@ -60,13 +60,14 @@ public final class ClientAuthenticator {
 
   /** The enabled client whose secret this is. */
   public OAuthClient bySecret(String clientId, String secret, String remoteAddress) {
-    throttle(clientId, remoteAddress);
-    Optional<OAuthClient> client = clients.verifySecret(clientId, secret);
-    if (client.isEmpty()) {
-      throw failed(clientId, remoteAddress, "client authentication failed");
+    try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
+      Optional<OAuthClient> client = clients.verifySecret(clientId, secret);
+      if (client.isEmpty()) {
+        throw failed(attempt, "client authentication failed");
+      }
+      attempt.succeeded();
+      return client.get();
     }
-    succeeded(clientId, remoteAddress);
-    return client.get();
   }
 
   /**
@@ -75,13 +76,14 @@ public final class ClientAuthenticator {
    * authenticate.
    */
   public OAuthClient publicClient(String clientId, String remoteAddress) {
-    throttle(clientId, remoteAddress);
-    Optional<OAuthClient> client = clients.find(clientId).filter(c -> c.publicClient() && !c.disabled());
-    if (client.isEmpty()) {
-      throw failed(clientId, remoteAddress, "client authentication is required (client_secret_basic,"
-          + " client_secret_post or private_key_jwt); only a public client sends client_id alone");
+    try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
+      Optional<OAuthClient> client = clients.find(clientId).filter(c -> c.publicClient() && !c.disabled());
+      if (client.isEmpty()) {
+        throw failed(attempt, "client authentication is required (client_secret_basic,"
+            + " client_secret_post or private_key_jwt); only a public client sends client_id alone");
+      }
+      return client.get();
     }
-    return client.get();
   }
 
   /** The enabled client {@code clientId}, whatever its kind, without authentication (the authorize endpoint). */
@@ -100,49 +102,50 @@ public final class ClientAuthenticator {
       jwt = SignedJWT.parse(assertion);
       claims = jwt.getJWTClaimsSet();
     } catch (ParseException e) {
-      throw failed(null, remoteAddress, "client_assertion is not a signed JWT");
+      throw unadmitted(remoteAddress, "client_assertion is not a signed JWT");
     }
     String clientId = claims.getIssuer();
     if (clientId == null || !clientId.equals(claims.getSubject())) {
-      throw failed(null, remoteAddress, "client_assertion needs iss and sub both equal to the client id");
+      throw unadmitted(remoteAddress, "client_assertion needs iss and sub both equal to the client id");
     }
     if (clientIdParam != null && !clientIdParam.equals(clientId)) {
-      throw failed(null, remoteAddress, "client_id does not match the client_assertion issuer");
+      throw unadmitted(remoteAddress, "client_id does not match the client_assertion issuer");
     }
-    throttle(clientId, remoteAddress);
-    Optional<OAuthClient> client = clients.find(clientId).filter(c -> !c.disabled());
-    Optional<JWKSet> keys = client.isPresent() ? clients.jwks(clientId) : Optional.empty();
-    if (keys.isEmpty()) {
-      throw failed(clientId, remoteAddress, "client authentication failed");
+    try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
+      Optional<OAuthClient> client = clients.find(clientId).filter(c -> !c.disabled());
+      Optional<JWKSet> keys = client.isPresent() ? clients.jwks(clientId) : Optional.empty();
+      if (keys.isEmpty()) {
+        throw failed(attempt, "client authentication failed");
+      }
+      if (!verifySignature(jwt, keys.get())) {
+        throw failed(attempt, "client_assertion signature does not match a registered key");
+      }
+      List<String> aud = claims.getAudience();
+      if (aud == null || aud.stream().noneMatch(this::isOurAudience)) {
+        throw failed(attempt, "client_assertion aud must be the token endpoint URL");
+      }
+      Instant now = clock.instant();
+      Date exp = claims.getExpirationTime();
+      if (exp == null || !exp.toInstant().plus(CLOCK_SKEW).isAfter(now)) {
+        throw failed(attempt, "client_assertion has expired");
+      }
+      if (exp.toInstant().isAfter(now.plus(MAX_ASSERTION_LIFETIME).plus(CLOCK_SKEW))) {
+        throw failed(attempt, "client_assertion exp is more than five minutes ahead");
+      }
+      Date nbf = claims.getNotBeforeTime();
+      if (nbf != null && nbf.toInstant().isAfter(now.plus(CLOCK_SKEW))) {
+        throw failed(attempt, "client_assertion is not valid yet");
+      }
+      String jti = claims.getJWTID();
+      if (jti == null || jti.isBlank() || jti.length() > 255) {
+        throw failed(attempt, "client_assertion needs a jti");
+      }
+      if (!replays.firstUse(clientId, jti, exp.toInstant().plus(CLOCK_SKEW))) {
+        throw failed(attempt, "client_assertion jti was already used");
+      }
+      attempt.succeeded();
+      return client.get();
     }
-    if (!verifySignature(jwt, keys.get())) {
-      throw failed(clientId, remoteAddress, "client_assertion signature does not match a registered key");
-    }
-    List<String> aud = claims.getAudience();
-    if (aud == null || aud.stream().noneMatch(this::isOurAudience)) {
-      throw failed(clientId, remoteAddress, "client_assertion aud must be the token endpoint URL");
-    }
-    Instant now = clock.instant();
-    Date exp = claims.getExpirationTime();
-    if (exp == null || !exp.toInstant().plus(CLOCK_SKEW).isAfter(now)) {
-      throw failed(clientId, remoteAddress, "client_assertion has expired");
-    }
-    if (exp.toInstant().isAfter(now.plus(MAX_ASSERTION_LIFETIME).plus(CLOCK_SKEW))) {
-      throw failed(clientId, remoteAddress, "client_assertion exp is more than five minutes ahead");
-    }
-    Date nbf = claims.getNotBeforeTime();
-    if (nbf != null && nbf.toInstant().isAfter(now.plus(CLOCK_SKEW))) {
-      throw failed(clientId, remoteAddress, "client_assertion is not valid yet");
-    }
-    String jti = claims.getJWTID();
-    if (jti == null || jti.isBlank() || jti.length() > 255) {
-      throw failed(clientId, remoteAddress, "client_assertion needs a jti");
-    }
-    if (!replays.firstUse(clientId, jti, exp.toInstant().plus(CLOCK_SKEW))) {
-      throw failed(clientId, remoteAddress, "client_assertion jti was already used");
-    }
-    succeeded(clientId, remoteAddress);
-    return client.get();
   }
 
   private boolean isOurAudience(String aud) {
@@ -173,19 +176,24 @@ public final class ClientAuthenticator {
     return false;
   }
 
-  private void throttle(String clientId, String remoteAddress) {
-    long wait = throttle.retryAfterSeconds(clientId, remoteAddress);
-    if (wait > 0) {
-      throw new ClientAuthException("too many failed authentication attempts; retry later", wait);
+  /** Admits one check of a client's credentials, or refuses it with the time to wait (see {@link AuthThrottle}). */
+  private AuthThrottle.Attempt admit(String clientId, String remoteAddress) {
+    AuthThrottle.Attempt attempt = throttle.begin(clientId, remoteAddress);
+    if (attempt.retryAfterSeconds() > 0) {
+      throw new ClientAuthException("too many failed authentication attempts; retry later",
+          attempt.retryAfterSeconds());
     }
+    return attempt;
   }
 
-  private ClientAuthException failed(String clientId, String remoteAddress, String message) {
-    throttle.failure(clientId, remoteAddress);
+  private static ClientAuthException failed(AuthThrottle.Attempt attempt, String message) {
+    attempt.failed();
     return new ClientAuthException(message, 0);
   }
 
-  private void succeeded(String clientId, String remoteAddress) {
-    throttle.success(clientId, remoteAddress);
+  /** A failure found before any client was named or admitted: it counts against the address only. */
+  private ClientAuthException unadmitted(String remoteAddress, String message) {
+    throttle.failure(null, remoteAddress);
+    return new ClientAuthException(message, 0);
   }
 }

@@ -97,6 +97,49 @@ public final class Scopes implements AccessPolicy {
     return new Scopes(grants, extras, admin);
   }
 
+  /**
+   * A requested {@code scope} (an authorization or token request) split into the scopes this
+   * server supports and those it leaves out. RFC 6749 §3.3 lets the server grant less than asked
+   * and say so in the response's {@code scope}; failing the whole request for one scope it does not
+   * serve ({@code launch/encounter}, OpenID Connect's {@code email}, a SMART v2 granular scope)
+   * would lock out apps that ask for it as an option.
+   */
+  public record Requested(Scopes supported, List<String> unsupported) {
+    public Requested {
+      unsupported = List.copyOf(unsupported);
+    }
+
+    /**
+     * True when scopes were asked for and none is supported. Such a request must be refused: an
+     * empty request means "everything allowed" to {@link #narrow}.
+     */
+    public boolean noneSupported() {
+      return supported.isEmpty() && !unsupported.isEmpty();
+    }
+  }
+
+  /**
+   * Parses a requested scope string leniently: each space-separated scope that {@link #parse}
+   * refuses is left out whole. A SMART v2 granular scope ({@code patient/Observation.rs?category=...})
+   * is left out whole too, never read as the scope before its {@code ?}: that would grant every
+   * Observation where the app asked for one category.
+   */
+  public static Requested parseRequested(String scope) {
+    List<String> supported = new ArrayList<>();
+    List<String> unsupported = new ArrayList<>();
+    for (String s : (scope == null ? "" : scope.trim()).split("\\s+")) {
+      if (s.isEmpty()) {
+        continue;
+      }
+      if (tryParse(s).isPresent()) {
+        supported.add(s);
+      } else {
+        unsupported.add(s);
+      }
+    }
+    return new Requested(parse(String.join(" ", supported)), unsupported);
+  }
+
   public static Optional<Scopes> tryParse(String scope) {
     try {
       return Optional.of(parse(scope));
@@ -179,6 +222,22 @@ public final class Scopes implements AccessPolicy {
     Set<String> keptExtras = new TreeSet<>(requested.extras);
     keptExtras.retainAll(extras);
     return new Scopes(out, keptExtras, requested.admin && admin);
+  }
+
+  /**
+   * What a client may hold with no person signed in (client_credentials, Basic on the FHIR API):
+   * its {@code system/} grants and {@code admin}, nothing else. SMART Backend Services tokens carry
+   * {@code system/} scopes only; {@code user/} and {@code patient/} scopes (and {@code openid},
+   * {@code fhirUser}, {@code launch/patient} ...) name a person or a patient, which only a sign-in
+   * supplies. Without this, an app registered for sign-in with {@code user/*.rs} would read the
+   * whole project with its secret alone.
+   */
+  public Scopes withoutPerson() {
+    Map<Context, Map<String, EnumSet<Interaction>>> system = new EnumMap<>(Context.class);
+    if (grants.containsKey(Context.SYSTEM)) {
+      system.put(Context.SYSTEM, grants.get(Context.SYSTEM));
+    }
+    return new Scopes(system, Set.of(), admin);
   }
 
   /** These scopes plus the identity and launch scopes in {@code more} (others are ignored). */

@@ -55,22 +55,25 @@ public final class SignIn {
    * @param password as typed (never logged, never kept)
    * @param remoteAddress the caller's address ({@code HttpServletRequest.getRemoteAddr()}: behind
    *     a proxy with {@code FHIRBOX_TRUST_PROXY=true}, the address the proxy names)
-   * @return {@link SignedIn} with the user, {@link BadCredentials}, or {@link Throttled} (checked
-   *     before the password, so a throttled attempt costs no hashing and reveals nothing)
+   * @return {@link SignedIn} with the user, {@link BadCredentials}, or {@link Throttled} (decided
+   *     before the password is hashed, so a throttled attempt costs no hashing and reveals
+   *     nothing; the attempt counts against the limits from then on, so that parallel guesses
+   *     are held to them as sequential ones are)
    */
   public Result authenticate(String project, String email, String password, String remoteAddress) {
     String normalEmail = email == null ? "" : email.strip().toLowerCase(Locale.ROOT);
     String account = normalEmail.isEmpty() || normalEmail.length() > MAX_EMAIL ? null : project + "/" + normalEmail;
-    long wait = throttle.retryAfterSeconds(account == null ? "" : account, remoteAddress);
-    if (wait > 0) {
-      return new Throttled(wait);
+    try (AuthThrottle.Attempt attempt = throttle.begin(account, remoteAddress)) {
+      if (attempt.retryAfterSeconds() > 0) {
+        return new Throttled(attempt.retryAfterSeconds());
+      }
+      Optional<User> user = account == null ? Optional.empty() : users.verifyPassword(project, normalEmail, password);
+      if (user.isEmpty()) {
+        attempt.failed();
+        return new BadCredentials();
+      }
+      attempt.succeeded();
+      return new SignedIn(user.get());
     }
-    Optional<User> user = account == null ? Optional.empty() : users.verifyPassword(project, normalEmail, password);
-    if (user.isEmpty()) {
-      throttle.failure(account, remoteAddress);
-      return new BadCredentials();
-    }
-    throttle.success(account, remoteAddress);
-    return new SignedIn(user.get());
   }
 }

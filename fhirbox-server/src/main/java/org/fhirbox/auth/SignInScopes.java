@@ -8,19 +8,34 @@ import java.util.stream.Collectors;
 /**
  * What a person's sign-in grants an app: the requested resource scopes that both the client and
  * the user may have, plus the identity and launch scopes fhirbox serves to people:
- * {@code openid}, {@code fhirUser}, {@code profile}, {@code launch/patient} and
- * {@code offline_access}. Left out, whatever the request: {@code launch} (there is no EHR launch
- * to join) and {@code online_access} (refresh tokens come with {@code offline_access} only).
+ * {@code openid}, {@code fhirUser}, {@code profile} and {@code launch/patient} when asked, and
+ * {@code offline_access} when asked and in the client's registered scope. Left out, whatever the
+ * request: {@code launch} (there is no EHR launch to join) and {@code online_access} (refresh
+ * tokens come with {@code offline_access} only).
+ *
+ * <p>{@code offline_access} is the one of them that gives an app more than the sign-in itself: a
+ * refresh token that keeps it acting for the person long after they leave. Whether an app may have
+ * that is the admin's decision, so the registered scope is its ceiling (RFC 6749 §3.3: the server
+ * may grant less than asked, "based on the authorization server policy"). The others only say who
+ * signed in and which patient was chosen, and are granted to any app that asks.
  */
 public final class SignInScopes {
   public static final Set<String> GRANTABLE = Set.of("openid", "fhirUser", "profile", "launch/patient",
       "offline_access");
+  /** Of {@link #GRANTABLE}, those an app gets only when its registration lists them. */
+  private static final Set<String> REGISTERED_ONLY = Set.of("offline_access");
 
   private SignInScopes() {}
 
-  /** Before anyone signs in: the request cut to what the client may be granted. */
+  /**
+   * Before anyone signs in: the request cut to what the client may be granted. Its registered
+   * scope bounds the resource scopes and {@code offline_access}; the other identity and launch
+   * scopes come when asked.
+   */
   public static Scopes forClient(OAuthClient client, Scopes requested) {
-    return withoutUngrantable(client.allowedScopes().narrow(requested).withIdentityAndLaunch(grantable(requested)));
+    Set<String> asked = grantable(requested);
+    asked.removeAll(REGISTERED_ONLY); // narrow() keeps them where the registration has them
+    return withoutUngrantable(client.allowedScopes().narrow(requested).withIdentityAndLaunch(asked));
   }
 
   /**

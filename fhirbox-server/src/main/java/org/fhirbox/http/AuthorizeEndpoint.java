@@ -191,9 +191,12 @@ final class AuthorizeEndpoint {
     if (nonce != null && nonce.length() > MAX_NONCE) {
       throw new Refusal("invalid_request", "nonce is longer than " + MAX_NONCE + " characters");
     }
-    Scopes requested = Scopes.tryParse(single(params, "scope"))
-        .orElseThrow(() -> new Refusal("invalid_scope", "the scope is malformed"));
-    Scopes forClient = SignInScopes.forClient(client, requested);
+    // RFC 6749 §3.3: scopes this server does not serve are left out, and the token says what was granted
+    Scopes.Requested requested = Scopes.parseRequested(single(params, "scope"));
+    if (requested.noneSupported()) {
+      throw new Refusal("invalid_scope", "none of the requested scopes is supported by this server");
+    }
+    Scopes forClient = SignInScopes.forClient(client, requested.supported());
     if (forClient.isEmpty()) {
       throw new Refusal("invalid_scope", "none of the requested scopes is allowed for this app");
     }

@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.auth.ClientAuthException;
 import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.TokenService;
 import org.fhirbox.auth.ClientAuthenticator;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,8 @@ import org.fhirbox.core.FhirException;
 /**
  * Finds the caller of a FHIR or admin request from {@code Authorization: Bearer <access token>}
  * or {@code Basic base64(clientId:secret)}. Missing or invalid credentials give 401; the
- * messages never contain the token or secret.
+ * messages never contain the token or secret. Basic grants what a client_credentials token would:
+ * the client's {@code system/} scopes and {@code admin} (403 when it has neither).
  */
 public final class BearerAuthenticator implements FhirboxServlet.Authenticator {
   private static final String CHALLENGE = "Bearer realm=\"fhirbox\"";
@@ -46,7 +48,13 @@ public final class BearerAuthenticator implements FhirboxServlet.Authenticator {
           .orElseThrow(() -> FhirException.unauthorized("malformed Basic credentials"));
       try {
         OAuthClient c = clients.bySecret(idSecret[0], idSecret[1], ex.request().getRemoteAddr());
-        return new Principal(c.clientId(), c.project(), c.allowedScopes());
+        // as client_credentials: no person is signed in, so only the client's system/ scopes
+        Scopes scopes = c.allowedScopes().withoutPerson();
+        if (scopes.isEmpty()) {
+          throw FhirException.forbidden("Basic authentication acts as the client alone, and "
+              + TokenEndpoint.NO_SYSTEM_SCOPES);
+        }
+        return new Principal(c.clientId(), c.project(), scopes);
       } catch (ClientAuthException e) {
         if (e.throttled()) {
           throw FhirException.tooManyRequests(e.getMessage(), e.retryAfterSeconds());

@@ -19,8 +19,8 @@ import java.util.Base64;
  * {@code Secure} and named with the {@code __Host-} prefix (RFC 6265bis §4.1.3.2), which browsers
  * accept only from a secure origin, without {@code Domain} and for path {@code /}: a sibling
  * subdomain cannot plant one. A request counts as https when the connection is (or, with
- * {@code FHIRBOX_TRUST_PROXY=true}, when the proxy says so in {@code X-Forwarded-Proto} or
- * {@code Forwarded}), or when the public base URL is https.
+ * {@code FHIRBOX_TRUST_PROXY=true}, when the proxy says so in {@code X-Forwarded-Proto}), or when
+ * the public base URL is https.
  */
 final class CsrfCookie {
   static final int LIFETIME_MINUTES = 30;

@@ -10,10 +10,16 @@ import org.fhirbox.auth.TokenService;
 
 /**
  * The OAuth2 token endpoint, {@code POST /oauth2/token}: {@code client_credentials} (SMART
- * Backend Services) here, {@code authorization_code} and {@code refresh_token} (SMART App Launch)
+ * Backend Services: the client's {@code system/} scopes and {@code admin}, never the {@code user/}
+ * or {@code patient/} ones it may be registered with for sign-ins) here, {@code authorization_code} and {@code refresh_token} (SMART App Launch)
  * in {@link UserGrants}. Errors are OAuth2 error objects (RFC 6749 §5.2), not OperationOutcomes.
  */
 final class TokenEndpoint {
+  /** Why a client registered without system/ scopes gets nothing by itself (also Basic on the FHIR API). */
+  static final String NO_SYSTEM_SCOPES = "this client is registered with no system/ scopes, and without a person"
+      + " signed in it gets only those (SMART Backend Services); its user/ and patient/ scopes need a sign-in"
+      + " (authorization_code)";
+
   private final TokenClientAuth clients;
   private final TokenService tokens;
   private final UserGrants userGrants;
@@ -49,16 +55,23 @@ final class TokenEndpoint {
   }
 
   private Map<String, Object> clientCredentials(Exchange ex, Map<String, String> form) {
-    Scopes requested;
-    try {
-      requested = Scopes.parse(form.get("scope"));
-    } catch (IllegalArgumentException e) {
-      throw OAuthError.badRequest("invalid_scope", e.getMessage());
+    // RFC 6749 §3.3: scopes this server does not serve are left out; the answer's scope says what was granted
+    Scopes.Requested asked = Scopes.parseRequested(form.get("scope"));
+    if (asked.noneSupported()) {
+      throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is supported by this server: "
+          + String.join(" ", asked.unsupported()));
     }
+    Scopes requested = asked.supported();
     OAuthClient client = clients.authenticate(ex, form, false);
-    Scopes granted = client.allowedScopes().narrow(requested);
+    // SMART Backend Services: a client acting for itself gets system/ scopes only (see withoutPerson)
+    Scopes allowed = client.allowedScopes().withoutPerson();
+    if (allowed.isEmpty()) {
+      throw OAuthError.badRequest("invalid_scope", NO_SYSTEM_SCOPES);
+    }
+    Scopes granted = allowed.narrow(requested);
     if (!requested.isEmpty() && granted.isEmpty()) {
-      throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is allowed for this client");
+      throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is allowed for this client"
+          + " without a person signed in (client_credentials grants only the client's system/ scopes)");
     }
     TokenService.IssuedToken issued = tokens.issue(client, granted);
     Map<String, Object> body = new LinkedHashMap<>();

@@ -73,8 +73,12 @@ final class UserGrants {
     }
     Optional<Scopes> narrower = Optional.empty();
     if (form.containsKey("scope")) {
-      Scopes requested = Scopes.tryParse(form.get("scope"))
-          .orElseThrow(() -> OAuthError.badRequest("invalid_scope", "the scope is malformed"));
+      // RFC 6749 §3.3: scopes this server does not serve are left out, as on the other grants
+      Scopes.Requested asked = Scopes.parseRequested(form.get("scope"));
+      if (asked.noneSupported()) {
+        throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is supported by this server");
+      }
+      Scopes requested = asked.supported();
       // checked before the token rotates, so a refused scope does not cost the app its token
       Optional<Scopes> held = refreshTokens.find(token).map(RefreshTokens.Grant::scopes);
       if (held.isPresent() && !held.get().narrow(requested).equals(requested)) {

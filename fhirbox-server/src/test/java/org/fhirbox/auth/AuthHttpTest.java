@@ -226,6 +226,60 @@ class AuthHttpTest {
   }
 
   @Test
+  void aClientRegisteredForSignInsGetsNoUserScopesWithItsSecretAlone() throws Exception {
+    JsonNode app = createClient("clinic-app", "openid fhirUser user/*.rs", false);
+    String id = app.get("clientId").asText();
+    String secret = app.get("clientSecret").asText();
+    HttpResponse<String> token = tokenRequest("grant_type=client_credentials", basic(id, secret));
+    assertThat(token.statusCode()).as(token.body()).isEqualTo(400);
+    assertThat(JSON.readTree(token.body()).get("error").asText()).isEqualTo("invalid_scope");
+    assertThat(JSON.readTree(token.body()).get("error_description").asText()).contains("no system/ scopes");
+    HttpResponse<String> asked = tokenRequest("grant_type=client_credentials&scope=" + enc("user/Patient.rs"),
+        basic(id, secret));
+    assertThat(asked.statusCode()).as(asked.body()).isEqualTo(400);
+    HttpResponse<String> direct = send(req("fhir/R4/Patient").header("Authorization", basic(id, secret)).GET());
+    assertThat(direct.statusCode()).as(direct.body()).isEqualTo(403);
+    assertThat(direct.body()).contains("OperationOutcome", "no system/ scopes");
+  }
+
+  @Test
+  void clientCredentialsAndBasicGrantOnlyTheSystemScopesOfAClientRegisteredWithMore() throws Exception {
+    JsonNode both = createClient("clinic-both", "system/Patient.rs user/*.rs patient/*.rs openid fhirUser", false);
+    String id = both.get("clientId").asText();
+    String secret = both.get("clientSecret").asText();
+    HttpResponse<String> token = tokenRequest("grant_type=client_credentials", basic(id, secret));
+    assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
+    assertThat(JSON.readTree(token.body()).get("scope").asText()).isEqualTo("system/Patient.rs");
+    String bearer = "Bearer " + JSON.readTree(token.body()).get("access_token").asText();
+    assertThat(send(req("fhir/R4/Observation").header("Authorization", bearer).GET()).statusCode()).isEqualTo(403);
+    assertThat(send(req("fhir/R4/Patient").header("Authorization", bearer).GET()).statusCode()).isEqualTo(200);
+    HttpResponse<String> userScope = tokenRequest("grant_type=client_credentials&scope=" + enc("user/Observation.rs"),
+        basic(id, secret));
+    assertThat(userScope.statusCode()).as(userScope.body()).isEqualTo(400);
+    assertThat(JSON.readTree(userScope.body()).get("error").asText()).isEqualTo("invalid_scope");
+    assertThat(send(req("fhir/R4/Observation").header("Authorization", basic(id, secret)).GET()).statusCode())
+        .isEqualTo(403);
+    assertThat(send(req("fhir/R4/Patient").header("Authorization", basic(id, secret)).GET()).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void clientCredentialsLeavesOutScopesTheServerDoesNotServeAndGrantsTheRest() throws Exception {
+    JsonNode backend = createClient("clinic-granular", "system/*.rs", false);
+    String id = backend.get("clientId").asText();
+    String secret = backend.get("clientSecret").asText();
+    // a SMART v2 granular scope goes whole: never read as system/Observation.rs
+    HttpResponse<String> some = tokenRequest("grant_type=client_credentials&scope="
+        + enc("system/Patient.rs system/Observation.rs?code=http://loinc.org|1234-5 email"), basic(id, secret));
+    assertThat(some.statusCode()).as(some.body()).isEqualTo(200);
+    assertThat(JSON.readTree(some.body()).get("scope").asText()).isEqualTo("system/Patient.rs");
+    HttpResponse<String> none = tokenRequest("grant_type=client_credentials&scope=" + enc("email launch/encounter"),
+        basic(id, secret));
+    assertThat(none.statusCode()).as(none.body()).isEqualTo(400);
+    assertThat(JSON.readTree(none.body()).get("error").asText()).isEqualTo("invalid_scope");
+  }
+
+  @Test
   void adminApiCreatesPublicClientsWithExactRedirectUris() throws Exception {
     String adminToken = token(ADMIN_ID, ADMIN_SECRET, null);
     HttpResponse<String> created = adminPost("admin/clients", adminToken, "{\"project\":\"clinic-pub\","
@@ -333,15 +387,20 @@ class AuthHttpTest {
   }
 
   @Test
-  void behindATrustedProxyFailuresAreCountedPerForwardedAddress() throws Exception {
+  void behindATrustedProxyFailuresAreCountedPerAddressTheProxySawWhateverTheCallerForges() throws Exception {
     try (TestServer proxied = TestServer.start(Map.of("FHIRBOX_TRUST_PROXY", "true"))) {
-      // distinct client ids, so that only the per-address limit (20 failures) counts
+      // distinct client ids, so that only the per-address limit (20 failures) counts; each guess
+      // names another address of its own choosing in front of the one the proxy appends
       for (int i = 0; i < 20; i++) {
-        assertThat(basicThroughProxy(proxied, "guesser-" + i, "198.51.100.1").statusCode()).isEqualTo(401);
+        assertThat(basicThroughProxy(proxied, "guesser-" + i, "203.0.113." + i, "198.51.100.1").statusCode())
+            .isEqualTo(401);
       }
-      assertThat(basicThroughProxy(proxied, "guesser-20", "198.51.100.1").statusCode()).isEqualTo(429);
-      // another caller behind the same proxy (same peer address, 127.0.0.1) is not affected
-      assertThat(basicThroughProxy(proxied, "guesser-21", "198.51.100.2").statusCode()).isEqualTo(401);
+      assertThat(basicThroughProxy(proxied, "guesser-20", "203.0.113.99", "198.51.100.1").statusCode())
+          .isEqualTo(429);
+      // another caller behind the same proxy (same peer address, 127.0.0.1) is not affected,
+      // even when it names the throttled address itself
+      assertThat(basicThroughProxy(proxied, "guesser-21", "198.51.100.1", "198.51.100.2").statusCode())
+          .isEqualTo(401);
     }
   }
 
@@ -352,11 +411,16 @@ class AuthHttpTest {
         .hasStackTraceContaining("FHIRBOX_TRUST_PROXY must be true or false");
   }
 
-  private static HttpResponse<String> basicThroughProxy(TestServer server, String clientId,
-      String forwardedFor) throws Exception {
+  /**
+   * A request as nginx passes it on with {@code $proxy_add_x_forwarded_for}: the caller's own
+   * {@code X-Forwarded-For} and {@code Forwarded} (naming {@code forged}), then the address the
+   * proxy saw appended.
+   */
+  private static HttpResponse<String> basicThroughProxy(TestServer server, String clientId, String forged,
+      String seenByProxy) throws Exception {
     return send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "fhir/R4/Patient"))
-        .header("Authorization", basic(clientId, "wrong")).header("X-Forwarded-For", forwardedFor + ", 10.0.0.1")
-        .GET());
+        .header("Authorization", basic(clientId, "wrong")).header("X-Forwarded-For", forged + ", " + seenByProxy)
+        .header("Forwarded", "for=" + forged).GET());
   }
 
   @Test

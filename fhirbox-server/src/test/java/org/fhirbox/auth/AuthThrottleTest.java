@@ -112,7 +112,7 @@ class AuthThrottleTest {
       }
     }
     assertThat(throttle.retryAfterSeconds("target-5", "198.51.100.7")).isPositive();
-    throttle.success("own-client", "198.51.100.7");
+    throttle.begin("own-client", "198.51.100.7").succeeded();
     assertThat(throttle.retryAfterSeconds("target-5", "198.51.100.7")).as("still held back").isPositive();
     assertThat(throttle.retryAfterSeconds("own-client", "198.51.100.8")).isZero();
   }

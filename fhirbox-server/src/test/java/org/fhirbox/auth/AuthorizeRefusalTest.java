@@ -190,11 +190,12 @@ class AuthorizeRefusalTest {
   }
 
   @Test
-  void aWrongPkceVerifierIsRefusedAndSpendsTheCode() {
+  void aWrongPkceVerifierIsRefusedAndLeavesTheCodeToTheApp() {
     String code = code(new FormBrowser());
     String otherVerifier = "x".repeat(43);
+    // anyone may send a public client's client_id: without the verifier the code is not theirs to spend
     assertError(app.exchange(code, REDIRECT, otherVerifier), 400, "invalid_grant");
-    assertError(app.exchange(code), 400, "invalid_grant");
+    assertThat(app.exchange(code).statusCode()).isEqualTo(200);
 
     String code2 = code(new FormBrowser());
     assertError(app.exchange(code2, REDIRECT, "too-short"), 400, "invalid_grant");
@@ -218,14 +219,30 @@ class AuthorizeRefusalTest {
   }
 
   @Test
-  void aCodeIsBoundToItsRedirectUriAndClient() {
+  void aCodeSentWithAnotherRedirectUriOrByAnotherClientIsRefusedAndStaysRedeemableByItsApp() {
     String code = code(new FormBrowser());
     assertError(app.exchange(code, REDIRECT + "/other", app.verifier()), 400, "invalid_grant");
+    assertThat(app.exchange(code).statusCode()).isEqualTo(200);
 
     String code2 = code(new FormBrowser());
     String verifier = app.verifier();
     SmartApp other = SmartApp.register(server, PROJECT, "user/*.rs", true, true, REDIRECT);
-    assertError(other.exchange(code2, REDIRECT, verifier), 400, "invalid_grant");
+    HttpResponse<String> stolen = other.exchange(code2, REDIRECT, verifier);
+    assertError(stolen, 400, "invalid_grant");
+    assertThat(stolen.body()).contains("another client");
+    assertThat(app.exchange(code2).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anotherClientSendingARedeemedCodeRevokesNothingOfTheApps() {
+    String code = code(new FormBrowser());
+    HttpResponse<String> first = app.exchange(code);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    String refresh = SmartApp.read(first.body()).get("refresh_token").asText();
+    SmartApp other = SmartApp.register(server, PROJECT, "user/*.rs", true, true, REDIRECT);
+    assertError(other.exchange(code, REDIRECT, app.verifier()), 400, "invalid_grant");
+    assertError(app.exchange(code, REDIRECT, "y".repeat(43)), 400, "invalid_grant");
+    assertThat(app.refresh(refresh, Optional.empty()).statusCode()).isEqualTo(200);
   }
 
   @Test

@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.fhirbox.auth.SignIn.BadCredentials;
 import org.fhirbox.auth.SignIn.SignedIn;
 import org.fhirbox.auth.SignIn.Throttled;
@@ -107,5 +113,36 @@ class SignInTest {
     assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "203.0.113.200"))
         .isInstanceOf(Throttled.class);
     assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME)).isInstanceOf(SignedIn.class);
+  }
+
+  @Test
+  void wrongPasswordsSentAllAtOnceAreHeldToTheLimitOfFiveAsSequentialOnesAre() throws Exception {
+    // a password stretched enough that the guesses overlap while they are hashed
+    PasswordHasher slow = new PasswordHasher(new SecureRandom(), 100_000);
+    new UserStore(db, slow, new ClientStore(db, slow, clock), clock).setPassword(ada.id(), PASSWORD);
+    int threads = 16;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<SignIn.Result>> results = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        String guess = "parallel guess " + i;
+        results.add(pool.submit(() -> {
+          start.await();
+          return signIn.authenticate("clinic", "ada@example.org", guess, ELSEWHERE);
+        }));
+      }
+      int checked = 0;
+      for (Future<SignIn.Result> r : results) {
+        if (!(r.get() instanceof Throttled)) {
+          assertThat(r.get()).isInstanceOf(BadCredentials.class);
+          checked++;
+        }
+      }
+      assertThat(checked).as("guesses whose password was checked").isBetween(1, 5);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, ELSEWHERE)).isInstanceOf(Throttled.class);
   }
 }

@@ -82,11 +82,35 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void anAppWhoseRegistrationLacksOfflineAccessGetsNoRefreshTokenEvenWhenItAsks() {
+    SmartApp online = SmartApp.register(server, PROJECT, "user/*.rs openid fhirUser", true, true, REDIRECT);
+    JsonNode t = signIn(online, "user/*.rs openid offline_access");
+    assertThat(t.has("refresh_token")).isFalse();
+    assertThat(t.get("scope").asText().split(" ")).containsExactlyInAnyOrder("user/*.rs", "openid");
+  }
+
+  @Test
   void aRefreshTokenComesOnlyWithOfflineAccessAndBelongsToItsClient() {
     assertThat(signIn(publicApp, "user/*.rs openid").has("refresh_token")).isFalse();
     String refresh = signIn(publicApp, SCOPE).get("refresh_token").asText();
     assertError(confidentialApp.refresh(refresh, Optional.empty()), 400, "invalid_grant");
     assertThat(publicApp.refresh(refresh, Optional.empty()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void scopesTheServerDoesNotServeAreLeftOutOfASignInAndARefreshInsteadOfFailingThem() {
+    // launch/encounter (no EHR launch), OpenID Connect's email, and a SMART v2 granular scope: the
+    // granular one goes whole, never as user/Observation.rs, which would grant every category
+    JsonNode t = signIn(publicApp, "user/Patient.rs openid offline_access launch/encounter email"
+        + " user/Observation.rs?category=laboratory");
+    assertThat(t.get("scope").asText()).isEqualTo("user/Patient.rs offline_access openid");
+    HttpResponse<String> narrower = publicApp.refresh(t.get("refresh_token").asText(),
+        Optional.of("user/Patient.r launch/encounter"));
+    assertThat(narrower.statusCode()).as(narrower.body()).isEqualTo(200);
+    JsonNode n = SmartApp.read(narrower.body());
+    assertThat(n.get("scope").asText()).isEqualTo("user/Patient.r");
+    assertError(publicApp.refresh(n.get("refresh_token").asText(), Optional.of("email launch/encounter")), 400,
+        "invalid_scope");
   }
 
   @Test

@@ -240,13 +240,14 @@ class AuditHttpTest {
   }
 
   @Test
-  void forwardedForIsHonouredOnlyWhenTheProxyIsTrusted() throws Exception {
+  void theAddressTheTrustedProxySawIsAuditedNotOneTheCallerWrote() throws Exception {
     for (boolean trusted : new boolean[] {false, true}) {
       try (TestServer server = TestServer.start(Map.of("FHIRBOX_TRUST_PROXY", Boolean.toString(trusted)))) {
         TestClient admin = server.client();
         String id = upload(admin, "proxied");
+        // the caller wrote 10.9.9.9 and a Forwarded header; the proxy appended 203.0.113.7
         assertThat(admin.sendBytes(admin.request("fhir/R4/Binary/" + id).header("X-Forwarded-For",
-            "203.0.113.7, 10.0.0.1").GET()).statusCode()).isEqualTo(200);
+            "10.9.9.9, 203.0.113.7").header("Forwarded", "for=192.0.2.66").GET()).statusCode()).isEqualTo(200);
         List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + id, e -> e.size() >= 2);
         JsonNode read = find(events, "rest", "read", TestServer.ADMIN_ID);
         assertThat(read.at("/agent/0/network/address").asText()).isEqualTo(trusted ? "203.0.113.7" : "127.0.0.1");
