@@ -26,10 +26,14 @@ public final class AuditedWrites {
     this.binaries = binaries;
   }
 
-  /** {@link ResourceService#create}, audited when it created a Binary. */
-  public Written create(Principal principal, String type, Deferred<Resource> body, AuditedRequest request)
-      throws IOException {
-    return binaries.recorded(principal, request, resources.create(principal, type, body));
+  /**
+   * {@link ResourceService#create}, audited when it created a Binary; a conditional create that
+   * found its match wrote nothing and records nothing.
+   */
+  public Written create(Principal principal, String type, Deferred<Resource> body, String ifNoneExist,
+      AuditedRequest request) throws IOException {
+    Written w = resources.create(principal, type, body, ifNoneExist);
+    return w.created() ? binaries.recorded(principal, request, w) : w;
   }
 
   /** {@link ResourceService#update}, audited when it wrote a Binary. */

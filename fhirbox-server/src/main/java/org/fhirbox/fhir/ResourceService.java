@@ -2,7 +2,6 @@ package org.fhirbox.fhir;
 
 import java.io.IOException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -119,14 +118,33 @@ public final class ResourceService {
     });
   }
 
-  public Written create(Principal principal, String type, Deferred<Resource> body) throws IOException {
+  /**
+   * Creates (FHIR R4 http.html#create); with {@code ifNoneExist} (the {@code If-None-Exist} header,
+   * or null) a conditional create (http.html#ccreate, {@link ConditionalCreate}): when its search
+   * finds one resource, that one, unchanged ({@link Written#created()} false).
+   */
+  public Written create(Principal principal, String type, Deferred<Resource> body, String ifNoneExist)
+      throws IOException {
     principal.require(type, Interaction.CREATE);
     compartment.limit(principal, type, Interaction.CREATE); // refused before the body is read
+    if (ifNoneExist != null) {
+      principal.require(type, Interaction.SEARCH);
+    }
     Resource resource = body.read();
     if (!resource.fhirType().equals(type)) {
       throw FhirException.badRequest("the body is a " + resource.fhirType() + " but the URL names " + type);
     }
-    return bundles.createSingle(principal, resource);
+    return bundles.createSingle(principal, resource, ifNoneExist);
+  }
+
+  /**
+   * The one resource of {@code type} the condition of a conditional create matches, or empty when
+   * none does (412 for more): for a create whose body is read only when nothing matches.
+   */
+  public Optional<StoredResource> existing(Principal principal, String type, String ifNoneExist) {
+    principal.require(type, Interaction.CREATE);
+    compartment.limit(principal, type, Interaction.CREATE);
+    return bundles.existing(principal, type, ifNoneExist);
   }
 
   /** @param ifMatch the version the caller expects ({@code If-Match}), read after the access check; null for any */
@@ -159,17 +177,13 @@ public final class ResourceService {
   public SearchPage search(Principal principal, String type, Deferred<Map<String, List<String>>> params,
       boolean strict) throws IOException {
     principal.require(type, Interaction.SEARCH);
-    // Binary is in no compartment: a patient's Binaries are reached through what names them
-    compartment.limit(principal, type, Interaction.SEARCH).filter(p -> type.equals("Binary")).ifPresent(p -> {
-      throw FhirException.forbidden("Binary is outside the Patient compartment, to which the access token's"
-          + " patient/ scopes limit search; read a patient's Binaries through the resources that name them");
-    });
+    compartment.requireSearchable(principal, type);
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
         t -> principal.access().allows(t, Interaction.SEARCH)
             && compartment.mayReach(principal, t, Interaction.SEARCH));
     return store.read(tx -> {
-      SearchQuery query = limited(chains.resolve(tx, parsed.query(),
-          t -> compartment.criteria(principal, t, Interaction.SEARCH)), principal);
+      SearchQuery query = compartment.confine(principal, chains.resolve(tx, parsed.query(),
+          t -> compartment.criteria(principal, t, Interaction.SEARCH)));
       if (parsed.summaryCount() || query.count() <= 0) {
         OptionalLong total = parsed.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(tx.count(query));
         return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, List.of(), false,
@@ -200,18 +214,6 @@ public final class ResourceService {
         yield upTo <= Total.ESTIMATE_CAP ? OptionalLong.of(upTo) : OptionalLong.empty();
       }
     };
-  }
-
-  /** {@code query} with the caller's compartment as one more criterion, where its search of the type is limited. */
-  private SearchQuery limited(SearchQuery query, Principal principal) {
-    List<SearchClause> extra = compartment.criteria(principal, query.type(), Interaction.SEARCH);
-    if (extra.isEmpty()) {
-      return query;
-    }
-    List<SearchClause> clauses = new ArrayList<>(query.clauses());
-    clauses.addAll(extra);
-    return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
-        query.offset());
   }
 
   /**

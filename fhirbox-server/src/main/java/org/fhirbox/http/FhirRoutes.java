@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
@@ -138,12 +139,45 @@ public final class FhirRoutes {
     throw FhirException.methodNotAllowed(method + " is not allowed here; use " + use, first, more);
   }
 
+  /**
+   * {@code POST /{type}}; with {@code If-None-Exist}, a conditional create (FHIR R4 http.html#ccreate):
+   * when the search it names finds one resource, nothing is created and that resource is the answer,
+   * 200 with its {@code Location} and {@code ETag}; more than one is 412. Raw Binary content is read
+   * only when nothing matches.
+   */
   private void create(Exchange ex, Principal principal, String type) throws IOException {
+    String ifNoneExist = ex.header("If-None-Exist");
+    if (ifNoneExist != null && ifNoneExist.isBlank()) {
+      throw FhirException.badRequest("If-None-Exist is empty; it takes search parameters, as identifier=system|value");
+    }
     if (type.equals("Binary") && binaries.isRawBody(ex)) {
-      respondWritten(ex, principal, binaries.createRaw(ex, principal));
+      Optional<StoredResource> match = ifNoneExist == null ? Optional.empty()
+          : resources.existing(principal, type, ifNoneExist);
+      if (match.isPresent()) {
+        respondExisting(ex, principal, match.get());
+      } else {
+        respondWritten(ex, principal, binaries.createRaw(ex, principal));
+      }
       return;
     }
-    respondWritten(ex, principal, writes.create(principal, type, () -> parseBody(ex), new ExchangeFacts(ex)));
+    Written w = writes.create(principal, type, () -> parseBody(ex), ifNoneExist, new ExchangeFacts(ex));
+    if (w.created()) {
+      respondWritten(ex, principal, w);
+    } else {
+      respondExisting(ex, principal, w.stored());
+    }
+  }
+
+  /** The answer to a conditional create that found {@code s}: 200, its Location, nothing written. */
+  private void respondExisting(Exchange ex, Principal principal, StoredResource s) throws IOException {
+    ex.response().setHeader("Location", ex.fhirBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.versionId());
+    ResourceOutput.versionHeaders(ex, s);
+    switch (ex.preferReturn()) {
+      case "minimal" -> ex.response().setStatus(200);
+      case "operationoutcome" -> output.writeRaw(ex, 200, ErrorMapper.info(s.type() + "/" + s.id()
+          + " matches If-None-Exist; nothing was created"));
+      default -> output.writeStored(ex, principal, s, resources::toResource);
+    }
   }
 
   private void update(Exchange ex, Principal principal, String type, String id) throws IOException {

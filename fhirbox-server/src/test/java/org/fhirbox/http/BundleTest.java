@@ -117,6 +117,46 @@ class BundleTest {
   }
 
   @Test
+  void transactionConditionalCreateResolvesItsFullUrlToTheMatchAndCreatesOnlyWhatMatchesNothing() {
+    HttpResponse<String> made = http.postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:bcc\",\"value\":\"1\"}]}");
+    String existing = TestClient.createdId(made);
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:33333333-3333-3333-3333-333333333333",
+           "resource":{"resourceType":"Patient","identifier":[{"system":"urn:bcc","value":"1"}]},
+           "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|1"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+             "subject":{"reference":"urn:uuid:33333333-3333-3333-3333-333333333333"}},
+           "request":{"method":"POST","url":"Observation"}},
+          {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:bcc","value":"2"}]},
+           "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|2"}}
+        ]}""";
+    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle out = http.parse(r, Bundle.class);
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("200", "201", "201");
+    assertThat(out.getEntry().get(0).getResponse().getLocation()).isEqualTo("Patient/" + existing + "/_history/1");
+    String obsId = out.getEntry().get(1).getResponse().getLocation().split("/")[1];
+    assertThat(http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
+        .isEqualTo("Patient/" + existing);
+    assertThat(http.parse(http.get("fhir/R4/Patient?identifier=urn:bcc%7C1&_summary=count"), Bundle.class)
+        .getTotal()).isEqualTo(1);
+
+    // again as a batch: both now match, and a condition that matches two is 412 for its entry alone
+    http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:bcc\","
+        + "\"value\":\"2\"}]}");
+    String batch = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|1"}},
+          {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|2"}}
+        ]}""";
+    assertThat(http.parse(http.postJson("fhir/R4", batch), Bundle.class).getEntry())
+        .extracting(e -> e.getResponse().getStatus().substring(0, 3)).containsExactly("200", "412");
+  }
+
+  @Test
   void bundleOfTheWrongTypeIsRejected() {
     HttpResponse<String> r = http.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"collection\"}");
     assertThat(r.statusCode()).isEqualTo(400);

@@ -470,6 +470,37 @@ class FhirRestTest {
     assertThat(b.getLink("self").getUrl()).contains("_count=1000");
   }
 
+  private static HttpResponse<String> conditionalCreate(String json, String ifNoneExist) {
+    return http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
+        .header("If-None-Exist", ifNoneExist).POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  @Test
+  void conditionalCreateThatFindsItsMatchAnswers200WithItAndCreatesNothing() {
+    String json = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:cc\",\"value\":\"once\"}]}";
+    HttpResponse<String> first = conditionalCreate(json, "identifier=urn:cc%7Conce");
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    HttpResponse<String> second = conditionalCreate(json, "identifier=urn:cc%7Conce");
+    assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
+    assertThat(second.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
+    assertThat(second.headers().firstValue("ETag")).hasValue("W/\"1\"");
+    assertThat(http.parse(second, Patient.class).getIdElement().getIdPart()).isEqualTo(TestClient.createdId(first));
+    assertThat(http.parse(http.get("fhir/R4/Patient?identifier=urn:cc%7Conce&_summary=count"), Bundle.class)
+        .getTotal()).isEqualTo(1);
+  }
+
+  @Test
+  void conditionalCreateMatchingMoreThanOneIs412AndUnknownCriteriaAre400() {
+    create("CondTwice");
+    create("CondTwice");
+    HttpResponse<String> r = conditionalCreate(patientJson("CondTwice"), "family=CondTwice");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(412);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("more than one");
+    assertThat(conditionalCreate(patientJson("CondTwice"), "nonsense=1").statusCode()).isEqualTo(400);
+    assertThat(http.parse(http.get("fhir/R4/Patient?family=CondTwice&_summary=count"), Bundle.class).getTotal())
+        .isEqualTo(2);
+  }
+
   @Test
   void capabilityStatementDescribesWhatIsImplemented() {
     HttpResponse<String> r = http.get("fhir/R4/metadata");
@@ -483,6 +514,7 @@ class FhirRestTest {
         .filter(x -> x.getType().equals("Patient")).findFirst().orElseThrow();
     assertThat(patient.getInteraction()).extracting(i -> i.getCode().toCode())
         .contains("read", "vread", "update", "delete", "create", "search-type", "history-instance", "history-type");
+    assertThat(patient.getConditionalCreate()).isTrue();
     assertThat(patient.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())
         .contains("_id:token", "_lastUpdated:date", "identifier:token", "general-practitioner:reference",
             "name:string", "address-city:string", "birthdate:date");

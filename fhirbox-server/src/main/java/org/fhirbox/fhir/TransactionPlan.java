@@ -1,0 +1,128 @@
+package org.fhirbox.fhir;
+
+import ca.uhn.fhir.util.FhirTerser;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.core.FhirException;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+import org.hl7.fhir.r4.model.Reference;
+
+/**
+ * A transaction Bundle's entries, parsed, with the ids its creates get, the resource each
+ * {@code fullUrl} stands for, and the order they run in (FHIR R4 http.html#trules). The references
+ * of the entries are rewritten in place inside the database transaction, once conditional creates
+ * have found what they match; a transaction run again after a lost race first puts back what the
+ * earlier run rewrote, since its conditional creates may find otherwise.
+ */
+final class TransactionPlan {
+  private final Bundle bundle;
+  private final List<EntryRequest> requests;
+  /** fullUrl to {@code Type/id}, for the entries that create (their assigned ids). */
+  private final Map<String, String> targets;
+  /** fullUrl by entry index, for the entries that create. */
+  private final Map<Integer, String> fullUrls;
+  private final List<Runnable> undo = new ArrayList<>();
+
+  private TransactionPlan(Bundle bundle, List<EntryRequest> requests, Map<String, String> targets,
+      Map<Integer, String> fullUrls) {
+    this.bundle = bundle;
+    this.requests = requests;
+    this.targets = targets;
+    this.fullUrls = fullUrls;
+  }
+
+  /** Parses every entry (400 for the first that is malformed) and assigns the ids of its creates. */
+  static TransactionPlan of(Bundle bundle, String fhirBase, ResourceRepository repository) {
+    List<EntryRequest> requests = new ArrayList<>();
+    Map<String, String> targets = new HashMap<>();
+    Map<Integer, String> fullUrls = new HashMap<>();
+    for (int i = 0; i < bundle.getEntry().size(); i++) {
+      BundleEntryComponent entry = bundle.getEntry().get(i);
+      EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
+      if (req.method() == HTTPVerb.POST) {
+        String id = ResourceIds.newId();
+        req = req.withId(id);
+        if (entry.hasFullUrl()) {
+          if (targets.put(entry.getFullUrl(), req.type() + "/" + id) != null) {
+            throw FhirException.badRequest("entry " + i + ": fullUrl " + entry.getFullUrl() + " occurs twice",
+                "Bundle.entry[" + i + "].fullUrl");
+          }
+          fullUrls.put(i, entry.getFullUrl());
+        }
+      }
+      requests.add(req);
+    }
+    return new TransactionPlan(bundle, requests, targets, fullUrls);
+  }
+
+  /** The entries in Bundle order. */
+  List<EntryRequest> requests() {
+    return requests;
+  }
+
+  /** The entries in the order they run: DELETE, then POST, then PUT/PATCH, then GET (FHIR R4 http.html#trules). */
+  List<EntryRequest> ordered() {
+    List<EntryRequest> ordered = new ArrayList<>(requests);
+    ordered.sort(Comparator.comparingInt(r -> switch (r.method()) {
+      case DELETE -> 0;
+      case POST -> 1;
+      case PUT, PATCH -> 2;
+      default -> 3;
+    }));
+    return ordered;
+  }
+
+  /**
+   * Rewrites the references (and Attachment urls) of every entry that name a {@code fullUrl} of
+   * the Bundle to the resource it stands for: the id assigned to a create, or, for a conditional
+   * create that found its match, that match ({@code matched}: entry index to {@code Type/id}).
+   */
+  void rewrite(FhirTerser terser, Map<Integer, String> matched) {
+    restore();
+    Map<String, String> to = new HashMap<>(targets);
+    matched.forEach((index, target) -> {
+      String fullUrl = fullUrls.get(index);
+      if (fullUrl != null) {
+        to.put(fullUrl, target);
+      }
+    });
+    if (to.isEmpty()) {
+      return;
+    }
+    for (BundleEntryComponent entry : bundle.getEntry()) {
+      if (!entry.hasResource()) {
+        continue;
+      }
+      for (Reference ref : ResourceTree.elements(terser, entry.getResource(), Reference.class)) {
+        String was = ref.getReference();
+        String target = ref.hasReference() ? to.get(was) : null;
+        if (target != null) {
+          ref.setReference(target);
+          undo.add(() -> ref.setReference(was));
+        }
+      }
+      for (Attachment a : ResourceTree.elements(terser, entry.getResource(), Attachment.class)) {
+        String was = a.getUrl();
+        String target = a.hasUrl() ? to.get(was) : null;
+        if (target != null) {
+          a.setUrl(target);
+          undo.add(() -> a.setUrl(was));
+        }
+      }
+    }
+  }
+
+  /** Puts back what {@link #rewrite} changed. */
+  private void restore() {
+    for (int i = undo.size() - 1; i >= 0; i--) {
+      undo.get(i).run();
+    }
+    undo.clear();
+  }
+}
