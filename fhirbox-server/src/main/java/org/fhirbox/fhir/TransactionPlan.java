@@ -66,14 +66,26 @@ final class TransactionPlan {
     return requests;
   }
 
-  /** The entries in the order they run: DELETE, then POST, then PUT/PATCH, then GET (FHIR R4 http.html#trules). */
+  /**
+   * The entries in the order they run: DELETE, then POST, then PUT/PATCH, then GET (FHIR R4
+   * http.html#trules), except that Binaries are written before the other POSTs and PUTs, creates
+   * before updates; otherwise in Bundle order. The rules leave the order within a group to the
+   * server ("the order of ... POST ... does not matter"), and an {@code Attachment.url} is the one
+   * reference a write checks: it must name a Binary that exists, so a Patient whose photo names a
+   * Binary listed after it, or one the Bundle PUTs, would fail in Bundle order. Nothing else can
+   * tell the orders apart: a create gets a new id, the entries of one type keep their order, and
+   * every conditional create searches before the first write.
+   */
   List<EntryRequest> ordered() {
     List<EntryRequest> ordered = new ArrayList<>(requests);
-    ordered.sort(Comparator.comparingInt(r -> switch (r.method()) {
-      case DELETE -> 0;
-      case POST -> 1;
-      case PUT, PATCH -> 2;
-      default -> 3;
+    ordered.sort(Comparator.comparingInt(r -> {
+      boolean binary = r.type().equals("Binary");
+      return switch (r.method()) {
+        case DELETE -> 0;
+        case POST -> binary ? 1 : 3;
+        case PUT, PATCH -> binary ? 2 : 4;
+        default -> 5;
+      };
     }));
     return ordered;
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.util.Base64;
+import java.util.List;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
@@ -64,6 +65,34 @@ class BundleTest {
     String obsId = out.getEntry().get(2).getResponse().getLocation().split("/")[1];
     Observation o = http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class);
     assertThat(o.getSubject().getReference()).isEqualTo("Patient/" + patientId);
+  }
+
+  @Test
+  void attachmentMayNameABinaryListedAfterItOrOneTheTransactionPuts() {
+    String binary = """
+        {"fullUrl":"urn:uuid:44444444-4444-4444-4444-44444444444%1$s",
+         "resource":{"resourceType":"Binary","contentType":"image/png","data":"%2$s"},
+         "request":{"method":"POST","url":"Binary"}}""";
+    String patient = """
+        {"resource":{"resourceType":"Patient","photo":[{"url":"%s"}]},"request":{"method":"POST","url":"Patient"}}""";
+    String data = Base64.getEncoder().encodeToString("png".getBytes());
+    String putBinary = """
+        {"resource":{"resourceType":"Binary","id":"put-photo-1","contentType":"image/png","data":"%s"},
+         "request":{"method":"PUT","url":"Binary/put-photo-1"}}""".formatted(data);
+    String urn = "urn:uuid:44444444-4444-4444-4444-44444444444";
+    for (String entries : List.of(binary.formatted("1", data) + "," + patient.formatted(urn + "1"),
+        patient.formatted(urn + "2") + "," + binary.formatted("2", data),
+        patient.formatted("Binary/put-photo-1") + "," + putBinary)) {
+      HttpResponse<String> r = http.postJson("fhir/R4",
+          "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + entries + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      Bundle out = http.parse(r, Bundle.class);
+      int p = entries.startsWith("{\"resource\":{\"resourceType\":\"Patient\"") ? 0 : 1;
+      String binaryId = out.getEntry().get(1 - p).getResponse().getLocation().split("/")[1];
+      String patientId = out.getEntry().get(p).getResponse().getLocation().split("/")[1];
+      assertThat(http.parse(http.get("fhir/R4/Patient/" + patientId), Patient.class).getPhotoFirstRep().getUrl())
+          .contains("/storage/" + binaryId + "/1?");
+    }
   }
 
   @Test
