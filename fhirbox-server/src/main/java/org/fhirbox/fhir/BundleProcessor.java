@@ -302,6 +302,7 @@ public final class BundleProcessor {
         }
         Map<Integer, String> matchedTargets = new HashMap<>();
         matches.forEach((i, m) -> matchedTargets.put(i, m.type() + "/" + m.id()));
+        plan.requireMatchesUntouched(matchedTargets);
         plan.rewrite(terser, matchedTargets);
         BundleEntryComponent[] res = new BundleEntryComponent[requests.size()];
         for (EntryRequest r : ordered) {

@@ -27,21 +27,28 @@ final class TransactionPlan {
   private final Map<String, String> targets;
   /** fullUrl by entry index, for the entries that create. */
   private final Map<Integer, String> fullUrls;
+  /** {@code Type/id} to the index of the entry that updates or deletes it. */
+  private final Map<String, Integer> written;
   private final List<Runnable> undo = new ArrayList<>();
 
   private TransactionPlan(Bundle bundle, List<EntryRequest> requests, Map<String, String> targets,
-      Map<Integer, String> fullUrls) {
+      Map<Integer, String> fullUrls, Map<String, Integer> written) {
     this.bundle = bundle;
     this.requests = requests;
     this.targets = targets;
     this.fullUrls = fullUrls;
+    this.written = written;
   }
 
-  /** Parses every entry (400 for the first that is malformed) and assigns the ids of its creates. */
+  /**
+   * Parses every entry (400 for the first that is malformed) and assigns the ids of its creates;
+   * 400 when two entries update or delete the same resource (see {@link #requireOnce}).
+   */
   static TransactionPlan of(Bundle bundle, String fhirBase, ResourceRepository repository) {
     List<EntryRequest> requests = new ArrayList<>();
     Map<String, String> targets = new HashMap<>();
     Map<Integer, String> fullUrls = new HashMap<>();
+    Map<String, Integer> written = new HashMap<>();
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent entry = bundle.getEntry().get(i);
       EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
@@ -55,10 +62,44 @@ final class TransactionPlan {
           }
           fullUrls.put(i, entry.getFullUrl());
         }
+      } else if (req.method() != HTTPVerb.GET && req.method() != HTTPVerb.HEAD) {
+        requireOnce(written, req.type() + "/" + req.id(), i);
       }
       requests.add(req);
     }
-    return new TransactionPlan(bundle, requests, targets, fullUrls);
+    return new TransactionPlan(bundle, requests, targets, fullUrls, written);
+  }
+
+  /**
+   * 400 when the resource a conditional create matched ({@code matched}: entry index to
+   * {@code Type/id}) is one another entry updates or deletes: the create would answer with what the
+   * same transaction changes (see {@link #requireOnce}).
+   */
+  void requireMatchesUntouched(Map<Integer, String> matched) {
+    matched.forEach((index, target) -> {
+      Integer other = written.get(target);
+      if (other != null) {
+        throw twice(target, Math.min(index, other), Math.max(index, other));
+      }
+    });
+  }
+
+  /**
+   * FHIR R4 http.html#trules: "If any resource identities (including resolved identities from
+   * conditional update/delete) overlap in steps 1-3 [DELETE, POST, PUT], then the transaction SHALL
+   * fail." Two writes of one resource in one transaction have no order a client could rely on.
+   */
+  private static void requireOnce(Map<String, Integer> written, String target, int index) {
+    Integer before = written.putIfAbsent(target, index);
+    if (before != null) {
+      throw twice(target, before, index);
+    }
+  }
+
+  private static FhirException twice(String target, int first, int second) {
+    return FhirException.badRequest("entries " + first + " and " + second + " both name " + target + "; a transaction"
+        + " may create, update or delete a resource once (FHIR R4 http.html#trules)",
+        "Bundle.entry[" + second + "].request.url");
   }
 
   /** The entries in Bundle order. */
@@ -73,8 +114,8 @@ final class TransactionPlan {
    * server ("the order of ... POST ... does not matter"), and an {@code Attachment.url} is the one
    * reference a write checks: it must name a Binary that exists, so a Patient whose photo names a
    * Binary listed after it, or one the Bundle PUTs, would fail in Bundle order. Nothing else can
-   * tell the orders apart: a create gets a new id, the entries of one type keep their order, and
-   * every conditional create searches before the first write.
+   * tell the orders apart: a create gets a new id, no two entries write the same resource
+   * ({@link #requireOnce}), and every conditional create searches before the first write.
    */
   List<EntryRequest> ordered() {
     List<EntryRequest> ordered = new ArrayList<>(requests);

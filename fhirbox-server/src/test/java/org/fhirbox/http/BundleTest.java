@@ -112,6 +112,32 @@ class BundleTest {
   }
 
   @Test
+  void transactionThatNamesAResourceTwiceIs400AndWritesNothing() {
+    String id = TestClient.createdId(http.postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:twice\",\"value\":\"1\"}]}"));
+    int before = patientCount();
+    String put = """
+        {"resource":{"resourceType":"Patient","id":"%1$s","active":true},"request":{"method":"PUT","url":"Patient/%1$s"}}""";
+    String delete = """
+        {"request":{"method":"DELETE","url":"Patient/%s"}}""".formatted(id);
+    String conditional = """
+        {"resource":{"resourceType":"Patient"},
+         "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:twice|1"}}""";
+    String create = """
+        {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}""";
+    for (String twice : List.of(put.formatted("twice-new") + "," + put.formatted("twice-new"),
+        put.formatted(id) + "," + delete, conditional + "," + delete)) {
+      HttpResponse<String> r = http.postJson("fhir/R4",
+          "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + create + "," + twice + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("both name");
+    }
+    assertThat(patientCount()).isEqualTo(before);
+    assertThat(http.get("fhir/R4/Patient/twice-new").statusCode()).isEqualTo(404);
+    assertThat(http.parse(http.get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
   void attachmentToMissingBinaryFailsTheTransaction() {
     int before = patientCount();
     String tx = """
