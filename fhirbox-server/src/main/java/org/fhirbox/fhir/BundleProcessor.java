@@ -276,7 +276,7 @@ public final class BundleProcessor {
   }
 
   private Bundle transaction(Principal principal, Bundle bundle, String fhirBase) {
-    TransactionPlan plan = TransactionPlan.of(bundle, fhirBase, repository);
+    TransactionPlan plan = TransactionPlan.of(bundle, fhirBase, repository, terser);
     List<EntryRequest> requests = plan.requests();
     List<EntryRequest> ordered = plan.ordered();
     Set<String> createdHere = requests.stream()

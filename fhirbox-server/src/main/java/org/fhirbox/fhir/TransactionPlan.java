@@ -12,6 +12,7 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
 
 /**
  * A transaction Bundle's entries, parsed, with the ids its creates get, the resource each
@@ -42,9 +43,10 @@ final class TransactionPlan {
 
   /**
    * Parses every entry (400 for the first that is malformed) and assigns the ids of its creates;
-   * 400 when two entries update or delete the same resource (see {@link #requireOnce}).
+   * 400 when two entries update or delete the same resource (see {@link #requireOnce}), and when a
+   * reference names a {@code urn:uuid:} that is no entry's fullUrl ({@link #requireResolvable}).
    */
-  static TransactionPlan of(Bundle bundle, String fhirBase, ResourceRepository repository) {
+  static TransactionPlan of(Bundle bundle, String fhirBase, ResourceRepository repository, FhirTerser terser) {
     List<EntryRequest> requests = new ArrayList<>();
     Map<String, String> targets = new HashMap<>();
     Map<Integer, String> fullUrls = new HashMap<>();
@@ -56,18 +58,52 @@ final class TransactionPlan {
         String id = ResourceIds.newId();
         req = req.withId(id);
         if (entry.hasFullUrl()) {
-          if (targets.put(entry.getFullUrl(), req.type() + "/" + id) != null) {
-            throw FhirException.badRequest("entry " + i + ": fullUrl " + entry.getFullUrl() + " occurs twice",
-                "Bundle.entry[" + i + "].fullUrl");
-          }
+          target(targets, entry, req.type() + "/" + id, i);
           fullUrls.put(i, entry.getFullUrl());
         }
       } else if (req.method() != HTTPVerb.GET && req.method() != HTTPVerb.HEAD) {
         requireOnce(written, req.type() + "/" + req.id(), i);
+        if (req.method() == HTTPVerb.PUT && entry.hasFullUrl()) {
+          // the fullUrl of an update (often a urn:uuid: too) stands for the resource its URL names
+          target(targets, entry, req.type() + "/" + req.id(), i);
+        }
       }
       requests.add(req);
     }
+    requireResolvable(bundle, terser, targets);
     return new TransactionPlan(bundle, requests, targets, fullUrls, written);
+  }
+
+  private static void target(Map<String, String> targets, BundleEntryComponent entry, String target, int index) {
+    if (targets.put(entry.getFullUrl(), target) != null) {
+      throw FhirException.badRequest("entry " + index + ": fullUrl " + entry.getFullUrl() + " occurs twice",
+          "Bundle.entry[" + index + "].fullUrl");
+    }
+  }
+
+  /**
+   * 400 naming the first reference or {@code Attachment.url} of an entry's resource that is a
+   * {@code urn:uuid:} no entry has as its fullUrl: it stands for nothing outside the Bundle, and
+   * stored as it is it would be a reference no one could follow (HAPI FHIR refuses it too). The
+   * resources inside a Bundle or Parameters that an entry holds keep their own {@code urn:uuid:}
+   * references, which name their own entries.
+   */
+  private static void requireResolvable(Bundle bundle, FhirTerser terser, Map<String, String> targets) {
+    for (int i = 0; i < bundle.getEntry().size(); i++) {
+      Resource r = bundle.getEntry().get(i).getResource();
+      if (r == null) {
+        continue;
+      }
+      List<String> named = new ArrayList<>();
+      terser.getAllPopulatedChildElementsOfType(r, Reference.class).forEach(ref -> named.add(ref.getReference()));
+      terser.getAllPopulatedChildElementsOfType(r, Attachment.class).forEach(a -> named.add(a.getUrl()));
+      for (String n : named) {
+        if (n != null && n.startsWith("urn:uuid:") && !targets.containsKey(n)) {
+          throw FhirException.badRequest("Bundle.entry[" + i + "]: the resource names " + n + ", which is the fullUrl"
+              + " of no entry in this transaction", "Bundle.entry[" + i + "].resource");
+        }
+      }
+    }
   }
 
   /**

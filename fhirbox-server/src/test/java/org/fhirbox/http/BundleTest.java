@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpResponse;
 import java.util.Base64;
 import java.util.List;
+import java.util.UUID;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
@@ -93,6 +94,34 @@ class BundleTest {
       assertThat(http.parse(http.get("fhir/R4/Patient/" + patientId), Patient.class).getPhotoFirstRep().getUrl())
           .contains("/storage/" + binaryId + "/1?");
     }
+  }
+
+  @Test
+  void fullUrlOfAPutEntryNamesItsResourceAndAUrnUuidNoEntryHasIs400() {
+    String urn = "urn:uuid:55555555-5555-5555-5555-555555555555";
+    String observation = """
+        {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"%s"}},
+         "request":{"method":"POST","url":"Observation"}}""";
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[%s,
+          {"fullUrl":"%s","resource":{"resourceType":"Patient","id":"put-urn-1"},
+           "request":{"method":"PUT","url":"Patient/put-urn-1"}}]}""";
+    HttpResponse<String> r = http.postJson("fhir/R4", tx.formatted(observation.formatted(urn), urn));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String obsId = http.parse(r, Bundle.class).getEntry().get(0).getResponse().getLocation().split("/")[1];
+    assertThat(http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
+        .isEqualTo("Patient/put-urn-1");
+
+    int before = patientCount();
+    String nowhere = "urn:uuid:66666666-6666-6666-6666-666666666666";
+    String photo = """
+        {"resource":{"resourceType":"Patient","photo":[{"url":"%s"}]},"request":{"method":"POST","url":"Patient"}}""";
+    for (String entry : List.of(observation.formatted(nowhere), photo.formatted(nowhere))) {
+      HttpResponse<String> bad = http.postJson("fhir/R4", tx.formatted(entry, "urn:uuid:" + UUID.randomUUID()));
+      assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
+      assertThat(http.parse(bad, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains(nowhere);
+    }
+    assertThat(patientCount()).isEqualTo(before);
   }
 
   @Test
