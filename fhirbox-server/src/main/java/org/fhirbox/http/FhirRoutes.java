@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -301,14 +302,21 @@ public final class FhirRoutes {
     output.write(ex, principal, 200, pages.searchset(ex, type, page));
   }
 
-  /** The query's parameters, and those of a POST {@code _search} form body (FHIR R4 http.html#search). */
+  /**
+   * The query's parameters, and those of a POST {@code _search} form body (FHIR R4 http.html#search:
+   * the URL's parameters and the body's together are the search). A name in both keeps every value,
+   * URL's first, as a GET repeating the parameter would: repeats AND together.
+   */
   private Map<String, List<String>> searchParams(Exchange ex) throws IOException {
     Map<String, List<String>> params = ex.params();
     if (ex.method().equals("POST")) {
       String ct = ex.contentType();
       if (ct != null && ct.startsWith("application/x-www-form-urlencoded")) {
-        params = new LinkedHashMap<>(params);
-        Exchange.parseQuery(ex.body(maxJsonBytes)).forEach(params::putIfAbsent);
+        Map<String, List<String>> both = new LinkedHashMap<>();
+        params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
+        Exchange.parseQuery(ex.body(maxJsonBytes))
+            .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
+        params = both;
       }
     }
     return params;

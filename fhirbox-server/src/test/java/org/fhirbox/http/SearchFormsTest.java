@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import org.fhirbox.testing.TestClient;
@@ -54,6 +55,22 @@ class SearchFormsTest {
     HttpResponse<String> neither = http.get("fhir/R4/Patient?identifier=%7C");
     assertThat(neither.statusCode()).as(neither.body()).isEqualTo(400);
     assertThat(neither.body()).contains("names neither a system nor a code");
+  }
+
+  @Test
+  void postSearchKeepsBodyParametersThatShareANameWithUrlParametersAndAndsThem() {
+    String a = created("{\"resourceType\":\"Patient\"}");
+    String b = created("{\"resourceType\":\"Patient\"}");
+    for (String[] urlAndBody : List.of(new String[] {a + "," + b, b}, new String[] {a, b})) {
+      List<String> viaGet = found("Patient?_id=" + urlAndBody[0] + "&_id=" + urlAndBody[1]);
+      HttpResponse<String> post = http.send(http.request("fhir/R4/Patient/_search?_id=" + urlAndBody[0])
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString("_id=" + urlAndBody[1])));
+      assertThat(post.statusCode()).as(post.body()).isEqualTo(200);
+      assertThat(http.parse(post, Bundle.class).getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
+          .containsExactlyElementsOf(viaGet);
+    }
+    assertThat(found("Patient?_id=" + a + "," + b + "&_id=" + b)).containsExactly(b);
   }
 
   @Test
