@@ -152,7 +152,8 @@ public final class BinaryService {
       if (e.getResource() instanceof Binary binary && e.getResponse().hasLocation() && !matched) {
         audit.written(request, principal, binary, e.getResponse().getStatus().startsWith("201"));
       } else if (asked != null && asked.getMethod() == Bundle.HTTPVerb.DELETE && asked.hasUrl()
-          && asked.getUrl().matches("(.*/)?Binary/[A-Za-z0-9.-]+") && e.getResponse().getStatus().startsWith("200")) {
+          && asked.getUrl().matches("(.*/)?Binary/[A-Za-z0-9.-]+") && e.getResponse().getStatus().startsWith("200")
+          && e.getResponse().hasEtag()) { // no ETag: the Binary never existed, and nothing was deleted
         // relative (Binary/{id}) or absolute ({base}/Binary/{id}); the ETag W/"n" is the deletion's version
         deleted(principal, request, asked.getUrl().substring(asked.getUrl().lastIndexOf('/') + 1),
             Long.parseLong(e.getResponse().getEtag().replaceAll("[^0-9]", "")));

@@ -20,6 +20,9 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.BundleType;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -97,10 +100,20 @@ public final class BundleProcessor {
     }));
   }
 
-  /** Deletes in the caller's transaction; a resource outside the caller's patient compartment is 404. */
-  public StoredResource delete(ResourceStore.Tx tx, Principal principal, String type, String id, Long ifMatch) {
-    beforeWrite(tx, principal, type, id, Interaction.DELETE, null, Set.of());
-    return repository.delete(tx, principal.project(), type, id, ifMatch).orElseThrow();
+  /**
+   * Deletes in the caller's transaction: the deleted version, or empty when the resource never
+   * existed ({@link ResourceRepository#delete}). A resource outside the caller's patient compartment
+   * is 404, and so, for such a caller, is one that never existed: answering it otherwise would tell
+   * the caller which ids exist in other patients' records.
+   */
+  public Optional<StoredResource> delete(ResourceStore.Tx tx, Principal principal, String type, String id,
+      Long ifMatch) {
+    Checked c = beforeWrite(tx, principal, type, id, Interaction.DELETE, null, Set.of());
+    Optional<StoredResource> gone = repository.delete(tx, principal.project(), type, id, ifMatch);
+    if (gone.isEmpty() && c.patient() != null) {
+      throw FhirException.notFound(type + "/" + id + " is not known");
+    }
+    return gone;
   }
 
   /**
@@ -425,8 +438,13 @@ public final class BundleProcessor {
         }
         case DELETE -> {
           principal.require(r.type(), Interaction.DELETE);
-          StoredResource gone = delete(tx, principal, r.type(), r.id(), r.ifMatch());
-          out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.versionId() + "\"");
+          Optional<StoredResource> gone = delete(tx, principal, r.type(), r.id(), r.ifMatch());
+          if (gone.isPresent()) {
+            out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.get().versionId() + "\"");
+          } else {
+            // FHIR R4 http.html#delete: deleting what does not exist succeeds; the outcome says so
+            out.getResponse().setStatus("200 OK").setOutcome(notThere(r.type(), r.id()));
+          }
         }
         case GET -> {
           principal.require(r.type(), Interaction.READ);
@@ -455,6 +473,14 @@ public final class BundleProcessor {
       throw atEntry(r, e);
     }
     return out;
+  }
+
+  /** The outcome of a delete of a resource that never existed. */
+  private static OperationOutcome notThere(String type, String id) {
+    OperationOutcome oo = new OperationOutcome();
+    oo.addIssue().setSeverity(IssueSeverity.INFORMATION).setCode(IssueType.INFORMATIONAL)
+        .setDiagnostics(type + "/" + id + " does not exist; nothing was deleted");
+    return oo;
   }
 
   /** The same failure, its diagnostics prefixed with the entry they are about. */

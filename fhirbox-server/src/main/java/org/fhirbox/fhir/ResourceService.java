@@ -156,8 +156,8 @@ public final class ResourceService {
     return bundles.updateSingle(principal, type, id, body.read(), expected);
   }
 
-  /** The deleted version (FHIR R4 http.html#delete). */
-  public StoredResource delete(Principal principal, String type, String id, Supplier<Long> ifMatch) {
+  /** The deleted version, or empty when the resource never existed (FHIR R4 http.html#delete). */
+  public Optional<StoredResource> delete(Principal principal, String type, String id, Supplier<Long> ifMatch) {
     principal.require(type, Interaction.DELETE);
     Long expected = ifMatch.get();
     return store.inTransaction(tx -> bundles.delete(tx, principal, type, id, expected));

@@ -290,9 +290,18 @@ public final class FhirRoutes {
     output.writeStored(ex, principal, s, resources::toResource);
   }
 
+  /**
+   * {@code DELETE /{type}/{id}}: 200 with an OperationOutcome, also when the resource never existed
+   * (FHIR R4 http.html#delete: a server "SHOULD" answer a delete of a resource that does not exist
+   * with 200 or 204, as HAPI FHIR does with 200), so that a retried delete is not an error.
+   */
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
-    StoredResource gone = writes.delete(principal, type, id, ex::ifMatch, new ExchangeFacts(ex));
-    ex.response().setHeader("ETag", "W/\"" + gone.versionId() + "\"");
+    Optional<StoredResource> gone = writes.delete(principal, type, id, ex::ifMatch, new ExchangeFacts(ex));
+    if (gone.isEmpty()) {
+      output.writeRaw(ex, 200, ErrorMapper.info(type + "/" + id + " does not exist; nothing was deleted"));
+      return;
+    }
+    ex.response().setHeader("ETag", "W/\"" + gone.get().versionId() + "\"");
     output.writeRaw(ex, 200, ErrorMapper.info("deleted " + type + "/" + id));
   }
 

@@ -167,6 +167,21 @@ class BundleTest {
   }
 
   @Test
+  void transactionDeletingAResourceThatNeverExistedSucceeds() {
+    int before = patientCount();
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+          {"request":{"method":"DELETE","url":"Patient/never-existed-2"}}
+        ]}""";
+    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(http.parse(r, Bundle.class).getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "200");
+    assertThat(patientCount()).isEqualTo(before + 1);
+  }
+
+  @Test
   void attachmentToMissingBinaryFailsTheTransaction() {
     int before = patientCount();
     String tx = """

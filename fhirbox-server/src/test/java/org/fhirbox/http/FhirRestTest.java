@@ -81,6 +81,14 @@ class FhirRestTest {
   }
 
   @Test
+  void deleteOfAResourceThatNeverExistedIs200WithAnOutcome() {
+    HttpResponse<String> r = http.delete("fhir/R4/Patient/never-existed-1");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("does not exist");
+    assertThat(http.get("fhir/R4/Patient/never-existed-1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void staleIfMatchGives412AndStoresNothing() {
     Patient p = create("Match");
     String id = p.getIdElement().getIdPart();
