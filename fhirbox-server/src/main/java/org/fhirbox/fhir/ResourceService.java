@@ -89,9 +89,18 @@ public final class ResourceService {
     return repository.codec();
   }
 
-  /** The resource type named in a URL, or 404 when the server has no such type. */
+  /**
+   * The resource type named in a URL, or 404 when the server has no such type: the URL names no
+   * resource endpoint, as HAPI FHIR answers too. (A Bundle entry or a body naming an unknown type is
+   * a malformed request instead, 400: {@link ResourceRepository#requireType}.)
+   */
   public String requireType(String type) {
-    return repository.requireType(type);
+    if (!repository.isType(type)) {
+      String shown = type.length() > 80 ? type.substring(0, 80) + "..." : type;
+      throw FhirException.notFound("unknown resource type '" + shown + "': FHIR R4 has no such resource type"
+          + " (names are case-sensitive, as Patient)");
+    }
+    return type;
   }
 
   public Resource toResource(StoredResource stored) {

@@ -555,6 +555,16 @@ class FhirRestTest {
   }
 
   @Test
+  void unknownResourceTypeIs404NamingIt() {
+    for (String path : List.of("fhir/R4/Foo/1", "fhir/R4/patient", "fhir/R4/Foo/_history")) {
+      HttpResponse<String> r = http.get(path);
+      assertThat(r.statusCode()).as(path).isEqualTo(404);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("unknown resource type");
+    }
+  }
+
+  @Test
   void unknownRoutesAndMethodsAnswerWithOperationOutcomes() {
     HttpResponse<String> r = http.get("fhir/R4/Patient/abc/whatever/else");
     assertThat(r.statusCode()).isEqualTo(404);
