@@ -440,7 +440,8 @@ public final class BundleProcessor {
           principal.require(r.type(), Interaction.DELETE);
           Optional<StoredResource> gone = delete(tx, principal, r.type(), r.id(), r.ifMatch());
           if (gone.isPresent()) {
-            out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.get().versionId() + "\"");
+            out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.get().versionId() + "\"")
+                .setLastModified(java.util.Date.from(gone.get().lastUpdated()));
           } else {
             // FHIR R4 http.html#delete: deleting what does not exist succeeds; the outcome says so
             out.getResponse().setStatus("200 OK").setOutcome(notThere(r.type(), r.id()));

@@ -2,6 +2,7 @@ package org.fhirbox.fhir;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -58,8 +59,18 @@ public final class ResourceService {
   public record SearchPage(Map<String, List<String>> applied, OptionalLong total, int count, int offset, boolean listed,
       List<StoredResource> matches, boolean hasMore, List<StoredResource> included) {}
 
-  /** One page of history, newest first; {@code count} is the page size used. */
-  public record HistoryPage(List<StoredResource> versions, boolean hasMore, int count, int offset) {}
+  /**
+   * One page of history, newest first; {@code count} is the page size used; {@code origins} how
+   * each version came to be, by {@link VersionOrigin#key}.
+   */
+  public record HistoryPage(List<StoredResource> versions, boolean hasMore, int count, int offset,
+      Map<String, VersionOrigin> origins) {
+    /** How {@code s}, one of {@link #versions}, came to be. */
+    public VersionOrigin origin(StoredResource s) {
+      return origins.getOrDefault(VersionOrigin.key(s.type(), s.id(), s.versionId()),
+          s.deleted() ? VersionOrigin.DELETED : VersionOrigin.UPDATED);
+    }
+  }
 
   private final ResourceStore store;
   private final ResourceRepository repository;
@@ -258,6 +269,7 @@ public final class ResourceService {
     HistoryQuery q = new HistoryQuery(principal.project(), type, id, w.since(), Math.min(w.count(), maxCount),
         w.offset(), scope);
     Optional<String> limitedTo = patient;
+    Map<String, VersionOrigin> origins = new HashMap<>();
     Page page = store.read(tx -> {
       if (id != null) {
         // instance history of a resource outside the compartment is 404, as its read is
@@ -266,6 +278,7 @@ public final class ResourceService {
         binaryAccess.requireReadVersion(tx, principal, repository.readAny(tx, principal.project(), type, id));
       }
       Page found = tx.history(q);
+      origins.putAll(VersionOrigin.of(tx, found.items()));
       List<StoredResource> items = binaryAccess.readable(tx, principal, found.items());
       if (limitedTo.isPresent()) {
         // a resource that moved between patients keeps its earlier versions in the earlier compartment
@@ -280,7 +293,7 @@ public final class ResourceService {
       // AuditEvents are for the project's admins only (Scopes.allows); a short page is still a page
       versions = versions.stream().filter(s -> !s.type().equals("AuditEvent")).toList();
     }
-    return new HistoryPage(versions, page.hasMore(), q.count(), q.offset());
+    return new HistoryPage(versions, page.hasMore(), q.count(), q.offset(), origins);
   }
 
   /**

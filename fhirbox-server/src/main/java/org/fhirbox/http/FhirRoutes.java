@@ -301,7 +301,7 @@ public final class FhirRoutes {
       output.writeRaw(ex, 200, ErrorMapper.info(type + "/" + id + " does not exist; nothing was deleted"));
       return;
     }
-    ex.response().setHeader("ETag", "W/\"" + gone.get().versionId() + "\"");
+    ResourceOutput.versionHeaders(ex, gone.get()); // the deletion's version and time
     output.writeRaw(ex, 200, ErrorMapper.info("deleted " + type + "/" + id));
   }
 
