@@ -2,6 +2,7 @@ package org.fhirbox.app;
 
 import org.fhirbox.storage.FileBlobStore;
 import org.fhirbox.fhir.ServerCapabilities;
+import org.fhirbox.fhir.ConditionalCreate;
 import org.fhirbox.db.PlannerStatistics;
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -176,10 +177,13 @@ public final class FhirboxServer implements AutoCloseable {
     // The services the routes call, and the one exit that signs Attachments on the way out
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     BinaryAccess binaryAccess = new BinaryAccess(store, compartment);
+    SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
+    SearchChains searchChains = new SearchChains(maxCount);
+    ConditionalCreate conditionalCreate = new ConditionalCreate(searchParser, searchChains, compartment, binaryAccess);
     ResourceService resources = new ResourceService(store, repository,
-        new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment),
-        new SearchParser(indexer, 20, maxCount), new SearchChains(maxCount), new SearchIncludes(maxCount, compartment),
-        binaryAccess, compartment, maxCount);
+        new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment,
+            conditionalCreate),
+        searchParser, searchChains, new SearchIncludes(maxCount, compartment), binaryAccess, compartment, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
         List.of(new ServerCapabilities(this::baseUrl)));
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
@@ -342,6 +346,11 @@ public final class FhirboxServer implements AutoCloseable {
       @Override
       public void discardAfter(BlobInfo info, RuntimeException failure) {
         binaries.discardUnlessCommitted(info, failure);
+      }
+
+      @Override
+      public void discard(BlobInfo info) {
+        binaries.discard(info);
       }
     };
   }

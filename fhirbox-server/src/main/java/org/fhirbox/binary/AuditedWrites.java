@@ -1,6 +1,7 @@
 package org.fhirbox.binary;
 
 import java.io.IOException;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.Principal;
@@ -26,10 +27,14 @@ public final class AuditedWrites {
     this.binaries = binaries;
   }
 
-  /** {@link ResourceService#create}, audited when it created a Binary. */
-  public Written create(Principal principal, String type, Deferred<Resource> body, AuditedRequest request)
-      throws IOException {
-    return binaries.recorded(principal, request, resources.create(principal, type, body));
+  /**
+   * {@link ResourceService#create}, audited when it created a Binary; a conditional create that
+   * found its match wrote nothing and records nothing.
+   */
+  public Written create(Principal principal, String type, Deferred<Resource> body, String ifNoneExist,
+      AuditedRequest request) throws IOException {
+    Written w = resources.create(principal, type, body, ifNoneExist);
+    return w.created() ? binaries.recorded(principal, request, w) : w;
   }
 
   /** {@link ResourceService#update}, audited when it wrote a Binary. */
@@ -43,12 +48,15 @@ public final class AuditedWrites {
     return binaries.recorded(principal, request, bundle, resources.process(principal, bundle, fhirBase));
   }
 
-  /** {@link ResourceService#delete}, audited when it deleted a Binary. */
-  public StoredResource delete(Principal principal, String type, String id, Supplier<Long> ifMatch,
+  /**
+   * {@link ResourceService#delete}, audited when it deleted a Binary; a Binary that never existed
+   * was not deleted, and records nothing.
+   */
+  public Optional<StoredResource> delete(Principal principal, String type, String id, Supplier<Long> ifMatch,
       AuditedRequest request) {
-    StoredResource gone = resources.delete(principal, type, id, ifMatch);
-    if (type.equals("Binary")) {
-      binaries.deleted(principal, request, id, gone.versionId());
+    Optional<StoredResource> gone = resources.delete(principal, type, id, ifMatch);
+    if (type.equals("Binary") && gone.isPresent()) {
+      binaries.deleted(principal, request, id, gone.get().versionId());
     }
     return gone;
   }

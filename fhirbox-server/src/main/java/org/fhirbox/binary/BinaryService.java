@@ -145,11 +145,15 @@ public final class BinaryService {
       Bundle.BundleEntryComponent e = response.getEntry().get(i);
       Bundle.BundleEntryRequestComponent asked = i < bundle.getEntry().size() ? bundle.getEntry().get(i).getRequest()
           : null;
-      // written entries carry a Location; a GET entry has none
-      if (e.getResource() instanceof Binary binary && e.getResponse().hasLocation()) {
+      // written entries carry a Location; a GET entry has none, and a POST answered 200 is a
+      // conditional create that found its match and wrote nothing
+      boolean matched = asked != null && asked.getMethod() == Bundle.HTTPVerb.POST
+          && !e.getResponse().getStatus().startsWith("201");
+      if (e.getResource() instanceof Binary binary && e.getResponse().hasLocation() && !matched) {
         audit.written(request, principal, binary, e.getResponse().getStatus().startsWith("201"));
       } else if (asked != null && asked.getMethod() == Bundle.HTTPVerb.DELETE && asked.hasUrl()
-          && asked.getUrl().matches("(.*/)?Binary/[A-Za-z0-9.-]+") && e.getResponse().getStatus().startsWith("200")) {
+          && asked.getUrl().matches("(.*/)?Binary/[A-Za-z0-9.-]+") && e.getResponse().getStatus().startsWith("200")
+          && e.getResponse().hasEtag()) { // no ETag: the Binary never existed, and nothing was deleted
         // relative (Binary/{id}) or absolute ({base}/Binary/{id}); the ETag W/"n" is the deletion's version
         deleted(principal, request, asked.getUrl().substring(asked.getUrl().lastIndexOf('/') + 1),
             Long.parseLong(e.getResponse().getEtag().replaceAll("[^0-9]", "")));

@@ -16,4 +16,10 @@ public interface BinaryData {
    * judges the blob).
    */
   void discardAfter(BlobInfo info, RuntimeException failure);
+
+  /**
+   * Deletes a blob stored by {@link #store} that the committed write does not name (a conditional
+   * create answered with the resource it matched); nothing for null.
+   */
+  void discard(BlobInfo info);
 }

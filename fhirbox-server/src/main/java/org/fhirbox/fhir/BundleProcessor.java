@@ -2,7 +2,6 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.util.FhirTerser;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,13 +14,15 @@ import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.AuditSource;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
-import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.BundleType;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -29,7 +30,9 @@ import org.hl7.fhir.r4.model.Resource;
  * Single writes of JSON/XML resources and batch/transaction Bundles (FHIR R4 http.html#transaction).
  * A transaction runs in one database transaction: all entries or none. Its {@code urn:uuid:}
  * (and other fullUrl) references, including an {@code Attachment.url} naming a Binary created in
- * the same Bundle, are rewritten to the ids assigned here.
+ * the same Bundle, are rewritten to the ids assigned here ({@link TransactionPlan}). A POST with
+ * {@code request.ifNoneExist} is a conditional create ({@link ConditionalCreate}): in a transaction
+ * every one searches before anything is written, and a fullUrl of one that found its match names it.
  *
  * <p>Every write (single or in a Bundle) and every Bundle {@code GET} entry applies the caller's
  * patient compartment where only {@code patient/} scopes permit it ({@link PatientCompartment}):
@@ -44,26 +47,47 @@ public final class BundleProcessor {
   private final BinaryData binaryData;
   private final BinaryAccess access;
   private final PatientCompartment compartment;
+  private final ConditionalCreate conditional;
   private final FhirTerser terser;
 
   public BundleProcessor(ResourceStore store, ResourceRepository repository, BinaryData binaryData,
-      BinaryAccess access, PatientCompartment compartment) {
+      BinaryAccess access, PatientCompartment compartment, ConditionalCreate conditional) {
     this.store = store;
     this.repository = repository;
     this.binaryData = binaryData;
     this.access = access;
     this.compartment = compartment;
+    this.conditional = conditional;
     this.terser = repository.codec().context().newTerser();
   }
 
-  public Written createSingle(Principal principal, Resource resource) {
+  /**
+   * Creates {@code resource}; with {@code ifNoneExist} (not null) only when that search finds
+   * nothing ({@link ConditionalCreate}), else the one match, unchanged ({@link Written#created()} false).
+   */
+  public Written createSingle(Principal principal, Resource resource, String ifNoneExist) {
     BlobInfo blob = blobFor(resource);
-    return withBlob(blob, () -> store.inTransaction(tx -> {
+    Written out = withBlob(blob, () -> store.inTransaction(tx -> {
+      if (ifNoneExist != null) {
+        Optional<StoredResource> match = conditional.existing(tx, principal, resource.fhirType(), ifNoneExist);
+        if (match.isPresent()) {
+          return new Written(match.get(), repository.toResource(match.get()), false, null, null);
+        }
+      }
       Checked c = beforeWrite(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource, Set.of());
       Written w = afterWrite(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
           blob, null, c.gate()));
       return requireContext(tx, principal, w, Interaction.CREATE);
     }));
+    if (!out.created()) {
+      binaryData.discard(blob); // the match is the answer: nothing names the bytes sent
+    }
+    return out;
+  }
+
+  /** The one resource a conditional create's search finds, in its own read; see {@link ConditionalCreate}. */
+  public Optional<StoredResource> existing(Principal principal, String type, String ifNoneExist) {
+    return store.read(tx -> conditional.existing(tx, principal, type, ifNoneExist));
   }
 
   public Written updateSingle(Principal principal, String type, String id, Resource resource, Long ifMatch) {
@@ -76,10 +100,20 @@ public final class BundleProcessor {
     }));
   }
 
-  /** Deletes in the caller's transaction; a resource outside the caller's patient compartment is 404. */
-  public StoredResource delete(ResourceStore.Tx tx, Principal principal, String type, String id, Long ifMatch) {
-    beforeWrite(tx, principal, type, id, Interaction.DELETE, null, Set.of());
-    return repository.delete(tx, principal.project(), type, id, ifMatch).orElseThrow();
+  /**
+   * Deletes in the caller's transaction: the deleted version, or empty when the resource never
+   * existed ({@link ResourceRepository#delete}). A resource outside the caller's patient compartment
+   * is 404, and so, for such a caller, is one that never existed: answering it otherwise would tell
+   * the caller which ids exist in other patients' records.
+   */
+  public Optional<StoredResource> delete(ResourceStore.Tx tx, Principal principal, String type, String id,
+      Long ifMatch) {
+    Checked c = beforeWrite(tx, principal, type, id, Interaction.DELETE, null, Set.of());
+    Optional<StoredResource> gone = repository.delete(tx, principal.project(), type, id, ifMatch);
+    if (gone.isEmpty() && c.patient() != null) {
+      throw FhirException.notFound(type + "/" + id + " is not known");
+    }
+    return gone;
   }
 
   /**
@@ -238,7 +272,11 @@ public final class BundleProcessor {
         }
         BlobInfo blob = blobs.isEmpty() ? null : blobs.get(0);
         result = store.inTransaction(tx -> requireContexts(tx, principal, List.of(req),
-            new BundleEntryComponent[] {execute(tx, principal, req, res, blob, null, Set.of())})[0]);
+            new BundleEntryComponent[] {execute(tx, principal, req, res, blob, null, Set.of(),
+                match(tx, principal, req))})[0]);
+        if (matched(req, result)) {
+          blobs.forEach(binaryData::discard);
+        }
       } catch (FhirException e) {
         blobs.forEach(b -> binaryData.discardAfter(b, e));
         result = new BundleEntryComponent();
@@ -251,36 +289,9 @@ public final class BundleProcessor {
   }
 
   private Bundle transaction(Principal principal, Bundle bundle, String fhirBase) {
-    List<EntryRequest> requests = new ArrayList<>();
-    Map<String, String> assigned = new HashMap<>();
-    for (int i = 0; i < bundle.getEntry().size(); i++) {
-      BundleEntryComponent entry = bundle.getEntry().get(i);
-      EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
-      if (req.method() == HTTPVerb.POST) {
-        String id = ResourceIds.newId();
-        req = req.withId(id);
-        if (entry.hasFullUrl()) {
-          if (assigned.put(entry.getFullUrl(), req.type() + "/" + id) != null) {
-            throw FhirException.badRequest("entry " + i + ": fullUrl " + entry.getFullUrl() + " occurs twice",
-                "Bundle.entry[" + i + "].fullUrl");
-          }
-        }
-      }
-      requests.add(req);
-    }
-    for (BundleEntryComponent entry : bundle.getEntry()) {
-      if (entry.hasResource()) {
-        rewriteReferences(entry.getResource(), assigned);
-      }
-    }
-    // FHIR R4 http.html#trules: DELETE, then POST, then PUT/PATCH, then GET.
-    List<EntryRequest> ordered = new ArrayList<>(requests);
-    ordered.sort(Comparator.comparingInt(r -> switch (r.method()) {
-      case DELETE -> 0;
-      case POST -> 1;
-      case PUT, PATCH -> 2;
-      default -> 3;
-    }));
+    TransactionPlan plan = TransactionPlan.of(bundle, fhirBase, repository, terser);
+    List<EntryRequest> requests = plan.requests();
+    List<EntryRequest> ordered = plan.ordered();
     Set<String> createdHere = requests.stream()
         .filter(r -> r.method() == HTTPVerb.POST && r.type().equals("Binary")).map(EntryRequest::assignedId)
         .collect(java.util.stream.Collectors.toUnmodifiableSet());
@@ -293,24 +304,61 @@ public final class BundleProcessor {
         }
       }
       BundleEntryComponent[] results = store.inTransaction(tx -> {
+        // conditional creates search before anything is written: what they find is what
+        // references to their fullUrl name
+        Map<Integer, StoredResource> matches = new HashMap<>();
+        for (EntryRequest r : requests) {
+          StoredResource m = match(tx, principal, r);
+          if (m != null) {
+            matches.put(r.index(), m);
+          }
+        }
+        Map<Integer, String> matchedTargets = new HashMap<>();
+        matches.forEach((i, m) -> matchedTargets.put(i, m.type() + "/" + m.id()));
+        plan.requireMatchesUntouched(matchedTargets);
+        plan.rewrite(terser, matchedTargets);
         BundleEntryComponent[] res = new BundleEntryComponent[requests.size()];
         for (EntryRequest r : ordered) {
           res[r.index()] = execute(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
-              blobs.get(r.index()), r.assignedId(), createdHere);
+              blobs.get(r.index()), r.assignedId(), createdHere, matches.get(r.index()));
         }
         // After every entry: a Binary may name a resource this Bundle creates after it.
         return requireContexts(tx, principal, requests, res);
       });
       Bundle out = new Bundle().setType(BundleType.TRANSACTIONRESPONSE);
       out.setId(ResourceIds.newId());
-      for (BundleEntryComponent e : results) {
-        out.addEntry(e);
+      for (int i = 0; i < results.length; i++) {
+        if (matched(requests.get(i), results[i])) {
+          binaryData.discard(blobs.get(i));
+        }
+        out.addEntry(results[i]);
       }
       return out;
     } catch (RuntimeException e) {
       blobs.values().forEach(b -> binaryData.discardAfter(b, e));
       throw e;
     }
+  }
+
+  /**
+   * The one resource the conditional create {@code r} matches, or null when {@code r} is not
+   * conditional or matches nothing; 403 when the caller may not create or search its type.
+   */
+  private StoredResource match(ResourceStore.Tx tx, Principal principal, EntryRequest r) {
+    if (r.ifNoneExist() == null) {
+      return null;
+    }
+    try {
+      principal.require(r.type(), Interaction.CREATE);
+      return conditional.existing(tx, principal, r.type(), r.ifNoneExist()).orElse(null);
+    } catch (FhirException e) {
+      throw atEntry(r, e);
+    }
+  }
+
+  /** Whether {@code result} answers a conditional create {@code r} with what it matched: nothing was written. */
+  private static boolean matched(EntryRequest r, BundleEntryComponent result) {
+    return r.ifNoneExist() != null && result.getResponse().getStatus().startsWith("200");
   }
 
   private Written requireContext(ResourceStore.Tx tx, Principal principal, Written w, Interaction interaction) {
@@ -344,7 +392,7 @@ public final class BundleProcessor {
       List<EntryRequest> requests, BundleEntryComponent[] results) {
     for (int i = 0; i < results.length; i++) {
       EntryRequest r = requests.get(i);
-      if (results[i].getResponse().hasLocation()) {
+      if (results[i].getResponse().hasLocation() && !matched(r, results[i])) {
         try {
           repository.requireSecurityContextExists(tx, principal.project(), results[i].getResource());
           requireContextInCompartment(tx, principal, results[i].getResource(),
@@ -357,26 +405,9 @@ public final class BundleProcessor {
     return results;
   }
 
-  private void rewriteReferences(Resource resource, Map<String, String> assigned) {
-    if (assigned.isEmpty()) {
-      return;
-    }
-    for (Reference ref : ResourceTree.elements(terser, resource, Reference.class)) {
-      String target = ref.hasReference() ? assigned.get(ref.getReference()) : null;
-      if (target != null) {
-        ref.setReference(target);
-      }
-    }
-    for (Attachment a : ResourceTree.elements(terser, resource, Attachment.class)) {
-      String target = a.hasUrl() ? assigned.get(a.getUrl()) : null;
-      if (target != null) {
-        a.setUrl(target);
-      }
-    }
-  }
-
+  /** @param match what a conditional create found (the answer, with nothing written), or null */
   private BundleEntryComponent execute(ResourceStore.Tx tx, Principal principal, EntryRequest r, Resource res,
-      BlobInfo blob, String assignedId, Set<String> createdHere) {
+      BlobInfo blob, String assignedId, Set<String> createdHere, StoredResource match) {
     String project = principal.project();
     BundleEntryComponent out = new BundleEntryComponent();
     try {
@@ -384,6 +415,14 @@ public final class BundleProcessor {
         case POST -> {
           principal.require(r.type(), Interaction.CREATE);
           requireBody(r, res);
+          if (match != null) {
+            // FHIR R4 http.html#ccreate: one match is answered 200 with it, and nothing is created
+            out.setFullUrl(match.type() + "/" + match.id()).setResource(repository.toResource(match));
+            out.getResponse().setStatus("200 OK").setLocation(match.type() + "/" + match.id() + "/_history/"
+                + match.versionId()).setEtag("W/\"" + match.versionId() + "\"")
+                .setLastModified(java.util.Date.from(match.lastUpdated()));
+            return out;
+          }
           Checked c = beforeWrite(tx, principal, r.type(), null, Interaction.CREATE, res, createdHere);
           Written w = afterWrite(c.patient(), repository.create(tx, project, res,
               assignedId == null ? ResourceIds.newId() : assignedId, blob, null, c.gate()));
@@ -399,8 +438,14 @@ public final class BundleProcessor {
         }
         case DELETE -> {
           principal.require(r.type(), Interaction.DELETE);
-          StoredResource gone = delete(tx, principal, r.type(), r.id(), r.ifMatch());
-          out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.versionId() + "\"");
+          Optional<StoredResource> gone = delete(tx, principal, r.type(), r.id(), r.ifMatch());
+          if (gone.isPresent()) {
+            out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.get().versionId() + "\"")
+                .setLastModified(java.util.Date.from(gone.get().lastUpdated()));
+          } else {
+            // FHIR R4 http.html#delete: deleting what does not exist succeeds; the outcome says so
+            out.getResponse().setStatus("200 OK").setOutcome(notThere(r.type(), r.id()));
+          }
         }
         case GET -> {
           principal.require(r.type(), Interaction.READ);
@@ -429,6 +474,14 @@ public final class BundleProcessor {
       throw atEntry(r, e);
     }
     return out;
+  }
+
+  /** The outcome of a delete of a resource that never existed. */
+  private static OperationOutcome notThere(String type, String id) {
+    OperationOutcome oo = new OperationOutcome();
+    oo.addIssue().setSeverity(IssueSeverity.INFORMATION).setCode(IssueType.INFORMATIONAL)
+        .setDiagnostics(type + "/" + id + " does not exist; nothing was deleted");
+    return oo;
   }
 
   /** The same failure, its diagnostics prefixed with the entry they are about. */

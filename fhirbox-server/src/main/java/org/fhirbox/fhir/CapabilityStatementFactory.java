@@ -59,7 +59,7 @@ public final class CapabilityStatementFactory {
       r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONED);
       r.setReadHistory(true);
       r.setUpdateCreate(true);
-      r.setConditionalCreate(false);
+      r.setConditionalCreate(true);
       r.setConditionalUpdate(false);
       r.setConditionalDelete(CapabilityStatement.ConditionalDeleteStatus.NOTSUPPORTED);
       r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN);

@@ -4,12 +4,15 @@ import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
 
-/** A Bundle entry's request, parsed: {@code Type}, {@code Type/id} or {@code Type/id/_history/vid}. */
+/**
+ * A Bundle entry's request, parsed: {@code Type}, {@code Type/id} or {@code Type/id/_history/vid};
+ * {@code ifNoneExist} the condition of a conditional create (a POST only), or null.
+ */
 record EntryRequest(int index, HTTPVerb method, String type, String id, Long version, Long ifMatch,
-    String assignedId) {
+    String ifNoneExist, String assignedId) {
 
   EntryRequest withId(String newId) {
-    return new EntryRequest(index, method, type, id, version, ifMatch, newId);
+    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneExist, newId);
   }
 
   static EntryRequest of(BundleEntryComponent entry, int index, String fhirBase, ResourceRepository repo) {
@@ -18,8 +21,10 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
       throw FhirException.badRequest("entry " + index + " needs request.method and request.url", where);
     }
     HTTPVerb method = entry.getRequest().getMethod();
-    if (entry.getRequest().hasIfNoneExist()) {
-      throw FhirException.badRequest("entry " + index + ": conditional create (ifNoneExist) is not supported", where);
+    String ifNoneExist = entry.getRequest().hasIfNoneExist() ? entry.getRequest().getIfNoneExist() : null;
+    if (ifNoneExist != null && method != HTTPVerb.POST) {
+      throw FhirException.badRequest("entry " + index + ": ifNoneExist makes a POST conditional, not a "
+          + method.toCode(), where + ".ifNoneExist");
     }
     String url = entry.getRequest().getUrl();
     if (url.startsWith(fhirBase + "/")) {
@@ -61,6 +66,6 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
         throw FhirException.badRequest("entry " + index + ": ifMatch must look like W/\"3\"", where + ".ifMatch");
       }
     }
-    return new EntryRequest(index, method, type, id, version, ifMatch, null);
+    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneExist, null);
   }
 }

@@ -162,6 +162,32 @@ public final class PatientCompartment {
     return List.of(principal.patient().map(p -> criterion(type, p)).orElse(new SearchClause.Ids(List.of())));
   }
 
+  /**
+   * {@code query} with the caller's compartment as one more criterion, where its search of the
+   * query's type is limited ({@link #criteria}).
+   */
+  public SearchQuery confine(Principal principal, SearchQuery query) {
+    List<SearchClause> extra = criteria(principal, query.type(), Interaction.SEARCH);
+    if (extra.isEmpty()) {
+      return query;
+    }
+    List<SearchClause> clauses = new java.util.ArrayList<>(query.clauses());
+    clauses.addAll(extra);
+    return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
+        query.offset());
+  }
+
+  /**
+   * 403 when the caller's search of {@code type} is limited to a patient and {@code type} is
+   * Binary, which is in no compartment: a patient's Binaries are reached through what names them.
+   */
+  public void requireSearchable(Principal principal, String type) {
+    limit(principal, type, Interaction.SEARCH).filter(p -> type.equals(BINARY)).ifPresent(p -> {
+      throw FhirException.forbidden("Binary is outside the Patient compartment, to which the access token's"
+          + " patient/ scopes limit search; read a patient's Binaries through the resources that name them");
+    });
+  }
+
   /** Whether {@code resource}, as written or read, is in {@code Patient/{patient}}'s compartment. */
   public boolean contains(Resource resource, String patient) {
     String type = resource.fhirType();

@@ -229,13 +229,22 @@ public final class ResourceRepository {
     return written;
   }
 
-  /** Deletes (a new version marked deleted). Deleting what is already deleted changes nothing. */
+  /**
+   * Deletes (a new version marked deleted): the deleted version, or empty when the resource never
+   * existed, which changes nothing (FHIR R4 http.html#delete: deleting a resource that does not exist
+   * succeeds, 200 or 204). Deleting what is already deleted changes nothing either. With
+   * {@code ifMatch}, 412 unless it is the current version (none when the resource never existed).
+   */
   public Optional<StoredResource> delete(ResourceStore.Tx tx, String project, String type, String id, Long ifMatch) {
     requireType(type);
     ResourceIds.requireValid(id);
     Optional<StoredResource> current = tx.current(project, type, id, true);
     if (current.isEmpty()) {
-      throw FhirException.notFound(type + "/" + id + " does not exist");
+      if (ifMatch != null) {
+        throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match: " + type + "/" + id
+            + " does not exist");
+      }
+      return current;
     }
     if (ifMatch != null && current.get().versionId() != ifMatch) {
       throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version W/\""

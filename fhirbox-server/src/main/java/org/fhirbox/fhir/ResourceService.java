@@ -2,7 +2,7 @@ package org.fhirbox.fhir;
 
 import java.io.IOException;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,8 +59,18 @@ public final class ResourceService {
   public record SearchPage(Map<String, List<String>> applied, OptionalLong total, int count, int offset, boolean listed,
       List<StoredResource> matches, boolean hasMore, List<StoredResource> included) {}
 
-  /** One page of history, newest first; {@code count} is the page size used. */
-  public record HistoryPage(List<StoredResource> versions, boolean hasMore, int count, int offset) {}
+  /**
+   * One page of history, newest first; {@code count} is the page size used; {@code origins} how
+   * each version came to be, by {@link VersionOrigin#key}.
+   */
+  public record HistoryPage(List<StoredResource> versions, boolean hasMore, int count, int offset,
+      Map<String, VersionOrigin> origins) {
+    /** How {@code s}, one of {@link #versions}, came to be. */
+    public VersionOrigin origin(StoredResource s) {
+      return origins.getOrDefault(VersionOrigin.key(s.type(), s.id(), s.versionId()),
+          s.deleted() ? VersionOrigin.DELETED : VersionOrigin.UPDATED);
+    }
+  }
 
   private final ResourceStore store;
   private final ResourceRepository repository;
@@ -90,9 +100,18 @@ public final class ResourceService {
     return repository.codec();
   }
 
-  /** The resource type named in a URL, or 404 when the server has no such type. */
+  /**
+   * The resource type named in a URL, or 404 when the server has no such type: the URL names no
+   * resource endpoint, as HAPI FHIR answers too. (A Bundle entry or a body naming an unknown type is
+   * a malformed request instead, 400: {@link ResourceRepository#requireType}.)
+   */
   public String requireType(String type) {
-    return repository.requireType(type);
+    if (!repository.isType(type)) {
+      String shown = type.length() > 80 ? type.substring(0, 80) + "..." : type;
+      throw FhirException.notFound("unknown resource type '" + shown + "': FHIR R4 has no such resource type"
+          + " (names are case-sensitive, as Patient)");
+    }
+    return type;
   }
 
   public Resource toResource(StoredResource stored) {
@@ -119,14 +138,33 @@ public final class ResourceService {
     });
   }
 
-  public Written create(Principal principal, String type, Deferred<Resource> body) throws IOException {
+  /**
+   * Creates (FHIR R4 http.html#create); with {@code ifNoneExist} (the {@code If-None-Exist} header,
+   * or null) a conditional create (http.html#ccreate, {@link ConditionalCreate}): when its search
+   * finds one resource, that one, unchanged ({@link Written#created()} false).
+   */
+  public Written create(Principal principal, String type, Deferred<Resource> body, String ifNoneExist)
+      throws IOException {
     principal.require(type, Interaction.CREATE);
     compartment.limit(principal, type, Interaction.CREATE); // refused before the body is read
+    if (ifNoneExist != null) {
+      principal.require(type, Interaction.SEARCH);
+    }
     Resource resource = body.read();
     if (!resource.fhirType().equals(type)) {
       throw FhirException.badRequest("the body is a " + resource.fhirType() + " but the URL names " + type);
     }
-    return bundles.createSingle(principal, resource);
+    return bundles.createSingle(principal, resource, ifNoneExist);
+  }
+
+  /**
+   * The one resource of {@code type} the condition of a conditional create matches, or empty when
+   * none does (412 for more): for a create whose body is read only when nothing matches.
+   */
+  public Optional<StoredResource> existing(Principal principal, String type, String ifNoneExist) {
+    principal.require(type, Interaction.CREATE);
+    compartment.limit(principal, type, Interaction.CREATE);
+    return bundles.existing(principal, type, ifNoneExist);
   }
 
   /** @param ifMatch the version the caller expects ({@code If-Match}), read after the access check; null for any */
@@ -138,8 +176,8 @@ public final class ResourceService {
     return bundles.updateSingle(principal, type, id, body.read(), expected);
   }
 
-  /** The deleted version (FHIR R4 http.html#delete). */
-  public StoredResource delete(Principal principal, String type, String id, Supplier<Long> ifMatch) {
+  /** The deleted version, or empty when the resource never existed (FHIR R4 http.html#delete). */
+  public Optional<StoredResource> delete(Principal principal, String type, String id, Supplier<Long> ifMatch) {
     principal.require(type, Interaction.DELETE);
     Long expected = ifMatch.get();
     return store.inTransaction(tx -> bundles.delete(tx, principal, type, id, expected));
@@ -159,17 +197,13 @@ public final class ResourceService {
   public SearchPage search(Principal principal, String type, Deferred<Map<String, List<String>>> params,
       boolean strict) throws IOException {
     principal.require(type, Interaction.SEARCH);
-    // Binary is in no compartment: a patient's Binaries are reached through what names them
-    compartment.limit(principal, type, Interaction.SEARCH).filter(p -> type.equals("Binary")).ifPresent(p -> {
-      throw FhirException.forbidden("Binary is outside the Patient compartment, to which the access token's"
-          + " patient/ scopes limit search; read a patient's Binaries through the resources that name them");
-    });
+    compartment.requireSearchable(principal, type);
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
         t -> principal.access().allows(t, Interaction.SEARCH)
             && compartment.mayReach(principal, t, Interaction.SEARCH));
     return store.read(tx -> {
-      SearchQuery query = limited(chains.resolve(tx, parsed.query(),
-          t -> compartment.criteria(principal, t, Interaction.SEARCH)), principal);
+      SearchQuery query = compartment.confine(principal, chains.resolve(tx, parsed.query(),
+          t -> compartment.criteria(principal, t, Interaction.SEARCH)));
       if (parsed.summaryCount() || query.count() <= 0) {
         OptionalLong total = parsed.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(tx.count(query));
         return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, List.of(), false,
@@ -200,18 +234,6 @@ public final class ResourceService {
         yield upTo <= Total.ESTIMATE_CAP ? OptionalLong.of(upTo) : OptionalLong.empty();
       }
     };
-  }
-
-  /** {@code query} with the caller's compartment as one more criterion, where its search of the type is limited. */
-  private SearchQuery limited(SearchQuery query, Principal principal) {
-    List<SearchClause> extra = compartment.criteria(principal, query.type(), Interaction.SEARCH);
-    if (extra.isEmpty()) {
-      return query;
-    }
-    List<SearchClause> clauses = new ArrayList<>(query.clauses());
-    clauses.addAll(extra);
-    return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
-        query.offset());
   }
 
   /**
@@ -247,6 +269,7 @@ public final class ResourceService {
     HistoryQuery q = new HistoryQuery(principal.project(), type, id, w.since(), Math.min(w.count(), maxCount),
         w.offset(), scope);
     Optional<String> limitedTo = patient;
+    Map<String, VersionOrigin> origins = new HashMap<>();
     Page page = store.read(tx -> {
       if (id != null) {
         // instance history of a resource outside the compartment is 404, as its read is
@@ -255,6 +278,7 @@ public final class ResourceService {
         binaryAccess.requireReadVersion(tx, principal, repository.readAny(tx, principal.project(), type, id));
       }
       Page found = tx.history(q);
+      origins.putAll(VersionOrigin.of(tx, found.items()));
       List<StoredResource> items = binaryAccess.readable(tx, principal, found.items());
       if (limitedTo.isPresent()) {
         // a resource that moved between patients keeps its earlier versions in the earlier compartment
@@ -269,7 +293,7 @@ public final class ResourceService {
       // AuditEvents are for the project's admins only (Scopes.allows); a short page is still a page
       versions = versions.stream().filter(s -> !s.type().equals("AuditEvent")).toList();
     }
-    return new HistoryPage(versions, page.hasMore(), q.count(), q.offset());
+    return new HistoryPage(versions, page.hasMore(), q.count(), q.offset(), origins);
   }
 
   /**

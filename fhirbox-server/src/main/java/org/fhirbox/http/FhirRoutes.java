@@ -2,11 +2,13 @@ package org.fhirbox.http;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
@@ -138,12 +140,45 @@ public final class FhirRoutes {
     throw FhirException.methodNotAllowed(method + " is not allowed here; use " + use, first, more);
   }
 
+  /**
+   * {@code POST /{type}}; with {@code If-None-Exist}, a conditional create (FHIR R4 http.html#ccreate):
+   * when the search it names finds one resource, nothing is created and that resource is the answer,
+   * 200 with its {@code Location} and {@code ETag}; more than one is 412. Raw Binary content is read
+   * only when nothing matches.
+   */
   private void create(Exchange ex, Principal principal, String type) throws IOException {
+    String ifNoneExist = ex.header("If-None-Exist");
+    if (ifNoneExist != null && ifNoneExist.isBlank()) {
+      throw FhirException.badRequest("If-None-Exist is empty; it takes search parameters, as identifier=system|value");
+    }
     if (type.equals("Binary") && binaries.isRawBody(ex)) {
-      respondWritten(ex, principal, binaries.createRaw(ex, principal));
+      Optional<StoredResource> match = ifNoneExist == null ? Optional.empty()
+          : resources.existing(principal, type, ifNoneExist);
+      if (match.isPresent()) {
+        respondExisting(ex, principal, match.get());
+      } else {
+        respondWritten(ex, principal, binaries.createRaw(ex, principal));
+      }
       return;
     }
-    respondWritten(ex, principal, writes.create(principal, type, () -> parseBody(ex), new ExchangeFacts(ex)));
+    Written w = writes.create(principal, type, () -> parseBody(ex), ifNoneExist, new ExchangeFacts(ex));
+    if (w.created()) {
+      respondWritten(ex, principal, w);
+    } else {
+      respondExisting(ex, principal, w.stored());
+    }
+  }
+
+  /** The answer to a conditional create that found {@code s}: 200, its Location, nothing written. */
+  private void respondExisting(Exchange ex, Principal principal, StoredResource s) throws IOException {
+    ex.response().setHeader("Location", ex.fhirBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.versionId());
+    ResourceOutput.versionHeaders(ex, s);
+    switch (ex.preferReturn()) {
+      case "minimal" -> ex.response().setStatus(200);
+      case "operationoutcome" -> output.writeRaw(ex, 200, ErrorMapper.info(s.type() + "/" + s.id()
+          + " matches If-None-Exist; nothing was created"));
+      default -> output.writeStored(ex, principal, s, resources::toResource);
+    }
   }
 
   private void update(Exchange ex, Principal principal, String type, String id) throws IOException {
@@ -255,9 +290,18 @@ public final class FhirRoutes {
     output.writeStored(ex, principal, s, resources::toResource);
   }
 
+  /**
+   * {@code DELETE /{type}/{id}}: 200 with an OperationOutcome, also when the resource never existed
+   * (FHIR R4 http.html#delete: a server "SHOULD" answer a delete of a resource that does not exist
+   * with 200 or 204, as HAPI FHIR does with 200), so that a retried delete is not an error.
+   */
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
-    StoredResource gone = writes.delete(principal, type, id, ex::ifMatch, new ExchangeFacts(ex));
-    ex.response().setHeader("ETag", "W/\"" + gone.versionId() + "\"");
+    Optional<StoredResource> gone = writes.delete(principal, type, id, ex::ifMatch, new ExchangeFacts(ex));
+    if (gone.isEmpty()) {
+      output.writeRaw(ex, 200, ErrorMapper.info(type + "/" + id + " does not exist; nothing was deleted"));
+      return;
+    }
+    ResourceOutput.versionHeaders(ex, gone.get()); // the deletion's version and time
     output.writeRaw(ex, 200, ErrorMapper.info("deleted " + type + "/" + id));
   }
 
@@ -267,14 +311,21 @@ public final class FhirRoutes {
     output.write(ex, principal, 200, pages.searchset(ex, type, page));
   }
 
-  /** The query's parameters, and those of a POST {@code _search} form body (FHIR R4 http.html#search). */
+  /**
+   * The query's parameters, and those of a POST {@code _search} form body (FHIR R4 http.html#search:
+   * the URL's parameters and the body's together are the search). A name in both keeps every value,
+   * URL's first, as a GET repeating the parameter would: repeats AND together.
+   */
   private Map<String, List<String>> searchParams(Exchange ex) throws IOException {
     Map<String, List<String>> params = ex.params();
     if (ex.method().equals("POST")) {
       String ct = ex.contentType();
       if (ct != null && ct.startsWith("application/x-www-form-urlencoded")) {
-        params = new LinkedHashMap<>(params);
-        Exchange.parseQuery(ex.body(maxJsonBytes)).forEach(params::putIfAbsent);
+        Map<String, List<String>> both = new LinkedHashMap<>();
+        params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
+        Exchange.parseQuery(ex.body(maxJsonBytes))
+            .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
+        params = both;
       }
     }
     return params;

@@ -13,6 +13,7 @@ import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.HistoryPage;
 import org.fhirbox.fhir.ResourceService.SearchPage;
+import org.fhirbox.fhir.VersionOrigin;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleType;
 import org.hl7.fhir.r4.model.Resource;
@@ -81,16 +82,19 @@ final class PagedBundles {
     for (StoredResource s : page.versions()) {
       Bundle.BundleEntryComponent e = bundle.addEntry().setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id());
       String versioned = s.type() + "/" + s.id() + "/_history/" + s.versionId();
-      if (s.deleted()) {
+      VersionOrigin origin = page.origin(s);
+      if (origin == VersionOrigin.DELETED) {
         e.getRequest().setMethod(Bundle.HTTPVerb.DELETE).setUrl(s.type() + "/" + s.id());
-        e.getResponse().setStatus("204 No Content").setEtag("W/\"" + s.versionId() + "\"");
+        e.getResponse().setStatus("204 No Content").setEtag("W/\"" + s.versionId() + "\"")
+            .setLastModified(Date.from(s.lastUpdated()));
       } else {
         // an unreadable version keeps its entry, with a warning in place of the resource
         resources.readable(s).ifPresentOrElse(e::setResource,
             () -> e.getResponse().setOutcome(ResourceRepository.unreadableOutcome(s)));
-        e.getRequest().setMethod(s.versionId() == 1 ? Bundle.HTTPVerb.POST : Bundle.HTTPVerb.PUT)
-            .setUrl(s.versionId() == 1 ? s.type() : s.type() + "/" + s.id());
-        e.getResponse().setStatus(s.versionId() == 1 ? "201 Created" : "200 OK")
+        boolean post = origin == VersionOrigin.CREATED;
+        e.getRequest().setMethod(post ? Bundle.HTTPVerb.POST : Bundle.HTTPVerb.PUT)
+            .setUrl(post ? s.type() : s.type() + "/" + s.id());
+        e.getResponse().setStatus(origin == VersionOrigin.UPDATED ? "200 OK" : "201 Created")
             .setEtag("W/\"" + s.versionId() + "\"").setLocation(versioned)
             .setLastModified(Date.from(s.lastUpdated()));
       }

@@ -398,6 +398,8 @@ abstract class PatientScopeContract {
         withId(observation(patientA, "w", null, null), obsB));
     assertThat(takeOver.statusCode()).isEqualTo(404);
     assertThat(asA.delete("fhir/R4/Observation/" + obsB).statusCode()).isEqualTo(404);
+    // as the other patient's is: a limited caller cannot tell which ids exist elsewhere
+    assertThat(asA.delete("fhir/R4/Observation/never-was").statusCode()).isEqualTo(404);
     assertThat(seeder.get("fhir/R4/Observation/" + obsB).statusCode()).isEqualTo(200);
     assertThat(asA.delete("fhir/R4/Observation/" + mine).statusCode()).isEqualTo(200);
     assertThat(asA.postJson("fhir/R4/Practitioner", "{\"resourceType\":\"Practitioner\"}").statusCode())

@@ -51,6 +51,7 @@ class ScopeMatrixTest {
     assertThat(c.putJson("fhir/R4/Patient/" + patient, "{\"resourceType\":\"Patient\",\"id\":\"" + patient + "\"}")
         .statusCode()).isEqualTo(403);
     assertThat(c.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(403);
+    assertThat(c.delete("fhir/R4/Patient/never-was").statusCode()).isEqualTo(403);
     assertThat(c.get("fhir/R4/Observation/" + observation).statusCode()).isEqualTo(403);
     assertThat(c.get("fhir/R4/Observation").statusCode()).isEqualTo(403);
     assertThat(upload(c)).isEqualTo(403);

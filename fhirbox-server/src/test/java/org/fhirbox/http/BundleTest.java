@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
@@ -67,6 +69,62 @@ class BundleTest {
   }
 
   @Test
+  void attachmentMayNameABinaryListedAfterItOrOneTheTransactionPuts() {
+    String binary = """
+        {"fullUrl":"urn:uuid:44444444-4444-4444-4444-44444444444%1$s",
+         "resource":{"resourceType":"Binary","contentType":"image/png","data":"%2$s"},
+         "request":{"method":"POST","url":"Binary"}}""";
+    String patient = """
+        {"resource":{"resourceType":"Patient","photo":[{"url":"%s"}]},"request":{"method":"POST","url":"Patient"}}""";
+    String data = Base64.getEncoder().encodeToString("png".getBytes());
+    String putBinary = """
+        {"resource":{"resourceType":"Binary","id":"put-photo-1","contentType":"image/png","data":"%s"},
+         "request":{"method":"PUT","url":"Binary/put-photo-1"}}""".formatted(data);
+    String urn = "urn:uuid:44444444-4444-4444-4444-44444444444";
+    for (String entries : List.of(binary.formatted("1", data) + "," + patient.formatted(urn + "1"),
+        patient.formatted(urn + "2") + "," + binary.formatted("2", data),
+        patient.formatted("Binary/put-photo-1") + "," + putBinary)) {
+      HttpResponse<String> r = http.postJson("fhir/R4",
+          "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + entries + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      Bundle out = http.parse(r, Bundle.class);
+      int p = entries.startsWith("{\"resource\":{\"resourceType\":\"Patient\"") ? 0 : 1;
+      String binaryId = out.getEntry().get(1 - p).getResponse().getLocation().split("/")[1];
+      String patientId = out.getEntry().get(p).getResponse().getLocation().split("/")[1];
+      assertThat(http.parse(http.get("fhir/R4/Patient/" + patientId), Patient.class).getPhotoFirstRep().getUrl())
+          .contains("/storage/" + binaryId + "/1?");
+    }
+  }
+
+  @Test
+  void fullUrlOfAPutEntryNamesItsResourceAndAUrnUuidNoEntryHasIs400() {
+    String urn = "urn:uuid:55555555-5555-5555-5555-555555555555";
+    String observation = """
+        {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"%s"}},
+         "request":{"method":"POST","url":"Observation"}}""";
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[%s,
+          {"fullUrl":"%s","resource":{"resourceType":"Patient","id":"put-urn-1"},
+           "request":{"method":"PUT","url":"Patient/put-urn-1"}}]}""";
+    HttpResponse<String> r = http.postJson("fhir/R4", tx.formatted(observation.formatted(urn), urn));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String obsId = http.parse(r, Bundle.class).getEntry().get(0).getResponse().getLocation().split("/")[1];
+    assertThat(http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
+        .isEqualTo("Patient/put-urn-1");
+
+    int before = patientCount();
+    String nowhere = "urn:uuid:66666666-6666-6666-6666-666666666666";
+    String photo = """
+        {"resource":{"resourceType":"Patient","photo":[{"url":"%s"}]},"request":{"method":"POST","url":"Patient"}}""";
+    for (String entry : List.of(observation.formatted(nowhere), photo.formatted(nowhere))) {
+      HttpResponse<String> bad = http.postJson("fhir/R4", tx.formatted(entry, "urn:uuid:" + UUID.randomUUID()));
+      assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
+      assertThat(http.parse(bad, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains(nowhere);
+    }
+    assertThat(patientCount()).isEqualTo(before);
+  }
+
+  @Test
   void failingTransactionStoresNothing() {
     int before = patientCount();
     String tx = """
@@ -80,6 +138,47 @@ class BundleTest {
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .startsWith("Bundle.entry[1]");
     assertThat(patientCount()).isEqualTo(before);
+  }
+
+  @Test
+  void transactionThatNamesAResourceTwiceIs400AndWritesNothing() {
+    String id = TestClient.createdId(http.postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:twice\",\"value\":\"1\"}]}"));
+    int before = patientCount();
+    String put = """
+        {"resource":{"resourceType":"Patient","id":"%1$s","active":true},"request":{"method":"PUT","url":"Patient/%1$s"}}""";
+    String delete = """
+        {"request":{"method":"DELETE","url":"Patient/%s"}}""".formatted(id);
+    String conditional = """
+        {"resource":{"resourceType":"Patient"},
+         "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:twice|1"}}""";
+    String create = """
+        {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}""";
+    for (String twice : List.of(put.formatted("twice-new") + "," + put.formatted("twice-new"),
+        put.formatted(id) + "," + delete, conditional + "," + delete)) {
+      HttpResponse<String> r = http.postJson("fhir/R4",
+          "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + create + "," + twice + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("both name");
+    }
+    assertThat(patientCount()).isEqualTo(before);
+    assertThat(http.get("fhir/R4/Patient/twice-new").statusCode()).isEqualTo(404);
+    assertThat(http.parse(http.get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
+  void transactionDeletingAResourceThatNeverExistedSucceeds() {
+    int before = patientCount();
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+          {"request":{"method":"DELETE","url":"Patient/never-existed-2"}}
+        ]}""";
+    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(http.parse(r, Bundle.class).getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "200");
+    assertThat(patientCount()).isEqualTo(before + 1);
   }
 
   @Test
@@ -114,6 +213,46 @@ class BundleTest {
         .containsExactly("201", "200", "404", "200");
     assertThat(out.getEntry().get(2).getResponse().getOutcome()).isInstanceOf(OperationOutcome.class);
     assertThat(out.getEntry().get(1).getResource()).isInstanceOf(Patient.class);
+  }
+
+  @Test
+  void transactionConditionalCreateResolvesItsFullUrlToTheMatchAndCreatesOnlyWhatMatchesNothing() {
+    HttpResponse<String> made = http.postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:bcc\",\"value\":\"1\"}]}");
+    String existing = TestClient.createdId(made);
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:33333333-3333-3333-3333-333333333333",
+           "resource":{"resourceType":"Patient","identifier":[{"system":"urn:bcc","value":"1"}]},
+           "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|1"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+             "subject":{"reference":"urn:uuid:33333333-3333-3333-3333-333333333333"}},
+           "request":{"method":"POST","url":"Observation"}},
+          {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:bcc","value":"2"}]},
+           "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|2"}}
+        ]}""";
+    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle out = http.parse(r, Bundle.class);
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("200", "201", "201");
+    assertThat(out.getEntry().get(0).getResponse().getLocation()).isEqualTo("Patient/" + existing + "/_history/1");
+    String obsId = out.getEntry().get(1).getResponse().getLocation().split("/")[1];
+    assertThat(http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
+        .isEqualTo("Patient/" + existing);
+    assertThat(http.parse(http.get("fhir/R4/Patient?identifier=urn:bcc%7C1&_summary=count"), Bundle.class)
+        .getTotal()).isEqualTo(1);
+
+    // again as a batch: both now match, and a condition that matches two is 412 for its entry alone
+    http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:bcc\","
+        + "\"value\":\"2\"}]}");
+    String batch = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|1"}},
+          {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|2"}}
+        ]}""";
+    assertThat(http.parse(http.postJson("fhir/R4", batch), Bundle.class).getEntry())
+        .extracting(e -> e.getResponse().getStatus().substring(0, 3)).containsExactly("200", "412");
   }
 
   @Test

@@ -81,6 +81,14 @@ class FhirRestTest {
   }
 
   @Test
+  void deleteOfAResourceThatNeverExistedIs200WithAnOutcome() {
+    HttpResponse<String> r = http.delete("fhir/R4/Patient/never-existed-1");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("does not exist");
+    assertThat(http.get("fhir/R4/Patient/never-existed-1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void staleIfMatchGives412AndStoresNothing() {
     Patient p = create("Match");
     String id = p.getIdElement().getIdPart();
@@ -470,6 +478,37 @@ class FhirRestTest {
     assertThat(b.getLink("self").getUrl()).contains("_count=1000");
   }
 
+  private static HttpResponse<String> conditionalCreate(String json, String ifNoneExist) {
+    return http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
+        .header("If-None-Exist", ifNoneExist).POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  @Test
+  void conditionalCreateThatFindsItsMatchAnswers200WithItAndCreatesNothing() {
+    String json = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:cc\",\"value\":\"once\"}]}";
+    HttpResponse<String> first = conditionalCreate(json, "identifier=urn:cc%7Conce");
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    HttpResponse<String> second = conditionalCreate(json, "identifier=urn:cc%7Conce");
+    assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
+    assertThat(second.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
+    assertThat(second.headers().firstValue("ETag")).hasValue("W/\"1\"");
+    assertThat(http.parse(second, Patient.class).getIdElement().getIdPart()).isEqualTo(TestClient.createdId(first));
+    assertThat(http.parse(http.get("fhir/R4/Patient?identifier=urn:cc%7Conce&_summary=count"), Bundle.class)
+        .getTotal()).isEqualTo(1);
+  }
+
+  @Test
+  void conditionalCreateMatchingMoreThanOneIs412AndUnknownCriteriaAre400() {
+    create("CondTwice");
+    create("CondTwice");
+    HttpResponse<String> r = conditionalCreate(patientJson("CondTwice"), "family=CondTwice");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(412);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("more than one");
+    assertThat(conditionalCreate(patientJson("CondTwice"), "nonsense=1").statusCode()).isEqualTo(400);
+    assertThat(http.parse(http.get("fhir/R4/Patient?family=CondTwice&_summary=count"), Bundle.class).getTotal())
+        .isEqualTo(2);
+  }
+
   @Test
   void capabilityStatementDescribesWhatIsImplemented() {
     HttpResponse<String> r = http.get("fhir/R4/metadata");
@@ -483,6 +522,7 @@ class FhirRestTest {
         .filter(x -> x.getType().equals("Patient")).findFirst().orElseThrow();
     assertThat(patient.getInteraction()).extracting(i -> i.getCode().toCode())
         .contains("read", "vread", "update", "delete", "create", "search-type", "history-instance", "history-type");
+    assertThat(patient.getConditionalCreate()).isTrue();
     assertThat(patient.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())
         .contains("_id:token", "_lastUpdated:date", "identifier:token", "general-practitioner:reference",
             "name:string", "address-city:string", "birthdate:date");
@@ -512,6 +552,16 @@ class FhirRestTest {
     CapabilityStatement.CapabilityStatementRestResourceComponent binary = rest.getResource().stream()
         .filter(x -> x.getType().equals("Binary")).findFirst().orElseThrow();
     assertThat(binary.getOperation()).extracting(o -> o.getName()).contains("presigned-url", "import");
+  }
+
+  @Test
+  void unknownResourceTypeIs404NamingIt() {
+    for (String path : List.of("fhir/R4/Foo/1", "fhir/R4/patient", "fhir/R4/Foo/_history")) {
+      HttpResponse<String> r = http.get(path);
+      assertThat(r.statusCode()).as(path).isEqualTo(404);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("unknown resource type");
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import org.fhirbox.testing.TestClient;
@@ -11,7 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Token value forms (FHIR R4 search.html#token) and the paging links of searches and history, followed as given. */
+/**
+ * Token value forms (FHIR R4 search.html#token), POST {@code _search} forms, the paging links of
+ * searches and history, followed as given, and what history entries say of each version.
+ */
 class SearchFormsTest {
   private static TestServer server;
   private static TestClient http;
@@ -57,6 +61,22 @@ class SearchFormsTest {
   }
 
   @Test
+  void postSearchKeepsBodyParametersThatShareANameWithUrlParametersAndAndsThem() {
+    String a = created("{\"resourceType\":\"Patient\"}");
+    String b = created("{\"resourceType\":\"Patient\"}");
+    for (String[] urlAndBody : List.of(new String[] {a + "," + b, b}, new String[] {a, b})) {
+      List<String> viaGet = found("Patient?_id=" + urlAndBody[0] + "&_id=" + urlAndBody[1]);
+      HttpResponse<String> post = http.send(http.request("fhir/R4/Patient/_search?_id=" + urlAndBody[0])
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString("_id=" + urlAndBody[1])));
+      assertThat(post.statusCode()).as(post.body()).isEqualTo(200);
+      assertThat(http.parse(post, Bundle.class).getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
+          .containsExactlyElementsOf(viaGet);
+    }
+    assertThat(found("Patient?_id=" + a + "," + b + "&_id=" + b)).containsExactly(b);
+  }
+
+  @Test
   void historyNextLinkKeepsTheSinceOffsetAndFollowingItReachesTheNextPage() {
     String id = created("{\"resourceType\":\"Patient\",\"active\":true}");
     assertThat(http.putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id
@@ -70,6 +90,28 @@ class SearchFormsTest {
     Bundle second = http.parse(next, Bundle.class);
     assertThat(second.getEntry()).extracting(e -> e.getResponse().getEtag()).containsExactly("W/\"1\"");
     assertThat(second.getLink("next")).isNull();
+  }
+
+  @Test
+  void historyEntriesTellPutCreatesRecreatesAndDeletesWithTheirTimes() {
+    String put = "{\"resourceType\":\"Patient\",\"id\":\"hist-put-1\"}";
+    assertThat(http.putJson("fhir/R4/Patient/hist-put-1", put).statusCode()).isEqualTo(201);
+    HttpResponse<String> delete = http.delete("fhir/R4/Patient/hist-put-1");
+    assertThat(delete.headers().firstValue("Last-Modified")).isPresent();
+    assertThat(http.putJson("fhir/R4/Patient/hist-put-1", put).statusCode()).isEqualTo(201);
+    assertThat(http.putJson("fhir/R4/Patient/hist-put-1", put).statusCode()).isEqualTo(200);
+    Bundle h = http.parse(http.get("fhir/R4/Patient/hist-put-1/_history"), Bundle.class);
+    assertThat(h.getEntry()).extracting(e -> e.getRequest().getMethod().toCode() + " " + e.getRequest().getUrl() + " "
+        + e.getResponse().getStatus().substring(0, 3) + " " + e.getResponse().hasLastModified()).containsExactly(
+        "PUT Patient/hist-put-1 200 true", "PUT Patient/hist-put-1 201 true", "DELETE Patient/hist-put-1 204 true",
+        "PUT Patient/hist-put-1 201 true");
+    String posted = created("{\"resourceType\":\"Patient\"}");
+    assertThat(http.parse(http.get("fhir/R4/Patient/" + posted + "/_history"), Bundle.class).getEntryFirstRep()
+        .getRequest().getMethod()).isEqualTo(Bundle.HTTPVerb.POST);
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"request\":"
+        + "{\"method\":\"DELETE\",\"url\":\"Patient/hist-put-1\"}}]}";
+    assertThat(http.parse(http.postJson("fhir/R4", tx), Bundle.class).getEntryFirstRep().getResponse()
+        .hasLastModified()).isTrue();
   }
 
   @Test

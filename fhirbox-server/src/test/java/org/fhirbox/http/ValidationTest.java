@@ -60,7 +60,8 @@ class ValidationTest {
 
   @Test
   void unknownResourceTypesAreRejected() {
-    assertThat(http.postJson("fhir/R4/Spaceship", "{\"resourceType\":\"Spaceship\"}").statusCode()).isEqualTo(400);
+    // a URL naming no resource type names no endpoint (404); a body naming one is malformed (400)
+    assertThat(http.postJson("fhir/R4/Spaceship", "{\"resourceType\":\"Spaceship\"}").statusCode()).isEqualTo(404);
     HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Spaceship\"}");
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(diagnostics(r)).contains("Spaceship");

@@ -1,0 +1,217 @@
+package org.fhirbox.fhir;
+
+import ca.uhn.fhir.util.FhirTerser;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.core.FhirException;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * A transaction Bundle's entries, parsed, with the ids its creates get, the resource each
+ * {@code fullUrl} stands for, and the order they run in (FHIR R4 http.html#trules). The references
+ * of the entries are rewritten in place inside the database transaction, once conditional creates
+ * have found what they match; a transaction run again after a lost race first puts back what the
+ * earlier run rewrote, since its conditional creates may find otherwise.
+ */
+final class TransactionPlan {
+  private final Bundle bundle;
+  private final List<EntryRequest> requests;
+  /** fullUrl to {@code Type/id}, for the entries that create (their assigned ids). */
+  private final Map<String, String> targets;
+  /** fullUrl by entry index, for the entries that create. */
+  private final Map<Integer, String> fullUrls;
+  /** {@code Type/id} to the index of the entry that updates or deletes it. */
+  private final Map<String, Integer> written;
+  private final List<Runnable> undo = new ArrayList<>();
+
+  private TransactionPlan(Bundle bundle, List<EntryRequest> requests, Map<String, String> targets,
+      Map<Integer, String> fullUrls, Map<String, Integer> written) {
+    this.bundle = bundle;
+    this.requests = requests;
+    this.targets = targets;
+    this.fullUrls = fullUrls;
+    this.written = written;
+  }
+
+  /**
+   * Parses every entry (400 for the first that is malformed) and assigns the ids of its creates;
+   * 400 when two entries update or delete the same resource (see {@link #requireOnce}), and when a
+   * reference names a {@code urn:uuid:} that is no entry's fullUrl ({@link #requireResolvable}).
+   */
+  static TransactionPlan of(Bundle bundle, String fhirBase, ResourceRepository repository, FhirTerser terser) {
+    List<EntryRequest> requests = new ArrayList<>();
+    Map<String, String> targets = new HashMap<>();
+    Map<Integer, String> fullUrls = new HashMap<>();
+    Map<String, Integer> written = new HashMap<>();
+    for (int i = 0; i < bundle.getEntry().size(); i++) {
+      BundleEntryComponent entry = bundle.getEntry().get(i);
+      EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
+      if (req.method() == HTTPVerb.POST) {
+        String id = ResourceIds.newId();
+        req = req.withId(id);
+        if (entry.hasFullUrl()) {
+          target(targets, entry, req.type() + "/" + id, i);
+          fullUrls.put(i, entry.getFullUrl());
+        }
+      } else if (req.method() != HTTPVerb.GET && req.method() != HTTPVerb.HEAD) {
+        requireOnce(written, req.type() + "/" + req.id(), i);
+        if (req.method() == HTTPVerb.PUT && entry.hasFullUrl()) {
+          // the fullUrl of an update (often a urn:uuid: too) stands for the resource its URL names
+          target(targets, entry, req.type() + "/" + req.id(), i);
+        }
+      }
+      requests.add(req);
+    }
+    requireResolvable(bundle, terser, targets);
+    return new TransactionPlan(bundle, requests, targets, fullUrls, written);
+  }
+
+  private static void target(Map<String, String> targets, BundleEntryComponent entry, String target, int index) {
+    if (targets.put(entry.getFullUrl(), target) != null) {
+      throw FhirException.badRequest("entry " + index + ": fullUrl " + entry.getFullUrl() + " occurs twice",
+          "Bundle.entry[" + index + "].fullUrl");
+    }
+  }
+
+  /**
+   * 400 naming the first reference or {@code Attachment.url} of an entry's resource that is a
+   * {@code urn:uuid:} no entry has as its fullUrl: it stands for nothing outside the Bundle, and
+   * stored as it is it would be a reference no one could follow (HAPI FHIR refuses it too). The
+   * resources inside a Bundle or Parameters that an entry holds keep their own {@code urn:uuid:}
+   * references, which name their own entries.
+   */
+  private static void requireResolvable(Bundle bundle, FhirTerser terser, Map<String, String> targets) {
+    for (int i = 0; i < bundle.getEntry().size(); i++) {
+      Resource r = bundle.getEntry().get(i).getResource();
+      if (r == null) {
+        continue;
+      }
+      List<String> named = new ArrayList<>();
+      terser.getAllPopulatedChildElementsOfType(r, Reference.class).forEach(ref -> named.add(ref.getReference()));
+      terser.getAllPopulatedChildElementsOfType(r, Attachment.class).forEach(a -> named.add(a.getUrl()));
+      for (String n : named) {
+        if (n != null && n.startsWith("urn:uuid:") && !targets.containsKey(n)) {
+          throw FhirException.badRequest("Bundle.entry[" + i + "]: the resource names " + n + ", which is the fullUrl"
+              + " of no entry in this transaction", "Bundle.entry[" + i + "].resource");
+        }
+      }
+    }
+  }
+
+  /**
+   * 400 when the resource a conditional create matched ({@code matched}: entry index to
+   * {@code Type/id}) is one another entry updates or deletes: the create would answer with what the
+   * same transaction changes (see {@link #requireOnce}).
+   */
+  void requireMatchesUntouched(Map<Integer, String> matched) {
+    matched.forEach((index, target) -> {
+      Integer other = written.get(target);
+      if (other != null) {
+        throw twice(target, Math.min(index, other), Math.max(index, other));
+      }
+    });
+  }
+
+  /**
+   * FHIR R4 http.html#trules: "If any resource identities (including resolved identities from
+   * conditional update/delete) overlap in steps 1-3 [DELETE, POST, PUT], then the transaction SHALL
+   * fail." Two writes of one resource in one transaction have no order a client could rely on.
+   */
+  private static void requireOnce(Map<String, Integer> written, String target, int index) {
+    Integer before = written.putIfAbsent(target, index);
+    if (before != null) {
+      throw twice(target, before, index);
+    }
+  }
+
+  private static FhirException twice(String target, int first, int second) {
+    return FhirException.badRequest("entries " + first + " and " + second + " both name " + target + "; a transaction"
+        + " may create, update or delete a resource once (FHIR R4 http.html#trules)",
+        "Bundle.entry[" + second + "].request.url");
+  }
+
+  /** The entries in Bundle order. */
+  List<EntryRequest> requests() {
+    return requests;
+  }
+
+  /**
+   * The entries in the order they run: DELETE, then POST, then PUT/PATCH, then GET (FHIR R4
+   * http.html#trules), except that Binaries are written before the other POSTs and PUTs, creates
+   * before updates; otherwise in Bundle order. The rules leave the order within a group to the
+   * server ("the order of ... POST ... does not matter"), and an {@code Attachment.url} is the one
+   * reference a write checks: it must name a Binary that exists, so a Patient whose photo names a
+   * Binary listed after it, or one the Bundle PUTs, would fail in Bundle order. Nothing else can
+   * tell the orders apart: a create gets a new id, no two entries write the same resource
+   * ({@link #requireOnce}), and every conditional create searches before the first write.
+   */
+  List<EntryRequest> ordered() {
+    List<EntryRequest> ordered = new ArrayList<>(requests);
+    ordered.sort(Comparator.comparingInt(r -> {
+      boolean binary = r.type().equals("Binary");
+      return switch (r.method()) {
+        case DELETE -> 0;
+        case POST -> binary ? 1 : 3;
+        case PUT, PATCH -> binary ? 2 : 4;
+        default -> 5;
+      };
+    }));
+    return ordered;
+  }
+
+  /**
+   * Rewrites the references (and Attachment urls) of every entry that name a {@code fullUrl} of
+   * the Bundle to the resource it stands for: the id assigned to a create, or, for a conditional
+   * create that found its match, that match ({@code matched}: entry index to {@code Type/id}).
+   */
+  void rewrite(FhirTerser terser, Map<Integer, String> matched) {
+    restore();
+    Map<String, String> to = new HashMap<>(targets);
+    matched.forEach((index, target) -> {
+      String fullUrl = fullUrls.get(index);
+      if (fullUrl != null) {
+        to.put(fullUrl, target);
+      }
+    });
+    if (to.isEmpty()) {
+      return;
+    }
+    for (BundleEntryComponent entry : bundle.getEntry()) {
+      if (!entry.hasResource()) {
+        continue;
+      }
+      for (Reference ref : ResourceTree.elements(terser, entry.getResource(), Reference.class)) {
+        String was = ref.getReference();
+        String target = ref.hasReference() ? to.get(was) : null;
+        if (target != null) {
+          ref.setReference(target);
+          undo.add(() -> ref.setReference(was));
+        }
+      }
+      for (Attachment a : ResourceTree.elements(terser, entry.getResource(), Attachment.class)) {
+        String was = a.getUrl();
+        String target = a.hasUrl() ? to.get(was) : null;
+        if (target != null) {
+          a.setUrl(target);
+          undo.add(() -> a.setUrl(was));
+        }
+      }
+    }
+  }
+
+  /** Puts back what {@link #rewrite} changed. */
+  private void restore() {
+    for (int i = undo.size() - 1; i >= 0; i--) {
+      undo.get(i).run();
+    }
+    undo.clear();
+  }
+}
