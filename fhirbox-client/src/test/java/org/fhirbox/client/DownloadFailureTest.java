@@ -25,16 +25,8 @@ class DownloadFailureTest {
 
   @TempDir
   Path work;
-  private final PeerServer peer = newPeer();
+  private final PeerServer peer = PeerServer.started();
   private final byte[] data = BinaryTransferTest.randomBytes(500_000);
-
-  private static PeerServer newPeer() {
-    try {
-      return new PeerServer();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   @AfterEach
   void stop() {

@@ -24,15 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LostAnswerTest {
   @TempDir
   Path work;
-  private final PeerServer peer = newPeer();
-
-  private static PeerServer newPeer() {
-    try {
-      return new PeerServer();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
+  private final PeerServer peer = PeerServer.started();
 
   @AfterEach
   void stop() {

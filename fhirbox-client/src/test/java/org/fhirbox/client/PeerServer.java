@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,15 @@ final class PeerServer implements AutoCloseable {
   private final HttpServer http;
   private final ExecutorService threads = Executors.newFixedThreadPool(8);
   final List<Seen> seen = new CopyOnWriteArrayList<>();
+
+  /** A peer listening already, for a test's field initialiser. */
+  static PeerServer started() {
+    try {
+      return new PeerServer();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   PeerServer() throws IOException {
     http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);

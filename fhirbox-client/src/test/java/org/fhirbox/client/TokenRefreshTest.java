@@ -47,18 +47,10 @@ class TokenRefreshTest {
     }
   }
 
-  private final PeerServer peer = newPeer();
+  private final PeerServer peer = PeerServer.started();
   private final AtomicInteger issued = new AtomicInteger();
   private final AtomicReference<String> valid = new AtomicReference<>();
   private final ManualClock clock = new ManualClock();
-
-  private static PeerServer newPeer() {
-    try {
-      return new PeerServer();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   @AfterEach
   void stop() {

@@ -21,17 +21,9 @@ class TusFailureTest {
 
   @TempDir
   Path work;
-  private final PeerServer peer = newPeer();
+  private final PeerServer peer = PeerServer.started();
   private final AtomicLong offset = new AtomicLong();
   private final AtomicInteger heads = new AtomicInteger();
-
-  private static PeerServer newPeer() {
-    try {
-      return new PeerServer();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   @AfterEach
   void stop() {

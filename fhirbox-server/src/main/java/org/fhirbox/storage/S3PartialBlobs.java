@@ -175,12 +175,9 @@ final class S3PartialBlobs implements ResumableBlobs {
         }
         n += r;
         if (n == buf.length) {
-          fence.confirm();
-          if (uploadId == null) {
-            uploadId = createMultipartUpload(objectKey);
-            started = true;
-          }
-          parts.add(uploadPart(objectKey, uploadId, nextPart(parts), buf, n));
+          String id = sendFullPart(objectKey, uploadId, parts, buf, fence);
+          started |= uploadId == null;
+          uploadId = id;
           n = 0;
         }
       }
@@ -216,6 +213,25 @@ final class S3PartialBlobs implements ResumableBlobs {
     } finally {
       buffers.give(buf);
     }
+  }
+
+  /**
+   * Uploads the full {@code buf} as the next part, first starting the multipart upload when
+   * {@code uploadId} is null (and aborting it again if that part fails); returns the upload's id.
+   */
+  private String sendFullPart(String objectKey, String uploadId, List<Part> parts, byte[] buf, WriteFence fence)
+      throws IOException {
+    fence.confirm();
+    String id = uploadId != null ? uploadId : createMultipartUpload(objectKey);
+    try {
+      parts.add(uploadPart(objectKey, id, nextPart(parts), buf, buf.length));
+    } catch (IOException | RuntimeException e) {
+      if (uploadId == null) {
+        abortQuietly(objectKey, id, e);
+      }
+      throw e;
+    }
+    return id;
   }
 
   /** The key of the partial blob whose tail object this is ({@code name}: its key after the prefix), if it is one. */
@@ -256,12 +272,9 @@ final class S3PartialBlobs implements ResumableBlobs {
         n += r;
         left -= r;
         if (n == buf.length) {
-          fence.confirm();
-          if (uploadId == null) {
-            uploadId = createMultipartUpload(objectKey);
-            started = true;
-          }
-          parts.add(uploadPart(objectKey, uploadId, nextPart(parts), buf, n));
+          String id = sendFullPart(objectKey, uploadId, parts, buf, fence);
+          started |= uploadId == null;
+          uploadId = id;
           n = 0;
         }
       }

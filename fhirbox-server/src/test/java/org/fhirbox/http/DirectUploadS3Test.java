@@ -298,6 +298,12 @@ class DirectUploadS3Test {
     f.server.server().sweeper().sweep();
   }
 
+  private void assertTheFirstReadConfirms(String binary, byte[] bytes) {
+    HttpResponse<byte[]> raw = f.http.sendBytes(f.http.request("fhir/R4/" + binary).GET());
+    assertThat(raw.statusCode()).as("confirmed by the first read").isEqualTo(200);
+    assertThat(raw.body()).isEqualTo(bytes);
+  }
+
   @Test
   void anObjectWhoseClientStoppedAfterItsPutIsNotSweptWhileTheUploadMayStillBeConfirmed() throws Exception {
     S3Server.HeldReads busy = holdTheBackgroundCheck(20);
@@ -312,9 +318,7 @@ class DirectUploadS3Test {
       sweepTwice();
 
       assertThat(f.objectExists(issued.url())).as("spared while it may still be confirmed").isTrue();
-      HttpResponse<byte[]> raw = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
-      assertThat(raw.statusCode()).as("confirmed by the first read").isEqualTo(200);
-      assertThat(raw.body()).isEqualTo(bytes);
+      assertTheFirstReadConfirms(issued.binary(), bytes);
     } finally {
       busy.release();
     }
@@ -335,9 +339,7 @@ class DirectUploadS3Test {
       sweepTwice();
 
       assertThat(f.multipartUploads(issued.parts().get(0).url())).as("not aborted").isEqualTo(1);
-      HttpResponse<byte[]> raw = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
-      assertThat(raw.statusCode()).as("confirmed by the first read").isEqualTo(200);
-      assertThat(raw.body()).isEqualTo(bytes);
+      assertTheFirstReadConfirms(issued.binary(), bytes);
     } finally {
       busy.release();
     }
