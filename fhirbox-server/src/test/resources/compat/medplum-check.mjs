@@ -87,6 +87,13 @@ out.media = {
 out.mediaFetch = await fetchUnauthenticated(mediaRead.content.url);
 out.mediaBinarySecurityContext = (await medplum.readResource('Binary', binaryIdOf(mediaRead.content.url))).securityContext;
 
+// Medplum's conditional create sends If-None-Exist: the second call finds the first's Patient
+const once = { resourceType: 'Patient', identifier: [{ system: 'urn:fhirbox:compat', value: 'once-' + Date.now() }] };
+const query = 'identifier=urn:fhirbox:compat|' + once.identifier[0].value;
+const first = await medplum.createResourceIfNoneExist(once, query);
+const second = await medplum.createResourceIfNoneExist(once, query);
+out.conditional = { first: first.id, second: second.id, found: (await medplum.searchResources('Patient', query)).length };
+
 function binaryIdOf(signedUrl) {
   const m = new URL(signedUrl).pathname.match(/\/storage\/([^/]+)\//);
   if (!m) {

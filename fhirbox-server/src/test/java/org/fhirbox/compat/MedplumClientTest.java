@@ -91,6 +91,12 @@ class MedplumClientTest {
       assertThat(out.path("mediaFetch").path("sha256").asText()).isEqualTo(expectedSha);
       assertThat(out.path("mediaBinarySecurityContext").path("reference").asText())
           .isEqualTo("Media/" + media.path("id").asText());
+
+      JsonNode conditional = out.path("conditional");
+      assertThat(conditional.path("first").asText()).isNotEmpty();
+      assertThat(conditional.path("second").asText()).as("found, not created again")
+          .isEqualTo(conditional.path("first").asText());
+      assertThat(conditional.path("found").asInt()).isEqualTo(1);
     }
   }
 
