@@ -87,6 +87,15 @@ final class UserGrants {
       narrower = Optional.of(requested);
     }
     String address = ex.request().getRemoteAddr();
+    Optional<RefreshTokens.Grant> presented = refreshTokens.active(token)
+        .filter(held -> held.clientId().equals(client.clientId()));
+    if (presented.isPresent() && SignInScopes.atRefresh(client, presented.get().scopes()).isEmpty()) {
+      // the admin took offline_access from the app's registration: its sign-ins may not be refreshed any more
+      refreshTokens.revokeFamily(presented.get().family());
+      String reason = "the app is no longer registered for offline_access; every token of this sign-in is now revoked";
+      audit.refreshed(address, client.clientId(), signIn.users().find(presented.get().userId()).orElse(null), reason);
+      throw OAuthError.invalidGrant(reason);
+    }
     RefreshTokens.Outcome outcome = refreshTokens.rotate(token, client.clientId());
     if (outcome instanceof RefreshTokens.Outcome.Refused refused) {
       audit.refreshed(address, client.clientId(), refused.user().orElse(null), refused.reason());
@@ -94,6 +103,7 @@ final class UserGrants {
     }
     RefreshTokens.Outcome.Rotated rotated = (RefreshTokens.Outcome.Rotated) outcome;
     RefreshTokens.Grant g = rotated.grant();
+    // cut to the registration as it is now (SignInScopes#atRefresh), then to the user
     Scopes now = SignInScopes.forUser(SignInScopes.forClient(client, narrower.orElse(g.scopes())), rotated.user());
     Map<String, Object> body = accessToken(client, rotated.user(), now, g.patient());
     body.put("refresh_token", rotated.token());
