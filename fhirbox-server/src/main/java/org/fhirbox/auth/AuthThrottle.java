@@ -2,7 +2,6 @@ package org.fhirbox.auth;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Slows down failed client authentication on this node without letting a stranger lock a client
@@ -24,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * cannot all pass the check before the first of them is counted as a failure.
  */
 final class AuthThrottle {
-  private static final int MAX_KNOWN = 100_000;
+  /** At most this many client-address pairs are remembered as having succeeded. */
+  static final int MAX_KNOWN = 100_000;
   /** A refusal is reported as the first of its key at most once per this long (the longest block). */
   static final long REFUSAL_REPORT_MILLIS = 60_000;
 
@@ -33,8 +33,14 @@ final class AuthThrottle {
   private final FailureLimiter perAddress;
   private final FailureLimiter perClient;
   private final long rememberMillis;
-  /** "clientId address" to the time of that pair's last success. */
-  private final ConcurrentHashMap<String, Long> known = new ConcurrentHashMap<>();
+  /**
+   * "clientId address" to the time of that pair's last success, bounded as {@link FailureLimiter}'s
+   * counters are: only a success adds a pair, but anyone with an account or client of their own can
+   * succeed from many addresses, so the pair used longest ago goes when a new one comes (O(1), no
+   * scan of every pair) and pairs are kept hashed. A pair pushed out only loses its exemption from
+   * the per-client counter until its next success.
+   */
+  private final RecentKeys known = new RecentKeys(MAX_KNOWN);
   /** Which counter's key last had a refusal reported, and when (see {@link Attempt#firstRefusal()}). */
   private final RecentKeys refusals = new RecentKeys(FailureLimiter.MAX_KEYS);
 
@@ -193,19 +199,18 @@ final class AuthThrottle {
   }
 
   private void remember(String clientId, String address) {
-    String pair = pair(clientId, address);
-    long now = clock.millis();
-    if (known.size() >= MAX_KNOWN) {
-      known.values().removeIf(t -> now - t > rememberMillis);
-    }
-    if (known.size() < MAX_KNOWN || known.containsKey(pair)) {
-      known.put(pair, now);
-    }
+    known.put(pair(clientId, address), clock.millis());
   }
 
-  private boolean isKnown(String clientId, String address) {
-    Long last = known.get(pair(clientId, address));
-    return last != null && clock.millis() - last <= rememberMillis;
+  /** True when {@code address} succeeded for {@code clientId} within the remembered time. */
+  boolean isKnown(String clientId, String address) {
+    long last = known.get(pair(clientId, address));
+    return last >= 0 && clock.millis() - last <= rememberMillis;
+  }
+
+  /** How many pairs are remembered (at most {@link #MAX_KNOWN}). */
+  int knownCount() {
+    return known.size();
   }
 
   private static String pair(String clientId, String address) {
