@@ -64,7 +64,9 @@ final class UserGrants {
   /**
    * RFC 6749 §6. A {@code scope} parameter may only narrow the grant (SMART: "a strict sub-set
    * ... no new permissions"); the new refresh token keeps the family's scope (RFC 6749 §6: "MUST
-   * be identical"). The access token is also cut to what the client and the user may have now.
+   * be identical") except what the client's registration no longer allows: the registration is
+   * the ceiling of every grant, and without {@code offline_access} in it the sign-in ends. The
+   * access token is also cut to what the client and the user may have now.
    */
   Map<String, Object> refresh(Exchange ex, Map<String, String> form, OAuthClient client) {
     String token = form.get("refresh_token");
@@ -96,7 +98,9 @@ final class UserGrants {
       audit.refreshed(address, client.clientId(), signIn.users().find(presented.get().userId()).orElse(null), reason);
       throw OAuthError.invalidGrant(reason);
     }
-    RefreshTokens.Outcome outcome = refreshTokens.rotate(token, client.clientId());
+    // the family keeps only what the registration still allows, so a later widening does not restore it
+    RefreshTokens.Outcome outcome = refreshTokens.rotate(token, client.clientId(),
+        held -> SignInScopes.forClient(client, held));
     if (outcome instanceof RefreshTokens.Outcome.Refused refused) {
       audit.refreshed(address, client.clientId(), refused.user().orElse(null), refused.reason());
       throw OAuthError.invalidGrant(refused.reason());

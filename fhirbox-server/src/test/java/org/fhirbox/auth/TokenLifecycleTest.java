@@ -159,6 +159,21 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void aSignInCutByANarrowerRegistrationStaysCutWhenTheRegistrationIsWidenedAgain() {
+    String scope = "user/Patient.rs user/Observation.rs offline_access";
+    SmartApp app = SmartApp.register(server, PROJECT, scope, true, true, REDIRECT);
+    String refresh = signIn(app, scope).get("refresh_token").asText();
+    registerScope(app, "user/Patient.rs offline_access");
+    HttpResponse<String> cut = app.refresh(refresh, Optional.empty());
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(200);
+    registerScope(app, scope);
+    HttpResponse<String> r = app.refresh(SmartApp.read(cut.body()).get("refresh_token").asText(), Optional.empty());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(SmartApp.read(r.body()).get("scope").asText()).contains("user/Patient.rs")
+        .doesNotContain("Observation");
+  }
+
+  @Test
   void aSignInsRefreshTokensExpireWhateverTheRotation() {
     String refresh = signIn(publicApp, SCOPE).get("refresh_token").asText();
     clock.advance(Duration.ofHours(23));
