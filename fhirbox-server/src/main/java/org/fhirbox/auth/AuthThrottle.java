@@ -2,7 +2,6 @@ package org.fhirbox.auth;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Slows down failed client authentication on this node without letting a stranger lock a client
@@ -24,15 +23,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * cannot all pass the check before the first of them is counted as a failure.
  */
 final class AuthThrottle {
-  private static final int MAX_KNOWN = 100_000;
+  /** At most this many client-address pairs are remembered as having succeeded. */
+  static final int MAX_KNOWN = 100_000;
+  /** A refusal is reported as the first of its key at most once per this long (the longest block). */
+  static final long REFUSAL_REPORT_MILLIS = 60_000;
 
   private final Clock clock;
   private final FailureLimiter perPair;
   private final FailureLimiter perAddress;
   private final FailureLimiter perClient;
   private final long rememberMillis;
-  /** "clientId address" to the time of that pair's last success. */
-  private final ConcurrentHashMap<String, Long> known = new ConcurrentHashMap<>();
+  /**
+   * "clientId address" to the time of that pair's last success, bounded as {@link FailureLimiter}'s
+   * counters are: only a success adds a pair, but anyone with an account or client of their own can
+   * succeed from many addresses, so the pair used longest ago goes when a new one comes (O(1), no
+   * scan of every pair) and pairs are kept hashed. A pair pushed out only loses its exemption from
+   * the per-client counter until its next success.
+   */
+  private final RecentKeys known = new RecentKeys(MAX_KNOWN);
+  /** Which counter's key last had a refusal reported, and when (see {@link Attempt#firstRefusal()}). */
+  private final RecentKeys refusals = new RecentKeys(FailureLimiter.MAX_KEYS);
 
   AuthThrottle(Clock clock, FailureLimiter perPair, FailureLimiter perAddress, FailureLimiter perClient,
       Duration remember) {
@@ -61,10 +71,13 @@ final class AuthThrottle {
     boolean checkClient = clientId != null && !isKnown(clientId, address);
     String pair = clientId == null ? null : pair(clientId, address);
     long wait = pair == null ? 0 : perPair.tryAcquire(pair);
+    String refusedBy = "pair " + pair;
     if (wait == 0) {
       wait = perAddress.tryAcquire(address);
+      refusedBy = "address " + address;
       if (wait == 0) {
         wait = checkClient ? perClient.tryAcquire(clientId) : 0;
+        refusedBy = "client " + clientId;
         if (wait > 0) {
           perAddress.released(address);
         }
@@ -75,9 +88,10 @@ final class AuthThrottle {
     }
     if (wait > 0) {
       long now = clientId == null ? perAddress.retryAfterSeconds(address) : retryAfterSeconds(clientId, address);
-      return new Attempt(clientId, address, false, Math.max(wait, now));
+      boolean first = refusals.firstWithin(refusedBy, clock.millis(), REFUSAL_REPORT_MILLIS);
+      return new Attempt(clientId, address, false, Math.max(wait, now), first);
     }
-    return new Attempt(clientId, address, checkClient, 0);
+    return new Attempt(clientId, address, checkClient, 0, false);
   }
 
   /** One check of a secret admitted by {@link #begin}, or one refused before any check. */
@@ -86,19 +100,33 @@ final class AuthThrottle {
     private final String address;
     private final boolean clientReserved;
     private final long retryAfterSeconds;
+    private final boolean firstRefusal;
     private boolean ended;
 
-    private Attempt(String clientId, String address, boolean clientReserved, long retryAfterSeconds) {
+    private Attempt(String clientId, String address, boolean clientReserved, long retryAfterSeconds,
+        boolean firstRefusal) {
       this.clientId = clientId;
       this.address = address;
       this.clientReserved = clientReserved;
       this.retryAfterSeconds = retryAfterSeconds;
+      this.firstRefusal = firstRefusal;
       this.ended = retryAfterSeconds > 0;
     }
 
     /** 0 when admitted; else the seconds to wait, and nothing was checked or counted. */
     long retryAfterSeconds() {
       return retryAfterSeconds;
+    }
+
+    /**
+     * True for a refused attempt that is the first refused by its counter's key (the pair, the
+     * address or the client id) within {@value AuthThrottle#REFUSAL_REPORT_MILLIS} ms; false for
+     * the rest and for admitted attempts. A refusal costs the caller no hashing, so one address can
+     * send them as fast as it likes: callers that record refusals (an AuditEvent each) record only
+     * these, so that the record stays bounded per key while the refusals themselves are not.
+     */
+    boolean firstRefusal() {
+      return firstRefusal;
     }
 
     /** The secret was wrong (or the attempt failed otherwise): counted on every counter. */
@@ -171,19 +199,18 @@ final class AuthThrottle {
   }
 
   private void remember(String clientId, String address) {
-    String pair = pair(clientId, address);
-    long now = clock.millis();
-    if (known.size() >= MAX_KNOWN) {
-      known.values().removeIf(t -> now - t > rememberMillis);
-    }
-    if (known.size() < MAX_KNOWN || known.containsKey(pair)) {
-      known.put(pair, now);
-    }
+    known.put(pair(clientId, address), clock.millis());
   }
 
-  private boolean isKnown(String clientId, String address) {
-    Long last = known.get(pair(clientId, address));
-    return last != null && clock.millis() - last <= rememberMillis;
+  /** True when {@code address} succeeded for {@code clientId} within the remembered time. */
+  boolean isKnown(String clientId, String address) {
+    long last = known.get(pair(clientId, address));
+    return last >= 0 && clock.millis() - last <= rememberMillis;
+  }
+
+  /** How many pairs are remembered (at most {@link #MAX_KNOWN}). */
+  int knownCount() {
+    return known.size();
   }
 
   private static String pair(String clientId, String address) {

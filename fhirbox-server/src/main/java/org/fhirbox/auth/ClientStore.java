@@ -286,6 +286,18 @@ public final class ClientStore {
         clock.millis(), clientId) == 1;
   }
 
+  /**
+   * Replaces the client's registered scope. It bounds what the client's tokens carry from now on,
+   * refreshed sign-ins included ({@link SignInScopes#atRefresh}). False if unknown.
+   */
+  public boolean setScope(String clientId, String scope) {
+    if (Scopes.tryParse(scope).isEmpty()) {
+      throw new IllegalArgumentException("scope must be space-separated SMART scopes");
+    }
+    return update("UPDATE oauth_client SET scopes = ?, updated = ? WHERE client_id = ?", scope.trim(), clock.millis(),
+        clientId) == 1;
+  }
+
   /** The client's registered JWKS, if any. */
   public Optional<JWKSet> jwks(String clientId) {
     try (Connection c = db.connection();

@@ -160,7 +160,7 @@ final class FailureLimiter {
   }
 
   /** The key as kept: SHA-256, base64url, 43 characters whatever the key's length. */
-  private static String digest(String key) {
+  static String digest(String key) {
     try {
       byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(hash);

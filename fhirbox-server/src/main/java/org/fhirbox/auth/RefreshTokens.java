@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.atomic.AtomicLong;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
@@ -91,6 +92,16 @@ public final class RefreshTokens {
    * token that was already exchanged revokes its family (reuse detection).
    */
   public Outcome rotate(String token, String clientId) {
+    return rotate(token, clientId, UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #rotate(String, String)}, the new token's scope being {@code ceiling} applied to the
+   * family's: the client's registration as it is now (RFC 6749 §6 keeps a refreshed grant's scope
+   * identical, but an admin's narrowing of the registration must not come undone when it is widened
+   * again, so the family is cut for good).
+   */
+  public Outcome rotate(String token, String clientId, UnaryOperator<Scopes> ceiling) {
     Optional<Row> found = row(token);
     if (found.isEmpty()) {
       return new Outcome.Refused("the refresh token is not valid", Optional.empty());
@@ -117,7 +128,8 @@ public final class RefreshTokens {
       return new Outcome.Refused("the refresh token was already used; every token of this sign-in is now revoked",
           user);
     }
-    Grant next = new Grant(g.family(), g.clientId(), g.userId(), g.project(), g.scopes(), g.patient(), g.authTime(),
+    Grant next = new Grant(g.family(), g.clientId(), g.userId(), g.project(), ceiling.apply(g.scopes()), g.patient(),
+        g.authTime(),
         clock.instant(), g.expires());
     return new Outcome.Rotated(insert(next), next, user.orElseThrow());
   }

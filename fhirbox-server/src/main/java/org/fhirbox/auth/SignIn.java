@@ -36,8 +36,11 @@ public final class SignIn {
   /**
    * Too many failures for this account or from this address: the password was not checked. Answer
    * with 429 and {@code Retry-After: retryAfterSeconds}, or a page that says to wait that long.
+   * {@code toRecord} is true for the first refusal by the same limit within a minute only: a
+   * throttled attempt costs the caller nothing, so recording each one (an AuditEvent with the typed
+   * email) would let one address fill the audit table and queue; the rest are only refused.
    */
-  public record Throttled(long retryAfterSeconds) implements Result {}
+  public record Throttled(long retryAfterSeconds, boolean toRecord) implements Result {}
 
   private final UserStore users;
   private final AuthThrottle throttle;
@@ -65,7 +68,7 @@ public final class SignIn {
     String account = normalEmail.isEmpty() || normalEmail.length() > MAX_EMAIL ? null : project + "/" + normalEmail;
     try (AuthThrottle.Attempt attempt = throttle.begin(account, remoteAddress)) {
       if (attempt.retryAfterSeconds() > 0) {
-        return new Throttled(attempt.retryAfterSeconds());
+        return new Throttled(attempt.retryAfterSeconds(), attempt.firstRefusal());
       }
       Optional<User> user = account == null ? Optional.empty() : users.verifyPassword(project, normalEmail, password);
       if (user.isEmpty()) {

@@ -1,6 +1,7 @@
 package org.fhirbox.auth;
 
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -36,6 +37,20 @@ public final class SignInScopes {
     Set<String> asked = grantable(requested);
     asked.removeAll(REGISTERED_ONLY); // narrow() keeps them where the registration has them
     return withoutUngrantable(client.allowedScopes().narrow(requested).withIdentityAndLaunch(asked));
+  }
+
+  /**
+   * At a refresh: what a sign-in granted {@code granted} may still carry for {@code client} as it is
+   * registered now, or empty when the registration no longer lists {@code offline_access}. The
+   * registration is the ceiling of every grant (RFC 6749 §6: the refreshed scope must not exceed
+   * the original; an admin who narrows an app's registration narrows its old sign-ins too), and
+   * {@code offline_access} is the refresh token's reason to exist: without it the sign-in ends.
+   */
+  public static Optional<Scopes> atRefresh(OAuthClient client, Scopes granted) {
+    if (!client.allowedScopes().has("offline_access")) {
+      return Optional.empty();
+    }
+    return Optional.of(forClient(client, granted));
   }
 
   /**

@@ -34,6 +34,8 @@ import org.fhirbox.core.FhirException;
  * POST /admin/clients/{id}/rotate-secret   new credentials (secret shown once)
  * PUT  /admin/clients/{id}/jwks            JWK Set (public keys) for private_key_jwt → the client
  * PUT  /admin/clients/{id}/redirect-uris   {"redirectUris":[...]} → the client
+ * PUT  /admin/clients/{id}/scope           {"scope":"..."} → the client; refresh tokens issued before
+ *                                          are cut to it (without offline_access they stop working)
  * POST /admin/users                        {"project"?,"email","name","fhirUser","scope","admin"?}
  *                                          → 201 the user with "setPasswordUrl" and "setPasswordExpires"
  * GET  /admin/users[?project=P]            {"users":[...]} (never passwords, hashes or links)
@@ -107,6 +109,16 @@ public final class AdminRoutes {
           owned(principal, id);
           List<String> uris = strings(readJson(ex.body(MAX_BODY)), "redirectUris");
           refusingBadInput(() -> clients.setRedirectUris(id, uris));
+          write(ex, 200, view(clients.find(id).orElseThrow()));
+        }
+        case "scope" -> {
+          require(method, "PUT");
+          owned(principal, id);
+          String scope = required(readJson(ex.body(MAX_BODY)), "scope");
+          if (Scopes.tryParse(scope).isEmpty()) {
+            throw FhirException.badRequest("scope must be space-separated SMART scopes", "scope");
+          }
+          refusingBadInput(() -> clients.setScope(id, scope));
           write(ex, 200, view(clients.find(id).orElseThrow()));
         }
         default -> throw FhirException.notFound("no route for " + ex.request().getRequestURI());

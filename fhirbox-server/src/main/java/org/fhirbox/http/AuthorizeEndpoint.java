@@ -226,8 +226,10 @@ final class AuthorizeEndpoint {
     SignIn.Result outcome = signIn.passwordSignIn().authenticate(client.get().project(), email,
         single(s.form(), "password"), address);
     if (outcome instanceof SignIn.Throttled t) {
-      audit.signInRefused(address, client.get().clientId(), client.get().project(), email,
-          "too many failed sign-ins");
+      if (t.toRecord()) { // the first refusal by its limit in a minute; the rest would only flood the audit
+        audit.signInRefused(address, client.get().clientId(), client.get().project(), email,
+            "too many failed sign-ins (later refusals by the same limit within a minute are not recorded)");
+      }
       SignInPages.signIn(ex, 429, frame, s.pending().csrf(), email, "Too many failed sign-ins. Wait "
           + t.retryAfterSeconds() + " seconds, then try again.", Map.of("Retry-After",
           Long.toString(t.retryAfterSeconds())));

@@ -64,7 +64,9 @@ final class UserGrants {
   /**
    * RFC 6749 §6. A {@code scope} parameter may only narrow the grant (SMART: "a strict sub-set
    * ... no new permissions"); the new refresh token keeps the family's scope (RFC 6749 §6: "MUST
-   * be identical"). The access token is also cut to what the client and the user may have now.
+   * be identical") except what the client's registration no longer allows: the registration is
+   * the ceiling of every grant, and without {@code offline_access} in it the sign-in ends. The
+   * access token is also cut to what the client and the user may have now.
    */
   Map<String, Object> refresh(Exchange ex, Map<String, String> form, OAuthClient client) {
     String token = form.get("refresh_token");
@@ -87,13 +89,25 @@ final class UserGrants {
       narrower = Optional.of(requested);
     }
     String address = ex.request().getRemoteAddr();
-    RefreshTokens.Outcome outcome = refreshTokens.rotate(token, client.clientId());
+    Optional<RefreshTokens.Grant> presented = refreshTokens.active(token)
+        .filter(held -> held.clientId().equals(client.clientId()));
+    if (presented.isPresent() && SignInScopes.atRefresh(client, presented.get().scopes()).isEmpty()) {
+      // the admin took offline_access from the app's registration: its sign-ins may not be refreshed any more
+      refreshTokens.revokeFamily(presented.get().family());
+      String reason = "the app is no longer registered for offline_access; every token of this sign-in is now revoked";
+      audit.refreshed(address, client.clientId(), signIn.users().find(presented.get().userId()).orElse(null), reason);
+      throw OAuthError.invalidGrant(reason);
+    }
+    // the family keeps only what the registration still allows, so a later widening does not restore it
+    RefreshTokens.Outcome outcome = refreshTokens.rotate(token, client.clientId(),
+        held -> SignInScopes.forClient(client, held));
     if (outcome instanceof RefreshTokens.Outcome.Refused refused) {
       audit.refreshed(address, client.clientId(), refused.user().orElse(null), refused.reason());
       throw OAuthError.invalidGrant(refused.reason());
     }
     RefreshTokens.Outcome.Rotated rotated = (RefreshTokens.Outcome.Rotated) outcome;
     RefreshTokens.Grant g = rotated.grant();
+    // cut to the registration as it is now (SignInScopes#atRefresh), then to the user
     Scopes now = SignInScopes.forUser(SignInScopes.forClient(client, narrower.orElse(g.scopes())), rotated.user());
     Map<String, Object> body = accessToken(client, rotated.user(), now, g.patient());
     body.put("refresh_token", rotated.token());

@@ -52,6 +52,21 @@ class AuthThrottleTest {
   }
 
   @Test
+  void addressesRememberedForSuccessesStayAtTheCapAndTheNewestIsKept() {
+    AuthThrottle throttle = AuthThrottle.standard(clock);
+    int pairs = AuthThrottle.MAX_KNOWN + 10;
+    for (int i = 0; i < pairs; i++) {
+      try (AuthThrottle.Attempt a = throttle.begin("client-" + i, "10.1.0.1")) {
+        a.succeeded();
+      }
+    }
+    assertThat(throttle.knownCount()).isEqualTo(AuthThrottle.MAX_KNOWN);
+    // the pair used longest ago went; the newest success is remembered, not refused for want of room
+    assertThat(throttle.isKnown("client-0", "10.1.0.1")).isFalse();
+    assertThat(throttle.isKnown("client-" + (pairs - 1), "10.1.0.1")).isTrue();
+  }
+
+  @Test
   void wrongSecretsSlowDownTheGuesserButNotTheClientElsewhere() {
     for (int i = 0; i < 5; i++) {
       guess("10.0.0.9");

@@ -77,7 +77,7 @@ class SignInTest {
       assertThat(signIn.authenticate("clinic", "ada@example.org", "guess number " + i, ELSEWHERE))
           .isInstanceOf(BadCredentials.class);
     }
-    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, ELSEWHERE)).isEqualTo(new Throttled(1));
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, ELSEWHERE)).isEqualTo(new Throttled(1, true));
     // the person at their own address is not held back by a guesser elsewhere
     assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME)).isInstanceOf(SignedIn.class);
     clock.advance(Duration.ofSeconds(1));
@@ -90,8 +90,8 @@ class SignInTest {
       signIn.authenticate("clinic", "ada@example.org", "guess number " + i, ELSEWHERE);
       signIn.authenticate("clinic", "nobody@example.org", "guess number " + i, ELSEWHERE);
     }
-    assertThat(signIn.authenticate("clinic", "ada@example.org", "guess", ELSEWHERE)).isEqualTo(new Throttled(1));
-    assertThat(signIn.authenticate("clinic", "nobody@example.org", "guess", ELSEWHERE)).isEqualTo(new Throttled(1));
+    assertThat(signIn.authenticate("clinic", "ada@example.org", "guess", ELSEWHERE)).isEqualTo(new Throttled(1, true));
+    assertThat(signIn.authenticate("clinic", "nobody@example.org", "guess", ELSEWHERE)).isEqualTo(new Throttled(1, true));
   }
 
   @Test

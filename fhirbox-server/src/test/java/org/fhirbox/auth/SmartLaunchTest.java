@@ -384,6 +384,35 @@ class SmartLaunchTest {
   }
 
   @Test
+  void throttledSignInsFromOneAddressAreRecordedOnceNotEachTime() throws Exception {
+    SmartApp app = SmartApp.register(server, "flooded", "user/*.rs", true, true, REDIRECT);
+    SmartApp.user(server, "flooded", "target@example.org", "Practitioner/target", "user/*.rs");
+    SmartApp.user(server, "flooded", "marker@example.org", "Practitioner/marker", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+    Page page = browser.get(app.authorizeUrl("user/*.rs", Map.of()));
+    for (int i = 0; i < 5; i++) {
+      page = browser.submit(page, "oauth2/signin", Map.of("email", "target@example.org", "password", "guess " + i));
+      assertThat(page.status()).isEqualTo(200);
+    }
+    for (int i = 0; i < 30; i++) {
+      page = browser.submit(page, "oauth2/signin", Map.of("email", "target@example.org", "password", "guess"));
+      assertThat(page.status()).isEqualTo(429);
+    }
+    // a success queued after them: once it is written, so are the refusals before it
+    app.code(browser.submit(page, "oauth2/signin", Map.of("email", "marker@example.org", "password",
+        SmartApp.PASSWORD)));
+    ProjectClients clients = new ProjectClients(server);
+    TestClient admin = clients.bearer(clients.create("flooded", "system/*.rs", true));
+    JsonNode bundle = Poll.until("the sign-in AuditEvent after the refusals",
+        () -> SmartApp.read(admin.get("fhir/R4/AuditEvent?type=110114&_count=100").body()),
+        b -> b.findValues("resource").stream().anyMatch(e -> e.path("outcome").asText().equals("0")));
+    long refusals = bundle.findValues("resource").stream().filter(e -> e.path("outcome").asText().equals("4"))
+        .count();
+    // the five checked passwords, and the first throttled refusal only
+    assertThat(refusals).isEqualTo(6);
+  }
+
+  @Test
   void discoveryNamesTheEndpointsAndTheCapabilitiesThatWork() {
     TestClient anonymous = new TestClient(server.baseUrl());
     for (String path : List.of(".well-known/smart-configuration", "fhir/R4/.well-known/smart-configuration")) {

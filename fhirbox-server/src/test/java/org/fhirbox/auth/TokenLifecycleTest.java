@@ -128,6 +128,51 @@ class TokenLifecycleTest {
     assertThat(SmartApp.read(again.body()).get("scope").asText()).isEqualTo("user/Patient.rs offline_access openid");
   }
 
+  private static void registerScope(SmartApp app, String scope) {
+    HttpResponse<String> r = server.client().putJson("admin/clients/" + app.clientId() + "/scope",
+        "{\"scope\":\"" + scope + "\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  @Test
+  void refreshTokensStopWhenTheAdminTakesOfflineAccessFromTheAppsRegistration() {
+    SmartApp app = SmartApp.register(server, PROJECT, SCOPE, true, true, REDIRECT);
+    String refresh = signIn(app, SCOPE).get("refresh_token").asText();
+    registerScope(app, "user/*.rs openid fhirUser");
+    assertError(app.refresh(refresh, Optional.empty()), 400, "invalid_grant");
+    // the sign-in is over: registering offline_access again does not bring it back
+    registerScope(app, SCOPE);
+    assertError(app.refresh(refresh, Optional.empty()), 400, "invalid_grant");
+  }
+
+  @Test
+  void aRefreshIsCutToTheAppsRegistrationAsItIsNow() {
+    SmartApp app = SmartApp.register(server, PROJECT, "user/Patient.rs user/Observation.rs offline_access", true, true,
+        REDIRECT);
+    JsonNode t = signIn(app, "user/Patient.rs user/Observation.rs offline_access");
+    assertThat(t.get("scope").asText()).contains("user/Observation.rs");
+    registerScope(app, "user/Patient.rs offline_access");
+    HttpResponse<String> r = app.refresh(t.get("refresh_token").asText(), Optional.empty());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(SmartApp.read(r.body()).get("scope").asText()).contains("user/Patient.rs")
+        .doesNotContain("Observation");
+  }
+
+  @Test
+  void aSignInCutByANarrowerRegistrationStaysCutWhenTheRegistrationIsWidenedAgain() {
+    String scope = "user/Patient.rs user/Observation.rs offline_access";
+    SmartApp app = SmartApp.register(server, PROJECT, scope, true, true, REDIRECT);
+    String refresh = signIn(app, scope).get("refresh_token").asText();
+    registerScope(app, "user/Patient.rs offline_access");
+    HttpResponse<String> cut = app.refresh(refresh, Optional.empty());
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(200);
+    registerScope(app, scope);
+    HttpResponse<String> r = app.refresh(SmartApp.read(cut.body()).get("refresh_token").asText(), Optional.empty());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(SmartApp.read(r.body()).get("scope").asText()).contains("user/Patient.rs")
+        .doesNotContain("Observation");
+  }
+
   @Test
   void aSignInsRefreshTokensExpireWhateverTheRotation() {
     String refresh = signIn(publicApp, SCOPE).get("refresh_token").asText();
