@@ -308,7 +308,7 @@ public final class FhirRoutes {
   private void search(Exchange ex, Principal principal, String type) throws IOException {
     boolean strict = ex.header("Prefer") != null && ex.header("Prefer").contains("handling=strict");
     ResourceService.SearchPage page = resources.search(principal, type, () -> searchParams(ex), strict);
-    output.write(ex, principal, 200, pages.searchset(ex, type, page));
+    output.writeSubset(ex, principal, 200, pages.searchset(ex, type, page), type);
   }
 
   /**
@@ -337,7 +337,7 @@ public final class FhirRoutes {
       int offset = ex.param("_offset").map(v -> parseCount(v)).orElse(0);
       return new HistoryWindow(ex.param("_since").map(FhirRoutes::instant).orElse(null), count, offset);
     });
-    output.write(ex, principal, 200, pages.history(ex, type, id, ex.param("_since").orElse(null), page));
+    output.writeSubset(ex, principal, 200, pages.history(ex, type, id, ex.param("_since").orElse(null), page), null);
   }
 
   private static int parseCount(String v) {
