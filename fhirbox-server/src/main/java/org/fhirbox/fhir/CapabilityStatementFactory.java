@@ -47,7 +47,8 @@ public final class CapabilityStatementFactory {
     CapabilityStatementRestComponent rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);
     rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
-    rest.addInteraction().setCode(SystemRestfulInteraction.HISTORYSYSTEM);
+    rest.addInteraction().setCode(SystemRestfulInteraction.HISTORYSYSTEM)
+        .setDocumentation("_count, _offset and _since; _at is not supported (400)");
     // the result parameters of every read, vread, search and history (R4 search.html#summary, #elements)
     rest.addSearchParam().setName("_summary").setType(SearchParamType.TOKEN)
         .setDocumentation("true, text, data, count (search) or false; subsetted resources carry the SUBSETTED tag");

@@ -188,4 +188,14 @@ class SearchFormsTest {
         .doesNotContain("ash-weight");
     assertThat(b.getLink("next").getUrl()).contains("_elements=status");
   }
+
+  @Test
+  void historyWithAtIsRefusedWith400NamingItInsteadOfIgnoringIt() {
+    String id = created("{\"resourceType\":\"Patient\"}");
+    for (String path : List.of("Patient/" + id + "/_history", "Patient/_history", "_history")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + path + "?_at=2024-01");
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("_at");
+    }
+  }
 }
