@@ -103,14 +103,22 @@ public final class Exchange {
     return out;
   }
 
-  /** The response format: {@code _format}, then Accept, then JSON (FHIR R4 http.html#mime-type). */
+  /**
+   * The response format: {@code _format}, then Accept, then JSON (FHIR R4 http.html#mime-type). An
+   * Accept that takes neither FHIR JSON nor XML, nor a wildcard either satisfies
+   * ({@code Accept: text/turtle}), is 406 (RFC 9110 §12.5.1), its OperationOutcome in JSON
+   * ({@link #formatForErrors}). A Binary read with such an Accept never asks: it answers the raw
+   * content (R4 binary.html#rest).
+   */
   public FhirFormat format() {
     Optional<String> f = param("_format");
     if (f.isPresent()) {
       return FhirFormat.of(f.get()).orElseThrow(() ->
           FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
     }
-    return FhirFormat.fromAccept(header("Accept")).orElse(FhirFormat.JSON);
+    String accept = header("Accept");
+    return FhirFormat.answering(accept).orElseThrow(() -> FhirException.notAcceptable("Accept '"
+        + QueryLimits.shorten(accept) + "' names no FHIR format; use application/fhir+json or application/fhir+xml"));
   }
 
   /** Like {@link #format()} but never throws: for writing errors. */
