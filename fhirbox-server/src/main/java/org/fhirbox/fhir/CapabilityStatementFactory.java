@@ -47,7 +47,14 @@ public final class CapabilityStatementFactory {
     CapabilityStatementRestComponent rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);
     rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
-    rest.addInteraction().setCode(SystemRestfulInteraction.HISTORYSYSTEM);
+    rest.addInteraction().setCode(SystemRestfulInteraction.HISTORYSYSTEM)
+        .setDocumentation("_count, _offset and _since; _at is not supported (400)");
+    // the result parameters of every read, vread, search and history (R4 search.html#summary, #elements)
+    rest.addSearchParam().setName("_summary").setType(SearchParamType.TOKEN)
+        .setDocumentation("true, text, data, count (search) or false; subsetted resources carry the SUBSETTED tag");
+    rest.addSearchParam().setName("_elements").setType(SearchParamType.STRING)
+        .setDocumentation("the elements to return, comma-separated; in a search, of the searched type's resources "
+            + "only: included resources come whole");
     for (String type : new TreeSet<>(repository.codec().context().getResourceTypes())) {
       CapabilityStatementRestResourceComponent r = rest.addResource().setType(type);
       for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.VREAD,

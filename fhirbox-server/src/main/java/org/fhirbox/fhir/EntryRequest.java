@@ -61,7 +61,8 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     if (entry.getRequest().hasIfMatch()) {
       String v = entry.getRequest().getIfMatch().replace("W/", "").replace("\"", "").trim();
       try {
-        ifMatch = Long.parseLong(v);
+        // "*": any current version, as for If-Match on a single update or delete
+        ifMatch = v.equals("*") ? ResourceRepository.IF_MATCH_ANY : Long.parseLong(v);
       } catch (NumberFormatException e) {
         throw FhirException.badRequest("entry " + index + ": ifMatch must look like W/\"3\"", where + ".ifMatch");
       }

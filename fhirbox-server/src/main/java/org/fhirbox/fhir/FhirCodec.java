@@ -75,6 +75,15 @@ public final class FhirCodec {
     return parser(format, pretty).encodeResourceToString(resource);
   }
 
+  /**
+   * Like {@link #encode(IBaseResource, FhirFormat, boolean)}, with the parser first set by
+   * {@code configure} (a subset of the elements, say).
+   */
+  public String encode(IBaseResource resource, FhirFormat format, boolean pretty,
+      java.util.function.UnaryOperator<IParser> configure) {
+    return configure.apply(parser(format, pretty)).encodeResourceToString(resource);
+  }
+
   /** Storage form: compact JSON. */
   public String toJson(IBaseResource resource) {
     return keepVersions(ctx.newJsonParser()).encodeResourceToString(resource);

@@ -46,6 +46,34 @@ public enum FhirFormat {
   }
 
   /**
+   * The format to answer an Accept header with: none or an empty one is JSON; else the FHIR type it
+   * prefers ({@link #fromAccept}); else JSON for a {@code *}{@code /*} or {@code application/*}
+   * range, XML for {@code text/*} (which {@code text/xml} satisfies); else empty: the client
+   * accepts nothing a FHIR answer can be (R4 http.html#mime-type, RFC 9110 §12.5.1), a 406.
+   */
+  public static Optional<FhirFormat> answering(String accept) {
+    if (accept == null || accept.isBlank()) {
+      return Optional.of(JSON);
+    }
+    Optional<FhirFormat> named = fromAccept(accept);
+    if (named.isPresent()) {
+      return named;
+    }
+    FhirFormat wildcard = null;
+    for (String part : accept.split(",")) {
+      int semi = part.indexOf(';');
+      String range = (semi >= 0 ? part.substring(0, semi) : part).trim().toLowerCase(Locale.ROOT);
+      if (quality(part) > 0 && (range.equals("*/*") || range.equals("*") || range.equals("application/*"))) {
+        return Optional.of(JSON);
+      }
+      if (quality(part) > 0 && range.equals("text/*")) {
+        wildcard = XML;
+      }
+    }
+    return Optional.ofNullable(wildcard);
+  }
+
+  /**
    * Whether an Accept header prefers a FHIR format to anything else it accepts: a FHIR type of at
    * least the quality of every other range ({@code *}{@code /*}, {@code text/html}, ...). A browser
    * navigating ({@code text/html,...,application/xml;q=0.9,*}{@code /*;q=0.8}) does not.

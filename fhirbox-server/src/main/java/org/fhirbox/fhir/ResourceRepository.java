@@ -140,6 +140,20 @@ public final class ResourceRepository {
   }
 
   /**
+   * {@code If-Match: *} as an update's or delete's {@code ifMatch}: any current representation
+   * matches (RFC 9110 §13.1.1), so the resource must exist and not be deleted, whatever its version.
+   */
+  public static final long IF_MATCH_ANY = -1L;
+
+  /** 412 when {@code ifMatch} is {@link #IF_MATCH_ANY} and {@code current} is absent or deleted. */
+  private static void requireAnyIfStar(Long ifMatch, Optional<StoredResource> current, String type, String id) {
+    if (ifMatch != null && ifMatch == IF_MATCH_ANY && (current.isEmpty() || current.get().deleted())) {
+      throw FhirException.preconditionFailed("If-Match * needs a current version: " + type + "/" + id
+          + (current.isEmpty() ? " does not exist" : " is deleted"));
+    }
+  }
+
+  /**
    * Updates, or creates with the client's id when absent (FHIR R4 http.html#upsert).
    * {@code ifMatch} is the version the client last saw, or null.
    */
@@ -165,7 +179,8 @@ public final class ResourceRepository {
           + "' in the body does not match id '" + id + "' in the URL", type + ".id");
     }
     Optional<StoredResource> current = tx.current(project, type, id, true);
-    if (ifMatch != null) {
+    requireAnyIfStar(ifMatch, current, type, id);
+    if (ifMatch != null && ifMatch != IF_MATCH_ANY) {
       long have = current.map(StoredResource::versionId).orElse(0L);
       if (current.isEmpty() || have != ifMatch) {
         throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version "
@@ -239,6 +254,7 @@ public final class ResourceRepository {
     requireType(type);
     ResourceIds.requireValid(id);
     Optional<StoredResource> current = tx.current(project, type, id, true);
+    requireAnyIfStar(ifMatch, current, type, id);
     if (current.isEmpty()) {
       if (ifMatch != null) {
         throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match: " + type + "/" + id
@@ -246,7 +262,7 @@ public final class ResourceRepository {
       }
       return current;
     }
-    if (ifMatch != null && current.get().versionId() != ifMatch) {
+    if (ifMatch != null && ifMatch != IF_MATCH_ANY && current.get().versionId() != ifMatch) {
       throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version W/\""
           + current.get().versionId() + "\"");
     }

@@ -129,10 +129,13 @@ public final class SearchParser {
                 + DecimalLimits.abbreviate(value) + "'");
           };
           case "_summary" -> {
-            if (!"count".equals(value)) {
-              throw FhirException.badRequest("_summary supports only 'count'");
+            // true, text, data and false choose what each resource shows, which the encoder does
+            switch (value.trim()) {
+              case "count" -> summaryCount = true;
+              case "true", "text", "data", "false" -> { }
+              default -> throw FhirException.badRequest("_summary is true, text, data, count or false, not '"
+                  + DecimalLimits.abbreviate(value) + "'");
             }
-            summaryCount = true;
           }
           default -> {
             if (CONTROL.contains(name)) {

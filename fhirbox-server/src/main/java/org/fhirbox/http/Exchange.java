@@ -20,6 +20,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.EofException;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.FhirFormat;
+import org.fhirbox.fhir.ResourceRepository;
 
 /** One request and its response, with the FHIR conventions every route needs. */
 public final class Exchange {
@@ -103,14 +104,22 @@ public final class Exchange {
     return out;
   }
 
-  /** The response format: {@code _format}, then Accept, then JSON (FHIR R4 http.html#mime-type). */
+  /**
+   * The response format: {@code _format}, then Accept, then JSON (FHIR R4 http.html#mime-type). An
+   * Accept that takes neither FHIR JSON nor XML, nor a wildcard either satisfies
+   * ({@code Accept: text/turtle}), is 406 (RFC 9110 §12.5.1), its OperationOutcome in JSON
+   * ({@link #formatForErrors}). A Binary read with such an Accept never asks: it answers the raw
+   * content (R4 binary.html#rest).
+   */
   public FhirFormat format() {
     Optional<String> f = param("_format");
     if (f.isPresent()) {
       return FhirFormat.of(f.get()).orElseThrow(() ->
           FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
     }
-    return FhirFormat.fromAccept(header("Accept")).orElse(FhirFormat.JSON);
+    String accept = header("Accept");
+    return FhirFormat.answering(accept).orElseThrow(() -> FhirException.notAcceptable("Accept '"
+        + QueryLimits.shorten(accept) + "' names no FHIR format; use application/fhir+json or application/fhir+xml"));
   }
 
   /** Like {@link #format()} but never throws: for writing errors. */
@@ -366,13 +375,20 @@ public final class Exchange {
     }
   }
 
-  /** {@code If-Match: W/"3"} as the version number, or null. */
+  /**
+   * {@code If-Match: W/"3"} as the version number, or null; {@code If-Match: *} as
+   * {@link ResourceRepository#IF_MATCH_ANY}: any current version matches, so an update or delete
+   * needs the resource to exist, 412 otherwise (RFC 9110 §13.1.1; FHIR R4 http.html#concurrency).
+   */
   public Long ifMatch() {
     String h = header("If-Match");
     if (h == null || h.isBlank()) {
       return null;
     }
     String v = h.trim();
+    if (v.equals("*")) {
+      return ResourceRepository.IF_MATCH_ANY;
+    }
     if (v.startsWith("W/")) {
       v = v.substring(2);
     }
@@ -380,7 +396,7 @@ public final class Exchange {
     try {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw FhirException.badRequest("If-Match must be a version ETag like W/\"3\"");
+      throw FhirException.badRequest("If-Match must be a version ETag like W/\"3\", or *");
     }
   }
 }

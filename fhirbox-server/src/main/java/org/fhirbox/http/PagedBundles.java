@@ -103,13 +103,13 @@ final class PagedBundles {
   }
 
   /**
-   * The request's {@code _format} and {@code _pretty}, as parameters to carry into the paging links:
+   * The request's {@code _format}, {@code _pretty} and {@code _elements}, as parameters to carry into the paging links:
    * a client that asked for XML or pretty output gets the same on every page it follows (R4
    * http.html#paging: the links are opaque to the client, which cannot add them back).
    */
   private static String presentation(Exchange ex) {
     StringBuilder sb = new StringBuilder();
-    for (String name : List.of("_format", "_pretty")) {
+    for (String name : List.of("_format", "_pretty", "_elements")) {
       ex.param(name).ifPresent(v -> sb.append(name).append('=').append(enc(v)).append('&'));
     }
     return sb.toString();

@@ -59,6 +59,11 @@ public final class ResourceOutput {
   public void writeStored(Exchange ex, Principal principal, StoredResource stored,
       java.util.function.Function<StoredResource, Resource> parse) throws IOException {
     versionHeaders(ex, stored);
+    ResourceSubset subset = ResourceSubset.of(ex);
+    if (!subset.whole()) {
+      writeSubset(ex, principal, 200, parse.apply(stored), subset, null);
+      return;
+    }
     if (stored.type().equals("Binary")) {
       write(ex, principal, 200, parse.apply(stored));
       return;
@@ -81,6 +86,31 @@ public final class ResourceOutput {
   public void write(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
     prepare(principal, resource, ex.baseUrl());
     writeSigned(ex, principal, status, resource);
+  }
+
+  /**
+   * Writes a read's resource, or a search's or history's Bundle, as the subset the request asks
+   * for ({@code _summary}, {@code _elements}: {@link ResourceSubset}); signed first, as everything.
+   *
+   * @param matchType the searched type, whose resources alone {@code _elements} subsets; null for any
+   */
+  public void writeSubset(Exchange ex, Principal principal, int status, Resource resource, String matchType)
+      throws IOException {
+    ResourceSubset subset = ResourceSubset.of(ex);
+    if (subset.whole()) {
+      write(ex, principal, status, resource);
+      return;
+    }
+    writeSubset(ex, principal, status, resource, subset, matchType);
+  }
+
+  private void writeSubset(Exchange ex, Principal principal, int status, Resource resource, ResourceSubset subset,
+      String matchType) throws IOException {
+    prepare(principal, resource, ex.baseUrl());
+    FhirFormat f = ex.format();
+    boolean bundle = resource instanceof org.hl7.fhir.r4.model.Bundle;
+    send(ex, status, f, codec.encode(resource, f, ex.pretty(), p -> subset.configure(p, bundle, matchType))
+        .getBytes(StandardCharsets.UTF_8));
   }
 
   /** Writes the resource a create or update just stored, signing what its write found. */

@@ -175,7 +175,7 @@ class SearchParserTest {
         Arguments.of("Patient?_has:Binary:x:y=1", 400, "'Binary' is not a resource type _has can search"),
         // result parameters
         Arguments.of("Patient?_sort=name", 400, "_sort supports _lastUpdated and -_lastUpdated, not 'name'"),
-        Arguments.of("Patient?_summary=true", 400, "_summary supports only 'count'"),
+        Arguments.of("Patient?_summary=maybe", 400, "_summary is true, text, data, count or false"),
         Arguments.of("Patient?_count=-1", 400, "_count must be a non-negative whole number"),
         Arguments.of("Patient?_include=*", 400, "(the wildcard is not supported)"),
         Arguments.of("Patient?_include:iterate=Patient:organization", 400, "iterated includes are not supported"),

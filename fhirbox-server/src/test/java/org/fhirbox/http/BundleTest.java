@@ -261,4 +261,30 @@ class BundleTest {
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("batch or transaction");
   }
+
+  @Test
+  void ifMatchStarUpdatesOrDeletesAnExistingResourceAnd412sOneThatDoesNotExist() {
+    String put = "{\"resourceType\":\"Patient\",\"id\":\"%s\"}";
+    HttpResponse<String> absent = http.send(http.request("fhir/R4/Patient/star-none")
+        .header("Content-Type", "application/fhir+json").header("If-Match", "*")
+        .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(put.formatted("star-none"))));
+    assertThat(absent.statusCode()).as(absent.body()).isEqualTo(412);
+    assertThat(http.get("fhir/R4/Patient/star-none").statusCode()).isEqualTo(404);
+    assertThat(http.send(http.request("fhir/R4/Patient/star-none").header("If-Match", "*").DELETE()).statusCode())
+        .isEqualTo(412);
+
+    assertThat(http.putJson("fhir/R4/Patient/star-1", put.formatted("star-1")).statusCode()).isEqualTo(201);
+    HttpResponse<String> update = http.send(http.request("fhir/R4/Patient/star-1")
+        .header("Content-Type", "application/fhir+json").header("If-Match", "*")
+        .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(put.formatted("star-1"))));
+    assertThat(update.statusCode()).as(update.body()).isEqualTo(200);
+    String batch = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"request":{"method":"DELETE","url":"Patient/star-1","ifMatch":"*"}},
+          {"request":{"method":"DELETE","url":"Patient/star-none","ifMatch":"*"}}]}""";
+    Bundle answer = http.parse(http.postJson("fhir/R4", batch), Bundle.class);
+    assertThat(answer.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("200", "412");
+    assertThat(http.get("fhir/R4/Patient/star-1").statusCode()).isEqualTo(410);
+  }
 }

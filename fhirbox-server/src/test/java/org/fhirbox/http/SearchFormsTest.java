@@ -143,4 +143,59 @@ class SearchFormsTest {
   private static Bundle xml(HttpResponse<String> r) {
     return TestServer.FHIR.newXmlParser().parseResource(Bundle.class, r.body());
   }
+  private static final String SUBSETTED = "\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ObservationValue\","
+      + "\"code\":\"SUBSETTED\"";
+
+  @Test
+  void readWithElementsReturnsIdMetaAndTheNamedElementsOnlyMarkedSubsetted() {
+    String id = created("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"name\":[{\"family\":\"Elm\"}]}");
+    for (String path : List.of("Patient/" + id, "Patient/" + id + "/_history/1")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + path + "?_elements=gender");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("\"id\":\"" + id + "\"", "\"versionId\":\"1\"", "\"gender\":\"female\"",
+          SUBSETTED).doesNotContain("Elm");
+    }
+    HttpResponse<String> whole = http.get("fhir/R4/Patient/" + id);
+    assertThat(whole.body()).contains("Elm").doesNotContain("SUBSETTED");
+  }
+
+  @Test
+  void readWithSummaryTrueLeavesOutNonSummaryElementsAndSummaryDataTheNarrative() {
+    String id = created("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
+        + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Oak</div>\"},\"name\":[{\"family\":\"Oak\"}],"
+        + "\"maritalStatus\":{\"text\":\"single\"}}");
+    HttpResponse<String> summary = http.get("fhir/R4/Patient/" + id + "?_summary=true");
+    assertThat(summary.statusCode()).as(summary.body()).isEqualTo(200);
+    assertThat(summary.body()).contains("\"family\":\"Oak\"", SUBSETTED).doesNotContain("maritalStatus", "<div");
+    HttpResponse<String> data = http.get("fhir/R4/Patient/" + id + "?_summary=data");
+    assertThat(data.body()).contains("maritalStatus", SUBSETTED).doesNotContain("<div");
+    assertThat(http.get("fhir/R4/Patient/" + id + "?_summary=maybe").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void searchWithElementsSubsetsTheMatchesKeepsIncludesWholeAndCarriesElementsIntoPagingLinks() {
+    String patient = created("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"name\":[{\"family\":\"Ash\"}]}");
+    created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ash-weight\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
+    created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ash-weight\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
+    HttpResponse<String> r = http.get("fhir/R4/Observation?subject=Patient/" + patient
+        + "&_include=Observation:subject&_elements=status&_count=1");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle b = http.parse(r, Bundle.class);
+    assertThat(b.getEntry()).hasSize(2);
+    assertThat(r.body()).contains("\"status\":\"final\"", SUBSETTED, "\"family\":\"Ash\"")
+        .doesNotContain("ash-weight");
+    assertThat(b.getLink("next").getUrl()).contains("_elements=status");
+  }
+
+  @Test
+  void historyWithAtIsRefusedWith400NamingItInsteadOfIgnoringIt() {
+    String id = created("{\"resourceType\":\"Patient\"}");
+    for (String path : List.of("Patient/" + id + "/_history", "Patient/_history", "_history")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + path + "?_at=2024-01");
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("_at");
+    }
+  }
 }

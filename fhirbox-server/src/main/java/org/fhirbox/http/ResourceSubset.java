@@ -1,0 +1,79 @@
+package org.fhirbox.http;
+
+import ca.uhn.fhir.parser.IParser;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import org.fhirbox.core.FhirException;
+
+/**
+ * What part of each resource a read, vread, search or history asks for: {@code _summary} (FHIR R4
+ * search.html#summary) or {@code _elements} (search.html#elements). The subsetting is HAPI's own
+ * encoder ({@link IParser#setSummaryMode}, {@link IParser#setEncodeElements}), which also marks
+ * each subsetted resource with the {@code SUBSETTED} tag of
+ * {@code http://terminology.hl7.org/CodeSystem/v3-ObservationValue}, so that a client does not
+ * write the partial resource back over the whole one. It runs at encoding, after
+ * {@link ResourceOutput} has signed Attachment URLs, so a subset keeps signed URLs too.
+ *
+ * <p>{@code _summary=count} is the search's concern ({@code SearchParser}); here it encodes as
+ * {@code _summary=false}, the Bundle having no entries. {@code _summary} and {@code _elements}
+ * together are a 400, as HAPI FHIR answers: the spec gives no meaning to both.
+ */
+record ResourceSubset(String summary, Set<String> elements) {
+  static final ResourceSubset WHOLE = new ResourceSubset("false", Set.of());
+
+  boolean whole() {
+    return summary.equals("false") && elements.isEmpty();
+  }
+
+  /** The subset {@code ex} asks for; 400 for a {@code _summary} value R4 does not define. */
+  static ResourceSubset of(Exchange ex) {
+    Optional<String> s = ex.param("_summary").map(v -> v.trim().toLowerCase(Locale.ROOT));
+    Optional<String> e = ex.param("_elements");
+    String summary = s.orElse("false");
+    if (!Set.of("true", "text", "data", "count", "false").contains(summary)) {
+      throw FhirException.badRequest("_summary is true, text, data, count or false, not '" + s.get() + "'");
+    }
+    Set<String> elements = new LinkedHashSet<>();
+    e.ifPresent(v -> {
+      for (String name : v.split(",")) {
+        if (!name.isBlank()) {
+          elements.add(name.trim());
+        }
+      }
+    });
+    if (!elements.isEmpty() && !summary.equals("false") && !summary.equals("count")) {
+      throw FhirException.badRequest("_summary and _elements cannot be combined");
+    }
+    return new ResourceSubset(summary.equals("count") ? "false" : summary, Set.copyOf(elements));
+  }
+
+  /**
+   * Sets {@code parser} to encode this subset. In a Bundle ({@code bundle}) it applies to the
+   * entries' resources only, never to the Bundle itself; {@code _elements} applies only to the
+   * resources of {@code matchType}, the searched type (search.html#elements: the elements "of
+   * the resources returned" by the search), so {@code _include}d resources come whole, as the
+   * spec lets them, while {@code _summary} applies to every resource (search.html#summary).
+   */
+  IParser configure(IParser parser, boolean bundle, String matchType) {
+    switch (summary) {
+      case "true" -> parser.setSummaryMode(true);
+      case "text" -> parser.setEncodeElements(Set.of("*.text", "*.id", "*.meta"));
+      case "data" -> parser.setSuppressNarratives(true);
+      default -> { }
+    }
+    if (!elements.isEmpty()) {
+      Set<String> paths = new LinkedHashSet<>();
+      for (String name : elements) {
+        // HAPI: "Patient.name" names one type's element, "*.name" any resource's
+        paths.add(Character.isUpperCase(name.charAt(0)) ? name : (matchType == null ? "*" : matchType) + "." + name);
+      }
+      parser.setEncodeElements(paths);
+    }
+    if (bundle) {
+      parser.setEncodeElementsAppliesToChildResourcesOnly(true);
+    }
+    return parser;
+  }
+}
