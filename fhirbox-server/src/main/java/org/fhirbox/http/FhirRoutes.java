@@ -61,6 +61,11 @@ public final class FhirRoutes {
   /** Dispatches {@code segments} (the path after {@code /fhir/R4/}, split on '/'). */
   public void handle(Exchange ex, Principal principal, List<String> segments) throws IOException {
     String method = ex.method();
+    if (!method.equals("GET") && !method.equals("HEAD")) {
+      // every write answers in a FHIR format: one the client cannot take is refused (406) before
+      // anything is stored, not after, so that the client does not repeat a write that was made
+      ex.format();
+    }
     int n = segments.size();
     if (n == 0) {
       requireMethod(method, "POST");

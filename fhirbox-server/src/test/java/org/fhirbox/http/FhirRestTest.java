@@ -589,4 +589,14 @@ class FhirRestTest {
     assertThat(raw.statusCode()).isEqualTo(200);
     assertThat(raw.body()).isEqualTo("<a> <b> <c> .");
   }
+
+  @Test
+  void aWriteWhoseAcceptNamesNoFhirFormatIs406AndStoresNothing() {
+    HttpResponse<String> created = http.send(http.request("fhir/R4/Patient").header("Accept", "text/turtle")
+        .header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString(patientJson("NotStored406"))));
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(406);
+    assertThat(http.parse(http.get("fhir/R4/Patient?family=NotStored406"), Bundle.class).getEntry()).isEmpty();
+  }
 }
