@@ -574,29 +574,4 @@ class FhirRestTest {
     assertThat(m.statusCode()).isEqualTo(405);
     assertThat(List.of(http.get("nowhere").statusCode())).containsExactly(404);
   }
-
-  @Test
-  void anAcceptNamingNoFhirFormatIs406WhileBrowsersAndRawBinaryReadsStillWork() {
-    String id = create("Accept406").getIdElement().getIdPart();
-    HttpResponse<String> turtle = http.send(http.request("fhir/R4/Patient/" + id).header("Accept", "text/turtle"));
-    assertThat(turtle.statusCode()).as(turtle.body()).isEqualTo(406);
-    assertThat(http.parse(turtle, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("text/turtle");
-    HttpResponse<String> browser = http.send(http.request("fhir/R4/Patient/" + id).header("Accept",
-        "text/html,application/xhtml+xml,image/avif,*/*;q=0.8"));
-    assertThat(browser.statusCode()).isEqualTo(200);
-    String binary = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/turtle", "<a> <b> <c> .".getBytes()));
-    HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary/" + binary).header("Accept", "text/turtle"));
-    assertThat(raw.statusCode()).isEqualTo(200);
-    assertThat(raw.body()).isEqualTo("<a> <b> <c> .");
-  }
-
-  @Test
-  void aWriteWhoseAcceptNamesNoFhirFormatIs406AndStoresNothing() {
-    HttpResponse<String> created = http.send(http.request("fhir/R4/Patient").header("Accept", "text/turtle")
-        .header("Content-Type", "application/fhir+json")
-        .POST(HttpRequest.BodyPublishers.ofString(patientJson("NotStored406"))));
-
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(406);
-    assertThat(http.parse(http.get("fhir/R4/Patient?family=NotStored406"), Bundle.class).getEntry()).isEmpty();
-  }
 }

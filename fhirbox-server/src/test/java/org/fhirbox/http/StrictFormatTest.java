@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Bodies that break the FHIR R4 JSON or XML format, or carry numbers beyond the documented
  * limits or unsafe narrative, are refused with a 400 naming the problem on create, on update and
- * inside a transaction Bundle, and nothing is stored.
+ * inside a transaction Bundle, and nothing is stored. An Accept that names no FHIR format is 406.
  */
 class StrictFormatTest {
   static TestServer server;
@@ -312,5 +312,30 @@ class StrictFormatTest {
         + "\"valueBoolean\":true}]}]}],\"text\":{\"status\":\"generated\",\"div\":\"" + DIV
         + "<p style=\\\"color:red\\\">Ann <a href=\\\"https://example.org/\\\">x</a></p></div>\"}}");
     TestClient.createdId(r);
+  }
+
+  @Test
+  void anAcceptNamingNoFhirFormatIs406WhileBrowsersAndRawBinaryReadsStillWork() {
+    String id = TestClient.createdId(http.postJson("fhir/R4/Patient", FhirRestTest.patientJson("Accept406")));
+    HttpResponse<String> turtle = http.send(http.request("fhir/R4/Patient/" + id).header("Accept", "text/turtle"));
+    assertThat(turtle.statusCode()).as(turtle.body()).isEqualTo(406);
+    assertThat(http.parse(turtle, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("text/turtle");
+    HttpResponse<String> browser = http.send(http.request("fhir/R4/Patient/" + id).header("Accept",
+        "text/html,application/xhtml+xml,image/avif,*/*;q=0.8"));
+    assertThat(browser.statusCode()).isEqualTo(200);
+    String binary = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/turtle", "<a> <b> <c> .".getBytes()));
+    HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary/" + binary).header("Accept", "text/turtle"));
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo("<a> <b> <c> .");
+  }
+
+  @Test
+  void aWriteWhoseAcceptNamesNoFhirFormatIs406AndStoresNothing() {
+    HttpResponse<String> created = http.send(http.request("fhir/R4/Patient").header("Accept", "text/turtle")
+        .header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString(FhirRestTest.patientJson("NotStored406"))));
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(406);
+    assertThat(http.parse(http.get("fhir/R4/Patient?family=NotStored406"), Bundle.class).getEntry()).isEmpty();
   }
 }
