@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
@@ -50,12 +49,7 @@ final class FailureLimiter {
   private final long windowMillis;
   private final long maxDelayMillis;
   /** SHA-256 of the key to its state, least recently used first; guarded by itself. */
-  private final LinkedHashMap<String, State> states = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, State> eldest) {
-      return size() > MAX_KEYS;
-    }
-  };
+  private final LinkedHashMap<String, State> states = RecentKeys.lru(MAX_KEYS);
 
   FailureLimiter(Clock clock, int threshold, Duration window, Duration maxDelay) {
     this.clock = clock;

@@ -13,9 +13,17 @@ final class RecentKeys {
   private final LinkedHashMap<String, Long> times;
 
   RecentKeys(int max) {
-    this.times = new LinkedHashMap<>(16, 0.75f, true) {
+    this.times = lru(max);
+  }
+
+  /**
+   * A map of at most {@code max} entries that drops the one used longest ago when a new one comes
+   * (access-ordered: a get counts as a use). Not synchronised: callers lock it.
+   */
+  static <V> LinkedHashMap<String, V> lru(int max) {
+    return new LinkedHashMap<>(16, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
         return size() > max;
       }
     };

@@ -121,54 +121,61 @@ class S3PartialBlobsTest extends ResumableBlobsContract {
     assertThat(multipartUploads()).isZero();
   }
 
-  @Test
-  void anUploadGoesOnAfterThePartSizeWasLoweredBelowItsTail() throws Exception {
-    S3Settings.Builder bucket = server.newBucket();
-    S3BlobStore wide = new S3BlobStore(bucket.partSizeBytes(12 * MIB).build(), S3Server.credentials());
-    S3BlobStore narrow = new S3BlobStore(bucket.partSizeBytes(5 * MIB).build(), S3Server.credentials());
-    try {
-      long size = 14 * MIB + 3;
-      PartialBlob start = wide.resumable().begin();
-      InputStream first = TestContent.stream(63, 11 * MIB);
-      PartialBlob tailed = wide.resumable().append(start, first, NO_LIMIT, size, List.of(), null, WriteFence.NONE);
+  /** Two nodes on one bucket, configured apart: one with {@code wideParts}, the other with 5 MiB parts. */
+  private record Nodes(S3Settings settings, S3BlobStore wide, S3BlobStore narrow) implements AutoCloseable {
+    static Nodes withWideParts(long wideParts) throws IOException {
+      S3Settings.Builder bucket = server.newBucket();
+      S3BlobStore wide = new S3BlobStore(bucket.partSizeBytes(wideParts).build(), S3Server.credentials());
+      S3Settings narrow = bucket.partSizeBytes(5 * MIB).build();
+      return new Nodes(narrow, wide, new S3BlobStore(narrow, S3Server.credentials()));
+    }
 
-      // the node that takes the upload over runs with 5 MiB parts: the 11 MiB tail no longer fits one
-      InputStream rest = TestContent.stream(63, size);
-      rest.skipNBytes(11 * MIB);
-      PartialBlob whole = narrow.resumable().append(tailed, rest, NO_LIMIT, size, List.of(), null, WriteFence.NONE);
-      narrow.resumable().complete(whole);
-
-      try (InputStream in = narrow.open(whole.key(), 0)) {
-        assertThat(TestContent.sha256(in)).isEqualTo(TestContent.digests(63, size)[0]);
+    String sha256(BlobKey key) throws IOException {
+      try (InputStream in = narrow.open(key, 0)) {
+        return TestContent.sha256(in);
       }
-    } finally {
+    }
+
+    @Override
+    public void close() {
       wide.close();
       narrow.close();
     }
   }
 
   @Test
+  void anUploadGoesOnAfterThePartSizeWasLoweredBelowItsTail() throws Exception {
+    try (Nodes nodes = Nodes.withWideParts(12 * MIB)) {
+      long size = 14 * MIB + 3;
+      PartialBlob start = nodes.wide().resumable().begin();
+      InputStream first = TestContent.stream(63, 11 * MIB);
+      PartialBlob tailed = nodes.wide().resumable().append(start, first, NO_LIMIT, size, List.of(), null,
+          WriteFence.NONE);
+
+      // the node that takes the upload over runs with 5 MiB parts: the 11 MiB tail no longer fits one
+      InputStream rest = TestContent.stream(63, size);
+      rest.skipNBytes(11 * MIB);
+      PartialBlob whole = nodes.narrow().resumable().append(tailed, rest, NO_LIMIT, size, List.of(), null,
+          WriteFence.NONE);
+      nodes.narrow().resumable().complete(whole);
+
+      assertThat(nodes.sha256(whole.key())).isEqualTo(TestContent.digests(63, size)[0]);
+    }
+  }
+
+  @Test
   void aLengthDeclaredLastCompletesATailLongerThanTodaysPartSize() throws Exception {
-    S3Settings.Builder bucket = server.newBucket();
-    S3BlobStore wide = new S3BlobStore(bucket.partSizeBytes(16 * MIB).build(), S3Server.credentials());
-    S3BlobStore narrow = new S3BlobStore(bucket.partSizeBytes(5 * MIB).build(), S3Server.credentials());
-    try {
+    try (Nodes nodes = Nodes.withWideParts(16 * MIB)) {
       long size = 11 * MIB + 7;
-      PartialBlob tailed = wide.resumable().append(wide.resumable().begin(), TestContent.stream(64, size), NO_LIMIT,
-          -1, List.of(), null, WriteFence.NONE);
+      PartialBlob tailed = nodes.wide().resumable().append(nodes.wide().resumable().begin(),
+          TestContent.stream(64, size), NO_LIMIT, -1, List.of(), null, WriteFence.NONE);
 
-      narrow.resumable().complete(tailed);
+      nodes.narrow().resumable().complete(tailed);
 
-      try (InputStream in = narrow.open(tailed.key(), 0)) {
-        assertThat(TestContent.sha256(in)).isEqualTo(TestContent.digests(64, size)[0]);
+      assertThat(nodes.sha256(tailed.key())).isEqualTo(TestContent.digests(64, size)[0]);
+      try (S3Client client = S3BlobStore.clientBuilder(nodes.settings(), S3Server.credentials()).build()) {
+        assertThat(client.listMultipartUploads(b -> b.bucket(nodes.settings().bucket())).uploads()).isEmpty();
       }
-      S3Client client = S3BlobStore.clientBuilder(bucket.build(), S3Server.credentials()).build();
-      try (client) {
-        assertThat(client.listMultipartUploads(b -> b.bucket(bucket.build().bucket())).uploads()).isEmpty();
-      }
-    } finally {
-      wide.close();
-      narrow.close();
     }
   }
 }
