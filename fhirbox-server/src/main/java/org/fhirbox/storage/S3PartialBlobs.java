@@ -301,28 +301,12 @@ final class S3PartialBlobs implements ResumableBlobs {
       return;
     }
     if (st.uploadId() == null) {
-      // no final append happened (a length declared only now): the tail, if any, is everything
-      byte[] buf = buffers.take();
-      try {
-        if (st.tail() == null || st.tailLength() < buf.length) {
-          putObject(objectKey, buf, st.tail() == null ? 0 : readTail(st, buf, objectKey, null, new ArrayList<>(),
-              WriteFence.NONE).inBuffer());
-          return;
-        }
-        // a tail longer than today's part size: it goes up as parts of one multipart upload
-        List<Part> parts = new ArrayList<>();
-        Gathered g = readTail(st, buf, objectKey, null, parts, WriteFence.NONE);
-        try {
-          if (g.inBuffer() > 0) {
-            parts.add(uploadPart(objectKey, g.uploadId(), nextPart(parts), buf, g.inBuffer()));
-          }
-          st = new State(g.uploadId(), parts, null, 0, false);
-        } catch (IOException | RuntimeException e) {
-          abortQuietly(objectKey, g.uploadId(), e);
-          throw e;
-        }
-      } finally {
-        buffers.give(buf);
+      // no final append happened (a length declared only now): one that adds nothing writes the
+      // tail, if any, as the whole object, or as parts when it is longer than today's part size
+      st = State.parse(append(blob, st, InputStream.nullInputStream(), Long.MAX_VALUE, blob.length(), List.of(),
+          WriteFence.NONE).state());
+      if (st.put()) {
+        return;
       }
     }
     State done = st;
