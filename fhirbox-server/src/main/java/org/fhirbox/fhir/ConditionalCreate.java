@@ -1,9 +1,5 @@
 package org.fhirbox.fhir;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,8 +50,8 @@ public final class ConditionalCreate {
     SearchParser.Parsed parsed = parser.parse(principal.project(), type, criteria(type, condition), true,
         t -> principal.access().allows(t, Interaction.SEARCH) && compartment.mayReach(principal, t, Interaction.SEARCH));
     if (parsed.query().clauses().isEmpty()) {
-      throw FhirException.badRequest("the condition '" + shorten(condition) + "' of a conditional create names no"
-          + " search criteria for " + type);
+      throw FhirException.badRequest("the condition '" + QueryLimits.shorten(condition)
+          + "' of a conditional create names no search criteria for " + type);
     }
     SearchQuery q = parsed.query();
     // two matches are enough to know there is more than one
@@ -64,8 +60,8 @@ public final class ConditionalCreate {
         chains.resolve(tx, two, t -> compartment.criteria(principal, t, Interaction.SEARCH)));
     List<StoredResource> found = access.readable(tx, principal, tx.search(scoped).items());
     if (found.size() > 1) {
-      throw FhirException.preconditionFailed("the condition '" + shorten(condition) + "' matches more than one "
-          + type + "; a conditional create needs it to match one at most (FHIR R4 http.html#ccreate)");
+      throw FhirException.preconditionFailed("the condition '" + QueryLimits.shorten(condition)
+          + "' matches more than one " + type + "; a conditional create needs it to match one at most (FHIR R4 http.html#ccreate)");
     }
     return found.stream().findFirst();
   }
@@ -80,33 +76,15 @@ public final class ConditionalCreate {
     if (q >= 0) {
       String path = query.substring(0, q);
       if (!path.isEmpty() && !path.equals(type) && !path.endsWith("/" + type)) {
-        throw FhirException.badRequest("the condition '" + shorten(condition) + "' of a conditional create of a "
-            + type + " searches another type");
+        throw FhirException.badRequest("the condition '" + QueryLimits.shorten(condition)
+            + "' of a conditional create of a " + type + " searches another type");
       }
       query = query.substring(q + 1);
     }
-    Map<String, List<String>> out = new LinkedHashMap<>();
-    int n = 0;
-    for (String pair : query.split("&")) {
-      if (pair.isEmpty()) {
-        continue;
-      }
-      if (++n > MAX_PARAMETERS) {
-        throw FhirException.badRequest("a conditional create takes at most " + MAX_PARAMETERS + " search parameters");
-      }
-      int eq = pair.indexOf('=');
-      try {
-        out.computeIfAbsent(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
-            k -> new ArrayList<>()).add(eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-      } catch (IllegalArgumentException e) {
-        throw FhirException.badRequest("malformed percent-encoding in the condition '" + shorten(condition)
-            + "' of a conditional create");
-      }
+    Map<String, List<String>> out = QueryString.parse(query);
+    if (out.values().stream().mapToInt(List::size).sum() > MAX_PARAMETERS) {
+      throw FhirException.badRequest("a conditional create takes at most " + MAX_PARAMETERS + " search parameters");
     }
     return out;
-  }
-
-  private static String shorten(String s) {
-    return s.length() > 200 ? s.substring(0, 200) + "..." : s;
   }
 }

@@ -12,6 +12,7 @@ import org.fhirbox.auth.PasswordLinks.PasswordSet;
 import org.fhirbox.auth.User;
 import org.fhirbox.auth.UserStore;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.fhir.QueryString;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
 
@@ -85,7 +86,7 @@ public final class AccountRoutes {
     if (!type.startsWith("application/x-www-form-urlencoded")) {
       throw FhirException.unsupportedMediaType("post the form as application/x-www-form-urlencoded");
     }
-    Map<String, List<String>> form = Exchange.parseQuery(ex.body(MAX_FORM_BYTES));
+    Map<String, List<String>> form = QueryString.parse(ex.body(MAX_FORM_BYTES));
     String token = first(form, "token");
     if (token == null || token.isEmpty()) {
       noToken(ex);

@@ -1,6 +1,7 @@
 package org.fhirbox.http;
 
 import java.util.Locale;
+import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.core.FhirException;
 
 /** The charset parameter of a FHIR body's Content-Type. */

@@ -5,11 +5,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,6 +15,8 @@ import org.eclipse.jetty.ee10.servlet.ServletChannel;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.EofException;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.fhir.QueryLimits;
+import org.fhirbox.fhir.QueryString;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceRepository;
 
@@ -69,7 +67,7 @@ public final class Exchange {
   public Map<String, List<String>> params() {
     if (params == null) {
       // parsed on first use, inside the servlet's error handling: a malformed query is a 400
-      params = parseQuery(req.getQueryString());
+      params = QueryString.parse(req.getQueryString());
     }
     return params;
   }
@@ -77,31 +75,6 @@ public final class Exchange {
   public Optional<String> param(String name) {
     List<String> v = params().get(name);
     return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
-  }
-
-  static Map<String, List<String>> parseQuery(String query) {
-    Map<String, List<String>> out = new LinkedHashMap<>();
-    if (query == null || query.isEmpty()) {
-      return out;
-    }
-    QueryLimits limits = new QueryLimits();
-    for (String pair : query.split("&")) {
-      if (pair.isEmpty()) {
-        continue;
-      }
-      int eq = pair.indexOf('=');
-      String k = eq >= 0 ? pair.substring(0, eq) : pair;
-      String v = eq >= 0 ? pair.substring(eq + 1) : "";
-      limits.count(v);
-      try {
-        out.computeIfAbsent(URLDecoder.decode(k, StandardCharsets.UTF_8), x -> new ArrayList<>())
-            .add(URLDecoder.decode(v, StandardCharsets.UTF_8));
-      } catch (IllegalArgumentException e) {
-        throw FhirException.badRequest("malformed percent-encoding in query parameter '" + QueryLimits.shorten(k)
-            + "' (RFC 3986 §2.1: '%' must be followed by two hex digits)");
-      }
-    }
-    return out;
   }
 
   /**

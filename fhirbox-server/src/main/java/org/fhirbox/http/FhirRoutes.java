@@ -13,6 +13,7 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.fhir.QueryString;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirFormat;
@@ -328,7 +329,7 @@ public final class FhirRoutes {
       if (ct != null && ct.startsWith("application/x-www-form-urlencoded")) {
         Map<String, List<String>> both = new LinkedHashMap<>();
         params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
-        Exchange.parseQuery(ex.body(maxJsonBytes))
+        QueryString.parse(ex.body(maxJsonBytes))
             .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
         params = both;
       }

@@ -10,6 +10,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
+import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.fhirbox.fhir.FhirFormat;

@@ -1,4 +1,4 @@
-package org.fhirbox.http;
+package org.fhirbox.fhir;
 
 import org.fhirbox.core.FhirException;
 
@@ -8,7 +8,7 @@ import org.fhirbox.core.FhirException;
  * (FHIR R4 search.html#escaping: a comma is OR). Every value becomes a clause of the search's
  * SQL, so without a cap one request of a few MB builds a statement the database chokes on.
  */
-final class QueryLimits {
+public final class QueryLimits {
   static final int MAX_PARAMETERS = 1_000;
   static final int MAX_VALUES = 1_000;
   private int parameters;
@@ -41,7 +41,7 @@ final class QueryLimits {
   }
 
   /** A client's text cut to a length fit for a diagnostic. */
-  static String shorten(String s) {
+  public static String shorten(String s) {
     return s.length() <= 80 ? s : s.substring(0, 80) + "...";
   }
 }
