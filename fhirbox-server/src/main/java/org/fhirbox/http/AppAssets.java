@@ -83,7 +83,13 @@ public final class AppAssets {
     });
     String version = HexFormat.of().formatHex(all.digest()).substring(0, 16);
     Map<String, Asset> files = new TreeMap<>();
-    raw.forEach((name, bytes) -> files.put(name, asset(name, bytes)));
+    // index.html is served only as the app's page, with its version filled in: the template
+    // under a versioned path would never load and would be cached for a year
+    raw.forEach((name, bytes) -> {
+      if (!name.equals("index.html")) {
+        files.put(name, asset(name, bytes));
+      }
+    });
     byte[] indexHtml = new String(raw.get("index.html"), StandardCharsets.UTF_8).replace(VERSION_MARK, version)
         .getBytes(StandardCharsets.UTF_8);
     return new AppAssets(Map.copyOf(files), asset("index.html", indexHtml), version);

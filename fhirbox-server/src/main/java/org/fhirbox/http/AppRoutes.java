@@ -79,10 +79,14 @@ public final class AppRoutes {
       config(ex);
       return true;
     }
-    if (path.size() >= 4 && path.get(1).equals("v") && path.get(2).equals(assets.version())) {
+    if (path.size() >= 4 && path.get(1).equals("v")) {
       AppAssets.Asset asset = assets.file(path.subList(3, path.size()))
           .orElseThrow(() -> FhirException.notFound("no such file in the app: " + uri));
-      send(ex, asset, "public, max-age=" + YEAR + ", immutable");
+      // A page from a node of another version (a rolling deploy behind a load balancer) asks for
+      // its version's files: this node's file of that name, revalidated, rather than a 404 that
+      // leaves the page at "Loading…"; cached for good only under this node's own version.
+      boolean own = path.get(2).equals(assets.version());
+      send(ex, asset, own ? "public, max-age=" + YEAR + ", immutable" : "no-cache");
       return true;
     }
     throw FhirException.notFound("no such page in the app: " + uri);

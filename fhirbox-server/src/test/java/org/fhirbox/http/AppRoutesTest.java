@@ -104,8 +104,15 @@ class AppRoutesTest {
     assertThat(main.headers().firstValue("Cache-Control")).contains("public, max-age=31536000, immutable");
     assertThat(main.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
         .startsWith("text/javascript"));
-    assertThat(get("app/v/0000000000000000/js/main.js").statusCode()).isEqualTo(404);
     assertThat(get(base + "js/nothing.js").statusCode()).isEqualTo(404);
+    // the page template is only ever the app's page, with its version filled in
+    assertThat(get(base + "index.html").statusCode()).isEqualTo(404);
+    // a page of another version (another node during a rolling deploy) gets this node's files,
+    // revalidated rather than cached for good
+    HttpResponse<byte[]> other = get("app/v/0000000000000000/js/main.js");
+    assertThat(other.statusCode()).isEqualTo(200);
+    assertThat(other.headers().firstValue("Cache-Control")).contains("no-cache");
+    assertThat(other.body()).isEqualTo(get(base + "js/main.js").body());
 
     // every module main.js reaches, as a first load fetches them: compressed, under 300 KB in all
     long total = get("app/", "Accept-Encoding", "gzip").body().length
