@@ -94,6 +94,17 @@ const first = await medplum.createResourceIfNoneExist(once, query);
 const second = await medplum.createResourceIfNoneExist(once, query);
 out.conditional = { first: first.id, second: second.id, found: (await medplum.searchResources('Patient', query)).length };
 
+// Medplum's upsertResource is a conditional update (PUT Patient?identifier=...): the first call
+// creates the Patient, the second updates that one
+const upsertValue = 'upsert-' + Date.now();
+const upsertQuery = 'identifier=urn:fhirbox:compat|' + upsertValue;
+const upserted = (family) => ({ resourceType: 'Patient', identifier: [{ system: 'urn:fhirbox:compat', value: upsertValue }],
+  name: [{ family }] });
+const up1 = await medplum.upsertResource(upserted('One'), upsertQuery);
+const up2 = await medplum.upsertResource(upserted('Two'), upsertQuery);
+out.upsert = { first: up1.id, second: up2.id, version: up2.meta?.versionId, family: up2.name?.[0]?.family,
+  found: (await medplum.searchResources('Patient', upsertQuery)).length };
+
 function binaryIdOf(signedUrl) {
   const m = new URL(signedUrl).pathname.match(/\/storage\/([^/]+)\//);
   if (!m) {

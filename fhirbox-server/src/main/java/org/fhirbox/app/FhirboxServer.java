@@ -2,7 +2,7 @@ package org.fhirbox.app;
 
 import org.fhirbox.storage.FileBlobStore;
 import org.fhirbox.fhir.ServerCapabilities;
-import org.fhirbox.fhir.ConditionalCreate;
+import org.fhirbox.fhir.ConditionalMatch;
 import org.fhirbox.db.PlannerStatistics;
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -179,10 +179,10 @@ public final class FhirboxServer implements AutoCloseable {
     BinaryAccess binaryAccess = new BinaryAccess(store, compartment);
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
     SearchChains searchChains = new SearchChains(maxCount);
-    ConditionalCreate conditionalCreate = new ConditionalCreate(searchParser, searchChains, compartment, binaryAccess);
+    ConditionalMatch conditionalMatch = new ConditionalMatch(searchParser, searchChains, compartment, binaryAccess);
     ResourceService resources = new ResourceService(store, repository,
         new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment,
-            conditionalCreate),
+            conditionalMatch),
         searchParser, searchChains, new SearchIncludes(maxCount, compartment), binaryAccess, compartment, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
         List.of(new ServerCapabilities(this::baseUrl)));

@@ -1,6 +1,8 @@
 package org.fhirbox.binary;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.fhirbox.audit.AuditedRequest;
@@ -41,6 +43,23 @@ public final class AuditedWrites {
   public Written update(Principal principal, String type, String id, Deferred<Resource> body,
       Supplier<Long> ifMatch, AuditedRequest request) throws IOException {
     return binaries.recorded(principal, request, resources.update(principal, type, id, body, ifMatch));
+  }
+
+  /** {@link ResourceService#updateConditional}, audited when it wrote a Binary. */
+  public Written updateConditional(Principal principal, String type, Map<String, List<String>> criteria,
+      String shown, Deferred<Resource> body, Supplier<Long> ifMatch, AuditedRequest request) throws IOException {
+    return binaries.recorded(principal, request,
+        resources.updateConditional(principal, type, criteria, shown, body, ifMatch));
+  }
+
+  /** {@link ResourceService#deleteConditional}, audited when it deleted a Binary. */
+  public Optional<StoredResource> deleteConditional(Principal principal, String type,
+      Map<String, List<String>> criteria, String shown, Supplier<Long> ifMatch, AuditedRequest request) {
+    Optional<StoredResource> gone = resources.deleteConditional(principal, type, criteria, shown, ifMatch);
+    if (type.equals("Binary") && gone.isPresent()) {
+      binaries.deleted(principal, request, gone.get().id(), gone.get().versionId());
+    }
+    return gone;
   }
 
   /** {@link ResourceService#process}, with an event for each Binary entry the Bundle wrote or deleted. */

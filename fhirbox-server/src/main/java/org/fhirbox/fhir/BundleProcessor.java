@@ -31,7 +31,7 @@ import org.hl7.fhir.r4.model.Resource;
  * A transaction runs in one database transaction: all entries or none. Its {@code urn:uuid:}
  * (and other fullUrl) references, including an {@code Attachment.url} naming a Binary created in
  * the same Bundle, are rewritten to the ids assigned here ({@link TransactionPlan}). A POST with
- * {@code request.ifNoneExist} is a conditional create ({@link ConditionalCreate}): in a transaction
+ * {@code request.ifNoneExist} is a conditional create ({@link ConditionalMatch}): in a transaction
  * every one searches before anything is written, and a fullUrl of one that found its match names it.
  *
  * <p>Every write (single or in a Bundle) and every Bundle {@code GET} entry applies the caller's
@@ -47,11 +47,11 @@ public final class BundleProcessor {
   private final BinaryData binaryData;
   private final BinaryAccess access;
   private final PatientCompartment compartment;
-  private final ConditionalCreate conditional;
+  private final ConditionalMatch conditional;
   private final FhirTerser terser;
 
   public BundleProcessor(ResourceStore store, ResourceRepository repository, BinaryData binaryData,
-      BinaryAccess access, PatientCompartment compartment, ConditionalCreate conditional) {
+      BinaryAccess access, PatientCompartment compartment, ConditionalMatch conditional) {
     this.store = store;
     this.repository = repository;
     this.binaryData = binaryData;
@@ -63,7 +63,7 @@ public final class BundleProcessor {
 
   /**
    * Creates {@code resource}; with {@code ifNoneExist} (not null) only when that search finds
-   * nothing ({@link ConditionalCreate}), else the one match, unchanged ({@link Written#created()} false).
+   * nothing ({@link ConditionalMatch}), else the one match, unchanged ({@link Written#created()} false).
    */
   public Written createSingle(Principal principal, Resource resource, String ifNoneExist) {
     BlobInfo blob = blobFor(resource);
@@ -85,7 +85,7 @@ public final class BundleProcessor {
     return out;
   }
 
-  /** The one resource a conditional create's search finds, in its own read; see {@link ConditionalCreate}. */
+  /** The one resource a conditional create's search finds, in its own read; see {@link ConditionalMatch}. */
   public Optional<StoredResource> existing(Principal principal, String type, String ifNoneExist) {
     return store.read(tx -> conditional.existing(tx, principal, type, ifNoneExist));
   }
@@ -98,6 +98,59 @@ public final class BundleProcessor {
           blob, null, c.gate()));
       return requireContext(tx, principal, w, Interaction.UPDATE);
     }));
+  }
+
+  /**
+   * Conditional update (FHIR R4 http.html#cond-update), its search and its write in one transaction:
+   * one match is updated (a body naming another id is 400); no match creates, with the body's id
+   * when it has one (update as create), else with a new one; more than one match is 412.
+   */
+  public Written updateConditional(Principal principal, String type, Map<String, List<String>> criteria,
+      String shown, Resource resource, Long ifMatch) {
+    String bodyId = resource.hasIdElement() ? resource.getIdElement().getIdPart() : null;
+    BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
+    return withBlob(blob, () -> store.inTransaction(tx -> {
+      Optional<StoredResource> match = conditional.existing(tx, principal, type, criteria, shown,
+          ConditionalMatch.Kind.UPDATE);
+      if (match.isPresent() && bodyId != null && !bodyId.equals(match.get().id())) {
+        throw FhirException.badRequest("the body's id '" + bodyId + "' is not the id of the " + type
+            + " the condition matches (" + match.get().id() + "); send the matching id or none", type + ".id");
+      }
+      if (match.isEmpty() && bodyId == null) {
+        principal.require(type, Interaction.CREATE);
+        if (resource instanceof Binary) {
+          throw FhirException.badRequest("a conditional update that creates a Binary needs its bytes in data",
+              "Binary.data");
+        }
+        if (ifMatch != null) {
+          throw FhirException.preconditionFailed("If-Match names a version, but the condition '"
+              + QueryLimits.shorten(shown) + "' matches no " + type);
+        }
+        Checked c = beforeWrite(tx, principal, type, null, Interaction.CREATE, resource, Set.of());
+        Written w = afterWrite(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
+            blob, null, c.gate()));
+        return requireContext(tx, principal, w, Interaction.CREATE);
+      }
+      String id = match.map(StoredResource::id).orElse(bodyId);
+      resource.setId(id);
+      Checked c = beforeWrite(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
+      Written w = afterWrite(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
+          blob, null, c.gate()));
+      return requireContext(tx, principal, w, Interaction.UPDATE);
+    }));
+  }
+
+  /**
+   * Conditional delete (FHIR R4 http.html#delete), its search and the delete in one transaction: the
+   * deleted version of the one match, or empty when nothing matches; 412 for more than one.
+   */
+  public Optional<StoredResource> deleteConditional(Principal principal, String type,
+      Map<String, List<String>> criteria, String shown, Long ifMatch) {
+    return store.inTransaction(tx -> {
+      Optional<StoredResource> match = conditional.existing(tx, principal, type, criteria, shown,
+          ConditionalMatch.Kind.DELETE);
+      return match.isEmpty() ? Optional.<StoredResource>empty() : delete(tx, principal, type, match.get().id(), ifMatch);
+    });
   }
 
   /**

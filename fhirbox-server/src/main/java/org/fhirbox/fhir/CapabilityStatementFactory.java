@@ -67,8 +67,8 @@ public final class CapabilityStatementFactory {
       r.setReadHistory(true);
       r.setUpdateCreate(true);
       r.setConditionalCreate(true);
-      r.setConditionalUpdate(false);
-      r.setConditionalDelete(CapabilityStatement.ConditionalDeleteStatus.NOTSUPPORTED);
+      r.setConditionalUpdate(true);
+      r.setConditionalDelete(CapabilityStatement.ConditionalDeleteStatus.SINGLE);
       r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN);
       r.addSearchParam().setName("_lastUpdated").setType(SearchParamType.DATE);
       for (SearchIndexer.Param p : new java.util.TreeMap<>(indexer.params(type)).values()) {

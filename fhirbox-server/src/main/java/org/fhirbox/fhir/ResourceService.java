@@ -140,7 +140,7 @@ public final class ResourceService {
 
   /**
    * Creates (FHIR R4 http.html#create); with {@code ifNoneExist} (the {@code If-None-Exist} header,
-   * or null) a conditional create (http.html#ccreate, {@link ConditionalCreate}): when its search
+   * or null) a conditional create (http.html#ccreate, {@link ConditionalMatch}): when its search
    * finds one resource, that one, unchanged ({@link Written#created()} false).
    */
   public Written create(Principal principal, String type, Deferred<Resource> body, String ifNoneExist)
@@ -174,6 +174,36 @@ public final class ResourceService {
     compartment.limit(principal, type, Interaction.UPDATE);
     Long expected = ifMatch.get();
     return bundles.updateSingle(principal, type, id, body.read(), expected);
+  }
+
+  /**
+   * Conditional update ({@code PUT /Type?criteria}, FHIR R4 http.html#cond-update): see
+   * {@link BundleProcessor#updateConditional}.
+   *
+   * @param shown the criteria as the client wrote them, for diagnostics
+   */
+  public Written updateConditional(Principal principal, String type, Map<String, List<String>> criteria,
+      String shown, Deferred<Resource> body, Supplier<Long> ifMatch) throws IOException {
+    principal.require(type, Interaction.UPDATE);
+    principal.require(type, Interaction.SEARCH);
+    compartment.limit(principal, type, Interaction.UPDATE);
+    Long expected = ifMatch.get();
+    Resource resource = body.read();
+    if (!resource.fhirType().equals(type)) {
+      throw FhirException.badRequest("the body is a " + resource.fhirType() + " but the URL names " + type);
+    }
+    return bundles.updateConditional(principal, type, criteria, shown, resource, expected);
+  }
+
+  /**
+   * Conditional delete ({@code DELETE /Type?criteria}): the deleted version of the one match, or
+   * empty when nothing matches; 412 for more than one.
+   */
+  public Optional<StoredResource> deleteConditional(Principal principal, String type,
+      Map<String, List<String>> criteria, String shown, Supplier<Long> ifMatch) {
+    principal.require(type, Interaction.DELETE);
+    principal.require(type, Interaction.SEARCH);
+    return bundles.deleteConditional(principal, type, criteria, shown, ifMatch.get());
   }
 
   /** The deleted version, or empty when the resource never existed (FHIR R4 http.html#delete). */

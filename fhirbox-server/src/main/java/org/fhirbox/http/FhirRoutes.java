@@ -84,7 +84,10 @@ public final class FhirRoutes {
       switch (method) {
         case "POST" -> create(ex, principal, type);
         case "GET" -> search(ex, principal, type);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "POST");
+        case "PUT" -> conditionalUpdate(ex, principal, type);
+        case "DELETE" -> conditionalDelete(ex, principal, type);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "POST",
+            "PUT", "DELETE");
       }
       return;
     }
@@ -194,6 +197,52 @@ public final class FhirRoutes {
     }
     respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex), ex::ifMatch,
         new ExchangeFacts(ex)));
+  }
+
+  /**
+   * {@code PUT /{type}?criteria}: a conditional update (FHIR R4 http.html#cond-update), as the Medplum
+   * client's {@code upsertResource} sends it. One match is updated (200), none creates (201), more
+   * than one is 412.
+   */
+  private void conditionalUpdate(Exchange ex, Principal principal, String type) throws IOException {
+    Map<String, List<String>> criteria = conditionOf(ex, "PUT", type);
+    if (type.equals("Binary") && binaries.isRawBody(ex)) {
+      throw FhirException.badRequest("a conditional update of a Binary takes the Binary as FHIR JSON or XML; "
+          + "raw content goes to PUT /Binary/{id}");
+    }
+    respondWritten(ex, principal, writes.updateConditional(principal, type, criteria, shownCondition(ex),
+        () -> parseBody(ex), ex::ifMatch, new ExchangeFacts(ex)));
+  }
+
+  /**
+   * {@code DELETE /{type}?criteria}: a conditional delete (FHIR R4 http.html#delete). The one match
+   * is deleted; none is 200 with nothing deleted, as for a delete by id; more than one is 412.
+   */
+  private void conditionalDelete(Exchange ex, Principal principal, String type) throws IOException {
+    Map<String, List<String>> criteria = conditionOf(ex, "DELETE", type);
+    Optional<StoredResource> gone = writes.deleteConditional(principal, type, criteria, shownCondition(ex),
+        ex::ifMatch, new ExchangeFacts(ex));
+    if (gone.isEmpty()) {
+      output.writeRaw(ex, 200, ErrorMapper.info("no " + type + " matches the condition; nothing was deleted"));
+      return;
+    }
+    ResourceOutput.versionHeaders(ex, gone.get());
+    output.writeRaw(ex, 200, ErrorMapper.info("deleted " + type + "/" + gone.get().id()));
+  }
+
+  /** The search criteria of a conditional update or delete: the URL's query, which must name some. */
+  private static Map<String, List<String>> conditionOf(Exchange ex, String method, String type) {
+    Map<String, List<String>> criteria = ex.params();
+    if (criteria.isEmpty()) {
+      throw FhirException.methodNotAllowed(method + " /" + type + " needs an id (" + method + " /" + type
+          + "/{id}) or search criteria (a conditional " + (method.equals("PUT") ? "update" : "delete") + ")",
+          "GET", "POST", "PUT", "DELETE");
+    }
+    return criteria;
+  }
+
+  private static String shownCondition(Exchange ex) {
+    return ex.request().getQueryString();
   }
 
   Resource parseBody(Exchange ex) throws IOException {

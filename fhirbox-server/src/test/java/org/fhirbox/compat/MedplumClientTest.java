@@ -97,6 +97,12 @@ class MedplumClientTest {
       assertThat(conditional.path("second").asText()).as("found, not created again")
           .isEqualTo(conditional.path("first").asText());
       assertThat(conditional.path("found").asInt()).isEqualTo(1);
+      JsonNode upsert = out.path("upsert");
+      assertThat(upsert.path("first").asText()).isNotEmpty();
+      assertThat(upsert.path("second").asText()).as("updated, not created again").isEqualTo(upsert.path("first").asText());
+      assertThat(upsert.path("version").asText()).isEqualTo("2");
+      assertThat(upsert.path("family").asText()).isEqualTo("Two");
+      assertThat(upsert.path("found").asInt()).isEqualTo(1);
     }
   }
 

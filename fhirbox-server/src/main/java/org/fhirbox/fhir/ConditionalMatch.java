@@ -1,0 +1,118 @@
+package org.fhirbox.fhir;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.db.SearchQuery;
+import org.fhirbox.model.StoredResource;
+
+/**
+ * The one resource a conditional interaction's search names: conditional create (FHIR R4
+ * http.html#ccreate; an {@code If-None-Exist} header or a Bundle entry's {@code request.ifNoneExist}),
+ * conditional update ({@code PUT /Type?criteria}, http.html#cond-update) and conditional delete
+ * ({@code DELETE /Type?criteria}, http.html#delete, "conditional delete"). Each finds none, one, or
+ * more than one, which is 412 here: fhirbox acts on one resource at a time.
+ *
+ * <p>The search is the caller's own (its scopes, its patient compartment, the Binaries it may read,
+ * its project), in the transaction that would write, so a client cannot learn through a conditional
+ * interaction what its search would not show it. Its criteria are judged strictly: an unknown
+ * parameter would be ignored by a plain search and match everything, so it is a 400 here, and so
+ * are criteria that name nothing to match on. Two conditional creates (or updates that match
+ * nothing) that run at the same moment may both find nothing and both create (as on HAPI FHIR
+ * without a unique index on the criteria): the search does not lock what it did not find.
+ */
+public final class ConditionalMatch {
+  /** The interaction a condition belongs to, for its diagnostics. */
+  public enum Kind {
+    CREATE("conditional create", "http.html#ccreate"),
+    UPDATE("conditional update", "http.html#cond-update"),
+    DELETE("conditional delete", "http.html#delete");
+
+    private final String label;
+    private final String spec;
+
+    Kind(String label, String spec) {
+      this.label = label;
+      this.spec = spec;
+    }
+  }
+
+  /** Parameters one condition may have: enough for any real one, few enough to keep its SQL small. */
+  static final int MAX_PARAMETERS = 100;
+  private final SearchParser parser;
+  private final SearchChains chains;
+  private final PatientCompartment compartment;
+  private final BinaryAccess access;
+
+  public ConditionalMatch(SearchParser parser, SearchChains chains, PatientCompartment compartment,
+      BinaryAccess access) {
+    this.parser = parser;
+    this.chains = chains;
+    this.compartment = compartment;
+    this.access = access;
+  }
+
+  /**
+   * The one resource of {@code type} the condition of a conditional create matches, or empty when
+   * none does; 412 when more than one does. 403 when the caller may not search {@code type}.
+   */
+  public Optional<StoredResource> existing(ResourceStore.Tx tx, Principal principal, String type,
+      String condition) {
+    return existing(tx, principal, type, criteria(type, condition), condition, Kind.CREATE);
+  }
+
+  /**
+   * The one resource of {@code type} that {@code criteria} match, or empty when none does; 412 when
+   * more than one does. 403 when the caller may not search {@code type}.
+   *
+   * @param shown the condition as the client wrote it, for diagnostics
+   */
+  public Optional<StoredResource> existing(ResourceStore.Tx tx, Principal principal, String type,
+      Map<String, List<String>> criteria, String shown, Kind kind) {
+    principal.require(type, Interaction.SEARCH);
+    compartment.requireSearchable(principal, type);
+    if (criteria.values().stream().mapToInt(List::size).sum() > MAX_PARAMETERS) {
+      throw FhirException.badRequest("a " + kind.label + " takes at most " + MAX_PARAMETERS + " search parameters");
+    }
+    SearchParser.Parsed parsed = parser.parse(principal.project(), type, criteria, true,
+        t -> principal.access().allows(t, Interaction.SEARCH) && compartment.mayReach(principal, t, Interaction.SEARCH));
+    if (parsed.query().clauses().isEmpty()) {
+      throw FhirException.badRequest("the condition '" + QueryLimits.shorten(shown)
+          + "' of a " + kind.label + " names no search criteria for " + type);
+    }
+    SearchQuery q = parsed.query();
+    // two matches are enough to know there is more than one
+    SearchQuery two = new SearchQuery(q.project(), q.type(), q.clauses(), true, 2, 0);
+    SearchQuery scoped = compartment.confine(principal,
+        chains.resolve(tx, two, t -> compartment.criteria(principal, t, Interaction.SEARCH)));
+    List<StoredResource> found = access.readable(tx, principal, tx.search(scoped).items());
+    if (found.size() > 1) {
+      throw FhirException.preconditionFailed("the condition '" + QueryLimits.shorten(shown)
+          + "' matches more than one " + type + "; a " + kind.label + " needs it to match one at most (FHIR R4 "
+          + kind.spec + ")");
+    }
+    return found.stream().findFirst();
+  }
+
+  /**
+   * The search parameters of a condition: a query string ({@code identifier=s%7Cv}), optionally
+   * after {@code ?}, {@code Type?} or {@code [base]/Type?}, as clients send it.
+   */
+  static Map<String, List<String>> criteria(String type, String condition) {
+    String query = condition.trim();
+    int q = query.indexOf('?');
+    if (q >= 0) {
+      String path = query.substring(0, q);
+      if (!path.isEmpty() && !path.equals(type) && !path.endsWith("/" + type)) {
+        throw FhirException.badRequest("the condition '" + QueryLimits.shorten(condition)
+            + "' of a conditional create of a " + type + " searches another type");
+      }
+      query = query.substring(q + 1);
+    }
+    return QueryString.parse(query);
+  }
+}
