@@ -180,9 +180,10 @@ public final class FhirboxServer implements AutoCloseable {
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
     SearchChains searchChains = new SearchChains(maxCount);
     ConditionalMatch conditionalMatch = new ConditionalMatch(searchParser, searchChains, compartment, binaryAccess);
+    ErrorMapper errors = new ErrorMapper(codec);
     ResourceService resources = new ResourceService(store, repository,
         new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment,
-            conditionalMatch),
+            conditionalMatch, errors::translate),
         searchParser, searchChains, new SearchIncludes(maxCount, compartment), binaryAccess, compartment, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
         List.of(new ServerCapabilities(this::baseUrl)));
@@ -216,7 +217,6 @@ public final class FhirboxServer implements AutoCloseable {
     this.signIn = new SignInModule(config, database, clock, auth);
     ObjectMapper json = new ObjectMapper();
     this.appClients = new AppClients(auth.clients(), auth.users());
-    ErrorMapper errors = new ErrorMapper(codec);
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
         new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),

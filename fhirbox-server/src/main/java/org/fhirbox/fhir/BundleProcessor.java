@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -48,16 +49,23 @@ public final class BundleProcessor {
   private final BinaryAccess access;
   private final PatientCompartment compartment;
   private final ConditionalMatch conditional;
+  private final Function<RuntimeException, FhirException> failures;
   private final FhirTerser terser;
 
+  /**
+   * @param failures what a failure that is no FhirException (the database or blob store down, a
+   *     lost race, a fault) answers; a batch entry answers with it on its own
+   */
   public BundleProcessor(ResourceStore store, ResourceRepository repository, BinaryData binaryData,
-      BinaryAccess access, PatientCompartment compartment, ConditionalMatch conditional) {
+      BinaryAccess access, PatientCompartment compartment, ConditionalMatch conditional,
+      Function<RuntimeException, FhirException> failures) {
     this.store = store;
     this.repository = repository;
     this.binaryData = binaryData;
     this.access = access;
     this.compartment = compartment;
     this.conditional = conditional;
+    this.failures = failures;
     this.terser = repository.codec().context().newTerser();
   }
 
@@ -320,6 +328,8 @@ public final class BundleProcessor {
       try {
         EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
         Resource res = entry.getResource();
+        TransactionPlan.requireResolvable(entry, i, terser, Map.of(), "which a batch does not resolve: its entries"
+            + " are independent (FHIR R4 http.html#brules); a transaction resolves fullUrls");
         if (storesBytes(req, res)) {
           blobs.add(blobFor(res));
         }
@@ -330,11 +340,15 @@ public final class BundleProcessor {
         if (matched(req, result)) {
           blobs.forEach(binaryData::discard);
         }
-      } catch (FhirException e) {
+      } catch (RuntimeException e) {
+        // each entry of a batch stands alone (FHIR R4 http.html#brules): one that fails, also for
+        // a database or blob store that failed under it, answers with its own status, and the
+        // entries before it, committed, keep theirs
         blobs.forEach(b -> binaryData.discardAfter(b, e));
+        FhirException fe = e instanceof FhirException f ? f : failures.apply(e);
         result = new BundleEntryComponent();
-        result.getResponse().setStatus(e.status() + " " + reason(e.status()))
-            .setOutcome(e.toOperationOutcome());
+        result.getResponse().setStatus(fe.status() + " " + reason(fe.status()))
+            .setOutcome(fe.toOperationOutcome());
       }
       out.addEntry(result);
     }

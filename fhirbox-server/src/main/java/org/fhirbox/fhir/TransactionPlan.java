@@ -90,18 +90,28 @@ final class TransactionPlan {
    */
   private static void requireResolvable(Bundle bundle, FhirTerser terser, Map<String, String> targets) {
     for (int i = 0; i < bundle.getEntry().size(); i++) {
-      Resource r = bundle.getEntry().get(i).getResource();
-      if (r == null) {
-        continue;
-      }
-      List<String> named = new ArrayList<>();
-      terser.getAllPopulatedChildElementsOfType(r, Reference.class).forEach(ref -> named.add(ref.getReference()));
-      terser.getAllPopulatedChildElementsOfType(r, Attachment.class).forEach(a -> named.add(a.getUrl()));
-      for (String n : named) {
-        if (n != null && n.startsWith("urn:uuid:") && !targets.containsKey(n)) {
-          throw FhirException.badRequest("Bundle.entry[" + i + "]: the resource names " + n + ", which is the fullUrl"
-              + " of no entry in this transaction", "Bundle.entry[" + i + "].resource");
-        }
+      requireResolvable(bundle.getEntry().get(i), i, terser, targets,
+          "which is the fullUrl of no entry in this transaction");
+    }
+  }
+
+  /**
+   * 400 when entry {@code index}'s resource names a {@code urn:uuid:} that is not in
+   * {@code targets}; {@code why} ends the diagnostic.
+   */
+  static void requireResolvable(BundleEntryComponent entry, int index, FhirTerser terser, Map<String, String> targets,
+      String why) {
+    Resource r = entry.getResource();
+    if (r == null) {
+      return;
+    }
+    List<String> named = new ArrayList<>();
+    terser.getAllPopulatedChildElementsOfType(r, Reference.class).forEach(ref -> named.add(ref.getReference()));
+    terser.getAllPopulatedChildElementsOfType(r, Attachment.class).forEach(a -> named.add(a.getUrl()));
+    for (String n : named) {
+      if (n != null && n.startsWith("urn:uuid:") && !targets.containsKey(n)) {
+        throw FhirException.badRequest("Bundle.entry[" + index + "]: the resource names " + n + ", " + why,
+            "Bundle.entry[" + index + "].resource");
       }
     }
   }

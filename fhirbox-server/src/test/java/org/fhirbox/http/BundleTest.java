@@ -216,6 +216,25 @@ class BundleTest {
   }
 
   @Test
+  void aBatchEntryNamingAUrnUuidIs400ForItselfAlone() {
+    String batch = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"fullUrl":"urn:uuid:44444444-4444-4444-4444-444444444444",
+           "resource":{"resourceType":"Patient","name":[{"family":"BatchUrn"}]},"request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+             "subject":{"reference":"urn:uuid:44444444-4444-4444-4444-444444444444"}},
+           "request":{"method":"POST","url":"Observation"}}
+        ]}""";
+    Bundle out = http.parse(http.postJson("fhir/R4", batch), Bundle.class);
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "400");
+    assertThat(((OperationOutcome) out.getEntry().get(1).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("urn:uuid:44444444-4444-4444-4444-444444444444", "a batch does not resolve");
+    assertThat(http.parse(http.get("fhir/R4/Observation?subject=urn:uuid:44444444-4444-4444-4444-444444444444"
+        + "&_summary=count"), Bundle.class).getTotal()).isZero();
+  }
+
+  @Test
   void transactionConditionalCreateResolvesItsFullUrlToTheMatchAndCreatesOnlyWhatMatchesNothing() {
     HttpResponse<String> made = http.postJson("fhir/R4/Patient",
         "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:bcc\",\"value\":\"1\"}]}");
