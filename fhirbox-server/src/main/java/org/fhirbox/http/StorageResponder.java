@@ -18,11 +18,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.http.HttpDateTime;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.ServedType;
 import org.fhirbox.http.RangeRequest.Full;
 import org.fhirbox.http.RangeRequest.Partial;
 import org.fhirbox.http.RangeRequest.Unsatisfiable;
@@ -39,19 +39,9 @@ import org.fhirbox.storage.BlobStore;
  * for an unsatisfiable range.
  */
 public final class StorageResponder {
-  private static final String DEFAULT_TYPE = "application/octet-stream";
   // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
   static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
-  /**
-   * A stored type served as it is: type, subtype and parameters without a comma, which browsers
-   * take as a list of types of which the last wins (Fetch, "extract a MIME type"), so that
-   * {@code image/png;x=,text/html} would be rendered as HTML. Anything else is served as
-   * {@value #DEFAULT_TYPE}.
-   */
-  private static final Pattern MEDIA_TYPE = Pattern.compile(
-      "[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\\s*;[ -+\\--~]*)?");
-
   private final SecureRandom random = new SecureRandom();
 
   /**
@@ -85,11 +75,12 @@ public final class StorageResponder {
       return;
     }
 
-    String contentType = contentType(content.contentType());
+    ServedType served = ServedType.of(content.contentType());
+    String contentType = served.contentType();
     ContentDisposition disposition = dispositionFilename != null
         ? ContentDisposition.attachment(dispositionFilename)
         : ContentDisposition.inline(content.filename());
-    if (isActive(contentType)) {
+    if (served.attachment()) {
       // Served from our origin, HTML, SVG or XML could run script with the user's session:
       // never render it as a page (CSP sandbox, W3C CSP3 §6.3.2.1) and make navigation download.
       disposition = disposition.asAttachment();
@@ -183,26 +174,6 @@ public final class StorageResponder {
     }
     long millis = HttpDateTime.parseToEpoch(value.strip());
     return millis < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis));
-  }
-
-  private static String contentType(String stored) {
-    return stored != null && MEDIA_TYPE.matcher(stored.strip()).matches() ? stored.strip() : DEFAULT_TYPE;
-  }
-
-  /**
-   * Types a browser would execute or render as a document on our origin: HTML, XHTML, SVG,
-   * any XML, JavaScript and every text type other than plain text and CSV.
-   */
-  static boolean isActive(String contentType) {
-    int semi = contentType.indexOf(';');
-    String type = (semi < 0 ? contentType : contentType.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
-    if (type.equals("text/plain") || type.equals("text/csv")) {
-      return false;
-    }
-    return type.startsWith("text/")
-        || type.endsWith("/xml") || type.endsWith("+xml")
-        || type.contains("javascript") || type.contains("ecmascript")
-        || type.equals("application/x-shockwave-flash");
   }
 
   /** RFC 9110 §14.6: multipart/byteranges with an exact Content-Length known before writing. */

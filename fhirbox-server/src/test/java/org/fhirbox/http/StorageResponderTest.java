@@ -28,6 +28,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.ServedType;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.FileBlobStore;
 import org.junit.jupiter.api.AfterAll;
@@ -370,12 +371,12 @@ class StorageResponderTest {
         "image/svg+xml", "application/xml", "text/xml", "application/atom+xml",
         "application/javascript", "text/javascript", "application/ecmascript", "text/markdown",
         "text/xsl", "application/x-shockwave-flash")) {
-      assertThat(StorageResponder.isActive(t)).as(t).isTrue();
+      assertThat(ServedType.isActive(t)).as(t).isTrue();
     }
     for (String t : List.of("text/plain", "text/plain; charset=utf-8", "text/csv", "image/png",
         "application/pdf", "application/octet-stream", "application/json", "video/mp4",
         "application/dicom", "application/fhir+json")) {
-      assertThat(StorageResponder.isActive(t)).as(t).isFalse();
+      assertThat(ServedType.isActive(t)).as(t).isFalse();
     }
   }
 
