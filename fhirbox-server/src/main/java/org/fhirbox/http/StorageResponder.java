@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -21,13 +22,15 @@ import java.util.Optional;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.http.HttpDateTime;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.ServedType;
 import org.fhirbox.http.RangeRequest.Full;
 import org.fhirbox.http.RangeRequest.Partial;
 import org.fhirbox.http.RangeRequest.Unsatisfiable;
-import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends one Binary version's bytes for GET and HEAD: validators, conditional requests
@@ -36,9 +39,11 @@ import org.fhirbox.storage.BlobStore;
  *
  * <p>Errors leave as {@link FhirException} before any header is set: 412 for a failed
  * {@code If-Match}/{@code If-Unmodified-Since}, 416 (with {@code Content-Range: bytes *}/len)
- * for an unsatisfiable range.
+ * for an unsatisfiable range; and 500 for a blob missing from the store, which HEAD asks the store
+ * about as GET finds out by reading it (before any byte of the body leaves), so both agree.
  */
 public final class StorageResponder {
+  private static final Logger LOG = LoggerFactory.getLogger(StorageResponder.class);
   // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
   static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
@@ -74,6 +79,10 @@ public final class StorageResponder {
       resp.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
       return;
     }
+    if ((head || length == 0) && store.size(content.blobKey()).isEmpty()) {
+      // GET finds a lost blob by reading it; HEAD (and an empty body, which reads nothing) asks.
+      throw missing(content, null);
+    }
 
     ServedType served = ServedType.of(content.contentType());
     String contentType = served.contentType();
@@ -101,7 +110,7 @@ public final class StorageResponder {
       resp.setHeader("Content-Range", r.contentRange(length));
       resp.setContentLengthLong(r.length());
       if (out != null) {
-        copy(store, content.blobKey(), r.first(), r.length(), out);
+        copy(store, content, r.first(), r.length(), out);
       }
     } else if (range instanceof Partial partial) {
       resp.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
@@ -111,7 +120,7 @@ public final class StorageResponder {
       resp.setContentType(contentType);
       resp.setContentLengthLong(length);
       if (out != null && length > 0) {
-        copy(store, content.blobKey(), 0, length, out);
+        copy(store, content, 0, length, out);
       }
     }
   }
@@ -202,14 +211,29 @@ public final class StorageResponder {
     }
     for (int i = 0; i < ranges.size(); i++) {
       out.write(heads.get(i));
-      copy(store, content.blobKey(), ranges.get(i).first(), ranges.get(i).length(), out);
+      copy(store, content, ranges.get(i).first(), ranges.get(i).length(), out);
     }
     out.write(tail);
   }
 
-  private static void copy(BlobStore store, BlobKey key, long offset, long length, OutputStream out)
+  private static void copy(BlobStore store, BinaryContent content, long offset, long length, OutputStream out)
       throws IOException {
-    store.transferTo(key, offset, length, channel(out));
+    try {
+      store.transferTo(content.blobKey(), offset, length, channel(out));
+    } catch (NoSuchFileException e) {
+      throw missing(content, e);
+    }
+  }
+
+  /**
+   * A Binary version whose blob is not in the store: data lost, not the caller's fault, so a 500
+   * that says so (logged once, with the blob key), and before any byte of the body was sent.
+   */
+  private static FhirException missing(BinaryContent content, Throwable cause) {
+    String what = "the stored content of Binary/" + content.binaryId() + " version " + content.versionId()
+        + " is missing";
+    LOG.error("{} (project {}): blob {} is not in the blob store", what, content.project(), content.blobKey().value());
+    return new FhirException(IssueKind.EXCEPTION, what, cause);
   }
 
   /**

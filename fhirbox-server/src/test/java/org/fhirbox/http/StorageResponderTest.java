@@ -50,6 +50,7 @@ class StorageResponderTest {
   private static final Map<String, BinaryContent> contents = new ConcurrentHashMap<>();
   private static byte[] data;
   private static volatile Class<?> outputType;
+  private static volatile FhirException lastError;
 
   /** The test route: /{name}[?download=filename], one stored BinaryContent per name. */
   static final class StorageServlet extends HttpServlet {
@@ -62,6 +63,8 @@ class StorageResponderTest {
       try {
         responder.respond(req, resp, content, store, req.getParameter("download"), 3600);
       } catch (FhirException e) {
+        lastError = e;
+        resp.reset(); // as ErrorMapper does: headers set before the error was found are dropped
         resp.setStatus(e.status());
         e.headers().forEach(resp::setHeader);
         resp.setContentType("application/fhir+json");
@@ -85,6 +88,8 @@ class StorageResponderTest {
     put("text", "hello".getBytes(StandardCharsets.UTF_8), "text/plain", "hello.txt");
     put("untyped", "x".getBytes(StandardCharsets.UTF_8), null, null);
     put("bad-type", "x".getBytes(StandardCharsets.UTF_8), "text/plain\r\nX-Evil: 1", null);
+    put("gone", "lost".getBytes(StandardCharsets.UTF_8), "text/plain", null);
+    store.delete(contents.get("gone").blobKey());
 
     server = new Server();
     ServerConnector connector = new ServerConnector(server);
@@ -363,6 +368,20 @@ class StorageResponderTest {
     assertThat(header(r, "Content-Security-Policy")).isEqualTo("sandbox");
     assertThat(header(r, "Content-Disposition")).isEqualTo("attachment");
     assertThat(header(r, "X-Content-Type-Options")).isEqualTo("nosniff");
+  }
+
+  @Test
+  void aMissingBlobIsTheSameErrorForGetAndHead() throws Exception {
+    for (String method : List.of("GET", "HEAD")) {
+      lastError = null;
+      HttpResponse<byte[]> r = send(method, "gone");
+
+      assertThat(r.statusCode()).as(method).isEqualTo(500);
+      assertThat(lastError).as(method).isNotNull();
+      assertThat(lastError.issues().get(0).type().toCode()).isEqualTo("exception");
+      assertThat(lastError.getMessage()).isEqualTo("the stored content of Binary/gone version 1 is missing");
+    }
+    assertThat(send("GET", "gone", "Range", "bytes=0-1").statusCode()).isEqualTo(500);
   }
 
   @Test
