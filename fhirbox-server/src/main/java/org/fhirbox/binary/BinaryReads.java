@@ -23,7 +23,8 @@ import org.fhirbox.fhir.ResourceRepository;
  * {@code /storage} URL, whose signature was verified, by id and version alone. An access that
  * sends content or a signed URL is audited once the response was sent, or once sending it failed
  * part way (a client that closed the connection had bytes all the same: a video player closes its
- * open-ended Range request on every seek). A refusal while answering (412, 416) is no access.
+ * open-ended Range request on every seek). A refusal while answering (412, 416) is no access, nor
+ * is content found missing from the blob store (500): no byte of it was sent.
  */
 public final class BinaryReads {
   private final ResourceStore store;
@@ -76,7 +77,10 @@ public final class BinaryReads {
     sendAudited(response, c, () -> downloads.downloaded(request, c));
   }
 
-  /** Sends {@code c}, then records the access, also when the sending failed part way; not after a refusal. */
+  /**
+   * Sends {@code c}, then records the access, also when the sending failed part way; not after a
+   * refusal or missing content, which the response reports as a {@link FhirException} before sending any.
+   */
   private static void sendAudited(Response response, BinaryContent c, Runnable record) throws IOException {
     boolean refused = false;
     try {

@@ -81,7 +81,8 @@ public interface ResourceStore {
 
     /**
      * A Binary version looked up by id alone, for signed storage URLs (which name no project).
-     * Binary ids are unique across projects: see {@code ResourceRepository}.
+     * Binary ids are unique across projects: {@code ResourceRepository} refuses an id in use, and a
+     * unique index on {@code (res_id, version_id)} turns a concurrent creation into a conflict.
      */
     List<BinaryContent> binaryContentAnyProject(String binaryId, long versionId);
 

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -18,16 +19,18 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.http.HttpDateTime;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.ServedType;
 import org.fhirbox.http.RangeRequest.Full;
 import org.fhirbox.http.RangeRequest.Partial;
 import org.fhirbox.http.RangeRequest.Unsatisfiable;
-import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends one Binary version's bytes for GET and HEAD: validators, conditional requests
@@ -36,22 +39,14 @@ import org.fhirbox.storage.BlobStore;
  *
  * <p>Errors leave as {@link FhirException} before any header is set: 412 for a failed
  * {@code If-Match}/{@code If-Unmodified-Since}, 416 (with {@code Content-Range: bytes *}/len)
- * for an unsatisfiable range.
+ * for an unsatisfiable range; and 500 for a blob missing from the store, which HEAD asks the store
+ * about as GET finds out by reading it (before any byte of the body leaves), so both agree.
  */
 public final class StorageResponder {
-  private static final String DEFAULT_TYPE = "application/octet-stream";
+  private static final Logger LOG = LoggerFactory.getLogger(StorageResponder.class);
   // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
   static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
-  /**
-   * A stored type served as it is: type, subtype and parameters without a comma, which browsers
-   * take as a list of types of which the last wins (Fetch, "extract a MIME type"), so that
-   * {@code image/png;x=,text/html} would be rendered as HTML. Anything else is served as
-   * {@value #DEFAULT_TYPE}.
-   */
-  private static final Pattern MEDIA_TYPE = Pattern.compile(
-      "[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\\s*;[ -+\\--~]*)?");
-
   private final SecureRandom random = new SecureRandom();
 
   /**
@@ -84,12 +79,17 @@ public final class StorageResponder {
       resp.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
       return;
     }
+    if ((head || length == 0) && store.size(content.blobKey()).isEmpty()) {
+      // GET finds a lost blob by reading it; HEAD (and an empty body, which reads nothing) asks.
+      throw missing(content, null);
+    }
 
-    String contentType = contentType(content.contentType());
+    ServedType served = ServedType.of(content.contentType());
+    String contentType = served.contentType();
     ContentDisposition disposition = dispositionFilename != null
         ? ContentDisposition.attachment(dispositionFilename)
         : ContentDisposition.inline(content.filename());
-    if (isActive(contentType)) {
+    if (served.attachment()) {
       // Served from our origin, HTML, SVG or XML could run script with the user's session:
       // never render it as a page (CSP sandbox, W3C CSP3 §6.3.2.1) and make navigation download.
       disposition = disposition.asAttachment();
@@ -110,7 +110,7 @@ public final class StorageResponder {
       resp.setHeader("Content-Range", r.contentRange(length));
       resp.setContentLengthLong(r.length());
       if (out != null) {
-        copy(store, content.blobKey(), r.first(), r.length(), out);
+        copy(store, content, r.first(), r.length(), out);
       }
     } else if (range instanceof Partial partial) {
       resp.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
@@ -120,7 +120,7 @@ public final class StorageResponder {
       resp.setContentType(contentType);
       resp.setContentLengthLong(length);
       if (out != null && length > 0) {
-        copy(store, content.blobKey(), 0, length, out);
+        copy(store, content, 0, length, out);
       }
     }
   }
@@ -185,26 +185,6 @@ public final class StorageResponder {
     return millis < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis));
   }
 
-  private static String contentType(String stored) {
-    return stored != null && MEDIA_TYPE.matcher(stored.strip()).matches() ? stored.strip() : DEFAULT_TYPE;
-  }
-
-  /**
-   * Types a browser would execute or render as a document on our origin: HTML, XHTML, SVG,
-   * any XML, JavaScript and every text type other than plain text and CSV.
-   */
-  static boolean isActive(String contentType) {
-    int semi = contentType.indexOf(';');
-    String type = (semi < 0 ? contentType : contentType.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
-    if (type.equals("text/plain") || type.equals("text/csv")) {
-      return false;
-    }
-    return type.startsWith("text/")
-        || type.endsWith("/xml") || type.endsWith("+xml")
-        || type.contains("javascript") || type.contains("ecmascript")
-        || type.equals("application/x-shockwave-flash");
-  }
-
   /** RFC 9110 §14.6: multipart/byteranges with an exact Content-Length known before writing. */
   private void writeMultipart(HttpServletResponse resp, OutputStream out, List<ByteRange> ranges,
       String contentType, BinaryContent content, BlobStore store) throws IOException {
@@ -231,14 +211,29 @@ public final class StorageResponder {
     }
     for (int i = 0; i < ranges.size(); i++) {
       out.write(heads.get(i));
-      copy(store, content.blobKey(), ranges.get(i).first(), ranges.get(i).length(), out);
+      copy(store, content, ranges.get(i).first(), ranges.get(i).length(), out);
     }
     out.write(tail);
   }
 
-  private static void copy(BlobStore store, BlobKey key, long offset, long length, OutputStream out)
+  private static void copy(BlobStore store, BinaryContent content, long offset, long length, OutputStream out)
       throws IOException {
-    store.transferTo(key, offset, length, channel(out));
+    try {
+      store.transferTo(content.blobKey(), offset, length, channel(out));
+    } catch (NoSuchFileException e) {
+      throw missing(content, e);
+    }
+  }
+
+  /**
+   * A Binary version whose blob is not in the store: data lost, not the caller's fault, so a 500
+   * that says so (logged once, with the blob key), and before any byte of the body was sent.
+   */
+  private static FhirException missing(BinaryContent content, Throwable cause) {
+    String what = "the stored content of Binary/" + content.binaryId() + " version " + content.versionId()
+        + " is missing";
+    LOG.error("{} (project {}): blob {} is not in the blob store", what, content.project(), content.blobKey().value());
+    return new FhirException(IssueKind.EXCEPTION, what, cause);
   }
 
   /**

@@ -10,14 +10,16 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.ServedType;
 import org.fhirbox.storage.BlobKey;
 import software.amazon.awssdk.services.cloudfront.CloudFrontUtilities;
 
 /**
  * The {@code cloudfront} signing mode: canned-policy signed URLs for a CloudFront distribution
  * whose origin is the blob bucket, {@code https://{domain}/{keyPrefix}{blobKey}?...&Expires=
- * &Signature=&Key-Pair-Id=}. The URL carries {@code response-content-type} (and
- * {@code response-content-disposition} for downloads), which the distribution's cache policy
+ * &Signature=&Key-Pair-Id=}. The URL carries {@code response-content-type} (and an attachment
+ * {@code response-content-disposition} for downloads and for content that could run script, by
+ * {@link ServedType}: the same rules as our {@code /storage}), which the distribution's cache policy
  * must forward to S3 (and include in the cache key) for them to take effect.
  *
  * <p>Stability: the expiry is {@code now + ttl} rounded up to a window boundary (a tenth of the
@@ -78,14 +80,12 @@ public final class CloudFrontUrlSigner implements ObjectUrlSigner {
 
   private String sign(BinaryContent content, String downloadFilename, Instant expires) {
     StringBuilder resource = new StringBuilder(objectPrefix()).append(content.blobKey().value());
-    char sep = '?';
-    if (content.contentType() != null && !content.contentType().isBlank()) {
-      resource.append(sep).append("response-content-type=").append(encode(content.contentType()));
-      sep = '&';
-    }
-    if (downloadFilename != null && !downloadFilename.isEmpty()) {
-      resource.append(sep).append("response-content-disposition=")
-          .append(encode(attachmentDisposition.apply(downloadFilename)));
+    ServedType served = ServedType.of(content.contentType());
+    resource.append("?response-content-type=").append(encode(served.contentType()));
+    boolean download = downloadFilename != null && !downloadFilename.isEmpty();
+    if (download || served.attachment()) {
+      resource.append("&response-content-disposition=")
+          .append(encode(attachmentDisposition.apply(download ? downloadFilename : content.filename())));
     }
     return cloudFront.getSignedUrlWithCannedPolicy(r -> r
         .resourceUrl(resource.toString())

@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.ServedType;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.S3Settings;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -25,8 +26,9 @@ import software.amazon.awssdk.services.s3.S3Utilities;
  * The {@code s3} signing mode: a SigV4 query-string presigned GET of the blob's object, so the
  * bytes go straight from the object store to the browser (Range, If-None-Match and HEAD are
  * answered there). The URL asks the store to answer with the Binary's {@code Content-Type}
- * ({@code response-content-type}) and, for downloads, a {@code Content-Disposition}
- * ({@code response-content-disposition}).
+ * ({@code response-content-type}) and, for downloads and for content that could run script
+ * ({@link ServedType}: the same rules as our {@code /storage}), an attachment
+ * {@code Content-Disposition} ({@code response-content-disposition}).
  *
  * <p>Stability: the signature is computed with a signing clock fixed at the start of the
  * current window (a tenth of the TTL, whole seconds), so {@code X-Amz-Date}, {@code
@@ -106,12 +108,14 @@ public final class S3UrlSigner implements ObjectUrlSigner {
     SdkHttpRequest.Builder request = SdkHttpRequest.builder()
         .method(SdkHttpMethod.GET)
         .uri(objectUrl(content.blobKey()));
-    if (content.contentType() != null && !content.contentType().isBlank()) {
-      request.putRawQueryParameter("response-content-type", content.contentType());
-    }
+    ServedType served = ServedType.of(content.contentType());
+    request.putRawQueryParameter("response-content-type", served.contentType());
     if (downloadFilename != null && !downloadFilename.isEmpty()) {
       request.putRawQueryParameter("response-content-disposition",
           attachmentDisposition.apply(downloadFilename));
+    } else if (served.attachment()) {
+      request.putRawQueryParameter("response-content-disposition",
+          attachmentDisposition.apply(content.filename()));
     }
     Clock signingClock = Clock.fixed(signedAt, ZoneOffset.UTC);
     return signer.sign(r -> r

@@ -191,6 +191,7 @@ public final class S3BlobStore implements BlobStore {
           .contentLength());
     } catch (S3Exception e) {
       if (e.statusCode() == 404) {
+        requireBucket("HeadObject " + key);
         return Optional.empty();
       }
       throw io("HeadObject " + key, e);
@@ -253,7 +254,7 @@ public final class S3BlobStore implements BlobStore {
     try {
       return s3.getObject(request);
     } catch (S3Exception e) {
-      if (e.statusCode() == 404) {
+      if (e.statusCode() == 404 && !isNoSuchBucket(e)) {
         throw new NoSuchFileException(key.value());
       }
       if (e.statusCode() == 416) {
@@ -262,6 +263,33 @@ public final class S3BlobStore implements BlobStore {
       throw io("GetObject " + key, e);
     } catch (SdkException e) {
       throw io("GetObject " + key, e);
+    }
+  }
+
+  /**
+   * A 404 names a missing object or a missing bucket. A missing bucket is an outage
+   * ({@link BlobStoreOutage}), not a lost blob, so its exception is kept as the cause.
+   */
+  private static boolean isNoSuchBucket(S3Exception e) {
+    return e.awsErrorDetails() != null && "NoSuchBucket".equals(e.awsErrorDetails().errorCode());
+  }
+
+  /**
+   * The 404 of a HEAD has no body to tell a missing object from a missing bucket: asks the
+   * bucket (one more request, only for an object that is not there).
+   *
+   * @throws IOException with the store's {@code NoSuchBucket} as its cause when the bucket is gone
+   */
+  private void requireBucket(String what) throws IOException {
+    try {
+      s3.headBucket(b -> b.bucket(settings.bucket()));
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        throw io(what, e);
+      }
+      // anything else: the object's own 404 stands
+    } catch (SdkException e) {
+      throw io(what, e);
     }
   }
 

@@ -419,6 +419,23 @@ abstract class ResourceStoreContract extends StoreContract {
     assertThat(this.<Boolean>q(tx -> tx.isBlobReferenced(BlobKey.random()))).isFalse();
   }
 
+  /** Signed URLs name a Binary by id and version alone: two projects never hold the same one. */
+  @Test
+  void theSameBinaryVersionInASecondProjectConflicts() {
+    store.inTransaction(tx -> {
+      tx.insertBinaryContent(new BinaryContent("p", "u1", 1, BlobKey.random(), 3, null, "b".repeat(40),
+          "text/plain", null, null, Instant.ofEpochMilli(5000)));
+      return null;
+    });
+    assertThatThrownBy(() -> store.inTransaction(tx -> {
+      tx.insertBinaryContent(new BinaryContent("other", "u1", 1, BlobKey.random(), 3, null, "b".repeat(40),
+          "text/plain", null, null, Instant.ofEpochMilli(6000)));
+      return null;
+    })).isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.isConflict()).isTrue());
+    assertThat(this.<List<BinaryContent>>q(tx -> tx.binaryContentAnyProject("u1", 1)))
+        .extracting(BinaryContent::project).containsExactly("p");
+  }
+
   @Test
   void aBinaryContentRowReadsBackAsStoredAndARolledBackOneIsNotFound() {
     BinaryContent c = new BinaryContent("p", "r1", 1, BlobKey.random(), 3, "a".repeat(64), "b".repeat(40),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirbox.testing.TestBytes.random;
 import static org.fhirbox.testing.TestBytes.sha256;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
@@ -226,6 +228,31 @@ class BinaryRestTest {
         .header("Accept", "*/*").header("Range", "bytes=0-9").header("If-Range", etag));
     assertThat(part.statusCode()).isEqualTo(206);
     assertThat(part.body()).isEqualTo(Arrays.copyOf(body, 10));
+  }
+
+  /** Lost content is data loss: GET and HEAD agree on a 500 that names it, raw and signed alike. */
+  @Test
+  void aBinaryWhoseBlobIsGoneAnswersTheSameErrorToGetAndHead() throws Exception {
+    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "application/pdf", random(2000, 11));
+    String id = TestClient.createdId(created);
+    String signed = new ObjectMapper().readTree(created.body()).get("url").asText();
+    String path = "fhir/R4/Binary/" + id;
+    String key = raw(path).headers().firstValue("ETag").orElseThrow().substring(1, 33);
+    Files.delete(server.dataDir().resolve("blobs").resolve(key.substring(0, 2)).resolve(key.substring(2, 4))
+        .resolve(key));
+
+    for (String target : List.of(path, signed)) {
+      HttpResponse<byte[]> get = raw(target);
+      HttpResponse<byte[]> head = http.sendBytes(http.request(target).header("Accept", "*/*")
+          .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+      assertThat(get.statusCode()).as(target).isEqualTo(500);
+      assertThat(head.statusCode()).as(target).isEqualTo(500);
+      OperationOutcome oo = TestServer.FHIR.newJsonParser().parseResource(OperationOutcome.class,
+          new String(get.body(), StandardCharsets.UTF_8));
+      assertThat(oo.getIssueFirstRep().getCode().toCode()).isEqualTo("exception");
+      assertThat(oo.getIssueFirstRep().getDiagnostics())
+          .isEqualTo("the stored content of Binary/" + id + " version 1 is missing");
+    }
   }
 
   @Test

@@ -28,6 +28,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.ServedType;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.FileBlobStore;
 import org.junit.jupiter.api.AfterAll;
@@ -49,6 +50,7 @@ class StorageResponderTest {
   private static final Map<String, BinaryContent> contents = new ConcurrentHashMap<>();
   private static byte[] data;
   private static volatile Class<?> outputType;
+  private static volatile FhirException lastError;
 
   /** The test route: /{name}[?download=filename], one stored BinaryContent per name. */
   static final class StorageServlet extends HttpServlet {
@@ -61,6 +63,8 @@ class StorageResponderTest {
       try {
         responder.respond(req, resp, content, store, req.getParameter("download"), 3600);
       } catch (FhirException e) {
+        lastError = e;
+        resp.reset(); // as ErrorMapper does: headers set before the error was found are dropped
         resp.setStatus(e.status());
         e.headers().forEach(resp::setHeader);
         resp.setContentType("application/fhir+json");
@@ -84,6 +88,8 @@ class StorageResponderTest {
     put("text", "hello".getBytes(StandardCharsets.UTF_8), "text/plain", "hello.txt");
     put("untyped", "x".getBytes(StandardCharsets.UTF_8), null, null);
     put("bad-type", "x".getBytes(StandardCharsets.UTF_8), "text/plain\r\nX-Evil: 1", null);
+    put("gone", "lost".getBytes(StandardCharsets.UTF_8), "text/plain", null);
+    store.delete(contents.get("gone").blobKey());
 
     server = new Server();
     ServerConnector connector = new ServerConnector(server);
@@ -365,17 +371,31 @@ class StorageResponderTest {
   }
 
   @Test
+  void aMissingBlobIsTheSameErrorForGetAndHead() throws Exception {
+    for (String method : List.of("GET", "HEAD")) {
+      lastError = null;
+      HttpResponse<byte[]> r = send(method, "gone");
+
+      assertThat(r.statusCode()).as(method).isEqualTo(500);
+      assertThat(lastError).as(method).isNotNull();
+      assertThat(lastError.issues().get(0).type().toCode()).isEqualTo("exception");
+      assertThat(lastError.getMessage()).isEqualTo("the stored content of Binary/gone version 1 is missing");
+    }
+    assertThat(send("GET", "gone", "Range", "bytes=0-1").statusCode()).isEqualTo(500);
+  }
+
+  @Test
   void typesThatCanRunScriptAreRecognised() {
     for (String t : List.of("text/html", "TEXT/HTML; charset=utf-8", "application/xhtml+xml",
         "image/svg+xml", "application/xml", "text/xml", "application/atom+xml",
         "application/javascript", "text/javascript", "application/ecmascript", "text/markdown",
         "text/xsl", "application/x-shockwave-flash")) {
-      assertThat(StorageResponder.isActive(t)).as(t).isTrue();
+      assertThat(ServedType.isActive(t)).as(t).isTrue();
     }
     for (String t : List.of("text/plain", "text/plain; charset=utf-8", "text/csv", "image/png",
         "application/pdf", "application/octet-stream", "application/json", "video/mp4",
         "application/dicom", "application/fhir+json")) {
-      assertThat(StorageResponder.isActive(t)).as(t).isFalse();
+      assertThat(ServedType.isActive(t)).as(t).isFalse();
     }
   }
 

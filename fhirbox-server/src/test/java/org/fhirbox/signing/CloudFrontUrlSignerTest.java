@@ -103,6 +103,21 @@ class CloudFrontUrlSignerTest {
   }
 
   @Test
+  void contentThatCouldRunScriptIsServedAsAnAttachmentOfACleanType() {
+    BinaryContent html = new BinaryContent("default", "b2", 1, KEY, 10, "00", "00", "text/html",
+        "page.html", null, Instant.EPOCH);
+    BinaryContent listed = new BinaryContent("default", "b3", 1, KEY, 10, "00", "00",
+        "image/png;x=,text/html", null, null, Instant.EPOCH);
+
+    String page = Signed.parse(signer(WINDOW_START).sign("", html, null)).resource();
+    String list = Signed.parse(signer(WINDOW_START).sign("", listed, null)).resource();
+
+    assertThat(page).contains("?response-content-type=text%2Fhtml&response-content-disposition="
+        + "attachment%3B%20filename%3D%22page.html%22");
+    assertThat(list).endsWith("?response-content-type=application%2Foctet-stream");
+  }
+
+  @Test
   void urlIsStableWithinAWindowAndLivesBetweenTtlAndTtlPlusTenPercent() {
     String first = signer(WINDOW_START.plusSeconds(1)).sign("", CONTENT, null);
     for (long offset : new long[] {1, 2, WINDOW / 2, WINDOW}) {

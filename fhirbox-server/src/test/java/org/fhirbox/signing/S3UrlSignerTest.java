@@ -126,6 +126,24 @@ class S3UrlSignerTest {
   }
 
   @Test
+  void contentThatCouldRunScriptIsAnsweredAsAnAttachmentOfACleanType() throws Exception {
+    BinaryContent html = new BinaryContent("default", "b2", 1, content.blobKey(), content.size(),
+        null, content.sha1Hex(), "text/html", null, null, Instant.now());
+    BinaryContent listed = new BinaryContent("default", "b3", 1, content.blobKey(), content.size(),
+        null, content.sha1Hex(), "image/png;x=,text/html", null, null, Instant.now());
+    String page = signer(Clock.systemUTC()).sign("", html, null);
+
+    HttpResponse<byte[]> resp = get(page);
+
+    assertThat(query(page).get("response-content-disposition")).startsWith("attachment");
+    assertThat(resp.statusCode()).isEqualTo(200);
+    assertThat(resp.headers().firstValue("Content-Disposition")).hasValueSatisfying(
+        d -> assertThat(d).startsWith("attachment"));
+    assertThat(query(signer(Clock.systemUTC()).sign("", listed, null)).get("response-content-type"))
+        .isEqualTo("application/octet-stream");
+  }
+
+  @Test
   void urlIsStableWithinAWindowAndChangesInTheNext() {
     Instant windowStart = Instant.ofEpochSecond(1_800_000_000L / WINDOW * WINDOW);
 

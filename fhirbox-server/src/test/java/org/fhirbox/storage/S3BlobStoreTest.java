@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.URI;
+import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -442,6 +443,19 @@ class S3BlobStoreTest extends BlobStoreContract {
         .pathStyle(true).build();
     try (S3BlobStore absent = newStore(missing, SECRET_KEY)) {
       assertThat(absent.isReachable()).isFalse();
+    }
+  }
+
+  @Test
+  void readingFromAMissingBucketIsAnOutage() throws IOException {
+    S3Settings missing = S3Settings.builder("no-such-bucket").endpoint(endpoint)
+        .pathStyle(true).build();
+    BlobKey key = BlobKey.random();
+    try (S3BlobStore absent = newStore(missing, SECRET_KEY)) {
+      assertThatThrownBy(() -> absent.open(key, 0)).isNotInstanceOf(NoSuchFileException.class)
+          .satisfies(e -> assertThat(BlobStoreOutage.of(e)).contains("the object store's bucket does not exist"));
+      assertThatThrownBy(() -> absent.size(key)).isNotInstanceOf(NoSuchFileException.class)
+          .satisfies(e -> assertThat(BlobStoreOutage.of(e)).contains("the object store's bucket does not exist"));
     }
   }
 }
