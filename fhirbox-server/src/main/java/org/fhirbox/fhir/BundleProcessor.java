@@ -12,10 +12,8 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.model.AuditSource;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
-import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
@@ -24,7 +22,6 @@ import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
-import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -51,6 +48,7 @@ public final class BundleProcessor {
   private final ConditionalMatch conditional;
   private final Function<RuntimeException, FhirException> failures;
   private final FhirTerser terser;
+  private final WriteChecks checks;
 
   /**
    * @param failures what a failure that is no FhirException (the database or blob store down, a
@@ -67,6 +65,7 @@ public final class BundleProcessor {
     this.conditional = conditional;
     this.failures = failures;
     this.terser = repository.codec().context().newTerser();
+    this.checks = new WriteChecks(repository, binaryData, access, compartment);
   }
 
   /**
@@ -82,10 +81,10 @@ public final class BundleProcessor {
           return new Written(match.get(), repository.toResource(match.get()), false, null, null);
         }
       }
-      Checked c = beforeWrite(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource, Set.of());
-      Written w = afterWrite(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
+      WriteChecks.Checked c = checks.before(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource, Set.of());
+      Written w = checks.after(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
           blob, null, c.gate()));
-      return requireContext(tx, principal, w, Interaction.CREATE);
+      return checks.context(tx, principal, w, Interaction.CREATE);
     }));
     if (!out.created()) {
       binaryData.discard(blob); // the match is the answer: nothing names the bytes sent
@@ -101,10 +100,10 @@ public final class BundleProcessor {
   public Written updateSingle(Principal principal, String type, String id, Resource resource, Long ifMatch) {
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
     return withBlob(blob, () -> store.inTransaction(tx -> {
-      Checked c = beforeWrite(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
-      Written w = afterWrite(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
+      WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
+      Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
           blob, null, c.gate()));
-      return requireContext(tx, principal, w, Interaction.UPDATE);
+      return checks.context(tx, principal, w, Interaction.UPDATE);
     }));
   }
 
@@ -134,17 +133,17 @@ public final class BundleProcessor {
           throw FhirException.preconditionFailed("If-Match names a version, but the condition '"
               + QueryLimits.shorten(shown) + "' matches no " + type);
         }
-        Checked c = beforeWrite(tx, principal, type, null, Interaction.CREATE, resource, Set.of());
-        Written w = afterWrite(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
+        WriteChecks.Checked c = checks.before(tx, principal, type, null, Interaction.CREATE, resource, Set.of());
+        Written w = checks.after(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
             blob, null, c.gate()));
-        return requireContext(tx, principal, w, Interaction.CREATE);
+        return checks.context(tx, principal, w, Interaction.CREATE);
       }
       String id = match.map(StoredResource::id).orElse(bodyId);
       resource.setId(id);
-      Checked c = beforeWrite(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
-      Written w = afterWrite(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
+      WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
+      Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
           blob, null, c.gate()));
-      return requireContext(tx, principal, w, Interaction.UPDATE);
+      return checks.context(tx, principal, w, Interaction.UPDATE);
     }));
   }
 
@@ -169,106 +168,12 @@ public final class BundleProcessor {
    */
   public Optional<StoredResource> delete(ResourceStore.Tx tx, Principal principal, String type, String id,
       Long ifMatch) {
-    Checked c = beforeWrite(tx, principal, type, id, Interaction.DELETE, null, Set.of());
+    WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.DELETE, null, Set.of());
     Optional<StoredResource> gone = repository.delete(tx, principal.project(), type, id, ifMatch);
     if (gone.isEmpty() && c.patient() != null) {
       throw FhirException.notFound(type + "/" + id + " is not known");
     }
     return gone;
-  }
-
-  /**
-   * The compartment checks before a write: the patient the write is limited to (null when a wider
-   * grant covers it); 404 when the resource to update or delete is outside that compartment. A
-   * Binary gets the patient as its securityContext when it names none. The Attachments of
-   * {@code res} may name only Binaries the caller may attach ({@link #attachable}), which the write
-   * checks as it finds them;
-   * {@code createdHere}: the ids of Binaries the same transaction creates.
-   */
-  private Checked beforeWrite(ResourceStore.Tx tx, Principal principal, String type, String id,
-      Interaction interaction, Resource res, Set<String> createdHere) {
-    String patient = compartment.limit(principal, type, interaction).orElse(null);
-    if (patient != null && id != null) {
-      compartment.requireVisible(tx, principal.project(), patient, type, id, null);
-    }
-    if (patient != null && res instanceof Binary b && !b.hasSecurityContext()) {
-      b.setSecurityContext(new Reference("Patient/" + patient));
-    }
-    if (res instanceof AuditEvent event && event.getSource().getObserver().getIdentifier().getSystem() != null
-        && event.getSource().getObserver().getIdentifier().getSystem().equals(AuditSource.SYSTEM)) {
-      throw FhirException.badRequest("AuditEvent.source.observer.identifier " + AuditSource.SYSTEM + " is the server's"
-          + " own: only fhirbox records AuditEvents as itself", "AuditEvent.source.observer.identifier");
-    }
-    if (interaction == Interaction.UPDATE && res instanceof Binary b && !b.hasData()) {
-      requireKeptBytesReadable(tx, principal, id, b);
-    }
-    return new Checked(patient, attachable(tx, principal, type, id,
-        patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere));
-  }
-
-  /** What {@link #beforeWrite} found: the patient the write is limited to (or null), and who may be attached. */
-  private record Checked(String patient, AttachmentNormalizer.Gate gate) {}
-
-  /**
-   * An update of Binary {@code id} without data keeps the current version's bytes under the new
-   * version's {@code contentType} and {@code securityContext}: the caller must be able to read those
-   * bytes now (404 or 403 as a read gets), or changing the context would hand them content it may not
-   * read; and the new content type must pass the Binary policy, as it would with the bytes sent.
-   */
-  private void requireKeptBytesReadable(ResourceStore.Tx tx, Principal principal, String id, Binary b) {
-    Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false);
-    if (current.isEmpty() || current.get().deleted()) {
-      return; // nothing to keep: the repository refuses the update
-    }
-    access.requireReadVersion(tx, principal, current.get());
-    binaryData.checkKept(b.hasContentType() ? b.getContentType() : "application/octet-stream");
-  }
-
-  /**
-   * 400, in the words used for a Binary that does not exist, when an Attachment of the written
-   * resource names a Binary the caller may not attach, so that attaching cannot tell whether it exists:
-   * <ul>
-   *   <li>when the write or the caller's Binary reads are limited to a patient ({@code limited}),
-   *       one outside that patient's compartment: attaching it to a resource in the compartment
-   *       would put it there, and a patient's app could reach another patient's content by
-   *       guessing its id;
-   *   <li>else one the caller may not read ({@link BinaryAccess#verdict}), unless this transaction
-   *       created it or the current version of the resource already names it: a writer that could
-   *       attach what it may not read would learn its size and hash, and could bring it into a
-   *       patient's compartment, where that patient's app reads it.
-   * </ul>
-   * Checked as each Binary is found, before its size or hash is compared, which would tell a Binary
-   * that exists ({@link AttachmentNormalizer.Gate}).
-   */
-  private AttachmentNormalizer.Gate attachable(ResourceStore.Tx tx, Principal principal, String type, String id,
-      boolean limited, Set<String> createdHere) {
-    String patient = principal.patient().orElse(null);
-    return (reference, content) -> {
-      boolean attachable;
-      if (limited) {
-        attachable = patient != null && compartment.containsBinary(tx, content, patient);
-      } else {
-        // the current version is read only for a Binary the caller may not read, which is rare
-        attachable = createdHere.contains(content.binaryId())
-            || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
-            || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
-                .flatMap(repository::readable)
-                .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)).orElse(false);
-      }
-      if (!attachable) {
-        throw AttachmentNormalizer.unknownBinary(reference);
-      }
-    };
-  }
-
-  /** 403 when a resource written under a patient limit ({@code patient} not null) left the compartment. */
-  private Written afterWrite(String patient, Written w) {
-    // a Binary's securityContext is judged when the unit of work ends: it may name a later entry
-    if (patient != null && !(w.resource() instanceof Binary) && !compartment.contains(w.resource(), patient)) {
-      throw FhirException.forbidden("the " + w.stored().type() + " would be outside the compartment of Patient/"
-          + patient + ", to which the access token's patient/ scopes limit writes; it must name that patient");
-    }
-    return w;
   }
 
   private <T> T withBlob(BlobInfo blob, java.util.function.Supplier<T> work) {
@@ -428,32 +333,6 @@ public final class BundleProcessor {
     return r.ifNoneExist() != null && result.getResponse().getStatus().startsWith("200");
   }
 
-  private Written requireContext(ResourceStore.Tx tx, Principal principal, Written w, Interaction interaction) {
-    repository.requireSecurityContextExists(tx, principal.project(), w.resource());
-    requireContextInCompartment(tx, principal, w.resource(), interaction);
-    return w;
-  }
-
-  /**
-   * 403 when a Binary written under a patient limit names a securityContext outside the
-   * compartment: the caller could never read it back, and would have put content in another
-   * patient's record.
-   */
-  private void requireContextInCompartment(ResourceStore.Tx tx, Principal principal, Resource written,
-      Interaction interaction) {
-    if (!(written instanceof Binary b) || !compartment.limited(principal, "Binary", interaction)) {
-      return;
-    }
-    String patient = compartment.requirePatient(principal);
-    String ctx = b.getSecurityContext().getReference();
-    int slash = ctx.indexOf('/');
-    if (!compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
-        patient)) {
-      throw FhirException.forbidden("Binary.securityContext " + ctx + " is outside the compartment of Patient/"
-          + patient + ", to which the access token's patient/ scopes limit writes");
-    }
-  }
-
   /** {@code results[i]} answers {@code requests.get(i)}; the Binaries written must name existing resources. */
   private BundleEntryComponent[] requireContexts(ResourceStore.Tx tx, Principal principal,
       List<EntryRequest> requests, BundleEntryComponent[] results) {
@@ -462,7 +341,7 @@ public final class BundleProcessor {
       if (results[i].getResponse().hasLocation() && !matched(r, results[i])) {
         try {
           repository.requireSecurityContextExists(tx, principal.project(), results[i].getResource());
-          requireContextInCompartment(tx, principal, results[i].getResource(),
+          checks.contextInCompartment(tx, principal, results[i].getResource(),
               r.method() == HTTPVerb.POST ? Interaction.CREATE : Interaction.UPDATE);
         } catch (FhirException e) {
           throw atEntry(r, e);
@@ -490,16 +369,16 @@ public final class BundleProcessor {
                 .setLastModified(java.util.Date.from(match.lastUpdated()));
             return out;
           }
-          Checked c = beforeWrite(tx, principal, r.type(), null, Interaction.CREATE, res, createdHere);
-          Written w = afterWrite(c.patient(), repository.create(tx, project, res,
+          WriteChecks.Checked c = checks.before(tx, principal, r.type(), null, Interaction.CREATE, res, createdHere);
+          Written w = checks.after(c.patient(), repository.create(tx, project, res,
               assignedId == null ? ResourceIds.newId() : assignedId, blob, null, c.gate()));
           written(out, w);
         }
         case PUT -> {
           principal.require(r.type(), Interaction.UPDATE);
           requireBody(r, res);
-          Checked c = beforeWrite(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
-          Written w = afterWrite(c.patient(), repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
+          WriteChecks.Checked c = checks.before(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
+          Written w = checks.after(c.patient(), repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
               null, c.gate()));
           written(out, w);
         }

@@ -1,0 +1,155 @@
+package org.fhirbox.fhir;
+
+import java.util.Optional;
+import java.util.Set;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.model.AuditSource;
+import org.fhirbox.model.StoredResource;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * The checks around every resource write, single or in a Bundle: the caller's patient compartment
+ * before and after it, the Binaries its Attachments may name, the bytes an update of a Binary
+ * keeps, and the resource a Binary's {@code securityContext} names.
+ */
+final class WriteChecks {
+  private final ResourceRepository repository;
+  private final BinaryData binaryData;
+  private final BinaryAccess access;
+  private final PatientCompartment compartment;
+
+  WriteChecks(ResourceRepository repository, BinaryData binaryData, BinaryAccess access,
+      PatientCompartment compartment) {
+    this.repository = repository;
+    this.binaryData = binaryData;
+    this.access = access;
+    this.compartment = compartment;
+  }
+
+  /**
+   * The compartment checks before a write: the patient the write is limited to (null when a wider
+   * grant covers it); 404 when the resource to update or delete is outside that compartment. A
+   * Binary gets the patient as its securityContext when it names none. The Attachments of
+   * {@code res} may name only Binaries the caller may attach ({@link #attachable}), which the write
+   * checks as it finds them;
+   * {@code createdHere}: the ids of Binaries the same transaction creates.
+   */
+  Checked before(ResourceStore.Tx tx, Principal principal, String type, String id,
+      Interaction interaction, Resource res, Set<String> createdHere) {
+    String patient = compartment.limit(principal, type, interaction).orElse(null);
+    if (patient != null && id != null) {
+      compartment.requireVisible(tx, principal.project(), patient, type, id, null);
+    }
+    if (patient != null && res instanceof Binary b && !b.hasSecurityContext()) {
+      b.setSecurityContext(new Reference("Patient/" + patient));
+    }
+    if (res instanceof AuditEvent event && event.getSource().getObserver().getIdentifier().getSystem() != null
+        && event.getSource().getObserver().getIdentifier().getSystem().equals(AuditSource.SYSTEM)) {
+      throw FhirException.badRequest("AuditEvent.source.observer.identifier " + AuditSource.SYSTEM + " is the server's"
+          + " own: only fhirbox records AuditEvents as itself", "AuditEvent.source.observer.identifier");
+    }
+    if (interaction == Interaction.UPDATE && res instanceof Binary b && !b.hasData()) {
+      requireKeptBytesReadable(tx, principal, id, b);
+    }
+    return new Checked(patient, attachable(tx, principal, type, id,
+        patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere));
+  }
+
+  /** What {@link #before} found: the patient the write is limited to (or null), and who may be attached. */
+  record Checked(String patient, AttachmentNormalizer.Gate gate) {}
+
+  /**
+   * An update of Binary {@code id} without data keeps the current version's bytes under the new
+   * version's {@code contentType} and {@code securityContext}: the caller must be able to read those
+   * bytes now (404 or 403 as a read gets), or changing the context would hand them content it may not
+   * read; and the new content type must pass the Binary policy, as it would with the bytes sent.
+   */
+  private void requireKeptBytesReadable(ResourceStore.Tx tx, Principal principal, String id, Binary b) {
+    Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false);
+    if (current.isEmpty() || current.get().deleted()) {
+      return; // nothing to keep: the repository refuses the update
+    }
+    access.requireReadVersion(tx, principal, current.get());
+    binaryData.checkKept(b.hasContentType() ? b.getContentType() : "application/octet-stream");
+  }
+
+  /**
+   * 400, in the words used for a Binary that does not exist, when an Attachment of the written
+   * resource names a Binary the caller may not attach, so that attaching cannot tell whether it exists:
+   * <ul>
+   *   <li>when the write or the caller's Binary reads are limited to a patient ({@code limited}),
+   *       one outside that patient's compartment: attaching it to a resource in the compartment
+   *       would put it there, and a patient's app could reach another patient's content by
+   *       guessing its id;
+   *   <li>else one the caller may not read ({@link BinaryAccess#verdict}), unless this transaction
+   *       created it or the current version of the resource already names it: a writer that could
+   *       attach what it may not read would learn its size and hash, and could bring it into a
+   *       patient's compartment, where that patient's app reads it.
+   * </ul>
+   * Checked as each Binary is found, before its size or hash is compared, which would tell a Binary
+   * that exists ({@link AttachmentNormalizer.Gate}).
+   */
+  private AttachmentNormalizer.Gate attachable(ResourceStore.Tx tx, Principal principal, String type, String id,
+      boolean limited, Set<String> createdHere) {
+    String patient = principal.patient().orElse(null);
+    return (reference, content) -> {
+      boolean attachable;
+      if (limited) {
+        attachable = patient != null && compartment.containsBinary(tx, content, patient);
+      } else {
+        // the current version is read only for a Binary the caller may not read, which is rare
+        attachable = createdHere.contains(content.binaryId())
+            || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
+            || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
+                .flatMap(repository::readable)
+                .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)).orElse(false);
+      }
+      if (!attachable) {
+        throw AttachmentNormalizer.unknownBinary(reference);
+      }
+    };
+  }
+
+  /** 403 when a resource written under a patient limit ({@code patient} not null) left the compartment. */
+  Written after(String patient, Written w) {
+    // a Binary's securityContext is judged when the unit of work ends: it may name a later entry
+    if (patient != null && !(w.resource() instanceof Binary) && !compartment.contains(w.resource(), patient)) {
+      throw FhirException.forbidden("the " + w.stored().type() + " would be outside the compartment of Patient/"
+          + patient + ", to which the access token's patient/ scopes limit writes; it must name that patient");
+    }
+    return w;
+  }
+
+  /** The Binary written names a resource that exists, and, under a patient limit, one in the compartment. */
+  Written context(ResourceStore.Tx tx, Principal principal, Written w, Interaction interaction) {
+    repository.requireSecurityContextExists(tx, principal.project(), w.resource());
+    contextInCompartment(tx, principal, w.resource(), interaction);
+    return w;
+  }
+
+  /**
+   * 403 when a Binary written under a patient limit names a securityContext outside the
+   * compartment: the caller could never read it back, and would have put content in another
+   * patient's record.
+   */
+  void contextInCompartment(ResourceStore.Tx tx, Principal principal, Resource written,
+      Interaction interaction) {
+    if (!(written instanceof Binary b) || !compartment.limited(principal, "Binary", interaction)) {
+      return;
+    }
+    String patient = compartment.requirePatient(principal);
+    String ctx = b.getSecurityContext().getReference();
+    int slash = ctx.indexOf('/');
+    if (!compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
+        patient)) {
+      throw FhirException.forbidden("Binary.securityContext " + ctx + " is outside the compartment of Patient/"
+          + patient + ", to which the access token's patient/ scopes limit writes");
+    }
+  }
+}
