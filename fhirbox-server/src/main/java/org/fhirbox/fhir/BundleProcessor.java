@@ -81,7 +81,8 @@ public final class BundleProcessor {
           return new Written(match.get(), repository.toResource(match.get()), false, null, null);
         }
       }
-      WriteChecks.Checked c = checks.before(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource, Set.of());
+      WriteChecks.Checked c = checks.before(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource,
+          Set.of());
       Written w = checks.after(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
           blob, null, c.gate()));
       return checks.context(tx, principal, w, Interaction.CREATE);
@@ -108,43 +109,43 @@ public final class BundleProcessor {
   }
 
   /**
-   * Conditional update (FHIR R4 http.html#cond-update), its search and its write in one transaction:
-   * one match is updated (a body naming another id is 400); no match creates, with the body's id
-   * when it has one (update as create), else with a new one; more than one match is 412.
+   * Conditional update (FHIR R4 http.html#cond-update), its search and its write in one transaction;
+   * what it writes is {@link #conditionalTarget}.
    */
   public Written updateConditional(Principal principal, String type, Map<String, List<String>> criteria,
       String shown, Resource resource, Long ifMatch) {
-    String bodyId = resource.hasIdElement() ? resource.getIdElement().getIdPart() : null;
+    String bodyId = idOf(resource);
+    String newId = ResourceIds.newId();
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
     return withBlob(blob, () -> store.inTransaction(tx -> {
-      Optional<StoredResource> match = conditional.existing(tx, principal, type, criteria, shown,
-          ConditionalMatch.Kind.UPDATE);
-      if (match.isPresent() && bodyId != null && !bodyId.equals(match.get().id())) {
-        throw FhirException.badRequest("the body's id '" + bodyId + "' is not the id of the " + type
-            + " the condition matches (" + match.get().id() + "); send the matching id or none", type + ".id");
-      }
-      if (match.isEmpty() && bodyId == null) {
-        principal.require(type, Interaction.CREATE);
-        if (resource instanceof Binary) {
-          throw FhirException.badRequest("a conditional update that creates a Binary needs its bytes in data",
-              "Binary.data");
-        }
-        if (ifMatch != null) {
-          throw FhirException.preconditionFailed("If-Match names a version, but the condition '"
-              + QueryLimits.shorten(shown) + "' matches no " + type);
-        }
-        WriteChecks.Checked c = checks.before(tx, principal, type, null, Interaction.CREATE, resource, Set.of());
-        Written w = checks.after(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
-            blob, null, c.gate()));
-        return checks.context(tx, principal, w, Interaction.CREATE);
-      }
-      String id = match.map(StoredResource::id).orElse(bodyId);
+      String id = conditionalTarget(tx, principal, type, criteria, shown, bodyId, newId);
       resource.setId(id);
       WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
       Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
           blob, null, c.gate()));
       return checks.context(tx, principal, w, Interaction.UPDATE);
     }));
+  }
+
+  /**
+   * The id a conditional update writes: its one match (a body naming another id is 400), or with no
+   * match the body's id (update as create) or, with none, {@code newId} (a create, which the caller
+   * must be allowed); 412 for more than one match.
+   *
+   * @param bodyId the id the resource sent had, or null
+   */
+  private String conditionalTarget(ResourceStore.Tx tx, Principal principal, String type,
+      Map<String, List<String>> criteria, String shown, String bodyId, String newId) {
+    Optional<StoredResource> match = conditional.existing(tx, principal, type, criteria, shown,
+        ConditionalMatch.Kind.UPDATE);
+    if (match.isPresent() && bodyId != null && !bodyId.equals(match.get().id())) {
+      throw FhirException.badRequest("the resource's id '" + bodyId + "' is not the id of the " + type
+          + " the condition matches (" + match.get().id() + "); send the matching id or none", type + ".id");
+    }
+    if (match.isEmpty() && bodyId == null) {
+      principal.require(type, Interaction.CREATE);
+    }
+    return match.map(StoredResource::id).orElseGet(() -> bodyId != null ? ResourceIds.requireValid(bodyId) : newId);
   }
 
   /**
@@ -156,7 +157,8 @@ public final class BundleProcessor {
     return store.inTransaction(tx -> {
       Optional<StoredResource> match = conditional.existing(tx, principal, type, criteria, shown,
           ConditionalMatch.Kind.DELETE);
-      return match.isEmpty() ? Optional.<StoredResource>empty() : delete(tx, principal, type, match.get().id(), ifMatch);
+      return match.isEmpty() ? Optional.<StoredResource>empty()
+          : delete(tx, principal, type, match.get().id(), ifMatch);
     });
   }
 
@@ -231,17 +233,23 @@ public final class BundleProcessor {
       BundleEntryComponent result;
       List<BlobInfo> blobs = new ArrayList<>();
       try {
-        EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
+        EntryRequest parsed = EntryRequest.of(entry, i, fhirBase, repository);
+        EntryRequest req = parsed.condition() != null && parsed.method() == HTTPVerb.PUT
+            ? parsed.withId(ResourceIds.newId()) : parsed;
         Resource res = entry.getResource();
+        String bodyId = idOf(res);
         TransactionPlan.requireResolvable(entry, i, terser, Map.of(), "which a batch does not resolve: its entries"
             + " are independent (FHIR R4 http.html#brules); a transaction resolves fullUrls");
         if (storesBytes(req, res)) {
           blobs.add(blobFor(res));
         }
         BlobInfo blob = blobs.isEmpty() ? null : blobs.get(0);
-        result = store.inTransaction(tx -> requireContexts(tx, principal, List.of(req),
-            new BundleEntryComponent[] {execute(tx, principal, req, res, blob, null, Set.of(),
-                match(tx, principal, req))})[0]);
+        result = store.inTransaction(tx -> {
+          EntryRequest run = resolve(tx, principal, req, res, bodyId);
+          return requireContexts(tx, principal, List.of(run),
+              new BundleEntryComponent[] {execute(tx, principal, run, res, blob, run.assignedId(), Set.of(),
+                  match(tx, principal, run))})[0];
+        });
         if (matched(req, result)) {
           blobs.forEach(binaryData::discard);
         }
@@ -275,27 +283,41 @@ public final class BundleProcessor {
           blobs.put(r.index(), blobFor(res));
         }
       }
+      Map<Integer, String> bodyIds = new HashMap<>();
+      requests.forEach(r -> bodyIds.put(r.index(), idOf(bundle.getEntry().get(r.index()).getResource())));
       BundleEntryComponent[] results = store.inTransaction(tx -> {
-        // conditional creates search before anything is written: what they find is what
-        // references to their fullUrl name
+        // conditional creates, updates and deletes search before anything is written: what they
+        // find is what they write, and what references to their fullUrl name
         Map<Integer, StoredResource> matches = new HashMap<>();
+        List<EntryRequest> runs = new ArrayList<>();
+        Map<Integer, String> resolved = new HashMap<>();
         for (EntryRequest r : requests) {
           StoredResource m = match(tx, principal, r);
           if (m != null) {
             matches.put(r.index(), m);
           }
+          EntryRequest run = resolve(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
+              bodyIds.get(r.index()));
+          if (r.condition() != null && run.id() != null) {
+            resolved.put(r.index(), run.type() + "/" + run.id());
+          }
+          runs.add(run);
         }
         Map<Integer, String> matchedTargets = new HashMap<>();
         matches.forEach((i, m) -> matchedTargets.put(i, m.type() + "/" + m.id()));
         plan.requireMatchesUntouched(matchedTargets);
-        plan.rewrite(terser, matchedTargets);
+        plan.requireResolvedOnce(resolved, matchedTargets);
+        Map<Integer, String> named = new HashMap<>(matchedTargets);
+        named.putAll(resolved);
+        plan.rewrite(terser, named);
         BundleEntryComponent[] res = new BundleEntryComponent[requests.size()];
-        for (EntryRequest r : ordered) {
+        for (EntryRequest planned : ordered) {
+          EntryRequest r = runs.get(planned.index());
           res[r.index()] = execute(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
               blobs.get(r.index()), r.assignedId(), createdHere, matches.get(r.index()));
         }
         // After every entry: a Binary may name a resource this Bundle creates after it.
-        return requireContexts(tx, principal, requests, res);
+        return requireContexts(tx, principal, runs, res);
       });
       Bundle out = new Bundle().setType(BundleType.TRANSACTIONRESPONSE);
       out.setId(ResourceIds.newId());
@@ -326,6 +348,48 @@ public final class BundleProcessor {
     } catch (FhirException e) {
       throw atEntry(r, e);
     }
+  }
+
+  /**
+   * A conditional update or delete entry ({@code r.condition()} not null) as the plain one its
+   * search makes of it (FHIR R4 http.html#cond-update, as for a single request): an update of the
+   * one match (a body naming another id is 400), or with no match an update as create of the body's
+   * id or, with none, a create under the id the plan assigned; a delete of the one match, or of
+   * nothing. More than one match is 412. Other entries are returned as they are.
+   *
+   * @param bodyId the id the entry's resource had before any run of the transaction set one
+   */
+  private EntryRequest resolve(ResourceStore.Tx tx, Principal principal, EntryRequest r, Resource res,
+      String bodyId) {
+    if (r.condition() == null) {
+      return r;
+    }
+    try {
+      if (r.method() == HTTPVerb.DELETE) {
+        principal.require(r.type(), Interaction.DELETE);
+        return r.resolved(conditional.existing(tx, principal, r.type(), QueryString.parse(r.condition()),
+            r.condition(), ConditionalMatch.Kind.DELETE).map(StoredResource::id).orElse(null));
+      }
+      principal.require(r.type(), Interaction.UPDATE);
+      requireBody(r, res);
+      String id = conditionalTarget(tx, principal, r.type(), QueryString.parse(r.condition()), r.condition(), bodyId,
+          r.assignedId());
+      res.setId(id);
+      return r.resolved(id);
+    } catch (FhirException e) {
+      throw atEntry(r, e);
+    }
+  }
+
+  /**
+   * The id a resource was sent with, or null. HAPI's parser gives a Bundle entry's resource its
+   * {@code urn:uuid:} fullUrl as id: that is no id of the resource's own.
+   */
+  private static String idOf(Resource res) {
+    if (res == null || !res.hasIdElement() || res.getIdElement().getValue().startsWith("urn:")) {
+      return null;
+    }
+    return res.getIdElement().getIdPart();
   }
 
   /** Whether {@code result} answers a conditional create {@code r} with what it matched: nothing was written. */
@@ -384,13 +448,20 @@ public final class BundleProcessor {
         }
         case DELETE -> {
           principal.require(r.type(), Interaction.DELETE);
+          if (r.id() == null) {
+            // a conditional delete whose search found nothing: nothing to delete, as for an id never used
+            out.getResponse().setStatus("200 OK").setOutcome(information("no " + r.type()
+                + " matches the condition; nothing was deleted"));
+            return out;
+          }
           Optional<StoredResource> gone = delete(tx, principal, r.type(), r.id(), r.ifMatch());
           if (gone.isPresent()) {
             out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.get().versionId() + "\"")
                 .setLastModified(java.util.Date.from(gone.get().lastUpdated()));
           } else {
             // FHIR R4 http.html#delete: deleting what does not exist succeeds; the outcome says so
-            out.getResponse().setStatus("200 OK").setOutcome(notThere(r.type(), r.id()));
+            out.getResponse().setStatus("200 OK").setOutcome(information(r.type() + "/" + r.id()
+                + " does not exist; nothing was deleted"));
           }
         }
         case GET -> {
@@ -422,11 +493,10 @@ public final class BundleProcessor {
     return out;
   }
 
-  /** The outcome of a delete of a resource that never existed. */
-  private static OperationOutcome notThere(String type, String id) {
+  /** An informational outcome: a delete that found nothing to delete. */
+  private static OperationOutcome information(String diagnostics) {
     OperationOutcome oo = new OperationOutcome();
-    oo.addIssue().setSeverity(IssueSeverity.INFORMATION).setCode(IssueType.INFORMATIONAL)
-        .setDiagnostics(type + "/" + id + " does not exist; nothing was deleted");
+    oo.addIssue().setSeverity(IssueSeverity.INFORMATION).setCode(IssueType.INFORMATIONAL).setDiagnostics(diagnostics);
     return oo;
   }
 

@@ -6,13 +6,21 @@ import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
 
 /**
  * A Bundle entry's request, parsed: {@code Type}, {@code Type/id} or {@code Type/id/_history/vid};
- * {@code ifNoneExist} the condition of a conditional create (a POST only), or null.
+ * {@code ifNoneExist} the condition of a conditional create (a POST only), or null;
+ * {@code condition} the query of a conditional update or delete ({@code PUT} or {@code DELETE}
+ * {@code Type?criteria}), or null; {@code assignedId} the id a create (or a conditional update that
+ * matches nothing and names no id) gets.
  */
 record EntryRequest(int index, HTTPVerb method, String type, String id, Long version, Long ifMatch,
-    String ifNoneExist, String assignedId) {
+    String ifNoneExist, String condition, String assignedId) {
 
   EntryRequest withId(String newId) {
-    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneExist, newId);
+    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneExist, condition, newId);
+  }
+
+  /** This conditional update or delete with what its search found: {@code found} (null: nothing to delete). */
+  EntryRequest resolved(String found) {
+    return new EntryRequest(index, method, type, found, version, ifMatch, ifNoneExist, null, assignedId);
   }
 
   static EntryRequest of(BundleEntryComponent entry, int index, String fhirBase, ResourceRepository repo) {
@@ -30,9 +38,17 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     if (url.startsWith(fhirBase + "/")) {
       url = url.substring(fhirBase.length() + 1);
     }
-    if (url.contains("?")) {
-      throw FhirException.badRequest("entry " + index + ": search and conditional URLs are not supported in Bundles",
-          where + ".url");
+    String condition = null;
+    int q = url.indexOf('?');
+    if (q >= 0) {
+      // FHIR R4 http.html#trules: PUT and DELETE may name their resource by a search
+      if (method != HTTPVerb.PUT && method != HTTPVerb.DELETE || url.substring(0, q).contains("/")
+          || q == url.length() - 1) {
+        throw FhirException.badRequest("entry " + index + ": a URL with search criteria is a conditional update or"
+            + " delete (PUT or DELETE Type?criteria); searches are not supported in Bundles", where + ".url");
+      }
+      condition = url.substring(q + 1);
+      url = url.substring(0, q);
     }
     String[] parts = url.split("/");
     if (parts.length == 0 || parts[0].isEmpty()) {
@@ -53,7 +69,7 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     if (method == HTTPVerb.POST && id != null) {
       throw FhirException.badRequest("entry " + index + ": POST goes to the type, not to an id", where + ".url");
     }
-    if (method != HTTPVerb.POST && id == null) {
+    if (method != HTTPVerb.POST && id == null && condition == null) {
       throw FhirException.badRequest("entry " + index + ": " + method.toCode() + " needs Type/id in request.url",
           where + ".url");
     }
@@ -67,6 +83,6 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
         throw FhirException.badRequest("entry " + index + ": ifMatch must look like W/\"3\"", where + ".ifMatch");
       }
     }
-    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneExist, null);
+    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneExist, condition, null);
   }
 }

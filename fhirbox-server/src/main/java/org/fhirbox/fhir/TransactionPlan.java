@@ -61,6 +61,16 @@ final class TransactionPlan {
           target(targets, entry, req.type() + "/" + id, i);
           fullUrls.put(i, entry.getFullUrl());
         }
+      } else if (req.condition() != null) {
+        // what a conditional update or delete names is known once its search ran (see
+        // requireResolvedOnce); the fullUrl of an update stands for it, a new resource until then
+        if (req.method() == HTTPVerb.PUT) {
+          req = req.withId(ResourceIds.newId());
+          if (entry.hasFullUrl()) {
+            target(targets, entry, req.type() + "/" + req.assignedId(), i);
+            fullUrls.put(i, entry.getFullUrl());
+          }
+        }
       } else if (req.method() != HTTPVerb.GET && req.method() != HTTPVerb.HEAD) {
         requireOnce(written, req.type() + "/" + req.id(), i);
         if (req.method() == HTTPVerb.PUT && entry.hasFullUrl()) {
@@ -131,6 +141,24 @@ final class TransactionPlan {
   }
 
   /**
+   * 400 when a conditional update or delete ({@code resolved}: entry index to the {@code Type/id} its
+   * search named) names a resource another entry writes, another conditional entry names, or a
+   * conditional create matched ({@code matched}): the identities of a transaction's writes, resolved
+   * ones included, must not overlap (see {@link #requireOnce}).
+   */
+  void requireResolvedOnce(Map<Integer, String> resolved, Map<Integer, String> matched) {
+    Map<String, Integer> seen = new HashMap<>(written);
+    resolved.forEach((index, target) -> requireOnce(seen, target, index));
+    matched.forEach((index, target) -> {
+      Integer other = resolved.entrySet().stream().filter(e -> e.getValue().equals(target)).map(Map.Entry::getKey)
+          .findFirst().orElse(null);
+      if (other != null) {
+        throw twice(target, Math.min(index, other), Math.max(index, other));
+      }
+    });
+  }
+
+  /**
    * FHIR R4 http.html#trules: "If any resource identities (including resolved identities from
    * conditional update/delete) overlap in steps 1-3 [DELETE, POST, PUT], then the transaction SHALL
    * fail." Two writes of one resource in one transaction have no order a client could rely on.
@@ -180,7 +208,8 @@ final class TransactionPlan {
   /**
    * Rewrites the references (and Attachment urls) of every entry that name a {@code fullUrl} of
    * the Bundle to the resource it stands for: the id assigned to a create, or, for a conditional
-   * create that found its match, that match ({@code matched}: entry index to {@code Type/id}).
+   * create that found its match or a conditional update, what its search named ({@code matched}:
+   * entry index to {@code Type/id}).
    */
   void rewrite(FhirTerser terser, Map<Integer, String> matched) {
     restore();

@@ -162,6 +162,88 @@ class ConditionalWritesTest {
         .isEqualTo("Mine");
   }
 
+  private static Bundle bundle(String json) {
+    HttpResponse<String> r = http.postJson("fhir/R4", json);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return http.parse(r, Bundle.class);
+  }
+
+  private static String status(Bundle b, int entry) {
+    return b.getEntry().get(entry).getResponse().getStatus().substring(0, 3);
+  }
+
+  @Test
+  void aTransactionsConditionalUpdateCreatesThenUpdatesAndItsFullUrlNamesWhatItWrote() {
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:55555555-5555-5555-5555-555555555555",
+           "resource":{"resourceType":"Patient","identifier":[{"system":"urn:ctx","value":"1"}],"name":[{"family":"%s"}]},
+           "request":{"method":"PUT","url":"Patient?identifier=urn:ctx|1"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+             "subject":{"reference":"urn:uuid:55555555-5555-5555-5555-555555555555"}},
+           "request":{"method":"POST","url":"Observation"}}
+        ]}""";
+    Bundle first = bundle(tx.formatted("TxFirst"));
+    assertThat(status(first, 0)).isEqualTo("201");
+    String id = first.getEntry().get(0).getResource().getIdElement().getIdPart();
+    assertThat(((org.hl7.fhir.r4.model.Observation) first.getEntry().get(1).getResource()).getSubject().getReference())
+        .isEqualTo("Patient/" + id);
+
+    Bundle second = bundle(tx.formatted("TxSecond"));
+    assertThat(status(second, 0)).isEqualTo("200");
+    assertThat(second.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"2\"");
+    assertThat(((org.hl7.fhir.r4.model.Observation) second.getEntry().get(1).getResource()).getSubject()
+        .getReference()).isEqualTo("Patient/" + id);
+    assertThat(count(http, "identifier=urn:ctx%7C1")).isEqualTo(1);
+    assertThat(http.parse(http.get("fhir/R4/Patient/" + id), Patient.class).getNameFirstRep().getFamily())
+        .isEqualTo("TxSecond");
+  }
+
+  @Test
+  void aTransactionsConditionalDeleteDeletesItsMatchAndOverlappingWritesAre400() {
+    String id = TestClient.createdId(put(http, "identifier=urn:ctx%7Cdel", patient("urn:ctx", "del", "TxDel", null), null));
+    // a conditional delete and an update by id that name the same Patient: the transaction fails whole
+    String overlap = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"request":{"method":"DELETE","url":"Patient?identifier=urn:ctx|del"}},
+          {"resource":{"resourceType":"Patient","id":"%s","name":[{"family":"Other"}]},
+           "request":{"method":"PUT","url":"Patient/%s"}}
+        ]}""".formatted(id, id);
+    HttpResponse<String> refused = http.postJson("fhir/R4", overlap);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+    assertThat(diagnostics(refused)).contains("Patient/" + id);
+    assertThat(http.get("fhir/R4/Patient/" + id).statusCode()).isEqualTo(200);
+
+    Bundle done = bundle("""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"request":{"method":"DELETE","url":"Patient?identifier=urn:ctx|del"}},
+          {"request":{"method":"DELETE","url":"Patient?identifier=urn:ctx|nobody"}}
+        ]}""");
+    assertThat(status(done, 0)).isEqualTo("200");
+    assertThat(status(done, 1)).isEqualTo("200");
+    assertThat(((OperationOutcome) done.getEntry().get(1).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("nothing was deleted");
+    assertThat(http.get("fhir/R4/Patient/" + id).statusCode()).isEqualTo(410);
+  }
+
+  @Test
+  void aBatchsConditionalEntryThatMatchesTwoIs412ForItselfAndSearchUrlsAre400() {
+    put(http, "identifier=urn:cb%7C1", patient("urn:cb", "1", "BatchTwin", null), null);
+    put(http, "identifier=urn:cb%7C2", patient("urn:cb", "2", "BatchTwin", null), null);
+    Bundle out = bundle("""
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","name":[{"family":"BatchTwin"}]},
+           "request":{"method":"PUT","url":"Patient?family=BatchTwin"}},
+          {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:cb","value":"3"}],"name":[{"family":"BatchThird"}]},
+           "request":{"method":"PUT","url":"Patient?identifier=urn:cb|3"}},
+          {"request":{"method":"GET","url":"Patient?family=BatchTwin"}}
+        ]}""");
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("412", "201", "400");
+    assertThat(count(http, "family=BatchTwin")).isEqualTo(2);
+    assertThat(count(http, "identifier=urn:cb%7C3")).isEqualTo(1);
+  }
+
   @Test
   void theCapabilityStatementSaysSo() {
     CapabilityStatement cs = http.parse(http.get("fhir/R4/metadata"), CapabilityStatement.class);
