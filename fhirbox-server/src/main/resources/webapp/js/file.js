@@ -105,7 +105,6 @@ function newVersion(id, binary, holder) {
     fill(message);
     const upload = new Upload(file, {
       endpoint: `${api.FHIR}Binary/$upload`,
-      fingerprintKey: `version:${id}`,
       metadata: { filename: file.name, contentType: file.type || 'application/octet-stream', binaryId: id },
       token: () => auth.accessToken(),
       refresh: () => auth.refresh(),

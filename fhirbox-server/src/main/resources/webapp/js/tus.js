@@ -1,8 +1,8 @@
 // A tus 1.0.0 client (https://tus.io/protocols/resumable-upload): creation, HEAD to learn the
 // offset, PATCH pieces from there, termination. A cut connection or a restarting server is
 // retried with growing pauses (HEAD first), so an upload goes on from the last byte the server
-// acknowledged. Upload URLs are remembered in sessionStorage by file, so picking the same file
-// again in this tab resumes it.
+// acknowledged. Upload URLs are remembered in sessionStorage by file and metadata, so picking the
+// same file again for the same place in this tab resumes it; two of them never run at once.
 import { describe, offlineError } from './api.js';
 
 const VERSION = '1.0.0';
@@ -18,9 +18,19 @@ function metadata(values) {
   return Object.entries(values).filter(([, v]) => v).map(([k, v]) => `${k} ${enc(String(v))}`).join(',');
 }
 
-function fingerprint(file, key) {
-  return `fhirbox.tus:${key}:${file.name}:${file.size}:${file.lastModified}`;
+/**
+ * The key an upload is remembered by: the file and everything the upload was created with (the
+ * endpoint and all its metadata), so the same file sent elsewhere (another patient's context,
+ * another Binary's new version) never resumes this one.
+ */
+function fingerprint(file, endpoint, values) {
+  const meta = Object.entries(values || {}).filter(([, v]) => v).map(([k, v]) => [k, String(v)])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `fhirbox.tus:${JSON.stringify([endpoint, meta, file.name, file.size, file.lastModified])}`;
 }
+
+/** The keys of the uploads of this tab that are running: one upload a key at a time. */
+const live = new Set();
 
 class Refused extends Error {}
 
@@ -32,8 +42,8 @@ export class Upload {
   constructor(file, options) {
     this.file = file;
     this.options = { ...options, chunkSize: options.chunkSize || 8 * 1024 * 1024 };
-    this.key = fingerprint(file, options.fingerprintKey || options.endpoint);
-    this.url = sessionStorage.getItem(this.key);
+    this.key = fingerprint(file, options.endpoint, options.metadata);
+    this.url = null;
     this.offset = 0;
     this.running = false;
     this.xhr = null;
@@ -42,19 +52,37 @@ export class Upload {
 
   start() {
     if (this.running) return;
+    if (live.has(this.key)) {
+      this.options.onError('This file is already being uploaded here in this tab; wait for it, or cancel it.');
+      return;
+    }
+    live.add(this.key);
     this.running = true;
+    this.url = this.url || sessionStorage.getItem(this.key);
     this.run().catch((e) => this.fail(e));
   }
 
-  pause() {
+  /** Not running any more: another may take the upload on. */
+  stop() {
+    if (this.running) live.delete(this.key);
     this.running = false;
+  }
+
+  pause() {
+    this.stop();
     if (this.xhr) this.xhr.abort();
     this.options.onState('Paused');
   }
 
   async cancel() {
-    this.running = false;
+    // another row running the same upload keeps it
+    const another = !this.running && live.has(this.key);
+    this.stop();
     if (this.xhr) this.xhr.abort();
+    if (another) {
+      this.options.onState('Cancelled');
+      return;
+    }
     sessionStorage.removeItem(this.key);
     if (this.url) {
       await this.request('DELETE', this.url, {}).catch(() => {});
@@ -63,7 +91,7 @@ export class Upload {
   }
 
   fail(e) {
-    this.running = false;
+    this.stop();
     if (e instanceof Refused) sessionStorage.removeItem(this.key);
     this.options.onError(e.message);
   }
@@ -83,7 +111,7 @@ export class Upload {
         if (this.running && this.offset >= this.file.size) {
           if (!this.location) await this.head();
           sessionStorage.removeItem(this.key);
-          this.running = false;
+          this.stop();
           this.options.onDone(this.location);
         }
         return;
