@@ -48,6 +48,8 @@ export class Upload {
     this.running = false;
     this.xhr = null;
     this.retries = 0;
+    // each start() runs one loop; pause and cancel end it, even while it waits to retry
+    this.generation = 0;
   }
 
   start() {
@@ -59,11 +61,16 @@ export class Upload {
     live.add(this.key);
     this.running = true;
     this.url = this.url || sessionStorage.getItem(this.key);
-    this.run().catch((e) => this.fail(e));
+    this.generation += 1;
+    const generation = this.generation;
+    this.run(generation).catch((e) => {
+      if (generation === this.generation) this.fail(e);
+    });
   }
 
   /** Not running any more: another may take the upload on. */
   stop() {
+    this.generation += 1;
     if (this.running) live.delete(this.key);
     this.running = false;
   }
@@ -96,27 +103,30 @@ export class Upload {
     this.options.onError(e.message);
   }
 
-  async run() {
-    while (this.running) {
+  /** The loop of one start(): it stops as soon as it is no longer the current one. */
+  async run(generation) {
+    const current = () => this.running && this.generation === generation;
+    while (current()) {
       try {
         if (!this.url) {
-          await this.create();
+          await this.create(generation);
         } else {
-          await this.head();
+          await this.head(generation);
         }
-        while (this.running && this.offset < this.file.size) {
-          await this.patch();
+        while (current() && this.offset < this.file.size) {
+          await this.patch(generation);
           this.retries = 0;
         }
-        if (this.running && this.offset >= this.file.size) {
-          if (!this.location) await this.head();
+        if (current() && this.offset >= this.file.size) {
+          if (!this.location) await this.head(generation);
+          if (!current()) return;
           sessionStorage.removeItem(this.key);
           this.stop();
           this.options.onDone(this.location);
         }
         return;
       } catch (e) {
-        if (!this.running) return;
+        if (!current()) return;
         if (e instanceof Refused) throw e;
         this.retries += 1;
         if (this.retries > MAX_RETRIES) throw e;
@@ -127,11 +137,11 @@ export class Upload {
     }
   }
 
-  async create() {
+  async create(generation) {
     const r = await this.request('POST', this.options.endpoint, {
       'Upload-Length': String(this.file.size),
       'Upload-Metadata': metadata(this.options.metadata),
-    });
+    }, null, null, generation);
     if (r.status !== 201) throw this.refusal(r);
     this.url = new URL(r.getResponseHeader('Location'), this.options.endpoint).href;
     sessionStorage.setItem(this.key, this.url);
@@ -140,8 +150,8 @@ export class Upload {
     this.progress(this.offset);
   }
 
-  async head() {
-    const r = await this.request('HEAD', this.url, {});
+  async head(generation) {
+    const r = await this.request('HEAD', this.url, {}, null, null, generation);
     if (r.status === 404 || r.status === 410) {
       // gone (expired, or another's): start afresh
       sessionStorage.removeItem(this.key);
@@ -155,14 +165,14 @@ export class Upload {
     this.progress(this.offset);
   }
 
-  async patch() {
+  async patch(generation) {
     const end = Math.min(this.offset + this.options.chunkSize, this.file.size);
     const base = this.offset;
     this.options.onState('Uploading');
     const r = await this.request('PATCH', this.url, {
       'Upload-Offset': String(this.offset),
       'Content-Type': 'application/offset+octet-stream',
-    }, this.file.slice(this.offset, end), (loaded) => this.progress(base + loaded));
+    }, this.file.slice(this.offset, end), (loaded) => this.progress(base + loaded), generation);
     if (r.status === 409) throw new Error('The server has a different offset.');
     if (r.status !== 204) throw this.refusal(r);
     this.offset = Number(r.getResponseHeader('Upload-Offset'));
@@ -187,8 +197,10 @@ export class Upload {
     return retryable ? new Error(message) : new Refused(message);
   }
 
-  async request(method, url, headers, body, onUpload, second) {
+  /** One request; one of a loop (`generation`) is not sent once that loop has ended. */
+  async request(method, url, headers, body, onUpload, generation, second) {
     const token = await this.options.token();
+    if (generation && generation !== this.generation) throw new Error('Stopped.');
     const r = await new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       this.xhr = xhr;
@@ -204,7 +216,7 @@ export class Upload {
     });
     this.xhr = null;
     if (r.status === 401 && !second && (await this.options.refresh())) {
-      return this.request(method, url, headers, body, onUpload, true);
+      return this.request(method, url, headers, body, onUpload, generation, true);
     }
     return r;
   }
