@@ -32,7 +32,13 @@ function fingerprint(file, endpoint, values) {
 /** The keys of the uploads of this tab that are running: one upload a key at a time. */
 const live = new Set();
 
-class Refused extends Error {}
+/** A refusal the person has to act on; `status` is the server's. */
+class Refused extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
 
 /**
  * new Upload(file, { endpoint, metadata, token: async () => accessToken, refresh: async () => bool,
@@ -99,7 +105,9 @@ export class Upload {
 
   fail(e) {
     this.stop();
-    if (e instanceof Refused) sessionStorage.removeItem(this.key);
+    // a refusal of the upload itself forgets it; an ended sign-in (401) does not, so after
+    // signing in again the same file goes on from where it stopped
+    if (e instanceof Refused && e.status !== 401) sessionStorage.removeItem(this.key);
     this.options.onError(e.message);
   }
 
@@ -194,7 +202,7 @@ export class Upload {
     }
     const message = describe(r.status, body);
     const retryable = r.status >= 500 || r.status === 0 || r.status === 423 || r.status === 429;
-    return retryable ? new Error(message) : new Refused(message);
+    return retryable ? new Error(message) : new Refused(message, r.status);
   }
 
   /** One request; one of a loop (`generation`) is not sent once that loop has ended. */
