@@ -21,16 +21,19 @@ async function attachmentOf(ref, id) {
   }
 }
 
-export async function filePage(main, id, params) {
+/** `current()` is false once the person has gone elsewhere: what loaded then is dropped. */
+export async function filePage(main, id, params, current = () => true) {
   const ref = params.get('ref');
   const [binary, history, found] = await Promise.all([
     api.fhir(`Binary/${encodeURIComponent(id)}`),
     api.fhir(`Binary/${encodeURIComponent(id)}/_history?_count=50`),
     attachmentOf(ref, id)]);
+  const versions = api.resources(history);
+  const shownVersions = await Promise.all(versions.map((v) => version(id, v)));
+  if (!current()) return;
   const att = found.att || {};
   const name = att.title || `Binary ${id}`;
   document.title = `${name} · fhirbox`;
-  const versions = api.resources(history);
   const audit = h('section', { 'aria-labelledby': 'audit-title' });
   fill(main,
     h('p', {}, found.resource && found.resource.subject
@@ -48,7 +51,7 @@ export async function filePage(main, id, params) {
       h('dt', {}, 'Held in'), h('dd', {}, ref || '—')),
     h('div', { class: 'actions' }, share(id), newVersion(id, binary, found.resource)),
     h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title' }, 'Versions'),
-      h('ul', { class: 'stack', id: 'versions' }, await Promise.all(versions.map((v) => version(id, v))))),
+      h('ul', { class: 'stack', id: 'versions' }, shownVersions)),
     audit);
   if (auth.isAdmin()) await auditTrail(audit, id);
 }

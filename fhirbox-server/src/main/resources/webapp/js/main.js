@@ -33,8 +33,16 @@ function header() {
     h('button', { type: 'button', onclick: signOut }, 'Sign out'));
 }
 
+/**
+ * Each route shown is a generation: a view still loading when the person goes elsewhere (another
+ * route, sign-out) finds it is no longer current and drops what it loaded.
+ */
+let shown = 0;
+
 async function signOut() {
+  shown += 1;
   const revoked = await auth.signOut();
+  shown += 1;
   history.replaceState(null, '', `${location.pathname}#/`);
   header();
   signedOut(revoked ? 'You are signed out.'
@@ -64,13 +72,17 @@ function signedOut(message) {
 }
 
 const routes = [
-  [/^#\/?$/, () => searchPage(main)],
-  [/^#\/patient\/([^/?]+)$/, (m) => patientPage(main, decodeURIComponent(m[1]))],
-  [/^#\/file\/([^/?]+)(?:\?(.*))?$/, (m) => filePage(main, decodeURIComponent(m[1]), new URLSearchParams(m[2] || ''))],
+  [/^#\/?$/, (m, current) => searchPage(main, current)],
+  [/^#\/patient\/([^/?]+)$/, (m, current) => patientPage(main, decodeURIComponent(m[1]), current)],
+  [/^#\/file\/([^/?]+)(?:\?(.*))?$/, (m, current) => filePage(main, decodeURIComponent(m[1]),
+    new URLSearchParams(m[2] || ''), current)],
   [/^#\/admin\/(users|clients|jobs)$/, (m) => adminPage(main, m[1])],
 ];
 
 async function route() {
+  shown += 1;
+  const generation = shown;
+  const current = () => generation === shown;
   header();
   if (!auth.session()) {
     signedOut();
@@ -82,11 +94,11 @@ async function route() {
     if (m) {
       fill(main, h('p', {}, 'Loading…'));
       try {
-        await view(m);
+        await view(m, current);
       } catch (e) {
-        fill(main, h('h1', {}, 'Something went wrong'), notice(e.message));
+        if (current()) fill(main, h('h1', {}, 'Something went wrong'), notice(e.message));
       }
-      main.focus({ preventScroll: true });
+      if (current()) main.focus({ preventScroll: true });
       return;
     }
   }

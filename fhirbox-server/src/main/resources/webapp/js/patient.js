@@ -13,8 +13,10 @@ async function all(url) {
   }
 }
 
-export async function patientPage(main, id) {
+/** `current()` is false once the person has gone elsewhere: what loaded then is dropped. */
+export async function patientPage(main, id, current = () => true) {
   const patient = await api.fhir(`Patient/${encodeURIComponent(id)}`);
+  if (!current()) return;
   document.title = `${patientName(patient)} · fhirbox`;
   const files = h('div', { id: 'files', 'aria-live': 'polite' });
   const refresh = () => loadFiles(files, patient.id);

@@ -29,6 +29,7 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -153,6 +154,19 @@ class PatientPagesBrowserTest {
         + "\",\"title\":\"note.txt\"}}]}"));
 
     page.signIn();
+    // a page left while it loads does not replace the one opened next
+    browser.setNetworkConditions(new ChromiumNetworkConditions().setLatency(Duration.ofMillis(300)));
+    browser.executeScript("location.hash = arguments[0]", "#/patient/" + patient);
+    new WebDriverWait(browser, Duration.ofSeconds(10), Duration.ofMillis(20)).until(d -> (Boolean)
+        ((JavascriptExecutor) d).executeScript("return document.getElementById('main').textContent === 'Loading…'"));
+    browser.executeScript("location.hash = '#/'");
+    new WebDriverWait(browser, Duration.ofSeconds(10), Duration.ofMillis(50)).until(d -> (Boolean)
+        ((JavascriptExecutor) d).executeScript("return performance.getEntriesByType('resource')"
+            + ".some((e) => e.name.endsWith(arguments[0]))", "/Patient/" + patient));
+    Thread.sleep(200);
+    browser.deleteNetworkConditions();
+    assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Patients");
+
     browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
     page.waitFor(By.linkText("Details of note.txt")).click();
     page.waitFor(By.xpath("//h1[text()='note.txt']"));
