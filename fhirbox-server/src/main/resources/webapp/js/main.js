@@ -79,7 +79,14 @@ const routes = [
   [/^#\/admin\/(users|clients|jobs)$/, (m) => adminPage(main, m[1])],
 ];
 
+/** A hash that names one of the app's pages (#/...), not a place in the page such as #main. */
+function isRoute(hash) {
+  return !hash || hash === '#' || hash.startsWith('#/');
+}
+
 async function route() {
+  // an in-page link is not a page: the page stays as it is
+  if (shown > 0 && !isRoute(location.hash)) return;
   shown += 1;
   const generation = shown;
   const current = () => generation === shown;
@@ -88,7 +95,7 @@ async function route() {
     signedOut();
     return;
   }
-  const hash = location.hash || '#/';
+  const hash = isRoute(location.hash) ? location.hash || '#/' : '#/';
   for (const [pattern, view] of routes) {
     const m = hash.match(pattern);
     if (m) {
@@ -105,8 +112,19 @@ async function route() {
   fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the patients')));
 }
 
+/** The skip link moves the focus to the content without changing the address. */
+function skipLink() {
+  const skip = document.querySelector('a.skip');
+  if (!skip) return;
+  skip.addEventListener('click', (e) => {
+    e.preventDefault();
+    main.focus();
+  });
+}
+
 async function start() {
   showOffline();
+  skipLink();
   try {
     const back = await auth.completeSignIn();
     if (back) location.hash = back;
