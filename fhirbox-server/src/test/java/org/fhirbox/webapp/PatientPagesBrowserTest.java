@@ -7,6 +7,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -196,6 +197,23 @@ class PatientPagesBrowserTest {
         .contains("\"size\":12");
     assertThat(browser.findElement(By.cssSelector("li[data-version='1'] a[download]")).getAttribute("href"))
         .contains("/storage/" + binary + "/1?");
+
+    // a patient with more files than one page of a search holds shows them all
+    String many = app.patient("Manny", "Many", "MRN-101", "1981-01-01");
+    StringBuilder entries = new StringBuilder();
+    for (int i = 1; i <= 101; i++) {
+      entries.append(i > 1 ? "," : "").append("{\"resource\":{\"resourceType\":\"Media\",\"status\":\"completed\","
+          + "\"subject\":{\"reference\":\"Patient/").append(many).append("\"},\"content\":{\"contentType\":"
+          + "\"text/plain\",\"url\":\"Binary/").append(binary).append("\",\"title\":\"line-").append(i)
+          .append(".txt\"}},\"request\":{\"method\":\"POST\",\"url\":\"Media\"}}");
+    }
+    HttpResponse<String> created = admin.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":"
+        + "\"transaction\",\"entry\":[" + entries + "]}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+    browser.get(fhirbox.baseUrl() + "app/#/patient/" + many);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.cssSelector("#files li.file"))
+        .isEmpty());
+    assertThat(browser.findElements(By.cssSelector("#files li.file")).size()).as("files shown").isEqualTo(101);
   }
 
   @Test
