@@ -79,13 +79,16 @@ class SignInAndErrorsBrowserTest {
     browser.deleteNetworkConditions();
     assertThat(browser.executeScript("return performance.getEntriesByType('resource')"
         + ".filter((e) => e.name.endsWith('/Binary/$upload')).length")).as("uploads created").isEqualTo(0L);
+    browser.executeScript("location.hash = '#/'");
+    page.search("Expiry");
+    assertThat(signInKeys(browser)).as("what the tab keeps of the sign-in").hasSize(3);
 
     String refresh = (String) browser.executeScript(
         "return JSON.parse(sessionStorage.getItem('fhirbox.session')).refresh");
     assertThat(refresh).isNotBlank();
     page.button("Sign out").click();
     page.waitFor(By.xpath("//*[contains(text(),'You are signed out.')]"));
-    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isNull();
+    assertThat(signInKeys(browser)).as("what the tab keeps of the sign-in").isEmpty();
     assertThat(browser.executeScript("return Object.keys(localStorage).length")).isEqualTo(0L);
     HttpResponse<String> reuse = fhirbox.client().http().send(HttpRequest.newBuilder(
         URI.create(fhirbox.baseUrl() + "oauth2/token")).header("Content-Type", "application/x-www-form-urlencoded")
@@ -125,6 +128,12 @@ class SignInAndErrorsBrowserTest {
     assertThat(row.findElement(By.cssSelector("[role=alert]")).getText()).contains("exe").contains("not accepted");
   }
 
+
+  /** The session, the last search and the uploads to resume: what sign-out forgets. */
+  private static List<?> signInKeys(ChromeDriver browser) {
+    return (List<?>) browser.executeScript("return Object.keys(sessionStorage).filter((k) => k === 'fhirbox.session'"
+        + " || k === 'fhirbox.search' || k.startsWith('fhirbox.tus:'))");
+  }
 
   private static List<?> tusKeys(ChromeDriver browser) {
     return (List<?>) browser.executeScript(
