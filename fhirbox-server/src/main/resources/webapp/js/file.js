@@ -106,9 +106,10 @@ function newVersion(id, binary, holder) {
     const file = picker.files[0];
     if (!file) return;
     fill(message);
+    const contentType = file.type || 'application/octet-stream';
     const upload = new Upload(file, {
       endpoint: `${api.FHIR}Binary/$upload`,
-      metadata: { filename: file.name, contentType: file.type || 'application/octet-stream', binaryId: id },
+      metadata: { filename: file.name, contentType, binaryId: id },
       token: () => auth.accessToken(),
       refresh: () => auth.refresh(),
       onProgress: (sent, total) => {
@@ -118,7 +119,7 @@ function newVersion(id, binary, holder) {
       onState: (text) => fill(message, h('p', { role: 'status' }, text)),
       onError: (text) => fill(message, notice(text)),
       onDone: async () => {
-        if (holder) await refill(holder, id).catch((e) => fill(message, notice(e.message)));
+        if (holder) await refill(holder, id, file.name, contentType).catch((e) => fill(message, notice(e.message)));
         window.dispatchEvent(new HashChangeEvent('hashchange'));
       },
     });
@@ -129,8 +130,11 @@ function newVersion(id, binary, holder) {
     h('p', { class: 'hint' }, `Replaces the content of this ${binary.contentType || ''} file; earlier versions stay.`));
 }
 
-/** The holder's attachments of this Binary forget size and hash, which the server fills from the new version. */
-async function refill(holder, id) {
+/**
+ * The holder's attachments of this Binary take the new version's name and content type, and forget
+ * size and hash, which the server fills from the new version.
+ */
+async function refill(holder, id, title, contentType) {
   const fresh = await api.fhir(`${holder.resourceType}/${holder.id}`);
   const visit = (node) => {
     if (Array.isArray(node)) node.forEach(visit);
@@ -139,6 +143,8 @@ async function refill(holder, id) {
       if (typeof node.url === 'string'
         && (node.url === `Binary/${id}` || (isSigned(node.url) && binaryId(node.url) === id))) {
         node.url = `Binary/${id}`;
+        node.contentType = contentType;
+        node.title = title;
         delete node.size;
         delete node.hash;
       }

@@ -188,13 +188,21 @@ class PatientPagesBrowserTest {
       assertThat(fresh.driver().findElement(By.tagName("body")).getText()).isEqualTo("first words");
     }
 
-    Path second = app.write("note-2.txt", "second words".getBytes(StandardCharsets.UTF_8));
-    page.labelled("Upload new version").sendKeys(second.toString());
+    // a new version of another name and type: the attachment takes both
+    page.labelled("Upload new version");
+    browser.executeScript("""
+        const files = new DataTransfer();
+        files.items.add(new File(['second words'], 'note-2.md', { type: 'text/markdown' }));
+        const input = document.getElementById('new-version');
+        input.files = files.files;
+        input.dispatchEvent(new Event('change'));
+        """);
     page.waitFor(By.cssSelector("li[data-version='2']"));
     assertThat(admin.send(admin.request("fhir/R4/Binary/" + binary).header("Accept", "*/*").GET()).body())
         .isEqualTo("second words");
-    assertThat(admin.get("fhir/R4/DocumentReference/" + doc).body()).as("size refilled from the new version")
-        .contains("\"size\":12");
+    assertThat(admin.get("fhir/R4/DocumentReference/" + doc).body()).as("refilled from the new version")
+        .contains("\"size\":12").contains("\"contentType\":\"text/markdown\"")
+        .contains("\"title\":\"note-2.md\"");
     assertThat(browser.findElement(By.cssSelector("li[data-version='1'] a[download]")).getAttribute("href"))
         .contains("/storage/" + binary + "/1?");
 
