@@ -126,7 +126,8 @@ class UploadsBrowserTest {
     assertThat(rows).hasSize(2);
     AppPage.buttonIn(rows.get(0), "Start upload").click();
     AppPage.buttonIn(rows.get(1), "Start upload").click();
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> "refused".equals(rows.get(1).getAttribute("data-state")));
+    new WebDriverWait(browser, Duration.ofSeconds(10))
+        .until(d -> "refused".equals(rows.get(1).getAttribute("data-state")));
     assertThat(rows.get(1).getText()).contains("already being uploaded");
     page.awaitUploaded("shared.bin");
     browser.deleteNetworkConditions();
