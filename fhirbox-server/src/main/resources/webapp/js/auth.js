@@ -6,6 +6,8 @@ const PENDING = 'fhirbox.pending';
 const PROJECT = 'fhirbox.project';
 
 let refreshing = null;
+/** Sign-outs so far: a refresh that started before one does not save its tokens. */
+let signOuts = 0;
 
 function b64url(bytes) {
   let s = '';
@@ -137,14 +139,16 @@ export function refresh() {
     refreshing = (async () => {
       const s = session();
       if (!s || !s.refresh) return false;
+      const before = signOuts;
       try {
         const t = await tokenRequest(s.cfg.token, { grant_type: 'refresh_token', refresh_token: s.refresh,
           client_id: s.cfg.clientId });
+        if (before !== signOuts) return false;
         save(fromTokens(t, s.cfg, s));
         return true;
       } catch (e) {
         if (e.oauth) {
-          sessionStorage.removeItem(SESSION);
+          if (before === signOuts) sessionStorage.removeItem(SESSION);
           return false;
         }
         throw e;
@@ -160,7 +164,8 @@ export async function accessToken() {
   if (!s) return null;
   if (s.expires - Date.now() < 60_000) {
     if (!(await refresh())) return null;
-    return session().access;
+    const now = session();
+    return now ? now.access : null;
   }
   return s.access;
 }
@@ -173,12 +178,15 @@ export function signInAgain() {
 }
 
 /**
- * Revokes the refresh token (RFC 7009), which ends the whole sign-in, and forgets the tokens;
- * false when the server could not be told.
+ * Revokes the refresh token (RFC 7009), which ends the whole sign-in, and forgets the tokens, the
+ * last search and the uploads to resume; false when the server could not be told.
  */
 export async function signOut() {
+  signOuts += 1;
   const s = session();
-  sessionStorage.removeItem(SESSION);
+  for (const key of Object.keys(sessionStorage)) {
+    if (key === SESSION || key === 'fhirbox.search' || key.startsWith('fhirbox.tus:')) sessionStorage.removeItem(key);
+  }
   if (!s || !s.refresh) return true;
   return tokenRequest(s.cfg.revoke, { token: s.refresh, token_type_hint: 'refresh_token',
     client_id: s.cfg.clientId }).then(() => true, () => false);

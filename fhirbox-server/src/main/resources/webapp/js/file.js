@@ -21,16 +21,19 @@ async function attachmentOf(ref, id) {
   }
 }
 
-export async function filePage(main, id, params) {
+/** `current()` is false once the person has gone elsewhere: what loaded then is dropped. */
+export async function filePage(main, id, params, current = () => true) {
   const ref = params.get('ref');
   const [binary, history, found] = await Promise.all([
     api.fhir(`Binary/${encodeURIComponent(id)}`),
     api.fhir(`Binary/${encodeURIComponent(id)}/_history?_count=50`),
     attachmentOf(ref, id)]);
+  const versions = api.resources(history);
+  const shownVersions = await Promise.all(versions.map((v) => version(id, v)));
+  if (!current()) return;
   const att = found.att || {};
   const name = att.title || `Binary ${id}`;
   document.title = `${name} · fhirbox`;
-  const versions = api.resources(history);
   const audit = h('section', { 'aria-labelledby': 'audit-title' });
   fill(main,
     h('p', {}, found.resource && found.resource.subject
@@ -48,7 +51,7 @@ export async function filePage(main, id, params) {
       h('dt', {}, 'Held in'), h('dd', {}, ref || '—')),
     h('div', { class: 'actions' }, share(id), newVersion(id, binary, found.resource)),
     h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title' }, 'Versions'),
-      h('ul', { class: 'stack', id: 'versions' }, await Promise.all(versions.map((v) => version(id, v))))),
+      h('ul', { class: 'stack', id: 'versions' }, shownVersions)),
     audit);
   if (auth.isAdmin()) await auditTrail(audit, id);
 }
@@ -103,10 +106,10 @@ function newVersion(id, binary, holder) {
     const file = picker.files[0];
     if (!file) return;
     fill(message);
+    const contentType = file.type || 'application/octet-stream';
     const upload = new Upload(file, {
       endpoint: `${api.FHIR}Binary/$upload`,
-      fingerprintKey: `version:${id}`,
-      metadata: { filename: file.name, contentType: file.type || 'application/octet-stream', binaryId: id },
+      metadata: { filename: file.name, contentType, binaryId: id },
       token: () => auth.accessToken(),
       refresh: () => auth.refresh(),
       onProgress: (sent, total) => {
@@ -116,7 +119,7 @@ function newVersion(id, binary, holder) {
       onState: (text) => fill(message, h('p', { role: 'status' }, text)),
       onError: (text) => fill(message, notice(text)),
       onDone: async () => {
-        if (holder) await refill(holder, id).catch((e) => fill(message, notice(e.message)));
+        if (holder) await refill(holder, id, file.name, contentType).catch((e) => fill(message, notice(e.message)));
         window.dispatchEvent(new HashChangeEvent('hashchange'));
       },
     });
@@ -127,8 +130,11 @@ function newVersion(id, binary, holder) {
     h('p', { class: 'hint' }, `Replaces the content of this ${binary.contentType || ''} file; earlier versions stay.`));
 }
 
-/** The holder's attachments of this Binary forget size and hash, which the server fills from the new version. */
-async function refill(holder, id) {
+/**
+ * The holder's attachments of this Binary take the new version's name and content type, and forget
+ * size and hash, which the server fills from the new version.
+ */
+async function refill(holder, id, title, contentType) {
   const fresh = await api.fhir(`${holder.resourceType}/${holder.id}`);
   const visit = (node) => {
     if (Array.isArray(node)) node.forEach(visit);
@@ -137,6 +143,8 @@ async function refill(holder, id) {
       if (typeof node.url === 'string'
         && (node.url === `Binary/${id}` || (isSigned(node.url) && binaryId(node.url) === id))) {
         node.url = `Binary/${id}`;
+        node.contentType = contentType;
+        node.title = title;
         delete node.size;
         delete node.hash;
       }

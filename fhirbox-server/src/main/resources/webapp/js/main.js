@@ -33,8 +33,16 @@ function header() {
     h('button', { type: 'button', onclick: signOut }, 'Sign out'));
 }
 
+/**
+ * Each route shown is a generation: a view still loading when the person goes elsewhere (another
+ * route, sign-out) finds it is no longer current and drops what it loaded.
+ */
+let shown = 0;
+
 async function signOut() {
+  shown += 1;
   const revoked = await auth.signOut();
+  shown += 1;
   history.replaceState(null, '', `${location.pathname}#/`);
   header();
   signedOut(revoked ? 'You are signed out.'
@@ -64,37 +72,59 @@ function signedOut(message) {
 }
 
 const routes = [
-  [/^#\/?$/, () => searchPage(main)],
-  [/^#\/patient\/([^/?]+)$/, (m) => patientPage(main, decodeURIComponent(m[1]))],
-  [/^#\/file\/([^/?]+)(?:\?(.*))?$/, (m) => filePage(main, decodeURIComponent(m[1]), new URLSearchParams(m[2] || ''))],
+  [/^#\/?$/, (m, current) => searchPage(main, current)],
+  [/^#\/patient\/([^/?]+)$/, (m, current) => patientPage(main, decodeURIComponent(m[1]), current)],
+  [/^#\/file\/([^/?]+)(?:\?(.*))?$/, (m, current) => filePage(main, decodeURIComponent(m[1]),
+    new URLSearchParams(m[2] || ''), current)],
   [/^#\/admin\/(users|clients|jobs)$/, (m) => adminPage(main, m[1])],
 ];
 
+/** A hash that names one of the app's pages (#/...), not a place in the page such as #main. */
+function isRoute(hash) {
+  return !hash || hash === '#' || hash.startsWith('#/');
+}
+
 async function route() {
+  // an in-page link is not a page: the page stays as it is
+  if (shown > 0 && !isRoute(location.hash)) return;
+  shown += 1;
+  const generation = shown;
+  const current = () => generation === shown;
   header();
   if (!auth.session()) {
     signedOut();
     return;
   }
-  const hash = location.hash || '#/';
+  const hash = isRoute(location.hash) ? location.hash || '#/' : '#/';
   for (const [pattern, view] of routes) {
     const m = hash.match(pattern);
     if (m) {
       fill(main, h('p', {}, 'Loading…'));
       try {
-        await view(m);
+        await view(m, current);
       } catch (e) {
-        fill(main, h('h1', {}, 'Something went wrong'), notice(e.message));
+        if (current()) fill(main, h('h1', {}, 'Something went wrong'), notice(e.message));
       }
-      main.focus({ preventScroll: true });
+      if (current()) main.focus({ preventScroll: true });
       return;
     }
   }
   fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the patients')));
 }
 
+/** The skip link moves the focus to the content without changing the address. */
+function skipLink() {
+  const skip = document.querySelector('a.skip');
+  if (!skip) return;
+  skip.addEventListener('click', (e) => {
+    e.preventDefault();
+    main.focus();
+  });
+}
+
 async function start() {
   showOffline();
+  skipLink();
   try {
     const back = await auth.completeSignIn();
     if (back) location.hash = back;

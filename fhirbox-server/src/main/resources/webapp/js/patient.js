@@ -5,16 +5,30 @@ import { patientName } from './search.js';
 import { gather, render } from './attachments.js';
 import { uploadPanel } from './upload.js';
 
-async function all(url) {
+const PAGE = 100;
+/** At most this many of each kind are shown, so a patient with very many files stays quick. */
+const CAP = 1000;
+
+/** Every resource a search finds, following its next links, up to CAP. */
+async function all(url, what) {
+  const list = [];
+  let next = url;
   try {
-    return { list: api.resources(await api.fhir(url)) };
+    while (next && list.length < CAP) {
+      const bundle = await api.fhir(next);
+      list.push(...api.resources(bundle));
+      next = api.link(bundle, 'next');
+    }
   } catch (e) {
-    return { list: [], error: e.message };
+    return { list, error: e.message };
   }
+  return { list: list.slice(0, CAP), more: next || list.length > CAP ? `Only the first ${CAP} ${what} are shown.` : null };
 }
 
-export async function patientPage(main, id) {
+/** `current()` is false once the person has gone elsewhere: what loaded then is dropped. */
+export async function patientPage(main, id, current = () => true) {
   const patient = await api.fhir(`Patient/${encodeURIComponent(id)}`);
+  if (!current()) return;
   document.title = `${patientName(patient)} · fhirbox`;
   const files = h('div', { id: 'files', 'aria-live': 'polite' });
   const refresh = () => loadFiles(files, patient.id);
@@ -33,9 +47,11 @@ async function loadFiles(el, id) {
   const subject = encodeURIComponent(`Patient/${id}`);
   const [patient, media, docs, comms] = await Promise.all([
     api.fhir(`Patient/${encodeURIComponent(id)}`),
-    all(`Media?subject=${subject}&_count=100`),
-    all(`DocumentReference?subject=${subject}&_count=100`),
-    all(`Communication?subject=${subject}&_count=100`)]);
+    all(`Media?subject=${subject}&_count=${PAGE}`, 'Media'),
+    all(`DocumentReference?subject=${subject}&_count=${PAGE}`, 'documents'),
+    all(`Communication?subject=${subject}&_count=${PAGE}`, 'messages')]);
   const problems = [media, docs, comms].map((r) => r.error).filter(Boolean);
-  fill(el, problems.map((p) => notice(p, 'warn')), render(gather(patient, media.list, docs.list, comms.list)));
+  const more = [media, docs, comms].map((r) => r.more).filter(Boolean);
+  fill(el, problems.map((p) => notice(p, 'warn')), more.map((m) => notice(m, 'info')),
+    render(gather(patient, media.list, docs.list, comms.list)));
 }

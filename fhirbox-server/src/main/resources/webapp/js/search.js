@@ -18,7 +18,8 @@ export function query(text) {
   return { name: t };
 }
 
-export async function searchPage(main) {
+/** `current()` is false once the person has gone elsewhere. */
+export async function searchPage(main, current = () => true) {
   document.title = 'Patients · fhirbox';
   const params = new URLSearchParams(sessionStorage.getItem('fhirbox.search') || '');
   const input = h('input', { id: 'patient-search', type: 'search', name: 'q', value: params.get('q') || '',
@@ -34,7 +35,7 @@ export async function searchPage(main) {
   h('small', { id: 'patient-search-hint', class: 'hint' }, 'A name, an identifier, or a birth date (YYYY-MM-DD).'));
   fill(main, h('h1', {}, 'Patients'), form, results);
   await run(results, searchUrl(input.value));
-  input.focus();
+  if (current()) input.focus();
 }
 
 function searchUrl(text) {

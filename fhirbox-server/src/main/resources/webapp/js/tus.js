@@ -1,8 +1,8 @@
 // A tus 1.0.0 client (https://tus.io/protocols/resumable-upload): creation, HEAD to learn the
 // offset, PATCH pieces from there, termination. A cut connection or a restarting server is
 // retried with growing pauses (HEAD first), so an upload goes on from the last byte the server
-// acknowledged. Upload URLs are remembered in sessionStorage by file, so picking the same file
-// again in this tab resumes it.
+// acknowledged. Upload URLs are remembered in sessionStorage by file and metadata, so picking the
+// same file again for the same place in this tab resumes it; two of them never run at once.
 import { describe, offlineError } from './api.js';
 
 const VERSION = '1.0.0';
@@ -18,11 +18,27 @@ function metadata(values) {
   return Object.entries(values).filter(([, v]) => v).map(([k, v]) => `${k} ${enc(String(v))}`).join(',');
 }
 
-function fingerprint(file, key) {
-  return `fhirbox.tus:${key}:${file.name}:${file.size}:${file.lastModified}`;
+/**
+ * The key an upload is remembered by: the file and everything the upload was created with (the
+ * endpoint and all its metadata), so the same file sent elsewhere (another patient's context,
+ * another Binary's new version) never resumes this one.
+ */
+function fingerprint(file, endpoint, values) {
+  const meta = Object.entries(values || {}).filter(([, v]) => v).map(([k, v]) => [k, String(v)])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `fhirbox.tus:${JSON.stringify([endpoint, meta, file.name, file.size, file.lastModified])}`;
 }
 
-class Refused extends Error {}
+/** The keys of the uploads of this tab that are running: one upload a key at a time. */
+const live = new Set();
+
+/** A refusal the person has to act on; `status` is the server's. */
+class Refused extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
 
 /**
  * new Upload(file, { endpoint, metadata, token: async () => accessToken, refresh: async () => bool,
@@ -32,29 +48,54 @@ export class Upload {
   constructor(file, options) {
     this.file = file;
     this.options = { ...options, chunkSize: options.chunkSize || 8 * 1024 * 1024 };
-    this.key = fingerprint(file, options.fingerprintKey || options.endpoint);
-    this.url = sessionStorage.getItem(this.key);
+    this.key = fingerprint(file, options.endpoint, options.metadata);
+    this.url = null;
     this.offset = 0;
     this.running = false;
     this.xhr = null;
     this.retries = 0;
+    // each start() runs one loop; pause and cancel end it, even while it waits to retry
+    this.generation = 0;
   }
 
   start() {
     if (this.running) return;
+    if (live.has(this.key)) {
+      this.options.onError('This file is already being uploaded here in this tab; wait for it, or cancel it.');
+      return;
+    }
+    live.add(this.key);
     this.running = true;
-    this.run().catch((e) => this.fail(e));
+    this.url = this.url || sessionStorage.getItem(this.key);
+    this.generation += 1;
+    const generation = this.generation;
+    this.run(generation).catch((e) => {
+      if (generation === this.generation) this.fail(e);
+    });
+  }
+
+  /** Not running any more: another may take the upload on. */
+  stop() {
+    this.generation += 1;
+    if (this.running) live.delete(this.key);
+    this.running = false;
   }
 
   pause() {
-    this.running = false;
+    this.stop();
     if (this.xhr) this.xhr.abort();
     this.options.onState('Paused');
   }
 
   async cancel() {
-    this.running = false;
+    // another row running the same upload keeps it
+    const another = !this.running && live.has(this.key);
+    this.stop();
     if (this.xhr) this.xhr.abort();
+    if (another) {
+      this.options.onState('Cancelled');
+      return;
+    }
     sessionStorage.removeItem(this.key);
     if (this.url) {
       await this.request('DELETE', this.url, {}).catch(() => {});
@@ -63,32 +104,37 @@ export class Upload {
   }
 
   fail(e) {
-    this.running = false;
-    if (e instanceof Refused) sessionStorage.removeItem(this.key);
+    this.stop();
+    // a refusal of the upload itself forgets it; an ended sign-in (401) does not, so after
+    // signing in again the same file goes on from where it stopped
+    if (e instanceof Refused && e.status !== 401) sessionStorage.removeItem(this.key);
     this.options.onError(e.message);
   }
 
-  async run() {
-    while (this.running) {
+  /** The loop of one start(): it stops as soon as it is no longer the current one. */
+  async run(generation) {
+    const current = () => this.running && this.generation === generation;
+    while (current()) {
       try {
         if (!this.url) {
-          await this.create();
+          await this.create(generation);
         } else {
-          await this.head();
+          await this.head(generation);
         }
-        while (this.running && this.offset < this.file.size) {
-          await this.patch();
+        while (current() && this.offset < this.file.size) {
+          await this.patch(generation);
           this.retries = 0;
         }
-        if (this.running && this.offset >= this.file.size) {
-          if (!this.location) await this.head();
+        if (current() && this.offset >= this.file.size) {
+          if (!this.location) await this.head(generation);
+          if (!current()) return;
           sessionStorage.removeItem(this.key);
-          this.running = false;
+          this.stop();
           this.options.onDone(this.location);
         }
         return;
       } catch (e) {
-        if (!this.running) return;
+        if (!current()) return;
         if (e instanceof Refused) throw e;
         this.retries += 1;
         if (this.retries > MAX_RETRIES) throw e;
@@ -99,11 +145,11 @@ export class Upload {
     }
   }
 
-  async create() {
+  async create(generation) {
     const r = await this.request('POST', this.options.endpoint, {
       'Upload-Length': String(this.file.size),
       'Upload-Metadata': metadata(this.options.metadata),
-    });
+    }, null, null, generation);
     if (r.status !== 201) throw this.refusal(r);
     this.url = new URL(r.getResponseHeader('Location'), this.options.endpoint).href;
     sessionStorage.setItem(this.key, this.url);
@@ -112,8 +158,8 @@ export class Upload {
     this.progress(this.offset);
   }
 
-  async head() {
-    const r = await this.request('HEAD', this.url, {});
+  async head(generation) {
+    const r = await this.request('HEAD', this.url, {}, null, null, generation);
     if (r.status === 404 || r.status === 410) {
       // gone (expired, or another's): start afresh
       sessionStorage.removeItem(this.key);
@@ -127,14 +173,14 @@ export class Upload {
     this.progress(this.offset);
   }
 
-  async patch() {
+  async patch(generation) {
     const end = Math.min(this.offset + this.options.chunkSize, this.file.size);
     const base = this.offset;
     this.options.onState('Uploading');
     const r = await this.request('PATCH', this.url, {
       'Upload-Offset': String(this.offset),
       'Content-Type': 'application/offset+octet-stream',
-    }, this.file.slice(this.offset, end), (loaded) => this.progress(base + loaded));
+    }, this.file.slice(this.offset, end), (loaded) => this.progress(base + loaded), generation);
     if (r.status === 409) throw new Error('The server has a different offset.');
     if (r.status !== 204) throw this.refusal(r);
     this.offset = Number(r.getResponseHeader('Upload-Offset'));
@@ -156,11 +202,13 @@ export class Upload {
     }
     const message = describe(r.status, body);
     const retryable = r.status >= 500 || r.status === 0 || r.status === 423 || r.status === 429;
-    return retryable ? new Error(message) : new Refused(message);
+    return retryable ? new Error(message) : new Refused(message, r.status);
   }
 
-  async request(method, url, headers, body, onUpload, second) {
+  /** One request; one of a loop (`generation`) is not sent once that loop has ended. */
+  async request(method, url, headers, body, onUpload, generation, second) {
     const token = await this.options.token();
+    if (generation && generation !== this.generation) throw new Error('Stopped.');
     const r = await new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       this.xhr = xhr;
@@ -176,7 +224,7 @@ export class Upload {
     });
     this.xhr = null;
     if (r.status === 401 && !second && (await this.options.refresh())) {
-      return this.request(method, url, headers, body, onUpload, true);
+      return this.request(method, url, headers, body, onUpload, generation, true);
     }
     return r;
   }

@@ -129,6 +129,15 @@ class AccessibilityBrowserTest {
     assertThat(names).as("every stop of the patient page, in order").contains("Skip to content", "Patients",
         "Admin", "Sign out", "Upload files", "Open wound.jpg full size", "Details of wound.jpg");
 
+    // the skip link moves the focus to the content and leaves the page as it is
+    browser.executeScript("document.querySelector('a.skip').focus()");
+    browser.switchTo().activeElement().sendKeys(Keys.ENTER);
+    new WebDriverWait(browser, Duration.ofSeconds(5)).until(d -> "main".equals(d.switchTo().activeElement()
+        .getAttribute("id")));
+    Thread.sleep(100); // a route change would render at once
+    assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Kim Keys");
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("main");
+
     page.tabTo("a", "Details of wound.jpg").sendKeys(Keys.ENTER);
     page.waitFor(By.xpath("//h1[text()='wound.jpg']"));
     page.tabTo("button", "Copy share link").sendKeys(Keys.ENTER);

@@ -7,6 +7,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,7 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -153,6 +155,19 @@ class PatientPagesBrowserTest {
         + "\",\"title\":\"note.txt\"}}]}"));
 
     page.signIn();
+    // a page left while it loads does not replace the one opened next
+    browser.setNetworkConditions(new ChromiumNetworkConditions().setLatency(Duration.ofMillis(300)));
+    browser.executeScript("location.hash = arguments[0]", "#/patient/" + patient);
+    new WebDriverWait(browser, Duration.ofSeconds(10), Duration.ofMillis(20)).until(d -> (Boolean)
+        ((JavascriptExecutor) d).executeScript("return document.getElementById('main').textContent === 'Loading…'"));
+    browser.executeScript("location.hash = '#/'");
+    new WebDriverWait(browser, Duration.ofSeconds(10), Duration.ofMillis(50)).until(d -> (Boolean)
+        ((JavascriptExecutor) d).executeScript("return performance.getEntriesByType('resource')"
+            + ".some((e) => e.name.endsWith(arguments[0]))", "/Patient/" + patient));
+    Thread.sleep(200);
+    browser.deleteNetworkConditions();
+    assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Patients");
+
     browser.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
     page.waitFor(By.linkText("Details of note.txt")).click();
     page.waitFor(By.xpath("//h1[text()='note.txt']"));
@@ -173,15 +188,40 @@ class PatientPagesBrowserTest {
       assertThat(fresh.driver().findElement(By.tagName("body")).getText()).isEqualTo("first words");
     }
 
-    Path second = app.write("note-2.txt", "second words".getBytes(StandardCharsets.UTF_8));
-    page.labelled("Upload new version").sendKeys(second.toString());
+    // a new version of another name and type: the attachment takes both
+    page.labelled("Upload new version");
+    browser.executeScript("""
+        const files = new DataTransfer();
+        files.items.add(new File(['second words'], 'note-2.md', { type: 'text/markdown' }));
+        const input = document.getElementById('new-version');
+        input.files = files.files;
+        input.dispatchEvent(new Event('change'));
+        """);
     page.waitFor(By.cssSelector("li[data-version='2']"));
     assertThat(admin.send(admin.request("fhir/R4/Binary/" + binary).header("Accept", "*/*").GET()).body())
         .isEqualTo("second words");
-    assertThat(admin.get("fhir/R4/DocumentReference/" + doc).body()).as("size refilled from the new version")
-        .contains("\"size\":12");
+    assertThat(admin.get("fhir/R4/DocumentReference/" + doc).body()).as("refilled from the new version")
+        .contains("\"size\":12").contains("\"contentType\":\"text/markdown\"")
+        .contains("\"title\":\"note-2.md\"");
     assertThat(browser.findElement(By.cssSelector("li[data-version='1'] a[download]")).getAttribute("href"))
         .contains("/storage/" + binary + "/1?");
+
+    // a patient with more files than one page of a search holds shows them all
+    String many = app.patient("Manny", "Many", "MRN-101", "1981-01-01");
+    StringBuilder entries = new StringBuilder();
+    for (int i = 1; i <= 101; i++) {
+      entries.append(i > 1 ? "," : "").append("{\"resource\":{\"resourceType\":\"Media\",\"status\":\"completed\","
+          + "\"subject\":{\"reference\":\"Patient/").append(many).append("\"},\"content\":{\"contentType\":"
+          + "\"text/plain\",\"url\":\"Binary/").append(binary).append("\",\"title\":\"line-").append(i)
+          .append(".txt\"}},\"request\":{\"method\":\"POST\",\"url\":\"Media\"}}");
+    }
+    HttpResponse<String> created = admin.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":"
+        + "\"transaction\",\"entry\":[" + entries + "]}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+    browser.get(fhirbox.baseUrl() + "app/#/patient/" + many);
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.cssSelector("#files li.file"))
+        .isEmpty());
+    assertThat(browser.findElements(By.cssSelector("#files li.file")).size()).as("files shown").isEqualTo(101);
   }
 
   @Test

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Random;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -35,21 +38,57 @@ class SignInAndErrorsBrowserTest {
     String who = browser.findElement(By.id("who")).getText();
     assertThat(who).contains("Casey Clinician").contains("Project default").contains("Signed in until");
 
+    // an upload paused after its first piece
+    byte[] content = new byte[3 * 1024 * 1024];
+    new Random(3).nextBytes(content);
+    Path file = app.write("scan.bin", content);
+    browser.executeScript("document.body.dataset.chunkSize = String(256 * 1024)");
+    browser.setNetworkConditions(new ChromiumNetworkConditions().setLatency(Duration.ofMillis(200)));
+    page.labelled("Upload files").sendKeys(file.toString());
+    WebElement row = page.upload("scan.bin");
+    AppPage.buttonIn(row, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(50))
+        .until(d -> AppPage.sent(row) >= 256 * 1024);
+    AppPage.buttonIn(row, "Pause").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> row.getText().contains("Paused"));
+    browser.deleteNetworkConditions();
+
     // the sign-in ended: no refresh token, an access token the server refuses
     browser.executeScript("const s = JSON.parse(sessionStorage.getItem('fhirbox.session'));"
         + " s.access = 'x.e30.x'; s.refresh = null; sessionStorage.setItem('fhirbox.session', JSON.stringify(s));");
+    // resuming is refused for the sign-in, not for the upload: it is still remembered
+    AppPage.buttonIn(row, "Resume").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> "refused".equals(row.getAttribute("data-state")));
+    assertThat(tusKeys(browser)).as("uploads remembered").hasSize(1);
     browser.navigate().refresh();
     page.waitFor(By.id("email"));
     page.fillSignInForm();
     page.waitFor(By.xpath("//h1[text()='Eve Expiry']"));
     assertThat(browser.getCurrentUrl()).endsWith("/app/#/patient/" + patient);
 
+    // signed in again, the same file goes on from where it stopped
+    browser.executeScript("document.body.dataset.chunkSize = String(256 * 1024)");
+    browser.setNetworkConditions(new ChromiumNetworkConditions().setLatency(Duration.ofMillis(200)));
+    page.labelled("Upload files").sendKeys(file.toString());
+    WebElement again = page.upload("scan.bin");
+    AppPage.buttonIn(again, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(50))
+        .until(d -> AppPage.sent(again) >= 1024 * 1024);
+    AppPage.buttonIn(again, "Pause").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> again.getText().contains("Paused"));
+    browser.deleteNetworkConditions();
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".filter((e) => e.name.endsWith('/Binary/$upload')).length")).as("uploads created").isEqualTo(0L);
+    browser.executeScript("location.hash = '#/'");
+    page.search("Expiry");
+    assertThat(signInKeys(browser)).as("what the tab keeps of the sign-in").hasSize(3);
+
     String refresh = (String) browser.executeScript(
         "return JSON.parse(sessionStorage.getItem('fhirbox.session')).refresh");
     assertThat(refresh).isNotBlank();
     page.button("Sign out").click();
     page.waitFor(By.xpath("//*[contains(text(),'You are signed out.')]"));
-    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isNull();
+    assertThat(signInKeys(browser)).as("what the tab keeps of the sign-in").isEmpty();
     assertThat(browser.executeScript("return Object.keys(localStorage).length")).isEqualTo(0L);
     HttpResponse<String> reuse = fhirbox.client().http().send(HttpRequest.newBuilder(
         URI.create(fhirbox.baseUrl() + "oauth2/token")).header("Content-Type", "application/x-www-form-urlencoded")
@@ -89,6 +128,17 @@ class SignInAndErrorsBrowserTest {
     assertThat(row.findElement(By.cssSelector("[role=alert]")).getText()).contains("exe").contains("not accepted");
   }
 
+
+  /** The session, the last search and the uploads to resume: what sign-out forgets. */
+  private static List<?> signInKeys(ChromeDriver browser) {
+    return (List<?>) browser.executeScript("return Object.keys(sessionStorage).filter((k) => k === 'fhirbox.session'"
+        + " || k === 'fhirbox.search' || k.startsWith('fhirbox.tus:'))");
+  }
+
+  private static List<?> tusKeys(ChromeDriver browser) {
+    return (List<?>) browser.executeScript(
+        "return Object.keys(sessionStorage).filter((k) => k.startsWith('fhirbox.tus:'))");
+  }
 
   private static ChromiumNetworkConditions offline() {
     ChromiumNetworkConditions c = new ChromiumNetworkConditions();

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
@@ -103,9 +105,35 @@ class UploadsBrowserTest {
     AppPage.buttonIn(other, "Cancel").click();
     new WebDriverWait(browser, Duration.ofSeconds(10)).until(d ->
         d.findElements(By.cssSelector("li.upload[data-file='cancelled.bin']")).isEmpty());
-    browser.deleteNetworkConditions();
     assertThat(app.json("fhir/R4/DocumentReference?subject=Patient/" + patient)
         .path("entry").size()).as("only the finished upload became a DocumentReference").isEqualTo(1);
+
+    // the same file paused on one patient's page is a new upload on another's, in that patient's context
+    String second = app.patient("Bea", "Second", "MRN-7", "1987-07-07");
+    Path shared = app.write("shared.bin", Arrays.copyOf(content, 1024 * 1024));
+    page.labelled("Upload files").sendKeys(shared.toString());
+    WebElement first = page.upload("shared.bin");
+    AppPage.buttonIn(first, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> AppPage.sent(first) >= 256 * 1024);
+    AppPage.buttonIn(first, "Pause").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> first.getText().contains("Paused"));
+    page.openPatient(second, "Bea Second");
+    browser.executeScript("document.body.dataset.chunkSize = String(256 * 1024)");
+    // picked twice there: the second row does not run the same upload beside the first
+    page.labelled("Upload files").sendKeys(shared.toString());
+    page.labelled("Upload files").sendKeys(shared.toString());
+    List<WebElement> rows = browser.findElements(By.cssSelector("li.upload[data-file='shared.bin']"));
+    assertThat(rows).hasSize(2);
+    AppPage.buttonIn(rows.get(0), "Start upload").click();
+    AppPage.buttonIn(rows.get(1), "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10))
+        .until(d -> "refused".equals(rows.get(1).getAttribute("data-state")));
+    assertThat(rows.get(1).getText()).contains("already being uploaded");
+    page.awaitUploaded("shared.bin");
+    browser.deleteNetworkConditions();
+    String binary = page.upload("shared.bin").getAttribute("data-binary");
+    assertThat(app.json("fhir/R4/Binary/" + binary).path("securityContext").path("reference").asText())
+        .isEqualTo("Patient/" + second);
   }
 
 }
