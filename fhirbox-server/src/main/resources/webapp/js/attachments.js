@@ -49,6 +49,82 @@ export function isSigned(url) {
   return under(u, storage) || (objects !== null && under(u, objects));
 }
 
+/**
+ * When a signed URL stops being served, in ms since 1970: its `Expires` (the /storage route and
+ * CloudFront, seconds) or `X-Amz-Date` plus `X-Amz-Expires` (S3); Infinity when it names neither.
+ */
+export function expiresAt(url) {
+  const u = web(url);
+  if (!u) return Infinity;
+  const p = u.searchParams;
+  if (p.has('Expires')) return Number(p.get('Expires')) * 1000;
+  const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(p.get('X-Amz-Date') || '');
+  if (d && p.has('X-Amz-Expires')) {
+    return Date.UTC(+d[1], +d[2] - 1, +d[3], +d[4], +d[5], +d[6]) + Number(p.get('X-Amz-Expires')) * 1000;
+  }
+  return Infinity;
+}
+
+/** Within this long of its end a signed URL is signed afresh before it is used. */
+const MARGIN_MS = 30000;
+
+function stale(url) {
+  return expiresAt(url) - Date.now() < MARGIN_MS;
+}
+
+/**
+ * Keeps a link or a player on a signed URL working while the page stays open past the URL's
+ * lifetime (FHIRBOX_SIGNED_URL_TTL, an hour by default): a link followed at or near its URL's end
+ * is signed afresh first; a player whose URL ended (a seek needs a new Range request) gets a
+ * fresh one and goes on from where it was. `sign` resolves to a new URL.
+ */
+export function keepSigned(el, sign) {
+  if (el.tagName === 'A') {
+    el.addEventListener('click', async (e) => {
+      if (!stale(el.href)) return;
+      e.preventDefault();
+      try {
+        el.href = await sign();
+      } catch {
+        return;
+      }
+      el.click();
+    });
+    return el;
+  }
+  let renewing = false;
+  el.addEventListener('error', async () => {
+    if (renewing || !stale(el.currentSrc || el.src)) return;
+    renewing = true;
+    const at = el.currentTime;
+    const playing = !el.paused;
+    try {
+      const url = await sign();
+      el.addEventListener('loadedmetadata', () => {
+        if (at) el.currentTime = at;
+        if (playing) el.play().catch(() => {});
+      }, { once: true });
+      el.src = url;
+    } catch {
+      // the error stays shown: the Binary may be gone, or the sign-in ended
+    } finally {
+      renewing = false;
+    }
+  });
+  return el;
+}
+
+/** A new signed URL for the current version of Binary `id`. */
+async function resign(id) {
+  const p = await api.fhir(`Binary/${encodeURIComponent(id)}/$presigned-url`);
+  return p.parameter.find((x) => x.name === 'url').valueUrl;
+}
+
+/** `el`, kept signed when it shows a Binary's current version. */
+function signed(att, el) {
+  return att.binary ? keepSigned(el, () => resign(att.binary)) : el;
+}
+
 function item(att, source, resource, date, description) {
   return { ...att, source, ref: `${resource.resourceType}/${resource.id}`, date: att.creation || date
     || (resource.meta && resource.meta.lastUpdated), description: description || att.title, binary: binaryId(att.url) };
@@ -106,12 +182,13 @@ function preview(att) {
       // the storage route sends PDFs with CSP sandbox: the document runs in an opaque origin
       return h('iframe', { class: 'pdf', src: att.url, title: `PDF preview: ${label}`, loading: 'lazy' });
     case 'video':
-      return h('video', { class: 'player', src: att.url, controls: true, preload: 'metadata',
-        'aria-label': `Video: ${label}` });
+      return signed(att, h('video', { class: 'player', src: att.url, controls: true, preload: 'metadata',
+        'aria-label': `Video: ${label}` }));
     case 'audio':
-      return h('audio', { src: att.url, controls: true, preload: 'metadata', 'aria-label': `Audio: ${label}` });
+      return signed(att, h('audio', { src: att.url, controls: true, preload: 'metadata',
+        'aria-label': `Audio: ${label}` }));
     default:
-      return h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`);
+      return signed(att, h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`));
   }
 }
 
@@ -131,8 +208,8 @@ function external(att, u) {
  * one (a few KB, whatever the photo's size). Content that gives no thumbnail keeps the tile.
  */
 function image(att, label) {
-  const link = h('a', { class: 'tile', href: att.url, target: '_blank', rel: 'noopener' },
-    `Image (${size(att.size)}): open ${label} full size`);
+  const link = signed(att, h('a', { class: 'tile', href: att.url, target: '_blank', rel: 'noopener' },
+    `Image (${size(att.size)}): open ${label} full size`));
   if (att.binary) whenVisible(link, () => thumbnail(att.binary, link, label));
   return link;
 }

@@ -4,7 +4,7 @@ import * as api from './api.js';
 import * as auth from './auth.js';
 import { h, fill, field, size, date, hex, notice } from './dom.js';
 import { Upload } from './tus.js';
-import { gather, binaryId, isSigned } from './attachments.js';
+import { gather, binaryId, isSigned, keepSigned } from './attachments.js';
 
 const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604800, '7 days']];
 
@@ -65,11 +65,15 @@ async function version(id, v) {
     return h('li', {}, `Version ${n}: `, e.message);
   }
   const url = signed.url;
+  // the page may stay open past the URL's lifetime: a version's links are signed afresh when used then
+  const sign = async () => (await api.fhir(`Binary/${encodeURIComponent(id)}/_history/${encodeURIComponent(n)}`)).url;
   return h('li', { class: 'card', 'data-version': n },
     h('strong', {}, `Version ${n}`), ` · ${v.contentType || ''} · ${date(v.meta.lastUpdated)}`,
     url ? h('div', { class: 'row' },
-      h('a', { href: url, target: '_blank', rel: 'noopener', 'aria-label': `View version ${n}` }, 'View'),
-      h('a', { href: url, download: '', 'aria-label': `Download version ${n}` }, 'Download')) : h('span', {}, ' (not readable)'));
+      keepSigned(h('a', { href: url, target: '_blank', rel: 'noopener', 'aria-label': `View version ${n}` }, 'View'),
+        sign),
+      keepSigned(h('a', { href: url, download: '', 'aria-label': `Download version ${n}` }, 'Download'), sign))
+      : h('span', {}, ' (not readable)'));
 }
 
 function share(id) {

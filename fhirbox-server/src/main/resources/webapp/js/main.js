@@ -5,6 +5,7 @@ import { searchPage } from './search.js';
 import { patientPage } from './patient.js';
 import { filePage } from './file.js';
 import { adminPage } from './admin.js';
+import { pauseAll } from './tus.js';
 
 const main = document.getElementById('main');
 const status = document.getElementById('status');
@@ -41,6 +42,7 @@ let shown = 0;
 
 async function signOut() {
   shown += 1;
+  pauseAll(); // their next requests would only be refused; the next sign-in resumes them
   const revoked = await auth.signOut();
   shown += 1;
   history.replaceState(null, '', `${location.pathname}#/`);

@@ -31,6 +31,13 @@ function fingerprint(file, endpoint, values) {
 
 /** The keys of the uploads of this tab that are running: one upload a key at a time. */
 const live = new Set();
+/** The uploads of this tab that are running. */
+const runningUploads = new Set();
+
+/** Pauses every upload of this tab (signing out): each stays resumable by the next sign-in. */
+export function pauseAll() {
+  [...runningUploads].forEach((u) => u.pause());
+}
 
 /** A refusal the person has to act on; `status` is the server's. */
 class Refused extends Error {
@@ -65,6 +72,7 @@ export class Upload {
       return;
     }
     live.add(this.key);
+    runningUploads.add(this);
     this.running = true;
     this.url = this.url || sessionStorage.getItem(this.key);
     this.generation += 1;
@@ -78,6 +86,7 @@ export class Upload {
   stop() {
     this.generation += 1;
     if (this.running) live.delete(this.key);
+    runningUploads.delete(this);
     this.running = false;
   }
 

@@ -135,6 +135,44 @@ class PatientPagesBrowserTest {
     assertThat(app.chromium().responsesReceived(fhirbox.baseUrl() + "storage/")).as("storage responses")
         .anySatisfy(r -> assertThat(r.path("status").asInt()).isEqualTo(206));
 
+    // A page left open past its signed URLs' lifetime: the player's URL as it reads once expired
+    // (Expires in the past, which the server refuses) is signed afresh when it fails, and plays on;
+    // a tile followed with such a URL is signed afresh before it is followed.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> renewed = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const v = document.querySelector('#files video');
+        const expired = new URL(v.currentSrc || v.src);
+        expired.searchParams.set('Expires', '1');
+        const fresh = () => Number(new URL(v.currentSrc || v.src).searchParams.get('Expires')) * 1000 > Date.now();
+        const started = Date.now();
+        const poll = () => {
+          if (fresh() && v.readyState >= 1) done({ ok: true, error: v.error ? v.error.code : null });
+          else if (Date.now() - started > 15000) done({ ok: false, src: v.src, readyState: v.readyState });
+          else setTimeout(poll, 100);
+        };
+        v.src = expired.href;
+        setTimeout(poll, 100);
+        """);
+    assertThat(renewed).as("the player on an expired URL").containsEntry("ok", true).containsEntry("error", null);
+    @SuppressWarnings("unchecked")
+    List<String> followed = (List<String>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const tile = document.querySelector('#files a.tile, #files a.thumb-link');
+        const expired = new URL(tile.href);
+        expired.searchParams.set('Expires', '1');
+        tile.href = expired.href;
+        const seen = [];
+        document.addEventListener('click', (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); });
+        tile.click();
+        const started = Date.now();
+        const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? done(seen) : setTimeout(poll, 100));
+        poll();
+        """);
+    assertThat(followed).as("the hrefs a tile was followed with").hasSize(2);
+    assertThat(Long.parseLong(followed.get(1).replaceAll(".*[?&]Expires=(\\d+).*", "$1")) * 1000)
+        .isGreaterThan(System.currentTimeMillis());
+
     String details = fhirbox.client().get("fhir/R4/Media?subject=Patient/" + patient).body();
     assertThat(details).contains("\"hash\"").contains("\"size\"");
     assertThat(browser.findElement(By.id("files")).getText()).contains("SHA-1").contains("video/webm");
