@@ -105,6 +105,13 @@ const up2 = await medplum.upsertResource(upserted('Two'), upsertQuery);
 out.upsert = { first: up1.id, second: up2.id, version: up2.meta?.versionId, family: up2.name?.[0]?.family,
   found: (await medplum.searchResources('Patient', upsertQuery)).length };
 
+// Medplum's patchResource sends a JSON Patch; its test of meta.versionId guards against a lost update
+const patched = await medplum.patchResource('Patient', up2.id, [
+  { op: 'test', path: '/meta/versionId', value: up2.meta.versionId },
+  { op: 'replace', path: '/name/0/family', value: 'Three' },
+]);
+out.patch = { version: patched.meta?.versionId, family: patched.name?.[0]?.family };
+
 function binaryIdOf(signedUrl) {
   const m = new URL(signedUrl).pathname.match(/\/storage\/([^/]+)\//);
   if (!m) {

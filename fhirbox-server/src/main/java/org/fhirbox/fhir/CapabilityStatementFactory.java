@@ -58,9 +58,13 @@ public final class CapabilityStatementFactory {
     for (String type : new TreeSet<>(repository.codec().context().getResourceTypes())) {
       CapabilityStatementRestResourceComponent r = rest.addResource().setType(type);
       for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.VREAD,
-          TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.DELETE, TypeRestfulInteraction.CREATE,
+          TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.PATCH, TypeRestfulInteraction.DELETE,
+          TypeRestfulInteraction.CREATE,
           TypeRestfulInteraction.SEARCHTYPE, TypeRestfulInteraction.HISTORYINSTANCE,
           TypeRestfulInteraction.HISTORYTYPE)) {
+        if (i == TypeRestfulInteraction.PATCH && type.equals("Binary")) {
+          continue; // a Binary's content is replaced with PUT, not patched
+        }
         r.addInteraction().setCode(i);
       }
       r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONED);

@@ -206,6 +206,38 @@ public final class ResourceService {
     return bundles.deleteConditional(principal, type, criteria, shown, ifMatch.get());
   }
 
+  /**
+   * Patch (FHIR R4 http.html#patch) with a JSON Patch ({@link ResourcePatch}): read, patch and an
+   * update of the version read. The caller needs read and update access. When another write comes
+   * in between, the patch is applied again to the newer version (at most 3 times), unless the
+   * client named the version it patches ({@code If-Match}): then that write is 412.
+   */
+  public Written patch(Principal principal, String type, String id, Deferred<String> body, Supplier<Long> ifMatch)
+      throws IOException {
+    principal.require(type, Interaction.UPDATE);
+    compartment.limit(principal, type, Interaction.UPDATE);
+    if (type.equals("Binary")) {
+      throw FhirException.badRequest("a Binary is not patched; send its new content with PUT /Binary/" + id);
+    }
+    Long expected = ifMatch.get();
+    String patch = body.read();
+    for (int attempt = 1; ; attempt++) {
+      StoredResource current = read(principal, type, id, null);
+      if (expected != null && expected != ResourceRepository.IF_MATCH_ANY && current.versionId() != expected) {
+        throw FhirException.preconditionFailed("If-Match W/\"" + expected + "\" does not match the current version W/\""
+            + current.versionId() + "\"");
+      }
+      Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch);
+      try {
+        return bundles.updateSingle(principal, type, id, patched, current.versionId());
+      } catch (FhirException e) {
+        if (e.status() != 412 || expected != null || attempt == 3) {
+          throw e;
+        }
+      }
+    }
+  }
+
   /** The deleted version, or empty when the resource never existed (FHIR R4 http.html#delete). */
   public Optional<StoredResource> delete(Principal principal, String type, String id, Supplier<Long> ifMatch) {
     principal.require(type, Interaction.DELETE);

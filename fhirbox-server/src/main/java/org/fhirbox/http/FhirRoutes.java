@@ -118,8 +118,9 @@ public final class FhirRoutes {
         case "GET", "HEAD" -> read(ex, principal, type, id, null);
         case "PUT" -> update(ex, principal, type, id);
         case "DELETE" -> delete(ex, principal, type, id);
+        case "PATCH" -> patch(ex, principal, type, id);
         default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type + "/" + id,
-            "GET", "HEAD", "PUT", "DELETE");
+            "GET", "HEAD", "PUT", "DELETE", "PATCH");
       }
       return;
     }
@@ -243,6 +244,20 @@ public final class FhirRoutes {
 
   private static String shownCondition(Exchange ex) {
     return ex.request().getQueryString();
+  }
+
+  /**
+   * {@code PATCH /{type}/{id}} with a JSON Patch ({@code application/json-patch+json}, FHIR R4
+   * http.html#patch), as the Medplum client's {@code patchResource} sends it. FHIRPath Patch (a
+   * Parameters body) and XML Patch are not supported: 415.
+   */
+  private void patch(Exchange ex, Principal principal, String type, String id) throws IOException {
+    String ct = ex.contentType() == null ? "" : ex.contentType().toLowerCase(java.util.Locale.ROOT);
+    if (!ct.startsWith("application/json-patch+json")) {
+      throw FhirException.unsupportedMediaType("PATCH takes a JSON Patch (Content-Type: application/json-patch+json);"
+          + " FHIRPath Patch and XML Patch are not supported, got '" + ct + "'");
+    }
+    respondWritten(ex, principal, resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), ex::ifMatch));
   }
 
   Resource parseBody(Exchange ex) throws IOException {

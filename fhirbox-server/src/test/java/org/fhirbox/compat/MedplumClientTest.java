@@ -103,6 +103,8 @@ class MedplumClientTest {
       assertThat(upsert.path("version").asText()).isEqualTo("2");
       assertThat(upsert.path("family").asText()).isEqualTo("Two");
       assertThat(upsert.path("found").asInt()).isEqualTo(1);
+      assertThat(out.path("patch").path("version").asText()).isEqualTo("3");
+      assertThat(out.path("patch").path("family").asText()).isEqualTo("Three");
     }
   }
 

@@ -1,0 +1,121 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The patch interaction with a JSON Patch (FHIR R4 http.html#patch, RFC 6902) over HTTP: a patch
+ * makes a new version; a failed test operation, a stale If-Match, a patch that breaks the resource
+ * or changes its id, and other patch formats are refused and change nothing.
+ */
+class PatchTest {
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static String patient(String family) {
+    return TestClient.createdId(http.postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}],\"active\":true}"));
+  }
+
+  private static HttpResponse<String> patch(String path, String contentType, String body, String ifMatch) {
+    HttpRequest.Builder b = http.request(path).header("Content-Type", contentType)
+        .method("PATCH", HttpRequest.BodyPublishers.ofString(body));
+    if (ifMatch != null) {
+      b.header("If-Match", ifMatch);
+    }
+    return http.send(b);
+  }
+
+  private static HttpResponse<String> jsonPatch(String id, String ops) {
+    return patch("fhir/R4/Patient/" + id, "application/json-patch+json", ops, null);
+  }
+
+  private static Patient current(String id) {
+    return http.parse(http.get("fhir/R4/Patient/" + id), Patient.class);
+  }
+
+  private static String diagnostics(HttpResponse<String> r) {
+    return http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics();
+  }
+
+  @Test
+  void aJsonPatchMakesANewVersion() {
+    String id = patient("Before");
+    HttpResponse<String> r = jsonPatch(id, """
+        [{"op":"test","path":"/meta/versionId","value":"1"},
+         {"op":"replace","path":"/name/0/family","value":"After"},
+         {"op":"add","path":"/birthDate","value":"1980-04-02"},
+         {"op":"remove","path":"/active"}]""");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.headers().firstValue("ETag")).hasValue("W/\"2\"");
+    Patient p = current(id);
+    assertThat(p.getNameFirstRep().getFamily()).isEqualTo("After");
+    assertThat(p.getBirthDateElement().getValueAsString()).isEqualTo("1980-04-02");
+    assertThat(p.hasActive()).isFalse();
+  }
+
+  @Test
+  void aFailedTestOrAStaleIfMatchIs412AndChangesNothing() {
+    String id = patient("Tested");
+    HttpResponse<String> failed = jsonPatch(id, """
+        [{"op":"test","path":"/meta/versionId","value":"7"},{"op":"replace","path":"/name/0/family","value":"No"}]""");
+    assertThat(failed.statusCode()).as(failed.body()).isEqualTo(412);
+    assertThat(diagnostics(failed)).contains("test");
+    HttpResponse<String> stale = patch("fhir/R4/Patient/" + id, "application/json-patch+json",
+        "[{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"No\"}]", "W/\"3\"");
+    assertThat(stale.statusCode()).as(stale.body()).isEqualTo(412);
+    assertThat(current(id).getNameFirstRep().getFamily()).isEqualTo("Tested");
+    assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
+  void patchesThatBreakTheResourceOrAreNotJsonPatchesAre400Or415() {
+    String id = patient("Kept");
+    HttpResponse<String> badDate = jsonPatch(id, "[{\"op\":\"add\",\"path\":\"/birthDate\",\"value\":\"not a date\"}]");
+    assertThat(badDate.statusCode()).as(badDate.body()).isEqualTo(400);
+    HttpResponse<String> newId = jsonPatch(id, "[{\"op\":\"replace\",\"path\":\"/id\",\"value\":\"someone-else\"}]");
+    assertThat(newId.statusCode()).as(newId.body()).isEqualTo(400);
+    assertThat(diagnostics(newId)).contains("type or id");
+    HttpResponse<String> noPath = jsonPatch(id, "[{\"op\":\"replace\",\"path\":\"/telecom/4/value\",\"value\":\"x\"}]");
+    assertThat(noPath.statusCode()).as(noPath.body()).isEqualTo(400);
+    HttpResponse<String> notAPatch = jsonPatch(id, "{\"op\":\"replace\"}");
+    assertThat(notAPatch.statusCode()).as(notAPatch.body()).isEqualTo(400);
+    HttpResponse<String> badOp = jsonPatch(id, "[{\"op\":\"frobnicate\",\"path\":\"/active\"}]");
+    assertThat(badOp.statusCode()).as(badOp.body()).isEqualTo(400);
+    HttpResponse<String> fhirpath = patch("fhir/R4/Patient/" + id, "application/fhir+json",
+        "{\"resourceType\":\"Parameters\"}", null);
+    assertThat(fhirpath.statusCode()).as(fhirpath.body()).isEqualTo(415);
+    assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
+    assertThat(jsonPatch("no-such-patient", "[]").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void theCapabilityStatementListsPatchButNotForBinary() {
+    CapabilityStatement cs = http.parse(http.get("fhir/R4/metadata"), CapabilityStatement.class);
+    assertThat(cs.getRestFirstRep().getResource()).filteredOn(r -> r.getType().equals("Patient")).singleElement()
+        .satisfies(r -> assertThat(r.getInteraction()).extracting(i -> i.getCode().toCode()).contains("patch"));
+    assertThat(cs.getRestFirstRep().getResource()).filteredOn(r -> r.getType().equals("Binary")).singleElement()
+        .satisfies(r -> assertThat(r.getInteraction()).extracting(i -> i.getCode().toCode()).doesNotContain("patch"));
+  }
+}
