@@ -112,6 +112,43 @@ public final class FhirboxClient {
   }
 
   /**
+   * Creates {@code resource} unless {@code query} finds one ({@code If-None-Exist}): returns the new
+   * resource, or the one match unchanged; more than one match throws 412.
+   *
+   * <pre>{@code
+   * Patient p = client.createResourceIfNoneExist(patient, "identifier=urn:mrn|123");
+   * }</pre>
+   */
+  public <T extends Resource> T createResourceIfNoneExist(T resource, String query) {
+    return resources.createIfNoneExist(resource, query);
+  }
+
+  /**
+   * Updates the one resource {@code query} finds, or creates {@code resource} when none does
+   * ({@code PUT /{type}?query}, a conditional update); more than one match throws 412.
+   *
+   * <pre>{@code
+   * Patient p = client.upsertResource(patient, "identifier=urn:mrn|123");
+   * }</pre>
+   */
+  public <T extends Resource> T upsertResource(T resource, String query) {
+    return resources.upsert(resource, query);
+  }
+
+  /**
+   * Applies a JSON Patch (RFC 6902) to {@code type/id} and returns the new version; a failed
+   * {@code test} operation throws 412.
+   *
+   * <pre>{@code
+   * Patient p = client.patchResource(Patient.class, "123",
+   *     "[{\"op\":\"replace\",\"path\":\"/active\",\"value\":false}]");
+   * }</pre>
+   */
+  public <T extends Resource> T patchResource(Class<T> type, String id, String jsonPatch) {
+    return resources.patch(type, id, jsonPatch);
+  }
+
+  /**
    * Reads the current version of {@code type/id}; a missing or deleted one throws 404 / 410.
    *
    * <pre>{@code

@@ -31,6 +31,36 @@ final class Resources {
     return parse(call, resource);
   }
 
+  /** A conditional create: a repeat after a lost answer finds what the first attempt created. */
+  <T extends Resource> T createIfNoneExist(T resource, String query) {
+    Call call = write("POST", endpoints.fhir(resource.fhirType()), resource)
+        .header("If-None-Exist", escape(withoutMark(query))).idempotent(true);
+    return parse(call, resource);
+  }
+
+  /** A conditional update ({@code PUT /{type}?query}). */
+  <T extends Resource> T upsert(T resource, String query) {
+    return parse(write("PUT", endpoints.fhir(resource.fhirType() + "?" + escape(withoutMark(query))), resource),
+        resource);
+  }
+
+  /** A JSON Patch; not repeated after a lost answer (a patch applied twice may differ from once). */
+  <T extends Resource> T patch(Class<T> type, String id, String jsonPatch) {
+    Call call = Call.of("PATCH", endpoints.fhir(codec.typeOf(type) + "/" + requireId(id)))
+        .body(BodyPublishers.ofString(jsonPatch, StandardCharsets.UTF_8), true)
+        .header("Content-Type", "application/json-patch+json")
+        .header("Accept", Codec.FHIR_JSON)
+        .header("Prefer", "return=representation");
+    return codec.read(transport.exchange(call), type, call);
+  }
+
+  private static String withoutMark(String query) {
+    if (query == null || query.isBlank()) {
+      throw new IllegalArgumentException("a conditional write needs search criteria, as identifier=system|value");
+    }
+    return query.startsWith("?") ? query.substring(1) : query;
+  }
+
   <T extends Resource> T update(T resource, boolean ifMatch) {
     String id = resource.getIdElement().getIdPart();
     if (id == null || id.isBlank()) {

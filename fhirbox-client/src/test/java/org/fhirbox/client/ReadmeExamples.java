@@ -64,4 +64,13 @@ final class ReadmeExamples {
         (done, total) -> System.err.printf("\r%d / %d bytes", done, total));
     return bytes;
   }
+
+  // README: conditional writes and patches, as Medplum's client has them
+  static Patient upsertAndPatch(FhirboxClient client, Patient patient) {
+    Patient p = client.upsertResource(patient, "identifier=urn:mrn|123");
+    Patient same = client.createResourceIfNoneExist(patient, "identifier=urn:mrn|123");
+    p = client.patchResource(Patient.class, same.getIdElement().getIdPart(),
+        "[{\"op\":\"replace\",\"path\":\"/active\",\"value\":false}]");
+    return p;
+  }
 }

@@ -31,6 +31,11 @@ class ReadmeExamplesTest {
       assertThat(n).isEqualTo(jpeg.length);
       assertThat(Files.readAllBytes(copy)).isEqualTo(jpeg);
 
+      Patient upserted = ReadmeExamples.upsertAndPatch(client, new Patient().setActive(true).addIdentifier(
+          new org.hl7.fhir.r4.model.Identifier().setSystem("urn:mrn").setValue("123")));
+      assertThat(upserted.getActive()).isFalse();
+      assertThat(upserted.getMeta().getVersionId()).isEqualTo("2");
+
       FhirboxClient built = ReadmeExamples.buildClient("id", "secret");
       assertThat(built.fhirBase()).isEqualTo("http://localhost:8103/fhir/R4/");
     }

@@ -77,6 +77,31 @@ class ResourceInteractionsTest {
   }
 
   @Test
+  void conditionalCreateUpsertAndPatchAsMedplumsClientHasThem() {
+    Patient once = patient("Once").addIdentifier(new org.hl7.fhir.r4.model.Identifier().setSystem("urn:sdk").setValue("1"));
+    Patient first = client.createResourceIfNoneExist(once, "identifier=urn:sdk|1");
+    Patient again = client.createResourceIfNoneExist(once.copy(), "identifier=urn:sdk|1");
+    assertThat(again.getIdElement().getIdPart()).isEqualTo(first.getIdElement().getIdPart());
+    assertThat(again.getMeta().getVersionId()).isEqualTo("1");
+
+    Patient upserted = client.upsertResource(patient("Upserted").addIdentifier(
+        new org.hl7.fhir.r4.model.Identifier().setSystem("urn:sdk").setValue("1")), "identifier=urn:sdk|1");
+    assertThat(upserted.getIdElement().getIdPart()).isEqualTo(first.getIdElement().getIdPart());
+    assertThat(upserted.getMeta().getVersionId()).isEqualTo("2");
+    assertThat(upserted.getNameFirstRep().getFamily()).isEqualTo("Upserted");
+
+    String id = first.getIdElement().getIdPart();
+    Patient patched = client.patchResource(Patient.class, id,
+        "[{\"op\":\"test\",\"path\":\"/meta/versionId\",\"value\":\"2\"},"
+            + "{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"Patched\"}]");
+    assertThat(patched.getMeta().getVersionId()).isEqualTo("3");
+    assertThat(patched.getNameFirstRep().getFamily()).isEqualTo("Patched");
+    assertThatThrownBy(() -> client.patchResource(Patient.class, id,
+        "[{\"op\":\"test\",\"path\":\"/meta/versionId\",\"value\":\"2\"}]"))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(412));
+  }
+
+  @Test
   void missingResourceCarriesTheOutcomeDiagnostics() {
     assertThatThrownBy(() -> client.readResource(Patient.class, "does-not-exist"))
         .isInstanceOfSatisfying(FhirboxException.class, e -> {
