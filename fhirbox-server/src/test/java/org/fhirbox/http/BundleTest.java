@@ -6,34 +6,26 @@ import java.net.http.HttpResponse;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Batch and transaction Bundles at the base (FHIR R4 http.html#transaction). */
+/** Batch and transaction Bundles at the base (FHIR R4 http().html#transaction). */
 class BundleTest {
-  static TestServer server;
-  static TestClient http;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    http = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static TestClient http() {
+    return fhirbox.http();
   }
 
   static int patientCount() {
-    return http.parse(http.get("fhir/R4/Patient?_summary=count"), Bundle.class).getTotal();
+    return http().parse(http().get("fhir/R4/Patient?_summary=count"), Bundle.class).getTotal();
   }
 
   @Test
@@ -51,20 +43,20 @@ class BundleTest {
              "subject":{"reference":"urn:uuid:22222222-2222-2222-2222-222222222222"}},
            "request":{"method":"POST","url":"Observation"}}
         ]}""".formatted(data);
-    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    HttpResponse<String> r = http().postJson("fhir/R4", tx);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    Bundle out = http.parse(r, Bundle.class);
+    Bundle out = http().parse(r, Bundle.class);
     assertThat(out.getType()).isEqualTo(Bundle.BundleType.TRANSACTIONRESPONSE);
     assertThat(out.getEntry()).hasSize(3).allMatch(e -> e.getResponse().getStatus().startsWith("201"));
     String binaryId = out.getEntry().get(0).getResponse().getLocation().split("/")[1];
     String patientLoc = out.getEntry().get(1).getResponse().getLocation();
     String patientId = patientLoc.split("/")[1];
 
-    Patient p = http.parse(http.get("fhir/R4/Patient/" + patientId), Patient.class);
+    Patient p = http().parse(http().get("fhir/R4/Patient/" + patientId), Patient.class);
     assertThat(p.getPhotoFirstRep().getUrl()).contains("/storage/" + binaryId + "/1?");
     assertThat(p.getPhotoFirstRep().getSize()).isEqualTo(7);
     String obsId = out.getEntry().get(2).getResponse().getLocation().split("/")[1];
-    Observation o = http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class);
+    Observation o = http().parse(http().get("fhir/R4/Observation/" + obsId), Observation.class);
     assertThat(o.getSubject().getReference()).isEqualTo("Patient/" + patientId);
   }
 
@@ -84,14 +76,14 @@ class BundleTest {
     for (String entries : List.of(binary.formatted("1", data) + "," + patient.formatted(urn + "1"),
         patient.formatted(urn + "2") + "," + binary.formatted("2", data),
         patient.formatted("Binary/put-photo-1") + "," + putBinary)) {
-      HttpResponse<String> r = http.postJson("fhir/R4",
+      HttpResponse<String> r = http().postJson("fhir/R4",
           "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + entries + "]}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-      Bundle out = http.parse(r, Bundle.class);
+      Bundle out = http().parse(r, Bundle.class);
       int p = entries.startsWith("{\"resource\":{\"resourceType\":\"Patient\"") ? 0 : 1;
       String binaryId = out.getEntry().get(1 - p).getResponse().getLocation().split("/")[1];
       String patientId = out.getEntry().get(p).getResponse().getLocation().split("/")[1];
-      assertThat(http.parse(http.get("fhir/R4/Patient/" + patientId), Patient.class).getPhotoFirstRep().getUrl())
+      assertThat(http().parse(http().get("fhir/R4/Patient/" + patientId), Patient.class).getPhotoFirstRep().getUrl())
           .contains("/storage/" + binaryId + "/1?");
     }
   }
@@ -106,10 +98,10 @@ class BundleTest {
         {"resourceType":"Bundle","type":"transaction","entry":[%s,
           {"fullUrl":"%s","resource":{"resourceType":"Patient","id":"put-urn-1"},
            "request":{"method":"PUT","url":"Patient/put-urn-1"}}]}""";
-    HttpResponse<String> r = http.postJson("fhir/R4", tx.formatted(observation.formatted(urn), urn));
+    HttpResponse<String> r = http().postJson("fhir/R4", tx.formatted(observation.formatted(urn), urn));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    String obsId = http.parse(r, Bundle.class).getEntry().get(0).getResponse().getLocation().split("/")[1];
-    assertThat(http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
+    String obsId = http().parse(r, Bundle.class).getEntry().get(0).getResponse().getLocation().split("/")[1];
+    assertThat(http().parse(http().get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
         .isEqualTo("Patient/put-urn-1");
 
     int before = patientCount();
@@ -117,9 +109,9 @@ class BundleTest {
     String photo = """
         {"resource":{"resourceType":"Patient","photo":[{"url":"%s"}]},"request":{"method":"POST","url":"Patient"}}""";
     for (String entry : List.of(observation.formatted(nowhere), photo.formatted(nowhere))) {
-      HttpResponse<String> bad = http.postJson("fhir/R4", tx.formatted(entry, "urn:uuid:" + UUID.randomUUID()));
+      HttpResponse<String> bad = http().postJson("fhir/R4", tx.formatted(entry, "urn:uuid:" + UUID.randomUUID()));
       assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
-      assertThat(http.parse(bad, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains(nowhere);
+      assertThat(http().parse(bad, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains(nowhere);
     }
     assertThat(patientCount()).isEqualTo(before);
   }
@@ -133,16 +125,16 @@ class BundleTest {
           {"resource":{"resourceType":"Patient","id":"x1","active":true},
            "request":{"method":"PUT","url":"Patient/x1","ifMatch":"W/\\"9\\""}}
         ]}""";
-    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    HttpResponse<String> r = http().postJson("fhir/R4", tx);
     assertThat(r.statusCode()).isEqualTo(412);
-    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+    assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .startsWith("Bundle.entry[1]");
     assertThat(patientCount()).isEqualTo(before);
   }
 
   @Test
   void transactionThatNamesAResourceTwiceIs400AndWritesNothing() {
-    String id = TestClient.createdId(http.postJson("fhir/R4/Patient",
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient",
         "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:twice\",\"value\":\"1\"}]}"));
     int before = patientCount();
     String put = """
@@ -156,14 +148,14 @@ class BundleTest {
         {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}""";
     for (String twice : List.of(put.formatted("twice-new") + "," + put.formatted("twice-new"),
         put.formatted(id) + "," + delete, conditional + "," + delete)) {
-      HttpResponse<String> r = http.postJson("fhir/R4",
+      HttpResponse<String> r = http().postJson("fhir/R4",
           "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + create + "," + twice + "]}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
-      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("both name");
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("both name");
     }
     assertThat(patientCount()).isEqualTo(before);
-    assertThat(http.get("fhir/R4/Patient/twice-new").statusCode()).isEqualTo(404);
-    assertThat(http.parse(http.get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("1");
+    assertThat(http().get("fhir/R4/Patient/twice-new").statusCode()).isEqualTo(404);
+    assertThat(http().parse(http().get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("1");
   }
 
   @Test
@@ -174,9 +166,9 @@ class BundleTest {
           {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
           {"request":{"method":"DELETE","url":"Patient/never-existed-2"}}
         ]}""";
-    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    HttpResponse<String> r = http().postJson("fhir/R4", tx);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(http.parse(r, Bundle.class).getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+    assertThat(http().parse(r, Bundle.class).getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
         .containsExactly("201", "200");
     assertThat(patientCount()).isEqualTo(before + 1);
   }
@@ -190,14 +182,14 @@ class BundleTest {
           {"resource":{"resourceType":"Patient","photo":[{"url":"Binary/does-not-exist"}]},
            "request":{"method":"POST","url":"Patient"}}
         ]}""";
-    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    HttpResponse<String> r = http().postJson("fhir/R4", tx);
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(patientCount()).isEqualTo(before);
   }
 
   @Test
   void batchReportsEachEntryOnItsOwn() {
-    Patient existing = http.parse(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"), Patient.class);
+    Patient existing = http().parse(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"), Patient.class);
     String batch = """
         {"resourceType":"Bundle","type":"batch","entry":[
           {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
@@ -205,9 +197,9 @@ class BundleTest {
           {"request":{"method":"GET","url":"Patient/nobody-here"}},
           {"request":{"method":"DELETE","url":"Patient/%s"}}
         ]}""".formatted(existing.getIdElement().getIdPart(), existing.getIdElement().getIdPart());
-    HttpResponse<String> r = http.postJson("fhir/R4", batch);
+    HttpResponse<String> r = http().postJson("fhir/R4", batch);
     assertThat(r.statusCode()).isEqualTo(200);
-    Bundle out = http.parse(r, Bundle.class);
+    Bundle out = http().parse(r, Bundle.class);
     assertThat(out.getType()).isEqualTo(Bundle.BundleType.BATCHRESPONSE);
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
         .containsExactly("201", "200", "404", "200");
@@ -225,18 +217,18 @@ class BundleTest {
              "subject":{"reference":"urn:uuid:44444444-4444-4444-4444-444444444444"}},
            "request":{"method":"POST","url":"Observation"}}
         ]}""";
-    Bundle out = http.parse(http.postJson("fhir/R4", batch), Bundle.class);
+    Bundle out = http().parse(http().postJson("fhir/R4", batch), Bundle.class);
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
         .containsExactly("201", "400");
     assertThat(((OperationOutcome) out.getEntry().get(1).getResponse().getOutcome()).getIssueFirstRep()
         .getDiagnostics()).contains("urn:uuid:44444444-4444-4444-4444-444444444444", "a batch does not resolve");
-    assertThat(http.parse(http.get("fhir/R4/Observation?subject=urn:uuid:44444444-4444-4444-4444-444444444444"
+    assertThat(http().parse(http().get("fhir/R4/Observation?subject=urn:uuid:44444444-4444-4444-4444-444444444444"
         + "&_summary=count"), Bundle.class).getTotal()).isZero();
   }
 
   @Test
   void transactionConditionalCreateResolvesItsFullUrlToTheMatchAndCreatesOnlyWhatMatchesNothing() {
-    HttpResponse<String> made = http.postJson("fhir/R4/Patient",
+    HttpResponse<String> made = http().postJson("fhir/R4/Patient",
         "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:bcc\",\"value\":\"1\"}]}");
     String existing = TestClient.createdId(made);
     String tx = """
@@ -250,50 +242,50 @@ class BundleTest {
           {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:bcc","value":"2"}]},
            "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|2"}}
         ]}""";
-    HttpResponse<String> r = http.postJson("fhir/R4", tx);
+    HttpResponse<String> r = http().postJson("fhir/R4", tx);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    Bundle out = http.parse(r, Bundle.class);
+    Bundle out = http().parse(r, Bundle.class);
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
         .containsExactly("200", "201", "201");
     assertThat(out.getEntry().get(0).getResponse().getLocation()).isEqualTo("Patient/" + existing + "/_history/1");
     String obsId = out.getEntry().get(1).getResponse().getLocation().split("/")[1];
-    assertThat(http.parse(http.get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
+    assertThat(http().parse(http().get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
         .isEqualTo("Patient/" + existing);
-    assertThat(http.parse(http.get("fhir/R4/Patient?identifier=urn:bcc%7C1&_summary=count"), Bundle.class)
+    assertThat(http().parse(http().get("fhir/R4/Patient?identifier=urn:bcc%7C1&_summary=count"), Bundle.class)
         .getTotal()).isEqualTo(1);
 
     // again as a batch: both now match, and a condition that matches two is 412 for its entry alone
-    http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:bcc\","
+    http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:bcc\","
         + "\"value\":\"2\"}]}");
     String batch = """
         {"resourceType":"Bundle","type":"batch","entry":[
           {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|1"}},
           {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:bcc|2"}}
         ]}""";
-    assertThat(http.parse(http.postJson("fhir/R4", batch), Bundle.class).getEntry())
+    assertThat(http().parse(http().postJson("fhir/R4", batch), Bundle.class).getEntry())
         .extracting(e -> e.getResponse().getStatus().substring(0, 3)).containsExactly("200", "412");
   }
 
   @Test
   void bundleOfTheWrongTypeIsRejected() {
-    HttpResponse<String> r = http.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"collection\"}");
+    HttpResponse<String> r = http().postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"collection\"}");
     assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("batch or transaction");
+    assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("batch or transaction");
   }
 
   @Test
   void ifMatchStarUpdatesOrDeletesAnExistingResourceAnd412sOneThatDoesNotExist() {
     String put = "{\"resourceType\":\"Patient\",\"id\":\"%s\"}";
-    HttpResponse<String> absent = http.send(http.request("fhir/R4/Patient/star-none")
+    HttpResponse<String> absent = http().send(http().request("fhir/R4/Patient/star-none")
         .header("Content-Type", "application/fhir+json").header("If-Match", "*")
         .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(put.formatted("star-none"))));
     assertThat(absent.statusCode()).as(absent.body()).isEqualTo(412);
-    assertThat(http.get("fhir/R4/Patient/star-none").statusCode()).isEqualTo(404);
-    assertThat(http.send(http.request("fhir/R4/Patient/star-none").header("If-Match", "*").DELETE()).statusCode())
+    assertThat(http().get("fhir/R4/Patient/star-none").statusCode()).isEqualTo(404);
+    assertThat(http().send(http().request("fhir/R4/Patient/star-none").header("If-Match", "*").DELETE()).statusCode())
         .isEqualTo(412);
 
-    assertThat(http.putJson("fhir/R4/Patient/star-1", put.formatted("star-1")).statusCode()).isEqualTo(201);
-    HttpResponse<String> update = http.send(http.request("fhir/R4/Patient/star-1")
+    assertThat(http().putJson("fhir/R4/Patient/star-1", put.formatted("star-1")).statusCode()).isEqualTo(201);
+    HttpResponse<String> update = http().send(http().request("fhir/R4/Patient/star-1")
         .header("Content-Type", "application/fhir+json").header("If-Match", "*")
         .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(put.formatted("star-1"))));
     assertThat(update.statusCode()).as(update.body()).isEqualTo(200);
@@ -301,9 +293,9 @@ class BundleTest {
         {"resourceType":"Bundle","type":"batch","entry":[
           {"request":{"method":"DELETE","url":"Patient/star-1","ifMatch":"*"}},
           {"request":{"method":"DELETE","url":"Patient/star-none","ifMatch":"*"}}]}""";
-    Bundle answer = http.parse(http.postJson("fhir/R4", batch), Bundle.class);
+    Bundle answer = http().parse(http().postJson("fhir/R4", batch), Bundle.class);
     assertThat(answer.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
         .containsExactly("200", "412");
-    assertThat(http.get("fhir/R4/Patient/star-1").statusCode()).isEqualTo(410);
+    assertThat(http().get("fhir/R4/Patient/star-1").statusCode()).isEqualTo(410);
   }
 }

@@ -6,31 +6,23 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.List;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The FHIR REST interactions over real HTTP (FHIR R4 http.html). */
+/** The FHIR REST interactions over real HTTP (FHIR R4 http().html). */
 class FhirRestTest {
-  static TestServer server;
-  static TestClient http;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    http = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static TestClient http() {
+    return fhirbox.http();
   }
 
   static String patientJson(String family) {
@@ -38,19 +30,19 @@ class FhirRestTest {
   }
 
   static Patient create(String family) {
-    HttpResponse<String> r = http.postJson("fhir/R4/Patient", patientJson(family));
+    HttpResponse<String> r = http().postJson("fhir/R4/Patient", patientJson(family));
     assertThat(r.statusCode()).isEqualTo(201);
-    return http.parse(r, Patient.class);
+    return http().parse(r, Patient.class);
   }
 
   @Test
   void createReturns201WithLocationEtagAndLastModified() {
-    HttpResponse<String> r = http.postJson("fhir/R4/Patient", patientJson("Create"));
+    HttpResponse<String> r = http().postJson("fhir/R4/Patient", patientJson("Create"));
     assertThat(r.statusCode()).isEqualTo(201);
-    Patient p = http.parse(r, Patient.class);
+    Patient p = http().parse(r, Patient.class);
     assertThat(p.getIdElement().getIdPart()).isNotBlank();
     assertThat(r.headers().firstValue("Location")).hasValue(
-        server.fhirBase() + "/Patient/" + p.getIdElement().getIdPart() + "/_history/1");
+        fhirbox.server().fhirBase() + "/Patient/" + p.getIdElement().getIdPart() + "/_history/1");
     assertThat(r.headers().firstValue("ETag")).hasValue("W/\"1\"");
     assertThat(r.headers().firstValue("Last-Modified")).isPresent();
     assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
@@ -62,30 +54,30 @@ class FhirRestTest {
     Patient p = create("Versions");
     String id = p.getIdElement().getIdPart();
     p.getNameFirstRep().setFamily("Versions2");
-    HttpResponse<String> upd = http.putJson("fhir/R4/Patient/" + id, http.json(p));
+    HttpResponse<String> upd = http().putJson("fhir/R4/Patient/" + id, http().json(p));
     assertThat(upd.statusCode()).isEqualTo(200);
     assertThat(upd.headers().firstValue("ETag")).hasValue("W/\"2\"");
 
-    Patient current = http.parse(http.get("fhir/R4/Patient/" + id), Patient.class);
+    Patient current = http().parse(http().get("fhir/R4/Patient/" + id), Patient.class);
     assertThat(current.getNameFirstRep().getFamily()).isEqualTo("Versions2");
-    Patient v1 = http.parse(http.get("fhir/R4/Patient/" + id + "/_history/1"), Patient.class);
+    Patient v1 = http().parse(http().get("fhir/R4/Patient/" + id + "/_history/1"), Patient.class);
     assertThat(v1.getNameFirstRep().getFamily()).isEqualTo("Versions");
-    assertThat(http.get("fhir/R4/Patient/" + id + "/_history/9").statusCode()).isEqualTo(404);
+    assertThat(http().get("fhir/R4/Patient/" + id + "/_history/9").statusCode()).isEqualTo(404);
 
-    HttpResponse<String> del = http.delete("fhir/R4/Patient/" + id);
+    HttpResponse<String> del = http().delete("fhir/R4/Patient/" + id);
     assertThat(del.statusCode()).isEqualTo(200);
-    HttpResponse<String> gone = http.get("fhir/R4/Patient/" + id);
+    HttpResponse<String> gone = http().get("fhir/R4/Patient/" + id);
     assertThat(gone.statusCode()).isEqualTo(410);
-    assertThat(http.parse(gone, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("deleted");
-    assertThat(http.get("fhir/R4/Patient/" + id + "/_history/2").statusCode()).isEqualTo(200);
+    assertThat(http().parse(gone, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("deleted");
+    assertThat(http().get("fhir/R4/Patient/" + id + "/_history/2").statusCode()).isEqualTo(200);
   }
 
   @Test
   void deleteOfAResourceThatNeverExistedIs200WithAnOutcome() {
-    HttpResponse<String> r = http.delete("fhir/R4/Patient/never-existed-1");
+    HttpResponse<String> r = http().delete("fhir/R4/Patient/never-existed-1");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("does not exist");
-    assertThat(http.get("fhir/R4/Patient/never-existed-1").statusCode()).isEqualTo(404);
+    assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("does not exist");
+    assertThat(http().get("fhir/R4/Patient/never-existed-1").statusCode()).isEqualTo(404);
   }
 
   @Test
@@ -93,57 +85,57 @@ class FhirRestTest {
     Patient p = create("Match");
     String id = p.getIdElement().getIdPart();
     p.getNameFirstRep().setFamily("Changed");
-    HttpResponse<String> stale = http.send(http.request("fhir/R4/Patient/" + id)
+    HttpResponse<String> stale = http().send(http().request("fhir/R4/Patient/" + id)
         .header("Content-Type", "application/fhir+json").header("If-Match", "W/\"7\"")
-        .PUT(HttpRequest.BodyPublishers.ofString(http.json(p))));
+        .PUT(HttpRequest.BodyPublishers.ofString(http().json(p))));
     assertThat(stale.statusCode()).isEqualTo(412);
-    assertThat(http.parse(stale, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("W/\"7\"");
-    HttpResponse<String> ok = http.send(http.request("fhir/R4/Patient/" + id)
+    assertThat(http().parse(stale, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("W/\"7\"");
+    HttpResponse<String> ok = http().send(http().request("fhir/R4/Patient/" + id)
         .header("Content-Type", "application/fhir+json").header("If-Match", "W/\"1\"")
-        .PUT(HttpRequest.BodyPublishers.ofString(http.json(p))));
+        .PUT(HttpRequest.BodyPublishers.ofString(http().json(p))));
     assertThat(ok.statusCode()).isEqualTo(200);
-    assertThat(http.parse(http.get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("2");
+    assertThat(http().parse(http().get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("2");
   }
 
   @Test
   void updateWithAnUnknownIdCreatesWithTheClientsId() {
-    HttpResponse<String> r = http.putJson("fhir/R4/Patient/my-own-id-1",
+    HttpResponse<String> r = http().putJson("fhir/R4/Patient/my-own-id-1",
         "{\"resourceType\":\"Patient\",\"id\":\"my-own-id-1\",\"active\":true}");
     assertThat(r.statusCode()).isEqualTo(201);
-    assertThat(http.get("fhir/R4/Patient/my-own-id-1").statusCode()).isEqualTo(200);
+    assertThat(http().get("fhir/R4/Patient/my-own-id-1").statusCode()).isEqualTo(200);
   }
 
   @Test
   void preferReturnMinimalAndOperationOutcome() {
-    HttpResponse<String> minimal = http.send(http.request("fhir/R4/Patient")
+    HttpResponse<String> minimal = http().send(http().request("fhir/R4/Patient")
         .header("Content-Type", "application/fhir+json").header("Prefer", "return=minimal")
         .POST(HttpRequest.BodyPublishers.ofString(patientJson("Minimal"))));
     assertThat(minimal.statusCode()).isEqualTo(201);
     assertThat(minimal.body()).isEmpty();
     assertThat(minimal.headers().firstValue("Location")).isPresent();
-    HttpResponse<String> oo = http.send(http.request("fhir/R4/Patient")
+    HttpResponse<String> oo = http().send(http().request("fhir/R4/Patient")
         .header("Content-Type", "application/fhir+json").header("Prefer", "return=OperationOutcome")
         .POST(HttpRequest.BodyPublishers.ofString(patientJson("Outcome"))));
-    assertThat(http.parse(oo, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).startsWith("created");
+    assertThat(http().parse(oo, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).startsWith("created");
   }
 
   @Test
   void xmlAndFormatAndPrettyAreHonoured() {
     Patient p = create("Xml");
     String id = p.getIdElement().getIdPart();
-    HttpResponse<String> xml = http.send(http.request("fhir/R4/Patient/" + id).header("Accept", "application/fhir+xml"));
+    HttpResponse<String> xml = http().send(http().request("fhir/R4/Patient/" + id).header("Accept", "application/fhir+xml"));
     assertThat(xml.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
     assertThat(xml.body()).startsWith("<Patient xmlns=\"http://hl7.org/fhir\">");
-    HttpResponse<String> viaParam = http.send(http.request("fhir/R4/Patient/" + id + "?_format=xml"));
+    HttpResponse<String> viaParam = http().send(http().request("fhir/R4/Patient/" + id + "?_format=xml"));
     assertThat(viaParam.body()).contains("<family value=\"Xml\"");
-    HttpResponse<String> pretty = http.get("fhir/R4/Patient/" + id + "?_pretty=true");
+    HttpResponse<String> pretty = http().get("fhir/R4/Patient/" + id + "?_pretty=true");
     assertThat(pretty.body()).contains("\n  \"resourceType\"");
-    HttpResponse<String> createXml = http.send(http.request("fhir/R4/Patient")
+    HttpResponse<String> createXml = http().send(http().request("fhir/R4/Patient")
         .header("Content-Type", "application/fhir+xml")
         .POST(HttpRequest.BodyPublishers.ofString(
             "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"true\"/></Patient>")));
     assertThat(createXml.statusCode()).isEqualTo(201);
-    assertThat(http.get("fhir/R4/Patient/" + id + "?_format=yaml").statusCode()).isEqualTo(406);
+    assertThat(http().get("fhir/R4/Patient/" + id + "?_format=yaml").statusCode()).isEqualTo(406);
   }
 
   @Test
@@ -152,24 +144,24 @@ class FhirRestTest {
     String id = p.getIdElement().getIdPart();
     for (int i = 0; i < 3; i++) {
       p.setActive(i % 2 == 0);
-      assertThat(http.putJson("fhir/R4/Patient/" + id, http.json(p)).statusCode()).isEqualTo(200);
+      assertThat(http().putJson("fhir/R4/Patient/" + id, http().json(p)).statusCode()).isEqualTo(200);
     }
-    Bundle instance = http.parse(http.get("fhir/R4/Patient/" + id + "/_history?_count=2"), Bundle.class);
+    Bundle instance = http().parse(http().get("fhir/R4/Patient/" + id + "/_history?_count=2"), Bundle.class);
     assertThat(instance.getType()).isEqualTo(Bundle.BundleType.HISTORY);
     assertThat(instance.getEntry()).hasSize(2);
     assertThat(instance.getEntryFirstRep().getResource().getMeta().getVersionId()).isEqualTo("4");
     String next = instance.getLink("next").getUrl();
-    Bundle page2 = http.parse(http.get(next), Bundle.class);
+    Bundle page2 = http().parse(http().get(next), Bundle.class);
     assertThat(page2.getEntry()).extracting(e -> e.getResource().getMeta().getVersionId()).containsExactly("2", "1");
     assertThat(page2.getLink("next")).isNull();
 
-    Bundle type = http.parse(http.get("fhir/R4/Patient/_history?_count=500"), Bundle.class);
+    Bundle type = http().parse(http().get("fhir/R4/Patient/_history?_count=500"), Bundle.class);
     assertThat(type.getEntry()).hasSizeGreaterThanOrEqualTo(4)
         .allMatch(e -> e.getResource() == null || e.getResource().fhirType().equals("Patient"));
-    Bundle system = http.parse(http.get("fhir/R4/_history?_count=1"), Bundle.class);
+    Bundle system = http().parse(http().get("fhir/R4/_history?_count=1"), Bundle.class);
     assertThat(system.getEntry()).hasSize(1);
     assertThat(system.getLink("next")).isNotNull();
-    assertThat(http.get("fhir/R4/Patient/never-was/_history").statusCode()).isEqualTo(404);
+    assertThat(http().get("fhir/R4/Patient/never-was/_history").statusCode()).isEqualTo(404);
   }
 
   /**
@@ -193,48 +185,48 @@ class FhirRestTest {
     Patient b = createInItsOwnMillisecond("SearchB");
     Patient c = createInItsOwnMillisecond("SearchC");
     String ids = a.getIdElement().getIdPart() + "," + b.getIdElement().getIdPart() + "," + c.getIdElement().getIdPart();
-    Bundle byId = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_sort=_lastUpdated&_count=2"), Bundle.class);
+    Bundle byId = http().parse(http().get("fhir/R4/Patient?_id=" + ids + "&_sort=_lastUpdated&_count=2"), Bundle.class);
     // FHIR R4 search.html#total: without _total, a first page of several gives no total; the last page does
     assertThat(byId.hasTotal()).isFalse();
     assertThat(byId.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
         .containsExactly(a.getIdElement().getIdPart(), b.getIdElement().getIdPart());
-    Bundle next = http.parse(http.get(byId.getLink("next").getUrl()), Bundle.class);
+    Bundle next = http().parse(http().get(byId.getLink("next").getUrl()), Bundle.class);
     assertThat(next.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
         .containsExactly(c.getIdElement().getIdPart());
     assertThat(next.getLink("self").getUrl()).contains("_id=");
     assertThat(next.getTotal()).isEqualTo(3);
     for (String mode : List.of("accurate", "estimate")) {
-      Bundle counted = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_count=2&_total=" + mode), Bundle.class);
+      Bundle counted = http().parse(http().get("fhir/R4/Patient?_id=" + ids + "&_count=2&_total=" + mode), Bundle.class);
       assertThat(counted.getTotal()).as(mode).isEqualTo(3);
       assertThat(counted.getEntry()).hasSize(2);
     }
-    assertThat(http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_total=none"), Bundle.class).hasTotal()).isFalse();
-    assertThat(http.get("fhir/R4/Patient?_total=exact").statusCode()).isEqualTo(400);
+    assertThat(http().parse(http().get("fhir/R4/Patient?_id=" + ids + "&_total=none"), Bundle.class).hasTotal()).isFalse();
+    assertThat(http().get("fhir/R4/Patient?_total=exact").statusCode()).isEqualTo(400);
 
-    Bundle desc = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_sort=-_lastUpdated"), Bundle.class);
+    Bundle desc = http().parse(http().get("fhir/R4/Patient?_id=" + ids + "&_sort=-_lastUpdated"), Bundle.class);
     assertThat(desc.getEntryFirstRep().getResource().getIdElement().getIdPart()).isEqualTo(c.getIdElement().getIdPart());
 
-    Bundle since = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_lastUpdated=gt" + before), Bundle.class);
+    Bundle since = http().parse(http().get("fhir/R4/Patient?_id=" + ids + "&_lastUpdated=gt" + before), Bundle.class);
     assertThat(since.getTotal()).isEqualTo(3);
-    Bundle none = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_lastUpdated=lt" + before), Bundle.class);
+    Bundle none = http().parse(http().get("fhir/R4/Patient?_id=" + ids + "&_lastUpdated=lt" + before), Bundle.class);
     assertThat(none.getTotal()).isZero();
-    Bundle count = http.parse(http.get("fhir/R4/Patient?_id=" + ids + "&_summary=count"), Bundle.class);
+    Bundle count = http().parse(http().get("fhir/R4/Patient?_id=" + ids + "&_summary=count"), Bundle.class);
     assertThat(count.getTotal()).isEqualTo(3);
     assertThat(count.getEntry()).isEmpty();
-    assertThat(http.get("fhir/R4/Patient?_sort=name").statusCode()).isEqualTo(400);
-    assertThat(http.get("fhir/R4/Patient?_count=abc").statusCode()).isEqualTo(400);
+    assertThat(http().get("fhir/R4/Patient?_sort=name").statusCode()).isEqualTo(400);
+    assertThat(http().get("fhir/R4/Patient?_count=abc").statusCode()).isEqualTo(400);
   }
 
   @Test
   void searchByIndexedTokenParameters() {
-    HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":"
+    HttpResponse<String> r = http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":"
         + "[{\"system\":\"urn:mrn\",\"value\":\"mrn-4711\"}],\"gender\":\"female\"}");
-    String id = http.parse(r, Patient.class).getIdElement().getIdPart();
-    Bundle bySystem = http.parse(http.get("fhir/R4/Patient?identifier=urn:mrn%7Cmrn-4711"), Bundle.class);
+    String id = http().parse(r, Patient.class).getIdElement().getIdPart();
+    Bundle bySystem = http().parse(http().get("fhir/R4/Patient?identifier=urn:mrn%7Cmrn-4711"), Bundle.class);
     assertThat(bySystem.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart()).containsExactly(id);
-    Bundle wrongSystem = http.parse(http.get("fhir/R4/Patient?identifier=urn:other%7Cmrn-4711"), Bundle.class);
+    Bundle wrongSystem = http().parse(http().get("fhir/R4/Patient?identifier=urn:other%7Cmrn-4711"), Bundle.class);
     assertThat(wrongSystem.getEntry()).isEmpty();
-    HttpResponse<String> strict = http.send(http.request("fhir/R4/Patient?nonsense=1")
+    HttpResponse<String> strict = http().send(http().request("fhir/R4/Patient?nonsense=1")
         .header("Prefer", "handling=strict"));
     assertThat(strict.statusCode()).isEqualTo(400);
   }
@@ -286,7 +278,7 @@ class FhirRestTest {
     String obs = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"pulse\"},"
         + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
 
-    Bundle forward = http.parse(http.get("fhir/R4/Observation?_id=" + obs + "&_include=Observation:subject"),
+    Bundle forward = http().parse(http().get("fhir/R4/Observation?_id=" + obs + "&_include=Observation:subject"),
         Bundle.class);
     assertThat(forward.getTotal()).isEqualTo(1);
     assertThat(forward.getEntry()).extracting(e -> e.getSearch().getMode().toCode() + " "
@@ -294,20 +286,20 @@ class FhirRestTest {
         .containsExactly("match Observation/" + obs, "include Patient/" + patient);
     assertThat(forward.getLink("self").getUrl()).contains("_include=Observation%3Asubject");
 
-    Bundle reverse = http.parse(http.get("fhir/R4/Patient?_id=" + patient + "&_revinclude=Observation:subject"),
+    Bundle reverse = http().parse(http().get("fhir/R4/Patient?_id=" + patient + "&_revinclude=Observation:subject"),
         Bundle.class);
     assertThat(reverse.getEntry()).extracting(e -> e.getSearch().getMode().toCode() + " "
         + e.getResource().getIdElement().getResourceType() + "/" + e.getResource().getIdElement().getIdPart())
         .containsExactly("match Patient/" + patient, "include Observation/" + obs);
 
-    Bundle otherTarget = http.parse(http.get("fhir/R4/Observation?_id=" + obs + "&_include=Observation:subject:Group"),
+    Bundle otherTarget = http().parse(http().get("fhir/R4/Observation?_id=" + obs + "&_include=Observation:subject:Group"),
         Bundle.class);
     assertThat(otherTarget.getEntry()).hasSize(1);
 
     for (String bad : List.of("Observation?_include=Patient:organization", "Observation?_include=Observation:code",
         "Observation?_include=*", "Observation?_include=Observation", "Observation?_include:iterate=Observation:subject",
         "Patient?_revinclude=Nonsense:subject")) {
-      HttpResponse<String> r = http.get("fhir/R4/" + bad);
+      HttpResponse<String> r = http().get("fhir/R4/" + bad);
       assertThat(r.statusCode()).as(bad).isEqualTo(400);
     }
   }
@@ -331,7 +323,7 @@ class FhirRestTest {
     assertThat(found("DocumentReference?subject=" + group)).as("a bare id, any type subject may name")
         .containsExactly(forGroup);
     assertThat(found("Media?patient=" + patient)).containsExactly(media);
-    HttpResponse<String> anyType = http.get("fhir/R4/AuditEvent?entity=" + patient);
+    HttpResponse<String> anyType = http().get("fhir/R4/AuditEvent?entity=" + patient);
     assertThat(anyType.statusCode()).as(anyType.body()).isEqualTo(400);
     assertThat(anyType.body()).contains("entity:Type=");
   }
@@ -344,7 +336,7 @@ class FhirRestTest {
     assertThat(found("ValueSet?url=http://acme.example/fhir/ValueSet/colours")).as("URIs are case-sensitive").isEmpty();
     assertThat(found("ValueSet?url=http://acme.example/fhir")).isEmpty();
     assertThat(found("ValueSet?url:below=http://acme.example/fhir/")).containsExactly(vs);
-    assertThat(http.get("fhir/R4/ValueSet?url:above=http://acme.example/fhir/ValueSet/Colours/1").statusCode())
+    assertThat(http().get("fhir/R4/ValueSet?url:above=http://acme.example/fhir/ValueSet/Colours/1").statusCode())
         .isEqualTo(400);
   }
 
@@ -371,7 +363,7 @@ class FhirRestTest {
     assertThat(found("RiskAssessment?probability=le0.8")).isEmpty();
     for (String bad : List.of("Observation?value-quantity=abc", "Observation?value-quantity=5,72",
         "Observation?value-quantity:missing=true", "RiskAssessment?probability=0.8%7C%7Cmg")) {
-      assertThat(http.get("fhir/R4/" + bad).statusCode()).as(bad).isEqualTo(400);
+      assertThat(http().get("fhir/R4/" + bad).statusCode()).as(bad).isEqualTo(400);
     }
   }
 
@@ -391,13 +383,13 @@ class FhirRestTest {
     assertThat(found("Patient?_has:Observation:patient:code=hr&_has:Observation:patient:code=bp")).isEmpty();
     assertThat(found("Patient?_has:Observation:patient:subject:Patient.name=hasworth&name=hasworth"))
         .containsExactlyInAnyOrder(withHr, withBp);
-    assertThat(http.delete("fhir/R4/Observation/" + bp).statusCode()).isEqualTo(200);
+    assertThat(http().delete("fhir/R4/Observation/" + bp).statusCode()).isEqualTo(200);
     assertThat(found("Patient?_has:Observation:patient:code=bp")).as("a deleted Observation names nobody").isEmpty();
 
     for (String bad : List.of("Patient?_has:Observation:code:code=x", "Patient?_has:Nonsense:patient:code=x",
         "Patient?_has:Observation:patient=x", "Organization?_has:Observation:patient:code=x",
         "Patient?_has:Binary:patient:code=x", "Patient?_has:Observation:patient:nonsense=x")) {
-      HttpResponse<String> r = http.get("fhir/R4/" + bad);
+      HttpResponse<String> r = http().get("fhir/R4/" + bad);
       assertThat(r.statusCode()).as(bad + ": " + r.body()).isEqualTo(400);
     }
   }
@@ -426,7 +418,7 @@ class FhirRestTest {
     for (String bad : List.of("Observation?code.name=x", "Observation?subject:Nonsense.name=x",
         "Observation?subject:Patient.nonsense=x", "Observation?subject:Patient.name:sounds=x",
         "Observation?subject:Patient.organization.partof.partof.name=x")) {
-      HttpResponse<String> r = http.get("fhir/R4/" + bad);
+      HttpResponse<String> r = http().get("fhir/R4/" + bad);
       assertThat(r.statusCode()).as(bad + ": " + r.body()).isEqualTo(400);
       assertThat(r.body()).contains("OperationOutcome");
     }
@@ -452,34 +444,34 @@ class FhirRestTest {
   void unsupportedModifiersPrefixesAndMalformedDatesAre400() {
     for (String query : List.of("Patient?birthdate=sa1980", "Patient?birthdate=yesterday", "Patient?name:missing=true",
         "Patient?gender:not=male", "Patient?birthdate:exact=1980", "Patient?name=")) {
-      HttpResponse<String> r = http.get("fhir/R4/" + query);
+      HttpResponse<String> r = http().get("fhir/R4/" + query);
       assertThat(r.statusCode()).as(query).isEqualTo(400);
-      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(query)
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(query)
           .containsAnyOf("modifier", "prefix", "date", "value");
     }
   }
 
   private static String created(String json) {
-    HttpResponse<String> r = http.postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
+    HttpResponse<String> r = http().postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     return new org.hl7.fhir.r4.model.IdType(r.headers().firstValue("Location").orElseThrow()).getIdPart();
   }
 
   private static List<String> found(String query) {
-    HttpResponse<String> r = http.get("fhir/R4/" + query);
+    HttpResponse<String> r = http().get("fhir/R4/" + query);
     assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(200);
-    return http.parse(r, Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
+    return http().parse(r, Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
         .toList();
   }
 
   @Test
   void searchCountIsBounded() {
-    Bundle b = http.parse(http.get("fhir/R4/Patient?_count=100000"), Bundle.class);
+    Bundle b = http().parse(http().get("fhir/R4/Patient?_count=100000"), Bundle.class);
     assertThat(b.getLink("self").getUrl()).contains("_count=1000");
   }
 
   private static HttpResponse<String> conditionalCreate(String json, String ifNoneExist) {
-    return http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
+    return http().send(http().request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
         .header("If-None-Exist", ifNoneExist).POST(HttpRequest.BodyPublishers.ofString(json)));
   }
 
@@ -492,8 +484,8 @@ class FhirRestTest {
     assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
     assertThat(second.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
     assertThat(second.headers().firstValue("ETag")).hasValue("W/\"1\"");
-    assertThat(http.parse(second, Patient.class).getIdElement().getIdPart()).isEqualTo(TestClient.createdId(first));
-    assertThat(http.parse(http.get("fhir/R4/Patient?identifier=urn:cc%7Conce&_summary=count"), Bundle.class)
+    assertThat(http().parse(second, Patient.class).getIdElement().getIdPart()).isEqualTo(TestClient.createdId(first));
+    assertThat(http().parse(http().get("fhir/R4/Patient?identifier=urn:cc%7Conce&_summary=count"), Bundle.class)
         .getTotal()).isEqualTo(1);
   }
 
@@ -503,17 +495,17 @@ class FhirRestTest {
     create("CondTwice");
     HttpResponse<String> r = conditionalCreate(patientJson("CondTwice"), "family=CondTwice");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(412);
-    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("more than one");
+    assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("more than one");
     assertThat(conditionalCreate(patientJson("CondTwice"), "nonsense=1").statusCode()).isEqualTo(400);
-    assertThat(http.parse(http.get("fhir/R4/Patient?family=CondTwice&_summary=count"), Bundle.class).getTotal())
+    assertThat(http().parse(http().get("fhir/R4/Patient?family=CondTwice&_summary=count"), Bundle.class).getTotal())
         .isEqualTo(2);
   }
 
   @Test
   void capabilityStatementDescribesWhatIsImplemented() {
-    HttpResponse<String> r = http.get("fhir/R4/metadata");
+    HttpResponse<String> r = http().get("fhir/R4/metadata");
     assertThat(r.statusCode()).isEqualTo(200);
-    CapabilityStatement cs = http.parse(r, CapabilityStatement.class);
+    CapabilityStatement cs = http().parse(r, CapabilityStatement.class);
     assertThat(cs.getFhirVersion().toCode()).isEqualTo("4.0.1");
     CapabilityStatement.CapabilityStatementRestComponent rest = cs.getRestFirstRep();
     assertThat(rest.getInteraction()).extracting(i -> i.getCode().toCode())
@@ -542,8 +534,8 @@ class FhirRestTest {
     Extension uris = rest.getSecurity().getExtensionByUrl(
         "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
     assertThat(uris).isNotNull();
-    assertThat(uris.getExtensionString("authorize")).isEqualTo(server.baseUrl() + "oauth2/authorize");
-    assertThat(uris.getExtensionString("token")).isEqualTo(server.baseUrl() + "oauth2/token");
+    assertThat(uris.getExtensionString("authorize")).isEqualTo(fhirbox.server().baseUrl() + "oauth2/authorize");
+    assertThat(uris.getExtensionString("token")).isEqualTo(fhirbox.server().baseUrl() + "oauth2/token");
     assertThat(uris.getExtensionsByUrl("revoke")).isEmpty();
     assertThat(rest.getSecurity().getService()).extracting(c -> c.getCodingFirstRep().getCode())
         .containsExactly("SMART-on-FHIR", "Basic");
@@ -557,21 +549,21 @@ class FhirRestTest {
   @Test
   void unknownResourceTypeIs404NamingIt() {
     for (String path : List.of("fhir/R4/Foo/1", "fhir/R4/patient", "fhir/R4/Foo/_history")) {
-      HttpResponse<String> r = http.get(path);
+      HttpResponse<String> r = http().get(path);
       assertThat(r.statusCode()).as(path).isEqualTo(404);
-      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
           .contains("unknown resource type");
     }
   }
 
   @Test
   void unknownRoutesAndMethodsAnswerWithOperationOutcomes() {
-    HttpResponse<String> r = http.get("fhir/R4/Patient/abc/whatever/else");
+    HttpResponse<String> r = http().get("fhir/R4/Patient/abc/whatever/else");
     assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("no route");
-    HttpResponse<String> m = http.send(http.request("fhir/R4/Patient").method("PATCH",
+    assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("no route");
+    HttpResponse<String> m = http().send(http().request("fhir/R4/Patient").method("PATCH",
         HttpRequest.BodyPublishers.noBody()));
     assertThat(m.statusCode()).isEqualTo(405);
-    assertThat(List.of(http.get("nowhere").statusCode())).containsExactly(404);
+    assertThat(List.of(http().get("nowhere").statusCode())).containsExactly(404);
   }
 }

@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.stream.Stream;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,18 +18,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * route speaks FHIR.
  */
 class MethodNotAllowedTest {
-  static TestServer server;
-  static TestClient http;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    http = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static TestClient http() {
+    return fhirbox.http();
   }
 
   static Stream<Arguments> routes() {
@@ -59,7 +51,7 @@ class MethodNotAllowedTest {
   @ParameterizedTest(name = "{0} /{1}")
   @MethodSource("routes")
   void aMethodTheRouteDoesNotTakeGets405WithAllow(String method, String path, String allow, boolean fhir) {
-    HttpResponse<String> r = http.send(http.request(path).header("Tus-Resumable", "1.0.0")
+    HttpResponse<String> r = http().send(http().request(path).header("Tus-Resumable", "1.0.0")
         .method(method, HttpRequest.BodyPublishers.noBody()));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(405);

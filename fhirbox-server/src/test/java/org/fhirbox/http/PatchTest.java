@@ -4,47 +4,39 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The patch interaction with a JSON Patch (FHIR R4 http.html#patch, RFC 6902) over HTTP: a patch
+ * The patch interaction with a JSON Patch (FHIR R4 http().html#patch, RFC 6902) over HTTP: a patch
  * makes a new version; a failed test operation, a stale If-Match, a patch that breaks the resource
  * or changes its id, and other patch formats are refused and change nothing.
  */
 class PatchTest {
-  static TestServer server;
-  static TestClient http;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    http = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static TestClient http() {
+    return fhirbox.http();
   }
 
   private static String patient(String family) {
-    return TestClient.createdId(http.postJson("fhir/R4/Patient",
+    return TestClient.createdId(http().postJson("fhir/R4/Patient",
         "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}],\"active\":true}"));
   }
 
   private static HttpResponse<String> patch(String path, String contentType, String body, String ifMatch) {
-    HttpRequest.Builder b = http.request(path).header("Content-Type", contentType)
+    HttpRequest.Builder b = http().request(path).header("Content-Type", contentType)
         .method("PATCH", HttpRequest.BodyPublishers.ofString(body));
     if (ifMatch != null) {
       b.header("If-Match", ifMatch);
     }
-    return http.send(b);
+    return http().send(b);
   }
 
   private static HttpResponse<String> jsonPatch(String id, String ops) {
@@ -52,11 +44,11 @@ class PatchTest {
   }
 
   private static Patient current(String id) {
-    return http.parse(http.get("fhir/R4/Patient/" + id), Patient.class);
+    return http().parse(http().get("fhir/R4/Patient/" + id), Patient.class);
   }
 
   private static String diagnostics(HttpResponse<String> r) {
-    return http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics();
+    return http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics();
   }
 
   @Test
@@ -112,7 +104,7 @@ class PatchTest {
 
   @Test
   void theCapabilityStatementListsPatchButNotForBinary() {
-    CapabilityStatement cs = http.parse(http.get("fhir/R4/metadata"), CapabilityStatement.class);
+    CapabilityStatement cs = http().parse(http().get("fhir/R4/metadata"), CapabilityStatement.class);
     assertThat(cs.getRestFirstRep().getResource()).filteredOn(r -> r.getType().equals("Patient")).singleElement()
         .satisfies(r -> assertThat(r.getInteraction()).extracting(i -> i.getCode().toCode()).contains("patch"));
     assertThat(cs.getRestFirstRep().getResource()).filteredOn(r -> r.getType().equals("Binary")).singleElement()

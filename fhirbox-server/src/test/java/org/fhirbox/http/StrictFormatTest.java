@@ -8,14 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.OperationOutcome;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,28 +25,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  * inside a transaction Bundle, and nothing is stored. An Accept that names no FHIR format is 406.
  */
 class StrictFormatTest {
-  static TestServer server;
-  static TestClient http;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    http = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static TestClient http() {
+    return fhirbox.http();
   }
 
   static String diagnostics(HttpResponse<String> r) {
-    OperationOutcome oo = http.parse(r, OperationOutcome.class);
+    OperationOutcome oo = http().parse(r, OperationOutcome.class);
     return String.join(" | ", oo.getIssue().stream().map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics)
         .toList());
   }
 
   static int total(String type) {
-    return http.parse(http.get("fhir/R4/" + type + "?_summary=count"), Bundle.class).getTotal();
+    return http().parse(http().get("fhir/R4/" + type + "?_summary=count"), Bundle.class).getTotal();
   }
 
   static final String DIV = "<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">";
@@ -128,24 +120,24 @@ class StrictFormatTest {
     String type = resource.substring("{\"resourceType\":\"".length(), resource.indexOf('"', 17));
     int before = total(type);
 
-    HttpResponse<String> created = http.postJson("fhir/R4/" + type, resource);
+    HttpResponse<String> created = http().postJson("fhir/R4/" + type, resource);
     assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
     assertThat(diagnostics(created)).contains(expected);
 
     String withId = resource.replaceFirst("\\{\"resourceType\":\"" + type + "\"",
         "{\"resourceType\":\"" + type + "\",\"id\":\"strict1\"");
-    HttpResponse<String> updated = http.putJson("fhir/R4/" + type + "/strict1", withId);
+    HttpResponse<String> updated = http().putJson("fhir/R4/" + type + "/strict1", withId);
     assertThat(updated.statusCode()).as(updated.body()).isEqualTo(400);
     assertThat(diagnostics(updated)).contains(expected);
 
     String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + resource
         + ",\"request\":{\"method\":\"POST\",\"url\":\"" + type + "\"}}]}";
-    HttpResponse<String> inBundle = http.postJson("fhir/R4", tx);
+    HttpResponse<String> inBundle = http().postJson("fhir/R4", tx);
     assertThat(inBundle.statusCode()).as(inBundle.body()).isEqualTo(400);
     assertThat(diagnostics(inBundle)).contains(expected);
 
     assertThat(total(type)).isEqualTo(before);
-    assertThat(http.get("fhir/R4/" + type + "/strict1").statusCode()).isEqualTo(404);
+    assertThat(http().get("fhir/R4/" + type + "/strict1").statusCode()).isEqualTo(404);
   }
 
   static final String OBS_XML = "<status value=\"final\"/><code><text value=\"x\"/></code>";
@@ -185,7 +177,7 @@ class StrictFormatTest {
   }
 
   static HttpResponse<String> sendXml(String method, String path, String xml) {
-    return http.send(http.request(path).header("Content-Type", "application/fhir+xml")
+    return http().send(http().request(path).header("Content-Type", "application/fhir+xml")
         .header("Accept", "application/fhir+json")
         .method(method, HttpRequest.BodyPublishers.ofString(xml)));
   }
@@ -245,10 +237,10 @@ class StrictFormatTest {
   void invalidUtf8IsRefused(String name, byte[] bad) {
     int before = total("Patient");
     for (HttpResponse<String> r : List.of(
-        http.postBytes("fhir/R4/Patient", "application/fhir+json", patientWith(bad, false)),
-        http.send(http.request("fhir/R4/Patient/strict3").header("Content-Type", "application/fhir+json")
+        http().postBytes("fhir/R4/Patient", "application/fhir+json", patientWith(bad, false)),
+        http().send(http().request("fhir/R4/Patient/strict3").header("Content-Type", "application/fhir+json")
             .PUT(HttpRequest.BodyPublishers.ofByteArray(patientWith(bad, true)))),
-        http.postBytes("fhir/R4", "application/fhir+json", bundleOf(patientWith(bad, false))))) {
+        http().postBytes("fhir/R4", "application/fhir+json", bundleOf(patientWith(bad, false))))) {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
       assertThat(diagnostics(r)).contains("not valid UTF-8");
     }
@@ -269,9 +261,9 @@ class StrictFormatTest {
   void hugeExponentIsRefusedQuickly() {
     String body = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
         + "\"valueQuantity\":{\"value\":1e999999}}";
-    http.postJson("fhir/R4/Observation", body); // warm the route
+    http().postJson("fhir/R4/Observation", body); // warm the route
     long start = System.nanoTime();
-    HttpResponse<String> r = http.postJson("fhir/R4/Observation", body);
+    HttpResponse<String> r = http().postJson("fhir/R4/Observation", body);
     long millis = (System.nanoTime() - start) / 1_000_000;
     assertThat(r.statusCode()).isEqualTo(400);
     // it took 43 s of CPU when the number was converted before being checked
@@ -282,32 +274,32 @@ class StrictFormatTest {
   void numbersAtTheLimitsAreStoredAndReadBack() {
     String hundredDigits = "9." + "9".repeat(99);
     for (String value : List.of("1e308", "-9.5e308", "1e-308", hundredDigits, "0.000100")) {
-      HttpResponse<String> r = http.postJson("fhir/R4/Observation",
+      HttpResponse<String> r = http().postJson("fhir/R4/Observation",
           "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"limit\"},"
               + "\"valueQuantity\":{\"value\":" + value + "}}");
       String id = TestClient.createdId(r);
-      Observation o = http.parse(http.get("fhir/R4/Observation/" + id), Observation.class);
+      Observation o = http().parse(http().get("fhir/R4/Observation/" + id), Observation.class);
       assertThat(o.getValueQuantity().getValue()).isEqualByComparingTo(new java.math.BigDecimal(value));
     }
-    HttpResponse<String> search = http.get("fhir/R4/Observation?_count=100");
+    HttpResponse<String> search = http().get("fhir/R4/Observation?_count=100");
     assertThat(search.statusCode()).as(search.body()).isEqualTo(200);
-    assertThat(http.get("fhir/R4/Observation/_history").statusCode()).isEqualTo(200);
+    assertThat(http().get("fhir/R4/Observation/_history").statusCode()).isEqualTo(200);
   }
 
   @Test
   void searchNumbersBeyondTheLimitsAre400() {
     for (String q : List.of("gt1e-999999", "lt1e1001", "1" + "0".repeat(500))) {
-      HttpResponse<String> r = http.get("fhir/R4/Observation?value-quantity=" + q);
+      HttpResponse<String> r = http().get("fhir/R4/Observation?value-quantity=" + q);
       assertThat(r.statusCode()).as(q + ": " + r.body()).isEqualTo(400);
       assertThat(diagnostics(r)).contains("value-quantity");
     }
-    assertThat(http.get("fhir/R4/Observation?value-quantity=gt1e-300").statusCode()).isEqualTo(200);
-    assertThat(http.get("fhir/R4/Observation?value-quantity=lt9e308").statusCode()).isEqualTo(200);
+    assertThat(http().get("fhir/R4/Observation?value-quantity=gt1e-300").statusCode()).isEqualTo(200);
+    assertThat(http().get("fhir/R4/Observation?value-quantity=lt9e308").statusCode()).isEqualTo(200);
   }
 
   @Test
   void nullsThatAlignPrimitiveExtensionsAreAccepted() {
-    HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"name\":[{"
+    HttpResponse<String> r = http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"name\":[{"
         + "\"given\":[\"Ann\",null],\"_given\":[null,{\"extension\":[{\"url\":\"http://example.org/x\","
         + "\"valueBoolean\":true}]}]}],\"text\":{\"status\":\"generated\",\"div\":\"" + DIV
         + "<p style=\\\"color:red\\\">Ann <a href=\\\"https://example.org/\\\">x</a></p></div>\"}}");
@@ -316,26 +308,26 @@ class StrictFormatTest {
 
   @Test
   void anAcceptNamingNoFhirFormatIs406WhileBrowsersAndRawBinaryReadsStillWork() {
-    String id = TestClient.createdId(http.postJson("fhir/R4/Patient", FhirRestTest.patientJson("Accept406")));
-    HttpResponse<String> turtle = http.send(http.request("fhir/R4/Patient/" + id).header("Accept", "text/turtle"));
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", FhirRestTest.patientJson("Accept406")));
+    HttpResponse<String> turtle = http().send(http().request("fhir/R4/Patient/" + id).header("Accept", "text/turtle"));
     assertThat(turtle.statusCode()).as(turtle.body()).isEqualTo(406);
-    assertThat(http.parse(turtle, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("text/turtle");
-    HttpResponse<String> browser = http.send(http.request("fhir/R4/Patient/" + id).header("Accept",
+    assertThat(http().parse(turtle, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("text/turtle");
+    HttpResponse<String> browser = http().send(http().request("fhir/R4/Patient/" + id).header("Accept",
         "text/html,application/xhtml+xml,image/avif,*/*;q=0.8"));
     assertThat(browser.statusCode()).isEqualTo(200);
-    String binary = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/turtle", "<a> <b> <c> .".getBytes()));
-    HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary/" + binary).header("Accept", "text/turtle"));
+    String binary = TestClient.createdId(http().postBytes("fhir/R4/Binary", "text/turtle", "<a> <b> <c> .".getBytes()));
+    HttpResponse<String> raw = http().send(http().request("fhir/R4/Binary/" + binary).header("Accept", "text/turtle"));
     assertThat(raw.statusCode()).isEqualTo(200);
     assertThat(raw.body()).isEqualTo("<a> <b> <c> .");
   }
 
   @Test
   void aWriteWhoseAcceptNamesNoFhirFormatIs406AndStoresNothing() {
-    HttpResponse<String> created = http.send(http.request("fhir/R4/Patient").header("Accept", "text/turtle")
+    HttpResponse<String> created = http().send(http().request("fhir/R4/Patient").header("Accept", "text/turtle")
         .header("Content-Type", "application/fhir+json")
         .POST(HttpRequest.BodyPublishers.ofString(FhirRestTest.patientJson("NotStored406"))));
 
     assertThat(created.statusCode()).as(created.body()).isEqualTo(406);
-    assertThat(http.parse(http.get("fhir/R4/Patient?family=NotStored406"), Bundle.class).getEntry()).isEmpty();
+    assertThat(http().parse(http().get("fhir/R4/Patient?family=NotStored406"), Bundle.class).getEntry()).isEmpty();
   }
 }
