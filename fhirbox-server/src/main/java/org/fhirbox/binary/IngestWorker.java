@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * with the job's record of it, and the Attachment repointed in one transaction with a renewal of
  * the lease, each only while this node holds the lease, and a heartbeat that finds the lease
  * lost stops the fetch at once. The node that takes over uses the Binary the job records, and
- * finds the job done when the Attachment names it already.
+ * finds the job done when the Attachment names it already. The lease belongs to the claim, not to
+ * the node: when another worker thread of the same node takes the job over, the first thread's
+ * renewals, record of a Binary and outcome fail just as another node's would.
  */
 public final class IngestWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IngestWorker.class);
@@ -49,6 +51,7 @@ public final class IngestWorker implements AutoCloseable {
   private final BinaryImporter importer;
   private final Settings settings;
   private final Clock clock;
+  /** This node; each claim holds its lease under a token of its own that starts with it. */
   private final String owner = "node-" + UUID.randomUUID();
   private final ScheduledExecutorService workers;
   private final ScheduledExecutorService heartbeat;
@@ -125,7 +128,7 @@ public final class IngestWorker implements AutoCloseable {
       lease.cancel(false);
     }
     Instant now = clock.instant();
-    boolean recorded = store.inTransaction(tx -> tx.ingestJobs().finish(job.id(), owner, outcome.state(),
+    boolean recorded = store.inTransaction(tx -> tx.ingestJobs().finish(job.id(), job.leaseOwner(), outcome.state(),
         outcome.error(), outcome.binaryId(), outcome.nextAttemptAt() == null ? now : outcome.nextAttemptAt(), now));
     if (!recorded) {
       LOG.warn("ingestion job {} lost its lease before it finished; another node owns it", job.id());
@@ -141,7 +144,7 @@ public final class IngestWorker implements AutoCloseable {
   private void extendLease(IngestJob job, Cancellation fetch) {
     try {
       Instant until = clock.instant().plus(settings.lease());
-      if (!store.inTransaction(tx -> tx.ingestJobs().extendLease(job.id(), owner, until))) {
+      if (!store.inTransaction(tx -> tx.ingestJobs().extendLease(job.id(), job.leaseOwner(), until))) {
         fetch.cancel(FetchException.transientFailure(LEASE_LOST, null));
       }
     } catch (RuntimeException e) {
@@ -152,7 +155,7 @@ public final class IngestWorker implements AutoCloseable {
 
   /** Fails the transaction unless this node still holds the job's lease, which it renews. */
   private void requireLease(ResourceStore.Tx tx, IngestJob job) {
-    if (!tx.ingestJobs().extendLease(job.id(), owner, clock.instant().plus(settings.lease()))) {
+    if (!tx.ingestJobs().extendLease(job.id(), job.leaseOwner(), clock.instant().plus(settings.lease()))) {
       throw new LeaseLost();
     }
   }
@@ -169,7 +172,7 @@ public final class IngestWorker implements AutoCloseable {
       try {
         binary = importer.fetch(job.project(), job.url(), job.contentType(),
             job.resourceType() + "/" + job.resourceId(), fetch, (tx, written) -> {
-              if (!tx.ingestJobs().recordBinary(job.id(), owner, written.stored().id())) {
+              if (!tx.ingestJobs().recordBinary(job.id(), job.leaseOwner(), written.stored().id())) {
                 throw new LeaseLost();
               }
             });
