@@ -25,6 +25,9 @@ final class AuditEventFactory {
   private static final java.util.regex.Pattern IP =
       java.util.regex.Pattern.compile("[0-9.]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*");
 
+  /** The agent of a Binary an ingestion job created. */
+  static final String INGESTION = "fhirbox ingestion";
+
   AuditEvent build(AuditRecord r) {
     BinaryAction a = r.action();
     AuditEvent e = new AuditEvent();
@@ -39,7 +42,11 @@ final class AuditEventFactory {
 
     AuditEventAgentComponent agent = e.addAgent().setRequestor(true);
     agent.setType(new CodeableConcept(coding(AuditCodes.APPLICATION)));
-    if (r.clientId() != null) {
+    if (a == BinaryAction.INGESTED) {
+      // the server itself, as source.observer names it: no client asked
+      agent.setWho(new Reference().setDisplay(INGESTION)
+          .setIdentifier(new Identifier().setSystem(AuditSource.SYSTEM).setValue(AuditSource.VALUE)));
+    } else if (r.clientId() != null) {
       agent.setWho(new Reference().setIdentifier(new Identifier().setSystem(AuditCodes.CLIENT_ID)
           .setValue(r.clientId())).setDisplay(r.clientId()));
       agent.setAltId(r.clientId());

@@ -61,6 +61,13 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
         clock.instant(), how));
   }
 
+  @Override
+  public void ingested(String project, Binary b, String jobId) {
+    trail.record(new AuditRecord(BinaryAction.INGESTED, project, b.getIdElement().getIdPart(),
+        Long.parseLong(b.getMeta().getVersionId()), b.hasSecurityContext() ? b.getSecurityContext().getReference() : null,
+        null, null, clock.instant(), "ingestion job " + jobId));
+  }
+
   /**
    * A video player fetches one signed URL as a stream of Range requests; one event per address
    * and Binary version per minute records the access without one row per 1 KiB seek.

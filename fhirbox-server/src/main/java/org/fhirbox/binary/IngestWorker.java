@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
 import org.fhirbox.model.IngestJob.State;
@@ -49,6 +50,7 @@ public final class IngestWorker implements AutoCloseable {
   private final ResourceRepository repository;
   private final IngestJobs jobs;
   private final BinaryImporter importer;
+  private final BinaryListener audit;
   private final Settings settings;
   private final Clock clock;
   /** This node; each claim holds its lease under a token of its own that starts with it. */
@@ -71,12 +73,14 @@ public final class IngestWorker implements AutoCloseable {
     }
   }
 
+  /** {@code audit} is told of each Binary a job created. */
   public IngestWorker(ResourceStore store, ResourceRepository repository, IngestJobs jobs, BinaryImporter importer,
-      Settings settings, Clock clock) {
+      BinaryListener audit, Settings settings, Clock clock) {
     this.store = store;
     this.repository = repository;
     this.jobs = jobs;
     this.importer = importer;
+    this.audit = audit;
     this.settings = settings;
     this.clock = clock;
     this.workers = Executors.newScheduledThreadPool(settings.concurrency(), daemon("fhirbox-ingest"));
@@ -186,6 +190,9 @@ public final class IngestWorker implements AutoCloseable {
         return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
       }
       binaryId = binary.stored().id();
+      if (binary.resource() instanceof org.hl7.fhir.r4.model.Binary b) {
+        audit.ingested(job.project(), b, job.id());
+      }
     }
     try {
       return repoint(job, binaryId);
