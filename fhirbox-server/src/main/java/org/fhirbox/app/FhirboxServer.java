@@ -358,6 +358,7 @@ public final class FhirboxServer implements AutoCloseable {
 
   /** Starts listening; returns once requests are served. */
   public FhirboxServer start() throws Exception {
+    config.unknownSettingWarnings().forEach(LOG::warn);
     database.awaitMigrated();
     if (isEmbeddedH2(config.databaseUrl())) {
       // an embedded database has this one process: leases left in it died with the previous one
