@@ -206,6 +206,8 @@ class UserAdminTest {
     assertThat(event.at("/agent/1/who/identifier/value").asText()).isEqualTo(id);
     assertThat(event.at("/agent/1/altId").asText()).isEqualTo(id);
     assertThat(event.at("/agent/1/requestor").asBoolean()).isTrue();
+    assertThat(json(admin.get("fhir/R4/AuditEvent?altid=" + id + "&entity=Binary/" + binary)).path("entry"))
+        .isNotEmpty();
   }
 
   @Test
