@@ -172,7 +172,8 @@ public final class FhirboxServer implements AutoCloseable {
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
     repository.addWriteListener(ingestJobs);
-    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, importer, ingestSettings(config), clock);
+    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, importer, audit.binaryListener(),
+        ingestSettings(config), clock);
 
     // The services the routes call, and the one exit that signs Attachments on the way out
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
@@ -357,6 +358,7 @@ public final class FhirboxServer implements AutoCloseable {
 
   /** Starts listening; returns once requests are served. */
   public FhirboxServer start() throws Exception {
+    config.unknownSettingWarnings().forEach(LOG::warn);
     database.awaitMigrated();
     if (isEmbeddedH2(config.databaseUrl())) {
       // an embedded database has this one process: leases left in it died with the previous one

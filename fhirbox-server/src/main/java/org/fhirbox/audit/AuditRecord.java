@@ -10,6 +10,7 @@ import java.time.Instant;
  *     signature is the credential and names no client)
  * @param securityContext the Binary's securityContext reference, or null
  * @param detail extra facts worth keeping (the Range asked for, the operation), or null
+ * @param userId the person signed in through the client (a user's token), or null
  */
 public record AuditRecord(
     BinaryAction action,
@@ -20,7 +21,14 @@ public record AuditRecord(
     String clientId,
     String address,
     Instant recorded,
-    String detail) implements AuditEntry {
+    String detail,
+    String userId) implements AuditEntry {
+
+  /** An access by a client acting for itself, or with no client at all. */
+  public AuditRecord(BinaryAction action, String project, String binaryId, long versionId, String securityContext,
+      String clientId, String address, Instant recorded, String detail) {
+    this(action, project, binaryId, versionId, securityContext, clientId, address, recorded, detail, null);
+  }
 
   /** {@code Binary/{id}/_history/{version}}. */
   public String what() {

@@ -8,6 +8,8 @@ package org.fhirbox.audit;
  */
 public enum BinaryAction {
   CREATE("C", AuditCodes.REST, "create", "Binary created"),
+  /** Created by the server itself, fetching an Attachment's external URL (no client asked). */
+  INGESTED("C", AuditCodes.REST, "create", "Binary created by the ingestion of an external URL"),
   UPDATE("U", AuditCodes.REST, "update", "Binary updated"),
   DELETE("D", AuditCodes.REST, "delete", "Binary deleted"),
   READ("R", AuditCodes.REST, "read", "Binary content read"),

@@ -22,7 +22,7 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
   @Override
   public void read(AuditedRequest ex, Principal principal, BinaryContent c) {
     if (isGet(ex)) {
-      record(isVersioned(ex) ? BinaryAction.VREAD : BinaryAction.READ, ex, principal.clientId(), c, range(ex));
+      record(isVersioned(ex) ? BinaryAction.VREAD : BinaryAction.READ, ex, principal, c, range(ex));
     }
   }
 
@@ -30,11 +30,10 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
   public void signed(AuditedRequest ex, Principal principal, BinaryContent c) {
     if (ex.path().endsWith("$presigned-url")) {
       String download = ex.param("download").map(d -> "download=" + d).orElse(null);
-      record(BinaryAction.PRESIGNED_URL, ex, principal.clientId(), c, download);
+      record(BinaryAction.PRESIGNED_URL, ex, principal, c, download);
     } else if (isGet(ex)) {
       String detail = ex.answersJson() ? "signed URL issued in Binary.url" : null;
-      record(isVersioned(ex) ? BinaryAction.RESOURCE_VREAD : BinaryAction.RESOURCE_READ, ex, principal.clientId(), c,
-          detail);
+      record(isVersioned(ex) ? BinaryAction.RESOURCE_VREAD : BinaryAction.RESOURCE_READ, ex, principal, c, detail);
     }
   }
 
@@ -43,13 +42,13 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
     trail.record(new AuditRecord(created ? BinaryAction.CREATE : BinaryAction.UPDATE, principal.project(),
         b.getIdElement().getIdPart(), Long.parseLong(b.getMeta().getVersionId()),
         b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, principal.clientId(), address(ex),
-        clock.instant(), null));
+        clock.instant(), null, principal.user().orElse(null)));
   }
 
   @Override
   public void deleted(AuditedRequest ex, Principal principal, String binaryId, long versionId) {
     trail.record(new AuditRecord(BinaryAction.DELETE, principal.project(), binaryId, versionId, null,
-        principal.clientId(), address(ex), clock.instant(), null));
+        principal.clientId(), address(ex), clock.instant(), null, principal.user().orElse(null)));
   }
 
   @Override
@@ -59,6 +58,13 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
         b.getIdElement().getIdPart(), Long.parseLong(b.getMeta().getVersionId()),
         b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, issuedTo, address(ex),
         clock.instant(), how));
+  }
+
+  @Override
+  public void ingested(String project, Binary b, String jobId) {
+    trail.record(new AuditRecord(BinaryAction.INGESTED, project, b.getIdElement().getIdPart(),
+        Long.parseLong(b.getMeta().getVersionId()), b.hasSecurityContext() ? b.getSecurityContext().getReference() : null,
+        null, null, clock.instant(), "ingestion job " + jobId));
   }
 
   /**
@@ -87,9 +93,11 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
   private static final long DOWNLOAD_WINDOW_MILLIS = 60_000;
   private final java.util.Map<String, Long> recentDownloads = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private void record(BinaryAction action, AuditedRequest ex, String clientId, BinaryContent c, String detail) {
-    trail.record(new AuditRecord(action, c.project(), c.binaryId(), c.versionId(), c.securityContext(), clientId,
-        address(ex), clock.instant(), detail));
+  /** {@code principal}: the caller, or null for a {@code /storage} download (the signature is the credential). */
+  private void record(BinaryAction action, AuditedRequest ex, Principal principal, BinaryContent c, String detail) {
+    trail.record(new AuditRecord(action, c.project(), c.binaryId(), c.versionId(), c.securityContext(),
+        principal == null ? null : principal.clientId(), address(ex), clock.instant(), detail,
+        principal == null ? null : principal.user().orElse(null)));
   }
 
   private static boolean isGet(AuditedRequest ex) {

@@ -35,4 +35,11 @@ public interface BinaryListener {
   default void uploadedByUrl(AuditedRequest request, String project, String issuedTo, Binary binary, boolean created,
       String how) {
   }
+
+  /**
+   * An ingestion job ({@code jobId}) fetched an external URL into {@code binary}: no request and
+   * no client; the server acted on its own.
+   */
+  default void ingested(String project, Binary binary, String jobId) {
+  }
 }

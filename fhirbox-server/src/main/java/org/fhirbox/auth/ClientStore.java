@@ -288,14 +288,15 @@ public final class ClientStore {
 
   /**
    * Replaces the client's registered scope. It bounds what the client's tokens carry from now on,
-   * refreshed sign-ins included ({@link SignInScopes#atRefresh}). False if unknown.
+   * refreshed sign-ins included ({@link SignInScopes#atRefresh}). The client is an admin exactly
+   * when the new scope names {@code admin}: a scope without it takes admin away, whatever the
+   * client was created with. False if unknown.
    */
   public boolean setScope(String clientId, String scope) {
-    if (Scopes.tryParse(scope).isEmpty()) {
-      throw new IllegalArgumentException("scope must be space-separated SMART scopes");
-    }
-    return update("UPDATE oauth_client SET scopes = ?, updated = ? WHERE client_id = ?", scope.trim(), clock.millis(),
-        clientId) == 1;
+    Scopes scopes = Scopes.tryParse(scope)
+        .orElseThrow(() -> new IllegalArgumentException("scope must be space-separated SMART scopes"));
+    return update("UPDATE oauth_client SET scopes = ?, admin = ?, updated = ? WHERE client_id = ?", scope.trim(),
+        scopes.isAdmin(), clock.millis(), clientId) == 1;
   }
 
   /** The client's registered JWKS, if any. */

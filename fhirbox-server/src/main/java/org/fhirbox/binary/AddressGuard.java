@@ -9,8 +9,10 @@ import java.net.UnknownHostException;
  * Which IP addresses an ingestion fetch may connect to by default: public unicast only. Refused:
  * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10),
  * private (10/8, 172.16/12, 192.168/16, fc00::/7, deprecated fec0::/10), CGNAT 100.64/10,
- * multicast, broadcast and the other IANA special-purpose IPv4 blocks, and every IPv6 form that
- * embeds one of those IPv4 addresses (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96, 6to4).
+ * multicast, broadcast and the other IANA special-purpose IPv4 blocks, the IPv6 documentation
+ * range 2001:db8::/32, and every IPv6 form that embeds one of those IPv4 addresses (IPv4-mapped,
+ * IPv4-compatible, NAT64 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
+ * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) translates to addresses inside a network.
  */
 public final class AddressGuard {
   private AddressGuard() {}
@@ -43,13 +45,21 @@ public final class AddressGuard {
       return embedded(b, 12);
     }
     if ((b[0] & 0xff) == 0x00 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b) {
-      return embedded(b, 12);
+      if (isZero(b, 4, 12)) {
+        return embedded(b, 12); // the well-known NAT64 prefix 64:ff9b::/96
+      }
+      // 64:ff9b:1::/48 is for translation inside a network (RFC 8215), with an operator's own
+      // prefix length, so where the IPv4 address sits is unknown; the rest is not assigned
+      return (b[4] & 0xff) == 0 && (b[5] & 0xff) == 1 ? "local-use NAT64 address" : "reserved NAT64 address";
     }
     if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
       return embedded(b, 2);
     }
     if ((b[0] & 0xff) == 0x01 && isZero(b, 1, 8)) {
       return "discard-only address";
+    }
+    if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && (b[2] & 0xff) == 0x0d && (b[3] & 0xff) == 0xb8) {
+      return "documentation address";
     }
     return null;
   }

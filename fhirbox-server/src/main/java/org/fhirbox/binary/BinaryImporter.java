@@ -116,7 +116,9 @@ public final class BinaryImporter implements AutoCloseable {
 
   /**
    * The synchronous {@code $import}: like {@link #fetch} but every failure is a
-   * {@link FhirException} — 400 when the policy refuses the URL, 502 when the upstream fails,
+   * {@link FhirException} — 400 when the policy refuses the URL, 413 when the upstream declares
+   * more content than a Binary may have (as when more arrives without a declared length), 502
+   * when the upstream fails,
    * 503 when {@code importConcurrency} imports are running on this node already.
    */
   public Written importNow(String project, String url, String contentTypeHint, String securityContext) {
@@ -133,6 +135,10 @@ public final class BinaryImporter implements AutoCloseable {
     } catch (FetchException e) {
       if (e.kind() == FetchException.Kind.REFUSED) {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");
+      }
+      if (e.tooLarge()) {
+        // as for content over the limit that came without a Content-Length
+        throw FhirException.tooLarge(e.getMessage());
       }
       throw new FhirException(IssueKind.UPSTREAM_FAILED, "fetching the URL failed: " + e.getMessage());
     } finally {

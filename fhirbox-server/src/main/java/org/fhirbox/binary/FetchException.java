@@ -10,10 +10,21 @@ public class FetchException extends Exception {
   public enum Kind { TRANSIENT, PERMANENT, REFUSED }
 
   private final Kind kind;
+  private final boolean tooLarge;
 
   public FetchException(Kind kind, String message, Throwable cause) {
+    this(kind, message, cause, false);
+  }
+
+  private FetchException(Kind kind, String message, Throwable cause, boolean tooLarge) {
     super(message, cause);
     this.kind = kind;
+    this.tooLarge = tooLarge;
+  }
+
+  /** Whether the content was over the Binary size limit. */
+  public boolean tooLarge() {
+    return tooLarge;
   }
 
   public static FetchException refused(String reason) {
@@ -22,6 +33,11 @@ public class FetchException extends Exception {
 
   public static FetchException permanent(String message) {
     return new FetchException(Kind.PERMANENT, message, null);
+  }
+
+  /** The upstream declared more content than a Binary may have: permanent, and 413 for {@code $import}. */
+  public static FetchException tooLarge(String message) {
+    return new FetchException(Kind.PERMANENT, message, null, true);
   }
 
   public static FetchException transientFailure(String message, Throwable cause) {

@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
 import org.fhirbox.model.IngestJob.State;
@@ -36,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * with the job's record of it, and the Attachment repointed in one transaction with a renewal of
  * the lease, each only while this node holds the lease, and a heartbeat that finds the lease
  * lost stops the fetch at once. The node that takes over uses the Binary the job records, and
- * finds the job done when the Attachment names it already.
+ * finds the job done when the Attachment names it already. The lease belongs to the claim, not to
+ * the node: when another worker thread of the same node takes the job over, the first thread's
+ * renewals, record of a Binary and outcome fail just as another node's would.
  */
 public final class IngestWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IngestWorker.class);
@@ -47,8 +50,10 @@ public final class IngestWorker implements AutoCloseable {
   private final ResourceRepository repository;
   private final IngestJobs jobs;
   private final BinaryImporter importer;
+  private final BinaryListener audit;
   private final Settings settings;
   private final Clock clock;
+  /** This node; each claim holds its lease under a token of its own that starts with it. */
   private final String owner = "node-" + UUID.randomUUID();
   private final ScheduledExecutorService workers;
   private final ScheduledExecutorService heartbeat;
@@ -68,12 +73,14 @@ public final class IngestWorker implements AutoCloseable {
     }
   }
 
+  /** {@code audit} is told of each Binary a job created. */
   public IngestWorker(ResourceStore store, ResourceRepository repository, IngestJobs jobs, BinaryImporter importer,
-      Settings settings, Clock clock) {
+      BinaryListener audit, Settings settings, Clock clock) {
     this.store = store;
     this.repository = repository;
     this.jobs = jobs;
     this.importer = importer;
+    this.audit = audit;
     this.settings = settings;
     this.clock = clock;
     this.workers = Executors.newScheduledThreadPool(settings.concurrency(), daemon("fhirbox-ingest"));
@@ -125,7 +132,7 @@ public final class IngestWorker implements AutoCloseable {
       lease.cancel(false);
     }
     Instant now = clock.instant();
-    boolean recorded = store.inTransaction(tx -> tx.ingestJobs().finish(job.id(), owner, outcome.state(),
+    boolean recorded = store.inTransaction(tx -> tx.ingestJobs().finish(job.id(), job.leaseOwner(), outcome.state(),
         outcome.error(), outcome.binaryId(), outcome.nextAttemptAt() == null ? now : outcome.nextAttemptAt(), now));
     if (!recorded) {
       LOG.warn("ingestion job {} lost its lease before it finished; another node owns it", job.id());
@@ -141,7 +148,7 @@ public final class IngestWorker implements AutoCloseable {
   private void extendLease(IngestJob job, Cancellation fetch) {
     try {
       Instant until = clock.instant().plus(settings.lease());
-      if (!store.inTransaction(tx -> tx.ingestJobs().extendLease(job.id(), owner, until))) {
+      if (!store.inTransaction(tx -> tx.ingestJobs().extendLease(job.id(), job.leaseOwner(), until))) {
         fetch.cancel(FetchException.transientFailure(LEASE_LOST, null));
       }
     } catch (RuntimeException e) {
@@ -152,7 +159,7 @@ public final class IngestWorker implements AutoCloseable {
 
   /** Fails the transaction unless this node still holds the job's lease, which it renews. */
   private void requireLease(ResourceStore.Tx tx, IngestJob job) {
-    if (!tx.ingestJobs().extendLease(job.id(), owner, clock.instant().plus(settings.lease()))) {
+    if (!tx.ingestJobs().extendLease(job.id(), job.leaseOwner(), clock.instant().plus(settings.lease()))) {
       throw new LeaseLost();
     }
   }
@@ -169,7 +176,7 @@ public final class IngestWorker implements AutoCloseable {
       try {
         binary = importer.fetch(job.project(), job.url(), job.contentType(),
             job.resourceType() + "/" + job.resourceId(), fetch, (tx, written) -> {
-              if (!tx.ingestJobs().recordBinary(job.id(), owner, written.stored().id())) {
+              if (!tx.ingestJobs().recordBinary(job.id(), job.leaseOwner(), written.stored().id())) {
                 throw new LeaseLost();
               }
             });
@@ -183,6 +190,9 @@ public final class IngestWorker implements AutoCloseable {
         return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
       }
       binaryId = binary.stored().id();
+      if (binary.resource() instanceof org.hl7.fhir.r4.model.Binary b) {
+        audit.ingested(job.project(), b, job.id());
+      }
     }
     try {
       return repoint(job, binaryId);

@@ -222,8 +222,8 @@ public final class SafeFetcher implements AutoCloseable {
       long length = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
       if (length > settings.maxBytes()) {
         closeQuietly(listener);
-        throw FetchException.permanent("upstream content has " + length + " bytes; the limit is "
-            + settings.maxBytes());
+        throw FetchException.tooLarge("Binary content exceeds the limit of " + settings.maxBytes()
+            + " bytes: the upstream declared " + length + " bytes");
       }
       return new Fetched(uri, response.getHeaders().get(HttpHeader.CONTENT_TYPE),
           response.getHeaders().get(HttpHeader.CONTENT_ENCODING), length, rate.counted(listener.getInputStream()));

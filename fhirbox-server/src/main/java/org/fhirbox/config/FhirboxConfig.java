@@ -29,8 +29,10 @@ public final class FhirboxConfig {
 
   private final Map<String, String> values;
 
+  /** Throws IllegalArgumentException naming a numeric setting outside its range, and the range. */
   private FhirboxConfig(Map<String, String> values) {
     this.values = Map.copyOf(values);
+    SettingChecks.check(this);
   }
 
   private static Map<String, String> defaults() {
@@ -166,7 +168,21 @@ public final class FhirboxConfig {
   }
 
   public int getInt(String key) {
-    return Math.toIntExact(getLong(key));
+    long v = getLong(key);
+    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(key + " must be between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE
+          + ", got " + v);
+    }
+    return (int) v;
+  }
+
+  /**
+   * A warning for each {@code FHIRBOX_*} name set that is no setting (a misspelt setting is
+   * otherwise ignored), naming the setting spelt most like it. Names other tools read (the
+   * launcher's {@code FHIRBOX_CDS}, the client's {@code FHIRBOX_SERVER}, ...) are left alone.
+   */
+  public List<String> unknownSettingWarnings() {
+    return SettingChecks.unknown(values.keySet(), DEFAULTS.keySet());
   }
 
   /** {@code true} or {@code false} (any case); anything else is a configuration error. */

@@ -17,12 +17,17 @@ public interface IngestJobTable {
 
   /**
    * Claims the most overdue job that is queued, or running under an expired lease (its node
-   * died), by setting {@code owner}'s lease until {@code leaseUntil} and counting an attempt.
-   * Safe when many nodes claim at once: the claim is a conditional update, so exactly one wins.
+   * died), by setting a lease until {@code leaseUntil} and counting an attempt. Safe when many
+   * nodes claim at once: the claim is a conditional update, so exactly one wins.
+   *
+   * <p>The lease is held under a token of this claim's own, {@code owner} (at most 47
+   * characters) followed by a slash and a random suffix, which the returned job's
+   * {@link IngestJob#leaseOwner()} names: the owner passed to the other methods. So a claim
+   * superseded by a later one, even by the same node, can no longer renew, record or finish.
    */
   Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil);
 
-  /** Extends the lease while {@code owner} still holds it; false when it was lost. */
+  /** Extends the lease while {@code owner} (a claim's token) still holds it; false when it was lost. */
   boolean extendLease(String id, String owner, Instant leaseUntil);
 
   /**

@@ -4,8 +4,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.model.IngestJob;
@@ -16,6 +18,9 @@ final class JdbcIngestJobTable implements IngestJobTable {
       + " state, attempts, next_attempt_at, lease_owner, lease_until, last_error, binary_id, created, updated";
   private static final String CLAIMABLE = "state IN ('queued', 'running') AND next_attempt_at <= ?"
       + " AND (lease_until IS NULL OR lease_until < ?)";
+  /** lease_owner holds 64 characters: the owner, a slash and 16 hex digits of the claim. */
+  private static final int MAX_OWNER = 64 - 17;
+  private static final SecureRandom RANDOM = new SecureRandom();
   private final Connection c;
 
   JdbcIngestJobTable(Connection c) {
@@ -43,6 +48,11 @@ final class JdbcIngestJobTable implements IngestJobTable {
 
   @Override
   public Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil) {
+    if (owner.length() > MAX_OWNER) {
+      throw new IllegalArgumentException("an owner has at most " + MAX_OWNER + " characters: " + owner);
+    }
+    // each claim holds the lease under a token of its own, so a later claim by the same node supersedes it
+    String token = owner + "/" + HexFormat.of().toHexDigits(RANDOM.nextLong());
     // PostgreSQL: SKIP LOCKED lets nodes pass over rows another node is claiming right now. H2
     // has no such clause; there the conditional UPDATE alone decides who wins.
     List<String> candidates = new ArrayList<>();
@@ -57,7 +67,7 @@ final class JdbcIngestJobTable implements IngestJobTable {
       for (String id : candidates) {
         try (PreparedStatement up = c.prepareStatement("UPDATE ingest_job SET state = 'running', lease_owner = ?,"
             + " lease_until = ?, attempts = attempts + 1, updated = ? WHERE id = ? AND " + CLAIMABLE)) {
-          bind(up, owner, leaseUntil.toEpochMilli(), now.toEpochMilli(), id, now.toEpochMilli(), now.toEpochMilli());
+          bind(up, token, leaseUntil.toEpochMilli(), now.toEpochMilli(), id, now.toEpochMilli(), now.toEpochMilli());
           if (up.executeUpdate() == 1) {
             return find(id);
           }

@@ -2,9 +2,12 @@ package org.fhirbox.metrics;
 
 import java.io.IOException;
 import java.io.Writer;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -36,11 +39,25 @@ public final class Metrics {
   private final Map<String, Histogram> blobSeconds = new ConcurrentHashMap<>();
   private final LongAdder bytesIn = new LongAdder();
   private final LongAdder bytesOut = new LongAdder();
-  private volatile LongSupplier jobsQueueDepth = () -> 0;
+  private volatile BoundedGauge jobsQueueDepth;
   private volatile LongSupplier auditQueueDepth = () -> 0;
   private volatile LongSupplier auditWritten = () -> 0;
   private volatile LongSupplier auditDropped = () -> 0;
   private volatile LongSupplier auditWaits = () -> 0;
+
+  /** How long a scrape waits for a gauge read from the database. */
+  private static final Duration GAUGE_WAIT = Duration.ofSeconds(2);
+
+  private final Duration gaugeWait;
+
+  public Metrics() {
+    this(GAUGE_WAIT);
+  }
+
+  /** {@code gaugeWait}: how long a scrape waits for the queue depth, which the database answers. */
+  Metrics(Duration gaugeWait) {
+    this.gaugeWait = gaugeWait;
+  }
 
   /** One finished HTTP request; {@code route} is a route class: fhir, storage, oauth or other. */
   public void recordRequest(String method, String route, int status, double seconds) {
@@ -66,7 +83,7 @@ public final class Metrics {
 
   /** Where {@code fhirbox_jobs_queue_depth} reads from; 0 until set. */
   public void jobsQueueDepth(LongSupplier depth) {
-    this.jobsQueueDepth = depth;
+    this.jobsQueueDepth = new BoundedGauge(depth, gaugeWait);
   }
 
   /** Where the {@code fhirbox_audit_*} series read from; all 0 until set (or with audit off). */
@@ -77,7 +94,11 @@ public final class Metrics {
     this.auditDropped = dropped;
   }
 
-  /** Writes every metric in the text exposition format. */
+  /**
+   * Writes every metric in the text exposition format. A gauge whose source fails (the database
+   * down) or does not answer within the wait is left out and named in {@code fhirbox_metric_errors}
+   * instead; the other series are written all the same.
+   */
   public void writeTo(Writer out) throws IOException {
     header(out, "fhirbox_http_requests_total", "counter", "HTTP requests by method, route class and status.");
     for (Map.Entry<List<String>, LongAdder> e : sorted(requests)) {
@@ -99,18 +120,41 @@ public final class Metrics {
     for (Map.Entry<String, Histogram> e : new TreeMap<>(blobSeconds).entrySet()) {
       e.getValue().writeTo(out, "fhirbox_blobstore_operation_seconds", "op", e.getKey());
     }
-    header(out, "fhirbox_jobs_queue_depth", "gauge", "Background jobs waiting to run.");
-    out.write("fhirbox_jobs_queue_depth " + jobsQueueDepth.getAsLong() + "\n");
-    header(out, "fhirbox_audit_queue_depth", "gauge", "AuditEvents waiting to be written.");
-    out.write("fhirbox_audit_queue_depth " + auditQueueDepth.getAsLong() + "\n");
-    header(out, "fhirbox_audit_events_written_total", "counter", "AuditEvents written.");
-    out.write("fhirbox_audit_events_written_total " + auditWritten.getAsLong() + "\n");
-    header(out, "fhirbox_audit_queue_waits_total", "counter",
-        "AuditEvents that found the queue full and waited for room (their requests waited too).");
-    out.write("fhirbox_audit_queue_waits_total " + auditWaits.getAsLong() + "\n");
-    header(out, "fhirbox_audit_events_dropped_total", "counter",
-        "AuditEvents dropped: the queue stayed full for the whole wait, or the trail was closed.");
-    out.write("fhirbox_audit_events_dropped_total " + auditDropped.getAsLong() + "\n");
+    List<String> failed = new ArrayList<>();
+    gauge(out, failed, "fhirbox_jobs_queue_depth", "gauge", "Background jobs waiting to run.",
+        jobsQueueDepth == null ? OptionalLong.of(0) : jobsQueueDepth.read());
+    gauge(out, failed, "fhirbox_audit_queue_depth", "gauge", "AuditEvents waiting to be written.",
+        read(auditQueueDepth));
+    gauge(out, failed, "fhirbox_audit_events_written_total", "counter", "AuditEvents written.",
+        read(auditWritten));
+    gauge(out, failed, "fhirbox_audit_queue_waits_total", "counter",
+        "AuditEvents that found the queue full and waited for room (their requests waited too).", read(auditWaits));
+    gauge(out, failed, "fhirbox_audit_events_dropped_total", "counter",
+        "AuditEvents dropped: the queue stayed full for the whole wait, or the trail was closed.",
+        read(auditDropped));
+    header(out, "fhirbox_metric_errors", "gauge",
+        "Series left out of this scrape because their source failed or did not answer in time.");
+    for (String name : failed) {
+      out.write("fhirbox_metric_errors{metric=\"" + name + "\"} 1\n");
+    }
+  }
+
+  private static void gauge(Writer out, List<String> failed, String name, String type, String help,
+      OptionalLong value) throws IOException {
+    header(out, name, type, help);
+    if (value.isPresent()) {
+      out.write(name + " " + value.getAsLong() + "\n");
+    } else {
+      failed.add(name);
+    }
+  }
+
+  private static OptionalLong read(LongSupplier source) {
+    try {
+      return OptionalLong.of(source.getAsLong());
+    } catch (RuntimeException e) {
+      return OptionalLong.empty();
+    }
   }
 
   /** Series in a stable order (method, route, status), so scrapes diff cleanly. */

@@ -50,6 +50,21 @@ class ClientStoreTest {
   }
 
   @Test
+  void aNewScopeGrantsAdminExactlyWhenItNamesAdmin() {
+    ClientCredentials c = store.create("clinic-a", "system/*.cruds", true);
+    assertThat(store.find(c.clientId()).orElseThrow().allowedScopes().isAdmin()).isTrue();
+
+    assertThat(store.setScope(c.clientId(), "system/*.rs")).isTrue();
+    OAuthClient demoted = store.find(c.clientId()).orElseThrow();
+    assertThat(demoted.admin()).isFalse();
+    assertThat(demoted.allowedScopes().isAdmin()).isFalse();
+    assertThat(demoted.allowedScopes().toString()).doesNotContain("admin");
+
+    assertThat(store.setScope(c.clientId(), "system/*.rs admin")).isTrue();
+    assertThat(store.find(c.clientId()).orElseThrow().admin()).isTrue();
+  }
+
+  @Test
   void listIsPerProjectOrAll() {
     store.create("a", "system/*.rs", false);
     store.create("a", "system/*.rs", false);

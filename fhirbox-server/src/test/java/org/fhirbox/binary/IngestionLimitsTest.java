@@ -29,6 +29,8 @@ class IngestionLimitsTest {
   static Upstream upstream;
   static TestServer server;
   static TestClient http;
+  /** The Binary size limit: above every other test's content. */
+  private static final long MAX_BINARY = 4 << 20;
 
   @BeforeAll
   static void start() throws Exception {
@@ -37,7 +39,8 @@ class IngestionLimitsTest {
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "1",
         "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "1000",
         "FHIRBOX_INGEST_MIN_RATE_SECONDS", "1",
-        "FHIRBOX_INGEST_IMPORT_CONCURRENCY", "1"));
+        "FHIRBOX_INGEST_IMPORT_CONCURRENCY", "1",
+        "FHIRBOX_MAX_BINARY_BYTES", Long.toString(MAX_BINARY)));
     http = server.client();
   }
 
@@ -81,6 +84,30 @@ class IngestionLimitsTest {
         .contains("too slow").contains("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND");
     // the window is 1 s; the rest is room for a loaded machine
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void anImportOverTheSizeLimitGets413WhetherItsLengthIsDeclaredOrItArrivesChunked() throws Exception {
+    upstream.on("/files/declared-too-large.bin", ex -> {
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      ex.sendResponseHeaders(200, MAX_BINARY + 1);
+      ex.close();
+    });
+    byte[] body = Upstream.content((int) MAX_BINARY + 1, 42);
+    upstream.on("/files/chunked-too-large.bin", ex -> {
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      ex.sendResponseHeaders(200, 0);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(body);
+      }
+    });
+
+    for (String path : new String[] {"/files/declared-too-large.bin", "/files/chunked-too-large.bin"}) {
+      HttpResponse<String> r = send(importRequest(upstream.origin() + path, Duration.ofSeconds(30)));
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(413);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
+          .contains("exceeds the limit of " + MAX_BINARY + " bytes");
+    }
   }
 
   @Test

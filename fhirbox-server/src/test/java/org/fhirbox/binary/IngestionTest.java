@@ -124,6 +124,27 @@ class IngestionTest {
   }
 
   @Test
+  void anIngestedBinaryIsAuditedAsCreatedByTheIngestion() throws Exception {
+    upstream.serve("/files/audited.pdf", "application/pdf", Upstream.content(2000, 19));
+    String url = upstream.origin() + "/files/audited.pdf";
+    Media m = createMedia(http, url, null);
+    String binaryId = awaitJob(http, url, "done").get("binary").asText().substring("Binary/".length());
+
+    JsonNode events = Poll.until("the audit event of Binary/" + binaryId,
+        () -> JSON.readTree(http.get("fhir/R4/AuditEvent?entity=Binary/" + binaryId).body()).path("entry"),
+        e -> e.size() > 0);
+    assertThat(events).hasSize(1);
+    JsonNode event = events.get(0).get("resource");
+    assertThat(event.get("action").asText()).isEqualTo("C");
+    assertThat(event.at("/subtype/0/code").asText()).isEqualTo("create");
+    assertThat(event.at("/entity/0/what/reference").asText()).isEqualTo("Binary/" + binaryId + "/_history/1");
+    assertThat(event.at("/entity/1/what/reference").asText()).isEqualTo("Media/" + m.getIdElement().getIdPart());
+    assertThat(event.at("/agent/0/who/display").asText()).isEqualTo("fhirbox ingestion");
+    assertThat(event.at("/agent/0/who/identifier/system").asText()).isEqualTo("urn:fhirbox:audit-source");
+    assertThat(event.at("/entity/0/detail/0/valueString").asText()).startsWith("ingestion job ");
+  }
+
+  @Test
   void transientFailureIsRetriedWithBackoff() throws Exception {
     byte[] body = Upstream.content(5000, 11);
     AtomicInteger calls = new AtomicInteger();

@@ -1,6 +1,7 @@
 package org.fhirbox.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -22,5 +23,35 @@ class FhirboxConfigTest {
         .contains(";CACHE_SIZE=" + FhirboxConfig.h2CacheKb(Runtime.getRuntime().maxMemory()));
     assertThat(FhirboxConfig.of(Map.of("FHIRBOX_DATABASE_URL", "jdbc:postgresql://127.0.0.1/test")).databaseUrl())
         .isEqualTo("jdbc:postgresql://127.0.0.1/test");
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+      "FHIRBOX_INGEST_CONCURRENCY, 0, 'FHIRBOX_INGEST_CONCURRENCY must be between 1 and 1024, got 0'",
+      "FHIRBOX_TOKEN_TTL, 0, 'FHIRBOX_TOKEN_TTL must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_INGEST_TIMEOUT, 0, 'FHIRBOX_INGEST_TIMEOUT must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_MAX_BINARY_BYTES, -1, 'FHIRBOX_MAX_BINARY_BYTES must be at least 1, got -1'",
+      "FHIRBOX_INGEST_POLL_MILLIS, 0, 'FHIRBOX_INGEST_POLL_MILLIS must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_INGEST_IMPORT_CONCURRENCY, 0, 'FHIRBOX_INGEST_IMPORT_CONCURRENCY must be between 1 and 1024, got 0'"})
+  void aNumericSettingOutsideItsRangeIsRefusedWhenTheSettingsLoad(String key, String value, String message) {
+    assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+  }
+
+  @Test
+  void anIntSettingTooLargeForAnIntNamesItsKey() {
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_ACCEPT_QUEUE", "4294967296"));
+    assertThatThrownBy(() -> config.getInt("FHIRBOX_ACCEPT_QUEUE"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("FHIRBOX_ACCEPT_QUEUE must be between");
+  }
+
+  @Test
+  void anUnknownSettingIsWarnedAboutWithTheNearestKnownOneAndOtherToolsNamesAreNot() throws Exception {
+    FhirboxConfig config = FhirboxConfig.load(Map.of("FHIRBOX_INGEST_IGNORED_URL_PREFIX", "https://a.example/",
+        "FHIRBOX_CDS", "off", "FHIRBOX_SERVER", "http://localhost:8103", "FHIRBOX_LOG_LEVEL", "DEBUG",
+        "PATH", "/usr/bin"), null, Map.of());
+    assertThat(config.unknownSettingWarnings()).containsExactly("FHIRBOX_INGEST_IGNORED_URL_PREFIX is not a setting"
+        + " of fhirbox and is ignored; did you mean FHIRBOX_INGEST_IGNORED_URL_PREFIXES?");
+    assertThat(FhirboxConfig.of(Map.of()).unknownSettingWarnings()).isEmpty();
   }
 }

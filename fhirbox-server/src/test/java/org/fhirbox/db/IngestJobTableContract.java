@@ -31,6 +31,10 @@ abstract class IngestJobTableContract extends StoreContract {
     return store.inTransaction(tx -> tx.ingestJobs().extendLease(id, owner, until));
   }
 
+  private boolean record(String id, String owner, String binary) {
+    return store.inTransaction(tx -> tx.ingestJobs().recordBinary(id, owner, binary));
+  }
+
   private boolean finish(String id, String owner, IngestJob.State state, String error, String binary, Instant at) {
     return store.inTransaction(tx -> tx.ingestJobs().finish(id, owner, state, error, binary, at, at));
   }
@@ -49,17 +53,41 @@ abstract class IngestJobTableContract extends StoreContract {
     assertThat(claim("B", t0.plusSeconds(30), t0.plusSeconds(90))).isEmpty();
     Instant later = t0.plusSeconds(61);
     IngestJob b = claim("B", later, later.plusSeconds(60)).orElseThrow();
-    assertThat(b.leaseOwner()).isEqualTo("B");
+    assertThat(b.leaseOwner()).startsWith("B/");
     assertThat(b.attempts()).isEqualTo(2);
 
-    assertThat(extend("j1", "A", later.plusSeconds(600))).isFalse();
-    assertThat(finish("j1", "A", IngestJob.State.DONE, null, "x", later)).isFalse();
-    assertThat(finish("j1", "B", IngestJob.State.DONE, null, "bin", later)).isTrue();
+    assertThat(extend("j1", a.leaseOwner(), later.plusSeconds(600))).isFalse();
+    assertThat(finish("j1", a.leaseOwner(), IngestJob.State.DONE, null, "x", later)).isFalse();
+    assertThat(finish("j1", b.leaseOwner(), IngestJob.State.DONE, null, "bin", later)).isTrue();
     IngestJob done = store.read(tx -> tx.ingestJobs().find("j1")).orElseThrow();
     assertThat(done.state()).isEqualTo(IngestJob.State.DONE);
     assertThat(done.binaryId()).isEqualTo("bin");
     assertThat(done.leaseOwner()).isNull();
     assertThat(claim("C", later.plus(Duration.ofDays(1)), later.plus(Duration.ofDays(2)))).isEmpty();
+  }
+
+  /**
+   * Two claims of one job by the same node (two of its worker threads, the first stalled past its
+   * lease) are two leases: the first claim can no longer renew, record a Binary or finish, so its
+   * outcome cannot clear the Binary the second one recorded.
+   */
+  @Test
+  void aSecondClaimBySameNodeSupersedesTheFirst() {
+    enqueue("j3", t0);
+    IngestJob first = claim("node", t0, t0.plusSeconds(60)).orElseThrow();
+    Instant later = t0.plusSeconds(61);
+    IngestJob second = claim("node", later, later.plusSeconds(60)).orElseThrow();
+    assertThat(second.leaseOwner()).isNotEqualTo(first.leaseOwner());
+
+    assertThat(extend("j3", first.leaseOwner(), later.plusSeconds(600))).isFalse();
+    assertThat(record("j3", first.leaseOwner(), "b1")).isFalse();
+    assertThat(record("j3", second.leaseOwner(), "b2")).isTrue();
+    assertThat(finish("j3", first.leaseOwner(), IngestJob.State.QUEUED, "lost", null, later)).isFalse();
+    assertThat(extend("j3", second.leaseOwner(), later.plusSeconds(120))).isTrue();
+    assertThat(finish("j3", second.leaseOwner(), IngestJob.State.DONE, null, "b2", later)).isTrue();
+    IngestJob done = store.read(tx -> tx.ingestJobs().find("j3")).orElseThrow();
+    assertThat(done.state()).isEqualTo(IngestJob.State.DONE);
+    assertThat(done.binaryId()).isEqualTo("b2");
   }
 
   @Test
@@ -79,7 +107,7 @@ abstract class IngestJobTableContract extends StoreContract {
         List<String> mine = new java.util.ArrayList<>();
         for (Optional<IngestJob> j = claim(owner, t0, t0.plusSeconds(60)); j.isPresent();
             j = claim(owner, t0, t0.plusSeconds(60))) {
-          assertThat(j.get().leaseOwner()).isEqualTo(owner);
+          assertThat(j.get().leaseOwner()).startsWith(owner + "/");
           mine.add(j.get().id());
         }
         return mine;
@@ -100,8 +128,8 @@ abstract class IngestJobTableContract extends StoreContract {
   @Test
   void aRetryIsNotClaimedBeforeItIsDue() {
     enqueue("j2", t0);
-    claim("A", t0, t0.plusSeconds(60)).orElseThrow();
-    assertThat(finish("j2", "A", IngestJob.State.QUEUED, "HTTP 503", null, t0.plusSeconds(10))).isTrue();
+    IngestJob a = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(finish("j2", a.leaseOwner(), IngestJob.State.QUEUED, "HTTP 503", null, t0.plusSeconds(10))).isTrue();
     assertThat(claim("A", t0.plusSeconds(5), t0.plusSeconds(65))).isEmpty();
     IngestJob again = claim("A", t0.plusSeconds(10), t0.plusSeconds(70)).orElseThrow();
     assertThat(again.lastError()).isEqualTo("HTTP 503");

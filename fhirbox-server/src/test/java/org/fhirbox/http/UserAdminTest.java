@@ -186,6 +186,31 @@ class UserAdminTest {
   }
 
   @Test
+  void aSignedInPersonsBinaryReadIsAuditedNamingThePersonBesideTheApp() throws Exception {
+    String id = created(admin, with(user("default", "reader@example.org"), "scope", "user/*.rs")).get("id").asText();
+    String binary = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "text/plain",
+        "read by a person".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    HttpResponse<String> read = signedIn(id).get("fhir/R4/Binary/" + binary);
+    assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+
+    JsonNode event = org.fhirbox.testing.Poll.until("the read's audit event", () -> {
+      for (JsonNode e : json(admin.get("fhir/R4/AuditEvent?entity=Binary/" + binary)).path("entry")) {
+        if (e.at("/resource/action").asText().equals("R")) {
+          return e.get("resource");
+        }
+      }
+      return null;
+    }, e -> e != null);
+    assertThat(event.at("/agent/0/altId").asText()).isEqualTo(TestServer.ADMIN_ID);
+    assertThat(event.at("/agent/1/who/identifier/system").asText()).isEqualTo("urn:fhirbox:user-id");
+    assertThat(event.at("/agent/1/who/identifier/value").asText()).isEqualTo(id);
+    assertThat(event.at("/agent/1/altId").asText()).isEqualTo(id);
+    assertThat(event.at("/agent/1/requestor").asBoolean()).isTrue();
+    assertThat(json(admin.get("fhir/R4/AuditEvent?altid=" + id + "&entity=Binary/" + binary)).path("entry"))
+        .isNotEmpty();
+  }
+
+  @Test
   void aDisabledUserCannotSignInAndTheirTokensStopWorkingWithinAMinute() throws Exception {
     JsonNode u = created(admin, with(user("default", "off@example.org"),
         "scope", "user/*.rs"));

@@ -44,6 +44,48 @@ class MetricsTest {
   }
 
   @Test
+  void aFailingGaugeSourceIsReportedAndTheOtherSeriesStillWritten() throws Exception {
+    Metrics metrics = new Metrics();
+    metrics.recordRequest("GET", "fhir", 200, 0.003);
+    metrics.jobsQueueDepth(() -> {
+      throw new IllegalStateException("the database is down");
+    });
+    metrics.audit(() -> 3, () -> 4, () -> 0, () -> 0);
+
+    String text = text(metrics);
+
+    assertThat(text).contains("fhirbox_http_requests_total{method=\"GET\",route=\"fhir\",status=\"200\"} 1\n",
+        "fhirbox_audit_queue_depth 3\n", "fhirbox_audit_events_written_total 4\n",
+        "fhirbox_metric_errors{metric=\"fhirbox_jobs_queue_depth\"} 1\n");
+    assertThat(text).doesNotContain("fhirbox_jobs_queue_depth 0");
+  }
+
+  @Test
+  void aScrapeWaitsOnlySoLongForAHangingGaugeSource() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Metrics metrics = new Metrics(java.time.Duration.ofMillis(50));
+    metrics.jobsQueueDepth(() -> {
+      try {
+        release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return 7;
+    });
+    try {
+      long start = System.nanoTime();
+      String text = text(metrics);
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(5));
+      assertThat(text).contains("fhirbox_metric_errors{metric=\"fhirbox_jobs_queue_depth\"} 1\n",
+          "fhirbox_audit_queue_depth 0\n");
+    } finally {
+      release.countDown();
+    }
+    // the read that was late answers a later scrape
+    org.fhirbox.testing.Poll.until("the late read", () -> text(metrics), t -> t.contains("fhirbox_jobs_queue_depth 7\n"));
+  }
+
+  @Test
   void labelValuesAreEscaped() {
     assertThat(Metrics.escape("a\"b\\c\nd")).isEqualTo("a\\\"b\\\\c\\nd");
   }

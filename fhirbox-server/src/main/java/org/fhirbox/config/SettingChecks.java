@@ -1,0 +1,104 @@
+package org.fhirbox.config;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a setting's value may be, checked when the settings are loaded, and the {@code FHIRBOX_*}
+ * names that are no setting of the server (a misspelt one is otherwise ignored without a word).
+ */
+final class SettingChecks {
+  /** A whole-number setting's allowed range, both ends included. */
+  record Range(long min, long max) {
+    String describe() {
+      return max == Long.MAX_VALUE ? "at least " + min : "between " + min + " and " + max;
+    }
+  }
+
+  /** The numeric settings whose values outside a range would leave the server broken. */
+  static final Map<String, Range> RANGES = ranges();
+
+  /**
+   * {@code FHIRBOX_*} variables read by others than the server: the launcher script
+   * ({@code FHIRBOX_CDS}), the console logging set up before the settings load
+   * ({@code FHIRBOX_LOG_LEVEL}), the command-line client and client library, and the tests.
+   */
+  static final Set<String> NOT_SERVER_SETTINGS = Set.of("FHIRBOX_CDS", "FHIRBOX_LOG_LEVEL", "FHIRBOX_SERVER",
+      "FHIRBOX_CLIENT_ID", "FHIRBOX_CLIENT_SECRET", "FHIRBOX_TOKEN", "FHIRBOX_TEST_POSTGRES_URL");
+
+  private SettingChecks() {}
+
+  private static Map<String, Range> ranges() {
+    Map<String, Range> r = new LinkedHashMap<>();
+    long any = Long.MAX_VALUE;
+    r.put("FHIRBOX_PORT", new Range(0, 65535));
+    r.put("FHIRBOX_DATABASE_POOL_SIZE", new Range(1, 1024));
+    r.put("FHIRBOX_MAX_JSON_BYTES", new Range(1, any));
+    r.put("FHIRBOX_MAX_BINARY_BYTES", new Range(1, any));
+    r.put("FHIRBOX_SEARCH_MAX_COUNT", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_REFRESH_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_POLL_MILLIS", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_CONCURRENCY", new Range(1, 1024));
+    r.put("FHIRBOX_INGEST_MAX_ATTEMPTS", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_BACKOFF_MILLIS", new Range(0, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_LEASE_SECONDS", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_CONNECT_TIMEOUT", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_READ_TIMEOUT", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_TIMEOUT", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_IMPORT_CONCURRENCY", new Range(1, 1024));
+    r.put("FHIRBOX_AUDIT_QUEUE_SIZE", new Range(1, Integer.MAX_VALUE));
+    return Map.copyOf(r);
+  }
+
+  /** Throws IllegalArgumentException naming the first setting outside its range, and the range. */
+  static void check(FhirboxConfig config) {
+    for (Map.Entry<String, Range> e : RANGES.entrySet()) {
+      long v = config.getLong(e.getKey());
+      Range range = e.getValue();
+      if (v < range.min() || v > range.max()) {
+        throw new IllegalArgumentException(e.getKey() + " must be " + range.describe() + ", got " + v);
+      }
+    }
+  }
+
+  /**
+   * One warning for each {@code FHIRBOX_*} name in {@code names} that is no setting, naming the
+   * setting spelt most like it.
+   */
+  static List<String> unknown(Set<String> names, Set<String> settings) {
+    List<String> warnings = new ArrayList<>();
+    for (String name : names.stream().sorted().toList()) {
+      if (name.startsWith("FHIRBOX_") && !settings.contains(name) && !NOT_SERVER_SETTINGS.contains(name)) {
+        String nearest = settings.stream().min(Comparator.comparingInt((String s) -> distance(name, s))
+            .thenComparing(Comparator.naturalOrder())).orElse("");
+        warnings.add(name + " is not a setting of fhirbox and is ignored; did you mean " + nearest + "?");
+      }
+    }
+    return warnings;
+  }
+
+  /** Levenshtein distance. */
+  static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(substitution, Math.min(prev[j], cur[j - 1]) + 1);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+}
