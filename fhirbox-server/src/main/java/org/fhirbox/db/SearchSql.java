@@ -161,7 +161,10 @@ final class SearchSql {
     if (q.scope() != null) {
       scope(q.project(), q.scope(), sql, args);
     }
-    sql.append(" ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
+    // One resource's history is in version order, newest first: versions written before
+    // lastUpdated was kept in version order may have times out of order (nodes' clocks differ).
+    sql.append(q.id() != null && q.type() != null ? " ORDER BY version_id DESC LIMIT ? OFFSET ?"
+        : " ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
     args.add(q.count() + 1);
     args.add(q.offset());
     return new Sql(sql.toString(), args);

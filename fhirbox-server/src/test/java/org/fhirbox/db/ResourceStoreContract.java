@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +17,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.fhirbox.model.BinaryContent;
+import org.fhirbox.fhir.AttachmentNormalizer;
+import org.fhirbox.fhir.FhirCodec;
+import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.SearchChains;
+import org.fhirbox.fhir.SearchIndexer;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Patient;
 import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
 import org.fhirbox.model.StoredResource;
@@ -123,6 +132,48 @@ abstract class ResourceStoreContract extends StoreContract {
     assertThat(last.hasMore()).isFalse();
     Page since = store.read(tx -> tx.history(new HistoryQuery("p", null, null, Instant.ofEpochMilli(4000), 10, 0)));
     assertThat(since.items()).extracting(StoredResource::versionId).containsExactly(5L, 4L);
+  }
+
+  @Test
+  void aNewVersionIsNeverOlderThanThePreviousOneWhenTheWritersClockIsBehind() {
+    // node A writes version 1 at 10 s; node B, its clock 5 s behind, then writes versions 2 and 3
+    java.util.Deque<Long> clock = new java.util.ArrayDeque<>(List.of(10_000L, 5_000L, 4_000L));
+    ResourceRepository repository = new ResourceRepository(new FhirCodec(TestServer.FHIR),
+        new AttachmentNormalizer(TestServer.FHIR, url -> Optional.empty()), new SearchIndexer(TestServer.FHIR),
+        new Clock() {
+          @Override
+          public Instant instant() {
+            return Instant.ofEpochMilli(clock.pop());
+          }
+
+          @Override
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(ZoneId zone) {
+            return this;
+          }
+        });
+    for (int i = 0; i < 2; i++) {
+      store.inTransaction(tx -> repository.update(tx, "p", "Patient", "c", new Patient().setActive(true).setId("c"),
+          null, null, null));
+    }
+    store.inTransaction(tx -> repository.delete(tx, "p", "Patient", "c", null));
+    List<StoredResource> history = this.<Page>q(tx -> tx.history(new HistoryQuery("p", null, null,
+        Instant.ofEpochMilli(10_001), 10, 0))).items();
+    assertThat(history).extracting(r -> r.versionId() + "@" + r.lastUpdated().toEpochMilli())
+        .containsExactly("3@10002", "2@10001");
+  }
+
+  @Test
+  void oneResourcesHistoryIsInVersionOrderWhateverTheTimesOfItsVersions() {
+    writeNext("p", "t", 3000);
+    writeNext("p", "t", 1000); // written before versions were kept in time order
+    writeNext("p", "t", 2000);
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", "t", null, 10, 0))).items())
+        .extracting(StoredResource::versionId).containsExactly(3L, 2L, 1L);
   }
 
   @Test
