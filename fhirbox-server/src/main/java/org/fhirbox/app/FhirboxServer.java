@@ -178,7 +178,7 @@ public final class FhirboxServer implements AutoCloseable {
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     BinaryAccess binaryAccess = new BinaryAccess(store, compartment);
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
-    SearchChains searchChains = new SearchChains(maxCount);
+    SearchChains searchChains = new SearchChains(maxCount, config.getInt("FHIRBOX_SEARCH_MAX_VALUES"));
     ConditionalCreate conditionalCreate = new ConditionalCreate(searchParser, searchChains, compartment, binaryAccess);
     ResourceService resources = new ResourceService(store, repository,
         new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment,

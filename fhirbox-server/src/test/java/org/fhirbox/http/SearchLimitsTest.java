@@ -17,16 +17,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What one search may ask of the database is bounded (FHIR R4 search.html): includes, the ids a
- * {@code _has} yields. The server's largest page is 10 here, so the bounds are cheap to reach.
+ * {@code _has} yields, the values a search binds in all. The server's largest page is 10 here,
+ * and a search binds at most 25 values, so the bounds are cheap to reach.
  */
 class SearchLimitsTest {
   private static final int MAX_COUNT = 10;
+  private static final int MAX_VALUES = 25;
   private static TestServer server;
   private static TestClient http;
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start(Map.of("FHIRBOX_SEARCH_MAX_COUNT", Integer.toString(MAX_COUNT)));
+    server = TestServer.start(Map.of("FHIRBOX_SEARCH_MAX_COUNT", Integer.toString(MAX_COUNT),
+        "FHIRBOX_SEARCH_MAX_VALUES", Integer.toString(MAX_VALUES)));
     http = server.client();
   }
 
@@ -92,6 +95,22 @@ class SearchLimitsTest {
     assertThat(tooMany.statusCode()).as(tooMany.body()).isEqualTo(400);
     assertThat(http.parse(tooMany, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("more than " + MAX_COUNT + " Patient resources; narrow it");
+  }
+
+  @Test
+  void aSearchWhoseCriteriaBindMoreValuesThanAllowedIs400AndRepeatsCountOnce() {
+    List<String> groups = java.util.stream.IntStream.range(0, 3).mapToObj(g -> group(java.util.stream.IntStream
+        .range(0, MAX_COUNT).mapToObj(i -> "bound-" + g + "-" + i).toList())).toList();
+    String two = "Patient?_has:Group:member:_id=" + groups.get(0) + "&_has:Group:member:_id=" + groups.get(1);
+
+    HttpResponse<String> within = http.get("fhir/R4/" + two);
+    assertThat(within.statusCode()).as(within.body()).isEqualTo(200);
+    HttpResponse<String> repeated = http.get("fhir/R4/" + two + ("&_has:Group:member:_id=" + groups.get(0)).repeat(5));
+    assertThat(repeated.statusCode()).as(repeated.body()).isEqualTo(200);
+    HttpResponse<String> over = http.get("fhir/R4/" + two + "&_has:Group:member:_id=" + groups.get(2));
+    assertThat(over.statusCode()).as(over.body()).isEqualTo(400);
+    assertThat(http.parse(over, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("at most " + MAX_VALUES + " are accepted");
   }
 
   @Test
