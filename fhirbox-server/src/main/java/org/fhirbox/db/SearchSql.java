@@ -358,8 +358,11 @@ final class SearchSql {
       sql.append(i > 0 ? " OR " : "");
       switch (t.match()) {
         case EXACT -> {
-          sql.append("s.sys = ?");
-          args.add(v);
+          // compared as stored (SearchValue.string): the first 255 characters as written, and the
+          // normal form, which is what lets the index on code find the rows
+          sql.append("(s.code = ? AND s.sys = ?)");
+          args.add(truncate(SearchValue.normalize(v), CODE_MAX));
+          args.add(truncate(SearchValue.exact(v), SYS_MAX));
         }
         case STARTS_WITH -> {
           String after = vendor == Database.Vendor.H2 ? after(v) : null;

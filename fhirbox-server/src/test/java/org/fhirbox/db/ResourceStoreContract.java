@@ -204,8 +204,12 @@ abstract class ResourceStoreContract extends StoreContract {
       tx.insert(version("p", "u", 1, 2000, "{}"), List.of(SearchValue.string("name", "a_c 50%")));
       tx.insert(version("p", "v", 1, 3000, "{}"), List.of(SearchValue.string("name", "abc 500")));
       tx.insert(version("p", "z", 1, 4000, "{}"), List.of(SearchValue.string("family", "Zeta")));
+      tx.insert(version("p", "l", 1, 5000, "{}"), List.of(SearchValue.string("name", "Long" + "ö".repeat(296))));
       return null;
     });
+    // :exact compares the first 255 characters, of the search value as of the stored one
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.EXACT, "Long" + "ö".repeat(296))))).containsExactly("l");
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.EXACT, "long" + "ö".repeat(296))))).isEmpty();
 
     assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "mul")))).containsExactly("m");
     assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "ull")))).isEmpty();
