@@ -190,7 +190,8 @@ public final class ResourceService {
 
   /**
    * A type-level search. The count, the page and the included resources are read in one
-   * transaction, so the total agrees with the page.
+   * snapshot ({@link ResourceStore#readSnapshot}), so the total agrees with the page while
+   * others write.
    *
    * @param strict {@code Prefer: handling=strict}: an unknown parameter is an error
    */
@@ -201,7 +202,7 @@ public final class ResourceService {
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
         t -> principal.access().allows(t, Interaction.SEARCH)
             && compartment.mayReach(principal, t, Interaction.SEARCH));
-    return store.read(tx -> {
+    return store.readSnapshot(tx -> {
       SearchQuery query = compartment.confine(principal, chains.resolve(tx, parsed.query(),
           t -> compartment.criteria(principal, t, Interaction.SEARCH)));
       if (parsed.summaryCount() || query.count() <= 0) {

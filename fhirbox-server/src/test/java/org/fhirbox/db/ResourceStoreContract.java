@@ -177,6 +177,18 @@ abstract class ResourceStoreContract extends StoreContract {
   }
 
   @Test
+  void aSnapshotReadSeesNothingOthersCommitWhileItRuns() {
+    writeNext("p", "s1", 1000);
+    SearchQuery all = new SearchQuery("p", "Patient", List.of(), true, 10, 0);
+    List<Object> seen = store.readSnapshot(tx -> {
+      long counted = tx.count(all);
+      writeNext("p", "s2", 2000); // another transaction, committed between the count and the page
+      return List.of(counted, tx.search(all).items().size(), tx.count(all));
+    });
+    assertThat(seen).containsExactly(1L, 1, 1L);
+  }
+
+  @Test
   void searchFiltersByIdLastUpdatedAndIndexedTokensAndCounts() {
     store.inTransaction(tx -> {
       tx.insert(version("p", "s1", 1, 1000, "{}"), List.of(SearchValue.token("identifier", "urn:mrn", "111")));
