@@ -72,7 +72,7 @@ public final class SearchChains {
 
   private static SearchQuery with(SearchQuery query, Set<SearchClause> clauses) {
     return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
-        query.offset());
+        query.offset(), query.after());
   }
 
   /** {@code query}, unless its statement would bind more than {@code maxValues} values: 400. */

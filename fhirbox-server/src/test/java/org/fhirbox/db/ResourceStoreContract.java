@@ -26,6 +26,7 @@ import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Patient;
 import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
+import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 
 /** What every {@link ResourceStore} backend must do. Subclasses supply a fresh, empty database. */
@@ -186,6 +187,22 @@ abstract class ResourceStoreContract extends StoreContract {
       return List.of(counted, tx.search(all).items().size(), tx.count(all));
     });
     assertThat(seen).containsExactly(1L, 1, 1L);
+  }
+
+  @Test
+  void aPageAfterAPositionStartsRightAfterItInSearchAndHistory() {
+    for (String id : List.of("a", "b", "c")) {
+      writeNext("p", id, 1000); // one millisecond: the id orders them
+    }
+    writeNext("p", "b", 2000);
+    PagePosition b2 = new PagePosition(2000, "Patient", "b", 2);
+    assertThat(this.<Page>q(tx -> tx.search(new SearchQuery("p", "Patient", List.of(), true, 10, 5, b2))).items())
+        .extracting(StoredResource::id).containsExactly("c", "a");
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", null, null, 10, 5, null,
+        new PagePosition(1000, "Patient", "a", 1)))).items()).extracting(r -> r.id() + r.versionId())
+        .containsExactly("b1", "c1");
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", "b", null, 10, 5, null, b2))).items())
+        .extracting(StoredResource::versionId).containsExactly(1L);
   }
 
   @Test

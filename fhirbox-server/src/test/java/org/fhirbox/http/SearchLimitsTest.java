@@ -126,6 +126,56 @@ class SearchLimitsTest {
     assertThat(bundle.getLink("next")).isNotNull();
   }
 
+  @Test
+  void followingNextWhileOthersWriteNeitherRepeatsNorSkipsWhatWasThereAllAlong() {
+    String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:paging\",\"value\":\"1\"}]";
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(created(patient + "}"));
+    }
+    String since = http.parse(http.get("fhir/R4/Patient/" + ids.get(0)), org.hl7.fhir.r4.model.Patient.class)
+        .getMeta().getLastUpdatedElement().getValue().toInstant().toString();
+
+    // search, newest first: the resource not on the first page is updated, which moves it to the front
+    Bundle first = http.parse(http.get("fhir/R4/Patient?identifier=urn:paging%7C1&_count=2"), Bundle.class);
+    List<String> seen = new java.util.ArrayList<>(entryIds(first));
+    String moved = ids.stream().filter(id -> !seen.contains(id)).findFirst().orElseThrow();
+    update(moved, patient);
+    seen.addAll(followNext(first, b -> entryIds(b)));
+    assertThat(seen).doesNotHaveDuplicates().containsAll(entryIds(first)).hasSizeBetween(2, 3);
+
+    // history: a version written between the pages is newer than the first page, and moves nothing
+    Bundle history = http.parse(http.get("fhir/R4/Patient/_history?_count=2&_since=" + since), Bundle.class);
+    List<String> versions = new java.util.ArrayList<>(entryVersions(history));
+    update(ids.get(0), patient);
+    versions.addAll(followNext(history, SearchLimitsTest::entryVersions));
+    assertThat(versions).doesNotHaveDuplicates().contains(ids.get(0) + "/1", ids.get(1) + "/1", ids.get(2) + "/1");
+  }
+
+  private static void update(String id, String json) {
+    assertThat(http.putJson("fhir/R4/Patient/" + id, json + ",\"id\":\"" + id + "\"}").statusCode()).isEqualTo(200);
+  }
+
+  private static List<String> followNext(Bundle page, java.util.function.Function<Bundle, List<String>> entries) {
+    List<String> out = new java.util.ArrayList<>();
+    for (Bundle b = page; b.getLink("next") != null; ) {
+      HttpResponse<String> next = http.get(b.getLink("next").getUrl());
+      assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+      b = http.parse(next, Bundle.class);
+      out.addAll(entries.apply(b));
+    }
+    return out;
+  }
+
+  private static List<String> entryIds(Bundle b) {
+    return b.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+  }
+
+  private static List<String> entryVersions(Bundle b) {
+    return b.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart() + "/"
+        + e.getResponse().getEtag().replaceAll("[^0-9]", "")).toList();
+  }
+
   private static String group(List<String> members) {
     return created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true,\"member\":["
         + String.join(",", members.stream().map(p -> "{\"entity\":{\"reference\":\"Patient/" + p + "\"}}").toList())
