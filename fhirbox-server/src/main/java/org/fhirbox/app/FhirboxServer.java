@@ -179,7 +179,7 @@ public final class FhirboxServer implements AutoCloseable {
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     BinaryAccess binaryAccess = new BinaryAccess(store, compartment);
     SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
-    SearchChains searchChains = new SearchChains(maxCount);
+    SearchChains searchChains = new SearchChains(maxCount, config.getInt("FHIRBOX_SEARCH_MAX_VALUES"));
     ConditionalMatch conditionalMatch = new ConditionalMatch(searchParser, searchChains, compartment, binaryAccess);
     ErrorMapper errors = new ErrorMapper(codec);
     ResourceService resources = new ResourceService(store, repository,

@@ -66,6 +66,7 @@ public final class FhirboxConfig {
         + "application/x-sh,application/x-bat,application/x-executable");
     d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", "exe,bat,cmd,com,msi,scr,jar,ps1,vbs,dll,sh,cpl,pif");
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
+    d.put("FHIRBOX_SEARCH_MAX_VALUES", "30000");
     d.put("FHIRBOX_SIGNED_URL_TTL", "3600");
     d.put("FHIRBOX_BINARY_URL_FIELD", "true");
     d.put("FHIRBOX_SIGNING_KEYS", "");

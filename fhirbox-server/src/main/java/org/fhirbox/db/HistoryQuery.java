@@ -4,17 +4,23 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.fhirbox.model.PagePosition;
 
 /**
  * History at system (type and id null), type (id null) or instance level, newest first.
  * {@code since} is inclusive and may be null; {@code scope} null lists every type.
  */
 public record HistoryQuery(String project, String type, String id, Instant since, int count, int offset,
-    Scope scope) {
+    Scope scope, PagePosition after) {
+
+  /** History from {@code offset} (no position to start after). */
+  public HistoryQuery(String project, String type, String id, Instant since, int count, int offset, Scope scope) {
+    this(project, type, id, since, count, offset, scope, null);
+  }
 
   /** History of everything the other fields select. */
   public HistoryQuery(String project, String type, String id, Instant since, int count, int offset) {
-    this(project, type, id, since, count, offset, null);
+    this(project, type, id, since, count, offset, null, null);
   }
 
   /**

@@ -123,6 +123,35 @@ public final class JdbcResourceStore implements ResourceStore {
     }
   }
 
+  /**
+   * {@link #read} in one REPEATABLE READ transaction: on PostgreSQL one snapshot, taken at the
+   * first statement, for every statement of the work; on H2 (MVStore) the same, per
+   * transaction. Without it each statement of a read ran in auto-commit, each in a snapshot of
+   * its own. Nothing is written, so the transaction is rolled back at the end.
+   */
+  @Override
+  public <T> T readSnapshot(Work<T> work) {
+    try (Connection c = connections.apply(db.connection())) {
+      int isolation = c.getTransactionIsolation();
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      c.setAutoCommit(false);
+      JdbcTx tx = null;
+      try {
+        tx = new JdbcTx(c);
+        return work.run(tx);
+      } finally {
+        if (tx != null) {
+          tx.ended();
+        }
+        c.rollback();
+        c.setTransactionIsolation(isolation);
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new StoreException("database unavailable", e);
+    }
+  }
+
   /** Rolls back; false (the failure added to {@code cause}) when the rollback failed. */
   private static boolean rollbackQuietly(Connection c, Throwable cause) {
     try {

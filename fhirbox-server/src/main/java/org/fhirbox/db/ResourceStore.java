@@ -23,6 +23,14 @@ public interface ResourceStore {
   /** Read-only work; may run without a transaction. */
   <T> T read(Work<T> work);
 
+  /**
+   * Read-only work whose statements all see the database as it was at the first of them (one
+   * repeatable-read transaction): a count and the page it counts agree while others write.
+   */
+  default <T> T readSnapshot(Work<T> work) {
+    return read(work);
+  }
+
   /** What a transaction can do. Methods throw {@link StoreException} on database failure. */
   interface Tx {
     /** The newest version; {@code lock} holds a row lock until commit (for writers). */

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.fhirbox.model.PagePosition;
 
 /**
  * The SQL of a type-level search over {@code resource_current r}: each {@link SearchClause}
@@ -35,10 +36,17 @@ final class SearchSql {
     StringBuilder sql = new StringBuilder("SELECT " + COLS);
     List<Object> args = new ArrayList<>();
     fromWhere(q, sql, args);
+    if (q.after() != null) {
+      // the rows after the previous page's last, in the page's order
+      String beyond = q.descending() ? " < " : " > ";
+      sql.append(" AND (r.last_updated").append(beyond).append("? OR (r.last_updated = ? AND r.res_id")
+          .append(beyond).append("?))");
+      args.addAll(List.of(q.after().lastUpdated(), q.after().lastUpdated(), q.after().id()));
+    }
     sql.append(q.descending() ? " ORDER BY last_updated DESC, res_id DESC" : " ORDER BY last_updated, res_id");
     sql.append(" LIMIT ? OFFSET ?");
     args.add(q.count() + 1);
-    args.add(q.offset());
+    args.add(q.after() != null ? 0 : q.offset());
     return new Sql(sql.toString(), args);
   }
 
@@ -161,9 +169,24 @@ final class SearchSql {
     if (q.scope() != null) {
       scope(q.project(), q.scope(), sql, args);
     }
-    sql.append(" ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
+    // One resource's history is in version order, newest first: versions written before
+    // lastUpdated was kept in version order may have times out of order (nodes' clocks differ).
+    boolean instance = q.id() != null && q.type() != null;
+    PagePosition after = q.after();
+    if (after != null && instance) {
+      sql.append(" AND version_id < ?");
+      args.add(after.versionId());
+    } else if (after != null) {
+      // the rows after the previous page's last, in the order below
+      sql.append(" AND (last_updated < ? OR (last_updated = ? AND (res_type > ? OR (res_type = ?"
+          + " AND (res_id > ? OR (res_id = ? AND version_id < ?))))))");
+      args.addAll(List.of(after.lastUpdated(), after.lastUpdated(), after.type(), after.type(), after.id(),
+          after.id(), after.versionId()));
+    }
+    sql.append(instance ? " ORDER BY version_id DESC LIMIT ? OFFSET ?"
+        : " ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
     args.add(q.count() + 1);
-    args.add(q.offset());
+    args.add(after != null ? 0 : q.offset());
     return new Sql(sql.toString(), args);
   }
 
@@ -355,8 +378,11 @@ final class SearchSql {
       sql.append(i > 0 ? " OR " : "");
       switch (t.match()) {
         case EXACT -> {
-          sql.append("s.sys = ?");
-          args.add(v);
+          // compared as stored (SearchValue.string): the first 255 characters as written, and the
+          // normal form, which is what lets the index on code find the rows
+          sql.append("(s.code = ? AND s.sys = ?)");
+          args.add(truncate(SearchValue.normalize(v), CODE_MAX));
+          args.add(truncate(SearchValue.exact(v), SYS_MAX));
         }
         case STARTS_WITH -> {
           String after = vendor == Database.Vendor.H2 ? after(v) : null;

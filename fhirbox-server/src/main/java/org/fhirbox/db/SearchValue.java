@@ -25,8 +25,12 @@ public record SearchValue(String param, String system, String code, Long low, Lo
   }
 
   public static SearchValue string(String param, String value) {
-    String exact = value.length() <= EXACT_MAX ? value : value.substring(0, EXACT_MAX);
-    return new SearchValue(param, exact, normalize(value), null, null, null);
+    return new SearchValue(param, exact(value), normalize(value), null, null, null);
+  }
+
+  /** A string as {@code :exact} compares it: its first 255 characters, as stored for a string parameter. */
+  public static String exact(String value) {
+    return value.length() <= EXACT_MAX ? value : value.substring(0, EXACT_MAX);
   }
 
   public static SearchValue date(String param, long low, long high) {

@@ -61,16 +61,42 @@ final class VersionRows {
     }
   }
 
+  /**
+   * The next {@code limit} current, not deleted resources after {@code after}, in primary key
+   * order, read by the statements of {@link #currentAfterSql} in turn until the page is full.
+   */
   List<StoredResource> currentAfter(StoredResource after, int limit) {
-    String sql = "SELECT " + COLS + " FROM resource_current WHERE deleted = FALSE"
-        + (after == null ? "" : " AND (project > ? OR (project = ? AND (res_type > ? OR (res_type = ? AND res_id > ?))))")
-        + " ORDER BY project, res_type, res_id LIMIT ?";
-    List<Object> args = new ArrayList<>();
-    if (after != null) {
-      args.addAll(List.of(after.project(), after.project(), after.type(), after.type(), after.id()));
+    List<StoredResource> out = new ArrayList<>();
+    for (SearchSql.Sql sql : currentAfterSql(after)) {
+      List<Object> args = new ArrayList<>(sql.args());
+      args.add(limit - out.size());
+      out.addAll(st.list("query failed", sql.text(), args, VersionRows::row));
+      if (out.size() >= limit) {
+        break;
+      }
     }
-    args.add(limit);
-    return st.list("query failed", sql, args, VersionRows::row);
+    return out;
+  }
+
+  /**
+   * The statements that read on from {@code after}, each still to be given its LIMIT: the rest of
+   * its type, the project's later types, then later projects. Each names a start in the primary
+   * key (project, res_type, res_id) that both databases seek to, so a page costs its own rows, not
+   * every row before it. One condition {@code project > ? OR (project = ? AND ...)} was a scan
+   * from the first row for every page; H2 seeks by only the first column of a row value
+   * {@code (project, res_type, res_id) > (?, ?, ?)}.
+   */
+  static List<SearchSql.Sql> currentAfterSql(StoredResource after) {
+    String select = "SELECT " + COLS + " FROM resource_current WHERE deleted = FALSE";
+    String order = " ORDER BY project, res_type, res_id LIMIT ?";
+    if (after == null) {
+      return List.of(new SearchSql.Sql(select + order, List.of()));
+    }
+    return List.of(
+        new SearchSql.Sql(select + " AND project = ? AND res_type = ? AND res_id > ?" + order,
+            List.of(after.project(), after.type(), after.id())),
+        new SearchSql.Sql(select + " AND project = ? AND res_type > ?" + order, List.of(after.project(), after.type())),
+        new SearchSql.Sql(select + " AND project > ?" + order, List.of(after.project())));
   }
 
   Page history(HistoryQuery q) {

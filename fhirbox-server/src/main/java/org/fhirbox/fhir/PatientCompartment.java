@@ -174,7 +174,7 @@ public final class PatientCompartment {
     List<SearchClause> clauses = new java.util.ArrayList<>(query.clauses());
     clauses.addAll(extra);
     return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
-        query.offset());
+        query.offset(), query.after());
   }
 
   /**

@@ -136,7 +136,7 @@ public final class ResourceRepository {
   public Written create(ResourceStore.Tx tx, String project, Resource resource, String id, BlobInfo content,
       String filename, AttachmentNormalizer.Gate gate) {
     String type = requireType(resource.fhirType());
-    return store(tx, project, type, id, resource, 1, content, filename, true, gate);
+    return store(tx, project, type, id, resource, 1, null, content, filename, true, gate);
   }
 
   /**
@@ -207,12 +207,28 @@ public final class ResourceRepository {
       throw FhirException.conflict("Binary id '" + id + "' is already in use; choose another id");
     }
     boolean created = current.isEmpty() || current.get().deleted();
-    return store(tx, project, type, id, resource, next, content, filename, created, gate);
+    return store(tx, project, type, id, resource, next, current.orElse(null), content, filename, created, gate);
+  }
+
+  /**
+   * The lastUpdated of a new version: this node's clock, but never earlier than a millisecond after
+   * the previous version's (written by a node whose clock may be ahead of this one's), so that the
+   * versions of a resource are in the same order by time as by number: history, {@code _since} and
+   * {@code meta.lastUpdated} never go backwards.
+   */
+  private Instant lastUpdated(StoredResource previous) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    if (previous == null || previous.lastUpdated() == null) {
+      return now;
+    }
+    Instant floor = previous.lastUpdated().truncatedTo(ChronoUnit.MILLIS).plusMillis(1);
+    return now.isBefore(floor) ? floor : now;
   }
 
   private Written store(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
-      long versionId, BlobInfo content, String filename, boolean created, AttachmentNormalizer.Gate gate) {
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+      long versionId, StoredResource previous, BlobInfo content, String filename, boolean created,
+      AttachmentNormalizer.Gate gate) {
+    Instant now = lastUpdated(previous);
     resource.setId(type + "/" + id);
     resource.getMeta().setVersionId(Long.toString(versionId));
     resource.getMeta().setLastUpdated(Date.from(now));
@@ -269,7 +285,7 @@ public final class ResourceRepository {
     if (current.get().deleted()) {
       return current;
     }
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    Instant now = lastUpdated(current.get());
     StoredResource gone = new StoredResource(project, type, id, current.get().versionId() + 1, now, true, null);
     tx.insert(gone, List.of());
     return Optional.of(gone);

@@ -16,6 +16,7 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.HistoryQuery;
 import org.fhirbox.db.Page;
+import org.fhirbox.model.PagePosition;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
@@ -47,7 +48,11 @@ public final class ResourceService {
   }
 
   /** The page a history request asks for; {@code since} (inclusive) may be null. */
-  public record HistoryWindow(Instant since, int count, int offset) {}
+  public record HistoryWindow(Instant since, int count, int offset, PagePosition after) {
+    public HistoryWindow(Instant since, int count, int offset) {
+      this(since, count, offset, null);
+    }
+  }
 
   /**
    * One page of a search: the matches, the resources {@code _include}/{@code _revinclude} add,
@@ -55,16 +60,19 @@ public final class ResourceService {
    *
    * @param applied the parameters the search honoured, in order (for the self link)
    * @param listed false for {@code _summary=count} and {@code _count=0}: no page was read
+   * @param after where this page starts (the request's {@code _after}), or null
+   * @param next where the next page starts, the last row this page read, or null
    */
   public record SearchPage(Map<String, List<String>> applied, OptionalLong total, int count, int offset, boolean listed,
-      List<StoredResource> matches, boolean hasMore, List<StoredResource> included) {}
+      List<StoredResource> matches, boolean hasMore, List<StoredResource> included, PagePosition after,
+      PagePosition next) {}
 
   /**
    * One page of history, newest first; {@code count} is the page size used; {@code origins} how
    * each version came to be, by {@link VersionOrigin#key}.
    */
   public record HistoryPage(List<StoredResource> versions, boolean hasMore, int count, int offset,
-      Map<String, VersionOrigin> origins) {
+      Map<String, VersionOrigin> origins, PagePosition after, PagePosition next) {
     /** How {@code s}, one of {@link #versions}, came to be. */
     public VersionOrigin origin(StoredResource s) {
       return origins.getOrDefault(VersionOrigin.key(s.type(), s.id(), s.versionId()),
@@ -252,7 +260,8 @@ public final class ResourceService {
 
   /**
    * A type-level search. The count, the page and the included resources are read in one
-   * transaction, so the total agrees with the page.
+   * snapshot ({@link ResourceStore#readSnapshot}), so the total agrees with the page while
+   * others write.
    *
    * @param strict {@code Prefer: handling=strict}: an unknown parameter is an error
    */
@@ -263,20 +272,20 @@ public final class ResourceService {
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
         t -> principal.access().allows(t, Interaction.SEARCH)
             && compartment.mayReach(principal, t, Interaction.SEARCH));
-    return store.read(tx -> {
+    return store.readSnapshot(tx -> {
       SearchQuery query = compartment.confine(principal, chains.resolve(tx, parsed.query(),
           t -> compartment.criteria(principal, t, Interaction.SEARCH)));
       if (parsed.summaryCount() || query.count() <= 0) {
         OptionalLong total = parsed.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(tx.count(query));
         return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, List.of(), false,
-            List.of());
+            List.of(), query.after(), null);
       }
       Page page = tx.search(query);
       OptionalLong total = total(tx, query, page, parsed.total());
       // Binaries whose securityContext the caller may not read are left out of the page, as on read.
       List<StoredResource> matches = binaryAccess.readable(tx, principal, page.items());
       return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, matches, page.hasMore(),
-          includes.resolve(tx, principal, parsed.includes(), matches));
+          includes.resolve(tx, principal, parsed.includes(), matches), query.after(), last(page));
     });
   }
 
@@ -329,9 +338,10 @@ public final class ResourceService {
     }
     HistoryWindow w = window.read();
     HistoryQuery q = new HistoryQuery(principal.project(), type, id, w.since(), Math.min(w.count(), maxCount),
-        w.offset(), scope);
+        w.offset(), scope, w.after());
     Optional<String> limitedTo = patient;
     Map<String, VersionOrigin> origins = new HashMap<>();
+    PagePosition[] next = new PagePosition[1];
     Page page = store.read(tx -> {
       if (id != null) {
         // instance history of a resource outside the compartment is 404, as its read is
@@ -340,6 +350,7 @@ public final class ResourceService {
         binaryAccess.requireReadVersion(tx, principal, repository.readAny(tx, principal.project(), type, id));
       }
       Page found = tx.history(q);
+      next[0] = last(found);
       origins.putAll(VersionOrigin.of(tx, found.items()));
       List<StoredResource> items = binaryAccess.readable(tx, principal, found.items());
       if (limitedTo.isPresent()) {
@@ -355,7 +366,16 @@ public final class ResourceService {
       // AuditEvents are for the project's admins only (Scopes.allows); a short page is still a page
       versions = versions.stream().filter(s -> !s.type().equals("AuditEvent")).toList();
     }
-    return new HistoryPage(versions, page.hasMore(), q.count(), q.offset(), origins);
+    return new HistoryPage(versions, page.hasMore(), q.count(), q.offset(), origins, q.after(), next[0]);
+  }
+
+  /**
+   * Where the page after {@code page} starts: its last row as read, before any is left out for
+   * the caller, so that what the caller may not see does not move the next page; null at the end.
+   */
+  private static PagePosition last(Page page) {
+    return page.hasMore() && !page.items().isEmpty() ? PagePosition.of(page.items().get(page.items().size() - 1))
+        : null;
   }
 
   /**

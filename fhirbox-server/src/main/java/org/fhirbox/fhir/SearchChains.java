@@ -1,8 +1,10 @@
 package org.fhirbox.fhir;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
@@ -19,13 +21,29 @@ import org.fhirbox.db.SearchQuery;
  *
  * <p>A lookup that matches more than {@code maxCount} resources is refused with 400, so the cost
  * of a chain stays bounded; the caller narrows the criterion. So is a {@code _has} whose sources
- * name more than {@code maxCount} resources of the searched type.
+ * name more than {@code maxCount} resources of the searched type. Each chain or {@code _has}
+ * stays within that bound, but many of them together could still bind more values than one
+ * statement may have (PostgreSQL's driver: 65,535 parameters, and it reports more as a broken
+ * connection, which would look like an outage): a search that binds more than
+ * {@code maxValues} values in all is refused with 400 too. Identical criteria count once.
  */
 public final class SearchChains {
+  /** The most values one search may bind, well under PostgreSQL's 65,535 parameters of a statement. */
+  public static final int MAX_VALUES = 30_000;
   private final int maxCount;
+  private final int maxValues;
 
   public SearchChains(int maxCount) {
+    this(maxCount, MAX_VALUES);
+  }
+
+  /** @param maxValues the most values one search may bind, at most {@link #MAX_VALUES} */
+  public SearchChains(int maxCount, int maxValues) {
+    if (maxValues < 1 || maxValues > MAX_VALUES) {
+      throw new IllegalArgumentException("the most values a search binds must be 1 to " + MAX_VALUES);
+    }
     this.maxCount = maxCount;
+    this.maxValues = maxValues;
   }
 
   /** {@code query} without {@link SearchClause.Chain} or {@link SearchClause.Has}. */
@@ -40,15 +58,49 @@ public final class SearchChains {
    * nothing about any other.
    */
   public SearchQuery resolve(ResourceStore.Tx tx, SearchQuery query, Function<String, List<SearchClause>> limits) {
-    if (query.clauses().stream().noneMatch(SearchChains::namesOthers)) {
-      return query;
+    // a criterion repeated as it is (ANDed with itself) asks nothing more
+    Set<SearchClause> distinct = new LinkedHashSet<>(query.clauses());
+    if (distinct.stream().noneMatch(SearchChains::namesOthers)) {
+      return requireBindable(distinct.size() == query.clauses().size() ? query : with(query, distinct));
     }
-    List<SearchClause> plain = new ArrayList<>();
-    for (SearchClause c : query.clauses()) {
+    Set<SearchClause> plain = new LinkedHashSet<>();
+    for (SearchClause c : distinct) {
       plain.add(resolve(tx, query.project(), query.type(), c, limits));
     }
-    return new SearchQuery(query.project(), query.type(), List.copyOf(plain), query.descending(), query.count(),
-        query.offset());
+    return requireBindable(with(query, plain));
+  }
+
+  private static SearchQuery with(SearchQuery query, Set<SearchClause> clauses) {
+    return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
+        query.offset(), query.after());
+  }
+
+  /** {@code query}, unless its statement would bind more than {@code maxValues} values: 400. */
+  private SearchQuery requireBindable(SearchQuery query) {
+    long values = 2; // project and type
+    for (SearchClause c : query.clauses()) {
+      values += values(c);
+    }
+    if (values > maxValues) {
+      throw FhirException.badRequest("the search's criteria hold " + values + " values in all (its chained and"
+          + " _has criteria count the resources they match); at most " + maxValues + " are accepted: narrow them");
+    }
+    return query;
+  }
+
+  /** About the number of values {@code c} binds in the search's statement (db/SearchSql), at least that many. */
+  private static long values(SearchClause c) {
+    if (c instanceof SearchClause.Ids ids) {
+      return ids.ids().size();
+    } else if (c instanceof SearchClause.Token t) {
+      return 3 + t.values().stream()
+          .mapToLong(v -> v.system() == null || v.system().isEmpty() || v.code().isEmpty() ? 1 : 2).sum();
+    } else if (c instanceof SearchClause.Text t) {
+      return (long) t.params().size() * (3 + t.values().size());
+    } else if (c instanceof SearchClause.Compartment comp) {
+      return 4L * comp.params().size() + 1;
+    }
+    return 8;
   }
 
   private static boolean namesOthers(SearchClause c) {

@@ -28,6 +28,7 @@ import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.ContactPoint;
 import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.Enumeration;
 import org.hl7.fhir.r4.model.HumanName;
@@ -58,9 +59,12 @@ public final class SearchIndexer {
    * 4 adds uri parameters ({@code ValueSet.url}); 5 adds number and quantity parameters; 6 adds
    * the Binaries a resource's Attachments name ({@link #ATTACHED_BINARY}); 7 keeps an absolute
    * reference to another server whole instead of as a local {@code Type/id}, and one to the
-   * server's own base as the local {@code Type/id} ({@link References}).
+   * server's own base as the local {@code Type/id} ({@link References}); 8 adds ContactPoints
+   * ({@code telecom}: its value, without system, search.html#token) and the parameters kept to one
+   * kind of ContactPoint ({@code Patient.telecom.where(system='email')}: {@code email},
+   * {@code phone}).
    */
-  public static final int VERSION = 7;
+  public static final int VERSION = 8;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -98,12 +102,17 @@ public final class SearchIndexer {
   /**
    * Where a parameter's values are: a path in the terser's form (a choice element is named
    * {@code value[x]}), the FHIR type a value must have ({@code (Observation.value as Quantity)}),
-   * or null for any, and for a reference the resource type it must name
-   * ({@code Media.subject.where(resolve() is Patient)}), or null for any.
+   * or null for any, for a reference the resource type it must name
+   * ({@code Media.subject.where(resolve() is Patient)}), or null for any, and for a ContactPoint
+   * the system it must have ({@code Patient.telecom.where(system='email')}), or null for any.
    */
-  public record Path(String expression, String type, String target) {
+  public record Path(String expression, String type, String target, String contactSystem) {
     Path(String expression, String type) {
-      this(expression, type, null);
+      this(expression, type, null, null);
+    }
+
+    Path(String expression, String type, String target) {
+      this(expression, type, target, null);
     }
   }
 
@@ -112,6 +121,8 @@ public final class SearchIndexer {
       Pattern.compile("\\(([A-Za-z]+(?:\\.[A-Za-z]+)+) as ([A-Za-z]+)\\)");
   private static final Pattern RESOLVES_TO =
       Pattern.compile("([A-Za-z]+(?:\\.[A-Za-z]+)+)\\.where\\(resolve\\(\\) is ([A-Za-z]+)\\)");
+  private static final Pattern CONTACT_SYSTEM =
+      Pattern.compile("([A-Za-z]+(?:\\.[A-Za-z]+)*\\.telecom)\\.where\\(system='([a-z]+)'\\)");
 
   private final FhirContext ctx;
   private final FhirTerser terser;
@@ -171,19 +182,25 @@ public final class SearchIndexer {
         String path = p.trim();
         String valueType = null;
         String target = null;
+        String contactSystem = null;
         Matcher as = AS_TYPE.matcher(path);
         Matcher resolves = RESOLVES_TO.matcher(path);
+        Matcher contact = CONTACT_SYSTEM.matcher(path);
         if (as.matches()) {
           path = as.group(1);
           valueType = as.group(2);
         } else if (resolves.matches() && kind == RestSearchParameterTypeEnum.REFERENCE) {
           path = resolves.group(1);
           target = resolves.group(2);
+        } else if (contact.matches() && kind == RestSearchParameterTypeEnum.TOKEN) {
+          path = contact.group(1);
+          valueType = "ContactPoint";
+          contactSystem = contact.group(2);
         }
         String expression =
             path.startsWith(type + ".") && PLAIN.matcher(path).matches() ? terserPath(def, path) : null;
         if (expression != null) {
-          paths.add(new Path(expression, valueType, target));
+          paths.add(new Path(expression, valueType, target, contactSystem));
         }
       }
       if (!paths.isEmpty()) {
@@ -280,6 +297,10 @@ public final class SearchIndexer {
               && !(v instanceof Reference r && path.target().equals(r.getReferenceElement().getResourceType()))) {
             continue;
           }
+          if (path.contactSystem() != null
+              && !(v instanceof ContactPoint c && path.contactSystem().equals(c.getSystemElement().getValueAsString()))) {
+            continue;
+          }
           switch (p.kind()) {
             case STRING -> addString(values, p, v);
             case DATE -> addDate(values, p.name(), v);
@@ -303,6 +324,9 @@ public final class SearchIndexer {
       out.add(SearchValue.token(param, c.getSystem(), c.getCode()));
     } else if (v instanceof Reference r && r.hasReference()) {
       out.add(SearchValue.token(param, null, references.indexed(r.getReference())));
+    } else if (v instanceof ContactPoint c && c.hasValue()) {
+      // search.html#token: a ContactPoint is matched on its value; it has no token system
+      out.add(SearchValue.token(param, null, c.getValue()));
     } else if (v instanceof Enumeration<?> e && e.hasValue()) {
       out.add(SearchValue.token(param, e.getSystem(), e.getValueAsString()));
     } else if (v instanceof PrimitiveType<?> p && p.hasValue()) {

@@ -16,6 +16,7 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.SearchClause;
+import org.fhirbox.model.PagePosition;
 import org.fhirbox.db.SearchQuery;
 import org.fhirbox.db.SearchValue;
 
@@ -94,6 +95,7 @@ public final class SearchParser {
     Map<String, List<String>> applied = new LinkedHashMap<>();
     int count = defaultCount;
     int offset = 0;
+    PagePosition after = null;
     boolean descending = true;
     boolean summaryCount = false;
     Total total = Total.DEFAULT;
@@ -115,6 +117,7 @@ public final class SearchParser {
           }
           case "_count" -> count = Math.min(number("_count", value), maxCount);
           case "_offset" -> offset = number("_offset", value);
+          case "_after" -> after = after(value);
           case "_sort" -> descending = switch (value.trim()) {
             case "_lastUpdated" -> false;
             case "-_lastUpdated" -> true;
@@ -156,9 +159,10 @@ public final class SearchParser {
     }
     applied.remove("_count");
     applied.remove("_offset");
+    applied.remove("_after");
     applied.remove("_format");
     applied.remove("_pretty");
-    return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset),
+    return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset, after),
         summaryCount, summaryCount ? Total.ACCURATE : total, List.copyOf(includes), applied);
   }
 
@@ -467,6 +471,12 @@ public final class SearchParser {
       return new SearchClause.Text(List.of(p.name()), values, SearchClause.TextMatch.STARTS_WITH);
     }
     throw unsupportedModifier(p.name(), modifier);
+  }
+
+  /** {@code _after}: where the previous page ended, as its {@code next} link gave it; 400 otherwise. */
+  public static PagePosition after(String value) {
+    return PagePosition.parse(value).orElseThrow(() -> FhirException.badRequest("_after '"
+        + DecimalLimits.abbreviate(value) + "' is not a position a next link gave"));
   }
 
   /** {@code name=ab} (starts with), {@code name:contains=ab}, {@code name:exact=Ab}; commas are OR. */

@@ -20,6 +20,7 @@ import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.HistoryWindow;
+import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.InstantType;
@@ -414,7 +415,8 @@ public final class FhirRoutes {
       }
       int count = ex.param("_count").map(v -> parseCount(v)).orElse(50);
       int offset = ex.param("_offset").map(v -> parseCount(v)).orElse(0);
-      return new HistoryWindow(ex.param("_since").map(FhirRoutes::instant).orElse(null), count, offset);
+      return new HistoryWindow(ex.param("_since").map(FhirRoutes::instant).orElse(null), count, offset,
+          ex.param("_after").map(SearchParser::after).orElse(null));
     });
     output.writeSubset(ex, principal, 200, pages.history(ex, type, id, ex.param("_since").orElse(null), page), null);
   }

@@ -7,6 +7,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
@@ -34,20 +35,31 @@ final class PagedBundles {
     String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(p.applied()) + presentation(ex);
     int count = p.count();
     int offset = p.offset();
-    bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + "&_offset=" + offset);
+    bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + position(p.after(), offset));
     if (!p.listed()) {
       return bundle;
     }
     p.matches().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.MATCH));
     p.included().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.INCLUDE));
     if (p.hasMore()) {
-      bundle.addLink().setRelation("next").setUrl(selfBase + "_count=" + count + "&_offset=" + (offset + count));
+      // the next page starts after this one's last match, not at an offset: a write between the
+      // pages then neither repeats nor skips a match that was there all along
+      bundle.addLink().setRelation("next").setUrl(selfBase + "_count=" + count + position(p.next(), offset + count));
     }
     if (offset > 0) {
       bundle.addLink().setRelation("previous")
           .setUrl(selfBase + "_count=" + count + "&_offset=" + Math.max(0, offset - count));
     }
     return bundle;
+  }
+
+  /**
+   * Where a linked page starts: after a position when there is one, which is what the page reads
+   * from; its offset still tells how many entries came before it (for a total on the last page,
+   * and the previous link).
+   */
+  private static String position(PagePosition after, int offset) {
+    return "&_offset=" + offset + (after != null ? "&_after=" + after.token() : "");
   }
 
   private void addSearchEntry(Exchange ex, Bundle bundle, StoredResource s, Bundle.SearchEntryMode mode) {
@@ -73,11 +85,13 @@ final class PagedBundles {
     // _since is kept encoded: a '+' of its offset (+02:00) would be read back as a space
     String path = ex.fhirBase() + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history?"
         + (sinceParam == null ? "" : "_since=" + enc(sinceParam) + "&") + presentation(ex);
-    bundle.addLink().setRelation("self").setUrl(path + "_count=" + page.count() + "&_offset=" + offset);
+    bundle.addLink().setRelation("self").setUrl(path + "_count=" + page.count() + position(page.after(), offset));
     // with _count=0 a next page would be this one again, and a client following next would never stop
     if (page.hasMore() && page.count() > 0) {
-      bundle.addLink().setRelation("next")
-          .setUrl(path + "_count=" + page.count() + "&_offset=" + (offset + page.count()));
+      // after this page's last version, not at an offset: versions written meanwhile are newer,
+      // before the position, and move nothing after it
+      bundle.addLink().setRelation("next").setUrl(path + "_count=" + page.count()
+          + position(page.next(), offset + page.count()));
     }
     for (StoredResource s : page.versions()) {
       Bundle.BundleEntryComponent e = bundle.addEntry().setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id());

@@ -106,6 +106,45 @@ class H2SearchPlanTest {
     }
   }
 
+  @Test
+  void theBackgroundReindexReadsEachPageFromItsStartInThePrimaryKey() throws Exception {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      List<String> all = new ArrayList<>();
+      store.inTransaction(tx -> {
+        for (String project : List.of("p", "q")) {
+          for (String type : List.of("Observation", "Patient")) {
+            for (int i = 0; i < 200; i++) {
+              String id = String.format("id%03d", i);
+              tx.insert(new StoredResource(project, type, id, 1, Instant.ofEpochMilli(1000), false, "{}"), List.of());
+              all.add(project + "/" + type + "/" + id);
+            }
+          }
+        }
+        return null;
+      });
+      StoredResource after = new StoredResource("p", "Patient", "id100", 1, Instant.ofEpochMilli(1000), false, "{}");
+      SearchSql.Sql rest = VersionRows.currentAfterSql(after).get(0);
+      List<Object> args = new ArrayList<>(rest.args());
+      args.add(50);
+      String plan = explain(db, new SearchSql.Sql(rest.text(), args));
+      // the page starts at its first row: 50 rows read, not the 300 before it
+      assertThat(plan).as(plan).containsPattern("PRIMARY_KEY_\\w+: [^*]*RES_ID > ").contains("/* index sorted */");
+      Matcher scans = Pattern.compile("scanCount: (\\d+)").matcher(plan);
+      assertThat(scans.find()).as(plan).isTrue();
+      assertThat(Integer.parseInt(scans.group(1))).as(plan).isLessThanOrEqualTo(51);
+
+      List<String> walked = new ArrayList<>();
+      List<StoredResource> page = store.read(tx -> tx.currentAfter(null, 150));
+      while (!page.isEmpty()) {
+        page.forEach(r -> walked.add(r.project() + "/" + r.type() + "/" + r.id()));
+        StoredResource last = page.get(page.size() - 1);
+        page = store.read(tx -> tx.currentAfter(last, 150));
+      }
+      assertThat(walked).containsExactlyElementsOf(all);
+    }
+  }
+
   private static String explain(Database db, SearchSql.Sql sql) throws Exception {
     try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement("EXPLAIN ANALYZE " + sql.text())) {
       List<Object> args = new ArrayList<>(sql.args());

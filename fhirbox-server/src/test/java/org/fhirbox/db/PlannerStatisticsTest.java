@@ -56,6 +56,39 @@ class PlannerStatisticsTest {
   }
 
   @Test
+  void theBackgroundReindexReadsEachPageFromItsStartInThePrimaryKey() throws Exception {
+    try (Database db = new Database(postgres.url(), "", "", 2)) {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      store.inTransaction(tx -> {
+        for (int i = 0; i < 2000; i++) {
+          tx.insert(new StoredResource("p", i % 2 == 0 ? "Patient" : "Observation", String.format("id%04d", i), 1,
+              Instant.ofEpochMilli(1000), false, "{}"), List.of());
+        }
+        return null;
+      });
+      StoredResource after = new StoredResource("p", "Patient", "id1000", 1, Instant.ofEpochMilli(1000), false, "{}");
+      try (Connection c = db.connection(); Statement analyze = c.createStatement()) {
+        analyze.execute("ANALYZE resource_current");
+        SearchSql.Sql rest = VersionRows.currentAfterSql(after).get(0);
+        try (java.sql.PreparedStatement ps = c.prepareStatement("EXPLAIN " + rest.text())) {
+          for (int i = 0; i < rest.args().size(); i++) {
+            ps.setObject(i + 1, rest.args().get(i));
+          }
+          ps.setObject(rest.args().size() + 1, 50);
+          StringBuilder plan = new StringBuilder();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              plan.append(rs.getString(1)).append('\n');
+            }
+          }
+          assertThat(plan.toString()).as(plan.toString()).contains("resource_current_pkey")
+              .containsPattern("Index Cond: .*res_id\\)::text > 'id1000'");
+        }
+      }
+    }
+  }
+
+  @Test
   void h2NeedsNothing() {
     try (Database db = new Database("jdbc:h2:mem:stats" + UUID.randomUUID(), "", "", 2)) {
       assertThat(new PlannerStatistics(db).needed()).isFalse();

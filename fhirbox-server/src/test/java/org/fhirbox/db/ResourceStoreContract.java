@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +17,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.fhirbox.model.BinaryContent;
+import org.fhirbox.fhir.AttachmentNormalizer;
+import org.fhirbox.fhir.FhirCodec;
+import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.SearchChains;
+import org.fhirbox.fhir.SearchIndexer;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Patient;
 import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
+import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 
 /** What every {@link ResourceStore} backend must do. Subclasses supply a fresh, empty database. */
@@ -126,6 +136,76 @@ abstract class ResourceStoreContract extends StoreContract {
   }
 
   @Test
+  void aNewVersionIsNeverOlderThanThePreviousOneWhenTheWritersClockIsBehind() {
+    // node A writes version 1 at 10 s; node B, its clock 5 s behind, then writes versions 2 and 3
+    java.util.Deque<Long> clock = new java.util.ArrayDeque<>(List.of(10_000L, 5_000L, 4_000L));
+    ResourceRepository repository = new ResourceRepository(new FhirCodec(TestServer.FHIR),
+        new AttachmentNormalizer(TestServer.FHIR, url -> Optional.empty()), new SearchIndexer(TestServer.FHIR),
+        new Clock() {
+          @Override
+          public Instant instant() {
+            return Instant.ofEpochMilli(clock.pop());
+          }
+
+          @Override
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(ZoneId zone) {
+            return this;
+          }
+        });
+    for (int i = 0; i < 2; i++) {
+      store.inTransaction(tx -> repository.update(tx, "p", "Patient", "c", new Patient().setActive(true).setId("c"),
+          null, null, null));
+    }
+    store.inTransaction(tx -> repository.delete(tx, "p", "Patient", "c", null));
+    List<StoredResource> history = this.<Page>q(tx -> tx.history(new HistoryQuery("p", null, null,
+        Instant.ofEpochMilli(10_001), 10, 0))).items();
+    assertThat(history).extracting(r -> r.versionId() + "@" + r.lastUpdated().toEpochMilli())
+        .containsExactly("3@10002", "2@10001");
+  }
+
+  @Test
+  void oneResourcesHistoryIsInVersionOrderWhateverTheTimesOfItsVersions() {
+    writeNext("p", "t", 3000);
+    writeNext("p", "t", 1000); // written before versions were kept in time order
+    writeNext("p", "t", 2000);
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", "t", null, 10, 0))).items())
+        .extracting(StoredResource::versionId).containsExactly(3L, 2L, 1L);
+  }
+
+  @Test
+  void aSnapshotReadSeesNothingOthersCommitWhileItRuns() {
+    writeNext("p", "s1", 1000);
+    SearchQuery all = new SearchQuery("p", "Patient", List.of(), true, 10, 0);
+    List<Object> seen = store.readSnapshot(tx -> {
+      long counted = tx.count(all);
+      writeNext("p", "s2", 2000); // another transaction, committed between the count and the page
+      return List.of(counted, tx.search(all).items().size(), tx.count(all));
+    });
+    assertThat(seen).containsExactly(1L, 1, 1L);
+  }
+
+  @Test
+  void aPageAfterAPositionStartsRightAfterItInSearchAndHistory() {
+    for (String id : List.of("a", "b", "c")) {
+      writeNext("p", id, 1000); // one millisecond: the id orders them
+    }
+    writeNext("p", "b", 2000);
+    PagePosition b2 = new PagePosition(2000, "Patient", "b", 2);
+    assertThat(this.<Page>q(tx -> tx.search(new SearchQuery("p", "Patient", List.of(), true, 10, 5, b2))).items())
+        .extracting(StoredResource::id).containsExactly("c", "a");
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", null, null, 10, 5, null,
+        new PagePosition(1000, "Patient", "a", 1)))).items()).extracting(r -> r.id() + r.versionId())
+        .containsExactly("b1", "c1");
+    assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", "b", null, 10, 5, null, b2))).items())
+        .extracting(StoredResource::versionId).containsExactly(1L);
+  }
+
+  @Test
   void searchFiltersByIdLastUpdatedAndIndexedTokensAndCounts() {
     store.inTransaction(tx -> {
       tx.insert(version("p", "s1", 1, 1000, "{}"), List.of(SearchValue.token("identifier", "urn:mrn", "111")));
@@ -153,8 +233,12 @@ abstract class ResourceStoreContract extends StoreContract {
       tx.insert(version("p", "u", 1, 2000, "{}"), List.of(SearchValue.string("name", "a_c 50%")));
       tx.insert(version("p", "v", 1, 3000, "{}"), List.of(SearchValue.string("name", "abc 500")));
       tx.insert(version("p", "z", 1, 4000, "{}"), List.of(SearchValue.string("family", "Zeta")));
+      tx.insert(version("p", "l", 1, 5000, "{}"), List.of(SearchValue.string("name", "Long" + "ö".repeat(296))));
       return null;
     });
+    // :exact compares the first 255 characters, of the search value as of the stored one
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.EXACT, "Long" + "ö".repeat(296))))).containsExactly("l");
+    assertThat(ids(List.of(text("name", SearchClause.TextMatch.EXACT, "long" + "ö".repeat(296))))).isEmpty();
 
     assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "mul")))).containsExactly("m");
     assertThat(ids(List.of(text("name", SearchClause.TextMatch.STARTS_WITH, "ull")))).isEmpty();

@@ -59,6 +59,17 @@ class SearchIndexerTest {
         Arguments.of("Patient", "{\"gender\":\"female\"}", "gender",
             List.of(SearchValue.token("gender", "http://hl7.org/fhir/administrative-gender", "female"))),
         Arguments.of("Patient", "{\"active\":true}", "active", List.of(SearchValue.token("active", null, "true"))),
+        // ContactPoint: its value, without a system (search.html#token); email and phone keep to their system
+        Arguments.of("Patient", "{\"telecom\":[{\"system\":\"phone\",\"value\":\"555-1234\",\"use\":\"home\"},"
+                + "{\"system\":\"email\",\"value\":\"eve@example.org\"},{\"system\":\"phone\"}]}",
+            "telecom", List.of(SearchValue.token("telecom", null, "555-1234"),
+                SearchValue.token("telecom", null, "eve@example.org"))),
+        Arguments.of("Practitioner", "{\"telecom\":[{\"system\":\"phone\",\"value\":\"555-1234\"},"
+                + "{\"system\":\"email\",\"value\":\"eve@example.org\"}]}",
+            "email", List.of(SearchValue.token("email", null, "eve@example.org"))),
+        Arguments.of("RelatedPerson", "{\"patient\":{\"reference\":\"Patient/1\"},\"telecom\":["
+                + "{\"system\":\"phone\",\"value\":\"555-1234\"},{\"system\":\"email\",\"value\":\"e@x.org\"}]}",
+            "phone", List.of(SearchValue.token("phone", null, "555-1234"))),
         // reference: Type/id, without base URL or version
         Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
                 + "\"subject\":{\"reference\":\"Patient/23/_history/2\"}}",
@@ -126,6 +137,9 @@ class SearchIndexerTest {
     return Stream.of(
         Arguments.of("Patient", "name", RestSearchParameterTypeEnum.STRING),
         Arguments.of("Patient", "identifier", RestSearchParameterTypeEnum.TOKEN),
+        Arguments.of("Patient", "telecom", RestSearchParameterTypeEnum.TOKEN),
+        Arguments.of("Patient", "email", RestSearchParameterTypeEnum.TOKEN),
+        Arguments.of("PractitionerRole", "phone", RestSearchParameterTypeEnum.TOKEN),
         Arguments.of("Observation", "subject", RestSearchParameterTypeEnum.REFERENCE),
         Arguments.of("Observation", "date", RestSearchParameterTypeEnum.DATE),
         Arguments.of("ValueSet", "url", RestSearchParameterTypeEnum.URI),

@@ -61,6 +61,18 @@ class SearchFormsTest {
   }
 
   @Test
+  void telecomEmailAndPhoneFindAContactPointByItsValue() {
+    String eve = created("{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"phone\","
+        + "\"value\":\"555-1234\"},{\"system\":\"email\",\"value\":\"eve@example.org\"}]}");
+    created("{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"phone\",\"value\":\"555-9999\"}]}");
+
+    assertThat(found("Patient?telecom=555-1234")).containsExactly(eve);
+    assertThat(found("Patient?phone=555-1234")).containsExactly(eve);
+    assertThat(found("Patient?email=eve@example.org")).containsExactly(eve);
+    assertThat(found("Patient?email=555-1234")).isEmpty();
+  }
+
+  @Test
   void postSearchKeepsBodyParametersThatShareANameWithUrlParametersAndAndsThem() {
     String a = created("{\"resourceType\":\"Patient\"}");
     String b = created("{\"resourceType\":\"Patient\"}");

@@ -17,16 +17,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What one search may ask of the database is bounded (FHIR R4 search.html): includes, the ids a
- * {@code _has} yields. The server's largest page is 10 here, so the bounds are cheap to reach.
+ * {@code _has} yields, the values a search binds in all. The server's largest page is 10 here,
+ * and a search binds at most 25 values, so the bounds are cheap to reach.
  */
 class SearchLimitsTest {
   private static final int MAX_COUNT = 10;
+  private static final int MAX_VALUES = 25;
   private static TestServer server;
   private static TestClient http;
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start(Map.of("FHIRBOX_SEARCH_MAX_COUNT", Integer.toString(MAX_COUNT)));
+    server = TestServer.start(Map.of("FHIRBOX_SEARCH_MAX_COUNT", Integer.toString(MAX_COUNT),
+        "FHIRBOX_SEARCH_MAX_VALUES", Integer.toString(MAX_VALUES)));
     http = server.client();
   }
 
@@ -95,6 +98,22 @@ class SearchLimitsTest {
   }
 
   @Test
+  void aSearchWhoseCriteriaBindMoreValuesThanAllowedIs400AndRepeatsCountOnce() {
+    List<String> groups = java.util.stream.IntStream.range(0, 3).mapToObj(g -> group(java.util.stream.IntStream
+        .range(0, MAX_COUNT).mapToObj(i -> "bound-" + g + "-" + i).toList())).toList();
+    String two = "Patient?_has:Group:member:_id=" + groups.get(0) + "&_has:Group:member:_id=" + groups.get(1);
+
+    HttpResponse<String> within = http.get("fhir/R4/" + two);
+    assertThat(within.statusCode()).as(within.body()).isEqualTo(200);
+    HttpResponse<String> repeated = http.get("fhir/R4/" + two + ("&_has:Group:member:_id=" + groups.get(0)).repeat(5));
+    assertThat(repeated.statusCode()).as(repeated.body()).isEqualTo(200);
+    HttpResponse<String> over = http.get("fhir/R4/" + two + "&_has:Group:member:_id=" + groups.get(2));
+    assertThat(over.statusCode()).as(over.body()).isEqualTo(400);
+    assertThat(http.parse(over, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("at most " + MAX_VALUES + " are accepted");
+  }
+
+  @Test
   void aSearchWithoutCountGetsPagesNoLargerThanTheLargestPage() {
     for (int i = 0; i <= MAX_COUNT; i++) {
       created("{\"resourceType\":\"Basic\",\"code\":{\"text\":\"paged\"}}");
@@ -105,6 +124,56 @@ class SearchLimitsTest {
     assertThat(bundle.getEntry()).hasSize(MAX_COUNT);
     assertThat(bundle.getLink("self").getUrl()).contains("_count=" + MAX_COUNT);
     assertThat(bundle.getLink("next")).isNotNull();
+  }
+
+  @Test
+  void followingNextWhileOthersWriteNeitherRepeatsNorSkipsWhatWasThereAllAlong() {
+    String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:paging\",\"value\":\"1\"}]";
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(created(patient + "}"));
+    }
+    String since = http.parse(http.get("fhir/R4/Patient/" + ids.get(0)), org.hl7.fhir.r4.model.Patient.class)
+        .getMeta().getLastUpdatedElement().getValue().toInstant().toString();
+
+    // search, newest first: the resource not on the first page is updated, which moves it to the front
+    Bundle first = http.parse(http.get("fhir/R4/Patient?identifier=urn:paging%7C1&_count=2"), Bundle.class);
+    List<String> seen = new java.util.ArrayList<>(entryIds(first));
+    String moved = ids.stream().filter(id -> !seen.contains(id)).findFirst().orElseThrow();
+    update(moved, patient);
+    seen.addAll(followNext(first, b -> entryIds(b)));
+    assertThat(seen).doesNotHaveDuplicates().containsAll(entryIds(first)).hasSizeBetween(2, 3);
+
+    // history: a version written between the pages is newer than the first page, and moves nothing
+    Bundle history = http.parse(http.get("fhir/R4/Patient/_history?_count=2&_since=" + since), Bundle.class);
+    List<String> versions = new java.util.ArrayList<>(entryVersions(history));
+    update(ids.get(0), patient);
+    versions.addAll(followNext(history, SearchLimitsTest::entryVersions));
+    assertThat(versions).doesNotHaveDuplicates().contains(ids.get(0) + "/1", ids.get(1) + "/1", ids.get(2) + "/1");
+  }
+
+  private static void update(String id, String json) {
+    assertThat(http.putJson("fhir/R4/Patient/" + id, json + ",\"id\":\"" + id + "\"}").statusCode()).isEqualTo(200);
+  }
+
+  private static List<String> followNext(Bundle page, java.util.function.Function<Bundle, List<String>> entries) {
+    List<String> out = new java.util.ArrayList<>();
+    for (Bundle b = page; b.getLink("next") != null; ) {
+      HttpResponse<String> next = http.get(b.getLink("next").getUrl());
+      assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+      b = http.parse(next, Bundle.class);
+      out.addAll(entries.apply(b));
+    }
+    return out;
+  }
+
+  private static List<String> entryIds(Bundle b) {
+    return b.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+  }
+
+  private static List<String> entryVersions(Bundle b) {
+    return b.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart() + "/"
+        + e.getResponse().getEtag().replaceAll("[^0-9]", "")).toList();
   }
 
   private static String group(List<String> members) {
