@@ -16,6 +16,7 @@ import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.PasswordLinks;
 import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.SignIn;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestClock;
@@ -193,7 +194,7 @@ class UserAdminTest {
     HttpResponse<String> read = signedIn(id).get("fhir/R4/Binary/" + binary);
     assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
 
-    JsonNode event = org.fhirbox.testing.Poll.until("the read's audit event", () -> {
+    JsonNode event = Poll.until("the read's audit event", () -> {
       for (JsonNode e : json(admin.get("fhir/R4/AuditEvent?entity=Binary/" + binary)).path("entry")) {
         if (e.at("/resource/action").asText().equals("R")) {
           return e.get("resource");

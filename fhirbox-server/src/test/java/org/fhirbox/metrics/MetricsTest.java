@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.FileBlobStore;
+import org.fhirbox.testing.Poll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,7 +83,7 @@ class MetricsTest {
       release.countDown();
     }
     // the read that was late answers a later scrape
-    org.fhirbox.testing.Poll.until("the late read", () -> text(metrics), t -> t.contains("fhirbox_jobs_queue_depth 7\n"));
+    Poll.until("the late read", () -> text(metrics), t -> t.contains("fhirbox_jobs_queue_depth 7\n"));
   }
 
   @Test
