@@ -16,7 +16,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.fhirbox.model.BinaryContent;
 import org.fhirbox.fhir.AttachmentNormalizer;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceRepository;
@@ -24,13 +23,12 @@ import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.fhir.SearchIndexer;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Patient;
-import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
 import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 
 /** What every {@link ResourceStore} backend must do. Subclasses supply a fresh, empty database. */
-abstract class ResourceStoreContract extends StoreContract {
+abstract class ResourceStoreContract extends BinaryContentStoreContract {
 
   private static StoredResource version(String project, String id, long v, long millis, String json) {
     return new StoredResource(project, "Patient", id, v, Instant.ofEpochMilli(millis), json == null, json);
@@ -484,118 +482,6 @@ abstract class ResourceStoreContract extends StoreContract {
     assertThat(ids(List.of())).isEmpty();
     assertThat(current("p", "Patient", "d", false).orElseThrow().deleted()).isTrue();
     assertThat(this.<Page>q(tx -> tx.history(new HistoryQuery("p", "Patient", "d", null, 10, 0))).items()).hasSize(2);
-  }
-
-  @Test
-  void binaryContentRowsAreKeptPerVersionAndMarkTheirBlobAsReferenced() {
-    BlobKey key = BlobKey.random();
-    BinaryContent c = new BinaryContent("p", "b1", 1, key, 42, "a".repeat(64), "b".repeat(40), "image/png",
-        "x.png", "Patient/1", Instant.ofEpochMilli(5000));
-    store.inTransaction(tx -> {
-      tx.insertBinaryContent(c);
-      return null;
-    });
-    Optional<BinaryContent> read = store.read(tx -> tx.binaryContent("p", "b1", 1));
-    assertThat(read).contains(c);
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "b1", 2))).isEmpty();
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("other", "b1", 1))).isEmpty();
-    assertThat(this.<Boolean>q(tx -> tx.isBlobReferenced(key))).isTrue();
-    assertThat(this.<Boolean>q(tx -> tx.isBlobReferenced(BlobKey.random()))).isFalse();
-  }
-
-  /** Signed URLs name a Binary by id and version alone: two projects never hold the same one. */
-  @Test
-  void theSameBinaryVersionInASecondProjectConflicts() {
-    store.inTransaction(tx -> {
-      tx.insertBinaryContent(new BinaryContent("p", "u1", 1, BlobKey.random(), 3, null, "b".repeat(40),
-          "text/plain", null, null, Instant.ofEpochMilli(5000)));
-      return null;
-    });
-    assertThatThrownBy(() -> store.inTransaction(tx -> {
-      tx.insertBinaryContent(new BinaryContent("other", "u1", 1, BlobKey.random(), 3, null, "b".repeat(40),
-          "text/plain", null, null, Instant.ofEpochMilli(6000)));
-      return null;
-    })).isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.isConflict()).isTrue());
-    assertThat(this.<List<BinaryContent>>q(tx -> tx.binaryContentAnyProject("u1", 1)))
-        .extracting(BinaryContent::project).containsExactly("p");
-  }
-
-  @Test
-  void aBinaryContentRowReadsBackAsStoredAndARolledBackOneIsNotFound() {
-    BinaryContent c = new BinaryContent("p", "r1", 1, BlobKey.random(), 3, "a".repeat(64), "b".repeat(40),
-        "text/plain", null, null, Instant.ofEpochSecond(5, 123_456_789));
-    store.inTransaction(tx -> {
-      tx.insertBinaryContent(c);
-      return null;
-    });
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "r1", 1)).orElseThrow().lastUpdated())
-        .as("milliseconds, as the column keeps them").isEqualTo(Instant.ofEpochMilli(5123));
-
-    BinaryContent lost = new BinaryContent("p", "r2", 1, BlobKey.random(), 3, "a".repeat(64), "b".repeat(40),
-        "text/plain", null, null, Instant.ofEpochMilli(5000));
-    assertThatThrownBy(() -> store.inTransaction(tx -> {
-      tx.insertBinaryContent(lost);
-      throw new IllegalStateException("the write failed after the row");
-    })).hasMessage("the write failed after the row");
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "r2", 1))).isEmpty();
-  }
-
-  @Test
-  void aSha1LearntLaterIsFilledOnEveryVersionOfItsBlobThatHasNone() {
-    BlobKey key = BlobKey.random();
-    BlobKey other = BlobKey.random();
-    store.inTransaction(tx -> {
-      tx.insertBinaryContent(new BinaryContent("p", "s1", 1, key, 7, "a".repeat(64), null, "image/png", null, null,
-          Instant.ofEpochMilli(5000)));
-      tx.insertBinaryContent(new BinaryContent("p", "s1", 2, key, 7, "a".repeat(64), null, "image/png", null, null,
-          Instant.ofEpochMilli(6000)));
-      tx.insertBinaryContent(new BinaryContent("p", "s2", 1, other, 7, "c".repeat(64), null, "image/png", null, null,
-          Instant.ofEpochMilli(5000)));
-      return null;
-    });
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "s1", 1)).orElseThrow().sha1Hex())
-        .as("not known yet").isNull();
-
-    assertThat(store.<Integer>inTransaction(tx -> tx.fillSha1(key, "b".repeat(40)))).isEqualTo(2);
-    assertThat(store.<Integer>inTransaction(tx -> tx.fillSha1(key, "d".repeat(40)))).as("a known SHA-1 stays").isZero();
-
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "s1", 2)).orElseThrow().sha1Hex())
-        .isEqualTo("b".repeat(40));
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "s2", 1)).orElseThrow().sha1Hex())
-        .as("another blob's").isNull();
-  }
-
-  @Test
-  void currentBinaryContentFollowsTheCurrentVersionAndIsEmptyOnceDeleted() {
-    BlobKey k1 = BlobKey.random();
-    BlobKey k2 = BlobKey.random();
-    BinaryContent v1 = new BinaryContent("p", "b2", 1, k1, 1, "a".repeat(64), "b".repeat(40), "text/plain",
-        null, null, Instant.ofEpochMilli(1000));
-    BinaryContent v2 = new BinaryContent("p", "b2", 2, k2, 2, "c".repeat(64), "d".repeat(40), "text/plain",
-        null, null, Instant.ofEpochMilli(2000));
-    store.inTransaction(tx -> {
-      tx.insert(new StoredResource("p", "Binary", "b2", 1, Instant.ofEpochMilli(1000), false, "{}"), List.of());
-      tx.insertBinaryContent(v1);
-      return null;
-    });
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.currentBinaryContent("p", "b2"))).contains(v1);
-    store.inTransaction(tx -> {
-      tx.insert(new StoredResource("p", "Binary", "b2", 2, Instant.ofEpochMilli(2000), false, "{}"), List.of());
-      tx.insertBinaryContent(v2);
-      return null;
-    });
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.currentBinaryContent("p", "b2"))).contains(v2);
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.currentBinaryContent("other", "b2"))).isEmpty();
-    store.inTransaction(tx -> {
-      tx.insert(new StoredResource("p", "Binary", "b2", 3, Instant.ofEpochMilli(3000), true, null), List.of());
-      return null;
-    });
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.currentBinaryContent("p", "b2"))).isEmpty();
-    assertThat(this.<Optional<BinaryContent>>q(tx -> tx.binaryContent("p", "b2", 2))).contains(v2);
-  }
-
-  private <T> T q(ResourceStore.Work<T> work) {
-    return store.read(work);
   }
 
   private Optional<StoredResource> current(String project, String type, String id, boolean lock) {
