@@ -219,9 +219,9 @@ public final class FhirboxServer implements AutoCloseable {
     this.appClients = new AppClients(auth.clients(), auth.users());
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
         new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
-        new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator()),
+        new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator(), audit.clientAuthListener()),
         new OAuthRoutes(auth.clientAuthenticator(), appClients, auth.tokens(), signIn, resources, audit.signInListener(),
-            auth.issuer(), json),
+            audit.clientAuthListener(), auth.issuer(), json),
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json),
         errors, List.of(new ReadinessCheck("database", database::isReachable),
             new ReadinessCheck("blobStore", blobs::isReachable)), new JobRoutes(new JobService(store, clock)),

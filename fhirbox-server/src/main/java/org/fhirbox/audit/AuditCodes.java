@@ -28,6 +28,7 @@ final class AuditCodes {
   static final Code LOGOUT = new Code(DICOM, "110123", "Logout");
   /** The identifier system of a user id in {@code agent.who.identifier}. */
   static final String USER_ID = "urn:fhirbox:user-id";
+  static final Code SECURITY_RESOURCE_ROLE = new Code(OBJECT_ROLE, "13", "Security Resource");
 
   private AuditCodes() {}
 }

@@ -22,7 +22,10 @@ import org.fhirbox.fhir.ResourceRepository;
  * URL alone discloses nothing, and its use is recorded as a {@code /storage} download.
  *
  * <p>People's authentication is recorded too (DICOM {@code 110114 User Authentication}): every
- * sign-in, refused or not, every refresh-token exchange and every revocation.
+ * sign-in, refused or not, every refresh-token exchange and every revocation. So is clients'
+ * (the same type): every {@code client_credentials} token issued and every refused client
+ * authentication (a throttled one only when first refused by its limit within a minute), but not
+ * each successful {@code Basic} request.
  */
 public final class AuditModule implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(20);
@@ -31,6 +34,7 @@ public final class AuditModule implements AutoCloseable {
   private final BinaryListener binaryListener;
   private final DownloadListener downloadListener;
   private final SignInListener signInListener;
+  private final ClientAuthListener clientAuthListener;
 
   public AuditModule(FhirboxConfig config, ResourceStore store, ResourceRepository repository, Clock clock) {
     String mode = config.optional("FHIRBOX_AUDIT").orElse("on").toLowerCase(java.util.Locale.ROOT);
@@ -42,6 +46,7 @@ public final class AuditModule implements AutoCloseable {
       this.binaryListener = new BinaryListener() { };
       this.downloadListener = (ex, content) -> { };
       this.signInListener = new SignInListener() { };
+      this.clientAuthListener = new ClientAuthListener() { };
       return;
     }
     int capacity = config.getInt("FHIRBOX_AUDIT_QUEUE_SIZE");
@@ -50,6 +55,8 @@ public final class AuditModule implements AutoCloseable {
     this.binaryListener = auditor;
     this.downloadListener = auditor;
     this.signInListener = new SignInAuditor(trail, clock);
+    SecurityAuditor security = new SecurityAuditor(trail, clock);
+    this.clientAuthListener = security;
   }
 
   /** Starts the background writer (no-op when audit is off). */
@@ -71,6 +78,11 @@ public final class AuditModule implements AutoCloseable {
   /** People's sign-ins, refreshes and revocations. */
   public SignInListener signInListener() {
     return signInListener;
+  }
+
+  /** Clients' {@code client_credentials} tokens and refused client authentication. */
+  public ClientAuthListener clientAuthListener() {
+    return clientAuthListener;
   }
 
   /** The trail, when audit is on. */
