@@ -2,10 +2,10 @@ package org.fhirbox.audit;
 
 /**
  * One event waiting in the {@link AuditTrail}: a Binary access, a person's or a client's
- * authentication.
+ * authentication, or an admin change.
  */
 public sealed interface AuditEntry permits AuditRecord, AuthenticationRecord,
-    ClientAuthenticationRecord {
+    ClientAuthenticationRecord, AdminChangeRecord {
   /** The project whose AuditEvents it joins. */
   String project();
 

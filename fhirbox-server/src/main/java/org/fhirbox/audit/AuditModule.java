@@ -25,7 +25,8 @@ import org.fhirbox.fhir.ResourceRepository;
  * sign-in, refused or not, every refresh-token exchange and every revocation. So is clients'
  * (the same type): every {@code client_credentials} token issued and every refused client
  * authentication (a throttled one only when first refused by its limit within a minute), but not
- * each successful {@code Basic} request.
+ * each successful {@code Basic} request. And every change made through the admin API (DICOM
+ * {@code 110137 User Security Attributes Changed}, see {@link AdminAction}).
  */
 public final class AuditModule implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(20);
@@ -35,6 +36,7 @@ public final class AuditModule implements AutoCloseable {
   private final DownloadListener downloadListener;
   private final SignInListener signInListener;
   private final ClientAuthListener clientAuthListener;
+  private final AdminListener adminListener;
 
   public AuditModule(FhirboxConfig config, ResourceStore store, ResourceRepository repository, Clock clock) {
     String mode = config.optional("FHIRBOX_AUDIT").orElse("on").toLowerCase(java.util.Locale.ROOT);
@@ -47,6 +49,7 @@ public final class AuditModule implements AutoCloseable {
       this.downloadListener = (ex, content) -> { };
       this.signInListener = new SignInListener() { };
       this.clientAuthListener = new ClientAuthListener() { };
+      this.adminListener = new AdminListener() { };
       return;
     }
     int capacity = config.getInt("FHIRBOX_AUDIT_QUEUE_SIZE");
@@ -57,6 +60,7 @@ public final class AuditModule implements AutoCloseable {
     this.signInListener = new SignInAuditor(trail, clock);
     SecurityAuditor security = new SecurityAuditor(trail, clock);
     this.clientAuthListener = security;
+    this.adminListener = security;
   }
 
   /** Starts the background writer (no-op when audit is off). */
@@ -83,6 +87,11 @@ public final class AuditModule implements AutoCloseable {
   /** Clients' {@code client_credentials} tokens and refused client authentication. */
   public ClientAuthListener clientAuthListener() {
     return clientAuthListener;
+  }
+
+  /** Changes made through the admin API. */
+  public AdminListener adminListener() {
+    return adminListener;
   }
 
   /** The trail, when audit is on. */

@@ -227,6 +227,9 @@ public final class AuditTrail implements AutoCloseable {
     if (e instanceof ClientAuthenticationRecord c) {
       return SecurityEventFactory.build(c);
     }
+    if (e instanceof AdminChangeRecord c) {
+      return SecurityEventFactory.build(c);
+    }
     return factory.build((AuditRecord) e);
   }
 
