@@ -167,6 +167,6 @@ class ClientAuthAuditTest {
 
     List<JsonNode> refusals = events(admin, "outcome=4&altid=" + id);
     assertThat(count(refusals, "4", "throttled")).isEqualTo(1);
-    assertThat(count(refusals, "4", "wrong client secret")).isBetween(5L, 6L);
+    assertThat(count(refusals, "4", "wrong client secret")).isGreaterThanOrEqualTo(5);
   }
 }
