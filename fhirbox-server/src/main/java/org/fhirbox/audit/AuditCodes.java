@@ -28,6 +28,16 @@ final class AuditCodes {
   static final Code LOGOUT = new Code(DICOM, "110123", "Logout");
   /** The identifier system of a user id in {@code agent.who.identifier}. */
   static final String USER_ID = "urn:fhirbox:user-id";
+  /** DICOM PS3.16: an admin changed a client's or a user's security attributes (credentials, scopes, state). */
+  static final Code SECURITY_ATTRIBUTES_CHANGED = new Code(DICOM, "110137", "User Security Attributes Changed");
+  /** DICOM PS3.16: an operator acted on the server's own processing (an ingestion job retried). */
+  static final Code APPLICATION_ACTIVITY = new Code(DICOM, "110100", "Application Activity");
+  static final Code SECURITY_RESOURCE_ROLE = new Code(OBJECT_ROLE, "13", "Security Resource");
+  static final Code JOB_ROLE = new Code(OBJECT_ROLE, "20", "Job");
+  /** The subtypes of admin changes ({@link AdminAction}), a code system of fhirbox's own. */
+  static final String ADMIN_ACTION = "urn:fhirbox:admin-action";
+  /** The identifier system of an ingestion job id in {@code entity.what.identifier}. */
+  static final String INGEST_JOB_ID = "urn:fhirbox:ingest-job-id";
 
   private AuditCodes() {}
 }

@@ -1,7 +1,11 @@
 package org.fhirbox.audit;
 
-/** One event waiting in the {@link AuditTrail}: a Binary access or a person's authentication. */
-public sealed interface AuditEntry permits AuditRecord, AuthenticationRecord {
+/**
+ * One event waiting in the {@link AuditTrail}: a Binary access, a person's or a client's
+ * authentication, or an admin change.
+ */
+public sealed interface AuditEntry permits AuditRecord, AuthenticationRecord,
+    ClientAuthenticationRecord, AdminChangeRecord {
   /** The project whose AuditEvents it joins. */
   String project();
 

@@ -22,7 +22,11 @@ import org.fhirbox.fhir.ResourceRepository;
  * URL alone discloses nothing, and its use is recorded as a {@code /storage} download.
  *
  * <p>People's authentication is recorded too (DICOM {@code 110114 User Authentication}): every
- * sign-in, refused or not, every refresh-token exchange and every revocation.
+ * sign-in, refused or not, every refresh-token exchange and every revocation. So is clients'
+ * (the same type): every {@code client_credentials} token issued and every refused client
+ * authentication (a throttled one only when first refused by its limit within a minute), but not
+ * each successful {@code Basic} request. And every change made through the admin API (DICOM
+ * {@code 110137 User Security Attributes Changed}, see {@link AdminAction}).
  */
 public final class AuditModule implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(20);
@@ -31,6 +35,8 @@ public final class AuditModule implements AutoCloseable {
   private final BinaryListener binaryListener;
   private final DownloadListener downloadListener;
   private final SignInListener signInListener;
+  private final ClientAuthListener clientAuthListener;
+  private final AdminListener adminListener;
 
   public AuditModule(FhirboxConfig config, ResourceStore store, ResourceRepository repository, Clock clock) {
     String mode = config.optional("FHIRBOX_AUDIT").orElse("on").toLowerCase(java.util.Locale.ROOT);
@@ -42,6 +48,8 @@ public final class AuditModule implements AutoCloseable {
       this.binaryListener = new BinaryListener() { };
       this.downloadListener = (ex, content) -> { };
       this.signInListener = new SignInListener() { };
+      this.clientAuthListener = new ClientAuthListener() { };
+      this.adminListener = new AdminListener() { };
       return;
     }
     int capacity = config.getInt("FHIRBOX_AUDIT_QUEUE_SIZE");
@@ -50,6 +58,9 @@ public final class AuditModule implements AutoCloseable {
     this.binaryListener = auditor;
     this.downloadListener = auditor;
     this.signInListener = new SignInAuditor(trail, clock);
+    SecurityAuditor security = new SecurityAuditor(trail, clock);
+    this.clientAuthListener = security;
+    this.adminListener = security;
   }
 
   /** Starts the background writer (no-op when audit is off). */
@@ -71,6 +82,16 @@ public final class AuditModule implements AutoCloseable {
   /** People's sign-ins, refreshes and revocations. */
   public SignInListener signInListener() {
     return signInListener;
+  }
+
+  /** Clients' {@code client_credentials} tokens and refused client authentication. */
+  public ClientAuthListener clientAuthListener() {
+    return clientAuthListener;
+  }
+
+  /** Changes made through the admin API. */
+  public AdminListener adminListener() {
+    return adminListener;
   }
 
   /** The trail, when audit is on. */

@@ -224,6 +224,12 @@ public final class AuditTrail implements AutoCloseable {
     if (e instanceof AuthenticationRecord a) {
       return authentications.build(a);
     }
+    if (e instanceof ClientAuthenticationRecord c) {
+      return SecurityEventFactory.build(c);
+    }
+    if (e instanceof AdminChangeRecord c) {
+      return SecurityEventFactory.build(c);
+    }
     return factory.build((AuditRecord) e);
   }
 

@@ -63,7 +63,7 @@ public final class ClientAuthenticator {
     try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
       Optional<OAuthClient> client = clients.verifySecret(clientId, secret);
       if (client.isEmpty()) {
-        throw failed(attempt, "client authentication failed");
+        throw failed(attempt, clientId, "client authentication failed", "wrong client secret");
       }
       attempt.succeeded();
       return client.get();
@@ -79,8 +79,9 @@ public final class ClientAuthenticator {
     try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
       Optional<OAuthClient> client = clients.find(clientId).filter(c -> c.publicClient() && !c.disabled());
       if (client.isEmpty()) {
-        throw failed(attempt, "client authentication is required (client_secret_basic,"
-            + " client_secret_post or private_key_jwt); only a public client sends client_id alone");
+        throw failed(attempt, clientId, "client authentication is required (client_secret_basic,"
+            + " client_secret_post or private_key_jwt); only a public client sends client_id alone",
+            "a confidential client sent client_id without credentials");
       }
       return client.get();
     }
@@ -102,46 +103,47 @@ public final class ClientAuthenticator {
       jwt = SignedJWT.parse(assertion);
       claims = jwt.getJWTClaimsSet();
     } catch (ParseException e) {
-      throw unadmitted(remoteAddress, "client_assertion is not a signed JWT");
+      throw unadmitted(clientIdParam, remoteAddress, "client_assertion is not a signed JWT");
     }
     String clientId = claims.getIssuer();
     if (clientId == null || !clientId.equals(claims.getSubject())) {
-      throw unadmitted(remoteAddress, "client_assertion needs iss and sub both equal to the client id");
+      throw unadmitted(clientId != null ? clientId : claims.getSubject(), remoteAddress,
+          "client_assertion needs iss and sub both equal to the client id");
     }
     if (clientIdParam != null && !clientIdParam.equals(clientId)) {
-      throw unadmitted(remoteAddress, "client_id does not match the client_assertion issuer");
+      throw unadmitted(clientId, remoteAddress, "client_id does not match the client_assertion issuer");
     }
     try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
       Optional<OAuthClient> client = clients.find(clientId).filter(c -> !c.disabled());
       Optional<JWKSet> keys = client.isPresent() ? clients.jwks(clientId) : Optional.empty();
       if (keys.isEmpty()) {
-        throw failed(attempt, "client authentication failed");
+        throw failed(attempt, clientId, "client authentication failed", "no JWK Set registered for private_key_jwt");
       }
       if (!verifySignature(jwt, keys.get())) {
-        throw failed(attempt, "client_assertion signature does not match a registered key");
+        throw failed(attempt, clientId, "client_assertion signature does not match a registered key", null);
       }
       List<String> aud = claims.getAudience();
       if (aud == null || aud.stream().noneMatch(this::isOurAudience)) {
-        throw failed(attempt, "client_assertion aud must be the token endpoint URL");
+        throw failed(attempt, clientId, "client_assertion aud must be the token endpoint URL", null);
       }
       Instant now = clock.instant();
       Date exp = claims.getExpirationTime();
       if (exp == null || !exp.toInstant().plus(CLOCK_SKEW).isAfter(now)) {
-        throw failed(attempt, "client_assertion has expired");
+        throw failed(attempt, clientId, "client_assertion has expired", null);
       }
       if (exp.toInstant().isAfter(now.plus(MAX_ASSERTION_LIFETIME).plus(CLOCK_SKEW))) {
-        throw failed(attempt, "client_assertion exp is more than five minutes ahead");
+        throw failed(attempt, clientId, "client_assertion exp is more than five minutes ahead", null);
       }
       Date nbf = claims.getNotBeforeTime();
       if (nbf != null && nbf.toInstant().isAfter(now.plus(CLOCK_SKEW))) {
-        throw failed(attempt, "client_assertion is not valid yet");
+        throw failed(attempt, clientId, "client_assertion is not valid yet", null);
       }
       String jti = claims.getJWTID();
       if (jti == null || jti.isBlank() || jti.length() > 255) {
-        throw failed(attempt, "client_assertion needs a jti");
+        throw failed(attempt, clientId, "client_assertion needs a jti", null);
       }
       if (!replays.firstUse(clientId, jti, exp.toInstant().plus(CLOCK_SKEW))) {
-        throw failed(attempt, "client_assertion jti was already used");
+        throw failed(attempt, clientId, "client_assertion jti was already used", null);
       }
       attempt.succeeded();
       return client.get();
@@ -180,20 +182,49 @@ public final class ClientAuthenticator {
   private AuthThrottle.Attempt admit(String clientId, String remoteAddress) {
     AuthThrottle.Attempt attempt = throttle.begin(clientId, remoteAddress);
     if (attempt.retryAfterSeconds() > 0) {
-      throw new ClientAuthException("too many failed authentication attempts; retry later",
-          attempt.retryAfterSeconds());
+      String message = "too many failed authentication attempts; retry later";
+      boolean first = attempt.firstRefusal();
+      // only the first refusal by a limit within a minute is recorded: only it needs the project
+      throw new ClientAuthException(message, attempt.retryAfterSeconds(), clientId,
+          first ? projectOf(clientId) : AuthModule.SERVER_PROJECT, "throttled: " + message, first);
     }
     return attempt;
   }
 
-  private static ClientAuthException failed(AuthThrottle.Attempt attempt, String message) {
+  /**
+   * A failed check, counted by {@code attempt}; {@code reason} (for the audit trail) is null when
+   * the message says it all. An unknown or disabled client is named as such in the reason only.
+   */
+  private ClientAuthException failed(AuthThrottle.Attempt attempt, String clientId, String message, String reason) {
     attempt.failed();
-    return new ClientAuthException(message, 0);
+    Optional<OAuthClient> client = clientId == null ? Optional.empty() : clients.find(clientId);
+    String why = client.isEmpty() ? "unknown client"
+        : client.get().disabled() ? "client is disabled" : reason != null ? reason : message;
+    return new ClientAuthException(message, 0, clientId,
+        client.map(OAuthClient::project).orElse(AuthModule.SERVER_PROJECT), why, true);
   }
 
-  /** A failure found before any client was named or admitted: it counts against the address only. */
-  private ClientAuthException unadmitted(String remoteAddress, String message) {
-    throttle.failure(null, remoteAddress);
-    return new ClientAuthException(message, 0);
+  /**
+   * A failure found before any client could be admitted (a malformed assertion): it counts against
+   * the address only, and once the address is throttled it is refused as such, so that a flood
+   * of malformed assertions is recorded in the audit trail once a minute, not once each.
+   */
+  private ClientAuthException unadmitted(String clientId, String remoteAddress, String message) {
+    try (AuthThrottle.Attempt attempt = throttle.begin(null, remoteAddress)) {
+      if (attempt.retryAfterSeconds() > 0) {
+        String throttled = "too many failed authentication attempts; retry later";
+        boolean first = attempt.firstRefusal();
+        return new ClientAuthException(throttled, attempt.retryAfterSeconds(), clientId,
+            first ? projectOf(clientId) : AuthModule.SERVER_PROJECT, "throttled: " + throttled, first);
+      }
+      attempt.failed();
+    }
+    return new ClientAuthException(message, 0, clientId, projectOf(clientId), message, true);
+  }
+
+  /** The project of client {@code clientId} (disabled or not), else the server's own. */
+  private String projectOf(String clientId) {
+    return (clientId == null ? Optional.<OAuthClient>empty() : clients.find(clientId)).map(OAuthClient::project)
+        .orElse(AuthModule.SERVER_PROJECT);
   }
 }

@@ -1,5 +1,8 @@
 package org.fhirbox.http;
 
+import org.fhirbox.audit.AdminAction;
+import org.fhirbox.audit.AdminActor;
+import org.fhirbox.audit.AdminListener;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.ClientCredentials;
@@ -45,6 +48,10 @@ import org.fhirbox.core.FhirException;
  * An admin of project {@value #SERVER_PROJECT} administers every project; any other admin only its
  * own (other projects' clients and users answer 404, creating in another project 403). A
  * {@code setPasswordUrl} is shown once: only a hash of its token is kept.
+ *
+ * <p>Each change that succeeded (every POST and PUT above) is told to the audit listener
+ * ({@link AdminAction}), with the admin client, the person signed in to it if any, and the
+ * client or user changed; never a secret, a hash or a set-password link.
  */
 public final class AdminRoutes {
   /** The project whose admins administer the whole server. */
@@ -55,8 +62,11 @@ public final class AdminRoutes {
   private final UserStore users;
   private final PasswordLinks links;
   private final ObjectMapper json;
+  private final AdminListener audit;
 
-  public AdminRoutes(ClientStore clients, UserStore users, PasswordLinks links, ObjectMapper json) {
+  public AdminRoutes(ClientStore clients, UserStore users, PasswordLinks links, ObjectMapper json,
+      AdminListener audit) {
+    this.audit = audit;
     this.clients = clients;
     this.users = users;
     this.links = links;
@@ -89,36 +99,43 @@ public final class AdminRoutes {
           require(method, "POST");
           OAuthClient c = owned(principal, id);
           clients.disable(c.clientId());
+          changed(ex, principal, AdminAction.CLIENT_DISABLED, c, null);
           write(ex, 200, view(clients.find(id).orElseThrow()));
         }
         case "rotate-secret" -> {
           require(method, "POST");
-          owned(principal, id);
+          OAuthClient c = owned(principal, id);
           ClientCredentials cred = refusingBadInput(() -> clients.rotateSecret(id)).orElseThrow(() -> notFound(id));
+          changed(ex, principal, AdminAction.CLIENT_SECRET_ROTATED, c, null);
           write(ex, 200, credentials(cred));
         }
         case "jwks" -> {
           require(method, "PUT");
-          owned(principal, id);
+          OAuthClient c = owned(principal, id);
           JWKSet jwks = parseJwks(ex.body(MAX_BODY));
           refusingBadInput(() -> clients.registerJwks(id, jwks));
+          changed(ex, principal, AdminAction.CLIENT_JWKS_CHANGED, c, "key ids: " + String.join(" ",
+              jwks.getKeys().stream().map(k -> String.valueOf(k.getKeyID())).toList()));
           write(ex, 200, view(clients.find(id).orElseThrow()));
         }
         case "redirect-uris" -> {
           require(method, "PUT");
-          owned(principal, id);
+          OAuthClient c = owned(principal, id);
           List<String> uris = strings(readJson(ex.body(MAX_BODY)), "redirectUris");
           refusingBadInput(() -> clients.setRedirectUris(id, uris));
+          changed(ex, principal, AdminAction.CLIENT_REDIRECT_URIS_CHANGED, c,
+              "redirectUris: " + String.join(" ", uris));
           write(ex, 200, view(clients.find(id).orElseThrow()));
         }
         case "scope" -> {
           require(method, "PUT");
-          owned(principal, id);
+          OAuthClient c = owned(principal, id);
           String scope = required(readJson(ex.body(MAX_BODY)), "scope");
           if (Scopes.tryParse(scope).isEmpty()) {
             throw FhirException.badRequest("scope must be space-separated SMART scopes", "scope");
           }
           refusingBadInput(() -> clients.setScope(id, scope));
+          changed(ex, principal, AdminAction.CLIENT_SCOPE_CHANGED, c, "scope: " + scope);
           write(ex, 200, view(clients.find(id).orElseThrow()));
         }
         default -> throw FhirException.notFound("no route for " + ex.request().getRequestURI());
@@ -150,7 +167,26 @@ public final class AdminRoutes {
     }
     ClientProfile profile = refusingBadInput(() -> ClientProfile.of(publicClient, firstParty, redirectUris,
         idTokenAlg));
-    write(ex, 201, credentials(clients.create(project, scope, admin, profile)));
+    ClientCredentials created = clients.create(project, scope, admin, profile);
+    audit.changed(AdminAction.CLIENT_CREATED, actor(ex, principal), created.project(), created.clientId(), null,
+        "scope: " + created.scope() + "; admin: " + admin + "; public: " + publicClient);
+    write(ex, 201, credentials(created));
+  }
+
+  private void changed(Exchange ex, Principal principal, AdminAction action, OAuthClient client, String detail) {
+    audit.changed(action, actor(ex, principal), client.project(), client.clientId(), null, detail);
+  }
+
+  /** Who is making an admin change: the client, and the person signed in to it when there is one. */
+  static AdminActor actor(Exchange ex, Principal principal, UserStore users) {
+    String userId = principal.user().orElse(null);
+    User person = userId == null ? null : users.find(userId).orElse(null);
+    return new AdminActor(ex.request().getRemoteAddr(), principal.clientId(), userId,
+        person == null ? null : person.fhirUser(), person == null ? null : person.email());
+  }
+
+  private AdminActor actor(Exchange ex, Principal principal) {
+    return actor(ex, principal, users);
   }
 
   /** Runs a store call whose {@link IllegalArgumentException} names bad input: 400 with its message. */
@@ -221,14 +257,17 @@ public final class AdminRoutes {
     switch (segments.get(2)) {
       case "disable" -> {
         require(method, "POST");
-        ownedUser(principal, id);
+        User u = ownedUser(principal, id);
         users.disable(id);
+        audit.changed(AdminAction.USER_DISABLED, actor(ex, principal), u.project(), u.id(), u.fhirUser(), null);
         write(ex, 200, userView(users.find(id).orElseThrow(() -> userNotFound(id))));
       }
       case "reset-password" -> {
         require(method, "POST");
-        ownedUser(principal, id);
+        User u = ownedUser(principal, id);
         PasswordLinks.Link link = links.reset(id).orElseThrow(() -> userNotFound(id));
+        // the link itself is never recorded: it sets the password
+        audit.changed(AdminAction.USER_PASSWORD_RESET, actor(ex, principal), u.project(), u.id(), u.fhirUser(), null);
         write(ex, 200, withLink(ex, users.find(id).orElseThrow(() -> userNotFound(id)), link));
       }
       default -> throw FhirException.notFound("no route for " + ex.request().getRequestURI());
@@ -262,6 +301,8 @@ public final class AdminRoutes {
       throw FhirException.badRequest(e.getMessage(), fieldNamedIn(e.getMessage()));
     }
     PasswordLinks.Link link = links.issue(user.id()).orElseThrow(() -> userNotFound(user.id()));
+    audit.changed(AdminAction.USER_CREATED, actor(ex, principal), user.project(), user.id(), user.fhirUser(),
+        "scope: " + user.allowedScopes() + "; admin: " + user.admin());
     write(ex, 201, withLink(ex, user, link));
   }
 

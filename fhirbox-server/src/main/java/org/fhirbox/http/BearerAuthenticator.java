@@ -1,5 +1,6 @@
 package org.fhirbox.http;
 
+import org.fhirbox.audit.ClientAuthListener;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.auth.ClientAuthException;
 import org.fhirbox.auth.OAuthClient;
@@ -15,17 +16,22 @@ import org.fhirbox.core.FhirException;
  * Finds the caller of a FHIR or admin request from {@code Authorization: Bearer <access token>}
  * or {@code Basic base64(clientId:secret)}. Missing or invalid credentials give 401; the
  * messages never contain the token or secret. Basic grants what a client_credentials token would:
- * the client's {@code system/} scopes and {@code admin} (403 when it has neither).
+ * the client's {@code system/} scopes and {@code admin} (403 when it has neither). A refused
+ * {@code Basic} authentication is told to the audit listener (a throttled one only when it is the
+ * first refused by its limit within a minute); a successful one is not, as it comes with every
+ * request.
  */
 public final class BearerAuthenticator implements FhirboxServlet.Authenticator {
   private static final String CHALLENGE = "Bearer realm=\"fhirbox\"";
 
   private final TokenService tokens;
   private final ClientAuthenticator clients;
+  private final ClientAuthListener audit;
 
-  public BearerAuthenticator(TokenService tokens, ClientAuthenticator clients) {
+  public BearerAuthenticator(TokenService tokens, ClientAuthenticator clients, ClientAuthListener audit) {
     this.tokens = tokens;
     this.clients = clients;
+    this.audit = audit;
   }
 
   @Override
@@ -46,8 +52,9 @@ public final class BearerAuthenticator implements FhirboxServlet.Authenticator {
     if (h.regionMatches(true, 0, "Basic ", 0, 6)) {
       String[] idSecret = basicCredentials(h)
           .orElseThrow(() -> FhirException.unauthorized("malformed Basic credentials"));
+      String remote = ex.request().getRemoteAddr();
       try {
-        OAuthClient c = clients.bySecret(idSecret[0], idSecret[1], ex.request().getRemoteAddr());
+        OAuthClient c = clients.bySecret(idSecret[0], idSecret[1], remote);
         // as client_credentials: no person is signed in, so only the client's system/ scopes
         Scopes scopes = c.allowedScopes().withoutPerson();
         if (scopes.isEmpty()) {
@@ -56,6 +63,9 @@ public final class BearerAuthenticator implements FhirboxServlet.Authenticator {
         }
         return new Principal(c.clientId(), c.project(), scopes);
       } catch (ClientAuthException e) {
+        if (e.toRecord()) {
+          audit.refused(remote, e.clientId(), e.project(), "basic", e.reason());
+        }
         if (e.throttled()) {
           throw FhirException.tooManyRequests(e.getMessage(), e.retryAfterSeconds());
         }

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
+import org.fhirbox.audit.AdminAction;
+import org.fhirbox.audit.AdminListener;
+import org.fhirbox.auth.UserStore;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.JobService;
@@ -18,13 +21,18 @@ import org.fhirbox.model.IngestJob;
  * POST /admin/jobs/{id}/retry                                           the job, queued again (409 unless
  *                                                                       failed or skipped)
  * </pre>
+ * A retry is told to the audit listener ({@link AdminAction#INGEST_JOB_RETRIED}).
  */
 public final class JobRoutes {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final JobService jobs;
+  private final UserStore users;
+  private final AdminListener audit;
 
-  public JobRoutes(JobService jobs) {
+  public JobRoutes(JobService jobs, UserStore users, AdminListener audit) {
     this.jobs = jobs;
+    this.users = users;
+    this.audit = audit;
   }
 
   /** Dispatches {@code segments}, the path after {@code /admin/jobs}. */
@@ -34,6 +42,8 @@ public final class JobRoutes {
         throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use POST", "POST");
       }
       IngestJob job = jobs.retry(principal, segments.get(0));
+      audit.changed(AdminAction.INGEST_JOB_RETRIED, AdminRoutes.actor(ex, principal, users), job.project(), job.id(),
+          null, job.resourceType() + "/" + job.resourceId() + " attachment " + job.attachmentIndex());
       ObjectNode body = JSON.createObjectNode();
       put(body, job);
       write(ex, body);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.List;
 import java.util.function.Supplier;
+import org.fhirbox.audit.ClientAuthListener;
 import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.ClientAuthenticator;
@@ -39,9 +40,10 @@ public final class OAuthRoutes {
    * @param issuer the {@code iss} of tokens (the base URL unless configured)
    */
   public OAuthRoutes(ClientAuthenticator clientAuth, AppClients appClients, TokenService tokens, SignInModule signIn,
-      ResourceService resources, SignInListener audit, Supplier<String> issuer, ObjectMapper json) {
-    TokenClientAuth clients = new TokenClientAuth(clientAuth);
-    this.token = new TokenEndpoint(clients, tokens, new UserGrants(tokens, signIn, audit), json);
+      ResourceService resources, SignInListener audit, ClientAuthListener clientAudit, Supplier<String> issuer,
+      ObjectMapper json) {
+    TokenClientAuth clients = new TokenClientAuth(clientAuth, clientAudit);
+    this.token = new TokenEndpoint(clients, tokens, new UserGrants(tokens, signIn, audit), json, clientAudit);
     this.authorize = new AuthorizeEndpoint(clientAuth, appClients, signIn, new PatientPicker(resources), audit);
     this.revocation = new TokenRevocation(clients, signIn.refreshTokens(), tokens, signIn.users(), audit, json);
     this.introspection = new TokenIntrospection(clients, tokens, signIn.refreshTokens(), issuer, json);

@@ -1,6 +1,7 @@
 package org.fhirbox.http;
 
 import java.util.Map;
+import org.fhirbox.audit.ClientAuthListener;
 import org.fhirbox.auth.ClientAuthException;
 import org.fhirbox.auth.ClientAuthenticator;
 import org.fhirbox.auth.OAuthClient;
@@ -10,13 +11,32 @@ import org.fhirbox.auth.OAuthClient;
  * client authenticates by client_secret_basic, client_secret_post or private_key_jwt; a public
  * client, where allowed, names itself with {@code client_id} and nothing else (SMART App Launch:
  * "authentication is not possible (and thus not required)"). Failures are throttled as for
- * every client authentication.
+ * every client authentication. Every refused client authentication is told to the audit
+ * listener (a throttled one only when it is the first refused by its limit within a minute).
  */
 final class TokenClientAuth {
   private final ClientAuthenticator clients;
+  private final ClientAuthListener audit;
 
-  TokenClientAuth(ClientAuthenticator clients) {
+  TokenClientAuth(ClientAuthenticator clients, ClientAuthListener audit) {
     this.clients = clients;
+    this.audit = audit;
+  }
+
+  /**
+   * How the request authenticates its client: {@code client_secret_basic}, {@code client_secret_post},
+   * {@code private_key_jwt}, or {@code public} (client_id alone).
+   */
+  static String method(Exchange ex, Map<String, String> form) {
+    String authorization = ex.header("Authorization");
+    if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+      return "client_secret_basic";
+    }
+    if (form.containsKey("client_secret")) {
+      return "client_secret_post";
+    }
+    boolean jwt = form.containsKey("client_assertion") || form.containsKey("client_assertion_type");
+    return jwt ? "private_key_jwt" : "public";
   }
 
   /** Whether {@code clientId} is a client of {@code project} that is not disabled: one whose tokens may be used. */
@@ -71,6 +91,9 @@ final class TokenClientAuth {
       }
       return client;
     } catch (ClientAuthException e) {
+      if (e.toRecord()) {
+        audit.refused(remote, e.clientId(), e.project(), method(ex, form), e.reason());
+      }
       if (e.throttled()) {
         throw new OAuthError(429, "temporarily_unavailable", e.getMessage(),
             Map.of("Retry-After", Long.toString(e.retryAfterSeconds())));

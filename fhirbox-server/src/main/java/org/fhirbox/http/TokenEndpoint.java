@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.fhirbox.audit.ClientAuthListener;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.TokenService;
@@ -13,6 +14,8 @@ import org.fhirbox.auth.TokenService;
  * Backend Services: the client's {@code system/} scopes and {@code admin}, never the {@code user/}
  * or {@code patient/} ones it may be registered with for sign-ins) here, {@code authorization_code} and {@code refresh_token} (SMART App Launch)
  * in {@link UserGrants}. Errors are OAuth2 error objects (RFC 6749 §5.2), not OperationOutcomes.
+ * Each {@code client_credentials} token issued is told to the audit listener, with the client,
+ * its authentication method, the caller's address and the scope granted.
  */
 final class TokenEndpoint {
   /** Why a client registered without system/ scopes gets nothing by itself (also Basic on the FHIR API). */
@@ -24,8 +27,11 @@ final class TokenEndpoint {
   private final TokenService tokens;
   private final UserGrants userGrants;
   private final ObjectMapper json;
+  private final ClientAuthListener audit;
 
-  TokenEndpoint(TokenClientAuth clients, TokenService tokens, UserGrants userGrants, ObjectMapper json) {
+  TokenEndpoint(TokenClientAuth clients, TokenService tokens, UserGrants userGrants, ObjectMapper json,
+      ClientAuthListener audit) {
+    this.audit = audit;
     this.clients = clients;
     this.tokens = tokens;
     this.userGrants = userGrants;
@@ -74,6 +80,8 @@ final class TokenEndpoint {
           + " without a person signed in (client_credentials grants only the client's system/ scopes)");
     }
     TokenService.IssuedToken issued = tokens.issue(client, granted);
+    audit.tokenIssued(ex.request().getRemoteAddr(), client.clientId(), client.project(),
+        TokenClientAuth.method(ex, form), issued.scope());
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("access_token", issued.accessToken());
     body.put("token_type", "Bearer");

@@ -301,6 +301,23 @@ class R4ValidatorTest {
   }
 
   @Test
+  void clientAuthenticationAndAdminChangeAuditEventsAreValid() throws Exception {
+    ProjectClients clients = new ProjectClients(server);
+    ProjectClients.Credentials c = clients.create("default", "system/*.rs", false);
+    clients.token(c);
+    ProjectClients.Credentials wrong = new ProjectClients.Credentials(c.clientId(), "not-the-secret", c.project());
+    assertThat(clients.tokenResponse(wrong).statusCode()).isEqualTo(401);
+    HttpResponse<String> auth = Poll.until("client AuditEvents",
+        () -> http.get("fhir/R4/AuditEvent?type=110114&altid=" + c.clientId()),
+        r -> r.statusCode() == 200 && SmartApp.read(r.body()).path("total").asInt() >= 2);
+    assertValid("client authentication AuditEvent search", auth, 200);
+    HttpResponse<String> admin = Poll.until("admin AuditEvents",
+        () -> http.get("fhir/R4/AuditEvent?type=110137&entity-name=" + c.clientId()),
+        r -> r.statusCode() == 200 && SmartApp.read(r.body()).path("total").asInt() >= 1);
+    assertValid("admin change AuditEvent search", admin, 200);
+  }
+
+  @Test
   void withoutTheBinaryUrlFieldBinaryJsonIsStrictR4AndXmlNeverHasIt() throws Exception {
     try (TestServer strict = TestServer.start(Map.of("FHIRBOX_BINARY_URL_FIELD", "false"))) {
       TestClient c = strict.client();

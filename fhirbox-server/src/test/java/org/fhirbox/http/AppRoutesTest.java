@@ -247,6 +247,11 @@ class AppRoutesTest {
     assertThat(again.get("state").asText()).isEqualTo("queued");
     assertThat(again.get("attempts").asInt()).isZero();
     assertThat(again.get("lastError").isNull()).isTrue();
+    JsonNode audited = Poll.until("the retry's AuditEvent", () -> JSON.readTree(
+        admin.get("fhir/R4/AuditEvent?type=110100&entity-name=" + id).body()).path("entry"), e -> e.size() > 0)
+        .get(0).get("resource");
+    assertThat(audited.at("/subtype/0/code").asText()).isEqualTo("ingest-job-retried");
+    assertThat(audited.at("/agent/0/altId").asText()).isEqualTo(TestServer.ADMIN_ID);
     JsonNode failedAgain = Poll.until("the job fails again", () -> job(admin, url), j -> j.get("state").asText().equals("failed"));
     assertThat(failedAgain.get("attempts").asInt()).as("the worker ran it once more").isEqualTo(1);
 

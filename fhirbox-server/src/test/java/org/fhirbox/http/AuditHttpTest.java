@@ -129,7 +129,9 @@ class AuditHttpTest {
       assertThat(events.stream().filter(e -> e.at("/subtype/0/code").asText().equals("read"))).hasSize(2);
 
       // searchable like any resource, by the project's admins only
-      assertThat(auditEvents(admin, "&altid=" + readerCred.clientId())).hasSize(4);
+      assertThat(auditEvents(admin, "&type=rest&altid=" + readerCred.clientId())).hasSize(4);
+      // and the client's token, issued by client_credentials, is an event of that client too
+      assertThat(auditEvents(admin, "&type=110114&altid=" + readerCred.clientId())).hasSize(1);
       assertThat(auditEvents(admin, "&subtype=" + ProjectClients.enc("http://hl7.org/fhir/restful-interaction|create")))
           .hasSize(1);
       assertThat(reader.get("fhir/R4/AuditEvent?_count=50").statusCode()).isEqualTo(403);
@@ -138,9 +140,10 @@ class AuditHttpTest {
       HttpResponse<String> history = wideReader.get("fhir/R4/_history?_count=100");
       assertThat(history.statusCode()).isEqualTo(200);
       assertThat(history.body()).contains("Binary/" + id).doesNotContain("AuditEvent");
-      // and never in another project
+      // and never in another project (whose own admin's creation and token are its only events)
       TestClient otherAdmin = clients.bearer(clients.create("elsewhere", "system/*.cruds", true));
-      assertThat(auditEvents(otherAdmin, "")).isEmpty();
+      assertThat(auditEvents(otherAdmin, "&entity=Binary/" + id)).isEmpty();
+      assertThat(auditEvents(otherAdmin, "&type=rest")).isEmpty();
       assertThat(server.server().audit().trail().orElseThrow().droppedCount()).isZero();
     }
   }
