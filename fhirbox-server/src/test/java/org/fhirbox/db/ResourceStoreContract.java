@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +19,7 @@ import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.fhir.SearchIndexer;
+import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
@@ -136,28 +135,13 @@ abstract class ResourceStoreContract extends BinaryContentStoreContract {
   @Test
   void aNewVersionIsNeverOlderThanThePreviousOneWhenTheWritersClockIsBehind() {
     // node A writes version 1 at 10 s; node B, its clock 5 s behind, then writes versions 2 and 3
-    java.util.Deque<Long> clock = new java.util.ArrayDeque<>(List.of(10_000L, 5_000L, 4_000L));
+    TestClock clock = new TestClock(Instant.ofEpochMilli(10_000));
     ResourceRepository repository = new ResourceRepository(new FhirCodec(TestServer.FHIR),
-        new AttachmentNormalizer(TestServer.FHIR, url -> Optional.empty()), new SearchIndexer(TestServer.FHIR),
-        new Clock() {
-          @Override
-          public Instant instant() {
-            return Instant.ofEpochMilli(clock.pop());
-          }
-
-          @Override
-          public ZoneId getZone() {
-            return ZoneOffset.UTC;
-          }
-
-          @Override
-          public Clock withZone(ZoneId zone) {
-            return this;
-          }
-        });
+        new AttachmentNormalizer(TestServer.FHIR, url -> Optional.empty()), new SearchIndexer(TestServer.FHIR), clock);
     for (int i = 0; i < 2; i++) {
       store.inTransaction(tx -> repository.update(tx, "p", "Patient", "c", new Patient().setActive(true).setId("c"),
           null, null, null));
+      clock.advance(Duration.ofMillis(i == 0 ? -5_000 : -1_000));
     }
     store.inTransaction(tx -> repository.delete(tx, "p", "Patient", "c", null));
     List<StoredResource> history = this.<Page>q(tx -> tx.history(new HistoryQuery("p", null, null,
