@@ -117,6 +117,14 @@ public final class Thumbnails {
     }
     try (ImageInputStream in = new BlobImageInput(blobs, content.blobKey(), content.size())) {
       return make(in);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw MissingContent.of(content, e);
+    } catch (FhirException e) {
+      // ImageIO's format probe may read a lost blob as no image: ask the store before saying so
+      if (e.status() == 422 && blobs.size(content.blobKey()).isEmpty()) {
+        throw MissingContent.of(content, e);
+      }
+      throw e;
     } finally {
       running.release();
     }

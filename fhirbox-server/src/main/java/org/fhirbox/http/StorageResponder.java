@@ -22,15 +22,13 @@ import java.util.Optional;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.http.HttpDateTime;
 import org.fhirbox.core.FhirException;
-import org.fhirbox.core.IssueKind;
+import org.fhirbox.binary.MissingContent;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.ServedType;
 import org.fhirbox.http.RangeRequest.Full;
 import org.fhirbox.http.RangeRequest.Partial;
 import org.fhirbox.http.RangeRequest.Unsatisfiable;
 import org.fhirbox.storage.BlobStore;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Sends one Binary version's bytes for GET and HEAD: validators, conditional requests
@@ -43,7 +41,6 @@ import org.slf4j.LoggerFactory;
  * about as GET finds out by reading it (before any byte of the body leaves), so both agree.
  */
 public final class StorageResponder {
-  private static final Logger LOG = LoggerFactory.getLogger(StorageResponder.class);
   // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
   static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
@@ -81,7 +78,7 @@ public final class StorageResponder {
     }
     if ((head || length == 0) && store.size(content.blobKey()).isEmpty()) {
       // GET finds a lost blob by reading it; HEAD (and an empty body, which reads nothing) asks.
-      throw missing(content, null);
+      throw MissingContent.of(content, null);
     }
 
     ServedType served = ServedType.of(content.contentType());
@@ -221,19 +218,8 @@ public final class StorageResponder {
     try {
       store.transferTo(content.blobKey(), offset, length, channel(out));
     } catch (NoSuchFileException e) {
-      throw missing(content, e);
+      throw MissingContent.of(content, e);
     }
-  }
-
-  /**
-   * A Binary version whose blob is not in the store: data lost, not the caller's fault, so a 500
-   * that says so (logged once, with the blob key), and before any byte of the body was sent.
-   */
-  private static FhirException missing(BinaryContent content, Throwable cause) {
-    String what = "the stored content of Binary/" + content.binaryId() + " version " + content.versionId()
-        + " is missing";
-    LOG.error("{} (project {}): blob {} is not in the blob store", what, content.project(), content.blobKey().value());
-    return new FhirException(IssueKind.EXCEPTION, what, cause);
   }
 
   /**

@@ -241,6 +241,14 @@ class BinaryRestTest {
     Files.delete(server.dataDir().resolve("blobs").resolve(key.substring(0, 2)).resolve(key.substring(2, 4))
         .resolve(key));
 
+    // its thumbnail too: the lost blob is no "not an image" 422
+    String thumbnail = new ObjectMapper().readTree(http.get(path + "/$presigned-url?thumbnail=true").body())
+        .at("/parameter/0/valueUrl").asText();
+    HttpResponse<byte[]> thumb = raw(thumbnail);
+    assertThat(thumb.statusCode()).as(new String(thumb.body(), StandardCharsets.UTF_8)).isEqualTo(500);
+    assertThat(new String(thumb.body(), StandardCharsets.UTF_8))
+        .contains("the stored content of Binary/" + id + " version 1 is missing");
+
     for (String target : List.of(path, signed)) {
       HttpResponse<byte[]> get = raw(target);
       HttpResponse<byte[]> head = http.sendBytes(http.request(target).header("Accept", "*/*")
