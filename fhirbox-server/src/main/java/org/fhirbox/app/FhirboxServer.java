@@ -226,7 +226,7 @@ public final class FhirboxServer implements AutoCloseable {
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json, audit.adminListener()),
         errors, List.of(new ReadinessCheck("database", database::isReachable),
             new ReadinessCheck("blobStore", blobs::isReachable)),
-        new JobRoutes(new JobService(store, clock), auth.users(), audit.adminListener()),
+        new JobRoutes(new JobService(store, clock, ingestJobs), auth.users(), audit.adminListener()),
         new AccountRoutes(auth.passwordLinks(), codec),
         new TusRoutes(uploads), new AppRoutes(AppAssets.load(FhirboxServer.class.getClassLoader()), json,
             config.seconds("FHIRBOX_REFRESH_TOKEN_TTL").toSeconds(), signing.objectUrls()));

@@ -40,6 +40,11 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
     this.clock = clock;
   }
 
+  /** Whether ingestion is switched off for {@code project} ({@code FHIRBOX_INGEST_DISABLED_PROJECTS}). */
+  public boolean disabled(String project) {
+    return disabledProjects.contains(project);
+  }
+
   @Override
   public void written(ResourceStore.Tx tx, String project, Written written) {
     StoredResource s = written.stored();

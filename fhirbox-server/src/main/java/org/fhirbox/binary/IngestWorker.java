@@ -65,6 +65,7 @@ public final class IngestWorker implements AutoCloseable {
   private record Outcome(State state, String error, String binaryId, Instant nextAttemptAt) {}
 
   private static final String LEASE_LOST = "the job's lease passed to another node, which goes on with it";
+  static final String DISABLED = "ingestion is switched off for this project (FHIRBOX_INGEST_DISABLED_PROJECTS)";
 
   /** This node no longer holds the job's lease: what it was about to write is rolled back. */
   private static final class LeaseLost extends RuntimeException {
@@ -165,6 +166,10 @@ public final class IngestWorker implements AutoCloseable {
   }
 
   private Outcome process(IngestJob job, Cancellation fetch) {
+    if (jobs.disabled(job.project())) {
+      // queued before ingestion was switched off for its project: nothing is fetched for it now
+      return new Outcome(State.SKIPPED, DISABLED, job.binaryId(), null);
+    }
     if (locateCurrent(job).isEmpty()) {
       return repointedAlready(job) ? new Outcome(State.DONE, null, job.binaryId(), null)
           : new Outcome(State.SKIPPED, "the Attachment no longer has this url", job.binaryId(), null);

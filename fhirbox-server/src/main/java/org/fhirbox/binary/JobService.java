@@ -13,19 +13,25 @@ import org.fhirbox.db.ResourceStore;
 public final class JobService {
   private final ResourceStore store;
   private final Clock clock;
+  private final IngestJobs jobs;
 
-  public JobService(ResourceStore store, Clock clock) {
+  public JobService(ResourceStore store, Clock clock, IngestJobs jobs) {
     this.store = store;
     this.clock = clock;
+    this.jobs = jobs;
   }
 
   /**
    * Queues a failed or skipped job of the caller's project again, due now, its attempts counted
-   * afresh. 404 for another project's job or none; 409 for a job that has not failed.
+   * afresh. 404 for another project's job or none; 409 for a job that has not failed, or of a
+   * project whose ingestion is switched off.
    */
   public IngestJob retry(Principal principal, String id) {
     if (!principal.access().isAdmin()) {
       throw FhirException.forbidden("retrying jobs needs project administration rights");
+    }
+    if (jobs.disabled(principal.project())) {
+      throw FhirException.conflict(IngestWorker.DISABLED + ": no job of it is retried");
     }
     return store.inTransaction(tx -> {
       IngestJob job = tx.ingestJobs().find(id).filter(j -> j.project().equals(principal.project()))

@@ -426,6 +426,57 @@ class IngestionTest {
     }
   }
 
+  @Test
+  void jobsOfAProjectWhoseIngestionWasSwitchedOffAreNeitherFetchedNorRetried() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    CountDownLatch midFetch = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    upstream.on("/files/switched-off.bin", ex -> {
+      calls.incrementAndGet();
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      ex.sendResponseHeaders(200, 2000);
+      ex.getResponseBody().write(new byte[100]);
+      ex.getResponseBody().flush();
+      midFetch.countDown();
+      release.await(30, TimeUnit.SECONDS);
+    });
+    String url = upstream.origin() + "/files/switched-off.bin";
+    String failedUrl = upstream.origin() + "/files/switched-off-missing.png";
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fhirbox-switched-off");
+    Map<String, String> s = new java.util.HashMap<>(settings(upstream));
+    s.put("FHIRBOX_PORT", "0");
+    s.put("FHIRBOX_BIND", "127.0.0.1");
+    s.put("FHIRBOX_DATA_DIR", dir.toString());
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    try {
+      try (FhirboxServer first = new FhirboxServer(FhirboxConfig.of(s), TestServer.FHIR).start()) {
+        createMedia(admin(first), failedUrl, "image/png");
+        awaitJob(admin(first), failedUrl, "failed");
+        createMedia(admin(first), url, null);
+        assertThat(midFetch.await(30, TimeUnit.SECONDS)).isTrue();
+      } finally {
+        release.countDown();
+      }
+      // the same data, with ingestion switched off for the project: the job cut off by the restart
+      // is skipped, not fetched again, and the failed one is not retried
+      s.put("FHIRBOX_INGEST_DISABLED_PROJECTS", "default");
+      try (FhirboxServer second = new FhirboxServer(FhirboxConfig.of(s), TestServer.FHIR).start()) {
+        TestClient c = admin(second);
+        JsonNode skipped = awaitJob(c, url, "skipped");
+        assertThat(skipped.get("lastError").asText()).contains("FHIRBOX_INGEST_DISABLED_PROJECTS");
+        assertThat(calls.get()).isEqualTo(1);
+        String failedId = job(c, failedUrl).get("id").asText();
+        HttpResponse<String> retry = c.postJson("admin/jobs/" + failedId + "/retry", "");
+        assertThat(retry.statusCode()).as(retry.body()).isEqualTo(409);
+        assertThat(retry.body()).contains("FHIRBOX_INGEST_DISABLED_PROJECTS");
+        assertThat(job(c, failedUrl).get("state").asText()).isEqualTo("failed");
+      }
+    } finally {
+      TestServer.deleteTree(dir);
+    }
+  }
+
   private static TestClient admin(FhirboxServer s) {
     return new TestClient(s.baseUrl()).withHeader("Authorization", "Basic " + Base64.getEncoder()
         .encodeToString((TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET).getBytes()));
