@@ -395,12 +395,7 @@ class IngestionTest {
     });
     String url = upstream.origin() + "/files/restart.bin";
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fhirbox-restart");
-    Map<String, String> s = new java.util.HashMap<>(settings(upstream));
-    s.put("FHIRBOX_PORT", "0");
-    s.put("FHIRBOX_BIND", "127.0.0.1");
-    s.put("FHIRBOX_DATA_DIR", dir.toString());
-    s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
-    s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    Map<String, String> s = onDataDir(dir);
     FhirboxConfig config = FhirboxConfig.of(s);
     try {
       FhirboxServer first = new FhirboxServer(config, TestServer.FHIR).start();
@@ -443,12 +438,7 @@ class IngestionTest {
     String url = upstream.origin() + "/files/switched-off.bin";
     String failedUrl = upstream.origin() + "/files/switched-off-missing.png";
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fhirbox-switched-off");
-    Map<String, String> s = new java.util.HashMap<>(settings(upstream));
-    s.put("FHIRBOX_PORT", "0");
-    s.put("FHIRBOX_BIND", "127.0.0.1");
-    s.put("FHIRBOX_DATA_DIR", dir.toString());
-    s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
-    s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    Map<String, String> s = onDataDir(dir);
     try {
       try (FhirboxServer first = new FhirboxServer(FhirboxConfig.of(s), TestServer.FHIR).start()) {
         createMedia(admin(first), failedUrl, "image/png");
@@ -475,6 +465,17 @@ class IngestionTest {
     } finally {
       TestServer.deleteTree(dir);
     }
+  }
+
+  /** The settings of a server of this class's upstream on {@code dir}, for servers that follow one another there. */
+  private static Map<String, String> onDataDir(java.nio.file.Path dir) {
+    Map<String, String> s = new java.util.HashMap<>(settings(upstream));
+    s.put("FHIRBOX_PORT", "0");
+    s.put("FHIRBOX_BIND", "127.0.0.1");
+    s.put("FHIRBOX_DATA_DIR", dir.toString());
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
+    s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
+    return s;
   }
 
   private static TestClient admin(FhirboxServer s) {
