@@ -2,16 +2,26 @@ package org.fhirbox.http;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.util.List;
 import java.util.Set;
 
 /**
- * CORS for {@code /storage}, {@code /fhir} and {@code /oauth2} (Fetch standard). Allowed origins
- * come from {@code FHIRBOX_CORS_ORIGINS}: {@code *} (the default) or a comma-separated list.
- * No route authenticates with cookies; bearer tokens are sent explicitly. Even so, Medplum's JS client sends
- * every request with {@code credentials: 'include'}, which a browser only lets through when the
- * response names the exact origin and allows credentials; listed origins get both. {@code *}
- * never allows credentials (the Fetch standard forbids it, and reflecting any origin would let
- * every site use a browser's cached Basic credentials).
+ * CORS for {@code /storage}, {@code /fhir}, the OAuth endpoints an app calls itself
+ * ({@code /oauth2/token}, {@code revoke}, {@code introspect}, {@code userinfo}) and the
+ * {@code /.well-known} documents (Fetch standard). Allowed origins come from
+ * {@code FHIRBOX_CORS_ORIGINS}: {@code *} (the default) or a comma-separated list. These routes
+ * authenticate with what the caller sends explicitly (a bearer token, client credentials), never
+ * with a cookie. Even so, Medplum's JS client sends every request with
+ * {@code credentials: 'include'}, which a browser only lets through when the response names the
+ * exact origin and allows credentials; listed origins get both. {@code *} never allows
+ * credentials (the Fetch standard forbids it, and reflecting any origin would let every site use
+ * a browser's cached Basic credentials).
+ *
+ * <p>The pages a person uses in the browser, which do rely on cookies (the sign-in request's
+ * cookie on {@code /oauth2/authorize}, {@code signin}, {@code patient} and {@code consent}, the
+ * CSRF cookie on {@code /account/...}), get no CORS at all ({@link #appliesTo}): with credentials
+ * allowed, script on a listed origin could otherwise read the patient picker or the consent page
+ * as the signed-in person, and no app needs to call them from script.
  */
 public final class Cors {
   // Cache-Control: Medplum's client sets it on uploads with progress (XMLHttpRequest). The Tus-*,
@@ -26,10 +36,24 @@ public final class Cors {
       + " WWW-Authenticate,"
       + " Upload-Offset, Upload-Length, Upload-Metadata, Upload-Defer-Length, Upload-Expires, Tus-Resumable,"
       + " Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm";
+  /** The {@code /oauth2/} pages a person's browser reaches with the sign-in request's cookie. */
+  private static final Set<String> COOKIE_PAGES = Set.of("authorize", "signin", "patient", "consent");
   private final Set<String> origins;
 
   public Cors(Set<String> origins) {
     this.origins = origins.isEmpty() ? Set.of("*") : Set.copyOf(origins);
+  }
+
+  /**
+   * False for the cookie-based pages (sign-in, patient picker, consent, {@code /account/...}),
+   * which get no CORS headers and whose preflight is not granted; true for every other route.
+   * {@code path} is the request's decoded path segments.
+   */
+  public static boolean appliesTo(List<String> path) {
+    if (!path.isEmpty() && path.get(0).equals("account")) {
+      return false;
+    }
+    return !(path.size() == 2 && path.get(0).equals("oauth2") && COOKIE_PAGES.contains(path.get(1)));
   }
 
   /**

@@ -52,10 +52,20 @@ public final class FhirboxServlet extends HttpServlet {
   protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     Exchange ex = new Exchange(req, resp, baseUrl.get());
     try {
-      if (cors.apply(req, resp)) {
+      List<String> path;
+      try {
+        path = segments(req.getRequestURI());
+      } catch (FhirException e) {
+        // a malformed path is refused as any route's error is, readable by an allowed origin
+        if (cors.apply(req, resp)) {
+          return;
+        }
+        throw e;
+      }
+      if (Cors.appliesTo(path) && cors.apply(req, resp)) {
         return;
       }
-      route(ex, segments(req.getRequestURI()));
+      route(ex, path);
     } catch (Throwable t) {
       if (t instanceof Error err && !(t instanceof OutOfMemoryError)) {
         throw err;

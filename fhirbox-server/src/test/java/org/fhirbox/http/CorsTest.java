@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
+import org.fhirbox.testing.FormBrowser;
+import org.fhirbox.testing.FormBrowser.Page;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -88,5 +93,57 @@ class CorsTest {
         }
       }
     }
+  }
+
+  @Test
+  void theCookieBasedSignInPagesAnswerAListedOriginWithoutCors() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP))) {
+      String patient = TestClient.createdId(new ProjectClients(server).client("cors", "system/*.cruds")
+          .postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Hopper\"}]}"));
+      SmartApp app = SmartApp.register(server, "cors", "patient/*.rs launch/patient", true, false, APP + "/cb");
+      SmartApp.user(server, "cors", "nurse@example.org", "Practitioner/nurse", "user/*.rs");
+      Map<String, String> origin = Map.of("Origin", APP);
+      FormBrowser browser = new FormBrowser();
+
+      Page signIn = browser.get(app.authorizeUrl("launch/patient patient/*.rs", Map.of()), origin);
+      assertThat(signIn.status()).as(signIn.body()).isEqualTo(200);
+      assertNoCors(signIn);
+      Page picker = browser.submit(signIn, "oauth2/signin", Map.of("email", "nurse@example.org",
+          "password", SmartApp.PASSWORD), origin);
+      assertThat(picker.body()).contains("Choose a patient");
+      assertNoCors(picker);
+      // the picker, read with the person's cookie, lists the patients they may see
+      Page found = browser.get(server.baseUrl() + "oauth2/patient?q=Hopper", origin);
+      assertThat(FormBrowser.radioValues(found, "patient")).containsExactly(patient);
+      assertNoCors(found);
+      Page consent = browser.submit(found, "oauth2/patient", Map.of("patient", patient), origin);
+      assertThat(consent.body()).contains("Allow access?");
+      assertNoCors(consent);
+      Page allowed = browser.submit(consent, "oauth2/consent", Map.of("decision", "allow"), origin);
+      assertThat(allowed.location().toString()).startsWith(APP + "/cb?");
+      assertNoCors(allowed);
+
+      for (String path : List.of("oauth2/authorize", "oauth2/signin", "oauth2/patient", "oauth2/consent",
+          "account/set-password")) {
+        Page preflight = browser.send("OPTIONS", server.baseUrl() + path, Map.of("Origin", APP,
+            "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"));
+        assertThat(preflight.status()).as(path).isNotEqualTo(204);
+        assertNoCors(preflight);
+      }
+      // the endpoints an app calls from script keep their CORS
+      for (String path : List.of("oauth2/token", "oauth2/revoke", "oauth2/introspect", "oauth2/userinfo",
+          ".well-known/smart-configuration", ".well-known/openid-configuration", ".well-known/jwks.json")) {
+        Page preflight = browser.send("OPTIONS", server.baseUrl() + path, Map.of("Origin", APP,
+            "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"));
+        assertThat(preflight.status()).as(path).isEqualTo(204);
+        assertThat(preflight.header("Access-Control-Allow-Origin")).as(path).hasValue(APP);
+      }
+    }
+  }
+
+  private static void assertNoCors(Page page) {
+    assertThat(page.header("Access-Control-Allow-Origin")).as(page.body()).isEmpty();
+    assertThat(page.header("Access-Control-Allow-Credentials")).isEmpty();
+    assertThat(page.header("Access-Control-Allow-Methods")).isEmpty();
   }
 }

@@ -86,7 +86,21 @@ public final class FormBrowser {
   }
 
   public Page get(String url) {
-    return send(HttpRequest.newBuilder(URI.create(url)).GET());
+    return get(url, Map.of());
+  }
+
+  /** A GET with {@code headers} beside the cookies (an {@code Origin}, as a page's script would send). */
+  public Page get(String url, Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).GET();
+    headers.forEach(b::header);
+    return send(b);
+  }
+
+  /** A request of any method without a body, with {@code headers} beside the cookies (a CORS preflight). */
+  public Page send(String method, String url, Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method, HttpRequest.BodyPublishers.noBody());
+    headers.forEach(b::header);
+    return send(b);
   }
 
   /** Posts {@code fields} as a form, with no hidden field added. */
@@ -97,9 +111,18 @@ public final class FormBrowser {
 
   /** Submits the page's form whose action ends in {@code action}: its hidden fields plus {@code fields}. */
   public Page submit(Page page, String action, Map<String, String> fields) {
+    return submit(page, action, fields, Map.of());
+  }
+
+  /** As {@link #submit(Page, String, Map)}, with {@code headers} beside the cookies. */
+  public Page submit(Page page, String action, Map<String, String> fields, Map<String, String> headers) {
     Map<String, String> all = new LinkedHashMap<>(page.hiddenFields(action));
     all.putAll(fields);
-    return post(page.formAction(action), all);
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(page.formAction(action)))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(encode(all)));
+    headers.forEach(b::header);
+    return send(b);
   }
 
   /** The value of a cookie the server set, if it is still set. */
