@@ -10,12 +10,15 @@ import org.fhirbox.db.Database;
  * constructor on {@link AuthModule}'s users and password sign-in: the authorization requests between
  * pages, authorization codes, refresh tokens ({@code FHIRBOX_REFRESH_TOKEN_TTL} seconds from the
  * sign-in, default 30 days) and ID tokens (signed RS256 with the server's RSA key, living as long
- * as an access token).
+ * as an access token). A stored authorization request is started at most
+ * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE} times a minute per caller address
+ * ({@link AddressRateLimiter}).
  */
 public final class SignInModule {
   private final UserStore users;
   private final SignIn passwordSignIn;
   private final AuthorizationRequests requests;
+  private final AddressRateLimiter requestLimiter;
   private final AuthorizationCodes codes;
   private final RefreshTokens refreshTokens;
   private final IdTokens idTokens;
@@ -25,6 +28,7 @@ public final class SignInModule {
     this.users = auth.users();
     this.passwordSignIn = auth.signIn();
     this.requests = new AuthorizationRequests(db, clock);
+    this.requestLimiter = new AddressRateLimiter(clock, config.getInt("FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE"));
     this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
     this.codes = new AuthorizationCodes(db, users, refreshTokens, clock);
     Supplier<String> issuer = auth.issuer();
@@ -45,6 +49,11 @@ public final class SignInModule {
 
   public AuthorizationRequests requests() {
     return requests;
+  }
+
+  /** Admits each new authorization request, per caller address, before it is stored. */
+  public AddressRateLimiter requestLimiter() {
+    return requestLimiter;
   }
 
   public AuthorizationCodes codes() {

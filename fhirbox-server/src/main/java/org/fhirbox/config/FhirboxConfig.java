@@ -83,6 +83,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_TOKEN_TTL", "3600");
     d.put("FHIRBOX_TOKEN_ISSUER", "");
     d.put("FHIRBOX_REFRESH_TOKEN_TTL", "2592000");
+    d.put("FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE", "60");
     d.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", "");
     d.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "");
     d.put("FHIRBOX_BOOTSTRAP_USER_EMAIL", "");

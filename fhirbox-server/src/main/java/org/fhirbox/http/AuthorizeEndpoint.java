@@ -41,6 +41,10 @@ import org.fhirbox.core.FhirException;
  * other error redirects to the app with {@code error}, {@code error_description} and
  * {@code state}.
  *
+ * <p>A valid request is stored only while its caller's address is within
+ * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE}; beyond it the person sees a 429 page with
+ * {@code Retry-After}, and nothing is stored.
+ *
  * <p>The request lives in {@link AuthorizationRequests}, found by a short-lived cookie
  * ({@value #COOKIE}: {@code HttpOnly}, {@code SameSite=Lax}, {@code Secure} when the server is
  * reached over https, limited to the {@code /oauth2/} path); every form also carries the
@@ -130,6 +134,13 @@ final class AuthorizeEndpoint {
       request = validate(ex, params, client.get(), redirectUri, state);
     } catch (Refusal r) {
       redirect(ex, errorUri(redirectUri, r.error, r.getMessage(), state));
+      return;
+    }
+    long wait = signIn.requestLimiter().tryAcquire(ex.request().getRemoteAddr());
+    if (wait > 0) {
+      SignInPages.error(ex, 429, "Too many sign-in requests", "Too many sign-ins were started from your network"
+          + " just now. Wait " + wait + " seconds, then go back to the app and start again.",
+          Map.of("Retry-After", Long.toString(wait)));
       return;
     }
     AuthorizationRequests.Cookie cookie = signIn.requests().start(request);

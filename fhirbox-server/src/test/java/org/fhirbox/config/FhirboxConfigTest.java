@@ -29,6 +29,8 @@ class FhirboxConfigTest {
   @org.junit.jupiter.params.provider.CsvSource({
       "FHIRBOX_INGEST_CONCURRENCY, 0, 'FHIRBOX_INGEST_CONCURRENCY must be between 1 and 1024, got 0'",
       "FHIRBOX_TOKEN_TTL, 0, 'FHIRBOX_TOKEN_TTL must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE, 0,"
+          + " 'FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE must be between 1 and 2147483647, got 0'",
       "FHIRBOX_INGEST_TIMEOUT, 0, 'FHIRBOX_INGEST_TIMEOUT must be between 1 and 2147483647, got 0'",
       "FHIRBOX_MAX_BINARY_BYTES, -1, 'FHIRBOX_MAX_BINARY_BYTES must be at least 1, got -1'",
       "FHIRBOX_INGEST_POLL_MILLIS, 0, 'FHIRBOX_INGEST_POLL_MILLIS must be between 1 and 2147483647, got 0'",
