@@ -113,10 +113,10 @@ public final class AuthorizationCodes {
       return new Outcome.Refused("redirect_uri differs from the one of the authorization request");
     }
     if (verifier == null || !VERIFIER.matcher(verifier).matches()) {
-      return new Outcome.Refused("code_verifier must have 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)");
+      return new Outcome.Refused("code_verifier must have 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1)");
     }
     if (!s256Matches(verifier, g.codeChallenge())) {
-      return new Outcome.Refused("code_verifier does not match the code_challenge (RFC 7636 §4.6)");
+      return new Outcome.Refused("code_verifier does not match the code_challenge (RFC 7636 section 4.6)");
     }
     int first = sql.update("use the authorization code", "UPDATE authorization_code SET used = TRUE"
         + " WHERE code_hash = ? AND used = FALSE", hash);

@@ -196,7 +196,7 @@ final class AuthorizeEndpoint {
       throw new Refusal("invalid_request", "code_challenge_method must be S256; plain is not supported");
     }
     if (!AuthorizationCodes.isS256Challenge(challenge)) {
-      throw new Refusal("invalid_request", "code_challenge must be 43 base64url characters (RFC 7636 §4.2)");
+      throw new Refusal("invalid_request", "code_challenge must be 43 base64url characters (RFC 7636 section 4.2)");
     }
     String nonce = single(params, "nonce");
     if (nonce != null && nonce.length() > MAX_NONCE) {
@@ -515,7 +515,7 @@ final class AuthorizeEndpoint {
 
   private static String errorUri(String redirectUri, String error, String description, String state) {
     return redirectUri + (redirectUri.contains("?") ? "&" : "?") + "error=" + enc(error) + "&error_description="
-        + enc(description) + (state == null ? "" : "&state=" + enc(state));
+        + enc(OAuthError.description(description)) + (state == null ? "" : "&state=" + enc(state));
   }
 
   /** 303: the browser follows with a GET whatever method brought it here (RFC 9110 §15.4.4). */
@@ -566,6 +566,6 @@ final class AuthorizeEndpoint {
   }
 
   private static String shorten(String s) {
-    return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 }

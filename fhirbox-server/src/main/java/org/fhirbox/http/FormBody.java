@@ -54,7 +54,7 @@ final class FormBody {
         String v = URLDecoder.decode(eq >= 0 ? pair.substring(eq + 1) : "", StandardCharsets.UTF_8);
         out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("the form body is malformed (RFC 3986 §2.1 percent-encoding)");
+        throw new IllegalArgumentException("the form body is malformed (RFC 3986 section 2.1 percent-encoding)");
       }
     }
     return out;

@@ -60,11 +60,11 @@ final class OAuthRequest {
   static void write(Exchange ex, ObjectMapper json, OAuthError e) throws IOException {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("error", e.error);
-    body.put("error_description", e.getMessage());
+    body.put("error_description", OAuthError.description(e.getMessage()));
     write(ex, json, e.status, body, e.headers);
   }
 
   private static String shorten(String s) {
-    return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 }

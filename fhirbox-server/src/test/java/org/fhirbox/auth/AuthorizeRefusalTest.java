@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
@@ -11,6 +12,7 @@ import java.util.Optional;
 import org.fhirbox.testing.FormBrowser;
 import org.fhirbox.testing.FormBrowser.Page;
 import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -127,6 +129,42 @@ class AuthorizeRefusalTest {
     assertErrorRedirect(new FormBrowser().get(app.authorizeUrl("not-a-scope", Map.of())), "invalid_scope", true);
     assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("prompt", "none"))), "login_required",
         true);
+  }
+
+  /** RFC 6749 §4.1.2.1, §5.2: printable ASCII other than the quote and the backslash. */
+  private static final String DESCRIPTION_CHARACTERS = "[\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]*";
+
+  @Test
+  void everyErrorDescriptionIsPrintableAsciiWithoutQuoteOrBackslash() {
+    Page badChallenge = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("code_challenge", "short")));
+    assertErrorRedirect(badChallenge, "invalid_request", true);
+    assertThat(badChallenge.redirectParams().get("error_description")).matches(DESCRIPTION_CHARACTERS)
+        .contains("RFC 7636 section 4.2");
+
+    // a parameter name the caller chose, repeated: it is echoed, its other characters replaced
+    String odd = FormBrowser.encode(Map.of("\u00e9t\u00e9\"\\\u2026" + "x".repeat(50), "1"));
+    Page repeated = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of()) + "&" + odd + "&" + odd);
+    assertErrorRedirect(repeated, "invalid_request", true);
+    assertThat(repeated.redirectParams().get("error_description")).matches(DESCRIPTION_CHARACTERS)
+        .contains("is repeated");
+    TestClient anonymous = new TestClient(server.baseUrl());
+    HttpResponse<String> repeatedForm = anonymous.send(anonymous.request("oauth2/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("client_id=" + app.clientId()
+            + "&grant_type=authorization_code&" + odd + "&" + odd)));
+    assertError(repeatedForm, 400, "invalid_request");
+    assertThat(SmartApp.read(repeatedForm.body()).get("error_description").asText())
+        .matches(DESCRIPTION_CHARACTERS).contains("is repeated");
+
+    String code = code(new FormBrowser());
+    HttpResponse<String> badVerifier = app.exchange(code, REDIRECT, "too-short");
+    assertError(badVerifier, 400, "invalid_grant");
+    assertThat(SmartApp.read(badVerifier.body()).get("error_description").asText())
+        .matches(DESCRIPTION_CHARACTERS).contains("RFC 7636 section 4.1");
+    HttpResponse<String> wrongVerifier = app.exchange(code(new FormBrowser()), REDIRECT, "z".repeat(43));
+    assertError(wrongVerifier, 400, "invalid_grant");
+    assertThat(SmartApp.read(wrongVerifier.body()).get("error_description").asText())
+        .matches(DESCRIPTION_CHARACTERS).contains("RFC 7636 section 4.6");
   }
 
   @Test
