@@ -54,6 +54,7 @@ final class AuthorizeEndpoint {
   static final String COOKIE = "fhirbox_signin";
   private static final int MAX_STATE = 2000;
   private static final int MAX_NONCE = 512;
+  private static final String APP_GONE = "the app is disabled or no longer exists";
 
   /** An error the app hears about through its redirect URI (RFC 6749 §4.1.2.1). */
   private static final class Refusal extends RuntimeException {
@@ -228,7 +229,7 @@ final class AuthorizeEndpoint {
     }
     Optional<OAuthClient> client = client(ex, s.pending().request().clientId());
     if (client.isEmpty()) {
-      gone(ex);
+      endWithError(ex, s.cookie(), "access_denied", APP_GONE);
       return;
     }
     String email = single(s.form(), "email");
@@ -311,6 +312,10 @@ final class AuthorizeEndpoint {
       return;
     }
     Step s = step.get();
+    // an app disabled since the sign-in gets no code (a disabled person is refused as well)
+    if (person(ex, s).isEmpty()) {
+      return;
+    }
     if (!"allow".equals(single(s.form(), "decision"))) {
       Optional<Pending> ended = signIn.requests().finish(s.cookie());
       clearCookie(ex);
@@ -467,13 +472,18 @@ final class AuthorizeEndpoint {
     return Optional.of(new Step(cookie, pending.get(), form));
   }
 
+  /**
+   * The signed-in person of the request and its app; when either has since been disabled or
+   * deleted, ends the request with a redirect to the app ({@code access_denied} and the state) and
+   * returns empty.
+   */
   private Optional<Person> person(Exchange ex, Step s) throws IOException {
     Optional<User> user = s.pending().user().flatMap(id -> signIn.users().find(id)).filter(u -> !u.disabled());
     Optional<OAuthClient> client = client(ex, s.pending().request().clientId());
     if (user.isEmpty() || client.isEmpty()) {
-      signIn.requests().finish(s.cookie());
-      clearCookie(ex);
-      SignInPages.error(ex, 403, "Sign-in ended", "This account or app cannot be used now.", Map.of());
+      // the redirect URI was checked when the request began, so the app hears why (RFC 6749 §4.1.2.1)
+      endWithError(ex, s.cookie(), "access_denied", user.isEmpty() ? "the user is disabled or no longer exists"
+          : APP_GONE);
       return Optional.empty();
     }
     return Optional.of(new Person(user.get(), client.get(), new Principal(client.get().clientId(),

@@ -308,6 +308,50 @@ class AuthorizeRefusalTest {
   }
 
   @Test
+  void aPersonOrAppDisabledDuringTheSignInIsSentBackToTheAppWithAccessDenied() {
+    SmartApp picking = SmartApp.register(server, PROJECT, "patient/*.rs launch/patient", true, false, REDIRECT);
+    User picker = SmartApp.user(server, PROJECT, "picking@example.org", "Practitioner/picking", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+    Page pickerPage = picking.signIn(browser, "launch/patient patient/*.rs", "picking@example.org", Map.of());
+    assertThat(pickerPage.body()).contains("Choose a patient");
+    disable("users", picker.id());
+    Page search = browser.get(server.baseUrl() + "oauth2/patient?q=Hopper");
+    assertAccessDenied(search, picking);
+    assertThat(search.redirectParams().get("error_description")).contains("user");
+    assertThat(browser.cookie("fhirbox_signin")).isEmpty();
+
+    SmartApp thirdParty = SmartApp.register(server, PROJECT, "user/*.rs", true, false, REDIRECT);
+    User consenting = SmartApp.user(server, PROJECT, "consenting@example.org", "Practitioner/consenting", "user/*.rs");
+    FormBrowser second = new FormBrowser();
+    Page consent = thirdParty.signIn(second, "user/*.rs", "consenting@example.org", Map.of());
+    assertThat(consent.body()).contains("Allow access?");
+    disable("users", consenting.id());
+    assertAccessDenied(second.submit(consent, "oauth2/consent", Map.of("decision", "allow")), thirdParty);
+
+    SmartApp disabledApp = SmartApp.register(server, PROJECT, "user/*.rs", true, false, REDIRECT);
+    FormBrowser third = new FormBrowser();
+    Page appConsent = disabledApp.signIn(third, "user/*.rs", "ada@example.org", Map.of());
+    assertThat(appConsent.body()).contains("Allow access?");
+    disable("clients", disabledApp.clientId());
+    Page ended = third.submit(appConsent, "oauth2/consent", Map.of("decision", "allow"));
+    assertAccessDenied(ended, disabledApp);
+    assertThat(ended.redirectParams().get("error_description")).contains("app");
+  }
+
+  /** {@code POST /admin/{kind}/{id}/disable} as the server's admin client. */
+  private static void disable(String kind, String id) {
+    HttpResponse<String> r = server.client().send(server.client().request("admin/" + kind + "/" + id + "/disable")
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  private static void assertAccessDenied(Page page, SmartApp to) {
+    assertThat(page.location().toString()).startsWith(REDIRECT + "?");
+    assertThat(page.redirectParams()).containsEntry("error", "access_denied").containsEntry("state", to.state())
+        .doesNotContainKey("code");
+  }
+
+  @Test
   void aDisabledUserCannotSignInExchangeACodeOrRefresh() {
     User user = SmartApp.user(server, PROJECT, "leaver@example.org", "Practitioner/leaver", "user/*.rs");
     FormBrowser browser = new FormBrowser();
