@@ -27,7 +27,7 @@ public final class AuthModule {
   public static final String BOOTSTRAP_USER_FHIR_USER = "Practitioner/bootstrap-admin";
   static final String BOOTSTRAP_USER_NAME = "Administrator";
   static final String BOOTSTRAP_USER_SCOPE = "user/*.cruds";
-  /** How long a client's or user's enabled status is trusted by token verification. */
+  /** How long a client's or user's enabled status, or a sign-in's, is trusted by token verification. */
   static final Duration CLIENT_STATUS_TTL = Duration.ofSeconds(60);
 
   private final FhirboxConfig config;
@@ -36,6 +36,7 @@ public final class AuthModule {
   private final PasswordLinks passwordLinks;
   private final SignIn signIn;
   private final TokenKeys keys;
+  private final RefreshTokens refreshTokens;
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
   private final Supplier<String> issuer;
@@ -58,8 +59,10 @@ public final class AuthModule {
     // The issuer names the deployment, not the node: nodes behind one load balancer share it.
     this.issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
     this.keys = new TokenKeys(new SigningKeyStore(db, clock));
-    this.tokens = new TokenService(keys.ec(), issuer,
-        config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find, users::find, CLIENT_STATUS_TTL);
+    // here rather than in SignInModule: a person's access token is refused once its sign-in has ended
+    this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
+    this.tokens = new TokenService(keys.ec(), issuer, config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find,
+        users::find, refreshTokens::familyRevoked, CLIENT_STATUS_TTL);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
         baseUrl, clock);
   }
@@ -181,6 +184,11 @@ public final class AuthModule {
   /** Email and password checks for a sign-in page, with their failure throttle. */
   public SignIn signIn() {
     return signIn;
+  }
+
+  /** The refresh tokens of people's sign-ins (built here for {@link #tokens()}; {@link SignInModule} hands them out). */
+  public RefreshTokens refreshTokens() {
+    return refreshTokens;
   }
 
   public TokenService tokens() {

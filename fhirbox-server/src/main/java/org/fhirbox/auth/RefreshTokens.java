@@ -149,6 +149,15 @@ public final class RefreshTokens {
     return row(token).map(Row::grant);
   }
 
+  /**
+   * Whether the sign-in {@code family} has ended: any of its tokens revoked (a revocation, a token
+   * presented twice) or the family marked by {@link #revokeFamilyForGood}.
+   */
+  public boolean familyRevoked(String family) {
+    return sql.one("read whether the sign-in was revoked", "SELECT 1 FROM refresh_token WHERE family = ?"
+        + " AND revoked = TRUE LIMIT 1", rs -> 1, family).isPresent();
+  }
+
   /** Revokes every token of the family (RFC 7009 §2.1: the whole grant). */
   public void revokeFamily(String family) {
     sql.update("revoke refresh tokens", "UPDATE refresh_token SET revoked = TRUE WHERE family = ?", family);

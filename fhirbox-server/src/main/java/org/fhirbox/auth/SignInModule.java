@@ -7,9 +7,10 @@ import org.fhirbox.db.Database;
 
 /**
  * Builds sign-in for people (SMART App Launch: authorization code with PKCE, OpenID Connect) by
- * constructor on {@link AuthModule}'s users and password sign-in: the authorization requests between
- * pages, authorization codes, refresh tokens ({@code FHIRBOX_REFRESH_TOKEN_TTL} seconds from the
- * sign-in, default 30 days) and ID tokens (signed RS256 with the server's RSA key, living as long
+ * constructor on {@link AuthModule}'s users, password sign-in and refresh tokens
+ * ({@code FHIRBOX_REFRESH_TOKEN_TTL} seconds from the sign-in, default 30 days; built there because
+ * access-token verification asks them whether a sign-in has ended): the authorization requests
+ * between pages, authorization codes and ID tokens (signed RS256 with the server's RSA key, living as long
  * as an access token). A stored authorization request is started at most
  * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE} times a minute per caller address
  * ({@link AddressRateLimiter}).
@@ -29,7 +30,7 @@ public final class SignInModule {
     this.passwordSignIn = auth.signIn();
     this.requests = new AuthorizationRequests(db, clock);
     this.requestLimiter = new AddressRateLimiter(clock, config.getInt("FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE"));
-    this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
+    this.refreshTokens = auth.refreshTokens();
     this.codes = new AuthorizationCodes(db, users, refreshTokens, clock);
     Supplier<String> issuer = auth.issuer();
     this.keys = auth.keys();

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -30,10 +31,18 @@ import java.util.function.Supplier;
  * {@code statusTtl} (60 s in the server) per id, so the tokens of a disabled or deleted client or
  * user stop working within that time, as do a user's tokens issued before their sessions ended
  * ({@link User#sessionsSince()}, moved by a password reset).
+ *
+ * <p>A token issued to a person for a sign-in also carries that sign-in's id (its refresh-token
+ * family) in the private claim {@value #SIGN_IN}; once the sign-in ends (its refresh token
+ * revoked, a refresh token or the authorization code presented twice), the token is refused.
+ * Whether a sign-in has ended is likewise looked up at most once per {@code statusTtl} per
+ * sign-in, so its access tokens stop working within that time on every node.
  */
 public final class TokenService {
   /** The issue time in milliseconds, beside {@code iat}. */
   private static final String ISSUED_MS = "iat_ms";
+  /** The id of the sign-in a person's token was issued for. */
+  static final String SIGN_IN = "sign_in";
 
   /** An issued token. {@link #toString()} hides the token. */
   public record IssuedToken(String accessToken, long expiresIn, String scope) {
@@ -64,6 +73,9 @@ public final class TokenService {
   private final long statusTtlMillis;
   private final ConcurrentHashMap<String, Status<OAuthClient>> clientStatuses = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Status<User>> userStatuses = new ConcurrentHashMap<>();
+  private final Predicate<String> signInEnded;
+  /** A sign-in's id, found (present) when the sign-in has ended. */
+  private final ConcurrentHashMap<String, Status<String>> signInStatuses = new ConcurrentHashMap<>();
 
   /** Without users: a token that names a user is refused. */
   public TokenService(ECKey key, Supplier<String> issuer, Duration ttl, Clock clock,
@@ -78,7 +90,18 @@ public final class TokenService {
    */
   public TokenService(ECKey key, Supplier<String> issuer, Duration ttl, Clock clock,
       Function<String, Optional<OAuthClient>> clients, Function<String, Optional<User>> users, Duration statusTtl) {
+    this(key, issuer, ttl, clock, clients, users, signIn -> false, statusTtl);
+  }
+
+  /**
+   * @param signInEnded whether the sign-in of this id has ended (normally
+   *     {@link RefreshTokens#familyRevoked})
+   */
+  public TokenService(ECKey key, Supplier<String> issuer, Duration ttl, Clock clock,
+      Function<String, Optional<OAuthClient>> clients, Function<String, Optional<User>> users,
+      Predicate<String> signInEnded, Duration statusTtl) {
     this.key = key;
+    this.signInEnded = signInEnded;
     this.issuer = issuer;
     this.ttl = ttl;
     this.clock = clock;
@@ -102,8 +125,15 @@ public final class TokenService {
    * {@code patient} the launch context's Patient id that {@code patient/} scopes are limited to.
    */
   public IssuedToken issue(OAuthClient client, Scopes scopes, Optional<String> user, Optional<String> patient) {
+    return issue(client, scopes, user, patient, Optional.empty());
+  }
+
+  /** As {@link #issue(OAuthClient, Scopes, Optional, Optional)}, for the sign-in {@code signIn}. */
+  public IssuedToken issue(OAuthClient client, Scopes scopes, Optional<String> user, Optional<String> patient,
+      Optional<String> signIn) {
     Instant now = clock.instant();
     JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder();
+    signIn.ifPresent(id -> builder.claim(SIGN_IN, id));
     user.ifPresent(u -> builder.claim("user", u));
     patient.ifPresent(p -> builder.claim("patient", p));
     JWTClaimsSet claims = builder
@@ -131,7 +161,8 @@ public final class TokenService {
 
   /** A token whose signature was checked: what it grants, until when. */
   private record Verified(String clientId, String project, Scopes scopes, Instant issued,
-      boolean issuedToTheMillisecond, Instant expires, Optional<String> user, Optional<String> patient) {}
+      boolean issuedToTheMillisecond, Instant expires, Optional<String> user, Optional<String> patient,
+      Optional<String> signIn) {}
 
   /**
    * Tokens whose signature is already verified. An ES256 check costs far more than the rest of a
@@ -175,6 +206,10 @@ public final class TokenService {
         throw new InvalidTokenException("the access token was issued before the user's sessions ended");
       }
     }
+    if (v.signIn().isPresent() && status(signInStatuses,
+        id -> signInEnded.test(id) ? Optional.of(id) : Optional.empty(), v.signIn().get()).isPresent()) {
+      throw new InvalidTokenException("the sign-in of the access token has ended");
+    }
     return new Principal(v.clientId(), v.project(), v.scopes(), v.user(), v.patient());
   }
 
@@ -216,8 +251,10 @@ public final class TokenService {
         .orElseThrow(() -> new InvalidTokenException("the access token has a malformed scope"));
     Object user = claims.getClaim("user");
     Object patient = claims.getClaim("patient");
-    if ((user != null && !(user instanceof String)) || (patient != null && !(patient instanceof String))) {
-      throw new InvalidTokenException("the access token has a malformed user or patient claim");
+    Object signIn = claims.getClaim(SIGN_IN);
+    if ((user != null && !(user instanceof String)) || (patient != null && !(patient instanceof String))
+        || (signIn != null && !(signIn instanceof String))) {
+      throw new InvalidTokenException("the access token has a malformed user, patient or sign-in claim");
     }
     if (user != null && iat == null) {
       throw new InvalidTokenException("the access token names a user but lacks iat");
@@ -229,7 +266,7 @@ public final class TokenService {
     Instant issued = precise ? Instant.ofEpochMilli(((Number) issuedMs).longValue())
         : iat == null ? Instant.EPOCH : iat.toInstant();
     return new Verified(clientId, p, scopes, issued, precise, exp.toInstant(),
-        Optional.ofNullable((String) user), Optional.ofNullable((String) patient));
+        Optional.ofNullable((String) user), Optional.ofNullable((String) patient), Optional.ofNullable((String) signIn));
   }
 
   /** The client or user with {@code id}, looked up at most once per status TTL. */

@@ -32,7 +32,8 @@
  *       authorization request between pages, codes and refresh tokens live in the database as
  *       SHA-256 hashes only, so any node serves the next step and a database copy yields nothing
  *       usable. Codes are single-use, 60 s, PKCE S256; refresh tokens rotate, and a reused one
- *       revokes its whole sign-in. Failed sign-ins are throttled like client authentication.
+ *       revokes its whole sign-in; the access tokens of an ended sign-in stop working within 60 s,
+ *       as a disabled user's do. Failed sign-ins are throttled like client authentication.
  * </ul>
  */
 package org.fhirbox.auth;

@@ -17,11 +17,12 @@ import org.fhirbox.auth.UserStore;
  *
  * <ul>
  *   <li>A refresh token of the calling client: it and every token of the same sign-in are revoked
- *       (§2.1). 200.
+ *       (§2.1), the sign-in's access tokens within a minute ({@code TokenService}). 200.
  *   <li>A refresh token of another client: refused (§2.1), {@code invalid_grant}.
  *   <li>A valid access token: {@code unsupported_token_type} (§2.2.1). Access tokens are
- *       self-contained JWTs that every node checks without a lookup; they end when they expire
- *       ({@code FHIRBOX_TOKEN_TTL}), so revoke the refresh token to end a sign-in.
+ *       self-contained JWTs that every node checks without a lookup of the token; they end when
+ *       they expire ({@code FHIRBOX_TOKEN_TTL}) or when their sign-in ends, so revoke the refresh
+ *       token to end a sign-in.
  *   <li>Anything else (unknown, expired, already revoked): 200, as §2.2 asks.
  * </ul>
  */

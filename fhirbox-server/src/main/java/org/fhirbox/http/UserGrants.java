@@ -49,7 +49,7 @@ final class UserGrants {
     }
     AuthorizationCodes.Outcome.Redeemed r = (AuthorizationCodes.Outcome.Redeemed) outcome;
     AuthorizationCodes.Grant g = r.grant();
-    Map<String, Object> body = accessToken(client, r.user(), g.scopes(), g.patient());
+    Map<String, Object> body = accessToken(client, r.user(), g.scopes(), g.patient(), r.family());
     if (g.scopes().has("offline_access")) {
       body.put("refresh_token", refreshTokens.issue(r.family(), client.clientId(), r.user(), g.scopes(), g.patient(),
           g.authTime()));
@@ -109,14 +109,17 @@ final class UserGrants {
     RefreshTokens.Grant g = rotated.grant();
     // cut to the registration as it is now (SignInScopes#atRefresh), then to the user
     Scopes now = SignInScopes.forUser(SignInScopes.forClient(client, narrower.orElse(g.scopes())), rotated.user());
-    Map<String, Object> body = accessToken(client, rotated.user(), now, g.patient());
+    Map<String, Object> body = accessToken(client, rotated.user(), now, g.patient(), g.family());
     body.put("refresh_token", rotated.token());
     audit.refreshed(address, client.clientId(), rotated.user(), null);
     return body;
   }
 
-  private Map<String, Object> accessToken(OAuthClient client, User user, Scopes scopes, Optional<String> patient) {
-    TokenService.IssuedToken issued = tokens.issue(client, scopes, Optional.of(user.id()), patient);
+  /** An access token for the sign-in {@code family}, refused once the sign-in has ended. */
+  private Map<String, Object> accessToken(OAuthClient client, User user, Scopes scopes, Optional<String> patient,
+      String family) {
+    TokenService.IssuedToken issued = tokens.issue(client, scopes, Optional.of(user.id()), patient,
+        Optional.of(family));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("access_token", issued.accessToken());
     body.put("token_type", "Bearer");

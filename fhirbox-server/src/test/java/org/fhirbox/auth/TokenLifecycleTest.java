@@ -201,9 +201,12 @@ class TokenLifecycleTest {
     // RFC 7009 §2.2: an unknown or already revoked token is no error
     assertThat(publicApp.post("oauth2/revoke", Map.of("token", rotated)).statusCode()).isEqualTo(200);
     assertThat(publicApp.post("oauth2/revoke", Map.of("token", "no-such-token")).statusCode()).isEqualTo(200);
-    // access tokens are self-contained and expire on their own (RFC 7009 §2.2.1)
-    assertError(publicApp.post("oauth2/revoke", Map.of("token", t.get("access_token").asText())), 400,
-        "unsupported_token_type");
+    // a valid access token is not revoked by itself (RFC 7009 §2.2.1): it ends with its sign-in or when it
+    // expires; that of the sign-in just revoked is no longer valid, so it answers as an unknown token
+    assertError(publicApp.post("oauth2/revoke", Map.of("token", signIn(publicApp, SCOPE).get("access_token").asText())),
+        400, "unsupported_token_type");
+    assertThat(publicApp.post("oauth2/revoke", Map.of("token", t.get("access_token").asText())).statusCode())
+        .isEqualTo(200);
 
     ProjectClients clients = new ProjectClients(server);
     TestClient admin = clients.bearer(clients.create(PROJECT, "system/*.rs", true));
@@ -310,5 +313,43 @@ class TokenLifecycleTest {
     return c.send(c.request(path).header("Authorization", "Bearer " + token)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .POST(HttpRequest.BodyPublishers.ofString(FormBrowser.encode(form))));
+  }
+
+  @Test
+  void theAccessTokensOfAnEndedSignInAreRefusedOnceTheStatusMinuteHasPassed() {
+    // a refresh token presented twice ends its sign-in, the access token of the first refresh included
+    JsonNode replayed = signIn(publicApp, SCOPE);
+    HttpResponse<String> firstRefresh = publicApp.refresh(replayed.get("refresh_token").asText(), Optional.empty());
+    assertThat(firstRefresh.statusCode()).as(firstRefresh.body()).isEqualTo(200);
+    String afterRefresh = SmartApp.read(firstRefresh.body()).get("access_token").asText();
+    assertThat(fhirRead(afterRefresh).statusCode()).isEqualTo(200);
+    assertError(publicApp.refresh(replayed.get("refresh_token").asText(), Optional.empty()), 400, "invalid_grant");
+
+    // a revoked refresh token ends its sign-in
+    JsonNode revoked = signIn(publicApp, SCOPE);
+    assertThat(publicApp.post("oauth2/revoke", Map.of("token", revoked.get("refresh_token").asText())).statusCode())
+        .isEqualTo(200);
+
+    // an authorization code presented twice ends the sign-in it began
+    String code = publicApp.code(publicApp.signIn(new FormBrowser(), "user/*.rs", "lin@example.org", Map.of()));
+    HttpResponse<String> exchanged = publicApp.exchange(code);
+    assertThat(exchanged.statusCode()).as(exchanged.body()).isEqualTo(200);
+    String ofReplayedCode = SmartApp.read(exchanged.body()).get("access_token").asText();
+    assertError(publicApp.exchange(code), 400, "invalid_grant");
+
+    JsonNode untouched = signIn(publicApp, SCOPE);
+    clock.advance(Duration.ofSeconds(61));
+    for (String ended : new String[] {afterRefresh, replayed.get("access_token").asText(),
+        revoked.get("access_token").asText(), ofReplayedCode}) {
+      HttpResponse<String> refused = fhirRead(ended);
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
+      assertThat(refused.body()).contains("OperationOutcome", "sign-in");
+    }
+    assertThat(fhirRead(untouched.get("access_token").asText()).statusCode()).isEqualTo(200);
+  }
+
+  private static HttpResponse<String> fhirRead(String accessToken) {
+    TestClient bearer = new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + accessToken);
+    return bearer.send(bearer.request("fhir/R4/Patient").header("Accept", "application/fhir+json").GET());
   }
 }

@@ -21,6 +21,9 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Date;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.db.Database;
 import org.fhirbox.testing.TestClock;
@@ -166,6 +169,36 @@ class TokenServiceTest {
     clock.advance(Duration.ofSeconds(1));
     assertThatThrownBy(() -> tokens.verify(token)).isInstanceOf(TokenService.InvalidTokenException.class)
         .hasMessageContaining("user of the access token is disabled or unknown");
+  }
+
+  @Test
+  void anEndedSignInsTokenStopsWorkingWithinTheStatusCacheWindowAndIsLookedUpOncePerWindow() {
+    User user = user("p1", "signed-in@example.org");
+    Set<String> ended = ConcurrentHashMap.newKeySet();
+    AtomicInteger lookUps = new AtomicInteger();
+    TokenService checking = new TokenService(key, () -> AuthDb.BASE, Duration.ofSeconds(600), clock, clients::find,
+        users::find, id -> {
+          lookUps.incrementAndGet();
+          return ended.contains(id);
+        }, Duration.ofSeconds(60));
+    String token = checking.issue(client, Scopes.parse("user/*.rs"), Optional.of(user.id()), Optional.empty(),
+        Optional.of("sign-in-1")).accessToken();
+    String other = checking.issue(client, Scopes.parse("user/*.rs"), Optional.of(user.id()), Optional.empty(),
+        Optional.of("sign-in-2")).accessToken();
+    assertThat(checking.verify(token).user()).contains(user.id());
+    assertThat(checking.verify(token).user()).contains(user.id());
+    assertThat(lookUps).hasValue(1);
+    ended.add("sign-in-1");
+    clock.advance(Duration.ofSeconds(59));
+    assertThat(checking.verify(token).user()).contains(user.id());
+    clock.advance(Duration.ofSeconds(1));
+    assertThatThrownBy(() -> checking.verify(token)).isInstanceOf(TokenService.InvalidTokenException.class)
+        .hasMessageContaining("sign-in of the access token has ended");
+    assertThat(checking.verify(other).user()).contains(user.id());
+    // a token without a sign-in (a client's own) needs no look-up
+    int before = lookUps.get();
+    assertThat(checking.verify(checking.issue(client, client.allowedScopes()).accessToken())).isNotNull();
+    assertThat(lookUps).hasValue(before);
   }
 
   @Test
