@@ -102,7 +102,7 @@ final class DirectUploader {
         throw expiredOr(e, "the completion URL", expiresIn);
       }
     }
-    return resources.read(Binary.class, id, null);
+    return Binaries.readCreated(resources, id, null, upload);
   }
 
   /**

@@ -118,7 +118,7 @@ final class TusUploader {
     states.forget(fingerprint);
     upload.progress().onProgress(size, size);
     String[] ref = status.binary().split("/");
-    Binary binary = resources.read(Binary.class, ref[1], ref.length > 3 ? ref[3] : null);
+    Binary binary = Binaries.readCreated(resources, ref[1], ref.length > 3 ? ref[3] : null, upload);
     return new Binaries.Uploaded(binary, size, null);
   }
 
