@@ -104,7 +104,7 @@ final class Downloader {
         continue;
       }
       // the body is closed whatever happens below, also when the sink or the sidecar fails
-      try (InputStream in = resp.body()) {
+      try (InputStream in = IdleWatchdog.guard(resp.body(), transport.timeout())) {
         if (status == 206) {
           Matcher m = CONTENT_RANGE.matcher(resp.headers().firstValue("Content-Range").orElse(""));
           if (!m.matches() || Long.parseLong(m.group(1)) != state.done) {

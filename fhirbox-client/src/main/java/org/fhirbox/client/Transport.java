@@ -47,6 +47,11 @@ final class Transport {
     return retrier;
   }
 
+  /** The request timeout (null: none), also how long a download's body may go without a byte. */
+  Duration timeout() {
+    return timeout;
+  }
+
   /** Sends {@code call}; the caller must read or close the body of the returned 1xx-3xx answer. */
   HttpResponse<InputStream> exchange(Call call) {
     int retries = 0;
