@@ -116,10 +116,26 @@ final class TusUploader {
       }
     }
     states.forget(fingerprint);
-    upload.progress().onProgress(size, size);
     String[] ref = status.binary().split("/");
+    if (!fingerprint(upload).equals(fingerprint)) {
+      // checked before each piece, and after the last one, whose bytes may be the file's new ones
+      throw changedDuringLastPiece(file, ref[1]);
+    }
+    upload.progress().onProgress(size, size);
     Binary binary = Binaries.readCreated(resources, ref[1], ref.length > 3 ? ref[3] : null, upload);
     return new Binaries.Uploaded(binary, size, null);
+  }
+
+  /** The Binary holds old and new bytes of the file: it is deleted, or the error says it could not be. */
+  private FhirboxException changedDuringLastPiece(Path file, String id) {
+    String changed = file + " changed while it was uploaded, so Binary/" + id + " would mix its old and new bytes";
+    try {
+      resources.delete("Binary", id);
+    } catch (FhirboxException e) {
+      return FhirboxException.client(changed + ", and it could not be deleted (" + e.getMessage()
+          + "): delete Binary/" + id + " and upload the file again", e);
+    }
+    return FhirboxException.client(changed + "; it was deleted: upload the file again", null);
   }
 
   /**
