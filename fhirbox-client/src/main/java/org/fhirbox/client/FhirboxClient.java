@@ -45,7 +45,7 @@ public final class FhirboxClient {
     Codec codec = new Codec(settings.fhirContext);
     this.resources = new Resources(transport, codec, endpoints);
     this.binaries = new Binaries(transport, codec, endpoints, resources,
-        new TusUploader(transport, endpoints, resources, settings.resumableUploads));
+        new TusUploader(transport, endpoints, resources, settings.resumableUploads, settings.principal()));
     this.direct = new DirectUploader(transport, codec, endpoints, resources, settings.resumableUploads.threshold());
     this.downloader = new Downloader(transport, endpoints);
     this.calls = new ServerCalls(transport, codec, endpoints, downloader);

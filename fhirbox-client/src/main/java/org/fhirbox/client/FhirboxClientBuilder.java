@@ -50,6 +50,14 @@ public final class FhirboxClientBuilder {
   FhirboxClientBuilder() {
   }
 
+  /**
+   * Who the client is, for telling its kept uploads from another client's: the client id, or
+   * only the kind of credentials for a bearer token (which a later run has anew) or none.
+   */
+  String principal() {
+    return mode == Mode.BASIC || mode == Mode.CLIENT_CREDENTIALS ? mode + " " + id : mode.toString();
+  }
+
   FhirboxClientBuilder copy() {
     FhirboxClientBuilder b = new FhirboxClientBuilder();
     b.baseUrl = baseUrl;

@@ -35,8 +35,12 @@ final class TusUploader {
   private final ResumableUploads settings;
   private final UploadStates states;
   private final Retrier retrier;
+  private final String principal;
 
-  TusUploader(Transport transport, Endpoints endpoints, Resources resources, ResumableUploads settings) {
+  /** @param principal who the client is ({@code FhirboxClientBuilder.principal}): part of the fingerprint */
+  TusUploader(Transport transport, Endpoints endpoints, Resources resources, ResumableUploads settings,
+      String principal) {
+    this.principal = principal;
     this.transport = transport;
     this.endpoints = endpoints;
     this.resources = resources;
@@ -62,7 +66,9 @@ final class TusUploader {
     String fingerprint = fingerprint(upload);
     // an upload an earlier run kept: its offset is asked inside the loop, so that a server on its
     // way down or up is waited for as after any failed piece
-    Status status = states.find(fingerprint).map(url -> new Status(url, UNKNOWN, null)).orElse(null);
+    // a kept URL outside the FHIR base (a state file edited or planted) would get the credentials
+    Status status = states.find(fingerprint).filter(endpoints::isFhir)
+        .map(url -> new Status(url, UNKNOWN, null)).orElse(null);
     int failures = 0;
     boolean ask = status != null;
     while (status == null || status.binary() == null) {
@@ -213,7 +219,7 @@ final class TusUploader {
   }
 
   /**
-   * What makes this content the same as before: the server, the file (its real path and, where the
+   * What makes this content the same as before: the server, the client, the file (its real path and, where the
    * file system has them, its inode and change time, which no copying tool sets back, unlike the
    * modification time), its size and modification time, and what the Binary will be.
    */
@@ -231,7 +237,7 @@ final class TusUploader {
       // a read failure, so not retried as a connection failure is
       throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), new FileRangePublisher.ReadFailure(file, e));
     }
-    return UploadStates.fingerprint(endpoints.fhirBase().toString(), path, Long.toString(attrs.size()),
+    return UploadStates.fingerprint(endpoints.fhirBase().toString(), principal, path, Long.toString(attrs.size()),
         attrs.lastModifiedTime().toString(), String.valueOf(attrs.fileKey()), changed, upload.contentType(),
         upload.filename(), upload.securityContext());
   }
