@@ -112,10 +112,10 @@ final class Downloader {
       try (InputStream in = IdleWatchdog.guard(resp.body(), transport.timeout())) {
         if (status == 206) {
           Matcher m = CONTENT_RANGE.matcher(resp.headers().firstValue("Content-Range").orElse(""));
-          if (!m.matches() || Long.parseLong(m.group(1)) != state.done) {
+          if (!m.matches() || FhirboxException.serverNumber(m.group(1), "Content-Range") != state.done) {
             throw FhirboxException.client("GET " + call.path() + " answered a resume with the wrong range", null);
           }
-          long total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+          long total = m.group(3).equals("*") ? -1 : FhirboxException.serverNumber(m.group(3), "Content-Range");
           if (state.total >= 0 && total != state.total) {
             // the same validator over another length: trust neither, fetch the whole content again
             restartOrFail(sink, call, new IOException("the resumed content has another length"));
