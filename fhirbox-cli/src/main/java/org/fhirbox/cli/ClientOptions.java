@@ -1,6 +1,7 @@
 package org.fhirbox.cli;
 
 import org.fhirbox.client.FhirboxClient;
+import org.fhirbox.client.FhirboxClientBuilder;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -39,10 +40,16 @@ final class ClientOptions {
       throw new UsageException("no credentials: set FHIRBOX_CLIENT_ID and FHIRBOX_CLIENT_SECRET,"
           + " or pass --client-id and --client-secret");
     }
-    return FhirboxClient.builder()
-        .baseUrl(url == null ? DEFAULT_SERVER : url)
-        .clientCredentials(id, secret)
-        .build();
+    return build(FhirboxClient.builder().baseUrl(url == null ? DEFAULT_SERVER : url).clientCredentials(id, secret));
+  }
+
+  /** The client; a server URL that is none (not absolute http or https) is a usage error. */
+  private static FhirboxClient build(FhirboxClientBuilder builder) {
+    try {
+      return builder.build();
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--server or FHIRBOX_SERVER: " + e.getMessage());
+    }
   }
 
   /**
@@ -51,7 +58,7 @@ final class ClientOptions {
    */
   FhirboxClient anonymousClient() {
     String url = pick(server, "FHIRBOX_SERVER");
-    return FhirboxClient.builder().baseUrl(url == null ? DEFAULT_SERVER : url).build();
+    return build(FhirboxClient.builder().baseUrl(url == null ? DEFAULT_SERVER : url));
   }
 
   private String pick(String flag, String envName) {

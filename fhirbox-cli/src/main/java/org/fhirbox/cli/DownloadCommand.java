@@ -30,7 +30,9 @@ import picocli.CommandLine.Spec;
  * <p>A file name the command picks (the server's Content-Disposition name, else the Binary id)
  * never replaces an existing file and never starts with a dot: anyone who may create a Binary
  * chooses its name, and must not be able to replace, say, {@code ~/.bashrc} of whoever downloads
- * it into their home directory. A {@code -o FILE} the user typed replaces FILE, as {@code cp} does.
+ * it into their home directory, also when the file appears during the download. A {@code -o FILE}
+ * the user typed replaces FILE, as {@code cp} does. {@code FILE.part} is locked while written
+ * and never followed if it is a symbolic link.
  */
 @Command(name = "download", mixinStandardHelpOptions = true,
     description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL; a signed URL needs no "
@@ -41,8 +43,10 @@ import picocli.CommandLine.Spec;
             + "content's ETag, else Last-Modified, and its length); running download again to the same "
             + "FILE resumes where it stopped (Range + If-Range, even with a new signed URL), and starts "
             + "over if the content changed.",
-        "A name the command picks (the server's file name, else the id) never replaces an existing file "
-            + "(the download fails instead) and has its leading dots removed; -o FILE replaces FILE."})
+        "A name the command picks (the server's file name, else the id) never replaces an existing file, "
+            + "also one created during the download (the download fails instead), and has its leading dots "
+            + "removed; -o FILE replaces FILE.",
+        "FILE.part is locked while written: a second download to the same FILE fails at once."})
 final class DownloadCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -70,7 +74,8 @@ final class DownloadCommand implements Callable<Integer> {
         return 0;
       }
       Path target = output == null ? null : Path.of(output);
-      if (target == null || Files.isDirectory(target)) {
+      boolean picked = target == null || Files.isDirectory(target);
+      if (picked) {
         String name = defaultName(client);
         target = target == null ? Path.of(name) : target.resolve(name);
         if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -78,7 +83,11 @@ final class DownloadCommand implements Callable<Integer> {
               + " picks never replaces a file (pass -o FILE to replace it)");
         }
       }
-      client.download(source, target, bar);
+      if (picked) {
+        client.downloadNew(source, target, bar); // fails if the name is taken meanwhile too
+      } else {
+        client.download(source, target, bar);
+      }
       bar.finish();
       new JsonOutput(client.fhirContext(), spec.commandLine().getOut()).text(target.toString());
       return 0;

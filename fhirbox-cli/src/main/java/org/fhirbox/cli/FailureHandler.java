@@ -40,11 +40,14 @@ final class FailureHandler implements IExecutionExceptionHandler, IExitCodeExcep
     return getExitCode(e);
   }
 
-  /** Also for picocli's own parse errors (a missing required option, an unknown one). */
+  /**
+   * Also for picocli's own parse errors (a missing required option, an unknown one). Only those
+   * and a {@link UsageException} are the request's fault: any other exception, an
+   * IllegalArgumentException too (a malformed number or URL in an answer), is a failure.
+   */
   @Override
   public int getExitCode(Throwable e) {
-    return e instanceof UsageException || e instanceof IllegalArgumentException
-        || e instanceof CommandLine.ParameterException ? USAGE : FAILED;
+    return e instanceof UsageException || e instanceof CommandLine.ParameterException ? USAGE : FAILED;
   }
 
   static String message(Throwable e) {

@@ -24,7 +24,9 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Upload a file as a Binary and print it as JSON.",
         "With --attach-to and --path, put it into that resource as an Attachment (appended to lists such as "
             + "Patient.photo, set on single elements such as Media.content), save the resource with If-Match, "
-            + "and print the updated resource instead. A progress bar shows on a terminal for long transfers."})
+            + "and print the updated resource instead; a resource changed during the upload is read again and "
+            + "the Attachment put into that (up to 4 saves), and a save that fails for good names the uploaded "
+            + "Binary. A progress bar shows on a terminal for long transfers."})
 final class UploadCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -115,8 +117,7 @@ final class UploadCommand implements Callable<Integer> {
     } finally {
       bar.finish();
     }
-    path.attach(resource, attachment);
-    out.resource(client.updateResource(resource));
+    out.resource(AttachmentSave.save(client, ref, path, resource, attachment, AttachmentSave.ATTEMPTS));
     return 0;
   }
 

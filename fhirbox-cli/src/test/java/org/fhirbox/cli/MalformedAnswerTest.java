@@ -52,4 +52,38 @@ class MalformedAnswerTest {
       broken.stop(0);
     }
   }
+
+  @Test
+  void aMalformedRedirectOfADownloadFailsWithExit1() throws Exception {
+    HttpServer broken = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    String root = "http://127.0.0.1:" + broken.getAddress().getPort() + "/";
+    broken.createContext("/", ex -> {
+      ex.getRequestBody().readAllBytes();
+      ex.getResponseHeaders().add("Location", "http://[not a host/");
+      ex.sendResponseHeaders(302, -1);
+      ex.close();
+    });
+    broken.start();
+    try {
+      String signed = root + "storage/b1/1?Expires=1&KeyId=k&Signature=s";
+      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root)).run("download", signed, "-o",
+          work.resolve("out.bin").toString());
+
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
+    } finally {
+      broken.stop(0);
+    }
+  }
+
+  @Test
+  void onlyUsageAndParameterErrorsAreExit2() {
+    FailureHandler handler = new FailureHandler();
+    assertThat(handler.getExitCode(new NumberFormatException("For input string: \"x\""))).isEqualTo(FailureHandler.FAILED);
+    assertThat(handler.getExitCode(new IllegalArgumentException("Illegal character in authority"))).isEqualTo(FailureHandler.FAILED);
+    assertThat(handler.getExitCode(new UsageException("no such file"))).isEqualTo(FailureHandler.USAGE);
+    Cli.Result badServer = Cli.withEnv(Map.of("FHIRBOX_SERVER", "ftp://example.org/", "FHIRBOX_CLIENT_ID", "c",
+        "FHIRBOX_CLIENT_SECRET", "s")).run("search", "Patient");
+    assertThat(badServer.exitCode()).as(badServer.toString()).isEqualTo(FailureHandler.USAGE);
+    assertThat(badServer.err()).startsWith("fhirbox: --server or FHIRBOX_SERVER: baseUrl must be an absolute http(s) URL");
+  }
 }

@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Media;
+import org.hl7.fhir.r4.model.Reference;
 
 /** Uploads (FHIR R4 binary.html#rest: raw body to {@code POST /Binary}) and linking them to resources. */
 final class Binaries {
@@ -58,6 +60,33 @@ final class Binaries {
     }
     Binary binary = codec.read(transport.exchange(call), Binary.class, call);
     return new Uploaded(binary, body.bytes(), body.sha1());
+  }
+
+  /**
+   * The Binary an upload created, as the server reads it. A client that may create Binaries but
+   * not read them ({@code system/Binary.c}) gets 403 (or 404 where the server hides what it may
+   * not see): the upload succeeded all the same, so it gets the Binary the upload named, with what
+   * the client sent (id, version when known, content type, security context), as the answer to a
+   * raw {@code POST} gives such a client the created Binary without a read.
+   */
+  static Binary readCreated(Resources resources, String id, String version, Upload upload) {
+    try {
+      return resources.read(Binary.class, id, version);
+    } catch (FhirboxException e) {
+      if (e.status() != 403 && e.status() != 404) {
+        throw e;
+      }
+      Binary b = new Binary();
+      b.setIdElement(new IdType("Binary", id, version));
+      if (version != null) {
+        b.getMeta().setVersionId(version);
+      }
+      b.setContentType(upload.contentType());
+      if (upload.securityContext() != null) {
+        b.setSecurityContext(new Reference(upload.securityContext()));
+      }
+      return b;
+    }
   }
 
   Attachment attachment(Upload upload) {

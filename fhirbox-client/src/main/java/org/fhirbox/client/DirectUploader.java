@@ -29,6 +29,9 @@ final class DirectUploader {
   private final Endpoints endpoints;
   private final Resources resources;
   private final long multipartThreshold;
+  /** The longest lifetime the server grants to upload URLs, and the one it gives when asked for none. */
+  static final long MAX_EXPIRES_IN_SECONDS = 3600;
+  static final long DEFAULT_EXPIRES_IN_SECONDS = 900;
 
   /** @param multipartThreshold content of at least this many bytes is asked for in parts */
   DirectUploader(Transport transport, Codec codec, Endpoints endpoints, Resources resources, long multipartThreshold) {
@@ -55,9 +58,12 @@ final class DirectUploader {
     if (upload.securityContext() != null) {
       in.addParameter("securityContext", upload.securityContext());
     }
-    if (size > 0 && size >= multipartThreshold) {
+    boolean multipart = size > 0 && size >= multipartThreshold;
+    if (multipart) {
       in.addParameter("multipart", true);
     }
+    long expiresIn = expiresIn(size, multipart);
+    in.addParameter().setName("expiresIn").setValue(new IntegerType((int) expiresIn));
     Call ask = Call.of("POST", endpoints.fhir("Binary/$upload-url"))
         .body(BodyPublishers.ofString(codec.encode(in)), true)
         .header("Content-Type", Codec.FHIR_JSON)
@@ -65,7 +71,7 @@ final class DirectUploader {
     Parameters out = codec.read(transport.exchange(ask), Parameters.class, ask);
     String id = ((Reference) out.getParameter("binary").getValue()).getReferenceElement().getIdPart();
     if (out.getParameter("url") == null) {
-      sendParts(out, upload, size);
+      sendParts(out, upload, size, expiresIn);
     } else {
       Call put = Call.of(out.getParameter("method").getValue().primitiveValue(),
               URI.create(out.getParameter("url").getValue().primitiveValue()))
@@ -79,7 +85,7 @@ final class DirectUploader {
       } catch (FhirboxException e) {
         boolean ownUrl = out.getParameter("complete") == null; // a bucket's PUT may be repeated
         if (!(ownUrl && e.status() == 409 && e.repeated() && storedByAnEarlierAttempt(id, e))) {
-          throw e;
+          throw expiredOr(e, "the upload URL", expiresIn);
         }
       }
     }
@@ -89,10 +95,14 @@ final class DirectUploader {
           .map(Parameters.ParametersParameterComponent::getValue).orElseThrow();
       // the server answers a repeated completion with the Binary it confirmed (200), so a
       // connection lost before the answer is retried as any idempotent request is
-      drain(transport.exchange(Call.of("POST", URI.create(url.primitiveValue())).authenticated(false)
-          .body(BodyPublishers.noBody(), true).idempotent(true)));
+      try {
+        drain(transport.exchange(Call.of("POST", URI.create(url.primitiveValue())).authenticated(false)
+            .body(BodyPublishers.noBody(), true).idempotent(true)));
+      } catch (FhirboxException e) {
+        throw expiredOr(e, "the completion URL", expiresIn);
+      }
     }
-    return resources.read(Binary.class, id, null);
+    return Binaries.readCreated(resources, id, null, upload);
   }
 
   /**
@@ -115,7 +125,7 @@ final class DirectUploader {
    * S3 part URLs: {@code part} parameters with {@code number}, {@code offset}, {@code size} and
    * {@code url}; each byte range is PUT to its URL (idempotent, so a failed connection is retried).
    */
-  private void sendParts(Parameters out, Upload upload, long size) {
+  private void sendParts(Parameters out, Upload upload, long size, long expiresIn) {
     for (Parameters.ParametersParameterComponent part : out.getParameter()) {
       if (!part.getName().equals("part")) {
         continue;
@@ -124,8 +134,41 @@ final class DirectUploader {
       long length = FhirboxException.serverNumber(value(part, "size"), "part size");
       Call put = Call.of("PUT", URI.create(value(part, "url"))).authenticated(false)
           .body(upload.range(offset, length, done -> upload.progress().onProgress(offset + done, size)), true);
-      drain(transport.exchange(put));
+      try {
+        drain(transport.exchange(put));
+      } catch (FhirboxException e) {
+        throw expiredOr(e, "the URL of part " + value(part, "number"), expiresIn);
+      }
     }
+  }
+
+  /**
+   * How long the URLs are asked to live: the longest the server grants for parts (a large upload
+   * takes long, and every part and the completion must come before the end), else the default
+   * plus the time the content takes at the slowest pace a client is expected to keep, up to that.
+   */
+  static long expiresIn(long size, boolean multipart) {
+    if (multipart) {
+      return MAX_EXPIRES_IN_SECONDS;
+    }
+    return Math.min(MAX_EXPIRES_IN_SECONDS,
+        DEFAULT_EXPIRES_IN_SECONDS + size / Transport.SLOWEST_UPLOAD_BYTES_PER_SECOND);
+  }
+
+  /**
+   * A URL that expired before it was used (fhirbox answers 410; S3 403 with "Request has
+   * expired") is said so, since the status alone does not tell why; any other failure as it is.
+   * The message keeps what the answer said; it carries no OperationOutcome, so that a caller
+   * showing only an outcome's diagnostics shows this message.
+   */
+  private static FhirboxException expiredOr(FhirboxException e, String what, long expiresIn) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    boolean expired = e.status() == 410 || e.status() == 403 && m.toLowerCase(java.util.Locale.ROOT).contains("expired");
+    if (!expired) {
+      return e;
+    }
+    return new FhirboxException(e.status(), null, what + " expired before the upload reached it"
+        + " (the URLs lived " + expiresIn + " s); no Binary was created, upload the file again (" + m + ")", e);
   }
 
   private static String value(Parameters.ParametersParameterComponent p, String name) {

@@ -6,8 +6,13 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -104,13 +109,13 @@ final class Downloader {
         continue;
       }
       // the body is closed whatever happens below, also when the sink or the sidecar fails
-      try (InputStream in = resp.body()) {
+      try (InputStream in = IdleWatchdog.guard(resp.body(), transport.timeout())) {
         if (status == 206) {
           Matcher m = CONTENT_RANGE.matcher(resp.headers().firstValue("Content-Range").orElse(""));
-          if (!m.matches() || Long.parseLong(m.group(1)) != state.done) {
+          if (!m.matches() || FhirboxException.serverNumber(m.group(1), "Content-Range") != state.done) {
             throw FhirboxException.client("GET " + call.path() + " answered a resume with the wrong range", null);
           }
-          long total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+          long total = m.group(3).equals("*") ? -1 : FhirboxException.serverNumber(m.group(3), "Content-Range");
           if (state.total >= 0 && total != state.total) {
             // the same validator over another length: trust neither, fetch the whole content again
             restartOrFail(sink, call, new IOException("the resumed content has another length"));
@@ -228,23 +233,26 @@ final class Downloader {
    * While a response with a validator is being written, {@code FILE.part.validator} records that
    * validator and the total length; a failed or killed run leaves both, and the next run resumes
    * from the end of {@code FILE.part} with {@code Range} + {@code If-Range}.
+   *
+   * <p>The part file is locked while it is written, so two downloads to one file fail rather than
+   * interleave; it and the sidecar are never opened through a symbolic link (a link in their place
+   * is removed, not followed). With {@code replace} false an existing {@code target}, also one
+   * created while the download ran, is never replaced: the download fails and removes its part.
    */
-  long toFile(String urlOrReference, Path target, ProgressListener progress) {
+  long toFile(String urlOrReference, Path target, ProgressListener progress, boolean replace) {
     Path name = target.toAbsolutePath().getFileName();
     Path part = target.toAbsolutePath().resolveSibling(name + ".part");
     Path sidecar = PartialFile.sidecarOf(part);
     boolean done = false;
+    boolean owned = false;
     PartialFile.Checkpoint state = new PartialFile.Checkpoint(sidecar);
     try {
       long n;
-      Optional<PartialFile> previous = PartialFile.read(part, sidecar);
-      if (previous.isEmpty()) {
-        Files.deleteIfExists(sidecar);
-      }
-      try (FileChannel channel = previous.isPresent()
-          ? FileChannel.open(part, StandardOpenOption.WRITE)
-          : FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel channel = openPart(part)) {
+        lock(channel, part, target);
+        owned = true;
+        // read under the lock: another run may have written the part until a moment ago
+        Optional<PartialFile> previous = PartialFile.read(part, sidecar);
         if (previous.isPresent()) {
           PartialFile p = previous.get();
           channel.position(p.size());
@@ -252,22 +260,73 @@ final class Downloader {
           state.total = p.total();
           state.validator = p.validator();
           state.recorded = true;
+        } else {
+          channel.truncate(0);
+          Files.deleteIfExists(sidecar);
         }
         n = download(urlOrReference, Downloader.sink(channel), progress, state);
         channel.force(false);
+        if (!replace) {
+          // published while the lock is held, so no other run writes the part meanwhile
+          publishNew(part, target);
+        } else {
+          moveIntoPlace(part, target);
+        }
       }
-      moveIntoPlace(part, target);
       Files.deleteIfExists(sidecar);
       done = true;
       return n;
+    } catch (FileAlreadyExistsException e) {
+      state.recorded = false; // the content is complete but has nowhere to go
+      throw FhirboxException.client(target + " already exists, and this download never replaces a file;"
+          + " nothing was written", e);
     } catch (IOException e) {
       throw FhirboxException.client("cannot write " + target + ": " + e.getMessage(), e);
     } finally {
-      if (!done && !state.recorded) {
+      if (owned && !done && !state.recorded) {
         deleteQuietly(part);
         deleteQuietly(sidecar);
       }
     }
+  }
+
+  /** {@code FILE.part} for writing, never through a symbolic link: one in its place is removed. */
+  private static FileChannel openPart(Path part) throws IOException {
+    if (Files.isSymbolicLink(part)) {
+      Files.delete(part); // the link only; what it points to stays as it is
+    }
+    // NOFOLLOW_LINKS: a link put there after the check makes the open fail instead of following it
+    return FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  private static void lock(FileChannel channel, Path part, Path target) throws IOException {
+    FileLock lock;
+    try {
+      lock = channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      throw FhirboxException.client(part + " is locked by another download to " + target
+          + "; wait for it to end or download to another file", null);
+    }
+  }
+
+  /**
+   * Publishes the part under {@code target} only if no file is there: a hard link fails
+   * atomically when the name exists (where the file system has none, a move that refuses an
+   * existing target, checked just before).
+   */
+  private static void publishNew(Path part, Path target) throws IOException {
+    try {
+      Files.createLink(target, part);
+    } catch (FileAlreadyExistsException e) {
+      throw e;
+    } catch (UnsupportedOperationException | FileSystemException e) {
+      Files.move(part, target);
+      return;
+    }
+    Files.delete(part);
   }
 
   private static void moveIntoPlace(Path part, Path target) throws IOException {

@@ -45,7 +45,7 @@ public final class FhirboxClient {
     Codec codec = new Codec(settings.fhirContext);
     this.resources = new Resources(transport, codec, endpoints);
     this.binaries = new Binaries(transport, codec, endpoints, resources,
-        new TusUploader(transport, endpoints, resources, settings.resumableUploads));
+        new TusUploader(transport, endpoints, resources, settings.resumableUploads, settings.principal()));
     this.direct = new DirectUploader(transport, codec, endpoints, resources, settings.resumableUploads.threshold());
     this.downloader = new Downloader(transport, endpoints);
     this.calls = new ServerCalls(transport, codec, endpoints, downloader);
@@ -457,22 +457,19 @@ public final class FhirboxClient {
   }
 
   /**
-   * Downloads to {@code target}, which is replaced only when the content is complete. Accepts
-   * {@code Binary/{id}}, {@code Binary/{id}/_history/{vid}}, URLs under the FHIR base (sent with
-   * credentials) and signed URLs (sent without). Returns the byte count.
-   *
-   * <p>The bytes go to {@code target + ".part"}. When the response has a validator (a strong
-   * {@code ETag}, else {@code Last-Modified}), a sidecar {@code target + ".part.validator"} records
-   * it with the total length. If the download fails, or the process dies, both files stay, and a
-   * later {@code download} to the same target (from any client instance or process, with any URL
-   * for the same content, e.g. a fresh signed URL) resumes: it asks for {@code Range:
-   * bytes=<part size>-} with {@code If-Range: <validator>}, appends a matching 206, and starts over
-   * from zero when the server answers 200 (the content changed) or, once, 416 (the part already
-   * holds as much as the content or more). On completion {@code .part} is
-   * moved atomically onto {@code target} and the sidecar deleted. Without a readable sidecar the
-   * download starts over; a failure before any validator was seen leaves nothing behind. A local
-   * write error (a full disk) is not resumed within the call: it fails at once, since a failed
-   * write may have stored part of its buffer. Progress counts the resumed bytes too.
+   * Downloads to {@code target}, replaced only when the content is complete, from {@code Binary/{id}},
+   * {@code Binary/{id}/_history/{vid}}, a URL under the FHIR base (sent with credentials) or a
+   * signed URL (without); returns the byte count. The bytes go to {@code target + ".part"}, locked while written (a second download to it
+   * fails at once) and never opened through a symbolic link. A sidecar {@code ".part.validator"}
+   * records the response's validator (a strong {@code ETag}, else {@code Last-Modified}) and total
+   * length. If the download fails or the process dies, both stay, and a later download to the same
+   * target (any client or process, any URL for the same content) resumes with {@code Range:
+   * bytes=<part size>-} and {@code If-Range: <validator>}, appending a matching 206, starting over
+   * on 200 (the content changed) or, once, 416 (the part holds as much as the content or more).
+   * When complete, {@code .part} is moved atomically onto {@code target}. Without a readable
+   * sidecar the download starts over; a failure before any validator leaves nothing behind. A
+   * local write error (a full disk) fails at once, as a failed write may have stored part of its
+   * buffer. Progress counts the resumed bytes too.
    *
    * <pre>{@code
    * long n = client.download("Binary/123", Path.of("scan.dcm"));
@@ -483,10 +480,9 @@ public final class FhirboxClient {
   }
 
   /**
-   * Downloads to {@code target}, reporting progress (bytes done, including any resumed from an
-   * earlier run's {@code .part}, and the total); a broken connection resumes with a Range request
-   * (bounded by the retry policy's {@code maxRetries}), and a failed run can be resumed by a later
-   * one as described on {@link #download(String, Path)}.
+   * Downloads to {@code target} as {@link #download(String, Path)} does, reporting progress (bytes
+   * done, resumed ones too, and the total); a broken connection resumes with a Range request up
+   * to the retry policy's {@code maxRetries} times.
    *
    * <pre>{@code
    * client.download(attachment.getUrl(), Path.of("video.mp4"),
@@ -494,7 +490,19 @@ public final class FhirboxClient {
    * }</pre>
    */
   public long download(String urlOrReference, Path target, ProgressListener progress) {
-    return downloader.toFile(urlOrReference, target, progress);
+    return downloader.toFile(urlOrReference, target, progress, true);
+  }
+
+  /**
+   * As {@link #download(String, Path, ProgressListener)}, but never replacing a file: a {@code target}
+   * there when the content is complete (made during the download too) fails it and removes the part.
+   *
+   * <pre>{@code
+   * client.downloadNew("Binary/123", Path.of("scan.dcm"), ProgressListener.NONE);
+   * }</pre>
+   */
+  public long downloadNew(String urlOrReference, Path target, ProgressListener progress) {
+    return downloader.toFile(urlOrReference, target, progress, false);
   }
 
   /**

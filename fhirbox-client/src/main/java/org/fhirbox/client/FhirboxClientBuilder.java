@@ -50,6 +50,14 @@ public final class FhirboxClientBuilder {
   FhirboxClientBuilder() {
   }
 
+  /**
+   * Who the client is, for telling its kept uploads from another client's: the client id, or
+   * only the kind of credentials for a bearer token (which a later run has anew) or none.
+   */
+  String principal() {
+    return mode == Mode.BASIC || mode == Mode.CLIENT_CREDENTIALS ? mode + " " + id : mode.toString();
+  }
+
   FhirboxClientBuilder copy() {
     FhirboxClientBuilder b = new FhirboxClientBuilder();
     b.baseUrl = baseUrl;
@@ -169,7 +177,8 @@ public final class FhirboxClientBuilder {
 
   /**
    * How long to wait for the response headers of each request (default 60 s). A download's body
-   * is not limited by it; a request that sends a body gets, on top of it, the time that body takes
+   * is not limited by it as a whole, but a read of it that waits that long for a byte closes the
+   * connection, and the download resumes with a Range request; a request that sends a body gets, on top of it, the time that body takes
    * at 64 kbit/s (and no limit when its length is unknown), so a large upload on a slow link is
    * not cut off.
    *

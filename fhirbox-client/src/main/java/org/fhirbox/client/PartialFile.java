@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 
@@ -32,7 +34,8 @@ record PartialFile(long size, String validator, long total) {
   /** The part and its sidecar when both are there, readable and consistent; else empty (start over). */
   static Optional<PartialFile> read(Path part, Path sidecar) {
     try {
-      if (!Files.isRegularFile(part) || !Files.isRegularFile(sidecar)) {
+      if (!Files.isRegularFile(part, LinkOption.NOFOLLOW_LINKS)
+          || !Files.isRegularFile(sidecar, LinkOption.NOFOLLOW_LINKS)) {
         return Optional.empty();
       }
       List<String> lines = Files.readAllLines(sidecar, StandardCharsets.UTF_8);
@@ -56,7 +59,10 @@ record PartialFile(long size, String validator, long total) {
   /** Writes the sidecar atomically (a temporary sibling moved over it), so a reader never sees half of it. */
   static void write(Path sidecar, String validator, long total) throws IOException {
     Path tmp = sidecar.resolveSibling(sidecar.getFileName() + ".tmp");
-    Files.writeString(tmp, MAGIC + "\nvalidator " + validator + "\nlength " + total + "\n", StandardCharsets.UTF_8);
+    // a new file, never one through a link left in its place (the link itself is removed)
+    Files.deleteIfExists(tmp);
+    Files.writeString(tmp, MAGIC + "\nvalidator " + validator + "\nlength " + total + "\n", StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     try {
       Files.move(tmp, sidecar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {

@@ -47,6 +47,11 @@ final class Transport {
     return retrier;
   }
 
+  /** The request timeout (null: none), also how long a download's body may go without a byte. */
+  Duration timeout() {
+    return timeout;
+  }
+
   /** Sends {@code call}; the caller must read or close the body of the returned 1xx-3xx answer. */
   HttpResponse<InputStream> exchange(Call call) {
     int retries = 0;
@@ -130,8 +135,34 @@ final class Transport {
       body = new byte[0];
     }
     OperationOutcome outcome = outcome(resp, body);
-    String oauth = outcome == null ? oauthError(resp, body) : null;
-    return FhirboxException.http(resp.statusCode(), outcome, oauth, call.method(), call.path());
+    String other = outcome == null ? oauthError(resp, body) : null;
+    if (outcome == null && other == null) {
+      other = s3Error(body);
+    }
+    return FhirboxException.http(resp.statusCode(), outcome, other, call.method(), call.path());
+  }
+
+  private static final java.util.regex.Pattern S3_CODE = java.util.regex.Pattern.compile("<Code>([^<]{1,100})</Code>");
+  private static final java.util.regex.Pattern S3_MESSAGE =
+      java.util.regex.Pattern.compile("<Message>([^<]{1,300})</Message>");
+
+  /**
+   * An S3 error document ({@code <Error><Code>AccessDenied</Code><Message>Request has
+   * expired</Message>...}), as a bucket answers a presigned URL: its code and message (each
+   * bounded), which say why when the status does not (403 for an expired URL as for a wrong
+   * signature). Null for any other body. Other elements are left out: some echo the request.
+   */
+  static String s3Error(byte[] body) {
+    String text = new String(body, 0, Math.min(body.length, 8192), StandardCharsets.UTF_8);
+    if (!text.contains("<Error")) {
+      return null;
+    }
+    java.util.regex.Matcher code = S3_CODE.matcher(text);
+    if (!code.find()) {
+      return null;
+    }
+    java.util.regex.Matcher message = S3_MESSAGE.matcher(text);
+    return code.group(1).strip() + (message.find() ? ": " + message.group(1).strip() : "");
   }
 
   /**

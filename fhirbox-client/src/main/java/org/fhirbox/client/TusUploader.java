@@ -35,8 +35,12 @@ final class TusUploader {
   private final ResumableUploads settings;
   private final UploadStates states;
   private final Retrier retrier;
+  private final String principal;
 
-  TusUploader(Transport transport, Endpoints endpoints, Resources resources, ResumableUploads settings) {
+  /** @param principal who the client is ({@code FhirboxClientBuilder.principal}): part of the fingerprint */
+  TusUploader(Transport transport, Endpoints endpoints, Resources resources, ResumableUploads settings,
+      String principal) {
+    this.principal = principal;
     this.transport = transport;
     this.endpoints = endpoints;
     this.resources = resources;
@@ -62,7 +66,9 @@ final class TusUploader {
     String fingerprint = fingerprint(upload);
     // an upload an earlier run kept: its offset is asked inside the loop, so that a server on its
     // way down or up is waited for as after any failed piece
-    Status status = states.find(fingerprint).map(url -> new Status(url, UNKNOWN, null)).orElse(null);
+    // a kept URL outside the FHIR base (a state file edited or planted) would get the credentials
+    Status status = states.find(fingerprint).filter(endpoints::isFhir)
+        .map(url -> new Status(url, UNKNOWN, null)).orElse(null);
     int failures = 0;
     boolean ask = status != null;
     while (status == null || status.binary() == null) {
@@ -116,10 +122,26 @@ final class TusUploader {
       }
     }
     states.forget(fingerprint);
-    upload.progress().onProgress(size, size);
     String[] ref = status.binary().split("/");
-    Binary binary = resources.read(Binary.class, ref[1], ref.length > 3 ? ref[3] : null);
+    if (!fingerprint(upload).equals(fingerprint)) {
+      // checked before each piece, and after the last one, whose bytes may be the file's new ones
+      throw changedDuringLastPiece(file, ref[1]);
+    }
+    upload.progress().onProgress(size, size);
+    Binary binary = Binaries.readCreated(resources, ref[1], ref.length > 3 ? ref[3] : null, upload);
     return new Binaries.Uploaded(binary, size, null);
+  }
+
+  /** The Binary holds old and new bytes of the file: it is deleted, or the error says it could not be. */
+  private FhirboxException changedDuringLastPiece(Path file, String id) {
+    String changed = file + " changed while it was uploaded, so Binary/" + id + " would mix its old and new bytes";
+    try {
+      resources.delete("Binary", id);
+    } catch (FhirboxException e) {
+      return FhirboxException.client(changed + ", and it could not be deleted (" + e.getMessage()
+          + "): delete Binary/" + id + " and upload the file again", e);
+    }
+    return FhirboxException.client(changed + "; it was deleted: upload the file again", null);
   }
 
   /**
@@ -197,7 +219,7 @@ final class TusUploader {
   }
 
   /**
-   * What makes this content the same as before: the server, the file (its real path and, where the
+   * What makes this content the same as before: the server, the client, the file (its real path and, where the
    * file system has them, its inode and change time, which no copying tool sets back, unlike the
    * modification time), its size and modification time, and what the Binary will be.
    */
@@ -215,7 +237,7 @@ final class TusUploader {
       // a read failure, so not retried as a connection failure is
       throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), new FileRangePublisher.ReadFailure(file, e));
     }
-    return UploadStates.fingerprint(endpoints.fhirBase().toString(), path, Long.toString(attrs.size()),
+    return UploadStates.fingerprint(endpoints.fhirBase().toString(), principal, path, Long.toString(attrs.size()),
         attrs.lastModifiedTime().toString(), String.valueOf(attrs.fileKey()), changed, upload.contentType(),
         upload.filename(), upload.securityContext());
   }

@@ -13,7 +13,7 @@ import java.util.Optional;
 
 /**
  * The URLs of unfinished resumable uploads, one file per upload in a directory, named by the
- * upload's fingerprint (a SHA-256 over what makes two uploads the same: server, file with its
+ * upload's fingerprint (a SHA-256 over what makes two uploads the same: server, client, file with its
  * inode and change time where the file system has them, size, modification time and what the
  * Binary will be). A file that changed gets another fingerprint, even when a copying tool set its
  * modification time back, so it is never continued with the bytes of its earlier self. A directory that cannot be written

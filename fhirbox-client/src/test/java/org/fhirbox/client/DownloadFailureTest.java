@@ -2,6 +2,7 @@ package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ca.uhn.fhir.context.FhirContext;
 import java.io.IOException;
@@ -125,5 +126,47 @@ class DownloadFailureTest {
     assertThat(requests.get(0).range()).isEqualTo("bytes=" + data.length + "-");
     assertThat(requests.get(1).range()).isNull();
     assertThat(work.resolve("file.bin.part")).doesNotExist();
+  }
+
+  @Test
+  void aPeerThatGoesSilentMidBodyIsLeftAfterTheRequestTimeoutAndTheRestComesWithARange() throws Exception {
+    java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+    peer.on("/storage/", ex -> {
+      ex.getResponseHeaders().set("ETag", "\"v1\"");
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      String range = ex.getRequestHeaders().getFirst("Range");
+      if (range == null) {
+        // the headers and half the body, then nothing: the connection stays open
+        ex.sendResponseHeaders(200, data.length);
+        OutputStream out = ex.getResponseBody();
+        out.write(data, 0, data.length / 2);
+        out.flush();
+        try {
+          never.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return;
+      }
+      int start = Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+      ex.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (data.length - 1) + "/" + data.length);
+      ex.sendResponseHeaders(206, data.length - start);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(data, start, data.length - start);
+      }
+    });
+    Transport transport = new Transport(HttpClient.newHttpClient(), FhirContext.forR4Cached(),
+        new Authorizer.Anonymous(), new Retrier(QUICK, Clock.systemUTC()), Duration.ofMillis(300));
+    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+
+    long n = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> new Downloader(transport, Endpoints.of(peer.root()))
+        .download(peer.root() + SIGNED, Downloader.sink(got), ProgressListener.NONE));
+
+    never.countDown();
+    assertThat(n).isEqualTo(data.length);
+    assertThat(got.toByteArray()).isEqualTo(data);
+    var requests = peer.seen("/storage/abc-123/1");
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(1).range()).matches("bytes=\\d+-").isNotEqualTo("bytes=0-");
   }
 }

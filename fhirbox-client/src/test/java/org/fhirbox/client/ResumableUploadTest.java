@@ -156,6 +156,38 @@ class ResumableUploadTest {
     }
   }
 
+  @Test
+  void aFileThatChangesDuringItsLastPieceFailsTheUploadAndItsBinaryIsDeleted() throws Exception {
+    Path file = file();
+    try (TestServer server = TestServer.start(work.resolve("data"))) {
+      FhirboxClient client = resumable(server, ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK));
+      AtomicBoolean changed = new AtomicBoolean();
+
+      // the last byte has been read for the last PATCH, which the server then takes
+      Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> client.uploadResumably(
+          Upload.of(file, "video/mp4").withProgress((done, total) -> {
+            if (done == SIZE && changed.compareAndSet(false, true)) {
+              try {
+                byte[] other = new byte[SIZE];
+                new Random(8).nextBytes(other);
+                Files.write(file, other);
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            }
+          })));
+
+      assertThat(changed).isTrue();
+      assertThat(failure).isInstanceOf(FhirboxException.class)
+          .hasMessageContaining("changed while it was uploaded").hasMessageContaining("it was deleted");
+      Matcher id = Pattern.compile("Binary/([A-Za-z0-9\\-.]+) ").matcher(failure.getMessage());
+      assertThat(id.find()).isTrue();
+      assertThatThrownBy(() -> client.readResource(Binary.class, id.group(1)))
+          .isInstanceOf(FhirboxException.class)
+          .satisfies(e -> assertThat(((FhirboxException) e).status()).isIn(404, 410));
+    }
+  }
+
   /** A client, a port with the server's data, and resumable settings with a state directory. */
   private record GaveUp(FhirboxClient admin, int port, ResumableUploads settings) {}
 

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Binary;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -130,5 +131,56 @@ class TusFailureTest {
     assertThat(b.getIdElement().getIdPart()).isEqualTo("B1");
     assertThat(heads).hasValue(4);
     assertThat(progress.calls.get(0)[0]).as("goes on from the server's offset").isEqualTo(1000);
+  }
+
+  private FhirboxClient clientAs(String clientId, Path stateDirectory) {
+    return client(QUICK, stateDirectory).newBuilder().basicAuth(clientId, "s3cret").build();
+  }
+
+  /** The first run gives up after one piece (a 503 to the second PATCH); its upload is kept. */
+  private void giveUpAfterOnePiece(Path file, Path states) {
+    AtomicInteger patches = new AtomicInteger();
+    serveTus(file, ex -> {
+      if (patches.incrementAndGet() == 2) {
+        answer(ex, 503, offset.get());
+        return false;
+      }
+      return true;
+    }, ex -> true);
+    assertThatThrownBy(() -> client(RetryPolicy.NONE, states).createBinary(Upload.of(file, "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class);
+  }
+
+  @Test
+  void anUploadKeptByOneClientIsNotContinuedByAnother() throws Exception {
+    Path file = file();
+    Path states = work.resolve("states");
+    giveUpAfterOnePiece(file, states);
+    offset.set(0); // the server's new upload, which the same URL stands for in this peer
+
+    Binary b = clientAs("another-client", states).createBinary(Upload.of(file, "application/octet-stream"));
+
+    assertThat(b.getIdElement().getIdPart()).isEqualTo("B1");
+    assertThat(heads).as("the kept upload was not asked for").hasValue(0);
+    assertThat(peer.seen("/fhir/R4/Binary/$upload").stream().filter(s -> s.method().equals("POST")))
+        .as("a new upload was created").hasSize(2);
+  }
+
+  @Test
+  void aKeptUrlOutsideTheFhirBaseIsNotSentTheCredentials() throws Exception {
+    Path file = file();
+    Path states = work.resolve("states");
+    giveUpAfterOnePiece(file, states);
+    try (PeerServer elsewhere = PeerServer.started(); Stream<Path> kept = Files.list(states)) {
+      elsewhere.on("/", ex -> answer(ex, 404, 0));
+      Path state = kept.findFirst().orElseThrow();
+      Files.writeString(state, elsewhere.root() + "fhir/R4/Binary/$upload/u1\n");
+      offset.set(0);
+
+      Binary b = client(QUICK, states).createBinary(Upload.of(file, "application/octet-stream"));
+
+      assertThat(b.getIdElement().getIdPart()).isEqualTo("B1");
+      assertThat(elsewhere.seen).as("nothing went to the URL outside the FHIR base").isEmpty();
+    }
   }
 }

@@ -1,0 +1,101 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a file download does with the files around its target: links, a locked part, a name taken meanwhile. */
+class DownloadTargetTest {
+  @TempDir
+  static Path dataDir;
+  @TempDir
+  Path work;
+  static TestServer server;
+  static FhirboxClient client;
+  static byte[] data = BinaryTransferTest.randomBytes(300_000);
+  static String ref;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(dataDir);
+    client = server.client();
+    ref = "Binary/" + client.createBinary(Upload.of(data, "application/octet-stream")).getIdElement().getIdPart();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void partAndSidecarFilesThatAreSymbolicLinksAreNotFollowed() throws Exception {
+    Path victim = Files.writeString(work.resolve("victim.txt"), "keep me");
+    Path target = work.resolve("scan.bin");
+    Files.createSymbolicLink(work.resolve("scan.bin.part"), victim);
+    Files.createSymbolicLink(work.resolve("scan.bin.part.validator.tmp"), victim);
+
+    assertThat(client.download(ref, target)).isEqualTo(data.length);
+
+    assertThat(Files.readString(victim)).isEqualTo("keep me");
+    assertThat(Files.isSymbolicLink(target)).isFalse();
+    assertThat(Files.readAllBytes(target)).isEqualTo(data);
+    assertThat(work.resolve("scan.bin.part")).doesNotExist();
+  }
+
+  @Test
+  void aTargetCreatedDuringTheDownloadIsNotReplacedWhenReplacingIsNotAllowed() throws Exception {
+    Path target = work.resolve("picked.bin");
+    AtomicBoolean created = new AtomicBoolean();
+    ProgressListener meanwhile = (done, total) -> {
+      if (done > 0 && created.compareAndSet(false, true)) {
+        try {
+          Files.writeString(target, "someone else's");
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+
+    assertThatThrownBy(() -> client.downloadNew(ref, target, meanwhile))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("already exists")
+        .hasCauseInstanceOf(FileAlreadyExistsException.class);
+
+    assertThat(created).isTrue();
+    assertThat(Files.readString(target)).isEqualTo("someone else's");
+    assertThat(work.resolve("picked.bin.part")).doesNotExist();
+    assertThat(work.resolve("picked.bin.part.validator")).doesNotExist();
+  }
+
+  @Test
+  void aNewTargetIsWrittenWhenReplacingIsNotAllowed() throws Exception {
+    Path target = work.resolve("new.bin");
+    assertThat(client.downloadNew(ref, target, ProgressListener.NONE)).isEqualTo(data.length);
+    assertThat(Files.readAllBytes(target)).isEqualTo(data);
+    assertThat(work.resolve("new.bin.part")).doesNotExist();
+  }
+
+  @Test
+  void aPartLockedByAnotherDownloadFailsAtOnceAndIsLeftAsItIs() throws Exception {
+    Path target = work.resolve("busy.bin");
+    Path part = Files.writeString(work.resolve("busy.bin.part"), "in progress");
+    try (FileChannel other = FileChannel.open(part, StandardOpenOption.WRITE); FileLock held = other.lock()) {
+      assertThatThrownBy(() -> client.download(ref, target))
+          .isInstanceOf(FhirboxException.class)
+          .hasMessageContaining("locked by another download");
+    }
+    assertThat(Files.readString(part)).isEqualTo("in progress");
+    assertThat(target).doesNotExist();
+  }
+}
