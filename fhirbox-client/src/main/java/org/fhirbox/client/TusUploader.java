@@ -84,6 +84,7 @@ final class TusUploader {
           states.forget(fingerprint);
           throw FhirboxException.client(file + " changed while it was uploaded; upload it again", null);
         }
+        boolean patched = !ask;
         Status next = ask ? head(status.url()) : patch(status, file, size, upload.progress());
         ask = false;
         if (status.offset() == UNKNOWN) {
@@ -94,6 +95,15 @@ final class TusUploader {
         } else if (next.binary() == null && next.offset() >= size) {
           throw FhirboxException.client("the server took every byte of " + status.url().getRawPath()
               + " but named no Binary", null);
+        } else if (patched && next.binary() == null) {
+          // a piece accepted without moving the offset: counted as a failure, so that a server
+          // that stores nothing is not sent the same piece for ever
+          if (!retrier.mayRetry(failures)) {
+            throw FhirboxException.client("the server accepted pieces of " + status.url().getRawPath()
+                + " but its offset stayed at " + next.offset(), null);
+          }
+          failures++;
+          retrier.sleep(retrier.delay(failures, Optional.empty()), "PATCH", ENDPOINT);
         }
         status = next;
       } catch (FhirboxException e) {

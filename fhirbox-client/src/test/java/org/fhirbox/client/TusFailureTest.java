@@ -183,4 +183,22 @@ class TusFailureTest {
       assertThat(elsewhere.seen).as("nothing went to the URL outside the FHIR base").isEmpty();
     }
   }
+
+  @Test
+  void aServerThatAcceptsPiecesWithoutStoringThemEndsTheUpload() throws Exception {
+    Path file = file();
+    AtomicInteger patches = new AtomicInteger();
+    serveTus(file, ex -> {
+      patches.incrementAndGet();
+      answer(ex, 204, 0); // a success that stored nothing
+      return false;
+    }, ex -> true);
+    RetryPolicy three = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1));
+
+    assertThatThrownBy(() -> client(three, null).createBinary(Upload.of(file, "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("offset stayed at 0");
+
+    assertThat(patches).as("the first piece and three retries").hasValue(4);
+  }
 }
