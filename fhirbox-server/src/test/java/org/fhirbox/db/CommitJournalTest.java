@@ -272,6 +272,53 @@ class CommitJournalTest {
   }
 
   @Test
+  void theJournalRunsH2WithItsOwnWriteDelayWhateverTheUrlSets() {
+    String ours = ";WRITE_DELAY=" + CommitJournal.H2_WRITE_DELAY_MILLIS;
+    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x")).isEqualTo("jdbc:h2:file:/d/x" + ours);
+    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE"))
+        .isEqualTo("jdbc:h2:file:/d/x;DB_CLOSE_ON_EXIT=FALSE" + ours);
+    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;write_delay=500")).isEqualTo("jdbc:h2:file:/d/x" + ours);
+    assertThatThrownBy(() -> CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;INIT=SET WRITE_DELAY 0"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("WRITE_DELAY");
+  }
+
+  /**
+   * With no commit for {@link CommitJournal#IDLE_STORE_MILLIS}, the checkpointer still stores, so
+   * that what H2 holds unsaved is stored under the journal's lock, not by H2's own background
+   * store once its much longer delay passes.
+   */
+  @Test
+  void anIdleJournalStillStoresOnceTheIdleTimePassed() throws Exception {
+    String url = CommitJournal.storedByCheckpoints("jdbc:h2:file:" + dir.resolve("idle") + ";DB_CLOSE_DELAY=-1");
+    Supplier<Connection> raw = () -> {
+      try {
+        return DriverManager.getConnection(url, "", "");
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    long[] now = {1_000_000};
+    try (Connection c = raw.get(); Statement s = c.createStatement();
+        CommitJournal journal = CommitJournal.open(dir.resolve("idle.journal"), raw, () -> now[0])) {
+      // a change made outside the journal (none of its commits): nothing new for the journal to store
+      s.execute("CREATE TABLE unjournaled (id INT PRIMARY KEY)");
+      s.execute("INSERT INTO unjournaled VALUES (1)");
+      org.h2.mvstore.MVStore store = ((org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class)
+          .getSession()).getDatabase().getStore().getMvStore();
+      assertThat(store.hasUnsavedChanges()).isTrue();
+
+      now[0] += CommitJournal.IDLE_STORE_MILLIS - 1;
+      journal.checkpointIfDue(raw, false);
+      assertThat(store.hasUnsavedChanges()).as("stored before the idle time passed").isTrue();
+
+      now[0] += 1;
+      journal.checkpointIfDue(raw, false);
+      assertThat(store.hasUnsavedChanges()).as("stored once the idle time passed").isFalse();
+      journal.release();
+    }
+  }
+
+  @Test
   void everyBoundParameterTypeReadsBackAsItWasWritten() throws Exception {
     // search values bind decimals with their scale (1.50 is not 1.5 for a FHIR number's precision)
     Object[] row = {null, "text", 7L, 3, true, new byte[] {1, 2}, new BigDecimal("1.50"), new BigDecimal("-1E+3")};
