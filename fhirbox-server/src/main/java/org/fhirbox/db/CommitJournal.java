@@ -27,6 +27,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import org.fhirbox.storage.Syncs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -176,7 +177,7 @@ final class CommitJournal implements AutoCloseable {
   /** @param clock milliseconds, for segment ages and the idle store */
   static CommitJournal open(Path dir, Supplier<Connection> connections, LongSupplier clock) {
     try {
-      Files.createDirectories(dir);
+      Syncs.FSYNC.createDirectories(dir); // its name durable, as the segments' will be once synced
       FileChannel lockFile = claim(dir);
       long mark;
       try (Connection c = connections.get()) {
