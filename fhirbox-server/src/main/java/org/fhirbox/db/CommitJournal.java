@@ -1,8 +1,6 @@
 package org.fhirbox.db;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -258,10 +256,10 @@ final class CommitJournal implements AutoCloseable {
 
   private static long replay(List<Path> files, long mark, Supplier<Connection> connections)
       throws IOException, SQLException {
-    List<Record> records = new ArrayList<>();
+    List<JournalSegment.Record> records = new ArrayList<>();
     Set<Long> aborted = new HashSet<>();
     for (Path p : files) {
-      read(p, records, aborted);
+      JournalSegment.read(p, records, aborted);
     }
     requireNoGap(records, mark, files);
     long last = mark;
@@ -269,39 +267,39 @@ final class CommitJournal implements AutoCloseable {
     long start = System.nanoTime();
     try (Connection c = connections.get()) {
       c.setAutoCommit(false);
-      for (Record r : records) {
-        last = Math.max(last, r.seq);
-        if (r.seq <= mark || aborted.contains(r.seq)) {
+      for (JournalSegment.Record r : records) {
+        last = Math.max(last, r.seq());
+        if (r.seq() <= mark || aborted.contains(r.seq())) {
           continue;
         }
-        if (r.autonomous) {
+        if (r.autonomous()) {
           // DDL commits by itself and moves no mark: run it again where it is not there yet
-          for (JournaledStatement st : r.statements) {
+          for (JournaledStatement st : r.statements()) {
             try {
               st.replay(c);
               c.commit();
             } catch (SQLException e) {
               c.rollback();
-              LOG.info("journal: statement {} not applied again: {}", r.seq, e.getMessage());
+              LOG.info("journal: statement {} not applied again: {}", r.seq(), e.getMessage());
             }
           }
           continue;
         }
         try {
-          for (JournaledStatement st : r.statements) {
+          for (JournaledStatement st : r.statements()) {
             st.replay(c);
           }
           try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
-            ps.setLong(1, r.seq);
+            ps.setLong(1, r.seq());
             ps.executeUpdate();
           }
           c.commit();
           applied++;
         } catch (SQLException e) {
           c.rollback();
-          throw new SQLException("transaction " + r.seq + " of the journal could not be applied again ("
+          throw new SQLException("transaction " + r.seq() + " of the journal could not be applied again ("
               + e.getMessage() + "); nothing after it was applied and the journal is kept. Do not delete or move "
-              + "the journal to get past this: its transactions from " + r.seq + " on may be acknowledged commits "
+              + "the journal to get past this: its transactions from " + r.seq() + " on may be acknowledged commits "
               + "that the database file does not hold. Copy the database file and the journal's directory "
               + "before changing either", e.getSQLState(), e);
         }
@@ -319,54 +317,18 @@ final class CommitJournal implements AutoCloseable {
    * is older than the journal expects (a restored copy of it, or a store that a power loss took
    * back), and applying what follows the gap would give transactions without the ones before them.
    */
-  private static void requireNoGap(List<Record> records, long mark, List<Path> files) {
+  private static void requireNoGap(List<JournalSegment.Record> records, long mark, List<Path> files) {
     long expected = mark + 1;
-    for (Record r : records) {
-      if (r.seq > expected) {
+    for (JournalSegment.Record r : records) {
+      if (r.seq() > expected) {
         throw new IllegalStateException("the commit journal in " + files.get(0).getParent() + " holds transaction "
-            + r.seq + " next, but the database file holds transactions up to " + mark + " only: transactions "
-            + expected + " to " + (r.seq - 1) + " are in neither (a database file older than its journal, such as a "
+            + r.seq() + " next, but the database file holds transactions up to " + mark + " only: transactions "
+            + expected + " to " + (r.seq() - 1) + " are in neither (a database file older than its journal, such as a "
             + "restored copy). Nothing was applied. To start from the database file as it is, losing the "
             + "journal's transactions, move the journal's directory aside (keep it: they are in no other place)");
       }
-      expected = Math.max(expected, r.seq + 1);
+      expected = Math.max(expected, r.seq() + 1);
     }
-  }
-
-  private static void read(Path file, List<Record> records, Set<Long> aborted) throws IOException {
-    long left = Files.size(file);
-    try (InputStream in = Files.newInputStream(file);
-        DataInputStream data = new DataInputStream(new java.io.BufferedInputStream(in, 1 << 16))) {
-      while (left > 0) {
-        int length = left < 8 ? -1 : data.readInt();
-        int crc = left < 8 ? 0 : data.readInt();
-        left -= 8;
-        // zeros, a cut-off record or a wrong checksum: the crash interrupted this append, which
-        // never committed
-        byte[] body = length <= 0 || length > left ? null : data.readNBytes(length);
-        if (body == null || JournalRecordBuffer.crc32c(body, 0, body.length) != crc) {
-          LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
-          return;
-        }
-        left -= length;
-        DataInputStream r = new DataInputStream(new java.io.ByteArrayInputStream(body));
-        byte kind = r.readByte();
-        long seq = r.readLong();
-        if (kind == ABORT) {
-          aborted.add(seq);
-          continue;
-        }
-        int n = r.readInt();
-        List<JournaledStatement> statements = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          statements.add(JournaledStatement.read(r));
-        }
-        records.add(new Record(seq, kind == AUTONOMOUS, statements));
-      }
-    }
-  }
-
-  private record Record(long seq, boolean autonomous, List<JournaledStatement> statements) {
   }
 
   /**

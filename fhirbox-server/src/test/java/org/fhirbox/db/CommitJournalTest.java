@@ -271,6 +271,61 @@ class CommitJournalTest {
     }
   }
 
+  /**
+   * A statement that, applied again, changes another number of rows than when it committed stops
+   * the start: the file is not what the journal's transactions ran on, and going on would
+   * silently give another database than the one acknowledged.
+   */
+  @Test
+  void aReplayThatChangesAnotherNumberOfRowsStopsTheStart() throws Exception {
+    createTable();
+    try (Connection c = raw().get(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO t (id, v) VALUES (1, 'one')");
+    }
+    JournaledStatement update = new JournaledStatement("UPDATE t SET v = ? WHERE id <= ?",
+        List.<Object[]>of(new Object[] {"changed", 2L}), new long[] {2});
+    writeSegment(1, CommitJournal.encode(CommitJournal.COMMIT, 1, List.of(update)));
+
+    assertThatThrownBy(() -> CommitJournal.open(dir.resolve("db.journal"), raw()))
+        .hasMessageContaining("transaction 1 of the journal could not be applied again")
+        .hasMessageContaining("changed 1 rows where it had changed 2");
+    assertThat(rows()).containsExactly("1=one");
+  }
+
+  /** A journal written before update counts were recorded is applied as it was. */
+  @Test
+  void aJournalWithoutUpdateCountsIsStillApplied() throws Exception {
+    createTable();
+    try (Connection c = raw().get(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO t (id, v) VALUES (1, 'one')");
+    }
+    writeSegment(1, withoutCounts(1, insert(2, "two"),
+        new JournaledStatement("UPDATE t SET v = ? WHERE id <= ?", List.<Object[]>of(new Object[] {"changed", 2L}))));
+
+    try (CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), raw())) {
+      assertThat(journal.lastSeq()).isEqualTo(1);
+      journal.release();
+    }
+    assertThat(rows()).containsExactly("1=changed", "2=changed");
+  }
+
+  /** A commit record as journals were written before they held update counts. */
+  private static ByteBuffer withoutCounts(long seq, JournaledStatement... statements) throws Exception {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(body);
+    out.writeByte(CommitJournal.COMMIT);
+    out.writeLong(seq);
+    out.writeInt(statements.length);
+    for (JournaledStatement st : statements) {
+      st.write(out);
+    }
+    out.flush();
+    byte[] b = body.toByteArray();
+    ByteBuffer framed = ByteBuffer.allocate(8 + b.length);
+    framed.putInt(b.length).putInt(JournalRecordBuffer.crc32c(b, 0, b.length)).put(b).flip();
+    return framed;
+  }
+
   @Test
   void theJournalRunsH2WithItsOwnWriteDelayWhateverTheUrlSets() {
     String ours = ";WRITE_DELAY=" + CommitJournal.H2_WRITE_DELAY_MILLIS;
