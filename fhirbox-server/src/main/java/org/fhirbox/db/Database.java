@@ -185,7 +185,7 @@ public final class Database implements AutoCloseable {
   /**
    * A {@code WARN} when the PostgreSQL server runs with {@code fsync = off}: it then never makes
    * sure a commit reached the disk, and a power loss or an operating system crash can lose
-   * acknowledged commits or corrupt the database. A session cannot change that setting.
+   * acknowledged commits or corrupt the database. A connection cannot change that setting.
    */
   private static void warnIfFsyncOff(HikariDataSource dataSource) {
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();

@@ -24,7 +24,7 @@ class SecondSightingTest {
   }
 
   /**
-   * Passes a second apart (the shortest sweep interval) keep finding an old object unreferenced
+   * Passes a second apart (the shortest sweep interval) keep seeing an old object unreferenced
    * while the commit of the row that references it is held: none of them deletes it before the
    * minimum time since the first sighting, so the commit has that long to land.
    */

@@ -10,14 +10,14 @@ import java.util.UUID;
 import org.fhirbox.testing.Postgres;
 import org.junit.jupiter.api.Test;
 
-/** The sessions fhirbox opens on PostgreSQL, whatever the server's configuration says. */
-class PostgresSessionSettingsTest {
+/** The connections fhirbox opens to PostgreSQL, whatever the server's configuration says. */
+class PostgresConnectionSettingsTest {
   /**
    * A database whose own setting is {@code synchronous_commit = off} (commits acknowledged before
-   * they are on the disk): the server's sessions still commit with it on.
+   * they are on the disk): the server's connections still commit with it on.
    */
   @Test
-  void sessionsCommitSynchronouslyEvenWhereTheDatabaseSaysOtherwise() throws Exception {
+  void connectionsCommitSynchronouslyEvenWhereTheDatabaseSaysOtherwise() throws Exception {
     String base = Postgres.serverUrl();
     String name = "t_sync_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
@@ -29,7 +29,7 @@ class PostgresSessionSettingsTest {
       }
       String url = base.replaceFirst("^(jdbc:postgresql://[^/]+/)[^?]*", "$1" + name);
       try (Connection plain = DriverManager.getConnection(url)) {
-        assertThat(setting(plain)).as("a plain session on that database").isEqualTo("off");
+        assertThat(setting(plain)).as("a plain connection to that database").isEqualTo("off");
       }
       try (Database db = new Database(url, "", "", 2); Connection c = db.connection()) {
         assertThat(setting(c)).isEqualTo("on");
