@@ -57,6 +57,7 @@ public final class Crash {
   private static final Pattern ENTRY_ID = Pattern.compile("\"fullUrl\"\\s*:\\s*\"[^\"]*/Binary/([^\"/]+)\"");
   private static final int HASHES_PER_REQUEST = 100;
   private static final Pattern ATTACHMENT = Pattern.compile("\"attachment\"\\s*:\\s*\\{([^{}]*)\\}");
+  private static final Pattern NAMED_BINARY = Pattern.compile("\"url\"\\s*:\\s*\"[^\"]*/(?:storage|Binary)/([^/\"?]+)");
   private static final Pattern HASH = Pattern.compile("\"hash\"\\s*:\\s*\"([^\"]+)\"");
   private static final Pattern NEXT = Pattern.compile(
       "\"relation\"\\s*:\\s*\"next\"\\s*,\\s*\"url\"\\s*:\\s*\"([^\"]+)\"");
@@ -321,8 +322,10 @@ public final class Crash {
     Matcher attachment = ATTACHMENT.matcher(r.body());
     for (int i = 0; i < ids.size() && attachment.find(); i++) {
       Matcher hash = HASH.matcher(attachment.group(1));
+      // the answer signs each url ({base}/storage/{id}/{version}?...): the id it names, else its place
+      Matcher named = NAMED_BINARY.matcher(attachment.group(1));
       if (hash.find()) {
-        out.put(ids.get(i), hash.group(1));
+        out.put(named.find() ? named.group(1) : ids.get(i), hash.group(1));
       }
     }
     return true;
