@@ -7,8 +7,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -34,8 +36,14 @@ import java.util.regex.Pattern;
  *       binary ID SIZE | bundle-sent TAG | bundle TAG | patient ID
  *     prints: acked_binaries=.. acked_bundles=.. acked_patients=.. errors=..
  * check --base URL --log FILE
- *     prints: lost=.. partial_bundles=.. binaries_without_content=.. binaries=.. (see run-crash)
+ *     prints: lost=.. partial_bundles=.. binaries_without_content=.. hash_mismatches=.. binaries=.. (see run-crash)
  * </pre>
+ *
+ * The check downloads each acknowledged Binary and compares its length with the size written and
+ * the SHA-1 of its bytes (computed as they stream in) with the {@code hash} the server gives an
+ * Attachment naming that Binary: it creates DocumentReferences, each naming up to
+ * {@value #HASHES_PER_REQUEST} Binaries, and reads the hashes from their answers. A mismatch
+ * counts as a Binary without its content.
  *
  * A transaction Bundle holds one Patient and three Observations naming it, each carrying the
  * identifier {@code urn:fhirbox:crash|TAG}: FHIR R4 transactions are all or nothing (3.1.0.11.2),
@@ -47,6 +55,10 @@ public final class Crash {
   private static final Pattern ID = Pattern.compile("/(?:Binary|Patient)/([^/]+)");
   private static final Pattern TOTAL = Pattern.compile("\"total\"\\s*:\\s*(\\d+)");
   private static final Pattern ENTRY_ID = Pattern.compile("\"fullUrl\"\\s*:\\s*\"[^\"]*/Binary/([^\"/]+)\"");
+  private static final int HASHES_PER_REQUEST = 100;
+  private static final Pattern ATTACHMENT = Pattern.compile("\"attachment\"\\s*:\\s*\\{([^{}]*)\\}");
+  private static final Pattern NAMED_BINARY = Pattern.compile("\"url\"\\s*:\\s*\"[^\"]*/(?:storage|Binary)/([^/\"?]+)");
+  private static final Pattern HASH = Pattern.compile("\"hash\"\\s*:\\s*\"([^\"]+)\"");
   private static final Pattern NEXT = Pattern.compile(
       "\"relation\"\\s*:\\s*\"next\"\\s*,\\s*\"url\"\\s*:\\s*\"([^\"]+)\"");
 
@@ -218,11 +230,17 @@ public final class Crash {
     }
     int lostBinaries = 0;
     int withoutContent = 0;
+    int hashMismatches = 0;
+    Map<String, String> hashes = hashes(http, fhir, binaries.stream().map(b -> b[1]).toList());
     for (String[] b : binaries) {
-      long got = content(http, fhir + "/Binary/" + b[1]);
+      MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+      long got = content(http, fhir + "/Binary/" + b[1], sha1);
       if (got == -404) {
         lostBinaries++;
       } else if (got != Long.parseLong(b[2])) {
+        withoutContent++;
+      } else if (!Base64.getEncoder().encodeToString(sha1.digest()).equals(hashes.get(b[1]))) {
+        hashMismatches++;
         withoutContent++;
       }
     }
@@ -251,7 +269,7 @@ public final class Crash {
       Matcher m = ENTRY_ID.matcher(r.body());
       while (m.find()) {
         listed++;
-        if (content(http, fhir + "/Binary/" + m.group(1)) <= 0) {
+        if (content(http, fhir + "/Binary/" + m.group(1), null) <= 0) {
           withoutContent++;
         }
       }
@@ -259,17 +277,65 @@ public final class Crash {
       next = n.find() ? n.group(1) : null;
     }
     System.out.printf("lost=%d lost_patients=%d lost_bundles=%d lost_binaries=%d partial_bundles=%d"
-            + " binaries_without_content=%d binaries=%d acked_patients=%d acked_bundles=%d sent_bundles=%d acked_binaries=%d%n",
+            + " binaries_without_content=%d hash_mismatches=%d binaries=%d acked_patients=%d acked_bundles=%d"
+            + " sent_bundles=%d acked_binaries=%d%n",
         lostPatients + lostBundles + lostBinaries, lostPatients, lostBundles, lostBinaries, partial, withoutContent,
-        listed, patients.size(), ackedBundles.size(), sentBundles.size(), binaries.size());
+        hashMismatches, listed, patients.size(), ackedBundles.size(), sentBundles.size(), binaries.size());
   }
 
   private static int status(HttpClient http, String url) throws Exception {
     return http.send(request(url).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
-  /** The number of content bytes served, or minus the status when it is not 200. */
-  private static long content(HttpClient http, String url) throws Exception {
+  /**
+   * The {@code hash} (SHA-1, base64) the server gives an Attachment naming each Binary of {@code ids}
+   * that exists: read from the answers to DocumentReferences that name them, in their order. A
+   * Binary the server does not know fails its whole request (400); its group is then asked one by one.
+   */
+  private static Map<String, String> hashes(HttpClient http, String fhir, List<String> ids) throws Exception {
+    Map<String, String> out = new HashMap<>();
+    for (int from = 0; from < ids.size(); from += HASHES_PER_REQUEST) {
+      List<String> group = ids.subList(from, Math.min(ids.size(), from + HASHES_PER_REQUEST));
+      if (!hashesOf(http, fhir, group, out) && group.size() > 1) {
+        for (String id : group) {
+          hashesOf(http, fhir, List.of(id), out);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static boolean hashesOf(HttpClient http, String fhir, List<String> ids, Map<String, String> out)
+      throws Exception {
+    StringBuilder b = new StringBuilder("{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"content\":[");
+    for (int i = 0; i < ids.size(); i++) {
+      b.append(i == 0 ? "" : ",").append("{\"attachment\":{\"url\":\"Binary/").append(ids.get(i)).append("\"}}");
+    }
+    HttpResponse<String> r = http.send(request(fhir + "/DocumentReference")
+        .header("Content-Type", "application/fhir+json").header("Accept", "application/fhir+json")
+        .header("Prefer", "return=representation")
+        .POST(HttpRequest.BodyPublishers.ofString(b.append("]}").toString(), StandardCharsets.UTF_8)).build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    if (r.statusCode() != 201) {
+      return false;
+    }
+    Matcher attachment = ATTACHMENT.matcher(r.body());
+    for (int i = 0; i < ids.size() && attachment.find(); i++) {
+      Matcher hash = HASH.matcher(attachment.group(1));
+      // the answer signs each url ({base}/storage/{id}/{version}?...): the id it names, else its place
+      Matcher named = NAMED_BINARY.matcher(attachment.group(1));
+      if (hash.find()) {
+        out.put(named.find() ? named.group(1) : ids.get(i), hash.group(1));
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The number of content bytes served, or minus the status when it is not 200; the bytes go
+   * through {@code digest} (when not null) as they arrive.
+   */
+  private static long content(HttpClient http, String url, MessageDigest digest) throws Exception {
     HttpResponse<java.io.InputStream> r = http.send(request(url).header("Accept", "application/octet-stream").build(),
         HttpResponse.BodyHandlers.ofInputStream());
     try (java.io.InputStream in = r.body()) {
@@ -280,6 +346,9 @@ public final class Crash {
       byte[] buf = new byte[65536];
       for (int k; (k = in.read(buf)) > 0; ) {
         n += k;
+        if (digest != null) {
+          digest.update(buf, 0, k);
+        }
       }
       return n;
     } catch (IOException e) {

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * Deletes what no Binary needs: expired resumable uploads with their stored bytes (see
  * {@link ResumableUploads#sweepExpired}), and blobs that no Binary version references, left
  * behind by a crash between "blob stored" and "row committed". A blob is deleted only when it is older than the grace period and was
- * already unreferenced on this sweeper's previous pass (passes run minutes apart). Age alone
+ * already unreferenced on this sweeper's previous passes, the first of them at least
+ * {@link SecondSighting#MIN_WATCH} ago, however short the sweep interval. Age alone
  * does not prove that no request is about to commit a row for it: S3 dates an object made by a
  * multipart upload from the upload's start, so a long upload's blob looks old the moment it is
  * complete, a moment before its row commits. Safe on every node at once: deleting an
@@ -41,6 +42,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class OrphanSweeper {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanSweeper.class);
+  /**
+   * The least time between the pass that first finds a blob or staging object unwanted and the
+   * one that deletes it (see {@link SecondSighting} for the choice of ten minutes).
+   */
+  public static final Duration MIN_WATCH = Duration.ofMinutes(10);
   private final BlobStore blobs;
   private final ResourceStore store;
   private final Duration grace;
@@ -59,8 +65,8 @@ public final class OrphanSweeper {
     this.clock = clock;
     this.uploads = uploads;
     this.staging = staging;
-    this.orphans = new SecondSighting("orphan blob", blobs::delete);
-    this.expiredStaging = new SecondSighting("staging object", key -> staging.deleteStaged(key));
+    this.orphans = new SecondSighting("orphan blob", blobs::delete, clock);
+    this.expiredStaging = new SecondSighting("staging object", key -> staging.deleteStaged(key), clock);
   }
 
   /**

@@ -1,8 +1,6 @@
 package org.fhirbox.db;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,12 +16,16 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.fhirbox.storage.Syncs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,17 +84,42 @@ final class CommitJournal implements AutoCloseable {
   static final long GATE_WAIT_MILLIS = 100;
 
   /**
-   * {@code url} with H2's own delayed store pushed out of the way (about 35 minutes), unless it
-   * sets {@code WRITE_DELAY}: H2's background store can catch a commit half done (seen in SIGKILL
-   * tests: one table holding a transaction's row, another not), so the journal stores the file
-   * itself, under its lock, where no commit is in progress.
+   * How long the checkpointer lets pass without a store, even when no commit arrived: H2's
+   * background writer stores by itself once its {@code WRITE_DELAY} (about 35.8 minutes here)
+   * passes without one, outside the journal's lock, where it could catch a change half done.
+   */
+  static final long IDLE_STORE_MILLIS = 5 * 60_000;
+  /** The {@code WRITE_DELAY} the journal runs H2 with, in ms (about 35.8 minutes): H2's own store pushed far out. */
+  static final int H2_WRITE_DELAY_MILLIS = Integer.MAX_VALUE / 1000;
+  private static final Pattern WRITE_DELAY_SETTING = Pattern.compile("(?i);\\s*WRITE_DELAY\\s*=[^;]*");
+
+  /**
+   * {@code url} with H2's own delayed store pushed out of the way (about 35.8 minutes), whatever
+   * {@code WRITE_DELAY} the URL sets: H2's background store can catch a commit half done (seen in
+   * SIGKILL tests: one table holding a transaction's row, another not), and a store at every
+   * commit ({@code WRITE_DELAY=0}) leaves the file holding transactions past its mark, which a
+   * restart would then apply a second time. So the journal stores the file itself, under its
+   * lock, where no commit is in progress.
+   *
+   * @throws IllegalArgumentException when the URL names {@code WRITE_DELAY} elsewhere than as a
+   *     setting of its own (in an {@code INIT} script, say), where it cannot be overridden
    */
   static String storedByCheckpoints(String url) {
-    if (url.toUpperCase(java.util.Locale.ROOT).contains(";WRITE_DELAY=")) {
-      return url;
+    String without = withoutWriteDelay(url);
+    if (without.toUpperCase(Locale.ROOT).contains("WRITE_DELAY")) {
+      throw new IllegalArgumentException("FHIRBOX_DATABASE_URL sets WRITE_DELAY other than as a ;WRITE_DELAY= "
+          + "setting (in an INIT script, say): an embedded file database stores its file through the commit "
+          + "journal, and H2 storing it by itself would make a restart apply commits twice; remove WRITE_DELAY "
+          + "from the URL");
     }
-    return url + ";WRITE_DELAY=" + Integer.MAX_VALUE / 1000;
+    return without + ";WRITE_DELAY=" + H2_WRITE_DELAY_MILLIS;
   }
+
+  /** {@code url} without its {@code ;WRITE_DELAY=} settings. */
+  static String withoutWriteDelay(String url) {
+    return WRITE_DELAY_SETTING.matcher(url).replaceAll("");
+  }
+
   private static final String PREFIX = "journal-";
   private static final String SUFFIX = ".log";
   static final byte COMMIT = 1;
@@ -101,6 +128,8 @@ final class CommitJournal implements AutoCloseable {
 
   private final Path dir;
   private final FileChannel lockFile;
+  /** Milliseconds, for segment ages and the idle store. */
+  private final LongSupplier clock;
   private final Object lock = new Object();
   /** Shared by statements that change H2's B-trees, held alone by a store (see the class comment). */
   private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
@@ -112,15 +141,19 @@ final class CommitJournal implements AutoCloseable {
   private long segmentStarted;
   private long lastSeq;
   private long storedSeq;
+  /** When the file was last stored, by {@link #clock}. */
+  private long storedAt;
   private boolean closed;
   /** Set when a failed append could not be cut off: the segment may hold torn bytes mid-log. */
   private IOException broken;
 
-  private CommitJournal(Path dir, FileChannel lockFile, long lastSeq) {
+  private CommitJournal(Path dir, FileChannel lockFile, long lastSeq, LongSupplier clock) {
     this.dir = dir;
     this.lockFile = lockFile;
+    this.clock = clock;
     this.lastSeq = lastSeq;
     this.storedSeq = lastSeq;
+    this.storedAt = clock.getAsLong();
   }
 
   /** The journal directory beside an H2 store file {@code NAME.mv.db}: {@code NAME.journal}. */
@@ -136,8 +169,13 @@ final class CommitJournal implements AutoCloseable {
    * @param connections raw (not journaled) connections to the database
    */
   static CommitJournal open(Path dir, Supplier<Connection> connections) {
+    return open(dir, connections, System::currentTimeMillis);
+  }
+
+  /** @param clock milliseconds, for segment ages and the idle store */
+  static CommitJournal open(Path dir, Supplier<Connection> connections, LongSupplier clock) {
     try {
-      Files.createDirectories(dir);
+      Syncs.FSYNC.createDirectories(dir); // its name durable, as the segments' will be once synced
       FileChannel lockFile = claim(dir);
       long mark;
       try (Connection c = connections.get()) {
@@ -155,7 +193,7 @@ final class CommitJournal implements AutoCloseable {
       for (Path p : old) {
         Files.deleteIfExists(p);
       }
-      CommitJournal journal = new CommitJournal(dir, lockFile, last);
+      CommitJournal journal = new CommitJournal(dir, lockFile, last, clock);
       synchronized (journal.lock) {
         journal.startSegment();
       }
@@ -218,10 +256,10 @@ final class CommitJournal implements AutoCloseable {
 
   private static long replay(List<Path> files, long mark, Supplier<Connection> connections)
       throws IOException, SQLException {
-    List<Record> records = new ArrayList<>();
+    List<JournalSegment.Record> records = new ArrayList<>();
     Set<Long> aborted = new HashSet<>();
     for (Path p : files) {
-      read(p, records, aborted);
+      JournalSegment.read(p, records, aborted);
     }
     requireNoGap(records, mark, files);
     long last = mark;
@@ -229,38 +267,41 @@ final class CommitJournal implements AutoCloseable {
     long start = System.nanoTime();
     try (Connection c = connections.get()) {
       c.setAutoCommit(false);
-      for (Record r : records) {
-        last = Math.max(last, r.seq);
-        if (r.seq <= mark || aborted.contains(r.seq)) {
+      for (JournalSegment.Record r : records) {
+        last = Math.max(last, r.seq());
+        if (r.seq() <= mark || aborted.contains(r.seq())) {
           continue;
         }
-        if (r.autonomous) {
+        if (r.autonomous()) {
           // DDL commits by itself and moves no mark: run it again where it is not there yet
-          for (JournaledStatement st : r.statements) {
+          for (JournaledStatement st : r.statements()) {
             try {
               st.replay(c);
               c.commit();
             } catch (SQLException e) {
               c.rollback();
-              LOG.info("journal: statement {} not applied again: {}", r.seq, e.getMessage());
+              LOG.info("journal: statement {} not applied again: {}", r.seq(), e.getMessage());
             }
           }
           continue;
         }
         try {
-          for (JournaledStatement st : r.statements) {
+          for (JournaledStatement st : r.statements()) {
             st.replay(c);
           }
           try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
-            ps.setLong(1, r.seq);
+            ps.setLong(1, r.seq());
             ps.executeUpdate();
           }
           c.commit();
           applied++;
         } catch (SQLException e) {
           c.rollback();
-          throw new SQLException("transaction " + r.seq + " of the journal could not be applied again ("
-              + e.getMessage() + "); the journal is kept for inspection", e.getSQLState(), e);
+          throw new SQLException("transaction " + r.seq() + " of the journal could not be applied again ("
+              + e.getMessage() + "); nothing after it was applied and the journal is kept. Do not delete or move "
+              + "the journal to get past this: its transactions from " + r.seq() + " on may be acknowledged commits "
+              + "that the database file does not hold. Copy the database file and the journal's directory "
+              + "before changing either", e.getSQLState(), e);
         }
       }
     }
@@ -276,54 +317,18 @@ final class CommitJournal implements AutoCloseable {
    * is older than the journal expects (a restored copy of it, or a store that a power loss took
    * back), and applying what follows the gap would give transactions without the ones before them.
    */
-  private static void requireNoGap(List<Record> records, long mark, List<Path> files) {
+  private static void requireNoGap(List<JournalSegment.Record> records, long mark, List<Path> files) {
     long expected = mark + 1;
-    for (Record r : records) {
-      if (r.seq > expected) {
+    for (JournalSegment.Record r : records) {
+      if (r.seq() > expected) {
         throw new IllegalStateException("the commit journal in " + files.get(0).getParent() + " holds transaction "
-            + r.seq + " next, but the database file holds transactions up to " + mark + " only: transactions "
-            + expected + " to " + (r.seq - 1) + " are in neither (a database file older than its journal, such as a "
+            + r.seq() + " next, but the database file holds transactions up to " + mark + " only: transactions "
+            + expected + " to " + (r.seq() - 1) + " are in neither (a database file older than its journal, such as a "
             + "restored copy). Nothing was applied. To start from the database file as it is, losing the "
-            + "journal's transactions, move the journal's directory away");
+            + "journal's transactions, move the journal's directory aside (keep it: they are in no other place)");
       }
-      expected = Math.max(expected, r.seq + 1);
+      expected = Math.max(expected, r.seq() + 1);
     }
-  }
-
-  private static void read(Path file, List<Record> records, Set<Long> aborted) throws IOException {
-    long left = Files.size(file);
-    try (InputStream in = Files.newInputStream(file);
-        DataInputStream data = new DataInputStream(new java.io.BufferedInputStream(in, 1 << 16))) {
-      while (left > 0) {
-        int length = left < 8 ? -1 : data.readInt();
-        int crc = left < 8 ? 0 : data.readInt();
-        left -= 8;
-        // zeros, a cut-off record or a wrong checksum: the crash interrupted this append, which
-        // never committed
-        byte[] body = length <= 0 || length > left ? null : data.readNBytes(length);
-        if (body == null || JournalRecordBuffer.crc32c(body, 0, body.length) != crc) {
-          LOG.warn("journal {}: a torn record at its end (the append a crash interrupted) is ignored", file);
-          return;
-        }
-        left -= length;
-        DataInputStream r = new DataInputStream(new java.io.ByteArrayInputStream(body));
-        byte kind = r.readByte();
-        long seq = r.readLong();
-        if (kind == ABORT) {
-          aborted.add(seq);
-          continue;
-        }
-        int n = r.readInt();
-        List<JournaledStatement> statements = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          statements.add(JournaledStatement.read(r));
-        }
-        records.add(new Record(seq, kind == AUTONOMOUS, statements));
-      }
-    }
-  }
-
-  private record Record(long seq, boolean autonomous, List<JournaledStatement> statements) {
   }
 
   /**
@@ -407,6 +412,10 @@ final class CommitJournal implements AutoCloseable {
   /**
    * Has H2 store what is committed, under the lock; starts a new segment when the current one is
    * large or old enough, and deletes the segments before it, which held only stored transactions.
+   * Without a new commit it stores only once {@link #IDLE_STORE_MILLIS} passed since the last
+   * store: then whatever H2 holds unsaved (changes made outside the journal) is stored here, under
+   * the lock, and H2's own background store, due only after a much longer time without a store,
+   * does not come.
    *
    * @param raw a connection that is not journaled
    */
@@ -415,20 +424,22 @@ final class CommitJournal implements AutoCloseable {
     // the connection is taken before the lock: commits waiting for the lock hold pool connections
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
       synchronized (lock) {
-        if (closed || lastSeq == storedSeq) {
+        long now = clock.getAsLong();
+        if (closed || (lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
           return;
         }
         // under the lock no commit is half done, so H2 stores whole transactions only; a store
         // after which segments are deleted is synced: until the file is on the disk, a power loss
         // could take it back to a mark that those segments' records follow
         boolean rotate = force || segmentBytes >= ROTATE_BYTES
-            || System.currentTimeMillis() - segmentStarted >= ROTATE_MILLIS;
+            || now - segmentStarted >= ROTATE_MILLIS;
         if (!storeAlone(s, GATE_WAIT_MILLIS, rotate)) {
           // a statement that keeps changing waits, likely, on a row whose commit waits for this
           // lock: let it go, and store at the next turn
           return;
         }
         storedSeq = lastSeq;
+        storedAt = now;
         if (rotate) {
           done = segments(dir);
           startSegment();
@@ -505,7 +516,7 @@ final class CommitJournal implements AutoCloseable {
       segment = FileChannel.open(segmentPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.APPEND);
       segmentBytes = 0;
-      segmentStarted = System.currentTimeMillis();
+      segmentStarted = clock.getAsLong();
     } catch (IOException e) {
       throw new UncheckedIOException("starting a commit journal segment in " + dir + " failed: " + e.getMessage(), e);
     }

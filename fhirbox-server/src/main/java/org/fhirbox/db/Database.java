@@ -86,6 +86,10 @@ public final class Database implements AutoCloseable {
         ? H2Durability.storeFile(jdbcUrl).map(CommitJournal::directoryFor) : Optional.empty();
     // a file database keeps its commits through the journal, which stores the file every 200 ms;
     // any other H2 URL (a server's tcp:, say) writes each commit before it returns
+    if (journalDir.isPresent() && !CommitJournal.withoutWriteDelay(jdbcUrl).equals(jdbcUrl)) {
+      LOG.warn("the WRITE_DELAY that FHIRBOX_DATABASE_URL sets is ignored: an embedded file database is stored "
+          + "by its commit journal, which keeps every acknowledged commit through a process crash");
+    }
     hc.setJdbcUrl(vendor == Vendor.H2 && journalDir.isEmpty() ? H2Durability.withCommitsWritten(jdbcUrl)
         : vendor == Vendor.H2 ? CommitJournal.storedByCheckpoints(jdbcUrl) : jdbcUrl);
     if (user != null && !user.isEmpty()) {
@@ -98,6 +102,11 @@ public final class Database implements AutoCloseable {
     hc.setPoolName("fhirbox");
     hc.setAutoCommit(true);
     hc.setConnectionTimeout(connectTimeoutMillis);
+    if (vendor == Vendor.POSTGRESQL) {
+      // a commit answers only once PostgreSQL wrote it to its log on the disk, whatever the role,
+      // the database or postgresql.conf set (synchronous_commit = off acknowledges before that)
+      hc.setConnectionInitSql("SET synchronous_commit = on");
+    }
     Supplier<HikariDataSource> open = () -> {
       if (vendor == Vendor.H2) {
         H2Durability.recoverIfNotClosedCleanly(jdbcUrl);
@@ -105,6 +114,9 @@ public final class Database implements AutoCloseable {
       HikariDataSource dataSource = new HikariDataSource(hc);
       CommitJournal opened = null;
       try {
+        if (vendor == Vendor.POSTGRESQL) {
+          warnIfFsyncOff(dataSource);
+        }
         if (journalDir.isPresent()) {
           if (onlyJournalStores(dataSource)) {
             opened = CommitJournal.open(journalDir.get(), raw(dataSource));
@@ -167,6 +179,23 @@ public final class Database implements AutoCloseable {
       LOG.warn("this H2 cannot be told to store only on request ({}): "
           + "every commit is written to the database file before it returns, without a journal", e.toString());
       return false;
+    }
+  }
+
+  /**
+   * A {@code WARN} when the PostgreSQL server runs with {@code fsync = off}: it then never makes
+   * sure a commit reached the disk, and a power loss or an operating system crash can lose
+   * acknowledged commits or corrupt the database. A connection cannot change that setting.
+   */
+  private static void warnIfFsyncOff(HikariDataSource dataSource) {
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SHOW fsync")) {
+      if (rs.next() && "off".equalsIgnoreCase(rs.getString(1))) {
+        LOG.warn("the PostgreSQL server runs with fsync = off: a power loss or an operating system crash can lose "
+            + "acknowledged writes or corrupt its database; set fsync = on in its configuration");
+      }
+    } catch (SQLException e) {
+      LOG.warn("could not read PostgreSQL's fsync setting: {}", e.getMessage());
     }
   }
 

@@ -36,6 +36,10 @@ final class JournalRecordBuffer extends ByteArrayOutputStream {
         for (JournaledStatement s : statements) {
           s.write(out);
         }
+        // after the statements, so that a reader of the format without them stops before
+        for (JournaledStatement s : statements) {
+          s.writeCounts(out);
+        }
       }
       out.flush();
     } catch (IOException e) {

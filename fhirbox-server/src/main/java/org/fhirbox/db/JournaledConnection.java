@@ -139,8 +139,14 @@ final class JournaledConnection implements InvocationHandler {
     journal.commit(real, statements);
   }
 
-  /** Runs a write; once it succeeded, {@code recorded} joins the transaction (see the class comment). */
-  private Object write(Kind kind, Change<Object, Throwable> execution, JournaledStatement recorded) throws Throwable {
+  /**
+   * Runs a write; once it succeeded, {@code recorded}, with the update counts it had, joins the
+   * transaction (see the class comment).
+   *
+   * @param statement what ran it, for the update count of an {@code execute}
+   */
+  private Object write(Kind kind, Change<Object, Throwable> execution, JournaledStatement recorded,
+      Statement statement) throws Throwable {
     if (kind == Kind.DDL) {
       if (!pending.isEmpty() && !real.getAutoCommit()) {
         commitPending(); // H2 commits the open transaction before DDL
@@ -151,13 +157,13 @@ final class JournaledConnection implements InvocationHandler {
     }
     if (!real.getAutoCommit()) {
       Object result = changing(execution);
-      pending.add(recorded);
+      pending.add(recorded.withCounts(counts(result, statement)));
       return result;
     }
     real.setAutoCommit(false);
     try {
       Object result = changing(execution);
-      journal.commit(real, List.of(recorded));
+      journal.commit(real, List.of(recorded.withCounts(counts(result, statement))));
       return result;
     } catch (Throwable e) {
       try {
@@ -169,6 +175,26 @@ final class JournaledConnection implements InvocationHandler {
     } finally {
       real.setAutoCommit(true);
     }
+  }
+
+  /** The update counts of what an execute method returned; null when it returned rows. */
+  private static long[] counts(Object result, Statement statement) throws SQLException {
+    if (result instanceof Integer n) {
+      return new long[] {n};
+    }
+    if (result instanceof Long n) {
+      return new long[] {n};
+    }
+    if (result instanceof int[] batch) {
+      return JournaledStatement.counts(batch);
+    }
+    if (result instanceof long[] batch) {
+      return batch.clone();
+    }
+    if (Boolean.FALSE.equals(result)) {
+      return new long[] {statement.getUpdateCount()};
+    }
+    return null;
   }
 
   /** Runs {@code change} holding the journal's {@linkplain CommitJournal#changes change lock}. */
@@ -256,12 +282,12 @@ final class JournaledConnection implements InvocationHandler {
             return call(ps, method, args);
           }
           Object[] row = Arrays.copyOf(params, count);
-          return write(kind, () -> call(ps, method, null), new JournaledStatement(sql, List.<Object[]>of(row)));
+          return write(kind, () -> call(ps, method, null), new JournaledStatement(sql, List.<Object[]>of(row)), ps);
         }
         case "executeBatch", "executeLargeBatch" -> {
           List<Object[]> rows = new ArrayList<>(batch);
           batch.clear();
-          return write(kind, () -> executeBatch(method, rows), new JournaledStatement(sql, rows));
+          return write(kind, () -> executeBatch(method, rows), new JournaledStatement(sql, rows), ps);
         }
         default -> {
           return forward(proxy, ps, method, args);
@@ -276,14 +302,16 @@ final class JournaledConnection implements InvocationHandler {
       } catch (BatchUpdateException e) {
         int[] counts = e.getUpdateCounts();
         List<Object[]> ran = new ArrayList<>();
+        List<Long> ranCounts = new ArrayList<>();
         for (int i = 0; i < rows.size() && counts != null && i < counts.length; i++) {
           if (counts[i] != Statement.EXECUTE_FAILED) {
             ran.add(rows.get(i));
+            ranCounts.add((long) counts[i]);
           }
         }
         // in auto-commit the failed batch is rolled back whole (see write)
         if (!ran.isEmpty() && !real.getAutoCommit()) {
-          pending.add(new JournaledStatement(sql, ran));
+          pending.add(new JournaledStatement(sql, ran, ranCounts.stream().mapToLong(Long::longValue).toArray()));
         }
         throw e;
       }
@@ -346,7 +374,7 @@ final class JournaledConnection implements InvocationHandler {
           if (kind == Kind.LOCK) {
             return changing(() -> call(st, method, args));
           }
-          return write(kind, () -> call(st, method, args), new JournaledStatement(sql, List.of()));
+          return write(kind, () -> call(st, method, args), new JournaledStatement(sql, List.of()), st);
         }
         case "executeQuery" -> {
           String sql = (String) args[0];
@@ -364,18 +392,25 @@ final class JournaledConnection implements InvocationHandler {
           List<String> sqls = new ArrayList<>(batch);
           batch.clear();
           List<JournaledStatement> writes = new ArrayList<>();
-          for (String sql : sqls) {
+          List<Integer> writeIndexes = new ArrayList<>();
+          for (int at = 0; at < sqls.size(); at++) {
+            String sql = sqls.get(at);
             Kind kind = kind(sql);
             if (kind == Kind.DDL || kind == Kind.WRITE && real.getAutoCommit()) {
               throw new SQLFeatureNotSupportedException("a batch of plain statements with DDL, or of writes in "
                   + "auto-commit mode, cannot be journaled: run them one by one");
             }
             if (kind == Kind.WRITE) {
+              writeIndexes.add(at);
               writes.add(new JournaledStatement(sql, List.of()));
             }
           }
           Object result = changing(() -> call(st, method, args));
-          pending.addAll(writes);
+          long[] all = counts(result, st);
+          for (int i = 0; i < writes.size(); i++) {
+            int at = writeIndexes.get(i);
+            pending.add(all == null || at >= all.length ? writes.get(i) : writes.get(i).withCounts(new long[] {all[at]}));
+          }
           return result;
         }
         default -> {

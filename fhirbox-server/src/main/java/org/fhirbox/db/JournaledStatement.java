@@ -16,8 +16,22 @@ import java.util.List;
  * One write statement of a {@link CommitJournal} record, with its parameters: no rows for a plain
  * statement, one row, or the rows of a batch. Parameters are the types fhirbox binds (text,
  * whole numbers, decimals, booleans, bytes, null); a journaled connection refuses any other.
+ *
+ * <p>{@code counts} are the update counts the statement had when it ran (one per row of a batch,
+ * else one), or null when they are not known (a journal written before they were recorded, DDL).
+ * A replay that changes another number of rows stops: the database is not what the statement
+ * ran on.
  */
-record JournaledStatement(String sql, List<Object[]> rows) {
+record JournaledStatement(String sql, List<Object[]> rows, long[] counts) {
+  JournaledStatement(String sql, List<Object[]> rows) {
+    this(sql, rows, null);
+  }
+
+  /** This statement with the update counts it had. */
+  JournaledStatement withCounts(long[] counts) {
+    return new JournaledStatement(sql, rows, counts);
+  }
+
   private static final byte NULL = 0;
   private static final byte STRING = 1;
   private static final byte LONG = 2;
@@ -51,6 +65,29 @@ record JournaledStatement(String sql, List<Object[]> rows) {
         writeValue(out, v);
       }
     }
+  }
+
+  /** The update counts, written after all of a record's statements (a journal without them ends there). */
+  void writeCounts(DataOutputStream out) throws IOException {
+    out.writeInt(counts == null ? 0 : counts.length);
+    if (counts != null) {
+      for (long n : counts) {
+        out.writeLong(n);
+      }
+    }
+  }
+
+  /** Update counts written by {@link #writeCounts}; null for none. */
+  static long[] readCounts(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n == 0) {
+      return null;
+    }
+    long[] counts = new long[n];
+    for (int i = 0; i < n; i++) {
+      counts[i] = in.readLong();
+    }
+    return counts;
   }
 
   private static void writeValue(DataOutputStream out, Object v) throws IOException {
@@ -112,11 +149,16 @@ record JournaledStatement(String sql, List<Object[]> rows) {
     };
   }
 
-  /** Runs the statement again on {@code c} (in its transaction). */
+  /**
+   * Runs the statement again on {@code c} (in its transaction).
+   *
+   * @throws SQLException also when it changes another number of rows than it did when it ran
+   */
   void replay(Connection c) throws SQLException {
     if (rows.isEmpty()) {
       try (Statement s = c.createStatement()) {
         s.execute(sql);
+        requireCounts(new long[] {s.getUpdateCount()});
       }
       return;
     }
@@ -130,10 +172,33 @@ record JournaledStatement(String sql, List<Object[]> rows) {
         }
       }
       if (rows.size() > 1) {
-        ps.executeBatch();
+        requireCounts(counts(ps.executeBatch()));
       } else {
         ps.execute();
+        requireCounts(new long[] {ps.getUpdateCount()});
       }
     }
+  }
+
+  private void requireCounts(long[] now) throws SQLException {
+    if (counts == null) {
+      return;
+    }
+    for (int i = 0; i < Math.min(counts.length, now.length); i++) {
+      if (counts[i] >= 0 && now[i] >= 0 && counts[i] != now[i]) {
+        throw new SQLException("applied again, " + (now.length > 1 ? "row " + (i + 1) + " of the batch " : "")
+            + "\"" + sql + "\" changed " + now[i] + " rows where it had changed " + counts[i]
+            + ": the database file is not what the journal's transactions ran on");
+      }
+    }
+  }
+
+  /** JDBC's batch update counts as longs. */
+  static long[] counts(int[] counts) {
+    long[] out = new long[counts.length];
+    for (int i = 0; i < counts.length; i++) {
+      out[i] = counts[i];
+    }
+    return out;
   }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
@@ -18,9 +19,13 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.fhirbox.storage.Syncs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HMAC-SHA256 keys that sign storage URLs, newest first: {@link #currentKeyId()} signs, any
@@ -37,6 +42,7 @@ public final class SigningKeys {
   /** RFC 2104 §3: a key shorter than the hash output weakens HMAC; SHA-256 outputs 32 bytes. */
   public static final int MIN_KEY_BYTES = 32;
 
+  private static final Logger LOG = LoggerFactory.getLogger(SigningKeys.class);
   private static final String ALGORITHM = "HmacSHA256";
   private static final Pattern KID = Pattern.compile("[A-Za-z0-9_-]{1,32}");
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -115,14 +121,22 @@ public final class SigningKeys {
   /**
    * Reads {@code dataDir/signing-keys}, or on first start generates one key and stores it there
    * readable by the owner only, so signed URLs survive restarts. When two processes start at
-   * once on the same folder, the first file written wins and both use it.
+   * once on the same folder, the first file written wins and both use it. The new file's name is
+   * made durable (the data directory synced), lest a power loss soon after the first start take it
+   * back and the next start sign with a new key, which no URL signed before matches. An existing
+   * file that the group or others may read gets a warning.
    */
   public static SigningKeys loadOrCreate(Path dataDir) throws IOException {
+    return loadOrCreate(dataDir, Syncs.FSYNC);
+  }
+
+  static SigningKeys loadOrCreate(Path dataDir, Syncs syncs) throws IOException {
     Path file = dataDir.resolve(FILE_NAME);
     if (Files.exists(file)) {
+      warnIfOthersMayRead(file);
       return read(file);
     }
-    Files.createDirectories(dataDir);
+    syncs.createDirectories(dataDir);
     SigningKeys fresh = generate();
     Path temp = Files.createTempFile(dataDir, FILE_NAME, ".tmp", ownerOnly());
     try {
@@ -140,9 +154,26 @@ public final class SigningKeys {
         }
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
       }
+      syncs.directory(dataDir);
       return fresh;
     } finally {
       Files.deleteIfExists(temp);
+    }
+  }
+
+  /** Warns when POSIX permissions (where the file system has them) let the group or others read {@code file}. */
+  private static void warnIfOthersMayRead(Path file) {
+    Set<PosixFilePermission> permissions;
+    try {
+      permissions = Files.getPosixFilePermissions(file);
+    } catch (UnsupportedOperationException | IOException e) {
+      return;
+    }
+    if (permissions.contains(PosixFilePermission.GROUP_READ) || permissions.contains(PosixFilePermission.OTHERS_READ)) {
+      LOG.warn("the signing key file {} is readable by {} (permissions {}): whoever reads it can sign storage URLs; "
+          + "make it readable by its owner only (chmod 600)", file,
+          permissions.contains(PosixFilePermission.OTHERS_READ) ? "others" : "its group",
+          PosixFilePermissions.toString(permissions));
     }
   }
 

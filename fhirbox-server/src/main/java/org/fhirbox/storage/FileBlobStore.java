@@ -105,7 +105,8 @@ public final class FileBlobStore implements BlobStore {
     this.pipelines = new Semaphore(pipelines);
     this.root = root.toAbsolutePath().normalize();
     this.tmp = this.root.resolve("tmp");
-    Files.createDirectories(tmp);
+    // the data directory, its blobs/ and tmp/ on the first start: their names durable too
+    syncs.createDirectories(tmp);
     this.shards = new Shards(this.root, workers, BLOBS_PER_SHARD);
     this.readyFiles = new ReadyFiles(shards, this.root, syncs, workers, readyFiles);
     this.readyFiles.fill();

@@ -271,6 +271,108 @@ class CommitJournalTest {
     }
   }
 
+  /**
+   * A statement that, applied again, changes another number of rows than when it committed stops
+   * the start: the file is not what the journal's transactions ran on, and going on would
+   * silently give another database than the one acknowledged.
+   */
+  @Test
+  void aReplayThatChangesAnotherNumberOfRowsStopsTheStart() throws Exception {
+    createTable();
+    try (Connection c = raw().get(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO t (id, v) VALUES (1, 'one')");
+    }
+    JournaledStatement update = new JournaledStatement("UPDATE t SET v = ? WHERE id <= ?",
+        List.<Object[]>of(new Object[] {"changed", 2L}), new long[] {2});
+    writeSegment(1, CommitJournal.encode(CommitJournal.COMMIT, 1, List.of(update)));
+
+    assertThatThrownBy(() -> CommitJournal.open(dir.resolve("db.journal"), raw()))
+        .hasMessageContaining("transaction 1 of the journal could not be applied again")
+        .hasMessageContaining("changed 1 rows where it had changed 2");
+    assertThat(rows()).containsExactly("1=one");
+  }
+
+  /** A journal written before update counts were recorded is applied as it was. */
+  @Test
+  void aJournalWithoutUpdateCountsIsStillApplied() throws Exception {
+    createTable();
+    try (Connection c = raw().get(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO t (id, v) VALUES (1, 'one')");
+    }
+    writeSegment(1, withoutCounts(1, insert(2, "two"),
+        new JournaledStatement("UPDATE t SET v = ? WHERE id <= ?", List.<Object[]>of(new Object[] {"changed", 2L}))));
+
+    try (CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), raw())) {
+      assertThat(journal.lastSeq()).isEqualTo(1);
+      journal.release();
+    }
+    assertThat(rows()).containsExactly("1=changed", "2=changed");
+  }
+
+  /** A commit record as journals were written before they held update counts. */
+  private static ByteBuffer withoutCounts(long seq, JournaledStatement... statements) throws Exception {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(body);
+    out.writeByte(CommitJournal.COMMIT);
+    out.writeLong(seq);
+    out.writeInt(statements.length);
+    for (JournaledStatement st : statements) {
+      st.write(out);
+    }
+    out.flush();
+    byte[] b = body.toByteArray();
+    ByteBuffer framed = ByteBuffer.allocate(8 + b.length);
+    framed.putInt(b.length).putInt(JournalRecordBuffer.crc32c(b, 0, b.length)).put(b).flip();
+    return framed;
+  }
+
+  @Test
+  void theJournalRunsH2WithItsOwnWriteDelayWhateverTheUrlSets() {
+    String ours = ";WRITE_DELAY=" + CommitJournal.H2_WRITE_DELAY_MILLIS;
+    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x")).isEqualTo("jdbc:h2:file:/d/x" + ours);
+    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE"))
+        .isEqualTo("jdbc:h2:file:/d/x;DB_CLOSE_ON_EXIT=FALSE" + ours);
+    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;write_delay=500")).isEqualTo("jdbc:h2:file:/d/x" + ours);
+    assertThatThrownBy(() -> CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;INIT=SET WRITE_DELAY 0"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("WRITE_DELAY");
+  }
+
+  /**
+   * With no commit for {@link CommitJournal#IDLE_STORE_MILLIS}, the checkpointer still stores, so
+   * that what H2 holds unsaved is stored under the journal's lock, not by H2's own background
+   * store once its much longer delay passes.
+   */
+  @Test
+  void anIdleJournalStillStoresOnceTheIdleTimePassed() throws Exception {
+    String url = CommitJournal.storedByCheckpoints("jdbc:h2:file:" + dir.resolve("idle") + ";DB_CLOSE_DELAY=-1");
+    Supplier<Connection> raw = () -> {
+      try {
+        return DriverManager.getConnection(url, "", "");
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    long[] now = {1_000_000};
+    try (Connection c = raw.get(); Statement s = c.createStatement();
+        CommitJournal journal = CommitJournal.open(dir.resolve("idle.journal"), raw, () -> now[0])) {
+      // a change made outside the journal (none of its commits): nothing new for the journal to store
+      s.execute("CREATE TABLE unjournaled (id INT PRIMARY KEY)");
+      s.execute("INSERT INTO unjournaled VALUES (1)");
+      org.h2.mvstore.MVStore store = ((org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class)
+          .getSession()).getDatabase().getStore().getMvStore();
+      assertThat(store.hasUnsavedChanges()).isTrue();
+
+      now[0] += CommitJournal.IDLE_STORE_MILLIS - 1;
+      journal.checkpointIfDue(raw, false);
+      assertThat(store.hasUnsavedChanges()).as("stored before the idle time passed").isTrue();
+
+      now[0] += 1;
+      journal.checkpointIfDue(raw, false);
+      assertThat(store.hasUnsavedChanges()).as("stored once the idle time passed").isFalse();
+      journal.release();
+    }
+  }
+
   @Test
   void everyBoundParameterTypeReadsBackAsItWasWritten() throws Exception {
     // search values bind decimals with their scale (1.50 is not 1.5 for a FHIR number's precision)

@@ -15,6 +15,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -37,11 +42,29 @@ import org.junit.jupiter.api.Test;
 class BinaryRestTest {
   static TestServer server;
   static TestClient http;
+  /** How far the server's clock runs ahead of the real time: the sweeper test moves it on. */
+  static volatile Duration ahead = Duration.ZERO;
+  static final Clock clock = new Clock() {
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.now().plus(ahead);
+    }
+  };
 
   @BeforeAll
   static void start() throws Exception {
     server = TestServer.start(Map.of("FHIRBOX_MAX_BINARY_BYTES", Long.toString(2L << 20),
-        "FHIRBOX_ORPHAN_GRACE", "0"));
+        "FHIRBOX_ORPHAN_GRACE", "0"), clock);
     http = server.client();
   }
 
@@ -355,7 +378,10 @@ class BinaryRestTest {
 
     sweeper.sweep();
     assertThat(orphan).as("first seen unreferenced: kept until the next pass").exists();
+    assertThat(sweeper.sweep()).as("a second pass at once").isZero();
+    assertThat(orphan).exists();
 
+    ahead = ahead.plus(OrphanSweeper.MIN_WATCH);
     assertThat(sweeper.sweep()).isGreaterThanOrEqualTo(1);
     assertThat(orphan).doesNotExist();
     assertThat(raw("fhir/R4/Binary/" + kept.getIdElement().getIdPart()).statusCode()).isEqualTo(200);

@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.http.DirectS3Fixture.Issued;
 import org.fhirbox.http.DirectS3Fixture.Part;
 import org.fhirbox.http.DirectS3Fixture.Parts;
@@ -254,9 +255,10 @@ class DirectUploadS3Test {
     Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
     assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
 
-    // The sweeper deletes a blob unreferenced on two passes past the grace.
+    // The sweeper deletes a blob unreferenced past the grace on passes at least MIN_WATCH apart.
     f.clock.advance(Duration.ofHours(2));
     f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
     f.server.server().sweeper().sweep();
 
     HttpResponse<String> late = complete(issued);
@@ -295,6 +297,7 @@ class DirectUploadS3Test {
 
   private static void sweepTwice() throws Exception {
     f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
     f.server.server().sweeper().sweep();
   }
 
@@ -378,6 +381,7 @@ class DirectUploadS3Test {
     assertThat(complete(issued).statusCode()).isEqualTo(201);
     f.clock.advance(Duration.ofHours(2));
     f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
     f.server.server().sweeper().sweep();
     assertThat(f.objectExists(issued.url())).isTrue();
     assertThat(f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
@@ -484,6 +488,7 @@ class DirectUploadS3Test {
     f.clock.advance(Duration.ofHours(2));
     f.server.server().directUploads().confirmDue();
     f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
     f.server.server().sweeper().sweep();
 
     assertThat(f.multipartUploads(issued.parts().get(0).url())).as("the multipart upload was aborted").isZero();

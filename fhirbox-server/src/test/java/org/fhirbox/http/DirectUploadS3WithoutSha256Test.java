@@ -15,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.http.DirectS3Fixture.Issued;
 import org.fhirbox.http.DirectS3Fixture.Part;
 import org.fhirbox.http.DirectS3Fixture.Parts;
@@ -211,12 +212,14 @@ class DirectUploadS3WithoutSha256Test {
     f.clock.advance(Duration.ofMinutes(62));
     f.server.server().directUploads().confirmDue();
     f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
     f.server.server().sweeper().sweep();
     assertThat(f.objectExists(confirmed.url())).as("kept while a URL could still be in use").isTrue();
     assertThat(f.http.get("fhir/R4/" + neverConfirmed.binary()).statusCode()).as("forgotten").isEqualTo(404);
 
     f.clock.advance(Duration.ofHours(1));
     f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
     f.server.server().sweeper().sweep();
 
     assertThat(f.objectExists(confirmed.url())).as("the repeated PUT's leftover").isFalse();

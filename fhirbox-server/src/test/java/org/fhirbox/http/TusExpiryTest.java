@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestBytes;
@@ -154,6 +155,7 @@ class TusExpiryTest {
     // as old as the server's clock makes it (which starts long before the file was written)
     Files.setLastModifiedTime(file, FileTime.from(clock.instant().minus(Duration.ofDays(2))));
     server.server().sweeper().sweep();
+    clock.advance(OrphanSweeper.MIN_WATCH);
     server.server().sweeper().sweep();
 
     assertThat(file).as("no upload names it any more").doesNotExist();

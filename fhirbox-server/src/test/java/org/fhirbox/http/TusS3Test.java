@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
@@ -164,6 +165,7 @@ class TusS3Test {
     clock.advance(Duration.ofHours(5));
 
     server.server().sweeper().sweep();
+    clock.advance(OrphanSweeper.MIN_WATCH);
     server.server().sweeper().sweep();
 
     assertThat(tus.head(expired).statusCode()).isEqualTo(404);
@@ -250,6 +252,7 @@ class TusS3Test {
 
     clock.advance(Duration.ofDays(2));
     server.server().sweeper().sweep();
+    clock.advance(OrphanSweeper.MIN_WATCH);
     server.server().sweeper().sweep();
 
     assertThat(tails()).as("no upload names it any more").isEmpty();

@@ -3,14 +3,24 @@ package org.fhirbox.signing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
+import org.fhirbox.storage.Syncs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class SigningKeysTest {
   private static final byte[] MESSAGE = "GET\n/storage/x/1".getBytes(StandardCharsets.UTF_8);
@@ -141,6 +151,56 @@ class SigningKeysTest {
         .isEqualTo(first.hmac(first.currentKeyId(), MESSAGE));
     try (var files = Files.list(dataDir)) {
       assertThat(files).containsExactly(file);
+    }
+  }
+
+  /**
+   * The key file a first start writes is made durable with its name: the data directory is synced
+   * after the file is linked into it, and the directories the start created after each was.
+   */
+  @Test
+  void aNewKeyFileIsMadeDurableWithItsName(@TempDir Path dir) throws Exception {
+    Path dataDir = dir.resolve("data");
+    List<String> synced = new ArrayList<>();
+    Syncs recording = new Syncs() {
+      @Override
+      public void content(FileChannel file, Path path) {
+        throw new AssertionError("not expected");
+      }
+
+      @Override
+      public void directory(Path d) throws IOException {
+        try (var names = Files.list(d)) {
+          synced.add(d + " " + names.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".tmp")).toList());
+        }
+        Syncs.FSYNC.directory(d);
+      }
+    };
+
+    SigningKeys.loadOrCreate(dataDir, recording);
+
+    assertThat(synced).containsExactly(dir + " [data]", dataDir + " [" + SigningKeys.FILE_NAME + "]");
+  }
+
+  @Test
+  void anExistingKeyFileThatOthersMayReadIsWarnedAbout(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve(SigningKeys.FILE_NAME);
+    Files.writeString(file, "mine:" + key(4, 32) + "\n");
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger logger = (Logger) LoggerFactory.getLogger(SigningKeys.class);
+    logger.addAppender(log);
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      SigningKeys.loadOrCreate(dir);
+      assertThat(log.list).as("owner only").isEmpty();
+
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+      assertThat(SigningKeys.loadOrCreate(dir).currentKeyId()).isEqualTo("mine");
+      assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
+          .contains(file.toString(), "readable by others", "rw-r--r--");
+    } finally {
+      logger.detachAppender(log);
     }
   }
 

@@ -267,5 +267,23 @@ class FileBlobStoreTest extends BlobStoreContract {
     }
   }
 
+  /**
+   * A first start creates the data directory, its blobs/ and tmp/: the parent of each is synced
+   * after it was created, so that a power loss does not take their names back.
+   */
+  @Test
+  void theDirectoriesAFirstStartCreatesAreMadeDurable() throws IOException {
+    Path data = dir.resolve("fresh-data");
+    RecordingSyncs syncs = new RecordingSyncs(-1);
+    new FileBlobStore(data.resolve("blobs"), 1, syncs, 0, 0).close();
+
+    // each parent, synced once its new directory was in it
+    List<RecordingSyncs.Synced> synced = syncs.log.stream().filter(s -> s.kind().equals("directory")).toList();
+    assertThat(synced).extracting(RecordingSyncs.Synced::path).startsWith(dir, data, data.resolve("blobs"));
+    assertThat(synced.get(0).entries()).contains("fresh-data");
+    assertThat(synced.get(1).entries()).contains("blobs");
+    assertThat(synced.get(2).entries()).contains("tmp");
+  }
+
   private static final long MIB = 1 << 20;
 }

@@ -120,7 +120,8 @@ public final class Postgres {
     }
   }
 
-  private static synchronized String serverUrl() {
+  /** The URL of the test server's database, for a test that needs a database of its own beside it. */
+  public static synchronized String serverUrl() {
     if (serverUrl != null) {
       return serverUrl;
     }
