@@ -15,11 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -27,6 +22,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.fhirbox.binary.OrphanSweeper;
+import org.fhirbox.testing.AheadClock;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
@@ -42,24 +38,8 @@ import org.junit.jupiter.api.Test;
 class BinaryRestTest {
   static TestServer server;
   static TestClient http;
-  /** How far the server's clock runs ahead of the real time: the sweeper test moves it on. */
-  static volatile Duration ahead = Duration.ZERO;
-  static final Clock clock = new Clock() {
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.now().plus(ahead);
-    }
-  };
+  /** The sweeper test moves the server's clock on. */
+  static final AheadClock clock = new AheadClock();
 
   @BeforeAll
   static void start() throws Exception {
@@ -381,7 +361,7 @@ class BinaryRestTest {
     assertThat(sweeper.sweep()).as("a second pass at once").isZero();
     assertThat(orphan).exists();
 
-    ahead = ahead.plus(OrphanSweeper.MIN_WATCH);
+    clock.advance(OrphanSweeper.MIN_WATCH);
     assertThat(sweeper.sweep()).isGreaterThanOrEqualTo(1);
     assertThat(orphan).doesNotExist();
     assertThat(raw("fhir/R4/Binary/" + kept.getIdElement().getIdPart()).statusCode()).isEqualTo(200);
