@@ -84,17 +84,25 @@ final class UploadCompletions {
       // user than the one that created it (another launch): its compartment must allow it too
       binaries.securityContext(principal, u.binaryId(), u.securityContext(),
           u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
+      if (u.binaryId() != null) {
+        requireBinary(principal, u);
+      }
       blobs.complete(u.blob());
       String sha1 = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
       BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());
       Instant at = clock.instant();
-      binaries.commitStored(principal, u.binaryId(), u.contentType(), u.securityContext(), u.filename(), info,
-          (tx, written) -> {
-            if (!tx.uploads().finish(u.id(), owner, written.stored().id(), written.stored().versionId(), at,
-                at.plus(expiry))) {
-              throw FhirException.conflict("another request took this upload over while it was committed");
-            }
-          }, request);
+      try {
+        binaries.commitStored(principal, u.binaryId(), u.contentType(), u.securityContext(), u.filename(), info,
+            (tx, written) -> {
+              if (!tx.uploads().finish(u.id(), owner, written.stored().id(), written.stored().versionId(), at,
+                  at.plus(expiry))) {
+                throw FhirException.conflict("another request took this upload over while it was committed");
+              }
+            }, request);
+      } catch (FhirException e) {
+        // the commit found the Binary deleted (or gone) in its own transaction
+        throw u.binaryId() != null && e.status() == 412 ? binaryGone(u) : e;
+      }
       running.remove(u.id());
       return store.read(tx -> tx.uploads().find(u.id())).orElseThrow();
     } catch (IOException e) {
@@ -113,6 +121,24 @@ final class UploadCompletions {
       }
       throw e;
     }
+  }
+
+  /**
+   * 404 unless the Binary {@code u} makes a new version of still exists: one deleted while the
+   * upload ran stays deleted. The upload keeps its row and bytes until it expires and the sweeper
+   * removes them, as after any other refused commit.
+   */
+  private void requireBinary(Principal principal, ResumableUpload u) {
+    try {
+      binaries.requireExisting(principal.project(), u.binaryId());
+    } catch (FhirException e) {
+      throw e.status() == 404 ? binaryGone(u) : e;
+    }
+  }
+
+  private static FhirException binaryGone(ResumableUpload u) {
+    return FhirException.notFound("Binary/" + u.binaryId() + " was deleted while upload " + u.id() + " ran; its bytes"
+        + " do not become a new version of it");
   }
 
   /** The upload as another request committing it leaves it (waited for as a HEAD waits for a piece). */

@@ -369,6 +369,21 @@ class TusProtocolTest {
   }
 
   @Test
+  void aBinaryDeletedWhileItsNewVersionIsUploadedStaysDeleted() throws Exception {
+    String id = TestClient.createdId(server.client().postBytes("fhir/R4/Binary", "text/plain", "v1".getBytes()));
+    byte[] content = TestBytes.random(3000, 8);
+    String url = tus.upload(3000, Tus.metadata("binaryId", id, "filetype", "text/csv"));
+    assertThat(tus.patch(url, 0, Arrays.copyOf(content, 1500)).statusCode()).isEqualTo(204);
+    assertThat(server.client().delete("fhir/R4/Binary/" + id).statusCode()).isIn(200, 204);
+
+    assertOutcome(tus.patch(url, 1500, Arrays.copyOfRange(content, 1500, 3000)), 404);
+
+    assertThat(server.client().rawBinaryStatus(id)).isEqualTo(410);
+    assertThat(tus.head(url).statusCode()).isEqualTo(404);
+    assertThat(server.client().rawBinaryStatus(id)).isEqualTo(410);
+  }
+
+  @Test
   void theChecksOfARawUploadApplyAtCreation() throws Exception {
     assertOutcome(tus.create(10, Tus.metadata("filetype", "application/x-msdownload")), 400);
     assertOutcome(tus.create(10, Tus.metadata("filename", "setup.EXE ")), 400);
