@@ -87,6 +87,7 @@ final class UploadCompletions {
       if (u.binaryId() != null) {
         requireBinary(principal, u);
       }
+      recheck(u);
       blobs.complete(u.blob());
       String sha1 = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
       BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());
@@ -120,6 +121,20 @@ final class UploadCompletions {
         }
       }
       throw e;
+    }
+  }
+
+  /**
+   * What the upload's creation checked, against the policy as it is now (a restart may have
+   * changed it): the deny lists, the securityContext and the size limit. The upload keeps its row
+   * and bytes until it expires, as after any other refused commit.
+   */
+  private void recheck(ResumableUpload u) {
+    binaries.check(u.project(), u.contentType(), u.securityContext(), u.filename());
+    long max = binaries.policy().maxBytes();
+    if (u.offset() > max) {
+      throw FhirException.tooLarge("the upload holds " + u.offset() + " bytes, more than the limit of " + max
+          + " bytes; no Binary was made of it");
     }
   }
 
