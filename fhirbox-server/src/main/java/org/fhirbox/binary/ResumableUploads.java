@@ -164,8 +164,8 @@ public final class ResumableUploads {
   public ResumableUpload append(Principal principal, String id, long offset, Long length, long declaredBytes,
       InputStream body, Checksum checksum, AuditedRequest request) {
     ResumableUpload u = owned(principal, id);
-    if (u.finished() && offset == u.offset() && declaredBytes <= 0 && (length == null || length.equals(u.length()))) {
-      return u; // a repeated last request whose answer was lost
+    if (u.finished() && offset == u.offset() && declaredBytes == 0 && (length == null || length.equals(u.length()))) {
+      return u; // a repeated empty last request whose answer was lost
     }
     if (offset != u.offset()) {
       throw FhirException.conflict("Upload-Offset " + offset + " is not the upload's offset " + u.offset()

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -280,6 +281,23 @@ class TusProtocolTest {
     assertThat(raw(server.client(), Tus.binaryVersion(last))).isEqualTo(content);
     assertThat(tus.patch(url, 2500, new byte[0]).statusCode()).as("a repeated last piece").isEqualTo(204);
     assertOutcome(tus.patch(url, 2500, new byte[0], "Upload-Length", "2600"), 400);
+  }
+
+  @Test
+  void bytesOfUnknownLengthAfterTheLastPieceAreRefused() throws Exception {
+    byte[] content = TestBytes.random(2500, 6);
+    String url = tus.upload(content.length, null);
+    HttpResponse<String> last = tus.patch(url, 0, content);
+    assertThat(last.statusCode()).isEqualTo(204);
+
+    HttpResponse<String> more = server.client().send(tus.request(url).header("Content-Type", Tus.OCTETS)
+        .header("Upload-Offset", "2500").method("PATCH", HttpRequest.BodyPublishers.ofInputStream(
+            () -> new ByteArrayInputStream(new byte[100]))));
+
+    assertThat(more.statusCode()).as("bytes beyond a finished upload are not acknowledged").isIn(409, 413);
+    assertOutcome(more, more.statusCode());
+    assertThat(tus.offset(url)).isEqualTo(2500);
+    assertThat(raw(server.client(), Tus.binaryVersion(last))).isEqualTo(content);
   }
 
   @Test
