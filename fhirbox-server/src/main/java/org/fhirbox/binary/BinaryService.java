@@ -425,10 +425,10 @@ public final class BinaryService {
 
   /**
    * Commits content already in the blob store (a finished resumable upload) as a raw upload's is:
-   * a new Binary, or a new version of {@code binaryId} when it is not null, in one transaction
-   * with {@code alongside}, which sees what was written and may veto it by throwing. Audited. The
-   * attributes were checked when the upload began (see {@link #check}); a securityContext deleted
-   * since then leaves the Binary unreadable, as a delete after the commit would.
+   * a new Binary, or a new version of {@code binaryId} (412 when that is absent or deleted by
+   * then), in one transaction with {@code alongside}, which sees what was written and may veto it
+   * by throwing. Audited. A securityContext deleted since the caller checked it leaves the Binary
+   * unreadable, as a delete after the commit would.
    */
   public Written commitStored(Principal principal, String binaryId, String contentType, String securityContext,
       String filename, BlobInfo info, BiConsumer<ResourceStore.Tx, Written> alongside, AuditedRequest request) {
@@ -444,7 +444,8 @@ public final class BinaryService {
         w = repository.create(tx, project, binary, info, filename);
       } else {
         binary.setId(binaryId);
-        w = repository.update(tx, project, "Binary", binaryId, binary, null, info, filename);
+        w = repository.update(tx, project, "Binary", binaryId, binary, ResourceRepository.IF_MATCH_ANY, info,
+            filename);
       }
       alongside.accept(tx, w);
       return w;

@@ -2,7 +2,6 @@ package org.fhirbox.binary;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,7 +21,6 @@ import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.ResumableUpload;
-import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.BlobTooLargeException;
@@ -62,7 +60,6 @@ public final class ResumableUploads {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ResourceStore store;
-  private final BlobStore blobStore;
   private final ResumableBlobs blobs;
   private final BinaryService binaries;
   private final Clock clock;
@@ -70,17 +67,18 @@ public final class ResumableUploads {
   private final RunningDigests running = new RunningDigests(RUNNING_DIGESTS);
   private final UploadLeases leases;
   private final UploadRemovals removals;
+  private final UploadCompletions completions;
 
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
       Clock clock) {
     this.store = store;
-    this.blobStore = blobStore;
     this.blobs = blobStore.resumable();
     this.binaries = binaries;
     this.expiry = expiry;
     this.clock = clock;
     this.leases = new UploadLeases(store, clock);
     this.removals = new UploadRemovals(store, blobs, leases, clock);
+    this.completions = new UploadCompletions(store, blobStore, binaries, expiry, clock, running, leases);
   }
 
   /**
@@ -138,13 +136,17 @@ public final class ResumableUploads {
 
   /**
    * The upload as it stands ({@code HEAD}). One whose bytes are all stored but whose Binary was
-   * not committed (its node crashed in between) is committed now.
+   * not committed (its node crashed in between) is committed now; while another request commits
+   * it, 409 with {@code Retry-After}.
    */
   public ResumableUpload status(Principal principal, String id, AuditedRequest request) {
     // the expiry once the piece being written (if any) is stored: that piece moves it on
     ResumableUpload u = requireUnexpired(leases.settled(ownedEvenExpired(principal, id)));
     if (u.complete() && !u.finished()) {
-      return finish(principal, u, running.take(id), request);
+      if (u.leaseUntil() != null && u.leaseUntil().isAfter(clock.instant())) {
+        throw UploadCompletions.committing(u);
+      }
+      return completions.finish(principal, u, running.take(id), request);
     }
     return u;
   }
@@ -162,8 +164,8 @@ public final class ResumableUploads {
   public ResumableUpload append(Principal principal, String id, long offset, Long length, long declaredBytes,
       InputStream body, Checksum checksum, AuditedRequest request) {
     ResumableUpload u = owned(principal, id);
-    if (u.finished() && offset == u.offset() && declaredBytes <= 0 && (length == null || length.equals(u.length()))) {
-      return u; // a repeated last request whose answer was lost
+    if (u.finished() && offset == u.offset() && declaredBytes == 0 && (length == null || length.equals(u.length()))) {
+      return u; // a repeated empty last request whose answer was lost
     }
     if (offset != u.offset()) {
       throw FhirException.conflict("Upload-Offset " + offset + " is not the upload's offset " + u.offset()
@@ -225,7 +227,7 @@ public final class ResumableUploads {
             + " what arrived is stored, and the upload's offset is now " + next.length(), received.cut());
       }
       if (after.complete()) {
-        return finish(principal, after, now, request);
+        return completions.finish(principal, after, now, request);
       }
       keep(id, now);
       return after;
@@ -439,59 +441,6 @@ public final class ResumableUploads {
   }
 
   /**
-   * Commits the Binary of an upload whose bytes are all stored. {@code digests} cover them all,
-   * or are null and the blob is read once more.
-   */
-  private ResumableUpload finish(Principal principal, ResumableUpload u, RunningDigests.Entry digests,
-      AuditedRequest request) {
-    String owner = leases.newOwner();
-    if (!leases.take(u.id(), u.offset(), owner, clock.instant())) {
-      // another request (a HEAD) is committing it right now: its outcome, waited for as a HEAD
-      // waits for a piece, so that this answer names the Binary too
-      return settledNow(u);
-    }
-    try {
-      // the request that completes the upload may carry another token of the same client and
-      // user than the one that created it (another launch): its compartment must allow it too
-      binaries.securityContext(principal, u.binaryId(), u.securityContext(),
-          u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
-      blobs.complete(u.blob());
-      String sha1 = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
-      BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());
-      Instant at = clock.instant();
-      binaries.commitStored(principal, u.binaryId(), u.contentType(), u.securityContext(), u.filename(), info,
-          (tx, written) -> {
-            if (!tx.uploads().finish(u.id(), owner, written.stored().id(), written.stored().versionId(), at,
-                at.plus(expiry))) {
-              throw FhirException.conflict("another request took this upload over while it was committed");
-            }
-          }, request);
-      running.remove(u.id());
-      return store.read(tx -> tx.uploads().find(u.id())).orElseThrow();
-    } catch (IOException e) {
-      leases.releaseQuietly(u.id(), owner);
-      throw new UncheckedIOException("could not complete the upload's blob", e);
-    } catch (RuntimeException e) {
-      leases.releaseQuietly(u.id(), owner);
-      if (e instanceof FhirException f && f.status() == 409) {
-        // A completion that outlasted its lease (reading a large blob again) was taken over by a
-        // HEAD, which commits the same bytes: its outcome answers this piece too, which was stored.
-        ResumableUpload now = settledNow(u);
-        if (now.finished()) {
-          running.remove(u.id());
-          return now;
-        }
-      }
-      throw e;
-    }
-  }
-
-  /** The upload as another request committing it leaves it (waited for as a HEAD waits for a piece). */
-  private ResumableUpload settledNow(ResumableUpload u) {
-    return leases.settled(store.read(tx -> tx.uploads().find(u.id())).orElse(u));
-  }
-
-  /**
    * Running digests over exactly the upload's stored bytes: {@code kept} when it covers them all;
    * otherwise {@code kept}'s digests (or new ones) fed with the stored bytes they lack, read back
    * from storage, so that the upload's last piece need not read the whole blob again and each
@@ -525,30 +474,6 @@ public final class ResumableUploads {
           + "completes", u.id(), e);
       return null;
     }
-  }
-
-  /** The running SHA-1 in hex, or null when a piece did not reach it. */
-  private static String settled(ResumableUpload u, RunningDigests.Entry digests) throws InterruptedIOException {
-    try {
-      return digests.sha1Hex();
-    } catch (InterruptedIOException e) {
-      throw e;
-    } catch (IOException e) {
-      LOG.warn("upload {}: its running digests are unusable, so its bytes are read once more", u.id(), e);
-      return null;
-    }
-  }
-
-  /** SHA-256 and SHA-1 of the completed blob, read once more. */
-  private BlobInfo reread(PartialBlob blob) throws IOException {
-    long start = System.nanoTime();
-    BlobInfo info = blobStore.digest(blob.key(), blob.length());
-    if (info.size() != blob.length()) {
-      throw new IOException("blob " + blob.key() + " holds " + info.size() + " bytes, not " + blob.length());
-    }
-    LOG.debug("read {} bytes of blob {} again for its digests in {} ms", blob.length(), blob.key(),
-        (System.nanoTime() - start) / 1_000_000);
-    return info;
   }
 
   private static ResumableUpload withProgress(ResumableUpload u, PartialBlob blob, Long total, Instant expires) {

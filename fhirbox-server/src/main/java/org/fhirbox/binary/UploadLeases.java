@@ -9,6 +9,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.fhirbox.core.FhirException;
@@ -37,6 +40,14 @@ final class UploadLeases {
    * connection mid-piece and comes back at once finds the server still storing what it received.
    */
   private static final long LEASE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
+  /** How often a {@link Renewal} looks whether its lease is due (renewed only every {@link #RENEW_AFTER}). */
+  private static final long RENEWAL_TICK_MILLIS = 250;
+  /** Renews the leases of work that reads no request body (a completion reading its blob again). */
+  private static final ScheduledExecutorService RENEWALS = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "upload-lease-renewals");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final ResourceStore store;
   private final Clock clock;
@@ -139,6 +150,58 @@ final class UploadLeases {
     // counted from the claim, not from now: what ran since (digests read back) may have been long
     Instant renewAt = held.leaseUntil() == null ? Instant.EPOCH : held.leaseUntil().minus(LEASE).plus(RENEW_AFTER);
     return new LeaseKeeper(body, held.id(), owner, renewAt);
+  }
+
+  /**
+   * Renews the lease {@code owner} claimed at {@code claimed} every {@link #RENEW_AFTER} until
+   * closed, for work under the lease that reads no request body (completing a blob and reading it
+   * once more may outlast a lease, and a HEAD would then take the upload over and read it again).
+   * A renewal that finds the lease lost stops: the work's commit then finds the upload taken over.
+   */
+  Renewal renewing(String id, String owner, Instant claimed) {
+    return new Renewal(id, owner, claimed.plus(RENEW_AFTER));
+  }
+
+  /** A lease renewed on a timer until closed. */
+  final class Renewal implements AutoCloseable {
+    private final String id;
+    private final String owner;
+    private final ScheduledFuture<?> task;
+    private Instant renewAt;
+    private boolean closed;
+
+    private Renewal(String id, String owner, Instant renewAt) {
+      this.id = id;
+      this.owner = owner;
+      this.renewAt = renewAt;
+      this.task = RENEWALS.scheduleWithFixedDelay(this::renewIfDue, RENEWAL_TICK_MILLIS, RENEWAL_TICK_MILLIS,
+          TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void renewIfDue() {
+      Instant now = clock.instant();
+      if (closed || now.isBefore(renewAt)) {
+        return;
+      }
+      try {
+        if (!store.inTransaction(tx -> tx.uploads().extendLease(id, owner, now.plus(LEASE)))) {
+          // finished meanwhile, or taken over: then the work's commit fails
+          LOG.debug("upload {}: its lease is no longer this request's", id);
+          closed = true;
+          task.cancel(false);
+          return;
+        }
+        renewAt = now.plus(RENEW_AFTER);
+      } catch (RuntimeException e) {
+        LOG.warn("could not renew the lease of upload {}; trying again", id, e);
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      closed = true;
+      task.cancel(false);
+    }
   }
 
   /** The lease ran out and another request took the upload: this one must stop writing. */

@@ -336,6 +336,20 @@ public final class FileBlobStore implements BlobStore {
     commits.await(target.getParent());
   }
 
+  /**
+   * Makes durable the entry of {@code key}'s blob in its shard directory, renamed there by an
+   * earlier {@link #moveIntoPlace} whose own sync failed or never ran (the process died); throws
+   * when the sync fails.
+   */
+  void syncPlaced(BlobKey key) throws IOException {
+    commits.await(durableShard(root, key));
+  }
+
+  /** How this store makes what it writes durable. */
+  Syncs syncs() {
+    return syncs;
+  }
+
   /** The start of a body: one upload buffer, and whether the body ended within it. */
   private record Head(byte[] buffer, int length, boolean ended, InputStream rest) {}
 

@@ -48,7 +48,7 @@ final class FilePartialBlobs implements ResumableBlobs {
     BlobKey key = store.newKey();
     Files.createFile(file(key));
     // the file's name must survive a crash as the acknowledged bytes in it will
-    FileBlobStore.syncDirectory(store.tmp());
+    store.syncs().directory(store.tmp());
     return new PartialBlob(key, 0, "");
   }
 
@@ -67,7 +67,7 @@ final class FilePartialBlobs implements ResumableBlobs {
         ch.position(blob.length());
         long written = store.write(in, file(blob.key()), ch, maxLength - blob.length(), digests, trailing,
             APPEND_FLUSH_EVERY);
-        ch.force(false);
+        store.syncs().content(ch, file(blob.key()));
         return new PartialBlob(blob.key(), blob.length() + written, "");
       } finally {
         lock.release();
@@ -131,8 +131,10 @@ final class FilePartialBlobs implements ResumableBlobs {
   public void complete(PartialBlob blob) throws IOException {
     Path file = file(blob.key());
     if (!Files.exists(file)) {
-      // done before: the caller's commit did not follow (a crash), and it now repeats
+      // done before: the caller's commit did not follow (a crash), and it now repeats; the rename
+      // may not be durable yet (its directory sync failed, or the process died before it)
       if (store.size(blob.key()).orElse(-1L) == blob.length()) {
+        store.syncPlaced(blob.key());
         return;
       }
       throw new IOException("the stored bytes of partial blob " + blob.key() + " are gone");
@@ -141,7 +143,7 @@ final class FilePartialBlobs implements ResumableBlobs {
       FileLock lock = lock(ch, blob);
       try {
         ch.truncate(blob.length());
-        ch.force(false);
+        store.syncs().content(ch, file);
       } finally {
         lock.release();
       }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -283,6 +284,23 @@ class TusProtocolTest {
   }
 
   @Test
+  void bytesOfUnknownLengthAfterTheLastPieceAreRefused() throws Exception {
+    byte[] content = TestBytes.random(2500, 6);
+    String url = tus.upload(content.length, null);
+    HttpResponse<String> last = tus.patch(url, 0, content);
+    assertThat(last.statusCode()).isEqualTo(204);
+
+    HttpResponse<String> more = server.client().send(tus.request(url).header("Content-Type", Tus.OCTETS)
+        .header("Upload-Offset", "2500").method("PATCH", HttpRequest.BodyPublishers.ofInputStream(
+            () -> new ByteArrayInputStream(new byte[100]))));
+
+    assertThat(more.statusCode()).as("bytes beyond a finished upload are not acknowledged").isIn(409, 413);
+    assertOutcome(more, more.statusCode());
+    assertThat(tus.offset(url)).isEqualTo(2500);
+    assertThat(raw(server.client(), Tus.binaryVersion(last))).isEqualTo(content);
+  }
+
+  @Test
   void contentTypeWinsOverFiletypeInTheMetadata() throws Exception {
     byte[] content = "a,b\n1,2\n".getBytes();
     String url = tus.upload(content.length, Tus.metadata("filetype", "image/png", "contentType", "text/csv"));
@@ -366,6 +384,21 @@ class TusProtocolTest {
     assertThat(raw(server.client(), "Binary/" + id)).isEqualTo(content);
     assertThat(new String(raw(server.client(), "Binary/" + id + "/_history/1"))).isEqualTo("v1");
     assertOutcome(tus.create(10, Tus.metadata("binaryId", "no-such-binary")), 404);
+  }
+
+  @Test
+  void aBinaryDeletedWhileItsNewVersionIsUploadedStaysDeleted() throws Exception {
+    String id = TestClient.createdId(server.client().postBytes("fhir/R4/Binary", "text/plain", "v1".getBytes()));
+    byte[] content = TestBytes.random(3000, 8);
+    String url = tus.upload(3000, Tus.metadata("binaryId", id, "filetype", "text/csv"));
+    assertThat(tus.patch(url, 0, Arrays.copyOf(content, 1500)).statusCode()).isEqualTo(204);
+    assertThat(server.client().delete("fhir/R4/Binary/" + id).statusCode()).isIn(200, 204);
+
+    assertOutcome(tus.patch(url, 1500, Arrays.copyOfRange(content, 1500, 3000)), 404);
+
+    assertThat(server.client().rawBinaryStatus(id)).isEqualTo(410);
+    assertThat(tus.head(url).statusCode()).isEqualTo(404);
+    assertThat(server.client().rawBinaryStatus(id)).isEqualTo(410);
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import org.fhirbox.testing.TestBytes;
@@ -51,6 +52,39 @@ class TusRestartTest {
         assertThat(media.body()).contains("\"hash\":\"" + Base64.getEncoder().encodeToString(
             MessageDigest.getInstance("SHA-1").digest(content)) + "\"");
         assertThat(media.body()).contains("\"size\":" + content.length);
+      }
+    } finally {
+      TestServer.deleteTree(data);
+    }
+  }
+
+  @Test
+  void theCompletionChecksTheUploadAgainstThePolicyAsItIsNow() throws Exception {
+    Path data = Files.createTempDirectory("fhirbox-tus-restart");
+    byte[] content = TestBytes.random(2000, 31);
+    try {
+      String path;
+      try (TestServer first = TestServer.start(Map.of("FHIRBOX_DATA_DIR", data.toString(),
+          "FHIRBOX_BINARY_DENY_EXTENSIONS", "bat"))) {
+        Tus tus = new Tus(first.client());
+        String url = tus.upload(content.length, Tus.metadata("filename", "setup.exe"));
+        path = url.substring(first.baseUrl().length());
+        assertThat(tus.patch(url, 0, Arrays.copyOf(content, 1000)).statusCode()).isEqualTo(204);
+      }
+
+      // the default deny list, which names exe
+      try (TestServer second = TestServer.start(Map.of("FHIRBOX_DATA_DIR", data.toString()))) {
+        Tus tus = new Tus(second.client());
+        String url = second.baseUrl() + path;
+
+        HttpResponse<String> last = tus.patch(url, 1000, Arrays.copyOfRange(content, 1000, 2000));
+
+        TusProtocolTest.assertOutcome(last, 400);
+        assertThat(last.headers().firstValue("Content-Location")).isEmpty();
+        HttpResponse<String> asked = tus.head(url);
+        assertThat(asked.statusCode()).isEqualTo(400);
+        assertThat(asked.headers().firstValue("Content-Location")).isEmpty();
+        assertThat(second.client().get("fhir/R4/Binary?_summary=count").body()).contains("\"total\":0");
       }
     } finally {
       TestServer.deleteTree(data);

@@ -49,6 +49,40 @@ class FilePartialBlobsTest extends ResumableBlobsContract {
   }
 
   @Test
+  void aCompletionRepeatedAfterItsDirectorySyncFailedMakesTheRenameDurable() throws Exception {
+    store.close();
+    RecordingSyncs syncs = new RecordingSyncs(-1);
+    store = new FileBlobStore(dir.resolve("synced"), 1, syncs);
+    PartialBlob blob = append(blobs().begin(), 54, 0, 1000, 1000, List.of());
+    Path shard = store.pathOf(blob.key()).getParent();
+    syncs.failNextSyncOf.add(shard);
+    // renamed into its shard directory, but the sync that makes the rename durable failed
+    assertThatThrownBy(() -> blobs().complete(blob)).isInstanceOf(IOException.class);
+    assertThat(Files.exists(store.pathOf(blob.key()))).isTrue();
+    int before = syncs.log.size();
+
+    blobs().complete(blob);
+
+    assertThat(syncs.log.subList(before, syncs.log.size())).as("the repeat syncs the shard directory")
+        .anyMatch(s -> s.kind().equals("directory") && s.path().equals(shard)
+            && s.entries().contains(blob.key().value()));
+  }
+
+  @Test
+  void aRepeatedCompletionWhoseDirectorySyncFailsFails() throws Exception {
+    store.close();
+    RecordingSyncs syncs = new RecordingSyncs(-1);
+    store = new FileBlobStore(dir.resolve("synced"), 1, syncs);
+    PartialBlob blob = append(blobs().begin(), 55, 0, 1000, 1000, List.of());
+    Path shard = store.pathOf(blob.key()).getParent();
+    syncs.failNextSyncOf.add(shard);
+    assertThatThrownBy(() -> blobs().complete(blob)).isInstanceOf(IOException.class);
+    syncs.failNextSyncOf.add(shard);
+
+    assertThatThrownBy(() -> blobs().complete(blob)).isInstanceOf(IOException.class);
+  }
+
+  @Test
   void theAcknowledgedBytesAreReadBackFromAnyOffsetAndNoMore() throws Exception {
     long size = 6 * MIB + 3;
     PartialBlob kept = append(blobs().begin(), 52, 0, size, -1, List.of());

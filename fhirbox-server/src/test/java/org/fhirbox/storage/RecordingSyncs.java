@@ -5,15 +5,21 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** The real syncs, recorded; a content sync of a file of {@code failSize} bytes fails instead. */
+/**
+ * The real syncs, recorded; a content sync of a file of {@code failSize} bytes fails instead, and
+ * so does the next sync of each directory in {@link #failNextSyncOf} (once).
+ */
 final class RecordingSyncs implements Syncs {
   /** A sync that ran: content of a file or a directory, what it saw, and when it began and ended. */
   record Synced(String kind, Path path, List<String> entries, long start, long end) {}
 
   final List<Synced> log = new CopyOnWriteArrayList<>();
   final long failSize;
+  final Set<Path> failNextSyncOf = ConcurrentHashMap.newKeySet();
 
   RecordingSyncs(long failSize) {
     this.failSize = failSize;
@@ -31,6 +37,9 @@ final class RecordingSyncs implements Syncs {
 
   @Override
   public void directory(Path dir) throws IOException {
+    if (failNextSyncOf.remove(dir)) {
+      throw new IOException("the disk refused to sync the directory " + dir);
+    }
     long start = System.nanoTime();
     List<String> entries;
     try (var names = Files.list(dir)) {

@@ -1,0 +1,187 @@
+package org.fhirbox.binary;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.fhirbox.audit.AuditedRequest;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.model.ResumableUpload;
+import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobStore;
+import org.fhirbox.storage.PartialBlob;
+import org.fhirbox.storage.ResumableBlobs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The completion of a resumable upload whose bytes are all stored: under the upload's lease, its
+ * blob is completed, its digests settled (read once more when the running ones do not cover it)
+ * and its Binary committed with the upload's row in one transaction. The lease is renewed while
+ * that runs, so that a long completion is not taken over by a HEAD, which would read the blob
+ * again; a HEAD meanwhile gets 409 with {@code Retry-After} (see {@link #committing}).
+ */
+final class UploadCompletions {
+  private static final Logger LOG = LoggerFactory.getLogger(UploadCompletions.class);
+  /** What a HEAD asking during a completion is told to wait before it asks again. */
+  static final long RETRY_AFTER_SECONDS = 1;
+
+  private final ResourceStore store;
+  private final BlobStore blobStore;
+  private final ResumableBlobs blobs;
+  private final BinaryService binaries;
+  private final Clock clock;
+  private final Duration expiry;
+  private final RunningDigests running;
+  private final UploadLeases leases;
+
+  UploadCompletions(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry, Clock clock,
+      RunningDigests running, UploadLeases leases) {
+    this.store = store;
+    this.blobStore = blobStore;
+    this.blobs = blobStore.resumable();
+    this.binaries = binaries;
+    this.expiry = expiry;
+    this.clock = clock;
+    this.running = running;
+    this.leases = leases;
+  }
+
+  /**
+   * 409 with {@code Retry-After} for a request that finds {@code u} complete while another request
+   * commits its Binary: answering with the offset alone would tell a tus client the upload is done
+   * without naming its Binary.
+   */
+  static FhirException committing(ResumableUpload u) {
+    return FhirException.conflict("every byte of upload " + u.id() + " is stored and another request is committing"
+        + " its Binary right now; ask again shortly").withHeader("Retry-After", Long.toString(RETRY_AFTER_SECONDS));
+  }
+
+  /**
+   * Commits the Binary of an upload whose bytes are all stored. {@code digests} cover them all,
+   * or are null and the blob is read once more. 409 (retryable) when another request is committing it.
+   */
+  ResumableUpload finish(Principal principal, ResumableUpload u, RunningDigests.Entry digests,
+      AuditedRequest request) {
+    String owner = leases.newOwner();
+    Instant claimed = clock.instant();
+    if (!leases.take(u.id(), u.offset(), owner, claimed)) {
+      // another request (a HEAD) is committing it right now: its outcome, waited for as a HEAD
+      // waits for a piece, so that this answer names the Binary too
+      ResumableUpload now = settledNow(u);
+      if (!now.finished()) {
+        throw committing(now);
+      }
+      return now;
+    }
+    try (UploadLeases.Renewal renewal = leases.renewing(u.id(), owner, claimed)) {
+      // the request that completes the upload may carry another token of the same client and
+      // user than the one that created it (another launch): its compartment must allow it too
+      binaries.securityContext(principal, u.binaryId(), u.securityContext(),
+          u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
+      if (u.binaryId() != null) {
+        requireBinary(principal, u);
+      }
+      recheck(u);
+      blobs.complete(u.blob());
+      String sha1 = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
+      BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());
+      Instant at = clock.instant();
+      try {
+        binaries.commitStored(principal, u.binaryId(), u.contentType(), u.securityContext(), u.filename(), info,
+            (tx, written) -> {
+              if (!tx.uploads().finish(u.id(), owner, written.stored().id(), written.stored().versionId(), at,
+                  at.plus(expiry))) {
+                throw FhirException.conflict("another request took this upload over while it was committed");
+              }
+            }, request);
+      } catch (FhirException e) {
+        // the commit found the Binary deleted (or gone) in its own transaction
+        throw u.binaryId() != null && e.status() == 412 ? binaryGone(u) : e;
+      }
+      running.remove(u.id());
+      return store.read(tx -> tx.uploads().find(u.id())).orElseThrow();
+    } catch (IOException e) {
+      leases.releaseQuietly(u.id(), owner);
+      throw new UncheckedIOException("could not complete the upload's blob", e);
+    } catch (RuntimeException e) {
+      leases.releaseQuietly(u.id(), owner);
+      if (e instanceof FhirException f && f.status() == 409) {
+        // A completion whose lease was lost (its renewals failed) was taken over by a HEAD, which
+        // commits the same bytes: its outcome answers this piece too, which was stored.
+        ResumableUpload now = settledNow(u);
+        if (now.finished()) {
+          running.remove(u.id());
+          return now;
+        }
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * What the upload's creation checked, against the policy as it is now (a restart may have
+   * changed it): the deny lists, the securityContext and the size limit. The upload keeps its row
+   * and bytes until it expires, as after any other refused commit.
+   */
+  private void recheck(ResumableUpload u) {
+    binaries.check(u.project(), u.contentType(), u.securityContext(), u.filename());
+    long max = binaries.policy().maxBytes();
+    if (u.offset() > max) {
+      throw FhirException.tooLarge("the upload holds " + u.offset() + " bytes, more than the limit of " + max
+          + " bytes; no Binary was made of it");
+    }
+  }
+
+  /**
+   * 404 unless the Binary {@code u} makes a new version of still exists: one deleted while the
+   * upload ran stays deleted. The upload keeps its row and bytes until it expires and the sweeper
+   * removes them, as after any other refused commit.
+   */
+  private void requireBinary(Principal principal, ResumableUpload u) {
+    try {
+      binaries.requireExisting(principal.project(), u.binaryId());
+    } catch (FhirException e) {
+      throw e.status() == 404 ? binaryGone(u) : e;
+    }
+  }
+
+  private static FhirException binaryGone(ResumableUpload u) {
+    return FhirException.notFound("Binary/" + u.binaryId() + " was deleted while upload " + u.id() + " ran; its bytes"
+        + " do not become a new version of it");
+  }
+
+  /** The upload as another request committing it leaves it (waited for as a HEAD waits for a piece). */
+  private ResumableUpload settledNow(ResumableUpload u) {
+    return leases.settled(store.read(tx -> tx.uploads().find(u.id())).orElse(u));
+  }
+
+  /** The running SHA-1 in hex, or null when a piece did not reach it. */
+  private static String settled(ResumableUpload u, RunningDigests.Entry digests) throws InterruptedIOException {
+    try {
+      return digests.sha1Hex();
+    } catch (InterruptedIOException e) {
+      throw e;
+    } catch (IOException e) {
+      LOG.warn("upload {}: its running digests are unusable, so its bytes are read once more", u.id(), e);
+      return null;
+    }
+  }
+
+  /** SHA-256 and SHA-1 of the completed blob, read once more. */
+  private BlobInfo reread(PartialBlob blob) throws IOException {
+    long start = System.nanoTime();
+    BlobInfo info = blobStore.digest(blob.key(), blob.length());
+    if (info.size() != blob.length()) {
+      throw new IOException("blob " + blob.key() + " holds " + info.size() + " bytes, not " + blob.length());
+    }
+    LOG.debug("read {} bytes of blob {} again for its digests in {} ms", blob.length(), blob.key(),
+        (System.nanoTime() - start) / 1_000_000);
+    return info;
+  }
+}
