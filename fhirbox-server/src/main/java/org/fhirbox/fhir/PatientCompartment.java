@@ -207,6 +207,24 @@ public final class PatientCompartment {
   }
 
   /**
+   * The patients ({@code Patient/id}) whose compartments the membership parameters of
+   * {@code resource}, as written or read, name; empty for a type outside the compartment.
+   */
+  public Set<String> patientsNamed(Resource resource) {
+    String type = resource.fhirType();
+    Set<String> out = new TreeSet<>();
+    if (!isMember(type)) {
+      return out;
+    }
+    for (SearchValue v : indexer.extract(resource, Set.copyOf(params(type)))) {
+      if (v.code() != null && v.code().startsWith(PATIENT + "/")) {
+        out.add(v.code());
+      }
+    }
+    return out;
+  }
+
+  /**
    * Whether the stored version {@code s} is in the compartment, judged on its own content: an
    * earlier version of a resource that moved between patients stays its first patient's. A
    * deletion is judged by the version it deleted, so it tells no more than that version did; a

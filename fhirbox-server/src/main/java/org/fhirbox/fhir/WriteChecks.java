@@ -57,7 +57,7 @@ final class WriteChecks {
     if (interaction == Interaction.UPDATE && res instanceof Binary b && !b.hasData()) {
       requireKeptBytesReadable(tx, principal, id, b);
     }
-    return new Checked(patient, attachable(tx, principal, type, id,
+    return new Checked(patient, attachable(tx, principal, type, id, res,
         patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere));
   }
 
@@ -88,15 +88,16 @@ final class WriteChecks {
    *       would put it there, and a patient's app could reach another patient's content by
    *       guessing its id;
    *   <li>else one the caller may not read ({@link BinaryAccess#verdict}), unless this transaction
-   *       created it or the current version of the resource already names it: a writer that could
-   *       attach what it may not read would learn its size and hash, and could bring it into a
-   *       patient's compartment, where that patient's app reads it.
+   *       created it, or the current version of the resource already names it and the update names
+   *       no patient that version does not ({@link #samePatients}): a writer that could attach what
+   *       it may not read would learn its size and hash, and could bring it into a patient's
+   *       compartment, where that patient's app reads it.
    * </ul>
    * Checked as each Binary is found, before its size or hash is compared, which would tell a Binary
    * that exists ({@link AttachmentNormalizer.Gate}).
    */
   private AttachmentNormalizer.Gate attachable(ResourceStore.Tx tx, Principal principal, String type, String id,
-      boolean limited, Set<String> createdHere) {
+      Resource res, boolean limited, Set<String> createdHere) {
     String patient = principal.patient().orElse(null);
     return (reference, content) -> {
       boolean attachable;
@@ -108,12 +109,22 @@ final class WriteChecks {
             || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
             || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
                 .flatMap(repository::readable)
-                .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)).orElse(false);
+                .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)
+                    && samePatients(res, r)).orElse(false);
       }
       if (!attachable) {
         throw AttachmentNormalizer.unknownBinary(reference);
       }
     };
+  }
+
+  /**
+   * Whether {@code written} names only patients (by its patient compartment membership
+   * parameters) that {@code current}, the version it replaces, names too: keeping a Binary the
+   * current version names must not move it into another patient's compartment.
+   */
+  private boolean samePatients(Resource written, Resource current) {
+    return written != null && compartment.patientsNamed(current).containsAll(compartment.patientsNamed(written));
   }
 
   /** 403 when a resource written under a patient limit ({@code patient} not null) left the compartment. */

@@ -1,0 +1,110 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Where a write or a read could carry a Binary or a resource across the line between two patients,
+ * or tell a token of patient A something of patient B's: moving a resource that keeps a Binary its
+ * writer may not read, membership fields that disagree, counts of Binaries a token may not read,
+ * a securityContext naming a resource outside the compartment, and a deleted Binary.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PatientScopeEdgesTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PROJECT = "clinic";
+
+  private TestServer server;
+  private TestClient seeder;
+  /** {@code patient/*.cruds} with patient A as its launch context. */
+  private TestClient asA;
+  private String patientA;
+  private String patientB;
+
+  @BeforeAll
+  void start() throws Exception {
+    server = TestServer.start(Map.of());
+    seeder = new ProjectClients(server).client(PROJECT, "system/*.cruds");
+    patientA = create("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Alpha\"}]}");
+    patientB = create("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Bravo\"}]}");
+    asA = patientToken("patient/*.cruds", Optional.of(patientA));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    server.close();
+  }
+
+  private String create(String type, String json) {
+    return TestClient.createdId(seeder.postJson("fhir/R4/" + type, json));
+  }
+
+  private static String withId(String json, String id) {
+    return json.replaceFirst("\\{", "{\"id\":\"" + id + "\",");
+  }
+
+  private static String document(String subject, String binary) {
+    return "{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/"
+        + subject + "\"},\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"url\":\"Binary/" + binary
+        + "\"}}]}";
+  }
+
+  private String upload(String securityContext) {
+    HttpRequest.Builder b = seeder.request("fhir/R4/Binary").header("Content-Type", "text/plain");
+    if (securityContext != null) {
+      b.header("X-Security-Context", securityContext);
+    }
+    return TestClient.createdId(seeder.send(b.POST(HttpRequest.BodyPublishers.ofString("scan of " + securityContext,
+        StandardCharsets.UTF_8))));
+  }
+
+  /** A token as a SMART launch issues it: the client's scopes, and the launch patient (or none). */
+  private TestClient patientToken(String scope, Optional<String> patient) {
+    AuthModule auth = server.server().auth();
+    OAuthClient client = auth.clients().find(auth.clients().create(PROJECT, scope, false).clientId()).orElseThrow();
+    String token = auth.tokens().issue(client, Scopes.parse(scope), Optional.empty(), patient).accessToken();
+    return new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + token);
+  }
+
+  private static JsonNode json(HttpResponse<String> r) throws Exception {
+    return JSON.readTree(r.body());
+  }
+
+  private static JsonNode ok(HttpResponse<String> r) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return json(r);
+  }
+
+  @Test
+  void keepingABinaryOneMayNotReadDoesNotMoveItToAnotherPatient() throws Exception {
+    String scan = upload(null);
+    String doc = create("DocumentReference", document(patientB, scan));
+    TestClient writer = new ProjectClients(server).client(PROJECT, "system/DocumentReference.cruds");
+    HttpResponse<String> moved = writer.putJson("fhir/R4/DocumentReference/" + doc,
+        withId(document(patientA, scan), doc));
+    assertThat(moved.statusCode()).as(moved.body()).isEqualTo(400);
+    assertThat(json(moved).at("/issue/0/diagnostics").asText())
+        .isEqualTo("Attachment.url names Binary/" + scan + ", which does not exist");
+    assertThat(ok(seeder.get("fhir/R4/DocumentReference/" + doc)).at("/subject/reference").asText())
+        .isEqualTo("Patient/" + patientB);
+    assertThat(asA.rawBinaryStatus(scan)).isEqualTo(404);
+    // with its patient unchanged, the writer may still change the rest of it
+    HttpResponse<String> kept = writer.putJson("fhir/R4/DocumentReference/" + doc,
+        withId(document(patientB, scan), doc).replace("\"current\"", "\"superseded\""));
+    assertThat(kept.statusCode()).as(kept.body()).isEqualTo(200);
+  }
+}
