@@ -47,6 +47,8 @@ import org.hl7.fhir.r4.model.Resource;
 public final class PatientCompartment {
   private static final String PATIENT = "Patient";
   private static final String BINARY = "Binary";
+  /** The parameters that say whose a resource is, where they place its type in the compartment. */
+  private static final List<String> OWNER_PARAMS = List.of("patient", "subject");
 
   private final FhirCodec codec;
   private final SearchIndexer indexer;
@@ -204,6 +206,29 @@ public final class PatientCompartment {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether {@code resource}, as written under a patient limit, is {@code Patient/{patient}}'s: in
+   * the compartment ({@link #contains(Resource, String)}), and, where its type's {@code patient} or
+   * {@code subject} parameter provides membership and the resource sets it, every reference there
+   * names that patient. Another membership field (a performer, an author) naming the patient does
+   * not make a resource about someone else the patient's to write; a type without such a field is
+   * judged by membership alone.
+   */
+  public boolean belongsTo(Resource resource, String patient) {
+    if (!contains(resource, patient)) {
+      return false;
+    }
+    String reference = PATIENT + "/" + patient;
+    List<String> members = params(resource.fhirType());
+    for (String owner : OWNER_PARAMS) {
+      if (members.contains(owner)
+          && !indexer.extract(resource, Set.of(owner)).stream().allMatch(v -> reference.equals(v.code()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -127,12 +127,17 @@ final class WriteChecks {
     return written != null && compartment.patientsNamed(current).containsAll(compartment.patientsNamed(written));
   }
 
-  /** 403 when a resource written under a patient limit ({@code patient} not null) left the compartment. */
+  /**
+   * 403 when a resource written under a patient limit ({@code patient} not null) is not that
+   * patient's ({@link PatientCompartment#belongsTo}): outside the compartment, or about another
+   * patient in its {@code subject} or {@code patient}.
+   */
   Written after(String patient, Written w) {
     // a Binary's securityContext is judged when the unit of work ends: it may name a later entry
-    if (patient != null && !(w.resource() instanceof Binary) && !compartment.contains(w.resource(), patient)) {
-      throw FhirException.forbidden("the " + w.stored().type() + " would be outside the compartment of Patient/"
-          + patient + ", to which the access token's patient/ scopes limit writes; it must name that patient");
+    if (patient != null && !(w.resource() instanceof Binary) && !compartment.belongsTo(w.resource(), patient)) {
+      throw FhirException.forbidden("the " + w.stored().type() + " would not be in the compartment of Patient/"
+          + patient + ", to which the access token's patient/ scopes limit writes; it must name that patient, and"
+          + " its subject or patient, where set, must be that patient");
     }
     return w;
   }

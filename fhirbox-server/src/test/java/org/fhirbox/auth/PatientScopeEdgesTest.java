@@ -107,4 +107,23 @@ class PatientScopeEdgesTest {
         withId(document(patientB, scan), doc).replace("\"current\"", "\"superseded\""));
     assertThat(kept.statusCode()).as(kept.body()).isEqualTo(200);
   }
+
+  private static String observation(String subject, String code, String performer) {
+    return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:test\","
+        + "\"code\":\"" + code + "\"}]},\"subject\":{\"reference\":\"Patient/" + subject + "\"},"
+        + "\"performer\":[{\"reference\":\"Patient/" + performer + "\"}]}";
+  }
+
+  @Test
+  void aPatientTokenWritesNothingAboutAnotherPatientByNamingItsOwnElsewhere() throws Exception {
+    HttpResponse<String> aboutB = asA.postJson("fhir/R4/Observation", observation(patientB, "about-b", patientA));
+    assertThat(aboutB.statusCode()).as(aboutB.body()).isEqualTo(403);
+    assertThat(ok(seeder.get("fhir/R4/Observation?code=urn:test%7Cabout-b")).get("total").asInt()).isZero();
+    String mine = TestClient.createdId(asA.postJson("fhir/R4/Observation", observation(patientA, "own", patientA)));
+    HttpResponse<String> moved = asA.putJson("fhir/R4/Observation/" + mine,
+        withId(observation(patientB, "own", patientA), mine));
+    assertThat(moved.statusCode()).as(moved.body()).isEqualTo(403);
+    assertThat(ok(seeder.get("fhir/R4/Observation/" + mine)).at("/subject/reference").asText())
+        .isEqualTo("Patient/" + patientA);
+  }
 }
