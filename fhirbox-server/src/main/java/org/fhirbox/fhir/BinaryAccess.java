@@ -147,6 +147,17 @@ public final class BinaryAccess {
     return items.stream().filter(s -> canReadVersion(tx, principal, s)).toList();
   }
 
+  /**
+   * Whether {@link #readable} may leave Binaries out of {@code principal}'s search results: false
+   * only for a caller that reads every type without a patient limit, whose reads a
+   * {@code securityContext} refuses only where the resource it names was deleted since (or is an
+   * AuditEvent, for a caller that is no admin).
+   */
+  public boolean mayWithhold(Principal principal) {
+    return !principal.access().allows("*", Interaction.READ)
+        || principal.access().limitedToPatient("*", Interaction.READ);
+  }
+
   /** 403 unless {@link #canRead}; 404 for a Binary outside the caller's patient compartment. */
   public void requireRead(Principal principal, BinaryContent content) {
     Verdict v = store.read(tx -> verdict(tx, principal, content));

@@ -39,6 +39,9 @@ import org.hl7.fhir.r4.model.Resource;
  * the compartment. A type outside the compartment, or a token without a patient context, is 403.
  */
 public final class ResourceService {
+  /** The most Binary matches a search counts one by one for a caller who may not read them all. */
+  static final int READABLE_COUNT_MAX = 1000;
+
   /**
    * Part of a request (its body, its search parameters), read only once the caller may do what it
    * asks: a refused request is refused before its body is read or its parameters are judged.
@@ -275,13 +278,16 @@ public final class ResourceService {
     return store.readSnapshot(tx -> {
       SearchQuery query = compartment.confine(principal, chains.resolve(tx, parsed.query(),
           t -> compartment.criteria(principal, t, Interaction.SEARCH)));
+      boolean withheld = type.equals("Binary") && binaryAccess.mayWithhold(principal);
       if (parsed.summaryCount() || query.count() <= 0) {
-        OptionalLong total = parsed.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(tx.count(query));
+        OptionalLong total = parsed.total() == Total.NONE ? OptionalLong.empty()
+            : withheld ? readableCount(tx, principal, query) : OptionalLong.of(tx.count(query));
         return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, List.of(), false,
             List.of(), query.after(), null);
       }
       Page page = tx.search(query);
-      OptionalLong total = total(tx, query, page, parsed.total());
+      OptionalLong total = withheld ? readableTotal(tx, principal, query, page, parsed.total())
+          : total(tx, query, page, parsed.total());
       // Binaries whose securityContext the caller may not read are left out of the page, as on read.
       List<StoredResource> matches = binaryAccess.readable(tx, principal, page.items());
       return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, matches, page.hasMore(),
@@ -305,6 +311,35 @@ public final class ResourceService {
         yield upTo <= Total.ESTIMATE_CAP ? OptionalLong.of(upTo) : OptionalLong.empty();
       }
     };
+  }
+
+  /**
+   * {@code Bundle.total} of a Binary search whose results leave out Binaries the caller may not
+   * read ({@link BinaryAccess#mayWithhold}): the Binaries it may read, as {@link #readableCount}
+   * counts them, where {@code mode} asks for a total ({@link Total#DEFAULT}: on the last page).
+   */
+  private OptionalLong readableTotal(ResourceStore.Tx tx, Principal principal, SearchQuery query, Page page,
+      Total mode) {
+    boolean lastPage = !page.hasMore() && (!page.items().isEmpty() || query.offset() == 0);
+    if (mode == Total.NONE || mode == Total.DEFAULT && !lastPage) {
+      return OptionalLong.empty();
+    }
+    return readableCount(tx, principal, query);
+  }
+
+  /**
+   * How many of the Binaries {@code query} matches the caller may read, judged one by one as a
+   * page is ({@link BinaryAccess#readable}); empty (no {@code Bundle.total}, which R4 leaves
+   * optional) when more than {@link #READABLE_COUNT_MAX} match, as a count of all of them would
+   * tell how many exist that the caller may not read.
+   */
+  private OptionalLong readableCount(ResourceStore.Tx tx, Principal principal, SearchQuery query) {
+    Page all = tx.search(new SearchQuery(query.project(), query.type(), query.clauses(), query.descending(),
+        READABLE_COUNT_MAX, 0));
+    if (all.hasMore()) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(binaryAccess.readable(tx, principal, all.items()).size());
   }
 
   /**

@@ -126,4 +126,22 @@ class PatientScopeEdgesTest {
     assertThat(ok(seeder.get("fhir/R4/Observation/" + mine)).at("/subject/reference").asText())
         .isEqualTo("Patient/" + patientA);
   }
+
+  @Test
+  void searchTotalsCountOnlyTheBinariesTheCallerMayRead() throws Exception {
+    String contextA = upload("Patient/" + patientA);
+    String contextB = upload("Patient/" + patientB);
+    // Binary reads are not limited, but reads of the context's type (Patient) are
+    TestClient mixed = patientToken("user/Binary.rs patient/Patient.rs", Optional.of(patientA));
+    JsonNode hidden = ok(mixed.get("fhir/R4/Binary?_id=" + contextB));
+    assertThat(hidden.path("entry")).isEmpty();
+    assertThat(hidden.get("total").asInt()).isZero();
+    assertThat(ok(mixed.get("fhir/R4/Binary?_id=" + contextB + "&_summary=count")).get("total").asInt()).isZero();
+    assertThat(ok(mixed.get("fhir/R4/Binary?_id=" + contextB + "&_total=accurate&_count=0")).get("total").asInt())
+        .isZero();
+    JsonNode both = ok(mixed.get("fhir/R4/Binary?_id=" + contextA + "," + contextB + "&_total=accurate"));
+    assertThat(both.get("total").asInt()).isEqualTo(1);
+    assertThat(ok(seeder.get("fhir/R4/Binary?_id=" + contextA + "," + contextB + "&_summary=count")).get("total")
+        .asInt()).as("a caller who reads everything").isEqualTo(2);
+  }
 }
