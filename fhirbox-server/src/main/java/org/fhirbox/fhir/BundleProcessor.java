@@ -404,8 +404,7 @@ public final class BundleProcessor {
       EntryRequest r = requests.get(i);
       if (results[i].getResponse().hasLocation() && !matched(r, results[i])) {
         try {
-          repository.requireSecurityContextExists(tx, principal.project(), results[i].getResource());
-          checks.contextInCompartment(tx, principal, results[i].getResource(),
+          checks.requireContext(tx, principal, results[i].getResource(),
               r.method() == HTTPVerb.POST ? Interaction.CREATE : Interaction.UPDATE);
         } catch (FhirException e) {
           throw atEntry(r, e);

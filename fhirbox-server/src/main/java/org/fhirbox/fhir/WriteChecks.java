@@ -142,25 +142,38 @@ final class WriteChecks {
     return w;
   }
 
-  /** The Binary written names a resource that exists, and, under a patient limit, one in the compartment. */
+  /**
+   * The Binary written names a resource that exists, and, under a patient limit, one in the
+   * compartment ({@link #requireContext}).
+   */
   Written context(ResourceStore.Tx tx, Principal principal, Written w, Interaction interaction) {
-    repository.requireSecurityContextExists(tx, principal.project(), w.resource());
-    contextInCompartment(tx, principal, w.resource(), interaction);
+    requireContext(tx, principal, w.resource(), interaction);
     return w;
   }
 
   /**
-   * 403 when a Binary written under a patient limit names a securityContext outside the
-   * compartment: the caller could never read it back, and would have put content in another
-   * patient's record.
+   * For a written Binary: under a patient limit, 403 for a securityContext outside the compartment
+   * ({@link #contextInCompartment}), judged first, so that one naming no resource at all is 403
+   * too and the answer tells nothing of which ids exist outside it; else 400 for one naming a
+   * resource that does not exist.
    */
-  void contextInCompartment(ResourceStore.Tx tx, Principal principal, Resource written,
+  void requireContext(ResourceStore.Tx tx, Principal principal, Resource written, Interaction interaction) {
+    contextInCompartment(tx, principal, written, interaction);
+    repository.requireSecurityContextExists(tx, principal.project(), written);
+  }
+
+  /**
+   * 403 when a Binary written under a patient limit names a securityContext outside the
+   * compartment (or naming nothing): the caller could never read it back, and would have put
+   * content in another patient's record. 400 for one that is no reference like Patient/123.
+   */
+  private void contextInCompartment(ResourceStore.Tx tx, Principal principal, Resource written,
       Interaction interaction) {
     if (!(written instanceof Binary b) || !compartment.limited(principal, "Binary", interaction)) {
       return;
     }
     String patient = compartment.requirePatient(principal);
-    String ctx = b.getSecurityContext().getReference();
+    String ctx = repository.requireSecurityContextForm(b.getSecurityContext().getReference());
     int slash = ctx.indexOf('/');
     if (!compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
         patient)) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.testing.ProjectClients;
@@ -143,5 +144,29 @@ class PatientScopeEdgesTest {
     assertThat(both.get("total").asInt()).isEqualTo(1);
     assertThat(ok(seeder.get("fhir/R4/Binary?_id=" + contextA + "," + contextB + "&_summary=count")).get("total")
         .asInt()).as("a caller who reads everything").isEqualTo(2);
+  }
+
+  private static String binaryJson(String securityContext) {
+    return "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"securityContext\":{\"reference\":\""
+        + securityContext + "\"},\"data\":\"aGk=\"}";
+  }
+
+  @Test
+  void aSecurityContextOutsideTheCompartmentIsRefusedAlikeWhetherItExistsOrNot() throws Exception {
+    for (String ctx : List.of("Patient/" + patientB, "Patient/never-was")) {
+      HttpResponse<String> r = asA.postJson("fhir/R4/Binary", binaryJson(ctx));
+      assertThat(r.statusCode()).as(ctx + ": " + r.body()).isEqualTo(403);
+    }
+    String entries = "";
+    for (String ctx : List.of("Patient/" + patientB, "Patient/never-was")) {
+      entries += (entries.isEmpty() ? "" : ",") + "{\"resource\":" + binaryJson(ctx)
+          + ",\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}}";
+    }
+    JsonNode batch = ok(asA.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + entries + "]}"));
+    assertThat(batch.at("/entry/0/response/status").asText()).startsWith("403");
+    assertThat(batch.at("/entry/1/response/status").asText()).startsWith("403");
+    // a caller without the limit still learns that a context does not exist
+    assertThat(seeder.postJson("fhir/R4/Binary", binaryJson("Patient/never-was")).statusCode()).isEqualTo(400);
   }
 }
