@@ -107,7 +107,7 @@ public final class BinaryReads {
   public BinaryContent current(Principal principal, String id) {
     principal.require("Binary", Interaction.READ);
     StoredResource s = store.read(tx -> {
-      access.requireVisible(tx, principal, id);
+      access.requireVisible(tx, principal, id, null);
       return repository.read(tx, principal.project(), "Binary", id);
     });
     return content(principal, s);

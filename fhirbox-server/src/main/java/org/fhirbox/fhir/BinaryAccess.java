@@ -1,6 +1,7 @@
 package org.fhirbox.fhir;
 
 import java.util.List;
+import java.util.Optional;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -171,13 +172,22 @@ public final class BinaryAccess {
   }
 
   /**
-   * For a caller whose Binary reads are limited to a patient: 404 when {@code Binary/{id}} exists
-   * (deleted or not) outside the compartment, before a lookup could tell 410 from 404; 403 without
-   * a patient context. Nothing for any other caller.
+   * 404, worded as for a Binary that never existed, before a lookup could tell 410 from 404: for a
+   * caller whose Binary reads are limited to a patient, when {@code Binary/{id}} (at
+   * {@code version}, or its current version when null) exists outside the compartment, deleted or
+   * not (403 without a patient context); for any caller, when that is a deletion and the caller
+   * could not read the version it deleted ({@link #verdict}), so a deletion tells no more than the
+   * Binary did. Nothing else: the lookup and the read check answer the rest.
    */
-  public void requireVisible(ResourceStore.Tx tx, Principal principal, String id) {
+  public void requireVisible(ResourceStore.Tx tx, Principal principal, String id, Long version) {
+    ResourceIds.requireValid(id);
     compartment.limit(principal, "Binary", Interaction.READ)
-        .ifPresent(patient -> compartment.requireVisible(tx, principal.project(), patient, "Binary", id, null));
+        .ifPresent(patient -> compartment.requireVisible(tx, principal.project(), patient, "Binary", id, version));
+    Optional<StoredResource> s = version == null ? tx.current(principal.project(), "Binary", id, false)
+        : tx.version(principal.project(), "Binary", id, version);
+    if (s.isPresent() && s.get().deleted() && verdict(tx, principal, s.get()) != Verdict.READ) {
+      throw notKnown(id);
+    }
   }
 
   /** The answer for a Binary that does not exist, word for word, so that one outside the compartment looks alike. */

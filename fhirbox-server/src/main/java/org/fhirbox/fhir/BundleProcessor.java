@@ -466,7 +466,9 @@ public final class BundleProcessor {
         case GET -> {
           principal.require(r.type(), Interaction.READ);
           Optional<String> patient = compartment.limit(principal, r.type(), Interaction.READ);
-          if (patient.isPresent()) {
+          if (r.type().equals("Binary")) {
+            access.requireVisible(tx, principal, r.id(), r.version());
+          } else if (patient.isPresent()) {
             compartment.requireVisible(tx, project, patient.get(), r.type(), r.id(), r.version());
           }
           StoredResource s = r.version() == null ? repository.read(tx, project, r.type(), r.id())

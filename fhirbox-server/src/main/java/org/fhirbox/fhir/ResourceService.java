@@ -139,8 +139,11 @@ public final class ResourceService {
     principal.require(type, Interaction.READ);
     Optional<String> patient = compartment.limit(principal, type, Interaction.READ);
     return store.read(tx -> {
-      if (patient.isPresent()) {
-        // judged before 404/410 is told apart, so a deletion outside the compartment is not known either
+      // judged before 404/410 is told apart, so a deletion outside the compartment is not known either
+      if (type.equals("Binary")) {
+        // also a deletion of a Binary whose securityContext the caller may not read
+        binaryAccess.requireVisible(tx, principal, id, version);
+      } else if (patient.isPresent()) {
         compartment.requireVisible(tx, principal.project(), patient.get(), type, id, version);
       }
       return version == null

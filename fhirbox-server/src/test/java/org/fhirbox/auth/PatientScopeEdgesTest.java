@@ -169,4 +169,29 @@ class PatientScopeEdgesTest {
     // a caller without the limit still learns that a context does not exist
     assertThat(seeder.postJson("fhir/R4/Binary", binaryJson("Patient/never-was")).statusCode()).isEqualTo(400);
   }
+
+  @Test
+  void aDeletedBinaryTellsNoMoreThanItDidBeforeItsDeletion() throws Exception {
+    String deletedA = upload("Patient/" + patientA);
+    String deletedB = upload("Patient/" + patientB);
+    for (String gone : List.of(deletedA, deletedB)) {
+      assertThat(seeder.delete("fhir/R4/Binary/" + gone).statusCode()).isEqualTo(200);
+    }
+    // Binary reads are not limited, but reads of the context's type (Patient) are
+    TestClient mixed = patientToken("user/Binary.rs patient/Patient.rs", Optional.of(patientA));
+    assertThat(mixed.rawBinaryStatus(deletedB)).isEqualTo(404);
+    assertThat(mixed.rawBinaryStatus("never-was")).isEqualTo(404);
+    HttpResponse<String> presigned = mixed.get("fhir/R4/Binary/" + deletedB + "/$presigned-url");
+    assertThat(presigned.statusCode()).as(presigned.body()).isEqualTo(404);
+    assertThat(json(presigned).at("/issue/0/diagnostics").asText()).isEqualTo("Binary/" + deletedB + " is not known");
+    assertThat(mixed.send(mixed.request("fhir/R4/Binary/" + deletedB).header("Accept", "application/fhir+json")
+        .GET()).statusCode()).isEqualTo(404);
+    JsonNode batch = ok(mixed.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + "{\"request\":{\"method\":\"GET\",\"url\":\"Binary/" + deletedB + "\"}}]}"));
+    assertThat(batch.at("/entry/0/response/status").asText()).startsWith("404");
+    // the patient's own deletion is told as usual
+    assertThat(mixed.rawBinaryStatus(deletedA)).isEqualTo(410);
+    assertThat(mixed.get("fhir/R4/Binary/" + deletedA + "/$presigned-url").statusCode()).isEqualTo(410);
+    assertThat(seeder.rawBinaryStatus(deletedB)).as("a caller who may read it").isEqualTo(410);
+  }
 }
