@@ -258,7 +258,8 @@ public final class FhirRoutes {
       throw FhirException.unsupportedMediaType("PATCH takes a JSON Patch (Content-Type: application/json-patch+json);"
           + " FHIRPath Patch and XML Patch are not supported, got '" + ct + "'");
     }
-    respondWritten(ex, principal, resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), ex::ifMatch));
+    respondWritten(ex, principal,
+        resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes, ex::ifMatch));
   }
 
   Resource parseBody(Exchange ex) throws IOException {
