@@ -70,6 +70,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_SIGNED_URL_TTL", "3600");
     d.put("FHIRBOX_BINARY_URL_FIELD", "true");
     d.put("FHIRBOX_SIGNING_KEYS", "");
+    d.put("FHIRBOX_BUNDLE_MAX_ENTRIES", "1000");
     d.put("FHIRBOX_SIGNED_URL_MODE", "server");
     d.put("FHIRBOX_CLOUDFRONT_DOMAIN", "");
     d.put("FHIRBOX_CLOUDFRONT_KEY_PAIR_ID", "");

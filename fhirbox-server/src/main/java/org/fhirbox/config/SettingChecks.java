@@ -43,6 +43,7 @@ final class SettingChecks {
     r.put("FHIRBOX_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_REFRESH_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_BUNDLE_MAX_ENTRIES", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_POLL_MILLIS", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_CONCURRENCY", new Range(1, 1024));
     r.put("FHIRBOX_INGEST_MAX_ATTEMPTS", new Range(1, Integer.MAX_VALUE));
