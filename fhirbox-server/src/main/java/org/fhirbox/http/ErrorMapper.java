@@ -38,7 +38,8 @@ public final class ErrorMapper {
 
   public FhirException translate(Throwable t) {
     if (t instanceof FhirException fe) {
-      return fe;
+      // a body that crawled or stopped, which the layer reading it answered as cut short
+      return fe.status() == 400 && fe.getCause() != null ? ClientAbort.timedOut(fe.getCause()).orElse(fe) : fe;
     }
     Optional<FhirException> clients = ClientAbort.classify(t);
     if (clients.isPresent()) {
