@@ -209,6 +209,18 @@ class HostileRequestTest {
   }
 
   @Test
+  void twoHundredThousandEmptyStringsAre400ListingAtMostAHundredProblems() {
+    String json = "{\"resourceType\":\"Patient\",\"name\":[{\"given\":["
+        + String.join(",", java.util.Collections.nCopies(200_000, "\"\"")) + "]}]}";
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", json);
+    assertOutcome(r, 400, "empty string");
+    OperationOutcome oo = http.parse(r, OperationOutcome.class);
+    assertThat(oo.getIssue()).hasSize(101);
+    assertThat(oo.getIssue().get(100).getDiagnostics()).contains("more than 100 problems");
+    assertThat(http.get("fhir/R4/metadata").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aHundredThousandSearchParametersAre400WithoutAnErrorLog() {
     StringBuilder form = new StringBuilder();
     for (int i = 0; i < 100_000; i++) {
