@@ -46,6 +46,12 @@ public final class ErrorMapper {
       return clients.get();
     }
     BackendException backend = backendCause(t);
+    if (backend != null && backend.kind() == BackendException.Kind.INVALID_VALUE) {
+      LOG.info("the database refused a value of the request: {}", backend.getCause() == null ? backend.getMessage()
+          : backend.getCause().getMessage());
+      return FhirException.badRequest("the request holds a value the database cannot store or compare, such as"
+          + " the character U+0000 in text");
+    }
     if (backend != null && backend.kind() == BackendException.Kind.CONFLICT) {
       LOG.debug("conflicting concurrent write", t);
       return FhirException.conflict("a concurrent request changed the same data; repeat the request");

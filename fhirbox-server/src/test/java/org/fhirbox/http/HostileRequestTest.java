@@ -259,6 +259,19 @@ class HostileRequestTest {
   }
 
   @Test
+  void aControlCharacterInAQueryValueOrPathIs400() throws Exception {
+    assertOutcome(raw("GET /fhir/R4/Patient?name=a%00b HTTP/1.1\r\n", ""), 400, "U+0000");
+    assertOutcome(raw("GET /fhir/R4/Patient?identifier=x%01 HTTP/1.1\r\n", ""), 400, "U+0001");
+    assertOutcome(raw("GET /fhir/R4/Patient?na%00me=a HTTP/1.1\r\n", ""), 400, "U+0000");
+    Raw path = raw("GET /fhir/R4/Patient/a%00b HTTP/1.1\r\n", "");
+    assertThat(path.status()).as(path.body()).isEqualTo(400);
+    assertOutcome(path, 400, "");
+    // a tab, carriage return or line feed in a value is text, as in a FHIR string
+    Raw tab = raw("GET /fhir/R4/Patient?name=a%09b HTTP/1.1\r\n", "");
+    assertThat(tab.status()).as(tab.body()).isEqualTo(200);
+  }
+
+  @Test
   void tooLargeHeadersAre431() throws Exception {
     Raw r = raw("GET /fhir/R4/Patient HTTP/1.1\r\nX-Big: " + "a".repeat(40_000) + "\r\n", "");
     assertOutcome(r, 431, "");
