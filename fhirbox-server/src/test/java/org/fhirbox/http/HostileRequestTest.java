@@ -259,6 +259,14 @@ class HostileRequestTest {
   }
 
   @Test
+  void anEncodedSlashInThePathOfAPutOrDeleteIsAnOutcomeToo() throws Exception {
+    Raw put = raw("PUT /fhir/R4/Patient/a%2Fb HTTP/1.1\r\nContent-Type: application/fhir+json\r\n"
+        + "Content-Length: 26\r\n", "{\"resourceType\":\"Patient\"}");
+    assertOutcome(put, 400, "mbiguous");
+    assertOutcome(raw("DELETE /fhir/R4/Patient/a%2Fb HTTP/1.1\r\n", ""), 400, "mbiguous");
+  }
+
+  @Test
   void aControlCharacterInAQueryValueOrPathIs400() throws Exception {
     assertOutcome(raw("GET /fhir/R4/Patient?name=a%00b HTTP/1.1\r\n", ""), 400, "U+0000");
     assertOutcome(raw("GET /fhir/R4/Patient?identifier=x%01 HTTP/1.1\r\n", ""), 400, "U+0001");
