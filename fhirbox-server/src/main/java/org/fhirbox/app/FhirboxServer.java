@@ -84,6 +84,7 @@ import org.fhirbox.http.FhirRoutes;
 import org.fhirbox.http.FhirboxServlet;
 import org.fhirbox.http.JettyErrorHandler;
 import org.fhirbox.http.JobRoutes;
+import org.fhirbox.http.MinimumReadRate;
 import org.fhirbox.http.ResourceOutput;
 import org.fhirbox.http.TusRoutes;
 import org.fhirbox.storage.BlobInfo;
@@ -184,7 +185,7 @@ public final class FhirboxServer implements AutoCloseable {
     ErrorMapper errors = new ErrorMapper(codec);
     ResourceService resources = new ResourceService(store, repository,
         new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment,
-            conditionalMatch, errors::translate),
+            conditionalMatch, errors::translate, config.getInt("FHIRBOX_BUNDLE_MAX_ENTRIES")),
         searchParser, searchChains, new SearchIncludes(maxCount, compartment), binaryAccess, compartment, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
         List.of(new ServerCapabilities(this::baseUrl)));
@@ -236,7 +237,9 @@ public final class FhirboxServer implements AutoCloseable {
     JettyErrorHandler jettyErrors = new JettyErrorHandler(errors);
     context.setErrorHandler(jettyErrors);
     jetty.setErrorHandler(jettyErrors);
-    jetty.setHandler(new GracefulHandler(new MetricsHandler(metrics, context)));
+    // A body trickled slower than the minimum rate is cut (408), so that slow sockets cannot hold every thread
+    jetty.setHandler(new GracefulHandler(new MetricsHandler(metrics, new MinimumReadRate(context,
+        config.getLong("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND"), config.seconds("FHIRBOX_MIN_REQUEST_RATE_SECONDS")))));
 
     // Background work: planner statistics, orphan sweeping
     this.statistics = new PlannerStatistics(database);
@@ -302,6 +305,9 @@ public final class FhirboxServer implements AutoCloseable {
     // The listen(2) backlog: connections the kernel completes before Jetty accepts them. Beyond it
     // a burst's SYNs are dropped and retried after 1 s, 3 s, ... (Linux caps it at net.core.somaxconn).
     connector.setAcceptQueueSize(config.getInt("FHIRBOX_ACCEPT_QUEUE"));
+    // How long a connection may go without a byte either way: a client that stops sending mid-body
+    // loses its connection then (and a keep-alive connection between requests is closed)
+    connector.setIdleTimeout(config.seconds("FHIRBOX_IDLE_TIMEOUT").toMillis());
     jetty.addConnector(connector);
     jetty.setStopTimeout(config.seconds("FHIRBOX_SHUTDOWN_TIMEOUT").toMillis());
     return connector;

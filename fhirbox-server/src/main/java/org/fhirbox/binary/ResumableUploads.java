@@ -58,6 +58,8 @@ public final class ResumableUploads {
   private static final int RUNNING_DIGESTS = 4096;
   private static final int SWEEP_BATCH = 500;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** Random bytes of an upload id, written as twice as many hex digits. */
+  private static final int ID_BYTES = 16;
 
   private final ResourceStore store;
   private final ResumableBlobs blobs;
@@ -124,7 +126,7 @@ public final class ResumableUploads {
       throw new UncheckedIOException("could not start the upload's storage", e);
     }
     Instant now = clock.instant();
-    ResumableUpload u = new ResumableUpload(randomHex(16), principal.project(), principal.clientId(),
+    ResumableUpload u = new ResumableUpload(randomHex(ID_BYTES), principal.project(), principal.clientId(),
         principal.user().orElse(null), c.binaryId(), contentType, c.filename(), context, c.metadata(), c.length(),
         blob, null, null, null, null, now, now, now.plus(expiry));
     store.inTransaction(tx -> {
@@ -502,6 +504,20 @@ public final class ResumableUploads {
 
   static String hex(MessageDigest md) {
     return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** Whether {@code id} has the form of the ids {@link #create} makes: 32 lower-case hex digits. */
+  public static boolean isUploadId(String id) {
+    if (id.length() != 2 * ID_BYTES) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String randomHex(int bytes) {

@@ -40,6 +40,9 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_PORT", "8103");
     d.put("FHIRBOX_BIND", "0.0.0.0");
     d.put("FHIRBOX_ACCEPT_QUEUE", "1024");
+    d.put("FHIRBOX_IDLE_TIMEOUT", "30");
+    d.put("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND", "256");
+    d.put("FHIRBOX_MIN_REQUEST_RATE_SECONDS", "30");
     d.put("FHIRBOX_DATA_DIR", "./data");
     d.put("FHIRBOX_BASE_URL", "");
     d.put("FHIRBOX_DATABASE_URL", "");
@@ -67,6 +70,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", "exe,bat,cmd,com,msi,scr,jar,ps1,vbs,dll,sh,cpl,pif");
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
     d.put("FHIRBOX_SEARCH_MAX_VALUES", "30000");
+    d.put("FHIRBOX_BUNDLE_MAX_ENTRIES", "1000");
     d.put("FHIRBOX_SIGNED_URL_TTL", "3600");
     d.put("FHIRBOX_BINARY_URL_FIELD", "true");
     d.put("FHIRBOX_SIGNING_KEYS", "");

@@ -37,9 +37,13 @@ final class SettingChecks {
     long any = Long.MAX_VALUE;
     r.put("FHIRBOX_PORT", new Range(0, 65535));
     r.put("FHIRBOX_DATABASE_POOL_SIZE", new Range(1, 1024));
+    r.put("FHIRBOX_IDLE_TIMEOUT", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND", new Range(0, Integer.MAX_VALUE));
+    r.put("FHIRBOX_MIN_REQUEST_RATE_SECONDS", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_MAX_JSON_BYTES", new Range(1, any));
     r.put("FHIRBOX_MAX_BINARY_BYTES", new Range(1, any));
     r.put("FHIRBOX_SEARCH_MAX_COUNT", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_BUNDLE_MAX_ENTRIES", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_REFRESH_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE", new Range(1, Integer.MAX_VALUE));

@@ -35,6 +35,11 @@ public class StoreException extends BackendException {
         && (state.equals("23505") || state.equals("40001") || state.equals("40P01") || state.equals("HYT00"))) {
       return Kind.CONFLICT;
     }
+    // 22021 character not in repertoire (a NUL in text), 22P05 untranslatable character (PostgreSQL):
+    // a value the request carried, which no retry or other node would store either
+    if (state != null && (state.equals("22021") || state.equals("22P05"))) {
+      return Kind.INVALID_VALUE;
+    }
     // HikariCP reports an exhausted or unreachable pool as a transient connection failure. SQLSTATE
     // class 08 is a connection exception, 53 insufficient resources (53100 disk full, 53300 too many
     // connections), 57P01-57P03 a server shutting down or starting (PostgreSQL appendix A).

@@ -49,14 +49,16 @@ public final class BundleProcessor {
   private final Function<RuntimeException, FhirException> failures;
   private final FhirTerser terser;
   private final WriteChecks checks;
+  private final int maxEntries;
 
   /**
    * @param failures what a failure that is no FhirException (the database or blob store down, a
    *     lost race, a fault) answers; a batch entry answers with it on its own
+   * @param maxEntries the most entries a batch or transaction may have ({@code FHIRBOX_BUNDLE_MAX_ENTRIES})
    */
   public BundleProcessor(ResourceStore store, ResourceRepository repository, BinaryData binaryData,
       BinaryAccess access, PatientCompartment compartment, ConditionalMatch conditional,
-      Function<RuntimeException, FhirException> failures) {
+      Function<RuntimeException, FhirException> failures, int maxEntries) {
     this.store = store;
     this.repository = repository;
     this.binaryData = binaryData;
@@ -66,6 +68,7 @@ public final class BundleProcessor {
     this.failures = failures;
     this.terser = repository.codec().context().newTerser();
     this.checks = new WriteChecks(repository, binaryData, access, compartment);
+    this.maxEntries = maxEntries;
   }
 
   /**
@@ -205,7 +208,13 @@ public final class BundleProcessor {
     return binaryData.store(data, b.hasContentType() ? b.getContentType() : "application/octet-stream");
   }
 
+  /** A batch or transaction: 413 before any entry runs when it has more entries than the limit. */
   public Bundle process(Principal principal, Bundle bundle, String fhirBase) {
+    if ((bundle.getType() == BundleType.TRANSACTION || bundle.getType() == BundleType.BATCH)
+        && bundle.getEntry().size() > maxEntries) {
+      throw FhirException.tooLarge("the " + bundle.getType().toCode() + " has " + bundle.getEntry().size()
+          + " entries; FHIRBOX_BUNDLE_MAX_ENTRIES allows at most " + maxEntries + "; send them in several Bundles");
+    }
     Bundle out;
     if (bundle.getType() == BundleType.TRANSACTION) {
       out = transaction(principal, bundle, fhirBase);

@@ -36,7 +36,8 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
  *       characters of XML 1.0, which has neither);</li>
  *   <li>numbers within {@link DecimalLimits}, checked on their text before any conversion.</li>
  * </ul>
- * Every problem found is reported in one 400 OperationOutcome, each issue with its location.
+ * Every problem found is reported in one 400 OperationOutcome, each issue with its location; the
+ * check stops at the first problem past {@link #MAX_ISSUES}, which ends the list with a note saying so.
  */
 final class JsonFormatRules {
   private static final JsonFactory JSON = JsonFactory.builder()
@@ -44,7 +45,7 @@ final class JsonFormatRules {
       .build();
   private static final Set<String> NUMBER_TYPES = Set.of("integer", "positiveInt", "unsignedInt", "decimal");
   private static final Set<String> INTEGER_TYPES = Set.of("integer", "positiveInt", "unsignedInt");
-  private static final int MAX_ISSUES = 100;
+  static final int MAX_ISSUES = 100;
 
   /** The JSON as read: kept small on purpose; numbers keep their text. */
   private sealed interface Node {}
@@ -93,11 +94,10 @@ final class JsonFormatRules {
     if (root instanceof Obj o) {
       resource(o, null, issues);
     }
-    List<FhirException.Issue> found = issues.subList(0, Math.min(issues.size(), MAX_ISSUES));
     if (numbers[0]) {
-      throw new FhirException(IssueKind.STRUCTURE, found, Map.of(), null);
+      throw new FhirException(IssueKind.STRUCTURE, issues, Map.of(), null);
     }
-    return found;
+    return issues;
   }
 
   private static String where(JsonParser p) {
@@ -109,7 +109,17 @@ final class JsonFormatRules {
         : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
   }
 
+  /**
+   * Adds a problem; the one after the {@link #MAX_ISSUES}th ends the check with a 400 at once, so a
+   * body of millions of problems (empty strings, say) costs no more than one of a hundred.
+   */
   private static void issue(List<FhirException.Issue> issues, String path, String message) {
+    if (issues.size() >= MAX_ISSUES) {
+      List<FhirException.Issue> shown = new ArrayList<>(issues);
+      shown.add(new FhirException.Issue(IssueSeverity.ERROR, IssueType.STRUCTURE, "more than " + MAX_ISSUES
+          + " problems (at most " + MAX_ISSUES + " are listed); the body was not checked further", null));
+      throw new FhirException(IssueKind.STRUCTURE, shown, Map.of(), null);
+    }
     String at = path.isEmpty() ? "(root)" : path;
     issues.add(new FhirException.Issue(IssueSeverity.ERROR, IssueType.STRUCTURE, at + ": " + message,
         path.isEmpty() ? null : path));

@@ -224,10 +224,11 @@ public final class ResourceService {
    * Patch (FHIR R4 http.html#patch) with a JSON Patch ({@link ResourcePatch}): read, patch and an
    * update of the version read. The caller needs read and update access. When another write comes
    * in between, the patch is applied again to the newer version (at most 3 times), unless the
-   * client named the version it patches ({@code If-Match}): then that write is 412.
+   * client named the version it patches ({@code If-Match}): then that write is 412. The patched
+   * resource may not exceed {@code maxBytes} of JSON (413).
    */
-  public Written patch(Principal principal, String type, String id, Deferred<String> body, Supplier<Long> ifMatch)
-      throws IOException {
+  public Written patch(Principal principal, String type, String id, Deferred<String> body, long maxBytes,
+      Supplier<Long> ifMatch) throws IOException {
     principal.require(type, Interaction.UPDATE);
     compartment.limit(principal, type, Interaction.UPDATE);
     if (type.equals("Binary")) {
@@ -241,7 +242,7 @@ public final class ResourceService {
         throw FhirException.preconditionFailed("If-Match W/\"" + expected + "\" does not match the current version W/\""
             + current.versionId() + "\"");
       }
-      Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch);
+      Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch, maxBytes);
       try {
         return bundles.updateSingle(principal, type, id, patched, current.versionId());
       } catch (FhirException e) {

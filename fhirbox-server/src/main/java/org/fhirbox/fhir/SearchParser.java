@@ -72,6 +72,16 @@ public final class SearchParser {
    * value add nothing (R4 search.html#include) and are dropped before they count.
    */
   public static final int MAX_INCLUDES = 16;
+  /**
+   * The most entries {@code _offset} may skip (400 beyond): a deeper page is reached with the
+   * {@code _after} of the next links, which reads from a position rather than counting rows.
+   */
+  public static final int MAX_OFFSET = 10_000;
+  /**
+   * The largest {@code _offset} beside {@code _after}, where it skips nothing and only tells how many
+   * entries came before the page; bounded so that it and a page's count stay an {@code int}.
+   */
+  public static final int MAX_OFFSET_AFTER = 1_000_000_000;
   /** References a chained parameter may follow ({@code a.b.c.d} follows three). */
   private static final int MAX_CHAIN = 3;
   private final SearchIndexer indexer;
@@ -157,6 +167,7 @@ public final class SearchParser {
         applied.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
       }
     }
+    checkOffset(offset, after != null);
     applied.remove("_count");
     applied.remove("_offset");
     applied.remove("_after");
@@ -320,6 +331,17 @@ public final class SearchParser {
           + " parameter of " + parts[0]);
     }
     return new Include(parts[0], parts[1], parts.length == 3 ? parts[2] : null, reverse);
+  }
+
+  /** 400 when {@code offset} is beyond {@link #MAX_OFFSET} ({@link #MAX_OFFSET_AFTER} beside {@code _after}). */
+  public static void checkOffset(int offset, boolean after) {
+    if (!after && offset > MAX_OFFSET) {
+      throw FhirException.badRequest("_offset is at most " + MAX_OFFSET + ", got " + offset
+          + "; page on with the next link, whose _after reads from where the last page ended");
+    }
+    if (offset > MAX_OFFSET_AFTER) {
+      throw FhirException.badRequest("_offset is at most " + MAX_OFFSET_AFTER + ", got " + offset);
+    }
   }
 
   private static int number(String name, String value) {

@@ -12,12 +12,19 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
 /**
  * Collects every problem HAPI's parser reports (unknown elements, wrong JSON types, bad values)
- * with where it was found, so one 400 can list them all instead of stopping at the first.
+ * with where it was found, so one 400 can list them instead of stopping at the first: the first
+ * {@link JsonFormatRules#MAX_ISSUES}, and how many more there were.
  */
 final class StrictParseHandler implements IParserErrorHandler {
   private final List<FhirException.Issue> issues = new ArrayList<>();
 
+  private int unlisted;
+
   private void add(IParseLocation where, String message) {
+    if (issues.size() >= JsonFormatRules.MAX_ISSUES) {
+      unlisted++;
+      return;
+    }
     String at = where == null || where.getParentElementName() == null ? null : where.getParentElementName();
     issues.add(new FhirException.Issue(IssueSeverity.ERROR, IssueType.STRUCTURE,
         at == null ? message : message + " (in element '" + at + "')", at));
@@ -89,6 +96,12 @@ final class StrictParseHandler implements IParserErrorHandler {
     if (!issues.isEmpty() || !before.isEmpty()) {
       List<FhirException.Issue> all = new ArrayList<>(before);
       all.addAll(issues);
+      int more = unlisted + Math.max(0, all.size() - JsonFormatRules.MAX_ISSUES);
+      if (more > 0) {
+        all = new ArrayList<>(all.subList(0, JsonFormatRules.MAX_ISSUES));
+        all.add(new FhirException.Issue(IssueSeverity.ERROR, IssueType.STRUCTURE, more
+            + " more problems (at most " + JsonFormatRules.MAX_ISSUES + " are listed)", null));
+      }
       throw new FhirException(IssueKind.STRUCTURE, all, Map.of(), null);
     }
   }

@@ -149,9 +149,10 @@ final class TransactionPlan {
   void requireResolvedOnce(Map<Integer, String> resolved, Map<Integer, String> matched) {
     Map<String, Integer> seen = new HashMap<>(written);
     resolved.forEach((index, target) -> requireOnce(seen, target, index));
+    Map<String, Integer> resolvedTargets = new HashMap<>();
+    resolved.forEach((index, target) -> resolvedTargets.putIfAbsent(target, index));
     matched.forEach((index, target) -> {
-      Integer other = resolved.entrySet().stream().filter(e -> e.getValue().equals(target)).map(Map.Entry::getKey)
-          .findFirst().orElse(null);
+      Integer other = resolvedTargets.get(target);
       if (other != null) {
         throw twice(target, Math.min(index, other), Math.max(index, other));
       }

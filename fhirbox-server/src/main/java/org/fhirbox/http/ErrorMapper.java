@@ -38,13 +38,20 @@ public final class ErrorMapper {
 
   public FhirException translate(Throwable t) {
     if (t instanceof FhirException fe) {
-      return fe;
+      // a body that crawled or stopped, which the layer reading it answered as cut short
+      return fe.status() == 400 && fe.getCause() != null ? ClientAbort.timedOut(fe.getCause()).orElse(fe) : fe;
     }
     Optional<FhirException> clients = ClientAbort.classify(t);
     if (clients.isPresent()) {
       return clients.get();
     }
     BackendException backend = backendCause(t);
+    if (backend != null && backend.kind() == BackendException.Kind.INVALID_VALUE) {
+      LOG.info("the database refused a value of the request: {}", backend.getCause() == null ? backend.getMessage()
+          : backend.getCause().getMessage());
+      return FhirException.badRequest("the request holds a value the database cannot store or compare, such as"
+          + " the character U+0000 in text");
+    }
     if (backend != null && backend.kind() == BackendException.Kind.CONFLICT) {
       LOG.debug("conflicting concurrent write", t);
       return FhirException.conflict("a concurrent request changed the same data; repeat the request");

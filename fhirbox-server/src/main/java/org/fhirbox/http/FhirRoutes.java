@@ -14,6 +14,7 @@ import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.QueryString;
+import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirFormat;
@@ -258,7 +259,8 @@ public final class FhirRoutes {
       throw FhirException.unsupportedMediaType("PATCH takes a JSON Patch (Content-Type: application/json-patch+json);"
           + " FHIRPath Patch and XML Patch are not supported, got '" + ct + "'");
     }
-    respondWritten(ex, principal, resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), ex::ifMatch));
+    respondWritten(ex, principal,
+        resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes, ex::ifMatch));
   }
 
   Resource parseBody(Exchange ex) throws IOException {
@@ -415,8 +417,9 @@ public final class FhirRoutes {
       }
       int count = ex.param("_count").map(v -> parseCount(v)).orElse(50);
       int offset = ex.param("_offset").map(v -> parseCount(v)).orElse(0);
-      return new HistoryWindow(ex.param("_since").map(FhirRoutes::instant).orElse(null), count, offset,
-          ex.param("_after").map(SearchParser::after).orElse(null));
+      PagePosition after = ex.param("_after").map(SearchParser::after).orElse(null);
+      SearchParser.checkOffset(offset, after != null);
+      return new HistoryWindow(ex.param("_since").map(FhirRoutes::instant).orElse(null), count, offset, after);
     });
     output.writeSubset(ex, principal, 200, pages.history(ex, type, id, ex.param("_since").orElse(null), page), null);
   }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.fhir.QueryString;
 
 /** Mounts every route in one readable block. */
 public final class FhirboxServlet extends HttpServlet {
@@ -165,6 +166,10 @@ public final class FhirboxServlet extends HttpServlet {
       }
       if (d.equals("..") || d.equals(".") || d.contains("/") || d.contains("\\")) {
         throw FhirException.badRequest("invalid path segment");
+      }
+      int bad = QueryString.controlCharacter(d, false);
+      if (bad >= 0) {
+        throw FhirException.badRequest("a path segment contains the control character U+" + String.format("%04X", bad));
       }
       out.add(d);
     }

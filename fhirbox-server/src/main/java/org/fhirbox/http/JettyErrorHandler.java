@@ -31,6 +31,16 @@ public final class JettyErrorHandler extends ErrorHandler {
     this.errors = errors;
   }
 
+  /**
+   * Every method gets the outcome: Jetty writes error bodies for GET, POST and HEAD only, which
+   * would leave a PUT, PATCH, DELETE or OPTIONS that Jetty refuses (an ambiguous path, say) with
+   * an empty body. HEAD's body is never sent.
+   */
+  @Override
+  public boolean errorPageForMethod(String method) {
+    return true;
+  }
+
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
     int status = response.getStatus();

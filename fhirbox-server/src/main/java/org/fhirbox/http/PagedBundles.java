@@ -7,6 +7,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.ResourceIds;
@@ -44,9 +45,10 @@ final class PagedBundles {
     if (p.hasMore()) {
       // the next page starts after this one's last match, not at an offset: a write between the
       // pages then neither repeats nor skips a match that was there all along
-      bundle.addLink().setRelation("next").setUrl(selfBase + "_count=" + count + position(p.next(), offset + count));
+      bundle.addLink().setRelation("next").setUrl(selfBase + "_count=" + count + position(p.next(), (long) offset + count));
     }
-    if (offset > 0) {
+    if (offset > 0 && offset - count <= SearchParser.MAX_OFFSET) {
+      // a previous page further in than _offset may skip is left to the client, who came by it
       bundle.addLink().setRelation("previous")
           .setUrl(selfBase + "_count=" + count + "&_offset=" + Math.max(0, offset - count));
     }
@@ -58,7 +60,7 @@ final class PagedBundles {
    * from; its offset still tells how many entries came before it (for a total on the last page,
    * and the previous link).
    */
-  private static String position(PagePosition after, int offset) {
+  private static String position(PagePosition after, long offset) {
     return "&_offset=" + offset + (after != null ? "&_after=" + after.token() : "");
   }
 
@@ -91,7 +93,7 @@ final class PagedBundles {
       // after this page's last version, not at an offset: versions written meanwhile are newer,
       // before the position, and move nothing after it
       bundle.addLink().setRelation("next").setUrl(path + "_count=" + page.count()
-          + position(page.next(), offset + page.count()));
+          + position(page.next(), (long) offset + page.count()));
     }
     for (StoredResource s : page.versions()) {
       Bundle.BundleEntryComponent e = bundle.addEntry().setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id());

@@ -74,15 +74,26 @@ public final class TusRoutes {
     }
     String id = rest.get(0);
     switch (method) {
-      case "HEAD" -> head(ex, principal, id);
-      case "PATCH" -> patch(ex, principal, id);
+      case "HEAD" -> head(ex, principal, uploadId(id));
+      case "PATCH" -> patch(ex, principal, uploadId(id));
       case "DELETE" -> {
-        uploads.terminate(principal, id);
+        uploads.terminate(principal, uploadId(id));
         ex.response().setStatus(204);
       }
       default -> throw FhirException.methodNotAllowed(method + " is not allowed on an upload; use HEAD, PATCH,"
           + " DELETE or OPTIONS", "HEAD", "PATCH", "DELETE", "OPTIONS");
     }
+  }
+
+  /**
+   * {@code id} when it has the form of the ids uploads get; else 404 at once, without a look in the
+   * database and without repeating what the client sent.
+   */
+  private static String uploadId(String id) {
+    if (!ResumableUploads.isUploadId(id)) {
+      throw FhirException.notFound("no such upload; an upload's id is the 32 hexadecimal digits its Location ends with");
+    }
+    return id;
   }
 
   /** tus 1.0.0 core: X-HTTP-Method-Override is the request's method; honoured on POST only. */

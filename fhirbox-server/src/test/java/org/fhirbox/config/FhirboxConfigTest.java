@@ -34,10 +34,27 @@ class FhirboxConfigTest {
       "FHIRBOX_INGEST_TIMEOUT, 0, 'FHIRBOX_INGEST_TIMEOUT must be between 1 and 2147483647, got 0'",
       "FHIRBOX_MAX_BINARY_BYTES, -1, 'FHIRBOX_MAX_BINARY_BYTES must be at least 1, got -1'",
       "FHIRBOX_INGEST_POLL_MILLIS, 0, 'FHIRBOX_INGEST_POLL_MILLIS must be between 1 and 2147483647, got 0'",
-      "FHIRBOX_INGEST_IMPORT_CONCURRENCY, 0, 'FHIRBOX_INGEST_IMPORT_CONCURRENCY must be between 1 and 1024, got 0'"})
+      "FHIRBOX_INGEST_IMPORT_CONCURRENCY, 0, 'FHIRBOX_INGEST_IMPORT_CONCURRENCY must be between 1 and 1024, got 0'",
+      "FHIRBOX_BUNDLE_MAX_ENTRIES, 0, 'FHIRBOX_BUNDLE_MAX_ENTRIES must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_IDLE_TIMEOUT, 0, 'FHIRBOX_IDLE_TIMEOUT must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND, -1,"
+          + " 'FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND must be between 0 and 2147483647, got -1'",
+      "FHIRBOX_MIN_REQUEST_RATE_SECONDS, 0, 'FHIRBOX_MIN_REQUEST_RATE_SECONDS must be between 1 and 2147483647, got 0'"})
   void aNumericSettingOutsideItsRangeIsRefusedWhenTheSettingsLoad(String key, String value, String message) {
     assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+  }
+
+  @Test
+  void theLimitsOnBundlesAndSlowClientsHaveTheirDocumentedDefaults() throws Exception {
+    FhirboxConfig config = FhirboxConfig.of(Map.of());
+    assertThat(config.getInt("FHIRBOX_BUNDLE_MAX_ENTRIES")).isEqualTo(1000);
+    assertThat(config.getInt("FHIRBOX_IDLE_TIMEOUT")).isEqualTo(30);
+    assertThat(config.getInt("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND")).isEqualTo(256);
+    assertThat(config.getInt("FHIRBOX_MIN_REQUEST_RATE_SECONDS")).isEqualTo(30);
+    assertThat(FhirboxConfig.load(Map.of("FHIRBOX_BUNDLE_MAX_ENTRIE", "5"), null, Map.of())
+        .unknownSettingWarnings()).singleElement()
+        .satisfies(w -> assertThat(w).endsWith("did you mean FHIRBOX_BUNDLE_MAX_ENTRIES?"));
   }
 
   @Test

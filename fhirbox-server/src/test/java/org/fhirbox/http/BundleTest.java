@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import org.fhirbox.testing.ServerForClass;
@@ -26,6 +27,35 @@ class BundleTest {
 
   static int patientCount() {
     return http().parse(http().get("fhir/R4/Patient?_summary=count"), Bundle.class).getTotal();
+  }
+
+  private static String reads(String type, String url, int entries) {
+    String entry = "{\"request\":{\"method\":\"GET\",\"url\":\"" + url + "\"}}";
+    return "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":["
+        + String.join(",", Collections.nCopies(entries, entry)) + "]}";
+  }
+
+  @Test
+  void aBatchOrTransactionOfMoreThanAThousandEntriesIs413BeforeAnyEntryRuns() {
+    int before = patientCount();
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    for (String type : List.of("batch", "transaction")) {
+      HttpResponse<String> r = http().postJson("fhir/R4", reads(type, "Patient/" + id, 1001));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("1001 entries").contains("FHIRBOX_BUNDLE_MAX_ENTRIES").contains("at most 1000");
+    }
+    // a transaction whose first entry would create a Patient created none
+    String create = "{\"request\":{\"method\":\"POST\",\"url\":\"Patient\"},"
+        + "\"resource\":{\"resourceType\":\"Patient\"}}";
+    String tx = reads("transaction", "Patient/" + id, 1000).replace("\"entry\":[", "\"entry\":[" + create + ",");
+    assertThat(http().postJson("fhir/R4", tx).statusCode()).isEqualTo(413);
+    assertThat(patientCount()).isEqualTo(before + 1);
+
+    HttpResponse<String> thousand = http().postJson("fhir/R4", reads("batch", "Patient/" + id, 1000));
+    assertThat(thousand.statusCode()).as(thousand.body()).isEqualTo(200);
+    assertThat(http().parse(thousand, Bundle.class).getEntry()).hasSize(1000)
+        .allMatch(e -> e.getResponse().getStatus().startsWith("200"));
   }
 
   @Test

@@ -33,6 +33,17 @@ class ErrorMapperTest {
   }
 
   @Test
+  void textTheDatabaseCannotHoldIsTheCallersFault() {
+    for (String state : List.of("22021", "22P05")) {
+      FhirException e = mapper.translate(new StoreException("query",
+          new SQLException("invalid byte sequence for encoding \"UTF8\": 0x00", state)));
+
+      assertThat(e.status()).isEqualTo(400);
+      assertThat(e.issues().get(0).diagnostics()).contains("U+0000");
+    }
+  }
+
+  @Test
   void exhaustedConnectionPoolIsUnavailable() {
     FhirException e = mapper.translate(new StoreException("query",
         new SQLTransientConnectionException("fhirbox - Connection is not available, request timed out after 1000ms")));

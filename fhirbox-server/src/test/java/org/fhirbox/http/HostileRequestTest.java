@@ -209,6 +209,18 @@ class HostileRequestTest {
   }
 
   @Test
+  void twoHundredThousandEmptyStringsAre400ListingAtMostAHundredProblems() {
+    String json = "{\"resourceType\":\"Patient\",\"name\":[{\"given\":["
+        + String.join(",", java.util.Collections.nCopies(200_000, "\"\"")) + "]}]}";
+    HttpResponse<String> r = http.postJson("fhir/R4/Patient", json);
+    assertOutcome(r, 400, "empty string");
+    OperationOutcome oo = http.parse(r, OperationOutcome.class);
+    assertThat(oo.getIssue()).hasSize(101);
+    assertThat(oo.getIssue().get(100).getDiagnostics()).contains("more than 100 problems");
+    assertThat(http.get("fhir/R4/metadata").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aHundredThousandSearchParametersAre400WithoutAnErrorLog() {
     StringBuilder form = new StringBuilder();
     for (int i = 0; i < 100_000; i++) {
@@ -244,6 +256,27 @@ class HostileRequestTest {
   void encodedSlashInThePathIs400() throws Exception {
     Raw r = raw("GET /fhir/R4/Patient/a%2Fb HTTP/1.1\r\n", "");
     assertOutcome(r, 400, "mbiguous");
+  }
+
+  @Test
+  void anEncodedSlashInThePathOfAPutOrDeleteIsAnOutcomeToo() throws Exception {
+    Raw put = raw("PUT /fhir/R4/Patient/a%2Fb HTTP/1.1\r\nContent-Type: application/fhir+json\r\n"
+        + "Content-Length: 26\r\n", "{\"resourceType\":\"Patient\"}");
+    assertOutcome(put, 400, "mbiguous");
+    assertOutcome(raw("DELETE /fhir/R4/Patient/a%2Fb HTTP/1.1\r\n", ""), 400, "mbiguous");
+  }
+
+  @Test
+  void aControlCharacterInAQueryValueOrPathIs400() throws Exception {
+    assertOutcome(raw("GET /fhir/R4/Patient?name=a%00b HTTP/1.1\r\n", ""), 400, "U+0000");
+    assertOutcome(raw("GET /fhir/R4/Patient?identifier=x%01 HTTP/1.1\r\n", ""), 400, "U+0001");
+    assertOutcome(raw("GET /fhir/R4/Patient?na%00me=a HTTP/1.1\r\n", ""), 400, "U+0000");
+    Raw path = raw("GET /fhir/R4/Patient/a%00b HTTP/1.1\r\n", "");
+    assertThat(path.status()).as(path.body()).isEqualTo(400);
+    assertOutcome(path, 400, "");
+    // a tab, carriage return or line feed in a value is text, as in a FHIR string
+    Raw tab = raw("GET /fhir/R4/Patient?name=a%09b HTTP/1.1\r\n", "");
+    assertThat(tab.status()).as(tab.body()).isEqualTo(200);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Collections;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
 import org.hl7.fhir.r4.model.CapabilityStatement;
@@ -100,6 +101,37 @@ class PatchTest {
     assertThat(fhirpath.statusCode()).as(fhirpath.body()).isEqualTo(415);
     assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
     assertThat(jsonPatch("no-such-patient", "[]").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aPatchThatDoublesTheResourceUntilItIsHugeIs413AndChangesNothing() {
+    String id = patient("Small");
+    StringBuilder ops = new StringBuilder("[{\"op\":\"add\",\"path\":\"/extension\",\"value\":[{\"url\":\"http://x\","
+        + "\"valueString\":\"" + "a".repeat(1000) + "\"}]}");
+    for (int i = 0; i < 40; i++) {
+      // each copy puts the whole array inside itself: its size doubles
+      ops.append(",{\"op\":\"copy\",\"from\":\"/extension\",\"path\":\"/extension/-\"}");
+    }
+    HttpResponse<String> r = jsonPatch(id, ops.append("]").toString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+    assertThat(diagnostics(r)).contains("FHIRBOX_MAX_JSON_BYTES");
+    Patient after = current(id);
+    assertThat(after.getMeta().getVersionId()).isEqualTo("1");
+    assertThat(after.getNameFirstRep().getFamily()).isEqualTo("Small");
+    assertThat(after.hasExtension()).isFalse();
+  }
+
+  @Test
+  void aPatchOfMoreThanAThousandOperationsIs413() {
+    String id = patient("Many");
+    String op = "{\"op\":\"test\",\"path\":\"/active\",\"value\":true}";
+    HttpResponse<String> tooMany = jsonPatch(id, "[" + String.join(",", Collections.nCopies(1001, op)) + "]");
+    assertThat(tooMany.statusCode()).as(tooMany.body()).isEqualTo(413);
+    assertThat(diagnostics(tooMany)).contains("1001").contains("at most 1000");
+    HttpResponse<String> thousand = jsonPatch(id, "[" + String.join(",", Collections.nCopies(999, op))
+        + ",{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"Fine\"}]");
+    assertThat(thousand.statusCode()).as(thousand.body()).isEqualTo(200);
+    assertThat(current(id).getNameFirstRep().getFamily()).isEqualTo("Fine");
   }
 
   @Test

@@ -167,6 +167,34 @@ class SearchLimitsTest {
     return out;
   }
 
+  @Test
+  void anOffsetBeyondTenThousandIs400AndDeepPagesGoOnWithAfter() {
+    for (String path : List.of("fhir/R4/Patient?_offset=2147483647", "fhir/R4/Patient/_history?_offset=2147483647",
+        "fhir/R4/Patient?_offset=10001")) {
+      HttpResponse<String> r = http.get(path);
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("_offset is at most " + SearchParser.MAX_OFFSET).contains("_after");
+    }
+    assertThat(http.get("fhir/R4/Patient?_offset=" + SearchParser.MAX_OFFSET).statusCode()).isEqualTo(200);
+
+    for (int i = 0; i < MAX_COUNT + 2; i++) {
+      created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Deeppaged\"}]}");
+    }
+    Bundle first = http.parse(http.get("fhir/R4/Patient?family=Deeppaged&_count=" + MAX_COUNT), Bundle.class);
+    String next = first.getLink("next").getUrl();
+    // beside _after the offset only counts the entries before the page, and may be large
+    String deep = next.replace("_offset=" + MAX_COUNT, "_offset=50000");
+    HttpResponse<String> page = http.send(http.request(deep));
+    assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+    Bundle second = http.parse(page, Bundle.class);
+    assertThat(second.getEntry()).hasSize(2);
+    assertThat(second.getLink("previous")).as("no previous link past what _offset may skip").isNull();
+    HttpResponse<String> overflow = http.send(http.request(next.replace("_offset=" + MAX_COUNT,
+        "_offset=2147483647")));
+    assertThat(overflow.statusCode()).as(overflow.body()).isEqualTo(400);
+  }
+
   private static List<String> entryIds(Bundle b) {
     return b.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
   }

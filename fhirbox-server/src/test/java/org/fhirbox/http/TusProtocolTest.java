@@ -75,6 +75,24 @@ class TusProtocolTest {
   }
 
   @Test
+  void anIdOfAnotherFormIs404WithoutRepeatingIt() throws Exception {
+    String odd = server.fhirBase() + "/Binary/$upload/";
+    for (String id : List.of("probe-" + "x".repeat(200), "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef")) {
+      HttpResponse<String> patched = tus.patch(odd + id, 0, new byte[4]);
+      assertOutcome(patched, 404);
+      assertThat(patched.body()).doesNotContain(id).contains("32 hexadecimal digits");
+      HttpResponse<String> deleted = tus.delete(odd + id);
+      assertOutcome(deleted, 404);
+      assertThat(deleted.body()).doesNotContain(id);
+      assertThat(tus.head(odd + id).statusCode()).isEqualTo(404);
+    }
+    // an id of the right form that names no upload is looked for, and not found
+    HttpResponse<String> unknown = tus.patch(odd + "0123456789abcdef0123456789abcdef", 0, new byte[4]);
+    assertOutcome(unknown, 404);
+    assertThat(unknown.body()).contains("no upload");
+  }
+
+  @Test
   void optionsAdvertisesTheProtocolWithoutCredentials() {
     TestClient anonymous = new TestClient(server.baseUrl());
     HttpResponse<String> r = anonymous.send(anonymous.request(Tus.CREATE)

@@ -1,0 +1,149 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.fhirbox.testing.TestBytes;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A request body sent slower than the minimum rate is cut with a 408 OperationOutcome while the
+ * server goes on answering others; bodies sent at speed, or with a pause the bytes before it paid
+ * for, are not. The server here asks for 1,000 bytes/s judged over 1 s of waiting, so a trickle is
+ * found within about a second.
+ */
+class SlowClientTest {
+  static TestServer server;
+  static TestClient http;
+  static String auth;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND", "1000",
+        "FHIRBOX_MIN_REQUEST_RATE_SECONDS", "1", "FHIRBOX_IDLE_TIMEOUT", "10"));
+    http = server.client();
+    auth = http.request("x").build().headers().firstValue("Authorization").orElseThrow();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void aTrickledBodyIs408WithinTheWindowWhileOthersAreAnswered() throws Exception {
+    String upload = URI.create(new Tus(http).upload(5000, Tus.metadata("filename", "slow.bin"))).getPath();
+    for (String head : new String[] {
+        "POST /fhir/R4/Patient HTTP/1.1\r\nContent-Type: application/fhir+json\r\nAuthorization: " + auth,
+        "POST /oauth2/token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded",
+        "POST /fhir/R4/Binary HTTP/1.1\r\nContent-Type: application/octet-stream\r\nAuthorization: " + auth,
+        "PATCH " + upload + " HTTP/1.1\r\nContent-Type: application/offset+octet-stream\r\nTus-Resumable: 1.0.0"
+            + "\r\nUpload-Offset: 0\r\nAuthorization: " + auth}) {
+      long start = System.nanoTime();
+      String answer = trickle(head + "\r\nContent-Length: 5000\r\n", 10, 100);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertThat(millis).as("cut after about a second of 100 bytes/s").isLessThan(5_000);
+      assertThat(answer).as(answer).startsWith("HTTP/1.1 408");
+      OperationOutcome oo = TestServer.FHIR.newJsonParser().parseResource(OperationOutcome.class,
+          answer.substring(answer.indexOf("\r\n\r\n") + 4));
+      assertThat(oo.getIssueFirstRep().getDiagnostics()).as(head).contains("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND");
+    }
+  }
+
+  @Test
+  void aBodySentAtSpeedOrWithAShortPauseIsTaken() throws Exception {
+    HttpResponse<String> binary = http.postBytes("fhir/R4/Binary", "application/octet-stream",
+        TestBytes.random(2 << 20, 7));
+    assertThat(binary.statusCode()).as(binary.body()).isEqualTo(201);
+
+    String json = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + "P".repeat(6000) + "\"}]}";
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /fhir/R4/Patient HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth
+          + "\r\nContent-Type: application/fhir+json\r\nContent-Length: " + body.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(body, 0, 5000);
+      out.flush();
+      Thread.sleep(1_500); // five seconds' worth of the minimum rate was sent before it
+      out.write(body, 5000, body.length - 5000);
+      out.flush();
+      String status = new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+      assertThat(status).isEqualTo("HTTP/1.1 201");
+    }
+  }
+
+  @Test
+  void aBodyThatStopsArrivingIs408AtTheIdleTimeout() throws Exception {
+    try (TestServer idle = TestServer.start(Map.of("FHIRBOX_IDLE_TIMEOUT", "1"))) {
+      String bearer = idle.client().request("x").build().headers().firstValue("Authorization").orElseThrow();
+      URI base = URI.create(idle.baseUrl());
+      for (String request : new String[] {
+          "POST /fhir/R4/Patient HTTP/1.1\r\nContent-Type: application/fhir+json\r\n",
+          "POST /fhir/R4/Binary HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"}) {
+        try (Socket s = new Socket(base.getHost(), base.getPort())) {
+          s.setSoTimeout(10_000);
+          s.getOutputStream().write((request + "Host: x\r\nAuthorization: " + bearer
+              + "\r\nContent-Length: 5000\r\n\r\n{\"resourceType\"").getBytes(StandardCharsets.US_ASCII));
+          ByteArrayOutputStream answer = new ByteArrayOutputStream();
+          try {
+            s.getInputStream().transferTo(answer);
+          } catch (IOException reset) {
+            // what arrived before a reset is the answer
+          }
+          String text = answer.toString(StandardCharsets.UTF_8);
+          assertThat(text).as(request + text).startsWith("HTTP/1.1 408");
+          assertThat(text).contains("FHIRBOX_IDLE_TIMEOUT");
+        }
+      }
+    }
+  }
+
+  /**
+   * Sends {@code head}, then {@code piece} bytes of body every {@code everyMillis} ms, checking
+   * {@code /healthz} meanwhile, until the server answers or closes; the answer as text.
+   */
+  private static String trickle(String head, int piece, long everyMillis) throws Exception {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write((head + "Host: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      long deadline = System.nanoTime() + 8_000_000_000L;
+      try {
+        while (in.available() == 0 && System.nanoTime() < deadline) {
+          out.write("x".repeat(piece).getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          Thread.sleep(everyMillis);
+          assertThat(http.get("healthz").statusCode()).isEqualTo(200);
+        }
+      } catch (IOException closed) {
+        // the server may close before every piece is written; its answer is still to be read
+      }
+      ByteArrayOutputStream answer = new ByteArrayOutputStream();
+      try {
+        in.transferTo(answer);
+      } catch (IOException reset) {
+        // what arrived before a reset is the answer
+      }
+      return answer.toString(StandardCharsets.UTF_8);
+    }
+  }
+}
