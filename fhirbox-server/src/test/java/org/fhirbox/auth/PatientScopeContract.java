@@ -3,7 +3,6 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -15,11 +14,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * A token whose {@code patient/} scopes are limited to patient A reads A's things and is refused
@@ -28,13 +24,7 @@ import org.junit.jupiter.api.TestInstance;
  * Attachment URLs and {@code $presigned-url}; and writes only inside A's compartment. Subclasses
  * supply the database: the compartment is a criterion of the search and history SQL.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class PatientScopeContract {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String PROJECT = "clinic";
-
-  private TestServer server;
-  private TestClient seeder;
+abstract class PatientScopeContract extends PatientScopeFixture {
   /** A token with {@code patient/*.cruds} and patient A as its launch context. */
   private TestClient asA;
   private String patientA;
@@ -70,8 +60,7 @@ abstract class PatientScopeContract {
 
   @BeforeAll
   void start() throws Exception {
-    server = TestServer.start(settings());
-    seeder = new ProjectClients(server).client(PROJECT, "system/*.cruds");
+    startServer(settings());
     practitioner = create("Practitioner", "{\"resourceType\":\"Practitioner\",\"name\":[{\"family\":\"Doc\"}]}");
     photoA = upload(null);
     photoB = upload(null);
@@ -105,19 +94,6 @@ abstract class PatientScopeContract {
     asA = patientToken("patient/*.cruds", Optional.of(patientA));
   }
 
-  @AfterAll
-  void stop() throws Exception {
-    server.close();
-  }
-
-  private String create(String type, String json) {
-    return TestClient.createdId(seeder.postJson("fhir/R4/" + type, json));
-  }
-
-  private static String withId(String json, String id) {
-    return json.replaceFirst("\\{", "{\"id\":\"" + id + "\",");
-  }
-
   private static String observation(String subject, String code, String focus, String performer) {
     return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:test\","
         + "\"code\":\"" + code + "\"}]},\"subject\":{\"reference\":\"Patient/" + subject + "\"}"
@@ -132,39 +108,6 @@ abstract class PatientScopeContract {
     }
     return "{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/"
         + subject + "\"},\"content\":[" + String.join(",", content) + "]}";
-  }
-
-  private String upload(String securityContext) {
-    return upload(seeder, securityContext, "scan of " + securityContext);
-  }
-
-  private static String upload(TestClient c, String securityContext, String text) {
-    return TestClient.createdId(uploadResponse(c, securityContext, text));
-  }
-
-  private static HttpResponse<String> uploadResponse(TestClient c, String securityContext, String text) {
-    HttpRequest.Builder b = c.request("fhir/R4/Binary").header("Content-Type", "text/plain");
-    if (securityContext != null) {
-      b.header("X-Security-Context", securityContext);
-    }
-    return c.send(b.POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8)));
-  }
-
-  /** A token as a SMART launch issues it: the client's scopes, and the launch patient (or none). */
-  private TestClient patientToken(String scope, Optional<String> patient) {
-    AuthModule auth = server.server().auth();
-    OAuthClient client = auth.clients().find(auth.clients().create(PROJECT, scope, false).clientId()).orElseThrow();
-    String token = auth.tokens().issue(client, Scopes.parse(scope), Optional.empty(), patient).accessToken();
-    return new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + token);
-  }
-
-  private static JsonNode json(HttpResponse<String> r) throws Exception {
-    return JSON.readTree(r.body());
-  }
-
-  private static JsonNode ok(HttpResponse<String> r) throws Exception {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return json(r);
   }
 
   /** {@code Type/id} of the entries of a Bundle with the given search mode (null: any). */

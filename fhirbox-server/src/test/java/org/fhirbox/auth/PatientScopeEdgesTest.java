@@ -3,20 +3,14 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Where a write or a read could carry a Binary or a resource across the line between two patients,
@@ -24,13 +18,7 @@ import org.junit.jupiter.api.TestInstance;
  * writer may not read, membership fields that disagree, counts of Binaries a token may not read,
  * a securityContext naming a resource outside the compartment, and a deleted Binary.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PatientScopeEdgesTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String PROJECT = "clinic";
-
-  private TestServer server;
-  private TestClient seeder;
+class PatientScopeEdgesTest extends PatientScopeFixture {
   /** {@code patient/*.cruds} with patient A as its launch context. */
   private TestClient asA;
   private String patientA;
@@ -38,56 +26,16 @@ class PatientScopeEdgesTest {
 
   @BeforeAll
   void start() throws Exception {
-    server = TestServer.start(Map.of());
-    seeder = new ProjectClients(server).client(PROJECT, "system/*.cruds");
+    startServer(Map.of());
     patientA = create("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Alpha\"}]}");
     patientB = create("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Bravo\"}]}");
     asA = patientToken("patient/*.cruds", Optional.of(patientA));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    server.close();
-  }
-
-  private String create(String type, String json) {
-    return TestClient.createdId(seeder.postJson("fhir/R4/" + type, json));
-  }
-
-  private static String withId(String json, String id) {
-    return json.replaceFirst("\\{", "{\"id\":\"" + id + "\",");
   }
 
   private static String document(String subject, String binary) {
     return "{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/"
         + subject + "\"},\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"url\":\"Binary/" + binary
         + "\"}}]}";
-  }
-
-  private String upload(String securityContext) {
-    HttpRequest.Builder b = seeder.request("fhir/R4/Binary").header("Content-Type", "text/plain");
-    if (securityContext != null) {
-      b.header("X-Security-Context", securityContext);
-    }
-    return TestClient.createdId(seeder.send(b.POST(HttpRequest.BodyPublishers.ofString("scan of " + securityContext,
-        StandardCharsets.UTF_8))));
-  }
-
-  /** A token as a SMART launch issues it: the client's scopes, and the launch patient (or none). */
-  private TestClient patientToken(String scope, Optional<String> patient) {
-    AuthModule auth = server.server().auth();
-    OAuthClient client = auth.clients().find(auth.clients().create(PROJECT, scope, false).clientId()).orElseThrow();
-    String token = auth.tokens().issue(client, Scopes.parse(scope), Optional.empty(), patient).accessToken();
-    return new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + token);
-  }
-
-  private static JsonNode json(HttpResponse<String> r) throws Exception {
-    return JSON.readTree(r.body());
-  }
-
-  private static JsonNode ok(HttpResponse<String> r) throws Exception {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return json(r);
   }
 
   @Test
