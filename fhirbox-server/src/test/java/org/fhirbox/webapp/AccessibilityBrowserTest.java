@@ -62,7 +62,7 @@ class AccessibilityBrowserTest {
       page.labelled("Upload files").sendKeys(app.write("notes-from-the-ward.txt",
           "words".getBytes(StandardCharsets.UTF_8)).toString());
       page.upload("notes-from-the-ward.txt");
-      browser.executeScript("document.getElementById('files').scrollIntoView()");
+      page.scrollTo(By.cssSelector("#files .files-image"));
       page.waitFor(By.cssSelector("#files img.thumb"));
       page.fitsAndPassesAxe("the patient page");
 

@@ -161,6 +161,17 @@ final class AppPage {
     }
   }
 
+  /**
+   * Waits for {@code by}, then scrolls it to the middle of the viewport: the page asks for a
+   * thumbnail or a lazy frame only as its tile comes near the viewport, and a scroll made before
+   * the list rendered (or to its far end) leaves a tile out of reach.
+   */
+  WebElement scrollTo(By by) {
+    WebElement el = waitFor(by);
+    browser.executeScript("arguments[0].scrollIntoView({block: 'center'})", el);
+    return el;
+  }
+
   /** No sideways scrolling, and axe-core finds no serious or critical violation. */
   void fitsAndPassesAxe(String page) throws Exception {
     Number overflow = (Number) browser.executeScript(

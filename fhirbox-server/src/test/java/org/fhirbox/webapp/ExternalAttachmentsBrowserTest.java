@@ -58,15 +58,16 @@ class ExternalAttachmentsBrowserTest {
 
       page.signIn();
       page.openPatient(patient, "Olive Outside");
-      browser.executeScript("window.scrollTo(0, document.body.scrollHeight)");
 
-      // the stored files preview as before: the PDF in its frame, the photo as its thumbnail
-      WebElement frame = page.waitFor(By.cssSelector("#files iframe.pdf"));
+      // the stored files preview as before: the PDF in its frame, the photo as its thumbnail (each
+      // asked for once its tile is near the viewport)
+      WebElement frame = page.scrollTo(By.cssSelector("#files iframe.pdf"));
       assertThat(frame.getAttribute("src")).startsWith(fhirbox.baseUrl() + "storage/" + pdf + "/1?");
       browser.switchTo().frame(frame);
       new WebDriverWait(browser, Duration.ofSeconds(30)).until(d ->
           "application/pdf".equals(((JavascriptExecutor) d).executeScript("return document.contentType")));
       browser.switchTo().defaultContent();
+      page.scrollTo(By.cssSelector("li[data-binary='" + jpeg + "']"));
       WebElement thumb = page.waitFor(By.cssSelector("li[data-binary='" + jpeg + "'] img.thumb"));
       assertThat(thumb.getAttribute("src")).startsWith(fhirbox.baseUrl() + "storage/" + jpeg + "/1/thumbnail?");
       page.waitFor(By.linkText("Details of scan.jpg"));
