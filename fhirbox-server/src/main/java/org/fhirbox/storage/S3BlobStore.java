@@ -7,6 +7,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,6 +20,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -108,8 +110,13 @@ public final class S3BlobStore implements BlobStore {
     return clientBuilder(settings, credentials).build();
   }
 
-  /** The client this store would build; tests add interceptors before building it. */
-  static S3ClientBuilder clientBuilder(S3Settings settings, AwsCredentialsProvider credentials) {
+  /**
+   * The client this store would build, with {@code interceptors} (tests record calls with them).
+   * They are passed here, not added to the builder later: a second {@code overrideConfiguration}
+   * on the builder replaces the first, retry strategy and all.
+   */
+  static S3ClientBuilder clientBuilder(S3Settings settings, AwsCredentialsProvider credentials,
+      ExecutionInterceptor... interceptors) {
     S3ClientBuilder builder = S3Client.builder()
         .region(Region.of(settings.region()))
         .credentialsProvider(credentials)
@@ -117,7 +124,8 @@ public final class S3BlobStore implements BlobStore {
         .httpClientBuilder(UrlConnectionHttpClient.builder()
             .connectionTimeout(Duration.ofSeconds(10))
             .socketTimeout(Duration.ofSeconds(60)))
-        .overrideConfiguration(o -> o.retryStrategy(r -> r.maxAttempts(ATTEMPTS)))
+        .overrideConfiguration(o -> o.retryStrategy(r -> r.maxAttempts(ATTEMPTS))
+            .executionInterceptors(List.of(interceptors)))
         // S3Upload sends its own CRC32C header on every write; without this the SDK would add
         // a second, trailing CRC32 to each upload.
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED);

@@ -135,8 +135,7 @@ class S3BlobStoreTest extends BlobStoreContract {
         }
       }
     };
-    return new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(secret))
-        .overrideConfiguration(c -> c.addExecutionInterceptor(recorder)).build());
+    return new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(secret), recorder).build());
   }
 
   private static StaticCredentialsProvider credentials(String secret) {
@@ -332,8 +331,8 @@ class S3BlobStoreTest extends BlobStoreContract {
         }
       }
     };
-    S3BlobStore bounded = new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, credentials(SECRET_KEY))
-        .overrideConfiguration(c -> c.addExecutionInterceptor(slowParts)).build(), 1, 100);
+    S3BlobStore bounded = new S3BlobStore(settings,
+        S3BlobStore.clientBuilder(settings, credentials(SECRET_KEY), slowParts).build(), 1, 100);
     try {
       BlobInfo info = bounded.put(TestContent.stream(54, 3 * PART + 17), NO_LIMIT);
 
