@@ -19,13 +19,13 @@ import org.fhirbox.testing.TestBytes;
 import org.junit.jupiter.api.Test;
 
 /**
- * Moves a file larger than the server's heap (1.5 GiB through {@code -Xmx256m}) up and down,
+ * Moves a file larger than the server's heap (768 MiB, three times the {@code -Xmx256m}) up and down,
  * over the raw Binary API and over the signed URL, and compares SHA-256: proof that no path
  * holds the content in memory.
  */
 @SlowTest
 class LargeFileTest {
-  static final long SIZE = 1536L << 20;
+  static final long SIZE = 768L << 20;
 
   /** Deterministic content generated on the fly: 1 MiB random blocks, each stamped with its index. */
   static final class Generated extends InputStream {
@@ -96,7 +96,7 @@ class LargeFileTest {
   }
 
   /**
-   * Ingestion from an external URL streams too: a 1.5 GiB body served by an upstream on
+   * Ingestion from an external URL streams too: a 768 MiB body served by an upstream on
    * loopback (allowed explicitly, as loopback is refused by default) is imported by a server
    * with a 256 MiB heap, and reads back with the same SHA-256.
    */
@@ -141,7 +141,7 @@ class LargeFileTest {
   }
 
   /**
-   * The same through tus: a 1.5 GiB upload in six PATCHes of 256 MiB to a server with a 256 MiB
+   * The same through tus: a 768 MiB upload in three PATCHes of 256 MiB to a server with a 256 MiB
    * heap, each piece appended to the upload's file as it arrives, the digests kept between pieces.
    */
   @Test
