@@ -32,6 +32,7 @@ import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.SignInModule;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
+import org.fhirbox.binary.BlobWriteLeases;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
@@ -104,6 +105,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final FhirboxConfig config;
   private final Database database;
   private final BlobStore blobs;
+  private final BlobWriteLeases writeLeases;
   private final Metrics metrics = new Metrics();
   private final ResourceStore store;
   private final Server jetty;
@@ -140,7 +142,8 @@ public final class FhirboxServer implements AutoCloseable {
     Files.createDirectories(config.dataDir());
     this.database = openDatabase(config);
     AwsCredentialsProvider awsCredentials = defaultAwsCredentialsOnFirstUse();
-    this.blobs = Backends.blobStore(config, awsCredentials, metrics);
+    this.writeLeases = new BlobWriteLeases(database, clock);
+    this.blobs = Backends.blobStore(config, awsCredentials, metrics, writeLeases);
     this.store = new JdbcResourceStore(database);
     this.jetty = new Server(httpThreads());
     this.connector = connector(jetty, config);
@@ -244,7 +247,7 @@ public final class FhirboxServer implements AutoCloseable {
     // Background work: planner statistics, orphan sweeping
     this.statistics = new PlannerStatistics(database);
     this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock, uploads,
-        s3Uploads);
+        s3Uploads, writeLeases);
   }
 
   /** The database opens and its schema migrates beside the rest of the construction; the first query waits. */
@@ -489,6 +492,7 @@ public final class FhirboxServer implements AutoCloseable {
       jetty.stop();
     } finally {
       audit.close();
+      writeLeases.close();
       database.close();
       blobs.close();
       if (s3Uploads != null) {

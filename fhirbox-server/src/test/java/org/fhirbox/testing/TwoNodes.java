@@ -1,6 +1,7 @@
 package org.fhirbox.testing;
 
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
@@ -31,6 +32,11 @@ public final class TwoNodes implements AutoCloseable {
 
   /** Two nodes with the shared settings plus {@code extra} (e.g. {@code FHIRBOX_BASE_URL} of a balancer). */
   public static TwoNodes start(Map<String, String> extra) throws Exception {
+    return start(extra, Clock.systemUTC());
+  }
+
+  /** Two nodes whose every expiry and sweep follows {@code clock}, e.g. a {@link TestClock} both share. */
+  public static TwoNodes start(Map<String, String> extra, Clock clock) throws Exception {
     S3Server s3 = S3Server.start();
     S3Server.exportCredentials();
     Postgres.Schema schema = Postgres.freshSchema();
@@ -49,8 +55,8 @@ public final class TwoNodes implements AutoCloseable {
     shared.putAll(extra);
     TestServer a = null;
     try {
-      a = TestServer.start(shared);
-      return new TwoNodes(s3, schema, bucket, Map.copyOf(shared), a, TestServer.start(shared));
+      a = TestServer.start(shared, clock);
+      return new TwoNodes(s3, schema, bucket, Map.copyOf(shared), a, TestServer.start(shared, clock));
     } catch (Exception | Error e) {
       try (S3Server s = s3; Postgres.Schema p = schema; TestServer started = a) {
         S3Server.clearCredentials();
