@@ -30,6 +30,7 @@ import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.SignInModule;
+import org.fhirbox.auth.SigningKeyStore;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BlobWriteLeases;
@@ -154,7 +155,7 @@ public final class FhirboxServer implements AutoCloseable {
     References references = new References(baseUrlAliases, this::baseUrl);
     SearchIndexer indexer = new SearchIndexer(fhirContext, references);
     PatientCompartment compartment = new PatientCompartment(codec, indexer);
-    SigningKeys signingKeys = signingKeys(config);
+    SigningKeys signingKeys = signingKeys(config, database, clock);
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
     Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
     metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
@@ -316,10 +317,16 @@ public final class FhirboxServer implements AutoCloseable {
     return connector;
   }
 
-  private static SigningKeys signingKeys(FhirboxConfig config) throws IOException {
-    return config.optional("FHIRBOX_SIGNING_KEYS").isPresent()
-        ? SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"))
-        : SigningKeys.loadOrCreate(config.dataDir());
+  /**
+   * The keys of signed URLs: FHIRBOX_SIGNING_KEYS, else one kept where every node finds it: in the
+   * data folder of the one process an embedded H2 database has, in the database otherwise.
+   */
+  private static SigningKeys signingKeys(FhirboxConfig config, Database database, Clock clock) throws IOException {
+    if (config.optional("FHIRBOX_SIGNING_KEYS").isPresent()) {
+      return SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"));
+    }
+    return isEmbeddedH2(config.databaseUrl()) ? SigningKeys.loadOrCreate(config.dataDir())
+        : new SigningKeyStore(database, clock).loadOrCreateUrlKeys();
   }
 
   private static BinaryPolicy binaryPolicy(FhirboxConfig config) {

@@ -48,9 +48,10 @@ class MultiNodeTest {
 
   @BeforeAll
   static void start() throws Exception {
-    // a grace of a minute: the sweep test moves the shared clock past it, and tokens stay valid
+    // a grace of a minute: the sweep test moves the shared clock past it, and tokens stay valid.
+    // No FHIRBOX_SIGNING_KEYS: the nodes find the key of signed URLs in the database.
     nodes = TwoNodes.start(Map.of("FHIRBOX_TOKEN_ISSUER", "https://fhirbox.example.org/",
-        "FHIRBOX_ORPHAN_GRACE", "60"), clock);
+        "FHIRBOX_ORPHAN_GRACE", "60"), clock, false);
     shared = nodes.shared();
     a = nodes.a();
     b = nodes.b();
@@ -97,6 +98,20 @@ class MultiNodeTest {
     String tokenFromA = token(a);
     TestClient bearer = new TestClient(b.baseUrl()).withHeader("Authorization", "Bearer " + tokenFromA);
     assertThat(bearer.get("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aUrlSignedOnOneNodeWithoutConfiguredSigningKeysIsServedByTheOther() {
+    assertThat(shared).doesNotContainKey("FHIRBOX_SIGNING_KEYS");
+    HttpResponse<String> created = a.client().postBytes("fhir/R4/Binary", "text/plain",
+        "signed on a".getBytes(StandardCharsets.UTF_8));
+    String id = a.client().parse(created, Binary.class).getIdElement().getIdPart();
+    String fromA = signedUrl(a.client().get("fhir/R4/Binary/" + id).body());
+    assertThat(fromA).startsWith(a.baseUrl() + "storage/" + id + "/1?");
+
+    HttpResponse<String> onB = b.client().send(b.client().request(fromA.replace(a.baseUrl(), b.baseUrl())));
+    assertThat(onB.statusCode()).isEqualTo(200);
+    assertThat(onB.body()).isEqualTo("signed on a");
   }
 
   @Test
