@@ -21,6 +21,7 @@ import org.fhirbox.signing.S3UrlSigner;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.storage.FileBlobStore;
+import org.fhirbox.storage.LiveWrites;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -42,14 +43,19 @@ public final class Backends {
 
   /**
    * The blob store named by {@code FHIRBOX_BLOB_STORE}, files under {@code <data-dir>/blobs} or
-   * S3, timed into {@code metrics}.
+   * S3, timed into {@code metrics}; an S3 store records its multipart uploads under way in
+   * {@code liveWrites}, so that no node's sweep aborts them.
    */
   public static BlobStore blobStore(FhirboxConfig config, AwsCredentialsProvider credentials,
-      Metrics metrics) throws IOException {
+      Metrics metrics, LiveWrites liveWrites) throws IOException {
     String kind = config.get("FHIRBOX_BLOB_STORE").trim().toLowerCase(Locale.ROOT);
     BlobStore store = switch (kind) {
       case "file", "" -> new FileBlobStore(config.dataDir().resolve("blobs"));
-      case "s3" -> new S3BlobStore(withinPartLimit(s3Settings(config), config), credentials);
+      case "s3" -> {
+        S3BlobStore s3 = new S3BlobStore(withinPartLimit(s3Settings(config), config), credentials);
+        s3.recordWritesIn(liveWrites);
+        yield s3;
+      }
       default -> throw new IllegalArgumentException("FHIRBOX_BLOB_STORE must be file or s3, got '" + kind + "'");
     };
     return new MeteredBlobStore(store, metrics);

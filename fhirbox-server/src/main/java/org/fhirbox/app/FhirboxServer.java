@@ -30,8 +30,10 @@ import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.SignInModule;
+import org.fhirbox.auth.SigningKeyStore;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
+import org.fhirbox.binary.BlobWriteLeases;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
@@ -104,6 +106,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final FhirboxConfig config;
   private final Database database;
   private final BlobStore blobs;
+  private final BlobWriteLeases writeLeases;
   private final Metrics metrics = new Metrics();
   private final ResourceStore store;
   private final Server jetty;
@@ -140,7 +143,8 @@ public final class FhirboxServer implements AutoCloseable {
     Files.createDirectories(config.dataDir());
     this.database = openDatabase(config);
     AwsCredentialsProvider awsCredentials = defaultAwsCredentialsOnFirstUse();
-    this.blobs = Backends.blobStore(config, awsCredentials, metrics);
+    this.writeLeases = new BlobWriteLeases(database, clock);
+    this.blobs = Backends.blobStore(config, awsCredentials, metrics, writeLeases);
     this.store = new JdbcResourceStore(database);
     this.jetty = new Server(httpThreads());
     this.connector = connector(jetty, config);
@@ -151,7 +155,7 @@ public final class FhirboxServer implements AutoCloseable {
     References references = new References(baseUrlAliases, this::baseUrl);
     SearchIndexer indexer = new SearchIndexer(fhirContext, references);
     PatientCompartment compartment = new PatientCompartment(codec, indexer);
-    SigningKeys signingKeys = signingKeys(config);
+    SigningKeys signingKeys = signingKeys(config, database, clock);
     StorageUrlSigner urlSigner = new StorageUrlSigner(signingKeys, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock);
     Backends.Signing signing = Backends.signing(config, urlSigner, awsCredentials, clock);
     metrics.jobsQueueDepth(() -> store.read(tx -> tx.ingestJobs().pendingCount()));
@@ -244,7 +248,7 @@ public final class FhirboxServer implements AutoCloseable {
     // Background work: planner statistics, orphan sweeping
     this.statistics = new PlannerStatistics(database);
     this.sweeper = new OrphanSweeper(blobs, store, config.seconds("FHIRBOX_ORPHAN_GRACE"), clock, uploads,
-        s3Uploads);
+        s3Uploads, writeLeases);
   }
 
   /** The database opens and its schema migrates beside the rest of the construction; the first query waits. */
@@ -313,10 +317,16 @@ public final class FhirboxServer implements AutoCloseable {
     return connector;
   }
 
-  private static SigningKeys signingKeys(FhirboxConfig config) throws IOException {
-    return config.optional("FHIRBOX_SIGNING_KEYS").isPresent()
-        ? SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"))
-        : SigningKeys.loadOrCreate(config.dataDir());
+  /**
+   * The keys of signed URLs: FHIRBOX_SIGNING_KEYS, else one kept where every node finds it: in the
+   * data folder of the one process an embedded H2 database has, in the database otherwise.
+   */
+  private static SigningKeys signingKeys(FhirboxConfig config, Database database, Clock clock) throws IOException {
+    if (config.optional("FHIRBOX_SIGNING_KEYS").isPresent()) {
+      return SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"));
+    }
+    return isEmbeddedH2(config.databaseUrl()) ? SigningKeys.loadOrCreate(config.dataDir())
+        : new SigningKeyStore(database, clock).loadOrCreateUrlKeys();
   }
 
   private static BinaryPolicy binaryPolicy(FhirboxConfig config) {
@@ -489,6 +499,7 @@ public final class FhirboxServer implements AutoCloseable {
       jetty.stop();
     } finally {
       audit.close();
+      writeLeases.close();
       database.close();
       blobs.close();
       if (s3Uploads != null) {

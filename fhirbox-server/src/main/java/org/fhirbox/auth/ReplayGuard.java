@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
 import org.fhirbox.db.Database;
@@ -12,9 +13,14 @@ import org.fhirbox.db.StoreException;
 /**
  * Remembers the {@code jti} of every accepted private_key_jwt assertion until it expires, in the
  * database so that a replay to another node is caught too (RFC 7523 §3, SMART Backend Services).
+ *
+ * <p>A row is purged {@link #PURGE_MARGIN} after it expires by the purging node's clock: every node
+ * purges, and one whose clock runs ahead must not forget a jti that a node behind it still accepts.
  */
 final class ReplayGuard {
   private static final long PURGE_EVERY_MILLIS = 60_000;
+  /** How far the clocks of nodes may differ before a replay to the one behind goes unnoticed. */
+  static final Duration PURGE_MARGIN = Duration.ofMinutes(5);
 
   private final Database db;
   private final Clock clock;
@@ -51,7 +57,7 @@ final class ReplayGuard {
     }
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("DELETE FROM used_jti WHERE expires < ?")) {
-      ps.setLong(1, now);
+      ps.setLong(1, now - PURGE_MARGIN.toMillis());
       ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("could not purge used assertion ids", e);

@@ -6,25 +6,32 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.OctetSequenceKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.text.ParseException;
+import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
+import org.fhirbox.signing.SigningKeys;
 
 /**
  * The server's token-signing keys, kept in the {@code server_key} table so that every node signs
  * and verifies with the same keys: the ES256 key of access tokens (slot {@value #SLOT}) and the
- * RS256 key of ID tokens (slot {@value #RSA_SLOT}). Each slot is a fixed primary key that nodes
+ * RS256 key of ID tokens (slot {@value #RSA_SLOT}), and, on a database that several nodes may share,
+ * the HMAC key of signed storage URLs (slot {@value #URL_SLOT}). Each slot is a fixed primary key that nodes
  * race on: the first insert wins, everyone else reads the winner. The private keys are stored as
  * JWK JSON: the database is as sensitive as the keys.
  */
@@ -35,6 +42,9 @@ public final class SigningKeyStore {
   static final String RSA_SLOT = "id-token-rsa";
   /** RFC 7518 §3.3: a key of 2048 bits or larger must be used with RS256. */
   static final int RSA_BITS = 2048;
+  /** The HMAC-SHA256 key of signed storage and upload URLs, when FHIRBOX_SIGNING_KEYS does not name one. */
+  static final String URL_SLOT = "storage-url";
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Database db;
   private final Clock clock;
@@ -55,6 +65,15 @@ public final class SigningKeyStore {
    */
   public RSAKey loadOrCreateRsa() {
     return loadOrCreate(RSA_SLOT, RSAKey.class, SigningKeyStore::generateRsa);
+  }
+
+  /**
+   * The shared key of signed URLs, generated and stored on first use: a URL one node signs is
+   * honoured by every other node of the database.
+   */
+  public SigningKeys loadOrCreateUrlKeys() {
+    OctetSequenceKey key = loadOrCreate(URL_SLOT, OctetSequenceKey.class, SigningKeyStore::generateHmac);
+    return SigningKeys.parse(key.getKeyID() + ":" + Base64.getEncoder().encodeToString(key.toByteArray()));
   }
 
   private <K extends JWK> K loadOrCreate(String slot, Class<K> type, Supplier<K> generator) {
@@ -109,6 +128,18 @@ public final class SigningKeyStore {
           .generate();
     } catch (JOSEException e) {
       throw new IllegalStateException("could not generate a P-256 key", e);
+    }
+  }
+
+  private static OctetSequenceKey generateHmac() {
+    byte[] kid = new byte[6];
+    RANDOM.nextBytes(kid);
+    try {
+      return new OctetSequenceKeyGenerator(SigningKeys.MIN_KEY_BYTES * 8)
+          .keyID("k" + HexFormat.of().formatHex(kid))
+          .generate();
+    } catch (JOSEException e) {
+      throw new IllegalStateException("could not generate an HMAC key", e);
     }
   }
 

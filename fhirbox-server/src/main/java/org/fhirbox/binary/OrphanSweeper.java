@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * complete, a moment before its row commits. Safe on every node at once: deleting an
  * unreferenced blob twice is harmless.
  *
- * <p>It spares the blobs that are still being written: those of resumable uploads under way, and
+ * <p>It spares the blobs that are still being written: the multipart uploads to S3 that a live
+ * node is feeding, whose lease it renews ({@link BlobWriteLeases}), those of resumable uploads under way, and
  * the object a presigned upload straight to S3 writes ({@link DirectUploads}) while that upload is
  * unconfirmed and its URL expired no more than the grace ago. Until then the first read of its
  * Binary or the background check may still confirm it, and that check runs behind when many
@@ -55,10 +56,15 @@ public final class OrphanSweeper {
   private final S3UploadSigner staging;
   private final SecondSighting orphans;
   private final SecondSighting expiredStaging;
+  private final BlobWriteLeases writes;
 
-  /** @param staging the signer of presigned uploads to S3 whose staging objects are swept, or null */
+  /**
+   * @param staging the signer of presigned uploads to S3 whose staging objects are swept, or null
+   * @param writes the multipart uploads that nodes are feeding now, spared while their lease lasts
+   */
   public OrphanSweeper(BlobStore blobs, ResourceStore store, Duration grace, Clock clock, ResumableUploads uploads,
-      S3UploadSigner staging) {
+      S3UploadSigner staging, BlobWriteLeases writes) {
+    this.writes = writes;
     this.blobs = blobs;
     this.store = store;
     this.grace = grace;
@@ -84,13 +90,15 @@ public final class OrphanSweeper {
     orphans.start();
     Instant cutoff = clock.instant().minus(grace);
     // DirectUploads confirms an upload until its URL expired more than the same grace ago
+    // a node feeding a multipart upload renews its lease, however long its next part takes
     Predicate<BlobKey> beingWritten = key -> uploads.isResuming(key)
-        || store.read(tx -> tx.pendingUploads().isAwaited(key, cutoff));
+        || store.read(tx -> tx.pendingUploads().isAwaited(key, cutoff)) || writes.isLive(key, cutoff);
     blobs.listOlderThan(cutoff, key -> {
       if (!store.read(tx -> tx.isBlobReferenced(key)) && !beingWritten.test(key)) {
         orphans.unwanted(key);
       }
     }, beingWritten);
+    writes.purgeLapsed(cutoff);
     int deleted = orphans.finish();
     if (deleted > 0) {
       LOG.info("orphan sweeper deleted {} unreferenced blobs", deleted);

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -68,6 +70,9 @@ public final class S3BlobStore implements BlobStore {
   private final ExecutorService partUploads;
   private final S3PartBuffers buffers;
   private final S3PartialBlobs partials;
+  /** The keys of the multipart uploads this store is feeding now; its own sweep spares them. */
+  private final Set<BlobKey> writing = ConcurrentHashMap.newKeySet();
+  private volatile LiveWrites liveWrites = LiveWrites.NONE;
 
   /** Credentials from the SDK's default chain (environment, profile, container, instance). */
   public S3BlobStore(S3Settings settings) throws IOException {
@@ -184,12 +189,38 @@ public final class S3BlobStore implements BlobStore {
     return partials;
   }
 
+  /**
+   * Where this store records its multipart uploads under way, for the sweeps of other processes
+   * (its own spares them without it).
+   */
+  public void recordWritesIn(LiveWrites liveWrites) {
+    this.liveWrites = liveWrites;
+  }
+
   @Override
   public BlobInfo put(InputStream in, long maxBytes) throws IOException {
     BlobKey key = BlobKey.random();
     DigestingInputStream digesting = new DigestingInputStream(in, maxBytes, false);
-    new S3Upload(s3, settings, objectKey(key), partUploads, buffers).run(digesting);
+    new S3Upload(s3, settings, objectKey(key), partUploads, buffers, () -> registerWrite(key)).run(digesting);
     return digesting.info(key);
+  }
+
+  /** Marks {@code key} as being written, here and in {@link #liveWrites}, before its multipart upload begins. */
+  private LiveWrites.Registration registerWrite(BlobKey key) {
+    writing.add(key);
+    try {
+      LiveWrites.Registration shared = liveWrites.begin(key);
+      return () -> {
+        try {
+          shared.close();
+        } finally {
+          writing.remove(key);
+        }
+      };
+    } catch (RuntimeException | Error e) {
+      writing.remove(key);
+      throw e;
+    }
   }
 
   @Override
@@ -326,7 +357,10 @@ public final class S3BlobStore implements BlobStore {
    * {@code AbortIncompleteMultipartUpload} on AWS goes by the start date only, so give it a
    * margin of days.) A multipart upload is spared while {@code resuming} says it is under way: a
    * paused resumable upload may wait far longer than the grace period for its next piece, and the
-   * parts of a presigned upload straight to the bucket wait for its confirmation.
+   * parts of a presigned upload straight to the bucket wait for its confirmation. A multipart
+   * upload this store is still feeding ({@link #put}) is spared too, however long ago its last
+   * part arrived: a slow body fills a part slower than the grace period passes. Other processes
+   * learn of it through {@link #recordWritesIn}, and their {@code resuming} says so.
    */
   @Override
   public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming)
@@ -352,8 +386,8 @@ public final class S3BlobStore implements BlobStore {
       }
       for (MultipartUpload upload : s3.listMultipartUploadsPaginator(b -> b
           .bucket(settings.bucket()).prefix(prefix)).uploads()) {
-        boolean spared = BlobKey.tryParse(upload.key().substring(prefix.length())).map(resuming::test)
-            .orElse(false);
+        boolean spared = BlobKey.tryParse(upload.key().substring(prefix.length()))
+            .map(key -> writing.contains(key) || resuming.test(key)).orElse(false);
         if (!spared && upload.initiated().isBefore(cutoff) && lastActivity(upload).isBefore(cutoff)) {
           s3.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(upload.key())
               .uploadId(upload.uploadId()));

@@ -13,6 +13,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -56,13 +57,19 @@ final class S3Upload {
   private final Executor executor;
   private final S3PartBuffers buffers;
   private final Semaphore slots;
+  private final Supplier<LiveWrites.Registration> register;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final List<CompletedPart> completed = Collections.synchronizedList(new ArrayList<>());
   private volatile boolean cancelled;
 
+  /**
+   * @param register records the upload as under way before a multipart upload begins (the orphan
+   *     sweep spares it while the record lasts); the upload closes the record when it ends
+   */
   S3Upload(S3Client s3, S3Settings settings, String objectKey, Executor executor,
-      S3PartBuffers buffers) {
+      S3PartBuffers buffers, Supplier<LiveWrites.Registration> register) {
     this.s3 = s3;
+    this.register = register;
     this.settings = settings;
     this.objectKey = objectKey;
     this.executor = executor;
@@ -122,6 +129,19 @@ final class S3Upload {
   }
 
   private void multipart(PartReader reader, byte[] first, int firstLength) throws IOException {
+    LiveWrites.Registration registration;
+    try {
+      registration = register.get();
+    } catch (RuntimeException | Error e) {
+      buffers.give(first);
+      throw e;
+    }
+    try (registration) {
+      multipartUpload(reader, first, firstLength);
+    }
+  }
+
+  private void multipartUpload(PartReader reader, byte[] first, int firstLength) throws IOException {
     String uploadId;
     try {
       uploadId = createMultipartUpload();

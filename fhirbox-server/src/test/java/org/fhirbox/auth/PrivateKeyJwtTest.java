@@ -71,6 +71,23 @@ class PrivateKeyJwtTest {
   }
 
   @Test
+  void aNodeWhoseClockRunsAheadKeepsTheJtiANodeBehindStillAccepts() throws Exception {
+    TestClock ahead = new TestClock(clock.instant().plus(Duration.ofMinutes(2)));
+    ClientAuthenticator nodeAhead = new ClientAuthenticator(clients, new ReplayGuard(db, ahead),
+        AuthThrottle.standard(ahead), () -> AuthDb.BASE, ahead);
+    // valid for another minute on this node, already expired by the other's clock
+    String replayed = assertion(new ECDSASigner(key), JWSAlgorithm.ES384, "backend-1", clientId, AUD,
+        clock.instant().plusSeconds(60), "j-skew");
+    auth.byAssertion(replayed, null, "10.0.0.1");
+
+    // the node ahead purges (on its first use of the guard) as another client authenticates there
+    nodeAhead.byAssertion(assertion(new ECDSASigner(key), JWSAlgorithm.ES384, "backend-1", clientId, AUD,
+        ahead.instant().plusSeconds(60), "j-other"), null, "10.0.0.2");
+
+    assertThatThrownBy(() -> auth.byAssertion(replayed, null, "10.0.0.1")).isInstanceOf(ClientAuthException.class);
+  }
+
+  @Test
   void assertionSignedByARegisteredKeyAuthenticatesTheClient() throws Exception {
     assertThat(auth.byAssertion(valid(), null, "10.0.0.1").clientId()).isEqualTo(clientId);
     assertThat(auth.byAssertion(valid(), clientId, "10.0.0.1").clientId()).isEqualTo(clientId);

@@ -4,13 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.fhirbox.storage.S3BlobStore;
+import org.fhirbox.storage.S3Settings;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.S3Server;
+import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -32,10 +44,14 @@ class MultiNodeTest {
   static Map<String, String> shared;
   static TestServer a;
   static TestServer b;
+  static final TestClock clock = new TestClock(Instant.now());
 
   @BeforeAll
   static void start() throws Exception {
-    nodes = TwoNodes.start(Map.of("FHIRBOX_TOKEN_ISSUER", "https://fhirbox.example.org/"));
+    // a grace of a minute: the sweep test moves the shared clock past it, and tokens stay valid.
+    // No FHIRBOX_SIGNING_KEYS: the nodes find the key of signed URLs in the database.
+    nodes = TwoNodes.start(Map.of("FHIRBOX_TOKEN_ISSUER", "https://fhirbox.example.org/",
+        "FHIRBOX_ORPHAN_GRACE", "60"), clock, false);
     shared = nodes.shared();
     a = nodes.a();
     b = nodes.b();
@@ -85,6 +101,20 @@ class MultiNodeTest {
   }
 
   @Test
+  void aUrlSignedOnOneNodeWithoutConfiguredSigningKeysIsServedByTheOther() {
+    assertThat(shared).doesNotContainKey("FHIRBOX_SIGNING_KEYS");
+    HttpResponse<String> created = a.client().postBytes("fhir/R4/Binary", "text/plain",
+        "signed on a".getBytes(StandardCharsets.UTF_8));
+    String id = a.client().parse(created, Binary.class).getIdElement().getIdPart();
+    String fromA = signedUrl(a.client().get("fhir/R4/Binary/" + id).body());
+    assertThat(fromA).startsWith(a.baseUrl() + "storage/" + id + "/1?");
+
+    HttpResponse<String> onB = b.client().send(b.client().request(fromA.replace(a.baseUrl(), b.baseUrl())));
+    assertThat(onB.statusCode()).isEqualTo(200);
+    assertThat(onB.body()).isEqualTo("signed on a");
+  }
+
+  @Test
   void concurrentUpdatesAcrossNodesEachGetTheirOwnVersion() throws Exception {
     Patient p = a.client().parse(a.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"),
         Patient.class);
@@ -128,6 +158,68 @@ class MultiNodeTest {
       HttpResponse<String> viaB = b.client().send(b.client().request(url.replace(c.baseUrl(), b.baseUrl())));
       assertThat(viaB.body()).isEqualTo("from node a");
       assertThat(c.client().get("readyz").statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aSlowUploadOnOneNodeOutlivesTheSweepOfTheOther() throws Exception {
+    int size = 7 << 20;
+    CountDownLatch stalled = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    // 6 MiB, then nothing until resumed: node A has sent part 1 (5 MiB) and waits for part 2
+    InputStream body = new InputStream() {
+      private int sent;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] buf, int off, int len) throws IOException {
+        if (sent == 6 << 20) {
+          stalled.countDown();
+          try {
+            if (!resume.await(60, TimeUnit.SECONDS)) {
+              throw new IOException("never resumed");
+            }
+          } catch (InterruptedException e) {
+            throw new InterruptedIOException();
+          }
+        }
+        int n = Math.min(len, (sent < 6 << 20 ? 6 << 20 : size) - sent);
+        if (n <= 0) {
+          return -1;
+        }
+        java.util.Arrays.fill(buf, off, off + n, (byte) 'x');
+        sent += n;
+        return n;
+      }
+    };
+    // the clock stands still between tests: bring it to the time S3 dates parts by
+    clock.advance(Duration.between(clock.instant(), Instant.now()));
+    ExecutorService client = Executors.newSingleThreadExecutor();
+    try (var s3 = S3BlobStore.newClient(S3Settings.builder(nodes.bucket()).endpoint(nodes.s3().endpoint())
+        .pathStyle(true).build(), S3Server.credentials())) {
+      Future<HttpResponse<String>> upload = client.submit(() -> a.client().send(a.client().request("fhir/R4/Binary")
+          .header("Content-Type", "application/octet-stream")
+          .POST(HttpRequest.BodyPublishers.ofInputStream(() -> body))));
+      assertThat(stalled.await(30, TimeUnit.SECONDS)).isTrue();
+      Poll.until("part 1 stored", () -> s3.listMultipartUploads(r -> r.bucket(nodes.bucket())).uploads().stream()
+          .mapToInt(u -> s3.listParts(r -> r.bucket(nodes.bucket()).key(u.key()).uploadId(u.uploadId())).parts()
+              .size()).sum(), parts -> parts == 1);
+
+      // past the grace of a minute since part 1, well within node A's lease
+      clock.advance(Duration.ofSeconds(90));
+      b.server().sweeper().sweep();
+      assertThat(s3.listMultipartUploads(r -> r.bucket(nodes.bucket())).uploads()).hasSize(1);
+
+      resume.countDown();
+      assertThat(upload.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
+    } finally {
+      resume.countDown();
+      client.shutdownNow();
     }
   }
 }

@@ -402,6 +402,31 @@ class S3BlobStoreTest extends BlobStoreContract {
     assertNoMultipartUploadsRemain();
   }
 
+  @Test
+  void sweepSparesAMultipartUploadThisStoreIsStillFeeding() throws Exception {
+    ExecutorService client = Executors.newSingleThreadExecutor();
+    try {
+      CountDownLatch paused = new CountDownLatch(1);
+      CountDownLatch go = new CountDownLatch(1);
+      // one part sent, then the body stops: S3 sees nothing new until the next part is full
+      Future<BlobInfo> slow = client.submit(() -> store.put(pausing(54, MULTIPART, PART + MIB, paused, go), NO_LIMIT));
+      assertThat(paused.await(30, TimeUnit.SECONDS)).isTrue();
+      Poll.until("part 1 stored", () -> raw.listMultipartUploads(b -> b.bucket(settings.bucket())).uploads()
+          .stream().mapToInt(u -> raw.listParts(b -> b.bucket(settings.bucket()).key(u.key())
+              .uploadId(u.uploadId())).parts().size()).sum(), parts -> parts == 1);
+
+      // a cutoff past everything S3 holds, as after a grace period without a part
+      store.listOlderThan(Instant.now().plusSeconds(7200), k -> { });
+      assertThat(raw.listMultipartUploads(b -> b.bucket(settings.bucket())).uploads()).hasSize(1);
+
+      go.countDown();
+      assertThat(slow.get(60, TimeUnit.SECONDS).sha1Hex()).isEqualTo(TestContent.digests(54, MULTIPART)[1]);
+      assertNoMultipartUploadsRemain();
+    } finally {
+      client.shutdownNow();
+    }
+  }
+
   /**
    * Uploads part 1 of {@code uploadId} until the store dates it after {@code initiated} (the S3
    * server's clock may count whole seconds) and returns that date.

@@ -1,14 +1,15 @@
 package org.fhirbox.testing;
 
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * Two fhirbox nodes in one JVM, as behind a load balancer with no affinity: one fresh PostgreSQL
- * schema, one S3 server (s3proxy checking signatures, 5 MiB parts) and the same signing keys,
- * nothing else shared. The AWS SDK's default credential chain of the nodes reads s3proxy's keys
+ * schema, one S3 server (s3proxy checking signatures, 5 MiB parts) and the same signing keys
+ * (unless asked otherwise), nothing else shared. The AWS SDK's default credential chain of the nodes reads s3proxy's keys
  * from system properties, as it would read the environment; {@link #close} clears them.
  */
 public final class TwoNodes implements AutoCloseable {
@@ -31,6 +32,19 @@ public final class TwoNodes implements AutoCloseable {
 
   /** Two nodes with the shared settings plus {@code extra} (e.g. {@code FHIRBOX_BASE_URL} of a balancer). */
   public static TwoNodes start(Map<String, String> extra) throws Exception {
+    return start(extra, Clock.systemUTC());
+  }
+
+  /** Two nodes whose every expiry and sweep follows {@code clock}, e.g. a {@link TestClock} both share. */
+  public static TwoNodes start(Map<String, String> extra, Clock clock) throws Exception {
+    return start(extra, clock, true);
+  }
+
+  /**
+   * Two nodes as {@link #start(Map, Clock)} makes them, but with {@code FHIRBOX_SIGNING_KEYS} unset
+   * when {@code sharedSigningKeys} is false: each node then finds its URL-signing key on its own.
+   */
+  public static TwoNodes start(Map<String, String> extra, Clock clock, boolean sharedSigningKeys) throws Exception {
     S3Server s3 = S3Server.start();
     S3Server.exportCredentials();
     Postgres.Schema schema = Postgres.freshSchema();
@@ -46,11 +60,14 @@ public final class TwoNodes implements AutoCloseable {
         "FHIRBOX_S3_CREATE_BUCKET", "true",
         "FHIRBOX_S3_PART_SIZE", Integer.toString(5 << 20),
         "FHIRBOX_SIGNING_KEYS", "shared1:" + Base64.getEncoder().encodeToString(key)));
+    if (!sharedSigningKeys) {
+      shared.remove("FHIRBOX_SIGNING_KEYS");
+    }
     shared.putAll(extra);
     TestServer a = null;
     try {
-      a = TestServer.start(shared);
-      return new TwoNodes(s3, schema, bucket, Map.copyOf(shared), a, TestServer.start(shared));
+      a = TestServer.start(shared, clock);
+      return new TwoNodes(s3, schema, bucket, Map.copyOf(shared), a, TestServer.start(shared, clock));
     } catch (Exception | Error e) {
       try (S3Server s = s3; Postgres.Schema p = schema; TestServer started = a) {
         S3Server.clearCredentials();
