@@ -260,6 +260,57 @@ class SafeFetcherTest {
   }
 
   @Test
+  void anEndlessResponseHeaderFailsPermanentlyAtTheHeadLimit() throws Exception {
+    // a raw upstream: the status line, then one header line that never ends (up to 64 MiB)
+    java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    try (java.net.ServerSocket raw = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 1}))) {
+      Thread t = new Thread(() -> {
+        try (java.net.Socket s = raw.accept(); java.io.OutputStream out = s.getOutputStream()) {
+          // the request's head first, as an HTTP server reads it
+          InputStream in = s.getInputStream();
+          for (int ends = 0; ends < 4; ) {
+            int ch = in.read();
+            if (ch < 0) {
+              return;
+            }
+            ends = ch == '\r' || ch == '\n' ? ends + 1 : 0;
+          }
+          out.write("HTTP/1.1 200 OK\r\nX-Endless: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          byte[] chunk = "a".repeat(8192).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+          while (written.get() < 64L << 20) {
+            out.write(chunk);
+            written.addAndGet(chunk.length);
+          }
+          in.read(); // holds the connection until the client closes it
+        } catch (java.io.IOException e) {
+          // the client closed the connection
+        } finally {
+          done.countDown();
+        }
+      }, "endless-header");
+      t.setDaemon(true);
+      t.start();
+      String origin = "http://127.0.0.1:" + raw.getLocalPort();
+      long start = System.nanoTime();
+      try (SafeFetcher f = new SafeFetcher(new UrlPolicy(List.of(origin + "/files/"), List.of()),
+          new SafeFetcher.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(5), 5, 1 << 20, 0,
+              Duration.ofSeconds(30)))) {
+        assertThatThrownBy(() -> f.open(origin + "/files/x"))
+            .isInstanceOfSatisfying(FetchException.class, e -> {
+              assertThat(e.kind()).as(e.getMessage()).isEqualTo(FetchException.Kind.PERMANENT);
+              assertThat(e.getMessage()).contains("response head").contains("larger than 65536 bytes");
+            });
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+      assertThat(done.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the connection closed").isTrue();
+      // what the kernel's socket buffers took besides the 64 KiB read
+      assertThat(written.get()).isLessThan(16L << 20);
+    }
+  }
+
+  @Test
   void redirectsAreNormalisedAndJudgedTheSameWay() throws Exception {
     byte[] body = Upstream.content(100, 4);
     upstream.resolvingDotSegments().serve("/public/ok.txt", "text/plain", body);
