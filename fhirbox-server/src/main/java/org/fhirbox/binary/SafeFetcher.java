@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.Destination;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
@@ -109,7 +110,9 @@ public final class SafeFetcher implements AutoCloseable {
     c.setHttpCookieStore(new HttpCookieStore.Empty());
     c.setSocketAddressResolver((host, port, context, promise) -> c.getExecutor().execute(() -> {
       try {
-        promise.succeeded(checkedAddresses(host, port));
+        // the scheme of the connection's origin: an allow-list prefix lifts the guard for its scheme only
+        promise.succeeded(checkedAddresses(context.get(Destination.CONTEXT_KEY) instanceof Destination d
+            ? d.getOrigin().getScheme() : null, host, port));
       } catch (IOException | RuntimeException e) {
         promise.failed(e);
       }
@@ -132,9 +135,9 @@ public final class SafeFetcher implements AutoCloseable {
     return policy;
   }
 
-  private List<InetSocketAddress> checkedAddresses(String host, int port) throws IOException {
+  private List<InetSocketAddress> checkedAddresses(String scheme, String host, int port) throws IOException {
     InetAddress[] all = InetAddress.getAllByName(UrlPolicy.bare(host));
-    boolean explicit = policy.namesHostExplicitly(host, port);
+    boolean explicit = policy.namesHostExplicitly(scheme, host, port);
     List<InetSocketAddress> ok = new ArrayList<>();
     String reason = null;
     for (InetAddress a : all) {

@@ -117,8 +117,34 @@ class SafeFetcherTest {
     assertThat(p.permits("https://cdn.example.org@evil.test/a.mp4")).isFalse();
     assertThat(p.permits("https://cdn.example.org:8443/a.mp4")).isFalse();
     assertThat(p.permits("http://cdn.example.org/a.mp4")).isFalse();
-    assertThat(p.namesHostExplicitly("cdn.example.org", 443)).isTrue();
-    assertThat(p.namesHostExplicitly("cdn.example.org", 80)).isFalse();
+    assertThat(p.namesHostExplicitly("https", "cdn.example.org", 443)).isTrue();
+    assertThat(p.namesHostExplicitly("https", "CDN.example.org.", 443)).isTrue();
+    assertThat(p.namesHostExplicitly("https", "cdn.example.org", 80)).isFalse();
+    assertThat(p.namesHostExplicitly("http", "cdn.example.org", 443)).isFalse();
+    assertThat(p.namesHostExplicitly(null, "cdn.example.org", 443)).isFalse();
+  }
+
+  @Test
+  void ignoredHostsAreMatchedWhateverTheirSpelling() {
+    UrlPolicy p = new UrlPolicy(List.of(), List.of("https://blocked.example/", "https://93.184.215.14/",
+        "https://[2001:db8::1]/"));
+    for (String url : List.of("https://blocked.example./x", "https://BLOCKED.example./x",
+        "https://[::ffff:93.184.215.14]/", "https://[::ffff:5db8:d70e]/x", "https://[2001:0db8:0:0::0001]/x")) {
+      assertThat(p.refusal(url)).as(url).hasValue("the URL is on the ignore list (FHIRBOX_INGEST_IGNORED_URL_PREFIXES)");
+    }
+    assertThat(p.permits("https://unblocked.example./x")).isTrue();
+    UrlPolicy trailing = new UrlPolicy(List.of("https://cdn.example.org./files/"), List.of());
+    assertThat(trailing.permits("https://cdn.example.org/files/a")).isTrue();
+  }
+
+  @Test
+  void anAllowListPrefixLiftsTheAddressGuardForItsOwnSchemeOnly() {
+    UrlPolicy httpOnly = new UrlPolicy(List.of("http://10.1.2.3:443/files/"), List.of());
+    assertThat(httpOnly.namesHostExplicitly("http", "10.1.2.3", 443)).isTrue();
+    assertThat(httpOnly.namesHostExplicitly("HTTP", "10.1.2.3", 443)).isTrue();
+    assertThat(httpOnly.namesHostExplicitly("https", "10.1.2.3", 443)).isFalse();
+    // over the wire the guard is lifted for the prefix's own scheme:
+    // explicitAllowListPrefixPermitsLoopbackAndStreamsTheBody
   }
 
   @Test
