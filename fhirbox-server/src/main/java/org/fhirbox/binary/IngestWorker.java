@@ -146,6 +146,9 @@ public final class IngestWorker implements AutoCloseable {
     Outcome outcome;
     try {
       outcome = process(job, fetch);
+      if ((outcome.state() == State.SKIPPED || outcome.state() == State.FAILED) && outcome.binaryId() != null) {
+        discard(job, outcome.binaryId());
+      }
     } finally {
       lease.cancel(false);
     }
@@ -159,6 +162,24 @@ public final class IngestWorker implements AutoCloseable {
       // job's own url, which may be presigned, is not logged.
       LOG.info("ingestion job {} for {}/{}: {} ({})", job.id(), job.resourceType(), job.resourceId(),
           outcome.state().code(), outcome.error());
+    }
+  }
+
+  /**
+   * Deletes the Binary the job created for an Attachment it could not repoint (the resource
+   * changed it, the update was refused): nothing references it. A normal delete, audited, and
+   * only while this claim holds the lease; when that fails the Binary stays, and the job says so.
+   */
+  private void discard(IngestJob job, String binaryId) {
+    try {
+      Optional<StoredResource> gone = store.inTransaction(tx -> {
+        requireLease(tx, job);
+        return repository.delete(tx, job.project(), "Binary", binaryId, null);
+      });
+      gone.filter(StoredResource::deleted).ifPresent(g ->
+          audit.ingestionDiscarded(job.project(), binaryId, g.versionId(), job.id()));
+    } catch (RuntimeException e) {
+      LOG.warn("ingestion job {} could not delete its unused Binary/{}", job.id(), binaryId, e);
     }
   }
 
