@@ -46,7 +46,7 @@ final class AuditEventFactory {
 
     AuditEventAgentComponent agent = e.addAgent().setRequestor(true);
     agent.setType(new CodeableConcept(coding(AuditCodes.APPLICATION)));
-    if (a == BinaryAction.INGESTED) {
+    if (a == BinaryAction.INGESTED || a == BinaryAction.INGESTION_DISCARDED) {
       // the server itself, as source.observer names it: no client asked
       agent.setWho(new Reference().setDisplay(INGESTION)
           .setIdentifier(new Identifier().setSystem(AuditSource.SYSTEM).setValue(AuditSource.VALUE)));

@@ -10,6 +10,9 @@ public enum BinaryAction {
   CREATE("C", AuditCodes.REST, "create", "Binary created"),
   /** Created by the server itself, fetching an Attachment's external URL (no client asked). */
   INGESTED("C", AuditCodes.REST, "create", "Binary created by the ingestion of an external URL"),
+  /** Deleted by the server itself: the ingestion that created it could not repoint its Attachment. */
+  INGESTION_DISCARDED("D", AuditCodes.REST, "delete",
+      "Binary deleted by the ingestion that created it: the Attachment it was for changed"),
   UPDATE("U", AuditCodes.REST, "update", "Binary updated"),
   DELETE("D", AuditCodes.REST, "delete", "Binary deleted"),
   READ("R", AuditCodes.REST, "read", "Binary content read"),

@@ -67,6 +67,12 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
         null, null, clock.instant(), "ingestion job " + jobId));
   }
 
+  @Override
+  public void ingestionDiscarded(String project, String binaryId, long versionId, String jobId) {
+    trail.record(new AuditRecord(BinaryAction.INGESTION_DISCARDED, project, binaryId, versionId, null, null, null,
+        clock.instant(), "ingestion job " + jobId));
+  }
+
   /**
    * A video player fetches one signed URL as a stream of Range requests; one event per address
    * and Binary version per minute records the access without one row per 1 KiB seek.

@@ -42,4 +42,11 @@ public interface BinaryListener {
    */
   default void ingested(String project, Binary binary, String jobId) {
   }
+
+  /**
+   * An ingestion job ({@code jobId}) deleted the Binary it had created, {@code versionId} being
+   * the version that marks it deleted: the Attachment changed, so nothing referenced it.
+   */
+  default void ingestionDiscarded(String project, String binaryId, long versionId, String jobId) {
+  }
 }

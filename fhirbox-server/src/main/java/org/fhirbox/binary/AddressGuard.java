@@ -10,8 +10,9 @@ import java.net.UnknownHostException;
  * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10),
  * private (10/8, 172.16/12, 192.168/16, fc00::/7, deprecated fec0::/10), CGNAT 100.64/10,
  * multicast, broadcast and the other IANA special-purpose IPv4 blocks, the IPv6 documentation
- * range 2001:db8::/32, and every IPv6 form that embeds one of those IPv4 addresses (IPv4-mapped,
- * IPv4-compatible, NAT64 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
+ * ranges 2001:db8::/32 and 3fff::/20, Teredo 2001::/32, and every IPv6 form that embeds one of
+ * those IPv4 addresses (IPv4-mapped, IPv4-compatible, IPv4-translated ::ffff:0:0/96, NAT64
+ * 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
  * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) translates to addresses inside a network.
  */
 public final class AddressGuard {
@@ -52,14 +53,23 @@ public final class AddressGuard {
       // prefix length, so where the IPv4 address sits is unknown; the rest is not assigned
       return (b[4] & 0xff) == 0 && (b[5] & 0xff) == 1 ? "local-use NAT64 address" : "reserved NAT64 address";
     }
+    if (isZero(b, 0, 8) && b[8] == (byte) 0xff && b[9] == (byte) 0xff && b[10] == 0 && b[11] == 0) {
+      // ::ffff:0:a.b.c.d, IPv4-translated (SIIT, RFC 6052 §2.1, RFC 7915): a translator maps it to the IPv4 address
+      return embedded(b, 12);
+    }
     if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
       return embedded(b, 2);
+    }
+    if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && b[2] == 0 && b[3] == 0) {
+      // 2001::/32 (RFC 4380): a relay reaches the client's IPv4 address, which sits obfuscated in it
+      return "Teredo address";
     }
     if ((b[0] & 0xff) == 0x01 && isZero(b, 1, 8)) {
       return "discard-only address";
     }
-    if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && (b[2] & 0xff) == 0x0d && (b[3] & 0xff) == 0xb8) {
-      return "documentation address";
+    if (((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && (b[2] & 0xff) == 0x0d && (b[3] & 0xff) == 0xb8)
+        || ((b[0] & 0xff) == 0x3f && (b[1] & 0xff) == 0xff && (b[2] & 0xf0) == 0)) {
+      return "documentation address"; // 2001:db8::/32 (RFC 3849), 3fff::/20 (RFC 9637)
     }
     return null;
   }

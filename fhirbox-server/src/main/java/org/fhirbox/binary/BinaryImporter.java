@@ -1,5 +1,6 @@
 package org.fhirbox.binary;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -8,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.function.BiConsumer;
+import java.util.zip.ZipException;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -81,12 +83,21 @@ public final class BinaryImporter implements AutoCloseable {
       Cancellation cancellation, BiConsumer<ResourceStore.Tx, Written> alongside) throws FetchException {
     SafeFetcher.Fetched fetched = fetcher.open(url, cancellation);
     try {
+      if (fetched.contentType() != null && fetched.contentType().length() > BinaryService.MAX_STORED_CHARS) {
+        // the upstream's header, not the caller's: a fault of the upstream (502), not a bad request
+        throw FetchException.permanent("the upstream's Content-Type has " + fetched.contentType().length()
+            + " characters; at most " + BinaryService.MAX_STORED_CHARS + " are stored");
+      }
       String type = fetched.contentType() == null || fetched.contentType().isBlank()
           ? contentTypeHint : fetched.contentType();
       // A Content-Encoding is undone as an upload's is, under the same expansion guard.
       return binaries.create(project, new BinaryService.Upload(fetched.body(), type, fetched.contentEncoding(),
           securityContext, filename(fetched.uri())), alongside);
     } catch (FhirException e) {
+      if (e.getCause() instanceof ZipException || e.getCause() instanceof EOFException) {
+        // the upstream's Content-Encoding does not decode: its fault (502), not the caller's
+        throw FetchException.permanent("the upstream's content is broken: " + e.getMessage());
+      }
       if (e.kind() != IssueKind.INCOMPLETE) {
         throw e;
       }
@@ -102,9 +113,10 @@ public final class BinaryImporter implements AutoCloseable {
       if (cancelled != null) {
         throw cancelled;
       }
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw FetchException.transientFailure("reading the upstream content failed: "
-          + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
+      // Reads of the upstream's body fail as INCOMPLETE above: this is the blob store failing (a
+      // full disk, an object store that is down), no fault of the upstream, and its cause may name
+      // files. Passed on as it is: a job retries it, and $import answers 503 or 500 with a generic text.
+      throw e;
     } finally {
       try {
         fetched.close();
@@ -118,8 +130,9 @@ public final class BinaryImporter implements AutoCloseable {
    * The synchronous {@code $import}: like {@link #fetch} but every failure is a
    * {@link FhirException} — 400 when the policy refuses the URL, 413 when the upstream declares
    * more content than a Binary may have (as when more arrives without a declared length), 502
-   * when the upstream fails,
-   * 503 when {@code importConcurrency} imports are running on this node already.
+   * when the upstream fails or sends what cannot be stored (a broken content coding, a
+   * Content-Type too long to keep), 503 when {@code importConcurrency} imports are running on
+   * this node already. A blob store failure is passed on as it is (503 or 500, see ErrorMapper).
    */
   public Written importNow(String project, String url, String contentTypeHint, String securityContext) {
     if (url == null || url.isBlank()) {

@@ -571,12 +571,10 @@ public final class BinaryService {
     } catch (ExpansionGuard.TooExpanded e) {
       throw FhirException.tooLarge("refused: " + e.getMessage() + "; send content this repetitive without "
           + "Content-Encoding");
-    } catch (ZipException e) {
-      throw FhirException.badRequest("the body is not valid " + upload.contentEncoding() + " data: " + e.getMessage());
-    } catch (java.io.EOFException e) {
-      // the decoder's, not the client's (those are ClientBody.ReadFailure): the stream lacks its end
-      throw FhirException.badRequest("the body is not valid " + upload.contentEncoding()
-          + " data: the compressed stream is cut off before its end");
+    } catch (ZipException | java.io.EOFException e) {
+      // an EOF of the decoder, not the client's (those are ClientBody.ReadFailure): the stream lacks its end
+      throw new FhirException(IssueKind.INVALID, "the body is not valid " + upload.contentEncoding() + " data: "
+          + (e instanceof ZipException ? e.getMessage() : "the compressed stream is cut off before its end"), e);
     } catch (ClientBody.ReadFailure e) {
       LOG.debug("upload body could not be read", e);
       throw bodyInterrupted(e);

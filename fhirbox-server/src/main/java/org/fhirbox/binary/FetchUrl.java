@@ -1,5 +1,7 @@
 package org.fhirbox.binary;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayDeque;
@@ -57,10 +59,66 @@ public record FetchUrl(String scheme, String host, int port, String path, String
     if (u.getHost() == null || u.getHost().isEmpty()) {
       throw new IllegalArgumentException("the URL has no valid host: '" + authority + "'");
     }
-    String host = UrlPolicy.bare(u.getHost());
+    String host = canonicalHost(u.getHost());
     int port = u.getPort() >= 0 ? u.getPort() : defaultPort(scheme);
     String rawPath = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
     return new FetchUrl(scheme, host, port, normalisePath(rawPath), u.getRawQuery());
+  }
+
+  /**
+   * One spelling per host, so that list prefixes compare by what a host is: lower case, without
+   * IPv6 brackets; a name without the one trailing dot that makes it absolute ({@code a.example.}
+   * is {@code a.example}, RFC 1034 §3.1); an IPv6 literal in the RFC 5952 form, and one that maps
+   * an IPv4 address ({@code ::ffff:192.0.2.1}, where a connection goes over IPv4) as that IPv4
+   * address. {@code host} is the URL's host, an IPv6 literal in brackets or not.
+   */
+  static String canonicalHost(String host) {
+    String h = UrlPolicy.bare(host);
+    if (h.indexOf(':') >= 0) {
+      InetAddress a = AddressGuard.literal(h); // brackets removed, zones refused: never a DNS name
+      return a instanceof Inet6Address ? rfc5952(a.getAddress()) : a.getHostAddress();
+    }
+    if (h.endsWith(".")) {
+      h = h.substring(0, h.length() - 1);
+      if (h.isEmpty() || h.endsWith(".")) {
+        throw new IllegalArgumentException("the URL has no valid host: '" + host + "'");
+      }
+    }
+    return h;
+  }
+
+  /** RFC 5952 §4: lower-case hex without leading zeros, the longest run of two or more zero groups as "::". */
+  private static String rfc5952(byte[] b) {
+    int[] g = new int[8];
+    for (int i = 0; i < 8; i++) {
+      g[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+    }
+    int bestStart = -1;
+    int bestLen = 1;
+    for (int i = 0; i < 8; ) {
+      int j = i;
+      while (j < 8 && g[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLen) {
+        bestStart = i;
+        bestLen = j - i;
+      }
+      i = j == i ? i + 1 : j;
+    }
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        out.append("::");
+        i += bestLen - 1;
+        continue;
+      }
+      if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+        out.append(':');
+      }
+      out.append(Integer.toHexString(g[i]));
+    }
+    return out.toString();
   }
 
   /** The URL to request: ASCII only, default port left out. */

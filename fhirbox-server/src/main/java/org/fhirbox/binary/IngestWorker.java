@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * still has the same url the repoint is retried on the new version, otherwise the job is
  * skipped. Transient failures retry with exponential backoff up to {@code maxAttempts};
  * permanent ones fail with {@code last_error} and leave the original url in place. A node that
- * dies leaves a lease that expires, and any node then claims the job again.
+ * dies leaves a lease that expires, and any node then claims the job again, unless that was its
+ * last attempt: then the job fails (a job that kills the node running it is not passed on for ever).
  *
  * <p>A node that stalls past its lease (a long pause, a database failover) while another node
  * takes the job over must not leave a second Binary: so the Binary is created in one transaction
@@ -104,20 +105,36 @@ public final class IngestWorker implements AutoCloseable {
     }
   }
 
-  /** Runs due jobs until none is left. */
+  /**
+   * Runs due jobs until none is left. Nothing thrown leaves it: a scheduled task that throws is
+   * never run again, and the future that holds the throwable is read by no one, so one escaping
+   * error (an OutOfMemoryError in one fetch, a StackOverflowError in one resource) would stop this
+   * worker slot for good without a word. Errors are logged and the slot goes on at the next poll:
+   * the JVM's own response to running out of memory (say {@code -XX:+ExitOnOutOfMemoryError})
+   * acts where the error is thrown, whether or not it is caught here. A job whose run threw an
+   * Error keeps its lease until it runs out, and is then claimed again as if its node had stopped,
+   * so it fails after its last attempt.
+   */
   void drain() {
     try {
       while (!closing) {
         Instant now = clock.instant();
         Optional<IngestJob> job = store.inTransaction(tx ->
-            tx.ingestJobs().claim(owner, now, now.plus(settings.lease())));
+            tx.ingestJobs().claim(owner, now, now.plus(settings.lease()), settings.maxAttempts()));
         if (job.isEmpty()) {
           return;
+        }
+        if (job.get().state() == State.FAILED) {
+          LOG.info("ingestion job {} for {}/{}: failed ({})", job.get().id(), job.get().resourceType(),
+              job.get().resourceId(), job.get().lastError());
+          continue;
         }
         run(job.get());
       }
     } catch (RuntimeException e) {
       LOG.warn("ingestion worker pass failed", e);
+    } catch (Throwable e) {
+      LOG.error("ingestion worker pass failed with an error; the worker goes on at its next poll", e);
     }
   }
 
@@ -129,6 +146,9 @@ public final class IngestWorker implements AutoCloseable {
     Outcome outcome;
     try {
       outcome = process(job, fetch);
+      if ((outcome.state() == State.SKIPPED || outcome.state() == State.FAILED) && outcome.binaryId() != null) {
+        discard(job, outcome.binaryId());
+      }
     } finally {
       lease.cancel(false);
     }
@@ -142,6 +162,24 @@ public final class IngestWorker implements AutoCloseable {
       // job's own url, which may be presigned, is not logged.
       LOG.info("ingestion job {} for {}/{}: {} ({})", job.id(), job.resourceType(), job.resourceId(),
           outcome.state().code(), outcome.error());
+    }
+  }
+
+  /**
+   * Deletes the Binary the job created for an Attachment it could not repoint (the resource
+   * changed it, the update was refused): nothing references it. A normal delete, audited, and
+   * only while this claim holds the lease; when that fails the Binary stays, and the job says so.
+   */
+  private void discard(IngestJob job, String binaryId) {
+    try {
+      Optional<StoredResource> gone = store.inTransaction(tx -> {
+        requireLease(tx, job);
+        return repository.delete(tx, job.project(), "Binary", binaryId, null);
+      });
+      gone.filter(StoredResource::deleted).ifPresent(g ->
+          audit.ingestionDiscarded(job.project(), binaryId, g.versionId(), job.id()));
+    } catch (RuntimeException e) {
+      LOG.warn("ingestion job {} could not delete its unused Binary/{}", job.id(), binaryId, e);
     }
   }
 

@@ -12,11 +12,13 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.Destination;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -39,6 +41,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * fetches.
  */
 public final class SafeFetcher implements AutoCloseable {
+  /**
+   * The most bytes of a response head (status line and header fields) read: Jetty's client reads
+   * any number by default, so an upstream sending one endless header would grow the heap.
+   */
+  static final int MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
   private final UrlPolicy policy;
   private final Settings settings;
   private HttpClient client;
@@ -96,13 +103,16 @@ public final class SafeFetcher implements AutoCloseable {
     c.setFollowRedirects(false);
     c.setConnectTimeout(settings.connectTimeout().toMillis());
     c.setIdleTimeout(settings.readTimeout().toMillis());
+    c.setMaxResponseHeadersSize(MAX_RESPONSE_HEAD_BYTES);
     c.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "fhirbox-ingest"));
     // One client fetches for every project: Jetty's default store would send a cookie one fetch
     // was given (RFC 6265 §5.3) on any later fetch to that host, whoever asked for it.
     c.setHttpCookieStore(new HttpCookieStore.Empty());
     c.setSocketAddressResolver((host, port, context, promise) -> c.getExecutor().execute(() -> {
       try {
-        promise.succeeded(checkedAddresses(host, port));
+        // the scheme of the connection's origin: an allow-list prefix lifts the guard for its scheme only
+        promise.succeeded(checkedAddresses(context.get(Destination.CONTEXT_KEY) instanceof Destination d
+            ? d.getOrigin().getScheme() : null, host, port));
       } catch (IOException | RuntimeException e) {
         promise.failed(e);
       }
@@ -125,9 +135,9 @@ public final class SafeFetcher implements AutoCloseable {
     return policy;
   }
 
-  private List<InetSocketAddress> checkedAddresses(String host, int port) throws IOException {
+  private List<InetSocketAddress> checkedAddresses(String scheme, String host, int port) throws IOException {
     InetAddress[] all = InetAddress.getAllByName(UrlPolicy.bare(host));
-    boolean explicit = policy.namesHostExplicitly(host, port);
+    boolean explicit = policy.namesHostExplicitly(scheme, host, port);
     List<InetSocketAddress> ok = new ArrayList<>();
     String reason = null;
     for (InetAddress a : all) {
@@ -151,10 +161,11 @@ public final class SafeFetcher implements AutoCloseable {
 
   /**
    * Opens {@code url}, following up to {@code maxRedirects} redirects. Throws REFUSED when the
-   * policy or the address guard says no (before any traffic to that target), PERMANENT for 4xx
-   * and declared sizes over the limit, TRANSIENT for 5xx, 408, 429, timeouts, I/O failures and a
-   * transfer below the minimum rate, and the reason given to {@code cancellation} when it was
-   * cancelled. Reads of the body fail the same way, their cause a {@link Cancellation.Stopped}.
+   * policy or the address guard says no (before any traffic to that target), PERMANENT for 4xx,
+   * declared sizes over the limit and a response head over {@link #MAX_RESPONSE_HEAD_BYTES},
+   * TRANSIENT for 5xx, 408, 429, timeouts, I/O failures and a transfer below the minimum rate,
+   * and the reason given to {@code cancellation} when it was cancelled. Reads of the body fail
+   * the same way, their cause a {@link Cancellation.Stopped}.
    */
   public Fetched open(String url, Cancellation cancellation) throws FetchException {
     MinimumRate rate = new MinimumRate(settings.minBytesPerSecond(), settings.rateWindow(),
@@ -258,6 +269,11 @@ public final class SafeFetcher implements AutoCloseable {
       }
       if (t instanceof UnknownHostException) {
         return FetchException.transientFailure("unknown host " + request.getHost(), t);
+      }
+      if (t instanceof HttpException h && h.getReason() != null && h.getReason().contains("Header Bytes Too Large")) {
+        // Jetty's parser stopped at the limit; the same upstream would send the same head again
+        return FetchException.permanent("the upstream's response head (status line and header fields) is larger"
+            + " than " + MAX_RESPONSE_HEAD_BYTES + " bytes");
       }
     }
     Throwable cause = e.getCause() == null ? e : e.getCause();

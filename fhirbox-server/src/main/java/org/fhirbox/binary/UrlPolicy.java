@@ -9,10 +9,12 @@ import java.util.Optional;
  * {@code https}. {@code ignored} prefixes are never fetched. When {@code allowed} is non-empty,
  * only URLs under one of its prefixes are fetched, and a prefix that names a host explicitly
  * (say {@code http://10.1.2.3:8080/files/}) also lifts the scheme rule and the address guard
- * for that host and port. URLs and prefixes are compared in the normal form of {@link FetchUrl}
+ * for that scheme, host and port. URLs and prefixes are compared in the normal form of {@link FetchUrl}
  * (so {@code /files/../private/} is {@code /private/}, and encoded dot-segments, encoded slashes
- * and ambiguous IPv4 hosts are refused), by scheme, host and port (default ports filled in) and
- * then by path, a whole segment at a time: {@code https://a.example} never matches
+ * and ambiguous IPv4 hosts are refused; a host's trailing dot is dropped and an IP literal is
+ * compared by address, so {@code https://a.example./x} and {@code https://[::ffff:192.0.2.1]/x}
+ * fall under an ignored {@code https://a.example/} and {@code https://192.0.2.1/}), by scheme,
+ * host and port (default ports filled in) and then by path, a whole segment at a time: {@code https://a.example} never matches
  * {@code https://a.example.evil.com/}, nor {@code https://a.example/files} {@code /files-old/}.
  * What is fetched is the normalised URL that was judged, never the original string.
  */
@@ -78,12 +80,22 @@ public final class UrlPolicy {
   }
 
   /**
-   * True when an allow-list prefix names this host and port explicitly, so that internal
-   * addresses it resolves to may be used.
+   * True when an allow-list prefix names this scheme, host and port explicitly, so that internal
+   * addresses the host resolves to may be used: {@code http://h:443/} does not lift the address
+   * guard for {@code https://h/}. A null scheme (not known) matches no prefix.
    */
-  public boolean namesHostExplicitly(String host, int port) {
-    String h = bare(host);
-    return allowed.stream().anyMatch(p -> p.host.equals(h) && p.port == port);
+  public boolean namesHostExplicitly(String scheme, String host, int port) {
+    if (scheme == null) {
+      return false;
+    }
+    String s = scheme.toLowerCase(Locale.ROOT);
+    String h;
+    try {
+      h = FetchUrl.canonicalHost(host);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    return allowed.stream().anyMatch(p -> p.scheme.equals(s) && p.host.equals(h) && p.port == port);
   }
 
   private static Prefix prefix(String s) {

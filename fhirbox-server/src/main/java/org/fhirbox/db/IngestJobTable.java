@@ -24,8 +24,12 @@ public interface IngestJobTable {
    * characters) followed by a slash and a random suffix, which the returned job's
    * {@link IngestJob#leaseOwner()} names: the owner passed to the other methods. So a claim
    * superseded by a later one, even by the same node, can no longer renew, record or finish.
+   *
+   * <p>A job running under an expired lease that has had {@code maxAttempts} attempts already is
+   * not claimed but failed ({@code last_error} says why) and returned in state FAILED: whatever
+   * stopped the node running its last attempt must not stop node after node for ever.
    */
-  Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil);
+  Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil, int maxAttempts);
 
   /** Extends the lease while {@code owner} (a claim's token) still holds it; false when it was lost. */
   boolean extendLease(String id, String owner, Instant leaseUntil);

@@ -47,7 +47,7 @@ final class JdbcIngestJobTable implements IngestJobTable {
   }
 
   @Override
-  public Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil) {
+  public Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil, int maxAttempts) {
     if (owner.length() > MAX_OWNER) {
       throw new IllegalArgumentException("an owner has at most " + MAX_OWNER + " characters: " + owner);
     }
@@ -55,16 +55,31 @@ final class JdbcIngestJobTable implements IngestJobTable {
     String token = owner + "/" + HexFormat.of().toHexDigits(RANDOM.nextLong());
     // PostgreSQL: SKIP LOCKED lets nodes pass over rows another node is claiming right now. H2
     // has no such clause; there the conditional UPDATE alone decides who wins.
-    List<String> candidates = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT id FROM ingest_job WHERE " + CLAIMABLE
+    List<Object[]> candidates = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT id, state, attempts FROM ingest_job WHERE " + CLAIMABLE
         + " ORDER BY next_attempt_at, created LIMIT 8" + (isPostgres() ? " FOR UPDATE SKIP LOCKED" : ""))) {
       bind(ps, now.toEpochMilli(), now.toEpochMilli());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          candidates.add(rs.getString(1));
+          candidates.add(new Object[] {rs.getString(1), rs.getString(2), rs.getInt(3)});
         }
       }
-      for (String id : candidates) {
+      for (Object[] candidate : candidates) {
+        String id = (String) candidate[0];
+        int attempts = (Integer) candidate[2];
+        if ("running".equals(candidate[1]) && attempts >= maxAttempts) {
+          // Its lease ran out: the node running its last attempt stopped (crashed, killed, out of
+          // memory) before it could record an outcome. Claimed again, the job might stop the next
+          // node the same way, and the one after, for ever.
+          if (update("UPDATE ingest_job SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL,"
+              + " updated = ? WHERE id = ? AND state = 'running' AND " + CLAIMABLE,
+              "gave up after " + attempts + " attempts: the node processing the last one stopped before it"
+                  + " finished (its lease ran out)",
+              now.toEpochMilli(), id, now.toEpochMilli(), now.toEpochMilli()) == 1) {
+            return find(id);
+          }
+          continue;
+        }
         try (PreparedStatement up = c.prepareStatement("UPDATE ingest_job SET state = 'running', lease_owner = ?,"
             + " lease_until = ?, attempts = attempts + 1, updated = ? WHERE id = ? AND " + CLAIMABLE)) {
           bind(up, token, leaseUntil.toEpochMilli(), now.toEpochMilli(), id, now.toEpochMilli(), now.toEpochMilli());

@@ -27,7 +27,13 @@ class FetchUrlTest {
       "https://[2001:DB8::1]:8443/x, https://[2001:db8::1]:8443/x",
       "https://192.0.2.1/x, https://192.0.2.1/x",
       "https://1e100.net/x, https://1e100.net/x",
-      "https://123.example/x, https://123.example/x"})
+      "https://123.example/x, https://123.example/x",
+      "https://Blocked.Example./x, https://blocked.example/x",
+      "https://[::ffff:93.184.215.14]/x, https://93.184.215.14/x",
+      "https://[::FFFF:5db8:d70e]:8443/x, https://93.184.215.14:8443/x",
+      "https://[2001:0db8:0000:0000:0001:0000:0000:0001]/x, https://[2001:db8::1:0:0:1]/x",
+      "https://[0:0:0:0:0:0:0:1]/x, https://[::1]/x",
+      "https://[::ffff:0:a00:1]/x, https://[::ffff:0:a00:1]/x"})
   void normalises(String in, String expected) {
     if (expected == null) {
       assertThatThrownBy(() -> FetchUrl.parse(in)).isInstanceOf(IllegalArgumentException.class);
@@ -57,7 +63,7 @@ class FetchUrlTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"https://user:pw@h.example/x", "ftp://h.example/x", "file:///etc/passwd", "https:///x",
-      "https://%31%32%37.0.0.1/x", "Binary/123", "urn:uuid:0b1f"})
+      "https://%31%32%37.0.0.1/x", "Binary/123", "urn:uuid:0b1f", "https://a.example../x", "https://./x"})
   void otherUnfetchableUrlsAreRefused(String url) {
     assertThatThrownBy(() -> FetchUrl.parse(url)).isInstanceOf(IllegalArgumentException.class);
   }

@@ -116,4 +116,41 @@ class IngestionEncodingTest {
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("Content-Encoding 'br' is not supported");
   }
+
+  @Test
+  void anUpstreamWhoseContentCodingIsBrokenIsAnUpstreamFault() throws Exception {
+    upstream.on("/files/not-gzip.bin", ex -> {
+      ex.getResponseHeaders().set("Content-Encoding", "gzip");
+      Upstream.send(ex, 200, "application/octet-stream", "this is not gzip".getBytes(StandardCharsets.US_ASCII));
+    });
+    upstream.on("/files/cut-gzip.bin", ex -> {
+      ex.getResponseHeaders().set("Content-Encoding", "gzip");
+      ByteArrayOutputStream gz = new ByteArrayOutputStream();
+      try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+        out.write(Upstream.content(20_000, 62));
+      }
+      // random content, so the part sent stays far below the expansion guard's ratio
+      Upstream.send(ex, 200, "application/octet-stream", java.util.Arrays.copyOf(gz.toByteArray(), 10_000));
+    });
+    for (String path : List.of("/files/not-gzip.bin", "/files/cut-gzip.bin")) {
+      HttpResponse<String> r = importUrl(upstream.origin() + path);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("the upstream's content is broken: the body is not valid gzip data");
+    }
+    String url = upstream.origin() + "/files/not-gzip.bin";
+    IngestionTest.createMedia(http, url, null);
+    JsonNode job = IngestionTest.awaitJob(http, url, "failed");
+    assertThat(job.get("lastError").asText()).contains("the upstream's content is broken");
+    assertThat(job.get("attempts").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void anUpstreamContentTypeTooLongToKeepIsAnUpstreamFault() {
+    upstream.serve("/files/long-type.txt", "text/plain; x=" + "a".repeat(300), new byte[] {1});
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/long-type.txt");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("the upstream's Content-Type has 314 characters; at most 255 are stored");
+  }
 }

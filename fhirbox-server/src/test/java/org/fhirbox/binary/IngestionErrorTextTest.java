@@ -93,4 +93,26 @@ class IngestionErrorTextTest {
     assertThat(logged()).doesNotContain("hunter2").doesNotContain("secret").doesNotContain("frag");
     assertThat(upstream.hits("/x")).isZero();
   }
+
+  @Test
+  void aBlobStoreFailureDuringImportIsNotBlamedOnTheUpstreamAndNamesNoFile() throws Exception {
+    upstream.serve("/files/unstorable.bin", "application/octet-stream", Upstream.content((1 << 20) + 4096, 61));
+    // a body over the store's first buffer is written under blobs/tmp/: a file there instead of the directory
+    java.nio.file.Path tmp = server.dataDir().resolve("blobs").resolve("tmp");
+    TestServer.deleteTree(tmp);
+    java.nio.file.Files.createFile(tmp);
+    HttpResponse<String> r;
+    try {
+      r = http.send(http.request("fhir/R4/Binary/$import?url=" + java.net.URLEncoder.encode(
+          upstream.origin() + "/files/unstorable.bin", java.nio.charset.StandardCharsets.UTF_8))
+          .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+    } finally {
+      java.nio.file.Files.delete(tmp);
+      java.nio.file.Files.createDirectory(tmp);
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(500);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).startsWith("internal error");
+    assertThat(r.body()).doesNotContain("upstream").doesNotContain(server.dataDir().toString()).doesNotContain(".part");
+    assertThat(upstream.hits("/files/unstorable.bin")).isEqualTo(1);
+  }
 }

@@ -148,4 +148,33 @@ class IngestionLeaseTest {
       assertThat(upstream.hits("/files/repointed.bin")).isEqualTo(1);
     }
   }
+
+  @Test
+  void aJobWhoseNodeStoppedDuringItsLastAttemptFailsWithoutAnotherFetch() throws Exception {
+    upstream.serve("/files/node-killer.bin", "application/octet-stream", Upstream.content(1000, 53));
+    String url = upstream.origin() + "/files/node-killer.bin";
+    Map<String, String> twoAttempts = new java.util.HashMap<>(settings);
+    twoAttempts.put("FHIRBOX_INGEST_MAX_ATTEMPTS", "2");
+    Map<String, String> idle = new java.util.HashMap<>(twoAttempts);
+    idle.put("FHIRBOX_INGEST_POLL_MILLIS", "3600000"); // claims nothing while the test runs
+
+    try (TestServer writer = TestServer.start(idle)) {
+      Media m = IngestionTest.createMedia(writer.client(), url, null);
+      // As the node running the job's second attempt leaves it: running, its lease run out
+      try (Connection c = DriverManager.getConnection(schema.url());
+          PreparedStatement ps = c.prepareStatement("UPDATE ingest_job SET state = 'running', attempts = 2,"
+              + " lease_owner = 'node-gone/0', lease_until = 0 WHERE url = ?")) {
+        ps.setString(1, url);
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      try (TestServer next = TestServer.start(twoAttempts)) {
+        JsonNode job = IngestionTest.awaitJob(next.client(), url, "failed");
+        assertThat(job.get("lastError").asText()).isEqualTo("gave up after 2 attempts: the node processing the last"
+            + " one stopped before it finished (its lease ran out)");
+        assertThat(job.get("attempts").asInt()).isEqualTo(2);
+        assertThat(IngestionTest.read(next.client(), m).getContent().getUrl()).isEqualTo(url);
+        assertThat(upstream.hits("/files/node-killer.bin")).isZero();
+      }
+    }
+  }
 }

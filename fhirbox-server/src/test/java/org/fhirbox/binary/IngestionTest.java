@@ -255,6 +255,23 @@ class IngestionTest {
     Media after = read(http, m);
     assertThat(after.getMeta().getVersionId()).isEqualTo("2");
     assertThat(after.getContent().getUrl()).isEqualTo(replacement);
+
+    // the Binary fetched for the old url is referenced by nothing: deleted, and audited as such
+    String binaryId = job.get("binary").asText().substring("Binary/".length());
+    HttpResponse<String> gone = http.get("fhir/R4/Binary/" + binaryId);
+    assertThat(gone.statusCode()).as(gone.body()).isEqualTo(410);
+    JsonNode events = Poll.until("the audit events of Binary/" + binaryId,
+        () -> JSON.readTree(http.get("fhir/R4/AuditEvent?entity=Binary/" + binaryId).body()).path("entry"),
+        e -> e.size() >= 2);
+    JsonNode deleted = null;
+    for (JsonNode e : events) {
+      if (e.at("/resource/action").asText().equals("D")) {
+        deleted = e.get("resource");
+      }
+    }
+    assertThat(deleted).as(events.toString()).isNotNull();
+    assertThat(deleted.at("/agent/0/who/display").asText()).isEqualTo("fhirbox ingestion");
+    assertThat(deleted.at("/entity/0/what/reference").asText()).isEqualTo("Binary/" + binaryId + "/_history/2");
   }
 
   @Test

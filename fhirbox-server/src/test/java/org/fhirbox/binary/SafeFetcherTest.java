@@ -41,14 +41,16 @@ class SafeFetcherTest {
   @ValueSource(strings = {"127.0.0.1", "::1", "169.254.169.254", "10.0.0.1", "172.16.0.1", "192.168.1.1",
       "100.64.0.1", "224.0.0.1", "0.0.0.0", "::ffff:127.0.0.1", "fe80::1", "fc00::1", "255.255.255.255", "::",
       "::127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a00:1", "2002:7f00:1::", "ff02::1", "127.1.2.3",
-      "2001:db8::1", "2001:db8:ffff:ffff::1", "64:ff9b:1::a00:1", "64:ff9b:1:ffff::808:808"})
+      "2001:db8::1", "2001:db8:ffff:ffff::1", "64:ff9b:1::a00:1", "64:ff9b:1:ffff::808:808",
+      "::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe", "::ffff:0:a00:1", "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+      "3fff::1", "3fff:fff:ffff:ffff::1"})
   void forbiddenAddressClassesAreRefused(String ip) {
     assertThat(AddressGuard.refusal(AddressGuard.literal(ip))).isNotNull();
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111",
-      "64:ff9b::808:808"})
+      "64:ff9b::808:808", "::ffff:0:808:808", "2001:4860:4860::8888"})
   void publicAddressesPass(String ip) {
     assertThat(AddressGuard.refusal(AddressGuard.literal(ip))).isNull();
   }
@@ -117,8 +119,34 @@ class SafeFetcherTest {
     assertThat(p.permits("https://cdn.example.org@evil.test/a.mp4")).isFalse();
     assertThat(p.permits("https://cdn.example.org:8443/a.mp4")).isFalse();
     assertThat(p.permits("http://cdn.example.org/a.mp4")).isFalse();
-    assertThat(p.namesHostExplicitly("cdn.example.org", 443)).isTrue();
-    assertThat(p.namesHostExplicitly("cdn.example.org", 80)).isFalse();
+    assertThat(p.namesHostExplicitly("https", "cdn.example.org", 443)).isTrue();
+    assertThat(p.namesHostExplicitly("https", "CDN.example.org.", 443)).isTrue();
+    assertThat(p.namesHostExplicitly("https", "cdn.example.org", 80)).isFalse();
+    assertThat(p.namesHostExplicitly("http", "cdn.example.org", 443)).isFalse();
+    assertThat(p.namesHostExplicitly(null, "cdn.example.org", 443)).isFalse();
+  }
+
+  @Test
+  void ignoredHostsAreMatchedWhateverTheirSpelling() {
+    UrlPolicy p = new UrlPolicy(List.of(), List.of("https://blocked.example/", "https://93.184.215.14/",
+        "https://[2001:db8::1]/"));
+    for (String url : List.of("https://blocked.example./x", "https://BLOCKED.example./x",
+        "https://[::ffff:93.184.215.14]/", "https://[::ffff:5db8:d70e]/x", "https://[2001:0db8:0:0::0001]/x")) {
+      assertThat(p.refusal(url)).as(url).hasValue("the URL is on the ignore list (FHIRBOX_INGEST_IGNORED_URL_PREFIXES)");
+    }
+    assertThat(p.permits("https://unblocked.example./x")).isTrue();
+    UrlPolicy trailing = new UrlPolicy(List.of("https://cdn.example.org./files/"), List.of());
+    assertThat(trailing.permits("https://cdn.example.org/files/a")).isTrue();
+  }
+
+  @Test
+  void anAllowListPrefixLiftsTheAddressGuardForItsOwnSchemeOnly() {
+    UrlPolicy httpOnly = new UrlPolicy(List.of("http://10.1.2.3:443/files/"), List.of());
+    assertThat(httpOnly.namesHostExplicitly("http", "10.1.2.3", 443)).isTrue();
+    assertThat(httpOnly.namesHostExplicitly("HTTP", "10.1.2.3", 443)).isTrue();
+    assertThat(httpOnly.namesHostExplicitly("https", "10.1.2.3", 443)).isFalse();
+    // over the wire the guard is lifted for the prefix's own scheme:
+    // explicitAllowListPrefixPermitsLoopbackAndStreamsTheBody
   }
 
   @Test
@@ -257,6 +285,57 @@ class SafeFetcherTest {
       assertThat(got.uri().toString()).isEqualTo(upstream.origin() + "/public/a/~jo-x.txt");
     }
     assertThat(upstream.rawPaths()).containsExactly("/public/a/~jo-x.txt");
+  }
+
+  @Test
+  void anEndlessResponseHeaderFailsPermanentlyAtTheHeadLimit() throws Exception {
+    // a raw upstream: the status line, then one header line that never ends (up to 64 MiB)
+    java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    try (java.net.ServerSocket raw = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 1}))) {
+      Thread t = new Thread(() -> {
+        try (java.net.Socket s = raw.accept(); java.io.OutputStream out = s.getOutputStream()) {
+          // the request's head first, as an HTTP server reads it
+          InputStream in = s.getInputStream();
+          for (int ends = 0; ends < 4; ) {
+            int ch = in.read();
+            if (ch < 0) {
+              return;
+            }
+            ends = ch == '\r' || ch == '\n' ? ends + 1 : 0;
+          }
+          out.write("HTTP/1.1 200 OK\r\nX-Endless: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          byte[] chunk = "a".repeat(8192).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+          while (written.get() < 64L << 20) {
+            out.write(chunk);
+            written.addAndGet(chunk.length);
+          }
+          in.read(); // holds the connection until the client closes it
+        } catch (java.io.IOException e) {
+          // the client closed the connection
+        } finally {
+          done.countDown();
+        }
+      }, "endless-header");
+      t.setDaemon(true);
+      t.start();
+      String origin = "http://127.0.0.1:" + raw.getLocalPort();
+      long start = System.nanoTime();
+      try (SafeFetcher f = new SafeFetcher(new UrlPolicy(List.of(origin + "/files/"), List.of()),
+          new SafeFetcher.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(5), 5, 1 << 20, 0,
+              Duration.ofSeconds(30)))) {
+        assertThatThrownBy(() -> f.open(origin + "/files/x"))
+            .isInstanceOfSatisfying(FetchException.class, e -> {
+              assertThat(e.kind()).as(e.getMessage()).isEqualTo(FetchException.Kind.PERMANENT);
+              assertThat(e.getMessage()).contains("response head").contains("larger than 65536 bytes");
+            });
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+      assertThat(done.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the connection closed").isTrue();
+      // what the kernel's socket buffers took besides the 64 KiB read
+      assertThat(written.get()).isLessThan(16L << 20);
+    }
   }
 
   @Test

@@ -24,7 +24,7 @@ abstract class IngestJobTableContract extends StoreContract {
   }
 
   private Optional<IngestJob> claim(String owner, Instant now, Instant until) {
-    return store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, until));
+    return store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, until, 3));
   }
 
   private boolean extend(String id, String owner, Instant until) {
@@ -135,5 +135,35 @@ abstract class IngestJobTableContract extends StoreContract {
     assertThat(again.lastError()).isEqualTo("HTTP 503");
     assertThat(list("p", IngestJob.State.RUNNING)).hasSize(1);
     assertThat(list("other", null)).isEmpty();
+  }
+
+  @Test
+  void aJobWhoseNodeStoppedDuringItsLastAttemptIsFailedNotClaimed() {
+    enqueue("j4", t0);
+    Instant at = t0;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      // each claimant stops without an outcome; the next claims once the lease has run out
+      IngestJob j = claim("N" + attempt, at, at.plusSeconds(60)).orElseThrow();
+      assertThat(j.state()).isEqualTo(IngestJob.State.RUNNING);
+      assertThat(j.attempts()).isEqualTo(attempt);
+      at = at.plusSeconds(61);
+    }
+    IngestJob gaveUp = claim("N4", at, at.plusSeconds(60)).orElseThrow();
+    assertThat(gaveUp.state()).isEqualTo(IngestJob.State.FAILED);
+    assertThat(gaveUp.attempts()).isEqualTo(3);
+    assertThat(gaveUp.leaseOwner()).isNull();
+    assertThat(gaveUp.lastError()).isEqualTo("gave up after 3 attempts: the node processing the last one stopped"
+        + " before it finished (its lease ran out)");
+    assertThat(claim("N5", at.plus(Duration.ofDays(1)), at.plus(Duration.ofDays(2)))).isEmpty();
+
+    // a job handed back by a node that went on (a lost lease, a shutdown) is claimed whatever its attempts
+    enqueue("j5", t0);
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      IngestJob j = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+      assertThat(finish("j5", j.leaseOwner(), IngestJob.State.QUEUED, "handed back", null, t0)).isTrue();
+    }
+    IngestJob fourth = claim("B", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(fourth.state()).isEqualTo(IngestJob.State.RUNNING);
+    assertThat(fourth.attempts()).isEqualTo(4);
   }
 }
