@@ -81,10 +81,11 @@ public final class StorageRoutes {
     long version = Long.parseLong(v.versionId());
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
     if (v.thumbnail()) {
-      reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content -> thumbnail(ex, content, maxAge));
+      reads.sendSigned(v.binaryId(), version, v.shareLink(), new ExchangeFacts(ex),
+          content -> thumbnail(ex, content, maxAge));
       return;
     }
-    reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content ->
+    reads.sendSigned(v.binaryId(), version, v.shareLink(), new ExchangeFacts(ex), content ->
         responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge));
   }
 

@@ -345,6 +345,29 @@ class DirectUploadTest {
     assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
   }
 
+  /**
+   * An ordinary signed URL (no share link) is a bearer credential for its version until it expires,
+   * at most 1.1 × FHIRBOX_SIGNED_URL_TTL after it was made: a delete of the Binary does not end it.
+   */
+  @Test
+  void anOrdinarySignedUrlOutlivesADeleteUntilItExpires() {
+    String id = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "kept".getBytes()));
+    String url = http.parse(http.get("fhir/R4/Binary/" + id + "/$presigned-url"), Parameters.class)
+        .getParameter("url").getValue().primitiveValue();
+    assertThat(url).doesNotContain("Share=");
+    long left = Long.parseLong(url.replaceFirst(".*[?&]Expires=(\\d+).*", "$1")) - CLOCK.instant().getEpochSecond();
+    assertThat(left).as("TTL 3600 s, rounded up to a tenth of it").isBetween(3600L, 3960L);
+    assertThat(http.delete("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+    CLOCK.advance(Duration.ofSeconds(left - 1));
+    HttpResponse<String> served = send(HttpRequest.newBuilder(URI.create(url)));
+    assertThat(served.statusCode()).isEqualTo(200);
+    assertThat(served.body()).isEqualTo("kept");
+    CLOCK.advance(Duration.ofSeconds(1));
+    HttpResponse<String> expired = send(HttpRequest.newBuilder(URI.create(url)));
+    assertThat(expired.statusCode()).isEqualTo(410);
+    assertThat(http.parse(expired, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("expired");
+  }
+
   @Test
   void medplumsUploadUrlStoresTheNextVersionOfAnExistingBinaryOnce() throws Exception {
     // As Medplum's own test of the operation: a Binary without content, then its upload URL.
