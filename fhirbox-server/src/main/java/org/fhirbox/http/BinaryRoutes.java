@@ -154,8 +154,9 @@ public final class BinaryRoutes {
     }
     Duration lifetime = ex.param("expiresIn").map(BinaryRoutes::shareLifetime).orElse(null);
     String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex), c -> {
-      String download = ex.param("download").orElse(null);
-      String filename = download == null ? null : download.isBlank() || download.equals("true")
+      // download=false is no download, as an absent parameter: never a file named "false"
+      String download = ex.param("download").filter(d -> !d.strip().equals("false")).orElse(null);
+      String filename = download == null ? null : download.isBlank() || download.strip().equals("true")
           ? (c.filename() == null ? id : c.filename()) : download;
       // The name a download is saved under passes the same deny list as an uploaded _filename.
       binaries.policy().checkFilename(filename);
