@@ -48,6 +48,9 @@ public final class StorageRoutes {
   }
 
   public void handle(Exchange ex, List<String> segments) throws IOException {
+    // A storage URL holds its signature: a page or PDF opened from it must not hand it on in a
+    // Referer, on any answer (errors keep the header too, see ErrorMapper).
+    ex.response().setHeader("Referrer-Policy", "no-referrer");
     boolean uploadPath = segments.size() == 2 && segments.get(0).equals(UploadUrlSigner.PATH_SEGMENT);
     if (uploadPath && ex.method().equals("PUT")) {
       upload(ex, segments.get(1));
