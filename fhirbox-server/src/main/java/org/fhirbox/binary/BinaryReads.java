@@ -26,7 +26,8 @@ import org.fhirbox.fhir.ResourceRepository;
  * sends content or a signed URL is audited once the response was sent, or once sending it failed
  * part way (a client that closed the connection had bytes all the same: a video player closes its
  * open-ended Range request on every seek). A refusal while answering (412, 416) is no access, nor
- * is content found missing from the blob store (500): no byte of it was sent.
+ * is content found missing from the blob store (500): no byte of it was sent; nor is a signed URL's
+ * 304, which sent none either.
  */
 public final class BinaryReads {
   private final ResourceStore store;
@@ -50,18 +51,26 @@ public final class BinaryReads {
     void send(BinaryContent content) throws IOException;
   }
 
+  /**
+   * Writes the answer to a signed URL: true when it carried the content, false when it sent none
+   * (a 304 to a conditional request), which is no download.
+   */
+  public interface SignedResponse {
+    boolean send(BinaryContent content) throws IOException;
+  }
+
   /** Sends the raw content of a Binary version the caller has read, then audits the read. */
   public void sendContent(Principal principal, StoredResource s, AuditedRequest request, Response response)
       throws IOException {
     BinaryContent c = content(principal, s);
-    sendAudited(response, c, () -> audit.read(request, principal, c));
+    sendAudited(sent(response), c, () -> audit.read(request, principal, c));
   }
 
   /** Sends a Binary version as a FHIR resource (its JSON carries a signed url), then audits it. */
   public void sendResource(Principal principal, StoredResource s, AuditedRequest request, Response response)
       throws IOException {
     BinaryContent c = content(principal, s);
-    sendAudited(response, c, () -> audit.signed(request, principal, c));
+    sendAudited(sent(response), c, () -> audit.signed(request, principal, c));
   }
 
   /** {@code $presigned-url}: the URL {@code sign} makes for the current version, audited as issued. */
@@ -82,8 +91,8 @@ public final class BinaryReads {
    * @throws FhirException 410 for a share link of a deleted Binary, 403 for one whose Binary's
    *     {@code securityContext} changed
    */
-  public void sendSigned(String id, long version, boolean shareLink, AuditedRequest request, Response response)
-      throws IOException {
+  public void sendSigned(String id, long version, boolean shareLink, AuditedRequest request,
+      SignedResponse response) throws IOException {
     BinaryContent c = signedFor(id, version);
     if (shareLink) {
       requireUnchanged(c);
@@ -115,20 +124,27 @@ public final class BinaryReads {
     });
   }
 
+  private static SignedResponse sent(Response response) {
+    return c -> {
+      response.send(c);
+      return true;
+    };
+  }
 
   /**
    * Sends {@code c}, then records the access, also when the sending failed part way; not after a
-   * refusal or missing content, which the response reports as a {@link FhirException} before sending any.
+   * refusal or missing content, which the response reports as a {@link FhirException} before sending
+   * any, nor after an answer without the content (304).
    */
-  private static void sendAudited(Response response, BinaryContent c, Runnable record) throws IOException {
-    boolean refused = false;
+  private static void sendAudited(SignedResponse response, BinaryContent c, Runnable record) throws IOException {
+    boolean noContent = false;
     try {
-      response.send(c);
+      noContent = !response.send(c);
     } catch (FhirException e) {
-      refused = true;
+      noContent = true;
       throw e;
     } finally {
-      if (!refused) {
+      if (!noContent) {
         record.run();
       }
     }

@@ -51,9 +51,10 @@ public final class StorageResponder {
    *
    * @param dispositionFilename serve as an attachment with this filename; null for inline
    * @param maxAgeSeconds how long the browser may reuse the response privately
+   * @return false when the answer is 304 Not Modified and carries no content, else true
    * @throws FhirException 412 or 416 as described on the class
    */
-  public void respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
+  public boolean respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
       BlobStore store, String dispositionFilename, long maxAgeSeconds) throws IOException {
     boolean head = "HEAD".equalsIgnoreCase(req.getMethod());
     long length = content.size();
@@ -74,7 +75,7 @@ public final class StorageResponder {
     resp.setHeader("Cache-Control", "private, max-age=" + Math.max(0, maxAgeSeconds));
     if (notModified) {
       resp.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
-      return;
+      return false;
     }
     if ((head || length == 0) && store.size(content.blobKey()).isEmpty()) {
       // GET finds a lost blob by reading it; HEAD (and an empty body, which reads nothing) asks.
@@ -120,6 +121,7 @@ public final class StorageResponder {
         copy(store, content, 0, length, out);
       }
     }
+    return true;
   }
 
   /**

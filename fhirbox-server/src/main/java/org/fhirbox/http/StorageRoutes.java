@@ -95,8 +95,10 @@ public final class StorageRoutes {
   /**
    * The thumbnail, or 304 when {@code If-None-Match} names it: its entity tag is the content's
    * with the thumbnail's size, so it changes only with the content or the way thumbnails are made.
+   *
+   * @return false for the 304, which carries no content
    */
-  private void thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
+  private boolean thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
     String etag = "\"" + content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE + "\"";
     String ifNoneMatch = ex.header("If-None-Match");
     HttpServletResponse response = ex.response();
@@ -104,7 +106,7 @@ public final class StorageRoutes {
       response.setHeader("ETag", etag);
       response.setHeader("Cache-Control", "private, max-age=" + maxAge);
       response.setStatus(304);
-      return;
+      return false;
     }
     Thumbnails.Thumbnail t = thumbnails.make(content);
     response.setStatus(200);
@@ -117,6 +119,7 @@ public final class StorageRoutes {
     if (!ex.method().equals("HEAD")) {
       response.getOutputStream().write(t.bytes());
     }
+    return true;
   }
 
   /**
