@@ -56,6 +56,20 @@ public final class StorageResponder {
    */
   public boolean respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
       BlobStore store, String dispositionFilename, long maxAgeSeconds) throws IOException {
+    return respond(req, resp, content, store, dispositionFilename, maxAgeSeconds, true);
+  }
+
+  /**
+   * As {@link #respond(HttpServletRequest, HttpServletResponse, BinaryContent, BlobStore, String, long)},
+   * choosing which {@code If-Range} validators may hold.
+   *
+   * @param ifRangeDates whether an {@code If-Range} date may validate a range: true only where the
+   *     URL names one immutable version. {@code Last-Modified} has one-second resolution, so on a URL
+   *     whose next version may be written within the same second, a date is no strong validator
+   *     (RFC 9110 §13.1.5) and would splice two versions' bytes; there only an entity tag counts.
+   */
+  public boolean respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
+      BlobStore store, String dispositionFilename, long maxAgeSeconds, boolean ifRangeDates) throws IOException {
     boolean head = "HEAD".equalsIgnoreCase(req.getMethod());
     long length = content.size();
     EntityTag etag = EntityTag.tryParse(content.etag())
@@ -64,7 +78,7 @@ public final class StorageResponder {
 
     boolean notModified = evaluatePreconditions(req, etag, lastModified);
     // RFC 9110 §14.2: Range is defined for GET only; HEAD and others ignore it.
-    RangeRequest range = head || !ifRangeHolds(req, etag, lastModified)
+    RangeRequest range = head || !ifRangeHolds(req, etag, ifRangeDates ? lastModified : null)
         ? new Full() : RangeRequest.parse(req.getHeader("Range"), length);
     if (!notModified && range instanceof Unsatisfiable) {
       throw FhirException.rangeNotSatisfiable(length);
@@ -160,8 +174,9 @@ public final class StorageResponder {
 
   /**
    * RFC 9110 §13.1.5: without If-Range the Range applies; with it, only when the validator is
-   * a strongly matching entity tag or exactly our Last-Modified date. Anything else (weak
-   * tag, other date, garbage) means "send the whole current representation".
+   * a strongly matching entity tag or exactly our Last-Modified date ({@code lastModified}, null
+   * where a date is not strong enough). Anything else (weak tag, other date, garbage) means "send
+   * the whole current representation".
    */
   private static boolean ifRangeHolds(HttpServletRequest req, EntityTag etag, Instant lastModified) {
     String ifRange = req.getHeader("If-Range");
@@ -172,7 +187,7 @@ public final class StorageResponder {
     if (v.startsWith("\"") || v.startsWith("W/")) {
       return EntityTag.tryParse(v).map(t -> t.strongMatch(etag)).orElse(false);
     }
-    return httpDate(v).map(lastModified::equals).orElse(false);
+    return lastModified != null && httpDate(v).map(lastModified::equals).orElse(false);
   }
 
   /** Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
