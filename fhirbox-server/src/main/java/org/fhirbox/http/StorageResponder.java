@@ -102,8 +102,9 @@ public final class StorageResponder {
         ? ContentDisposition.attachment(dispositionFilename)
         : ContentDisposition.inline(content.filename());
     if (served.attachment()) {
-      // Served from our origin, HTML, SVG or XML could run script with the user's session:
-      // never render it as a page (CSP sandbox, W3C CSP3 §6.3.2.1) and make navigation download.
+      // Only types that are shown as they are (ServedType.isInline) open in the browser: anything
+      // else served from our origin (HTML, SVG, XML, a multipart/x-mixed-replace stream, a type
+      // no list names yet) could run script with the user's session, so navigation downloads it.
       disposition = disposition.asAttachment();
     }
     // Everything else is sandboxed too: a PDF opened from our origin (the web app's) runs in an

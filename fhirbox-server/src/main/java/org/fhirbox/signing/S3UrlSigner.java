@@ -26,7 +26,7 @@ import software.amazon.awssdk.services.s3.S3Utilities;
  * The {@code s3} signing mode: a SigV4 query-string presigned GET of the blob's object, so the
  * bytes go straight from the object store to the browser (Range, If-None-Match and HEAD are
  * answered there). The URL asks the store to answer with the Binary's {@code Content-Type}
- * ({@code response-content-type}) and, for downloads and for content that could run script
+ * ({@code response-content-type}) and, for downloads and for every type not served inline
  * ({@link ServedType}: the same rules as our {@code /storage}), an attachment
  * {@code Content-Disposition} ({@code response-content-disposition}).
  *
