@@ -3,6 +3,7 @@ package org.fhirbox.binary;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.fhirbox.audit.AuditedRequest;
@@ -20,11 +21,13 @@ import org.fhirbox.fhir.ResourceRepository;
 /**
  * The way to a Binary's stored bytes: for an authenticated caller, checked by
  * {@link BinaryAccess} (project, Binary read scope, {@code securityContext}); for a signed
- * {@code /storage} URL, whose signature was verified, by id and version alone. An access that
+ * {@code /storage} URL, whose signature was verified, by id and version alone, and for a share link
+ * also by the Binary's current state (not deleted, the same {@code securityContext}). An access that
  * sends content or a signed URL is audited once the response was sent, or once sending it failed
  * part way (a client that closed the connection had bytes all the same: a video player closes its
  * open-ended Range request on every seek). A refusal while answering (412, 416) is no access, nor
- * is content found missing from the blob store (500): no byte of it was sent.
+ * is content found missing from the blob store (500): no byte of it was sent; nor is a signed URL's
+ * 304, which sent none either.
  */
 public final class BinaryReads {
   private final ResourceStore store;
@@ -48,18 +51,26 @@ public final class BinaryReads {
     void send(BinaryContent content) throws IOException;
   }
 
+  /**
+   * Writes the answer to a signed URL: true when it carried the content, false when it sent none
+   * (a 304 to a conditional request), which is no download.
+   */
+  public interface SignedResponse {
+    boolean send(BinaryContent content) throws IOException;
+  }
+
   /** Sends the raw content of a Binary version the caller has read, then audits the read. */
   public void sendContent(Principal principal, StoredResource s, AuditedRequest request, Response response)
       throws IOException {
     BinaryContent c = content(principal, s);
-    sendAudited(response, c, () -> audit.read(request, principal, c));
+    sendAudited(sent(response), c, () -> audit.read(request, principal, c));
   }
 
   /** Sends a Binary version as a FHIR resource (its JSON carries a signed url), then audits it. */
   public void sendResource(Principal principal, StoredResource s, AuditedRequest request, Response response)
       throws IOException {
     BinaryContent c = content(principal, s);
-    sendAudited(response, c, () -> audit.signed(request, principal, c));
+    sendAudited(sent(response), c, () -> audit.signed(request, principal, c));
   }
 
   /** {@code $presigned-url}: the URL {@code sign} makes for the current version, audited as issued. */
@@ -71,25 +82,69 @@ public final class BinaryReads {
     return url;
   }
 
-  /** Sends the content a verified signed URL names, then audits the download. */
-  public void sendSigned(String id, long version, AuditedRequest request, Response response) throws IOException {
+  /**
+   * Sends the content a verified signed URL names, then audits the download.
+   *
+   * @param shareLink the URL is a share link ({@code StorageUrlSigner.Verified#shareLink}): served
+   *     only while the Binary is not deleted and its current version has the signed version's
+   *     {@code securityContext}; any other signed URL serves its version until it expires
+   * @throws FhirException 410 for a share link of a deleted Binary, 403 for one whose Binary's
+   *     {@code securityContext} changed
+   */
+  public void sendSigned(String id, long version, boolean shareLink, AuditedRequest request,
+      SignedResponse response) throws IOException {
     BinaryContent c = signedFor(id, version);
+    if (shareLink) {
+      requireUnchanged(c);
+    }
     sendAudited(response, c, () -> downloads.downloaded(request, c));
   }
 
   /**
-   * Sends {@code c}, then records the access, also when the sending failed part way; not after a
-   * refusal or missing content, which the response reports as a {@link FhirException} before sending any.
+   * Refuses a share link whose Binary was deleted since (410, as a FHIR read of it answers) or
+   * whose current version has another {@code securityContext} (403: the link was made for content
+   * under the old one). The current version's row is the store's, which a write of the Binary
+   * invalidates, never this class's cache of version rows.
    */
-  private static void sendAudited(Response response, BinaryContent c, Runnable record) throws IOException {
-    boolean refused = false;
-    try {
+  private void requireUnchanged(BinaryContent signed) {
+    store.read(tx -> {
+      BinaryContent current = tx.currentBinaryContent(signed.project(), signed.binaryId()).orElse(null);
+      if (current == null) {
+        boolean deleted = tx.current(signed.project(), "Binary", signed.binaryId(), false)
+            .map(StoredResource::deleted).orElse(false);
+        throw deleted
+            ? FhirException.gone("Binary/" + signed.binaryId() + " was deleted; its share links ended with it")
+            : FhirException.notFound("the content of this URL no longer exists");
+      }
+      if (!Objects.equals(current.securityContext(), signed.securityContext())) {
+        throw FhirException.forbidden("the securityContext of Binary/" + signed.binaryId()
+            + " changed since this share link was made; ask for a new link");
+      }
+      return null;
+    });
+  }
+
+  private static SignedResponse sent(Response response) {
+    return c -> {
       response.send(c);
+      return true;
+    };
+  }
+
+  /**
+   * Sends {@code c}, then records the access, also when the sending failed part way; not after a
+   * refusal or missing content, which the response reports as a {@link FhirException} before sending
+   * any, nor after an answer without the content (304).
+   */
+  private static void sendAudited(SignedResponse response, BinaryContent c, Runnable record) throws IOException {
+    boolean noContent = false;
+    try {
+      noContent = !response.send(c);
     } catch (FhirException e) {
-      refused = true;
+      noContent = true;
       throw e;
     } finally {
-      if (!refused) {
+      if (!noContent) {
         record.run();
       }
     }
@@ -116,7 +171,8 @@ public final class BinaryReads {
   /**
    * The content a verified signed URL names, in any project (the signature is the credential).
    * A Binary version's content never changes, so lookups are cached: a video player sends many
-   * small Range requests for one URL, and none of them should cost a database round trip.
+   * small Range requests for one URL, and none of them should cost a database round trip. Only
+   * those rows are: whether the Binary was deleted or changed since is never cached here.
    */
   public BinaryContent signedFor(String id, long version) {
     String key = id + "/" + version;

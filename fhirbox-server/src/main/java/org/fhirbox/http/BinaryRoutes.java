@@ -109,13 +109,17 @@ public final class BinaryRoutes {
   /**
    * Streams the raw bytes of a Binary version (FHIR R4 binary.html#rest: a non-FHIR Accept gets
    * the content). Range requests work here too.
+   *
+   * @param versioned the request named the version ({@code _history/{vid}}): its bytes never change,
+   *     so an {@code If-Range} date may validate a range; on the unversioned URL, whose next version
+   *     may carry the same one-second {@code Last-Modified}, only an entity tag does
    */
-  public void writeRaw(Exchange ex, Principal principal, StoredResource s) throws IOException {
+  public void writeRaw(Exchange ex, Principal principal, StoredResource s, boolean versioned) throws IOException {
     reads.sendContent(principal, s, new ExchangeFacts(ex), c -> {
       if (c.securityContext() != null) {
         ex.response().setHeader("X-Security-Context", c.securityContext());
       }
-      responder.respond(ex.request(), ex.response(), c, blobs, null, 0);
+      responder.respond(ex.request(), ex.response(), c, blobs, null, 0, versioned);
     });
   }
 
@@ -154,8 +158,9 @@ public final class BinaryRoutes {
     }
     Duration lifetime = ex.param("expiresIn").map(BinaryRoutes::shareLifetime).orElse(null);
     String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex), c -> {
-      String download = ex.param("download").orElse(null);
-      String filename = download == null ? null : download.isBlank() || download.equals("true")
+      // download=false is no download, as an absent parameter: never a file named "false"
+      String download = ex.param("download").filter(d -> !d.strip().equals("false")).orElse(null);
+      String filename = download == null ? null : download.isBlank() || download.strip().equals("true")
           ? (c.filename() == null ? id : c.filename()) : download;
       // The name a download is saved under passes the same deny list as an uploaded _filename.
       binaries.policy().checkFilename(filename);

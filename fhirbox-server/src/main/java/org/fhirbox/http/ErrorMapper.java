@@ -84,11 +84,13 @@ public final class ErrorMapper {
       LOG.debug("response already committed; aborting connection after {}", e.getMessage());
       throw new CommittedAbort("response committed before error: " + e.getMessage());
     }
-    // reset() drops every header; CORS headers must survive so browsers can read the error, and
-    // tus 1.0.0 wants Tus-Resumable on every response of its routes.
+    // reset() drops every header; CORS headers must survive so browsers can read the error,
+    // tus 1.0.0 wants Tus-Resumable on every response of its routes, and a route whose URLs hold a
+    // secret sends Referrer-Policy on every answer.
     Map<String, String> cors = new HashMap<>();
     for (String h : resp.getHeaderNames()) {
-      if (h.startsWith("Access-Control-") || h.equals("Vary") || h.equalsIgnoreCase("Tus-Resumable")) {
+      if (h.startsWith("Access-Control-") || h.equals("Vary") || h.equalsIgnoreCase("Tus-Resumable")
+          || h.equalsIgnoreCase("Referrer-Policy")) {
         cors.put(h, resp.getHeader(h));
       }
     }

@@ -333,7 +333,7 @@ public final class FhirRoutes {
     }
     if (type.equals("Binary") && !ex.wantsFhirFormat()) {
       // FHIR R4 binary.html#rest: a non-FHIR Accept gets the raw content.
-      binaries.writeRaw(ex, principal, s);
+      binaries.writeRaw(ex, principal, s, version != null);
     } else if (type.equals("Binary")) {
       binaries.writeResource(ex, principal, s, content -> writeStored(ex, principal, s));
     } else {

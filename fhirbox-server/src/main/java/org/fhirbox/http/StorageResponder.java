@@ -51,10 +51,25 @@ public final class StorageResponder {
    *
    * @param dispositionFilename serve as an attachment with this filename; null for inline
    * @param maxAgeSeconds how long the browser may reuse the response privately
+   * @return false when the answer is 304 Not Modified and carries no content, else true
    * @throws FhirException 412 or 416 as described on the class
    */
-  public void respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
+  public boolean respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
       BlobStore store, String dispositionFilename, long maxAgeSeconds) throws IOException {
+    return respond(req, resp, content, store, dispositionFilename, maxAgeSeconds, true);
+  }
+
+  /**
+   * As {@link #respond(HttpServletRequest, HttpServletResponse, BinaryContent, BlobStore, String, long)},
+   * choosing which {@code If-Range} validators may hold.
+   *
+   * @param ifRangeDates whether an {@code If-Range} date may validate a range: true only where the
+   *     URL names one immutable version. {@code Last-Modified} has one-second resolution, so on a URL
+   *     whose next version may be written within the same second, a date is no strong validator
+   *     (RFC 9110 §13.1.5) and would splice two versions' bytes; there only an entity tag counts.
+   */
+  public boolean respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
+      BlobStore store, String dispositionFilename, long maxAgeSeconds, boolean ifRangeDates) throws IOException {
     boolean head = "HEAD".equalsIgnoreCase(req.getMethod());
     long length = content.size();
     EntityTag etag = EntityTag.tryParse(content.etag())
@@ -63,7 +78,7 @@ public final class StorageResponder {
 
     boolean notModified = evaluatePreconditions(req, etag, lastModified);
     // RFC 9110 §14.2: Range is defined for GET only; HEAD and others ignore it.
-    RangeRequest range = head || !ifRangeHolds(req, etag, lastModified)
+    RangeRequest range = head || !ifRangeHolds(req, etag, ifRangeDates ? lastModified : null)
         ? new Full() : RangeRequest.parse(req.getHeader("Range"), length);
     if (!notModified && range instanceof Unsatisfiable) {
       throw FhirException.rangeNotSatisfiable(length);
@@ -74,7 +89,7 @@ public final class StorageResponder {
     resp.setHeader("Cache-Control", "private, max-age=" + Math.max(0, maxAgeSeconds));
     if (notModified) {
       resp.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
-      return;
+      return false;
     }
     if ((head || length == 0) && store.size(content.blobKey()).isEmpty()) {
       // GET finds a lost blob by reading it; HEAD (and an empty body, which reads nothing) asks.
@@ -87,8 +102,9 @@ public final class StorageResponder {
         ? ContentDisposition.attachment(dispositionFilename)
         : ContentDisposition.inline(content.filename());
     if (served.attachment()) {
-      // Served from our origin, HTML, SVG or XML could run script with the user's session:
-      // never render it as a page (CSP sandbox, W3C CSP3 §6.3.2.1) and make navigation download.
+      // Only types that are shown as they are (ServedType.isInline) open in the browser: anything
+      // else served from our origin (HTML, SVG, XML, a multipart/x-mixed-replace stream, a type
+      // no list names yet) could run script with the user's session, so navigation downloads it.
       disposition = disposition.asAttachment();
     }
     // Everything else is sandboxed too: a PDF opened from our origin (the web app's) runs in an
@@ -120,6 +136,7 @@ public final class StorageResponder {
         copy(store, content, 0, length, out);
       }
     }
+    return true;
   }
 
   /**
@@ -158,8 +175,9 @@ public final class StorageResponder {
 
   /**
    * RFC 9110 §13.1.5: without If-Range the Range applies; with it, only when the validator is
-   * a strongly matching entity tag or exactly our Last-Modified date. Anything else (weak
-   * tag, other date, garbage) means "send the whole current representation".
+   * a strongly matching entity tag or exactly our Last-Modified date ({@code lastModified}, null
+   * where a date is not strong enough). Anything else (weak tag, other date, garbage) means "send
+   * the whole current representation".
    */
   private static boolean ifRangeHolds(HttpServletRequest req, EntityTag etag, Instant lastModified) {
     String ifRange = req.getHeader("If-Range");
@@ -170,7 +188,7 @@ public final class StorageResponder {
     if (v.startsWith("\"") || v.startsWith("W/")) {
       return EntityTag.tryParse(v).map(t -> t.strongMatch(etag)).orElse(false);
     }
-    return httpDate(v).map(lastModified::equals).orElse(false);
+    return lastModified != null && httpDate(v).map(lastModified::equals).orElse(false);
   }
 
   /** Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */

@@ -48,6 +48,9 @@ public final class StorageRoutes {
   }
 
   public void handle(Exchange ex, List<String> segments) throws IOException {
+    // A storage URL holds its signature: a page or PDF opened from it must not hand it on in a
+    // Referer, on any answer (errors keep the header too, see ErrorMapper).
+    ex.response().setHeader("Referrer-Policy", "no-referrer");
     boolean uploadPath = segments.size() == 2 && segments.get(0).equals(UploadUrlSigner.PATH_SEGMENT);
     if (uploadPath && ex.method().equals("PUT")) {
       upload(ex, segments.get(1));
@@ -81,18 +84,21 @@ public final class StorageRoutes {
     long version = Long.parseLong(v.versionId());
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
     if (v.thumbnail()) {
-      reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content -> thumbnail(ex, content, maxAge));
+      reads.sendSigned(v.binaryId(), version, v.shareLink(), new ExchangeFacts(ex),
+          content -> thumbnail(ex, content, maxAge));
       return;
     }
-    reads.sendSigned(v.binaryId(), version, new ExchangeFacts(ex), content ->
+    reads.sendSigned(v.binaryId(), version, v.shareLink(), new ExchangeFacts(ex), content ->
         responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge));
   }
 
   /**
    * The thumbnail, or 304 when {@code If-None-Match} names it: its entity tag is the content's
    * with the thumbnail's size, so it changes only with the content or the way thumbnails are made.
+   *
+   * @return false for the 304, which carries no content
    */
-  private void thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
+  private boolean thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
     String etag = "\"" + content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE + "\"";
     String ifNoneMatch = ex.header("If-None-Match");
     HttpServletResponse response = ex.response();
@@ -100,7 +106,7 @@ public final class StorageRoutes {
       response.setHeader("ETag", etag);
       response.setHeader("Cache-Control", "private, max-age=" + maxAge);
       response.setStatus(304);
-      return;
+      return false;
     }
     Thumbnails.Thumbnail t = thumbnails.make(content);
     response.setStatus(200);
@@ -113,6 +119,7 @@ public final class StorageRoutes {
     if (!ex.method().equals("HEAD")) {
       response.getOutputStream().write(t.bytes());
     }
+    return true;
   }
 
   /**

@@ -18,7 +18,7 @@ import software.amazon.awssdk.services.cloudfront.CloudFrontUtilities;
  * The {@code cloudfront} signing mode: canned-policy signed URLs for a CloudFront distribution
  * whose origin is the blob bucket, {@code https://{domain}/{keyPrefix}{blobKey}?...&Expires=
  * &Signature=&Key-Pair-Id=}. The URL carries {@code response-content-type} (and an attachment
- * {@code response-content-disposition} for downloads and for content that could run script, by
+ * {@code response-content-disposition} for downloads and for every type not served inline, by
  * {@link ServedType}: the same rules as our {@code /storage}), which the distribution's cache policy
  * must forward to S3 (and include in the cache key) for them to take effect.
  *

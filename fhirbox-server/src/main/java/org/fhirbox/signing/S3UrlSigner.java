@@ -26,9 +26,10 @@ import software.amazon.awssdk.services.s3.S3Utilities;
  * The {@code s3} signing mode: a SigV4 query-string presigned GET of the blob's object, so the
  * bytes go straight from the object store to the browser (Range, If-None-Match and HEAD are
  * answered there). The URL asks the store to answer with the Binary's {@code Content-Type}
- * ({@code response-content-type}) and, for downloads and for content that could run script
+ * ({@code response-content-type}) and, for downloads and for every type not served inline
  * ({@link ServedType}: the same rules as our {@code /storage}), an attachment
- * {@code Content-Disposition} ({@code response-content-disposition}).
+ * {@code Content-Disposition} ({@code response-content-disposition}), and {@code Cache-Control:
+ * private, max-age=...} ({@code response-cache-control}) as our {@code /storage} answers.
  *
  * <p>Stability: the signature is computed with a signing clock fixed at the start of the
  * current window (a tenth of the TTL, whole seconds), so {@code X-Amz-Date}, {@code
@@ -96,15 +97,22 @@ public final class S3UrlSigner implements ObjectUrlSigner {
   public String sign(String baseUrl, BinaryContent content, String downloadFilename) {
     long windowStart = window.start(clock.instant().getEpochSecond());
     return sign(content, downloadFilename, Instant.ofEpochSecond(windowStart),
-        Duration.ofSeconds(window.ttlSeconds() + window.windowSeconds()));
+        Duration.ofSeconds(window.ttlSeconds() + window.windowSeconds()), window.ttlSeconds());
   }
 
   @Override
   public String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime) {
-    return sign(content, downloadFilename, clock.instant(), lifetime);
+    return sign(content, downloadFilename, clock.instant(), lifetime, lifetime.toSeconds());
   }
 
-  private String sign(BinaryContent content, String downloadFilename, Instant signedAt, Duration lifetime) {
+  /**
+   * @param maxAgeSeconds the {@code max-age} the store's answer carries: at most what the URL has
+   *     left when it is handed out ({@code ttl} for a URL of {@link #sign}, which lives longer), so
+   *     a browser keeps the bytes privately about as long as it may ask for them, and a shared cache
+   *     never keeps them
+   */
+  private String sign(BinaryContent content, String downloadFilename, Instant signedAt, Duration lifetime,
+      long maxAgeSeconds) {
     SdkHttpRequest.Builder request = SdkHttpRequest.builder()
         .method(SdkHttpMethod.GET)
         .uri(objectUrl(content.blobKey()));
@@ -117,6 +125,8 @@ public final class S3UrlSigner implements ObjectUrlSigner {
       request.putRawQueryParameter("response-content-disposition",
           attachmentDisposition.apply(content.filename()));
     }
+    // What our /storage sends too; S3 otherwise sends no Cache-Control, and browsers guess.
+    request.putRawQueryParameter("response-cache-control", "private, max-age=" + maxAgeSeconds);
     Clock signingClock = Clock.fixed(signedAt, ZoneOffset.UTC);
     return signer.sign(r -> r
             .identity(credentials.resolveCredentials())

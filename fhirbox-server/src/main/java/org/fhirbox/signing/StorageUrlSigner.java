@@ -21,18 +21,21 @@ import org.fhirbox.core.FhirException;
 /**
  * Signs and verifies the server's own storage URLs:
  * {@code {base}/storage/{id}/{versionId}?Expires={unix seconds}&KeyId={kid}&Signature={sig}}
- * with an optional {@code &Download={filename}} that asks for an attachment download, and
+ * with an optional {@code &Download={filename}} that asks for an attachment download and, on a share
+ * link ({@link #signFor}), {@code &Share=1}; and
  * {@code {base}/storage/{id}/{versionId}/thumbnail?Expires=...&KeyId=...&Signature=...} for the
  * version's thumbnail.
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) over the canonical string
  * <pre>
- * fhirbox-storage-v1 LF GET LF path LF Expires LF KeyId LF download
+ * fhirbox-storage-v1 LF GET LF path LF Expires LF KeyId LF download [LF share]
  * </pre>
  * where {@code path} is {@code /storage/{id}/{versionId}}, or {@code /storage/{id}/{versionId}/thumbnail}
  * for the thumbnail (so a content URL's signature never opens the thumbnail path nor the reverse),
  * and {@code download} is {@code -} when absent and {@code =} followed by the percent-encoded
- * filename when present, so no value can contain the separator and absent differs from empty.
+ * filename when present, so no value can contain the separator and absent differs from empty;
+ * the last line, {@code share}, is there only for a share link, so {@code Share=1} can be neither
+ * added to nor removed from a URL.
  * HEAD verifies as GET. The host and any path prefix before {@code /storage/} are not covered,
  * so a URL survives reverse proxies; unknown query parameters are neither covered nor honoured.
  *
@@ -46,15 +49,19 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
 
   /**
    * What a valid signed URL grants: one Binary version until {@code expires}, its content or, when
-   * {@code thumbnail}, only its thumbnail.
+   * {@code thumbnail}, only its thumbnail. {@code shareLink}: the URL was made by {@link #signFor}
+   * (it says so, signed), or it has more than {@code 1.1 × ttl} left, which no URL of {@link #sign}
+   * has; such a URL serves its version only while the Binary still stands as it was signed.
    */
   public record Verified(String binaryId, String versionId, Instant expires, String downloadFilename,
-      boolean thumbnail) {}
+      boolean thumbnail, boolean shareLink) {}
 
   public static final String EXPIRES = "Expires";
   public static final String KEY_ID = "KeyId";
   public static final String SIGNATURE = "Signature";
   public static final String DOWNLOAD = "Download";
+  /** Marks a share link ({@link #signFor}); its only value is {@code 1}. */
+  public static final String SHARE = "Share";
   /** The last path segment of a thumbnail URL. */
   public static final String THUMBNAIL = "thumbnail";
 
@@ -96,8 +103,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    * @param downloadFilename a filename to offer as an attachment download, or null for inline
    */
   public String sign(String baseUrl, String binaryId, String versionId, String downloadFilename) {
-    long now = clock.millis();
-    return signUntil(baseUrl, binaryId, versionId, downloadFilename, false, stableExpiry());
+    return signUntil(baseUrl, binaryId, versionId, downloadFilename, false, false, stableExpiry());
   }
 
   /**
@@ -105,7 +111,8 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    * {@code https://fhir.example.org/storage/abc/2/thumbnail?Expires=...&KeyId=...&Signature=...}.
    */
   public String signThumbnail(String baseUrl, BinaryContent content) {
-    return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), null, true, stableExpiry());
+    return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), null, true, false,
+        stableExpiry());
   }
 
   private long stableExpiry() {
@@ -114,14 +121,14 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   }
 
   private String signUntil(String baseUrl, String binaryId, String versionId, String downloadFilename,
-      boolean thumbnail, long expires) {
+      boolean thumbnail, boolean share, long expires) {
     if (!ID.matcher(binaryId).matches() || !VERSION.matcher(versionId).matches()) {
       throw new IllegalArgumentException("not a Binary id and version: " + binaryId + "/" + versionId);
     }
     String download = downloadFilename == null || downloadFilename.isEmpty() ? null : downloadFilename;
     String kid = keys.currentKeyId();
     String path = path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : "");
-    String signature = signature(kid, canonical("GET", path, Long.toString(expires), kid, download));
+    String signature = signature(kid, canonical("GET", path, Long.toString(expires), kid, download, share));
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     StringBuilder url = new StringBuilder(base).append(path)
         .append('?').append(EXPIRES).append('=').append(expires)
@@ -129,6 +136,9 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
         .append('&').append(SIGNATURE).append('=').append(signature);
     if (download != null) {
       url.append('&').append(DOWNLOAD).append('=').append(encode(download));
+    }
+    if (share) {
+      url.append('&').append(SHARE).append("=1");
     }
     return url.toString();
   }
@@ -138,10 +148,14 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     return sign(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename);
   }
 
+  /**
+   * A share link: marked {@code Share=1}, so {@code /storage} serves it only while the Binary is not
+   * deleted and keeps the signed version's {@code securityContext} ({@link Verified#shareLink}).
+   */
   @Override
   public String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime) {
     return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename, false,
-        Math.floorDiv(clock.millis() + lifetime.toMillis() + 999, 1000));
+        true, Math.floorDiv(clock.millis() + lifetime.toMillis() + 999, 1000));
   }
 
   /**
@@ -184,10 +198,11 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
       throw FhirException.forbidden("storage URL signature does not match");
     }
     String download = queryParams.get(DOWNLOAD);
+    boolean share = "1".equals(queryParams.get(SHARE));
     String canonicalMethod =
         "HEAD".equalsIgnoreCase(method) ? "GET" : String.valueOf(method).toUpperCase(Locale.ROOT);
     byte[] expected = keys.hmac(kid, canonical(canonicalMethod,
-        path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : ""), expires, kid, download));
+        path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : ""), expires, kid, download, share));
     byte[] given = Base64.getUrlDecoder().decode(signature);
     if (!MessageDigest.isEqual(expected, given)) {
       throw FhirException.forbidden("storage URL signature does not match");
@@ -196,7 +211,9 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     if (!clock.instant().isBefore(expiry)) {
       throw FhirException.gone("storage URL expired at " + expiry + "; ask for a new URL");
     }
-    return new Verified(binaryId, versionId, expiry, download, thumbnail);
+    // sign() makes URLs that live at most ttl + window: one with more left was made by signFor()
+    boolean longLived = expiry.toEpochMilli() - clock.millis() > ttlMillis + windowMillis;
+    return new Verified(binaryId, versionId, expiry, download, thumbnail, share || longLived);
   }
 
   /**
@@ -273,9 +290,10 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(keys.hmac(kid, canonical));
   }
 
-  private static byte[] canonical(String method, String path, String expires, String kid, String download) {
+  private static byte[] canonical(String method, String path, String expires, String kid, String download,
+      boolean share) {
     String downloadLine = download == null ? "-" : "=" + encode(download);
-    return String.join("\n", SCHEME_VERSION, method, path, expires, kid, downloadLine)
+    return (String.join("\n", SCHEME_VERSION, method, path, expires, kid, downloadLine) + (share ? "\nshare" : ""))
         .getBytes(StandardCharsets.UTF_8);
   }
 

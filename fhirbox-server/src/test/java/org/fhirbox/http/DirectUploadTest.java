@@ -345,6 +345,62 @@ class DirectUploadTest {
     assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
   }
 
+  /**
+   * An ordinary signed URL (no share link) is a bearer credential for its version until it expires,
+   * at most 1.1 × FHIRBOX_SIGNED_URL_TTL after it was made: a delete of the Binary does not end it.
+   */
+  @Test
+  void anOrdinarySignedUrlOutlivesADeleteUntilItExpires() {
+    String id = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "kept".getBytes()));
+    String url = http.parse(http.get("fhir/R4/Binary/" + id + "/$presigned-url"), Parameters.class)
+        .getParameter("url").getValue().primitiveValue();
+    assertThat(url).doesNotContain("Share=");
+    long left = Long.parseLong(url.replaceFirst(".*[?&]Expires=(\\d+).*", "$1")) - CLOCK.instant().getEpochSecond();
+    assertThat(left).as("TTL 3600 s, rounded up to a tenth of it").isBetween(3600L, 3960L);
+    assertThat(http.delete("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+    CLOCK.advance(Duration.ofSeconds(left - 1));
+    HttpResponse<String> served = send(HttpRequest.newBuilder(URI.create(url)));
+    assertThat(served.statusCode()).isEqualTo(200);
+    assertThat(served.body()).isEqualTo("kept");
+    CLOCK.advance(Duration.ofSeconds(1));
+    HttpResponse<String> expired = send(HttpRequest.newBuilder(URI.create(url)));
+    assertThat(expired.statusCode()).isEqualTo(410);
+    assertThat(http.parse(expired, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("expired");
+  }
+
+  /**
+   * Under a clock that stands still, two versions share their one-second Last-Modified: on the
+   * unversioned URL an If-Range date must not validate a range of the newer one (RFC 9110 §13.1.5
+   * takes a date only as a strong validator), or a resumed download would splice the two; the
+   * entity tag tells them apart, and a version's own URL, whose bytes never change, takes the date.
+   */
+  @Test
+  void anIfRangeDateOnTheUnversionedUrlSendsTheWholeContent() {
+    String id = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "aaaaaaaa".getBytes()));
+    String path = "fhir/R4/Binary/" + id;
+    HttpResponse<byte[]> first = http.sendBytes(http.request(path).header("Accept", "*/*"));
+    String lastModified = first.headers().firstValue("Last-Modified").orElseThrow();
+    HttpResponse<String> put = http.send(http.request(path).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("bbbbbbbb")));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+    HttpResponse<byte[]> byDate = http.sendBytes(http.request(path).header("Accept", "*/*")
+        .header("Range", "bytes=4-").header("If-Range", lastModified));
+    assertThat(byDate.headers().firstValue("Last-Modified")).as("the same second").hasValue(lastModified);
+    assertThat(byDate.statusCode()).isEqualTo(200);
+    assertThat(new String(byDate.body(), StandardCharsets.UTF_8)).isEqualTo("bbbbbbbb");
+    HttpResponse<byte[]> byTag = http.sendBytes(http.request(path).header("Accept", "*/*")
+        .header("Range", "bytes=4-").header("If-Range", first.headers().firstValue("ETag").orElseThrow()));
+    assertThat(byTag.statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> current = http.sendBytes(http.request(path).header("Accept", "*/*")
+        .header("Range", "bytes=4-").header("If-Range", byDate.headers().firstValue("ETag").orElseThrow()));
+    assertThat(current.statusCode()).isEqualTo(206);
+    HttpResponse<byte[]> version = http.sendBytes(http.request(path + "/_history/2").header("Accept", "*/*")
+        .header("Range", "bytes=4-").header("If-Range", lastModified));
+    assertThat(version.statusCode()).as("a version's own URL").isEqualTo(206);
+    assertThat(new String(version.body(), StandardCharsets.UTF_8)).isEqualTo("bbbb");
+  }
+
   @Test
   void medplumsUploadUrlStoresTheNextVersionOfAnExistingBinaryOnce() throws Exception {
     // As Medplum's own test of the operation: a Binary without content, then its upload URL.

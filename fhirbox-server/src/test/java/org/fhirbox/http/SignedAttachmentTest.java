@@ -273,6 +273,12 @@ class SignedAttachmentTest {
     HttpResponse<String> download = http.send(http.request(dl.getParameter("url").getValue().primitiveValue()));
     assertThat(download.headers().firstValue("Content-Disposition").orElseThrow())
         .startsWith("attachment").contains("report.pdf");
+    // download=false is no download: a URL as without it, served inline under the file's own name
+    String notDownloaded = http.parse(http.get("fhir/R4/Binary/" + bid + "/$presigned-url?download=false"),
+        Parameters.class).getParameter("url").getValue().primitiveValue();
+    assertThat(notDownloaded).startsWith(signedPrefix(bid, 1)).doesNotContain("Download=");
+    assertThat(http.send(http.request(notDownloaded)).headers().firstValue("Content-Disposition").orElseThrow())
+        .startsWith("inline").contains("report.pdf").doesNotContain("false");
   }
 
   @Test

@@ -86,6 +86,8 @@ class StorageResponderTest {
     put("html", "<html><script>alert(1)</script></html>".getBytes(StandardCharsets.UTF_8),
         "text/html; charset=utf-8", null);
     put("text", "hello".getBytes(StandardCharsets.UTF_8), "text/plain", "hello.txt");
+    put("mixed", "--x\r\nContent-Type: text/html\r\n\r\n<script>alert(1)</script>\r\n".getBytes(StandardCharsets.UTF_8),
+        "multipart/x-mixed-replace; boundary=x", "feed");
     put("untyped", "x".getBytes(StandardCharsets.UTF_8), null, null);
     put("bad-type", "x".getBytes(StandardCharsets.UTF_8), "text/plain\r\nX-Evil: 1", null);
     put("gone", "lost".getBytes(StandardCharsets.UTF_8), "text/plain", null);
@@ -385,18 +387,29 @@ class StorageResponderTest {
   }
 
   @Test
-  void typesThatCanRunScriptAreRecognised() {
+  void onlyTypesThatAreShownAsTheyAreServeInline() {
     for (String t : List.of("text/html", "TEXT/HTML; charset=utf-8", "application/xhtml+xml",
-        "image/svg+xml", "application/xml", "text/xml", "application/atom+xml",
+        "image/svg+xml", "IMAGE/SVG+XML; charset=utf-8", "application/xml", "text/xml", "application/atom+xml",
         "application/javascript", "text/javascript", "application/ecmascript", "text/markdown",
-        "text/xsl", "application/x-shockwave-flash")) {
-      assertThat(ServedType.isActive(t)).as(t).isTrue();
+        "text/xsl", "application/x-shockwave-flash", "multipart/x-mixed-replace; boundary=x",
+        "application/octet-stream", "application/dicom", "application/fhir+json", "text/vtt", "font/woff2")) {
+      assertThat(ServedType.isInline(t)).as(t).isFalse();
+      assertThat(ServedType.of(t).attachment()).as(t).isTrue();
     }
-    for (String t : List.of("text/plain", "text/plain; charset=utf-8", "text/csv", "image/png",
-        "application/pdf", "application/octet-stream", "application/json", "video/mp4",
-        "application/dicom", "application/fhir+json")) {
-      assertThat(ServedType.isActive(t)).as(t).isFalse();
+    for (String t : List.of("text/plain", "text/plain; charset=utf-8", "text/csv", "image/png", "IMAGE/JPEG",
+        "image/webp", "application/pdf", "application/json", "video/mp4", "audio/mpeg")) {
+      assertThat(ServedType.isInline(t)).as(t).isTrue();
+      assertThat(ServedType.of(t).attachment()).as(t).isFalse();
     }
+  }
+
+  @Test
+  void aTypeNoListNamesIsDownloaded() throws Exception {
+    HttpResponse<byte[]> r = get("mixed");
+
+    assertThat(header(r, "Content-Type")).startsWith("multipart/x-mixed-replace");
+    assertThat(header(r, "Content-Disposition")).isEqualTo("attachment; filename=\"feed\"; filename*=UTF-8''feed");
+    assertThat(header(r, "Content-Security-Policy")).isEqualTo("sandbox");
   }
 
   @Test

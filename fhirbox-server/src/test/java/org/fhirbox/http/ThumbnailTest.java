@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestImages;
@@ -68,6 +69,8 @@ class ThumbnailTest {
     HttpResponse<byte[]> again = anonymous(url, etag);
     assertThat(again.statusCode()).isEqualTo(304);
     assertThat(again.body()).isEmpty();
+    assertThat(r.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
+    assertThat(again.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
   }
 
   @Test
@@ -84,6 +87,15 @@ class ThumbnailTest {
         .contains("signature does not match");
     assertThat(anonymous(thumbnail.replace("/1/thumbnail?", "/1?"), null).statusCode()).isEqualTo(403);
     assertThat(anonymous(thumbnail.replace("/thumbnail?", "/preview?"), null).statusCode()).isEqualTo(404);
+
+    // a storage URL holds its signature: no answer of the route hands it on in a Referer
+    String contentTag = anonymous(content, null).headers().firstValue("ETag").orElseThrow();
+    for (HttpResponse<byte[]> r : List.of(anonymous(content, null), anonymous(content, contentTag),
+        anonymous(thumbnail, null), contentAsThumbnail, anonymous(content.replace("Expires=", "Expires=1"), null),
+        anonymous(thumbnail.replace("/thumbnail?", "/preview?"), null))) {
+      assertThat(r.headers().firstValue("Referrer-Policy")).as(r.uri() + " " + r.statusCode()).hasValue("no-referrer");
+    }
+    assertThat(anonymous(content, contentTag).statusCode()).isEqualTo(304);
   }
 
   @Test

@@ -114,7 +114,9 @@ class CloudFrontUrlSignerTest {
 
     assertThat(page).contains("?response-content-type=text%2Fhtml&response-content-disposition="
         + "attachment%3B%20filename%3D%22page.html%22");
-    assertThat(list).endsWith("?response-content-type=application%2Foctet-stream");
+    // served as octets, which are no type shown inline: an attachment, without a name
+    assertThat(list).endsWith("?response-content-type=application%2Foctet-stream"
+        + "&response-content-disposition=attachment");
   }
 
   @Test

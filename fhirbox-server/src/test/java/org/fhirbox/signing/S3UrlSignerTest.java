@@ -99,6 +99,10 @@ class S3UrlSignerTest {
         t -> assertThat(t).startsWith("text/plain"));
     assertThat(url).startsWith(s3.endpoint() + "/" + store.settings().bucket() + "/blobs/"
         + content.blobKey().value() + "?");
+    // private, for at most what the URL has left when handed out: as our /storage answers
+    assertThat(resp.headers().firstValue("Cache-Control")).hasValue("private, max-age=" + TTL.toSeconds());
+    String share = signer(Clock.systemUTC()).signFor("", content, null, Duration.ofDays(2));
+    assertThat(get(share).headers().firstValue("Cache-Control")).hasValue("private, max-age=172800");
   }
 
   @Test

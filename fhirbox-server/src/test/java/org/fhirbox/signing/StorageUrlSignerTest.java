@@ -97,6 +97,46 @@ class StorageUrlSignerTest {
     assertThat(head).isEqualTo(get);
   }
 
+  /**
+   * A share link says so, signed; one without the mark is taken for a share link only when it has
+   * more than 1.1 × TTL left, which an ordinary URL never has.
+   */
+  @Test
+  void aShareLinkIsKnownByItsSignedMarkOrItsLifetime() {
+    StorageUrlSigner signer = signerAt(T0);
+    BinaryContent c = new BinaryContent("p", "abc", 3, new BlobKey("0".repeat(32)), 1, null, null, "text/plain",
+        null, null, T0);
+    Request shortShare = Request.of(signer.signFor(BASE, c, null, Duration.ofMinutes(1)));
+    assertThat(shortShare.params()).containsEntry("Share", "1");
+    assertThat(verify(signer, "GET", shortShare).shareLink()).isTrue();
+    assertThat(statusOf(() -> verify(signer, "GET", shortShare.with("Share", null)))).isEqualTo(403);
+    assertThat(verify(signer, "GET", Request.of(signer.sign(BASE, c, null))).shareLink()).isFalse();
+    assertThat(statusOf(() -> verify(signer, "GET", Request.of(signer.sign(BASE, c, null)).with("Share", "1"))))
+        .isEqualTo(403);
+    // the documented canonical string of a share link ends in a line "share"
+    assertThat(shortShare.params().get("Signature"))
+        .isEqualTo(hmacK2("/storage/abc/3", shortShare.params().get("Expires"), "\nshare"));
+    // the latest an ordinary URL can expire, and one second more (no mark: as made before it existed)
+    long latest = T0.getEpochSecond() + TTL.toSeconds() + TTL.toSeconds() / 10;
+    for (long expires : new long[] {latest, latest + 1}) {
+      Request unmarked = new Request("/storage/abc/3", Map.of("Expires", Long.toString(expires), "KeyId", "k2",
+          "Signature", hmacK2("/storage/abc/3", Long.toString(expires), "")));
+      assertThat(verify(signer, "GET", unmarked).shareLink()).as("expires %d", expires).isEqualTo(expires > latest);
+    }
+  }
+
+  /** The signature under key k2 of a GET of {@code path} without Download, and {@code more} lines. */
+  private static String hmacK2(String path, String expires, String more) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(Base64.getDecoder().decode(SigningKeysTest.key(2, 32)), "HmacSHA256"));
+      String canonical = String.join("\n", "fhirbox-storage-v1", "GET", path, expires, "k2", "-") + more;
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Test
   void otherMethodsDoNotVerify() {
     StorageUrlSigner signer = signerAt(T0);
