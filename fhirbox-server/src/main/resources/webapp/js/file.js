@@ -36,10 +36,7 @@ export async function filePage(main, id, params, current = () => true) {
   document.title = `${name} · fhirbox`;
   const audit = h('section', { 'aria-labelledby': 'audit-title' });
   fill(main,
-    h('p', {}, found.resource && found.resource.subject
-      ? h('a', { href: `#/patient/${encodeURIComponent(found.resource.subject.reference.split('/')[1])}` }, '← Patient')
-      : (found.resource && found.resource.resourceType === 'Patient'
-        ? h('a', { href: `#/patient/${encodeURIComponent(found.resource.id)}` }, '← Patient') : h('a', { href: '#/' }, '← Patients'))),
+    h('p', {}, back(found.resource)),
     h('h1', {}, name),
     h('dl', { class: 'details' },
       h('dt', {}, 'Type'), h('dd', {}, binary.contentType || 'unknown'),
@@ -54,6 +51,25 @@ export async function filePage(main, id, params, current = () => true) {
       h('ul', { class: 'stack', id: 'versions' }, shownVersions)),
     audit);
   if (auth.isAdmin()) await auditTrail(audit, id);
+}
+
+/**
+ * The id in a reference to a Patient of this server (`Patient/{id}`, maybe with a version), else
+ * null: a subject that is a Group or a Device, on another server, or only an identifier or a
+ * display has no patient page here.
+ */
+function patientId(reference) {
+  const m = /^Patient\/([A-Za-z0-9.-]{1,64})(?:\/_history\/[A-Za-z0-9.-]{1,64})?$/.exec(
+    typeof reference === 'string' ? reference : '');
+  return m ? m[1] : null;
+}
+
+/** Back to the patient the holder is (or is about), else to the patients. */
+function back(holder) {
+  const patient = !holder ? null
+    : holder.resourceType === 'Patient' ? holder.id : patientId(holder.subject && holder.subject.reference);
+  return patient ? h('a', { href: `#/patient/${encodeURIComponent(patient)}` }, '← Patient')
+    : h('a', { href: '#/' }, '← Patients');
 }
 
 async function version(id, v) {

@@ -92,7 +92,7 @@ function row(file, patient, uploaded) {
       cancel.disabled = true;
       state.textContent = 'Saving…';
       try {
-        const binary = /Binary\/([^/]+)/.exec(location || '')[1];
+        const binary = binaryOf(location);
         const created = await api.fhir(asKind.value, { method: 'POST', json: resource(asKind.value, binary, file,
           contentType, patient, type, category, description.value) });
         state.textContent = 'Uploaded';
@@ -132,6 +132,19 @@ function row(file, patient, uploaded) {
     li.remove();
   });
   return li;
+}
+
+/**
+ * The Binary id a finished upload's Content-Location names. A server (or a proxy) that leaves it
+ * out has stored the bytes but not said where: the person is told so in words.
+ */
+function binaryOf(location) {
+  const m = /Binary\/([A-Za-z0-9.-]{1,64})(?:[/?#]|$)/.exec(location || '');
+  if (!m) {
+    throw new Error('The upload finished, but the server did not say which file it became, so nothing was'
+      + ' added to the chart. Upload the file again.');
+  }
+  return m[1];
 }
 
 function resource(kind, binary, file, contentType, patient, type, category, description) {

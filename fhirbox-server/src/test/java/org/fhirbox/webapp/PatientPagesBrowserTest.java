@@ -275,6 +275,15 @@ class PatientPagesBrowserTest {
     assertThat(browser.findElement(By.cssSelector("li[data-version='1'] a[download]")).getAttribute("href"))
         .contains("/storage/" + binary + "/1?");
 
+    // a file held by a Media whose subject names no resource (a display only) has its page, which
+    // leads back to the patients
+    String unnamed = TestClient.createdId(admin.postJson("fhir/R4/Media", "{\"resourceType\":\"Media\","
+        + "\"status\":\"completed\",\"subject\":{\"display\":\"x\"},\"content\":{\"url\":\"Binary/" + binary
+        + "\",\"title\":\"unnamed.txt\"}}"));
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=Media/" + unnamed);
+    page.waitFor(By.xpath("//h1[text()='unnamed.txt']"));
+    assertThat(browser.findElement(By.linkText("← Patients")).getAttribute("href")).endsWith("/app/#/");
+
     // a patient with more files than one page of a search holds shows them all
     String many = app.patient("Manny", "Many", "MRN-101", "1981-01-01");
     StringBuilder entries = new StringBuilder();
