@@ -4,6 +4,7 @@ import * as api from './api.js';
 import * as auth from './auth.js';
 import { h, fill, field, size, date, hex, notice } from './dom.js';
 import { Upload } from './tus.js';
+import { signInAgainButton } from './upload.js';
 import { gather, binaryId, isSigned, keepSigned } from './attachments.js';
 
 const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604800, '7 days']];
@@ -137,7 +138,7 @@ function newVersion(id, binary, holder) {
         bar.max = total || 1;
       },
       onState: (text) => fill(message, h('p', { role: 'status' }, text)),
-      onError: (text) => fill(message, notice(text)),
+      onError: (text, status) => fill(message, notice(text), status === 401 ? signInAgainButton() : null),
       onDone: async () => {
         if (holder) await refill(holder, id, file.name, contentType).catch((e) => fill(message, notice(e.message)));
         window.dispatchEvent(new HashChangeEvent('hashchange'));

@@ -62,7 +62,8 @@ class Refused extends Error {
 
 /**
  * new Upload(file, { endpoint, metadata, token: async () => accessToken, refresh: async () => bool,
- *   chunkSize, onProgress(sent, total), onState(text), onDone(binaryLocation), onError(message) })
+ *   chunkSize, onProgress(sent, total), onState(text), onDone(binaryLocation), onError(message, status) })
+ * `status` is the server's refusal (401: the sign-in ended and refreshing it failed), else 0.
  */
 export class Upload {
   constructor(file, options) {
@@ -130,7 +131,7 @@ export class Upload {
     // a refusal of the upload itself forgets it; an ended sign-in (401) does not, so after
     // signing in again the same file goes on from where it stopped
     if (e instanceof Refused && e.status !== 401) sessionStorage.removeItem(this.key);
-    this.options.onError(e.message);
+    this.options.onError(e.message, e instanceof Refused ? e.status : 0);
   }
 
   /** The loop of one start(): it stops as soon as it is no longer the current one. */

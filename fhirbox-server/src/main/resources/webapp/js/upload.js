@@ -78,8 +78,8 @@ function row(file, patient, uploaded) {
     onState: (text) => {
       state.textContent = text;
     },
-    onError: (text) => {
-      fill(message, notice(text));
+    onError: (text, status) => {
+      fill(message, notice(text), status === 401 ? signInAgainButton() : null);
       state.textContent = 'Refused';
       li.dataset.state = 'refused';
       pause.disabled = true;
@@ -132,6 +132,14 @@ function row(file, patient, uploaded) {
     li.remove();
   });
   return li;
+}
+
+/**
+ * For an upload refused because the sign-in ended and could not be refreshed: signing in again
+ * returns to this page, and the same file picked again goes on from where it stopped.
+ */
+export function signInAgainButton() {
+  return h('button', { type: 'button', class: 'primary', onclick: () => auth.signInAgain() }, 'Sign in again');
 }
 
 /**
