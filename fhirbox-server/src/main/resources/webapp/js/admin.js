@@ -25,14 +25,24 @@ function showOnce(el, title, label, value) {
   input.select();
 }
 
-function act(el, label, run) {
-  return h('button', { type: 'button', onclick: async () => {
+/**
+ * A button that runs `run` once a press: it stays disabled while the request runs, since a second
+ * press would, say, rotate a secret again and leave the one shown dead. With `question`, the
+ * person confirms first (for what cannot be undone here, such as disabling).
+ */
+function act(el, label, run, question) {
+  const button = h('button', { type: 'button', onclick: async () => {
+    if (button.disabled || (question && !window.confirm(question))) return;
+    button.disabled = true;
     try {
       await run();
     } catch (e) {
       fill(el, notice(e.message));
+    } finally {
+      button.disabled = false;
     }
   } }, label);
+  return button;
 }
 
 function table(caption, headings, rows) {
@@ -42,17 +52,27 @@ function table(caption, headings, rows) {
     h('thead', {}, h('tr', {}, headings.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
 }
 
+/** A form whose submit button is disabled while its request runs: a double click creates one, not two. */
 function form(title, fields, submitLabel, submit) {
   const message = h('div');
+  const button = h('button', { type: 'submit', class: 'primary' }, submitLabel);
+  let busy = false;
   return h('form', { class: 'card', onsubmit: async (e) => {
     e.preventDefault();
+    // Enter in a field submits too, disabled button or not
+    if (busy) return;
+    busy = true;
+    button.disabled = true;
     fill(message);
     try {
       await submit();
     } catch (err) {
       fill(message, notice(err.message));
+    } finally {
+      busy = false;
+      button.disabled = false;
     }
-  } }, h('h2', {}, title), fields, h('button', { type: 'submit', class: 'primary' }, submitLabel), message);
+  } }, h('h2', {}, title), fields, button, message);
 }
 
 async function users(el, once) {
@@ -74,7 +94,7 @@ async function users(el, once) {
         await api.admin(`users/${encodeURIComponent(u.id)}/disable`, { method: 'POST' });
         fill(once, notice(`${u.email} is disabled.`, 'info'));
         await reload();
-      }),
+      }, `Disable ${u.email}? They can no longer sign in.`),
       act(once, `Reset password of ${u.email}`, async () => {
         const r = await api.admin(`users/${encodeURIComponent(u.id)}/reset-password`, { method: 'POST' });
         await reload();
@@ -110,7 +130,7 @@ async function clients(el, once) {
         await api.admin(`clients/${encodeURIComponent(c.clientId)}/disable`, { method: 'POST' });
         fill(once, notice(`Client ${c.clientId} is disabled.`, 'info'));
         await reload();
-      }),
+      }, `Disable client ${c.clientId}? It can no longer get tokens.`),
       c.public || c.disabled ? null : act(once, `Rotate secret of ${c.clientId}`, async () => {
         const r = await api.admin(`clients/${encodeURIComponent(c.clientId)}/rotate-secret`, { method: 'POST' });
         await reload();

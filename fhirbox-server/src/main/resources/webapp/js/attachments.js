@@ -75,20 +75,29 @@ function stale(url) {
 /**
  * Keeps a link or a player on a signed URL working while the page stays open past the URL's
  * lifetime (FHIRBOX_SIGNED_URL_TTL, an hour by default): a link followed at or near its URL's end
- * is signed afresh first; a player whose URL ended (a seek needs a new Range request) gets a
+ * is signed afresh first, once a click; a player whose URL ended (a seek needs a new Range request) gets a
  * fresh one and goes on from where it was. `sign` resolves to a new URL.
  */
 export function keepSigned(el, sign) {
   if (el.tagName === 'A') {
+    // true while the link is followed with the URL just signed: that one is followed whatever the
+    // clock says, since a clock ahead of the server's, or a lifetime shorter than MARGIN_MS, makes
+    // every new URL look stale too, and each signing costs a request and an AuditEvent
+    let signedNow = false;
     el.addEventListener('click', async (e) => {
-      if (!stale(el.href)) return;
+      if (signedNow || !stale(el.href)) return;
       e.preventDefault();
       try {
         el.href = await sign();
       } catch {
         return;
       }
-      el.click();
+      signedNow = true;
+      try {
+        el.click();
+      } finally {
+        signedNow = false;
+      }
     });
     return el;
   }

@@ -4,6 +4,7 @@ import * as api from './api.js';
 import * as auth from './auth.js';
 import { h, fill, field, size, date, hex, notice } from './dom.js';
 import { Upload } from './tus.js';
+import { signInAgainButton } from './upload.js';
 import { gather, binaryId, isSigned, keepSigned } from './attachments.js';
 
 const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604800, '7 days']];
@@ -36,10 +37,7 @@ export async function filePage(main, id, params, current = () => true) {
   document.title = `${name} · fhirbox`;
   const audit = h('section', { 'aria-labelledby': 'audit-title' });
   fill(main,
-    h('p', {}, found.resource && found.resource.subject
-      ? h('a', { href: `#/patient/${encodeURIComponent(found.resource.subject.reference.split('/')[1])}` }, '← Patient')
-      : (found.resource && found.resource.resourceType === 'Patient'
-        ? h('a', { href: `#/patient/${encodeURIComponent(found.resource.id)}` }, '← Patient') : h('a', { href: '#/' }, '← Patients'))),
+    h('p', {}, back(found.resource)),
     h('h1', {}, name),
     h('dl', { class: 'details' },
       h('dt', {}, 'Type'), h('dd', {}, binary.contentType || 'unknown'),
@@ -54,6 +52,25 @@ export async function filePage(main, id, params, current = () => true) {
       h('ul', { class: 'stack', id: 'versions' }, shownVersions)),
     audit);
   if (auth.isAdmin()) await auditTrail(audit, id);
+}
+
+/**
+ * The id in a reference to a Patient of this server (`Patient/{id}`, maybe with a version), else
+ * null: a subject that is a Group or a Device, on another server, or only an identifier or a
+ * display has no patient page here.
+ */
+function patientId(reference) {
+  const m = /^Patient\/([A-Za-z0-9.-]{1,64})(?:\/_history\/[A-Za-z0-9.-]{1,64})?$/.exec(
+    typeof reference === 'string' ? reference : '');
+  return m ? m[1] : null;
+}
+
+/** Back to the patient the holder is (or is about), else to the patients. */
+function back(holder) {
+  const patient = !holder ? null
+    : holder.resourceType === 'Patient' ? holder.id : patientId(holder.subject && holder.subject.reference);
+  return patient ? h('a', { href: `#/patient/${encodeURIComponent(patient)}` }, '← Patient')
+    : h('a', { href: '#/' }, '← Patients');
 }
 
 async function version(id, v) {
@@ -121,7 +138,7 @@ function newVersion(id, binary, holder) {
         bar.max = total || 1;
       },
       onState: (text) => fill(message, h('p', { role: 'status' }, text)),
-      onError: (text) => fill(message, notice(text)),
+      onError: (text, status) => fill(message, notice(text), status === 401 ? signInAgainButton() : null),
       onDone: async () => {
         if (holder) await refill(holder, id, file.name, contentType).catch((e) => fill(message, notice(e.message)));
         window.dispatchEvent(new HashChangeEvent('hashchange'));

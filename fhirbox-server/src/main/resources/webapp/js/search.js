@@ -43,25 +43,38 @@ function searchUrl(text) {
   return `Patient?${new URLSearchParams({ ...q, _count: PAGE, _sort: '-_lastUpdated' })}`;
 }
 
-async function run(results, url) {
+/**
+ * The number of the latest search: answers can arrive out of order (a slow search, then a quick
+ * page), and only the latest one's answer is shown.
+ */
+let latest = 0;
+
+/** Runs a search; `paging` moves focus to the count, since the pressed page button is gone. */
+async function run(results, url, paging = false) {
+  latest += 1;
+  const mine = latest;
   fill(results, h('p', {}, 'Searching…'));
   let bundle;
   try {
     bundle = await api.fhir(url);
   } catch (e) {
-    fill(results, notice(e.message));
+    if (mine === latest) fill(results, notice(e.message));
     return;
   }
+  if (mine !== latest) return;
   const patients = api.resources(bundle).filter((r) => r.resourceType === 'Patient');
   const next = api.link(bundle, 'next');
   const previous = api.link(bundle, 'previous') || api.link(bundle, 'prev');
-  fill(results,
-    typeof bundle.total === 'number' ? h('p', {}, `${bundle.total} patient${bundle.total === 1 ? '' : 's'}`) : null,
+  const count = h('p', { id: 'results-count', tabindex: -1 }, typeof bundle.total === 'number'
+    ? `${bundle.total} patient${bundle.total === 1 ? '' : 's'}`
+    : `${patients.length} patient${patients.length === 1 ? '' : 's'} on this page`);
+  fill(results, count,
     patients.length === 0 ? h('p', {}, 'No patient matches.') : h('ul', { class: 'list' }, patients.map((p) => h('li', {},
       h('a', { href: `#/patient/${encodeURIComponent(p.id)}` }, patientName(p)),
       h('span', { class: 'meta' }, [p.birthDate ? `born ${p.birthDate}` : null,
         ...(p.identifier || []).slice(0, 2).map((i) => i.value)].filter(Boolean).join(' · '))))),
     h('nav', { class: 'pager', 'aria-label': 'Result pages' },
-      previous ? h('button', { type: 'button', onclick: () => run(results, previous) }, 'Previous page') : null,
-      next ? h('button', { type: 'button', onclick: () => run(results, next) }, 'Next page') : null));
+      previous ? h('button', { type: 'button', onclick: () => run(results, previous, true) }, 'Previous page') : null,
+      next ? h('button', { type: 'button', onclick: () => run(results, next, true) }, 'Next page') : null));
+  if (paging) count.focus();
 }

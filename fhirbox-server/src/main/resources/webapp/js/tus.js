@@ -8,6 +8,8 @@ import { describe, offlineError } from './api.js';
 const VERSION = '1.0.0';
 const RETRY_DELAYS = [500, 1000, 2000, 3000, 5000, 5000, 10000];
 const MAX_RETRIES = 60;
+/** The longest a server's Retry-After is waited before asking again. */
+const MAX_RETRY_AFTER_MS = 30000;
 
 function metadata(values) {
   const enc = (s) => {
@@ -39,6 +41,17 @@ export function pauseAll() {
   [...runningUploads].forEach((u) => u.pause());
 }
 
+/**
+ * A Retry-After header (seconds, or an HTTP date) in ms, at most MAX_RETRY_AFTER_MS, so that a
+ * far date or a wrong clock never holds an upload long; null without one.
+ */
+function retryAfter(value) {
+  if (!value) return null;
+  const ms = /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  if (Number.isNaN(ms)) return null;
+  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+}
+
 /** A refusal the person has to act on; `status` is the server's. */
 class Refused extends Error {
   constructor(message, status) {
@@ -49,7 +62,8 @@ class Refused extends Error {
 
 /**
  * new Upload(file, { endpoint, metadata, token: async () => accessToken, refresh: async () => bool,
- *   chunkSize, onProgress(sent, total), onState(text), onDone(binaryLocation), onError(message) })
+ *   chunkSize, onProgress(sent, total), onState(text), onDone(binaryLocation), onError(message, status) })
+ * `status` is the server's refusal (401: the sign-in ended and refreshing it failed), else 0.
  */
 export class Upload {
   constructor(file, options) {
@@ -117,7 +131,7 @@ export class Upload {
     // a refusal of the upload itself forgets it; an ended sign-in (401) does not, so after
     // signing in again the same file goes on from where it stopped
     if (e instanceof Refused && e.status !== 401) sessionStorage.removeItem(this.key);
-    this.options.onError(e.message);
+    this.options.onError(e.message, e instanceof Refused ? e.status : 0);
   }
 
   /** The loop of one start(): it stops as soon as it is no longer the current one. */
@@ -147,7 +161,7 @@ export class Upload {
         if (e instanceof Refused) throw e;
         this.retries += 1;
         if (this.retries > MAX_RETRIES) throw e;
-        const wait = RETRY_DELAYS[Math.min(this.retries - 1, RETRY_DELAYS.length - 1)];
+        const wait = e.retryAfter ?? RETRY_DELAYS[Math.min(this.retries - 1, RETRY_DELAYS.length - 1)];
         this.options.onState(`${e.message} Retrying in ${Math.round(wait / 1000) || 1} s…`);
         await new Promise((r) => setTimeout(r, wait));
       }
@@ -201,7 +215,12 @@ export class Upload {
     this.options.onProgress(Math.min(sent, this.file.size), this.file.size);
   }
 
-  /** A refusal the person has to act on (4xx) ends the upload; anything else is retried. */
+  /**
+   * A refusal the person has to act on (4xx) ends the upload; anything else is retried. A 409 is
+   * retried too, as is any answer that says when to ask again (Retry-After): the server answers a
+   * HEAD so while another request commits the upload's Binary, and forgetting the upload then
+   * would end it refused although its Binary is about to exist.
+   */
   refusal(r) {
     let body = null;
     try {
@@ -209,9 +228,15 @@ export class Upload {
     } catch {
       body = null;
     }
-    const message = describe(r.status, body);
-    const retryable = r.status >= 500 || r.status === 0 || r.status === 423 || r.status === 429;
-    return retryable ? new Error(message) : new Refused(message, r.status);
+    // a HEAD's 409 has no body to give the server's words
+    const message = r.status === 409 && !body ? 'The server is still saving this file.' : describe(r.status, body);
+    const after = retryAfter(r.getResponseHeader('Retry-After'));
+    const retryable = r.status >= 500 || r.status === 0 || r.status === 409 || r.status === 423 || r.status === 429
+      || after !== null;
+    if (!retryable) return new Refused(message, r.status);
+    const e = new Error(message);
+    if (after !== null) e.retryAfter = after;
+    return e;
   }
 
   /** One request; one of a loop (`generation`) is not sent once that loop has ended. */

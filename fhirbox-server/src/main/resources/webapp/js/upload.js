@@ -78,8 +78,8 @@ function row(file, patient, uploaded) {
     onState: (text) => {
       state.textContent = text;
     },
-    onError: (text) => {
-      fill(message, notice(text));
+    onError: (text, status) => {
+      fill(message, notice(text), status === 401 ? signInAgainButton() : null);
       state.textContent = 'Refused';
       li.dataset.state = 'refused';
       pause.disabled = true;
@@ -92,7 +92,7 @@ function row(file, patient, uploaded) {
       cancel.disabled = true;
       state.textContent = 'Saving…';
       try {
-        const binary = /Binary\/([^/]+)/.exec(location || '')[1];
+        const binary = binaryOf(location);
         const created = await api.fhir(asKind.value, { method: 'POST', json: resource(asKind.value, binary, file,
           contentType, patient, type, category, description.value) });
         state.textContent = 'Uploaded';
@@ -132,6 +132,27 @@ function row(file, patient, uploaded) {
     li.remove();
   });
   return li;
+}
+
+/**
+ * For an upload refused because the sign-in ended and could not be refreshed: signing in again
+ * returns to this page, and the same file picked again goes on from where it stopped.
+ */
+export function signInAgainButton() {
+  return h('button', { type: 'button', class: 'primary', onclick: () => auth.signInAgain() }, 'Sign in again');
+}
+
+/**
+ * The Binary id a finished upload's Content-Location names. A server (or a proxy) that leaves it
+ * out has stored the bytes but not said where: the person is told so in words.
+ */
+function binaryOf(location) {
+  const m = /Binary\/([A-Za-z0-9.-]{1,64})(?:[/?#]|$)/.exec(location || '');
+  if (!m) {
+    throw new Error('The upload finished, but the server did not say which file it became, so nothing was'
+      + ' added to the chart. Upload the file again.');
+  }
+  return m[1];
 }
 
 function resource(kind, binary, file, contentType, patient, type, category, description) {

@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * also stall a connection there instead, so that the server waits in the middle of a request (for
  * a test to kill it then). A client that connects while the server is down is disconnected, as a
  * load balancer without a live backend does. And it can lose a request's answer: the server does the
- * work, the client sees its connection break before any answer.
+ * work, the client sees its connection break before any answer. Or it can answer a request
+ * itself, once, as a server busy with another request on the same resource does.
  */
 public final class CuttingProxy implements AutoCloseable {
   private final ServerSocket listener;
@@ -31,6 +32,9 @@ public final class CuttingProxy implements AutoCloseable {
   private final AtomicLong cuts = new AtomicLong();
   private final AtomicLong stalls = new AtomicLong();
   private volatile String loseAnswerTo;
+  private volatile String answerTo;
+  private volatile byte[] answer;
+  private final AtomicLong answered = new AtomicLong();
 
   /** A proxy that listens now; {@link #forwardTo} names the server (which may be told the proxy's URL first). */
   public CuttingProxy() throws IOException {
@@ -88,6 +92,22 @@ public final class CuttingProxy implements AutoCloseable {
     loseAnswerTo = requestStart;
   }
 
+  /**
+   * Answers the next request that starts with {@code requestStart} (e.g. {@code "HEAD /fhir/"}) with
+   * {@code response} (a whole HTTP/1.1 answer without a body, e.g. a 409 with {@code Retry-After})
+   * instead of passing it on; the connection goes on carrying later requests. Only for requests
+   * without a body.
+   */
+  public void answerOnce(String requestStart, String response) {
+    answer = response.getBytes(StandardCharsets.ISO_8859_1);
+    answerTo = requestStart;
+  }
+
+  /** How many requests the proxy answered itself. */
+  public long answered() {
+    return answered.get();
+  }
+
   /** How many times the proxy cut. */
   public long cuts() {
     return cuts.get();
@@ -131,6 +151,15 @@ public final class CuttingProxy implements AutoCloseable {
           if (stalled) {
             continue;
           }
+          String own = answerTo;
+          if (counted && own != null && startsWith(buf, n, own)) {
+            answerTo = null;
+            answered.incrementAndGet();
+            OutputStream back = from.getOutputStream();
+            back.write(answer);
+            back.flush();
+            continue;
+          }
           String marker = loseAnswerTo;
           if (counted && marker != null
               && new String(buf, 0, Math.min(n, marker.length()), StandardCharsets.ISO_8859_1)
@@ -170,6 +199,10 @@ public final class CuttingProxy implements AutoCloseable {
     }, "cutting-proxy-pump");
     t.setDaemon(true);
     t.start();
+  }
+
+  private static boolean startsWith(byte[] buf, int n, String start) {
+    return new String(buf, 0, Math.min(n, start.length()), StandardCharsets.ISO_8859_1).equals(start);
   }
 
   private void cut() {

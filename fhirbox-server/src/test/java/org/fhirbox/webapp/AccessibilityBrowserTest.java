@@ -106,6 +106,9 @@ class AccessibilityBrowserTest {
     page.tabTo("button", "Next page").sendKeys(Keys.ENTER);
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
         .size() == 1);
+    // the pressed button went with the page it was on: focus moves to the count, not to the body
+    assertThat(page.focused().get("tag")).as("focus after paging").isNotEqualTo("BODY");
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("results-count");
     WebElement search = page.tabTo("input", "Search patients");
     search.clear();
     search.sendKeys("Keys", Keys.ENTER);

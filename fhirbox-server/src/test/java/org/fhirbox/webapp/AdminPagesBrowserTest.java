@@ -13,8 +13,11 @@ import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -44,14 +47,20 @@ class AdminPagesBrowserTest {
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !page.onceValue().equals(setPassword));
     assertThat(page.onceValue()).startsWith(fhirbox.baseUrl() + "account/set-password?token=");
     page.button("Disable new.person@example.org").click();
+    confirm(browser, "Disable new.person@example.org?");
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> page.rowText("data-email", "new.person@example.org")
         .contains("disabled"));
 
     browser.findElement(By.linkText("Clients")).click();
     page.waitFor(By.xpath("//caption[text()='Clients']"));
     page.axe("the clients page");
-    page.button("Create client").click();
+    int clients = app.json("admin/clients").get("clients").size();
+    int rows = browser.findElements(By.cssSelector("tr[data-client]")).size();
+    // pressed twice in a row, the button creates one client: it is disabled while the first runs
+    new Actions(browser).doubleClick(page.button("Create client")).perform();
     String secret = page.onceValue();
+    assertThat(app.json("admin/clients").get("clients").size()).as("clients created").isEqualTo(clients + 1);
+    assertThat(browser.findElements(By.cssSelector("tr[data-client]"))).as("rows").hasSize(rows + 1);
     String clientId = browser.findElement(By.xpath("//div[@id='once']//h2")).getText()
         .replace("Secret for new client ", "");
     assertThat(secret).isNotBlank();
@@ -61,6 +70,7 @@ class AdminPagesBrowserTest {
     assertThat(token(fhirbox, clientId, secret)).isEqualTo(401);
     assertThat(token(fhirbox, clientId, page.onceValue())).isEqualTo(200);
     page.button("Disable " + clientId).click();
+    confirm(browser, "Disable client " + clientId + "?");
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> page.rowText("data-client", clientId)
         .contains("disabled"));
 
@@ -75,6 +85,13 @@ class AdminPagesBrowserTest {
     assertThat(after.get("attempts").asInt()).as("counted afresh").isLessThanOrEqualTo(1);
   }
 
+
+  /** Accepts the confirmation the page asks for, which starts with {@code question}. */
+  private static void confirm(ChromeDriver browser, String question) {
+    Alert alert = new WebDriverWait(browser, Duration.ofSeconds(10)).until(ExpectedConditions.alertIsPresent());
+    assertThat(alert.getText()).startsWith(question);
+    alert.accept();
+  }
 
   /** The status of a client-credentials token request with this secret. */
   private static int token(TestServer fhirbox, String clientId, String secret) throws Exception {

@@ -173,6 +173,37 @@ class PatientPagesBrowserTest {
     assertThat(Long.parseLong(followed.get(1).replaceAll(".*[?&]Expires=(\\d+).*", "$1")) * 1000)
         .isGreaterThan(System.currentTimeMillis());
 
+    // A clock two hours ahead of the server's makes every signed URL look stale, the new one too: a
+    // click signs afresh once and follows that URL. The page's own requests to the server, one after
+    // another, give a loop of signings the time to show.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> ahead = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const tile = document.querySelector('#files a.tile, #files a.thumb-link');
+        const send = window.fetch;
+        let signings = 0;
+        window.fetch = (url, ...rest) => {
+          if (String(url).includes('/$presigned-url') && !String(url).includes('thumbnail')) signings += 1;
+          return send.call(window, url, ...rest);
+        };
+        const now = Date.now;
+        Date.now = () => now.call(Date) + 2 * 3600 * 1000;
+        const seen = [];
+        document.addEventListener('click', (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); });
+        tile.click();
+        const started = now.call(Date);
+        const settle = async () => {
+          for (let i = 0; i < 3; i++) await send.call(window, location.href, { cache: 'no-store' });
+          Date.now = now;
+          window.fetch = send;
+          done({ clicks: seen.length, signings });
+        };
+        const poll = () => (seen.length >= 2 || now.call(Date) - started > 10000 ? settle() : setTimeout(poll, 100));
+        poll();
+        """);
+    assertThat(ahead).as("a tile clicked with the clock two hours ahead")
+        .containsEntry("clicks", 2L).containsEntry("signings", 1L);
+
     String details = fhirbox.client().get("fhir/R4/Media?subject=Patient/" + patient).body();
     assertThat(details).contains("\"hash\"").contains("\"size\"");
     assertThat(browser.findElement(By.id("files")).getText()).contains("SHA-1").contains("video/webm");
@@ -243,6 +274,15 @@ class PatientPagesBrowserTest {
         .contains("\"title\":\"note-2.md\"");
     assertThat(browser.findElement(By.cssSelector("li[data-version='1'] a[download]")).getAttribute("href"))
         .contains("/storage/" + binary + "/1?");
+
+    // a file held by a Media whose subject names no resource (a display only) has its page, which
+    // leads back to the patients
+    String unnamed = TestClient.createdId(admin.postJson("fhir/R4/Media", "{\"resourceType\":\"Media\","
+        + "\"status\":\"completed\",\"subject\":{\"display\":\"x\"},\"content\":{\"url\":\"Binary/" + binary
+        + "\",\"title\":\"unnamed.txt\"}}"));
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=Media/" + unnamed);
+    page.waitFor(By.xpath("//h1[text()='unnamed.txt']"));
+    assertThat(browser.findElement(By.linkText("← Patients")).getAttribute("href")).endsWith("/app/#/");
 
     // a patient with more files than one page of a search holds shows them all
     String many = app.patient("Manny", "Many", "MRN-101", "1981-01-01");

@@ -60,7 +60,8 @@ class SignInAndErrorsBrowserTest {
     AppPage.buttonIn(row, "Resume").click();
     new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> "refused".equals(row.getAttribute("data-state")));
     assertThat(tusKeys(browser)).as("uploads remembered").hasSize(1);
-    browser.navigate().refresh();
+    // the refusal offers to sign in again, which returns to this page
+    AppPage.buttonIn(row, "Sign in again").click();
     page.waitFor(By.id("email"));
     page.fillSignInForm();
     page.waitFor(By.xpath("//h1[text()='Eve Expiry']"));

@@ -20,13 +20,18 @@ import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * Uploads in the web app, in headless Chromium: a large upload that goes on after the server
- * restarts, files dropped or picked, and an upload paused, resumed and cancelled.
+ * Uploads in the web app, in headless Chromium, through a proxy in front of the server: a large
+ * upload that goes on after the server restarts, files dropped or picked, and an upload paused,
+ * resumed (while the server is committing its Binary) and cancelled.
  */
 @SlowTest
 class UploadsBrowserTest {
+  /** What the server answers a HEAD while another request commits the upload's Binary. */
+  private static final String COMMITTING = "HTTP/1.1 409 Conflict\r\nTus-Resumable: 1.0.0\r\nRetry-After: 1\r\n"
+      + "Content-Length: 0\r\n\r\n";
+
   @RegisterExtension
-  static final WebApp app = new WebApp();
+  static final WebApp app = WebApp.behindProxy();
 
   @Test
   void aLargeUploadResumesAfterTheServerRestarts(AppPage page, ChromeDriver browser) throws Exception {
@@ -92,8 +97,14 @@ class UploadsBrowserTest {
     long atPause = AppPage.sent(row);
     Thread.sleep(1500); // a paused upload sends nothing more, however long it waits
     assertThat(AppPage.sent(row)).as("sent while paused").isEqualTo(atPause).isLessThan(content.length);
+    // resumed while the server commits the upload's Binary (given here by the proxy, since the
+    // server's own completion of so small a file is too quick to meet): the HEAD's 409 with
+    // Retry-After is asked again after the wait, and the upload becomes a DocumentReference
+    // instead of ending refused and forgotten
+    app.proxy().answerOnce("HEAD /fhir/R4/Binary/$upload/", COMMITTING);
     AppPage.buttonIn(row, "Resume").click();
     page.awaitUploaded("paused.bin");
+    assertThat(app.proxy().answered()).as("HEADs answered 409").isEqualTo(1);
     HttpResponse<byte[]> stored = fhirbox.client().sendBytes(fhirbox.client().request("fhir/R4/Binary/"
         + row.getAttribute("data-binary")).header("Accept", "*/*").GET());
     TestBytes.assertBlobEtag(stored.headers());
@@ -135,5 +146,4 @@ class UploadsBrowserTest {
     assertThat(app.json("fhir/R4/Binary/" + binary).path("securityContext").path("reference").asText())
         .isEqualTo("Patient/" + second);
   }
-
 }

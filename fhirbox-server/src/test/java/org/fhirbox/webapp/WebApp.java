@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import org.fhirbox.auth.PasswordLinks;
 import org.fhirbox.auth.User;
 import org.fhirbox.testing.BrowserFixture;
+import org.fhirbox.testing.CuttingProxy;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestImages;
@@ -55,6 +56,8 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
 
   private final BrowserFixture chromium;
   private final Map<String, String> settings;
+  private final boolean proxied;
+  private CuttingProxy proxy;
   private Path data;
   private Path files;
   private int port;
@@ -66,12 +69,27 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
 
   /** With {@code settings} added to each server's and {@code options} to the browser's. */
   WebApp(Map<String, String> settings, Consumer<ChromeOptions> options) {
+    this(settings, options, false);
+  }
+
+  private WebApp(Map<String, String> settings, Consumer<ChromeOptions> options, boolean proxied) {
     this.settings = Map.copyOf(settings);
+    this.proxied = proxied;
     this.chromium = BrowserFixture.chromium(o -> {
       BrowserFixture.autoplayAndLogs(o);
       o.addArguments("--window-size=1280,900");
       options.accept(o);
     });
+  }
+
+  /**
+   * A fixture whose servers are reached, by the browser and the admin client alike, through a
+   * {@link CuttingProxy} of each test's own (their base URL: a new origin a test, so that nothing
+   * the tab kept of the last test's sign-in is found), which a test may tell to answer a request
+   * itself.
+   */
+  static WebApp behindProxy() {
+    return new WebApp(Map.of(), o -> { }, true);
   }
 
   @Override
@@ -91,6 +109,7 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
+    proxy = proxied ? new CuttingProxy() : null;
     start();
     User user = fhirbox.server().signIn().users().create("default", EMAIL, "Casey Clinician",
         "Practitioner/casey", "user/*.cruds", true).orElseThrow();
@@ -104,6 +123,9 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
   public void afterEach(ExtensionContext context) throws Exception {
     try {
       stop();
+      if (proxy != null) {
+        proxy.close();
+      }
     } finally {
       TestServer.deleteTree(data);
       TestServer.deleteTree(files);
@@ -129,6 +151,9 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
         "FHIRBOX_DATA_DIR", data.toString(), "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", "http://127.0.0.1:" + port
         + "/nowhere/", "FHIRBOX_INGEST_POLL_MILLIS", "50"));
     s.putAll(settings);
+    if (proxy != null) {
+      s.put("FHIRBOX_BASE_URL", proxy.forwardTo(port).baseUrl());
+    }
     fhirbox = TestServer.start(s);
   }
 
@@ -138,6 +163,11 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
       fhirbox.close();
       fhirbox = null;
     }
+  }
+
+  /** The proxy in front of the server ({@link #behindProxy}). */
+  CuttingProxy proxy() {
+    return proxy;
   }
 
   /** The class's browser. */
