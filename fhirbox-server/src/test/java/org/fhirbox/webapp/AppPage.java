@@ -89,9 +89,17 @@ final class AppPage {
 
   /** Waits up to 20 s for an upload to finish; on a timeout, fails with the console and the network log. */
   void awaitUploaded(String name) {
+    awaitUploaded(name, Duration.ofSeconds(20));
+  }
+
+  /**
+   * Waits up to {@code limit} for an upload to finish, e.g. longer for one that may sit out a
+   * retry delay of up to 10 s before it goes on.
+   */
+  void awaitUploaded(String name, Duration limit) {
     WebElement row = upload(name);
     try {
-      new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> {
+      new WebDriverWait(browser, limit).until(d -> {
         String state = row.getAttribute("data-state");
         if ("refused".equals(state)) {
           throw new AssertionError(name + " was refused: " + row.getText());

@@ -59,7 +59,8 @@ class UploadsBrowserTest {
     browser.deleteNetworkConditions();
     TestServer fhirbox = app.fhirbox();
 
-    page.awaitUploaded("big.bin");
+    // the client may be sitting out its longest retry delay (10 s) as the server comes back
+    page.awaitUploaded("big.bin", Duration.ofSeconds(60));
     String binary = row.getAttribute("data-binary");
     HttpResponse<byte[]> stored = fhirbox.client().sendBytes(fhirbox.client().request("fhir/R4/Binary/" + binary)
         .header("Accept", "*/*").GET());
