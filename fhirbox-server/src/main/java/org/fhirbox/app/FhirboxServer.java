@@ -319,14 +319,19 @@ public final class FhirboxServer implements AutoCloseable {
 
   /**
    * The keys of signed URLs: FHIRBOX_SIGNING_KEYS, else one kept where every node finds it: in the
-   * data folder of the one process an embedded H2 database has, in the database otherwise.
+   * data folder of the one process an embedded H2 database has, in the database otherwise. A key
+   * file left in the data folder by an earlier start on that database (before the key moved into
+   * it) still verifies the URLs it signed.
    */
   private static SigningKeys signingKeys(FhirboxConfig config, Database database, Clock clock) throws IOException {
     if (config.optional("FHIRBOX_SIGNING_KEYS").isPresent()) {
       return SigningKeys.parse(config.get("FHIRBOX_SIGNING_KEYS"));
     }
-    return isEmbeddedH2(config.databaseUrl()) ? SigningKeys.loadOrCreate(config.dataDir())
-        : new SigningKeyStore(database, clock).loadOrCreateUrlKeys();
+    if (isEmbeddedH2(config.databaseUrl())) {
+      return SigningKeys.loadOrCreate(config.dataDir());
+    }
+    SigningKeys shared = new SigningKeyStore(database, clock).loadOrCreateUrlKeys();
+    return SigningKeys.readIfPresent(config.dataDir()).map(shared::alsoVerifying).orElse(shared);
   }
 
   private static BinaryPolicy binaryPolicy(FhirboxConfig config) {

@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import javax.crypto.Mac;
@@ -159,6 +160,26 @@ public final class SigningKeys {
     } finally {
       Files.deleteIfExists(temp);
     }
+  }
+
+  /** The keys of {@code dataDir/signing-keys} if that file exists (it is never created here). */
+  public static Optional<SigningKeys> readIfPresent(Path dataDir) throws IOException {
+    Path file = dataDir.resolve(FILE_NAME);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    warnIfOthersMayRead(file);
+    return Optional.of(read(file));
+  }
+
+  /**
+   * These keys, this one's current key still signing, and besides them {@code older}'s keys for
+   * verifying only: URLs signed with a key that has since been replaced stay valid until they expire.
+   */
+  public SigningKeys alsoVerifying(SigningKeys older) {
+    Map<String, SecretKeySpec> all = new LinkedHashMap<>(keys);
+    older.keys.forEach(all::putIfAbsent);
+    return new SigningKeys(all);
   }
 
   /** Warns when POSIX permissions (where the file system has them) let the group or others read {@code file}. */
