@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InterruptedIOException;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.HashMap;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,15 +17,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.signing.SigningKeys;
+import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
+import org.fhirbox.storage.StallingStream;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.TwoNodes;
@@ -115,6 +120,36 @@ class MultiNodeTest {
   }
 
   @Test
+  void aKeyFileLeftInTheDataFolderStillVerifiesTheUrlsItSigned() throws Exception {
+    HttpResponse<String> created = a.client().postBytes("fhir/R4/Binary", "text/plain",
+        "signed with the file".getBytes(StandardCharsets.UTF_8));
+    String id = a.client().parse(created, Binary.class).getIdElement().getIdPart();
+    // what a node on this database signed with before the key moved into the database
+    Path data = Files.createTempDirectory("fhirbox-keyfile");
+    try {
+      Files.writeString(data.resolve(SigningKeys.FILE_NAME),
+          "kfile:" + Base64.getEncoder().encodeToString(TestBytes.random(32, 7)) + "\n");
+      SigningKeys written = SigningKeys.readIfPresent(data).orElseThrow();
+      Map<String, String> settings = new HashMap<>(shared);
+      settings.put("FHIRBOX_DATA_DIR", data.toString());
+      try (TestServer c = TestServer.start(settings, clock)) {
+        String old = new StorageUrlSigner(written, Duration.ofHours(1), clock).sign(c.baseUrl(), id, "1", null);
+        assertThat(c.client().send(c.client().request(old)).body()).isEqualTo("signed with the file");
+
+        // new URLs are signed with the database's key, which every node honours
+        String fresh = signedUrl(c.client().get("fhir/R4/Binary/" + id).body());
+        assertThat(fresh).doesNotContain("KeyId=" + written.currentKeyId());
+        assertThat(b.client().send(b.client().request(fresh.replace(c.baseUrl(), b.baseUrl()))).statusCode())
+            .isEqualTo(200);
+      }
+    } finally {
+      try (var files = Files.walk(data)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  @Test
   void concurrentUpdatesAcrossNodesEachGetTheirOwnVersion() throws Exception {
     Patient p = a.client().parse(a.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"),
         Patient.class);
@@ -164,39 +199,8 @@ class MultiNodeTest {
   @Test
   void aSlowUploadOnOneNodeOutlivesTheSweepOfTheOther() throws Exception {
     int size = 7 << 20;
-    CountDownLatch stalled = new CountDownLatch(1);
-    CountDownLatch resume = new CountDownLatch(1);
     // 6 MiB, then nothing until resumed: node A has sent part 1 (5 MiB) and waits for part 2
-    InputStream body = new InputStream() {
-      private int sent;
-
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] buf, int off, int len) throws IOException {
-        if (sent == 6 << 20) {
-          stalled.countDown();
-          try {
-            if (!resume.await(60, TimeUnit.SECONDS)) {
-              throw new IOException("never resumed");
-            }
-          } catch (InterruptedException e) {
-            throw new InterruptedIOException();
-          }
-        }
-        int n = Math.min(len, (sent < 6 << 20 ? 6 << 20 : size) - sent);
-        if (n <= 0) {
-          return -1;
-        }
-        java.util.Arrays.fill(buf, off, off + n, (byte) 'x');
-        sent += n;
-        return n;
-      }
-    };
+    StallingStream body = new StallingStream(new ByteArrayInputStream(new byte[size]), 6 << 20);
     // the clock stands still between tests: bring it to the time S3 dates parts by
     clock.advance(Duration.between(clock.instant(), Instant.now()));
     ExecutorService client = Executors.newSingleThreadExecutor();
@@ -205,7 +209,7 @@ class MultiNodeTest {
       Future<HttpResponse<String>> upload = client.submit(() -> a.client().send(a.client().request("fhir/R4/Binary")
           .header("Content-Type", "application/octet-stream")
           .POST(HttpRequest.BodyPublishers.ofInputStream(() -> body))));
-      assertThat(stalled.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(body.stalled.await(30, TimeUnit.SECONDS)).isTrue();
       Poll.until("part 1 stored", () -> s3.listMultipartUploads(r -> r.bucket(nodes.bucket())).uploads().stream()
           .mapToInt(u -> s3.listParts(r -> r.bucket(nodes.bucket()).key(u.key()).uploadId(u.uploadId())).parts()
               .size()).sum(), parts -> parts == 1);
@@ -215,10 +219,10 @@ class MultiNodeTest {
       b.server().sweeper().sweep();
       assertThat(s3.listMultipartUploads(r -> r.bucket(nodes.bucket())).uploads()).hasSize(1);
 
-      resume.countDown();
+      body.resume.countDown();
       assertThat(upload.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
     } finally {
-      resume.countDown();
+      body.resume.countDown();
       client.shutdownNow();
     }
   }

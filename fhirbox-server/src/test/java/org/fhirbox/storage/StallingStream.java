@@ -8,13 +8,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /** {@code in}, which stops after {@code stallAt} bytes until {@link #resume} opens. */
-final class StallingStream extends FilterInputStream {
-  final CountDownLatch stalled;
-  final CountDownLatch resume;
+public final class StallingStream extends FilterInputStream {
+  public final CountDownLatch stalled;
+  public final CountDownLatch resume;
   private final long stallAt;
   private long position;
 
-  StallingStream(InputStream in, long stallAt) {
+  public StallingStream(InputStream in, long stallAt) {
     this(in, stallAt, new CountDownLatch(1), new CountDownLatch(1));
   }
 
