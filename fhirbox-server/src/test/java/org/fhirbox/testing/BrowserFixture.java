@@ -3,6 +3,11 @@ package org.fhirbox.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +45,19 @@ public final class BrowserFixture implements BeforeAllCallback, AfterAllCallback
     Map<String, byte[]> files() throws Exception;
   }
 
+  /**
+   * Held by a browser test class from start to end: the slow tier runs its classes in two JVMs,
+   * and two Chromiums at once, with their servers, would starve each other on two cores (pages
+   * whose timing a test meets, such as an upload still running when Pause is pressed).
+   */
+  private static final Path ONE_AT_A_TIME = Path.of("target", "browser-classes.lock");
+
   private final Consumer<ChromeOptions> options;
   private final Pages pages;
   private Chromium chromium;
   private PageServer pageServer;
+  private FileChannel lockFile;
+  private FileLock lock;
 
   private BrowserFixture(Consumer<ChromeOptions> options, Pages pages) {
     this.options = options;
@@ -83,6 +97,9 @@ public final class BrowserFixture implements BeforeAllCallback, AfterAllCallback
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
+    Files.createDirectories(ONE_AT_A_TIME.toAbsolutePath().getParent());
+    lockFile = FileChannel.open(ONE_AT_A_TIME, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    lock = lockFile.lock(); // waits while the other JVM's browser class runs
     chromium = Chromium.start(options);
     if (pages != null) {
       pageServer = PageServer.start(pages.files());
@@ -96,8 +113,14 @@ public final class BrowserFixture implements BeforeAllCallback, AfterAllCallback
         chromium.close();
       }
     } finally {
-      if (pageServer != null) {
-        pageServer.close();
+      try {
+        if (pageServer != null) {
+          pageServer.close();
+        }
+      } finally {
+        if (lockFile != null) {
+          lockFile.close(); // releases the lock
+        }
       }
     }
   }

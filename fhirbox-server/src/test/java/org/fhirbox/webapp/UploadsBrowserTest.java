@@ -122,7 +122,9 @@ class UploadsBrowserTest {
 
     // the same file paused on one patient's page is a new upload on another's, in that patient's context
     String second = app.patient("Bea", "Second", "MRN-7", "1987-07-07");
-    Path shared = app.write("shared.bin", Arrays.copyOf(content, 1024 * 1024));
+    // 16 pieces of 256 KiB at 200 ms each: still running when Pause is pressed and when the second
+    // row starts, however loaded the machine (at 1 MiB it could finish before the next click)
+    Path shared = app.write("shared.bin", Arrays.copyOf(content, 4 * 1024 * 1024));
     page.labelled("Upload files").sendKeys(shared.toString());
     WebElement first = page.upload("shared.bin");
     AppPage.buttonIn(first, "Start upload").click();
