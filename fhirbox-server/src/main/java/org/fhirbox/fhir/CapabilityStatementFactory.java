@@ -49,6 +49,10 @@ public final class CapabilityStatementFactory {
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
     rest.addInteraction().setCode(SystemRestfulInteraction.HISTORYSYSTEM)
         .setDocumentation("_count, _offset and _since; _at is not supported (400)");
+    rest.addOperation().setName("versions")
+        .setDefinition("http://hl7.org/fhir/OperationDefinition/CapabilityStatement-versions")
+        .setDocumentation("GET $versions: version 4.0, default 4.0. A Content-Type whose fhirVersion is another"
+            + " is 415, an Accept that asks only for another 406");
     // the result parameters of every read, vread, search and history (R4 search.html#summary, #elements)
     rest.addSearchParam().setName("_summary").setType(SearchParamType.TOKEN)
         .setDocumentation("true, text, data, count (search) or false; subsetted resources carry the SUBSETTED tag");

@@ -19,6 +19,44 @@ public enum FhirFormat {
   }
 
   /**
+   * The FHIR version this server speaks, as the {@code fhirVersion} media-type parameter names it
+   * (major.minor; R4 http.html#version-parameter).
+   */
+  public static final String VERSION = "4.0";
+
+  /** The {@code fhirVersion} parameter of a media type or Accept element, if it has one. */
+  public static Optional<String> fhirVersion(String mediaType) {
+    if (mediaType == null) {
+      return Optional.empty();
+    }
+    String[] params = mediaType.split(";");
+    for (int i = 1; i < params.length; i++) {
+      String p = params[i].trim();
+      int eq = p.indexOf('=');
+      if (eq > 0 && p.substring(0, eq).trim().equalsIgnoreCase("fhirVersion")) {
+        return Optional.of(p.substring(eq + 1).trim().replace("\"", ""));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether {@code version} names FHIR R4: {@code 4.0}, or with its patch number ({@code 4.0.1}). */
+  public static boolean speaks(String version) {
+    return version.equals(VERSION) || version.startsWith(VERSION + ".");
+  }
+
+  /** The first {@code fhirVersion} an Accept header asks for that this server does not speak, if any. */
+  public static Optional<String> unspokenVersionIn(String accept) {
+    for (String part : accept == null ? new String[0] : accept.split(",")) {
+      Optional<String> v = fhirVersion(part).filter(x -> !speaks(x));
+      if (v.isPresent() && of(part).isPresent()) {
+        return v;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
    * The FHIR format a media type or {@code _format} value names, if any
    * (FHIR R4 http.html#mime-type: json, xml, application/json, text/xml, ...).
    */
@@ -47,7 +85,7 @@ public enum FhirFormat {
 
   /**
    * The format to answer an Accept header with: none or an empty one is JSON; else the FHIR type it
-   * prefers ({@link #fromAccept}); else JSON for a {@code *}{@code /*} or {@code application/*}
+   * prefers ({@link #fromAccept}; one whose {@code fhirVersion} is not R4's does not count); else JSON for a {@code *}{@code /*} or {@code application/*}
    * range, XML for {@code text/*} (which {@code text/xml} satisfies); else empty: the client
    * accepts nothing a FHIR answer can be (R4 http.html#mime-type, RFC 9110 §12.5.1), a 406.
    */
@@ -91,7 +129,8 @@ public enum FhirFormat {
     double bestQ = 0;
     double otherQ = 0;
     for (String part : accept == null ? new String[0] : accept.split(",")) {
-      Optional<FhirFormat> f = of(part);
+      // a FHIR type of another version is one this server cannot answer with, whatever its q
+      Optional<FhirFormat> f = of(part).filter(x -> fhirVersion(part).map(FhirFormat::speaks).orElse(true));
       double q = quality(part);
       if (f.isPresent() && q > bestQ) {
         best = f.get();

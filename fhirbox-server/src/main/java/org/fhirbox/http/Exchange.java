@@ -91,8 +91,11 @@ public final class Exchange {
           FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
     }
     String accept = header("Accept");
-    return FhirFormat.answering(accept).orElseThrow(() -> FhirException.notAcceptable("Accept '"
-        + QueryLimits.shorten(accept) + "' names no FHIR format; use application/fhir+json or application/fhir+xml"));
+    return FhirFormat.answering(accept).orElseThrow(() -> FhirFormat.unspokenVersionIn(accept)
+        .map(v -> FhirException.notAcceptable("Accept asks for FHIR version " + QueryLimits.shorten(v)
+            + "; this server speaks FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")"))
+        .orElseGet(() -> FhirException.notAcceptable("Accept '" + QueryLimits.shorten(accept)
+            + "' names no FHIR format; use application/fhir+json or application/fhir+xml")));
   }
 
   /** Like {@link #format()} but never throws: for writing errors. */
@@ -113,10 +116,20 @@ public final class Exchange {
     return param("_pretty").map("true"::equalsIgnoreCase).orElse(false);
   }
 
-  /** The request's format from Content-Type, if it is a FHIR one. */
+  /**
+   * The request's format from Content-Type, if it is a FHIR one; one that names another
+   * {@code fhirVersion} than R4's is 415 (R4 http.html#version-parameter), never taken for
+   * content of another kind (a Binary's raw bytes).
+   */
   public Optional<FhirFormat> bodyFormat() {
     Optional<FhirFormat> f = FhirFormat.of(contentType());
-    f.ifPresent(x -> BodyCharset.requireUtf8(contentType()));
+    if (f.isPresent()) {
+      FhirFormat.fhirVersion(contentType()).filter(v -> !FhirFormat.speaks(v)).ifPresent(v -> {
+        throw FhirException.unsupportedMediaType("the body is FHIR version " + QueryLimits.shorten(v)
+            + " (Content-Type fhirVersion); this server reads FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")");
+      });
+      BodyCharset.requireUtf8(contentType());
+    }
     return f;
   }
 

@@ -24,6 +24,7 @@ import org.fhirbox.fhir.ResourceService.HistoryWindow;
 import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
@@ -59,6 +60,19 @@ public final class FhirRoutes {
   /** {@code GET /fhir/R4/metadata}: needs no credentials (FHIR R4 http.html#capabilities). */
   public void metadata(Exchange ex) throws IOException {
     output.writeRaw(ex, 200, capabilities.build(ex.fhirBase()));
+  }
+
+  /**
+   * {@code GET /fhir/R4/$versions}: the FHIR versions this endpoint speaks and the one it uses
+   * without a {@code fhirVersion} parameter (R4 capabilitystatement-operation-versions): R4's,
+   * both. Needs no credentials, as {@code metadata}.
+   */
+  public void versions(Exchange ex) throws IOException {
+    requireMethod(ex.method(), "GET");
+    Parameters p = new Parameters();
+    p.addParameter().setName("version").setValue(new CodeType(FhirFormat.VERSION));
+    p.addParameter().setName("default").setValue(new CodeType(FhirFormat.VERSION));
+    output.writeRaw(ex, 200, p);
   }
 
   /** Dispatches {@code segments} (the path after {@code /fhir/R4/}, split on '/'). */

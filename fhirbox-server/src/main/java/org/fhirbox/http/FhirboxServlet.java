@@ -118,6 +118,10 @@ public final class FhirboxServlet extends HttpServlet {
         fhir.metadata(ex);
         return;
       }
+      if (rest.size() == 1 && rest.get(0).equals("$versions")) {
+        fhir.versions(ex);
+        return;
+      }
       fhir.handle(ex, authenticator.authenticate(ex), rest);
       return;
     }

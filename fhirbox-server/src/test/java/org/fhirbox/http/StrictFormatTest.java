@@ -13,6 +13,7 @@ import org.fhirbox.testing.TestClient;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -329,5 +330,51 @@ class StrictFormatTest {
 
     assertThat(created.statusCode()).as(created.body()).isEqualTo(406);
     assertThat(http().parse(http().get("fhir/R4/Patient?family=NotStored406"), Bundle.class).getEntry()).isEmpty();
+  }
+
+  @Test
+  void aFhirVersionOtherThanR4Is415AsABodyAnd406AsAnAnswerAndStoresNothing() {
+    HttpResponse<String> stu3 = http().send(http().request("fhir/R4/Patient")
+        .header("Content-Type", "application/fhir+json; fhirVersion=3.0")
+        .POST(HttpRequest.BodyPublishers.ofString(FhirRestTest.patientJson("Stu3Body"))));
+    assertThat(stu3.statusCode()).as(stu3.body()).isEqualTo(415);
+    assertThat(diagnostics(stu3)).contains("FHIR version 3.0").contains("fhirVersion=4.0");
+    assertThat(http().parse(http().get("fhir/R4/Patient?family=Stu3Body"), Bundle.class).getEntry()).isEmpty();
+    // nor is such a body a Binary's raw bytes of that type
+    HttpResponse<String> binary = http().send(http().request("fhir/R4/Binary")
+        .header("Content-Type", "application/fhir+json;fhirVersion=\"5.0\"")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}")));
+    assertThat(binary.statusCode()).as(binary.body()).isEqualTo(415);
+
+    // R4's, with or without its patch number, is read as always
+    for (String version : List.of("4.0", "4.0.1")) {
+      TestClient.createdId(http().send(http().request("fhir/R4/Patient")
+          .header("Content-Type", "application/fhir+json; fhirVersion=" + version)
+          .POST(HttpRequest.BodyPublishers.ofString(FhirRestTest.patientJson("R4Body")))));
+    }
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", FhirRestTest.patientJson("VersionedAccept")));
+    HttpResponse<String> asStu3 = http().send(http().request("fhir/R4/Patient/" + id)
+        .header("Accept", "application/fhir+json; fhirVersion=3.0"));
+    assertThat(asStu3.statusCode()).as(asStu3.body()).isEqualTo(406);
+    assertThat(diagnostics(asStu3)).contains("FHIR version 3.0");
+    assertThat(http().send(http().request("fhir/R4/Patient/" + id)
+        .header("Accept", "application/fhir+json; fhirVersion=4.0")).statusCode()).isEqualTo(200);
+    // another version preferred, R4 taken too: the answer is R4's, in the format that asked for it
+    HttpResponse<String> either = http().send(http().request("fhir/R4/Patient/" + id)
+        .header("Accept", "application/fhir+json; fhirVersion=5.0, application/fhir+xml; fhirVersion=4.0; q=0.5"));
+    assertThat(either.statusCode()).isEqualTo(200);
+    assertThat(either.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+        .startsWith("application/fhir+xml"));
+  }
+
+  @Test
+  void versionsNamesR4AsTheVersionAndTheDefaultWithoutCredentials() {
+    TestClient anonymous = new TestClient(fhirbox.server().baseUrl());
+    HttpResponse<String> r = anonymous.get("fhir/R4/$versions");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Parameters p = anonymous.parse(r, Parameters.class);
+    assertThat(p.getParameter()).extracting(x -> x.getName() + "=" + x.getValue().primitiveValue())
+        .containsExactly("version=4.0", "default=4.0");
+    assertThat(anonymous.get("fhir/R4/metadata").body()).contains("CapabilityStatement-versions");
   }
 }
