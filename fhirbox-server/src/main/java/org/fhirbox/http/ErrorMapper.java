@@ -1,9 +1,11 @@
 package org.fhirbox.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -28,6 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ErrorMapper {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
   /** How long a caller is asked to wait after a 503: long enough for a database fail-over or restart to begin. */
   static final long RETRY_AFTER_SECONDS = 10;
   private final FhirCodec codec;
@@ -79,6 +82,33 @@ public final class ErrorMapper {
 
   /** Writes the error unless the response is already committed (then the connection is cut). */
   public void write(Throwable t, HttpServletResponse resp, FhirFormat format) throws IOException {
+    FhirException e = prepare(t, resp);
+    FhirFormat f = format == null ? FhirFormat.JSON : format;
+    resp.setContentType(f.contentType() + ";charset=utf-8");
+    byte[] body = body(e, f);
+    resp.setContentLength(body.length);
+    resp.getOutputStream().write(body);
+  }
+
+  /**
+   * The same failure as OAuth JSON, for the endpoints that speak it ({@link OAuthRoutes#answersOAuthJson}):
+   * {@code invalid_request} for a 4xx (RFC 6749 §5.2), {@code temporarily_unavailable} or
+   * {@code server_error} for a 5xx (§4.1.2.1), the diagnostics as {@code error_description}.
+   */
+  void writeOAuth(Throwable t, HttpServletResponse resp) throws IOException {
+    FhirException e = prepare(t, resp);
+    String error = e.status() < 500 ? "invalid_request" : e.status() == 503 ? "temporarily_unavailable" : "server_error";
+    Map<String, String> json = new LinkedHashMap<>();
+    json.put("error", error);
+    json.put("error_description", OAuthError.description(e.getMessage()));
+    byte[] body = JSON.writeValueAsBytes(json);
+    resp.setContentType("application/json;charset=utf-8");
+    resp.setContentLength(body.length);
+    resp.getOutputStream().write(body);
+  }
+
+  /** Translates {@code t} and resets the response to its status and headers, keeping those every answer of its route needs. */
+  private FhirException prepare(Throwable t, HttpServletResponse resp) throws IOException {
     FhirException e = translate(t);
     if (resp.isCommitted()) {
       LOG.debug("response already committed; aborting connection after {}", e.getMessage());
@@ -103,11 +133,7 @@ public final class ErrorMapper {
     }
     resp.setHeader("X-Content-Type-Options", "nosniff");
     resp.setHeader("Cache-Control", "no-store");
-    FhirFormat f = format == null ? FhirFormat.JSON : format;
-    resp.setContentType(f.contentType() + ";charset=utf-8");
-    byte[] body = body(e, f);
-    resp.setContentLength(body.length);
-    resp.getOutputStream().write(body);
+    return e;
   }
 
   /** The OperationOutcome of {@code e}, encoded; for errors the servlet never sees (Jetty's own). */

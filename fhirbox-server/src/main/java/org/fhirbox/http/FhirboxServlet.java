@@ -52,8 +52,8 @@ public final class FhirboxServlet extends HttpServlet {
   @Override
   protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     Exchange ex = new Exchange(req, resp, baseUrl.get());
+    List<String> path = List.of();
     try {
-      List<String> path;
       try {
         path = segments(req.getRequestURI());
       } catch (FhirException e) {
@@ -71,7 +71,11 @@ public final class FhirboxServlet extends HttpServlet {
       if (t instanceof Error err && !(t instanceof OutOfMemoryError)) {
         throw err;
       }
-      errors.write(t, resp, ex.formatForErrors());
+      if (OAuthRoutes.answersOAuthJson(path)) {
+        errors.writeOAuth(t, resp);
+      } else {
+        errors.write(t, resp, ex.formatForErrors());
+      }
       ex.drainRefusedBody();
     }
   }

@@ -51,6 +51,16 @@ public final class OAuthRoutes {
     this.discovery = new Discovery(signIn.keys(), issuer, json);
   }
 
+  /**
+   * Whether {@code path} is an endpoint that answers errors as OAuth JSON (RFC 6749 §5.2, RFC 7009
+   * §2.2.1, RFC 7662 §2.3, OpenID Connect UserInfo): its failures outside its own handling (a body
+   * too slow or too large, a malformed request line) are answered so too.
+   */
+  static boolean answersOAuthJson(List<String> path) {
+    return path.size() == 2 && path.get(0).equals("oauth2")
+        && List.of("token", "revoke", "introspect", "userinfo").contains(path.get(1));
+  }
+
   /** Answers the request when {@code path} is one of these routes; false when it is not. */
   public boolean handle(Exchange ex, List<String> path) throws IOException {
     if (path.size() == 2 && path.get(0).equals("oauth2")) {
