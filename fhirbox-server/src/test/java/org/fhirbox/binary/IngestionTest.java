@@ -335,7 +335,15 @@ class IngestionTest {
     // the job would be inserted in the write's transaction: none now means none ever
     assertThat(job(http, url)).isNull();
     assertThat(read(http, m).getContent().getUrl()).isEqualTo(url);
+    // a transaction entry is judged alike
+    String inBundle = upstream.origin() + "/files/no-binary-create-bundle.txt";
+    HttpResponse<String> bundle = mediaOnly.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+        + "\"entry\":[{\"resource\":{\"resourceType\":\"Media\",\"status\":\"completed\",\"content\":{\"url\":\""
+        + inBundle + "\"}},\"request\":{\"method\":\"POST\",\"url\":\"Media\"}}]}");
+    assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+    assertThat(job(http, inBundle)).isNull();
     assertThat(upstream.hits("/files/no-binary-create.txt")).isZero();
+    assertThat(upstream.hits("/files/no-binary-create-bundle.txt")).isZero();
   }
 
   @Test
