@@ -11,6 +11,7 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.StoredResource;
+import org.fhirbox.fhir.AttachmentNormalizer;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
@@ -23,7 +24,9 @@ import org.hl7.fhir.r4.model.Resource;
  * write that asked for it committed. A job is made for every Attachment (found by type,
  * however nested) whose url the {@link UrlPolicy} permits and that no Attachment of the
  * previous version had. Refused URLs get no job and stay as written. Projects listed in
- * {@code FHIRBOX_INGEST_DISABLED_PROJECTS} get no jobs at all.
+ * {@code FHIRBOX_INGEST_DISABLED_PROJECTS} get no jobs at all, and neither does a writer that may
+ * not create the Binary ingestion would make, whose {@code securityContext} is the written
+ * resource ({@link AttachmentNormalizer.Gate#mayCreateBinary}): its urls stay as written.
  */
 public final class IngestJobs implements ResourceRepository.WriteListener {
   private final FhirTerser terser;
@@ -46,7 +49,7 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
   }
 
   @Override
-  public void written(ResourceStore.Tx tx, String project, Written written) {
+  public void written(ResourceStore.Tx tx, String project, Written written, AttachmentNormalizer.Gate gate) {
     StoredResource s = written.stored();
     if (s.deleted() || s.type().equals("Binary") || disabledProjects.contains(project)) {
       return;
@@ -57,11 +60,18 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
     }
     Set<String> before = s.versionId() > 1 ? previousUrls(tx, s) : Set.of();
     Instant now = clock.instant();
+    Boolean mayCreate = null; // asked once, when a url would get a job
     for (int i = 0; i < attachments.size(); i++) {
       Attachment a = attachments.get(i);
       String url = a.getUrl();
       if (url == null || before.contains(url) || !policy.permits(url)) {
         continue;
+      }
+      if (mayCreate == null) {
+        mayCreate = gate.mayCreateBinary(s.type() + "/" + s.id());
+      }
+      if (!mayCreate) {
+        return;
       }
       if (a.hasContentType() && a.getContentType().length() > BinaryService.MAX_STORED_CHARS) {
         // refused before the job row (VARCHAR(255), V4 migration) fails the whole write with a 500

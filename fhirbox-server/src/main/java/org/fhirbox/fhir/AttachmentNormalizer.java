@@ -50,15 +50,25 @@ public final class AttachmentNormalizer {
   /**
    * Who may attach a Binary: {@link #check} throws for one the writer may not name. It runs once
    * the Binary is found and before its {@code size} or {@code hash} is compared, which would tell
-   * a Binary that exists from one that does not.
+   * a Binary that exists from one that does not. {@link #mayCreateBinary} tells whether the writer
+   * may have ingestion create a Binary for an Attachment's external url.
    */
   @FunctionalInterface
   public interface Gate {
-    /** Anyone may attach any Binary of the project: the server's own writes. */
+    /** Anyone may attach any Binary of the project, and have any ingested: the server's own writes. */
     Gate ANY = (reference, content) -> { };
 
     /** @param reference as it will be stored ({@code Binary/{id}[/_history/{vid}]}) */
     void check(String reference, BinaryContent content);
+
+    /**
+     * Whether the writer may create a Binary whose {@code securityContext} is
+     * {@code securityContext} (a {@code Type/id} this write stores), as ingesting an Attachment's
+     * url does; the write's transaction sees the written resource. True for the server's own writes.
+     */
+    default boolean mayCreateBinary(String securityContext) {
+      return true;
+    }
   }
 
   /** Normalises in place; returns what it found, for the steps after it. */

@@ -38,10 +38,11 @@ public final class ResourceRepository {
 
   /**
    * Told about every stored version inside the writing transaction, so that follow-up work
-   * (an ingestion job, an index) commits or rolls back with the write.
+   * (an ingestion job, an index) commits or rolls back with the write. {@code gate} is the
+   * writer's: what it may attach, and whether it may have Binaries created.
    */
   public interface WriteListener {
-    void written(ResourceStore.Tx tx, String project, Written written);
+    void written(ResourceStore.Tx tx, String project, Written written, AttachmentNormalizer.Gate gate);
   }
 
   public ResourceRepository(FhirCodec codec, AttachmentNormalizer normalizer, SearchIndexer indexer, Clock clock) {
@@ -255,7 +256,7 @@ public final class ResourceRepository {
     }
     Written written = new Written(stored, resource, created, attachments, slots.orElse(null));
     for (WriteListener l : listeners) {
-      l.written(tx, project, written);
+      l.written(tx, project, written, gate);
     }
     return written;
   }

@@ -7,6 +7,7 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.AuditSource;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Binary;
@@ -94,28 +95,54 @@ final class WriteChecks {
    *       compartment, where that patient's app reads it.
    * </ul>
    * Checked as each Binary is found, before its size or hash is compared, which would tell a Binary
-   * that exists ({@link AttachmentNormalizer.Gate}).
+   * that exists ({@link AttachmentNormalizer.Gate}). Ingestion may create a Binary for the write
+   * only as far as the caller could create it ({@link #mayCreateBinary}).
    */
   private AttachmentNormalizer.Gate attachable(ResourceStore.Tx tx, Principal principal, String type, String id,
       Resource res, boolean limited, Set<String> createdHere) {
     String patient = principal.patient().orElse(null);
-    return (reference, content) -> {
-      boolean attachable;
-      if (limited) {
-        attachable = patient != null && compartment.containsBinary(tx, content, patient);
-      } else {
-        // the current version is read only for a Binary the caller may not read, which is rare
-        attachable = createdHere.contains(content.binaryId())
-            || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
-            || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
-                .flatMap(repository::readable)
-                .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)
-                    && samePatients(res, r)).orElse(false);
+    return new AttachmentNormalizer.Gate() {
+      @Override
+      public void check(String reference, BinaryContent content) {
+        boolean attachable;
+        if (limited) {
+          attachable = patient != null && compartment.containsBinary(tx, content, patient);
+        } else {
+          // the current version is read only for a Binary the caller may not read, which is rare
+          attachable = createdHere.contains(content.binaryId())
+              || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
+              || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
+                  .flatMap(repository::readable)
+                  .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)
+                      && samePatients(res, r)).orElse(false);
+        }
+        if (!attachable) {
+          throw AttachmentNormalizer.unknownBinary(reference);
+        }
       }
-      if (!attachable) {
-        throw AttachmentNormalizer.unknownBinary(reference);
+
+      @Override
+      public boolean mayCreateBinary(String securityContext) {
+        return WriteChecks.this.mayCreateBinary(tx, principal, securityContext);
       }
     };
+  }
+
+  /**
+   * Whether {@code principal} may create a Binary with {@code securityContext}, as a raw upload or
+   * {@code $import} would let it: it needs Binary create, and where only a {@code patient/} grant
+   * gives that, a launch patient whose compartment holds the context (answered without a 403).
+   */
+  private boolean mayCreateBinary(ResourceStore.Tx tx, Principal principal, String securityContext) {
+    if (!principal.access().allows("Binary", Interaction.CREATE)) {
+      return false;
+    }
+    if (!compartment.limited(principal, "Binary", Interaction.CREATE)) {
+      return true;
+    }
+    int slash = securityContext.indexOf('/');
+    return principal.patient().isPresent() && slash > 0 && compartment.containsCurrent(tx, principal.project(),
+        securityContext.substring(0, slash), securityContext.substring(slash + 1), principal.patient().get());
   }
 
   /**

@@ -21,12 +21,14 @@ import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Media;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.UrlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -321,6 +323,58 @@ class IngestionTest {
     HttpResponse<String> theirs = asA.send(asA.request("fhir/R4/Binary/$import?url=" + url
         + "&securityContext=Patient/" + b).POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(theirs.statusCode()).as(theirs.body()).isEqualTo(403);
+  }
+
+  @Test
+  void aWriterThatMayNotCreateBinariesGetsNoJobAndKeepsItsUrl() throws Exception {
+    upstream.serve("/files/no-binary-create.txt", "text/plain", "kept".getBytes(StandardCharsets.UTF_8));
+    String url = upstream.origin() + "/files/no-binary-create.txt";
+    TestClient mediaOnly = new ProjectClients(server).client("default", "system/Media.cru");
+    Media m = createMedia(mediaOnly, url, "text/plain");
+    assertThat(m.getContent().getUrl()).isEqualTo(url);
+    // the job would be inserted in the write's transaction: none now means none ever
+    assertThat(job(http, url)).isNull();
+    assertThat(read(http, m).getContent().getUrl()).isEqualTo(url);
+    // a transaction entry is judged alike
+    String inBundle = upstream.origin() + "/files/no-binary-create-bundle.txt";
+    HttpResponse<String> bundle = mediaOnly.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+        + "\"entry\":[{\"resource\":{\"resourceType\":\"Media\",\"status\":\"completed\",\"content\":{\"url\":\""
+        + inBundle + "\"}},\"request\":{\"method\":\"POST\",\"url\":\"Media\"}}]}");
+    assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+    assertThat(job(http, inBundle)).isNull();
+    assertThat(upstream.hits("/files/no-binary-create.txt")).isZero();
+    assertThat(upstream.hits("/files/no-binary-create-bundle.txt")).isZero();
+  }
+
+  @Test
+  void aPatientScopedWriterGetsAJobOnlyWithPatientBinaryCreate() throws Exception {
+    String a = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String without = upstream.origin() + "/files/patient-without-binary.txt";
+    String with = upstream.origin() + "/files/patient-with-binary.txt";
+    upstream.serve("/files/patient-without-binary.txt", "text/plain", "a".getBytes(StandardCharsets.UTF_8));
+    upstream.serve("/files/patient-with-binary.txt", "text/plain", "b".getBytes(StandardCharsets.UTF_8));
+    createMediaOf(patientToken("patient/Media.cru", a), a, without);
+    createMediaOf(patientToken("patient/Media.cru patient/Binary.c", a), a, with);
+    assertThat(job(http, without)).isNull();
+    assertThat(job(http, with)).isNotNull();
+  }
+
+  private static TestClient patientToken(String scope, String patient) {
+    AuthModule auth = server.server().auth();
+    OAuthClient client = auth.clients().find(auth.clients().create("default", scope, false).clientId())
+        .orElseThrow();
+    return new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
+        .issue(client, client.allowedScopes(), Optional.empty(), Optional.of(patient)).accessToken());
+  }
+
+  private static void createMediaOf(TestClient c, String patient, String url) {
+    Media m = new Media();
+    m.setStatus(Media.MediaStatus.COMPLETED);
+    m.setSubject(new Reference("Patient/" + patient));
+    m.getContent().setUrl(url).setContentType("text/plain");
+    HttpResponse<String> r = c.postJson("fhir/R4/Media", c.json(m));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(c.parse(r, Media.class).getContent().getUrl()).isEqualTo(url);
   }
 
   private static HttpResponse<String> importUrl(String url) {
