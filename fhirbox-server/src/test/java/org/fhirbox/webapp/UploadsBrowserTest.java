@@ -182,6 +182,35 @@ class UploadsBrowserTest {
         .filter(r -> r.path("content").path(0).path("attachment").path("title").asText().equals("away.bin"))
         .findFirst().orElseThrow();
     assertThat(awayDoc.path("description").asText()).isEqualTo("Sent while away");
+
+    // a new version that finishes after the person has left the file's page leaves the page they
+    // are on as it is
+    browser.executeScript("location.hash = arguments[0]", "#/file/" + awayBinary + "?ref=DocumentReference/"
+        + awayDoc.path("id").asText());
+    page.waitFor(By.xpath("//h1[text()='away.bin']"));
+    browser.executeScript("""
+        performance.clearResourceTimings();
+        window.shownAgain = 0;
+        window.addEventListener('hashchange', (e) => { if (!e.isTrusted) window.shownAgain += 1; });
+        const files = new DataTransfer();
+        files.items.add(new File(['second words'], 'away-2.txt', { type: 'text/plain' }));
+        const input = document.getElementById('new-version');
+        input.files = files.files;
+        input.dispatchEvent(new Event('change'));
+        location.hash = arguments[0];
+        """, "#/patient/" + second);
+    page.waitFor(By.xpath("//h1[text()='Bea Second']"));
+    // the holder's GET and PUT of the new version's name: then the upload has nothing left to do
+    Object reshown = browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const holder = (e) => e.name.endsWith('/DocumentReference/' + arguments[0]);
+        const check = () => performance.getEntriesByType('resource').filter(holder).length >= 2
+          ? setTimeout(() => done(window.shownAgain), 300) : setTimeout(check, 50);
+        check();
+        """, awayDoc.path("id").asText());
+    assertThat(reshown).as("pages shown again by the finished new version").isEqualTo(0L);
+    assertThat(app.json("fhir/R4/DocumentReference/" + awayDoc.path("id").asText()).path("content").path(0)
+        .path("attachment").path("title").asText()).isEqualTo("away-2.txt");
   }
 
   /** Whether leaving the page now would ask the person first: a beforeunload handler cancels it. */
