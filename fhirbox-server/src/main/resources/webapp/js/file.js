@@ -141,7 +141,8 @@ function newVersion(id, binary, holder) {
       onError: (text, status) => fill(message, notice(text), status === 401 ? signInAgainButton() : null),
       onDone: async () => {
         if (holder) await refill(holder, id, file.name, contentType).catch((e) => fill(message, notice(e.message)));
-        window.dispatchEvent(new HashChangeEvent('hashchange'));
+        // shown again with the new version only while the person is still on this file's page
+        if (onFilePage(id)) window.dispatchEvent(new HashChangeEvent('hashchange'));
       },
     });
     upload.start();
@@ -149,6 +150,16 @@ function newVersion(id, binary, holder) {
   return h('section', { class: 'card', 'aria-labelledby': 'version-title' }, h('h2', { id: 'version-title' }, 'New version'),
     h('label', { for: 'new-version', class: 'button' }, 'Upload new version'), picker, bar, message,
     h('p', { class: 'hint' }, `Replaces the content of this ${binary.contentType || ''} file; earlier versions stay.`));
+}
+
+/** True while the page shown is Binary `id`'s file page. */
+function onFilePage(id) {
+  const m = /^#\/file\/([^/?]+)/.exec(location.hash);
+  try {
+    return m !== null && decodeURIComponent(m[1]) === id;
+  } catch {
+    return false;
+  }
 }
 
 /**

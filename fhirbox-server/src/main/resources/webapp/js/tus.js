@@ -36,6 +36,13 @@ const live = new Set();
 /** The uploads of this tab that are running. */
 const runningUploads = new Set();
 
+// leaving the app (reload, close, another address) while an upload runs asks the person first
+window.addEventListener('beforeunload', (e) => {
+  if (runningUploads.size === 0) return;
+  e.preventDefault();
+  e.returnValue = '';
+});
+
 /** Pauses every upload of this tab (signing out): each stays resumable by the next sign-in. */
 export function pauseAll() {
   [...runningUploads].forEach((u) => u.pause());

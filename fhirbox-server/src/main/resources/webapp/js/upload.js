@@ -1,5 +1,6 @@
 // Uploads: drag and drop or "Upload files", several at once; per file a progress bar, pause,
 // resume and cancel (tus), and what it becomes: a DocumentReference or a Media of the patient.
+// A started row outlives its page: opening the patient's page again shows it where it was.
 import * as api from './api.js';
 import * as auth from './auth.js';
 import { h, fill, field, size, notice } from './dom.js';
@@ -11,14 +12,32 @@ const TYPES = [['34133-9', 'Summary of episode note'], ['11506-3', 'Progress not
 const CATEGORIES = [['clinical-note', 'Clinical note', 'http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category'],
   ['LP29684-5', 'Radiology', LOINC], ['LP173421-1', 'Report', LOINC]];
 
+/**
+ * The rows of this tab's uploads that were started and are not yet saved, dismissed or cancelled
+ * (running, paused or refused), by patient and upload: the patient's page shows them again each
+ * time it is opened, so their progress, controls and messages stay within reach.
+ */
+const started = new Map();
+/** The upload list of the patient's page shown last, and how that page reloads its files. */
+let shown = null;
+
+/** Reloads the files of the page shown if it is this patient's page. */
+function refreshFiles(patientId) {
+  if (shown && shown.patient === patientId && shown.list.isConnected) shown.uploaded();
+}
+
 export function uploadPanel(patient, uploaded) {
   const list = h('ul', { class: 'uploads', 'aria-label': 'Files to upload' });
+  shown = { patient: patient.id, list, uploaded };
+  started.forEach((r) => {
+    if (r.patient === patient.id) list.append(r.li);
+  });
   const picker = h('input', { id: 'upload-files', type: 'file', multiple: true, class: 'visually-hidden',
     onchange: () => {
       add(picker.files);
       picker.value = '';
     } });
-  const add = (files) => Array.from(files).forEach((f) => list.append(row(f, patient, uploaded)));
+  const add = (files) => Array.from(files).forEach((f) => list.append(row(f, patient)));
   const zone = h('div', { class: 'drop', ondragover: (e) => {
     e.preventDefault();
     zone.classList.add('over');
@@ -37,7 +56,7 @@ function options(pairs, selected) {
   return pairs.map(([value, label]) => h('option', { value, selected: value === selected }, label));
 }
 
-function row(file, patient, uploaded) {
+function row(file, patient) {
   const asKind = h('select', {}, h('option', { value: 'DocumentReference' }, 'Document (DocumentReference)'),
     h('option', { value: 'Media', selected: /^(image|video|audio)\//.test(file.type) }, 'Media'));
   const type = h('select', {}, options(TYPES, '34133-9'));
@@ -62,6 +81,15 @@ function row(file, patient, uploaded) {
     h('div', { class: 'row' }, bar, state),
     h('div', { class: 'row' }, start, pause, resume, cancel), message);
 
+  // what the row becomes, as chosen when it was started: its fields are locked while it runs
+  let choices = null;
+  const choose = (on) => [asKind, type, category, description].forEach((f) => { f.disabled = !on; });
+  let saved = false;
+  const key = () => `${patient.id} ${upload.key}`;
+  const forget = () => {
+    if (started.get(key())?.li === li) started.delete(key());
+  };
+
   const contentType = file.type || 'application/octet-stream';
   const upload = new Upload(file, {
     endpoint: `${api.FHIR}Binary/$upload`,
@@ -85,35 +113,43 @@ function row(file, patient, uploaded) {
       pause.disabled = true;
       resume.disabled = true;
       start.disabled = false;
+      choose(true);
     },
     onDone: async (location) => {
+      saved = true;
       pause.disabled = true;
       resume.disabled = true;
       cancel.disabled = true;
       state.textContent = 'Saving…';
       try {
         const binary = binaryOf(location);
-        const created = await api.fhir(asKind.value, { method: 'POST', json: resource(asKind.value, binary, file,
-          contentType, patient, type, category, description.value) });
+        const created = await api.fhir(choices.kind, { method: 'POST',
+          json: resource(choices, binary, file, contentType, patient) });
         state.textContent = 'Uploaded';
         li.dataset.state = 'done';
         li.dataset.binary = binary;
         fill(message, notice(`Saved as ${created.resourceType}/${created.id}.`, 'info'));
-        uploaded();
+        forget();
+        refreshFiles(patient.id);
       } catch (e) {
         state.textContent = 'Not saved';
         li.dataset.state = 'refused';
         fill(message, notice(e.message));
+        // the message stays with the row until the person dismisses it
+        cancel.textContent = 'Dismiss';
+        cancel.disabled = false;
       }
     },
   });
   start.addEventListener('click', () => {
     fill(message);
+    choices = { kind: asKind.value, type: type.value, category: category.value, description: description.value };
+    choose(false);
     start.disabled = true;
-    asKind.disabled = true;
     pause.disabled = false;
     li.dataset.state = 'running';
     upload.start();
+    if (upload.running) started.set(key(), { patient: patient.id, li });
   });
   pause.addEventListener('click', () => {
     upload.pause();
@@ -128,7 +164,8 @@ function row(file, patient, uploaded) {
     pause.focus();
   });
   cancel.addEventListener('click', async () => {
-    await upload.cancel();
+    if (!saved) await upload.cancel();
+    forget();
     li.remove();
   });
   return li;
@@ -155,17 +192,18 @@ function binaryOf(location) {
   return m[1];
 }
 
-function resource(kind, binary, file, contentType, patient, type, category, description) {
+function resource(choices, binary, file, contentType, patient) {
+  const kind = choices.kind;
   const attachment = { url: `Binary/${binary}`, contentType, title: file.name, creation: new Date().toISOString() };
   const subject = { reference: `Patient/${patient.id}` };
   if (kind === 'Media') {
     return { resourceType: 'Media', status: 'completed', subject, createdDateTime: new Date().toISOString(),
       content: attachment };
   }
-  const t = TYPES.find(([c]) => c === type.value);
-  const c = CATEGORIES.find(([code]) => code === category.value);
+  const t = TYPES.find(([c]) => c === choices.type);
+  const c = CATEGORIES.find(([code]) => code === choices.category);
   return { resourceType: 'DocumentReference', status: 'current', subject, date: new Date().toISOString(),
     type: { coding: [{ system: LOINC, code: t[0], display: t[1] }], text: t[1] },
     category: [{ coding: [{ system: c[2], code: c[0], display: c[1] }], text: c[1] }],
-    description: description || undefined, content: [{ attachment }] };
+    description: choices.description || undefined, content: [{ attachment }] };
 }

@@ -2,12 +2,14 @@ package org.fhirbox.webapp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.StreamSupport;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestServer;
@@ -148,5 +150,72 @@ class UploadsBrowserTest {
     String binary = page.upload("shared.bin").getAttribute("data-binary");
     assertThat(app.json("fhir/R4/Binary/" + binary).path("securityContext").path("reference").asText())
         .isEqualTo("Patient/" + second);
+
+    // an upload goes on while the person is on another page; back on the patient's page its row is
+    // there again, running, with a Pause that works, and it is saved as it was described
+    Path away = app.write("away.bin", content);
+    browser.setNetworkConditions(new ChromiumNetworkConditions().setLatency(Duration.ofMillis(200)));
+    page.labelled("Upload files").sendKeys(away.toString());
+    WebElement leaving = page.upload("away.bin");
+    page.fieldIn(leaving, "Description").sendKeys("Sent while away");
+    AppPage.buttonIn(leaving, "Start upload").click();
+    new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> AppPage.sent(leaving) >= 256 * 1024);
+    browser.executeScript("location.hash = '#/'");
+    page.waitFor(By.id("patient-search"));
+    assertThat(leavingAsks(browser)).as("leaving the app while an upload runs asks first").isTrue();
+    browser.executeScript("location.hash = arguments[0]", "#/patient/" + second);
+    page.waitFor(By.xpath("//h1[text()='Bea Second']"));
+    WebElement back = page.upload("away.bin");
+    long seen = AppPage.sent(back);
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> AppPage.sent(back) > seen);
+    AppPage.buttonIn(back, "Pause").click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> back.getText().contains("Paused"));
+    assertThat(AppPage.sent(back)).as("sent before the pause").isLessThan(content.length);
+    assertThat(leavingAsks(browser)).as("leaving with the upload paused asks nothing").isFalse();
+    browser.deleteNetworkConditions();
+    AppPage.buttonIn(back, "Resume").click();
+    page.awaitUploaded("away.bin");
+    String awayBinary = back.getAttribute("data-binary");
+    page.waitFor(By.cssSelector("#files li[data-binary='" + awayBinary + "']"));
+    JsonNode awayDoc = StreamSupport.stream(app.json("fhir/R4/DocumentReference?subject=Patient/" + second)
+        .path("entry").spliterator(), false).map(e -> e.path("resource"))
+        .filter(r -> r.path("content").path(0).path("attachment").path("title").asText().equals("away.bin"))
+        .findFirst().orElseThrow();
+    assertThat(awayDoc.path("description").asText()).isEqualTo("Sent while away");
+
+    // a new version that finishes after the person has left the file's page leaves the page they
+    // are on as it is
+    browser.executeScript("location.hash = arguments[0]", "#/file/" + awayBinary + "?ref=DocumentReference/"
+        + awayDoc.path("id").asText());
+    page.waitFor(By.xpath("//h1[text()='away.bin']"));
+    browser.executeScript("""
+        performance.clearResourceTimings();
+        window.shownAgain = 0;
+        window.addEventListener('hashchange', (e) => { if (!e.isTrusted) window.shownAgain += 1; });
+        const files = new DataTransfer();
+        files.items.add(new File(['second words'], 'away-2.txt', { type: 'text/plain' }));
+        const input = document.getElementById('new-version');
+        input.files = files.files;
+        input.dispatchEvent(new Event('change'));
+        location.hash = arguments[0];
+        """, "#/patient/" + second);
+    page.waitFor(By.xpath("//h1[text()='Bea Second']"));
+    // the holder's GET and PUT of the new version's name: then the upload has nothing left to do
+    Object reshown = browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const holder = (e) => e.name.endsWith('/DocumentReference/' + arguments[0]);
+        const check = () => performance.getEntriesByType('resource').filter(holder).length >= 2
+          ? setTimeout(() => done(window.shownAgain), 300) : setTimeout(check, 50);
+        check();
+        """, awayDoc.path("id").asText());
+    assertThat(reshown).as("pages shown again by the finished new version").isEqualTo(0L);
+    assertThat(app.json("fhir/R4/DocumentReference/" + awayDoc.path("id").asText()).path("content").path(0)
+        .path("attachment").path("title").asText()).isEqualTo("away-2.txt");
+  }
+
+  /** Whether leaving the page now would ask the person first: a beforeunload handler cancels it. */
+  private static boolean leavingAsks(ChromeDriver browser) {
+    return (Boolean) browser.executeScript("const e = new Event('beforeunload', { cancelable: true });"
+        + " window.dispatchEvent(e); return e.defaultPrevented");
   }
 }
