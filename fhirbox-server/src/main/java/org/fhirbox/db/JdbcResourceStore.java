@@ -26,6 +26,7 @@ public final class JdbcResourceStore implements ResourceStore {
   private static final int MAX_ATTEMPTS = 8;
   private final Database db;
   private final SearchSql searchSql;
+  private final ConditionLocks conditionLocks;
   /** Null where other processes write the database too (PostgreSQL shared by server nodes). */
   private final BinaryContentCache binaryCache;
 
@@ -41,6 +42,7 @@ public final class JdbcResourceStore implements ResourceStore {
     this.db = db;
     this.connections = connections;
     this.searchSql = new SearchSql(db.vendor());
+    this.conditionLocks = new ConditionLocks(db.vendor());
     this.binaryCache = db.soleWriter() ? new BinaryContentCache() : null;
   }
 
@@ -178,6 +180,7 @@ public final class JdbcResourceStore implements ResourceStore {
    */
   private final class JdbcTx implements Tx {
     private final Connection c;
+    private final JdbcStatements st;
     private final VersionRows versions;
     private final IndexRows index;
     private final BinaryContentRows binaries;
@@ -192,7 +195,7 @@ public final class JdbcResourceStore implements ResourceStore {
 
     JdbcTx(Connection c) {
       this.c = c;
-      JdbcStatements st = new JdbcStatements(c);
+      this.st = new JdbcStatements(c);
       this.versions = new VersionRows(st, searchSql);
       this.index = new IndexRows(st, searchSql);
       this.binaries = new BinaryContentRows(st);
@@ -206,6 +209,18 @@ public final class JdbcResourceStore implements ResourceStore {
     @Override
     public Optional<StoredResource> version(String project, String type, String id, long versionId) {
       return versions.version(project, type, id, versionId);
+    }
+
+    @Override
+    public void lockCondition(String name) {
+      try {
+        if (c.getAutoCommit()) {
+          return; // a read outside a transaction: nothing would hold the lock
+        }
+      } catch (SQLException e) {
+        throw new StoreException("database unavailable", e);
+      }
+      conditionLocks.lock(st, name);
     }
 
     void committing() {

@@ -39,6 +39,15 @@ public interface ResourceStore {
     Optional<StoredResource> version(String project, String type, String id, long versionId);
 
     /**
+     * Takes the lock named {@code name}, held until this transaction ends, on every node sharing the
+     * database: another transaction taking the same name waits until this one ends (a conditional
+     * create or update, so that a second one with the same condition finds what the first wrote).
+     * Does nothing in {@link ResourceStore#read}, which runs outside a transaction. A wait past the
+     * database's lock timeout fails with {@link StoreException#isConflict()}.
+     */
+    void lockCondition(String name);
+
+    /**
      * Stores a new version and makes it current. The caller has read the current version with
      * a lock and chose {@code versionId = previous + 1}. Fails with
      * {@link StoreException#isConflict()} when another writer got there first.

@@ -21,9 +21,17 @@ import org.fhirbox.model.StoredResource;
  * its project), in the transaction that would write, so a client cannot learn through a conditional
  * interaction what its search would not show it. Its criteria are judged strictly: an unknown
  * parameter would be ignored by a plain search and match everything, so it is a 400 here, and so
- * are criteria that name nothing to match on. Two conditional creates (or updates that match
- * nothing) that run at the same moment may both find nothing and both create (as on HAPI FHIR
- * without a unique index on the criteria): the search does not lock what it did not find.
+ * are criteria that name nothing to match on.
+ *
+ * <p>A search does not lock what it did not find, so before it a conditional create or update
+ * takes a lock named by its project, type and criteria, normalised ({@link #lockName}), held until
+ * its transaction ends ({@code ResourceStore.Tx#lockCondition}): two with the same condition,
+ * on one node or on several sharing the database, run one after the other, and the second finds
+ * what the first created instead of creating another. Conditions written differently that match
+ * the same resources (other parameters, another order of a value's parts) take different locks and
+ * are not ordered so. A conditional delete takes none: it creates nothing. A search outside a
+ * transaction ({@code ResourceStore#read}: a raw Binary's conditional create, searched before its
+ * upload) takes none either, and two of those may still both create.
  */
 public final class ConditionalMatch {
   /** The interaction a condition belongs to, for its diagnostics. */
@@ -84,6 +92,10 @@ public final class ConditionalMatch {
       throw FhirException.badRequest("the condition '" + QueryLimits.shorten(shown)
           + "' of a " + kind.label + " names no search criteria for " + type);
     }
+    if (kind != Kind.DELETE) {
+      // what the search does not find, it cannot lock: the condition itself is locked instead
+      tx.lockCondition(lockName(principal.project(), type, criteria));
+    }
     SearchQuery q = parsed.query();
     // two matches are enough to know there is more than one
     SearchQuery two = new SearchQuery(q.project(), q.type(), q.clauses(), true, 2, 0);
@@ -96,6 +108,27 @@ public final class ConditionalMatch {
           + kind.spec + ")");
     }
     return found.stream().findFirst();
+  }
+
+  /**
+   * The name of a condition's lock: its project, type and criteria, parameters sorted by name and
+   * each one's values sorted (they are ANDed), as parsed from the query string (decoded), each part
+   * prefixed with its length so that no two conditions share a name.
+   */
+  static String lockName(String project, String type, Map<String, List<String>> criteria) {
+    StringBuilder name = new StringBuilder();
+    part(name, project);
+    part(name, type);
+    criteria.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+      part(name, e.getKey());
+      name.append(e.getValue().size()).append('#');
+      e.getValue().stream().sorted().forEach(v -> part(name, v));
+    });
+    return name.toString();
+  }
+
+  private static void part(StringBuilder name, String s) {
+    name.append(s.length()).append(':').append(s);
   }
 
   /**

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.UUID;
+import org.fhirbox.testing.ConditionalRace;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
@@ -17,7 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Conditional update ({@code PUT /Type?criteria}, FHIR R4 http().html#cond-update) and conditional
  * delete ({@code DELETE /Type?criteria}) over HTTP: none, one and several matches, a body id that
- * is not the match's, If-Match, criteria that name nothing, and projects kept apart.
+ * is not the match's, If-Match, criteria that name nothing, and projects kept apart; concurrent
+ * conditional creates and updates of one condition, which make one resource.
  */
 class ConditionalWritesTest {
   @RegisterExtension
@@ -234,6 +238,16 @@ class ConditionalWritesTest {
         .containsExactly("412", "201", "400");
     assertThat(count(http(), "family=BatchTwin")).isEqualTo(2);
     assertThat(count(http(), "identifier=urn:cb%7C3")).isEqualTo(1);
+  }
+
+  @Test
+  void concurrentConditionalCreatesOfOneConditionCreateOnePatient() throws Exception {
+    ConditionalRace.run(List.of(http()), "create-" + UUID.randomUUID(), false);
+  }
+
+  @Test
+  void concurrentConditionalUpdatesThatMatchNothingCreateOnePatient() throws Exception {
+    ConditionalRace.run(List.of(http()), "update-" + UUID.randomUUID(), true);
   }
 
   @Test

@@ -24,6 +24,7 @@ import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
 import org.fhirbox.storage.StallingStream;
+import org.fhirbox.testing.ConditionalRace;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.TestClock;
@@ -103,6 +104,16 @@ class MultiNodeTest {
     String tokenFromA = token(a);
     TestClient bearer = new TestClient(b.baseUrl()).withHeader("Authorization", "Bearer " + tokenFromA);
     assertThat(bearer.get("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void concurrentConditionalCreatesOnBothNodesCreateOnePatient() throws Exception {
+    ConditionalRace.run(List.of(a.client(), b.client()), "create-" + java.util.UUID.randomUUID(), false);
+  }
+
+  @Test
+  void concurrentConditionalUpdatesOnBothNodesThatMatchNothingCreateOnePatient() throws Exception {
+    ConditionalRace.run(List.of(a.client(), b.client()), "update-" + java.util.UUID.randomUUID(), true);
   }
 
   @Test
