@@ -312,6 +312,37 @@ public final class Exchange {
   }
 
   /**
+   * Before an error answer: reads and discards what is left of the request's body, up to
+   * {@link #DRAIN_LIMIT} and for up to {@link #REFUSED_DRAIN_TIME}; false when the body goes on
+   * past that (the answer must then close the connection). A route refused the request before it
+   * read the body, or failed halfway: an answer written whole is sent as it is written, and Jetty,
+   * finding body bytes unread once it is sent (they arrived after the head, or had not arrived
+   * yet), would close a connection it had just answered as open, under the client's next request.
+   * True at once for a request without a body, or one already answered with a close.
+   */
+  boolean settleUnreadBody() {
+    if (drainAfterAnswer) {
+      return true;
+    }
+    String length = req.getHeader("Content-Length");
+    boolean chunked = req.getHeader("Transfer-Encoding") != null;
+    if (!chunked && (length == null || length.strip().equals("0"))) {
+      return true;
+    }
+    ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(req);
+    ServletChannel channel = jetty == null ? null : jetty.getServletChannel();
+    long idleTimeout = channel == null ? -1 : channel.getIdleTimeout();
+    try {
+      // a body that stalled is one still owed: the connection cannot be reused after it
+      return discard(DRAIN_LIMIT, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos(), channel, false);
+    } finally {
+      if (channel != null && idleTimeout >= 0) {
+        channel.setIdleTimeout(idleTimeout);
+      }
+    }
+  }
+
+  /**
    * How much of a body refused partway is read and discarded before the answer, so that a client
    * that had little more to send gets the answer on a connection that stays open.
    */
@@ -340,6 +371,11 @@ public final class Exchange {
    * a connection that closes afterwards may have done to it.
    */
   private boolean discard(long max, long deadlineNanos, ServletChannel channel) {
+    return discard(max, deadlineNanos, channel, true);
+  }
+
+  /** {@link #discard}, with what to answer when reading fails (a client that stalled or went away). */
+  private boolean discard(long max, long deadlineNanos, ServletChannel channel, boolean whenReadFails) {
     byte[] scratch = new byte[16384];
     long read = 0;
     try {
@@ -357,7 +393,7 @@ public final class Exchange {
       }
       return false;
     } catch (IOException | IllegalStateException e) {
-      return true; // the client stalled or went away: there is nothing more to read from it
+      return whenReadFails; // the client stalled or went away: there is nothing more to read from it
     }
   }
 

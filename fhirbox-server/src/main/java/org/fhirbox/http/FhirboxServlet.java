@@ -71,10 +71,14 @@ public final class FhirboxServlet extends HttpServlet {
       if (t instanceof Error err && !(t instanceof OutOfMemoryError)) {
         throw err;
       }
+      FhirException e = errors.translate(t);
+      if (!e.headers().containsKey("Connection") && !ex.settleUnreadBody()) {
+        e = e.withHeader("Connection", "close");
+      }
       if (OAuthRoutes.answersOAuthJson(path)) {
-        errors.writeOAuth(t, resp);
+        errors.writeOAuth(e, resp);
       } else {
-        errors.write(t, resp, ex.formatForErrors());
+        errors.write(e, resp, ex.formatForErrors());
       }
       ex.drainRefusedBody();
     }

@@ -128,6 +128,53 @@ class SlowClientTest {
    * Sends {@code head}, then {@code piece} bytes of body every {@code everyMillis} ms, checking
    * {@code /healthz} meanwhile, until the server answers or closes; the answer as text.
    */
+  @Test
+  void anErrorBeforeTheBodyWaitsForItAndKeepsTheConnectionOrClosesItSaying() throws Exception {
+    URI base = URI.create(server.baseUrl());
+    String head = "POST /fhir/R4/NotAType HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth
+        + "\r\nContent-Type: application/fhir+json\r\nContent-Length: 20\r\n\r\n";
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      // the body comes after the route has refused the request: it is read, then the refusal answered,
+      // and the connection takes the next request
+      out.write(head.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(300);
+      out.write("{\"resourceType\":\"X\"}".substring(0, 20).getBytes(StandardCharsets.US_ASCII));
+      out.write(("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String answers = readUntil(s.getInputStream(), "\r\n\r\nok");
+      assertThat(answers).startsWith("HTTP/1.1 4").doesNotContain("Connection: close")
+          .contains("HTTP/1.1 200");
+    }
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      // a body that never comes: the answer says the connection closes
+      s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      String answer = readUntil(s.getInputStream(), null);
+      assertThat(answer).startsWith("HTTP/1.1 4").containsIgnoringCase("Connection: close");
+    }
+  }
+
+  /** What {@code in} sends until {@code end} appears in it, or until it closes when {@code end} is null. */
+  private static String readUntil(InputStream in, String end) throws IOException {
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    byte[] buf = new byte[4096];
+    int n;
+    try {
+      while ((n = in.read(buf)) >= 0) {
+        got.write(buf, 0, n);
+        if (end != null && got.toString(StandardCharsets.UTF_8).contains(end)) {
+          break;
+        }
+      }
+    } catch (IOException reset) {
+      // what arrived before a reset is the answer
+    }
+    return got.toString(StandardCharsets.UTF_8);
+  }
+
   private static String trickle(String head, int piece, long everyMillis) throws Exception {
     URI base = URI.create(server.baseUrl());
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
