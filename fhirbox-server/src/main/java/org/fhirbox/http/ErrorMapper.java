@@ -81,8 +81,9 @@ public final class ErrorMapper {
   }
 
   /** Writes the error unless the response is already committed (then the connection is cut). */
-  public void write(Throwable t, HttpServletResponse resp, FhirFormat format) throws IOException {
-    FhirException e = prepare(t, resp);
+  /** Writes {@code e} (what {@link #translate} made of the failure) as an OperationOutcome in {@code format}. */
+  public void write(FhirException e, HttpServletResponse resp, FhirFormat format) throws IOException {
+    prepare(e, resp);
     FhirFormat f = format == null ? FhirFormat.JSON : format;
     resp.setContentType(f.contentType() + ";charset=utf-8");
     byte[] body = body(e, f);
@@ -95,8 +96,8 @@ public final class ErrorMapper {
    * {@code invalid_request} for a 4xx (RFC 6749 §5.2), {@code temporarily_unavailable} or
    * {@code server_error} for a 5xx (§4.1.2.1), the diagnostics as {@code error_description}.
    */
-  void writeOAuth(Throwable t, HttpServletResponse resp) throws IOException {
-    FhirException e = prepare(t, resp);
+  void writeOAuth(FhirException e, HttpServletResponse resp) throws IOException {
+    prepare(e, resp);
     String error = e.status() < 500 ? "invalid_request" : e.status() == 503 ? "temporarily_unavailable" : "server_error";
     Map<String, String> json = new LinkedHashMap<>();
     json.put("error", error);
@@ -107,9 +108,8 @@ public final class ErrorMapper {
     resp.getOutputStream().write(body);
   }
 
-  /** Translates {@code t} and resets the response to its status and headers, keeping those every answer of its route needs. */
-  private FhirException prepare(Throwable t, HttpServletResponse resp) throws IOException {
-    FhirException e = translate(t);
+  /** Resets the response to {@code e}'s status and headers, keeping those every answer of its route needs. */
+  private void prepare(FhirException e, HttpServletResponse resp) throws IOException {
     if (resp.isCommitted()) {
       LOG.debug("response already committed; aborting connection after {}", e.getMessage());
       throw new CommittedAbort("response committed before error: " + e.getMessage());
@@ -133,7 +133,6 @@ public final class ErrorMapper {
     }
     resp.setHeader("X-Content-Type-Options", "nosniff");
     resp.setHeader("Cache-Control", "no-store");
-    return e;
   }
 
   /** The OperationOutcome of {@code e}, encoded; for errors the servlet never sees (Jetty's own). */
