@@ -13,14 +13,14 @@ import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.hl7.fhir.r4.model.OperationOutcome;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A request body sent slower than the minimum rate is cut with a 408 OperationOutcome while the
@@ -29,32 +29,28 @@ import org.junit.jupiter.api.Test;
  * found within about a second.
  */
 class SlowClientTest {
-  static TestServer server;
-  static TestClient http;
-  static String auth;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass(Map.of("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND", "1000",
+      "FHIRBOX_MIN_REQUEST_RATE_SECONDS", "1", "FHIRBOX_IDLE_TIMEOUT", "10"));
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start(Map.of("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND", "1000",
-        "FHIRBOX_MIN_REQUEST_RATE_SECONDS", "1", "FHIRBOX_IDLE_TIMEOUT", "10"));
-    http = server.client();
-    auth = http.request("x").build().headers().firstValue("Authorization").orElseThrow();
+  static TestClient http() {
+    return fhirbox.http();
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  /** The bootstrap admin's Authorization header, for requests written by hand. */
+  static String auth() {
+    return http().request("x").build().headers().firstValue("Authorization").orElseThrow();
   }
 
   @Test
   void aTrickledBodyIs408WithinTheWindowWhileOthersAreAnswered() throws Exception {
-    String upload = URI.create(new Tus(http).upload(5000, Tus.metadata("filename", "slow.bin"))).getPath();
+    String upload = URI.create(new Tus(http()).upload(5000, Tus.metadata("filename", "slow.bin"))).getPath();
     for (String head : new String[] {
-        "POST /fhir/R4/Patient HTTP/1.1\r\nContent-Type: application/fhir+json\r\nAuthorization: " + auth,
+        "POST /fhir/R4/Patient HTTP/1.1\r\nContent-Type: application/fhir+json\r\nAuthorization: " + auth(),
         "POST /oauth2/token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded",
-        "POST /fhir/R4/Binary HTTP/1.1\r\nContent-Type: application/octet-stream\r\nAuthorization: " + auth,
+        "POST /fhir/R4/Binary HTTP/1.1\r\nContent-Type: application/octet-stream\r\nAuthorization: " + auth(),
         "PATCH " + upload + " HTTP/1.1\r\nContent-Type: application/offset+octet-stream\r\nTus-Resumable: 1.0.0"
-            + "\r\nUpload-Offset: 0\r\nAuthorization: " + auth}) {
+            + "\r\nUpload-Offset: 0\r\nAuthorization: " + auth()}) {
       long start = System.nanoTime();
       String answer = trickle(head + "\r\nContent-Length: 5000\r\n", 10, 100);
       long millis = (System.nanoTime() - start) / 1_000_000;
@@ -75,17 +71,17 @@ class SlowClientTest {
 
   @Test
   void aBodySentAtSpeedOrWithAShortPauseIsTaken() throws Exception {
-    HttpResponse<String> binary = http.postBytes("fhir/R4/Binary", "application/octet-stream",
+    HttpResponse<String> binary = http().postBytes("fhir/R4/Binary", "application/octet-stream",
         TestBytes.random(2 << 20, 7));
     assertThat(binary.statusCode()).as(binary.body()).isEqualTo(201);
 
     String json = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + "P".repeat(6000) + "\"}]}";
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
-    URI base = URI.create(server.baseUrl());
+    URI base = URI.create(fhirbox.server().baseUrl());
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
-      out.write(("POST /fhir/R4/Patient HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth
+      out.write(("POST /fhir/R4/Patient HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth()
           + "\r\nContent-Type: application/fhir+json\r\nContent-Length: " + body.length + "\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       out.write(body, 0, 5000);
@@ -130,8 +126,8 @@ class SlowClientTest {
    */
   @Test
   void anErrorBeforeTheBodyWaitsForItAndKeepsTheConnectionOrClosesItSaying() throws Exception {
-    URI base = URI.create(server.baseUrl());
-    String head = "POST /fhir/R4/NotAType HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth
+    URI base = URI.create(fhirbox.server().baseUrl());
+    String head = "POST /fhir/R4/NotAType HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth()
         + "\r\nContent-Type: application/fhir+json\r\nContent-Length: 20\r\n\r\n";
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(10_000);
@@ -176,7 +172,7 @@ class SlowClientTest {
   }
 
   private static String trickle(String head, int piece, long everyMillis) throws Exception {
-    URI base = URI.create(server.baseUrl());
+    URI base = URI.create(fhirbox.server().baseUrl());
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
@@ -188,7 +184,7 @@ class SlowClientTest {
           out.write("x".repeat(piece).getBytes(StandardCharsets.US_ASCII));
           out.flush();
           Thread.sleep(everyMillis);
-          assertThat(http.get("healthz").statusCode()).isEqualTo(200);
+          assertThat(http().get("healthz").statusCode()).isEqualTo(200);
         }
       } catch (IOException closed) {
         // the server may close before every piece is written; its answer is still to be read
