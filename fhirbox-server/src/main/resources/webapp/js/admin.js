@@ -149,10 +149,19 @@ async function clients(el, once) {
     }));
 }
 
-async function jobs(el, once) {
-  const list = (await api.admin('jobs?_count=100')).jobs;
-  const reload = () => jobs(el, once);
-  fill(el, list.length === 0 ? h('p', {}, 'No ingestion jobs.') : table('Ingestion jobs',
+const JOB_STATES = [['', 'All'], ['failed', 'Failed'], ['queued', 'Queued'], ['running', 'Running'],
+  ['skipped', 'Skipped'], ['done', 'Done']];
+const JOBS_SHOWN = 100;
+
+/** The newest jobs, of one state if chosen: the failed ones stay reachable however many others there are. */
+async function jobs(el, once, state = '') {
+  const list = (await api.admin(`jobs?_count=${JOBS_SHOWN}${state ? `&state=${state}` : ''}`)).jobs;
+  const reload = () => jobs(el, once, state);
+  const filter = h('select', { onchange: () => jobs(el, once, filter.value).catch((e) => fill(once, notice(e.message))) },
+    JOB_STATES.map(([value, label]) => h('option', { value, selected: value === state }, label)));
+  fill(el, field('Show', filter),
+    list.length === JOBS_SHOWN ? notice(`The newest ${JOBS_SHOWN} are shown.`, 'info') : null,
+    list.length === 0 ? h('p', {}, 'No ingestion jobs.') : table('Ingestion jobs',
     ['Created', 'Resource', 'URL', 'State', 'Attempts', 'Error', 'Actions'], list.map((j) => h('tr', { 'data-job': j.id },
       h('td', {}, date(j.created)), h('td', {}, j.resource), h('td', { class: 'mono wrap' }, j.url),
       h('td', {}, j.state), h('td', {}, String(j.attempts)), h('td', {}, j.lastError || ''),

@@ -29,9 +29,9 @@ export async function filePage(main, id, params, current = () => true) {
     api.fhir(`Binary/${encodeURIComponent(id)}`),
     api.fhir(`Binary/${encodeURIComponent(id)}/_history?_count=50`),
     attachmentOf(ref, id)]);
-  const versions = api.resources(history);
-  const shownVersions = await Promise.all(versions.map((v) => version(id, v)));
+  const shownVersions = await Promise.all(api.resources(history).map((v) => version(id, v)));
   if (!current()) return;
+  const versionList = h('ul', { class: 'stack', id: 'versions' }, shownVersions);
   const att = found.att || {};
   const name = att.title || `Binary ${id}`;
   document.title = `${name} · fhirbox`;
@@ -49,7 +49,10 @@ export async function filePage(main, id, params, current = () => true) {
       h('dt', {}, 'Held in'), h('dd', {}, ref || '—')),
     h('div', { class: 'actions' }, share(id), newVersion(id, binary, found.resource)),
     h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title' }, 'Versions'),
-      h('ul', { class: 'stack', id: 'versions' }, shownVersions)),
+      versionList,
+      older('Show older versions', api.link(history, 'next'), async (bundle) => {
+        versionList.append(...await Promise.all(api.resources(bundle).map((v) => version(id, v))));
+      })),
     audit);
   if (auth.isAdmin()) await auditTrail(audit, id);
 }
@@ -189,23 +192,51 @@ async function refill(holder, id, title, contentType) {
 }
 
 async function auditTrail(el, id) {
-  let events;
+  let first;
   try {
-    events = api.resources(await api.fhir(`AuditEvent?entity=${encodeURIComponent(`Binary/${id}`)}&_count=50&_sort=-_lastUpdated`));
+    first = await api.fhir(`AuditEvent?entity=${encodeURIComponent(`Binary/${id}`)}&_count=50&_sort=-_lastUpdated`);
   } catch (e) {
     fill(el, h('h2', { id: 'audit-title' }, 'Audit trail'), notice(e.message));
     return;
   }
   const who = (e) => (e.agent || []).map((a) => a.altId || (a.who && (a.who.display || a.who.reference
     || (a.who.identifier && a.who.identifier.value)))).filter(Boolean).join(', ');
+  const row = (e) => h('tr', {},
+    h('td', {}, date(e.recorded)), h('td', {}, e.action || ''),
+    h('td', {}, (e.subtype || []).map((s) => s.display || s.code).join(', ') || (e.type && (e.type.display || e.type.code)) || ''),
+    h('td', {}, who(e)),
+    h('td', {}, (e.agent || []).map((a) => a.network && a.network.address).filter(Boolean).join(', ')));
+  const events = api.resources(first);
+  const rows = h('tbody', {}, events.map(row));
   fill(el, h('h2', { id: 'audit-title' }, 'Audit trail'),
     events.length === 0 ? h('p', {}, 'No access recorded yet.') : h('div', { class: 'scroll', tabindex: 0,
       role: 'region', 'aria-label': 'Who accessed this file' }, h('table', {},
       h('caption', {}, 'Who accessed this file'),
       h('thead', {}, h('tr', {}, ['When', 'Action', 'What', 'Who', 'From'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, events.map((e) => h('tr', {},
-        h('td', {}, date(e.recorded)), h('td', {}, e.action || ''),
-        h('td', {}, (e.subtype || []).map((s) => s.display || s.code).join(', ') || (e.type && (e.type.display || e.type.code)) || ''),
-        h('td', {}, who(e)),
-        h('td', {}, (e.agent || []).map((a) => a.network && a.network.address).filter(Boolean).join(', '))))))));
+      rows)),
+    older('Show older entries', api.link(first, 'next'), async (bundle) => rows.append(...api.resources(bundle).map(row))));
+}
+
+/**
+ * A button that follows a search's next link and hands each page to `show`, or null when there
+ * is no further page; it disappears after the last one, and says why when a page fails.
+ */
+function older(label, next, show) {
+  if (!next) return null;
+  let url = next;
+  const message = h('div');
+  const button = h('button', { type: 'button', onclick: async () => {
+    button.disabled = true;
+    fill(message);
+    try {
+      const bundle = await api.fhir(url);
+      await show(bundle);
+      url = api.link(bundle, 'next');
+    } catch (e) {
+      fill(message, notice(e.message));
+    }
+    button.disabled = false;
+    if (!url) button.remove();
+  } }, label);
+  return h('div', { class: 'more' }, button, message);
 }

@@ -26,8 +26,8 @@ import org.fhirbox.fhir.ResourceRepository;
  * sends content or a signed URL is audited once the response was sent, or once sending it failed
  * part way (a client that closed the connection had bytes all the same: a video player closes its
  * open-ended Range request on every seek). A refusal while answering (412, 416) is no access, nor
- * is content found missing from the blob store (500): no byte of it was sent; nor is a signed URL's
- * 304, which sent none either.
+ * is content found missing from the blob store (500): no byte of it was sent; nor is a 304,
+ * which sent none either.
  */
 public final class BinaryReads {
   private final ResourceStore store;
@@ -52,18 +52,18 @@ public final class BinaryReads {
   }
 
   /**
-   * Writes the answer to a signed URL: true when it carried the content, false when it sent none
-   * (a 304 to a conditional request), which is no download.
+   * Writes an answer that may carry the content: true when it did, false when it sent none (a 304
+   * to a conditional request), which is neither a read nor a download.
    */
   public interface SignedResponse {
     boolean send(BinaryContent content) throws IOException;
   }
 
   /** Sends the raw content of a Binary version the caller has read, then audits the read. */
-  public void sendContent(Principal principal, StoredResource s, AuditedRequest request, Response response)
+  public void sendContent(Principal principal, StoredResource s, AuditedRequest request, SignedResponse response)
       throws IOException {
     BinaryContent c = content(principal, s);
-    sendAudited(sent(response), c, () -> audit.read(request, principal, c));
+    sendAudited(response, c, () -> audit.read(request, principal, c));
   }
 
   /** Sends a Binary version as a FHIR resource (its JSON carries a signed url), then audits it. */

@@ -119,7 +119,7 @@ public final class BinaryRoutes {
       if (c.securityContext() != null) {
         ex.response().setHeader("X-Security-Context", c.securityContext());
       }
-      responder.respond(ex.request(), ex.response(), c, blobs, null, 0, versioned);
+      return responder.respond(ex.request(), ex.response(), c, blobs, null, 0, versioned);
     });
   }
 

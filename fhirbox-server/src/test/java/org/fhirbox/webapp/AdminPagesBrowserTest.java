@@ -18,6 +18,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -79,6 +80,12 @@ class AdminPagesBrowserTest {
     page.waitFor(By.xpath("//caption[text()='Ingestion jobs']"));
     assertThat(page.rowText("data-job", job)).contains("Media/" + media).contains("failed").contains("404");
     page.axe("the jobs page");
+    // a state chosen lists only the jobs in it
+    new Select(page.labelled("Show")).selectByVisibleText("Queued");
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(
+        By.cssSelector("tr[data-job='" + job + "']")).isEmpty());
+    new Select(page.labelled("Show")).selectByVisibleText("Failed");
+    page.waitFor(By.cssSelector("tr[data-job='" + job + "']"));
     page.button("Retry job " + job).click();
     page.waitFor(By.xpath("//*[contains(text(),'The job is queued again.')]"));
     JsonNode after = app.json("admin/jobs").get("jobs").get(0);

@@ -275,6 +275,25 @@ class PatientPagesBrowserTest {
     assertThat(browser.findElement(By.cssSelector("li[data-version='1'] a[download]")).getAttribute("href"))
         .contains("/storage/" + binary + "/1?");
 
+    // a file with more versions and audit entries than a page holds shows the older ones on request
+    for (int i = 3; i <= 53; i++) {
+      assertThat(admin.send(admin.request("fhir/R4/Binary/" + binary).header("Content-Type", "text/plain")
+          .PUT(HttpRequest.BodyPublishers.ofString("words " + i))).statusCode()).isEqualTo(200);
+    }
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary);
+    page.waitFor(By.cssSelector("li[data-version='53']"));
+    assertThat(browser.findElements(By.cssSelector("#versions li"))).as("the first page").hasSize(50);
+    page.scrollTo(By.xpath("//button[text()='Show older versions']"));
+    page.button("Show older versions").click();
+    page.waitFor(By.cssSelector("li[data-version='1']"));
+    assertThat(browser.findElements(By.cssSelector("#versions li"))).as("every version").hasSize(53);
+    assertThat(browser.findElements(By.xpath("//button[text()='Show older versions']"))).as("after the last page")
+        .isEmpty();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("tbody tr")).size() == 50);
+    page.scrollTo(By.xpath("//button[text()='Show older entries']"));
+    page.button("Show older entries").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("tbody tr")).size() > 53);
+
     // a file held by a Media whose subject names no resource (a display only) has its page, which
     // leads back to the patients
     String unnamed = TestClient.createdId(admin.postJson("fhir/R4/Media", "{\"resourceType\":\"Media\","
