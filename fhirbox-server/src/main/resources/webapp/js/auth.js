@@ -1,5 +1,12 @@
 // Sign-in with OAuth2 authorization code + PKCE (RFC 7636, S256) as fhirbox's first-party public
 // client. Tokens live in sessionStorage (this tab only, gone when it closes), never localStorage.
+//
+// A duplicated tab, or one opened by window.open, starts with a copy of this tab's sessionStorage:
+// two tabs then hold one refresh token, which rotates on each use, and the second to present it
+// would look like a thief to the server, which ends the sign-in for both (RFC 9700 §4.14.2). So
+// the tabs of one sign-in (one `family`, made at sign-in) refresh one at a time (a Web Lock), and
+// each first asks the others over a BroadcastChannel for a newer copy (a higher `gen`), which
+// makes its own refresh unnecessary; after refreshing, a tab tells the others.
 
 const SESSION = 'fhirbox.session';
 const PENDING = 'fhirbox.pending';
@@ -8,6 +15,9 @@ const PROJECT = 'fhirbox.project';
 let refreshing = null;
 /** Sign-outs so far: a refresh that started before one does not save its tokens. */
 let signOuts = 0;
+/** How long a refreshing tab waits for another tab of its sign-in to hand it newer tokens. */
+const ASK_MS = 150;
+const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('fhirbox.session') : null;
 
 function b64url(bytes) {
   let s = '';
@@ -99,7 +109,34 @@ function fromTokens(t, cfg, previous) {
     authTime,
     ends: (authTime + cfg.signInLifetime) * 1000,
     cfg,
+    family: previous && previous.family ? previous.family : random(16),
+    gen: previous ? (previous.gen || 0) + 1 : 0,
   };
+}
+
+/** Another tab of the same sign-in asks for newer tokens than its own, or hands over its newer ones. */
+function heard({ data }) {
+  const s = session();
+  if (!s || !data || !s.family || data.family !== s.family) return;
+  if (data.type === 'ask' && s.gen > data.gen) {
+    tabs.postMessage({ type: 'tokens', family: s.family, session: s });
+  } else if (data.type === 'tokens' && data.session && data.session.gen > s.gen) {
+    save(data.session);
+  }
+}
+if (tabs) tabs.onmessage = heard;
+
+/** This tab's session after the other tabs of its sign-in had ASK_MS to hand over newer tokens. */
+async function newest(s) {
+  if (!tabs || !s.family) return s;
+  tabs.postMessage({ type: 'ask', family: s.family, gen: s.gen });
+  await new Promise((resolve) => setTimeout(resolve, ASK_MS));
+  return session();
+}
+
+/** Runs `task` while no other tab of the sign-in refreshes (where the browser has Web Locks). */
+function oneAtATime(s, task) {
+  return s && s.family && navigator.locks ? navigator.locks.request(`fhirbox.refresh:${s.family}`, task) : task();
 }
 
 /**
@@ -136,15 +173,20 @@ export async function completeSignIn() {
 /** A new access token with the refresh token (which rotates); false when the sign-in is over. */
 export function refresh() {
   if (!refreshing) {
-    refreshing = (async () => {
-      const s = session();
-      if (!s || !s.refresh) return false;
-      const before = signOuts;
+    const asked = session();
+    const before = signOuts;
+    refreshing = oneAtATime(asked, async () => {
+      const s = asked ? await newest(session() || asked) : null;
+      if (!s || !s.refresh || before !== signOuts) return false;
+      // another tab refreshed while this one waited: its tokens serve here too
+      if (s.gen > asked.gen && s.expires - Date.now() > 60_000) return true;
       try {
         const t = await tokenRequest(s.cfg.token, { grant_type: 'refresh_token', refresh_token: s.refresh,
           client_id: s.cfg.clientId });
         if (before !== signOuts) return false;
-        save(fromTokens(t, s.cfg, s));
+        const fresh = fromTokens(t, s.cfg, s);
+        save(fresh);
+        if (tabs && fresh.family) tabs.postMessage({ type: 'tokens', family: fresh.family, session: fresh });
         return true;
       } catch (e) {
         if (e.oauth) {
@@ -153,7 +195,7 @@ export function refresh() {
         }
         throw e;
       }
-    })().finally(() => { refreshing = null; });
+    }).finally(() => { refreshing = null; });
   }
   return refreshing;
 }

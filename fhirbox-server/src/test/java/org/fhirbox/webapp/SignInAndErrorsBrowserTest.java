@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -98,6 +99,52 @@ class SignInAndErrorsBrowserTest {
     assertThat(reuse.statusCode()).isEqualTo(400);
     assertThat(reuse.body()).contains("invalid_grant");
   }
+
+  @Test
+  void aDuplicatedTabRefreshesAtTheSameMomentWithoutEndingTheSignIn(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) throws Exception {
+    page.signIn();
+    String first = browser.getWindowHandle();
+    // a duplicated tab starts with a copy of the first one's sessionStorage: the same refresh token
+    String copied = (String) browser.executeScript("return JSON.stringify(Object.entries(sessionStorage))");
+    browser.switchTo().newWindow(WindowType.TAB);
+    browser.get(fhirbox.baseUrl() + "app/");
+    browser.executeScript("for (const [k, v] of JSON.parse(arguments[0])) sessionStorage.setItem(k, v);"
+        + " location.reload()", copied);
+    page.waitFor(By.id("patient-search"));
+    String second = browser.getWindowHandle();
+
+    // both access tokens end now, and both tabs need one at once
+    for (String tab : List.of(first, second)) {
+      browser.switchTo().window(tab);
+      browser.executeScript("const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
+          + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
+    }
+    for (String tab : List.of(first, second)) {
+      browser.switchTo().window(tab);
+      browser.executeScript(TOKEN_NOW);
+    }
+    for (String tab : List.of(first, second)) {
+      browser.switchTo().window(tab);
+      new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> browser.executeScript(
+          "return window.tokenSeen !== undefined"));
+      assertThat(browser.executeScript("return window.tokenSeen")).as("an access token in each tab")
+          .isEqualTo("yes");
+    }
+    // the sign-in goes on: a later refresh still works
+    browser.executeScript("const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
+        + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
+    browser.executeScript(TOKEN_NOW);
+    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> "yes".equals(browser.executeScript(
+        "return window.tokenSeen")));
+    page.search("Nobody");
+    assertThat(browser.findElements(By.id("email"))).as("no sign-in page").isEmpty();
+  }
+
+  /** Asks the app's own auth module for an access token; window.tokenSeen says whether it got one. */
+  private static final String TOKEN_NOW = "import(document.querySelector('script[type=module]').src"
+      + ".replace('main.js', 'auth.js')).then((auth) => auth.accessToken())"
+      + ".then((t) => { window.tokenSeen = t ? 'yes' : 'no'; }, (e) => { window.tokenSeen = 'error ' + e.message; })";
 
   @Test
   void offlineIsShownAndErrorsAndRefusalsAreTheServersWords(
