@@ -73,10 +73,13 @@ public final class BinaryReads {
     sendAudited(sent(response), c, () -> audit.signed(request, principal, c));
   }
 
-  /** {@code $presigned-url}: the URL {@code sign} makes for the current version, audited as issued. */
-  public String presignedUrl(Principal principal, String id, AuditedRequest request,
+  /**
+   * {@code $presigned-url}: the URL {@code sign} makes for {@code version} of the Binary, or for its
+   * current version when null, audited as issued.
+   */
+  public String presignedUrl(Principal principal, String id, Long version, AuditedRequest request,
       Function<BinaryContent, String> sign) {
-    BinaryContent c = current(principal, id);
+    BinaryContent c = readable(principal, id, version);
     String url = sign.apply(c);
     audit.signed(request, principal, c);
     return url;
@@ -158,12 +161,16 @@ public final class BinaryReads {
     return c;
   }
 
-  /** The content of the current version of {@code Binary/{id}}, for {@code $presigned-url}. */
-  public BinaryContent current(Principal principal, String id) {
+  /**
+   * The content of {@code version} of {@code Binary/{id}} (the current one when null) as a read or
+   * vread of it would find it: 404 outside the caller's compartment, 410 for a deletion.
+   */
+  private BinaryContent readable(Principal principal, String id, Long version) {
     principal.require("Binary", Interaction.READ);
     StoredResource s = store.read(tx -> {
-      access.requireVisible(tx, principal, id, null);
-      return repository.read(tx, principal.project(), "Binary", id);
+      access.requireVisible(tx, principal, id, version);
+      return version == null ? repository.read(tx, principal.project(), "Binary", id)
+          : repository.vread(tx, principal.project(), "Binary", id, version);
     });
     return content(principal, s);
   }

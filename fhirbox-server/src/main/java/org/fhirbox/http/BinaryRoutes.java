@@ -126,9 +126,12 @@ public final class BinaryRoutes {
   /**
    * {@code GET /Binary/{id}/$presigned-url}: a Parameters resource with the signed {@code url};
    * with {@code upload=true}, an upload URL for the Binary's next content ({@link DirectUploads});
-   * with {@code thumbnail=true}, the signed URL of the current version's thumbnail.
+   * with {@code thumbnail=true}, the signed URL of the current version's thumbnail. On
+   * {@code /Binary/{id}/_history/{vid}/$presigned-url} ({@code version} not null), the same for that
+   * version (as R4's {@code $meta} is invoked on a version), but no upload.
    */
-  public void operation(Exchange ex, Principal principal, String id, String name) throws IOException {
+  public void operation(Exchange ex, Principal principal, String id, Long version, String name)
+      throws IOException {
     if (!name.equals("$presigned-url")) {
       throw FhirException.notFound("unknown operation " + name + " on Binary");
     }
@@ -136,7 +139,12 @@ public final class BinaryRoutes {
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on $presigned-url; use GET or POST",
           "GET", "POST");
     }
-    if (ex.param("upload").map(v -> v.equals("true")).orElse(false)) {
+    boolean upload = ex.param("upload").map(v -> v.equals("true")).orElse(false);
+    if (upload && version != null) {
+      throw FhirException.badRequest("upload=true names the Binary's next content: call it on Binary/" + id
+          + "/$presigned-url, not on a version", "upload");
+    }
+    if (upload) {
       // Medplum's experimental form: the url (valueUri, first, as Medplum's clients read it)
       // takes one PUT of the Binary's next content.
       DirectUploads.Issued issued = uploads.issueReplacing(principal, id, ex.baseUrl());
@@ -149,7 +157,7 @@ public final class BinaryRoutes {
       if (ex.param("download").isPresent() || ex.param("expiresIn").isPresent()) {
         throw FhirException.badRequest("thumbnail=true takes neither download nor expiresIn", "thumbnail");
       }
-      String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex),
+      String url = reads.presignedUrl(principal, id, version, new ExchangeFacts(ex),
           c -> thumbnails.signThumbnail(ex.baseUrl(), c));
       Parameters p = new Parameters();
       p.addParameter().setName("url").setValue(new UrlType(url));
@@ -157,7 +165,7 @@ public final class BinaryRoutes {
       return;
     }
     Duration lifetime = ex.param("expiresIn").map(BinaryRoutes::shareLifetime).orElse(null);
-    String url = reads.presignedUrl(principal, id, new ExchangeFacts(ex), c -> {
+    String url = reads.presignedUrl(principal, id, version, new ExchangeFacts(ex), c -> {
       // download=false is no download, as an absent parameter: never a file named "false"
       String download = ex.param("download").filter(d -> !d.strip().equals("false")).orElse(null);
       String filename = download == null ? null : download.isBlank() || download.strip().equals("true")

@@ -140,6 +140,10 @@ public final class FhirRoutes {
       }
       return;
     }
+    if (n == 5 && type.equals("Binary") && segments.get(2).equals("_history") && segments.get(4).startsWith("$")) {
+      binaries.operation(ex, principal, id, ResourceIds.requireVersion(segments.get(3)), segments.get(4));
+      return;
+    }
     if (segments.get(2).equals("_history")) {
       requireMethod(method, "GET", "HEAD");
       if (n == 3) {
@@ -152,7 +156,7 @@ public final class FhirRoutes {
       }
     }
     if (n == 3 && type.equals("Binary") && segments.get(2).startsWith("$")) {
-      binaries.operation(ex, principal, id, segments.get(2));
+      binaries.operation(ex, principal, id, null, segments.get(2));
       return;
     }
     throw FhirException.notFound("no route for /fhir/R4/" + String.join("/", segments));
