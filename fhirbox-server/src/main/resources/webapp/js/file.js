@@ -78,15 +78,19 @@ function back(holder) {
 
 async function version(id, v) {
   const n = v.meta.versionId;
-  let signed = null;
+  // the version's own $presigned-url, which works also where Binary JSON carries no url; the page
+  // may stay open past the URL's lifetime, so a version's links are signed afresh when used then
+  const sign = async () => {
+    const p = await api.fhir(`Binary/${encodeURIComponent(id)}/_history/${encodeURIComponent(n)}/$presigned-url`);
+    const found = (p.parameter || []).find((x) => x.name === 'url');
+    return found ? found.valueUrl : null;
+  };
+  let url = null;
   try {
-    signed = await api.fhir(`Binary/${encodeURIComponent(id)}/_history/${encodeURIComponent(n)}`);
+    url = await sign();
   } catch (e) {
     return h('li', {}, `Version ${n}: `, e.message);
   }
-  const url = signed.url;
-  // the page may stay open past the URL's lifetime: a version's links are signed afresh when used then
-  const sign = async () => (await api.fhir(`Binary/${encodeURIComponent(id)}/_history/${encodeURIComponent(n)}`)).url;
   return h('li', { class: 'card', 'data-version': n },
     h('strong', {}, `Version ${n}`), ` · ${v.contentType || ''} · ${date(v.meta.lastUpdated)}`,
     url ? h('div', { class: 'row' },

@@ -282,6 +282,33 @@ class SignedAttachmentTest {
   }
 
   @Test
+  void aVersionHasItsOwnPresignedUrl() {
+    Binary b = upload("first");
+    assertThat(http.send(http.request("fhir/R4/Binary/" + id(b)).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("second"))).statusCode()).isEqualTo(200);
+    String old = http.parse(http.get("fhir/R4/Binary/" + id(b) + "/_history/1/$presigned-url?download=true"),
+        Parameters.class).getParameter("url").getValue().primitiveValue();
+    assertThat(old).startsWith(signedPrefix(id(b), 1));
+    assertThat(body(old)).isEqualTo("first");
+    String current = http.parse(http.get("fhir/R4/Binary/" + id(b) + "/$presigned-url"), Parameters.class)
+        .getParameter("url").getValue().primitiveValue();
+    assertThat(body(current)).isEqualTo("second");
+
+    HttpResponse<String> missing = http.get("fhir/R4/Binary/" + id(b) + "/_history/9/$presigned-url");
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(missing.body()).contains("OperationOutcome");
+    HttpResponse<String> upload = http.get("fhir/R4/Binary/" + id(b) + "/_history/1/$presigned-url?upload=true");
+    assertThat(upload.statusCode()).isEqualTo(400);
+    assertThat(upload.body()).contains("upload=true");
+    assertThat(http.get("fhir/R4/Binary/" + id(b) + "/_history/1/$nothing").statusCode()).isEqualTo(404);
+    assertThat(http.send(http.request("fhir/R4/Binary/" + id(b) + "/_history/1/$presigned-url")
+        .DELETE()).statusCode()).isEqualTo(405);
+    assertThat(http.send(http.request("fhir/R4/Binary/" + id(b)).DELETE()).statusCode()).isEqualTo(200);
+    assertThat(http.get("fhir/R4/Binary/" + id(b) + "/_history/3/$presigned-url").statusCode())
+        .as("the deletion").isEqualTo(410);
+  }
+
+  @Test
   void badMissingAndExpiredSignaturesAreRefusedWithOperationOutcomes() throws Exception {
     Binary b = upload("secret content");
     String url = http.get("fhir/R4/Binary/" + id(b)).body().replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
