@@ -43,9 +43,9 @@ import org.slf4j.LoggerFactory;
  * <p>How: every write statement a {@linkplain JournaledConnection journaled connection} runs is
  * recorded with its parameters. Its commit, under one lock, numbers the transaction, appends the
  * record (SQL, parameters, number; framed by length and CRC32C) to the journal file with one
- * {@code write}, and commits in H2. The record reaches the operating system before the commit
- * returns, as the chunk did before, so the guarantee is unchanged: against a process crash, not a
- * power loss.
+ * {@code write}, and commits in H2; then, outside the lock, the commit waits until its record is
+ * on the disk ({@code fdatasync}, shared by the commits that wait together: {@link JournalSync}).
+ * So an acknowledged commit survives a process crash and a power loss alike.
  *
  * <p>Storing: {@link #checkpointIfDue} stores the file ({@code CHECKPOINT}) under the same lock,
  * where no commit is half done, after setting {@code FHIRBOX_JOURNAL.MARK} to the number of the
@@ -146,14 +146,16 @@ final class CommitJournal implements AutoCloseable {
   private boolean closed;
   /** Set when a failed append could not be cut off: the segment may hold torn bytes mid-log. */
   private IOException broken;
+  private final JournalSync sync;
 
-  private CommitJournal(Path dir, FileChannel lockFile, long lastSeq, LongSupplier clock) {
+  private CommitJournal(Path dir, FileChannel lockFile, long lastSeq, LongSupplier clock, JournalSync.Force force) {
     this.dir = dir;
     this.lockFile = lockFile;
     this.clock = clock;
     this.lastSeq = lastSeq;
     this.storedSeq = lastSeq;
     this.storedAt = clock.getAsLong();
+    this.sync = new JournalSync(lastSeq, force);
   }
 
   /** The journal directory beside an H2 store file {@code NAME.mv.db}: {@code NAME.journal}. */
@@ -174,6 +176,11 @@ final class CommitJournal implements AutoCloseable {
 
   /** @param clock milliseconds, for segment ages and the idle store */
   static CommitJournal open(Path dir, Supplier<Connection> connections, LongSupplier clock) {
+    return open(dir, connections, clock, JournalSync.FDATASYNC);
+  }
+
+  /** @param force puts a segment's records on the disk before their commits return */
+  static CommitJournal open(Path dir, Supplier<Connection> connections, LongSupplier clock, JournalSync.Force force) {
     try {
       Syncs.FSYNC.createDirectories(dir); // its name durable, as the segments' will be once synced
       FileChannel lockFile = claim(dir);
@@ -193,7 +200,7 @@ final class CommitJournal implements AutoCloseable {
       for (Path p : old) {
         Files.deleteIfExists(p);
       }
-      CommitJournal journal = new CommitJournal(dir, lockFile, last, clock);
+      CommitJournal journal = new CommitJournal(dir, lockFile, last, clock, force);
       synchronized (journal.lock) {
         journal.startSegment();
       }
@@ -334,20 +341,25 @@ final class CommitJournal implements AutoCloseable {
   /**
    * Commits {@code c}'s transaction with its {@code statements} in the journal: numbers it,
    * appends the record and commits, all under the journal lock so that the numbers follow the
-   * commit order. A commit that fails after its append gets an abort record.
+   * commit order; then, outside the lock, returns once the record is on the disk
+   * ({@link JournalSync}), so that what is acknowledged survives a power loss. A commit that fails
+   * after its append gets an abort record; one whose record could not be synced is in H2 but maybe
+   * not on the disk, and fails as a commit whose outcome is unknown.
    */
   void commit(Connection c, List<JournaledStatement> statements) throws SQLException {
+    long seq;
     synchronized (lock) {
       if (closed) {
         throw new SQLException("the database is closing");
       }
-      long seq = lastSeq + 1;
+      seq = lastSeq + 1;
       try {
         append(recordBuffer.encode(COMMIT, seq, statements));
       } catch (UncheckedIOException e) {
         throw new SQLException(e.getMessage(), e.getCause());
       }
       lastSeq = seq;
+      sync.appended(seq, segment);
       try {
         c.commit();
       } catch (SQLException e) {
@@ -358,6 +370,11 @@ final class CommitJournal implements AutoCloseable {
         }
         throw e;
       }
+    }
+    try {
+      sync.await(seq);
+    } catch (IOException e) {
+      throw new SQLException("the commit is in the database but may not be on the disk: " + e.getMessage(), e);
     }
   }
 
@@ -371,6 +388,7 @@ final class CommitJournal implements AutoCloseable {
       try {
         append(recordBuffer.encode(AUTONOMOUS, seq, statements));
         lastSeq = seq; // only a record written takes a number: a replay refuses a gap
+        sync.appended(seq, segment);
       } catch (UncheckedIOException e) {
         LOG.warn("{}", e.getMessage());
       }
@@ -441,6 +459,7 @@ final class CommitJournal implements AutoCloseable {
         storedSeq = lastSeq;
         storedAt = now;
         if (rotate) {
+          sync.stored(lastSeq); // CHECKPOINT SYNC: on the disk, before the segment holding them closes
           done = segments(dir);
           startSegment();
         }
@@ -515,6 +534,9 @@ final class CommitJournal implements AutoCloseable {
       segmentPath = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
       segment = FileChannel.open(segmentPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.APPEND);
+      // the segment's name on the disk before a commit recorded in it is acknowledged: a synced
+      // file that no directory entry names is lost with a power loss
+      Syncs.FSYNC.directory(dir);
       segmentBytes = 0;
       segmentStarted = clock.getAsLong();
     } catch (IOException e) {

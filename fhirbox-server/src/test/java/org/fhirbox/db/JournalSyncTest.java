@@ -1,0 +1,179 @@
+package org.fhirbox.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The commit journal's group sync: a commit returns once its record is on the disk, batches,
+ * stores that make records durable, failures that stay.
+ */
+class JournalSyncTest {
+  @TempDir
+  Path dir;
+
+  private FileChannel segment(String name) throws IOException {
+    return FileChannel.open(dir.resolve(name), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  }
+
+  @Test
+  void aJournaledCommitReturnsOnlyOnceItsRecordIsOnTheDisk() throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_DELAY=-1";
+    Supplier<Connection> raw = () -> {
+      try {
+        return DriverManager.getConnection(url, "", "");
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    try (Connection c = raw.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+    }
+    List<Long> syncedSizes = new ArrayList<>();
+    Path journalDir = dir.resolve("db.journal");
+    try (CommitJournal journal = CommitJournal.open(journalDir, raw, System::currentTimeMillis, segment -> {
+      syncedSizes.add(segment.size());
+      segment.force(false);
+    })) {
+      for (long id = 1; id <= 2; id++) {
+        try (Connection c = JournaledConnection.wrap(raw.get(), journal);
+            PreparedStatement ps = c.prepareStatement("INSERT INTO t (id) VALUES (?)")) {
+          c.setAutoCommit(false);
+          ps.setLong(1, id);
+          ps.executeUpdate();
+          c.commit();
+        }
+        long written;
+        try (var files = Files.list(journalDir)) {
+          written = files.filter(f -> f.getFileName().toString().endsWith(".log")).mapToLong(f -> f.toFile().length())
+              .sum();
+        }
+        assertThat(syncedSizes).as("syncs after commit " + id).hasSize((int) id);
+        assertThat(syncedSizes.get((int) id - 1)).as("the sync covered the record").isEqualTo(written);
+      }
+      journal.release();
+    }
+  }
+
+  @Test
+  void committersWaitingTogetherShareOneSync() throws Exception {
+    AtomicInteger forces = new AtomicInteger();
+    CountDownLatch firstStarted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JournalSync sync = new JournalSync(0, s -> {
+      if (forces.incrementAndGet() == 1) {
+        firstStarted.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      s.force(false);
+    });
+    try (FileChannel segment = segment("a.log")) {
+      ExecutorService pool = Executors.newFixedThreadPool(9);
+      try {
+        sync.appended(1, segment);
+        Future<?> first = pool.submit(() -> {
+          sync.await(1);
+          return null;
+        });
+        assertThat(firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        // eight more commits append while the first sync runs: they form one batch after it
+        List<Future<?>> later = new ArrayList<>();
+        for (long seq = 2; seq <= 9; seq++) {
+          sync.appended(seq, segment);
+          long mine = seq;
+          later.add(pool.submit(() -> {
+            sync.await(mine);
+            return null;
+          }));
+        }
+        Thread.sleep(200);
+        release.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        for (Future<?> f : later) {
+          f.get(10, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+    assertThat(forces.get()).as("syncs for nine commits").isEqualTo(2);
+  }
+
+  @Test
+  void aRecordAStoreMadeDurableNeedsNoSync() throws Exception {
+    AtomicInteger forces = new AtomicInteger();
+    JournalSync sync = new JournalSync(5, s -> forces.incrementAndGet());
+    try (FileChannel segment = segment("a.log")) {
+      sync.await(5);
+      sync.appended(6, segment);
+      sync.appended(7, segment);
+      sync.stored(7);
+      sync.await(6);
+      sync.await(7);
+      assertThat(forces.get()).isZero();
+      sync.appended(8, segment);
+      sync.await(8);
+      assertThat(forces.get()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSegmentARotationClosedAfterItsStoreIsDoneButOneClosedBeforeFailsItsCommits() throws Exception {
+    JournalSync sync = new JournalSync(0, JournalSync.FDATASYNC);
+    FileChannel old = segment("a.log");
+    sync.appended(1, old);
+    sync.stored(1);
+    old.close();
+    sync.await(1);
+
+    FileChannel next = segment("b.log");
+    sync.appended(2, next);
+    next.close();
+    assertThatThrownBy(() -> sync.await(2)).isInstanceOf(IOException.class)
+        .hasStackTraceContaining("closed before its records were synced");
+  }
+
+  @Test
+  void aFailedSyncFailsItsCommitAndEveryLaterOne() throws Exception {
+    AtomicInteger forces = new AtomicInteger();
+    JournalSync sync = new JournalSync(0, s -> {
+      if (forces.incrementAndGet() == 1) {
+        throw new IOException("Input/output error");
+      }
+    });
+    try (FileChannel segment = segment("a.log")) {
+      sync.appended(1, segment);
+      assertThatThrownBy(() -> sync.await(1)).isInstanceOf(IOException.class)
+          .hasMessageContaining("restart fhirbox").hasRootCauseMessage("Input/output error");
+      sync.appended(2, segment);
+      // the kernel reports a failed writeback once: a later fsync that succeeds proves nothing
+      assertThatThrownBy(() -> sync.await(2)).isInstanceOf(IOException.class);
+      assertThat(forces.get()).isEqualTo(1);
+    }
+  }
+}
