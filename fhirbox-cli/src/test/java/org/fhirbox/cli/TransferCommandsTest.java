@@ -3,6 +3,7 @@ package org.fhirbox.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,6 +56,17 @@ class TransferCommandsTest extends ServerFixture {
     Cli.Result piped = cli.run("download", "Binary/" + id, "-o", "-");
     assertThat(piped.exitCode()).as(piped.toString()).isZero();
     assertThat(piped.stdoutBytes()).isEqualTo(Files.readAllBytes(scan));
+  }
+
+  @Test
+  void downloadToAStdoutThatFailsExitsOne() throws Exception {
+    Path scan = file("full-disk.bin", 1 << 20);
+    String id = cli.run("upload", scan.toString()).json().path("id").asText();
+
+    Cli.Result down = cli.runWithStdout(new PrintStream(Cli.failingAfter(1024)), "download", "Binary/" + id, "-o", "-");
+
+    assertThat(down.exitCode()).as(down.toString()).isEqualTo(1);
+    assertThat(down.err()).startsWith("fhirbox: ").contains("cannot write to standard output");
   }
 
   @Test
