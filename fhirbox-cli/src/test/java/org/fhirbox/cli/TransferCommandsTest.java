@@ -172,6 +172,45 @@ class TransferCommandsTest extends ServerFixture {
   }
 
   @Test
+  void aPickedNameNeverTruncatesAnExistingDotPartFile() throws Exception {
+    Path payload = file("payload.bin", 3_000);
+    String id = cli.run("upload", payload.toString(), "--filename", "report").json().path("id").asText();
+    Path into = Files.createDirectory(dir.resolve("notes"));
+    Path mine = Files.writeString(into.resolve("report.part"), "my own notes\n");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", into.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isEqualTo(1);
+    assertThat(down.err()).contains("report.part").contains("already exists");
+    assertThat(Files.readString(mine)).isEqualTo("my own notes\n");
+    assertThat(into.resolve("report")).doesNotExist();
+    assertThat(into.resolve("report.part.validator")).doesNotExist();
+  }
+
+  @Test
+  void aPickedNameResumesThePartAnEarlierRunLeft() throws Exception {
+    Path payload = file("resumable.bin", 200_000);
+    byte[] bytes = Files.readAllBytes(payload);
+    String id = cli.run("upload", payload.toString(), "--filename", "again").json().path("id").asText();
+    String signed = cli.run("url", "Binary/" + id).out().strip();
+    String etag = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(signed)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.discarding()).headers().firstValue("ETag").orElseThrow();
+    // what a killed run leaves: the part and the sidecar that makes it the command's own
+    Path into = Files.createDirectory(dir.resolve("again"));
+    Files.write(into.resolve("again.part"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    Files.writeString(into.resolve("again.part.validator"),
+        "fhirbox-partial 1\nvalidator " + etag + "\nlength " + bytes.length + "\n");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", into.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(Files.readAllBytes(into.resolve("again"))).isEqualTo(bytes);
+    assertThat(into.resolve("again.part")).doesNotExist();
+    assertThat(into.resolve("again.part.validator")).doesNotExist();
+  }
+
+  @Test
   void aServerFileNameStartingWithADotLosesTheDot() throws Exception {
     Path payload = file("payload.txt", 1_000);
     String id = cli.run("upload", payload.toString(), "--content-type", "text/plain", "--filename", ".bashrc")
