@@ -30,7 +30,9 @@ import picocli.CommandLine.Spec;
  * <p>A file name the command picks (the server's Content-Disposition name, else the Binary id)
  * never replaces an existing file and never starts with a dot: anyone who may create a Binary
  * chooses its name, and must not be able to replace, say, {@code ~/.bashrc} of whoever downloads
- * it into their home directory, also when the file appears during the download. A {@code -o FILE}
+ * it into their home directory, also when the file appears during the download; an existing
+ * {@code NAME.part} is resumed only when its sidecar shows it is an unfinished download, and is
+ * otherwise left as it is (the download fails). A {@code -o FILE}
  * the user typed replaces FILE, as {@code cp} does. {@code FILE.part} is locked while written
  * and never followed if it is a symbolic link.
  */

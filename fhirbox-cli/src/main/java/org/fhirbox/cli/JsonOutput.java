@@ -9,7 +9,10 @@ import org.fhirbox.client.FhirboxClient;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Binary;
 
-/** Writes what a command produced to stdout as JSON: resources pretty, or one per line for streams. */
+/**
+ * Writes what a command produced to stdout as JSON: resources pretty, or one per line for streams.
+ * Each write is flushed and checked, so output that cannot be written fails the command.
+ */
 final class JsonOutput {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -23,12 +26,13 @@ final class JsonOutput {
 
   void resource(IBaseResource resource) {
     out.println(fhir.newJsonParser().setPrettyPrint(true).encodeResourceToString(resource));
-    out.flush();
+    StandardOutput.flush(out);
   }
 
   /** One resource on one line (NDJSON), for streams of search results. */
   void line(IBaseResource resource) {
     out.println(fhir.newJsonParser().encodeResourceToString(resource));
+    StandardOutput.flush(out); // a search that cannot be written stops fetching pages
   }
 
   /** A Binary as the server sent it, with the signed {@code url} R4 does not define put back. */
@@ -55,11 +59,11 @@ final class JsonOutput {
     } catch (JsonProcessingException e) {
       out.println(raw);
     }
-    out.flush();
+    StandardOutput.flush(out);
   }
 
   void text(String line) {
     out.println(line);
-    out.flush();
+    StandardOutput.flush(out);
   }
 }

@@ -33,14 +33,18 @@ public final class Main {
   Main(Map<String, String> env, InputStream stdin, OutputStream stdout, boolean terminal) {
     this.env = Map.copyOf(env);
     this.stdin = stdin;
-    this.stdout = stdout;
+    this.stdout = StandardOutput.checked(stdout);
     this.terminal = terminal;
   }
 
-  /** A command line for {@code main} with the one error path: {@link FailureHandler}. */
+  /**
+   * A command line for {@code main} with the one error path: {@link FailureHandler}. Its text
+   * output goes to {@code main}'s stdout, so that a write there that fails fails the command.
+   */
   public static CommandLine commandLine(Main main) {
     FailureHandler failures = new FailureHandler();
     return new CommandLine(main)
+        .setOut(StandardOutput.writer(main.stdout))
         .setExecutionExceptionHandler(failures)
         .setExitCodeExceptionMapper(failures);
   }

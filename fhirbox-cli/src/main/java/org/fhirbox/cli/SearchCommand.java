@@ -1,6 +1,5 @@
 package org.fhirbox.cli;
 
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.fhirbox.client.FhirboxClient;
 import picocli.CommandLine.Command;
@@ -34,11 +33,9 @@ final class SearchCommand implements Callable<Integer> {
   public Integer call() {
     FhirboxClient client = options.client();
     var javaType = ResourceRef.javaType(client.fhirContext(), type);
-    PrintWriter out = spec.commandLine().getOut();
-    JsonOutput json = new JsonOutput(client.fhirContext(), out);
+    JsonOutput json = new JsonOutput(client.fhirContext(), spec.commandLine().getOut());
     if (all) {
       client.search(javaType, query).forEach(json::line);
-      out.flush();
     } else {
       json.resource(client.searchBundle(javaType, query));
     }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -69,5 +71,40 @@ final class Cli {
     all.addAll(connection);
     int code = cmd.execute(all.toArray(String[]::new));
     return new Result(code, out.toString(), err.toString(), bytes.toByteArray());
+  }
+
+  /**
+   * Runs with {@code stdout} as the process's standard output, as {@code main} does: both the
+   * bytes of {@code download -o -} and the text of every other command go there. Only stderr is
+   * captured.
+   */
+  Result runWithStdout(OutputStream stdout, String... args) {
+    StringWriter err = new StringWriter();
+    CommandLine cmd = Main.commandLine(new Main(env, new ByteArrayInputStream(new byte[0]), stdout, false));
+    cmd.setErr(new PrintWriter(err, true));
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(connection);
+    int code = cmd.execute(all.toArray(String[]::new));
+    return new Result(code, "", err.toString(), new byte[0]);
+  }
+
+  /** A stream that takes {@code limit} bytes and then fails every write, as a full disk does. */
+  static OutputStream failingAfter(int limit) {
+    return new OutputStream() {
+      private long written;
+
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (written + len > limit) {
+          throw new IOException("No space left on device");
+        }
+        written += len;
+      }
+    };
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,6 +61,27 @@ class ResourceCommandsTest extends ServerFixture {
       assertThat(p.path("name").get(0).path("family").asText()).isEqualTo(family);
     }
     assertThat(lines.stream().distinct()).hasSize(7);
+  }
+
+  @Test
+  void searchAllIntoAFailingStdoutExitsOne() {
+    String family = "Full" + UUID.randomUUID().toString().substring(0, 8);
+    String id = null;
+    for (int i = 0; i < 5; i++) {
+      Cli.Result created = cli.runWithStdin("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}",
+          "create", "-");
+      assertThat(created.exitCode()).isZero();
+      id = created.json().path("id").asText();
+    }
+
+    Cli.Result all = cli.runWithStdout(new PrintStream(Cli.failingAfter(100)), "search", "Patient",
+        "family=" + family + "&_count=2", "--all");
+    Cli.Result get = cli.runWithStdout(new PrintStream(Cli.failingAfter(10)), "get", "Patient/" + id);
+
+    assertThat(all.exitCode()).as(all.toString()).isEqualTo(1);
+    assertThat(all.err()).isEqualTo("fhirbox: cannot write to standard output" + NL);
+    assertThat(get.exitCode()).as(get.toString()).isEqualTo(1);
+    assertThat(get.err()).isEqualTo("fhirbox: cannot write to standard output" + NL);
   }
 
   @Test

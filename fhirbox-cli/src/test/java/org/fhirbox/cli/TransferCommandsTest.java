@@ -3,6 +3,7 @@ package org.fhirbox.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,6 +56,17 @@ class TransferCommandsTest extends ServerFixture {
     Cli.Result piped = cli.run("download", "Binary/" + id, "-o", "-");
     assertThat(piped.exitCode()).as(piped.toString()).isZero();
     assertThat(piped.stdoutBytes()).isEqualTo(Files.readAllBytes(scan));
+  }
+
+  @Test
+  void downloadToAStdoutThatFailsExitsOne() throws Exception {
+    Path scan = file("full-disk.bin", 1 << 20);
+    String id = cli.run("upload", scan.toString()).json().path("id").asText();
+
+    Cli.Result down = cli.runWithStdout(new PrintStream(Cli.failingAfter(1024)), "download", "Binary/" + id, "-o", "-");
+
+    assertThat(down.exitCode()).as(down.toString()).isEqualTo(1);
+    assertThat(down.err()).startsWith("fhirbox: ").contains("cannot write to standard output");
   }
 
   @Test
@@ -157,6 +169,45 @@ class TransferCommandsTest extends ServerFixture {
     assertThat(down.err()).contains("report.txt").contains("already exists").contains("-o FILE");
     assertThat(Files.readString(existing)).isEqualTo("my own notes\n");
     assertThat(into.resolve("report.txt.part")).doesNotExist();
+  }
+
+  @Test
+  void aPickedNameNeverTruncatesAnExistingDotPartFile() throws Exception {
+    Path payload = file("payload.bin", 3_000);
+    String id = cli.run("upload", payload.toString(), "--filename", "report").json().path("id").asText();
+    Path into = Files.createDirectory(dir.resolve("notes"));
+    Path mine = Files.writeString(into.resolve("report.part"), "my own notes\n");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", into.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isEqualTo(1);
+    assertThat(down.err()).contains("report.part").contains("already exists");
+    assertThat(Files.readString(mine)).isEqualTo("my own notes\n");
+    assertThat(into.resolve("report")).doesNotExist();
+    assertThat(into.resolve("report.part.validator")).doesNotExist();
+  }
+
+  @Test
+  void aPickedNameResumesThePartAnEarlierRunLeft() throws Exception {
+    Path payload = file("resumable.bin", 200_000);
+    byte[] bytes = Files.readAllBytes(payload);
+    String id = cli.run("upload", payload.toString(), "--filename", "again").json().path("id").asText();
+    String signed = cli.run("url", "Binary/" + id).out().strip();
+    String etag = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(signed)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.discarding()).headers().firstValue("ETag").orElseThrow();
+    // what a killed run leaves: the part and the sidecar that makes it the command's own
+    Path into = Files.createDirectory(dir.resolve("again"));
+    Files.write(into.resolve("again.part"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    Files.writeString(into.resolve("again.part.validator"),
+        "fhirbox-partial 1\nvalidator " + etag + "\nlength " + bytes.length + "\n");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", into.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(Files.readAllBytes(into.resolve("again"))).isEqualTo(bytes);
+    assertThat(into.resolve("again.part")).doesNotExist();
+    assertThat(into.resolve("again.part.validator")).doesNotExist();
   }
 
   @Test

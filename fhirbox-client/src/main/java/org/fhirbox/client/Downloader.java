@@ -109,7 +109,7 @@ final class Downloader {
         continue;
       }
       // the body is closed whatever happens below, also when the sink or the sidecar fails
-      try (InputStream in = IdleWatchdog.guard(resp.body(), transport.timeout())) {
+      try (InputStream in = resp.body()) { // a read that waits too long fails, as a broken connection
         if (status == 206) {
           Matcher m = CONTENT_RANGE.matcher(resp.headers().firstValue("Content-Range").orElse(""));
           if (!m.matches() || FhirboxException.serverNumber(m.group(1), "Content-Range") != state.done) {
@@ -238,6 +238,8 @@ final class Downloader {
    * interleave; it and the sidecar are never opened through a symbolic link (a link in their place
    * is removed, not followed). With {@code replace} false an existing {@code target}, also one
    * created while the download ran, is never replaced: the download fails and removes its part.
+   * Nor is an existing {@code FILE.part} then, unless its sidecar shows it is a download this
+   * client left unfinished: the name may come from the server, and the file is someone's own.
    */
   long toFile(String urlOrReference, Path target, ProgressListener progress, boolean replace) {
     Path name = target.toAbsolutePath().getFileName();
@@ -248,7 +250,7 @@ final class Downloader {
     PartialFile.Checkpoint state = new PartialFile.Checkpoint(sidecar);
     try {
       long n;
-      try (FileChannel channel = openPart(part)) {
+      try (FileChannel channel = replace ? openPart(part) : openNewPart(part, sidecar)) {
         lock(channel, part, target);
         owned = true;
         // read under the lock: another run may have written the part until a moment ago
@@ -297,6 +299,23 @@ final class Downloader {
     }
     // NOFOLLOW_LINKS: a link put there after the check makes the open fail instead of following it
     return FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /**
+   * {@code FILE.part} for a download that never replaces a file: a new one, or one an earlier run
+   * left with a valid sidecar, which only this client writes. Any other file of that name (a link
+   * too) is neither written nor removed: the download fails.
+   */
+  private static FileChannel openNewPart(Path part, Path sidecar) throws IOException {
+    try {
+      if (PartialFile.read(part, sidecar).isPresent()) {
+        return FileChannel.open(part, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+      }
+      return FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    } catch (FileAlreadyExistsException e) {
+      throw FhirboxException.client(part + " already exists and is no download left unfinished (it has no valid "
+          + sidecar.getFileName() + "), and this download never replaces a file; nothing was written", e);
+    }
   }
 
   private static void lock(FileChannel channel, Path part, Path target) throws IOException {

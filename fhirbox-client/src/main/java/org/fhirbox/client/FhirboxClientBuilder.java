@@ -176,9 +176,10 @@ public final class FhirboxClientBuilder {
   }
 
   /**
-   * How long to wait for the response headers of each request (default 60 s). A download's body
-   * is not limited by it as a whole, but a read of it that waits that long for a byte closes the
-   * connection, and the download resumes with a Range request; a request that sends a body gets, on top of it, the time that body takes
+   * How long to wait for the response headers of each request (default 60 s), and for each byte
+   * of an answer's body: a body is not limited by it as a whole, but a read of it that waits that
+   * long for a byte closes the connection and fails the call (a download resumes with a Range
+   * request instead). A request that sends a body gets, on top of it, the time that body takes
    * at 64 kbit/s (and no limit when its length is unknown), so a large upload on a slow link is
    * not cut off.
    *

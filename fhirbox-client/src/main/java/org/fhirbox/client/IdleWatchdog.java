@@ -11,9 +11,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Ends a response body that stops sending: the JDK's request timeout ends with the headers, so a
- * peer that goes silent mid-body would otherwise block a read forever. When no byte came for the
- * idle timeout the body is closed, and the read that waited fails with an IOException, which a
- * download treats as a broken connection (and resumes). Only the time a read waits counts.
+ * peer that goes silent mid-body would otherwise block a read forever. {@link Transport} guards
+ * every answer's body. When no byte came for the idle timeout the body is closed, and the read
+ * that waited fails with an IOException naming the timeout: a download treats it as a broken
+ * connection (and resumes), any other call fails with it. Only the time a read waits counts.
  */
 final class IdleWatchdog {
   private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -58,16 +59,16 @@ final class IdleWatchdog {
     }
 
     private interface Read {
-      int run() throws IOException;
+      long run() throws IOException;
     }
 
-    private int timed(Read read) throws IOException {
+    private long timed(Read read) throws IOException {
       if (fired) {
         throw idle(null);
       }
       readingSince = System.nanoTime();
       try {
-        int n = read.run();
+        long n = read.run();
         if (fired) {
           throw idle(null); // the close made the read end, as if the content were complete
         }
@@ -85,12 +86,18 @@ final class IdleWatchdog {
 
     @Override
     public int read() throws IOException {
-      return timed(super::read);
+      return (int) timed(super::read);
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      return timed(() -> super.read(b, off, len));
+      return (int) timed(() -> super.read(b, off, len));
+    }
+
+    /** Skipping waits for the bytes it skips, as reading does (a body is discarded so). */
+    @Override
+    public long skip(long n) throws IOException {
+      return timed(() -> super.skip(n));
     }
 
     @Override

@@ -12,7 +12,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
+import java.net.http.HttpResponse.BodyHandler;
+import java.net.http.HttpResponse.BodySubscribers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
@@ -34,6 +35,12 @@ final class Transport {
   /** A body is given the time it takes at this pace (64 kbit/s) on top of the request timeout. */
   static final long SLOWEST_UPLOAD_BYTES_PER_SECOND = 8 * 1024;
   private final Duration timeout;
+  /**
+   * Every answer's body, guarded by {@link IdleWatchdog}: the JDK's request timeout ends with the
+   * headers, so a body that stalls would otherwise block its reader for as long as the connection
+   * stays open; for a token, that would be every caller waiting for one.
+   */
+  private final BodyHandler<InputStream> guardedBody;
 
   Transport(HttpClient http, FhirContext fhir, Authorizer auth, Retrier retrier, Duration timeout) {
     this.http = http;
@@ -41,15 +48,12 @@ final class Transport {
     this.auth = auth;
     this.retrier = retrier;
     this.timeout = timeout;
+    this.guardedBody = info -> BodySubscribers.mapping(BodySubscribers.ofInputStream(),
+        body -> IdleWatchdog.guard(body, timeout));
   }
 
   Retrier retrier() {
     return retrier;
-  }
-
-  /** The request timeout (null: none), also how long a download's body may go without a byte. */
-  Duration timeout() {
-    return timeout;
   }
 
   /** Sends {@code call}; the caller must read or close the body of the returned 1xx-3xx answer. */
@@ -60,7 +64,7 @@ final class Transport {
       String authorization = call.authenticated() ? auth.header() : null;
       HttpResponse<InputStream> resp;
       try {
-        resp = http.send(request(call, authorization), BodyHandlers.ofInputStream());
+        resp = http.send(request(call, authorization), guardedBody);
       } catch (IOException e) {
         if (call.replayable() && (call.idempotent() || nothingSent(e)) && retrier.mayRetry(retries)) {
           retries++;

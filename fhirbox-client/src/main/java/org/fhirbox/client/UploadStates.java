@@ -52,18 +52,30 @@ final class UploadStates {
     }
   }
 
-  /** Written to a temporary file and renamed, so that a crash leaves the old URL or the new one. */
+  /**
+   * Written to a temporary file and renamed, so that a crash leaves the old URL or the new one.
+   * A write or rename that fails removes the temporary file: nothing else would, since only
+   * state files are ever read or removed.
+   */
   void keep(String fingerprint, URI upload) {
     if (directory == null) {
       return;
     }
+    Path tmp = null;
     try {
       Files.createDirectories(directory);
-      Path tmp = Files.createTempFile(directory, fingerprint, ".tmp");
+      tmp = Files.createTempFile(directory, fingerprint, ".tmp");
       Files.writeString(tmp, upload + "\n", StandardCharsets.UTF_8);
       Files.move(tmp, file(fingerprint), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       // resuming in another run is then not possible; this run still resumes by itself
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // a directory that refuses this too refuses every state file; nothing more to do
+        }
+      }
     }
   }
 

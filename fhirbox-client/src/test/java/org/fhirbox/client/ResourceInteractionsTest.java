@@ -2,10 +2,16 @@ package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import com.sun.net.httpserver.HttpHandler;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.hl7.fhir.r4.model.Bundle;
@@ -37,6 +43,45 @@ class ResourceInteractionsTest {
 
   private static Patient patient(String family) {
     return new Patient().addName(new HumanName().setFamily(family).addGiven("Ada"));
+  }
+
+  /** Answers with {@code status}, its headers and half of {@code body}, then nothing until released. */
+  private static HttpHandler stallingHalfway(int status, String body, CountDownLatch release) {
+    return ex -> {
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", "application/fhir+json");
+      ex.sendResponseHeaders(status, bytes.length);
+      OutputStream out = ex.getResponseBody();
+      out.write(bytes, 0, bytes.length / 2);
+      out.flush();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+  }
+
+  @Test
+  void aResourceAnswerThatStallsMidBodyFailsAfterTheRequestTimeout() {
+    CountDownLatch release = new CountDownLatch(1);
+    try (PeerServer peer = PeerServer.started()) {
+      peer.on("/fhir/R4/Patient/1", stallingHalfway(200, "{\"resourceType\":\"Patient\",\"id\":\"1\"}", release));
+      peer.on("/fhir/R4/Patient/2", stallingHalfway(404, "{\"resourceType\":\"OperationOutcome\",\"issue\":"
+          + "[{\"severity\":\"error\",\"code\":\"not-found\",\"diagnostics\":\"Patient/2 is not known\"}]}", release));
+      FhirboxClient silent = FhirboxClient.builder().baseUrl(peer.root()).requestTimeout(Duration.ofSeconds(1)).build();
+
+      assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+        assertThatThrownBy(() -> silent.readResource(Patient.class, "1"))
+            .isInstanceOf(FhirboxException.class)
+            .hasMessageContaining("no bytes came for 1000 ms");
+        // an error answer's body is read too (for its OperationOutcome): the status still comes through
+        assertThatThrownBy(() -> silent.readResource(Patient.class, "2"))
+            .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(404));
+      });
+    } finally {
+      release.countDown();
+    }
   }
 
   @Test

@@ -244,6 +244,20 @@ class ResumableUploadTest {
   }
 
   @Test
+  void aStateFileThatCannotBeWrittenLeavesNoTemporaryFile() throws Exception {
+    Path state = work.resolve("state");
+    String fingerprint = UploadStates.fingerprint("clip.mp4");
+    // a directory where the state file goes: the temporary file is written, renaming it fails
+    Files.createDirectories(state.resolve(fingerprint + ".tus").resolve("taken"));
+
+    new UploadStates(state).keep(fingerprint, URI.create("http://localhost:8103/fhir/R4/$tus/1"));
+
+    try (Stream<Path> left = Files.list(state)) {
+      assertThat(left.map(p -> p.getFileName().toString())).containsExactly(fingerprint + ".tus");
+    }
+  }
+
+  @Test
   void aFileReplacedByOtherBytesOfTheSameSizeAndTimeStartsAgain() throws Exception {
     Path file = file();
     FileTime modified = Files.getLastModifiedTime(file);

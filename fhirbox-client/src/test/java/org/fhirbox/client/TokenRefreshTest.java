@@ -2,7 +2,9 @@ package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -12,9 +14,12 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.hl7.fhir.r4.model.Binary;
@@ -144,6 +149,40 @@ class TokenRefreshTest {
         .hasMessageContaining("invalid_client")
         .hasMessageContaining("the client is disabled")
         .hasMessageNotContaining("s3cret");
+  }
+
+  @Test
+  void aTokenAnswerThatStallsMidBodyFailsAfterTheRequestTimeoutAndDoesNotBlockOtherCallers() throws Exception {
+    CountDownLatch never = new CountDownLatch(1);
+    peer.on("/oauth2/token", ex -> {
+      // the headers and part of the token, then nothing: the connection stays open
+      ex.getResponseHeaders().set("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, 100);
+      OutputStream out = ex.getResponseBody();
+      out.write("{\"access_token\":\"t\"".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      try {
+        never.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).clientCredentials("app", "s3cret")
+        .requestTimeout(Duration.ofSeconds(1)).build();
+    Callable<Throwable> read = () -> catchThrowable(() -> client.readResource(Patient.class, "1"));
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      // the second caller waits for the token the first is fetching, then fetches its own
+      List<Future<Throwable>> both = pool.invokeAll(List.of(read, read), 10, TimeUnit.SECONDS);
+
+      for (Future<Throwable> f : both) {
+        assertThat(f.isCancelled()).as("still blocked after 10 s").isFalse();
+        assertThat(f.get()).isInstanceOf(FhirboxException.class).hasMessageContaining("no bytes came for 1000 ms");
+      }
+    } finally {
+      never.countDown();
+      pool.shutdownNow();
+    }
   }
 
   @Test

@@ -1,0 +1,85 @@
+package org.fhirbox.cli;
+
+import java.io.BufferedWriter;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.Charset;
+
+/**
+ * Standard output that fails loudly. {@code System.out} is a PrintStream and picocli's writer a
+ * PrintWriter: neither throws when a write fails (a full disk, a closed pipe), they only set a
+ * flag, so a command would go on, print the rest into nothing and exit 0 with its output cut
+ * short. Here a failed write throws, and the writer is checked after every flush.
+ */
+final class StandardOutput extends FilterOutputStream {
+  static final String FAILED = "cannot write to standard output";
+
+  private StandardOutput(OutputStream out) {
+    super(out);
+  }
+
+  /** {@code out}, throwing an IOException on the first write or flush that fails. */
+  static OutputStream checked(OutputStream out) {
+    return out instanceof StandardOutput ? out : new StandardOutput(out);
+  }
+
+  /** The text writer for {@code out}, in the encoding picocli would use for System.out. */
+  static PrintWriter writer(OutputStream out) {
+    String name = System.getProperty("sun.stdout.encoding");
+    Charset charset = name != null && Charset.isSupported(name) ? Charset.forName(name) : Charset.defaultCharset();
+    return new PrintWriter(new BufferedWriter(new OutputStreamWriter(checked(out), charset)), true);
+  }
+
+  /** Flushes {@code out} and fails (exit 1) if any write to it failed. */
+  static void flush(PrintWriter out) {
+    if (out.checkError()) { // flushes first
+      throw new UncheckedIOException(FAILED, new IOException(FAILED));
+    }
+  }
+
+  @Override
+  public void write(int b) throws IOException {
+    try {
+      out.write(b);
+    } catch (IOException e) {
+      throw failed(e);
+    }
+    check();
+  }
+
+  @Override
+  public void write(byte[] b, int off, int len) throws IOException {
+    try {
+      out.write(b, off, len);
+    } catch (IOException e) {
+      throw failed(e);
+    }
+    check();
+  }
+
+  @Override
+  public void flush() throws IOException {
+    try {
+      out.flush();
+    } catch (IOException e) {
+      throw failed(e);
+    }
+    check();
+  }
+
+  /** A PrintStream swallowed the failure; its error flag is all that is left of it. */
+  private void check() throws IOException {
+    if (out instanceof PrintStream ps && ps.checkError()) {
+      throw new IOException(FAILED);
+    }
+  }
+
+  private static IOException failed(IOException e) {
+    return new IOException(FAILED + ": " + e.getMessage(), e);
+  }
+}
