@@ -216,7 +216,8 @@ public final class FhirboxServer implements AutoCloseable {
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output, directUploads, urlSigner);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
-        output, new Thumbnails(blobs, Runtime.getRuntime().availableProcessors(), 16L << 20));
+        output, new Thumbnails(blobs, Runtime.getRuntime().availableProcessors(), 16L << 20),
+        binaryService.policy().maxBytes());
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
     this.auth = new AuthModule(config, database, clock, this::baseUrl);

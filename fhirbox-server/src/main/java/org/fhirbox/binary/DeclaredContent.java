@@ -4,6 +4,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Locale;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.storage.BlobInfo;
 
 /**
@@ -20,6 +21,11 @@ public record DeclaredContent(Long size, String sha256Hex, String sha1Hex) {
   /** Nothing declared but the size. */
   public static DeclaredContent ofSize(Long size) {
     return new DeclaredContent(size, null, null);
+  }
+
+  /** What an upload URL's grant says the content is. */
+  public static DeclaredContent of(UploadUrlSigner.Grant grant) {
+    return new DeclaredContent(grant.size(), grant.sha256Hex(), grant.sha1Hex());
   }
 
   /**

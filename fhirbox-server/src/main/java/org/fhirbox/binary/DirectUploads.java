@@ -71,8 +71,8 @@ public final class DirectUploads {
   /**
    * @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves
    * @param audit told of every Binary version stored through an upload URL
-   * @param grace how long after its URL expired an unconfirmed upload to S3 is still looked for
-   *     ({@code FHIRBOX_ORPHAN_GRACE}: then the orphan sweeper removes its bytes)
+   * @param grace how long after its URL expired an unconfirmed upload to S3 is still looked for, and
+   *     its confirmation URL taken ({@code FHIRBOX_ORPHAN_GRACE}: then the orphan sweeper removes its bytes)
    * @param background runs the background check soon after a confirmation, to read the object for
    *     its SHA-1 off the request thread
    */
@@ -138,6 +138,9 @@ public final class DirectUploads {
         request.size(), contentType, sha256, sha1, ctx, request.filename(), null, blobKey, uploadId,
         principal.clientId());
     if (s3 != null) {
+      // S3 checks a presigned URL's expiry when a request starts, so a PUT begun just before it ends
+      // after it: the confirmation URL lives as long as a read or the background check may confirm.
+      Instant confirmable = expires.plus(grace);
       BlobKey key = BlobKey.random();
       if (request.size() > 0 && (request.multipart() || request.size() > S3UploadSigner.MAX_SINGLE_PUT)) {
         S3UploadSigner.PresignedParts parts;
@@ -148,7 +151,7 @@ public final class DirectUploads {
         }
         Grant grant = grantFor.apply(key.value(), parts.uploadId());
         pending(grant, expires);
-        return new Issued(id, null, "PUT", Map.of(), expires, signer.sign(baseUrl, grant, expires),
+        return new Issued(id, null, "PUT", Map.of(), expires, signer.sign(baseUrl, grant, confirmable),
             parts.parts().stream().map(p -> new Part(p.number(), p.offset(), p.size(), p.url())).toList());
       }
       // A presigned S3 PUT can be repeated until it expires. With a declared SHA-256 or SHA-1 the
@@ -159,7 +162,8 @@ public final class DirectUploads {
           : s3.presignStagedPut(key, request.size(), contentType, Duration.ofSeconds(expiresIn));
       Grant grant = grantFor.apply(key.value(), null);
       pending(grant, expires);
-      return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, expires), null);
+      return new Issued(id, put.url(), "PUT", put.headers(), expires, signer.sign(baseUrl, grant, confirmable),
+          null);
     }
     Grant grant = grantFor.apply(null, null);
     Map<String, String> headers = new LinkedHashMap<>();
@@ -218,7 +222,7 @@ public final class DirectUploads {
     }
     BinaryService.Upload upload = new BinaryService.Upload(body, grant.contentType(), null, grant.securityContext(),
         grant.filename());
-    DeclaredContent declared = declared(grant);
+    DeclaredContent declared = DeclaredContent.of(grant);
     Written written = grant.baseVersion() != null
         ? binaries.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion())
         : binaries.createDeclared(grant.project(), binaryId, upload, declared);
@@ -242,7 +246,7 @@ public final class DirectUploads {
     }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
-    DeclaredContent declared = declared(grant);
+    DeclaredContent declared = DeclaredContent.of(grant);
     Written written;
     try {
       written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
@@ -338,8 +342,7 @@ public final class DirectUploads {
    * expires: one without a declared digest, which went to the staging object of {@code key}
    * ({@code staging}; see {@link S3UploadSigner#presignStagedPut}), or one to the blob's own
    * object on a store that did not check the signed checksum or with a SHA-1 alone signed. Its
-   * size is checked
-   * ({@code HeadObject}; 409 while it is not there, 400 and deleted when it is another size), it
+   * size is checked ({@code HeadObject}; 409 while it is not there, 400 and deleted when it is another size), it
    * is copied inside the bucket to a new blob that no URL can write, only while it is still the
    * object whose size was checked, and that blob is read once for its digests
    * ({@link #readAndCreate}, 400 when they are not the declared ones). A repeat of the
@@ -585,11 +588,6 @@ public final class DirectUploads {
       return;
     }
     forget(p.binaryId());
-  }
-
-  /** What the URL's grant says the content is. */
-  private static DeclaredContent declared(Grant grant) {
-    return new DeclaredContent(grant.size(), grant.sha256Hex(), grant.sha1Hex());
   }
 
   private Written audited(AuditedRequest request, Grant grant, Written written, String how) {

@@ -34,10 +34,13 @@ public final class StorageRoutes {
   private final DirectUploads uploads;
   private final ResourceOutput output;
   private final Thumbnails thumbnails;
+  private final long maxBinaryBytes;
 
+  /** @param maxBinaryBytes {@code FHIRBOX_MAX_BINARY_BYTES}, which an upload URL's {@code PUT} may not exceed */
   public StorageRoutes(StorageUrlSigner signer, BinaryReads reads, BlobStore blobs, StorageResponder responder,
-      Clock clock, DirectUploads uploads, ResourceOutput output, Thumbnails thumbnails) {
+      Clock clock, DirectUploads uploads, ResourceOutput output, Thumbnails thumbnails, long maxBinaryBytes) {
     this.thumbnails = thumbnails;
+    this.maxBinaryBytes = maxBinaryBytes;
     this.uploads = uploads;
     this.output = output;
     this.signer = signer;
@@ -126,10 +129,19 @@ public final class StorageRoutes {
    * Stores the body as the reserved Binary (201) or as the next version of the Binary the URL
    * replaces (200, as Medplum answers), with its {@code Location} and {@code ETag}, and an
    * OperationOutcome naming it (the uploader holds no token to read the Binary with).
+   *
+   * <p>A URL that names a size was issued within the size limit, and another declared length is
+   * refused (400) once the URL is checked. The replacing one ({@code $presigned-url?upload=true})
+   * names none: there a declared length over the limit is refused (413) before a byte is read, as
+   * for a raw {@code POST /Binary}, rather than up to the limit stored before the body is found too
+   * large. A URL stripped of its size fails its signature anyway, so this decides only which refusal.
    */
   private void upload(Exchange ex, String binaryId) throws IOException {
     Map<String, String> query = new HashMap<>();
     ex.params().forEach((k, v) -> query.put(k, v.get(0)));
+    if (!query.containsKey("Size")) {
+      ex.refuseDeclaredLengthAbove(maxBinaryBytes);
+    }
     RequestBody body = new RequestBody(ex.request());
     Written w = ex.readingBody(body, () -> uploads.receive(binaryId, query, ex.contentType(),
         ex.request().getContentLengthLong(), ex.header("Content-Encoding"), body, new ExchangeFacts(ex)));

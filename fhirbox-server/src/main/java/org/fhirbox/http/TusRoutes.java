@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
+import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -130,7 +131,7 @@ public final class TusRoutes {
       requireOffsetOctets(ex);
     }
     Long length = creationLength(ex);
-    String metadata = ex.header("Upload-Metadata");
+    String metadata = singleton(ex, "Upload-Metadata");
     Map<String, String> meta = parseMetadata(metadata);
     String contentType = meta.get("contentType") != null ? meta.get("contentType") : meta.get("filetype");
     requireHeaderSafe("contentType", contentType);
@@ -217,7 +218,7 @@ public final class TusRoutes {
   /** tus creation: exactly one of Upload-Length and {@code Upload-Defer-Length: 1}. */
   private static Long creationLength(Exchange ex) {
     Long length = optionalLong(ex, "Upload-Length");
-    String defer = ex.header("Upload-Defer-Length");
+    String defer = singleton(ex, "Upload-Defer-Length");
     if (defer != null && !defer.trim().equals("1")) {
       throw FhirException.badRequest("Upload-Defer-Length must be 1, got '" + defer + "'");
     }
@@ -236,7 +237,7 @@ public final class TusRoutes {
   }
 
   private static Long optionalLong(Exchange ex, String header) {
-    String v = ex.header(header);
+    String v = singleton(ex, header);
     if (v == null) {
       return null;
     }
@@ -252,9 +253,28 @@ public final class TusRoutes {
         + (v.length() > 40 ? v.substring(0, 40) : v) + "'");
   }
 
+  /**
+   * The value of a tus header that carries one (Upload-Offset, Upload-Length, Upload-Defer-Length,
+   * Upload-Checksum, Upload-Metadata), or null. The servlet API would answer the first of several
+   * lines; none of these is defined as a list whose lines a recipient may join (RFC 9110 §5.3), so
+   * two lines, even equal ones, leave the request ambiguous (which offset, which checksum to check)
+   * and it is refused rather than read by one of them.
+   */
+  private static String singleton(Exchange ex, String header) {
+    Enumeration<String> lines = ex.request().getHeaders(header);
+    if (lines == null || !lines.hasMoreElements()) {
+      return null;
+    }
+    String value = lines.nextElement();
+    if (lines.hasMoreElements()) {
+      throw FhirException.badRequest("the " + header + " header appears more than once; send it once");
+    }
+    return value;
+  }
+
   /** tus checksum: {@code Upload-Checksum: <algorithm> <base64 digest>}; 400 for another algorithm. */
   static Checksum checksum(Exchange ex) {
-    String h = ex.header("Upload-Checksum");
+    String h = singleton(ex, "Upload-Checksum");
     if (h == null) {
       return null;
     }

@@ -239,6 +239,40 @@ class TusProtocolTest {
     assertOutcome(noOffset, 400);
   }
 
+  /** A tus header that carries one value, sent twice (whether or not the values differ), is ambiguous: 400. */
+  @Test
+  void aTusHeaderSentTwiceGets400NamingIt() throws Exception {
+    byte[] five = TestBytes.random(5, 73);
+    String url = tus.upload(10, null);
+    assertRepeated(tus.patch(url, 0, five, "Upload-Offset", "5"), "Upload-Offset");
+    assertRepeated(tus.patch(url, 0, five, "Upload-Checksum", Tus.checksum("sha1", five), "Upload-Checksum",
+        Tus.checksum("sha256", new byte[5])), "Upload-Checksum");
+    assertThat(tus.offset(url)).isZero();
+
+    String deferred = tus.createDeferred(null).headers().firstValue("Location").orElseThrow();
+    assertRepeated(tus.patch(deferred, 0, five, "Upload-Length", "5", "Upload-Length", "10"), "Upload-Length");
+    assertThat(tus.offset(deferred)).isZero();
+    assertThat(tus.head(deferred).headers().firstValue("Upload-Defer-Length")).contains("1");
+
+    for (String[] twice : List.of(new String[] {"Upload-Length", "5", "Upload-Length", "10"},
+        new String[] {"Upload-Defer-Length", "1", "Upload-Defer-Length", "1"},
+        new String[] {"Upload-Length", "5", "Upload-Metadata", Tus.metadata("filename", "a.txt"), "Upload-Metadata",
+            Tus.metadata("filetype", "text/plain")})) {
+      HttpRequest.Builder b = tus.request(Tus.CREATE).POST(HttpRequest.BodyPublishers.noBody());
+      for (int i = 0; i < twice.length; i += 2) {
+        b.header(twice[i], twice[i + 1]);
+      }
+      HttpResponse<String> created = server.client().send(b);
+      assertRepeated(created, twice[twice.length - 2]);
+      assertThat(created.headers().firstValue("Location")).isEmpty();
+    }
+  }
+
+  private static void assertRepeated(HttpResponse<String> r, String header) throws Exception {
+    assertOutcome(r, 400);
+    assertThat(json(r).at("/issue/0/diagnostics").asText()).contains(header).contains("more than once");
+  }
+
   @Test
   void theWholeUploadCanComeWithTheCreation() throws Exception {
     byte[] content = TestBytes.random(70_000, 2);

@@ -178,4 +178,26 @@ class S3PartialBlobsTest extends ResumableBlobsContract {
       }
     }
   }
+
+  @Test
+  void anEmptyPieceStartsNothingForATailLongerThanTodaysPartSize() throws Exception {
+    try (Nodes nodes = Nodes.withWideParts(16 * MIB);
+        S3Client client = S3BlobStore.clientBuilder(nodes.settings(), S3Server.credentials()).build()) {
+      long size = 12 * MIB + 5;
+      PartialBlob tailed = nodes.wide().resumable().append(nodes.wide().resumable().begin(),
+          TestContent.stream(65, 12 * MIB), NO_LIMIT, -1, List.of(), null, WriteFence.NONE);
+
+      PartialBlob after = nodes.narrow().resumable().append(tailed, InputStream.nullInputStream(), NO_LIMIT, -1,
+          List.of(), null, WriteFence.NONE);
+
+      assertThat(after).isEqualTo(tailed);
+      assertThat(client.listMultipartUploads(b -> b.bucket(nodes.settings().bucket())).uploads()).isEmpty();
+      InputStream rest = TestContent.stream(65, size);
+      rest.skipNBytes(12 * MIB);
+      PartialBlob whole = nodes.narrow().resumable().append(after, rest, NO_LIMIT, size, List.of(), null,
+          WriteFence.NONE);
+      nodes.narrow().resumable().complete(whole);
+      assertThat(nodes.sha256(whole.key())).isEqualTo(TestContent.digests(65, size)[0]);
+    }
+  }
 }
