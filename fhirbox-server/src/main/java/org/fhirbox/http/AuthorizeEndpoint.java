@@ -46,12 +46,10 @@ import org.fhirbox.core.FhirException;
  * {@code Retry-After}, and nothing is stored.
  *
  * <p>The request lives in {@link AuthorizationRequests}, found by a short-lived cookie
- * ({@value #COOKIE}: {@code HttpOnly}, {@code SameSite=Lax}, {@code Secure} when the server is
- * reached over https, limited to the {@code /oauth2/} path); every form also carries the
- * request's CSRF token, checked in constant time.
+ * ({@link SignInRequestCookie}); every form also carries the request's CSRF token, checked in
+ * constant time.
  */
 final class AuthorizeEndpoint {
-  static final String COOKIE = "fhirbox_signin";
   private static final int MAX_STATE = 2000;
   private static final int MAX_NONCE = 512;
   private static final String APP_GONE = "the app is disabled or no longer exists";
@@ -148,7 +146,7 @@ final class AuthorizeEndpoint {
     if (Scopes.parse(request.scope()).has("openid")) {
       signIn.idTokens().prepare(); // the ID token's key is then ready by the time the person has signed in
     }
-    setCookie(ex, cookie.value());
+    SignInRequestCookie.set(ex, cookie.value());
     SignInPages.signIn(ex, 200, frame(ex, request), cookie.pending().csrf(), "", null, Map.of());
   }
 
@@ -260,7 +258,7 @@ final class AuthorizeEndpoint {
       gone(ex);
       return;
     }
-    setCookie(ex, renewed.get().value());
+    SignInRequestCookie.set(ex, renewed.get().value());
     audit.signedIn(address, client.get().clientId(), user);
     next(ex, renewed.get().value(), renewed.get().pending());
   }
@@ -318,7 +316,7 @@ final class AuthorizeEndpoint {
     }
     if (!"allow".equals(single(s.form(), "decision"))) {
       Optional<Pending> ended = signIn.requests().finish(s.cookie());
-      clearCookie(ex);
+      SignInRequestCookie.clear(ex);
       if (ended.isEmpty()) {
         gone(ex);
         return;
@@ -371,7 +369,7 @@ final class AuthorizeEndpoint {
   /** Ends the request with a code, sent to the app's redirect URI with the request's state. */
   private void issueCode(Exchange ex, String cookie) throws IOException {
     Optional<Pending> ended = signIn.requests().finish(cookie);
-    clearCookie(ex);
+    SignInRequestCookie.clear(ex);
     if (ended.isEmpty() || ended.get().user().isEmpty() || ended.get().authTime().isEmpty()) {
       gone(ex);
       return;
@@ -424,7 +422,7 @@ final class AuthorizeEndpoint {
 
   private void endWithError(Exchange ex, String cookie, String error, String description) throws IOException {
     Optional<Pending> ended = signIn.requests().finish(cookie);
-    clearCookie(ex);
+    SignInRequestCookie.clear(ex);
     if (ended.isEmpty()) {
       gone(ex);
       return;
@@ -458,7 +456,7 @@ final class AuthorizeEndpoint {
         return Optional.empty();
       }
     }
-    String cookie = cookie(ex);
+    String cookie = SignInRequestCookie.read(ex);
     Optional<Pending> pending = signIn.requests().find(cookie);
     if (pending.isEmpty() || (signedIn && pending.get().user().isEmpty())) {
       gone(ex);
@@ -535,40 +533,6 @@ final class AuthorizeEndpoint {
     ex.response().setHeader("Cache-Control", "no-store");
     ex.response().setHeader("Referrer-Policy", "no-referrer");
     ex.response().setContentLength(0);
-  }
-
-  private static String cookie(Exchange ex) {
-    String header = ex.header("Cookie");
-    if (header == null) {
-      return null;
-    }
-    for (String part : header.split(";")) {
-      String p = part.strip();
-      if (p.startsWith(COOKIE + "=")) {
-        return p.substring(COOKIE.length() + 1);
-      }
-    }
-    return null;
-  }
-
-  private static void setCookie(Exchange ex, String value) {
-    ex.response().setHeader("Set-Cookie", COOKIE + "=" + value + "; Path=" + cookiePath(ex) + "; Max-Age="
-        + AuthorizationRequests.TTL.toSeconds() + "; HttpOnly; SameSite=Lax" + (secure(ex) ? "; Secure" : ""));
-  }
-
-  private static void clearCookie(Exchange ex) {
-    ex.response().setHeader("Set-Cookie", COOKIE + "=; Path=" + cookiePath(ex) + "; Max-Age=0; HttpOnly; SameSite=Lax"
-        + (secure(ex) ? "; Secure" : ""));
-  }
-
-  private static String cookiePath(Exchange ex) {
-    String path = URI.create(ex.baseUrl()).getRawPath();
-    return (path == null || path.isEmpty() ? "/" : path) + "oauth2/";
-  }
-
-  /** Behind https (the public base URL says so, or the request came over TLS or from a proxy that said it did). */
-  private static boolean secure(Exchange ex) {
-    return ex.baseUrl().regionMatches(true, 0, "https:", 0, 6) || ex.request().isSecure();
   }
 
   private static String enc(String s) {
