@@ -37,9 +37,9 @@ import org.fhirbox.core.FhirException;
  * and finally a redirect to the app with {@code code} and {@code state}.
  *
  * <p>Errors (RFC 6749 §4.1.2.1): when {@code client_id} or {@code redirect_uri} is missing,
- * unknown or not registered, the person sees an error page and is never sent to that URI; every
- * other error redirects to the app with {@code error}, {@code error_description} and
- * {@code state}.
+ * unknown or not registered, the person sees an error page and is never sent to that URI; so they
+ * do when the app's registration loses the URI while they sign in. Every other error redirects
+ * to the app with {@code error}, {@code error_description} and {@code state}.
  *
  * <p>A valid request is stored only while its caller's address is within
  * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE}; beyond it the person sees a 429 page with
@@ -322,7 +322,7 @@ final class AuthorizeEndpoint {
         return;
       }
       AuthorizationRequests.Request r = ended.get().request();
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
+      toApp(ex, r, errorUri(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
       return;
     }
     issueCode(ex, s.cookie());
@@ -336,7 +336,9 @@ final class AuthorizeEndpoint {
     }
     User user = person.get().user();
     OAuthClient client = person.get().client();
-    Scopes granted = SignInScopes.forUser(Scopes.parse(pending.request().scope()), user);
+    // cut again to the registration as it is now: an admin may have narrowed it since the request began
+    Scopes granted = SignInScopes.forUser(SignInScopes.forClient(client, Scopes.parse(pending.request().scope())),
+        user);
     if (granted.isEmpty()) {
       endWithError(ex, cookie, "invalid_scope", "none of the requested scopes is allowed for this user");
       return;
@@ -366,7 +368,11 @@ final class AuthorizeEndpoint {
         ScopeWords.describe(granted, refreshDays), patientLabel, user.name() + " (" + user.email() + ")");
   }
 
-  /** Ends the request with a code, sent to the app's redirect URI with the request's state. */
+  /**
+   * Ends the request with a code, sent to the app's redirect URI with the request's state; the
+   * grant is cut to the app's registration as it is now, and a URI it no longer registers gets
+   * nothing.
+   */
   private void issueCode(Exchange ex, String cookie) throws IOException {
     Optional<Pending> ended = signIn.requests().finish(cookie);
     SignInRequestCookie.clear(ex);
@@ -376,6 +382,15 @@ final class AuthorizeEndpoint {
     }
     Pending p = ended.get();
     AuthorizationRequests.Request r = p.request();
+    Optional<OAuthClient> client = client(ex, r.clientId());
+    if (client.isPresent() && !client.get().hasRedirectUri(r.redirectUri())) {
+      redirectUriRemoved(ex);
+      return;
+    }
+    if (client.isEmpty()) {
+      redirect(ex, errorUri(r.redirectUri(), "access_denied", APP_GONE, r.state()));
+      return;
+    }
     Optional<User> user = signIn.users().find(p.user().get()).filter(u -> !u.disabled());
     if (user.isEmpty()) {
       redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user is disabled", r.state()));
@@ -387,7 +402,13 @@ final class AuthorizeEndpoint {
           r.state()));
       return;
     }
-    Scopes granted = SignInScopes.forUser(Scopes.parse(r.scope()), user.get());
+    // the registration as it is now is the ceiling, as at a refresh: the request was cut to it when it began
+    Scopes granted = SignInScopes.forUser(SignInScopes.forClient(client.get(), Scopes.parse(r.scope())), user.get());
+    if (granted.isEmpty()) {
+      redirect(ex, errorUri(r.redirectUri(), "invalid_scope", "none of the requested scopes is allowed for this app"
+          + " any more", r.state()));
+      return;
+    }
     if (SignInScopes.needsPatient(granted) && p.patient().isEmpty()) {
       redirect(ex, errorUri(r.redirectUri(), "access_denied", "no patient was chosen", r.state()));
       return;
@@ -428,7 +449,28 @@ final class AuthorizeEndpoint {
       return;
     }
     AuthorizationRequests.Request r = ended.get().request();
-    redirect(ex, errorUri(r.redirectUri(), error, description, r.state()));
+    toApp(ex, r, errorUri(r.redirectUri(), error, description, r.state()));
+  }
+
+  /**
+   * Sends the browser to {@code location} at the request's redirect URI, unless the app no longer
+   * registers that URI: an admin who removed it (a lost domain, a compromised callback) means
+   * nothing, not even an error and the state, to go there for sign-ins already under way. An app
+   * disabled or deleted since keeps the URI it was checked against, so that it hears why it got
+   * nothing (RFC 6749 §4.1.2.1).
+   */
+  private void toApp(Exchange ex, AuthorizationRequests.Request r, String location) throws IOException {
+    if (client(ex, r.clientId()).filter(c -> !c.hasRedirectUri(r.redirectUri())).isPresent()) {
+      redirectUriRemoved(ex);
+      return;
+    }
+    redirect(ex, location);
+  }
+
+  private static void redirectUriRemoved(Exchange ex) throws IOException {
+    SignInPages.error(ex, 400, "Return address removed", "The app no longer has the address it asked to send you"
+        + " back to registered here (redirect_uri), so you are not sent there. Go back to the app and start again.",
+        Map.of());
   }
 
   /** A page's request: the cookie, the request it names, and the posted form. */
