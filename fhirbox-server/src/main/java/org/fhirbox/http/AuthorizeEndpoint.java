@@ -2,13 +2,13 @@ package org.fhirbox.http;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.AuthorizationCodes;
 import org.fhirbox.auth.AuthorizationRequests;
@@ -34,12 +34,13 @@ import org.fhirbox.core.FhirException;
  * POST     /oauth2/patient     the chosen patient
  * POST     /oauth2/consent     allow or deny (third-party apps; a first-party app skips it)
  * </pre>
- * and finally a redirect to the app with {@code code} and {@code state}.
+ * and finally a redirect to the app with {@code code}, {@code state} and {@code iss}
+ * ({@link AuthorizationResponses}).
  *
  * <p>Errors (RFC 6749 §4.1.2.1): when {@code client_id} or {@code redirect_uri} is missing,
  * unknown or not registered, the person sees an error page and is never sent to that URI; so they
  * do when the app's registration loses the URI while they sign in. Every other error redirects
- * to the app with {@code error}, {@code error_description} and {@code state}.
+ * to the app with {@code error}, {@code error_description}, {@code state} and {@code iss}.
  *
  * <p>A valid request is stored only while its caller's address is within
  * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE}; beyond it the person sees a 429 page with
@@ -69,15 +70,18 @@ final class AuthorizeEndpoint {
   private final SignInModule signIn;
   private final PatientPicker picker;
   private final SignInListener audit;
+  private final AuthorizationResponses responses;
   private final long refreshDays;
 
+  /** @param issuer the server's issuer, as in the discovery documents: every answer at a redirect URI names it */
   AuthorizeEndpoint(ClientAuthenticator clients, AppClients appClients, SignInModule signIn, PatientPicker picker,
-      SignInListener audit) {
+      SignInListener audit, Supplier<String> issuer) {
     this.clients = clients;
     this.appClients = appClients;
     this.signIn = signIn;
     this.picker = picker;
     this.audit = audit;
+    this.responses = new AuthorizationResponses(issuer);
     this.refreshDays = signIn.refreshTokens().ttl().toDays();
   }
 
@@ -132,7 +136,7 @@ final class AuthorizeEndpoint {
     try {
       request = validate(ex, params, client.get(), redirectUri, state);
     } catch (Refusal r) {
-      redirect(ex, errorUri(redirectUri, r.error, r.getMessage(), state));
+      redirect(ex, responses.error(redirectUri, r.error, r.getMessage(), state));
       return;
     }
     long wait = signIn.requestLimiter().tryAcquire(ex.request().getRemoteAddr());
@@ -322,7 +326,7 @@ final class AuthorizeEndpoint {
         return;
       }
       AuthorizationRequests.Request r = ended.get().request();
-      toApp(ex, r, errorUri(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
+      toApp(ex, r, responses.error(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
       return;
     }
     issueCode(ex, s.cookie());
@@ -388,36 +392,35 @@ final class AuthorizeEndpoint {
       return;
     }
     if (client.isEmpty()) {
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", APP_GONE, r.state()));
+      redirect(ex, responses.error(r.redirectUri(), "access_denied", APP_GONE, r.state()));
       return;
     }
     Optional<User> user = signIn.users().find(p.user().get()).filter(u -> !u.disabled());
     if (user.isEmpty()) {
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user is disabled", r.state()));
+      redirect(ex, responses.error(r.redirectUri(), "access_denied", "the user is disabled", r.state()));
       return;
     }
     if (user.get().endedSignIn(p.authTime().get())) {
       // a password reset since this sign-in ended its sessions, this one too
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user's sessions were ended after this sign-in",
-          r.state()));
+      redirect(ex, responses.error(r.redirectUri(), "access_denied",
+          "the user's sessions were ended after this sign-in", r.state()));
       return;
     }
     // the registration as it is now is the ceiling, as at a refresh: the request was cut to it when it began
     Scopes granted = SignInScopes.forUser(SignInScopes.forClient(client.get(), Scopes.parse(r.scope())), user.get());
     if (granted.isEmpty()) {
-      redirect(ex, errorUri(r.redirectUri(), "invalid_scope", "none of the requested scopes is allowed for this app"
-          + " any more", r.state()));
+      redirect(ex, responses.error(r.redirectUri(), "invalid_scope",
+          "none of the requested scopes is allowed for this app any more", r.state()));
       return;
     }
     if (SignInScopes.needsPatient(granted) && p.patient().isEmpty()) {
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", "no patient was chosen", r.state()));
+      redirect(ex, responses.error(r.redirectUri(), "access_denied", "no patient was chosen", r.state()));
       return;
     }
     String code = signIn.codes().issue(new AuthorizationCodes.Grant(r.clientId(), r.redirectUri(),
         r.codeChallenge(), granted, user.get().id(), p.patient(), Optional.ofNullable(r.nonce()),
         p.authTime().get()));
-    redirect(ex, r.redirectUri() + (r.redirectUri().contains("?") ? "&" : "?") + "code=" + enc(code) + "&state="
-        + enc(r.state()));
+    redirect(ex, responses.code(r.redirectUri(), code, r.state()));
   }
 
   private void showPicker(Exchange ex, Step s, String q) throws IOException {
@@ -449,7 +452,7 @@ final class AuthorizeEndpoint {
       return;
     }
     AuthorizationRequests.Request r = ended.get().request();
-    toApp(ex, r, errorUri(r.redirectUri(), error, description, r.state()));
+    toApp(ex, r, responses.error(r.redirectUri(), error, description, r.state()));
   }
 
   /**
@@ -563,11 +566,6 @@ final class AuthorizeEndpoint {
         expected.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static String errorUri(String redirectUri, String error, String description, String state) {
-    return redirectUri + (redirectUri.contains("?") ? "&" : "?") + "error=" + enc(error) + "&error_description="
-        + enc(OAuthError.description(description)) + (state == null ? "" : "&state=" + enc(state));
-  }
-
   /** 303: the browser follows with a GET whatever method brought it here (RFC 9110 §15.4.4). */
   private static void redirect(Exchange ex, String location) {
     ex.response().setStatus(303);
@@ -575,10 +573,6 @@ final class AuthorizeEndpoint {
     ex.response().setHeader("Cache-Control", "no-store");
     ex.response().setHeader("Referrer-Policy", "no-referrer");
     ex.response().setContentLength(0);
-  }
-
-  private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
   private static String shorten(String s) {

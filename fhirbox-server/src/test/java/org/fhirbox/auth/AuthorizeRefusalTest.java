@@ -60,6 +60,8 @@ class AuthorizeRefusalTest {
     assertThat(page.location().toString()).startsWith(REDIRECT + "?");
     assertThat(params.get("error")).as(params.toString()).isEqualTo(error);
     assertThat(params).containsKey("error_description").doesNotContainKey("code");
+    // RFC 9207 §2: error answers name the server too
+    assertThat(params.get("iss")).isEqualTo(server.baseUrl());
     if (withState) {
       assertThat(params.get("state")).isEqualTo(app.state());
     } else {
@@ -387,7 +389,7 @@ class AuthorizeRefusalTest {
   private static void assertAccessDenied(Page page, SmartApp to) {
     assertThat(page.location().toString()).startsWith(REDIRECT + "?");
     assertThat(page.redirectParams()).containsEntry("error", "access_denied").containsEntry("state", to.state())
-        .doesNotContainKey("code");
+        .containsEntry("iss", server.baseUrl()).doesNotContainKey("code");
   }
 
   @Test
