@@ -12,6 +12,8 @@ import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,8 +62,39 @@ public final class ClientAuthenticator {
 
   /** The enabled client whose secret this is. */
   public OAuthClient bySecret(String clientId, String secret, String remoteAddress) {
+    return bySecret(clientId, secret, null, remoteAddress);
+  }
+
+  /**
+   * The enabled client whose {@code Basic} credentials these are, as taken from the header. RFC
+   * 6749 §2.3.1 has a client form-urlencode its id and secret before Base64, but many clients put
+   * them in as they are, so both are accepted: the secret as sent is compared first, and only when
+   * it does not match and decoding changes it, the decoded one; a secret with {@code +} or
+   * {@code %} sent as it is keeps working. Both comparisons are one attempt, so the throttle and
+   * the audit trail count a client refused either way once, and one accepted either way not at all.
+   * The id is taken decoded: ids hold only characters form-encoding leaves as they are, so an id
+   * that decoding changes is no client's as sent, and the throttle counts every spelling of an id
+   * as that id.
+   */
+  public OAuthClient byBasicCredentials(String clientId, String secret, String remoteAddress) {
+    String id = formDecoded(clientId);
+    String decodedSecret = formDecoded(secret);
+    return bySecret(id != null ? id : clientId, secret, decodedSecret, remoteAddress);
+  }
+
+  /** {@code value} form-urldecoded, or null when decoding leaves it as it is or it is malformed. */
+  private static String formDecoded(String value) {
+    try {
+      String decoded = URLDecoder.decode(value, StandardCharsets.UTF_8);
+      return decoded.equals(value) ? null : decoded;
+    } catch (IllegalArgumentException e) {
+      return null; // a stray '%': the value can only have been sent as it is
+    }
+  }
+
+  private OAuthClient bySecret(String clientId, String secret, String alternative, String remoteAddress) {
     try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
-      Optional<OAuthClient> client = clients.verifySecret(clientId, secret);
+      Optional<OAuthClient> client = clients.verifySecret(clientId, secret, alternative);
       if (client.isEmpty()) {
         throw failed(attempt, clientId, "client authentication failed", "wrong client secret");
       }

@@ -322,6 +322,16 @@ public final class ClientStore {
    * for 60 seconds (see {@link VerifiedSecrets}), so repeated Basic authentication stays cheap.
    */
   public Optional<OAuthClient> verifySecret(String clientId, String secret) {
+    return verifySecret(clientId, secret, null);
+  }
+
+  /**
+   * As {@link #verifySecret(String, String)}, trying {@code alternative} (another reading of the
+   * same credentials, or null) only when {@code secret} does not match. A remembered match of
+   * either is looked for before either is stretched, so a client that always sends the second
+   * reading pays no PBKDF2 for the first on each request.
+   */
+  Optional<OAuthClient> verifySecret(String clientId, String secret, String alternative) {
     awaitPending(clientId);
     String hash = null;
     OAuthClient client = null;
@@ -339,19 +349,40 @@ public final class ClientStore {
       throw new StoreException("could not read client", e);
     }
     if (client == null) {
+      // the same work as for a client that exists, so that timing does not tell whether it does
       hasher.verify(secret, decoyHash);
+      if (alternative != null) {
+        hasher.verify(alternative, decoyHash);
+      }
       return Optional.empty();
     }
     if (hash == null) {
       return Optional.empty(); // a public client: it has no secret, and says so in its registration
     }
-    boolean ok = verified.contains(clientId, secret, hash) || hasher.verify(secret, hash);
-    if (!ok || client.disabled()) {
-      reportIfConfigured(clientId, secret, ok);
+    String match = matching(clientId, secret, alternative, hash);
+    if (match == null || client.disabled()) {
+      reportIfConfigured(clientId, match != null ? match : secret, match != null);
+      if (match == null && alternative != null) {
+        reportIfConfigured(clientId, alternative, false);
+      }
       return Optional.empty();
     }
-    verified.remember(clientId, secret, hash);
+    verified.remember(clientId, match, hash);
     return Optional.of(client);
+  }
+
+  /** Whichever of {@code secret} and {@code alternative} (may be null) matches {@code hash}, {@code secret} first. */
+  private String matching(String clientId, String secret, String alternative, String hash) {
+    if (verified.contains(clientId, secret, hash)) {
+      return secret;
+    }
+    if (alternative != null && verified.contains(clientId, alternative, hash)) {
+      return alternative;
+    }
+    if (hasher.verify(secret, hash)) {
+      return secret;
+    }
+    return alternative != null && hasher.verify(alternative, hash) ? alternative : null;
   }
 
   /**

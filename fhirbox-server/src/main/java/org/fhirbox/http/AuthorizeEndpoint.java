@@ -2,13 +2,13 @@ package org.fhirbox.http;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.AuthorizationCodes;
 import org.fhirbox.auth.AuthorizationRequests;
@@ -34,24 +34,23 @@ import org.fhirbox.core.FhirException;
  * POST     /oauth2/patient     the chosen patient
  * POST     /oauth2/consent     allow or deny (third-party apps; a first-party app skips it)
  * </pre>
- * and finally a redirect to the app with {@code code} and {@code state}.
+ * and finally a redirect to the app with {@code code}, {@code state} and {@code iss}
+ * ({@link AuthorizationResponses}).
  *
  * <p>Errors (RFC 6749 §4.1.2.1): when {@code client_id} or {@code redirect_uri} is missing,
- * unknown or not registered, the person sees an error page and is never sent to that URI; every
- * other error redirects to the app with {@code error}, {@code error_description} and
- * {@code state}.
+ * unknown or not registered, the person sees an error page and is never sent to that URI; so they
+ * do when the app's registration loses the URI while they sign in. Every other error redirects
+ * to the app with {@code error}, {@code error_description}, {@code state} and {@code iss}.
  *
  * <p>A valid request is stored only while its caller's address is within
  * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE}; beyond it the person sees a 429 page with
  * {@code Retry-After}, and nothing is stored.
  *
  * <p>The request lives in {@link AuthorizationRequests}, found by a short-lived cookie
- * ({@value #COOKIE}: {@code HttpOnly}, {@code SameSite=Lax}, {@code Secure} when the server is
- * reached over https, limited to the {@code /oauth2/} path); every form also carries the
- * request's CSRF token, checked in constant time.
+ * ({@link SignInRequestCookie}); every form also carries the request's CSRF token, checked in
+ * constant time.
  */
 final class AuthorizeEndpoint {
-  static final String COOKIE = "fhirbox_signin";
   private static final int MAX_STATE = 2000;
   private static final int MAX_NONCE = 512;
   private static final String APP_GONE = "the app is disabled or no longer exists";
@@ -71,15 +70,18 @@ final class AuthorizeEndpoint {
   private final SignInModule signIn;
   private final PatientPicker picker;
   private final SignInListener audit;
+  private final AuthorizationResponses responses;
   private final long refreshDays;
 
+  /** @param issuer the server's issuer, as in the discovery documents: every answer at a redirect URI names it */
   AuthorizeEndpoint(ClientAuthenticator clients, AppClients appClients, SignInModule signIn, PatientPicker picker,
-      SignInListener audit) {
+      SignInListener audit, Supplier<String> issuer) {
     this.clients = clients;
     this.appClients = appClients;
     this.signIn = signIn;
     this.picker = picker;
     this.audit = audit;
+    this.responses = new AuthorizationResponses(issuer);
     this.refreshDays = signIn.refreshTokens().ttl().toDays();
   }
 
@@ -134,7 +136,7 @@ final class AuthorizeEndpoint {
     try {
       request = validate(ex, params, client.get(), redirectUri, state);
     } catch (Refusal r) {
-      redirect(ex, errorUri(redirectUri, r.error, r.getMessage(), state));
+      redirect(ex, responses.error(redirectUri, r.error, r.getMessage(), state));
       return;
     }
     long wait = signIn.requestLimiter().tryAcquire(ex.request().getRemoteAddr());
@@ -148,7 +150,7 @@ final class AuthorizeEndpoint {
     if (Scopes.parse(request.scope()).has("openid")) {
       signIn.idTokens().prepare(); // the ID token's key is then ready by the time the person has signed in
     }
-    setCookie(ex, cookie.value());
+    SignInRequestCookie.set(ex, cookie.value());
     SignInPages.signIn(ex, 200, frame(ex, request), cookie.pending().csrf(), "", null, Map.of());
   }
 
@@ -260,7 +262,7 @@ final class AuthorizeEndpoint {
       gone(ex);
       return;
     }
-    setCookie(ex, renewed.get().value());
+    SignInRequestCookie.set(ex, renewed.get().value());
     audit.signedIn(address, client.get().clientId(), user);
     next(ex, renewed.get().value(), renewed.get().pending());
   }
@@ -318,13 +320,13 @@ final class AuthorizeEndpoint {
     }
     if (!"allow".equals(single(s.form(), "decision"))) {
       Optional<Pending> ended = signIn.requests().finish(s.cookie());
-      clearCookie(ex);
+      SignInRequestCookie.clear(ex);
       if (ended.isEmpty()) {
         gone(ex);
         return;
       }
       AuthorizationRequests.Request r = ended.get().request();
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
+      toApp(ex, r, responses.error(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
       return;
     }
     issueCode(ex, s.cookie());
@@ -338,7 +340,9 @@ final class AuthorizeEndpoint {
     }
     User user = person.get().user();
     OAuthClient client = person.get().client();
-    Scopes granted = SignInScopes.forUser(Scopes.parse(pending.request().scope()), user);
+    // cut again to the registration as it is now: an admin may have narrowed it since the request began
+    Scopes granted = SignInScopes.forUser(SignInScopes.forClient(client, Scopes.parse(pending.request().scope())),
+        user);
     if (granted.isEmpty()) {
       endWithError(ex, cookie, "invalid_scope", "none of the requested scopes is allowed for this user");
       return;
@@ -368,37 +372,55 @@ final class AuthorizeEndpoint {
         ScopeWords.describe(granted, refreshDays), patientLabel, user.name() + " (" + user.email() + ")");
   }
 
-  /** Ends the request with a code, sent to the app's redirect URI with the request's state. */
+  /**
+   * Ends the request with a code, sent to the app's redirect URI with the request's state; the
+   * grant is cut to the app's registration as it is now, and a URI it no longer registers gets
+   * nothing.
+   */
   private void issueCode(Exchange ex, String cookie) throws IOException {
     Optional<Pending> ended = signIn.requests().finish(cookie);
-    clearCookie(ex);
+    SignInRequestCookie.clear(ex);
     if (ended.isEmpty() || ended.get().user().isEmpty() || ended.get().authTime().isEmpty()) {
       gone(ex);
       return;
     }
     Pending p = ended.get();
     AuthorizationRequests.Request r = p.request();
+    Optional<OAuthClient> client = client(ex, r.clientId());
+    if (client.isPresent() && !client.get().hasRedirectUri(r.redirectUri())) {
+      redirectUriRemoved(ex);
+      return;
+    }
+    if (client.isEmpty()) {
+      redirect(ex, responses.error(r.redirectUri(), "access_denied", APP_GONE, r.state()));
+      return;
+    }
     Optional<User> user = signIn.users().find(p.user().get()).filter(u -> !u.disabled());
     if (user.isEmpty()) {
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user is disabled", r.state()));
+      redirect(ex, responses.error(r.redirectUri(), "access_denied", "the user is disabled", r.state()));
       return;
     }
     if (user.get().endedSignIn(p.authTime().get())) {
       // a password reset since this sign-in ended its sessions, this one too
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", "the user's sessions were ended after this sign-in",
-          r.state()));
+      redirect(ex, responses.error(r.redirectUri(), "access_denied",
+          "the user's sessions were ended after this sign-in", r.state()));
       return;
     }
-    Scopes granted = SignInScopes.forUser(Scopes.parse(r.scope()), user.get());
+    // the registration as it is now is the ceiling, as at a refresh: the request was cut to it when it began
+    Scopes granted = SignInScopes.forUser(SignInScopes.forClient(client.get(), Scopes.parse(r.scope())), user.get());
+    if (granted.isEmpty()) {
+      redirect(ex, responses.error(r.redirectUri(), "invalid_scope",
+          "none of the requested scopes is allowed for this app any more", r.state()));
+      return;
+    }
     if (SignInScopes.needsPatient(granted) && p.patient().isEmpty()) {
-      redirect(ex, errorUri(r.redirectUri(), "access_denied", "no patient was chosen", r.state()));
+      redirect(ex, responses.error(r.redirectUri(), "access_denied", "no patient was chosen", r.state()));
       return;
     }
     String code = signIn.codes().issue(new AuthorizationCodes.Grant(r.clientId(), r.redirectUri(),
         r.codeChallenge(), granted, user.get().id(), p.patient(), Optional.ofNullable(r.nonce()),
         p.authTime().get()));
-    redirect(ex, r.redirectUri() + (r.redirectUri().contains("?") ? "&" : "?") + "code=" + enc(code) + "&state="
-        + enc(r.state()));
+    redirect(ex, responses.code(r.redirectUri(), code, r.state()));
   }
 
   private void showPicker(Exchange ex, Step s, String q) throws IOException {
@@ -424,13 +446,34 @@ final class AuthorizeEndpoint {
 
   private void endWithError(Exchange ex, String cookie, String error, String description) throws IOException {
     Optional<Pending> ended = signIn.requests().finish(cookie);
-    clearCookie(ex);
+    SignInRequestCookie.clear(ex);
     if (ended.isEmpty()) {
       gone(ex);
       return;
     }
     AuthorizationRequests.Request r = ended.get().request();
-    redirect(ex, errorUri(r.redirectUri(), error, description, r.state()));
+    toApp(ex, r, responses.error(r.redirectUri(), error, description, r.state()));
+  }
+
+  /**
+   * Sends the browser to {@code location} at the request's redirect URI, unless the app no longer
+   * registers that URI: an admin who removed it (a lost domain, a compromised callback) means
+   * nothing, not even an error and the state, to go there for sign-ins already under way. An app
+   * disabled or deleted since keeps the URI it was checked against, so that it hears why it got
+   * nothing (RFC 6749 §4.1.2.1).
+   */
+  private void toApp(Exchange ex, AuthorizationRequests.Request r, String location) throws IOException {
+    if (client(ex, r.clientId()).filter(c -> !c.hasRedirectUri(r.redirectUri())).isPresent()) {
+      redirectUriRemoved(ex);
+      return;
+    }
+    redirect(ex, location);
+  }
+
+  private static void redirectUriRemoved(Exchange ex) throws IOException {
+    SignInPages.error(ex, 400, "Return address removed", "The app no longer has the address it asked to send you"
+        + " back to registered here (redirect_uri), so you are not sent there. Go back to the app and start again.",
+        Map.of());
   }
 
   /** A page's request: the cookie, the request it names, and the posted form. */
@@ -458,7 +501,7 @@ final class AuthorizeEndpoint {
         return Optional.empty();
       }
     }
-    String cookie = cookie(ex);
+    String cookie = SignInRequestCookie.read(ex);
     Optional<Pending> pending = signIn.requests().find(cookie);
     if (pending.isEmpty() || (signedIn && pending.get().user().isEmpty())) {
       gone(ex);
@@ -523,11 +566,6 @@ final class AuthorizeEndpoint {
         expected.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static String errorUri(String redirectUri, String error, String description, String state) {
-    return redirectUri + (redirectUri.contains("?") ? "&" : "?") + "error=" + enc(error) + "&error_description="
-        + enc(OAuthError.description(description)) + (state == null ? "" : "&state=" + enc(state));
-  }
-
   /** 303: the browser follows with a GET whatever method brought it here (RFC 9110 §15.4.4). */
   private static void redirect(Exchange ex, String location) {
     ex.response().setStatus(303);
@@ -535,44 +573,6 @@ final class AuthorizeEndpoint {
     ex.response().setHeader("Cache-Control", "no-store");
     ex.response().setHeader("Referrer-Policy", "no-referrer");
     ex.response().setContentLength(0);
-  }
-
-  private static String cookie(Exchange ex) {
-    String header = ex.header("Cookie");
-    if (header == null) {
-      return null;
-    }
-    for (String part : header.split(";")) {
-      String p = part.strip();
-      if (p.startsWith(COOKIE + "=")) {
-        return p.substring(COOKIE.length() + 1);
-      }
-    }
-    return null;
-  }
-
-  private static void setCookie(Exchange ex, String value) {
-    ex.response().setHeader("Set-Cookie", COOKIE + "=" + value + "; Path=" + cookiePath(ex) + "; Max-Age="
-        + AuthorizationRequests.TTL.toSeconds() + "; HttpOnly; SameSite=Lax" + (secure(ex) ? "; Secure" : ""));
-  }
-
-  private static void clearCookie(Exchange ex) {
-    ex.response().setHeader("Set-Cookie", COOKIE + "=; Path=" + cookiePath(ex) + "; Max-Age=0; HttpOnly; SameSite=Lax"
-        + (secure(ex) ? "; Secure" : ""));
-  }
-
-  private static String cookiePath(Exchange ex) {
-    String path = URI.create(ex.baseUrl()).getRawPath();
-    return (path == null || path.isEmpty() ? "/" : path) + "oauth2/";
-  }
-
-  /** Behind https (the public base URL says so, or the request came over TLS or from a proxy that said it did). */
-  private static boolean secure(Exchange ex) {
-    return ex.baseUrl().regionMatches(true, 0, "https:", 0, 6) || ex.request().isSecure();
-  }
-
-  private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
   private static String shorten(String s) {

@@ -54,7 +54,7 @@ public final class BearerAuthenticator implements FhirboxServlet.Authenticator {
           .orElseThrow(() -> FhirException.unauthorized("malformed Basic credentials"));
       String remote = ex.request().getRemoteAddr();
       try {
-        OAuthClient c = clients.bySecret(idSecret[0], idSecret[1], remote);
+        OAuthClient c = clients.byBasicCredentials(idSecret[0], idSecret[1], remote);
         // as client_credentials: no person is signed in, so only the client's system/ scopes
         Scopes scopes = c.allowedScopes().withoutPerson();
         if (scopes.isEmpty()) {
@@ -76,9 +76,9 @@ public final class BearerAuthenticator implements FhirboxServlet.Authenticator {
   }
 
   /**
-   * {@code [clientId, secret]} from a {@code Basic} header. The two are taken as they are, not
-   * form-decoded (RFC 6749 §2.3.1 asks for it, but most clients skip it and our generated ids
-   * and secrets contain no characters it would change).
+   * {@code [clientId, secret]} from a {@code Basic} header, as they are: whether they were
+   * form-urlencoded first (RFC 6749 §2.3.1) is for {@link ClientAuthenticator#byBasicCredentials}
+   * to find out, since many clients skip it.
    */
   static Optional<String[]> basicCredentials(String header) {
     try {

@@ -55,6 +55,7 @@ final class Discovery {
     body.put("revocation_endpoint", base + "oauth2/revoke");
     body.put("userinfo_endpoint", base + "oauth2/userinfo");
     body.put("code_challenge_methods_supported", List.of("S256"));
+    body.put("authorization_response_iss_parameter_supported", true);
     body.put("capabilities", CAPABILITIES);
     OAuthRequest.write(ex, json, 200, body, CACHEABLE);
   }
@@ -83,6 +84,8 @@ final class Discovery {
     body.put("claims_supported", List.of("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser", "name",
         "email"));
     body.put("code_challenge_methods_supported", List.of("S256"));
+    // RFC 9207 §3: every authorization response carries iss, so a client may refuse one without it
+    body.put("authorization_response_iss_parameter_supported", true);
     body.put("request_parameter_supported", false);
     body.put("claims_parameter_supported", false);
     OAuthRequest.write(ex, json, 200, body, CACHEABLE);

@@ -37,14 +37,15 @@ public final class OAuthRoutes {
 
   /**
    * @param resources the patient picker searches Patients through it, as the person signing in
-   * @param issuer the {@code iss} of tokens (the base URL unless configured)
+   * @param issuer the {@code iss} of tokens and of authorization responses (the base URL unless configured)
    */
   public OAuthRoutes(ClientAuthenticator clientAuth, AppClients appClients, TokenService tokens, SignInModule signIn,
       ResourceService resources, SignInListener audit, ClientAuthListener clientAudit, Supplier<String> issuer,
       ObjectMapper json) {
     TokenClientAuth clients = new TokenClientAuth(clientAuth, clientAudit);
     this.token = new TokenEndpoint(clients, tokens, new UserGrants(tokens, signIn, audit), json, clientAudit);
-    this.authorize = new AuthorizeEndpoint(clientAuth, appClients, signIn, new PatientPicker(resources), audit);
+    this.authorize = new AuthorizeEndpoint(clientAuth, appClients, signIn, new PatientPicker(resources), audit,
+        issuer);
     this.revocation = new TokenRevocation(clients, signIn.refreshTokens(), tokens, signIn.users(), audit, json);
     this.introspection = new TokenIntrospection(clients, tokens, signIn.refreshTokens(), issuer, json);
     this.userInfo = new UserInfoEndpoint(tokens, signIn.users(), json);

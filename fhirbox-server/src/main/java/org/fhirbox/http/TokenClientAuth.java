@@ -65,7 +65,7 @@ final class TokenClientAuth {
       if (basic) {
         String[] idSecret = BearerAuthenticator.basicCredentials(authorization)
             .orElseThrow(() -> OAuthError.invalidClient("malformed Basic credentials"));
-        client = clients.bySecret(idSecret[0], idSecret[1], remote);
+        client = clients.byBasicCredentials(idSecret[0], idSecret[1], remote);
       } else if (post) {
         String id = form.get("client_id");
         if (id == null) {

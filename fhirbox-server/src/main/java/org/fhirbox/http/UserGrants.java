@@ -49,13 +49,23 @@ final class UserGrants {
     }
     AuthorizationCodes.Outcome.Redeemed r = (AuthorizationCodes.Outcome.Redeemed) outcome;
     AuthorizationCodes.Grant g = r.grant();
-    Map<String, Object> body = accessToken(client, r.user(), g.scopes(), g.patient(), r.family());
-    if (g.scopes().has("offline_access")) {
-      body.put("refresh_token", refreshTokens.issue(r.family(), client.clientId(), r.user(), g.scopes(), g.patient(),
+    // as at a refresh, the registration as it is now is the ceiling: an admin may have changed it
+    // while the person signed in. A code sent to a redirect URI removed since is used up and refused.
+    if (!client.hasRedirectUri(g.redirectUri())) {
+      throw OAuthError.invalidGrant("the redirect_uri of this code is no longer registered for the client");
+    }
+    Scopes granted = SignInScopes.forUser(SignInScopes.forClient(client, g.scopes()), r.user());
+    if (granted.isEmpty()) {
+      throw OAuthError.invalidGrant("none of the granted scopes is allowed for this client any more");
+    }
+    Map<String, Object> body = accessToken(client, r.user(), granted, g.patient(), r.family());
+    // forClient keeps offline_access only while the registration lists it
+    if (granted.has("offline_access")) {
+      body.put("refresh_token", refreshTokens.issue(r.family(), client.clientId(), r.user(), granted, g.patient(),
           g.authTime()));
     }
-    if (g.scopes().has("openid")) {
-      body.put("id_token", signIn.idTokens().issue(client, r.user(), g.scopes(), g.nonce(), g.authTime(),
+    if (granted.has("openid")) {
+      body.put("id_token", signIn.idTokens().issue(client, r.user(), granted, g.nonce(), g.authTime(),
           ex.fhirBase()));
     }
     return body;

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -384,6 +385,41 @@ class AuthHttpTest {
     HttpResponse<String> fhir = send(req("fhir/R4/Patient").header("Authorization", basic(id, "guess")).GET());
     assertThat(fhir.statusCode()).isEqualTo(429);
     assertThat(fhir.headers().firstValue("Retry-After")).isPresent();
+  }
+
+  @Test
+  void basicCredentialsAreFormUrlDecodedAsRfc6749Section231Asks() throws Exception {
+    String id = "chosen";
+    String secret = "correct horse+battery/staple 100%";
+    try (TestServer chosen = TestServer.start(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", id,
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", secret))) {
+      String encoded = basic(enc(id), enc(secret)); // chosen:correct+horse%2Bbattery%2Fstaple+100%25
+      assertThat(clientCredentials(chosen, encoded).statusCode()).isEqualTo(200);
+      assertThat(send(HttpRequest.newBuilder(URI.create(chosen.fhirBase() + "/Patient"))
+          .header("Authorization", encoded).GET()).statusCode()).isEqualTo(200);
+      // the secret as it is, which many clients send, still works although decoding would change it
+      assertThat(clientCredentials(chosen, basic(id, secret)).statusCode()).isEqualTo(200);
+      // wrong whether taken as it is or decoded: one refusal, not two
+      HttpResponse<String> wrong = clientCredentials(chosen, basic(id, "wrong+guess%21"));
+      assertThat(wrong.statusCode()).isEqualTo(401);
+      assertThat(wrong.body()).doesNotContain("guess");
+      HttpResponse<String> marker = clientCredentials(chosen, encoded);
+      assertThat(marker.statusCode()).isEqualTo(200);
+      String bearer = "Bearer " + JSON.readTree(marker.body()).get("access_token").asText();
+      // the marker token was issued last: once its AuditEvent is written, so are those before it
+      JsonNode bundle = Poll.until("the client authentication AuditEvents", () -> JSON.readTree(send(
+          HttpRequest.newBuilder(URI.create(chosen.fhirBase() + "/AuditEvent?type=110114&_count=100"))
+              .header("Authorization", bearer).GET()).body()),
+          b -> b.findValues("resource").stream().filter(e -> e.path("outcome").asText().equals("0")).count() >= 3);
+      assertThat(bundle.findValues("resource").stream().filter(e -> e.path("outcome").asText().equals("4")))
+          .as("refused client authentications").hasSize(1);
+    }
+  }
+
+  private static HttpResponse<String> clientCredentials(TestServer server, String authorization) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "oauth2/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded").header("Authorization", authorization)
+        .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")));
   }
 
   @Test

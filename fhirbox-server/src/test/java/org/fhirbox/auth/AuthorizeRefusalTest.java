@@ -60,6 +60,8 @@ class AuthorizeRefusalTest {
     assertThat(page.location().toString()).startsWith(REDIRECT + "?");
     assertThat(params.get("error")).as(params.toString()).isEqualTo(error);
     assertThat(params).containsKey("error_description").doesNotContainKey("code");
+    // RFC 9207 §2: error answers name the server too
+    assertThat(params.get("iss")).isEqualTo(server.baseUrl());
     if (withState) {
       assertThat(params.get("state")).isEqualTo(app.state());
     } else {
@@ -338,6 +340,45 @@ class AuthorizeRefusalTest {
     assertThat(ended.redirectParams().get("error_description")).contains("app");
   }
 
+  @Test
+  void aRedirectUriRemovedDuringTheSignInGetsAnErrorPageNotTheCode() {
+    SmartApp thirdParty = SmartApp.register(server, PROJECT, "user/*.rs", true, false, REDIRECT);
+    FormBrowser browser = new FormBrowser();
+    Page consent = thirdParty.signIn(browser, "user/*.rs", "ada@example.org", Map.of());
+    assertThat(consent.body()).contains("Allow access?");
+    setRedirectUris(thirdParty, "https://new.example.org/cb");
+    Page allowed = browser.submit(consent, "oauth2/consent", Map.of("decision", "allow"));
+    assertThat(allowed.status()).isEqualTo(400);
+    assertThat(allowed.header("Content-Type").orElseThrow()).startsWith("text/html");
+    assertThat(allowed.header("Location")).isEmpty();
+    assertThat(allowed.body()).doesNotContain("code=", thirdParty.state());
+    // refusing is no detour to the old address either
+    SmartApp denying = SmartApp.register(server, PROJECT, "user/*.rs", true, false, REDIRECT);
+    FormBrowser second = new FormBrowser();
+    Page secondConsent = denying.signIn(second, "user/*.rs", "ada@example.org", Map.of());
+    setRedirectUris(denying, "https://new.example.org/cb");
+    Page denied = second.submit(secondConsent, "oauth2/consent", Map.of("decision", "deny"));
+    assertThat(denied.status()).isEqualTo(400);
+    assertThat(denied.header("Location")).isEmpty();
+  }
+
+  @Test
+  void aCodeWhoseRedirectUriWasRemovedBeforeTheExchangeIsRefused() {
+    SmartApp moving = SmartApp.register(server, PROJECT, SCOPE, true, true, REDIRECT);
+    String code = moving.code(moving.signIn(new FormBrowser(), SCOPE, "ada@example.org", Map.of()));
+    setRedirectUris(moving, "https://new.example.org/cb");
+    HttpResponse<String> r = moving.exchange(code);
+    assertError(r, 400, "invalid_grant");
+    assertThat(r.body()).contains("redirect_uri");
+  }
+
+  /** {@code PUT /admin/clients/{id}/redirect-uris} as the server's admin client. */
+  private static void setRedirectUris(SmartApp of, String uri) {
+    HttpResponse<String> r = server.client().putJson("admin/clients/" + of.clientId() + "/redirect-uris",
+        "{\"redirectUris\":[\"" + uri + "\"]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
   /** {@code POST /admin/{kind}/{id}/disable} as the server's admin client. */
   private static void disable(String kind, String id) {
     HttpResponse<String> r = server.client().send(server.client().request("admin/" + kind + "/" + id + "/disable")
@@ -348,7 +389,7 @@ class AuthorizeRefusalTest {
   private static void assertAccessDenied(Page page, SmartApp to) {
     assertThat(page.location().toString()).startsWith(REDIRECT + "?");
     assertThat(page.redirectParams()).containsEntry("error", "access_denied").containsEntry("state", to.state())
-        .doesNotContainKey("code");
+        .containsEntry("iss", server.baseUrl()).doesNotContainKey("code");
   }
 
   @Test

@@ -102,6 +102,10 @@ class SmartLaunchTest {
     Page back = browser.submit(consent, "oauth2/consent", Map.of("decision", "allow"));
     String code = app.code(back);
     assertThat(browser.cookie("fhirbox_signin")).as("the sign-in cookie is cleared").isEmpty();
+    // RFC 9207 §2: the answer names the server that sent it, as the discovery documents do
+    String issuer = SmartApp.read(new TestClient(server.baseUrl()).get(".well-known/smart-configuration").body())
+        .get("issuer").asText();
+    assertThat(back.redirectParams()).containsEntry("iss", issuer);
 
     HttpResponse<String> tokenResponse = app.exchange(code);
     assertThat(tokenResponse.statusCode()).as(tokenResponse.body()).isEqualTo(200);
@@ -424,6 +428,7 @@ class SmartLaunchTest {
       assertThat(smart.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
       assertThat(smart.get("code_challenge_methods_supported").toString()).isEqualTo("[\"S256\"]");
       assertThat(smart.get("issuer").asText()).isEqualTo(server.baseUrl());
+      assertThat(smart.path("authorization_response_iss_parameter_supported").booleanValue()).isTrue();
       // exactly what works: no launch-ehr, context-ehr-*, permission-online or dynamic registration
       List<String> capabilities = new ArrayList<>();
       smart.get("capabilities").forEach(c -> capabilities.add(c.asText()));
@@ -436,6 +441,7 @@ class SmartLaunchTest {
     }
     JsonNode oidc = SmartApp.read(anonymous.get(".well-known/openid-configuration").body());
     assertThat(oidc.get("issuer").asText()).isEqualTo(server.baseUrl());
+    assertThat(oidc.path("authorization_response_iss_parameter_supported").booleanValue()).isTrue();
     assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"RS256\",\"ES256\"]");
     assertThat(oidc.get("response_types_supported").toString()).isEqualTo("[\"code\"]");
     assertThat(oidc.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");

@@ -135,6 +135,22 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void aSignInUnderWayIsCutToTheRegistrationAsItIsWhenTheCodeIsExchanged() {
+    SmartApp app = SmartApp.register(server, PROJECT, SCOPE, true, false, REDIRECT);
+    FormBrowser browser = new FormBrowser();
+    FormBrowser.Page consent = app.signIn(browser, SCOPE, "lin@example.org", Map.of());
+    assertThat(consent.body()).contains("Allow access?");
+    String code = app.code(browser.submit(consent, "oauth2/consent", Map.of("decision", "allow")));
+    registerScope(app, "user/Patient.rs openid fhirUser");
+    HttpResponse<String> r = app.exchange(code);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode t = SmartApp.read(r.body());
+    assertThat(t.get("scope").asText().split(" ")).containsExactlyInAnyOrder("user/Patient.rs", "openid", "fhirUser");
+    assertThat(t.has("refresh_token")).as(r.body()).isFalse();
+    assertThat(t.has("id_token")).isTrue();
+  }
+
+  @Test
   void refreshTokensStopWhenTheAdminTakesOfflineAccessFromTheAppsRegistration() {
     SmartApp app = SmartApp.register(server, PROJECT, SCOPE, true, true, REDIRECT);
     String refresh = signIn(app, SCOPE).get("refresh_token").asText();
