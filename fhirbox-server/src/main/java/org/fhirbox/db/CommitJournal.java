@@ -187,6 +187,9 @@ final class CommitJournal implements AutoCloseable {
         last = Math.max(last, replay(old, mark, connections));
       }
       try (Connection c = connections.get(); Statement s = c.createStatement()) {
+        // the new segment starts after every record read, aborted and autonomous ones included:
+        // a mark behind them would, after the next crash, read as transactions missing
+        setMark(c, last);
         // on the disk, not only in the page cache, before the records it holds are deleted
         s.execute("CHECKPOINT SYNC");
       }
@@ -289,10 +292,7 @@ final class CommitJournal implements AutoCloseable {
           for (JournaledStatement st : r.statements()) {
             st.replay(c);
           }
-          try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
-            ps.setLong(1, r.seq());
-            ps.executeUpdate();
-          }
+          setMark(c, r.seq());
           c.commit();
           applied++;
         } catch (SQLException e) {
@@ -499,11 +499,14 @@ final class CommitJournal implements AutoCloseable {
    */
   void mark(Statement s) throws SQLException {
     synchronized (lock) {
-      try (PreparedStatement ps = s.getConnection().prepareStatement(
-          "UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
-        ps.setLong(1, lastSeq);
-        ps.executeUpdate();
-      }
+      setMark(s.getConnection(), lastSeq);
+    }
+  }
+
+  private static void setMark(Connection c, long seq) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
+      ps.setLong(1, seq);
+      ps.executeUpdate();
     }
   }
 

@@ -114,6 +114,61 @@ class CommitJournalTest {
     }
   }
 
+  /** Connections to {@code db} as the server runs it: its file stored by the journal's checkpoints only. */
+  private Supplier<Connection> stored() {
+    String url = CommitJournal.storedByCheckpoints("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_DELAY=-1");
+    return () -> {
+      try {
+        return DriverManager.getConnection(url, "", "");
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  /**
+   * What a kill leaves: the journal's lock free, its segment as written, and the database file as
+   * the last store left it (H2 closes it without storing what it holds in memory).
+   */
+  private void crash(CommitJournal journal, Supplier<Connection> db) throws SQLException {
+    journal.release();
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("SHUTDOWN IMMEDIATELY");
+    }
+  }
+
+  /**
+   * A restart moves the mark past every record it read, aborted ones at the end included, before
+   * the next segment starts after them: a crash before the next store then finds that segment's
+   * records following the mark, not a gap.
+   */
+  @Test
+  void aCrashAfterARestartOverTrailingAbortedRecordsStillRestarts() throws Exception {
+    Supplier<Connection> db = stored();
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))");
+    }
+    writeSegment(1,
+        CommitJournal.encode(CommitJournal.COMMIT, 1, List.of(insert(1, "one"))),
+        CommitJournal.encode(CommitJournal.COMMIT, 2, List.of(insert(2, "two"))),
+        CommitJournal.encode(CommitJournal.ABORT, 2, List.of()));
+    CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db);
+    try (Connection c = JournaledConnection.wrap(db.get(), journal);
+        PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+      ps.setLong(1, 3);
+      ps.setString(2, "three");
+      ps.executeUpdate();
+    }
+    assertThat(journal.lastSeq()).isEqualTo(3);
+    crash(journal, db);
+
+    try (CommitJournal again = CommitJournal.open(dir.resolve("db.journal"), db)) {
+      assertThat(again.lastSeq()).isEqualTo(3);
+      again.release();
+    }
+    assertThat(rows()).containsExactly("1=one", "3=three");
+  }
+
   @Test
   void aJournalThatDoesNotFollowTheFilesMarkStopsTheStartAndAppliesNothing() throws Exception {
     createTable();
