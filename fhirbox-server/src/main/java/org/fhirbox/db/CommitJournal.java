@@ -510,18 +510,31 @@ final class CommitJournal implements AutoCloseable {
     }
   }
 
+  /**
+   * Opens the next segment, then closes the current one: when the open fails (a full disk, no
+   * file descriptors left) the commits go on into the current segment, and the next store that
+   * is due to rotate tries again.
+   */
   private void startSegment() {
+    Path next = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
+    FileChannel opened;
     try {
-      if (segment != null) {
-        segment.close();
-      }
-      segmentPath = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
-      segment = FileChannel.open(segmentPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND);
-      segmentBytes = 0;
-      segmentStarted = clock.getAsLong();
+      opened = FileChannel.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     } catch (IOException e) {
-      throw new UncheckedIOException("starting a commit journal segment in " + dir + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("starting a commit journal segment in " + dir + " failed"
+          + (segment == null ? "" : " (commits go on into " + segmentPath + ")") + ": " + e.getMessage(), e);
+    }
+    FileChannel previous = segment;
+    segment = opened;
+    segmentPath = next;
+    segmentBytes = 0;
+    segmentStarted = clock.getAsLong();
+    if (previous != null) {
+      try {
+        previous.close();
+      } catch (IOException e) {
+        LOG.warn("closing the commit journal segment failed: {}", e.toString());
+      }
     }
   }
 

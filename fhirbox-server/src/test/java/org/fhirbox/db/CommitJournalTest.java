@@ -169,6 +169,49 @@ class CommitJournalTest {
     assertThat(rows()).containsExactly("1=one", "3=three");
   }
 
+  private static void insertJournaled(Connection c, long id, String v) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+      ps.setLong(1, id);
+      ps.setString(2, v);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * A new segment that cannot be opened (a full disk, no file descriptors left) leaves the
+   * current one taking the commits, and a later store starts the new segment once it can.
+   */
+  @Test
+  void aSegmentThatCannotBeStartedLeavesTheJournalOnTheCurrentOne() throws Exception {
+    Supplier<Connection> db = stored();
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))");
+    }
+    Path journalDir = dir.resolve("db.journal");
+    CommitJournal journal = CommitJournal.open(journalDir, db);
+    try (Connection c = JournaledConnection.wrap(db.get(), journal)) {
+      insertJournaled(c, 1, "one");
+      // a directory where the next segment's file would go: opening it fails
+      Path blocked = Files.createDirectory(journalDir.resolve(String.format("journal-%019d.log", journal.lastSeq() + 1)));
+      assertThatThrownBy(() -> journal.checkpointIfDue(db, true)).hasMessageContaining("segment");
+
+      insertJournaled(c, 2, "two");
+      Files.delete(blocked);
+      journal.checkpointIfDue(db, true);
+      insertJournaled(c, 3, "three");
+    }
+    try (var files = Files.list(journalDir)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 3));
+    }
+    crash(journal, db);
+
+    try (CommitJournal again = CommitJournal.open(journalDir, db)) {
+      again.release();
+    }
+    assertThat(rows()).containsExactly("1=one", "2=two", "3=three");
+  }
+
   @Test
   void aJournalThatDoesNotFollowTheFilesMarkStopsTheStartAndAppliesNothing() throws Exception {
     createTable();
