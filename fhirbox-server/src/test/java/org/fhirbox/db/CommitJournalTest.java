@@ -212,6 +212,68 @@ class CommitJournalTest {
     assertThat(rows()).containsExactly("1=one", "2=two", "3=three");
   }
 
+  /**
+   * Recording a blob's SHA-1 and a Binary update that adds a version on the same blob, interleaved:
+   * the update holds its Binary's row and adds a version without a SHA-1, not yet committed, while
+   * the SHA-1 is recorded; the update commits first. The recording waits for the Binary's row and
+   * then fills both versions, and a replay of the journal, which sees both commits, changes the
+   * same rows.
+   */
+  @Test
+  void aSha1RecordedWhileABinaryUpdateAddsAVersionOnTheSameBlobIsAppliedAgainAlike() throws Exception {
+    Supplier<Connection> db = stored();
+    String blob = "0123456789abcdef0123456789abcdef";
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE resource_current (project VARCHAR(64), res_type VARCHAR(64), res_id VARCHAR(64),"
+          + " version_id BIGINT, PRIMARY KEY (project, res_type, res_id))");
+      s.execute("CREATE TABLE binary_content (project VARCHAR(64), res_id VARCHAR(64), version_id BIGINT,"
+          + " blob_key CHAR(32), sha1 CHAR(40), PRIMARY KEY (project, res_id, version_id))");
+      s.execute("INSERT INTO resource_current VALUES ('p', 'Binary', 'x', 1)");
+      s.execute("INSERT INTO binary_content VALUES ('p', 'x', 1, '" + blob + "', NULL)");
+    }
+    CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db);
+    java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+    int count;
+    try (Connection update = JournaledConnection.wrap(db.get(), journal);
+        Connection learn = JournaledConnection.wrap(db.get(), journal);
+        Statement s = update.createStatement()) {
+      update.setAutoCommit(false);
+      learn.setAutoCommit(false);
+      // a Binary update without data: its Binary's row, then a version on the same blob
+      s.executeQuery("SELECT version_id FROM resource_current WHERE res_id = 'x' FOR UPDATE").close();
+      s.executeUpdate("UPDATE resource_current SET version_id = 2 WHERE res_id = 'x'");
+      s.executeUpdate("INSERT INTO binary_content VALUES ('p', 'x', 2, '" + blob + "', NULL)");
+      java.util.concurrent.CountDownLatch updated = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.Future<Integer> filled = other.submit(() -> {
+        int n = new BinaryContentRows(new JdbcStatements(learn)).fillSha1(
+            new org.fhirbox.storage.BlobKey(blob), "a".repeat(40));
+        updated.await();
+        learn.commit();
+        return n;
+      });
+      Thread.sleep(300); // the recording runs as far as it can
+      update.commit();
+      updated.countDown();
+      count = filled.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      other.shutdownNow();
+    }
+    crash(journal, db);
+
+    try (CommitJournal again = CommitJournal.open(dir.resolve("db.journal"), db)) {
+      again.release();
+    }
+    try (Connection c = db.get(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT version_id, sha1 FROM binary_content ORDER BY version_id")) {
+      List<String> versions = new ArrayList<>();
+      while (rs.next()) {
+        versions.add(rs.getLong(1) + "=" + rs.getString(2));
+      }
+      assertThat(versions).containsExactly("1=" + "a".repeat(40), "2=" + "a".repeat(40));
+    }
+    assertThat(count).isEqualTo(2);
+  }
+
   @Test
   void aJournalThatDoesNotFollowTheFilesMarkStopsTheStartAndAppliesNothing() throws Exception {
     createTable();
