@@ -67,7 +67,8 @@ import org.slf4j.LoggerFactory;
  * committed, nor acknowledged, and ends the log; records that do not follow the mark one by one
  * (a database file older than its journal) stop the start. Replaying statements reproduces the
  * transactions because H2 runs at READ COMMITTED with row locks: two transactions that wrote the
- * same row committed in journal order, and fhirbox's write statements read no other rows.
+ * same row committed in journal order, and fhirbox's write statements read no other rows (one
+ * that follows from other rows reads them first and then writes each row by its key).
  *
  * <p>Size: the journal is cut into segments; at a store after {@link #ROTATE_BYTES} or
  * {@link #ROTATE_MILLIS}, a new segment starts and the older ones are deleted once that store is
