@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * An upload outlives its server: stopped halfway, a new server on the same data (files and H2)
  * answers HEAD with the offset reached and takes the rest, and the Binary gets the right SHA-256
- * and SHA-1 although no process saw every byte.
+ * and SHA-1 although no process saw every byte. A removal that a kill stops halfway leaves the
+ * upload gone, not alive without its bytes.
  */
 class TusRestartTest {
 
