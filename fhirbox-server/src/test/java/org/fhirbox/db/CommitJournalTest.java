@@ -23,6 +23,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -245,8 +246,7 @@ class CommitJournalTest {
       s.executeUpdate("INSERT INTO binary_content VALUES ('p', 'x', 2, '" + blob + "', NULL)");
       java.util.concurrent.CountDownLatch updated = new java.util.concurrent.CountDownLatch(1);
       java.util.concurrent.Future<Integer> filled = other.submit(() -> {
-        int n = new BinaryContentRows(new JdbcStatements(learn)).fillSha1(
-            new org.fhirbox.storage.BlobKey(blob), "a".repeat(40));
+        int n = new BinaryContentRows(new JdbcStatements(learn)).fillSha1(new BlobKey(blob), "a".repeat(40));
         updated.await();
         learn.commit();
         return n;
