@@ -158,9 +158,17 @@ public final class RefreshTokens {
         + " AND revoked = TRUE LIMIT 1", rs -> 1, family).isPresent();
   }
 
-  /** Revokes every token of the family (RFC 7009 §2.1: the whole grant). */
+  /**
+   * Revokes every token of the family (RFC 7009 §2.1: the whole grant). The tokens are written
+   * one by one, each by its key, so that the writes read no rows but those they change: a token
+   * of the family that a rotation inserted meanwhile, not committed yet, is not among them (it
+   * counts as revoked all the same, see {@link #row}), and a replay of the embedded database's
+   * commit journal, which would see it, changes the same rows.
+   */
   public void revokeFamily(String family) {
-    sql.update("revoke refresh tokens", "UPDATE refresh_token SET revoked = TRUE WHERE family = ?", family);
+    sql.updateEach("revoke refresh tokens", "UPDATE refresh_token SET revoked = TRUE WHERE token_hash = ?",
+        sql.query("read the refresh tokens of the sign-in", "SELECT token_hash FROM refresh_token WHERE family = ?"
+            + " AND revoked = FALSE", rs -> rs.getString(1), family));
   }
 
   /**
@@ -225,13 +233,19 @@ public final class RefreshTokens {
     return new Row(g, rs.getBoolean(10), rs.getBoolean(11) || rs.getBoolean(12));
   }
 
-  /** Families past their end are of no use to anyone; their rows go. */
+  /**
+   * Families past their end are of no use to anyone; their rows go, each by its key, as in
+   * {@link #revokeFamily}: a token inserted meanwhile with an end already past stays for the next
+   * purge.
+   */
   private void purgeExpired() {
     long now = clock.millis();
     long last = lastPurge.get();
     if (now - last < PURGE_EVERY_MILLIS || !lastPurge.compareAndSet(last, now)) {
       return;
     }
-    sql.update("purge expired refresh tokens", "DELETE FROM refresh_token WHERE expires <= ?", now);
+    sql.updateEach("purge expired refresh tokens", "DELETE FROM refresh_token WHERE token_hash = ?",
+        sql.query("read the expired refresh tokens", "SELECT token_hash FROM refresh_token WHERE expires <= ?",
+            rs -> rs.getString(1), now));
   }
 }

@@ -32,6 +32,31 @@ final class Sql {
     }
   }
 
+  /** {@code sql} once for each of {@code args} (its one parameter), in one transaction, as a batch. */
+  void updateEach(String what, String sql, List<?> args) {
+    if (args.isEmpty()) {
+      return;
+    }
+    try (Connection c = db.connection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (Object arg : args) {
+          ps.setObject(1, arg);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new StoreException("could not " + what, e);
+    }
+  }
+
   <T> List<T> query(String what, String sql, Row<T> row, Object... args) {
     try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
       bind(ps, args);

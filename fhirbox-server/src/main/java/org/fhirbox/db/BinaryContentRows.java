@@ -44,9 +44,35 @@ final class BinaryContentRows {
     return select("blob_key = ?", key.value());
   }
 
+  /**
+   * Records {@code sha1Hex} on every version stored in blob {@code key} that has none yet; the
+   * number of versions filled.
+   *
+   * <p>It first takes the rows of the Binaries stored in the blob, as a Binary update does before
+   * it adds a version that copies its previous one's blob and SHA-1: an update in progress
+   * commits first, and its version is then seen here and filled, or waits, and then copies the
+   * SHA-1. Each version is then written by its key, so that the statements read no rows but those
+   * they write: a commit journal's replay, which sees every transaction that committed before,
+   * changes the same rows (a {@code WHERE blob_key = ?} would also take versions that were not
+   * committed yet when it ran).
+   */
   int fillSha1(BlobKey key, String sha1Hex) {
-    return st.update("write failed", "UPDATE binary_content SET sha1 = ? WHERE blob_key = ? AND sha1 IS NULL",
-        List.of(sha1Hex, key.value()));
+    List<List<Object>> binaries = st.list("read failed", "SELECT DISTINCT project, res_id FROM binary_content"
+        + " WHERE blob_key = ? ORDER BY project, res_id", List.of(key.value()),
+        rs -> List.of(rs.getString(1), rs.getString(2)));
+    for (List<Object> binary : binaries) {
+      st.list("write failed", "SELECT res_id FROM resource_current WHERE project = ? AND res_type = 'Binary'"
+          + " AND res_id = ? FOR UPDATE", binary, rs -> rs.getString(1));
+    }
+    List<List<Object>> unknown = st.list("read failed", "SELECT project, res_id, version_id FROM binary_content"
+        + " WHERE blob_key = ? AND sha1 IS NULL", List.of(key.value()),
+        rs -> List.of(rs.getString(1), rs.getString(2), rs.getLong(3)));
+    int filled = 0;
+    for (List<Object> version : unknown) {
+      filled += st.update("write failed", "UPDATE binary_content SET sha1 = ? WHERE project = ? AND res_id = ?"
+          + " AND version_id = ? AND sha1 IS NULL", List.of(sha1Hex, version.get(0), version.get(1), version.get(2)));
+    }
+    return filled;
   }
 
   boolean isReferenced(BlobKey key) {

@@ -16,7 +16,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -24,14 +23,13 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.fhirbox.storage.Syncs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded H2's redo log: what makes an acknowledged commit survive a process crash while
- * the database file is stored only every {@link #CHECKPOINT_MILLIS}.
+ * The embedded H2's redo log: what makes an acknowledged commit survive a process crash or a
+ * power loss while the database file is stored only every {@link #CHECKPOINT_MILLIS}.
  *
  * <p>Why: an MVStore commit that is written before it returns (H2's {@code WRITE_DELAY=0}) stores a
  * new chunk holding, for every B-tree the transaction touched, the changed leaf and every page
@@ -67,7 +65,8 @@ import org.slf4j.LoggerFactory;
  * committed, nor acknowledged, and ends the log; records that do not follow the mark one by one
  * (a database file older than its journal) stop the start. Replaying statements reproduces the
  * transactions because H2 runs at READ COMMITTED with row locks: two transactions that wrote the
- * same row committed in journal order, and fhirbox's write statements read no other rows.
+ * same row committed in journal order, and fhirbox's write statements read no other rows (one
+ * that follows from other rows reads them first and then writes each row by its key).
  *
  * <p>Size: the journal is cut into segments; at a store after {@link #ROTATE_BYTES} or
  * {@link #ROTATE_MILLIS}, a new segment starts and the older ones are deleted once that store is
@@ -89,37 +88,6 @@ final class CommitJournal implements AutoCloseable {
    * passes without one, outside the journal's lock, where it could catch a change half done.
    */
   static final long IDLE_STORE_MILLIS = 5 * 60_000;
-  /** The {@code WRITE_DELAY} the journal runs H2 with, in ms (about 35.8 minutes): H2's own store pushed far out. */
-  static final int H2_WRITE_DELAY_MILLIS = Integer.MAX_VALUE / 1000;
-  private static final Pattern WRITE_DELAY_SETTING = Pattern.compile("(?i);\\s*WRITE_DELAY\\s*=[^;]*");
-
-  /**
-   * {@code url} with H2's own delayed store pushed out of the way (about 35.8 minutes), whatever
-   * {@code WRITE_DELAY} the URL sets: H2's background store can catch a commit half done (seen in
-   * SIGKILL tests: one table holding a transaction's row, another not), and a store at every
-   * commit ({@code WRITE_DELAY=0}) leaves the file holding transactions past its mark, which a
-   * restart would then apply a second time. So the journal stores the file itself, under its
-   * lock, where no commit is in progress.
-   *
-   * @throws IllegalArgumentException when the URL names {@code WRITE_DELAY} elsewhere than as a
-   *     setting of its own (in an {@code INIT} script, say), where it cannot be overridden
-   */
-  static String storedByCheckpoints(String url) {
-    String without = withoutWriteDelay(url);
-    if (without.toUpperCase(Locale.ROOT).contains("WRITE_DELAY")) {
-      throw new IllegalArgumentException("FHIRBOX_DATABASE_URL sets WRITE_DELAY other than as a ;WRITE_DELAY= "
-          + "setting (in an INIT script, say): an embedded file database stores its file through the commit "
-          + "journal, and H2 storing it by itself would make a restart apply commits twice; remove WRITE_DELAY "
-          + "from the URL");
-    }
-    return without + ";WRITE_DELAY=" + H2_WRITE_DELAY_MILLIS;
-  }
-
-  /** {@code url} without its {@code ;WRITE_DELAY=} settings. */
-  static String withoutWriteDelay(String url) {
-    return WRITE_DELAY_SETTING.matcher(url).replaceAll("");
-  }
-
   private static final String PREFIX = "journal-";
   private static final String SUFFIX = ".log";
   static final byte COMMIT = 1;
@@ -194,6 +162,9 @@ final class CommitJournal implements AutoCloseable {
         last = Math.max(last, replay(old, mark, connections));
       }
       try (Connection c = connections.get(); Statement s = c.createStatement()) {
+        // the new segment starts after every record read, aborted and autonomous ones included:
+        // a mark behind them would, after the next crash, read as transactions missing
+        setMark(c, last);
         // on the disk, not only in the page cache, before the records it holds are deleted
         s.execute("CHECKPOINT SYNC");
       }
@@ -296,10 +267,7 @@ final class CommitJournal implements AutoCloseable {
           for (JournaledStatement st : r.statements()) {
             st.replay(c);
           }
-          try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
-            ps.setLong(1, r.seq());
-            ps.executeUpdate();
-          }
+          setMark(c, r.seq());
           c.commit();
           applied++;
         } catch (SQLException e) {
@@ -518,29 +486,50 @@ final class CommitJournal implements AutoCloseable {
    */
   void mark(Statement s) throws SQLException {
     synchronized (lock) {
-      try (PreparedStatement ps = s.getConnection().prepareStatement(
-          "UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
-        ps.setLong(1, lastSeq);
-        ps.executeUpdate();
-      }
+      setMark(s.getConnection(), lastSeq);
     }
   }
 
+  private static void setMark(Connection c, long seq) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
+      ps.setLong(1, seq);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Opens the next segment, then closes the current one: when the open fails (a full disk, no
+   * file descriptors left) the commits go on into the current segment, and the next store that
+   * is due to rotate tries again.
+   */
   private void startSegment() {
+    Path next = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
+    FileChannel opened;
     try {
-      if (segment != null) {
-        segment.close();
+      opened = FileChannel.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      try {
+        // the segment's name on the disk before a commit recorded in it is acknowledged: a synced
+        // file that no directory entry names is lost with a power loss
+        Syncs.FSYNC.directory(dir);
+      } catch (IOException e) {
+        opened.close();
+        throw e;
       }
-      segmentPath = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
-      segment = FileChannel.open(segmentPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND);
-      // the segment's name on the disk before a commit recorded in it is acknowledged: a synced
-      // file that no directory entry names is lost with a power loss
-      Syncs.FSYNC.directory(dir);
-      segmentBytes = 0;
-      segmentStarted = clock.getAsLong();
     } catch (IOException e) {
-      throw new UncheckedIOException("starting a commit journal segment in " + dir + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("starting a commit journal segment in " + dir + " failed"
+          + (segment == null ? "" : " (commits go on into " + segmentPath + ")") + ": " + e.getMessage(), e);
+    }
+    FileChannel previous = segment;
+    segment = opened;
+    segmentPath = next;
+    segmentBytes = 0;
+    segmentStarted = clock.getAsLong();
+    if (previous != null) {
+      try {
+        previous.close();
+      } catch (IOException e) {
+        LOG.warn("closing the commit journal segment failed: {}", e.toString());
+      }
     }
   }
 

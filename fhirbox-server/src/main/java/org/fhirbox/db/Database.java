@@ -86,12 +86,12 @@ public final class Database implements AutoCloseable {
         ? H2Durability.storeFile(jdbcUrl).map(CommitJournal::directoryFor) : Optional.empty();
     // a file database keeps its commits through the journal, which stores the file every 200 ms;
     // any other H2 URL (a server's tcp:, say) writes each commit before it returns
-    if (journalDir.isPresent() && !CommitJournal.withoutWriteDelay(jdbcUrl).equals(jdbcUrl)) {
+    if (journalDir.isPresent() && !H2Durability.withoutWriteDelay(jdbcUrl).equals(jdbcUrl)) {
       LOG.warn("the WRITE_DELAY that FHIRBOX_DATABASE_URL sets is ignored: an embedded file database is stored "
-          + "by its commit journal, which keeps every acknowledged commit through a process crash");
+          + "by its commit journal, which keeps every acknowledged commit through a crash");
     }
     hc.setJdbcUrl(vendor == Vendor.H2 && journalDir.isEmpty() ? H2Durability.withCommitsWritten(jdbcUrl)
-        : vendor == Vendor.H2 ? CommitJournal.storedByCheckpoints(jdbcUrl) : jdbcUrl);
+        : vendor == Vendor.H2 ? H2Durability.storedByCheckpoints(jdbcUrl) : jdbcUrl);
     if (user != null && !user.isEmpty()) {
       hc.setUsername(user);
     }

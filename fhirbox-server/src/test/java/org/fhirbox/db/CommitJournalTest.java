@@ -23,6 +23,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import org.fhirbox.storage.BlobKey;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,6 +113,165 @@ class CommitJournalTest {
       }
       journal.release();
     }
+  }
+
+  /** Connections to {@code db} as the server runs it: its file stored by the journal's checkpoints only. */
+  private Supplier<Connection> stored() {
+    String url = H2Durability.storedByCheckpoints("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_DELAY=-1");
+    return () -> {
+      try {
+        return DriverManager.getConnection(url, "", "");
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  /**
+   * What a kill leaves: the journal's lock free, its segment as written, and the database file as
+   * the last store left it (H2 closes it without storing what it holds in memory).
+   */
+  private void crash(CommitJournal journal, Supplier<Connection> db) throws SQLException {
+    journal.release();
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("SHUTDOWN IMMEDIATELY");
+    }
+  }
+
+  /**
+   * A restart moves the mark past every record it read, aborted ones at the end included, before
+   * the next segment starts after them: a crash before the next store then finds that segment's
+   * records following the mark, not a gap.
+   */
+  @Test
+  void aCrashAfterARestartOverTrailingAbortedRecordsStillRestarts() throws Exception {
+    Supplier<Connection> db = stored();
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))");
+    }
+    writeSegment(1,
+        CommitJournal.encode(CommitJournal.COMMIT, 1, List.of(insert(1, "one"))),
+        CommitJournal.encode(CommitJournal.COMMIT, 2, List.of(insert(2, "two"))),
+        CommitJournal.encode(CommitJournal.ABORT, 2, List.of()));
+    CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db);
+    try (Connection c = JournaledConnection.wrap(db.get(), journal);
+        PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+      ps.setLong(1, 3);
+      ps.setString(2, "three");
+      ps.executeUpdate();
+    }
+    assertThat(journal.lastSeq()).isEqualTo(3);
+    crash(journal, db);
+
+    try (CommitJournal again = CommitJournal.open(dir.resolve("db.journal"), db)) {
+      assertThat(again.lastSeq()).isEqualTo(3);
+      again.release();
+    }
+    assertThat(rows()).containsExactly("1=one", "3=three");
+  }
+
+  private static void insertJournaled(Connection c, long id, String v) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
+      ps.setLong(1, id);
+      ps.setString(2, v);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * A new segment that cannot be opened (a full disk, no file descriptors left) leaves the
+   * current one taking the commits, and a later store starts the new segment once it can.
+   */
+  @Test
+  void aSegmentThatCannotBeStartedLeavesTheJournalOnTheCurrentOne() throws Exception {
+    Supplier<Connection> db = stored();
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))");
+    }
+    Path journalDir = dir.resolve("db.journal");
+    CommitJournal journal = CommitJournal.open(journalDir, db);
+    try (Connection c = JournaledConnection.wrap(db.get(), journal)) {
+      insertJournaled(c, 1, "one");
+      // a directory where the next segment's file would go: opening it fails
+      Path blocked = Files.createDirectory(journalDir.resolve(String.format("journal-%019d.log", journal.lastSeq() + 1)));
+      assertThatThrownBy(() -> journal.checkpointIfDue(db, true)).hasMessageContaining("segment");
+
+      insertJournaled(c, 2, "two");
+      Files.delete(blocked);
+      journal.checkpointIfDue(db, true);
+      insertJournaled(c, 3, "three");
+    }
+    try (var files = Files.list(journalDir)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 3));
+    }
+    crash(journal, db);
+
+    try (CommitJournal again = CommitJournal.open(journalDir, db)) {
+      again.release();
+    }
+    assertThat(rows()).containsExactly("1=one", "2=two", "3=three");
+  }
+
+  /**
+   * Recording a blob's SHA-1 and a Binary update that adds a version on the same blob, interleaved:
+   * the update holds its Binary's row and adds a version without a SHA-1, not yet committed, while
+   * the SHA-1 is recorded; the update commits first. The recording waits for the Binary's row and
+   * then fills both versions, and a replay of the journal, which sees both commits, changes the
+   * same rows.
+   */
+  @Test
+  void aSha1RecordedWhileABinaryUpdateAddsAVersionOnTheSameBlobIsAppliedAgainAlike() throws Exception {
+    Supplier<Connection> db = stored();
+    String blob = "0123456789abcdef0123456789abcdef";
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE resource_current (project VARCHAR(64), res_type VARCHAR(64), res_id VARCHAR(64),"
+          + " version_id BIGINT, PRIMARY KEY (project, res_type, res_id))");
+      s.execute("CREATE TABLE binary_content (project VARCHAR(64), res_id VARCHAR(64), version_id BIGINT,"
+          + " blob_key CHAR(32), sha1 CHAR(40), PRIMARY KEY (project, res_id, version_id))");
+      s.execute("INSERT INTO resource_current VALUES ('p', 'Binary', 'x', 1)");
+      s.execute("INSERT INTO binary_content VALUES ('p', 'x', 1, '" + blob + "', NULL)");
+    }
+    CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db);
+    java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+    int count;
+    try (Connection update = JournaledConnection.wrap(db.get(), journal);
+        Connection learn = JournaledConnection.wrap(db.get(), journal);
+        Statement s = update.createStatement()) {
+      update.setAutoCommit(false);
+      learn.setAutoCommit(false);
+      // a Binary update without data: its Binary's row, then a version on the same blob
+      s.executeQuery("SELECT version_id FROM resource_current WHERE res_id = 'x' FOR UPDATE").close();
+      s.executeUpdate("UPDATE resource_current SET version_id = 2 WHERE res_id = 'x'");
+      s.executeUpdate("INSERT INTO binary_content VALUES ('p', 'x', 2, '" + blob + "', NULL)");
+      java.util.concurrent.CountDownLatch updated = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.Future<Integer> filled = other.submit(() -> {
+        int n = new BinaryContentRows(new JdbcStatements(learn)).fillSha1(new BlobKey(blob), "a".repeat(40));
+        updated.await();
+        learn.commit();
+        return n;
+      });
+      Thread.sleep(300); // the recording runs as far as it can
+      update.commit();
+      updated.countDown();
+      count = filled.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      other.shutdownNow();
+    }
+    crash(journal, db);
+
+    try (CommitJournal again = CommitJournal.open(dir.resolve("db.journal"), db)) {
+      again.release();
+    }
+    try (Connection c = db.get(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT version_id, sha1 FROM binary_content ORDER BY version_id")) {
+      List<String> versions = new ArrayList<>();
+      while (rs.next()) {
+        versions.add(rs.getLong(1) + "=" + rs.getString(2));
+      }
+      assertThat(versions).containsExactly("1=" + "a".repeat(40), "2=" + "a".repeat(40));
+    }
+    assertThat(count).isEqualTo(2);
   }
 
   @Test
@@ -328,12 +488,12 @@ class CommitJournalTest {
 
   @Test
   void theJournalRunsH2WithItsOwnWriteDelayWhateverTheUrlSets() {
-    String ours = ";WRITE_DELAY=" + CommitJournal.H2_WRITE_DELAY_MILLIS;
-    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x")).isEqualTo("jdbc:h2:file:/d/x" + ours);
-    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE"))
+    String ours = ";WRITE_DELAY=" + H2Durability.H2_WRITE_DELAY_MILLIS;
+    assertThat(H2Durability.storedByCheckpoints("jdbc:h2:file:/d/x")).isEqualTo("jdbc:h2:file:/d/x" + ours);
+    assertThat(H2Durability.storedByCheckpoints("jdbc:h2:file:/d/x;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE"))
         .isEqualTo("jdbc:h2:file:/d/x;DB_CLOSE_ON_EXIT=FALSE" + ours);
-    assertThat(CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;write_delay=500")).isEqualTo("jdbc:h2:file:/d/x" + ours);
-    assertThatThrownBy(() -> CommitJournal.storedByCheckpoints("jdbc:h2:file:/d/x;INIT=SET WRITE_DELAY 0"))
+    assertThat(H2Durability.storedByCheckpoints("jdbc:h2:file:/d/x;write_delay=500")).isEqualTo("jdbc:h2:file:/d/x" + ours);
+    assertThatThrownBy(() -> H2Durability.storedByCheckpoints("jdbc:h2:file:/d/x;INIT=SET WRITE_DELAY 0"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("WRITE_DELAY");
   }
 
@@ -344,7 +504,7 @@ class CommitJournalTest {
    */
   @Test
   void anIdleJournalStillStoresOnceTheIdleTimePassed() throws Exception {
-    String url = CommitJournal.storedByCheckpoints("jdbc:h2:file:" + dir.resolve("idle") + ";DB_CLOSE_DELAY=-1");
+    String url = H2Durability.storedByCheckpoints("jdbc:h2:file:" + dir.resolve("idle") + ";DB_CLOSE_DELAY=-1");
     Supplier<Connection> raw = () -> {
       try {
         return DriverManager.getConnection(url, "", "");

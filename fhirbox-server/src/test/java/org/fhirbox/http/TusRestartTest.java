@@ -1,15 +1,21 @@
 package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.fhirbox.testing.TestBytes;
+import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
 import org.fhirbox.testing.Tus;
 import org.junit.jupiter.api.Test;
@@ -17,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * An upload outlives its server: stopped halfway, a new server on the same data (files and H2)
  * answers HEAD with the offset reached and takes the rest, and the Binary gets the right SHA-256
- * and SHA-1 although no process saw every byte.
+ * and SHA-1 although no process saw every byte. A removal that a kill stops halfway leaves the
+ * upload gone, not alive without its bytes.
  */
 class TusRestartTest {
 
@@ -55,6 +62,48 @@ class TusRestartTest {
       }
     } finally {
       TestServer.deleteTree(data);
+    }
+  }
+
+  /**
+   * A termination killed halfway leaves the upload gone, not alive without its bytes: its row is
+   * deleted before the bytes it names, so a kill between the two leaves only a file no upload
+   * names, which the orphan sweeper deletes. The other way round, HEAD showed the upload at its
+   * offset and every PATCH answered 500 until it expired.
+   */
+  @Test
+  void aTerminationKilledHalfwayLeavesTheUploadGoneNotBroken() throws Exception {
+    Path dir = Files.createTempDirectory("fhirbox-tus-kill");
+    TestClock clock = new TestClock();
+    try (UploadsOnAnotherNode nodes = UploadsOnAnotherNode.start(dir, Map.of(), clock)) {
+      Tus tus = new Tus(nodes.server().client());
+      Path tmp = nodes.server().dataDir().resolve("blobs").resolve("tmp");
+      List<Path> before = tusFiles(tmp);
+      String url = tus.upload(2000, null);
+      String id = url.substring(url.lastIndexOf('/') + 1);
+      assertThat(tus.patch(url, 0, new byte[1000]).statusCode()).isEqualTo(204);
+      List<Path> mine = new ArrayList<>(tusFiles(tmp));
+      mine.removeAll(before);
+      Path bytes = mine.get(0);
+
+      // killed once one of the two is gone and the other not yet
+      nodes.killOnceAroundDatabaseWork(rows -> rows.read(tx -> tx.uploads().find(id)).isEmpty() != !Files.exists(bytes));
+      assertThatThrownBy(() -> nodes.uploads().terminate(UploadsOnAnotherNode.serverClient(), id))
+          .isInstanceOf(UploadsOnAnotherNode.Killed.class);
+      // the killed node's lease has run out, as a restart frees it
+      clock.advance(Duration.ofMinutes(1));
+
+      assertThat(tus.head(url).statusCode()).isEqualTo(404);
+      assertThat(tus.patch(url, 1000, new byte[1000]).statusCode()).isEqualTo(404);
+      assertThat(bytes).as("left to the orphan sweeper").exists();
+    } finally {
+      TestServer.deleteTree(dir);
+    }
+  }
+
+  private static List<Path> tusFiles(Path tmp) throws Exception {
+    try (Stream<Path> files = Files.list(tmp)) {
+      return files.filter(p -> p.toString().endsWith(".tus")).toList();
     }
   }
 

@@ -45,6 +45,14 @@ final class UploadsOnAnotherNode implements AutoCloseable {
   private final ResumableUploads uploads;
   private final ResourceStore rows;
   private final AtomicReference<Interlude> interlude = new AtomicReference<>();
+  private final AtomicReference<Predicate<ResourceStore>> kill = new AtomicReference<>();
+
+  /** What the other node's work throws where a kill stops it. */
+  static final class Killed extends RuntimeException {
+    Killed() {
+      super("the other node was killed here", null, false, false);
+    }
+  }
 
   /** What a test does once {@code when} holds after a piece of the other node's database work. */
   private record Interlude(Predicate<ResourceStore> when, Runnable then) {}
@@ -116,6 +124,22 @@ final class UploadsOnAnotherNode implements AutoCloseable {
     interlude.set(new Interlude(when, then));
   }
 
+  /**
+   * Stops the other node once, as a kill would, as soon as {@code when} (asked of the database
+   * directly) holds before or after one of the node's reads or transactions: that work throws
+   * {@link Killed} and does nothing more, and the leases it holds stay taken.
+   */
+  void killOnceAroundDatabaseWork(Predicate<ResourceStore> when) {
+    kill.set(when);
+  }
+
+  private void killIfDue() {
+    Predicate<ResourceStore> k = kill.get();
+    if (k != null && k.test(rows) && kill.compareAndSet(k, null)) {
+      throw new Killed();
+    }
+  }
+
   private void interlude() {
     Interlude i = interlude.get();
     if (i != null && i.when().test(rows) && interlude.compareAndSet(i, null)) {
@@ -123,18 +147,25 @@ final class UploadsOnAnotherNode implements AutoCloseable {
     }
   }
 
-  /** The other node's database: the server's, and after each piece of work, the test's interlude. */
+  /**
+   * The other node's database: the server's, and after each piece of work, the test's interlude;
+   * before and after it, the test's kill.
+   */
   private final class Interrupted implements ResourceStore {
     @Override
     public <T> T inTransaction(Work<T> work) {
+      killIfDue();
       T result = rows.inTransaction(work);
+      killIfDue();
       interlude();
       return result;
     }
 
     @Override
     public <T> T read(Work<T> work) {
+      killIfDue();
       T result = rows.read(work);
+      killIfDue();
       interlude();
       return result;
     }
