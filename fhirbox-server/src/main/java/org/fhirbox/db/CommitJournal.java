@@ -115,6 +115,7 @@ final class CommitJournal implements AutoCloseable {
   /** Set when a failed append could not be cut off: the segment may hold torn bytes mid-log. */
   private IOException broken;
   private final JournalSync sync;
+  private final JournalSpare spare;
 
   private CommitJournal(Path dir, FileChannel lockFile, long lastSeq, LongSupplier clock, JournalSync.Force force) {
     this.dir = dir;
@@ -124,6 +125,7 @@ final class CommitJournal implements AutoCloseable {
     this.storedSeq = lastSeq;
     this.storedAt = clock.getAsLong();
     this.sync = new JournalSync(lastSeq, force);
+    this.spare = new JournalSpare(dir, ROTATE_BYTES + (1 << 20));
   }
 
   /** The journal directory beside an H2 store file {@code NAME.mv.db}: {@code NAME.journal}. */
@@ -375,7 +377,8 @@ final class CommitJournal implements AutoCloseable {
     long before = segmentBytes;
     try {
       while (record.hasRemaining()) {
-        segmentBytes += segment.write(record);
+        // at its own position: a segment made from the spare is already full of zeros
+        segmentBytes += segment.write(record, segmentBytes);
       }
     } catch (IOException e) {
       try {
@@ -406,6 +409,7 @@ final class CommitJournal implements AutoCloseable {
    * @param raw a connection that is not journaled
    */
   void checkpointIfDue(Supplier<Connection> raw, boolean force) throws SQLException, IOException {
+    spare.prepare(); // outside the lock: commits go on while the next segment is written
     List<Path> done = List.of();
     // the connection is taken before the lock: commits waiting for the lock hold pool connections
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
@@ -506,7 +510,8 @@ final class CommitJournal implements AutoCloseable {
     Path next = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
     FileChannel opened;
     try {
-      opened = FileChannel.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      opened = spare.takeAs(next) ? FileChannel.open(next, StandardOpenOption.WRITE)
+          : FileChannel.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       try {
         // the segment's name on the disk before a commit recorded in it is acknowledged: a synced
         // file that no directory entry names is lost with a power loss
@@ -569,6 +574,7 @@ final class CommitJournal implements AutoCloseable {
       for (Path p : segments(dir)) {
         Files.deleteIfExists(p);
       }
+      spare.delete();
     } catch (IOException e) {
       LOG.warn("deleting the commit journal in {} failed: {}", dir, e.toString());
     }

@@ -36,6 +36,9 @@ final class JournalSegment {
         int length = left < 8 ? -1 : data.readInt();
         int crc = left < 8 ? 0 : data.readInt();
         left -= 8;
+        if (length == 0 && crc == 0) {
+          return; // the zeros a segment made ahead of time holds after its last record (JournalSpare)
+        }
         // zeros, a cut-off record or a wrong checksum: the crash interrupted this append, which
         // never committed
         byte[] body = length <= 0 || length > left ? null : data.readNBytes(length);

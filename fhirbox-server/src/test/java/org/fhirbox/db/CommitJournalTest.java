@@ -115,8 +115,12 @@ class CommitJournalTest {
     }
   }
 
-  /** Connections to {@code db} as the server runs it: its file stored by the journal's checkpoints only. */
   private Supplier<Connection> stored() {
+    return stored(dir);
+  }
+
+  /** Connections to {@code dir/db} as the server runs it: its file stored by the journal's checkpoints only. */
+  static Supplier<Connection> stored(Path dir) {
     String url = H2Durability.storedByCheckpoints("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_DELAY=-1");
     return () -> {
       try {
@@ -131,7 +135,7 @@ class CommitJournalTest {
    * What a kill leaves: the journal's lock free, its segment as written, and the database file as
    * the last store left it (H2 closes it without storing what it holds in memory).
    */
-  private void crash(CommitJournal journal, Supplier<Connection> db) throws SQLException {
+  static void crash(CommitJournal journal, Supplier<Connection> db) throws SQLException {
     journal.release();
     try (Connection c = db.get(); Statement s = c.createStatement()) {
       s.execute("SHUTDOWN IMMEDIATELY");

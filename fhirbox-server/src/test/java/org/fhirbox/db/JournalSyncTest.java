@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -26,8 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The commit journal's group sync: a commit returns once its record is on the disk, batches,
- * stores that make records durable, failures that stay.
+ * The commit journal's group sync (a commit returns once its record is on the disk, batches,
+ * stores that make records durable, failures that stay) and its segments written ahead of time.
  */
 class JournalSyncTest {
   @TempDir
@@ -50,10 +51,11 @@ class JournalSyncTest {
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
       s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)");
     }
-    List<Long> syncedSizes = new ArrayList<>();
+    // what each sync finds in the journal: the records it puts on the disk
+    List<Integer> synced = new ArrayList<>();
     Path journalDir = dir.resolve("db.journal");
     try (CommitJournal journal = CommitJournal.open(journalDir, raw, System::currentTimeMillis, segment -> {
-      syncedSizes.add(segment.size());
+      synced.add(records(journalDir));
       segment.force(false);
     })) {
       for (long id = 1; id <= 2; id++) {
@@ -64,15 +66,61 @@ class JournalSyncTest {
           ps.executeUpdate();
           c.commit();
         }
-        long written;
-        try (var files = Files.list(journalDir)) {
-          written = files.filter(f -> f.getFileName().toString().endsWith(".log")).mapToLong(f -> f.toFile().length())
-              .sum();
-        }
-        assertThat(syncedSizes).as("syncs after commit " + id).hasSize((int) id);
-        assertThat(syncedSizes.get((int) id - 1)).as("the sync covered the record").isEqualTo(written);
+        assertThat(synced).as("syncs after commit " + id).hasSize((int) id);
+        assertThat(synced.get((int) id - 1)).as("records the sync covered").isEqualTo((int) id);
       }
       journal.release();
+    }
+  }
+
+  private static int records(Path journalDir) throws IOException {
+    List<JournalSegment.Record> found = new ArrayList<>();
+    try (var files = Files.list(journalDir)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
+        JournalSegment.read(f, found, new HashSet<>());
+      }
+    }
+    return found.size();
+  }
+
+  @Test
+  void aRotationTakesTheSegmentWrittenAheadAndARestartReadsItsRecordsUpToTheZeros() throws Exception {
+    Supplier<Connection> db = CommitJournalTest.stored(dir);
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+    }
+    Path journalDir = dir.resolve("db.journal");
+    CommitJournal journal = CommitJournal.open(journalDir, db);
+    insert(journal, db, 1);
+    journal.checkpointIfDue(db, true); // writes the spare, then rotates onto it
+    insert(journal, db, 2);
+    insert(journal, db, 3);
+    List<Path> segments;
+    try (var files = Files.list(journalDir)) {
+      segments = files.filter(f -> f.getFileName().toString().endsWith(".log")).toList();
+    }
+    assertThat(segments).hasSize(1);
+    assertThat(Files.size(segments.get(0))).as("the segment made ahead of time")
+        .isGreaterThanOrEqualTo(CommitJournal.ROTATE_BYTES);
+    assertThat(records(journalDir)).isEqualTo(2);
+    CommitJournalTest.crash(journal, db);
+
+    try (CommitJournal again = CommitJournal.open(journalDir, db);
+        Connection c = db.get(); Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT COUNT(*) FROM t")) {
+      rs.next();
+      assertThat(rs.getLong(1)).as("rows after the restart").isEqualTo(3);
+      again.release();
+    }
+  }
+
+  private static void insert(CommitJournal journal, Supplier<Connection> db, long id) throws SQLException {
+    try (Connection c = JournaledConnection.wrap(db.get(), journal);
+        PreparedStatement ps = c.prepareStatement("INSERT INTO t (id) VALUES (?)")) {
+      c.setAutoCommit(false);
+      ps.setLong(1, id);
+      ps.executeUpdate();
+      c.commit();
     }
   }
 
