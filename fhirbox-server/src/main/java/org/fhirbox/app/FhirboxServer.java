@@ -256,7 +256,7 @@ public final class FhirboxServer implements AutoCloseable {
   private static Database openDatabase(FhirboxConfig config) {
     return Database.openMigratingInBackground(config.databaseUrl(), config.get("FHIRBOX_DATABASE_USER"),
         config.get("FHIRBOX_DATABASE_PASSWORD"), config.getInt("FHIRBOX_DATABASE_POOL_SIZE"),
-        config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"));
+        config.getLong("FHIRBOX_DATABASE_CONNECT_TIMEOUT"), config.getBoolean("FHIRBOX_H2_SYNC_COMMITS"));
   }
 
   /** H2 opened by this process alone: not over TCP or SSL, not shared through AUTO_SERVER. */

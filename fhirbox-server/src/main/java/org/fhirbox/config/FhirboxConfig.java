@@ -50,6 +50,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_DATABASE_PASSWORD", "");
     d.put("FHIRBOX_DATABASE_POOL_SIZE", "16");
     d.put("FHIRBOX_DATABASE_CONNECT_TIMEOUT", "10000");
+    d.put("FHIRBOX_H2_SYNC_COMMITS", "true");
     d.put("FHIRBOX_BLOB_STORE", "file");
     d.put("FHIRBOX_S3_BUCKET", "");
     d.put("FHIRBOX_S3_ENDPOINT", "");

@@ -124,8 +124,8 @@ final class CommitJournal implements AutoCloseable {
     this.lastSeq = lastSeq;
     this.storedSeq = lastSeq;
     this.storedAt = clock.getAsLong();
-    this.sync = new JournalSync(lastSeq, force);
-    this.spare = new JournalSpare(dir, ROTATE_BYTES + (1 << 20));
+    this.sync = force == null ? null : new JournalSync(lastSeq, force);
+    this.spare = force == null ? null : new JournalSpare(dir, ROTATE_BYTES + (1 << 20));
   }
 
   /** The journal directory beside an H2 store file {@code NAME.mv.db}: {@code NAME.journal}. */
@@ -149,7 +149,11 @@ final class CommitJournal implements AutoCloseable {
     return open(dir, connections, clock, JournalSync.FDATASYNC);
   }
 
-  /** @param force puts a segment's records on the disk before their commits return */
+  /**
+   * @param force puts a segment's records on the disk before their commits return; null leaves
+   *     them to the operating system (FHIRBOX_H2_SYNC_COMMITS=false: a process crash loses
+   *     nothing, a power loss the last seconds), and then no segment is written ahead of time
+   */
   static CommitJournal open(Path dir, Supplier<Connection> connections, LongSupplier clock, JournalSync.Force force) {
     try {
       Syncs.FSYNC.createDirectories(dir); // its name durable, as the segments' will be once synced
@@ -329,7 +333,9 @@ final class CommitJournal implements AutoCloseable {
         throw new SQLException(e.getMessage(), e.getCause());
       }
       lastSeq = seq;
-      sync.appended(seq, segment);
+      if (sync != null) {
+        sync.appended(seq, segment);
+      }
       try {
         c.commit();
       } catch (SQLException e) {
@@ -342,7 +348,9 @@ final class CommitJournal implements AutoCloseable {
       }
     }
     try {
-      sync.await(seq);
+      if (sync != null) {
+        sync.await(seq);
+      }
     } catch (IOException e) {
       throw new SQLException("the commit is in the database but may not be on the disk: " + e.getMessage(), e);
     }
@@ -358,7 +366,9 @@ final class CommitJournal implements AutoCloseable {
       try {
         append(recordBuffer.encode(AUTONOMOUS, seq, statements));
         lastSeq = seq; // only a record written takes a number: a replay refuses a gap
-        sync.appended(seq, segment);
+        if (sync != null) {
+          sync.appended(seq, segment);
+        }
       } catch (UncheckedIOException e) {
         LOG.warn("{}", e.getMessage());
       }
@@ -409,7 +419,9 @@ final class CommitJournal implements AutoCloseable {
    * @param raw a connection that is not journaled
    */
   void checkpointIfDue(Supplier<Connection> raw, boolean force) throws SQLException, IOException {
-    spare.prepare(); // outside the lock: commits go on while the next segment is written
+    if (spare != null) {
+      spare.prepare(); // outside the lock: commits go on while the next segment is written
+    }
     List<Path> done = List.of();
     // the connection is taken before the lock: commits waiting for the lock hold pool connections
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
@@ -431,7 +443,9 @@ final class CommitJournal implements AutoCloseable {
         storedSeq = lastSeq;
         storedAt = now;
         if (rotate) {
-          sync.stored(lastSeq); // CHECKPOINT SYNC: on the disk, before the segment holding them closes
+          if (sync != null) {
+            sync.stored(lastSeq); // CHECKPOINT SYNC: on the disk, before the segment holding them closes
+          }
           done = segments(dir);
           startSegment();
         }
@@ -510,7 +524,7 @@ final class CommitJournal implements AutoCloseable {
     Path next = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
     FileChannel opened;
     try {
-      opened = spare.takeAs(next) ? FileChannel.open(next, StandardOpenOption.WRITE)
+      opened = spare != null && spare.takeAs(next) ? FileChannel.open(next, StandardOpenOption.WRITE)
           : FileChannel.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       try {
         // the segment's name on the disk before a commit recorded in it is acknowledged: a synced
@@ -574,7 +588,9 @@ final class CommitJournal implements AutoCloseable {
       for (Path p : segments(dir)) {
         Files.deleteIfExists(p);
       }
-      spare.delete();
+      if (spare != null) {
+        spare.delete();
+      }
     } catch (IOException e) {
       LOG.warn("deleting the commit journal in {} failed: {}", dir, e.toString());
     }

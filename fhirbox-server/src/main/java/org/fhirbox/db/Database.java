@@ -61,17 +61,36 @@ public final class Database implements AutoCloseable {
    */
   public static Database openMigratingInBackground(String jdbcUrl, String user, String password, int poolSize,
       long connectTimeoutMillis) {
-    return new Database(jdbcUrl, user, password, poolSize, connectTimeoutMillis, true);
+    return openMigratingInBackground(jdbcUrl, user, password, poolSize, connectTimeoutMillis, true);
+  }
+
+  /**
+   * @param syncCommits an embedded H2 file database's commit returns once its journal record is on
+   *     the disk ({@code FHIRBOX_H2_SYNC_COMMITS}); false leaves the record to the operating system
+   */
+  public static Database openMigratingInBackground(String jdbcUrl, String user, String password, int poolSize,
+      long connectTimeoutMillis, boolean syncCommits) {
+    return new Database(jdbcUrl, user, password, poolSize, connectTimeoutMillis, true, syncCommits);
   }
 
   private Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis,
       boolean background) {
-    this(jdbcUrl, user, password, poolSize, connectTimeoutMillis, background, SchemaStamp.of(jdbcUrl));
+    this(jdbcUrl, user, password, poolSize, connectTimeoutMillis, background, true);
+  }
+
+  private Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis,
+      boolean background, boolean syncCommits) {
+    this(jdbcUrl, user, password, poolSize, connectTimeoutMillis, background, SchemaStamp.of(jdbcUrl), syncCommits);
   }
 
   /** @param stamp lets a restart skip Flyway when neither the migrations nor the schema history changed */
   Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis,
       boolean background, Optional<SchemaStamp> stamp) {
+    this(jdbcUrl, user, password, poolSize, connectTimeoutMillis, background, stamp, true);
+  }
+
+  private Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis,
+      boolean background, Optional<SchemaStamp> stamp, boolean syncCommits) {
     this.vendor = jdbcUrl.startsWith("jdbc:postgresql:") ? Vendor.POSTGRESQL : Vendor.H2;
     if (!jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:h2:")) {
       throw new IllegalArgumentException("FHIRBOX_DATABASE_URL must be a jdbc:h2: or jdbc:postgresql: URL");
@@ -119,7 +138,8 @@ public final class Database implements AutoCloseable {
         }
         if (journalDir.isPresent()) {
           if (onlyJournalStores(dataSource)) {
-            opened = CommitJournal.open(journalDir.get(), raw(dataSource));
+            opened = CommitJournal.open(journalDir.get(), raw(dataSource), System::currentTimeMillis,
+                syncCommits ? JournalSync.FDATASYNC : null);
           } else {
             storeEveryCommit(dataSource);
           }

@@ -16,6 +16,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,6 +24,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.Poll.Probe;
+import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,6 +115,27 @@ class JournalSyncTest {
       rs.next();
       assertThat(rs.getLong(1)).as("rows after the restart").isEqualTo(3);
       again.release();
+    }
+  }
+
+  @Test
+  void theServerWritesSegmentsAheadForItsSyncedCommitsUnlessToldNotToSync() throws Exception {
+    for (boolean sync : List.of(true, false)) {
+      try (TestServer server = TestServer.start(Map.of("FHIRBOX_H2_SYNC_COMMITS", Boolean.toString(sync)))) {
+        assertThat(server.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}").statusCode())
+            .isEqualTo(201);
+        Probe<Boolean> spare = () -> {
+          try (var files = Files.walk(server.dataDir())) {
+            return files.anyMatch(f -> f.getFileName().toString().equals(JournalSpare.NAME));
+          }
+        };
+        if (sync) {
+          Poll.until("the next segment written ahead", spare);
+        } else {
+          Thread.sleep(5 * CommitJournal.CHECKPOINT_MILLIS);
+          assertThat(spare.get()).as("a segment written ahead without syncs").isFalse();
+        }
+      }
     }
   }
 
