@@ -3,6 +3,8 @@ package org.fhirbox.db;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -14,9 +16,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
@@ -124,8 +124,8 @@ final class CommitJournal implements AutoCloseable {
     this.lastSeq = lastSeq;
     this.storedSeq = lastSeq;
     this.storedAt = clock.getAsLong();
-    this.sync = force == null ? null : new JournalSync(lastSeq, force);
-    this.spare = force == null ? null : new JournalSpare(dir, ROTATE_BYTES + (1 << 20));
+    this.sync = force == null ? null : new JournalSync(lastSeq, c -> forceSegment(force, c));
+    this.spare = force == null ? null : new JournalSpare(dir);
   }
 
   /** The journal directory beside an H2 store file {@code NAME.mv.db}: {@code NAME.journal}. */
@@ -165,7 +165,7 @@ final class CommitJournal implements AutoCloseable {
       List<Path> old = segments(dir);
       long last = mark;
       if (!old.isEmpty()) {
-        last = Math.max(last, replay(old, mark, connections));
+        last = Math.max(last, JournalReplay.replay(old, mark, connections));
       }
       try (Connection c = connections.get(); Statement s = c.createStatement()) {
         // the new segment starts after every record read, aborted and autonomous ones included:
@@ -238,80 +238,6 @@ final class CommitJournal implements AutoCloseable {
     return new ArrayList<>(byFirst.values());
   }
 
-  private static long replay(List<Path> files, long mark, Supplier<Connection> connections)
-      throws IOException, SQLException {
-    List<JournalSegment.Record> records = new ArrayList<>();
-    Set<Long> aborted = new HashSet<>();
-    for (Path p : files) {
-      JournalSegment.read(p, records, aborted);
-    }
-    requireNoGap(records, mark, files);
-    long last = mark;
-    int applied = 0;
-    long start = System.nanoTime();
-    try (Connection c = connections.get()) {
-      c.setAutoCommit(false);
-      for (JournalSegment.Record r : records) {
-        last = Math.max(last, r.seq());
-        if (r.seq() <= mark || aborted.contains(r.seq())) {
-          continue;
-        }
-        if (r.autonomous()) {
-          // DDL commits by itself and moves no mark: run it again where it is not there yet
-          for (JournaledStatement st : r.statements()) {
-            try {
-              st.replay(c);
-              c.commit();
-            } catch (SQLException e) {
-              c.rollback();
-              LOG.info("journal: statement {} not applied again: {}", r.seq(), e.getMessage());
-            }
-          }
-          continue;
-        }
-        try {
-          for (JournaledStatement st : r.statements()) {
-            st.replay(c);
-          }
-          setMark(c, r.seq());
-          c.commit();
-          applied++;
-        } catch (SQLException e) {
-          c.rollback();
-          throw new SQLException("transaction " + r.seq() + " of the journal could not be applied again ("
-              + e.getMessage() + "); nothing after it was applied and the journal is kept. Do not delete or move "
-              + "the journal to get past this: its transactions from " + r.seq() + " on may be acknowledged commits "
-              + "that the database file does not hold. Copy the database file and the journal's directory "
-              + "before changing either", e.getSQLState(), e);
-        }
-      }
-    }
-    if (applied > 0) {
-      LOG.warn("the embedded database was not closed cleanly: applied {} committed transactions from its journal "
-          + "that the database file did not hold yet, in {} ms", applied, (System.nanoTime() - start) / 1_000_000);
-    }
-    return last;
-  }
-
-  /**
-   * Refuses records that do not follow the database file's mark one by one: a gap means the file
-   * is older than the journal expects (a restored copy of it, or a store that a power loss took
-   * back), and applying what follows the gap would give transactions without the ones before them.
-   */
-  private static void requireNoGap(List<JournalSegment.Record> records, long mark, List<Path> files) {
-    long expected = mark + 1;
-    for (JournalSegment.Record r : records) {
-      if (r.seq() > expected) {
-        throw new IllegalStateException("the commit journal in " + files.get(0).getParent() + " holds transaction "
-            + r.seq() + " next, but the database file holds transactions up to " + mark + " only: transactions "
-            + expected + " to " + (r.seq() - 1) + " are in neither (a database file older than its journal, such as a "
-            + "restored copy). Nothing was applied. To start from the database file as it is, losing the "
-            + "journal's transactions, move the journal's directory aside (keep it: they are in no other place)");
-      }
-      expected = Math.max(expected, r.seq() + 1);
-    }
-  }
-
   /**
    * Commits {@code c}'s transaction with its {@code statements} in the journal: numbers it,
    * appends the record and commits, all under the journal lock so that the numbers follow the
@@ -328,9 +254,14 @@ final class CommitJournal implements AutoCloseable {
       }
       seq = lastSeq + 1;
       try {
+        if (sync != null) {
+          sync.requireHealthy(); // after a failed sync nothing more is committed: it could not be made durable
+        }
         append(recordBuffer.encode(COMMIT, seq, statements));
       } catch (UncheckedIOException e) {
         throw new SQLException(e.getMessage(), e.getCause());
+      } catch (IOException e) {
+        throw new SQLException(e.getMessage(), e);
       }
       lastSeq = seq;
       if (sync != null) {
@@ -385,9 +316,11 @@ final class CommitJournal implements AutoCloseable {
           + "failure; restart fhirbox", broken);
     }
     long before = segmentBytes;
+    // an interrupt while a thread writes to a FileChannel closes the channel for every thread
+    boolean interrupted = Thread.interrupted();
     try {
       while (record.hasRemaining()) {
-        // at its own position: a segment made from the spare is already full of zeros
+        // at its own position: a recycled segment holds old records further on
         segmentBytes += segment.write(record, segmentBytes);
       }
     } catch (IOException e) {
@@ -400,6 +333,43 @@ final class CommitJournal implements AutoCloseable {
       }
       throw new UncheckedIOException(
           "appending to the commit journal " + segmentPath + " failed: " + e.getMessage(), e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Syncs {@code c} for {@link JournalSync} in a committer's thread with its interrupt set aside:
+   * an interrupt closes a FileChannel for every thread. One that comes during the sync all the
+   * same closes it; the records are in the page cache, so the segment is opened again and synced.
+   */
+  private void forceSegment(JournalSync.Force force, FileChannel c) throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      try {
+        force.force(c);
+      } catch (ClosedByInterruptException e) {
+        interrupted |= Thread.interrupted();
+        force.force(reopened(c));
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The current segment opened again in place of {@code c}, which an interrupt closed. */
+  private FileChannel reopened(FileChannel c) throws IOException {
+    synchronized (lock) {
+      if (closed || segment != c) {
+        throw new ClosedChannelException(); // closed by the journal or a rotation
+      }
+      segment = FileChannel.open(segmentPath, StandardOpenOption.WRITE);
+      sync.appended(lastSeq, segment);
+      return segment;
     }
   }
 
@@ -419,9 +389,6 @@ final class CommitJournal implements AutoCloseable {
    * @param raw a connection that is not journaled
    */
   void checkpointIfDue(Supplier<Connection> raw, boolean force) throws SQLException, IOException {
-    if (spare != null) {
-      spare.prepare(); // outside the lock: commits go on while the next segment is written
-    }
     List<Path> done = List.of();
     // the connection is taken before the lock: commits waiting for the lock hold pool connections
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
@@ -448,11 +415,15 @@ final class CommitJournal implements AutoCloseable {
           }
           done = segments(dir);
           startSegment();
+          // without a record since it began, the segment kept its name and is still the one
+          done.remove(segmentPath);
         }
       }
     }
     for (Path p : done) {
-      Files.deleteIfExists(p);
+      if (spare == null || !spare.keep(p)) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
@@ -508,7 +479,7 @@ final class CommitJournal implements AutoCloseable {
     }
   }
 
-  private static void setMark(Connection c, long seq) throws SQLException {
+  static void setMark(Connection c, long seq) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("UPDATE " + MARK_TABLE + " SET seq = ? WHERE id = 1")) {
       ps.setLong(1, seq);
       ps.executeUpdate();
@@ -522,6 +493,10 @@ final class CommitJournal implements AutoCloseable {
    */
   private void startSegment() {
     Path next = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
+    if (next.equals(segmentPath)) {
+      segmentStarted = clock.getAsLong(); // no record since it began: nothing to rotate
+      return;
+    }
     FileChannel opened;
     try {
       opened = spare != null && spare.takeAs(next) ? FileChannel.open(next, StandardOpenOption.WRITE)

@@ -29,6 +29,7 @@ final class JournalSegment {
    * {@code aborted}; stops at a torn record (the append a crash interrupted, never committed).
    */
   static void read(Path file, List<Record> records, Set<Long> aborted) throws IOException {
+    long first = firstSeq(file);
     long left = Files.size(file);
     try (InputStream in = Files.newInputStream(file);
         DataInputStream data = new DataInputStream(new BufferedInputStream(in, 1 << 16))) {
@@ -37,7 +38,7 @@ final class JournalSegment {
         int crc = left < 8 ? 0 : data.readInt();
         left -= 8;
         if (length == 0 && crc == 0) {
-          return; // the zeros a segment made ahead of time holds after its last record (JournalSpare)
+          return; // zeros: nothing was written here
         }
         // zeros, a cut-off record or a wrong checksum: the crash interrupted this append, which
         // never committed
@@ -50,6 +51,9 @@ final class JournalSegment {
         DataInputStream r = new DataInputStream(new ByteArrayInputStream(body));
         byte kind = r.readByte();
         long seq = r.readLong();
+        if (seq < first) {
+          return; // a record of the segment this file was before it was recycled (JournalSpare)
+        }
         if (kind == CommitJournal.ABORT) {
           aborted.add(seq);
           continue;
@@ -66,6 +70,16 @@ final class JournalSegment {
         }
         records.add(new Record(seq, kind == CommitJournal.AUTONOMOUS, statements));
       }
+    }
+  }
+
+  /** The number of the first record a segment may hold, from its name ({@code journal-<n>.log}). */
+  static long firstSeq(Path file) {
+    String n = file.getFileName().toString();
+    try {
+      return Long.parseLong(n.substring(n.indexOf('-') + 1, n.lastIndexOf('.')));
+    } catch (RuntimeException e) {
+      return Long.MIN_VALUE;
     }
   }
 

@@ -93,6 +93,7 @@ final class JournalSync {
         covers = appended;
       }
       IOException failure = null;
+      Error error = null;
       boolean closed = false;
       try {
         force.force(target);
@@ -100,6 +101,9 @@ final class JournalSync {
         closed = true;
       } catch (IOException | RuntimeException e) {
         failure = e instanceof IOException io ? io : new IOException(e);
+      } catch (Error e) {
+        error = e;
+        failure = new IOException(e);
       }
       synchronized (lock) {
         syncing = false;
@@ -114,6 +118,18 @@ final class JournalSync {
           durable = covers;
         }
         lock.notifyAll();
+      }
+      if (error != null) {
+        throw error;
+      }
+    }
+  }
+
+  /** Throws once a sync has failed: a commit then would be one that cannot be made durable. */
+  void requireHealthy() throws IOException {
+    synchronized (lock) {
+      if (failed != null) {
+        throw new IOException("the commit journal could not be synced to the disk earlier; restart fhirbox", failed);
       }
     }
   }

@@ -207,7 +207,7 @@ class CommitJournalTest {
     }
     try (var files = Files.list(journalDir)) {
       assertThat(files.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 3));
+          .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 3), JournalSpare.NAME);
     }
     crash(journal, db);
 

@@ -16,7 +16,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,9 +23,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.fhirbox.testing.Poll;
-import org.fhirbox.testing.Poll.Probe;
-import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,54 +84,111 @@ class JournalSyncTest {
   }
 
   @Test
-  void aRotationTakesTheSegmentWrittenAheadAndARestartReadsItsRecordsUpToTheZeros() throws Exception {
-    Supplier<Connection> db = CommitJournalTest.stored(dir);
-    try (Connection c = db.get(); Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)");
-    }
+  void aRecycledSegmentIsWrittenOverAndARestartStopsAtItsOldRecords() throws Exception {
+    Supplier<Connection> db = table();
     Path journalDir = dir.resolve("db.journal");
     CommitJournal journal = CommitJournal.open(journalDir, db);
-    insert(journal, db, 1);
-    journal.checkpointIfDue(db, true); // writes the spare, then rotates onto it
-    insert(journal, db, 2);
-    insert(journal, db, 3);
-    List<Path> segments;
-    try (var files = Files.list(journalDir)) {
-      segments = files.filter(f -> f.getFileName().toString().endsWith(".log")).toList();
+    for (long id = 1; id <= 5; id++) {
+      insert(journal, db, id);
     }
-    assertThat(segments).hasSize(1);
-    assertThat(Files.size(segments.get(0))).as("the segment made ahead of time")
-        .isGreaterThanOrEqualTo(CommitJournal.ROTATE_BYTES);
-    assertThat(records(journalDir)).isEqualTo(2);
+    journal.checkpointIfDue(db, true); // the segment holding 1 to 5 is kept as the spare
+    assertThat(journalDir.resolve(JournalSpare.NAME)).exists();
+    insert(journal, db, 6);
+    journal.checkpointIfDue(db, true); // the spare becomes the segment for 7 on
+    insert(journal, db, 7);
+    assertThat(segments(journalDir)).hasSize(1);
+    assertThat(records(journalDir)).as("record 7, then the old records of 2 to 5 left unread").isEqualTo(1);
     CommitJournalTest.crash(journal, db);
 
-    try (CommitJournal again = CommitJournal.open(journalDir, db);
-        Connection c = db.get(); Statement s = c.createStatement();
-        var rs = s.executeQuery("SELECT COUNT(*) FROM t")) {
-      rs.next();
-      assertThat(rs.getLong(1)).as("rows after the restart").isEqualTo(3);
+    try (CommitJournal again = CommitJournal.open(journalDir, db)) {
+      assertThat(count(db)).as("rows after the restart").isEqualTo(7);
       again.release();
     }
   }
 
   @Test
-  void theServerWritesSegmentsAheadForItsSyncedCommitsUnlessToldNotToSync() throws Exception {
-    for (boolean sync : List.of(true, false)) {
-      try (TestServer server = TestServer.start(Map.of("FHIRBOX_H2_SYNC_COMMITS", Boolean.toString(sync)))) {
-        assertThat(server.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}").statusCode())
-            .isEqualTo(201);
-        Probe<Boolean> spare = () -> {
-          try (var files = Files.walk(server.dataDir())) {
-            return files.anyMatch(f -> f.getFileName().toString().equals(JournalSpare.NAME));
-          }
-        };
-        if (sync) {
-          Poll.until("the next segment written ahead", spare);
-        } else {
-          Thread.sleep(5 * CommitJournal.CHECKPOINT_MILLIS);
-          assertThat(spare.get()).as("a segment written ahead without syncs").isFalse();
+  void aRotationWithoutARecordSinceTheLastKeepsTheSegmentItWritesTo() throws Exception {
+    Supplier<Connection> db = table();
+    Path journalDir = dir.resolve("db.journal");
+    long[] now = {0};
+    CommitJournal journal = CommitJournal.open(journalDir, db, () -> now[0]);
+    insert(journal, db, 1);
+    journal.checkpointIfDue(db, true);
+    // no commit since that rotation, and an idle server's store five minutes later rotates: the
+    // next segment would have the same name as this one
+    now[0] += CommitJournal.IDLE_STORE_MILLIS + 1;
+    journal.checkpointIfDue(db, false);
+    insert(journal, db, 2);
+    assertThat(segments(journalDir)).hasSize(1);
+    assertThat(records(journalDir)).isEqualTo(1);
+    CommitJournalTest.crash(journal, db);
+
+    try (CommitJournal again = CommitJournal.open(journalDir, db)) {
+      assertThat(count(db)).as("rows after the restart").isEqualTo(2);
+      again.release();
+    }
+  }
+
+  @Test
+  void anInterruptedCommitterNeitherFailsNorStopsTheOthers() throws Exception {
+    Supplier<Connection> db = table();
+    Path journalDir = dir.resolve("db.journal");
+    try (CommitJournal journal = CommitJournal.open(journalDir, db)) {
+      try (Connection c = db.get(); PreparedStatement ps = c.prepareStatement("INSERT INTO t (id) VALUES (1)")) {
+        c.setAutoCommit(false);
+        ps.executeUpdate();
+        Thread.currentThread().interrupt();
+        try {
+          journal.commit(c, List.of(new JournaledStatement("INSERT INTO t (id) VALUES (?)",
+              List.<Object[]>of(new Object[] {1L}))));
+        } finally {
+          assertThat(Thread.interrupted()).as("the interrupt is kept for its thread").isTrue();
         }
       }
+      insert(journal, db, 2);
+      assertThat(records(journalDir)).isEqualTo(2);
+      journal.release();
+    }
+  }
+
+  @Test
+  void afterAFailedSyncNothingMoreIsCommitted() throws Exception {
+    Supplier<Connection> db = table();
+    AtomicInteger forces = new AtomicInteger();
+    try (CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db, System::currentTimeMillis,
+        segment -> {
+          if (forces.incrementAndGet() == 1) {
+            throw new IOException("Input/output error");
+          }
+        })) {
+      assertThatThrownBy(() -> insert(journal, db, 1)).isInstanceOf(SQLException.class)
+          .hasMessageContaining("may not be on the disk");
+      assertThatThrownBy(() -> insert(journal, db, 2)).isInstanceOf(SQLException.class)
+          .hasMessageContaining("restart fhirbox");
+      assertThat(count(db)).as("the first is in the database, the second never was").isEqualTo(1);
+      journal.release();
+    }
+  }
+
+  private Supplier<Connection> table() throws SQLException {
+    Supplier<Connection> db = CommitJournalTest.stored(dir);
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+    }
+    return db;
+  }
+
+  private static long count(Supplier<Connection> db) throws SQLException {
+    try (Connection c = db.get(); Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT COUNT(*) FROM t")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static List<Path> segments(Path journalDir) throws IOException {
+    try (var files = Files.list(journalDir)) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".log")).toList();
     }
   }
 
