@@ -160,9 +160,25 @@ public final class BundleProcessor {
     return store.inTransaction(tx -> {
       Optional<StoredResource> match = conditional.existing(tx, principal, type, criteria, shown,
           ConditionalMatch.Kind.DELETE);
-      return match.isEmpty() ? Optional.<StoredResource>empty()
-          : delete(tx, principal, type, match.get().id(), ifMatch);
+      if (match.isEmpty()) {
+        requireNoIfMatch(ifMatch, type, shown);
+        return Optional.<StoredResource>empty();
+      }
+      return delete(tx, principal, type, match.get().id(), ifMatch);
     });
+  }
+
+  /**
+   * A conditional delete that matches nothing but names a version with If-Match fails (412): If-Match
+   * needs a current representation (RFC 9110 §13.1.1), as a delete by id of a missing resource and a
+   * conditional update with no match already answer.
+   */
+  private static void requireNoIfMatch(Long ifMatch, String type, String shown) {
+    if (ifMatch != null) {
+      throw FhirException.preconditionFailed("If-Match " + (ifMatch == ResourceRepository.IF_MATCH_ANY ? "*"
+          : "W/\"" + ifMatch + "\"") + " does not match: no " + type + " matches the condition '"
+          + QueryLimits.shorten(shown) + "'");
+    }
   }
 
   /**
@@ -376,8 +392,12 @@ public final class BundleProcessor {
     try {
       if (r.method() == HTTPVerb.DELETE) {
         principal.require(r.type(), Interaction.DELETE);
-        return r.resolved(conditional.existing(tx, principal, r.type(), QueryString.parse(r.condition()),
-            r.condition(), ConditionalMatch.Kind.DELETE).map(StoredResource::id).orElse(null));
+        Optional<StoredResource> match = conditional.existing(tx, principal, r.type(),
+            QueryString.parse(r.condition()), r.condition(), ConditionalMatch.Kind.DELETE);
+        if (match.isEmpty()) {
+          requireNoIfMatch(r.ifMatch(), r.type(), r.condition());
+        }
+        return r.resolved(match.map(StoredResource::id).orElse(null));
       }
       principal.require(r.type(), Interaction.UPDATE);
       requireBody(r, res);
