@@ -61,6 +61,16 @@ class SearchFormsTest {
   }
 
   @Test
+  void aReferenceTypeModifierIsNotOverruledByAValueOfAnotherType() {
+    String group = created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true}");
+    String aboutGroup = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"},"
+        + "\"subject\":{\"reference\":\"Group/" + group + "\"}}");
+    assertThat(found("Observation?subject=Group/" + group)).containsExactly(aboutGroup);
+    assertThat(found("Observation?subject:Group=Group/" + group)).containsExactly(aboutGroup);
+    assertThat(found("Observation?subject:Patient=Group/" + group)).isEmpty();
+  }
+
+  @Test
   void telecomEmailAndPhoneFindAContactPointByItsValue() {
     String eve = created("{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"phone\","
         + "\"value\":\"555-1234\"},{\"system\":\"email\",\"value\":\"eve@example.org\"}]}");
