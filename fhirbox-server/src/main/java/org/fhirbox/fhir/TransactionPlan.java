@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Bundle;
@@ -51,9 +52,11 @@ final class TransactionPlan {
     Map<String, String> targets = new HashMap<>();
     Map<Integer, String> fullUrls = new HashMap<>();
     Map<String, Integer> written = new HashMap<>();
+    Map<String, Integer> conditions = new HashMap<>();
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent entry = bundle.getEntry().get(i);
       EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
+      requireConditionOnce(conditions, req);
       if (req.method() == HTTPVerb.POST) {
         String id = ResourceIds.newId();
         req = req.withId(id);
@@ -82,6 +85,28 @@ final class TransactionPlan {
     }
     requireResolvable(bundle, terser, targets);
     return new TransactionPlan(bundle, requests, targets, fullUrls, written);
+  }
+
+  /**
+   * 400 when two entries that may create under a condition (a POST's ifNoneExist, a conditional
+   * PUT) share it: every search runs before any write, so when nothing matches both would create,
+   * and the one resource the condition is meant to keep unique would exist twice. The same
+   * criteria in another order are the same condition.
+   */
+  private static void requireConditionOnce(Map<String, Integer> conditions, EntryRequest req) {
+    String condition = req.method() == HTTPVerb.POST ? req.ifNoneExist()
+        : req.method() == HTTPVerb.PUT ? req.condition() : null;
+    if (condition == null) {
+      return;
+    }
+    String key = req.type() + "?" + new TreeMap<>(req.method() == HTTPVerb.POST
+        ? ConditionalMatch.criteria(req.type(), condition) : QueryString.parse(condition));
+    Integer before = conditions.putIfAbsent(key, req.index());
+    if (before != null) {
+      throw FhirException.badRequest("entries " + before + " and " + req.index() + " both create " + req.type()
+          + " only if '" + QueryLimits.shorten(condition) + "' matches nothing; when nothing does, a transaction"
+          + " would create two (send one of them)", "Bundle.entry[" + req.index() + "].request");
+    }
   }
 
   private static void target(Map<String, String> targets, BundleEntryComponent entry, String target, int index) {

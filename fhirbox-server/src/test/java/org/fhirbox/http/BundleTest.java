@@ -189,6 +189,27 @@ class BundleTest {
   }
 
   @Test
+  void transactionWithTwoEntriesCreatingUnderOneConditionIs400AndCreatesNothing() {
+    int before = patientCount();
+    String post = """
+        {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:dup","value":"9"}]},
+         "request":{"method":"POST","url":"Patient","ifNoneExist":"%s"}}""";
+    String put = """
+        {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:dup","value":"9"}]},
+         "request":{"method":"PUT","url":"Patient?%s"}}""";
+    for (String twice : List.of(post.formatted("identifier=urn:dup|9") + "," + post.formatted("identifier=urn:dup|9"),
+        post.formatted("identifier=urn:dup|9&active=true") + "," + post.formatted("Patient?active=true&identifier=urn:dup|9"),
+        post.formatted("identifier=urn:dup|9") + "," + put.formatted("identifier=urn:dup%7C9"))) {
+      HttpResponse<String> r = http().postJson("fhir/R4",
+          "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + twice + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("entries 0 and 1", "identifier=urn:dup");
+    }
+    assertThat(patientCount()).isEqualTo(before);
+  }
+
+  @Test
   void transactionDeletingAResourceThatNeverExistedSucceeds() {
     int before = patientCount();
     String tx = """
