@@ -310,6 +310,8 @@ public final class BundleProcessor {
       }
       Map<Integer, String> bodyIds = new HashMap<>();
       requests.forEach(r -> bodyIds.put(r.index(), idOf(bundle.getEntry().get(r.index()).getResource())));
+      // read before any run rewrites them: a retried run starts from the Bundle as sent
+      List<String> conditionalReferences = plan.conditionalReferences(terser);
       BundleEntryComponent[] results = store.inTransaction(tx -> {
         // conditional creates, updates and deletes search before anything is written: what they
         // find is what they write, and what references to their fullUrl name
@@ -334,7 +336,9 @@ public final class BundleProcessor {
         plan.requireResolvedOnce(resolved, matchedTargets);
         Map<Integer, String> named = new HashMap<>(matchedTargets);
         named.putAll(resolved);
-        plan.rewrite(terser, named);
+        Map<String, String> conditionalRefs = new HashMap<>();
+        conditionalReferences.forEach(ref -> conditionalRefs.put(ref, conditional.reference(tx, principal, ref)));
+        plan.rewrite(terser, named, conditionalRefs);
         BundleEntryComponent[] res = new BundleEntryComponent[requests.size()];
         for (EntryRequest planned : ordered) {
           EntryRequest r = runs.get(planned.index());

@@ -4,9 +4,12 @@ import ca.uhn.fhir.util.FhirTerser;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Bundle;
@@ -32,6 +35,8 @@ final class TransactionPlan {
   /** {@code Type/id} to the index of the entry that updates or deletes it. */
   private final Map<String, Integer> written;
   private final List<Runnable> undo = new ArrayList<>();
+  /** {@code Type?criteria}: a search standing for its one match; a URL has a scheme before any '?'. */
+  private static final Pattern CONDITIONAL_REFERENCE = Pattern.compile("[A-Z][A-Za-z]+\\?.+");
 
   private TransactionPlan(Bundle bundle, List<EntryRequest> requests, Map<String, String> targets,
       Map<Integer, String> fullUrls, Map<String, Integer> written) {
@@ -232,14 +237,35 @@ final class TransactionPlan {
   }
 
   /**
+   * The conditional references ({@code Patient?identifier=urn:mrn|4711}, FHIR R4 http.html#trules
+   * "Conditional References") the entries' resources hold, once each, in the elements
+   * {@link #rewrite} replaces.
+   */
+  List<String> conditionalReferences(FhirTerser terser) {
+    Set<String> found = new LinkedHashSet<>();
+    for (BundleEntryComponent entry : bundle.getEntry()) {
+      if (entry.hasResource()) {
+        for (Reference ref : ResourceTree.elements(terser, entry.getResource(), Reference.class)) {
+          if (ref.hasReference() && CONDITIONAL_REFERENCE.matcher(ref.getReference()).matches()) {
+            found.add(ref.getReference());
+          }
+        }
+      }
+    }
+    return List.copyOf(found);
+  }
+
+  /**
    * Rewrites the references (and Attachment urls) of every entry that name a {@code fullUrl} of
    * the Bundle to the resource it stands for: the id assigned to a create, or, for a conditional
    * create that found its match or a conditional update, what its search named ({@code matched}:
-   * entry index to {@code Type/id}).
+   * entry index to {@code Type/id}); and each conditional reference to its match
+   * ({@code conditional}: the reference to {@code Type/id}).
    */
-  void rewrite(FhirTerser terser, Map<Integer, String> matched) {
+  void rewrite(FhirTerser terser, Map<Integer, String> matched, Map<String, String> conditional) {
     restore();
     Map<String, String> to = new HashMap<>(targets);
+    to.putAll(conditional);
     matched.forEach((index, target) -> {
       String fullUrl = fullUrls.get(index);
       if (fullUrl != null) {

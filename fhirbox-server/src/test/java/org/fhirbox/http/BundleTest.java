@@ -59,6 +59,37 @@ class BundleTest {
   }
 
   @Test
+  void transactionResolvesConditionalReferencesToTheirOneMatchOrFails412() {
+    String patient = TestClient.createdId(http().postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:cref\",\"value\":\"4711\"}]}"));
+    for (int i = 0; i < 2; i++) {
+      http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:cref\","
+          + "\"value\":\"twin\"}]}");
+    }
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"cref"},
+             "subject":{"reference":"Patient?identifier=urn:cref|%s"}},
+           "request":{"method":"POST","url":"Observation"}}]}""";
+    HttpResponse<String> r = http().postJson("fhir/R4", tx.formatted("4711"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String obsId = http().parse(r, Bundle.class).getEntryFirstRep().getResponse().getLocation().split("/")[1];
+    assertThat(http().parse(http().get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
+        .isEqualTo("Patient/" + patient);
+    assertThat(http().parse(http().get("fhir/R4/Observation?subject=Patient/" + patient), Bundle.class).getEntry())
+        .extracting(e -> e.getResource().getIdElement().getIdPart()).containsExactly(obsId);
+    int observations = http().parse(http().get("fhir/R4/Observation?_summary=count"), Bundle.class).getTotal();
+    for (String value : List.of("nobody", "twin")) {
+      HttpResponse<String> failed = http().postJson("fhir/R4", tx.formatted(value));
+      assertThat(failed.statusCode()).as(failed.body()).isEqualTo(412);
+      assertThat(http().parse(failed, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("Patient?identifier=urn:cref|" + value);
+    }
+    assertThat(http().parse(http().get("fhir/R4/Observation?_summary=count"), Bundle.class).getTotal())
+        .isEqualTo(observations);
+  }
+
+  @Test
   void transactionResolvesUrnUuidReferencesIncludingAttachmentUrls() {
     String data = Base64.getEncoder().encodeToString("a photo".getBytes());
     String tx = """
