@@ -36,11 +36,11 @@ final class IndexRows {
         + " num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows);
   }
 
-  List<String> indexedValues(String project, String type, List<String> ids, String param) {
+  List<String> indexedValues(String project, String type, List<String> ids, String param, String prefix, int limit) {
     if (ids.isEmpty()) {
       return List.of();
     }
-    SearchSql.Sql sql = searchSql.indexedValues(project, type, ids, param);
+    SearchSql.Sql sql = searchSql.indexedValues(project, type, ids, param, prefix, limit);
     return st.list("query failed", sql.text(), sql.args(), rs -> rs.getString(1));
   }
 

@@ -263,8 +263,9 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
-    public List<String> indexedValues(String project, String type, List<String> ids, String param) {
-      return index.indexedValues(project, type, ids, param);
+    public List<String> indexedValues(String project, String type, List<String> ids, String param, String prefix,
+        int limit) {
+      return index.indexedValues(project, type, ids, param, prefix, limit);
     }
 
     @Override

@@ -63,8 +63,13 @@ public interface ResourceStore {
      */
     List<StoredResource> currentAfter(StoredResource after, int limit);
 
-    /** The indexed values ({@code Type/id} for a reference) of {@code param} on the given resources. */
-    List<String> indexedValues(String project, String type, List<String> ids, String param);
+    /**
+     * The indexed values ({@code Type/id} for a reference) of {@code param} on the given resources:
+     * at most {@code limit} of them, and with a {@code prefix} (a type and a slash, which hold no
+     * LIKE wildcard) only those that start with it.
+     */
+    List<String> indexedValues(String project, String type, List<String> ids, String param, String prefix,
+        int limit);
 
     /**
      * {@code Type/id} of the current, not deleted resources of {@code types} whose indexed

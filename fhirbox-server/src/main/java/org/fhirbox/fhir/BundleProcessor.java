@@ -160,9 +160,25 @@ public final class BundleProcessor {
     return store.inTransaction(tx -> {
       Optional<StoredResource> match = conditional.existing(tx, principal, type, criteria, shown,
           ConditionalMatch.Kind.DELETE);
-      return match.isEmpty() ? Optional.<StoredResource>empty()
-          : delete(tx, principal, type, match.get().id(), ifMatch);
+      if (match.isEmpty()) {
+        requireNoIfMatch(ifMatch, type, shown);
+        return Optional.<StoredResource>empty();
+      }
+      return delete(tx, principal, type, match.get().id(), ifMatch);
     });
+  }
+
+  /**
+   * A conditional delete that matches nothing but names a version with If-Match fails (412): If-Match
+   * needs a current representation (RFC 9110 §13.1.1), as a delete by id of a missing resource and a
+   * conditional update with no match already answer.
+   */
+  private static void requireNoIfMatch(Long ifMatch, String type, String shown) {
+    if (ifMatch != null) {
+      throw FhirException.preconditionFailed("If-Match " + (ifMatch == ResourceRepository.IF_MATCH_ANY ? "*"
+          : "W/\"" + ifMatch + "\"") + " does not match: no " + type + " matches the condition '"
+          + QueryLimits.shorten(shown) + "'");
+    }
   }
 
   /**
@@ -294,6 +310,8 @@ public final class BundleProcessor {
       }
       Map<Integer, String> bodyIds = new HashMap<>();
       requests.forEach(r -> bodyIds.put(r.index(), idOf(bundle.getEntry().get(r.index()).getResource())));
+      // read before any run rewrites them: a retried run starts from the Bundle as sent
+      List<String> conditionalReferences = plan.conditionalReferences(terser);
       BundleEntryComponent[] results = store.inTransaction(tx -> {
         // conditional creates, updates and deletes search before anything is written: what they
         // find is what they write, and what references to their fullUrl name
@@ -318,7 +336,9 @@ public final class BundleProcessor {
         plan.requireResolvedOnce(resolved, matchedTargets);
         Map<Integer, String> named = new HashMap<>(matchedTargets);
         named.putAll(resolved);
-        plan.rewrite(terser, named);
+        Map<String, String> conditionalRefs = new HashMap<>();
+        conditionalReferences.forEach(ref -> conditionalRefs.put(ref, conditional.reference(tx, principal, ref)));
+        plan.rewrite(terser, named, conditionalRefs);
         BundleEntryComponent[] res = new BundleEntryComponent[requests.size()];
         for (EntryRequest planned : ordered) {
           EntryRequest r = runs.get(planned.index());
@@ -376,8 +396,12 @@ public final class BundleProcessor {
     try {
       if (r.method() == HTTPVerb.DELETE) {
         principal.require(r.type(), Interaction.DELETE);
-        return r.resolved(conditional.existing(tx, principal, r.type(), QueryString.parse(r.condition()),
-            r.condition(), ConditionalMatch.Kind.DELETE).map(StoredResource::id).orElse(null));
+        Optional<StoredResource> match = conditional.existing(tx, principal, r.type(),
+            QueryString.parse(r.condition()), r.condition(), ConditionalMatch.Kind.DELETE);
+        if (match.isEmpty()) {
+          requireNoIfMatch(r.ifMatch(), r.type(), r.condition());
+        }
+        return r.resolved(match.map(StoredResource::id).orElse(null));
       }
       principal.require(r.type(), Interaction.UPDATE);
       requireBody(r, res);

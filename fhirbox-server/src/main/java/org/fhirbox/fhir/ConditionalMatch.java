@@ -21,7 +21,9 @@ import org.fhirbox.model.StoredResource;
  * its project), in the transaction that would write, so a client cannot learn through a conditional
  * interaction what its search would not show it. Its criteria are judged strictly: an unknown
  * parameter would be ignored by a plain search and match everything, so it is a 400 here, and so
- * are criteria that name nothing to match on.
+ * are criteria that name nothing to match on. A transaction's conditional references
+ * ({@code Patient?identifier=...} in a resource, http.html#trules "Conditional References") are
+ * resolved the same way, to their one match.
  *
  * <p>A search does not lock what it did not find, so before it a conditional create or update
  * takes a lock named by its project, type and criteria, normalised ({@link #lockName}), held until
@@ -38,7 +40,8 @@ public final class ConditionalMatch {
   public enum Kind {
     CREATE("conditional create", "http.html#ccreate"),
     UPDATE("conditional update", "http.html#cond-update"),
-    DELETE("conditional delete", "http.html#delete");
+    DELETE("conditional delete", "http.html#delete"),
+    REFERENCE("conditional reference", "http.html#trules");
 
     private final String label;
     private final String spec;
@@ -92,7 +95,7 @@ public final class ConditionalMatch {
       throw FhirException.badRequest("the condition '" + QueryLimits.shorten(shown)
           + "' of a " + kind.label + " names no search criteria for " + type);
     }
-    if (kind != Kind.DELETE) {
+    if (kind == Kind.CREATE || kind == Kind.UPDATE) {
       // what the search does not find, it cannot lock: the condition itself is locked instead
       tx.lockCondition(lockName(principal.project(), type, criteria));
     }
@@ -135,6 +138,24 @@ public final class ConditionalMatch {
    * The search parameters of a condition: a query string ({@code identifier=s%7Cv}), optionally
    * after {@code ?}, {@code Type?} or {@code [base]/Type?}, as clients send it.
    */
+  /**
+   * What a conditional reference of a transaction ({@code Patient?identifier=urn:mrn|4711}) names:
+   * {@code Type/id} of its one match. FHIR R4 http.html#trules: with no match or several "the
+   * transaction fails"; both are 412 here, as a condition that matches several is elsewhere. It
+   * reads nothing it does not lock against: a transaction's own creates are not searched, as they
+   * are not yet written when its searches run.
+   */
+  String reference(ResourceStore.Tx tx, Principal principal, String reference) {
+    String type = reference.substring(0, reference.indexOf('?'));
+    Optional<StoredResource> match = existing(tx, principal, type, criteria(type, reference), reference,
+        Kind.REFERENCE);
+    if (match.isEmpty()) {
+      throw FhirException.preconditionFailed("the conditional reference '" + QueryLimits.shorten(reference)
+          + "' matches no " + type + "; a transaction needs it to match one (FHIR R4 http.html#trules)");
+    }
+    return type + "/" + match.get().id();
+  }
+
   static Map<String, List<String>> criteria(String type, String condition) {
     String query = condition.trim();
     int q = query.indexOf('?');

@@ -75,11 +75,10 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     }
     Long ifMatch = null;
     if (entry.getRequest().hasIfMatch()) {
-      String v = entry.getRequest().getIfMatch().replace("W/", "").replace("\"", "").trim();
-      try {
-        // "*": any current version, as for If-Match on a single update or delete
-        ifMatch = v.equals("*") ? ResourceRepository.IF_MATCH_ANY : Long.parseLong(v);
-      } catch (NumberFormatException e) {
+      String v = entry.getRequest().getIfMatch().trim();
+      // "*": any current version, as for If-Match on a single update or delete
+      ifMatch = v.equals("*") ? Long.valueOf(ResourceRepository.IF_MATCH_ANY) : ResourceIds.ifMatchVersion(v);
+      if (ifMatch == null) {
         throw FhirException.badRequest("entry " + index + ": ifMatch must look like W/\"3\"", where + ".ifMatch");
       }
     }

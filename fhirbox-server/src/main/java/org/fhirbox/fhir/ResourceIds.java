@@ -33,6 +33,20 @@ public final class ResourceIds {
   }
 
   /**
+   * The version an If-Match ETag value names ({@code W/"3"}, {@code "3"} or {@code 3}), or null when
+   * it names none we could have issued. Versions start at 1, so {@code W/"0"} and {@code W/"-1"}
+   * are malformed rather than a wildcard: only {@code *} means "any version" (RFC 9110 §13.1.1).
+   */
+  public static Long ifMatchVersion(String etag) {
+    String v = etag.trim();
+    if (v.startsWith("W/")) {
+      v = v.substring(2);
+    }
+    v = v.replace("\"", "").trim();
+    return VERSION.matcher(v).matches() ? Long.parseLong(v) : null;
+  }
+
+  /**
    * A new server-assigned id: a UUID version 7 (RFC 9562 §5.7), 48 bits of Unix milliseconds then
    * 74 random bits. Ids issued later sort later, so a create appends at the right edge of every
    * index keyed by id instead of dirtying a random page of each (on H2 that had made the file grow

@@ -131,7 +131,8 @@ public final class SearchChains {
       List<String> sources = matching(tx, project, source, resolve(tx, project, source, has.where(), limits),
           limits);
       String prefix = type + "/";
-      List<String> named = tx.indexedValues(project, source, sources, has.param()).stream()
+      // one more than the cap tells that it is exceeded without reading every name
+      List<String> named = tx.indexedValues(project, source, sources, has.param(), prefix, maxCount + 1).stream()
           .filter(r -> r.startsWith(prefix)).map(r -> r.substring(prefix.length())).distinct().toList();
       // Few sources may name many resources (a Group's members); each named id is one bind
       // parameter of the search, and PostgreSQL's driver refuses a statement with more than 65,535.

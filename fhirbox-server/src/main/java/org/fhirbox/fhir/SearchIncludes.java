@@ -76,7 +76,9 @@ public final class SearchIncludes {
   private List<StoredResource> referenced(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
       List<StoredResource> page) {
     List<String> matchIds = page.stream().map(StoredResource::id).toList();
-    List<String> refs = tx.indexedValues(principal.project(), inc.sourceType(), matchIds, inc.param());
+    // an include brings at most maxCount resources, so more names than that are never needed
+    List<String> refs = tx.indexedValues(principal.project(), inc.sourceType(), matchIds, inc.param(),
+        inc.targetType() == null ? null : inc.targetType() + "/", maxCount);
     Map<String, List<String>> idsByType = new TreeMap<>();
     for (String ref : refs) {
       // only a reference to a resource here is followed: another server's URL, indexed whole, names

@@ -380,7 +380,7 @@ public final class SearchParser {
     for (String v : value.split(",")) {
       int bar = v.indexOf('|');
       if (modifier != null) {
-        values.add(new SearchClause.TokenValue(null, v.contains("/") ? indexer.reference(v) : modifier + "/" + v));
+        values.add(new SearchClause.TokenValue(null, typed(modifier, v)));
       } else if (reference && !v.contains("/")) {
         Set<String> targets = indexer.referenceTargets(type, p.name());
         if (targets.isEmpty()) {
@@ -404,6 +404,21 @@ public final class SearchParser {
       }
     }
     return new SearchClause.Token(p.name(), values);
+  }
+
+  /**
+   * The indexed reference {@code subject:Patient=value} searches for: {@code Patient/value}, or a
+   * {@code Type/id} or URL value as the index keeps it. A value naming another type
+   * ({@code subject:Patient=Group/g1}) names no Patient, so it matches nothing, as in HAPI:
+   * {@code Patient/Group/g1} is never indexed, since an id holds no slash (R4 datatypes.html#id).
+   */
+  private String typed(String modifier, String v) {
+    if (!v.contains("/")) {
+      return modifier + "/" + v;
+    }
+    String ref = indexer.reference(v);
+    String[] segments = ref.split("/");
+    return segments.length >= 2 && segments[segments.length - 2].equals(modifier) ? ref : modifier + "/" + v;
   }
 
   /**

@@ -4,8 +4,12 @@ import ca.uhn.fhir.util.FhirTerser;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Bundle;
@@ -31,6 +35,8 @@ final class TransactionPlan {
   /** {@code Type/id} to the index of the entry that updates or deletes it. */
   private final Map<String, Integer> written;
   private final List<Runnable> undo = new ArrayList<>();
+  /** {@code Type?criteria}: a search standing for its one match; a URL has a scheme before any '?'. */
+  private static final Pattern CONDITIONAL_REFERENCE = Pattern.compile("[A-Z][A-Za-z]+\\?.+");
 
   private TransactionPlan(Bundle bundle, List<EntryRequest> requests, Map<String, String> targets,
       Map<Integer, String> fullUrls, Map<String, Integer> written) {
@@ -51,9 +57,11 @@ final class TransactionPlan {
     Map<String, String> targets = new HashMap<>();
     Map<Integer, String> fullUrls = new HashMap<>();
     Map<String, Integer> written = new HashMap<>();
+    Map<String, Integer> conditions = new HashMap<>();
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent entry = bundle.getEntry().get(i);
       EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
+      requireConditionOnce(conditions, req);
       if (req.method() == HTTPVerb.POST) {
         String id = ResourceIds.newId();
         req = req.withId(id);
@@ -82,6 +90,28 @@ final class TransactionPlan {
     }
     requireResolvable(bundle, terser, targets);
     return new TransactionPlan(bundle, requests, targets, fullUrls, written);
+  }
+
+  /**
+   * 400 when two entries that may create under a condition (a POST's ifNoneExist, a conditional
+   * PUT) share it: every search runs before any write, so when nothing matches both would create,
+   * and the one resource the condition is meant to keep unique would exist twice. The same
+   * criteria in another order are the same condition.
+   */
+  private static void requireConditionOnce(Map<String, Integer> conditions, EntryRequest req) {
+    String condition = req.method() == HTTPVerb.POST ? req.ifNoneExist()
+        : req.method() == HTTPVerb.PUT ? req.condition() : null;
+    if (condition == null) {
+      return;
+    }
+    String key = req.type() + "?" + new TreeMap<>(req.method() == HTTPVerb.POST
+        ? ConditionalMatch.criteria(req.type(), condition) : QueryString.parse(condition));
+    Integer before = conditions.putIfAbsent(key, req.index());
+    if (before != null) {
+      throw FhirException.badRequest("entries " + before + " and " + req.index() + " both create " + req.type()
+          + " only if '" + QueryLimits.shorten(condition) + "' matches nothing; when nothing does, a transaction"
+          + " would create two (send one of them)", "Bundle.entry[" + req.index() + "].request");
+    }
   }
 
   private static void target(Map<String, String> targets, BundleEntryComponent entry, String target, int index) {
@@ -207,14 +237,35 @@ final class TransactionPlan {
   }
 
   /**
+   * The conditional references ({@code Patient?identifier=urn:mrn|4711}, FHIR R4 http.html#trules
+   * "Conditional References") the entries' resources hold, once each, in the elements
+   * {@link #rewrite} replaces.
+   */
+  List<String> conditionalReferences(FhirTerser terser) {
+    Set<String> found = new LinkedHashSet<>();
+    for (BundleEntryComponent entry : bundle.getEntry()) {
+      if (entry.hasResource()) {
+        for (Reference ref : ResourceTree.elements(terser, entry.getResource(), Reference.class)) {
+          if (ref.hasReference() && CONDITIONAL_REFERENCE.matcher(ref.getReference()).matches()) {
+            found.add(ref.getReference());
+          }
+        }
+      }
+    }
+    return List.copyOf(found);
+  }
+
+  /**
    * Rewrites the references (and Attachment urls) of every entry that name a {@code fullUrl} of
    * the Bundle to the resource it stands for: the id assigned to a create, or, for a conditional
    * create that found its match or a conditional update, what its search named ({@code matched}:
-   * entry index to {@code Type/id}).
+   * entry index to {@code Type/id}); and each conditional reference to its match
+   * ({@code conditional}: the reference to {@code Type/id}).
    */
-  void rewrite(FhirTerser terser, Map<Integer, String> matched) {
+  void rewrite(FhirTerser terser, Map<Integer, String> matched, Map<String, String> conditional) {
     restore();
     Map<String, String> to = new HashMap<>(targets);
+    to.putAll(conditional);
     matched.forEach((index, target) -> {
       String fullUrl = fullUrls.get(index);
       if (fullUrl != null) {

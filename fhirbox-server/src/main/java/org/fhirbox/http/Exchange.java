@@ -18,6 +18,7 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.fhir.QueryString;
 import org.fhirbox.fhir.FhirFormat;
+import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
 
 /** One request and its response, with the FHIR conventions every route needs. */
@@ -411,14 +412,10 @@ public final class Exchange {
     if (v.equals("*")) {
       return ResourceRepository.IF_MATCH_ANY;
     }
-    if (v.startsWith("W/")) {
-      v = v.substring(2);
-    }
-    v = v.replace("\"", "");
-    try {
-      return Long.parseLong(v);
-    } catch (NumberFormatException e) {
+    Long version = ResourceIds.ifMatchVersion(v);
+    if (version == null) {
       throw FhirException.badRequest("If-Match must be a version ETag like W/\"3\", or *");
     }
+    return version;
   }
 }

@@ -92,7 +92,7 @@ class H2SearchPlanTest {
         return null;
       });
       List<String> ids = List.of("o1", "o2", "o3", "o4", "o5");
-      SearchSql.Sql sql = new SearchSql(Database.Vendor.H2).indexedValues("p", "Observation", ids, "patient");
+      SearchSql.Sql sql = new SearchSql(Database.Vendor.H2).indexedValues("p", "Observation", ids, "patient", null, 100);
       String plan = explain(db, sql);
       assertThat(plan).as(plan).contains("PUBLIC.RESOURCE_CURRENT_ID: RES_ID IN(");
       Matcher scans = Pattern.compile("scanCount: (\\d+)").matcher(plan);
@@ -100,7 +100,7 @@ class H2SearchPlanTest {
         // 5 resources with 2 values each; a scan of the type's index would count 400
         assertThat(Integer.parseInt(scans.group(1))).as(plan).isLessThanOrEqualTo(20);
       }
-      List<String> named = store.read(tx -> tx.indexedValues("p", "Observation", ids, "patient"));
+      List<String> named = store.read(tx -> tx.indexedValues("p", "Observation", ids, "patient", null, 100));
       assertThat(named)
           .containsExactlyInAnyOrder("Patient/p1", "Patient/p2", "Patient/p3", "Patient/p4", "Patient/p5");
     }

@@ -286,8 +286,14 @@ abstract class ResourceStoreContract extends BinaryContentStoreContract {
     });
 
     assertThat(this.<List<String>>q(tx -> tx.indexedValues("p", "Patient", List.of("o1", "o2"),
-        "general-practitioner"))).containsExactlyInAnyOrder("Practitioner/a", "Practitioner/b");
-    assertThat(this.<List<String>>q(tx -> tx.indexedValues("p", "Patient", List.of(), "organization"))).isEmpty();
+        "general-practitioner", null, 10))).containsExactlyInAnyOrder("Practitioner/a", "Practitioner/b");
+    assertThat(this.<List<String>>q(tx -> tx.indexedValues("p", "Patient", List.of(), "organization", null, 10)))
+        .isEmpty();
+    // at most the limit, and only the given type's references when a prefix is given
+    assertThat(this.<List<String>>q(tx -> tx.indexedValues("p", "Patient", List.of("o1", "o2"),
+        "general-practitioner", null, 1))).hasSize(1);
+    assertThat(this.<List<String>>q(tx -> tx.indexedValues("p", "Patient", List.of("o1"), "organization",
+        "Practitioner/", 10))).isEmpty();
   }
 
   private static SearchClause text(String param, SearchClause.TextMatch match, String... values) {

@@ -257,6 +257,20 @@ class SearchSqlTest {
             + " ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
   }
 
+  @Test
+  void indexedValuesAreBoundedAndMayKeepOnlyReferencesToOneType() {
+    SearchSql.Sql sql = new SearchSql(Vendor.POSTGRESQL).indexedValues("p", "Group", List.of("g1", "g2"), "member",
+        "Patient/", 11);
+    assertThat(sql.text()).isEqualTo("SELECT DISTINCT s.code FROM resource_current r"
+        + " JOIN search_value s ON s.project = r.project AND s.res_type = r.res_type AND s.res_id = r.res_id"
+        + " WHERE r.res_id IN (?, ?) AND r.project = ? AND r.res_type = ? AND s.param = ? AND s.code LIKE ?"
+        + " LIMIT ?");
+    assertThat(sql.args()).containsExactly("g1", "g2", "p", "Group", "member", "Patient/%", 11);
+    SearchSql.Sql any = new SearchSql(Vendor.POSTGRESQL).indexedValues("p", "Group", List.of("g1"), "member", null, 5);
+    assertThat(any.text()).endsWith(" AND s.param = ? LIMIT ?");
+    assertThat(any.args()).containsExactly("g1", "p", "Group", "member", 5);
+  }
+
   private static SearchQuery query(List<SearchClause> clauses) {
     return new SearchQuery("p", "Patient", clauses, true, 10, 0);
   }

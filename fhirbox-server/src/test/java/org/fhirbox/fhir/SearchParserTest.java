@@ -83,6 +83,14 @@ class SearchParserTest {
         // reference (search.html#reference): Type/id, :Type with id, a bare id for each target type
         row("Observation?subject=Patient/23", token("subject", null, "Patient/23")),
         row("Observation?subject:Patient=23", token("subject", null, "Patient/23")),
+        row("Observation?subject:Patient=Patient/23", token("subject", null, "Patient/23")),
+        row("Observation?subject:Patient=http://other.org/fhir/Patient/23",
+            token("subject", null, "http://other.org/fhir/Patient/23")),
+        // a value of another type names no Patient: a reference no resource can hold (ids have no
+        // slash), so it matches nothing rather than the Group
+        row("Observation?subject:Patient=Group/g1", token("subject", null, "Patient/Group/g1")),
+        row("Observation?subject:Patient=http://other.org/fhir/Group/g1",
+            token("subject", null, "Patient/http://other.org/fhir/Group/g1")),
         row("Observation?patient=23", token("patient", null, "Patient/23")),
         row("Encounter?practitioner=p1", token("practitioner", null, "Practitioner/p1")),
         // uri (search.html#uri): the whole URI, or :below

@@ -59,6 +59,37 @@ class BundleTest {
   }
 
   @Test
+  void transactionResolvesConditionalReferencesToTheirOneMatchOrFails412() {
+    String patient = TestClient.createdId(http().postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:cref\",\"value\":\"4711\"}]}"));
+    for (int i = 0; i < 2; i++) {
+      http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:cref\","
+          + "\"value\":\"twin\"}]}");
+    }
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"cref"},
+             "subject":{"reference":"Patient?identifier=urn:cref|%s"}},
+           "request":{"method":"POST","url":"Observation"}}]}""";
+    HttpResponse<String> r = http().postJson("fhir/R4", tx.formatted("4711"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String obsId = http().parse(r, Bundle.class).getEntryFirstRep().getResponse().getLocation().split("/")[1];
+    assertThat(http().parse(http().get("fhir/R4/Observation/" + obsId), Observation.class).getSubject().getReference())
+        .isEqualTo("Patient/" + patient);
+    assertThat(http().parse(http().get("fhir/R4/Observation?subject=Patient/" + patient), Bundle.class).getEntry())
+        .extracting(e -> e.getResource().getIdElement().getIdPart()).containsExactly(obsId);
+    int observations = http().parse(http().get("fhir/R4/Observation?_summary=count"), Bundle.class).getTotal();
+    for (String value : List.of("nobody", "twin")) {
+      HttpResponse<String> failed = http().postJson("fhir/R4", tx.formatted(value));
+      assertThat(failed.statusCode()).as(failed.body()).isEqualTo(412);
+      assertThat(http().parse(failed, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("Patient?identifier=urn:cref|" + value);
+    }
+    assertThat(http().parse(http().get("fhir/R4/Observation?_summary=count"), Bundle.class).getTotal())
+        .isEqualTo(observations);
+  }
+
+  @Test
   void transactionResolvesUrnUuidReferencesIncludingAttachmentUrls() {
     String data = Base64.getEncoder().encodeToString("a photo".getBytes());
     String tx = """
@@ -186,6 +217,27 @@ class BundleTest {
     assertThat(patientCount()).isEqualTo(before);
     assertThat(http().get("fhir/R4/Patient/twice-new").statusCode()).isEqualTo(404);
     assertThat(http().parse(http().get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
+  void transactionWithTwoEntriesCreatingUnderOneConditionIs400AndCreatesNothing() {
+    int before = patientCount();
+    String post = """
+        {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:dup","value":"9"}]},
+         "request":{"method":"POST","url":"Patient","ifNoneExist":"%s"}}""";
+    String put = """
+        {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:dup","value":"9"}]},
+         "request":{"method":"PUT","url":"Patient?%s"}}""";
+    for (String twice : List.of(post.formatted("identifier=urn:dup|9") + "," + post.formatted("identifier=urn:dup|9"),
+        post.formatted("identifier=urn:dup|9&active=true") + "," + post.formatted("Patient?active=true&identifier=urn:dup|9"),
+        post.formatted("identifier=urn:dup|9") + "," + put.formatted("identifier=urn:dup%7C9"))) {
+      HttpResponse<String> r = http().postJson("fhir/R4",
+          "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + twice + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("entries 0 and 1", "identifier=urn:dup");
+    }
+    assertThat(patientCount()).isEqualTo(before);
   }
 
   @Test

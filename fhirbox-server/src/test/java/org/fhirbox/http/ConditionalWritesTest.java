@@ -117,6 +117,30 @@ class ConditionalWritesTest {
   }
 
   @Test
+  void aConditionalDeleteWithIfMatchAndNoMatchIs412AsADeleteByIdIs() {
+    HttpResponse<String> byId = http().send(http().request("fhir/R4/Patient/cd-never").header("If-Match", "W/\"1\"")
+        .DELETE());
+    assertThat(byId.statusCode()).as(byId.body()).isEqualTo(412);
+    for (String ifMatch : List.of("W/\"1\"", "*")) {
+      HttpResponse<String> none = http().send(http().request("fhir/R4/Patient?identifier=urn:cd%7Cnone")
+          .header("If-Match", ifMatch).DELETE());
+      assertThat(none.statusCode()).as(ifMatch + " " + none.body()).isEqualTo(412);
+      assertThat(diagnostics(none)).contains("If-Match", "no Patient matches the condition");
+      String entry = "{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient?identifier=urn:cd%7Cnone\",\"ifMatch\":\""
+          + ifMatch.replace("\"", "\\\"") + "\"}}";
+      for (String type : List.of("batch", "transaction")) {
+        HttpResponse<String> b = http().postJson("fhir/R4",
+            "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":[" + entry + "]}");
+        String status = type.equals("batch") ? http().parse(b, Bundle.class).getEntryFirstRep().getResponse().getStatus()
+            : String.valueOf(b.statusCode());
+        assertThat(status).as(type + " " + ifMatch + " " + b.body()).startsWith("412");
+      }
+    }
+    // without If-Match, deleting nothing still succeeds (FHIR R4 http.html#delete)
+    assertThat(http().delete("fhir/R4/Patient?identifier=urn:cd%7Cnone").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void criteriaThatNameNothingOrAreUnknownAre400AndNoneAre405() {
     HttpResponse<String> unknown = put(http(), "nonsense=1", patient("urn:cu", "x", "X", null), null);
     assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(400);

@@ -81,6 +81,27 @@ class FhirRestTest {
   }
 
   @Test
+  void aZeroOrNegativeIfMatchVersionIs400NotAWildcard() {
+    Patient p = create("NoWildcard");
+    String id = p.getIdElement().getIdPart();
+    p.getNameFirstRep().setFamily("Changed");
+    for (String etag : List.of("W/\"-1\"", "W/\"0\"", "\"-1\"")) {
+      HttpResponse<String> put = http().send(http().request("fhir/R4/Patient/" + id)
+          .header("Content-Type", "application/fhir+json").header("If-Match", etag)
+          .PUT(HttpRequest.BodyPublishers.ofString(http().json(p))));
+      assertThat(put.statusCode()).as(etag + " " + put.body()).isEqualTo(400);
+      HttpResponse<String> delete = http().send(http().request("fhir/R4/Patient/" + id).header("If-Match", etag)
+          .DELETE());
+      assertThat(delete.statusCode()).as(etag + " " + delete.body()).isEqualTo(400);
+    }
+    String entry = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":\"DELETE\","
+        + "\"url\":\"Patient/" + id + "\",\"ifMatch\":\"W/\\\"-1\\\"\"}}]}";
+    Bundle batch = http().parse(http().postJson("fhir/R4", entry), Bundle.class);
+    assertThat(batch.getEntryFirstRep().getResponse().getStatus()).startsWith("400");
+    assertThat(http().parse(http().get("fhir/R4/Patient/" + id), Patient.class).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
   void staleIfMatchGives412AndStoresNothing() {
     Patient p = create("Match");
     String id = p.getIdElement().getIdPart();

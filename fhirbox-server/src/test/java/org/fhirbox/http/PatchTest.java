@@ -78,6 +78,10 @@ class PatchTest {
     HttpResponse<String> stale = patch("fhir/R4/Patient/" + id, "application/json-patch+json",
         "[{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"No\"}]", "W/\"3\"");
     assertThat(stale.statusCode()).as(stale.body()).isEqualTo(412);
+    // versions start at 1: W/"-1" is a malformed ETag, not a wildcard
+    HttpResponse<String> negative = patch("fhir/R4/Patient/" + id, "application/json-patch+json",
+        "[{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"No\"}]", "W/\"-1\"");
+    assertThat(negative.statusCode()).as(negative.body()).isEqualTo(400);
     assertThat(current(id).getNameFirstRep().getFamily()).isEqualTo("Tested");
     assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
   }

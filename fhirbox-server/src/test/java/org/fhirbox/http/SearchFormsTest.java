@@ -61,6 +61,35 @@ class SearchFormsTest {
   }
 
   @Test
+  void aReferenceTypeModifierIsNotOverruledByAValueOfAnotherType() {
+    String group = created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true}");
+    String aboutGroup = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"},"
+        + "\"subject\":{\"reference\":\"Group/" + group + "\"}}");
+    assertThat(found("Observation?subject=Group/" + group)).containsExactly(aboutGroup);
+    assertThat(found("Observation?subject:Group=Group/" + group)).containsExactly(aboutGroup);
+    assertThat(found("Observation?subject:Patient=Group/" + group)).isEmpty();
+  }
+
+  @Test
+  void ascendingLastUpdatedPagingListsAResourceUpdatedBetweenPagesAgain() throws InterruptedException {
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(created("{\"resourceType\":\"Patient\",\"active\":true}"));
+      Thread.sleep(3); // each in its own millisecond, so the order is the creation order
+    }
+    String query = "Patient?_id=" + String.join(",", ids) + "&_sort=_lastUpdated&_count=2";
+    Bundle first = http.parse(http.get("fhir/R4/" + query), Bundle.class);
+    assertThat(first.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
+        .containsExactly(ids.get(0), ids.get(1));
+    assertThat(http.putJson("fhir/R4/Patient/" + ids.get(0), "{\"resourceType\":\"Patient\",\"id\":\"" + ids.get(0)
+        + "\",\"active\":false}").statusCode()).isEqualTo(200);
+    // the update moved it past the position the next page reads from
+    Bundle next = http.parse(http.get(first.getLink("next").getUrl()), Bundle.class);
+    assertThat(next.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
+        .containsExactly(ids.get(2), ids.get(0));
+  }
+
+  @Test
   void telecomEmailAndPhoneFindAContactPointByItsValue() {
     String eve = created("{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"phone\","
         + "\"value\":\"555-1234\"},{\"system\":\"email\",\"value\":\"eve@example.org\"}]}");
