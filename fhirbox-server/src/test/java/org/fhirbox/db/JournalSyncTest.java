@@ -98,12 +98,7 @@ class JournalSyncTest {
     insert(journal, db, 7);
     assertThat(segments(journalDir)).hasSize(1);
     assertThat(records(journalDir)).as("record 7, then the old records of 2 to 5 left unread").isEqualTo(1);
-    CommitJournalTest.crash(journal, db);
-
-    try (CommitJournal again = CommitJournal.open(journalDir, db)) {
-      assertThat(count(db)).as("rows after the restart").isEqualTo(7);
-      again.release();
-    }
+    assertThat(rowsAfterACrash(journal, db, journalDir)).isEqualTo(7);
   }
 
   @Test
@@ -121,12 +116,7 @@ class JournalSyncTest {
     insert(journal, db, 2);
     assertThat(segments(journalDir)).hasSize(1);
     assertThat(records(journalDir)).isEqualTo(1);
-    CommitJournalTest.crash(journal, db);
-
-    try (CommitJournal again = CommitJournal.open(journalDir, db)) {
-      assertThat(count(db)).as("rows after the restart").isEqualTo(2);
-      again.release();
-    }
+    assertThat(rowsAfterACrash(journal, db, journalDir)).isEqualTo(2);
   }
 
   @Test
@@ -167,6 +157,16 @@ class JournalSyncTest {
           .hasMessageContaining("restart fhirbox");
       assertThat(count(db)).as("the first is in the database, the second never was").isEqualTo(1);
       journal.release();
+    }
+  }
+
+  /** Crashes the journal's database as a kill would, opens it again and counts its rows. */
+  private static long rowsAfterACrash(CommitJournal journal, Supplier<Connection> db, Path journalDir)
+      throws SQLException {
+    CommitJournalTest.crash(journal, db);
+    try (CommitJournal again = CommitJournal.open(journalDir, db)) {
+      again.release();
+      return count(db);
     }
   }
 
