@@ -26,7 +26,8 @@ public record HistoryQuery(String project, String type, String id, Instant since
   /**
    * The versions a caller may see: every version of the types in {@code open}, and of each type in
    * {@code limited} the versions of the resources whose current version matches its clauses (a
-   * compartment criterion on the search index). Versions of any other type are left out.
+   * compartment criterion on the search index) or is a deletion, which the index no longer holds
+   * and the caller judges version by version. Versions of any other type are left out.
    */
   public record Scope(Set<String> open, Map<String, List<SearchClause>> limited) {
     public Scope {

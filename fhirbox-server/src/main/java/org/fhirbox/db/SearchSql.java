@@ -156,6 +156,9 @@ final class SearchSql {
    * adds {@code AND (r.res_type IN (open types) OR (r.res_type = ? AND <clauses>) OR ...)}: its
    * clauses read the search index, which holds current versions, so they pick resources, and
    * every version of a picked resource is listed (the caller judges each version on its own).
+   * A deleted resource has no index rows for a clause to match, so every deleted resource of a
+   * limited type is picked as well: {@code OR (r.res_type IN (limited types) AND EXISTS (its
+   * current row, deleted))}, one primary-key lookup per version read.
    */
   Sql history(HistoryQuery q) {
     StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM resource_version r WHERE project = ?");
@@ -218,6 +221,12 @@ final class SearchSql {
       }
       sql.append(")");
       or = " OR ";
+    }
+    if (!limited.isEmpty()) {
+      sql.append(" OR (r.res_type IN (").append("?, ".repeat(limited.size() - 1)).append("?) AND EXISTS (SELECT 1"
+          + " FROM resource_current c WHERE c.project = r.project AND c.res_type = r.res_type"
+          + " AND c.res_id = r.res_id AND c.deleted = TRUE))");
+      args.addAll(limited.keySet());
     }
     sql.append(")");
   }

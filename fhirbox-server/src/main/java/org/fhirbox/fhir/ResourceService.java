@@ -420,7 +420,9 @@ public final class ResourceService {
   /**
    * What system history lists for a caller whose reads of some types are limited to a patient:
    * every version of the types it may read without limit, and of the others those of resources
-   * in the compartment; null when no type is limited. Binary is in no compartment and is left out.
+   * in the compartment or deleted (each version then judged by {@link PatientCompartment#contains},
+   * a deletion by the version before it); null when no type is limited. Binary is in no
+   * compartment and is left out.
    */
   private HistoryQuery.Scope systemScope(Principal principal) {
     Set<String> open = new TreeSet<>();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * Where a write or a read could carry a Binary or a resource across the line between two patients,
  * or tell a token of patient A something of patient B's: moving a resource that keeps a Binary its
  * writer may not read, membership fields that disagree, counts of Binaries a token may not read,
- * a securityContext naming a resource outside the compartment, and a deleted Binary.
+ * a securityContext naming a resource outside the compartment, a deleted Binary, and deletions in
+ * type and system history.
  */
 class PatientScopeEdgesTest extends PatientScopeFixture {
   /** {@code patient/*.cruds} with patient A as its launch context. */
@@ -141,5 +143,35 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     assertThat(mixed.rawBinaryStatus(deletedA)).isEqualTo(410);
     assertThat(mixed.get("fhir/R4/Binary/" + deletedA + "/$presigned-url").statusCode()).isEqualTo(410);
     assertThat(seeder.rawBinaryStatus(deletedB)).as("a caller who may read it").isEqualTo(410);
+  }
+
+  /** {@code Type/id@version request.method} of each entry of a history Bundle. */
+  private static List<String> versions(JsonNode history) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode e : history.path("entry")) {
+      String url = e.path("fullUrl").asText();
+      out.add(url.substring(url.indexOf("/R4/") + 4) + "@" + e.at("/response/etag").asText() + " "
+          + e.at("/request/method").asText());
+    }
+    return out;
+  }
+
+  @Test
+  void historyListsTheDeletionOfAResourceThatWasInTheCompartmentAndNothingOfAnothersDeletion() throws Exception {
+    String mine = create("Observation", observation(patientA, "deleted-mine", patientA));
+    String theirs = create("Observation", observation(patientB, "deleted-theirs", patientB));
+    TestClient observations = patientToken("patient/Observation.rs", Optional.of(patientA));
+    String typeHistory = "fhir/R4/Observation/_history?_count=100";
+    assertThat(versions(ok(observations.get(typeHistory)))).contains("Observation/" + mine + "@W/\"1\" POST")
+        .noneMatch(v -> v.contains(theirs));
+    for (String gone : List.of(mine, theirs)) {
+      assertThat(seeder.delete("fhir/R4/Observation/" + gone).statusCode()).isEqualTo(200);
+    }
+    // a client that syncs with _since learns of the deletion; the other patient's tells it nothing
+    for (HttpResponse<String> r : List.of(observations.get(typeHistory), asA.get("fhir/R4/_history?_count=100"))) {
+      List<String> seen = versions(ok(r));
+      assertThat(seen).as(r.uri().toString()).contains("Observation/" + mine + "@W/\"1\" POST",
+          "Observation/" + mine + "@W/\"2\" DELETE").noneMatch(v -> v.contains(theirs));
+    }
   }
 }

@@ -240,10 +240,12 @@ class SearchSqlTest {
     assertThat(sql.text()).isEqualTo("SELECT project, res_type, res_id, version_id, last_updated, deleted, content"
         + " FROM resource_version r WHERE project = ? AND (r.res_type IN (?, ?) OR (r.res_type = ?"
         + " AND r.res_id IN (SELECT s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ?"
-        + " AND s.param = ? AND s.code = ?)))"
+        + " AND s.param = ? AND s.code = ?))"
+        + " OR (r.res_type IN (?) AND EXISTS (SELECT 1 FROM resource_current c WHERE c.project = r.project"
+        + " AND c.res_type = r.res_type AND c.res_id = r.res_id AND c.deleted = TRUE)))"
         + " ORDER BY last_updated DESC, res_type, res_id, version_id DESC LIMIT ? OFFSET ?");
     assertThat(sql.args()).containsExactly("p", "Organization", "Practitioner", "Observation", "p", "Observation",
-        "subject", "Patient/7", 51, 0);
+        "subject", "Patient/7", "Observation", 51, 0);
   }
 
   @Test
