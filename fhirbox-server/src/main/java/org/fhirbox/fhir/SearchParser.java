@@ -377,8 +377,9 @@ public final class SearchParser {
       throw unsupportedModifier(p.name(), modifier);
     }
     List<SearchClause.TokenValue> values = new ArrayList<>();
-    for (String v : value.split(",")) {
-      int bar = v.indexOf('|');
+    for (String escaped : SearchEscapes.split(value, ',')) {
+      int bar = SearchEscapes.indexOf(escaped, '|');
+      String v = SearchEscapes.unescape(escaped);
       if (modifier != null) {
         values.add(new SearchClause.TokenValue(null, typed(modifier, v)));
       } else if (reference && !v.contains("/")) {
@@ -400,7 +401,8 @@ public final class SearchParser {
         throw FhirException.badRequest("'" + p.name() + "=|' names neither a system nor a code: search for"
             + " system|code, |code (no system) or system| (any code in the system)");
       } else {
-        values.add(new SearchClause.TokenValue(v.substring(0, bar), v.substring(bar + 1)));
+        values.add(new SearchClause.TokenValue(SearchEscapes.unescape(escaped.substring(0, bar)),
+            SearchEscapes.unescape(escaped.substring(bar + 1))));
       }
     }
     return new SearchClause.Token(p.name(), values);
@@ -496,7 +498,8 @@ public final class SearchParser {
    * (URIs that start with it, R4 search.html#uri); commas are OR. {@code :above} is not supported.
    */
   private static SearchClause uri(SearchIndexer.Param p, String modifier, String value) {
-    List<String> values = Arrays.stream(value.split(",")).filter(v -> !v.isEmpty()).toList();
+    List<String> values = SearchEscapes.split(value, ',').stream().map(SearchEscapes::unescape)
+        .filter(v -> !v.isEmpty()).toList();
     if (values.isEmpty()) {
       throw FhirException.badRequest("search parameter '" + p.name() + "' needs a value");
     }
@@ -529,7 +532,7 @@ public final class SearchParser {
     } else {
       throw unsupportedModifier(param, modifier);
     }
-    List<String> values = Arrays.stream(value.split(","))
+    List<String> values = SearchEscapes.split(value, ',').stream().map(SearchEscapes::unescape)
         .map(v -> match == SearchClause.TextMatch.EXACT ? v : SearchValue.normalize(v))
         .filter(v -> !v.isEmpty()).toList();
     if (values.isEmpty()) {

@@ -80,6 +80,11 @@ class SearchParserTest {
         row("Patient?gender=male", token("gender", null, "male")),
         row("Observation?code=http://loinc.org|1234-5,http://loinc.org|5678-9", new Token("code",
             List.of(new TokenValue("http://loinc.org", "1234-5"), new TokenValue("http://loinc.org", "5678-9")))),
+        // escapes (search.html#escaping): \, \| and \\ stand for themselves
+        row("Patient?identifier=A\\,1", token("identifier", null, "A,1")),
+        row("Patient?identifier=urn:x\\|y|A\\\\B", token("identifier", "urn:x|y", "A\\B")),
+        row("Observation?code=\\|", token("code", null, "|")),
+        row("Patient?given:exact=A\\,b,C", new Text(List.of("given"), List.of("A,b", "C"), TextMatch.EXACT)),
         // reference (search.html#reference): Type/id, :Type with id, a bare id for each target type
         row("Observation?subject=Patient/23", token("subject", null, "Patient/23")),
         row("Observation?subject:Patient=23", token("subject", null, "Patient/23")),

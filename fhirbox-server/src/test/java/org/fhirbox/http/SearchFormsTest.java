@@ -61,6 +61,16 @@ class SearchFormsTest {
   }
 
   @Test
+  void escapedCommasAndBarsAreSearchedAsThemselves() {
+    String comma = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"value\":\"A,1\"}]}");
+    String bar = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:a|b\",\"value\":\"2\"}]}");
+    // R4 search.html#escaping: \, is a comma in the value, a bare comma separates values
+    assertThat(found("Patient?identifier=A%5C%2C1")).containsExactly(comma);
+    assertThat(found("Patient?identifier=A%2C1")).doesNotContain(comma);
+    assertThat(found("Patient?identifier=urn:a%5C%7Cb%7C2")).containsExactly(bar);
+  }
+
+  @Test
   void aReferenceTypeModifierIsNotOverruledByAValueOfAnotherType() {
     String group = created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true}");
     String aboutGroup = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"},"
