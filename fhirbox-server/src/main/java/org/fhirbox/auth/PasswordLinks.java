@@ -78,12 +78,14 @@ public final class PasswordLinks {
   }
 
   private final Database db;
+  private final Sql sql;
   private final UserStore users;
   private final PasswordHasher hasher;
   private final Clock clock;
 
   public PasswordLinks(Database db, UserStore users, PasswordHasher hasher, Clock clock) {
     this.db = db;
+    this.sql = new Sql(db);
     this.users = users;
     this.hasher = hasher;
     this.clock = clock;
@@ -94,35 +96,24 @@ public final class PasswordLinks {
     String token = hasher.newSecret();
     long now = clock.millis();
     Instant expires = Instant.ofEpochMilli(now).plus(LIFETIME);
-    try (Connection c = db.connection()) {
-      c.setAutoCommit(false);
-      try {
-        // the user's row is the lock: two links issued at once leave one of them open
-        try (PreparedStatement lock = c.prepareStatement("SELECT id FROM app_user WHERE id = ? FOR UPDATE")) {
-          lock.setString(1, userId);
-          try (ResultSet rs = lock.executeQuery()) {
-            if (!rs.next()) {
-              c.rollback();
-              return Optional.empty();
-            }
+    boolean issued = sql.inTransaction("issue a password link", c -> {
+      // the user's row is the lock: two links issued at once leave one of them open
+      try (PreparedStatement lock = c.prepareStatement("SELECT id FROM app_user WHERE id = ? FOR UPDATE")) {
+        lock.setString(1, userId);
+        try (ResultSet rs = lock.executeQuery()) {
+          if (!rs.next()) {
+            return false;
           }
         }
-        execute(c, "DELETE FROM password_link WHERE expires < ?", now - KEEP.toMillis());
-        execute(c, "UPDATE password_link SET replaced = ? WHERE user_id = ? AND used IS NULL AND replaced IS NULL",
-            now, userId);
-        execute(c, "INSERT INTO password_link (token_hash, user_id, expires, used, replaced, created)"
-            + " VALUES (?, ?, ?, NULL, NULL, ?)", hash(token), userId, expires.toEpochMilli(), now);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
       }
-    } catch (SQLException e) {
-      throw new StoreException("could not issue a password link", e);
-    }
-    return Optional.of(new Link(token, expires));
+      execute(c, "DELETE FROM password_link WHERE expires < ?", now - KEEP.toMillis());
+      execute(c, "UPDATE password_link SET replaced = ? WHERE user_id = ? AND used IS NULL AND replaced IS NULL",
+          now, userId);
+      execute(c, "INSERT INTO password_link (token_hash, user_id, expires, used, replaced, created)"
+          + " VALUES (?, ?, ?, NULL, NULL, ?)", hash(token), userId, expires.toEpochMilli(), now);
+      return true;
+    });
+    return issued ? Optional.of(new Link(token, expires)) : Optional.empty();
   }
 
   /**
@@ -189,26 +180,18 @@ public final class PasswordLinks {
     UserStore.checkPassword(password);
     String passwordHash = hasher.hash(password);
     long now = clock.millis();
-    try (Connection c = db.connection()) {
-      c.setAutoCommit(false);
-      try {
-        int claimed = execute(c, "UPDATE password_link SET used = ? WHERE token_hash = ? AND used IS NULL"
-            + " AND replaced IS NULL AND expires > ?", now, hash(token), now);
-        if (claimed != 1) {
-          c.rollback();
-          return check(token) instanceof Closed closed ? closed : new Closed(Reason.USED);
-        }
-        execute(c, "UPDATE app_user SET password_hash = ?, sessions_since = ?, updated = ? WHERE id = ?",
-            passwordHash, now, now, user.id());
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
+    // the token is the lock: of two uses at once, one claims it and the other changes nothing
+    boolean claimed = sql.inTransaction("set a password", c -> {
+      if (execute(c, "UPDATE password_link SET used = ? WHERE token_hash = ? AND used IS NULL"
+          + " AND replaced IS NULL AND expires > ?", now, hash(token), now) != 1) {
+        return false;
       }
-    } catch (SQLException e) {
-      throw new StoreException("could not set a password", e);
+      execute(c, "UPDATE app_user SET password_hash = ?, sessions_since = ?, updated = ? WHERE id = ?",
+          passwordHash, now, now, user.id());
+      return true;
+    });
+    if (!claimed) {
+      return check(token) instanceof Closed closed ? closed : new Closed(Reason.USED);
     }
     return new PasswordSet(users.find(user.id()).orElse(user));
   }

@@ -10,7 +10,10 @@ import java.util.Optional;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
 
-/** Runs one statement on a pooled connection (auto-commit) for the sign-in tables; failures become {@link StoreException}. */
+/**
+ * Runs statements on a pooled connection for the sign-in tables, one at a time (auto-commit) or in
+ * one transaction; failures become {@link StoreException}.
+ */
 final class Sql {
   /** Reads one row. */
   interface Row<T> {
@@ -37,15 +40,30 @@ final class Sql {
     if (args.isEmpty()) {
       return;
     }
-    try (Connection c = db.connection()) {
-      c.setAutoCommit(false);
+    inTransaction(what, c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (Object arg : args) {
           ps.setObject(1, arg);
           ps.addBatch();
         }
-        ps.executeBatch();
+        return ps.executeBatch();
+      }
+    });
+  }
+
+  /** Statements run on one connection within one transaction. */
+  interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
+  <T> T inTransaction(String what, Work<T> work) {
+    try (Connection c = db.connection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
         c.commit();
+        return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
