@@ -75,9 +75,8 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     }
     Long ifMatch = null;
     if (entry.getRequest().hasIfMatch()) {
-      String v = entry.getRequest().getIfMatch().trim();
-      // "*": any current version, as for If-Match on a single update or delete
-      ifMatch = v.equals("*") ? Long.valueOf(ResourceRepository.IF_MATCH_ANY) : ResourceIds.ifMatchVersion(v);
+      // as If-Match on a single update or delete: "*" is any current version
+      ifMatch = ResourceIds.ifMatch(entry.getRequest().getIfMatch());
       if (ifMatch == null) {
         throw FhirException.badRequest("entry " + index + ": ifMatch must look like W/\"3\"", where + ".ifMatch");
       }

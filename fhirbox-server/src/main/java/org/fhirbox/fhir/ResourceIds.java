@@ -33,12 +33,16 @@ public final class ResourceIds {
   }
 
   /**
-   * The version an If-Match ETag value names ({@code W/"3"}, {@code "3"} or {@code 3}), or null when
-   * it names none we could have issued. Versions start at 1, so {@code W/"0"} and {@code W/"-1"}
-   * are malformed rather than a wildcard: only {@code *} means "any version" (RFC 9110 §13.1.1).
+   * The version an If-Match value names ({@code W/"3"}, {@code "3"} or {@code 3}), or
+   * {@link ResourceRepository#IF_MATCH_ANY} for {@code *} (any current version), or null when it
+   * names none we could have issued. Versions start at 1, so {@code W/"0"} and {@code W/"-1"} are
+   * malformed rather than a wildcard: only {@code *} means "any version" (RFC 9110 §13.1.1).
    */
-  public static Long ifMatchVersion(String etag) {
+  public static Long ifMatch(String etag) {
     String v = etag.trim();
+    if (v.equals("*")) {
+      return ResourceRepository.IF_MATCH_ANY;
+    }
     if (v.startsWith("W/")) {
       v = v.substring(2);
     }

@@ -408,11 +408,7 @@ public final class Exchange {
     if (h == null || h.isBlank()) {
       return null;
     }
-    String v = h.trim();
-    if (v.equals("*")) {
-      return ResourceRepository.IF_MATCH_ANY;
-    }
-    Long version = ResourceIds.ifMatchVersion(v);
+    Long version = ResourceIds.ifMatch(h);
     if (version == null) {
       throw FhirException.badRequest("If-Match must be a version ETag like W/\"3\", or *");
     }
