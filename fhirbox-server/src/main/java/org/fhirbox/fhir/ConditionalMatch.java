@@ -142,8 +142,8 @@ public final class ConditionalMatch {
    * What a conditional reference of a transaction ({@code Patient?identifier=urn:mrn|4711}) names:
    * {@code Type/id} of its one match. FHIR R4 http.html#trules: with no match or several "the
    * transaction fails"; both are 412 here, as a condition that matches several is elsewhere. It
-   * reads nothing it does not lock against: a transaction's own creates are not searched, as they
-   * are not yet written when its searches run.
+   * takes no condition lock, as it creates nothing; a transaction's own creates are not found, as
+   * they are not yet written when its searches run.
    */
   String reference(ResourceStore.Tx tx, Principal principal, String reference) {
     String type = reference.substring(0, reference.indexOf('?'));
