@@ -67,6 +67,11 @@ public final class References {
     return versioned.matches() ? versioned.group(1) : ref;
   }
 
+  /** Whether {@code value} begins with a URI scheme ({@code https:}, {@code urn:}), which no id or {@code Type/id} does. */
+  public static boolean isAbsolute(String value) {
+    return ABSOLUTE.matcher(value).matches();
+  }
+
   /** Whether an {@linkplain #indexed indexed} reference names a resource here: {@code Type/id}. */
   public static boolean isLocal(String indexed) {
     Matcher m = RELATIVE.matcher(indexed);

@@ -29,6 +29,7 @@ import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.ContactPoint;
+import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.Enumeration;
 import org.hl7.fhir.r4.model.HumanName;
@@ -40,6 +41,7 @@ import org.hl7.fhir.r4.model.PrimitiveType;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.Timing;
 
 /**
  * Extracts search index values from a resource using the standard R4 SearchParameter
@@ -62,9 +64,10 @@ public final class SearchIndexer {
    * server's own base as the local {@code Type/id} ({@link References}); 8 adds ContactPoints
    * ({@code telecom}: its value, without system, search.html#token) and the parameters kept to one
    * kind of ContactPoint ({@code Patient.telecom.where(system='email')}: {@code email},
-   * {@code phone}).
+   * {@code phone}); 9 adds a Timing's outer limits to date parameters and a Quantity's unit as
+   * written beside its code, and reads a date without a time zone in UTC ({@link DateBounds}).
    */
-  public static final int VERSION = 8;
+  public static final int VERSION = 9;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -343,6 +346,11 @@ public final class SearchIndexer {
     SearchValue value = null;
     if (v instanceof Quantity q && q.hasValue()) {
       value = SearchValue.quantity(param, q.getSystem(), q.hasCode() ? q.getCode() : q.getUnit(), q.getValue());
+      if (value != null && q.hasCode() && q.hasUnit() && !q.getUnit().equals(q.getCode())) {
+        // R4 search.html#quantity: number||unit matches the code or the unit as written, so the
+        // human unit is a second row, without a system (a search naming a system meets the code's)
+        out.add(SearchValue.quantity(param, null, q.getUnit(), q.getValue()));
+      }
     } else if (v instanceof Money m && m.hasValue()) {
       value = SearchValue.quantity(param, "urn:iso:std:iso:4217", m.getCurrency(), m.getValue());
     } else if (v instanceof DecimalType d && d.getValue() != null) {
@@ -382,18 +390,39 @@ public final class SearchIndexer {
 
   /**
    * A date, dateTime or instant covers its whole precision ({@code 2020-05} is all of May); a
-   * Period covers start to end, open where either is missing.
+   * Period covers start to end, open where either is missing; a Timing covers its outer limits,
+   * its earliest event or bounding start to its latest event or bounding end (R4 search.html#date:
+   * "the specified scheduling details are ignored and only the outer limits matter").
    */
   private static void addDate(List<SearchValue> out, String param, IBase v) {
     if (v instanceof BaseDateTimeType d && d.getValue() != null) {
-      out.add(SearchValue.date(param, d.getValue().getTime(), lastMilli(d)));
+      out.add(SearchValue.date(param, DateBounds.low(d), DateBounds.high(d)));
     } else if (v instanceof Period p && (p.getStart() != null || p.getEnd() != null)) {
-      out.add(SearchValue.date(param, p.getStart() == null ? Long.MIN_VALUE : p.getStart().getTime(),
-          p.getEnd() == null ? Long.MAX_VALUE : lastMilli(p.getEndElement())));
+      out.add(SearchValue.date(param, p.getStart() == null ? Long.MIN_VALUE : DateBounds.low(p.getStartElement()),
+          p.getEnd() == null ? Long.MAX_VALUE : DateBounds.high(p.getEndElement())));
+    } else if (v instanceof Timing t) {
+      addTiming(out, param, t);
     }
   }
 
-  private static long lastMilli(BaseDateTimeType d) {
-    return d.getPrecision().add(d.getValue(), 1).getTime() - 1;
+  private static void addTiming(List<SearchValue> out, String param, Timing t) {
+    long low = Long.MAX_VALUE;
+    long high = Long.MIN_VALUE;
+    for (DateTimeType event : t.getEvent()) {
+      if (event.getValue() != null) {
+        low = Math.min(low, DateBounds.low(event));
+        high = Math.max(high, DateBounds.high(event));
+      }
+    }
+    if (t.hasRepeat() && t.getRepeat().hasBoundsPeriod()) {
+      Period bounds = t.getRepeat().getBoundsPeriod();
+      if (bounds.getStart() != null || bounds.getEnd() != null) {
+        low = Math.min(low, bounds.getStart() == null ? Long.MIN_VALUE : DateBounds.low(bounds.getStartElement()));
+        high = Math.max(high, bounds.getEnd() == null ? Long.MAX_VALUE : DateBounds.high(bounds.getEndElement()));
+      }
+    }
+    if (low <= high) {
+      out.add(SearchValue.date(param, low, high));
+    }
   }
 }

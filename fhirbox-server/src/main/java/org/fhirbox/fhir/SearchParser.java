@@ -157,6 +157,12 @@ public final class SearchParser {
             if (name.startsWith("_include:") || name.startsWith("_revinclude:")) {
               throw FhirException.badRequest("'" + name + "': iterated includes are not supported");
             }
+            if (name.startsWith("_id:") || name.startsWith("_lastUpdated:")) {
+              // R4 search.html#modifiers: a modifier the server does not support is refused, never
+              // ignored (ignoring _id:not=X would answer with X among everything else)
+              int colon = name.indexOf(':');
+              throw unsupportedModifier(name.substring(0, colon), name.substring(colon + 1));
+            }
             SearchClause clause = parameter(type, name, value, strict, mayChainTo, 0);
             if (clause == null) {
               continue;
@@ -330,6 +336,9 @@ public final class SearchParser {
       throw FhirException.badRequest(name + "=" + value + ": '" + parts[1] + "' is not a reference search"
           + " parameter of " + parts[0]);
     }
+    if (parts.length == 3 && !(parts[2].matches("[A-Z][A-Za-z]+") && indexer.isResourceType(parts[2]))) {
+      throw FhirException.badRequest(name + "=" + value + ": '" + parts[2] + "' is not a resource type");
+    }
     return new Include(parts[0], parts[1], parts.length == 3 ? parts[2] : null, reverse);
   }
 
@@ -376,13 +385,16 @@ public final class SearchParser {
     if (modifier != null && !(reference && modifier.matches("[A-Z][A-Za-z]+"))) {
       throw unsupportedModifier(p.name(), modifier);
     }
+    if (modifier != null && !indexer.isResourceType(modifier)) {
+      throw FhirException.badRequest("'" + p.name() + ":" + modifier + "': '" + modifier + "' is not a resource type");
+    }
     List<SearchClause.TokenValue> values = new ArrayList<>();
     for (String escaped : SearchEscapes.split(value, ',')) {
       int bar = SearchEscapes.indexOf(escaped, '|');
       String v = SearchEscapes.unescape(escaped);
       if (modifier != null) {
         values.add(new SearchClause.TokenValue(null, typed(modifier, v)));
-      } else if (reference && !v.contains("/")) {
+      } else if (reference && !v.contains("/") && !References.isAbsolute(v)) {
         Set<String> targets = indexer.referenceTargets(type, p.name());
         if (targets.isEmpty()) {
           throw FhirException.badRequest("'" + p.name() + "' may name any type of resource: search for Type/" + v
@@ -559,8 +571,9 @@ public final class SearchParser {
     // The value covers its whole precision, as an indexed date does (SearchIndexer): 2020-05 is
     // all of May. eq: the indexed range lies within it; the others: the range above or below the
     // value overlaps the indexed range (R4 search.html#prefix).
-    long low = date.getValue().getTime();
-    long high = date.getPrecision().add(date.getValue(), 1).getTime() - 1;
+    boolean zoned = DateBounds.zoned(date.getValueAsString());
+    long low = DateBounds.low(date.getValue(), zoned);
+    long high = DateBounds.high(date.getValue(), date.getPrecision(), zoned);
     ParamPrefixEnum prefix = date.getPrefix() == null ? ParamPrefixEnum.EQUAL : date.getPrefix();
     return switch (prefix) {
       case EQUAL -> new SearchClause.DateRange(param, low, high, true);

@@ -7,8 +7,9 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.TimeZone;
 import java.util.stream.Stream;
 import org.fhirbox.db.SearchValue;
 import org.hl7.fhir.r4.model.Resource;
@@ -26,7 +27,7 @@ class SearchIndexerTest {
   private static final SearchIndexer INDEXER = new SearchIndexer(FHIR);
 
   private static long day(String date) {
-    return LocalDate.parse(date).atStartOfDay(ZoneId.systemDefault()).toInstant().toEpochMilli();
+    return LocalDate.parse(date).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
   }
 
   private static long utc(String instant) {
@@ -103,6 +104,11 @@ class SearchIndexerTest {
         Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
                 + "\"valueQuantity\":{\"value\":5.4,\"unit\":\"mg\"}}",
             "value-quantity", List.of(new SearchValue("value-quantity", null, "mg", null, null, indexed("5.4")))),
+        // a coded quantity whose unit is written otherwise: the code with its system, and the unit as written
+        Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},\"valueQuantity\":"
+                + "{\"value\":5.4,\"unit\":\"milligram\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"mg\"}}",
+            "value-quantity", List.of(new SearchValue("value-quantity", "http://unitsofmeasure.org", "mg", null, null,
+                indexed("5.4")), new SearchValue("value-quantity", null, "milligram", null, null, indexed("5.4")))),
         Arguments.of("Observation", "{\"status\":\"final\",\"code\":{\"text\":\"x\"},"
                 + "\"valueQuantity\":{\"value\":1e25,\"unit\":\"mg\"}}",
             "value-quantity", List.of()),
@@ -131,6 +137,20 @@ class SearchIndexerTest {
         .parseResource("{\"resourceType\":\"" + type + "\"," + json.substring(1));
     List<SearchValue> rows = INDEXER.extract(resource).stream().filter(v -> v.param().equals(param)).toList();
     assertThat(rows).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  @Test
+  void aDateWithoutTimeZoneIsIndexedInUtcWhateverTheJvmZone() {
+    TimeZone before = TimeZone.getDefault();
+    try {
+      TimeZone.setDefault(TimeZone.getTimeZone("Europe/Berlin"));
+      Resource patient = (Resource) FHIR.newJsonParser()
+          .parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"1987-07-20\"}");
+      assertThat(INDEXER.extract(patient).stream().filter(v -> v.param().equals("birthdate")).toList())
+          .containsExactly(SearchValue.date("birthdate", day("1987-07-20"), day("1987-07-21") - 1));
+    } finally {
+      TimeZone.setDefault(before);
+    }
   }
 
   static Stream<Arguments> kinds() {

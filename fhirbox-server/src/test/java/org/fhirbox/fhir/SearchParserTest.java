@@ -8,10 +8,11 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
-import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TimeZone;
 import java.util.stream.Stream;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.SearchClause;
@@ -22,6 +23,7 @@ import org.fhirbox.db.SearchClause.TextMatch;
 import org.fhirbox.db.SearchClause.Token;
 import org.fhirbox.db.SearchClause.TokenValue;
 import org.fhirbox.db.SearchQuery;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,11 +52,11 @@ class SearchParserTest {
 
   /** Epoch millis of a local date-time in the server's zone: dates without a zone are taken in it. */
   private static long local(String dateTime) {
-    return LocalDateTime.parse(dateTime).atZone(ZoneId.systemDefault()).toInstant().toEpochMilli();
+    return LocalDateTime.parse(dateTime).toInstant(ZoneOffset.UTC).toEpochMilli();
   }
 
   private static long dayStart(String date) {
-    return LocalDate.parse(date).atStartOfDay(ZoneId.systemDefault()).toInstant().toEpochMilli();
+    return LocalDate.parse(date).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
   }
 
   private static long utc(String instant) {
@@ -226,6 +228,22 @@ class SearchParserTest {
     assertThat(q.descending()).isFalse();
     assertThat(parse("Patient?", false).count()).isEqualTo(20);
     assertThat(parse("Patient?", false).descending()).isTrue();
+  }
+
+  @Test
+  void aDateWithoutTimeZoneIsReadInUtcWhateverTheJvmZone() {
+    TimeZone before = TimeZone.getDefault();
+    try {
+      TimeZone.setDefault(TimeZone.getTimeZone("Europe/Berlin"));
+      assertThat(parse("Patient?birthdate=1987-02-20", false).clauses()).containsExactly(
+          new DateRange("birthdate", dayStart("1987-02-20"), dayStart("1987-02-21") - 1, true));
+      assertThat(parse("Observation?date=ge2013-07-14T10:00", false).clauses()).containsExactly(
+          new DateRange("date", local("2013-07-14T10:00"), null, false));
+      assertThat(parse("Observation?date=ge2013-07-14T10:00:00+02:00", false).clauses()).containsExactly(
+          new DateRange("date", utc("2013-07-14T08:00:00Z"), null, false));
+    } finally {
+      TimeZone.setDefault(before);
+    }
   }
 
   private static SearchQuery parse(String query, boolean strict) {

@@ -1,0 +1,116 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Values of each search kind as FHIR R4 search.html defines them: a Timing's outer limits, a
+ * Quantity's code or unit, a URN reference, modifiers refused rather than ignored, and the total
+ * of a page reached through {@code _after}.
+ */
+class SearchValueKindsTest {
+  private static TestServer server;
+  private static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static String created(String json) {
+    HttpResponse<String> r = http.postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return TestClient.createdId(r);
+  }
+
+  private static Bundle searched(String query) {
+    HttpResponse<String> r = http.get("fhir/R4/" + query);
+    assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(200);
+    return http.parse(r, Bundle.class);
+  }
+
+  private static List<String> found(String query) {
+    return searched(query).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+  }
+
+  @Test
+  void aTimingIsSearchedByItsOuterLimits() {
+    String events = created("{\"resourceType\":\"ServiceRequest\",\"status\":\"active\",\"intent\":\"order\","
+        + "\"subject\":{\"reference\":\"Patient/timing\"},\"occurrenceTiming\":{\"event\":[\"2020-05-01\","
+        + "\"2020-05-20\"]}}");
+    String bounded = created("{\"resourceType\":\"ServiceRequest\",\"status\":\"active\",\"intent\":\"order\","
+        + "\"subject\":{\"reference\":\"Patient/timing\"},\"occurrenceTiming\":{\"repeat\":{\"boundsPeriod\":"
+        + "{\"start\":\"2021-01-10\"},\"frequency\":1,\"period\":1,\"periodUnit\":\"d\"}}}");
+
+    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=2020-05")).containsExactly(events);
+    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=ge2020-05-15")).contains(events);
+    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=2020-06")).isEmpty();
+    // an open bounding end reaches forever
+    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=ge2030-01-01")).containsExactly(bounded);
+    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=lt2021-01-01")).containsExactly(events);
+  }
+
+  @Test
+  void aQuantityWithoutSystemMatchesItsCodeOrItsUnitAsWritten() {
+    String o = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"dose\"},"
+        + "\"subject\":{\"reference\":\"Patient/quantity\"},\"valueQuantity\":{\"value\":5.4,\"unit\":\"milligram\","
+        + "\"system\":\"http://unitsofmeasure.org\",\"code\":\"mg\"}}");
+
+    assertThat(found("Observation?subject=Patient/quantity&value-quantity=5.4%7C%7Cmg")).containsExactly(o);
+    assertThat(found("Observation?subject=Patient/quantity&value-quantity=5.4%7C%7Cmilligram")).containsExactly(o);
+    assertThat(found("Observation?subject=Patient/quantity&value-quantity=5.4")).containsExactly(o);
+    assertThat(found("Observation?subject=Patient/quantity&value-quantity=5.4%7Chttp://unitsofmeasure.org%7Cmg"))
+        .containsExactly(o);
+    // a system names the coded unit, which "milligram" is not
+    assertThat(found("Observation?subject=Patient/quantity"
+        + "&value-quantity=5.4%7Chttp://unitsofmeasure.org%7Cmilligram")).isEmpty();
+  }
+
+  @Test
+  void aUrnReferenceIsSearchedAsWritten() {
+    String o = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"urn\"},"
+        + "\"subject\":{\"reference\":\"urn:oid:1.2.36.1.4711\"}}");
+
+    assertThat(found("Observation?subject=urn:oid:1.2.36.1.4711")).containsExactly(o);
+  }
+
+  @Test
+  void aModifierTheServerDoesNotSupportIsRefusedNotIgnored() {
+    String p = created("{\"resourceType\":\"Patient\"}");
+    for (String q : List.of("Patient?_id:not=" + p, "Patient?_id:missing=true", "Patient?_lastUpdated:missing=true",
+        "Observation?subject:Foo=1", "Observation?_include=Observation:subject:P_tient")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + q);
+      assertThat(r.statusCode()).as(q + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("OperationOutcome");
+    }
+    assertThat(found("Observation?_include=Observation:subject:Patient&_id=" + p)).isEmpty();
+  }
+
+  @Test
+  void theTotalOfAPageReachedThroughAfterIsCountedNotTakenFromTheOffset() {
+    for (int i = 0; i < 3; i++) {
+      created("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:total\",\"value\":\"after\"}]}");
+    }
+    Bundle first = searched("Patient?identifier=urn:total%7Cafter&_count=2");
+    assertThat(first.getTotal()).isZero();
+    String next = first.getLink("next").getUrl();
+    String tampered = next.substring(next.indexOf("Patient?")).replaceAll("_offset=\\d+", "_offset=1000");
+
+    assertThat(searched(tampered).getTotal()).isEqualTo(3);
+    assertThat(searched(tampered + "&_total=accurate").getTotal()).isEqualTo(3);
+  }
+}
