@@ -37,6 +37,21 @@ public sealed interface SearchClause {
       boolean outside, String system, String code) implements SearchClause {}
 
   /**
+   * Any of {@code alternatives}, each a {@link DateRange} or {@link NumberRange}: the values of one
+   * date, number or quantity parameter separated by commas (R4 search.html#combining), or a date's
+   * {@code ne}, which is below or above the value.
+   */
+  record AnyOf(List<SearchClause> alternatives) implements SearchClause {
+    public AnyOf {
+      alternatives = List.copyOf(alternatives);
+      if (alternatives.isEmpty() || !alternatives.stream().allMatch(a -> a instanceof DateRange
+          || a instanceof NumberRange)) {
+        throw new IllegalArgumentException("any-of takes one or more date or number ranges");
+      }
+    }
+  }
+
+  /**
    * An indexed string parameter, stored under any of {@code params}; any of {@code values} matches
    * the stored {@code code}. A uri parameter's {@code :below} is a {@link TextMatch#STARTS_WITH} on
    * the URI as written.

@@ -273,6 +273,14 @@ final class SearchSql {
    */
   private void matching(String project, String type, SearchClause clause, StringBuilder sql, List<Object> args,
       boolean distinct) {
+    if (clause instanceof SearchClause.AnyOf any) {
+      // a UNION is distinct: the resources any alternative matches, once each
+      for (int i = 0; i < any.alternatives().size(); i++) {
+        sql.append(i > 0 ? " UNION " : "");
+        matching(project, type, any.alternatives().get(i), sql, args, false);
+      }
+      return;
+    }
     String values = (distinct ? "SELECT DISTINCT" : "SELECT")
         + " s.res_id FROM search_value s WHERE s.project = ? AND s.res_type = ? AND ";
     args.add(project);

@@ -99,6 +99,8 @@ public final class SearchChains {
       return (long) t.params().size() * (3 + t.values().size());
     } else if (c instanceof SearchClause.Compartment comp) {
       return 4L * comp.params().size() + 1;
+    } else if (c instanceof SearchClause.AnyOf any) {
+      return 8L * any.alternatives().size();
     }
     return 8;
   }

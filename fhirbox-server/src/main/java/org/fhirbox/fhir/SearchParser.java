@@ -115,7 +115,7 @@ public final class SearchParser {
       for (String value : e.getValue()) {
         switch (name) {
           case "_id" -> clauses.add(ids(value));
-          case "_lastUpdated" -> clauses.add(lastUpdated(value));
+          case "_lastUpdated" -> clauses.add(SearchRanges.lastUpdated(value));
           case "_include", "_revinclude" -> {
             if (!includes.add(include(type, value, name.equals("_revinclude")))) {
               continue;
@@ -211,9 +211,9 @@ public final class SearchParser {
     }
     return switch (p.kind()) {
       case STRING -> text(p, modifier, value);
-      case DATE -> date(p.name(), modifier, value);
+      case DATE -> SearchRanges.dates(p.name(), modifier, value);
       case URI -> uri(p, modifier, value);
-      case NUMBER, QUANTITY -> number(p, modifier, value);
+      case NUMBER, QUANTITY -> SearchRanges.number(p, modifier, value);
       default -> token(type, p, modifier, value);
     };
   }
@@ -365,13 +365,6 @@ public final class SearchParser {
     }
   }
 
-  /** {@code _lastUpdated}: an instant, so "within" and "overlaps" are the same test. */
-  private static SearchClause lastUpdated(String value) {
-    SearchClause.DateRange d = date("_lastUpdated", null, value);
-    return new SearchClause.LastUpdated(d.lowInclusive(), d.highInclusive());
-  }
-
-
   /**
    * Token {@code [system|]code}; reference {@code Type/id}, an absolute URL, {@code id} with the
    * type as modifier ({@code subject:Patient=123}), or a bare {@code id}, which names any of the
@@ -436,76 +429,6 @@ public final class SearchParser {
   }
 
   /**
-   * A number ({@code probability=gt0.8}) or quantity
-   * ({@code value-quantity=le5.4|http://unitsofmeasure.org|mg}, {@code value-quantity=5.4||mg},
-   * {@code value-quantity=5.4}) with an optional prefix (R4
-   * search.html#number and #quantity). Without a prefix or with {@code eq}, the value covers its
-   * precision: {@code 100} is [99.5, 100.5), {@code 5.40} is [5.395, 5.405); {@code ne} is outside
-   * that; {@code ap} is within 10% of the value. A stored value is a point, so {@code sa} and
-   * {@code eb} are {@code gt} and {@code lt}. One value per parameter: repeat it to AND.
-   */
-  private static SearchClause number(SearchIndexer.Param p, String modifier, String value) {
-    if (modifier != null) {
-      throw unsupportedModifier(p.name(), modifier);
-    }
-    boolean quantity = p.kind() == RestSearchParameterTypeEnum.QUANTITY;
-    String[] parts = value.split("\\|", -1);
-    if (value.contains(",") || !(parts.length == 1 || (quantity && parts.length == 3))) {
-      throw FhirException.badRequest(p.name() + " takes one value, [prefix]number"
-          + (quantity ? "[|system|code]" : "") + ", not '" + value + "'");
-    }
-    String number = parts[0];
-    ParamPrefixEnum prefix = number.length() > 2 ? ParamPrefixEnum.forValue(number.substring(0, 2)) : null;
-    if (prefix != null) {
-      number = number.substring(2);
-    }
-    String tooBig = DecimalLimits.problem(number).orElse(null);
-    if (tooBig != null) {
-      throw FhirException.badRequest(p.name() + ": " + tooBig);
-    }
-    BigDecimal v;
-    try {
-      v = new BigDecimal(number);
-    } catch (NumberFormatException e) {
-      throw FhirException.badRequest(p.name() + ": '" + number + "' is not a number");
-    }
-    BigDecimal half = BigDecimal.ONE.scaleByPowerOfTen(-v.scale()).divide(BigDecimal.valueOf(2));
-    BigDecimal low = null;
-    BigDecimal high = null;
-    boolean lowInclusive = false;
-    boolean highInclusive = false;
-    ParamPrefixEnum op = prefix == null ? ParamPrefixEnum.EQUAL : prefix;
-    switch (op) {
-      case EQUAL, NOT_EQUAL -> {
-        low = v.subtract(half);
-        high = v.add(half);
-        lowInclusive = true;
-      }
-      case GREATERTHAN, STARTS_AFTER -> low = v;
-      case GREATERTHAN_OR_EQUALS -> {
-        low = v;
-        lowInclusive = true;
-      }
-      case LESSTHAN, ENDS_BEFORE -> high = v;
-      case LESSTHAN_OR_EQUALS -> {
-        high = v;
-        highInclusive = true;
-      }
-      case APPROXIMATE -> {
-        BigDecimal margin = v.abs().divide(BigDecimal.TEN).max(half);
-        low = v.subtract(margin);
-        high = v.add(margin);
-        lowInclusive = true;
-        highInclusive = true;
-      }
-    }
-    String system = parts.length == 3 && !parts[1].isEmpty() ? parts[1] : null;
-    String code = parts.length == 3 && !parts[2].isEmpty() ? parts[2] : null;
-    return new SearchClause.NumberRange(p.name(), low, lowInclusive, high, highInclusive,
-        op == ParamPrefixEnum.NOT_EQUAL, system, code);
-  }
-
-  /**
    * {@code url=http://x/ValueSet/1} (the whole URI, case as written) or {@code url:below=http://x/}
    * (URIs that start with it, R4 search.html#uri); commas are OR. {@code :above} is not supported.
    */
@@ -553,40 +476,7 @@ public final class SearchParser {
     return new SearchClause.Text(p.searchedAs(), values, match);
   }
 
-  /** One date with an optional eq/gt/ge/lt/le prefix, at the precision given ({@code 2020}, {@code 2020-05-01}, ...). */
-  private static SearchClause.DateRange date(String param, String modifier, String value) {
-    if (modifier != null) {
-      throw unsupportedModifier(param, modifier);
-    }
-    DateParam date;
-    try {
-      date = new DateParam(value);
-    } catch (RuntimeException e) {
-      date = null;
-    }
-    if (date == null || date.getValue() == null) {
-      throw FhirException.badRequest(param + " value '" + value + "' is not a date with an optional"
-          + " eq/gt/ge/lt/le prefix");
-    }
-    // The value covers its whole precision, as an indexed date does (SearchIndexer): 2020-05 is
-    // all of May. eq: the indexed range lies within it; the others: the range above or below the
-    // value overlaps the indexed range (R4 search.html#prefix).
-    boolean zoned = DateBounds.zoned(date.getValueAsString());
-    long low = DateBounds.low(date.getValue(), zoned);
-    long high = DateBounds.high(date.getValue(), date.getPrecision(), zoned);
-    ParamPrefixEnum prefix = date.getPrefix() == null ? ParamPrefixEnum.EQUAL : date.getPrefix();
-    return switch (prefix) {
-      case EQUAL -> new SearchClause.DateRange(param, low, high, true);
-      case GREATERTHAN -> new SearchClause.DateRange(param, high + 1, null, false);
-      case GREATERTHAN_OR_EQUALS -> new SearchClause.DateRange(param, low, null, false);
-      case LESSTHAN -> new SearchClause.DateRange(param, null, low - 1, false);
-      case LESSTHAN_OR_EQUALS -> new SearchClause.DateRange(param, null, high, false);
-      default -> throw FhirException.badRequest(param + ": the prefix '" + prefix.getValue() + "' is not supported;"
-          + " use eq, gt, ge, lt or le");
-    };
-  }
-
-  private static FhirException unsupportedModifier(String param, String modifier) {
+  static FhirException unsupportedModifier(String param, String modifier) {
     return FhirException.badRequest("the modifier ':" + modifier + "' is not supported on search parameter '"
         + param + "'");
   }

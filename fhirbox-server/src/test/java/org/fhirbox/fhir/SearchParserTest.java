@@ -16,6 +16,7 @@ import java.util.TimeZone;
 import java.util.stream.Stream;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.SearchClause;
+import org.fhirbox.db.SearchClause.AnyOf;
 import org.fhirbox.db.SearchClause.DateRange;
 import org.fhirbox.db.SearchClause.NumberRange;
 import org.fhirbox.db.SearchClause.Text;
@@ -137,6 +138,19 @@ class SearchParserTest {
             local("2013-01-14T10:01") - 1, true)),
         row("Observation?date=ge2013-01-14T10:00:00Z", new DateRange("date", utc("2013-01-14T10:00:00Z"), null,
             false)),
+        // sa, eb: the stored range begins after / ends before the value; ne: it begins before or ends after it
+        row("Observation?date=sa2013-03-14", new DateRange("date", dayStart("2013-03-15"), null, true)),
+        row("Observation?date=eb2013-03-14", new DateRange("date", null, dayStart("2013-03-14") - 1, true)),
+        row("Observation?date=ne2013-03-14", new AnyOf(List.of(
+            new DateRange("date", null, dayStart("2013-03-14") - 1, false),
+            new DateRange("date", dayStart("2013-03-15"), null, false)))),
+        // commas are OR (search.html#combining)
+        row("Observation?date=2013-03-14,ge2014", new AnyOf(List.of(
+            new DateRange("date", dayStart("2013-03-14"), dayStart("2013-03-15") - 1, true),
+            new DateRange("date", dayStart("2014-01-01"), null, false)))),
+        row("RiskAssessment?probability=0.8,gt0.9", new AnyOf(List.of(
+            new NumberRange("probability", new BigDecimal("0.75"), true, new BigDecimal("0.85"), false, false, null, null),
+            new NumberRange("probability", new BigDecimal("0.9"), false, null, false, false, null, null)))),
         // _id and _lastUpdated (search.html#id, #lastUpdated)
         row("Patient?_id=23,24", new SearchClause.Ids(List.of("23", "24"))),
         row("Patient?_lastUpdated=gt2010-10-01", new SearchClause.LastUpdated(dayStart("2010-10-02"), null)),
@@ -170,13 +184,15 @@ class SearchParserTest {
         Arguments.of("Observation?date:missing=true", 400, "the modifier ':missing' is not supported"),
         Arguments.of("Observation?value-quantity:missing=true", 400, "the modifier ':missing' is not supported"),
         // prefixes that make no sense for the kind, and malformed values
-        Arguments.of("Observation?date=sa2013-03-14", 400, "the prefix 'sa' is not supported; use eq, gt, ge, lt or le"),
-        Arguments.of("Observation?date=ap2013-03-14", 400, "the prefix 'ap' is not supported"),
-        Arguments.of("Observation?date=ne2013-03-14", 400, "the prefix 'ne' is not supported"),
+        Arguments.of("Observation?date=ap2013-03-14", 400,
+            "the prefix 'ap' is not supported on dates (how near is near enough is not defined here); use eq, ne,"),
         Arguments.of("Observation?date=yesterday", 400, "date value 'yesterday' is not a date"),
-        Arguments.of("RiskAssessment?probability=0.8,0.9", 400, "probability takes one value, [prefix]number"),
+        Arguments.of("Observation?date=2013-03-14,", 400, "date value '' is not a date"),
+        Arguments.of("Patient?_lastUpdated=ne2013-03-14", 400, "_lastUpdated takes one value"),
+        Arguments.of("Patient?_lastUpdated=2013,2014", 400, "_lastUpdated takes one value"),
+        Arguments.of("RiskAssessment?probability=0.8,", 400, "probability: an empty number"),
         Arguments.of("RiskAssessment?probability=high", 400, "probability: 'high' is not a number"),
-        Arguments.of("Observation?value-quantity=5.4|mg", 400, "value-quantity takes one value"),
+        Arguments.of("Observation?value-quantity=5.4|mg", 400, "value-quantity takes values [prefix]number[|system|code]"),
         Arguments.of("Patient?given=,", 400, "search parameter 'given' needs a value"),
         // references that name no type, chains through what is not a reference, too deep a chain
         Arguments.of("AuditEvent?entity=123", 400, "'entity' may name any type of resource"),

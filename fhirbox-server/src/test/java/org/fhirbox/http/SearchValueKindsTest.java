@@ -81,6 +81,41 @@ class SearchValueKindsTest {
   }
 
   @Test
+  void dateValuesCombineWithCommasAndTakeEveryPrefixButApproximately() {
+    String march = created("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
+        + "\"subject\":{\"reference\":\"Patient/dates\"},\"period\":{\"start\":\"2020-03-10\",\"end\":\"2020-03-12\"}}");
+    String spanning = created("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
+        + "\"subject\":{\"reference\":\"Patient/dates\"},\"period\":{\"start\":\"2020-02-20\",\"end\":\"2020-04-02\"}}");
+    String may = created("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
+        + "\"subject\":{\"reference\":\"Patient/dates\"},\"period\":{\"start\":\"2020-05-01\",\"end\":\"2020-05-02\"}}");
+    String q = "Encounter?subject=Patient/dates&date=";
+
+    assertThat(found(q + "2020-03,2020-05")).containsExactlyInAnyOrder(march, may);
+    // ne: not within March, so the Encounter that begins in February and the one in May
+    assertThat(found(q + "ne2020-03")).containsExactlyInAnyOrder(spanning, may);
+    // sa: begins after March; eb: ends before April
+    assertThat(found(q + "sa2020-03")).containsExactly(may);
+    assertThat(found(q + "eb2020-04")).containsExactly(march);
+    assertThat(found(q + "eb2020-04,sa2020-04")).containsExactlyInAnyOrder(march, may);
+    HttpResponse<String> ap = http.get("fhir/R4/" + q + "ap2020-03");
+    assertThat(ap.statusCode()).as(ap.body()).isEqualTo(400);
+  }
+
+  @Test
+  void numberValuesCombineWithCommas() {
+    String low = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
+        + "\"subject\":{\"reference\":\"Patient/numbers\"},\"valueQuantity\":{\"value\":4,\"unit\":\"mg\"}}");
+    String high = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
+        + "\"subject\":{\"reference\":\"Patient/numbers\"},\"valueQuantity\":{\"value\":9,\"unit\":\"mg\"}}");
+    created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
+        + "\"subject\":{\"reference\":\"Patient/numbers\"},\"valueQuantity\":{\"value\":6,\"unit\":\"mg\"}}");
+
+    assertThat(found("Observation?subject=Patient/numbers&value-quantity=4,9")).containsExactlyInAnyOrder(low, high);
+    assertThat(found("Observation?subject=Patient/numbers&value-quantity=lt5,gt8%7C%7Cmg"))
+        .containsExactlyInAnyOrder(low, high);
+  }
+
+  @Test
   void aUrnReferenceIsSearchedAsWritten() {
     String o = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"urn\"},"
         + "\"subject\":{\"reference\":\"urn:oid:1.2.36.1.4711\"}}");
