@@ -141,6 +141,19 @@ class CorsTest {
     }
   }
 
+  @Test
+  void aListedOriginsAnswerVariesByOriginAndByAcceptAlsoWhenItIsAnError() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP))) {
+      TestClient http = server.client();
+      for (String path : List.of("fhir/R4/Patient", "fhir/R4/Patient/missing", "fhir/R4/metadata")) {
+        HttpResponse<String> r = http.send(http.request(path).header("Origin", APP)
+            .header("Accept", "application/fhir+json"));
+        assertThat(CacheHeadersTest.varied(r)).as(path).contains("origin", "accept");
+        assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as(path).hasValue(APP);
+      }
+    }
+  }
+
   private static void assertNoCors(Page page) {
     assertThat(page.header("Access-Control-Allow-Origin")).as(page.body()).isEmpty();
     assertThat(page.header("Access-Control-Allow-Credentials")).isEmpty();
