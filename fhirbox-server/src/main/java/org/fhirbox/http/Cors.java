@@ -24,12 +24,18 @@ import java.util.Set;
  * as the signed-in person, and no app needs to call them from script.
  */
 public final class Cors {
-  // Cache-Control: Medplum's client sets it on uploads with progress (XMLHttpRequest). The Tus-*,
-  // Upload-* and X-HTTP-Method-Override headers are those tus clients (tus-js-client, Uppy) send.
+  // An explicit list, not the request's own echoed: a header named here is one the server reads
+  // or one a common client sends on every call. If-None-Exist: a conditional create (FHIR R4
+  // http.html#ccreate). Cache-Control: Medplum's client sets it on uploads with progress
+  // (XMLHttpRequest). The Tus-*, Upload-* and X-HTTP-Method-Override headers are those tus clients
+  // (tus-js-client, Uppy) send. X-Request-Id and W3C Trace Context's traceparent and tracestate
+  // (with W3C Baggage's baggage) are what tracing in a browser app adds to every request; a name
+  // missing here fails the preflight, and with it every call.
   static final String ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, Range, If-Range, If-Match,"
-      + " If-None-Match, If-Modified-Since, If-Unmodified-Since, Prefer, Accept, Cache-Control, X-Security-Context, X-Medplum,"
+      + " If-None-Match, If-Modified-Since, If-Unmodified-Since, If-None-Exist, Prefer, Accept, Cache-Control,"
+      + " X-Security-Context, X-Medplum,"
       + " Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Defer-Length, Upload-Checksum,"
-      + " Upload-Concat, X-HTTP-Method-Override, X-Requested-With";
+      + " Upload-Concat, X-HTTP-Method-Override, X-Requested-With, X-Request-Id, traceparent, tracestate, baggage";
   // A browser's tus client reads the offset, the length, the expiry and the upload's Location.
   static final String EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag,"
       + " Content-Disposition, Location, Content-Location, Last-Modified, X-Security-Context, Retry-After,"

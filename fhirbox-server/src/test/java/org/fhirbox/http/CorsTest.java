@@ -142,6 +142,36 @@ class CorsTest {
   }
 
   @Test
+  void aPreflightAllowsConditionalCreateAndTracingHeadersButNotAnyHeader() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP))) {
+      TestClient http = server.client();
+      HttpResponse<String> pre = http.send(http.request("fhir/R4/Patient").header("Origin", APP)
+          .header("Access-Control-Request-Method", "POST")
+          .header("Access-Control-Request-Headers",
+              "authorization,content-type,if-none-exist,x-request-id,traceparent,tracestate,baggage")
+          .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+      assertThat(pre.statusCode()).isEqualTo(204);
+      List<String> allowed = names(pre, "Access-Control-Allow-Headers");
+      assertThat(allowed).contains("authorization", "content-type", "if-none-exist", "x-request-id", "traceparent",
+          "tracestate", "baggage");
+
+      HttpResponse<String> odd = http.send(http.request("fhir/R4/Patient").header("Origin", APP)
+          .header("Access-Control-Request-Method", "GET").header("Access-Control-Request-Headers", "x-anything")
+          .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+      assertThat(names(odd, "Access-Control-Allow-Headers")).doesNotContain("x-anything");
+
+      // what a FHIR client reads of a create's answer
+      HttpResponse<String> created = http.send(http.request("fhir/R4/Patient").header("Origin", APP)
+          .header("Content-Type", "application/fhir+json").header("If-None-Exist", "identifier=urn:cors|1")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"identifier\":"
+              + "[{\"system\":\"urn:cors\",\"value\":\"1\"}]}")));
+      assertThat(created.statusCode()).isEqualTo(201);
+      assertThat(names(created, "Access-Control-Expose-Headers")).contains("location", "content-location", "etag",
+          "last-modified");
+    }
+  }
+
+  @Test
   void aListedOriginsAnswerVariesByOriginAndByAcceptAlsoWhenItIsAnError() throws Exception {
     try (TestServer server = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP))) {
       TestClient http = server.client();
@@ -152,6 +182,12 @@ class CorsTest {
         assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as(path).hasValue(APP);
       }
     }
+  }
+
+  /** The names a comma-separated header lists, lower case. */
+  private static List<String> names(HttpResponse<String> r, String header) {
+    return r.headers().allValues(header).stream().flatMap(v -> java.util.Arrays.stream(v.split(",")))
+        .map(v -> v.strip().toLowerCase(java.util.Locale.ROOT)).toList();
   }
 
   private static void assertNoCors(Page page) {
