@@ -2,8 +2,13 @@ package org.fhirbox.http;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * CORS for {@code /storage}, {@code /fhir}, the OAuth endpoints an app calls itself
@@ -63,6 +68,25 @@ public final class Cors {
   }
 
   /**
+   * {@link #appliesTo} for a raw request path that may not be one the servlet accepts (an
+   * ambiguous {@code a%2Fb}, bad percent-encoding): each segment decoded where it can be.
+   */
+  public static boolean appliesToRawPath(String rawPath) {
+    List<String> path = new ArrayList<>();
+    for (String s : (rawPath == null ? "" : rawPath).split("/")) {
+      if (s.isEmpty()) {
+        continue;
+      }
+      try {
+        path.add(URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        path.add(s);
+      }
+    }
+    return appliesTo(path);
+  }
+
+  /**
    * Adds CORS headers; returns true when the request was a preflight that is now answered.
    *
    * <p>Also to requests without an {@code Origin} (Fetch standard, "CORS protocol and HTTP
@@ -72,15 +96,8 @@ public final class Cors {
    */
   public boolean apply(HttpServletRequest req, HttpServletResponse resp) {
     String origin = req.getHeader("Origin");
-    if (origins.contains("*")) {
-      resp.setHeader("Access-Control-Allow-Origin", "*");
-    } else {
-      resp.addHeader("Vary", "Origin");
-      if (origin == null || !origins.contains(origin.toLowerCase(java.util.Locale.ROOT))) {
-        return false;
-      }
-      resp.setHeader("Access-Control-Allow-Origin", origin);
-      resp.setHeader("Access-Control-Allow-Credentials", "true");
+    if (!allowOrigin(origin, resp::setHeader, resp::addHeader)) {
+      return false;
     }
     if (origin != null && "OPTIONS".equals(req.getMethod()) && req.getHeader("Access-Control-Request-Method") != null) {
       resp.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
@@ -91,5 +108,35 @@ public final class Cors {
     }
     resp.setHeader("Access-Control-Expose-Headers", EXPOSED_HEADERS);
     return false;
+  }
+
+  /**
+   * What {@link #apply} adds to an answer that is no preflight's, for the errors Jetty writes
+   * itself ({@link JettyErrorHandler}): without them a browser hides the error from the script
+   * (Fetch standard, CORS check).
+   *
+   * @param origin the request's {@code Origin}, null without one
+   * @param set replaces a header field
+   * @param add adds a value to a list field ({@code Vary})
+   */
+  public void applyToAnswer(String origin, BiConsumer<String, String> set, BiConsumer<String, String> add) {
+    if (allowOrigin(origin, set, add)) {
+      set.accept("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+    }
+  }
+
+  /** Sets {@code Access-Control-Allow-Origin} (and credentials) when {@code origin} is allowed; true then. */
+  private boolean allowOrigin(String origin, BiConsumer<String, String> set, BiConsumer<String, String> add) {
+    if (origins.contains("*")) {
+      set.accept("Access-Control-Allow-Origin", "*");
+      return true;
+    }
+    add.accept("Vary", "Origin");
+    if (origin == null || !origins.contains(origin.toLowerCase(Locale.ROOT))) {
+      return false;
+    }
+    set.accept("Access-Control-Allow-Origin", origin);
+    set.accept("Access-Control-Allow-Credentials", "true");
+    return true;
   }
 }

@@ -184,6 +184,43 @@ class CorsTest {
     }
   }
 
+  @Test
+  void anErrorJettyAnswersItselfCarriesTheCorsOfItsRoute() throws Exception {
+    try (TestServer listed = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP));
+        TestServer wildcard = TestServer.start()) {
+      TestClient http = listed.client();
+      // an encoded slash in a segment: Jetty refuses the ambiguous path before the servlet
+      HttpResponse<String> ambiguous = http.send(http.request("fhir/R4/Patient/a%2Fb").header("Origin", APP)
+          .header("Accept", "application/fhir+json"));
+      HostileRequestTest.assertOutcome(ambiguous, 400, "mbiguous");
+      assertThat(ambiguous.headers().firstValue("Access-Control-Allow-Origin")).hasValue(APP);
+      assertThat(ambiguous.headers().firstValue("Access-Control-Allow-Credentials")).hasValue("true");
+      assertThat(names(ambiguous, "Access-Control-Expose-Headers")).contains("location", "etag");
+      assertThat(CacheHeadersTest.varied(ambiguous)).contains("origin");
+      assertThat(ambiguous.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+
+      HttpResponse<String> other = http.send(http.request("fhir/R4/Patient/a%2Fb")
+          .header("Origin", "https://evil.example"));
+      assertThat(other.statusCode()).isEqualTo(400);
+      assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+      // the cookie-based pages get no CORS, from the servlet or from Jetty
+      HttpResponse<String> page = http.send(http.request("account/a%2Fb").header("Origin", APP));
+      assertThat(page.statusCode()).isEqualTo(400);
+      assertThat(page.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+
+      TestClient any = wildcard.client();
+      HttpResponse<String> star = any.send(any.request("fhir/R4/Patient/a%2Fb").header("Origin", APP));
+      assertThat(star.statusCode()).isEqualTo(400);
+      assertThat(star.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
+      // headers too large: Jetty keeps none of them, so only the wildcard can be answered
+      HttpResponse<String> large = any.send(any.request("fhir/R4/Patient").header("Origin", APP)
+          .header("X-Big", "a".repeat(40_000)));
+      assertThat(large.statusCode()).isEqualTo(431);
+      assertThat(large.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
+      assertThat(large.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    }
+  }
+
   /** The names a comma-separated header lists, lower case. */
   private static List<String> names(HttpResponse<String> r, String header) {
     return r.headers().allValues(header).stream().flatMap(v -> java.util.Arrays.stream(v.split(",")))
