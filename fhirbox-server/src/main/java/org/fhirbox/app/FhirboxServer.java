@@ -224,8 +224,8 @@ public final class FhirboxServer implements AutoCloseable {
     this.signIn = new SignInModule(config, database, clock, auth);
     ObjectMapper json = new ObjectMapper();
     this.appClients = new AppClients(auth.clients(), auth.users());
-    FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes,
-        new Cors(config.list("FHIRBOX_CORS_ORIGINS")),
+    Cors cors = new Cors(config.list("FHIRBOX_CORS_ORIGINS"));
+    FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes, cors,
         new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator(), audit.clientAuthListener()),
         new OAuthRoutes(auth.clientAuthenticator(), appClients, auth.tokens(), signIn, resources, audit.signInListener(),
             audit.clientAuthListener(), auth.issuer(), json),
@@ -239,7 +239,7 @@ public final class FhirboxServer implements AutoCloseable {
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
     // Jetty's own errors (bad request line, 414, 431, ambiguous paths) leave through the same mapper
-    JettyErrorHandler jettyErrors = new JettyErrorHandler(errors);
+    JettyErrorHandler jettyErrors = new JettyErrorHandler(errors, cors);
     context.setErrorHandler(jettyErrors);
     jetty.setErrorHandler(jettyErrors);
     // A body trickled slower than the minimum rate is cut (408), so that slow sockets cannot hold every thread

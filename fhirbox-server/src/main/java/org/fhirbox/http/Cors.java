@@ -2,8 +2,13 @@ package org.fhirbox.http;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * CORS for {@code /storage}, {@code /fhir}, the OAuth endpoints an app calls itself
@@ -24,12 +29,18 @@ import java.util.Set;
  * as the signed-in person, and no app needs to call them from script.
  */
 public final class Cors {
-  // Cache-Control: Medplum's client sets it on uploads with progress (XMLHttpRequest). The Tus-*,
-  // Upload-* and X-HTTP-Method-Override headers are those tus clients (tus-js-client, Uppy) send.
+  // An explicit list, not the request's own echoed: a header named here is one the server reads
+  // or one a common client sends on every call. If-None-Exist: a conditional create (FHIR R4
+  // http.html#ccreate). Cache-Control: Medplum's client sets it on uploads with progress
+  // (XMLHttpRequest). The Tus-*, Upload-* and X-HTTP-Method-Override headers are those tus clients
+  // (tus-js-client, Uppy) send. X-Request-Id and W3C Trace Context's traceparent and tracestate
+  // (with W3C Baggage's baggage) are what tracing in a browser app adds to every request; a name
+  // missing here fails the preflight, and with it every call.
   static final String ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, Range, If-Range, If-Match,"
-      + " If-None-Match, If-Modified-Since, If-Unmodified-Since, Prefer, Accept, Cache-Control, X-Security-Context, X-Medplum,"
+      + " If-None-Match, If-Modified-Since, If-Unmodified-Since, If-None-Exist, Prefer, Accept, Cache-Control,"
+      + " X-Security-Context, X-Medplum,"
       + " Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Defer-Length, Upload-Checksum,"
-      + " Upload-Concat, X-HTTP-Method-Override, X-Requested-With";
+      + " Upload-Concat, X-HTTP-Method-Override, X-Requested-With, X-Request-Id, traceparent, tracestate, baggage";
   // A browser's tus client reads the offset, the length, the expiry and the upload's Location.
   static final String EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag,"
       + " Content-Disposition, Location, Content-Location, Last-Modified, X-Security-Context, Retry-After,"
@@ -57,6 +68,25 @@ public final class Cors {
   }
 
   /**
+   * {@link #appliesTo} for a raw request path that may not be one the servlet accepts (an
+   * ambiguous {@code a%2Fb}, bad percent-encoding): each segment decoded where it can be.
+   */
+  public static boolean appliesToRawPath(String rawPath) {
+    List<String> path = new ArrayList<>();
+    for (String s : (rawPath == null ? "" : rawPath).split("/")) {
+      if (s.isEmpty()) {
+        continue;
+      }
+      try {
+        path.add(URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        path.add(s);
+      }
+    }
+    return appliesTo(path);
+  }
+
+  /**
    * Adds CORS headers; returns true when the request was a preflight that is now answered.
    *
    * <p>Also to requests without an {@code Origin} (Fetch standard, "CORS protocol and HTTP
@@ -66,15 +96,8 @@ public final class Cors {
    */
   public boolean apply(HttpServletRequest req, HttpServletResponse resp) {
     String origin = req.getHeader("Origin");
-    if (origins.contains("*")) {
-      resp.setHeader("Access-Control-Allow-Origin", "*");
-    } else {
-      resp.addHeader("Vary", "Origin");
-      if (origin == null || !origins.contains(origin.toLowerCase(java.util.Locale.ROOT))) {
-        return false;
-      }
-      resp.setHeader("Access-Control-Allow-Origin", origin);
-      resp.setHeader("Access-Control-Allow-Credentials", "true");
+    if (!allowOrigin(origin, resp::setHeader, resp::addHeader)) {
+      return false;
     }
     if (origin != null && "OPTIONS".equals(req.getMethod()) && req.getHeader("Access-Control-Request-Method") != null) {
       resp.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
@@ -85,5 +108,35 @@ public final class Cors {
     }
     resp.setHeader("Access-Control-Expose-Headers", EXPOSED_HEADERS);
     return false;
+  }
+
+  /**
+   * What {@link #apply} adds to an answer that is no preflight's, for the errors Jetty writes
+   * itself ({@link JettyErrorHandler}): without them a browser hides the error from the script
+   * (Fetch standard, CORS check).
+   *
+   * @param origin the request's {@code Origin}, null without one
+   * @param set replaces a header field
+   * @param add adds a value to a list field ({@code Vary})
+   */
+  public void applyToAnswer(String origin, BiConsumer<String, String> set, BiConsumer<String, String> add) {
+    if (allowOrigin(origin, set, add)) {
+      set.accept("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+    }
+  }
+
+  /** Sets {@code Access-Control-Allow-Origin} (and credentials) when {@code origin} is allowed; true then. */
+  private boolean allowOrigin(String origin, BiConsumer<String, String> set, BiConsumer<String, String> add) {
+    if (origins.contains("*")) {
+      set.accept("Access-Control-Allow-Origin", "*");
+      return true;
+    }
+    add.accept("Vary", "Origin");
+    if (origin == null || !origins.contains(origin.toLowerCase(Locale.ROOT))) {
+      return false;
+    }
+    set.accept("Access-Control-Allow-Origin", origin);
+    set.accept("Access-Control-Allow-Credentials", "true");
+    return true;
   }
 }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -116,16 +116,17 @@ public final class ErrorMapper {
     }
     // reset() drops every header; CORS headers must survive so browsers can read the error,
     // tus 1.0.0 wants Tus-Resumable on every response of its routes, and a route whose URLs hold a
-    // secret sends Referrer-Policy on every answer.
-    Map<String, String> cors = new HashMap<>();
+    // secret sends Referrer-Policy on every answer. Every Vary field stays (Origin from CORS,
+    // Accept from the FHIR routes), as the error is chosen by them too.
+    Map<String, List<String>> cors = new LinkedHashMap<>();
     for (String h : resp.getHeaderNames()) {
-      if (h.startsWith("Access-Control-") || h.equals("Vary") || h.equalsIgnoreCase("Tus-Resumable")
+      if (h.startsWith("Access-Control-") || h.equalsIgnoreCase("Vary") || h.equalsIgnoreCase("Tus-Resumable")
           || h.equalsIgnoreCase("Referrer-Policy")) {
-        cors.put(h, resp.getHeader(h));
+        cors.put(h, List.copyOf(resp.getHeaders(h)));
       }
     }
     resp.reset();
-    cors.forEach(resp::setHeader);
+    cors.forEach((h, values) -> values.forEach(v -> resp.addHeader(h, v)));
     resp.setStatus(e.status());
     e.headers().forEach(resp::setHeader);
     if (e.status() == 401 && !e.headers().containsKey("WWW-Authenticate")) {

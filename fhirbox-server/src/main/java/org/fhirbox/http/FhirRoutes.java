@@ -344,11 +344,6 @@ public final class FhirRoutes {
 
   private void read(Exchange ex, Principal principal, String type, String id, Long version) throws IOException {
     StoredResource s = readConfirming(ex, principal, type, id, version);
-    if (type.equals("Binary")) {
-      // one URL, the content or its FHIR form by Accept: a cache must not answer one with the other
-      // (RFC 9110 §12.5.5)
-      ex.response().addHeader("Vary", "Accept");
-    }
     if (type.equals("Binary") && !ex.wantsFhirFormat()) {
       // FHIR R4 binary.html#rest: a non-FHIR Accept gets the raw content.
       binaries.writeRaw(ex, principal, s, version != null);

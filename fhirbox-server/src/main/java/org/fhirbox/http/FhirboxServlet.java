@@ -122,6 +122,9 @@ public final class FhirboxServlet extends HttpServlet {
     }
     if (path.size() >= 2 && path.get(0).equals("fhir") && path.get(1).equals("R4")) {
       List<String> rest = path.subList(2, path.size());
+      // JSON or XML by Accept, and Binary content or its FHIR form: a cache must not answer one
+      // with another (RFC 9110 §12.5.5); added to CORS's Vary: Origin, never replacing it
+      ex.response().addHeader("Vary", "Accept");
       if (rest.size() == 1 && rest.get(0).equals("metadata")) {
         fhir.metadata(ex);
         return;
@@ -130,6 +133,11 @@ public final class FhirboxServlet extends HttpServlet {
         fhir.versions(ex);
         return;
       }
+      // Whatever a caller may read is stored nowhere (RFC 9111 §5.2.2.5): a browser's cache is
+      // keyed by URL, not by Authorization, so it would show one token's answer to another, keep
+      // a resource after a transaction changed it, and keep signed URLs past their expiry. A
+      // route with a policy of its own (raw Binary content, revalidated by its ETag) replaces it.
+      ex.response().setHeader("Cache-Control", "no-store");
       fhir.handle(ex, authenticator.authenticate(ex), rest);
       return;
     }

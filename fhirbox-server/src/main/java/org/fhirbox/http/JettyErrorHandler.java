@@ -26,9 +26,12 @@ public final class JettyErrorHandler extends ErrorHandler {
   private static final HttpField CONTENT_TYPE =
       new HttpField(HttpHeader.CONTENT_TYPE, FhirFormat.JSON.contentType() + ";charset=utf-8");
   private final ErrorMapper errors;
+  private final Cors cors;
 
-  public JettyErrorHandler(ErrorMapper errors) {
+  /** @param cors the servlet's, so that these errors are readable by the origins its answers are */
+  public JettyErrorHandler(ErrorMapper errors, Cors cors) {
     this.errors = errors;
+    this.cors = cors;
   }
 
   /**
@@ -54,6 +57,16 @@ public final class JettyErrorHandler extends ErrorHandler {
         ? errors.translate(cause) // a fault of the server: logged with the id the caller sees
         : outcome(status, message);
     byte[] body = errors.body(e, FhirFormat.JSON);
+    HttpFields.Mutable fields = response.getHeaders();
+    if (Cors.appliesToRawPath(request.getHttpURI().getPath())) {
+      // the CORS of the route the request named, as the servlet's errors carry it; a request Jetty
+      // could not parse (414, 431) keeps none of its headers, so only * allows it then
+      cors.applyToAnswer(request.getHeaders().get(HttpHeader.ORIGIN), fields::put, (name, value) -> {
+        if (!fields.contains(name, value)) {
+          fields.add(name, value);
+        }
+      });
+    }
     response.getHeaders().put(CONTENT_TYPE);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
     response.getHeaders().put("X-Content-Type-Options", "nosniff");
@@ -67,6 +80,7 @@ public final class JettyErrorHandler extends ErrorHandler {
   public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
     fields.put(CONTENT_TYPE);
     fields.put(HttpHeader.CACHE_CONTROL, "no-store");
+    fields.put("X-Content-Type-Options", "nosniff");
     return ByteBuffer.wrap(errors.body(outcome(status, reason), FhirFormat.JSON));
   }
 

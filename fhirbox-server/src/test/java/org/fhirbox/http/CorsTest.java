@@ -141,6 +141,92 @@ class CorsTest {
     }
   }
 
+  @Test
+  void aPreflightAllowsConditionalCreateAndTracingHeadersButNotAnyHeader() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP))) {
+      TestClient http = server.client();
+      HttpResponse<String> pre = http.send(http.request("fhir/R4/Patient").header("Origin", APP)
+          .header("Access-Control-Request-Method", "POST")
+          .header("Access-Control-Request-Headers",
+              "authorization,content-type,if-none-exist,x-request-id,traceparent,tracestate,baggage")
+          .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+      assertThat(pre.statusCode()).isEqualTo(204);
+      List<String> allowed = names(pre, "Access-Control-Allow-Headers");
+      assertThat(allowed).contains("authorization", "content-type", "if-none-exist", "x-request-id", "traceparent",
+          "tracestate", "baggage");
+
+      HttpResponse<String> odd = http.send(http.request("fhir/R4/Patient").header("Origin", APP)
+          .header("Access-Control-Request-Method", "GET").header("Access-Control-Request-Headers", "x-anything")
+          .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+      assertThat(names(odd, "Access-Control-Allow-Headers")).doesNotContain("x-anything");
+
+      // what a FHIR client reads of a create's answer
+      HttpResponse<String> created = http.send(http.request("fhir/R4/Patient").header("Origin", APP)
+          .header("Content-Type", "application/fhir+json").header("If-None-Exist", "identifier=urn:cors|1")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"identifier\":"
+              + "[{\"system\":\"urn:cors\",\"value\":\"1\"}]}")));
+      assertThat(created.statusCode()).isEqualTo(201);
+      assertThat(names(created, "Access-Control-Expose-Headers")).contains("location", "content-location", "etag",
+          "last-modified");
+    }
+  }
+
+  @Test
+  void aListedOriginsAnswerVariesByOriginAndByAcceptAlsoWhenItIsAnError() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP))) {
+      TestClient http = server.client();
+      for (String path : List.of("fhir/R4/Patient", "fhir/R4/Patient/missing", "fhir/R4/metadata")) {
+        HttpResponse<String> r = http.send(http.request(path).header("Origin", APP)
+            .header("Accept", "application/fhir+json"));
+        assertThat(CacheHeadersTest.varied(r)).as(path).contains("origin", "accept");
+        assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as(path).hasValue(APP);
+      }
+    }
+  }
+
+  @Test
+  void anErrorJettyAnswersItselfCarriesTheCorsOfItsRoute() throws Exception {
+    try (TestServer listed = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", APP));
+        TestServer wildcard = TestServer.start()) {
+      TestClient http = listed.client();
+      // an encoded slash in a segment: Jetty refuses the ambiguous path before the servlet
+      HttpResponse<String> ambiguous = http.send(http.request("fhir/R4/Patient/a%2Fb").header("Origin", APP)
+          .header("Accept", "application/fhir+json"));
+      HostileRequestTest.assertOutcome(ambiguous, 400, "mbiguous");
+      assertThat(ambiguous.headers().firstValue("Access-Control-Allow-Origin")).hasValue(APP);
+      assertThat(ambiguous.headers().firstValue("Access-Control-Allow-Credentials")).hasValue("true");
+      assertThat(names(ambiguous, "Access-Control-Expose-Headers")).contains("location", "etag");
+      assertThat(CacheHeadersTest.varied(ambiguous)).contains("origin");
+      assertThat(ambiguous.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+
+      HttpResponse<String> other = http.send(http.request("fhir/R4/Patient/a%2Fb")
+          .header("Origin", "https://evil.example"));
+      assertThat(other.statusCode()).isEqualTo(400);
+      assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+      // the cookie-based pages get no CORS, from the servlet or from Jetty
+      HttpResponse<String> page = http.send(http.request("account/a%2Fb").header("Origin", APP));
+      assertThat(page.statusCode()).isEqualTo(400);
+      assertThat(page.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+
+      TestClient any = wildcard.client();
+      HttpResponse<String> star = any.send(any.request("fhir/R4/Patient/a%2Fb").header("Origin", APP));
+      assertThat(star.statusCode()).isEqualTo(400);
+      assertThat(star.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
+      // headers too large: Jetty keeps none of them, so only the wildcard can be answered
+      HttpResponse<String> large = any.send(any.request("fhir/R4/Patient").header("Origin", APP)
+          .header("X-Big", "a".repeat(40_000)));
+      assertThat(large.statusCode()).isEqualTo(431);
+      assertThat(large.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
+      assertThat(large.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    }
+  }
+
+  /** The names a comma-separated header lists, lower case. */
+  private static List<String> names(HttpResponse<String> r, String header) {
+    return r.headers().allValues(header).stream().flatMap(v -> java.util.Arrays.stream(v.split(",")))
+        .map(v -> v.strip().toLowerCase(java.util.Locale.ROOT)).toList();
+  }
+
   private static void assertNoCors(Page page) {
     assertThat(page.header("Access-Control-Allow-Origin")).as(page.body()).isEmpty();
     assertThat(page.header("Access-Control-Allow-Credentials")).isEmpty();

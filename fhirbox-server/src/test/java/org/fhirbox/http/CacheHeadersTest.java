@@ -1,0 +1,92 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.fhirbox.testing.ServerForClass;
+import org.fhirbox.testing.TestClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * What a browser's private cache may keep of {@code /fhir/R4} (RFC 9111): an authenticated answer
+ * nothing, since that cache is keyed by URL and not by {@code Authorization}; and every answer that
+ * depends on {@code Accept} says so in {@code Vary} (RFC 9110 §12.5.5).
+ */
+class CacheHeadersTest {
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
+
+  private static final String PATIENT = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Cache\"}]}";
+
+  @Test
+  void everyAuthenticatedFhirAnswerIsNotStoredAndVariesByAccept() {
+    TestClient http = fhirbox.http();
+    HttpResponse<String> created = http.postJson("fhir/R4/Patient", PATIENT);
+    String id = TestClient.createdId(created);
+    String binary = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "hello".getBytes()));
+    List<HttpResponse<String>> answers = List.of(
+        created,
+        http.get("fhir/R4/Patient/" + id),
+        http.get("fhir/R4/Patient/" + id + "/_history/1"),
+        http.send(http.request("fhir/R4/Patient/" + id).header("Accept", "application/fhir+json")
+            .method("HEAD", HttpRequest.BodyPublishers.noBody())),
+        http.get("fhir/R4/Patient?_count=1"),
+        http.get("fhir/R4/Patient/" + id + "/_history"),
+        http.get("fhir/R4/_history?_count=1"),
+        http.putJson("fhir/R4/Patient/" + id, PATIENT.replace("{", "{\"id\":\"" + id + "\",")),
+        http.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"batch\"}"),
+        http.get("fhir/R4/Binary/" + binary),
+        http.get("fhir/R4/Binary/" + binary + "/$presigned-url"),
+        http.get("fhir/R4/Patient/no-such-patient"),
+        http.delete("fhir/R4/Patient/" + id));
+    for (HttpResponse<String> r : answers) {
+      String what = r.request().method() + " " + r.request().uri() + " -> " + r.statusCode();
+      assertThat(r.statusCode()).as(what).isLessThan(500);
+      assertThat(r.headers().allValues("Cache-Control")).as(what).containsExactly("no-store");
+      assertThat(varied(r)).as(what).contains("accept");
+    }
+  }
+
+  @Test
+  void aRefusedCallerIsNotStoredEither() {
+    HttpResponse<String> r = new TestClient(fhirbox.server().baseUrl()).get("fhir/R4/Patient");
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().allValues("Cache-Control")).containsExactly("no-store");
+    assertThat(varied(r)).contains("accept");
+  }
+
+  @Test
+  void rawBinaryContentStaysPrivateAndRevalidatesWithItsEntityTag() {
+    TestClient http = fhirbox.http();
+    String binary = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "hello".getBytes()));
+    HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary/" + binary).header("Accept", "text/plain"));
+    assertThat(raw.statusCode()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo("hello");
+    String cacheControl = String.join(",", raw.headers().allValues("Cache-Control")).toLowerCase(Locale.ROOT);
+    assertThat(cacheControl).contains("private").doesNotContain("public");
+    assertThat(varied(raw)).contains("accept");
+    HttpResponse<String> again = http.send(http.request("fhir/R4/Binary/" + binary).header("Accept", "text/plain")
+        .header("If-None-Match", raw.headers().firstValue("ETag").orElseThrow()));
+    assertThat(again.statusCode()).isEqualTo(304);
+    assertThat(again.headers().firstValue("Cache-Control").orElseThrow()).contains("private");
+  }
+
+  @Test
+  void theCapabilityStatementMayBeCachedButVariesByAccept() {
+    HttpResponse<String> r = new TestClient(fhirbox.server().baseUrl()).get("fhir/R4/metadata");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().allValues("Cache-Control")).doesNotContain("no-store");
+    assertThat(varied(r)).contains("accept");
+  }
+
+  /** The field names of every {@code Vary} field, lower case (a list, RFC 9110 §5.3). */
+  static List<String> varied(HttpResponse<?> r) {
+    return r.headers().allValues("Vary").stream().flatMap(v -> Arrays.stream(v.split(",")))
+        .map(v -> v.strip().toLowerCase(Locale.ROOT)).toList();
+  }
+}
