@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.fhirbox.core.BackendException.Kind;
+import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.StoreException;
 import org.fhirbox.fhir.ResourceRepository;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * own: it cannot be built or validated, or holds a value the database cannot store.
  *
  * <p>Each event carries the id it was given when it was recorded, and is created with that id. A
- * commit whose outcome is unknown ({@link org.fhirbox.db.CommitOutcomeUnknown}) may have stored
+ * commit whose outcome is unknown ({@link CommitOutcomeUnknown}) may have stored
  * the batch, so every attempt after a failure first skips the ids already stored: a retry never
  * stores an event twice.
  */
@@ -105,7 +106,7 @@ final class AuditBatchWriter {
       pauseNanos = Math.min(pauseNanos * 2, MAX_PAUSE.toNanos());
     }
     if (attempts > 0) {
-      LOG.info("audit events written after {} failed attempts", attempts);
+      LOG.info("the database took audit events again after {} failed attempts", attempts);
     }
   }
 
