@@ -166,7 +166,10 @@ public final class FhirboxServer implements AutoCloseable {
 
     // Binaries: uploads, imports and the ingestion of external Attachment URLs
     this.audit = new AuditModule(config, store, repository, clock);
-    audit.trail().ifPresent(t -> metrics.audit(t::queueDepth, t::writtenCount, t::waitCount, t::droppedCount));
+    audit.trail().ifPresent(t -> {
+      metrics.audit(t::queueDepth, t::writtenCount, t::waitCount, t::droppedCount);
+      metrics.auditWriter(t::failedCount, t::writerAlive);
+    });
     BinaryService binaryService = new BinaryService(blobs, store, repository, binaryPolicy(config),
         audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
@@ -230,8 +233,7 @@ public final class FhirboxServer implements AutoCloseable {
         new OAuthRoutes(auth.clientAuthenticator(), appClients, auth.tokens(), signIn, resources, audit.signInListener(),
             audit.clientAuthListener(), auth.issuer(), json),
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json, audit.adminListener()),
-        errors, List.of(new ReadinessCheck("database", database::isReachable),
-            new ReadinessCheck("blobStore", blobs::isReachable)),
+        errors, readiness(database, blobs),
         new JobRoutes(new JobService(store, clock, ingestJobs), auth.users(), audit.adminListener()),
         new AccountRoutes(auth.passwordLinks(), codec),
         new TusRoutes(uploads), new AppRoutes(AppAssets.load(FhirboxServer.class.getClassLoader()), json,
@@ -485,6 +487,17 @@ public final class FhirboxServer implements AutoCloseable {
   /** Sign-in for people: users, authorization codes, refresh tokens (tests create users through it). */
   public SignInModule signIn() {
     return signIn;
+  }
+
+  /**
+   * What {@code /readyz} reports: the database, the blob store and, with audit on, the audit
+   * writer, without which every audited request would wait out a full queue.
+   */
+  private List<ReadinessCheck> readiness(Database database, BlobStore blobs) {
+    List<ReadinessCheck> checks = new java.util.ArrayList<>(List.of(
+        new ReadinessCheck("database", database::isReachable), new ReadinessCheck("blobStore", blobs::isReachable)));
+    audit.trail().ifPresent(t -> checks.add(new ReadinessCheck("auditWriter", t::writerAlive)));
+    return checks;
   }
 
   /** The Binary audit trail (tests read its counters). */

@@ -8,6 +8,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.audit.AuditBatchWriter.Queued;
+import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.slf4j.Logger;
@@ -24,8 +26,11 @@ import org.slf4j.LoggerFactory;
  * AuditEvents slows down to the rate it can audit. Before, a full queue dropped the event at
  * once: 100 KB uploads at 16 connections on a 2-core host lost 8,301 of 35,141 events in a
  * minute (the writer is one thread among seventeen busy ones), and the upload rate counted
- * uploads whose audit was never written. Only a writer that frees no room for that long (stuck
- * on its database) loses events, dropped, counted and logged at WARN.
+ * uploads whose audit was never written. Only a writer that frees no room for that long loses
+ * events, dropped, counted and logged at WARN: one stuck on its database, or one retrying a batch
+ * the database refuses ({@link AuditBatchWriter}: it takes no new events until that batch is
+ * written). An event the writer took is given up only when it cannot be stored at all, counted in
+ * {@link #failedCount}.
  *
  * <p>Once an event arrives the writer waits up to the linger time (10 ms by default) for more
  * before it writes the batch, so that a steady stream of uploads shares its audit commits. The
@@ -44,11 +49,13 @@ public final class AuditTrail implements AutoCloseable {
   static final Duration DEFAULT_FULL_WAIT = Duration.ofSeconds(10);
   private static final long CLOSE_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
-  private final ResourceStore store;
-  private final ResourceRepository repository;
+  /** How long the writer pauses after an Error before it takes the next events. */
+  static final Duration ERROR_PAUSE = Duration.ofSeconds(1);
+
+  private final AuditBatchWriter batchWriter;
   private final AuditEventFactory factory = new AuditEventFactory();
   private final AuthenticationEventFactory authentications = new AuthenticationEventFactory();
-  private final BlockingQueue<AuditEntry> queue;
+  private final BlockingQueue<Queued> queue;
   private final int capacity;
   private final Duration closeTimeout;
   private final long lingerNanos;
@@ -56,8 +63,6 @@ public final class AuditTrail implements AutoCloseable {
   private final AtomicLong waits = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong droppedTotal = new AtomicLong();
-  private final AtomicLong written = new AtomicLong();
-  private final AtomicLong batches = new AtomicLong();
   private final Thread writer;
   private volatile boolean running = true;
 
@@ -75,8 +80,7 @@ public final class AuditTrail implements AutoCloseable {
     if (capacity < 1) {
       throw new IllegalArgumentException("the audit queue needs room for at least one event, got " + capacity);
     }
-    this.store = store;
-    this.repository = repository;
+    this.batchWriter = new AuditBatchWriter(store, repository, this::build);
     this.capacity = capacity;
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.closeTimeout = closeTimeout;
@@ -94,9 +98,12 @@ public final class AuditTrail implements AutoCloseable {
 
   /**
    * Queues one event, waiting for room while the queue is full (see the class comment); returns
-   * false, and counts a drop, when it stayed full for the whole wait or the trail is closed.
+   * false, and counts a drop, when it stayed full for the whole wait or the trail is closed. The
+   * event gets its AuditEvent id here, so that a write retried after an unknown commit outcome
+   * finds it stored (see {@link AuditBatchWriter}).
    */
-  public boolean record(AuditEntry r) {
+  public boolean record(AuditEntry entry) {
+    Queued r = new Queued(ResourceIds.newId(), entry);
     if (running && queue.offer(r)) {
       return true;
     }
@@ -135,38 +142,68 @@ public final class AuditTrail implements AutoCloseable {
 
   /** Events written since start. */
   public long writtenCount() {
-    return written.get();
+    return batchWriter.writtenCount();
+  }
+
+  /**
+   * Events taken from the queue and given up since start: an event that cannot be stored, a batch
+   * that met an Error, or events still unwritten when {@link #close} stopped waiting for them.
+   */
+  public long failedCount() {
+    return batchWriter.failedCount();
   }
 
   /** Batches written since start: the transactions the trail committed, one per batch. */
   public long batchCount() {
-    return batches.get();
+    return batchWriter.batchCount();
   }
 
+  /** Whether the writer thread runs: false before {@link #start}, after {@link #close}, or if it died. */
+  public boolean writerAlive() {
+    return writer.isAlive();
+  }
+
+  /**
+   * Takes batches from the queue and writes them until closed. Nothing thrown ends it: an Error in
+   * a write (an OutOfMemoryError while a large upload holds the heap) would otherwise stop auditing
+   * for good, and every audited request would then wait out a full queue. The batch that met the
+   * Error is given up, counted and logged, and the writer goes on after {@link #ERROR_PAUSE}. The
+   * JVM's own response to running out of memory ({@code -XX:+ExitOnOutOfMemoryError}) acts where
+   * the error is thrown, whether or not it is caught here.
+   */
   private void drainLoop() {
-    List<AuditEntry> batch = new ArrayList<>(BATCH);
+    List<Queued> batch = new ArrayList<>(BATCH);
     while (running || !queue.isEmpty()) {
       try {
-        AuditEntry first = queue.poll(250, TimeUnit.MILLISECONDS);
-        if (first != null) {
-          batch.add(first);
-          gather(batch);
-          write(batch);
+        try {
+          Queued first = queue.poll(250, TimeUnit.MILLISECONDS);
+          if (first != null) {
+            batch.add(first);
+            gather(batch);
+            batchWriter.write(batch);
+          }
+        } catch (Throwable e) {
+          if (e instanceof InterruptedException) {
+            throw (InterruptedException) e;
+          }
+          LOG.error("audit writer failed; {} audit events given up, the writer goes on", batch.size(), e);
+          batchWriter.gaveUp(batch.size());
           batch.clear();
+          TimeUnit.NANOSECONDS.sleep(ERROR_PAUSE.toNanos());
         }
       } catch (InterruptedException e) {
         // close() interrupts only after its timeout: give up on what is left
+        int lost = batch.size() + queue.size();
+        batchWriter.gaveUp(lost);
+        LOG.warn("audit writer stopped by close; {} audit events not written", lost);
         break;
-      } catch (RuntimeException e) {
-        LOG.warn("audit writer failed; {} audit events lost", batch.size(), e);
-        batch.clear();
       }
       reportDrops();
     }
   }
 
   /** Adds what arrives within the linger time after the batch's first event, up to a full batch. */
-  private void gather(List<AuditEntry> batch) throws InterruptedException {
+  private void gather(List<Queued> batch) throws InterruptedException {
     long deadline = System.nanoTime() + lingerNanos;
     while (true) {
       queue.drainTo(batch, BATCH - batch.size());
@@ -175,7 +212,7 @@ public final class AuditTrail implements AutoCloseable {
         return;
       }
       // in slices, so that close() does not wait out a long linger
-      AuditEntry next = queue.poll(Math.min(left, CLOSE_CHECK_NANOS), TimeUnit.NANOSECONDS);
+      Queued next = queue.poll(Math.min(left, CLOSE_CHECK_NANOS), TimeUnit.NANOSECONDS);
       if (next != null) {
         batch.add(next);
       }
@@ -186,37 +223,6 @@ public final class AuditTrail implements AutoCloseable {
     long d = dropped.getAndSet(0);
     if (d > 0) {
       LOG.warn("dropped {} audit events: the audit queue (capacity {}) was full", d, capacity);
-    }
-  }
-
-  /** One transaction per batch; if it fails, each event alone, so one bad event loses only itself. */
-  private void write(List<AuditEntry> batch) {
-    try {
-      store.inTransaction(tx -> {
-        for (AuditEntry r : batch) {
-          repository.create(tx, r.project(), build(r), null, null);
-        }
-        return null;
-      });
-      written.addAndGet(batch.size());
-      batches.incrementAndGet();
-    } catch (RuntimeException batchFailure) {
-      int lost = 0;
-      for (AuditEntry r : batch) {
-        try {
-          store.inTransaction(tx -> repository.create(tx, r.project(), build(r), null, null));
-          written.incrementAndGet();
-          batches.incrementAndGet();
-        } catch (RuntimeException e) {
-          lost++;
-          if (lost == 1) {
-            LOG.warn("could not write an audit event for {}", r.what(), e);
-          }
-        }
-      }
-      if (lost > 0) {
-        LOG.warn("{} of {} audit events in a batch could not be written", lost, batch.size());
-      }
     }
   }
 
@@ -243,7 +249,7 @@ public final class AuditTrail implements AutoCloseable {
     try {
       writer.join(closeTimeout.toMillis());
       if (writer.isAlive()) {
-        LOG.warn("audit writer did not finish within {}; {} queued audit events lost", closeTimeout, queue.size());
+        LOG.warn("audit writer did not finish within {}; stopping it", closeTimeout);
         writer.interrupt();
         writer.join(1000);
       }

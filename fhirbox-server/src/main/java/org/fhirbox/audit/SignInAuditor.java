@@ -1,6 +1,7 @@
 package org.fhirbox.audit;
 
 import java.time.Clock;
+import org.fhirbox.auth.ClaimedText;
 import org.fhirbox.auth.User;
 
 /** Captures people's authentication as {@link AuthenticationRecord}s for the {@link AuditTrail}. */
@@ -22,7 +23,9 @@ final class SignInAuditor implements SignInListener {
 
   @Override
   public void signInRefused(String address, String clientId, String project, String email, String reason) {
-    String typed = email == null ? null : email.length() > MAX_EMAIL ? email.substring(0, MAX_EMAIL) : email;
+    // a password typed into the email field is no email: only its fingerprint is kept
+    String typed = ClaimedText.email(email);
+    typed = typed == null || typed.length() <= MAX_EMAIL ? typed : typed.substring(0, MAX_EMAIL);
     trail.record(new AuthenticationRecord(AuthenticationAction.SIGN_IN, project, clientId, null, null, null, typed,
         address, clock.instant(), reason));
   }

@@ -31,7 +31,10 @@ public final class ClientAuthException extends RuntimeException {
     return retryAfterSeconds;
   }
 
-  /** The client id the caller claimed (as sent, possibly long or unknown), or null when it named none. */
+  /**
+   * The client id the caller claimed, or null when it named none: as sent when it is a client's,
+   * else as {@link ClaimedText#clientId} keeps it (it may be a secret sent in the wrong place).
+   */
   public String clientId() {
     return clientId;
   }

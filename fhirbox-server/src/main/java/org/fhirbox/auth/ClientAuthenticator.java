@@ -218,8 +218,9 @@ public final class ClientAuthenticator {
       String message = "too many failed authentication attempts; retry later";
       boolean first = attempt.firstRefusal();
       // only the first refusal by a limit within a minute is recorded: only it needs the project
-      throw new ClientAuthException(message, attempt.retryAfterSeconds(), clientId,
-          first ? projectOf(clientId) : AuthModule.SERVER_PROJECT, "throttled: " + message, first);
+      Claim claim = first ? claim(clientId) : Claim.UNRECORDED;
+      throw new ClientAuthException(message, attempt.retryAfterSeconds(), claim.recordedId(clientId),
+          claim.project(), "throttled: " + message, first);
     }
     return attempt;
   }
@@ -233,7 +234,7 @@ public final class ClientAuthenticator {
     Optional<OAuthClient> client = clientId == null ? Optional.empty() : clients.find(clientId);
     String why = client.isEmpty() ? "unknown client"
         : client.get().disabled() ? "client is disabled" : reason != null ? reason : message;
-    return new ClientAuthException(message, 0, clientId,
+    return new ClientAuthException(message, 0, client.isPresent() ? clientId : ClaimedText.clientId(clientId),
         client.map(OAuthClient::project).orElse(AuthModule.SERVER_PROJECT), why, true);
   }
 
@@ -247,17 +248,32 @@ public final class ClientAuthenticator {
       if (attempt.retryAfterSeconds() > 0) {
         String throttled = "too many failed authentication attempts; retry later";
         boolean first = attempt.firstRefusal();
-        return new ClientAuthException(throttled, attempt.retryAfterSeconds(), clientId,
-            first ? projectOf(clientId) : AuthModule.SERVER_PROJECT, "throttled: " + throttled, first);
+        Claim claim = first ? claim(clientId) : Claim.UNRECORDED;
+        return new ClientAuthException(throttled, attempt.retryAfterSeconds(), claim.recordedId(clientId),
+            claim.project(), "throttled: " + throttled, first);
       }
       attempt.failed();
     }
-    return new ClientAuthException(message, 0, clientId, projectOf(clientId), message, true);
+    Claim claim = claim(clientId);
+    return new ClientAuthException(message, 0, claim.recordedId(clientId), claim.project(), message, true);
   }
 
-  /** The project of client {@code clientId} (disabled or not), else the server's own. */
-  private String projectOf(String clientId) {
-    return (clientId == null ? Optional.<OAuthClient>empty() : clients.find(clientId)).map(OAuthClient::project)
-        .orElse(AuthModule.SERVER_PROJECT);
+  /**
+   * Where a refusal naming {@code clientId} is recorded: the project of that client (disabled or
+   * not), else the server's own; and whether the client exists, so that the id is kept as sent.
+   * An id no client has is the caller's text, which may be a secret ({@link ClaimedText}).
+   */
+  private Claim claim(String clientId) {
+    Optional<OAuthClient> client = clientId == null ? Optional.empty() : clients.find(clientId);
+    return new Claim(client.map(OAuthClient::project).orElse(AuthModule.SERVER_PROJECT), client.isPresent());
+  }
+
+  private record Claim(String project, boolean known) {
+    /** A refusal that is not recorded (a throttled one after the first): no look-up needed. */
+    static final Claim UNRECORDED = new Claim(AuthModule.SERVER_PROJECT, false);
+
+    String recordedId(String clientId) {
+      return known ? clientId : ClaimedText.clientId(clientId);
+    }
   }
 }

@@ -50,8 +50,11 @@ final class WriteChecks {
     if (patient != null && res instanceof Binary b && !b.hasSecurityContext()) {
       b.setSecurityContext(new Reference("Patient/" + patient));
     }
-    if (res instanceof AuditEvent event && event.getSource().getObserver().getIdentifier().getSystem() != null
-        && event.getSource().getObserver().getIdentifier().getSystem().equals(AuditSource.SYSTEM)) {
+    if (type.equals("AuditEvent") && id != null
+        && (interaction == Interaction.UPDATE || interaction == Interaction.DELETE)) {
+      requireNotServerRecorded(tx, principal.project(), id, interaction);
+    }
+    if (res instanceof AuditEvent event && recordedByServer(event)) {
       throw FhirException.badRequest("AuditEvent.source.observer.identifier " + AuditSource.SYSTEM + " is the server's"
           + " own: only fhirbox records AuditEvents as itself", "AuditEvent.source.observer.identifier");
     }
@@ -60,6 +63,27 @@ final class WriteChecks {
     }
     return new Checked(patient, attachable(tx, principal, type, id, res,
         patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere));
+  }
+
+  /** Whether {@code event} names the server's own observer: the server recorded it, or it claims so. */
+  private static boolean recordedByServer(AuditEvent event) {
+    return AuditSource.SYSTEM.equals(event.getSource().getObserver().getIdentifier().getSystem());
+  }
+
+  /**
+   * 403 for an update or delete (single, conditional, patch, or in a Bundle) of an AuditEvent whose
+   * current version the server recorded: the audit trail watches admins too, so no caller, an
+   * admin included, may rewrite or hide it. 403 rather than 405: the interaction is allowed on
+   * AuditEvent (an app's own may be changed), and this one resource refuses it (RFC 9110 §15.5.4);
+   * 405 speaks of the method on the target as a whole and needs an Allow header (§15.5.6).
+   */
+  private void requireNotServerRecorded(ResourceStore.Tx tx, String project, String id, Interaction interaction) {
+    boolean server = tx.current(project, "AuditEvent", id, false).filter(s -> !s.deleted())
+        .flatMap(repository::readable).map(r -> r instanceof AuditEvent e && recordedByServer(e)).orElse(false);
+    if (server) {
+      throw FhirException.forbidden("AuditEvent/" + id + " is one the server recorded: no one may "
+          + (interaction == Interaction.DELETE ? "delete" : "change") + " it");
+    }
   }
 
   /** What {@link #before} found: the patient the write is limited to (or null), and who may be attached. */

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -44,6 +45,8 @@ public final class Metrics {
   private volatile LongSupplier auditWritten = () -> 0;
   private volatile LongSupplier auditDropped = () -> 0;
   private volatile LongSupplier auditWaits = () -> 0;
+  private volatile LongSupplier auditFailed = () -> 0;
+  private volatile LongSupplier auditWriterUp = () -> 0;
 
   /** How long a scrape waits for a gauge read from the database. */
   private static final Duration GAUGE_WAIT = Duration.ofSeconds(2);
@@ -95,6 +98,15 @@ public final class Metrics {
   }
 
   /**
+   * Where {@code fhirbox_audit_events_failed_total} (events the writer took and gave up) and
+   * {@code fhirbox_audit_writer_up} (1 while the writer thread runs) read from; 0 until set.
+   */
+  public void auditWriter(LongSupplier failed, BooleanSupplier up) {
+    this.auditFailed = failed;
+    this.auditWriterUp = () -> up.getAsBoolean() ? 1 : 0;
+  }
+
+  /**
    * Writes every metric in the text exposition format. A gauge whose source fails (the database
    * down) or does not answer within the wait is left out and named in {@code fhirbox_metric_errors}
    * instead; the other series are written all the same.
@@ -132,6 +144,11 @@ public final class Metrics {
     gauge(out, failed, "fhirbox_audit_events_dropped_total", "counter",
         "AuditEvents dropped: the queue stayed full for the whole wait, or the trail was closed.",
         read(auditDropped));
+    gauge(out, failed, "fhirbox_audit_events_failed_total", "counter",
+        "AuditEvents the writer took from the queue and gave up: one that cannot be stored, or unwritten at close.",
+        read(auditFailed));
+    gauge(out, failed, "fhirbox_audit_writer_up", "gauge", "1 while the audit writer thread runs, else 0.",
+        read(auditWriterUp));
     header(out, "fhirbox_metric_errors", "gauge",
         "Series left out of this scrape because their source failed or did not answer in time.");
     for (String name : failed) {

@@ -3,16 +3,19 @@ package org.fhirbox.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.JdbcResourceStore;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
+import org.fhirbox.db.StoreException;
 import org.fhirbox.fhir.AttachmentNormalizer;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceRepository;
@@ -140,6 +143,115 @@ class AuditTrailTest {
     assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(15));
     assertThat(trail.writtenCount()).isEqualTo(1);
     assertThat(count("p")).isEqualTo(1);
+  }
+
+  /**
+   * The real store behind a fault injector: {@code fault} is asked before each transaction (with its
+   * number, from 1) and may throw instead of running it, or after it committed.
+   */
+  private static final class FaultyStore implements ResourceStore {
+    interface Fault {
+      void at(int call, boolean committed);
+    }
+
+    private final ResourceStore real;
+    private final Fault fault;
+    private final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+
+    FaultyStore(ResourceStore real, Fault fault) {
+      this.real = real;
+      this.fault = fault;
+    }
+
+    int calls() {
+      return calls.get();
+    }
+
+    @Override
+    public <T> T inTransaction(Work<T> work) {
+      int call = calls.incrementAndGet();
+      fault.at(call, false);
+      T result = real.inTransaction(work);
+      fault.at(call, true);
+      return result;
+    }
+
+    @Override
+    public <T> T read(Work<T> work) {
+      return real.read(work);
+    }
+  }
+
+  private static StoreException unavailable() {
+    return new StoreException("database unavailable", new SQLException("disk full"));
+  }
+
+  @Test
+  void aBatchTheDatabaseRefusesIsRetriedUntilItIsWrittenNotLost() {
+    FaultyStore faulty = new FaultyStore(store, (call, committed) -> {
+      if (call <= 6 && !committed) {
+        throw unavailable();
+      }
+    });
+    AuditTrail trail = new AuditTrail(faulty, repository, 100, Duration.ofSeconds(20));
+    for (int i = 0; i < 3; i++) {
+      assertThat(trail.record(read("p", "b" + i))).isTrue();
+    }
+    trail.start().close();
+    assertThat(faulty.calls()).as("transactions tried").isGreaterThan(6);
+    assertThat(trail.writtenCount()).isEqualTo(3);
+    assertThat(trail.droppedCount()).isZero();
+    assertThat(trail.failedCount()).isZero();
+    assertThat(count("p")).isEqualTo(3);
+  }
+
+  @Test
+  void aCommitWhoseOutcomeIsUnknownIsNotWrittenTwice() {
+    FaultyStore faulty = new FaultyStore(store, (call, committed) -> {
+      if (call == 1 && committed) {
+        throw new CommitOutcomeUnknown(new SQLException("connection reset"));
+      }
+    });
+    AuditTrail trail = new AuditTrail(faulty, repository, 100, Duration.ofSeconds(20));
+    assertThat(trail.record(read("p", "b1"))).isTrue();
+    assertThat(trail.record(read("p", "b2"))).isTrue();
+    trail.start().close();
+    assertThat(count("p")).isEqualTo(2);
+    assertThat(trail.writtenCount()).isEqualTo(2);
+  }
+
+  @Test
+  void anErrorThrownByAWriteLeavesTheWriterRunning() throws Exception {
+    FaultyStore faulty = new FaultyStore(store, (call, committed) -> {
+      if (call == 1 && !committed) {
+        throw new OutOfMemoryError("test");
+      }
+    });
+    AuditTrail trail = new AuditTrail(faulty, repository, 100, Duration.ofSeconds(20)).start();
+    try {
+      assertThat(trail.record(read("p", "b1"))).isTrue();
+      Poll.until("the first write threw", faulty::calls, n -> n >= 1);
+      assertThat(trail.record(read("p", "b2"))).isTrue();
+      Poll.until("the second event written", Duration.ofSeconds(10), trail::writtenCount, n -> n >= 1);
+      assertThat(count("p")).isEqualTo(1);
+      assertThat(trail.writerAlive()).isTrue();
+      assertThat(trail.failedCount()).as("the event whose write met the Error").isEqualTo(1);
+    } finally {
+      trail.close();
+    }
+  }
+
+  @Test
+  void anEventThatCannotBeStoredIsGivenUpAloneAndCounted() {
+    AuditTrail trail = new AuditTrail(store, repository, 100, Duration.ofSeconds(20));
+    AuditRecord broken = new AuditRecord(null, "p", "bad", 1, null, "client-1", "192.0.2.1", Instant.now(), null);
+    assertThat(trail.record(read("p", "b1"))).isTrue();
+    assertThat(trail.record(broken)).isTrue();
+    assertThat(trail.record(read("p", "b2"))).isTrue();
+    trail.start().close();
+    assertThat(trail.writtenCount()).isEqualTo(2);
+    assertThat(trail.failedCount()).isEqualTo(1);
+    assertThat(count("p")).isEqualTo(2);
   }
 
   @Test

@@ -388,6 +388,30 @@ class SmartLaunchTest {
   }
 
   @Test
+  void aPasswordTypedAsTheEmailIsNotRecorded() throws Exception {
+    SmartApp app = SmartApp.register(server, "typed", "user/*.rs", true, true, REDIRECT);
+    SmartApp.user(server, "typed", "typist@example.org", "Practitioner/typist", "user/*.rs");
+    String password = "Correct-Horse-Battery-Staple-42";
+    FormBrowser browser = new FormBrowser();
+    Page page = browser.get(app.authorizeUrl("user/*.rs", Map.of()));
+    Page refused = browser.submit(page, "oauth2/signin", Map.of("email", password, "password", "typist@example.org"));
+    assertThat(refused.body()).contains("The email or password is not correct.");
+    Page wrong = browser.submit(refused, "oauth2/signin", Map.of("email", "typist@example.org", "password", "nope"));
+    assertThat(wrong.body()).contains("The email or password is not correct.");
+
+    ProjectClients clients = new ProjectClients(server);
+    TestClient admin = clients.bearer(clients.create("typed", "system/*.rs", true));
+    JsonNode bundle = Poll.until("two refused sign-ins",
+        () -> SmartApp.read(admin.get("fhir/R4/AuditEvent?type=110114&outcome=4").body()),
+        b -> b.path("total").asInt() >= 2);
+    assertThat(bundle.toString()).doesNotContain(password).contains("typist@example.org");
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    String hash = java.util.HexFormat.of().formatHex(sha.digest(password.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(bundle.findValues("resource")).anySatisfy(e ->
+        assertThat(e.at("/agent/0/name").asText()).isEqualTo("Corr…" + hash.substring(0, 8)));
+  }
+
+  @Test
   void throttledSignInsFromOneAddressAreRecordedOnceNotEachTime() throws Exception {
     SmartApp app = SmartApp.register(server, "flooded", "user/*.rs", true, true, REDIRECT);
     SmartApp.user(server, "flooded", "target@example.org", "Practitioner/target", "user/*.rs");

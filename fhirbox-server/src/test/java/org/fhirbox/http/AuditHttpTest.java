@@ -223,6 +223,61 @@ class AuditHttpTest {
   }
 
   @Test
+  void noCallerChangesOrDeletesAnAuditEventTheServerWrote() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      ProjectClients.Credentials adminCred = clients.create("audited", "system/*.cruds", true);
+      TestClient admin = clients.bearer(adminCred);
+      String binary = upload(admin, "kept on record");
+      JsonNode event = find(awaitEvents(admin, "&entity=Binary/" + binary, e -> has(e, "rest", "create",
+          adminCred.clientId())), "rest", "create", adminCred.clientId());
+      String id = event.get("id").asText();
+      com.fasterxml.jackson.databind.node.ObjectNode edited = event.deepCopy();
+      ((com.fasterxml.jackson.databind.node.ObjectNode) edited.at("/source/observer")).remove("identifier");
+      edited.remove("meta");
+      edited.put("outcomeDesc", "nothing happened");
+      String body = JSON.writeValueAsString(edited);
+
+      List<HttpResponse<String>> refused = List.of(
+          admin.delete("fhir/R4/AuditEvent/" + id),
+          admin.putJson("fhir/R4/AuditEvent/" + id, body),
+          admin.send(admin.request("fhir/R4/AuditEvent/" + id).header("Content-Type", "application/json-patch+json")
+              .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString(
+                  "[{\"op\":\"replace\",\"path\":\"/outcomeDesc\",\"value\":\"x\"}]"))),
+          admin.delete("fhir/R4/AuditEvent?_id=" + id),
+          admin.putJson("fhir/R4/AuditEvent?_id=" + id, body),
+          admin.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+              + "{\"request\":{\"method\":\"DELETE\",\"url\":\"AuditEvent/" + id + "\"}}]}"),
+          admin.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+              + "{\"resource\":" + body + ",\"request\":{\"method\":\"PUT\",\"url\":\"AuditEvent?_id=" + id
+              + "\"}}]}"));
+      for (HttpResponse<String> r : refused) {
+        assertThat(r.statusCode()).as(r.request().method() + " " + r.request().uri() + ": " + r.body()).isEqualTo(403);
+        assertThat(r.body()).contains("OperationOutcome").contains("the server recorded");
+      }
+      HttpResponse<String> batch = admin.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"batch\","
+          + "\"entry\":[{\"request\":{\"method\":\"DELETE\",\"url\":\"AuditEvent/" + id + "\"}}]}");
+      assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+      assertThat(JSON.readTree(batch.body()).at("/entry/0/response/status").asText()).startsWith("403");
+
+      HttpResponse<String> kept = admin.get("fhir/R4/AuditEvent/" + id);
+      assertThat(kept.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(kept.body()).at("/meta/versionId").asText()).isEqualTo("1");
+      assertThat(auditEvents(admin, "&entity=Binary/" + binary)).extracting(e -> e.get("id").asText()).contains(id);
+
+      // an app's own AuditEvent is changed and deleted as before
+      String own = "{\"resourceType\":\"AuditEvent\",\"type\":{\"code\":\"rest\"},\"recorded\":"
+          + "\"2026-01-01T00:00:00Z\",\"agent\":[{\"requestor\":true}],\"source\":{\"observer\":"
+          + "{\"display\":\"my app\"}}}";
+      String ownId = TestClient.createdId(admin.postJson("fhir/R4/AuditEvent", own));
+      HttpResponse<String> ownUpdated = admin.putJson("fhir/R4/AuditEvent/" + ownId,
+          own.replace("{\"resourceType\":\"AuditEvent\",", "{\"resourceType\":\"AuditEvent\",\"id\":\"" + ownId + "\","));
+      assertThat(ownUpdated.statusCode()).as(ownUpdated.body()).isEqualTo(200);
+      assertThat(admin.delete("fhir/R4/AuditEvent/" + ownId).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void jsonAndBundleWritesAreAuditedAsCreateAndUpdate() throws Exception {
     try (TestServer server = TestServer.start()) {
       TestClient admin = server.client();

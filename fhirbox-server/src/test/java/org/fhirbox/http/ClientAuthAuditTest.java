@@ -80,6 +80,33 @@ class ClientAuthAuditTest {
         && e.path("outcomeDesc").asText().contains(descContains)).count();
   }
 
+  /** How the trail keeps a claimed client id that is no client's and no issued id's form. */
+  private static String fingerprint(String value) throws Exception {
+    byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
+    return value.substring(0, Math.min(4, value.length() / 4)) + "…"
+        + java.util.HexFormat.of().formatHex(hash).substring(0, 8);
+  }
+
+  @Test
+  void swappedCredentialsDoNotPutTheSecretInTheAuditTrail() throws Exception {
+    ProjectClients.Credentials swapped = clients.create("cli-swap", "system/*.rs", false);
+    String secret = swapped.clientSecret();
+    assertThat(fhirBasic(secret, swapped.clientId()).statusCode()).isEqualTo(401);
+    assertThat(token("grant_type=client_credentials", basic(secret, swapped.clientId())).statusCode()).isEqualTo(401);
+    assertThat(token("grant_type=client_credentials&client_id=" + secret + "&client_secret=" + swapped.clientId(),
+        null).statusCode()).isEqualTo(401);
+    // an unknown id of the form the server issues is kept as sent; written after the others
+    String mistyped = java.util.UUID.randomUUID().toString();
+    assertThat(token("grant_type=client_credentials", basic(mistyped, "x")).statusCode()).isEqualTo(401);
+    TestClient serverAdmin = server.client();
+    await(serverAdmin, "outcome=4&altid=" + mistyped, e -> !e.isEmpty());
+
+    assertThat(events(serverAdmin, "altid=" + secret)).isEmpty();
+    List<JsonNode> refused = events(serverAdmin, "outcome=4&altid=" + ProjectClients.enc(fingerprint(secret)));
+    assertThat(refused).hasSize(3).allSatisfy(e -> assertThat(e.path("outcomeDesc").asText()).contains("unknown client"));
+    assertThat(JSON.writeValueAsString(refused)).doesNotContain(secret);
+  }
+
   private static JsonNode detail(JsonNode event, String type) {
     for (JsonNode d : event.at("/entity/0/detail")) {
       if (d.path("type").asText().equals(type)) {
@@ -134,11 +161,12 @@ class ClientAuthAuditTest {
     assertThat(disabled).hasSize(1);
     assertThat(disabled.get(0).path("outcomeDesc").asText()).contains("client is disabled");
 
-    // an unknown client's refusal joins the server's project, with the claimed id cut short
-    List<JsonNode> elsewhere = await(server.client(), "outcome=4&altid=" + unknown.substring(0, 128),
+    // an unknown client's refusal joins the server's project; a claimed id that is not of the form
+    // the server issues may be a secret sent in the wrong place, so only its fingerprint is kept
+    List<JsonNode> elsewhere = await(server.client(), "outcome=4&altid=" + ProjectClients.enc(fingerprint(unknown)),
         e -> !e.isEmpty());
     assertThat(elsewhere.get(0).path("outcomeDesc").asText()).contains("unknown client");
-    assertThat(events(admin, "altid=" + unknown.substring(0, 128))).isEmpty();
+    assertThat(events(admin, "altid=" + ProjectClients.enc(fingerprint(unknown)))).isEmpty();
 
     String all = JSON.writeValueAsString(mine) + JSON.writeValueAsString(disabled) + JSON.writeValueAsString(elsewhere);
     assertThat(all).doesNotContain(backend.clientSecret(), gone.clientSecret(), "wrong-post", "wrong-basic",

@@ -110,6 +110,8 @@ class MetricsEndpointTest {
     assertThat(sample(text, "fhirbox_audit_queue_depth")).isGreaterThanOrEqualTo(0);
     assertThat(sample(text, "fhirbox_audit_queue_waits_total")).isEqualTo(0);
     assertThat(sample(text, "fhirbox_audit_events_dropped_total")).isEqualTo(0);
+    assertThat(sample(text, "fhirbox_audit_events_failed_total")).isEqualTo(0);
+    assertThat(sample(text, "fhirbox_audit_writer_up")).isEqualTo(1);
   }
 
   @Test
@@ -127,6 +129,6 @@ class MetricsEndpointTest {
     assertThat(resp.statusCode()).isEqualTo(200);
     assertThat(resp.headers().firstValue("Content-Type")).hasValueSatisfying(
         t -> assertThat(t).startsWith("application/json"));
-    assertThat(resp.body().strip()).isEqualTo("{\"database\":\"up\",\"blobStore\":\"up\"}");
+    assertThat(resp.body().strip()).isEqualTo("{\"database\":\"up\",\"blobStore\":\"up\",\"auditWriter\":\"up\"}");
   }
 }
