@@ -398,7 +398,7 @@ public final class FhirboxServer implements AutoCloseable {
     registerAppClientQuietly();
     background.schedule(FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
     background.execute(this::reindexQuietly);
-    long sweepEvery = Math.max(1, config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL"));
+    long sweepEvery = config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL");
     background.scheduleWithFixedDelay(this::sweepQuietly, Math.min(60, sweepEvery), sweepEvery, TimeUnit.SECONDS);
     if (s3Uploads != null) {
       long check = DirectUploads.CHECK_INTERVAL.toSeconds();
