@@ -496,6 +496,11 @@ public final class FhirboxServer implements AutoCloseable {
     return config;
   }
 
+  /** The resource store, whose transactions each hold one connection of the pool (tests fill the pool with it). */
+  public ResourceStore store() {
+    return store;
+  }
+
   /** Stops accepting, lets in-flight requests finish (bounded by FHIRBOX_SHUTDOWN_TIMEOUT), then closes. */
   @Override
   public void close() throws Exception {
