@@ -92,6 +92,7 @@ import org.fhirbox.http.TusRoutes;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.http.ReadinessCheck;
+import org.fhirbox.logging.ConsoleLogging;
 import org.fhirbox.metrics.MetricsHandler;
 import org.fhirbox.metrics.Metrics;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -140,6 +141,8 @@ public final class FhirboxServer implements AutoCloseable {
   /** With the clock every expiry (tokens, signed URLs, audit times, jobs) is measured against. */
   public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock) throws IOException {
     this.config = config;
+    // logging was set up before the config file was read; its FHIRBOX_LOG_LEVEL counts from here
+    ConsoleLogging.applyLevel(config.get("FHIRBOX_LOG_LEVEL")).ifPresent(LOG::warn);
     Files.createDirectories(config.dataDir());
     this.database = openDatabase(config);
     AwsCredentialsProvider awsCredentials = defaultAwsCredentialsOnFirstUse();

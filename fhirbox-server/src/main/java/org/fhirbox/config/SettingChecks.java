@@ -24,11 +24,10 @@ final class SettingChecks {
 
   /**
    * {@code FHIRBOX_*} variables read by others than the server: the launcher script
-   * ({@code FHIRBOX_CDS}), the console logging set up before the settings load
-   * ({@code FHIRBOX_LOG_LEVEL}), the command-line client and client library, and the tests.
+   * ({@code FHIRBOX_CDS}), the command-line client and client library, and the tests.
    */
-  static final Set<String> NOT_SERVER_SETTINGS = Set.of("FHIRBOX_CDS", "FHIRBOX_LOG_LEVEL", "FHIRBOX_SERVER",
-      "FHIRBOX_CLIENT_ID", "FHIRBOX_CLIENT_SECRET", "FHIRBOX_TOKEN", "FHIRBOX_TEST_POSTGRES_URL");
+  static final Set<String> NOT_SERVER_SETTINGS = Set.of("FHIRBOX_CDS", "FHIRBOX_SERVER",
+      "FHIRBOX_CLIENT_ID", "FHIRBOX_CLIENT_SECRET", "FHIRBOX_TEST_POSTGRES_URL");
 
   private SettingChecks() {}
 
