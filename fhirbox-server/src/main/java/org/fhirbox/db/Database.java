@@ -166,11 +166,20 @@ public final class Database implements AutoCloseable {
       }
       return dataSource;
     };
-    this.ready = background ? CompletableFuture.supplyAsync(open, task -> {
-      Thread t = new Thread(task, "fhirbox-migrate");
-      t.setDaemon(true);
-      t.start();
-    }) : CompletableFuture.completedFuture(open.get());
+    if (background) {
+      this.ready = CompletableFuture.supplyAsync(open, task -> {
+        Thread t = new Thread(task, "fhirbox-migrate");
+        t.setDaemon(true);
+        t.start();
+      });
+    } else {
+      try {
+        this.ready = CompletableFuture.completedFuture(open.get());
+      } catch (RuntimeException e) {
+        health.close(); // nobody gets a Database to close
+        throw e;
+      }
+    }
   }
 
   /**
