@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
     subcommands = {AdminCommand.CreateClient.class, AdminCommand.ListClients.class, AdminCommand.DisableClient.class,
         AdminCommand.RotateSecret.class, AdminCommand.CreateUser.class, AdminCommand.ListUsers.class,
         AdminCommand.DisableUser.class, AdminCommand.ResetPassword.class, AdminCommand.Jobs.class,
+        AdminCommand.RetryJob.class,
         CommandLine.HelpCommand.class})
 final class AdminCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -278,8 +279,13 @@ final class AdminCommand {
   }
 
   @Command(name = "jobs", mixinStandardHelpOptions = true,
-      description = "List the project's ingestion jobs (external URLs fetched into Binaries), newest first.")
+      description = {"List a project's ingestion jobs (external URLs fetched into Binaries), newest first.",
+          "Your client's project by default; an admin of project default may name any project."})
   static final class Jobs extends Request {
+    @Option(names = "--project", paramLabel = "NAME",
+        description = "this project's jobs (another project than your client's needs an admin of project default)")
+    String project;
+
     @Option(names = "--state", paramLabel = "STATE", description = "queued, running, done, failed or skipped")
     String state;
 
@@ -289,7 +295,34 @@ final class AdminCommand {
 
     @Override
     String path() {
-      return "admin/jobs" + (state == null ? "" : "?state=" + encode(state));
+      List<String> query = new ArrayList<>();
+      if (project != null) {
+        query.add("project=" + encode(project));
+      }
+      if (state != null) {
+        query.add("state=" + encode(state));
+      }
+      return "admin/jobs" + (query.isEmpty() ? "" : "?" + String.join("&", query));
+    }
+  }
+
+  @Command(name = "retry-job", mixinStandardHelpOptions = true,
+      description = {"Queue a failed or skipped ingestion job again, due now, its attempts counted afresh.",
+          "A job of another project than your client's needs --project and an admin of project default."})
+  static final class RetryJob extends Request {
+    @Parameters(index = "0", paramLabel = "ID", description = "job id (see jobs)")
+    String jobId;
+
+    @Option(names = "--project", paramLabel = "NAME", description = "the job's project (default: your client's)")
+    String project;
+
+    RetryJob() {
+      super("POST");
+    }
+
+    @Override
+    String path() {
+      return "admin/jobs/" + encode(jobId) + "/retry" + (project == null ? "" : "?project=" + encode(project));
     }
   }
 }

@@ -94,6 +94,24 @@ class AdminCommandsTest extends ServerFixture {
   }
 
   @Test
+  void theServerAdminListsAndRetriesAnotherProjectsJobsAndAProjectAdminStaysInItsOwn() {
+    Cli.Result listed = cli.run("admin", "jobs", "--project", "clinic-jobs", "--state", "failed");
+    assertThat(listed.exitCode()).as(listed.toString()).isZero();
+    assertThat(listed.json().path("jobs").isArray()).isTrue();
+    Cli.Result retry = cli.run("admin", "retry-job", "no-such-job", "--project", "clinic-jobs");
+    assertThat(retry.exitCode()).as(retry.toString()).isEqualTo(1);
+    assertThat(retry.err()).startsWith("fhirbox: 404 Not Found: job 'no-such-job' not found");
+
+    Cli.Result cred = cli.run("admin", "create-client", "--project", "clinic-jobs", "--scope", "system/*.cruds",
+        "--admin");
+    assertThat(cred.exitCode()).as(cred.toString()).isZero();
+    Cli.Result elsewhere = as(cred.json()).run("admin", "jobs", "--project", "default");
+    assertThat(elsewhere.exitCode()).as(elsewhere.toString()).isEqualTo(1);
+    assertThat(elsewhere.err()).startsWith("fhirbox: 400 Bad Request: ").contains("project");
+    assertThat(as(cred.json()).run("admin", "jobs", "--project", "clinic-jobs").exitCode()).isZero();
+  }
+
+  @Test
   void createClientMakesAPublicClientWithItsRedirectUris() {
     Cli.Result r = cli.run("admin", "create-client", "--project", "clinic-app", "--scope",
         "patient/*.rs openid fhirUser launch/patient", "--public", "--redirect-uri", "https://app.example.org/cb",

@@ -7,10 +7,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
 /** {@code fhirbox serve} as a process: ready line, health, graceful SIGTERM. */
@@ -64,6 +68,36 @@ class ServeCommandTest {
       assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
       assertThat(server.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(server.process.exitValue()).as(server.stderrAfterExit()).isZero();
+    }
+  }
+
+  @Test
+  @SlowTest
+  void theLogLevelIsReadFromTheConfigFileAndAnUnknownLevelIsWarnedAbout() throws Exception {
+    Path dir = Files.createTempDirectory("fhirbox-log-level");
+    Path quiet = dir.resolve("quiet.properties");
+    Files.writeString(quiet, "FHIRBOX_LOG_LEVEL=ERROR\n");
+    Path misspelt = dir.resolve("misspelt.properties");
+    Files.writeString(misspelt, "FHIRBOX_LOG_LEVEL=DEBGU\n");
+    Map<String, String> unknownSetting = Map.of("FHIRBOX_MISSPELT_SETTING", "1");
+    try {
+      String atError = stderrOfAStart(unknownSetting, quiet);
+      String atUnknown = stderrOfAStart(unknownSetting, misspelt);
+
+      assertThat(atError).doesNotContain("FHIRBOX_MISSPELT_SETTING");
+      assertThat(atUnknown).contains("FHIRBOX_MISSPELT_SETTING is not a setting")
+          .contains("FHIRBOX_LOG_LEVEL 'DEBGU' is no log level");
+    } finally {
+      TestServer.deleteTree(dir);
+    }
+  }
+
+  /** Starts {@code fhirbox serve --config FILE}, stops it with SIGTERM, and returns what it wrote to stderr. */
+  private static String stderrOfAStart(Map<String, String> env, Path config) throws Exception {
+    try (ServerProcess server = ServerProcess.withOwnLogging(env, "--config", config.toString())) {
+      server.process.destroy();
+      assertThat(server.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      return server.stderrAfterExit();
     }
   }
 

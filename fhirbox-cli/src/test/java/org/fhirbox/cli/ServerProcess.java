@@ -32,12 +32,19 @@ final class ServerProcess implements AutoCloseable {
 
   /** A server on {@code port} (0: any free one), e.g. started again on the data of one that was killed. */
   ServerProcess(Path dataDir, String heap, Map<String, String> env, int port) throws Exception {
+    this(dataDir, heap, env, port, System.getProperty("java.class.path"), List.of());
+  }
+
+  private ServerProcess(Path dataDir, String heap, Map<String, String> env, int port, String classPath,
+      List<String> serveArgs) throws Exception {
     this.dataDir = dataDir;
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "-cp", classPath, Main.class.getName(),
         "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+    cmd.addAll(serveArgs);
     ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().remove("FHIRBOX_LOG_LEVEL");
     pb.environment().put("FHIRBOX_BIND", "127.0.0.1");
     pb.environment().put("FHIRBOX_BOOTSTRAP_CLIENT_ID", TestServer.ADMIN_ID);
     pb.environment().put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", TestServer.ADMIN_SECRET);
@@ -77,6 +84,30 @@ final class ServerProcess implements AutoCloseable {
     }
     this.stdoutBeforeReady = before.toString();
     this.baseUrl = found;
+  }
+
+  /**
+   * A server that sets up its logging as an installed one does: the class path without the tests'
+   * {@code logback-test.xml}, which would take over from fhirbox's own console logging.
+   */
+  static ServerProcess withOwnLogging(Map<String, String> env, String... serveArgs) throws Exception {
+    List<String> entries = new ArrayList<>();
+    for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+      Path p = Path.of(entry);
+      boolean testLogging = Files.isDirectory(p) ? Files.exists(p.resolve("logback-test.xml"))
+          : entry.endsWith(".jar") && hasEntry(p, "logback-test.xml");
+      if (!testLogging) {
+        entries.add(entry);
+      }
+    }
+    return new ServerProcess(Files.createTempDirectory("fhirbox-proc"), "256m", env, 0,
+        String.join(java.io.File.pathSeparator, entries), List.of(serveArgs));
+  }
+
+  private static boolean hasEntry(Path jar, String name) throws IOException {
+    try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile())) {
+      return j.getEntry(name) != null;
+    }
   }
 
   static ServerProcess start(String heap) throws Exception {

@@ -92,6 +92,7 @@ import org.fhirbox.http.TusRoutes;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.http.ReadinessCheck;
+import org.fhirbox.logging.ConsoleLogging;
 import org.fhirbox.metrics.MetricsHandler;
 import org.fhirbox.metrics.Metrics;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -140,6 +141,8 @@ public final class FhirboxServer implements AutoCloseable {
   /** With the clock every expiry (tokens, signed URLs, audit times, jobs) is measured against. */
   public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock) throws IOException {
     this.config = config;
+    // logging was set up before the config file was read; its FHIRBOX_LOG_LEVEL counts from here
+    ConsoleLogging.applyLevel(config.get("FHIRBOX_LOG_LEVEL")).ifPresent(LOG::warn);
     Files.createDirectories(config.dataDir());
     this.database = openDatabase(config);
     AwsCredentialsProvider awsCredentials = defaultAwsCredentialsOnFirstUse();
@@ -400,7 +403,7 @@ public final class FhirboxServer implements AutoCloseable {
     registerAppClientQuietly();
     background.schedule(FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
     background.execute(this::reindexQuietly);
-    long sweepEvery = Math.max(1, config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL"));
+    long sweepEvery = config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL");
     background.scheduleWithFixedDelay(this::sweepQuietly, Math.min(60, sweepEvery), sweepEvery, TimeUnit.SECONDS);
     if (s3Uploads != null) {
       long check = DirectUploads.CHECK_INTERVAL.toSeconds();
@@ -507,6 +510,11 @@ public final class FhirboxServer implements AutoCloseable {
 
   public FhirboxConfig config() {
     return config;
+  }
+
+  /** The resource store, whose transactions each hold one connection of the pool (tests fill the pool with it). */
+  public ResourceStore store() {
+    return store;
   }
 
   /** Stops accepting, lets in-flight requests finish (bounded by FHIRBOX_SHUTDOWN_TIMEOUT), then closes. */

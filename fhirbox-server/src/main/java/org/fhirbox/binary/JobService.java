@@ -9,7 +9,10 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
 import org.fhirbox.db.ResourceStore;
 
-/** The ingestion jobs of the caller's project, for its admins. */
+/**
+ * The ingestion jobs of a project, for its admins: the caller's own project, or the project that
+ * a server admin names (the routes decide which).
+ */
 public final class JobService {
   private final ResourceStore store;
   private final Clock clock;
@@ -22,21 +25,24 @@ public final class JobService {
   }
 
   /**
-   * Queues a failed or skipped job of the caller's project again, due now, its attempts counted
+   * Queues a failed or skipped job of {@code project} again, due now, its attempts counted
    * afresh. 404 for another project's job or none; 409 for a job that has not failed, or of a
    * project whose ingestion is switched off.
+   *
+   * @param project read once the caller is known to be an admin
    */
-  public IngestJob retry(Principal principal, String id) {
+  public IngestJob retry(Principal principal, Supplier<String> project, String id) {
     if (!principal.access().isAdmin()) {
       throw FhirException.forbidden("retrying jobs needs project administration rights");
     }
-    if (jobs.disabled(principal.project())) {
+    String p = project.get();
+    if (jobs.disabled(p)) {
       throw FhirException.conflict(IngestWorker.DISABLED + ": no job of it is retried");
     }
     return store.inTransaction(tx -> {
-      IngestJob job = tx.ingestJobs().find(id).filter(j -> j.project().equals(principal.project()))
+      IngestJob job = tx.ingestJobs().find(id).filter(j -> j.project().equals(p))
           .orElseThrow(() -> FhirException.notFound("job '" + id + "' not found"));
-      if (!tx.ingestJobs().requeue(id, principal.project(), clock.instant())) {
+      if (!tx.ingestJobs().requeue(id, p, clock.instant())) {
         throw FhirException.conflict("job '" + id + "' is " + job.state().code() + ": only a failed or skipped job"
             + " can be retried");
       }
@@ -47,14 +53,17 @@ public final class JobService {
   /**
    * Newest first. The filters are read once the caller is known to be an admin.
    *
+   * @param project the project whose jobs are listed
    * @param state the state asked for, or null for all
    */
-  public List<IngestJob> list(Principal principal, Supplier<IngestJob.State> state, IntSupplier count) {
+  public List<IngestJob> list(Principal principal, Supplier<String> project, Supplier<IngestJob.State> state,
+      IntSupplier count) {
     if (!principal.access().isAdmin()) {
       throw FhirException.forbidden("listing jobs needs project administration rights");
     }
+    String p = project.get();
     IngestJob.State s = state.get();
     int n = count.getAsInt();
-    return store.read(tx -> tx.ingestJobs().list(principal.project(), s, n));
+    return store.read(tx -> tx.ingestJobs().list(p, s, n));
   }
 }

@@ -72,6 +72,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
     d.put("FHIRBOX_SEARCH_MAX_VALUES", "30000");
     d.put("FHIRBOX_BUNDLE_MAX_ENTRIES", "1000");
+    d.put("FHIRBOX_LOG_LEVEL", "");
     d.put("FHIRBOX_SIGNED_URL_TTL", "3600");
     d.put("FHIRBOX_BINARY_URL_FIELD", "true");
     d.put("FHIRBOX_SIGNING_KEYS", "");

@@ -24,11 +24,10 @@ final class SettingChecks {
 
   /**
    * {@code FHIRBOX_*} variables read by others than the server: the launcher script
-   * ({@code FHIRBOX_CDS}), the console logging set up before the settings load
-   * ({@code FHIRBOX_LOG_LEVEL}), the command-line client and client library, and the tests.
+   * ({@code FHIRBOX_CDS}), the command-line client and client library, and the tests.
    */
-  static final Set<String> NOT_SERVER_SETTINGS = Set.of("FHIRBOX_CDS", "FHIRBOX_LOG_LEVEL", "FHIRBOX_SERVER",
-      "FHIRBOX_CLIENT_ID", "FHIRBOX_CLIENT_SECRET", "FHIRBOX_TOKEN", "FHIRBOX_TEST_POSTGRES_URL");
+  static final Set<String> NOT_SERVER_SETTINGS = Set.of("FHIRBOX_CDS", "FHIRBOX_SERVER",
+      "FHIRBOX_CLIENT_ID", "FHIRBOX_CLIENT_SECRET", "FHIRBOX_TEST_POSTGRES_URL");
 
   private SettingChecks() {}
 
@@ -36,7 +35,14 @@ final class SettingChecks {
     Map<String, Range> r = new LinkedHashMap<>();
     long any = Long.MAX_VALUE;
     r.put("FHIRBOX_PORT", new Range(0, 65535));
-    r.put("FHIRBOX_DATABASE_POOL_SIZE", new Range(1, 1024));
+    // Flyway holds one connection for its lock and schema history and migrates on another
+    r.put("FHIRBOX_DATABASE_POOL_SIZE", new Range(2, 1024));
+    // HikariCP refuses less than 250 ms, and takes 0 for "wait for ever"
+    r.put("FHIRBOX_DATABASE_CONNECT_TIMEOUT", new Range(250, 600_000));
+    // listen(2) takes 0 or less as "the default backlog" (50 in the JDK), not as "none"
+    r.put("FHIRBOX_ACCEPT_QUEUE", new Range(1, 65535));
+    // 0 stops without waiting for requests in flight; beyond a day the milliseconds Jetty is given overflow soon
+    r.put("FHIRBOX_SHUTDOWN_TIMEOUT", new Range(0, 86_400));
     r.put("FHIRBOX_IDLE_TIMEOUT", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND", new Range(0, Integer.MAX_VALUE));
     r.put("FHIRBOX_MIN_REQUEST_RATE_SECONDS", new Range(1, Integer.MAX_VALUE));
@@ -56,7 +62,18 @@ final class SettingChecks {
     r.put("FHIRBOX_INGEST_READ_TIMEOUT", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_TIMEOUT", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_IMPORT_CONCURRENCY", new Range(1, 1024));
-    r.put("FHIRBOX_AUDIT_QUEUE_SIZE", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_INGEST_MAX_REDIRECTS", new Range(0, 20));
+    // the queue's array is allocated whole at start: a million events is a few megabytes of references
+    r.put("FHIRBOX_AUDIT_QUEUE_SIZE", new Range(1, 1_000_000));
+    // an upload expiring at its creation would answer its first PATCH with 410
+    r.put("FHIRBOX_UPLOAD_EXPIRY", new Range(60, Integer.MAX_VALUE));
+    // the sweep's cutoff is now minus the grace: a negative grace puts it after the end of live
+    // write leases (BlobWriteLeases.LEASE ahead, renewed every 30 s), and uploads other nodes are
+    // feeding would be swept; 0 still spares them
+    r.put("FHIRBOX_ORPHAN_GRACE", new Range(0, Integer.MAX_VALUE));
+    r.put("FHIRBOX_ORPHAN_SWEEP_INTERVAL", new Range(1, Integer.MAX_VALUE));
+    // StorageUrlSigner's windows are a tenth of the TTL in whole seconds; 10^9 s is about 31 years
+    r.put("FHIRBOX_SIGNED_URL_TTL", new Range(10, 1_000_000_000));
     return Map.copyOf(r);
   }
 

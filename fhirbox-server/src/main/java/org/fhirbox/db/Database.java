@@ -40,6 +40,8 @@ public final class Database implements AutoCloseable {
   private volatile Thread checkpointer;
   /** Ends the checkpointer without an interrupt, which would close H2's file channel under it. */
   private final CountDownLatch stopping = new CountDownLatch(1);
+  /** The readiness check's own connection, outside the pool. */
+  private final HealthConnection health;
 
   public Database(String jdbcUrl, String user, String password, int poolSize) {
     this(jdbcUrl, user, password, poolSize, 10_000);
@@ -126,6 +128,7 @@ public final class Database implements AutoCloseable {
       // the database or postgresql.conf set (synchronous_commit = off acknowledges before that)
       hc.setConnectionInitSql("SET synchronous_commit = on");
     }
+    this.health = new HealthConnection(hc.getJdbcUrl(), user, password);
     Supplier<HikariDataSource> open = () -> {
       if (vendor == Vendor.H2) {
         H2Durability.recoverIfNotClosedCleanly(jdbcUrl);
@@ -163,11 +166,20 @@ public final class Database implements AutoCloseable {
       }
       return dataSource;
     };
-    this.ready = background ? CompletableFuture.supplyAsync(open, task -> {
-      Thread t = new Thread(task, "fhirbox-migrate");
-      t.setDaemon(true);
-      t.start();
-    }) : CompletableFuture.completedFuture(open.get());
+    if (background) {
+      this.ready = CompletableFuture.supplyAsync(open, task -> {
+        Thread t = new Thread(task, "fhirbox-migrate");
+        t.setDaemon(true);
+        t.start();
+      });
+    } else {
+      try {
+        this.ready = CompletableFuture.completedFuture(open.get());
+      } catch (RuntimeException e) {
+        health.close(); // nobody gets a Database to close
+        throw e;
+      }
+    }
   }
 
   /**
@@ -336,17 +348,14 @@ public final class Database implements AutoCloseable {
     return j == null ? dataSource.getConnection() : JournaledConnection.wrap(dataSource.getConnection(), j);
   }
 
-  /** True when a connection can be had and answers (for readiness checks). */
+  /**
+   * True when the database answers (for readiness checks), within about two seconds. The check
+   * has a connection of its own ({@link HealthConnection}): one borrowed from the request pool
+   * would read a pool busy with requests as a database that is down.
+   */
   public boolean isReachable() {
     HikariDataSource dataSource = ready.isCompletedExceptionally() ? null : ready.getNow(null);
-    if (dataSource == null) {
-      return false;
-    }
-    try (Connection c = dataSource.getConnection()) {
-      return c.isValid(2);
-    } catch (SQLException e) {
-      return false;
-    }
+    return dataSource != null && health.isReachable();
   }
 
   /**
@@ -381,6 +390,7 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
+    health.close();
     try {
       // not mid-migration when the pool closes; a pool that failed to open or migrate is closed
       HikariDataSource dataSource = ready.get(30, TimeUnit.SECONDS);

@@ -387,7 +387,7 @@ public final class AdminRoutes {
     return value;
   }
 
-  private static boolean isServerAdmin(Principal p) {
+  static boolean isServerAdmin(Principal p) {
     return p.access().isAdmin() && p.project().equals(SERVER_PROJECT);
   }
 

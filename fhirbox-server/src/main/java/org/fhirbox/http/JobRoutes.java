@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import org.fhirbox.audit.AdminAction;
 import org.fhirbox.audit.AdminListener;
+import org.fhirbox.auth.ClientStore;
 import org.fhirbox.auth.UserStore;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
@@ -15,13 +16,17 @@ import org.fhirbox.binary.JobService;
 import org.fhirbox.model.IngestJob;
 
 /**
- * The caller's project's ingestion jobs, as JSON, for project admins only:
+ * A project's ingestion jobs, as JSON, for project admins only:
  * <pre>
- * GET  /admin/jobs[?state=queued|running|done|failed|skipped][&amp;_count=n]   {"jobs":[...]}, newest first
- * POST /admin/jobs/{id}/retry                                           the job, queued again (409 unless
- *                                                                       failed or skipped)
+ * GET  /admin/jobs[?project=P][&amp;state=queued|running|done|failed|skipped][&amp;_count=n]
+ *                                            {"jobs":[...]}, newest first
+ * POST /admin/jobs/{id}/retry[?project=P]    the job, queued again (409 unless failed or skipped)
  * </pre>
- * A retry is told to the audit listener ({@link AdminAction#INGEST_JOB_RETRIED}).
+ * The project is the caller's own; an admin of project {@value AdminRoutes#SERVER_PROJECT}
+ * administers every project and names another with {@code project}, as on
+ * {@code /admin/clients} and {@code /admin/users}. Any other admin naming another project gets
+ * 400: silently listing its own project instead would read as "nothing failed there".
+ * A retry is told to the audit listener ({@link AdminAction#INGEST_JOB_RETRIED}), in the job's project.
  */
 public final class JobRoutes {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,7 +46,7 @@ public final class JobRoutes {
       if (!ex.method().equals("POST")) {
         throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use POST", "POST");
       }
-      IngestJob job = jobs.retry(principal, segments.get(0));
+      IngestJob job = jobs.retry(principal, () -> project(ex, principal), segments.get(0));
       audit.changed(AdminAction.INGEST_JOB_RETRIED, AdminRoutes.actor(ex, principal, users), job.project(), job.id(),
           null, job.resourceType() + "/" + job.resourceId() + " attachment " + job.attachmentIndex());
       ObjectNode body = JSON.createObjectNode();
@@ -59,7 +64,8 @@ public final class JobRoutes {
     if (!ex.method().equals("GET")) {
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET", "GET");
     }
-    List<IngestJob> listed = jobs.list(principal, () -> ex.param("state").map(JobRoutes::state).orElse(null),
+    List<IngestJob> listed = jobs.list(principal, () -> project(ex, principal),
+        () -> ex.param("state").map(JobRoutes::state).orElse(null),
         () -> ex.param("_count").map(JobRoutes::count).orElse(100));
     ObjectNode body = JSON.createObjectNode();
     ArrayNode items = body.putArray("jobs");
@@ -67,6 +73,22 @@ public final class JobRoutes {
       put(items.addObject(), j);
     }
     write(ex, body);
+  }
+
+  /** The {@code project} parameter, for a server admin; the caller's own project otherwise. */
+  private static String project(Exchange ex, Principal principal) {
+    String named = ex.param("project").orElse(null);
+    if (named == null || named.equals(principal.project())) {
+      return principal.project();
+    }
+    if (!AdminRoutes.isServerAdmin(principal)) {
+      throw FhirException.badRequest("an admin of project '" + principal.project() + "' sees only its own jobs; leave"
+          + " out project or name '" + principal.project() + "'", "project");
+    }
+    if (!ClientStore.PROJECT_NAME.matcher(named).matches()) {
+      throw FhirException.badRequest("project names use letters, digits and . _ - (at most 64)", "project");
+    }
+    return named;
   }
 
   private static void put(ObjectNode o, IngestJob j) {

@@ -45,6 +45,33 @@ class FhirboxConfigTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+      "FHIRBOX_UPLOAD_EXPIRY, 0, 'FHIRBOX_UPLOAD_EXPIRY must be between 60 and 2147483647, got 0'",
+      "FHIRBOX_ORPHAN_GRACE, -3600, 'FHIRBOX_ORPHAN_GRACE must be between 0 and 2147483647, got -3600'",
+      "FHIRBOX_ORPHAN_SWEEP_INTERVAL, 0, 'FHIRBOX_ORPHAN_SWEEP_INTERVAL must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_SHUTDOWN_TIMEOUT, -1, 'FHIRBOX_SHUTDOWN_TIMEOUT must be between 0 and 86400, got -1'",
+      "FHIRBOX_SHUTDOWN_TIMEOUT, 9999999999999999,"
+          + " 'FHIRBOX_SHUTDOWN_TIMEOUT must be between 0 and 86400, got 9999999999999999'",
+      "FHIRBOX_ACCEPT_QUEUE, 0, 'FHIRBOX_ACCEPT_QUEUE must be between 1 and 65535, got 0'",
+      "FHIRBOX_DATABASE_CONNECT_TIMEOUT, 0, 'FHIRBOX_DATABASE_CONNECT_TIMEOUT must be between 250 and 600000, got 0'",
+      "FHIRBOX_AUDIT_QUEUE_SIZE, 2147483647, 'FHIRBOX_AUDIT_QUEUE_SIZE must be between 1 and 1000000, got 2147483647'",
+      "FHIRBOX_SIGNED_URL_TTL, 9, 'FHIRBOX_SIGNED_URL_TTL must be between 10 and 1000000000, got 9'",
+      "FHIRBOX_INGEST_MAX_REDIRECTS, 21, 'FHIRBOX_INGEST_MAX_REDIRECTS must be between 0 and 20, got 21'",
+      "FHIRBOX_DATABASE_POOL_SIZE, 1, 'FHIRBOX_DATABASE_POOL_SIZE must be between 2 and 1024, got 1'"})
+  void aDurationOrSizeThatWouldBreakTheServerIsRefusedNamingItsKey(String key, String value, String message) {
+    assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+  }
+
+  @Test
+  void theValuesTheDocumentationAndTheTestsUseStillLoad() {
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_ORPHAN_GRACE", "0", "FHIRBOX_ORPHAN_SWEEP_INTERVAL", "1",
+        "FHIRBOX_ACCEPT_QUEUE", "1", "FHIRBOX_DATABASE_CONNECT_TIMEOUT", "1000", "FHIRBOX_SHUTDOWN_TIMEOUT", "0",
+        "FHIRBOX_INGEST_MAX_REDIRECTS", "0", "FHIRBOX_DATABASE_POOL_SIZE", "2"));
+    assertThat(config.getLong("FHIRBOX_ORPHAN_GRACE")).isZero();
+  }
+
   @Test
   void theLimitsOnBundlesAndSlowClientsHaveTheirDocumentedDefaults() throws Exception {
     FhirboxConfig config = FhirboxConfig.of(Map.of());
@@ -59,9 +86,9 @@ class FhirboxConfigTest {
 
   @Test
   void anIntSettingTooLargeForAnIntNamesItsKey() {
-    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_ACCEPT_QUEUE", "4294967296"));
-    assertThatThrownBy(() -> config.getInt("FHIRBOX_ACCEPT_QUEUE"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("FHIRBOX_ACCEPT_QUEUE must be between");
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_S3_PARALLELISM", "4294967296"));
+    assertThatThrownBy(() -> config.getInt("FHIRBOX_S3_PARALLELISM"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("FHIRBOX_S3_PARALLELISM must be between");
   }
 
   @Test

@@ -131,4 +131,26 @@ class MetricsEndpointTest {
         t -> assertThat(t).startsWith("application/json"));
     assertThat(resp.body().strip()).isEqualTo("{\"database\":\"up\",\"blobStore\":\"up\",\"auditWriter\":\"up\"}");
   }
+
+  @Test
+  void everyMetricAndBlobStoreOperationTheServerExportsIsListedInTheDeploymentGuide() throws Exception {
+    // a file-store upload, so that the blob store's operations are in the scrape
+    HttpResponse<String> created = server.client().postBytes("fhir/R4/Binary", "text/plain", "hello".getBytes());
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String text = scrape();
+    String guide = java.nio.file.Files.readString(java.nio.file.Path.of("..", "deploy", "README.md"));
+
+    Matcher types = Pattern.compile("(?m)^# TYPE (\\S+) ").matcher(text);
+    java.util.List<String> names = new java.util.ArrayList<>();
+    while (types.find()) {
+      names.add(types.group(1));
+    }
+    assertThat(names).isNotEmpty().allSatisfy(name -> assertThat(guide).contains("`" + name));
+    Matcher ops = Pattern.compile("fhirbox_blobstore_operation_seconds_count\\{op=\"([^\"]+)\"").matcher(text);
+    java.util.List<String> opNames = new java.util.ArrayList<>();
+    while (ops.find()) {
+      opNames.add(ops.group(1));
+    }
+    assertThat(opNames).isNotEmpty().allSatisfy(op -> assertThat(guide).contains("`" + op + "`"));
+  }
 }

@@ -1,0 +1,86 @@
+package org.fhirbox.binary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bootstrap admin (an admin of project default) sees and retries the ingestion jobs of any
+ * project through {@code ?project=}; a project's own admin stays in its project.
+ */
+class AdminJobsAcrossProjectsTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static Upstream upstream;
+  static TestServer server;
+  static TestClient clinicAdmin;
+  static String failedUrl;
+
+  @BeforeAll
+  static void start() throws Exception {
+    upstream = new Upstream();
+    server = TestServer.start(IngestionTest.settings(upstream));
+    clinicAdmin = new ProjectClients(server).bearer(new ProjectClients(server).create("clinic", "system/*.cruds",
+        true));
+    failedUrl = upstream.origin() + "/files/missing-in-clinic.png";
+    IngestionTest.createMedia(clinicAdmin, failedUrl, "image/png");
+    IngestionTest.awaitJob(clinicAdmin, failedUrl, "failed");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+    upstream.close();
+  }
+
+  private static JsonNode jobs(HttpResponse<String> r) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body()).get("jobs");
+  }
+
+  @Test
+  void theServerAdminListsAnotherProjectsFailedJobs() throws Exception {
+    assertThat(jobs(server.client().get("admin/jobs?project=clinic&state=failed")).findValuesAsText("url"))
+        .contains(failedUrl);
+    assertThat(jobs(server.client().get("admin/jobs?state=failed")).findValuesAsText("url"))
+        .doesNotContain(failedUrl);
+  }
+
+  @Test
+  void theServerAdminRetriesAnotherProjectsJob() throws Exception {
+    String id = IngestionTest.job(clinicAdmin, failedUrl).get("id").asText();
+
+    HttpResponse<String> elsewhere = server.client().postJson("admin/jobs/" + id + "/retry", "");
+    assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(404);
+    HttpResponse<String> retried = server.client().postJson("admin/jobs/" + id + "/retry?project=clinic", "");
+
+    assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+    assertThat(JSON.readTree(retried.body()).get("id").asText()).isEqualTo(id);
+    IngestionTest.awaitJob(clinicAdmin, failedUrl, "failed");
+  }
+
+  @Test
+  void aProjectAdminNamingAnotherProjectGets400AndItsOwnProjectIsFine() throws Exception {
+    HttpResponse<String> other = clinicAdmin.get("admin/jobs?project=default");
+    assertThat(other.statusCode()).as(other.body()).isEqualTo(400);
+    assertThat(clinicAdmin.parse(other, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("project");
+    String id = IngestionTest.job(clinicAdmin, failedUrl).get("id").asText();
+    assertThat(clinicAdmin.postJson("admin/jobs/" + id + "/retry?project=default", "").statusCode()).isEqualTo(400);
+
+    assertThat(jobs(clinicAdmin.get("admin/jobs?project=clinic")).findValuesAsText("url")).contains(failedUrl);
+  }
+
+  @Test
+  void aProjectNameThatCannotBeIsRefused() {
+    assertThat(server.client().get("admin/jobs?project=no%20such!").statusCode()).isEqualTo(400);
+  }
+}
