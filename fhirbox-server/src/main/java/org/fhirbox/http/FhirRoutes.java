@@ -59,6 +59,7 @@ public final class FhirRoutes {
 
   /** {@code GET /fhir/R4/metadata}: needs no credentials (FHIR R4 http.html#capabilities). */
   public void metadata(Exchange ex) throws IOException {
+    requireMethod(ex.method(), "GET", "HEAD");
     output.writeRaw(ex, 200, capabilities.build(ex.fhirBase()));
   }
 
@@ -68,7 +69,7 @@ public final class FhirRoutes {
    * both. Needs no credentials, as {@code metadata}.
    */
   public void versions(Exchange ex) throws IOException {
-    requireMethod(ex.method(), "GET");
+    requireMethod(ex.method(), "GET", "HEAD");
     Parameters p = new Parameters();
     p.addParameter().setName("version").setValue(new CodeType(FhirFormat.VERSION));
     p.addParameter().setName("default").setValue(new CodeType(FhirFormat.VERSION));
@@ -91,7 +92,7 @@ public final class FhirRoutes {
     }
     String first = segments.get(0);
     if (n == 1 && first.equals("_history")) {
-      requireMethod(method, "GET");
+      requireMethod(method, "GET", "HEAD");
       history(ex, principal, null, null);
       return;
     }
@@ -99,17 +100,18 @@ public final class FhirRoutes {
     if (n == 1) {
       switch (method) {
         case "POST" -> create(ex, principal, type);
-        case "GET" -> search(ex, principal, type);
+        // RFC 9110 §9.1: HEAD wherever GET; Jetty sends no body for HEAD, only GET's headers
+        case "GET", "HEAD" -> search(ex, principal, type);
         case "PUT" -> conditionalUpdate(ex, principal, type);
         case "DELETE" -> conditionalDelete(ex, principal, type);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "POST",
-            "PUT", "DELETE");
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "HEAD",
+            "POST", "PUT", "DELETE");
       }
       return;
     }
     String second = segments.get(1);
     if (n == 2 && second.equals("_history")) {
-      requireMethod(method, "GET");
+      requireMethod(method, "GET", "HEAD");
       history(ex, principal, type, null);
       return;
     }
@@ -251,13 +253,16 @@ public final class FhirRoutes {
     output.writeRaw(ex, 200, ErrorMapper.info("deleted " + type + "/" + gone.get().id()));
   }
 
-  /** The search criteria of a conditional update or delete: the URL's query, which must name some. */
+  /**
+   * The search criteria of a conditional update or delete: the URL's query, which must name some.
+   * None is 400 (FHIR R4 http.html#cdelete, #cond-update: the criteria select what is written), not
+   * 405: the method is allowed on the type, with criteria.
+   */
   private static Map<String, List<String>> conditionOf(Exchange ex, String method, String type) {
     Map<String, List<String>> criteria = ex.params();
     if (criteria.isEmpty()) {
-      throw FhirException.methodNotAllowed(method + " /" + type + " needs an id (" + method + " /" + type
-          + "/{id}) or search criteria (a conditional " + (method.equals("PUT") ? "update" : "delete") + ")",
-          "GET", "POST", "PUT", "DELETE");
+      throw FhirException.badRequest(method + " /" + type + " needs an id (" + method + " /" + type
+          + "/{id}) or search criteria (a conditional " + (method.equals("PUT") ? "update" : "delete") + ")");
     }
     return criteria;
   }
