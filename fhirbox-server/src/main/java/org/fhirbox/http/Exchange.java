@@ -156,8 +156,17 @@ public final class Exchange {
     return "representation";
   }
 
-  /** Reads the whole body as UTF-8 text, failing with 413 beyond {@code limit} bytes. */
+  /** Reads the whole body as UTF-8 text, failing with 413 beyond {@code limit} bytes; 400 when there is none. */
   public String body(long limit) throws IOException {
+    String body = bodyOrEmpty(limit);
+    if (body.isEmpty()) {
+      throw FhirException.badRequest("the request has no body");
+    }
+    return body;
+  }
+
+  /** {@link #body}, but a request without a body, or with an empty one, is "". */
+  public String bodyOrEmpty(long limit) throws IOException {
     refuseDeclaredLengthAbove(limit);
     long declared = req.getContentLengthLong();
     byte[] bytes;
@@ -167,10 +176,7 @@ public final class Exchange {
     } catch (IOException e) {
       throw ClientAbort.truncatedBody(e);
     }
-    if (bytes.length == 0) {
-      throw FhirException.badRequest("the request has no body");
-    }
-    return StrictUtf8.decode(bytes);
+    return bytes.length == 0 ? "" : StrictUtf8.decode(bytes);
   }
 
   /**

@@ -410,21 +410,29 @@ public final class FhirRoutes {
   /**
    * The query's parameters, and those of a POST {@code _search} form body (FHIR R4 http.html#search:
    * the URL's parameters and the body's together are the search). A name in both keeps every value,
-   * URL's first, as a GET repeating the parameter would: repeats AND together.
+   * URL's first, as a GET repeating the parameter would: repeats AND together. An empty body, or
+   * none, adds no parameters; the form's media type is matched in any case (RFC 9110 §8.3.1). A body
+   * of another type is 415: R4 takes search parameters in a body only as a form, and ignoring it
+   * would search wider than the client asked.
    */
   private Map<String, List<String>> searchParams(Exchange ex) throws IOException {
     Map<String, List<String>> params = ex.params();
-    if (ex.method().equals("POST")) {
-      String ct = ex.contentType();
-      if (ct != null && ct.startsWith("application/x-www-form-urlencoded")) {
-        Map<String, List<String>> both = new LinkedHashMap<>();
-        params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
-        QueryString.parse(ex.body(maxJsonBytes))
-            .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
-        params = both;
-      }
+    if (!ex.method().equals("POST")) {
+      return params;
     }
-    return params;
+    if (!FormBody.isForm(ex)) {
+      long declared = ex.request().getContentLengthLong();
+      if (declared > 0 || (declared < 0 && !ex.bodyOrEmpty(maxJsonBytes).isEmpty())) {
+        throw FhirException.unsupportedMediaType("POST _search takes its parameters as a form (Content-Type: "
+            + "application/x-www-form-urlencoded), got '" + (ex.contentType() == null ? "" : ex.contentType()) + "'");
+      }
+      return params;
+    }
+    Map<String, List<String>> both = new LinkedHashMap<>();
+    params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
+    QueryString.parse(ex.bodyOrEmpty(maxJsonBytes))
+        .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
+    return both;
   }
 
   /**

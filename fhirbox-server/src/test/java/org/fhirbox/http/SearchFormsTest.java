@@ -127,6 +127,42 @@ class SearchFormsTest {
     assertThat(found("Patient?_id=" + a + "," + b + "&_id=" + b)).containsExactly(b);
   }
 
+  private static HttpResponse<String> postSearch(String query, String contentType, String body) {
+    HttpRequest.Builder b = http.request("fhir/R4/Patient/_search" + query)
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    return http.send(b);
+  }
+
+  private static List<String> ids(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return http.parse(r, Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
+        .toList();
+  }
+
+  @Test
+  void postSearchWithAnEmptyFormOrNoBodySearchesTheUrlsParameters() {
+    String a = created("{\"resourceType\":\"Patient\"}");
+    assertThat(ids(postSearch("?_id=" + a, "application/x-www-form-urlencoded", ""))).containsExactly(a);
+    assertThat(ids(postSearch("?_id=" + a, null, ""))).containsExactly(a);
+  }
+
+  @Test
+  void postSearchFormMediaTypeIsCaseInsensitiveAndAnotherBodyIs415() {
+    String a = created("{\"resourceType\":\"Patient\"}");
+    created("{\"resourceType\":\"Patient\"}");
+    assertThat(ids(postSearch("", "Application/X-WWW-Form-Urlencoded; charset=UTF-8", "_id=" + a)))
+        .containsExactly(a);
+    assertThat(ids(postSearch("", "APPLICATION/X-WWW-FORM-URLENCODED", "_id=nomatch"))).isEmpty();
+    for (String type : List.of("application/fhir+json", "text/plain")) {
+      HttpResponse<String> r = postSearch("", type, "{\"_id\":\"" + a + "\"}");
+      assertThat(r.statusCode()).as(type + ": " + r.body()).isEqualTo(415);
+      assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"", "x-www-form-urlencoded");
+    }
+  }
+
   @Test
   void historyNextLinkKeepsTheSinceOffsetAndFollowingItReachesTheNextPage() {
     String id = created("{\"resourceType\":\"Patient\",\"active\":true}");
