@@ -164,6 +164,31 @@ class SearchFormsTest {
   }
 
   @Test
+  void historyPagingLinksKeepSummaryAndSearchsetLinksNameItOnce() {
+    String id = created("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
+        + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Birch</div>\"},\"name\":[{\"family\":\"Birch\"}],"
+        + "\"maritalStatus\":{\"text\":\"single\"}}");
+    assertThat(http.putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\","
+        + "\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Birch"
+        + "</div>\"},\"name\":[{\"family\":\"Birch\"}],\"maritalStatus\":{\"text\":\"married\"}}")
+        .statusCode()).isEqualTo(200);
+    HttpResponse<String> first = http.get("fhir/R4/Patient/" + id + "/_history?_summary=true&_count=1");
+    assertThat(first.body()).contains(SUBSETTED).doesNotContain("maritalStatus");
+    String nextUrl = http.parse(first, Bundle.class).getLink("next").getUrl();
+
+    HttpResponse<String> next = http.get(nextUrl);
+    assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+    assertThat(http.parse(next, Bundle.class).getEntry()).hasSize(1);
+    assertThat(next.body()).contains(SUBSETTED, "\"family\":\"Birch\"").doesNotContain("maritalStatus", "<div");
+
+    created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Birch\"}]}");
+    Bundle search = http.parse(http.get("fhir/R4/Patient?name=birch&_summary=true&_count=1"), Bundle.class);
+    for (String relation : List.of("self", "next")) {
+      assertThat(search.getLink(relation).getUrl().split("_summary=", -1)).as(relation).hasSize(2);
+    }
+  }
+
+  @Test
   void historyNextLinkKeepsTheSinceOffsetAndFollowingItReachesTheNextPage() {
     String id = created("{\"resourceType\":\"Patient\",\"active\":true}");
     assertThat(http.putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id
