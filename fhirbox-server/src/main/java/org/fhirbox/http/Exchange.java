@@ -27,6 +27,7 @@ public final class Exchange {
   private final HttpServletResponse resp;
   private final String baseUrl;
   private Map<String, List<String>> params;
+  private Preferences preferences;
   private boolean drainAfterAnswer;
 
   public Exchange(HttpServletRequest req, HttpServletResponse resp, String baseUrl) {
@@ -142,18 +143,29 @@ public final class Exchange {
     return req.getHeader("Content-Type");
   }
 
-  /** {@code Prefer: return=minimal|representation|OperationOutcome}; default representation. */
-  public String preferReturn() {
-    String prefer = header("Prefer");
-    if (prefer != null) {
-      for (String part : prefer.split(",|;")) {
-        String p = part.trim().toLowerCase(Locale.ROOT);
-        if (p.startsWith("return=")) {
-          return p.substring("return=".length()).replace("\"", "");
-        }
-      }
+  /** The request's {@code Prefer} preferences, from all its fields (RFC 7240 §2). */
+  Preferences preferences() {
+    if (preferences == null) {
+      preferences = Preferences.of(req.getHeaders("Prefer"));
     }
-    return "representation";
+    return preferences;
+  }
+
+  /**
+   * What a write answers with, by {@code Prefer: return=} (FHIR R4 http.html#ops), in lower case:
+   * {@code minimal}, {@code operationoutcome} or, by default, {@code representation}. The caller
+   * answers so; a preference the client stated is named back in {@code Preference-Applied}
+   * (RFC 7240 §3), so the client can tell it was honoured.
+   */
+  public String applyReturnPreference() {
+    Optional<String> stated = preferences().returnPreference();
+    stated.ifPresent(v -> resp.setHeader("Preference-Applied", "return=" + v));
+    return stated.orElse("representation").toLowerCase(Locale.ROOT);
+  }
+
+  /** {@code Prefer: handling=strict}, in any {@code Prefer} field. */
+  public boolean prefersStrictHandling() {
+    return preferences().strictHandling();
   }
 
   /** Reads the whole body as UTF-8 text, failing with 413 beyond {@code limit} bytes; 400 when there is none. */

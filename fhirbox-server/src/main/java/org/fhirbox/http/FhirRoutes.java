@@ -205,7 +205,7 @@ public final class FhirRoutes {
   private void respondExisting(Exchange ex, Principal principal, StoredResource s) throws IOException {
     ex.response().setHeader("Location", ex.fhirBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.versionId());
     ResourceOutput.versionHeaders(ex, s);
-    switch (ex.preferReturn()) {
+    switch (ex.applyReturnPreference()) {
       case "minimal" -> ex.response().setStatus(200);
       case "operationoutcome" -> output.writeRaw(ex, 200, ErrorMapper.info(s.type() + "/" + s.id()
           + " matches If-None-Exist; nothing was created"));
@@ -303,7 +303,7 @@ public final class FhirRoutes {
     }
     ResourceOutput.versionHeaders(ex, r);
     int status = w.created() ? 201 : 200;
-    switch (ex.preferReturn()) {
+    switch (ex.applyReturnPreference()) {
       case "minimal" -> ex.response().setStatus(status);
       case "operationoutcome" -> output.writeRaw(ex, status, ErrorMapper.info(
           (w.created() ? "created " : "updated ") + s.type() + "/" + s.id() + " version " + s.versionId()));
@@ -402,8 +402,8 @@ public final class FhirRoutes {
   }
 
   private void search(Exchange ex, Principal principal, String type) throws IOException {
-    boolean strict = ex.header("Prefer") != null && ex.header("Prefer").contains("handling=strict");
-    ResourceService.SearchPage page = resources.search(principal, type, () -> searchParams(ex), strict);
+    ResourceService.SearchPage page = resources.search(principal, type, () -> searchParams(ex),
+        ex.prefersStrictHandling());
     output.writeSubset(ex, principal, 200, pages.searchset(ex, type, page), type);
   }
 
