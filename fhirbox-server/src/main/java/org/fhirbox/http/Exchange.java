@@ -6,6 +6,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +23,7 @@ import org.fhirbox.fhir.QueryString;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.WritePreconditions;
 
 /** One request and its response, with the FHIR conventions every route needs. */
 public final class Exchange {
@@ -413,6 +417,50 @@ public final class Exchange {
       return false;
     } catch (IOException | IllegalStateException e) {
       return whenReadFails; // the client stalled or went away: there is nothing more to read from it
+    }
+  }
+
+  /**
+   * The preconditions of an update, patch or delete: {@code If-Match} ({@link #ifMatch}),
+   * {@code If-None-Match} and {@code If-Unmodified-Since} (RFC 9110 §13.1.2, §13.1.4), which the
+   * write checks in its own transaction.
+   */
+  public WritePreconditions writePreconditions() {
+    return new WritePreconditions(ifMatch(), ifNoneMatch(), ifUnmodifiedSince());
+  }
+
+  /**
+   * The versions {@code If-None-Match} names, every field read as one list (RFC 9110 §5.3), or
+   * {@link ResourceRepository#IF_MATCH_ANY} alone for {@code *}; a value that is no list of entity
+   * tags is 400. A tag that names no version (none we issued) can match nothing and is left out.
+   */
+  private List<Long> ifNoneMatch() {
+    String h = String.join(",", Collections.list(req.getHeaders("If-None-Match")));
+    if (h.isBlank()) {
+      return List.of();
+    }
+    if (h.trim().equals("*")) {
+      return List.of(ResourceRepository.IF_MATCH_ANY);
+    }
+    List<EntityTag> tags = EntityTag.parseList(h).orElseThrow(() ->
+        FhirException.badRequest("If-None-Match must be * or version ETags like W/\"3\""));
+    List<Long> versions = new ArrayList<>();
+    for (EntityTag tag : tags) {
+      Long v = ResourceIds.ifMatch(tag.toString());
+      if (v != null) {
+        versions.add(v);
+      }
+    }
+    return versions;
+  }
+
+  /** {@code If-Unmodified-Since}, or null; a value that is no HTTP date is ignored (RFC 9110 §13.1.4). */
+  private Instant ifUnmodifiedSince() {
+    try {
+      long millis = req.getDateHeader("If-Unmodified-Since");
+      return millis < 0 ? null : Instant.ofEpochMilli(millis);
+    } catch (IllegalArgumentException e) {
+      return null;
     }
   }
 

@@ -218,7 +218,7 @@ public final class FhirRoutes {
       respondWritten(ex, principal, binaries.updateRaw(ex, principal, id));
       return;
     }
-    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex), ex::ifMatch,
+    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex), ex::writePreconditions,
         new ExchangeFacts(ex)));
   }
 
@@ -234,7 +234,7 @@ public final class FhirRoutes {
           + "raw content goes to PUT /Binary/{id}");
     }
     respondWritten(ex, principal, writes.updateConditional(principal, type, criteria, shownCondition(ex),
-        () -> parseBody(ex), ex::ifMatch, new ExchangeFacts(ex)));
+        () -> parseBody(ex), ex::writePreconditions, new ExchangeFacts(ex)));
   }
 
   /**
@@ -244,7 +244,7 @@ public final class FhirRoutes {
   private void conditionalDelete(Exchange ex, Principal principal, String type) throws IOException {
     Map<String, List<String>> criteria = conditionOf(ex, "DELETE", type);
     Optional<StoredResource> gone = writes.deleteConditional(principal, type, criteria, shownCondition(ex),
-        ex::ifMatch, new ExchangeFacts(ex));
+        ex::writePreconditions, new ExchangeFacts(ex));
     if (gone.isEmpty()) {
       output.writeRaw(ex, 200, ErrorMapper.info("no " + type + " matches the condition; nothing was deleted"));
       return;
@@ -282,8 +282,8 @@ public final class FhirRoutes {
       throw FhirException.unsupportedMediaType("PATCH takes a JSON Patch (Content-Type: application/json-patch+json);"
           + " FHIRPath Patch and XML Patch are not supported, got '" + ct + "'");
     }
-    respondWritten(ex, principal,
-        resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes, ex::ifMatch));
+    respondWritten(ex, principal, resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes,
+        ex::writePreconditions));
   }
 
   Resource parseBody(Exchange ex) throws IOException {
@@ -392,7 +392,8 @@ public final class FhirRoutes {
    * with 200 or 204, as HAPI FHIR does with 200), so that a retried delete is not an error.
    */
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
-    Optional<StoredResource> gone = writes.delete(principal, type, id, ex::ifMatch, new ExchangeFacts(ex));
+    Optional<StoredResource> gone = writes.delete(principal, type, id, ex::writePreconditions,
+        new ExchangeFacts(ex));
     if (gone.isEmpty()) {
       output.writeRaw(ex, 200, ErrorMapper.info(type + "/" + id + " does not exist; nothing was deleted"));
       return;
