@@ -9,6 +9,7 @@ import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.Deferred;
+import org.fhirbox.fhir.WritePreconditions;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Bundle;
@@ -41,21 +42,23 @@ public final class AuditedWrites {
 
   /** {@link ResourceService#update}, audited when it wrote a Binary. */
   public Written update(Principal principal, String type, String id, Deferred<Resource> body,
-      Supplier<Long> ifMatch, AuditedRequest request) throws IOException {
-    return binaries.recorded(principal, request, resources.update(principal, type, id, body, ifMatch));
+      Supplier<WritePreconditions> preconditions, AuditedRequest request) throws IOException {
+    return binaries.recorded(principal, request, resources.update(principal, type, id, body, preconditions));
   }
 
   /** {@link ResourceService#updateConditional}, audited when it wrote a Binary. */
   public Written updateConditional(Principal principal, String type, Map<String, List<String>> criteria,
-      String shown, Deferred<Resource> body, Supplier<Long> ifMatch, AuditedRequest request) throws IOException {
+      String shown, Deferred<Resource> body, Supplier<WritePreconditions> preconditions, AuditedRequest request)
+      throws IOException {
     return binaries.recorded(principal, request,
-        resources.updateConditional(principal, type, criteria, shown, body, ifMatch));
+        resources.updateConditional(principal, type, criteria, shown, body, preconditions));
   }
 
   /** {@link ResourceService#deleteConditional}, audited when it deleted a Binary. */
   public Optional<StoredResource> deleteConditional(Principal principal, String type,
-      Map<String, List<String>> criteria, String shown, Supplier<Long> ifMatch, AuditedRequest request) {
-    Optional<StoredResource> gone = resources.deleteConditional(principal, type, criteria, shown, ifMatch);
+      Map<String, List<String>> criteria, String shown, Supplier<WritePreconditions> preconditions,
+      AuditedRequest request) {
+    Optional<StoredResource> gone = resources.deleteConditional(principal, type, criteria, shown, preconditions);
     if (type.equals("Binary") && gone.isPresent()) {
       binaries.deleted(principal, request, gone.get().id(), gone.get().versionId());
     }
@@ -71,9 +74,9 @@ public final class AuditedWrites {
    * {@link ResourceService#delete}, audited when it deleted a Binary; a Binary that never existed
    * was not deleted, and records nothing.
    */
-  public Optional<StoredResource> delete(Principal principal, String type, String id, Supplier<Long> ifMatch,
-      AuditedRequest request) {
-    Optional<StoredResource> gone = resources.delete(principal, type, id, ifMatch);
+  public Optional<StoredResource> delete(Principal principal, String type, String id,
+      Supplier<WritePreconditions> preconditions, AuditedRequest request) {
+    Optional<StoredResource> gone = resources.delete(principal, type, id, preconditions);
     if (type.equals("Binary") && gone.isPresent()) {
       binaries.deleted(principal, request, id, gone.get().versionId());
     }

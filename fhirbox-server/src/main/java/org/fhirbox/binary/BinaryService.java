@@ -24,6 +24,7 @@ import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.WritePreconditions;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
@@ -85,10 +86,10 @@ public final class BinaryService {
   }
 
   /** {@code PUT /Binary/{id}} with raw content, for a caller who may update Binaries; audited. */
-  public Written update(Principal principal, String id, Upload upload, Supplier<Long> ifMatch,
+  public Written update(Principal principal, String id, Upload upload, Supplier<WritePreconditions> preconditions,
       AuditedRequest request) {
     principal.require("Binary", Interaction.UPDATE);
-    Long expected = ifMatch.get();
+    WritePreconditions expected = preconditions.get();
     Upload checked = withSecurityContext(upload,
         securityContext(principal, id, upload.securityContext(), Interaction.UPDATE));
     return recorded(principal, request, update(principal.project(), id, checked, expected));
@@ -182,13 +183,13 @@ public final class BinaryService {
     }));
   }
 
-  public Written update(String project, String id, Upload upload, Long ifMatch) {
+  public Written update(String project, String id, Upload upload, WritePreconditions preconditions) {
     ResourceIds.requireValid(id);
     Binary binary = binaryFor(project, upload);
     binary.setId(id);
     BlobInfo info = storeBlob(upload);
     return commitOrDiscard(info, () -> store.inTransaction(tx ->
-        repository.update(tx, project, "Binary", id, binary, ifMatch, info, upload.filename())));
+        repository.update(tx, project, "Binary", id, binary, preconditions, info, upload.filename())));
   }
 
   /**

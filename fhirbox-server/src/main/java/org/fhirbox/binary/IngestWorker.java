@@ -17,6 +17,7 @@ import org.fhirbox.model.IngestJob.State;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.WritePreconditions;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Resource;
@@ -174,7 +175,7 @@ public final class IngestWorker implements AutoCloseable {
     try {
       Optional<StoredResource> gone = store.inTransaction(tx -> {
         requireLease(tx, job);
-        return repository.delete(tx, job.project(), "Binary", binaryId, null);
+        return repository.delete(tx, job.project(), "Binary", binaryId, WritePreconditions.NONE);
       });
       gone.filter(StoredResource::deleted).ifPresent(g ->
           audit.ingestionDiscarded(job.project(), binaryId, g.versionId(), job.id()));

@@ -101,12 +101,13 @@ public final class BundleProcessor {
     return store.read(tx -> conditional.existing(tx, principal, type, ifNoneExist));
   }
 
-  public Written updateSingle(Principal principal, String type, String id, Resource resource, Long ifMatch) {
+  public Written updateSingle(Principal principal, String type, String id, Resource resource,
+      WritePreconditions preconditions) {
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
     return withBlob(blob, () -> store.inTransaction(tx -> {
       WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
-      Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
-          blob, null, c.gate()));
+      Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource,
+          preconditions, blob, null, c.gate()));
       return checks.context(tx, principal, w, Interaction.UPDATE);
     }));
   }
@@ -116,7 +117,7 @@ public final class BundleProcessor {
    * what it writes is {@link #conditionalTarget}.
    */
   public Written updateConditional(Principal principal, String type, Map<String, List<String>> criteria,
-      String shown, Resource resource, Long ifMatch) {
+      String shown, Resource resource, WritePreconditions preconditions) {
     String bodyId = idOf(resource);
     String newId = ResourceIds.newId();
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
@@ -124,8 +125,8 @@ public final class BundleProcessor {
       String id = conditionalTarget(tx, principal, type, criteria, shown, bodyId, newId);
       resource.setId(id);
       WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
-      Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource, ifMatch,
-          blob, null, c.gate()));
+      Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource,
+          preconditions, blob, null, c.gate()));
       return checks.context(tx, principal, w, Interaction.UPDATE);
     }));
   }
@@ -156,15 +157,15 @@ public final class BundleProcessor {
    * deleted version of the one match, or empty when nothing matches; 412 for more than one.
    */
   public Optional<StoredResource> deleteConditional(Principal principal, String type,
-      Map<String, List<String>> criteria, String shown, Long ifMatch) {
+      Map<String, List<String>> criteria, String shown, WritePreconditions preconditions) {
     return store.inTransaction(tx -> {
       Optional<StoredResource> match = conditional.existing(tx, principal, type, criteria, shown,
           ConditionalMatch.Kind.DELETE);
       if (match.isEmpty()) {
-        requireNoIfMatch(ifMatch, type, shown);
+        requireNoIfMatch(preconditions.ifMatch(), type, shown);
         return Optional.<StoredResource>empty();
       }
-      return delete(tx, principal, type, match.get().id(), ifMatch);
+      return delete(tx, principal, type, match.get().id(), preconditions);
     });
   }
 
@@ -188,9 +189,9 @@ public final class BundleProcessor {
    * the caller which ids exist in other patients' records.
    */
   public Optional<StoredResource> delete(ResourceStore.Tx tx, Principal principal, String type, String id,
-      Long ifMatch) {
+      WritePreconditions preconditions) {
     WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.DELETE, null, Set.of());
-    Optional<StoredResource> gone = repository.delete(tx, principal.project(), type, id, ifMatch);
+    Optional<StoredResource> gone = repository.delete(tx, principal.project(), type, id, preconditions);
     if (gone.isEmpty() && c.patient() != null) {
       throw FhirException.notFound(type + "/" + id + " is not known");
     }
@@ -486,7 +487,8 @@ public final class BundleProcessor {
                 + " matches the condition; nothing was deleted"));
             return out;
           }
-          Optional<StoredResource> gone = delete(tx, principal, r.type(), r.id(), r.ifMatch());
+          Optional<StoredResource> gone = delete(tx, principal, r.type(), r.id(),
+              WritePreconditions.ifMatch(r.ifMatch()));
           if (gone.isPresent()) {
             out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.get().versionId() + "\"")
                 .setLastModified(java.util.Date.from(gone.get().lastUpdated()));

@@ -163,9 +163,22 @@ public final class ResourceRepository {
     return update(tx, project, type, id, resource, ifMatch, content, filename, AttachmentNormalizer.Gate.ANY);
   }
 
+  /** {@link #update}, with every precondition the request carries ({@link WritePreconditions}). */
+  public Written update(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
+      WritePreconditions preconditions, BlobInfo content, String filename) {
+    return update(tx, project, type, id, resource, preconditions, content, filename, AttachmentNormalizer.Gate.ANY);
+  }
+
   /** {@link #update}, each Binary an Attachment names passing {@code gate}. */
   public Written update(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
       Long ifMatch, BlobInfo content, String filename, AttachmentNormalizer.Gate gate) {
+    return update(tx, project, type, id, resource, WritePreconditions.ifMatch(ifMatch), content, filename, gate);
+  }
+
+  /** {@link #update}, with every precondition the request carries ({@link WritePreconditions}). */
+  public Written update(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
+      WritePreconditions preconditions, BlobInfo content, String filename, AttachmentNormalizer.Gate gate) {
+    Long ifMatch = preconditions.ifMatch();
     requireType(type);
     ResourceIds.requireValid(id);
     if (!type.equals(resource.fhirType())) {
@@ -188,6 +201,7 @@ public final class ResourceRepository {
             + (current.isEmpty() ? "(none)" : "W/\"" + have + "\""));
       }
     }
+    preconditions.requireAfterIfMatch(current, type, id);
     long next = current.map(c -> c.versionId() + 1).orElse(1L);
     if (content == null && "Binary".equals(type) && current.isPresent()) {
       // A Binary JSON update without data keeps the previous version's bytes.
@@ -265,9 +279,12 @@ public final class ResourceRepository {
    * Deletes (a new version marked deleted): the deleted version, or empty when the resource never
    * existed, which changes nothing (FHIR R4 http.html#delete: deleting a resource that does not exist
    * succeeds, 200 or 204). Deleting what is already deleted changes nothing either. With
-   * {@code ifMatch}, 412 unless it is the current version (none when the resource never existed).
+   * {@code If-Match}, 412 unless it is the current version (none when the resource never existed);
+   * the other {@link WritePreconditions} as they say.
    */
-  public Optional<StoredResource> delete(ResourceStore.Tx tx, String project, String type, String id, Long ifMatch) {
+  public Optional<StoredResource> delete(ResourceStore.Tx tx, String project, String type, String id,
+      WritePreconditions preconditions) {
+    Long ifMatch = preconditions.ifMatch();
     requireType(type);
     ResourceIds.requireValid(id);
     Optional<StoredResource> current = tx.current(project, type, id, true);
@@ -283,6 +300,7 @@ public final class ResourceRepository {
       throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version W/\""
           + current.get().versionId() + "\"");
     }
+    preconditions.requireAfterIfMatch(current, type, id);
     if (current.get().deleted()) {
       return current;
     }

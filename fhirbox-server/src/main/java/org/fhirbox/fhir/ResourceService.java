@@ -181,12 +181,15 @@ public final class ResourceService {
     return bundles.existing(principal, type, ifNoneExist);
   }
 
-  /** @param ifMatch the version the caller expects ({@code If-Match}), read after the access check; null for any */
-  public Written update(Principal principal, String type, String id, Deferred<Resource> body, Supplier<Long> ifMatch)
-      throws IOException {
+  /**
+   * @param preconditions what the caller expects of the current version ({@code If-Match} and the
+   *     like), read after the access check
+   */
+  public Written update(Principal principal, String type, String id, Deferred<Resource> body,
+      Supplier<WritePreconditions> preconditions) throws IOException {
     principal.require(type, Interaction.UPDATE);
     compartment.limit(principal, type, Interaction.UPDATE);
-    Long expected = ifMatch.get();
+    WritePreconditions expected = preconditions.get();
     return bundles.updateSingle(principal, type, id, body.read(), expected);
   }
 
@@ -197,11 +200,11 @@ public final class ResourceService {
    * @param shown the criteria as the client wrote them, for diagnostics
    */
   public Written updateConditional(Principal principal, String type, Map<String, List<String>> criteria,
-      String shown, Deferred<Resource> body, Supplier<Long> ifMatch) throws IOException {
+      String shown, Deferred<Resource> body, Supplier<WritePreconditions> preconditions) throws IOException {
     principal.require(type, Interaction.UPDATE);
     principal.require(type, Interaction.SEARCH);
     compartment.limit(principal, type, Interaction.UPDATE);
-    Long expected = ifMatch.get();
+    WritePreconditions expected = preconditions.get();
     Resource resource = body.read();
     if (!resource.fhirType().equals(type)) {
       throw FhirException.badRequest("the body is a " + resource.fhirType() + " but the URL names " + type);
@@ -214,27 +217,30 @@ public final class ResourceService {
    * empty when nothing matches; 412 for more than one.
    */
   public Optional<StoredResource> deleteConditional(Principal principal, String type,
-      Map<String, List<String>> criteria, String shown, Supplier<Long> ifMatch) {
+      Map<String, List<String>> criteria, String shown, Supplier<WritePreconditions> preconditions) {
     principal.require(type, Interaction.DELETE);
     principal.require(type, Interaction.SEARCH);
-    return bundles.deleteConditional(principal, type, criteria, shown, ifMatch.get());
+    return bundles.deleteConditional(principal, type, criteria, shown, preconditions.get());
   }
 
   /**
    * Patch (FHIR R4 http.html#patch) with a JSON Patch ({@link ResourcePatch}): read, patch and an
    * update of the version read. The caller needs read and update access. When another write comes
    * in between, the patch is applied again to the newer version (at most 3 times), unless the
-   * client named the version it patches ({@code If-Match}): then that write is 412. The patched
+   * client named the version it patches ({@code If-Match}): then that write is 412. The other
+   * preconditions are checked against the version read; the update that follows writes only over
+   * that same version, so they hold when it commits. The patched
    * resource may not exceed {@code maxBytes} of JSON (413).
    */
   public Written patch(Principal principal, String type, String id, Deferred<String> body, long maxBytes,
-      Supplier<Long> ifMatch) throws IOException {
+      Supplier<WritePreconditions> preconditions) throws IOException {
     principal.require(type, Interaction.UPDATE);
     compartment.limit(principal, type, Interaction.UPDATE);
     if (type.equals("Binary")) {
       throw FhirException.badRequest("a Binary is not patched; send its new content with PUT /Binary/" + id);
     }
-    Long expected = ifMatch.get();
+    WritePreconditions given = preconditions.get();
+    Long expected = given.ifMatch();
     String patch = body.read();
     for (int attempt = 1; ; attempt++) {
       StoredResource current = read(principal, type, id, null);
@@ -242,9 +248,10 @@ public final class ResourceService {
         throw FhirException.preconditionFailed("If-Match W/\"" + expected + "\" does not match the current version W/\""
             + current.versionId() + "\"");
       }
+      given.requireAfterIfMatch(Optional.of(current), type, id);
       Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch, maxBytes);
       try {
-        return bundles.updateSingle(principal, type, id, patched, current.versionId());
+        return bundles.updateSingle(principal, type, id, patched, WritePreconditions.ifMatch(current.versionId()));
       } catch (FhirException e) {
         if (e.status() != 412 || expected != null || attempt == 3) {
           throw e;
@@ -254,9 +261,10 @@ public final class ResourceService {
   }
 
   /** The deleted version, or empty when the resource never existed (FHIR R4 http.html#delete). */
-  public Optional<StoredResource> delete(Principal principal, String type, String id, Supplier<Long> ifMatch) {
+  public Optional<StoredResource> delete(Principal principal, String type, String id,
+      Supplier<WritePreconditions> preconditions) {
     principal.require(type, Interaction.DELETE);
-    Long expected = ifMatch.get();
+    WritePreconditions expected = preconditions.get();
     return store.inTransaction(tx -> bundles.delete(tx, principal, type, id, expected));
   }
 

@@ -80,7 +80,7 @@ public final class BinaryRoutes {
   public Written updateRaw(Exchange ex, Principal principal, String id) throws IOException {
     refuseDeclaredTooLarge(ex);
     RequestBody body = new RequestBody(ex.request());
-    return ex.readingBody(body, () -> binaries.update(principal, id, upload(ex, body), ex::ifMatch,
+    return ex.readingBody(body, () -> binaries.update(principal, id, upload(ex, body), ex::writePreconditions,
         new ExchangeFacts(ex)));
   }
 

@@ -44,7 +44,7 @@ public final class Cors {
   // A browser's tus client reads the offset, the length, the expiry and the upload's Location.
   static final String EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, Content-Type, ETag,"
       + " Content-Disposition, Location, Content-Location, Last-Modified, X-Security-Context, Retry-After,"
-      + " WWW-Authenticate,"
+      + " WWW-Authenticate, Preference-Applied,"
       + " Upload-Offset, Upload-Length, Upload-Metadata, Upload-Defer-Length, Upload-Expires, Tus-Resumable,"
       + " Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm";
   /** The {@code /oauth2/} pages a person's browser reaches with the sign-in request's cookie. */

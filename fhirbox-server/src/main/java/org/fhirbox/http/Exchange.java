@@ -6,6 +6,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +23,7 @@ import org.fhirbox.fhir.QueryString;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceRepository;
+import org.fhirbox.fhir.WritePreconditions;
 
 /** One request and its response, with the FHIR conventions every route needs. */
 public final class Exchange {
@@ -27,6 +31,7 @@ public final class Exchange {
   private final HttpServletResponse resp;
   private final String baseUrl;
   private Map<String, List<String>> params;
+  private Preferences preferences;
   private boolean drainAfterAnswer;
 
   public Exchange(HttpServletRequest req, HttpServletResponse resp, String baseUrl) {
@@ -142,22 +147,42 @@ public final class Exchange {
     return req.getHeader("Content-Type");
   }
 
-  /** {@code Prefer: return=minimal|representation|OperationOutcome}; default representation. */
-  public String preferReturn() {
-    String prefer = header("Prefer");
-    if (prefer != null) {
-      for (String part : prefer.split(",|;")) {
-        String p = part.trim().toLowerCase(Locale.ROOT);
-        if (p.startsWith("return=")) {
-          return p.substring("return=".length()).replace("\"", "");
-        }
-      }
+  /** The request's {@code Prefer} preferences, from all its fields (RFC 7240 §2). */
+  Preferences preferences() {
+    if (preferences == null) {
+      preferences = Preferences.of(req.getHeaders("Prefer"));
     }
-    return "representation";
+    return preferences;
   }
 
-  /** Reads the whole body as UTF-8 text, failing with 413 beyond {@code limit} bytes. */
+  /**
+   * What a write answers with, by {@code Prefer: return=} (FHIR R4 http.html#ops), in lower case:
+   * {@code minimal}, {@code operationoutcome} or, by default, {@code representation}. The caller
+   * answers so; a preference the client stated is named back in {@code Preference-Applied}
+   * (RFC 7240 §3), so the client can tell it was honoured.
+   */
+  public String applyReturnPreference() {
+    Optional<String> stated = preferences().returnPreference();
+    stated.ifPresent(v -> resp.setHeader("Preference-Applied", "return=" + v));
+    return stated.orElse("representation").toLowerCase(Locale.ROOT);
+  }
+
+  /** {@code Prefer: handling=strict}, in any {@code Prefer} field. */
+  public boolean prefersStrictHandling() {
+    return preferences().strictHandling();
+  }
+
+  /** Reads the whole body as UTF-8 text, failing with 413 beyond {@code limit} bytes; 400 when there is none. */
   public String body(long limit) throws IOException {
+    String body = bodyOrEmpty(limit);
+    if (body.isEmpty()) {
+      throw FhirException.badRequest("the request has no body");
+    }
+    return body;
+  }
+
+  /** {@link #body}, but a request without a body, or with an empty one, is "". */
+  public String bodyOrEmpty(long limit) throws IOException {
     refuseDeclaredLengthAbove(limit);
     long declared = req.getContentLengthLong();
     byte[] bytes;
@@ -167,10 +192,7 @@ public final class Exchange {
     } catch (IOException e) {
       throw ClientAbort.truncatedBody(e);
     }
-    if (bytes.length == 0) {
-      throw FhirException.badRequest("the request has no body");
-    }
-    return StrictUtf8.decode(bytes);
+    return bytes.length == 0 ? "" : StrictUtf8.decode(bytes);
   }
 
   /**
@@ -395,6 +417,50 @@ public final class Exchange {
       return false;
     } catch (IOException | IllegalStateException e) {
       return whenReadFails; // the client stalled or went away: there is nothing more to read from it
+    }
+  }
+
+  /**
+   * The preconditions of an update, patch or delete: {@code If-Match} ({@link #ifMatch}),
+   * {@code If-None-Match} and {@code If-Unmodified-Since} (RFC 9110 §13.1.2, §13.1.4), which the
+   * write checks in its own transaction.
+   */
+  public WritePreconditions writePreconditions() {
+    return new WritePreconditions(ifMatch(), ifNoneMatch(), ifUnmodifiedSince());
+  }
+
+  /**
+   * The versions {@code If-None-Match} names, every field read as one list (RFC 9110 §5.3), or
+   * {@link ResourceRepository#IF_MATCH_ANY} alone for {@code *}; a value that is no list of entity
+   * tags is 400. A tag that names no version (none we issued) can match nothing and is left out.
+   */
+  private List<Long> ifNoneMatch() {
+    String h = String.join(",", Collections.list(req.getHeaders("If-None-Match")));
+    if (h.isBlank()) {
+      return List.of();
+    }
+    if (h.trim().equals("*")) {
+      return List.of(ResourceRepository.IF_MATCH_ANY);
+    }
+    List<EntityTag> tags = EntityTag.parseList(h).orElseThrow(() ->
+        FhirException.badRequest("If-None-Match must be * or version ETags like W/\"3\""));
+    List<Long> versions = new ArrayList<>();
+    for (EntityTag tag : tags) {
+      Long v = ResourceIds.ifMatch(tag.toString());
+      if (v != null) {
+        versions.add(v);
+      }
+    }
+    return versions;
+  }
+
+  /** {@code If-Unmodified-Since}, or null; a value that is no HTTP date is ignored (RFC 9110 §13.1.4). */
+  private Instant ifUnmodifiedSince() {
+    try {
+      long millis = req.getDateHeader("If-Unmodified-Since");
+      return millis < 0 ? null : Instant.ofEpochMilli(millis);
+    } catch (IllegalArgumentException e) {
+      return null;
     }
   }
 

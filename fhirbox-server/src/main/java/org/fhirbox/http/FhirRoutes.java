@@ -59,6 +59,7 @@ public final class FhirRoutes {
 
   /** {@code GET /fhir/R4/metadata}: needs no credentials (FHIR R4 http.html#capabilities). */
   public void metadata(Exchange ex) throws IOException {
+    requireMethod(ex.method(), "GET", "HEAD");
     output.writeRaw(ex, 200, capabilities.build(ex.fhirBase()));
   }
 
@@ -68,7 +69,7 @@ public final class FhirRoutes {
    * both. Needs no credentials, as {@code metadata}.
    */
   public void versions(Exchange ex) throws IOException {
-    requireMethod(ex.method(), "GET");
+    requireMethod(ex.method(), "GET", "HEAD");
     Parameters p = new Parameters();
     p.addParameter().setName("version").setValue(new CodeType(FhirFormat.VERSION));
     p.addParameter().setName("default").setValue(new CodeType(FhirFormat.VERSION));
@@ -91,7 +92,7 @@ public final class FhirRoutes {
     }
     String first = segments.get(0);
     if (n == 1 && first.equals("_history")) {
-      requireMethod(method, "GET");
+      requireMethod(method, "GET", "HEAD");
       history(ex, principal, null, null);
       return;
     }
@@ -99,17 +100,18 @@ public final class FhirRoutes {
     if (n == 1) {
       switch (method) {
         case "POST" -> create(ex, principal, type);
-        case "GET" -> search(ex, principal, type);
+        // RFC 9110 §9.1: HEAD wherever GET; Jetty sends no body for HEAD, only GET's headers
+        case "GET", "HEAD" -> search(ex, principal, type);
         case "PUT" -> conditionalUpdate(ex, principal, type);
         case "DELETE" -> conditionalDelete(ex, principal, type);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "POST",
-            "PUT", "DELETE");
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "HEAD",
+            "POST", "PUT", "DELETE");
       }
       return;
     }
     String second = segments.get(1);
     if (n == 2 && second.equals("_history")) {
-      requireMethod(method, "GET");
+      requireMethod(method, "GET", "HEAD");
       history(ex, principal, type, null);
       return;
     }
@@ -203,7 +205,7 @@ public final class FhirRoutes {
   private void respondExisting(Exchange ex, Principal principal, StoredResource s) throws IOException {
     ex.response().setHeader("Location", ex.fhirBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.versionId());
     ResourceOutput.versionHeaders(ex, s);
-    switch (ex.preferReturn()) {
+    switch (ex.applyReturnPreference()) {
       case "minimal" -> ex.response().setStatus(200);
       case "operationoutcome" -> output.writeRaw(ex, 200, ErrorMapper.info(s.type() + "/" + s.id()
           + " matches If-None-Exist; nothing was created"));
@@ -216,7 +218,7 @@ public final class FhirRoutes {
       respondWritten(ex, principal, binaries.updateRaw(ex, principal, id));
       return;
     }
-    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex), ex::ifMatch,
+    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex), ex::writePreconditions,
         new ExchangeFacts(ex)));
   }
 
@@ -232,7 +234,7 @@ public final class FhirRoutes {
           + "raw content goes to PUT /Binary/{id}");
     }
     respondWritten(ex, principal, writes.updateConditional(principal, type, criteria, shownCondition(ex),
-        () -> parseBody(ex), ex::ifMatch, new ExchangeFacts(ex)));
+        () -> parseBody(ex), ex::writePreconditions, new ExchangeFacts(ex)));
   }
 
   /**
@@ -242,7 +244,7 @@ public final class FhirRoutes {
   private void conditionalDelete(Exchange ex, Principal principal, String type) throws IOException {
     Map<String, List<String>> criteria = conditionOf(ex, "DELETE", type);
     Optional<StoredResource> gone = writes.deleteConditional(principal, type, criteria, shownCondition(ex),
-        ex::ifMatch, new ExchangeFacts(ex));
+        ex::writePreconditions, new ExchangeFacts(ex));
     if (gone.isEmpty()) {
       output.writeRaw(ex, 200, ErrorMapper.info("no " + type + " matches the condition; nothing was deleted"));
       return;
@@ -251,13 +253,16 @@ public final class FhirRoutes {
     output.writeRaw(ex, 200, ErrorMapper.info("deleted " + type + "/" + gone.get().id()));
   }
 
-  /** The search criteria of a conditional update or delete: the URL's query, which must name some. */
+  /**
+   * The search criteria of a conditional update or delete: the URL's query, which must name some.
+   * None is 400 (FHIR R4 http.html#cdelete, #cond-update: the criteria select what is written), not
+   * 405: the method is allowed on the type, with criteria.
+   */
   private static Map<String, List<String>> conditionOf(Exchange ex, String method, String type) {
     Map<String, List<String>> criteria = ex.params();
     if (criteria.isEmpty()) {
-      throw FhirException.methodNotAllowed(method + " /" + type + " needs an id (" + method + " /" + type
-          + "/{id}) or search criteria (a conditional " + (method.equals("PUT") ? "update" : "delete") + ")",
-          "GET", "POST", "PUT", "DELETE");
+      throw FhirException.badRequest(method + " /" + type + " needs an id (" + method + " /" + type
+          + "/{id}) or search criteria (a conditional " + (method.equals("PUT") ? "update" : "delete") + ")");
     }
     return criteria;
   }
@@ -277,8 +282,8 @@ public final class FhirRoutes {
       throw FhirException.unsupportedMediaType("PATCH takes a JSON Patch (Content-Type: application/json-patch+json);"
           + " FHIRPath Patch and XML Patch are not supported, got '" + ct + "'");
     }
-    respondWritten(ex, principal,
-        resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes, ex::ifMatch));
+    respondWritten(ex, principal, resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes,
+        ex::writePreconditions));
   }
 
   Resource parseBody(Exchange ex) throws IOException {
@@ -298,7 +303,7 @@ public final class FhirRoutes {
     }
     ResourceOutput.versionHeaders(ex, r);
     int status = w.created() ? 201 : 200;
-    switch (ex.preferReturn()) {
+    switch (ex.applyReturnPreference()) {
       case "minimal" -> ex.response().setStatus(status);
       case "operationoutcome" -> output.writeRaw(ex, status, ErrorMapper.info(
           (w.created() ? "created " : "updated ") + s.type() + "/" + s.id() + " version " + s.versionId()));
@@ -382,7 +387,8 @@ public final class FhirRoutes {
    * with 200 or 204, as HAPI FHIR does with 200), so that a retried delete is not an error.
    */
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
-    Optional<StoredResource> gone = writes.delete(principal, type, id, ex::ifMatch, new ExchangeFacts(ex));
+    Optional<StoredResource> gone = writes.delete(principal, type, id, ex::writePreconditions,
+        new ExchangeFacts(ex));
     if (gone.isEmpty()) {
       output.writeRaw(ex, 200, ErrorMapper.info(type + "/" + id + " does not exist; nothing was deleted"));
       return;
@@ -392,29 +398,37 @@ public final class FhirRoutes {
   }
 
   private void search(Exchange ex, Principal principal, String type) throws IOException {
-    boolean strict = ex.header("Prefer") != null && ex.header("Prefer").contains("handling=strict");
-    ResourceService.SearchPage page = resources.search(principal, type, () -> searchParams(ex), strict);
+    ResourceService.SearchPage page = resources.search(principal, type, () -> searchParams(ex),
+        ex.prefersStrictHandling());
     output.writeSubset(ex, principal, 200, pages.searchset(ex, type, page), type);
   }
 
   /**
    * The query's parameters, and those of a POST {@code _search} form body (FHIR R4 http.html#search:
    * the URL's parameters and the body's together are the search). A name in both keeps every value,
-   * URL's first, as a GET repeating the parameter would: repeats AND together.
+   * URL's first, as a GET repeating the parameter would: repeats AND together. An empty body, or
+   * none, adds no parameters; the form's media type is matched in any case (RFC 9110 §8.3.1). A body
+   * of another type is 415: R4 takes search parameters in a body only as a form, and ignoring it
+   * would search wider than the client asked.
    */
   private Map<String, List<String>> searchParams(Exchange ex) throws IOException {
     Map<String, List<String>> params = ex.params();
-    if (ex.method().equals("POST")) {
-      String ct = ex.contentType();
-      if (ct != null && ct.startsWith("application/x-www-form-urlencoded")) {
-        Map<String, List<String>> both = new LinkedHashMap<>();
-        params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
-        QueryString.parse(ex.body(maxJsonBytes))
-            .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
-        params = both;
-      }
+    if (!ex.method().equals("POST")) {
+      return params;
     }
-    return params;
+    if (!FormBody.isForm(ex)) {
+      long declared = ex.request().getContentLengthLong();
+      if (declared > 0 || (declared < 0 && !ex.bodyOrEmpty(maxJsonBytes).isEmpty())) {
+        throw FhirException.unsupportedMediaType("POST _search takes its parameters as a form (Content-Type: "
+            + "application/x-www-form-urlencoded), got '" + (ex.contentType() == null ? "" : ex.contentType()) + "'");
+      }
+      return params;
+    }
+    Map<String, List<String>> both = new LinkedHashMap<>();
+    params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
+    QueryString.parse(ex.bodyOrEmpty(maxJsonBytes))
+        .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
+    return both;
   }
 
   /**

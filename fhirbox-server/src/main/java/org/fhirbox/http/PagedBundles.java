@@ -33,7 +33,8 @@ final class PagedBundles {
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new Date());
     p.total().ifPresent(total -> bundle.setTotal((int) Math.min(total, Integer.MAX_VALUE)));
-    String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(p.applied()) + presentation(ex);
+    // _summary is among the parameters the search applied, and comes with them
+    String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(p.applied()) + presentation(ex, SEARCHSET);
     int count = p.count();
     int offset = p.offset();
     bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + position(p.after(), offset));
@@ -86,7 +87,7 @@ final class PagedBundles {
     bundle.getMeta().setLastUpdated(new Date());
     // _since is kept encoded: a '+' of its offset (+02:00) would be read back as a space
     String path = ex.fhirBase() + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history?"
-        + (sinceParam == null ? "" : "_since=" + enc(sinceParam) + "&") + presentation(ex);
+        + (sinceParam == null ? "" : "_since=" + enc(sinceParam) + "&") + presentation(ex, HISTORY);
     bundle.addLink().setRelation("self").setUrl(path + "_count=" + page.count() + position(page.after(), offset));
     // with _count=0 a next page would be this one again, and a client following next would never stop
     if (page.hasMore() && page.count() > 0) {
@@ -118,14 +119,19 @@ final class PagedBundles {
     return bundle;
   }
 
+  /** What a searchset's links carry beside the parameters the search applied. */
+  private static final List<String> SEARCHSET = List.of("_format", "_pretty", "_elements");
+  /** What a history's links carry: every parameter that shapes its pages ({@link ResourceSubset}). */
+  private static final List<String> HISTORY = List.of("_format", "_pretty", "_elements", "_summary");
+
   /**
-   * The request's {@code _format}, {@code _pretty} and {@code _elements}, as parameters to carry into the paging links:
-   * a client that asked for XML or pretty output gets the same on every page it follows (R4
+   * The request's parameters among {@code names}, to carry into the paging links: a client that
+   * asked for XML, pretty output or a subset gets the same on every page it follows (R4
    * http.html#paging: the links are opaque to the client, which cannot add them back).
    */
-  private static String presentation(Exchange ex) {
+  private static String presentation(Exchange ex, List<String> names) {
     StringBuilder sb = new StringBuilder();
-    for (String name : List.of("_format", "_pretty", "_elements")) {
+    for (String name : names) {
       ex.param(name).ifPresent(v -> sb.append(name).append('=').append(enc(v)).append('&'));
     }
     return sb.toString();

@@ -19,6 +19,7 @@ import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.SearchChains;
 import org.fhirbox.fhir.SearchIndexer;
+import org.fhirbox.fhir.WritePreconditions;
 import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Patient;
@@ -140,10 +141,10 @@ abstract class ResourceStoreContract extends BinaryContentStoreContract {
         new AttachmentNormalizer(TestServer.FHIR, url -> Optional.empty()), new SearchIndexer(TestServer.FHIR), clock);
     for (int i = 0; i < 2; i++) {
       store.inTransaction(tx -> repository.update(tx, "p", "Patient", "c", new Patient().setActive(true).setId("c"),
-          null, null, null));
+          WritePreconditions.NONE, null, null));
       clock.advance(Duration.ofMillis(i == 0 ? -5_000 : -1_000));
     }
-    store.inTransaction(tx -> repository.delete(tx, "p", "Patient", "c", null));
+    store.inTransaction(tx -> repository.delete(tx, "p", "Patient", "c", WritePreconditions.NONE));
     List<StoredResource> history = this.<Page>q(tx -> tx.history(new HistoryQuery("p", null, null,
         Instant.ofEpochMilli(10_001), 10, 0))).items();
     assertThat(history).extracting(r -> r.versionId() + "@" + r.lastUpdated().toEpochMilli())

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every route answers a method it does not take with 405 and an {@code Allow} header naming the
@@ -27,10 +28,14 @@ class MethodNotAllowedTest {
 
   static Stream<Arguments> routes() {
     return Stream.of(
-        Arguments.of("PATCH", "fhir/R4/Patient", "GET, POST, PUT, DELETE", true),
+        Arguments.of("PATCH", "fhir/R4/Patient", "GET, HEAD, POST, PUT, DELETE", true),
         Arguments.of("POST", "fhir/R4/Patient/p1", "GET, HEAD, PUT, DELETE, PATCH", true),
         Arguments.of("PUT", "fhir/R4/Patient/p1/_history", "GET, HEAD", true),
-        Arguments.of("DELETE", "fhir/R4/_history", "GET", true),
+        Arguments.of("DELETE", "fhir/R4/_history", "GET, HEAD", true),
+        Arguments.of("POST", "fhir/R4/Patient/_history", "GET, HEAD", true),
+        Arguments.of("DELETE", "fhir/R4/metadata", "GET, HEAD", true),
+        Arguments.of("POST", "fhir/R4/metadata", "GET, HEAD", true),
+        Arguments.of("PUT", "fhir/R4/$versions", "GET, HEAD", true),
         Arguments.of("GET", "fhir/R4", "POST", true),
         Arguments.of("GET", "fhir/R4/Binary/$upload-url", "POST", true),
         Arguments.of("DELETE", "fhir/R4/Binary/b1/$presigned-url", "GET, POST", true),
@@ -59,5 +64,31 @@ class MethodNotAllowedTest {
     if (fhir) {
       assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"").contains("not allowed");
     }
+  }
+
+  /** RFC 9110 §9.1: wherever GET is allowed, so is HEAD, with GET's headers and no body. */
+  @ParameterizedTest(name = "HEAD /{0}")
+  @ValueSource(strings = {"fhir/R4/Patient", "fhir/R4/Patient?name=nobody", "fhir/R4/_history",
+      "fhir/R4/Patient/_history", "fhir/R4/$versions", "fhir/R4/metadata"})
+  void headIsAnsweredWhereGetIs(String path) {
+    HttpResponse<String> r = http().send(http().request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    assertThat(r.body()).isEmpty();
+  }
+
+  /**
+   * PUT or DELETE on a type with no search criteria is a conditional update or delete that names
+   * nothing to match: 400, not a 405 whose Allow would list the very method refused.
+   */
+  @ParameterizedTest(name = "{0} /fhir/R4/Patient")
+  @ValueSource(strings = {"PUT", "DELETE"})
+  void aConditionalWriteWithoutCriteriaIs400(String method) {
+    HttpResponse<String> r = http().send(http().request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
+        .method(method, HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"").contains("search criteria");
   }
 }

@@ -127,6 +127,67 @@ class SearchFormsTest {
     assertThat(found("Patient?_id=" + a + "," + b + "&_id=" + b)).containsExactly(b);
   }
 
+  private static HttpResponse<String> postSearch(String query, String contentType, String body) {
+    HttpRequest.Builder b = http.request("fhir/R4/Patient/_search" + query)
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    return http.send(b);
+  }
+
+  private static List<String> ids(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return http.parse(r, Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
+        .toList();
+  }
+
+  @Test
+  void postSearchWithAnEmptyFormOrNoBodySearchesTheUrlsParameters() {
+    String a = created("{\"resourceType\":\"Patient\"}");
+    assertThat(ids(postSearch("?_id=" + a, "application/x-www-form-urlencoded", ""))).containsExactly(a);
+    assertThat(ids(postSearch("?_id=" + a, null, ""))).containsExactly(a);
+  }
+
+  @Test
+  void postSearchFormMediaTypeIsCaseInsensitiveAndAnotherBodyIs415() {
+    String a = created("{\"resourceType\":\"Patient\"}");
+    created("{\"resourceType\":\"Patient\"}");
+    assertThat(ids(postSearch("", "Application/X-WWW-Form-Urlencoded; charset=UTF-8", "_id=" + a)))
+        .containsExactly(a);
+    assertThat(ids(postSearch("", "APPLICATION/X-WWW-FORM-URLENCODED", "_id=nomatch"))).isEmpty();
+    for (String type : List.of("application/fhir+json", "text/plain")) {
+      HttpResponse<String> r = postSearch("", type, "{\"_id\":\"" + a + "\"}");
+      assertThat(r.statusCode()).as(type + ": " + r.body()).isEqualTo(415);
+      assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"", "x-www-form-urlencoded");
+    }
+  }
+
+  @Test
+  void historyPagingLinksKeepSummaryAndSearchsetLinksNameItOnce() {
+    String id = created("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
+        + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Birch</div>\"},\"name\":[{\"family\":\"Birch\"}],"
+        + "\"maritalStatus\":{\"text\":\"single\"}}");
+    assertThat(http.putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\","
+        + "\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Birch"
+        + "</div>\"},\"name\":[{\"family\":\"Birch\"}],\"maritalStatus\":{\"text\":\"married\"}}")
+        .statusCode()).isEqualTo(200);
+    HttpResponse<String> first = http.get("fhir/R4/Patient/" + id + "/_history?_summary=true&_count=1");
+    assertThat(first.body()).contains(SUBSETTED).doesNotContain("maritalStatus");
+    String nextUrl = http.parse(first, Bundle.class).getLink("next").getUrl();
+
+    HttpResponse<String> next = http.get(nextUrl);
+    assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+    assertThat(http.parse(next, Bundle.class).getEntry()).hasSize(1);
+    assertThat(next.body()).contains(SUBSETTED, "\"family\":\"Birch\"").doesNotContain("maritalStatus", "<div");
+
+    created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Birch\"}]}");
+    Bundle search = http.parse(http.get("fhir/R4/Patient?name=birch&_summary=true&_count=1"), Bundle.class);
+    for (String relation : List.of("self", "next")) {
+      assertThat(search.getLink(relation).getUrl().split("_summary=", -1)).as(relation).hasSize(2);
+    }
+  }
+
   @Test
   void historyNextLinkKeepsTheSinceOffsetAndFollowingItReachesTheNextPage() {
     String id = created("{\"resourceType\":\"Patient\",\"active\":true}");
