@@ -31,30 +31,17 @@ class SearchFormsTest {
     server.close();
   }
 
-  private static String created(String json) {
-    HttpResponse<String> r = http.postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return TestClient.createdId(r);
-  }
-
-  private static List<String> found(String query) {
-    HttpResponse<String> r = http.get("fhir/R4/" + query);
-    assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(200);
-    return http.parse(r, Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
-        .toList();
-  }
-
   @Test
   void tokenWithEmptySystemMatchesCodesWithoutSystemAndWithEmptyCodeAnyCodeOfTheSystem() {
-    String noSystem = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"value\":\"4711\"}]}");
-    String mrn = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"1\"}]}");
-    String mrn4711 = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\","
+    String noSystem = http.create("{\"resourceType\":\"Patient\",\"identifier\":[{\"value\":\"4711\"}]}");
+    String mrn = http.create("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"1\"}]}");
+    String mrn4711 = http.create("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\","
         + "\"value\":\"4711\"}]}");
 
-    assertThat(found("Patient?identifier=%7C4711")).containsExactly(noSystem);
-    assertThat(found("Patient?identifier=urn:mrn%7C")).containsExactlyInAnyOrder(mrn, mrn4711);
-    assertThat(found("Patient?identifier=4711")).containsExactlyInAnyOrder(noSystem, mrn4711);
-    assertThat(found("Patient?identifier=urn:mrn%7C1")).containsExactly(mrn);
+    assertThat(http.foundIds("Patient?identifier=%7C4711")).containsExactly(noSystem);
+    assertThat(http.foundIds("Patient?identifier=urn:mrn%7C")).containsExactlyInAnyOrder(mrn, mrn4711);
+    assertThat(http.foundIds("Patient?identifier=4711")).containsExactlyInAnyOrder(noSystem, mrn4711);
+    assertThat(http.foundIds("Patient?identifier=urn:mrn%7C1")).containsExactly(mrn);
     HttpResponse<String> neither = http.get("fhir/R4/Patient?identifier=%7C");
     assertThat(neither.statusCode()).as(neither.body()).isEqualTo(400);
     assertThat(neither.body()).contains("names neither a system nor a code");
@@ -62,29 +49,29 @@ class SearchFormsTest {
 
   @Test
   void escapedCommasAndBarsAreSearchedAsThemselves() {
-    String comma = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"value\":\"A,1\"}]}");
-    String bar = created("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:a|b\",\"value\":\"2\"}]}");
+    String comma = http.create("{\"resourceType\":\"Patient\",\"identifier\":[{\"value\":\"A,1\"}]}");
+    String bar = http.create("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:a|b\",\"value\":\"2\"}]}");
     // R4 search.html#escaping: \, is a comma in the value, a bare comma separates values
-    assertThat(found("Patient?identifier=A%5C%2C1")).containsExactly(comma);
-    assertThat(found("Patient?identifier=A%2C1")).doesNotContain(comma);
-    assertThat(found("Patient?identifier=urn:a%5C%7Cb%7C2")).containsExactly(bar);
+    assertThat(http.foundIds("Patient?identifier=A%5C%2C1")).containsExactly(comma);
+    assertThat(http.foundIds("Patient?identifier=A%2C1")).doesNotContain(comma);
+    assertThat(http.foundIds("Patient?identifier=urn:a%5C%7Cb%7C2")).containsExactly(bar);
   }
 
   @Test
   void aReferenceTypeModifierIsNotOverruledByAValueOfAnotherType() {
-    String group = created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true}");
-    String aboutGroup = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"},"
+    String group = http.create("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true}");
+    String aboutGroup = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"},"
         + "\"subject\":{\"reference\":\"Group/" + group + "\"}}");
-    assertThat(found("Observation?subject=Group/" + group)).containsExactly(aboutGroup);
-    assertThat(found("Observation?subject:Group=Group/" + group)).containsExactly(aboutGroup);
-    assertThat(found("Observation?subject:Patient=Group/" + group)).isEmpty();
+    assertThat(http.foundIds("Observation?subject=Group/" + group)).containsExactly(aboutGroup);
+    assertThat(http.foundIds("Observation?subject:Group=Group/" + group)).containsExactly(aboutGroup);
+    assertThat(http.foundIds("Observation?subject:Patient=Group/" + group)).isEmpty();
   }
 
   @Test
   void ascendingLastUpdatedPagingListsAResourceUpdatedBetweenPagesAgain() throws InterruptedException {
     List<String> ids = new java.util.ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      ids.add(created("{\"resourceType\":\"Patient\",\"active\":true}"));
+      ids.add(http.create("{\"resourceType\":\"Patient\",\"active\":true}"));
       Thread.sleep(3); // each in its own millisecond, so the order is the creation order
     }
     String query = "Patient?_id=" + String.join(",", ids) + "&_sort=_lastUpdated&_count=2";
@@ -101,22 +88,22 @@ class SearchFormsTest {
 
   @Test
   void telecomEmailAndPhoneFindAContactPointByItsValue() {
-    String eve = created("{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"phone\","
+    String eve = http.create("{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"phone\","
         + "\"value\":\"555-1234\"},{\"system\":\"email\",\"value\":\"eve@example.org\"}]}");
-    created("{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"phone\",\"value\":\"555-9999\"}]}");
+    http.create("{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"phone\",\"value\":\"555-9999\"}]}");
 
-    assertThat(found("Patient?telecom=555-1234")).containsExactly(eve);
-    assertThat(found("Patient?phone=555-1234")).containsExactly(eve);
-    assertThat(found("Patient?email=eve@example.org")).containsExactly(eve);
-    assertThat(found("Patient?email=555-1234")).isEmpty();
+    assertThat(http.foundIds("Patient?telecom=555-1234")).containsExactly(eve);
+    assertThat(http.foundIds("Patient?phone=555-1234")).containsExactly(eve);
+    assertThat(http.foundIds("Patient?email=eve@example.org")).containsExactly(eve);
+    assertThat(http.foundIds("Patient?email=555-1234")).isEmpty();
   }
 
   @Test
   void postSearchKeepsBodyParametersThatShareANameWithUrlParametersAndAndsThem() {
-    String a = created("{\"resourceType\":\"Patient\"}");
-    String b = created("{\"resourceType\":\"Patient\"}");
+    String a = http.create("{\"resourceType\":\"Patient\"}");
+    String b = http.create("{\"resourceType\":\"Patient\"}");
     for (String[] urlAndBody : List.of(new String[] {a + "," + b, b}, new String[] {a, b})) {
-      List<String> viaGet = found("Patient?_id=" + urlAndBody[0] + "&_id=" + urlAndBody[1]);
+      List<String> viaGet = http.foundIds("Patient?_id=" + urlAndBody[0] + "&_id=" + urlAndBody[1]);
       HttpResponse<String> post = http.send(http.request("fhir/R4/Patient/_search?_id=" + urlAndBody[0])
           .header("Content-Type", "application/x-www-form-urlencoded")
           .POST(HttpRequest.BodyPublishers.ofString("_id=" + urlAndBody[1])));
@@ -124,7 +111,7 @@ class SearchFormsTest {
       assertThat(http.parse(post, Bundle.class).getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
           .containsExactlyElementsOf(viaGet);
     }
-    assertThat(found("Patient?_id=" + a + "," + b + "&_id=" + b)).containsExactly(b);
+    assertThat(http.foundIds("Patient?_id=" + a + "," + b + "&_id=" + b)).containsExactly(b);
   }
 
   private static HttpResponse<String> postSearch(String query, String contentType, String body) {
@@ -144,15 +131,15 @@ class SearchFormsTest {
 
   @Test
   void postSearchWithAnEmptyFormOrNoBodySearchesTheUrlsParameters() {
-    String a = created("{\"resourceType\":\"Patient\"}");
+    String a = http.create("{\"resourceType\":\"Patient\"}");
     assertThat(ids(postSearch("?_id=" + a, "application/x-www-form-urlencoded", ""))).containsExactly(a);
     assertThat(ids(postSearch("?_id=" + a, null, ""))).containsExactly(a);
   }
 
   @Test
   void postSearchFormMediaTypeIsCaseInsensitiveAndAnotherBodyIs415() {
-    String a = created("{\"resourceType\":\"Patient\"}");
-    created("{\"resourceType\":\"Patient\"}");
+    String a = http.create("{\"resourceType\":\"Patient\"}");
+    http.create("{\"resourceType\":\"Patient\"}");
     assertThat(ids(postSearch("", "Application/X-WWW-Form-Urlencoded; charset=UTF-8", "_id=" + a)))
         .containsExactly(a);
     assertThat(ids(postSearch("", "APPLICATION/X-WWW-FORM-URLENCODED", "_id=nomatch"))).isEmpty();
@@ -165,7 +152,7 @@ class SearchFormsTest {
 
   @Test
   void historyPagingLinksKeepSummaryAndSearchsetLinksNameItOnce() {
-    String id = created("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
+    String id = http.create("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
         + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Birch</div>\"},\"name\":[{\"family\":\"Birch\"}],"
         + "\"maritalStatus\":{\"text\":\"single\"}}");
     assertThat(http.putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\","
@@ -181,7 +168,7 @@ class SearchFormsTest {
     assertThat(http.parse(next, Bundle.class).getEntry()).hasSize(1);
     assertThat(next.body()).contains(SUBSETTED, "\"family\":\"Birch\"").doesNotContain("maritalStatus", "<div");
 
-    created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Birch\"}]}");
+    http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Birch\"}]}");
     Bundle search = http.parse(http.get("fhir/R4/Patient?name=birch&_summary=true&_count=1"), Bundle.class);
     for (String relation : List.of("self", "next")) {
       assertThat(search.getLink(relation).getUrl().split("_summary=", -1)).as(relation).hasSize(2);
@@ -190,7 +177,7 @@ class SearchFormsTest {
 
   @Test
   void historyNextLinkKeepsTheSinceOffsetAndFollowingItReachesTheNextPage() {
-    String id = created("{\"resourceType\":\"Patient\",\"active\":true}");
+    String id = http.create("{\"resourceType\":\"Patient\",\"active\":true}");
     assertThat(http.putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id
         + "\",\"active\":false}").statusCode()).isEqualTo(200);
     Bundle first = http.parse(http.get("fhir/R4/Patient/" + id
@@ -217,7 +204,7 @@ class SearchFormsTest {
         + e.getResponse().getStatus().substring(0, 3) + " " + e.getResponse().hasLastModified()).containsExactly(
         "PUT Patient/hist-put-1 200 true", "PUT Patient/hist-put-1 201 true", "DELETE Patient/hist-put-1 204 true",
         "PUT Patient/hist-put-1 201 true");
-    String posted = created("{\"resourceType\":\"Patient\"}");
+    String posted = http.create("{\"resourceType\":\"Patient\"}");
     assertThat(http.parse(http.get("fhir/R4/Patient/" + posted + "/_history"), Bundle.class).getEntryFirstRep()
         .getRequest().getMethod()).isEqualTo(Bundle.HTTPVerb.POST);
     String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"request\":"
@@ -228,7 +215,7 @@ class SearchFormsTest {
 
   @Test
   void historyWithCountZeroHasNoNextLink() {
-    created("{\"resourceType\":\"Patient\"}");
+    http.create("{\"resourceType\":\"Patient\"}");
     Bundle none = http.parse(http.get("fhir/R4/Patient/_history?_count=0"), Bundle.class);
     assertThat(none.getEntry()).isEmpty();
     assertThat(none.getLink("next")).isNull();
@@ -236,8 +223,8 @@ class SearchFormsTest {
 
   @Test
   void searchNextLinkKeepsFormatAndPretty() {
-    created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Pagewell\"}]}");
-    created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Pagewell\"}]}");
+    http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Pagewell\"}]}");
+    http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Pagewell\"}]}");
     HttpResponse<String> first = http.get("fhir/R4/Patient?name=pagewell&_count=1&_format=xml&_pretty=true");
     assertThat(first.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
     String nextUrl = xml(first).getLink("next").getUrl();
@@ -260,7 +247,7 @@ class SearchFormsTest {
 
   @Test
   void readWithElementsReturnsIdMetaAndTheNamedElementsOnlyMarkedSubsetted() {
-    String id = created("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"name\":[{\"family\":\"Elm\"}]}");
+    String id = http.create("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"name\":[{\"family\":\"Elm\"}]}");
     for (String path : List.of("Patient/" + id, "Patient/" + id + "/_history/1")) {
       HttpResponse<String> r = http.get("fhir/R4/" + path + "?_elements=gender");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -273,7 +260,7 @@ class SearchFormsTest {
 
   @Test
   void readWithSummaryTrueLeavesOutNonSummaryElementsAndSummaryDataTheNarrative() {
-    String id = created("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
+    String id = http.create("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
         + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Oak</div>\"},\"name\":[{\"family\":\"Oak\"}],"
         + "\"maritalStatus\":{\"text\":\"single\"}}");
     HttpResponse<String> summary = http.get("fhir/R4/Patient/" + id + "?_summary=true");
@@ -286,10 +273,10 @@ class SearchFormsTest {
 
   @Test
   void searchWithElementsSubsetsTheMatchesKeepsIncludesWholeAndCarriesElementsIntoPagingLinks() {
-    String patient = created("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"name\":[{\"family\":\"Ash\"}]}");
-    created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ash-weight\"},"
+    String patient = http.create("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"name\":[{\"family\":\"Ash\"}]}");
+    http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ash-weight\"},"
         + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
-    created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ash-weight\"},"
+    http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ash-weight\"},"
         + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
     HttpResponse<String> r = http.get("fhir/R4/Observation?subject=Patient/" + patient
         + "&_include=Observation:subject&_elements=status&_count=1");
@@ -303,7 +290,7 @@ class SearchFormsTest {
 
   @Test
   void historyWithAtIsRefusedWith400NamingItInsteadOfIgnoringIt() {
-    String id = created("{\"resourceType\":\"Patient\"}");
+    String id = http.create("{\"resourceType\":\"Patient\"}");
     for (String path : List.of("Patient/" + id + "/_history", "Patient/_history", "_history")) {
       HttpResponse<String> r = http.get("fhir/R4/" + path + "?_at=2024-01");
       assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);

@@ -38,12 +38,6 @@ class SearchLimitsTest {
     server.close();
   }
 
-  private static String created(String json) {
-    HttpResponse<String> r = http.postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return TestClient.createdId(r);
-  }
-
   private static HttpResponse<String> postSearch(String type, String form) {
     return http.send(http.request("fhir/R4/" + type + "/_search")
         .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/fhir+json")
@@ -52,8 +46,8 @@ class SearchLimitsTest {
 
   @Test
   void repeatedIncludesCountOnceAndDistinctOnesAreCapped() {
-    String obs = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}");
-    String prov = created("{\"resourceType\":\"Provenance\",\"target\":[{\"reference\":\"Observation/" + obs
+    String obs = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}");
+    String prov = http.create("{\"resourceType\":\"Provenance\",\"target\":[{\"reference\":\"Observation/" + obs
         + "\"}],\"recorded\":\"2024-01-01T00:00:00Z\",\"agent\":[{\"who\":{\"display\":\"lab\"}}]}");
 
     HttpResponse<String> repeated = postSearch("Observation",
@@ -84,7 +78,7 @@ class SearchLimitsTest {
   @Test
   void hasWhoseSourcesNameMoreThanTheLargestPageIs400() {
     List<String> patients = java.util.stream.IntStream.rangeClosed(0, MAX_COUNT)
-        .mapToObj(i -> created("{\"resourceType\":\"Patient\"}")).toList();
+        .mapToObj(i -> http.create("{\"resourceType\":\"Patient\"}")).toList();
     String atCap = group(patients.subList(0, MAX_COUNT));
     String over = group(patients);
 
@@ -116,7 +110,7 @@ class SearchLimitsTest {
   @Test
   void aSearchWithoutCountGetsPagesNoLargerThanTheLargestPage() {
     for (int i = 0; i <= MAX_COUNT; i++) {
-      created("{\"resourceType\":\"Basic\",\"code\":{\"text\":\"paged\"}}");
+      http.create("{\"resourceType\":\"Basic\",\"code\":{\"text\":\"paged\"}}");
     }
     HttpResponse<String> page = http.get("fhir/R4/Basic");
     assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
@@ -131,7 +125,7 @@ class SearchLimitsTest {
     String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:paging\",\"value\":\"1\"}]";
     List<String> ids = new java.util.ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      ids.add(created(patient + "}"));
+      ids.add(http.create(patient + "}"));
     }
     String since = http.parse(http.get("fhir/R4/Patient/" + ids.get(0)), org.hl7.fhir.r4.model.Patient.class)
         .getMeta().getLastUpdatedElement().getValue().toInstant().toString();
@@ -179,7 +173,7 @@ class SearchLimitsTest {
     assertThat(http.get("fhir/R4/Patient?_offset=" + SearchParser.MAX_OFFSET).statusCode()).isEqualTo(200);
 
     for (int i = 0; i < MAX_COUNT + 2; i++) {
-      created("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Deeppaged\"}]}");
+      http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Deeppaged\"}]}");
     }
     Bundle first = http.parse(http.get("fhir/R4/Patient?family=Deeppaged&_count=" + MAX_COUNT), Bundle.class);
     String next = first.getLink("next").getUrl();
@@ -205,7 +199,7 @@ class SearchLimitsTest {
   }
 
   private static String group(List<String> members) {
-    return created("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true,\"member\":["
+    return http.create("{\"resourceType\":\"Group\",\"type\":\"person\",\"actual\":true,\"member\":["
         + String.join(",", members.stream().map(p -> "{\"entity\":{\"reference\":\"Patient/" + p + "\"}}").toList())
         + "]}");
   }

@@ -31,114 +31,104 @@ class SearchValueKindsTest {
     server.close();
   }
 
-  private static String created(String json) {
-    HttpResponse<String> r = http.postJson("fhir/R4/" + json.substring(17, json.indexOf('"', 17)), json);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return TestClient.createdId(r);
-  }
-
   private static Bundle searched(String query) {
     HttpResponse<String> r = http.get("fhir/R4/" + query);
     assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(200);
     return http.parse(r, Bundle.class);
   }
 
-  private static List<String> found(String query) {
-    return searched(query).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
-  }
-
   @Test
   void aTimingIsSearchedByItsOuterLimits() {
-    String events = created("{\"resourceType\":\"ServiceRequest\",\"status\":\"active\",\"intent\":\"order\","
+    String events = http.create("{\"resourceType\":\"ServiceRequest\",\"status\":\"active\",\"intent\":\"order\","
         + "\"subject\":{\"reference\":\"Patient/timing\"},\"occurrenceTiming\":{\"event\":[\"2020-05-01\","
         + "\"2020-05-20\"]}}");
-    String bounded = created("{\"resourceType\":\"ServiceRequest\",\"status\":\"active\",\"intent\":\"order\","
+    String bounded = http.create("{\"resourceType\":\"ServiceRequest\",\"status\":\"active\",\"intent\":\"order\","
         + "\"subject\":{\"reference\":\"Patient/timing\"},\"occurrenceTiming\":{\"repeat\":{\"boundsPeriod\":"
         + "{\"start\":\"2021-01-10\"},\"frequency\":1,\"period\":1,\"periodUnit\":\"d\"}}}");
 
-    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=2020-05")).containsExactly(events);
-    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=ge2020-05-15")).contains(events);
-    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=2020-06")).isEmpty();
+    assertThat(http.foundIds("ServiceRequest?subject=Patient/timing&occurrence=2020-05")).containsExactly(events);
+    assertThat(http.foundIds("ServiceRequest?subject=Patient/timing&occurrence=ge2020-05-15")).contains(events);
+    assertThat(http.foundIds("ServiceRequest?subject=Patient/timing&occurrence=2020-06")).isEmpty();
     // an open bounding end reaches forever
-    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=ge2030-01-01")).containsExactly(bounded);
-    assertThat(found("ServiceRequest?subject=Patient/timing&occurrence=lt2021-01-01")).containsExactly(events);
+    assertThat(http.foundIds("ServiceRequest?subject=Patient/timing&occurrence=ge2030-01-01")).containsExactly(bounded);
+    assertThat(http.foundIds("ServiceRequest?subject=Patient/timing&occurrence=lt2021-01-01")).containsExactly(events);
   }
 
   @Test
   void aQuantityWithoutSystemMatchesItsCodeOrItsUnitAsWritten() {
-    String o = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"dose\"},"
+    String o = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"dose\"},"
         + "\"subject\":{\"reference\":\"Patient/quantity\"},\"valueQuantity\":{\"value\":5.4,\"unit\":\"milligram\","
         + "\"system\":\"http://unitsofmeasure.org\",\"code\":\"mg\"}}");
 
-    assertThat(found("Observation?subject=Patient/quantity&value-quantity=5.4%7C%7Cmg")).containsExactly(o);
-    assertThat(found("Observation?subject=Patient/quantity&value-quantity=5.4%7C%7Cmilligram")).containsExactly(o);
-    assertThat(found("Observation?subject=Patient/quantity&value-quantity=5.4")).containsExactly(o);
-    assertThat(found("Observation?subject=Patient/quantity&value-quantity=5.4%7Chttp://unitsofmeasure.org%7Cmg"))
+    assertThat(http.foundIds("Observation?subject=Patient/quantity&value-quantity=5.4%7C%7Cmg")).containsExactly(o);
+    assertThat(http.foundIds("Observation?subject=Patient/quantity&value-quantity=5.4%7C%7Cmilligram")).containsExactly(o);
+    assertThat(http.foundIds("Observation?subject=Patient/quantity&value-quantity=5.4")).containsExactly(o);
+    assertThat(http.foundIds("Observation?subject=Patient/quantity&value-quantity=5.4%7Chttp://unitsofmeasure.org%7Cmg"))
         .containsExactly(o);
     // a system names the coded unit, which "milligram" is not
-    assertThat(found("Observation?subject=Patient/quantity"
+    assertThat(http.foundIds("Observation?subject=Patient/quantity"
         + "&value-quantity=5.4%7Chttp://unitsofmeasure.org%7Cmilligram")).isEmpty();
   }
 
   @Test
   void dateValuesCombineWithCommasAndTakeEveryPrefixButApproximately() {
-    String march = created("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
+    String march = http.create("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
         + "\"subject\":{\"reference\":\"Patient/dates\"},\"period\":{\"start\":\"2020-03-10\",\"end\":\"2020-03-12\"}}");
-    String spanning = created("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
+    String spanning = http.create("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
         + "\"subject\":{\"reference\":\"Patient/dates\"},\"period\":{\"start\":\"2020-02-20\",\"end\":\"2020-04-02\"}}");
-    String may = created("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
+    String may = http.create("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
         + "\"subject\":{\"reference\":\"Patient/dates\"},\"period\":{\"start\":\"2020-05-01\",\"end\":\"2020-05-02\"}}");
     String q = "Encounter?subject=Patient/dates&date=";
 
-    assertThat(found(q + "2020-03,2020-05")).containsExactlyInAnyOrder(march, may);
+    assertThat(http.foundIds(q + "2020-03,2020-05")).containsExactlyInAnyOrder(march, may);
     // ne: not within March, so the Encounter that begins in February and the one in May
-    assertThat(found(q + "ne2020-03")).containsExactlyInAnyOrder(spanning, may);
+    assertThat(http.foundIds(q + "ne2020-03")).containsExactlyInAnyOrder(spanning, may);
     // sa: begins after March; eb: ends before April
-    assertThat(found(q + "sa2020-03")).containsExactly(may);
-    assertThat(found(q + "eb2020-04")).containsExactly(march);
-    assertThat(found(q + "eb2020-04,sa2020-04")).containsExactlyInAnyOrder(march, may);
+    assertThat(http.foundIds(q + "sa2020-03")).containsExactly(may);
+    assertThat(http.foundIds(q + "eb2020-04")).containsExactly(march);
+    assertThat(http.foundIds(q + "eb2020-04,sa2020-04")).containsExactlyInAnyOrder(march, may);
     HttpResponse<String> ap = http.get("fhir/R4/" + q + "ap2020-03");
     assertThat(ap.statusCode()).as(ap.body()).isEqualTo(400);
   }
 
   @Test
   void numberValuesCombineWithCommas() {
-    String low = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
+    String low = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
         + "\"subject\":{\"reference\":\"Patient/numbers\"},\"valueQuantity\":{\"value\":4,\"unit\":\"mg\"}}");
-    String high = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
+    String high = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
         + "\"subject\":{\"reference\":\"Patient/numbers\"},\"valueQuantity\":{\"value\":9,\"unit\":\"mg\"}}");
-    created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
+    http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"n\"},"
         + "\"subject\":{\"reference\":\"Patient/numbers\"},\"valueQuantity\":{\"value\":6,\"unit\":\"mg\"}}");
 
-    assertThat(found("Observation?subject=Patient/numbers&value-quantity=4,9")).containsExactlyInAnyOrder(low, high);
-    assertThat(found("Observation?subject=Patient/numbers&value-quantity=lt5,gt8%7C%7Cmg"))
+    assertThat(http.foundIds("Observation?subject=Patient/numbers&value-quantity=4,9")).containsExactlyInAnyOrder(low, high);
+    assertThat(http.foundIds("Observation?subject=Patient/numbers&value-quantity=lt5,gt8%7C%7Cmg"))
         .containsExactlyInAnyOrder(low, high);
   }
 
   @Test
   void aUrnReferenceIsSearchedAsWritten() {
-    String o = created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"urn\"},"
+    String o = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"urn\"},"
         + "\"subject\":{\"reference\":\"urn:oid:1.2.36.1.4711\"}}");
 
-    assertThat(found("Observation?subject=urn:oid:1.2.36.1.4711")).containsExactly(o);
+    assertThat(http.foundIds("Observation?subject=urn:oid:1.2.36.1.4711")).containsExactly(o);
   }
 
   @Test
   void aModifierTheServerDoesNotSupportIsRefusedNotIgnored() {
-    String p = created("{\"resourceType\":\"Patient\"}");
+    String p = http.create("{\"resourceType\":\"Patient\"}");
     for (String q : List.of("Patient?_id:not=" + p, "Patient?_id:missing=true", "Patient?_lastUpdated:missing=true",
         "Observation?subject:Foo=1", "Observation?_include=Observation:subject:P_tient")) {
       HttpResponse<String> r = http.get("fhir/R4/" + q);
       assertThat(r.statusCode()).as(q + ": " + r.body()).isEqualTo(400);
       assertThat(r.body()).contains("OperationOutcome");
     }
-    assertThat(found("Observation?_include=Observation:subject:Patient&_id=" + p)).isEmpty();
+    assertThat(http.foundIds("Observation?_include=Observation:subject:Patient&_id=" + p)).isEmpty();
   }
 
   @Test
   void theTotalOfAPageReachedThroughAfterIsCountedNotTakenFromTheOffset() {
     for (int i = 0; i < 3; i++) {
-      created("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:total\",\"value\":\"after\"}]}");
+      http.create("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:total\",\"value\":\"after\"}]}");
     }
     Bundle first = searched("Patient?identifier=urn:total%7Cafter&_count=2");
     assertThat(first.getTotal()).isZero();

@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
@@ -107,6 +108,23 @@ public final class TestClient {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Creates {@code json}, whose {@code resourceType} comes first, and returns its id; fails unless
+   * the server answered 201.
+   */
+  public String create(String json) {
+    String type = json.substring(17, json.indexOf('"', 17));
+    return createdId(postJson("fhir/R4/" + type, json));
+  }
+
+  /** The ids on the first page of a search ({@code Patient?name=x}); fails unless it answered 200. */
+  public List<String> foundIds(String query) {
+    HttpResponse<String> r = get("fhir/R4/" + query);
+    org.assertj.core.api.Assertions.assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(200);
+    return parse(r, org.hl7.fhir.r4.model.Bundle.class).getEntry().stream()
+        .map(e -> e.getResource().getIdElement().getIdPart()).toList();
   }
 
   /** The status of a raw (non-FHIR) read of a Binary's content. */
