@@ -22,6 +22,7 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.ForwardedRequestCustomizer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -87,6 +88,7 @@ import org.fhirbox.http.FhirboxServlet;
 import org.fhirbox.http.JettyErrorHandler;
 import org.fhirbox.http.JobRoutes;
 import org.fhirbox.http.MinimumReadRate;
+import org.fhirbox.http.MinimumWriteRate;
 import org.fhirbox.http.ResourceOutput;
 import org.fhirbox.http.TusRoutes;
 import org.fhirbox.storage.BlobInfo;
@@ -247,8 +249,11 @@ public final class FhirboxServer implements AutoCloseable {
     JettyErrorHandler jettyErrors = new JettyErrorHandler(errors, cors);
     context.setErrorHandler(jettyErrors);
     jetty.setErrorHandler(jettyErrors);
-    // A body trickled slower than the minimum rate is cut (408), so that slow sockets cannot hold every thread
-    jetty.setHandler(new GracefulHandler(new MetricsHandler(metrics, new MinimumReadRate(context,
+    // A body trickled slower than the minimum rate is cut (408), and a response taken slower than its
+    // minimum rate loses its connection, so that slow sockets cannot hold every thread
+    MinimumWriteRate slowReaders = new MinimumWriteRate(context, config.getLong("FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND"),
+        config.seconds("FHIRBOX_MIN_RESPONSE_RATE_SECONDS"));
+    jetty.setHandler(new GracefulHandler(new MetricsHandler(metrics, new MinimumReadRate(slowReaders,
         config.getLong("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND"), config.seconds("FHIRBOX_MIN_REQUEST_RATE_SECONDS")))));
 
     // Background work: planner statistics, orphan sweeping
@@ -309,7 +314,7 @@ public final class FhirboxServer implements AutoCloseable {
     // Jetty reads 8 KiB per system call by default: 131,072 reads and as many trips through
     // its content machinery per GiB uploaded. 64 KiB is the largest size its buffer pool keeps.
     http1.setInputBufferSize(64 * 1024);
-    ServerConnector connector = new ServerConnector(jetty, http1);
+    ServerConnector connector = MinimumWriteRate.connector(jetty, http1);
     connector.setHost(config.get("FHIRBOX_BIND"));
     connector.setPort(config.port());
     // The listen(2) backlog: connections the kernel completes before Jetty accepts them. Beyond it
@@ -319,6 +324,9 @@ public final class FhirboxServer implements AutoCloseable {
     // loses its connection then (and a keep-alive connection between requests is closed)
     connector.setIdleTimeout(config.seconds("FHIRBOX_IDLE_TIMEOUT").toMillis());
     jetty.addConnector(connector);
+    // Past this many open connections no more are accepted until one closes (they wait in the
+    // backlog): sockets that trickle their headers cannot use up the process's file descriptors
+    jetty.addBean(new NetworkConnectionLimit(config.getInt("FHIRBOX_MAX_CONNECTIONS"), connector));
     jetty.setStopTimeout(config.seconds("FHIRBOX_SHUTDOWN_TIMEOUT").toMillis());
     return connector;
   }

@@ -46,6 +46,9 @@ final class SettingChecks {
     r.put("FHIRBOX_IDLE_TIMEOUT", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND", new Range(0, Integer.MAX_VALUE));
     r.put("FHIRBOX_MIN_REQUEST_RATE_SECONDS", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND", new Range(0, Integer.MAX_VALUE));
+    r.put("FHIRBOX_MIN_RESPONSE_RATE_SECONDS", new Range(1, Integer.MAX_VALUE));
+    r.put("FHIRBOX_MAX_CONNECTIONS", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_MAX_JSON_BYTES", new Range(1, any));
     r.put("FHIRBOX_MAX_BINARY_BYTES", new Range(1, any));
     r.put("FHIRBOX_SEARCH_MAX_COUNT", new Range(1, Integer.MAX_VALUE));

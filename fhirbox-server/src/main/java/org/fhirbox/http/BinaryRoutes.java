@@ -73,14 +73,14 @@ public final class BinaryRoutes {
 
   public Written createRaw(Exchange ex, Principal principal) throws IOException {
     refuseDeclaredTooLarge(ex);
-    RequestBody body = new RequestBody(ex.request());
-    return ex.readingBody(body, () -> binaries.create(principal, upload(ex, body), new ExchangeFacts(ex)));
+    RequestBody body = ex.requestBody();
+    return ex.readingBody(() -> binaries.create(principal, upload(ex, body), new ExchangeFacts(ex)));
   }
 
   public Written updateRaw(Exchange ex, Principal principal, String id) throws IOException {
     refuseDeclaredTooLarge(ex);
-    RequestBody body = new RequestBody(ex.request());
-    return ex.readingBody(body, () -> binaries.update(principal, id, upload(ex, body), ex::writePreconditions,
+    RequestBody body = ex.requestBody();
+    return ex.readingBody(() -> binaries.update(principal, id, upload(ex, body), ex::writePreconditions,
         new ExchangeFacts(ex)));
   }
 

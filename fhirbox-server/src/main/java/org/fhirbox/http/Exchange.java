@@ -30,6 +30,7 @@ public final class Exchange {
   private final HttpServletRequest req;
   private final HttpServletResponse resp;
   private final String baseUrl;
+  private final RequestBody requestBody;
   private Map<String, List<String>> params;
   private Preferences preferences;
   private boolean drainAfterAnswer;
@@ -38,6 +39,7 @@ public final class Exchange {
     this.req = req;
     this.resp = resp;
     this.baseUrl = baseUrl;
+    this.requestBody = new RequestBody(req);
   }
 
   public HttpServletRequest request() {
@@ -46,6 +48,14 @@ public final class Exchange {
 
   public HttpServletResponse response() {
     return resp;
+  }
+
+  /**
+   * The request's body, opened when first read. Every read of the body goes through it, so that an
+   * error answer knows whether the client was told to send it ({@link RequestBody#touched}).
+   */
+  RequestBody requestBody() {
+    return requestBody;
   }
 
   /** The server's public base URL, ending in '/'. */
@@ -186,7 +196,7 @@ public final class Exchange {
     refuseDeclaredLengthAbove(limit);
     long declared = req.getContentLengthLong();
     byte[] bytes;
-    try (InputStream in = req.getInputStream()) {
+    try (InputStream in = requestBody) {
       bytes = declared >= 0 && declared <= Integer.MAX_VALUE - 8 ? declaredBody(in, (int) declared)
           : chunkedBody(in, limit);
     } catch (IOException e) {
@@ -258,12 +268,12 @@ public final class Exchange {
     T run() throws IOException;
   }
 
-  /** Runs {@code work}, which reads {@code body}; a refusal it throws is answered as {@link #refuse} says. */
-  <T> T readingBody(RequestBody body, BodyWork<T> work) throws IOException {
+  /** Runs {@code work}, which reads {@link #requestBody}; a refusal it throws is answered as {@link #refuse} says. */
+  <T> T readingBody(BodyWork<T> work) throws IOException {
     try {
       return work.run();
     } catch (FhirException e) {
-      throw refuse(e, body);
+      throw refuse(e);
     }
   }
 
@@ -279,12 +289,12 @@ public final class Exchange {
    *       body leaves the connection open.
    * </ul>
    */
-  FhirException refuse(FhirException e, RequestBody body) {
-    if (!body.touched() && expectsContinue()) {
+  FhirException refuse(FhirException e) {
+    if (!requestBody.touched() && expectsContinue()) {
       return e.withHeader("Connection", "close");
     }
     long declared = req.getContentLengthLong();
-    if (!body.touched() && (declared < 0 || declared > DRAIN_LIMIT)) {
+    if (!requestBody.touched() && (declared < 0 || declared > DRAIN_LIMIT)) {
       return refuseUnread(e);
     }
     return refuseMidBody(e);
@@ -342,6 +352,13 @@ public final class Exchange {
    * finding body bytes unread once it is sent (they arrived after the head, or had not arrived
    * yet), would close a connection it had just answered as open, under the client's next request.
    * True at once for a request without a body, or one already answered with a close.
+   *
+   * <p>Nothing is read from a client that waits for {@code 100 Continue} before a body nothing has
+   * asked for yet: reading would send the 100 and invite the body of a request already refused
+   * (RFC 9110 §10.1.1). The client gets the refusal as its only answer, and the connection closes
+   * as it has a body declared and unsent. A body that is still coming when the bounds are reached
+   * is drained again after the answer, as for {@link #refuseMidBody}: the close would otherwise
+   * reset the connection under the answer (RFC 9112 §9.6).
    */
   boolean settleUnreadBody() {
     if (drainAfterAnswer) {
@@ -352,12 +369,17 @@ public final class Exchange {
     if (!chunked && (length == null || length.strip().equals("0"))) {
       return true;
     }
+    if (!requestBody.touched() && expectsContinue()) {
+      return false;
+    }
     ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(req);
     ServletChannel channel = jetty == null ? null : jetty.getServletChannel();
     long idleTimeout = channel == null ? -1 : channel.getIdleTimeout();
     try {
+      Drained drained = discard(DRAIN_LIMIT, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos(), channel);
+      drainAfterAnswer = drained == Drained.BOUNDED;
       // a body that stalled is one still owed: the connection cannot be reused after it
-      return discard(DRAIN_LIMIT, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos(), channel, false);
+      return drained == Drained.ENDED;
     } finally {
       if (channel != null && idleTimeout >= 0) {
         channel.setIdleTimeout(idleTimeout);
@@ -380,29 +402,34 @@ public final class Exchange {
    * closes the connection and the body is drained after it as for {@link #refuseUnread}.
    */
   public FhirException refuseMidBody(FhirException e) {
-    if (discard(DRAIN_LIMIT, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos(), null)) {
-      return e;
+    if (discard(DRAIN_LIMIT, System.nanoTime() + REFUSED_DRAIN_TIME.toNanos(), null) != Drained.BOUNDED) {
+      return e; // the body ended, or reading it failed and the connection is lost anyway
     }
     drainAfterAnswer = true;
     return e.withHeader("Connection", "close");
   }
 
-  /**
-   * Reads and discards up to {@code max} bytes of the body until the deadline; whether the body
-   * ended within them. The deadline is checked between reads, and with {@code channel} also bounds
-   * each read (a read that waits longer than what is left fails with an idle timeout), which only
-   * a connection that closes afterwards may have done to it.
-   */
-  private boolean discard(long max, long deadlineNanos, ServletChannel channel) {
-    return discard(max, deadlineNanos, channel, true);
+  /** How a {@link #discard} ended. */
+  private enum Drained {
+    /** the body ended within the bounds */
+    ENDED,
+    /** the bounds were reached with the body still coming */
+    BOUNDED,
+    /** a read failed: the client stalled past the deadline or went away */
+    FAILED
   }
 
-  /** {@link #discard}, with what to answer when reading fails (a client that stalled or went away). */
-  private boolean discard(long max, long deadlineNanos, ServletChannel channel, boolean whenReadFails) {
+  /**
+   * Reads and discards up to {@code max} bytes of the body until the deadline, and says how that
+   * ended. The deadline is checked between reads, and with {@code channel} also bounds each read (a
+   * read that waits longer than what is left fails with an idle timeout), which only a connection
+   * that closes afterwards may have done to it.
+   */
+  private Drained discard(long max, long deadlineNanos, ServletChannel channel) {
     byte[] scratch = new byte[16384];
     long read = 0;
     try {
-      InputStream in = req.getInputStream();
+      InputStream in = requestBody.open();
       for (long left = deadlineNanos - System.nanoTime(); read <= max && left > 0;
           left = deadlineNanos - System.nanoTime()) {
         if (channel != null) {
@@ -410,13 +437,15 @@ public final class Exchange {
         }
         int n = in.read(scratch);
         if (n < 0) {
-          return true;
+          return Drained.ENDED;
         }
         read += n;
       }
-      return false;
+      return Drained.BOUNDED;
     } catch (IOException | IllegalStateException e) {
-      return whenReadFails; // the client stalled or went away: there is nothing more to read from it
+      // a read cut by the deadline's idle timeout, from a client that was sending, met the time
+      // bound: its body is still coming. Otherwise it stalled or went away.
+      return channel != null && read > 0 ? Drained.BOUNDED : Drained.FAILED;
     }
   }
 

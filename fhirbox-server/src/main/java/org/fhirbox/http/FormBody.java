@@ -31,7 +31,7 @@ final class FormBody {
   static Map<String, List<String>> read(Exchange ex) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     byte[] chunk = new byte[4096];
-    InputStream in = ex.request().getInputStream();
+    InputStream in = ex.requestBody();
     int n;
     while ((n = in.read(chunk)) >= 0) {
       if (buf.size() + n > MAX_BYTES) {

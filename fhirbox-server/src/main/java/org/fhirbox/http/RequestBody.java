@@ -12,7 +12,8 @@ import java.io.InputStream;
  * invited the body of a request it then refused on its headers. Opened lazily, a request refused
  * before its first read never invites it: the client that waits for {@code 100 Continue} gets the
  * refusal instead and sends nothing (RFC 9110 §10.1.1); one that sends anyway is drained after the
- * answer ({@link Exchange#refuse}).
+ * answer ({@link Exchange#refuse}). Each request has one, held by its {@link Exchange}, and every
+ * read of the body goes through it, so that an error answer knows whether the client was invited.
  */
 final class RequestBody extends InputStream {
   private final HttpServletRequest request;
@@ -25,6 +26,11 @@ final class RequestBody extends InputStream {
   /** True once anything asked for a byte (or to skip one): the client was then told to send. */
   boolean touched() {
     return in != null;
+  }
+
+  /** The servlet's input stream, opened now if it was not yet: the client is then told to send. */
+  InputStream open() throws IOException {
+    return in();
   }
 
   private InputStream in() throws IOException {

@@ -142,8 +142,8 @@ public final class StorageRoutes {
     if (!query.containsKey("Size")) {
       ex.refuseDeclaredLengthAbove(maxBinaryBytes);
     }
-    RequestBody body = new RequestBody(ex.request());
-    Written w = ex.readingBody(body, () -> uploads.receive(binaryId, query, ex.contentType(),
+    RequestBody body = ex.requestBody();
+    Written w = ex.readingBody(() -> uploads.receive(binaryId, query, ex.contentType(),
         ex.request().getContentLengthLong(), ex.header("Content-Encoding"), body, new ExchangeFacts(ex)));
     written(ex, w);
   }

@@ -138,12 +138,12 @@ public final class TusRoutes {
     requireHeaderSafe("securityContext", meta.get("securityContext"));
     requireHeaderSafe("binaryId", meta.get("binaryId"));
     Checksum checksum = hasBody ? checksum(ex) : null;
-    RequestBody body = new RequestBody(ex.request());
-    ResumableUpload created = ex.readingBody(body, () -> uploads.create(principal, new Creation(length, metadata,
+    RequestBody body = ex.requestBody();
+    ResumableUpload created = ex.readingBody(() -> uploads.create(principal, new Creation(length, metadata,
         contentType, meta.get("filename"), meta.get("securityContext"), blankToNull(meta.get("binaryId")))));
     ResumableUpload u = created;
     if (hasBody) {
-      u = ex.readingBody(body, () -> {
+      u = ex.readingBody(() -> {
         try {
           return uploads.append(principal, created.id(), 0, null, declared, body, checksum, new ExchangeFacts(ex));
         } catch (RuntimeException e) {
@@ -177,8 +177,8 @@ public final class TusRoutes {
   }
 
   private void patch(Exchange ex, Principal principal, String id) throws IOException {
-    RequestBody body = new RequestBody(ex.request());
-    ResumableUpload u = ex.readingBody(body, () -> {
+    RequestBody body = ex.requestBody();
+    ResumableUpload u = ex.readingBody(() -> {
       requireOffsetOctets(ex);
       long offset = requiredLong(ex, "Upload-Offset");
       Long length = optionalLong(ex, "Upload-Length");

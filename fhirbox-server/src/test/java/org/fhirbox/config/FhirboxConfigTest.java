@@ -39,7 +39,11 @@ class FhirboxConfigTest {
       "FHIRBOX_IDLE_TIMEOUT, 0, 'FHIRBOX_IDLE_TIMEOUT must be between 1 and 2147483647, got 0'",
       "FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND, -1,"
           + " 'FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND must be between 0 and 2147483647, got -1'",
-      "FHIRBOX_MIN_REQUEST_RATE_SECONDS, 0, 'FHIRBOX_MIN_REQUEST_RATE_SECONDS must be between 1 and 2147483647, got 0'"})
+      "FHIRBOX_MIN_REQUEST_RATE_SECONDS, 0, 'FHIRBOX_MIN_REQUEST_RATE_SECONDS must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND, -1,"
+          + " 'FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND must be between 0 and 2147483647, got -1'",
+      "FHIRBOX_MIN_RESPONSE_RATE_SECONDS, 0, 'FHIRBOX_MIN_RESPONSE_RATE_SECONDS must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_MAX_CONNECTIONS, 0, 'FHIRBOX_MAX_CONNECTIONS must be between 1 and 2147483647, got 0'"})
   void aNumericSettingOutsideItsRangeIsRefusedWhenTheSettingsLoad(String key, String value, String message) {
     assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
@@ -79,6 +83,9 @@ class FhirboxConfigTest {
     assertThat(config.getInt("FHIRBOX_IDLE_TIMEOUT")).isEqualTo(30);
     assertThat(config.getInt("FHIRBOX_MIN_REQUEST_BYTES_PER_SECOND")).isEqualTo(256);
     assertThat(config.getInt("FHIRBOX_MIN_REQUEST_RATE_SECONDS")).isEqualTo(30);
+    assertThat(config.getInt("FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND")).isEqualTo(1024);
+    assertThat(config.getInt("FHIRBOX_MIN_RESPONSE_RATE_SECONDS")).isEqualTo(30);
+    assertThat(config.getInt("FHIRBOX_MAX_CONNECTIONS")).isEqualTo(4096);
     assertThat(FhirboxConfig.load(Map.of("FHIRBOX_BUNDLE_MAX_ENTRIE", "5"), null, Map.of())
         .unknownSettingWarnings()).singleElement()
         .satisfies(w -> assertThat(w).endsWith("did you mean FHIRBOX_BUNDLE_MAX_ENTRIES?"));

@@ -261,6 +261,93 @@ class EarlyRefusalTest {
     assertRefusal(a, 400, "exactly 100 bytes");
   }
 
+  @Test
+  void anyRefusalOnTheHeadersDoesNotInviteTheBody() throws Exception {
+    String fhirBody = "Content-Type: application/fhir+json\r\nContent-Length: 5000000\r\n";
+
+    assertRefusal(askToContinue("POST /fhir/R4/Patient HTTP/1.1\r\nAuthorization: Bearer nope\r\n" + fhirBody),
+        401, "");
+    assertRefusal(askToContinue("POST /fhir/R4/NotAType HTTP/1.1\r\nAuthorization: " + auth + "\r\n" + fhirBody),
+        404, "unknown resource type 'NotAType'");
+    assertRefusal(askToContinue("PUT /fhir/R4/Patient/p1 HTTP/1.1\r\nAuthorization: " + auth
+        + "\r\nContent-Type: text/plain\r\nContent-Length: 5000000\r\n"), 415, "Content-Type must be");
+  }
+
+  @Test
+  void aLargeBodySentAtSpeedToARouteThatRefusesItUnreadGetsTheWholeAnswerEveryTime() throws Exception {
+    // more than the server discards before its answer (Exchange.DRAIN_LIMIT), sent as fast as it goes
+    for (int attempt = 0; attempt < 20; attempt++) {
+      Answer a = sendAtSpeed("POST /fhir/R4/NotAType HTTP/1.1\r\nAuthorization: " + auth
+          + "\r\nContent-Type: application/fhir+json\r\n", 50L << 20);
+
+      assertThat(a.status()).as("attempt " + attempt).isEqualTo(404);
+      assertRefusal(a, 404, "unknown resource type 'NotAType'");
+    }
+  }
+
+  @Test
+  void aBodyStillComingWhenARouteRefusedItUnreadIsReadAfterTheAnswerToo() throws Exception {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(("POST /fhir/R4/NotAType HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
+          + "\r\nContent-Type: application/fhir+json\r\nContent-Length: " + DECLARED + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      // 5 KB/s: the server discards what comes for its drain time, finds the body goes on, and
+      // answers; the client is still sending then, and must not have the connection reset under it
+      Answer a = null;
+      long answered = 0;
+      long start = System.nanoTime();
+      try {
+        while (System.nanoTime() - start < 10_000_000_000L) {
+          if (a == null && in.available() > 0) {
+            a = readHead(in).withBodyOnly(in);
+            answered = System.nanoTime();
+          }
+          out.write(new byte[1024]);
+          out.flush();
+          Thread.sleep(200);
+        }
+      } catch (IOException e) {
+        // closed
+      }
+      long after = (System.nanoTime() - answered) / 1_000_000;
+
+      assertThat(a).as("answered before the close").isNotNull();
+      assertRefusal(a, 404, "unknown resource type 'NotAType'");
+      long drainMillis = Exchange.REFUSED_DRAIN_TIME.toMillis();
+      assertThat(after).as("the body is still read after the answer").isGreaterThan(drainMillis / 2)
+          .as("but not for longer than the drain time").isLessThan(drainMillis + 3_000);
+    }
+  }
+
+  /**
+   * Sends {@code head} declaring {@code length} bytes, then the body as fast as the connection
+   * takes it, looking for an answer between slices as curl does, and stopping at the first; the
+   * answer. A reset that loses the answer before it is read fails the test.
+   */
+  private static Answer sendAtSpeed(String head, long length) throws IOException {
+    URI base = URI.create(server.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write((head + "Host: localhost\r\nContent-Length: " + length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      byte[] slice = new byte[64 << 10];
+      try {
+        for (long written = 0; written < length && in.available() == 0; written += slice.length) {
+          out.write(slice);
+        }
+      } catch (IOException e) {
+        // the server closed: an answer that came before is still to be read
+      }
+      return readHead(in).withBodyOnly(in);
+    }
+  }
+
   /**
    * Sends {@code head} with {@code Expect: 100-continue} and no body, and reads the first answer:
    * a request refused on its headers must get its refusal, not {@code 100 Continue} (which would

@@ -1,6 +1,7 @@
 package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -118,6 +119,95 @@ class SlowClientTest {
         }
       }
     }
+  }
+
+  @Test
+  void aClientThatStopsReadingALargeResponseLosesItsConnectionWhileOthersAreServed() throws Exception {
+    // 100 KB/s judged over 1 s of waiting on the client; it reads 10 KB/s once the buffers are full
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND", "100000",
+        "FHIRBOX_MIN_RESPONSE_RATE_SECONDS", "1"))) {
+      TestClient client = server.client();
+      byte[] content = TestBytes.random(16 << 20, 11);
+      String id = TestClient.createdId(client.postBytes("fhir/R4/Binary", "application/octet-stream", content));
+      String bearer = client.request("x").build().headers().firstValue("Authorization").orElseThrow();
+      URI base = URI.create(server.baseUrl());
+      long start = System.nanoTime();
+      long read = 0;
+      try (Socket s = new Socket()) {
+        s.setReceiveBufferSize(4096);
+        s.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()));
+        s.setSoTimeout(10_000);
+        OutputStream out = s.getOutputStream();
+        InputStream in = s.getInputStream();
+        out.write(("GET /fhir/R4/Binary/" + id + " HTTP/1.1\r\nHost: x\r\nAccept: application/octet-stream\r\n"
+            + "Authorization: " + bearer + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        byte[] piece = new byte[1024];
+        try {
+          // 1 KiB every 100 ms, and an empty line (which a server may skip before a request, RFC 9112
+          // section 2.2) that meets a reset once the server has closed
+          while (System.nanoTime() - start < 30_000_000_000L) {
+            int n = in.available() > 0 ? in.read(piece) : 0;
+            if (n < 0) {
+              break;
+            }
+            read += n;
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(100);
+          }
+        } catch (IOException closed) {
+          // the server let go of the connection
+        }
+      }
+      long millis = (System.nanoTime() - start) / 1_000_000;
+
+      assertThat(read).as("the response was not read to its end").isLessThan(content.length);
+      // the buffers filled at once pay for a few windows (MinimumWriteRate.CREDIT_WINDOWS), then it is cut
+      assertThat(millis).as("the connection was closed within a few windows").isLessThan(15_000);
+      assertThat(client.get("healthz").statusCode()).isEqualTo(200);
+      HttpResponse<byte[]> whole = client.sendBytes(client.request("fhir/R4/Binary/" + id)
+          .header("Accept", "application/octet-stream").GET());
+      assertThat(whole.body()).as("a client that reads at speed gets it all").hasSize(content.length);
+    }
+  }
+
+  @Test
+  void pastTheConnectionCapANewConnectionWaitsUntilOneCloses() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_MAX_CONNECTIONS", "2"))) {
+      URI base = URI.create(server.baseUrl());
+      Socket first = new Socket(base.getHost(), base.getPort());
+      try (first; Socket second = new Socket(base.getHost(), base.getPort());
+          Socket third = new Socket(base.getHost(), base.getPort())) {
+        for (Socket s : new Socket[] {first, second}) {
+          s.setSoTimeout(10_000);
+          assertThat(healthz(s)).startsWith("HTTP/1.1 200");
+        }
+        // the kernel completes the third connection, but the server does not take it yet
+        third.setSoTimeout(1_000);
+        assertThatThrownBy(() -> healthz(third)).isInstanceOf(java.net.SocketTimeoutException.class);
+
+        first.close();
+        third.setSoTimeout(10_000);
+        assertThat(readUntil(third.getInputStream(), "\r\n\r\nok")).startsWith("HTTP/1.1 200");
+      }
+    }
+  }
+
+  /** Sends {@code GET /healthz} on a kept-alive connection and reads its answer, "ok". */
+  private static String healthz(Socket s) throws IOException {
+    s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    byte[] buf = new byte[4096];
+    while (!got.toString(StandardCharsets.UTF_8).contains("\r\n\r\nok")) {
+      int n = s.getInputStream().read(buf);
+      if (n < 0) {
+        break;
+      }
+      got.write(buf, 0, n);
+    }
+    return got.toString(StandardCharsets.UTF_8);
   }
 
   /**
