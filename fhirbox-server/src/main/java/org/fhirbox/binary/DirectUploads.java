@@ -173,7 +173,7 @@ public final class DirectUploads {
 
   /**
    * Medplum's {@code GET Binary/{id}/$presigned-url?upload=true}: a URL that stores the next
-   * version of an existing Binary (one the caller may update), keeping its content type,
+   * version of an existing Binary (one the caller may update and read), keeping its content type,
    * {@code securityContext} and file name. The size is not known in advance; the URL is used
    * once because it names the version it replaces.
    */
@@ -182,6 +182,8 @@ public final class DirectUploads {
     // Runs the patient-compartment check for an update (404 outside it) before anything is read.
     binaries.securityContext(principal, id, null, Interaction.UPDATE);
     StoredResource current = binaries.currentBinary(principal.project(), id);
+    // the URL carries and keeps this version's type, securityContext and file name: they are the reader's
+    binaries.requireReadable(principal, current);
     Binary binary = (Binary) binaries.toResource(current);
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
