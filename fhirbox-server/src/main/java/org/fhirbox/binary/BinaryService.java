@@ -46,9 +46,11 @@ import org.slf4j.LoggerFactory;
  * finds an unreferenced blob. Never a Binary without its bytes. Each write a caller asked for is
  * told to the audit listener once it committed.
  *
- * <p>A caller whose Binary writes are limited to its launch patient ({@code patient/} scopes) may
- * update only a Binary in that patient's compartment (else 404), and stores Binaries whose
- * {@code securityContext} is in it: the patient, when the upload names none ({@link #securityContext}).
+ * <p>New bytes over an existing Binary need read access to its current version, and keep its
+ * {@code securityContext} when the write names none. A caller whose Binary writes are limited to
+ * its launch patient ({@code patient/} scopes) may update only a Binary in that patient's
+ * compartment (else 404), and stores Binaries whose {@code securityContext} is in it: the
+ * patient, when the upload names none ({@link BinaryWriteAccess#securityContext}).
  */
 public final class BinaryService {
   private static final Logger LOG = LoggerFactory.getLogger(BinaryService.class);
@@ -103,11 +105,6 @@ public final class BinaryService {
    */
   public String securityContext(Principal principal, String id, String requested, Interaction interaction) {
     return writeAccess.securityContext(principal, id, requested, interaction);
-  }
-
-  /** 403 (404 outside the caller's patient compartment) unless the caller may read {@code current}. */
-  public void requireReadable(Principal principal, StoredResource current) {
-    writeAccess.requireReadable(principal, current);
   }
 
   private static Upload withSecurityContext(Upload u, String securityContext) {

@@ -8,6 +8,7 @@ import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.BinaryAccess;
 import org.fhirbox.fhir.PatientCompartment;
 import org.fhirbox.fhir.ResourceIds;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 
 /**
@@ -26,29 +27,25 @@ final class BinaryWriteAccess {
   }
 
   /**
-   * The securityContext a caller's Binary write stores: {@code requested} as it is, unless the
-   * caller's Binary writes are limited to its launch patient. Then the Binary to update must be in
-   * that patient's compartment (else 404, as for a read), no context means the patient, and a
-   * context outside the compartment is 403.
+   * The securityContext a caller's Binary write stores: {@code requested}, or for a new version of
+   * an existing Binary that names none, the current version's ({@link #kept}). When the caller's
+   * Binary writes are limited to its launch patient, the Binary to update must be in that
+   * patient's compartment (else 404, as for a read), no context means the patient, and a context
+   * outside the compartment is 403.
    *
    * @param id the Binary to update, or null for a create
    */
   String securityContext(Principal principal, String id, String requested, Interaction interaction) {
     Optional<String> patient = compartment.limit(principal, "Binary", interaction);
+    String named = requested == null || requested.isBlank() ? null : requested;
+    String wanted = id == null ? named : kept(principal, patient, ResourceIds.requireValid(id), named);
     if (patient.isEmpty()) {
-      return requested;
+      return wanted;
     }
-    String ctx = requested == null || requested.isBlank() ? "Patient/" + patient.get()
-        : BinaryService.requireForm(requested);
+    String ctx = wanted == null ? "Patient/" + patient.get() : BinaryService.requireForm(wanted);
     int slash = ctx.indexOf('/');
-    boolean inside = store.read(tx -> {
-      if (id != null) {
-        compartment.requireVisible(tx, principal.project(), patient.get(), "Binary", ResourceIds.requireValid(id),
-            null);
-      }
-      return compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
-          patient.get());
-    });
+    boolean inside = store.read(tx -> compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash),
+        ctx.substring(slash + 1), patient.get()));
     if (!inside) {
       throw FhirException.forbidden("the securityContext " + ctx + " is outside the compartment of Patient/"
           + patient.get() + ", to which the access token's patient/ scopes limit Binary writes");
@@ -57,14 +54,24 @@ final class BinaryWriteAccess {
   }
 
   /**
-   * 403 (404 outside the caller's patient compartment) unless the caller may read {@code current},
-   * worded as a read of it is and naming nothing of it: what a write keeps of it (content type,
-   * securityContext, file name) is the caller's only if the version is.
+   * New bytes over {@code Binary/{id}} follow its securityContext, as its reads do (FHIR R4
+   * binary.html#security: the server applies the named resource's access rules to the Binary):
+   * 404 outside the caller's patient compartment, then the answer a read of the current version
+   * gets (403 or 404) unless the caller may read it; else a writer that may not see a patient's
+   * content could replace it and, naming no context, leave it unprotected. {@code requested}, or
+   * when null the current version's securityContext. Nothing is checked for a Binary that does not
+   * exist or is deleted: the write answers for it.
    */
-  void requireReadable(Principal principal, StoredResource current) {
-    store.read(tx -> {
-      access.requireReadVersion(tx, principal, current);
-      return null;
+  private String kept(Principal principal, Optional<String> patient, String id, String requested) {
+    return store.read(tx -> {
+      patient.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, "Binary", id, null));
+      Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false);
+      if (current.isEmpty() || current.get().deleted()) {
+        return requested;
+      }
+      access.requireReadVersion(tx, principal, current.get());
+      return requested != null ? requested : tx.binaryContent(principal.project(), id, current.get().versionId())
+          .map(BinaryContent::securityContext).orElse(null);
     });
   }
 }

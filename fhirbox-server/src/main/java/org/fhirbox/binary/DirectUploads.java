@@ -179,11 +179,10 @@ public final class DirectUploads {
    */
   public Issued issueReplacing(Principal principal, String id, String baseUrl) {
     principal.require("Binary", Interaction.UPDATE);
-    // Runs the patient-compartment check for an update (404 outside it) before anything is read.
+    // Before anything is read: 404 outside a patient limit, and the answer a read gets unless the
+    // caller may read the current version, whose type, securityContext and file name the URL keeps.
     binaries.securityContext(principal, id, null, Interaction.UPDATE);
     StoredResource current = binaries.currentBinary(principal.project(), id);
-    // the URL carries and keeps this version's type, securityContext and file name: they are the reader's
-    binaries.requireReadable(principal, current);
     Binary binary = (Binary) binaries.toResource(current);
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
