@@ -19,8 +19,10 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.fhirbox.auth.Scopes;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.testing.AheadClock;
 import org.fhirbox.testing.Poll;
@@ -148,6 +150,48 @@ class BinaryRestTest {
       assertThat(gone.statusCode()).as(link).isEqualTo(410);
       assertThat(diagnostics(gone)).isEqualTo("Binary/" + other + " was deleted; its share links ended with it");
       assertThat(gone.body()).doesNotContain("to delete");
+    }
+  }
+
+  /** A share link also ends once the resource its Binary's securityContext names is gone. */
+  @Test
+  void aShareLinkEndsWhenTheResourceOfItsSecurityContextIsDeleted() {
+    TestClient anonymous = new TestClient(server.baseUrl());
+    String patient = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + patient).POST(HttpRequest.BodyPublishers.ofString("chart"))));
+    String link = shareLink(id, 86_400);
+    assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
+
+    assertThat(http.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> refused = anonymous.get(link);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    assertThat(diagnostics(refused)).isEqualTo("the resource named by the securityContext of Binary/" + id
+        + " no longer exists; its share links ended with it");
+    assertThat(refused.body()).doesNotContain("chart");
+  }
+
+  /**
+   * No share link for a token whose reads of the Binary, or of the resource its securityContext
+   * names, are limited to a patient's compartment: a link could outlive that resource's place in it.
+   */
+  @Test
+  void patientLimitedReadersGetNoShareLink() {
+    String a = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + a).POST(HttpRequest.BodyPublishers.ofString("mine"))));
+    var auth = server.server().auth();
+    var app = auth.clients().find(auth.clients().create("default", "patient/*.rs", false).clientId()).orElseThrow();
+    for (String scope : List.of("patient/*.rs", "system/Binary.rs patient/Patient.rs")) {
+      TestClient asA = http.withHeader("Authorization", "Bearer " + auth.tokens()
+          .issue(app, Scopes.parse(scope), Optional.empty(), Optional.of(a)).accessToken());
+      assertThat(asA.get("fhir/R4/Binary/" + id + "/$presigned-url").statusCode()).as(scope).isEqualTo(200);
+
+      HttpResponse<String> refused = asA.get("fhir/R4/Binary/" + id + "/$presigned-url?expiresIn=3600");
+
+      assertThat(refused.statusCode()).as(scope + ": " + refused.body()).isEqualTo(403);
+      assertThat(diagnostics(refused)).contains("share links", "patient");
     }
   }
 
