@@ -22,7 +22,8 @@ import org.fhirbox.fhir.ResourceRepository;
  * The way to a Binary's stored bytes: for an authenticated caller, checked by
  * {@link BinaryAccess} (project, Binary read scope, {@code securityContext}); for a signed
  * {@code /storage} URL, whose signature was verified, by id and version alone, and for a share link
- * also by the Binary's current state (not deleted, the same {@code securityContext}). An access that
+ * also by the Binary's current state (not deleted, the same {@code securityContext}, which names a
+ * resource that still exists). An access that
  * sends content or a signed URL is audited once the response was sent, or once sending it failed
  * part way (a client that closed the connection had bytes all the same: a video player closes its
  * open-ended Range request on every seek). A refusal while answering (412, 416) is no access, nor
@@ -92,7 +93,7 @@ public final class BinaryReads {
    *     only while the Binary is not deleted and its current version has the signed version's
    *     {@code securityContext}; any other signed URL serves its version until it expires
    * @throws FhirException 410 for a share link of a deleted Binary, 403 for one whose Binary's
-   *     {@code securityContext} changed
+   *     {@code securityContext} changed or names a resource that no longer exists
    */
   public void sendSigned(String id, long version, boolean shareLink, AuditedRequest request,
       SignedResponse response) throws IOException {
@@ -104,9 +105,10 @@ public final class BinaryReads {
   }
 
   /**
-   * Refuses a share link whose Binary was deleted since (410, as a FHIR read of it answers) or
-   * whose current version has another {@code securityContext} (403: the link was made for content
-   * under the old one). The current version's row is the store's, which a write of the Binary
+   * Refuses a share link whose Binary was deleted since (410, as a FHIR read of it answers), whose
+   * current version has another {@code securityContext} (403: the link was made for content under
+   * the old one), or whose securityContext names a resource that is deleted or gone (403: no one
+   * may read the Binary any more). The current version's row is the store's, which a write of the Binary
    * invalidates, never this class's cache of version rows.
    */
   private void requireUnchanged(BinaryContent signed) {
@@ -123,8 +125,23 @@ public final class BinaryReads {
         throw FhirException.forbidden("the securityContext of Binary/" + signed.binaryId()
             + " changed since this share link was made; ask for a new link");
       }
+      if (current.securityContext() != null && !contextExists(tx, current)) {
+        throw FhirException.forbidden("the resource named by the securityContext of Binary/" + signed.binaryId()
+            + " no longer exists; its share links ended with it");
+      }
       return null;
     });
+  }
+
+  /**
+   * Whether the resource {@code content}'s securityContext names is current and not deleted: a read
+   * of the Binary needs it ({@link BinaryAccess#verdict}), so deleting it ends the share links too.
+   */
+  private static boolean contextExists(ResourceStore.Tx tx, BinaryContent content) {
+    String ctx = content.securityContext();
+    int slash = ctx.indexOf('/');
+    return slash > 0 && tx.current(content.project(), ctx.substring(0, slash), ctx.substring(slash + 1), false)
+        .map(r -> !r.deleted()).orElse(false);
   }
 
   private static SignedResponse sent(Response response) {

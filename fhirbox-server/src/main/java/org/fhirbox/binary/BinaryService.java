@@ -46,9 +46,11 @@ import org.slf4j.LoggerFactory;
  * finds an unreferenced blob. Never a Binary without its bytes. Each write a caller asked for is
  * told to the audit listener once it committed.
  *
- * <p>A caller whose Binary writes are limited to its launch patient ({@code patient/} scopes) may
- * update only a Binary in that patient's compartment (else 404), and stores Binaries whose
- * {@code securityContext} is in it: the patient, when the upload names none ({@link #securityContext}).
+ * <p>New bytes over an existing Binary need read access to its current version, and keep its
+ * {@code securityContext} when the write names none. A caller whose Binary writes are limited to
+ * its launch patient ({@code patient/} scopes) may update only a Binary in that patient's
+ * compartment (else 404), and stores Binaries whose {@code securityContext} is in it: the
+ * patient, when the upload names none ({@link BinaryWriteAccess#securityContext}).
  */
 public final class BinaryService {
   private static final Logger LOG = LoggerFactory.getLogger(BinaryService.class);
@@ -57,7 +59,7 @@ public final class BinaryService {
   private final ResourceRepository repository;
   private final BinaryPolicy policy;
   private final BinaryListener audit;
-  private final PatientCompartment compartment;
+  private final BinaryWriteAccess writeAccess;
 
   public BinaryService(BlobStore blobs, ResourceStore store, ResourceRepository repository, BinaryPolicy policy,
       BinaryListener audit, PatientCompartment compartment) {
@@ -66,7 +68,7 @@ public final class BinaryService {
     this.repository = repository;
     this.policy = policy;
     this.audit = audit;
-    this.compartment = compartment;
+    this.writeAccess = new BinaryWriteAccess(store, compartment);
   }
 
   public BinaryPolicy policy() {
@@ -96,33 +98,13 @@ public final class BinaryService {
   }
 
   /**
-   * The securityContext a caller's Binary write stores: {@code requested} as it is, unless the
-   * caller's Binary writes are limited to its launch patient. Then the Binary to update must be in
-   * that patient's compartment (else 404, as for a read), no context means the patient, and a
-   * context outside the compartment is 403. Checked before a byte of the body is stored.
+   * The securityContext a caller's Binary write stores ({@link BinaryWriteAccess#securityContext}),
+   * checked before a byte of the body is stored.
    *
    * @param id the Binary to update, or null for a create
    */
   public String securityContext(Principal principal, String id, String requested, Interaction interaction) {
-    Optional<String> patient = compartment.limit(principal, "Binary", interaction);
-    if (patient.isEmpty()) {
-      return requested;
-    }
-    String ctx = requested == null || requested.isBlank() ? "Patient/" + patient.get() : requireForm(requested);
-    int slash = ctx.indexOf('/');
-    boolean inside = store.read(tx -> {
-      if (id != null) {
-        compartment.requireVisible(tx, principal.project(), patient.get(), "Binary", ResourceIds.requireValid(id),
-            null);
-      }
-      return compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
-          patient.get());
-    });
-    if (!inside) {
-      throw FhirException.forbidden("the securityContext " + ctx + " is outside the compartment of Patient/"
-          + patient.get() + ", to which the access token's patient/ scopes limit Binary writes");
-    }
-    return ctx;
+    return writeAccess.securityContext(principal, id, requested, interaction);
   }
 
   private static Upload withSecurityContext(Upload u, String securityContext) {
@@ -531,7 +513,7 @@ public final class BinaryService {
   }
 
   /** 400 unless {@code securityContext} looks like {@code Patient/123}; trimmed. */
-  private static String requireForm(String securityContext) {
+  static String requireForm(String securityContext) {
     String ref = securityContext.trim();
     if (!ref.matches("[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\\-.]{1,64}")) {
       throw FhirException.badRequest("X-Security-Context must be a reference like Patient/123, got '"

@@ -173,13 +173,14 @@ public final class DirectUploads {
 
   /**
    * Medplum's {@code GET Binary/{id}/$presigned-url?upload=true}: a URL that stores the next
-   * version of an existing Binary (one the caller may update), keeping its content type,
+   * version of an existing Binary (one the caller may update and read), keeping its content type,
    * {@code securityContext} and file name. The size is not known in advance; the URL is used
    * once because it names the version it replaces.
    */
   public Issued issueReplacing(Principal principal, String id, String baseUrl) {
     principal.require("Binary", Interaction.UPDATE);
-    // Runs the patient-compartment check for an update (404 outside it) before anything is read.
+    // Before anything is read: 404 outside a patient limit, and the answer a read gets unless the
+    // caller may read the current version, whose type, securityContext and file name the URL keeps.
     binaries.securityContext(principal, id, null, Interaction.UPDATE);
     StoredResource current = binaries.currentBinary(principal.project(), id);
     Binary binary = (Binary) binaries.toResource(current);

@@ -81,19 +81,21 @@ final class UploadCompletions {
     }
     try (UploadLeases.Renewal renewal = leases.renewing(u.id(), owner, claimed)) {
       // the request that completes the upload may carry another token of the same client and
-      // user than the one that created it (another launch): its compartment must allow it too
-      binaries.securityContext(principal, u.binaryId(), u.securityContext(),
+      // user than the one that created it (another launch): its compartment must allow it too, and
+      // under a patient limit an upload that names no securityContext gets the launch patient, as
+      // a raw POST by that token would
+      String ctx = binaries.securityContext(principal, u.binaryId(), u.securityContext(),
           u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
       if (u.binaryId() != null) {
         requireBinary(principal, u);
       }
-      recheck(u);
+      recheck(u, ctx);
       blobs.complete(u.blob());
       String sha1 = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
       BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());
       Instant at = clock.instant();
       try {
-        binaries.commitStored(principal, u.binaryId(), u.contentType(), u.securityContext(), u.filename(), info,
+        binaries.commitStored(principal, u.binaryId(), u.contentType(), ctx, u.filename(), info,
             (tx, written) -> {
               if (!tx.uploads().finish(u.id(), owner, written.stored().id(), written.stored().versionId(), at,
                   at.plus(expiry))) {
@@ -129,8 +131,8 @@ final class UploadCompletions {
    * changed it): the deny lists, the securityContext and the size limit. The upload keeps its row
    * and bytes until it expires, as after any other refused commit.
    */
-  private void recheck(ResumableUpload u) {
-    binaries.check(u.project(), u.contentType(), u.securityContext(), u.filename());
+  private void recheck(ResumableUpload u, String securityContext) {
+    binaries.check(u.project(), u.contentType(), securityContext, u.filename());
     long max = binaries.policy().maxBytes();
     if (u.offset() > max) {
       throw FhirException.tooLarge("the upload holds " + u.offset() + " bytes, more than the limit of " + max

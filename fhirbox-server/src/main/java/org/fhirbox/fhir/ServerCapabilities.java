@@ -52,7 +52,7 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
             .setDocumentation("GET /Binary/{id}/$presigned-url[?download=name][&expiresIn=seconds]: a Parameters"
                 + " resource with a short-lived signed url for the content; with thumbnail=true, the signed url of"
                 + " an image's thumbnail (at most 256 px a side); with upload=true (Medplum's form, needs Binary"
-                + " update), a url that takes one PUT of the Binary's next content; on"
+                + " update and read of its current version), a url that takes one PUT of the Binary's next content; on"
                 + " /Binary/{id}/_history/{vid}/$presigned-url, the same for that version (no upload)");
         r.addOperation().setName("import")
             .setDefinition("http://fhirbox.org/OperationDefinition/Binary-import")

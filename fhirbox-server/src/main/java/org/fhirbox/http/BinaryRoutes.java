@@ -12,6 +12,7 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.binary.DirectUploads;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.Written;
@@ -166,6 +167,9 @@ public final class BinaryRoutes {
     }
     Duration lifetime = ex.param("expiresIn").map(BinaryRoutes::shareLifetime).orElse(null);
     String url = reads.presignedUrl(principal, id, version, new ExchangeFacts(ex), c -> {
+      if (lifetime != null) {
+        requireShareable(principal, c);
+      }
       // download=false is no download, as an absent parameter: never a file named "false"
       String download = ex.param("download").filter(d -> !d.strip().equals("false")).orElse(null);
       String filename = download == null ? null : download.isBlank() || download.strip().equals("true")
@@ -178,6 +182,25 @@ public final class BinaryRoutes {
     Parameters p = new Parameters();
     p.addParameter().setName("url").setValue(new UrlType(url));
     output.writeRaw(ex, 200, p);
+  }
+
+  /**
+   * 403 for a share link asked by a caller whose reads of the Binary, or of the resource its
+   * securityContext names, are limited to its launch patient's compartment. Each use of a share
+   * link checks the Binary (deleted, its securityContext changed or gone), not a compartment that
+   * resource may leave (an Observation whose subject is corrected to another patient), so the link
+   * could serve another patient's record for days after the caller lost it. A caller with a wider
+   * grant keeps them; a patient's app gets ordinary signed URLs (RFC 9110 §15.5.4: understood, not allowed).
+   */
+  private static void requireShareable(Principal principal, BinaryContent c) {
+    String ctx = c.securityContext();
+    String ctxType = ctx == null || ctx.indexOf('/') <= 0 ? null : ctx.substring(0, ctx.indexOf('/'));
+    if (principal.access().limitedToPatient("Binary", Interaction.READ)
+        || ctxType != null && principal.access().limitedToPatient(ctxType, Interaction.READ)) {
+      throw FhirException.forbidden("share links (expiresIn) are not issued to access tokens whose reads are"
+          + " limited to a patient's compartment: a link could outlive the Binary's place in it; call"
+          + " $presigned-url without expiresIn for an ordinary signed URL");
+    }
   }
 
   /** {@code expiresIn} of {@code $presigned-url}: whole seconds from 60 to 7 days. */

@@ -19,14 +19,18 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.fhirbox.auth.Scopes;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.testing.AheadClock;
 import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -147,6 +151,85 @@ class BinaryRestTest {
       assertThat(diagnostics(gone)).isEqualTo("Binary/" + other + " was deleted; its share links ended with it");
       assertThat(gone.body()).doesNotContain("to delete");
     }
+  }
+
+  /** A share link also ends once the resource its Binary's securityContext names is gone. */
+  @Test
+  void aShareLinkEndsWhenTheResourceOfItsSecurityContextIsDeleted() {
+    TestClient anonymous = new TestClient(server.baseUrl());
+    String patient = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + patient).POST(HttpRequest.BodyPublishers.ofString("chart"))));
+    String link = shareLink(id, 86_400);
+    assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
+
+    assertThat(http.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> refused = anonymous.get(link);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    assertThat(diagnostics(refused)).isEqualTo("the resource named by the securityContext of Binary/" + id
+        + " no longer exists; its share links ended with it");
+    assertThat(refused.body()).doesNotContain("chart");
+  }
+
+  /**
+   * No share link for a token whose reads of the Binary, or of the resource its securityContext
+   * names, are limited to a patient's compartment: a link could outlive that resource's place in it.
+   */
+  @Test
+  void patientLimitedReadersGetNoShareLink() {
+    String a = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + a).POST(HttpRequest.BodyPublishers.ofString("mine"))));
+    var auth = server.server().auth();
+    var app = auth.clients().find(auth.clients().create("default", "patient/*.rs", false).clientId()).orElseThrow();
+    for (String scope : List.of("patient/*.rs", "system/Binary.rs patient/Patient.rs")) {
+      TestClient asA = http.withHeader("Authorization", "Bearer " + auth.tokens()
+          .issue(app, Scopes.parse(scope), Optional.empty(), Optional.of(a)).accessToken());
+      assertThat(asA.get("fhir/R4/Binary/" + id + "/$presigned-url").statusCode()).as(scope).isEqualTo(200);
+
+      HttpResponse<String> refused = asA.get("fhir/R4/Binary/" + id + "/$presigned-url?expiresIn=3600");
+
+      assertThat(refused.statusCode()).as(scope + ": " + refused.body()).isEqualTo(403);
+      assertThat(diagnostics(refused)).contains("share links", "patient");
+    }
+  }
+
+  /**
+   * New bytes over a Binary follow its securityContext (FHIR R4 binary.html#security): a writer
+   * that may not read the current version gets the answer a read gets, on every path that replaces
+   * them, and a new version whose request names no securityContext keeps the current one.
+   */
+  @Test
+  void replacingABinarysBytesNeedsReadAccessAndKeepsItsSecurityContext() throws Exception {
+    ProjectClients clients = new ProjectClients(server);
+    TestClient clinician = clients.client("replace-bytes", "system/*.cruds");
+    TestClient binariesOnly = clients.client("replace-bytes", "system/Binary.cruds");
+    String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = TestClient.createdId(clinician.send(clinician.request("fhir/R4/Binary")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofString("v1"))));
+
+    HttpResponse<String> refused = binariesOnly.send(binariesOnly.request("fhir/R4/Binary/" + id)
+        .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("not theirs")));
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    assertThat(binariesOnly.parse(refused, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .startsWith("no read access to Binary/" + id);
+    HttpResponse<String> resumable = new Tus(binariesOnly).create(2, Tus.metadata("binaryId", id));
+    assertThat(resumable.statusCode()).as(resumable.body()).isEqualTo(403);
+    assertThat(clinician.sendBytes(clinician.request("fhir/R4/Binary/" + id).header("Accept", "*/*")).body())
+        .isEqualTo("v1".getBytes(StandardCharsets.UTF_8));
+
+    HttpResponse<String> kept = clinician.send(clinician.request("fhir/R4/Binary/" + id)
+        .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("v2")));
+    assertThat(kept.statusCode()).as(kept.body()).isEqualTo(200);
+    assertThat(clinician.parse(kept, Binary.class).getSecurityContext().getReference())
+        .isEqualTo("Patient/" + patient);
+    Tus tus = new Tus(clinician);
+    HttpResponse<String> last = tus.patch(tus.upload(2, Tus.metadata("binaryId", id)), 0, "v3".getBytes());
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(204);
+    assertThat(clinician.parse(clinician.get("fhir/R4/" + Tus.binaryVersion(last)), Binary.class)
+        .getSecurityContext().getReference()).isEqualTo("Patient/" + patient);
   }
 
   @Test

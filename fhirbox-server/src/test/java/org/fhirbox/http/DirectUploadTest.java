@@ -432,6 +432,24 @@ class DirectUploadTest {
         .as("another project's Binary").isEqualTo(404);
   }
 
+  @Test
+  void medplumsUploadUrlNeedsReadAccessToTheVersionItReplaces() throws Exception {
+    ProjectClients clients = new ProjectClients(server);
+    TestClient clinician = clients.client("replacing", "system/*.cruds");
+    TestClient binariesOnly = clients.client("replacing", "system/Binary.cruds");
+    String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = TestClient.createdId(clinician.send(clinician.request("fhir/R4/Binary?_filename=result-jane-doe.pdf")
+        .header("Content-Type", "application/pdf").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofByteArray("%PDF-1.7".getBytes(StandardCharsets.UTF_8)))));
+
+    HttpResponse<String> r = binariesOnly.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(diagnostics(r)).startsWith("no read access to Binary/" + id);
+    assertThat(r.body()).doesNotContain(patient, "result-jane-doe", "application/pdf");
+    assertThat(clinician.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
+  }
+
   static HttpResponse<String> send(HttpRequest.Builder b) {
     try {
       return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());

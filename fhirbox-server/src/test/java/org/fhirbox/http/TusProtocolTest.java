@@ -17,10 +17,13 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.fhirbox.auth.Scopes;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -547,6 +550,25 @@ class TusProtocolTest {
     assertThat(created.headers().firstValue("Access-Control-Expose-Headers").orElseThrow())
         .contains("Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Content-Location",
             "Tus-Resumable", "Tus-Version", "Tus-Extension", "Tus-Max-Size", "Tus-Checksum-Algorithm");
+  }
+
+  @Test
+  void anUploadFinishedUnderAPatientLimitGetsTheLaunchPatientAsItsSecurityContext() throws Exception {
+    String a = TestClient.createdId(server.client().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String scope = "user/Binary.cruds patient/Binary.cruds";
+    var auth = server.server().auth();
+    var app = auth.clients().find(auth.clients().create("default", scope, false).clientId()).orElseThrow();
+    var user = SmartApp.user(server, "default", "tus-launch@example.org", "Practitioner/tus-launch", scope);
+    // one person signed in twice to the same app: the second time launched for Patient a
+    String url = new Tus(server.client().withHeader("Authorization", "Bearer " + auth.tokens().issue(app,
+        Scopes.parse("user/Binary.c"), Optional.of(user.id()), Optional.empty()).accessToken())).upload(5, null);
+    HttpResponse<String> last = new Tus(server.client().withHeader("Authorization", "Bearer " + auth.tokens()
+        .issue(app, Scopes.parse("patient/Binary.c"), Optional.of(user.id()), Optional.of(a)).accessToken()))
+        .patch(url, 0, "scans".getBytes());
+
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(204);
+    assertThat(json(server.client().get("fhir/R4/" + Tus.binaryVersion(last))).at("/securityContext/reference")
+        .asText()).isEqualTo("Patient/" + a);
   }
 
   @Test

@@ -1,0 +1,77 @@
+package org.fhirbox.binary;
+
+import java.util.Optional;
+import org.fhirbox.auth.AccessPolicy.Interaction;
+import org.fhirbox.auth.Principal;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.fhir.BinaryAccess;
+import org.fhirbox.fhir.PatientCompartment;
+import org.fhirbox.fhir.ResourceIds;
+import org.fhirbox.model.BinaryContent;
+import org.fhirbox.model.StoredResource;
+
+/**
+ * Who may write a Binary's bytes, and under which {@code securityContext}: the rules every raw,
+ * resumable and presigned write of a Binary shares, checked before a byte of the body is stored.
+ */
+final class BinaryWriteAccess {
+  private final ResourceStore store;
+  private final PatientCompartment compartment;
+  private final BinaryAccess access;
+
+  BinaryWriteAccess(ResourceStore store, PatientCompartment compartment) {
+    this.store = store;
+    this.compartment = compartment;
+    this.access = new BinaryAccess(store, compartment);
+  }
+
+  /**
+   * The securityContext a caller's Binary write stores: {@code requested}, or for a new version of
+   * an existing Binary that names none, the current version's ({@link #kept}). When the caller's
+   * Binary writes are limited to its launch patient, the Binary to update must be in that
+   * patient's compartment (else 404, as for a read), no context means the patient, and a context
+   * outside the compartment is 403.
+   *
+   * @param id the Binary to update, or null for a create
+   */
+  String securityContext(Principal principal, String id, String requested, Interaction interaction) {
+    Optional<String> patient = compartment.limit(principal, "Binary", interaction);
+    String named = requested == null || requested.isBlank() ? null : requested;
+    String wanted = id == null ? named : kept(principal, patient, ResourceIds.requireValid(id), named);
+    if (patient.isEmpty()) {
+      return wanted;
+    }
+    String ctx = wanted == null ? "Patient/" + patient.get() : BinaryService.requireForm(wanted);
+    int slash = ctx.indexOf('/');
+    boolean inside = store.read(tx -> compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash),
+        ctx.substring(slash + 1), patient.get()));
+    if (!inside) {
+      throw FhirException.forbidden("the securityContext " + ctx + " is outside the compartment of Patient/"
+          + patient.get() + ", to which the access token's patient/ scopes limit Binary writes");
+    }
+    return ctx;
+  }
+
+  /**
+   * New bytes over {@code Binary/{id}} follow its securityContext, as its reads do (FHIR R4
+   * binary.html#security: the server applies the named resource's access rules to the Binary):
+   * 404 outside the caller's patient compartment, then the answer a read of the current version
+   * gets (403 or 404) unless the caller may read it; else a writer that may not see a patient's
+   * content could replace it and, naming no context, leave it unprotected. {@code requested}, or
+   * when null the current version's securityContext. Nothing is checked for a Binary that does not
+   * exist or is deleted: the write answers for it.
+   */
+  private String kept(Principal principal, Optional<String> patient, String id, String requested) {
+    return store.read(tx -> {
+      patient.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, "Binary", id, null));
+      Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false);
+      if (current.isEmpty() || current.get().deleted()) {
+        return requested;
+      }
+      access.requireReadVersion(tx, principal, current.get());
+      return requested != null ? requested : tx.binaryContent(principal.project(), id, current.get().versionId())
+          .map(BinaryContent::securityContext).orElse(null);
+    });
+  }
+}
