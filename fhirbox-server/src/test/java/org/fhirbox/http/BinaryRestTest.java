@@ -206,9 +206,8 @@ class BinaryRestTest {
     TestClient clinician = clients.client("replace-bytes", "system/*.cruds");
     TestClient binariesOnly = clients.client("replace-bytes", "system/Binary.cruds");
     String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = TestClient.createdId(clinician.send(clinician.request("fhir/R4/Binary")
-        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
-        .POST(HttpRequest.BodyPublishers.ofString("v1"))));
+    String id = clinician.createBinary("fhir/R4/Binary", "text/plain", "Patient/" + patient,
+        "v1".getBytes(StandardCharsets.UTF_8));
 
     HttpResponse<String> refused = binariesOnly.send(binariesOnly.request("fhir/R4/Binary/" + id)
         .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("not theirs")));

@@ -438,9 +438,8 @@ class DirectUploadTest {
     TestClient clinician = clients.client("replacing", "system/*.cruds");
     TestClient binariesOnly = clients.client("replacing", "system/Binary.cruds");
     String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = TestClient.createdId(clinician.send(clinician.request("fhir/R4/Binary?_filename=result-jane-doe.pdf")
-        .header("Content-Type", "application/pdf").header("X-Security-Context", "Patient/" + patient)
-        .POST(HttpRequest.BodyPublishers.ofByteArray("%PDF-1.7".getBytes(StandardCharsets.UTF_8)))));
+    String id = clinician.createBinary("fhir/R4/Binary?_filename=result-jane-doe.pdf", "application/pdf",
+        "Patient/" + patient, "%PDF-1.7".getBytes(StandardCharsets.UTF_8));
 
     HttpResponse<String> r = binariesOnly.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true");
 

@@ -127,6 +127,15 @@ public final class TestClient {
         .map(e -> e.getResource().getIdElement().getIdPart()).toList();
   }
 
+  /**
+   * Uploads {@code body} raw to {@code path} ({@code fhir/R4/Binary?_filename=a.pdf}) under the
+   * {@code securityContext} reference and returns the Binary's id; fails unless it answered 201.
+   */
+  public String createBinary(String path, String contentType, String securityContext, byte[] body) {
+    return createdId(send(request(path).header("Content-Type", contentType)
+        .header("X-Security-Context", securityContext).POST(HttpRequest.BodyPublishers.ofByteArray(body))));
+  }
+
   /** The status of a raw (non-FHIR) read of a Binary's content. */
   public int rawBinaryStatus(String binaryId) {
     return sendBytes(request("fhir/R4/Binary/" + binaryId).GET()).statusCode();
