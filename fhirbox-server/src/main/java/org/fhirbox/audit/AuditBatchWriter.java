@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@link #FIRST_PAUSE} up to {@link #MAX_PAUSE}, taking no new events meanwhile, so the queue fills
  * and requests wait and then drop, counted, as they do for a writer stuck on its database. An
  * event is given up on its own (and counted in {@link #failedCount}) only for a failure that is its
- * own: it cannot be built or validated, or holds a value the database cannot store.
+ * own: it cannot be built or validated, or holds a value the database cannot store, or the database
+ * still refuses it alone after {@link #FAULT_ATTEMPTS} for a reason it does not name.
  *
  * <p>Each event carries the id it was given when it was recorded, and is created with that id. A
  * commit whose outcome is unknown ({@link CommitOutcomeUnknown}) may have stored
@@ -34,6 +35,13 @@ final class AuditBatchWriter {
   private static final Logger LOG = LoggerFactory.getLogger(AuditBatchWriter.class);
   static final Duration FIRST_PAUSE = Duration.ofMillis(100);
   static final Duration MAX_PAUSE = Duration.ofSeconds(10);
+  /**
+   * Attempts of a batch that met only faults the database does not name as its unavailability
+   * (about 13 s of pauses), after which an event failing so on its own is given up: an unreachable, full or read-only
+   * database names itself and is waited for without end, but one event the database keeps refusing
+   * for a reason of its own would otherwise hold back every event after it.
+   */
+  static final int FAULT_ATTEMPTS = 8;
 
   /** An event as the queue holds it: the AuditEvent id it will be created with, and what it records. */
   record Queued(String id, AuditEntry entry) {}
@@ -78,6 +86,7 @@ final class AuditBatchWriter {
     boolean retrying = false;
     long pauseNanos = FIRST_PAUSE.toNanos();
     int attempts = 0;
+    int faults = 0;
     while (!batch.isEmpty()) {
       RuntimeException failure;
       try {
@@ -96,7 +105,7 @@ final class AuditBatchWriter {
         failure = e;
       }
       retrying = true;
-      if (!databaseDown(failure) && oneAtATime(batch)) {
+      if (!databaseDown(failure) && oneAtATime(batch, ++faults >= FAULT_ATTEMPTS)) {
         break;
       }
       if (attempts++ == 0) {
@@ -113,9 +122,10 @@ final class AuditBatchWriter {
   /**
    * Each event of {@code batch} in its own transaction, to find the one whose failure is its own;
    * removes the events written or given up. True when none is left; false when the database
-   * refused one for a reason that is not that event's own, so the rest waits for a retry.
+   * refused one for a reason that is not that event's own, so the rest waits for a retry. With
+   * {@code giveUpFaults} (after {@link #FAULT_ATTEMPTS}) an event that meets a fault is given up.
    */
-  private boolean oneAtATime(List<Queued> batch) {
+  private boolean oneAtATime(List<Queued> batch, boolean giveUpFaults) {
     List<Queued> held = new ArrayList<>();
     boolean anyWritten = false;
     for (Iterator<Queued> it = batch.iterator(); it.hasNext(); ) {
@@ -124,7 +134,7 @@ final class AuditBatchWriter {
       if (e == null) {
         anyWritten = true;
         it.remove();
-      } else if (ownFailure(e)) {
+      } else if (ownFailure(e) || giveUpFaults && !databaseDown(e)) {
         giveUp(q, e);
         it.remove();
       } else if (databaseDown(e)) {

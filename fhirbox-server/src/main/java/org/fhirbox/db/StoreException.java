@@ -42,10 +42,13 @@ public class StoreException extends BackendException {
     }
     // HikariCP reports an exhausted or unreachable pool as a transient connection failure. SQLSTATE
     // class 08 is a connection exception, 53 insufficient resources (53100 disk full, 53300 too many
-    // connections), 57P01-57P03 a server shutting down or starting (PostgreSQL appendix A).
+    // connections), 57P01-57P03 a server shutting down or starting, 25006 a read-only transaction (a
+    // pooled connection still on a primary that a failover demoted; PostgreSQL appendix A); H2's
+    // 90097 a read-only database, 90098 a closed one, 90121 one closing.
     if (cause instanceof SQLTransientConnectionException || cause instanceof SQLNonTransientConnectionException
         || state != null && (state.startsWith("08") || state.startsWith("53") || state.equals("57P01")
-            || state.equals("57P02") || state.equals("57P03"))) {
+            || state.equals("57P02") || state.equals("57P03") || state.equals("25006") || state.equals("90097")
+            || state.equals("90098") || state.equals("90121"))) {
       return Kind.UNAVAILABLE;
     }
     return Kind.FAULT;

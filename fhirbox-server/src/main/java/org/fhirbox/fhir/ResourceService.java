@@ -310,8 +310,9 @@ public final class ResourceService {
   /**
    * {@code Bundle.total} as {@link Total} asks; a last page that is not empty tells it without
    * counting, where the database skipped the offset. Beside {@code _after} the offset is only what
-   * the link says came before (a client may change it, a delete between pages makes it wrong), so
-   * the last page of such paging counts.
+   * the link says came before (a client may change it, a delete between pages makes it wrong): it
+   * still gives the unasked total of such a last page, which costs nothing, but a total asked for
+   * ({@code estimate}, {@code accurate}) is counted.
    */
   private static OptionalLong total(ResourceStore.Tx tx, SearchQuery query, Page page, Total mode) {
     boolean lastPage = !page.hasMore() && (!page.items().isEmpty() || query.offset() == 0);
@@ -320,8 +321,7 @@ public final class ResourceService {
       case NONE -> OptionalLong.empty();
       case ACCURATE -> lastPageShowsIt ? OptionalLong.of(query.offset() + page.items().size())
           : OptionalLong.of(tx.count(query));
-      case DEFAULT -> lastPageShowsIt ? OptionalLong.of(query.offset() + page.items().size())
-          : lastPage ? OptionalLong.of(tx.count(query)) : OptionalLong.empty();
+      case DEFAULT -> lastPage ? OptionalLong.of(query.offset() + page.items().size()) : OptionalLong.empty();
       case ESTIMATE -> {
         if (lastPageShowsIt) {
           yield OptionalLong.of(query.offset() + page.items().size());

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.JdbcResourceStore;
@@ -252,6 +253,47 @@ class AuditTrailTest {
     assertThat(trail.writtenCount()).isEqualTo(2);
     assertThat(trail.failedCount()).isEqualTo(1);
     assertThat(count("p")).isEqualTo(2);
+  }
+
+  @Test
+  void aDatabaseThatTurnedReadOnlyIsWaitedForWhileSomeConnectionsStillWrite() {
+    // a failover: every other transaction meets a demoted primary (PostgreSQL 25006), for a while
+    FaultyStore faulty = new FaultyStore(store, (call, committed) -> {
+      if (call <= 40 && call % 2 == 1 && !committed) {
+        throw new StoreException("read-only", new SQLException("cannot execute INSERT in a read-only transaction",
+            "25006"));
+      }
+    });
+    AuditTrail trail = new AuditTrail(faulty, repository, 100, Duration.ofSeconds(30));
+    for (int i = 0; i < 5; i++) {
+      assertThat(trail.record(read("p", "b" + i))).isTrue();
+    }
+    trail.start().close();
+    assertThat(trail.failedCount()).isZero();
+    assertThat(trail.writtenCount()).isEqualTo(5);
+    assertThat(count("p")).isEqualTo(5);
+  }
+
+  @Test
+  void anEventTheDatabaseKeepsRefusingAloneIsGivenUpAndTheNextIsWritten() throws Exception {
+    // a fault that names no unavailability, met by one event only (a column it overflows)
+    AtomicBoolean poisonOnly = new AtomicBoolean(true);
+    FaultyStore faulty = new FaultyStore(store, (call, committed) -> {
+      if (poisonOnly.get() && !committed) {
+        throw new StoreException("too long", new SQLException("value too long", "22001"));
+      }
+    });
+    AuditTrail trail = new AuditTrail(faulty, repository, 100, Duration.ofSeconds(30)).start();
+    try {
+      assertThat(trail.record(read("p", "poison"))).isTrue();
+      Poll.until("the poison event given up", Duration.ofSeconds(30), trail::failedCount, n -> n == 1);
+      poisonOnly.set(false);
+      assertThat(trail.record(read("p", "next"))).isTrue();
+      Poll.until("the next event written", Duration.ofSeconds(10), trail::writtenCount, n -> n == 1);
+      assertThat(count("p")).isEqualTo(1);
+    } finally {
+      trail.close();
+    }
   }
 
   @Test
