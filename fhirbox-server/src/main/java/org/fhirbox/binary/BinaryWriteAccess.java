@@ -54,23 +54,18 @@ final class BinaryWriteAccess {
   }
 
   /**
-   * New bytes over {@code Binary/{id}} follow its securityContext, as its reads do (FHIR R4
-   * binary.html#security: the server applies the named resource's access rules to the Binary):
-   * 404 outside the caller's patient compartment, then the answer a read of the current version
-   * gets (403 or 404) unless the caller may read it; else a writer that may not see a patient's
-   * content could replace it and, naming no context, leave it unprotected. {@code requested}, or
-   * when null the current version's securityContext. Nothing is checked for a Binary that does not
-   * exist or is deleted: the write answers for it.
+   * {@code requested}, or when null the current version's securityContext, for a new version of
+   * {@code Binary/{id}}: 404 outside the caller's patient compartment, then what every new version
+   * of a Binary needs ({@link BinaryAccess#requireReplaceable}).
    */
   private String kept(Principal principal, Optional<String> patient, String id, String requested) {
     return store.read(tx -> {
       patient.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, "Binary", id, null));
-      Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false);
-      if (current.isEmpty() || current.get().deleted()) {
+      Optional<StoredResource> current = access.requireReplaceable(tx, principal, id);
+      if (current.isEmpty() || requested != null) {
         return requested;
       }
-      access.requireReadVersion(tx, principal, current.get());
-      return requested != null ? requested : tx.binaryContent(principal.project(), id, current.get().versionId())
+      return tx.binaryContent(principal.project(), id, current.get().versionId())
           .map(BinaryContent::securityContext).orElse(null);
     });
   }

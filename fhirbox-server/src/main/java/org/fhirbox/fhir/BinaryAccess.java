@@ -129,6 +129,23 @@ public final class BinaryAccess {
   }
 
   /**
+   * The check before any new version of {@code Binary/{id}} (raw PUT, tus or upload URL, FHIR JSON
+   * update single or in a Bundle): new bytes, or the kept bytes under a new securityContext, follow
+   * the current version's securityContext, as its reads do (FHIR R4 binary.html#security), so the
+   * writer gets the answer a read of the current version gets (403, or 404 outside its patient
+   * compartment); else a writer that may not see a patient's content could replace it and, naming
+   * no context, leave it unprotected. Nothing is checked for a Binary that does not exist or is
+   * deleted: the write answers for it.
+   *
+   * @return the current version, when it exists and is not deleted
+   */
+  public Optional<StoredResource> requireReplaceable(ResourceStore.Tx tx, Principal principal, String id) {
+    Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false).filter(s -> !s.deleted());
+    current.ifPresent(s -> requireReadVersion(tx, principal, s));
+    return current;
+  }
+
+  /**
    * The versions of {@code items} the caller may read, in order. FHIR R4 security.html leaves it
    * to the server to filter what a client may not see out of search and history results rather
    * than refuse the whole request; Binaries withheld here are simply absent from the page.
