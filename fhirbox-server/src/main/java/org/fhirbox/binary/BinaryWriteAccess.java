@@ -61,7 +61,8 @@ final class BinaryWriteAccess {
   private String kept(Principal principal, Optional<String> patient, String id, String requested) {
     return store.read(tx -> {
       patient.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, "Binary", id, null));
-      Optional<StoredResource> current = access.requireReplaceable(tx, principal, id);
+      Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
+          requested == null ? null : BinaryService.requireForm(requested));
       if (current.isEmpty() || requested != null) {
         return requested;
       }

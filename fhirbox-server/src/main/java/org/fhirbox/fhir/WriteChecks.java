@@ -98,7 +98,8 @@ final class WriteChecks {
    * is not carried over.
    */
   private void requireReplaceable(ResourceStore.Tx tx, Principal principal, String id, Binary b) {
-    Optional<StoredResource> current = access.requireReplaceable(tx, principal, id);
+    Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
+        b.hasSecurityContext() ? b.getSecurityContext().getReference() : null);
     if (current.isPresent() && !b.hasData()) {
       binaryData.checkKept(b.hasContentType() ? b.getContentType() : "application/octet-stream");
     }

@@ -262,6 +262,28 @@ class BinaryRestTest {
     assertThat(reader.statusCode()).as(reader.body()).isEqualTo(200);
   }
 
+  /**
+   * A Binary whose securityContext names a deleted resource can no longer be read by anyone; a
+   * caller without a patient limit that may read the resource a new securityContext names moves it
+   * there, with new bytes, as it did before that resource was deleted.
+   */
+  @Test
+  void aNewSecurityContextMovesABinaryOffADeletedResource() throws Exception {
+    TestClient admin = new ProjectClients(server).client("moved-context", "system/*.cruds");
+    String old = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String now = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = admin.createBinary("fhir/R4/Binary", "text/plain", "Patient/" + old,
+        "v1".getBytes(StandardCharsets.UTF_8));
+    assertThat(admin.delete("fhir/R4/Patient/" + old).statusCode()).isIn(200, 204);
+
+    HttpResponse<String> moved = admin.send(admin.request("fhir/R4/Binary/" + id).header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + now).PUT(HttpRequest.BodyPublishers.ofString("v2")));
+    assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
+    assertThat(admin.parse(moved, Binary.class).getSecurityContext().getReference()).isEqualTo("Patient/" + now);
+    assertThat(admin.sendBytes(admin.request("fhir/R4/Binary/" + id).header("Accept", "*/*")).body())
+        .isEqualTo("v2".getBytes(StandardCharsets.UTF_8));
+  }
+
   @Test
   void fhirAcceptGivesTheBinaryJsonWithoutData() {
     Binary b = upload(random(1000, 2), "image/png", "");
