@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
@@ -94,7 +95,8 @@ public final class BinaryService {
     WritePreconditions expected = preconditions.get();
     Upload checked = withSecurityContext(upload,
         securityContext(principal, id, upload.securityContext(), Interaction.UPDATE));
-    return recorded(principal, request, update(principal.project(), id, checked, expected));
+    return recorded(principal, request, update(principal.project(), id, checked, expected,
+        tx -> writeAccess.atCommit(tx, principal, id, upload.securityContext())));
   }
 
   /**
@@ -166,12 +168,23 @@ public final class BinaryService {
   }
 
   public Written update(String project, String id, Upload upload, WritePreconditions preconditions) {
+    return update(project, id, upload, preconditions, null);
+  }
+
+  /** An update whose securityContext {@code context} gives in the committing transaction. */
+  private Written update(String project, String id, Upload upload, WritePreconditions preconditions,
+      Function<ResourceStore.Tx, String> context) {
     ResourceIds.requireValid(id);
     Binary binary = binaryFor(project, upload);
     binary.setId(id);
     BlobInfo info = storeBlob(upload);
-    return commitOrDiscard(info, () -> store.inTransaction(tx ->
-        repository.update(tx, project, "Binary", id, binary, preconditions, info, upload.filename())));
+    return commitOrDiscard(info, () -> store.inTransaction(tx -> {
+      if (context != null) {
+        String ctx = context.apply(tx);
+        binary.setSecurityContext(ctx == null ? null : new Reference(ctx));
+      }
+      return repository.update(tx, project, "Binary", id, binary, preconditions, info, upload.filename());
+    }));
   }
 
   /**
@@ -411,17 +424,19 @@ public final class BinaryService {
    * a new Binary, or a new version of {@code binaryId} (412 when that is absent or deleted by
    * then), in one transaction with {@code alongside}, which sees what was written and may veto it
    * by throwing. Audited. A securityContext deleted since the caller checked it leaves the Binary
-   * unreadable, as a delete after the commit would.
+   * unreadable, as a delete after the commit would. For a new version, {@code securityContext} is
+   * what the upload named, null to keep the current version's, resolved in the committing
+   * transaction ({@link BinaryWriteAccess#atCommit}).
    */
   public Written commitStored(Principal principal, String binaryId, String contentType, String securityContext,
       String filename, BlobInfo info, BiConsumer<ResourceStore.Tx, Written> alongside, AuditedRequest request) {
     Binary binary = new Binary();
     binary.setContentType(contentType);
-    if (securityContext != null) {
-      binary.setSecurityContext(new Reference(securityContext));
-    }
     String project = principal.project();
     Written written = store.inTransaction(tx -> {
+      String ctx = binaryId == null ? securityContext
+          : writeAccess.atCommit(tx, principal, binaryId, securityContext);
+      binary.setSecurityContext(ctx == null ? null : new Reference(ctx));
       Written w;
       if (binaryId == null) {
         w = repository.create(tx, project, binary, info, filename);

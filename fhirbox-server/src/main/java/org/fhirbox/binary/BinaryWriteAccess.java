@@ -36,16 +36,22 @@ final class BinaryWriteAccess {
    * @param id the Binary to update, or null for a create
    */
   String securityContext(Principal principal, String id, String requested, Interaction interaction) {
+    return store.read(tx -> securityContext(tx, principal, id, requested, interaction));
+  }
+
+  /** {@link #securityContext(Principal, String, String, Interaction)} inside {@code tx}. */
+  String securityContext(ResourceStore.Tx tx, Principal principal, String id, String requested,
+      Interaction interaction) {
     Optional<String> patient = compartment.limit(principal, "Binary", interaction);
     String named = requested == null || requested.isBlank() ? null : requested;
-    String wanted = id == null ? named : kept(principal, patient, ResourceIds.requireValid(id), named);
+    String wanted = id == null ? named : kept(tx, principal, patient, ResourceIds.requireValid(id), named);
     if (patient.isEmpty()) {
       return wanted;
     }
     String ctx = wanted == null ? "Patient/" + patient.get() : BinaryService.requireForm(wanted);
     int slash = ctx.indexOf('/');
-    boolean inside = store.read(tx -> compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash),
-        ctx.substring(slash + 1), patient.get()));
+    boolean inside = compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash),
+        ctx.substring(slash + 1), patient.get());
     if (!inside) {
       throw FhirException.forbidden("the securityContext " + ctx + " is outside the compartment of Patient/"
           + patient.get() + ", to which the access token's patient/ scopes limit Binary writes");
@@ -54,24 +60,34 @@ final class BinaryWriteAccess {
   }
 
   /**
-   * New bytes over {@code Binary/{id}} follow its securityContext, as its reads do (FHIR R4
-   * binary.html#security: the server applies the named resource's access rules to the Binary):
-   * 404 outside the caller's patient compartment, then the answer a read of the current version
-   * gets (403 or 404) unless the caller may read it; else a writer that may not see a patient's
-   * content could replace it and, naming no context, leave it unprotected. {@code requested}, or
-   * when null the current version's securityContext. Nothing is checked for a Binary that does not
-   * exist or is deleted: the write answers for it.
+   * The securityContext of a new version of {@code Binary/{id}}, resolved again by the transaction
+   * that stores it, with the Binary's current version locked: the body may take hours to arrive,
+   * and a securityContext set meanwhile must stay, not be reverted to the one the request began
+   * under. The checks of {@link #securityContext} run again on the then-current
+   * version, so access lost meanwhile refuses the write too.
+   *
+   * @param requested what the request named; null keeps the then-current version's
    */
-  private String kept(Principal principal, Optional<String> patient, String id, String requested) {
-    return store.read(tx -> {
-      patient.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, "Binary", id, null));
-      Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false);
-      if (current.isEmpty() || current.get().deleted()) {
-        return requested;
-      }
-      access.requireReadVersion(tx, principal, current.get());
-      return requested != null ? requested : tx.binaryContent(principal.project(), id, current.get().versionId())
-          .map(BinaryContent::securityContext).orElse(null);
-    });
+  String atCommit(ResourceStore.Tx tx, Principal principal, String id, String requested) {
+    tx.current(principal.project(), "Binary", id, true);
+    String ctx = securityContext(tx, principal, id, requested, Interaction.UPDATE);
+    return ctx == null ? null : BinaryService.requireForm(ctx);
+  }
+
+  /**
+   * {@code requested}, or when null the current version's securityContext, for a new version of
+   * {@code Binary/{id}}: 404 outside the caller's patient compartment, then what every new version
+   * of a Binary needs ({@link BinaryAccess#requireReplaceable}).
+   */
+  private String kept(ResourceStore.Tx tx, Principal principal, Optional<String> patient, String id,
+      String requested) {
+    patient.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, "Binary", id, null));
+    Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
+        requested == null ? null : BinaryService.requireForm(requested));
+    if (current.isEmpty() || requested != null) {
+      return requested;
+    }
+    return tx.binaryContent(principal.project(), id, current.get().versionId())
+        .map(BinaryContent::securityContext).orElse(null);
   }
 }

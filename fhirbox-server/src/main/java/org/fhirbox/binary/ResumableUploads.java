@@ -127,7 +127,8 @@ public final class ResumableUploads {
     }
     Instant now = clock.instant();
     ResumableUpload u = new ResumableUpload(randomHex(ID_BYTES), principal.project(), principal.clientId(),
-        principal.user().orElse(null), c.binaryId(), contentType, c.filename(), context, c.metadata(), c.length(),
+        principal.user().orElse(null), c.binaryId(), contentType, c.filename(), context,
+        c.binaryId() != null && requested == null, c.metadata(), c.length(),
         blob, null, null, null, null, now, now, now.plus(expiry));
     store.inTransaction(tx -> {
       tx.uploads().insert(u);
@@ -480,8 +481,8 @@ public final class ResumableUploads {
 
   private static ResumableUpload withProgress(ResumableUpload u, PartialBlob blob, Long total, Instant expires) {
     return new ResumableUpload(u.id(), u.project(), u.clientId(), u.userId(), u.binaryId(), u.contentType(),
-        u.filename(), u.securityContext(), u.metadata(), total, blob, null, null, u.resultId(), u.resultVersion(),
-        u.created(), u.updated(), expires);
+        u.filename(), u.securityContext(), u.securityContextKept(), u.metadata(), total, blob, null, null,
+        u.resultId(), u.resultVersion(), u.created(), u.updated(), expires);
   }
 
   /** Frees what {@code obsolete} holds beyond {@code kept}; a failure only leaves garbage, so it is logged. */

@@ -83,8 +83,11 @@ final class UploadCompletions {
       // the request that completes the upload may carry another token of the same client and
       // user than the one that created it (another launch): its compartment must allow it too, and
       // under a patient limit an upload that names no securityContext gets the launch patient, as
-      // a raw POST by that token would
-      String ctx = binaries.securityContext(principal, u.binaryId(), u.securityContext(),
+      // a raw POST by that token would. An upload that named no securityContext over an existing
+      // Binary keeps the one the Binary has now, not the one it had when the upload began, which
+      // may have changed in the hours between
+      String requested = u.securityContextKept() ? null : u.securityContext();
+      String ctx = binaries.securityContext(principal, u.binaryId(), requested,
           u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
       if (u.binaryId() != null) {
         requireBinary(principal, u);
@@ -95,7 +98,8 @@ final class UploadCompletions {
       BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());
       Instant at = clock.instant();
       try {
-        binaries.commitStored(principal, u.binaryId(), u.contentType(), ctx, u.filename(), info,
+        binaries.commitStored(principal, u.binaryId(), u.contentType(), u.binaryId() == null ? ctx : requested,
+            u.filename(), info,
             (tx, written) -> {
               if (!tx.uploads().finish(u.id(), owner, written.stored().id(), written.stored().versionId(), at,
                   at.plus(expiry))) {

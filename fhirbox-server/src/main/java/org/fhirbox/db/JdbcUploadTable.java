@@ -14,7 +14,7 @@ import org.fhirbox.storage.PartialBlob;
 final class JdbcUploadTable implements UploadTable {
   private static final String COLS = "id, project, client_id, user_id, binary_id, content_type, filename,"
       + " security_context, metadata, length_bytes, offset_bytes, blob_key, blob_state, lease_owner, lease_until,"
-      + " result_id, result_version, created, updated, expires";
+      + " result_id, result_version, created, updated, expires, security_context_kept";
   private static final String UNLEASED = "(lease_until IS NULL OR lease_until < ?)";
   private final JdbcStatements st;
 
@@ -25,11 +25,11 @@ final class JdbcUploadTable implements UploadTable {
   @Override
   public void insert(ResumableUpload u) {
     st.update("write failed", "INSERT INTO resumable_upload (" + COLS
-        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         Arrays.asList(u.id(), u.project(), u.clientId(), u.userId(), u.binaryId(), u.contentType(), u.filename(),
             u.securityContext(), u.metadata(), u.length(), u.blob().length(), u.blob().key().value(),
             u.blob().state(), u.leaseOwner(), millis(u.leaseUntil()), u.resultId(), u.resultVersion(),
-            millis(u.created()), millis(u.updated()), millis(u.expires())));
+            millis(u.created()), millis(u.updated()), millis(u.expires()), u.securityContextKept()));
   }
 
   @Override
@@ -120,7 +120,8 @@ final class JdbcUploadTable implements UploadTable {
   private static ResumableUpload row(ResultSet rs) throws SQLException {
     PartialBlob blob = new PartialBlob(new BlobKey(rs.getString(12)), rs.getLong(11), rs.getString(13));
     return new ResumableUpload(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-        rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), nullableLong(rs, 10), blob,
+        rs.getString(6), rs.getString(7), rs.getString(8), rs.getBoolean(21), rs.getString(9), nullableLong(rs, 10),
+        blob,
         rs.getString(14), instant(rs, 15), rs.getString(16), nullableLong(rs, 17), instant(rs, 18),
         instant(rs, 19), instant(rs, 20));
   }

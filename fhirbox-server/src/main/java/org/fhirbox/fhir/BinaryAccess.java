@@ -129,6 +129,55 @@ public final class BinaryAccess {
   }
 
   /**
+   * The check before any new version of {@code Binary/{id}} (raw PUT, tus or upload URL, FHIR JSON
+   * update single or in a Bundle): new bytes, or the kept bytes under a new securityContext, follow
+   * the current version's securityContext, as its reads do (FHIR R4 binary.html#security), so the
+   * writer gets the answer a read of the current version gets (403, or 404 outside its patient
+   * compartment); else a writer that may not see a patient's content could replace it and, naming
+   * no context, leave it unprotected. Nothing is checked for a Binary that does not exist or is
+   * deleted: the write answers for it.
+   *
+   * <p>One exception: when the current securityContext names a resource that was deleted or is
+   * gone, no one may read the current version, and a caller whose Binary reads are not limited to
+   * a patient moves it by naming a new securityContext ({@code named}) whose resource it may read,
+   * as the new version is then judged ({@link #verdict}); else a Binary filed under a merged-away
+   * patient could never be filed again.
+   *
+   * @param named the securityContext the new version names, or null
+   * @return the current version, when it exists and is not deleted
+   */
+  public Optional<StoredResource> requireReplaceable(ResourceStore.Tx tx, Principal principal, String id,
+      String named) {
+    Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false).filter(s -> !s.deleted());
+    current.ifPresent(s -> {
+      Optional<BinaryContent> moved = named == null || compartment.limited(principal, "Binary", Interaction.READ)
+          || verdict(tx, principal, s) == Verdict.READ ? Optional.empty()
+          : tx.binaryContent(s.project(), s.id(), s.versionId()).filter(c -> contextGone(tx, c))
+              .map(c -> withContext(c, named));
+      if (moved.isEmpty()) {
+        requireReadVersion(tx, principal, s);
+      } else if (verdict(tx, principal, moved.get()) != Verdict.READ) {
+        throw FhirException.forbidden("no read access to " + named + ", the securityContext named for Binary/" + id
+            + ", whose current securityContext names a resource that no longer exists");
+      }
+    });
+    return current;
+  }
+
+  /** Whether the resource {@code content}'s securityContext names was deleted or is gone. */
+  private static boolean contextGone(ResourceStore.Tx tx, BinaryContent content) {
+    String ctx = content.securityContext();
+    int slash = ctx == null ? -1 : ctx.indexOf('/');
+    return slash > 0 && tx.current(content.project(), ctx.substring(0, slash), ctx.substring(slash + 1), false)
+        .map(StoredResource::deleted).orElse(true);
+  }
+
+  private static BinaryContent withContext(BinaryContent c, String securityContext) {
+    return new BinaryContent(c.project(), c.binaryId(), c.versionId(), c.blobKey(), c.size(), c.sha256Hex(),
+        c.sha1Hex(), c.contentType(), c.filename(), securityContext, c.lastUpdated());
+  }
+
+  /**
    * The versions of {@code items} the caller may read, in order. FHIR R4 security.html leaves it
    * to the server to filter what a client may not see out of search and history results rather
    * than refuse the whole request; Binaries withheld here are simply absent from the page.

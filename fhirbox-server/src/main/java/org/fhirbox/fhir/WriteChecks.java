@@ -58,8 +58,8 @@ final class WriteChecks {
       throw FhirException.badRequest("AuditEvent.source.observer.identifier " + AuditSource.SYSTEM + " is the server's"
           + " own: only fhirbox records AuditEvents as itself", "AuditEvent.source.observer.identifier");
     }
-    if (interaction == Interaction.UPDATE && res instanceof Binary b && !b.hasData()) {
-      requireKeptBytesReadable(tx, principal, id, b);
+    if (interaction == Interaction.UPDATE && res instanceof Binary b) {
+      requireReplaceable(tx, principal, id, b);
     }
     return new Checked(patient, attachable(tx, principal, type, id, res,
         patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere));
@@ -90,18 +90,19 @@ final class WriteChecks {
   record Checked(String patient, AttachmentNormalizer.Gate gate) {}
 
   /**
-   * An update of Binary {@code id} without data keeps the current version's bytes under the new
-   * version's {@code contentType} and {@code securityContext}: the caller must be able to read those
-   * bytes now (404 or 403 as a read gets), or changing the context would hand them content it may not
-   * read; and the new content type must pass the Binary policy, as it would with the bytes sent.
+   * An update of Binary {@code id} needs what any new version of it needs
+   * ({@link BinaryAccess#requireReplaceable}), with data or without: without, it keeps the current
+   * version's bytes under the new version's {@code contentType} and {@code securityContext}, and
+   * the new content type must pass the Binary policy, as it would with the bytes sent. With data
+   * the body replaces the resource (FHIR R4 http.html#update): a securityContext it does not name
+   * is not carried over.
    */
-  private void requireKeptBytesReadable(ResourceStore.Tx tx, Principal principal, String id, Binary b) {
-    Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false);
-    if (current.isEmpty() || current.get().deleted()) {
-      return; // nothing to keep: the repository refuses the update
+  private void requireReplaceable(ResourceStore.Tx tx, Principal principal, String id, Binary b) {
+    Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
+        b.hasSecurityContext() ? b.getSecurityContext().getReference() : null);
+    if (current.isPresent() && !b.hasData()) {
+      binaryData.checkKept(b.hasContentType() ? b.getContentType() : "application/octet-stream");
     }
-    access.requireReadVersion(tx, principal, current.get());
-    binaryData.checkKept(b.hasContentType() ? b.getContentType() : "application/octet-stream");
   }
 
   /**

@@ -10,6 +10,9 @@ import org.fhirbox.storage.PartialBlob;
  *
  * @param binaryId the Binary a finished upload makes a new version of; null for a new Binary
  * @param length the whole length; null while the client defers it
+ * @param securityContext the securityContext resolved when the upload was created
+ * @param securityContextKept whether the upload named none over an existing Binary, whose
+ *     securityContext then is the one the Binary has when the upload completes
  * @param metadata {@code Upload-Metadata} as sent, repeated on {@code HEAD}; null when none
  */
 public record ResumableUpload(
@@ -21,6 +24,7 @@ public record ResumableUpload(
     String contentType,
     String filename,
     String securityContext,
+    boolean securityContextKept,
     String metadata,
     Long length,
     PartialBlob blob,

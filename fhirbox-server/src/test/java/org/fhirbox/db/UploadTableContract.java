@@ -28,7 +28,7 @@ abstract class UploadTableContract extends StoreContract {
 
   private void insert(String id, Long length, long offset, Instant expires) {
     ResumableUpload u = new ResumableUpload(id, "p", "client", null, null, "video/mp4", "a.mp4", null,
-        "filename YS5tcDQ=", length, new PartialBlob(key, offset, "state-" + offset), null, null, null, null, t0,
+        true, "filename YS5tcDQ=", length, new PartialBlob(key, offset, "state-" + offset), null, null, null, null, t0,
         t0, expires);
     store.inTransaction(tx -> {
       tx.uploads().insert(u);
@@ -60,6 +60,7 @@ abstract class UploadTableContract extends StoreContract {
     assertThat(u.length()).isNull();
     assertThat(u.blob()).isEqualTo(new PartialBlob(key, 0, "state-0"));
     assertThat(u.metadata()).isEqualTo("filename YS5tcDQ=");
+    assertThat(u.securityContextKept()).isTrue();
     assertThat(u.leaseOwner()).isNull();
     assertThat(u.resultVersion()).isNull();
     assertThat(u.expires()).isEqualTo(t0.plusSeconds(86400));

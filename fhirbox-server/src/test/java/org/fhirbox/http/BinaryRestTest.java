@@ -231,6 +231,59 @@ class BinaryRestTest {
         .getSecurityContext().getReference()).isEqualTo("Patient/" + patient);
   }
 
+  /**
+   * A FHIR JSON update that carries data replaces a Binary's bytes as a raw PUT does: single or as
+   * a transaction entry, a writer that may not read the current version gets the answer a read
+   * gets, and the content stays as it was.
+   */
+  @Test
+  void jsonUpdateWithDataNeedsReadAccessToTheCurrentVersion() throws Exception {
+    ProjectClients clients = new ProjectClients(server);
+    TestClient clinician = clients.client("json-replace", "system/*.cruds");
+    TestClient binariesOnly = clients.client("json-replace", "system/Binary.cruds");
+    String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = clinician.createBinary("fhir/R4/Binary", "text/plain", "Patient/" + patient,
+        "v1".getBytes(StandardCharsets.UTF_8));
+    String body = "{\"resourceType\":\"Binary\",\"id\":\"" + id + "\",\"contentType\":\"text/plain\","
+        + "\"data\":\"" + Base64.getEncoder().encodeToString("not theirs".getBytes(StandardCharsets.UTF_8)) + "\"}";
+
+    HttpResponse<String> single = binariesOnly.putJson("fhir/R4/Binary/" + id, body);
+    assertThat(single.statusCode()).as(single.body()).isEqualTo(403);
+    assertThat(binariesOnly.parse(single, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .startsWith("no read access to Binary/" + id);
+    HttpResponse<String> bundled = binariesOnly.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":"
+        + "\"transaction\",\"entry\":[{\"resource\":" + body + ",\"request\":{\"method\":\"PUT\",\"url\":"
+        + "\"Binary/" + id + "\"}}]}");
+    assertThat(bundled.statusCode()).as(bundled.body()).isEqualTo(403);
+    assertThat(clinician.sendBytes(clinician.request("fhir/R4/Binary/" + id).header("Accept", "*/*")).body())
+        .isEqualTo("v1".getBytes(StandardCharsets.UTF_8));
+
+    HttpResponse<String> reader = clinician.putJson("fhir/R4/Binary/" + id, body);
+    assertThat(reader.statusCode()).as(reader.body()).isEqualTo(200);
+  }
+
+  /**
+   * A Binary whose securityContext names a deleted resource can no longer be read by anyone; a
+   * caller without a patient limit that may read the resource a new securityContext names moves it
+   * there, with new bytes, as it did before that resource was deleted.
+   */
+  @Test
+  void aNewSecurityContextMovesABinaryOffADeletedResource() throws Exception {
+    TestClient admin = new ProjectClients(server).client("moved-context", "system/*.cruds");
+    String old = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String now = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String id = admin.createBinary("fhir/R4/Binary", "text/plain", "Patient/" + old,
+        "v1".getBytes(StandardCharsets.UTF_8));
+    assertThat(admin.delete("fhir/R4/Patient/" + old).statusCode()).isIn(200, 204);
+
+    HttpResponse<String> moved = admin.send(admin.request("fhir/R4/Binary/" + id).header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + now).PUT(HttpRequest.BodyPublishers.ofString("v2")));
+    assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
+    assertThat(admin.parse(moved, Binary.class).getSecurityContext().getReference()).isEqualTo("Patient/" + now);
+    assertThat(admin.sendBytes(admin.request("fhir/R4/Binary/" + id).header("Accept", "*/*")).body())
+        .isEqualTo("v2".getBytes(StandardCharsets.UTF_8));
+  }
+
   @Test
   void fhirAcceptGivesTheBinaryJsonWithoutData() {
     Binary b = upload(random(1000, 2), "image/png", "");
