@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Date;
 import java.util.Map;
+import java.util.Set;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.core.FhirException;
@@ -136,9 +137,11 @@ public final class BinaryRoutes {
     if (!name.equals("$presigned-url")) {
       throw FhirException.notFound("unknown operation " + name + " on Binary");
     }
-    if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
+    // HEAD runs GET's path and Jetty drops the body (RFC 9110 §9.3.2): the same status and headers,
+    // and a URL signed for an upload is never sent, so HEAD issues none
+    if (!Set.of("GET", "HEAD", "POST").contains(ex.method())) {
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on $presigned-url; use GET or POST",
-          "GET", "POST");
+          "GET", "HEAD", "POST");
     }
     boolean upload = ex.param("upload").map(v -> v.equals("true")).orElse(false);
     if (upload && version != null) {

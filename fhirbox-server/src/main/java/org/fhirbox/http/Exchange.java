@@ -250,16 +250,18 @@ public final class Exchange {
    * sending then, and a close with its bytes unread resets the connection: it would see "connection
    * reset" and never our answer (RFC 9112 §9.6). So the answer is sent first, then up to
    * {@link #REFUSED_DRAIN_BYTES} or {@link #REFUSED_DRAIN_TIME} of the body are read and discarded
-   * ({@link #drainRefusedBody}). A client waiting for {@code 100 Continue} has sent nothing, and
-   * nothing is read: Jetty sends 100 when the servlet's input stream is first asked for, which no
-   * route does before such a refusal ({@link RequestBody}), so the client gets the refusal instead
-   * and never sends the body (RFC 9110 §10.1.1).
+   * ({@link #drainRefusedBody}). A client waiting for {@code 100 Continue} is not invited: nothing
+   * is read before the answer, which is its first and only one. But a client need not wait
+   * (RFC 9110 §10.1.1): .NET's HttpClient sends the body after 350 ms without a 100, curl after 1 s,
+   * so it is drained after the answer as well. Reading then sends no 100: once the final response
+   * is committed, Jetty 12.1 fails the interim write ({@code ChannelResponse.writeInterim}, and
+   * {@code HttpStreamOverHTTP1.send} refuses anything after a committed response).
    */
   public FhirException refuseUnread(FhirException e) {
     if (req.getContentLengthLong() == 0) {
       return e; // no body: nothing is left unread
     }
-    drainAfterAnswer = !expectsContinue();
+    drainAfterAnswer = true;
     return e.withHeader("Connection", "close");
   }
 
@@ -281,20 +283,16 @@ public final class Exchange {
    * Makes {@code e} the answer to a request refused while its body may be partly or wholly unread,
    * and returns it to be thrown:
    * <ul>
-   *   <li>nothing read it and the client waits for {@code 100 Continue}: it was never invited and
-   *       sends nothing; the connection closes after the answer;
-   *   <li>nothing read it and it declares more than {@link #DRAIN_LIMIT}, or no length at all: the
-   *       answer goes first ({@link #refuseUnread});
+   *   <li>nothing read it and the client waits for {@code 100 Continue}, or it declares more than
+   *       {@link #DRAIN_LIMIT}, or no length at all: the answer goes first, uninvited, and what
+   *       still comes is drained after it ({@link #refuseUnread});
    *   <li>otherwise the rest is read first, within bounds ({@link #refuseMidBody}), so that a small
    *       body leaves the connection open.
    * </ul>
    */
   FhirException refuse(FhirException e) {
-    if (!requestBody.touched() && expectsContinue()) {
-      return e.withHeader("Connection", "close");
-    }
     long declared = req.getContentLengthLong();
-    if (!requestBody.touched() && (declared < 0 || declared > DRAIN_LIMIT)) {
+    if (!requestBody.touched() && (expectsContinue() || declared < 0 || declared > DRAIN_LIMIT)) {
       return refuseUnread(e);
     }
     return refuseMidBody(e);
@@ -355,8 +353,9 @@ public final class Exchange {
    *
    * <p>Nothing is read from a client that waits for {@code 100 Continue} before a body nothing has
    * asked for yet: reading would send the 100 and invite the body of a request already refused
-   * (RFC 9110 §10.1.1). The client gets the refusal as its only answer, and the connection closes
-   * as it has a body declared and unsent. A body that is still coming when the bounds are reached
+   * (RFC 9110 §10.1.1). The client gets the refusal as its only answer, the connection closes, and
+   * a body the client sends after all, having stopped waiting, is drained after the answer as for
+   * {@link #refuseUnread}. A body that is still coming when the bounds are reached
    * is drained again after the answer, as for {@link #refuseMidBody}: the close would otherwise
    * reset the connection under the answer (RFC 9112 §9.6).
    */
@@ -370,6 +369,7 @@ public final class Exchange {
       return true;
     }
     if (!requestBody.touched() && expectsContinue()) {
+      drainAfterAnswer = true;
       return false;
     }
     ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(req);

@@ -373,6 +373,7 @@ public final class FhirRoutes {
 
   private void writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
     if (ex.method().equals("HEAD")) {
+      ResourceSubset.of(ex); // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2)
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(200);
       ex.response().setContentType(ex.format().contentType() + ";charset=utf-8");

@@ -108,99 +108,32 @@ public final class MinimumWriteRate extends Handler.Wrapper {
     }
   }
 
-  /**
-   * The response's writes, one pending at a time (Jetty never overlaps them), with the time waited
-   * on them since the last judgement; a timer judges a write that stays pending for the window.
-   */
+  /** The response's writes, each timed and judged by its {@link WriteWaits}. */
   private final class Metered extends Response.Wrapper {
-    private final Counting endPoint;
-    private final Scheduler scheduler;
-    private long flushedAtJudgement;
-    private long waitedNanos;
-    private long credit;
-    private long pendingSince;
-    private Scheduler.Task timer;
-    private boolean failed;
+    private final WriteWaits waits;
 
     Metered(Request request, Response response, Counting endPoint, Scheduler scheduler) {
       super(request, response);
-      this.endPoint = endPoint;
-      this.scheduler = scheduler;
-      this.flushedAtJudgement = endPoint.flushed();
+      this.waits = new WriteWaits(bytesPerSecond, windowNanos, endPoint::flushed, NanoTime::now,
+          (task, delayNanos) -> scheduler.schedule(task, delayNanos, TimeUnit.NANOSECONDS), endPoint::close);
     }
 
     @Override
     public void write(boolean last, ByteBuffer content, Callback callback) {
-      started();
+      waits.started();
       super.write(last, content, new Callback.Nested(callback) {
         @Override
         public void succeeded() {
-          done();
+          waits.done();
           super.succeeded();
         }
 
         @Override
         public void failed(Throwable x) {
-          done();
+          waits.done();
           super.failed(x);
         }
       });
-    }
-
-    private synchronized void started() {
-      pendingSince = NanoTime.now();
-      timer = scheduler.schedule(this::stillPending, Math.max(1, windowNanos - waitedNanos), TimeUnit.NANOSECONDS);
-    }
-
-    private synchronized void done() {
-      if (timer != null) {
-        timer.cancel();
-        timer = null;
-      }
-      if (pendingSince != 0) {
-        waitedNanos += NanoTime.since(pendingSince);
-        pendingSince = 0;
-      }
-      if (waitedNanos >= windowNanos) {
-        judge();
-      }
-    }
-
-    /** A write still pending when the window's waits are up: judged now, and again a window later. */
-    private synchronized void stillPending() {
-      if (pendingSince == 0 || failed) {
-        return;
-      }
-      long now = NanoTime.now();
-      waitedNanos += NanoTime.elapsed(pendingSince, now);
-      pendingSince = now;
-      judge();
-      if (!failed) {
-        timer = scheduler.schedule(this::stillPending, windowNanos, TimeUnit.NANOSECONDS);
-      }
-    }
-
-    /**
-     * Too few bytes taken over the waits close the connection; enough start the next window, with
-     * what they took beyond the rate kept as credit for up to {@link #CREDIT_WINDOWS} windows. The
-     * kernel lets a blocked socket take more only once a good part of its send buffer is free, so a
-     * slow link takes a large buffer in steps far apart: a window may see none, and the step before
-     * pays for it.
-     */
-    private void judge() {
-      long taken = endPoint.flushed() - flushedAtJudgement;
-      long bytes = taken + credit;
-      double owed = (double) bytesPerSecond * waitedNanos / 1_000_000_000.0;
-      if (bytes < owed) {
-        failed = true;
-        long rate = Math.round(taken * 1_000_000_000.0 / Math.max(1, waitedNanos));
-        endPoint.close(new SlowResponse("the client took the response at " + rate + " bytes/s while the server"
-            + " waited for it; FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND is " + bytesPerSecond));
-        return;
-      }
-      credit = (long) Math.min(bytes - owed, (double) bytesPerSecond * windowNanos * CREDIT_WINDOWS / 1_000_000_000.0);
-      flushedAtJudgement = endPoint.flushed();
-      waitedNanos = 0;
     }
   }
 }

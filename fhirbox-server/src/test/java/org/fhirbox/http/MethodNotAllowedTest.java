@@ -38,7 +38,7 @@ class MethodNotAllowedTest {
         Arguments.of("PUT", "fhir/R4/$versions", "GET, HEAD", true),
         Arguments.of("GET", "fhir/R4", "POST", true),
         Arguments.of("GET", "fhir/R4/Binary/$upload-url", "POST", true),
-        Arguments.of("DELETE", "fhir/R4/Binary/b1/$presigned-url", "GET, POST", true),
+        Arguments.of("DELETE", "fhir/R4/Binary/b1/$presigned-url", "GET, HEAD, POST", true),
         Arguments.of("PUT", "fhir/R4/Binary/$upload", "POST, OPTIONS", true),
         Arguments.of("GET", "fhir/R4/Binary/$upload/0123456789abcdef0123456789abcdef", "HEAD, PATCH, DELETE, OPTIONS",
             true),
@@ -76,6 +76,34 @@ class MethodNotAllowedTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
     assertThat(r.body()).isEmpty();
+  }
+
+  /** HEAD of a Binary's {@code $presigned-url}, plain and for an upload: GET's status and headers, no body. */
+  @ParameterizedTest(name = "HEAD $presigned-url{0}")
+  @ValueSource(strings = {"", "?upload=true", "?download=true"})
+  void headIsAnsweredOnPresignedUrl(String query) {
+    String id = TestClient.createdId(http().postBytes("fhir/R4/Binary", "text/plain", "hello".getBytes()));
+    String path = "fhir/R4/Binary/" + id + "/$presigned-url" + query;
+    HttpResponse<String> get = http().get(path);
+    HttpResponse<String> head = http().send(http().request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(head.statusCode()).as(get.body()).isEqualTo(get.statusCode()).isEqualTo(200);
+    assertThat(head.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    assertThat(head.body()).isEmpty();
+  }
+
+  /** HEAD of a read refuses what GET refuses, with its status: here _summary with _elements. */
+  @ParameterizedTest(name = "HEAD {0}")
+  @ValueSource(strings = {"?_summary=true&_elements=id", "?_summary=maybe"})
+  void headOfAReadRefusesWhatGetRefuses(String query) {
+    String id = http().create("{\"resourceType\":\"Patient\"}");
+    String path = "fhir/R4/Patient/" + id + query;
+    HttpResponse<String> get = http().get(path);
+    HttpResponse<String> head = http().send(http().request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(get.statusCode()).as(get.body()).isEqualTo(400);
+    assertThat(head.statusCode()).isEqualTo(400);
+    assertThat(head.body()).isEmpty();
   }
 
   /**
