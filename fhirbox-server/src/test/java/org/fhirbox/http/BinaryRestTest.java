@@ -202,12 +202,12 @@ class BinaryRestTest {
    */
   @Test
   void replacingABinarysBytesNeedsReadAccessAndKeepsItsSecurityContext() throws Exception {
-    ProjectClients clients = new ProjectClients(server);
-    TestClient clinician = clients.client("replace-bytes", "system/*.cruds");
-    TestClient binariesOnly = clients.client("replace-bytes", "system/Binary.cruds");
-    String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = clinician.createBinary("fhir/R4/Binary", "text/plain", "Patient/" + patient,
-        "v1".getBytes(StandardCharsets.UTF_8));
+    ProjectClients.ChartedBinary charted = new ProjectClients(server).chartedBinary("replace-bytes",
+        "fhir/R4/Binary", "text/plain", "v1".getBytes(StandardCharsets.UTF_8));
+    TestClient clinician = charted.clinician();
+    TestClient binariesOnly = charted.binariesOnly();
+    String patient = charted.patient();
+    String id = charted.binaryId();
 
     HttpResponse<String> refused = binariesOnly.send(binariesOnly.request("fhir/R4/Binary/" + id)
         .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("not theirs")));
@@ -238,12 +238,12 @@ class BinaryRestTest {
    */
   @Test
   void jsonUpdateWithDataNeedsReadAccessToTheCurrentVersion() throws Exception {
-    ProjectClients clients = new ProjectClients(server);
-    TestClient clinician = clients.client("json-replace", "system/*.cruds");
-    TestClient binariesOnly = clients.client("json-replace", "system/Binary.cruds");
-    String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = clinician.createBinary("fhir/R4/Binary", "text/plain", "Patient/" + patient,
-        "v1".getBytes(StandardCharsets.UTF_8));
+    ProjectClients.ChartedBinary charted = new ProjectClients(server).chartedBinary("json-replace",
+        "fhir/R4/Binary", "text/plain", "v1".getBytes(StandardCharsets.UTF_8));
+    TestClient clinician = charted.clinician();
+    TestClient binariesOnly = charted.binariesOnly();
+    String patient = charted.patient();
+    String id = charted.binaryId();
     String body = "{\"resourceType\":\"Binary\",\"id\":\"" + id + "\",\"contentType\":\"text/plain\","
         + "\"data\":\"" + Base64.getEncoder().encodeToString("not theirs".getBytes(StandardCharsets.UTF_8)) + "\"}";
 

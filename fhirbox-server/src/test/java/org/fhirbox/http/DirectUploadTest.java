@@ -434,12 +434,12 @@ class DirectUploadTest {
 
   @Test
   void medplumsUploadUrlNeedsReadAccessToTheVersionItReplaces() throws Exception {
-    ProjectClients clients = new ProjectClients(server);
-    TestClient clinician = clients.client("replacing", "system/*.cruds");
-    TestClient binariesOnly = clients.client("replacing", "system/Binary.cruds");
-    String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = clinician.createBinary("fhir/R4/Binary?_filename=result-jane-doe.pdf", "application/pdf",
-        "Patient/" + patient, "%PDF-1.7".getBytes(StandardCharsets.UTF_8));
+    ProjectClients.ChartedBinary charted = new ProjectClients(server).chartedBinary("replacing",
+        "fhir/R4/Binary?_filename=result-jane-doe.pdf", "application/pdf", "%PDF-1.7".getBytes(StandardCharsets.UTF_8));
+    TestClient clinician = charted.clinician();
+    TestClient binariesOnly = charted.binariesOnly();
+    String patient = charted.patient();
+    String id = charted.binaryId();
 
     HttpResponse<String> r = binariesOnly.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true");
 

@@ -67,6 +67,21 @@ public final class ProjectClients {
     return bearer(create(project, scope, false));
   }
 
+  /**
+   * In {@code project}: a clinician ({@code system/*.cruds}), a client that may write Binaries but
+   * read no Patient ({@code system/Binary.cruds}), and a Binary the clinician uploaded raw to
+   * {@code path} under a new Patient's securityContext.
+   */
+  public record ChartedBinary(TestClient clinician, TestClient binariesOnly, String patient, String binaryId) {}
+
+  public ChartedBinary chartedBinary(String project, String path, String contentType, byte[] body) {
+    TestClient clinician = client(project, "system/*.cruds");
+    TestClient binariesOnly = client(project, "system/Binary.cruds");
+    String patient = TestClient.createdId(clinician.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    return new ChartedBinary(clinician, binariesOnly, patient,
+        clinician.createBinary(path, contentType, "Patient/" + patient, body));
+  }
+
   public static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
