@@ -1,9 +1,5 @@
 package org.fhirbox.auth;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
@@ -37,11 +33,6 @@ public final class ClaimedText {
 
   static String fingerprint(String value) {
     int shown = Math.min(4, value.length() / 4);
-    try {
-      byte[] hash = MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-      return value.substring(0, shown) + "…" + HexFormat.of().formatHex(hash).substring(0, HASH_HEX);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
+    return value.substring(0, shown) + "…" + RandomTokens.hash(value).substring(0, HASH_HEX);
   }
 }
