@@ -398,8 +398,7 @@ public final class SearchIndexer {
     if (v instanceof BaseDateTimeType d && d.getValue() != null) {
       out.add(SearchValue.date(param, DateBounds.low(d), DateBounds.high(d)));
     } else if (v instanceof Period p && (p.getStart() != null || p.getEnd() != null)) {
-      out.add(SearchValue.date(param, p.getStart() == null ? Long.MIN_VALUE : DateBounds.low(p.getStartElement()),
-          p.getEnd() == null ? Long.MAX_VALUE : DateBounds.high(p.getEndElement())));
+      out.add(SearchValue.date(param, periodLow(p), periodHigh(p)));
     } else if (v instanceof Timing t) {
       addTiming(out, param, t);
     }
@@ -417,12 +416,22 @@ public final class SearchIndexer {
     if (t.hasRepeat() && t.getRepeat().hasBoundsPeriod()) {
       Period bounds = t.getRepeat().getBoundsPeriod();
       if (bounds.getStart() != null || bounds.getEnd() != null) {
-        low = Math.min(low, bounds.getStart() == null ? Long.MIN_VALUE : DateBounds.low(bounds.getStartElement()));
-        high = Math.max(high, bounds.getEnd() == null ? Long.MAX_VALUE : DateBounds.high(bounds.getEndElement()));
+        low = Math.min(low, periodLow(bounds));
+        high = Math.max(high, periodHigh(bounds));
       }
     }
     if (low <= high) {
       out.add(SearchValue.date(param, low, high));
     }
+  }
+
+  /** A Period's first millisecond, open (the earliest) without a start. */
+  private static long periodLow(Period p) {
+    return p.getStart() == null ? Long.MIN_VALUE : DateBounds.low(p.getStartElement());
+  }
+
+  /** A Period's last millisecond, open (the latest) without an end. */
+  private static long periodHigh(Period p) {
+    return p.getEnd() == null ? Long.MAX_VALUE : DateBounds.high(p.getEndElement());
   }
 }
