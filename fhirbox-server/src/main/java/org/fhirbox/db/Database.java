@@ -91,6 +91,20 @@ public final class Database implements AutoCloseable {
     this(jdbcUrl, user, password, poolSize, connectTimeoutMillis, background, stamp, true);
   }
 
+  /**
+   * What every pooled PostgreSQL session runs with, whatever the role, the database or
+   * postgresql.conf set. A commit answers only once PostgreSQL wrote it to its log on the disk
+   * ({@code synchronous_commit = off} acknowledges before that). A wait for a row lock ends after
+   * 2 s, as H2's lock timeout does (SQLSTATE 55P03, a conflict the store retries), instead of
+   * never: a node that froze or lost its network while holding a lock would otherwise stop every
+   * writer of that row and, one thread after another, every node. And a session that stays idle
+   * inside a transaction for 60 s is ended by the server, which rolls it back and frees its
+   * locks: no transaction here waits on anything but the database (blobs are stored before their
+   * transaction begins), so only such a stalled node's would.
+   */
+  static final String POSTGRES_SESSION = "SET synchronous_commit = on; SET lock_timeout = '2s';"
+      + " SET idle_in_transaction_session_timeout = '60s'";
+
   private Database(String jdbcUrl, String user, String password, int poolSize, long connectTimeoutMillis,
       boolean background, Optional<SchemaStamp> stamp, boolean syncCommits) {
     this.vendor = jdbcUrl.startsWith("jdbc:postgresql:") ? Vendor.POSTGRESQL : Vendor.H2;
@@ -124,9 +138,7 @@ public final class Database implements AutoCloseable {
     hc.setAutoCommit(true);
     hc.setConnectionTimeout(connectTimeoutMillis);
     if (vendor == Vendor.POSTGRESQL) {
-      // a commit answers only once PostgreSQL wrote it to its log on the disk, whatever the role,
-      // the database or postgresql.conf set (synchronous_commit = off acknowledges before that)
-      hc.setConnectionInitSql("SET synchronous_commit = on");
+      hc.setConnectionInitSql(POSTGRES_SESSION);
     }
     this.health = new HealthConnection(hc.getJdbcUrl(), user, password);
     Supplier<HikariDataSource> open = () -> {
@@ -148,7 +160,7 @@ public final class Database implements AutoCloseable {
           }
         }
         if (stamp.isEmpty() || !stamp.get().matches(dataSource)) {
-          migrate(dataSource, vendor);
+          migrate(dataSource, vendor, jdbcUrl, user, password);
           stamp.ifPresent(st -> st.record(dataSource));
         }
         if (opened != null) {
@@ -288,9 +300,21 @@ public final class Database implements AutoCloseable {
     return t;
   }
 
-  private static void migrate(HikariDataSource dataSource, Vendor vendor) {
-    Flyway.configure()
-        .dataSource(dataSource)
+  /**
+   * Migrates the schema. On PostgreSQL, on connections of Flyway's own that wait for locks as long
+   * as it takes ({@link #POSTGRES_SESSION}'s limits are for requests: a migration that waits for a
+   * table another node still reads must not fail the start after 2 s), committing as synchronously.
+   */
+  private static void migrate(HikariDataSource dataSource, Vendor vendor, String jdbcUrl, String user,
+      String password) {
+    var flyway = Flyway.configure();
+    if (vendor == Vendor.POSTGRESQL) {
+      flyway.dataSource(jdbcUrl, user == null ? "" : user, password == null ? "" : password)
+          .initSql("SET synchronous_commit = on");
+    } else {
+      flyway.dataSource(dataSource);
+    }
+    flyway
         // SQL per vendor; Java migrations, written for both, in the db.migration package
         .locations("classpath:db/migration/" + (vendor == Vendor.H2 ? "h2" : "postgresql"),
             "classpath:org/fhirbox/db/migration")

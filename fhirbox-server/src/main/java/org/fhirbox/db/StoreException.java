@@ -29,10 +29,10 @@ public class StoreException extends BackendException {
 
   private static Kind kindOf(SQLException cause) {
     String state = cause == null ? null : cause.getSQLState();
-    // 23505 unique violation (both), 40001 serialization failure, 40P01 deadlock (PostgreSQL),
-    // HYT00 lock timeout (H2).
-    if (state != null
-        && (state.equals("23505") || state.equals("40001") || state.equals("40P01") || state.equals("HYT00"))) {
+    // 23505 unique violation (both), 40001 serialization failure, 40P01 deadlock, 55P03 lock not
+    // available (PostgreSQL: its lock_timeout), HYT00 lock timeout (H2).
+    if (state != null && (state.equals("23505") || state.equals("40001") || state.equals("40P01")
+        || state.equals("55P03") || state.equals("HYT00"))) {
       return Kind.CONFLICT;
     }
     // 22021 character not in repertoire (a NUL in text), 22P05 untranslatable character (PostgreSQL):
@@ -44,10 +44,12 @@ public class StoreException extends BackendException {
     // class 08 is a connection exception, 53 insufficient resources (53100 disk full, 53300 too many
     // connections), 57P01-57P03 a server shutting down or starting, 25006 a read-only transaction (a
     // pooled connection still on a primary that a failover demoted; PostgreSQL appendix A); H2's
-    // 90097 a read-only database, 90098 a closed one, 90121 one closing.
+    // 90097 a read-only database, 90098 a closed one, 90121 one closing. 25P03: PostgreSQL ended a
+    // session left idle in a transaction past its limit (Database#POSTGRES_SESSION).
     if (cause instanceof SQLTransientConnectionException || cause instanceof SQLNonTransientConnectionException
         || state != null && (state.startsWith("08") || state.startsWith("53") || state.equals("57P01")
-            || state.equals("57P02") || state.equals("57P03") || state.equals("25006") || state.equals("90097")
+            || state.equals("57P02") || state.equals("57P03") || state.equals("25006") || state.equals("25P03")
+            || state.equals("90097")
             || state.equals("90098") || state.equals("90121"))) {
       return Kind.UNAVAILABLE;
     }
