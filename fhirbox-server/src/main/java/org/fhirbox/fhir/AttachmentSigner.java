@@ -5,6 +5,7 @@ import ca.uhn.fhir.util.FhirTerser;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import org.fhirbox.db.ResourceStore;
 import org.fhirbox.signing.BinaryUrlSigner;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.UnsignedIntType;
 
 /**
  * Read time: every Attachment whose url is {@code Binary/{id}} (or a pinned version) and that the
@@ -65,7 +67,8 @@ public final class AttachmentSigner {
    */
   public Map<String, Optional<String>> signedUrls(Principal principal, FoundAttachments found, String baseUrl) {
     List<Attachment> attachments = found.all();
-    return attachments.isEmpty() ? Map.of() : resolve(principal, binaryUrls(attachments), baseUrl, found.binaries());
+    return attachments.isEmpty() ? Map.of()
+        : resolve(principal, binaryUrls(attachments), baseUrl, found.binaries(), new HashMap<>());
   }
 
   private Map<String, Optional<String>> apply(Principal principal, List<Attachment> attachments,
@@ -73,13 +76,37 @@ public final class AttachmentSigner {
     if (attachments.isEmpty()) {
       return Map.of();
     }
-    Map<String, Optional<String>> signed = resolve(principal, binaryUrls(attachments), baseUrl, known);
+    Map<String, BinaryContent> served = new HashMap<>();
+    Map<String, Optional<String>> signed = resolve(principal, binaryUrls(attachments), baseUrl, known, served);
     for (Attachment a : attachments) {
       if (a.hasUrl()) {
-        signed.getOrDefault(a.getUrl(), Optional.empty()).ifPresent(a::setUrl);
+        String url = a.getUrl();
+        signed.getOrDefault(url, Optional.empty()).ifPresent(signedUrl -> {
+          a.setUrl(signedUrl);
+          describe(a, url, served.get(url));
+        });
       }
     }
     return signed;
+  }
+
+  /**
+   * An Attachment that names {@code Binary/{id}} without a version is signed for the version that
+   * is current now; its {@code size} and {@code hash} were filled (or checked) from the version
+   * current when it was written, and a new version of the Binary since then would leave them
+   * describing other bytes than the URL serves, which a client echoing the resource back would
+   * then see refused as contradicting the Binary. They are given as the served version's.
+   * {@code contentType} is the writer's and stays. Only for a reader the URL is signed for, so
+   * nothing is told of a Binary it may not read; equal signed URLs name equal versions, which keeps
+   * a reused encoding right ({@code ResourceOutput}).
+   */
+  private static void describe(Attachment a, String url, BinaryContent c) {
+    if (c == null || BinaryRef.tryParseRelative(url).filter(ref -> ref.versionId() == null).isEmpty()) {
+      return;
+    }
+    // R4 Attachment.size is an unsignedInt; a hash still being learnt (a direct upload) is unknown
+    a.setSizeElement(c.size() <= Integer.MAX_VALUE ? new UnsignedIntType((int) c.size()) : null);
+    a.setHashElement(c.sha1Hex() == null ? null : new Base64Text(HexFormat.of().parseHex(c.sha1Hex())));
   }
 
   private static List<String> binaryUrls(List<Attachment> attachments) {
@@ -98,11 +125,12 @@ public final class AttachmentSigner {
    * results, which is what lets a response encoded earlier be reused.
    */
   public Map<String, Optional<String>> resolve(Principal principal, List<String> urls, String baseUrl) {
-    return resolve(principal, urls, baseUrl, Map.of());
+    return resolve(principal, urls, baseUrl, Map.of(), new HashMap<>());
   }
 
+  /** @param served filled with the version each signed url serves */
   private Map<String, Optional<String>> resolve(Principal principal, List<String> urls, String baseUrl,
-      Map<String, BinaryContent> known) {
+      Map<String, BinaryContent> known, Map<String, BinaryContent> served) {
     if (urls.isEmpty()) {
       return Map.of();
     }
@@ -111,8 +139,11 @@ public final class AttachmentSigner {
     for (String url : urls) {
       BinaryContent c = known.get(url);
       if (c != null && !access.needsLookup(principal, c)) {
-        signed.put(url, access.canReadIgnoringContext(principal, c)
-            ? Optional.of(signer.sign(baseUrl, c, null)) : Optional.empty());
+        boolean readable = access.canReadIgnoringContext(principal, c);
+        signed.put(url, readable ? Optional.of(signer.sign(baseUrl, c, null)) : Optional.empty());
+        if (readable) {
+          served.put(url, c);
+        }
       } else {
         rest.add(url);
       }
@@ -120,7 +151,11 @@ public final class AttachmentSigner {
     if (!rest.isEmpty()) {
       store.read(tx -> {
         for (String url : rest) {
-          BinaryRef.tryParseRelative(url).ifPresent(ref -> signed.put(url, sign(tx, principal, ref, baseUrl)));
+          BinaryRef.tryParseRelative(url).ifPresent(ref -> {
+            Optional<BinaryContent> c = readable(tx, principal, ref);
+            c.ifPresent(content -> served.put(url, content));
+            signed.put(url, c.map(content -> signer.sign(baseUrl, content, null)));
+          });
         }
         return null;
       });
@@ -128,11 +163,11 @@ public final class AttachmentSigner {
     return signed;
   }
 
-  private Optional<String> sign(ResourceStore.Tx tx, Principal principal, BinaryRef ref, String baseUrl) {
+  private Optional<BinaryContent> readable(ResourceStore.Tx tx, Principal principal, BinaryRef ref) {
     Optional<BinaryContent> content = ref.versionId() == null
         ? tx.currentBinaryContent(principal.project(), ref.id())
         : tx.binaryContent(principal.project(), ref.id(), ref.versionId());
-    return content.filter(c -> access.canRead(tx, principal, c)).map(c -> signer.sign(baseUrl, c, null));
+    return content.filter(c -> access.canRead(tx, principal, c));
   }
 
   /** The signed URL of one Binary version, if the caller may read it. */

@@ -188,6 +188,40 @@ class SignedAttachmentTest {
         .isEqualTo("Binary/" + bid);
   }
 
+  /**
+   * A resource written while its unpinned Binary had one version, read after a new version: the
+   * Attachment describes the bytes its URL serves, and the resource read can be written back as
+   * it is (a client's read-modify-write), which then stores the new version's figures.
+   */
+  @Test
+  void aResourceReadAfterItsBinaryChangedDescribesTheNewBytesAndCanBeWrittenBack() throws Exception {
+    String bid = id(upload("first bytes"));
+    String pid = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)), Patient.class)
+        .getIdElement().getIdPart();
+    assertThat(http.send(http.request("fhir/R4/Binary/" + bid).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("the second bytes"))).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> read = http.get("fhir/R4/Patient/" + pid);
+    Attachment photo = http.parse(read, Patient.class).getPhotoFirstRep();
+    assertThat(photo.getUrl()).startsWith(signedPrefix(bid, 2));
+    assertThat(body(photo.getUrl())).isEqualTo("the second bytes");
+    assertThat(photo.getSize()).isEqualTo(16);
+    assertThat(photo.getHashElement().getValueAsString()).isEqualTo(sha1Base64("the second bytes"));
+    Attachment searched = http.parse(http.get("fhir/R4/Patient?_id=" + pid), Bundle.class).getEntryFirstRep()
+        .getResource() instanceof Patient p ? p.getPhotoFirstRep() : null;
+    assertThat(searched).isNotNull();
+    assertThat(searched.getSize()).as("in a search's Bundle").isEqualTo(16);
+
+    HttpResponse<String> back = http.send(http.request("fhir/R4/Patient/" + pid)
+        .header("Content-Type", "application/fhir+json").PUT(HttpRequest.BodyPublishers.ofString(read.body())));
+    assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+    Attachment stored = http.parse(back, Patient.class).getPhotoFirstRep();
+    assertThat(stored.getSize()).isEqualTo(16);
+    assertThat(stored.getUrl()).startsWith(signedPrefix(bid, 2));
+    assertThat(http.parse(http.get("fhir/R4/Patient/" + pid + "/_history/1"), Patient.class).getPhotoFirstRep()
+        .getSize()).as("an older version of the resource names the Binary unpinned too").isEqualTo(16);
+  }
+
   @Test
   void attachmentsWrittenAfterABinaryChangesDescribeItsNewVersion() throws Exception {
     Binary b = upload("old bytes");
