@@ -151,7 +151,9 @@ public final class FhirboxServer implements AutoCloseable {
     this.writeLeases = new BlobWriteLeases(database, clock);
     this.blobs = Backends.blobStore(config, awsCredentials, metrics, writeLeases);
     this.store = new JdbcResourceStore(database);
-    this.jetty = new Server(httpThreads());
+    QueuedThreadPool httpThreads = httpThreads(config.getInt("FHIRBOX_HTTP_THREADS"));
+    metrics.httpThreads(httpThreads::getMaxThreads, httpThreads::getBusyThreads, httpThreads::getQueueSize);
+    this.jetty = new Server(httpThreads);
     this.connector = connector(jetty, config);
 
     // FHIR: parsing, search, and the repository that normalises Attachment URLs on write
@@ -292,8 +294,13 @@ public final class FhirboxServer implements AutoCloseable {
     return () -> defaultChain.get().resolveCredentials();
   }
 
-  private static QueuedThreadPool httpThreads() {
-    QueuedThreadPool threads = new QueuedThreadPool(200, 8);
+  /**
+   * The request threads. A request holds its thread while its body arrives and while its response
+   * leaves, so slow clients (within the minimum rates) each take one: {@code max} bounds the
+   * requests served at once, and the rest wait in the pool's queue.
+   */
+  private static QueuedThreadPool httpThreads(int max) {
+    QueuedThreadPool threads = new QueuedThreadPool(max, 8);
     threads.setName("fhirbox-http");
     return threads;
   }

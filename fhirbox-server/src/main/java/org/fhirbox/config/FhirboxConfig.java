@@ -46,6 +46,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND", "1024");
     d.put("FHIRBOX_MIN_RESPONSE_RATE_SECONDS", "30");
     d.put("FHIRBOX_MAX_CONNECTIONS", "4096");
+    d.put("FHIRBOX_HTTP_THREADS", "200");
     d.put("FHIRBOX_DATA_DIR", "./data");
     d.put("FHIRBOX_BASE_URL", "");
     d.put("FHIRBOX_DATABASE_URL", "");

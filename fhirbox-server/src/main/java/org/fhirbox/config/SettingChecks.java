@@ -49,6 +49,8 @@ final class SettingChecks {
     r.put("FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND", new Range(0, Integer.MAX_VALUE));
     r.put("FHIRBOX_MIN_RESPONSE_RATE_SECONDS", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_MAX_CONNECTIONS", new Range(1, Integer.MAX_VALUE));
+    // Jetty's acceptors, selectors and reserved threads come out of the same pool
+    r.put("FHIRBOX_HTTP_THREADS", new Range(16, 32_768));
     r.put("FHIRBOX_MAX_JSON_BYTES", new Range(1, any));
     r.put("FHIRBOX_MAX_BINARY_BYTES", new Range(1, any));
     r.put("FHIRBOX_SEARCH_MAX_COUNT", new Range(1, Integer.MAX_VALUE));

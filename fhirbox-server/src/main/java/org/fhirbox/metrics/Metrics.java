@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -47,6 +48,9 @@ public final class Metrics {
   private volatile LongSupplier auditWaits = () -> 0;
   private volatile LongSupplier auditFailed = () -> 0;
   private volatile LongSupplier auditWriterUp = () -> 0;
+  private volatile LongSupplier httpThreadsMax = () -> 0;
+  private volatile LongSupplier httpThreadsBusy = () -> 0;
+  private volatile LongSupplier httpQueued = () -> 0;
 
   /** How long a scrape waits for a gauge read from the database. */
   private static final Duration GAUGE_WAIT = Duration.ofSeconds(2);
@@ -98,6 +102,16 @@ public final class Metrics {
   }
 
   /**
+   * Where {@code fhirbox_http_threads_max}, {@code fhirbox_http_threads_busy} and
+   * {@code fhirbox_http_queued_jobs} (work waiting for a free request thread) read from; 0 until set.
+   */
+  public void httpThreads(IntSupplier max, IntSupplier busy, IntSupplier queued) {
+    this.httpThreadsMax = max::getAsInt;
+    this.httpThreadsBusy = busy::getAsInt;
+    this.httpQueued = queued::getAsInt;
+  }
+
+  /**
    * Where {@code fhirbox_audit_events_failed_total} (events the writer took and gave up) and
    * {@code fhirbox_audit_writer_up} (1 while the writer thread runs) read from; 0 until set.
    */
@@ -133,6 +147,13 @@ public final class Metrics {
       e.getValue().writeTo(out, "fhirbox_blobstore_operation_seconds", "op", e.getKey());
     }
     List<String> failed = new ArrayList<>();
+    gauge(out, failed, "fhirbox_http_threads_max", "gauge",
+        "Request threads at most (FHIRBOX_HTTP_THREADS), Jetty's acceptors and selectors included.",
+        read(httpThreadsMax));
+    gauge(out, failed, "fhirbox_http_threads_busy", "gauge", "Request threads at work now.", read(httpThreadsBusy));
+    gauge(out, failed, "fhirbox_http_queued_jobs", "gauge",
+        "Work waiting for a free request thread: above 0 for long, the server is at FHIRBOX_HTTP_THREADS.",
+        read(httpQueued));
     gauge(out, failed, "fhirbox_jobs_queue_depth", "gauge", "Background jobs waiting to run.",
         jobsQueueDepth == null ? OptionalLong.of(0) : jobsQueueDepth.read());
     gauge(out, failed, "fhirbox_audit_queue_depth", "gauge", "AuditEvents waiting to be written.",

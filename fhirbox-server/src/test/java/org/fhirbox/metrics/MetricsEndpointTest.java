@@ -114,6 +114,24 @@ class MetricsEndpointTest {
     assertThat(sample(text, "fhirbox_audit_writer_up")).isEqualTo(1);
   }
 
+  /**
+   * The request threads: the pool's bound as configured, and a scrape itself at work on one; a
+   * server with the smallest pool allowed starts and serves.
+   */
+  @Test
+  void requestThreadsAreReportedWithTheConfiguredBound() throws Exception {
+    String text = scrape();
+    assertThat(sample(text, "fhirbox_http_threads_max")).isEqualTo(200);
+    assertThat(sample(text, "fhirbox_http_threads_busy")).isGreaterThanOrEqualTo(1);
+    assertThat(sample(text, "fhirbox_http_queued_jobs")).isGreaterThanOrEqualTo(0);
+    try (TestServer small = TestServer.start(java.util.Map.of("FHIRBOX_HTTP_THREADS", "16"))) {
+      HttpResponse<String> resp = small.client().send(small.client().request("metrics").GET());
+      assertThat(resp.statusCode()).isEqualTo(200);
+      assertThat(sample(resp.body(), "fhirbox_http_threads_max")).isEqualTo(16);
+      assertThat(small.client().get("fhir/R4/metadata").statusCode()).isEqualTo(200);
+    }
+  }
+
   @Test
   void metricsRefusesWritingMethods() {
     HttpResponse<String> resp = server.client().send(server.client().request("metrics")
