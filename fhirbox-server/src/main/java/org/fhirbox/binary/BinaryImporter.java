@@ -17,6 +17,8 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.Written;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Fetches an external URL into a new Binary: {@link SafeFetcher} streams the body straight into
@@ -30,6 +32,7 @@ import org.fhirbox.fhir.Written;
  * would leave none for any other request.
  */
 public final class BinaryImporter implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(BinaryImporter.class);
   /** How long a refused {@code $import} is told to wait before it tries again. */
   private static final long IMPORT_RETRY_AFTER_SECONDS = 10;
   private final SafeFetcher fetcher;
@@ -146,6 +149,13 @@ public final class BinaryImporter implements AutoCloseable {
     try {
       return fetch(project, url.trim(), contentTypeHint, securityContext, new Cancellation(), (tx, written) -> { });
     } catch (FetchException e) {
+      if (e.aboutHostAddress()) {
+        // OWASP SSRF prevention: no detail on what the host resolved to (or whether it did), which
+        // would let a caller map names and address kinds of the server's own network
+        LOG.info("$import of {} not fetched: {}", RedactedUrl.of(url.trim()), e.getMessage());
+        throw FhirException.badRequest("the URL is not fetched: its host does not resolve to a public address"
+            + " this server fetches from", "url");
+      }
       if (e.kind() == FetchException.Kind.REFUSED) {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");
       }

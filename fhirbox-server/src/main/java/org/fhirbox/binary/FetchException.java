@@ -11,15 +11,36 @@ public class FetchException extends Exception {
 
   private final Kind kind;
   private final boolean tooLarge;
+  private final boolean hostAddress;
 
   public FetchException(Kind kind, String message, Throwable cause) {
-    this(kind, message, cause, false);
+    this(kind, message, cause, false, false);
   }
 
-  private FetchException(Kind kind, String message, Throwable cause, boolean tooLarge) {
+  private FetchException(Kind kind, String message, Throwable cause, boolean tooLarge, boolean hostAddress) {
     super(message, cause);
     this.kind = kind;
     this.tooLarge = tooLarge;
+    this.hostAddress = hostAddress;
+  }
+
+  /**
+   * Whether the failure tells what the server's resolver made of a host name: it does not resolve,
+   * or only to addresses that are not fetched (loopback, private, ...). The message says which;
+   * a caller's answer must not ({@code $import}), or it would map the server's internal DNS.
+   */
+  public boolean aboutHostAddress() {
+    return hostAddress;
+  }
+
+  /** The host resolves only to addresses the guard refuses. */
+  public static FetchException addressRefused(String reason) {
+    return new FetchException(Kind.REFUSED, reason, null, false, true);
+  }
+
+  /** The host does not resolve (now): transient, as a resolver may be down for a while. */
+  public static FetchException unresolved(String message, Throwable cause) {
+    return new FetchException(Kind.TRANSIENT, message, cause, false, true);
   }
 
   /** Whether the content was over the Binary size limit. */
@@ -37,7 +58,7 @@ public class FetchException extends Exception {
 
   /** The upstream declared more content than a Binary may have: permanent, and 413 for {@code $import}. */
   public static FetchException tooLarge(String message) {
-    return new FetchException(Kind.PERMANENT, message, null, true);
+    return new FetchException(Kind.PERMANENT, message, null, true, false);
   }
 
   public static FetchException transientFailure(String message, Throwable cause) {

@@ -265,10 +265,10 @@ public final class SafeFetcher implements AutoCloseable {
   private static FetchException failure(Request request, ExecutionException e) {
     for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
       if (t instanceof AddressRefused r) {
-        return FetchException.refused(r.getMessage());
+        return FetchException.addressRefused(r.getMessage());
       }
       if (t instanceof UnknownHostException) {
-        return FetchException.transientFailure("unknown host " + request.getHost(), t);
+        return FetchException.unresolved("unknown host " + request.getHost(), t);
       }
       if (t instanceof HttpException h && h.getReason() != null && h.getReason().contains("Header Bytes Too Large")) {
         // Jetty's parser stopped at the limit; the same upstream would send the same head again

@@ -67,6 +67,32 @@ class IngestionErrorTextTest {
     }).collect(Collectors.joining("\n"));
   }
 
+  /**
+   * With the default policy (https, public addresses), hosts that resolve to loopback, private or
+   * link-local addresses all get one and the same 400 from {@code $import}: the answer does not
+   * say what a name resolved to, which would let a caller map the server's internal network. The
+   * log keeps the detail.
+   */
+  @Test
+  void importOfAHostThatIsNotPublicTellsNothingOfWhatItResolvedTo() throws Exception {
+    try (TestServer plain = TestServer.start()) {
+      TestClient c = plain.client();
+      java.util.Set<String> diagnostics = new java.util.HashSet<>();
+      for (String host : List.of("localhost", "10.1.2.3", "169.254.169.254", "[::1]")) {
+        HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
+            + java.net.URLEncoder.encode("https://" + host + "/file.pdf", "UTF-8"))
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).as(host).isEqualTo(400);
+        String text = c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics();
+        assertThat(text).as(host).doesNotContainIgnoringCase("loopback").doesNotContainIgnoringCase("private")
+            .doesNotContainIgnoringCase("link-local");
+        diagnostics.add(text);
+      }
+      assertThat(diagnostics).as("one text for every such host").hasSize(1);
+      assertThat(logged()).contains("loopback", "link-local");
+    }
+  }
+
   @Test
   void aRefusedRedirectIsNamedWithoutItsCredentialsOrQuery() throws Exception {
     String port = upstream.origin().substring(upstream.origin().lastIndexOf(':') + 1);

@@ -436,7 +436,7 @@ class IngestionTest {
           + java.net.URLEncoder.encode("https://169.254.169.254/latest/meta-data/", "UTF-8"))
           .POST(HttpRequest.BodyPublishers.noBody()));
       assertThat(r.statusCode()).isEqualTo(400);
-      assertThat(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("link-local");
+      assertThat(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("does not resolve to a public address");
 
       String url = "https://cdn.example.invalid/clip.mp4";
       Media m = createMedia(c, url, "video/mp4");
