@@ -172,6 +172,51 @@ class SlowClientTest {
     }
   }
 
+  /**
+   * The other side of the minimum response rate: a client that reads steadily at twice the rate,
+   * in small reads with pauses between them (a slow mobile link), is never cut and gets every
+   * byte, however many windows the download spans.
+   */
+  @Test
+  @org.fhirbox.testing.SlowTest
+  void aClientReadingSteadilyAboveTheMinimumRateGetsTheWholeResponse() throws Exception {
+    // 1 MB/s judged over 1 s of waiting on the client; it reads 20 KiB every 10 ms (about 2 MB/s), 16 MiB:
+    // several times what the kernel's socket buffers take at once, so the server waits on it for seconds
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND", "1000000",
+        "FHIRBOX_MIN_RESPONSE_RATE_SECONDS", "1"))) {
+      TestClient client = server.client();
+      byte[] content = TestBytes.random(16 << 20, 12);
+      String id = TestClient.createdId(client.postBytes("fhir/R4/Binary", "application/octet-stream", content));
+      String bearer = client.request("x").build().headers().firstValue("Authorization").orElseThrow();
+      URI base = URI.create(server.baseUrl());
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      long start = System.nanoTime();
+      try (Socket s = new Socket()) {
+        s.setReceiveBufferSize(4096);
+        s.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()));
+        s.setSoTimeout(10_000);
+        OutputStream out = s.getOutputStream();
+        InputStream in = s.getInputStream();
+        out.write(("GET /fhir/R4/Binary/" + id + " HTTP/1.1\r\nHost: x\r\nAccept: application/octet-stream\r\n"
+            + "Authorization: " + bearer + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        byte[] piece = new byte[20 * 1024];
+        for (int n; (n = in.readNBytes(piece, 0, piece.length)) > 0; ) {
+          received.write(piece, 0, n);
+          Thread.sleep(10);
+        }
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      byte[] all = received.toByteArray();
+      String head = new String(all, 0, Math.min(all.length, 8192), StandardCharsets.US_ASCII);
+      int bodyAt = head.indexOf("\r\n\r\n") + 4;
+
+      assertThat(head).startsWith("HTTP/1.1 200");
+      assertThat(java.util.Arrays.copyOfRange(all, bodyAt, all.length)).as("every byte, in order").isEqualTo(content);
+      assertThat(seconds).as("the download spanned many windows of the rate").isGreaterThan(3);
+    }
+  }
+
   @Test
   void pastTheConnectionCapANewConnectionWaitsUntilOneCloses() throws Exception {
     try (TestServer server = TestServer.start(Map.of("FHIRBOX_MAX_CONNECTIONS", "2"))) {
