@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -264,6 +265,42 @@ class FileBlobStoreTest extends BlobStoreContract {
     } finally {
       pool.shutdownNow();
       failing.close();
+    }
+  }
+
+  /**
+   * A large upload whose body pauses between buffers writes nothing to its temporary file for as
+   * long as the pause lasts: a sweep whose cutoff is past the file's date leaves it to the upload,
+   * and still deletes the temporary file no upload of this store is writing (a crashed process's).
+   */
+  @Test
+  void sweepSparesATemporaryFileThisStoreIsStillWriting() throws Exception {
+    long size = 3 * MIB;
+    StallingStream body = new StallingStream(TestContent.stream(70, size), 2 * MIB);
+    Path tmp = dir.resolve("blobs").resolve("tmp");
+    Path leftover = Files.createFile(tmp.resolve(BlobKey.random().value() + ".part"));
+    ExecutorService client = Executors.newSingleThreadExecutor();
+    try {
+      Future<BlobInfo> slow = client.submit(() -> store.put(body, size));
+      assertThat(body.stalled.await(30, TimeUnit.SECONDS)).isTrue();
+      try (var files = Files.list(tmp)) {
+        assertThat(files).filteredOn(p -> p.toString().endsWith(".part")).hasSize(2);
+      }
+
+      // a cutoff past every file's date, as after a grace period without a write
+      store.listOlderThan(Instant.now().plusSeconds(7200), k -> { });
+
+      assertThat(leftover).doesNotExist();
+      body.resume.countDown();
+      BlobInfo info = slow.get(60, TimeUnit.SECONDS);
+      String[] expected = TestContent.digests(70, size);
+      assertThat(info.sha1Hex()).isEqualTo(expected[1]);
+      try (InputStream in = store.open(info.key(), 0)) {
+        assertThat(TestContent.sha256(in)).isEqualTo(expected[0]);
+      }
+    } finally {
+      body.resume.countDown();
+      client.shutdownNow();
     }
   }
 
