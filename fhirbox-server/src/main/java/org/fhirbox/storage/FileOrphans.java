@@ -2,16 +2,20 @@ package org.fhirbox.storage;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * What the orphan sweep finds under a {@link FileBlobStore}'s root: the blobs it may delete once no
@@ -19,6 +23,8 @@ import java.util.stream.Stream;
  * file this process is still {@link #writing writing} is never one of them, however old its date:
  * a large upload writes to it once per full buffer, so a body that arrives slowly, or pauses, leaves
  * it undated for longer than the sweep's grace period. The files of a process that died age out.
+ * Uploads rename and delete files while the sweep looks: one gone since its directory was read is
+ * passed over, not the end of the pass.
  */
 final class FileOrphans {
   /** The suffix of a temporary file that {@link FileBlobStore#put} renames into place once complete. */
@@ -52,11 +58,31 @@ final class FileOrphans {
 
   /** See {@link BlobStore#listOlderThan(Instant, Consumer, Predicate)}. */
   void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming) throws IOException {
-    try (Stream<Path> files = Files.find(root, 3, (p, attrs) -> isOldFile(attrs, cutoff))) {
-      // a file made ahead of time, ready or being written, is no blob yet (see ReadyFiles)
-      files.forEach(p -> BlobKey.tryParse(p.getFileName().toString()).filter(k -> !readyFiles.isHeld(k))
-          .ifPresent(visitor));
-    }
+    // the shard directories; tmp holds no blob, only the temporary files looked at below
+    Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), 3, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+        return dir.equals(tmp) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        if (isOldFile(attrs, cutoff)) {
+          // a file made ahead of time, ready or being written, is no blob yet (see ReadyFiles)
+          BlobKey.tryParse(file.getFileName().toString()).filter(k -> !readyFiles.isHeld(k)).ifPresent(visitor);
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      /** A file deleted after its directory was read (a ready file given up, a failed upload's blob). */
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException && !file.equals(root)) {
+          return FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+    });
     // Partial uploads no upload of this process is writing (a crashed process's): never
     // referenced, safe to drop once old.
     try (DirectoryStream<Path> parts = Files.newDirectoryStream(tmp, "*" + PART)) {
@@ -65,7 +91,7 @@ final class FileOrphans {
         if (key.isPresent() && writing.contains(key.get())) {
           continue;
         }
-        if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff) && !key.map(resuming::test).orElse(false)) {
+        if (isOlder(p, cutoff) && !key.map(resuming::test).orElse(false)) {
           Files.deleteIfExists(p);
         }
       }
@@ -76,7 +102,7 @@ final class FileOrphans {
     try (DirectoryStream<Path> pieces = Files.newDirectoryStream(tmp, "*" + FilePartialBlobs.SUFFIX)) {
       for (Path p : pieces) {
         Optional<BlobKey> key = keyOf(p, FilePartialBlobs.SUFFIX);
-        if (key.isPresent() && Files.getLastModifiedTime(p).toInstant().isBefore(cutoff) && !resuming.test(key.get())) {
+        if (key.isPresent() && isOlder(p, cutoff) && !resuming.test(key.get())) {
           Files.deleteIfExists(p);
         }
       }
@@ -87,6 +113,15 @@ final class FileOrphans {
   private static Optional<BlobKey> keyOf(Path p, String suffix) {
     String name = p.getFileName().toString();
     return BlobKey.tryParse(name.substring(0, name.length() - suffix.length()));
+  }
+
+  /** False for a file gone since its directory was read: renamed into place, or deleted by its upload. */
+  private static boolean isOlder(Path p, Instant cutoff) throws IOException {
+    try {
+      return Files.getLastModifiedTime(p).toInstant().isBefore(cutoff);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
   }
 
   private static boolean isOldFile(BasicFileAttributes attrs, Instant cutoff) {
