@@ -7,14 +7,12 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -28,7 +26,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * Blobs as files under {@code root}, sharded by the key's first two byte pairs
@@ -59,6 +56,7 @@ public final class FileBlobStore implements BlobStore {
   private final ReadyFiles readyFiles;
   private final DirectWrites direct;
   private final FileRanges ranges = new FileRanges();
+  private final FileOrphans orphans;
   /**
    * Upload buffers, reused: at the heap sizes fhirbox runs with, a 1 MiB array is a humongous
    * object for G1, and a resumable upload in 16 MiB pieces would otherwise allocate eight of them
@@ -110,6 +108,7 @@ public final class FileBlobStore implements BlobStore {
     this.shards = new Shards(this.root, workers, BLOBS_PER_SHARD);
     this.readyFiles = new ReadyFiles(shards, this.root, syncs, workers, readyFiles);
     this.readyFiles.fill();
+    this.orphans = new FileOrphans(this.root, tmp, this.readyFiles);
     this.direct = new DirectWrites(tmp, BUFFER, directBuffers);
   }
 
@@ -157,11 +156,26 @@ public final class FileBlobStore implements BlobStore {
       return putWhole(head, maxBytes, digests);
     }
     BlobKey key;
-    Path temp;
-    FileChannel ch;
     try {
       key = shards.newKey();
-      temp = tmp.resolve(key.value() + ".part");
+    } catch (IOException | RuntimeException e) {
+      uploadBuffers.give(head.buffer());
+      throw e;
+    }
+    // the orphan sweep spares the temporary file however long the body takes (see FileOrphans)
+    orphans.writing(key);
+    try {
+      return putLarge(key, head, maxBytes, digests);
+    } finally {
+      orphans.written(key);
+    }
+  }
+
+  /** A body beyond one buffer, into a temporary file renamed into place once it is synced. */
+  private BlobInfo putLarge(BlobKey key, Head head, long maxBytes, List<MessageDigest> digests) throws IOException {
+    Path temp = orphans.temporary(key);
+    FileChannel ch;
+    try {
       ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     } catch (IOException | RuntimeException e) {
       uploadBuffers.give(head.buffer());
@@ -230,16 +244,21 @@ public final class FileBlobStore implements BlobStore {
   /** Into a new temporary file, renamed into place once it is synced. */
   private BlobInfo putIntoTemporary(Head head, List<MessageDigest> digests) throws IOException {
     BlobKey key = shards.newKey();
-    Path temp = tmp.resolve(key.value() + ".part");
+    Path temp = orphans.temporary(key);
     boolean done = false;
+    orphans.writing(key);
     try {
       writeWhole(temp, head, digests, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       moveIntoPlace(temp, key);
       done = true;
       return info(key, head.length(), digests);
     } finally {
-      if (!done) {
-        Files.deleteIfExists(temp);
+      try {
+        if (!done) {
+          Files.deleteIfExists(temp);
+        }
+      } finally {
+        orphans.written(key);
       }
     }
   }
@@ -541,39 +560,11 @@ public final class FileBlobStore implements BlobStore {
     Files.deleteIfExists(pathOf(key));
   }
 
-  /** Resumable writes ({@code .tus} files) are never touched here: their uploads expire on their own. */
+  /** See {@link FileOrphans}. */
   @Override
   public void listOlderThan(Instant cutoff, Consumer<BlobKey> visitor, Predicate<BlobKey> resuming)
       throws IOException {
-    try (Stream<Path> files = Files.find(root, 3, (p, attrs) -> isOldFile(attrs, cutoff))) {
-      // a file made ahead of time, ready or being written, is no blob yet (see ReadyFiles)
-      files.forEach(p -> BlobKey.tryParse(p.getFileName().toString()).filter(k -> !readyFiles.isHeld(k))
-          .ifPresent(visitor));
-    }
-    // Partial uploads from a crashed process: never referenced, safe to drop once old.
-    try (DirectoryStream<Path> parts = Files.newDirectoryStream(tmp, "*.part")) {
-      for (Path p : parts) {
-        if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-    // Resumable uploads' files that no unfinished upload names: one deleted while a piece of it
-    // failed, whose node died holding it, or whose row was never written. A paused upload is
-    // still named, however old its file.
-    try (DirectoryStream<Path> pieces = Files.newDirectoryStream(tmp, "*" + FilePartialBlobs.SUFFIX)) {
-      for (Path p : pieces) {
-        String name = p.getFileName().toString();
-        Optional<BlobKey> key = BlobKey.tryParse(name.substring(0, name.length() - FilePartialBlobs.SUFFIX.length()));
-        if (key.isPresent() && Files.getLastModifiedTime(p).toInstant().isBefore(cutoff) && !resuming.test(key.get())) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-  }
-
-  private static boolean isOldFile(BasicFileAttributes attrs, Instant cutoff) {
-    return attrs.isRegularFile() && attrs.lastModifiedTime().toInstant().isBefore(cutoff);
+    orphans.listOlderThan(cutoff, visitor, resuming);
   }
 
   @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.SocketTimeoutException;
 import java.nio.file.FileSystemException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -19,6 +20,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 class ErrorMapperTest {
@@ -85,6 +87,24 @@ class ErrorMapperTest {
     assertThat(m.issues().get(0).diagnostics()).startsWith("the object store's bucket does not exist");
     assertThat(d.status()).isEqualTo(503);
     assertThat(d.issues().get(0).diagnostics()).startsWith("the object store denies access to its bucket");
+  }
+
+  /** A connect or read timeout of the S3 client (packets dropped on the way, an overloaded server), as a refused connection is. */
+  @Test
+  void objectStoreThatDoesNotAnswerInTimeIsUnavailable() {
+    for (String timeout : List.of("Connect timed out", "Read timed out")) {
+      SdkClientException sdk = SdkClientException.builder().message("Unable to execute HTTP request: " + timeout)
+          .cause(new SocketTimeoutException(timeout)).build();
+
+      FhirException e = mapper.translate(new UncheckedIOException(new IOException("GetObject failed", sdk)));
+
+      assertThat(e.status()).as(timeout).isEqualTo(503);
+      assertThat(e.headers()).containsEntry("Retry-After", "10");
+      assertThat(e.issues().get(0).diagnostics()).startsWith("the object store did not answer in time");
+    }
+    // a timeout of anything else (a database driver's socket) names no object store
+    assertThat(mapper.translate(new IOException("query failed", new SocketTimeoutException("Read timed out"))).status())
+        .isEqualTo(500);
   }
 
   @Test

@@ -8,10 +8,14 @@ import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -264,6 +268,91 @@ class FileBlobStoreTest extends BlobStoreContract {
     } finally {
       pool.shutdownNow();
       failing.close();
+    }
+  }
+
+  /**
+   * A large upload whose body pauses between buffers writes nothing to its temporary file for as
+   * long as the pause lasts: a sweep whose cutoff is past the file's date leaves it to the upload,
+   * and still deletes the temporary file no upload of this store is writing (a crashed process's).
+   */
+  @Test
+  void sweepSparesATemporaryFileThisStoreIsStillWriting() throws Exception {
+    long size = 3 * MIB;
+    StallingStream body = new StallingStream(TestContent.stream(70, size), 2 * MIB);
+    Path tmp = dir.resolve("blobs").resolve("tmp");
+    Path leftover = Files.createFile(tmp.resolve(BlobKey.random().value() + ".part"));
+    ExecutorService client = Executors.newSingleThreadExecutor();
+    try {
+      Future<BlobInfo> slow = client.submit(() -> store.put(body, size));
+      assertThat(body.stalled.await(30, TimeUnit.SECONDS)).isTrue();
+      try (var files = Files.list(tmp)) {
+        assertThat(files).filteredOn(p -> p.toString().endsWith(".part")).hasSize(2);
+      }
+
+      // a cutoff past every file's date, as after a grace period without a write
+      store.listOlderThan(Instant.now().plusSeconds(7200), k -> { });
+
+      assertThat(leftover).doesNotExist();
+      body.resume.countDown();
+      BlobInfo info = slow.get(60, TimeUnit.SECONDS);
+      String[] expected = TestContent.digests(70, size);
+      assertThat(info.sha1Hex()).isEqualTo(expected[1]);
+      try (InputStream in = store.open(info.key(), 0)) {
+        assertThat(TestContent.sha256(in)).isEqualTo(expected[0]);
+      }
+    } finally {
+      body.resume.countDown();
+      client.shutdownNow();
+    }
+  }
+
+  /**
+   * Uploads rename their temporary files into place and delete failed blobs while a sweep walks
+   * the directories: a file gone between its listing and its look-up is passed over, and the rest
+   * of the pass goes on.
+   */
+  @Test
+  void filesThatVanishDuringTheSweepArePassedOver() throws IOException {
+    List<BlobKey> stored = List.of(store.put(TestContent.stream(80, 10), 10).key(),
+        store.put(TestContent.stream(81, 10), 10).key(), store.put(TestContent.stream(82, 10), 10).key());
+    Path tmp = dir.resolve("blobs").resolve("tmp");
+    Map<BlobKey, Path> leftovers = new HashMap<>();
+    for (String suffix : List.of(".part", FilePartialBlobs.SUFFIX, ".part", FilePartialBlobs.SUFFIX)) {
+      BlobKey key = BlobKey.random();
+      leftovers.put(key, Files.createFile(tmp.resolve(key.value() + suffix)));
+    }
+    List<BlobKey> visited = new ArrayList<>();
+
+    // the first blob seen deletes the others; the first leftover of each kind looked up, the
+    // other of its kind
+    store.listOlderThan(Instant.now().plusSeconds(7200), key -> {
+      if (visited.isEmpty()) {
+        for (BlobKey other : stored) {
+          if (!other.equals(key)) {
+            uncheckedDelete(store.pathOf(other));
+          }
+        }
+      }
+      visited.add(key);
+    }, key -> {
+      String suffix = leftovers.get(key).getFileName().toString().substring(key.value().length());
+      leftovers.values().stream().filter(p -> p.getFileName().toString().endsWith(suffix))
+          .forEach(FileBlobStoreTest::uncheckedDelete);
+      return false;
+    });
+
+    assertThat(visited).hasSize(1).isSubsetOf(stored);
+    try (var left = Files.list(tmp)) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  private static void uncheckedDelete(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
