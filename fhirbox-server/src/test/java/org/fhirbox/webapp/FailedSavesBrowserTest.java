@@ -1,0 +1,106 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web app in headless Chromium when a request that follows a finished upload fails: the
+ * page's own {@code fetch} answers one chosen request itself (an error, or the server's answer
+ * lost on the way back), and the person sees what went wrong and can do it again without
+ * uploading the file again.
+ */
+@SlowTest
+class FailedSavesBrowserTest {
+  @RegisterExtension
+  static final WebApp app = new WebApp();
+
+  @Test
+  void aNewVersionWhoseHolderIsNotUpdatedSaysSoUntilItIsUpdatedAgain(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Hal", "Holder", "MRN-31", "1981-03-01");
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=note.txt")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofString("first words"))));
+    String doc = TestClient.createdId(admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":"
+        + "\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},"
+        + "\"content\":[{\"attachment\":{\"url\":\"Binary/" + binary + "\",\"title\":\"note.txt\"}}]}"));
+
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=DocumentReference/" + doc);
+    page.waitFor(By.xpath("//h1[text()='note.txt']"));
+    failOnce(browser, "PUT", "/DocumentReference/" + doc + "$", false);
+    pickNewVersion(browser, "note-2.md", "text/markdown");
+    awaitFailed(browser);
+    // the page would be shown again with the new version by now: it stays, with the error
+    Thread.sleep(1500);
+    WebElement alert = page.waitFor(By.cssSelector("#main [role=alert]"));
+    assertThat(alert.getText()).contains("The new version is stored, but DocumentReference/" + doc)
+        .contains("Refused here");
+    assertThat(app.json("fhir/R4/DocumentReference/" + doc).path("content").path(0).path("attachment")
+        .path("title").asText()).isEqualTo("note.txt");
+
+    page.button("Update DocumentReference/" + doc + " again").click();
+    page.waitFor(By.cssSelector("li[data-version='2']"));
+    JsonNode attachment = app.json("fhir/R4/DocumentReference/" + doc).path("content").path(0).path("attachment");
+    assertThat(attachment.path("title").asText()).isEqualTo("note-2.md");
+    assertThat(attachment.path("contentType").asText()).isEqualTo("text/markdown");
+    assertThat(attachment.path("size").asLong()).isEqualTo(12);
+  }
+
+  /**
+   * The page's next {@code method} request whose URL matches {@code pattern} is answered here, once:
+   * 403 with an OperationOutcome, or (with {@code lost}) passed to the server and then failed as a
+   * broken connection.
+   */
+  static void failOnce(ChromeDriver browser, String method, String pattern, boolean lost) {
+    browser.executeScript("""
+        const [method, pattern, lost] = arguments;
+        const send = window.fetch;
+        window.failed = 0;
+        window.fetch = async function (url, options) {
+          const m = ((options && options.method) || 'GET').toUpperCase();
+          if (window.failed === 0 && m === method && new RegExp(pattern).test(String(url).split('?')[0])) {
+            window.failed += 1;
+            if (lost) {
+              await send.apply(this, arguments);
+              throw new TypeError('Failed to fetch');
+            }
+            return new Response(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error',
+              code: 'forbidden', diagnostics: 'Refused here.' }] }), { status: 403,
+              headers: { 'Content-Type': 'application/fhir+json' } });
+          }
+          return send.apply(this, arguments);
+        };
+        """, method, pattern, lost);
+  }
+
+  /** Waits until the request {@link #failOnce} names has been answered. */
+  static void awaitFailed(ChromeDriver browser) {
+    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> ((Number) ((JavascriptExecutor) d)
+        .executeScript("return window.failed || 0")).intValue() == 1);
+  }
+
+  private static void pickNewVersion(ChromeDriver browser, String name, String type) {
+    browser.executeScript("""
+        const files = new DataTransfer();
+        files.items.add(new File(['second words'], arguments[0], { type: arguments[1] }));
+        const input = document.getElementById('new-version');
+        input.files = files.files;
+        input.dispatchEvent(new Event('change'));
+        """, name, type);
+  }
+}
