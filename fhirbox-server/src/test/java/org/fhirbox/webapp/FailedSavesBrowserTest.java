@@ -61,6 +61,34 @@ class FailedSavesBrowserTest {
     assertThat(attachment.path("size").asLong()).isEqualTo(12);
   }
 
+  @Test
+  void anUploadWhoseSaveIsLostKeepsItsBinaryAndIsSavedAgainOnce(
+      AppPage page, ChromeDriver browser) throws Exception {
+    String patient = app.patient("Sue", "Saved", "MRN-32", "1982-03-02");
+    page.signIn();
+    page.openPatient(patient, "Sue Saved");
+    // the DocumentReference is created, but its answer never reaches the page
+    failOnce(browser, "POST", "/fhir/R4/DocumentReference$", true);
+    page.labelled("Upload files").sendKeys(app.write("lost.txt", "lost words".getBytes()).toString());
+    WebElement row = page.upload("lost.txt");
+    AppPage.buttonIn(row, "Start upload").click();
+    awaitFailed(browser);
+    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> row.getText().contains("Not saved"));
+    String binary = row.getAttribute("data-binary");
+    assertThat(binary).as("the uploaded Binary, kept on the row").isNotBlank();
+    assertThat(row.getText()).contains("Binary/" + binary).contains("cannot be reached");
+
+    AppPage.buttonIn(row, "Save again").click();
+    page.awaitUploaded("lost.txt");
+    JsonNode docs = app.json("fhir/R4/DocumentReference?subject=Patient/" + patient).path("entry");
+    assertThat(docs.size()).as("DocumentReferences of the patient").isEqualTo(1);
+    assertThat(docs.path(0).path("resource").path("content").path(0).path("attachment").path("url").asText())
+        .contains(binary);
+    assertThat(row.getText()).contains("Saved as DocumentReference/" + docs.path(0).path("resource").path("id")
+        .asText());
+    page.waitFor(By.cssSelector("#files li[data-binary='" + binary + "']"));
+  }
+
   /**
    * The page's next {@code method} request whose URL matches {@code pattern} is answered here, once:
    * 403 with an OperationOutcome, or (with {@code lost}) passed to the server and then failed as a
