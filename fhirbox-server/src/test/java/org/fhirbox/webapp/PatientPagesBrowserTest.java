@@ -322,6 +322,43 @@ class PatientPagesBrowserTest {
   }
 
   @Test
+  void aPinnedVersionStaysPinnedWhenItsLinkIsSignedAfresh(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Pia", "Pinned", "MRN-21", "1983-03-21");
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=consent.txt")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofString("signed consent"))));
+    assertThat(admin.send(admin.request("fhir/R4/Binary/" + binary).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("a later text"))).statusCode()).isEqualTo(200);
+    admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\",\"status\":"
+        + "\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":[{\"attachment\":"
+        + "{\"contentType\":\"text/plain\",\"url\":\"Binary/" + binary + "/_history/1\",\"title\":\"consent.txt\"}}]}");
+
+    page.signIn();
+    page.openPatient(patient, "Pia Pinned");
+    WebElement download = page.waitFor(By.linkText("Download consent.txt"));
+    assertThat(download.getAttribute("href")).contains("/storage/" + binary + "/1?");
+    // the page left open past the URL's end: the link followed then is signed afresh, for version 1
+    @SuppressWarnings("unchecked")
+    List<String> followed = (List<String>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const link = arguments[0];
+        const expired = new URL(link.href);
+        expired.searchParams.set('Expires', '1');
+        link.href = expired.href;
+        const seen = [];
+        document.addEventListener('click', (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); });
+        link.click();
+        const started = Date.now();
+        const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? done(seen) : setTimeout(poll, 100));
+        poll();
+        """, download);
+    assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
+    assertThat(followed.get(1)).contains("/storage/" + binary + "/1?").doesNotContain("Expires=1&");
+  }
+
+  @Test
   void aTwentyMegabytePhotoShowsAThumbnailOfAFewKilobytesAndBrokenContentKeepsItsTile(
       AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Paula", "Photo", "MRN-20", "1982-02-20");
