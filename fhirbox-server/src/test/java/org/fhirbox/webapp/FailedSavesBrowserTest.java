@@ -89,6 +89,26 @@ class FailedSavesBrowserTest {
     page.waitFor(By.cssSelector("#files li[data-binary='" + binary + "']"));
   }
 
+  @Test
+  void aPatientNotReadAgainAfterAnUploadIsSaidAndTheFilesAreShown(AppPage page, ChromeDriver browser)
+      throws Exception {
+    String patient = app.patient("Rae", "Reread", "MRN-33", "1983-03-03");
+    page.signIn();
+    page.openPatient(patient, "Rae Reread");
+    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("files")).getText()
+        .contains("No files yet."));
+    // the upload is saved; reading the Patient again for the list of files fails
+    failOnce(browser, "GET", "/fhir/R4/Patient/" + patient + "$", false);
+    page.labelled("Upload files").sendKeys(app.write("kept.txt", "kept words".getBytes()).toString());
+    WebElement row = page.upload("kept.txt");
+    AppPage.buttonIn(row, "Start upload").click();
+    page.awaitUploaded("kept.txt");
+    awaitFailed(browser);
+    page.waitFor(By.cssSelector("#files li[data-binary='" + row.getAttribute("data-binary") + "']"));
+    assertThat(browser.findElement(By.id("files")).getText()).contains("photos may be out of date")
+        .contains("Refused here.");
+  }
+
   /**
    * The page's next {@code method} request whose URL matches {@code pattern} is answered here, once:
    * 403 with an OperationOutcome, or (with {@code lost}) passed to the server and then failed as a
