@@ -107,7 +107,11 @@ function share(id) {
     'Anyone with this link can open the file until it expires.'));
   const message = h('div');
   const button = h('button', { type: 'button', class: 'primary', onclick: async () => {
+    // a link shown stays only until the next one is asked for: a failed attempt leaves none on
+    // screen under the newly chosen lifetime
     fill(message);
+    output.value = '';
+    result.hidden = true;
     try {
       const p = await api.fhir(`Binary/${encodeURIComponent(id)}/$presigned-url?expiresIn=${lifetime.value}`);
       output.value = p.parameter.find((x) => x.name === 'url').valueUrl;

@@ -14,13 +14,15 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * The web app in headless Chromium when a request that follows a finished upload fails: the
- * page's own {@code fetch} answers one chosen request itself (an error, or the server's answer
- * lost on the way back), and the person sees what went wrong and can do it again without
- * uploading the file again.
+ * The web app in headless Chromium when a request fails after the person acted (an upload's
+ * save, a new version's holder, the Patient read again after a save, a share link): the page's own
+ * {@code fetch} answers one chosen request itself (an error, or the server's answer lost on the way
+ * back), and the person sees what went wrong, nothing out of date stays on screen as if it were
+ * current, and a save is done again without uploading the file again.
  */
 @SlowTest
 class FailedSavesBrowserTest {
@@ -107,6 +109,31 @@ class FailedSavesBrowserTest {
     page.waitFor(By.cssSelector("#files li[data-binary='" + row.getAttribute("data-binary") + "']"));
     assertThat(browser.findElement(By.id("files")).getText()).contains("photos may be out of date")
         .contains("Refused here.");
+  }
+
+  @Test
+  void aShareLinkThatFailsLeavesNoEarlierLinkOnScreen(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    String patient = app.patient("Lin", "Link", "MRN-34", "1984-03-04");
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=share.txt")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofString("shared words"))));
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    page.button("Copy share link").click();
+    WebElement link = page.waitFor(By.id("share-link"));
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+
+    // a link for seven days is asked for and refused: the one-hour link is no longer offered
+    failOnce(browser, "GET", "/\\$presigned-url$", false);
+    new Select(page.labelled("Link lifetime")).selectByVisibleText("7 days");
+    page.button("Copy share link").click();
+    awaitFailed(browser);
+    page.waitFor(By.xpath("//p[@role='alert'][contains(., 'Refused here.')]"));
+    assertThat(link.getAttribute("value")).as("the share link field").isEmpty();
+    assertThat(link.isDisplayed()).as("the share link field is shown").isFalse();
   }
 
   /**
