@@ -202,6 +202,7 @@ function detailsLink(att) {
 }
 
 function preview(att) {
+  if (!att.url && typeof att.data === 'string') return inline(att);
   if (!isSigned(att.url)) {
     const outside = web(att.url);
     return outside ? external(att, outside) : h('p', { class: 'hint' }, 'You may not open this file.');
@@ -222,6 +223,33 @@ function preview(att) {
     default:
       return signed(att, h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`));
   }
+}
+
+/**
+ * An attachment that carries its content in the resource (`data`, base64): nothing was signed for
+ * it, so there is no preview, but a download made here from those bytes. They are handed over as
+ * `application/octet-stream`, whatever the content type says, so the browser saves them and never
+ * shows them as a page of the app's origin.
+ */
+function inline(att) {
+  const label = name(att);
+  const message = h('p', { class: 'hint' }, 'Stored in the resource itself: no preview.');
+  const download = () => {
+    let bytes;
+    try {
+      bytes = Uint8Array.from(atob(att.data), (c) => c.charCodeAt(0));
+    } catch {
+      fill(message, 'Its content is not valid base64, so it cannot be downloaded.');
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    const a = h('a', { href: url, download: att.title || 'file' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  };
+  return h('div', { class: 'inline' }, h('button', { type: 'button', onclick: download }, `Download ${label}`), message);
 }
 
 /**

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
@@ -356,6 +357,41 @@ class PatientPagesBrowserTest {
         """, download);
     assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
     assertThat(followed.get(1)).contains("/storage/" + binary + "/1?").doesNotContain("Expires=1&");
+  }
+
+  @Test
+  void anAttachmentWithItsContentInlineIsOfferedAsADownload(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    String patient = app.patient("Ina", "Inline", "MRN-22", "1984-04-22");
+    String words = Base64.getEncoder().encodeToString("<p>inline words</p>".getBytes(StandardCharsets.UTF_8));
+    fhirbox.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\",\"status\":\"completed\",\"subject\":"
+        + "{\"reference\":\"Patient/" + patient + "\"},\"content\":{\"contentType\":\"text/html\",\"data\":\""
+        + words + "\",\"title\":\"inline.html\"}}");
+
+    page.signIn();
+    page.openPatient(patient, "Ina Inline");
+    WebElement download = page.button("Download inline.html");
+    assertThat(browser.findElement(By.id("files")).getText()).contains("Stored in the resource itself")
+        .doesNotContain("You may not open this file.");
+    // what the download would save: the bytes, as a file and never as a page of the app's origin
+    @SuppressWarnings("unchecked")
+    Map<String, Object> saved = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const make = URL.createObjectURL;
+        let blob = null;
+        URL.createObjectURL = (b) => { blob = b; return make.call(URL, b); };
+        document.addEventListener('click', (e) => {
+          const a = e.target.closest('a');
+          if (!a || !blob) return;
+          e.preventDefault();
+          blob.text().then((text) => done({ download: a.download, type: blob.type, text,
+            scheme: new URL(a.href).protocol }));
+        }, true);
+        arguments[0].click();
+        setTimeout(() => done({ blob: String(blob) }), 10000);
+        """, download);
+    assertThat(saved).containsEntry("download", "inline.html").containsEntry("type", "application/octet-stream")
+        .containsEntry("text", "<p>inline words</p>").containsEntry("scheme", "blob:");
   }
 
   @Test
