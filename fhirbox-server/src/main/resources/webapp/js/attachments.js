@@ -30,15 +30,25 @@ function under(u, prefix) {
   return u.origin === prefix.origin && u.pathname.startsWith(prefix.pathname);
 }
 
-/** The Binary id in a URL the server signed on its /storage route, or in a Binary/{id} reference, else null. */
-export function binaryId(url) {
-  const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:[/?]|$)/.exec(url || '');
-  if (ref) return ref[1];
+/**
+ * The Binary and version in a URL the server signed on its /storage route (`{id}/{vid}`), or in a
+ * `Binary/{id}` or `Binary/{id}/_history/{vid}` reference, else null; `version` is null when the
+ * URL names none.
+ */
+function binaryOf(url) {
+  const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:\/_history\/([A-Za-z0-9.-]{1,64}))?(?:[/?]|$)/.exec(url || '');
+  if (ref) return { id: ref[1], version: ref[2] || null };
   const u = web(url);
   const { storage } = places();
   if (!u || !under(u, storage)) return null;
-  const m = /^([A-Za-z0-9.-]{1,64})(?:\/|$)/.exec(u.pathname.slice(storage.pathname.length));
-  return m ? m[1] : null;
+  const m = /^([A-Za-z0-9.-]{1,64})(?:\/([A-Za-z0-9.-]{1,64}))?(?:\/|$)/.exec(u.pathname.slice(storage.pathname.length));
+  return m ? { id: m[1], version: m[2] || null } : null;
+}
+
+/** The Binary id in a URL the server signed on its /storage route, or in a Binary/{id} reference, else null. */
+export function binaryId(url) {
+  const b = binaryOf(url);
+  return b ? b.id : null;
 }
 
 /** True for a URL the server signed: under its /storage route, or under its bucket's or CDN's. */
@@ -123,20 +133,33 @@ export function keepSigned(el, sign) {
   return el;
 }
 
-/** A new signed URL for the current version of Binary `id`. */
-async function resign(id) {
-  const p = await api.fhir(`Binary/${encodeURIComponent(id)}/$presigned-url`);
+/**
+ * The `$presigned-url` of the version an attachment shows: the one its signed URL names (a pinned
+ * `Binary/{id}/_history/{vid}` keeps naming that content, and an unpinned one the content its size
+ * and SHA-1 describe), else the Binary's current version.
+ */
+function presigned(att) {
+  const id = encodeURIComponent(att.binary);
+  return att.version ? `Binary/${id}/_history/${encodeURIComponent(att.version)}/$presigned-url`
+    : `Binary/${id}/$presigned-url`;
+}
+
+/** A new signed URL for the version an attachment shows. */
+async function resign(att) {
+  const p = await api.fhir(presigned(att));
   return p.parameter.find((x) => x.name === 'url').valueUrl;
 }
 
-/** `el`, kept signed when it shows a Binary's current version. */
+/** `el`, kept signed when it shows a Binary's content. */
 function signed(att, el) {
-  return att.binary ? keepSigned(el, () => resign(att.binary)) : el;
+  return att.binary ? keepSigned(el, () => resign(att)) : el;
 }
 
 function item(att, source, resource, date, description) {
+  const shows = binaryOf(att.url);
   return { ...att, source, ref: `${resource.resourceType}/${resource.id}`, date: att.creation || date
-    || (resource.meta && resource.meta.lastUpdated), description: description || att.title, binary: binaryId(att.url) };
+    || (resource.meta && resource.meta.lastUpdated), description: description || att.title,
+    binary: shows ? shows.id : null, version: shows ? shows.version : null };
 }
 
 export function gather(patient, media, documents, communications) {
@@ -179,6 +202,7 @@ function detailsLink(att) {
 }
 
 function preview(att) {
+  if (!att.url && typeof att.data === 'string') return inline(att);
   if (!isSigned(att.url)) {
     const outside = web(att.url);
     return outside ? external(att, outside) : h('p', { class: 'hint' }, 'You may not open this file.');
@@ -202,6 +226,33 @@ function preview(att) {
 }
 
 /**
+ * An attachment that carries its content in the resource (`data`, base64): nothing was signed for
+ * it, so there is no preview, but a download made here from those bytes. They are handed over as
+ * `application/octet-stream`, whatever the content type says, so the browser saves them and never
+ * shows them as a page of the app's origin.
+ */
+function inline(att) {
+  const label = name(att);
+  const message = h('p', { class: 'hint' }, 'Stored in the resource itself: no preview.');
+  const download = () => {
+    let bytes;
+    try {
+      bytes = Uint8Array.from(atob(att.data), (c) => c.charCodeAt(0));
+    } catch {
+      fill(message, 'Its content is not valid base64, so it cannot be downloaded.');
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    const a = h('a', { href: url, download: att.title || 'file' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  };
+  return h('div', { class: 'inline' }, h('button', { type: 'button', onclick: download }, `Download ${label}`), message);
+}
+
+/**
  * A URL on another server (ingestion is off for the project, or failed): nothing is fetched from
  * it here, since what it sends is not what was stored and it would learn who opens the chart. The
  * person may open it in a tab of its own, which gets neither this page nor its address.
@@ -219,14 +270,14 @@ function external(att, u) {
 function image(att, label) {
   const link = signed(att, h('a', { class: 'tile', href: att.url, target: '_blank', rel: 'noopener' },
     `Image (${size(att.size)}): open ${label} full size`));
-  if (att.binary) whenVisible(link, () => thumbnail(att.binary, link, label));
+  if (att.binary) whenVisible(link, () => thumbnail(att, link, label));
   return link;
 }
 
-async function thumbnail(binary, link, label) {
+async function thumbnail(att, link, label) {
   let url;
   try {
-    const p = await api.fhir(`Binary/${encodeURIComponent(binary)}/$presigned-url?thumbnail=true`);
+    const p = await api.fhir(`${presigned(att)}?thumbnail=true`);
     url = p.parameter.find((x) => x.name === 'url').valueUrl;
   } catch {
     return;

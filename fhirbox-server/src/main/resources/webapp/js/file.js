@@ -107,7 +107,11 @@ function share(id) {
     'Anyone with this link can open the file until it expires.'));
   const message = h('div');
   const button = h('button', { type: 'button', class: 'primary', onclick: async () => {
+    // a link shown stays only until the next one is asked for: a failed attempt leaves none on
+    // screen under the newly chosen lifetime
     fill(message);
+    output.value = '';
+    result.hidden = true;
     try {
       const p = await api.fhir(`Binary/${encodeURIComponent(id)}/$presigned-url?expiresIn=${lifetime.value}`);
       output.value = p.parameter.find((x) => x.name === 'url').valueUrl;
@@ -135,6 +139,27 @@ function newVersion(id, binary, holder) {
     if (!file) return;
     fill(message);
     const contentType = file.type || 'application/octet-stream';
+    // the holder takes the new version's name and type; until it has, the page stays as it is with
+    // the error and a way to try again, since showing the new version would wipe both
+    const describeHolder = async () => {
+      if (holder) {
+        try {
+          await refill(holder, id, file.name, contentType);
+        } catch (e) {
+          const ref = `${holder.resourceType}/${holder.id}`;
+          const again = h('button', { type: 'button', class: 'primary', onclick: () => {
+            again.disabled = true;
+            fill(message, h('p', { role: 'status' }, `Updating ${ref}…`));
+            describeHolder();
+          } }, `Update ${ref} again`);
+          fill(message, notice(`The new version is stored, but ${ref} still describes the earlier one: ${e.message}`),
+            again);
+          return;
+        }
+      }
+      // shown again with the new version only while the person is still on this file's page
+      if (onFilePage(id)) window.dispatchEvent(new HashChangeEvent('hashchange'));
+    };
     const upload = new Upload(file, {
       endpoint: `${api.FHIR}Binary/$upload`,
       metadata: { filename: file.name, contentType, binaryId: id },
@@ -146,11 +171,7 @@ function newVersion(id, binary, holder) {
       },
       onState: (text) => fill(message, h('p', { role: 'status' }, text)),
       onError: (text, status) => fill(message, notice(text), status === 401 ? signInAgainButton() : null),
-      onDone: async () => {
-        if (holder) await refill(holder, id, file.name, contentType).catch((e) => fill(message, notice(e.message)));
-        // shown again with the new version only while the person is still on this file's page
-        if (onFilePage(id)) window.dispatchEvent(new HashChangeEvent('hashchange'));
-      },
+      onDone: () => describeHolder(),
     });
     upload.start();
   } });

@@ -31,7 +31,7 @@ export async function patientPage(main, id, current = () => true) {
   if (!current()) return;
   document.title = `${patientName(patient)} · fhirbox`;
   const files = h('div', { id: 'files', 'aria-live': 'polite' });
-  const refresh = () => loadFiles(files, patient.id);
+  const refresh = () => loadFiles(files, patient);
   fill(main,
     h('p', {}, h('a', { href: '#/' }, '← Patients')),
     h('h1', {}, patientName(patient)),
@@ -43,15 +43,20 @@ export async function patientPage(main, id, current = () => true) {
   await refresh();
 }
 
-async function loadFiles(el, id) {
-  const subject = encodeURIComponent(`Patient/${id}`);
+/**
+ * The patient's files, read afresh. The Patient (for its photos) is read again too; when that
+ * read fails, the photos of `known`, the Patient read before, are shown with a notice.
+ */
+async function loadFiles(el, known) {
+  const subject = encodeURIComponent(`Patient/${known.id}`);
   const [patient, media, docs, comms] = await Promise.all([
-    api.fhir(`Patient/${encodeURIComponent(id)}`),
+    api.fhir(`Patient/${encodeURIComponent(known.id)}`).then((p) => ({ p }),
+      (e) => ({ p: known, error: `The patient's photos may be out of date: ${e.message}` })),
     all(`Media?subject=${subject}&_count=${PAGE}`, 'Media'),
     all(`DocumentReference?subject=${subject}&_count=${PAGE}`, 'documents'),
     all(`Communication?subject=${subject}&_count=${PAGE}`, 'messages')]);
-  const problems = [media, docs, comms].map((r) => r.error).filter(Boolean);
+  const problems = [patient, media, docs, comms].map((r) => r.error).filter(Boolean);
   const more = [media, docs, comms].map((r) => r.more).filter(Boolean);
   fill(el, problems.map((p) => notice(p, 'warn')), more.map((m) => notice(m, 'info')),
-    render(gather(patient, media.list, docs.list, comms.list)));
+    render(gather(patient.p, media.list, docs.list, comms.list)));
 }

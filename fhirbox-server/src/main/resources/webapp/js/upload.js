@@ -7,6 +7,8 @@ import { h, fill, field, size, notice } from './dom.js';
 import { Upload } from './tus.js';
 
 const LOINC = 'http://loinc.org';
+/** The identifier system of what an upload row saves: a UUID of its own (`urn:uuid:`). */
+const ROW_IDS = 'urn:ietf:rfc:3986';
 const TYPES = [['34133-9', 'Summary of episode note'], ['11506-3', 'Progress note'], ['11488-4', 'Consultation note'],
   ['18748-4', 'Diagnostic imaging study'], ['59284-0', 'Consent document'], ['57133-1', 'Referral note']];
 const CATEGORIES = [['clinical-note', 'Clinical note', 'http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category'],
@@ -115,32 +117,55 @@ function row(file, patient) {
       start.disabled = false;
       choose(true);
     },
-    onDone: async (location) => {
+    onDone: (location) => {
       saved = true;
       pause.disabled = true;
       resume.disabled = true;
       cancel.disabled = true;
-      state.textContent = 'Saving…';
+      let binary;
       try {
-        const binary = binaryOf(location);
-        const created = await api.fhir(choices.kind, { method: 'POST',
-          json: resource(choices, binary, file, contentType, patient) });
-        state.textContent = 'Uploaded';
-        li.dataset.state = 'done';
-        li.dataset.binary = binary;
-        fill(message, notice(`Saved as ${created.resourceType}/${created.id}.`, 'info'));
-        forget();
-        refreshFiles(patient.id);
+        binary = binaryOf(location);
       } catch (e) {
-        state.textContent = 'Not saved';
-        li.dataset.state = 'refused';
-        fill(message, notice(e.message));
-        // the message stays with the row until the person dismisses it
-        cancel.textContent = 'Dismiss';
-        cancel.disabled = false;
+        notSaved(notice(e.message));
+        return;
       }
+      li.dataset.binary = binary;
+      save(resource(choices, binary, file, contentType, patient));
     },
   });
+  /** The row as not saved: its message stays until the person dismisses it. */
+  const notSaved = (...shown) => {
+    state.textContent = 'Not saved';
+    li.dataset.state = 'refused';
+    fill(message, ...shown);
+    cancel.textContent = 'Dismiss';
+    cancel.disabled = false;
+  };
+  /**
+   * Saves what the uploaded Binary becomes. A failed save keeps the Binary and offers to save
+   * again, with no new upload; the save is a conditional create on the resource's own identifier,
+   * so one whose answer was lost is not saved twice.
+   */
+  const save = async (body) => {
+    state.textContent = 'Saving…';
+    li.dataset.state = 'saving';
+    fill(message);
+    cancel.disabled = true;
+    try {
+      const condition = `identifier=${encodeURIComponent(ROW_IDS)}|${encodeURIComponent(body.identifier[0].value)}`;
+      const created = await api.fhir(body.resourceType, { method: 'POST', json: body,
+        headers: { 'If-None-Exist': condition } });
+      state.textContent = 'Uploaded';
+      li.dataset.state = 'done';
+      fill(message, notice(`Saved as ${created.resourceType}/${created.id}.`, 'info'));
+      cancel.textContent = 'Cancel';
+      forget();
+      refreshFiles(patient.id);
+    } catch (e) {
+      notSaved(notice(`The file is uploaded (Binary/${li.dataset.binary}) but not yet added to the chart: ${e.message}`),
+        h('button', { type: 'button', class: 'primary', onclick: () => save(body) }, 'Save again'));
+    }
+  };
   start.addEventListener('click', () => {
     fill(message);
     choices = { kind: asKind.value, type: type.value, category: category.value, description: description.value };
@@ -196,13 +221,15 @@ function resource(choices, binary, file, contentType, patient) {
   const kind = choices.kind;
   const attachment = { url: `Binary/${binary}`, contentType, title: file.name, creation: new Date().toISOString() };
   const subject = { reference: `Patient/${patient.id}` };
+  // the row's own name for what it saves: a save sent again finds what an earlier one created
+  const identifier = [{ system: ROW_IDS, value: `urn:uuid:${crypto.randomUUID()}` }];
   if (kind === 'Media') {
-    return { resourceType: 'Media', status: 'completed', subject, createdDateTime: new Date().toISOString(),
+    return { resourceType: 'Media', identifier, status: 'completed', subject, createdDateTime: new Date().toISOString(),
       content: attachment };
   }
   const t = TYPES.find(([c]) => c === choices.type);
   const c = CATEGORIES.find(([code]) => code === choices.category);
-  return { resourceType: 'DocumentReference', status: 'current', subject, date: new Date().toISOString(),
+  return { resourceType: 'DocumentReference', identifier, status: 'current', subject, date: new Date().toISOString(),
     type: { coding: [{ system: LOINC, code: t[0], display: t[1] }], text: t[1] },
     category: [{ coding: [{ system: c[2], code: c[0], display: c[1] }], text: c[1] }],
     description: choices.description || undefined, content: [{ attachment }] };

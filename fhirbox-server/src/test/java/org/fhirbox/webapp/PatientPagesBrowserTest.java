@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
@@ -319,6 +320,78 @@ class PatientPagesBrowserTest {
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.cssSelector("#files li.file"))
         .isEmpty());
     assertThat(browser.findElements(By.cssSelector("#files li.file")).size()).as("files shown").isEqualTo(101);
+  }
+
+  @Test
+  void aPinnedVersionStaysPinnedWhenItsLinkIsSignedAfresh(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Pia", "Pinned", "MRN-21", "1983-03-21");
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=consent.txt")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofString("signed consent"))));
+    assertThat(admin.send(admin.request("fhir/R4/Binary/" + binary).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("a later text"))).statusCode()).isEqualTo(200);
+    admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\",\"status\":"
+        + "\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":[{\"attachment\":"
+        + "{\"contentType\":\"text/plain\",\"url\":\"Binary/" + binary + "/_history/1\",\"title\":\"consent.txt\"}}]}");
+
+    page.signIn();
+    page.openPatient(patient, "Pia Pinned");
+    WebElement download = page.waitFor(By.linkText("Download consent.txt"));
+    assertThat(download.getAttribute("href")).contains("/storage/" + binary + "/1?");
+    // the page left open past the URL's end: the link followed then is signed afresh, for version 1
+    @SuppressWarnings("unchecked")
+    List<String> followed = (List<String>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const link = arguments[0];
+        const expired = new URL(link.href);
+        expired.searchParams.set('Expires', '1');
+        link.href = expired.href;
+        const seen = [];
+        document.addEventListener('click', (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); });
+        link.click();
+        const started = Date.now();
+        const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? done(seen) : setTimeout(poll, 100));
+        poll();
+        """, download);
+    assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
+    assertThat(followed.get(1)).contains("/storage/" + binary + "/1?").doesNotContain("Expires=1&");
+  }
+
+  @Test
+  void anAttachmentWithItsContentInlineIsOfferedAsADownload(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    String patient = app.patient("Ina", "Inline", "MRN-22", "1984-04-22");
+    String words = Base64.getEncoder().encodeToString("<p>inline words</p>".getBytes(StandardCharsets.UTF_8));
+    fhirbox.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\",\"status\":\"completed\",\"subject\":"
+        + "{\"reference\":\"Patient/" + patient + "\"},\"content\":{\"contentType\":\"text/html\",\"data\":\""
+        + words + "\",\"title\":\"inline.html\"}}");
+
+    page.signIn();
+    page.openPatient(patient, "Ina Inline");
+    WebElement download = page.button("Download inline.html");
+    assertThat(browser.findElement(By.id("files")).getText()).contains("Stored in the resource itself")
+        .doesNotContain("You may not open this file.");
+    // what the download would save: the bytes, as a file and never as a page of the app's origin
+    @SuppressWarnings("unchecked")
+    Map<String, Object> saved = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const make = URL.createObjectURL;
+        let blob = null;
+        URL.createObjectURL = (b) => { blob = b; return make.call(URL, b); };
+        document.addEventListener('click', (e) => {
+          const a = e.target.closest('a');
+          if (!a || !blob) return;
+          e.preventDefault();
+          blob.text().then((text) => done({ download: a.download, type: blob.type, text,
+            scheme: new URL(a.href).protocol }));
+        }, true);
+        arguments[0].click();
+        setTimeout(() => done({ blob: String(blob) }), 10000);
+        """, download);
+    assertThat(saved).containsEntry("download", "inline.html").containsEntry("type", "application/octet-stream")
+        .containsEntry("text", "<p>inline words</p>").containsEntry("scheme", "blob:");
   }
 
   @Test

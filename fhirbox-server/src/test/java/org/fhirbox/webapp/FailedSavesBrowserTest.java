@@ -1,0 +1,181 @@
+package org.fhirbox.webapp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web app in headless Chromium when a request fails after the person acted (an upload's
+ * save, a new version's holder, the Patient read again after a save, a share link): the page's own
+ * {@code fetch} answers one chosen request itself (an error, or the server's answer lost on the way
+ * back), and the person sees what went wrong, nothing out of date stays on screen as if it were
+ * current, and a save is done again without uploading the file again.
+ */
+@SlowTest
+class FailedSavesBrowserTest {
+  @RegisterExtension
+  static final WebApp app = new WebApp();
+
+  @Test
+  void aNewVersionWhoseHolderIsNotUpdatedSaysSoUntilItIsUpdatedAgain(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String patient = app.patient("Hal", "Holder", "MRN-31", "1981-03-01");
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=note.txt")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofString("first words"))));
+    String doc = TestClient.createdId(admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":"
+        + "\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},"
+        + "\"content\":[{\"attachment\":{\"url\":\"Binary/" + binary + "\",\"title\":\"note.txt\"}}]}"));
+
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=DocumentReference/" + doc);
+    page.waitFor(By.xpath("//h1[text()='note.txt']"));
+    failOnce(browser, "PUT", "/DocumentReference/" + doc + "$", false);
+    pickNewVersion(browser, "note-2.md", "text/markdown");
+    awaitFailed(browser);
+    // the page would be shown again with the new version by now: it stays, with the error
+    Thread.sleep(1500);
+    WebElement alert = page.waitFor(By.cssSelector("#main [role=alert]"));
+    assertThat(alert.getText()).contains("The new version is stored, but DocumentReference/" + doc)
+        .contains("Refused here");
+    assertThat(app.json("fhir/R4/DocumentReference/" + doc).path("content").path(0).path("attachment")
+        .path("title").asText()).isEqualTo("note.txt");
+
+    page.button("Update DocumentReference/" + doc + " again").click();
+    page.waitFor(By.cssSelector("li[data-version='2']"));
+    JsonNode attachment = app.json("fhir/R4/DocumentReference/" + doc).path("content").path(0).path("attachment");
+    assertThat(attachment.path("title").asText()).isEqualTo("note-2.md");
+    assertThat(attachment.path("contentType").asText()).isEqualTo("text/markdown");
+    assertThat(attachment.path("size").asLong()).isEqualTo(12);
+  }
+
+  @Test
+  void anUploadWhoseSaveIsLostKeepsItsBinaryAndIsSavedAgainOnce(
+      AppPage page, ChromeDriver browser) throws Exception {
+    String patient = app.patient("Sue", "Saved", "MRN-32", "1982-03-02");
+    page.signIn();
+    page.openPatient(patient, "Sue Saved");
+    // the DocumentReference is created, but its answer never reaches the page
+    failOnce(browser, "POST", "/fhir/R4/DocumentReference$", true);
+    page.labelled("Upload files").sendKeys(app.write("lost.txt", "lost words".getBytes()).toString());
+    WebElement row = page.upload("lost.txt");
+    AppPage.buttonIn(row, "Start upload").click();
+    awaitFailed(browser);
+    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> row.getText().contains("Not saved"));
+    String binary = row.getAttribute("data-binary");
+    assertThat(binary).as("the uploaded Binary, kept on the row").isNotBlank();
+    assertThat(row.getText()).contains("Binary/" + binary).contains("cannot be reached");
+
+    AppPage.buttonIn(row, "Save again").click();
+    page.awaitUploaded("lost.txt");
+    JsonNode docs = app.json("fhir/R4/DocumentReference?subject=Patient/" + patient).path("entry");
+    assertThat(docs.size()).as("DocumentReferences of the patient").isEqualTo(1);
+    assertThat(docs.path(0).path("resource").path("content").path(0).path("attachment").path("url").asText())
+        .contains(binary);
+    assertThat(row.getText()).contains("Saved as DocumentReference/" + docs.path(0).path("resource").path("id")
+        .asText());
+    page.waitFor(By.cssSelector("#files li[data-binary='" + binary + "']"));
+  }
+
+  @Test
+  void aPatientNotReadAgainAfterAnUploadIsSaidAndTheFilesAreShown(AppPage page, ChromeDriver browser)
+      throws Exception {
+    String patient = app.patient("Rae", "Reread", "MRN-33", "1983-03-03");
+    page.signIn();
+    page.openPatient(patient, "Rae Reread");
+    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("files")).getText()
+        .contains("No files yet."));
+    // the upload is saved; reading the Patient again for the list of files fails
+    failOnce(browser, "GET", "/fhir/R4/Patient/" + patient + "$", false);
+    page.labelled("Upload files").sendKeys(app.write("kept.txt", "kept words".getBytes()).toString());
+    WebElement row = page.upload("kept.txt");
+    AppPage.buttonIn(row, "Start upload").click();
+    page.awaitUploaded("kept.txt");
+    awaitFailed(browser);
+    page.waitFor(By.cssSelector("#files li[data-binary='" + row.getAttribute("data-binary") + "']"));
+    assertThat(browser.findElement(By.id("files")).getText()).contains("photos may be out of date")
+        .contains("Refused here.");
+  }
+
+  @Test
+  void aShareLinkThatFailsLeavesNoEarlierLinkOnScreen(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    String patient = app.patient("Lin", "Link", "MRN-34", "1984-03-04");
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=share.txt")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(HttpRequest.BodyPublishers.ofString("shared words"))));
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    page.button("Copy share link").click();
+    WebElement link = page.waitFor(By.id("share-link"));
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+
+    // a link for seven days is asked for and refused: the one-hour link is no longer offered
+    failOnce(browser, "GET", "/\\$presigned-url$", false);
+    new Select(page.labelled("Link lifetime")).selectByVisibleText("7 days");
+    page.button("Copy share link").click();
+    awaitFailed(browser);
+    page.waitFor(By.xpath("//p[@role='alert'][contains(., 'Refused here.')]"));
+    assertThat(link.getAttribute("value")).as("the share link field").isEmpty();
+    assertThat(link.isDisplayed()).as("the share link field is shown").isFalse();
+  }
+
+  /**
+   * The page's next {@code method} request whose URL matches {@code pattern} is answered here, once:
+   * 403 with an OperationOutcome, or (with {@code lost}) passed to the server and then failed as a
+   * broken connection.
+   */
+  static void failOnce(ChromeDriver browser, String method, String pattern, boolean lost) {
+    browser.executeScript("""
+        const [method, pattern, lost] = arguments;
+        const send = window.fetch;
+        window.failed = 0;
+        window.fetch = async function (url, options) {
+          const m = ((options && options.method) || 'GET').toUpperCase();
+          if (window.failed === 0 && m === method && new RegExp(pattern).test(String(url).split('?')[0])) {
+            window.failed += 1;
+            if (lost) {
+              await send.apply(this, arguments);
+              throw new TypeError('Failed to fetch');
+            }
+            return new Response(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error',
+              code: 'forbidden', diagnostics: 'Refused here.' }] }), { status: 403,
+              headers: { 'Content-Type': 'application/fhir+json' } });
+          }
+          return send.apply(this, arguments);
+        };
+        """, method, pattern, lost);
+  }
+
+  /** Waits until the request {@link #failOnce} names has been answered. */
+  static void awaitFailed(ChromeDriver browser) {
+    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> ((Number) ((JavascriptExecutor) d)
+        .executeScript("return window.failed || 0")).intValue() == 1);
+  }
+
+  private static void pickNewVersion(ChromeDriver browser, String name, String type) {
+    browser.executeScript("""
+        const files = new DataTransfer();
+        files.items.add(new File(['second words'], arguments[0], { type: arguments[1] }));
+        const input = document.getElementById('new-version');
+        input.files = files.files;
+        input.dispatchEvent(new Event('change'));
+        """, name, type);
+  }
+}
