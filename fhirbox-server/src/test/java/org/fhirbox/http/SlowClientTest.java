@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.fhirbox.testing.ServerForClass;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -178,7 +179,7 @@ class SlowClientTest {
    * byte, however many windows the download spans.
    */
   @Test
-  @org.fhirbox.testing.SlowTest
+  @SlowTest
   void aClientReadingSteadilyAboveTheMinimumRateGetsTheWholeResponse() throws Exception {
     // 1 MB/s judged over 1 s of waiting on the client; it reads 20 KiB every 10 ms (about 2 MB/s), 16 MiB:
     // several times what the kernel's socket buffers take at once, so the server waits on it for seconds
