@@ -130,19 +130,11 @@ class SlowClientTest {
       TestClient client = server.client();
       byte[] content = TestBytes.random(16 << 20, 11);
       String id = TestClient.createdId(client.postBytes("fhir/R4/Binary", "application/octet-stream", content));
-      String bearer = client.request("x").build().headers().firstValue("Authorization").orElseThrow();
-      URI base = URI.create(server.baseUrl());
       long start = System.nanoTime();
       long read = 0;
-      try (Socket s = new Socket()) {
-        s.setReceiveBufferSize(4096);
-        s.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()));
-        s.setSoTimeout(10_000);
+      try (Socket s = rawBinaryGet(server, id, "")) {
         OutputStream out = s.getOutputStream();
         InputStream in = s.getInputStream();
-        out.write(("GET /fhir/R4/Binary/" + id + " HTTP/1.1\r\nHost: x\r\nAccept: application/octet-stream\r\n"
-            + "Authorization: " + bearer + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
         byte[] piece = new byte[1024];
         try {
           // 1 KiB every 100 ms, and an empty line (which a server may skip before a request, RFC 9112
@@ -188,19 +180,10 @@ class SlowClientTest {
       TestClient client = server.client();
       byte[] content = TestBytes.random(16 << 20, 12);
       String id = TestClient.createdId(client.postBytes("fhir/R4/Binary", "application/octet-stream", content));
-      String bearer = client.request("x").build().headers().firstValue("Authorization").orElseThrow();
-      URI base = URI.create(server.baseUrl());
       ByteArrayOutputStream received = new ByteArrayOutputStream();
       long start = System.nanoTime();
-      try (Socket s = new Socket()) {
-        s.setReceiveBufferSize(4096);
-        s.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()));
-        s.setSoTimeout(10_000);
-        OutputStream out = s.getOutputStream();
+      try (Socket s = rawBinaryGet(server, id, "Connection: close\r\n")) {
         InputStream in = s.getInputStream();
-        out.write(("GET /fhir/R4/Binary/" + id + " HTTP/1.1\r\nHost: x\r\nAccept: application/octet-stream\r\n"
-            + "Authorization: " + bearer + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
         byte[] piece = new byte[20 * 1024];
         for (int n; (n = in.readNBytes(piece, 0, piece.length)) > 0; ) {
           received.write(piece, 0, n);
@@ -216,6 +199,24 @@ class SlowClientTest {
       assertThat(java.util.Arrays.copyOfRange(all, bodyAt, all.length)).as("every byte, in order").isEqualTo(content);
       assertThat(seconds).as("the download spanned many windows of the rate").isGreaterThan(3);
     }
+  }
+
+  /**
+   * A socket with a small receive buffer (so the server soon waits on it) that has sent
+   * {@code GET Binary/{id}} for its raw content with the server's credentials and {@code headers}.
+   */
+  private static Socket rawBinaryGet(TestServer server, String id, String headers) throws IOException {
+    String bearer = server.client().request("x").build().headers().firstValue("Authorization").orElseThrow();
+    URI base = URI.create(server.baseUrl());
+    Socket s = new Socket();
+    s.setReceiveBufferSize(4096);
+    s.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()));
+    s.setSoTimeout(10_000);
+    OutputStream out = s.getOutputStream();
+    out.write(("GET /fhir/R4/Binary/" + id + " HTTP/1.1\r\nHost: x\r\nAccept: application/octet-stream\r\n"
+        + "Authorization: " + bearer + "\r\n" + headers + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    return s;
   }
 
   @Test
