@@ -309,8 +309,9 @@ public final class Database implements AutoCloseable {
       String password) {
     var flyway = Flyway.configure();
     if (vendor == Vendor.POSTGRESQL) {
-      flyway.dataSource(jdbcUrl, user == null ? "" : user, password == null ? "" : password)
-          .initSql("SET synchronous_commit = on");
+      // credentials as the pool has them: none given leaves the URL's (or the driver's default)
+      flyway.dataSource(jdbcUrl, user == null || user.isEmpty() ? null : user,
+          password == null || password.isEmpty() ? null : password).initSql("SET synchronous_commit = on");
     } else {
       flyway.dataSource(dataSource);
     }
