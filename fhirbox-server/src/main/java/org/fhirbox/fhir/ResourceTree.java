@@ -8,7 +8,7 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * The resources inside a resource that HAPI's terser does not descend into: Bundle entries
- * and Parameters values, recursively. (Contained resources it does visit.)
+ * and Parameters values (parts of parts too), recursively. (Contained resources it does visit.)
  */
 final class ResourceTree {
   private ResourceTree() {}
@@ -44,11 +44,16 @@ final class ResourceTree {
       }
     } else if (r instanceof Parameters p) {
       for (Parameters.ParametersParameterComponent c : p.getParameter()) {
-        add(c.getResource(), out);
-        for (Parameters.ParametersParameterComponent part : c.getPart()) {
-          add(part.getResource(), out);
-        }
+        addParameter(c, out);
       }
+    }
+  }
+
+  /** A parameter's resource and those of its parts, at any depth. */
+  private static void addParameter(Parameters.ParametersParameterComponent c, List<Resource> out) {
+    add(c.getResource(), out);
+    for (Parameters.ParametersParameterComponent part : c.getPart()) {
+      addParameter(part, out);
     }
   }
 }
