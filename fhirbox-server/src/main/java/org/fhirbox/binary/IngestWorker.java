@@ -175,6 +175,9 @@ public final class IngestWorker implements AutoCloseable {
     try {
       Optional<StoredResource> gone = store.inTransaction(tx -> {
         requireLease(tx, job);
+        if (tx.current(job.project(), "Binary", binaryId, true).filter(b -> !b.deleted()).isEmpty()) {
+          return Optional.<StoredResource>empty(); // deleted before: nothing to delete or audit again
+        }
         return repository.delete(tx, job.project(), "Binary", binaryId, WritePreconditions.NONE);
       });
       gone.filter(StoredResource::deleted).ifPresent(g ->
@@ -213,8 +216,25 @@ public final class IngestWorker implements AutoCloseable {
       return repointedAlready(job) ? new Outcome(State.DONE, null, job.binaryId(), null)
           : new Outcome(State.SKIPPED, "the Attachment no longer has this url", job.binaryId(), null);
     }
-    // an earlier attempt fetched the content and could not repoint: its Binary is used, not fetched again
+    // an earlier attempt fetched the content and could not repoint: its Binary is used, not fetched
+    // again, unless it was deleted since (the job failed or was skipped, and is now retried)
     String binaryId = job.binaryId();
+    if (binaryId != null && !binaryExists(job, binaryId)) {
+      String deleted = binaryId;
+      try {
+        store.inTransaction(tx -> {
+          if (!tx.ingestJobs().forgetBinary(job.id(), job.leaseOwner(), deleted)) {
+            throw new LeaseLost();
+          }
+          return null;
+        });
+      } catch (LeaseLost e) {
+        return new Outcome(State.QUEUED, LEASE_LOST, binaryId, clock.instant());
+      } catch (RuntimeException e) {
+        return retryLater(job, e.getClass().getSimpleName() + ": " + e.getMessage(), binaryId);
+      }
+      binaryId = null;
+    }
     if (binaryId == null) {
       Written binary;
       try {
@@ -249,6 +269,12 @@ public final class IngestWorker implements AutoCloseable {
       return retryLater(job, "repointing the Attachment failed: " + e.getClass().getSimpleName() + ": "
           + e.getMessage(), binaryId);
     }
+  }
+
+  /** Whether the Binary a job recorded is still there (not deleted). */
+  private boolean binaryExists(IngestJob job, String binaryId) {
+    return store.read(tx -> tx.current(job.project(), "Binary", binaryId, false)).filter(b -> !b.deleted())
+        .isPresent();
   }
 
   private Outcome failure(IngestJob job, FetchException e) {

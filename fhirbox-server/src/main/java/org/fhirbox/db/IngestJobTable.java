@@ -43,6 +43,13 @@ public interface IngestJobTable {
   boolean recordBinary(String id, String owner, String binaryId);
 
   /**
+   * Forgets the Binary the job records, {@code binaryId}, while {@code owner} holds the lease: that
+   * Binary was deleted (the job failed or was skipped before it was queued again), so the job
+   * fetches anew. False when the lease was lost or the job records another Binary.
+   */
+  boolean forgetBinary(String id, String owner, String binaryId);
+
+  /**
    * Records the outcome of {@code owner}'s attempt and releases the lease: QUEUED with a
    * {@code nextAttemptAt} for a retry, or a final state. False when the lease was lost (another
    * node owns the job now), in which case nothing changes.

@@ -107,6 +107,12 @@ final class JdbcIngestJobTable implements IngestJobTable {
   }
 
   @Override
+  public boolean forgetBinary(String id, String owner, String binaryId) {
+    return update("UPDATE ingest_job SET binary_id = NULL WHERE id = ? AND lease_owner = ? AND state = 'running'"
+        + " AND binary_id = ?", id, owner, binaryId) == 1;
+  }
+
+  @Override
   public boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
       Instant nextAttemptAt, Instant now) {
     return update("UPDATE ingest_job SET state = ?, last_error = ?, binary_id = ?, next_attempt_at = ?,"
