@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs ingestion jobs on every node: claims a due job under a lease (kept alive by a heartbeat
  * while the fetch runs), fetches it into a Binary, then repoints the Attachment with If-Match so
- * a concurrent edit wins. After a 412 the job re-reads: if the Attachment at the same position
- * still has the same url the repoint is retried on the new version, otherwise the job is
- * skipped. Transient failures retry with exponential backoff up to {@code maxAttempts};
+ * a concurrent edit wins. After a 412 the job re-reads: if an Attachment still has the same url
+ * (the one at the same position, else the nearest one, when an edit moved it) the repoint is
+ * retried on the new version, otherwise the job is skipped. Transient failures retry with exponential backoff up to {@code maxAttempts};
  * permanent ones fail with {@code last_error} and leave the original url in place. A node that
  * dies leaves a lease that expires, and any node then claims the job again, unless that was its
  * last attempt: then the job fails (a job that kills the node running it is not passed on for ever).
@@ -309,14 +309,14 @@ public final class IngestWorker implements AutoCloseable {
   private Outcome repoint(IngestJob job, String binaryId) {
     long expected = job.resourceVersion();
     for (int round = 0; round < MAX_REPOINT_ROUNDS; round++) {
-      Optional<Resource> at = round == 0 ? locate(job, expected) : locateCurrent(job);
+      Optional<Located> at = round == 0 ? locate(job, expected) : locateCurrent(job);
       if (at.isEmpty()) {
         return new Outcome(State.SKIPPED, "the resource changed this Attachment while it was fetched", binaryId,
             null);
       }
-      Resource resource = at.get();
+      Resource resource = at.get().resource();
       long version = Long.parseLong(resource.getMeta().getVersionId());
-      jobs.attachments(resource).get(job.attachmentIndex()).setUrl("Binary/" + binaryId);
+      jobs.attachments(resource).get(at.get().index()).setUrl("Binary/" + binaryId);
       try {
         store.inTransaction(tx -> {
           requireLease(tx, job);
@@ -333,14 +333,17 @@ public final class IngestWorker implements AutoCloseable {
     return new Outcome(State.FAILED, "the resource kept changing; gave up repointing", binaryId, null);
   }
 
-  /** The resource at {@code version} if its Attachment at the job's position still has the job's url. */
-  private Optional<Resource> locate(IngestJob job, long version) {
+  /** A resource and the position of the job's Attachment in it. */
+  private record Located(Resource resource, int index) {}
+
+  /** The resource at {@code version} if an Attachment of it still has the job's url. */
+  private Optional<Located> locate(IngestJob job, long version) {
     return store.read(tx -> tx.version(job.project(), job.resourceType(), job.resourceId(), version))
-        .flatMap(this::matching).filter(r -> hasUrl(job, r));
+        .flatMap(this::matching).flatMap(r -> find(job, r, job.url()));
   }
 
-  private Optional<Resource> locateCurrent(IngestJob job) {
-    return currentResource(job).filter(r -> hasUrl(job, r));
+  private Optional<Located> locateCurrent(IngestJob job) {
+    return currentResource(job).flatMap(r -> find(job, r, job.url()));
   }
 
   private Optional<Resource> currentResource(IngestJob job) {
@@ -354,20 +357,27 @@ public final class IngestWorker implements AutoCloseable {
    */
   private boolean repointedAlready(IngestJob job) {
     return job.binaryId() != null
-        && currentResource(job).filter(r -> hasUrl(job, r, "Binary/" + job.binaryId())).isPresent();
+        && currentResource(job).flatMap(r -> find(job, r, "Binary/" + job.binaryId())).isPresent();
   }
 
   private Optional<Resource> matching(StoredResource s) {
     return s.deleted() ? Optional.empty() : repository.readable(s);
   }
 
-  private boolean hasUrl(IngestJob job, Resource r) {
-    return hasUrl(job, r, job.url());
-  }
-
-  private boolean hasUrl(IngestJob job, Resource r, String url) {
+  /**
+   * The Attachment of {@code r} with {@code url}: the one at the job's position, else, when an edit
+   * inserted or removed Attachments before it, the one with that url nearest to that position.
+   */
+  private Optional<Located> find(IngestJob job, Resource r, String url) {
     List<Attachment> all = jobs.attachments(r);
-    return job.attachmentIndex() < all.size() && url.equals(all.get(job.attachmentIndex()).getUrl());
+    int best = -1;
+    for (int i = 0; i < all.size(); i++) {
+      if (url.equals(all.get(i).getUrl())
+          && (best < 0 || Math.abs(i - job.attachmentIndex()) < Math.abs(best - job.attachmentIndex()))) {
+        best = i;
+      }
+    }
+    return best < 0 ? Optional.empty() : Optional.of(new Located(r, best));
   }
 
   /**

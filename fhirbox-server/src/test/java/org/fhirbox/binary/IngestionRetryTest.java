@@ -14,6 +14,8 @@ import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.Enumerations;
 import org.hl7.fhir.r4.model.Media;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,5 +128,45 @@ class IngestionRetryTest {
     HttpResponse<byte[]> raw = http.sendBytes(http.request(after.getContent().getUrl()).GET());
     assertThat(raw.body()).isEqualTo(body);
     assertThat(deletions(deleted)).isEqualTo(1);
+  }
+
+  /**
+   * An edit that removes an Attachment in front of the job's while it fetches moves the job's url
+   * to another position: the job repoints it there instead of giving up.
+   */
+  @Test
+  void aJobWhoseAttachmentMovedRepointsItAtItsNewPosition() throws Exception {
+    CountDownLatch requested = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    upstream.serve("/files/moved-a.txt", "text/plain", Upstream.content(500, 32));
+    upstream.on("/files/moved-b.txt", ex -> {
+      requested.countDown();
+      release.await(30, TimeUnit.SECONDS);
+      Upstream.send(ex, 200, "text/plain", Upstream.content(700, 33));
+    });
+    String a = upstream.origin() + "/files/moved-a.txt";
+    String b = upstream.origin() + "/files/moved-b.txt";
+    DocumentReference d = new DocumentReference();
+    d.setStatus(Enumerations.DocumentReferenceStatus.CURRENT);
+    d.addContent().getAttachment().setUrl(a).setContentType("text/plain");
+    d.addContent().getAttachment().setUrl(b).setContentType("text/plain");
+    HttpResponse<String> created = http.postJson("fhir/R4/DocumentReference", http.json(d));
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String path = "fhir/R4/DocumentReference/" + http.parse(created, DocumentReference.class).getIdElement().getIdPart();
+    assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
+    awaitJob(jobs(a).get(0).get("id").asText(), "done");
+
+    DocumentReference edited = http.parse(http.get(path), DocumentReference.class);
+    assertThat(edited.getContent().get(1).getAttachment().getUrl()).isEqualTo(b);
+    edited.getContent().remove(0);
+    assertThat(http.putJson(path, http.json(edited)).statusCode()).isEqualTo(200);
+    release.countDown();
+
+    JsonNode done = awaitJob(jobs(b).get(0).get("id").asText(), "done");
+    String binaryId = done.get("binary").asText().substring("Binary/".length());
+    DocumentReference after = http.parse(http.get(path), DocumentReference.class);
+    assertThat(after.getContent()).hasSize(1);
+    assertThat(StorageUrlSigner.tryParse(after.getContent().get(0).getAttachment().getUrl()).orElseThrow().binaryId())
+        .isEqualTo(binaryId);
   }
 }
