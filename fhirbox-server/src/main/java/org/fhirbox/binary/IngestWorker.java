@@ -60,9 +60,12 @@ public final class IngestWorker implements AutoCloseable {
   private final ScheduledExecutorService workers;
   private final ScheduledExecutorService heartbeat;
   private volatile boolean closing;
+  /** This node's worker threads claim one at a time, so two cannot both take a project's last place. */
+  private final Object claiming = new Object();
 
   /** Timing and limits; see the FHIRBOX_INGEST_* settings. */
-  public record Settings(Duration poll, Duration lease, int maxAttempts, Duration backoff, int concurrency) {}
+  public record Settings(Duration poll, Duration lease, int maxAttempts, Duration backoff, int concurrency,
+      int projectConcurrency) {}
 
   private record Outcome(State state, String error, String binaryId, Instant nextAttemptAt) {}
 
@@ -120,8 +123,11 @@ public final class IngestWorker implements AutoCloseable {
     try {
       while (!closing) {
         Instant now = clock.instant();
-        Optional<IngestJob> job = store.inTransaction(tx ->
-            tx.ingestJobs().claim(owner, now, now.plus(settings.lease()), settings.maxAttempts()));
+        Optional<IngestJob> job;
+        synchronized (claiming) {
+          job = store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, now.plus(settings.lease()),
+              settings.maxAttempts(), settings.projectConcurrency()));
+        }
         if (job.isEmpty()) {
           return;
         }

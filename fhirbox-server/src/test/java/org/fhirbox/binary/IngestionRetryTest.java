@@ -31,7 +31,10 @@ class IngestionRetryTest {
   @BeforeAll
   static void start() throws Exception {
     upstream = new Upstream();
-    server = TestServer.start(IngestionTest.settings(upstream));
+    java.util.Map<String, String> settings = new java.util.HashMap<>(IngestionTest.settings(upstream));
+    // two jobs of one resource run at once: one waits on its upstream while the other ends
+    settings.put("FHIRBOX_INGEST_PROJECT_CONCURRENCY", "2");
+    server = TestServer.start(settings);
     http = server.client();
   }
 
