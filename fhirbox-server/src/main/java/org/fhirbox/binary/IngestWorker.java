@@ -14,6 +14,7 @@ import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
 import org.fhirbox.model.IngestJob.State;
+import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.ResourceRepository;
@@ -29,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * while the fetch runs), fetches it into a Binary, then repoints the Attachment with If-Match so
  * a concurrent edit wins. After a 412 the job re-reads: if an Attachment still has the same url
  * (the one at the same position, else the nearest one, when an edit moved it) the repoint is
- * retried on the new version, otherwise the job is skipped. Transient failures retry with exponential backoff up to {@code maxAttempts};
- * permanent ones fail with {@code last_error} and leave the original url in place. A node that
+ * retried on the new version, otherwise the job is skipped. Transient failures retry with
+ * exponential backoff up to {@code maxAttempts}; permanent ones fail with {@code last_error} and leave the original url in place. A node that
  * dies leaves a lease that expires, and any node then claims the job again, unless that was its
  * last attempt: then the job fails (a job that kills the node running it is not passed on for ever).
  *
@@ -41,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * lost stops the fetch at once. The node that takes over uses the Binary the job records, and
  * finds the job done when the Attachment names it already. The lease belongs to the claim, not to
  * the node: when another worker thread of the same node takes the job over, the first thread's
- * renewals, record of a Binary and outcome fail just as another node's would.
+ * renewals, record of a Binary and outcome fail just as another node's would. A commit that
+ * reports an error may have stood: the job reads back what it wrote before it decides, and never
+ * deletes a Binary the Attachment names.
  */
 public final class IngestWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IngestWorker.class);
@@ -184,6 +187,13 @@ public final class IngestWorker implements AutoCloseable {
         if (tx.current(job.project(), "Binary", binaryId, true).filter(b -> !b.deleted()).isEmpty()) {
           return Optional.<StoredResource>empty(); // deleted before: nothing to delete or audit again
         }
+        if (tx.current(job.project(), job.resourceType(), job.resourceId(), false).flatMap(this::matching)
+            .flatMap(r -> find(job, r, "Binary/" + binaryId)).isPresent()) {
+          // a repoint whose commit reported an error stood after all: the Binary is in use
+          LOG.warn("ingestion job {} keeps Binary/{}, which {}/{} names", job.id(), binaryId, job.resourceType(),
+              job.resourceId());
+          return Optional.<StoredResource>empty();
+        }
         return repository.delete(tx, job.project(), "Binary", binaryId, WritePreconditions.NONE);
       });
       gone.filter(StoredResource::deleted).ifPresent(g ->
@@ -242,7 +252,7 @@ public final class IngestWorker implements AutoCloseable {
       binaryId = null;
     }
     if (binaryId == null) {
-      Written binary;
+      Written binary = null;
       try {
         binary = importer.fetch(job.project(), job.url(), job.contentType(),
             job.resourceType() + "/" + job.resourceId(), fetch, (tx, written) -> {
@@ -254,14 +264,27 @@ public final class IngestWorker implements AutoCloseable {
         return new Outcome(State.QUEUED, LEASE_LOST, null, clock.instant());
       } catch (FetchException e) {
         return failure(job, e);
+      } catch (CommitOutcomeUnknown e) {
+        // the Binary's transaction may have committed: the job's record of the Binary, written in
+        // it, says whether; if it did, that Binary is repointed, and no second one fetched
+        Optional<String> stood = recordedBinary(job);
+        if (stood.isEmpty()) {
+          return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
+        }
+        binaryId = stood.get();
+        store.read(tx -> tx.current(job.project(), "Binary", stood.get(), false)).flatMap(this::matching)
+            .filter(r -> r instanceof org.hl7.fhir.r4.model.Binary)
+            .ifPresent(r -> audit.ingested(job.project(), (org.hl7.fhir.r4.model.Binary) r, job.id()));
       } catch (FhirException e) {
         return new Outcome(State.FAILED, e.getMessage(), null, null);
       } catch (RuntimeException e) {
         return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
       }
-      binaryId = binary.stored().id();
-      if (binary.resource() instanceof org.hl7.fhir.r4.model.Binary b) {
-        audit.ingested(job.project(), b, job.id());
+      if (binary != null) {
+        binaryId = binary.stored().id();
+        if (binary.resource() instanceof org.hl7.fhir.r4.model.Binary b) {
+          audit.ingested(job.project(), b, job.id());
+        }
       }
     }
     try {
@@ -275,6 +298,12 @@ public final class IngestWorker implements AutoCloseable {
       return retryLater(job, "repointing the Attachment failed: " + e.getClass().getSimpleName() + ": "
           + e.getMessage(), binaryId);
     }
+  }
+
+  /** The Binary the job records while this claim holds its lease, read afresh. */
+  private Optional<String> recordedBinary(IngestJob job) {
+    return store.read(tx -> tx.ingestJobs().find(job.id())).filter(j -> job.leaseOwner().equals(j.leaseOwner()))
+        .map(IngestJob::binaryId);
   }
 
   /** Whether the Binary a job recorded is still there (not deleted). */
@@ -330,6 +359,12 @@ public final class IngestWorker implements AutoCloseable {
               null);
         });
         return new Outcome(State.DONE, null, binaryId, null);
+      } catch (CommitOutcomeUnknown e) {
+        // the repoint may have committed: then the Attachment names the Binary, which stays
+        if (currentResource(job).flatMap(r -> find(job, r, "Binary/" + binaryId)).isPresent()) {
+          return new Outcome(State.DONE, null, binaryId, null);
+        }
+        throw e;
       } catch (FhirException e) {
         if (e.status() != 412) {
           throw e;

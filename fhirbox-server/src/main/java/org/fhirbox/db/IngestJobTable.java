@@ -58,7 +58,8 @@ public interface IngestJobTable {
   /**
    * Records the outcome of {@code owner}'s attempt and releases the lease: QUEUED with a
    * {@code nextAttemptAt} for a retry, or a final state. False when the lease was lost (another
-   * node owns the job now), in which case nothing changes.
+   * node owns the job now), in which case nothing changes. A null {@code binaryId} keeps the
+   * Binary the job records: one recorded by a transaction whose commit reported an error, but stood.
    */
   boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
       Instant nextAttemptAt, Instant now);

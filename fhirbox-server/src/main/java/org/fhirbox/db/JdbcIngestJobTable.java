@@ -132,7 +132,8 @@ final class JdbcIngestJobTable implements IngestJobTable {
   @Override
   public boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
       Instant nextAttemptAt, Instant now) {
-    return update("UPDATE ingest_job SET state = ?, last_error = ?, binary_id = ?, next_attempt_at = ?,"
+    return update("UPDATE ingest_job SET state = ?, last_error = ?, binary_id = COALESCE(?, binary_id),"
+        + " next_attempt_at = ?,"
         + " lease_owner = NULL, lease_until = NULL, updated = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
         state.code(), truncate(lastError, 1000), binaryId, nextAttemptAt.toEpochMilli(), now.toEpochMilli(), id,
         owner) == 1;

@@ -155,7 +155,8 @@ class IngestionRetryTest {
     d.addContent().getAttachment().setUrl(b).setContentType("text/plain");
     HttpResponse<String> created = http.postJson("fhir/R4/DocumentReference", http.json(d));
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    String path = "fhir/R4/DocumentReference/" + http.parse(created, DocumentReference.class).getIdElement().getIdPart();
+    String path = "fhir/R4/DocumentReference/"
+        + http.parse(created, DocumentReference.class).getIdElement().getIdPart();
     assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
     awaitJob(jobs(a).get(0).get("id").asText(), "done");
 

@@ -204,4 +204,18 @@ abstract class IngestJobTableContract extends StoreContract {
     assertThat(claim("H", later, later.plusSeconds(60), 2).orElseThrow().project()).isEqualTo("busy");
     assertThat(claim("I", later, later.plusSeconds(60), 2)).isEmpty();
   }
+
+  /**
+   * An attempt that saw its Binary's commit report an error, and so no Binary, does not erase the
+   * Binary that commit recorded after all: the next attempt repoints it instead of fetching a second.
+   */
+  @Test
+  void anOutcomeWithoutABinaryKeepsTheOneTheJobRecorded() {
+    enqueue("j6", t0);
+    IngestJob a = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(record("j6", a.leaseOwner(), "b1")).isTrue();
+    assertThat(finish("j6", a.leaseOwner(), IngestJob.State.QUEUED, "commit outcome unknown", null, t0)).isTrue();
+    IngestJob again = claim("B", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(again.binaryId()).isEqualTo("b1");
+  }
 }
