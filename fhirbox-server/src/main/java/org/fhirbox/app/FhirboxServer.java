@@ -371,7 +371,7 @@ public final class FhirboxServer implements AutoCloseable {
     return new IngestWorker.Settings(Duration.ofMillis(config.getLong("FHIRBOX_INGEST_POLL_MILLIS")),
         config.seconds("FHIRBOX_INGEST_LEASE_SECONDS"), config.getInt("FHIRBOX_INGEST_MAX_ATTEMPTS"),
         Duration.ofMillis(config.getLong("FHIRBOX_INGEST_BACKOFF_MILLIS")),
-        config.getInt("FHIRBOX_INGEST_CONCURRENCY"));
+        config.getInt("FHIRBOX_INGEST_CONCURRENCY"), config.getInt("FHIRBOX_INGEST_PROJECT_CONCURRENCY"));
   }
 
   /** Where the base64 {@code data} of a Binary inside a FHIR body (or a Bundle) is stored. */

@@ -14,6 +14,7 @@ import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
 import org.fhirbox.model.IngestJob.State;
+import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.ResourceRepository;
@@ -27,10 +28,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs ingestion jobs on every node: claims a due job under a lease (kept alive by a heartbeat
  * while the fetch runs), fetches it into a Binary, then repoints the Attachment with If-Match so
- * a concurrent edit wins. After a 412 the job re-reads: if the Attachment at the same position
- * still has the same url the repoint is retried on the new version, otherwise the job is
- * skipped. Transient failures retry with exponential backoff up to {@code maxAttempts};
- * permanent ones fail with {@code last_error} and leave the original url in place. A node that
+ * a concurrent edit wins. After a 412 the job re-reads: if an Attachment still has the same url
+ * (the one at the same position, else the nearest one, when an edit moved it) the repoint is
+ * retried on the new version, otherwise the job is skipped. Transient failures retry with
+ * exponential backoff up to {@code maxAttempts}; permanent ones fail with {@code last_error} and leave the original url in place. A node that
  * dies leaves a lease that expires, and any node then claims the job again, unless that was its
  * last attempt: then the job fails (a job that kills the node running it is not passed on for ever).
  *
@@ -41,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * lost stops the fetch at once. The node that takes over uses the Binary the job records, and
  * finds the job done when the Attachment names it already. The lease belongs to the claim, not to
  * the node: when another worker thread of the same node takes the job over, the first thread's
- * renewals, record of a Binary and outcome fail just as another node's would.
+ * renewals, record of a Binary and outcome fail just as another node's would. A commit that
+ * reports an error may have stood: the job reads back what it wrote before it decides, and never
+ * deletes a Binary the Attachment names.
  */
 public final class IngestWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IngestWorker.class);
@@ -60,9 +63,12 @@ public final class IngestWorker implements AutoCloseable {
   private final ScheduledExecutorService workers;
   private final ScheduledExecutorService heartbeat;
   private volatile boolean closing;
+  /** This node's worker threads claim one at a time, so two cannot both take a project's last place. */
+  private final Object claiming = new Object();
 
   /** Timing and limits; see the FHIRBOX_INGEST_* settings. */
-  public record Settings(Duration poll, Duration lease, int maxAttempts, Duration backoff, int concurrency) {}
+  public record Settings(Duration poll, Duration lease, int maxAttempts, Duration backoff, int concurrency,
+      int projectConcurrency) {}
 
   private record Outcome(State state, String error, String binaryId, Instant nextAttemptAt) {}
 
@@ -120,8 +126,11 @@ public final class IngestWorker implements AutoCloseable {
     try {
       while (!closing) {
         Instant now = clock.instant();
-        Optional<IngestJob> job = store.inTransaction(tx ->
-            tx.ingestJobs().claim(owner, now, now.plus(settings.lease()), settings.maxAttempts()));
+        Optional<IngestJob> job;
+        synchronized (claiming) {
+          job = store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, now.plus(settings.lease()),
+              settings.maxAttempts(), settings.projectConcurrency()));
+        }
         if (job.isEmpty()) {
           return;
         }
@@ -175,6 +184,16 @@ public final class IngestWorker implements AutoCloseable {
     try {
       Optional<StoredResource> gone = store.inTransaction(tx -> {
         requireLease(tx, job);
+        if (tx.current(job.project(), "Binary", binaryId, true).filter(b -> !b.deleted()).isEmpty()) {
+          return Optional.<StoredResource>empty(); // deleted before: nothing to delete or audit again
+        }
+        if (tx.current(job.project(), job.resourceType(), job.resourceId(), false).flatMap(this::matching)
+            .flatMap(r -> find(job, r, "Binary/" + binaryId)).isPresent()) {
+          // a repoint whose commit reported an error stood after all: the Binary is in use
+          LOG.warn("ingestion job {} keeps Binary/{}, which {}/{} names", job.id(), binaryId, job.resourceType(),
+              job.resourceId());
+          return Optional.<StoredResource>empty();
+        }
         return repository.delete(tx, job.project(), "Binary", binaryId, WritePreconditions.NONE);
       });
       gone.filter(StoredResource::deleted).ifPresent(g ->
@@ -213,10 +232,27 @@ public final class IngestWorker implements AutoCloseable {
       return repointedAlready(job) ? new Outcome(State.DONE, null, job.binaryId(), null)
           : new Outcome(State.SKIPPED, "the Attachment no longer has this url", job.binaryId(), null);
     }
-    // an earlier attempt fetched the content and could not repoint: its Binary is used, not fetched again
+    // an earlier attempt fetched the content and could not repoint: its Binary is used, not fetched
+    // again, unless it was deleted since (the job failed or was skipped, and is now retried)
     String binaryId = job.binaryId();
+    if (binaryId != null && !binaryExists(job, binaryId)) {
+      String deleted = binaryId;
+      try {
+        store.inTransaction(tx -> {
+          if (!tx.ingestJobs().forgetBinary(job.id(), job.leaseOwner(), deleted)) {
+            throw new LeaseLost();
+          }
+          return null;
+        });
+      } catch (LeaseLost e) {
+        return new Outcome(State.QUEUED, LEASE_LOST, binaryId, clock.instant());
+      } catch (RuntimeException e) {
+        return retryLater(job, e.getClass().getSimpleName() + ": " + e.getMessage(), binaryId);
+      }
+      binaryId = null;
+    }
     if (binaryId == null) {
-      Written binary;
+      Written binary = null;
       try {
         binary = importer.fetch(job.project(), job.url(), job.contentType(),
             job.resourceType() + "/" + job.resourceId(), fetch, (tx, written) -> {
@@ -228,14 +264,27 @@ public final class IngestWorker implements AutoCloseable {
         return new Outcome(State.QUEUED, LEASE_LOST, null, clock.instant());
       } catch (FetchException e) {
         return failure(job, e);
+      } catch (CommitOutcomeUnknown e) {
+        // the Binary's transaction may have committed: the job's record of the Binary, written in
+        // it, says whether; if it did, that Binary is repointed, and no second one fetched
+        Optional<String> stood = recordedBinary(job);
+        if (stood.isEmpty()) {
+          return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
+        }
+        binaryId = stood.get();
+        store.read(tx -> tx.current(job.project(), "Binary", stood.get(), false)).flatMap(this::matching)
+            .filter(r -> r instanceof org.hl7.fhir.r4.model.Binary)
+            .ifPresent(r -> audit.ingested(job.project(), (org.hl7.fhir.r4.model.Binary) r, job.id()));
       } catch (FhirException e) {
         return new Outcome(State.FAILED, e.getMessage(), null, null);
       } catch (RuntimeException e) {
         return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
       }
-      binaryId = binary.stored().id();
-      if (binary.resource() instanceof org.hl7.fhir.r4.model.Binary b) {
-        audit.ingested(job.project(), b, job.id());
+      if (binary != null) {
+        binaryId = binary.stored().id();
+        if (binary.resource() instanceof org.hl7.fhir.r4.model.Binary b) {
+          audit.ingested(job.project(), b, job.id());
+        }
       }
     }
     try {
@@ -249,6 +298,18 @@ public final class IngestWorker implements AutoCloseable {
       return retryLater(job, "repointing the Attachment failed: " + e.getClass().getSimpleName() + ": "
           + e.getMessage(), binaryId);
     }
+  }
+
+  /** The Binary the job records while this claim holds its lease, read afresh. */
+  private Optional<String> recordedBinary(IngestJob job) {
+    return store.read(tx -> tx.ingestJobs().find(job.id())).filter(j -> job.leaseOwner().equals(j.leaseOwner()))
+        .map(IngestJob::binaryId);
+  }
+
+  /** Whether the Binary a job recorded is still there (not deleted). */
+  private boolean binaryExists(IngestJob job, String binaryId) {
+    return store.read(tx -> tx.current(job.project(), "Binary", binaryId, false)).filter(b -> !b.deleted())
+        .isPresent();
   }
 
   private Outcome failure(IngestJob job, FetchException e) {
@@ -283,14 +344,14 @@ public final class IngestWorker implements AutoCloseable {
   private Outcome repoint(IngestJob job, String binaryId) {
     long expected = job.resourceVersion();
     for (int round = 0; round < MAX_REPOINT_ROUNDS; round++) {
-      Optional<Resource> at = round == 0 ? locate(job, expected) : locateCurrent(job);
+      Optional<Located> at = round == 0 ? locate(job, expected) : locateCurrent(job);
       if (at.isEmpty()) {
         return new Outcome(State.SKIPPED, "the resource changed this Attachment while it was fetched", binaryId,
             null);
       }
-      Resource resource = at.get();
+      Resource resource = at.get().resource();
       long version = Long.parseLong(resource.getMeta().getVersionId());
-      jobs.attachments(resource).get(job.attachmentIndex()).setUrl("Binary/" + binaryId);
+      jobs.attachments(resource).get(at.get().index()).setUrl("Binary/" + binaryId);
       try {
         store.inTransaction(tx -> {
           requireLease(tx, job);
@@ -298,6 +359,12 @@ public final class IngestWorker implements AutoCloseable {
               null);
         });
         return new Outcome(State.DONE, null, binaryId, null);
+      } catch (CommitOutcomeUnknown e) {
+        // the repoint may have committed: then the Attachment names the Binary, which stays
+        if (currentResource(job).flatMap(r -> find(job, r, "Binary/" + binaryId)).isPresent()) {
+          return new Outcome(State.DONE, null, binaryId, null);
+        }
+        throw e;
       } catch (FhirException e) {
         if (e.status() != 412) {
           throw e;
@@ -307,14 +374,17 @@ public final class IngestWorker implements AutoCloseable {
     return new Outcome(State.FAILED, "the resource kept changing; gave up repointing", binaryId, null);
   }
 
-  /** The resource at {@code version} if its Attachment at the job's position still has the job's url. */
-  private Optional<Resource> locate(IngestJob job, long version) {
+  /** A resource and the position of the job's Attachment in it. */
+  private record Located(Resource resource, int index) {}
+
+  /** The resource at {@code version} if an Attachment of it still has the job's url. */
+  private Optional<Located> locate(IngestJob job, long version) {
     return store.read(tx -> tx.version(job.project(), job.resourceType(), job.resourceId(), version))
-        .flatMap(this::matching).filter(r -> hasUrl(job, r));
+        .flatMap(this::matching).flatMap(r -> find(job, r, job.url()));
   }
 
-  private Optional<Resource> locateCurrent(IngestJob job) {
-    return currentResource(job).filter(r -> hasUrl(job, r));
+  private Optional<Located> locateCurrent(IngestJob job) {
+    return currentResource(job).flatMap(r -> find(job, r, job.url()));
   }
 
   private Optional<Resource> currentResource(IngestJob job) {
@@ -328,20 +398,27 @@ public final class IngestWorker implements AutoCloseable {
    */
   private boolean repointedAlready(IngestJob job) {
     return job.binaryId() != null
-        && currentResource(job).filter(r -> hasUrl(job, r, "Binary/" + job.binaryId())).isPresent();
+        && currentResource(job).flatMap(r -> find(job, r, "Binary/" + job.binaryId())).isPresent();
   }
 
   private Optional<Resource> matching(StoredResource s) {
     return s.deleted() ? Optional.empty() : repository.readable(s);
   }
 
-  private boolean hasUrl(IngestJob job, Resource r) {
-    return hasUrl(job, r, job.url());
-  }
-
-  private boolean hasUrl(IngestJob job, Resource r, String url) {
+  /**
+   * The Attachment of {@code r} with {@code url}: the one at the job's position, else, when an edit
+   * inserted or removed Attachments before it, the one with that url nearest to that position.
+   */
+  private Optional<Located> find(IngestJob job, Resource r, String url) {
     List<Attachment> all = jobs.attachments(r);
-    return job.attachmentIndex() < all.size() && url.equals(all.get(job.attachmentIndex()).getUrl());
+    int best = -1;
+    for (int i = 0; i < all.size(); i++) {
+      if (url.equals(all.get(i).getUrl())
+          && (best < 0 || Math.abs(i - job.attachmentIndex()) < Math.abs(best - job.attachmentIndex()))) {
+        best = i;
+      }
+    }
+    return best < 0 ? Optional.empty() : Optional.of(new Located(r, best));
   }
 
   /**

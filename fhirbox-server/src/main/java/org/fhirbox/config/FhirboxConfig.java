@@ -103,6 +103,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_INGEST_DISABLED_PROJECTS", "");
     d.put("FHIRBOX_INGEST_POLL_MILLIS", "1000");
     d.put("FHIRBOX_INGEST_CONCURRENCY", "2");
+    d.put("FHIRBOX_INGEST_PROJECT_CONCURRENCY", "1");
     d.put("FHIRBOX_INGEST_MAX_ATTEMPTS", "5");
     d.put("FHIRBOX_INGEST_BACKOFF_MILLIS", "5000");
     d.put("FHIRBOX_INGEST_LEASE_SECONDS", "60");

@@ -60,6 +60,7 @@ final class SettingChecks {
     r.put("FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_POLL_MILLIS", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_CONCURRENCY", new Range(1, 1024));
+    r.put("FHIRBOX_INGEST_PROJECT_CONCURRENCY", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_MAX_ATTEMPTS", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_BACKOFF_MILLIS", new Range(0, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_LEASE_SECONDS", new Range(1, Integer.MAX_VALUE));

@@ -20,6 +20,12 @@ public interface IngestJobTable {
    * died), by setting a lease until {@code leaseUntil} and counting an attempt. Safe when many
    * nodes claim at once: the claim is a conditional update, so exactly one wins.
    *
+   * <p>Projects share the workers: a project that has {@code perProject} jobs running under a
+   * live lease (on any node) gets no more until one ends, and among due jobs those of projects
+   * with fewer running jobs are claimed first, so one project's queue cannot hold every worker.
+   * On PostgreSQL a project's jobs are claimed under a transaction-scoped advisory lock, so
+   * nodes claiming at once do not pass the limit; on H2 (one node) the caller claims one at a time.
+   *
    * <p>The lease is held under a token of this claim's own, {@code owner} (at most 47
    * characters) followed by a slash and a random suffix, which the returned job's
    * {@link IngestJob#leaseOwner()} names: the owner passed to the other methods. So a claim
@@ -29,7 +35,7 @@ public interface IngestJobTable {
    * not claimed but failed ({@code last_error} says why) and returned in state FAILED: whatever
    * stopped the node running its last attempt must not stop node after node for ever.
    */
-  Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil, int maxAttempts);
+  Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil, int maxAttempts, int perProject);
 
   /** Extends the lease while {@code owner} (a claim's token) still holds it; false when it was lost. */
   boolean extendLease(String id, String owner, Instant leaseUntil);
@@ -43,9 +49,17 @@ public interface IngestJobTable {
   boolean recordBinary(String id, String owner, String binaryId);
 
   /**
+   * Forgets the Binary the job records, {@code binaryId}, while {@code owner} holds the lease: that
+   * Binary was deleted (the job failed or was skipped before it was queued again), so the job
+   * fetches anew. False when the lease was lost or the job records another Binary.
+   */
+  boolean forgetBinary(String id, String owner, String binaryId);
+
+  /**
    * Records the outcome of {@code owner}'s attempt and releases the lease: QUEUED with a
    * {@code nextAttemptAt} for a retry, or a final state. False when the lease was lost (another
-   * node owns the job now), in which case nothing changes.
+   * node owns the job now), in which case nothing changes. A null {@code binaryId} keeps the
+   * Binary the job records: one recorded by a transaction whose commit reported an error, but stood.
    */
   boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
       Instant nextAttemptAt, Instant now);

@@ -21,6 +21,11 @@ final class JdbcIngestJobTable implements IngestJobTable {
   /** lease_owner holds 64 characters: the owner, a slash and 16 hex digits of the claim. */
   private static final int MAX_OWNER = 64 - 17;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** The first key of the PostgreSQL advisory locks under which a project's jobs are claimed. */
+  private static final int PROJECT_CLAIM_LOCK = 0x696e6a62;
+  /** A project's jobs that run under a live lease. */
+  private static final String RUNNING_OF_PROJECT = "SELECT COUNT(*) FROM ingest_job WHERE project = ?"
+      + " AND state = 'running' AND lease_until >= ?";
   private final Connection c;
 
   JdbcIngestJobTable(Connection c) {
@@ -47,26 +52,32 @@ final class JdbcIngestJobTable implements IngestJobTable {
   }
 
   @Override
-  public Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil, int maxAttempts) {
+  public Optional<IngestJob> claim(String owner, Instant now, Instant leaseUntil, int maxAttempts, int perProject) {
     if (owner.length() > MAX_OWNER) {
       throw new IllegalArgumentException("an owner has at most " + MAX_OWNER + " characters: " + owner);
     }
     // each claim holds the lease under a token of its own, so a later claim by the same node supersedes it
     String token = owner + "/" + HexFormat.of().toHexDigits(RANDOM.nextLong());
     // PostgreSQL: SKIP LOCKED lets nodes pass over rows another node is claiming right now. H2
-    // has no such clause; there the conditional UPDATE alone decides who wins.
+    // has no such clause; there the conditional UPDATE alone decides who wins. Projects with
+    // fewer running jobs come first, and one with perProject of them is passed over.
     List<Object[]> candidates = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT id, state, attempts FROM ingest_job WHERE " + CLAIMABLE
-        + " ORDER BY next_attempt_at, created LIMIT 8" + (isPostgres() ? " FOR UPDATE SKIP LOCKED" : ""))) {
-      bind(ps, now.toEpochMilli(), now.toEpochMilli());
+    boolean postgres = isPostgres();
+    try (PreparedStatement ps = c.prepareStatement("SELECT j.id, j.state, j.attempts, j.project FROM ingest_job j"
+        + " LEFT JOIN (SELECT project AS p, COUNT(*) AS n FROM ingest_job WHERE state = 'running' AND lease_until >= ?"
+        + " GROUP BY project) r ON r.p = j.project WHERE " + CLAIMABLE + " AND COALESCE(r.n, 0) < ?"
+        + " ORDER BY COALESCE(r.n, 0), next_attempt_at, created LIMIT 8"
+        + (postgres ? " FOR UPDATE OF j SKIP LOCKED" : ""))) {
+      bind(ps, now.toEpochMilli(), now.toEpochMilli(), now.toEpochMilli(), perProject);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          candidates.add(new Object[] {rs.getString(1), rs.getString(2), rs.getInt(3)});
+          candidates.add(new Object[] {rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4)});
         }
       }
       for (Object[] candidate : candidates) {
         String id = (String) candidate[0];
         int attempts = (Integer) candidate[2];
+        String project = (String) candidate[3];
         if ("running".equals(candidate[1]) && attempts >= maxAttempts) {
           // Its lease ran out: the node running its last attempt stopped (crashed, killed, out of
           // memory) before it could record an outcome. Claimed again, the job might stop the next
@@ -80,9 +91,15 @@ final class JdbcIngestJobTable implements IngestJobTable {
           }
           continue;
         }
+        if (postgres && !projectLock(project)) {
+          continue; // another node is claiming a job of this project right now
+        }
+        // counted again: on PostgreSQL under the project's lock, which a concurrent claim held until it committed
         try (PreparedStatement up = c.prepareStatement("UPDATE ingest_job SET state = 'running', lease_owner = ?,"
-            + " lease_until = ?, attempts = attempts + 1, updated = ? WHERE id = ? AND " + CLAIMABLE)) {
-          bind(up, token, leaseUntil.toEpochMilli(), now.toEpochMilli(), id, now.toEpochMilli(), now.toEpochMilli());
+            + " lease_until = ?, attempts = attempts + 1, updated = ? WHERE id = ? AND " + CLAIMABLE
+            + " AND (" + RUNNING_OF_PROJECT + ") < ?")) {
+          bind(up, token, leaseUntil.toEpochMilli(), now.toEpochMilli(), id, now.toEpochMilli(), now.toEpochMilli(),
+              project, now.toEpochMilli(), perProject);
           if (up.executeUpdate() == 1) {
             return find(id);
           }
@@ -107,9 +124,16 @@ final class JdbcIngestJobTable implements IngestJobTable {
   }
 
   @Override
+  public boolean forgetBinary(String id, String owner, String binaryId) {
+    return update("UPDATE ingest_job SET binary_id = NULL WHERE id = ? AND lease_owner = ? AND state = 'running'"
+        + " AND binary_id = ?", id, owner, binaryId) == 1;
+  }
+
+  @Override
   public boolean finish(String id, String owner, IngestJob.State state, String lastError, String binaryId,
       Instant nextAttemptAt, Instant now) {
-    return update("UPDATE ingest_job SET state = ?, last_error = ?, binary_id = ?, next_attempt_at = ?,"
+    return update("UPDATE ingest_job SET state = ?, last_error = ?, binary_id = COALESCE(?, binary_id),"
+        + " next_attempt_at = ?,"
         + " lease_owner = NULL, lease_until = NULL, updated = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
         state.code(), truncate(lastError, 1000), binaryId, nextAttemptAt.toEpochMilli(), now.toEpochMilli(), id,
         owner) == 1;
@@ -141,8 +165,22 @@ final class JdbcIngestJobTable implements IngestJobTable {
     }
   }
 
-  private boolean isPostgres() throws SQLException {
-    return c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
+  /** A transaction-scoped advisory lock on claiming {@code project}'s jobs; false when another holds it. */
+  private boolean projectLock(String project) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?, ?)")) {
+      bind(ps, PROJECT_CLAIM_LOCK, project.hashCode());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  private boolean isPostgres() {
+    try {
+      return c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
+    } catch (SQLException e) {
+      throw new StoreException("read failed", e);
+    }
   }
 
   private int update(String sql, Object... args) {

@@ -5,7 +5,8 @@ import java.util.Locale;
 
 /**
  * One durable ingestion job: fetch {@code url} into a Binary and repoint the Attachment at
- * position {@code attachmentIndex} (FHIR terser order) of {@code resourceType/resourceId}.
+ * position {@code attachmentIndex} (FHIR terser order) of {@code resourceType/resourceId}, or,
+ * when an edit moved its url, the Attachment with that url nearest to that position.
  * {@code leaseOwner}, {@code leaseUntil}, {@code lastError} and {@code binaryId} may be null.
  */
 public record IngestJob(

@@ -17,14 +17,22 @@ abstract class IngestJobTableContract extends StoreContract {
   private final Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
 
   private void enqueue(String id, Instant at) {
+    enqueue(id, "p", at);
+  }
+
+  void enqueue(String id, String project, Instant at) {
     store.inTransaction(tx -> {
-      tx.ingestJobs().insert(IngestJob.queued(id, "p", "Media", "m1", 1, 0, "https://a.example/x", null, at));
+      tx.ingestJobs().insert(IngestJob.queued(id, project, "Media", "m1", 1, 0, "https://a.example/x", null, at));
       return null;
     });
   }
 
   private Optional<IngestJob> claim(String owner, Instant now, Instant until) {
-    return store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, until, 3));
+    return claim(owner, now, until, 100);
+  }
+
+  Optional<IngestJob> claim(String owner, Instant now, Instant until, int perProject) {
+    return store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, until, 3, perProject));
   }
 
   private boolean extend(String id, String owner, Instant until) {
@@ -165,5 +173,49 @@ abstract class IngestJobTableContract extends StoreContract {
     IngestJob fourth = claim("B", t0, t0.plusSeconds(60)).orElseThrow();
     assertThat(fourth.state()).isEqualTo(IngestJob.State.RUNNING);
     assertThat(fourth.attempts()).isEqualTo(4);
+  }
+
+  /**
+   * A project with its limit of running jobs gets no more until one ends (or its lease runs out),
+   * and a project with fewer running jobs goes first, however long the other's queue.
+   */
+  @Test
+  void projectsShareTheWorkers() {
+    for (int i = 0; i < 4; i++) {
+      enqueue("busy" + i, "busy", t0.plusMillis(i));
+    }
+    enqueue("other", "other", t0.plusSeconds(1));
+    Instant now = t0.plusSeconds(2);
+    Instant until = now.plusSeconds(60);
+    IngestJob first = claim("A", now, until, 2).orElseThrow();
+    assertThat(first.id()).isEqualTo("busy0");
+    IngestJob other = claim("B", now, until, 2).orElseThrow();
+    assertThat(other.id()).isEqualTo("other");
+    assertThat(claim("C", now, until, 2).orElseThrow().id()).isEqualTo("busy1");
+    assertThat(claim("D", now, until, 2)).isEmpty();
+
+    assertThat(finish("busy0", first.leaseOwner(), IngestJob.State.DONE, null, "b", now)).isTrue();
+    assertThat(claim("E", now, until, 2).orElseThrow().id()).isEqualTo("busy2");
+    assertThat(claim("F", now, until, 2)).isEmpty();
+    assertThat(finish("other", other.leaseOwner(), IngestJob.State.DONE, null, "o", now)).isTrue();
+    // running jobs whose lease ran out (their node stopped) do not count
+    Instant later = until.plusSeconds(1);
+    assertThat(claim("G", later, later.plusSeconds(60), 2).orElseThrow().project()).isEqualTo("busy");
+    assertThat(claim("H", later, later.plusSeconds(60), 2).orElseThrow().project()).isEqualTo("busy");
+    assertThat(claim("I", later, later.plusSeconds(60), 2)).isEmpty();
+  }
+
+  /**
+   * An attempt that saw its Binary's commit report an error, and so no Binary, does not erase the
+   * Binary that commit recorded after all: the next attempt repoints it instead of fetching a second.
+   */
+  @Test
+  void anOutcomeWithoutABinaryKeepsTheOneTheJobRecorded() {
+    enqueue("j6", t0);
+    IngestJob a = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(record("j6", a.leaseOwner(), "b1")).isTrue();
+    assertThat(finish("j6", a.leaseOwner(), IngestJob.State.QUEUED, "commit outcome unknown", null, t0)).isTrue();
+    IngestJob again = claim("B", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(again.binaryId()).isEqualTo("b1");
   }
 }
