@@ -86,7 +86,8 @@ function stale(url) {
  * Keeps a link or a player on a signed URL working while the page stays open past the URL's
  * lifetime (FHIRBOX_SIGNED_URL_TTL, an hour by default): a link followed at or near its URL's end
  * is signed afresh first, once a click; a player whose URL ended (a seek needs a new Range request) gets a
- * fresh one and goes on from where it was. `sign` resolves to a new URL.
+ * fresh one and goes on from where it was. `sign` resolves to a new URL. A link marked
+ * `data-unsigned` holds no signed URL yet: it is signed when first followed.
  */
 export function keepSigned(el, sign) {
   if (el.tagName === 'A') {
@@ -95,10 +96,11 @@ export function keepSigned(el, sign) {
     // every new URL look stale too, and each signing costs a request and an AuditEvent
     let signedNow = false;
     el.addEventListener('click', async (e) => {
-      if (signedNow || !stale(el.href)) return;
+      if (signedNow || !(el.hasAttribute('data-unsigned') || stale(el.href))) return;
       e.preventDefault();
       try {
         el.href = await sign();
+        el.removeAttribute('data-unsigned');
       } catch {
         return;
       }

@@ -29,7 +29,10 @@ export async function filePage(main, id, params, current = () => true) {
     api.fhir(`Binary/${encodeURIComponent(id)}`),
     api.fhir(`Binary/${encodeURIComponent(id)}/_history?_count=50`),
     attachmentOf(ref, id)]);
-  const shownVersions = await Promise.all(api.resources(history).map((v) => version(id, v)));
+  // only the current version is signed now; every other one when its link is first followed, as
+  // each signing is a request and an AuditEvent saying this person obtained that version
+  const now = binary.meta ? binary.meta.versionId : null;
+  const shownVersions = await Promise.all(api.resources(history).map((v) => version(id, v, v.meta.versionId === now)));
   if (!current()) return;
   const versionList = h('ul', { class: 'stack', id: 'versions' }, shownVersions);
   const att = found.att || {};
@@ -51,7 +54,7 @@ export async function filePage(main, id, params, current = () => true) {
     h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title' }, 'Versions'),
       versionList,
       older('Show older versions', api.link(history, 'next'), async (bundle) => {
-        versionList.append(...await Promise.all(api.resources(bundle).map((v) => version(id, v))));
+        versionList.append(...api.resources(bundle).map((v) => version(id, v, false)));
       })),
     audit);
   if (auth.isAdmin()) await auditTrail(audit, id);
@@ -76,28 +79,46 @@ function back(holder) {
     : h('a', { href: '#/' }, '← Patients');
 }
 
-async function version(id, v) {
+/**
+ * A version's entry. Its View and Download links come from the version's own `$presigned-url`, which
+ * works also where Binary JSON carries no url: signed now when `signNow` (the current version),
+ * else when either link is first followed, the one URL then serving both. The page may stay open
+ * past the URL's lifetime, so the links are signed afresh when used then (keepSigned).
+ */
+function version(id, v, signNow) {
   const n = v.meta.versionId;
-  // the version's own $presigned-url, which works also where Binary JSON carries no url; the page
-  // may stay open past the URL's lifetime, so a version's links are signed afresh when used then
-  const sign = async () => {
-    const p = await api.fhir(`Binary/${encodeURIComponent(id)}/_history/${encodeURIComponent(n)}/$presigned-url`);
-    const found = (p.parameter || []).find((x) => x.name === 'url');
-    return found ? found.valueUrl : null;
+  const said = h('span', { role: 'status' });
+  const links = [
+    h('a', { href: `#/file/${encodeURIComponent(id)}`, target: '_blank', rel: 'noopener', 'data-unsigned': true,
+      'aria-label': `View version ${n}` }, 'View'),
+    h('a', { href: `#/file/${encodeURIComponent(id)}`, download: '', 'data-unsigned': true,
+      'aria-label': `Download version ${n}` }, 'Download')];
+  let pending = null;
+  const signing = async () => {
+    fill(said);
+    try {
+      const p = await api.fhir(`Binary/${encodeURIComponent(id)}/_history/${encodeURIComponent(n)}/$presigned-url`);
+      const found = (p.parameter || []).find((x) => x.name === 'url');
+      if (!found) throw new Error('This version is not readable.');
+      links.forEach((a) => {
+        a.href = found.valueUrl;
+        a.removeAttribute('data-unsigned');
+      });
+      return found.valueUrl;
+    } catch (e) {
+      fill(said, ` ${e.message}`);
+      throw e;
+    }
   };
-  let url = null;
-  try {
-    url = await sign();
-  } catch (e) {
-    return h('li', {}, `Version ${n}: `, e.message);
-  }
-  return h('li', { class: 'card', 'data-version': n },
+  // a second click while the first is signing waits for that signing
+  const sign = () => pending || (pending = signing().finally(() => {
+    pending = null;
+  }));
+  const li = h('li', { class: 'card', 'data-version': n },
     h('strong', {}, `Version ${n}`), ` · ${v.contentType || ''} · ${date(v.meta.lastUpdated)}`,
-    url ? h('div', { class: 'row' },
-      keepSigned(h('a', { href: url, target: '_blank', rel: 'noopener', 'aria-label': `View version ${n}` }, 'View'),
-        sign),
-      keepSigned(h('a', { href: url, download: '', 'aria-label': `Download version ${n}` }, 'Download'), sign))
-      : h('span', {}, ' (not readable)'));
+    h('div', { class: 'row' }, links.map((a) => keepSigned(a, sign)), said));
+  if (signNow) return sign().then(() => li, () => li);
+  return li;
 }
 
 function share(id) {

@@ -42,7 +42,9 @@ let shown = 0;
 
 async function signOut() {
   shown += 1;
-  pauseAll(); // their next requests would only be refused; the next sign-in resumes them
+  // their next requests would only be refused; auth.signOut then forgets their upload URLs, so
+  // the next sign-in uploads such a file anew
+  pauseAll();
   const revoked = await auth.signOut();
   shown += 1;
   history.replaceState(null, '', `${location.pathname}#/`);

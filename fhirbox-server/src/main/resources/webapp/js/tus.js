@@ -43,7 +43,11 @@ window.addEventListener('beforeunload', (e) => {
   e.returnValue = '';
 });
 
-/** Pauses every upload of this tab (signing out): each stays resumable by the next sign-in. */
+/**
+ * Pauses every upload of this tab (signing out). The sign-out then forgets their upload URLs
+ * (`auth.signOut` removes the `fhirbox.tus:` keys), so none is resumed by the next sign-in, which
+ * uploads such a file anew; the server lets the paused uploads expire.
+ */
 export function pauseAll() {
   [...runningUploads].forEach((u) => u.pause());
 }

@@ -273,8 +273,8 @@ class PatientPagesBrowserTest {
     assertThat(admin.get("fhir/R4/DocumentReference/" + doc).body()).as("refilled from the new version")
         .contains("\"size\":12").contains("\"contentType\":\"text/markdown\"")
         .contains("\"title\":\"note-2.md\"");
-    assertThat(browser.findElement(By.cssSelector("li[data-version='1'] a[download]")).getAttribute("href"))
-        .contains("/storage/" + binary + "/1?");
+    assertThat(browser.findElement(By.cssSelector("li[data-version='2'] a[download]")).getAttribute("href"))
+        .contains("/storage/" + binary + "/2?");
 
     // a file with more versions and audit entries than a page holds shows the older ones on request
     for (int i = 3; i <= 53; i++) {
@@ -357,6 +357,52 @@ class PatientPagesBrowserTest {
         """, download);
     assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
     assertThat(followed.get(1)).contains("/storage/" + binary + "/1?").doesNotContain("Expires=1&");
+  }
+
+  @Test
+  void aFilePageSignsOnlyTheCurrentVersionUntilAnotherIsFollowed(
+      AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "text/plain",
+        "words 1".getBytes(StandardCharsets.UTF_8)));
+    for (int i = 2; i <= 4; i++) {
+      assertThat(admin.send(admin.request("fhir/R4/Binary/" + binary).header("Content-Type", "text/plain")
+          .PUT(HttpRequest.BodyPublishers.ofString("words " + i))).statusCode()).isEqualTo(200);
+    }
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary);
+    page.waitFor(By.cssSelector("li[data-version='1']"));
+    // the audit trail is asked for after the versions are shown: every signing of the page is done
+    page.waitFor(By.id("audit-title"));
+    String signings = "return performance.getEntriesByType('resource').map((e) => e.name)"
+        + ".filter((n) => n.includes('$presigned-url')).map((n) => n.split('/Binary/')[1])";
+    assertThat(browser.executeScript(signings)).as("signings of the opened page")
+        .isEqualTo(List.of(binary + "/_history/4/$presigned-url"));
+
+    // version 1's Download is signed as it is followed; its View then needs no signing of its own
+    @SuppressWarnings("unchecked")
+    Map<String, Object> followed = (Map<String, Object>) browser.executeAsyncScript("""
+        const done = arguments[arguments.length - 1];
+        const [download, view] = arguments;
+        const seen = [];
+        document.addEventListener('click', (e) => {
+          e.preventDefault();
+          if (e.target.closest('a').hasAttribute('data-unsigned')) return;
+          seen.push(e.target.closest('a').href);
+          if (seen.length === 1) view.click();
+          else fetch(seen[0]).then((r) => r.text()).then((text) => done({ seen, text }));
+        });
+        download.click();
+        setTimeout(() => done({ seen }), 10000);
+        """, browser.findElement(By.cssSelector("li[data-version='1'] a[download]")),
+        browser.findElement(By.cssSelector("li[data-version='1'] a[target='_blank']")));
+    assertThat(followed).as("version 1's links followed").containsEntry("text", "words 1");
+    @SuppressWarnings("unchecked")
+    List<String> seen = (List<String>) followed.get("seen");
+    assertThat(seen).as("the hrefs followed, Download's and View's").hasSize(2).containsOnly(seen.get(0));
+    assertThat(seen.get(0)).contains("/storage/" + binary + "/1?");
+    assertThat(browser.executeScript(signings)).as("signings after version 1 was followed twice")
+        .isEqualTo(List.of(binary + "/_history/4/$presigned-url", binary + "/_history/1/$presigned-url"));
   }
 
   @Test
