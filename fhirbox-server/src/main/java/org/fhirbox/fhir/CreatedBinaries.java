@@ -1,0 +1,67 @@
+package org.fhirbox.fhir;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
+import org.fhirbox.core.FhirException;
+
+/**
+ * The Binaries a transaction creates, which its entries may attach ({@link WriteChecks}), and the
+ * attachments of them whose patient compartment check waits until every entry has run: a Binary's
+ * {@code securityContext} may name a resource the transaction writes after the Binary, even the
+ * resource that attaches it, which is not in the compartment (nor anywhere) before it is written.
+ * One per run of a transaction, so that a retried run starts afresh; a single write has an empty one.
+ */
+final class CreatedBinaries {
+  /** An attachment of a Binary this transaction created, to be in the compartment when every entry has run. */
+  record Deferred(int entry, String reference, BooleanSupplier inCompartment) {}
+
+  private final Set<String> ids;
+  private final List<Deferred> deferred = new ArrayList<>();
+  private int entry = -1;
+
+  CreatedBinaries(Set<String> ids) {
+    this.ids = ids;
+  }
+
+  /** None: a single write, or a batch entry, attaches no Binary it creates. */
+  static CreatedBinaries none() {
+    return new CreatedBinaries(Set.of());
+  }
+
+  /** The entry that runs now, to which the attachments deferred from now on belong. */
+  void entry(int index) {
+    entry = index;
+  }
+
+  boolean contains(String binaryId) {
+    return ids.contains(binaryId);
+  }
+
+  /**
+   * For a Binary this transaction created: true, with {@code inCompartment} to be judged when every
+   * entry has run ({@link #requireInCompartment}); false for any other Binary.
+   */
+  boolean deferIfCreated(String binaryId, String reference, BooleanSupplier inCompartment) {
+    if (!contains(binaryId)) {
+      return false;
+    }
+    deferred.add(new Deferred(entry, reference, inCompartment));
+    return true;
+  }
+
+  /**
+   * 400 for an attachment, under a patient limit, of a Binary this transaction created that is not
+   * in the compartment now that every entry has run, in the words of {@link WriteChecks} and
+   * {@code atEntry} of the entry that attached it.
+   */
+  void requireInCompartment(BiFunction<Integer, FhirException, FhirException> atEntry) {
+    for (Deferred d : deferred) {
+      if (!d.inCompartment().getAsBoolean()) {
+        throw atEntry.apply(d.entry(), AttachmentNormalizer.unknownBinary(d.reference()));
+      }
+    }
+  }
+}
