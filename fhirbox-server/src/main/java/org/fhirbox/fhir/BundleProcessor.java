@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Function;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -302,9 +301,6 @@ public final class BundleProcessor {
     TransactionPlan plan = TransactionPlan.of(bundle, fhirBase, repository, terser);
     List<EntryRequest> requests = plan.requests();
     List<EntryRequest> ordered = plan.ordered();
-    Set<String> createdHere = requests.stream()
-        .filter(r -> r.method() == HTTPVerb.POST && r.type().equals("Binary")).map(EntryRequest::assignedId)
-        .collect(java.util.stream.Collectors.toUnmodifiableSet());
     Map<Integer, BlobInfo> blobs = new HashMap<>();
     try {
       for (EntryRequest r : requests) {
@@ -345,7 +341,7 @@ public final class BundleProcessor {
         conditionalReferences.forEach(ref -> conditionalRefs.put(ref, conditional.reference(tx, principal, ref)));
         plan.rewrite(terser, named, conditionalRefs);
         BundleEntryComponent[] res = new BundleEntryComponent[requests.size()];
-        CreatedBinaries created = new CreatedBinaries(createdHere);
+        CreatedBinaries created = CreatedBinaries.none(); // Binaries run before the other writes
         for (EntryRequest planned : ordered) {
           EntryRequest r = runs.get(planned.index());
           created.entry(r.index());
@@ -477,6 +473,7 @@ public final class BundleProcessor {
           WriteChecks.Checked c = checks.before(tx, principal, r.type(), null, Interaction.CREATE, res, createdHere);
           Written w = checks.after(c.patient(), repository.create(tx, project, res,
               assignedId == null ? ResourceIds.newId() : assignedId, blob, null, c.gate()));
+          createdHere.written(w);
           written(out, w);
         }
         case PUT -> {
@@ -485,6 +482,7 @@ public final class BundleProcessor {
           WriteChecks.Checked c = checks.before(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
           Written w = checks.after(c.patient(), repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
               null, c.gate()));
+          createdHere.written(w);
           written(out, w);
         }
         case DELETE -> {

@@ -1,11 +1,13 @@
 package org.fhirbox.fhir;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.model.BinaryContent;
 
 /**
  * The Binaries a transaction creates, which its entries may attach ({@link WriteChecks}), and the
@@ -18,17 +20,25 @@ final class CreatedBinaries {
   /** An attachment of a Binary this transaction created, to be in the compartment when every entry has run. */
   record Deferred(int entry, String reference, BooleanSupplier inCompartment) {}
 
-  private final Set<String> ids;
+  /** {@code id/versionId} of each Binary version created. */
+  private final Set<String> versions = new HashSet<>();
   private final List<Deferred> deferred = new ArrayList<>();
   private int entry = -1;
 
-  CreatedBinaries(Set<String> ids) {
-    this.ids = ids;
+  /** None yet: a single write, or a batch entry, attaches no Binary it creates. */
+  static CreatedBinaries none() {
+    return new CreatedBinaries();
   }
 
-  /** None: a single write, or a batch entry, attaches no Binary it creates. */
-  static CreatedBinaries none() {
-    return new CreatedBinaries(Set.of());
+  /**
+   * Notes what an entry wrote: a Binary created (by POST, or by a PUT that found none, or only a
+   * deletion, under its id), not one updated. Only the version created counts: a PUT that creates
+   * a deleted Binary again does not make the versions before the deletion the caller's.
+   */
+  void written(Written w) {
+    if (w.created() && w.stored().type().equals("Binary")) {
+      versions.add(w.stored().id() + "/" + w.stored().versionId());
+    }
   }
 
   /** The entry that runs now, to which the attachments deferred from now on belong. */
@@ -36,16 +46,17 @@ final class CreatedBinaries {
     entry = index;
   }
 
-  boolean contains(String binaryId) {
-    return ids.contains(binaryId);
+  /** Whether this transaction created {@code content}, that version of its Binary. */
+  boolean contains(BinaryContent content) {
+    return versions.contains(content.binaryId() + "/" + content.versionId());
   }
 
   /**
    * For a Binary this transaction created: true, with {@code inCompartment} to be judged when every
    * entry has run ({@link #requireInCompartment}); false for any other Binary.
    */
-  boolean deferIfCreated(String binaryId, String reference, BooleanSupplier inCompartment) {
-    if (!contains(binaryId)) {
+  boolean deferIfCreated(BinaryContent content, String reference, BooleanSupplier inCompartment) {
+    if (!contains(content)) {
       return false;
     }
     deferred.add(new Deferred(entry, reference, inCompartment));

@@ -133,11 +133,11 @@ final class WriteChecks {
         boolean attachable;
         if (limited) {
           attachable = patient != null && (compartment.containsBinary(tx, content, patient)
-              || createdHere.deferIfCreated(content.binaryId(), reference,
+              || createdHere.deferIfCreated(content, reference,
                   () -> compartment.containsBinary(tx, content, patient)));
         } else {
           // the current version is read only for a Binary the caller may not read, which is rare
-          attachable = createdHere.contains(content.binaryId())
+          attachable = createdHere.contains(content)
               || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
               || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
                   .flatMap(repository::readable)
