@@ -23,6 +23,7 @@ import org.hl7.fhir.r4.model.Resource;
  * {@code size}, {@code hash} and {@code contentType} are filled from the Binary.
  */
 public final class AttachmentNormalizer {
+  private static final String SENT = "fhirbox.attachment.sent";
   private final FhirTerser terser;
   private final Function<String, Optional<Recognized>> recognizer;
 
@@ -82,17 +83,45 @@ public final class AttachmentNormalizer {
     List<Attachment> attachments = withNested(resource, own);
     Map<String, BinaryContent> binaries = new HashMap<>();
     for (Attachment a : attachments) {
+      asSent(a);
       Optional<BinaryRef> ref = binaryRef(tx, project, a);
       if (ref.isEmpty()) {
         continue;
       }
       BinaryContent content = lookup(tx, project, ref.get());
       gate.check(ref.get().reference(), content);
+      a.setUserData(SENT, new Sent(a.copy(), ref.get().reference()));
       a.setUrl(ref.get().reference());
       fill(a, content, ref.get());
       binaries.put(ref.get().reference(), content);
     }
     return new FoundAttachments(own, attachments, binaries);
+  }
+
+  /**
+   * An Attachment as the writer sent it, before {@link #normalize} set {@code url} (to {@code url})
+   * and filled {@code size}, {@code hash} and {@code contentType}.
+   */
+  private record Sent(Attachment attachment, String url) {}
+
+  /**
+   * Puts back what an earlier run of the same write filled in: a write that lost a race runs again
+   * on fresh data ({@link ResourceStore#inTransaction}), where the Binary may have a new version, and
+   * what the first run filled is no statement of the writer's. The url is put back only where nothing
+   * set it since (a transaction sets its fullUrl rewrites again on each run).
+   */
+  private static void asSent(Attachment a) {
+    if (!(a.getUserData(SENT) instanceof Sent sent)) {
+      return;
+    }
+    Attachment was = sent.attachment();
+    if (sent.url().equals(a.getUrl())) {
+      a.setUrlElement(was.hasUrl() ? was.getUrlElement().copy() : null);
+    }
+    a.setSizeElement(was.hasSize() ? was.getSizeElement().copy() : null);
+    a.setHashElement(was.hasHash() ? was.getHashElement().copy() : null);
+    a.setContentTypeElement(was.hasContentType() ? was.getContentTypeElement().copy() : null);
+    a.setUserData(SENT, null);
   }
 
   /**
