@@ -30,8 +30,14 @@ public final class AttachmentNormalizer {
   /**
    * One of our URLs. {@code signed} marks a signed storage URL: it always names a version, but a
    * client that echoes back the URL of the current version meant the Binary, not that version.
+   * {@code thumbnail} marks the signed URL of a version's thumbnail, which is not the Binary's
+   * content: an Attachment may not name it ({@link #normalize}).
    */
-  public record Recognized(BinaryRef ref, boolean signed) {}
+  public record Recognized(BinaryRef ref, boolean signed, boolean thumbnail) {
+    public Recognized(BinaryRef ref, boolean signed) {
+      this(ref, signed, false);
+    }
+  }
 
   /**
    * @param recognizer maps one of our absolute URLs (FHIR REST URL under one of our base URLs, or a
@@ -84,6 +90,7 @@ public final class AttachmentNormalizer {
     Map<String, BinaryContent> binaries = new HashMap<>();
     for (Attachment a : attachments) {
       asSent(a);
+      requireNoThumbnail(a);
       Optional<BinaryRef> ref = binaryRef(tx, project, a);
       if (ref.isEmpty()) {
         continue;
@@ -149,9 +156,22 @@ public final class AttachmentNormalizer {
     return all;
   }
 
+  /**
+   * 400 for an Attachment whose url is one of our signed thumbnail URLs: the thumbnail is not the
+   * Binary's content, and kept as written, the URL would hand its signature to every reader.
+   * Nothing is looked up, so the answer tells nothing of the Binary.
+   */
+  private void requireNoThumbnail(Attachment a) {
+    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()) : Optional.empty();
+    if (found.isPresent() && found.get().thumbnail()) {
+      throw FhirException.badRequest("Attachment.url is a thumbnail URL of this server, which is not the content of "
+          + found.get().ref().reference() + ": name the Binary (Binary/{id}) or its content URL", "Attachment.url");
+    }
+  }
+
   /** The Binary an Attachment names, as it is stored: a signed URL of the current version names the Binary. */
   private Optional<BinaryRef> binaryRef(ResourceStore.Tx tx, String project, Attachment a) {
-    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()) : Optional.empty();
+    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()).filter(r -> !r.thumbnail()) : Optional.empty();
     if (found.isEmpty()) {
       return Optional.empty();
     }
