@@ -180,6 +180,29 @@ class BundleTest {
   }
 
   @Test
+  void aBundleAnEntryStoresKeepsItsOwnReferences() throws Exception {
+    String p = "urn:uuid:66666666-6666-4666-8666-666666666666";
+    String document = """
+        {"resourceType":"Bundle","type":"collection","entry":[
+          {"fullUrl":"%1$s","resource":{"resourceType":"Patient","name":[{"family":"Inner"}]}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+            "subject":{"reference":"%1$s"},"performer":[{"reference":"Patient?identifier=urn:none|nobody"}]}}]}"""
+        .formatted(p);
+    HttpResponse<String> r = http().postJson("fhir/R4", transaction(
+        "{\"fullUrl\":\"" + p + "\",\"resource\":{\"resourceType\":\"Patient\"},"
+            + "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+        "{\"resource\":" + document + ",\"request\":{\"method\":\"POST\",\"url\":\"Bundle\"}}"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String location = http().parse(r, Bundle.class).getEntry().get(1).getResponse().getLocation();
+    Bundle stored = http().parse(http().get("fhir/R4/" + location.substring(0, location.indexOf("/_history"))),
+        Bundle.class);
+    assertThat(stored.getEntry().get(0).getFullUrl()).isEqualTo(p);
+    Observation inner = (Observation) stored.getEntry().get(1).getResource();
+    assertThat(inner.getSubject().getReference()).isEqualTo(p);
+    assertThat(inner.getPerformerFirstRep().getReference()).isEqualTo("Patient?identifier=urn:none|nobody");
+  }
+
+  @Test
   void fullUrlOfAPutEntryNamesItsResourceAndAUrnUuidNoEntryHasIs400() {
     String urn = "urn:uuid:55555555-5555-5555-5555-555555555555";
     String observation = """
