@@ -23,14 +23,21 @@ import org.hl7.fhir.r4.model.Resource;
  * {@code size}, {@code hash} and {@code contentType} are filled from the Binary.
  */
 public final class AttachmentNormalizer {
+  private static final String SENT = "fhirbox.attachment.sent";
   private final FhirTerser terser;
   private final Function<String, Optional<Recognized>> recognizer;
 
   /**
    * One of our URLs. {@code signed} marks a signed storage URL: it always names a version, but a
    * client that echoes back the URL of the current version meant the Binary, not that version.
+   * {@code thumbnail} marks the signed URL of a version's thumbnail, which is not the Binary's
+   * content: an Attachment may not name it ({@link #normalize}).
    */
-  public record Recognized(BinaryRef ref, boolean signed) {}
+  public record Recognized(BinaryRef ref, boolean signed, boolean thumbnail) {
+    public Recognized(BinaryRef ref, boolean signed) {
+      this(ref, signed, false);
+    }
+  }
 
   /**
    * @param recognizer maps one of our absolute URLs (FHIR REST URL under one of our base URLs, or a
@@ -82,17 +89,46 @@ public final class AttachmentNormalizer {
     List<Attachment> attachments = withNested(resource, own);
     Map<String, BinaryContent> binaries = new HashMap<>();
     for (Attachment a : attachments) {
+      asSent(a);
+      requireNoThumbnail(a);
       Optional<BinaryRef> ref = binaryRef(tx, project, a);
       if (ref.isEmpty()) {
         continue;
       }
       BinaryContent content = lookup(tx, project, ref.get());
       gate.check(ref.get().reference(), content);
+      a.setUserData(SENT, new Sent(a.copy(), ref.get().reference()));
       a.setUrl(ref.get().reference());
       fill(a, content, ref.get());
       binaries.put(ref.get().reference(), content);
     }
     return new FoundAttachments(own, attachments, binaries);
+  }
+
+  /**
+   * An Attachment as the writer sent it, before {@link #normalize} set {@code url} (to {@code url})
+   * and filled {@code size}, {@code hash} and {@code contentType}.
+   */
+  private record Sent(Attachment attachment, String url) {}
+
+  /**
+   * Puts back what an earlier run of the same write filled in: a write that lost a race runs again
+   * on fresh data ({@link ResourceStore#inTransaction}), where the Binary may have a new version, and
+   * what the first run filled is no statement of the writer's. The url is put back only where nothing
+   * set it since (a transaction sets its fullUrl rewrites again on each run).
+   */
+  private static void asSent(Attachment a) {
+    if (!(a.getUserData(SENT) instanceof Sent sent)) {
+      return;
+    }
+    Attachment was = sent.attachment();
+    if (sent.url().equals(a.getUrl())) {
+      a.setUrlElement(was.hasUrl() ? was.getUrlElement().copy() : null);
+    }
+    a.setSizeElement(was.hasSize() ? was.getSizeElement().copy() : null);
+    a.setHashElement(was.hasHash() ? was.getHashElement().copy() : null);
+    a.setContentTypeElement(was.hasContentType() ? was.getContentTypeElement().copy() : null);
+    a.setUserData(SENT, null);
   }
 
   /**
@@ -120,9 +156,22 @@ public final class AttachmentNormalizer {
     return all;
   }
 
+  /**
+   * 400 for an Attachment whose url is one of our signed thumbnail URLs: the thumbnail is not the
+   * Binary's content, and kept as written, the URL would hand its signature to every reader.
+   * Nothing is looked up, so the answer tells nothing of the Binary.
+   */
+  private void requireNoThumbnail(Attachment a) {
+    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()) : Optional.empty();
+    if (found.isPresent() && found.get().thumbnail()) {
+      throw FhirException.badRequest("Attachment.url is a thumbnail URL of this server, which is not the content of "
+          + found.get().ref().reference() + ": name the Binary (Binary/{id}) or its content URL", "Attachment.url");
+    }
+  }
+
   /** The Binary an Attachment names, as it is stored: a signed URL of the current version names the Binary. */
   private Optional<BinaryRef> binaryRef(ResourceStore.Tx tx, String project, Attachment a) {
-    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()) : Optional.empty();
+    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()).filter(r -> !r.thumbnail()) : Optional.empty();
     if (found.isEmpty()) {
       return Optional.empty();
     }

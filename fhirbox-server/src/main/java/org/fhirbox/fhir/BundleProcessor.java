@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Function;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -85,7 +84,7 @@ public final class BundleProcessor {
         }
       }
       WriteChecks.Checked c = checks.before(tx, principal, resource.fhirType(), null, Interaction.CREATE, resource,
-          Set.of());
+          CreatedBinaries.none());
       Written w = checks.after(c.patient(), repository.create(tx, principal.project(), resource, ResourceIds.newId(),
           blob, null, c.gate()));
       return checks.context(tx, principal, w, Interaction.CREATE);
@@ -105,7 +104,8 @@ public final class BundleProcessor {
       WritePreconditions preconditions) {
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? blobFor(resource) : null;
     return withBlob(blob, () -> store.inTransaction(tx -> {
-      WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
+      WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource,
+          CreatedBinaries.none());
       Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource,
           preconditions, blob, null, c.gate()));
       return checks.context(tx, principal, w, Interaction.UPDATE);
@@ -124,7 +124,8 @@ public final class BundleProcessor {
     return withBlob(blob, () -> store.inTransaction(tx -> {
       String id = conditionalTarget(tx, principal, type, criteria, shown, bodyId, newId);
       resource.setId(id);
-      WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource, Set.of());
+      WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource,
+          CreatedBinaries.none());
       Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource,
           preconditions, blob, null, c.gate()));
       return checks.context(tx, principal, w, Interaction.UPDATE);
@@ -190,7 +191,8 @@ public final class BundleProcessor {
    */
   public Optional<StoredResource> delete(ResourceStore.Tx tx, Principal principal, String type, String id,
       WritePreconditions preconditions) {
-    WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.DELETE, null, Set.of());
+    WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.DELETE, null,
+        CreatedBinaries.none());
     Optional<StoredResource> gone = repository.delete(tx, principal.project(), type, id, preconditions);
     if (gone.isEmpty() && c.patient() != null) {
       throw FhirException.notFound(type + "/" + id + " is not known");
@@ -273,7 +275,8 @@ public final class BundleProcessor {
         result = store.inTransaction(tx -> {
           EntryRequest run = resolve(tx, principal, req, res, bodyId);
           return requireContexts(tx, principal, List.of(run),
-              new BundleEntryComponent[] {execute(tx, principal, run, res, blob, run.assignedId(), Set.of(),
+              new BundleEntryComponent[] {execute(tx, principal, run, res, blob, run.assignedId(),
+                  CreatedBinaries.none(),
                   match(tx, principal, run))})[0];
         });
         if (matched(req, result)) {
@@ -298,9 +301,6 @@ public final class BundleProcessor {
     TransactionPlan plan = TransactionPlan.of(bundle, fhirBase, repository, terser);
     List<EntryRequest> requests = plan.requests();
     List<EntryRequest> ordered = plan.ordered();
-    Set<String> createdHere = requests.stream()
-        .filter(r -> r.method() == HTTPVerb.POST && r.type().equals("Binary")).map(EntryRequest::assignedId)
-        .collect(java.util.stream.Collectors.toUnmodifiableSet());
     Map<Integer, BlobInfo> blobs = new HashMap<>();
     try {
       for (EntryRequest r : requests) {
@@ -341,13 +341,17 @@ public final class BundleProcessor {
         conditionalReferences.forEach(ref -> conditionalRefs.put(ref, conditional.reference(tx, principal, ref)));
         plan.rewrite(terser, named, conditionalRefs);
         BundleEntryComponent[] res = new BundleEntryComponent[requests.size()];
+        CreatedBinaries created = CreatedBinaries.none(); // Binaries run before the other writes
         for (EntryRequest planned : ordered) {
           EntryRequest r = runs.get(planned.index());
+          created.entry(r.index());
           res[r.index()] = execute(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
-              blobs.get(r.index()), r.assignedId(), createdHere, matches.get(r.index()));
+              blobs.get(r.index()), r.assignedId(), created, matches.get(r.index()));
         }
         // After every entry: a Binary may name a resource this Bundle creates after it.
-        return requireContexts(tx, principal, runs, res);
+        requireContexts(tx, principal, runs, res);
+        created.requireInCompartment(BundleProcessor::atEntry);
+        return res;
       });
       Bundle out = new Bundle().setType(BundleType.TRANSACTIONRESPONSE);
       out.setId(ResourceIds.newId());
@@ -450,7 +454,7 @@ public final class BundleProcessor {
 
   /** @param match what a conditional create found (the answer, with nothing written), or null */
   private BundleEntryComponent execute(ResourceStore.Tx tx, Principal principal, EntryRequest r, Resource res,
-      BlobInfo blob, String assignedId, Set<String> createdHere, StoredResource match) {
+      BlobInfo blob, String assignedId, CreatedBinaries createdHere, StoredResource match) {
     String project = principal.project();
     BundleEntryComponent out = new BundleEntryComponent();
     try {
@@ -469,6 +473,7 @@ public final class BundleProcessor {
           WriteChecks.Checked c = checks.before(tx, principal, r.type(), null, Interaction.CREATE, res, createdHere);
           Written w = checks.after(c.patient(), repository.create(tx, project, res,
               assignedId == null ? ResourceIds.newId() : assignedId, blob, null, c.gate()));
+          createdHere.written(w);
           written(out, w);
         }
         case PUT -> {
@@ -477,6 +482,7 @@ public final class BundleProcessor {
           WriteChecks.Checked c = checks.before(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
           Written w = checks.after(c.patient(), repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
               null, c.gate()));
+          createdHere.written(w);
           written(out, w);
         }
         case DELETE -> {
@@ -538,8 +544,12 @@ public final class BundleProcessor {
 
   /** The same failure, its diagnostics prefixed with the entry they are about. */
   private static FhirException atEntry(EntryRequest r, FhirException e) {
+    return atEntry(r.index(), e);
+  }
+
+  private static FhirException atEntry(int index, FhirException e) {
     return new FhirException(e.kind(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
-        i.type(), "Bundle.entry[" + r.index() + "]: " + i.diagnostics(), i.expression())).toList(),
+        i.type(), "Bundle.entry[" + index + "]: " + i.diagnostics(), i.expression())).toList(),
         e.headers(), e);
   }
 

@@ -49,8 +49,11 @@ public final class OwnUrls {
     return url.startsWith("/storage/") ? signedStorageUrl(url) : Optional.empty();
   }
 
+  /** A signed storage URL, or the thumbnail URL of a version ({@link Recognized#thumbnail}). */
   private static Optional<Recognized> signedStorageUrl(String url) {
-    return StorageUrlSigner.tryParse(url).map(r -> new Recognized(
+    Optional<Recognized> content = StorageUrlSigner.tryParse(url).map(r -> new Recognized(
         new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true));
+    return content.isPresent() ? content : StorageUrlSigner.tryParseThumbnail(url).map(r -> new Recognized(
+        new BinaryRef(r.binaryId(), Long.parseLong(r.versionId())), true, true));
   }
 }

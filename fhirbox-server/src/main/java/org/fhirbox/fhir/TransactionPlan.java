@@ -239,13 +239,14 @@ final class TransactionPlan {
   /**
    * The conditional references ({@code Patient?identifier=urn:mrn|4711}, FHIR R4 http.html#trules
    * "Conditional References") the entries' resources hold, once each, in the elements
-   * {@link #rewrite} replaces.
+   * {@link #rewrite} replaces: not inside a Bundle or Parameters an entry holds, whose references
+   * are its own, as {@link #requireResolvable} leaves them.
    */
   List<String> conditionalReferences(FhirTerser terser) {
     Set<String> found = new LinkedHashSet<>();
     for (BundleEntryComponent entry : bundle.getEntry()) {
       if (entry.hasResource()) {
-        for (Reference ref : ResourceTree.elements(terser, entry.getResource(), Reference.class)) {
+        for (Reference ref : terser.getAllPopulatedChildElementsOfType(entry.getResource(), Reference.class)) {
           if (ref.hasReference() && CONDITIONAL_REFERENCE.matcher(ref.getReference()).matches()) {
             found.add(ref.getReference());
           }
@@ -260,7 +261,9 @@ final class TransactionPlan {
    * the Bundle to the resource it stands for: the id assigned to a create, or, for a conditional
    * create that found its match or a conditional update, what its search named ({@code matched}:
    * entry index to {@code Type/id}); and each conditional reference to its match
-   * ({@code conditional}: the reference to {@code Type/id}).
+   * ({@code conditional}: the reference to {@code Type/id}). Those of the entries' own resources
+   * and the resources they contain: a Bundle or Parameters an entry stores keeps its references,
+   * which name its own entries (FHIR R4 bundle.html#references).
    */
   void rewrite(FhirTerser terser, Map<Integer, String> matched, Map<String, String> conditional) {
     restore();
@@ -279,7 +282,7 @@ final class TransactionPlan {
       if (!entry.hasResource()) {
         continue;
       }
-      for (Reference ref : ResourceTree.elements(terser, entry.getResource(), Reference.class)) {
+      for (Reference ref : terser.getAllPopulatedChildElementsOfType(entry.getResource(), Reference.class)) {
         String was = ref.getReference();
         String target = ref.hasReference() ? to.get(was) : null;
         if (target != null) {
@@ -287,7 +290,7 @@ final class TransactionPlan {
           undo.add(() -> ref.setReference(was));
         }
       }
-      for (Attachment a : ResourceTree.elements(terser, entry.getResource(), Attachment.class)) {
+      for (Attachment a : terser.getAllPopulatedChildElementsOfType(entry.getResource(), Attachment.class)) {
         String was = a.getUrl();
         String target = a.hasUrl() ? to.get(was) : null;
         if (target != null) {

@@ -1,7 +1,6 @@
 package org.fhirbox.fhir;
 
 import java.util.Optional;
-import java.util.Set;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
@@ -39,10 +38,10 @@ final class WriteChecks {
    * Binary gets the patient as its securityContext when it names none. The Attachments of
    * {@code res} may name only Binaries the caller may attach ({@link #attachable}), which the write
    * checks as it finds them;
-   * {@code createdHere}: the ids of Binaries the same transaction creates.
+   * {@code createdHere}: the Binaries the same transaction creates.
    */
   Checked before(ResourceStore.Tx tx, Principal principal, String type, String id,
-      Interaction interaction, Resource res, Set<String> createdHere) {
+      Interaction interaction, Resource res, CreatedBinaries createdHere) {
     String patient = compartment.limit(principal, type, interaction).orElse(null);
     if (patient != null && id != null) {
       compartment.requireVisible(tx, principal.project(), patient, type, id, null);
@@ -112,7 +111,9 @@ final class WriteChecks {
    *   <li>when the write or the caller's Binary reads are limited to a patient ({@code limited}),
    *       one outside that patient's compartment: attaching it to a resource in the compartment
    *       would put it there, and a patient's app could reach another patient's content by
-   *       guessing its id;
+   *       guessing its id. One this transaction created is judged when every entry has run
+   *       ({@link CreatedBinaries#requireInCompartment}): its securityContext may name a resource written
+   *       after it, even the one attaching it;
    *   <li>else one the caller may not read ({@link BinaryAccess#verdict}), unless this transaction
    *       created it, or the current version of the resource already names it and the update names
    *       no patient that version does not ({@link #samePatients}): a writer that could attach what
@@ -124,17 +125,19 @@ final class WriteChecks {
    * only as far as the caller could create it ({@link #mayCreateBinary}).
    */
   private AttachmentNormalizer.Gate attachable(ResourceStore.Tx tx, Principal principal, String type, String id,
-      Resource res, boolean limited, Set<String> createdHere) {
+      Resource res, boolean limited, CreatedBinaries createdHere) {
     String patient = principal.patient().orElse(null);
     return new AttachmentNormalizer.Gate() {
       @Override
       public void check(String reference, BinaryContent content) {
         boolean attachable;
         if (limited) {
-          attachable = patient != null && compartment.containsBinary(tx, content, patient);
+          attachable = patient != null && (compartment.containsBinary(tx, content, patient)
+              || createdHere.deferIfCreated(content, reference,
+                  () -> compartment.containsBinary(tx, content, patient)));
         } else {
           // the current version is read only for a Binary the caller may not read, which is rare
-          attachable = createdHere.contains(content.binaryId())
+          attachable = createdHere.contains(content)
               || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
               || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
                   .flatMap(repository::readable)

@@ -219,9 +219,19 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   /**
    * Recognises one of our storage URLs (any host, any path prefix, expired or not; the signature
    * is not checked), e.g. to store {@code Binary/{id}} instead of a signed URL a client echoed
-   * back. Relative URLs starting with {@code /} are recognised too.
+   * back. Relative URLs starting with {@code /} are recognised too. Not a thumbnail URL: that is
+   * not the Binary's content ({@link #tryParseThumbnail}).
    */
   public static Optional<Ref> tryParse(String url) {
+    return parse(url, false);
+  }
+
+  /** The version a thumbnail URL of ours is made from, recognised as {@link #tryParse} does. */
+  public static Optional<Ref> tryParseThumbnail(String url) {
+    return parse(url, true);
+  }
+
+  private static Optional<Ref> parse(String url, boolean thumbnail) {
     if (url == null) {
       return Optional.empty();
     }
@@ -239,7 +249,12 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     if (!(absolute || relative) || uri.getPath() == null || uri.getRawQuery() == null) {
       return Optional.empty();
     }
-    String[] idAndVersion = storageSegments(uri.getPath());
+    String path = uri.getPath();
+    if (thumbnail != (path != null && path.endsWith(THUMBNAIL_SUFFIX))) {
+      return Optional.empty();
+    }
+    String[] idAndVersion = storageSegments(thumbnail ? path.substring(0, path.length() - THUMBNAIL_SUFFIX.length())
+        : path);
     if (idAndVersion == null || !ID.matcher(idAndVersion[0]).matches()
         || !VERSION.matcher(idAndVersion[1]).matches()) {
       return Optional.empty();

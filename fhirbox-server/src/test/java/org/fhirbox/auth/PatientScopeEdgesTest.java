@@ -120,6 +120,41 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     assertThat(seeder.postJson("fhir/R4/Binary", binaryJson("Patient/never-was")).statusCode()).isEqualTo(400);
   }
 
+  private static final String DOC = "urn:uuid:5b1f3c2e-7a4d-4e8b-9c6f-1d2e3f4a5b02";
+
+  /** A transaction: a Binary with {@code context}, and a DocumentReference about {@code subject} attaching it. */
+  private static String binaryWithItsDocument(String context, String subject) {
+    String binary = "urn:uuid:5b1f3c2e-7a4d-4e8b-9c6f-1d2e3f4a5b01";
+    String doc = DOC;
+    return "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"fullUrl\":\"" + binary + "\",\"resource\":" + binaryJson(context)
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}},"
+        + "{\"fullUrl\":\"" + doc + "\",\"resource\":{\"resourceType\":\"DocumentReference\",\"status\":\"current\","
+        + "\"subject\":{\"reference\":\"Patient/" + subject + "\"},\"content\":[{\"attachment\":{\"url\":\""
+        + binary + "\"}}]},\"request\":{\"method\":\"POST\",\"url\":\"DocumentReference\"}}]}";
+  }
+
+  @Test
+  void aTransactionAttachesABinaryWhoseContextIsTheResourceAttachingIt() throws Exception {
+    JsonNode entries = ok(asA.postJson("fhir/R4", binaryWithItsDocument(DOC, patientA))).get("entry");
+    String binaryId = entries.get(0).at("/resource/id").asText();
+    String docId = entries.get(1).at("/resource/id").asText();
+    assertThat(entries.get(0).at("/resource/securityContext/reference").asText())
+        .isEqualTo("DocumentReference/" + docId);
+    assertThat(ok(asA.get("fhir/R4/DocumentReference/" + docId)).at("/content/0/attachment/size").asInt())
+        .isEqualTo(2);
+    assertThat(asA.rawBinaryStatus(binaryId)).isEqualTo(200);
+    // the compartment still holds: a document about patient B is refused, and nothing is written
+    HttpResponse<String> aboutB = asA.postJson("fhir/R4", binaryWithItsDocument(DOC, patientB));
+    assertThat(aboutB.statusCode()).as(aboutB.body()).isEqualTo(403);
+    // a writer whose Binary creates are not limited may create one of patient B's, but not attach it here
+    TestClient wide = patientToken("system/Binary.c patient/DocumentReference.cruds", Optional.of(patientA));
+    HttpResponse<String> elsewhere = wide.postJson("fhir/R4", binaryWithItsDocument("Patient/" + patientB, patientA));
+    assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(400);
+    assertThat(json(elsewhere).at("/issue/0/diagnostics").asText()).startsWith("Bundle.entry[1]: Attachment.url names Binary/")
+        .endsWith(", which does not exist");
+  }
+
   @Test
   void aDeletedBinaryTellsNoMoreThanItDidBeforeItsDeletion() throws Exception {
     String deletedA = upload("Patient/" + patientA);

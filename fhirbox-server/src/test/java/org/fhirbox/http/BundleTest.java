@@ -7,6 +7,7 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
 import org.hl7.fhir.r4.model.Bundle;
@@ -147,6 +148,58 @@ class BundleTest {
       assertThat(http().parse(http().get("fhir/R4/Patient/" + patientId), Patient.class).getPhotoFirstRep().getUrl())
           .contains("/storage/" + binaryId + "/1?");
     }
+  }
+
+  @Test
+  void aWriterWithoutBinaryReadMayAttachABinaryTheTransactionCreatesByPut() {
+    ProjectClients clients = new ProjectClients(fhirbox.server());
+    TestClient writer = clients.client("put-created", "system/Binary.cus system/Patient.cu");
+    TestClient reader = clients.client("put-created", "system/*.rs");
+    String data = Base64.getEncoder().encodeToString("png".getBytes());
+    String urn = "urn:uuid:55555555-5555-4555-8555-555555555555";
+    String patient = """
+        {"resource":{"resourceType":"Patient","photo":[{"url":"%s"}]},"request":{"method":"POST","url":"Patient"}}""";
+    String put = """
+        {"fullUrl":"%s","resource":{"resourceType":"Binary",%s"contentType":"image/png","data":"%s"},
+         "request":{"method":"PUT","url":"%s"}}""";
+    String byId = put.formatted(urn, "\"id\":\"put-created-1\",", data, "Binary/put-created-1");
+    String conditional = put.formatted(urn, "", data, "Binary?_id=put-created-2");
+    for (String binary : List.of(byId, conditional)) {
+      HttpResponse<String> r = writer.postJson("fhir/R4", transaction(binary, patient.formatted(urn)));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      Bundle out = http().parse(r, Bundle.class);
+      assertThat(out.getEntry().get(0).getResponse().getStatus()).startsWith("201");
+      String patientId = out.getEntry().get(1).getResponse().getLocation().split("/")[1];
+      assertThat(reader.parse(reader.get("fhir/R4/Patient/" + patientId), Patient.class).getPhotoFirstRep().getUrl())
+          .contains("/storage/" + out.getEntry().get(0).getResponse().getLocation().split("/")[1] + "/1?");
+    }
+  }
+
+  private static String transaction(String... entries) {
+    return "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + String.join(",", entries) + "]}";
+  }
+
+  @Test
+  void aBundleAnEntryStoresKeepsItsOwnReferences() throws Exception {
+    String p = "urn:uuid:66666666-6666-4666-8666-666666666666";
+    String document = """
+        {"resourceType":"Bundle","type":"collection","entry":[
+          {"fullUrl":"%1$s","resource":{"resourceType":"Patient","name":[{"family":"Inner"}]}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+            "subject":{"reference":"%1$s"},"performer":[{"reference":"Patient?identifier=urn:none|nobody"}]}}]}"""
+        .formatted(p);
+    HttpResponse<String> r = http().postJson("fhir/R4", transaction(
+        "{\"fullUrl\":\"" + p + "\",\"resource\":{\"resourceType\":\"Patient\"},"
+            + "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+        "{\"resource\":" + document + ",\"request\":{\"method\":\"POST\",\"url\":\"Bundle\"}}"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String location = http().parse(r, Bundle.class).getEntry().get(1).getResponse().getLocation();
+    Bundle stored = http().parse(http().get("fhir/R4/" + location.substring(0, location.indexOf("/_history"))),
+        Bundle.class);
+    assertThat(stored.getEntry().get(0).getFullUrl()).isEqualTo(p);
+    Observation inner = (Observation) stored.getEntry().get(1).getResource();
+    assertThat(inner.getSubject().getReference()).isEqualTo(p);
+    assertThat(inner.getPerformerFirstRep().getReference()).isEqualTo("Patient?identifier=urn:none|nobody");
   }
 
   @Test

@@ -134,6 +134,22 @@ class SignedAttachmentTest {
     }
   }
 
+  @Test
+  void aSignedThumbnailUrlIsNoAttachmentUrl() {
+    String bid = id(upload("thumbnail"));
+    String thumbnail = http.parse(http.get("fhir/R4/Binary/" + bid + "/$presigned-url?thumbnail=true"),
+        Parameters.class).getParameter("url").getValue().primitiveValue();
+    assertThat(thumbnail).startsWith(server.baseUrl() + "storage/" + bid + "/1/thumbnail?");
+    for (String url : List.of(thumbnail, thumbnail.replace(server.baseUrl(), "https://fhir.example.org/"),
+        thumbnail.replace(server.baseUrl(), "/"))) {
+      HttpResponse<String> r = http.postJson("fhir/R4/Patient", patientWithPhoto(url));
+      assertThat(r.statusCode()).as(url).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(url)
+          .isEqualTo("Attachment.url is a thumbnail URL of this server, which is not the content of Binary/" + bid
+              + "/_history/1: name the Binary (Binary/{id}) or its content URL");
+    }
+  }
+
   /** What was stored, seen through a client without Binary read access (so nothing is signed). */
   private static String storedPhoto(String location) {
     String json = http.get(location).body();

@@ -386,5 +386,7 @@ class StorageUrlSignerTest {
     assertThat(statusOf(() -> verify(signer, "GET", new Request("/storage/abc/2/thumbnail", content2.params()))))
         .isEqualTo(403);
     assertThat(StorageUrlSigner.tryParse(url)).as("not the Binary's content").isEmpty();
+    assertThat(StorageUrlSigner.tryParseThumbnail(url)).contains(new StorageUrlSigner.Ref("abc", "2"));
+    assertThat(StorageUrlSigner.tryParseThumbnail(signer.sign(BASE, "abc", "2", null))).isEmpty();
   }
 }
