@@ -33,13 +33,8 @@ class FailedSavesBrowserTest {
   void aNewVersionWhoseHolderIsNotUpdatedSaysSoUntilItIsUpdatedAgain(
       AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Hal", "Holder", "MRN-31", "1981-03-01");
-    TestClient admin = fhirbox.client();
-    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=note.txt")
-        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
-        .POST(HttpRequest.BodyPublishers.ofString("first words"))));
-    String doc = TestClient.createdId(admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":"
-        + "\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},"
-        + "\"content\":[{\"attachment\":{\"url\":\"Binary/" + binary + "\",\"title\":\"note.txt\"}}]}"));
+    String binary = app.note(patient);
+    String doc = app.document(patient, binary, null);
 
     page.signIn();
     browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=DocumentReference/" + doc);

@@ -216,13 +216,8 @@ class PatientPagesBrowserTest {
       AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Sam", "Share", "MRN-5", "1985-05-05");
     TestClient admin = fhirbox.client();
-    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=note.txt")
-        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
-        .POST(HttpRequest.BodyPublishers.ofString("first words"))));
-    String doc = TestClient.createdId(admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":"
-        + "\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},"
-        + "\"description\":\"A shared note\",\"content\":[{\"attachment\":{\"url\":\"Binary/" + binary
-        + "\",\"title\":\"note.txt\"}}]}"));
+    String binary = app.note(patient);
+    String doc = app.document(patient, binary, "A shared note");
 
     page.signIn();
     // a page left while it loads does not replace the one opened next

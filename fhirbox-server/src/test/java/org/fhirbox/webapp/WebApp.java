@@ -215,6 +215,22 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
         + binary + "\",\"title\":\"" + title + "\"}}"));
   }
 
+  /** A text Binary of the patient's (its securityContext), named note.txt, holding "first words"; returns its id. */
+  String note(String patient) {
+    TestClient admin = fhirbox.client();
+    return TestClient.createdId(admin.send(admin.request("fhir/R4/Binary?_filename=note.txt")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/" + patient)
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("first words"))));
+  }
+
+  /** A DocumentReference of the patient that attaches {@code binary} as note.txt; returns its id. */
+  String document(String patient, String binary, String description) {
+    return TestClient.createdId(fhirbox.client().postJson("fhir/R4/DocumentReference", "{\"resourceType\":"
+        + "\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/" + patient + "\"},"
+        + (description == null ? "" : "\"description\":\"" + description + "\",")
+        + "\"content\":[{\"attachment\":{\"url\":\"Binary/" + binary + "\",\"title\":\"note.txt\"}}]}"));
+  }
+
   /** A Media whose content ingestion fetches from {@link #missingImageUrl}; returns its id. */
   String mediaToIngest() {
     return TestClient.createdId(fhirbox.client().postJson("fhir/R4/Media", "{\"resourceType\":\"Media\","
