@@ -65,6 +65,8 @@ public final class IngestWorker implements AutoCloseable {
   private volatile boolean closing;
   /** This node's worker threads claim one at a time, so two cannot both take a project's last place. */
   private final Object claiming = new Object();
+  /** This node's workers running a job now; changed under {@link #claiming} when one starts. */
+  private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
 
   /** Timing and limits; see the FHIRBOX_INGEST_* settings. */
   public record Settings(Duration poll, Duration lease, int maxAttempts, Duration backoff, int concurrency,
@@ -104,6 +106,11 @@ public final class IngestWorker implements AutoCloseable {
     };
   }
 
+  private Optional<IngestJob> claim(Instant now, int perProject) {
+    return store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, now.plus(settings.lease()),
+        settings.maxAttempts(), perProject));
+  }
+
   /** Starts polling for due jobs. */
   public void start() {
     long poll = settings.poll().toMillis();
@@ -128,8 +135,15 @@ public final class IngestWorker implements AutoCloseable {
         Instant now = clock.instant();
         Optional<IngestJob> job;
         synchronized (claiming) {
-          job = store.inTransaction(tx -> tx.ingestJobs().claim(owner, now, now.plus(settings.lease()),
-              settings.maxAttempts(), settings.projectConcurrency()));
+          job = claim(now, settings.projectConcurrency());
+          if (job.isEmpty() && running.get() < settings.concurrency() - 1) {
+            // No project within its share has a job due: one beyond it may have this worker, as
+            // long as another of the node's workers stays free for a project whose job comes next.
+            job = claim(now, Integer.MAX_VALUE);
+          }
+          if (job.isPresent() && job.get().state() != State.FAILED) {
+            running.incrementAndGet();
+          }
         }
         if (job.isEmpty()) {
           return;
@@ -139,7 +153,11 @@ public final class IngestWorker implements AutoCloseable {
               job.get().resourceId(), job.get().lastError());
           continue;
         }
-        run(job.get());
+        try {
+          run(job.get());
+        } finally {
+          running.decrementAndGet();
+        }
       }
     } catch (RuntimeException e) {
       LOG.warn("ingestion worker pass failed", e);

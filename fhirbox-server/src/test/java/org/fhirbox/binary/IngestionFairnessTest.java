@@ -46,4 +46,42 @@ class IngestionFairnessTest {
       }
     }
   }
+
+  /**
+   * A project beyond its share takes the workers no other project's job needs, all but one: with
+   * three workers, two of its slow jobs run and the third waits, and the free worker runs another
+   * project's job as soon as it is due.
+   */
+  @Test
+  void aProjectBeyondItsShareUsesIdleWorkersButOne() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger inFlight = new AtomicInteger();
+    try (Upstream upstream = new Upstream();
+        TestServer server = TestServer.start(upstream.ingestSettings("FHIRBOX_INGEST_CONCURRENCY", "3",
+            "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "0"))) {
+      Upstream.Handler slow = ex -> {
+        inFlight.incrementAndGet();
+        release.await(90, TimeUnit.SECONDS);
+        Upstream.send(ex, 200, "application/octet-stream", new byte[] {1, 2, 3});
+      };
+      upstream.on("/files/slow-1.bin", slow).on("/files/slow-2.bin", slow).on("/files/slow-3.bin", slow);
+      upstream.serve("/files/clinic.bin", "application/octet-stream", Upstream.content(1000, 42));
+      try {
+        TestClient busy = server.client();
+        for (int i = 1; i <= 3; i++) {
+          IngestionTest.createMedia(busy, upstream.origin() + "/files/slow-" + i + ".bin", null);
+        }
+        Poll.until("two slow fetches", () -> inFlight.get() >= 2);
+
+        ProjectClients clients = new ProjectClients(server);
+        TestClient clinic = clients.bearer(clients.create("clinic", "system/*.cruds", true));
+        String url = upstream.origin() + "/files/clinic.bin";
+        IngestionTest.createMedia(clinic, url, null);
+        IngestionTest.awaitJob(clinic, url, "done");
+        assertThat(inFlight.get()).as("the third slow job still waits for a worker").isEqualTo(2);
+      } finally {
+        release.countDown();
+      }
+    }
+  }
 }
