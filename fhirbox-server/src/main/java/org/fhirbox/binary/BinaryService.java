@@ -177,6 +177,10 @@ public final class BinaryService {
     ResourceIds.requireValid(id);
     Binary binary = binaryFor(project, upload);
     binary.setId(id);
+    if (!preconditions.none()) {
+      // judged before the body is read too (no 100 Continue for a 412); the writing transaction decides
+      preconditions.requireForUpdate(store.read(tx -> tx.current(project, "Binary", id, false)), "Binary", id);
+    }
     BlobInfo info = storeBlob(upload);
     return commitOrDiscard(info, () -> store.inTransaction(tx -> {
       if (context != null) {

@@ -146,14 +146,6 @@ public final class ResourceRepository {
    */
   public static final long IF_MATCH_ANY = -1L;
 
-  /** 412 when {@code ifMatch} is {@link #IF_MATCH_ANY} and {@code current} is absent or deleted. */
-  private static void requireAnyIfStar(Long ifMatch, Optional<StoredResource> current, String type, String id) {
-    if (ifMatch != null && ifMatch == IF_MATCH_ANY && (current.isEmpty() || current.get().deleted())) {
-      throw FhirException.preconditionFailed("If-Match * needs a current version: " + type + "/" + id
-          + (current.isEmpty() ? " does not exist" : " is deleted"));
-    }
-  }
-
   /**
    * Updates, or creates with the client's id when absent (FHIR R4 http.html#upsert).
    * {@code ifMatch} is the version the client last saw, or null.
@@ -193,15 +185,7 @@ public final class ResourceRepository {
           + "' in the body does not match id '" + id + "' in the URL", type + ".id");
     }
     Optional<StoredResource> current = tx.current(project, type, id, true);
-    requireAnyIfStar(ifMatch, current, type, id);
-    if (ifMatch != null && ifMatch != IF_MATCH_ANY) {
-      long have = current.map(StoredResource::versionId).orElse(0L);
-      if (current.isEmpty() || have != ifMatch) {
-        throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version "
-            + (current.isEmpty() ? "(none)" : "W/\"" + have + "\""));
-      }
-    }
-    preconditions.requireAfterIfMatch(current, type, id);
+    preconditions.requireForUpdate(current, type, id);
     long next = current.map(c -> c.versionId() + 1).orElse(1L);
     if (content == null && "Binary".equals(type) && current.isPresent()) {
       // A Binary JSON update without data keeps the previous version's bytes.
@@ -288,7 +272,7 @@ public final class ResourceRepository {
     requireType(type);
     ResourceIds.requireValid(id);
     Optional<StoredResource> current = tx.current(project, type, id, true);
-    requireAnyIfStar(ifMatch, current, type, id);
+    WritePreconditions.requireAnyIfStar(ifMatch, current, type, id);
     if (current.isEmpty()) {
       if (ifMatch != null) {
         throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match: " + type + "/" + id

@@ -32,6 +32,37 @@ public record WritePreconditions(Long ifMatch, List<Long> ifNoneMatch, Instant i
   }
 
   /**
+   * Every precondition of an update (or create by update) against {@code current}, as the write
+   * itself checks them: {@code If-Match *} needs a current version, {@code If-Match} of a version
+   * needs that version current, then {@link #requireAfterIfMatch}. 412 for the first that fails.
+   */
+  public void requireForUpdate(Optional<StoredResource> current, String type, String id) {
+    requireAnyIfStar(ifMatch, current, type, id);
+    if (ifMatch != null && ifMatch != ResourceRepository.IF_MATCH_ANY) {
+      long have = current.map(StoredResource::versionId).orElse(0L);
+      if (current.isEmpty() || have != ifMatch) {
+        throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version "
+            + (current.isEmpty() ? "(none)" : "W/\"" + have + "\""));
+      }
+    }
+    requireAfterIfMatch(current, type, id);
+  }
+
+  /** 412 when {@code ifMatch} is {@link ResourceRepository#IF_MATCH_ANY} and {@code current} is absent or deleted. */
+  static void requireAnyIfStar(Long ifMatch, Optional<StoredResource> current, String type, String id) {
+    if (ifMatch != null && ifMatch == ResourceRepository.IF_MATCH_ANY
+        && (current.isEmpty() || current.get().deleted())) {
+      throw FhirException.preconditionFailed("If-Match * needs a current version: " + type + "/" + id
+          + (current.isEmpty() ? " does not exist" : " is deleted"));
+    }
+  }
+
+  /** Whether the request carries none. */
+  public boolean none() {
+    return ifMatch == null && ifNoneMatch.isEmpty() && ifUnmodifiedSince == null;
+  }
+
+  /**
    * The checks that follow {@code If-Match}, against {@code current} (a deleted version, or empty
    * when the resource never existed):
    * <ul>

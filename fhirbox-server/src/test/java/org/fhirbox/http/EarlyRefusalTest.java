@@ -278,6 +278,18 @@ class EarlyRefusalTest {
         + "\r\nContent-Type: text/plain\r\nContent-Length: 5000000\r\n"), 415, "Content-Type must be");
   }
 
+  /** A raw Binary PUT whose preconditions fail is 412 before its body is invited, not after storing it. */
+  @Test
+  void rawBinaryPutWhosePreconditionFailsDoesNotInviteTheBody() throws Exception {
+    String id = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "kept".getBytes()));
+    String put = "PUT /fhir/R4/Binary/" + id + " HTTP/1.1\r\nAuthorization: " + auth
+        + "\r\nContent-Type: text/plain\r\nContent-Length: 60000\r\n";
+
+    assertRefusal(askToContinue(put + "If-None-Match: *\r\n"), 412, "If-None-Match * does not hold");
+    assertRefusal(askToContinue(put + "If-Match: W/\"7\"\r\n"), 412, "does not match the current version W/\"1\"");
+    assertThat(http.get("fhir/R4/Binary/" + id).body()).contains("\"versionId\":\"1\"");
+  }
+
   @Test
   void aLargeBodySentAtSpeedToARouteThatRefusesItUnreadGetsTheWholeAnswerEveryTime() throws Exception {
     // more than the server discards before its answer (Exchange.DRAIN_LIMIT), sent as fast as it goes
