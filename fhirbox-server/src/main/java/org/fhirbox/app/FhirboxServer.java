@@ -30,6 +30,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.AuthModule;
+import org.fhirbox.auth.ClaimedText;
 import org.fhirbox.auth.SignInModule;
 import org.fhirbox.auth.SigningKeyStore;
 import org.fhirbox.binary.AuditedWrites;
@@ -123,6 +124,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final AppClients appClients;
   private final IngestWorker ingestWorker;
   private final AuditModule audit;
+  private final ClaimedText claimed;
   private final ResumableUploads uploads;
   private final S3UploadSigner s3Uploads;
   private final DirectUploads directUploads;
@@ -172,7 +174,10 @@ public final class FhirboxServer implements AutoCloseable {
     this.reindexer = new SearchReindexer(store, indexer, codec);
 
     // Binaries: uploads, imports and the ingestion of external Attachment URLs
-    this.audit = new AuditModule(config, store, repository, clock);
+    // the audit trail's fingerprints of refused identities, keyed on every node alike (ClaimedText)
+    this.claimed = new ClaimedText(signingKeys.hmac(signingKeys.currentKeyId(),
+        "fhirbox claimed-text fingerprints".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    this.audit = new AuditModule(config, store, repository, clock, claimed);
     audit.trail().ifPresent(t -> {
       metrics.audit(t::queueDepth, t::writtenCount, t::waitCount, t::droppedCount);
       metrics.auditWriter(t::failedCount, t::writerAlive);
@@ -230,7 +235,7 @@ public final class FhirboxServer implements AutoCloseable {
         binaryService.policy().maxBytes());
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl, claimed);
     this.signIn = new SignInModule(config, database, clock, auth);
     ObjectMapper json = new ObjectMapper();
     this.appClients = new AppClients(auth.clients(), auth.users());
@@ -516,6 +521,11 @@ public final class FhirboxServer implements AutoCloseable {
         new ReadinessCheck("database", database::isReachable), new ReadinessCheck("blobStore", blobs::isReachable)));
     audit.trail().ifPresent(t -> checks.add(new ReadinessCheck("auditWriter", t::writerAlive)));
     return checks;
+  }
+
+  /** What the audit trail keeps of refused identities (tests look fingerprints up with it). */
+  public ClaimedText claimedText() {
+    return claimed;
   }
 
   /** The Binary audit trail (tests read its counters). */

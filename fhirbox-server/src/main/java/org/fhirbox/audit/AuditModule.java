@@ -2,6 +2,7 @@ package org.fhirbox.audit;
 
 import java.time.Clock;
 import java.time.Duration;
+import org.fhirbox.auth.ClaimedText;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.fhir.ResourceRepository;
@@ -38,7 +39,9 @@ public final class AuditModule implements AutoCloseable {
   private final ClientAuthListener clientAuthListener;
   private final AdminListener adminListener;
 
-  public AuditModule(FhirboxConfig config, ResourceStore store, ResourceRepository repository, Clock clock) {
+  /** @param claimed what the trail keeps of a refused sign-in's typed email */
+  public AuditModule(FhirboxConfig config, ResourceStore store, ResourceRepository repository, Clock clock,
+      ClaimedText claimed) {
     String mode = config.optional("FHIRBOX_AUDIT").orElse("on").toLowerCase(java.util.Locale.ROOT);
     if (!mode.equals("on") && !mode.equals("off")) {
       throw new IllegalArgumentException("FHIRBOX_AUDIT must be on or off, got '" + mode + "'");
@@ -57,7 +60,7 @@ public final class AuditModule implements AutoCloseable {
     BinaryAuditor auditor = new BinaryAuditor(trail, clock);
     this.binaryListener = auditor;
     this.downloadListener = auditor;
-    this.signInListener = new SignInAuditor(trail, clock);
+    this.signInListener = new SignInAuditor(trail, clock, claimed);
     SecurityAuditor security = new SecurityAuditor(trail, clock);
     this.clientAuthListener = security;
     this.adminListener = security;

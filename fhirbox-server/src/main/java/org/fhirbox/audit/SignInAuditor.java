@@ -10,10 +10,12 @@ final class SignInAuditor implements SignInListener {
 
   private final AuditTrail trail;
   private final Clock clock;
+  private final ClaimedText claimed;
 
-  SignInAuditor(AuditTrail trail, Clock clock) {
+  SignInAuditor(AuditTrail trail, Clock clock, ClaimedText claimed) {
     this.trail = trail;
     this.clock = clock;
+    this.claimed = claimed;
   }
 
   @Override
@@ -24,7 +26,7 @@ final class SignInAuditor implements SignInListener {
   @Override
   public void signInRefused(String address, String clientId, String project, String email, String reason) {
     // a password typed into the email field is no email: only its fingerprint is kept
-    String typed = ClaimedText.email(email);
+    String typed = claimed.email(email);
     typed = typed == null || typed.length() <= MAX_EMAIL ? typed : typed.substring(0, MAX_EMAIL);
     trail.record(new AuthenticationRecord(AuthenticationAction.SIGN_IN, project, clientId, null, null, null, typed,
         address, clock.instant(), reason));

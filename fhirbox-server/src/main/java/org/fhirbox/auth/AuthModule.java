@@ -45,12 +45,14 @@ public final class AuthModule {
       CompletableFuture.completedFuture(Optional.empty());
 
   /** @param baseUrl the server's public base URL ending in '/', known once it listens */
-  public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl) {
-    this(config, db, clock, baseUrl, new PasswordHasher());
+  /** @param claimed what the audit trail keeps of a refused caller's claimed identity */
+  public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl, ClaimedText claimed) {
+    this(config, db, clock, baseUrl, new PasswordHasher(), claimed);
   }
 
   /** @param hasher stretches the secrets and passwords people choose */
-  public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl, PasswordHasher hasher) {
+  public AuthModule(FhirboxConfig config, Database db, Clock clock, Supplier<String> baseUrl, PasswordHasher hasher,
+      ClaimedText claimed) {
     this.config = config;
     this.clients = new ClientStore(db, hasher, clock);
     this.users = new UserStore(db, hasher, clients, clock);
@@ -64,7 +66,7 @@ public final class AuthModule {
     this.tokens = new TokenService(keys.ec(), issuer, config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find,
         users::find, refreshTokens::familyRevoked, CLIENT_STATUS_TTL);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
-        baseUrl, clock);
+        baseUrl, clock, claimed);
   }
 
   /**

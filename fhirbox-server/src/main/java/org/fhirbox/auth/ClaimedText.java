@@ -1,6 +1,11 @@
 package org.fhirbox.auth;
 
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.HexFormat;
 import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * What the audit trail keeps of a value a refused caller typed as its identity, when it names no
@@ -9,7 +14,11 @@ import java.util.regex.Pattern;
  * into the email field), and the audit trail is kept for years and read by every admin. It is kept
  * as typed only when it has the form of what it claims to be; anything else becomes a
  * fingerprint: at most 4 of its first characters (at most a quarter of it), an ellipsis and 8 hex
- * digits of its SHA-256, enough to tell repeated attempts with the same value apart from others.
+ * digits of its HMAC-SHA256 under the server's key, enough to tell repeated attempts with the same
+ * value apart from others. Keyed, so that a reader of the trail cannot confirm a guessed weak
+ * password against it (an unkeyed hash prefix would let a dictionary find it); the key is
+ * the same on every node that shares the server's signing keys, and a new key starts new
+ * fingerprints.
  */
 public final class ClaimedText {
   /** The form of the client ids the server issues ({@code ClientStore#create}: a random UUID). */
@@ -19,20 +28,36 @@ public final class ClaimedText {
   private static final Pattern EMAIL = Pattern.compile("[^\\s@]{1,64}@[^\\s@]{1,253}");
   private static final int HASH_HEX = 8;
 
-  private ClaimedText() {}
+  private final SecretKeySpec key;
+
+  /** @param key the fingerprints' HMAC key, at least 32 bytes */
+  public ClaimedText(byte[] key) {
+    if (key.length < 32) {
+      throw new IllegalArgumentException("a fingerprint key has at least 32 bytes");
+    }
+    this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
+  }
 
   /** A claimed client id that is no known client's: kept when it has the form of an issued id, else a fingerprint. */
-  public static String clientId(String claimed) {
+  public String clientId(String claimed) {
     return claimed == null || ISSUED_CLIENT_ID.matcher(claimed).matches() ? claimed : fingerprint(claimed);
   }
 
   /** The email typed in a refused sign-in: kept when it looks like an email, else a fingerprint. */
-  public static String email(String typed) {
+  public String email(String typed) {
     return typed == null || EMAIL.matcher(typed).matches() ? typed : fingerprint(typed);
   }
 
-  static String fingerprint(String value) {
+  /** What the trail keeps of {@code value} when it is not kept as typed. */
+  public String fingerprint(String value) {
     int shown = Math.min(4, value.length() / 4);
-    return value.substring(0, shown) + "…" + RandomTokens.hash(value).substring(0, HASH_HEX);
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(key);
+      byte[] tag = mac.doFinal(value.getBytes(StandardCharsets.UTF_8));
+      return value.substring(0, shown) + "…" + HexFormat.of().formatHex(tag).substring(0, HASH_HEX);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+    }
   }
 }

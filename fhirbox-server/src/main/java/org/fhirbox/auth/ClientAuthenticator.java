@@ -45,9 +45,11 @@ public final class ClientAuthenticator {
   private final AuthThrottle throttle;
   private final Supplier<String> baseUrl;
   private final Clock clock;
+  private final ClaimedText claimed;
 
   ClientAuthenticator(ClientStore clients, ReplayGuard replays, AuthThrottle throttle, Supplier<String> baseUrl,
-      Clock clock) {
+      Clock clock, ClaimedText claimed) {
+    this.claimed = claimed;
     this.clients = clients;
     this.replays = replays;
     this.throttle = throttle;
@@ -219,7 +221,7 @@ public final class ClientAuthenticator {
       boolean first = attempt.firstRefusal();
       // only the first refusal by a limit within a minute is recorded: only it needs the project
       Claim claim = first ? claim(clientId) : Claim.UNRECORDED;
-      throw new ClientAuthException(message, attempt.retryAfterSeconds(), claim.recordedId(clientId),
+      throw new ClientAuthException(message, attempt.retryAfterSeconds(), claim.recordedId(clientId, claimed),
           claim.project(), "throttled: " + message, first);
     }
     return attempt;
@@ -234,7 +236,7 @@ public final class ClientAuthenticator {
     Optional<OAuthClient> client = clientId == null ? Optional.empty() : clients.find(clientId);
     String why = client.isEmpty() ? "unknown client"
         : client.get().disabled() ? "client is disabled" : reason != null ? reason : message;
-    return new ClientAuthException(message, 0, client.isPresent() ? clientId : ClaimedText.clientId(clientId),
+    return new ClientAuthException(message, 0, client.isPresent() ? clientId : claimed.clientId(clientId),
         client.map(OAuthClient::project).orElse(AuthModule.SERVER_PROJECT), why, true);
   }
 
@@ -249,13 +251,13 @@ public final class ClientAuthenticator {
         String throttled = "too many failed authentication attempts; retry later";
         boolean first = attempt.firstRefusal();
         Claim claim = first ? claim(clientId) : Claim.UNRECORDED;
-        return new ClientAuthException(throttled, attempt.retryAfterSeconds(), claim.recordedId(clientId),
+        return new ClientAuthException(throttled, attempt.retryAfterSeconds(), claim.recordedId(clientId, claimed),
             claim.project(), "throttled: " + throttled, first);
       }
       attempt.failed();
     }
     Claim claim = claim(clientId);
-    return new ClientAuthException(message, 0, claim.recordedId(clientId), claim.project(), message, true);
+    return new ClientAuthException(message, 0, claim.recordedId(clientId, claimed), claim.project(), message, true);
   }
 
   /**
@@ -272,8 +274,8 @@ public final class ClientAuthenticator {
     /** A refusal that is not recorded (a throttled one after the first): no look-up needed. */
     static final Claim UNRECORDED = new Claim(AuthModule.SERVER_PROJECT, false);
 
-    String recordedId(String clientId) {
-      return known ? clientId : ClaimedText.clientId(clientId);
+    String recordedId(String clientId, ClaimedText claimed) {
+      return known ? clientId : claimed.clientId(clientId);
     }
   }
 }

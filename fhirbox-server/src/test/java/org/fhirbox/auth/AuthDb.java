@@ -6,6 +6,8 @@ import org.fhirbox.db.Database;
 /** A real H2 file database in a test's temporary folder, migrated like the server's. */
 final class AuthDb {
   static final String BASE = "http://localhost:8103/";
+  /** Fingerprints under a fixed test key. */
+  static final ClaimedText CLAIMED = new ClaimedText(new byte[32]);
 
   private AuthDb() {}
 

@@ -35,7 +35,7 @@ class BootstrapTest {
       for (int i = 0; i < NODES; i++) {
         futures.add(pool.submit(() -> {
           go.await();
-          AuthModule node = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE);
+          AuthModule node = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
           Optional<ClientCredentials> shown = node.bootstrap();
           node.checkBootstrapSecret(); // as a server does once it serves: waits for the background creation
           return shown;
@@ -58,7 +58,7 @@ class BootstrapTest {
         "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "a-long-bootstrap-secret-0123456789"));
     try (Database db = AuthDb.open(dir)) {
       startNodesAtOnce(db, config);
-      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
       assertThat(auth.clients().list(null)).singleElement().satisfies(c -> {
         assertThat(c.clientId()).isEqualTo("ops");
         assertThat(c.project()).isEqualTo("default");
@@ -74,7 +74,7 @@ class BootstrapTest {
     FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", "ops",
         "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "a-long-bootstrap-secret-0123456789"));
     try (Database db = AuthDb.open(dir)) {
-      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
       assertThat(auth.bootstrap()).isEmpty();
       // the secret is still being stretched on another thread: look-ups of that id wait for it
       assertThat(auth.clients().verifySecret("ops", "a-long-bootstrap-secret-0123456789")).isPresent();
@@ -90,10 +90,10 @@ class BootstrapTest {
     FhirboxConfig changed = FhirboxConfig.of(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", "ops",
         "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", "another-long-secret-9876543210"));
     try (Database db = AuthDb.open(dir)) {
-      AuthModule one = new AuthModule(first, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      AuthModule one = new AuthModule(first, db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
       one.bootstrap();
       assertThat(one.checkBootstrapSecret()).isTrue();
-      AuthModule two = new AuthModule(changed, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      AuthModule two = new AuthModule(changed, db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
       assertThat(two.bootstrap()).isEmpty();
       assertThat(two.checkBootstrapSecret()).isFalse();
       assertThat(two.clients().verifySecret("ops", "a-long-bootstrap-secret-0123456789")).isPresent();
@@ -116,10 +116,10 @@ class BootstrapTest {
     Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     root.addAppender(log);
     try (Database db = AuthDb.open(dir)) {
-      AuthModule one = new AuthModule(first, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      AuthModule one = new AuthModule(first, db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
       one.bootstrap();
       assertThat(one.checkBootstrapSecret()).isTrue();
-      AuthModule two = new AuthModule(changed, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      AuthModule two = new AuthModule(changed, db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
 
       assertThat(two.bootstrap()).isEmpty();
       assertThat(notApplied(log)).isEmpty();
@@ -147,7 +147,7 @@ class BootstrapTest {
       List<Optional<ClientCredentials>> results = startNodesAtOnce(db, config);
       List<ClientCredentials> shown = results.stream().flatMap(Optional::stream).toList();
       assertThat(shown).hasSize(1);
-      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE);
+      AuthModule auth = new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
       assertThat(auth.clients().list(null)).singleElement()
           .satisfies(c -> assertThat(c.clientId()).isEqualTo(shown.get(0).clientId()));
       assertThat(auth.clients().verifySecret(shown.get(0).clientId(), shown.get(0).clientSecret())).isPresent();
@@ -166,7 +166,7 @@ class BootstrapTest {
   /** A node's auth module whose password stretching is cheap, so that six can start on two cores. */
   private static AuthModule node(FhirboxConfig config, Database db) {
     return new AuthModule(config, db, Clock.systemUTC(), () -> AuthDb.BASE,
-        new PasswordHasher(new SecureRandom(), 1_000));
+        new PasswordHasher(new SecureRandom(), 1_000), AuthDb.CLAIMED);
   }
 
   @Test
@@ -221,7 +221,7 @@ class BootstrapTest {
   @Test
   void theBootstrapUserSignsInAsSoonAsBootstrapUserReturns(@TempDir Path dir) throws Exception {
     try (Database db = AuthDb.open(dir)) {
-      AuthModule auth = new AuthModule(userConfig(USER_PASSWORD), db, Clock.systemUTC(), () -> AuthDb.BASE);
+      AuthModule auth = new AuthModule(userConfig(USER_PASSWORD), db, Clock.systemUTC(), () -> AuthDb.BASE, AuthDb.CLAIMED);
       auth.bootstrapUser();
       // the password is still being stretched (600,000 iterations) on another thread: the sign-in waits for it
       assertThat(auth.signIn().authenticate("default", "boss@example.org", USER_PASSWORD, "192.0.2.1"))
