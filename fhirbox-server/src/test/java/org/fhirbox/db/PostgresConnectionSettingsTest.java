@@ -118,6 +118,37 @@ class PostgresConnectionSettingsTest {
     }
   }
 
+  /**
+   * A database whose own statement limit is tiny: the migrations, on connections that lift it,
+   * still run, and the request sessions keep it (an operator's bound on runaway queries).
+   */
+  @Test
+  void migrationsLiftTheDatabasesStatementLimitWhichRequestSessionsKeep() throws Exception {
+    String base = Postgres.serverUrl();
+    String name = "t_limit_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+      s.execute("ALTER DATABASE " + name + " SET statement_timeout = '1ms'");
+    }
+    try {
+      String url = base.replaceFirst("^(jdbc:postgresql://[^/]+/)[^?]*", "$1" + name);
+      try (Database db = new Database(url, "", "", 2); Connection c = db.connection()) {
+        assertThat(show(c, "statement_timeout")).isEqualTo("1ms");
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+            "SELECT count(*) FROM flyway_schema_history WHERE success")) {
+          rs.next();
+          assertThat(rs.getInt(1)).as("migrations run").isGreaterThan(2);
+        } catch (SQLException e) {
+          assertThat(e.getSQLState()).as("a count cut by the kept limit").isEqualTo("57014");
+        }
+      }
+    } finally {
+      try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
+        s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+      }
+    }
+  }
+
   private static String setting(Connection c) throws Exception {
     return show(c, "synchronous_commit");
   }
