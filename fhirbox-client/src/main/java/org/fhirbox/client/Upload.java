@@ -1,7 +1,6 @@
 package org.fhirbox.client;
 
 import java.io.ByteArrayInputStream;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -158,11 +157,9 @@ public final class Upload {
       return BodyPublishers.ofByteArray(bytes);
     }
     if (file != null) {
-      try {
-        return BodyPublishers.ofFile(file);
-      } catch (FileNotFoundException e) {
-        throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), e);
-      }
+      // not BodyPublishers.ofFile: it closes its file only at the end, so a request cut part way
+      // (or sent again) would leave the file open until the garbage collector ran
+      return new FileRangePublisher(file, 0, size(), done -> { });
     }
     BodyPublisher streamed = BodyPublishers.ofInputStream(() -> stream);
     return length >= 0 ? BodyPublishers.fromPublisher(streamed, length) : streamed;
