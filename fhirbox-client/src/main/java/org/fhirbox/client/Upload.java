@@ -72,7 +72,7 @@ public final class Upload {
 
   /**
    * A stream of {@code length} bytes, or of unknown length when {@code length} is -1 (sent
-   * chunked). The stream is read once and closed after the upload; an upload from a stream is
+   * chunked). The stream is read once and closed after the upload, also one that failed; an upload from a stream is
    * therefore never retried.
    *
    * <pre>{@code
@@ -178,6 +178,20 @@ public final class Upload {
     }
     BodyPublisher slice = BodyPublishers.ofByteArray(bytes, (int) offset, (int) length);
     return new MeteredPublisher(slice, (done, total) -> progress.accept(done));
+  }
+
+  /**
+   * Closes the stream of a stream upload, which the HTTP client closes only when it read it to
+   * the end: not when the request failed first (a broken connection, an error answer).
+   */
+  void closeStream() {
+    if (stream != null) {
+      try {
+        stream.close();
+      } catch (IOException ignored) {
+        // the upload's own outcome is what the caller learns
+      }
+    }
   }
 
   /** The content from its start, for bytes and files (those that can be read twice). */

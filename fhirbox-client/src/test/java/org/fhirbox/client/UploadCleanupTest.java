@@ -71,6 +71,23 @@ class UploadCleanupTest {
     assertThat(openDescriptorsOfSoon(file)).as("descriptors still open on the uploaded file").isZero();
   }
 
+  @Test
+  void aStreamUploadCutPartWayClosesTheStream() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    InputStream content = new java.io.ByteArrayInputStream(new byte[16 << 20]) {
+      @Override
+      public void close() {
+        closed.set(true);
+      }
+    };
+    FhirboxClient client = FhirboxClient.builder().baseUrl(cuttingPeer()).retryPolicy(RetryPolicy.NONE).build();
+
+    assertThatThrownBy(() -> client.createBinary(Upload.of(content, -1, "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class);
+
+    assertThat(closed).as("the stream was closed after the upload").isTrue();
+  }
+
   /** Descriptors of this process on {@code file}, waiting up to 2 s for them to go to 0. */
   private static long openDescriptorsOfSoon(Path file) throws Exception {
     long open = openDescriptorsOf(file);
