@@ -31,6 +31,9 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (configFile != null && !java.nio.file.Files.isRegularFile(configFile)) {
+      throw new UsageException("no such file: " + configFile); // the command line's mistake, as for upload FILE
+    }
     Map<String, String> overrides = new HashMap<>();
     if (port != null) {
       overrides.put("FHIRBOX_PORT", port.toString());

@@ -102,6 +102,14 @@ class ServeCommandTest {
   }
 
   @Test
+  void aConfigFileThatIsNotThereIsAUsageError() {
+    Cli.Result r = Cli.bare().run("serve", "--config", "no-such-fhirbox.properties");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+    assertThat(r.err()).contains("fhirbox: no such file: no-such-fhirbox.properties");
+  }
+
+  @Test
   void helpListsTheCommands() {
     java.io.StringWriter out = new java.io.StringWriter();
     picocli.CommandLine cl = new picocli.CommandLine(new Main());

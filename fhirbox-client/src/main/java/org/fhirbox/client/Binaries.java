@@ -58,8 +58,12 @@ final class Binaries {
     if (upload.securityContext() != null) {
       call = call.header("X-Security-Context", upload.securityContext());
     }
-    Binary binary = codec.read(transport.exchange(call), Binary.class, call);
-    return new Uploaded(binary, body.bytes(), body.sha1());
+    try {
+      Binary binary = codec.read(transport.exchange(call), Binary.class, call);
+      return new Uploaded(binary, body.bytes(), body.sha1());
+    } finally {
+      upload.closeStream(); // read once, whatever the outcome
+    }
   }
 
   /**

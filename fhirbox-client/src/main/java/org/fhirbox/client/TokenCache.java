@@ -7,7 +7,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An OAuth2 access token, fetched on first use, reused until shortly before it expires, and
- * fetched by one thread at a time however many are waiting for it.
+ * fetched by one thread at a time however many are waiting for it. A refresh that fails while the
+ * token still works keeps it, and is tried again some seconds later rather than by every call.
  */
 final class TokenCache {
   /** Fetches a fresh token from the token endpoint. */
@@ -31,6 +32,7 @@ final class TokenCache {
   }
 
   private static final Duration EARLY = Duration.ofSeconds(60);
+  private static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(10);
 
   private final Source source;
   private final Clock clock;
@@ -66,7 +68,10 @@ final class TokenCache {
         current = issue(source.fetch(), now);
       } catch (FhirboxException e) {
         if (t != null && now.isBefore(t.expiresAt())) {
-          return t.value(); // the refresh failed early; the old token still works for a while
+          // the refresh failed early; the old token still works for a while, and the next try
+          // waits a little, so that not every call meanwhile waits for a failing endpoint first
+          current = new Token(t.value(), now.plus(retryWait(now, t.expiresAt())), t.expiresAt());
+          return t.value();
         }
         throw e;
       }
@@ -87,6 +92,12 @@ final class TokenCache {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** After a failed early refresh: 10 s, or half the old token's remaining life when that is shorter. */
+  private static Duration retryWait(Instant now, Instant expiresAt) {
+    Duration half = Duration.between(now, expiresAt).dividedBy(2);
+    return half.compareTo(RETRY_AFTER_FAILURE) < 0 ? half : RETRY_AFTER_FAILURE;
   }
 
   /** Refresh 60 s before expiry, or at 90% of the lifetime when that is shorter. */

@@ -1,7 +1,6 @@
 package org.fhirbox.client;
 
 import java.io.ByteArrayInputStream;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -73,7 +72,7 @@ public final class Upload {
 
   /**
    * A stream of {@code length} bytes, or of unknown length when {@code length} is -1 (sent
-   * chunked). The stream is read once and closed after the upload; an upload from a stream is
+   * chunked). The stream is read once and closed after the upload, also one that failed; an upload from a stream is
    * therefore never retried.
    *
    * <pre>{@code
@@ -158,11 +157,9 @@ public final class Upload {
       return BodyPublishers.ofByteArray(bytes);
     }
     if (file != null) {
-      try {
-        return BodyPublishers.ofFile(file);
-      } catch (FileNotFoundException e) {
-        throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), e);
-      }
+      // not BodyPublishers.ofFile: it closes its file only at the end, so a request cut part way
+      // (or sent again) would leave the file open until the garbage collector ran
+      return new FileRangePublisher(file, 0, size(), done -> { });
     }
     BodyPublisher streamed = BodyPublishers.ofInputStream(() -> stream);
     return length >= 0 ? BodyPublishers.fromPublisher(streamed, length) : streamed;
@@ -181,6 +178,20 @@ public final class Upload {
     }
     BodyPublisher slice = BodyPublishers.ofByteArray(bytes, (int) offset, (int) length);
     return new MeteredPublisher(slice, (done, total) -> progress.accept(done));
+  }
+
+  /**
+   * Closes the stream of a stream upload, which the HTTP client closes only when it read it to
+   * the end: not when the request failed first (a broken connection, an error answer).
+   */
+  void closeStream() {
+    if (stream != null) {
+      try {
+        stream.close();
+      } catch (IOException ignored) {
+        // the upload's own outcome is what the caller learns
+      }
+    }
   }
 
   /** The content from its start, for bytes and files (those that can be read twice). */
