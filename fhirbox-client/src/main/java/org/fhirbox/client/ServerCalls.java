@@ -35,7 +35,9 @@ final class ServerCalls {
 
   String presignedUrl(String urlOrReference, boolean download) {
     String id = Downloader.binaryId(urlOrReference)
-        .orElseThrow(() -> new IllegalArgumentException("not a Binary reference or URL: '" + urlOrReference + "'"));
+        .orElseThrow(() -> new IllegalArgumentException("not a Binary reference or URL: '"
+            // a URL's query may hold another service's signature: named without it
+            + (urlOrReference == null ? null : urlOrReference.replaceFirst("[?#].*", "?…")) + "'"));
     URI uri = endpoints.fhir("Binary/" + id + "/$presigned-url" + (download ? "?download=true" : ""));
     Call call = Call.of("GET", uri).header("Accept", Codec.FHIR_JSON);
     Parameters p = codec.read(transport.exchange(call), Parameters.class, call);

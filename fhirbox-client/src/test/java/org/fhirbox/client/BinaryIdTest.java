@@ -1,7 +1,9 @@
 package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,5 +27,16 @@ class BinaryIdTest {
       "http://localhost:8103/storage/abc", "data:image/png;base64,AAAA"})
   void rejectsUrlsThatNameNoBinary(String url) {
     assertThat(FhirboxClient.binaryId(url)).isEmpty();
+  }
+
+  /** A URL that names no Binary is refused before any request, and named without its query. */
+  @Test
+  void aUrlThatNamesNoBinaryIsRefusedWithoutItsQuery() {
+    FhirboxClient client = FhirboxClient.builder().baseUrl("http://127.0.0.1:9/").accessToken("t").build();
+    assertThatThrownBy(() -> client.presignedUrl(
+        "https://bucket.example/k/obj?X-Amz-Signature=0123secret&X-Amz-Credential=AKIA", false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("https://bucket.example/k/obj?…")
+        .hasMessageNotContaining("secret").hasMessageNotContaining("AKIA");
   }
 }
