@@ -56,8 +56,14 @@ final class AdminCommand {
       return 0;
     }
 
+    /** A query value, form-encoded. */
     static String encode(String s) {
       return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /** A path segment: as a query value, but a space is {@code %20} ({@code +} is itself in a path). */
+    static String segment(String s) {
+      return encode(s).replace("+", "%20");
     }
   }
 
@@ -157,7 +163,7 @@ final class AdminCommand {
 
     @Override
     String path() {
-      return "admin/clients/" + encode(clientId) + "/" + action;
+      return "admin/clients/" + segment(clientId) + "/" + action;
     }
   }
 
@@ -257,7 +263,7 @@ final class AdminCommand {
 
     @Override
     String path() {
-      return "admin/users/" + encode(userId) + "/" + action;
+      return "admin/users/" + segment(userId) + "/" + action;
     }
   }
 
@@ -322,7 +328,7 @@ final class AdminCommand {
 
     @Override
     String path() {
-      return "admin/jobs/" + encode(jobId) + "/retry" + (project == null ? "" : "?project=" + encode(project));
+      return "admin/jobs/" + segment(jobId) + "/retry" + (project == null ? "" : "?project=" + encode(project));
     }
   }
 }

@@ -101,6 +101,9 @@ class AdminCommandsTest extends ServerFixture {
     Cli.Result retry = cli.run("admin", "retry-job", "no-such-job", "--project", "clinic-jobs");
     assertThat(retry.exitCode()).as(retry.toString()).isEqualTo(1);
     assertThat(retry.err()).startsWith("fhirbox: 404 Not Found: job 'no-such-job' not found");
+    // an id goes into the path as itself: a space is %20 there, not the '+' of a query
+    Cli.Result spaced = cli.run("admin", "retry-job", "no such job", "--project", "clinic-jobs");
+    assertThat(spaced.err()).startsWith("fhirbox: 404 Not Found: job 'no such job' not found");
 
     Cli.Result cred = cli.run("admin", "create-client", "--project", "clinic-jobs", "--scope", "system/*.cruds",
         "--admin");

@@ -3,7 +3,8 @@ package org.fhirbox.client;
 /**
  * Receives transfer progress for an upload or a download.
  *
- * <p>Called on the thread doing the transfer, with {@code bytesDone} never decreasing within one
+ * <p>Called on a thread of the transfer (for an upload, one of the HTTP client's own threads,
+ * not the caller's; calls of one transfer never overlap), with {@code bytesDone} never decreasing within one
  * attempt (a download that must restart from zero starts again at 0). {@code totalBytes} is -1
  * while the size is unknown (an {@link java.io.InputStream} upload of unknown length); such an
  * upload ends with one call where {@code bytesDone == totalBytes}. Keep the callback cheap: it
