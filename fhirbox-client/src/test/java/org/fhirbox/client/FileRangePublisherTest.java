@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,11 +44,11 @@ class FileRangePublisherTest {
       public void onComplete() { }
     });
     assertThat(first.get(10, TimeUnit.SECONDS).remaining()).isPositive();
-    assertThat(openDescriptorsOf(file)).as("the piece's file is open while it is sent").isEqualTo(1);
+    assertThat(UploadCleanupTest.openDescriptorsOf(file)).as("the piece's file is open while it is sent").isEqualTo(1);
 
     held[0].cancel(); // what the HTTP client does when the connection breaks part way
 
-    assertThat(openDescriptorsOf(file)).isZero();
+    assertThat(UploadCleanupTest.openDescriptorsOf(file)).isZero();
   }
 
   @Test
@@ -83,7 +82,7 @@ class FileRangePublisherTest {
         }
       });
       assertThat(done.get(10, TimeUnit.SECONDS)).isEqualTo(1 << 20);
-      assertThat(openDescriptorsOf(file)).isZero();
+      assertThat(UploadCleanupTest.openDescriptorsOf(file)).isZero();
     }
     assertThat(progress).last().isEqualTo((long) (1 << 20));
   }
@@ -92,20 +91,6 @@ class FileRangePublisherTest {
     byte[] bytes = new byte[size];
     new java.util.Random(7).nextBytes(bytes);
     return Files.write(dir.resolve("piece.bin"), bytes);
-  }
-
-  /** How many of this process's file descriptors point at {@code file} (Linux's /proc). */
-  private static long openDescriptorsOf(Path file) throws IOException {
-    Path real = file.toRealPath();
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.filter(fd -> {
-        try {
-          return Files.readSymbolicLink(fd).equals(real);
-        } catch (IOException e) {
-          return false; // closed between the listing and the look
-        }
-      }).count();
-    }
   }
 
   /** The error a whole sending of {@code publisher} ends with (signalled, or thrown by subscribe as the JDK's does). */
