@@ -135,12 +135,12 @@ public final class IngestWorker implements AutoCloseable {
         Instant now = clock.instant();
         Optional<IngestJob> job;
         synchronized (claiming) {
-          job = claim(now, settings.projectConcurrency());
-          if (job.isEmpty() && running.get() < settings.concurrency() - 1) {
-            // No project within its share has a job due: one beyond it may have this worker, as
-            // long as another of the node's workers stays free for a project whose job comes next.
-            job = claim(now, Integer.MAX_VALUE);
-          }
+          // A claim takes a job of the project with the fewest running first, so one within its
+          // share always comes before one beyond it. A project beyond its share may have this
+          // worker as long as another of the node's workers stays free for a project whose job
+          // comes next: one query either way.
+          job = claim(now, running.get() < settings.concurrency() - 1 ? Integer.MAX_VALUE
+              : settings.projectConcurrency());
           if (job.isPresent() && job.get().state() != State.FAILED) {
             running.incrementAndGet();
           }
