@@ -89,33 +89,21 @@ class PostgresConnectionSettingsTest {
       }
     }
   }
+
   /**
    * A database whose own setting is {@code synchronous_commit = off} (commits acknowledged before
    * they are on the disk): the server's connections still commit with it on.
    */
   @Test
   void connectionsCommitSynchronouslyEvenWhereTheDatabaseSaysOtherwise() throws Exception {
-    String base = Postgres.serverUrl();
-    String name = "t_sync_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
-    }
-    try {
-      try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
-        s.execute("ALTER DATABASE " + name + " SET synchronous_commit = off");
-      }
-      String url = base.replaceFirst("^(jdbc:postgresql://[^/]+/)[^?]*", "$1" + name);
+    onDatabaseWith("synchronous_commit = off", url -> {
       try (Connection plain = DriverManager.getConnection(url)) {
         assertThat(setting(plain)).as("a plain connection to that database").isEqualTo("off");
       }
       try (Database db = new Database(url, "", "", 2); Connection c = db.connection()) {
         assertThat(setting(c)).isEqualTo("on");
       }
-    } finally {
-      try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
-        s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-      }
-    }
+    });
   }
 
   /**
@@ -124,14 +112,7 @@ class PostgresConnectionSettingsTest {
    */
   @Test
   void migrationsLiftTheDatabasesStatementLimitWhichRequestSessionsKeep() throws Exception {
-    String base = Postgres.serverUrl();
-    String name = "t_limit_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
-      s.execute("ALTER DATABASE " + name + " SET statement_timeout = '1ms'");
-    }
-    try {
-      String url = base.replaceFirst("^(jdbc:postgresql://[^/]+/)[^?]*", "$1" + name);
+    onDatabaseWith("statement_timeout = '1ms'", url -> {
       try (Database db = new Database(url, "", "", 2); Connection c = db.connection()) {
         assertThat(show(c, "statement_timeout")).isEqualTo("1ms");
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
@@ -142,6 +123,23 @@ class PostgresConnectionSettingsTest {
           assertThat(e.getSQLState()).as("a count cut by the kept limit").isEqualTo("57014");
         }
       }
+    });
+  }
+
+  private interface WithUrl {
+    void run(String url) throws Exception;
+  }
+
+  /** Runs {@code body} on the URL of a new database whose own default is {@code setting}; drops it after. */
+  private static void onDatabaseWith(String setting, WithUrl body) throws Exception {
+    String base = Postgres.serverUrl();
+    String name = "t_set_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+      s.execute("ALTER DATABASE " + name + " SET " + setting);
+    }
+    try {
+      body.run(base.replaceFirst("^(jdbc:postgresql://[^/]+/)[^?]*", "$1" + name));
     } finally {
       try (Connection admin = DriverManager.getConnection(base); Statement s = admin.createStatement()) {
         s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
