@@ -14,7 +14,11 @@ import org.fhirbox.model.BinaryContent;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Base64BinaryType;
+import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.UnsignedIntType;
+import org.hl7.fhir.r4.model.UrlType;
 
 /**
  * Write time: every Attachment (found by type, however deeply nested, in extensions and in
@@ -90,14 +94,15 @@ public final class AttachmentNormalizer {
     Map<String, BinaryContent> binaries = new HashMap<>();
     for (Attachment a : attachments) {
       asSent(a);
-      requireNoThumbnail(a);
-      Optional<BinaryRef> ref = binaryRef(tx, project, a);
+      Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()) : Optional.empty();
+      requireNoThumbnail(found);
+      Optional<BinaryRef> ref = binaryRef(tx, project, found);
       if (ref.isEmpty()) {
         continue;
       }
       BinaryContent content = lookup(tx, project, ref.get());
       gate.check(ref.get().reference(), content);
-      a.setUserData(SENT, new Sent(a.copy(), ref.get().reference()));
+      a.setUserData(SENT, Sent.of(a, ref.get().reference()));
       a.setUrl(ref.get().reference());
       fill(a, content, ref.get());
       binaries.put(ref.get().reference(), content);
@@ -106,10 +111,17 @@ public final class AttachmentNormalizer {
   }
 
   /**
-   * An Attachment as the writer sent it, before {@link #normalize} set {@code url} (to {@code url})
-   * and filled {@code size}, {@code hash} and {@code contentType}.
+   * The elements of an Attachment that {@link #normalize} sets, as the writer sent them (null where
+   * absent), and the {@code url} it set; not the whole Attachment, whose {@code data} may be large.
    */
-  private record Sent(Attachment attachment, String url) {}
+  private record Sent(UrlType sentUrl, UnsignedIntType size, Base64BinaryType hash, CodeType contentType,
+      String url) {
+    static Sent of(Attachment a, String url) {
+      return new Sent(a.hasUrl() ? a.getUrlElement().copy() : null, a.hasSize() ? a.getSizeElement().copy() : null,
+          a.hasHash() ? a.getHashElement().copy() : null,
+          a.hasContentType() ? a.getContentTypeElement().copy() : null, url);
+    }
+  }
 
   /**
    * Puts back what an earlier run of the same write filled in: a write that lost a race runs again
@@ -121,13 +133,12 @@ public final class AttachmentNormalizer {
     if (!(a.getUserData(SENT) instanceof Sent sent)) {
       return;
     }
-    Attachment was = sent.attachment();
     if (sent.url().equals(a.getUrl())) {
-      a.setUrlElement(was.hasUrl() ? was.getUrlElement().copy() : null);
+      a.setUrlElement(sent.sentUrl() == null ? null : sent.sentUrl().copy());
     }
-    a.setSizeElement(was.hasSize() ? was.getSizeElement().copy() : null);
-    a.setHashElement(was.hasHash() ? was.getHashElement().copy() : null);
-    a.setContentTypeElement(was.hasContentType() ? was.getContentTypeElement().copy() : null);
+    a.setSizeElement(sent.size() == null ? null : sent.size().copy());
+    a.setHashElement(sent.hash() == null ? null : sent.hash().copy());
+    a.setContentTypeElement(sent.contentType() == null ? null : sent.contentType().copy());
     a.setUserData(SENT, null);
   }
 
@@ -161,8 +172,7 @@ public final class AttachmentNormalizer {
    * Binary's content, and kept as written, the URL would hand its signature to every reader.
    * Nothing is looked up, so the answer tells nothing of the Binary.
    */
-  private void requireNoThumbnail(Attachment a) {
-    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()) : Optional.empty();
+  private static void requireNoThumbnail(Optional<Recognized> found) {
     if (found.isPresent() && found.get().thumbnail()) {
       throw FhirException.badRequest("Attachment.url is a thumbnail URL of this server, which is not the content of "
           + found.get().ref().reference() + ": name the Binary (Binary/{id}) or its content URL", "Attachment.url");
@@ -171,7 +181,12 @@ public final class AttachmentNormalizer {
 
   /** The Binary an Attachment names, as it is stored: a signed URL of the current version names the Binary. */
   private Optional<BinaryRef> binaryRef(ResourceStore.Tx tx, String project, Attachment a) {
-    Optional<Recognized> found = a.hasUrl() ? recognise(a.getUrl()).filter(r -> !r.thumbnail()) : Optional.empty();
+    return binaryRef(tx, project, a.hasUrl() ? recognise(a.getUrl()) : Optional.empty());
+  }
+
+  /** {@link #binaryRef(ResourceStore.Tx, String, Attachment)} of an Attachment whose url was recognised as {@code found}. */
+  private static Optional<BinaryRef> binaryRef(ResourceStore.Tx tx, String project, Optional<Recognized> found) {
+    found = found.filter(r -> !r.thumbnail());
     if (found.isEmpty()) {
       return Optional.empty();
     }
