@@ -480,8 +480,8 @@ public final class BundleProcessor {
           principal.require(r.type(), Interaction.UPDATE);
           requireBody(r, res);
           WriteChecks.Checked c = checks.before(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
-          Written w = checks.after(c.patient(), repository.update(tx, project, r.type(), r.id(), res, r.ifMatch(), blob,
-              null, c.gate()));
+          Written w = checks.after(c.patient(), repository.update(tx, project, r.type(), r.id(), res,
+              r.preconditions(), blob, null, c.gate()));
           createdHere.written(w);
           written(out, w);
         }
@@ -493,8 +493,7 @@ public final class BundleProcessor {
                 + " matches the condition; nothing was deleted"));
             return out;
           }
-          Optional<StoredResource> gone = delete(tx, principal, r.type(), r.id(),
-              WritePreconditions.ifMatch(r.ifMatch()));
+          Optional<StoredResource> gone = delete(tx, principal, r.type(), r.id(), r.preconditions());
           if (gone.isPresent()) {
             out.getResponse().setStatus("200 OK").setEtag("W/\"" + gone.get().versionId() + "\"")
                 .setLastModified(java.util.Date.from(gone.get().lastUpdated()));

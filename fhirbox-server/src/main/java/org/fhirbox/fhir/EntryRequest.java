@@ -1,5 +1,7 @@
 package org.fhirbox.fhir;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
@@ -9,18 +11,25 @@ import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
  * {@code ifNoneExist} the condition of a conditional create (a POST only), or null;
  * {@code condition} the query of a conditional update or delete ({@code PUT} or {@code DELETE}
  * {@code Type?criteria}), or null; {@code assignedId} the id a create (or a conditional update that
- * matches nothing and names no id) gets.
+ * matches nothing and names no id) gets. {@code ifMatch} and {@code ifNoneMatch} are the entry's
+ * preconditions, as {@link WritePreconditions} reads the headers of a single write.
  */
 record EntryRequest(int index, HTTPVerb method, String type, String id, Long version, Long ifMatch,
-    String ifNoneExist, String condition, String assignedId) {
+    List<Long> ifNoneMatch, String ifNoneExist, String condition, String assignedId) {
 
   EntryRequest withId(String newId) {
-    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneExist, condition, newId);
+    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch, ifNoneExist, condition, newId);
   }
 
   /** This conditional update or delete with what its search found: {@code found} (null: nothing to delete). */
   EntryRequest resolved(String found) {
-    return new EntryRequest(index, method, type, found, version, ifMatch, ifNoneExist, null, assignedId);
+    return new EntryRequest(index, method, type, found, version, ifMatch, ifNoneMatch, ifNoneExist, null,
+        assignedId);
+  }
+
+  /** The preconditions of this update or delete. */
+  WritePreconditions preconditions() {
+    return new WritePreconditions(ifMatch, ifNoneMatch, null);
   }
 
   static EntryRequest of(BundleEntryComponent entry, int index, String fhirBase, ResourceRepository repo) {
@@ -81,6 +90,38 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
         throw FhirException.badRequest("entry " + index + ": ifMatch must look like W/\"3\"", where + ".ifMatch");
       }
     }
-    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneExist, condition, null);
+    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch(entry, index, method, where),
+        ifNoneExist, condition, null);
+  }
+
+  /**
+   * {@code request.ifNoneMatch} as the versions it names ({@link ResourceRepository#IF_MATCH_ANY}
+   * for {@code *}), empty without one: a precondition of a PUT or DELETE, as {@code If-None-Match}
+   * is of a single write, so that an entry sent to create only what is absent never overwrites. A
+   * GET entry's is a conditional read, which this server does not do: it reads. A POST has none
+   * (a conditional create is {@code ifNoneExist}).
+   */
+  private static List<Long> ifNoneMatch(BundleEntryComponent entry, int index, HTTPVerb method, String where) {
+    if (!entry.getRequest().hasIfNoneMatch() || method == HTTPVerb.GET) {
+      return List.of();
+    }
+    if (method == HTTPVerb.POST) {
+      throw FhirException.badRequest("entry " + index + ": ifNoneMatch is a precondition of a PUT or DELETE;"
+          + " a create that must not find a match is conditional with ifNoneExist", where + ".ifNoneMatch");
+    }
+    String value = entry.getRequest().getIfNoneMatch().trim();
+    if (value.equals("*")) {
+      return List.of(ResourceRepository.IF_MATCH_ANY);
+    }
+    List<Long> versions = new ArrayList<>();
+    for (String tag : value.split(",")) {
+      Long v = ResourceIds.ifMatch(tag);
+      if (v == null || v == ResourceRepository.IF_MATCH_ANY) {
+        throw FhirException.badRequest("entry " + index + ": ifNoneMatch must be * or version ETags like W/\"3\","
+            + " not '" + QueryLimits.shorten(value) + "'", where + ".ifNoneMatch");
+      }
+      versions.add(v);
+    }
+    return versions;
   }
 }

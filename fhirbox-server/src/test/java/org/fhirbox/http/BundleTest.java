@@ -433,4 +433,64 @@ class BundleTest {
         .containsExactly("200", "412");
     assertThat(http().get("fhir/R4/Patient/star-1").statusCode()).isEqualTo(410);
   }
+
+  @Test
+  void ifNoneMatchOnAnEntryIsAPreconditionAsTheHeaderIsOnASingleWrite() {
+    String patient = "{\"resourceType\":\"Patient\",\"id\":\"%s\",\"gender\":\"%s\"}";
+    assertThat(http().putJson("fhir/R4/Patient/inm-1", patient.formatted("inm-1", "female")).statusCode())
+        .isEqualTo(201);
+    String batch = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":%s,"request":{"method":"PUT","url":"Patient/inm-1","ifNoneMatch":"*"}},
+          {"resource":%s,"request":{"method":"PUT","url":"Patient/inm-new","ifNoneMatch":"*"}},
+          {"resource":%s,"request":{"method":"PUT","url":"Patient/inm-1","ifNoneMatch":"W/\\"1\\""}},
+          {"request":{"method":"DELETE","url":"Patient/inm-1","ifNoneMatch":"W/\\"1\\", W/\\"7\\""}}]}"""
+        .formatted(patient.formatted("inm-1", "male"), patient.formatted("inm-new", "male"),
+            patient.formatted("inm-1", "other"));
+    HttpResponse<String> r = http().postJson("fhir/R4", batch);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle answer = http().parse(r, Bundle.class);
+    assertThat(answer.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("412", "201", "412", "412");
+    assertThat(answer.getEntry().get(0).getResponse().getOutcome()).isInstanceOf(OperationOutcome.class);
+    assertThat(((OperationOutcome) answer.getEntry().get(0).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("If-None-Match * does not hold").contains("Patient/inm-1");
+    Patient kept = http().parse(http().get("fhir/R4/Patient/inm-1"), Patient.class);
+    assertThat(kept.getGender().toCode()).isEqualTo("female");
+    assertThat(kept.getMeta().getVersionId()).isEqualTo("1");
+
+    // in a transaction a failed precondition fails the whole Bundle
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":%s,"request":{"method":"PUT","url":"Patient/inm-2","ifNoneMatch":"*"}},
+          {"resource":%s,"request":{"method":"PUT","url":"Patient/inm-1","ifNoneMatch":"*"}}]}"""
+        .formatted(patient.formatted("inm-2", "male"), patient.formatted("inm-1", "male"));
+    HttpResponse<String> failed = http().postJson("fhir/R4", tx);
+    assertThat(failed.statusCode()).as(failed.body()).isEqualTo(412);
+    assertThat(http().get("fhir/R4/Patient/inm-2").statusCode()).isEqualTo(404);
+
+    // a version list that does not name the current one lets the write through
+    String ok = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":%s,"request":{"method":"PUT","url":"Patient/inm-1","ifNoneMatch":"W/\\"5\\""}}]}"""
+        .formatted(patient.formatted("inm-1", "other"));
+    assertThat(http().parse(http().postJson("fhir/R4", ok), Bundle.class).getEntryFirstRep().getResponse()
+        .getStatus()).startsWith("200");
+  }
+
+  @Test
+  void ifNoneMatchThatIsNoListOfVersionsOrOnACreateIs400() {
+    String patient = "{\"resourceType\":\"Patient\"}";
+    for (String request : List.of(
+        "{\"method\":\"PUT\",\"url\":\"Patient/inm-bad\",\"ifNoneMatch\":\"version 3\"}",
+        "{\"method\":\"POST\",\"url\":\"Patient\",\"ifNoneMatch\":\"*\"}")) {
+      String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+          + patient.replace("}", ",\"id\":\"inm-bad\"}") + ",\"request\":" + request + "}]}";
+      Bundle answer = http().parse(http().postJson("fhir/R4", batch), Bundle.class);
+      assertThat(answer.getEntryFirstRep().getResponse().getStatus()).as(request).startsWith("400");
+      assertThat(((OperationOutcome) answer.getEntryFirstRep().getResponse().getOutcome()).getIssueFirstRep()
+          .getDiagnostics()).as(request).contains("ifNoneMatch");
+    }
+    assertThat(http().get("fhir/R4/Patient/inm-bad").statusCode()).isEqualTo(404);
+  }
 }
