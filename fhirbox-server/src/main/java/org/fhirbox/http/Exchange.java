@@ -88,6 +88,16 @@ public final class Exchange {
     return params;
   }
 
+  /**
+   * From now on the request's parameters are {@code all}: a POST {@code _search}'s query and form
+   * body together, so that the answer's format, subset and paging links follow the body's
+   * {@code _format}, {@code _pretty}, {@code _summary} and {@code _elements} as the search followed
+   * its criteria (FHIR R4 http.html#search).
+   */
+  void useParams(Map<String, List<String>> all) {
+    params = all;
+  }
+
   public Optional<String> param(String name) {
     List<String> v = params().get(name);
     return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));

@@ -408,7 +408,8 @@ public final class FhirRoutes {
    * The query's parameters, and those of a POST {@code _search} form body (FHIR R4 http.html#search:
    * the URL's parameters and the body's together are the search). A name in both keeps every value,
    * URL's first, as a GET repeating the parameter would: repeats AND together. An empty body, or
-   * none, adds no parameters; the form's media type is matched in any case (RFC 9110 §8.3.1). A body
+   * none, adds no parameters; the form's media type is matched in any case (RFC 9110 §8.3.1). The
+   * answer reads them too ({@link Exchange#useParams}). A body
    * of another type is 415: R4 takes search parameters in a body only as a form, and ignoring it
    * would search wider than the client asked.
    */
@@ -429,6 +430,7 @@ public final class FhirRoutes {
     params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
     QueryString.parse(ex.bodyOrEmpty(maxJsonBytes))
         .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
+    ex.useParams(both);
     return both;
   }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -112,6 +113,40 @@ class SearchFormsTest {
           .containsExactlyElementsOf(viaGet);
     }
     assertThat(http.foundIds("Patient?_id=" + a + "," + b + "&_id=" + b)).containsExactly(b);
+  }
+
+  @Test
+  void postSearchPresentsItsPagesAsTheBodysSummaryElementsAndFormatSay() {
+    String family = "Formbody" + System.nanoTime();
+    for (int i = 0; i < 3; i++) {
+      http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}],"
+          + "\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">p</div>\"}}");
+    }
+    HttpResponse<String> first = postSearch("", "application/x-www-form-urlencoded",
+        "family=" + family + "&_summary=true&_count=2");
+    Bundle page = http.parse(first, Bundle.class);
+    assertThat(page.getEntry()).hasSize(2).allSatisfy(e -> {
+      assertThat(e.getResource().getMeta().getTag()).extracting(c -> c.getCode()).contains("SUBSETTED");
+      assertThat(((Patient) e.getResource()).hasText()).isFalse();
+    });
+    Bundle next = http.parse(http.get(page.getLink("next").getUrl()), Bundle.class);
+    assertThat(next.getEntry()).hasSize(1).allSatisfy(e ->
+        assertThat(e.getResource().getMeta().getTag()).extracting(c -> c.getCode()).contains("SUBSETTED"));
+
+    HttpResponse<String> elements = postSearch("", "application/x-www-form-urlencoded",
+        "family=" + family + "&_elements=name&_count=2");
+    Bundle subset = http.parse(elements, Bundle.class);
+    assertThat(subset.getEntry()).hasSize(2).allSatisfy(e ->
+        assertThat(((Patient) e.getResource()).hasText()).isFalse());
+    assertThat(subset.getLink("next").getUrl()).contains("_elements=name");
+
+    HttpResponse<String> xml = postSearch("", "application/x-www-form-urlencoded", "family=" + family + "&_format=xml");
+    assertThat(xml.statusCode()).as(xml.body()).isEqualTo(200);
+    assertThat(xml.headers().firstValue("Content-Type").orElse("")).startsWith("application/fhir+xml");
+
+    HttpResponse<String> both = postSearch("?_summary=true", "application/x-www-form-urlencoded",
+        "family=" + family + "&_elements=name");
+    assertThat(both.statusCode()).as(both.body()).isEqualTo(400);
   }
 
   private static HttpResponse<String> postSearch(String query, String contentType, String body) {
