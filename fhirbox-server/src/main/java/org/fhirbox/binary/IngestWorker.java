@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
@@ -151,6 +152,11 @@ public final class IngestWorker implements AutoCloseable {
         if (job.get().state() == State.FAILED) {
           LOG.info("ingestion job {} for {}/{}: failed ({})", job.get().id(), job.get().resourceType(),
               job.get().resourceId(), job.get().lastError());
+          if (job.get().binaryId() != null) {
+            // the stopped node had fetched the content; what the Attachment does not name goes
+            String binaryId = job.get().binaryId();
+            discard(job.get(), binaryId, tx -> tx.ingestJobs().forgetFailedBinary(job.get().id(), binaryId));
+          }
           continue;
         }
         try {
@@ -175,7 +181,10 @@ public final class IngestWorker implements AutoCloseable {
     try {
       outcome = process(job, fetch);
       if ((outcome.state() == State.SKIPPED || outcome.state() == State.FAILED) && outcome.binaryId() != null) {
-        discard(job, outcome.binaryId());
+        discard(job, outcome.binaryId(), tx -> {
+          requireLease(tx, job);
+          return true;
+        });
       }
     } finally {
       lease.cancel(false);
@@ -195,13 +204,17 @@ public final class IngestWorker implements AutoCloseable {
 
   /**
    * Deletes the Binary the job created for an Attachment it could not repoint (the resource
-   * changed it, the update was refused): nothing references it. A normal delete, audited, and
-   * only while this claim holds the lease; when that fails the Binary stays, and the job says so.
+   * changed it, the update was refused, the node running its last attempt stopped): nothing
+   * references it. A normal delete, audited, and only while {@code hold} says the job may still
+   * decide (this claim holds the lease; or the job is still failed with that Binary, not queued
+   * again by an admin meanwhile); when that fails the Binary stays, and the job says so.
    */
-  private void discard(IngestJob job, String binaryId) {
+  private void discard(IngestJob job, String binaryId, Predicate<ResourceStore.Tx> hold) {
     try {
       Optional<StoredResource> gone = store.inTransaction(tx -> {
-        requireLease(tx, job);
+        if (!hold.test(tx)) {
+          return Optional.<StoredResource>empty();
+        }
         if (tx.current(job.project(), "Binary", binaryId, true).filter(b -> !b.deleted()).isEmpty()) {
           return Optional.<StoredResource>empty(); // deleted before: nothing to delete or audit again
         }

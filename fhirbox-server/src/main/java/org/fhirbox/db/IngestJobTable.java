@@ -56,6 +56,13 @@ public interface IngestJobTable {
   boolean forgetBinary(String id, String owner, String binaryId);
 
   /**
+   * Forgets {@code binaryId}, the Binary a failed job records, while the job is still failed and
+   * records it; false otherwise (it was queued again, or records another). The row stays locked
+   * until the transaction ends, so a retry queued meanwhile waits for the caller's decision.
+   */
+  boolean forgetFailedBinary(String id, String binaryId);
+
+  /**
    * Records the outcome of {@code owner}'s attempt and releases the lease: QUEUED with a
    * {@code nextAttemptAt} for a retry, or a final state. False when the lease was lost (another
    * node owns the job now), in which case nothing changes. A null {@code binaryId} keeps the

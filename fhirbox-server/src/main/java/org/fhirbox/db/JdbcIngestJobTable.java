@@ -124,6 +124,12 @@ final class JdbcIngestJobTable implements IngestJobTable {
   }
 
   @Override
+  public boolean forgetFailedBinary(String id, String binaryId) {
+    return update("UPDATE ingest_job SET binary_id = NULL WHERE id = ? AND state = 'failed' AND binary_id = ?",
+        id, binaryId) == 1;
+  }
+
+  @Override
   public boolean forgetBinary(String id, String owner, String binaryId) {
     return update("UPDATE ingest_job SET binary_id = NULL WHERE id = ? AND lease_owner = ? AND state = 'running'"
         + " AND binary_id = ?", id, owner, binaryId) == 1;

@@ -177,4 +177,38 @@ class IngestionLeaseTest {
       }
     }
   }
+
+  @Test
+  void theBinaryALastAttemptFetchedBeforeItsNodeStoppedIsDeletedWhenTheAttachmentDoesNotNameIt() throws Exception {
+    String url = upstream.origin() + "/files/fetched-then-stopped.bin";
+    upstream.serve("/files/fetched-then-stopped.bin", "application/octet-stream", Upstream.content(1000, 54));
+    Map<String, String> twoAttempts = new java.util.HashMap<>(settings);
+    twoAttempts.put("FHIRBOX_INGEST_MAX_ATTEMPTS", "2");
+    Map<String, String> idle = new java.util.HashMap<>(twoAttempts);
+    idle.put("FHIRBOX_INGEST_POLL_MILLIS", "3600000"); // claims nothing while the test runs
+
+    try (TestServer writer = TestServer.start(idle)) {
+      Media m = IngestionTest.createMedia(writer.client(), url, null);
+      String media = "Media/" + m.getIdElement().getIdPart();
+      // As the node running the last attempt leaves it after its Binary's commit, before the repoint
+      String fetched = writer.client().createBinary("fhir/R4/Binary", "application/octet-stream", media,
+          Upstream.content(1000, 54));
+      try (Connection c = DriverManager.getConnection(schema.url());
+          PreparedStatement ps = c.prepareStatement("UPDATE ingest_job SET state = 'running', attempts = 2,"
+              + " lease_owner = 'node-gone/0', lease_until = 0, binary_id = ? WHERE url = ?")) {
+        ps.setString(1, fetched);
+        ps.setString(2, url);
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      try (TestServer next = TestServer.start(twoAttempts)) {
+        JsonNode job = IngestionTest.awaitJob(next.client(), url, "failed");
+        assertThat(job.get("lastError").asText()).startsWith("gave up after 2 attempts");
+        Poll.until("the unused Binary deleted", () -> next.client().get("fhir/R4/Binary/" + fetched).statusCode() == 410);
+        assertThat(IngestionTest.job(next.client(), url).get("binary").isNull()).isTrue();
+        assertThat(IngestionTest.read(next.client(), m).getContent().getUrl()).isEqualTo(url);
+        assertThat(binariesOf(next.client(), media)).isEmpty();
+        assertThat(upstream.hits("/files/fetched-then-stopped.bin")).isZero();
+      }
+    }
+  }
 }

@@ -47,6 +47,10 @@ abstract class IngestJobTableContract extends StoreContract {
     return store.inTransaction(tx -> tx.ingestJobs().finish(id, owner, state, error, binary, at, at));
   }
 
+  private boolean forgetFailed(String id, String binary) {
+    return store.inTransaction(tx -> tx.ingestJobs().forgetFailedBinary(id, binary));
+  }
+
   private List<IngestJob> list(String project, IngestJob.State state) {
     return store.read(tx -> tx.ingestJobs().list(project, state, 10));
   }
@@ -217,5 +221,35 @@ abstract class IngestJobTableContract extends StoreContract {
     assertThat(finish("j6", a.leaseOwner(), IngestJob.State.QUEUED, "commit outcome unknown", null, t0)).isTrue();
     IngestJob again = claim("B", t0, t0.plusSeconds(60)).orElseThrow();
     assertThat(again.binaryId()).isEqualTo("b1");
+  }
+
+  /**
+   * The Binary a job failed by its last attempt's stopped node had recorded is forgotten once, and
+   * only while the job stays failed with it: a job queued again (an admin's retry) keeps it.
+   */
+  @Test
+  void aFailedJobsBinaryIsForgottenOnlyWhileItStaysFailedWithIt() {
+    enqueue("j7", t0);
+    Instant at = t0;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      IngestJob j = claim("N" + attempt, at, at.plusSeconds(60)).orElseThrow();
+      if (attempt == 3) {
+        assertThat(record("j7", j.leaseOwner(), "b7")).isTrue();
+      }
+      at = at.plusSeconds(61);
+    }
+    IngestJob gaveUp = claim("N4", at, at.plusSeconds(60)).orElseThrow();
+    assertThat(gaveUp.state()).isEqualTo(IngestJob.State.FAILED);
+    assertThat(gaveUp.binaryId()).isEqualTo("b7");
+    assertThat(forgetFailed("j7", "other")).isFalse();
+    assertThat(forgetFailed("j7", "b7")).isTrue();
+    assertThat(forgetFailed("j7", "b7")).isFalse();
+    assertThat(store.read(tx -> tx.ingestJobs().find("j7")).orElseThrow().binaryId()).isNull();
+
+    enqueue("j8", t0);
+    IngestJob running = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(record("j8", running.leaseOwner(), "b8")).isTrue();
+    assertThat(forgetFailed("j8", "b8")).isFalse();
+    assertThat(store.read(tx -> tx.ingestJobs().find("j8")).orElseThrow().binaryId()).isEqualTo("b8");
   }
 }
