@@ -198,7 +198,7 @@ public final class FhirboxServer implements AutoCloseable {
     // The services the routes call, and the one exit that signs Attachments on the way out
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
     BinaryAccess binaryAccess = new BinaryAccess(store, compartment);
-    SearchParser searchParser = new SearchParser(indexer, 20, maxCount);
+    SearchParser searchParser = new SearchParser(indexer, 20, maxCount, clock);
     SearchChains searchChains = new SearchChains(maxCount, config.getInt("FHIRBOX_SEARCH_MAX_VALUES"));
     ConditionalMatch conditionalMatch = new ConditionalMatch(searchParser, searchChains, compartment, binaryAccess);
     ErrorMapper errors = new ErrorMapper(codec);

@@ -26,6 +26,7 @@ import org.hl7.fhir.r4.model.Address;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
+import org.hl7.fhir.r4.model.CanonicalType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.ContactPoint;
@@ -65,9 +66,11 @@ public final class SearchIndexer {
    * ({@code telecom}: its value, without system, search.html#token) and the parameters kept to one
    * kind of ContactPoint ({@code Patient.telecom.where(system='email')}: {@code email},
    * {@code phone}); 9 adds a Timing's outer limits to date parameters and a Quantity's unit as
-   * written beside its code, and reads a date without a time zone in UTC ({@link DateBounds}).
+   * written beside its code, and reads a date without a time zone in UTC ({@link DateBounds}); 10
+   * adds the parameters of every resource on {@code meta} ({@link #COMMON}: {@code _tag},
+   * {@code _security}, {@code _profile}, {@code _source}) and a versioned canonical's url alone.
    */
-  public static final int VERSION = 9;
+  public static final int VERSION = 10;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -85,6 +88,15 @@ public final class SearchIndexer {
    * index rows on every Patient and Practitioner write).
    */
   private static final Set<String> NOT_INDEXED = Set.of("phonetic");
+  /**
+   * The search parameters of every resource type that are indexed like any other (R4
+   * search.html#all), each on the element of {@code meta} it names: {@code _tag} and
+   * {@code _security} (tokens), {@code _profile} (a canonical) and {@code _source} (a uri).
+   * {@code _id} and {@code _lastUpdated} are read from the resource row instead.
+   */
+  static final Map<String, RestSearchParameterTypeEnum> COMMON = Map.of(
+      "_tag", RestSearchParameterTypeEnum.TOKEN, "_security", RestSearchParameterTypeEnum.TOKEN,
+      "_profile", RestSearchParameterTypeEnum.URI, "_source", RestSearchParameterTypeEnum.URI);
 
   /**
    * One indexable parameter of one resource type. A search on it reads the rows stored under
@@ -173,7 +185,8 @@ public final class SearchIndexer {
     RuntimeResourceDefinition def = ctx.getResourceDefinition(type);
     Map<String, Param> out = new ConcurrentHashMap<>();
     for (RuntimeSearchParam sp : def.getSearchParams()) {
-      if (sp.getName().startsWith("_") || NOT_INDEXED.contains(sp.getName())) {
+      boolean common = COMMON.containsKey(sp.getName());
+      if ((sp.getName().startsWith("_") && !common) || NOT_INDEXED.contains(sp.getName())) {
         continue;
       }
       RestSearchParameterTypeEnum kind = sp.getParamType();
@@ -182,7 +195,10 @@ public final class SearchIndexer {
       }
       List<Path> paths = new ArrayList<>();
       for (String p : sp.getPathsSplit()) {
-        String path = p.trim();
+        // the parameters of every resource are defined on Resource (Resource.meta.tag): the
+        // path of this type is the same below the type's name
+        String path = common && p.trim().startsWith("Resource.") ? type + p.trim().substring("Resource".length())
+            : p.trim();
         String valueType = null;
         String target = null;
         String contactSystem = null;
@@ -210,6 +226,9 @@ public final class SearchIndexer {
         out.put(sp.getName(), new Param(sp.getName(), kind, List.copyOf(paths)));
       }
     }
+    // HAPI's R4 model defines _tag, _security and _profile on Resource but not _source
+    COMMON.forEach((name, kind) -> out.computeIfAbsent(name, n -> new Param(n, kind,
+        List.of(new Path(terserPath(def, type + ".meta." + n.substring(1)), null)))));
     // Patient and Practitioner index a name's family and given parts under name, family and given
     // alike. Each string row costs an insert at a random place in the index (names are not ordered
     // like ids), which doubled the cost of a create; so those parts are stored once, under family
@@ -330,6 +349,14 @@ public final class SearchIndexer {
     } else if (v instanceof ContactPoint c && c.hasValue()) {
       // search.html#token: a ContactPoint is matched on its value; it has no token system
       out.add(SearchValue.token(param, null, c.getValue()));
+    } else if (v instanceof CanonicalType c && c.hasValue()) {
+      // R4 search.html#versions: a canonical may name a version (url|version); a search for the
+      // url alone finds every version, one with the version only that one
+      out.add(SearchValue.token(param, null, c.getValue()));
+      int bar = c.getValue().lastIndexOf('|');
+      if (bar > 0) {
+        out.add(SearchValue.token(param, null, c.getValue().substring(0, bar)));
+      }
     } else if (v instanceof Enumeration<?> e && e.hasValue()) {
       out.add(SearchValue.token(param, e.getSystem(), e.getValueAsString()));
     } else if (v instanceof PrimitiveType<?> p && p.hasValue()) {

@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.param.DateParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import java.math.BigDecimal;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,10 +23,11 @@ import org.fhirbox.db.SearchValue;
 
 /**
  * Turns search URL parameters into a {@link SearchQuery} (FHIR R4 search.html). Supported:
- * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le with date precision), every indexed
+ * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le/sa/eb/ap with date precision), every indexed
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
- * {@code :Type}), string parameter (starts with, {@code :contains}, {@code :exact}), date
- * parameter (eq/gt/ge/lt/le), uri parameter (exact, {@code :below}), number and quantity
+ * {@code :Type}; {@code _tag} and {@code _security} on every type), string parameter (starts
+ * with, {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap), uri
+ * parameter (exact, {@code :below}; {@code _profile} and {@code _source} on every type), number and quantity
  * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit); chains of up to three references
  * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
  * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up; {@code _include}
@@ -87,12 +89,22 @@ public final class SearchParser {
   private final SearchIndexer indexer;
   private final int defaultCount;
   private final int maxCount;
+  private final Clock clock;
 
-  /** @param defaultCount the page size without {@code _count}; never more than {@code maxCount} */
+  /** A parser whose {@code ap} dates are measured from the system clock's now. */
   public SearchParser(SearchIndexer indexer, int defaultCount, int maxCount) {
+    this(indexer, defaultCount, maxCount, Clock.systemUTC());
+  }
+
+  /**
+   * @param defaultCount the page size without {@code _count}; never more than {@code maxCount}
+   * @param clock the now an {@code ap} date's gap is measured from (R4 search.html#prefix)
+   */
+  public SearchParser(SearchIndexer indexer, int defaultCount, int maxCount, Clock clock) {
     this.indexer = indexer;
     this.defaultCount = Math.min(defaultCount, maxCount);
     this.maxCount = maxCount;
+    this.clock = clock;
   }
 
   /**
@@ -115,7 +127,7 @@ public final class SearchParser {
       for (String value : e.getValue()) {
         switch (name) {
           case "_id" -> clauses.add(ids(value));
-          case "_lastUpdated" -> clauses.add(SearchRanges.lastUpdated(value));
+          case "_lastUpdated" -> clauses.add(SearchRanges.lastUpdated(value, clock.millis()));
           case "_include", "_revinclude" -> {
             if (!includes.add(include(type, value, name.equals("_revinclude")))) {
               continue;
@@ -211,7 +223,7 @@ public final class SearchParser {
     }
     return switch (p.kind()) {
       case STRING -> text(p, modifier, value);
-      case DATE -> SearchRanges.dates(p.name(), modifier, value);
+      case DATE -> SearchRanges.dates(p.name(), modifier, value, clock.millis());
       case URI -> uri(p, modifier, value);
       case NUMBER, QUANTITY -> SearchRanges.number(p, modifier, value);
       default -> token(type, p, modifier, value);

@@ -23,21 +23,24 @@ final class SearchRanges {
    * read from {@code resource_current}, which holds one range per criterion ({@code ne} and
    * commas would need two).
    */
-  static SearchClause lastUpdated(String value) {
-    List<SearchClause.DateRange> ranges = value.contains(",") ? List.of() : date("_lastUpdated", null, value);
+  static SearchClause lastUpdated(String value, long now) {
+    List<SearchClause.DateRange> ranges = value.contains(",") ? List.of() : date("_lastUpdated", null, value, now);
     if (ranges.size() != 1) {
-      throw FhirException.badRequest("_lastUpdated takes one value with an optional eq, gt, ge, lt, le, sa or eb"
+      throw FhirException.badRequest("_lastUpdated takes one value with an optional eq, gt, ge, lt, le, sa, eb or ap"
           + " prefix, not '" + DecimalLimits.abbreviate(value) + "': repeat it to AND");
     }
     SearchClause.DateRange d = ranges.get(0);
     return new SearchClause.LastUpdated(d.lowInclusive(), d.highInclusive());
   }
 
-  /** A date parameter's values, separated by commas: any of them (R4 search.html#combining). */
-  static SearchClause dates(String param, String modifier, String value) {
+  /**
+   * A date parameter's values, separated by commas: any of them (R4 search.html#combining);
+   * {@code now} (epoch millis) is what {@code ap} measures its gap from.
+   */
+  static SearchClause dates(String param, String modifier, String value, long now) {
     List<SearchClause> ranges = new ArrayList<>();
     for (String one : value.split(",", -1)) {
-      ranges.addAll(date(param, modifier, one));
+      ranges.addAll(date(param, modifier, one, now));
     }
     return ranges.size() == 1 ? ranges.get(0) : new SearchClause.AnyOf(ranges);
   }
@@ -128,7 +131,7 @@ final class SearchRanges {
    * One date with an optional prefix, at the precision given ({@code 2020}, {@code 2020-05-01},
    * ...): the ranges any of which a stored date must meet (two for {@code ne}, one otherwise).
    */
-  private static List<SearchClause.DateRange> date(String param, String modifier, String value) {
+  private static List<SearchClause.DateRange> date(String param, String modifier, String value, long now) {
     if (modifier != null) {
       throw SearchParser.unsupportedModifier(param, modifier);
     }
@@ -140,7 +143,7 @@ final class SearchRanges {
     }
     if (date == null || date.getValue() == null) {
       throw FhirException.badRequest(param + " value '" + value + "' is not a date with an optional"
-          + " eq, ne, gt, ge, lt, le, sa or eb prefix");
+          + " eq, ne, gt, ge, lt, le, sa, eb or ap prefix");
     }
     // The value covers its whole precision, as an indexed date does (SearchIndexer): 2020-05 is
     // all of May. eq: the indexed range lies within it; ne: it does not (it begins before or ends
@@ -161,8 +164,21 @@ final class SearchRanges {
       // "within" with one bound: the indexed range's start is after the value, or its end before it
       case STARTS_AFTER -> List.of(new SearchClause.DateRange(param, high + 1, null, true));
       case ENDS_BEFORE -> List.of(new SearchClause.DateRange(param, null, low - 1, true));
-      default -> throw FhirException.badRequest(param + ": the prefix '" + prefix.getValue() + "' is not supported"
-          + " on dates (how near is near enough is not defined here); use eq, ne, gt, ge, lt, le, sa or eb");
+      case APPROXIMATE -> List.of(approximately(param, low, high, now));
     };
+  }
+
+  /**
+   * {@code ap}: the value's range [low, high] widened on each side by a tenth of the gap between
+   * now and that range (none when now is within it), which the stored range must overlap (R4
+   * search.html#prefix: "10% of the gap between now and the date"). The gap is measured to the
+   * nearer end, {@code high + 1} being where a past value ends: {@code ap2026-01-01} 100 days
+   * after that day matches 2025-12-22 to the end of 2026-01-11.
+   */
+  private static SearchClause.DateRange approximately(String param, long low, long high, long now) {
+    long end = high + 1;
+    long gap = now >= end ? now - end : now < low ? low - now : 0;
+    long margin = gap / 10;
+    return new SearchClause.DateRange(param, low - margin, end + margin - 1, false);
   }
 }

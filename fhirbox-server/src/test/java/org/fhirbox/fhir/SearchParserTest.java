@@ -184,8 +184,9 @@ class SearchParserTest {
         Arguments.of("Observation?date:missing=true", 400, "the modifier ':missing' is not supported"),
         Arguments.of("Observation?value-quantity:missing=true", 400, "the modifier ':missing' is not supported"),
         // prefixes that make no sense for the kind, and malformed values
-        Arguments.of("Observation?date=ap2013-03-14", 400,
-            "the prefix 'ap' is not supported on dates (how near is near enough is not defined here); use eq, ne,"),
+        Arguments.of("Patient?_tag:not=vip", 400, "the modifier ':not' is not supported on search parameter '_tag'"),
+        Arguments.of("Patient?_profile:above=http://acme.org/sd", 400,
+            "the modifier ':above' is not supported on search parameter '_profile'"),
         Arguments.of("Observation?date=yesterday", 400, "date value 'yesterday' is not a date"),
         Arguments.of("Observation?date=2013-03-14,", 400, "date value '' is not a date"),
         Arguments.of("Patient?_lastUpdated=ne2013-03-14", 400, "_lastUpdated takes one value"),

@@ -74,6 +74,30 @@ class SearchReindexerTest {
     }
   }
 
+  @Test
+  void resourcesStoredBeforeTheCommonParametersBecomeSearchableByTagAfterTheUpgrade(@TempDir Path dir) {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE", "", "",
+        4)) {
+      ResourceStore store = new JdbcResourceStore(db);
+      // As version 9 stored it: the identifier, but nothing of meta.
+      store.inTransaction(tx -> {
+        tx.insert(patient("tagged", 1, "{\"resourceType\":\"Patient\",\"id\":\"tagged\",\"meta\":{\"tag\":[{\"system\":"
+            + "\"urn:tags\",\"code\":\"vip\"}],\"profile\":[\"http://x.example/sd|2\"]},\"identifier\":[{\"value\":\"9\"}]}"),
+            List.of(SearchValue.token("identifier", null, "9")));
+        tx.setSearchIndexVersion(9);
+        return null;
+      });
+      SearchClause byTag = new SearchClause.Token("_tag", List.of(new SearchClause.TokenValue("urn:tags", "vip")));
+      assertThat(search(store, byTag)).isEmpty();
+
+      assertThat(new SearchReindexer(store, new SearchIndexer(FHIR), new FhirCodec(FHIR)).run()).isEqualTo(1);
+
+      assertThat(search(store, byTag)).containsExactly("tagged");
+      assertThat(search(store, new SearchClause.Token("_profile",
+          List.of(new SearchClause.TokenValue(null, "http://x.example/sd"))))).containsExactly("tagged");
+    }
+  }
+
   private static List<String> subjects(ResourceStore store, String reference) {
     SearchQuery q = new SearchQuery("p", "Observation", List.of(new SearchClause.Token("subject",
         List.of(new SearchClause.TokenValue(null, reference)))), true, 10, 0);
