@@ -11,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -64,6 +65,12 @@ class IngestionLeaseTest {
 
   private boolean logged(String text) {
     return log.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+  }
+
+  private static Map<String, String> with(Map<String, String> settings, String name, String value) {
+    Map<String, String> more = new HashMap<>(settings);
+    more.put(name, value);
+    return more;
   }
 
   /** The Binaries whose securityContext is {@code reference}. */
@@ -153,10 +160,8 @@ class IngestionLeaseTest {
   void aJobWhoseNodeStoppedDuringItsLastAttemptFailsWithoutAnotherFetch() throws Exception {
     upstream.serve("/files/node-killer.bin", "application/octet-stream", Upstream.content(1000, 53));
     String url = upstream.origin() + "/files/node-killer.bin";
-    Map<String, String> twoAttempts = new java.util.HashMap<>(settings);
-    twoAttempts.put("FHIRBOX_INGEST_MAX_ATTEMPTS", "2");
-    Map<String, String> idle = new java.util.HashMap<>(twoAttempts);
-    idle.put("FHIRBOX_INGEST_POLL_MILLIS", "3600000"); // claims nothing while the test runs
+    Map<String, String> twoAttempts = with(settings, "FHIRBOX_INGEST_MAX_ATTEMPTS", "2");
+    Map<String, String> idle = with(twoAttempts, "FHIRBOX_INGEST_POLL_MILLIS", "3600000"); // claims nothing meanwhile
 
     try (TestServer writer = TestServer.start(idle)) {
       Media m = IngestionTest.createMedia(writer.client(), url, null);
@@ -182,10 +187,8 @@ class IngestionLeaseTest {
   void theBinaryALastAttemptFetchedBeforeItsNodeStoppedIsDeletedWhenTheAttachmentDoesNotNameIt() throws Exception {
     String url = upstream.origin() + "/files/fetched-then-stopped.bin";
     upstream.serve("/files/fetched-then-stopped.bin", "application/octet-stream", Upstream.content(1000, 54));
-    Map<String, String> twoAttempts = new java.util.HashMap<>(settings);
-    twoAttempts.put("FHIRBOX_INGEST_MAX_ATTEMPTS", "2");
-    Map<String, String> idle = new java.util.HashMap<>(twoAttempts);
-    idle.put("FHIRBOX_INGEST_POLL_MILLIS", "3600000"); // claims nothing while the test runs
+    Map<String, String> twoAttempts = with(settings, "FHIRBOX_INGEST_MAX_ATTEMPTS", "2");
+    Map<String, String> idle = with(twoAttempts, "FHIRBOX_INGEST_POLL_MILLIS", "3600000"); // claims nothing meanwhile
 
     try (TestServer writer = TestServer.start(idle)) {
       Media m = IngestionTest.createMedia(writer.client(), url, null);

@@ -6,11 +6,7 @@ import java.net.http.HttpResponse;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.CapabilityStatement;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,23 +15,7 @@ import org.junit.jupiter.api.Test;
  * canonical on {@code meta.profile}) and {@code _source} (a uri on {@code meta.source}), on any
  * type, in chains and in {@code _has}. Subclasses supply the database.
  */
-abstract class MetaSearchContract {
-  TestServer server;
-  TestClient http;
-
-  /** Server settings naming the database. */
-  protected abstract Map<String, String> settings();
-
-  @BeforeEach
-  void start() throws Exception {
-    server = TestServer.start(settings());
-    http = server.client();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    server.close();
-  }
+abstract class MetaSearchContract extends ServerPerTestContract {
 
   private static String patient(String meta) {
     return "{\"resourceType\":\"Patient\",\"meta\":" + meta + "}";

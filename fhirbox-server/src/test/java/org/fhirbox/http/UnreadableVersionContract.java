@@ -6,15 +6,11 @@ import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.util.Map;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.ResourceType;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,23 +19,7 @@ import org.junit.jupiter.api.Test;
  * costs one entry of a search, a history or a batch, with an OperationOutcome warning in its
  * place, never the whole response. Subclasses supply the database.
  */
-abstract class UnreadableVersionContract {
-  TestServer server;
-  TestClient http;
-
-  /** Server settings naming the database. */
-  protected abstract Map<String, String> settings();
-
-  @BeforeEach
-  void start() throws Exception {
-    server = TestServer.start(settings());
-    http = server.client();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    server.close();
-  }
+abstract class UnreadableVersionContract extends ServerPerTestContract {
 
   static String observation(String value) {
     return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"poison\"},"
