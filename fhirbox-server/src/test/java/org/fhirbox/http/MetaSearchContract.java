@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * canonical on {@code meta.profile}) and {@code _source} (a uri on {@code meta.source}), on any
  * type, in chains and in {@code _has}. Subclasses supply the database.
  */
-abstract class MetaSearchContract extends ServerPerTestContract {
+abstract class MetaSearchContract extends ServerPerClassContract {
 
   private static String patient(String meta) {
     return "{\"resourceType\":\"Patient\",\"meta\":" + meta + "}";

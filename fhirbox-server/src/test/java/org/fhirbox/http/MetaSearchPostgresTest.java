@@ -8,7 +8,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @SlowTest
 class MetaSearchPostgresTest extends MetaSearchContract {
   @RegisterExtension
-  final PostgresSchema postgres = new PostgresSchema();
+  static final PostgresSchema postgres = new PostgresSchema();
 
   @Override
   protected Map<String, String> settings() {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * costs one entry of a search, a history or a batch, with an OperationOutcome warning in its
  * place, never the whole response. Subclasses supply the database.
  */
-abstract class UnreadableVersionContract extends ServerPerTestContract {
+abstract class UnreadableVersionContract extends ServerPerClassContract {
 
   static String observation(String value) {
     return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"poison\"},"

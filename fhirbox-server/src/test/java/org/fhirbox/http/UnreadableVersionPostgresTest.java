@@ -8,7 +8,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @SlowTest
 class UnreadableVersionPostgresTest extends UnreadableVersionContract {
   @RegisterExtension
-  final PostgresSchema postgres = new PostgresSchema();
+  static final PostgresSchema postgres = new PostgresSchema();
 
   @Override
   protected Map<String, String> settings() {
