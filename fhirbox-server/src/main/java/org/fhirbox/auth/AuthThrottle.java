@@ -12,7 +12,9 @@ import java.time.Duration;
  *   <li>per client id across all addresses (100 failures): bounds guessing spread over many
  *       addresses, and the PBKDF2 work a chosen secret costs. It does not apply to an address
  *       from which that client authenticated within the last day, so a flood of wrong secrets
- *       for a known client id does not stop the client itself.
+ *       for a known client id does not stop the client itself. A public client has no secret:
+ *       wrong secrets for its id count on the first two only, and a request that names it without
+ *       credentials, as it should, is no attempt at all ({@code ClientAuthenticator}).
  * </ul>
  * A success clears the counter of its pair only; the per-address and per-client counters are
  * forgotten after a quiet window, so that succeeding with an account or client of one's own does
@@ -139,6 +141,22 @@ final class AuthThrottle {
           } else {
             perClient.failure(clientId);
           }
+        }
+        perAddress.failed(address);
+      }
+    }
+
+    /**
+     * A wrong secret (or assertion) for a public client, which has none: counted on the pair and
+     * the address, never on the client id. Guessing a secret that does not exist tells nothing
+     * about the client, and counting it there would let a stranger hold back every caller of the
+     * client, none of whom ever authenticates and so none of whom is exempt from that count.
+     */
+    void failedWithoutClient() {
+      if (end()) {
+        perPair.failed(pair(clientId, address));
+        if (clientReserved) {
+          perClient.released(clientId);
         }
         perAddress.failed(address);
       }
