@@ -105,6 +105,31 @@ class SignInTest {
   }
 
   @Test
+  void theAddressesOfOneIpv6Slash64CountAsOneAddress() {
+    // one host holds its /64 whole: a new source address for each guess changes nothing
+    for (int i = 0; i < 20; i++) {
+      assertThat(signIn.authenticate("clinic", "user" + i + "@example.org", "guess", "2001:db8:7:9::" + (i + 1)))
+          .isInstanceOf(BadCredentials.class);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "2001:db8:7:9:ffff::42"))
+        .isInstanceOf(Throttled.class);
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "2001:db8:7:a::1"))
+        .as("the next /64").isInstanceOf(SignedIn.class);
+    for (int i = 0; i < 5; i++) {
+      assertThat(signIn.authenticate("clinic", "ada@example.org", "guess " + i, "2001:db8:5:5::" + (i + 1)))
+          .isInstanceOf(BadCredentials.class);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "2001:db8:5:5:1:2:3:4"))
+        .as("the account from that /64").isInstanceOf(Throttled.class);
+    // IPv4 addresses count one by one, as before
+    for (int i = 0; i < 20; i++) {
+      assertThat(signIn.authenticate("clinic", "ipv4-" + i + "@example.org", "guess", "203.0.113." + i))
+          .isInstanceOf(BadCredentials.class);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "203.0.113.200")).isInstanceOf(SignedIn.class);
+  }
+
+  @Test
   void guessesFromManyAddressesBlockTheAccountButNotWhereTheUserSignedInBefore() {
     assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME)).isInstanceOf(SignedIn.class);
     for (int i = 0; i < 100; i++) {
