@@ -256,8 +256,10 @@ final class AuthorizeEndpoint {
           Map.of());
       return;
     }
-    User user = ((SignIn.SignedIn) outcome).user();
-    Optional<AuthorizationRequests.Cookie> renewed = signIn.requests().signedIn(s.cookie(), user.id());
+    SignIn.SignedIn signedIn = (SignIn.SignedIn) outcome;
+    User user = signedIn.user();
+    Optional<AuthorizationRequests.Cookie> renewed = signIn.requests().signedIn(s.cookie(), user.id(),
+        signedIn.checkedFrom());
     if (renewed.isEmpty()) {
       gone(ex);
       return;
