@@ -60,6 +60,17 @@ public final class SignIn {
   }
 
   /**
+   * Whether {@code email} (trimmed, case-insensitively) is that of a user of {@code project}, for
+   * the audit trail only: a refused sign-in keeps the typed email as it is only then, since what
+   * is typed into the email field may be a password, and a password may have the form of an
+   * email. Never part of the answer to the person.
+   */
+  public boolean namesUser(String project, String email) {
+    return email != null && !email.isBlank() && email.length() <= MAX_EMAIL
+        && users.findByEmail(project, email).isPresent();
+  }
+
+  /**
    * One sign-in attempt by a person.
    *
    * @param project the project the person signs in to (a user belongs to one project)
