@@ -81,20 +81,40 @@ export async function signIn(project, returnTo) {
   return new Promise(() => {}); // the page is leaving
 }
 
+/** How often a token request busy with 429 is tried again, and the longest wait before each try. */
+const BUSY_RETRIES = 3;
+const BUSY_WAIT_MAX_S = 60;
+
+/**
+ * POSTs `form` to the token (or revocation) endpoint. A 429 (`temporarily_unavailable`: client
+ * authentication is held back, so the code or refresh token was not looked at) is no answer about
+ * the sign-in: the request waits `Retry-After` and tries again, and when the endpoint stays busy it
+ * throws an error without `oauth`, which leaves the sign-in as it is.
+ */
 async function tokenRequest(url, form) {
-  let r;
-  try {
-    r = await fetch(url, { method: 'POST', body: new URLSearchParams(form), cache: 'no-store' });
-  } catch {
-    throw new Error(navigator.onLine === false ? 'You are offline.' : 'The server cannot be reached.');
-  }
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) {
+  for (let tries = 0; ; tries += 1) {
+    let r;
+    try {
+      r = await fetch(url, { method: 'POST', body: new URLSearchParams(form), cache: 'no-store' });
+    } catch {
+      throw new Error(navigator.onLine === false ? 'You are offline.' : 'The server cannot be reached.');
+    }
+    const body = await r.json().catch(() => ({}));
+    if (r.ok) return body;
+    if (r.status === 429 || body.error === 'temporarily_unavailable') {
+      const wait = Math.min(BUSY_WAIT_MAX_S, Math.max(1, Number(r.headers.get('Retry-After')) || 1));
+      if (tries < BUSY_RETRIES) {
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+        continue;
+      }
+      const e = new Error(`The sign-in server is busy. Try again in ${wait} seconds.`);
+      e.retryable = true;
+      throw e;
+    }
     const e = new Error(body.error_description || body.error || `The sign-in failed (${r.status}).`);
     e.oauth = body.error;
     throw e;
   }
-  return body;
 }
 
 function fromTokens(t, cfg, previous) {

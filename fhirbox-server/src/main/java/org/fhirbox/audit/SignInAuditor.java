@@ -24,9 +24,10 @@ final class SignInAuditor implements SignInListener {
   }
 
   @Override
-  public void signInRefused(String address, String clientId, String project, String email, String reason) {
-    // a password typed into the email field is no email: only its fingerprint is kept
-    String typed = claimed.email(email);
+  public void signInRefused(String address, String clientId, String project, String email, boolean ofAUser,
+      String reason) {
+    // what is typed into the email field may be a password: only a user's email is kept as typed
+    String typed = claimed.email(email, ofAUser);
     typed = typed == null || typed.length() <= MAX_EMAIL ? typed : typed.substring(0, MAX_EMAIL);
     trail.record(new AuthenticationRecord(AuthenticationAction.SIGN_IN, project, clientId, null, null, null, typed,
         address, clock.instant(), reason));

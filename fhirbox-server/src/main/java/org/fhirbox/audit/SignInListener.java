@@ -13,8 +13,13 @@ public interface SignInListener {
   default void signedIn(String address, String clientId, User user) {
   }
 
-  /** A sign-in to {@code clientId} in {@code project} with {@code email} was refused for {@code reason}. */
-  default void signInRefused(String address, String clientId, String project, String email, String reason) {
+  /**
+   * A sign-in to {@code clientId} in {@code project} with {@code email} as typed was refused for
+   * {@code reason}; {@code ofAUser} tells whether that email is a user's of the project (else it
+   * may be anything, a password included).
+   */
+  default void signInRefused(String address, String clientId, String project, String email, boolean ofAUser,
+      String reason) {
   }
 
   /** A refresh token was exchanged ({@code failure} null) or refused; {@code user} may be null when unknown. */

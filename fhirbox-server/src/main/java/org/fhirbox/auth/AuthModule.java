@@ -57,7 +57,7 @@ public final class AuthModule {
     this.clients = new ClientStore(db, hasher, clock);
     this.users = new UserStore(db, hasher, clients, clock);
     this.passwordLinks = new PasswordLinks(db, users, hasher, clock);
-    this.signIn = new SignIn(users, AuthThrottle.standard(clock));
+    this.signIn = new SignIn(users, AuthThrottle.standard(clock), clock);
     // The issuer names the deployment, not the node: nodes behind one load balancer share it.
     this.issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
     this.keys = new TokenKeys(new SigningKeyStore(db, clock));

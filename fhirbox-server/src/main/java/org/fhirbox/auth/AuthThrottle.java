@@ -12,11 +12,17 @@ import java.time.Duration;
  *   <li>per client id across all addresses (100 failures): bounds guessing spread over many
  *       addresses, and the PBKDF2 work a chosen secret costs. It does not apply to an address
  *       from which that client authenticated within the last day, so a flood of wrong secrets
- *       for a known client id does not stop the client itself.
+ *       for a known client id does not stop the client itself. A public client has no secret:
+ *       wrong secrets for its id count on the first two only, and a request that names it without
+ *       credentials, as it should, is no attempt at all ({@code ClientAuthenticator}).
  * </ul>
  * A success clears the counter of its pair only; the per-address and per-client counters are
  * forgotten after a quiet window, so that succeeding with an account or client of one's own does
  * not reset them for guesses at others.
+ *
+ * <p>An address is counted as {@link AddressRateLimiter} counts it: an IPv6 address by its /64,
+ * which one host commonly holds whole (a new source address per guess would otherwise escape
+ * the first two counters), anything else as it is; so is the record of where a client succeeded.
  *
  * <p>A check of a secret is admitted by {@link #begin} before the secret is hashed and counted as
  * in flight on each counter until it ends (see {@link FailureLimiter}), so that parallel guesses
@@ -62,12 +68,13 @@ final class AuthThrottle {
   }
 
   /**
-   * Admits one attempt by {@code address} at {@code clientId} (null when the request named none),
+   * Admits one attempt by {@code remoteAddress} at {@code clientId} (null when the request named none),
    * or refuses it ({@link Attempt#retryAfterSeconds()} above 0, nothing counted). End an admitted
    * attempt with {@link Attempt#failed()} or {@link Attempt#succeeded()}; closing it without
    * either lets it go uncounted.
    */
-  Attempt begin(String clientId, String address) {
+  Attempt begin(String clientId, String remoteAddress) {
+    String address = AddressRateLimiter.key(remoteAddress);
     boolean checkClient = clientId != null && !isKnown(clientId, address);
     String pair = clientId == null ? null : pair(clientId, address);
     long wait = pair == null ? 0 : perPair.tryAcquire(pair);
@@ -144,6 +151,22 @@ final class AuthThrottle {
       }
     }
 
+    /**
+     * A wrong secret (or assertion) for a public client, which has none: counted on the pair and
+     * the address, never on the client id. Guessing a secret that does not exist tells nothing
+     * about the client, and counting it there would let a stranger hold back every caller of the
+     * client, none of whom ever authenticates and so none of whom is exempt from that count.
+     */
+    void failedWithoutClient() {
+      if (end()) {
+        perPair.failed(pair(clientId, address));
+        if (clientReserved) {
+          perClient.released(clientId);
+        }
+        perAddress.failed(address);
+      }
+    }
+
     /** The secret was right: clears the pair's counter and remembers the address for the client. */
     void succeeded() {
       if (end()) {
@@ -177,8 +200,9 @@ final class AuthThrottle {
     }
   }
 
-  /** Seconds before {@code address} may try {@code clientId} again, 0 when it may try now. */
-  long retryAfterSeconds(String clientId, String address) {
+  /** Seconds before {@code remoteAddress} may try {@code clientId} again, 0 when it may try now. */
+  long retryAfterSeconds(String clientId, String remoteAddress) {
+    String address = AddressRateLimiter.key(remoteAddress);
     long wait = Math.max(perPair.retryAfterSeconds(pair(clientId, address)), perAddress.retryAfterSeconds(address));
     if (!isKnown(clientId, address)) {
       wait = Math.max(wait, perClient.retryAfterSeconds(clientId));
@@ -187,10 +211,11 @@ final class AuthThrottle {
   }
 
   /**
-   * A failure from {@code address} that {@link #begin} did not admit (one found before any secret
+   * A failure from {@code remoteAddress} that {@link #begin} did not admit (one found before any secret
    * was checked, e.g. a malformed assertion); {@code clientId} is null when the request named none.
    */
-  void failure(String clientId, String address) {
+  void failure(String clientId, String remoteAddress) {
+    String address = AddressRateLimiter.key(remoteAddress);
     if (clientId != null) {
       perPair.failure(pair(clientId, address));
       perClient.failure(clientId);
@@ -202,9 +227,9 @@ final class AuthThrottle {
     known.put(pair(clientId, address), clock.millis());
   }
 
-  /** True when {@code address} succeeded for {@code clientId} within the remembered time. */
-  boolean isKnown(String clientId, String address) {
-    long last = known.get(pair(clientId, address));
+  /** True when {@code remoteAddress} succeeded for {@code clientId} within the remembered time. */
+  boolean isKnown(String clientId, String remoteAddress) {
+    long last = known.get(pair(clientId, AddressRateLimiter.key(remoteAddress)));
     return last >= 0 && clock.millis() - last <= rememberMillis;
   }
 

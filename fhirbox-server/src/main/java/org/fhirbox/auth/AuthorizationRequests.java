@@ -77,15 +77,16 @@ public final class AuthorizationRequests {
   }
 
   /**
-   * Records that {@code userId} signed in, now; the request moves to a new cookie value and CSRF
+   * Records that {@code userId} signed in at {@code authTime}, when the check of their password
+   * began ({@link SignIn.SignedIn#checkedFrom()}); the request moves to a new cookie value and CSRF
    * token. Empty when the request is gone.
    */
-  public Optional<Cookie> signedIn(String cookie, String userId) {
+  public Optional<Cookie> signedIn(String cookie, String userId, Instant authTime) {
     String value = RandomTokens.generate(random);
     String csrf = RandomTokens.generate(random);
     int n = sql.update("record the sign-in", "UPDATE authorization_request SET id_hash = ?, csrf = ?, user_id = ?,"
-        + " auth_time = ? WHERE id_hash = ? AND expires > ?", RandomTokens.hash(value), csrf, userId, clock.millis(),
-        RandomTokens.hash(cookie), clock.millis());
+        + " auth_time = ? WHERE id_hash = ? AND expires > ?", RandomTokens.hash(value), csrf, userId,
+        authTime.toEpochMilli(), RandomTokens.hash(cookie), clock.millis());
     return n == 1 ? find(value).map(p -> new Cookie(value, p)) : Optional.empty();
   }
 

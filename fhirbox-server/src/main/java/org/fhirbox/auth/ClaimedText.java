@@ -11,8 +11,9 @@ import javax.crypto.spec.SecretKeySpec;
  * What the audit trail keeps of a value a refused caller typed as its identity, when it names no
  * one the server knows: a client id that is no client's, an email no user has. Such a value may
  * be a secret in the wrong place (Basic credentials with id and secret swapped, a password typed
- * into the email field), and the audit trail is kept for years and read by every admin. It is kept
- * as typed only when it has the form of what it claims to be; anything else becomes a
+ * into the email field), and the audit trail is kept for years and read by every admin. A client id
+ * is kept as typed only when it has the form of an issued one, and an email only when it is a
+ * user's (a password may well have the form of an email: {@code Welcome@2024}); anything else becomes a
  * fingerprint: at most 4 of its first characters (at most a quarter of it), an ellipsis and 8 hex
  * digits of its HMAC-SHA256 under the server's key, enough to tell repeated attempts with the same
  * value apart from others. Keyed, so that a reader of the trail cannot confirm a guessed weak
@@ -24,8 +25,6 @@ public final class ClaimedText {
   /** The form of the client ids the server issues ({@code ClientStore#create}: a random UUID). */
   private static final Pattern ISSUED_CLIENT_ID =
       Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-  /** An email as {@code UserStore} accepts one, and no longer than RFC 5321 §4.5.3.1 allows. */
-  private static final Pattern EMAIL = Pattern.compile("[^\\s@]{1,64}@[^\\s@]{1,253}");
   private static final int HASH_HEX = 8;
 
   private final SecretKeySpec key;
@@ -43,9 +42,13 @@ public final class ClaimedText {
     return claimed == null || ISSUED_CLIENT_ID.matcher(claimed).matches() ? claimed : fingerprint(claimed);
   }
 
-  /** The email typed in a refused sign-in: kept when it looks like an email, else a fingerprint. */
-  public String email(String typed) {
-    return typed == null || EMAIL.matcher(typed).matches() ? typed : fingerprint(typed);
+  /**
+   * The email typed in a refused sign-in: kept when {@code ofAUser} (it is the email of a user of
+   * the project, which its admins can list anyway), else a fingerprint, however much it looks like
+   * an email.
+   */
+  public String email(String typed, boolean ofAUser) {
+    return typed == null || ofAUser ? typed : fingerprint(typed);
   }
 
   /** What the trail keeps of {@code value} when it is not kept as typed. */

@@ -111,14 +111,17 @@ public final class ClientAuthenticator {
    * authenticate.
    */
   public OAuthClient publicClient(String clientId, String remoteAddress) {
-    try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
-      Optional<OAuthClient> client = clients.find(clientId).filter(c -> c.publicClient() && !c.disabled());
-      if (client.isEmpty()) {
-        throw failed(attempt, clientId, "client authentication is required (client_secret_basic,"
-            + " client_secret_post or private_key_jwt); only a public client sends client_id alone",
-            "a confidential client sent client_id without credentials");
-      }
+    // naming a public client is no authentication attempt: no throttle holds it back, so that no
+    // one's failures, for this client or from this address, keep the client's people out
+    Optional<OAuthClient> client = clientId == null ? Optional.empty()
+        : clients.find(clientId).filter(c -> c.publicClient() && !c.disabled());
+    if (client.isPresent()) {
       return client.get();
+    }
+    try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
+      throw failed(attempt, clientId, "client authentication is required (client_secret_basic,"
+          + " client_secret_post or private_key_jwt); only a public client sends client_id alone",
+          "a confidential client sent client_id without credentials");
     }
   }
 
@@ -228,12 +231,17 @@ public final class ClientAuthenticator {
   }
 
   /**
-   * A failed check, counted by {@code attempt}; {@code reason} (for the audit trail) is null when
-   * the message says it all. An unknown or disabled client is named as such in the reason only.
+   * A failed check, counted by {@code attempt} (for a public client, on the pair and the address
+   * only); {@code reason} (for the audit trail) is null when the message says it all. An unknown
+   * or disabled client is named as such in the reason only.
    */
   private ClientAuthException failed(AuthThrottle.Attempt attempt, String clientId, String message, String reason) {
-    attempt.failed();
     Optional<OAuthClient> client = clientId == null ? Optional.empty() : clients.find(clientId);
+    if (client.isPresent() && client.get().publicClient()) {
+      attempt.failedWithoutClient(); // a public client has no secret to guess: its callers are not held back
+    } else {
+      attempt.failed();
+    }
     String why = client.isEmpty() ? "unknown client"
         : client.get().disabled() ? "client is disabled" : reason != null ? reason : message;
     return new ClientAuthException(message, 0, client.isPresent() ? clientId : claimed.clientId(clientId),

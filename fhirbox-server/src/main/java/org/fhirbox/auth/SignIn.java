@@ -1,5 +1,7 @@
 package org.fhirbox.auth;
 
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -27,8 +29,13 @@ public final class SignIn {
   /** The answer to one attempt: {@link SignedIn}, {@link BadCredentials} or {@link Throttled}. */
   public sealed interface Result permits SignedIn, BadCredentials, Throttled {}
 
-  /** The password is the enabled user's. */
-  public record SignedIn(User user) implements Result {}
+  /**
+   * The password is the enabled user's. {@code checkedFrom} is when the check began, before the
+   * password's hash was read: the sign-in's time ({@code auth_time}), so that a password reset or
+   * an end of all sessions that lands while the password is being checked (PBKDF2 takes 0.15-0.5
+   * s, against the hash as it was) ends this sign-in too, rather than coming before it.
+   */
+  public record SignedIn(User user, Instant checkedFrom) implements Result {}
 
   /** The email or the password is wrong, the user is disabled or has no password yet: show {@link #BAD_CREDENTIALS_MESSAGE}. */
   public record BadCredentials() implements Result {}
@@ -44,10 +51,23 @@ public final class SignIn {
 
   private final UserStore users;
   private final AuthThrottle throttle;
+  private final Clock clock;
 
-  SignIn(UserStore users, AuthThrottle throttle) {
+  SignIn(UserStore users, AuthThrottle throttle, Clock clock) {
     this.users = users;
     this.throttle = throttle;
+    this.clock = clock;
+  }
+
+  /**
+   * Whether {@code email} (trimmed, case-insensitively) is that of a user of {@code project}, for
+   * the audit trail only: a refused sign-in keeps the typed email as it is only then, since what
+   * is typed into the email field may be a password, and a password may have the form of an
+   * email. Never part of the answer to the person.
+   */
+  public boolean namesUser(String project, String email) {
+    return email != null && !email.isBlank() && email.length() <= MAX_EMAIL
+        && users.findByEmail(project, email).isPresent();
   }
 
   /**
@@ -70,13 +90,14 @@ public final class SignIn {
       if (attempt.retryAfterSeconds() > 0) {
         return new Throttled(attempt.retryAfterSeconds(), attempt.firstRefusal());
       }
+      Instant checkedFrom = clock.instant();
       Optional<User> user = account == null ? Optional.empty() : users.verifyPassword(project, normalEmail, password);
       if (user.isEmpty()) {
         attempt.failed();
         return new BadCredentials();
       }
       attempt.succeeded();
-      return new SignedIn(user.get());
+      return new SignedIn(user.get(), checkedFrom);
     }
   }
 }

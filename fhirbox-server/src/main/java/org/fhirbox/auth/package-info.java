@@ -15,7 +15,9 @@
  *   <li>Failed client authentication is throttled in memory, per node, by three counters: 5
  *       failures per client id and address, 20 per address, and 100 per client id across all
  *       addresses (not applied to an address the client authenticated from in the last day);
- *       beyond them, 1 s, 2 s, 4 s ... at most 60 s. See {@code AuthThrottle}.
+ *       beyond them, 1 s, 2 s, 4 s ... at most 60 s. An IPv6 address counts by its /64. A public
+ *       client, which has no secret, is never held back: naming it is no attempt, and a secret
+ *       sent for its id does not count on the id. See {@code AuthThrottle}.
  *   <li>private_key_jwt {@code jti}s are kept in table {@code used_jti}, keyed by client id and
  *       jti, until the assertion expires, so a replay to another node is refused too.
  *   <li>Admins of project {@code default} administer every project; other admins only their own.

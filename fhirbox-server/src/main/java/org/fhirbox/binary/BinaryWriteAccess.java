@@ -31,7 +31,8 @@ final class BinaryWriteAccess {
    * an existing Binary that names none, the current version's ({@link #kept}). When the caller's
    * Binary writes are limited to its launch patient, the Binary to update must be in that
    * patient's compartment (else 404, as for a read), no context means the patient, and a context
-   * outside the compartment is 403.
+   * outside the compartment is 403. A context naming a type the caller may not read is 403 before
+   * anything is looked up ({@link BinaryAccess#requireContextTypeReadable}).
    *
    * @param id the Binary to update, or null for a create
    */
@@ -43,7 +44,10 @@ final class BinaryWriteAccess {
   String securityContext(ResourceStore.Tx tx, Principal principal, String id, String requested,
       Interaction interaction) {
     Optional<String> patient = compartment.limit(principal, "Binary", interaction);
-    String named = requested == null || requested.isBlank() ? null : requested;
+    String named = requested == null || requested.isBlank() ? null : BinaryService.requireForm(requested);
+    if (named != null) {
+      BinaryAccess.requireContextTypeReadable(principal, named);
+    }
     String wanted = id == null ? named : kept(tx, principal, patient, ResourceIds.requireValid(id), named);
     if (patient.isEmpty()) {
       return wanted;

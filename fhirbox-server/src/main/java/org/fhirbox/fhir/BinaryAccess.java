@@ -38,6 +38,22 @@ public final class BinaryAccess {
     this.compartment = compartment;
   }
 
+  /**
+   * 403 unless {@code principal} may read resources of the type {@code securityContext} (a
+   * reference like {@code Patient/123}, its form already checked) names. A writer files a Binary
+   * only under a type it may read: it could never read the Binary back ({@link #verdict}), and
+   * would put content in a record it cannot see. Asked before whether that resource exists, and
+   * the answer names the type only, so that it is the same whatever exists.
+   */
+  public static void requireContextTypeReadable(Principal principal, String securityContext) {
+    int slash = securityContext.indexOf('/');
+    String type = slash <= 0 ? securityContext : securityContext.substring(0, slash);
+    if (!principal.access().allows(type, Interaction.READ)) {
+      throw FhirException.forbidden("Binary.securityContext names a resource of type " + type + ", which the access"
+          + " token may not read: a Binary is filed only under a resource its writer may read");
+    }
+  }
+
   public boolean canRead(ResourceStore.Tx tx, Principal principal, BinaryContent content) {
     return verdict(tx, principal, content) == Verdict.READ;
   }

@@ -242,6 +242,7 @@ final class AuthorizeEndpoint {
     if (outcome instanceof SignIn.Throttled t) {
       if (t.toRecord()) { // the first refusal by its limit in a minute; the rest would only flood the audit
         audit.signInRefused(address, client.get().clientId(), client.get().project(), email,
+            signIn.passwordSignIn().namesUser(client.get().project(), email),
             "too many failed sign-ins (later refusals by the same limit within a minute are not recorded)");
       }
       SignInPages.signIn(ex, 429, frame, s.pending().csrf(), email, "Too many failed sign-ins. Wait "
@@ -251,13 +252,16 @@ final class AuthorizeEndpoint {
     }
     if (outcome instanceof SignIn.BadCredentials) {
       audit.signInRefused(address, client.get().clientId(), client.get().project(), email,
+          signIn.passwordSignIn().namesUser(client.get().project(), email),
           "wrong email or password, no password set, or a disabled user");
       SignInPages.signIn(ex, 200, frame, s.pending().csrf(), email, SignIn.BAD_CREDENTIALS_MESSAGE,
           Map.of());
       return;
     }
-    User user = ((SignIn.SignedIn) outcome).user();
-    Optional<AuthorizationRequests.Cookie> renewed = signIn.requests().signedIn(s.cookie(), user.id());
+    SignIn.SignedIn signedIn = (SignIn.SignedIn) outcome;
+    User user = signedIn.user();
+    Optional<AuthorizationRequests.Cookie> renewed = signIn.requests().signedIn(s.cookie(), user.id(),
+        signedIn.checkedFrom());
     if (renewed.isEmpty()) {
       gone(ex);
       return;

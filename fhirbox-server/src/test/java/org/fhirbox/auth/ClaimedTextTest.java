@@ -17,9 +17,10 @@ class ClaimedTextTest {
   @Test
   void valuesOfTheClaimedFormAreKeptAndOthersFingerprinted() {
     ClaimedText claimed = new ClaimedText(key(1));
-    assertThat(claimed.email("nurse@example.org")).isEqualTo("nurse@example.org");
+    assertThat(claimed.email("nurse@example.org", true)).isEqualTo("nurse@example.org");
+    assertThat(claimed.email("Welcome@2024x", false)).startsWith("Wel…").doesNotContain("2024");
     assertThat(claimed.clientId("0f8fad5b-d9cb-469f-a165-70867728950e")).isEqualTo("0f8fad5b-d9cb-469f-a165-70867728950e");
-    assertThat(claimed.email("hunter2hunter2")).startsWith("hun…").hasSize(3 + 1 + 8).doesNotContain("hunter2");
+    assertThat(claimed.email("hunter2hunter2", false)).startsWith("hun…").hasSize(3 + 1 + 8).doesNotContain("hunter2");
     assertThat(claimed.clientId("s3cret-in-the-id-field")).startsWith("s3cr…");
   }
 

@@ -148,11 +148,18 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     HttpResponse<String> aboutB = asA.postJson("fhir/R4", binaryWithItsDocument(DOC, patientB));
     assertThat(aboutB.statusCode()).as(aboutB.body()).isEqualTo(403);
     // a writer whose Binary creates are not limited may create one of patient B's, but not attach it here
-    TestClient wide = patientToken("system/Binary.c patient/DocumentReference.cruds", Optional.of(patientA));
+    TestClient wide = patientToken("system/Binary.c system/Patient.rs patient/DocumentReference.cruds",
+        Optional.of(patientA));
     HttpResponse<String> elsewhere = wide.postJson("fhir/R4", binaryWithItsDocument("Patient/" + patientB, patientA));
     assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(400);
     assertThat(json(elsewhere).at("/issue/0/diagnostics").asText()).startsWith("Bundle.entry[1]: Attachment.url names Binary/")
         .endsWith(", which does not exist");
+    // and one that may not read Patients files nothing under one
+    TestClient blind = patientToken("system/Binary.c patient/DocumentReference.cruds", Optional.of(patientA));
+    HttpResponse<String> unread = blind.postJson("fhir/R4", binaryWithItsDocument("Patient/" + patientB, patientA));
+    assertThat(unread.statusCode()).as(unread.body()).isEqualTo(403);
+    assertThat(json(unread).at("/issue/0/diagnostics").asText()).startsWith("Bundle.entry[0]: Binary.securityContext"
+        + " names a resource of type Patient, which the access token may not read");
   }
 
   @Test

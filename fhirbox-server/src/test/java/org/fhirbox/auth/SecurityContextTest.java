@@ -277,6 +277,23 @@ class SecurityContextTest {
   }
 
   @Test
+  void aWriterThatMayNotReadTheNamedTypeIsRefusedAlikeWhetherTheResourceExists() throws Exception {
+    // a scanner that files content: may write Binaries, may read nothing
+    TestClient writer = clients.client(PROJECT, "system/Binary.cruds");
+    Map<String, String> present = writeOutcomes(writer, "Patient/" + guardedPatient);
+    assertThat(present).allSatisfy((path, outcome) -> assertThat(outcome).as(path)
+        .startsWith("403 ").contains("Patient").doesNotContain(guardedPatient));
+    // the answer tells nothing of which ids exist
+    assertThat(writeOutcomes(writer, "Patient/never-created")).isEqualTo(present);
+    TestClient auditReader = clients.client(PROJECT, "system/Binary.cruds system/Patient.rs");
+    assertThat(writeOutcomes(auditReader, "AuditEvent/never-created")).allSatisfy((path, outcome) ->
+        assertThat(outcome).as(path).startsWith("403 ").contains("AuditEvent"));
+    // one that may read the type files its content there as before
+    assertThat(writeOutcomes(auditReader, "Patient/" + guardedPatient)).allSatisfy((path, outcome) ->
+        assertThat(outcome).as(path).matches("20[01] .*"));
+  }
+
+  @Test
   void aTransactionMayNameAResourceItCreatesAfterTheBinary() throws Exception {
     TestClient admin = clients.client("guarded-transaction", "system/*.cruds");
     String binary = "urn:uuid:0e0c9b8e-5d8f-4f57-9a4e-2a0f9f6c0b01";

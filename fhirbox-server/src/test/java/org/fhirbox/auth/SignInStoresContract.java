@@ -157,7 +157,7 @@ abstract class SignInStoresContract {
   void signingInMovesTheRequestToANewCookieAndCsrfToken() {
     AuthorizationRequests.Cookie started = requests.start(new AuthorizationRequests.Request("app",
         "https://app.example.org/cb", "s", "user/*.rs", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", null));
-    AuthorizationRequests.Cookie signedIn = requests.signedIn(started.value(), "user-1").orElseThrow();
+    AuthorizationRequests.Cookie signedIn = requests.signedIn(started.value(), "user-1", clock.instant()).orElseThrow();
 
     assertThat(signedIn.value()).isNotEqualTo(started.value());
     assertThat(signedIn.pending().csrf()).isNotEqualTo(started.pending().csrf());

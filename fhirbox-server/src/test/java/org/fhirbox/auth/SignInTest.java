@@ -39,7 +39,7 @@ class SignInTest {
     db = AuthDb.open(dir);
     PasswordHasher hasher = new PasswordHasher(new SecureRandom(), 1_000);
     users = new UserStore(db, hasher, new ClientStore(db, hasher, clock), clock);
-    signIn = new SignIn(users, AuthThrottle.standard(clock));
+    signIn = new SignIn(users, AuthThrottle.standard(clock), clock);
     ada = users.create("clinic", "ada@example.org", "Ada", "Practitioner/1", "user/*.rs", false).orElseThrow();
     users.setPassword(ada.id(), PASSWORD);
   }
@@ -69,6 +69,27 @@ class SignInTest {
     assertThat(signIn.authenticate("clinic", "off@example.org", PASSWORD, HOME)).isEqualTo(new BadCredentials());
     assertThat(signIn.authenticate("clinic", unset.email(), "", HOME)).isEqualTo(new BadCredentials());
     assertThat(signIn.authenticate("clinic", null, null, HOME)).isEqualTo(new BadCredentials());
+  }
+
+  @Test
+  void aSignInWhosePasswordWasCheckedBeforeAResetIsEndedByIt() {
+    AuthorizationRequests requests = new AuthorizationRequests(db, clock);
+    PasswordLinks links = new PasswordLinks(db, users, new PasswordHasher(new SecureRandom(), 1_000), clock);
+    AuthorizationRequests.Cookie started = requests.start(new AuthorizationRequests.Request("app",
+        "https://app.example.org/cb", "s", "user/*.rs", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", null));
+    clock.advance(Duration.ofSeconds(1));
+    // the password is checked against its hash as it was when the check read it ...
+    SignedIn checked = (SignedIn) signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME);
+    assertThat(checked.checkedFrom()).isEqualTo(clock.instant());
+    // ... while an admin resets it (the check takes a PBKDF2), before the sign-in is recorded
+    clock.advance(Duration.ofMillis(200));
+    assertThat(links.reset(ada.id())).isPresent();
+    clock.advance(Duration.ofMillis(200));
+    AuthorizationRequests.Cookie recorded = requests.signedIn(started.value(), ada.id(), checked.checkedFrom())
+        .orElseThrow();
+    User now = users.find(ada.id()).orElseThrow();
+    assertThat(now.endedSignIn(recorded.pending().authTime().orElseThrow()))
+        .as("the reset ends the sign-in it raced: no code, no refresh token").isTrue();
   }
 
   @Test
@@ -102,6 +123,31 @@ class SignInTest {
     }
     assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, ELSEWHERE)).isInstanceOf(Throttled.class);
     assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, HOME)).isInstanceOf(SignedIn.class);
+  }
+
+  @Test
+  void theAddressesOfOneIpv6Slash64CountAsOneAddress() {
+    // one host holds its /64 whole: a new source address for each guess changes nothing
+    for (int i = 0; i < 20; i++) {
+      assertThat(signIn.authenticate("clinic", "user" + i + "@example.org", "guess", "2001:db8:7:9::" + (i + 1)))
+          .isInstanceOf(BadCredentials.class);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "2001:db8:7:9:ffff::42"))
+        .isInstanceOf(Throttled.class);
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "2001:db8:7:a::1"))
+        .as("the next /64").isInstanceOf(SignedIn.class);
+    for (int i = 0; i < 5; i++) {
+      assertThat(signIn.authenticate("clinic", "ada@example.org", "guess " + i, "2001:db8:5:5::" + (i + 1)))
+          .isInstanceOf(BadCredentials.class);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "2001:db8:5:5:1:2:3:4"))
+        .as("the account from that /64").isInstanceOf(Throttled.class);
+    // IPv4 addresses count one by one, as before
+    for (int i = 0; i < 20; i++) {
+      assertThat(signIn.authenticate("clinic", "ipv4-" + i + "@example.org", "guess", "203.0.113." + i))
+          .isInstanceOf(BadCredentials.class);
+    }
+    assertThat(signIn.authenticate("clinic", "ada@example.org", PASSWORD, "203.0.113.200")).isInstanceOf(SignedIn.class);
   }
 
   @Test

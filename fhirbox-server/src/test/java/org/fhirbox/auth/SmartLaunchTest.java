@@ -414,6 +414,31 @@ class SmartLaunchTest {
   }
 
   @Test
+  void onlyTheEmailOfAUserOfTheProjectIsRecordedAsTyped() throws Exception {
+    SmartApp app = SmartApp.register(server, "typed-at", "user/*.rs", true, true, REDIRECT);
+    SmartApp.user(server, "typed-at", "typist@example.org", "Practitioner/typist-at", "user/*.rs");
+    // passwords with one @, which the page's email field lets through, and an email no user has
+    List<String> typed = List.of("Welcome@2024x", "P@ssw0rd2024", "nobody-here@example.org", "Typist@Example.org");
+    FormBrowser browser = new FormBrowser();
+    Page page = browser.get(app.authorizeUrl("user/*.rs", Map.of()));
+    for (String email : typed) {
+      page = browser.submit(page, "oauth2/signin", Map.of("email", email, "password", "not the password at all"));
+      assertThat(page.body()).contains("The email or password is not correct.");
+    }
+
+    ProjectClients clients = new ProjectClients(server);
+    TestClient admin = clients.bearer(clients.create("typed-at", "system/*.rs", true));
+    JsonNode bundle = Poll.until("four refused sign-ins",
+        () -> SmartApp.read(admin.get("fhir/R4/AuditEvent?type=110114&outcome=4").body()),
+        b -> b.path("total").asInt() >= 4);
+    List<String> kept = bundle.findValues("resource").stream().map(e -> e.at("/agent/0/name").asText()).toList();
+    ClaimedText claimed = server.server().claimedText();
+    assertThat(kept).containsExactlyInAnyOrder(claimed.fingerprint("Welcome@2024x"), claimed.fingerprint("P@ssw0rd2024"),
+        claimed.fingerprint("nobody-here@example.org"), "Typist@Example.org");
+    assertThat(bundle.toString()).doesNotContain("Welcome@2024x", "P@ssw0rd2024", "nobody-here");
+  }
+
+  @Test
   void throttledSignInsFromOneAddressAreRecordedOnceNotEachTime() throws Exception {
     SmartApp app = SmartApp.register(server, "flooded", "user/*.rs", true, true, REDIRECT);
     SmartApp.user(server, "flooded", "target@example.org", "Practitioner/target", "user/*.rs");

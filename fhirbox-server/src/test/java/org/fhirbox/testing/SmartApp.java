@@ -69,6 +69,11 @@ public final class SmartApp {
         n.has("clientSecret") ? n.get("clientSecret").asText() : null, redirectUri);
   }
 
+  /** A public client already registered (the web app's, say), known by its id and redirect URI. */
+  public static SmartApp publicClient(TestServer server, String clientId, String redirectUri) {
+    return new SmartApp(server, clientId, null, redirectUri);
+  }
+
   /** A user with {@link #PASSWORD}, made through the server's user store. */
   public static User user(TestServer server, String project, String email, String fhirUser, String scope) {
     User u = server.server().signIn().users().create(project, email, "Test " + fhirUser, fhirUser, scope, false)

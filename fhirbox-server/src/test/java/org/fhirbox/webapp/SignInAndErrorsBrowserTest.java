@@ -141,6 +141,27 @@ class SignInAndErrorsBrowserTest {
     assertThat(browser.findElements(By.id("email"))).as("no sign-in page").isEmpty();
   }
 
+  @Test
+  void aBusyTokenEndpointIsWaitedForAndTheSignInGoesOn(AppPage page, ChromeDriver browser) {
+    page.signIn();
+    // the token endpoint answers its first refresh 429, as it does while client authentication is throttled
+    browser.executeScript("const real = window.fetch; window.busyAnswers = 0;"
+        + " window.fetch = (url, init) => String(url).endsWith('oauth2/token') && window.busyAnswers++ === 0"
+        + " ? Promise.resolve(new Response(JSON.stringify({ error: 'temporarily_unavailable',"
+        + " error_description: 'too many failed authentication attempts; retry later' }),"
+        + " { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '1' } }))"
+        + " : real(url, init);"
+        + " const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
+        + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
+    browser.executeScript(TOKEN_NOW);
+    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> browser.executeScript(
+        "return window.tokenSeen !== undefined"));
+    assertThat(browser.executeScript("return window.tokenSeen")).as("a token after waiting").isEqualTo("yes");
+    assertThat(browser.executeScript("return window.busyAnswers")).as("tried again after the 429").isEqualTo(2L);
+    page.search("Nobody");
+    assertThat(browser.findElements(By.id("email"))).as("no sign-in page").isEmpty();
+  }
+
   /** Asks the app's own auth module for an access token; window.tokenSeen says whether it got one. */
   private static final String TOKEN_NOW = "import(document.querySelector('script[type=module]').src"
       + ".replace('main.js', 'auth.js')).then((auth) => auth.accessToken())"
