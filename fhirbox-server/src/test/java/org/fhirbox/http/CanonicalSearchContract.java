@@ -7,6 +7,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.auth.AuthModule;
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.Scopes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
@@ -141,5 +145,37 @@ abstract class CanonicalSearchContract {
             "Questionnaire/phq9v2");
     assertThat(entries("Questionnaire?_id=phq9v2&_revinclude=QuestionnaireResponse:questionnaire"))
         .containsExactlyInAnyOrder("Questionnaire/phq9v2", "QuestionnaireResponse/" + unversioned);
+  }
+
+  @Test
+  void includeThroughACanonicalToAnyTypeNeedsTheTargetType() {
+    questionnaire("phq9v3", ACME, "3.0", "PHQ-9");
+    http.create("{\"resourceType\":\"Measure\",\"status\":\"active\",\"library\":[\"" + ACME + "\"]}");
+
+    HttpResponse<String> any = http.get("fhir/R4/Measure?_include=Measure:depends-on");
+    assertThat(any.statusCode()).as(any.body()).isEqualTo(400);
+    assertThat(any.body()).contains("OperationOutcome", "depends-on", "canonical");
+    assertThat(entries("Measure?_include=Measure:depends-on:Questionnaire")).contains("Questionnaire/phq9v3");
+  }
+
+  @Test
+  void canonicalLookupsKeepToWhatTheTokenMayReadAndSearch() {
+    questionnaire("phq9v3", ACME, "3.0", "PHQ-9");
+    String v3 = response(ACME + "|3.0", "completed");
+    AuthModule auth = server.server().auth();
+    String scope = "system/QuestionnaireResponse.rs system/Questionnaire.r";
+    OAuthClient app = auth.clients().find(auth.clients().create("default", scope, false).clientId()).orElseThrow();
+    TestClient responsesOnly = new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
+        .issue(app, Scopes.parse("system/QuestionnaireResponse.rs"), Optional.empty(), Optional.empty()).accessToken());
+    TestClient readsQuestionnaires = new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer "
+        + auth.tokens().issue(app, Scopes.parse(scope), Optional.empty(), Optional.empty()).accessToken());
+    String include = "fhir/R4/QuestionnaireResponse?_id=" + v3 + "&_include=QuestionnaireResponse:questionnaire";
+
+    assertThat(responsesOnly.parse(responsesOnly.get(include), Bundle.class).getEntry()).hasSize(1);
+    assertThat(readsQuestionnaires.parse(readsQuestionnaires.get(include), Bundle.class).getEntry()).hasSize(2);
+    for (TestClient client : List.of(responsesOnly, readsQuestionnaires)) {
+      HttpResponse<String> chain = client.get("fhir/R4/QuestionnaireResponse?questionnaire.title=PHQ");
+      assertThat(chain.statusCode()).as(chain.body()).isEqualTo(403);
+    }
   }
 }
