@@ -113,14 +113,11 @@ public final class SearchIncludes {
       if (type.equals("Binary") || !principal.access().allows(type, Interaction.READ)) {
         continue;
       }
-      for (List<SearchClause> lookup : lookups) {
-        if (found.size() >= maxCount) {
-          return found;
-        }
-        found.addAll(tx.search(query(principal, type, lookup, Interaction.READ)).items());
+      for (int i = 0; i < lookups.size() && found.size() < maxCount; i++) {
+        found.addAll(tx.search(query(principal, type, lookups.get(i), Interaction.READ)).items());
       }
     }
-    return found.subList(0, Math.min(found.size(), maxCount));
+    return found.size() <= maxCount ? found : List.copyOf(found.subList(0, maxCount));
   }
 
   /** The local resources {@code refs} (indexed references) name, of the include's target type and readable. */

@@ -30,7 +30,8 @@ import org.fhirbox.db.SearchValue;
  * parameter (exact, {@code :below}; {@code _profile} and {@code _source} on every type), number and quantity
  * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit); chains of up to three references
  * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
- * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up; {@code _include}
+ * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up, also through
+ * canonical references ({@code questionnaire.title=x}, by the target's url and version); {@code _include}
  * and {@code _revinclude} (not iterated), {@code _count}, {@code _offset},
  * {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total} (see
  * {@link Total}). Unknown
