@@ -44,6 +44,15 @@ final class IndexRows {
     return st.list("query failed", sql.text(), sql.args(), rs -> rs.getString(1));
   }
 
+  List<IndexedValue> indexedRows(String project, String type, List<String> ids, String param, int limit) {
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    SearchSql.Sql sql = searchSql.indexedRows(project, type, ids, param, limit);
+    return st.list("query failed", sql.text(), sql.args(),
+        rs -> new IndexedValue(rs.getString(1), rs.getString(2), rs.getString(3)));
+  }
+
   /** {@code Type/id} of the current resources of {@code types} whose {@code param} holds {@code code}. */
   List<String> namedBy(String project, List<String> types, String param, String code) {
     if (types.isEmpty()) {

@@ -269,6 +269,11 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
+    public List<IndexedValue> indexedRows(String project, String type, List<String> ids, String param, int limit) {
+      return index.indexedRows(project, type, ids, param, limit);
+    }
+
+    @Override
     public List<String> namedBy(String project, List<String> types, String param, String code) {
       return index.namedBy(project, types, param, code);
     }

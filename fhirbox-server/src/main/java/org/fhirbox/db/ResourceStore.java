@@ -72,6 +72,12 @@ public interface ResourceStore {
         int limit);
 
     /**
+     * The indexed values of {@code param} on the given resources, each with its resource's id and
+     * its system (a canonical reference's version): at most {@code limit} of them.
+     */
+    List<IndexedValue> indexedRows(String project, String type, List<String> ids, String param, int limit);
+
+    /**
      * {@code Type/id} of the current, not deleted resources of {@code types} whose indexed
      * {@code param} holds {@code code} (e.g. the resources whose Attachments name a Binary).
      */

@@ -67,16 +67,26 @@ public sealed interface SearchClause {
   /**
    * A chained parameter ({@code subject:Patient.name=peter}, R4 search.html#chaining): the reference
    * parameter {@code param} names a current resource that matches, for its type, the clause
-   * {@code byTargetType} holds; any of the types matches.
+   * {@code byTargetType} holds; any of the types matches. With {@code canonical} the parameter
+   * holds canonical references, which name a resource by its {@code url} and {@code version}.
    */
-  record Chain(String param, Map<String, SearchClause> byTargetType) implements SearchClause {}
+  record Chain(String param, Map<String, SearchClause> byTargetType, boolean canonical) implements SearchClause {
+    public Chain(String param, Map<String, SearchClause> byTargetType) {
+      this(param, byTargetType, false);
+    }
+  }
 
   /**
    * {@code _has:Observation:patient:code=1234} (R4 search.html#has): a current resource of type
    * {@code sourceType} names the resource in its reference parameter {@code param} and matches
-   * {@code where}.
+   * {@code where}. With {@code canonical} the parameter holds canonical references, which name a
+   * resource by its {@code url} and {@code version}.
    */
-  record Has(String sourceType, String param, SearchClause where) implements SearchClause {}
+  record Has(String sourceType, String param, SearchClause where, boolean canonical) implements SearchClause {
+    public Has(String sourceType, String param, SearchClause where) {
+      this(sourceType, param, where, false);
+    }
+  }
 
   /**
    * Membership of a compartment (FHIR R4 compartmentdefinition.html): the resource names

@@ -88,13 +88,26 @@ final class SearchSql {
    * (a Group's members), and the caller caps what it uses anyway.
    */
   Sql indexedValues(String project, String type, List<String> ids, String param, String prefix, int limit) {
+    return indexed("SELECT DISTINCT s.code", project, type, ids, param, prefix, limit);
+  }
+
+  /**
+   * As {@link #indexedValues}, each value with its resource's id and its system (a canonical
+   * reference's version), in no particular order: what a lookup through a canonical reference needs.
+   */
+  Sql indexedRows(String project, String type, List<String> ids, String param, int limit) {
+    return indexed("SELECT DISTINCT r.res_id, s.sys, s.code", project, type, ids, param, null, limit);
+  }
+
+  private Sql indexed(String select, String project, String type, List<String> ids, String param, String prefix,
+      int limit) {
     List<Object> args = new ArrayList<>(ids);
     args.addAll(List.of(project, type, param));
     if (prefix != null) {
       args.add(prefix + "%");
     }
     args.add(limit);
-    return new Sql("SELECT DISTINCT s.code FROM resource_current r"
+    return new Sql(select + " FROM resource_current r"
         + (vendor == Database.Vendor.H2 ? " USE INDEX (resource_current_id)" : "")
         + " JOIN search_value s ON s.project = r.project AND s.res_type = r.res_type AND s.res_id = r.res_id"
         + " WHERE r.res_id IN (" + "?, ".repeat(ids.size() - 1) + "?) AND r.project = ? AND r.res_type = ?"

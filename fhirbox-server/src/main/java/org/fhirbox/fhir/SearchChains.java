@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.db.IndexedValue;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
@@ -26,6 +27,11 @@ import org.fhirbox.db.SearchQuery;
  * statement may have (PostgreSQL's driver: 65,535 parameters, and it reports more as a broken
  * connection, which would look like an outage): a search that binds more than
  * {@code maxValues} values in all is refused with 400 too. Identical criteria count once.
+ *
+ * <p>Through a parameter on {@code canonical} elements ({@code QuestionnaireResponse.questionnaire})
+ * a chain matches the canonicals naming the found resources' {@code url} (and {@code url|version}),
+ * and a {@code _has} looks the named resources up by {@code url} and {@code version}
+ * ({@link CanonicalLinks}).
  */
 public final class SearchChains {
   /** The most values one search may bind, well under PostgreSQL's 65,535 parameters of a statement. */
@@ -114,14 +120,21 @@ public final class SearchChains {
       Function<String, List<SearchClause>> limits) {
     if (clause instanceof SearchClause.Chain chain) {
       List<SearchClause.TokenValue> references = new ArrayList<>();
+      int found = 0;
       for (Map.Entry<String, SearchClause> e : chain.byTargetType().entrySet()) {
         String target = e.getKey();
         SearchClause where = resolve(tx, project, target, e.getValue(), limits);
-        for (String id : matching(tx, project, target, where, limits)) {
+        List<String> ids = matching(tx, project, target, List.of(where), limits);
+        found += ids.size();
+        for (String id : ids) {
           references.add(new SearchClause.TokenValue(null, target + "/" + id));
         }
+        if (chain.canonical()) {
+          // a canonical names the resource by its url, and by url|version when its version is that one
+          references.addAll(CanonicalLinks.naming(tx, project, target, ids));
+        }
       }
-      if (references.size() > maxCount) {
+      if (found > maxCount) {
         throw tooMany(String.join(" or ", chain.byTargetType().keySet()));
       }
       return references.isEmpty()
@@ -130,8 +143,11 @@ public final class SearchChains {
     }
     if (clause instanceof SearchClause.Has has) {
       String source = has.sourceType();
-      List<String> sources = matching(tx, project, source, resolve(tx, project, source, has.where(), limits),
+      List<String> sources = matching(tx, project, source, List.of(resolve(tx, project, source, has.where(), limits)),
           limits);
+      if (has.canonical()) {
+        return new SearchClause.Ids(canonicallyNamed(tx, project, type, source, sources, has.param(), limits));
+      }
       String prefix = type + "/";
       // one more than the cap tells that it is exceeded without reading every name
       List<String> named = tx.indexedValues(project, source, sources, has.param(), prefix, maxCount + 1).stream()
@@ -139,17 +155,49 @@ public final class SearchChains {
       // Few sources may name many resources (a Group's members); each named id is one bind
       // parameter of the search, and PostgreSQL's driver refuses a statement with more than 65,535.
       if (named.size() > maxCount) {
-        throw FhirException.badRequest("a _has criterion's " + source + " resources name more than " + maxCount
-            + " " + type + " resources; narrow it");
+        throw namesTooMany(source, type);
       }
       return new SearchClause.Ids(named); // none: matches nothing
     }
     return clause;
   }
 
-  private List<String> matching(ResourceStore.Tx tx, String project, String type, SearchClause where,
+  /**
+   * The ids of the resources of {@code type} that the {@code sources} name in the parameter
+   * {@code param}, which holds canonical references (and, on a parameter that also covers
+   * Reference elements, literal ones): looked up by their {@code url} and {@code version}, each
+   * lookup held to {@code limits} as the sources are.
+   */
+  private List<String> canonicallyNamed(ResourceStore.Tx tx, String project, String type, String source,
+      List<String> sources, String param, Function<String, List<SearchClause>> limits) {
+    List<IndexedValue> values = tx.indexedRows(project, source, sources, param, maxCount + 1);
+    if (values.size() > maxCount) {
+      throw namesTooMany(source, type);
+    }
+    Set<String> named = new LinkedHashSet<>();
+    String prefix = type + "/";
+    for (IndexedValue v : values) {
+      if (v.system() == null && References.isLocal(v.code()) && v.code().startsWith(prefix)) {
+        named.add(v.code().substring(prefix.length()));
+      }
+    }
+    for (List<SearchClause> lookup : CanonicalLinks.lookups(CanonicalLinks.canonicals(values))) {
+      named.addAll(matching(tx, project, type, lookup, limits));
+    }
+    if (named.size() > maxCount) {
+      throw namesTooMany(source, type);
+    }
+    return List.copyOf(named);
+  }
+
+  private FhirException namesTooMany(String source, String type) {
+    return FhirException.badRequest("a _has criterion's " + source + " resources name more than " + maxCount
+        + " " + type + " resources; narrow it");
+  }
+
+  private List<String> matching(ResourceStore.Tx tx, String project, String type, List<SearchClause> where,
       Function<String, List<SearchClause>> limits) {
-    List<SearchClause> clauses = new ArrayList<>(List.of(where));
+    List<SearchClause> clauses = new ArrayList<>(where);
     clauses.addAll(limits.apply(type));
     List<String> ids = tx.ids(new SearchQuery(project, type, List.copyOf(clauses), true, maxCount + 1, 0));
     if (ids.size() > maxCount) {

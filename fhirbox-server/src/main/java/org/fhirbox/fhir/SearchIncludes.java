@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.db.IndexedValue;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
@@ -62,13 +63,24 @@ public final class SearchIncludes {
     if (!principal.access().allows(inc.sourceType(), Interaction.SEARCH)) {
       return List.of();
     }
-    List<SearchClause.TokenValue> targets = page.stream()
-        .filter(s -> inc.targetType() == null || inc.targetType().equals(s.type()))
-        .map(s -> new SearchClause.TokenValue(null, s.type() + "/" + s.id())).toList();
+    List<StoredResource> named = page.stream()
+        .filter(s -> inc.targetType() == null || inc.targetType().equals(s.type())).toList();
+    List<SearchClause.TokenValue> targets = new ArrayList<>(named.stream()
+        .map(s -> new SearchClause.TokenValue(null, s.type() + "/" + s.id())).toList());
+    if (!inc.canonicalTargets().isEmpty()) {
+      // a canonical names a match by its url, and by url|version when its version is that one
+      Map<String, List<String>> idsByType = new TreeMap<>();
+      named.forEach(s -> idsByType.computeIfAbsent(s.type(), t -> new ArrayList<>()).add(s.id()));
+      idsByType.forEach((type, ids) -> {
+        if (inc.canonicalTargets().contains(type)) {
+          targets.addAll(CanonicalLinks.naming(tx, principal.project(), type, ids));
+        }
+      });
+    }
     if (targets.isEmpty()) {
       return List.of();
     }
-    return tx.search(query(principal, inc.sourceType(), new SearchClause.Token(inc.param(), targets),
+    return tx.search(query(principal, inc.sourceType(), List.of(new SearchClause.Token(inc.param(), targets)),
         Interaction.SEARCH)).items();
   }
 
@@ -76,9 +88,41 @@ public final class SearchIncludes {
   private List<StoredResource> referenced(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
       List<StoredResource> page) {
     List<String> matchIds = page.stream().map(StoredResource::id).toList();
+    if (!inc.canonicalTargets().isEmpty()) {
+      return canonicallyReferenced(tx, principal, inc, matchIds);
+    }
     // an include brings at most maxCount resources, so more names than that are never needed
     List<String> refs = tx.indexedValues(principal.project(), inc.sourceType(), matchIds, inc.param(),
         inc.targetType() == null ? null : inc.targetType() + "/", maxCount);
+    return read(tx, principal, inc, refs);
+  }
+
+  /**
+   * {@code _include} through canonical references: the resources of the include's types whose
+   * {@code url} (and {@code version}, when the canonical names one) they name, each lookup held to
+   * the caller's read access and compartment, at most {@code maxCount} in all; on a parameter that
+   * also covers Reference elements, the resources its literal references name as well.
+   */
+  private List<StoredResource> canonicallyReferenced(ResourceStore.Tx tx, Principal principal,
+      SearchParser.Include inc, List<String> matchIds) {
+    List<IndexedValue> values = tx.indexedRows(principal.project(), inc.sourceType(), matchIds, inc.param(), maxCount);
+    List<StoredResource> found = new ArrayList<>(read(tx, principal, inc, values.stream()
+        .filter(v -> v.system() == null).map(IndexedValue::code).toList()));
+    List<List<SearchClause>> lookups = CanonicalLinks.lookups(CanonicalLinks.canonicals(values));
+    for (String type : inc.canonicalTargets()) {
+      if (type.equals("Binary") || !principal.access().allows(type, Interaction.READ)) {
+        continue;
+      }
+      for (int i = 0; i < lookups.size() && found.size() < maxCount; i++) {
+        found.addAll(tx.search(query(principal, type, lookups.get(i), Interaction.READ)).items());
+      }
+    }
+    return found.size() <= maxCount ? found : List.copyOf(found.subList(0, maxCount));
+  }
+
+  /** The local resources {@code refs} (indexed references) name, of the include's target type and readable. */
+  private List<StoredResource> read(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
+      List<String> refs) {
     Map<String, List<String>> idsByType = new TreeMap<>();
     for (String ref : refs) {
       // only a reference to a resource here is followed: another server's URL, indexed whole, names
@@ -93,17 +137,18 @@ public final class SearchIncludes {
     List<StoredResource> found = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : idsByType.entrySet()) {
       List<String> ids = e.getValue().subList(0, Math.min(e.getValue().size(), maxCount));
-      found.addAll(tx.search(query(principal, e.getKey(), new SearchClause.Ids(ids), Interaction.READ)).items());
+      found.addAll(tx.search(query(principal, e.getKey(), List.of(new SearchClause.Ids(ids)), Interaction.READ))
+          .items());
     }
     return found;
   }
 
   /**
-   * The lookup of {@code type} by {@code clause}, held to the caller's compartment where its
+   * The lookup of {@code type} by {@code criteria}, held to the caller's compartment where its
    * {@code interaction} on the type is.
    */
-  private SearchQuery query(Principal principal, String type, SearchClause clause, Interaction interaction) {
-    List<SearchClause> clauses = new ArrayList<>(List.of(clause));
+  private SearchQuery query(Principal principal, String type, List<SearchClause> criteria, Interaction interaction) {
+    List<SearchClause> clauses = new ArrayList<>(criteria);
     clauses.addAll(compartment.criteria(principal, type, interaction));
     return new SearchQuery(principal.project(), type, List.copyOf(clauses), true, maxCount, 0);
   }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -68,9 +69,11 @@ public final class SearchIndexer {
    * {@code phone}); 9 adds a Timing's outer limits to date parameters and a Quantity's unit as
    * written beside its code, and reads a date without a time zone in UTC ({@link DateBounds}); 10
    * adds the parameters of every resource on {@code meta} ({@link #COMMON}: {@code _tag},
-   * {@code _security}, {@code _profile}, {@code _source}) and a versioned canonical's url alone.
+   * {@code _security}, {@code _profile}, {@code _source}) and a versioned canonical's url alone; 11
+   * keeps a canonical of a reference parameter ({@code QuestionnaireResponse.questionnaire}) as its
+   * url with its version as the system ({@link Canonical}), where 10 kept it as written and as a url.
    */
-  public static final int VERSION = 10;
+  public static final int VERSION = 11;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -103,9 +106,28 @@ public final class SearchIndexer {
    * {@code searchedAs} (itself, and for {@code name} also {@code family} and {@code given}, see
    * {@link #load}).
    */
-  public record Param(String name, RestSearchParameterTypeEnum kind, List<Path> paths, List<String> searchedAs) {
-    Param(String name, RestSearchParameterTypeEnum kind, List<Path> paths) {
-      this(name, kind, paths, List.of(name));
+  public record Param(String name, RestSearchParameterTypeEnum kind, List<Path> paths, List<String> searchedAs,
+      Set<String> valueTypes) {
+    Param(String name, RestSearchParameterTypeEnum kind, List<Path> paths, Set<String> valueTypes) {
+      this(name, kind, paths, List.of(name), valueTypes);
+    }
+
+    /**
+     * A reference parameter some of whose elements are {@code canonical}
+     * ({@code QuestionnaireResponse.questionnaire}): their values are canonical URLs, matched as
+     * written and reached through the target's {@code url} and {@code version} (R4
+     * references.html#canonical), never as a local {@code Type/id}.
+     */
+    public boolean canonical() {
+      return kind == RestSearchParameterTypeEnum.REFERENCE && valueTypes.contains("canonical");
+    }
+
+    /**
+     * A reference parameter with elements of type Reference (or of types not known here), whose
+     * values are literal references. No standard R4 parameter covers both kinds, but one could.
+     */
+    public boolean literal() {
+      return kind == RestSearchParameterTypeEnum.REFERENCE && (valueTypes.contains("Reference") || !canonical());
     }
 
     /** A {@code name} whose family and given parts are stored under {@code family} and {@code given} only. */
@@ -194,6 +216,7 @@ public final class SearchIndexer {
         continue;
       }
       List<Path> paths = new ArrayList<>();
+      Set<String> valueTypes = new TreeSet<>();
       for (String p : sp.getPathsSplit()) {
         // the parameters of every resource are defined on Resource (Resource.meta.tag): the
         // path of this type is the same below the type's name
@@ -220,15 +243,16 @@ public final class SearchIndexer {
             path.startsWith(type + ".") && PLAIN.matcher(path).matches() ? terserPath(def, path) : null;
         if (expression != null) {
           paths.add(new Path(expression, valueType, target, contactSystem));
+          valueTypes.addAll(valueType != null ? Set.of(valueType) : valueTypes(def, expression));
         }
       }
       if (!paths.isEmpty()) {
-        out.put(sp.getName(), new Param(sp.getName(), kind, List.copyOf(paths)));
+        out.put(sp.getName(), new Param(sp.getName(), kind, List.copyOf(paths), Set.copyOf(valueTypes)));
       }
     }
     // HAPI's R4 model defines _tag, _security and _profile on Resource but not _source
     COMMON.forEach((name, kind) -> out.computeIfAbsent(name, n -> new Param(n, kind,
-        List.of(new Path(terserPath(def, type + ".meta." + n.substring(1)), null)))));
+        List.of(new Path(terserPath(def, type + ".meta." + n.substring(1)), null)), Set.of())));
     // Patient and Practitioner index a name's family and given parts under name, family and given
     // alike. Each string row costs an insert at a random place in the index (names are not ordered
     // like ids), which doubled the cost of a create; so those parts are stored once, under family
@@ -236,7 +260,8 @@ public final class SearchIndexer {
     Param name = out.get("name");
     if (isPath(name, type + ".name") && isPath(out.get("family"), type + ".name.family")
         && isPath(out.get("given"), type + ".name.given")) {
-      out.put("name", new Param("name", name.kind(), name.paths(), List.of("name", "family", "given")));
+      out.put("name", new Param("name", name.kind(), name.paths(), List.of("name", "family", "given"),
+          name.valueTypes()));
     }
     return out;
   }
@@ -244,6 +269,31 @@ public final class SearchIndexer {
   private static boolean isPath(Param p, String path) {
     return p != null && p.kind() == RestSearchParameterTypeEnum.STRING
         && p.paths().equals(List.of(new Path(path, null)));
+  }
+
+  /**
+   * The FHIR types ({@code Reference}, {@code canonical}, {@code uri}) the element at a
+   * {@linkplain #terserPath terser path} may have: every type of a choice element.
+   */
+  private static Set<String> valueTypes(RuntimeResourceDefinition def, String expression) {
+    String[] segments = expression.split("\\.");
+    BaseRuntimeElementCompositeDefinition<?> current = def;
+    BaseRuntimeChildDefinition child = null;
+    for (int i = 1; i < segments.length && current != null; i++) {
+      child = current.getChildByName(segments[i]);
+      current = child == null || child instanceof RuntimeChildChoiceDefinition
+          || !(child.getChildByName(segments[i]) instanceof BaseRuntimeElementCompositeDefinition<?> c) ? null : c;
+    }
+    if (child == null) {
+      return Set.of();
+    }
+    Set<String> out = new TreeSet<>();
+    for (String name : child.getValidChildNames()) {
+      if (child.getChildByName(name) != null) {
+        out.add(child.getChildByName(name).getName());
+      }
+    }
+    return out;
   }
 
   /**
@@ -327,7 +377,7 @@ public final class SearchIndexer {
             case STRING -> addString(values, p, v);
             case DATE -> addDate(values, p.name(), v);
             case NUMBER, QUANTITY -> addNumber(values, p.name(), v);
-            default -> addToken(values, p.name(), v);
+            default -> addToken(values, p.name(), p.kind() == RestSearchParameterTypeEnum.REFERENCE, v);
           }
         }
       }
@@ -335,12 +385,12 @@ public final class SearchIndexer {
     return values;
   }
 
-  private void addToken(List<SearchValue> out, String param, IBase v) {
+  private void addToken(List<SearchValue> out, String param, boolean reference, IBase v) {
     if (v instanceof Identifier id && id.hasValue()) {
       out.add(SearchValue.token(param, id.getSystem(), id.getValue()));
     } else if (v instanceof CodeableConcept cc) {
       for (Coding c : cc.getCoding()) {
-        addToken(out, param, c);
+        addToken(out, param, reference, c);
       }
     } else if (v instanceof Coding c && c.hasCode()) {
       out.add(SearchValue.token(param, c.getSystem(), c.getCode()));
@@ -349,6 +399,11 @@ public final class SearchIndexer {
     } else if (v instanceof ContactPoint c && c.hasValue()) {
       // search.html#token: a ContactPoint is matched on its value; it has no token system
       out.add(SearchValue.token(param, null, c.getValue()));
+    } else if (v instanceof CanonicalType c && c.hasValue() && reference) {
+      // R4 references.html#canonical: the url as written (never a local Type/id), its version
+      // (url|version) as the token's system, so url matches every version and url|version one
+      Canonical canonical = Canonical.parse(c.getValue());
+      out.add(SearchValue.token(param, canonical.version(), canonical.url()));
     } else if (v instanceof CanonicalType c && c.hasValue()) {
       // R4 search.html#versions: a canonical may name a version (url|version); a search for the
       // url alone finds every version, one with the version only that one

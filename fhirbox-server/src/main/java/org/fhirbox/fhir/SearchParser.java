@@ -30,7 +30,8 @@ import org.fhirbox.db.SearchValue;
  * parameter (exact, {@code :below}; {@code _profile} and {@code _source} on every type), number and quantity
  * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit); chains of up to three references
  * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
- * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up; {@code _include}
+ * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up, also through
+ * canonical references ({@code questionnaire.title=x}, by the target's url and version); {@code _include}
  * and {@code _revinclude} (not iterated), {@code _count}, {@code _offset},
  * {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total} (see
  * {@link Total}). Unknown
@@ -62,9 +63,16 @@ public final class SearchParser {
   /**
    * {@code _include=Source:param[:Target]} (the resources the matches reference) or, with
    * {@code reverse}, {@code _revinclude=Source:param[:Target]} (the Source resources that
-   * reference the matches); {@code targetType} null means any.
+   * reference the matches); {@code targetType} null means any. {@code canonicalTargets}: when the
+   * parameter holds canonical references, the types they are looked up in by {@code url} and
+   * {@code version} (the target type, else every type the parameter may name); empty otherwise.
    */
-  public record Include(String sourceType, String param, String targetType, boolean reverse) {}
+  public record Include(String sourceType, String param, String targetType, boolean reverse,
+      List<String> canonicalTargets) {
+    public Include(String sourceType, String param, String targetType, boolean reverse) {
+      this(sourceType, param, targetType, reverse, List.of());
+    }
+  }
 
   private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements");
   /**
@@ -286,7 +294,7 @@ public final class SearchParser {
       throw FhirException.badRequest("'" + p.name() + "." + rest + "': no type '" + p.name() + "' may name "
           + candidates.stream().sorted().toList() + " has a supported search parameter '" + chained + "'");
     }
-    return new SearchClause.Chain(p.name(), byType);
+    return new SearchClause.Chain(p.name(), byType, p.canonical());
   }
 
   /** 400 when following one more reference from {@code depth} would pass {@link #MAX_CHAIN}. */
@@ -322,7 +330,8 @@ public final class SearchParser {
     if (!mayChainTo.test(source)) {
       throw FhirException.forbidden("the access token does not permit search on " + source);
     }
-    return new SearchClause.Has(source, ref.name(), parameter(source, parts[3], value, true, mayChainTo, depth + 1));
+    return new SearchClause.Has(source, ref.name(), parameter(source, parts[3], value, true, mayChainTo, depth + 1),
+        ref.canonical());
   }
 
   /** {@code Source:param[:Target]}, where param is a reference parameter of Source (R4 search.html#include). */
@@ -351,7 +360,16 @@ public final class SearchParser {
     if (parts.length == 3 && !(parts[2].matches("[A-Z][A-Za-z]+") && indexer.isResourceType(parts[2]))) {
       throw FhirException.badRequest(name + "=" + value + ": '" + parts[2] + "' is not a resource type");
     }
-    return new Include(parts[0], parts[1], parts.length == 3 ? parts[2] : null, reverse);
+    String target = parts.length == 3 ? parts[2] : null;
+    if (!p.canonical()) {
+      return new Include(parts[0], parts[1], target, reverse);
+    }
+    Set<String> targets = target != null ? Set.of(target) : indexer.referenceTargets(parts[0], parts[1]);
+    if (targets.isEmpty()) {
+      throw FhirException.badRequest(name + "=" + value + ": '" + parts[1] + "' holds canonical references to any"
+          + " type of resource: name the type, as in " + name + "=" + parts[0] + ":" + parts[1] + ":Library");
+    }
+    return new Include(parts[0], parts[1], target, reverse, List.copyOf(new TreeSet<>(targets)));
   }
 
   /** 400 when {@code offset} is beyond {@link #MAX_OFFSET} ({@link #MAX_OFFSET_AFTER} beside {@code _after}). */
@@ -382,7 +400,8 @@ public final class SearchParser {
    * type as modifier ({@code subject:Patient=123}), or a bare {@code id}, which names any of the
    * types the parameter may name ({@code patient=123} is {@code Patient/123}). An absolute URL on
    * the server's own base is the local {@code Type/id}; any other matches only references to that
-   * URL ({@link References}). Other modifiers are refused:
+   * URL ({@link References}). On {@code canonical} elements the value is the canonical URL as
+   * written, {@code url|version} that version only ({@link Canonical}). Other modifiers are refused:
    * R4 search.html says a server SHALL reject a modifier it does not support, rather than ignore it.
    */
   private SearchClause token(String type, SearchIndexer.Param p, String modifier, String value) {
@@ -397,6 +416,15 @@ public final class SearchParser {
     for (String escaped : SearchEscapes.split(value, ',')) {
       int bar = SearchEscapes.indexOf(escaped, '|');
       String v = SearchEscapes.unescape(escaped);
+      if (p.canonical()) {
+        // R4 search.html#reference, #versions: the canonical URL as written, whatever the server's
+        // base, with |version only that version; a type modifier adds nothing a URL does not say
+        values.add((bar < 0 ? Canonical.of(v, null) : Canonical.of(SearchEscapes.unescape(escaped.substring(0, bar)),
+            SearchEscapes.unescape(escaped.substring(bar + 1)))).searched());
+        if (!p.literal()) {
+          continue;
+        }
+      }
       if (modifier != null) {
         values.add(new SearchClause.TokenValue(null, typed(modifier, v)));
       } else if (reference && !v.contains("/") && !References.isAbsolute(v)) {

@@ -50,6 +50,13 @@ class SearchIndexerTest {
         Arguments.of("Patient", "{\"address\":[{\"line\":[\"1 Main St\"],\"city\":\"Zürich\",\"postalCode\":\"8000\"}]}",
             "address", List.of(SearchValue.string("address", "1 Main St"), SearchValue.string("address", "Zürich"),
                 SearchValue.string("address", "8000"))),
+        // reference on a canonical: the url as written, its version as the system
+        Arguments.of("QuestionnaireResponse", "{\"status\":\"completed\",\"questionnaire\":"
+                + "\"http://acme.org/Questionnaire/phq9|3.0\"}", "questionnaire",
+            List.of(SearchValue.token("questionnaire", "3.0", "http://acme.org/Questionnaire/phq9"))),
+        Arguments.of("QuestionnaireResponse", "{\"status\":\"completed\",\"questionnaire\":"
+                + "\"Questionnaire/phq9\"}", "questionnaire",
+            List.of(SearchValue.token("questionnaire", null, "Questionnaire/phq9"))),
         // token: Identifier system|value, Coding system|code, a code with its implicit system
         Arguments.of("Patient", "{\"identifier\":[{\"system\":\"http://acme.org/patient\",\"value\":\"2345\"}]}",
             "identifier", List.of(SearchValue.token("identifier", "http://acme.org/patient", "2345"))),
@@ -183,6 +190,16 @@ class SearchIndexerTest {
   @Test
   void theBinariesAttachmentsNameAreIndexedButAreNoSearchParameter() {
     assertThat(INDEXER.params("DocumentReference")).doesNotContainKey(SearchIndexer.ATTACHED_BINARY);
+  }
+
+  @Test
+  void referenceParametersKnowWhetherTheyHoldCanonicals() {
+    assertThat(INDEXER.params("QuestionnaireResponse").get("questionnaire").canonical()).isTrue();
+    assertThat(INDEXER.params("QuestionnaireResponse").get("questionnaire").literal()).isFalse();
+    assertThat(INDEXER.params("PlanDefinition").get("definition").canonical()).isTrue(); // canonical or uri
+    assertThat(INDEXER.params("Observation").get("subject").canonical()).isFalse();
+    assertThat(INDEXER.params("Observation").get("subject").literal()).isTrue();
+    assertThat(INDEXER.params("Observation").get("code").canonical()).isFalse();
   }
 
   @Test
