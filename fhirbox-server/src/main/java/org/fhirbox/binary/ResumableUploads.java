@@ -167,12 +167,12 @@ public final class ResumableUploads {
   public ResumableUpload append(Principal principal, String id, long offset, Long length, long declaredBytes,
       InputStream body, Checksum checksum, AuditedRequest request) {
     ResumableUpload u = owned(principal, id);
-    if (u.finished() && offset == u.offset() && declaredBytes == 0 && (length == null || length.equals(u.length()))) {
-      return u; // a repeated empty last request whose answer was lost
-    }
     if (offset != u.offset()) {
       throw FhirException.conflict("Upload-Offset " + offset + " is not the upload's offset " + u.offset()
           + "; ask HEAD for it and continue from there");
+    }
+    if (u.finished()) {
+      return repeated(u, length, declaredBytes, body);
     }
     Room room = room(u, offset, length, declaredBytes);
     String owner = leases.newOwner();
@@ -320,6 +320,29 @@ public final class ResumableUploads {
             && Objects.equals(x.userId(), principal.user().orElse(null)))
         .orElseThrow(() -> FhirException.notFound("no upload " + id));
     principal.require("Binary", u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
+    return u;
+  }
+
+  /**
+   * A piece at the final offset of finished upload {@code u}: an empty one (declared so, or a
+   * chunked body that ends before its first byte) repeats the last request, whose answer was lost;
+   * one with bytes is 409 (before the room check, which would call it 413), nothing read beyond
+   * its first byte.
+   */
+  private ResumableUpload repeated(ResumableUpload u, Long length, long declaredBytes, InputStream body) {
+    settleLength(u, length);
+    boolean empty = declaredBytes == 0;
+    if (declaredBytes < 0) {
+      try {
+        empty = body.read() < 0;
+      } catch (IOException e) {
+        throw BinaryService.bodyInterrupted(e);
+      }
+    }
+    if (!empty) {
+      throw FhirException.conflict("upload " + u.id() + " is finished at " + u.offset() + " bytes and became Binary/"
+          + u.resultId() + "/_history/" + u.resultVersion() + "; it takes no more bytes");
+    }
     return u;
   }
 
