@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * resumes any upload, after any crash, where the last acknowledgement left it.
  *
  * <p>Races: a request writes only while it holds the upload's lease ({@link UploadLeases}); of two
- * racing requests one writes and the other gets 409.
+ * racing requests one writes and the other gets 409, or 423 while the first one still holds it.
  *
  * <p>Digests: the SHA-1 ({@code Attachment.hash}) is computed while the bytes arrive and kept
  * between pieces by the node that received them ({@link RunningDigests}); when the pieces came to
@@ -140,7 +140,7 @@ public final class ResumableUploads {
   /**
    * The upload as it stands ({@code HEAD}). One whose bytes are all stored but whose Binary was
    * not committed (its node crashed in between) is committed now; while another request commits
-   * it, 409 with {@code Retry-After}.
+   * it, 423 with {@code Retry-After}.
    */
   public ResumableUpload status(Principal principal, String id, AuditedRequest request) {
     // the expiry once the piece being written (if any) is stored: that piece moves it on

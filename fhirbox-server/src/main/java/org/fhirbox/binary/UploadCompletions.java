@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * blob is completed, its digests settled (read once more when the running ones do not cover it)
  * and its Binary committed with the upload's row in one transaction. The lease is renewed while
  * that runs, so that a long completion is not taken over by a HEAD, which would read the blob
- * again; a HEAD meanwhile gets 409 with {@code Retry-After} (see {@link #committing}).
+ * again; a HEAD meanwhile gets 423 with {@code Retry-After} (see {@link #committing}).
  */
 final class UploadCompletions {
   private static final Logger LOG = LoggerFactory.getLogger(UploadCompletions.class);
@@ -53,18 +53,19 @@ final class UploadCompletions {
   }
 
   /**
-   * 409 with {@code Retry-After} for a request that finds {@code u} complete while another request
-   * commits its Binary: answering with the offset alone would tell a tus client the upload is done
-   * without naming its Binary.
+   * 423 (Locked) with {@code Retry-After} for a request that finds {@code u} complete while another
+   * request commits its Binary: answering with the offset alone would tell a tus client the upload
+   * is done without naming its Binary, and a 409 would make tus-js-client (and Uppy) forget the
+   * upload and send the whole file again, as for any 4xx answer to its HEAD but 423.
    */
   static FhirException committing(ResumableUpload u) {
-    return FhirException.conflict("every byte of upload " + u.id() + " is stored and another request is committing"
-        + " its Binary right now; ask again shortly").withHeader("Retry-After", Long.toString(RETRY_AFTER_SECONDS));
+    return FhirException.locked("every byte of upload " + u.id() + " is stored and another request is committing"
+        + " its Binary right now; ask again shortly", RETRY_AFTER_SECONDS);
   }
 
   /**
    * Commits the Binary of an upload whose bytes are all stored. {@code digests} cover them all,
-   * or are null and the blob is read once more. 409 (retryable) when another request is committing it.
+   * or are null and the blob is read once more. 423 (retryable) when another request is committing it.
    */
   ResumableUpload finish(Principal principal, ResumableUpload u, RunningDigests.Entry digests,
       AuditedRequest request) {
@@ -124,6 +125,9 @@ final class UploadCompletions {
         if (now.finished()) {
           running.remove(u.id());
           return now;
+        }
+        if (now.leaseUntil() != null && now.leaseUntil().isAfter(clock.instant())) {
+          throw committing(now);
         }
       }
       throw e;

@@ -182,9 +182,9 @@ class TusS3Test {
     CompletableFuture<HttpResponse<String>> stalled = CompletableFuture.supplyAsync(() -> server.client().send(
         tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
             .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 * MIB, go)))));
-    // an empty piece is 409 once the stalled one holds the upload (and stores nothing before)
+    // an empty piece is 423 once the stalled one holds the upload (and stores nothing before)
     Poll.until("the stalled piece holding the upload", () -> tus.patch(url, 0, new byte[0]).statusCode(),
-        status -> status == 409);
+        status -> status == 423);
     // the client gives up on it and sends the piece again; its upload finished, it forgets it
     clock.advance(Duration.ofSeconds(16));
     HttpResponse<String> done = tus.patch(url, 0, content);
@@ -222,7 +222,7 @@ class TusS3Test {
       for (int i = 0; i < 3; i++) {
         clock.advance(Duration.ofSeconds(6));
         HttpResponse<String> asked = CompletableFuture.supplyAsync(() -> tus.head(url)).get(30, TimeUnit.SECONDS);
-        assertThat(asked.statusCode()).as("the upload is complete, its Binary not yet committed").isEqualTo(409);
+        assertThat(asked.statusCode()).as("the upload is complete, its Binary not yet committed").isEqualTo(423);
         assertThat(asked.headers().firstValue("Retry-After")).isPresent();
         assertThat(asked.headers().firstValue("Tus-Resumable")).contains("1.0.0");
         assertThat(asked.headers().firstValue("Content-Location")).isEmpty();
@@ -255,7 +255,7 @@ class TusS3Test {
             .header("Upload-Checksum", Tus.checksum("sha1", new byte[1]))
             .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 * MIB, go)))));
     Poll.until("the failing piece holding the upload", () -> tus.patch(url, 10, new byte[0]).statusCode(),
-        status -> status == 409);
+        status -> status == 423);
     assertThat(tus.delete(url).statusCode()).isEqualTo(204);
     go.countDown();
     assertThat(piece.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(460);
