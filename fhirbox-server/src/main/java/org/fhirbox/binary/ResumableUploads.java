@@ -246,7 +246,8 @@ public final class ResumableUploads {
     ownedEvenExpired(principal, id);
     running.remove(id);
     if (removals.terminate(id) == Removal.WRITING) {
-      // the writing request's commit then finds the row gone and frees what the upload stored
+      // the writing request's commit then finds the row gone and frees what the upload stored (a
+      // piece's, in freeIfTerminated; a completion's, the completed blob: UploadCompletions.terminated)
       store.inTransaction(tx -> tx.uploads().delete(id));
     }
   }

@@ -119,6 +119,9 @@ final class UploadCompletions {
     } catch (RuntimeException e) {
       leases.releaseQuietly(u.id(), owner);
       if (e instanceof FhirException f && f.status() == 409) {
+        if (store.read(tx -> tx.uploads().find(u.id())).isEmpty()) {
+          throw terminated(u, f);
+        }
         // A completion whose lease was lost (its renewals failed) was taken over by a HEAD, which
         // commits the same bytes: its outcome answers this piece too, which was stored.
         ResumableUpload now = settledNow(u);
@@ -164,6 +167,28 @@ final class UploadCompletions {
   private static FhirException binaryGone(ResumableUpload u) {
     return FhirException.notFound("Binary/" + u.binaryId() + " was deleted while upload " + u.id() + " ran; its bytes"
         + " do not become a new version of it");
+  }
+
+  /**
+   * 404 for a completion whose upload was terminated ({@code DELETE}) while it committed: the
+   * commit found the row gone, so no Binary was made, and the blob it completed is freed here, as
+   * a piece that finds its upload terminated frees what it stored. A blob that a Binary names
+   * stays ({@code failure} is then answered): the upload finished through another request that
+   * took its lease over, and its row was removed after.
+   */
+  private FhirException terminated(ResumableUpload u, FhirException failure) {
+    try {
+      if (store.read(tx -> tx.isBlobReferenced(u.blob().key()))) {
+        return failure;
+      }
+      blobs.discard(u.blob());
+      blobStore.delete(u.blob().key());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not delete the completed blob {} of terminated upload {}; the orphan sweep deletes it later",
+          u.blob().key(), u.id(), e);
+    }
+    return FhirException.notFound("upload " + u.id() + " was terminated while its Binary was committed; no Binary was"
+        + " made of it and its bytes are deleted");
   }
 
   /** The upload as another request committing it leaves it (waited for as a HEAD waits for a piece). */

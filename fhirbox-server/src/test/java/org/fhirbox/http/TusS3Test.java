@@ -244,6 +244,39 @@ class TusS3Test {
   }
 
   @Test
+  void anUploadTerminatedWhileItsBinaryIsCommittedLeavesNothingAndItsLastPieceIs404() throws Exception {
+    byte[] content = TestBytes.random(1000, 35);
+    String url = tus.upload(content.length, null);
+    assertThat(tus.patch(url, 0, Arrays.copyOf(content, 400)).statusCode()).isEqualTo(204);
+    String tail = tails().get(0);
+    String objectKey = tail.substring(0, tail.indexOf("tus/")) + tail.substring(tail.indexOf("tus/") + 4,
+        tail.lastIndexOf('/'));
+    // a refused piece drops the running digests: the completion then reads the whole object again
+    byte[] rest = Arrays.copyOfRange(content, 400, content.length);
+    byte[] bad = rest.clone();
+    bad[0] ^= 1;
+    assertThat(tus.patch(url, 400, bad, "Upload-Checksum", Tus.checksum("sha1", rest)).statusCode()).isEqualTo(460);
+    S3Server.HeldReads held = s3.holdReads(objectKey);
+    try {
+      CompletableFuture<HttpResponse<String>> last = CompletableFuture.supplyAsync(() -> tus.patch(url, 400, rest));
+      Poll.until("the completion reading the object", () -> held.reads() >= 1);
+
+      assertThat(tus.delete(url).statusCode()).isEqualTo(204);
+      held.release();
+
+      HttpResponse<String> piece = last.get(60, TimeUnit.SECONDS);
+      assertThat(piece.statusCode()).as(piece.body()).isEqualTo(404);
+      assertThat(piece.body()).contains("terminated while");
+      assertThat(piece.headers().firstValue("Content-Location")).isEmpty();
+      assertThat(objects()).as("the completed object is freed with the upload").isEmpty();
+      assertThat(multipartUploads()).isZero();
+      assertThat(tus.head(url).statusCode()).isEqualTo(404);
+    } finally {
+      held.release();
+    }
+  }
+
+  @Test
   void theTailOfAnUploadDeletedWhileAPieceOfItFailedIsSweptWhenOld() throws Exception {
     byte[] content = TestBytes.random(4 * MIB, 34);
     String url = tus.upload(8 * MIB, null);
