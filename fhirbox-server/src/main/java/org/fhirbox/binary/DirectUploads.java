@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -29,7 +28,6 @@ import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.signing.UploadUrlSigner.Grant;
-import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
 import org.hl7.fhir.r4.model.Binary;
 import org.slf4j.Logger;
@@ -67,6 +65,7 @@ public final class DirectUploads {
   private final BinaryListener audit;
   private final Duration grace;
   private final Executor background;
+  private final BucketConfirmations confirmations;
 
   /**
    * @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves
@@ -86,6 +85,7 @@ public final class DirectUploads {
     this.grace = grace;
     this.background = background;
     this.clock = clock;
+    this.confirmations = s3 == null ? null : new BucketConfirmations(binaries, store, s3, clock, this::wake);
   }
 
   /** What the caller declares in {@code $upload-url}. */
@@ -235,7 +235,7 @@ public final class DirectUploads {
    * The object must be in the bucket with the declared size and SHA-256, where one was declared
    * (409 while it is not there), then {@code Binary/{id}} is created. Until then the Binary does not exist (404 or
    * 409), so no read ever gets bytes that were not checked. For a single {@code PUT} the store
-   * vouches for both (see {@link #confirmObject}) and nothing is read; for a multipart upload the
+   * vouches for both (see {@link BucketConfirmations#confirmObject}) and nothing is read; for a multipart upload the
    * parts in the bucket are first completed into the object, once they add up to the declared
    * size (409 while they do not, and the client may still send the missing ones), and the object
    * is read once.
@@ -250,7 +250,7 @@ public final class DirectUploads {
     DeclaredContent declared = DeclaredContent.of(grant);
     Written written;
     try {
-      written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
+      written = confirmations.confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
           declared);
     } catch (FhirException e) {
       if (e.status() != 409) {
@@ -269,166 +269,6 @@ public final class DirectUploads {
           + grant.size() + " bytes yet: PUT every part first");
     }
     return audited(request, grant, written, "confirmed after a presigned upload straight to the bucket");
-  }
-
-  /**
-   * Creates {@code Binary/{id}} on the object of {@code key} once it is the declared content, or
-   * returns null, changing nothing, while the parts of a multipart upload do not add up yet. 409
-   * while a single {@code PUT}'s object is not there, or when the Binary exists already; 400 when
-   * the object is not the declared content, which is then deleted and the upload forgotten.
-   *
-   * <p>A single {@code PUT}'s signature covers {@code Content-Length} and
-   * {@code x-amz-checksum-sha256}, so the store refused any other body; {@code HeadObject} in
-   * checksum mode shows the size and the SHA-256 it checked, and the Binary is created from those
-   * without reading the object (its ETag names the blob, as for any Binary). Its SHA-1
-   * ({@code Attachment.hash}) is learnt afterwards by the background check, which reads the object
-   * once ({@link #confirmDue}): the upload's row stays, marked confirmed, until then. A multipart
-   * object (S3 keeps only a checksum of its parts' checksums) is read here instead. So is a single
-   * {@code PUT} with a declared SHA-1, so that the SHA-1 a Binary publishes as {@code hash} is
-   * checked before it exists (S3 checks only the one signed checksum, the SHA-256 where both were
-   * declared). A single {@code PUT} without a declared digest went to a staging object; the object
-   * of one to a store that keeps no checksum (so that it most likely did not check the signed one
-   * either), and of one whose only declared digest is a SHA-1 (for which same-size collisions are
-   * published), could be changed by a repeat of the {@code PUT}: all are copied to a blob no URL
-   * writes before they are read, see {@link #createFromCopy}.
-   */
-  private Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
-      String uploadId, DeclaredContent declared) {
-    long size = declared.size();
-    String sha256Hex = declared.sha256Hex();
-    try {
-      if (uploadId != null) {
-        binaries.requireUnused(binaryId);
-        if (!s3.completeParts(key, uploadId, size)) {
-          return null;
-        }
-        return readAndCreate(project, binaryId, meta, key, declared);
-      }
-      // Only a SHA-256 the store checked binds a repeat of the PUT to the same bytes. Without a
-      // declared digest the PUT went to a staging object; a SHA-1 alone admits other bytes of the
-      // same size and SHA-1 (published collisions exist), which the store would take.
-      if (sha256Hex == null) {
-        return createFromCopy(project, binaryId, meta, key, declared, declared.sha1Hex() == null);
-      }
-      Optional<S3UploadSigner.StoredObject> stored = s3.stored(key);
-      if (stored.isEmpty()) {
-        throw notArrived(binaryId);
-      }
-      // a store that keeps no checksum most likely ignored the signed one
-      if (stored.get().sha256Hex() == null) {
-        return createFromCopy(project, binaryId, meta, key, declared, false);
-      }
-      if (declared.sha1Hex() != null) {
-        return readAndCreate(project, binaryId, meta, key, declared);
-      }
-      if (stored.get().size() != size || !stored.get().sha256Hex().equalsIgnoreCase(sha256Hex)) {
-        binaries.requireUnused(binaryId);
-        binaries.discard(new BlobInfo(key, stored.get().size(), null, null));
-        forget(binaryId);
-        throw FhirException.badRequest("the uploaded object has " + stored.get().size() + " bytes and another "
-            + "SHA-256 than the declared " + size + " bytes; it was deleted");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    Written written = binaries.createFromCheckedObject(project, binaryId, meta, new BlobInfo(key, size,
-        sha256Hex.toLowerCase(Locale.ROOT), null));
-    store.inTransaction(tx -> tx.pendingUploads().markConfirmed(binaryId, clock.instant()));
-    wake();
-    return written;
-  }
-
-  /**
-   * A single {@code PUT} whose object a repeat of the {@code PUT} could still change, until its URL
-   * expires: one without a declared digest, which went to the staging object of {@code key}
-   * ({@code staging}; see {@link S3UploadSigner#presignStagedPut}), or one to the blob's own
-   * object on a store that did not check the signed checksum or with a SHA-1 alone signed. Its
-   * size is checked ({@code HeadObject}; 409 while it is not there, 400 and deleted when it is another size), it
-   * is copied inside the bucket to a new blob that no URL can write, only while it is still the
-   * object whose size was checked, and that blob is read once for its digests
-   * ({@link #readAndCreate}, 400 when they are not the declared ones). A repeat of the
-   * {@code PUT} after this only writes an object that no Binary reads, which the
-   * {@link OrphanSweeper} removes. Each confirmation copies to a blob of its own, so two racing
-   * ones never write the bytes the other one has read: the one that creates the Binary wins, the
-   * other deletes its copy (409).
-   */
-  private Written createFromCopy(String project, String binaryId, BinaryService.Upload meta, BlobKey source,
-      DeclaredContent declared, boolean staging) throws IOException {
-    binaries.requireUnused(binaryId);
-    long size = declared.size();
-    BlobKey copy = BlobKey.random();
-    for (int attempt = 0; ; attempt++) {
-      Optional<S3UploadSigner.StagedObject> found = staging ? s3.staged(source)
-          : s3.stored(source).map(o -> new S3UploadSigner.StagedObject(o.size(), o.eTag()));
-      if (found.isEmpty()) {
-        throw notArrived(binaryId);
-      }
-      if (found.get().size() != size) {
-        deleteSource(source, staging, found.get().size());
-        forget(binaryId);
-        throw FhirException.badRequest("the uploaded object has " + found.get().size() + " bytes, not the declared "
-            + size + "; it was deleted");
-      }
-      if (staging ? s3.copyStaged(source, found.get().eTag(), copy)
-          : s3.copyObject(source, found.get().eTag(), copy)) {
-        break;
-      }
-      if (attempt == 2) {
-        throw FhirException.conflict("the content of Binary/" + binaryId + " was being written again while it was "
-            + "confirmed; confirm it again");
-      }
-    }
-    Written written;
-    try {
-      written = readAndCreate(project, binaryId, meta, copy, declared);
-    } catch (FhirException e) {
-      if (e.status() == 409) {
-        binaries.discard(new BlobInfo(copy, size, null, null)); // another confirmation created the Binary
-      } else if (e.status() == 400) {
-        deleteSourceQuietly(binaryId, source, staging, size); // the copy was not the content, nor is this
-      }
-      throw e;
-    }
-    deleteSourceQuietly(binaryId, source, staging, size);
-    return written;
-  }
-
-  private static FhirException notArrived(String binaryId) {
-    return FhirException.conflict("the content of Binary/" + binaryId + " has not arrived yet: PUT it to the upload "
-        + "URL first");
-  }
-
-  private void deleteSource(BlobKey source, boolean staging, long size) throws IOException {
-    if (staging) {
-      s3.deleteStaged(source);
-    } else {
-      binaries.discard(new BlobInfo(source, size, null, null));
-    }
-  }
-
-  private void deleteSourceQuietly(String binaryId, BlobKey source, boolean staging, long size) {
-    try {
-      deleteSource(source, staging, size);
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("could not delete the uploaded object of Binary/{} after copying it; the orphan sweeper will",
-          binaryId, e);
-    }
-  }
-
-  /** The object read once for its digests, then the Binary created when they are the declared ones. */
-  private Written readAndCreate(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
-      DeclaredContent declared) {
-    Written written;
-    try {
-      written = binaries.createFromObject(project, binaryId, meta, key, declared);
-    } catch (FhirException e) {
-      if (e.status() == 400) {
-        forget(binaryId); // the object was not the content; gone
-      }
-      throw e;
-    }
-    forget(binaryId);
-    return written;
   }
 
   private void forget(String binaryId) {
@@ -537,7 +377,7 @@ public final class DirectUploads {
 
   /**
    * Confirms an upload the client did not: the Binary is created from the object when it is the
-   * declared content (see {@link #confirmObject}); false, changing nothing, while the bytes are not
+   * declared content (see {@link BucketConfirmations#confirmObject}); false, changing nothing, while the bytes are not
    * all there. Content that is not the declared one is deleted (400) and the upload forgotten.
    */
   private boolean confirm(PendingUpload p, AuditedRequest request, String how) {
@@ -545,7 +385,7 @@ public final class DirectUploads {
         p.securityContext(), p.filename());
     Written written;
     try {
-      written = confirmObject(p.project(), p.binaryId(), meta, new BlobKey(p.blobKey()), p.uploadId(),
+      written = confirmations.confirmObject(p.project(), p.binaryId(), meta, new BlobKey(p.blobKey()), p.uploadId(),
           new DeclaredContent(p.size(), p.sha256Hex(), p.sha1Hex()));
     } catch (FhirException e) {
       if (e.status() != 409) {
