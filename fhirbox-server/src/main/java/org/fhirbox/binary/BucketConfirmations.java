@@ -3,6 +3,7 @@ package org.fhirbox.binary;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.fhirbox.core.FhirException;
@@ -80,6 +81,12 @@ final class BucketConfirmations {
       if (stored.isEmpty()) {
         throw notArrived(binaryId);
       }
+      if (!stored.get().unsignedHeaders().isEmpty()) {
+        binaries.requireUnused(binaryId);
+        binaries.discard(new BlobInfo(key, stored.get().size(), null, null));
+        forget(binaryId);
+        throw unsignedHeaders(stored.get().unsignedHeaders());
+      }
       // a store that keeps no checksum most likely ignored the signed one
       if (stored.get().sha256Hex() == null) {
         return createFromCopy(project, binaryId, meta, key, declared, false);
@@ -125,7 +132,7 @@ final class BucketConfirmations {
     BlobKey copy = BlobKey.random();
     for (int attempt = 0; ; attempt++) {
       Optional<S3UploadSigner.StagedObject> found = staging ? s3.staged(source)
-          : s3.stored(source).map(o -> new S3UploadSigner.StagedObject(o.size(), o.eTag()));
+          : s3.stored(source).map(o -> new S3UploadSigner.StagedObject(o.size(), o.eTag(), o.unsignedHeaders()));
       if (found.isEmpty()) {
         throw notArrived(binaryId);
       }
@@ -135,8 +142,14 @@ final class BucketConfirmations {
         throw FhirException.badRequest("the uploaded object has " + found.get().size() + " bytes, not the declared "
             + size + "; it was deleted");
       }
-      if (staging ? s3.copyStaged(source, found.get().eTag(), copy)
-          : s3.copyObject(source, found.get().eTag(), copy)) {
+      if (!found.get().unsignedHeaders().isEmpty()) {
+        deleteSource(source, staging, size);
+        forget(binaryId);
+        throw unsignedHeaders(found.get().unsignedHeaders());
+      }
+      // copied with the declared type alone, should a PUT add headers between the look and the copy
+      if (staging ? s3.copyStaged(source, found.get().eTag(), copy, meta.contentType())
+          : s3.copyObject(source, found.get().eTag(), copy, meta.contentType())) {
         break;
       }
       if (attempt == 2) {
@@ -157,6 +170,18 @@ final class BucketConfirmations {
     }
     deleteSourceQuietly(binaryId, source, staging, size);
     return written;
+  }
+
+  /**
+   * 400 for an object whose {@code PUT} stored response headers its signature did not cover
+   * ({@link S3UploadSigner.StoredObject#unsignedHeaders}): the bucket would send them with every
+   * read of the Binary, a file name the deny list never judged or a coding that turns the body
+   * into other bytes than the ones the Binary describes.
+   */
+  private static FhirException unsignedHeaders(List<String> names) {
+    return FhirException.badRequest("the uploaded object was stored with " + String.join(", ", names)
+        + ", which the upload URL does not sign and the bucket would send with every read; it was deleted. Ask"
+        + " $upload-url again and PUT with only the headers it names");
   }
 
   private static FhirException notArrived(String binaryId) {

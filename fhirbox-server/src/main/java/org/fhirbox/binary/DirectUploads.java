@@ -54,6 +54,14 @@ public final class DirectUploads {
   /** How often the background check looks at an unconfirmed upload to S3. */
   public static final Duration CHECK_INTERVAL = Duration.ofMinutes(1);
   private static final int CHECK_BATCH = 50;
+  /** How long one round of the background check goes on while whole batches are due. */
+  private static final Duration CHECK_BUDGET = Duration.ofSeconds(30);
+  /**
+   * How late the last look at an unconfirmed upload may come: well within the
+   * {@link OrphanSweeper#MIN_WATCH} between the sweeper's first sighting of its object as unwanted
+   * (at the earliest once the grace after its expiry ended) and its deletion.
+   */
+  static final Duration LAST_LOOK = OrphanSweeper.MIN_WATCH.dividedBy(2);
   private static final Logger LOG = LoggerFactory.getLogger(DirectUploads.class);
 
   private final BinaryService binaries;
@@ -248,6 +256,17 @@ public final class DirectUploads {
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
     DeclaredContent declared = DeclaredContent.of(grant);
+    if (store.read(tx -> tx.pendingUploads().find(binaryId)).isEmpty()) {
+      // The upload is over: confirmed (and its SHA-1 learnt), or refused and its object deleted.
+      Optional<StoredResource> before = binaries.createdAs(grant.project(), binaryId, declared);
+      if (before.isPresent()) {
+        return new Written(before.get(), binaries.toResource(before.get()), false, null, null);
+      }
+      throw FhirException.gone("the upload of Binary/" + binaryId + " is over: its content was refused at an"
+          + " earlier confirmation (not the declared content, or stored with headers the URL does not sign) and"
+          + " deleted, or it was given up; no PUT to its URLs can make it a Binary now: ask $upload-url for a new"
+          + " upload");
+    }
     Written written;
     try {
       written = confirmations.confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
@@ -317,8 +336,9 @@ public final class DirectUploads {
     if (pending.isEmpty()) {
       return false;
     }
-    if (clock.instant().isAfter(pending.get().expires().plus(grace))) {
-      store.inTransaction(tx -> tx.pendingUploads().delete(binaryId)); // its bytes are the sweeper's now
+    Instant now = clock.instant();
+    if (forgottenUnseen(pending.get(), now)) {
+      forget(binaryId); // its bytes are the sweeper's now
       return false;
     }
     String how = "confirmed on the first read after a presigned upload straight to the bucket";
@@ -333,6 +353,10 @@ public final class DirectUploads {
       LOG.info("the upload of Binary/{} was refused on its first read: {}", binaryId, e.getMessage());
       return false;
     }
+    if (!confirmed && isLastLook(pending.get(), now)) {
+      forget(binaryId); // not all there after the URL could no longer start a PUT: never will be
+      return false;
+    }
     if (!confirmed) {
       throw FhirException.conflict("the content of Binary/" + binaryId + " is being uploaded straight to storage and"
           + " is not all there yet; read it again once the upload is done");
@@ -341,38 +365,78 @@ public final class DirectUploads {
   }
 
   /**
+   * Whether {@code p}'s URL expired longer than the grace ago: this look is its last, and one that
+   * finds the bytes not all there forgets it. S3 checks a URL's expiry when a request starts, so
+   * bytes there now came from a PUT that began in time, and the client that got 200 from the
+   * bucket gets its Binary however late the check runs.
+   */
+  private boolean isLastLook(PendingUpload p, Instant now) {
+    return now.isAfter(p.expires().plus(grace));
+  }
+
+  /**
+   * Whether {@code p} is forgotten without a last look: once its last look is {@link #LAST_LOOK}
+   * late, the orphan sweeper, which spares its object only until the grace after its expiry, may be
+   * deleting the object, and a Binary made of it now could lose its bytes.
+   */
+  private boolean forgottenUnseen(PendingUpload p, Instant now) {
+    return now.isAfter(p.expires().plus(grace).plus(LAST_LOOK));
+  }
+
+  /**
    * The background check, on every node: confirms the uploads to S3 whose check is due and whose
-   * bytes are all in the bucket, forgets those whose URL expired longer than the grace ago (the
-   * orphan sweeper removes their bytes), and reads the object of each confirmed one once for its
-   * SHA-1. Returns how many it confirmed.
+   * bytes are all in the bucket, forgets those whose URL expired longer than the grace ago after
+   * a last look finds them not there (the orphan sweeper removes what there is), and reads the
+   * object of each confirmed one once for its SHA-1. It goes on batch after batch while a whole
+   * batch was due, for up to {@link #CHECK_BUDGET}, so that many outstanding URLs (abandoned ones
+   * stay due every minute until their grace ends) do not put a real upload's look off by hours.
+   * Returns how many it confirmed.
    */
   public int confirmDue() {
     if (s3 == null) {
       return 0;
     }
-    Instant now = clock.instant();
+    long deadline = System.nanoTime() + CHECK_BUDGET.toNanos();
     int confirmed = 0;
-    for (PendingUpload p : store.read(tx -> tx.pendingUploads().due(now, CHECK_BATCH))) {
-      if (!store.inTransaction(tx -> tx.pendingUploads().take(p.binaryId(), p.nextCheck(), now.plus(CHECK_INTERVAL)))) {
-        continue; // another node checks it
-      }
-      if (p.confirmed()) {
-        learnSha1(p);
-        continue;
-      }
-      if (now.isAfter(p.expires().plus(grace))) {
-        store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
-        continue;
-      }
-      try {
-        if (confirm(p, null, "confirmed by the background check after a presigned upload straight to the bucket")) {
+    while (true) {
+      Instant now = clock.instant();
+      List<PendingUpload> due = store.read(tx -> tx.pendingUploads().due(now, CHECK_BATCH));
+      for (PendingUpload p : due) {
+        if (check(p, now)) {
           confirmed++;
         }
-      } catch (RuntimeException e) {
-        LOG.warn("background check of the upload of Binary/{} failed: {}", p.binaryId(), e.toString());
+      }
+      // each row looked at is due again only a CHECK_INTERVAL later, so the next batch is others
+      if (due.size() < CHECK_BATCH || System.nanoTime() > deadline) {
+        return confirmed;
       }
     }
-    return confirmed;
+  }
+
+  /** One upload's look by the background check; whether it confirmed it. */
+  private boolean check(PendingUpload p, Instant now) {
+    if (!store.inTransaction(tx -> tx.pendingUploads().take(p.binaryId(), p.nextCheck(), now.plus(CHECK_INTERVAL)))) {
+      return false; // another node checks it
+    }
+    if (p.confirmed()) {
+      learnSha1(p);
+      return false;
+    }
+    if (forgottenUnseen(p, now)) {
+      forget(p.binaryId());
+      return false;
+    }
+    try {
+      if (confirm(p, null, "confirmed by the background check after a presigned upload straight to the bucket")) {
+        return true;
+      }
+      if (isLastLook(p, now)) {
+        forget(p.binaryId());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("background check of the upload of Binary/{} failed: {}", p.binaryId(), e.toString());
+    }
+    return false;
   }
 
   /**
