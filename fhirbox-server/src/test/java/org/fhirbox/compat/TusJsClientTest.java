@@ -383,6 +383,26 @@ class TusJsClientTest {
     resumesOnTheOtherNodeAfterACut(this::inNode);
   }
 
+  /**
+   * After a cut, the client's HEAD meets another request committing the upload (given here by
+   * the proxy: so small a completion is too quick to meet) and is answered 423 with Retry-After:
+   * tus-js-client asks again on its retryDelays and keeps its upload. To any other 4xx answer to
+   * its HEAD it forgets the upload and sends the whole file again as a new one (a second Binary).
+   */
+  @Test
+  void nodeAsksAgainAfterAHeadAnswered423AndKeepsItsUpload() throws Exception {
+    try (CuttingProxy proxy = new CuttingProxy();
+        TestServer node = TestServer.start(Map.of("FHIRBOX_BASE_URL", proxy.baseUrl()));
+        Upload upload = inNode(proxy.forwardTo(node.server().port()).baseUrl())) {
+      proxy.answerOnce("HEAD /" + Tus.CREATE + "/",
+          "HTTP/1.1 423 Locked\r\nTus-Resumable: 1.0.0\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n");
+
+      resumesAfterACut(proxy, upload, node);
+
+      assertThat(proxy.answered()).as("HEADs answered 423").isEqualTo(1);
+    }
+  }
+
   @Test
   void aBrowserOnAnotherOriginResumesAfterTheServerIsKilledBetweenPieces() throws Exception {
     resumesAfterTheServerIsKilled(this::inChromium, false);
