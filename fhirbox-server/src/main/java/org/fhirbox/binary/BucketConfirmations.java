@@ -49,7 +49,7 @@ final class BucketConfirmations {
    * checksum mode shows the size and the SHA-256 it checked, and the Binary is created from those
    * without reading the object (its ETag names the blob, as for any Binary). Its SHA-1
    * ({@code Attachment.hash}) is learnt afterwards by the background check, which reads the object
-   * once ({@link #confirmDue}): the upload's row stays, marked confirmed, until then. A multipart
+   * once ({@link DirectUploads#confirmDue}): the upload's row stays, marked confirmed, until then. A multipart
    * object (S3 keeps only a checksum of its parts' checksums) is read here instead. So is a single
    * {@code PUT} with a declared SHA-1, so that the SHA-1 a Binary publishes as {@code hash} is
    * checked before it exists (S3 checks only the one signed checksum, the SHA-256 where both were

@@ -61,7 +61,7 @@ public final class DirectUploads {
    * {@link OrphanSweeper#MIN_WATCH} between the sweeper's first sighting of its object as unwanted
    * (at the earliest once the grace after its expiry ended) and its deletion.
    */
-  static final Duration LAST_LOOK = OrphanSweeper.MIN_WATCH.dividedBy(2);
+  private static final Duration LAST_LOOK = OrphanSweeper.MIN_WATCH.dividedBy(2);
   private static final Logger LOG = LoggerFactory.getLogger(DirectUploads.class);
 
   private final BinaryService binaries;
@@ -243,10 +243,11 @@ public final class DirectUploads {
    * The object must be in the bucket with the declared size and SHA-256, where one was declared
    * (409 while it is not there), then {@code Binary/{id}} is created. Until then the Binary does not exist (404 or
    * 409), so no read ever gets bytes that were not checked. For a single {@code PUT} the store
-   * vouches for both (see {@link BucketConfirmations#confirmObject}) and nothing is read; for a multipart upload the
-   * parts in the bucket are first completed into the object, once they add up to the declared
-   * size (409 while they do not, and the client may still send the missing ones), and the object
-   * is read once.
+   * vouches for both (see {@link BucketConfirmations#confirmObject}) and nothing is read; for a
+   * multipart upload the parts in the bucket are first completed into the object, once they add
+   * up to the declared size (409 while they do not, and the client may still send the missing
+   * ones), and the object is read once. 410 once the upload is over without a Binary (refused at
+   * an earlier confirmation, its object deleted and its parts' upload id gone).
    */
   public Written complete(String binaryId, Map<String, String> query, AuditedRequest request) {
     Grant grant = signer.verify(binaryId, query).grant();
@@ -269,8 +270,8 @@ public final class DirectUploads {
     }
     Written written;
     try {
-      written = confirmations.confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
-          declared);
+      written = confirmations.confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()),
+          grant.uploadId(), declared);
     } catch (FhirException e) {
       if (e.status() != 409) {
         throw e;

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * The leases of resumable uploads: a request writes to an upload, completes it or removes it only
  * while it holds the upload's lease, taken by a compare-and-set on the offset it starts from
  * ({@code UploadTable.claim}), so that of two racing requests, on one node or two, one writes and
- * the other gets 409 (or 423 while the lease stays held, see {@link #claim}). A lease is short and renewed while bytes arrive ({@link #keeper}), so that
- * an upload a crashed node was writing is free again soon.
+ * the other gets 409 (or 423 while the lease stays held, see {@link #claim}). A lease is short
+ * and renewed while bytes arrive ({@link #keeper}), so that an upload a crashed node was writing
+ * is free again soon.
  */
 final class UploadLeases {
   private static final Logger LOG = LoggerFactory.getLogger(UploadLeases.class);

@@ -300,9 +300,10 @@ class TusJsClientTest {
    * HEAD can reach the server before the cut PATCH has taken the upload's lease (on a busy host,
    * the server is still reading that PATCH's headers). The HEAD then answers the offset before the
    * piece, the server goes on to keep what of the piece arrived, and the retried piece is refused
-   * with 409 (tus: the offsets differ) before the server reads it; the client asks HEAD again. So
-   * PATCHes refused with 409 at {@code interruptedAt}, right after the cut, are allowed; no byte but
-   * those of the piece in flight and of such refused retries is sent twice.
+   * with 409 (tus: the offsets differ) before the server reads it, or with 423 when the cut PATCH
+   * still holds the upload after the retry waited 3 s for it; the client asks HEAD again. So
+   * PATCHes refused with 409 or 423 at {@code interruptedAt}, right after the cut, are allowed; no
+   * byte but those of the piece in flight and of such refused retries is sent twice.
    */
   private static void assertResumed(JsonNode result, String base, long interruptedAt) {
     List<JsonNode> requests = requests(result);
@@ -328,7 +329,7 @@ class TusJsClientTest {
         int status = r.path("status").asInt();
         if (status == 204) {
           answered = acknowledged = r.path("uploadOffset").asLong();
-        } else if (status == 409 && !failed.isEmpty()) {
+        } else if ((status == 409 || status == 423) && !failed.isEmpty()) {
           refused.add(offset);
           refusedBytes += piece;
           answered = null;

@@ -174,7 +174,8 @@ class DirectUploadS3WithoutSha256Test {
       String checked = signer.staged(staging).orElseThrow().eTag();
       putStaged(settings, staging, second); // a repeat of the PUT between the check and the copy
 
-      assertThat(signer.copyStaged(staging, checked, target, "application/octet-stream")).as("replaced since it was checked").isFalse();
+      assertThat(signer.copyStaged(staging, checked, target, "application/octet-stream"))
+          .as("replaced since it was checked").isFalse();
       assertThat(f.objectExists("/" + bucket + "/" + settings.objectKey(target))).isFalse();
 
       assertThat(signer.copyStaged(staging, signer.staged(staging).orElseThrow().eTag(), target,
@@ -184,7 +185,8 @@ class DirectUploadS3WithoutSha256Test {
       assertThat(copied).isEqualTo(second);
       signer.deleteStaged(staging);
       assertThat(signer.staged(staging)).isEmpty();
-      assertThat(signer.copyStaged(staging, "\"gone\"", BlobKey.random(), "application/octet-stream")).as("nothing to copy").isFalse();
+      assertThat(signer.copyStaged(staging, "\"gone\"", BlobKey.random(), "application/octet-stream"))
+          .as("nothing to copy").isFalse();
     }
   }
 
