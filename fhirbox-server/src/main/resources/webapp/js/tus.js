@@ -227,10 +227,10 @@ export class Upload {
   }
 
   /**
-   * A refusal the person has to act on (4xx) ends the upload; anything else is retried. A 409 is
-   * retried too, as is any answer that says when to ask again (Retry-After): the server answers a
-   * HEAD so while another request commits the upload's Binary, and forgetting the upload then
-   * would end it refused although its Binary is about to exist.
+   * A refusal the person has to act on (4xx) ends the upload; anything else is retried. A 409 and
+   * a 423 are retried too, as is any answer that says when to ask again (Retry-After): the server
+   * answers a HEAD with 423 while another request commits the upload's Binary, and forgetting the
+   * upload then would end it refused although its Binary is about to exist.
    */
   refusal(r) {
     let body = null;
@@ -239,8 +239,9 @@ export class Upload {
     } catch {
       body = null;
     }
-    // a HEAD's 409 has no body to give the server's words
-    const message = r.status === 409 && !body ? 'The server is still saving this file.' : describe(r.status, body);
+    // a HEAD's 423 (another request is committing the upload's Binary) has no body to give the server's words
+    const message = (r.status === 409 || r.status === 423) && !body ? 'The server is still saving this file.'
+      : describe(r.status, body);
     const after = retryAfter(r.getResponseHeader('Retry-After'));
     const retryable = r.status >= 500 || r.status === 0 || r.status === 409 || r.status === 423 || r.status === 429
       || after !== null;

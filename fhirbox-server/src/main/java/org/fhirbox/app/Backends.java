@@ -35,6 +35,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 public final class Backends {
   private static final UnaryOperator<String> ATTACHMENT =
       name -> ContentDisposition.attachment(name).headerValue();
+  private static final UnaryOperator<String> INLINE = name -> ContentDisposition.inline(name).headerValue();
 
   /** The signer that makes attachment URLs, and the recogniser of direct object-store URLs. */
   public record Signing(BinaryUrlSigner signer, Optional<ObjectUrlSigner> objectUrls) {}
@@ -122,7 +123,7 @@ public final class Backends {
     }
     S3Settings s3 = s3Settings(config);
     ObjectUrlSigner signer = mode.equals("s3")
-        ? new S3UrlSigner(s3, credentials, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock, ATTACHMENT)
+        ? new S3UrlSigner(s3, credentials, config.seconds("FHIRBOX_SIGNED_URL_TTL"), clock, ATTACHMENT, INLINE)
         : new CloudFrontUrlSigner(config.get("FHIRBOX_CLOUDFRONT_DOMAIN"), s3.keyPrefix(),
             config.get("FHIRBOX_CLOUDFRONT_KEY_PAIR_ID"),
             RsaPrivateKeys.parse(config.optional("FHIRBOX_CLOUDFRONT_PRIVATE_KEY").orElseThrow(() ->

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -29,7 +28,6 @@ import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.signing.UploadUrlSigner.Grant;
-import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
 import org.hl7.fhir.r4.model.Binary;
 import org.slf4j.Logger;
@@ -56,6 +54,14 @@ public final class DirectUploads {
   /** How often the background check looks at an unconfirmed upload to S3. */
   public static final Duration CHECK_INTERVAL = Duration.ofMinutes(1);
   private static final int CHECK_BATCH = 50;
+  /** How long one round of the background check goes on while whole batches are due. */
+  private static final Duration CHECK_BUDGET = Duration.ofSeconds(30);
+  /**
+   * How late the last look at an unconfirmed upload may come: well within the
+   * {@link OrphanSweeper#MIN_WATCH} between the sweeper's first sighting of its object as unwanted
+   * (at the earliest once the grace after its expiry ended) and its deletion.
+   */
+  private static final Duration LAST_LOOK = OrphanSweeper.MIN_WATCH.dividedBy(2);
   private static final Logger LOG = LoggerFactory.getLogger(DirectUploads.class);
 
   private final BinaryService binaries;
@@ -67,6 +73,7 @@ public final class DirectUploads {
   private final BinaryListener audit;
   private final Duration grace;
   private final Executor background;
+  private final BucketConfirmations confirmations;
 
   /**
    * @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves
@@ -86,6 +93,7 @@ public final class DirectUploads {
     this.grace = grace;
     this.background = background;
     this.clock = clock;
+    this.confirmations = s3 == null ? null : new BucketConfirmations(binaries, store, s3, clock, this::wake);
   }
 
   /** What the caller declares in {@code $upload-url}. */
@@ -235,10 +243,11 @@ public final class DirectUploads {
    * The object must be in the bucket with the declared size and SHA-256, where one was declared
    * (409 while it is not there), then {@code Binary/{id}} is created. Until then the Binary does not exist (404 or
    * 409), so no read ever gets bytes that were not checked. For a single {@code PUT} the store
-   * vouches for both (see {@link #confirmObject}) and nothing is read; for a multipart upload the
-   * parts in the bucket are first completed into the object, once they add up to the declared
-   * size (409 while they do not, and the client may still send the missing ones), and the object
-   * is read once.
+   * vouches for both (see {@link BucketConfirmations#confirmObject}) and nothing is read; for a
+   * multipart upload the parts in the bucket are first completed into the object, once they add
+   * up to the declared size (409 while they do not, and the client may still send the missing
+   * ones), and the object is read once. 410 once the upload is over without a Binary (refused at
+   * an earlier confirmation, its object deleted and its parts' upload id gone).
    */
   public Written complete(String binaryId, Map<String, String> query, AuditedRequest request) {
     Grant grant = signer.verify(binaryId, query).grant();
@@ -248,10 +257,21 @@ public final class DirectUploads {
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
     DeclaredContent declared = DeclaredContent.of(grant);
+    if (store.read(tx -> tx.pendingUploads().find(binaryId)).isEmpty()) {
+      // The upload is over: confirmed (and its SHA-1 learnt), or refused and its object deleted.
+      Optional<StoredResource> before = binaries.createdAs(grant.project(), binaryId, declared);
+      if (before.isPresent()) {
+        return new Written(before.get(), binaries.toResource(before.get()), false, null, null);
+      }
+      throw FhirException.gone("the upload of Binary/" + binaryId + " is over: its content was refused at an"
+          + " earlier confirmation (not the declared content, or stored with headers the URL does not sign) and"
+          + " deleted, or it was given up; no PUT to its URLs can make it a Binary now: ask $upload-url for a new"
+          + " upload");
+    }
     Written written;
     try {
-      written = confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()), grant.uploadId(),
-          declared);
+      written = confirmations.confirmObject(grant.project(), binaryId, meta, new BlobKey(grant.blobKey()),
+          grant.uploadId(), declared);
     } catch (FhirException e) {
       if (e.status() != 409) {
         throw e;
@@ -269,166 +289,6 @@ public final class DirectUploads {
           + grant.size() + " bytes yet: PUT every part first");
     }
     return audited(request, grant, written, "confirmed after a presigned upload straight to the bucket");
-  }
-
-  /**
-   * Creates {@code Binary/{id}} on the object of {@code key} once it is the declared content, or
-   * returns null, changing nothing, while the parts of a multipart upload do not add up yet. 409
-   * while a single {@code PUT}'s object is not there, or when the Binary exists already; 400 when
-   * the object is not the declared content, which is then deleted and the upload forgotten.
-   *
-   * <p>A single {@code PUT}'s signature covers {@code Content-Length} and
-   * {@code x-amz-checksum-sha256}, so the store refused any other body; {@code HeadObject} in
-   * checksum mode shows the size and the SHA-256 it checked, and the Binary is created from those
-   * without reading the object (its ETag names the blob, as for any Binary). Its SHA-1
-   * ({@code Attachment.hash}) is learnt afterwards by the background check, which reads the object
-   * once ({@link #confirmDue}): the upload's row stays, marked confirmed, until then. A multipart
-   * object (S3 keeps only a checksum of its parts' checksums) is read here instead. So is a single
-   * {@code PUT} with a declared SHA-1, so that the SHA-1 a Binary publishes as {@code hash} is
-   * checked before it exists (S3 checks only the one signed checksum, the SHA-256 where both were
-   * declared). A single {@code PUT} without a declared digest went to a staging object; the object
-   * of one to a store that keeps no checksum (so that it most likely did not check the signed one
-   * either), and of one whose only declared digest is a SHA-1 (for which same-size collisions are
-   * published), could be changed by a repeat of the {@code PUT}: all are copied to a blob no URL
-   * writes before they are read, see {@link #createFromCopy}.
-   */
-  private Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
-      String uploadId, DeclaredContent declared) {
-    long size = declared.size();
-    String sha256Hex = declared.sha256Hex();
-    try {
-      if (uploadId != null) {
-        binaries.requireUnused(binaryId);
-        if (!s3.completeParts(key, uploadId, size)) {
-          return null;
-        }
-        return readAndCreate(project, binaryId, meta, key, declared);
-      }
-      // Only a SHA-256 the store checked binds a repeat of the PUT to the same bytes. Without a
-      // declared digest the PUT went to a staging object; a SHA-1 alone admits other bytes of the
-      // same size and SHA-1 (published collisions exist), which the store would take.
-      if (sha256Hex == null) {
-        return createFromCopy(project, binaryId, meta, key, declared, declared.sha1Hex() == null);
-      }
-      Optional<S3UploadSigner.StoredObject> stored = s3.stored(key);
-      if (stored.isEmpty()) {
-        throw notArrived(binaryId);
-      }
-      // a store that keeps no checksum most likely ignored the signed one
-      if (stored.get().sha256Hex() == null) {
-        return createFromCopy(project, binaryId, meta, key, declared, false);
-      }
-      if (declared.sha1Hex() != null) {
-        return readAndCreate(project, binaryId, meta, key, declared);
-      }
-      if (stored.get().size() != size || !stored.get().sha256Hex().equalsIgnoreCase(sha256Hex)) {
-        binaries.requireUnused(binaryId);
-        binaries.discard(new BlobInfo(key, stored.get().size(), null, null));
-        forget(binaryId);
-        throw FhirException.badRequest("the uploaded object has " + stored.get().size() + " bytes and another "
-            + "SHA-256 than the declared " + size + " bytes; it was deleted");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    Written written = binaries.createFromCheckedObject(project, binaryId, meta, new BlobInfo(key, size,
-        sha256Hex.toLowerCase(Locale.ROOT), null));
-    store.inTransaction(tx -> tx.pendingUploads().markConfirmed(binaryId, clock.instant()));
-    wake();
-    return written;
-  }
-
-  /**
-   * A single {@code PUT} whose object a repeat of the {@code PUT} could still change, until its URL
-   * expires: one without a declared digest, which went to the staging object of {@code key}
-   * ({@code staging}; see {@link S3UploadSigner#presignStagedPut}), or one to the blob's own
-   * object on a store that did not check the signed checksum or with a SHA-1 alone signed. Its
-   * size is checked ({@code HeadObject}; 409 while it is not there, 400 and deleted when it is another size), it
-   * is copied inside the bucket to a new blob that no URL can write, only while it is still the
-   * object whose size was checked, and that blob is read once for its digests
-   * ({@link #readAndCreate}, 400 when they are not the declared ones). A repeat of the
-   * {@code PUT} after this only writes an object that no Binary reads, which the
-   * {@link OrphanSweeper} removes. Each confirmation copies to a blob of its own, so two racing
-   * ones never write the bytes the other one has read: the one that creates the Binary wins, the
-   * other deletes its copy (409).
-   */
-  private Written createFromCopy(String project, String binaryId, BinaryService.Upload meta, BlobKey source,
-      DeclaredContent declared, boolean staging) throws IOException {
-    binaries.requireUnused(binaryId);
-    long size = declared.size();
-    BlobKey copy = BlobKey.random();
-    for (int attempt = 0; ; attempt++) {
-      Optional<S3UploadSigner.StagedObject> found = staging ? s3.staged(source)
-          : s3.stored(source).map(o -> new S3UploadSigner.StagedObject(o.size(), o.eTag()));
-      if (found.isEmpty()) {
-        throw notArrived(binaryId);
-      }
-      if (found.get().size() != size) {
-        deleteSource(source, staging, found.get().size());
-        forget(binaryId);
-        throw FhirException.badRequest("the uploaded object has " + found.get().size() + " bytes, not the declared "
-            + size + "; it was deleted");
-      }
-      if (staging ? s3.copyStaged(source, found.get().eTag(), copy)
-          : s3.copyObject(source, found.get().eTag(), copy)) {
-        break;
-      }
-      if (attempt == 2) {
-        throw FhirException.conflict("the content of Binary/" + binaryId + " was being written again while it was "
-            + "confirmed; confirm it again");
-      }
-    }
-    Written written;
-    try {
-      written = readAndCreate(project, binaryId, meta, copy, declared);
-    } catch (FhirException e) {
-      if (e.status() == 409) {
-        binaries.discard(new BlobInfo(copy, size, null, null)); // another confirmation created the Binary
-      } else if (e.status() == 400) {
-        deleteSourceQuietly(binaryId, source, staging, size); // the copy was not the content, nor is this
-      }
-      throw e;
-    }
-    deleteSourceQuietly(binaryId, source, staging, size);
-    return written;
-  }
-
-  private static FhirException notArrived(String binaryId) {
-    return FhirException.conflict("the content of Binary/" + binaryId + " has not arrived yet: PUT it to the upload "
-        + "URL first");
-  }
-
-  private void deleteSource(BlobKey source, boolean staging, long size) throws IOException {
-    if (staging) {
-      s3.deleteStaged(source);
-    } else {
-      binaries.discard(new BlobInfo(source, size, null, null));
-    }
-  }
-
-  private void deleteSourceQuietly(String binaryId, BlobKey source, boolean staging, long size) {
-    try {
-      deleteSource(source, staging, size);
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("could not delete the uploaded object of Binary/{} after copying it; the orphan sweeper will",
-          binaryId, e);
-    }
-  }
-
-  /** The object read once for its digests, then the Binary created when they are the declared ones. */
-  private Written readAndCreate(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
-      DeclaredContent declared) {
-    Written written;
-    try {
-      written = binaries.createFromObject(project, binaryId, meta, key, declared);
-    } catch (FhirException e) {
-      if (e.status() == 400) {
-        forget(binaryId); // the object was not the content; gone
-      }
-      throw e;
-    }
-    forget(binaryId);
-    return written;
   }
 
   private void forget(String binaryId) {
@@ -477,8 +337,9 @@ public final class DirectUploads {
     if (pending.isEmpty()) {
       return false;
     }
-    if (clock.instant().isAfter(pending.get().expires().plus(grace))) {
-      store.inTransaction(tx -> tx.pendingUploads().delete(binaryId)); // its bytes are the sweeper's now
+    Instant now = clock.instant();
+    if (forgottenUnseen(pending.get(), now)) {
+      forget(binaryId); // its bytes are the sweeper's now
       return false;
     }
     String how = "confirmed on the first read after a presigned upload straight to the bucket";
@@ -493,6 +354,10 @@ public final class DirectUploads {
       LOG.info("the upload of Binary/{} was refused on its first read: {}", binaryId, e.getMessage());
       return false;
     }
+    if (!confirmed && isLastLook(pending.get(), now)) {
+      forget(binaryId); // not all there after the URL could no longer start a PUT: never will be
+      return false;
+    }
     if (!confirmed) {
       throw FhirException.conflict("the content of Binary/" + binaryId + " is being uploaded straight to storage and"
           + " is not all there yet; read it again once the upload is done");
@@ -501,43 +366,83 @@ public final class DirectUploads {
   }
 
   /**
+   * Whether {@code p}'s URL expired longer than the grace ago: this look is its last, and one that
+   * finds the bytes not all there forgets it. S3 checks a URL's expiry when a request starts, so
+   * bytes there now came from a PUT that began in time, and the client that got 200 from the
+   * bucket gets its Binary however late the check runs.
+   */
+  private boolean isLastLook(PendingUpload p, Instant now) {
+    return now.isAfter(p.expires().plus(grace));
+  }
+
+  /**
+   * Whether {@code p} is forgotten without a last look: once its last look is {@link #LAST_LOOK}
+   * late, the orphan sweeper, which spares its object only until the grace after its expiry, may be
+   * deleting the object, and a Binary made of it now could lose its bytes.
+   */
+  private boolean forgottenUnseen(PendingUpload p, Instant now) {
+    return now.isAfter(p.expires().plus(grace).plus(LAST_LOOK));
+  }
+
+  /**
    * The background check, on every node: confirms the uploads to S3 whose check is due and whose
-   * bytes are all in the bucket, forgets those whose URL expired longer than the grace ago (the
-   * orphan sweeper removes their bytes), and reads the object of each confirmed one once for its
-   * SHA-1. Returns how many it confirmed.
+   * bytes are all in the bucket, forgets those whose URL expired longer than the grace ago after
+   * a last look finds them not there (the orphan sweeper removes what there is), and reads the
+   * object of each confirmed one once for its SHA-1. It goes on batch after batch while a whole
+   * batch was due, for up to {@link #CHECK_BUDGET}, so that many outstanding URLs (abandoned ones
+   * stay due every minute until their grace ends) do not put a real upload's look off by hours.
+   * Returns how many it confirmed.
    */
   public int confirmDue() {
     if (s3 == null) {
       return 0;
     }
-    Instant now = clock.instant();
+    long deadline = System.nanoTime() + CHECK_BUDGET.toNanos();
     int confirmed = 0;
-    for (PendingUpload p : store.read(tx -> tx.pendingUploads().due(now, CHECK_BATCH))) {
-      if (!store.inTransaction(tx -> tx.pendingUploads().take(p.binaryId(), p.nextCheck(), now.plus(CHECK_INTERVAL)))) {
-        continue; // another node checks it
-      }
-      if (p.confirmed()) {
-        learnSha1(p);
-        continue;
-      }
-      if (now.isAfter(p.expires().plus(grace))) {
-        store.inTransaction(tx -> tx.pendingUploads().delete(p.binaryId()));
-        continue;
-      }
-      try {
-        if (confirm(p, null, "confirmed by the background check after a presigned upload straight to the bucket")) {
+    while (true) {
+      Instant now = clock.instant();
+      List<PendingUpload> due = store.read(tx -> tx.pendingUploads().due(now, CHECK_BATCH));
+      for (PendingUpload p : due) {
+        if (check(p, now)) {
           confirmed++;
         }
-      } catch (RuntimeException e) {
-        LOG.warn("background check of the upload of Binary/{} failed: {}", p.binaryId(), e.toString());
+      }
+      // each row looked at is due again only a CHECK_INTERVAL later, so the next batch is others
+      if (due.size() < CHECK_BATCH || System.nanoTime() > deadline) {
+        return confirmed;
       }
     }
-    return confirmed;
+  }
+
+  /** One upload's look by the background check; whether it confirmed it. */
+  private boolean check(PendingUpload p, Instant now) {
+    if (!store.inTransaction(tx -> tx.pendingUploads().take(p.binaryId(), p.nextCheck(), now.plus(CHECK_INTERVAL)))) {
+      return false; // another node checks it
+    }
+    if (p.confirmed()) {
+      learnSha1(p);
+      return false;
+    }
+    if (forgottenUnseen(p, now)) {
+      forget(p.binaryId());
+      return false;
+    }
+    try {
+      if (confirm(p, null, "confirmed by the background check after a presigned upload straight to the bucket")) {
+        return true;
+      }
+      if (isLastLook(p, now)) {
+        forget(p.binaryId());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("background check of the upload of Binary/{} failed: {}", p.binaryId(), e.toString());
+    }
+    return false;
   }
 
   /**
    * Confirms an upload the client did not: the Binary is created from the object when it is the
-   * declared content (see {@link #confirmObject}); false, changing nothing, while the bytes are not
+   * declared content (see {@link BucketConfirmations#confirmObject}); false, changing nothing, while the bytes are not
    * all there. Content that is not the declared one is deleted (400) and the upload forgotten.
    */
   private boolean confirm(PendingUpload p, AuditedRequest request, String how) {
@@ -545,7 +450,7 @@ public final class DirectUploads {
         p.securityContext(), p.filename());
     Written written;
     try {
-      written = confirmObject(p.project(), p.binaryId(), meta, new BlobKey(p.blobKey()), p.uploadId(),
+      written = confirmations.confirmObject(p.project(), p.binaryId(), meta, new BlobKey(p.blobKey()), p.uploadId(),
           new DeclaredContent(p.size(), p.sha256Hex(), p.sha1Hex()));
     } catch (FhirException e) {
       if (e.status() != 409) {

@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
  * Binary or the background check may still confirm it, and that check runs behind when many
  * uploads wait, so the object's age says nothing about whether it is still wanted. Once the
  * upload ends (confirmed: its Binary references the blob; refused or forgotten: its row is gone;
- * expired longer than the grace ago: it is confirmed no more) the usual rule applies again, so an
- * upload URL that expires unused leaves nothing behind.
+ * expired longer than the grace ago) the usual rule applies again, so an upload URL that expires
+ * unused leaves nothing behind. The background check's last look at an unconfirmed upload, which
+ * may still confirm it, comes at most half of {@link #MIN_WATCH} after that grace, so before the
+ * second pass that could delete its object.
  *
  * <p>In the {@code s3} signing mode it also deletes the staging objects of presigned uploads
  * without a declared SHA-256 ({@link S3UploadSigner#presignStagedPut}) once their URL expired more

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * resumes any upload, after any crash, where the last acknowledgement left it.
  *
  * <p>Races: a request writes only while it holds the upload's lease ({@link UploadLeases}); of two
- * racing requests one writes and the other gets 409.
+ * racing requests one writes and the other gets 409, or 423 while the first one still holds it.
  *
  * <p>Digests: the SHA-1 ({@code Attachment.hash}) is computed while the bytes arrive and kept
  * between pieces by the node that received them ({@link RunningDigests}); when the pieces came to
@@ -140,7 +140,7 @@ public final class ResumableUploads {
   /**
    * The upload as it stands ({@code HEAD}). One whose bytes are all stored but whose Binary was
    * not committed (its node crashed in between) is committed now; while another request commits
-   * it, 409 with {@code Retry-After}.
+   * it, 423 with {@code Retry-After}.
    */
   public ResumableUpload status(Principal principal, String id, AuditedRequest request) {
     // the expiry once the piece being written (if any) is stored: that piece moves it on
@@ -167,12 +167,12 @@ public final class ResumableUploads {
   public ResumableUpload append(Principal principal, String id, long offset, Long length, long declaredBytes,
       InputStream body, Checksum checksum, AuditedRequest request) {
     ResumableUpload u = owned(principal, id);
-    if (u.finished() && offset == u.offset() && declaredBytes == 0 && (length == null || length.equals(u.length()))) {
-      return u; // a repeated empty last request whose answer was lost
-    }
     if (offset != u.offset()) {
       throw FhirException.conflict("Upload-Offset " + offset + " is not the upload's offset " + u.offset()
           + "; ask HEAD for it and continue from there");
+    }
+    if (u.finished()) {
+      return repeated(u, length, declaredBytes, body);
     }
     Room room = room(u, offset, length, declaredBytes);
     String owner = leases.newOwner();
@@ -246,7 +246,8 @@ public final class ResumableUploads {
     ownedEvenExpired(principal, id);
     running.remove(id);
     if (removals.terminate(id) == Removal.WRITING) {
-      // the writing request's commit then finds the row gone and frees what the upload stored
+      // the writing request's commit then finds the row gone and frees what the upload stored (a
+      // piece's, in freeIfTerminated; a completion's, the completed blob: UploadCompletions.terminated)
       store.inTransaction(tx -> tx.uploads().delete(id));
     }
   }
@@ -320,6 +321,29 @@ public final class ResumableUploads {
             && Objects.equals(x.userId(), principal.user().orElse(null)))
         .orElseThrow(() -> FhirException.notFound("no upload " + id));
     principal.require("Binary", u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
+    return u;
+  }
+
+  /**
+   * A piece at the final offset of finished upload {@code u}: an empty one (declared so, or a
+   * chunked body that ends before its first byte) repeats the last request, whose answer was lost;
+   * one with bytes is 409 (before the room check, which would call it 413), nothing read beyond
+   * its first byte.
+   */
+  private ResumableUpload repeated(ResumableUpload u, Long length, long declaredBytes, InputStream body) {
+    settleLength(u, length);
+    boolean empty = declaredBytes == 0;
+    if (declaredBytes < 0) {
+      try {
+        empty = body.read() < 0;
+      } catch (IOException e) {
+        throw BinaryService.bodyInterrupted(e);
+      }
+    }
+    if (!empty) {
+      throw FhirException.conflict("upload " + u.id() + " is finished at " + u.offset() + " bytes and became Binary/"
+          + u.resultId() + "/_history/" + u.resultVersion() + "; it takes no more bytes");
+    }
     return u;
   }
 

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * blob is completed, its digests settled (read once more when the running ones do not cover it)
  * and its Binary committed with the upload's row in one transaction. The lease is renewed while
  * that runs, so that a long completion is not taken over by a HEAD, which would read the blob
- * again; a HEAD meanwhile gets 409 with {@code Retry-After} (see {@link #committing}).
+ * again; a HEAD meanwhile gets 423 with {@code Retry-After} (see {@link #committing}).
  */
 final class UploadCompletions {
   private static final Logger LOG = LoggerFactory.getLogger(UploadCompletions.class);
@@ -53,18 +53,19 @@ final class UploadCompletions {
   }
 
   /**
-   * 409 with {@code Retry-After} for a request that finds {@code u} complete while another request
-   * commits its Binary: answering with the offset alone would tell a tus client the upload is done
-   * without naming its Binary.
+   * 423 (Locked) with {@code Retry-After} for a request that finds {@code u} complete while another
+   * request commits its Binary: answering with the offset alone would tell a tus client the upload
+   * is done without naming its Binary, and a 409 would make tus-js-client (and Uppy) forget the
+   * upload and send the whole file again, as for any 4xx answer to its HEAD but 423.
    */
   static FhirException committing(ResumableUpload u) {
-    return FhirException.conflict("every byte of upload " + u.id() + " is stored and another request is committing"
-        + " its Binary right now; ask again shortly").withHeader("Retry-After", Long.toString(RETRY_AFTER_SECONDS));
+    return FhirException.locked("every byte of upload " + u.id() + " is stored and another request is committing"
+        + " its Binary right now; ask again shortly", RETRY_AFTER_SECONDS);
   }
 
   /**
    * Commits the Binary of an upload whose bytes are all stored. {@code digests} cover them all,
-   * or are null and the blob is read once more. 409 (retryable) when another request is committing it.
+   * or are null and the blob is read once more. 423 (retryable) when another request is committing it.
    */
   ResumableUpload finish(Principal principal, ResumableUpload u, RunningDigests.Entry digests,
       AuditedRequest request) {
@@ -118,12 +119,18 @@ final class UploadCompletions {
     } catch (RuntimeException e) {
       leases.releaseQuietly(u.id(), owner);
       if (e instanceof FhirException f && f.status() == 409) {
+        if (store.read(tx -> tx.uploads().find(u.id())).isEmpty()) {
+          throw terminated(u, f);
+        }
         // A completion whose lease was lost (its renewals failed) was taken over by a HEAD, which
         // commits the same bytes: its outcome answers this piece too, which was stored.
         ResumableUpload now = settledNow(u);
         if (now.finished()) {
           running.remove(u.id());
           return now;
+        }
+        if (now.leaseUntil() != null && now.leaseUntil().isAfter(clock.instant())) {
+          throw committing(now);
         }
       }
       throw e;
@@ -160,6 +167,28 @@ final class UploadCompletions {
   private static FhirException binaryGone(ResumableUpload u) {
     return FhirException.notFound("Binary/" + u.binaryId() + " was deleted while upload " + u.id() + " ran; its bytes"
         + " do not become a new version of it");
+  }
+
+  /**
+   * 404 for a completion whose upload was terminated ({@code DELETE}) while it committed: the
+   * commit found the row gone, so no Binary was made, and the blob it completed is freed here, as
+   * a piece that finds its upload terminated frees what it stored. A blob that a Binary names
+   * stays ({@code failure} is then answered): the upload finished through another request that
+   * took its lease over, and its row was removed after.
+   */
+  private FhirException terminated(ResumableUpload u, FhirException failure) {
+    try {
+      if (store.read(tx -> tx.isBlobReferenced(u.blob().key()))) {
+        return failure;
+      }
+      blobs.discard(u.blob());
+      blobStore.delete(u.blob().key());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not delete the completed blob {} of terminated upload {}; the orphan sweep deletes it later",
+          u.blob().key(), u.id(), e);
+    }
+    return FhirException.notFound("upload " + u.id() + " was terminated while its Binary was committed; no Binary was"
+        + " made of it and its bytes are deleted");
   }
 
   /** The upload as another request committing it leaves it (waited for as a HEAD waits for a piece). */

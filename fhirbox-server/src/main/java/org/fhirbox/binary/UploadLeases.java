@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * The leases of resumable uploads: a request writes to an upload, completes it or removes it only
  * while it holds the upload's lease, taken by a compare-and-set on the offset it starts from
  * ({@code UploadTable.claim}), so that of two racing requests, on one node or two, one writes and
- * the other gets 409. A lease is short and renewed while bytes arrive ({@link #keeper}), so that
- * an upload a crashed node was writing is free again soon.
+ * the other gets 409 (or 423 while the lease stays held, see {@link #claim}). A lease is short
+ * and renewed while bytes arrive ({@link #keeper}), so that an upload a crashed node was writing
+ * is free again soon.
  */
 final class UploadLeases {
   private static final Logger LOG = LoggerFactory.getLogger(UploadLeases.class);
@@ -83,7 +84,8 @@ final class UploadLeases {
 
   /**
    * Takes the lease at {@code u}'s offset, waiting a little for another holder; 409 when the
-   * offset moved on or the lease stays taken. Returns the row as it is under the lease.
+   * offset moved on, 423 with {@code Retry-After} when the lease stays taken. Returns the row as it
+   * is under the lease.
    */
   ResumableUpload claim(ResumableUpload u, String owner) {
     long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
@@ -99,8 +101,10 @@ final class UploadLeases {
             + " while this request waited; ask HEAD for it and continue from there");
       }
       if (System.nanoTime() > deadline) {
-        throw FhirException.conflict("another request is writing to this upload; try again once it is done")
-            .withHeader("Retry-After", Long.toString(LEASE.toSeconds()));
+        // 423, not 409: a tus client takes 409 for another offset, and tus-js-client forgets an
+        // upload whose HEAD answers any 4xx but 423
+        throw FhirException.locked("another request is writing to or committing this upload; try again once it"
+            + " is done", LEASE.toSeconds());
       }
       try {
         Thread.sleep(50);

@@ -155,6 +155,12 @@ public final class FhirException extends RuntimeException {
     return new FhirException(IssueKind.UNPROCESSABLE, diagnostics);
   }
 
+  /** 423 with {@code Retry-After}: another request holds what this one needs, for a while. */
+  public static FhirException locked(String diagnostics, long retryAfterSeconds) {
+    return new FhirException(IssueKind.LOCKED, diagnostics)
+        .withHeader("Retry-After", Long.toString(retryAfterSeconds));
+  }
+
   public static FhirException tooManyRequests(String diagnostics, long retryAfterSeconds) {
     return new FhirException(IssueKind.THROTTLED, diagnostics)
         .withHeader("Retry-After", Long.toString(retryAfterSeconds));

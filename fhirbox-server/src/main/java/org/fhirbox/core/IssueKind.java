@@ -31,6 +31,8 @@ public enum IssueKind {
   /** RFC 9110 §15.5.17. */
   RANGE_NOT_SATISFIABLE(416, IssueType.INVALID),
   UNPROCESSABLE(422, IssueType.PROCESSING),
+  /** Another request holds what this one needs (RFC 4918 §11.3; tus servers say so of a busy upload). */
+  LOCKED(423, IssueType.LOCKERROR),
   THROTTLED(429, IssueType.THROTTLED),
   HEADERS_TOO_LARGE(431, IssueType.TOOCOSTLY),
   /** A tus chunk did not match its {@code Upload-Checksum} (tus 1.0.0, Checksum extension). */

@@ -27,6 +27,7 @@ import software.amazon.awssdk.services.s3.model.ChecksumType;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -74,13 +75,17 @@ public final class S3UploadSigner implements AutoCloseable {
 
   /**
    * What the bucket holds under a blob's key: its size, the SHA-256 and SHA-1 of the whole object
-   * that the store checked when it was written (lowercase hex), each null when it keeps none, and
-   * the ETag that names this write of it.
+   * that the store checked when it was written (lowercase hex), each null when it keeps none, the
+   * ETag that names this write of it, and the response headers stored with it that no signature
+   * covered ({@link #unsignedHeaders}).
    */
-  public record StoredObject(long size, String sha256Hex, String sha1Hex, String eTag) {}
+  public record StoredObject(long size, String sha256Hex, String sha1Hex, String eTag, List<String> unsignedHeaders) {}
 
-  /** A staging object ({@link #presignStagedPut}): its size and the ETag that names this write of it. */
-  public record StagedObject(long size, String eTag) {}
+  /**
+   * A staging object ({@link #presignStagedPut}): its size, the ETag that names this write of it,
+   * and the response headers stored with it that no signature covered ({@link #unsignedHeaders}).
+   */
+  public record StagedObject(long size, String eTag, List<String> unsignedHeaders) {}
 
   /** S3's largest single PUT, and its most parts in one multipart upload. */
   public static final long MAX_SINGLE_PUT = 5L << 30;
@@ -242,7 +247,7 @@ public final class S3UploadSigner implements AutoCloseable {
     String objectKey = settings.objectKey(key);
     return head(objectKey, ChecksumMode.ENABLED)
         .map(head -> new StoredObject(head.contentLength(), wholeObject(head.checksumSHA256(), head, 32),
-            wholeObject(head.checksumSHA1(), head, 20), head.eTag()));
+            wholeObject(head.checksumSHA1(), head, 20), head.eTag(), unsignedHeaders(head)));
   }
 
   /**
@@ -251,7 +256,33 @@ public final class S3UploadSigner implements AutoCloseable {
    */
   public Optional<StagedObject> staged(BlobKey key) throws IOException {
     return head(settings.stagingObjectKey(key), null)
-        .map(head -> new StagedObject(head.contentLength(), head.eTag()));
+        .map(head -> new StagedObject(head.contentLength(), head.eTag(), unsignedHeaders(head)));
+  }
+
+  /**
+   * The response headers that a presigned {@code PUT} stored with its object although its
+   * signature does not cover them: SigV4 query authentication needs only {@code host} and
+   * {@code x-amz-*} signed, so S3 keeps a {@code Content-Disposition}, {@code Content-Encoding},
+   * {@code Content-Language} or {@code Expires} the uploader added, and answers every GET of the
+   * object with it (a file name the deny list never saw; a body the browser decodes into other
+   * bytes than the ones whose size and digests the Binary publishes). Empty for an object fhirbox
+   * wrote, which sets none of them.
+   */
+  private static List<String> unsignedHeaders(HeadObjectResponse head) {
+    List<String> found = new ArrayList<>();
+    if (head.contentDisposition() != null) {
+      found.add("Content-Disposition");
+    }
+    if (head.contentEncoding() != null) {
+      found.add("Content-Encoding");
+    }
+    if (head.contentLanguage() != null) {
+      found.add("Content-Language");
+    }
+    if (head.expiresString() != null) {
+      found.add("Expires");
+    }
+    return List.copyOf(found);
   }
 
   /** {@code HeadObject} of {@code objectKey} (with {@code checksums}, or null); empty on 404. */
@@ -275,23 +306,29 @@ public final class S3UploadSigner implements AutoCloseable {
    * whose size was checked. False, copying nothing, when another {@code PUT} replaced it meanwhile
    * (412) or it is gone (404).
    */
-  public boolean copyStaged(BlobKey key, String eTag, BlobKey target) throws IOException {
-    return copy(settings.stagingObjectKey(key), eTag, target);
+  public boolean copyStaged(BlobKey key, String eTag, BlobKey target, String contentType) throws IOException {
+    return copy(settings.stagingObjectKey(key), eTag, target, contentType);
   }
 
   /**
    * Copies the object of blob {@code key} to the new blob {@code target} as {@link #copyStaged}
    * copies a staging object: only while it is still the write named {@code eTag}.
    */
-  public boolean copyObject(BlobKey key, String eTag, BlobKey target) throws IOException {
-    return copy(settings.objectKey(key), eTag, target);
+  public boolean copyObject(BlobKey key, String eTag, BlobKey target, String contentType) throws IOException {
+    return copy(settings.objectKey(key), eTag, target, contentType);
   }
 
-  private boolean copy(String source, String eTag, BlobKey target) throws IOException {
+  /**
+   * {@code CopyObject} with {@code MetadataDirective: REPLACE}: the copy gets {@code contentType}
+   * and nothing else the uploader may have stored with the source ({@link #unsignedHeaders}),
+   * where the default ({@code COPY}) would carry it over to the blob.
+   */
+  private boolean copy(String source, String eTag, BlobKey target, String contentType) throws IOException {
     try {
       s3.copyObject(b -> b.sourceBucket(settings.bucket()).sourceKey(source)
           .destinationBucket(settings.bucket()).destinationKey(settings.objectKey(target))
-          .copySourceIfMatch(eTag).serverSideEncryption(encryption()).ssekmsKeyId(kmsKeyId()));
+          .copySourceIfMatch(eTag).metadataDirective(MetadataDirective.REPLACE).contentType(contentType)
+          .serverSideEncryption(encryption()).ssekmsKeyId(kmsKeyId()));
       return true;
     } catch (S3Exception e) {
       if (e.statusCode() == 412 || e.statusCode() == 404) {

@@ -26,10 +26,16 @@ import software.amazon.awssdk.services.s3.S3Utilities;
  * The {@code s3} signing mode: a SigV4 query-string presigned GET of the blob's object, so the
  * bytes go straight from the object store to the browser (Range, If-None-Match and HEAD are
  * answered there). The URL asks the store to answer with the Binary's {@code Content-Type}
- * ({@code response-content-type}) and, for downloads and for every type not served inline
- * ({@link ServedType}: the same rules as our {@code /storage}), an attachment
- * {@code Content-Disposition} ({@code response-content-disposition}), and {@code Cache-Control:
- * private, max-age=...} ({@code response-cache-control}) as our {@code /storage} answers.
+ * ({@code response-content-type}), the {@code Content-Disposition} our {@code /storage} sends
+ * ({@code response-content-disposition}): an attachment for downloads and for every type not
+ * served inline ({@link ServedType}: the same rules), else inline with the Binary's file name,
+ * {@code Content-Encoding: identity} ({@code response-content-encoding}), and {@code Cache-Control:
+ * private, max-age=...} ({@code response-cache-control}) as our {@code /storage} answers. Both
+ * the disposition and the coding are always asked for, not only where they differ from nothing:
+ * S3 otherwise answers with what the object was stored with, and a presigned {@code PUT} stores
+ * any {@code Content-Disposition} or {@code Content-Encoding} its uploader adds (SigV4 signs only
+ * {@code host} and the headers it lists), which would name the download after a file name no
+ * deny list judged, or have the browser decode the bytes into others than the Binary describes.
  *
  * <p>Stability: the signature is computed with a signing clock fixed at the start of the
  * current window (a tenth of the TTL, whole seconds), so {@code X-Amz-Date}, {@code
@@ -54,6 +60,7 @@ public final class S3UrlSigner implements ObjectUrlSigner {
   private final SigningWindow window;
   private final Clock clock;
   private final UnaryOperator<String> attachmentDisposition;
+  private final UnaryOperator<String> inlineDisposition;
   private final S3Utilities urls;
   private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
   private final String objectUrlPrefix;
@@ -61,9 +68,11 @@ public final class S3UrlSigner implements ObjectUrlSigner {
   /**
    * @param attachmentDisposition makes the {@code Content-Disposition} header value that offers
    *     a file with the given name as a download
+   * @param inlineDisposition makes the {@code Content-Disposition} header value that shows a file
+   *     with the given name (or null) in the browser
    */
   public S3UrlSigner(S3Settings settings, AwsCredentialsProvider credentials, Duration ttl,
-      Clock clock, UnaryOperator<String> attachmentDisposition) {
+      Clock clock, UnaryOperator<String> attachmentDisposition, UnaryOperator<String> inlineDisposition) {
     this.settings = settings;
     this.credentials = credentials;
     this.window = SigningWindow.of(ttl);
@@ -73,6 +82,7 @@ public final class S3UrlSigner implements ObjectUrlSigner {
     }
     this.clock = clock;
     this.attachmentDisposition = attachmentDisposition;
+    this.inlineDisposition = inlineDisposition;
     S3Utilities.Builder b = S3Utilities.builder()
         .region(Region.of(settings.region()))
         .s3Configuration(S3Configuration.builder().pathStyleAccessEnabled(settings.pathStyle()).build());
@@ -124,7 +134,11 @@ public final class S3UrlSigner implements ObjectUrlSigner {
     } else if (served.attachment()) {
       request.putRawQueryParameter("response-content-disposition",
           attachmentDisposition.apply(content.filename()));
+    } else {
+      request.putRawQueryParameter("response-content-disposition", inlineDisposition.apply(content.filename()));
     }
+    // the stored bytes as they are, whatever coding the object's uploader had it stored with
+    request.putRawQueryParameter("response-content-encoding", "identity");
     // What our /storage sends too; S3 otherwise sends no Cache-Control, and browsers guess.
     request.putRawQueryParameter("response-cache-control", "private, max-age=" + maxAgeSeconds);
     Clock signingClock = Clock.fixed(signedAt, ZoneOffset.UTC);

@@ -300,9 +300,10 @@ class TusJsClientTest {
    * HEAD can reach the server before the cut PATCH has taken the upload's lease (on a busy host,
    * the server is still reading that PATCH's headers). The HEAD then answers the offset before the
    * piece, the server goes on to keep what of the piece arrived, and the retried piece is refused
-   * with 409 (tus: the offsets differ) before the server reads it; the client asks HEAD again. So
-   * PATCHes refused with 409 at {@code interruptedAt}, right after the cut, are allowed; no byte but
-   * those of the piece in flight and of such refused retries is sent twice.
+   * with 409 (tus: the offsets differ) before the server reads it, or with 423 when the cut PATCH
+   * still holds the upload after the retry waited 3 s for it; the client asks HEAD again. So
+   * PATCHes refused with 409 or 423 at {@code interruptedAt}, right after the cut, are allowed; no
+   * byte but those of the piece in flight and of such refused retries is sent twice.
    */
   private static void assertResumed(JsonNode result, String base, long interruptedAt) {
     List<JsonNode> requests = requests(result);
@@ -328,7 +329,7 @@ class TusJsClientTest {
         int status = r.path("status").asInt();
         if (status == 204) {
           answered = acknowledged = r.path("uploadOffset").asLong();
-        } else if (status == 409 && !failed.isEmpty()) {
+        } else if ((status == 409 || status == 423) && !failed.isEmpty()) {
           refused.add(offset);
           refusedBytes += piece;
           answered = null;
@@ -381,6 +382,26 @@ class TusJsClientTest {
   @Test
   void nodeResumesAfterACutConnectionOnTheOtherNode() throws Exception {
     resumesOnTheOtherNodeAfterACut(this::inNode);
+  }
+
+  /**
+   * After a cut, the client's HEAD meets another request committing the upload (given here by
+   * the proxy: so small a completion is too quick to meet) and is answered 423 with Retry-After:
+   * tus-js-client asks again on its retryDelays and keeps its upload. To any other 4xx answer to
+   * its HEAD it forgets the upload and sends the whole file again as a new one (a second Binary).
+   */
+  @Test
+  void nodeAsksAgainAfterAHeadAnswered423AndKeepsItsUpload() throws Exception {
+    try (CuttingProxy proxy = new CuttingProxy();
+        TestServer node = TestServer.start(Map.of("FHIRBOX_BASE_URL", proxy.baseUrl()));
+        Upload upload = inNode(proxy.forwardTo(node.server().port()).baseUrl())) {
+      proxy.answerOnce("HEAD /" + Tus.CREATE + "/",
+          "HTTP/1.1 423 Locked\r\nTus-Resumable: 1.0.0\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n");
+
+      resumesAfterACut(proxy, upload, node);
+
+      assertThat(proxy.answered()).as("HEADs answered 423").isEqualTo(1);
+    }
   }
 
   @Test

@@ -247,7 +247,9 @@ class DirectUploadS3Test {
 
     assertThat(read.statusCode()).as(read.body()).isEqualTo(404);
     assertThat(f.objectExists(issued.url())).as("the refused object was deleted").isFalse();
-    assertThat(complete(issued).statusCode()).as("nothing to confirm any more").isEqualTo(409);
+    HttpResponse<String> again = complete(issued);
+    assertThat(again.statusCode()).as("nothing to confirm any more").isEqualTo(410);
+    assertThat(again.body()).contains("$upload-url");
   }
 
   @Test

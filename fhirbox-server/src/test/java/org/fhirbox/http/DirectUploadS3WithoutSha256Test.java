@@ -174,16 +174,19 @@ class DirectUploadS3WithoutSha256Test {
       String checked = signer.staged(staging).orElseThrow().eTag();
       putStaged(settings, staging, second); // a repeat of the PUT between the check and the copy
 
-      assertThat(signer.copyStaged(staging, checked, target)).as("replaced since it was checked").isFalse();
+      assertThat(signer.copyStaged(staging, checked, target, "application/octet-stream"))
+          .as("replaced since it was checked").isFalse();
       assertThat(f.objectExists("/" + bucket + "/" + settings.objectKey(target))).isFalse();
 
-      assertThat(signer.copyStaged(staging, signer.staged(staging).orElseThrow().eTag(), target)).isTrue();
+      assertThat(signer.copyStaged(staging, signer.staged(staging).orElseThrow().eTag(), target,
+          "application/octet-stream")).isTrue();
       byte[] copied = f.withCredentials(c -> c.getObjectAsBytes(r -> r.bucket(bucket)
           .key(settings.objectKey(target))).asByteArray());
       assertThat(copied).isEqualTo(second);
       signer.deleteStaged(staging);
       assertThat(signer.staged(staging)).isEmpty();
-      assertThat(signer.copyStaged(staging, "\"gone\"", BlobKey.random())).as("nothing to copy").isFalse();
+      assertThat(signer.copyStaged(staging, "\"gone\"", BlobKey.random(), "application/octet-stream"))
+          .as("nothing to copy").isFalse();
     }
   }
 
@@ -208,8 +211,9 @@ class DirectUploadS3WithoutSha256Test {
     Issued neverConfirmed = f.issue(f.body(bytes.length, null, 60));
     assertThat(putToS3(neverConfirmed, neverConfirmed.url(), bytes).statusCode()).isEqualTo(200);
 
-    // Past the grace after the short URL expired, but not the grace after the longest lifetime.
-    f.clock.advance(Duration.ofMinutes(62));
+    // Past the grace after the short URL expired and the last look's few minutes after it (a last
+    // look within them would confirm what the PUT stored), but not the grace after the longest lifetime.
+    f.clock.advance(Duration.ofMinutes(67));
     f.server.server().directUploads().confirmDue();
     f.server.server().sweeper().sweep();
     f.clock.advance(OrphanSweeper.MIN_WATCH);

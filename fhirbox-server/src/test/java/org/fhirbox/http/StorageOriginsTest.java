@@ -32,7 +32,7 @@ class StorageOriginsTest {
   void withTheS3SignerPreviewsComeFromThisServerAndTheBucketsOriginToo() {
     S3UrlSigner s3 = new S3UrlSigner(S3Settings.builder("fhirbox-blobs")
         .endpoint(URI.create("http://minio.internal:9000")).pathStyle(true).build(), StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "secret")),
-        Duration.ofHours(1), Clock.systemUTC(), name -> name);
+        Duration.ofHours(1), Clock.systemUTC(), name -> name, name -> name);
     StorageOrigins places = new StorageOrigins(Optional.of(s3));
     assertThat(places.objectStoreUrl()).contains("http://minio.internal:9000/fhirbox-blobs/blobs/");
     assertThat(places.origins(BASE)).containsExactly("https://fhir.example.org", "http://minio.internal:9000");

@@ -182,9 +182,9 @@ class TusS3Test {
     CompletableFuture<HttpResponse<String>> stalled = CompletableFuture.supplyAsync(() -> server.client().send(
         tus.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
             .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 * MIB, go)))));
-    // an empty piece is 409 once the stalled one holds the upload (and stores nothing before)
+    // an empty piece is 423 once the stalled one holds the upload (and stores nothing before)
     Poll.until("the stalled piece holding the upload", () -> tus.patch(url, 0, new byte[0]).statusCode(),
-        status -> status == 409);
+        status -> status == 423);
     // the client gives up on it and sends the piece again; its upload finished, it forgets it
     clock.advance(Duration.ofSeconds(16));
     HttpResponse<String> done = tus.patch(url, 0, content);
@@ -222,7 +222,7 @@ class TusS3Test {
       for (int i = 0; i < 3; i++) {
         clock.advance(Duration.ofSeconds(6));
         HttpResponse<String> asked = CompletableFuture.supplyAsync(() -> tus.head(url)).get(30, TimeUnit.SECONDS);
-        assertThat(asked.statusCode()).as("the upload is complete, its Binary not yet committed").isEqualTo(409);
+        assertThat(asked.statusCode()).as("the upload is complete, its Binary not yet committed").isEqualTo(423);
         assertThat(asked.headers().firstValue("Retry-After")).isPresent();
         assertThat(asked.headers().firstValue("Tus-Resumable")).contains("1.0.0");
         assertThat(asked.headers().firstValue("Content-Location")).isEmpty();
@@ -244,6 +244,39 @@ class TusS3Test {
   }
 
   @Test
+  void anUploadTerminatedWhileItsBinaryIsCommittedLeavesNothingAndItsLastPieceIs404() throws Exception {
+    byte[] content = TestBytes.random(1000, 35);
+    String url = tus.upload(content.length, null);
+    assertThat(tus.patch(url, 0, Arrays.copyOf(content, 400)).statusCode()).isEqualTo(204);
+    String tail = tails().get(0);
+    String objectKey = tail.substring(0, tail.indexOf("tus/")) + tail.substring(tail.indexOf("tus/") + 4,
+        tail.lastIndexOf('/'));
+    // a refused piece drops the running digests: the completion then reads the whole object again
+    byte[] rest = Arrays.copyOfRange(content, 400, content.length);
+    byte[] bad = rest.clone();
+    bad[0] ^= 1;
+    assertThat(tus.patch(url, 400, bad, "Upload-Checksum", Tus.checksum("sha1", rest)).statusCode()).isEqualTo(460);
+    S3Server.HeldReads held = s3.holdReads(objectKey);
+    try {
+      CompletableFuture<HttpResponse<String>> last = CompletableFuture.supplyAsync(() -> tus.patch(url, 400, rest));
+      Poll.until("the completion reading the object", () -> held.reads() >= 1);
+
+      assertThat(tus.delete(url).statusCode()).isEqualTo(204);
+      held.release();
+
+      HttpResponse<String> piece = last.get(60, TimeUnit.SECONDS);
+      assertThat(piece.statusCode()).as(piece.body()).isEqualTo(404);
+      assertThat(piece.body()).contains("terminated while");
+      assertThat(piece.headers().firstValue("Content-Location")).isEmpty();
+      assertThat(objects()).as("the completed object is freed with the upload").isEmpty();
+      assertThat(multipartUploads()).isZero();
+      assertThat(tus.head(url).statusCode()).isEqualTo(404);
+    } finally {
+      held.release();
+    }
+  }
+
+  @Test
   void theTailOfAnUploadDeletedWhileAPieceOfItFailedIsSweptWhenOld() throws Exception {
     byte[] content = TestBytes.random(4 * MIB, 34);
     String url = tus.upload(8 * MIB, null);
@@ -255,7 +288,7 @@ class TusS3Test {
             .header("Upload-Checksum", Tus.checksum("sha1", new byte[1]))
             .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 * MIB, go)))));
     Poll.until("the failing piece holding the upload", () -> tus.patch(url, 10, new byte[0]).statusCode(),
-        status -> status == 409);
+        status -> status == 423);
     assertThat(tus.delete(url).statusCode()).isEqualTo(204);
     go.countDown();
     assertThat(piece.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(460);

@@ -133,7 +133,7 @@ class TusMultiNodeTest {
     HttpResponse<String> racing = onB.patch(on(b, url), 0, second);
     go.countDown();
 
-    assertThat(racing.statusCode()).as(racing.body()).isEqualTo(409);
+    assertThat(racing.statusCode()).as(racing.body()).isEqualTo(423);
     HttpResponse<String> done = slow.get();
     assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
     assertThat(b.client().sendBytes(b.client().request("fhir/R4/" + Tus.binaryVersion(done))

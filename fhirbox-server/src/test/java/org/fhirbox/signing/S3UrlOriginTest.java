@@ -23,7 +23,8 @@ class S3UrlOriginTest {
 
   private static S3UrlSigner signer(S3Settings.Builder settings) {
     return new S3UrlSigner(settings.build(), StaticCredentialsProvider.create(
-        AwsBasicCredentials.create("AKIDEXAMPLE", "secret")), Duration.ofHours(1), Clock.systemUTC(), name -> name);
+        AwsBasicCredentials.create("AKIDEXAMPLE", "secret")), Duration.ofHours(1), Clock.systemUTC(), name -> name,
+        name -> name);
   }
 
   /** The prefix it states, after checking that a URL it signs starts with it and has its origin. */

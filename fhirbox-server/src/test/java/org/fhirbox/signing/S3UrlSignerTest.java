@@ -19,6 +19,7 @@ import java.util.Map;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.http.ContentDisposition;
 import org.fhirbox.storage.BlobInfo;
+import org.fhirbox.storage.BlobKey;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
 import org.fhirbox.testing.S3Server;
@@ -28,6 +29,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /** {@link S3UrlSigner} against s3proxy, which checks SigV4 presigned URLs. */
 @SlowTest
@@ -62,7 +65,8 @@ class S3UrlSignerTest {
 
   private static S3UrlSigner signer(S3Settings settings, Clock clock) {
     return new S3UrlSigner(settings, S3Server.credentials(), TTL, clock,
-        name -> ContentDisposition.attachment(name).headerValue());
+        name -> ContentDisposition.attachment(name).headerValue(),
+        name -> ContentDisposition.inline(name).headerValue());
   }
 
   private static Clock at(Instant instant) {
@@ -148,6 +152,29 @@ class S3UrlSignerTest {
   }
 
   @Test
+  void headersTheUploaderStoredWithTheObjectAreOverriddenForInlineTypesToo() throws Exception {
+    // what a presigned PUT may store beside its signed headers (SigV4 signs host and x-amz-* only)
+    S3Settings settings = store.settings();
+    BlobKey key = BlobKey.random();
+    try (S3Client raw = S3BlobStore.newClient(settings, S3Server.credentials())) {
+      raw.putObject(r -> r.bucket(settings.bucket()).key(settings.objectKey(key)).contentType("image/png")
+          .contentDisposition("attachment; filename=\"scan.png.exe\"").contentEncoding("gzip"),
+          RequestBody.fromBytes(DATA));
+    }
+    BinaryContent png = new BinaryContent("default", "b4", 1, key, DATA.length, null, content.sha1Hex(),
+        "image/png", "scan.png", null, Instant.now());
+    String url = signer(Clock.systemUTC()).sign("", png, null);
+
+    HttpResponse<byte[]> resp = get(url);
+
+    assertThat(resp.statusCode()).isEqualTo(200);
+    assertThat(resp.headers().firstValue("Content-Disposition"))
+        .hasValue(ContentDisposition.inline("scan.png").headerValue());
+    assertThat(resp.headers().firstValue("Content-Encoding")).hasValue("identity");
+    assertThat(resp.body()).isEqualTo(DATA);
+  }
+
+  @Test
   void urlIsStableWithinAWindowAndChangesInTheNext() {
     Instant windowStart = Instant.ofEpochSecond(1_800_000_000L / WINDOW * WINDOW);
 
@@ -185,7 +212,7 @@ class S3UrlSignerTest {
   void urlSignedWithTheWrongSecretIsRefused() throws Exception {
     S3UrlSigner forged = new S3UrlSigner(store.settings(), StaticCredentialsProvider.create(
         AwsBasicCredentials.create(S3Server.ACCESS_KEY, "not-the-secret")), TTL, Clock.systemUTC(),
-        name -> name);
+        name -> name, name -> name);
 
     assertThat(get(forged.sign("", content, null)).statusCode()).isEqualTo(403);
   }
@@ -219,7 +246,7 @@ class S3UrlSignerTest {
   @Test
   void ttlBeyondSigV4MaximumIsRejected() {
     assertThatThrownBy(() -> new S3UrlSigner(store.settings(), S3Server.credentials(),
-        Duration.ofDays(7), Clock.systemUTC(), name -> name))
+        Duration.ofDays(7), Clock.systemUTC(), name -> name, name -> name))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -29,7 +29,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @SlowTest
 class UploadsBrowserTest {
   /** What the server answers a HEAD while another request commits the upload's Binary. */
-  private static final String COMMITTING = "HTTP/1.1 409 Conflict\r\nTus-Resumable: 1.0.0\r\nRetry-After: 1\r\n"
+  private static final String COMMITTING = "HTTP/1.1 423 Locked\r\nTus-Resumable: 1.0.0\r\nRetry-After: 1\r\n"
       + "Content-Length: 0\r\n\r\n";
 
   @RegisterExtension
@@ -101,13 +101,13 @@ class UploadsBrowserTest {
     Thread.sleep(1500); // a paused upload sends nothing more, however long it waits
     assertThat(AppPage.sent(row)).as("sent while paused").isEqualTo(atPause).isLessThan(content.length);
     // resumed while the server commits the upload's Binary (given here by the proxy, since the
-    // server's own completion of so small a file is too quick to meet): the HEAD's 409 with
+    // server's own completion of so small a file is too quick to meet): the HEAD's 423 with
     // Retry-After is asked again after the wait, and the upload becomes a DocumentReference
     // instead of ending refused and forgotten
     app.proxy().answerOnce("HEAD /fhir/R4/Binary/$upload/", COMMITTING);
     AppPage.buttonIn(row, "Resume").click();
     page.awaitUploaded("paused.bin");
-    assertThat(app.proxy().answered()).as("HEADs answered 409").isEqualTo(1);
+    assertThat(app.proxy().answered()).as("HEADs answered 423").isEqualTo(1);
     HttpResponse<byte[]> stored = fhirbox.client().sendBytes(fhirbox.client().request("fhir/R4/Binary/"
         + row.getAttribute("data-binary")).header("Accept", "*/*").GET());
     TestBytes.assertBlobEtag(stored.headers());

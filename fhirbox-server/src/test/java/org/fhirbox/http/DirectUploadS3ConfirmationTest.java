@@ -1,0 +1,141 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirbox.http.DirectS3Fixture.GRACE;
+import static org.fhirbox.http.DirectS3Fixture.complete;
+import static org.fhirbox.http.DirectS3Fixture.post;
+import static org.fhirbox.http.DirectS3Fixture.putPart;
+import static org.fhirbox.http.DirectS3Fixture.putToS3;
+import static org.fhirbox.testing.TestBytes.random;
+import static org.fhirbox.testing.TestBytes.sha256;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.fhirbox.db.ResourceStore;
+import org.fhirbox.http.DirectS3Fixture.Issued;
+import org.fhirbox.http.DirectS3Fixture.Part;
+import org.fhirbox.http.DirectS3Fixture.Parts;
+import org.fhirbox.testing.SlowTest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The confirmation of presigned uploads straight to S3 (s3proxy, SigV4 checked): what the
+ * uploader may add beside the signed headers, a refused multipart upload's completion URL, and
+ * the background check's last look at an upload before it forgets it.
+ */
+@SlowTest
+class DirectUploadS3ConfirmationTest {
+  static DirectS3Fixture f;
+
+  @BeforeAll
+  static void start() throws Exception {
+    f = DirectS3Fixture.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    f.close();
+  }
+
+  private static String id(String binary) {
+    return binary.substring("Binary/".length());
+  }
+
+  private static boolean created(String binary) {
+    ResourceStore store = f.server.server().store();
+    return !store.read(tx -> tx.binaryContentAnyProject(id(binary), 1)).isEmpty();
+  }
+
+  /** The presigned PUT with its signed headers and {@code extra} ones, which SigV4 leaves unsigned. */
+  private static HttpResponse<String> putWith(Issued issued, byte[] bytes, String... extra) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(issued.url()))
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    issued.headers().forEach(b::header);
+    b.headers(extra);
+    return DirectS3Fixture.ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void anObjectPutWithUnsignedResponseHeadersIsRefusedAtTheConfirmationAndDeleted() throws Exception {
+    byte[] bytes = random(3000, 41);
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
+    HttpResponse<String> put = putWith(issued, bytes, "Content-Disposition", "attachment; filename=\"scan.png.exe\"",
+        "Content-Language", "de");
+    assertThat(put.statusCode()).as("the bucket takes headers the signature does not cover").isEqualTo(200);
+
+    HttpResponse<String> done = complete(issued);
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(400);
+    assertThat(done.body()).contains("Content-Disposition").contains("deleted");
+    assertThat(f.objectExists(issued.url())).as("the refused object was deleted").isFalse();
+    assertThat(f.http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aStagedObjectPutWithAContentEncodingIsRefusedAtTheConfirmation() throws Exception {
+    byte[] bytes = random(2000, 42);
+    Issued issued = f.issue(f.body(bytes.length, null));
+    assertThat(putWith(issued, bytes, "Content-Encoding", "gzip").statusCode()).isEqualTo(200);
+
+    HttpResponse<String> done = complete(issued);
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(400);
+    assertThat(done.body()).contains("Content-Encoding");
+    assertThat(f.objectExists(issued.url())).as("the refused staging object was deleted").isFalse();
+    assertThat(f.http.get("fhir/R4/" + issued.binary()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aMultipartUploadRefusedAtItsConfirmationAnswersItsCompletionWith410() throws Exception {
+    byte[] bytes = random(3000, 43);
+    Parts issued = f.issueParts(bytes.length, sha256(bytes));
+    byte[] other = bytes.clone();
+    other[7] ^= 1;
+    for (Part p : issued.parts()) {
+      assertThat(putPart(p, other, p.offset(), p.size()).statusCode()).isEqualTo(200);
+    }
+    assertThat(post(issued.completeUrl()).statusCode()).isEqualTo(400);
+
+    HttpResponse<String> again = post(issued.completeUrl());
+
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(410);
+    assertThat(again.body()).contains("OperationOutcome").contains("$upload-url");
+  }
+
+  @Test
+  void anUploadWhoseUrlExpiredLongerThanTheGraceAgoGetsALastLookBeforeItIsForgotten() throws Exception {
+    byte[] bytes = random(1500, 44);
+    Issued checked = f.issue(f.body(bytes.length, sha256(bytes), 60));
+    Issued read = f.issue(f.body(bytes.length, sha256(bytes), 60));
+    assertThat(putToS3(checked, checked.url(), bytes).statusCode()).isEqualTo(200);
+    assertThat(putToS3(read, read.url(), bytes).statusCode()).isEqualTo(200);
+    // the background check ran late: its next look comes after the URLs expired and the grace passed
+    f.clock.advance(GRACE.plusMinutes(3));
+
+    HttpResponse<byte[]> first = f.http.sendBytes(f.http.request("fhir/R4/" + read.binary()).GET());
+    f.server.server().directUploads().confirmDue();
+
+    assertThat(first.statusCode()).as("the first read looked once more").isEqualTo(200);
+    assertThat(first.body()).isEqualTo(bytes);
+    assertThat(created(checked.binary())).as("the background check looked once more").isTrue();
+  }
+
+  @Test
+  void theBackgroundCheckWorksThroughMoreThanOneBatchOfDueUploads() throws Exception {
+    for (int i = 0; i < 60; i++) {
+      f.issue(f.body(1000, sha256(random(1000, 100 + i))));
+    }
+    byte[] bytes = random(1000, 45);
+    Issued last = f.issue(f.body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(last, last.url(), bytes).statusCode()).isEqualTo(200);
+    f.clock.advance(Duration.ofMinutes(2));
+
+    f.server.server().directUploads().confirmDue();
+
+    assertThat(created(last.binary())).as("confirmed in the same round as the 60 due before it").isTrue();
+  }
+}
