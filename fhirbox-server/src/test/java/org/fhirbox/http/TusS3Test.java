@@ -201,20 +201,29 @@ class TusS3Test {
     assertThat(stored.body()).isEqualTo(content);
   }
 
-  @Test
-  void aHeadDuringALongCompletionIsToldToAskAgainAndReadsNothing() throws Exception {
-    byte[] content = TestBytes.random(1000, 32);
-    String url = tus.upload(content.length, null);
+  /**
+   * Sends {@code content}'s first 400 bytes to {@code url}, then a refused piece (which drops the
+   * running digests, so the completion reads the whole object again), and holds reads of the
+   * upload's object from now on.
+   */
+  private S3Server.HeldReads lastPieceWithItsObjectReadHeld(String url, byte[] content) {
     assertThat(tus.patch(url, 0, Arrays.copyOf(content, 400)).statusCode()).isEqualTo(204);
     String tail = tails().get(0);
     String objectKey = tail.substring(0, tail.indexOf("tus/")) + tail.substring(tail.indexOf("tus/") + 4,
         tail.lastIndexOf('/'));
-    // a refused piece drops the running digests: the completion then reads the whole object again
     byte[] rest = Arrays.copyOfRange(content, 400, content.length);
     byte[] bad = rest.clone();
     bad[0] ^= 1;
     assertThat(tus.patch(url, 400, bad, "Upload-Checksum", Tus.checksum("sha1", rest)).statusCode()).isEqualTo(460);
-    S3Server.HeldReads held = s3.holdReads(objectKey);
+    return s3.holdReads(objectKey);
+  }
+
+  @Test
+  void aHeadDuringALongCompletionIsToldToAskAgainAndReadsNothing() throws Exception {
+    byte[] content = TestBytes.random(1000, 32);
+    String url = tus.upload(content.length, null);
+    byte[] rest = Arrays.copyOfRange(content, 400, content.length);
+    S3Server.HeldReads held = lastPieceWithItsObjectReadHeld(url, content);
     try {
       CompletableFuture<HttpResponse<String>> last = CompletableFuture.supplyAsync(() -> tus.patch(url, 400, rest));
       Poll.until("the completion reading the object", () -> held.reads() >= 1);
@@ -247,16 +256,8 @@ class TusS3Test {
   void anUploadTerminatedWhileItsBinaryIsCommittedLeavesNothingAndItsLastPieceIs404() throws Exception {
     byte[] content = TestBytes.random(1000, 35);
     String url = tus.upload(content.length, null);
-    assertThat(tus.patch(url, 0, Arrays.copyOf(content, 400)).statusCode()).isEqualTo(204);
-    String tail = tails().get(0);
-    String objectKey = tail.substring(0, tail.indexOf("tus/")) + tail.substring(tail.indexOf("tus/") + 4,
-        tail.lastIndexOf('/'));
-    // a refused piece drops the running digests: the completion then reads the whole object again
     byte[] rest = Arrays.copyOfRange(content, 400, content.length);
-    byte[] bad = rest.clone();
-    bad[0] ^= 1;
-    assertThat(tus.patch(url, 400, bad, "Upload-Checksum", Tus.checksum("sha1", rest)).statusCode()).isEqualTo(460);
-    S3Server.HeldReads held = s3.holdReads(objectKey);
+    S3Server.HeldReads held = lastPieceWithItsObjectReadHeld(url, content);
     try {
       CompletableFuture<HttpResponse<String>> last = CompletableFuture.supplyAsync(() -> tus.patch(url, 400, rest));
       Poll.until("the completion reading the object", () -> held.reads() >= 1);
