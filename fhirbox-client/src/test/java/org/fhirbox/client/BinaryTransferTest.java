@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -123,6 +124,21 @@ class BinaryTransferTest {
     assertThat(b.getContentType()).isEqualTo("image/png");
     String versioned = "Binary/" + b.getIdElement().getIdPart() + "/_history/" + b.getMeta().getVersionId();
     assertThat(sha256(downloadBytes(versioned))).isEqualTo(sha256(data));
+  }
+
+  /** JSON and XML files are content like any other (R4 binary.html#rest), FHIR-typed ones too. */
+  @Test
+  void jsonAndXmlFilesUploadAsTheyAre() throws Exception {
+    byte[] json = "{\"resourceType\":\"Bundle\",\"type\":\"document\"}".getBytes(StandardCharsets.UTF_8);
+    Binary b = client.createBinary(json, "doc.json", "application/json");
+    assertThat(b.getContentType()).isEqualTo("application/json");
+    assertThat(downloadBytes("Binary/" + b.getIdElement().getIdPart())).isEqualTo(json);
+    byte[] cda = "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>".getBytes(StandardCharsets.UTF_8);
+    Attachment a = client.createAttachment(cda, "cda.xml", "text/xml");
+    assertThat(a.getContentType()).isEqualTo("text/xml");
+    assertThat(downloadBytes(a.getUrl())).isEqualTo(cda);
+    Attachment fhir = client.createAttachment(json, "bundle.json", "application/fhir+json");
+    assertThat(downloadBytes(fhir.getUrl())).isEqualTo(json);
   }
 
   @Test

@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Date;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -16,6 +17,8 @@ import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
+import org.fhirbox.fhir.BinaryResourceSniffer;
+import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
 import org.hl7.fhir.r4.model.CodeType;
@@ -65,6 +68,38 @@ public final class BinaryRoutes {
   /** A body that is not FHIR JSON/XML is the content itself. */
   public boolean isRawBody(Exchange ex) {
     return ex.bodyFormat().isEmpty();
+  }
+
+  /** How much of a JSON or XML body {@link #isContent} reads to tell a FHIR Binary from content. */
+  static final int PEEK_BYTES = 64 * 1024;
+
+  /**
+   * Whether the body of a {@code POST /Binary} or {@code PUT /Binary/{id}} is content to store as
+   * it is (R4 binary.html#rest): one of a media type that is not JSON or XML, one with a
+   * {@code Content-Encoding}, and one of a JSON or XML type (FHIR's or not) that is not a FHIR Binary
+   * resource, as its first {@link #PEEK_BYTES} tell ({@link BinaryResourceSniffer}). The rest of the
+   * body is read from its first byte by the route that takes it. Before that read, a FHIR type of
+   * another {@code fhirVersion} is refused (415), a caller who may not {@code interaction} Binaries
+   * too, and so is a declared length that neither route takes.
+   */
+  public boolean isContent(Exchange ex, Principal principal, Interaction interaction, long maxJsonBytes)
+      throws IOException {
+    Optional<FhirFormat> format = FhirFormat.of(ex.contentType());
+    String encoding = ex.header("Content-Encoding");
+    if (format.isEmpty() || encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+      return true;
+    }
+    ex.requireSpokenFhirVersion(); // a FHIR type of another version is no content of that type either
+    principal.require("Binary", interaction);
+    ex.refuseDeclaredLengthAbove(Math.max(maxJsonBytes, binaries.policy().maxBytes()));
+    byte[] head = ex.readingBody(() -> {
+      try {
+        return ex.requestBody().peek(PEEK_BYTES);
+      } catch (IOException e) {
+        throw ClientAbort.truncatedBody(e);
+      }
+    });
+    return !BinaryResourceSniffer.isBinaryResource(head, format.get());
   }
 
   /** The body opens only when the service reads it, after its checks ({@link RequestBody}). */

@@ -150,13 +150,18 @@ public final class Exchange {
   public Optional<FhirFormat> bodyFormat() {
     Optional<FhirFormat> f = FhirFormat.of(contentType());
     if (f.isPresent()) {
-      FhirFormat.fhirVersion(contentType()).filter(v -> !FhirFormat.speaks(v)).ifPresent(v -> {
-        throw FhirException.unsupportedMediaType("the body is FHIR version " + QueryLimits.shorten(v)
-            + " (Content-Type fhirVersion); this server reads FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")");
-      });
+      requireSpokenFhirVersion();
       BodyCharset.requireUtf8(contentType());
     }
     return f;
+  }
+
+  /** 415 when the Content-Type names another {@code fhirVersion} than R4's (R4 http.html#version-parameter). */
+  void requireSpokenFhirVersion() {
+    FhirFormat.fhirVersion(contentType()).filter(v -> !FhirFormat.speaks(v)).ifPresent(v -> {
+      throw FhirException.unsupportedMediaType("the body is FHIR version " + QueryLimits.shorten(v)
+          + " (Content-Type fhirVersion); this server reads FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")");
+    });
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
@@ -175,23 +176,25 @@ public final class FhirRoutes {
   /**
    * {@code POST /{type}}; with {@code If-None-Exist}, a conditional create (FHIR R4 http.html#ccreate):
    * when the search it names finds one resource, nothing is created and that resource is the answer,
-   * 200 with its {@code Location} and {@code ETag}; more than one is 412. Raw Binary content is read
-   * only when nothing matches.
+   * 200 with its {@code Location} and {@code ETag}; more than one is 412. A Binary's body is read
+   * only when nothing matches, as content or as a Binary resource ({@link BinaryRoutes#isContent}).
    */
   private void create(Exchange ex, Principal principal, String type) throws IOException {
     String ifNoneExist = ex.header("If-None-Exist");
     if (ifNoneExist != null && ifNoneExist.isBlank()) {
       throw FhirException.badRequest("If-None-Exist is empty; it takes search parameters, as identifier=system|value");
     }
-    if (type.equals("Binary") && binaries.isRawBody(ex)) {
+    if (type.equals("Binary")) {
       Optional<StoredResource> match = ifNoneExist == null ? Optional.empty()
           : resources.existing(principal, type, ifNoneExist);
       if (match.isPresent()) {
         respondExisting(ex, principal, match.get());
-      } else {
-        respondWritten(ex, principal, binaries.createRaw(ex, principal));
+        return;
       }
-      return;
+      if (binaries.isContent(ex, principal, Interaction.CREATE, maxJsonBytes)) {
+        respondWritten(ex, principal, binaries.createRaw(ex, principal));
+        return;
+      }
     }
     Written w = writes.create(principal, type, () -> parseBody(ex), ifNoneExist, new ExchangeFacts(ex));
     if (w.created()) {
@@ -214,7 +217,7 @@ public final class FhirRoutes {
   }
 
   private void update(Exchange ex, Principal principal, String type, String id) throws IOException {
-    if (type.equals("Binary") && binaries.isRawBody(ex)) {
+    if (type.equals("Binary") && binaries.isContent(ex, principal, Interaction.UPDATE, maxJsonBytes)) {
       respondWritten(ex, principal, binaries.updateRaw(ex, principal, id));
       return;
     }

@@ -18,6 +18,9 @@ import java.io.InputStream;
 final class RequestBody extends InputStream {
   private final HttpServletRequest request;
   private InputStream in;
+  /** Bytes read ahead by {@link #peek}, served again before the rest of the body. */
+  private byte[] replay = new byte[0];
+  private int replayed;
 
   RequestBody(HttpServletRequest request) {
     this.request = request;
@@ -33,6 +36,19 @@ final class RequestBody extends InputStream {
     return in();
   }
 
+  /**
+   * Reads the first {@code max} bytes of the body (fewer only when it ends before) and keeps them:
+   * the reads that follow see the whole body from its first byte. Once, before any other read.
+   */
+  byte[] peek(int max) throws IOException {
+    if (touched()) {
+      throw new IllegalStateException("the body was read already");
+    }
+    replay = in().readNBytes(max);
+    replayed = 0;
+    return replay.clone();
+  }
+
   private InputStream in() throws IOException {
     if (in == null) {
       in = request.getInputStream();
@@ -42,22 +58,33 @@ final class RequestBody extends InputStream {
 
   @Override
   public int read() throws IOException {
-    return in().read();
+    return replayed < replay.length ? replay[replayed++] & 0xff : in().read();
   }
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
+    if (replayed < replay.length && len > 0) {
+      int n = Math.min(len, replay.length - replayed);
+      System.arraycopy(replay, replayed, b, off, n);
+      replayed += n;
+      return n;
+    }
     return in().read(b, off, len);
   }
 
   @Override
   public long skip(long n) throws IOException {
+    if (replayed < replay.length && n > 0) {
+      int k = (int) Math.min(n, replay.length - replayed);
+      replayed += k;
+      return k;
+    }
     return in().skip(n);
   }
 
   @Override
   public int available() throws IOException {
-    return in == null ? 0 : in.available();
+    return (replay.length - replayed) + (in == null ? 0 : in.available());
   }
 
   @Override

@@ -1,0 +1,148 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Binary;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Binary content whose media type is a JSON or XML one (R4 binary.html#rest): it is stored as it
+ * is, unless the body is itself a FHIR Binary resource.
+ */
+class BinaryTypedContentTest {
+  static final long MAX_JSON = 64 * 1024;
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_MAX_JSON_BYTES", Long.toString(MAX_JSON)));
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static HttpResponse<String> send(String method, String path, String contentType, byte[] body) {
+    return http.send(http.request(path).header("Content-Type", contentType)
+        .method(method, HttpRequest.BodyPublishers.ofByteArray(body)));
+  }
+
+  private static HttpResponse<byte[]> raw(String id) {
+    return http.sendBytes(http.request("fhir/R4/Binary/" + id).header("Accept", "*/*"));
+  }
+
+  /** Posts {@code body} as {@code contentType}, expects it stored as it is, and returns the Binary's id. */
+  private static String storedAsIs(String contentType, byte[] body) {
+    HttpResponse<String> r = send("POST", "fhir/R4/Binary", contentType, body);
+    String id = TestClient.createdId(r);
+    assertThat(http.parse(r, Binary.class).getContentType()).isEqualTo(contentType);
+    HttpResponse<byte[]> down = raw(id);
+    assertThat(down.statusCode()).isEqualTo(200);
+    assertThat(down.body()).isEqualTo(body);
+    assertThat(down.headers().firstValue("Content-Type").orElseThrow()).startsWith(contentType);
+    return id;
+  }
+
+  @Test
+  void aCdaDocumentAsXmlIsStoredAsItIs() {
+    byte[] cda = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\">"
+        + "<title>Discharge summary</title></ClinicalDocument>").getBytes(StandardCharsets.UTF_8);
+    storedAsIs("text/xml", cda);
+    storedAsIs("application/xml", cda);
+  }
+
+  @Test
+  void anArbitraryJsonDocumentIsStoredAsItIs() {
+    storedAsIs("application/json", "{\"a\":1,\"list\":[true,null]}".getBytes(StandardCharsets.UTF_8));
+    storedAsIs("text/json", "[1, 2, 3]".getBytes(StandardCharsets.UTF_8));
+    // an update takes such content too
+    String id = storedAsIs("application/json", "{\"v\":1}".getBytes(StandardCharsets.UTF_8));
+    byte[] next = "{ \"v\" : 2 }".getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> put = send("PUT", "fhir/R4/Binary/" + id, "application/json", next);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(raw(id).body()).isEqualTo(next);
+  }
+
+  @Test
+  void aFhirDocumentBundleIsStoredAsItIs() {
+    byte[] bundle = ("{\"resourceType\":\"Bundle\",\"type\":\"document\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Composition\",\"status\":\"final\"}}]}").getBytes(StandardCharsets.UTF_8);
+    storedAsIs("application/fhir+json", bundle);
+    storedAsIs("application/fhir+xml", ("<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"document\"/></Bundle>")
+        .getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aFhirBinaryResourceIsStillParsedWhateverItsJsonOrXmlType() {
+    byte[] content = "the bytes".getBytes(StandardCharsets.UTF_8);
+    String data = Base64.getEncoder().encodeToString(content);
+    String json = "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"" + data + "\"}";
+    String xml = "<Binary xmlns=\"http://hl7.org/fhir\"><contentType value=\"text/plain\"/><data value=\""
+        + data + "\"/></Binary>";
+    for (Map.Entry<String, String> sent : Map.of("application/json", json, "application/fhir+json", json,
+        "application/fhir+xml", xml, "text/xml", xml).entrySet()) {
+      HttpResponse<String> r = send("POST", "fhir/R4/Binary", sent.getKey(),
+          sent.getValue().getBytes(StandardCharsets.UTF_8));
+      String id = TestClient.createdId(r);
+      assertThat(http.parse(r, Binary.class).getContentType()).as(sent.getKey()).isEqualTo("text/plain");
+      assertThat(raw(id).body()).as(sent.getKey()).isEqualTo(content);
+    }
+  }
+
+  @Test
+  void aFhirTypeOfAnotherVersionIsRefusedAndNotStoredAsContent() {
+    HttpResponse<String> r = send("POST", "fhir/R4/Binary", "application/fhir+json; fhirVersion=5.0",
+        "{\"resourceType\":\"Bundle\",\"type\":\"document\"}".getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(415);
+  }
+
+  @Test
+  void aJsonFileLargerThanTheJsonLimitIsStored() {
+    StringBuilder big = new StringBuilder("{\"rows\":[");
+    for (int i = 0; big.length() < 3 * MAX_JSON; i++) {
+      big.append(i == 0 ? "" : ",").append("{\"n\":").append(i).append(",\"name\":\"row ").append(i).append("\"}");
+    }
+    big.append("]}");
+    storedAsIs("application/json", big.toString().getBytes(StandardCharsets.UTF_8));
+    // sent without a length (chunked) too
+    byte[] body = big.toString().getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))));
+    assertThat(raw(TestClient.createdId(r)).body()).isEqualTo(body);
+  }
+
+  @Test
+  void aConditionalCreateOfJsonContentFindsItsMatchOrStoresTheContent() {
+    byte[] doc = "{\"doc\":\"x\"}".getBytes(StandardCharsets.UTF_8);
+    String id = storedAsIs("application/json", doc);
+    HttpResponse<String> again = http.send(http.request("fhir/R4/Binary").header("Content-Type", "application/json")
+        .header("If-None-Exist", "_id=" + id).POST(HttpRequest.BodyPublishers.ofByteArray(doc)));
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertThat(again.headers().firstValue("Location").orElseThrow()).contains("/Binary/" + id + "/");
+    HttpResponse<String> none = http.send(http.request("fhir/R4/Binary").header("Content-Type", "application/json")
+        .header("If-None-Exist", "_id=nothing-like-it").POST(HttpRequest.BodyPublishers.ofByteArray(doc)));
+    assertThat(raw(TestClient.createdId(none)).body()).isEqualTo(doc);
+  }
+
+  @Test
+  void jsonContentKeepsItsSecurityContextHeader() throws Exception {
+    assertThat(http.putJson("fhir/R4/Patient/tc1", "{\"resourceType\":\"Patient\",\"id\":\"tc1\"}").statusCode())
+        .isIn(200, 201);
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary").header("Content-Type", "application/json")
+        .header("X-Security-Context", "Patient/tc1").POST(HttpRequest.BodyPublishers.ofString("{\"k\":1}")));
+    assertThat(http.parse(r, Binary.class).getSecurityContext().getReference()).isEqualTo("Patient/tc1");
+    assertThat(raw(TestClient.createdId(r)).headers().firstValue("X-Security-Context")).hasValue("Patient/tc1");
+  }
+}
