@@ -33,9 +33,11 @@ public final class FhirCodec {
    * OperationOutcome (unknown elements, wrong types, bad dates, unknown resource types). The
    * format rules HAPI does not enforce ({@link JsonFormatRules}, {@link XmlFormatRules}) are
    * checked first, and the narratives of every resource in the body last ({@link NarrativeRules}).
+   * The {@code url} the server adds to a Binary's JSON is ignored ({@link BinaryUrlField}).
    */
-  public Resource parse(String body, FhirFormat format) {
-    List<FhirException.Issue> early = format == FhirFormat.XML ? xmlRules.check(body) : jsonRules.check(body);
+  public Resource parse(String sent, FhirFormat format) {
+    List<FhirException.Issue> early = format == FhirFormat.XML ? xmlRules.check(sent) : jsonRules.check(sent);
+    String body = format == FhirFormat.XML ? sent : BinaryUrlField.strip(sent);
     StrictParseHandler handler = new StrictParseHandler();
     IParser parser = (format == FhirFormat.XML ? ctx.newXmlParser() : ctx.newJsonParser())
         .setParserErrorHandler(handler);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** Telling a FHIR Binary from content by the start of a body. */
+/** Telling a FHIR Binary from content by the start of a body, and the Binary url ignored on input. */
 class BinaryBodiesTest {
   private static boolean binary(String head, FhirFormat format) {
     return BinaryResourceSniffer.isBinaryResource(head.getBytes(StandardCharsets.UTF_8), format);
@@ -37,5 +37,24 @@ class BinaryBodiesTest {
     assertThat(binary("<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", FhirFormat.XML))
         .isFalse();
     assertThat(binary("{\"resourceType\":\"Binary\"}", FhirFormat.XML)).isFalse();
+  }
+
+  @Test
+  void theUrlOfEachBinaryIsDroppedAndTheRestKept() {
+    assertThat(BinaryUrlField.strip("{\"resourceType\":\"Binary\",\"url\":\"http://h/s?a=\\\"b\\\"\",\"x\":1.10}"))
+        .isEqualTo("{\"resourceType\":\"Binary\",\"x\":1.10}");
+    assertThat(BinaryUrlField.strip("{\n  \"contentType\" : \"a/b\",\n  \"url\" : \"u\"\n,\"resourceType\":\"Binary\"}"))
+        .isEqualTo("{\n  \"contentType\" : \"a/b\",\n  \"resourceType\":\"Binary\"}");
+    assertThat(BinaryUrlField.strip("{\"resourceType\":\"Binary\", \"url\" : \"u\" }"))
+        .isEqualTo("{\"resourceType\":\"Binary\" }");
+    String bundle = "{\"resourceType\":\"Bundle\",\"entry\":[{\"fullUrl\":\"x\",\"resource\":{\"resourceType\":"
+        + "\"Binary\",\"url\":\"u\"}},{\"resource\":{\"resourceType\":\"DocumentReference\",\"content\":[{"
+        + "\"attachment\":{\"url\":\"Binary/1\"}}]}},{\"resource\":{\"url\":\"v\",\"resourceType\":\"Binary\"}}]}";
+    assertThat(BinaryUrlField.strip(bundle)).isEqualTo("{\"resourceType\":\"Bundle\",\"entry\":[{\"fullUrl\":\"x\","
+        + "\"resource\":{\"resourceType\":\"Binary\"}},{\"resource\":{\"resourceType\":\"DocumentReference\","
+        + "\"content\":[{\"attachment\":{\"url\":\"Binary/1\"}}]}},{\"resource\":{\"resourceType\":\"Binary\"}}]}");
+    String other = "{\"resourceType\":\"Questionnaire\",\"url\":\"http://x/Binary\",\"name\":\"Binary\"}";
+    assertThat(BinaryUrlField.strip(other)).isSameAs(other);
+    assertThat(BinaryUrlField.strip("{\"resourceType\":\"Binary\",\"url\":")).isEqualTo("{\"resourceType\":\"Binary\",\"url\":");
   }
 }

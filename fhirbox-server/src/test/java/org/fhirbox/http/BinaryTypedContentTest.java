@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -10,13 +11,14 @@ import java.util.Map;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Bundle;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Binary content whose media type is a JSON or XML one (R4 binary.html#rest): it is stored as it
- * is, unless the body is itself a FHIR Binary resource.
+ * is, unless the body is itself a FHIR Binary resource; and a Binary read as JSON goes back as it came.
  */
 class BinaryTypedContentTest {
   static final long MAX_JSON = 64 * 1024;
@@ -144,5 +146,27 @@ class BinaryTypedContentTest {
         .header("X-Security-Context", "Patient/tc1").POST(HttpRequest.BodyPublishers.ofString("{\"k\":1}")));
     assertThat(http.parse(r, Binary.class).getSecurityContext().getReference()).isEqualTo("Patient/tc1");
     assertThat(raw(TestClient.createdId(r)).headers().firstValue("X-Security-Context")).hasValue("Patient/tc1");
+  }
+
+  /** The {@code url} the server adds to Binary JSON is ignored when that JSON comes back. */
+  @Test
+  void aBinaryReadAsJsonGoesBackUnchanged() throws Exception {
+    byte[] content = "kept".getBytes(StandardCharsets.UTF_8);
+    String id = TestClient.createdId(send("POST", "fhir/R4/Binary", "text/plain", content));
+    HttpResponse<String> read = http.get("fhir/R4/Binary/" + id);
+    assertThat(read.body()).contains("\"url\"");
+    HttpResponse<String> put = http.putJson("fhir/R4/Binary/" + id, read.body());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(raw(id).body()).isEqualTo(content);
+
+    String entry = http.get("fhir/R4/Binary/" + id).body();
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + entry
+        + ",\"request\":{\"method\":\"PUT\",\"url\":\"Binary/" + id + "\"}}]}";
+    HttpResponse<String> done = http.postJson("fhir/R4", tx);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    assertThat(http.parse(done, Bundle.class).getEntryFirstRep().getResponse().getStatus()).startsWith("200");
+    assertThat(raw(id).body()).isEqualTo(content);
+    assertThat(new ObjectMapper().readTree(http.get("fhir/R4/Binary/" + id).body()).get("meta").get("versionId")
+        .asText()).isEqualTo("3");
   }
 }
