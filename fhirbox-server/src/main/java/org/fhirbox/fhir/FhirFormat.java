@@ -77,7 +77,8 @@ public enum FhirFormat {
 
   /**
    * The FHIR format an Accept header prefers, if it names one: the highest quality among those it
-   * names (the first of equals); one with {@code q=0} is not acceptable (RFC 9110 §12.4.2).
+   * names (JSON when JSON and XML rank equal: RFC 9110 §12.5.1 leaves the choice to the server);
+   * one with {@code q=0} is not acceptable (RFC 9110 §12.4.2).
    */
   public static Optional<FhirFormat> fromAccept(String accept) {
     return Optional.ofNullable(ranked(accept).best());
@@ -132,7 +133,9 @@ public enum FhirFormat {
       // a FHIR type of another version is one this server cannot answer with, whatever its q
       Optional<FhirFormat> f = of(part).filter(x -> fhirVersion(part).map(FhirFormat::speaks).orElse(true));
       double q = quality(part);
-      if (f.isPresent() && q > bestQ) {
+      // of equals, JSON: HAPI's generic client ranks both 1.0, XML first, and only JSON carries a
+      // Binary's signed url
+      if (f.isPresent() && (q > bestQ || q == bestQ && q > 0 && f.get() == JSON)) {
         best = f.get();
         bestQ = q;
       } else if (f.isEmpty() && !part.isBlank()) {

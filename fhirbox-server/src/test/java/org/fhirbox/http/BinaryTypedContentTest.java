@@ -169,4 +169,18 @@ class BinaryTypedContentTest {
     assertThat(new ObjectMapper().readTree(http.get("fhir/R4/Binary/" + id).body()).get("meta").get("versionId")
         .asText()).isEqualTo("3");
   }
+
+  /** HAPI's generic client ranks FHIR XML and JSON equally: the answer is JSON, which carries the url. */
+  @Test
+  void equallyRankedFhirTypesAreAnsweredInJson() {
+    String id = TestClient.createdId(send("POST", "fhir/R4/Binary", "text/plain", new byte[] {1, 2}));
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/" + id).header("Accept",
+        "application/fhir+xml;q=1.0, application/fhir+json;q=1.0, application/xml+fhir;q=0.9, "
+            + "application/json+fhir;q=0.9").GET());
+    assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    assertThat(r.body()).contains("\"url\"");
+    HttpResponse<String> xml = http.send(http.request("fhir/R4/Binary/" + id)
+        .header("Accept", "application/fhir+xml, application/fhir+json;q=0.9").GET());
+    assertThat(xml.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
+  }
 }
