@@ -113,7 +113,7 @@ public final class Exchange {
   public FhirFormat format() {
     Optional<String> f = param("_format");
     if (f.isPresent()) {
-      return FhirFormat.of(f.get()).orElseThrow(() ->
+      return FhirFormat.ofParameter(f.get()).orElseThrow(() ->
           FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
     }
     String accept = header("Accept");
