@@ -398,6 +398,21 @@ public final class Exchange {
   }
 
   /**
+   * Answers, by {@code answer}, a request whose body the route leaves unread although it succeeded
+   * (a raw Binary conditional create that matches: nothing is stored). The body is settled first as
+   * for an error ({@link #settleUnreadBody}): one that ends within the bounds leaves the connection
+   * open; one still coming gets the answer with {@code Connection: close} and is drained after it,
+   * so that a client still sending reads the answer rather than a reset (RFC 9112 §9.6).
+   */
+  void answerLeavingBodyUnread(BodyWork<Void> answer) throws IOException {
+    if (!settleUnreadBody()) {
+      resp.setHeader("Connection", "close");
+    }
+    answer.run();
+    drainRefusedBody();
+  }
+
+  /**
    * How much of a body refused partway is read and discarded before the answer, so that a client
    * that had little more to send gets the answer on a connection that stays open.
    */
