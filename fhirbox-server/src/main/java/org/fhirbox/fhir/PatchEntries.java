@@ -59,6 +59,9 @@ final class PatchEntries {
     if (patient.isPresent()) {
       compartment.requireVisible(tx, principal.project(), patient.get(), type, id, null);
     }
+    // locked until the Bundle's transaction ends: no other write comes between the version read and
+    // the update of it, so the patch applies to the version it was judged on (a single PATCH retries)
+    tx.current(principal.project(), type, id, true);
     StoredResource current = repository.read(tx, principal.project(), type, id);
     r.preconditions().requireForUpdate(Optional.of(current), type, id);
     Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch, maxBytes);
