@@ -61,10 +61,11 @@ public final class CapabilityStatementFactory {
             + " is 415, an Accept that asks only for another 406");
     // the result parameters of every read, vread, search and history (R4 search.html#summary, #elements)
     rest.addSearchParam().setName("_summary").setType(SearchParamType.TOKEN)
-        .setDocumentation("true, text, data, count (search) or false; subsetted resources carry the SUBSETTED tag");
+        .setDocumentation("true, text (the narrative, id, meta and the top-level mandatory elements), data, count"
+            + " (search) or false; subsetted resources carry the SUBSETTED tag");
     rest.addSearchParam().setName("_elements").setType(SearchParamType.STRING)
-        .setDocumentation("the elements to return, comma-separated; in a search, of the searched type's resources "
-            + "only: included resources come whole");
+        .setDocumentation("the elements to return, comma-separated, besides the mandatory ones; in a search, of the"
+            + " searched type's resources only: included resources come whole");
     Set<String> types = new TreeSet<>(repository.codec().context().getResourceTypes());
     Map<String, Set<String>> revIncludes = revIncludes(types);
     for (String type : types) {
