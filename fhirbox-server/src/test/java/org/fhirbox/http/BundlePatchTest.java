@@ -56,7 +56,8 @@ class BundlePatchTest {
   }
 
   static final String CREATE = """
-      {"resource":{"resourceType":"Patient","name":[{"family":"BundlePatchNew"}]},"request":{"method":"POST","url":"Patient"}}""";
+      {"resource":{"resourceType":"Patient","name":[{"family":"BundlePatchNew"}]},
+       "request":{"method":"POST","url":"Patient"}}""";
 
   static int created() {
     return http().parse(http().get("fhir/R4/Patient?family=BundlePatchNew&_summary=count"), Bundle.class).getTotal();

@@ -316,12 +316,12 @@ class SearchFormsTest {
     String id = http.create("{\"resourceType\":\"Observation\",\"text\":{\"status\":\"generated\",\"div\":"
         + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Birch</div>\"},\"status\":\"final\","
         + "\"code\":{\"text\":\"birch-code\"},\"issued\":\"2024-01-02T03:04:05Z\",\"valueString\":\"birch-value\"}");
-    for (String path : List.of("Observation/" + id, "Observation?_id=" + id)) {
-      HttpResponse<String> text = http.get("fhir/R4/" + path + (path.contains("?") ? "&" : "?") + "_summary=text");
+    for (String path : List.of("Observation/" + id + "?", "Observation?_id=" + id + "&")) {
+      HttpResponse<String> text = http.get("fhir/R4/" + path + "_summary=text");
       assertThat(text.statusCode()).as(text.body()).isEqualTo(200);
       assertThat(text.body()).as(path).contains("Birch", "\"status\":\"final\"", "birch-code", SUBSETTED)
           .doesNotContain("birch-value", "\"issued\"");
-      HttpResponse<String> elements = http.get("fhir/R4/" + path + (path.contains("?") ? "&" : "?") + "_elements=issued");
+      HttpResponse<String> elements = http.get("fhir/R4/" + path + "_elements=issued");
       assertThat(elements.statusCode()).as(elements.body()).isEqualTo(200);
       assertThat(elements.body()).as(path).contains("\"issued\"", "\"status\":\"final\"", "birch-code", SUBSETTED)
           .doesNotContain("birch-value", "Birch");
