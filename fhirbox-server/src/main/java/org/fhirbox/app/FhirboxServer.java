@@ -204,7 +204,8 @@ public final class FhirboxServer implements AutoCloseable {
     ErrorMapper errors = new ErrorMapper(codec);
     ResourceService resources = new ResourceService(store, repository,
         new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment,
-            conditionalMatch, errors::translate, config.getInt("FHIRBOX_BUNDLE_MAX_ENTRIES")),
+            conditionalMatch, errors::translate, config.getInt("FHIRBOX_BUNDLE_MAX_ENTRIES"),
+            config.getLong("FHIRBOX_MAX_JSON_BYTES")),
         searchParser, searchChains, new SearchIncludes(maxCount, compartment), binaryAccess, compartment, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
         List.of(new ServerCapabilities(this::baseUrl)));

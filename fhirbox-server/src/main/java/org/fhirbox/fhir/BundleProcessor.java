@@ -48,16 +48,18 @@ public final class BundleProcessor {
   private final Function<RuntimeException, FhirException> failures;
   private final FhirTerser terser;
   private final WriteChecks checks;
+  private final PatchEntries patches;
   private final int maxEntries;
 
   /**
    * @param failures what a failure that is no FhirException (the database or blob store down, a
    *     lost race, a fault) answers; a batch entry answers with it on its own
    * @param maxEntries the most entries a batch or transaction may have ({@code FHIRBOX_BUNDLE_MAX_ENTRIES})
+   * @param maxJsonBytes the largest JSON document a PATCH entry may make ({@code FHIRBOX_MAX_JSON_BYTES})
    */
   public BundleProcessor(ResourceStore store, ResourceRepository repository, BinaryData binaryData,
       BinaryAccess access, PatientCompartment compartment, ConditionalMatch conditional,
-      Function<RuntimeException, FhirException> failures, int maxEntries) {
+      Function<RuntimeException, FhirException> failures, int maxEntries, long maxJsonBytes) {
     this.store = store;
     this.repository = repository;
     this.binaryData = binaryData;
@@ -67,6 +69,7 @@ public final class BundleProcessor {
     this.failures = failures;
     this.terser = repository.codec().context().newTerser();
     this.checks = new WriteChecks(repository, binaryData, access, compartment);
+    this.patches = new PatchEntries(repository, compartment, checks, maxJsonBytes);
     this.maxEntries = maxEntries;
   }
 
@@ -525,6 +528,7 @@ public final class BundleProcessor {
           out.getResponse().setStatus("200 OK").setEtag("W/\"" + s.versionId() + "\"")
               .setLastModified(java.util.Date.from(s.lastUpdated()));
         }
+        case PATCH -> written(out, patches.apply(tx, principal, r, res, createdHere));
         default -> throw FhirException.badRequest("entry " + r.index() + ": method " + r.method().toCode()
             + " is not supported in a Bundle", "Bundle.entry[" + r.index() + "].request.method");
       }

@@ -1,7 +1,11 @@
 package org.fhirbox.fhir;
 
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestComponent;
@@ -44,6 +48,8 @@ public final class CapabilityStatementFactory {
     cs.addFormat("application/fhir+xml");
     cs.addFormat("json");
     cs.addFormat("xml");
+    // PATCH takes a JSON Patch only (R4 http.html#patch); FHIRPath Patch and XML Patch are 415
+    cs.addPatchFormat("application/json-patch+json");
     CapabilityStatementRestComponent rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);
     rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
@@ -55,11 +61,14 @@ public final class CapabilityStatementFactory {
             + " is 415, an Accept that asks only for another 406");
     // the result parameters of every read, vread, search and history (R4 search.html#summary, #elements)
     rest.addSearchParam().setName("_summary").setType(SearchParamType.TOKEN)
-        .setDocumentation("true, text, data, count (search) or false; subsetted resources carry the SUBSETTED tag");
+        .setDocumentation("true, text (the narrative, id, meta and the top-level mandatory elements), data, count"
+            + " (search) or false; subsetted resources carry the SUBSETTED tag");
     rest.addSearchParam().setName("_elements").setType(SearchParamType.STRING)
-        .setDocumentation("the elements to return, comma-separated; in a search, of the searched type's resources "
-            + "only: included resources come whole");
-    for (String type : new TreeSet<>(repository.codec().context().getResourceTypes())) {
+        .setDocumentation("the elements to return, comma-separated, besides the mandatory ones; in a search, of the"
+            + " searched type's resources only: included resources come whole");
+    Set<String> types = new TreeSet<>(repository.codec().context().getResourceTypes());
+    Map<String, Set<String>> revIncludes = revIncludes(types);
+    for (String type : types) {
       CapabilityStatementRestResourceComponent r = rest.addResource().setType(type);
       for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.VREAD,
           TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.PATCH, TypeRestfulInteraction.DELETE,
@@ -79,7 +88,7 @@ public final class CapabilityStatementFactory {
       r.setConditionalDelete(CapabilityStatement.ConditionalDeleteStatus.SINGLE);
       r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN);
       r.addSearchParam().setName("_lastUpdated").setType(SearchParamType.DATE);
-      for (SearchIndexer.Param p : new java.util.TreeMap<>(indexer.params(type)).values()) {
+      for (SearchIndexer.Param p : new TreeMap<>(indexer.params(type)).values()) {
         r.addSearchParam().setName(p.name()).setType(switch (p.kind()) {
           case REFERENCE -> SearchParamType.REFERENCE;
           case STRING -> SearchParamType.STRING;
@@ -89,12 +98,36 @@ public final class CapabilityStatementFactory {
           case QUANTITY -> SearchParamType.QUANTITY;
           default -> SearchParamType.TOKEN;
         });
-        if (p.kind() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE) {
+        if (p.kind() == RestSearchParameterTypeEnum.REFERENCE) {
           r.addSearchInclude(type + ":" + p.name());
         }
       }
+      revIncludes.getOrDefault(type, Set.of()).forEach(r::addSearchRevInclude);
     }
     customizers.forEach(c -> c.customize(cs, rest));
     return cs;
+  }
+
+  /**
+   * For each type, the {@code _revinclude} values that can add something to a search of it
+   * (R4 search.html#revinclude): {@code Source:param} for every reference parameter of every type
+   * whose targets include it (a parameter without declared targets, as {@code Provenance:target},
+   * can name any). {@code _revinclude} accepts any reference parameter of any type, but one that
+   * cannot name the searched type adds nothing.
+   */
+  private Map<String, Set<String>> revIncludes(Set<String> types) {
+    Map<String, Set<String>> byTarget = new TreeMap<>();
+    for (String source : types) {
+      for (SearchIndexer.Param p : indexer.params(source).values()) {
+        if (p.kind() != RestSearchParameterTypeEnum.REFERENCE) {
+          continue;
+        }
+        Set<String> targets = indexer.referenceTargets(source, p.name());
+        for (String target : targets.isEmpty() || targets.contains("Resource") ? types : targets) {
+          byTarget.computeIfAbsent(target, t -> new TreeSet<>()).add(source + ":" + p.name());
+        }
+      }
+    }
+    return byTarget;
   }
 }

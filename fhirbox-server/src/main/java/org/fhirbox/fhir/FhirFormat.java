@@ -76,6 +76,23 @@ public enum FhirFormat {
   }
 
   /**
+   * The FHIR format a {@code _format} value names, if any: as {@link #of}, and also with a space
+   * where the media type has its {@code +} ({@code application/fhir json}), which is what an
+   * unescaped {@code +} in a query becomes once form-decoded (R4 http.html#mime-type shows
+   * {@code _format=application/fhir+json}; HAPI FHIR's server reads the space as the {@code +} too).
+   * Headers are never form-decoded, so only the parameter is read so.
+   */
+  public static Optional<FhirFormat> ofParameter(String format) {
+    Optional<FhirFormat> named = of(format);
+    if (named.isPresent() || format == null) {
+      return named;
+    }
+    int semi = format.indexOf(';');
+    String type = (semi >= 0 ? format.substring(0, semi) : format).trim();
+    return type.indexOf(' ') > 0 ? of(type.replaceFirst(" +", "+")) : Optional.empty();
+  }
+
+  /**
    * The FHIR format an Accept header prefers, if it names one: the highest quality among those it
    * names (JSON when JSON and XML rank equal: RFC 9110 §12.5.1 leaves the choice to the server);
    * one with {@code q=0} is not acceptable (RFC 9110 §12.4.2).

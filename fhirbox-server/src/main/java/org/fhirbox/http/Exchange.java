@@ -113,7 +113,7 @@ public final class Exchange {
   public FhirFormat format() {
     Optional<String> f = param("_format");
     if (f.isPresent()) {
-      return FhirFormat.of(f.get()).orElseThrow(() ->
+      return FhirFormat.ofParameter(f.get()).orElseThrow(() ->
           FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
     }
     String accept = header("Accept");
@@ -400,6 +400,21 @@ public final class Exchange {
         channel.setIdleTimeout(idleTimeout);
       }
     }
+  }
+
+  /**
+   * Answers, by {@code answer}, a request whose body the route leaves unread although it succeeded
+   * (a raw Binary conditional create that matches: nothing is stored). The body is settled first as
+   * for an error ({@link #settleUnreadBody}): one that ends within the bounds leaves the connection
+   * open; one still coming gets the answer with {@code Connection: close} and is drained after it,
+   * so that a client still sending reads the answer rather than a reset (RFC 9112 §9.6).
+   */
+  void answerLeavingBodyUnread(BodyWork<Void> answer) throws IOException {
+    if (!settleUnreadBody()) {
+      resp.setHeader("Connection", "close");
+    }
+    answer.run();
+    drainRefusedBody();
   }
 
   /**

@@ -177,7 +177,8 @@ public final class FhirRoutes {
    * {@code POST /{type}}; with {@code If-None-Exist}, a conditional create (FHIR R4 http.html#ccreate):
    * when the search it names finds one resource, nothing is created and that resource is the answer,
    * 200 with its {@code Location} and {@code ETag}; more than one is 412. A Binary's body is read
-   * only when nothing matches, as content or as a Binary resource ({@link BinaryRoutes#isContent}).
+   * only when nothing matches, as content or as a Binary resource ({@link BinaryRoutes#isContent});
+   * a match settles the unread body around its answer ({@link Exchange#answerLeavingBodyUnread}).
    */
   private void create(Exchange ex, Principal principal, String type) throws IOException {
     String ifNoneExist = ex.header("If-None-Exist");
@@ -188,7 +189,10 @@ public final class FhirRoutes {
       Optional<StoredResource> match = ifNoneExist == null ? Optional.empty()
           : resources.existing(principal, type, ifNoneExist);
       if (match.isPresent()) {
-        respondExisting(ex, principal, match.get());
+        ex.answerLeavingBodyUnread(() -> {
+          respondExisting(ex, principal, match.get());
+          return null;
+        });
         return;
       }
       if (binaries.isContent(ex, principal, Interaction.CREATE, maxJsonBytes)) {

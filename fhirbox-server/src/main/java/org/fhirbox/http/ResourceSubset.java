@@ -21,6 +21,13 @@ import org.fhirbox.core.FhirException;
  * together are a 400, as HAPI FHIR answers: the spec gives no meaning to both.
  */
 record ResourceSubset(String summary, Set<String> elements) {
+  /**
+   * HAPI's encoder name for a resource's top-level mandatory (min 1) elements, which
+   * {@code _summary=text} returns (search.html#summary) and {@code _elements} keeps too
+   * (search.html#elements: "servers SHOULD always return mandatory elements"), as HAPI FHIR's server does.
+   */
+  private static final String MANDATORY = "(mandatory)";
+
   static final ResourceSubset WHOLE = new ResourceSubset("false", Set.of());
 
   boolean whole() {
@@ -59,7 +66,7 @@ record ResourceSubset(String summary, Set<String> elements) {
   IParser configure(IParser parser, boolean bundle, String matchType) {
     switch (summary) {
       case "true" -> parser.setSummaryMode(true);
-      case "text" -> parser.setEncodeElements(Set.of("*.text", "*.id", "*.meta"));
+      case "text" -> parser.setEncodeElements(Set.of("*.text", "*.id", "*.meta", "*." + MANDATORY));
       case "data" -> parser.setSuppressNarratives(true);
       default -> { }
     }
@@ -69,6 +76,7 @@ record ResourceSubset(String summary, Set<String> elements) {
         // HAPI: "Patient.name" names one type's element, "*.name" any resource's
         paths.add(Character.isUpperCase(name.charAt(0)) ? name : (matchType == null ? "*" : matchType) + "." + name);
       }
+      paths.add((matchType == null ? "*" : matchType) + "." + MANDATORY);
       parser.setEncodeElements(paths);
     }
     if (bundle) {

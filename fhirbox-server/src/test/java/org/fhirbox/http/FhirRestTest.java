@@ -530,6 +530,11 @@ class FhirRestTest {
             "name:string", "address-city:string", "birthdate:date");
     assertThat(patient.getSearchInclude()).extracting(i -> i.getValue()).contains("Patient:general-practitioner")
         .doesNotContain("Patient:name");
+    // _revinclude takes a reference parameter of any type; those that can name a Patient are listed
+    assertThat(patient.getSearchRevInclude()).extracting(i -> i.getValue())
+        .contains("Observation:subject", "Observation:patient", "Provenance:target", "Encounter:subject")
+        .doesNotContain("Observation:encounter", "Patient:name");
+    assertThat(cs.getPatchFormat()).extracting(c -> c.getValue()).containsExactly("application/json-patch+json");
     CapabilityStatement.CapabilityStatementRestResourceComponent observation = rest.getResource().stream()
         .filter(x -> x.getType().equals("Observation")).findFirst().orElseThrow();
     assertThat(observation.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())

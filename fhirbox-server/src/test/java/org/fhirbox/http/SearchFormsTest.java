@@ -306,21 +306,44 @@ class SearchFormsTest {
     assertThat(http.get("fhir/R4/Patient/" + id + "?_summary=maybe").statusCode()).isEqualTo(400);
   }
 
+  /**
+   * {@code _summary=text} is the text, id, meta and the top-level mandatory elements
+   * (search.html#summary); {@code _elements} keeps the mandatory elements too (search.html#elements):
+   * an Observation keeps its status and code (1..1), so that the subset still parses strictly.
+   */
+  @Test
+  void summaryTextAndElementsKeepTheMandatoryElementsOnReadAndSearch() {
+    String id = http.create("{\"resourceType\":\"Observation\",\"text\":{\"status\":\"generated\",\"div\":"
+        + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Birch</div>\"},\"status\":\"final\","
+        + "\"code\":{\"text\":\"birch-code\"},\"issued\":\"2024-01-02T03:04:05Z\",\"valueString\":\"birch-value\"}");
+    for (String path : List.of("Observation/" + id + "?", "Observation?_id=" + id + "&")) {
+      HttpResponse<String> text = http.get("fhir/R4/" + path + "_summary=text");
+      assertThat(text.statusCode()).as(text.body()).isEqualTo(200);
+      assertThat(text.body()).as(path).contains("Birch", "\"status\":\"final\"", "birch-code", SUBSETTED)
+          .doesNotContain("birch-value", "\"issued\"");
+      HttpResponse<String> elements = http.get("fhir/R4/" + path + "_elements=issued");
+      assertThat(elements.statusCode()).as(elements.body()).isEqualTo(200);
+      assertThat(elements.body()).as(path).contains("\"issued\"", "\"status\":\"final\"", "birch-code", SUBSETTED)
+          .doesNotContain("birch-value", "Birch");
+    }
+  }
+
   @Test
   void searchWithElementsSubsetsTheMatchesKeepsIncludesWholeAndCarriesElementsIntoPagingLinks() {
     String patient = http.create("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"name\":[{\"family\":\"Ash\"}]}");
     http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ash-weight\"},"
-        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"valueString\":\"ash-value\"}");
     http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ash-weight\"},"
-        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"valueString\":\"ash-value\"}");
     HttpResponse<String> r = http.get("fhir/R4/Observation?subject=Patient/" + patient
-        + "&_include=Observation:subject&_elements=status&_count=1");
+        + "&_include=Observation:subject&_elements=issued&_count=1");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     Bundle b = http.parse(r, Bundle.class);
     assertThat(b.getEntry()).hasSize(2);
-    assertThat(r.body()).contains("\"status\":\"final\"", SUBSETTED, "\"family\":\"Ash\"")
-        .doesNotContain("ash-weight");
-    assertThat(b.getLink("next").getUrl()).contains("_elements=status");
+    // status and code are mandatory (1..1), so kept (search.html#elements)
+    assertThat(r.body()).contains("\"status\":\"final\"", "ash-weight", SUBSETTED, "\"family\":\"Ash\"")
+        .doesNotContain("ash-value", "\"subject\"");
+    assertThat(b.getLink("next").getUrl()).contains("_elements=issued");
   }
 
   @Test

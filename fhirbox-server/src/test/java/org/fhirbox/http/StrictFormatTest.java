@@ -322,6 +322,30 @@ class StrictFormatTest {
     assertThat(raw.body()).isEqualTo("<a> <b> <c> .");
   }
 
+  /**
+   * {@code _format=application/fhir+json} with its {@code +} unescaped, as a browser or curl sends
+   * it: form-decoded, the {@code +} is a space, which is read as the {@code +} it stood for.
+   */
+  @Test
+  void aFormatWithAnUnescapedPlusIsTheFhirTypeItNames() {
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", FhirRestTest.patientJson("PlusFormat")));
+    for (String format : List.of("application/fhir+json", "application/json+fhir")) {
+      HttpResponse<String> r = http().get("fhir/R4/Patient/" + id + "?_format=" + format);
+      assertThat(r.statusCode()).as(format + ": " + r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    }
+    for (String format : List.of("application/fhir+xml", "application/xml+fhir")) {
+      HttpResponse<String> r = http().send(http().request("fhir/R4/Patient/" + id + "?_format=" + format));
+      assertThat(r.statusCode()).as(format + ": " + r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
+      assertThat(r.body()).contains("<family value=\"PlusFormat\"");
+    }
+    HttpResponse<String> search = http().send(http().request("fhir/R4/Patient?family=PlusFormat"
+        + "&_format=application/fhir+xml"));
+    assertThat(search.body()).startsWith("<Bundle xmlns=\"http://hl7.org/fhir\">");
+    assertThat(http().get("fhir/R4/Patient/" + id + "?_format=application/fhir+yaml").statusCode()).isEqualTo(406);
+  }
+
   @Test
   void aWriteWhoseAcceptNamesNoFhirFormatIs406AndStoresNothing() {
     HttpResponse<String> created = http().send(http().request("fhir/R4/Patient").header("Accept", "text/turtle")
