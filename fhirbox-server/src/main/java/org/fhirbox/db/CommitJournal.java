@@ -71,6 +71,11 @@ import org.slf4j.LoggerFactory;
  * <p>Size: the journal is cut into segments; at a store after {@link #ROTATE_BYTES} or
  * {@link #ROTATE_MILLIS}, a new segment starts and the older ones are deleted once that store is
  * on the disk ({@code CHECKPOINT SYNC}). A clean close stores and syncs everything and deletes them all.
+ *
+ * <p>A store that fails ({@code CHECKPOINT} or {@code CHECKPOINT SYNC}) is final, as a failed sync
+ * of the journal is ({@link JournalSync}): a later store that succeeds may follow pages the kernel
+ * dropped. From then on no segment is deleted or recycled, no commit is accepted, a close keeps the
+ * journal, and the next start applies it from the last synced store on.
  */
 final class CommitJournal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CommitJournal.class);
@@ -94,6 +99,13 @@ final class CommitJournal implements AutoCloseable {
   static final byte ABORT = 2;
   static final byte AUTONOMOUS = 3;
 
+  /** Has H2 store the database file: {@code CHECKPOINT}, or with {@code sync} {@code CHECKPOINT SYNC}; a seam for tests. */
+  interface Store {
+    void store(Statement s, boolean sync) throws SQLException;
+  }
+
+  static final Store CHECKPOINT = (s, sync) -> s.execute(sync ? "CHECKPOINT SYNC" : "CHECKPOINT");
+
   private final Path dir;
   private final FileChannel lockFile;
   /** Milliseconds, for segment ages and the idle store. */
@@ -116,6 +128,15 @@ final class CommitJournal implements AutoCloseable {
   private IOException broken;
   private final JournalSync sync;
   private final JournalSpare spare;
+  private Store store = CHECKPOINT;
+  /**
+   * Set when a store of the database file failed, and kept until a restart: after a failed
+   * {@code fsync} the kernel may have dropped the pages it could not write and reports that once,
+   * so a later store that succeeds proves nothing about the chunks before it. The segments are
+   * then the only sure copy of every transaction since the last synced store: none is deleted or
+   * recycled, and nothing more is committed. Under {@link #lock}.
+   */
+  private SQLException storeFailed;
 
   private CommitJournal(Path dir, FileChannel lockFile, long lastSeq, LongSupplier clock, JournalSync.Force force) {
     this.dir = dir;
@@ -254,6 +275,7 @@ final class CommitJournal implements AutoCloseable {
       }
       seq = lastSeq + 1;
       try {
+        requireStored();
         if (sync != null) {
           sync.requireHealthy(); // after a failed sync nothing more is committed: it could not be made durable
         }
@@ -284,6 +306,48 @@ final class CommitJournal implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new SQLException("the commit is in the database but may not be on the disk: " + e.getMessage(), e);
+    }
+  }
+
+  /** Throws once a store of the database file has failed: see {@link #storeFailed}. Under {@link #lock}. */
+  private void requireStored() throws SQLException {
+    if (storeFailed != null) {
+      throw new SQLException("the embedded database file could not be stored to the disk earlier; its journal is "
+          + "kept for the next start; restart fhirbox", storeFailed);
+    }
+  }
+
+  /**
+   * False once a store of the database file or a sync of the journal failed: commits are refused
+   * until a restart (readiness reports the database down).
+   */
+  boolean healthy() {
+    synchronized (lock) {
+      if (storeFailed != null) {
+        return false;
+      }
+    }
+    try {
+      if (sync != null) {
+        sync.requireHealthy();
+      }
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Whether a store of the database file failed since the journal opened: then the journal must be kept. */
+  boolean storeFailed() {
+    synchronized (lock) {
+      return storeFailed != null;
+    }
+  }
+
+  /** Replaces the statement that stores the database file (tests make it fail). */
+  void storeWith(Store store) {
+    synchronized (lock) {
+      this.store = store;
     }
   }
 
@@ -394,8 +458,8 @@ final class CommitJournal implements AutoCloseable {
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
       synchronized (lock) {
         long now = clock.getAsLong();
-        if (closed || (lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
-          return;
+        if (closed || storeFailed != null || (lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
+          return; // after a failed store, no store and no rotation: every segment is kept (storeFailed)
         }
         // under the lock no commit is half done, so H2 stores whole transactions only; a store
         // after which segments are deleted is synced: until the file is on the disk, a power loss
@@ -445,10 +509,13 @@ final class CommitJournal implements AutoCloseable {
    * SYNC}, which also has the operating system write the file to the disk (a plain one leaves it in
    * the page cache).
    *
+   * A store that fails latches {@link #storeFailed}, and every later call fails at once.
+   *
    * @return false when the statements did not pause within {@code waitMillis}; nothing was stored
    */
   boolean storeAlone(Statement s, long waitMillis, boolean sync) throws SQLException {
     synchronized (lock) { // the lock before the gate, as checkpointIfDue takes them
+      requireStored();
       Lock alone = storing();
       try {
         if (!alone.tryLock(waitMillis, TimeUnit.MILLISECONDS)) {
@@ -460,7 +527,14 @@ final class CommitJournal implements AutoCloseable {
       }
       try {
         mark(s);
-        s.execute(sync ? "CHECKPOINT SYNC" : "CHECKPOINT");
+        try {
+          store.store(s, sync);
+        } catch (SQLException | RuntimeException e) {
+          storeFailed = e instanceof SQLException q ? q : new SQLException(e.toString(), e);
+          LOG.error("storing the embedded database file failed: {}; from now on no commit is accepted and the "
+              + "commit journal in {} is kept whole, for the next start to apply; restart fhirbox", e, dir);
+          throw storeFailed;
+        }
         return true;
       } finally {
         alone.unlock();

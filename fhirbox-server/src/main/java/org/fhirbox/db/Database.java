@@ -376,13 +376,21 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * True when the database answers (for readiness checks), within about two seconds. The check
+   * True when the database answers (for readiness checks), within about two seconds, and, on the
+   * embedded H2, its journal has not failed a store or a sync (which needs a restart). The check
    * has a connection of its own ({@link HealthConnection}): one borrowed from the request pool
    * would read a pool busy with requests as a database that is down.
    */
   public boolean isReachable() {
     HikariDataSource dataSource = ready.isCompletedExceptionally() ? null : ready.getNow(null);
-    return dataSource != null && health.isReachable();
+    CommitJournal j = journal;
+    // after a failed store of the file or sync of the journal every commit is refused until a restart
+    return dataSource != null && (j == null || j.healthy()) && health.isReachable();
+  }
+
+  /** The embedded H2's commit journal, or null: for tests. */
+  CommitJournal journal() {
+    return journal;
   }
 
   /**
@@ -400,6 +408,11 @@ public final class Database implements AutoCloseable {
       }
     }
     j.close();
+    if (j.storeFailed()) {
+      // its segments are the only sure copy of what was committed since the last synced store
+      LOG.warn("the embedded database file could not be stored earlier; the journal is kept and applied on the next start");
+      return;
+    }
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       // no commit follows: whatever stores the file from here on (the pool's close included) holds them all
       j.mark(s);
