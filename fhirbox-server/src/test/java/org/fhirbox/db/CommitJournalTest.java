@@ -552,6 +552,32 @@ class CommitJournalTest {
     assertThat(JournaledStatement.supported(1.5d)).as("a double would lose a decimal's scale").isFalse();
   }
 
+  /**
+   * H2 keeps a Java string as it is, an unpaired surrogate included; the journal must give the
+   * same string back after a crash, not its UTF-8 rendering with a {@code ?} in its place.
+   */
+  @Test
+  void aStringWithAnUnpairedSurrogateIsAppliedAgainAsItWasCommitted() throws Exception {
+    Supplier<Connection> db = stored();
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))");
+    }
+    CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db);
+    List<String> values = List.of("Ada \uD800", "\uDC00 low first", "pair \uD83D\uDE00 and end \uDBFF");
+    for (int i = 0; i < values.size(); i++) {
+      try (Connection c = JournaledConnection.wrap(db.get(), journal)) {
+        insertJournaled(c, i + 1, values.get(i));
+      }
+    }
+    crash(journal, db);
+    try (CommitJournal again = CommitJournal.open(dir.resolve("db.journal"), db)) {
+      again.release();
+    }
+    assertThat(rows()).containsExactly("1=" + values.get(0), "2=" + values.get(1), "3=" + values.get(2));
+    assertThatThrownBy(() -> new JournaledStatement("SELECT '\uD800'", List.of()).write(
+        new DataOutputStream(new ByteArrayOutputStream()))).hasMessageContaining("unpaired surrogate");
+  }
+
   @Test
   void statementKindsComeFromTheFirstWord() {
     assertThat(JournaledConnection.kind("  insert into t values (1)")).isEqualTo(JournaledConnection.Kind.WRITE);
