@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -15,9 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -73,8 +70,8 @@ import org.slf4j.LoggerFactory;
  * on the disk ({@code CHECKPOINT SYNC}). A clean close stores and syncs everything and deletes them all.
  *
  * <p>A store that fails ({@code CHECKPOINT} or {@code CHECKPOINT SYNC}) is final, as a failed sync
- * of the journal is ({@link JournalSync}): a later store that succeeds may follow pages the kernel
- * dropped. From then on no segment is deleted or recycled, no commit is accepted, a close keeps the
+ * of the journal is ({@link JournalSync}, {@link JournalStore}): a later store that succeeds may
+ * follow pages the kernel dropped. From then on no segment is deleted or recycled, no commit is accepted, a close keeps the
  * journal, and the next start applies it from the last synced store on.
  */
 final class CommitJournal implements AutoCloseable {
@@ -93,18 +90,9 @@ final class CommitJournal implements AutoCloseable {
    * passes without one, outside the journal's lock, where it could catch a change half done.
    */
   static final long IDLE_STORE_MILLIS = 5 * 60_000;
-  private static final String PREFIX = "journal-";
-  private static final String SUFFIX = ".log";
   static final byte COMMIT = 1;
   static final byte ABORT = 2;
   static final byte AUTONOMOUS = 3;
-
-  /** Has H2 store the database file: {@code CHECKPOINT}, or with {@code sync} {@code CHECKPOINT SYNC}; a seam for tests. */
-  interface Store {
-    void store(Statement s, boolean sync) throws SQLException;
-  }
-
-  static final Store CHECKPOINT = (s, sync) -> s.execute(sync ? "CHECKPOINT SYNC" : "CHECKPOINT");
 
   private final Path dir;
   private final FileChannel lockFile;
@@ -128,15 +116,8 @@ final class CommitJournal implements AutoCloseable {
   private IOException broken;
   private final JournalSync sync;
   private final JournalSpare spare;
-  private Store store = CHECKPOINT;
-  /**
-   * Set when a store of the database file failed, and kept until a restart: after a failed
-   * {@code fsync} the kernel may have dropped the pages it could not write and reports that once,
-   * so a later store that succeeds proves nothing about the chunks before it. The segments are
-   * then the only sure copy of every transaction since the last synced store: none is deleted or
-   * recycled, and nothing more is committed. Under {@link #lock}.
-   */
-  private SQLException storeFailed;
+  /** Stores the database file; once a store failed, no segment is deleted and no commit accepted. */
+  private final JournalStore store = new JournalStore();
 
   private CommitJournal(Path dir, FileChannel lockFile, long lastSeq, LongSupplier clock, JournalSync.Force force) {
     this.dir = dir;
@@ -178,12 +159,12 @@ final class CommitJournal implements AutoCloseable {
   static CommitJournal open(Path dir, Supplier<Connection> connections, LongSupplier clock, JournalSync.Force force) {
     try {
       Syncs.FSYNC.createDirectories(dir); // its name durable, as the segments' will be once synced
-      FileChannel lockFile = claim(dir);
+      FileChannel lockFile = JournalFiles.claim(dir);
       long mark;
       try (Connection c = connections.get()) {
         mark = ensureMarkTable(c);
       }
-      List<Path> old = segments(dir);
+      List<Path> old = JournalFiles.segments(dir);
       long last = mark;
       if (!old.isEmpty()) {
         last = Math.max(last, JournalReplay.replay(old, mark, connections));
@@ -210,25 +191,6 @@ final class CommitJournal implements AutoCloseable {
     }
   }
 
-  /**
-   * Holds {@code journal.lock} for the journal's life: a second pool on the same database file in
-   * this process (H2 lets it open) would interleave its records with ours.
-   */
-  private static FileChannel claim(Path dir) throws IOException {
-    FileChannel channel = FileChannel.open(dir.resolve("journal.lock"), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE);
-    try {
-      if (channel.tryLock() != null) {
-        return channel;
-      }
-    } catch (java.nio.channels.OverlappingFileLockException e) {
-      // held in this process
-    }
-    channel.close();
-    throw new IllegalStateException("the commit journal in " + dir + " is in use: the embedded database is "
-        + "already open in this or another process");
-  }
-
   private static long ensureMarkTable(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA IF NOT EXISTS FHIRBOX_JOURNAL");
@@ -241,22 +203,6 @@ final class CommitJournal implements AutoCloseable {
       s.executeUpdate("INSERT INTO " + MARK_TABLE + " (id, seq) VALUES (1, 0)");
       return 0;
     }
-  }
-
-  /** Segment files of {@code dir}, oldest first (named by the first number they may hold). */
-  private static List<Path> segments(Path dir) throws IOException {
-    TreeMap<Long, Path> byFirst = new TreeMap<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
-      for (Path p : files) {
-        String n = p.getFileName().toString();
-        try {
-          byFirst.put(Long.parseLong(n.substring(PREFIX.length(), n.length() - SUFFIX.length())), p);
-        } catch (NumberFormatException e) {
-          // not one of ours
-        }
-      }
-    }
-    return new ArrayList<>(byFirst.values());
   }
 
   /**
@@ -275,7 +221,7 @@ final class CommitJournal implements AutoCloseable {
       }
       seq = lastSeq + 1;
       try {
-        requireStored();
+        store.requireStored();
         if (sync != null) {
           sync.requireHealthy(); // after a failed sync nothing more is committed: it could not be made durable
         }
@@ -309,23 +255,13 @@ final class CommitJournal implements AutoCloseable {
     }
   }
 
-  /** Throws once a store of the database file has failed: see {@link #storeFailed}. Under {@link #lock}. */
-  private void requireStored() throws SQLException {
-    if (storeFailed != null) {
-      throw new SQLException("the embedded database file could not be stored to the disk earlier; its journal is "
-          + "kept for the next start; restart fhirbox", storeFailed);
-    }
-  }
-
   /**
    * False once a store of the database file or a sync of the journal failed: commits are refused
    * until a restart (readiness reports the database down).
    */
   boolean healthy() {
-    synchronized (lock) {
-      if (storeFailed != null) {
-        return false;
-      }
+    if (store.failed()) {
+      return false;
     }
     try {
       if (sync != null) {
@@ -339,16 +275,12 @@ final class CommitJournal implements AutoCloseable {
 
   /** Whether a store of the database file failed since the journal opened: then the journal must be kept. */
   boolean storeFailed() {
-    synchronized (lock) {
-      return storeFailed != null;
-    }
+    return store.failed();
   }
 
   /** Replaces the statement that stores the database file (tests make it fail). */
-  void storeWith(Store store) {
-    synchronized (lock) {
-      this.store = store;
-    }
+  void storeWith(JournalStore.Statements statements) {
+    store.storeWith(statements);
   }
 
   /** A statement that committed by itself (DDL): journaled after it ran, outside the order. */
@@ -458,8 +390,8 @@ final class CommitJournal implements AutoCloseable {
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
       synchronized (lock) {
         long now = clock.getAsLong();
-        if (closed || storeFailed != null || (lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
-          return; // after a failed store, no store and no rotation: every segment is kept (storeFailed)
+        if (closed || store.failed() || (lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
+          return; // after a failed store, no store and no rotation: every segment is kept (JournalStore)
         }
         // under the lock no commit is half done, so H2 stores whole transactions only; a store
         // after which segments are deleted is synced: until the file is on the disk, a power loss
@@ -477,7 +409,7 @@ final class CommitJournal implements AutoCloseable {
           if (sync != null) {
             sync.stored(lastSeq); // CHECKPOINT SYNC: on the disk, before the segment holding them closes
           }
-          done = segments(dir);
+          done = JournalFiles.segments(dir);
           startSegment();
           // without a record since it began, the segment kept its name and is still the one
           done.remove(segmentPath);
@@ -509,13 +441,13 @@ final class CommitJournal implements AutoCloseable {
    * SYNC}, which also has the operating system write the file to the disk (a plain one leaves it in
    * the page cache).
    *
-   * A store that fails latches {@link #storeFailed}, and every later call fails at once.
+   * A store that fails is final ({@link JournalStore}): every later call fails at once.
    *
    * @return false when the statements did not pause within {@code waitMillis}; nothing was stored
    */
   boolean storeAlone(Statement s, long waitMillis, boolean sync) throws SQLException {
     synchronized (lock) { // the lock before the gate, as checkpointIfDue takes them
-      requireStored();
+      store.requireStored();
       Lock alone = storing();
       try {
         if (!alone.tryLock(waitMillis, TimeUnit.MILLISECONDS)) {
@@ -527,14 +459,7 @@ final class CommitJournal implements AutoCloseable {
       }
       try {
         mark(s);
-        try {
-          store.store(s, sync);
-        } catch (SQLException | RuntimeException e) {
-          storeFailed = e instanceof SQLException q ? q : new SQLException(e.toString(), e);
-          LOG.error("storing the embedded database file failed: {}; from now on no commit is accepted and the "
-              + "commit journal in {} is kept whole, for the next start to apply; restart fhirbox", e, dir);
-          throw storeFailed;
-        }
+        store.store(s, sync, dir);
         return true;
       } finally {
         alone.unlock();
@@ -566,7 +491,7 @@ final class CommitJournal implements AutoCloseable {
    * is due to rotate tries again.
    */
   private void startSegment() {
-    Path next = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
+    Path next = dir.resolve(JournalFiles.PREFIX + String.format("%019d", lastSeq + 1) + JournalFiles.SUFFIX);
     if (next.equals(segmentPath)) {
       segmentStarted = clock.getAsLong(); // no record since it began: nothing to rotate
       return;
@@ -634,7 +559,7 @@ final class CommitJournal implements AutoCloseable {
   /** After a clean close of the database, which stored every commit: the journal is not needed. */
   void deleteAll() {
     try {
-      for (Path p : segments(dir)) {
+      for (Path p : JournalFiles.segments(dir)) {
         Files.deleteIfExists(p);
       }
       if (spare != null) {

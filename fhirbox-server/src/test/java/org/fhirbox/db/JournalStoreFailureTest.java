@@ -34,12 +34,12 @@ class JournalStoreFailureTest {
   Path dir;
 
   /** Fails the first store after it is armed, as H2 does when the file's sync fails; then stores. */
-  private static CommitJournal.Store failingOnce(AtomicInteger failures) {
+  private static JournalStore.Statements failingOnce(AtomicInteger failures) {
     return (s, sync) -> {
       if (failures.getAndIncrement() == 0) {
         throw new SQLException("Could not sync file db.mv.db [90028-252]: Input/output error", "90028");
       }
-      CommitJournal.CHECKPOINT.store(s, sync);
+      JournalStore.CHECKPOINT.store(s, sync);
     };
   }
 
