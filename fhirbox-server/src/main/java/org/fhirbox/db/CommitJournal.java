@@ -60,10 +60,12 @@ import org.slf4j.LoggerFactory;
  * On opening, the records after it are applied again, in order, each in a transaction that also
  * moves the mark; a torn record at the end (the crash hit its {@code write}) was never
  * committed, nor acknowledged, and ends the log; records that do not follow the mark one by one
- * (a database file older than its journal) stop the start. Replaying statements reproduces the
- * transactions because H2 runs at READ COMMITTED with row locks: two transactions that wrote the
- * same row committed in journal order, and fhirbox's write statements read no other rows (one
- * that follows from other rows reads them first and then writes each row by its key).
+ * (a database file older than its journal) stop the start. Before that, an unclean open rolls the
+ * file back to the version of the last synced store, recorded beside the segment after it
+ * (H2Durability). Replaying statements reproduces the transactions because H2 runs at READ
+ * COMMITTED with row locks: two transactions that wrote the same row committed in journal order,
+ * and fhirbox's write statements read no other rows (one that follows from other rows reads them
+ * first and then writes each row by its key).
  *
  * <p>Size: the journal is cut into segments; at a store after {@link #ROTATE_BYTES} or
  * {@link #ROTATE_MILLIS}, a new segment starts and the older ones are deleted once that store is
@@ -71,8 +73,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A store that fails ({@code CHECKPOINT} or {@code CHECKPOINT SYNC}) is final, as a failed sync
  * of the journal is ({@link JournalSync}, {@link JournalStore}): a later store that succeeds may
- * follow pages the kernel dropped. From then on no segment is deleted or recycled, no commit is accepted, a close keeps the
- * journal, and the next start applies it from the last synced store on.
+ * follow pages the kernel dropped. From then on no segment is deleted or recycled, no commit is
+ * accepted, a close keeps the journal, and the next start applies it from the last synced store on.
  */
 final class CommitJournal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CommitJournal.class);
@@ -116,6 +118,11 @@ final class CommitJournal implements AutoCloseable {
   private IOException broken;
   private final JournalSync sync;
   private final JournalSpare spare;
+  /**
+   * What the newest synced store ({@code CHECKPOINT SYNC}) left, or null: recorded
+   * beside the segment that starts after it, for an unclean open to roll back to. Under {@link #lock}.
+   */
+  private JournalFiles.StoredVersion syncedVersion;
   /** Stores the database file; once a store failed, no segment is deleted and no commit accepted. */
   private final JournalStore store = new JournalStore();
 
@@ -161,6 +168,7 @@ final class CommitJournal implements AutoCloseable {
       Syncs.FSYNC.createDirectories(dir); // its name durable, as the segments' will be once synced
       FileChannel lockFile = JournalFiles.claim(dir);
       long mark;
+      JournalFiles.StoredVersion version;
       try (Connection c = connections.get()) {
         mark = ensureMarkTable(c);
       }
@@ -175,12 +183,14 @@ final class CommitJournal implements AutoCloseable {
         setMark(c, last);
         // on the disk, not only in the page cache, before the records it holds are deleted
         s.execute("CHECKPOINT SYNC");
+        version = H2Durability.storedVersion(c);
       }
       for (Path p : old) {
-        Files.deleteIfExists(p);
+        JournalFiles.delete(p);
       }
       CommitJournal journal = new CommitJournal(dir, lockFile, last, clock, force);
       synchronized (journal.lock) {
+        journal.syncedVersion = version;
         journal.startSegment();
       }
       return journal;
@@ -390,7 +400,7 @@ final class CommitJournal implements AutoCloseable {
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
       synchronized (lock) {
         long now = clock.getAsLong();
-        if (closed || store.failed() || (lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
+        if (closed || store.failed() || (!force && lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
           return; // after a failed store, no store and no rotation: every segment is kept (JournalStore)
         }
         // under the lock no commit is half done, so H2 stores whole transactions only; a store
@@ -417,6 +427,7 @@ final class CommitJournal implements AutoCloseable {
       }
     }
     for (Path p : done) {
+      Files.deleteIfExists(JournalFiles.storedVersionOf(p));
       if (spare == null || !spare.keep(p)) {
         Files.deleteIfExists(p);
       }
@@ -460,6 +471,9 @@ final class CommitJournal implements AutoCloseable {
       try {
         mark(s);
         store.store(s, sync, dir);
+        if (sync) {
+          syncedVersion = H2Durability.storedVersion(s.getConnection());
+        }
         return true;
       } finally {
         alone.unlock();
@@ -494,6 +508,14 @@ final class CommitJournal implements AutoCloseable {
     Path next = dir.resolve(JournalFiles.PREFIX + String.format("%019d", lastSeq + 1) + JournalFiles.SUFFIX);
     if (next.equals(segmentPath)) {
       segmentStarted = clock.getAsLong(); // no record since it began: nothing to rotate
+      try {
+        if (syncedVersion != null) {
+          JournalFiles.writeStoredVersion(next, syncedVersion);
+          Syncs.FSYNC.directory(dir);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("recording the stored version beside " + next + " failed: " + e.getMessage(), e);
+      }
       return;
     }
     FileChannel opened;
@@ -501,6 +523,10 @@ final class CommitJournal implements AutoCloseable {
       opened = spare != null && spare.takeAs(next) ? FileChannel.open(next, StandardOpenOption.WRITE)
           : FileChannel.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       try {
+        if (syncedVersion != null) {
+          // what an unclean open rolls the file back to, before it applies this segment's records
+          JournalFiles.writeStoredVersion(next, syncedVersion);
+        }
         // the segment's name on the disk before a commit recorded in it is acknowledged: a synced
         // file that no directory entry names is lost with a power loss
         Syncs.FSYNC.directory(dir);
@@ -560,7 +586,7 @@ final class CommitJournal implements AutoCloseable {
   void deleteAll() {
     try {
       for (Path p : JournalFiles.segments(dir)) {
-        Files.deleteIfExists(p);
+        JournalFiles.delete(p);
       }
       if (spare != null) {
         spare.delete();

@@ -2,6 +2,7 @@ package org.fhirbox.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -164,7 +165,9 @@ public final class Database implements AutoCloseable {
           stamp.ifPresent(st -> st.record(dataSource));
         }
         if (opened != null) {
-          checkpoint(dataSource); // the migrations, which are not journaled, are stored before any commit is
+          // the migrations, which are not journaled, are stored and synced before any commit is, and
+          // a new segment records that store's version: an unclean open rolls back no further
+          storeMigrated(opened, dataSource);
           journal = opened;
           checkpointer = startCheckpointer(opened, dataSource);
         }
@@ -262,10 +265,10 @@ public final class Database implements AutoCloseable {
     };
   }
 
-  private static void checkpoint(HikariDataSource dataSource) {
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-      s.execute("CHECKPOINT SYNC");
-    } catch (SQLException e) {
+  private static void storeMigrated(CommitJournal journal, HikariDataSource dataSource) {
+    try {
+      journal.checkpointIfDue(raw(dataSource), true);
+    } catch (SQLException | IOException | RuntimeException e) {
       throw new IllegalStateException("storing the embedded database failed: " + e.getMessage(), e);
     }
   }
@@ -409,8 +412,16 @@ public final class Database implements AutoCloseable {
     }
     j.close();
     if (j.storeFailed()) {
-      // its segments are the only sure copy of what was committed since the last synced store
-      LOG.warn("the embedded database file could not be stored earlier; the journal is kept and applied on the next start");
+      // its segments are the only sure copy of what was committed since the last synced store; H2
+      // stops without storing, so that the next start rolls the file back to that store (it
+      // was not closed cleanly) and applies them
+      LOG.warn("the embedded database file could not be stored earlier; the journal is kept and applied on the "
+          + "next start");
+      try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+        s.execute("SHUTDOWN IMMEDIATELY");
+      } catch (SQLException e) {
+        // the connection ends with the database
+      }
       return;
     }
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {

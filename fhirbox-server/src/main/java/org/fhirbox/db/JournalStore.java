@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 final class JournalStore {
   private static final Logger LOG = LoggerFactory.getLogger(JournalStore.class);
 
-  /** Has H2 store the database file: {@code CHECKPOINT}, or with {@code sync} {@code CHECKPOINT SYNC}; a seam for tests. */
+  /** Has H2 store the file: {@code CHECKPOINT}, or with {@code sync} {@code CHECKPOINT SYNC}; a seam for tests. */
   interface Statements {
     void store(Statement s, boolean sync) throws SQLException;
   }

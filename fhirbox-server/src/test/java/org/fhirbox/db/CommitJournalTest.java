@@ -106,10 +106,11 @@ class CommitJournalTest {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getLong(1)).isEqualTo(4);
       }
-      // the applied segment is gone; the new one starts after the highest complete record
+      // the applied segment is gone; the new one starts after the highest complete record, beside
+      // the version of the synced store before it
       try (var files = Files.list(dir.resolve("db.journal"))) {
-        assertThat(files.map(p -> p.getFileName().toString()))
-            .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 5));
+        assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("journal.lock",
+            String.format("journal-%019d.log", 5), String.format("journal-%019d.stored", 5));
       }
       journal.release();
     }
@@ -207,7 +208,8 @@ class CommitJournalTest {
     }
     try (var files = Files.list(journalDir)) {
       assertThat(files.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 3), JournalSpare.NAME);
+          .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 3),
+              String.format("journal-%019d.stored", 3), JournalSpare.NAME);
     }
     crash(journal, db);
 

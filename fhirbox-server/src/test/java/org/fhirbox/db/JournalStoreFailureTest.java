@@ -108,6 +108,7 @@ class JournalStoreFailureTest {
       db.close();
     }
     assertThat(records(journalDir)).as("the journal after the stop").isGreaterThanOrEqualTo(1);
+    assertThat(H2Durability.closedCleanly(dir.resolve("db.mv.db"))).as("stopped without a store").isFalse();
 
     Database again = new Database(url, "", "", 4);
     try {
