@@ -190,7 +190,8 @@ final class CommitJournal implements AutoCloseable {
       }
       CommitJournal journal = new CommitJournal(dir, lockFile, last, clock, force);
       synchronized (journal.lock) {
-        journal.syncedVersion = version;
+        // without synced records a roll-back could take away commits a power loss left in the file
+        journal.syncedVersion = force == null ? null : version;
         journal.startSegment();
       }
       return journal;
@@ -471,7 +472,7 @@ final class CommitJournal implements AutoCloseable {
       try {
         mark(s);
         store.store(s, sync, dir);
-        if (sync) {
+        if (sync && this.sync != null) {
           syncedVersion = H2Durability.storedVersion(s.getConnection());
         }
         return true;

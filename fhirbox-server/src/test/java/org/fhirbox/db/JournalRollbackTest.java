@@ -60,6 +60,21 @@ class JournalRollbackTest {
     assertThat(ids(db)).containsExactly(1L, 2L, 3L, 4L, 5L);
   }
 
+  /** Records left to the operating system (FHIRBOX_H2_SYNC_COMMITS=false) may be lost where the file kept them. */
+  @Test
+  void aJournalThatDoesNotSyncItsRecordsRecordsNoVersionToRollBackTo() throws Exception {
+    Supplier<Connection> db = CommitJournalTest.stored(dir);
+    Path journalDir = dir.resolve("db.journal");
+    CommitJournal journal = CommitJournal.open(journalDir, db, System::currentTimeMillis, null);
+    journal.checkpointIfDue(db, true);
+    assertThat(JournalFiles.newestStoredVersion(journalDir)).isNull();
+    CommitJournalTest.crash(journal, db);
+    try (CommitJournal synced = CommitJournal.open(journalDir, db)) {
+      assertThat(JournalFiles.newestStoredVersion(journalDir)).isNotNull();
+      synced.release();
+    }
+  }
+
   /**
    * MVStore writes over chunks once they have been unused for its retention time: a synced store
    * older than that at the file's last write may have lost chunks, and the newest version is kept.
