@@ -19,6 +19,12 @@ final class SettingChecks {
     }
   }
 
+  /**
+   * The least {@code FHIRBOX_ORPHAN_GRACE}, in seconds: a ready file's longest wait for its upload
+   * plus the least time between the two sightings of an orphan (10 + 10 minutes).
+   */
+  static final long MIN_ORPHAN_GRACE_SECONDS = 20 * 60;
+
   /** The numeric settings whose values outside a range would leave the server broken. */
   static final Map<String, Range> RANGES = ranges();
 
@@ -73,10 +79,13 @@ final class SettingChecks {
     r.put("FHIRBOX_AUDIT_QUEUE_SIZE", new Range(1, 1_000_000));
     // an upload expiring at its creation would answer its first PATCH with 410
     r.put("FHIRBOX_UPLOAD_EXPIRY", new Range(60, Integer.MAX_VALUE));
-    // the sweep's cutoff is now minus the grace: a negative grace puts it after the end of live
-    // write leases (BlobWriteLeases.LEASE ahead, renewed every 30 s), and uploads other nodes are
-    // feeding would be swept; 0 still spares them
-    r.put("FHIRBOX_ORPHAN_GRACE", new Range(0, Integer.MAX_VALUE));
+    // the sweep's cutoff is now minus the grace, and what it lists is only what is older. The
+    // sweep's other protections assume more than 0: a tus file exists before its upload's row
+    // (and has no second sighting), another process's sweeper does not hold this one's ready
+    // files, used up to ReadyFiles.MAX_AGE (10 min) after they were made, and a blob first seen
+    // unreferenced is deleted SecondSighting.MIN_WATCH (10 min) later; so the grace is at least
+    // their sum, 20 minutes
+    r.put("FHIRBOX_ORPHAN_GRACE", new Range(MIN_ORPHAN_GRACE_SECONDS, Integer.MAX_VALUE));
     r.put("FHIRBOX_ORPHAN_SWEEP_INTERVAL", new Range(1, Integer.MAX_VALUE));
     // StorageUrlSigner's windows are a tenth of the TTL in whole seconds; 10^9 s is about 31 years
     r.put("FHIRBOX_SIGNED_URL_TTL", new Range(10, 1_000_000_000));

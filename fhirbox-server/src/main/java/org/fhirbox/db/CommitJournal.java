@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -15,9 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -63,14 +60,21 @@ import org.slf4j.LoggerFactory;
  * On opening, the records after it are applied again, in order, each in a transaction that also
  * moves the mark; a torn record at the end (the crash hit its {@code write}) was never
  * committed, nor acknowledged, and ends the log; records that do not follow the mark one by one
- * (a database file older than its journal) stop the start. Replaying statements reproduces the
- * transactions because H2 runs at READ COMMITTED with row locks: two transactions that wrote the
- * same row committed in journal order, and fhirbox's write statements read no other rows (one
- * that follows from other rows reads them first and then writes each row by its key).
+ * (a database file older than its journal) stop the start. Before that, an unclean open rolls the
+ * file back to the version of the last synced store, recorded beside the segment after it
+ * (H2Durability). Replaying statements reproduces the transactions because H2 runs at READ
+ * COMMITTED with row locks: two transactions that wrote the same row committed in journal order,
+ * and fhirbox's write statements read no other rows (one that follows from other rows reads them
+ * first and then writes each row by its key).
  *
  * <p>Size: the journal is cut into segments; at a store after {@link #ROTATE_BYTES} or
  * {@link #ROTATE_MILLIS}, a new segment starts and the older ones are deleted once that store is
  * on the disk ({@code CHECKPOINT SYNC}). A clean close stores and syncs everything and deletes them all.
+ *
+ * <p>A store that fails ({@code CHECKPOINT} or {@code CHECKPOINT SYNC}) is final, as a failed sync
+ * of the journal is ({@link JournalSync}, {@link JournalStore}): a later store that succeeds may
+ * follow pages the kernel dropped. From then on no segment is deleted or recycled, no commit is
+ * accepted, a close keeps the journal, and the next start applies it from the last synced store on.
  */
 final class CommitJournal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CommitJournal.class);
@@ -88,8 +92,6 @@ final class CommitJournal implements AutoCloseable {
    * passes without one, outside the journal's lock, where it could catch a change half done.
    */
   static final long IDLE_STORE_MILLIS = 5 * 60_000;
-  private static final String PREFIX = "journal-";
-  private static final String SUFFIX = ".log";
   static final byte COMMIT = 1;
   static final byte ABORT = 2;
   static final byte AUTONOMOUS = 3;
@@ -116,6 +118,13 @@ final class CommitJournal implements AutoCloseable {
   private IOException broken;
   private final JournalSync sync;
   private final JournalSpare spare;
+  /**
+   * What the newest synced store ({@code CHECKPOINT SYNC}) left, or null: recorded
+   * beside the segment that starts after it, for an unclean open to roll back to. Under {@link #lock}.
+   */
+  private JournalFiles.StoredVersion syncedVersion;
+  /** Stores the database file; once a store failed, no segment is deleted and no commit accepted. */
+  private final JournalStore store = new JournalStore();
 
   private CommitJournal(Path dir, FileChannel lockFile, long lastSeq, LongSupplier clock, JournalSync.Force force) {
     this.dir = dir;
@@ -157,12 +166,13 @@ final class CommitJournal implements AutoCloseable {
   static CommitJournal open(Path dir, Supplier<Connection> connections, LongSupplier clock, JournalSync.Force force) {
     try {
       Syncs.FSYNC.createDirectories(dir); // its name durable, as the segments' will be once synced
-      FileChannel lockFile = claim(dir);
+      FileChannel lockFile = JournalFiles.claim(dir);
       long mark;
+      JournalFiles.StoredVersion version;
       try (Connection c = connections.get()) {
         mark = ensureMarkTable(c);
       }
-      List<Path> old = segments(dir);
+      List<Path> old = JournalFiles.segments(dir);
       long last = mark;
       if (!old.isEmpty()) {
         last = Math.max(last, JournalReplay.replay(old, mark, connections));
@@ -173,12 +183,15 @@ final class CommitJournal implements AutoCloseable {
         setMark(c, last);
         // on the disk, not only in the page cache, before the records it holds are deleted
         s.execute("CHECKPOINT SYNC");
+        version = H2Durability.storedVersion(c);
       }
       for (Path p : old) {
-        Files.deleteIfExists(p);
+        JournalFiles.delete(p);
       }
       CommitJournal journal = new CommitJournal(dir, lockFile, last, clock, force);
       synchronized (journal.lock) {
+        // without synced records a roll-back could take away commits a power loss left in the file
+        journal.syncedVersion = force == null ? null : version;
         journal.startSegment();
       }
       return journal;
@@ -187,25 +200,6 @@ final class CommitJournal implements AutoCloseable {
     } catch (SQLException e) {
       throw new IllegalStateException("applying the commit journal in " + dir + " failed: " + e.getMessage(), e);
     }
-  }
-
-  /**
-   * Holds {@code journal.lock} for the journal's life: a second pool on the same database file in
-   * this process (H2 lets it open) would interleave its records with ours.
-   */
-  private static FileChannel claim(Path dir) throws IOException {
-    FileChannel channel = FileChannel.open(dir.resolve("journal.lock"), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE);
-    try {
-      if (channel.tryLock() != null) {
-        return channel;
-      }
-    } catch (java.nio.channels.OverlappingFileLockException e) {
-      // held in this process
-    }
-    channel.close();
-    throw new IllegalStateException("the commit journal in " + dir + " is in use: the embedded database is "
-        + "already open in this or another process");
   }
 
   private static long ensureMarkTable(Connection c) throws SQLException {
@@ -220,22 +214,6 @@ final class CommitJournal implements AutoCloseable {
       s.executeUpdate("INSERT INTO " + MARK_TABLE + " (id, seq) VALUES (1, 0)");
       return 0;
     }
-  }
-
-  /** Segment files of {@code dir}, oldest first (named by the first number they may hold). */
-  private static List<Path> segments(Path dir) throws IOException {
-    TreeMap<Long, Path> byFirst = new TreeMap<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
-      for (Path p : files) {
-        String n = p.getFileName().toString();
-        try {
-          byFirst.put(Long.parseLong(n.substring(PREFIX.length(), n.length() - SUFFIX.length())), p);
-        } catch (NumberFormatException e) {
-          // not one of ours
-        }
-      }
-    }
-    return new ArrayList<>(byFirst.values());
   }
 
   /**
@@ -254,6 +232,7 @@ final class CommitJournal implements AutoCloseable {
       }
       seq = lastSeq + 1;
       try {
+        store.requireStored();
         if (sync != null) {
           sync.requireHealthy(); // after a failed sync nothing more is committed: it could not be made durable
         }
@@ -285,6 +264,34 @@ final class CommitJournal implements AutoCloseable {
     } catch (IOException e) {
       throw new SQLException("the commit is in the database but may not be on the disk: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * False once a store of the database file or a sync of the journal failed: commits are refused
+   * until a restart (readiness reports the database down).
+   */
+  boolean healthy() {
+    if (store.failed()) {
+      return false;
+    }
+    try {
+      if (sync != null) {
+        sync.requireHealthy();
+      }
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Whether a store of the database file failed since the journal opened: then the journal must be kept. */
+  boolean storeFailed() {
+    return store.failed();
+  }
+
+  /** Replaces the statement that stores the database file (tests make it fail). */
+  void storeWith(JournalStore.Statements statements) {
+    store.storeWith(statements);
   }
 
   /** A statement that committed by itself (DDL): journaled after it ran, outside the order. */
@@ -394,8 +401,8 @@ final class CommitJournal implements AutoCloseable {
     try (Connection c = raw.get(); Statement s = c.createStatement()) {
       synchronized (lock) {
         long now = clock.getAsLong();
-        if (closed || (lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
-          return;
+        if (closed || store.failed() || (!force && lastSeq == storedSeq && now - storedAt < IDLE_STORE_MILLIS)) {
+          return; // after a failed store, no store and no rotation: every segment is kept (JournalStore)
         }
         // under the lock no commit is half done, so H2 stores whole transactions only; a store
         // after which segments are deleted is synced: until the file is on the disk, a power loss
@@ -413,7 +420,7 @@ final class CommitJournal implements AutoCloseable {
           if (sync != null) {
             sync.stored(lastSeq); // CHECKPOINT SYNC: on the disk, before the segment holding them closes
           }
-          done = segments(dir);
+          done = JournalFiles.segments(dir);
           startSegment();
           // without a record since it began, the segment kept its name and is still the one
           done.remove(segmentPath);
@@ -421,6 +428,7 @@ final class CommitJournal implements AutoCloseable {
       }
     }
     for (Path p : done) {
+      Files.deleteIfExists(JournalFiles.storedVersionOf(p));
       if (spare == null || !spare.keep(p)) {
         Files.deleteIfExists(p);
       }
@@ -445,10 +453,13 @@ final class CommitJournal implements AutoCloseable {
    * SYNC}, which also has the operating system write the file to the disk (a plain one leaves it in
    * the page cache).
    *
+   * A store that fails is final ({@link JournalStore}): every later call fails at once.
+   *
    * @return false when the statements did not pause within {@code waitMillis}; nothing was stored
    */
   boolean storeAlone(Statement s, long waitMillis, boolean sync) throws SQLException {
     synchronized (lock) { // the lock before the gate, as checkpointIfDue takes them
+      store.requireStored();
       Lock alone = storing();
       try {
         if (!alone.tryLock(waitMillis, TimeUnit.MILLISECONDS)) {
@@ -460,7 +471,10 @@ final class CommitJournal implements AutoCloseable {
       }
       try {
         mark(s);
-        s.execute(sync ? "CHECKPOINT SYNC" : "CHECKPOINT");
+        store.store(s, sync, dir);
+        if (sync && this.sync != null) {
+          syncedVersion = H2Durability.storedVersion(s.getConnection());
+        }
         return true;
       } finally {
         alone.unlock();
@@ -492,9 +506,17 @@ final class CommitJournal implements AutoCloseable {
    * is due to rotate tries again.
    */
   private void startSegment() {
-    Path next = dir.resolve(PREFIX + String.format("%019d", lastSeq + 1) + SUFFIX);
+    Path next = dir.resolve(JournalFiles.PREFIX + String.format("%019d", lastSeq + 1) + JournalFiles.SUFFIX);
     if (next.equals(segmentPath)) {
       segmentStarted = clock.getAsLong(); // no record since it began: nothing to rotate
+      try {
+        if (syncedVersion != null) {
+          JournalFiles.writeStoredVersion(next, syncedVersion);
+          Syncs.FSYNC.directory(dir);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("recording the stored version beside " + next + " failed: " + e.getMessage(), e);
+      }
       return;
     }
     FileChannel opened;
@@ -502,6 +524,10 @@ final class CommitJournal implements AutoCloseable {
       opened = spare != null && spare.takeAs(next) ? FileChannel.open(next, StandardOpenOption.WRITE)
           : FileChannel.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       try {
+        if (syncedVersion != null) {
+          // what an unclean open rolls the file back to, before it applies this segment's records
+          JournalFiles.writeStoredVersion(next, syncedVersion);
+        }
         // the segment's name on the disk before a commit recorded in it is acknowledged: a synced
         // file that no directory entry names is lost with a power loss
         Syncs.FSYNC.directory(dir);
@@ -560,8 +586,8 @@ final class CommitJournal implements AutoCloseable {
   /** After a clean close of the database, which stored every commit: the journal is not needed. */
   void deleteAll() {
     try {
-      for (Path p : segments(dir)) {
-        Files.deleteIfExists(p);
+      for (Path p : JournalFiles.segments(dir)) {
+        JournalFiles.delete(p);
       }
       if (spare != null) {
         spare.delete();

@@ -2,6 +2,7 @@ package org.fhirbox.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -164,7 +165,9 @@ public final class Database implements AutoCloseable {
           stamp.ifPresent(st -> st.record(dataSource));
         }
         if (opened != null) {
-          checkpoint(dataSource); // the migrations, which are not journaled, are stored before any commit is
+          // the migrations, which are not journaled, are stored and synced before any commit is, and
+          // a new segment records that store's version: an unclean open rolls back no further
+          storeMigrated(opened, dataSource);
           journal = opened;
           checkpointer = startCheckpointer(opened, dataSource);
         }
@@ -262,10 +265,10 @@ public final class Database implements AutoCloseable {
     };
   }
 
-  private static void checkpoint(HikariDataSource dataSource) {
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-      s.execute("CHECKPOINT SYNC");
-    } catch (SQLException e) {
+  private static void storeMigrated(CommitJournal journal, HikariDataSource dataSource) {
+    try {
+      journal.checkpointIfDue(raw(dataSource), true);
+    } catch (SQLException | IOException | RuntimeException e) {
       throw new IllegalStateException("storing the embedded database failed: " + e.getMessage(), e);
     }
   }
@@ -376,13 +379,21 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * True when the database answers (for readiness checks), within about two seconds. The check
+   * True when the database answers (for readiness checks), within about two seconds, and, on the
+   * embedded H2, its journal has not failed a store or a sync (which needs a restart). The check
    * has a connection of its own ({@link HealthConnection}): one borrowed from the request pool
    * would read a pool busy with requests as a database that is down.
    */
   public boolean isReachable() {
     HikariDataSource dataSource = ready.isCompletedExceptionally() ? null : ready.getNow(null);
-    return dataSource != null && health.isReachable();
+    CommitJournal j = journal;
+    // after a failed store of the file or sync of the journal every commit is refused until a restart
+    return dataSource != null && (j == null || j.healthy()) && health.isReachable();
+  }
+
+  /** The embedded H2's commit journal, or null: for tests. */
+  CommitJournal journal() {
+    return journal;
   }
 
   /**
@@ -400,6 +411,19 @@ public final class Database implements AutoCloseable {
       }
     }
     j.close();
+    if (j.storeFailed()) {
+      // its segments are the only sure copy of what was committed since the last synced store; H2
+      // stops without storing, so that the next start rolls the file back to that store (it
+      // was not closed cleanly) and applies them
+      LOG.warn("the embedded database file could not be stored earlier; the journal is kept and applied on the "
+          + "next start");
+      try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+        s.execute("SHUTDOWN IMMEDIATELY");
+      } catch (SQLException e) {
+        // the connection ends with the database
+      }
+      return;
+    }
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       // no commit follows: whatever stores the file from here on (the pool's close included) holds them all
       j.mark(s);

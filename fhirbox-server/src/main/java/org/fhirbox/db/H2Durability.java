@@ -6,10 +6,14 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.h2.engine.SessionLocal;
+import org.h2.jdbc.JdbcConnection;
 import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
@@ -44,6 +48,15 @@ import org.slf4j.LoggerFactory;
  * opens it once in recovery mode and closes it, which writes a header naming the newest chunk;
  * H2 then opens the file as cleanly closed. The scan reads the file's chunk headers only after a
  * crash, never on a normal start.
+ *
+ * <p><b>After a power loss.</b> The newest complete version may be one the journal stored without
+ * a sync (every 200 ms): MVStore takes a chunk as complete by its header and footer, and a power
+ * loss can leave blocks between them unwritten. So a file database with its journal is rolled
+ * back to the version its last synced store left ({@code CHECKPOINT SYNC}, every rotation), which
+ * the journal records beside the segment that began after it; the journal then applies every
+ * record after that store's mark. This is the write-ahead log's rule: pages written after the last
+ * synced checkpoint are never trusted without the log. When that version is no longer in the file
+ * the newest complete one is kept, as before.
  */
 final class H2Durability {
   private static final Logger LOG = LoggerFactory.getLogger(H2Durability.class);
@@ -85,18 +98,85 @@ final class H2Durability {
     }
     long start = System.nanoTime();
     long version;
+    long synced = rollbackTarget(file.get(), lastSyncedStore(file.get()));
+    boolean rolledBack = false;
     try (MVStore store = new MVStore.Builder().fileName(file.get().toString()).recoveryMode().open()) {
       version = store.getCurrentVersion();
+      if (synced > 0 && synced < version) {
+        if (store.getFileStore().isKnownVersion(synced)) {
+          store.rollbackTo(synced);
+          rolledBack = true;
+        } else {
+          LOG.warn("the embedded database {} no longer holds version {}, its last synced store; its newest "
+              + "complete version {} is kept", file.get(), synced, version);
+        }
+      }
     } catch (MVStoreException e) {
       if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
         return false;
       }
       throw new IllegalStateException("recovering the embedded database " + file.get() + " failed: " + e.getMessage(), e);
     }
-    LOG.warn("the embedded database {} was not closed cleanly (the process was killed or crashed); "
-        + "recovered its newest complete version {} in {} ms", file.get(), version,
-        (System.nanoTime() - start) / 1_000_000);
+    if (rolledBack) {
+      LOG.warn("the embedded database {} was not closed cleanly (the process was killed, or the machine lost "
+          + "power); rolled it back from version {} to {}, its last synced store, for its journal to apply the "
+          + "transactions after it, in {} ms", file.get(), version, synced, (System.nanoTime() - start) / 1_000_000);
+    } else {
+      LOG.warn("the embedded database {} was not closed cleanly (the process was killed or crashed); "
+          + "recovered its newest complete version {} in {} ms", file.get(), version,
+          (System.nanoTime() - start) / 1_000_000);
+    }
     return true;
+  }
+
+  /** What the journal recorded of its last synced store, or null (no journal, or none recorded). */
+  private static JournalFiles.StoredVersion lastSyncedStore(Path storeFile) {
+    try {
+      return JournalFiles.newestStoredVersion(CommitJournal.directoryFor(storeFile));
+    } catch (IOException e) {
+      LOG.warn("cannot read the last synced store from the journal of {}: {}", storeFile, e.toString());
+      return null;
+    }
+  }
+
+  /**
+   * The version to roll back to, or -1. Only while the file was last written within the retention
+   * time of that store (less a margin): until then MVStore has written over none of the chunks that
+   * store's version needs, which it frees only once they have been unused for that long.
+   */
+  static long rollbackTarget(Path storeFile, JournalFiles.StoredVersion synced) {
+    if (synced == null) {
+      return -1;
+    }
+    try {
+      long written = Files.getLastModifiedTime(storeFile).toMillis();
+      long margin = Math.min(5_000, synced.retentionMillis() / 2);
+      if (written - synced.millis() < synced.retentionMillis() - margin) {
+        return synced.version();
+      }
+      LOG.warn("the last synced store of {} (version {}) is older than its retention time of {} ms at the file's "
+          + "last write: its chunks may be written over, so its newest complete version is kept", storeFile,
+          synced.version(), synced.retentionMillis());
+    } catch (IOException e) {
+      LOG.warn("cannot read when {} was last written: {}", storeFile, e.toString());
+    }
+    return -1;
+  }
+
+  /**
+   * The MVStore version of an embedded database now, which {@link MVStore#rollbackTo} takes back
+   * to (right after a store, the state that store wrote), with the time and the store's retention
+   * time. Null when {@code c} is not an embedded H2's.
+   */
+  static JournalFiles.StoredVersion storedVersion(Connection c) {
+    try {
+      SessionLocal session = (SessionLocal) c.unwrap(JdbcConnection.class).getSession();
+      MVStore store = session.getDatabase().getStore().getMvStore();
+      return new JournalFiles.StoredVersion(store.getCurrentVersion(), System.currentTimeMillis(),
+          store.getRetentionTime());
+    } catch (SQLException | RuntimeException e) {
+      return null;
+    }
   }
 
   /** The {@code .mv.db} file of a {@code jdbc:h2:file:} or {@code jdbc:h2:<path>} URL. */

@@ -39,6 +39,11 @@ record JournaledStatement(String sql, List<Object[]> rows, long[] counts) {
   private static final byte BOOLEAN = 4;
   private static final byte BYTES = 5;
   private static final byte DECIMAL = 6;
+  /**
+   * A string that UTF-8 cannot carry (it holds an unpaired surrogate, which H2 keeps as it is),
+   * written as its UTF-16 code units; any other string is {@link #STRING}, UTF-8.
+   */
+  private static final byte UTF16 = 7;
   private static final byte UNSUPPORTED = -1;
 
   /** Whether {@code value} can be journaled (and so may be bound on a journaled statement). */
@@ -92,12 +97,16 @@ record JournaledStatement(String sql, List<Object[]> rows, long[] counts) {
 
   private static void writeValue(DataOutputStream out, Object v) throws IOException {
     byte tag = tag(v);
+    if (tag == STRING && !wellFormed((String) v)) {
+      tag = UTF16;
+    }
     if (tag == UNSUPPORTED) {
       throw new IllegalArgumentException("cannot journal a parameter of type " + v.getClass().getName());
     }
     out.writeByte(tag);
     switch (tag) {
       case STRING -> writeString(out, (String) v);
+      case UTF16 -> writeUtf16(out, (String) v);
       case LONG -> out.writeLong((Long) v);
       case INT -> out.writeInt((Integer) v);
       case BOOLEAN -> out.writeBoolean((Boolean) v);
@@ -108,12 +117,42 @@ record JournaledStatement(String sql, List<Object[]> rows, long[] counts) {
     }
   }
 
+  /** UTF-8; a string it cannot carry is refused, never written as another one ({@code ?} for a lone surrogate). */
   private static void writeString(DataOutputStream out, String s) throws IOException {
+    if (!wellFormed(s)) {
+      throw new IOException("cannot journal a string with an unpaired surrogate as UTF-8");
+    }
     writeBytes(out, s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void writeUtf16(DataOutputStream out, String s) throws IOException {
+    out.writeInt(s.length());
+    out.writeChars(s);
+  }
+
+  /** Whether every surrogate of {@code s} is in a pair, so that UTF-8 carries it unchanged. */
+  static boolean wellFormed(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String readString(DataInputStream in) throws IOException {
     return new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
+  }
+
+  private static String readUtf16(DataInputStream in) throws IOException {
+    char[] chars = new char[in.readInt()];
+    for (int i = 0; i < chars.length; i++) {
+      chars[i] = in.readChar();
+    }
+    return new String(chars);
   }
 
   private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
@@ -140,6 +179,7 @@ record JournaledStatement(String sql, List<Object[]> rows, long[] counts) {
     return switch (tag) {
       case NULL -> null;
       case STRING -> readString(in);
+      case UTF16 -> readUtf16(in);
       case LONG -> in.readLong();
       case INT -> in.readInt();
       case BOOLEAN -> in.readBoolean();

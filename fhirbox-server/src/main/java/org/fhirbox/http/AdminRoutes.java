@@ -414,9 +414,45 @@ public final class AdminRoutes {
       if (n == null || !n.isObject()) {
         throw FhirException.badRequest("the body must be a JSON object");
       }
+      requireCharacters(n, "");
       return n;
     } catch (JsonProcessingException e) {
       throw FhirException.badRequest("the body is not valid JSON");
+    }
+  }
+
+  /**
+   * Refuses a name or string holding an unpaired surrogate ({@code "\\ud800"} is valid JSON, and
+   * Jackson reads it as a lone UTF-16 unit), as resource bodies are refused: it is no Unicode
+   * character (RFC 8259 section 8.2), and no UTF-8 text, a response's included, can carry it.
+   */
+  private static void requireCharacters(JsonNode n, String path) {
+    if (n.isTextual()) {
+      requireCharacters(n.textValue(), path.isEmpty() ? "the body" : path);
+    }
+    var fields = n.fields();
+    while (fields.hasNext()) {
+      var field = fields.next();
+      String at = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+      requireCharacters(field.getKey(), "a field name in " + (path.isEmpty() ? "the body" : path));
+      requireCharacters(field.getValue(), at);
+    }
+    if (n.isArray()) {
+      for (int i = 0; i < n.size(); i++) {
+        requireCharacters(n.get(i), path + "[" + i + "]");
+      }
+    }
+  }
+
+  private static void requireCharacters(String s, String where) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw FhirException.badRequest(where + " contains an unpaired surrogate \\u"
+            + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT) + ", which is not a Unicode character");
+      }
     }
   }
 

@@ -112,9 +112,9 @@ class BackendsTest {
         .hasMessageContaining("FHIRBOX_CLOUDFRONT_PRIVATE_KEY");
     // presigned uploads to S3 live up to an hour: a shorter grace would let the sweeper take their bytes
     assertThatThrownBy(() -> Backends.s3Uploads(config("FHIRBOX_SIGNED_URL_MODE", "s3", "FHIRBOX_BLOB_STORE", "s3",
-        "FHIRBOX_S3_BUCKET", "b", "FHIRBOX_ORPHAN_GRACE", "600"), S3Server.credentials()))
-        .hasMessageContaining("FHIRBOX_ORPHAN_GRACE is 600 s");
-    assertThat(Backends.s3Uploads(config("FHIRBOX_SIGNED_URL_MODE", "server", "FHIRBOX_ORPHAN_GRACE", "0"),
+        "FHIRBOX_S3_BUCKET", "b", "FHIRBOX_ORPHAN_GRACE", "1800"), S3Server.credentials()))
+        .hasMessageContaining("FHIRBOX_ORPHAN_GRACE is 1800 s");
+    assertThat(Backends.s3Uploads(config("FHIRBOX_SIGNED_URL_MODE", "server", "FHIRBOX_ORPHAN_GRACE", "1200"),
         S3Server.credentials())).as("server mode: the node receives every byte itself").isNull();
   }
 

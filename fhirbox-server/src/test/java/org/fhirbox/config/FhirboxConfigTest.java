@@ -53,7 +53,9 @@ class FhirboxConfigTest {
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({
       "FHIRBOX_UPLOAD_EXPIRY, 0, 'FHIRBOX_UPLOAD_EXPIRY must be between 60 and 2147483647, got 0'",
-      "FHIRBOX_ORPHAN_GRACE, -3600, 'FHIRBOX_ORPHAN_GRACE must be between 0 and 2147483647, got -3600'",
+      "FHIRBOX_ORPHAN_GRACE, -3600, 'FHIRBOX_ORPHAN_GRACE must be between 1200 and 2147483647, got -3600'",
+      "FHIRBOX_ORPHAN_GRACE, 0, 'FHIRBOX_ORPHAN_GRACE must be between 1200 and 2147483647, got 0'",
+      "FHIRBOX_ORPHAN_GRACE, 1199, 'FHIRBOX_ORPHAN_GRACE must be between 1200 and 2147483647, got 1199'",
       "FHIRBOX_ORPHAN_SWEEP_INTERVAL, 0, 'FHIRBOX_ORPHAN_SWEEP_INTERVAL must be between 1 and 2147483647, got 0'",
       "FHIRBOX_SHUTDOWN_TIMEOUT, -1, 'FHIRBOX_SHUTDOWN_TIMEOUT must be between 0 and 86400, got -1'",
       "FHIRBOX_SHUTDOWN_TIMEOUT, 9999999999999999,"
@@ -71,10 +73,10 @@ class FhirboxConfigTest {
 
   @Test
   void theValuesTheDocumentationAndTheTestsUseStillLoad() {
-    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_ORPHAN_GRACE", "0", "FHIRBOX_ORPHAN_SWEEP_INTERVAL", "1",
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_ORPHAN_GRACE", "1200", "FHIRBOX_ORPHAN_SWEEP_INTERVAL", "1",
         "FHIRBOX_ACCEPT_QUEUE", "1", "FHIRBOX_DATABASE_CONNECT_TIMEOUT", "1000", "FHIRBOX_SHUTDOWN_TIMEOUT", "0",
         "FHIRBOX_INGEST_MAX_REDIRECTS", "0", "FHIRBOX_DATABASE_POOL_SIZE", "2"));
-    assertThat(config.getLong("FHIRBOX_ORPHAN_GRACE")).isZero();
+    assertThat(config.getLong("FHIRBOX_ORPHAN_GRACE")).isEqualTo(1200);
   }
 
   @Test

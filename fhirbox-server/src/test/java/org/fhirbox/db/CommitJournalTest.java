@@ -106,10 +106,11 @@ class CommitJournalTest {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getLong(1)).isEqualTo(4);
       }
-      // the applied segment is gone; the new one starts after the highest complete record
+      // the applied segment is gone; the new one starts after the highest complete record, beside
+      // the version of the synced store before it
       try (var files = Files.list(dir.resolve("db.journal"))) {
-        assertThat(files.map(p -> p.getFileName().toString()))
-            .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 5));
+        assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("journal.lock",
+            String.format("journal-%019d.log", 5), String.format("journal-%019d.stored", 5));
       }
       journal.release();
     }
@@ -207,7 +208,8 @@ class CommitJournalTest {
     }
     try (var files = Files.list(journalDir)) {
       assertThat(files.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 3), JournalSpare.NAME);
+          .containsExactlyInAnyOrder("journal.lock", String.format("journal-%019d.log", 3),
+              String.format("journal-%019d.stored", 3), JournalSpare.NAME);
     }
     crash(journal, db);
 
@@ -550,6 +552,32 @@ class CommitJournalTest {
     assertThat(back.rows().get(0)).containsExactly(row);
     assertThat(((BigDecimal) back.rows().get(0)[6]).scale()).isEqualTo(2);
     assertThat(JournaledStatement.supported(1.5d)).as("a double would lose a decimal's scale").isFalse();
+  }
+
+  /**
+   * H2 keeps a Java string as it is, an unpaired surrogate included; the journal must give the
+   * same string back after a crash, not its UTF-8 rendering with a {@code ?} in its place.
+   */
+  @Test
+  void aStringWithAnUnpairedSurrogateIsAppliedAgainAsItWasCommitted() throws Exception {
+    Supplier<Connection> db = stored();
+    try (Connection c = db.get(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))");
+    }
+    CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db);
+    List<String> values = List.of("Ada \uD800", "\uDC00 low first", "pair \uD83D\uDE00 and end \uDBFF");
+    for (int i = 0; i < values.size(); i++) {
+      try (Connection c = JournaledConnection.wrap(db.get(), journal)) {
+        insertJournaled(c, i + 1, values.get(i));
+      }
+    }
+    crash(journal, db);
+    try (CommitJournal again = CommitJournal.open(dir.resolve("db.journal"), db)) {
+      again.release();
+    }
+    assertThat(rows()).containsExactly("1=" + values.get(0), "2=" + values.get(1), "3=" + values.get(2));
+    assertThatThrownBy(() -> new JournaledStatement("SELECT '\uD800'", List.of()).write(
+        new DataOutputStream(new ByteArrayOutputStream()))).hasMessageContaining("unpaired surrogate");
   }
 
   @Test

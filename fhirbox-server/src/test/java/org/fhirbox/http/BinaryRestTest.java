@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -49,7 +50,7 @@ class BinaryRestTest {
   @BeforeAll
   static void start() throws Exception {
     server = TestServer.start(Map.of("FHIRBOX_MAX_BINARY_BYTES", Long.toString(2L << 20),
-        "FHIRBOX_ORPHAN_GRACE", "0"), clock);
+        "FHIRBOX_ORPHAN_GRACE", "1200"), clock);
     http = server.client();
   }
 
@@ -549,6 +550,7 @@ class BinaryRestTest {
     Files.createDirectories(orphan.getParent());
     Files.write(orphan, random(50, 10));
     OrphanSweeper sweeper = server.server().sweeper();
+    clock.advance(Duration.ofSeconds(1201)); // past the grace of 20 minutes since the orphan was written
 
     sweeper.sweep();
     assertThat(orphan).as("first seen unreferenced: kept until the next pass").exists();

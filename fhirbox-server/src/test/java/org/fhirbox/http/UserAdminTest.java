@@ -264,4 +264,20 @@ class UserAdminTest {
     assertThat(auth().signIn().authenticate("default", "reset@example.org", "the second password", "192.0.2.10"))
         .isInstanceOf(SignIn.SignedIn.class);
   }
+
+  /** A lone surrogate is valid JSON but no character: refused as in a resource, not stored to come back changed. */
+  @Test
+  void aNameWithAnUnpairedSurrogateIsRefused() throws Exception {
+    String body = "{\"project\":\"clinic\",\"email\":\"ada-surrogate@example.org\",\"name\":\"Ada \\ud800\","
+        + "\"fhirUser\":\"Practitioner/1\",\"scope\":\"user/*.rs\"}";
+    HttpResponse<String> r = admin.send(admin.request("admin/users").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(json(r).path("resourceType").asText()).isEqualTo("OperationOutcome");
+    assertThat(r.body()).contains("name contains an unpaired surrogate \\\\uD800");
+    HttpResponse<String> pair = admin.send(admin.request("admin/users").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.replace("\\ud800", "\\ud83d\\ude00"))));
+    assertThat(pair.statusCode()).as(pair.body()).isEqualTo(201);
+    assertThat(json(pair).path("name").asText()).isEqualTo("Ada \ud83d\ude00");
+  }
 }

@@ -54,10 +54,10 @@ class MultiNodeTest {
 
   @BeforeAll
   static void start() throws Exception {
-    // a grace of a minute: the sweep test moves the shared clock past it, and tokens stay valid.
+    // the least grace, 20 minutes: the sweep test moves the shared clock past it, and tokens stay valid.
     // No FHIRBOX_SIGNING_KEYS: the nodes find the key of signed URLs in the database.
     nodes = TwoNodes.start(Map.of("FHIRBOX_TOKEN_ISSUER", "https://fhirbox.example.org/",
-        "FHIRBOX_ORPHAN_GRACE", "60"), clock, false);
+        "FHIRBOX_ORPHAN_GRACE", "1200"), clock, false);
     shared = nodes.shared();
     a = nodes.a();
     b = nodes.b();
@@ -228,8 +228,8 @@ class MultiNodeTest {
           .mapToInt(u -> s3.listParts(r -> r.bucket(nodes.bucket()).key(u.key()).uploadId(u.uploadId())).parts()
               .size()).sum(), parts -> parts == 1);
 
-      // past the grace of a minute since part 1, well within node A's lease
-      clock.advance(Duration.ofSeconds(90));
+      // past the grace of 20 minutes since part 1; node A's lease ended less than the grace ago
+      clock.advance(Duration.ofSeconds(1230));
       b.server().sweeper().sweep();
       assertThat(s3.listMultipartUploads(r -> r.bucket(nodes.bucket())).uploads()).hasSize(1);
 
