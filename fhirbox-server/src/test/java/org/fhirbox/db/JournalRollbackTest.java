@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,21 +30,21 @@ class JournalRollbackTest {
     Path journalDir = dir.resolve("db.journal");
     long[] now = {0};
     CommitJournal journal = CommitJournal.open(journalDir, db, () -> now[0]);
-    insert(journal, db, 1);
-    insert(journal, db, 2);
+    JournalRows.insert(journal, db, 1);
+    JournalRows.insert(journal, db, 2);
     journal.checkpointIfDue(db, true); // synced: the file holds 1 and 2, and the version is recorded
     // stores without a sync, as the checkpointer makes every 200 ms between rotations
-    insert(journal, db, 3);
+    JournalRows.insert(journal, db, 3);
     journal.checkpointIfDue(db, false);
-    insert(journal, db, 4);
+    JournalRows.insert(journal, db, 4);
     journal.checkpointIfDue(db, false);
-    insert(journal, db, 5);
+    JournalRows.insert(journal, db, 5);
     assertThat(mark(db)).isEqualTo(4);
     CommitJournalTest.crash(journal, db);
 
     assertThat(H2Durability.recoverIfNotClosedCleanly("jdbc:h2:file:" + dir.resolve("db"))).isTrue();
     assertThat(mark(db)).as("the file as the last synced store left it").isEqualTo(2);
-    assertThat(ids(db)).containsExactly(1L, 2L);
+    assertThat(JournalRows.ids(db)).containsExactly(1L, 2L);
     try (Connection c = db.get(); Statement s = c.createStatement()) {
       s.execute("SHUTDOWN IMMEDIATELY");
     } catch (SQLException e) {
@@ -57,7 +54,7 @@ class JournalRollbackTest {
       assertThat(again.lastSeq()).isEqualTo(5);
       again.release();
     }
-    assertThat(ids(db)).containsExactly(1L, 2L, 3L, 4L, 5L);
+    assertThat(JournalRows.ids(db)).containsExactly(1L, 2L, 3L, 4L, 5L);
   }
 
   /** Records left to the operating system (FHIRBOX_H2_SYNC_COMMITS=false) may be lost where the file kept them. */
@@ -100,26 +97,5 @@ class JournalRollbackTest {
       rs.next();
       return rs.getLong(1);
     }
-  }
-
-  private static void insert(CommitJournal journal, Supplier<Connection> db, long id) throws SQLException {
-    try (Connection c = JournaledConnection.wrap(db.get(), journal);
-        PreparedStatement ps = c.prepareStatement("INSERT INTO t (id) VALUES (?)")) {
-      c.setAutoCommit(false);
-      ps.setLong(1, id);
-      ps.executeUpdate();
-      c.commit();
-    }
-  }
-
-  private static List<Long> ids(Supplier<Connection> db) throws SQLException {
-    List<Long> out = new ArrayList<>();
-    try (Connection c = db.get(); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT id FROM t ORDER BY id")) {
-      while (rs.next()) {
-        out.add(rs.getLong(1));
-      }
-    }
-    return out;
   }
 }

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
@@ -51,11 +50,11 @@ class JournalStoreFailureTest {
     }
     Path journalDir = dir.resolve("db.journal");
     CommitJournal journal = CommitJournal.open(journalDir, db);
-    insert(journal, db, 1);
-    insert(journal, db, 2);
+    JournalRows.insert(journal, db, 1);
+    JournalRows.insert(journal, db, 2);
     journal.checkpointIfDue(db, true); // 1 and 2 stored and synced: their segment goes
-    insert(journal, db, 3);
-    insert(journal, db, 4);
+    JournalRows.insert(journal, db, 3);
+    JournalRows.insert(journal, db, 4);
     Map<String, Long> before = segments(journalDir);
     assertThat(records(journalDir)).isEqualTo(2);
 
@@ -65,7 +64,7 @@ class JournalStoreFailureTest {
         .hasMessageContaining("Could not sync file");
     assertThat(journal.healthy()).isFalse();
     assertThat(journal.storeFailed()).isTrue();
-    assertThatThrownBy(() -> insert(journal, db, 5)).isInstanceOf(SQLException.class)
+    assertThatThrownBy(() -> JournalRows.insert(journal, db, 5)).isInstanceOf(SQLException.class)
         .hasMessageContaining("could not be stored").hasMessageContaining("restart fhirbox");
 
     // the store would succeed now; a rotation still deletes, recycles and keeps nothing
@@ -81,7 +80,7 @@ class JournalStoreFailureTest {
       assertThat(again.healthy()).as("a restart starts afresh").isTrue();
       again.release();
     }
-    assertThat(ids(db)).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(JournalRows.ids(db)).containsExactly(1L, 2L, 3L, 4L);
   }
 
   @Test
@@ -132,27 +131,6 @@ class JournalStoreFailureTest {
 
   private static boolean stored(JdbcResourceStore store, String id) {
     return store.read(tx -> tx.current("p", "Patient", id, false)).isPresent();
-  }
-
-  private static void insert(CommitJournal journal, Supplier<Connection> db, long id) throws SQLException {
-    try (Connection c = JournaledConnection.wrap(db.get(), journal);
-        PreparedStatement ps = c.prepareStatement("INSERT INTO t (id) VALUES (?)")) {
-      c.setAutoCommit(false);
-      ps.setLong(1, id);
-      ps.executeUpdate();
-      c.commit();
-    }
-  }
-
-  private static List<Long> ids(Supplier<Connection> db) throws SQLException {
-    List<Long> out = new ArrayList<>();
-    try (Connection c = db.get(); Statement s = c.createStatement();
-        var rs = s.executeQuery("SELECT id FROM t ORDER BY id")) {
-      while (rs.next()) {
-        out.add(rs.getLong(1));
-      }
-    }
-    return out;
   }
 
   /** The journal's files (segments, the spare) with their sizes. */

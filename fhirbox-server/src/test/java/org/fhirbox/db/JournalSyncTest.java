@@ -89,13 +89,13 @@ class JournalSyncTest {
     Path journalDir = dir.resolve("db.journal");
     CommitJournal journal = CommitJournal.open(journalDir, db);
     for (long id = 1; id <= 5; id++) {
-      insert(journal, db, id);
+      JournalRows.insert(journal, db, id);
     }
     journal.checkpointIfDue(db, true); // the segment holding 1 to 5 is kept as the spare
     assertThat(journalDir.resolve(JournalSpare.NAME)).exists();
-    insert(journal, db, 6);
+    JournalRows.insert(journal, db, 6);
     journal.checkpointIfDue(db, true); // the spare becomes the segment for 7 on
-    insert(journal, db, 7);
+    JournalRows.insert(journal, db, 7);
     assertThat(segments(journalDir)).hasSize(1);
     assertThat(records(journalDir)).as("record 7, then the old records of 2 to 5 left unread").isEqualTo(1);
     assertThat(rowsAfterACrash(journal, db, journalDir)).isEqualTo(7);
@@ -107,13 +107,13 @@ class JournalSyncTest {
     Path journalDir = dir.resolve("db.journal");
     long[] now = {0};
     CommitJournal journal = CommitJournal.open(journalDir, db, () -> now[0]);
-    insert(journal, db, 1);
+    JournalRows.insert(journal, db, 1);
     journal.checkpointIfDue(db, true);
     // no commit since that rotation, and an idle server's store five minutes later rotates: the
     // next segment would have the same name as this one
     now[0] += CommitJournal.IDLE_STORE_MILLIS + 1;
     journal.checkpointIfDue(db, false);
-    insert(journal, db, 2);
+    JournalRows.insert(journal, db, 2);
     assertThat(segments(journalDir)).hasSize(1);
     assertThat(records(journalDir)).isEqualTo(1);
     assertThat(rowsAfterACrash(journal, db, journalDir)).isEqualTo(2);
@@ -135,7 +135,7 @@ class JournalSyncTest {
           assertThat(Thread.interrupted()).as("the interrupt is kept for its thread").isTrue();
         }
       }
-      insert(journal, db, 2);
+      JournalRows.insert(journal, db, 2);
       assertThat(records(journalDir)).isEqualTo(2);
       journal.release();
     }
@@ -151,9 +151,9 @@ class JournalSyncTest {
             throw new IOException("Input/output error");
           }
         })) {
-      assertThatThrownBy(() -> insert(journal, db, 1)).isInstanceOf(SQLException.class)
+      assertThatThrownBy(() -> JournalRows.insert(journal, db, 1)).isInstanceOf(SQLException.class)
           .hasMessageContaining("may not be on the disk");
-      assertThatThrownBy(() -> insert(journal, db, 2)).isInstanceOf(SQLException.class)
+      assertThatThrownBy(() -> JournalRows.insert(journal, db, 2)).isInstanceOf(SQLException.class)
           .hasMessageContaining("restart fhirbox");
       assertThat(count(db)).as("the first is in the database, the second never was").isEqualTo(1);
       journal.release();
@@ -189,16 +189,6 @@ class JournalSyncTest {
   private static List<Path> segments(Path journalDir) throws IOException {
     try (var files = Files.list(journalDir)) {
       return files.filter(f -> f.getFileName().toString().endsWith(".log")).toList();
-    }
-  }
-
-  private static void insert(CommitJournal journal, Supplier<Connection> db, long id) throws SQLException {
-    try (Connection c = JournaledConnection.wrap(db.get(), journal);
-        PreparedStatement ps = c.prepareStatement("INSERT INTO t (id) VALUES (?)")) {
-      c.setAutoCommit(false);
-      ps.setLong(1, id);
-      ps.executeUpdate();
-      c.commit();
     }
   }
 
