@@ -61,8 +61,7 @@ final class PatchEntries {
     }
     // locked until the Bundle's transaction ends: no other write comes between the version read and
     // the update of it, so the patch applies to the version it was judged on (a single PATCH retries)
-    tx.current(principal.project(), type, id, true);
-    StoredResource current = repository.read(tx, principal.project(), type, id);
+    StoredResource current = repository.read(tx, principal.project(), type, id, true);
     r.preconditions().requireForUpdate(Optional.of(current), type, id);
     Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch, maxBytes);
     WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, patched, createdHere);

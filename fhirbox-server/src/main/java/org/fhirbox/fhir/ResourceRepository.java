@@ -296,9 +296,14 @@ public final class ResourceRepository {
 
   /** The current version; 404 when it never existed, 410 when deleted. */
   public StoredResource read(ResourceStore.Tx tx, String project, String type, String id) {
+    return read(tx, project, type, id, false);
+  }
+
+  /** {@link #read}; {@code lock}: its row locked until the transaction ends. */
+  StoredResource read(ResourceStore.Tx tx, String project, String type, String id, boolean lock) {
     requireType(type);
     ResourceIds.requireValid(id);
-    StoredResource r = tx.current(project, type, id, false)
+    StoredResource r = tx.current(project, type, id, lock)
         .orElseThrow(() -> FhirException.notFound(type + "/" + id + " is not known"));
     if (r.deleted()) {
       throw FhirException.gone(type + "/" + id + " was deleted")
