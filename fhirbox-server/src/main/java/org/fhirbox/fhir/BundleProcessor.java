@@ -69,7 +69,7 @@ public final class BundleProcessor {
     this.failures = failures;
     this.terser = repository.codec().context().newTerser();
     this.checks = new WriteChecks(repository, binaryData, access, compartment);
-    this.patches = new PatchEntries(repository, compartment, checks, maxJsonBytes);
+    this.patches = new PatchEntries(repository, compartment, checks, conditional, maxJsonBytes);
     this.maxEntries = maxEntries;
   }
 
@@ -154,6 +154,12 @@ public final class BundleProcessor {
       principal.require(type, Interaction.CREATE);
     }
     return match.map(StoredResource::id).orElseGet(() -> bodyId != null ? ResourceIds.requireValid(bodyId) : newId);
+  }
+
+  /** Conditional patch ({@code PATCH /Type?criteria}): {@link PatchEntries#conditional} in one transaction. */
+  Written patchConditional(Principal principal, String type, Map<String, List<String>> criteria, String shown,
+      String patch, WritePreconditions preconditions) {
+    return store.inTransaction(tx -> patches.conditional(tx, principal, type, criteria, shown, patch, preconditions));
   }
 
   /**
@@ -388,11 +394,11 @@ public final class BundleProcessor {
   }
 
   /**
-   * A conditional update or delete entry ({@code r.condition()} not null) as the plain one its
+   * A conditional update, delete or patch entry ({@code r.condition()} not null) as the plain one its
    * search makes of it (FHIR R4 http.html#cond-update, as for a single request): an update of the
    * one match (a body naming another id is 400), or with no match an update as create of the body's
    * id or, with none, a create under the id the plan assigned; a delete of the one match, or of
-   * nothing. More than one match is 412. Other entries are returned as they are.
+   * nothing; a patch of the one match. More than one match is 412. Others are returned as they are.
    *
    * @param bodyId the id the entry's resource had before any run of the transaction set one
    */
@@ -402,6 +408,9 @@ public final class BundleProcessor {
       return r;
     }
     try {
+      if (r.method() == HTTPVerb.PATCH) {
+        return patches.resolve(tx, principal, r);
+      }
       if (r.method() == HTTPVerb.DELETE) {
         principal.require(r.type(), Interaction.DELETE);
         Optional<StoredResource> match = conditional.existing(tx, principal, r.type(),
@@ -412,7 +421,7 @@ public final class BundleProcessor {
         return r.resolved(match.map(StoredResource::id).orElse(null));
       }
       principal.require(r.type(), Interaction.UPDATE);
-      requireBody(r, res);
+      r.requireBody(res);
       String id = conditionalTarget(tx, principal, r.type(), QueryString.parse(r.condition()), r.condition(), bodyId,
           r.assignedId());
       res.setId(id);
@@ -464,7 +473,7 @@ public final class BundleProcessor {
       switch (r.method()) {
         case POST -> {
           principal.require(r.type(), Interaction.CREATE);
-          requireBody(r, res);
+          r.requireBody(res);
           if (match != null) {
             // FHIR R4 http.html#ccreate: one match is answered 200 with it, and nothing is created
             out.setFullUrl(match.type() + "/" + match.id()).setResource(repository.toResource(match));
@@ -481,7 +490,7 @@ public final class BundleProcessor {
         }
         case PUT -> {
           principal.require(r.type(), Interaction.UPDATE);
-          requireBody(r, res);
+          r.requireBody(res);
           WriteChecks.Checked c = checks.before(tx, principal, r.type(), r.id(), Interaction.UPDATE, res, createdHere);
           Written w = checks.after(c.patient(), repository.update(tx, project, r.type(), r.id(), res,
               r.preconditions(), blob, null, c.gate()));
@@ -554,16 +563,6 @@ public final class BundleProcessor {
     return new FhirException(e.kind(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
         i.type(), "Bundle.entry[" + index + "]: " + i.diagnostics(), i.expression())).toList(),
         e.headers(), e);
-  }
-
-  private static void requireBody(EntryRequest r, Resource res) {
-    if (res == null) {
-      throw FhirException.badRequest("entry " + r.index() + " has no resource");
-    }
-    if (!res.fhirType().equals(r.type())) {
-      throw FhirException.badRequest("entry " + r.index() + " holds a " + res.fhirType() + " but its request URL names "
-          + r.type());
-    }
   }
 
   private static void written(BundleEntryComponent out, Written w) {

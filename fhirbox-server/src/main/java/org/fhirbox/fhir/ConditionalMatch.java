@@ -14,7 +14,8 @@ import org.fhirbox.model.StoredResource;
  * The one resource a conditional interaction's search names: conditional create (FHIR R4
  * http.html#ccreate; an {@code If-None-Exist} header or a Bundle entry's {@code request.ifNoneExist}),
  * conditional update ({@code PUT /Type?criteria}, http.html#cond-update) and conditional delete
- * ({@code DELETE /Type?criteria}, http.html#delete, "conditional delete"). Each finds none, one, or
+ * ({@code DELETE /Type?criteria}, http.html#delete, "conditional delete") and conditional patch
+ * ({@code PATCH /Type?criteria}, http.html#patch). Each finds none, one, or
  * more than one, which is 412 here: fhirbox acts on one resource at a time.
  *
  * <p>The search is the caller's own (its scopes, its patient compartment, the Binaries it may read,
@@ -31,7 +32,7 @@ import org.fhirbox.model.StoredResource;
  * on one node or on several sharing the database, run one after the other, and the second finds
  * what the first created instead of creating another. Conditions written differently that match
  * the same resources (other parameters, another order of a value's parts) take different locks and
- * are not ordered so. A conditional delete takes none: it creates nothing. A search outside a
+ * are not ordered so. A conditional delete or patch takes none: it creates nothing. A search outside a
  * transaction ({@code ResourceStore#read}: a raw Binary's conditional create, searched before its
  * upload) takes none either, and two of those may still both create.
  */
@@ -41,6 +42,7 @@ public final class ConditionalMatch {
     CREATE("conditional create", "http.html#ccreate"),
     UPDATE("conditional update", "http.html#cond-update"),
     DELETE("conditional delete", "http.html#delete"),
+    PATCH("conditional patch", "http.html#patch"),
     REFERENCE("conditional reference", "http.html#trules");
 
     private final String label;
@@ -135,10 +137,6 @@ public final class ConditionalMatch {
   }
 
   /**
-   * The search parameters of a condition: a query string ({@code identifier=s%7Cv}), optionally
-   * after {@code ?}, {@code Type?} or {@code [base]/Type?}, as clients send it.
-   */
-  /**
    * What a conditional reference of a transaction ({@code Patient?identifier=urn:mrn|4711}) names:
    * {@code Type/id} of its one match. FHIR R4 http.html#trules: with no match or several "the
    * transaction fails"; both are 412 here, as a condition that matches several is elsewhere. It
@@ -156,6 +154,10 @@ public final class ConditionalMatch {
     return type + "/" + match.get().id();
   }
 
+  /**
+   * The search parameters of a condition: a query string ({@code identifier=s%7Cv}), optionally
+   * after {@code ?}, {@code Type?} or {@code [base]/Type?}, as clients send it.
+   */
   static Map<String, List<String>> criteria(String type, String condition) {
     String query = condition.trim();
     int q = query.indexOf('?');

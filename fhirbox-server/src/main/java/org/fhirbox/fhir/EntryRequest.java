@@ -5,12 +5,13 @@ import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+import org.hl7.fhir.r4.model.Resource;
 
 /**
  * A Bundle entry's request, parsed: {@code Type}, {@code Type/id} or {@code Type/id/_history/vid};
  * {@code ifNoneExist} the condition of a conditional create (a POST only), or null;
- * {@code condition} the query of a conditional update or delete ({@code PUT} or {@code DELETE}
- * {@code Type?criteria}), or null; {@code assignedId} the id a create (or a conditional update that
+ * {@code condition} the query of a conditional update, delete or patch ({@code PUT}, {@code DELETE}
+ * or {@code PATCH} {@code Type?criteria}), or null; {@code assignedId} the id a create (or a conditional update that
  * matches nothing and names no id) gets. {@code ifMatch} and {@code ifNoneMatch} are the entry's
  * preconditions, as {@link WritePreconditions} reads the headers of a single write.
  */
@@ -21,10 +22,21 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch, ifNoneExist, condition, newId);
   }
 
-  /** This conditional update or delete with what its search found: {@code found} (null: nothing to delete). */
+  /** This conditional update, delete or patch with what its search found: {@code found} (null: nothing to delete). */
   EntryRequest resolved(String found) {
     return new EntryRequest(index, method, type, found, version, ifMatch, ifNoneMatch, ifNoneExist, null,
         assignedId);
+  }
+
+  /** 400 unless {@code res}, the entry's resource, is there and of the type its URL names. */
+  void requireBody(Resource res) {
+    if (res == null) {
+      throw FhirException.badRequest("entry " + index + " has no resource");
+    }
+    if (!res.fhirType().equals(type)) {
+      throw FhirException.badRequest("entry " + index + " holds a " + res.fhirType() + " but its request URL names "
+          + type);
+    }
   }
 
   /** The preconditions of this update or delete. */
@@ -50,11 +62,12 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     String condition = null;
     int q = url.indexOf('?');
     if (q >= 0) {
-      // FHIR R4 http.html#trules: PUT and DELETE may name their resource by a search
-      if (method != HTTPVerb.PUT && method != HTTPVerb.DELETE || url.substring(0, q).contains("/")
-          || q == url.length() - 1) {
-        throw FhirException.badRequest("entry " + index + ": a URL with search criteria is a conditional update or"
-            + " delete (PUT or DELETE Type?criteria); searches are not supported in Bundles", where + ".url");
+      // FHIR R4 http.html#trules: PUT, DELETE (and PATCH, http.html#patch) may name their resource by a search
+      if (method != HTTPVerb.PUT && method != HTTPVerb.DELETE && method != HTTPVerb.PATCH
+          || url.substring(0, q).contains("/") || q == url.length() - 1) {
+        throw FhirException.badRequest("entry " + index + ": a URL with search criteria is a conditional update,"
+            + " delete or patch (PUT, DELETE or PATCH Type?criteria); searches are not supported in Bundles",
+            where + ".url");
       }
       condition = url.substring(q + 1);
       url = url.substring(0, q);

@@ -1,7 +1,9 @@
 package org.fhirbox.fhir;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -21,7 +23,9 @@ import org.hl7.fhir.r4.model.Resource;
  * caller needs update and read access (and the resource in its patient compartment where that
  * limits it), the preconditions are judged on the version read, and the patched resource goes
  * through the checks of any update ({@link WriteChecks}). A Binary is not patched, and FHIRPath
- * Patch (a Parameters resource) is 415, as for a single {@code PATCH}.
+ * Patch (a Parameters resource) is 415, as for a single {@code PATCH}. A conditional patch, an
+ * entry's {@code Type?criteria} or a single {@code PATCH /Type?criteria}, patches the one match of
+ * its search, made as the caller in the same transaction.
  */
 final class PatchEntries {
   private static final String JSON_PATCH = "application/json-patch+json";
@@ -29,13 +33,16 @@ final class PatchEntries {
   private final ResourceRepository repository;
   private final PatientCompartment compartment;
   private final WriteChecks checks;
+  private final ConditionalMatch conditional;
   private final long maxBytes;
 
   /** @param maxBytes the largest JSON document a patched resource may be ({@code FHIRBOX_MAX_JSON_BYTES}) */
-  PatchEntries(ResourceRepository repository, PatientCompartment compartment, WriteChecks checks, long maxBytes) {
+  PatchEntries(ResourceRepository repository, PatientCompartment compartment, WriteChecks checks,
+      ConditionalMatch conditional, long maxBytes) {
     this.repository = repository;
     this.compartment = compartment;
     this.checks = checks;
+    this.conditional = conditional;
     this.maxBytes = maxBytes;
   }
 
@@ -46,23 +53,59 @@ final class PatchEntries {
    */
   Written apply(ResourceStore.Tx tx, Principal principal, EntryRequest r, Resource body,
       CreatedBinaries createdHere) {
-    String type = r.type();
-    String id = r.id();
+    requirePatchable(principal, r.type(), r.id());
+    return patch(tx, principal, r.type(), r.id(), patchOf(r, body), r.preconditions(), createdHere);
+  }
+
+  /**
+   * A conditional PATCH entry ({@code request.url} {@code Type?criteria}) as the plain one its search
+   * makes of it: a patch of the one match; none is 404, more than one 412 (FHIR R4 http.html#patch).
+   */
+  EntryRequest resolve(ResourceStore.Tx tx, Principal principal, EntryRequest r) {
+    return r.resolved(match(tx, principal, r.type(), QueryString.parse(r.condition()), r.condition()));
+  }
+
+  /**
+   * Conditional patch ({@code PATCH /Type?criteria}, FHIR R4 http.html#patch): the search as the
+   * caller, then the patch of its one match, in {@code tx}; none is 404, more than one 412.
+   *
+   * @param shown the criteria as the client wrote them, for diagnostics
+   */
+  Written conditional(ResourceStore.Tx tx, Principal principal, String type, Map<String, List<String>> criteria,
+      String shown, String patch, WritePreconditions preconditions) {
+    return patch(tx, principal, type, match(tx, principal, type, criteria, shown), patch, preconditions,
+        CreatedBinaries.none());
+  }
+
+  private String match(ResourceStore.Tx tx, Principal principal, String type, Map<String, List<String>> criteria,
+      String shown) {
+    requirePatchable(principal, type, null);
+    return conditional.existing(tx, principal, type, criteria, shown, ConditionalMatch.Kind.PATCH)
+        .orElseThrow(() -> FhirException.notFound("the condition '" + QueryLimits.shorten(shown) + "' matches no "
+            + type + "; a conditional patch needs it to match one (FHIR R4 http.html#patch)"))
+        .id();
+  }
+
+  private void requirePatchable(Principal principal, String type, String id) {
     principal.require(type, Interaction.UPDATE);
     compartment.limit(principal, type, Interaction.UPDATE);
     if (type.equals("Binary")) {
-      throw FhirException.badRequest("a Binary is not patched; send its new content with PUT Binary/" + id);
+      throw FhirException.badRequest("a Binary is not patched; send its new content with PUT Binary/"
+          + (id == null ? "{id}" : id));
     }
-    String patch = patchOf(r, body);
+  }
+
+  private Written patch(ResourceStore.Tx tx, Principal principal, String type, String id, String patch,
+      WritePreconditions preconditions, CreatedBinaries createdHere) {
     principal.require(type, Interaction.READ);
     Optional<String> patient = compartment.limit(principal, type, Interaction.READ);
     if (patient.isPresent()) {
       compartment.requireVisible(tx, principal.project(), patient.get(), type, id, null);
     }
-    // locked until the Bundle's transaction ends: no other write comes between the version read and
-    // the update of it, so the patch applies to the version it was judged on (a single PATCH retries)
+    // locked until the transaction ends: no other write comes between the version read and the
+    // update of it, so the patch applies to the version it was judged on (a single PATCH retries)
     StoredResource current = repository.read(tx, principal.project(), type, id, true);
-    r.preconditions().requireForUpdate(Optional.of(current), type, id);
+    preconditions.requireForUpdate(Optional.of(current), type, id);
     Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch, maxBytes);
     WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, patched, createdHere);
     Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, patched,

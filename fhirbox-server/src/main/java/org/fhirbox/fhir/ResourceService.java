@@ -260,6 +260,26 @@ public final class ResourceService {
     }
   }
 
+  /**
+   * Conditional patch ({@code PATCH /Type?criteria}, FHIR R4 http.html#patch): the one match of the
+   * search, made as the caller, patched as {@link #patch} does, in one transaction that locks its
+   * row from the read to the write; none is 404, more than one 412. Needs search, read and update
+   * access.
+   *
+   * @param shown the criteria as the client wrote them, for diagnostics
+   */
+  public Written patchConditional(Principal principal, String type, Map<String, List<String>> criteria,
+      String shown, Deferred<String> body, Supplier<WritePreconditions> preconditions) throws IOException {
+    principal.require(type, Interaction.UPDATE);
+    principal.require(type, Interaction.SEARCH);
+    compartment.limit(principal, type, Interaction.UPDATE);
+    if (type.equals("Binary")) {
+      throw FhirException.badRequest("a Binary is not patched; send its new content with PUT /Binary/{id}");
+    }
+    WritePreconditions given = preconditions.get();
+    return bundles.patchConditional(principal, type, criteria, shown, body.read(), given);
+  }
+
   /** The deleted version, or empty when the resource never existed (FHIR R4 http.html#delete). */
   public Optional<StoredResource> delete(Principal principal, String type, String id,
       Supplier<WritePreconditions> preconditions) {

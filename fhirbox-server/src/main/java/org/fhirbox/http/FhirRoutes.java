@@ -105,8 +105,9 @@ public final class FhirRoutes {
         case "GET", "HEAD" -> search(ex, principal, type);
         case "PUT" -> conditionalUpdate(ex, principal, type);
         case "DELETE" -> conditionalDelete(ex, principal, type);
+        case "PATCH" -> conditionalPatch(ex, principal, type);
         default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "HEAD",
-            "POST", "PUT", "DELETE");
+            "POST", "PUT", "DELETE", "PATCH");
       }
       return;
     }
@@ -261,15 +262,20 @@ public final class FhirRoutes {
   }
 
   /**
-   * The search criteria of a conditional update or delete: the URL's query, which must name some.
+   * The search criteria of a conditional update, delete or patch: the URL's query, which must name some.
    * None is 400 (FHIR R4 http.html#cdelete, #cond-update: the criteria select what is written), not
    * 405: the method is allowed on the type, with criteria.
    */
   private static Map<String, List<String>> conditionOf(Exchange ex, String method, String type) {
     Map<String, List<String>> criteria = ex.params();
     if (criteria.isEmpty()) {
+      String kind = switch (method) {
+        case "PUT" -> "update";
+        case "PATCH" -> "patch";
+        default -> "delete";
+      };
       throw FhirException.badRequest(method + " /" + type + " needs an id (" + method + " /" + type
-          + "/{id}) or search criteria (a conditional " + (method.equals("PUT") ? "update" : "delete") + ")");
+          + "/{id}) or search criteria (a conditional " + kind + ")");
     }
     return criteria;
   }
@@ -284,13 +290,28 @@ public final class FhirRoutes {
    * Parameters body) and XML Patch are not supported: 415.
    */
   private void patch(Exchange ex, Principal principal, String type, String id) throws IOException {
+    requireJsonPatch(ex);
+    respondWritten(ex, principal, resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes,
+        ex::writePreconditions));
+  }
+
+  /**
+   * {@code PATCH /{type}?criteria}: a conditional patch (FHIR R4 http.html#patch, "conditional
+   * patch"): the one match is patched (200); none is 404, more than one 412.
+   */
+  private void conditionalPatch(Exchange ex, Principal principal, String type) throws IOException {
+    Map<String, List<String>> criteria = conditionOf(ex, "PATCH", type);
+    requireJsonPatch(ex);
+    respondWritten(ex, principal, resources.patchConditional(principal, type, criteria, shownCondition(ex),
+        () -> ex.body(maxJsonBytes), ex::writePreconditions));
+  }
+
+  private static void requireJsonPatch(Exchange ex) {
     String ct = ex.contentType() == null ? "" : ex.contentType().toLowerCase(java.util.Locale.ROOT);
     if (!ct.startsWith("application/json-patch+json")) {
       throw FhirException.unsupportedMediaType("PATCH takes a JSON Patch (Content-Type: application/json-patch+json);"
           + " FHIRPath Patch and XML Patch are not supported, got '" + ct + "'");
     }
-    respondWritten(ex, principal, resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes,
-        ex::writePreconditions));
   }
 
   Resource parseBody(Exchange ex) throws IOException {

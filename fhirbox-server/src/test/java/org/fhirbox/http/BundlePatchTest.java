@@ -140,4 +140,33 @@ class BundlePatchTest {
     assertThat(admin.parse(admin.get("fhir/R4/Patient/" + id), Patient.class).getNameFirstRep().getFamily())
         .isEqualTo("Guarded");
   }
+
+  @Test
+  void aConditionalPatchEntryPatchesItsOneMatchAndOtherwiseFails() {
+    String mrn = "bundle-cond-patch";
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":"
+        + "[{\"system\":\"urn:mrn\",\"value\":\"" + mrn + "\"}],\"name\":[{\"family\":\"CondBefore\"}]}"));
+
+    HttpResponse<String> tx = http().postJson("fhir/R4", bundle("transaction",
+        patchEntry("Patient?identifier=urn:mrn|" + mrn, replaceFamily("CondAfter"), null)));
+    assertThat(tx.statusCode()).as(tx.body()).isEqualTo(200);
+    assertThat(http().parse(tx, Bundle.class).getEntryFirstRep().getResponse().getLocation())
+        .isEqualTo("Patient/" + id + "/_history/2");
+    assertThat(family(id)).isEqualTo("CondAfter");
+
+    HttpResponse<String> batch = http().postJson("fhir/R4", bundle("batch",
+        patchEntry("Patient?identifier=urn:mrn|" + mrn, replaceFamily("CondAgain"), "W/\"2\""),
+        patchEntry("Patient?identifier=urn:mrn|nobody-has-this", replaceFamily("Nobody"), null)));
+    assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+    assertThat(http().parse(batch, Bundle.class).getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("200", "404");
+    assertThat(family(id)).isEqualTo("CondAgain");
+
+    // a transaction whose conditional patch and another entry resolve to one resource is refused
+    HttpResponse<String> twice = http().postJson("fhir/R4", bundle("transaction",
+        patchEntry("Patient?identifier=urn:mrn|" + mrn, replaceFamily("No1"), null),
+        patchEntry("Patient/" + id, replaceFamily("No2"), null)));
+    assertThat(twice.statusCode()).as(twice.body()).isEqualTo(400);
+    assertThat(family(id)).isEqualTo("CondAgain");
+  }
 }

@@ -28,7 +28,7 @@ class MethodNotAllowedTest {
 
   static Stream<Arguments> routes() {
     return Stream.of(
-        Arguments.of("PATCH", "fhir/R4/Patient", "GET, HEAD, POST, PUT, DELETE", true),
+        Arguments.of("PROPFIND", "fhir/R4/Patient", "GET, HEAD, POST, PUT, DELETE, PATCH", true),
         Arguments.of("POST", "fhir/R4/Patient/p1", "GET, HEAD, PUT, DELETE, PATCH", true),
         Arguments.of("PUT", "fhir/R4/Patient/p1/_history", "GET, HEAD", true),
         Arguments.of("DELETE", "fhir/R4/_history", "GET, HEAD", true),
@@ -107,11 +107,11 @@ class MethodNotAllowedTest {
   }
 
   /**
-   * PUT or DELETE on a type with no search criteria is a conditional update or delete that names
-   * nothing to match: 400, not a 405 whose Allow would list the very method refused.
+   * PUT, DELETE or PATCH on a type with no search criteria is a conditional update, delete or patch
+   * that names nothing to match: 400, not a 405 whose Allow would list the very method refused.
    */
   @ParameterizedTest(name = "{0} /fhir/R4/Patient")
-  @ValueSource(strings = {"PUT", "DELETE"})
+  @ValueSource(strings = {"PUT", "DELETE", "PATCH"})
   void aConditionalWriteWithoutCriteriaIs400(String method) {
     HttpResponse<String> r = http().send(http().request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
         .method(method, HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));

@@ -138,6 +138,49 @@ class PatchTest {
     assertThat(current(id).getNameFirstRep().getFamily()).isEqualTo("Fine");
   }
 
+  private static String patientWithMrn(String family, String mrn) {
+    return TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":"
+        + "[{\"system\":\"urn:mrn\",\"value\":\"" + mrn + "\"}],\"name\":[{\"family\":\"" + family + "\"}]}"));
+  }
+
+  @Test
+  void aConditionalPatchPatchesTheOneMatch() {
+    String id = patientWithMrn("CondBefore", "cond-patch-1");
+    HttpResponse<String> r = patch("fhir/R4/Patient?identifier=urn:mrn%7Ccond-patch-1", "application/json-patch+json",
+        "[{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"CondAfter\"}]", "W/\"1\"");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.headers().firstValue("ETag")).hasValue("W/\"2\"");
+    assertThat(r.headers().firstValue("Location").orElseThrow()).endsWith("/Patient/" + id + "/_history/2");
+    assertThat(http().parse(r, Patient.class).getIdElement().getIdPart()).isEqualTo(id);
+    assertThat(current(id).getNameFirstRep().getFamily()).isEqualTo("CondAfter");
+  }
+
+  @Test
+  void aConditionalPatchMatchingNothingIs404AndSeveral412AndNoCriteria400() {
+    String a = patientWithMrn("CondTwin", "cond-patch-twin");
+    String b = patientWithMrn("CondTwin", "cond-patch-twin");
+    String ops = "[{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"Changed\"}]";
+
+    HttpResponse<String> none = patch("fhir/R4/Patient?identifier=urn:mrn%7Cnobody-has-this",
+        "application/json-patch+json", ops, null);
+    assertThat(none.statusCode()).as(none.body()).isEqualTo(404);
+    assertThat(diagnostics(none)).contains("matches no Patient").contains("conditional patch");
+    HttpResponse<String> two = patch("fhir/R4/Patient?identifier=urn:mrn%7Ccond-patch-twin",
+        "application/json-patch+json", ops, null);
+    assertThat(two.statusCode()).as(two.body()).isEqualTo(412);
+    assertThat(diagnostics(two)).contains("more than one Patient");
+    HttpResponse<String> unknown = patch("fhir/R4/Patient?no-such-parameter=1", "application/json-patch+json", ops, null);
+    assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(400);
+    HttpResponse<String> noCriteria = patch("fhir/R4/Patient", "application/json-patch+json", ops, null);
+    assertThat(noCriteria.statusCode()).as(noCriteria.body()).isEqualTo(400);
+    assertThat(diagnostics(noCriteria)).contains("conditional patch");
+    HttpResponse<String> binary = patch("fhir/R4/Binary?_id=x", "application/json-patch+json", ops, null);
+    assertThat(binary.statusCode()).as(binary.body()).isEqualTo(400);
+    assertThat(current(a).getNameFirstRep().getFamily()).isEqualTo("CondTwin");
+    assertThat(current(b).getMeta().getVersionId()).isEqualTo("1");
+  }
+
   @Test
   void theCapabilityStatementListsPatchButNotForBinary() {
     CapabilityStatement cs = http().parse(http().get("fhir/R4/metadata"), CapabilityStatement.class);
