@@ -1,12 +1,15 @@
 package org.fhirbox.http;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The preferences of a request's {@code Prefer} fields (RFC 7240 §2): every field, each a
@@ -50,26 +53,37 @@ record Preferences(Map<String, String> values) {
     return value("handling").map("strict"::equalsIgnoreCase).orElse(false);
   }
 
+  /**
+   * {@code s} split at each {@code separator} outside a quoted string. A quote that never closes is a
+   * literal character (the field is malformed there), so that it does not hide every preference
+   * after it: the split is made again with it taken literally.
+   */
   private static List<String> splitOutsideQuotes(String s, char separator) {
-    List<String> parts = new java.util.ArrayList<>();
-    StringBuilder part = new StringBuilder();
-    boolean quoted = false;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '"') {
-        quoted = !quoted;
-      } else if (c == '\\' && quoted && i + 1 < s.length()) {
+    Set<Integer> literal = new HashSet<>();
+    while (true) {
+      List<String> parts = new ArrayList<>();
+      StringBuilder part = new StringBuilder();
+      int openedAt = -1;
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c == '"' && !literal.contains(i)) {
+          openedAt = openedAt < 0 ? i : -1;
+        } else if (c == '\\' && openedAt >= 0 && i + 1 < s.length()) {
+          part.append(c);
+          c = s.charAt(++i);
+        } else if (c == separator && openedAt < 0) {
+          parts.add(part.toString());
+          part.setLength(0);
+          continue;
+        }
         part.append(c);
-        c = s.charAt(++i);
-      } else if (c == separator && !quoted) {
-        parts.add(part.toString());
-        part.setLength(0);
-        continue;
       }
-      part.append(c);
+      if (openedAt < 0) {
+        parts.add(part.toString());
+        return parts;
+      }
+      literal.add(openedAt);
     }
-    parts.add(part.toString());
-    return parts;
   }
 
   /** A quoted-string's content (RFC 9110 §5.6.4), its backslash escapes undone; a token as it is. */

@@ -71,4 +71,21 @@ class PreferHeaderTest {
     assertThat(strict.statusCode()).as(strict.body()).isEqualTo(400);
     assertThat(strict.body()).contains("no-such-parameter");
   }
+
+  /**
+   * A quote that never closes is a literal character, not the start of a quoted string that swallows
+   * every preference after it: the preferences after it are still read.
+   */
+  @Test
+  void anUnclosedQuoteDoesNotSwallowTheFollowingPreferences() {
+    HttpResponse<String> r = create("foo=\"bar, return=minimal");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(r.body()).isEmpty();
+    assertThat(r.headers().firstValue("Preference-Applied")).hasValue("return=minimal");
+
+    HttpResponse<String> strict = http().send(http().request("fhir/R4/Patient?no-such-parameter=1")
+        .header("Prefer", "a=\"1\", b=\"2, handling=strict"));
+    assertThat(strict.statusCode()).as(strict.body()).isEqualTo(400);
+  }
 }
