@@ -167,6 +167,7 @@ final class CommitJournal implements AutoCloseable {
     try {
       Syncs.FSYNC.createDirectories(dir); // its name durable, as the segments' will be once synced
       FileChannel lockFile = JournalFiles.claim(dir);
+      JournalFiles.deleteUnfinished(dir);
       long mark;
       JournalFiles.StoredVersion version;
       try (Connection c = connections.get()) {

@@ -117,6 +117,18 @@ final class JournalFiles {
     }
   }
 
+  /**
+   * Deletes the temporary files of versions being recorded when the process stopped: never read,
+   * since a record counts only once renamed in place ({@link #writeStoredVersion}).
+   */
+  static void deleteUnfinished(Path dir) throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + STORED + ".tmp")) {
+      for (Path p : files) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
   /** Deletes {@code segment} and the version recorded beside it. */
   static void delete(Path segment) throws IOException {
     Files.deleteIfExists(storedVersionOf(segment));

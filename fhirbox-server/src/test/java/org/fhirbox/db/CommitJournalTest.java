@@ -90,6 +90,8 @@ class CommitJournalTest {
         CommitJournal.encode(CommitJournal.ABORT, 3, List.of()),
         CommitJournal.encode(CommitJournal.COMMIT, 4, List.of(insert(4, "four"))),
         torn);
+    // a crash while the version before the next segment was being recorded left its temporary file
+    Files.writeString(dir.resolve("db.journal").resolve(String.format("journal-%019d.stored.tmp", 9)), "12 3");
     // the database file already holds transaction 1 and says so in its mark
     try (Connection c = raw().get(); Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA FHIRBOX_JOURNAL");
@@ -106,8 +108,8 @@ class CommitJournalTest {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getLong(1)).isEqualTo(4);
       }
-      // the applied segment is gone; the new one starts after the highest complete record, beside
-      // the version of the synced store before it
+      // the applied segment and the unfinished record are gone; the new segment starts after the
+      // highest complete record, beside the version of the synced store before it
       try (var files = Files.list(dir.resolve("db.journal"))) {
         assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("journal.lock",
             String.format("journal-%019d.log", 5), String.format("journal-%019d.stored", 5));
