@@ -2,6 +2,7 @@ package org.fhirbox.fhir;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -302,13 +303,28 @@ public final class ResourceService {
    */
   public SearchPage search(Principal principal, String type, Deferred<Map<String, List<String>>> params,
       boolean strict) throws IOException {
+    return search(principal, type, null, params, strict);
+  }
+
+  /**
+   * A search of {@code type} in {@code Patient/{patient}}'s compartment (FHIR R4 http.html#search,
+   * {@code GET Patient/{id}/{type}}), or a type-level search when {@code patient} is null: the
+   * compartment is one more criterion, as the R4 Patient CompartmentDefinition places resources of
+   * the type in it ({@link PatientCompartment}). 400 for a type outside the compartment.
+   */
+  public SearchPage search(Principal principal, String type, String patient,
+      Deferred<Map<String, List<String>>> params, boolean strict) throws IOException {
     principal.require(type, Interaction.SEARCH);
     compartment.requireSearchable(principal, type);
+    if (patient != null && !compartment.isMember(type)) {
+      throw FhirException.badRequest(type + " is not in the Patient compartment (FHIR R4"
+          + " compartmentdefinition-patient.html); search it at /" + type);
+    }
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
         t -> principal.access().allows(t, Interaction.SEARCH)
             && compartment.mayReach(principal, t, Interaction.SEARCH));
     return store.readSnapshot(tx -> {
-      SearchQuery query = compartment.confine(principal, chains.resolve(tx, parsed.query(),
+      SearchQuery query = compartment.confine(principal, chains.resolve(tx, inCompartment(parsed.query(), patient),
           t -> compartment.criteria(principal, t, Interaction.SEARCH)));
       boolean withheld = type.equals("Binary") && binaryAccess.mayWithhold(principal);
       if (parsed.summaryCount() || query.count() <= 0) {
@@ -325,6 +341,16 @@ public final class ResourceService {
       return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, matches, page.hasMore(),
           includes.resolve(tx, principal, parsed.includes(), matches), query.after(), last(page));
     });
+  }
+
+  private SearchQuery inCompartment(SearchQuery q, String patient) {
+    if (patient == null) {
+      return q;
+    }
+    List<SearchClause> clauses = new ArrayList<>(q.clauses());
+    clauses.add(compartment.criterion(q.type(), patient));
+    return new SearchQuery(q.project(), q.type(), List.copyOf(clauses), q.descending(), q.count(), q.offset(),
+        q.after());
   }
 
   /**

@@ -148,6 +148,18 @@ public final class FhirRoutes {
       binaries.operation(ex, principal, id, ResourceIds.requireVersion(segments.get(3)), segments.get(4));
       return;
     }
+    if (type.equals("Patient") && isCompartmentSearch(segments)) {
+      if (n == 3) {
+        requireMethod(method, "GET", "HEAD");
+      } else {
+        requireMethod(method, "POST");
+      }
+      String inner = resources.requireType(segments.get(2));
+      ResourceService.SearchPage page = resources.search(principal, inner, id, () -> searchParams(ex),
+          ex.prefersStrictHandling());
+      output.writeSubset(ex, principal, 200, pages.searchset(ex, type + "/" + id + "/" + inner, page), inner);
+      return;
+    }
     if (segments.get(2).equals("_history")) {
       requireMethod(method, "GET", "HEAD");
       if (n == 3) {
@@ -164,6 +176,16 @@ public final class FhirRoutes {
       return;
     }
     throw FhirException.notFound("no route for /fhir/R4/" + String.join("/", segments));
+  }
+
+  /**
+   * {@code Patient/{id}/{type}} or {@code Patient/{id}/{type}/_search}: a search in the patient's
+   * compartment (FHIR R4 http.html#search); a {@code $} or {@code _} segment is something else.
+   */
+  private static boolean isCompartmentSearch(List<String> segments) {
+    String inner = segments.get(2);
+    return !inner.startsWith("$") && !inner.startsWith("_")
+        && (segments.size() == 3 || segments.size() == 4 && segments.get(3).equals("_search"));
   }
 
   private static void requireMethod(String method, String first, String... more) {

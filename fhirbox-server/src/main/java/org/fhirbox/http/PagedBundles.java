@@ -28,13 +28,14 @@ final class PagedBundles {
     this.resources = resources;
   }
 
-  Bundle searchset(Exchange ex, String type, SearchPage p) {
+  /** @param path what was searched: {@code Type}, or {@code Patient/{id}/Type} in a compartment */
+  Bundle searchset(Exchange ex, String path, SearchPage p) {
     Bundle bundle = new Bundle().setType(BundleType.SEARCHSET);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new Date());
     p.total().ifPresent(total -> bundle.setTotal((int) Math.min(total, Integer.MAX_VALUE)));
     // _summary is among the parameters the search applied, and comes with them
-    String selfBase = ex.fhirBase() + "/" + type + "?" + queryString(p.applied()) + presentation(ex, SEARCHSET);
+    String selfBase = ex.fhirBase() + "/" + path + "?" + queryString(p.applied()) + presentation(ex, SEARCHSET);
     int count = p.count();
     int offset = p.offset();
     bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + position(p.after(), offset));
