@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -41,6 +42,7 @@ import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
 import org.fhirbox.testing.TwoNodes;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
@@ -317,5 +319,50 @@ class MultiNodeTest {
         "code_challenge_method", "S256"));
     TestClient browser = new TestClient(node.baseUrl());
     return browser.send(browser.request(url).GET()).statusCode();
+  }
+
+  @Test
+  void aPieceWhosePartTheStoreIsSlowToTakeKeepsItsUploadFromANodeWithAnotherPartSize() throws Exception {
+    int mib = 1 << 20;
+    byte[] content = TestBytes.random(13 * mib, 64);
+    Map<String, String> settings = new HashMap<>(shared);
+    settings.put("FHIRBOX_S3_PART_SIZE", Integer.toString(6 * mib)); // a rolling change of the part size
+    try (TestServer c = TestServer.start(settings, clock)) {
+      Tus onA = new Tus(a.client());
+      Tus onC = new Tus(c.client());
+      String url = onA.upload(content.length, null);
+      String urlOnC = c.baseUrl() + url.substring(url.indexOf("fhir/R4/"));
+      // part 1 (5 MiB on node A) and a tail of 2 MiB
+      assertThat(onA.patch(url, 0, Arrays.copyOf(content, 7 * mib)).statusCode()).isEqualTo(204);
+
+      S3Server.HeldPart slow = nodes.s3().holdPart(2);
+      ExecutorService client = Executors.newSingleThreadExecutor();
+      try {
+        Future<HttpResponse<String>> onSlowStore = client.submit(() -> onA.patch(url, 7 * mib,
+            Arrays.copyOfRange(content, 7 * mib, 12 * mib)));
+        assertThat(slow.arrived()).as("node A's part 2 at the store").isTrue();
+        // longer than a lease (15 s) passes while the store takes the part, as time does: step by step
+        for (int i = 0; i < 4; i++) {
+          clock.advance(Duration.ofSeconds(4));
+          Thread.sleep(300);
+        }
+        // the client gave up on node A and sends the piece again through node C (6 MiB parts)
+        HttpResponse<String> again = onC.patch(urlOnC, 7 * mib, Arrays.copyOfRange(content, 7 * mib, 12 * mib));
+        slow.release();
+        HttpResponse<String> first = onSlowStore.get(60, TimeUnit.SECONDS);
+        // node A kept its lease while the store took its part: the piece sent again waits for it
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(423);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(204);
+      } finally {
+        slow.release();
+        client.shutdownNow();
+      }
+
+      assertThat(onC.offset(urlOnC)).isEqualTo(12 * mib);
+      HttpResponse<String> last = onC.patch(urlOnC, 12 * mib, Arrays.copyOfRange(content, 12 * mib, 13 * mib));
+      assertThat(last.statusCode()).as(last.body()).isEqualTo(204);
+      assertThat(b.client().sendBytes(b.client().request("fhir/R4/" + Tus.binaryVersion(last))
+          .header("Accept", "*/*").GET()).body()).isEqualTo(content);
+    }
   }
 }
