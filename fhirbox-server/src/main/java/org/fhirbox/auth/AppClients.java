@@ -1,7 +1,6 @@
 package org.fhirbox.auth;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -82,13 +81,13 @@ public final class AppClients {
       return Optional.empty();
     }
     Optional<OAuthClient> existing = clients.find(id);
-    if (existing.isEmpty()) {
-      clients.createPublicIfAbsent(id, project, SCOPE, ClientProfile.of(true, true, List.of(redirectUri)));
-    } else if (!existing.get().redirectUris().contains(redirectUri)) {
-      // the same data behind another base URL (an alias, a new port): people return there too
-      List<String> uris = new ArrayList<>(existing.get().redirectUris());
-      uris.add(redirectUri);
-      clients.setRedirectUris(id, uris);
+    boolean registered = existing.map(c -> c.redirectUris().contains(redirectUri)).orElseGet(() -> clients
+        .createPublicIfAbsent(id, project, SCOPE, ClientProfile.of(true, true, List.of(redirectUri))).isPresent());
+    // the same data behind another base URL (an alias, a new port, another node): people return
+    // there too. Added to the list as stored, also when another node inserted the client first or
+    // adds its own URI at the same moment; remembered only once the stored client has it.
+    if (!registered && !clients.addRedirectUri(id, redirectUri)) {
+      return Optional.empty();
     }
     ensured.add(id + " " + redirectUri);
     return Optional.of(id);

@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -287,6 +288,33 @@ public final class ClientStore {
   }
 
   /**
+   * Adds {@code redirectUri} to the client's redirect URIs unless it is there already; false when
+   * there is no such client. A compare-and-set on the list as read, read again when another
+   * writer changed it meanwhile, so that processes adding their own URIs at once (nodes under
+   * different base URLs) all keep theirs.
+   */
+  public boolean addRedirectUri(String clientId, String redirectUri) {
+    ClientProfile.checkRedirectUris(List.of(redirectUri));
+    while (true) {
+      Optional<String> stored = sql.one("read client", "SELECT COALESCE(redirect_uris, '') FROM oauth_client"
+          + " WHERE client_id = ?", rs -> rs.getString(1), clientId);
+      if (stored.isEmpty()) {
+        return false;
+      }
+      List<String> uris = new ArrayList<>(redirectUris(stored.get()));
+      if (uris.contains(redirectUri)) {
+        return true;
+      }
+      uris.add(redirectUri);
+      if (update("UPDATE oauth_client SET redirect_uris = ?, updated = ? WHERE client_id = ?"
+          + " AND COALESCE(redirect_uris, '') = ?", String.join(" ", uris), clock.millis(), clientId,
+          stored.get()) == 1) {
+        return true;
+      }
+    }
+  }
+
+  /**
    * Replaces the client's registered scope. It bounds what the client's tokens carry from now on,
    * refreshed sign-ins included ({@link SignInScopes#atRefresh}). The client is an admin exactly
    * when the new scope names {@code admin}: a scope without it takes admin away, whatever the
@@ -424,11 +452,14 @@ public final class ClientStore {
   }
 
 
+  /** The stored form of redirect URIs (space-separated, or null) as a list. */
+  private static List<String> redirectUris(String stored) {
+    return stored == null || stored.isBlank() ? List.of() : List.of(stored.trim().split(" +"));
+  }
+
   private static OAuthClient row(ResultSet rs) throws SQLException {
-    String uris = rs.getString(9);
     return new OAuthClient(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
-        rs.getBoolean(6), rs.getBoolean(7), rs.getBoolean(8),
-        uris == null || uris.isBlank() ? List.of() : List.of(uris.trim().split(" +")),
+        rs.getBoolean(6), rs.getBoolean(7), rs.getBoolean(8), redirectUris(rs.getString(9)),
         rs.getString(12) == null ? ClientProfile.RS256 : rs.getString(12),
         Instant.ofEpochMilli(rs.getLong(10)), Instant.ofEpochMilli(rs.getLong(11)));
   }

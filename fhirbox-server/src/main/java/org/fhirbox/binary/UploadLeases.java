@@ -238,6 +238,19 @@ final class UploadLeases {
       renewIfDue();
     }
 
+    /**
+     * Renewed on a timer while {@code write} runs: a write to the store reads no body, and a
+     * store slow to take a part (S3 retrying it) must not let the lease run out under it, or a
+     * request that takes the upload over writes the same part number, and this one's part,
+     * landing later, replaces the part the row names.
+     */
+    @Override
+    public <T> T holding(Write<T> write) throws IOException {
+      try (Renewal renewal = new Renewal(id, owner, renewAt)) {
+        return write.run();
+      }
+    }
+
     private void renewIfDue() throws LeaseLost {
       Instant now = clock.instant();
       if (now.isBefore(renewAt)) {

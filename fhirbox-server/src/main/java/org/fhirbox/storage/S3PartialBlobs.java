@@ -142,10 +142,10 @@ final class S3PartialBlobs implements ResumableBlobs {
 
   /**
    * Appends on this thread, feeding {@code digests} as the bytes arrive. S3 has no lock that one
-   * append could hold for its whole length, so {@code fence} is confirmed before each write: a part
-   * that a request which stalled past its lease uploaded under a number that a later append
-   * persisted would replace that part's bytes, and the completion, which names the persisted
-   * part's ETag, would then be refused for good.
+   * append could hold for its whole length, so {@code fence} is confirmed before each write and
+   * held while it runs ({@link WriteFence#holding}): a part that a request which stalled past its
+   * lease uploaded under a number that a later append persisted would replace that part's bytes,
+   * and the completion, which names the persisted part's ETag, would then be refused for good.
    */
   private PartialBlob append(PartialBlob blob, State st, InputStream in, long maxLength, long finalLength,
       List<MessageDigest> digests, WriteFence fence) throws IOException {
@@ -201,18 +201,26 @@ final class S3PartialBlobs implements ResumableBlobs {
       }
       fence.confirm();
       State next;
+      int filled = n;
       if (last && uploadId == null) {
-        putObject(objectKey, buf, n);
+        fence.holding(() -> {
+          putObject(objectKey, buf, filled);
+          return null;
+        });
         next = new State(null, List.of(), null, 0, true);
       } else if (last) {
         if (n > 0) {
-          parts.add(uploadPart(objectKey, uploadId, nextPart(parts), buf, n));
+          String id = uploadId;
+          parts.add(fence.holding(() -> uploadPart(objectKey, id, nextPart(parts), buf, filled)));
         }
         next = new State(uploadId, parts, null, 0, false);
       } else if (n > 0) {
         String tail = settings.keyPrefix() + TAILS + blob.key() + "/"
             + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-        putObject(tail, buf, n);
+        fence.holding(() -> {
+          putObject(tail, buf, filled);
+          return null;
+        });
         next = new State(uploadId, parts, tail, n, false);
       } else {
         next = new State(uploadId, parts, null, 0, false);
@@ -235,9 +243,9 @@ final class S3PartialBlobs implements ResumableBlobs {
   private String sendFullPart(String objectKey, String uploadId, List<Part> parts, byte[] buf, WriteFence fence)
       throws IOException {
     fence.confirm();
-    String id = uploadId != null ? uploadId : createMultipartUpload(objectKey);
+    String id = uploadId != null ? uploadId : fence.holding(() -> createMultipartUpload(objectKey));
     try {
-      parts.add(uploadPart(objectKey, id, nextPart(parts), buf, buf.length));
+      parts.add(fence.holding(() -> uploadPart(objectKey, id, nextPart(parts), buf, buf.length)));
     } catch (IOException | RuntimeException e) {
       if (uploadId == null) {
         abortQuietly(objectKey, id, e);

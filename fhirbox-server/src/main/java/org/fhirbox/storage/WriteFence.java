@@ -17,4 +17,19 @@ public interface WriteFence {
 
   /** Returns when the caller may still write; throws, and nothing is changed, when not. */
   void confirm() throws IOException;
+
+  /** One write to the store. */
+  @FunctionalInterface
+  interface Write<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Runs {@code write}, a write confirmed just before, keeping the caller's right to write while
+   * it runs, however long the store takes: a write that no longer may would land after a later
+   * writer's, in its place (an S3 part of the same number). Just runs it by default.
+   */
+  default <T> T holding(Write<T> write) throws IOException {
+    return write.run();
+  }
 }

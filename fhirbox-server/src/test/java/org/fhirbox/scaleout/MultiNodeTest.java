@@ -10,28 +10,39 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HashMap;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.auth.AppClients;
+import org.fhirbox.auth.ClientProfile;
+import org.fhirbox.http.AppRoutes;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
 import org.fhirbox.storage.StallingStream;
 import org.fhirbox.testing.ConditionalRace;
+import org.fhirbox.testing.FormBrowser;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestBytes;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
 import org.fhirbox.testing.TwoNodes;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
@@ -238,6 +249,120 @@ class MultiNodeTest {
     } finally {
       body.resume.countDown();
       client.shutdownNow();
+    }
+  }
+
+  @Test
+  void theWebAppSignsPeopleInThroughEitherNodeWhenBothRegisterItsClientAtOnce() throws Exception {
+    // The nodes' base URLs differ (their ports): each registers its own app page with the project's
+    // app client when someone first opens the sign-in page through it.
+    String created = "race-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    SmartApp.user(a, created, "ada@example.org", "Practitioner/1", "user/*.rs");
+    // each node's first sign-in page, which registers nothing (no users), so that neither is slow to come
+    assertThat(List.of(signInPage(a, "nobody-here"), signInPage(b, "nobody-here"))).containsExactly(200, 200);
+    assertThat(signInPagesOpenedAtOnce(created)).as("both insert the client").containsExactly(200, 200);
+    assertThat(List.of(signInPage(a, created), signInPage(b, created))).containsExactly(200, 200);
+
+    String extended = "race-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    SmartApp.user(a, extended, "ada@example.org", "Practitioner/1", "user/*.rs");
+    a.server().auth().clients().createPublicIfAbsent("fhirbox-app." + extended, extended, AppClients.SCOPE,
+        ClientProfile.of(true, true, List.of("https://elsewhere.example/app/")));
+    assertThat(signInPagesOpenedAtOnce(extended)).as("both extend its redirect URIs").containsExactly(200, 200);
+    assertThat(List.of(signInPage(a, extended), signInPage(b, extended))).containsExactly(200, 200);
+    assertThat(a.server().auth().clients().find("fhirbox-app." + extended).orElseThrow().redirectUris())
+        .containsExactlyInAnyOrder("https://elsewhere.example/app/", AppRoutes.appUrl(a.baseUrl()),
+            AppRoutes.appUrl(b.baseUrl()));
+  }
+
+  /**
+   * The statuses of the app's sign-in page of {@code project} opened through node A and node B at
+   * once, each node having read the app's client before either writes it: the test holds a lock
+   * on the table that lets reads through and holds writes until both nodes wait on it.
+   */
+  private static List<Integer> signInPagesOpenedAtOnce(String project) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (Connection db = DriverManager.getConnection(shared.get("FHIRBOX_DATABASE_URL"));
+        Statement st = db.createStatement()) {
+      db.setAutoCommit(false);
+      st.execute("LOCK TABLE oauth_client IN EXCLUSIVE MODE");
+      Future<Integer> viaA = pool.submit(() -> signInPage(a, project));
+      Future<Integer> viaB = pool.submit(() -> signInPage(b, project));
+      // the second write within 1.5 s of the first, well within the nodes' lock_timeout of 2 s
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      int waiting = 0;
+      while (waiting < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity"
+            + " WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))")) {
+          rs.next();
+          if (waiting == 0 && rs.getInt(1) > 0) {
+            deadline = Math.min(deadline, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500));
+          }
+          waiting = rs.getInt(1);
+        }
+      }
+      db.commit();
+      assertThat(waiting).as("writes of both nodes waiting for the test's lock (then answered %s, %s)",
+          viaA.get(30, TimeUnit.SECONDS), viaB.get(30, TimeUnit.SECONDS)).isEqualTo(2);
+      return List.of(viaA.get(30, TimeUnit.SECONDS), viaB.get(30, TimeUnit.SECONDS));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** The status of the web app's sign-in page of {@code project} opened through {@code node}. */
+  private static int signInPage(TestServer node, String project) {
+    String url = node.baseUrl() + "oauth2/authorize?" + FormBrowser.encode(Map.of("response_type", "code",
+        "client_id", "fhirbox-app." + project, "redirect_uri", AppRoutes.appUrl(node.baseUrl()),
+        "scope", "openid user/*.rs", "state", "s-1", "aud", node.fhirBase(),
+        "code_challenge", SmartApp.challenge("a-verifier-of-more-than-forty-three-characters-0123"),
+        "code_challenge_method", "S256"));
+    TestClient browser = new TestClient(node.baseUrl());
+    return browser.send(browser.request(url).GET()).statusCode();
+  }
+
+  @Test
+  void aPieceWhosePartTheStoreIsSlowToTakeKeepsItsUploadFromANodeWithAnotherPartSize() throws Exception {
+    int mib = 1 << 20;
+    byte[] content = TestBytes.random(13 * mib, 64);
+    Map<String, String> settings = new HashMap<>(shared);
+    settings.put("FHIRBOX_S3_PART_SIZE", Integer.toString(6 * mib)); // a rolling change of the part size
+    try (TestServer c = TestServer.start(settings, clock)) {
+      Tus onA = new Tus(a.client());
+      Tus onC = new Tus(c.client());
+      String url = onA.upload(content.length, null);
+      String urlOnC = c.baseUrl() + url.substring(url.indexOf("fhir/R4/"));
+      // part 1 (5 MiB on node A) and a tail of 2 MiB
+      assertThat(onA.patch(url, 0, Arrays.copyOf(content, 7 * mib)).statusCode()).isEqualTo(204);
+
+      S3Server.HeldPart slow = nodes.s3().holdPart(2);
+      ExecutorService client = Executors.newSingleThreadExecutor();
+      try {
+        Future<HttpResponse<String>> onSlowStore = client.submit(() -> onA.patch(url, 7 * mib,
+            Arrays.copyOfRange(content, 7 * mib, 12 * mib)));
+        assertThat(slow.arrived()).as("node A's part 2 at the store").isTrue();
+        // longer than a lease (15 s) passes while the store takes the part, as time does: step by step
+        for (int i = 0; i < 4; i++) {
+          clock.advance(Duration.ofSeconds(4));
+          Thread.sleep(300);
+        }
+        // the client gave up on node A and sends the piece again through node C (6 MiB parts)
+        HttpResponse<String> again = onC.patch(urlOnC, 7 * mib, Arrays.copyOfRange(content, 7 * mib, 12 * mib));
+        slow.release();
+        HttpResponse<String> first = onSlowStore.get(60, TimeUnit.SECONDS);
+        // node A kept its lease while the store took its part: the piece sent again waits for it
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(423);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(204);
+      } finally {
+        slow.release();
+        client.shutdownNow();
+      }
+
+      assertThat(onC.offset(urlOnC)).isEqualTo(12 * mib);
+      HttpResponse<String> last = onC.patch(urlOnC, 12 * mib, Arrays.copyOfRange(content, 12 * mib, 13 * mib));
+      assertThat(last.statusCode()).as(last.body()).isEqualTo(204);
+      assertThat(b.client().sendBytes(b.client().request("fhir/R4/" + Tus.binaryVersion(last))
+          .header("Accept", "*/*").GET()).body()).isEqualTo(content);
     }
   }
 }

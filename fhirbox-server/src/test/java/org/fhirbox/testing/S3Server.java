@@ -1,19 +1,24 @@
 package org.fhirbox.testing;
 
+import java.io.InputStream;
 import java.net.URI;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirbox.storage.S3Settings;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
+import org.gaul.s3proxy.blobstore.domain.MultipartUpload;
 import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * An in-process S3 server (s3proxy) on 127.0.0.1 and a free port, checking SigV2/V4
@@ -27,6 +32,7 @@ public final class S3Server implements AutoCloseable {
   private final S3Proxy proxy;
   private final URI endpoint;
   private volatile HeldReads held;
+  private volatile HeldPart heldPart;
 
   private S3Server() throws Exception {
     proxy = S3Proxy.builder()
@@ -38,6 +44,17 @@ public final class S3Server implements AutoCloseable {
               h.await();
             }
             return super.getBlob(request);
+          }
+
+          @Override
+          public UploadPartResponse uploadMultipartPart(MultipartUpload upload, UploadPartRequest request,
+              InputStream body) {
+            HeldPart h = heldPart;
+            if (h != null && request.partNumber() == h.number && h.taken.compareAndSet(false, true)) {
+              h.arrived.countDown();
+              h.await();
+            }
+            return super.uploadMultipartPart(upload, request, body);
           }
         })
         .endpoint(URI.create("http://127.0.0.1:0"))
@@ -93,6 +110,48 @@ public final class S3Server implements AutoCloseable {
     HeldReads h = new HeldReads(objectKey);
     held = h;
     return h;
+  }
+
+  /**
+   * Holds the next UploadPart of part number {@code number}, of any object, until
+   * {@link HeldPart#release} (its body unread, as on a slow link to the store); later ones pass.
+   */
+  public HeldPart holdPart(int number) {
+    HeldPart h = new HeldPart(number);
+    heldPart = h;
+    return h;
+  }
+
+  /** The UploadPart held back by {@link #holdPart}. */
+  public static final class HeldPart {
+    private final int number;
+    private final AtomicBoolean taken = new AtomicBoolean();
+    private final CountDownLatch arrived = new CountDownLatch(1);
+    private final CountDownLatch released = new CountDownLatch(1);
+
+    private HeldPart(int number) {
+      this.number = number;
+    }
+
+    private void await() {
+      try {
+        if (!released.await(50, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("a held part " + number + " was never released");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** Waits until the part arrived at the store (and is held); false when it did not in 30 s. */
+    public boolean arrived() throws InterruptedException {
+      return arrived.await(30, TimeUnit.SECONDS);
+    }
+
+    public void release() {
+      released.countDown();
+    }
   }
 
   /** The GetObjects of one key held back by {@link #holdReads}. */
