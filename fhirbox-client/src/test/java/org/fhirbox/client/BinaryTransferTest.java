@@ -242,4 +242,23 @@ class BinaryTransferTest {
         .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401));
     assertThat(closed).as("the stream was closed although the Media was refused").isTrue();
   }
+
+  @Test
+  void anEmptyFileUploadsEveryWay() throws Exception {
+    Path empty = Files.write(work.resolve("empty.txt"), new byte[0]);
+    FhirboxClient resuming = client.newBuilder()
+        .resumableUploads(ResumableUploads.DEFAULT.withThreshold(0)).build();
+    List<Binary> made = new ArrayList<>();
+
+    made.add(client.createBinary(empty, "empty.txt", "text/plain"));
+    made.add(client.createBinary(Upload.of(new ByteArrayInputStream(new byte[0]), 0, "text/plain")));
+    made.add(client.uploadViaUrl(Upload.of(empty, "text/plain")));
+    made.add(resuming.createBinary(Upload.of(empty, "text/plain")));
+
+    for (Binary b : made) {
+      assertThat(downloadBytes("Binary/" + b.getIdElement().getIdPart())).isEmpty();
+    }
+    Attachment a = client.createAttachment(empty, "empty.txt", "text/plain");
+    assertThat(a.getSize()).isZero();
+  }
 }
