@@ -128,6 +128,17 @@ class ResourceCommandsTest extends ServerFixture {
   }
 
   @Test
+  void aReferenceOrUrlThatNamesNoContentIsAUsageErrorWithExitCode2() {
+    Cli.Result notABinary = cli.run("url", "Patient/1");
+    Cli.Result notAUrl = cli.run("download", "http://127.0.0.1:1/a b", "-o", dir.resolve("x").toString());
+
+    assertThat(notABinary.exitCode()).as(notABinary.toString()).isEqualTo(2);
+    assertThat(notABinary.err()).isEqualTo("fhirbox: not a Binary reference or URL: 'Patient/1'" + NL);
+    assertThat(notAUrl.exitCode()).as(notAUrl.toString()).isEqualTo(2);
+    assertThat(notAUrl.err()).startsWith("fhirbox: 'http://127.0.0.1:1/a b' is no reference or URL");
+  }
+
+  @Test
   void credentialsComeFromTheEnvironmentAndFlagsOverrideIt() {
     Map<String, String> env = Map.of("FHIRBOX_SERVER", server.baseUrl(),
         "FHIRBOX_CLIENT_ID", TestServer.ADMIN_ID, "FHIRBOX_CLIENT_SECRET", TestServer.ADMIN_SECRET);
