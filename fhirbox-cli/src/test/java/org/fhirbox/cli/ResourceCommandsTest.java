@@ -38,6 +38,27 @@ class ResourceCommandsTest extends ServerFixture {
   }
 
   @Test
+  void jsonIsWrittenAsUtf8WhateverTheLocalesCharset() throws Exception {
+    Cli.Result created = cli.runWithStdin("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Müller-Łęcki 李\"}]}",
+        "create", "-");
+    String ref = "Patient/" + created.json().path("id").asText();
+    // a process whose locale names no charset (LANG unset, as under cron or in many containers):
+    // Java 17 then takes US-ASCII as the default charset
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dfile.encoding=US-ASCII", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "get", ref, "--server", server.baseUrl(), "--client-id", TestServer.ADMIN_ID,
+        "--client-secret", TestServer.ADMIN_SECRET);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().keySet().removeIf(k -> k.equals("LANG") || k.startsWith("LC_"));
+    Process p = pb.start();
+    byte[] stdout = p.getInputStream().readAllBytes();
+
+    assertThat(p.waitFor()).isZero();
+    JsonNode read = new ObjectMapper().readTree(new String(stdout, java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(read.path("name").get(0).path("family").asText()).isEqualTo("Müller-Łęcki 李");
+  }
+
+  @Test
   void searchAllFollowsNextLinksAndPrintsOneResourcePerLine() throws Exception {
     String family = "Pager" + UUID.randomUUID().toString().substring(0, 8);
     for (int i = 0; i < 7; i++) {
