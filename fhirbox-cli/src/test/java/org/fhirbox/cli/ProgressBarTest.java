@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,6 +106,7 @@ class ProgressBarTest {
   }
 
   @Test
+  @SlowTest // the command in a JVM of its own, inside a pseudo-terminal
   void aBarIsDrawnOnAStderrTerminalWhileStdoutGoesToAFile() throws Exception {
     String terminal = downloadInATerminal("-o - > out.bin");
 
@@ -113,6 +115,7 @@ class ProgressBarTest {
   }
 
   @Test
+  @SlowTest // the command in a JVM of its own, inside a pseudo-terminal
   void noBarGoesToAStderrRedirectedToAFileWhileStdoutIsATerminal() throws Exception {
     String terminal = downloadInATerminal("-o out.bin 2> err.txt");
 
@@ -121,6 +124,7 @@ class ProgressBarTest {
   }
 
   @Test
+  @SlowTest // the command in a JVM of its own, inside a pseudo-terminal
   void theLaunchersWordOnStderrDecides() throws Exception {
     String terminal = downloadInATerminal("-o out.bin", "-D" + ProgressBar.STDERR_TERMINAL + "=false");
 

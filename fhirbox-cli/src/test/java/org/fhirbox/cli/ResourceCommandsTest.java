@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +39,7 @@ class ResourceCommandsTest extends ServerFixture {
   }
 
   @Test
+  @SlowTest // the command in a JVM of its own, with another default charset
   void jsonIsWrittenAsUtf8WhateverTheLocalesCharset() throws Exception {
     Cli.Result created = cli.runWithStdin("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Müller-Łęcki 李\"}]}",
         "create", "-");
