@@ -2,6 +2,7 @@ package org.fhirbox.cli;
 
 import java.io.OutputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,6 +67,12 @@ final class DownloadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try {
+      URI.create(source.trim());
+    } catch (IllegalArgumentException e) {
+      String why = e.getCause() instanceof URISyntaxException bad ? bad.getReason() : e.getMessage();
+      throw new UsageException("'" + withoutQuery(source) + "' is no reference or URL: " + why);
+    }
     FhirboxClient client = signed(source) ? options.anonymousClient() : options.client();
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "download");
     try {
@@ -115,6 +122,11 @@ final class DownloadCommand implements Callable<Integer> {
     }
     return Arrays.stream(uri.getRawQuery().split("&"))
         .anyMatch(p -> p.startsWith("Signature=") || p.startsWith("X-Amz-Signature="));
+  }
+
+  /** {@code text} without a query, which may hold a signature, for messages. */
+  static String withoutQuery(String text) {
+    return text.replaceFirst("[?#].*", "?…");
   }
 
   /** The name in the server's Content-Disposition, else the Binary id; never a path. */

@@ -2,6 +2,7 @@ package org.fhirbox.cli;
 
 import java.util.concurrent.Callable;
 import org.fhirbox.client.FhirboxClient;
+import org.hl7.fhir.r4.model.Binary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,7 +30,12 @@ final class GetCommand implements Callable<Integer> {
     var resource = ref.version() == null
         ? client.readResource(type, ref.id())
         : client.readVersion(type, ref.id(), ref.version());
-    new JsonOutput(client.fhirContext(), spec.commandLine().getOut()).resource(resource);
+    JsonOutput out = new JsonOutput(client.fhirContext(), spec.commandLine().getOut());
+    if (resource instanceof Binary binary) {
+      out.binary(binary); // with the signed url the server sent, as upload prints it
+    } else {
+      out.resource(resource);
+    }
     return 0;
   }
 }

@@ -27,7 +27,7 @@ public final class Main {
 
   /** The real process: its environment and streams; progress bars when stderr is a terminal. */
   public Main() {
-    this(System.getenv(), System.in, System.out, System.console() != null);
+    this(System.getenv(), System.in, System.out, ProgressBar.stderrIsTerminal());
   }
 
   Main(Map<String, String> env, InputStream stdin, OutputStream stdout, boolean terminal) {

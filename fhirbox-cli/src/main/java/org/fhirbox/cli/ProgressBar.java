@@ -1,6 +1,9 @@
 package org.fhirbox.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 import org.fhirbox.client.ProgressListener;
@@ -29,6 +32,29 @@ final class ProgressBar implements ProgressListener {
     this.label = label;
     this.nanoTime = nanoTime;
     this.started = nanoTime.getAsLong();
+  }
+
+  /** The system property the {@code fhirbox} launcher sets from {@code test -t 2}: true or false. */
+  static final String STDERR_TERMINAL = "fhirbox.stderrTerminal";
+
+  /**
+   * Whether stderr is a terminal, which Java 17 cannot ask directly: {@code System.console()}
+   * answers whether stdin and stdout are, so it would draw into {@code 2> log} and stay silent
+   * for {@code -o - > file}. The launcher's word counts first; else, on Linux,
+   * {@code /proc/self/fd/2} names the device stderr is open on (a terminal is {@code /dev/pts/N},
+   * {@code /dev/ttyN} or {@code /dev/console}); only where neither is known does the console decide.
+   */
+  static boolean stderrIsTerminal() {
+    String told = System.getProperty(STDERR_TERMINAL);
+    if (told != null) {
+      return Boolean.parseBoolean(told.trim());
+    }
+    try {
+      String device = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+      return device.startsWith("/dev/pts/") || device.startsWith("/dev/tty") || device.equals("/dev/console");
+    } catch (IOException | UnsupportedOperationException | SecurityException noProc) {
+      return System.console() != null;
+    }
   }
 
   static ProgressBar on(PrintWriter err, boolean terminal, String label) {

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Standard output that fails loudly. {@code System.out} is a PrintStream and picocli's writer a
@@ -28,10 +29,15 @@ final class StandardOutput extends FilterOutputStream {
     return out instanceof StandardOutput ? out : new StandardOutput(out);
   }
 
-  /** The text writer for {@code out}, in the encoding picocli would use for System.out. */
+  /**
+   * The text writer for {@code out}: UTF-8, which JSON text is (RFC 8259 §8.1), whatever the
+   * locale; Java 17 would otherwise take the locale's charset, US-ASCII where none is set (cron,
+   * many containers), and print every other character as {@code ?}. Only a Windows console
+   * ({@code sun.stdout.encoding}, set only for one) gets its own code page.
+   */
   static PrintWriter writer(OutputStream out) {
     String name = System.getProperty("sun.stdout.encoding");
-    Charset charset = name != null && Charset.isSupported(name) ? Charset.forName(name) : Charset.defaultCharset();
+    Charset charset = name != null && Charset.isSupported(name) ? Charset.forName(name) : StandardCharsets.UTF_8;
     return new PrintWriter(new BufferedWriter(new OutputStreamWriter(checked(out), charset)), true);
   }
 

@@ -27,6 +27,9 @@ final class UrlCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (FhirboxClient.binaryId(reference).isEmpty()) {
+      throw new UsageException("not a Binary reference or URL: '" + DownloadCommand.withoutQuery(reference) + "'");
+    }
     FhirboxClient client = options.client();
     new JsonOutput(client.fhirContext(), spec.commandLine().getOut()).text(client.presignedUrl(reference, download));
     return 0;

@@ -1,11 +1,23 @@
 package org.fhirbox.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.net.httpserver.HttpServer;
+import java.io.File;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProgressBarTest {
   private final AtomicLong now = new AtomicLong(0);
@@ -46,5 +58,76 @@ class ProgressBarTest {
   @Test
   void showsOnlyBytesWhenTheTotalIsUnknown() {
     assertThat(bar(true).render(2048, -1)).isEqualTo("upload 2.0 KiB");
+  }
+
+  @TempDir
+  Path work;
+
+  /**
+   * {@code fhirbox download} of a signed URL whose peer sends 32 KiB over about 1.5 s, run as a
+   * process inside a pseudo-terminal ({@code script}) with the shell redirections {@code redirect};
+   * returns what reached the terminal. The file {@code err.txt} holds stderr when it was redirected.
+   */
+  private String downloadInATerminal(String redirect, String... javaOptions) throws Exception {
+    Path script = Path.of("/usr/bin/script");
+    assumeTrue(Files.isExecutable(script), "util-linux script gives the command a terminal");
+    HttpServer peer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    peer.createContext("/", ex -> {
+      ex.sendResponseHeaders(200, 32 * 1024);
+      try (OutputStream out = ex.getResponseBody()) {
+        for (int i = 0; i < 32; i++) {
+          out.write(new byte[1024]);
+          out.flush();
+          Thread.sleep(50);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    peer.start();
+    try {
+      String url = "http://127.0.0.1:" + peer.getAddress().getPort() + "/storage/b1/1?Signature=s";
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      String command = "exec '" + java + "' " + String.join(" ", javaOptions) + " -cp '"
+          + System.getProperty("java.class.path") + "' " + Main.class.getName() + " download '" + url + "' "
+          + redirect + "\n";
+      Path run = work.resolve("run.sh");
+      Files.writeString(run, "cd '" + work + "'\n" + command);
+      Path terminal = work.resolve("terminal.txt");
+      Process p = new ProcessBuilder(List.of(script.toString(), "-qec", "bash " + run, "/dev/null"))
+          .redirectInput(new File("/dev/null")).redirectErrorStream(true).redirectOutput(terminal.toFile()).start();
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      String seen = Files.readString(terminal, StandardCharsets.UTF_8);
+      assertThat(p.exitValue()).as(seen).isZero();
+      return seen;
+    } finally {
+      peer.stop(0);
+    }
+  }
+
+  @Test
+  @SlowTest // the command in a JVM of its own, inside a pseudo-terminal
+  void aBarIsDrawnOnAStderrTerminalWhileStdoutGoesToAFile() throws Exception {
+    String terminal = downloadInATerminal("-o - > out.bin");
+
+    assertThat(terminal).contains("download [").contains("100% 32.0 KiB / 32.0 KiB");
+    assertThat(Files.size(work.resolve("out.bin"))).isEqualTo(32 * 1024);
+  }
+
+  @Test
+  @SlowTest // the command in a JVM of its own, inside a pseudo-terminal
+  void noBarGoesToAStderrRedirectedToAFileWhileStdoutIsATerminal() throws Exception {
+    String terminal = downloadInATerminal("-o out.bin 2> err.txt");
+
+    assertThat(Files.readString(work.resolve("err.txt"))).doesNotContain("download [").doesNotContain("\r");
+    assertThat(terminal).contains("out.bin");
+  }
+
+  @Test
+  @SlowTest // the command in a JVM of its own, inside a pseudo-terminal
+  void theLaunchersWordOnStderrDecides() throws Exception {
+    String terminal = downloadInATerminal("-o out.bin", "-D" + ProgressBar.STDERR_TERMINAL + "=false");
+
+    assertThat(terminal).doesNotContain("download [");
   }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +36,28 @@ class ResourceCommandsTest extends ServerFixture {
     String ref = "Observation/" + obs.path("id").asText();
     assertThat(cli.run("get", ref).json().path("code").path("text").asText()).isEqualTo("heart rate");
     assertThat(cli.run("get", ref + "/_history/1").json().path("status").asText()).isEqualTo("final");
+  }
+
+  @Test
+  @SlowTest // the command in a JVM of its own, with another default charset
+  void jsonIsWrittenAsUtf8WhateverTheLocalesCharset() throws Exception {
+    Cli.Result created = cli.runWithStdin("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Müller-Łęcki 李\"}]}",
+        "create", "-");
+    String ref = "Patient/" + created.json().path("id").asText();
+    // a process whose locale names no charset (LANG unset, as under cron or in many containers):
+    // Java 17 then takes US-ASCII as the default charset
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dfile.encoding=US-ASCII", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "get", ref, "--server", server.baseUrl(), "--client-id", TestServer.ADMIN_ID,
+        "--client-secret", TestServer.ADMIN_SECRET);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().keySet().removeIf(k -> k.equals("LANG") || k.startsWith("LC_"));
+    Process p = pb.start();
+    byte[] stdout = p.getInputStream().readAllBytes();
+
+    assertThat(p.waitFor()).isZero();
+    JsonNode read = new ObjectMapper().readTree(new String(stdout, java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(read.path("name").get(0).path("family").asText()).isEqualTo("Müller-Łęcki 李");
   }
 
   @Test
@@ -125,6 +148,17 @@ class ResourceCommandsTest extends ServerFixture {
     assertThat(badRef.err()).isEqualTo("fhirbox: 'not-a-reference' is not TYPE/ID or TYPE/ID/_history/VERSION" + NL);
     assertThat(badType.exitCode()).isEqualTo(2);
     assertThat(badType.err()).isEqualTo("fhirbox: 'Patients' is not a FHIR R4 resource type" + NL);
+  }
+
+  @Test
+  void aReferenceOrUrlThatNamesNoContentIsAUsageErrorWithExitCode2() {
+    Cli.Result notABinary = cli.run("url", "Patient/1");
+    Cli.Result notAUrl = cli.run("download", "http://127.0.0.1:1/a b", "-o", dir.resolve("x").toString());
+
+    assertThat(notABinary.exitCode()).as(notABinary.toString()).isEqualTo(2);
+    assertThat(notABinary.err()).isEqualTo("fhirbox: not a Binary reference or URL: 'Patient/1'" + NL);
+    assertThat(notAUrl.exitCode()).as(notAUrl.toString()).isEqualTo(2);
+    assertThat(notAUrl.err()).startsWith("fhirbox: 'http://127.0.0.1:1/a b' is no reference or URL");
   }
 
   @Test

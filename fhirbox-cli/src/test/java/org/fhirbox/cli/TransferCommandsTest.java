@@ -45,6 +45,8 @@ class TransferCommandsTest extends ServerFixture {
     Cli.Result get = cli.run("get", "Binary/" + id);
     assertThat(get.exitCode()).as(get.toString()).isZero();
     assertThat(get.json().path("id").asText()).isEqualTo(id);
+    assertThat(get.json().path("url").asText()).as("the signed url the server sent, as upload prints it")
+        .contains("/storage/" + id + "/1?").contains("Signature=");
 
     Path named = dir.resolve("out.dcm");
     Cli.Result down = cli.run("download", "Binary/" + id, "-o", named.toString());

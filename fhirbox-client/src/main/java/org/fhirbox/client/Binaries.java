@@ -9,6 +9,7 @@ import org.hl7.fhir.r4.model.DocumentReference;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Media;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
 
 /** Uploads (FHIR R4 binary.html#rest: raw body to {@code POST /Binary}) and linking them to resources. */
 final class Binaries {
@@ -118,8 +119,9 @@ final class Binaries {
       media.setStatus(Media.MediaStatus.PREPARATION);
     }
     media.setContent(placeholder(upload));
-    Media created = resources.create(media);
-    created.setContent(attachment(upload.withSecurityContext("Media/" + created.getIdElement().getIdPart())));
+    Media created = createPlaceholder(media, upload);
+    String context = "Media/" + created.getIdElement().getIdPart();
+    created.setContent(attachmentFor(created, upload.withSecurityContext(context)));
     if (noStatus) {
       created.setStatus(Media.MediaStatus.COMPLETED);
     }
@@ -135,10 +137,44 @@ final class Binaries {
       doc.addContent();
     }
     doc.getContentFirstRep().setAttachment(placeholder(upload));
-    DocumentReference created = resources.create(doc);
+    DocumentReference created = createPlaceholder(doc, upload);
     String context = "DocumentReference/" + created.getIdElement().getIdPart();
-    created.getContentFirstRep().setAttachment(attachment(upload.withSecurityContext(context)));
+    created.getContentFirstRep().setAttachment(attachmentFor(created, upload.withSecurityContext(context)));
     return resources.update(created, true);
+  }
+
+  /** Creates the resource an upload will name as its security context; a stream refused with it is closed. */
+  private <T extends Resource> T createPlaceholder(T resource, Upload upload) {
+    try {
+      return resources.create(resource);
+    } catch (RuntimeException e) {
+      upload.closeStream(); // never read: its upload does not start
+      throw e;
+    }
+  }
+
+  /**
+   * The upload for {@code placeholder}, which this call created for it. When the upload fails the
+   * placeholder is deleted, so that a refused or broken upload leaves no resource without content
+   * (a Media in {@code preparation}) behind, and a retry of the whole call no second one; the
+   * upload's error is thrown as it is, or, when the delete fails too, one that names the resource.
+   */
+  private Attachment attachmentFor(Resource placeholder, Upload upload) {
+    try {
+      return attachment(upload);
+    } catch (FhirboxException e) {
+      String ref = placeholder.fhirType() + "/" + placeholder.getIdElement().getIdPart();
+      try {
+        resources.delete(placeholder.fhirType(), placeholder.getIdElement().getIdPart());
+      } catch (FhirboxException notDeleted) {
+        FhirboxException named = new FhirboxException(e.status(), e.operationOutcome(), e.getMessage()
+            + "; " + ref + ", created for the upload, could not be deleted (" + notDeleted.getMessage()
+            + "): delete it", e);
+        named.addSuppressed(notDeleted);
+        throw named;
+      }
+      throw e;
+    }
   }
 
   /** Says what is coming until the upload exists (Media.content is 1..1, DocumentReference.content 1..*). */

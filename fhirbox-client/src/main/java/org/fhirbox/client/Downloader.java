@@ -105,7 +105,10 @@ final class Downloader {
       Optional<String> location = resp.headers().firstValue("Location");
       if (status >= 300 && status < 400 && location.isPresent() && redirects++ < MAX_REDIRECTS) {
         close(resp);
-        base = target(call.uri().resolve(location.get()).toString());
+        // credentials never join on the way: a URL fetched without them (a signed URL, another
+        // host's Attachment.url that someone else wrote) must not make a request with them
+        Call next = target(call.uri().resolve(location.get()).toString());
+        base = next.authenticated(next.authenticated() && base.authenticated());
         continue;
       }
       // the body is closed whatever happens below, also when the sink or the sidecar fails

@@ -419,8 +419,8 @@ public final class FhirboxClient {
 
   /**
    * Creates a Media from {@code template}, uploads the content with the Media as its security
-   * context, and updates the Media so {@code content} points at it. Without a status in the
-   * template the Media goes from {@code preparation} to {@code completed}.
+   * context (an upload that fails deletes the Media again, then throws), and updates the Media so
+   * {@code content} points at it. Without a status the Media goes from preparation to completed.
    *
    * <pre>{@code
    * Media m = client.createMedia(new Media().setSubject(new Reference("Patient/123")),
@@ -443,8 +443,8 @@ public final class FhirboxClient {
   }
 
   /**
-   * Creates a DocumentReference from {@code template}, uploads the content with it as security
-   * context, and points {@code content[0].attachment} at the upload. Status defaults to current.
+   * Creates a DocumentReference from {@code template} (status current unless set), uploads the content with
+   * it as security context (a failed upload deletes it again) and points {@code content[0].attachment} at it.
    *
    * <pre>{@code
    * DocumentReference doc = client.createDocumentReference(

@@ -23,6 +23,8 @@ final class MeteredPublisher implements BodyPublisher {
     this.delegate = delegate;
     this.listener = listener;
     this.total = delegate.contentLength();
+    // the HTTP client sends a body of length 0 without subscribing to it at all
+    this.sha1 = newSha1();
   }
 
   @Override
@@ -38,7 +40,7 @@ final class MeteredPublisher implements BodyPublisher {
     return complete;
   }
 
-  /** The SHA-1 of everything sent in the last subscription. */
+  /** The SHA-1 of everything sent in the last subscription (of no bytes when there was none). */
   byte[] sha1() {
     return sha1.digest();
   }

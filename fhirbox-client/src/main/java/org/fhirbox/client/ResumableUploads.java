@@ -8,17 +8,18 @@ import java.util.Objects;
  * When and how files are uploaded resumably, with the tus 1.0.0 protocol the server speaks at
  * {@code Binary/$upload}: a file of at least {@code threshold} bytes is sent in pieces of
  * {@code chunkSize} bytes. After a failed piece (a dropped connection, the server restarting, a
- * 409, 429, 502, 503 or 504) the client waits as {@code retries} says, asks the server with
+ * 409, 423, 429, 500, 502, 503 or 504) the client waits as {@code retries} says, asks the server with
  * {@code HEAD} how many bytes it kept, and goes on from there; {@code retries.maxRetries()} is the
  * number of failures in a row, without a byte of progress, after which the upload gives up. The
  * first {@code HEAD} of an upload kept by an earlier run is retried the same way. A file that
  * cannot be read (deleted, unreadable, a disk error) ends the upload at once: no wait cures it.
  *
  * <p>With a {@code stateDirectory}, the upload's URL is kept there (one small file per upload,
- * named by a fingerprint of the server, the file's absolute path, size, modification time,
- * content type, file name and security context) until the Binary exists, so that a later upload
- * of the same unchanged file, by any client of the same credentials and in any process, goes on
- * where an interrupted one stopped. Without it, an upload resumes only within one call.
+ * named by a fingerprint of the server, the client id, the file's real path, inode and change time
+ * where the file system has them, size, modification time, content type, file name and security
+ * context) until the Binary exists, so that a later upload of the same unchanged file, by any
+ * client of the same credentials and in any process, goes on where an interrupted one stopped.
+ * Without it, an upload resumes only within one call.
  *
  * <pre>{@code
  * FhirboxClient client = FhirboxClient.builder()

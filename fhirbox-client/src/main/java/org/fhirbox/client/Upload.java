@@ -161,8 +161,11 @@ public final class Upload {
       // (or sent again) would leave the file open until the garbage collector ran
       return new FileRangePublisher(file, 0, size(), done -> { });
     }
+    if (length == 0) {
+      return BodyPublishers.noBody(); // fromPublisher takes positive lengths only; the stream is closed after
+    }
     BodyPublisher streamed = BodyPublishers.ofInputStream(() -> stream);
-    return length >= 0 ? BodyPublishers.fromPublisher(streamed, length) : streamed;
+    return length > 0 ? BodyPublishers.fromPublisher(streamed, length) : streamed;
   }
 
   /**

@@ -1,6 +1,7 @@
 package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -12,6 +13,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.DocumentReference;
@@ -195,5 +197,68 @@ class BinaryTransferTest {
         .isEqualTo("DocumentReference/" + doc.getIdElement().getIdPart());
     assertThat(a.getSize()).isEqualTo(data.length);
     assertThat(sha256(downloadBytes(a.getUrl()))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void aMediaWhoseUploadIsRefusedIsDeletedAndTheRefusalThrown() {
+    Patient patient = client.createResource(new Patient());
+    String subject = "Patient/" + patient.getIdElement().getIdPart();
+    // an extension the server's deny list refuses (400) once the Media exists
+    Upload refused = Upload.of(randomBytes(1_000), "application/octet-stream").withFilename("tool.exe");
+
+    assertThatThrownBy(() -> client.createMedia(new Media().setSubject(new Reference(subject)), refused))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> {
+          assertThat(e.status()).isEqualTo(400);
+          assertThat(e.operationOutcome()).isNotNull();
+        });
+    assertThat(client.search(Media.class, "subject=" + subject).toList())
+        .as("no Media in preparation is left in the patient's record").isEmpty();
+  }
+
+  @Test
+  void aDocumentReferenceWhoseUploadIsRefusedIsDeletedAndTheRefusalThrown() {
+    Patient patient = client.createResource(new Patient());
+    String subject = "Patient/" + patient.getIdElement().getIdPart();
+    Upload refused = Upload.of(randomBytes(1_000), "application/octet-stream").withFilename("setup.msi");
+
+    assertThatThrownBy(() -> client.createDocumentReference(
+        new DocumentReference().setSubject(new Reference(subject)), refused))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(400));
+    assertThat(client.search(DocumentReference.class, "subject=" + subject).toList()).isEmpty();
+  }
+
+  @Test
+  void aStreamForAMediaThatCannotBeCreatedIsClosed() {
+    AtomicBoolean closed = new AtomicBoolean();
+    InputStream in = new ByteArrayInputStream(randomBytes(500)) {
+      @Override
+      public void close() {
+        closed.set(true);
+      }
+    };
+    FhirboxClient anonymous = FhirboxClient.builder().baseUrl(server.baseUrl()).build();
+
+    assertThatThrownBy(() -> anonymous.createMedia(new Media(), Upload.of(in, 500, "image/jpeg")))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401));
+    assertThat(closed).as("the stream was closed although the Media was refused").isTrue();
+  }
+
+  @Test
+  void anEmptyFileUploadsEveryWay() throws Exception {
+    Path empty = Files.write(work.resolve("empty.txt"), new byte[0]);
+    FhirboxClient resuming = client.newBuilder()
+        .resumableUploads(ResumableUploads.DEFAULT.withThreshold(0)).build();
+    List<Binary> made = new ArrayList<>();
+
+    made.add(client.createBinary(empty, "empty.txt", "text/plain"));
+    made.add(client.createBinary(Upload.of(new ByteArrayInputStream(new byte[0]), 0, "text/plain")));
+    made.add(client.uploadViaUrl(Upload.of(empty, "text/plain")));
+    made.add(resuming.createBinary(Upload.of(empty, "text/plain")));
+
+    for (Binary b : made) {
+      assertThat(downloadBytes("Binary/" + b.getIdElement().getIdPart())).isEmpty();
+    }
+    Attachment a = client.createAttachment(empty, "empty.txt", "text/plain");
+    assertThat(a.getSize()).isZero();
   }
 }

@@ -98,4 +98,21 @@ class DownloadTargetTest {
     assertThat(Files.readString(part)).isEqualTo("in progress");
     assertThat(target).doesNotExist();
   }
+
+  @Test
+  void aRedirectFromAUrlSentWithoutCredentialsIntoTheFhirBaseIsFollowedWithoutThem() throws Exception {
+    // an Attachment.url someone else wrote, on another host, that sends the reader to the FHIR API
+    try (PeerServer other = PeerServer.started()) {
+      other.on("/photo.jpg", ex -> {
+        ex.getResponseHeaders().set("Location", client.fhirBase() + ref);
+        ex.sendResponseHeaders(302, -1);
+      });
+      Path target = work.resolve("photo.jpg");
+
+      assertThatThrownBy(() -> client.download(other.root() + "photo.jpg", target))
+          .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401));
+      assertThat(other.seen("/photo.jpg")).singleElement().satisfies(s -> assertThat(s.authorization()).isNull());
+      assertThat(target).doesNotExist();
+    }
+  }
 }
