@@ -123,6 +123,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final SignInModule signIn;
   private final AppClients appClients;
   private final IngestWorker ingestWorker;
+  private final BinaryImporter importer;
   private final AuditModule audit;
   private final ClaimedText claimed;
   private final ResumableUploads uploads;
@@ -186,13 +187,17 @@ public final class FhirboxServer implements AutoCloseable {
         audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
         config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
-    BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService,
+    // $import's fetches are requests, which a stop lets finish; the background ingestion's are cut
+    // when it stops (its jobs handed back), so each has a fetch client of its own
+    this.importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService,
         config.getInt("FHIRBOX_INGEST_IMPORT_CONCURRENCY"));
+    BinaryImporter ingestImporter = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService),
+        binaryService, 1);
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
     repository.addWriteListener(ingestJobs);
-    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, importer, audit.binaryListener(),
+    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, ingestImporter, audit.binaryListener(),
         ingestSettings(config), clock);
 
     // The services the routes call, and the one exit that signs Attachments on the way out
@@ -473,6 +478,14 @@ public final class FhirboxServer implements AutoCloseable {
     }
   }
 
+  private void closeImporterQuietly() {
+    try {
+      importer.close();
+    } catch (Exception e) {
+      LOG.warn("stopping the $import fetch client failed", e);
+    }
+  }
+
   private void sweepQuietly() {
     try {
       sweeper.sweep();
@@ -543,7 +556,10 @@ public final class FhirboxServer implements AutoCloseable {
     return store;
   }
 
-  /** Stops accepting, lets in-flight requests finish (bounded by FHIRBOX_SHUTDOWN_TIMEOUT), then closes. */
+  /**
+   * Stops the background ingestion, stops accepting, lets in-flight requests finish (bounded by
+   * FHIRBOX_SHUTDOWN_TIMEOUT; a {@code $import} among them), then closes.
+   */
   @Override
   public void close() throws Exception {
     background.shutdownNow();
@@ -551,6 +567,7 @@ public final class FhirboxServer implements AutoCloseable {
       ingestWorker.close();
       jetty.stop();
     } finally {
+      closeImporterQuietly();
       audit.close();
       writeLeases.close();
       database.close();
