@@ -71,6 +71,31 @@ class FhirboxConfigTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+      "FHIRBOX_BASE_URL, localhost:8103",
+      "FHIRBOX_BASE_URL, fhir.example.org",
+      "FHIRBOX_BASE_URL, /fhirbox/",
+      "FHIRBOX_BASE_URL, ftp://fhir.example.org/",
+      "FHIRBOX_BASE_URL, http:/fhir.example.org/",
+      "FHIRBOX_BASE_URL, http://exa mple.org/",
+      "FHIRBOX_BASE_URL, https://fhir.example.org/?tenant=a",
+      "FHIRBOX_BASE_URL, https://fhir.example.org/#top",
+      "FHIRBOX_BASE_URL_ALIASES, 'https://a.example.org/,b.example.org'"})
+  void aBaseUrlThatIsNoAbsoluteHttpUrlIsRefusedNamingItsKey(String key, String value) {
+    assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(key + " must be an absolute http or https URL")
+        .hasMessageContaining("got '");
+  }
+
+  @Test
+  void baseUrlsOfEveryUsualShapeLoad() {
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_BASE_URL", "https://fhir.example.org:8443/box",
+        "FHIRBOX_BASE_URL_ALIASES", "http://fhirbox_node1:8103/, http://10.0.0.5:8103, HTTPS://[::1]/"));
+    assertThat(config.baseUrl(8103)).isEqualTo("https://fhir.example.org:8443/box/");
+  }
+
   @Test
   void theValuesTheDocumentationAndTheTestsUseStillLoad() {
     FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_ORPHAN_GRACE", "1200", "FHIRBOX_ORPHAN_SWEEP_INTERVAL", "1",
