@@ -44,7 +44,12 @@ class FhirboxConfigTest {
           + " 'FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND must be between 0 and 2147483647, got -1'",
       "FHIRBOX_MIN_RESPONSE_RATE_SECONDS, 0, 'FHIRBOX_MIN_RESPONSE_RATE_SECONDS must be between 1 and 2147483647, got 0'",
       "FHIRBOX_MAX_CONNECTIONS, 0, 'FHIRBOX_MAX_CONNECTIONS must be between 1 and 2147483647, got 0'",
-      "FHIRBOX_HTTP_THREADS, 8, 'FHIRBOX_HTTP_THREADS must be between 16 and 32768, got 8'"})
+      "FHIRBOX_HTTP_THREADS, 8, 'FHIRBOX_HTTP_THREADS must be between 16 and 32768, got 8'",
+      "FHIRBOX_SEARCH_MAX_VALUES, 0, 'FHIRBOX_SEARCH_MAX_VALUES must be between 1 and 30000, got 0'",
+      "FHIRBOX_SEARCH_MAX_VALUES, 30001, 'FHIRBOX_SEARCH_MAX_VALUES must be between 1 and 30000, got 30001'",
+      "FHIRBOX_S3_PART_SIZE, 1, 'FHIRBOX_S3_PART_SIZE must be between 5242880 and 1073741824, got 1'",
+      "FHIRBOX_S3_PART_SIZE, 1073741825,"
+          + " 'FHIRBOX_S3_PART_SIZE must be between 5242880 and 1073741824, got 1073741825'"})
   void aNumericSettingOutsideItsRangeIsRefusedWhenTheSettingsLoad(String key, String value, String message) {
     assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
