@@ -10,12 +10,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -100,13 +99,13 @@ import org.fhirbox.logging.ConsoleLogging;
 import org.fhirbox.metrics.MetricsHandler;
 import org.fhirbox.metrics.Metrics;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The wiring: builds every part by constructor from the configuration, and runs the HTTP server. */
 public final class FhirboxServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FhirboxServer.class);
+  private static final long BACKGROUND_STOP_SECONDS = 10;
 
   private final FhirboxConfig config;
   private final Database database;
@@ -151,7 +150,7 @@ public final class FhirboxServer implements AutoCloseable {
     ConsoleLogging.applyLevel(config.get("FHIRBOX_LOG_LEVEL")).ifPresent(LOG::warn);
     Files.createDirectories(config.dataDir());
     this.database = openDatabase(config);
-    AwsCredentialsProvider awsCredentials = defaultAwsCredentialsOnFirstUse();
+    AwsCredentialsProvider awsCredentials = Backends.defaultAwsCredentialsOnFirstUse();
     this.writeLeases = new BlobWriteLeases(database, clock);
     this.blobs = Backends.blobStore(config, awsCredentials, metrics, writeLeases);
     this.store = new JdbcResourceStore(database);
@@ -227,11 +226,13 @@ public final class FhirboxServer implements AutoCloseable {
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
     this.s3Uploads = Backends.s3Uploads(config, awsCredentials);
-    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+    ScheduledThreadPoolExecutor backgroundThread = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "fhirbox-background");
       t.setDaemon(true);
       return t;
     });
+    backgroundThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // a stop starts nothing new
+    this.background = backgroundThread;
 
     this.directUploads = new DirectUploads(binaryService, store, new UploadUrlSigner(signingKeys, clock), s3Uploads,
         audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), background, clock);
@@ -288,22 +289,6 @@ public final class FhirboxServer implements AutoCloseable {
     String u = url.toLowerCase(Locale.ROOT);
     return u.startsWith("jdbc:h2:") && !u.startsWith("jdbc:h2:tcp:") && !u.startsWith("jdbc:h2:ssl:")
         && !u.replace(" ", "").contains("auto_server=true");
-  }
-
-  /** Built on first use: only the S3 modes need credentials, and the default chain is slow to make. */
-  private static AwsCredentialsProvider defaultAwsCredentialsOnFirstUse() {
-    Supplier<AwsCredentialsProvider> defaultChain = new Supplier<>() {
-      private AwsCredentialsProvider chain;
-
-      @Override
-      public synchronized AwsCredentialsProvider get() {
-        if (chain == null) {
-          chain = DefaultCredentialsProvider.builder().build();
-        }
-        return chain;
-      }
-    };
-    return () -> defaultChain.get().resolveCredentials();
   }
 
   /**
@@ -493,6 +478,17 @@ public final class FhirboxServer implements AutoCloseable {
     }
   }
 
+  /** Waits a while for the background work under way (a sweep, the re-indexing) before the database closes. */
+  private void awaitBackground() {
+    try {
+      if (!background.awaitTermination(BACKGROUND_STOP_SECONDS, TimeUnit.SECONDS)) {
+        LOG.warn("background work still running after {} s; the database closes under it", BACKGROUND_STOP_SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private void closeImporterQuietly() {
     try {
       importer.close();
@@ -516,6 +512,11 @@ public final class FhirboxServer implements AutoCloseable {
 
   public OrphanSweeper sweeper() {
     return sweeper;
+  }
+
+  /** The thread of the background work (sweeps, re-indexing); tests give it work of their own. */
+  ScheduledExecutorService background() {
+    return background;
   }
 
   /** Presigned direct uploads; tests run the background check of uploads to S3 through it. */
@@ -577,11 +578,14 @@ public final class FhirboxServer implements AutoCloseable {
    */
   @Override
   public void close() throws Exception {
-    background.shutdownNow();
+    // no interrupt (shutdownNow): one that meets H2 reading its file closes it for every connection,
+    // and the requests draining and the audit events queued would fail with it
+    background.shutdown();
     try {
       ingestWorker.close();
       stopJetty();
     } finally {
+      awaitBackground();
       closeImporterQuietly();
       audit.close();
       writeLeases.close();
