@@ -348,6 +348,8 @@ public final class FhirboxServer implements AutoCloseable {
     if (isEmbeddedH2(config.databaseUrl())) {
       return SigningKeys.loadOrCreate(config.dataDir());
     }
+    // the key's read waits for the database anyway; one that cannot be opened is what a failed start reports
+    database.awaitMigrated();
     SigningKeys shared = new SigningKeyStore(database, clock).loadOrCreateUrlKeys();
     return SigningKeys.readIfPresent(config.dataDir()).map(shared::alsoVerifying).orElse(shared);
   }
@@ -465,9 +467,8 @@ public final class FhirboxServer implements AutoCloseable {
   }
 
   /**
-   * Stops Jetty, waiting up to FHIRBOX_SHUTDOWN_TIMEOUT for requests in flight. Jetty completes its
-   * stop either way and then reports requests still running as a TimeoutException; that is the
-   * documented bound, not a failed stop, so it is logged and the stop goes on.
+   * Stops Jetty, waiting up to FHIRBOX_SHUTDOWN_TIMEOUT for requests in flight. Jetty then reports those still
+   * running as a TimeoutException: the documented bound, not a failed stop, so it is logged and the stop goes on.
    */
   private void stopJetty() throws Exception {
     try {
