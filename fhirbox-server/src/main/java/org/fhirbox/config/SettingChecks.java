@@ -67,6 +67,7 @@ final class SettingChecks {
     r.put("FHIRBOX_SEARCH_MAX_VALUES", new Range(1, 30_000));
     // S3's least part (all but the last), and the most one part buffer is allowed to hold
     r.put("FHIRBOX_S3_PART_SIZE", new Range(5L << 20, 1L << 30));
+    r.put("FHIRBOX_S3_PARALLELISM", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_BUNDLE_MAX_ENTRIES", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_REFRESH_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));

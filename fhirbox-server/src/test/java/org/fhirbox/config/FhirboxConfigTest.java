@@ -48,6 +48,9 @@ class FhirboxConfigTest {
       "FHIRBOX_SEARCH_MAX_VALUES, 0, 'FHIRBOX_SEARCH_MAX_VALUES must be between 1 and 30000, got 0'",
       "FHIRBOX_SEARCH_MAX_VALUES, 30001, 'FHIRBOX_SEARCH_MAX_VALUES must be between 1 and 30000, got 30001'",
       "FHIRBOX_S3_PART_SIZE, 1, 'FHIRBOX_S3_PART_SIZE must be between 5242880 and 1073741824, got 1'",
+      "FHIRBOX_S3_PARALLELISM, 0, 'FHIRBOX_S3_PARALLELISM must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_S3_PARALLELISM, 4294967296,"
+          + " 'FHIRBOX_S3_PARALLELISM must be between 1 and 2147483647, got 4294967296'",
       "FHIRBOX_S3_PART_SIZE, 1073741825,"
           + " 'FHIRBOX_S3_PART_SIZE must be between 5242880 and 1073741824, got 1073741825'"})
   void aNumericSettingOutsideItsRangeIsRefusedWhenTheSettingsLoad(String key, String value, String message) {
@@ -126,9 +129,9 @@ class FhirboxConfigTest {
 
   @Test
   void anIntSettingTooLargeForAnIntNamesItsKey() {
-    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_S3_PARALLELISM", "4294967296"));
-    assertThatThrownBy(() -> config.getInt("FHIRBOX_S3_PARALLELISM"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("FHIRBOX_S3_PARALLELISM must be between");
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_UNRANGED", "4294967296"));
+    assertThatThrownBy(() -> config.getInt("FHIRBOX_UNRANGED"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("FHIRBOX_UNRANGED must be between");
   }
 
   @Test
