@@ -45,6 +45,10 @@ final class ServeCommand implements Callable<Integer> {
       overrides.put("FHIRBOX_BASE_URL", baseUrl);
     }
     FhirboxConfig config = FhirboxConfig.load(System.getenv(), configFile, overrides);
+    if (java.nio.file.Files.exists(config.dataDir()) && !java.nio.file.Files.isDirectory(config.dataDir())) {
+      // the server's own failure would name the path alone (FileAlreadyExistsException)
+      throw new IllegalArgumentException("FHIRBOX_DATA_DIR (--data-dir) " + config.dataDir() + " is no directory");
+    }
     FhirboxServer server = new FhirboxServer(config).start();
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());

@@ -110,6 +110,17 @@ class ServeCommandTest {
   }
 
   @Test
+  void aDataDirectoryThatIsAFileStopsTheStartNamingTheSetting(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path file = java.nio.file.Files.writeString(tmp.resolve("data"), "not a directory");
+
+    Cli.Result r = Cli.bare().run("serve", "--port", "0", "--data-dir", file.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("fhirbox: FHIRBOX_DATA_DIR (--data-dir) " + file + " is no directory");
+  }
+
+  @Test
   void helpListsTheCommands() {
     java.io.StringWriter out = new java.io.StringWriter();
     picocli.CommandLine cl = new picocli.CommandLine(new Main());

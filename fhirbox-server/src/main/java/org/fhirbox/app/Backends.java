@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.config.FhirboxConfig;
@@ -25,6 +26,7 @@ import org.fhirbox.storage.LiveWrites;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
 /**
  * Part of the wiring: turns the configuration into the blob store and the signed-URL mode.
@@ -41,6 +43,22 @@ public final class Backends {
   public record Signing(BinaryUrlSigner signer, Optional<ObjectUrlSigner> objectUrls) {}
 
   private Backends() {}
+
+  /** The SDK's default credentials chain, built on first use: only the S3 modes need it, and it is slow to make. */
+  static AwsCredentialsProvider defaultAwsCredentialsOnFirstUse() {
+    Supplier<AwsCredentialsProvider> defaultChain = new Supplier<>() {
+      private AwsCredentialsProvider chain;
+
+      @Override
+      public synchronized AwsCredentialsProvider get() {
+        if (chain == null) {
+          chain = DefaultCredentialsProvider.builder().build();
+        }
+        return chain;
+      }
+    };
+    return () -> defaultChain.get().resolveCredentials();
+  }
 
   /**
    * The blob store named by {@code FHIRBOX_BLOB_STORE}, files under {@code <data-dir>/blobs} or

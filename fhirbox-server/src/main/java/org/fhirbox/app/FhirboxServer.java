@@ -10,13 +10,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.ForwardedRequestCustomizer;
@@ -99,13 +99,13 @@ import org.fhirbox.logging.ConsoleLogging;
 import org.fhirbox.metrics.MetricsHandler;
 import org.fhirbox.metrics.Metrics;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The wiring: builds every part by constructor from the configuration, and runs the HTTP server. */
 public final class FhirboxServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FhirboxServer.class);
+  private static final long BACKGROUND_STOP_SECONDS = 10;
 
   private final FhirboxConfig config;
   private final Database database;
@@ -123,6 +123,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final SignInModule signIn;
   private final AppClients appClients;
   private final IngestWorker ingestWorker;
+  private final BinaryImporter importer;
   private final AuditModule audit;
   private final ClaimedText claimed;
   private final ResumableUploads uploads;
@@ -149,7 +150,7 @@ public final class FhirboxServer implements AutoCloseable {
     ConsoleLogging.applyLevel(config.get("FHIRBOX_LOG_LEVEL")).ifPresent(LOG::warn);
     Files.createDirectories(config.dataDir());
     this.database = openDatabase(config);
-    AwsCredentialsProvider awsCredentials = defaultAwsCredentialsOnFirstUse();
+    AwsCredentialsProvider awsCredentials = Backends.defaultAwsCredentialsOnFirstUse();
     this.writeLeases = new BlobWriteLeases(database, clock);
     this.blobs = Backends.blobStore(config, awsCredentials, metrics, writeLeases);
     this.store = new JdbcResourceStore(database);
@@ -186,13 +187,17 @@ public final class FhirboxServer implements AutoCloseable {
         audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
         config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
-    BinaryImporter importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService,
+    // $import's fetches are requests, which a stop lets finish; the background ingestion's are cut
+    // when it stops (its jobs handed back), so each has a fetch client of its own
+    this.importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService,
         config.getInt("FHIRBOX_INGEST_IMPORT_CONCURRENCY"));
+    BinaryImporter ingestImporter = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService),
+        binaryService, 1);
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
     repository.addWriteListener(ingestJobs);
-    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, importer, audit.binaryListener(),
+    this.ingestWorker = new IngestWorker(store, repository, ingestJobs, ingestImporter, audit.binaryListener(),
         ingestSettings(config), clock);
 
     // The services the routes call, and the one exit that signs Attachments on the way out
@@ -221,11 +226,13 @@ public final class FhirboxServer implements AutoCloseable {
     // HTTP: one route class per area, mounted by the servlet
     StorageResponder responder = new StorageResponder();
     this.s3Uploads = Backends.s3Uploads(config, awsCredentials);
-    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+    ScheduledThreadPoolExecutor backgroundThread = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "fhirbox-background");
       t.setDaemon(true);
       return t;
     });
+    backgroundThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // a stop starts nothing new
+    this.background = backgroundThread;
 
     this.directUploads = new DirectUploads(binaryService, store, new UploadUrlSigner(signingKeys, clock), s3Uploads,
         audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), background, clock);
@@ -282,22 +289,6 @@ public final class FhirboxServer implements AutoCloseable {
     String u = url.toLowerCase(Locale.ROOT);
     return u.startsWith("jdbc:h2:") && !u.startsWith("jdbc:h2:tcp:") && !u.startsWith("jdbc:h2:ssl:")
         && !u.replace(" ", "").contains("auto_server=true");
-  }
-
-  /** Built on first use: only the S3 modes need credentials, and the default chain is slow to make. */
-  private static AwsCredentialsProvider defaultAwsCredentialsOnFirstUse() {
-    Supplier<AwsCredentialsProvider> defaultChain = new Supplier<>() {
-      private AwsCredentialsProvider chain;
-
-      @Override
-      public synchronized AwsCredentialsProvider get() {
-        if (chain == null) {
-          chain = DefaultCredentialsProvider.builder().build();
-        }
-        return chain;
-      }
-    };
-    return () -> defaultChain.get().resolveCredentials();
   }
 
   /**
@@ -357,6 +348,8 @@ public final class FhirboxServer implements AutoCloseable {
     if (isEmbeddedH2(config.databaseUrl())) {
       return SigningKeys.loadOrCreate(config.dataDir());
     }
+    // the key's read waits for the database anyway; one that cannot be opened is what a failed start reports
+    database.awaitMigrated();
     SigningKeys shared = new SigningKeyStore(database, clock).loadOrCreateUrlKeys();
     return SigningKeys.readIfPresent(config.dataDir()).map(shared::alsoVerifying).orElse(shared);
   }
@@ -473,6 +466,38 @@ public final class FhirboxServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops Jetty, waiting up to FHIRBOX_SHUTDOWN_TIMEOUT for requests in flight. Jetty then reports those still
+   * running as a TimeoutException: the documented bound, not a failed stop, so it is logged and the stop goes on.
+   */
+  private void stopJetty() throws Exception {
+    try {
+      jetty.stop();
+    } catch (TimeoutException e) {
+      LOG.warn("requests still in flight after FHIRBOX_SHUTDOWN_TIMEOUT ({} s) were cut",
+          config.getLong("FHIRBOX_SHUTDOWN_TIMEOUT"));
+    }
+  }
+
+  /** Waits a while for the background work under way (a sweep, the re-indexing) before the database closes. */
+  private void awaitBackground() {
+    try {
+      if (!background.awaitTermination(BACKGROUND_STOP_SECONDS, TimeUnit.SECONDS)) {
+        LOG.warn("background work still running after {} s; the database closes under it", BACKGROUND_STOP_SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void closeImporterQuietly() {
+    try {
+      importer.close();
+    } catch (Exception e) {
+      LOG.warn("stopping the $import fetch client failed", e);
+    }
+  }
+
   private void sweepQuietly() {
     try {
       sweeper.sweep();
@@ -488,6 +513,11 @@ public final class FhirboxServer implements AutoCloseable {
 
   public OrphanSweeper sweeper() {
     return sweeper;
+  }
+
+  /** The thread of the background work (sweeps, re-indexing); tests give it work of their own. */
+  ScheduledExecutorService background() {
+    return background;
   }
 
   /** Presigned direct uploads; tests run the background check of uploads to S3 through it. */
@@ -543,14 +573,21 @@ public final class FhirboxServer implements AutoCloseable {
     return store;
   }
 
-  /** Stops accepting, lets in-flight requests finish (bounded by FHIRBOX_SHUTDOWN_TIMEOUT), then closes. */
+  /**
+   * Stops the background ingestion, stops accepting, lets in-flight requests finish (bounded by
+   * FHIRBOX_SHUTDOWN_TIMEOUT; a {@code $import} among them), then closes.
+   */
   @Override
   public void close() throws Exception {
-    background.shutdownNow();
+    // no interrupt (shutdownNow): one that meets H2 reading its file closes it for every connection,
+    // and the requests draining and the audit events queued would fail with it
+    background.shutdown();
     try {
       ingestWorker.close();
-      jetty.stop();
+      stopJetty();
     } finally {
+      awaitBackground();
+      closeImporterQuietly();
       audit.close();
       writeLeases.close();
       database.close();

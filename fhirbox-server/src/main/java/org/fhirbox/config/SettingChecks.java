@@ -1,9 +1,12 @@
 package org.fhirbox.config;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -60,6 +63,11 @@ final class SettingChecks {
     r.put("FHIRBOX_MAX_JSON_BYTES", new Range(1, any));
     r.put("FHIRBOX_MAX_BINARY_BYTES", new Range(1, any));
     r.put("FHIRBOX_SEARCH_MAX_COUNT", new Range(1, Integer.MAX_VALUE));
+    // SearchChains.MAX_VALUES: well under PostgreSQL's 65,535 parameters of one statement
+    r.put("FHIRBOX_SEARCH_MAX_VALUES", new Range(1, 30_000));
+    // S3's least part (all but the last), and the most one part buffer is allowed to hold
+    r.put("FHIRBOX_S3_PART_SIZE", new Range(5L << 20, 1L << 30));
+    r.put("FHIRBOX_S3_PARALLELISM", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_BUNDLE_MAX_ENTRIES", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_REFRESH_TOKEN_TTL", new Range(1, Integer.MAX_VALUE));
@@ -92,7 +100,10 @@ final class SettingChecks {
     return Map.copyOf(r);
   }
 
-  /** Throws IllegalArgumentException naming the first setting outside its range, and the range. */
+  /**
+   * Throws IllegalArgumentException naming the first setting outside its range, and the range,
+   * or a base URL that is none.
+   */
   static void check(FhirboxConfig config) {
     for (Map.Entry<String, Range> e : RANGES.entrySet()) {
       long v = config.getLong(e.getKey());
@@ -100,6 +111,29 @@ final class SettingChecks {
       if (v < range.min() || v > range.max()) {
         throw new IllegalArgumentException(e.getKey() + " must be " + range.describe() + ", got " + v);
       }
+    }
+    config.optional("FHIRBOX_BASE_URL").ifPresent(url -> checkBaseUrl("FHIRBOX_BASE_URL", url));
+    config.orderedList("FHIRBOX_BASE_URL_ALIASES").forEach(url -> checkBaseUrl("FHIRBOX_BASE_URL_ALIASES", url));
+  }
+
+  /**
+   * Every link, Location, signed URL and the token issuer are built on the base URL: one without a
+   * scheme ({@code fhir.example.org}) would make them all unusable while the server seemed to run.
+   * A host name may hold an underscore (a compose service's), which {@link URI#getHost} refuses,
+   * so the authority is what must be there.
+   */
+  private static void checkBaseUrl(String key, String url) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      uri = null;
+    }
+    String scheme = uri == null || uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!(scheme.equals("http") || scheme.equals("https")) || uri.getRawAuthority() == null
+        || uri.getRawAuthority().contains("@") || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw new IllegalArgumentException(key + " must be an absolute http or https URL without query or fragment,"
+          + " such as https://fhir.example.org/, got '" + url + "'");
     }
   }
 

@@ -168,8 +168,10 @@ public final class AdminRoutes {
     ClientProfile profile = refusingBadInput(() -> ClientProfile.of(publicClient, firstParty, redirectUris,
         idTokenAlg));
     ClientCredentials created = clients.create(project, scope, admin, profile);
+    // a scope naming admin makes an admin without "admin": true; the record says what was stored
+    boolean stored = clients.find(created.clientId()).map(OAuthClient::admin).orElse(admin);
     audit.changed(AdminAction.CLIENT_CREATED, actor(ex, principal), created.project(), created.clientId(), null,
-        "scope: " + created.scope() + "; admin: " + admin + "; public: " + publicClient);
+        "scope: " + created.scope() + "; admin: " + stored + "; public: " + publicClient);
     write(ex, 201, credentials(created));
   }
 

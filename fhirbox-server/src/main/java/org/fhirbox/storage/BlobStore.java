@@ -79,7 +79,7 @@ public interface BlobStore extends AutoCloseable {
   /** Blobs written in pieces over many requests (resumable uploads), in this store. */
   ResumableBlobs resumable();
 
-  /** True when the backend answers (for readiness checks). */
+  /** True when the backend answers (for readiness checks), within about two seconds. */
   boolean isReachable();
 
   @Override

@@ -62,6 +62,13 @@ public final class S3BlobStore implements BlobStore {
    * unless other requests returned closed ones meanwhile.
    */
   static final int ATTEMPTS = 6;
+
+  /**
+   * How long the readiness check waits for the bucket, all attempts together: an orchestrator's
+   * probe gives up after a few seconds, and a check bounded only by the client's timeouts (six
+   * attempts of up to 60 s) would hold a request thread for minutes per probe while S3 is stuck.
+   */
+  static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
   /** How long an upload waits for a part buffer when all are in use, before it answers 503. */
   static final long BUFFER_WAIT_MILLIS = 30_000;
 
@@ -413,7 +420,7 @@ public final class S3BlobStore implements BlobStore {
   @Override
   public boolean isReachable() {
     try {
-      s3.headBucket(b -> b.bucket(settings.bucket()));
+      s3.headBucket(b -> b.bucket(settings.bucket()).overrideConfiguration(o -> o.apiCallTimeout(PING_TIMEOUT)));
       return true;
     } catch (SdkException e) {
       return false;

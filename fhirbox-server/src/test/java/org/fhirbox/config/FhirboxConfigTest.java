@@ -44,7 +44,15 @@ class FhirboxConfigTest {
           + " 'FHIRBOX_MIN_RESPONSE_BYTES_PER_SECOND must be between 0 and 2147483647, got -1'",
       "FHIRBOX_MIN_RESPONSE_RATE_SECONDS, 0, 'FHIRBOX_MIN_RESPONSE_RATE_SECONDS must be between 1 and 2147483647, got 0'",
       "FHIRBOX_MAX_CONNECTIONS, 0, 'FHIRBOX_MAX_CONNECTIONS must be between 1 and 2147483647, got 0'",
-      "FHIRBOX_HTTP_THREADS, 8, 'FHIRBOX_HTTP_THREADS must be between 16 and 32768, got 8'"})
+      "FHIRBOX_HTTP_THREADS, 8, 'FHIRBOX_HTTP_THREADS must be between 16 and 32768, got 8'",
+      "FHIRBOX_SEARCH_MAX_VALUES, 0, 'FHIRBOX_SEARCH_MAX_VALUES must be between 1 and 30000, got 0'",
+      "FHIRBOX_SEARCH_MAX_VALUES, 30001, 'FHIRBOX_SEARCH_MAX_VALUES must be between 1 and 30000, got 30001'",
+      "FHIRBOX_S3_PART_SIZE, 1, 'FHIRBOX_S3_PART_SIZE must be between 5242880 and 1073741824, got 1'",
+      "FHIRBOX_S3_PARALLELISM, 0, 'FHIRBOX_S3_PARALLELISM must be between 1 and 2147483647, got 0'",
+      "FHIRBOX_S3_PARALLELISM, 4294967296,"
+          + " 'FHIRBOX_S3_PARALLELISM must be between 1 and 2147483647, got 4294967296'",
+      "FHIRBOX_S3_PART_SIZE, 1073741825,"
+          + " 'FHIRBOX_S3_PART_SIZE must be between 5242880 and 1073741824, got 1073741825'"})
   void aNumericSettingOutsideItsRangeIsRefusedWhenTheSettingsLoad(String key, String value, String message) {
     assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
@@ -69,6 +77,31 @@ class FhirboxConfigTest {
   void aDurationOrSizeThatWouldBreakTheServerIsRefusedNamingItsKey(String key, String value, String message) {
     assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+      "FHIRBOX_BASE_URL, localhost:8103",
+      "FHIRBOX_BASE_URL, fhir.example.org",
+      "FHIRBOX_BASE_URL, /fhirbox/",
+      "FHIRBOX_BASE_URL, ftp://fhir.example.org/",
+      "FHIRBOX_BASE_URL, http:/fhir.example.org/",
+      "FHIRBOX_BASE_URL, http://exa mple.org/",
+      "FHIRBOX_BASE_URL, https://fhir.example.org/?tenant=a",
+      "FHIRBOX_BASE_URL, https://fhir.example.org/#top",
+      "FHIRBOX_BASE_URL_ALIASES, 'https://a.example.org/,b.example.org'"})
+  void aBaseUrlThatIsNoAbsoluteHttpUrlIsRefusedNamingItsKey(String key, String value) {
+    assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(key + " must be an absolute http or https URL")
+        .hasMessageContaining("got '");
+  }
+
+  @Test
+  void baseUrlsOfEveryUsualShapeLoad() {
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_BASE_URL", "https://fhir.example.org:8443/box",
+        "FHIRBOX_BASE_URL_ALIASES", "http://fhirbox_node1:8103/, http://10.0.0.5:8103, HTTPS://[::1]/"));
+    assertThat(config.baseUrl(8103)).isEqualTo("https://fhir.example.org:8443/box/");
   }
 
   @Test
@@ -96,9 +129,9 @@ class FhirboxConfigTest {
 
   @Test
   void anIntSettingTooLargeForAnIntNamesItsKey() {
-    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_S3_PARALLELISM", "4294967296"));
-    assertThatThrownBy(() -> config.getInt("FHIRBOX_S3_PARALLELISM"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("FHIRBOX_S3_PARALLELISM must be between");
+    FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_UNRANGED", "4294967296"));
+    assertThatThrownBy(() -> config.getInt("FHIRBOX_UNRANGED"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("FHIRBOX_UNRANGED must be between");
   }
 
   @Test

@@ -103,4 +103,18 @@ class AdminAuditTest {
           .doesNotContain(id, userId);
     }
   }
+
+  @Test
+  void aClientMadeAnAdminByItsScopeIsRecordedAsOne() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      TestClient admin = clients.bearer(clients.create("adm-by-scope", "system/*.cruds", true));
+
+      String id = ok(admin.postJson("admin/clients", "{\"scope\":\"system/*.rs admin\"}")).get("clientId").asText();
+
+      JsonNode created = Poll.until("the creation's event", () -> events(admin).stream()
+          .filter(e -> e.at("/entity/0/what/identifier/value").asText().equals(id)).toList(), l -> !l.isEmpty()).get(0);
+      assertThat(created.at("/entity/0/detail/0/valueString").asText()).endsWith("admin: true; public: false");
+    }
+  }
 }

@@ -2,6 +2,8 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,10 +17,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
-/** {@code /readyz} tells whether the database answers, not whether this node's pool has a free connection. */
+/**
+ * {@code /readyz} tells whether the database answers, not whether this node's pool has a free
+ * connection, and answers within a probe's timeout however slow a dependency is.
+ */
 class ReadinessUnderLoadTest {
   @Test
   void aBusyPoolStillReadsAsUpWithinTwoSeconds() throws Exception {
@@ -53,6 +59,25 @@ class ReadinessUnderLoadTest {
         release.countDown();
         CompletableFuture.allOf(holders.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
         threads.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void anObjectStoreThatDoesNotAnswerReadsAsDownWithinAProbesTimeout() throws Exception {
+    // the kernel completes the connections (the backlog), and nothing ever answers on them
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      S3Server.exportCredentials();
+      try (TestServer server = TestServer.start(Map.of("FHIRBOX_BLOB_STORE", "s3", "FHIRBOX_S3_BUCKET", "silent",
+          "FHIRBOX_S3_PATH_STYLE", "true", "FHIRBOX_S3_ENDPOINT", "http://127.0.0.1:" + silent.getLocalPort()))) {
+        HttpResponse<String> ready = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(URI.create(server.baseUrl() + "readyz")).timeout(Duration.ofSeconds(8)).build(),
+            HttpResponse.BodyHandlers.ofString());
+
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+        assertThat(ready.body()).contains("\"blobStore\":\"down\"").contains("\"database\":\"up\"");
+      } finally {
+        S3Server.clearCredentials();
       }
     }
   }
