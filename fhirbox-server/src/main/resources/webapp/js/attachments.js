@@ -308,19 +308,42 @@ function whenVisible(el, work) {
   seen.observe(el);
 }
 
-/** Sections by kind; empty kinds are left out. */
-export function render(items) {
-  const groups = [['image', 'Images'], ['pdf', 'PDF documents'], ['video', 'Video'], ['audio', 'Audio'],
-    ['other', 'Other files']];
-  const sections = groups.map(([k, title]) => {
-    const list = items.filter((a) => kind(a) === k);
-    if (!list.length) return null;
-    return h('section', { class: `files files-${k}`, 'aria-label': title }, h('h3', {}, title),
-      h('ul', { class: k === 'image' ? 'grid' : 'stack' }, list.map((a) => h('li', { class: 'file card',
-        'data-binary': a.binary || '' },
-      h('div', { class: 'preview' }, preview(a)),
-      h('p', { class: 'file-name' }, h('strong', {}, name(a)), ` · ${a.source}`),
-      details(a), detailsLink(a)))));
-  }).filter(Boolean);
-  return sections.length ? sections : [h('p', {}, 'No files yet.')];
+const GROUPS = [['image', 'Images'], ['pdf', 'PDF documents'], ['video', 'Video'], ['audio', 'Audio'],
+  ['other', 'Other files']];
+
+function card(a) {
+  return h('li', { class: 'file card', 'data-binary': a.binary || '' },
+    h('div', { class: 'preview' }, preview(a)),
+    h('p', { class: 'file-name' }, h('strong', {}, name(a)), ` · ${a.source}`),
+    details(a), detailsLink(a));
+}
+
+/**
+ * The files shown by kind, in sections (an empty kind has none): `add(items)` puts more at the end
+ * of their kinds' sections, so a later page of the searches keeps what is shown (players, thumbnails).
+ */
+export function fileList() {
+  const el = h('div', { class: 'file-list' });
+  const empty = h('p', {}, 'No files yet.');
+  const lists = new Map();
+  el.append(empty);
+  const add = (items) => {
+    for (const [k, title] of GROUPS) {
+      const list = items.filter((a) => kind(a) === k);
+      if (!list.length) continue;
+      if (!lists.has(k)) {
+        const ul = h('ul', { class: k === 'image' ? 'grid' : 'stack' });
+        lists.set(k, ul);
+        // sections keep the order of GROUPS whichever page a kind first appears on
+        const later = GROUPS.slice(GROUPS.findIndex(([g]) => g === k) + 1).map(([g]) => lists.get(g))
+          .find((u) => u && u.isConnected);
+        const section = h('section', { class: `files files-${k}`, 'aria-label': title }, h('h3', {}, title), ul);
+        if (later) el.insertBefore(section, later.parentElement);
+        else el.append(section);
+      }
+      lists.get(k).append(...list.map(card));
+    }
+    if (lists.size) empty.remove();
+  };
+  return { el, add };
 }

@@ -299,7 +299,8 @@ class PatientPagesBrowserTest {
     page.waitFor(By.xpath("//h1[text()='unnamed.txt']"));
     assertThat(browser.findElement(By.linkText("← Patients")).getAttribute("href")).endsWith("/app/#/");
 
-    // a patient with more files than one page of a search holds shows them all
+    // a patient with more files than one page of a search holds opens with the first page of each
+    // kind and shows the rest on request, one page at a time
     String many = app.patient("Manny", "Many", "MRN-101", "1981-01-01");
     StringBuilder entries = new StringBuilder();
     for (int i = 1; i <= 101; i++) {
@@ -314,7 +315,17 @@ class PatientPagesBrowserTest {
     browser.get(fhirbox.baseUrl() + "app/#/patient/" + many);
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.cssSelector("#files li.file"))
         .isEmpty());
-    assertThat(browser.findElements(By.cssSelector("#files li.file")).size()).as("files shown").isEqualTo(101);
+    assertThat(browser.findElements(By.cssSelector("#files li.file")).size()).as("files shown first").isEqualTo(100);
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource').filter((e) =>"
+        + " e.name.includes('/Media?') && e.name.includes(arguments[0])).length", many))
+        .as("pages of the patient's Media search read").isEqualTo(1L);
+    page.scrollTo(By.xpath("//button[text()='Show more files']"));
+    page.button("Show more files").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#files li.file"))
+        .size() == 101);
+    assertThat(browser.findElements(By.xpath("//button[text()='Show more files']"))).as("after the last page")
+        .isEmpty();
+    assertThat(browser.findElements(By.linkText("Details of line-101.txt"))).hasSize(1);
   }
 
   @Test
