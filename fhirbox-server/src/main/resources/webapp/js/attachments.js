@@ -30,22 +30,31 @@ function under(u, prefix) {
   return u.origin === prefix.origin && u.pathname.startsWith(prefix.pathname);
 }
 
+/** The Binary and version of a `Binary/{id}` or `Binary/{id}/_history/{vid}` reference, else null. */
+function reference(text) {
+  const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:\/_history\/([A-Za-z0-9.-]{1,64}))?(?:[/?]|$)/.exec(text || '');
+  return ref ? { id: ref[1], version: ref[2] || null } : null;
+}
+
 /**
- * The Binary and version in a URL the server signed on its /storage route (`{id}/{vid}`), or in a
- * `Binary/{id}` or `Binary/{id}/_history/{vid}` reference, else null; `version` is null when the
+ * The Binary and version in a URL the server signed: on its /storage route (`{id}/{vid}`), or
+ * with the s3 or cloudfront signer under the bucket's or distribution's prefix, whose key names
+ * only the blob and whose `fhirbox-binary` parameter names the Binary version; or in a
+ * `Binary/{id}` or `Binary/{id}/_history/{vid}` reference; else null. `version` is null when the
  * URL names none.
  */
 function binaryOf(url) {
-  const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:\/_history\/([A-Za-z0-9.-]{1,64}))?(?:[/?]|$)/.exec(url || '');
-  if (ref) return { id: ref[1], version: ref[2] || null };
+  const ref = reference(url);
+  if (ref) return ref;
   const u = web(url);
-  const { storage } = places();
+  const { storage, objects } = places();
+  if (u && objects !== null && under(u, objects)) return reference(u.searchParams.get('fhirbox-binary'));
   if (!u || !under(u, storage)) return null;
   const m = /^([A-Za-z0-9.-]{1,64})(?:\/([A-Za-z0-9.-]{1,64}))?(?:\/|$)/.exec(u.pathname.slice(storage.pathname.length));
   return m ? { id: m[1], version: m[2] || null } : null;
 }
 
-/** The Binary id in a URL the server signed on its /storage route, or in a Binary/{id} reference, else null. */
+/** The Binary id in a URL the server signed (see binaryOf), or in a Binary/{id} reference, else null. */
 export function binaryId(url) {
   const b = binaryOf(url);
   return b ? b.id : null;

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.fhirbox.testing.Chromium;
+import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
@@ -363,6 +364,58 @@ class PatientPagesBrowserTest {
         """, download);
     assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
     assertThat(followed.get(1)).contains("/storage/" + binary + "/1?").doesNotContain("Expires=1&");
+  }
+
+  @Test
+  void withTheS3SignerAFileHasItsDetailsThumbnailAndFreshUrls(AppPage page, ChromeDriver browser) throws Exception {
+    try (S3Server s3 = S3Server.start()) {
+      // the AWS SDK's default credential chain reads these, as it would read the environment
+      S3Server.exportCredentials();
+      app.restart(Map.of("FHIRBOX_BLOB_STORE", "s3", "FHIRBOX_SIGNED_URL_MODE", "s3",
+          "FHIRBOX_S3_BUCKET", S3Server.newBucketName(), "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
+          "FHIRBOX_S3_PATH_STYLE", "true", "FHIRBOX_S3_CREATE_BUCKET", "true"));
+      TestServer fhirbox = app.fhirbox();
+      String patient = app.patient("Stella", "Bucket", "MRN-33", "1986-06-03");
+      String photo = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
+      app.media(patient, photo, "scan.jpg");
+      String note = app.note(patient);
+      String doc = app.document(patient, note, "A note in the bucket");
+
+      page.signIn();
+      page.openPatient(patient, "Stella Bucket");
+      WebElement download = page.waitFor(By.linkText("Download note.txt"));
+      assertThat(download.getAttribute("href")).as("a URL of the bucket")
+          .startsWith(s3.endpoint().toString()).contains("fhirbox-binary=Binary%2F" + note + "%2F_history%2F1");
+      page.waitFor(By.cssSelector("li[data-binary='" + photo + "'] img.thumb"));
+
+      // a link followed after its URL's end (X-Amz-Date + X-Amz-Expires) is signed afresh first
+      @SuppressWarnings("unchecked")
+      List<String> followed = (List<String>) browser.executeAsyncScript("""
+          const done = arguments[arguments.length - 1];
+          const link = arguments[0];
+          const expired = new URL(link.href);
+          expired.searchParams.set('X-Amz-Date', '20000101T000000Z');
+          link.href = expired.href;
+          const seen = [];
+          const held = (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); };
+          document.addEventListener('click', held);
+          link.click();
+          const started = Date.now();
+          const end = () => { document.removeEventListener('click', held); done(seen); };
+          const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? end() : setTimeout(poll, 100));
+          poll();
+          """, download);
+      assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
+      assertThat(followed.get(1)).doesNotContain("X-Amz-Date=20000101T000000Z");
+
+      page.waitFor(By.linkText("Details of note.txt")).click();
+      page.waitFor(By.xpath("//h1[text()='note.txt']"));
+      assertThat(browser.findElement(By.id("main")).getText()).contains("A note in the bucket")
+          .contains("DocumentReference/" + doc);
+      app.stop();
+    } finally {
+      S3Server.clearCredentials();
+    }
   }
 
   @Test
