@@ -3,7 +3,7 @@
 // are previewed; any other web address is a link the person may choose to follow.
 import * as api from './api.js';
 import * as auth from './auth.js';
-import { h, fill, size, date, hex } from './dom.js';
+import { h, fill, size, date, hex, notice } from './dom.js';
 
 /**
  * Where the server's signed URLs start (config.json, kept with the sign-in): its /storage route
@@ -96,9 +96,11 @@ function stale(url) {
  * lifetime (FHIRBOX_SIGNED_URL_TTL, an hour by default): a link followed at or near its URL's end
  * is signed afresh first, once a click; a player whose URL ended (a seek needs a new Range request) gets a
  * fresh one and goes on from where it was. `sign` resolves to a new URL. A link marked
- * `data-unsigned` holds no signed URL yet: it is signed when first followed.
+ * `data-unsigned` holds no signed URL yet: it is signed when first followed. When signing fails
+ * (the file was deleted, access ended, the server is away), `failed(error)` tells the person; by
+ * default a message right after the element says why.
  */
-export function keepSigned(el, sign) {
+export function keepSigned(el, sign, failed = (e) => cannotOpen(el, e)) {
   if (el.tagName === 'A') {
     // true while the link is followed with the URL just signed: that one is followed whatever the
     // clock says, since a clock ahead of the server's, or a lifetime shorter than MARGIN_MS, makes
@@ -110,7 +112,8 @@ export function keepSigned(el, sign) {
       try {
         el.href = await sign();
         el.removeAttribute('data-unsigned');
-      } catch {
+      } catch (err) {
+        failed(err);
         return;
       }
       signedNow = true;
@@ -135,13 +138,23 @@ export function keepSigned(el, sign) {
         if (playing) el.play().catch(() => {});
       }, { once: true });
       el.src = url;
-    } catch {
-      // the error stays shown: the Binary may be gone, or the sign-in ended
+    } catch (err) {
+      // the Binary may be gone, or access to it ended
+      failed(err);
     } finally {
       renewing = false;
     }
   });
   return el;
+}
+
+/** Says, right after `el`, why its file cannot be opened; a later failure's words replace these. */
+function cannotOpen(el, e) {
+  const next = el.nextElementSibling;
+  if (next && next.classList.contains('cannot-open')) next.remove();
+  const said = notice(`This file cannot be opened now: ${e.message}`);
+  said.classList.add('cannot-open');
+  el.after(said);
 }
 
 /**
@@ -158,7 +171,9 @@ function presigned(att) {
 /** A new signed URL for the version an attachment shows. */
 async function resign(att) {
   const p = await api.fhir(presigned(att));
-  return p.parameter.find((x) => x.name === 'url').valueUrl;
+  const found = ((p && p.parameter) || []).find((x) => x.name === 'url');
+  if (!found) throw new Error('The server gave no URL for it.');
+  return found.valueUrl;
 }
 
 /** `el`, kept signed when it shows a Binary's content. */
@@ -223,8 +238,7 @@ function preview(att) {
     case 'image':
       return image(att, label);
     case 'pdf':
-      // the storage route sends PDFs with CSP sandbox: the document runs in an opaque origin
-      return h('iframe', { class: 'pdf', src: att.url, title: `PDF preview: ${label}`, loading: 'lazy' });
+      return pdfFrame(att, label);
     case 'video':
       return signed(att, h('video', { class: 'player', src: att.url, controls: true, preload: 'metadata',
         'aria-label': `Video: ${label}` }));
@@ -234,6 +248,29 @@ function preview(att) {
     default:
       return signed(att, h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`));
   }
+}
+
+/**
+ * A PDF inline, loaded as its frame comes near the viewport, which may be long after the page
+ * opened: a URL at or near its end is signed afresh first, since a frame, unlike a player, cannot
+ * be given a new URL once its load has failed. The storage route sends PDFs with CSP sandbox: the
+ * document runs in an opaque origin.
+ */
+function pdfFrame(att, label) {
+  const frame = h('iframe', { class: 'pdf', title: `PDF preview: ${label}` });
+  whenVisible(frame, async () => {
+    let url = att.url;
+    if (att.binary && stale(url)) {
+      try {
+        url = await resign(att);
+      } catch (e) {
+        frame.replaceWith(notice(`The PDF cannot be shown now: ${e.message}`));
+        return;
+      }
+    }
+    frame.src = url;
+  });
+  return frame;
 }
 
 /**

@@ -157,20 +157,8 @@ class PatientPagesBrowserTest {
         setTimeout(poll, 100);
         """);
     assertThat(renewed).as("the player on an expired URL").containsEntry("ok", true).containsEntry("error", null);
-    @SuppressWarnings("unchecked")
-    List<String> followed = (List<String>) browser.executeAsyncScript("""
-        const done = arguments[arguments.length - 1];
-        const tile = document.querySelector('#files a.tile, #files a.thumb-link');
-        const expired = new URL(tile.href);
-        expired.searchParams.set('Expires', '1');
-        tile.href = expired.href;
-        const seen = [];
-        document.addEventListener('click', (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); });
-        tile.click();
-        const started = Date.now();
-        const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? done(seen) : setTimeout(poll, 100));
-        poll();
-        """);
+    List<String> followed = page.followEnded(browser.findElement(By.cssSelector("#files a.tile, #files a.thumb-link")),
+        "Expires", "1");
     assertThat(followed).as("the hrefs a tile was followed with").hasSize(2);
     assertThat(Long.parseLong(followed.get(1).replaceAll(".*[?&]Expires=(\\d+).*", "$1")) * 1000)
         .isGreaterThan(System.currentTimeMillis());
@@ -330,7 +318,7 @@ class PatientPagesBrowserTest {
   }
 
   @Test
-  void aPinnedVersionStaysPinnedWhenItsLinkIsSignedAfresh(
+  void aPageLeftOpenSignsAfreshThePinnedVersionAndAFrameOrSaysWhyItCannot(
       AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Pia", "Pinned", "MRN-21", "1983-03-21");
     TestClient admin = fhirbox.client();
@@ -348,22 +336,32 @@ class PatientPagesBrowserTest {
     WebElement download = page.waitFor(By.linkText("Download consent.txt"));
     assertThat(download.getAttribute("href")).contains("/storage/" + binary + "/1?");
     // the page left open past the URL's end: the link followed then is signed afresh, for version 1
-    @SuppressWarnings("unchecked")
-    List<String> followed = (List<String>) browser.executeAsyncScript("""
-        const done = arguments[arguments.length - 1];
-        const link = arguments[0];
-        const expired = new URL(link.href);
-        expired.searchParams.set('Expires', '1');
-        link.href = expired.href;
-        const seen = [];
-        document.addEventListener('click', (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); });
-        link.click();
-        const started = Date.now();
-        const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? done(seen) : setTimeout(poll, 100));
-        poll();
-        """, download);
+    List<String> followed = page.followEnded(download, "Expires", "1");
     assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
     assertThat(followed.get(1)).contains("/storage/" + binary + "/1?").doesNotContain("Expires=1&");
+
+    // the page opened again with the clock two hours ahead, as if left open: a PDF frame is loaded
+    // as it comes into view, with its URL signed afresh first; a link that cannot be signed afresh
+    // (the server is away) says so when followed
+    String pdf = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "application/pdf", WebApp.pdf()));
+    admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\",\"status\":\"current\","
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":[{\"attachment\":{\"contentType\":"
+        + "\"application/pdf\",\"url\":\"Binary/" + pdf + "\",\"title\":\"report.pdf\"}}]}");
+    String note = app.note(patient);
+    app.document(patient, note, null);
+    browser.executeScript("const now = Date.now; Date.now = () => now.call(Date) + 2 * 3600 * 1000;"
+        + " location.hash = '#/'");
+    page.waitFor(By.xpath("//h1[text()='Patients']"));
+    browser.executeScript("location.hash = arguments[0]", "#/patient/" + patient);
+    page.waitFor(By.cssSelector("#files iframe.pdf[src]"));
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource').filter((e) =>"
+        + " e.name.endsWith('/Binary/' + arguments[0] + '/_history/1/$presigned-url')).length", pdf))
+        .as("signings of the PDF's URL before its frame loads").isEqualTo(1L);
+    WebElement noteLink = page.waitFor(By.linkText("Download note.txt"));
+    app.stop();
+    noteLink.click();
+    WebElement said = page.waitFor(By.cssSelector("li[data-binary='" + note + "'] .notice.error"));
+    assertThat(said.getText()).startsWith("This file cannot be opened now: The server cannot be reached.");
   }
 
   @Test
@@ -389,22 +387,7 @@ class PatientPagesBrowserTest {
       page.waitFor(By.cssSelector("li[data-binary='" + photo + "'] img.thumb"));
 
       // a link followed after its URL's end (X-Amz-Date + X-Amz-Expires) is signed afresh first
-      @SuppressWarnings("unchecked")
-      List<String> followed = (List<String>) browser.executeAsyncScript("""
-          const done = arguments[arguments.length - 1];
-          const link = arguments[0];
-          const expired = new URL(link.href);
-          expired.searchParams.set('X-Amz-Date', '20000101T000000Z');
-          link.href = expired.href;
-          const seen = [];
-          const held = (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); };
-          document.addEventListener('click', held);
-          link.click();
-          const started = Date.now();
-          const end = () => { document.removeEventListener('click', held); done(seen); };
-          const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? end() : setTimeout(poll, 100));
-          poll();
-          """, download);
+      List<String> followed = page.followEnded(download, "X-Amz-Date", "20000101T000000Z");
       assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
       assertThat(followed.get(1)).doesNotContain("X-Amz-Date=20000101T000000Z");
 
