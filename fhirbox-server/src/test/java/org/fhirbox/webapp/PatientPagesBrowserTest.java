@@ -288,6 +288,20 @@ class PatientPagesBrowserTest {
     page.waitFor(By.xpath("//h1[text()='unnamed.txt']"));
     assertThat(browser.findElement(By.linkText("← Patients")).getAttribute("href")).endsWith("/app/#/");
 
+    // a ref that does not attach this file (another patient's document), or that cannot be read, is
+    // not taken for its holder: the page leads back to the patients and says why
+    String olga = app.patient("Olga", "Other", "MRN-6", "1990-06-06");
+    String olgasDoc = app.document(olga, app.note(olga), null);
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=DocumentReference/" + olgasDoc);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    assertThat(browser.findElements(By.linkText("← Patient"))).isEmpty();
+    assertThat(browser.findElement(By.id("main")).getText()).doesNotContain("Held in\nDocumentReference/")
+        .contains("DocumentReference/" + olgasDoc + " does not attach this file");
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=DocumentReference/gone");
+    assertThat(page.waitFor(By.cssSelector("#main .notice.warn")).getText())
+        .isEqualTo("DocumentReference/gone could not be read, so it is not shown as this file's holder: "
+            + "DocumentReference/gone is not known");
+
     // a patient with more files than one page of a search holds opens with the first page of each
     // kind and shows the rest on request, one page at a time
     String many = app.patient("Manny", "Many", "MRN-101", "1981-01-01");
