@@ -246,7 +246,10 @@ function preview(att) {
       return signed(att, h('audio', { src: att.url, controls: true, preload: 'metadata',
         'aria-label': `Audio: ${label}` }));
     default:
-      return signed(att, h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`));
+      // a bucket's or CDN's URL is of another origin, where browsers ignore `download`: in a tab of
+      // its own it never takes the app's place (from /storage the file is saved all the same)
+      return signed(att, h('a', { class: 'download', href: att.url, download: att.title || '', target: '_blank',
+        rel: 'noopener' }, `Download ${label}`));
   }
 }
 
