@@ -26,6 +26,18 @@ function showOnce(el, title, label, value) {
 }
 
 /**
+ * Reads a list again after a change that gave a secret or link: shown once, it is shown before the
+ * list is read, and a failure to read the list is said below it, never in its place.
+ */
+async function reloadBelow(once, reload) {
+  try {
+    await reload();
+  } catch (e) {
+    once.append(notice(`The list could not be read again: ${e.message}`));
+  }
+}
+
+/**
  * A button that runs `run` once a press: it stays disabled while the request runs, since a second
  * press would, say, rotate a secret again and leave the one shown dead. With `question`, the
  * person confirms first (for what cannot be undone here, such as disabling).
@@ -97,8 +109,8 @@ async function users(el, once) {
       }, `Disable ${u.email}? They can no longer sign in.`),
       act(once, `Reset password of ${u.email}`, async () => {
         const r = await api.admin(`users/${encodeURIComponent(u.id)}/reset-password`, { method: 'POST' });
-        await reload();
         showOnce(once, `New set-password link for ${u.email}`, 'Set-password link', r.setPasswordUrl);
+        await reloadBelow(once, reload);
     }))))),
     form('New user', [field('Email', email), field('Name', name), field('FHIR user', fhirUser, 'The resource this person is, e.g. Practitioner/123.'),
       field('Scopes', scope, 'SMART user/ and patient/ scopes, space-separated.'),
@@ -106,8 +118,8 @@ async function users(el, once) {
     'Create user', async () => {
       const r = await api.admin('users', { method: 'POST', json: { email: email.value, name: name.value,
         fhirUser: fhirUser.value, scope: scope.value, admin: admin.checked } });
-      await reload();
       showOnce(once, `Set-password link for ${r.email}`, 'Set-password link', r.setPasswordUrl);
+      await reloadBelow(once, reload);
     }));
 }
 
@@ -133,8 +145,8 @@ async function clients(el, once) {
       }, `Disable client ${c.clientId}? It can no longer get tokens.`),
       c.public || c.disabled ? null : act(once, `Rotate secret of ${c.clientId}`, async () => {
         const r = await api.admin(`clients/${encodeURIComponent(c.clientId)}/rotate-secret`, { method: 'POST' });
-        await reload();
         showOnce(once, `New secret for ${r.clientId}`, 'Client secret', r.clientSecret);
+        await reloadBelow(once, reload);
       }))))),
     form('New client', [field('Scopes', scope, 'SMART scopes, space-separated, e.g. system/*.rs.'),
       h('div', { class: 'field check' }, admin, h('label', { for: admin.id }, 'Admin client')),
@@ -143,9 +155,9 @@ async function clients(el, once) {
     'Create client', async () => {
       const r = await api.admin('clients', { method: 'POST', json: { scope: scope.value, admin: admin.checked,
         public: isPublic.checked, redirectUris: redirects.value.split(/\s+/).filter(Boolean) } });
-      await reload();
       if (r.clientSecret) showOnce(once, `Secret for new client ${r.clientId}`, 'Client secret', r.clientSecret);
       else fill(once, notice(`Created public client ${r.clientId}.`, 'info'));
+      await reloadBelow(once, reload);
     }));
 }
 

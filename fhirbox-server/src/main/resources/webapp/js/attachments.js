@@ -3,7 +3,7 @@
 // are previewed; any other web address is a link the person may choose to follow.
 import * as api from './api.js';
 import * as auth from './auth.js';
-import { h, fill, size, date, hex } from './dom.js';
+import { h, fill, size, date, hex, notice } from './dom.js';
 
 /**
  * Where the server's signed URLs start (config.json, kept with the sign-in): its /storage route
@@ -30,22 +30,31 @@ function under(u, prefix) {
   return u.origin === prefix.origin && u.pathname.startsWith(prefix.pathname);
 }
 
+/** The Binary and version of a `Binary/{id}` or `Binary/{id}/_history/{vid}` reference, else null. */
+function reference(text) {
+  const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:\/_history\/([A-Za-z0-9.-]{1,64}))?(?:[/?]|$)/.exec(text || '');
+  return ref ? { id: ref[1], version: ref[2] || null } : null;
+}
+
 /**
- * The Binary and version in a URL the server signed on its /storage route (`{id}/{vid}`), or in a
- * `Binary/{id}` or `Binary/{id}/_history/{vid}` reference, else null; `version` is null when the
+ * The Binary and version in a URL the server signed: on its /storage route (`{id}/{vid}`), or
+ * with the s3 or cloudfront signer under the bucket's or distribution's prefix, whose key names
+ * only the blob and whose `fhirbox-binary` parameter names the Binary version; or in a
+ * `Binary/{id}` or `Binary/{id}/_history/{vid}` reference; else null. `version` is null when the
  * URL names none.
  */
 function binaryOf(url) {
-  const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:\/_history\/([A-Za-z0-9.-]{1,64}))?(?:[/?]|$)/.exec(url || '');
-  if (ref) return { id: ref[1], version: ref[2] || null };
+  const ref = reference(url);
+  if (ref) return ref;
   const u = web(url);
-  const { storage } = places();
+  const { storage, objects } = places();
+  if (u && objects !== null && under(u, objects)) return reference(u.searchParams.get('fhirbox-binary'));
   if (!u || !under(u, storage)) return null;
   const m = /^([A-Za-z0-9.-]{1,64})(?:\/([A-Za-z0-9.-]{1,64}))?(?:\/|$)/.exec(u.pathname.slice(storage.pathname.length));
   return m ? { id: m[1], version: m[2] || null } : null;
 }
 
-/** The Binary id in a URL the server signed on its /storage route, or in a Binary/{id} reference, else null. */
+/** The Binary id in a URL the server signed (see binaryOf), or in a Binary/{id} reference, else null. */
 export function binaryId(url) {
   const b = binaryOf(url);
   return b ? b.id : null;
@@ -87,9 +96,11 @@ function stale(url) {
  * lifetime (FHIRBOX_SIGNED_URL_TTL, an hour by default): a link followed at or near its URL's end
  * is signed afresh first, once a click; a player whose URL ended (a seek needs a new Range request) gets a
  * fresh one and goes on from where it was. `sign` resolves to a new URL. A link marked
- * `data-unsigned` holds no signed URL yet: it is signed when first followed.
+ * `data-unsigned` holds no signed URL yet: it is signed when first followed. When signing fails
+ * (the file was deleted, access ended, the server is away), `failed(error)` tells the person; by
+ * default a message right after the element says why.
  */
-export function keepSigned(el, sign) {
+export function keepSigned(el, sign, failed = (e) => cannotOpen(el, e)) {
   if (el.tagName === 'A') {
     // true while the link is followed with the URL just signed: that one is followed whatever the
     // clock says, since a clock ahead of the server's, or a lifetime shorter than MARGIN_MS, makes
@@ -101,7 +112,8 @@ export function keepSigned(el, sign) {
       try {
         el.href = await sign();
         el.removeAttribute('data-unsigned');
-      } catch {
+      } catch (err) {
+        failed(err);
         return;
       }
       signedNow = true;
@@ -126,13 +138,23 @@ export function keepSigned(el, sign) {
         if (playing) el.play().catch(() => {});
       }, { once: true });
       el.src = url;
-    } catch {
-      // the error stays shown: the Binary may be gone, or the sign-in ended
+    } catch (err) {
+      // the Binary may be gone, or access to it ended
+      failed(err);
     } finally {
       renewing = false;
     }
   });
   return el;
+}
+
+/** Says, right after `el`, why its file cannot be opened; a later failure's words replace these. */
+function cannotOpen(el, e) {
+  const next = el.nextElementSibling;
+  if (next && next.classList.contains('cannot-open')) next.remove();
+  const said = notice(`This file cannot be opened now: ${e.message}`);
+  said.classList.add('cannot-open');
+  el.after(said);
 }
 
 /**
@@ -149,7 +171,9 @@ function presigned(att) {
 /** A new signed URL for the version an attachment shows. */
 async function resign(att) {
   const p = await api.fhir(presigned(att));
-  return p.parameter.find((x) => x.name === 'url').valueUrl;
+  const found = ((p && p.parameter) || []).find((x) => x.name === 'url');
+  if (!found) throw new Error('The server gave no URL for it.');
+  return found.valueUrl;
 }
 
 /** `el`, kept signed when it shows a Binary's content. */
@@ -214,8 +238,7 @@ function preview(att) {
     case 'image':
       return image(att, label);
     case 'pdf':
-      // the storage route sends PDFs with CSP sandbox: the document runs in an opaque origin
-      return h('iframe', { class: 'pdf', src: att.url, title: `PDF preview: ${label}`, loading: 'lazy' });
+      return pdfFrame(att, label);
     case 'video':
       return signed(att, h('video', { class: 'player', src: att.url, controls: true, preload: 'metadata',
         'aria-label': `Video: ${label}` }));
@@ -223,8 +246,34 @@ function preview(att) {
       return signed(att, h('audio', { src: att.url, controls: true, preload: 'metadata',
         'aria-label': `Audio: ${label}` }));
     default:
-      return signed(att, h('a', { class: 'download', href: att.url, download: att.title || '' }, `Download ${label}`));
+      // a bucket's or CDN's URL is of another origin, where browsers ignore `download`: in a tab of
+      // its own it never takes the app's place (from /storage the file is saved all the same)
+      return signed(att, h('a', { class: 'download', href: att.url, download: att.title || '', target: '_blank',
+        rel: 'noopener' }, `Download ${label}`));
   }
+}
+
+/**
+ * A PDF inline, loaded as its frame comes near the viewport, which may be long after the page
+ * opened: a URL at or near its end is signed afresh first, since a frame, unlike a player, cannot
+ * be given a new URL once its load has failed. The storage route sends PDFs with CSP sandbox: the
+ * document runs in an opaque origin.
+ */
+function pdfFrame(att, label) {
+  const frame = h('iframe', { class: 'pdf', title: `PDF preview: ${label}` });
+  whenVisible(frame, async () => {
+    let url = att.url;
+    if (att.binary && stale(url)) {
+      try {
+        url = await resign(att);
+      } catch (e) {
+        frame.replaceWith(notice(`The PDF cannot be shown now: ${e.message}`));
+        return;
+      }
+    }
+    frame.src = url;
+  });
+  return frame;
 }
 
 /**
@@ -308,19 +357,42 @@ function whenVisible(el, work) {
   seen.observe(el);
 }
 
-/** Sections by kind; empty kinds are left out. */
-export function render(items) {
-  const groups = [['image', 'Images'], ['pdf', 'PDF documents'], ['video', 'Video'], ['audio', 'Audio'],
-    ['other', 'Other files']];
-  const sections = groups.map(([k, title]) => {
-    const list = items.filter((a) => kind(a) === k);
-    if (!list.length) return null;
-    return h('section', { class: `files files-${k}`, 'aria-label': title }, h('h3', {}, title),
-      h('ul', { class: k === 'image' ? 'grid' : 'stack' }, list.map((a) => h('li', { class: 'file card',
-        'data-binary': a.binary || '' },
-      h('div', { class: 'preview' }, preview(a)),
-      h('p', { class: 'file-name' }, h('strong', {}, name(a)), ` · ${a.source}`),
-      details(a), detailsLink(a)))));
-  }).filter(Boolean);
-  return sections.length ? sections : [h('p', {}, 'No files yet.')];
+const GROUPS = [['image', 'Images'], ['pdf', 'PDF documents'], ['video', 'Video'], ['audio', 'Audio'],
+  ['other', 'Other files']];
+
+function card(a) {
+  return h('li', { class: 'file card', 'data-binary': a.binary || '' },
+    h('div', { class: 'preview' }, preview(a)),
+    h('p', { class: 'file-name' }, h('strong', {}, name(a)), ` · ${a.source}`),
+    details(a), detailsLink(a));
+}
+
+/**
+ * The files shown by kind, in sections (an empty kind has none): `add(items)` puts more at the end
+ * of their kinds' sections, so a later page of the searches keeps what is shown (players, thumbnails).
+ */
+export function fileList() {
+  const el = h('div', { class: 'file-list' });
+  const empty = h('p', {}, 'No files yet.');
+  const lists = new Map();
+  el.append(empty);
+  const add = (items) => {
+    for (const [k, title] of GROUPS) {
+      const list = items.filter((a) => kind(a) === k);
+      if (!list.length) continue;
+      if (!lists.has(k)) {
+        const ul = h('ul', { class: k === 'image' ? 'grid' : 'stack' });
+        lists.set(k, ul);
+        // sections keep the order of GROUPS whichever page a kind first appears on
+        const later = GROUPS.slice(GROUPS.findIndex(([g]) => g === k) + 1).map(([g]) => lists.get(g))
+          .find((u) => u && u.isConnected);
+        const section = h('section', { class: `files files-${k}`, 'aria-label': title }, h('h3', {}, title), ul);
+        if (later) el.insertBefore(section, later.parentElement);
+        else el.append(section);
+      }
+      lists.get(k).append(...list.map(card));
+    }
+    if (lists.size) empty.remove();
+  };
+  return { el, add };
 }

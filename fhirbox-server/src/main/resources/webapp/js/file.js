@@ -9,17 +9,24 @@ import { gather, binaryId, isSigned, keepSigned } from './attachments.js';
 
 const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604800, '7 days']];
 
+/**
+ * The resource named by the page's `ref` and its attachment of Binary `id`. It is taken for the
+ * file's holder (its patient, "Held in", the attachment a new version updates) only when it does
+ * attach the file: a ref that does not, or that cannot be read, gives no holder and a `warning`.
+ */
 async function attachmentOf(ref, id) {
   if (!ref || !/^(Patient|Media|DocumentReference|Communication)\/[A-Za-z0-9.-]+$/.test(ref)) return { resource: null };
+  let r;
   try {
-    const r = await api.fhir(ref);
-    const items = r.resourceType === 'Patient' ? gather(r, [], [], [])
-      : gather({ resourceType: 'Patient', id: '' }, r.resourceType === 'Media' ? [r] : [],
-        r.resourceType === 'DocumentReference' ? [r] : [], r.resourceType === 'Communication' ? [r] : []);
-    return { resource: r, att: items.find((a) => a.binary === id) };
-  } catch {
-    return { resource: null };
+    r = await api.fhir(ref);
+  } catch (e) {
+    return { resource: null, warning: `${ref} could not be read, so it is not shown as this file's holder: ${e.message}` };
   }
+  const items = r.resourceType === 'Patient' ? gather(r, [], [], [])
+    : gather({ resourceType: 'Patient', id: '' }, r.resourceType === 'Media' ? [r] : [],
+      r.resourceType === 'DocumentReference' ? [r] : [], r.resourceType === 'Communication' ? [r] : []);
+  const att = items.find((a) => a.binary === id);
+  return att ? { resource: r, att } : { resource: null, warning: `${ref} does not attach this file, so it is not shown as its holder.` };
 }
 
 /** `current()` is false once the person has gone elsewhere: what loaded then is dropped. */
@@ -42,6 +49,7 @@ export async function filePage(main, id, params, current = () => true) {
   fill(main,
     h('p', {}, back(found.resource)),
     h('h1', {}, name),
+    found.warning ? notice(found.warning, 'warn') : null,
     h('dl', { class: 'details' },
       h('dt', {}, 'Type'), h('dd', {}, binary.contentType || 'unknown'),
       h('dt', {}, 'Size'), h('dd', {}, size(att.size)),
@@ -49,7 +57,7 @@ export async function filePage(main, id, params, current = () => true) {
       h('dt', {}, 'Description'), h('dd', {}, att.description || '—'),
       h('dt', {}, 'SHA-1'), h('dd', { class: 'mono' }, hex(att.hash) || 'unknown'),
       h('dt', {}, 'Version'), h('dd', {}, binary.meta ? binary.meta.versionId : ''),
-      h('dt', {}, 'Held in'), h('dd', {}, ref || '—')),
+      h('dt', {}, 'Held in'), h('dd', {}, found.resource ? ref : '—')),
     h('div', { class: 'actions' }, share(id), newVersion(id, binary, found.resource)),
     h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title' }, 'Versions'),
       versionList,
@@ -116,7 +124,8 @@ function version(id, v, signNow) {
   }));
   const li = h('li', { class: 'card', 'data-version': n },
     h('strong', {}, `Version ${n}`), ` · ${v.contentType || ''} · ${date(v.meta.lastUpdated)}`,
-    h('div', { class: 'row' }, links.map((a) => keepSigned(a, sign)), said));
+    // a signing that fails says why in the version's own status
+    h('div', { class: 'row' }, links.map((a) => keepSigned(a, sign, () => {})), said));
   if (signNow) return sign().then(() => li, () => li);
   return li;
 }

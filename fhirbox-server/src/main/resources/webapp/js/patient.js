@@ -2,27 +2,31 @@
 import * as api from './api.js';
 import { h, fill, notice } from './dom.js';
 import { patientName } from './search.js';
-import { gather, render } from './attachments.js';
+import { gather, fileList } from './attachments.js';
 import { uploadPanel } from './upload.js';
 
+/** A page of each kind's search: a patient with thousands of files opens as quickly as one with a few. */
 const PAGE = 100;
-/** At most this many of each kind are shown, so a patient with very many files stays quick. */
-const CAP = 1000;
+/** The resources whose attachments are a patient's files, besides the Patient's own photos. */
+const KINDS = ['Media', 'DocumentReference', 'Communication'];
+/** What a later page's resources are gathered with: its photos came with the first. */
+const NO_PHOTOS = { resourceType: 'Patient', id: '' };
 
-/** Every resource a search finds, following its next links, up to CAP. */
-async function all(url, what) {
-  const list = [];
-  let next = url;
+/**
+ * One page of a search: its resources and the next page's URL. A page that fails has none, says
+ * why, and keeps its URL as the next, so "Show more files" asks for it again.
+ */
+async function page(url) {
   try {
-    while (next && list.length < CAP) {
-      const bundle = await api.fhir(next);
-      list.push(...api.resources(bundle));
-      next = api.link(bundle, 'next');
-    }
+    const bundle = await api.fhir(url);
+    return { list: api.resources(bundle), next: api.link(bundle, 'next') };
   } catch (e) {
-    return { list, error: e.message };
+    return { list: [], next: url, error: e.message };
   }
-  return { list: list.slice(0, CAP), more: next || list.length > CAP ? `Only the first ${CAP} ${what} are shown.` : null };
+}
+
+function files(pages) {
+  return pages.map((p) => p.list);
 }
 
 /** `current()` is false once the person has gone elsewhere: what loaded then is dropped. */
@@ -30,8 +34,15 @@ export async function patientPage(main, id, current = () => true) {
   const patient = await api.fhir(`Patient/${encodeURIComponent(id)}`);
   if (!current()) return;
   document.title = `${patientName(patient)} · fhirbox`;
-  const files = h('div', { id: 'files', 'aria-live': 'polite' });
-  const refresh = () => loadFiles(files, patient);
+  const list = h('div', { id: 'files', 'aria-live': 'polite' });
+  // each read of the files is numbered: one that ends after a later one began (an upload saved
+  // while the page still loads) is dropped, so the list shown is the newest read
+  let reads = 0;
+  const refresh = () => {
+    reads += 1;
+    const mine = reads;
+    return loadFiles(list, patient, () => mine === reads);
+  };
   fill(main,
     h('p', {}, h('a', { href: '#/' }, '← Patients')),
     h('h1', {}, patientName(patient)),
@@ -39,24 +50,48 @@ export async function patientPage(main, id, current = () => true) {
       ...(patient.identifier || []).map((i) => i.value)].filter(Boolean).join(' · ')),
     uploadPanel(patient, refresh),
     h('h2', {}, 'Files'),
-    files);
+    list);
   await refresh();
 }
 
 /**
- * The patient's files, read afresh. The Patient (for its photos) is read again too; when that
- * read fails, the photos of `known`, the Patient read before, are shown with a notice.
+ * The patient's files, read afresh: the first page of each kind's search (newest first), and
+ * "Show more files" for the next page of each that has more. The Patient (for its photos) is read
+ * again too; when that read fails, the photos of `known`, the Patient read before, are shown with
+ * a notice. `latest()` is false once a newer read has begun.
  */
-async function loadFiles(el, known) {
+async function loadFiles(el, known, latest) {
   const subject = encodeURIComponent(`Patient/${known.id}`);
-  const [patient, media, docs, comms] = await Promise.all([
+  const [patient, ...pages] = await Promise.all([
     api.fhir(`Patient/${encodeURIComponent(known.id)}`).then((p) => ({ p }),
       (e) => ({ p: known, error: `The patient's photos may be out of date: ${e.message}` })),
-    all(`Media?subject=${subject}&_count=${PAGE}`, 'Media'),
-    all(`DocumentReference?subject=${subject}&_count=${PAGE}`, 'documents'),
-    all(`Communication?subject=${subject}&_count=${PAGE}`, 'messages')]);
-  const problems = [patient, media, docs, comms].map((r) => r.error).filter(Boolean);
-  const more = [media, docs, comms].map((r) => r.more).filter(Boolean);
-  fill(el, problems.map((p) => notice(p, 'warn')), more.map((m) => notice(m, 'info')),
-    render(gather(patient.p, media.list, docs.list, comms.list)));
+    ...KINDS.map((kind) => page(`${kind}?subject=${subject}&_count=${PAGE}`))]);
+  if (!latest()) return;
+  const shown = fileList();
+  shown.add(gather(patient.p, ...files(pages)));
+  const problems = h('div', {}, [patient, ...pages].map((r) => r.error).filter(Boolean).map((p) => notice(p, 'warn')));
+  fill(el, problems, shown.el, showMore(pages.map((p) => p.next), shown, latest));
+}
+
+/** "Show more files": the next page of each search that has one, added to what is shown; null when none has. */
+function showMore(first, shown, latest) {
+  let next = first;
+  if (!next.some(Boolean)) return null;
+  const message = h('div');
+  const button = h('button', { type: 'button', onclick: async () => {
+    button.disabled = true;
+    fill(message, h('p', { role: 'status' }, 'Loading more files…'));
+    const pages = await Promise.all(next.map((url) => (url ? page(url) : { list: [], next: null })));
+    if (!latest()) return;
+    next = pages.map((p) => p.next);
+    shown.add(gather(NO_PHOTOS, ...files(pages)));
+    fill(message, pages.map((p) => p.error).filter(Boolean).map((e) => notice(e)));
+    button.disabled = false;
+    if (!next.some(Boolean)) {
+      const done = h('p', { tabindex: -1 }, 'Every file is shown.');
+      button.replaceWith(done);
+      done.focus({ preventScroll: true });
+    }
+  } }, 'Show more files');
+  return h('div', { class: 'more' }, button, message);
 }

@@ -20,7 +20,8 @@ import software.amazon.awssdk.services.cloudfront.CloudFrontUtilities;
  * &Signature=&Key-Pair-Id=}. The URL carries {@code response-content-type} (and an attachment
  * {@code response-content-disposition} for downloads and for every type not served inline, by
  * {@link ServedType}: the same rules as our {@code /storage}), which the distribution's cache policy
- * must forward to S3 (and include in the cache key) for them to take effect.
+ * must forward to S3 (and include in the cache key) for them to take effect, and names the Binary
+ * version it serves ({@link #BINARY_PARAMETER}), which S3 passes over.
  *
  * <p>Stability: the expiry is {@code now + ttl} rounded up to a window boundary (a tenth of the
  * TTL, whole seconds), and RSA PKCS#1 v1.5 signatures are deterministic, so every URL for the
@@ -87,6 +88,7 @@ public final class CloudFrontUrlSigner implements ObjectUrlSigner {
       resource.append("&response-content-disposition=")
           .append(encode(attachmentDisposition.apply(download ? downloadFilename : content.filename())));
     }
+    resource.append('&').append(BINARY_PARAMETER).append('=').append(encode(ObjectUrlSigner.binaryReference(content)));
     return cloudFront.getSignedUrlWithCannedPolicy(r -> r
         .resourceUrl(resource.toString())
         .keyPairId(keyPairId)

@@ -1,6 +1,7 @@
 package org.fhirbox.signing;
 
 import java.util.Optional;
+import org.fhirbox.model.BinaryContent;
 import org.fhirbox.storage.BlobKey;
 
 /**
@@ -9,6 +10,20 @@ import org.fhirbox.storage.BlobKey;
  * Binary, so write-time normalisation recognises them by blob key and maps that to the Binary.
  */
 public interface ObjectUrlSigner extends BinaryUrlSigner {
+  /**
+   * The query parameter, signed with the rest, that names the Binary version a URL serves
+   * ({@code Binary/{id}/_history/{vid}}): the key names only the blob, and the web app needs the
+   * Binary for a file's page, its thumbnail and a fresh URL once this one ends. The store and the
+   * CDN pass over a parameter they do not know, as they do over {@code x-id}, which AWS's own
+   * SDKs add.
+   */
+  String BINARY_PARAMETER = "fhirbox-binary";
+
+  /** The value of {@link #BINARY_PARAMETER} for {@code content}. */
+  static String binaryReference(BinaryContent content) {
+    return "Binary/" + content.binaryId() + "/_history/" + content.versionId();
+  }
+
   /**
    * The blob a URL made by this signer points at (any expiry, any query; the signature is not
    * checked), or empty when the URL is not under this signer's bucket, domain and key prefix.

@@ -30,7 +30,8 @@ import software.amazon.awssdk.services.s3.S3Utilities;
  * ({@code response-content-disposition}): an attachment for downloads and for every type not
  * served inline ({@link ServedType}: the same rules), else inline with the Binary's file name,
  * {@code Content-Encoding: identity} ({@code response-content-encoding}), and {@code Cache-Control:
- * private, max-age=...} ({@code response-cache-control}) as our {@code /storage} answers. Both
+ * private, max-age=...} ({@code response-cache-control}) as our {@code /storage} answers, and
+ * names the Binary version it serves ({@link #BINARY_PARAMETER}). Both
  * the disposition and the coding are always asked for, not only where they differ from nothing:
  * S3 otherwise answers with what the object was stored with, and a presigned {@code PUT} stores
  * any {@code Content-Disposition} or {@code Content-Encoding} its uploader adds (SigV4 signs only
@@ -141,6 +142,7 @@ public final class S3UrlSigner implements ObjectUrlSigner {
     request.putRawQueryParameter("response-content-encoding", "identity");
     // What our /storage sends too; S3 otherwise sends no Cache-Control, and browsers guess.
     request.putRawQueryParameter("response-cache-control", "private, max-age=" + maxAgeSeconds);
+    request.putRawQueryParameter(BINARY_PARAMETER, ObjectUrlSigner.binaryReference(content));
     Clock signingClock = Clock.fixed(signedAt, ZoneOffset.UTC);
     return signer.sign(r -> r
             .identity(credentials.resolveCredentials())

@@ -76,8 +76,9 @@ class CloudFrontUrlSignerTest {
   void signatureVerifiesWithThePublicKeyOverTheCannedPolicy() throws Exception {
     Signed signed = Signed.parse(signer(WINDOW_START.plusSeconds(7)).sign("", CONTENT, null));
 
+    // the Binary version it serves is named too, for the web app (the key names only the blob)
     assertThat(signed.resource()).isEqualTo("https://d111111abcdef8.cloudfront.net/blobs/" + KEY
-        + "?response-content-type=image%2Fpng");
+        + "?response-content-type=image%2Fpng&fhirbox-binary=Binary%2Fb1%2F_history%2F1");
     assertThat(signed.keyPairId()).isEqualTo("K2JCJMDEHXQW5F");
     assertThat(signed.verifies(keys.getPublic())).isTrue();
   }
@@ -116,7 +117,7 @@ class CloudFrontUrlSignerTest {
         + "attachment%3B%20filename%3D%22page.html%22");
     // served as octets, which are no type shown inline: an attachment, without a name
     assertThat(list).endsWith("?response-content-type=application%2Foctet-stream"
-        + "&response-content-disposition=attachment");
+        + "&response-content-disposition=attachment&fhirbox-binary=Binary%2Fb3%2F_history%2F1");
   }
 
   @Test

@@ -103,6 +103,9 @@ class S3UrlSignerTest {
         t -> assertThat(t).startsWith("text/plain"));
     assertThat(url).startsWith(s3.endpoint() + "/" + store.settings().bucket() + "/blobs/"
         + content.blobKey().value() + "?");
+    // the Binary version it serves is named too, for the web app (the key names only the blob);
+    // signed with the rest, and the store answers all the same
+    assertThat(query(url)).containsEntry("fhirbox-binary", "Binary/b1/_history/1");
     // private, for at most what the URL has left when handed out: as our /storage answers
     assertThat(resp.headers().firstValue("Cache-Control")).hasValue("private, max-age=" + TTL.toSeconds());
     String share = signer(Clock.systemUTC()).signFor("", content, null, Duration.ofDays(2));

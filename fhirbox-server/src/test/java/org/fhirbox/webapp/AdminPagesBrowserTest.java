@@ -28,7 +28,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @SlowTest
 class AdminPagesBrowserTest {
   @RegisterExtension
-  static final WebApp app = new WebApp();
+  static final WebApp app = WebApp.behindProxy();
 
   @Test
   void anAdminManagesUsersClientsAndJobs(AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
@@ -70,6 +70,14 @@ class AdminPagesBrowserTest {
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !page.onceValue().equals(secret));
     assertThat(token(fhirbox, clientId, secret)).isEqualTo(401);
     assertThat(token(fhirbox, clientId, page.onceValue())).isEqualTo(200);
+    // the list read again after a rotation fails: the new secret, shown once, is shown all the same
+    String rotated = page.onceValue();
+    app.proxy().answerOnce("GET /admin/clients ", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+    page.button("Rotate secret of " + clientId).click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !page.onceValue().equals(rotated));
+    assertThat(token(fhirbox, clientId, page.onceValue())).isEqualTo(200);
+    assertThat(browser.findElement(By.id("once")).getText())
+        .contains("The list could not be read again: The server is not available right now; try again soon.");
     page.button("Disable " + clientId).click();
     confirm(browser, "Disable client " + clientId + "?");
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> page.rowText("data-client", clientId)

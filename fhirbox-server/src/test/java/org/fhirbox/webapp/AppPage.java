@@ -203,6 +203,29 @@ final class AppPage {
     assertThat(violations).as("axe-core on %s", page).isEmpty();
   }
 
+  /**
+   * Clicks {@code link} with its URL's {@code param} set to {@code value} (a URL that has ended, as
+   * on a page left open) and returns the hrefs the click went to (none is really followed): the
+   * first is the ended URL, a second one the link was signed afresh with. Waits up to 10 s for two.
+   */
+  @SuppressWarnings("unchecked")
+  List<String> followEnded(WebElement link, String param, String value) {
+    return (List<String>) browser.executeAsyncScript("""
+        const [link, param, value, done] = arguments;
+        const ended = new URL(link.href);
+        ended.searchParams.set(param, value);
+        link.href = ended.href;
+        const seen = [];
+        const held = (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); };
+        document.addEventListener('click', held);
+        link.click();
+        const started = Date.now();
+        const end = () => { document.removeEventListener('click', held); done(seen); };
+        const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? end() : setTimeout(poll, 100));
+        poll();
+        """, link, param, value);
+  }
+
   /** Presses Tab until the focused element is a {@code tag} named {@code name}; fails after 80 presses. */
   WebElement tabTo(String tag, String name) {
     for (int i = 0; i < 80; i++) {

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.fhirbox.testing.Chromium;
+import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
@@ -156,20 +157,8 @@ class PatientPagesBrowserTest {
         setTimeout(poll, 100);
         """);
     assertThat(renewed).as("the player on an expired URL").containsEntry("ok", true).containsEntry("error", null);
-    @SuppressWarnings("unchecked")
-    List<String> followed = (List<String>) browser.executeAsyncScript("""
-        const done = arguments[arguments.length - 1];
-        const tile = document.querySelector('#files a.tile, #files a.thumb-link');
-        const expired = new URL(tile.href);
-        expired.searchParams.set('Expires', '1');
-        tile.href = expired.href;
-        const seen = [];
-        document.addEventListener('click', (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); });
-        tile.click();
-        const started = Date.now();
-        const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? done(seen) : setTimeout(poll, 100));
-        poll();
-        """);
+    List<String> followed = page.followEnded(browser.findElement(By.cssSelector("#files a.tile, #files a.thumb-link")),
+        "Expires", "1");
     assertThat(followed).as("the hrefs a tile was followed with").hasSize(2);
     assertThat(Long.parseLong(followed.get(1).replaceAll(".*[?&]Expires=(\\d+).*", "$1")) * 1000)
         .isGreaterThan(System.currentTimeMillis());
@@ -299,7 +288,22 @@ class PatientPagesBrowserTest {
     page.waitFor(By.xpath("//h1[text()='unnamed.txt']"));
     assertThat(browser.findElement(By.linkText("← Patients")).getAttribute("href")).endsWith("/app/#/");
 
-    // a patient with more files than one page of a search holds shows them all
+    // a ref that does not attach this file (another patient's document), or that cannot be read, is
+    // not taken for its holder: the page leads back to the patients and says why
+    String olga = app.patient("Olga", "Other", "MRN-6", "1990-06-06");
+    String olgasDoc = app.document(olga, app.note(olga), null);
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=DocumentReference/" + olgasDoc);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    assertThat(browser.findElements(By.linkText("← Patient"))).isEmpty();
+    assertThat(browser.findElement(By.id("main")).getText()).doesNotContain("Held in\nDocumentReference/")
+        .contains("DocumentReference/" + olgasDoc + " does not attach this file");
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary + "?ref=DocumentReference/gone");
+    assertThat(page.waitFor(By.cssSelector("#main .notice.warn")).getText())
+        .isEqualTo("DocumentReference/gone could not be read, so it is not shown as this file's holder: "
+            + "DocumentReference/gone is not known");
+
+    // a patient with more files than one page of a search holds opens with the first page of each
+    // kind and shows the rest on request, one page at a time
     String many = app.patient("Manny", "Many", "MRN-101", "1981-01-01");
     StringBuilder entries = new StringBuilder();
     for (int i = 1; i <= 101; i++) {
@@ -314,11 +318,21 @@ class PatientPagesBrowserTest {
     browser.get(fhirbox.baseUrl() + "app/#/patient/" + many);
     new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.cssSelector("#files li.file"))
         .isEmpty());
-    assertThat(browser.findElements(By.cssSelector("#files li.file")).size()).as("files shown").isEqualTo(101);
+    assertThat(browser.findElements(By.cssSelector("#files li.file")).size()).as("files shown first").isEqualTo(100);
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource').filter((e) =>"
+        + " e.name.includes('/Media?') && e.name.includes(arguments[0])).length", many))
+        .as("pages of the patient's Media search read").isEqualTo(1L);
+    page.scrollTo(By.xpath("//button[text()='Show more files']"));
+    page.button("Show more files").click();
+    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#files li.file"))
+        .size() == 101);
+    assertThat(browser.findElements(By.xpath("//button[text()='Show more files']"))).as("after the last page")
+        .isEmpty();
+    assertThat(browser.findElements(By.linkText("Details of line-101.txt"))).hasSize(1);
   }
 
   @Test
-  void aPinnedVersionStaysPinnedWhenItsLinkIsSignedAfresh(
+  void aPageLeftOpenSignsAfreshThePinnedVersionAndAFrameOrSaysWhyItCannot(
       AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String patient = app.patient("Pia", "Pinned", "MRN-21", "1983-03-21");
     TestClient admin = fhirbox.client();
@@ -336,22 +350,74 @@ class PatientPagesBrowserTest {
     WebElement download = page.waitFor(By.linkText("Download consent.txt"));
     assertThat(download.getAttribute("href")).contains("/storage/" + binary + "/1?");
     // the page left open past the URL's end: the link followed then is signed afresh, for version 1
-    @SuppressWarnings("unchecked")
-    List<String> followed = (List<String>) browser.executeAsyncScript("""
-        const done = arguments[arguments.length - 1];
-        const link = arguments[0];
-        const expired = new URL(link.href);
-        expired.searchParams.set('Expires', '1');
-        link.href = expired.href;
-        const seen = [];
-        document.addEventListener('click', (e) => { seen.push(e.target.closest('a').href); e.preventDefault(); });
-        link.click();
-        const started = Date.now();
-        const poll = () => (seen.length >= 2 || Date.now() - started > 10000 ? done(seen) : setTimeout(poll, 100));
-        poll();
-        """, download);
+    List<String> followed = page.followEnded(download, "Expires", "1");
     assertThat(followed).as("the hrefs the link was followed with").hasSize(2);
     assertThat(followed.get(1)).contains("/storage/" + binary + "/1?").doesNotContain("Expires=1&");
+
+    // opened again with the clock two hours ahead, as if left open: a PDF frame's URL is signed afresh
+    // as it comes into view; a link that cannot be signed afresh (the server is away) says why
+    String pdf = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "application/pdf", WebApp.pdf()));
+    admin.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\",\"status\":\"current\","
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"content\":[{\"attachment\":{\"contentType\":"
+        + "\"application/pdf\",\"url\":\"Binary/" + pdf + "\",\"title\":\"report.pdf\"}}]}");
+    String note = app.note(patient);
+    app.document(patient, note, null);
+    browser.executeScript("const now = Date.now; Date.now = () => now.call(Date) + 2 * 3600 * 1000;"
+        + " location.hash = '#/'");
+    page.waitFor(By.xpath("//h1[text()='Patients']"));
+    browser.executeScript("location.hash = arguments[0]", "#/patient/" + patient);
+    page.waitFor(By.cssSelector("#files iframe.pdf[src]"));
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource').filter((e) =>"
+        + " e.name.endsWith('/Binary/' + arguments[0] + '/_history/1/$presigned-url')).length", pdf))
+        .as("signings of the PDF's URL before its frame loads").isEqualTo(1L);
+    WebElement noteLink = page.waitFor(By.linkText("Download note.txt"));
+    app.stop();
+    noteLink.click();
+    WebElement said = page.waitFor(By.cssSelector("li[data-binary='" + note + "'] .notice.error"));
+    assertThat(said.getText()).startsWith("This file cannot be opened now: The server cannot be reached.");
+  }
+
+  @Test
+  void withTheS3SignerAFileHasItsDetailsThumbnailAndFreshUrls(AppPage page, ChromeDriver browser) throws Exception {
+    try (S3Server s3 = S3Server.start()) {
+      S3Server.exportCredentials(); // read by the AWS SDK's default credential chain
+      app.restart(Map.of("FHIRBOX_BLOB_STORE", "s3", "FHIRBOX_SIGNED_URL_MODE", "s3",
+          "FHIRBOX_S3_BUCKET", S3Server.newBucketName(), "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
+          "FHIRBOX_S3_PATH_STYLE", "true", "FHIRBOX_S3_CREATE_BUCKET", "true"));
+      String patient = app.patient("Stella", "Bucket", "MRN-33", "1986-06-03");
+      String photo = TestClient.createdId(app.fhirbox().client().postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
+      app.media(patient, photo, "scan.jpg");
+      String note = app.note(patient);
+      String doc = app.document(patient, note, "A note in the bucket");
+
+      page.signIn();
+      page.openPatient(patient, "Stella Bucket");
+      WebElement download = page.waitFor(By.linkText("Download note.txt"));
+      assertThat(download.getAttribute("href")).as("a URL of the bucket")
+          .startsWith(s3.endpoint().toString()).contains("fhirbox-binary=Binary%2F" + note + "%2F_history%2F1");
+      page.waitFor(By.cssSelector("li[data-binary='" + photo + "'] img.thumb"));
+
+      // a link followed after its URL's end (X-Amz-Date + X-Amz-Expires) is signed afresh first
+      List<String> followed = page.followEnded(download, "X-Amz-Date", "20000101T000000Z");
+      assertThat(followed).as("the hrefs the link was followed with").hasSize(2).element(1).asString()
+          .doesNotContain("X-Amz-Date=20000101T000000Z");
+      // a download from the bucket (another origin: "download" is ignored) opens a tab; the app stays
+      String appTab = browser.getWindowHandle();
+      download.click();
+      new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> d.getWindowHandles().size() == 2);
+      assertThat(browser.getCurrentUrl()).contains("/app/#/patient/" + patient);
+      browser.switchTo().window(browser.getWindowHandles().stream().filter(h -> !h.equals(appTab)).findFirst().get());
+      browser.close();
+      browser.switchTo().window(appTab);
+
+      page.waitFor(By.linkText("Details of note.txt")).click();
+      page.waitFor(By.xpath("//h1[text()='note.txt']"));
+      assertThat(browser.findElement(By.id("main")).getText()).contains("A note in the bucket")
+          .contains("DocumentReference/" + doc);
+      app.stop();
+    } finally {
+      S3Server.clearCredentials();
+    }
   }
 
   @Test

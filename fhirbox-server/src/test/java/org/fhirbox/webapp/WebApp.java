@@ -62,6 +62,8 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
   private Path files;
   private int port;
   private TestServer fhirbox;
+  /** Settings of this test's own ({@link #restart}), added to the class's. */
+  private Map<String, String> extra = Map.of();
 
   WebApp() {
     this(Map.of(), o -> { });
@@ -110,6 +112,7 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
       port = s.getLocalPort();
     }
     proxy = proxied ? new CuttingProxy() : null;
+    extra = Map.of();
     start();
     User user = fhirbox.server().signIn().users().create("default", EMAIL, "Casey Clinician",
         "Practitioner/casey", "user/*.cruds", true).orElseThrow();
@@ -151,10 +154,21 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
         "FHIRBOX_DATA_DIR", data.toString(), "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", "http://127.0.0.1:" + port
         + "/nowhere/", "FHIRBOX_INGEST_POLL_MILLIS", "50"));
     s.putAll(settings);
+    s.putAll(extra);
     if (proxy != null) {
       s.put("FHIRBOX_BASE_URL", proxy.forwardTo(port).baseUrl());
     }
     fhirbox = TestServer.start(s);
+  }
+
+  /**
+   * Stops the server and starts it again on the same port and data with {@code more} settings
+   * (a signing mode, say) added to the class's, for the rest of the test; the clinician stays.
+   */
+  void restart(Map<String, String> more) throws Exception {
+    stop();
+    extra = Map.copyOf(more);
+    start();
   }
 
   /** Stops the server; {@link #start} brings it back on the same port and data. */
