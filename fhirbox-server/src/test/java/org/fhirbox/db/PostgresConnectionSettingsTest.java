@@ -107,20 +107,30 @@ class PostgresConnectionSettingsTest {
   }
 
   /**
-   * A database whose own statement limit is tiny: the migrations, on connections that lift it,
-   * still run, and the request sessions keep it (an operator's bound on runaway queries).
+   * A database whose own statement limit is short (1 s): the migrations, on connections that lift
+   * it, still run, here while their schema history is held locked for longer than that limit;
+   * the request sessions keep it (an operator's bound on runaway queries).
    */
   @Test
   void migrationsLiftTheDatabasesStatementLimitWhichRequestSessionsKeep() throws Exception {
-    onDatabaseWith("statement_timeout = '1ms'", url -> {
-      try (Database db = new Database(url, "", "", 2); Connection c = db.connection()) {
-        assertThat(show(c, "statement_timeout")).isEqualTo("1ms");
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-            "SELECT count(*) FROM flyway_schema_history WHERE success")) {
-          rs.next();
-          assertThat(rs.getInt(1)).as("migrations run").isGreaterThan(2);
-        } catch (SQLException e) {
-          assertThat(e.getSQLState()).as("a count cut by the kept limit").isEqualTo("57014");
+    onDatabaseWith("statement_timeout = '1s'", url -> {
+      new Database(url, "", "", 2).close(); // the schema, and its history, made
+      try (Connection holder = DriverManager.getConnection(url)) {
+        holder.setAutoCommit(false);
+        try (Statement s = holder.createStatement()) {
+          s.execute("LOCK TABLE flyway_schema_history IN ACCESS EXCLUSIVE MODE");
+        }
+        java.util.concurrent.CompletableFuture<Database> start = java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> new Database(url, "", "", 2));
+        Thread.sleep(1_800); // the start's read of the history waits past the database's 1 s limit
+        assertThat(start).as("a start while the history is locked").isNotDone();
+        holder.rollback();
+        try (Database db = start.get(60, java.util.concurrent.TimeUnit.SECONDS); Connection c = db.connection();
+            Statement s = c.createStatement()) {
+          assertThat(show(c, "statement_timeout")).isEqualTo("1s");
+          SQLException cut = catchThrowableOfType(() -> s.execute("SELECT pg_sleep(3)"), SQLException.class);
+          assertThat((Throwable) cut).as("a request's statement past the limit").isNotNull();
+          assertThat(cut.getSQLState()).isEqualTo("57014");
         }
       }
     });

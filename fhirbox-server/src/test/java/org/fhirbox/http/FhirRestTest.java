@@ -576,7 +576,7 @@ class FhirRestTest {
     HttpResponse<String> r = http().get("fhir/R4/Patient/abc/whatever/else");
     assertThat(r.statusCode()).isEqualTo(404);
     assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("no route");
-    HttpResponse<String> m = http().send(http().request("fhir/R4/Patient").method("PATCH",
+    HttpResponse<String> m = http().send(http().request("fhir/R4/Patient").method("PROPFIND",
         HttpRequest.BodyPublishers.noBody()));
     assertThat(m.statusCode()).isEqualTo(405);
     assertThat(List.of(http().get("nowhere").statusCode())).containsExactly(404);
