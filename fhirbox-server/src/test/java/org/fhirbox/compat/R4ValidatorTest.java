@@ -259,7 +259,7 @@ class R4ValidatorTest {
     cases.put("404 unknown resource", new Object[] {http.get("fhir/R4/Patient/not-there"), 404});
     cases.put("404 unknown route", new Object[] {http.get("fhir/R4/Patient/a/b/c/d"), 404});
     cases.put("405 method", new Object[] {http.send(http.request("fhir/R4/Patient")
-        .method("PATCH", HttpRequest.BodyPublishers.noBody())), 405});
+        .method("PROPFIND", HttpRequest.BodyPublishers.noBody())), 405});
     cases.put("412 stale If-Match", new Object[] {stale, 412});
     cases.put("413 Binary too large", new Object[] {upload, 413});
     http.delete("fhir/R4/Patient/" + patient);
