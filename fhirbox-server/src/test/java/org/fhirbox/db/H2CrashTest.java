@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * instead of 45 s gets there within a second), where H2's own quick recovery loses the last
  * commits. The third sets {@code WRITE_DELAY=0} in the URL, which the journal overrides.
  */
+@SlowTest
 class H2CrashTest {
   private static final int THREADS = 4;
 

@@ -11,10 +11,12 @@ import java.sql.Statement;
 import java.util.UUID;
 import org.fhirbox.testing.Postgres;
 import org.fhirbox.testing.PostgresSchema;
+import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The connections fhirbox opens to PostgreSQL, whatever the server's configuration says. */
+@SlowTest
 class PostgresConnectionSettingsTest {
   @RegisterExtension
   final PostgresSchema postgres = new PostgresSchema();

@@ -8,6 +8,7 @@ import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 import org.fhirbox.testing.PostgresSchema;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * SQLSTATE 53100, for one Patient) answers 503 for itself alone; the entries before and after it
  * keep their answers and what they wrote (FHIR R4 http.html#brules).
  */
+@SlowTest
 class PostgresBatchFailureTest {
   @RegisterExtension
   static final PostgresSchema postgres = new PostgresSchema();

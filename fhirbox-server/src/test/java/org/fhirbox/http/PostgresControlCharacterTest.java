@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import org.fhirbox.testing.PostgresSchema;
+import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * SQL, and one that reaches the database another way (a client id in the token endpoint's form)
  * is 400, not 500.
  */
+@SlowTest
 class PostgresControlCharacterTest {
   @RegisterExtension
   static final PostgresSchema postgres = new PostgresSchema();
