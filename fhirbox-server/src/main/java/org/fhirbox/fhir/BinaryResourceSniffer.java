@@ -22,17 +22,9 @@ import javax.xml.stream.XMLStreamReader;
  */
 public final class BinaryResourceSniffer {
   private static final JsonFactory JSON = new JsonFactory();
-  private static final XMLInputFactory XML = factory();
+  private static final XMLInputFactory XML = XmlFormatRules.safeFactory();
 
   private BinaryResourceSniffer() {}
-
-  private static XMLInputFactory factory() {
-    XMLInputFactory f = XMLInputFactory.newFactory();
-    f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-    f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-    f.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, true);
-    return f;
-  }
 
   /** True when {@code head}, the start of a body in {@code format}'s media types, opens a FHIR Binary. */
   public static boolean isBinaryResource(byte[] head, FhirFormat format) {
