@@ -451,17 +451,27 @@ class EarlyRefusalTest {
 
   /**
    * Sends {@code head} with {@code Content-Length: DECLARED} and a first slice of the body, then,
-   * once this thread has read the whole answer, the rest of {@link #SENT} bytes from another
-   * thread: the client is still sending after the answer, as a client that does not wait for one
-   * is. A failed read or write (a reset) fails the test: curl and the JDK's HttpClient give up on
-   * the exchange when a write fails.
+   * once this thread has read the answer's head, the rest of {@link #SENT} bytes from another
+   * thread, and reads the whole answer and whether the server closes after it: the client is still
+   * sending after the answer, as a client that does not wait for one is. A failed read or write (a
+   * reset) fails the test: curl and the JDK's HttpClient give up on the exchange when a write fails.
    */
   static Answer sendWhileRefused(String head) throws Exception {
-    URI base = URI.create(server.baseUrl());
+    return sendOnceAnswered(server, head, DECLARED, true);
+  }
+
+  /**
+   * {@code head} with {@code Content-Length: declared} and a first slice of the body to
+   * {@code to}, then, once the answer's head is read, the rest of {@link #SENT} bytes from another
+   * thread. With {@code untilClosed} the answer's body is read once every byte was written, and
+   * whether the server then closes; without, while they are written.
+   */
+  static Answer sendOnceAnswered(TestServer to, String head, long declared, boolean untilClosed) throws Exception {
+    URI base = URI.create(to.baseUrl());
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
-      out.write((head + "Host: localhost\r\nContent-Length: " + DECLARED + "\r\n\r\n")
+      out.write((head + "Host: localhost\r\nContent-Length: " + declared + "\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       byte[] slice = new byte[SLICE];
       out.write(slice);
@@ -483,8 +493,13 @@ class EarlyRefusalTest {
       InputStream in = s.getInputStream();
       Head h = readHead(in);
       answered.countDown();
+      if (untilClosed) {
+        writer.get(10, TimeUnit.SECONDS);
+        return h.withBody(in);
+      }
+      Answer a = h.withBodyOnly(in);
       writer.get(10, TimeUnit.SECONDS);
-      return h.withBody(in);
+      return a;
     }
   }
 

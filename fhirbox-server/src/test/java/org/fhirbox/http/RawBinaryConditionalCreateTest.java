@@ -2,16 +2,6 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.Socket;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.fhirbox.http.EarlyRefusalTest.Answer;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -46,52 +36,14 @@ class RawBinaryConditionalCreateTest {
   void aMatchIsAnsweredToAClientThatGoesOnSendingAfterTheAnswer() throws Exception {
     String id = TestClient.createdId(http.postBytes("fhir/R4/Binary", "application/pdf", new byte[] {4, 5, 6}));
     for (int attempt = 0; attempt < 3; attempt++) {
-      Answer a = sendWhileAnswered("POST /fhir/R4/Binary HTTP/1.1\r\nAuthorization: " + auth
-          + "\r\nContent-Type: application/pdf\r\nIf-None-Exist: _id=" + id + "\r\n");
+      // 10 MiB declared, 16 KiB sent, and more (up to 1 MiB) while the answer is read
+      Answer a = EarlyRefusalTest.sendOnceAnswered(server, "POST /fhir/R4/Binary HTTP/1.1\r\nAuthorization: " + auth
+          + "\r\nContent-Type: application/pdf\r\nIf-None-Exist: _id=" + id + "\r\n", EarlyRefusalTest.DECLARED, false);
 
       assertThat(a.status()).as("attempt " + attempt + ": " + a.body()).isEqualTo(200);
       assertThat(a.header("location")).contains("/Binary/" + id + "/_history/1");
       assertThat(a.body()).contains("\"id\":\"" + id + "\"");
     }
     assertThat(http.get("fhir/R4/Binary/" + id + "/_history").body()).doesNotContain("\"versionId\":\"2\"");
-  }
-
-  /**
-   * Sends {@code head} with a declared length of 10 MiB and a first slice of the body, then, once
-   * the answer's head is read, 1 MiB more from another thread, as a client that does not wait for
-   * an answer goes on sending. A failed write (a reset) fails the test, as curl and the JDK's
-   * HttpClient give up on the exchange when a write fails.
-   */
-  private static Answer sendWhileAnswered(String head) throws Exception {
-    URI base = URI.create(server.baseUrl());
-    try (Socket s = new Socket(base.getHost(), base.getPort())) {
-      s.setSoTimeout(10_000);
-      OutputStream out = s.getOutputStream();
-      out.write((head + "Host: localhost\r\nContent-Length: " + (10 << 20) + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      byte[] slice = new byte[16 << 10];
-      out.write(slice);
-      out.flush();
-      CountDownLatch answered = new CountDownLatch(1);
-      CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-        try {
-          answered.await();
-          for (int written = slice.length; written < 1 << 20; written += slice.length) {
-            out.write(slice);
-          }
-          out.flush();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      InputStream in = s.getInputStream();
-      EarlyRefusalTest.Head h = EarlyRefusalTest.readHead(in);
-      answered.countDown();
-      Answer a = h.withBodyOnly(in);
-      writer.get(10, TimeUnit.SECONDS);
-      return a;
-    }
   }
 }
