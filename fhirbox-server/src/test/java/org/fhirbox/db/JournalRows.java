@@ -1,15 +1,22 @@
 package org.fhirbox.db;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.function.Supplier;
 
-/** Rows of the journal tests' table {@code t (id)}, written through a {@link CommitJournal}. */
+/**
+ * Rows of the journal tests' table {@code t (id)}, written through a {@link CommitJournal}, and the
+ * records its segments hold.
+ */
 final class JournalRows {
   private JournalRows() {
   }
@@ -35,5 +42,16 @@ final class JournalRows {
       }
     }
     return out;
+  }
+
+  /** How many complete records the segments ({@code *.log}) of {@code journalDir} hold. */
+  static int records(Path journalDir) throws IOException {
+    List<JournalSegment.Record> found = new ArrayList<>();
+    try (var files = Files.list(journalDir)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
+        JournalSegment.read(f, found, new HashSet<>());
+      }
+    }
+    return found.size();
   }
 }

@@ -10,8 +10,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -56,7 +54,7 @@ class JournalStoreFailureTest {
     JournalRows.insert(journal, db, 3);
     JournalRows.insert(journal, db, 4);
     Map<String, Long> before = segments(journalDir);
-    assertThat(records(journalDir)).isEqualTo(2);
+    assertThat(JournalRows.records(journalDir)).isEqualTo(2);
 
     AtomicInteger failures = new AtomicInteger();
     journal.storeWith(failingOnce(failures));
@@ -72,7 +70,7 @@ class JournalStoreFailureTest {
     journal.checkpointIfDue(db, false);
     assertThat(failures.get()).as("stores tried").isEqualTo(1);
     assertThat(segments(journalDir)).isEqualTo(before);
-    assertThat(records(journalDir)).isEqualTo(2);
+    assertThat(JournalRows.records(journalDir)).isEqualTo(2);
 
     CommitJournalTest.crash(journal, db);
     try (CommitJournal again = CommitJournal.open(journalDir, db)) {
@@ -106,7 +104,7 @@ class JournalStoreFailureTest {
     } finally {
       db.close();
     }
-    assertThat(records(journalDir)).as("the journal after the stop").isGreaterThanOrEqualTo(1);
+    assertThat(JournalRows.records(journalDir)).as("the journal after the stop").isGreaterThanOrEqualTo(1);
     assertThat(H2Durability.closedCleanly(dir.resolve("db.mv.db"))).as("stopped without a store").isFalse();
 
     Database again = new Database(url, "", "", 4);
@@ -142,15 +140,5 @@ class JournalStoreFailureTest {
       }
     }
     return out;
-  }
-
-  private static int records(Path journalDir) throws IOException {
-    List<JournalSegment.Record> found = new ArrayList<>();
-    try (var files = Files.list(journalDir)) {
-      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
-        JournalSegment.read(f, found, new HashSet<>());
-      }
-    }
-    return found.size();
   }
 }

@@ -14,7 +14,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -55,7 +54,7 @@ class JournalSyncTest {
     List<Integer> synced = new ArrayList<>();
     Path journalDir = dir.resolve("db.journal");
     try (CommitJournal journal = CommitJournal.open(journalDir, raw, System::currentTimeMillis, segment -> {
-      synced.add(records(journalDir));
+      synced.add(JournalRows.records(journalDir));
       segment.force(false);
     })) {
       for (long id = 1; id <= 2; id++) {
@@ -73,16 +72,6 @@ class JournalSyncTest {
     }
   }
 
-  private static int records(Path journalDir) throws IOException {
-    List<JournalSegment.Record> found = new ArrayList<>();
-    try (var files = Files.list(journalDir)) {
-      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
-        JournalSegment.read(f, found, new HashSet<>());
-      }
-    }
-    return found.size();
-  }
-
   @Test
   void aRecycledSegmentIsWrittenOverAndARestartStopsAtItsOldRecords() throws Exception {
     Supplier<Connection> db = table();
@@ -97,7 +86,7 @@ class JournalSyncTest {
     journal.checkpointIfDue(db, true); // the spare becomes the segment for 7 on
     JournalRows.insert(journal, db, 7);
     assertThat(segments(journalDir)).hasSize(1);
-    assertThat(records(journalDir)).as("record 7, then the old records of 2 to 5 left unread").isEqualTo(1);
+    assertThat(JournalRows.records(journalDir)).as("record 7, then the old records of 2 to 5 left unread").isEqualTo(1);
     assertThat(rowsAfterACrash(journal, db, journalDir)).isEqualTo(7);
   }
 
@@ -115,7 +104,7 @@ class JournalSyncTest {
     journal.checkpointIfDue(db, false);
     JournalRows.insert(journal, db, 2);
     assertThat(segments(journalDir)).hasSize(1);
-    assertThat(records(journalDir)).isEqualTo(1);
+    assertThat(JournalRows.records(journalDir)).isEqualTo(1);
     assertThat(rowsAfterACrash(journal, db, journalDir)).isEqualTo(2);
   }
 
@@ -136,7 +125,7 @@ class JournalSyncTest {
         }
       }
       JournalRows.insert(journal, db, 2);
-      assertThat(records(journalDir)).isEqualTo(2);
+      assertThat(JournalRows.records(journalDir)).isEqualTo(2);
       journal.release();
     }
   }
