@@ -1,7 +1,6 @@
 package org.fhirbox.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.File;
@@ -70,7 +69,7 @@ class ProgressBarTest {
    */
   private String downloadInATerminal(String redirect, String... javaOptions) throws Exception {
     Path script = Path.of("/usr/bin/script");
-    assumeTrue(Files.isExecutable(script), "util-linux script gives the command a terminal");
+    assertThat(script).as("util-linux script, which gives the command a terminal").isExecutable();
     HttpServer peer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     peer.createContext("/", ex -> {
       ex.sendResponseHeaders(200, 32 * 1024);
