@@ -62,6 +62,11 @@ class ExternalAttachmentsBrowserTest {
       // the stored files preview as before: the PDF in its frame, the photo as its thumbnail (each
       // asked for once its tile is near the viewport)
       WebElement frame = page.scrollTo(By.cssSelector("#files iframe.pdf"));
+      // the frame is given its URL once in view, a moment after the scroll
+      new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> {
+        String src = frame.getAttribute("src");
+        return src != null && !src.isEmpty();
+      });
       assertThat(frame.getAttribute("src")).startsWith(fhirbox.baseUrl() + "storage/" + pdf + "/1?");
       browser.switchTo().frame(frame);
       new WebDriverWait(browser, Duration.ofSeconds(30)).until(d ->
