@@ -303,28 +303,29 @@ public final class ResourceService {
    */
   public SearchPage search(Principal principal, String type, Deferred<Map<String, List<String>>> params,
       boolean strict) throws IOException {
-    return search(principal, type, null, params, strict);
+    return search(principal, type, null, null, params, strict);
   }
 
   /**
-   * A search of {@code type} in {@code Patient/{patient}}'s compartment (FHIR R4 http.html#search,
-   * {@code GET Patient/{id}/{type}}), or a type-level search when {@code patient} is null: the
-   * compartment is one more criterion, as the R4 Patient CompartmentDefinition places resources of
-   * the type in it ({@link PatientCompartment}). 400 for a type outside the compartment.
+   * A search of {@code type} in the compartment {@code compartmentType/compartmentId} (FHIR R4
+   * http.html#search, {@code GET Encounter/{id}/Observation}), or a type-level search when
+   * {@code compartmentType} is null: the compartment is one more criterion, as the R4
+   * CompartmentDefinition of {@code compartmentType} places resources of the type in it
+   * ({@link CompartmentDefinitions}); 400 for a type outside the compartment. The caller's access
+   * is that of a search of {@code type}: its scopes, and its patient's compartment where
+   * {@code patient/} scopes limit it.
    */
-  public SearchPage search(Principal principal, String type, String patient,
+  public SearchPage search(Principal principal, String type, String compartmentType, String compartmentId,
       Deferred<Map<String, List<String>>> params, boolean strict) throws IOException {
     principal.require(type, Interaction.SEARCH);
     compartment.requireSearchable(principal, type);
-    if (patient != null && !compartment.isMember(type)) {
-      throw FhirException.badRequest(type + " is not in the Patient compartment (FHIR R4"
-          + " compartmentdefinition-patient.html); search it at /" + type);
-    }
+    SearchClause within = compartmentType == null ? null
+        : compartment.definitions().criterion(compartmentType, compartmentId, type);
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
         t -> principal.access().allows(t, Interaction.SEARCH)
             && compartment.mayReach(principal, t, Interaction.SEARCH));
     return store.readSnapshot(tx -> {
-      SearchQuery query = compartment.confine(principal, chains.resolve(tx, inCompartment(parsed.query(), patient),
+      SearchQuery query = compartment.confine(principal, chains.resolve(tx, inCompartment(parsed.query(), within),
           t -> compartment.criteria(principal, t, Interaction.SEARCH)));
       boolean withheld = type.equals("Binary") && binaryAccess.mayWithhold(principal);
       if (parsed.summaryCount() || query.count() <= 0) {
@@ -343,12 +344,12 @@ public final class ResourceService {
     });
   }
 
-  private SearchQuery inCompartment(SearchQuery q, String patient) {
-    if (patient == null) {
+  private static SearchQuery inCompartment(SearchQuery q, SearchClause within) {
+    if (within == null) {
       return q;
     }
     List<SearchClause> clauses = new ArrayList<>(q.clauses());
-    clauses.add(compartment.criterion(q.type(), patient));
+    clauses.add(within);
     return new SearchQuery(q.project(), q.type(), List.copyOf(clauses), q.descending(), q.count(), q.offset(),
         q.after());
   }
