@@ -93,6 +93,7 @@ public final class ResourceService {
   private final BinaryAccess binaryAccess;
   private final PatientCompartment compartment;
   private final int maxCount;
+  private final CompartmentEveryType everyType;
 
   public ResourceService(ResourceStore store, ResourceRepository repository, BundleProcessor bundles,
       SearchParser searchParser, SearchChains chains, SearchIncludes includes, BinaryAccess binaryAccess,
@@ -106,6 +107,7 @@ public final class ResourceService {
     this.binaryAccess = binaryAccess;
     this.compartment = compartment;
     this.maxCount = maxCount;
+    this.everyType = new CompartmentEveryType(store, searchParser, compartment, repository.codec());
   }
 
   public FhirCodec codec() {
@@ -342,6 +344,15 @@ public final class ResourceService {
       return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, matches, page.hasMore(),
           includes.resolve(tx, principal, parsed.includes(), matches), query.after(), last(page));
     });
+  }
+
+  /**
+   * {@code GET [compartmentType]/[compartmentId]/*}: every type in the compartment that the caller
+   * may search, with the parameters every type has ({@link CompartmentEveryType}).
+   */
+  public SearchPage searchEveryType(Principal principal, String compartmentType, String compartmentId,
+      Deferred<Map<String, List<String>>> params) throws IOException {
+    return everyType.search(principal, compartmentType, compartmentId, params);
   }
 
   private static SearchQuery inCompartment(SearchQuery q, SearchClause within) {

@@ -156,8 +156,9 @@ public final class FhirRoutes {
         requireMethod(method, "POST");
       }
       if (segments.get(2).equals("*")) {
-        throw FhirException.badRequest("a search of every type in a compartment (" + type + "/" + id + "/*) is not"
-            + " supported; search one type at a time, as " + type + "/" + id + "/Observation");
+        ResourceService.SearchPage page = resources.searchEveryType(principal, type, id, () -> searchParams(ex));
+        output.writeSubset(ex, principal, 200, pages.searchset(ex, type + "/" + id + "/*", page), null);
+        return;
       }
       String inner = resources.requireType(segments.get(2));
       ResourceService.SearchPage page = resources.search(principal, inner, type, id, () -> searchParams(ex),

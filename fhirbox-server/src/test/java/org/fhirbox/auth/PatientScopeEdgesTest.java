@@ -247,5 +247,10 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     assertThat(byDoctor.at("/entry/0/resource/id").asText()).isEqualTo(byDoctorA);
     // a type outside the token's compartment stays 403, as its type search is
     assertThat(asA.get("fhir/R4/Practitioner/" + doctor + "/Practitioner").statusCode()).isEqualTo(403);
+
+    // every type: those the token may search, each held to its patient's compartment
+    assertThat(wide.foundIds("Encounter/" + visit + "/*")).containsExactlyInAnyOrder(visitA, visitB);
+    assertThat(asA.foundIds("Encounter/" + visit + "/*")).containsExactlyInAnyOrder(visit, visitA);
+    assertThat(asA.foundIds("Practitioner/" + doctor + "/*")).containsExactly(byDoctorA);
   }
 }

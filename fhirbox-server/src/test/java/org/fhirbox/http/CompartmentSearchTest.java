@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
 import org.hl7.fhir.r4.model.Bundle;
@@ -202,16 +206,70 @@ class CompartmentSearchTest {
         .contains("no route");
   }
 
+  private static List<String> listed(Bundle b) {
+    return b.getEntry().stream().map(e -> e.getResource().fhirType() + "/" + e.getResource().getIdElement()
+        .getIdPart()).toList();
+  }
+
+  private static Bundle bundle(String path) {
+    HttpResponse<String> r = http().get("fhir/R4/" + path);
+    assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+    return http().parse(r, Bundle.class);
+  }
+
   @Test
-  void aSearchOfEveryTypeInACompartmentIsRefusedSayingSo() {
-    for (String path : new String[] {"Patient/" + alice + "/*", "Encounter/x/*?_count=5"}) {
-      HttpResponse<String> r = http().get("fhir/R4/" + path);
-      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
-      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
-          .contains("is not supported").contains("one type at a time");
+  void aSearchOfEveryTypeListsTheCompartmentAndPagesThroughIt() {
+    String carol = http().create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"CompartmentCarol\"}]}");
+    Set<String> expected = new HashSet<>(Set.of("Patient/" + carol));
+    for (int i = 0; i < 3; i++) {
+      expected.add("Observation/" + observation("3-" + i, "Patient/" + carol, null));
     }
-    HttpResponse<String> posted = http().send(http().request("fhir/R4/Patient/" + alice + "/*/_search")
-        .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString("")));
-    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(400);
+    expected.add("Encounter/" + http().create("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":"
+        + "{\"code\":\"AMB\"}," + ref("subject", "Patient/" + carol, false) + "}"));
+    expected.add("DocumentReference/" + http().create("{\"resourceType\":\"DocumentReference\",\"status\":"
+        + "\"current\"," + ref("subject", "Patient/" + carol, false) + ",\"content\":[{\"attachment\":"
+        + "{\"contentType\":\"text/plain\",\"url\":\"https://example.org/c.txt\"}}]}"));
+    observation("3-0", "Patient/" + bob, null);
+
+    Bundle page = bundle("Patient/" + carol + "/*?_count=2");
+    List<String> seen = new ArrayList<>();
+    List<List<String>> pages = new ArrayList<>();
+    while (true) {
+      pages.add(listed(page));
+      seen.addAll(listed(page));
+      if (page.getLink("next") == null) {
+        break;
+      }
+      String next = page.getLink("next").getUrl();
+      assertThat(next).contains("/fhir/R4/Patient/" + carol + "/*?");
+      page = bundle(next.substring(next.indexOf("fhir/R4/") + "fhir/R4/".length()));
+    }
+    assertThat(seen).hasSize(6).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(pages).hasSize(3);
+    assertThat(page.getTotal()).as("the last page tells the total").isEqualTo(6);
+    assertThat(bundle("Patient/" + carol + "/*?_summary=count").getTotal()).isEqualTo(6);
+    assertThat(bundle("Patient/" + carol + "/*?_count=1&_total=accurate").getTotal()).isEqualTo(6);
+    // an offset (a previous link's) skips whole types and then entries of one
+    assertThat(listed(bundle("Patient/" + carol + "/*?_count=2&_offset=2"))).isEqualTo(pages.get(1));
+
+    Bundle some = bundle("Patient/" + carol + "/*?_type=Observation,Encounter");
+    assertThat(listed(some)).hasSize(4).allMatch(t -> t.startsWith("Observation/") || t.startsWith("Encounter/"));
+    assertThat(some.getLink("self").getUrl()).contains("_type=Encounter%2CObservation");
+    HttpResponse<String> posted = http().send(http().request("fhir/R4/Patient/" + carol + "/*/_search")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("_type=DocumentReference")));
+    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(200);
+    assertThat(listed(http().parse(posted, Bundle.class))).singleElement().asString().startsWith("DocumentReference/");
+    assertThat(bundle("Encounter/no-such-encounter/*").getEntry()).isEmpty();
+  }
+
+  @Test
+  void aSearchOfEveryTypeRefusesWhatNotEveryTypeHas() {
+    for (String query : new String[] {"code=2345-7", "_include=Observation:subject", "_sort=_lastUpdated",
+        "subject.name=x", "_type=Organization", "_type=Binary"}) {
+      HttpResponse<String> r = http().get("fhir/R4/Patient/" + alice + "/*?" + query);
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).isNotBlank();
+    }
   }
 }
