@@ -51,8 +51,8 @@ public final class CapabilityStatementFactory {
     // PATCH takes a JSON Patch only (R4 http.html#patch); FHIRPath Patch and XML Patch are 415
     cs.addPatchFormat("application/json-patch+json");
     CapabilityStatementRestComponent rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);
-    // GET Patient/{id}/{type}: a search in the patient's compartment (R4 http.html#search)
-    rest.addCompartment("http://hl7.org/fhir/CompartmentDefinition/patient");
+    // GET Patient/{id}/{type}, Encounter/{id}/{type}, ...: a search in a compartment (R4 http.html#search)
+    CompartmentDefinitions.TYPES.forEach(c -> rest.addCompartment(CompartmentDefinitions.url(c)));
     rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
     rest.addInteraction().setCode(SystemRestfulInteraction.HISTORYSYSTEM)

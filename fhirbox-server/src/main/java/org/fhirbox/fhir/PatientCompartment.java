@@ -1,14 +1,11 @@
 package org.fhirbox.fhir;
 
-import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import org.fhirbox.auth.AccessPolicy;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -52,35 +49,23 @@ public final class PatientCompartment {
 
   private final FhirCodec codec;
   private final SearchIndexer indexer;
-  /** Each type's membership parameters that the search index holds, sorted; empty outside the compartment. */
-  private final Map<String, List<String>> params = new ConcurrentHashMap<>();
+  private final CompartmentDefinitions definitions;
   private volatile List<String> memberTypes;
 
   public PatientCompartment(FhirCodec codec, SearchIndexer indexer) {
     this.codec = codec;
     this.indexer = indexer;
+    this.definitions = new CompartmentDefinitions(codec, indexer);
+  }
+
+  /** Every R4 compartment, as compartment searches use them; the Patient one is this class's. */
+  public CompartmentDefinitions definitions() {
+    return definitions;
   }
 
   /** The parameters that place a {@code type} in a Patient's compartment; empty for a type outside it. */
   public List<String> params(String type) {
-    return params.computeIfAbsent(type, this::load);
-  }
-
-  private List<String> load(String type) {
-    if (!codec.context().getResourceTypes().contains(type)) {
-      return List.of();
-    }
-    RuntimeResourceDefinition def = codec.context().getResourceDefinition(type);
-    Set<String> names = new TreeSet<>();
-    for (RuntimeSearchParam sp : def.getSearchParams()) {
-      if (sp.getProvidesMembershipInCompartments() != null
-          && sp.getProvidesMembershipInCompartments().contains(PATIENT)
-          // a parameter the index does not hold could never be matched; none is, today
-          && indexer.params(type).containsKey(sp.getName())) {
-        names.add(sp.getName());
-      }
-    }
-    return List.copyOf(names);
+    return definitions.params(PATIENT, type);
   }
 
   /** Whether resources of {@code type} can be in a Patient compartment (Patient itself is). */

@@ -93,6 +93,7 @@ public final class ResourceService {
   private final BinaryAccess binaryAccess;
   private final PatientCompartment compartment;
   private final int maxCount;
+  private final CompartmentEveryType everyType;
 
   public ResourceService(ResourceStore store, ResourceRepository repository, BundleProcessor bundles,
       SearchParser searchParser, SearchChains chains, SearchIncludes includes, BinaryAccess binaryAccess,
@@ -106,6 +107,7 @@ public final class ResourceService {
     this.binaryAccess = binaryAccess;
     this.compartment = compartment;
     this.maxCount = maxCount;
+    this.everyType = new CompartmentEveryType(store, searchParser, compartment, repository.codec());
   }
 
   public FhirCodec codec() {
@@ -303,28 +305,29 @@ public final class ResourceService {
    */
   public SearchPage search(Principal principal, String type, Deferred<Map<String, List<String>>> params,
       boolean strict) throws IOException {
-    return search(principal, type, null, params, strict);
+    return search(principal, type, null, null, params, strict);
   }
 
   /**
-   * A search of {@code type} in {@code Patient/{patient}}'s compartment (FHIR R4 http.html#search,
-   * {@code GET Patient/{id}/{type}}), or a type-level search when {@code patient} is null: the
-   * compartment is one more criterion, as the R4 Patient CompartmentDefinition places resources of
-   * the type in it ({@link PatientCompartment}). 400 for a type outside the compartment.
+   * A search of {@code type} in the compartment {@code compartmentType/compartmentId} (FHIR R4
+   * http.html#search, {@code GET Encounter/{id}/Observation}), or a type-level search when
+   * {@code compartmentType} is null: the compartment is one more criterion, as the R4
+   * CompartmentDefinition of {@code compartmentType} places resources of the type in it
+   * ({@link CompartmentDefinitions}); 400 for a type outside the compartment. The caller's access
+   * is that of a search of {@code type}: its scopes, and its patient's compartment where
+   * {@code patient/} scopes limit it.
    */
-  public SearchPage search(Principal principal, String type, String patient,
+  public SearchPage search(Principal principal, String type, String compartmentType, String compartmentId,
       Deferred<Map<String, List<String>>> params, boolean strict) throws IOException {
     principal.require(type, Interaction.SEARCH);
     compartment.requireSearchable(principal, type);
-    if (patient != null && !compartment.isMember(type)) {
-      throw FhirException.badRequest(type + " is not in the Patient compartment (FHIR R4"
-          + " compartmentdefinition-patient.html); search it at /" + type);
-    }
+    SearchClause within = compartmentType == null ? null
+        : compartment.definitions().criterion(compartmentType, compartmentId, type);
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
         t -> principal.access().allows(t, Interaction.SEARCH)
             && compartment.mayReach(principal, t, Interaction.SEARCH));
     return store.readSnapshot(tx -> {
-      SearchQuery query = compartment.confine(principal, chains.resolve(tx, inCompartment(parsed.query(), patient),
+      SearchQuery query = compartment.confine(principal, chains.resolve(tx, inCompartment(parsed.query(), within),
           t -> compartment.criteria(principal, t, Interaction.SEARCH)));
       boolean withheld = type.equals("Binary") && binaryAccess.mayWithhold(principal);
       if (parsed.summaryCount() || query.count() <= 0) {
@@ -343,12 +346,21 @@ public final class ResourceService {
     });
   }
 
-  private SearchQuery inCompartment(SearchQuery q, String patient) {
-    if (patient == null) {
+  /**
+   * {@code GET [compartmentType]/[compartmentId]/*}: every type in the compartment that the caller
+   * may search, with the parameters every type has ({@link CompartmentEveryType}).
+   */
+  public SearchPage searchEveryType(Principal principal, String compartmentType, String compartmentId,
+      Deferred<Map<String, List<String>>> params) throws IOException {
+    return everyType.search(principal, compartmentType, compartmentId, params);
+  }
+
+  private static SearchQuery inCompartment(SearchQuery q, SearchClause within) {
+    if (within == null) {
       return q;
     }
     List<SearchClause> clauses = new ArrayList<>(q.clauses());
-    clauses.add(compartment.criterion(q.type(), patient));
+    clauses.add(within);
     return new SearchQuery(q.project(), q.type(), List.copyOf(clauses), q.descending(), q.count(), q.offset(),
         q.after());
   }

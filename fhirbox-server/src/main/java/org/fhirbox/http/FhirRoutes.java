@@ -18,6 +18,7 @@ import org.fhirbox.fhir.QueryString;
 import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
+import org.fhirbox.fhir.CompartmentDefinitions;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
@@ -148,14 +149,19 @@ public final class FhirRoutes {
       binaries.operation(ex, principal, id, ResourceIds.requireVersion(segments.get(3)), segments.get(4));
       return;
     }
-    if (type.equals("Patient") && isCompartmentSearch(segments)) {
+    if (CompartmentDefinitions.isCompartment(type) && isCompartmentSearch(segments)) {
       if (n == 3) {
         requireMethod(method, "GET", "HEAD");
       } else {
         requireMethod(method, "POST");
       }
+      if (segments.get(2).equals("*")) {
+        ResourceService.SearchPage page = resources.searchEveryType(principal, type, id, () -> searchParams(ex));
+        output.writeSubset(ex, principal, 200, pages.searchset(ex, type + "/" + id + "/*", page), null);
+        return;
+      }
       String inner = resources.requireType(segments.get(2));
-      ResourceService.SearchPage page = resources.search(principal, inner, id, () -> searchParams(ex),
+      ResourceService.SearchPage page = resources.search(principal, inner, type, id, () -> searchParams(ex),
           ex.prefersStrictHandling());
       output.writeSubset(ex, principal, 200, pages.searchset(ex, type + "/" + id + "/" + inner, page), inner);
       return;
@@ -179,8 +185,9 @@ public final class FhirRoutes {
   }
 
   /**
-   * {@code Patient/{id}/{type}} or {@code Patient/{id}/{type}/_search}: a search in the patient's
-   * compartment (FHIR R4 http.html#search); a {@code $} or {@code _} segment is something else.
+   * {@code Patient/{id}/{type}} or {@code Patient/{id}/{type}/_search}, and so for every R4
+   * compartment ({@link CompartmentDefinitions#TYPES}): a search in the compartment (FHIR R4
+   * http.html#search); a {@code $} or {@code _} segment is something else.
    */
   private static boolean isCompartmentSearch(List<String> segments) {
     String inner = segments.get(2);

@@ -28,7 +28,7 @@ final class PagedBundles {
     this.resources = resources;
   }
 
-  /** @param path what was searched: {@code Type}, or {@code Patient/{id}/Type} in a compartment */
+  /** @param path what was searched: {@code Type}, or {@code Patient/{id}/Type} (and so on) in a compartment */
   Bundle searchset(Exchange ex, String path, SearchPage p) {
     Bundle bundle = new Bundle().setType(BundleType.SEARCHSET);
     bundle.setId(ResourceIds.newId());

@@ -216,4 +216,41 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
           "Observation/" + mine + "@W/\"2\" DELETE").noneMatch(v -> v.contains(theirs));
     }
   }
+
+  /**
+   * A compartment search other than the Patient compartment is a type search with one more
+   * criterion: a patient token still finds only what its patient's compartment holds.
+   */
+  @Test
+  void aPatientTokensSearchInAnotherCompartmentStaysInItsPatientsCompartment() throws Exception {
+    String visit = create("Encounter", "{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":"
+        + "{\"code\":\"AMB\"},\"subject\":{\"reference\":\"Patient/" + patientA + "\"}}");
+    String doctor = create("Practitioner", "{\"resourceType\":\"Practitioner\"}");
+    String visitA = create("Observation", observation(patientA, "visit", patientA)
+        .replaceFirst("\\{", "{\"encounter\":{\"reference\":\"Encounter/" + visit + "\"},"));
+    String visitB = create("Observation", observation(patientB, "visit", patientB)
+        .replaceFirst("\\{", "{\"encounter\":{\"reference\":\"Encounter/" + visit + "\"},"));
+    String byDoctorA = create("Observation", observation(patientA, "doc", patientA).replace("\"Patient/" + patientA
+        + "\"}]", "\"Practitioner/" + doctor + "\"}]"));
+    String byDoctorB = create("Observation", observation(patientB, "doc", patientB).replace("\"Patient/" + patientB
+        + "\"}]", "\"Practitioner/" + doctor + "\"}]"));
+    TestClient wide = new ProjectClients(server).client(PROJECT, "system/Observation.rs");
+    assertThat(wide.foundIds("Encounter/" + visit + "/Observation")).containsExactlyInAnyOrder(visitA, visitB);
+    assertThat(wide.foundIds("Practitioner/" + doctor + "/Observation"))
+        .containsExactlyInAnyOrder(byDoctorA, byDoctorB);
+
+    JsonNode inVisit = ok(asA.get("fhir/R4/Encounter/" + visit + "/Observation"));
+    assertThat(inVisit.get("total").asInt()).isEqualTo(1);
+    assertThat(inVisit.at("/entry/0/resource/id").asText()).isEqualTo(visitA);
+    JsonNode byDoctor = ok(asA.get("fhir/R4/Practitioner/" + doctor + "/Observation"));
+    assertThat(byDoctor.get("total").asInt()).isEqualTo(1);
+    assertThat(byDoctor.at("/entry/0/resource/id").asText()).isEqualTo(byDoctorA);
+    // a type outside the token's compartment stays 403, as its type search is
+    assertThat(asA.get("fhir/R4/Practitioner/" + doctor + "/Practitioner").statusCode()).isEqualTo(403);
+
+    // every type: those the token may search, each held to its patient's compartment
+    assertThat(wide.foundIds("Encounter/" + visit + "/*")).containsExactlyInAnyOrder(visitA, visitB);
+    assertThat(asA.foundIds("Encounter/" + visit + "/*")).containsExactlyInAnyOrder(visit, visitA);
+    assertThat(asA.foundIds("Practitioner/" + doctor + "/*")).containsExactly(byDoctorA);
+  }
 }

@@ -38,9 +38,12 @@ import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -208,6 +211,40 @@ class HapiGenericClientTest {
 
     assertThat(pages).isEqualTo(3);
     assertThat(seen).hasSize(5).containsExactlyInAnyOrderElementsOf(createdIds);
+    assertThat(PARSE_ISSUES.issues).isEmpty();
+  }
+
+  /**
+   * HAPI's compartment search ({@code withIdAndCompartment}, FHIR R4 http.html#search) in a
+   * compartment other than the Patient one, paged through its next links.
+   */
+  @ParameterizedTest
+  @EnumSource(Encoding.class)
+  void compartmentSearchInAnEncounterPagesThroughNextLinks(Encoding encoding) {
+    IGenericClient client = CLIENTS.get(encoding);
+    Encounter visit = new Encounter().setStatus(Encounter.EncounterStatus.FINISHED);
+    visit.getClass_().setCode("AMB");
+    String visitId = client.create().resource(visit).execute().getId().getIdPart();
+    Set<String> createdIds = new HashSet<>();
+    for (int i = 0; i < 3; i++) {
+      Observation o = new Observation().setStatus(Observation.ObservationStatus.FINAL)
+          .setEncounter(new Reference("Encounter/" + visitId));
+      o.getCode().addCoding().setSystem(SYSTEM).setCode("visit-" + i);
+      createdIds.add(client.create().resource(o).execute().getId().getIdPart());
+    }
+
+    Bundle page = client.search().forResource(Encounter.class).withIdAndCompartment(visitId, "Observation")
+        .count(2).returnBundle(Bundle.class).execute();
+    List<String> seen = new ArrayList<>();
+    while (true) {
+      page.getEntry().forEach(e -> seen.add(e.getResource().getIdElement().getIdPart()));
+      if (page.getLink(Bundle.LINK_NEXT) == null) {
+        break;
+      }
+      assertThat(page.getLink(Bundle.LINK_NEXT).getUrl()).contains("/Encounter/" + visitId + "/Observation?");
+      page = client.loadPage().next(page).execute();
+    }
+    assertThat(seen).containsExactlyInAnyOrderElementsOf(createdIds);
     assertThat(PARSE_ISSUES.issues).isEmpty();
   }
 
