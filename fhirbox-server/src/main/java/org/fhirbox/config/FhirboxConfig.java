@@ -1,10 +1,6 @@
 package org.fhirbox.config;
 
-import java.io.IOException;
-import java.io.Reader;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -121,17 +117,14 @@ public final class FhirboxConfig {
   }
 
   /**
-   * Loads settings. {@code configFile} may be null; it is a Java properties file using the same
-   * key names as the environment.
+   * Loads settings. {@code configFile} may be null; it is a Java properties file in UTF-8 using the
+   * same key names as the environment. Throws IllegalArgumentException naming a setting that is
+   * wrong, or the config file and why it cannot be read ({@link ConfigFile}).
    */
-  public static FhirboxConfig load(Map<String, String> env, Path configFile, Map<String, String> overrides)
-      throws IOException {
+  public static FhirboxConfig load(Map<String, String> env, Path configFile, Map<String, String> overrides) {
     Map<String, String> v = new HashMap<>(DEFAULTS);
     if (configFile != null) {
-      Properties p = new Properties();
-      try (Reader r = Files.newBufferedReader(configFile, StandardCharsets.UTF_8)) {
-        p.load(r);
-      }
+      Properties p = ConfigFile.read(configFile);
       p.forEach((k, val) -> v.put(k.toString().trim(), val.toString().trim()));
     }
     env.forEach((k, val) -> {
@@ -149,11 +142,7 @@ public final class FhirboxConfig {
 
   /** Settings from defaults plus {@code overrides} only (tests, embedding). */
   public static FhirboxConfig of(Map<String, String> overrides) {
-    try {
-      return load(Map.of(), null, overrides);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return load(Map.of(), null, overrides);
   }
 
   public FhirboxConfig with(String key, String value) {

@@ -3,8 +3,14 @@ package org.fhirbox.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class FhirboxConfigTest {
   private static final long MIB = 1 << 20;
@@ -142,5 +148,44 @@ class FhirboxConfigTest {
     assertThat(config.unknownSettingWarnings()).containsExactly("FHIRBOX_INGEST_IGNORED_URL_PREFIX is not a setting"
         + " of fhirbox and is ignored; did you mean FHIRBOX_INGEST_IGNORED_URL_PREFIXES?");
     assertThat(FhirboxConfig.of(Map.of()).unknownSettingWarnings()).isEmpty();
+  }
+
+  @Test
+  void aConfigFileThatCannotBeReadIsNamedWithTheReason(@TempDir Path dir) throws Exception {
+    Path latin1 = Files.write(dir.resolve("latin1.properties"),
+        "FHIRBOX_PORT=8103\nFHIRBOX_BOOTSTRAP_USER_EMAIL=jos\u00e9@example.org\n".getBytes(StandardCharsets.ISO_8859_1));
+    Path escape = Files.writeString(dir.resolve("escape.properties"),
+        "# a comment may hold \\u00 as it likes\nFHIRBOX_PORT=8103\nFHIRBOX_BASE_URL=https://fhir.example.org/\\u12G4\n");
+
+    assertThatThrownBy(() -> FhirboxConfig.load(Map.of(), dir, Map.of())).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the config file " + dir + " cannot be read: it is a directory");
+    assertThatThrownBy(() -> FhirboxConfig.load(Map.of(), latin1, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the config file " + latin1 + " cannot be read: line 2 is not UTF-8 text");
+    assertThatThrownBy(() -> FhirboxConfig.load(Map.of(), escape, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the config file " + escape + " cannot be read: line 3: Malformed \\uxxxx encoding.");
+  }
+
+  @Test
+  void aConfigFileThisUserMayNotReadIsNamedWithTheReason(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("secret.properties"), "FHIRBOX_PORT=8103\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("-w-------"));
+    Assumptions.assumeFalse(Files.isReadable(file), "root reads any file");
+
+    assertThatThrownBy(() -> FhirboxConfig.load(Map.of(), file, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the config file " + file + " cannot be read: permission denied");
+  }
+
+  @Test
+  void aConfigFileInUtf8IsRead(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("fhirbox.properties"),
+        "FHIRBOX_BOOTSTRAP_USER_EMAIL = jos\u00e9@example.org\nFHIRBOX_BASE_URL=https://fhir.example.org/\\u0061\n");
+
+    FhirboxConfig config = FhirboxConfig.load(Map.of(), file, Map.of());
+
+    assertThat(config.get("FHIRBOX_BOOTSTRAP_USER_EMAIL")).isEqualTo("jos\u00e9@example.org");
+    assertThat(config.get("FHIRBOX_BASE_URL")).isEqualTo("https://fhir.example.org/a");
   }
 }
