@@ -102,7 +102,7 @@ final class SettingChecks {
 
   /**
    * Throws IllegalArgumentException naming the first setting outside its range, and the range,
-   * or a base URL that is none.
+   * or a base URL or token issuer that is no URL.
    */
   static void check(FhirboxConfig config) {
     for (Map.Entry<String, Range> e : RANGES.entrySet()) {
@@ -114,6 +114,9 @@ final class SettingChecks {
     }
     config.optional("FHIRBOX_BASE_URL").ifPresent(url -> checkBaseUrl("FHIRBOX_BASE_URL", url));
     config.orderedList("FHIRBOX_BASE_URL_ALIASES").forEach(url -> checkBaseUrl("FHIRBOX_BASE_URL_ALIASES", url));
+    // the iss of every token and authorization response, and the issuer of the discovery documents,
+    // which OpenID Connect clients compare as a URL
+    config.optional("FHIRBOX_TOKEN_ISSUER").ifPresent(url -> checkBaseUrl("FHIRBOX_TOKEN_ISSUER", url));
   }
 
   /**

@@ -95,7 +95,9 @@ class FhirboxConfigTest {
       "FHIRBOX_BASE_URL, http://exa mple.org/",
       "FHIRBOX_BASE_URL, https://fhir.example.org/?tenant=a",
       "FHIRBOX_BASE_URL, https://fhir.example.org/#top",
-      "FHIRBOX_BASE_URL_ALIASES, 'https://a.example.org/,b.example.org'"})
+      "FHIRBOX_BASE_URL_ALIASES, 'https://a.example.org/,b.example.org'",
+      "FHIRBOX_TOKEN_ISSUER, fhir.example.org",
+      "FHIRBOX_TOKEN_ISSUER, https://fhir.example.org/?tenant=a"})
   void aBaseUrlThatIsNoAbsoluteHttpUrlIsRefusedNamingItsKey(String key, String value) {
     assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
         .isInstanceOf(IllegalArgumentException.class)
@@ -106,7 +108,8 @@ class FhirboxConfigTest {
   @Test
   void baseUrlsOfEveryUsualShapeLoad() {
     FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_BASE_URL", "https://fhir.example.org:8443/box",
-        "FHIRBOX_BASE_URL_ALIASES", "http://fhirbox_node1:8103/, http://10.0.0.5:8103, HTTPS://[::1]/"));
+        "FHIRBOX_BASE_URL_ALIASES", "http://fhirbox_node1:8103/, http://10.0.0.5:8103, HTTPS://[::1]/",
+        "FHIRBOX_TOKEN_ISSUER", "https://fhir.example.org"));
     assertThat(config.baseUrl(8103)).isEqualTo("https://fhir.example.org:8443/box/");
   }
 
