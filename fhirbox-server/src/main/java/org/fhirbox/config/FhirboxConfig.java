@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,10 +25,13 @@ public final class FhirboxConfig {
   public static final Map<String, String> DEFAULTS = defaults();
 
   private final Map<String, String> values;
+  /** The keys the config file set: each is meant as a setting, whatever its prefix. */
+  private final Set<String> fileKeys;
 
   /** Throws IllegalArgumentException naming a numeric setting outside its range, and the range. */
-  private FhirboxConfig(Map<String, String> values) {
+  private FhirboxConfig(Map<String, String> values, Set<String> fileKeys) {
     this.values = Map.copyOf(values);
+    this.fileKeys = Set.copyOf(fileKeys);
     SettingChecks.check(this);
   }
 
@@ -123,9 +127,13 @@ public final class FhirboxConfig {
    */
   public static FhirboxConfig load(Map<String, String> env, Path configFile, Map<String, String> overrides) {
     Map<String, String> v = new HashMap<>(DEFAULTS);
+    Set<String> fileKeys = new HashSet<>();
     if (configFile != null) {
       Properties p = ConfigFile.read(configFile);
-      p.forEach((k, val) -> v.put(k.toString().trim(), val.toString().trim()));
+      p.forEach((k, val) -> {
+        v.put(k.toString().trim(), val.toString().trim());
+        fileKeys.add(k.toString().trim());
+      });
     }
     env.forEach((k, val) -> {
       if (k.startsWith("FHIRBOX_")) {
@@ -137,7 +145,7 @@ public final class FhirboxConfig {
         v.put(k, val);
       }
     });
-    return new FhirboxConfig(v);
+    return new FhirboxConfig(v, fileKeys);
   }
 
   /** Settings from defaults plus {@code overrides} only (tests, embedding). */
@@ -148,7 +156,7 @@ public final class FhirboxConfig {
   public FhirboxConfig with(String key, String value) {
     Map<String, String> v = new HashMap<>(values);
     v.put(key, value);
-    return new FhirboxConfig(v);
+    return new FhirboxConfig(v, fileKeys);
   }
 
   public String get(String key) {
@@ -180,11 +188,12 @@ public final class FhirboxConfig {
 
   /**
    * A warning for each {@code FHIRBOX_*} name set that is no setting (a misspelt setting is
-   * otherwise ignored), naming the setting spelt most like it. Names other tools read (the
-   * launcher's {@code FHIRBOX_CDS}, the client's {@code FHIRBOX_SERVER}, ...) are left alone.
+   * otherwise ignored), and for each key of the config file that is none whatever its prefix,
+   * naming the setting spelt most like it. Names other tools read (the launcher's
+   * {@code FHIRBOX_CDS}, the client's {@code FHIRBOX_SERVER}, ...) are left alone.
    */
   public List<String> unknownSettingWarnings() {
-    return SettingChecks.unknown(values.keySet(), DEFAULTS.keySet());
+    return SettingChecks.unknown(values.keySet(), DEFAULTS.keySet(), fileKeys);
   }
 
   /** {@code true} or {@code false} (any case); anything else is a configuration error. */

@@ -191,4 +191,19 @@ class FhirboxConfigTest {
     assertThat(config.get("FHIRBOX_BOOTSTRAP_USER_EMAIL")).isEqualTo("jos\u00e9@example.org");
     assertThat(config.get("FHIRBOX_BASE_URL")).isEqualTo("https://fhir.example.org/a");
   }
+
+  /** In the config file every key is meant as a setting: one that is none is warned about, with or without the prefix. */
+  @Test
+  void aConfigFileKeyThatIsNoSettingIsWarnedAboutWhateverItsPrefix(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("fhirbox.properties"),
+        "port=9000\nFHIRBOX_PORT=8103\nBASE_URL=https://fhir.example.org/\nFHIRBOX_BASE_URLS=x\n");
+
+    FhirboxConfig config = FhirboxConfig.load(Map.of("PATH", "/usr/bin"), file, Map.of());
+
+    assertThat(config.unknownSettingWarnings()).containsExactly(
+        "BASE_URL in the config file is not a setting of fhirbox and is ignored; did you mean FHIRBOX_BASE_URL?",
+        "FHIRBOX_BASE_URLS is not a setting of fhirbox and is ignored; did you mean FHIRBOX_BASE_URL?",
+        "port in the config file is not a setting of fhirbox and is ignored; did you mean FHIRBOX_PORT?");
+    assertThat(config.with("FHIRBOX_PORT", "8104").unknownSettingWarnings()).hasSize(3);
+  }
 }
