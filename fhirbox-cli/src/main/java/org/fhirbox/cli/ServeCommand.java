@@ -31,9 +31,11 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (configFile != null && !java.nio.file.Files.isRegularFile(configFile)) {
+    if (configFile != null && !java.nio.file.Files.exists(configFile)) {
       throw new UsageException("no such file: " + configFile); // the command line's mistake, as for upload FILE
     }
+    // one that is there but cannot be read (a directory, permissions, not UTF-8, a malformed escape)
+    // fails the start as a wrong setting does, naming the reason
     Map<String, String> overrides = new HashMap<>();
     if (port != null) {
       overrides.put("FHIRBOX_PORT", port.toString());

@@ -109,6 +109,22 @@ class ServeCommandTest {
     assertThat(r.err()).contains("fhirbox: no such file: no-such-fhirbox.properties");
   }
 
+  /** A config file that is there but cannot be read fails the start as a wrong setting does, saying why. */
+  @Test
+  void aConfigFileThatCannotBeReadStopsTheStartNamingWhy(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path latin1 = Files.write(tmp.resolve("latin1.properties"),
+        "FHIRBOX_PORT=0\n# caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+
+    Cli.Result directory = Cli.bare().run("serve", "--config", tmp.toString());
+    Cli.Result notUtf8 = Cli.bare().run("serve", "--config", latin1.toString());
+
+    assertThat(directory.exitCode()).as(directory.toString()).isEqualTo(1);
+    assertThat(directory.err()).contains("fhirbox: the config file " + tmp + " cannot be read: it is a directory");
+    assertThat(notUtf8.exitCode()).as(notUtf8.toString()).isEqualTo(1);
+    assertThat(notUtf8.err()).contains("fhirbox: the config file " + latin1 + " cannot be read: line 2 is not UTF-8");
+  }
+
   @Test
   void aDataDirectoryThatIsAFileStopsTheStartNamingTheSetting(@org.junit.jupiter.api.io.TempDir Path tmp)
       throws Exception {

@@ -25,6 +25,8 @@ import org.fhirbox.storage.FileBlobStore;
 import org.fhirbox.storage.LiveWrites;
 import org.fhirbox.storage.S3BlobStore;
 import org.fhirbox.storage.S3Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
@@ -35,6 +37,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
  * default chain in production).
  */
 public final class Backends {
+  private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
   private static final UnaryOperator<String> ATTACHMENT =
       name -> ContentDisposition.attachment(name).headerValue();
   private static final UnaryOperator<String> INLINE = name -> ContentDisposition.inline(name).headerValue();
@@ -64,12 +67,23 @@ public final class Backends {
    * The blob store named by {@code FHIRBOX_BLOB_STORE}, files under {@code <data-dir>/blobs} or
    * S3, timed into {@code metrics}; an S3 store records its multipart uploads under way in
    * {@code liveWrites}, so that no node's sweep aborts them.
+   *
+   * @param sharedDatabase other processes (server nodes) may use the database too (PostgreSQL,
+   *     an H2 server): files, which only this node may see, get a {@code WARN}
    */
   public static BlobStore blobStore(FhirboxConfig config, AwsCredentialsProvider credentials,
-      Metrics metrics, LiveWrites liveWrites) throws IOException {
+      Metrics metrics, LiveWrites liveWrites, boolean sharedDatabase) throws IOException {
     String kind = config.get("FHIRBOX_BLOB_STORE").trim().toLowerCase(Locale.ROOT);
     BlobStore store = switch (kind) {
-      case "file", "" -> new FileBlobStore(config.dataDir().resolve("blobs"));
+      case "file", "" -> {
+        if (sharedDatabase) {
+          LOG.warn("FHIRBOX_BLOB_STORE=file keeps the Binary content under {}, while the database is one other"
+              + " nodes can use too: a node that does not see this directory finds the resources but not their"
+              + " content. Run more than one node with FHIRBOX_BLOB_STORE=s3, or with FHIRBOX_DATA_DIR on storage"
+              + " every node mounts; a single node needs neither", config.dataDir().resolve("blobs"));
+        }
+        yield new FileBlobStore(config.dataDir().resolve("blobs"));
+      }
       case "s3" -> {
         S3BlobStore s3 = new S3BlobStore(withinPartLimit(s3Settings(config), config), credentials);
         s3.recordWritesIn(liveWrites);

@@ -152,7 +152,7 @@ public final class FhirboxServer implements AutoCloseable {
     this.database = openDatabase(config);
     AwsCredentialsProvider awsCredentials = Backends.defaultAwsCredentialsOnFirstUse();
     this.writeLeases = new BlobWriteLeases(database, clock);
-    this.blobs = Backends.blobStore(config, awsCredentials, metrics, writeLeases);
+    this.blobs = Backends.blobStore(config, awsCredentials, metrics, writeLeases, !database.soleWriter());
     this.store = new JdbcResourceStore(database);
     QueuedThreadPool httpThreads = httpThreads(config.getInt("FHIRBOX_HTTP_THREADS"));
     metrics.httpThreads(httpThreads::getMaxThreads, httpThreads::getBusyThreads, httpThreads::getQueueSize);

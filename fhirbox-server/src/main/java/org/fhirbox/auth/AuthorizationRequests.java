@@ -96,15 +96,27 @@ public final class AuthorizationRequests {
         + " AND user_id IS NOT NULL AND expires > ?", patientId, RandomTokens.hash(cookie), clock.millis()) == 1;
   }
 
-  /** Ends the request: it is deleted, and returned if it was still there (only one caller gets it). */
+  /**
+   * Ends the request: it is deleted, and returned as it was when it ended if it was still there
+   * (unexpired). One transaction: the row is locked first (an update that changes nothing), so that
+   * a change another request made to it before (a patient chosen) is in what is returned, and one
+   * that comes after, or a second finish, waits and finds it gone; the delete's count decides.
+   */
   public Optional<Pending> finish(String cookie) {
-    Optional<Pending> p = find(cookie);
-    if (p.isEmpty()) {
-      return p;
+    if (cookie == null || cookie.isEmpty() || cookie.length() > 100) {
+      return Optional.empty();
     }
-    int n = sql.update("end the authorization request", "DELETE FROM authorization_request WHERE id_hash = ?",
-        RandomTokens.hash(cookie));
-    return n == 1 ? p : Optional.empty();
+    String hash = RandomTokens.hash(cookie);
+    long now = clock.millis();
+    return sql.inTransaction("end the authorization request", c -> {
+      if (Sql.update(c, "UPDATE authorization_request SET expires = expires WHERE id_hash = ? AND expires > ?", hash,
+          now) != 1) {
+        return Optional.empty();
+      }
+      Optional<Pending> p = Sql.one(c, "SELECT " + COLUMNS + " FROM authorization_request WHERE id_hash = ?",
+          AuthorizationRequests::row, hash);
+      return Sql.update(c, "DELETE FROM authorization_request WHERE id_hash = ?", hash) == 1 ? p : Optional.empty();
+    });
   }
 
   private void purgeExpired() {

@@ -94,6 +94,24 @@ final class Sql {
     return query(what, sql, row, args).stream().findFirst();
   }
 
+  /** {@code sql} on {@code c}, within the caller's transaction: its update count. */
+  static int update(Connection c, String sql, Object... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, args);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** The first row {@code sql} reads on {@code c}, within the caller's transaction. */
+  static <T> Optional<T> one(Connection c, String sql, Row<T> row, Object... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, args);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(row.read(rs)) : Optional.empty();
+      }
+    }
+  }
+
   private static void bind(PreparedStatement ps, Object[] args) throws SQLException {
     for (int i = 0; i < args.length; i++) {
       ps.setObject(i + 1, args[i]);

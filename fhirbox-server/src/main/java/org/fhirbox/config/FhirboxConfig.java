@@ -1,14 +1,11 @@
 package org.fhirbox.config;
 
-import java.io.IOException;
-import java.io.Reader;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,10 +25,13 @@ public final class FhirboxConfig {
   public static final Map<String, String> DEFAULTS = defaults();
 
   private final Map<String, String> values;
+  /** The keys the config file set: each is meant as a setting, whatever its prefix. */
+  private final Set<String> fileKeys;
 
   /** Throws IllegalArgumentException naming a numeric setting outside its range, and the range. */
-  private FhirboxConfig(Map<String, String> values) {
+  private FhirboxConfig(Map<String, String> values, Set<String> fileKeys) {
     this.values = Map.copyOf(values);
+    this.fileKeys = Set.copyOf(fileKeys);
     SettingChecks.check(this);
   }
 
@@ -121,18 +121,19 @@ public final class FhirboxConfig {
   }
 
   /**
-   * Loads settings. {@code configFile} may be null; it is a Java properties file using the same
-   * key names as the environment.
+   * Loads settings. {@code configFile} may be null; it is a Java properties file in UTF-8 using the
+   * same key names as the environment. Throws IllegalArgumentException naming a setting that is
+   * wrong, or the config file and why it cannot be read ({@link ConfigFile}).
    */
-  public static FhirboxConfig load(Map<String, String> env, Path configFile, Map<String, String> overrides)
-      throws IOException {
+  public static FhirboxConfig load(Map<String, String> env, Path configFile, Map<String, String> overrides) {
     Map<String, String> v = new HashMap<>(DEFAULTS);
+    Set<String> fileKeys = new HashSet<>();
     if (configFile != null) {
-      Properties p = new Properties();
-      try (Reader r = Files.newBufferedReader(configFile, StandardCharsets.UTF_8)) {
-        p.load(r);
-      }
-      p.forEach((k, val) -> v.put(k.toString().trim(), val.toString().trim()));
+      Properties p = ConfigFile.read(configFile);
+      p.forEach((k, val) -> {
+        v.put(k.toString().trim(), val.toString().trim());
+        fileKeys.add(k.toString().trim());
+      });
     }
     env.forEach((k, val) -> {
       if (k.startsWith("FHIRBOX_")) {
@@ -144,22 +145,18 @@ public final class FhirboxConfig {
         v.put(k, val);
       }
     });
-    return new FhirboxConfig(v);
+    return new FhirboxConfig(v, fileKeys);
   }
 
   /** Settings from defaults plus {@code overrides} only (tests, embedding). */
   public static FhirboxConfig of(Map<String, String> overrides) {
-    try {
-      return load(Map.of(), null, overrides);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return load(Map.of(), null, overrides);
   }
 
   public FhirboxConfig with(String key, String value) {
     Map<String, String> v = new HashMap<>(values);
     v.put(key, value);
-    return new FhirboxConfig(v);
+    return new FhirboxConfig(v, fileKeys);
   }
 
   public String get(String key) {
@@ -191,11 +188,12 @@ public final class FhirboxConfig {
 
   /**
    * A warning for each {@code FHIRBOX_*} name set that is no setting (a misspelt setting is
-   * otherwise ignored), naming the setting spelt most like it. Names other tools read (the
-   * launcher's {@code FHIRBOX_CDS}, the client's {@code FHIRBOX_SERVER}, ...) are left alone.
+   * otherwise ignored), and for each key of the config file that is none whatever its prefix,
+   * naming the setting spelt most like it. Names other tools read (the launcher's
+   * {@code FHIRBOX_CDS}, the client's {@code FHIRBOX_SERVER}, ...) are left alone.
    */
   public List<String> unknownSettingWarnings() {
-    return SettingChecks.unknown(values.keySet(), DEFAULTS.keySet());
+    return SettingChecks.unknown(values.keySet(), DEFAULTS.keySet(), fileKeys);
   }
 
   /** {@code true} or {@code false} (any case); anything else is a configuration error. */

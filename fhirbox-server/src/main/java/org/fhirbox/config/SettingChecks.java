@@ -102,7 +102,7 @@ final class SettingChecks {
 
   /**
    * Throws IllegalArgumentException naming the first setting outside its range, and the range,
-   * or a base URL that is none.
+   * or a base URL or token issuer that is no URL.
    */
   static void check(FhirboxConfig config) {
     for (Map.Entry<String, Range> e : RANGES.entrySet()) {
@@ -114,6 +114,9 @@ final class SettingChecks {
     }
     config.optional("FHIRBOX_BASE_URL").ifPresent(url -> checkBaseUrl("FHIRBOX_BASE_URL", url));
     config.orderedList("FHIRBOX_BASE_URL_ALIASES").forEach(url -> checkBaseUrl("FHIRBOX_BASE_URL_ALIASES", url));
+    // the iss of every token and authorization response, and the issuer of the discovery documents,
+    // which OpenID Connect clients compare as a URL
+    config.optional("FHIRBOX_TOKEN_ISSUER").ifPresent(url -> checkBaseUrl("FHIRBOX_TOKEN_ISSUER", url));
   }
 
   /**
@@ -138,16 +141,20 @@ final class SettingChecks {
   }
 
   /**
-   * One warning for each {@code FHIRBOX_*} name in {@code names} that is no setting, naming the
-   * setting spelt most like it.
+   * One warning for each name in {@code names} that is no setting, naming the setting spelt most
+   * like it: a {@code FHIRBOX_*} name, or any of {@code fileKeys} (the config file's keys, which
+   * are all meant as settings; one without the prefix is compared as if it had it, upper-cased).
    */
-  static List<String> unknown(Set<String> names, Set<String> settings) {
+  static List<String> unknown(Set<String> names, Set<String> settings, Set<String> fileKeys) {
     List<String> warnings = new ArrayList<>();
     for (String name : names.stream().sorted().toList()) {
-      if (name.startsWith("FHIRBOX_") && !settings.contains(name) && !NOT_SERVER_SETTINGS.contains(name)) {
-        String nearest = settings.stream().min(Comparator.comparingInt((String s) -> distance(name, s))
+      boolean prefixed = name.startsWith("FHIRBOX_");
+      if ((prefixed || fileKeys.contains(name)) && !settings.contains(name) && !NOT_SERVER_SETTINGS.contains(name)) {
+        String asSetting = prefixed ? name : "FHIRBOX_" + name.toUpperCase(Locale.ROOT);
+        String nearest = settings.stream().min(Comparator.comparingInt((String s) -> distance(asSetting, s))
             .thenComparing(Comparator.naturalOrder())).orElse("");
-        warnings.add(name + " is not a setting of fhirbox and is ignored; did you mean " + nearest + "?");
+        warnings.add(name + (prefixed ? "" : " in the config file") + " is not a setting of fhirbox and is ignored;"
+            + " did you mean " + nearest + "?");
       }
     }
     return warnings;

@@ -307,16 +307,14 @@ public final class Database implements AutoCloseable {
    * Migrates the schema. On PostgreSQL, on connections of Flyway's own that wait for locks as long
    * as it takes ({@link #POSTGRES_SESSION}'s limits are for requests: a migration that waits for a
    * table another node still reads must not fail the start after 2 s, nor a long one at a limit
-   * the database role sets), committing as synchronously.
+   * the database role sets), committing as synchronously: {@link MigrationConnections}.
    */
   private static void migrate(HikariDataSource dataSource, Vendor vendor, String jdbcUrl, String user,
       String password) {
     var flyway = Flyway.configure();
     if (vendor == Vendor.POSTGRESQL) {
       // credentials as the pool has them: none given leaves the URL's (or the driver's default)
-      flyway.dataSource(jdbcUrl, user == null || user.isEmpty() ? null : user,
-          password == null || password.isEmpty() ? null : password).initSql("SET synchronous_commit = on;"
-          + " SET lock_timeout = 0; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0");
+      flyway.dataSource(new MigrationConnections(jdbcUrl, user, password));
     } else {
       flyway.dataSource(dataSource);
     }

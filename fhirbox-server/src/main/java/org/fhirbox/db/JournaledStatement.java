@@ -105,7 +105,8 @@ record JournaledStatement(String sql, List<Object[]> rows, long[] counts) {
     }
     out.writeByte(tag);
     switch (tag) {
-      case STRING -> writeString(out, (String) v);
+      // found well-formed just above: UTF-8 carries it unchanged, and it is not scanned again
+      case STRING -> writeBytes(out, ((String) v).getBytes(StandardCharsets.UTF_8));
       case UTF16 -> writeUtf16(out, (String) v);
       case LONG -> out.writeLong((Long) v);
       case INT -> out.writeInt((Integer) v);

@@ -32,6 +32,17 @@ public final class AttachmentSigner {
   private final BinaryAccess access;
   private final BinaryUrlSigner signer;
 
+  /**
+   * What signing resolved: each {@code Binary/...} url to its signed URL (empty when the caller may
+   * not read it or it is gone), and, for each url signed, the size and SHA-1 of the version it
+   * serves, which the Attachment is told ({@link #describe}). A presigned upload's SHA-1 is learnt
+   * after its version is stored, under the same signed URL: equal {@code Signed} values, not equal
+   * URLs alone, mean an equal output.
+   */
+  public record Signed(Map<String, Optional<String>> urls, Map<String, String> served) {
+    static final Signed NONE = new Signed(Map.of(), Map.of());
+  }
+
   public AttachmentSigner(FhirContext ctx, ResourceStore store, BinaryAccess access, BinaryUrlSigner signer) {
     this.terser = ctx.newTerser();
     this.store = store;
@@ -43,11 +54,10 @@ public final class AttachmentSigner {
    * Signs every {@code Binary/...} Attachment url in {@code resource} (Bundle entries, contained
    * resources and Parameters included) that the caller may read, in place.
    *
-   * @return what was resolved, each {@code Binary/...} url to its signed URL (empty when the
-   *     caller may not read it or it is gone); {@link #resolve} of its keys gives an equal map
-   *     for as long as the output would be the same
+   * @return what was resolved; {@link #resolve} of its urls gives an equal value for as long as
+   *     the output would be the same
    */
-  public Map<String, Optional<String>> apply(Principal principal, Resource resource, String baseUrl) {
+  public Signed apply(Principal principal, Resource resource, String baseUrl) {
     return apply(principal, ResourceTree.elements(terser, resource, Attachment.class), Map.of(), baseUrl);
   }
 
@@ -56,7 +66,7 @@ public final class AttachmentSigner {
    * the content rows the writing transaction read for them are known, so only a Binary with a
    * {@code securityContext} costs a query.
    */
-  public Map<String, Optional<String>> apply(Principal principal, FoundAttachments found, String baseUrl) {
+  public Signed apply(Principal principal, FoundAttachments found, String baseUrl) {
     return apply(principal, found.all(), found.binaries(), baseUrl);
   }
 
@@ -71,10 +81,10 @@ public final class AttachmentSigner {
         : resolve(principal, binaryUrls(attachments), baseUrl, found.binaries(), new HashMap<>());
   }
 
-  private Map<String, Optional<String>> apply(Principal principal, List<Attachment> attachments,
-      Map<String, BinaryContent> known, String baseUrl) {
+  private Signed apply(Principal principal, List<Attachment> attachments, Map<String, BinaryContent> known,
+      String baseUrl) {
     if (attachments.isEmpty()) {
-      return Map.of();
+      return Signed.NONE;
     }
     Map<String, BinaryContent> served = new HashMap<>();
     Map<String, Optional<String>> signed = resolve(principal, binaryUrls(attachments), baseUrl, known, served);
@@ -87,7 +97,13 @@ public final class AttachmentSigner {
         });
       }
     }
-    return signed;
+    return signed(signed, served);
+  }
+
+  private static Signed signed(Map<String, Optional<String>> urls, Map<String, BinaryContent> served) {
+    Map<String, String> described = new HashMap<>();
+    served.forEach((url, c) -> described.put(url, c.size() + " " + c.sha1Hex()));
+    return new Signed(urls, described);
   }
 
   /**
@@ -124,8 +140,10 @@ public final class AttachmentSigner {
    * is gone or that the caller may not read. Equal inputs within one signing window give equal
    * results, which is what lets a response encoded earlier be reused.
    */
-  public Map<String, Optional<String>> resolve(Principal principal, List<String> urls, String baseUrl) {
-    return resolve(principal, urls, baseUrl, Map.of(), new HashMap<>());
+  public Signed resolve(Principal principal, List<String> urls, String baseUrl) {
+    Map<String, BinaryContent> served = new HashMap<>();
+    Map<String, Optional<String>> signed = resolve(principal, urls, baseUrl, Map.of(), served);
+    return urls.isEmpty() ? Signed.NONE : signed(signed, served);
   }
 
   /** @param served filled with the version each signed url serves */

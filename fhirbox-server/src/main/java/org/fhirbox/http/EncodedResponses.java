@@ -2,8 +2,7 @@ package org.fhirbox.http;
 
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
+import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.FhirFormat;
 
 /**
@@ -12,12 +11,14 @@ import org.fhirbox.fhir.FhirFormat;
  * Attachment signing: an entry is reused only when signing its urls again, for this caller,
  * resolves to exactly the recorded URLs (signed URLs are stable within a signing window), so the
  * bytes sent are the bytes that would have been encoded. Bounded by total size, least recently
- * used first out.
+ * used first out. What signing resolved includes what the Attachment is told of the served version
+ * (its size and SHA-1, the latter learnt after a presigned upload's version was stored), so an
+ * entry encoded before that is not reused after.
  */
 final class EncodedResponses {
   record Key(String project, String type, String id, long versionId, FhirFormat format, boolean pretty) {}
 
-  record Entry(List<String> urls, Map<String, Optional<String>> signed, byte[] body) {}
+  record Entry(List<String> urls, AttachmentSigner.Signed signed, byte[] body) {}
 
   private final long budget;
   private long bytes;

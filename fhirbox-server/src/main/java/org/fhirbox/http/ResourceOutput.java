@@ -77,9 +77,9 @@ public final class ResourceOutput {
       return;
     }
     Resource r = parse.apply(stored);
-    Map<String, Optional<String>> signed = signer.apply(principal, r, ex.baseUrl());
+    AttachmentSigner.Signed signed = signer.apply(principal, r, ex.baseUrl());
     byte[] body = codec.encode(r, f, ex.pretty()).getBytes(StandardCharsets.UTF_8);
-    encoded.put(key, new EncodedResponses.Entry(List.copyOf(signed.keySet()), signed, body));
+    encoded.put(key, new EncodedResponses.Entry(List.copyOf(signed.urls().keySet()), signed, body));
     send(ex, 200, f, body);
   }
 

@@ -101,7 +101,7 @@ class BackendsTest {
     assertThatThrownBy(() -> Backends.s3Settings(config("FHIRBOX_S3_BUCKET", "b",
         "FHIRBOX_S3_PATH_STYLE", "yes"))).hasMessageContaining("FHIRBOX_S3_PATH_STYLE");
     assertThatThrownBy(() -> Backends.blobStore(config("FHIRBOX_BLOB_STORE", "nfs"), S3Server.credentials(),
-        null, LiveWrites.NONE)).hasMessageContaining("FHIRBOX_BLOB_STORE");
+        null, LiveWrites.NONE, false)).hasMessageContaining("FHIRBOX_BLOB_STORE");
     assertThatThrownBy(() -> Backends.signing(config("FHIRBOX_SIGNED_URL_MODE", "s3"), storage,
         S3Server.credentials(), Clock.systemUTC())).hasMessageContaining("FHIRBOX_BLOB_STORE=s3");
     assertThatThrownBy(() -> Backends.signing(config("FHIRBOX_SIGNED_URL_MODE", "gcs"), storage,
@@ -122,7 +122,7 @@ class BackendsTest {
   void defaultsAreFilesUnderTheDataDirAndServerSignedUrls(@TempDir Path dir) throws Exception {
     FhirboxConfig c = config("FHIRBOX_DATA_DIR", dir.toString());
 
-    try (var blobs = Backends.blobStore(c, S3Server.credentials(), new Metrics(), LiveWrites.NONE)) {
+    try (var blobs = Backends.blobStore(c, S3Server.credentials(), new Metrics(), LiveWrites.NONE, false)) {
       assertThat(dir.resolve("blobs")).isDirectory();
       // every store comes wrapped in MeteredBlobStore: what counts is where the bytes land
       BlobInfo stored = blobs.put(new ByteArrayInputStream("stored as a file".getBytes(UTF_8)), 1024);

@@ -3,10 +3,17 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.fhirbox.db.Database;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -165,5 +172,84 @@ abstract class SignInStoresContract {
     assertThat(requests.find(started.value())).as("the planted value is worth nothing").isEmpty();
     clock.advance(AuthorizationRequests.TTL);
     assertThat(requests.find(signedIn.value())).as("expired").isEmpty();
+  }
+
+  /**
+   * A patient chosen in another request while the request is being finished (its change still
+   * uncommitted when the finish begins): the finish waits for it and ends the request with that
+   * patient, never with the row as it was before.
+   */
+  @Test
+  void aFinishEndsTheRequestWithAPatientChosenWhileItWaited() throws Exception {
+    AuthorizationRequests.Cookie cookie = signedInRequest();
+    try (Connection chooser = db.connection()) {
+      chooser.setAutoCommit(false);
+      try (PreparedStatement ps = chooser.prepareStatement(
+          "UPDATE authorization_request SET patient = ? WHERE id_hash = ?")) {
+        ps.setString(1, "patient-1");
+        ps.setString(2, RandomTokens.hash(cookie.value()));
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      CompletableFuture<Optional<AuthorizationRequests.Pending>> finish =
+          CompletableFuture.supplyAsync(() -> requests.finish(cookie.value()));
+      awaitBlockedBy(chooser, finish);
+      chooser.commit();
+
+      Optional<AuthorizationRequests.Pending> ended = finish.get(30, TimeUnit.SECONDS);
+      assertThat(ended).as("the finish got the request").isPresent();
+      assertThat(ended.get().patient()).contains("patient-1");
+    }
+    assertThat(requests.find(cookie.value())).as("ended").isEmpty();
+    assertThat(requests.finish(cookie.value())).as("a second finish").isEmpty();
+  }
+
+  /** A finish that waits for another one ending the same request gets nothing, without an error. */
+  @Test
+  void aFinishWaitingForAnotherThatEndsTheRequestGetsNothing() throws Exception {
+    AuthorizationRequests.Cookie cookie = signedInRequest();
+    try (Connection other = db.connection()) {
+      other.setAutoCommit(false);
+      try (PreparedStatement ps = other.prepareStatement("DELETE FROM authorization_request WHERE id_hash = ?")) {
+        ps.setString(1, RandomTokens.hash(cookie.value()));
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      CompletableFuture<Optional<AuthorizationRequests.Pending>> finish =
+          CompletableFuture.supplyAsync(() -> requests.finish(cookie.value()));
+      awaitBlockedBy(other, finish);
+      other.commit();
+
+      assertThat(finish.get(30, TimeUnit.SECONDS)).isEmpty();
+    }
+  }
+
+  private AuthorizationRequests.Cookie signedInRequest() {
+    AuthorizationRequests.Cookie started = requests.start(new AuthorizationRequests.Request("app",
+        "https://app.example.org/cb", "s", "user/*.rs", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", null));
+    return requests.signedIn(started.value(), "user-1", clock.instant()).orElseThrow();
+  }
+
+  /** Waits until a session waits for a lock {@code holder}'s session holds (or {@code work} ended without one). */
+  private void awaitBlockedBy(Connection holder, CompletableFuture<?> work) throws Exception {
+    boolean postgres = db.vendor() == Database.Vendor.POSTGRESQL;
+    int session;
+    try (Statement s = holder.createStatement();
+        ResultSet rs = s.executeQuery(postgres ? "SELECT pg_backend_pid()" : "SELECT SESSION_ID()")) {
+      rs.next();
+      session = rs.getInt(1);
+    }
+    String blocked = postgres ? "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))"
+        : "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS WHERE BLOCKER_ID = ?";
+    Poll.until("a session waiting for the lock", () -> {
+      if (work.isDone()) {
+        return true; // it did not wait: its result tells
+      }
+      try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(blocked)) {
+        ps.setInt(1, session);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getLong(1) > 0;
+        }
+      }
+    });
   }
 }

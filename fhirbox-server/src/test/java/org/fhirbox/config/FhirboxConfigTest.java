@@ -3,8 +3,14 @@ package org.fhirbox.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class FhirboxConfigTest {
   private static final long MIB = 1 << 20;
@@ -89,7 +95,9 @@ class FhirboxConfigTest {
       "FHIRBOX_BASE_URL, http://exa mple.org/",
       "FHIRBOX_BASE_URL, https://fhir.example.org/?tenant=a",
       "FHIRBOX_BASE_URL, https://fhir.example.org/#top",
-      "FHIRBOX_BASE_URL_ALIASES, 'https://a.example.org/,b.example.org'"})
+      "FHIRBOX_BASE_URL_ALIASES, 'https://a.example.org/,b.example.org'",
+      "FHIRBOX_TOKEN_ISSUER, fhir.example.org",
+      "FHIRBOX_TOKEN_ISSUER, https://fhir.example.org/?tenant=a"})
   void aBaseUrlThatIsNoAbsoluteHttpUrlIsRefusedNamingItsKey(String key, String value) {
     assertThatThrownBy(() -> FhirboxConfig.of(Map.of(key, value)))
         .isInstanceOf(IllegalArgumentException.class)
@@ -100,7 +108,8 @@ class FhirboxConfigTest {
   @Test
   void baseUrlsOfEveryUsualShapeLoad() {
     FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_BASE_URL", "https://fhir.example.org:8443/box",
-        "FHIRBOX_BASE_URL_ALIASES", "http://fhirbox_node1:8103/, http://10.0.0.5:8103, HTTPS://[::1]/"));
+        "FHIRBOX_BASE_URL_ALIASES", "http://fhirbox_node1:8103/, http://10.0.0.5:8103, HTTPS://[::1]/",
+        "FHIRBOX_TOKEN_ISSUER", "https://fhir.example.org"));
     assertThat(config.baseUrl(8103)).isEqualTo("https://fhir.example.org:8443/box/");
   }
 
@@ -142,5 +151,59 @@ class FhirboxConfigTest {
     assertThat(config.unknownSettingWarnings()).containsExactly("FHIRBOX_INGEST_IGNORED_URL_PREFIX is not a setting"
         + " of fhirbox and is ignored; did you mean FHIRBOX_INGEST_IGNORED_URL_PREFIXES?");
     assertThat(FhirboxConfig.of(Map.of()).unknownSettingWarnings()).isEmpty();
+  }
+
+  @Test
+  void aConfigFileThatCannotBeReadIsNamedWithTheReason(@TempDir Path dir) throws Exception {
+    Path latin1 = Files.write(dir.resolve("latin1.properties"),
+        "FHIRBOX_PORT=8103\nFHIRBOX_BOOTSTRAP_USER_EMAIL=jos\u00e9@example.org\n".getBytes(StandardCharsets.ISO_8859_1));
+    Path escape = Files.writeString(dir.resolve("escape.properties"),
+        "# a comment may hold \\u00 as it likes\nFHIRBOX_PORT=8103\nFHIRBOX_BASE_URL=https://fhir.example.org/\\u12G4\n");
+
+    assertThatThrownBy(() -> FhirboxConfig.load(Map.of(), dir, Map.of())).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the config file " + dir + " cannot be read: it is a directory");
+    assertThatThrownBy(() -> FhirboxConfig.load(Map.of(), latin1, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the config file " + latin1 + " cannot be read: line 2 is not UTF-8 text");
+    assertThatThrownBy(() -> FhirboxConfig.load(Map.of(), escape, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the config file " + escape + " cannot be read: line 3: Malformed \\uxxxx encoding.");
+  }
+
+  @Test
+  void aConfigFileThisUserMayNotReadIsNamedWithTheReason(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("secret.properties"), "FHIRBOX_PORT=8103\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("-w-------"));
+    Assumptions.assumeFalse(Files.isReadable(file), "root reads any file");
+
+    assertThatThrownBy(() -> FhirboxConfig.load(Map.of(), file, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the config file " + file + " cannot be read: permission denied");
+  }
+
+  @Test
+  void aConfigFileInUtf8IsRead(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("fhirbox.properties"),
+        "FHIRBOX_BOOTSTRAP_USER_EMAIL = jos\u00e9@example.org\nFHIRBOX_BASE_URL=https://fhir.example.org/\\u0061\n");
+
+    FhirboxConfig config = FhirboxConfig.load(Map.of(), file, Map.of());
+
+    assertThat(config.get("FHIRBOX_BOOTSTRAP_USER_EMAIL")).isEqualTo("jos\u00e9@example.org");
+    assertThat(config.get("FHIRBOX_BASE_URL")).isEqualTo("https://fhir.example.org/a");
+  }
+
+  /** In the config file every key is meant as a setting: one that is none is warned about, with or without the prefix. */
+  @Test
+  void aConfigFileKeyThatIsNoSettingIsWarnedAboutWhateverItsPrefix(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("fhirbox.properties"),
+        "port=9000\nFHIRBOX_PORT=8103\nBASE_URL=https://fhir.example.org/\nFHIRBOX_BASE_URLS=x\n");
+
+    FhirboxConfig config = FhirboxConfig.load(Map.of("PATH", "/usr/bin"), file, Map.of());
+
+    assertThat(config.unknownSettingWarnings()).containsExactly(
+        "BASE_URL in the config file is not a setting of fhirbox and is ignored; did you mean FHIRBOX_BASE_URL?",
+        "FHIRBOX_BASE_URLS is not a setting of fhirbox and is ignored; did you mean FHIRBOX_BASE_URL?",
+        "port in the config file is not a setting of fhirbox and is ignored; did you mean FHIRBOX_PORT?");
+    assertThat(config.with("FHIRBOX_PORT", "8104").unknownSettingWarnings()).hasSize(3);
   }
 }

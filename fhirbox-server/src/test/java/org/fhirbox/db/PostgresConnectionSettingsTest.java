@@ -3,6 +3,10 @@ package org.fhirbox.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -14,6 +18,7 @@ import org.fhirbox.testing.PostgresSchema;
 import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 /** The connections fhirbox opens to PostgreSQL, whatever the server's configuration says. */
 @SlowTest
@@ -90,6 +95,29 @@ class PostgresConnectionSettingsTest {
         assertThat(db.isReachable()).isTrue();
       }
     }
+  }
+
+  /** A start that migrates a new schema warns of nothing deprecated (Flyway warned once per connection). */
+  @Test
+  void aStartThatMigratesLogsNoDeprecationWarning() {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger flyway = (Logger) LoggerFactory.getLogger("org.flywaydb");
+    Level before = flyway.getLevel();
+    flyway.setLevel(Level.INFO);
+    flyway.addAppender(log);
+    try (Database db = postgres.database()) {
+      assertThat(db.isReachable()).isTrue();
+    } finally {
+      flyway.detachAppender(log);
+      flyway.setLevel(before);
+    }
+
+    assertThat(log.list.stream().map(ILoggingEvent::getFormattedMessage)).as("Flyway's log of the start")
+        .anyMatch(m -> m.contains("Successfully applied"));
+    assertThat(log.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+        .map(ILoggingEvent::getFormattedMessage)).noneMatch(m -> m.toLowerCase(java.util.Locale.ROOT)
+            .contains("deprecated"));
   }
 
   /**

@@ -3,9 +3,11 @@ package org.fhirbox.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirbox.http.DirectS3Fixture.GRACE;
 import static org.fhirbox.http.DirectS3Fixture.complete;
+import static org.fhirbox.http.DirectS3Fixture.objectKey;
 import static org.fhirbox.http.DirectS3Fixture.post;
 import static org.fhirbox.http.DirectS3Fixture.putPart;
 import static org.fhirbox.http.DirectS3Fixture.putToS3;
+import static org.fhirbox.http.DirectS3Fixture.sha1Base64;
 import static org.fhirbox.testing.TestBytes.random;
 import static org.fhirbox.testing.TestBytes.sha256;
 
@@ -17,7 +19,10 @@ import org.fhirbox.db.ResourceStore;
 import org.fhirbox.http.DirectS3Fixture.Issued;
 import org.fhirbox.http.DirectS3Fixture.Part;
 import org.fhirbox.http.DirectS3Fixture.Parts;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
+import org.fhirbox.testing.TestClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -137,5 +142,39 @@ class DirectUploadS3ConfirmationTest {
     f.server.server().directUploads().confirmDue();
 
     assertThat(created(last.binary())).as("confirmed in the same round as the 60 due before it").isTrue();
+  }
+
+  /**
+   * A resource read while its Binary's SHA-1 is still to be learnt (no {@code hash}), read again
+   * within the same signing window once it is known: the Attachment has its {@code hash} then,
+   * though the signed URL, and so the answer's other bytes, are the same as before.
+   */
+  @Test
+  void aResourceReadBeforeItsBinarysSha1WasLearntHasTheHashWhenReadAfter() throws Exception {
+    byte[] bytes = random(3000, 46);
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    String patient;
+    S3Server.HeldReads reads = f.s3.holdReads(objectKey(issued.url()));
+    try {
+      HttpResponse<String> done = complete(issued);
+      assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+      patient = TestClient.createdId(f.http.postJson("fhir/R4/Patient",
+          "{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"" + issued.binary() + "\"}]}"));
+      HttpResponse<String> early = f.http.get("fhir/R4/Patient/" + patient);
+      assertThat(early.statusCode()).as(early.body()).isEqualTo(200);
+      assertThat(early.body()).as("size filled, hash not yet known").contains("\"size\":" + bytes.length)
+          .doesNotContain("\"hash\"");
+    } finally {
+      reads.release();
+    }
+    ResourceStore store = f.server.server().store();
+    Poll.until("the SHA-1 learnt by the background check", () -> store.read(tx ->
+        tx.binaryContentAnyProject(id(issued.binary()), 1)).get(0).sha1Hex() != null);
+
+    HttpResponse<String> later = f.http.get("fhir/R4/Patient/" + patient);
+
+    assertThat(later.statusCode()).as(later.body()).isEqualTo(200);
+    assertThat(later.body()).contains("\"hash\":\"" + sha1Base64(bytes) + "\"");
   }
 }
