@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -304,21 +305,48 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * Migrates the schema. On PostgreSQL, on connections of Flyway's own that wait for locks as long
-   * as it takes ({@link #POSTGRES_SESSION}'s limits are for requests: a migration that waits for a
-   * table another node still reads must not fail the start after 2 s, nor a long one at a limit
-   * the database role sets), committing as synchronously: {@link MigrationConnections}.
+   * What a PostgreSQL connection that migrates runs first: it lifts every limit a role, the
+   * database or postgresql.conf may set on waits and statements ({@link #POSTGRES_SESSION}'s are
+   * for requests: a migration that waits for a table another node still reads must not fail the
+   * start after 2 s, nor a long one be cut), and commits synchronously, as the request sessions do.
+   */
+  static final String MIGRATION_SESSION = "SET synchronous_commit = on; SET lock_timeout = 0;"
+      + " SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0";
+
+  /**
+   * Migrates the schema. On PostgreSQL, on connections of a pool of its own, closed once done,
+   * that run {@link #MIGRATION_SESSION} (Flyway's own per-connection {@code initSql} is deprecated
+   * and warns at every start; its {@code afterConnect} callback misses the connection that holds
+   * the lock and the schema history).
    */
   private static void migrate(HikariDataSource dataSource, Vendor vendor, String jdbcUrl, String user,
       String password) {
-    var flyway = Flyway.configure();
-    if (vendor == Vendor.POSTGRESQL) {
-      // credentials as the pool has them: none given leaves the URL's (or the driver's default)
-      flyway.dataSource(new MigrationConnections(jdbcUrl, user, password));
-    } else {
-      flyway.dataSource(dataSource);
+    if (vendor != Vendor.POSTGRESQL) {
+      migrate(dataSource, vendor);
+      return;
     }
-    flyway
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl(jdbcUrl);
+    // credentials as the request pool has them: none given leaves the URL's (or the driver's default)
+    if (user != null && !user.isEmpty()) {
+      hc.setUsername(user);
+    }
+    if (password != null && !password.isEmpty()) {
+      hc.setPassword(password);
+    }
+    hc.setPoolName("fhirbox-migration");
+    // Flyway holds one connection for its lock and schema history and migrates on another
+    hc.setMaximumPoolSize(3);
+    hc.setMinimumIdle(0);
+    hc.setConnectionInitSql(MIGRATION_SESSION);
+    try (HikariDataSource migrations = new HikariDataSource(hc)) {
+      migrate(migrations, vendor);
+    }
+  }
+
+  private static void migrate(DataSource dataSource, Vendor vendor) {
+    Flyway.configure()
+        .dataSource(dataSource)
         // SQL per vendor; Java migrations, written for both, in the db.migration package
         .locations("classpath:db/migration/" + (vendor == Vendor.H2 ? "h2" : "postgresql"),
             "classpath:org/fhirbox/db/migration")
