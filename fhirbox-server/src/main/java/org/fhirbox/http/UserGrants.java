@@ -91,8 +91,10 @@ final class UserGrants {
         throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is supported by this server");
       }
       Scopes requested = asked.supported();
-      // checked before the token rotates, so a refused scope does not cost the app its token
-      Optional<Scopes> held = refreshTokens.find(token).map(RefreshTokens.Grant::scopes);
+      // checked before the token rotates, so a refused scope does not cost the app its token; only
+      // against the calling client's own tokens, so another client learns nothing of one it holds
+      Optional<Scopes> held = refreshTokens.find(token).filter(g -> g.clientId().equals(client.clientId()))
+          .map(RefreshTokens.Grant::scopes);
       if (held.isPresent() && !held.get().narrow(requested).equals(requested)) {
         throw OAuthError.badRequest("invalid_scope", "scope may only name scopes of the original grant");
       }

@@ -94,6 +94,9 @@ class TokenLifecycleTest {
     assertThat(signIn(publicApp, "user/*.rs openid").has("refresh_token")).isFalse();
     String refresh = signIn(publicApp, SCOPE).get("refresh_token").asText();
     assertError(confidentialApp.refresh(refresh, Optional.empty()), 400, "invalid_grant");
+    // with a scope the token's grant does not hold, the same answer: another client learns
+    // nothing of the token (that it exists, what it grants) from a scope refused
+    assertError(confidentialApp.refresh(refresh, Optional.of("user/*.cruds")), 400, "invalid_grant");
     assertThat(publicApp.refresh(refresh, Optional.empty()).statusCode()).isEqualTo(200);
   }
 
