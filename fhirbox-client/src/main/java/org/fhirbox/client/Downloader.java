@@ -90,7 +90,7 @@ final class Downloader {
       }
       HttpResponse<InputStream> resp;
       try {
-        resp = transport.exchange(call);
+        resp = transport.exchangeOrRedirect(call);
       } catch (FhirboxException e) {
         if (e.status() != 416 || state.done == 0 || restartedAfterRefusal) {
           throw e;
