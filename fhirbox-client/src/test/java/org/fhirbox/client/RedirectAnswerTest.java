@@ -3,6 +3,7 @@ package org.fhirbox.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,6 +67,19 @@ class RedirectAnswerTest {
           assertThat(e.getMessage()).contains("redirected to https://127.0.0.1/fhir/R4/Patient/1");
         });
     assertThat(peer.seen("/fhir/R4/Patient/1")).hasSize(1);
+  }
+
+  @Test
+  void anHttpClientThatFollowsRedirectsIsRefused() {
+    // the JDK's client sends a request's Authorization header on to wherever a redirect points,
+    // another host too
+    HttpClient following = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+
+    assertThatThrownBy(() -> FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret")
+        .httpClient(following).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Redirect.NEVER");
+    assertThat(peer.seen).isEmpty();
   }
 
   @Test
