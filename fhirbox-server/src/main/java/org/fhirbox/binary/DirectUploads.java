@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Nothing is stored until the {@code PUT}: the reservation is the signed URL itself, and the id
  * is used once because the {@code PUT} creates {@code Binary/{id}} and a second one finds it
- * taken (409). An unused URL therefore leaves nothing behind, and a {@code PUT} that fails leaves
+ * taken (409; a repeat of the content the URL declares by its hash is answered as the first,
+ * 200). An unused URL therefore leaves nothing behind, and a {@code PUT} that fails leaves
  * at most a blob the orphan sweeper removes.
  */
 public final class DirectUploads {
