@@ -19,13 +19,13 @@ class IdleWatchdogTest {
     for (int i = 0; i < 1000; i++) {
       bodies.add(IdleWatchdog.guard(new ByteArrayInputStream(new byte[] {1}), Duration.ofHours(1)));
     }
-    assertThat(IdleWatchdog.pendingChecks()).isGreaterThanOrEqualTo(before + 1000);
+    // bodies of other tests may come and go meanwhile, but not a hundred
+    assertThat(IdleWatchdog.pendingChecks()).isGreaterThan(before + 900);
 
     for (InputStream body : bodies) {
       body.close();
     }
 
-    // other tests may guard bodies meanwhile, but not a thousand
     assertThat(IdleWatchdog.pendingChecks()).isLessThan(before + 100);
   }
 }
