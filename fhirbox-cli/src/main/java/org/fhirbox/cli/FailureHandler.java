@@ -21,6 +21,8 @@ final class FailureHandler implements IExecutionExceptionHandler, IExitCodeExcep
   static final int USAGE = 2;
 
   private static final Map<Integer, String> REASONS = Map.ofEntries(
+      Map.entry(301, "Moved Permanently"), Map.entry(302, "Found"), Map.entry(303, "See Other"),
+      Map.entry(307, "Temporary Redirect"), Map.entry(308, "Permanent Redirect"),
       Map.entry(400, "Bad Request"), Map.entry(401, "Unauthorized"), Map.entry(403, "Forbidden"),
       Map.entry(404, "Not Found"), Map.entry(405, "Method Not Allowed"), Map.entry(406, "Not Acceptable"),
       Map.entry(409, "Conflict"), Map.entry(410, "Gone"), Map.entry(412, "Precondition Failed"),

@@ -39,12 +39,14 @@ public final class Main {
 
   /**
    * A command line for {@code main} with the one error path: {@link FailureHandler}. Its text
-   * output goes to {@code main}'s stdout, so that a write there that fails fails the command.
+   * output goes to {@code main}'s stdout, so that a write there that fails fails the command; its
+   * messages go to stderr as UTF-8, as stdout's text does.
    */
   public static CommandLine commandLine(Main main) {
     FailureHandler failures = new FailureHandler();
     return new CommandLine(main)
         .setOut(StandardOutput.writer(main.stdout))
+        .setErr(StandardOutput.errorWriter(System.err))
         .setExecutionExceptionHandler(failures)
         .setExitCodeExceptionMapper(failures);
   }
@@ -55,7 +57,7 @@ public final class Main {
       // that should take under two seconds); serve needs nothing from the others.
       FailureHandler failures = new FailureHandler();
       System.exit(new CommandLine(new ServeCommand()).setCommandName("fhirbox serve")
-          .setExecutionExceptionHandler(failures).setExitCodeExceptionMapper(failures)
+          .setErr(StandardOutput.errorWriter(System.err)).setExecutionExceptionHandler(failures).setExitCodeExceptionMapper(failures)
           .execute(java.util.Arrays.copyOfRange(args, 1, args.length)));
     }
     System.exit(commandLine(new Main()).execute(args));

@@ -36,9 +36,23 @@ final class StandardOutput extends FilterOutputStream {
    * ({@code sun.stdout.encoding}, set only for one) gets its own code page.
    */
   static PrintWriter writer(OutputStream out) {
-    String name = System.getProperty("sun.stdout.encoding");
-    Charset charset = name != null && Charset.isSupported(name) ? Charset.forName(name) : StandardCharsets.UTF_8;
-    return new PrintWriter(new BufferedWriter(new OutputStreamWriter(checked(out), charset)), true);
+    return new PrintWriter(new BufferedWriter(new OutputStreamWriter(checked(out), charset("sun.stdout.encoding"))),
+        true);
+  }
+
+  /**
+   * The text writer for standard error: UTF-8 too, so that a message naming a file or echoing a
+   * server's diagnostic keeps its characters where no locale is set (a Windows console gets its
+   * code page, {@code sun.stderr.encoding}). Not checked: a failure to report a failure has
+   * nowhere to go.
+   */
+  static PrintWriter errorWriter(OutputStream err) {
+    return new PrintWriter(new BufferedWriter(new OutputStreamWriter(err, charset("sun.stderr.encoding"))), true);
+  }
+
+  private static Charset charset(String consoleProperty) {
+    String name = System.getProperty(consoleProperty);
+    return name != null && Charset.isSupported(name) ? Charset.forName(name) : StandardCharsets.UTF_8;
   }
 
   /** Flushes {@code out} and fails (exit 1) if any write to it failed. */

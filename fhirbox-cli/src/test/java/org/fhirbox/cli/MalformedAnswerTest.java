@@ -76,6 +76,30 @@ class MalformedAnswerTest {
   }
 
   @Test
+  void aServerThatRedirectsIsNamedWithTheStatusAndWhereTo() throws Exception {
+    HttpServer redirecting = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    String root = "http://127.0.0.1:" + redirecting.getAddress().getPort() + "/";
+    redirecting.createContext("/", ex -> {
+      ex.getRequestBody().readAllBytes();
+      // as a front end that moved the service to https answers
+      ex.getResponseHeaders().add("Location", "https://127.0.0.1" + ex.getRequestURI().getPath());
+      ex.sendResponseHeaders(301, -1);
+      ex.close();
+    });
+    redirecting.start();
+    try {
+      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root, "FHIRBOX_CLIENT_ID", "c",
+          "FHIRBOX_CLIENT_SECRET", "s")).run("get", "Patient/1");
+
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
+      assertThat(r.err()).startsWith("fhirbox: 301 Moved Permanently (")
+          .contains("redirected to https://127.0.0.1/oauth2/token");
+    } finally {
+      redirecting.stop(0);
+    }
+  }
+
+  @Test
   void onlyUsageAndParameterErrorsAreExit2() {
     FailureHandler handler = new FailureHandler();
     assertThat(handler.getExitCode(new NumberFormatException("For input string: \"x\""))).isEqualTo(FailureHandler.FAILED);

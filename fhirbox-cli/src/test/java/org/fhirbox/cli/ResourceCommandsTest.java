@@ -61,6 +61,26 @@ class ResourceCommandsTest extends ServerFixture {
   }
 
   @Test
+  @SlowTest // the command in a JVM of its own, with another default charset
+  void errorsAreWrittenAsUtf8WhateverTheLocalesCharset() throws Exception {
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dfile.encoding=US-ASCII", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "create", "-", "--server", server.baseUrl(), "--client-id", TestServer.ADMIN_ID,
+        "--client-secret", TestServer.ADMIN_SECRET);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().keySet().removeIf(k -> k.equals("LANG") || k.startsWith("LC_"));
+    Process p = pb.start();
+    try (var stdin = p.getOutputStream()) {
+      stdin.write("{\"resourceType\":\"Pätient李\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    byte[] stderr = p.getErrorStream().readAllBytes();
+
+    assertThat(p.waitFor()).isEqualTo(2);
+    assertThat(new String(stderr, java.nio.charset.StandardCharsets.UTF_8)).startsWith("fhirbox: ")
+        .contains("Pätient李");
+  }
+
+  @Test
   void searchAllFollowsNextLinksAndPrintsOneResourcePerLine() throws Exception {
     String family = "Pager" + UUID.randomUUID().toString().substring(0, 8);
     for (int i = 0; i < 7; i++) {

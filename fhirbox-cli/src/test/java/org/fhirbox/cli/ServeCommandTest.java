@@ -73,20 +73,22 @@ class ServeCommandTest {
 
   @Test
   @SlowTest
-  void theLogLevelIsReadFromTheConfigFileAndAnUnknownLevelIsWarnedAbout() throws Exception {
+  void theLogLevelIsReadFromTheConfigFileAndAnUnknownLevelIsWarnedAboutInUtf8() throws Exception {
     Path dir = Files.createTempDirectory("fhirbox-log-level");
     Path quiet = dir.resolve("quiet.properties");
     Files.writeString(quiet, "FHIRBOX_LOG_LEVEL=ERROR\n");
     Path misspelt = dir.resolve("misspelt.properties");
-    Files.writeString(misspelt, "FHIRBOX_LOG_LEVEL=DEBGU\n");
+    Files.writeString(misspelt, "FHIRBOX_LOG_LEVEL=DEBÜG\n", java.nio.charset.StandardCharsets.UTF_8);
     Map<String, String> unknownSetting = Map.of("FHIRBOX_MISSPELT_SETTING", "1");
     try {
       String atError = stderrOfAStart(unknownSetting, quiet);
-      String atUnknown = stderrOfAStart(unknownSetting, misspelt);
+      // a JVM whose default charset is US-ASCII, as Java 17 takes it where no locale is set
+      String atUnknown = stderrOfAStart(Map.of("FHIRBOX_MISSPELT_SETTING", "1",
+          "JAVA_TOOL_OPTIONS", "-Dfile.encoding=US-ASCII"), misspelt);
 
       assertThat(atError).doesNotContain("FHIRBOX_MISSPELT_SETTING");
       assertThat(atUnknown).contains("FHIRBOX_MISSPELT_SETTING is not a setting")
-          .contains("FHIRBOX_LOG_LEVEL 'DEBGU' is no log level");
+          .contains("FHIRBOX_LOG_LEVEL 'DEBÜG' is no log level");
     } finally {
       TestServer.deleteTree(dir);
     }

@@ -76,7 +76,10 @@ final class Downloader {
 
   long download(String urlOrReference, Sink sink, ProgressListener progress, Progress state) {
     Call base = target(urlOrReference);
+    // breaks in a row without progress: one that came after new bytes starts the count again,
+    // so a long download over a flaky link goes on as long as each connection brings some
     int resumes = 0;
+    long furthest = state.done;
     int redirects = 0;
     boolean restartedAfterRefusal = false;
     byte[] buf = new byte[64 * 1024];
@@ -87,7 +90,7 @@ final class Downloader {
       }
       HttpResponse<InputStream> resp;
       try {
-        resp = transport.exchange(call);
+        resp = transport.exchangeOrRedirect(call);
       } catch (FhirboxException e) {
         if (e.status() != 416 || state.done == 0 || restartedAfterRefusal) {
           throw e;
@@ -158,6 +161,11 @@ final class Downloader {
         }
         throw new IOException("the connection closed after " + state.done + " of " + state.total + " bytes");
       } catch (IOException e) {
+        if (state.done > furthest) {
+          // further than any connection before (bytes a restart threw away do not count twice)
+          furthest = state.done;
+          resumes = 0;
+        }
         if (resumes >= transport.retrier().policy().maxRetries()) {
           throw FhirboxException.transport(call.method(), call.path(), e);
         }

@@ -132,8 +132,9 @@ public final class FhirboxClientBuilder {
 
   /**
    * The JDK HTTP client to send with (proxy, TLS, executor); by default one is created with the
-   * connect timeout. Redirects should be left off ({@code NEVER}, the default): credentials must
-   * not follow them to other hosts.
+   * connect timeout. It must follow no redirects ({@code HttpClient.Redirect.NEVER}, the JDK's
+   * default): the JDK sends a request's {@code Authorization} on to wherever a redirect points,
+   * another host too. Downloads follow redirects themselves, without credentials.
    *
    * <pre>{@code
    * HttpClient http = HttpClient.newBuilder().proxy(ProxySelector.of(proxyAddress)).build();
@@ -141,7 +142,13 @@ public final class FhirboxClientBuilder {
    * }</pre>
    */
   public FhirboxClientBuilder httpClient(HttpClient httpClient) {
-    this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+    Objects.requireNonNull(httpClient, "httpClient");
+    if (httpClient.followRedirects() != HttpClient.Redirect.NEVER) {
+      throw new IllegalArgumentException("the HttpClient follows redirects (" + httpClient.followRedirects()
+          + "), which would send the client's credentials on to another host: build it with"
+          + " followRedirects(HttpClient.Redirect.NEVER)");
+    }
+    this.httpClient = httpClient;
     this.ownHttpClient = false;
     return this;
   }

@@ -4,9 +4,8 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,13 +16,25 @@ import java.util.concurrent.TimeUnit;
  * connection (and resumes), any other call fails with it. Only the time a read waits counts.
  */
 final class IdleWatchdog {
-  private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+  private static final ScheduledThreadPoolExecutor TIMER = new ScheduledThreadPoolExecutor(1, r -> {
     Thread t = new Thread(r, "fhirbox-idle-watchdog");
     t.setDaemon(true);
     return t;
   });
 
+  static {
+    // a body closed long before its next check is due leaves the queue at once, rather than
+    // when that check comes due: a client sending many requests would otherwise hold one per
+    // request of the last quarter of the idle timeout
+    TIMER.setRemoveOnCancelPolicy(true);
+  }
+
   private IdleWatchdog() {}
+
+  /** How many checks the timer holds: one per guarded body not yet closed. */
+  static int pendingChecks() {
+    return TIMER.getQueue().size();
+  }
 
   /** {@code body} guarded by {@code idle}; null means no limit, and {@code body} is returned as it is. */
   static InputStream guard(InputStream body, Duration idle) {

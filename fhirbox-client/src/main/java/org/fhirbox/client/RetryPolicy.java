@@ -8,7 +8,8 @@ import java.util.Objects;
  * retried after a connection failure or a 429, 502 or 503 answer. The wait before retry
  * {@code n} (1-based) is a random duration in {@code [0, min(maxBackoff, initialBackoff * 2^(n-1))]}
  * ("full jitter"), or the server's {@code Retry-After} seconds capped at {@code maxRetryAfter}.
- * Downloads also resume a broken transfer at most {@code maxRetries} times.
+ * Downloads also resume a broken transfer, giving up after {@code maxRetries} breaks in a row that
+ * brought no new byte.
  *
  * <pre>{@code
  * FhirboxClient patient = client.newBuilder()

@@ -51,7 +51,7 @@ final class ServerCalls {
   Optional<String> contentFilename(String urlOrReference) {
     Call get = downloader.target(urlOrReference);
     Call head = new Call("HEAD", get.uri(), null, true, true, get.authenticated(), get.headers());
-    HttpResponse<InputStream> resp = transport.exchange(head);
+    HttpResponse<InputStream> resp = transport.exchangeOrRedirect(head);
     close(resp);
     return resp.headers().firstValue("Content-Disposition").flatMap(ServerCalls::filename);
   }

@@ -56,8 +56,22 @@ final class Transport {
     return retrier;
   }
 
-  /** Sends {@code call}; the caller must read or close the body of the returned 1xx-3xx answer. */
+  /**
+   * Sends {@code call}; the caller must read or close the body of the returned 1xx-2xx answer. A
+   * redirect is an error naming where it points: the client follows none (credentials must not go
+   * along), and a write answered so stored nothing.
+   */
   HttpResponse<InputStream> exchange(Call call) {
+    HttpResponse<InputStream> resp = exchangeOrRedirect(call);
+    if (resp.statusCode() >= 300) {
+      discard(resp);
+      throw redirected(call, resp);
+    }
+    return resp;
+  }
+
+  /** {@link #exchange}, but a 3xx answer is returned too, for a caller that follows redirects itself. */
+  HttpResponse<InputStream> exchangeOrRedirect(Call call) {
     int retries = 0;
     boolean refreshed = false;
     while (true) {
@@ -96,6 +110,20 @@ final class Transport {
       }
       return resp;
     }
+  }
+
+  private static FhirboxException redirected(Call call, HttpResponse<?> resp) {
+    String where = resp.headers().firstValue("Location").map(location -> {
+      try {
+        // a Location's query may hold a signature: named without it
+        return "redirected to " + call.uri().resolve(location.trim()).toString().replaceFirst("[?#].*", "");
+      } catch (IllegalArgumentException e) {
+        return "redirected to a malformed Location";
+      }
+    }).orElse("a redirect without a Location");
+    return FhirboxException.http(resp.statusCode(), null, where + "; the client follows no redirects, so that"
+        + " credentials never go along: use the URL the server means (is the base URL http where the server is"
+        + " https?)", call.method(), call.path());
   }
 
   /** A refused or timed-out connect: the server never saw the request, so even a POST may go again. */

@@ -115,6 +115,14 @@ final class TusUploader {
           ask = false;
           continue;
         }
+        boolean mayHaveReached = e.status() == 0 || e.status() >= 500 && e.status() != 503;
+        if (status == null && size == 0 && mayHaveReached) {
+          // an empty upload is complete at once: its creation commits the Binary, so a creation
+          // that may have reached the server (its answer lost, a failure part way) is not sent
+          // again, which could make a second one
+          throw FhirboxException.client("the creation of an empty upload failed and is not sent again, as it"
+              + " may have made a Binary already: " + e.getMessage(), e);
+        }
         // a 404 to the creation itself: the server has no resumable uploads here, which waiting
         // does not change
         if (!(gone || retryable(e)) || (gone && status == null) || !retrier.mayRetry(failures)) {

@@ -91,6 +91,58 @@ class TransferRecoveryTest {
   }
 
   /**
+   * Serves {@link #data} under a strong ETag, honouring single ranges, but cuts every answer after
+   * {@code perConnection} bytes: a flaky link that still makes progress on each connection.
+   */
+  private void serveInBursts(int perConnection) {
+    peer.on("/storage/", ex -> {
+      String range = ex.getRequestHeaders().getFirst("Range");
+      ex.getResponseHeaders().set("ETag", "\"v1\"");
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      int start = 0;
+      if (range != null && "\"v1\"".equals(ex.getRequestHeaders().getFirst("If-Range"))) {
+        start = Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+        ex.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (data.length - 1) + "/" + data.length);
+        ex.sendResponseHeaders(206, data.length - start);
+      } else {
+        ex.sendResponseHeaders(200, data.length);
+      }
+      OutputStream out = ex.getResponseBody();
+      int n = Math.min(perConnection, data.length - start);
+      out.write(data, start, n);
+      out.flush();
+      if (start + n < data.length) {
+        throw cut();
+      }
+      out.close();
+    });
+  }
+
+  @Test
+  void aDownloadThatMakesProgressBetweenManyBreaksIsNotGivenUp() throws Exception {
+    serveInBursts(60_000);
+    Path target = work.resolve("file.bin");
+
+    long n = client().download(peer.root() + SIGNED, target);
+
+    assertThat(n).isEqualTo(data.length);
+    assertThat(Files.readAllBytes(target)).isEqualTo(data);
+    assertThat(peer.seen("/storage/abc-123/1").size()).as("more breaks than maxRetries").isGreaterThan(4);
+  }
+
+  @Test
+  void aDownloadGivesUpAfterMaxRetriesBreaksInARowWithoutProgress() throws Exception {
+    serveInBursts(0);
+    Path target = work.resolve("file.bin");
+
+    assertThatThrownBy(() -> client().download(peer.root() + SIGNED, target)).isInstanceOf(FhirboxException.class);
+
+    // the first attempt and 3 resumes; a connection that breaks before its headers are read is
+    // retried by the request itself, up to 3 times each
+    assertThat(peer.seen("/storage/abc-123/1")).hasSizeBetween(4, 16);
+  }
+
+  /**
    * Serves {@code content[0]} under the ETag in {@code etag[0]}, honouring a Range only when
    * If-Range matches; the first answer is cut after {@code cutAt} bytes, after which the server
    * answers 503 until {@code down} is cleared, so the first run fails with a partial file.

@@ -89,6 +89,29 @@ class TusFailureTest {
   }
 
   @Test
+  void anEmptyFileWhoseCreationsAnswerIsLostIsNotCreatedAgain() throws Exception {
+    AtomicInteger posts = new AtomicInteger();
+    peer.on("/fhir/R4/Binary/$upload", ex -> {
+      // an empty upload is complete at once: its creation commits the Binary and names it
+      int n = posts.incrementAndGet();
+      if (n == 1) {
+        throw new IOException("losing the answer on purpose");
+      }
+      ex.getResponseHeaders().set("Location", peer.root() + "fhir/R4/Binary/$upload/u" + n);
+      ex.getResponseHeaders().set("Content-Location", peer.root() + "fhir/R4/Binary/B" + n + "/_history/1");
+      answer(ex, 201, 0);
+    });
+    Path empty = Files.write(work.resolve("empty.bin"), new byte[0]);
+
+    assertThatThrownBy(() -> client(QUICK, work.resolve("states"))
+        .uploadResumably(Upload.of(empty, "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("may have made a Binary");
+
+    assertThat(posts).as("the creation, which made a Binary, is not sent again").hasValue(1);
+  }
+
+  @Test
   void aFileDeletedMidUploadEndsItAtOnceWithoutAskingTheServer() throws Exception {
     Path file = file();
     serveTus(file, ex -> {

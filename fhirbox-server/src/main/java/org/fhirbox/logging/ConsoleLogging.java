@@ -9,6 +9,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +42,9 @@ public final class ConsoleLogging extends ContextAwareBase implements Configurat
     LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(context);
     encoder.setLayout(BoundedLayout.create(context, "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{24} - %msg%n%ex"));
+    // not the JVM's default charset, which Java 17 takes from the locale: US-ASCII where none is
+    // set (a container, cron), and every other character of a message would be '?'
+    encoder.setCharset(StandardCharsets.UTF_8);
     encoder.start();
     ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
     stderr.setContext(context);
