@@ -5,8 +5,10 @@ import java.net.URI;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
@@ -155,6 +157,8 @@ final class Resources {
       private Bundle page;
       private int index;
       private T next;
+      /** The next links followed: a server whose link leads back to a page already read would loop. */
+      private final Set<String> followed = new HashSet<>();
 
       @Override
       public boolean hasNext() {
@@ -166,6 +170,10 @@ final class Resources {
             Bundle.BundleLinkComponent link = page.getLink(Bundle.LINK_NEXT);
             if (link == null || !link.hasUrl()) {
               return false;
+            }
+            if (!followed.add(link.getUrl())) {
+              throw FhirboxException.client("the server's next link leads back to a page already read ("
+                  + followed.size() + " pages in); the search stops there instead of going round", null);
             }
             page = get(Bundle.class, endpoints.rebase(link.getUrl()));
             index = 0;
