@@ -40,6 +40,17 @@ public final class TestServer implements AutoCloseable {
         + java.util.Base64.getEncoder().encodeToString((ADMIN_ID + ":" + ADMIN_SECRET).getBytes()));
   }
 
+  /**
+   * {@code settings} with FHIRBOX_SHUTDOWN_TIMEOUT=0, for a server a test closes right after its
+   * last requests (a browser's): a stop that waits for requests in flight at all (any timeout above
+   * 0) lets Jetty's threads go only about a second after the last request, every time.
+   */
+  public static Map<String, String> stoppingAtOnce(Map<String, String> settings) {
+    Map<String, String> s = new HashMap<>(settings);
+    s.put("FHIRBOX_SHUTDOWN_TIMEOUT", "0");
+    return s;
+  }
+
   public static TestServer start() throws Exception {
     return new TestServer(Map.of(), Clock.systemUTC());
   }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
-import java.time.Duration;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -15,7 +15,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web app in headless Chromium when a request fails after the person acted (an upload's
@@ -42,8 +41,10 @@ class FailedSavesBrowserTest {
     failOnce(browser, "PUT", "/DocumentReference/" + doc + "$", false);
     pickNewVersion(browser, "note-2.md", "text/markdown");
     awaitFailed(browser);
-    // the page would be shown again with the new version by now: it stays, with the error
-    Thread.sleep(1500);
+    // the page would be shown again with the new version, read afresh, once the page's requests are
+    // done: it stays, with the error
+    page.waitFor(By.cssSelector("#main [role=alert]"));
+    awaitQuiet(browser);
     WebElement alert = page.waitFor(By.cssSelector("#main [role=alert]"));
     assertThat(alert.getText()).contains("The new version is stored, but DocumentReference/" + doc)
         .contains("Refused here");
@@ -70,7 +71,7 @@ class FailedSavesBrowserTest {
     WebElement row = page.upload("lost.txt");
     AppPage.buttonIn(row, "Start upload").click();
     awaitFailed(browser);
-    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> row.getText().contains("Not saved"));
+    BrowserFixture.waitUpTo(browser, 20).until(d -> row.getText().contains("Not saved"));
     String binary = row.getAttribute("data-binary");
     assertThat(binary).as("the uploaded Binary, kept on the row").isNotBlank();
     assertThat(row.getText()).contains("Binary/" + binary).contains("cannot be reached");
@@ -92,7 +93,7 @@ class FailedSavesBrowserTest {
     String patient = app.patient("Rae", "Reread", "MRN-33", "1983-03-03");
     page.signIn();
     page.openPatient(patient, "Rae Reread");
-    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("files")).getText()
+    BrowserFixture.waitUpTo(browser, 20).until(d -> d.findElement(By.id("files")).getText()
         .contains("No files yet."));
     // the upload is saved; reading the Patient again for the list of files fails
     failOnce(browser, "GET", "/fhir/R4/Patient/" + patient + "$", false);
@@ -119,7 +120,7 @@ class FailedSavesBrowserTest {
     page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
     page.button("Copy share link").click();
     WebElement link = page.waitFor(By.id("share-link"));
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+    BrowserFixture.waitUpTo(browser, 10).until(d -> !link.getAttribute("value").isEmpty());
 
     // a link for seven days is asked for and refused: the one-hour link is no longer offered
     failOnce(browser, "GET", "/\\$presigned-url$", false);
@@ -141,7 +142,7 @@ class FailedSavesBrowserTest {
         const [method, pattern, lost] = arguments;
         const send = window.fetch;
         window.failed = 0;
-        window.fetch = async function (url, options) {
+        const answer = async function (url, options) {
           const m = ((options && options.method) || 'GET').toUpperCase();
           if (window.failed === 0 && m === method && new RegExp(pattern).test(String(url).split('?')[0])) {
             window.failed += 1;
@@ -155,12 +156,31 @@ class FailedSavesBrowserTest {
           }
           return send.apply(this, arguments);
         };
+        // the requests in flight, and when the last one began or ended (for awaitQuiet)
+        window.fetching = 0;
+        window.fetched = performance.now();
+        window.fetch = async function (...args) {
+          window.fetching += 1;
+          window.fetched = performance.now();
+          try {
+            return await answer.apply(this, args);
+          } finally {
+            window.fetching -= 1;
+            window.fetched = performance.now();
+          }
+        };
         """, method, pattern, lost);
+  }
+
+  /** Waits until no request of the page's ({@code fetch}, after {@link #failOnce}) has begun or ended for 300 ms. */
+  static void awaitQuiet(ChromeDriver browser) {
+    BrowserFixture.waitUpTo(browser, 20).until(d -> (Boolean) ((JavascriptExecutor) d)
+        .executeScript("return window.fetching === 0 && performance.now() - window.fetched > 300"));
   }
 
   /** Waits until the request {@link #failOnce} names has been answered. */
   static void awaitFailed(ChromeDriver browser) {
-    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> ((Number) ((JavascriptExecutor) d)
+    BrowserFixture.waitUpTo(browser, 20).until(d -> ((Number) ((JavascriptExecutor) d)
         .executeScript("return window.failed || 0")).intValue() == 1);
   }
 
