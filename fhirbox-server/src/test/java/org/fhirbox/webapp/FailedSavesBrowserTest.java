@@ -130,6 +130,14 @@ class FailedSavesBrowserTest {
     page.waitFor(By.xpath("//p[@role='alert'][contains(., 'Refused here.')]"));
     assertThat(link.getAttribute("value")).as("the share link field").isEmpty();
     assertThat(link.isDisplayed()).as("the share link field is shown").isFalse();
+
+    // an answer that holds no link says so in words
+    answerOnce(browser, "GET", "/\\$presigned-url$", 200, "{\"resourceType\":\"Parameters\"}");
+    page.button("Copy share link").click();
+    awaitFailed(browser);
+    assertThat(page.waitFor(By.xpath("//p[@role='alert'][contains(., 'share link')]")).getText())
+        .isEqualTo("The server did not send a share link for this file. Try again later.");
+    assertThat(link.isDisplayed()).as("the share link field is shown").isFalse();
   }
 
   /**
@@ -138,9 +146,21 @@ class FailedSavesBrowserTest {
    * broken connection.
    */
   static void failOnce(ChromeDriver browser, String method, String pattern, boolean lost) {
+    intercept(browser, method, pattern, lost, 403, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+        + "\"error\",\"code\":\"forbidden\",\"diagnostics\":\"Refused here.\"}]}");
+  }
+
+  /** As {@link #failOnce}, answered with {@code status} and the FHIR JSON {@code body}. */
+  static void answerOnce(ChromeDriver browser, String method, String pattern, int status, String body) {
+    intercept(browser, method, pattern, false, status, body);
+  }
+
+  private static void intercept(ChromeDriver browser, String method, String pattern, boolean lost, int status,
+      String body) {
     browser.executeScript("""
-        const [method, pattern, lost] = arguments;
-        const send = window.fetch;
+        const [method, pattern, lost, status, body] = arguments;
+        // the page's own fetch, however many times a test intercepts
+        const send = window.pageFetch = window.pageFetch || window.fetch;
         window.failed = 0;
         const answer = async function (url, options) {
           const m = ((options && options.method) || 'GET').toUpperCase();
@@ -150,9 +170,7 @@ class FailedSavesBrowserTest {
               await send.apply(this, arguments);
               throw new TypeError('Failed to fetch');
             }
-            return new Response(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error',
-              code: 'forbidden', diagnostics: 'Refused here.' }] }), { status: 403,
-              headers: { 'Content-Type': 'application/fhir+json' } });
+            return new Response(body, { status, headers: { 'Content-Type': 'application/fhir+json' } });
           }
           return send.apply(this, arguments);
         };
@@ -169,7 +187,7 @@ class FailedSavesBrowserTest {
             window.fetched = performance.now();
           }
         };
-        """, method, pattern, lost);
+        """, method, pattern, lost, status, body);
   }
 
   /** Waits until no request of the page's ({@code fetch}, after {@link #failOnce}) has begun or ended for 300 ms. */
