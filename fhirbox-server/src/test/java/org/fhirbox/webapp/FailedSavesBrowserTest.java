@@ -105,6 +105,12 @@ class FailedSavesBrowserTest {
     page.waitFor(By.cssSelector("#files li[data-binary='" + row.getAttribute("data-binary") + "']"));
     assertThat(browser.findElement(By.id("files")).getText()).contains("photos may be out of date")
         .contains("Refused here.");
+    // the list is no live region (a screen reader would read every file at each reload): what is
+    // said of it comes from a small live region of its own
+    assertThat(browser.findElement(By.id("files")).getAttribute("aria-live")).isNull();
+    WebElement said = browser.findElement(By.id("files-status"));
+    assertThat(said.getAttribute("role")).isEqualTo("status");
+    assertThat(said.getAttribute("textContent")).contains("photos may be out of date").contains("Refused here.");
   }
 
   @Test
