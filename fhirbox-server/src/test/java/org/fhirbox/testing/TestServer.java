@@ -42,8 +42,10 @@ public final class TestServer implements AutoCloseable {
 
   /**
    * {@code settings} with FHIRBOX_SHUTDOWN_TIMEOUT=0, for a server a test closes right after its
-   * last requests (a browser's): a stop that waits for requests in flight at all (any timeout above
-   * 0) lets Jetty's threads go only about a second after the last request, every time.
+   * last requests (a browser's). A stop that waits for requests in flight at all (any timeout above
+   * 0) takes about a second when a request was just answered (Jetty's stop: 1.0-1.7 s right after
+   * a browser's requests, about 10 ms once they are a second or two old); with 0 it takes
+   * milliseconds, and requests still in flight are cut.
    */
   public static Map<String, String> stoppingAtOnce(Map<String, String> settings) {
     Map<String, String> s = new HashMap<>(settings);
