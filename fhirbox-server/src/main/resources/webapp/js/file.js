@@ -144,7 +144,9 @@ function share(id) {
     result.hidden = true;
     try {
       const p = await api.fhir(`Binary/${encodeURIComponent(id)}/$presigned-url?expiresIn=${lifetime.value}`);
-      output.value = p.parameter.find((x) => x.name === 'url').valueUrl;
+      const found = ((p && p.parameter) || []).find((x) => x.name === 'url' && x.valueUrl);
+      if (!found) throw new Error('The server did not send a share link for this file. Try again later.');
+      output.value = found.valueUrl;
       result.hidden = false;
       output.select();
       try {

@@ -34,14 +34,17 @@ export async function patientPage(main, id, current = () => true) {
   const patient = await api.fhir(`Patient/${encodeURIComponent(id)}`);
   if (!current()) return;
   document.title = `${patientName(patient)} · fhirbox`;
-  const list = h('div', { id: 'files', 'aria-live': 'polite' });
+  // the list is not a live region (a screen reader would read every file again at each reload):
+  // what the person should hear of it (a problem, more files loading) goes to a small one of its own
+  const list = h('div', { id: 'files' });
+  const said = h('p', { id: 'files-status', class: 'visually-hidden', role: 'status' });
   // each read of the files is numbered: one that ends after a later one began (an upload saved
   // while the page still loads) is dropped, so the list shown is the newest read
   let reads = 0;
   const refresh = () => {
     reads += 1;
     const mine = reads;
-    return loadFiles(list, patient, () => mine === reads);
+    return loadFiles(list, said, patient, () => mine === reads);
   };
   fill(main,
     h('p', {}, h('a', { href: '#/' }, '← Patients')),
@@ -50,6 +53,7 @@ export async function patientPage(main, id, current = () => true) {
       ...(patient.identifier || []).map((i) => i.value)].filter(Boolean).join(' · ')),
     uploadPanel(patient, refresh),
     h('h2', {}, 'Files'),
+    said,
     list);
   await refresh();
 }
@@ -58,9 +62,9 @@ export async function patientPage(main, id, current = () => true) {
  * The patient's files, read afresh: the first page of each kind's search (newest first), and
  * "Show more files" for the next page of each that has more. The Patient (for its photos) is read
  * again too; when that read fails, the photos of `known`, the Patient read before, are shown with
- * a notice. `latest()` is false once a newer read has begun.
+ * a notice, which `said` (the files' live region) says too. `latest()` is false once a newer read has begun.
  */
-async function loadFiles(el, known, latest) {
+async function loadFiles(el, said, known, latest) {
   const subject = encodeURIComponent(`Patient/${known.id}`);
   const [patient, ...pages] = await Promise.all([
     api.fhir(`Patient/${encodeURIComponent(known.id)}`).then((p) => ({ p }),
@@ -69,23 +73,28 @@ async function loadFiles(el, known, latest) {
   if (!latest()) return;
   const shown = fileList();
   shown.add(gather(patient.p, ...files(pages)));
-  const problems = h('div', {}, [patient, ...pages].map((r) => r.error).filter(Boolean).map((p) => notice(p, 'warn')));
-  fill(el, problems, shown.el, showMore(pages.map((p) => p.next), shown, latest));
+  const errors = [patient, ...pages].map((r) => r.error).filter(Boolean);
+  const problems = h('div', {}, errors.map((p) => h('p', { class: 'notice warn' }, p)));
+  fill(el, problems, shown.el, showMore(pages.map((p) => p.next), shown, said, latest));
+  said.textContent = errors.join(' ');
 }
 
 /** "Show more files": the next page of each search that has one, added to what is shown; null when none has. */
-function showMore(first, shown, latest) {
+function showMore(first, shown, said, latest) {
   let next = first;
   if (!next.some(Boolean)) return null;
   const message = h('div');
   const button = h('button', { type: 'button', onclick: async () => {
     button.disabled = true;
-    fill(message, h('p', { role: 'status' }, 'Loading more files…'));
+    fill(message, h('p', {}, 'Loading more files…'));
+    said.textContent = 'Loading more files…';
     const pages = await Promise.all(next.map((url) => (url ? page(url) : { list: [], next: null })));
     if (!latest()) return;
     next = pages.map((p) => p.next);
     shown.add(gather(NO_PHOTOS, ...files(pages)));
-    fill(message, pages.map((p) => p.error).filter(Boolean).map((e) => notice(e)));
+    const errors = pages.map((p) => p.error).filter(Boolean);
+    fill(message, errors.map((e) => notice(e)));
+    said.textContent = errors.length ? '' : 'More files are shown.';
     button.disabled = false;
     if (!next.some(Boolean)) {
       const done = h('p', { tabindex: -1 }, 'Every file is shown.');

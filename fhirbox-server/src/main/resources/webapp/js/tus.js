@@ -72,6 +72,20 @@ class Refused extends Error {
 }
 
 /**
+ * How many bytes of the file the server has, from an answer's Upload-Offset. An answer without it
+ * (a proxy that drops the header) ends the upload: going on from a guess would send the file again
+ * and again.
+ */
+function uploadOffset(r) {
+  const value = r.getResponseHeader('Upload-Offset');
+  if (value === null || !/^\d+$/.test(value.trim())) {
+    throw new Refused('The server\'s answer did not say how much of the file it has (no Upload-Offset), so the'
+      + ' upload stopped. Try again later, or tell an administrator.', 0);
+  }
+  return Number(value);
+}
+
+/**
  * new Upload(file, { endpoint, metadata, token: async () => accessToken, refresh: async () => bool,
  *   chunkSize, onProgress(sent, total), onState(text), onDone(binaryLocation), onError(message, status) })
  * `status` is the server's refusal (401: the sign-in ended and refreshing it failed), else 0.
@@ -202,7 +216,7 @@ export class Upload {
       throw new Error('The earlier upload is gone; starting again.');
     }
     if (r.status !== 200) throw this.refusal(r);
-    this.offset = Number(r.getResponseHeader('Upload-Offset'));
+    this.offset = uploadOffset(r);
     this.location = r.getResponseHeader('Content-Location');
     this.progress(this.offset);
   }
@@ -217,7 +231,7 @@ export class Upload {
     }, this.file.slice(this.offset, end), (loaded) => this.progress(base + loaded), generation);
     if (r.status === 409) throw new Error('The server has a different offset.');
     if (r.status !== 204) throw this.refusal(r);
-    this.offset = Number(r.getResponseHeader('Upload-Offset'));
+    this.offset = uploadOffset(r);
     this.location = r.getResponseHeader('Content-Location') || this.location;
     this.progress(this.offset);
   }

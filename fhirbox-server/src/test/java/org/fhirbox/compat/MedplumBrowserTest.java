@@ -55,7 +55,7 @@ class MedplumBrowserTest {
 
   @Test
   void medplumClientWorksFromAListedOrigin() throws Exception {
-    try (TestServer fhirbox = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin()))) {
+    try (TestServer fhirbox = serverListingThePage()) {
       Map<String, Object> out = runCheck(fhirbox);
 
       assertThat(out).doesNotContainKey("error");
@@ -67,7 +67,7 @@ class MedplumBrowserTest {
 
   @Test
   void wildcardOriginsCannotServeMedplumsCredentialedRequests() throws Exception {
-    try (TestServer fhirbox = TestServer.start()) {
+    try (TestServer fhirbox = TestServer.start(TestServer.stoppingAtOnce(Map.of()))) {
       Map<String, Object> out = runCheck(fhirbox);
 
       // The browser drops the token response: credentials: 'include' with Access-Control-Allow-Origin: *.
@@ -80,6 +80,11 @@ class MedplumBrowserTest {
     browser.get(pageOrigin() + "/index.html");
     return (Map<String, Object>) browser.executeAsyncScript(CHECK, fhirbox.baseUrl(), TestServer.ADMIN_ID,
         TestServer.ADMIN_SECRET);
+  }
+
+  /** A server whose CORS origins list the page server's. */
+  private static TestServer serverListingThePage() throws Exception {
+    return TestServer.start(TestServer.stoppingAtOnce(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin())));
   }
 
   private static String pageOrigin() {

@@ -10,7 +10,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.BrowserFixture;
@@ -112,7 +111,7 @@ class SmartSignInBrowserTest {
 
   @Test
   void fhirclientLaunchesStandaloneSignsInThroughTheFormAndReadsThePatientAndItsPhoto() throws Exception {
-    try (TestServer fhirbox = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin()))) {
+    try (TestServer fhirbox = serverListingThePage()) {
       String patient = patientWithPhoto(fhirbox);
       SmartApp.user(fhirbox, "default", "pat@example.org", "Patient/" + patient, "patient/*.rs");
       SmartApp app = SmartApp.register(fhirbox, "default", "patient/*.rs openid fhirUser launch/patient", true,
@@ -136,7 +135,7 @@ class SmartSignInBrowserTest {
 
   @Test
   void medplumClientSignsInWithPkceAndReadsAResource() throws Exception {
-    try (TestServer fhirbox = TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin()))) {
+    try (TestServer fhirbox = serverListingThePage()) {
       String patient = patientWithPhoto(fhirbox);
       SmartApp.user(fhirbox, "default", "doc@example.org", "Practitioner/doc-1", "user/*.rs");
       SmartApp app = SmartApp.register(fhirbox, "default", "user/*.rs openid fhirUser", true, false,
@@ -168,7 +167,7 @@ class SmartSignInBrowserTest {
 
   /** Fills fhirbox's sign-in form as a person would: by its labels' fields and its button. */
   private static void signIn(TestServer fhirbox, String email) {
-    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+    WebDriverWait wait = BrowserFixture.waitUpTo(browser, 30);
     wait.until(d -> !d.findElements(By.id("email")).isEmpty());
     assertThat(browser.getCurrentUrl()).startsWith(fhirbox.baseUrl() + "oauth2/");
     browser.findElement(By.id("email")).sendKeys(email);
@@ -178,7 +177,7 @@ class SmartSignInBrowserTest {
 
   /** The consent page of a third-party app: allow what it asked for. */
   private static void allow() {
-    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+    WebDriverWait wait = BrowserFixture.waitUpTo(browser, 30);
     wait.until(d -> d.getPageSource().contains(">Allow<") || "done".equals(d.getTitle()));
     if (!"done".equals(browser.getTitle())) {
       button("Allow").click();
@@ -193,7 +192,7 @@ class SmartSignInBrowserTest {
 
   private static JsonNode result() throws IOException {
     try {
-      new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> "done".equals(d.getTitle()));
+      BrowserFixture.waitUpTo(browser, 30).until(d -> "done".equals(d.getTitle()));
     } catch (RuntimeException e) {
       fail("the app did not finish at %s:%n%s", browser.getCurrentUrl(), browser.getPageSource());
     }
@@ -216,6 +215,11 @@ class SmartSignInBrowserTest {
     assertThat(untar.exit()).as("tar: %s", untar.stderr()).isZero();
     assertThat(build).exists();
     return build;
+  }
+
+  /** A server whose CORS origins list the page server's. */
+  private static TestServer serverListingThePage() throws Exception {
+    return TestServer.start(TestServer.stoppingAtOnce(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin())));
   }
 
   private static String pageOrigin() {

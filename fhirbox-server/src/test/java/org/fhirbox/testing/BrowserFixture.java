@@ -8,6 +8,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,12 +17,14 @@ import java.util.logging.Level;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * A browser test class's {@link Chromium} and, when it has pages of its own, the second origin
@@ -51,6 +54,13 @@ public final class BrowserFixture implements BeforeAllCallback, AfterAllCallback
    * whose timing a test meets, such as an upload still running when Pause is pressed).
    */
   private static final Path ONE_AT_A_TIME = Path.of("target", "browser-classes.lock");
+
+  /**
+   * How often a wait for the page ({@link #waitUpTo}) looks again. Selenium's own interval, 500 ms,
+   * adds a quarter of a second on average to every wait for something not there yet, hundreds of
+   * times a run; a look costs a few milliseconds.
+   */
+  public static final Duration POLL = Duration.ofMillis(50);
 
   private final Consumer<ChromeOptions> options;
   private final Pages pages;
@@ -123,6 +133,11 @@ public final class BrowserFixture implements BeforeAllCallback, AfterAllCallback
         }
       }
     }
+  }
+
+  /** A wait of up to {@code seconds} that looks every {@link #POLL}. */
+  public static WebDriverWait waitUpTo(WebDriver driver, long seconds) {
+    return new WebDriverWait(driver, Duration.ofSeconds(seconds), POLL);
   }
 
   public ChromeDriver driver() {

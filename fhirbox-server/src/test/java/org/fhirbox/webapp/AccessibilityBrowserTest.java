@@ -3,10 +3,10 @@ package org.fhirbox.webapp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.Chromium;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.SmartApp;
@@ -19,7 +19,6 @@ import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.interactions.Actions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web app for people who do not use a desktop mouse, in headless Chromium: every page on a
@@ -68,7 +67,7 @@ class AccessibilityBrowserTest {
 
       page.waitFor(By.partialLinkText("Details of letter.pdf")).click();
       page.waitFor(By.xpath("//h1[text()='letter.pdf']"));
-      new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.tagName("table")).isEmpty());
+      BrowserFixture.waitUpTo(browser, 30).until(d -> !d.findElements(By.tagName("table")).isEmpty());
       page.fitsAndPassesAxe("the file page");
 
       for (String[] admin : new String[][] {{"users", "Users"}, {"clients", "Clients"}, {"jobs", "Ingestion jobs"}}) {
@@ -101,10 +100,10 @@ class AccessibilityBrowserTest {
       app.patient("Number" + i, "Pager", "MRN-P" + i, "1950-01-" + (10 + i));
     }
     page.tabTo("input", "Search patients").sendKeys("Pager", Keys.ENTER);
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
+    BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElements(By.cssSelector("#results li"))
         .size() == 10);
     page.tabTo("button", "Next page").sendKeys(Keys.ENTER);
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#results li"))
+    BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElements(By.cssSelector("#results li"))
         .size() == 1);
     // the pressed button went with the page it was on: focus moves to the count, not to the body
     assertThat(page.focused().get("tag")).as("focus after paging").isNotEqualTo("BODY");
@@ -135,7 +134,7 @@ class AccessibilityBrowserTest {
     // the skip link moves the focus to the content and leaves the page as it is
     browser.executeScript("document.querySelector('a.skip').focus()");
     browser.switchTo().activeElement().sendKeys(Keys.ENTER);
-    new WebDriverWait(browser, Duration.ofSeconds(5)).until(d -> "main".equals(d.switchTo().activeElement()
+    BrowserFixture.waitUpTo(browser, 5).until(d -> "main".equals(d.switchTo().activeElement()
         .getAttribute("id")));
     Thread.sleep(100); // a route change would render at once
     assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Kim Keys");
@@ -145,7 +144,7 @@ class AccessibilityBrowserTest {
     page.waitFor(By.xpath("//h1[text()='wound.jpg']"));
     page.tabTo("button", "Copy share link").sendKeys(Keys.ENTER);
     WebElement link = page.waitFor(By.id("share-link"));
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+    BrowserFixture.waitUpTo(browser, 10).until(d -> !link.getAttribute("value").isEmpty());
     assertThat(link.getAttribute("value")).contains("/storage/" + photo + "/1?");
   }
 

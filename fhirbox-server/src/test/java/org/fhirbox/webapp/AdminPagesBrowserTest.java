@@ -7,8 +7,8 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Base64;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -19,7 +19,6 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web app's admin pages in headless Chromium: users, clients and ingestion jobs, each flow
@@ -45,11 +44,11 @@ class AdminPagesBrowserTest {
     String setPassword = page.onceValue();
     assertThat(setPassword).startsWith(fhirbox.baseUrl() + "account/set-password?token=");
     page.button("Reset password of new.person@example.org").click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !page.onceValue().equals(setPassword));
+    BrowserFixture.waitUpTo(browser, 30).until(d -> !page.onceValue().equals(setPassword));
     assertThat(page.onceValue()).startsWith(fhirbox.baseUrl() + "account/set-password?token=");
     page.button("Disable new.person@example.org").click();
     confirm(browser, "Disable new.person@example.org?");
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> page.rowText("data-email", "new.person@example.org")
+    BrowserFixture.waitUpTo(browser, 30).until(d -> page.rowText("data-email", "new.person@example.org")
         .contains("disabled"));
 
     browser.findElement(By.linkText("Clients")).click();
@@ -67,20 +66,20 @@ class AdminPagesBrowserTest {
     assertThat(secret).isNotBlank();
     assertThat(token(fhirbox, clientId, secret)).isEqualTo(200);
     page.button("Rotate secret of " + clientId).click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !page.onceValue().equals(secret));
+    BrowserFixture.waitUpTo(browser, 30).until(d -> !page.onceValue().equals(secret));
     assertThat(token(fhirbox, clientId, secret)).isEqualTo(401);
     assertThat(token(fhirbox, clientId, page.onceValue())).isEqualTo(200);
     // the list read again after a rotation fails: the new secret, shown once, is shown all the same
     String rotated = page.onceValue();
     app.proxy().answerOnce("GET /admin/clients ", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
     page.button("Rotate secret of " + clientId).click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !page.onceValue().equals(rotated));
+    BrowserFixture.waitUpTo(browser, 30).until(d -> !page.onceValue().equals(rotated));
     assertThat(token(fhirbox, clientId, page.onceValue())).isEqualTo(200);
     assertThat(browser.findElement(By.id("once")).getText())
         .contains("The list could not be read again: The server is not available right now; try again soon.");
     page.button("Disable " + clientId).click();
     confirm(browser, "Disable client " + clientId + "?");
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> page.rowText("data-client", clientId)
+    BrowserFixture.waitUpTo(browser, 30).until(d -> page.rowText("data-client", clientId)
         .contains("disabled"));
 
     String job = app.awaitFailedJob();
@@ -90,7 +89,7 @@ class AdminPagesBrowserTest {
     page.axe("the jobs page");
     // a state chosen lists only the jobs in it
     new Select(page.labelled("Show")).selectByVisibleText("Queued");
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(
+    BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElements(
         By.cssSelector("tr[data-job='" + job + "']")).isEmpty());
     new Select(page.labelled("Show")).selectByVisibleText("Failed");
     page.waitFor(By.cssSelector("tr[data-job='" + job + "']"));
@@ -103,7 +102,7 @@ class AdminPagesBrowserTest {
 
   /** Accepts the confirmation the page asks for, which starts with {@code question}. */
   private static void confirm(ChromeDriver browser, String question) {
-    Alert alert = new WebDriverWait(browser, Duration.ofSeconds(10)).until(ExpectedConditions.alertIsPresent());
+    Alert alert = BrowserFixture.waitUpTo(browser, 10).until(ExpectedConditions.alertIsPresent());
     assertThat(alert.getText()).startsWith(question);
     alert.accept();
   }

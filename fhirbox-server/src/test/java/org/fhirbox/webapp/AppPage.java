@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.NpmPack;
 import org.fhirbox.testing.SmartApp;
 import org.openqa.selenium.By;
@@ -72,7 +73,7 @@ final class AppPage {
     field.clear();
     field.sendKeys(text);
     button("Search").click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElement(By.id("results")).getText()
+    BrowserFixture.waitUpTo(browser, 30).until(d -> !d.findElement(By.id("results")).getText()
         .contains("Searching"));
   }
 
@@ -99,7 +100,7 @@ final class AppPage {
   void awaitUploaded(String name, Duration limit) {
     WebElement row = upload(name);
     try {
-      new WebDriverWait(browser, limit).until(d -> {
+      new WebDriverWait(browser, limit, BrowserFixture.POLL).until(d -> {
         String state = row.getAttribute("data-state");
         if ("refused".equals(state)) {
           throw new AssertionError(name + " was refused: " + row.getText());
@@ -127,13 +128,13 @@ final class AppPage {
 
   /** The value shown once; read by script, as the page re-renders it. */
   String onceValue() {
-    return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> (String) ((JavascriptExecutor) d)
+    return BrowserFixture.waitUpTo(browser, 30).until(d -> (String) ((JavascriptExecutor) d)
         .executeScript("const e = document.getElementById('once-value'); return e && e.value ? e.value : null"));
   }
 
   /** A table row's text, read by script: the page re-renders its tables after each action. */
   String rowText(String attribute, String value) {
-    return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> (String) ((JavascriptExecutor) d)
+    return BrowserFixture.waitUpTo(browser, 30).until(d -> (String) ((JavascriptExecutor) d)
         .executeScript("const r = document.querySelector(arguments[0]); return r ? r.textContent : null",
             "tr[" + attribute + "='" + value + "']"));
   }
@@ -150,7 +151,7 @@ final class AppPage {
   }
 
   WebElement button(String text) {
-    return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(
+    return BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElements(
         By.xpath("//button[normalize-space(text())='" + text + "'] | //a[normalize-space(text())='" + text + "']"))
         .stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
   }
@@ -161,7 +162,7 @@ final class AppPage {
 
   WebElement waitFor(By by) {
     try {
-      return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(by).stream().findFirst()
+      return BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElements(by).stream().findFirst()
           .orElse(null));
     } catch (RuntimeException e) {
       throw new AssertionError("not found: " + by + " at " + browser.getCurrentUrl() + "\n"

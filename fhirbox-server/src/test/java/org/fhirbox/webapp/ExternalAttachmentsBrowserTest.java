@@ -3,9 +3,9 @@ package org.fhirbox.webapp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -15,7 +15,6 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Attachments whose URL still names another server, as when ingestion is off for the project (or
@@ -63,13 +62,13 @@ class ExternalAttachmentsBrowserTest {
       // asked for once its tile is near the viewport)
       WebElement frame = page.scrollTo(By.cssSelector("#files iframe.pdf"));
       // the frame is given its URL once in view, a moment after the scroll
-      new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> {
+      BrowserFixture.waitUpTo(browser, 30).until(d -> {
         String src = frame.getAttribute("src");
         return src != null && !src.isEmpty();
       });
       assertThat(frame.getAttribute("src")).startsWith(fhirbox.baseUrl() + "storage/" + pdf + "/1?");
       browser.switchTo().frame(frame);
-      new WebDriverWait(browser, Duration.ofSeconds(30)).until(d ->
+      BrowserFixture.waitUpTo(browser, 30).until(d ->
           "application/pdf".equals(((JavascriptExecutor) d).executeScript("return document.contentType")));
       browser.switchTo().defaultContent();
       page.scrollTo(By.cssSelector("li[data-binary='" + jpeg + "']"));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
-import java.time.Duration;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -15,7 +15,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web app in headless Chromium when a request fails after the person acted (an upload's
@@ -42,8 +41,10 @@ class FailedSavesBrowserTest {
     failOnce(browser, "PUT", "/DocumentReference/" + doc + "$", false);
     pickNewVersion(browser, "note-2.md", "text/markdown");
     awaitFailed(browser);
-    // the page would be shown again with the new version by now: it stays, with the error
-    Thread.sleep(1500);
+    // the page would be shown again with the new version, read afresh, once the page's requests are
+    // done: it stays, with the error
+    page.waitFor(By.cssSelector("#main [role=alert]"));
+    awaitQuiet(browser);
     WebElement alert = page.waitFor(By.cssSelector("#main [role=alert]"));
     assertThat(alert.getText()).contains("The new version is stored, but DocumentReference/" + doc)
         .contains("Refused here");
@@ -70,7 +71,7 @@ class FailedSavesBrowserTest {
     WebElement row = page.upload("lost.txt");
     AppPage.buttonIn(row, "Start upload").click();
     awaitFailed(browser);
-    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> row.getText().contains("Not saved"));
+    BrowserFixture.waitUpTo(browser, 20).until(d -> row.getText().contains("Not saved"));
     String binary = row.getAttribute("data-binary");
     assertThat(binary).as("the uploaded Binary, kept on the row").isNotBlank();
     assertThat(row.getText()).contains("Binary/" + binary).contains("cannot be reached");
@@ -92,7 +93,7 @@ class FailedSavesBrowserTest {
     String patient = app.patient("Rae", "Reread", "MRN-33", "1983-03-03");
     page.signIn();
     page.openPatient(patient, "Rae Reread");
-    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("files")).getText()
+    BrowserFixture.waitUpTo(browser, 20).until(d -> d.findElement(By.id("files")).getText()
         .contains("No files yet."));
     // the upload is saved; reading the Patient again for the list of files fails
     failOnce(browser, "GET", "/fhir/R4/Patient/" + patient + "$", false);
@@ -104,6 +105,12 @@ class FailedSavesBrowserTest {
     page.waitFor(By.cssSelector("#files li[data-binary='" + row.getAttribute("data-binary") + "']"));
     assertThat(browser.findElement(By.id("files")).getText()).contains("photos may be out of date")
         .contains("Refused here.");
+    // the list is no live region (a screen reader would read every file at each reload): what is
+    // said of it comes from a small live region of its own
+    assertThat(browser.findElement(By.id("files")).getAttribute("aria-live")).isNull();
+    WebElement said = browser.findElement(By.id("files-status"));
+    assertThat(said.getAttribute("role")).isEqualTo("status");
+    assertThat(said.getAttribute("textContent")).contains("photos may be out of date").contains("Refused here.");
   }
 
   @Test
@@ -119,7 +126,7 @@ class FailedSavesBrowserTest {
     page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
     page.button("Copy share link").click();
     WebElement link = page.waitFor(By.id("share-link"));
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+    BrowserFixture.waitUpTo(browser, 10).until(d -> !link.getAttribute("value").isEmpty());
 
     // a link for seven days is asked for and refused: the one-hour link is no longer offered
     failOnce(browser, "GET", "/\\$presigned-url$", false);
@@ -129,6 +136,14 @@ class FailedSavesBrowserTest {
     page.waitFor(By.xpath("//p[@role='alert'][contains(., 'Refused here.')]"));
     assertThat(link.getAttribute("value")).as("the share link field").isEmpty();
     assertThat(link.isDisplayed()).as("the share link field is shown").isFalse();
+
+    // an answer that holds no link says so in words
+    answerOnce(browser, "GET", "/\\$presigned-url$", 200, "{\"resourceType\":\"Parameters\"}");
+    page.button("Copy share link").click();
+    awaitFailed(browser);
+    assertThat(page.waitFor(By.xpath("//p[@role='alert'][contains(., 'share link')]")).getText())
+        .isEqualTo("The server did not send a share link for this file. Try again later.");
+    assertThat(link.isDisplayed()).as("the share link field is shown").isFalse();
   }
 
   /**
@@ -137,11 +152,23 @@ class FailedSavesBrowserTest {
    * broken connection.
    */
   static void failOnce(ChromeDriver browser, String method, String pattern, boolean lost) {
+    intercept(browser, method, pattern, lost, 403, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+        + "\"error\",\"code\":\"forbidden\",\"diagnostics\":\"Refused here.\"}]}");
+  }
+
+  /** As {@link #failOnce}, answered with {@code status} and the FHIR JSON {@code body}. */
+  static void answerOnce(ChromeDriver browser, String method, String pattern, int status, String body) {
+    intercept(browser, method, pattern, false, status, body);
+  }
+
+  private static void intercept(ChromeDriver browser, String method, String pattern, boolean lost, int status,
+      String body) {
     browser.executeScript("""
-        const [method, pattern, lost] = arguments;
-        const send = window.fetch;
+        const [method, pattern, lost, status, body] = arguments;
+        // the page's own fetch, however many times a test intercepts
+        const send = window.pageFetch = window.pageFetch || window.fetch;
         window.failed = 0;
-        window.fetch = async function (url, options) {
+        const answer = async function (url, options) {
           const m = ((options && options.method) || 'GET').toUpperCase();
           if (window.failed === 0 && m === method && new RegExp(pattern).test(String(url).split('?')[0])) {
             window.failed += 1;
@@ -149,18 +176,35 @@ class FailedSavesBrowserTest {
               await send.apply(this, arguments);
               throw new TypeError('Failed to fetch');
             }
-            return new Response(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error',
-              code: 'forbidden', diagnostics: 'Refused here.' }] }), { status: 403,
-              headers: { 'Content-Type': 'application/fhir+json' } });
+            return new Response(body, { status, headers: { 'Content-Type': 'application/fhir+json' } });
           }
           return send.apply(this, arguments);
         };
-        """, method, pattern, lost);
+        // the requests in flight, and when the last one began or ended (for awaitQuiet)
+        window.fetching = 0;
+        window.fetched = performance.now();
+        window.fetch = async function (...args) {
+          window.fetching += 1;
+          window.fetched = performance.now();
+          try {
+            return await answer.apply(this, args);
+          } finally {
+            window.fetching -= 1;
+            window.fetched = performance.now();
+          }
+        };
+        """, method, pattern, lost, status, body);
+  }
+
+  /** Waits until no request of the page's ({@code fetch}, after {@link #failOnce}) has begun or ended for 300 ms. */
+  static void awaitQuiet(ChromeDriver browser) {
+    BrowserFixture.waitUpTo(browser, 20).until(d -> (Boolean) ((JavascriptExecutor) d)
+        .executeScript("return window.fetching === 0 && performance.now() - window.fetched > 300"));
   }
 
   /** Waits until the request {@link #failOnce} names has been answered. */
   static void awaitFailed(ChromeDriver browser) {
-    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> ((Number) ((JavascriptExecutor) d)
+    BrowserFixture.waitUpTo(browser, 20).until(d -> ((Number) ((JavascriptExecutor) d)
         .executeScript("return window.failed || 0")).intValue() == 1);
   }
 

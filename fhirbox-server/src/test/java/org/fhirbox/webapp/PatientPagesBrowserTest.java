@@ -18,6 +18,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.Chromium;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
@@ -105,7 +106,7 @@ class PatientPagesBrowserTest {
     WebElement frame = page.waitFor(By.cssSelector("#files iframe.pdf"));
     assertThat(frame.getAttribute("title")).isEqualTo("PDF preview: report.pdf");
     browser.switchTo().frame(frame);
-    String pdfType = new WebDriverWait(browser, Duration.ofSeconds(30)).until(d ->
+    String pdfType = BrowserFixture.waitUpTo(browser, 30).until(d ->
         "application/pdf".equals(((JavascriptExecutor) d).executeScript("return document.contentType"))
             ? "application/pdf" : null);
     browser.switchTo().defaultContent();
@@ -226,14 +227,14 @@ class PatientPagesBrowserTest {
     page.waitFor(By.linkText("Details of note.txt")).click();
     page.waitFor(By.xpath("//h1[text()='note.txt']"));
     assertThat(browser.findElement(By.id("main")).getText()).contains("A shared note").contains("text/plain");
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.tagName("table")).isEmpty());
+    BrowserFixture.waitUpTo(browser, 30).until(d -> !d.findElements(By.tagName("table")).isEmpty());
     assertThat(browser.findElement(By.tagName("table")).getText()).as("the audit trail").contains("test-admin");
     page.axe("the file page");
 
     new Select(page.labelled("Link lifetime")).selectByVisibleText("1 day");
     page.button("Copy share link").click();
     WebElement link = page.waitFor(By.id("share-link"));
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> !link.getAttribute("value").isEmpty());
+    BrowserFixture.waitUpTo(browser, 10).until(d -> !link.getAttribute("value").isEmpty());
     String url = link.getAttribute("value");
     long expires = Long.parseLong(url.replaceFirst(".*[?&]Expires=(\\d+).*", "$1"));
     assertThat(expires - Instant.now().getEpochSecond()).as("lifetime").isBetween(86_300L, 86_410L);
@@ -274,10 +275,10 @@ class PatientPagesBrowserTest {
     assertThat(browser.findElements(By.cssSelector("#versions li"))).as("every version").hasSize(53);
     assertThat(browser.findElements(By.xpath("//button[text()='Show older versions']"))).as("after the last page")
         .isEmpty();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("tbody tr")).size() == 50);
+    BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElements(By.cssSelector("tbody tr")).size() == 50);
     page.scrollTo(By.xpath("//button[text()='Show older entries']"));
     page.button("Show older entries").click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("tbody tr")).size() > 53);
+    BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElements(By.cssSelector("tbody tr")).size() > 53);
 
     // a file held by a Media whose subject names no resource (a display only) has its page, which
     // leads back to the patients
@@ -316,7 +317,7 @@ class PatientPagesBrowserTest {
         + "\"transaction\",\"entry\":[" + entries + "]}");
     assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
     browser.get(fhirbox.baseUrl() + "app/#/patient/" + many);
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> !d.findElements(By.cssSelector("#files li.file"))
+    BrowserFixture.waitUpTo(browser, 30).until(d -> !d.findElements(By.cssSelector("#files li.file"))
         .isEmpty());
     assertThat(browser.findElements(By.cssSelector("#files li.file")).size()).as("files shown first").isEqualTo(100);
     assertThat(browser.executeScript("return performance.getEntriesByType('resource').filter((e) =>"
@@ -324,7 +325,7 @@ class PatientPagesBrowserTest {
         .as("pages of the patient's Media search read").isEqualTo(1L);
     page.scrollTo(By.xpath("//button[text()='Show more files']"));
     page.button("Show more files").click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector("#files li.file"))
+    BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElements(By.cssSelector("#files li.file"))
         .size() == 101);
     assertThat(browser.findElements(By.xpath("//button[text()='Show more files']"))).as("after the last page")
         .isEmpty();
@@ -404,7 +405,7 @@ class PatientPagesBrowserTest {
       // a download from the bucket (another origin: "download" is ignored) opens a tab; the app stays
       String appTab = browser.getWindowHandle();
       download.click();
-      new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> d.getWindowHandles().size() == 2);
+      BrowserFixture.waitUpTo(browser, 10).until(d -> d.getWindowHandles().size() == 2);
       assertThat(browser.getCurrentUrl()).contains("/app/#/patient/" + patient);
       browser.switchTo().window(browser.getWindowHandles().stream().filter(h -> !h.equals(appTab)).findFirst().get());
       browser.close();
@@ -537,7 +538,7 @@ class PatientPagesBrowserTest {
         "return performance.getEntriesByType('resource').map(r => r.name)");
     assertThat(fetched).as("the photo itself is not downloaded").noneMatch(n -> n.contains("/storage/" + big + "/1?"));
 
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+    BrowserFixture.waitUpTo(browser, 30).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
         "return performance.getEntriesByType('resource').some(r => r.name.includes(arguments[0]))",
         "/storage/" + broken + "/1/thumbnail?"));
     WebElement tile = browser.findElement(By.cssSelector("li[data-binary='" + broken + "'] .preview a"));
@@ -558,7 +559,7 @@ class PatientPagesBrowserTest {
     try (Chromium fresh = Chromium.start(o -> o.addArguments("--window-size=1000,720"))) {
       ChromeDriver b = fresh.driver();
       b.get(fhirbox.baseUrl());
-      new WebDriverWait(b, Duration.ofSeconds(30)).until(d -> !d.findElements(By.name("project")).isEmpty());
+      BrowserFixture.waitUpTo(b, 30).until(d -> !d.findElements(By.name("project")).isEmpty());
       Number transferred = (Number) b.executeScript("""
           const nav = performance.getEntriesByType('navigation')[0];
           return performance.getEntriesByType('resource').reduce((n, r) => n + r.transferSize, nav.transferSize);
@@ -572,13 +573,13 @@ class PatientPagesBrowserTest {
           .isLessThan(300_000);
 
       b.findElement(By.xpath("//button[text()='Sign in']")).click();
-      new WebDriverWait(b, Duration.ofSeconds(30)).until(d -> !d.findElements(By.id("email")).isEmpty());
+      BrowserFixture.waitUpTo(b, 30).until(d -> !d.findElements(By.id("email")).isEmpty());
       b.findElement(By.id("email")).sendKeys(WebApp.EMAIL);
       b.findElement(By.id("password")).sendKeys(SmartApp.PASSWORD);
       b.findElement(By.xpath("//button[text()='Sign in']")).click();
-      new WebDriverWait(b, Duration.ofSeconds(30)).until(d -> !d.findElements(By.id("patient-search")).isEmpty());
+      BrowserFixture.waitUpTo(b, 30).until(d -> !d.findElements(By.id("patient-search")).isEmpty());
       b.get(fhirbox.baseUrl() + "app/#/patient/" + patient);
-      new WebDriverWait(b, Duration.ofSeconds(30)).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+      BrowserFixture.waitUpTo(b, 30).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
           "const i = document.querySelector('#files img.thumb'); return !!i && i.complete && i.naturalWidth > 0"));
       byte[] png = b.getScreenshotAs(OutputType.BYTES);
       BufferedImage shot = ImageIO.read(new ByteArrayInputStream(png));
@@ -596,5 +597,4 @@ class PatientPagesBrowserTest {
       }
     }
   }
-
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,7 @@ class SignInAndErrorsBrowserTest {
     new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(50))
         .until(d -> AppPage.sent(row) >= 256 * 1024);
     AppPage.buttonIn(row, "Pause").click();
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> row.getText().contains("Paused"));
+    BrowserFixture.waitUpTo(browser, 10).until(d -> row.getText().contains("Paused"));
     browser.deleteNetworkConditions();
 
     // the sign-in ended: no refresh token, an access token the server refuses
@@ -59,7 +60,7 @@ class SignInAndErrorsBrowserTest {
         + " s.access = 'x.e30.x'; s.refresh = null; sessionStorage.setItem('fhirbox.session', JSON.stringify(s));");
     // resuming is refused for the sign-in, not for the upload: it is still remembered
     AppPage.buttonIn(row, "Resume").click();
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> "refused".equals(row.getAttribute("data-state")));
+    BrowserFixture.waitUpTo(browser, 10).until(d -> "refused".equals(row.getAttribute("data-state")));
     assertThat(tusKeys(browser)).as("uploads remembered").hasSize(1);
     // the refusal offers to sign in again, which returns to this page
     AppPage.buttonIn(row, "Sign in again").click();
@@ -77,7 +78,7 @@ class SignInAndErrorsBrowserTest {
     new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(50))
         .until(d -> AppPage.sent(again) >= 1024 * 1024);
     AppPage.buttonIn(again, "Pause").click();
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> again.getText().contains("Paused"));
+    BrowserFixture.waitUpTo(browser, 10).until(d -> again.getText().contains("Paused"));
     browser.deleteNetworkConditions();
     assertThat(browser.executeScript("return performance.getEntriesByType('resource')"
         + ".filter((e) => e.name.endsWith('/Binary/$upload')).length")).as("uploads created").isEqualTo(0L);
@@ -126,7 +127,7 @@ class SignInAndErrorsBrowserTest {
     }
     for (String tab : List.of(first, second)) {
       browser.switchTo().window(tab);
-      new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> browser.executeScript(
+      BrowserFixture.waitUpTo(browser, 20).until(d -> browser.executeScript(
           "return window.tokenSeen !== undefined"));
       assertThat(browser.executeScript("return window.tokenSeen")).as("an access token in each tab")
           .isEqualTo("yes");
@@ -135,7 +136,7 @@ class SignInAndErrorsBrowserTest {
     browser.executeScript("const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
         + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
     browser.executeScript(TOKEN_NOW);
-    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> "yes".equals(browser.executeScript(
+    BrowserFixture.waitUpTo(browser, 20).until(d -> "yes".equals(browser.executeScript(
         "return window.tokenSeen")));
     page.search("Nobody");
     assertThat(browser.findElements(By.id("email"))).as("no sign-in page").isEmpty();
@@ -154,7 +155,7 @@ class SignInAndErrorsBrowserTest {
         + " const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
         + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
     browser.executeScript(TOKEN_NOW);
-    new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> browser.executeScript(
+    BrowserFixture.waitUpTo(browser, 20).until(d -> browser.executeScript(
         "return window.tokenSeen !== undefined"));
     assertThat(browser.executeScript("return window.tokenSeen")).as("a token after waiting").isEqualTo("yes");
     assertThat(browser.executeScript("return window.busyAnswers")).as("tried again after the 429").isEqualTo(2L);
@@ -179,7 +180,7 @@ class SignInAndErrorsBrowserTest {
     page.search("Offline");
     assertThat(browser.findElement(By.id("results")).getText()).contains("You are offline. Reconnect and try again.");
     browser.deleteNetworkConditions();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElement(By.id("status")).getText().isEmpty());
+    BrowserFixture.waitUpTo(browser, 30).until(d -> d.findElement(By.id("status")).getText().isEmpty());
     page.search("Offline");
     page.waitFor(By.linkText("Otto Offline"));
 
@@ -193,7 +194,7 @@ class SignInAndErrorsBrowserTest {
     page.labelled("Upload files").sendKeys(app.write("setup.exe", new byte[] {'M', 'Z', 0, 0}).toString());
     WebElement row = page.upload("setup.exe");
     AppPage.buttonIn(row, "Start upload").click();
-    new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> "refused".equals(row.getAttribute("data-state")));
+    BrowserFixture.waitUpTo(browser, 30).until(d -> "refused".equals(row.getAttribute("data-state")));
     assertThat(row.findElement(By.cssSelector("[role=alert]")).getText()).contains("exe").contains("not accepted");
   }
 

@@ -158,7 +158,8 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
     if (proxy != null) {
       s.put("FHIRBOX_BASE_URL", proxy.forwardTo(port).baseUrl());
     }
-    fhirbox = TestServer.start(s);
+    // a stop mid-test (under an upload) cuts the requests in flight, as a server that goes away would
+    fhirbox = TestServer.start(TestServer.stoppingAtOnce(s));
   }
 
   /**
