@@ -37,17 +37,7 @@ class DownloadFailureTest {
   /** Serves {@link #data} under a strong ETag, honouring a single Range when If-Range matches. */
   private void serveFile() {
     peer.on("/storage/", ex -> {
-      String range = ex.getRequestHeaders().getFirst("Range");
-      ex.getResponseHeaders().set("ETag", "\"v1\"");
-      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
-      int start = 0;
-      if (range != null && "\"v1\"".equals(ex.getRequestHeaders().getFirst("If-Range"))) {
-        start = Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
-        ex.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (data.length - 1) + "/" + data.length);
-        ex.sendResponseHeaders(206, data.length - start);
-      } else {
-        ex.sendResponseHeaders(200, data.length);
-      }
+      int start = PeerServer.sendRangeHead(ex, data);
       try (OutputStream out = ex.getResponseBody()) {
         out.write(data, start, data.length - start);
       }

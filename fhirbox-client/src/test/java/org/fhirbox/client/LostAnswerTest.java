@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
@@ -32,9 +31,7 @@ class LostAnswerTest {
   }
 
   private FhirboxClient client() {
-    return FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret")
-        .retryPolicy(new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1)))
-        .build();
+    return peer.client(3);
   }
 
   /** The connection closes before an answer: the handler ran (the body was read), the client never hears. */

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -56,8 +57,33 @@ final class PeerServer implements AutoCloseable {
     return this;
   }
 
+  /** A client of this peer as the admin, that tries a call {@code attempts} times, at once. */
+  FhirboxClient client(int attempts) {
+    return FhirboxClient.builder().baseUrl(root()).basicAuth("test-admin", "s3cret")
+        .retryPolicy(new RetryPolicy(attempts, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1)))
+        .build();
+  }
+
   List<Seen> seen(String path) {
     return seen.stream().filter(s -> s.path().equals(path)).toList();
+  }
+
+  /**
+   * The head of an answer with {@code data} under the strong ETag "v1": 206 from the start of a
+   * single open Range when If-Range names that tag, 200 otherwise. Returns where the body starts.
+   */
+  static int sendRangeHead(HttpExchange ex, byte[] data) throws IOException {
+    String range = ex.getRequestHeaders().getFirst("Range");
+    ex.getResponseHeaders().set("ETag", "\"v1\"");
+    ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+    if (range == null || !"\"v1\"".equals(ex.getRequestHeaders().getFirst("If-Range"))) {
+      ex.sendResponseHeaders(200, data.length);
+      return 0;
+    }
+    int start = Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+    ex.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (data.length - 1) + "/" + data.length);
+    ex.sendResponseHeaders(206, data.length - start);
+    return start;
   }
 
   static void send(HttpExchange ex, int status, String contentType, String body) throws IOException {

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,9 +26,7 @@ class RedirectAnswerTest {
   }
 
   private FhirboxClient client() {
-    return FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret")
-        .retryPolicy(new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1)))
-        .build();
+    return peer.client(1);
   }
 
   private static void redirect(com.sun.net.httpserver.HttpExchange ex, int status, String location)

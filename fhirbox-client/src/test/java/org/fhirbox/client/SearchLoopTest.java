@@ -27,7 +27,7 @@ class SearchLoopTest {
         "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":[{\"relation\":\"next\",\"url\":\""
             + peer.root() + "fhir/R4/Patient?name=ada&_after=p2\"}],\"entry\":[{\"resource\":{\"resourceType\":"
             + "\"Patient\",\"id\":\"p\"},\"search\":{\"mode\":\"match\"}}]}"));
-    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret").build();
+    FhirboxClient client = peer.client(1);
     List<Patient> read = new ArrayList<>();
 
     assertThatThrownBy(() -> client.search(Patient.class, "name=ada").forEach(read::add))

@@ -96,17 +96,7 @@ class TransferRecoveryTest {
    */
   private void serveInBursts(int perConnection) {
     peer.on("/storage/", ex -> {
-      String range = ex.getRequestHeaders().getFirst("Range");
-      ex.getResponseHeaders().set("ETag", "\"v1\"");
-      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
-      int start = 0;
-      if (range != null && "\"v1\"".equals(ex.getRequestHeaders().getFirst("If-Range"))) {
-        start = Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
-        ex.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (data.length - 1) + "/" + data.length);
-        ex.sendResponseHeaders(206, data.length - start);
-      } else {
-        ex.sendResponseHeaders(200, data.length);
-      }
+      int start = PeerServer.sendRangeHead(ex, data);
       OutputStream out = ex.getResponseBody();
       int n = Math.min(perConnection, data.length - start);
       out.write(data, start, n);

@@ -118,7 +118,6 @@ public final class Database implements AutoCloseable {
       throw new IllegalArgumentException("FHIRBOX_DATABASE_POOL_SIZE must be at least 2");
     }
     this.soleWriter = soleWriter(jdbcUrl);
-    HikariConfig hc = new HikariConfig();
     Optional<Path> journalDir = vendor == Vendor.H2
         ? H2Durability.storeFile(jdbcUrl).map(CommitJournal::directoryFor) : Optional.empty();
     // a file database keeps its commits through the journal, which stores the file every 200 ms;
@@ -127,16 +126,10 @@ public final class Database implements AutoCloseable {
       LOG.warn("the WRITE_DELAY that FHIRBOX_DATABASE_URL sets is ignored: an embedded file database is stored "
           + "by its commit journal, which keeps every acknowledged commit through a crash");
     }
-    hc.setJdbcUrl(vendor == Vendor.H2 && journalDir.isEmpty() ? H2Durability.withCommitsWritten(jdbcUrl)
-        : vendor == Vendor.H2 ? H2Durability.storedByCheckpoints(jdbcUrl) : jdbcUrl);
-    if (user != null && !user.isEmpty()) {
-      hc.setUsername(user);
-    }
-    if (password != null && !password.isEmpty()) {
-      hc.setPassword(password);
-    }
+    HikariConfig hc = pool("fhirbox", vendor == Vendor.H2 && journalDir.isEmpty()
+        ? H2Durability.withCommitsWritten(jdbcUrl)
+        : vendor == Vendor.H2 ? H2Durability.storedByCheckpoints(jdbcUrl) : jdbcUrl, user, password);
     hc.setMaximumPoolSize(poolSize);
-    hc.setPoolName("fhirbox");
     hc.setAutoCommit(true);
     hc.setConnectionTimeout(connectTimeoutMillis);
     if (vendor == Vendor.POSTGRESQL) {
@@ -325,16 +318,7 @@ public final class Database implements AutoCloseable {
       migrate(dataSource, vendor);
       return;
     }
-    HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(jdbcUrl);
-    // credentials as the request pool has them: none given leaves the URL's (or the driver's default)
-    if (user != null && !user.isEmpty()) {
-      hc.setUsername(user);
-    }
-    if (password != null && !password.isEmpty()) {
-      hc.setPassword(password);
-    }
-    hc.setPoolName("fhirbox-migration");
+    HikariConfig hc = pool("fhirbox-migration", jdbcUrl, user, password);
     // Flyway holds one connection for its lock and schema history and migrates on another
     hc.setMaximumPoolSize(3);
     hc.setMinimumIdle(0);
@@ -342,6 +326,23 @@ public final class Database implements AutoCloseable {
     try (HikariDataSource migrations = new HikariDataSource(hc)) {
       migrate(migrations, vendor);
     }
+  }
+
+  /**
+   * A pool's settings for {@code jdbcUrl} with the credentials as given: none (null or empty)
+   * leaves the URL's, or the driver's default.
+   */
+  static HikariConfig pool(String name, String jdbcUrl, String user, String password) {
+    HikariConfig hc = new HikariConfig();
+    hc.setPoolName(name);
+    hc.setJdbcUrl(jdbcUrl);
+    if (user != null && !user.isEmpty()) {
+      hc.setUsername(user);
+    }
+    if (password != null && !password.isEmpty()) {
+      hc.setPassword(password);
+    }
+    return hc;
   }
 
   private static void migrate(DataSource dataSource, Vendor vendor) {

@@ -22,15 +22,7 @@ final class HealthConnection implements AutoCloseable {
   private final HikariDataSource pool;
 
   HealthConnection(String jdbcUrl, String user, String password) {
-    HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(jdbcUrl);
-    if (user != null && !user.isEmpty()) {
-      hc.setUsername(user);
-    }
-    if (password != null && !password.isEmpty()) {
-      hc.setPassword(password);
-    }
-    hc.setPoolName("fhirbox-health");
+    HikariConfig hc = Database.pool("fhirbox-health", jdbcUrl, user, password);
     hc.setMaximumPoolSize(1);
     hc.setMinimumIdle(0);
     hc.setConnectionTimeout(WAIT_MILLIS);
