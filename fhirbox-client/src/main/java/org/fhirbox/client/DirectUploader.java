@@ -106,11 +106,10 @@ final class DirectUploader {
   }
 
   /**
-   * The Binary a {@code PUT} created although its answer was lost. fhirbox's own upload URL takes
-   * one {@code PUT}; it answers a repeat of the declared content 200, but a server that answers it
-   * 409 makes the retry of a {@code PUT} that was stored conflict with itself. The URL is signed
-   * over the size and SHA-256, so a Binary under the reserved id holds these bytes; until a
-   * {@code PUT} commits, a read gets 404.
+   * The Binary a {@code PUT} created although its answer was lost: fhirbox's own upload URL takes
+   * one {@code PUT} (a second gets 409), so the retry of a {@code PUT} that was stored conflicts
+   * with itself. The URL is signed over the size and SHA-256, so a Binary under the reserved id
+   * holds these bytes; until a {@code PUT} commits, a read gets 404.
    */
   private boolean storedByAnEarlierAttempt(String id, FhirboxException conflict) {
     try {

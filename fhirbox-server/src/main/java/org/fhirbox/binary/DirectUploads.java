@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiFunction;
-import org.apache.commons.io.input.BoundedInputStream;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.audit.BinaryListener;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -32,7 +28,6 @@ import org.fhirbox.model.StoredResource;
 import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.signing.UploadUrlSigner.Grant;
-import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
 import org.hl7.fhir.r4.model.Binary;
 import org.slf4j.Logger;
@@ -47,8 +42,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Nothing is stored until the {@code PUT}: the reservation is the signed URL itself, and the id
  * is used once because the {@code PUT} creates {@code Binary/{id}} and a second one finds it
- * taken (409; a repeat of the content the URL declares by its hash is answered as the first,
- * 200). An unused URL therefore leaves nothing behind, and a {@code PUT} that fails leaves
+ * taken (409). An unused URL therefore leaves nothing behind, and a {@code PUT} that fails leaves
  * at most a blob the orphan sweeper removes.
  */
 public final class DirectUploads {
@@ -221,9 +215,7 @@ public final class DirectUploads {
       throw FhirException.methodNotAllowed("this URL confirms an upload to S3: POST to it once the bytes are there",
           "POST");
     }
-    DeclaredContent declared = DeclaredContent.of(grant);
-    boolean repeatable = grant.baseVersion() == null && (declared.sha256Hex() != null || declared.sha1Hex() != null);
-    if (grant.baseVersion() == null && !repeatable) {
+    if (grant.baseVersion() == null) {
       binaries.requireUnused(binaryId);
     }
     if (contentType == null || !contentType.trim().equalsIgnoreCase(grant.contentType())) {
@@ -237,83 +229,13 @@ public final class DirectUploads {
       throw FhirException.badRequest("Content-Length is " + contentLength + " but this upload URL is for exactly "
           + grant.size() + " bytes; nothing was stored");
     }
-    if (repeatable) {
-      Optional<StoredResource> before = binaries.createdAs(grant.project(), binaryId, declared);
-      if (before.isPresent()) {
-        return repeated(binaryId, before.get(), declared, body);
-      }
-    }
-    BoundedInputStream counted = counting(body);
-    BinaryService.Upload upload = new BinaryService.Upload(counted, grant.contentType(), null,
-        grant.securityContext(), grant.filename());
-    Written written;
-    try {
-      written = grant.baseVersion() != null
-          ? binaries.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion())
-          : binaries.createDeclared(grant.project(), binaryId, upload, declared);
-    } catch (FhirException e) {
-      // Of two PUTs of the declared content racing to one id, the one that lost gets the answer of
-      // a repeat: its bytes were checked against the declared ones when it found the id taken in
-      // the writing transaction, and are checked now when it found it so before reading them.
-      Optional<StoredResource> winner = e.status() == 409 && repeatable
-          ? binaries.createdAs(grant.project(), binaryId, declared) : Optional.empty();
-      if (winner.isEmpty()) {
-        throw e;
-      }
-      return counted.getCount() == 0 ? repeated(binaryId, winner.get(), declared, counted)
-          : new Written(winner.get(), binaries.toResource(winner.get()), false, null, null);
-    }
+    BinaryService.Upload upload = new BinaryService.Upload(body, grant.contentType(), null, grant.securityContext(),
+        grant.filename());
+    DeclaredContent declared = DeclaredContent.of(grant);
+    Written written = grant.baseVersion() != null
+        ? binaries.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion())
+        : binaries.createDeclared(grant.project(), binaryId, upload, declared);
     return audited(request, grant, written, "stored by a PUT to a presigned upload URL");
-  }
-
-  /**
-   * A {@code PUT} to a URL whose Binary an earlier {@code PUT} stored: a client sends it again when
-   * the first one's answer was lost, and one that may not read Binaries cannot look whether it
-   * worked. When this body is the declared content, which the URL signs by its SHA-256 or SHA-1
-   * and the Binary therefore holds, the answer is the first one's, not created (200); a body that
-   * is not gets 409. Nothing is stored either way.
-   */
-  private Written repeated(String binaryId, StoredResource before, DeclaredContent declared, InputStream body) {
-    String mismatch;
-    try {
-      mismatch = declared.mismatch(digest(body, declared.size()));
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not read the body of a repeated PUT", e);
-    }
-    if (mismatch != null) {
-      throw FhirException.conflict("Binary/" + binaryId + " was already uploaded; an upload URL can be used once,"
-          + " and this body is not the content stored then (it " + mismatch + ")");
-    }
-    return new Written(before, binaries.toResource(before), false, null, null);
-  }
-
-  private static BoundedInputStream counting(InputStream body) {
-    try {
-      return BoundedInputStream.builder().setInputStream(body).get();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** The size, SHA-256 and SHA-1 of {@code body}, read up to one byte past {@code size}. */
-  private static BlobInfo digest(InputStream body, long size) throws IOException {
-    MessageDigest sha256;
-    MessageDigest sha1;
-    try {
-      sha256 = MessageDigest.getInstance("SHA-256");
-      sha1 = MessageDigest.getInstance("SHA-1");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    byte[] buf = new byte[64 * 1024];
-    long read = 0;
-    int n;
-    while (read <= size && (n = body.read(buf, 0, (int) Math.min(buf.length, size + 1 - read))) >= 0) {
-      sha256.update(buf, 0, n);
-      sha1.update(buf, 0, n);
-      read += n;
-    }
-    return new BlobInfo(null, read, HexFormat.of().formatHex(sha256.digest()), HexFormat.of().formatHex(sha1.digest()));
   }
 
   /**

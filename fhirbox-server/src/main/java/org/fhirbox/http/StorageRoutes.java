@@ -145,12 +145,6 @@ public final class StorageRoutes {
     RequestBody body = ex.requestBody();
     Written w = ex.readingBody(() -> uploads.receive(binaryId, query, ex.contentType(),
         ex.request().getContentLengthLong(), ex.header("Content-Encoding"), body, new ExchangeFacts(ex)));
-    if (!w.created() && w.stored().versionId() == 1) {
-      // a URL that replaces a version stores version 2 or later: this is a repeat of the first PUT
-      written(ex, w, "Binary/" + w.stored().id() + " version 1 was stored before by a PUT of the same content"
-          + " to this URL");
-      return;
-    }
     written(ex, w);
   }
 
