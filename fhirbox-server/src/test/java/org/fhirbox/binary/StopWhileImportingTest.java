@@ -51,7 +51,7 @@ class StopWhileImportingTest {
       out.write(body, 1000, body.length - 1000);
       out.close();
     });
-    TestServer server = TestServer.start(upstream.ingestSettings());
+    TestServer server = TestServer.start(upstream.ingestSettings("FHIRBOX_SHUTDOWN_TIMEOUT", "30"));
     TestClient http = server.client();
     String url = URLEncoder.encode(upstream.origin() + "/files/slow.bin", StandardCharsets.UTF_8);
     CompletableFuture<HttpResponse<String>> imported = CompletableFuture.supplyAsync(() ->

@@ -58,7 +58,7 @@ class SignedUrlBrowserTest {
   static void start() throws Exception {
     browser = chromium.driver();
     browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
-    fhirbox = TestServer.start(TestServer.stoppingAtOnce(Map.of()));
+    fhirbox = TestServer.start();
   }
 
   @AfterAll

@@ -67,7 +67,7 @@ class MedplumBrowserTest {
 
   @Test
   void wildcardOriginsCannotServeMedplumsCredentialedRequests() throws Exception {
-    try (TestServer fhirbox = TestServer.start(TestServer.stoppingAtOnce(Map.of()))) {
+    try (TestServer fhirbox = TestServer.start()) {
       Map<String, Object> out = runCheck(fhirbox);
 
       // The browser drops the token response: credentials: 'include' with Access-Control-Allow-Origin: *.
@@ -84,7 +84,7 @@ class MedplumBrowserTest {
 
   /** A server whose CORS origins list the page server's. */
   private static TestServer serverListingThePage() throws Exception {
-    return TestServer.start(TestServer.stoppingAtOnce(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin())));
+    return TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin()));
   }
 
   private static String pageOrigin() {

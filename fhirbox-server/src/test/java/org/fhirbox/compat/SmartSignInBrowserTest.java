@@ -219,7 +219,7 @@ class SmartSignInBrowserTest {
 
   /** A server whose CORS origins list the page server's. */
   private static TestServer serverListingThePage() throws Exception {
-    return TestServer.start(TestServer.stoppingAtOnce(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin())));
+    return TestServer.start(Map.of("FHIRBOX_CORS_ORIGINS", pageOrigin()));
   }
 
   private static String pageOrigin() {

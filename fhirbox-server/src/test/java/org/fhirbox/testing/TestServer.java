@@ -34,23 +34,14 @@ public final class TestServer implements AutoCloseable {
     s.put("FHIRBOX_DATA_DIR", dataDir.toString());
     s.put("FHIRBOX_BOOTSTRAP_CLIENT_ID", ADMIN_ID);
     s.put("FHIRBOX_BOOTSTRAP_CLIENT_SECRET", ADMIN_SECRET);
+    // a stop without waiting for requests in flight, unless the test sets a timeout (one that tests
+    // a stop does): a graceful one takes 1.0-1.7 s right after a client's requests, Jetty's shutdown
+    // idle timeout for their kept-alive connections, about 10 ms with 0
+    s.put("FHIRBOX_SHUTDOWN_TIMEOUT", "0");
     s.putAll(settings);
     this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR, clock).start();
     this.client = new TestClient(server.baseUrl()).withHeader("Authorization", "Basic "
         + java.util.Base64.getEncoder().encodeToString((ADMIN_ID + ":" + ADMIN_SECRET).getBytes()));
-  }
-
-  /**
-   * {@code settings} with FHIRBOX_SHUTDOWN_TIMEOUT=0, for a server a test closes right after its
-   * last requests (a browser's). A stop that waits for requests in flight at all (any timeout above
-   * 0) takes about a second when a request was just answered (Jetty's stop: 1.0-1.7 s right after
-   * a browser's requests, about 10 ms once they are a second or two old); with 0 it takes
-   * milliseconds, and requests still in flight are cut.
-   */
-  public static Map<String, String> stoppingAtOnce(Map<String, String> settings) {
-    Map<String, String> s = new HashMap<>(settings);
-    s.put("FHIRBOX_SHUTDOWN_TIMEOUT", "0");
-    return s;
   }
 
   public static TestServer start() throws Exception {

@@ -159,7 +159,7 @@ final class WebApp implements BeforeAllCallback, AfterAllCallback, BeforeEachCal
       s.put("FHIRBOX_BASE_URL", proxy.forwardTo(port).baseUrl());
     }
     // a stop mid-test (under an upload) cuts the requests in flight, as a server that goes away would
-    fhirbox = TestServer.start(TestServer.stoppingAtOnce(s));
+    fhirbox = TestServer.start(s);
   }
 
   /**
