@@ -34,12 +34,12 @@ public final class AttachmentSigner {
 
   /**
    * What signing resolved: each {@code Binary/...} url to its signed URL (empty when the caller may
-   * not read it or it is gone), and, for each url signed, the size and SHA-1 of the version it
-   * serves, which the Attachment is told ({@link #describe}). A presigned upload's SHA-1 is learnt
+   * not read it or it is gone), and, for each url signed, the stored version it serves, whose size
+   * and SHA-1 the Attachment is told ({@link #describe}). A presigned upload's SHA-1 is learnt
    * after its version is stored, under the same signed URL: equal {@code Signed} values, not equal
    * URLs alone, mean an equal output.
    */
-  public record Signed(Map<String, Optional<String>> urls, Map<String, String> served) {
+  public record Signed(Map<String, Optional<String>> urls, Map<String, BinaryContent> served) {
     static final Signed NONE = new Signed(Map.of(), Map.of());
   }
 
@@ -97,13 +97,7 @@ public final class AttachmentSigner {
         });
       }
     }
-    return signed(signed, served);
-  }
-
-  private static Signed signed(Map<String, Optional<String>> urls, Map<String, BinaryContent> served) {
-    Map<String, String> described = new HashMap<>();
-    served.forEach((url, c) -> described.put(url, c.size() + " " + c.sha1Hex()));
-    return new Signed(urls, described);
+    return new Signed(signed, served);
   }
 
   /**
@@ -143,7 +137,7 @@ public final class AttachmentSigner {
   public Signed resolve(Principal principal, List<String> urls, String baseUrl) {
     Map<String, BinaryContent> served = new HashMap<>();
     Map<String, Optional<String>> signed = resolve(principal, urls, baseUrl, Map.of(), served);
-    return urls.isEmpty() ? Signed.NONE : signed(signed, served);
+    return urls.isEmpty() ? Signed.NONE : new Signed(signed, served);
   }
 
   /** @param served filled with the version each signed url serves */
