@@ -61,7 +61,7 @@ final class ConfigFile {
   }
 
   /** Why the file system refused, in words: its own exceptions' messages name only the path. */
-  private static String reason(IOException e) {
+  static String reason(IOException e) {
     if (e instanceof AccessDeniedException) {
       return "permission denied";
     }
