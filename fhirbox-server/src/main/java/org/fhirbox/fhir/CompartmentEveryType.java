@@ -13,7 +13,6 @@ import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.Page;
 import org.fhirbox.db.ResourceStore;
-import org.fhirbox.db.SearchClause;
 import org.fhirbox.db.SearchQuery;
 import org.fhirbox.fhir.ResourceService.Deferred;
 import org.fhirbox.fhir.ResourceService.SearchPage;
@@ -94,10 +93,8 @@ final class CompartmentEveryType {
       List<SearchQuery> queries = new ArrayList<>();
       for (int i = 0; i < types.size(); i++) {
         SearchQuery q = parsed.get(i).query();
-        List<SearchClause> clauses = new ArrayList<>(q.clauses());
-        clauses.add(definitions.criterion(compartmentType, compartmentId, types.get(i)));
-        queries.add(compartment.confine(principal, new SearchQuery(q.project(), q.type(), List.copyOf(clauses),
-            q.descending(), q.count(), q.offset(), q.after())));
+        queries.add(compartment.confine(principal, q.and(List.of(definitions.criterion(compartmentType,
+            compartmentId, types.get(i))))));
       }
       if (first.summaryCount() || shape.count() <= 0) {
         OptionalLong total = first.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(count(tx, queries));
@@ -152,7 +149,7 @@ final class CompartmentEveryType {
       int want = shape.count() - items.size();
       if (want == 0) {
         // the page is full: more follow when any later type has a match
-        if (!tx.ids(new SearchQuery(q.project(), q.type(), q.clauses(), q.descending(), 1, 0)).isEmpty()) {
+        if (!tx.ids(q.page(1, 0, null)).isEmpty()) {
           return true;
         }
         continue;
@@ -164,8 +161,7 @@ final class CompartmentEveryType {
           continue;
         }
       }
-      Page page = tx.search(new SearchQuery(q.project(), q.type(), q.clauses(), q.descending(), want, (int) skip,
-          i == start ? after : null));
+      Page page = tx.search(q.page(want, (int) skip, i == start ? after : null));
       skip = 0;
       items.addAll(page.items());
       if (page.hasMore()) {

@@ -155,13 +155,7 @@ public final class PatientCompartment {
    */
   public SearchQuery confine(Principal principal, SearchQuery query) {
     List<SearchClause> extra = criteria(principal, query.type(), Interaction.SEARCH);
-    if (extra.isEmpty()) {
-      return query;
-    }
-    List<SearchClause> clauses = new java.util.ArrayList<>(query.clauses());
-    clauses.addAll(extra);
-    return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
-        query.offset(), query.after());
+    return extra.isEmpty() ? query : query.and(extra);
   }
 
   /**

@@ -2,7 +2,6 @@ package org.fhirbox.fhir;
 
 import java.io.IOException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -356,13 +355,7 @@ public final class ResourceService {
   }
 
   private static SearchQuery inCompartment(SearchQuery q, SearchClause within) {
-    if (within == null) {
-      return q;
-    }
-    List<SearchClause> clauses = new ArrayList<>(q.clauses());
-    clauses.add(within);
-    return new SearchQuery(q.project(), q.type(), List.copyOf(clauses), q.descending(), q.count(), q.offset(),
-        q.after());
+    return within == null ? q : q.and(List.of(within));
   }
 
   /**
