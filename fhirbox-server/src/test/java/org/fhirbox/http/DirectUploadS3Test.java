@@ -30,6 +30,7 @@ import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
+import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
@@ -567,4 +568,19 @@ class DirectUploadS3Test {
     assertThat(p.getParameter("complete")).as("the completion step").isNotNull();
   }
 
+  /** Medplum's upload URL is fhirbox's own in this mode too: the PUT streams through the node to the bucket. */
+  @Test
+  void medplumsUploadUrlStoresTheNextVersionInTheBucket() throws Exception {
+    String id = TestClient.createdId(f.http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
+    String url = f.http.parse(f.http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true"), Parameters.class)
+        .getParameterFirstRep().getValue().primitiveValue();
+    byte[] bytes = "foo bar baz quux".getBytes(StandardCharsets.UTF_8);
+
+    HttpResponse<String> put = ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type",
+        "text/plain").PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(f.http.sendBytes(f.http.request("fhir/R4/Binary/" + id).GET()).body()).isEqualTo(bytes);
+  }
 }
