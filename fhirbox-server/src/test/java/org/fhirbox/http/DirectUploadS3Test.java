@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.http.DirectS3Fixture.Issued;
@@ -29,8 +30,10 @@ import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
+import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -541,5 +544,43 @@ class DirectUploadS3Test {
     assertThat(f.multipartUploads(issued.parts().get(0).url())).as("the multipart upload was aborted").isZero();
     assertThat(f.http.get("fhir/R4/" + issued.binary()).statusCode()).as("nothing pending any more").isEqualTo(404);
     assertThat(post(issued.completeUrl()).statusCode()).as("the URL expired").isEqualTo(410);
+  }
+
+  /**
+   * S3 takes at most 5 GiB in one PUT (and AWS refuses a larger one only once it was sent): a
+   * larger file gets part URLs and the completion step without asking for them.
+   */
+  @Test
+  void aFileLargerThanOnePutMayHoldGetsPartUrlsUnasked() {
+    long size = (6L << 30) + 1;
+    HttpResponse<String> r = f.http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+        + "\"parameter\":[{\"name\":\"contentType\",\"valueString\":\"video/mp4\"},"
+        + "{\"name\":\"size\",\"valueDecimal\":" + size + "}]}");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Parameters p = f.http.parse(r, Parameters.class);
+    assertThat(p.getParameter("url")).as("no single PUT").isNull();
+    List<Parameters.ParametersParameterComponent> parts = p.getParameter().stream()
+        .filter(part -> part.getName().equals("part")).toList();
+    assertThat(parts).as("16 MiB parts").hasSize(385);
+    assertThat(parts.get(384).getPart()).anyMatch(x -> x.getName().equals("size")
+        && x.getValue().primitiveValue().equals("1"));
+    assertThat(p.getParameter("complete")).as("the completion step").isNotNull();
+  }
+
+  /** Medplum's upload URL is fhirbox's own in this mode too: the PUT streams through the node to the bucket. */
+  @Test
+  void medplumsUploadUrlStoresTheNextVersionInTheBucket() throws Exception {
+    String id = TestClient.createdId(f.http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
+    String url = f.http.parse(f.http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true"), Parameters.class)
+        .getParameterFirstRep().getValue().primitiveValue();
+    byte[] bytes = "foo bar baz quux".getBytes(StandardCharsets.UTF_8);
+
+    HttpResponse<String> put = ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type",
+        "text/plain").PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(f.http.sendBytes(f.http.request("fhir/R4/Binary/" + id).GET()).body()).isEqualTo(bytes);
   }
 }

@@ -124,6 +124,11 @@ class DirectUploadTest {
     assertThat(raw.headers().firstValue("Content-Type")).hasValue("image/png");
     Binary json = http.parse(http.get("fhir/R4/" + issued.binary()), Binary.class);
     assertThat(json.getContentType()).isEqualTo("image/png");
+    // the signed file name is kept for downloads, as a raw upload's ?_filename= is
+    String download = http.parse(http.get("fhir/R4/" + issued.binary() + "/$presigned-url?download=true"),
+        Parameters.class).getParameter("url").getValue().primitiveValue();
+    assertThat(send(HttpRequest.newBuilder(URI.create(download))).headers().firstValue("Content-Disposition"))
+        .hasValueSatisfying(d -> assertThat(d).contains("scan.png"));
   }
 
   @Test
