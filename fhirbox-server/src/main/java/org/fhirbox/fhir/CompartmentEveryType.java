@@ -63,7 +63,8 @@ final class CompartmentEveryType {
       throw FhirException.forbidden("the access token permits search on no type in the " + compartmentType
           + " compartment");
     }
-    Map<String, List<String>> params = new LinkedHashMap<>(deferred.read());
+    // an empty parameter is ignored here too (R4 search.html#errors), a type's own included
+    Map<String, List<String>> params = new LinkedHashMap<>(SearchParser.withoutEmptyValues(deferred.read()));
     List<String> types = types(principal, compartmentType, searchable, params.remove("_type"));
     for (String name : params.keySet()) {
       int colon = name.indexOf(':');
@@ -117,7 +118,7 @@ final class CompartmentEveryType {
     }
     Set<String> named = new TreeSet<>();
     for (String value : typeParam) {
-      for (String t : value.split(",")) {
+      for (String t : SearchEscapes.alternatives("_type", value)) {
         String type = t.trim();
         if (type.isEmpty()) {
           continue;

@@ -6,7 +6,6 @@ import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,7 +34,10 @@ import org.fhirbox.db.SearchValue;
  * and {@code _revinclude} (not iterated), {@code _count}, {@code _offset},
  * {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total} (see
  * {@link Total}). Unknown
- * parameters are ignored unless the client sent {@code Prefer: handling=strict}.
+ * parameters are ignored unless the client sent {@code Prefer: handling=strict}. A parameter
+ * with no value ({@code family=}) is ignored, whatever its name or modifier (R4 search.html#errors:
+ * "Empty parameters are not an error - they are just ignored by the server"); an empty value among
+ * commas ({@code family=a,,b}) is 400 ({@link SearchEscapes#alternatives}).
  */
 public final class SearchParser {
   /**
@@ -75,6 +77,12 @@ public final class SearchParser {
   }
 
   private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements");
+  /**
+   * The parameters that shape the answer, not what matches: an empty one may be ignored even where
+   * an empty criterion may not ({@link ConditionalMatch}).
+   */
+  private static final Set<String> SHAPING = Set.of("_format", "_pretty", "_elements", "_summary", "_count",
+      "_offset", "_after", "_sort", "_total", "_include", "_revinclude");
   /**
    * Distinct {@code _include} and {@code _revinclude} values one search may ask for. Each is its own
    * lookup of up to the largest page, made while the search holds a database connection, so an
@@ -119,8 +127,9 @@ public final class SearchParser {
    * @param strict {@code Prefer: handling=strict}: an unknown parameter is an error
    * @param mayChainTo whether the caller may search a type; a chain only reaches types it may
    */
-  public Parsed parse(String project, String type, Map<String, List<String>> params, boolean strict,
+  public Parsed parse(String project, String type, Map<String, List<String>> given, boolean strict,
       Predicate<String> mayChainTo) {
+    Map<String, List<String>> params = withoutEmptyValues(given);
     List<SearchClause> clauses = new ArrayList<>();
     Map<String, List<String>> applied = new LinkedHashMap<>();
     int count = defaultCount;
@@ -204,6 +213,26 @@ public final class SearchParser {
   }
 
   /**
+   * {@code params} without their empty values, and without the parameters that had only those:
+   * what a search is asked (R4 search.html#errors: empty parameters are ignored), in order.
+   */
+  public static Map<String, List<String>> withoutEmptyValues(Map<String, List<String>> params) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    params.forEach((name, values) -> {
+      List<String> given = values.stream().filter(v -> !v.isEmpty()).toList();
+      if (!given.isEmpty()) {
+        out.put(name, given);
+      }
+    });
+    return out;
+  }
+
+  /** Whether {@code name} shapes the answer ({@code _count}, {@code _sort}, ...) rather than choosing what matches. */
+  public static boolean shapesTheAnswer(String name) {
+    return SHAPING.contains(name) || name.startsWith("_include:") || name.startsWith("_revinclude:");
+  }
+
+  /**
    * One parameter of {@code type}: {@code name[:modifier]}, or a chain {@code ref[:Type].name...}.
    * Null when the parameter is unknown and may be ignored (not strict, not inside a chain).
    */
@@ -239,7 +268,8 @@ public final class SearchParser {
   }
 
   private static SearchClause.Ids ids(String value) {
-    List<String> ids = Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> ids = SearchEscapes.alternatives("_id", value).stream().map(String::trim).filter(s -> !s.isEmpty())
+        .toList();
     if (ids.isEmpty() || ids.size() > 100) {
       throw FhirException.badRequest("_id takes 1 to 100 comma-separated ids");
     }
@@ -413,7 +443,7 @@ public final class SearchParser {
       throw FhirException.badRequest("'" + p.name() + ":" + modifier + "': '" + modifier + "' is not a resource type");
     }
     List<SearchClause.TokenValue> values = new ArrayList<>();
-    for (String escaped : SearchEscapes.split(value, ',')) {
+    for (String escaped : SearchEscapes.alternatives(p.name(), value)) {
       int bar = SearchEscapes.indexOf(escaped, '|');
       String v = SearchEscapes.unescape(escaped);
       if (p.canonical()) {
@@ -473,11 +503,7 @@ public final class SearchParser {
    * (URIs that start with it, R4 search.html#uri); commas are OR. {@code :above} is not supported.
    */
   private static SearchClause uri(SearchIndexer.Param p, String modifier, String value) {
-    List<String> values = SearchEscapes.split(value, ',').stream().map(SearchEscapes::unescape)
-        .filter(v -> !v.isEmpty()).toList();
-    if (values.isEmpty()) {
-      throw FhirException.badRequest("search parameter '" + p.name() + "' needs a value");
-    }
+    List<String> values = SearchEscapes.alternatives(p.name(), value).stream().map(SearchEscapes::unescape).toList();
     if (modifier == null) {
       return new SearchClause.Token(p.name(), values.stream().map(v -> new SearchClause.TokenValue(null, v)).toList());
     }
@@ -507,10 +533,11 @@ public final class SearchParser {
     } else {
       throw unsupportedModifier(param, modifier);
     }
-    List<String> values = SearchEscapes.split(value, ',').stream().map(SearchEscapes::unescape)
+    List<String> values = SearchEscapes.alternatives(param, value).stream().map(SearchEscapes::unescape)
         .map(v -> match == SearchClause.TextMatch.EXACT ? v : SearchValue.normalize(v))
         .filter(v -> !v.isEmpty()).toList();
     if (values.isEmpty()) {
+      // only combining marks, which the normal form drops: a prefix of nothing would match everything
       throw FhirException.badRequest("search parameter '" + param + "' needs a value");
     }
     return new SearchClause.Text(p.searchedAs(), values, match);
