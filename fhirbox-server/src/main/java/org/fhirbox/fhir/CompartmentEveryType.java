@@ -99,13 +99,13 @@ final class CompartmentEveryType {
       }
       if (first.summaryCount() || shape.count() <= 0) {
         OptionalLong total = first.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(count(tx, queries));
-        return new SearchPage(applied, total, shape.count(), shape.offset(), false, List.of(), false, List.of(),
-            after, null);
+        return new SearchPage(applied, total, shape.count(), shape.offset(), false, first.summaryCount(), List.of(),
+            false, List.of(), after, null);
       }
       List<StoredResource> items = new ArrayList<>();
       boolean more = page(tx, queries, types, after, shape, items);
       return new SearchPage(applied, total(tx, queries, shape, items, more, first.total()), shape.count(),
-          shape.offset(), true, items, more, List.of(), after,
+          shape.offset(), true, false, items, more, List.of(), after,
           more && !items.isEmpty() ? PagePosition.of(items.get(items.size() - 1)) : null);
     });
   }

@@ -208,6 +208,10 @@ public final class SearchParser {
     applied.remove("_after");
     applied.remove("_format");
     applied.remove("_pretty");
+    if (summaryCount) {
+      // a count reads no page: order and includes play no part, and it always counts every match
+      List.of("_sort", "_total", "_include", "_revinclude").forEach(applied::remove);
+    }
     return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset, after),
         summaryCount, summaryCount ? Total.ACCURATE : total, List.copyOf(includes), applied);
   }

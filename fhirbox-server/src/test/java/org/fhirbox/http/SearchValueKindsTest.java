@@ -166,7 +166,7 @@ class SearchValueKindsTest {
     String query = "Patient?_id=" + p + "&" + String.join("=&", empty) + "=";
     Bundle all = searched(query);
     assertThat(all.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart()).containsExactly(p);
-    assertThat(selfParameters(all)).containsExactly("_id=" + p, "_count=20", "_offset=0");
+    assertThat(selfParameters(all)).containsExactly("_id=" + p, "_count=20");
     // with a strict client too: an empty parameter asks for nothing the server could not do
     HttpResponse<String> strict = http.send(http.request("fhir/R4/Patient?_id=" + p + "&nonsense=&family=")
         .header("Prefer", "handling=strict"));
