@@ -202,4 +202,16 @@ class SearchValueKindsTest {
       assertThat(r.body()).as(query).contains("OperationOutcome", "'" + leaf, "empty");
     }
   }
+
+  /**
+   * The index keeps a string's first 512 characters (normalised): a longer value searched as a
+   * prefix is compared on as many, as {@code :exact} is on its 255, rather than never matching.
+   */
+  @Test
+  void aStringLongerThanTheIndexKeepsIsSearchedByItsIndexedPart() {
+    String family = "Long" + System.nanoTime() + "x".repeat(600);
+    String p = http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}");
+    assertThat(http.foundIds("Patient?family=" + family.substring(0, 520))).containsExactly(p);
+    assertThat(http.foundIds("Patient?family=" + family.substring(0, 511) + "y")).isEmpty();
+  }
 }
