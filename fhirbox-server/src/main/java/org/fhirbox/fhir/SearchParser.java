@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.param.DateParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -154,7 +155,7 @@ public final class SearchParser {
                   + " distinct _include and _revinclude values");
             }
           }
-          case "_count" -> count = Math.min(number("_count", value), maxCount);
+          case "_count" -> count = count(value);
           case "_offset" -> offset = number("_offset", value);
           case "_after" -> after = after(value);
           case "_sort" -> descending = switch (value.trim()) {
@@ -415,6 +416,18 @@ public final class SearchParser {
     if (offset > MAX_OFFSET_AFTER) {
       throw FhirException.badRequest("_offset is at most " + MAX_OFFSET_AFTER + ", got " + offset);
     }
+  }
+
+  /**
+   * {@code _count}: the page size asked for, at most {@link #maxCount} (R4 search.html#count: a
+   * server returns no more than it allows); a count past what an int holds asks for that too.
+   */
+  private int count(String value) {
+    String digits = value.trim();
+    if (digits.matches("[0-9]{10,}")) {
+      return new BigInteger(digits).min(BigInteger.valueOf(maxCount)).intValue();
+    }
+    return Math.min(number("_count", value), maxCount);
   }
 
   private static int number(String name, String value) {
