@@ -251,6 +251,10 @@ public final class SearchParser {
     if (depth > 0 && head.equals("_id") && dot < 0) {
       return ids(value);
     }
+    if (depth > 0 && head.equals("_lastUpdated") && dot < 0) {
+      // a parameter of every type (R4 search.html#all), so one a chain or _has may end with too
+      return SearchRanges.lastUpdated(value, clock.millis());
+    }
     int colon = head.indexOf(':');
     SearchIndexer.Param p = indexer.params(type).get(colon < 0 ? head : head.substring(0, colon));
     if (p == null) {
@@ -312,7 +316,8 @@ public final class SearchParser {
     boolean denied = false;
     for (String target : new TreeSet<>(candidates)) {
       // Binary stays out of chains as out of includes: its securityContext decides who may see it
-      if (target.equals("Binary") || (!chained.equals("_id") && !indexer.params(target).containsKey(chained))) {
+      if (target.equals("Binary") || (!chained.equals("_id") && !chained.equals("_lastUpdated")
+          && !indexer.params(target).containsKey(chained))) {
         continue;
       }
       if (!mayChainTo.test(target)) {

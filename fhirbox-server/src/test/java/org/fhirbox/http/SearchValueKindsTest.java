@@ -214,4 +214,16 @@ class SearchValueKindsTest {
     assertThat(http.foundIds("Patient?family=" + family.substring(0, 520))).containsExactly(p);
     assertThat(http.foundIds("Patient?family=" + family.substring(0, 511) + "y")).isEmpty();
   }
+
+  /** {@code _lastUpdated} is a parameter of every type (R4 search.html#all), so chains and {@code _has} reach it too. */
+  @Test
+  void chainsAndHasReachLastUpdated() {
+    String p = http.create("{\"resourceType\":\"Patient\"}");
+    String o = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"l\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + p + "\"}}");
+    assertThat(http.foundIds("Observation?_id=" + o + "&subject:Patient._lastUpdated=gt2000-01-01")).containsExactly(o);
+    assertThat(http.foundIds("Observation?_id=" + o + "&subject._lastUpdated=lt2000-01-01")).isEmpty();
+    assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:_lastUpdated=ge2000")).containsExactly(p);
+    assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:_lastUpdated=le2000")).isEmpty();
+  }
 }
