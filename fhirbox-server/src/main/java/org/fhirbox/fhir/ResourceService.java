@@ -68,8 +68,8 @@ public final class ResourceService {
    * @param next where the next page starts, the last row this page read, or null
    */
   public record SearchPage(Map<String, List<String>> applied, OptionalLong total, int count, int offset, boolean listed,
-      boolean countOnly, List<StoredResource> matches, boolean hasMore, List<StoredResource> included, PagePosition after,
-      PagePosition next) {}
+      boolean countOnly, List<StoredResource> matches, boolean hasMore, List<StoredResource> included,
+      PagePosition after, PagePosition next) {}
 
   /**
    * One page of history, newest first; {@code count} is the page size used; {@code origins} how

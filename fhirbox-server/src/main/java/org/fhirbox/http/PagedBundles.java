@@ -126,7 +126,7 @@ final class PagedBundles {
 
   /** What a searchset's links carry beside the parameters the search applied. */
   private static final List<String> SEARCHSET = List.of("_format", "_pretty", "_elements");
-  /** What the self link of a {@code _summary=count} search carries beside its parameters: no subset, as it lists nothing. */
+  /** What a {@code _summary=count} search's self link carries beside its parameters: no subset, as it lists nothing. */
   private static final List<String> COUNTED = List.of("_format", "_pretty");
   /** What a history's links carry: every parameter that shapes its pages ({@link ResourceSubset}). */
   private static final List<String> HISTORY = List.of("_format", "_pretty", "_elements", "_summary");
