@@ -200,6 +200,10 @@ public final class SearchParser {
             clauses.add(clause);
           }
         }
+        if (name.equals("_sort") || name.equals("_total")) {
+          // one value is used, the last: the self link names that one only
+          applied.remove(name);
+        }
         applied.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
       }
     }

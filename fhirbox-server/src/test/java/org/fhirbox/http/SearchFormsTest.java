@@ -238,6 +238,12 @@ class SearchFormsTest {
         + "&_elements=name"), Bundle.class);
     assertThat(selfParameters(page)).containsExactlyInAnyOrder("family=" + family, "_total=accurate",
         "_sort=_lastUpdated", "_elements=name", "_count=20");
+    // a repeated _sort or _total: the last is the one used, and the one named
+    Bundle repeated = http.parse(http.get("fhir/R4/Patient?family=" + family + "&_sort=-_lastUpdated&_total=none"
+        + "&_sort=_lastUpdated&_total=accurate"), Bundle.class);
+    assertThat(repeated.getTotal()).isEqualTo(1);
+    assertThat(selfParameters(repeated)).containsExactlyInAnyOrder("family=" + family, "_sort=_lastUpdated",
+        "_total=accurate", "_count=20");
     Bundle none = http.parse(http.get("fhir/R4/Patient?family=" + family + "&_count=0"), Bundle.class);
     assertThat(selfParameters(none)).containsExactly("family=" + family, "_count=0");
   }
