@@ -421,7 +421,10 @@ final class SearchSql {
           args.add(truncate(SearchValue.exact(v), SYS_MAX));
         }
         case STARTS_WITH -> {
-          String after = vendor == Database.Vendor.H2 ? after(v) : null;
+          // the index keeps a string's first CODE_MAX characters: a longer prefix is compared on as
+          // many, or it could never match what starts with it
+          String prefix = truncate(v, CODE_MAX);
+          String after = vendor == Database.Vendor.H2 ? after(prefix) : null;
           if (after != null) {
             // On H2 a prefix is a range: with LIKE and a parameter, H2 probed every row, and a
             // prefix search on 20,000 Patients took 120-340 ms instead of 1 ms. H2 orders
@@ -429,11 +432,11 @@ final class SearchSql {
             // the strings that start with v. PostgreSQL orders by its collation, so there the
             // LIKE uses the pattern index (migration V5).
             sql.append("(s.code >= ? AND s.code < ?)");
-            args.add(v);
+            args.add(prefix);
             args.add(after);
           } else {
             sql.append("s.code LIKE ? ESCAPE '!'");
-            args.add(likeLiteral(v) + "%");
+            args.add(likeLiteral(prefix) + "%");
           }
         }
         case CONTAINS -> {

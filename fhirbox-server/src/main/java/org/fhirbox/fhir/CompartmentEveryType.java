@@ -63,7 +63,8 @@ final class CompartmentEveryType {
       throw FhirException.forbidden("the access token permits search on no type in the " + compartmentType
           + " compartment");
     }
-    Map<String, List<String>> params = new LinkedHashMap<>(deferred.read());
+    // an empty parameter is ignored here too (R4 search.html#errors), a type's own included
+    Map<String, List<String>> params = new LinkedHashMap<>(SearchParser.withoutEmptyValues(deferred.read()));
     List<String> types = types(principal, compartmentType, searchable, params.remove("_type"));
     for (String name : params.keySet()) {
       int colon = name.indexOf(':');
@@ -98,13 +99,13 @@ final class CompartmentEveryType {
       }
       if (first.summaryCount() || shape.count() <= 0) {
         OptionalLong total = first.total() == Total.NONE ? OptionalLong.empty() : OptionalLong.of(count(tx, queries));
-        return new SearchPage(applied, total, shape.count(), shape.offset(), false, List.of(), false, List.of(),
-            after, null);
+        return new SearchPage(applied, total, shape.count(), shape.offset(), false, first.summaryCount(), List.of(),
+            false, List.of(), after, null);
       }
       List<StoredResource> items = new ArrayList<>();
       boolean more = page(tx, queries, types, after, shape, items);
       return new SearchPage(applied, total(tx, queries, shape, items, more, first.total()), shape.count(),
-          shape.offset(), true, items, more, List.of(), after,
+          shape.offset(), true, false, items, more, List.of(), after,
           more && !items.isEmpty() ? PagePosition.of(items.get(items.size() - 1)) : null);
     });
   }
@@ -117,7 +118,7 @@ final class CompartmentEveryType {
     }
     Set<String> named = new TreeSet<>();
     for (String value : typeParam) {
-      for (String t : value.split(",")) {
+      for (String t : SearchEscapes.alternatives("_type", value)) {
         String type = t.trim();
         if (type.isEmpty()) {
           continue;

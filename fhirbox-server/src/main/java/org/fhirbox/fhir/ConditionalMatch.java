@@ -95,8 +95,9 @@ public final class ConditionalMatch {
         t -> principal.access().allows(t, Interaction.SEARCH) && compartment.mayReach(principal, t, Interaction.SEARCH));
     if (parsed.query().clauses().isEmpty()) {
       throw FhirException.badRequest("the condition '" + QueryLimits.shorten(shown)
-          + "' of a " + kind.label + " names no search criteria for " + type);
+          + "' of a " + kind.label + " names no search criteria for " + type + " (an empty parameter is none)");
     }
+    requireNoEmptyCriterion(criteria, shown, kind);
     if (kind == Kind.CREATE || kind == Kind.UPDATE) {
       // what the search does not find, it cannot lock: the condition itself is locked instead
       tx.lockCondition(lockName(principal.project(), type, criteria));
@@ -113,6 +114,22 @@ public final class ConditionalMatch {
           + kind.spec + ")");
     }
     return found.stream().findFirst();
+  }
+
+  /**
+   * 400 when a criterion of the condition is empty ({@code identifier=x&gender=}). A search ignores
+   * it (R4 search.html#errors), which here would let the write reach whatever the other criteria
+   * alone match, wider than the client asked; an empty {@code _count} or {@code _pretty} changes no
+   * match and stays ignored.
+   */
+  private static void requireNoEmptyCriterion(Map<String, List<String>> criteria, String shown, Kind kind) {
+    for (Map.Entry<String, List<String>> e : criteria.entrySet()) {
+      if (e.getValue().contains("") && !SearchParser.shapesTheAnswer(e.getKey())) {
+        throw FhirException.badRequest("the condition '" + QueryLimits.shorten(shown) + "' of a " + kind.label
+            + " gives search parameter '" + QueryLimits.shorten(e.getKey()) + "' an empty value: a search would"
+            + " ignore it and match on the other criteria alone; give it a value or leave it out");
+      }
+    }
   }
 
   /**

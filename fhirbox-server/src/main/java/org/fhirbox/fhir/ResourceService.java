@@ -63,12 +63,13 @@ public final class ResourceService {
    *
    * @param applied the parameters the search honoured, in order (for the self link)
    * @param listed false for {@code _summary=count} and {@code _count=0}: no page was read
+   * @param countOnly {@code _summary=count}: no page was asked for
    * @param after where this page starts (the request's {@code _after}), or null
    * @param next where the next page starts, the last row this page read, or null
    */
   public record SearchPage(Map<String, List<String>> applied, OptionalLong total, int count, int offset, boolean listed,
-      List<StoredResource> matches, boolean hasMore, List<StoredResource> included, PagePosition after,
-      PagePosition next) {}
+      boolean countOnly, List<StoredResource> matches, boolean hasMore, List<StoredResource> included,
+      PagePosition after, PagePosition next) {}
 
   /**
    * One page of history, newest first; {@code count} is the page size used; {@code origins} how
@@ -332,16 +333,16 @@ public final class ResourceService {
       if (parsed.summaryCount() || query.count() <= 0) {
         OptionalLong total = parsed.total() == Total.NONE ? OptionalLong.empty()
             : withheld ? readableCount(tx, principal, query) : OptionalLong.of(tx.count(query));
-        return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, List.of(), false,
-            List.of(), query.after(), null);
+        return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, parsed.summaryCount(),
+            List.of(), false, List.of(), query.after(), null);
       }
       Page page = tx.search(query);
       OptionalLong total = withheld ? readableTotal(tx, principal, query, page, parsed.total())
           : total(tx, query, page, parsed.total());
       // Binaries whose securityContext the caller may not read are left out of the page, as on read.
       List<StoredResource> matches = binaryAccess.readable(tx, principal, page.items());
-      return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, matches, page.hasMore(),
-          includes.resolve(tx, principal, parsed.includes(), matches), query.after(), last(page));
+      return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, false, matches,
+          page.hasMore(), includes.resolve(tx, principal, parsed.includes(), matches), query.after(), last(page));
     });
   }
 

@@ -2,6 +2,7 @@ package org.fhirbox.fhir;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.fhirbox.core.FhirException;
 
 /**
  * FHIR R4 search.html#escaping: in a search value, {@code ,} separates values (OR), {@code |}
@@ -26,6 +27,23 @@ final class SearchEscapes {
       }
     }
     pieces.add(value.substring(start));
+    return pieces;
+  }
+
+  /**
+   * The values of {@code param} that {@code value} separates with commas, which any may match (R4
+   * search.html#combining), each with its escapes; 400 naming the parameter when one is empty
+   * ({@code a,,b}, {@code a,}, {@code ,}). An empty parameter is ignored (R4 search.html#errors),
+   * but an empty value among others is no parameter left out: it looks like a value a client
+   * failed to fill in, and answering without it would answer another question than the one asked.
+   */
+  static List<String> alternatives(String param, String value) {
+    List<String> pieces = split(value, ',');
+    if (pieces.contains("")) {
+      throw FhirException.badRequest("search parameter '" + param + "' has an empty value among its comma-separated"
+          + " values ('" + DecimalLimits.abbreviate(value) + "'); give each a value, or leave the parameter empty to"
+          + " have it ignored");
+    }
     return pieces;
   }
 

@@ -4,9 +4,9 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.param.DateParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,7 +35,10 @@ import org.fhirbox.db.SearchValue;
  * and {@code _revinclude} (not iterated), {@code _count}, {@code _offset},
  * {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total} (see
  * {@link Total}). Unknown
- * parameters are ignored unless the client sent {@code Prefer: handling=strict}.
+ * parameters are ignored unless the client sent {@code Prefer: handling=strict}. A parameter
+ * with no value ({@code family=}) is ignored, whatever its name or modifier (R4 search.html#errors:
+ * "Empty parameters are not an error - they are just ignored by the server"); an empty value among
+ * commas ({@code family=a,,b}) is 400 ({@link SearchEscapes#alternatives}).
  */
 public final class SearchParser {
   /**
@@ -75,6 +78,12 @@ public final class SearchParser {
   }
 
   private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements");
+  /**
+   * The parameters that shape the answer, not what matches: an empty one may be ignored even where
+   * an empty criterion may not ({@link ConditionalMatch}).
+   */
+  private static final Set<String> SHAPING = Set.of("_format", "_pretty", "_elements", "_summary", "_count",
+      "_offset", "_after", "_sort", "_total", "_include", "_revinclude");
   /**
    * Distinct {@code _include} and {@code _revinclude} values one search may ask for. Each is its own
    * lookup of up to the largest page, made while the search holds a database connection, so an
@@ -119,8 +128,9 @@ public final class SearchParser {
    * @param strict {@code Prefer: handling=strict}: an unknown parameter is an error
    * @param mayChainTo whether the caller may search a type; a chain only reaches types it may
    */
-  public Parsed parse(String project, String type, Map<String, List<String>> params, boolean strict,
+  public Parsed parse(String project, String type, Map<String, List<String>> given, boolean strict,
       Predicate<String> mayChainTo) {
+    Map<String, List<String>> params = withoutEmptyValues(given);
     List<SearchClause> clauses = new ArrayList<>();
     Map<String, List<String>> applied = new LinkedHashMap<>();
     int count = defaultCount;
@@ -145,7 +155,7 @@ public final class SearchParser {
                   + " distinct _include and _revinclude values");
             }
           }
-          case "_count" -> count = Math.min(number("_count", value), maxCount);
+          case "_count" -> count = count(value);
           case "_offset" -> offset = number("_offset", value);
           case "_after" -> after = after(value);
           case "_sort" -> descending = switch (value.trim()) {
@@ -190,6 +200,10 @@ public final class SearchParser {
             clauses.add(clause);
           }
         }
+        if (name.equals("_sort") || name.equals("_total")) {
+          // one value is used, the last: the self link names that one only
+          applied.remove(name);
+        }
         applied.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
       }
     }
@@ -199,8 +213,32 @@ public final class SearchParser {
     applied.remove("_after");
     applied.remove("_format");
     applied.remove("_pretty");
+    if (summaryCount) {
+      // a count reads no page: order and includes play no part, and it always counts every match
+      List.of("_sort", "_total", "_include", "_revinclude").forEach(applied::remove);
+    }
     return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset, after),
         summaryCount, summaryCount ? Total.ACCURATE : total, List.copyOf(includes), applied);
+  }
+
+  /**
+   * {@code params} without their empty values, and without the parameters that had only those:
+   * what a search is asked (R4 search.html#errors: empty parameters are ignored), in order.
+   */
+  public static Map<String, List<String>> withoutEmptyValues(Map<String, List<String>> params) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    params.forEach((name, values) -> {
+      List<String> given = values.stream().filter(v -> !v.isEmpty()).toList();
+      if (!given.isEmpty()) {
+        out.put(name, given);
+      }
+    });
+    return out;
+  }
+
+  /** Whether {@code name} shapes the answer ({@code _count}, {@code _sort}, ...) rather than choosing what matches. */
+  public static boolean shapesTheAnswer(String name) {
+    return SHAPING.contains(name) || name.startsWith("_include:") || name.startsWith("_revinclude:");
   }
 
   /**
@@ -216,6 +254,10 @@ public final class SearchParser {
     String head = dot < 0 ? name : name.substring(0, dot);
     if (depth > 0 && head.equals("_id") && dot < 0) {
       return ids(value);
+    }
+    if (depth > 0 && head.equals("_lastUpdated") && dot < 0) {
+      // a parameter of every type (R4 search.html#all), so one a chain or _has may end with too
+      return SearchRanges.lastUpdated(value, clock.millis());
     }
     int colon = head.indexOf(':');
     SearchIndexer.Param p = indexer.params(type).get(colon < 0 ? head : head.substring(0, colon));
@@ -239,7 +281,8 @@ public final class SearchParser {
   }
 
   private static SearchClause.Ids ids(String value) {
-    List<String> ids = Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> ids = SearchEscapes.alternatives("_id", value).stream().map(String::trim).filter(s -> !s.isEmpty())
+        .toList();
     if (ids.isEmpty() || ids.size() > 100) {
       throw FhirException.badRequest("_id takes 1 to 100 comma-separated ids");
     }
@@ -277,7 +320,8 @@ public final class SearchParser {
     boolean denied = false;
     for (String target : new TreeSet<>(candidates)) {
       // Binary stays out of chains as out of includes: its securityContext decides who may see it
-      if (target.equals("Binary") || (!chained.equals("_id") && !indexer.params(target).containsKey(chained))) {
+      if (target.equals("Binary") || (!chained.equals("_id") && !chained.equals("_lastUpdated")
+          && !indexer.params(target).containsKey(chained))) {
         continue;
       }
       if (!mayChainTo.test(target)) {
@@ -383,6 +427,18 @@ public final class SearchParser {
     }
   }
 
+  /**
+   * {@code _count}: the page size asked for, at most {@link #maxCount} (R4 search.html#count: a
+   * server returns no more than it allows); a count past what an int holds asks for that too.
+   */
+  private int count(String value) {
+    String digits = value.trim();
+    if (digits.matches("[0-9]{10,}")) {
+      return new BigInteger(digits).min(BigInteger.valueOf(maxCount)).intValue();
+    }
+    return Math.min(number("_count", value), maxCount);
+  }
+
   private static int number(String name, String value) {
     try {
       int n = Integer.parseInt(value.trim());
@@ -413,7 +469,7 @@ public final class SearchParser {
       throw FhirException.badRequest("'" + p.name() + ":" + modifier + "': '" + modifier + "' is not a resource type");
     }
     List<SearchClause.TokenValue> values = new ArrayList<>();
-    for (String escaped : SearchEscapes.split(value, ',')) {
+    for (String escaped : SearchEscapes.alternatives(p.name(), value)) {
       int bar = SearchEscapes.indexOf(escaped, '|');
       String v = SearchEscapes.unescape(escaped);
       if (p.canonical()) {
@@ -473,11 +529,7 @@ public final class SearchParser {
    * (URIs that start with it, R4 search.html#uri); commas are OR. {@code :above} is not supported.
    */
   private static SearchClause uri(SearchIndexer.Param p, String modifier, String value) {
-    List<String> values = SearchEscapes.split(value, ',').stream().map(SearchEscapes::unescape)
-        .filter(v -> !v.isEmpty()).toList();
-    if (values.isEmpty()) {
-      throw FhirException.badRequest("search parameter '" + p.name() + "' needs a value");
-    }
+    List<String> values = SearchEscapes.alternatives(p.name(), value).stream().map(SearchEscapes::unescape).toList();
     if (modifier == null) {
       return new SearchClause.Token(p.name(), values.stream().map(v -> new SearchClause.TokenValue(null, v)).toList());
     }
@@ -507,10 +559,11 @@ public final class SearchParser {
     } else {
       throw unsupportedModifier(param, modifier);
     }
-    List<String> values = SearchEscapes.split(value, ',').stream().map(SearchEscapes::unescape)
+    List<String> values = SearchEscapes.alternatives(param, value).stream().map(SearchEscapes::unescape)
         .map(v -> match == SearchClause.TextMatch.EXACT ? v : SearchValue.normalize(v))
         .filter(v -> !v.isEmpty()).toList();
     if (values.isEmpty()) {
+      // only combining marks, which the normal form drops: a prefix of nothing would match everything
       throw FhirException.badRequest("search parameter '" + param + "' needs a value");
     }
     return new SearchClause.Text(p.searchedAs(), values, match);

@@ -39,7 +39,7 @@ final class SearchRanges {
    */
   static SearchClause dates(String param, String modifier, String value, long now) {
     List<SearchClause> ranges = new ArrayList<>();
-    for (String one : value.split(",", -1)) {
+    for (String one : SearchEscapes.alternatives(param, value)) {
       ranges.addAll(date(param, modifier, one, now));
     }
     return ranges.size() == 1 ? ranges.get(0) : new SearchClause.AnyOf(ranges);
@@ -62,7 +62,7 @@ final class SearchRanges {
       throw SearchParser.unsupportedModifier(p.name(), modifier);
     }
     List<SearchClause> ranges = new ArrayList<>();
-    for (String one : value.split(",", -1)) {
+    for (String one : SearchEscapes.alternatives(p.name(), value)) {
       ranges.add(oneNumber(p, one));
     }
     return ranges.size() == 1 ? ranges.get(0) : new SearchClause.AnyOf(ranges);

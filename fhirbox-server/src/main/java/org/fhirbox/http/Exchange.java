@@ -89,10 +89,11 @@ public final class Exchange {
   }
 
   /**
-   * From now on the request's parameters are {@code all}: a POST {@code _search}'s query and form
-   * body together, so that the answer's format, subset and paging links follow the body's
-   * {@code _format}, {@code _pretty}, {@code _summary} and {@code _elements} as the search followed
-   * its criteria (FHIR R4 http.html#search).
+   * From now on the request's parameters are {@code all}: a search's as it takes them (a POST
+   * {@code _search}'s query and form body together, empty ones left out), so that the answer's
+   * format, subset and paging links follow the body's {@code _format}, {@code _pretty},
+   * {@code _summary} and {@code _elements} as the search followed its criteria (FHIR R4
+   * http.html#search).
    */
   void useParams(Map<String, List<String>> all) {
     params = all;

@@ -473,7 +473,7 @@ public final class FhirRoutes {
   private Map<String, List<String>> searchParams(Exchange ex) throws IOException {
     Map<String, List<String>> params = ex.params();
     if (!ex.method().equals("POST")) {
-      return params;
+      return asked(ex, params);
     }
     if (!FormBody.isForm(ex)) {
       long declared = ex.request().getContentLengthLong();
@@ -481,14 +481,24 @@ public final class FhirRoutes {
         throw FhirException.unsupportedMediaType("POST _search takes its parameters as a form (Content-Type: "
             + "application/x-www-form-urlencoded), got '" + (ex.contentType() == null ? "" : ex.contentType()) + "'");
       }
-      return params;
+      return asked(ex, params);
     }
     Map<String, List<String>> both = new LinkedHashMap<>();
     params.forEach((k, vs) -> both.put(k, new ArrayList<>(vs)));
     QueryString.parse(ex.bodyOrEmpty(maxJsonBytes))
         .forEach((k, vs) -> both.computeIfAbsent(k, x -> new ArrayList<>()).addAll(vs));
-    ex.useParams(both);
-    return both;
+    return asked(ex, both);
+  }
+
+  /**
+   * A search's parameters without the empty ones, which it ignores (R4 search.html#errors), and
+   * so does its answer: an empty {@code _format}, {@code _summary} or {@code _elements} shapes
+   * neither the Bundle nor its links.
+   */
+  private static Map<String, List<String>> asked(Exchange ex, Map<String, List<String>> params) {
+    Map<String, List<String>> asked = SearchParser.withoutEmptyValues(params);
+    ex.useParams(asked);
+    return asked;
   }
 
   /**

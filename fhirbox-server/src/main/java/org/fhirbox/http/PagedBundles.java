@@ -35,10 +35,14 @@ final class PagedBundles {
     bundle.getMeta().setLastUpdated(new Date());
     p.total().ifPresent(total -> bundle.setTotal((int) Math.min(total, Integer.MAX_VALUE)));
     // _summary is among the parameters the search applied, and comes with them
-    String selfBase = ex.fhirBase() + "/" + path + "?" + queryString(p.applied()) + presentation(ex, SEARCHSET);
+    String selfBase = ex.fhirBase() + "/" + path + "?" + queryString(p.applied())
+        + presentation(ex, p.countOnly() ? COUNTED : SEARCHSET);
     int count = p.count();
     int offset = p.offset();
-    bundle.addLink().setRelation("self").setUrl(selfBase + "_count=" + count + position(p.after(), offset));
+    // the self link names the search as it ran: a count names no page size, place or subset, a
+    // first page no place
+    bundle.addLink().setRelation("self").setUrl(p.countOnly() ? selfBase.substring(0, selfBase.length() - 1)
+        : selfBase + "_count=" + count + (p.after() == null && offset == 0 ? "" : position(p.after(), offset)));
     if (!p.listed()) {
       return bundle;
     }
@@ -122,6 +126,8 @@ final class PagedBundles {
 
   /** What a searchset's links carry beside the parameters the search applied. */
   private static final List<String> SEARCHSET = List.of("_format", "_pretty", "_elements");
+  /** What a {@code _summary=count} search's self link carries beside its parameters: no subset, as it lists nothing. */
+  private static final List<String> COUNTED = List.of("_format", "_pretty");
   /** What a history's links carry: every parameter that shapes its pages ({@link ResourceSubset}). */
   private static final List<String> HISTORY = List.of("_format", "_pretty", "_elements", "_summary");
 

@@ -188,13 +188,13 @@ class SearchParserTest {
         Arguments.of("Patient?_profile:above=http://acme.org/sd", 400,
             "the modifier ':above' is not supported on search parameter '_profile'"),
         Arguments.of("Observation?date=yesterday", 400, "date value 'yesterday' is not a date"),
-        Arguments.of("Observation?date=2013-03-14,", 400, "date value '' is not a date"),
+        Arguments.of("Observation?date=2013-03-14,", 400, "search parameter 'date' has an empty value among its comma-separated values"),
         Arguments.of("Patient?_lastUpdated=ne2013-03-14", 400, "_lastUpdated takes one value"),
         Arguments.of("Patient?_lastUpdated=2013,2014", 400, "_lastUpdated takes one value"),
-        Arguments.of("RiskAssessment?probability=0.8,", 400, "probability: an empty number"),
+        Arguments.of("RiskAssessment?probability=0.8,", 400, "search parameter 'probability' has an empty value among its comma-separated values"),
         Arguments.of("RiskAssessment?probability=high", 400, "probability: 'high' is not a number"),
         Arguments.of("Observation?value-quantity=5.4|mg", 400, "value-quantity takes values [prefix]number[|system|code]"),
-        Arguments.of("Patient?given=,", 400, "search parameter 'given' needs a value"),
+        Arguments.of("Patient?given=,", 400, "search parameter 'given' has an empty value among its comma-separated values"),
         // references that name no type, chains through what is not a reference, too deep a chain
         Arguments.of("AuditEvent?entity=123", 400, "'entity' may name any type of resource"),
         Arguments.of("Observation?code.name=x", 400, "'code' is not a reference parameter of Observation"),
@@ -212,7 +212,8 @@ class SearchParserTest {
         Arguments.of("Patient?_include=*", 400, "(the wildcard is not supported)"),
         Arguments.of("Patient?_include:iterate=Patient:organization", 400, "iterated includes are not supported"),
         Arguments.of("Patient?_include=Observation:subject", 400, "the source type must be the searched type"),
-        Arguments.of("Patient?_id=", 400, "_id takes 1 to 100 comma-separated ids"));
+        Arguments.of("Patient?_id=,", 400, "search parameter '_id' has an empty value among its comma-separated values"),
+        Arguments.of("Patient?_id= ", 400, "_id takes 1 to 100 comma-separated ids"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -228,6 +229,14 @@ class SearchParserTest {
     assertThat(parse("Patient?nickname=x", false).clauses()).isEmpty();
     assertThatThrownBy(() -> parse("Patient?nickname=x", true))
         .hasMessageContaining("unknown or unsupported search parameter 'nickname' for Patient");
+  }
+
+  @Test
+  void anEmptyParameterIsIgnoredWhateverItsName() {
+    SearchQuery q = parse("Patient?_id=&given=&given:missing=&birthdate=&nickname=&_count=&_sort=", true);
+    assertThat(q.clauses()).isEmpty();
+    assertThat(q.count()).isEqualTo(20);
+    assertThat(q.descending()).isTrue();
   }
 
   @org.junit.jupiter.api.Test

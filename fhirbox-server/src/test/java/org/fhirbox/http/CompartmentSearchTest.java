@@ -272,4 +272,23 @@ class CompartmentSearchTest {
       assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).isNotBlank();
     }
   }
+
+  @Test
+  void anEmptyParameterIsIgnoredInACompartmentAsInATypeSearch() {
+    assertThat(http().foundIds("Patient/" + bob + "/Observation?code=&subject:Patient.name=&date=&_id=" + bobGlucose))
+        .containsExactly(bobGlucose);
+    HttpResponse<String> posted = http().send(http().request("fhir/R4/Patient/" + bob + "/Observation/_search")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("code=&_count=&_id=" + bobGlucose)));
+    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(200);
+    assertThat(http().parse(posted, Bundle.class).getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
+        .containsExactly(bobGlucose);
+    // a type's own parameter is 400 in a search of every type, but an empty one asks for nothing
+    Bundle every = bundle("Patient/" + bob + "/*?code=&_type=&_tag=&_id=" + bob + "," + bobGlucose);
+    assertThat(listed(every)).containsExactlyInAnyOrder("Patient/" + bob, "Observation/" + bobGlucose);
+    assertThat(every.getLink("self").getUrl()).doesNotContain("code=", "_type=", "_tag=");
+    HttpResponse<String> list = http().get("fhir/R4/Patient/" + bob + "/*?_type=Observation,,Encounter");
+    assertThat(list.statusCode()).as(list.body()).isEqualTo(400);
+    assertThat(list.body()).contains("_type");
+  }
 }

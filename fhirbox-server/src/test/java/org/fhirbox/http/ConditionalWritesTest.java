@@ -154,6 +154,46 @@ class ConditionalWritesTest {
     assertThat(count(http(), "identifier=urn:cu%7Cx")).isZero();
   }
 
+  /**
+   * A search ignores an empty parameter (R4 search.html#errors); a write's criteria never do, as
+   * the write would then reach whatever the other criteria alone match: an empty criterion alone
+   * is no criteria (400), beside others it is 400 naming it. Empty presentation parameters change
+   * no match and stay ignored.
+   */
+  @Test
+  void anEmptyCriterionOfAConditionalWriteIs400NeverIgnored() {
+    String id = TestClient.createdId(put(http(), "identifier=urn:ce%7Conly", patient("urn:ce", "only", "Kept", null),
+        null));
+    for (String query : List.of("identifier=", "identifier=&_count=", "gender=&family=", "_id=")) {
+      HttpResponse<String> update = put(http(), query, patient("urn:ce", "only", "Over", null), null);
+      assertThat(update.statusCode()).as(query + ": " + update.body()).isEqualTo(400);
+      assertThat(diagnostics(update)).contains("names no search criteria");
+      assertThat(http().delete("fhir/R4/Patient?" + query).statusCode()).as(query).isEqualTo(400);
+      assertThat(patch(query).statusCode()).as(query).isEqualTo(400);
+      HttpResponse<String> create = http().send(http().request("fhir/R4/Patient")
+          .header("Content-Type", "application/fhir+json").header("If-None-Exist", query)
+          .POST(HttpRequest.BodyPublishers.ofString(patient("urn:ce", "only", "Twin", null))));
+      assertThat(create.statusCode()).as(query + ": " + create.body()).isEqualTo(400);
+    }
+    String beside = "identifier=urn:ce%7Conly&gender=";
+    HttpResponse<String> update = put(http(), beside, patient("urn:ce", "only", "Over", null), null);
+    assertThat(update.statusCode()).as(update.body()).isEqualTo(400);
+    assertThat(diagnostics(update)).contains("'gender'", "empty");
+    assertThat(http().delete("fhir/R4/Patient?" + beside).statusCode()).isEqualTo(400);
+    assertThat(patch(beside).statusCode()).isEqualTo(400);
+    assertThat(put(http(), "identifier=urn:ce%7Conly&_pretty=", patient("urn:ce", "only", "Kept", id), null)
+        .statusCode()).isEqualTo(200);
+    assertThat(count(http(), "identifier=urn:ce%7Conly")).isEqualTo(1);
+    assertThat(http().parse(http().get("fhir/R4/Patient/" + id), Patient.class).getNameFirstRep().getFamily())
+        .isEqualTo("Kept");
+  }
+
+  private static HttpResponse<String> patch(String query) {
+    return http().send(http().request("fhir/R4/Patient?" + query).header("Content-Type", "application/json-patch+json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString("[{\"op\":\"replace\",\"path\":\"/active\","
+            + "\"value\":false}]")));
+  }
+
   @Test
   void conditionalDeleteDeletesTheOneMatchAndNoMatchIs200() {
     String id = TestClient.createdId(put(http(), "identifier=urn:cd%7Cgo", patient("urn:cd", "go", "Gone", null), null));

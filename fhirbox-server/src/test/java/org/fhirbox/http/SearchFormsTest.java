@@ -2,8 +2,11 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URLDecoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -208,6 +211,41 @@ class SearchFormsTest {
     for (String relation : List.of("self", "next")) {
       assertThat(search.getLink(relation).getUrl().split("_summary=", -1)).as(relation).hasSize(2);
     }
+  }
+
+  /** Every parameter of the self link's query, as {@code name=value} decoded. */
+  private static List<String> selfParameters(Bundle b) {
+    String self = b.getLink("self").getUrl();
+    return Arrays.stream(self.substring(self.indexOf('?') + 1).split("&")).filter(s -> !s.isEmpty())
+        .map(s -> URLDecoder.decode(s, StandardCharsets.UTF_8)).toList();
+  }
+
+  /**
+   * The self link names the search as it ran (R4 http.html#paging): a count reads no page, so it
+   * names no page size, place, order or subset, and a total it overrides; a first page names its
+   * size, not a place.
+   */
+  @Test
+  void theSelfLinkNamesOnlyWhatTheSearchUsed() {
+    String family = "Selflink" + System.nanoTime();
+    http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}");
+    Bundle counted = http.parse(http.get("fhir/R4/Patient?family=" + family + "&_summary=count&_count=5"
+        + "&_sort=_lastUpdated&_total=none&_elements=name&_include=Patient:organization"), Bundle.class);
+    assertThat(counted.getTotal()).isEqualTo(1);
+    assertThat(selfParameters(counted)).containsExactly("family=" + family, "_summary=count");
+
+    Bundle page = http.parse(http.get("fhir/R4/Patient?family=" + family + "&_total=accurate&_sort=_lastUpdated"
+        + "&_elements=name"), Bundle.class);
+    assertThat(selfParameters(page)).containsExactlyInAnyOrder("family=" + family, "_total=accurate",
+        "_sort=_lastUpdated", "_elements=name", "_count=20");
+    // a repeated _sort or _total: the last is the one used, and the one named
+    Bundle repeated = http.parse(http.get("fhir/R4/Patient?family=" + family + "&_sort=-_lastUpdated&_total=none"
+        + "&_sort=_lastUpdated&_total=accurate"), Bundle.class);
+    assertThat(repeated.getTotal()).isEqualTo(1);
+    assertThat(selfParameters(repeated)).containsExactlyInAnyOrder("family=" + family, "_sort=_lastUpdated",
+        "_total=accurate", "_count=20");
+    Bundle none = http.parse(http.get("fhir/R4/Patient?family=" + family + "&_count=0"), Bundle.class);
+    assertThat(selfParameters(none)).containsExactly("family=" + family, "_count=0");
   }
 
   @Test

@@ -2,7 +2,11 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URLDecoder;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -14,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Values of each search kind as FHIR R4 search.html defines them: a Timing's outer limits, a
  * Quantity's code or unit, a URN reference, modifiers refused rather than ignored, and the total
- * of a page reached through {@code _after}.
+ * of a page reached through {@code _after}, and empty parameters, which are ignored (R4
+ * search.html#errors), and empty values among commas, which are 400.
  */
 class SearchValueKindsTest {
   private static TestServer server;
@@ -135,5 +140,90 @@ class SearchValueKindsTest {
 
     assertThat(searched(tampered + "&_total=accurate").getTotal()).isEqualTo(3);
     assertThat(searched(tampered + "&_total=estimate").getTotal()).isEqualTo(3);
+  }
+
+  /** Every parameter of the self link's query, as {@code name=value} decoded. */
+  private static List<String> selfParameters(Bundle b) {
+    String self = b.getLink("self").getUrl();
+    return Arrays.stream(self.substring(self.indexOf('?') + 1).split("&")).filter(s -> !s.isEmpty())
+        .map(s -> URLDecoder.decode(s, StandardCharsets.UTF_8)).toList();
+  }
+
+  /**
+   * R4 search.html#errors: "Empty parameters are not an error - they are just ignored by the
+   * server", whatever the parameter's kind or modifier, and whether the server knows it or not.
+   */
+  @Test
+  void anEmptyParameterOfAnyKindIsIgnoredAndLeftOutOfTheSelfLink() {
+    String p = http.create("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"name\":[{\"family\":\"Emptyset\"}]}");
+    http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"e\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + p + "\"}}");
+    List<String> empty = List.of("family", "name:exact", "name:contains", "family:missing", "gender", "gender:not",
+        "gender:text", "identifier", "_tag", "_security", "general-practitioner", "general-practitioner:Practitioner",
+        "organization.name", "general-practitioner:Practitioner.name", "_has:Observation:patient:code", "birthdate",
+        "_lastUpdated", "_profile", "_profile:below", "_source", "_id", "nonsense", "_count", "_offset", "_after",
+        "_sort", "_total", "_summary", "_elements", "_include", "_revinclude", "_format", "_pretty");
+    String query = "Patient?_id=" + p + "&" + String.join("=&", empty) + "=";
+    Bundle all = searched(query);
+    assertThat(all.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart()).containsExactly(p);
+    assertThat(selfParameters(all)).containsExactly("_id=" + p, "_count=20");
+    // with a strict client too: an empty parameter asks for nothing the server could not do
+    HttpResponse<String> strict = http.send(http.request("fhir/R4/Patient?_id=" + p + "&nonsense=&family=")
+        .header("Prefer", "handling=strict"));
+    assertThat(strict.statusCode()).as(strict.body()).isEqualTo(200);
+    assertThat(http.foundIds("Observation?subject=&code=&value-quantity=&date=&_id=" + "x" + p)).isEmpty();
+    assertThat(http.foundIds("RiskAssessment?probability=&_id=" + p)).isEmpty();
+
+    HttpResponse<String> posted = http.send(http.request("fhir/R4/Patient/_search?family=")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("_id=" + p + "&gender=&_sort=&_format=")));
+    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(200);
+    Bundle b = http.parse(posted, Bundle.class);
+    assertThat(b.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart()).containsExactly(p);
+    assertThat(selfParameters(b)).allMatch(s -> !s.endsWith("="));
+  }
+
+  /**
+   * An empty value between commas ({@code family=a,,b}, {@code family=,}) is 400 naming the
+   * parameter, for every kind: it is no empty parameter, and leaving it out would answer another
+   * question than the client asked.
+   */
+  @Test
+  void anEmptyValueAmongCommasIs400NamingTheParameter() {
+    for (String query : List.of("Patient?family=a,,b", "Patient?family=,", "Patient?family:exact=a,", "Patient?gender=,male",
+        "Patient?identifier=a,,b", "Patient?general-practitioner=Practitioner/1,", "Patient?birthdate=2020,,2021",
+        "Patient?_profile=http://x/a,", "Patient?_id=a,,b", "Observation?value-quantity=5,",
+        "Observation?subject:Patient.name=a,", "Patient?_has:Observation:patient:code=,x")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + query);
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      String name = query.substring(query.indexOf('?') + 1, query.indexOf('='));
+      String leaf = name.contains(".") ? name.substring(name.lastIndexOf('.') + 1)
+          : name.startsWith("_has:") ? name.substring(name.lastIndexOf(':') + 1) : name.split(":")[0];
+      assertThat(r.body()).as(query).contains("OperationOutcome", "'" + leaf, "empty");
+    }
+  }
+
+  /**
+   * The index keeps a string's first 512 characters (normalised): a longer value searched as a
+   * prefix is compared on as many, as {@code :exact} is on its 255, rather than never matching.
+   */
+  @Test
+  void aStringLongerThanTheIndexKeepsIsSearchedByItsIndexedPart() {
+    String family = "Long" + System.nanoTime() + "x".repeat(600);
+    String p = http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}");
+    assertThat(http.foundIds("Patient?family=" + family.substring(0, 520))).containsExactly(p);
+    assertThat(http.foundIds("Patient?family=" + family.substring(0, 511) + "y")).isEmpty();
+  }
+
+  /** {@code _lastUpdated} is a parameter of every type (R4 search.html#all), so chains and {@code _has} reach it too. */
+  @Test
+  void chainsAndHasReachLastUpdated() {
+    String p = http.create("{\"resourceType\":\"Patient\"}");
+    String o = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"l\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + p + "\"}}");
+    assertThat(http.foundIds("Observation?_id=" + o + "&subject:Patient._lastUpdated=gt2000-01-01")).containsExactly(o);
+    assertThat(http.foundIds("Observation?_id=" + o + "&subject._lastUpdated=lt2000-01-01")).isEmpty();
+    assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:_lastUpdated=ge2000")).containsExactly(p);
+    assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:_lastUpdated=le2000")).isEmpty();
   }
 }
