@@ -211,6 +211,29 @@ public final class PatientCompartment {
   }
 
   /**
+   * 403 when the current {@code type/id}, found in {@code patient}'s compartment, is not that
+   * patient's own ({@link #belongsTo}): its {@code subject} or {@code patient} names another patient,
+   * and only another membership field (a performer, an author) names this one. The patient's app
+   * reads such a record, but an update or delete of it would rewrite, take over or remove another
+   * patient's record: the test a write under the limit passes after it, applied to what it replaces.
+   * A Patient is judged by {@link #requireVisible} alone (its own record, or one whose {@code link}
+   * names it), a Binary by its securityContext.
+   */
+  public void requireOwnToChange(ResourceStore.Tx tx, String project, String patient, String type, String id,
+      Interaction interaction) {
+    if (type.equals(PATIENT) || type.equals(BINARY)) {
+      return;
+    }
+    Optional<Resource> current = tx.current(project, type, id, true).filter(s -> !s.deleted())
+        .flatMap(s -> codec.tryFromJson(s.json()));
+    if (current.isPresent() && !belongsTo(current.get(), patient)) {
+      throw FhirException.forbidden(type + "/" + id + " is about another patient (its subject or patient names one"
+          + " other than Patient/" + patient + "): the access token's patient/ scopes limit "
+          + (interaction == Interaction.DELETE ? "deletes" : "changes") + " to that patient's own records");
+    }
+  }
+
+  /**
    * The patients ({@code Patient/id}) whose compartments the membership parameters of
    * {@code resource}, as written or read, name; empty for a type outside the compartment.
    */

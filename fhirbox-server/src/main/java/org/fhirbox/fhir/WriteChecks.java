@@ -34,7 +34,8 @@ final class WriteChecks {
 
   /**
    * The compartment checks before a write: the patient the write is limited to (null when a wider
-   * grant covers it); 404 when the resource to update or delete is outside that compartment. A
+   * grant covers it); 404 when the resource to update or delete is outside that compartment, 403
+   * when it is in it but about another patient ({@link PatientCompartment#requireOwnToChange}). A
    * Binary gets the patient as its securityContext when it names none. The Attachments of
    * {@code res} may name only Binaries the caller may attach ({@link #attachable}), which the write
    * checks as it finds them;
@@ -45,6 +46,7 @@ final class WriteChecks {
     String patient = compartment.limit(principal, type, interaction).orElse(null);
     if (patient != null && id != null) {
       compartment.requireVisible(tx, principal.project(), patient, type, id, null);
+      compartment.requireOwnToChange(tx, principal.project(), patient, type, id, interaction);
     }
     if (patient != null && res instanceof Binary b && !b.hasSecurityContext()) {
       b.setSecurityContext(new Reference("Patient/" + patient));

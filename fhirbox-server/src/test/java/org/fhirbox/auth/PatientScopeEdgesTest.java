@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,6 +77,33 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     assertThat(moved.statusCode()).as(moved.body()).isEqualTo(403);
     assertThat(ok(seeder.get("fhir/R4/Observation/" + mine)).at("/subject/reference").asText())
         .isEqualTo("Patient/" + patientA);
+  }
+
+  @Test
+  void aPatientTokenNeitherChangesNorDeletesARecordAboutAnotherPatientThatNamesItsOwnElsewhere() throws Exception {
+    // about B, with A as its performer: in A's compartment, so A's app reads it, but not A's to change
+    String aboutB = create("Observation", observation(patientB, "performed-by-a", patientA));
+    assertThat(asA.get("fhir/R4/Observation/" + aboutB).statusCode()).isEqualTo(200);
+    HttpResponse<String> movedToA = asA.putJson("fhir/R4/Observation/" + aboutB,
+        withId(observation(patientA, "performed-by-a", patientA), aboutB));
+    assertThat(movedToA.statusCode()).as(movedToA.body()).isEqualTo(403);
+    HttpResponse<String> patched = asA.send(asA.request("fhir/R4/Observation/" + aboutB)
+        .header("Content-Type", "application/json-patch+json").method("PATCH", HttpRequest.BodyPublishers
+            .ofString("[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":\"Patient/" + patientA + "\"}]")));
+    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(403);
+    HttpResponse<String> deleted = asA.delete("fhir/R4/Observation/" + aboutB);
+    assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(403);
+    HttpResponse<String> conditional = asA.send(asA.request("fhir/R4/Observation?code=urn:test%7Cperformed-by-a")
+        .DELETE());
+    assertThat(conditional.statusCode()).as(conditional.body()).isEqualTo(403);
+    JsonNode kept = ok(seeder.get("fhir/R4/Observation/" + aboutB));
+    assertThat(kept.at("/subject/reference").asText()).isEqualTo("Patient/" + patientB);
+    assertThat(kept.at("/meta/versionId").asText()).isEqualTo("1");
+    // A's own record, with B as its performer, stays A's to change and delete
+    String own = create("Observation", observation(patientA, "own-performed-by-b", patientB));
+    assertThat(asA.putJson("fhir/R4/Observation/" + own, withId(observation(patientA, "own-performed-by-b", patientA),
+        own)).statusCode()).isEqualTo(200);
+    assertThat(asA.delete("fhir/R4/Observation/" + own).statusCode()).isEqualTo(200);
   }
 
   @Test
