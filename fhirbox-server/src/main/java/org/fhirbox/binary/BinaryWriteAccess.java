@@ -80,12 +80,16 @@ final class BinaryWriteAccess {
 
   /**
    * {@code requested}, or when null the current version's securityContext, for a new version of
-   * {@code Binary/{id}}: 404 outside the caller's patient compartment, then what every new version
+   * {@code Binary/{id}}: 404 outside the caller's patient compartment, 403 for the content of a record
+   * about another patient ({@link PatientCompartment#requireOwnToChange}), then what every new version
    * of a Binary needs ({@link BinaryAccess#requireReplaceable}).
    */
   private String kept(ResourceStore.Tx tx, Principal principal, Optional<String> patient, String id,
       String requested) {
-    patient.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, "Binary", id, null));
+    patient.ifPresent(p -> {
+      compartment.requireVisible(tx, principal.project(), p, "Binary", id, null);
+      compartment.requireOwnToChange(tx, principal.project(), p, "Binary", id, Interaction.UPDATE);
+    });
     Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
         requested == null ? null : BinaryService.requireForm(requested));
     if (current.isEmpty() || requested != null) {

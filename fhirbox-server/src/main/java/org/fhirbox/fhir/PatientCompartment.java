@@ -217,20 +217,55 @@ public final class PatientCompartment {
    * reads such a record, but an update or delete of it would rewrite, take over or remove another
    * patient's record: the test a write under the limit passes after it, applied to what it replaces.
    * A Patient is judged by {@link #requireVisible} alone (its own record, or one whose {@code link}
-   * names it), a Binary by its securityContext.
+   * names it); a Binary by the record it belongs to ({@link #ownsBinary}).
    */
   public void requireOwnToChange(ResourceStore.Tx tx, String project, String patient, String type, String id,
       Interaction interaction) {
-    if (type.equals(PATIENT) || type.equals(BINARY)) {
+    if (type.equals(PATIENT)) {
       return;
     }
-    Optional<Resource> current = tx.current(project, type, id, true).filter(s -> !s.deleted())
-        .flatMap(s -> codec.tryFromJson(s.json()));
-    if (current.isPresent() && !belongsTo(current.get(), patient)) {
+    Optional<StoredResource> stored = tx.current(project, type, id, false).filter(s -> !s.deleted());
+    boolean own = type.equals(BINARY)
+        ? stored.flatMap(s -> tx.binaryContent(project, id, s.versionId())).map(c -> ownsBinary(tx, c, patient))
+            .orElse(true)
+        : stored.flatMap(s -> codec.tryFromJson(s.json())).map(r -> belongsTo(r, patient)).orElse(true);
+    if (!own) {
       throw FhirException.forbidden(type + "/" + id + " is about another patient (its subject or patient names one"
           + " other than Patient/" + patient + "): the access token's patient/ scopes limit "
           + (interaction == Interaction.DELETE ? "deletes" : "changes") + " to that patient's own records");
     }
+  }
+
+  /**
+   * Whether a Binary version is {@code patient}'s own to change: its securityContext is a current
+   * resource that is ({@link #ownsCurrent}), or, without one, a current resource that is attaches it.
+   * {@link #containsBinary} alone also admits a Binary of a record about another patient that names
+   * this one as a performer or author, which the patient's app may read but not replace or delete.
+   */
+  private boolean ownsBinary(ResourceStore.Tx tx, BinaryContent content, String patient) {
+    String ctx = content.securityContext();
+    if (ctx != null) {
+      int slash = ctx.indexOf('/');
+      return slash > 0 && ownsCurrent(tx, content.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
+          patient);
+    }
+    for (String ref : tx.namedBy(content.project(), memberTypes(), SearchIndexer.ATTACHED_BINARY,
+        BINARY + "/" + content.binaryId())) {
+      int slash = ref.indexOf('/');
+      if (ownsCurrent(tx, content.project(), ref.substring(0, slash), ref.substring(slash + 1), patient)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the current {@code type/id} is in the compartment and, but for a Patient, {@link #belongsTo} it. */
+  private boolean ownsCurrent(ResourceStore.Tx tx, String project, String type, String id, String patient) {
+    if (!containsCurrent(tx, project, type, id, patient)) {
+      return false;
+    }
+    return type.equals(PATIENT) || tx.current(project, type, id, false).filter(s -> !s.deleted())
+        .flatMap(s -> codec.tryFromJson(s.json())).map(r -> belongsTo(r, patient)).orElse(false);
   }
 
   /**

@@ -107,6 +107,24 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
   }
 
   @Test
+  void aPatientTokenNeitherReplacesNorDeletesTheContentOfARecordAboutAnotherPatient() throws Exception {
+    String aboutB = create("Observation", observation(patientB, "scanned-by-a", patientA));
+    String filed = upload("Observation/" + aboutB);
+    String attached = upload(null);
+    create("DocumentReference", document(patientB, attached).replaceFirst("\\{",
+        "{\"author\":[{\"reference\":\"Patient/" + patientA + "\"}],"));
+    for (String scan : List.of(filed, attached)) {
+      assertThat(asA.rawBinaryStatus(scan)).as(scan).isEqualTo(200);
+      HttpResponse<String> replaced = asA.send(asA.request("fhir/R4/Binary/" + scan)
+          .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("replaced by A")));
+      assertThat(replaced.statusCode()).as(replaced.body()).isEqualTo(403);
+      HttpResponse<String> deleted = asA.delete("fhir/R4/Binary/" + scan);
+      assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(403);
+      assertThat(seeder.send(seeder.request("fhir/R4/Binary/" + scan).GET()).body()).startsWith("scan of ");
+    }
+  }
+
+  @Test
   void searchTotalsCountOnlyTheBinariesTheCallerMayRead() throws Exception {
     String contextA = upload("Patient/" + patientA);
     String contextB = upload("Patient/" + patientB);
