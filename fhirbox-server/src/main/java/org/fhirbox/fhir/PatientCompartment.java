@@ -240,9 +240,10 @@ public final class PatientCompartment {
    * Whether a Binary version is {@code patient}'s own to change: its securityContext is a current
    * resource that is ({@link #ownsCurrent}), or, without one, a current resource that is attaches it.
    * {@link #containsBinary} alone also admits a Binary of a record about another patient that names
-   * this one as a performer or author, which the patient's app may read but not replace or delete.
+   * this one as a performer or author, which the patient's app may read but not replace, delete or
+   * attach to a record of its own (which would then make it the patient's).
    */
-  private boolean ownsBinary(ResourceStore.Tx tx, BinaryContent content, String patient) {
+  public boolean ownsBinary(ResourceStore.Tx tx, BinaryContent content, String patient) {
     String ctx = content.securityContext();
     if (ctx != null) {
       int slash = ctx.indexOf('/');

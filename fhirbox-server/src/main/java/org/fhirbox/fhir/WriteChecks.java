@@ -111,9 +111,11 @@ final class WriteChecks {
    * resource names a Binary the caller may not attach, so that attaching cannot tell whether it exists:
    * <ul>
    *   <li>when the write or the caller's Binary reads are limited to a patient ({@code limited}),
-   *       one outside that patient's compartment: attaching it to a resource in the compartment
-   *       would put it there, and a patient's app could reach another patient's content by
-   *       guessing its id. One this transaction created is judged when every entry has run
+   *       one that is not that patient's own ({@link PatientCompartment#ownsBinary}): attaching one
+   *       outside the compartment would put it there, and a patient's app could reach another
+   *       patient's content by guessing its id; attaching the content of a record about another
+   *       patient that the app reads as its performer or author would make it the patient's to
+   *       replace or delete. One this transaction created is judged when every entry has run
    *       ({@link CreatedBinaries#requireInCompartment}): its securityContext may name a resource written
    *       after it, even the one attaching it;
    *   <li>else one the caller may not read ({@link BinaryAccess#verdict}), unless this transaction
@@ -134,9 +136,9 @@ final class WriteChecks {
       public void check(String reference, BinaryContent content) {
         boolean attachable;
         if (limited) {
-          attachable = patient != null && (compartment.containsBinary(tx, content, patient)
+          attachable = patient != null && (compartment.ownsBinary(tx, content, patient)
               || createdHere.deferIfCreated(content, reference,
-                  () -> compartment.containsBinary(tx, content, patient)));
+                  () -> compartment.ownsBinary(tx, content, patient)));
         } else {
           // the current version is read only for a Binary the caller may not read, which is rare
           attachable = createdHere.contains(content)

@@ -122,6 +122,10 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
       assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(403);
       assertThat(seeder.send(seeder.request("fhir/R4/Binary/" + scan).GET()).body()).startsWith("scan of ");
     }
+    // nor does attaching it to a record of A's own make it A's
+    HttpResponse<String> adopted = asA.postJson("fhir/R4/DocumentReference", document(patientA, attached));
+    assertThat(adopted.statusCode()).as(adopted.body()).isEqualTo(400);
+    assertThat(asA.delete("fhir/R4/Binary/" + attached).statusCode()).isEqualTo(403);
   }
 
   @Test
