@@ -260,8 +260,11 @@ public final class PatientCompartment {
     return false;
   }
 
-  /** Whether the current {@code type/id} is in the compartment and, but for a Patient, {@link #belongsTo} it. */
-  private boolean ownsCurrent(ResourceStore.Tx tx, String project, String type, String id, String patient) {
+  /**
+   * Whether the current {@code type/id} is in the compartment and, but for a Patient, {@link #belongsTo}
+   * it: a record a Binary written under the patient limit may be filed under as its securityContext.
+   */
+  public boolean ownsCurrent(ResourceStore.Tx tx, String project, String type, String id, String patient) {
     if (!containsCurrent(tx, project, type, id, patient)) {
       return false;
     }

@@ -173,7 +173,7 @@ final class WriteChecks {
       return true;
     }
     int slash = securityContext.indexOf('/');
-    return principal.patient().isPresent() && slash > 0 && compartment.containsCurrent(tx, principal.project(),
+    return principal.patient().isPresent() && slash > 0 && compartment.ownsCurrent(tx, principal.project(),
         securityContext.substring(0, slash), securityContext.substring(slash + 1), principal.patient().get());
   }
 
@@ -227,9 +227,11 @@ final class WriteChecks {
   }
 
   /**
-   * 403 when a Binary written under a patient limit names a securityContext outside the
-   * compartment (or naming nothing): the caller could never read it back, and would have put
-   * content in another patient's record. 400 for one that is no reference like Patient/123.
+   * 403 when a Binary written under a patient limit names a securityContext that is not a record of
+   * the patient's own ({@link PatientCompartment#ownsCurrent}): outside the compartment (or naming
+   * nothing), where the caller could never read it back, or about another patient whose app would
+   * take the content for that patient's; either way content in another patient's record. 400 for one
+   * that is no reference like Patient/123.
    */
   private void contextInCompartment(ResourceStore.Tx tx, Principal principal, Resource written,
       Interaction interaction) {
@@ -239,10 +241,11 @@ final class WriteChecks {
     String patient = compartment.requirePatient(principal);
     String ctx = repository.requireSecurityContextForm(b.getSecurityContext().getReference());
     int slash = ctx.indexOf('/');
-    if (!compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
+    if (!compartment.ownsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
         patient)) {
-      throw FhirException.forbidden("Binary.securityContext " + ctx + " is outside the compartment of Patient/"
-          + patient + ", to which the access token's patient/ scopes limit writes");
+      throw FhirException.forbidden("Binary.securityContext " + ctx + " is not a record of Patient/" + patient
+          + "'s own (it is outside the patient's compartment, or about another patient), to which the access"
+          + " token's patient/ scopes limit writes");
     }
   }
 }

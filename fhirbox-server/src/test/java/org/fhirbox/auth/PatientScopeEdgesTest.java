@@ -126,6 +126,9 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     HttpResponse<String> adopted = asA.postJson("fhir/R4/DocumentReference", document(patientA, attached));
     assertThat(adopted.statusCode()).as(adopted.body()).isEqualTo(400);
     assertThat(asA.delete("fhir/R4/Binary/" + attached).statusCode()).isEqualTo(403);
+    // nor does A file content of its own under that record, where B's app would take it for B's
+    HttpResponse<String> filedUnderB = uploadResponse(asA, "Observation/" + aboutB, "A's words in B's record");
+    assertThat(filedUnderB.statusCode()).as(filedUnderB.body()).isEqualTo(403);
   }
 
   @Test
