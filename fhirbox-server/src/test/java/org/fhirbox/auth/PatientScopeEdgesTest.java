@@ -17,9 +17,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Where a write or a read could carry a Binary or a resource across the line between two patients,
  * or tell a token of patient A something of patient B's: moving a resource that keeps a Binary its
- * writer may not read, membership fields that disagree, counts of Binaries a token may not read,
- * a securityContext naming a resource outside the compartment, a deleted Binary, and deletions in
- * type and system history.
+ * writer may not read, membership fields that disagree (a record about B that names A as its
+ * performer or author is A's to read, not to change, delete or file content under), counts of
+ * Binaries a token may not read, a securityContext naming a resource outside the compartment, a
+ * deleted Binary, and deletions in type and system history.
  */
 class PatientScopeEdgesTest extends PatientScopeFixture {
   /** {@code patient/*.cruds} with patient A as its launch context. */
