@@ -31,8 +31,9 @@ final class BinaryWriteAccess {
    * an existing Binary that names none, the current version's ({@link #kept}). When the caller's
    * Binary writes are limited to its launch patient, the Binary to update must be in that
    * patient's compartment (else 404, as for a read), no context means the patient, and a context
-   * that is not a record of the patient's own (outside the compartment, or about another patient) is 403. A context naming a type the caller may not read is 403 before
-   * anything is looked up ({@link BinaryAccess#requireContextTypeReadable}).
+   * that is not a record of the patient's own (outside the compartment, or about another patient)
+   * is 403. A context naming a type the caller may not read is 403 before anything is looked up
+   * ({@link BinaryAccess#requireContextTypeReadable}).
    *
    * @param id the Binary to update, or null for a create
    */

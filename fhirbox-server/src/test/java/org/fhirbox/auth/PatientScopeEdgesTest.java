@@ -88,9 +88,10 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     HttpResponse<String> movedToA = asA.putJson("fhir/R4/Observation/" + aboutB,
         withId(observation(patientA, "performed-by-a", patientA), aboutB));
     assertThat(movedToA.statusCode()).as(movedToA.body()).isEqualTo(403);
+    String toA = "[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":\"Patient/" + patientA + "\"}]";
     HttpResponse<String> patched = asA.send(asA.request("fhir/R4/Observation/" + aboutB)
-        .header("Content-Type", "application/json-patch+json").method("PATCH", HttpRequest.BodyPublishers
-            .ofString("[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":\"Patient/" + patientA + "\"}]")));
+        .header("Content-Type", "application/json-patch+json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString(toA)));
     assertThat(patched.statusCode()).as(patched.body()).isEqualTo(403);
     HttpResponse<String> deleted = asA.delete("fhir/R4/Observation/" + aboutB);
     assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(403);
