@@ -1,6 +1,7 @@
 package org.fhirbox.fhir;
 
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
@@ -189,7 +190,9 @@ final class WriteChecks {
   /**
    * 403 when a resource written under a patient limit ({@code patient} not null) is not that
    * patient's ({@link PatientCompartment#belongsTo}): outside the compartment, or about another
-   * patient in its {@code subject} or {@code patient}.
+   * patient in its {@code subject} or {@code patient}; and when any other membership field (a
+   * performer, an author, a Patient's link) names another patient, which would put the resource in
+   * that patient's compartment too, where their app reads it as part of their record.
    */
   Written after(String patient, Written w) {
     // a Binary's securityContext is judged when the unit of work ends: it may name a later entry
@@ -197,6 +200,12 @@ final class WriteChecks {
       throw FhirException.forbidden("the " + w.stored().type() + " would not be in the compartment of Patient/"
           + patient + ", to which the access token's patient/ scopes limit writes; it must name that patient, and"
           + " its subject or patient, where set, must be that patient");
+    }
+    if (patient != null && !(w.resource() instanceof Binary)
+        && !Set.of("Patient/" + patient).containsAll(compartment.patientsNamed(w.resource()))) {
+      throw FhirException.forbidden("the " + w.stored().type() + " names another patient in a field that would put it"
+          + " in that patient's compartment; the access token's patient/ scopes limit writes to the compartment of"
+          + " Patient/" + patient + " alone");
     }
     return w;
   }

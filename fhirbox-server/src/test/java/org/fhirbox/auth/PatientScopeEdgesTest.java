@@ -109,6 +109,18 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
   }
 
   @Test
+  void aPatientTokenPutsNothingIntoAnotherPatientsCompartment() throws Exception {
+    // its own patient as subject, another as performer: B's app would read it as B's record
+    HttpResponse<String> planted = asA.postJson("fhir/R4/Observation", observation(patientA, "planted", patientB));
+    assertThat(planted.statusCode()).as(planted.body()).isEqualTo(403);
+    assertThat(ok(seeder.get("fhir/R4/Observation?code=urn:test%7Cplanted")).get("total").asInt()).isZero();
+    HttpResponse<String> linked = asA.putJson("fhir/R4/Patient/" + patientA, withId("{\"resourceType\":\"Patient\","
+        + "\"link\":[{\"other\":{\"reference\":\"Patient/" + patientB + "\"},\"type\":\"seealso\"}]}", patientA));
+    assertThat(linked.statusCode()).as(linked.body()).isEqualTo(403);
+    assertThat(ok(seeder.get("fhir/R4/Patient/" + patientA)).has("link")).isFalse();
+  }
+
+  @Test
   void aPatientTokenNeitherReplacesNorDeletesTheContentOfARecordAboutAnotherPatient() throws Exception {
     String aboutB = create("Observation", observation(patientB, "scanned-by-a", patientA));
     String filed = upload("Observation/" + aboutB);
