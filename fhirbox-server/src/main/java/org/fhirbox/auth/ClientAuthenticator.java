@@ -158,7 +158,10 @@ public final class ClientAuthenticator {
         throw failed(attempt, clientId, "client authentication failed", "no JWK Set registered for private_key_jwt");
       }
       if (!verifySignature(jwt, keys.get())) {
-        throw failed(attempt, clientId, "client_assertion signature does not match a registered key", null);
+        // the words of an unknown client, or one without keys: until the signature is checked the
+        // answer must not tell which ids are clients with keys (the audit trail keeps the reason)
+        throw failed(attempt, clientId, "client authentication failed",
+            "client_assertion signature does not match a registered key");
       }
       List<String> aud = claims.getAudience();
       if (aud == null || aud.stream().noneMatch(this::isOurAudience)) {

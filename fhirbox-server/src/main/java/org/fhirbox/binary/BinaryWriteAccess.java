@@ -31,8 +31,9 @@ final class BinaryWriteAccess {
    * an existing Binary that names none, the current version's ({@link #kept}). When the caller's
    * Binary writes are limited to its launch patient, the Binary to update must be in that
    * patient's compartment (else 404, as for a read), no context means the patient, and a context
-   * outside the compartment is 403. A context naming a type the caller may not read is 403 before
-   * anything is looked up ({@link BinaryAccess#requireContextTypeReadable}).
+   * that is not a record of the patient's own (outside the compartment, or about another patient)
+   * is 403. A context naming a type the caller may not read is 403 before anything is looked up
+   * ({@link BinaryAccess#requireContextTypeReadable}).
    *
    * @param id the Binary to update, or null for a create
    */
@@ -54,11 +55,12 @@ final class BinaryWriteAccess {
     }
     String ctx = wanted == null ? "Patient/" + patient.get() : BinaryService.requireForm(wanted);
     int slash = ctx.indexOf('/');
-    boolean inside = compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash),
+    boolean own = compartment.ownsCurrent(tx, principal.project(), ctx.substring(0, slash),
         ctx.substring(slash + 1), patient.get());
-    if (!inside) {
-      throw FhirException.forbidden("the securityContext " + ctx + " is outside the compartment of Patient/"
-          + patient.get() + ", to which the access token's patient/ scopes limit Binary writes");
+    if (!own) {
+      throw FhirException.forbidden("the securityContext " + ctx + " is not a record of Patient/" + patient.get()
+          + "'s own (it is outside the patient's compartment, or about another patient), to which the access"
+          + " token's patient/ scopes limit Binary writes");
     }
     return ctx;
   }
@@ -80,12 +82,16 @@ final class BinaryWriteAccess {
 
   /**
    * {@code requested}, or when null the current version's securityContext, for a new version of
-   * {@code Binary/{id}}: 404 outside the caller's patient compartment, then what every new version
+   * {@code Binary/{id}}: 404 outside the caller's patient compartment, 403 for the content of a record
+   * about another patient ({@link PatientCompartment#requireOwnToChange}), then what every new version
    * of a Binary needs ({@link BinaryAccess#requireReplaceable}).
    */
   private String kept(ResourceStore.Tx tx, Principal principal, Optional<String> patient, String id,
       String requested) {
-    patient.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, "Binary", id, null));
+    patient.ifPresent(p -> {
+      compartment.requireVisible(tx, principal.project(), p, "Binary", id, null);
+      compartment.requireOwnToChange(tx, principal.project(), p, "Binary", id, Interaction.UPDATE);
+    });
     Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
         requested == null ? null : BinaryService.requireForm(requested));
     if (current.isEmpty() || requested != null) {

@@ -211,6 +211,68 @@ public final class PatientCompartment {
   }
 
   /**
+   * 403 when the current {@code type/id}, found in {@code patient}'s compartment, is not that
+   * patient's own ({@link #belongsTo}): its {@code subject} or {@code patient} names another patient,
+   * and only another membership field (a performer, an author) names this one. The patient's app
+   * reads such a record, but an update or delete of it would rewrite, take over or remove another
+   * patient's record: the test a write under the limit passes after it, applied to what it replaces.
+   * A Patient is judged by {@link #requireVisible} alone (its own record, or one whose {@code link}
+   * names it); a Binary by the record it belongs to ({@link #ownsBinary}).
+   */
+  public void requireOwnToChange(ResourceStore.Tx tx, String project, String patient, String type, String id,
+      Interaction interaction) {
+    if (type.equals(PATIENT)) {
+      return;
+    }
+    Optional<StoredResource> stored = tx.current(project, type, id, false).filter(s -> !s.deleted());
+    boolean own = type.equals(BINARY)
+        ? stored.flatMap(s -> tx.binaryContent(project, id, s.versionId())).map(c -> ownsBinary(tx, c, patient))
+            .orElse(true)
+        : stored.flatMap(s -> codec.tryFromJson(s.json())).map(r -> belongsTo(r, patient)).orElse(true);
+    if (!own) {
+      throw FhirException.forbidden(type + "/" + id + " is about another patient (its subject or patient names one"
+          + " other than Patient/" + patient + "): the access token's patient/ scopes limit "
+          + (interaction == Interaction.DELETE ? "deletes" : "changes") + " to that patient's own records");
+    }
+  }
+
+  /**
+   * Whether a Binary version is {@code patient}'s own to change: its securityContext is a current
+   * resource that is ({@link #ownsCurrent}), or, without one, a current resource that is attaches it.
+   * {@link #containsBinary} alone also admits a Binary of a record about another patient that names
+   * this one as a performer or author, which the patient's app may read but not replace, delete or
+   * attach to a record of its own (which would then make it the patient's).
+   */
+  public boolean ownsBinary(ResourceStore.Tx tx, BinaryContent content, String patient) {
+    String ctx = content.securityContext();
+    if (ctx != null) {
+      int slash = ctx.indexOf('/');
+      return slash > 0 && ownsCurrent(tx, content.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
+          patient);
+    }
+    for (String ref : tx.namedBy(content.project(), memberTypes(), SearchIndexer.ATTACHED_BINARY,
+        BINARY + "/" + content.binaryId())) {
+      int slash = ref.indexOf('/');
+      if (ownsCurrent(tx, content.project(), ref.substring(0, slash), ref.substring(slash + 1), patient)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the current {@code type/id} is in the compartment and, but for a Patient, {@link #belongsTo}
+   * it: a record a Binary written under the patient limit may be filed under as its securityContext.
+   */
+  public boolean ownsCurrent(ResourceStore.Tx tx, String project, String type, String id, String patient) {
+    if (!containsCurrent(tx, project, type, id, patient)) {
+      return false;
+    }
+    return type.equals(PATIENT) || tx.current(project, type, id, false).filter(s -> !s.deleted())
+        .flatMap(s -> codec.tryFromJson(s.json())).map(r -> belongsTo(r, patient)).orElse(false);
+  }
+
+  /**
    * The patients ({@code Patient/id}) whose compartments the membership parameters of
    * {@code resource}, as written or read, name; empty for a type outside the compartment.
    */

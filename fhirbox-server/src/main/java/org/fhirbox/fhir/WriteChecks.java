@@ -1,6 +1,7 @@
 package org.fhirbox.fhir;
 
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
@@ -34,7 +35,8 @@ final class WriteChecks {
 
   /**
    * The compartment checks before a write: the patient the write is limited to (null when a wider
-   * grant covers it); 404 when the resource to update or delete is outside that compartment. A
+   * grant covers it); 404 when the resource to update or delete is outside that compartment, 403
+   * when it is in it but about another patient ({@link PatientCompartment#requireOwnToChange}). A
    * Binary gets the patient as its securityContext when it names none. The Attachments of
    * {@code res} may name only Binaries the caller may attach ({@link #attachable}), which the write
    * checks as it finds them;
@@ -45,6 +47,7 @@ final class WriteChecks {
     String patient = compartment.limit(principal, type, interaction).orElse(null);
     if (patient != null && id != null) {
       compartment.requireVisible(tx, principal.project(), patient, type, id, null);
+      compartment.requireOwnToChange(tx, principal.project(), patient, type, id, interaction);
     }
     if (patient != null && res instanceof Binary b && !b.hasSecurityContext()) {
       b.setSecurityContext(new Reference("Patient/" + patient));
@@ -109,9 +112,11 @@ final class WriteChecks {
    * resource names a Binary the caller may not attach, so that attaching cannot tell whether it exists:
    * <ul>
    *   <li>when the write or the caller's Binary reads are limited to a patient ({@code limited}),
-   *       one outside that patient's compartment: attaching it to a resource in the compartment
-   *       would put it there, and a patient's app could reach another patient's content by
-   *       guessing its id. One this transaction created is judged when every entry has run
+   *       one that is not that patient's own ({@link PatientCompartment#ownsBinary}): attaching one
+   *       outside the compartment would put it there, and a patient's app could reach another
+   *       patient's content by guessing its id; attaching the content of a record about another
+   *       patient that the app reads as its performer or author would make it the patient's to
+   *       replace or delete. One this transaction created is judged when every entry has run
    *       ({@link CreatedBinaries#requireInCompartment}): its securityContext may name a resource written
    *       after it, even the one attaching it;
    *   <li>else one the caller may not read ({@link BinaryAccess#verdict}), unless this transaction
@@ -132,9 +137,9 @@ final class WriteChecks {
       public void check(String reference, BinaryContent content) {
         boolean attachable;
         if (limited) {
-          attachable = patient != null && (compartment.containsBinary(tx, content, patient)
+          attachable = patient != null && (compartment.ownsBinary(tx, content, patient)
               || createdHere.deferIfCreated(content, reference,
-                  () -> compartment.containsBinary(tx, content, patient)));
+                  () -> compartment.ownsBinary(tx, content, patient)));
         } else {
           // the current version is read only for a Binary the caller may not read, which is rare
           attachable = createdHere.contains(content)
@@ -169,7 +174,7 @@ final class WriteChecks {
       return true;
     }
     int slash = securityContext.indexOf('/');
-    return principal.patient().isPresent() && slash > 0 && compartment.containsCurrent(tx, principal.project(),
+    return principal.patient().isPresent() && slash > 0 && compartment.ownsCurrent(tx, principal.project(),
         securityContext.substring(0, slash), securityContext.substring(slash + 1), principal.patient().get());
   }
 
@@ -185,7 +190,9 @@ final class WriteChecks {
   /**
    * 403 when a resource written under a patient limit ({@code patient} not null) is not that
    * patient's ({@link PatientCompartment#belongsTo}): outside the compartment, or about another
-   * patient in its {@code subject} or {@code patient}.
+   * patient in its {@code subject} or {@code patient}; and when any other membership field (a
+   * performer, an author, a Patient's link) names another patient, which would put the resource in
+   * that patient's compartment too, where their app reads it as part of their record.
    */
   Written after(String patient, Written w) {
     // a Binary's securityContext is judged when the unit of work ends: it may name a later entry
@@ -193,6 +200,12 @@ final class WriteChecks {
       throw FhirException.forbidden("the " + w.stored().type() + " would not be in the compartment of Patient/"
           + patient + ", to which the access token's patient/ scopes limit writes; it must name that patient, and"
           + " its subject or patient, where set, must be that patient");
+    }
+    if (patient != null && !(w.resource() instanceof Binary)
+        && !Set.of("Patient/" + patient).containsAll(compartment.patientsNamed(w.resource()))) {
+      throw FhirException.forbidden("the " + w.stored().type() + " names another patient in a field that would put it"
+          + " in that patient's compartment; the access token's patient/ scopes limit writes to the compartment of"
+          + " Patient/" + patient + " alone");
     }
     return w;
   }
@@ -223,9 +236,11 @@ final class WriteChecks {
   }
 
   /**
-   * 403 when a Binary written under a patient limit names a securityContext outside the
-   * compartment (or naming nothing): the caller could never read it back, and would have put
-   * content in another patient's record. 400 for one that is no reference like Patient/123.
+   * 403 when a Binary written under a patient limit names a securityContext that is not a record of
+   * the patient's own ({@link PatientCompartment#ownsCurrent}): outside the compartment (or naming
+   * nothing), where the caller could never read it back, or about another patient whose app would
+   * take the content for that patient's; either way content in another patient's record. 400 for one
+   * that is no reference like Patient/123.
    */
   private void contextInCompartment(ResourceStore.Tx tx, Principal principal, Resource written,
       Interaction interaction) {
@@ -235,10 +250,11 @@ final class WriteChecks {
     String patient = compartment.requirePatient(principal);
     String ctx = repository.requireSecurityContextForm(b.getSecurityContext().getReference());
     int slash = ctx.indexOf('/');
-    if (!compartment.containsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
+    if (!compartment.ownsCurrent(tx, principal.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
         patient)) {
-      throw FhirException.forbidden("Binary.securityContext " + ctx + " is outside the compartment of Patient/"
-          + patient + ", to which the access token's patient/ scopes limit writes");
+      throw FhirException.forbidden("Binary.securityContext " + ctx + " is not a record of Patient/" + patient
+          + "'s own (it is outside the patient's compartment, or about another patient), to which the access"
+          + " token's patient/ scopes limit writes");
     }
   }
 }

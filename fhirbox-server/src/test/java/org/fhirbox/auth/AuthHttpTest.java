@@ -370,6 +370,23 @@ class AuthHttpTest {
     HttpResponse<String> replay = tokenRequest(form, null);
     assertThat(replay.statusCode()).isEqualTo(401);
     assertThat(replay.body()).contains("already used");
+    // signed with a key nobody registered: the answer for this client is the one for an id no client has,
+    // so that it does not tell which ids are clients with registered keys
+    ECKey stranger = new ECKeyGenerator(Curve.P_384).keyID("k1").generate();
+    HttpResponse<String> forged = tokenRequest(assertionForm(id, stranger), null);
+    HttpResponse<String> unknown = tokenRequest(assertionForm("no-such-client", stranger), null);
+    assertThat(forged.statusCode()).as(forged.body()).isEqualTo(401);
+    assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(401);
+    assertThat(forged.body()).isEqualTo(unknown.body());
+  }
+
+  private String assertionForm(String id, ECKey key) throws Exception {
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES384).keyID(key.getKeyID()).build(),
+        new JWTClaimsSet.Builder().issuer(id).subject(id).audience(base + "oauth2/token")
+            .expirationTime(Date.from(Instant.now().plusSeconds(240))).jwtID(UUID.randomUUID().toString()).build());
+    jwt.sign(new ECDSASigner(key));
+    return "grant_type=client_credentials&client_assertion_type=" + enc(ClientAuthenticator.ASSERTION_TYPE)
+        + "&client_assertion=" + jwt.serialize();
   }
 
   @Test

@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +17,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Where a write or a read could carry a Binary or a resource across the line between two patients,
  * or tell a token of patient A something of patient B's: moving a resource that keeps a Binary its
- * writer may not read, membership fields that disagree, counts of Binaries a token may not read,
- * a securityContext naming a resource outside the compartment, a deleted Binary, and deletions in
- * type and system history.
+ * writer may not read, membership fields that disagree (a record about B that names A as its
+ * performer or author is A's to read, not to change, delete or file content under), counts of
+ * Binaries a token may not read, a securityContext naming a resource outside the compartment, a
+ * deleted Binary, and deletions in type and system history.
  */
 class PatientScopeEdgesTest extends PatientScopeFixture {
   /** {@code patient/*.cruds} with patient A as its launch context. */
@@ -76,6 +78,71 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     assertThat(moved.statusCode()).as(moved.body()).isEqualTo(403);
     assertThat(ok(seeder.get("fhir/R4/Observation/" + mine)).at("/subject/reference").asText())
         .isEqualTo("Patient/" + patientA);
+  }
+
+  @Test
+  void aPatientTokenNeitherChangesNorDeletesARecordAboutAnotherPatientThatNamesItsOwnElsewhere() throws Exception {
+    // about B, with A as its performer: in A's compartment, so A's app reads it, but not A's to change
+    String aboutB = create("Observation", observation(patientB, "performed-by-a", patientA));
+    assertThat(asA.get("fhir/R4/Observation/" + aboutB).statusCode()).isEqualTo(200);
+    HttpResponse<String> movedToA = asA.putJson("fhir/R4/Observation/" + aboutB,
+        withId(observation(patientA, "performed-by-a", patientA), aboutB));
+    assertThat(movedToA.statusCode()).as(movedToA.body()).isEqualTo(403);
+    String toA = "[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":\"Patient/" + patientA + "\"}]";
+    HttpResponse<String> patched = asA.send(asA.request("fhir/R4/Observation/" + aboutB)
+        .header("Content-Type", "application/json-patch+json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString(toA)));
+    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(403);
+    HttpResponse<String> deleted = asA.delete("fhir/R4/Observation/" + aboutB);
+    assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(403);
+    HttpResponse<String> conditional = asA.send(asA.request("fhir/R4/Observation?code=urn:test%7Cperformed-by-a")
+        .DELETE());
+    assertThat(conditional.statusCode()).as(conditional.body()).isEqualTo(403);
+    JsonNode kept = ok(seeder.get("fhir/R4/Observation/" + aboutB));
+    assertThat(kept.at("/subject/reference").asText()).isEqualTo("Patient/" + patientB);
+    assertThat(kept.at("/meta/versionId").asText()).isEqualTo("1");
+    // A's own record, with B as its performer, stays A's to change and delete
+    String own = create("Observation", observation(patientA, "own-performed-by-b", patientB));
+    assertThat(asA.putJson("fhir/R4/Observation/" + own, withId(observation(patientA, "own-performed-by-b", patientA),
+        own)).statusCode()).isEqualTo(200);
+    assertThat(asA.delete("fhir/R4/Observation/" + own).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aPatientTokenPutsNothingIntoAnotherPatientsCompartment() throws Exception {
+    // its own patient as subject, another as performer: B's app would read it as B's record
+    HttpResponse<String> planted = asA.postJson("fhir/R4/Observation", observation(patientA, "planted", patientB));
+    assertThat(planted.statusCode()).as(planted.body()).isEqualTo(403);
+    assertThat(ok(seeder.get("fhir/R4/Observation?code=urn:test%7Cplanted")).get("total").asInt()).isZero();
+    HttpResponse<String> linked = asA.putJson("fhir/R4/Patient/" + patientA, withId("{\"resourceType\":\"Patient\","
+        + "\"link\":[{\"other\":{\"reference\":\"Patient/" + patientB + "\"},\"type\":\"seealso\"}]}", patientA));
+    assertThat(linked.statusCode()).as(linked.body()).isEqualTo(403);
+    assertThat(ok(seeder.get("fhir/R4/Patient/" + patientA)).has("link")).isFalse();
+  }
+
+  @Test
+  void aPatientTokenNeitherReplacesNorDeletesTheContentOfARecordAboutAnotherPatient() throws Exception {
+    String aboutB = create("Observation", observation(patientB, "scanned-by-a", patientA));
+    String filed = upload("Observation/" + aboutB);
+    String attached = upload(null);
+    create("DocumentReference", document(patientB, attached).replaceFirst("\\{",
+        "{\"author\":[{\"reference\":\"Patient/" + patientA + "\"}],"));
+    for (String scan : List.of(filed, attached)) {
+      assertThat(asA.rawBinaryStatus(scan)).as(scan).isEqualTo(200);
+      HttpResponse<String> replaced = asA.send(asA.request("fhir/R4/Binary/" + scan)
+          .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("replaced by A")));
+      assertThat(replaced.statusCode()).as(replaced.body()).isEqualTo(403);
+      HttpResponse<String> deleted = asA.delete("fhir/R4/Binary/" + scan);
+      assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(403);
+      assertThat(seeder.send(seeder.request("fhir/R4/Binary/" + scan).GET()).body()).startsWith("scan of ");
+    }
+    // nor does attaching it to a record of A's own make it A's
+    HttpResponse<String> adopted = asA.postJson("fhir/R4/DocumentReference", document(patientA, attached));
+    assertThat(adopted.statusCode()).as(adopted.body()).isEqualTo(400);
+    assertThat(asA.delete("fhir/R4/Binary/" + attached).statusCode()).isEqualTo(403);
+    // nor does A file content of its own under that record, where B's app would take it for B's
+    HttpResponse<String> filedUnderB = uploadResponse(asA, "Observation/" + aboutB, "A's words in B's record");
+    assertThat(filedUnderB.statusCode()).as(filedUnderB.body()).isEqualTo(403);
   }
 
   @Test

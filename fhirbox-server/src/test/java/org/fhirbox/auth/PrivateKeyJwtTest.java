@@ -144,7 +144,10 @@ class PrivateKeyJwtTest {
     ECKey other = new ECKeyGenerator(Curve.P_384).keyID("backend-1").generate();
     String a = assertion(new ECDSASigner(other), JWSAlgorithm.ES384, "backend-1", clientId, AUD,
         clock.instant().plusSeconds(60), "j6");
-    assertThatThrownBy(() -> auth.byAssertion(a, null, "10.0.0.1")).hasMessageContaining("signature");
+    // the caller reads what an unknown client reads; the audit trail gets the reason
+    assertThatThrownBy(() -> auth.byAssertion(a, null, "10.0.0.1")).isInstanceOf(ClientAuthException.class)
+        .hasMessage("client authentication failed")
+        .satisfies(e -> assertThat(((ClientAuthException) e).reason()).contains("signature"));
   }
 
   @Test
