@@ -235,7 +235,7 @@ public final class FhirboxServer implements AutoCloseable {
     this.background = backgroundThread;
 
     this.directUploads = new DirectUploads(binaryService, store, new UploadUrlSigner(signingKeys, clock), s3Uploads,
-        audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), background, clock);
+        audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), background, clock, writeLeases);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output, directUploads, urlSigner);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,

@@ -8,11 +8,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
 import org.fhirbox.storage.BlobKey;
@@ -27,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * deleted when it ends. A node that dies leaves rows that nobody renews; once one lapsed more than
  * the grace period ago, the sweep treats its upload as any other leftover, and deletes the row.
  *
+ * <p>One key may be held by more than one request of this node at once (a client's confirmation of a
+ * presigned upload and the background check's): its row stays until the last of them ends.
+ *
  * <p>Clocks: the lease is dated by the writing node's clock and judged by the sweeping node's,
  * against the sweeper's cutoff (now minus the grace period): clocks may differ by up to the
  * grace period plus {@code LEASE - RENEW_EVERY} before a live upload looks dead.
@@ -40,7 +44,8 @@ public final class BlobWriteLeases implements LiveWrites, AutoCloseable {
 
   private final Database db;
   private final Clock clock;
-  private final Set<BlobKey> mine = ConcurrentHashMap.newKeySet();
+  /** The keys this node holds, with how many registrations hold each. */
+  private final Map<BlobKey, Integer> mine = new ConcurrentHashMap<>();
   private final ScheduledExecutorService renewer;
 
   public BlobWriteLeases(Database db, Clock clock) {
@@ -57,18 +62,30 @@ public final class BlobWriteLeases implements LiveWrites, AutoCloseable {
 
   @Override
   public Registration begin(BlobKey key) {
-    mine.add(key);
-    try {
-      upsert(key);
-    } catch (RuntimeException e) {
-      mine.remove(key);
-      throw e;
-    }
-    return () -> end(key);
+    // per key, atomically with the count: an end that lets the row go never crosses a begin
+    mine.compute(key, (k, held) -> {
+      upsert(k);
+      return held == null ? 1 : held + 1;
+    });
+    AtomicBoolean ended = new AtomicBoolean();
+    return () -> {
+      if (ended.compareAndSet(false, true)) {
+        end(key);
+      }
+    };
   }
 
   private void end(BlobKey key) {
-    mine.remove(key);
+    mine.compute(key, (k, held) -> {
+      if (held != null && held > 1) {
+        return held - 1;
+      }
+      delete(k);
+      return null;
+    });
+  }
+
+  private void delete(BlobKey key) {
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("DELETE FROM blob_write_lease WHERE blob_key = ?")) {
       ps.setString(1, key.value());
@@ -81,8 +98,8 @@ public final class BlobWriteLeases implements LiveWrites, AutoCloseable {
 
   /** Pushes the lease of every upload this node is feeding {@link #LEASE} ahead (re-inserting a purged one). */
   public void renew() {
-    for (BlobKey key : List.copyOf(mine)) {
-      if (mine.contains(key)) {
+    for (BlobKey key : List.copyOf(mine.keySet())) {
+      if (mine.containsKey(key)) {
         upsert(key);
       }
     }

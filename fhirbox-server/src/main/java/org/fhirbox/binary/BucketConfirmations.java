@@ -12,6 +12,7 @@ import org.fhirbox.fhir.Written;
 import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.LiveWrites;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +20,12 @@ import org.slf4j.LoggerFactory;
  * The confirmation of a presigned upload straight to S3 ({@link DirectUploads}): what the bucket
  * holds under the upload's key becomes {@code Binary/{id}} once it is the declared content, and is
  * deleted (the upload forgotten) when it is not.
+ *
+ * <p>A confirmation holds a write lease ({@link LiveWrites}) on the object it looks at, and on the
+ * copy it makes, until its Binary is committed: the orphan sweep of every node spares them
+ * meanwhile. Without it, a confirmation that reads a large object (the last look at an upload whose
+ * URL expired a grace ago, or a slow bucket) could outlast the sweep's two passes, which find the
+ * object unreferenced and no longer awaited, and lose the bytes of the Binary it then commits.
  */
 final class BucketConfirmations {
   private static final Logger LOG = LoggerFactory.getLogger(BucketConfirmations.class);
@@ -29,8 +36,11 @@ final class BucketConfirmations {
   private final Clock clock;
   /** Lets the background check read a just confirmed object for its SHA-1 soon. */
   private final Runnable wake;
+  private final LiveWrites leases;
 
-  BucketConfirmations(BinaryService binaries, ResourceStore store, S3UploadSigner s3, Clock clock, Runnable wake) {
+  BucketConfirmations(BinaryService binaries, ResourceStore store, S3UploadSigner s3, Clock clock, Runnable wake,
+      LiveWrites leases) {
+    this.leases = leases;
     this.binaries = binaries;
     this.store = store;
     this.s3 = s3;
@@ -60,6 +70,14 @@ final class BucketConfirmations {
    * writes before they are read, see {@link #createFromCopy}.
    */
   Written confirmObject(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
+      String uploadId, DeclaredContent declared) {
+    try (LiveWrites.Registration held = leases.begin(key)) {
+      return confirmHeld(project, binaryId, meta, key, uploadId, declared);
+    }
+  }
+
+  /** {@link #confirmObject} under the write lease of {@code key}. */
+  private Written confirmHeld(String project, String binaryId, BinaryService.Upload meta, BlobKey key,
       String uploadId, DeclaredContent declared) {
     long size = declared.size();
     String sha256Hex = declared.sha256Hex();
@@ -128,8 +146,16 @@ final class BucketConfirmations {
   private Written createFromCopy(String project, String binaryId, BinaryService.Upload meta, BlobKey source,
       DeclaredContent declared, boolean staging) throws IOException {
     binaries.requireUnused(binaryId);
-    long size = declared.size();
     BlobKey copy = BlobKey.random();
+    try (LiveWrites.Registration held = leases.begin(copy)) {
+      return copyAndCreate(project, binaryId, meta, source, declared, staging, copy);
+    }
+  }
+
+  /** {@link #createFromCopy} to {@code copy}, under its write lease. */
+  private Written copyAndCreate(String project, String binaryId, BinaryService.Upload meta, BlobKey source,
+      DeclaredContent declared, boolean staging, BlobKey copy) throws IOException {
+    long size = declared.size();
     for (int attempt = 0; ; attempt++) {
       Optional<S3UploadSigner.StagedObject> found = staging ? s3.staged(source)
           : s3.stored(source).map(o -> new S3UploadSigner.StagedObject(o.size(), o.eTag(), o.unsignedHeaders()));

@@ -29,6 +29,7 @@ import org.fhirbox.signing.S3UploadSigner;
 import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.signing.UploadUrlSigner.Grant;
 import org.fhirbox.storage.BlobKey;
+import org.fhirbox.storage.LiveWrites;
 import org.hl7.fhir.r4.model.Binary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,9 +83,11 @@ public final class DirectUploads {
    *     its confirmation URL taken ({@code FHIRBOX_ORPHAN_GRACE}: then the orphan sweeper removes its bytes)
    * @param background runs the background check soon after a confirmation, to read the object for
    *     its SHA-1 off the request thread
+   * @param leases where a confirmation records the objects it reads or copies, so that no node's
+   *     orphan sweep deletes them before their Binary is committed
    */
   public DirectUploads(BinaryService binaries, ResourceStore store, UploadUrlSigner signer, S3UploadSigner s3,
-      BinaryListener audit, Duration grace, Executor background, Clock clock) {
+      BinaryListener audit, Duration grace, Executor background, Clock clock, LiveWrites leases) {
     this.binaries = binaries;
     this.store = store;
     this.signer = signer;
@@ -93,7 +96,8 @@ public final class DirectUploads {
     this.grace = grace;
     this.background = background;
     this.clock = clock;
-    this.confirmations = s3 == null ? null : new BucketConfirmations(binaries, store, s3, clock, this::wake);
+    this.confirmations = s3 == null ? null : new BucketConfirmations(binaries, store, s3, clock, this::wake,
+        leases);
   }
 
   /** What the caller declares in {@code $upload-url}. */

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * expired longer than the grace ago) the usual rule applies again, so an upload URL that expires
  * unused leaves nothing behind. The background check's last look at an unconfirmed upload, which
  * may still confirm it, comes at most half of {@link #MIN_WATCH} after that grace, so before the
- * second pass that could delete its object.
+ * second pass that could delete its object; and a confirmation holds a write lease on the object
+ * it reads, and on the copy it makes, until its Binary is committed, however long the read takes.
  *
  * <p>In the {@code s3} signing mode it also deletes the staging objects of presigned uploads
  * without a declared SHA-256 ({@link S3UploadSigner#presignStagedPut}) once their URL expired more

@@ -395,13 +395,29 @@ public final class S3BlobStore implements BlobStore {
           .bucket(settings.bucket()).prefix(prefix)).uploads()) {
         boolean spared = BlobKey.tryParse(upload.key().substring(prefix.length()))
             .map(key -> writing.contains(key) || resuming.test(key)).orElse(false);
-        if (!spared && upload.initiated().isBefore(cutoff) && lastActivity(upload).isBefore(cutoff)) {
-          s3.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(upload.key())
-              .uploadId(upload.uploadId()));
+        if (!spared && upload.initiated().isBefore(cutoff)) {
+          abortIfIdleSince(upload, cutoff);
         }
       }
     } catch (SdkException e) {
       throw io("listing " + settings.bucket() + "/" + prefix, e);
+    }
+  }
+
+  /**
+   * Aborts {@code upload} when it received nothing since {@code cutoff}. Every node sweeps, so an
+   * upload listed a moment ago may be gone by now (another node's sweep aborted it, or its owner
+   * completed it): what this abort wanted is then done, and the pass goes on with the others.
+   */
+  private void abortIfIdleSince(MultipartUpload upload, Instant cutoff) {
+    try {
+      if (lastActivity(upload).isBefore(cutoff)) {
+        s3.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(upload.key()).uploadId(upload.uploadId()));
+      }
+    } catch (S3Exception e) {
+      if (e.statusCode() != 404 || isNoSuchBucket(e)) {
+        throw e;
+      }
     }
   }
 

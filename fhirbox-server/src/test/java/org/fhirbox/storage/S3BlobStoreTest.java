@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.SlowTest;
@@ -383,6 +384,29 @@ class S3BlobStoreTest extends BlobStoreContract {
     raw.createMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey(BlobKey.random())));
 
     listAll();
+
+    assertNoMultipartUploadsRemain();
+  }
+
+  /**
+   * Every node sweeps at once: a stale multipart upload this sweep listed may be aborted by another
+   * node's sweep (or completed by its owner) before this one looks at its parts and aborts it. That
+   * upload is gone, which is what this sweep wanted; the pass goes on to the others.
+   */
+  @Test
+  void sweepPassesOverAMultipartUploadAnotherNodeAbortedMeanwhile() throws IOException {
+    String gone = objectKey(BlobKey.random());
+    String goneId = raw.createMultipartUpload(b -> b.bucket(settings.bucket()).key(gone)).uploadId();
+    raw.createMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey(BlobKey.random())));
+
+    // the predicate runs between the listing and the look at each upload's parts
+    AtomicBoolean aborted = new AtomicBoolean();
+    store.listOlderThan(Instant.now().plusSeconds(7200), k -> { }, k -> {
+      if (aborted.compareAndSet(false, true)) {
+        raw.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(gone).uploadId(goneId));
+      }
+      return false;
+    });
 
     assertNoMultipartUploadsRemain();
   }
