@@ -244,20 +244,7 @@ public final class PatientCompartment {
    * attach to a record of its own (which would then make it the patient's).
    */
   public boolean ownsBinary(ResourceStore.Tx tx, BinaryContent content, String patient) {
-    String ctx = content.securityContext();
-    if (ctx != null) {
-      int slash = ctx.indexOf('/');
-      return slash > 0 && ownsCurrent(tx, content.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
-          patient);
-    }
-    for (String ref : tx.namedBy(content.project(), memberTypes(), SearchIndexer.ATTACHED_BINARY,
-        BINARY + "/" + content.binaryId())) {
-      int slash = ref.indexOf('/');
-      if (ownsCurrent(tx, content.project(), ref.substring(0, slash), ref.substring(slash + 1), patient)) {
-        return true;
-      }
-    }
-    return false;
+    return binaryJudgedBy(tx, content, patient, this::ownsCurrent);
   }
 
   /**
@@ -352,17 +339,29 @@ public final class PatientCompartment {
    * the Binary's own statement of whose it is (FHIR R4 binary.html#security).
    */
   public boolean containsBinary(ResourceStore.Tx tx, BinaryContent content, String patient) {
+    return binaryJudgedBy(tx, content, patient, this::containsCurrent);
+  }
+
+  /** A judgement of one current resource ({@link #ownsCurrent} or {@link #containsCurrent}). */
+  private interface CurrentJudge {
+    boolean test(ResourceStore.Tx tx, String project, String type, String id, String patient);
+  }
+
+  /**
+   * A Binary version judged by the resource that stands for it: its {@code securityContext}, or
+   * without one any current resource that attaches it.
+   */
+  private boolean binaryJudgedBy(ResourceStore.Tx tx, BinaryContent content, String patient, CurrentJudge judge) {
     String ctx = content.securityContext();
     if (ctx != null) {
       int slash = ctx.indexOf('/');
-      return slash > 0 && containsCurrent(tx, content.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
+      return slash > 0 && judge.test(tx, content.project(), ctx.substring(0, slash), ctx.substring(slash + 1),
           patient);
     }
-    List<String> naming = tx.namedBy(content.project(), memberTypes(), SearchIndexer.ATTACHED_BINARY,
-        BINARY + "/" + content.binaryId());
-    for (String ref : naming) {
+    for (String ref : tx.namedBy(content.project(), memberTypes(), SearchIndexer.ATTACHED_BINARY,
+        BINARY + "/" + content.binaryId())) {
       int slash = ref.indexOf('/');
-      if (containsCurrent(tx, content.project(), ref.substring(0, slash), ref.substring(slash + 1), patient)) {
+      if (judge.test(tx, content.project(), ref.substring(0, slash), ref.substring(slash + 1), patient)) {
         return true;
       }
     }
