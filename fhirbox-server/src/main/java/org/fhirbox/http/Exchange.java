@@ -99,9 +99,24 @@ public final class Exchange {
     params = all;
   }
 
+  /**
+   * The first value of {@code name} that is not empty. An empty one ({@code _format=},
+   * {@code _count=}) is as if absent, on every route as in a search (R4 search.html#errors:
+   * "Empty parameters are not an error - they are just ignored by the server").
+   */
   public Optional<String> param(String name) {
+    return values(name).stream().findFirst();
+  }
+
+  /** The first value of {@code name} as sent, empty or not: for a parameter whose empty value means something. */
+  public Optional<String> paramAsSent(String name) {
     List<String> v = params().get(name);
     return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
+  }
+
+  private List<String> values(String name) {
+    List<String> v = params().get(name);
+    return v == null ? List.of() : v.stream().filter(s -> !s.isEmpty()).toList();
   }
 
   /**

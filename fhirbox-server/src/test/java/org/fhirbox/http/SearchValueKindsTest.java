@@ -11,6 +11,7 @@ import java.util.List;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -225,5 +226,37 @@ class SearchValueKindsTest {
     assertThat(http.foundIds("Observation?_id=" + o + "&subject._lastUpdated=lt2000-01-01")).isEmpty();
     assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:_lastUpdated=ge2000")).containsExactly(p);
     assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:_lastUpdated=le2000")).isEmpty();
+  }
+
+  /**
+   * Outside search an empty parameter is as if absent too: an empty {@code _format} or
+   * {@code _pretty} picks no format, an empty {@code _summary} or {@code _elements} no subset,
+   * and a history's empty {@code _count} or {@code _since} no page size or start.
+   */
+  @Test
+  void anEmptyParameterOutsideSearchIsAsIfAbsent() {
+    String p = http.create("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"name\":[{\"family\":\"Blank\"}]}");
+    String empty = "_format=&_pretty=&_summary=&_elements=";
+    for (String path : List.of("Patient/" + p + "?" + empty, "Patient/" + p + "/_history/1?" + empty)) {
+      HttpResponse<String> r = http.get("fhir/R4/" + path);
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Content-Type")).get().asString().startsWith("application/fhir+json");
+      assertThat(http.parse(r, Patient.class).getGender()).as(path).isNotNull();
+    }
+    HttpResponse<String> history = http.get("fhir/R4/Patient/" + p + "/_history?_count=&_since=&" + empty);
+    assertThat(history.statusCode()).as(history.body()).isEqualTo(200);
+    assertThat(http.parse(history, Bundle.class).getEntry()).hasSize(1);
+    HttpResponse<String> updated = http.send(http.request("fhir/R4/Patient/" + p + "?_format=&_pretty=")
+        .header("Content-Type", "application/fhir+json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"id\":\"" + p + "\"}")));
+    assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+    HttpResponse<String> conditional = http.send(http.request("fhir/R4/Patient?_id=" + p + "&_format=")
+        .header("Content-Type", "application/fhir+json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"gender\":\"other\"}")));
+    assertThat(conditional.statusCode()).as(conditional.body()).isEqualTo(200);
+    HttpResponse<String> created = http.send(http.request("fhir/R4/Patient?_format=&_pretty=")
+        .header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
   }
 }
