@@ -173,12 +173,12 @@ public final class SearchParser {
           };
           case "_summary" -> {
             // true, text, data and false choose what each resource shows, which the encoder does
-            switch (value.trim()) {
-              case "count" -> summaryCount = true;
-              case "true", "text", "data", "false" -> { }
+            summaryCount = switch (value.trim()) {
+              case "count" -> true;
+              case "true", "text", "data", "false" -> false;
               default -> throw FhirException.badRequest("_summary is true, text, data, count or false, not '"
                   + DecimalLimits.abbreviate(value) + "'");
-            }
+            };
           }
           default -> {
             if (CONTROL.contains(name)) {
@@ -200,8 +200,8 @@ public final class SearchParser {
             clauses.add(clause);
           }
         }
-        if (name.equals("_sort") || name.equals("_total")) {
-          // one value is used, the last: the self link names that one only
+        if (name.equals("_sort") || name.equals("_total") || name.equals("_summary")) {
+          // one value is used, the last (the encoder's too, Exchange.lastParam): the self link names that one only
           applied.remove(name);
         }
         applied.computeIfAbsent(name, k -> new ArrayList<>()).add(value);

@@ -108,6 +108,16 @@ public final class Exchange {
     return values(name).stream().findFirst();
   }
 
+  /**
+   * The last value of {@code name} that is not empty: the one used of a parameter that takes one
+   * value and may come twice ({@code _summary}, {@code _elements}), as a search uses the last of a
+   * repeated {@code _sort} and names that one in its self link.
+   */
+  public Optional<String> lastParam(String name) {
+    List<String> v = values(name);
+    return v.isEmpty() ? Optional.empty() : Optional.of(v.get(v.size() - 1));
+  }
+
   /** The first value of {@code name} as sent, empty or not: for a parameter whose empty value means something. */
   public Optional<String> paramAsSent(String name) {
     List<String> v = params().get(name);

@@ -259,4 +259,33 @@ class SearchValueKindsTest {
         .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
   }
+
+  /**
+   * Of a repeated {@code _summary} or {@code _elements} the last is used, as of a repeated
+   * {@code _sort}: by the search, by the encoder and in the self link alike.
+   */
+  @Test
+  void ofARepeatedSummaryOrElementsTheLastIsUsedAndNamed() {
+    String p = http.create("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"name\":[{\"family\":\"Twice\"}]}");
+    Bundle counted = searched("Patient?_id=" + p + "&_summary=true&_summary=count");
+    assertThat(counted.getEntry()).isEmpty();
+    assertThat(counted.getTotal()).isEqualTo(1);
+    assertThat(selfParameters(counted)).containsOnlyOnce("_summary=count").doesNotContain("_summary=true");
+
+    Bundle summarised = searched("Patient?_id=" + p + "&_summary=count&_summary=data");
+    assertThat(summarised.getEntry()).hasSize(1);
+    assertThat(selfParameters(summarised)).contains("_summary=data").doesNotContain("_summary=count");
+
+    Bundle elements = searched("Patient?_id=" + p + "&_elements=gender&_elements=name");
+    Patient found = (Patient) elements.getEntryFirstRep().getResource();
+    assertThat(found.hasName()).isTrue();
+    assertThat(found.hasGender()).isFalse();
+    assertThat(selfParameters(elements)).contains("_elements=name").doesNotContain("_elements=gender");
+
+    Patient read = http.parse(http.get("fhir/R4/Patient/" + p + "?_elements=gender&_elements=name"), Patient.class);
+    assertThat(read.hasName()).isTrue();
+    assertThat(read.hasGender()).isFalse();
+    HttpResponse<String> whole = http.get("fhir/R4/Patient/" + p + "?_summary=true&_summary=false");
+    assertThat(http.parse(whole, Patient.class).getMeta().getTag()).as(whole.body()).isEmpty();
+  }
 }
