@@ -432,11 +432,20 @@ public final class SearchParser {
    * server returns no more than it allows); a count past what an int holds asks for that too.
    */
   private int count(String value) {
+    return Math.min(pageSize(value), maxCount);
+  }
+
+  /**
+   * A search's or history's {@code _count}: a count past what an int holds is the largest int, so
+   * that it gets the largest page, as any count above the server's largest does; anything but
+   * digits is 400.
+   */
+  public static int pageSize(String value) {
     String digits = value.trim();
     if (digits.matches("[0-9]{10,}")) {
-      return new BigInteger(digits).min(BigInteger.valueOf(maxCount)).intValue();
+      return new BigInteger(digits).min(BigInteger.valueOf(Integer.MAX_VALUE)).intValue();
     }
-    return Math.min(number("_count", value), maxCount);
+    return number("_count", value);
   }
 
   private static int number(String name, String value) {

@@ -288,4 +288,13 @@ class SearchValueKindsTest {
     HttpResponse<String> whole = http.get("fhir/R4/Patient/" + p + "?_summary=true&_summary=false");
     assertThat(http.parse(whole, Patient.class).getMeta().getTag()).as(whole.body()).isEmpty();
   }
+
+  /** A history {@code _count} past what an int holds gets the largest page, as a search's does. */
+  @Test
+  void aHistoryCountPastAnIntGetsTheLargestPage() {
+    String p = http.create("{\"resourceType\":\"Patient\"}");
+    HttpResponse<String> r = http.get("fhir/R4/Patient/" + p + "/_history?_count=99999999999999999999");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(http.parse(r, Bundle.class).getEntry()).hasSize(1);
+  }
 }
