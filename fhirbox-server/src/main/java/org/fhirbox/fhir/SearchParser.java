@@ -490,6 +490,12 @@ public final class SearchParser {
           continue;
         }
       }
+      if (reference && v.endsWith("/")) {
+        // a type, or a URL, with no id names no resource (R4 search.html#reference: Type/id, an id
+        // or a URL to one); matching nothing would look like an answer
+        throw FhirException.badRequest("'" + p.name() + "' value '" + DecimalLimits.abbreviate(v)
+            + "' has no id after the '/': search for Type/id, an id or a URL to a resource");
+      }
       if (modifier != null) {
         values.add(new SearchClause.TokenValue(null, typed(modifier, v)));
       } else if (reference && !v.contains("/") && !References.isAbsolute(v)) {

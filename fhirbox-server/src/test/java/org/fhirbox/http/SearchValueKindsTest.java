@@ -297,4 +297,15 @@ class SearchValueKindsTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(http.parse(r, Bundle.class).getEntry()).hasSize(1);
   }
+
+  /** A reference value with nothing after the slash names no resource: 400 naming the parameter. */
+  @Test
+  void aReferenceWithoutAnIdIs400NamingTheParameter() {
+    for (String query : List.of("Observation?subject=Patient/", "Observation?subject:Patient=Patient/",
+        "Observation?subject=Patient/1,Patient/")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + query);
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).as(query).contains("OperationOutcome", "'subject");
+    }
+  }
 }
