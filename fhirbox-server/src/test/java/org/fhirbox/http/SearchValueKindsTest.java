@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * Values of each search kind as FHIR R4 search.html defines them: a Timing's outer limits, a
  * Quantity's code or unit, a URN reference, modifiers refused rather than ignored, and the total
  * of a page reached through {@code _after}, and empty parameters, which are ignored (R4
- * search.html#errors), and empty values among commas, which are 400.
+ * search.html#errors) in a search as on reads, history and writes, and empty values among commas,
+ * which are 400; of a repeated {@code _summary} or {@code _elements} the last is used.
  */
 class SearchValueKindsTest {
   private static TestServer server;
@@ -243,7 +244,8 @@ class SearchValueKindsTest {
       assertThat(r.headers().firstValue("Content-Type")).get().asString().startsWith("application/fhir+json");
       assertThat(http.parse(r, Patient.class).getGender()).as(path).isNotNull();
     }
-    HttpResponse<String> history = http.get("fhir/R4/Patient/" + p + "/_history?_count=&_since=&" + empty);
+    HttpResponse<String> history = http.get("fhir/R4/Patient/" + p + "/_history?_count=&_since=&_offset=&_after=&_at=&"
+        + empty);
     assertThat(history.statusCode()).as(history.body()).isEqualTo(200);
     assertThat(http.parse(history, Bundle.class).getEntry()).hasSize(1);
     HttpResponse<String> updated = http.send(http.request("fhir/R4/Patient/" + p + "?_format=&_pretty=")
