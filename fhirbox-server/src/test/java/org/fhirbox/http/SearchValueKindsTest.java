@@ -260,6 +260,12 @@ class SearchValueKindsTest {
         .header("Content-Type", "application/fhir+json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    // a Binary read with an empty _format asks for no FHIR format: the raw content
+    String binary = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain",
+        "raw".getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary/" + binary + "?_format=").GET());
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo("raw");
   }
 
   /**
