@@ -22,7 +22,7 @@ public interface AuditedRequest {
   /** A request header, or null. */
   String header(String name);
 
-  /** The first value of a query parameter. */
+  /** The first value of a query parameter as sent, empty too ({@code download=} asks for a download). */
   Optional<String> param(String name);
 
   /** Whether the response is FHIR JSON (whose Binary carries a signed {@code url}). */

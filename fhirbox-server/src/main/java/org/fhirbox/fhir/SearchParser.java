@@ -173,12 +173,12 @@ public final class SearchParser {
           };
           case "_summary" -> {
             // true, text, data and false choose what each resource shows, which the encoder does
-            switch (value.trim()) {
-              case "count" -> summaryCount = true;
-              case "true", "text", "data", "false" -> { }
+            summaryCount = switch (value.trim()) {
+              case "count" -> true;
+              case "true", "text", "data", "false" -> false;
               default -> throw FhirException.badRequest("_summary is true, text, data, count or false, not '"
                   + DecimalLimits.abbreviate(value) + "'");
-            }
+            };
           }
           default -> {
             if (CONTROL.contains(name)) {
@@ -200,8 +200,8 @@ public final class SearchParser {
             clauses.add(clause);
           }
         }
-        if (name.equals("_sort") || name.equals("_total")) {
-          // one value is used, the last: the self link names that one only
+        if (name.equals("_sort") || name.equals("_total") || name.equals("_summary")) {
+          // one value is used, the last (the encoder's too, Exchange.lastParam): the self link names that one only
           applied.remove(name);
         }
         applied.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
@@ -432,11 +432,20 @@ public final class SearchParser {
    * server returns no more than it allows); a count past what an int holds asks for that too.
    */
   private int count(String value) {
+    return Math.min(pageSize(value), maxCount);
+  }
+
+  /**
+   * A search's or history's {@code _count}: a count past what an int holds is the largest int, so
+   * that it gets the largest page, as any count above the server's largest does; anything but
+   * digits is 400.
+   */
+  public static int pageSize(String value) {
     String digits = value.trim();
     if (digits.matches("[0-9]{10,}")) {
-      return new BigInteger(digits).min(BigInteger.valueOf(maxCount)).intValue();
+      return new BigInteger(digits).min(BigInteger.valueOf(Integer.MAX_VALUE)).intValue();
     }
-    return Math.min(number("_count", value), maxCount);
+    return number("_count", value);
   }
 
   private static int number(String name, String value) {
@@ -480,6 +489,12 @@ public final class SearchParser {
         if (!p.literal()) {
           continue;
         }
+      }
+      if (reference && v.endsWith("/")) {
+        // a type, or a URL, with no id names no resource (R4 search.html#reference: Type/id, an id
+        // or a URL to one); matching nothing would look like an answer
+        throw FhirException.badRequest("'" + p.name() + "' value '" + DecimalLimits.abbreviate(v)
+            + "' has no id after the '/': search for Type/id, an id or a URL to a resource");
       }
       if (modifier != null) {
         values.add(new SearchClause.TokenValue(null, typed(modifier, v)));

@@ -193,7 +193,7 @@ public final class BinaryRoutes {
       return;
     }
     if (ex.param("thumbnail").map(v -> v.equals("true")).orElse(false)) {
-      if (ex.param("download").isPresent() || ex.param("expiresIn").isPresent()) {
+      if (ex.paramAsSent("download").isPresent() || ex.param("expiresIn").isPresent()) {
         throw FhirException.badRequest("thumbnail=true takes neither download nor expiresIn", "thumbnail");
       }
       String url = reads.presignedUrl(principal, id, version, new ExchangeFacts(ex),
@@ -209,7 +209,8 @@ public final class BinaryRoutes {
         requireShareable(principal, c);
       }
       // download=false is no download, as an absent parameter: never a file named "false"
-      String download = ex.param("download").filter(d -> !d.strip().equals("false")).orElse(null);
+      // an empty download is no absent one: it asks for a download under the file's own name
+      String download = ex.paramAsSent("download").filter(d -> !d.strip().equals("false")).orElse(null);
       String filename = download == null ? null : download.isBlank() || download.strip().equals("true")
           ? (c.filename() == null ? id : c.filename()) : download;
       // The name a download is saved under passes the same deny list as an uploaded _filename.

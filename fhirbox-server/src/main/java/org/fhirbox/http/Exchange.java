@@ -99,9 +99,34 @@ public final class Exchange {
     params = all;
   }
 
+  /**
+   * The first value of {@code name} that is not empty. An empty one ({@code _format=},
+   * {@code _count=}) is as if absent, on every route as in a search (R4 search.html#errors:
+   * "Empty parameters are not an error - they are just ignored by the server").
+   */
   public Optional<String> param(String name) {
+    return values(name).stream().findFirst();
+  }
+
+  /**
+   * The last value of {@code name} that is not empty: the one used of a parameter that takes one
+   * value and may come twice ({@code _summary}, {@code _elements}), as a search uses the last of a
+   * repeated {@code _sort} and names that one in its self link.
+   */
+  public Optional<String> lastParam(String name) {
+    List<String> v = values(name);
+    return v.isEmpty() ? Optional.empty() : Optional.of(v.get(v.size() - 1));
+  }
+
+  /** The first value of {@code name} as sent, empty or not: for a parameter whose empty value means something. */
+  public Optional<String> paramAsSent(String name) {
     List<String> v = params().get(name);
     return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
+  }
+
+  private List<String> values(String name) {
+    List<String> v = params().get(name);
+    return v == null ? List.of() : v.stream().filter(s -> !s.isEmpty()).toList();
   }
 
   /**

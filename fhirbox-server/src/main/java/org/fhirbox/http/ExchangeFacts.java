@@ -28,7 +28,7 @@ record ExchangeFacts(Exchange ex) implements AuditedRequest {
 
   @Override
   public Optional<String> param(String name) {
-    return ex.param(name);
+    return ex.paramAsSent(name);
   }
 
   @Override

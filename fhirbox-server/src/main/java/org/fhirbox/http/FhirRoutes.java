@@ -512,7 +512,7 @@ public final class FhirRoutes {
       if (ex.param("_at").isPresent()) {
         throw FhirException.badRequest("_at is not supported on _history; use _since");
       }
-      int count = ex.param("_count").map(v -> parseCount(v)).orElse(50);
+      int count = ex.param("_count").map(SearchParser::pageSize).orElse(50);
       int offset = ex.param("_offset").map(v -> parseCount(v)).orElse(0);
       PagePosition after = ex.param("_after").map(SearchParser::after).orElse(null);
       SearchParser.checkOffset(offset, after != null);

@@ -139,7 +139,9 @@ final class PagedBundles {
   private static String presentation(Exchange ex, List<String> names) {
     StringBuilder sb = new StringBuilder();
     for (String name : names) {
-      ex.param(name).ifPresent(v -> sb.append(name).append('=').append(enc(v)).append('&'));
+      // the value the answer used: the encoder takes the last _summary and _elements (ResourceSubset)
+      Optional<String> used = name.equals("_summary") || name.equals("_elements") ? ex.lastParam(name) : ex.param(name);
+      used.ifPresent(v -> sb.append(name).append('=').append(enc(v)).append('&'));
     }
     return sb.toString();
   }

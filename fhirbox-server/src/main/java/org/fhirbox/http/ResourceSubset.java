@@ -34,10 +34,14 @@ record ResourceSubset(String summary, Set<String> elements) {
     return summary.equals("false") && elements.isEmpty();
   }
 
-  /** The subset {@code ex} asks for; 400 for a {@code _summary} value R4 does not define. */
+  /**
+   * The subset {@code ex} asks for; 400 for a {@code _summary} value R4 does not define. An empty
+   * {@code _summary} or {@code _elements} asks for none ({@link Exchange#param}).
+   */
   static ResourceSubset of(Exchange ex) {
-    Optional<String> s = ex.param("_summary").map(v -> v.trim().toLowerCase(Locale.ROOT));
-    Optional<String> e = ex.param("_elements");
+    // of a repeated one the last, as the search takes it and its self link names it
+    Optional<String> s = ex.lastParam("_summary").map(v -> v.trim().toLowerCase(Locale.ROOT));
+    Optional<String> e = ex.lastParam("_elements");
     String summary = s.orElse("false");
     if (!Set.of("true", "text", "data", "count", "false").contains(summary)) {
       throw FhirException.badRequest("_summary is true, text, data, count or false, not '" + s.get() + "'");

@@ -52,6 +52,9 @@ class AdminJobsAcrossProjectsTest {
         .contains(failedUrl);
     assertThat(jobs(server.client().get("admin/jobs?state=failed")).findValuesAsText("url"))
         .doesNotContain(failedUrl);
+    // an empty parameter is as if absent: the caller's own project, every state, the usual page
+    assertThat(jobs(clinicAdmin.get("admin/jobs?project=&state=&_count=")).findValuesAsText("url"))
+        .contains(failedUrl);
   }
 
   @Test

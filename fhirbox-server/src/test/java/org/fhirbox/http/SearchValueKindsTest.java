@@ -11,6 +11,7 @@ import java.util.List;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * Values of each search kind as FHIR R4 search.html defines them: a Timing's outer limits, a
  * Quantity's code or unit, a URN reference, modifiers refused rather than ignored, and the total
  * of a page reached through {@code _after}, and empty parameters, which are ignored (R4
- * search.html#errors), and empty values among commas, which are 400.
+ * search.html#errors) in a search as on reads, history and writes, and empty values among commas,
+ * which are 400; of a repeated {@code _summary} or {@code _elements} the last is used.
  */
 class SearchValueKindsTest {
   private static TestServer server;
@@ -225,5 +227,93 @@ class SearchValueKindsTest {
     assertThat(http.foundIds("Observation?_id=" + o + "&subject._lastUpdated=lt2000-01-01")).isEmpty();
     assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:_lastUpdated=ge2000")).containsExactly(p);
     assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:_lastUpdated=le2000")).isEmpty();
+  }
+
+  /**
+   * Outside search an empty parameter is as if absent too: an empty {@code _format} or
+   * {@code _pretty} picks no format, an empty {@code _summary} or {@code _elements} no subset,
+   * and a history's empty {@code _count} or {@code _since} no page size or start.
+   */
+  @Test
+  void anEmptyParameterOutsideSearchIsAsIfAbsent() {
+    String p = http.create("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"name\":[{\"family\":\"Blank\"}]}");
+    String empty = "_format=&_pretty=&_summary=&_elements=";
+    for (String path : List.of("Patient/" + p + "?" + empty, "Patient/" + p + "/_history/1?" + empty)) {
+      HttpResponse<String> r = http.get("fhir/R4/" + path);
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Content-Type")).get().asString().startsWith("application/fhir+json");
+      assertThat(http.parse(r, Patient.class).getGender()).as(path).isNotNull();
+    }
+    HttpResponse<String> history = http.get("fhir/R4/Patient/" + p + "/_history?_count=&_since=&_offset=&_after=&_at=&"
+        + empty);
+    assertThat(history.statusCode()).as(history.body()).isEqualTo(200);
+    assertThat(http.parse(history, Bundle.class).getEntry()).hasSize(1);
+    HttpResponse<String> updated = http.send(http.request("fhir/R4/Patient/" + p + "?_format=&_pretty=")
+        .header("Content-Type", "application/fhir+json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"id\":\"" + p + "\"}")));
+    assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+    HttpResponse<String> conditional = http.send(http.request("fhir/R4/Patient?_id=" + p + "&_format=")
+        .header("Content-Type", "application/fhir+json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"gender\":\"other\"}")));
+    assertThat(conditional.statusCode()).as(conditional.body()).isEqualTo(200);
+    HttpResponse<String> created = http.send(http.request("fhir/R4/Patient?_format=&_pretty=")
+        .header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    // a Binary read with an empty _format asks for no FHIR format: the raw content
+    String binary = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain",
+        "raw".getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary/" + binary + "?_format=").GET());
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(200);
+    assertThat(raw.body()).isEqualTo("raw");
+  }
+
+  /**
+   * Of a repeated {@code _summary} or {@code _elements} the last is used, as of a repeated
+   * {@code _sort}: by the search, by the encoder and in the self link alike.
+   */
+  @Test
+  void ofARepeatedSummaryOrElementsTheLastIsUsedAndNamed() {
+    String p = http.create("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"name\":[{\"family\":\"Twice\"}]}");
+    Bundle counted = searched("Patient?_id=" + p + "&_summary=true&_summary=count");
+    assertThat(counted.getEntry()).isEmpty();
+    assertThat(counted.getTotal()).isEqualTo(1);
+    assertThat(selfParameters(counted)).containsOnlyOnce("_summary=count").doesNotContain("_summary=true");
+
+    Bundle summarised = searched("Patient?_id=" + p + "&_summary=count&_summary=data");
+    assertThat(summarised.getEntry()).hasSize(1);
+    assertThat(selfParameters(summarised)).contains("_summary=data").doesNotContain("_summary=count");
+
+    Bundle elements = searched("Patient?_id=" + p + "&_elements=gender&_elements=name");
+    Patient found = (Patient) elements.getEntryFirstRep().getResource();
+    assertThat(found.hasName()).isTrue();
+    assertThat(found.hasGender()).isFalse();
+    assertThat(selfParameters(elements)).contains("_elements=name").doesNotContain("_elements=gender");
+
+    Patient read = http.parse(http.get("fhir/R4/Patient/" + p + "?_elements=gender&_elements=name"), Patient.class);
+    assertThat(read.hasName()).isTrue();
+    assertThat(read.hasGender()).isFalse();
+    HttpResponse<String> whole = http.get("fhir/R4/Patient/" + p + "?_summary=true&_summary=false");
+    assertThat(http.parse(whole, Patient.class).getMeta().getTag()).as(whole.body()).isEmpty();
+  }
+
+  /** A history {@code _count} past what an int holds gets the largest page, as a search's does. */
+  @Test
+  void aHistoryCountPastAnIntGetsTheLargestPage() {
+    String p = http.create("{\"resourceType\":\"Patient\"}");
+    HttpResponse<String> r = http.get("fhir/R4/Patient/" + p + "/_history?_count=99999999999999999999");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(http.parse(r, Bundle.class).getEntry()).hasSize(1);
+  }
+
+  /** A reference value with nothing after the slash names no resource: 400 naming the parameter. */
+  @Test
+  void aReferenceWithoutAnIdIs400NamingTheParameter() {
+    for (String query : List.of("Observation?subject=Patient/", "Observation?subject:Patient=Patient/",
+        "Observation?subject=Patient/1,Patient/")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + query);
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).as(query).contains("OperationOutcome", "'subject");
+    }
   }
 }

@@ -323,6 +323,13 @@ class SignedAttachmentTest {
     HttpResponse<String> download = http.send(http.request(dl.getParameter("url").getValue().primitiveValue()));
     assertThat(download.headers().firstValue("Content-Disposition").orElseThrow())
         .startsWith("attachment").contains("report.pdf");
+    // an empty download is a download too, unlike other empty parameters, which are as if absent
+    Parameters empty = http.parse(http.get("fhir/R4/Binary/" + bid + "/$presigned-url?download="), Parameters.class);
+    assertThat(http.send(http.request(empty.getParameter("url").getValue().primitiveValue())).headers()
+        .firstValue("Content-Disposition").orElseThrow()).startsWith("attachment").contains("report.pdf");
+    String notShared = http.parse(http.get("fhir/R4/Binary/" + bid + "/$presigned-url?expiresIn=&thumbnail=&upload="),
+        Parameters.class).getParameter("url").getValue().primitiveValue();
+    assertThat(notShared).as("an empty expiresIn is as if absent").startsWith(signedPrefix(bid, 1));
     // download=false is no download: a URL as without it, served inline under the file's own name
     String notDownloaded = http.parse(http.get("fhir/R4/Binary/" + bid + "/$presigned-url?download=false"),
         Parameters.class).getParameter("url").getValue().primitiveValue();

@@ -170,6 +170,8 @@ class UserAdminTest {
         .satisfies(u -> assertThat(u.get("email").asText()).isEqualTo("own@example.org"));
     assertThat(projectAdmin.send(projectAdmin.request("admin/users?project=clinic-u4").GET()).statusCode())
         .isEqualTo(403);
+    // an empty project is as if absent: the caller's own
+    assertThat(json(projectAdmin.send(projectAdmin.request("admin/users?project=").GET())).get("users")).hasSize(1);
     assertThat(post(projectAdmin, "admin/users", user("clinic-u4", "sneaky@example.org")).statusCode())
         .isEqualTo(403);
     String otherId = other.get("id").asText();
