@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -51,7 +52,16 @@ final class Downloader {
   /** {@code Binary/..} and URLs under the FHIR base get credentials; anything else (signed URLs) none. */
   Call target(String urlOrReference) {
     String s = urlOrReference.trim();
-    URI uri = s.startsWith("Binary/") ? endpoints.fhir(s) : endpoints.root().resolve(s);
+    URI uri;
+    try {
+      uri = s.startsWith("Binary/") ? endpoints.fhir(s) : endpoints.root().resolve(s);
+    } catch (IllegalArgumentException e) {
+      // the JDK's message repeats the whole text, query too, which may hold another service's
+      // signature: named without it, and without that message as the cause
+      String why = e.getCause() instanceof URISyntaxException bad ? bad.getReason() : "malformed";
+      throw new IllegalArgumentException("not a Binary reference or URL: '" + s.replaceFirst("[?#].*", "?…")
+          + "' (" + why + ")");
+    }
     return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
   }
 
