@@ -44,6 +44,7 @@ final class DirectUploader {
 
   Binary upload(Upload upload) {
     if (!upload.replayable()) {
+      upload.closeStream(); // never read, yet its upload is over, as after any failed one
       throw new IllegalArgumentException("uploadViaUrl needs bytes or a file: their SHA-256 is read before sending");
     }
     long size = upload.size();
