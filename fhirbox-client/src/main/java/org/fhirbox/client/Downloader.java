@@ -132,6 +132,15 @@ final class Downloader {
             throw FhirboxException.client("GET " + call.path() + " answered a resume with the wrong range", null);
           }
           long total = m.group(3).equals("*") ? -1 : FhirboxException.serverNumber(m.group(3), "Content-Range");
+          if (!sameContent(state.validator, resp)) {
+            // a host that ignores If-Range (RFC 9110 §13.1.5 lets one that does not support it
+            // answer the Range alone) sent a part of the content as it is now: fetch that whole
+            restartOrFail(sink, call, new IOException("the resumed range is of another version of the content"));
+            state.done = 0;
+            state.validator = null;
+            state.total = -1;
+            continue;
+          }
           if (state.total >= 0 && total != state.total) {
             // the same validator over another length: trust neither, fetch the whole content again
             restartOrFail(sink, call, new IOException("the resumed content has another length"));
@@ -239,6 +248,16 @@ final class Downloader {
       return etag.get();
     }
     return resp.headers().firstValue("Last-Modified").orElse(null);
+  }
+
+  /**
+   * Whether a 206 answer is of the content {@code validator} (sent as If-Range) names: its own
+   * validator of that kind (ETag for a tag, Last-Modified for a date) is the same. An answer
+   * without one cannot say otherwise, and is taken as the server's word that the range held.
+   */
+  private static boolean sameContent(String validator, HttpResponse<?> resp) {
+    Optional<String> own = resp.headers().firstValue(validator.startsWith("\"") ? "ETag" : "Last-Modified");
+    return own.isEmpty() || own.get().strip().equals(validator.strip());
   }
 
   private static void close(HttpResponse<InputStream> resp) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Downloads that meet a failure of their own side (the disk) or a refused resume. */
+/** Downloads that meet a failure of their own side (the disk), a refused resume, or a host that resumes another content. */
 class DownloadFailureTest {
   private static final String SIGNED = "storage/abc-123/1?Expires=1700000000&KeyId=k1&Signature=c2lnbmF0dXJl";
   private static final RetryPolicy QUICK = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1));
@@ -116,6 +116,45 @@ class DownloadFailureTest {
     assertThat(requests.get(0).range()).isEqualTo("bytes=" + data.length + "-");
     assertThat(requests.get(1).range()).isNull();
     assertThat(work.resolve("file.bin.part")).doesNotExist();
+  }
+
+  /**
+   * A host that ignores If-Range (RFC 9110 §13.1.5 lets one that does not support it answer the
+   * Range alone) sends part of the content as it is now: its ETag says so, and the content is
+   * fetched whole instead of spliced onto the part of the earlier one.
+   */
+  @Test
+  void aRangeOfAnotherVersionFromAHostThatIgnoresIfRangeIsNotSpliced() throws Exception {
+    byte[] changed = data.clone();
+    for (int i = 0; i < changed.length; i++) {
+      changed[i] ^= 1;
+    }
+    peer.on("/storage/", ex -> {
+      ex.getResponseHeaders().set("ETag", "\"v2\"");
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      String range = ex.getRequestHeaders().getFirst("Range");
+      int start = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+      if (range != null) {
+        ex.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (changed.length - 1) + "/" + changed.length);
+      }
+      ex.sendResponseHeaders(range == null ? 200 : 206, changed.length - start);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(changed, start, changed.length - start);
+      }
+    });
+    // what an earlier run of the content under "v1", of the same length, left
+    Path target = work.resolve("file.bin");
+    Files.write(work.resolve("file.bin.part"), java.util.Arrays.copyOf(data, data.length / 2));
+    Files.writeString(work.resolve("file.bin.part.validator"),
+        "fhirbox-partial 1\nvalidator \"v1\"\nlength " + data.length + "\n");
+    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).retryPolicy(QUICK).build();
+
+    assertThat(client.download(peer.root() + SIGNED, target)).isEqualTo(changed.length);
+
+    assertThat(java.util.Arrays.equals(Files.readAllBytes(target), changed)).as("the new content, whole").isTrue();
+    var requests = peer.seen("/storage/abc-123/1");
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(1).range()).isNull();
   }
 
   @Test
