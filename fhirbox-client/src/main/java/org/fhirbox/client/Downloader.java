@@ -180,6 +180,11 @@ final class Downloader {
         }
         throw new IOException("the connection closed after " + state.done + " of " + state.total + " bytes");
       } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          // an interrupt ends the download as it ends any other wait of the client; a file
+          // download keeps its part and sidecar for a later run, as after any failure
+          throw FhirboxException.client("GET " + call.path() + " was interrupted", e);
+        }
         if (state.done > furthest) {
           // further than any connection before (bytes a restart threw away do not count twice)
           furthest = state.done;

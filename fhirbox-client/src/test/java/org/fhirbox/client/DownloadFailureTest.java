@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Downloads that meet a failure of their own side (the disk), a refused resume, or a host that resumes another content. */
@@ -155,6 +156,52 @@ class DownloadFailureTest {
     var requests = peer.seen("/storage/abc-123/1");
     assertThat(requests).hasSize(2);
     assertThat(requests.get(1).range()).isNull();
+  }
+
+  /** The JDK's body stream swallows an interrupt and goes on waiting; the client's ends the download. */
+  @Test
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void anInterruptedDownloadEndsAndKeepsTheInterrupt() throws Exception {
+    java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch halfSent = new java.util.concurrent.CountDownLatch(1);
+    peer.on("/storage/", ex -> {
+      ex.getResponseHeaders().set("ETag", "\"v1\"");
+      ex.sendResponseHeaders(200, data.length);
+      OutputStream out = ex.getResponseBody();
+      out.write(data, 0, data.length / 2);
+      out.flush();
+      halfSent.countDown();
+      try {
+        never.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean keptInterrupt = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread downloading = new Thread(() -> {
+      try {
+        downloader().download(peer.root() + SIGNED, Downloader.sink(OutputStream.nullOutputStream()), ProgressListener.NONE);
+      } catch (RuntimeException e) {
+        failure.set(e);
+      }
+      keptInterrupt.set(Thread.currentThread().isInterrupted());
+    });
+    try {
+      downloading.start();
+      assertThat(halfSent.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      Thread.sleep(100); // into the read that waits for the rest
+      downloading.interrupt();
+      downloading.join(2000);
+
+      assertThat(downloading.isAlive()).as("still downloading after the interrupt").isFalse();
+      assertThat(failure.get()).isInstanceOf(FhirboxException.class).hasMessageContaining("interrupted");
+      assertThat(keptInterrupt).as("the interrupt is kept for the caller").isTrue();
+      assertThat(peer.seen("/storage/abc-123/1")).as("no resume").hasSize(1);
+    } finally {
+      never.countDown();
+      downloading.join(10_000);
+    }
   }
 
   @Test
