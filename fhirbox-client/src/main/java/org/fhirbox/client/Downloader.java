@@ -85,7 +85,8 @@ final class Downloader {
   }
 
   long download(String urlOrReference, Sink sink, ProgressListener progress, Progress state) {
-    Call base = target(urlOrReference);
+    Call origin = target(urlOrReference);
+    Call base = origin;
     // breaks in a row without progress: one that came after new bytes starts the count again,
     // so a long download over a flaky link goes on as long as each connection brings some
     int resumes = 0;
@@ -199,6 +200,10 @@ final class Downloader {
           state.done = 0;
         }
         transport.retrier().sleep(transport.retrier().delay(resumes, Optional.empty()), call.method(), call.path());
+        // a URL redirected to may be short-lived (a presigned bucket URL) and expired since: the
+        // resume asks the URL the caller gave, which redirects to a fresh one
+        base = origin;
+        redirects = 0;
       }
     }
   }

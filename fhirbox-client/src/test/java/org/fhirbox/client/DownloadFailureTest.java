@@ -158,6 +158,38 @@ class DownloadFailureTest {
     assertThat(requests.get(1).range()).isNull();
   }
 
+  /**
+   * A URL that redirects to a short-lived one (a CDN to a presigned bucket URL): a break is
+   * resumed from the URL asked for, which redirects to a fresh one, not at the first, expired since.
+   */
+  @Test
+  void aBrokenDownloadThroughARedirectResumesFromTheUrlAskedFor() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger issued = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.Set<String> used = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    peer.on("/start", ex -> {
+      ex.getResponseHeaders().set("Location", peer.root() + "storage/abc-123/1?n=" + issued.incrementAndGet());
+      ex.sendResponseHeaders(302, -1);
+    });
+    peer.on("/storage/", ex -> {
+      if (!used.add(ex.getRequestURI().getQuery())) {
+        PeerServer.send(ex, 403, "text/plain", "expired"); // each URL lives for one request
+        return;
+      }
+      int start = PeerServer.sendRangeHead(ex, data);
+      OutputStream out = ex.getResponseBody();
+      // the first answer breaks half way, the resumed one is whole
+      out.write(data, start, start == 0 ? data.length / 2 : data.length - start);
+      out.flush();
+    });
+    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+
+    long n = downloader().download(peer.root() + "start", Downloader.sink(got), ProgressListener.NONE);
+
+    assertThat(n).isEqualTo(data.length);
+    assertThat(java.util.Arrays.equals(got.toByteArray(), data)).isTrue();
+    assertThat(peer.seen("/start")).hasSize(2);
+  }
+
   /** The JDK's body stream swallows an interrupt and goes on waiting; the client's ends the download. */
   @Test
   @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
