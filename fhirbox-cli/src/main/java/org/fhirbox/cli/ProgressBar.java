@@ -25,6 +25,11 @@ final class ProgressBar implements ProgressListener {
   private final long started;
   private long lastDrawn = Long.MIN_VALUE;
   private boolean drawn;
+  /**
+   * Set by {@link #finish}: an upload's progress comes on the HTTP client's thread, which may still
+   * hand over bytes after an early answer (413, 401) ended the command and its line.
+   */
+  private boolean finished;
 
   ProgressBar(PrintWriter err, boolean terminal, String label, LongSupplier nanoTime) {
     this.err = err;
@@ -62,8 +67,8 @@ final class ProgressBar implements ProgressListener {
   }
 
   @Override
-  public void onProgress(long bytesDone, long totalBytes) {
-    if (!terminal) {
+  public synchronized void onProgress(long bytesDone, long totalBytes) {
+    if (!terminal || finished) {
       return;
     }
     long now = nanoTime.getAsLong();
@@ -77,8 +82,9 @@ final class ProgressBar implements ProgressListener {
     err.flush();
   }
 
-  /** Ends the bar's line, if one was drawn. */
-  void finish() {
+  /** Ends the bar's line, if one was drawn; later progress is not drawn. */
+  synchronized void finish() {
+    finished = true;
     if (drawn) {
       err.println();
       err.flush();

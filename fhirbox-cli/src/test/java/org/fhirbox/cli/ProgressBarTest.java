@@ -54,6 +54,25 @@ class ProgressBarTest {
         .endsWith(System.lineSeparator());
   }
 
+  /**
+   * An upload's progress comes on the HTTP client's thread, which may still hand over bytes when
+   * an early answer (413, 401) has ended the command and its line: nothing is drawn after it.
+   */
+  @Test
+  void progressAfterTheBarIsFinishedIsNotDrawn() {
+    ProgressBar bar = bar(true);
+    now.set(ProgressBar.DELAY_NANOS + 1);
+    bar.onProgress(10, 100);
+    bar.finish();
+    String finished = err.toString();
+
+    now.addAndGet(ProgressBar.DELAY_NANOS);
+    bar.onProgress(20, 100);
+    bar.finish();
+
+    assertThat(err.toString()).isEqualTo(finished).endsWith(System.lineSeparator());
+  }
+
   @Test
   void showsOnlyBytesWhenTheTotalIsUnknown() {
     assertThat(bar(true).render(2048, -1)).isEqualTo("upload 2.0 KiB");

@@ -42,6 +42,7 @@ final class Binaries {
   /** Files, whatever their size, with tus. */
   Uploaded uploadResumably(Upload upload) {
     if (upload.file() == null) {
+      upload.closeStream(); // never read, yet its upload is over, as after any failed one
       throw new IllegalArgumentException("a resumable upload needs a file: it is read again from where the server stopped");
     }
     return resumable.upload(upload);

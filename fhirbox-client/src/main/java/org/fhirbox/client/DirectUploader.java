@@ -11,6 +11,7 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.IntegerType;
@@ -44,6 +45,7 @@ final class DirectUploader {
 
   Binary upload(Upload upload) {
     if (!upload.replayable()) {
+      upload.closeStream(); // never read, yet its upload is over, as after any failed one
       throw new IllegalArgumentException("uploadViaUrl needs bytes or a file: their SHA-256 is read before sending");
     }
     long size = upload.size();
@@ -69,15 +71,19 @@ final class DirectUploader {
         .header("Content-Type", Codec.FHIR_JSON)
         .header("Accept", Codec.FHIR_JSON);
     Parameters out = codec.read(transport.exchange(ask), Parameters.class, ask);
-    String id = ((Reference) out.getParameter("binary").getValue()).getReferenceElement().getIdPart();
+    if (!(required(out, "binary") instanceof Reference binary) || binary.getReferenceElement().getIdPart() == null) {
+      throw FhirboxException.client("the $upload-url answer's binary is no reference to a Binary", null);
+    }
+    String id = binary.getReferenceElement().getIdPart();
     if (out.getParameter("url") == null) {
       sendParts(out, upload, size, expiresIn);
     } else {
-      Call put = Call.of(out.getParameter("method").getValue().primitiveValue(),
-              URI.create(out.getParameter("url").getValue().primitiveValue()))
+      Call put = Call.of(required(out, "method").primitiveValue(), URI.create(required(out, "url").primitiveValue()))
           .authenticated(false)
           .body(new MeteredPublisher(upload.publisher(), upload.progress()), true);
-      for (Parameters.ParametersParameterComponent h : out.getParameter("headers").getPart()) {
+      Parameters.ParametersParameterComponent headers = out.getParameter("headers");
+      for (Parameters.ParametersParameterComponent h : headers == null ? List.<Parameters.ParametersParameterComponent>of()
+          : headers.getPart()) {
         put = put.header(h.getName(), h.getValue().primitiveValue());
       }
       try {
@@ -169,6 +175,15 @@ final class DirectUploader {
     }
     return new FhirboxException(e.status(), null, what + " expired before the upload reached it"
         + " (the URLs lived " + expiresIn + " s); no Binary was created, upload the file again (" + m + ")", e);
+  }
+
+  /** A parameter the {@code $upload-url} answer must have: one missing is the server's fault, not the caller's. */
+  private static Type required(Parameters out, String name) {
+    Parameters.ParametersParameterComponent p = out.getParameter(name);
+    if (p == null || p.getValue() == null) {
+      throw FhirboxException.client("the $upload-url answer has no " + name, null);
+    }
+    return p.getValue();
   }
 
   private static String value(Parameters.ParametersParameterComponent p, String name) {

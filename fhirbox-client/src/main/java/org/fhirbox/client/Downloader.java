@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -51,7 +52,16 @@ final class Downloader {
   /** {@code Binary/..} and URLs under the FHIR base get credentials; anything else (signed URLs) none. */
   Call target(String urlOrReference) {
     String s = urlOrReference.trim();
-    URI uri = s.startsWith("Binary/") ? endpoints.fhir(s) : endpoints.root().resolve(s);
+    URI uri;
+    try {
+      uri = s.startsWith("Binary/") ? endpoints.fhir(s) : endpoints.root().resolve(s);
+    } catch (IllegalArgumentException e) {
+      // the JDK's message repeats the whole text, query too, which may hold another service's
+      // signature: named without it, and without that message as the cause
+      String why = e.getCause() instanceof URISyntaxException bad ? bad.getReason() : "malformed";
+      throw new IllegalArgumentException("not a Binary reference or URL: '" + s.replaceFirst("[?#].*", "?…")
+          + "' (" + why + ")");
+    }
     return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
   }
 
@@ -75,7 +85,8 @@ final class Downloader {
   }
 
   long download(String urlOrReference, Sink sink, ProgressListener progress, Progress state) {
-    Call base = target(urlOrReference);
+    Call origin = target(urlOrReference);
+    Call base = origin;
     // breaks in a row without progress: one that came after new bytes starts the count again,
     // so a long download over a flaky link goes on as long as each connection brings some
     int resumes = 0;
@@ -122,6 +133,15 @@ final class Downloader {
             throw FhirboxException.client("GET " + call.path() + " answered a resume with the wrong range", null);
           }
           long total = m.group(3).equals("*") ? -1 : FhirboxException.serverNumber(m.group(3), "Content-Range");
+          if (!sameContent(state.validator, resp)) {
+            // a host that ignores If-Range (RFC 9110 §13.1.5 lets one that does not support it
+            // answer the Range alone) sent a part of the content as it is now: fetch that whole
+            restartOrFail(sink, call, new IOException("the resumed range is of another version of the content"));
+            state.done = 0;
+            state.validator = null;
+            state.total = -1;
+            continue;
+          }
           if (state.total >= 0 && total != state.total) {
             // the same validator over another length: trust neither, fetch the whole content again
             restartOrFail(sink, call, new IOException("the resumed content has another length"));
@@ -161,6 +181,11 @@ final class Downloader {
         }
         throw new IOException("the connection closed after " + state.done + " of " + state.total + " bytes");
       } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          // an interrupt ends the download as it ends any other wait of the client; a file
+          // download keeps its part and sidecar for a later run, as after any failure
+          throw FhirboxException.client("GET " + call.path() + " was interrupted", e);
+        }
         if (state.done > furthest) {
           // further than any connection before (bytes a restart threw away do not count twice)
           furthest = state.done;
@@ -175,6 +200,10 @@ final class Downloader {
           state.done = 0;
         }
         transport.retrier().sleep(transport.retrier().delay(resumes, Optional.empty()), call.method(), call.path());
+        // a URL redirected to may be short-lived (a presigned bucket URL) and expired since: the
+        // resume asks the URL the caller gave, which redirects to a fresh one
+        base = origin;
+        redirects = 0;
       }
     }
   }
@@ -229,6 +258,16 @@ final class Downloader {
       return etag.get();
     }
     return resp.headers().firstValue("Last-Modified").orElse(null);
+  }
+
+  /**
+   * Whether a 206 answer is of the content {@code validator} (sent as If-Range) names: its own
+   * validator of that kind (ETag for a tag, Last-Modified for a date) is the same. An answer
+   * without one cannot say otherwise, and is taken as the server's word that the range held.
+   */
+  private static boolean sameContent(String validator, HttpResponse<?> resp) {
+    Optional<String> own = resp.headers().firstValue(validator.startsWith("\"") ? "ETag" : "Last-Modified");
+    return own.isEmpty() || own.get().strip().equals(validator.strip());
   }
 
   private static void close(HttpResponse<InputStream> resp) {

@@ -1,5 +1,8 @@
 package org.fhirbox.client;
 
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.nio.channels.UnresolvedAddressException;
 import java.util.Objects;
 import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -46,8 +49,27 @@ public final class FhirboxException extends RuntimeException {
   }
 
   static FhirboxException transport(String method, String path, Throwable cause) {
-    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    return new FhirboxException(0, null, method + " " + path + " failed: " + reason, cause);
+    return new FhirboxException(0, null, method + " " + path + " failed: " + reason(cause), cause);
+  }
+
+  /**
+   * Why a request failed. The JDK's HTTP client reports an unknown host and a connection that
+   * could not be made alike, as a ConnectException without a message (the unknown host an
+   * UnresolvedAddressException beneath it), so these are named here; otherwise the first message
+   * in the chain.
+   */
+  private static String reason(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
+        return "the server's host name is unknown";
+      }
+    }
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        return t.getMessage();
+      }
+    }
+    return cause instanceof ConnectException ? "the connection could not be made" : cause.getClass().getSimpleName();
   }
 
   static FhirboxException client(String message, Throwable cause) {

@@ -57,7 +57,14 @@ final class TokenCache {
     if (t != null && clock.instant().isBefore(t.refreshAt())) {
       return t.value();
     }
-    lock.lock();
+    try {
+      // the fetch another caller makes may take the request timeout and its retries: a caller
+      // waiting for it answers an interrupt as every other wait of the client does
+      lock.lockInterruptibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw FhirboxException.client("waiting for an access token was interrupted", e);
+    }
     try {
       t = current;
       Instant now = clock.instant();

@@ -48,7 +48,7 @@ final class Transport {
     this.auth = auth;
     this.retrier = retrier;
     this.timeout = timeout;
-    this.guardedBody = info -> BodySubscribers.mapping(BodySubscribers.ofInputStream(),
+    this.guardedBody = info -> BodySubscribers.mapping(new InterruptibleBody(),
         body -> IdleWatchdog.guard(body, timeout));
   }
 

@@ -87,6 +87,11 @@ final class TusUploader {
         boolean patched = !ask;
         Status next = ask ? head(status.url()) : patch(status, file, size, upload.progress());
         ask = false;
+        if (next.offset() < 0 || next.offset() > size) {
+          // the next piece would start outside the file
+          throw FhirboxException.client("the server sent an Upload-Offset of " + next.offset() + " for an upload of "
+              + size + " bytes", null);
+        }
         if (status.offset() == UNKNOWN) {
           upload.progress().onProgress(next.offset(), size); // where the kept upload goes on from
         }

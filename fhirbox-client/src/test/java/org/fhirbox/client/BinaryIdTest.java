@@ -3,6 +3,7 @@ package org.fhirbox.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.OutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -37,6 +38,23 @@ class BinaryIdTest {
         "https://bucket.example/k/obj?X-Amz-Signature=0123secret&X-Amz-Credential=AKIA", false))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("https://bucket.example/k/obj?…")
+        .hasMessageNotContaining("secret").hasMessageNotContaining("AKIA");
+  }
+
+  /**
+   * A download source that is no URL (a space, a {@code |} in it) is refused before any request,
+   * and named without its query, which may hold another service's signature.
+   */
+  @Test
+  void aMalformedDownloadUrlIsRefusedWithoutItsQuery() {
+    FhirboxClient client = FhirboxClient.builder().baseUrl("http://127.0.0.1:9/").accessToken("t").build();
+    String url = "https://bucket.example/k/my scan.pdf?X-Amz-Signature=0123secret&X-Amz-Credential=AKIA";
+    assertThatThrownBy(() -> client.download(url, OutputStream.nullOutputStream()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("https://bucket.example/k/my scan.pdf?…")
+        .hasMessageNotContaining("secret").hasMessageNotContaining("AKIA");
+    assertThatThrownBy(() -> client.contentFilename(url))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageNotContaining("secret").hasMessageNotContaining("AKIA");
   }
 }

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.hl7.fhir.r4.model.Binary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,8 +55,30 @@ class DirectUploadClientTest {
   }
 
   @Test
-  void aStreamIsRefusedBeforeAnythingIsSent() {
-    assertThatThrownBy(() -> client.uploadViaUrl(Upload.of(new ByteArrayInputStream(new byte[3]), 3, "text/plain")))
+  void aStreamIsRefusedBeforeAnythingIsSentAndClosed() {
+    AtomicBoolean closed = new AtomicBoolean();
+    InputStream in = new ByteArrayInputStream(new byte[3]) {
+      @Override
+      public void close() {
+        closed.set(true);
+      }
+    };
+    assertThatThrownBy(() -> client.uploadViaUrl(Upload.of(in, 3, "text/plain")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bytes or a file");
+    assertThat(closed).as("the refused stream was closed, as after any upload of it").isTrue();
+  }
+
+  @Test
+  void aStreamRefusedForAResumableUploadIsClosed() {
+    AtomicBoolean closed = new AtomicBoolean();
+    InputStream in = new ByteArrayInputStream(new byte[3]) {
+      @Override
+      public void close() {
+        closed.set(true);
+      }
+    };
+    assertThatThrownBy(() -> client.uploadResumably(Upload.of(in, 3, "text/plain")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs a file");
+    assertThat(closed).as("the refused stream was closed, as after any upload of it").isTrue();
   }
 }

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Direct uploads ask for URLs that live long enough, and a URL that expired anyway (S3's 403
- * with an XML error document, fhirbox's 410) fails with a message that says so. The peer plays
+ * with an XML error document, fhirbox's 410) fails with a message that says so, as does an answer
+ * without what the upload needs. The peer plays
  * both the node ({@code $upload-url}) and the bucket (the part URLs), as S3 in its multipart mode.
  */
 class DirectUploadExpiryTest {
@@ -105,5 +106,20 @@ class DirectUploadExpiryTest {
     assertThat(DirectUploader.expiresIn(8 * 1024 * 600, false)).isEqualTo(1500);
     assertThat(DirectUploader.expiresIn(1L << 40, false)).isEqualTo(3600);
     assertThat(DirectUploader.expiresIn(1, true)).isEqualTo(3600);
+  }
+
+  /** An answer to {@code $upload-url} without what the upload needs is the server's fault, named so. */
+  @Test
+  void anUploadUrlAnswerWithoutItsMethodFailsAsTheServersFault() throws Exception {
+    peer.on("/fhir/R4/Binary/$upload-url", ex -> PeerServer.send(ex, 200, "application/fhir+json", """
+        {"resourceType":"Parameters","parameter":[
+          {"name":"binary","valueReference":{"reference":"Binary/b1"}},
+          {"name":"url","valueUrl":"%sstorage/upload/b1?Signature=s"}]}
+        """.formatted(peer.root())));
+    Path small = Files.write(work.resolve("small.bin"), new byte[10]);
+
+    assertThatThrownBy(() -> client().uploadViaUrl(Upload.of(small, "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessage("the $upload-url answer has no method");
   }
 }

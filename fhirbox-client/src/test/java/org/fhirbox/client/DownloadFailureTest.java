@@ -17,9 +17,10 @@ import java.time.Clock;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Downloads that meet a failure of their own side (the disk) or a refused resume. */
+/** Downloads that meet a failure of their own side (the disk), a refused resume, or a host that resumes another content. */
 class DownloadFailureTest {
   private static final String SIGNED = "storage/abc-123/1?Expires=1700000000&KeyId=k1&Signature=c2lnbmF0dXJl";
   private static final RetryPolicy QUICK = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1));
@@ -116,6 +117,123 @@ class DownloadFailureTest {
     assertThat(requests.get(0).range()).isEqualTo("bytes=" + data.length + "-");
     assertThat(requests.get(1).range()).isNull();
     assertThat(work.resolve("file.bin.part")).doesNotExist();
+  }
+
+  /**
+   * A host that ignores If-Range (RFC 9110 §13.1.5 lets one that does not support it answer the
+   * Range alone) sends part of the content as it is now: its ETag says so, and the content is
+   * fetched whole instead of spliced onto the part of the earlier one.
+   */
+  @Test
+  void aRangeOfAnotherVersionFromAHostThatIgnoresIfRangeIsNotSpliced() throws Exception {
+    byte[] changed = data.clone();
+    for (int i = 0; i < changed.length; i++) {
+      changed[i] ^= 1;
+    }
+    peer.on("/storage/", ex -> {
+      ex.getResponseHeaders().set("ETag", "\"v2\"");
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      String range = ex.getRequestHeaders().getFirst("Range");
+      int start = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+      if (range != null) {
+        ex.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (changed.length - 1) + "/" + changed.length);
+      }
+      ex.sendResponseHeaders(range == null ? 200 : 206, changed.length - start);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(changed, start, changed.length - start);
+      }
+    });
+    // what an earlier run of the content under "v1", of the same length, left
+    Path target = work.resolve("file.bin");
+    Files.write(work.resolve("file.bin.part"), java.util.Arrays.copyOf(data, data.length / 2));
+    Files.writeString(work.resolve("file.bin.part.validator"),
+        "fhirbox-partial 1\nvalidator \"v1\"\nlength " + data.length + "\n");
+    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).retryPolicy(QUICK).build();
+
+    assertThat(client.download(peer.root() + SIGNED, target)).isEqualTo(changed.length);
+
+    assertThat(java.util.Arrays.equals(Files.readAllBytes(target), changed)).as("the new content, whole").isTrue();
+    var requests = peer.seen("/storage/abc-123/1");
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(1).range()).isNull();
+  }
+
+  /**
+   * A URL that redirects to a short-lived one (a CDN to a presigned bucket URL): a break is
+   * resumed from the URL asked for, which redirects to a fresh one, not at the first, expired since.
+   */
+  @Test
+  void aBrokenDownloadThroughARedirectResumesFromTheUrlAskedFor() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger issued = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.Set<String> used = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    peer.on("/start", ex -> {
+      ex.getResponseHeaders().set("Location", peer.root() + "storage/abc-123/1?n=" + issued.incrementAndGet());
+      ex.sendResponseHeaders(302, -1);
+    });
+    peer.on("/storage/", ex -> {
+      if (!used.add(ex.getRequestURI().getQuery())) {
+        PeerServer.send(ex, 403, "text/plain", "expired"); // each URL lives for one request
+        return;
+      }
+      int start = PeerServer.sendRangeHead(ex, data);
+      OutputStream out = ex.getResponseBody();
+      // the first answer breaks half way, the resumed one is whole
+      out.write(data, start, start == 0 ? data.length / 2 : data.length - start);
+      out.flush();
+    });
+    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+
+    long n = downloader().download(peer.root() + "start", Downloader.sink(got), ProgressListener.NONE);
+
+    assertThat(n).isEqualTo(data.length);
+    assertThat(java.util.Arrays.equals(got.toByteArray(), data)).isTrue();
+    assertThat(peer.seen("/start")).hasSize(2);
+  }
+
+  /** The JDK's body stream swallows an interrupt and goes on waiting; the client's ends the download. */
+  @Test
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void anInterruptedDownloadEndsAndKeepsTheInterrupt() throws Exception {
+    java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch halfSent = new java.util.concurrent.CountDownLatch(1);
+    peer.on("/storage/", ex -> {
+      ex.getResponseHeaders().set("ETag", "\"v1\"");
+      ex.sendResponseHeaders(200, data.length);
+      OutputStream out = ex.getResponseBody();
+      out.write(data, 0, data.length / 2);
+      out.flush();
+      halfSent.countDown();
+      try {
+        never.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean keptInterrupt = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread downloading = new Thread(() -> {
+      try {
+        downloader().download(peer.root() + SIGNED, Downloader.sink(OutputStream.nullOutputStream()), ProgressListener.NONE);
+      } catch (RuntimeException e) {
+        failure.set(e);
+      }
+      keptInterrupt.set(Thread.currentThread().isInterrupted());
+    });
+    try {
+      downloading.start();
+      assertThat(halfSent.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      Thread.sleep(100); // into the read that waits for the rest
+      downloading.interrupt();
+      downloading.join(2000);
+
+      assertThat(downloading.isAlive()).as("still downloading after the interrupt").isFalse();
+      assertThat(failure.get()).isInstanceOf(FhirboxException.class).hasMessageContaining("interrupted");
+      assertThat(keptInterrupt).as("the interrupt is kept for the caller").isTrue();
+      assertThat(peer.seen("/storage/abc-123/1")).as("no resume").hasSize(1);
+    } finally {
+      never.countDown();
+      downloading.join(10_000);
+    }
   }
 
   @Test

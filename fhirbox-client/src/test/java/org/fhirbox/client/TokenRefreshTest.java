@@ -26,6 +26,7 @@ import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class TokenRefreshTest {
   /** A clock the test moves forward by hand. */
@@ -182,6 +183,49 @@ class TokenRefreshTest {
     } finally {
       never.countDown();
       pool.shutdownNow();
+    }
+  }
+
+  /** A caller waiting for the token another is fetching answers an interrupt at once, as every other wait does. */
+  @Test
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aCallerWaitingForAnotherCallersTokenFetchEndsWhenInterrupted() throws Exception {
+    CountDownLatch fetching = new CountDownLatch(1);
+    CountDownLatch answer = new CountDownLatch(1);
+    peer.on("/oauth2/token", ex -> {
+      fetching.countDown();
+      try {
+        answer.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      PeerServer.send(ex, 200, "application/json", "{\"access_token\":\"t\",\"expires_in\":3600}");
+    });
+    FhirboxClient client = FhirboxClient.builder().baseUrl(peer.root()).clientCredentials("app", "s3cret").build();
+    Thread first = new Thread(() -> catchThrowable(() -> client.readResource(Patient.class, "1")));
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicReference<Boolean> stillInterrupted = new AtomicReference<>();
+    Thread waiting = new Thread(() -> {
+      failure.set(catchThrowable(() -> client.readResource(Patient.class, "1")));
+      stillInterrupted.set(Thread.currentThread().isInterrupted());
+    });
+    try {
+      first.start();
+      assertThat(fetching.await(10, TimeUnit.SECONDS)).isTrue();
+      waiting.start();
+      while (waiting.getState() != Thread.State.WAITING && waiting.isAlive()) {
+        Thread.sleep(5);
+      }
+      waiting.interrupt();
+      waiting.join(2000);
+
+      assertThat(waiting.isAlive()).as("still waiting for the other caller's token").isFalse();
+      assertThat(failure.get()).isInstanceOf(FhirboxException.class).hasMessageContaining("interrupted");
+      assertThat(stillInterrupted.get()).as("the interrupt is kept for the caller").isTrue();
+    } finally {
+      answer.countDown();
+      first.join(10_000);
+      waiting.join(10_000);
     }
   }
 

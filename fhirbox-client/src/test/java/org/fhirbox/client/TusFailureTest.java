@@ -224,4 +224,17 @@ class TusFailureTest {
 
     assertThat(patches).as("the first piece and three retries").hasValue(4);
   }
+
+  @Test
+  void anOffsetBeyondTheContentFailsAsTheServersFault() throws Exception {
+    Path file = file();
+    serveTus(file, ex -> {
+      answer(ex, 204, 5000); // more than the 3000 bytes there are
+      return false;
+    }, ex -> true);
+
+    assertThatThrownBy(() -> client(QUICK, null).createBinary(Upload.of(file, "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("Upload-Offset of 5000 for an upload of 3000 bytes");
+  }
 }

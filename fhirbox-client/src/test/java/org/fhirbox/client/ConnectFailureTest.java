@@ -1,0 +1,35 @@
+package org.fhirbox.client;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import org.junit.jupiter.api.Test;
+
+/** A request that reaches no server says why, where the JDK's exception carries no message. */
+class ConnectFailureTest {
+  @Test
+  void anUnknownHostIsNamedAsSuch() {
+    // .invalid never resolves (RFC 6761 §6.4)
+    FhirboxClient client = FhirboxClient.builder().baseUrl("http://fhirbox.invalid/").accessToken("t")
+        .retryPolicy(RetryPolicy.NONE).build();
+
+    assertThatThrownBy(() -> client.download("Binary/1", OutputStream.nullOutputStream()))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessage("GET /fhir/R4/Binary/1 failed: the server's host name is unknown");
+  }
+
+  @Test
+  void aPortWhereNoServerListensSaysTheConnectionFailed() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    FhirboxClient client = FhirboxClient.builder().baseUrl("http://127.0.0.1:" + port + "/").accessToken("t")
+        .retryPolicy(RetryPolicy.NONE).build();
+
+    assertThatThrownBy(() -> client.download("Binary/1", OutputStream.nullOutputStream()))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessage("GET /fhir/R4/Binary/1 failed: the connection could not be made");
+  }
+}
