@@ -15,6 +15,17 @@ import java.util.Map;
 record Call(String method, URI uri, BodyPublisher body, boolean replayable, boolean idempotent,
     boolean authenticated, Map<String, String> headers) {
 
+  /**
+   * The method, the URI without its query and the headers' names only: the token request's
+   * {@code Authorization} carries the client secret, and a signed URL's query its signature.
+   */
+  @Override
+  public String toString() {
+    String u = uri.toString();
+    int q = u.indexOf('?');
+    return "Call[" + method + " " + (q < 0 ? u : u.substring(0, q) + "?…") + ", headers " + headers.keySet() + "]";
+  }
+
   static Call of(String method, URI uri) {
     boolean idempotent = switch (method) {
       case "GET", "HEAD", "PUT", "DELETE", "OPTIONS" -> true;
