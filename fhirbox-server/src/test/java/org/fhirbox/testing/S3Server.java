@@ -165,7 +165,10 @@ public final class S3Server implements AutoCloseable {
     return h;
   }
 
-  /** The UploadPart held back by {@link #holdPart}, the PutObject by {@link #holdPut}, the DeleteObject by {@link #holdDelete}. */
+  /**
+   * The UploadPart held back by {@link #holdPart}, the PutObject by {@link #holdPut}, or the
+   * DeleteObject by {@link #holdDelete}.
+   */
   public static final class HeldPart {
     private final int number;
     private final AtomicBoolean taken = new AtomicBoolean();
