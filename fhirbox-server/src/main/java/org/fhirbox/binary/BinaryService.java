@@ -287,9 +287,10 @@ public final class BinaryService {
     return createOnce(project, id, binary, info, meta.filename());
   }
 
+  /** Under the lock of the upload's row, which a refusing confirmation deletes before the object. */
   private Written createOnce(String project, String id, Binary binary, BlobInfo info, String filename) {
     return store.inTransaction(tx -> {
-      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
+      if (!tx.pendingUploads().lock(id) || !tx.binaryContentAnyProject(id, 1).isEmpty()) {
         throw usedUp(id);
       }
       return repository.create(tx, project, binary, id, info, filename);
@@ -487,10 +488,7 @@ public final class BinaryService {
     }
   }
 
-  /**
-   * {@link #discard} after {@code failure} of the write that would name {@code info}, unless that
-   * write may have been committed.
-   */
+  /** {@link #discard} after {@code failure} of the write that would name {@code info}, unless it may have committed. */
   public void discardUnlessCommitted(BlobInfo info, RuntimeException failure) {
     if (info != null && failure instanceof CommitOutcomeUnknown) {
       LOG.warn("kept blob {}: the commit that names it may have stood; the orphan sweeper removes it if not",

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * The multipart uploads this node is feeding, in the {@code blob_write_lease} table that every
  * node's {@link OrphanSweeper} reads: a row per upload, inserted before the upload begins, its
  * {@code lease_until} pushed {@link #LEASE} ahead every {@link #RENEW_EVERY} while it runs,
- * deleted when it ends. A node that dies leaves rows that nobody renews; once one lapsed more than
+ * deleted when it fails, or once the request that stored its object has committed the Binary or
+ * discarded the object ({@code HeldWrites}). A node that dies leaves rows that nobody renews; once one lapsed more than
  * the grace period ago, the sweep treats its upload as any other leftover, and deletes the row.
  *
  * <p>One key may be held by more than one request of this node at once (a client's confirmation of a

@@ -100,9 +100,7 @@ final class BucketConfirmations {
         throw notArrived(binaryId);
       }
       if (!stored.get().unsignedHeaders().isEmpty()) {
-        binaries.requireUnused(binaryId);
-        binaries.discard(new BlobInfo(key, stored.get().size(), null, null));
-        forget(binaryId);
+        refuse(binaryId, key, stored.get().size());
         throw unsignedHeaders(stored.get().unsignedHeaders());
       }
       // a store that keeps no checksum most likely ignored the signed one
@@ -113,9 +111,7 @@ final class BucketConfirmations {
         return readAndCreate(project, binaryId, meta, key, declared);
       }
       if (stored.get().size() != size || !stored.get().sha256Hex().equalsIgnoreCase(sha256Hex)) {
-        binaries.requireUnused(binaryId);
-        binaries.discard(new BlobInfo(key, stored.get().size(), null, null));
-        forget(binaryId);
+        refuse(binaryId, key, stored.get().size());
         throw FhirException.badRequest("the uploaded object has " + stored.get().size() + " bytes and another "
             + "SHA-256 than the declared " + size + " bytes; it was deleted");
       }
@@ -246,6 +242,26 @@ final class BucketConfirmations {
     }
     forget(binaryId);
     return written;
+  }
+
+  /**
+   * Forgets the upload, then deletes the object of {@code key}; 409, changing nothing, once a
+   * Binary of the upload exists. The row is deleted, and the Binary looked for, in one transaction,
+   * and a confirmation commits its Binary only under the row's lock
+   * ({@link BinaryService#createFromObject}): either that commit came first and this sees its
+   * Binary, or it finds the row gone and creates nothing. So a repeat of the {@code PUT} (with
+   * headers the URL does not sign) while another confirmation commits never deletes the bytes of
+   * the Binary it commits.
+   */
+  private void refuse(String binaryId, BlobKey key, long size) {
+    store.inTransaction(tx -> {
+      tx.pendingUploads().delete(binaryId);
+      if (!tx.binaryContentAnyProject(binaryId, 1).isEmpty()) {
+        throw FhirException.conflict("Binary/" + binaryId + " was already uploaded; an upload URL can be used once");
+      }
+      return null;
+    });
+    binaries.discard(new BlobInfo(key, size, null, null));
   }
 
   private void forget(String binaryId) {

@@ -18,6 +18,7 @@ import org.fhirbox.model.IngestJob.State;
 import org.fhirbox.db.CommitOutcomeUnknown;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.StoredResource;
+import org.fhirbox.storage.HeldWrites;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.WritePreconditions;
 import org.fhirbox.fhir.Written;
@@ -178,7 +179,8 @@ public final class IngestWorker implements AutoCloseable {
     ScheduledFuture<?> lease = heartbeat.scheduleAtFixedRate(() -> extendLease(job, fetch), beat, beat,
         TimeUnit.MILLISECONDS);
     Outcome outcome;
-    try {
+    // one unit of work: the objects it stored stay leased until their Binary is committed or discarded
+    try (HeldWrites.Unit unit = HeldWrites.begin()) {
       outcome = process(job, fetch);
       if ((outcome.state() == State.SKIPPED || outcome.state() == State.FAILED) && outcome.binaryId() != null) {
         discard(job, outcome.binaryId(), tx -> {

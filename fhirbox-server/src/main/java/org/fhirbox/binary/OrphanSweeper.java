@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * unreferenced blob twice is harmless.
  *
  * <p>It spares the blobs that are still being written: the multipart uploads to S3 that a live
- * node is feeding, whose lease it renews ({@link BlobWriteLeases}), those of resumable uploads under way, and
+ * node is feeding, whose lease it renews ({@link BlobWriteLeases}) until the request that stored the
+ * object has committed its Binary or discarded it, those of resumable uploads under way, and
  * the object a presigned upload straight to S3 writes ({@link DirectUploads}) while that upload is
  * unconfirmed and its URL expired no more than the grace ago. Until then the first read of its
  * Binary or the background check may still confirm it, and that check runs behind when many

@@ -58,6 +58,12 @@ final class JdbcPendingUploadTable implements PendingUploadTable {
   }
 
   @Override
+  public boolean lock(String binaryId) {
+    return !st.list("read failed", "SELECT 1 FROM direct_upload WHERE binary_id = ? FOR UPDATE", List.of(binaryId),
+        rs -> rs.getInt(1)).isEmpty();
+  }
+
+  @Override
   public boolean isAwaited(BlobKey key, Instant expiredSince) {
     return !st.list("read failed", "SELECT 1 FROM direct_upload WHERE blob_key = ? AND confirmed = FALSE"
         + " AND expires >= ? LIMIT 1", List.of(key.value(), expiredSince.toEpochMilli()), rs -> rs.getInt(1)).isEmpty();

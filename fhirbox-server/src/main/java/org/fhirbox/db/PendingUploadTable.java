@@ -32,6 +32,12 @@ public interface PendingUploadTable {
   boolean delete(String binaryId);
 
   /**
+   * Locks the row until the transaction ends, so that a {@link #delete} of another transaction
+   * waits for it; false when the row is gone (the upload was refused or forgotten).
+   */
+  boolean lock(String binaryId);
+
+  /**
    * Whether an upload not yet confirmed, whose URL expires at {@code expiredSince} or later,
    * writes the blob {@code key}: until its URL expired more than the orphan grace ago, a read or
    * the background check may still confirm its object, so the orphan sweep leaves it alone.

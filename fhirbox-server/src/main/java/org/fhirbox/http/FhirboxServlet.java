@@ -9,6 +9,7 @@ import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.QueryString;
+import org.fhirbox.storage.HeldWrites;
 
 /** Mounts every route in one readable block. */
 public final class FhirboxServlet extends HttpServlet {
@@ -49,8 +50,18 @@ public final class FhirboxServlet extends HttpServlet {
     this.app = app;
   }
 
+  /**
+   * Serves one request as one unit of work ({@link HeldWrites}): what it stored stays leased until
+   * it has committed or discarded it.
+   */
   @Override
   protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    try (HeldWrites.Unit unit = HeldWrites.begin()) {
+      serve(req, resp);
+    }
+  }
+
+  private void serve(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     Exchange ex = new Exchange(req, resp, baseUrl.get());
     List<String> path = List.of();
     try {

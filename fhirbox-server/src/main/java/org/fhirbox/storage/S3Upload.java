@@ -64,7 +64,9 @@ final class S3Upload {
 
   /**
    * @param register records the upload as under way before a multipart upload begins (the orphan
-   *     sweep spares it while the record lasts); the upload closes the record when it ends
+   *     sweep spares it while the record lasts); the upload closes the record when it fails, and
+   *     when it completes outside a unit of work ({@link HeldWrites}), which else keeps it until
+   *     the unit has committed the object's row or discarded the object
    */
   S3Upload(S3Client s3, S3Settings settings, String objectKey, Executor executor,
       S3PartBuffers buffers, Supplier<LiveWrites.Registration> register) {
@@ -136,8 +138,15 @@ final class S3Upload {
       buffers.give(first);
       throw e;
     }
-    try (registration) {
+    boolean kept = false;
+    try {
       multipartUpload(reader, first, firstLength);
+      // the object is dated from the upload's start: its lease lasts until its row is committed
+      kept = HeldWrites.keep(registration);
+    } finally {
+      if (!kept) {
+        registration.close();
+      }
     }
   }
 

@@ -170,6 +170,39 @@ class DirectUploadS3ConfirmationTest {
     assertThat(f.objectExists(issued.url())).as("the confirmed Binary's object").isTrue();
   }
 
+  /**
+   * A confirmation that refuses the object (its PUT was repeated with a header the URL does not
+   * sign) while another confirmation of the upload commits its Binary on that object: the Binary
+   * stands on its bytes, or neither stands; never a Binary whose object was deleted.
+   */
+  @Test
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aRefusalRacingACommitNeverDeletesTheObjectOfTheCommittedBinary() throws Exception {
+    byte[] bytes = random(1500, 48);
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes), sha1Base64(bytes), 60));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    S3Server.HeldReads reads = f.s3.holdReads(objectKey(issued.url()));
+    S3Server.HeldPart delete = f.s3.holdDelete();
+    ExecutorService clients = Executors.newFixedThreadPool(2);
+    try {
+      Future<HttpResponse<String>> committing = clients.submit(() -> complete(issued));
+      Poll.until("the first confirmation reading the object", reads::reads, n -> n >= 1);
+      assertThat(putWith(issued, bytes, "Content-Language", "de").statusCode()).isEqualTo(200);
+      Future<HttpResponse<String>> refusing = clients.submit(() -> complete(issued));
+      assertThat(delete.arrived()).as("the second confirmation deleting the object").isTrue();
+      reads.release();
+      committing.get(30, TimeUnit.SECONDS);
+      delete.release();
+      assertThat(refusing.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(400);
+    } finally {
+      reads.release();
+      delete.release();
+      clients.shutdownNow();
+    }
+    assertThat(!created(issued.binary()) || f.objectExists(issued.url()))
+        .as("a created Binary keeps its object").isTrue();
+  }
+
   @Test
   void theBackgroundCheckWorksThroughMoreThanOneBatchOfDueUploads() throws Exception {
     for (int i = 0; i < 60; i++) {

@@ -12,6 +12,8 @@ import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -449,6 +451,29 @@ class S3BlobStoreTest extends BlobStoreContract {
     } finally {
       client.shutdownNow();
     }
+  }
+
+  /**
+   * The object of a completed multipart upload is dated from the upload's start: its write lease
+   * lasts until the unit of work that stored it (which commits its row) ends, not only the upload.
+   */
+  @Test
+  void aCompletedUploadKeepsItsLeaseUntilItsUnitOfWorkEnds() throws IOException {
+    Set<BlobKey> leased = ConcurrentHashMap.newKeySet();
+    store.recordWritesIn(key -> {
+      leased.add(key);
+      return () -> leased.remove(key);
+    });
+    store.put(TestContent.stream(56, PART + 1), NO_LIMIT);
+    assertThat(leased).as("outside a unit of work, the lease ends with the upload").isEmpty();
+
+    BlobInfo held;
+    try (HeldWrites.Unit unit = HeldWrites.begin()) {
+      held = store.put(TestContent.stream(57, PART + 1), NO_LIMIT);
+      HeldWrites.begin().close(); // a unit begun inside it ends nothing
+      assertThat(leased).containsExactly(held.key());
+    }
+    assertThat(leased).isEmpty();
   }
 
   /**

@@ -15,8 +15,12 @@ import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
@@ -33,6 +37,8 @@ public final class S3Server implements AutoCloseable {
   private final URI endpoint;
   private volatile HeldReads held;
   private volatile HeldPart heldPart;
+  private volatile HeldPart heldPut;
+  private volatile HeldPart heldDelete;
 
   private S3Server() throws Exception {
     proxy = S3Proxy.builder()
@@ -55,6 +61,26 @@ public final class S3Server implements AutoCloseable {
               h.await();
             }
             return super.uploadMultipartPart(upload, request, body);
+          }
+
+          @Override
+          public PutObjectResponse putBlob(PutObjectRequest request, InputStream body) {
+            HeldPart h = heldPut;
+            if (h != null && !request.key().startsWith(".s3proxy") && h.taken.compareAndSet(false, true)) {
+              h.arrived.countDown();
+              h.await();
+            }
+            return super.putBlob(request, body);
+          }
+
+          @Override
+          public DeleteObjectResponse removeBlob(DeleteObjectRequest request) {
+            HeldPart h = heldDelete;
+            if (h != null && !request.key().startsWith(".s3proxy") && h.taken.compareAndSet(false, true)) {
+              h.arrived.countDown();
+              h.await();
+            }
+            return super.removeBlob(request);
           }
         })
         .endpoint(URI.create("http://127.0.0.1:0"))
@@ -122,7 +148,27 @@ public final class S3Server implements AutoCloseable {
     return h;
   }
 
-  /** The UploadPart held back by {@link #holdPart}. */
+  /**
+   * Holds the next PutObject of any object until {@link HeldPart#release} (its body unread); later
+   * ones pass, and so do the stubs s3proxy puts for its multipart uploads.
+   */
+  public HeldPart holdPut() {
+    HeldPart h = new HeldPart(0);
+    heldPut = h;
+    return h;
+  }
+
+  /** Holds the next DeleteObject of any object until {@link HeldPart#release}; later ones pass. */
+  public HeldPart holdDelete() {
+    HeldPart h = new HeldPart(0);
+    heldDelete = h;
+    return h;
+  }
+
+  /**
+   * The UploadPart held back by {@link #holdPart}, the PutObject by {@link #holdPut}, or the
+   * DeleteObject by {@link #holdDelete}.
+   */
   public static final class HeldPart {
     private final int number;
     private final AtomicBoolean taken = new AtomicBoolean();
