@@ -176,7 +176,13 @@ final class Downloader {
           state.done += n;
           progress.onProgress(state.done, state.total);
         }
-        if (state.total < 0 || state.done == state.total) {
+        if (state.total < 0) {
+          // the end of a body without Content-Length is where its size becomes known: one last
+          // call says so, as an upload of unknown length ends, so a listener always sees the end
+          progress.onProgress(state.done, state.done);
+          return state.done;
+        }
+        if (state.done == state.total) {
           return state.done;
         }
         throw new IOException("the connection closed after " + state.done + " of " + state.total + " bytes");

@@ -6,8 +6,9 @@ package org.fhirbox.client;
  * <p>Called on a thread of the transfer (for an upload, one of the HTTP client's own threads,
  * not the caller's; calls of one transfer never overlap), with {@code bytesDone} never decreasing within one
  * attempt (a download that must restart from zero starts again at 0). {@code totalBytes} is -1
- * while the size is unknown (an {@link java.io.InputStream} upload of unknown length); such an
- * upload ends with one call where {@code bytesDone == totalBytes}. Keep the callback cheap: it
+ * while the size is unknown (an {@link java.io.InputStream} upload of unknown length, a download
+ * whose response has no {@code Content-Length}); such a transfer ends with one call where
+ * {@code bytesDone == totalBytes}. Keep the callback cheap: it
  * runs once per buffer.
  *
  * <pre>{@code
