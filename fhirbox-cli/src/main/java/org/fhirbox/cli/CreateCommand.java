@@ -51,10 +51,6 @@ final class CreateCommand implements Callable<Integer> {
       InputStream in = options.main().stdin;
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-    Path file = Path.of(source);
-    if (!Files.isRegularFile(file)) {
-      throw new UsageException("no such file: " + source);
-    }
-    return Files.readString(file, StandardCharsets.UTF_8);
+    return Files.readString(InputFile.regular(Path.of(source)), StandardCharsets.UTF_8);
   }
 }

@@ -78,9 +78,7 @@ final class UploadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!Files.isRegularFile(file)) {
-      throw new UsageException("no such file: " + file);
-    }
+    InputFile.regular(file);
     if (direct && resumable) {
       throw new UsageException("--direct and --resumable are two different ways to upload: choose one");
     }

@@ -171,6 +171,20 @@ class ResourceCommandsTest extends ServerFixture {
   }
 
   @Test
+  void aFileThatIsThereButNotARegularFileIsNamedForWhatItIs() {
+    Cli.Result createDir = cli.run("create", dir.toString());
+    Cli.Result createDevice = cli.run("create", "/dev/null");
+    Cli.Result uploadDir = cli.run("upload", dir.toString());
+
+    assertThat(createDir.exitCode()).as(createDir.toString()).isEqualTo(2);
+    assertThat(createDir.err()).isEqualTo("fhirbox: " + dir + " is a directory, not a regular file" + NL);
+    assertThat(createDevice.exitCode()).as(createDevice.toString()).isEqualTo(2);
+    assertThat(createDevice.err()).isEqualTo("fhirbox: /dev/null is not a regular file" + NL);
+    assertThat(uploadDir.exitCode()).as(uploadDir.toString()).isEqualTo(2);
+    assertThat(uploadDir.err()).isEqualTo("fhirbox: " + dir + " is a directory, not a regular file" + NL);
+  }
+
+  @Test
   void aReferenceOrUrlThatNamesNoContentIsAUsageErrorWithExitCode2() {
     Cli.Result notABinary = cli.run("url", "Patient/1");
     Cli.Result notAUrl = cli.run("download", "http://127.0.0.1:1/a b", "-o", dir.resolve("x").toString());
