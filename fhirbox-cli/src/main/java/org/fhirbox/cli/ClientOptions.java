@@ -33,9 +33,9 @@ final class ClientOptions {
 
   /** A client authenticating with client credentials (a cached token, fetched on first use). */
   FhirboxClient client() {
-    String url = pick(server, "FHIRBOX_SERVER");
-    String id = pick(clientId, "FHIRBOX_CLIENT_ID");
-    String secret = pick(clientSecret, "FHIRBOX_CLIENT_SECRET");
+    String url = pick(server, "--server", "FHIRBOX_SERVER");
+    String id = pick(clientId, "--client-id", "FHIRBOX_CLIENT_ID");
+    String secret = pick(clientSecret, "--client-secret", "FHIRBOX_CLIENT_SECRET");
     if (id == null || secret == null) {
       throw new UsageException("no credentials: set FHIRBOX_CLIENT_ID and FHIRBOX_CLIENT_SECRET,"
           + " or pass --client-id and --client-secret");
@@ -57,12 +57,20 @@ final class ClientOptions {
    * fetching one needs no client id or secret, and none is sent with it anyway.
    */
   FhirboxClient anonymousClient() {
-    String url = pick(server, "FHIRBOX_SERVER");
+    String url = pick(server, "--server", "FHIRBOX_SERVER");
     return build(FhirboxClient.builder().baseUrl(url == null ? DEFAULT_SERVER : url));
   }
 
-  private String pick(String flag, String envName) {
-    if (flag != null && !flag.isBlank()) {
+  /**
+   * The flag's value, else the environment's (unset or blank there counts as unset). A flag given
+   * empty ({@code --server ""}, often an unset shell variable) is a usage error rather than a
+   * silent fall back to the environment, which may name another server or client.
+   */
+  private String pick(String flag, String flagName, String envName) {
+    if (flag != null) {
+      if (flag.isBlank()) {
+        throw new UsageException(flagName + " is empty: give a value, or leave the flag out to use " + envName);
+      }
       return flag;
     }
     String value = main().env.get(envName);

@@ -196,6 +196,25 @@ class ResourceCommandsTest extends ServerFixture {
   }
 
   @Test
+  void anExplicitlyEmptyConnectionFlagIsAUsageErrorInsteadOfFallingBackToTheEnvironment() {
+    Cli fromEnv = Cli.withEnv(Map.of("FHIRBOX_SERVER", server.baseUrl(),
+        "FHIRBOX_CLIENT_ID", TestServer.ADMIN_ID, "FHIRBOX_CLIENT_SECRET", TestServer.ADMIN_SECRET));
+
+    for (String flag : List.of("--server", "--client-id", "--client-secret")) {
+      for (String value : List.of("", " ")) {
+        Cli.Result r = fromEnv.run("search", "Patient", "_count=1", flag, value);
+        assertThat(r.exitCode()).as(flag + " '" + value + "': " + r).isEqualTo(2);
+        assertThat(r.err()).startsWith("fhirbox: " + flag + " is empty");
+        assertThat(r.err().lines()).hasSize(1);
+      }
+    }
+    Cli.Result signed = fromEnv.run("download", server.baseUrl() + "storage/x/1?Signature=s", "-o", "-",
+        "--server", "");
+    assertThat(signed.exitCode()).as(signed.toString()).isEqualTo(2);
+    assertThat(signed.err()).startsWith("fhirbox: --server is empty");
+  }
+
+  @Test
   void credentialsComeFromTheEnvironmentAndFlagsOverrideIt() {
     Map<String, String> env = Map.of("FHIRBOX_SERVER", server.baseUrl(),
         "FHIRBOX_CLIENT_ID", TestServer.ADMIN_ID, "FHIRBOX_CLIENT_SECRET", TestServer.ADMIN_SECRET);
