@@ -18,10 +18,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Values of each search kind as FHIR R4 search.html defines them: a Timing's outer limits, a
- * Quantity's code or unit, a URN reference, modifiers refused rather than ignored, and the total
- * of a page reached through {@code _after}, and empty parameters, which are ignored (R4
- * search.html#errors) in a search as on reads, history and writes, and empty values among commas,
- * which are 400; of a repeated {@code _summary} or {@code _elements} the last is used.
+ * Quantity's code or unit, a URN reference, {@code :missing} on every kind, modifiers refused
+ * rather than ignored, and the total of a page reached through {@code _after}, and empty
+ * parameters, which are ignored (R4 search.html#errors) in a search as on reads, history and
+ * writes, and empty values among commas, which are 400; of a repeated {@code _summary} or
+ * {@code _elements} the last is used.
  */
 class SearchValueKindsTest {
   private static TestServer server;
