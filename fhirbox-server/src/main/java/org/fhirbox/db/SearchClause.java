@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * One search criterion translated for the store. The set is closed; each case knows which table
  * columns it constrains. Indexed parameters (any standard SearchParameter) become {@link Token},
- * {@link Text}, {@link DateRange} or {@link NumberRange} over the {@code search_value} table;
+ * {@link Text}, {@link DateRange} or {@link NumberRange} over the {@code search_value} table, and
+ * {@link Missing} asks whether that table holds any value of one for the resource;
  * {@link Chain} nests a clause on the resources a reference parameter names, {@link Has} one on
  * the resources that name it; {@link Compartment} keeps a search inside one compartment.
  */
@@ -85,6 +86,20 @@ public sealed interface SearchClause {
   record Has(String sourceType, String param, SearchClause where, boolean canonical) implements SearchClause {
     public Has(String sourceType, String param, SearchClause where) {
       this(sourceType, param, where, false);
+    }
+  }
+
+  /**
+   * {@code param:missing=true|false} (R4 search.html#modifiers): with {@code missing} the resource
+   * has no value indexed under any of {@code params} (a parameter and, for {@code name}, the parts
+   * stored under their own names); without it, it has one.
+   */
+  record Missing(List<String> params, boolean missing) implements SearchClause {
+    public Missing {
+      params = List.copyOf(params);
+      if (params.isEmpty()) {
+        throw new IllegalArgumentException("a missing criterion needs at least one parameter");
+      }
     }
   }
 

@@ -135,7 +135,8 @@ final class SearchSql {
   private void fromWhere(SearchQuery q, StringBuilder sql, List<Object> args) {
     List<SearchClause> joined = vendor == Database.Vendor.H2
         ? q.clauses().stream().filter(SearchSql::indexed).toList() : List.of();
-    boolean byIds = q.clauses().stream().anyMatch(c -> !(c instanceof SearchClause.LastUpdated));
+    // :missing=true only filters the rows found otherwise: it gives no ids to look them up by
+    boolean byIds = q.clauses().stream().anyMatch(c -> !(c instanceof SearchClause.LastUpdated) && !absent(c));
     if (joined.isEmpty()) {
       sql.append(" FROM resource_current r");
     } else {
@@ -268,6 +269,15 @@ final class SearchSql {
         sql.append(" AND r.last_updated <= ?");
         args.add(lu.highInclusive());
       }
+    } else if (absent(clause)) {
+      // No index row of the parameter for this resource: a correlated NOT EXISTS, a lookup in the
+      // index on (project, res_type, res_id) per row the other criteria leave. The complement of
+      // the rows that have a value cannot be read from the index by value, as the others are.
+      List<String> params = ((SearchClause.Missing) clause).params();
+      sql.append(" AND NOT EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project"
+          + " AND s.res_type = r.res_type AND s.res_id = r.res_id AND s.param IN (")
+          .append("?, ".repeat(params.size() - 1)).append("?))");
+      args.addAll(params);
     } else {
       sql.append(" AND r.res_id IN (");
       matching(project, type, clause, sql, args, false);
@@ -277,7 +287,12 @@ final class SearchSql {
 
   /** Whether a clause is answered from the search_value index ({@link #matching}), not from resource_current. */
   private static boolean indexed(SearchClause clause) {
-    return !(clause instanceof SearchClause.Ids) && !(clause instanceof SearchClause.LastUpdated);
+    return !(clause instanceof SearchClause.Ids) && !(clause instanceof SearchClause.LastUpdated) && !absent(clause);
+  }
+
+  /** {@code :missing=true}: resources with no value, which no index lookup by value can list. */
+  private static boolean absent(SearchClause clause) {
+    return clause instanceof SearchClause.Missing m && m.missing();
   }
 
   /**
@@ -335,6 +350,18 @@ final class SearchSql {
         args.add(t.params().get(p));
         textValues(t, sql, args);
         sql.append(")");
+      }
+    } else if (clause instanceof SearchClause.Missing m) {
+      // :missing=false: the resources with a value, one branch per parameter as for strings
+      sql.append(values);
+      for (int p = 0; p < m.params().size(); p++) {
+        if (p > 0) {
+          sql.append(UNION);
+          args.add(project);
+          args.add(type);
+        }
+        sql.append("s.param = ?");
+        args.add(m.params().get(p));
       }
     } else if (clause instanceof SearchClause.Compartment c) {
       // One branch per parameter, as for strings: each is a point lookup in the index on

@@ -28,7 +28,8 @@ import org.fhirbox.db.SearchValue;
  * {@code :Type}; {@code _tag} and {@code _security} on every type), string parameter (starts
  * with, {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap), uri
  * parameter (exact, {@code :below}; {@code _profile} and {@code _source} on every type), number and quantity
- * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit); chains of up to three references
+ * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit), {@code :missing} on each of them
+ * ({@link SearchMissing}); chains of up to three references
  * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
  * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up, also through
  * canonical references ({@code questionnaire.title=x}, by the target's url and version); {@code _include}
@@ -270,6 +271,9 @@ public final class SearchParser {
     String modifier = colon < 0 ? null : head.substring(colon + 1);
     if (dot >= 0) {
       return chain(type, p, modifier, name.substring(dot + 1), value, mayChainTo, depth);
+    }
+    if ("missing".equals(modifier)) {
+      return SearchMissing.clause(p, value);
     }
     return switch (p.kind()) {
       case STRING -> text(p, modifier, value);

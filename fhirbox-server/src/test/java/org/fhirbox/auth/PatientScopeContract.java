@@ -176,6 +176,20 @@ abstract class PatientScopeContract extends PatientScopeFixture {
     assertThat(asA.get("fhir/R4/Binary").statusCode()).isEqualTo(403);
   }
 
+  /** {@code :missing} is one more criterion beside the compartment's: it finds nothing outside it. */
+  @Test
+  void missingFindsOnlyInsideTheCompartment() throws Exception {
+    String seeded = "fhir/R4/Observation?code=urn:test%7Cshared,urn:test%7Cmoved,urn:test%7Csecret-b&";
+    assertThat(entries(ok(asA.get(seeded + "performer:missing=true")), "match"))
+        .containsExactly("Observation/" + obsMoved);
+    assertThat(entries(ok(seeder.get(seeded + "performer:missing=true")), "match")).as("with a wider grant")
+        .containsExactlyInAnyOrder("Observation/" + obsMoved, "Observation/" + obsB, "Observation/" + obsBFocusA);
+    assertThat(entries(ok(asA.get(seeded + "performer:missing=false")), "match"))
+        .containsExactly("Observation/" + obsA);
+    assertThat(ok(asA.get(seeded + "focus:missing=false&_total=accurate")).get("total").asInt()).isZero();
+    assertThat(ok(seeder.get(seeded + "focus:missing=false&_total=accurate")).get("total").asInt()).isEqualTo(1);
+  }
+
   @Test
   void includesOutsideTheCompartmentAreDropped() throws Exception {
     JsonNode included = ok(asA.get("fhir/R4/Observation?code=urn:test%7Cshared"

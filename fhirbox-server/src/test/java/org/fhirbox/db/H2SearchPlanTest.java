@@ -80,6 +80,45 @@ class H2SearchPlanTest {
     }
   }
 
+  /**
+   * {@code :missing=true} beside an index criterion: the criterion gives the ids, and each row found
+   * is checked for the parameter's index rows by its id (search_value_res), not every resource of
+   * the type.
+   */
+  @Test
+  void missingTrueChecksTheRowsFoundByTheirIdInTheIndex() throws Exception {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      store.inTransaction(tx -> {
+        for (int i = 0; i < 1000; i++) {
+          List<SearchValue> values = new ArrayList<>(List.of(SearchValue.token("gender", null,
+              i % 10 == 0 ? "male" : "female")));
+          if (i % 20 == 0) {
+            values.add(SearchValue.date("birthdate", 0L, 86_399_999L));
+          }
+          tx.insert(new StoredResource("p", "Patient", "id" + i, 1, Instant.ofEpochMilli(1000 + i), false, "{}"),
+              values);
+        }
+        return null;
+      });
+      SearchQuery q = new SearchQuery("p", "Patient", List.of(new SearchClause.Missing(List.of("birthdate"), true),
+          new SearchClause.Token("gender", List.of(new SearchClause.TokenValue(null, "male")))), true, 100, 0);
+      SearchSql sql = new SearchSql(Database.Vendor.H2);
+      String plan = explain(db, sql.count(q));
+      assertThat(plan).as(plan).contains("PUBLIC.RESOURCE_CURRENT_ID: RES_ID = HIT.HIT_ID");
+      String probe = plan.substring(plan.indexOf("NOT EXISTS"));
+      assertThat(probe).as(plan).contains("PUBLIC.SEARCH_VALUE_RES: RES_ID = R.RES_ID");
+      // the probes read the index rows of the 100 men only (two each at most), never the type's
+      Matcher scans = Pattern.compile("scanCount: (\\d+)").matcher(probe);
+      while (scans.find()) {
+        assertThat(Integer.parseInt(scans.group(1))).as(plan).isLessThanOrEqualTo(202);
+      }
+      // 100 men, every other one born on day 0
+      long men = store.read(tx -> tx.count(q));
+      assertThat(men).isEqualTo(50L);
+    }
+  }
+
   @Test
   void theValuesAHasSourceNamesAreReadByIdNotByScanningTheType() throws Exception {
     try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {

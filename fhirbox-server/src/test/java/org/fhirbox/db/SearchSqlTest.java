@@ -35,6 +35,8 @@ class SearchSqlTest {
       + " AND ";
   private static final String DISTINCT = "(SELECT DISTINCT s.res_id FROM search_value s WHERE s.project = ?"
       + " AND s.res_type = ? AND ";
+  private static final String MISSING = " AND NOT EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project"
+      + " AND s.res_type = r.res_type AND s.res_id = r.res_id AND s.param IN (";
   /** H2 reads the matches of an index criterion or an id list through the index on res_id (migration V7). */
   private static final String BY_ID = " USE INDEX (resource_current_id)";
 
@@ -147,7 +149,13 @@ class SearchSqlTest {
         both("quantity ||code", new SearchClause.NumberRange("value-quantity", new BigDecimal("5.35"), true,
             new BigDecimal("5.45"), false, false, null, "mg"),
             INDEX + "s.param = ? AND s.num IS NOT NULL AND s.code = ? AND (s.num >= ? AND s.num < ?))",
-            indexArgs("value-quantity", "mg", new BigDecimal("5.35"), new BigDecimal("5.45"))))
+            indexArgs("value-quantity", "mg", new BigDecimal("5.35"), new BigDecimal("5.45"))),
+        both(":missing=false (any value, under each name the parameter is stored as)",
+            new SearchClause.Missing(name, false),
+            INDEX + "s.param = ?" + UNION + "s.param = ?" + UNION + "s.param = ?)",
+            indexArgs("name", "p", "Patient", "family", "p", "Patient", "given")),
+        both(":missing=true (no index row of the parameter for the row)", new SearchClause.Missing(name, true),
+            MISSING + "?, ?, ?))", "name", "family", "given"))
         .flatMap(s -> s instanceof Stream<?> st ? st.map(Arguments.class::cast) : Stream.of((Arguments) s));
   }
 
@@ -156,7 +164,8 @@ class SearchSqlTest {
   void eachKindOfClauseAddsItsCondition(String name, Vendor vendor, SearchClause clause, String condition,
       List<Object> args) {
     SearchSql.Sql sql = new SearchSql(vendor).count(query(List.of(clause)));
-    boolean byId = vendor == Vendor.H2 && !(clause instanceof SearchClause.LastUpdated);
+    boolean byId = vendor == Vendor.H2 && !(clause instanceof SearchClause.LastUpdated)
+        && !(clause instanceof SearchClause.Missing m && m.missing());
     List<Object> expected = new ArrayList<>();
     if (vendor == Vendor.H2 && condition.startsWith(INDEX)) {
       // the same subquery, distinct, as the derived table the rows are joined to
@@ -191,6 +200,19 @@ class SearchSqlTest {
         + " ON r.res_id = hit.hit_id" + WHERE + " AND r.last_updated >= ?");
     assertThat(h2.args()).containsExactly("p", "Patient", "gender", "male", "p", "Patient", "birthdate", 20L, "p",
         "Patient", 1000L);
+  }
+
+  @Test
+  void missingTrueFiltersTheRowsTheOtherCriteriaFind() {
+    List<SearchClause> clauses = List.of(new SearchClause.Missing(List.of("birthdate"), true),
+        new SearchClause.Token("gender", List.of(new TokenValue(null, "male"))));
+    SearchSql.Sql h2 = new SearchSql(Vendor.H2).count(query(clauses));
+    assertThat(h2.text()).isEqualTo("SELECT COUNT(*) FROM (" + DISTINCT + "s.param = ? AND (s.code = ?))) hit(hit_id)"
+        + " JOIN resource_current r" + BY_ID + " ON r.res_id = hit.hit_id" + WHERE + MISSING + "?))");
+    assertThat(h2.args()).containsExactly("p", "Patient", "gender", "male", "p", "Patient", "birthdate");
+    SearchSql.Sql pg = new SearchSql(Vendor.POSTGRESQL).count(query(clauses));
+    assertThat(pg.text()).endsWith(WHERE + MISSING + "?))" + INDEX + "s.param = ? AND (s.code = ?))");
+    assertThat(pg.args()).containsExactly("p", "Patient", "birthdate", "p", "Patient", "gender", "male");
   }
 
   @Test

@@ -158,7 +158,12 @@ class SearchParserTest {
         row("DiagnosticReport?subject:Patient.name=peter", new SearchClause.Chain("subject",
             Map.of("Patient", new Text(nameParts, List.of("peter"), TextMatch.STARTS_WITH)))),
         row("Patient?_has:Observation:patient:code=1234-5", new SearchClause.Has("Observation", "patient",
-            token("code", null, "1234-5"))));
+            token("code", null, "1234-5"))),
+        // :missing on every kind (search.html#modifiers); a name is also stored as its parts
+        row("Patient?given:missing=true", new SearchClause.Missing(List.of("given"), true)),
+        row("Patient?name:missing=false", new SearchClause.Missing(nameParts, false)),
+        row("Observation?value-quantity:missing=true", new SearchClause.Missing(List.of("value-quantity"), true)),
+        row("Observation?subject:missing=false", new SearchClause.Missing(List.of("subject"), false)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -176,13 +181,14 @@ class SearchParserTest {
         Arguments.of("Condition?code:below=123", 400, "the modifier ':below' is not supported"),
         Arguments.of("Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|446053", 400,
             "the modifier ':of-type' is not supported"),
-        Arguments.of("Patient?given:missing=true", 400, "the modifier ':missing' is not supported"),
+        Arguments.of("Patient?given:missing=yes", 400, "'given:missing' is true or false, not 'yes'"),
         Arguments.of("Patient?given:text=eve", 400, "the modifier ':text' is not supported"),
         Arguments.of("ValueSet?url:above=http://acme.org/fhir/ValueSet/123/_history/5", 400,
             "the modifier ':above' is not supported on search parameter 'url'"),
         Arguments.of("Observation?subject:identifier=urn:mrn|1", 400, "the modifier ':identifier' is not supported"),
-        Arguments.of("Observation?date:missing=true", 400, "the modifier ':missing' is not supported"),
-        Arguments.of("Observation?value-quantity:missing=true", 400, "the modifier ':missing' is not supported"),
+        Arguments.of("Observation?date:missing=true,false", 400, "'date:missing' is true or false"),
+        Arguments.of("Patient?_id:missing=true", 400,
+            "the modifier ':missing' is not supported on search parameter '_id'"),
         // prefixes that make no sense for the kind, and malformed values
         Arguments.of("Patient?_tag:not=vip", 400, "the modifier ':not' is not supported on search parameter '_tag'"),
         Arguments.of("Patient?_profile:above=http://acme.org/sd", 400,

@@ -102,10 +102,39 @@ abstract class MetaSearchContract extends ServerPerClassContract {
     assertThat(http.foundIds("Patient?_profile=http://absent.example/sd")).isEmpty();
     assertThat(http.foundIds("Patient?_security=absent")).isEmpty();
     assertThat(http.foundIds("Patient?_source=urn:absent")).isEmpty();
-    for (String q : List.of("Patient?_tag:not=kept", "Patient?_security:missing=true", "Patient?_tag:text=kept",
+    for (String q : List.of("Patient?_tag:not=kept", "Patient?_security:missing=maybe", "Patient?_tag:text=kept",
         "Patient?_tag=%7C", "Patient?_profile:above=http://absent.example/sd")) {
       assertThat(status(q)).as(q).isEqualTo(400);
     }
+  }
+
+  /**
+   * {@code :missing} (R4 search.html#modifiers) on the common parameters as on the others: the
+   * resources with no value (true) or with one (false), current versions only.
+   */
+  @Test
+  void missingFindsTheResourcesWithoutOrWithAValue() {
+    String key = http.create("{\"resourceType\":\"Patient\"}");
+    String id = "identifier=urn:missing%7C" + key + "&";
+    String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:missing\",\"value\":\""
+        + key + "\"}]";
+    String tagged = http.create(patient + ",\"meta\":{\"tag\":[{\"code\":\"t\"}],\"profile\":[\"http://x/sd\"]},"
+        + "\"name\":[{\"given\":[\"Eve\"]}],\"birthDate\":\"1970\"}");
+    String plain = http.create(patient + "}");
+
+    for (String param : List.of("_tag", "_profile", "name", "birthdate")) {
+      assertThat(http.foundIds("Patient?" + id + param + ":missing=true")).as(param).containsExactly(plain);
+      assertThat(http.foundIds("Patient?" + id + param + ":missing=false")).as(param).containsExactly(tagged);
+    }
+    assertThat(http.foundIds("Patient?" + id + "_security:missing=false")).isEmpty();
+    assertThat(http.foundIds("Patient?" + id + "_tag:missing=false&_tag=t&_total=accurate&_count=1"))
+        .containsExactly(tagged);
+    // a value only an older version had does not count
+    String updated = patient.replace("{\"resourceType\":\"Patient\"", "{\"resourceType\":\"Patient\",\"id\":\""
+        + tagged + "\"") + "}";
+    assertThat(http.putJson("fhir/R4/Patient/" + tagged, updated).statusCode()).isEqualTo(200);
+    assertThat(http.foundIds("Patient?" + id + "_tag:missing=true")).containsExactlyInAnyOrder(tagged, plain);
+    assertThat(http.foundIds("Patient?" + id + "_tag:missing=false")).isEmpty();
   }
 
   @Test

@@ -18,10 +18,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Values of each search kind as FHIR R4 search.html defines them: a Timing's outer limits, a
- * Quantity's code or unit, a URN reference, modifiers refused rather than ignored, and the total
- * of a page reached through {@code _after}, and empty parameters, which are ignored (R4
- * search.html#errors) in a search as on reads, history and writes, and empty values among commas,
- * which are 400; of a repeated {@code _summary} or {@code _elements} the last is used.
+ * Quantity's code or unit, a URN reference, {@code :missing} on every kind, modifiers refused
+ * rather than ignored, and the total of a page reached through {@code _after}, and empty
+ * parameters, which are ignored (R4 search.html#errors) in a search as on reads, history and
+ * writes, and empty values among commas, which are 400; of a repeated {@code _summary} or
+ * {@code _elements} the last is used.
  */
 class SearchValueKindsTest {
   private static TestServer server;
@@ -314,6 +315,98 @@ class SearchValueKindsTest {
       HttpResponse<String> r = http.get("fhir/R4/" + query);
       assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
       assertThat(r.body()).as(query).contains("OperationOutcome", "'subject");
+    }
+  }
+
+  /**
+   * R4 search.html#modifiers: {@code :missing=true} finds the resources with no value for the
+   * parameter, {@code :missing=false} those with one, on every kind the server indexes.
+   */
+  @Test
+  void missingFindsTheResourcesWithoutAValueOrWithOneOnEveryKind() {
+    String p = http.create("{\"resourceType\":\"Patient\"}");
+    String full = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"m\"},"
+        + "\"meta\":{\"profile\":[\"http://x/sd\"]},\"category\":[{\"coding\":[{\"code\":\"vital-signs\"}]}],"
+        + "\"subject\":{\"reference\":\"Patient/" + p + "\"},\"performer\":[{\"reference\":\"Practitioner/m\"}],"
+        + "\"effectiveDateTime\":\"2020-01-01\",\"valueQuantity\":{\"value\":5,\"unit\":\"mg\"}}");
+    String bare = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"m\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + p + "\"},\"valueString\":\"text\"}");
+    String q = "Observation?subject=Patient/" + p + "&";
+    for (String param : List.of("category", "performer", "date", "value-quantity", "_profile")) {
+      assertThat(http.foundIds(q + param + ":missing=true")).as(param).containsExactly(bare);
+      assertThat(http.foundIds(q + param + ":missing=false")).as(param).containsExactly(full);
+    }
+    assertThat(http.foundIds(q + "value-string:missing=true")).containsExactly(full);
+    assertThat(http.foundIds(q + "value-string:missing=false")).containsExactly(bare);
+    // AND with the parameter's other values, as any repeated parameter
+    assertThat(http.foundIds(q + "value-quantity:missing=false&value-quantity=gt4")).containsExactly(full);
+    assertThat(http.foundIds(q + "value-quantity:missing=false&value-quantity=gt6")).isEmpty();
+    assertThat(http.foundIds(q + "category:missing=true&category=vital-signs")).isEmpty();
+
+    String r = "RiskAssessment?subject=Patient/" + p + "&probability:missing=";
+    String scored = http.create("{\"resourceType\":\"RiskAssessment\",\"status\":\"final\",\"subject\":"
+        + "{\"reference\":\"Patient/" + p + "\"},\"prediction\":[{\"probabilityDecimal\":0.3}]}");
+    String unscored = http.create("{\"resourceType\":\"RiskAssessment\",\"status\":\"final\",\"subject\":"
+        + "{\"reference\":\"Patient/" + p + "\"}}");
+    assertThat(http.foundIds(r + "true")).containsExactly(unscored);
+    assertThat(http.foundIds(r + "false")).containsExactly(scored);
+
+    // name is stored under name, family and given: a family alone is a name
+    String id = "identifier=urn:missing%7C" + p + "&";
+    String family = http.create("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:missing\","
+        + "\"value\":\"" + p + "\"}],\"name\":[{\"family\":\"Absent\"}]}");
+    String nameless = http.create("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:missing\","
+        + "\"value\":\"" + p + "\"}]}");
+    assertThat(http.foundIds("Patient?" + id + "name:missing=true")).containsExactly(nameless);
+    assertThat(http.foundIds("Patient?" + id + "name:missing=false")).containsExactly(family);
+    assertThat(http.foundIds("Patient?" + id + "given:missing=true")).containsExactlyInAnyOrder(family, nameless);
+  }
+
+  /**
+   * {@code :missing} reads current versions only: a value an older version had, or a deleted
+   * resource, does not count; it pages and counts as any criterion, in a compartment and through
+   * chains and {@code _has} too.
+   */
+  @Test
+  void missingReadsCurrentVersionsAndPagesInCompartmentsChainsAndHas() {
+    String p = http.create("{\"resourceType\":\"Patient\",\"gender\":\"other\"}");
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"v\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + p + "\"}";
+    String dropped = http.create(obs + ",\"category\":[{\"coding\":[{\"code\":\"lab\"}]}]}");
+    String[] none = {http.create(obs + "}"), http.create(obs + "}")};
+    String deleted = http.create(obs + "}");
+    assertThat(http.putJson("fhir/R4/Observation/" + dropped, obs.replace("{\"resourceType", "{\"id\":\"" + dropped
+        + "\",\"resourceType") + "}").statusCode()).isEqualTo(200);
+    assertThat(http.delete("fhir/R4/Observation/" + deleted).statusCode()).isIn(200, 204);
+
+    String q = "Observation?subject=Patient/" + p + "&category:missing=true";
+    assertThat(http.foundIds(q)).containsExactlyInAnyOrder(dropped, none[0], none[1]);
+    assertThat(http.foundIds(q.replace("true", "false"))).isEmpty();
+    Bundle first = searched(q + "&_count=2&_total=accurate");
+    assertThat(first.getTotal()).isEqualTo(3);
+    assertThat(first.getEntry()).hasSize(2);
+    String next = first.getLink("next").getUrl();
+    assertThat(searched(next.substring(next.indexOf("Observation?"))).getEntry()).hasSize(1);
+
+    assertThat(http.foundIds("Patient/" + p + "/Observation?category:missing=true"))
+        .containsExactlyInAnyOrder(dropped, none[0], none[1]);
+    assertThat(http.foundIds("Patient/" + p + "/Observation?category:missing=false")).isEmpty();
+    assertThat(http.foundIds("Observation?subject:Patient.gender:missing=false&subject=Patient/" + p)).hasSize(3);
+    assertThat(http.foundIds("Observation?subject:Patient.birthdate:missing=false&subject=Patient/" + p)).isEmpty();
+    assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:category:missing=true"))
+        .containsExactly(p);
+    assertThat(http.foundIds("Patient?_id=" + p + "&_has:Observation:subject:category:missing=false")).isEmpty();
+  }
+
+  /** {@code :missing} takes true or false only: anything else is 400 naming the parameter. */
+  @Test
+  void missingOtherThanTrueOrFalseIs400NamingTheParameter() {
+    for (String query : List.of("Observation?date:missing=yes", "Observation?date:missing=true,false",
+        "Observation?subject:Patient.birthdate:missing=1")) {
+      HttpResponse<String> r = http.get("fhir/R4/" + query);
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).as(query).contains("OperationOutcome", "'" + (query.contains("birthdate") ? "birthdate"
+          : "date") + ":missing'");
     }
   }
 }
