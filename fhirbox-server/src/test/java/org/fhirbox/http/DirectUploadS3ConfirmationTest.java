@@ -146,8 +146,7 @@ class DirectUploadS3ConfirmationTest {
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void anObjectIsNotSweptWhileItsConfirmationReadsIt() throws Exception {
     byte[] bytes = random(1500, 47);
-    Issued issued = f.issue(f.body(bytes.length, sha256(bytes), sha1Base64(bytes), 60));
-    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    Issued issued = putWithBothDigests(bytes);
     f.clock.advance(GRACE.plusMinutes(3));
     S3Server.HeldReads reads = f.s3.holdReads(objectKey(issued.url()));
     ExecutorService reader = Executors.newSingleThreadExecutor();
@@ -179,8 +178,7 @@ class DirectUploadS3ConfirmationTest {
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aRefusalRacingACommitNeverDeletesTheObjectOfTheCommittedBinary() throws Exception {
     byte[] bytes = random(1500, 48);
-    Issued issued = f.issue(f.body(bytes.length, sha256(bytes), sha1Base64(bytes), 60));
-    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    Issued issued = putWithBothDigests(bytes);
     S3Server.HeldReads reads = f.s3.holdReads(objectKey(issued.url()));
     S3Server.HeldPart delete = f.s3.holdDelete();
     ExecutorService clients = Executors.newFixedThreadPool(2);
@@ -254,5 +252,12 @@ class DirectUploadS3ConfirmationTest {
         r -> r.body().contains(hash));
 
     assertThat(later.statusCode()).as(later.body()).isEqualTo(200);
+  }
+
+  /** {@code bytes} PUT to the bucket through an upload URL that declares their SHA-256 and SHA-1. */
+  private Issued putWithBothDigests(byte[] bytes) throws Exception {
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes), sha1Base64(bytes), 60));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    return issued;
   }
 }
