@@ -340,43 +340,23 @@ final class SearchSql {
       // One branch per parameter (name reads name, family and given): with param IN (...) H2 used
       // only project and type of the index and read every string row of the type.
       sql.append(values);
-      for (int p = 0; p < t.params().size(); p++) {
-        if (p > 0) {
-          sql.append(UNION);
-          args.add(project);
-          args.add(type);
-        }
-        sql.append("s.param = ? AND (");
-        args.add(t.params().get(p));
+      perParam(t.params(), project, type, sql, args, () -> {
+        sql.append(" AND (");
         textValues(t, sql, args);
         sql.append(")");
-      }
+      });
     } else if (clause instanceof SearchClause.Missing m) {
       // :missing=false: the resources with a value, one branch per parameter as for strings
       sql.append(values);
-      for (int p = 0; p < m.params().size(); p++) {
-        if (p > 0) {
-          sql.append(UNION);
-          args.add(project);
-          args.add(type);
-        }
-        sql.append("s.param = ?");
-        args.add(m.params().get(p));
-      }
+      perParam(m.params(), project, type, sql, args, () -> { });
     } else if (clause instanceof SearchClause.Compartment c) {
       // One branch per parameter, as for strings: each is a point lookup in the index on
       // (project, res_type, param, code) on either database.
       sql.append(values);
-      for (int p = 0; p < c.params().size(); p++) {
-        if (p > 0) {
-          sql.append(UNION);
-          args.add(project);
-          args.add(type);
-        }
-        sql.append("s.param = ? AND s.code = ?");
-        args.add(c.params().get(p));
+      perParam(c.params(), project, type, sql, args, () -> {
+        sql.append(" AND s.code = ?");
         args.add(truncate(c.reference(), CODE_MAX));
-      }
+      });
       if (c.selfId() != null) {
         sql.append(" UNION SELECT CAST(? AS VARCHAR(64))");
         args.add(c.selfId());
@@ -435,6 +415,26 @@ final class SearchSql {
   }
 
   /** The OR-ed values of a string or uri {@code :below} criterion on {@code s.code} (or {@code s.sys} for :exact). */
+  /**
+   * One branch per parameter of {@code params}, joined by {@link #UNION}: {@code s.param = ?}, then
+   * what {@code rest} appends of the branch. With {@code param IN (...)} H2 used only project and
+   * type of the index; a branch each is a lookup on (project, res_type, param, code) on either
+   * database.
+   */
+  private static void perParam(List<String> params, String project, String type, StringBuilder sql,
+      List<Object> args, Runnable rest) {
+    for (int p = 0; p < params.size(); p++) {
+      if (p > 0) {
+        sql.append(UNION);
+        args.add(project);
+        args.add(type);
+      }
+      sql.append("s.param = ?");
+      args.add(params.get(p));
+      rest.run();
+    }
+  }
+
   private void textValues(SearchClause.Text t, StringBuilder sql, List<Object> args) {
     for (int i = 0; i < t.values().size(); i++) {
       String v = t.values().get(i);
