@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Direct uploads ask for URLs that live long enough, and a URL that expired anyway (S3's 403
@@ -19,12 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DirectUploadExpiryTest {
   @TempDir
   Path work;
-  private final PeerServer peer = PeerServer.started();
-
-  @AfterEach
-  void stop() {
-    peer.close();
-  }
+  @RegisterExtension
+  final PeerServer peer = PeerServer.started();
 
   private FhirboxClient client() {
     return FhirboxClient.builder().baseUrl(peer.root()).accessToken("t")

@@ -15,10 +15,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Downloads that meet a failure of their own side (the disk), a refused resume, or a host that resumes another content. */
 class DownloadFailureTest {
@@ -27,13 +27,9 @@ class DownloadFailureTest {
 
   @TempDir
   Path work;
-  private final PeerServer peer = PeerServer.started();
+  @RegisterExtension
+  final PeerServer peer = PeerServer.started();
   private final byte[] data = BinaryTransferTest.randomBytes(500_000);
-
-  @AfterEach
-  void stop() {
-    peer.close();
-  }
 
   /** Serves {@link #data} under a strong ETag, honouring a single Range when If-Range matches. */
   private void serveFile() {

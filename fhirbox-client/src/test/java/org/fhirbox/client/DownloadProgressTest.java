@@ -6,21 +6,17 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The progress a download reports when its response says no length (no Content-Length, chunked). */
 @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DownloadProgressTest {
   private static final String SIGNED = "storage/abc-123/1?Expires=1700000000&KeyId=k1&Signature=c2lnbmF0dXJl";
 
-  private final PeerServer peer = PeerServer.started();
-
-  @AfterEach
-  void stop() {
-    peer.close();
-  }
+  @RegisterExtension
+  final PeerServer peer = PeerServer.started();
 
   /** Serves {@code data} chunked: the length is known to nobody until the body ends. */
   private void serveChunked(byte[] data) {

@@ -11,9 +11,9 @@ import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Media;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A write whose answer is lost is sent again; when the first attempt was carried out, the repeat
@@ -23,12 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LostAnswerTest {
   @TempDir
   Path work;
-  private final PeerServer peer = PeerServer.started();
-
-  @AfterEach
-  void stop() {
-    peer.close();
-  }
+  @RegisterExtension
+  final PeerServer peer = PeerServer.started();
 
   private FhirboxClient client() {
     return peer.client(3);

@@ -13,9 +13,11 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /** A real HTTP peer (the JDK's server) for behaviour fhirbox does not produce on demand. */
-final class PeerServer implements AutoCloseable {
+final class PeerServer implements AutoCloseable, AfterEachCallback {
   /** What one request carried. */
   record Seen(String method, String path, String authorization, String range, String ifRange, String body) {}
 
@@ -93,6 +95,12 @@ final class PeerServer implements AutoCloseable {
     try (OutputStream out = ex.getResponseBody()) {
       out.write(bytes);
     }
+  }
+
+  /** A test class's {@code @RegisterExtension} field stops with each test. */
+  @Override
+  public void afterEach(ExtensionContext context) {
+    close();
   }
 
   @Override

@@ -3,13 +3,15 @@ package org.fhirbox.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The client follows no redirects (credentials must not go along), so a redirect is an error
@@ -18,19 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
 class RedirectAnswerTest {
   @TempDir
   Path work;
-  private final PeerServer peer = PeerServer.started();
-
-  @AfterEach
-  void stop() {
-    peer.close();
-  }
+  @RegisterExtension
+  final PeerServer peer = PeerServer.started();
 
   private FhirboxClient client() {
     return peer.client(1);
   }
 
-  private static void redirect(com.sun.net.httpserver.HttpExchange ex, int status, String location)
-      throws java.io.IOException {
+  private static void redirect(HttpExchange ex, int status, String location) throws IOException {
     ex.getResponseHeaders().set("Location", location);
     PeerServer.send(ex, status, "text/html", "");
   }

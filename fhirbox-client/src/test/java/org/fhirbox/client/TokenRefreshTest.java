@@ -24,9 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class TokenRefreshTest {
   /** A clock the test moves forward by hand. */
@@ -53,15 +53,11 @@ class TokenRefreshTest {
     }
   }
 
-  private final PeerServer peer = PeerServer.started();
+  @RegisterExtension
+  final PeerServer peer = PeerServer.started();
   private final AtomicInteger issued = new AtomicInteger();
   private final AtomicReference<String> valid = new AtomicReference<>();
   private final ManualClock clock = new ManualClock();
-
-  @AfterEach
-  void stop() {
-    peer.close();
-  }
 
   /** A token endpoint issuing tok-1, tok-2, ... and a Patient that needs the latest one. */
   private FhirboxClient client() {

@@ -12,22 +12,18 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class TransferRecoveryTest {
   private static final String SIGNED = "storage/abc-123/1?Expires=1700000000&KeyId=k1&Signature=c2lnbmF0dXJl";
 
   @TempDir
   Path work;
-  private final PeerServer peer = PeerServer.started();
+  @RegisterExtension
+  final PeerServer peer = PeerServer.started();
   private final byte[] data = BinaryTransferTest.randomBytes(500_000);
-
-  @AfterEach
-  void stop() {
-    peer.close();
-  }
 
   private FhirboxClient client() {
     return FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret")

@@ -12,9 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Binary;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Resumable uploads against a tus peer: which failures are waited for and which end the upload. */
 class TusFailureTest {
@@ -22,14 +22,10 @@ class TusFailureTest {
 
   @TempDir
   Path work;
-  private final PeerServer peer = PeerServer.started();
+  @RegisterExtension
+  final PeerServer peer = PeerServer.started();
   private final AtomicLong offset = new AtomicLong();
   private final AtomicInteger heads = new AtomicInteger();
-
-  @AfterEach
-  void stop() {
-    peer.close();
-  }
 
   private FhirboxClient client(RetryPolicy tusRetries, Path stateDirectory) {
     return FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret")
