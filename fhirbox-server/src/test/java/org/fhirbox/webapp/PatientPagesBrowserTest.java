@@ -85,7 +85,7 @@ class PatientPagesBrowserTest {
         assertThat(row.findElement(By.xpath(".//select")).getAttribute("value")).isEqualTo("DocumentReference");
         page.fieldIn(row, "Description").sendKeys("Discharge report");
       }
-      AppPage.buttonIn(row, "Start upload").click();
+      AppPage.startUpload(row);
     }
     for (String name : List.of("scan.jpg", "report.pdf", "testsrc2-160x120-3s.webm")) {
       page.awaitUploaded(name);
