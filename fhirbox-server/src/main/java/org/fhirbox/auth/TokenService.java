@@ -23,10 +23,14 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * Issues and verifies access tokens: JWTs signed ES256 with the shared server key ({@code kid}
- * in the header), carrying {@code iss} (the base URL), {@code sub} and {@code client_id} (Medplum's
- * JS client reads {@code client_id}), {@code project}, {@code scope}, {@code iat}, {@code exp} and
- * {@code jti}, and for a person also {@code user} (the user id) and {@code patient}. On verify the
+ * Issues and verifies access tokens as RFC 9068 profiles them: JWTs signed ES256 with the shared
+ * server key ({@code kid} in the header) and typed {@code at+jwt} ({@code typ} in the header),
+ * carrying {@code iss} (the base URL), {@code aud} ({@link #audienceOf}: the FHIR base under the
+ * issuer), {@code sub} and {@code client_id} (Medplum's JS client reads {@code client_id}),
+ * {@code project}, {@code scope}, {@code iat}, {@code exp} and {@code jti}, and for a person also
+ * {@code user} (the user id) and {@code patient}. A token is accepted only with that type and
+ * audience (RFC 9068 §4), so that an ID token, signed with the same key for a client registered
+ * for ES256, or any other JWT of that key is never taken for an access token. On verify the
  * client's status, and the user's for a token that names one, is looked up at most once per
  * {@code statusTtl} (60 s in the server) per id, so the tokens of a disabled or deleted client or
  * user stop working within that time, as do a user's tokens issued before their sessions ended
@@ -43,6 +47,10 @@ public final class TokenService {
   private static final String ISSUED_MS = "iat_ms";
   /** The id of the sign-in a person's token was issued for. */
   static final String SIGN_IN = "sign_in";
+  /** RFC 9068 §2.1: the JOSE {@code typ} of an access token. */
+  private static final JOSEObjectType ACCESS_TOKEN_TYPE = new JOSEObjectType("at+jwt");
+  /** RFC 9068 §4 accepts the full media type too. */
+  private static final String ACCESS_TOKEN_MEDIA_TYPE = "application/at+jwt";
 
   /** An issued token. {@link #toString()} hides the token. */
   public record IssuedToken(String accessToken, long expiresIn, String scope) {
@@ -138,6 +146,7 @@ public final class TokenService {
     patient.ifPresent(p -> builder.claim("patient", p));
     JWTClaimsSet claims = builder
         .issuer(issuer.get())
+        .audience(audienceOf(issuer.get()))
         .subject(client.clientId())
         .claim("client_id", client.clientId())
         .claim("project", client.project())
@@ -149,7 +158,8 @@ public final class TokenService {
         .expirationTime(Date.from(now.plus(ttl)))
         .jwtID(UUID.randomUUID().toString())
         .build();
-    JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build();
+    JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).type(ACCESS_TOKEN_TYPE)
+        .build();
     SignedJWT jwt = new SignedJWT(header, claims);
     try {
       jwt.sign(signer);
@@ -223,6 +233,12 @@ public final class TokenService {
       throw new InvalidTokenException("the access token is malformed");
     }
     JWSHeader h = jwt.getHeader();
+    String type = h.getType() == null ? "" : h.getType().getType();
+    // RFC 9068 §4; a media type is compared without regard to case (RFC 7515 §4.1.9)
+    if (!type.equalsIgnoreCase(ACCESS_TOKEN_TYPE.getType()) && !type.equalsIgnoreCase(ACCESS_TOKEN_MEDIA_TYPE)) {
+      throw new InvalidTokenException("the token is not an access token: its JOSE header typ must be at+jwt"
+          + " (RFC 9068), as an ID token's is not");
+    }
     if (!JWSAlgorithm.ES256.equals(h.getAlgorithm()) || !key.getKeyID().equals(h.getKeyID())) {
       throw new InvalidTokenException("the access token was not signed by this server");
     }
@@ -240,6 +256,10 @@ public final class TokenService {
     Date iat = claims.getIssueTime();
     if (!issuer.get().equals(claims.getIssuer())) {
       throw new InvalidTokenException("the access token was issued for another server");
+    }
+    String audience = audienceOf(issuer.get());
+    if (claims.getAudience() == null || !claims.getAudience().contains(audience)) {
+      throw new InvalidTokenException("the access token is not for this server: its aud must name " + audience);
     }
     String clientId = claims.getSubject();
     Object project = claims.getClaim("project");
@@ -267,6 +287,17 @@ public final class TokenService {
         : iat == null ? Instant.EPOCH : iat.toInstant();
     return new Verified(clientId, p, scopes, issued, precise, exp.toInstant(),
         Optional.ofNullable((String) user), Optional.ofNullable((String) patient), Optional.ofNullable((String) signIn));
+  }
+
+  /**
+   * The {@code aud} of the access tokens of {@code issuer}: the FHIR base under it, which is what a
+   * SMART app names as {@code aud} when it asks for a token (SMART App Launch, "Obtain
+   * authorization code"). It follows the issuer rather than the URL a request came to, so that
+   * every node that shares the issuer ({@code FHIRBOX_TOKEN_ISSUER}) accepts the tokens of the
+   * others, whichever host name each is reached at.
+   */
+  public static String audienceOf(String issuer) {
+    return (issuer.endsWith("/") ? issuer : issuer + "/") + "fhir/R4";
   }
 
   /** The client or user with {@code id}, looked up at most once per status TTL. */

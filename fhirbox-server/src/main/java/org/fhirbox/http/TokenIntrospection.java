@@ -26,7 +26,7 @@ import org.fhirbox.auth.TokenService;
  *
  * <p>An active access token shows {@code scope}, {@code client_id}, {@code sub} (the user who
  * signed in, else the client), {@code token_type}, {@code exp}, {@code iat}, {@code iss},
- * {@code jti} and {@code patient}; a refresh token {@code scope}, {@code client_id}, {@code sub},
+ * {@code aud}, {@code jti} and {@code patient}; a refresh token {@code scope}, {@code client_id}, {@code sub},
  * {@code exp} (its sign-in's end), {@code iat} and {@code patient}.
  */
 final class TokenIntrospection {
@@ -131,6 +131,8 @@ final class TokenIntrospection {
       out.put("iat", claims.getIssueTime().toInstant().getEpochSecond());
     }
     out.put("iss", claims.getIssuer());
+    // RFC 7662 §2.2: a string when there is one audience, as there is in the tokens this server issues
+    out.put("aud", claims.getAudience().size() == 1 ? claims.getAudience().get(0) : claims.getAudience());
     out.put("jti", claims.getJWTID());
     p.patient().ifPresent(id -> out.put("patient", id));
     return Optional.of(out);

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two servers on one database (H2 over TCP, as nodes share PostgreSQL) publish the same keys:
  * an ID token signed by one verifies with the JWKS of the other, and an access token issued by
- * one is accepted by the other.
+ * one is accepted by the other, its audience being the FHIR base under the shared issuer.
  */
 class SharedTokenKeysTest {
   private static final String SCOPE = "openid fhirUser user/*.rs";
@@ -53,6 +53,9 @@ class SharedTokenKeysTest {
       assertThat(idToken.verify(new RSASSAVerifier((RSAKey) key))).isTrue();
       assertThat(jwks(a).toPublicJWKSet().toString()).isEqualTo(fromB.toPublicJWKSet().toString());
 
+      // the audience follows the shared issuer, not the host name each node is reached at
+      assertThat(SignedJWT.parse(tokens.get("access_token").asText()).getJWTClaimsSet().getAudience())
+          .containsExactly("https://fhirbox.example.org/fhir/R4");
       TestClient onB = new TestClient(b.baseUrl()).withHeader("Authorization",
           "Bearer " + tokens.get("access_token").asText());
       assertThat(onB.get("fhir/R4/Patient").statusCode()).isEqualTo(200);
