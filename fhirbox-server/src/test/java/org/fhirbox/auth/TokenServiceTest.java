@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
@@ -131,11 +132,15 @@ class TokenServiceTest {
   @Test
   void tokenSignedByAnotherKeyWithOurKidIsRejected() throws Exception {
     ECKey other = new ECKeyGenerator(Curve.P_256).keyID(key.getKeyID()).generate();
-    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(),
-        new JWTClaimsSet.Builder().issuer(AuthDb.BASE).subject(client.clientId()).claim("project", "p1")
+    // typed and addressed as an access token, so that only the signature is wrong
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID())
+        .type(new JOSEObjectType("at+jwt")).build(),
+        new JWTClaimsSet.Builder().issuer(AuthDb.BASE).audience(TokenService.audienceOf(AuthDb.BASE))
+            .subject(client.clientId()).claim("project", "p1")
             .claim("scope", "system/*.cruds admin").expirationTime(Date.from(clock.instant().plusSeconds(60))).build());
     jwt.sign(new ECDSASigner(other));
-    assertThatThrownBy(() -> tokens.verify(jwt.serialize())).isInstanceOf(TokenService.InvalidTokenException.class);
+    assertThatThrownBy(() -> tokens.verify(jwt.serialize())).isInstanceOf(TokenService.InvalidTokenException.class)
+        .hasMessageContaining("signature");
   }
 
   @Test
