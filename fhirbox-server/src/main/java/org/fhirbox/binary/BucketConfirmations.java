@@ -185,8 +185,9 @@ final class BucketConfirmations {
     try {
       written = readAndCreate(project, binaryId, meta, copy, declared);
     } catch (FhirException e) {
-      if (e.status() == 409) {
-        binaries.discard(new BlobInfo(copy, size, null, null)); // another confirmation created the Binary
+      if (e.status() == 409 || e.status() == 410) {
+        // another confirmation created the Binary, or refused the upload: nothing names the copy
+        binaries.discard(new BlobInfo(copy, size, null, null));
       } else if (e.status() == 400) {
         deleteSourceQuietly(binaryId, source, staging, size); // the copy was not the content, nor is this
       }

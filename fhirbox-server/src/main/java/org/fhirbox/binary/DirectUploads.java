@@ -269,10 +269,7 @@ public final class DirectUploads {
       if (before.isPresent()) {
         return new Written(before.get(), binaries.toResource(before.get()), false, null, null);
       }
-      throw FhirException.gone("the upload of Binary/" + binaryId + " is over: its content was refused at an"
-          + " earlier confirmation (not the declared content, or stored with headers the URL does not sign) and"
-          + " deleted, or it was given up; no PUT to its URLs can make it a Binary now: ask $upload-url for a new"
-          + " upload");
+      throw UploadUrlBinaries.uploadOver(binaryId);
     }
     Written written;
     try {
@@ -353,10 +350,11 @@ public final class DirectUploads {
     try {
       confirmed = confirm(pending.get(), request, how);
     } catch (FhirException e) {
-      if (e.status() != 400) {
+      if (e.status() != 400 && e.status() != 410) {
         throw e;
       }
-      // not the declared content (deleted, the upload forgotten): this reader finds no Binary
+      // not the declared content (deleted, the upload forgotten), here or at a confirmation that
+      // won the race (410): this reader finds no Binary
       LOG.info("the upload of Binary/{} was refused on its first read: {}", binaryId, e.getMessage());
       return false;
     }

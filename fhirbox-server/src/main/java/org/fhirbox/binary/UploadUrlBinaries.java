@@ -138,14 +138,30 @@ final class UploadUrlBinaries {
     return createOnce(project, id, binary, info, meta.filename());
   }
 
-  /** Under the lock of the upload's row, which a refusing confirmation deletes before the object. */
+  /**
+   * Under the lock of the upload's row, which a refusing confirmation deletes before the object:
+   * 409 when another confirmation created the Binary, 410 when one refused the upload meanwhile
+   * (no Binary exists, and none can be made of this upload now).
+   */
   private Written createOnce(String project, String id, Binary binary, BlobInfo info, String filename) {
     return store.inTransaction(tx -> {
-      if (!tx.pendingUploads().lock(id) || !tx.binaryContentAnyProject(id, 1).isEmpty()) {
+      boolean pending = tx.pendingUploads().lock(id);
+      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
         throw usedUp(id);
+      }
+      if (!pending) {
+        throw uploadOver(id);
       }
       return repository.create(tx, project, binary, id, info, filename);
     });
+  }
+
+  /** 410 for an upload to S3 that is over without a Binary: refused at a confirmation, or given up. */
+  static FhirException uploadOver(String id) {
+    return FhirException.gone("the upload of Binary/" + id + " is over: its content was refused at an"
+        + " earlier confirmation (not the declared content, or stored with headers the URL does not sign) and"
+        + " deleted, or it was given up; no PUT to its URLs can make it a Binary now: ask $upload-url for a new"
+        + " upload");
   }
 
   /**
