@@ -31,6 +31,7 @@ final class BucketConfirmations {
   private static final Logger LOG = LoggerFactory.getLogger(BucketConfirmations.class);
 
   private final BinaryService binaries;
+  private final UploadUrlBinaries uploadUrls;
   private final ResourceStore store;
   private final S3UploadSigner s3;
   private final Clock clock;
@@ -38,10 +39,11 @@ final class BucketConfirmations {
   private final Runnable wake;
   private final LiveWrites leases;
 
-  BucketConfirmations(BinaryService binaries, ResourceStore store, S3UploadSigner s3, Clock clock, Runnable wake,
-      LiveWrites leases) {
+  BucketConfirmations(BinaryService binaries, UploadUrlBinaries uploadUrls, ResourceStore store, S3UploadSigner s3,
+      Clock clock, Runnable wake, LiveWrites leases) {
     this.leases = leases;
     this.binaries = binaries;
+    this.uploadUrls = uploadUrls;
     this.store = store;
     this.s3 = s3;
     this.clock = clock;
@@ -83,7 +85,7 @@ final class BucketConfirmations {
     String sha256Hex = declared.sha256Hex();
     try {
       if (uploadId != null) {
-        binaries.requireUnused(binaryId);
+        uploadUrls.requireUnused(binaryId);
         if (!s3.completeParts(key, uploadId, size)) {
           return null;
         }
@@ -118,7 +120,7 @@ final class BucketConfirmations {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Written written = binaries.createFromCheckedObject(project, binaryId, meta, new BlobInfo(key, size,
+    Written written = uploadUrls.createFromCheckedObject(project, binaryId, meta, new BlobInfo(key, size,
         sha256Hex.toLowerCase(Locale.ROOT), null));
     store.inTransaction(tx -> tx.pendingUploads().markConfirmed(binaryId, clock.instant()));
     wake.run();
@@ -141,7 +143,7 @@ final class BucketConfirmations {
    */
   private Written createFromCopy(String project, String binaryId, BinaryService.Upload meta, BlobKey source,
       DeclaredContent declared, boolean staging) throws IOException {
-    binaries.requireUnused(binaryId);
+    uploadUrls.requireUnused(binaryId);
     BlobKey copy = BlobKey.random();
     try (LiveWrites.Registration held = leases.begin(copy)) {
       return copyAndCreate(project, binaryId, meta, source, declared, staging, copy);
@@ -183,8 +185,9 @@ final class BucketConfirmations {
     try {
       written = readAndCreate(project, binaryId, meta, copy, declared);
     } catch (FhirException e) {
-      if (e.status() == 409) {
-        binaries.discard(new BlobInfo(copy, size, null, null)); // another confirmation created the Binary
+      if (e.status() == 409 || e.status() == 410) {
+        // another confirmation created the Binary, or refused the upload: nothing names the copy
+        binaries.discard(new BlobInfo(copy, size, null, null));
       } else if (e.status() == 400) {
         deleteSourceQuietly(binaryId, source, staging, size); // the copy was not the content, nor is this
       }
@@ -233,7 +236,7 @@ final class BucketConfirmations {
       DeclaredContent declared) {
     Written written;
     try {
-      written = binaries.createFromObject(project, binaryId, meta, key, declared);
+      written = uploadUrls.createFromObject(project, binaryId, meta, key, declared);
     } catch (FhirException e) {
       if (e.status() == 400) {
         forget(binaryId); // the object was not the content; gone
@@ -248,7 +251,7 @@ final class BucketConfirmations {
    * Forgets the upload, then deletes the object of {@code key}; 409, changing nothing, once a
    * Binary of the upload exists. The row is deleted, and the Binary looked for, in one transaction,
    * and a confirmation commits its Binary only under the row's lock
-   * ({@link BinaryService#createFromObject}): either that commit came first and this sees its
+   * ({@link UploadUrlBinaries#createFromObject}): either that commit came first and this sees its
    * Binary, or it finds the row gone and creates nothing. So a repeat of the {@code PUT} (with
    * headers the URL does not sign) while another confirmation commits never deletes the bytes of
    * the Binary it commits.

@@ -66,6 +66,7 @@ public final class DirectUploads {
   private static final Logger LOG = LoggerFactory.getLogger(DirectUploads.class);
 
   private final BinaryService binaries;
+  private final UploadUrlBinaries uploadUrls;
   private final ResourceStore store;
   private final UploadUrlSigner signer;
   private final Clock clock;
@@ -89,6 +90,7 @@ public final class DirectUploads {
   public DirectUploads(BinaryService binaries, ResourceStore store, UploadUrlSigner signer, S3UploadSigner s3,
       BinaryListener audit, Duration grace, Executor background, Clock clock, LiveWrites leases) {
     this.binaries = binaries;
+    this.uploadUrls = binaries.uploadUrls();
     this.store = store;
     this.signer = signer;
     this.s3 = s3;
@@ -96,8 +98,8 @@ public final class DirectUploads {
     this.grace = grace;
     this.background = background;
     this.clock = clock;
-    this.confirmations = s3 == null ? null : new BucketConfirmations(binaries, store, s3, clock, this::wake,
-        leases);
+    this.confirmations = s3 == null ? null : new BucketConfirmations(binaries, uploadUrls, store, s3, clock,
+        this::wake, leases);
   }
 
   /** What the caller declares in {@code $upload-url}. */
@@ -143,7 +145,7 @@ public final class DirectUploads {
     String ctx = context == null || context.isBlank() ? null : context.trim();
     String id = ResourceIds.newId();
     // Refuses a missing securityContext or an over-long type or file name now rather than at the PUT.
-    binaries.checkDeclared(principal.project(), contentType, ctx, request.filename());
+    uploadUrls.checkDeclared(principal.project(), contentType, ctx, request.filename());
     Instant expires = clock.instant().plusSeconds(expiresIn);
     // What the URL grants: only the S3 blob and multipart upload differ between the three ways.
     BiFunction<String, String, Grant> grantFor = (blobKey, uploadId) -> new Grant(id, principal.project(),
@@ -194,7 +196,7 @@ public final class DirectUploads {
     // Before anything is read: 404 outside a patient limit, and the answer a read gets unless the
     // caller may read the current version, whose type, securityContext and file name the URL keeps.
     binaries.securityContext(principal, id, null, Interaction.UPDATE);
-    StoredResource current = binaries.currentBinary(principal.project(), id);
+    StoredResource current = uploadUrls.currentBinary(principal.project(), id);
     Binary binary = (Binary) binaries.toResource(current);
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
@@ -220,7 +222,7 @@ public final class DirectUploads {
           "POST");
     }
     if (grant.baseVersion() == null) {
-      binaries.requireUnused(binaryId);
+      uploadUrls.requireUnused(binaryId);
     }
     if (contentType == null || !contentType.trim().equalsIgnoreCase(grant.contentType())) {
       throw FhirException.badRequest("this upload URL needs Content-Type: " + grant.contentType());
@@ -237,8 +239,8 @@ public final class DirectUploads {
         grant.filename());
     DeclaredContent declared = DeclaredContent.of(grant);
     Written written = grant.baseVersion() != null
-        ? binaries.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion())
-        : binaries.createDeclared(grant.project(), binaryId, upload, declared);
+        ? uploadUrls.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion())
+        : uploadUrls.createDeclared(grant.project(), binaryId, upload, declared);
     return audited(request, grant, written, "stored by a PUT to a presigned upload URL");
   }
 
@@ -263,14 +265,11 @@ public final class DirectUploads {
     DeclaredContent declared = DeclaredContent.of(grant);
     if (store.read(tx -> tx.pendingUploads().find(binaryId)).isEmpty()) {
       // The upload is over: confirmed (and its SHA-1 learnt), or refused and its object deleted.
-      Optional<StoredResource> before = binaries.createdAs(grant.project(), binaryId, declared);
+      Optional<StoredResource> before = uploadUrls.createdAs(grant.project(), binaryId, declared);
       if (before.isPresent()) {
         return new Written(before.get(), binaries.toResource(before.get()), false, null, null);
       }
-      throw FhirException.gone("the upload of Binary/" + binaryId + " is over: its content was refused at an"
-          + " earlier confirmation (not the declared content, or stored with headers the URL does not sign) and"
-          + " deleted, or it was given up; no PUT to its URLs can make it a Binary now: ask $upload-url for a new"
-          + " upload");
+      throw UploadUrlBinaries.uploadOver(binaryId);
     }
     Written written;
     try {
@@ -282,7 +281,7 @@ public final class DirectUploads {
       }
       // Confirmed before: by the first read or the background check (which do not wait for the
       // client), or by this call, whose answer was lost. The same answer again, not created.
-      Optional<StoredResource> before = binaries.createdAs(grant.project(), binaryId, declared);
+      Optional<StoredResource> before = uploadUrls.createdAs(grant.project(), binaryId, declared);
       if (before.isEmpty()) {
         throw e;
       }
@@ -351,10 +350,11 @@ public final class DirectUploads {
     try {
       confirmed = confirm(pending.get(), request, how);
     } catch (FhirException e) {
-      if (e.status() != 400) {
+      if (e.status() != 400 && e.status() != 410) {
         throw e;
       }
-      // not the declared content (deleted, the upload forgotten): this reader finds no Binary
+      // not the declared content (deleted, the upload forgotten), here or at a confirmation that
+      // won the race (410): this reader finds no Binary
       LOG.info("the upload of Binary/{} was refused on its first read: {}", binaryId, e.getMessage());
       return false;
     }
@@ -486,7 +486,7 @@ public final class DirectUploads {
    */
   private void learnSha1(PendingUpload p) {
     try {
-      if (!binaries.learnSha1(new BlobKey(p.blobKey()), p.size(), p.sha256Hex())) {
+      if (!uploadUrls.learnSha1(new BlobKey(p.blobKey()), p.size(), p.sha256Hex())) {
         LOG.error("the object of Binary/{} is no longer the {} bytes with the SHA-256 the store confirmed; its SHA-1"
             + " stays unknown", p.binaryId(), p.size());
       }

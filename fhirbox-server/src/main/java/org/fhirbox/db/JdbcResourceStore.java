@@ -189,7 +189,7 @@ public final class JdbcResourceStore implements ResourceStore {
     private boolean binaryRowsChanged;
     /** The binary_content rows this transaction inserted, for the cache once it committed. */
     private final List<BinaryContent> binariesInserted = new ArrayList<>();
-    /** The cache's generation just before the commit; see {@link BinaryContentCache#invalidate}. */
+    /** What {@link BinaryContentCache#committing} answered; -1 before the commit. */
     private long generationBeforeCommit = -1;
     private boolean committed;
 
@@ -223,16 +223,17 @@ public final class JdbcResourceStore implements ResourceStore {
       conditionLocks.lock(st, name);
     }
 
+    /** Just before the commit: the cache stops answering for what this transaction changed. */
     void committing() {
-      if (binaryCache != null) {
-        generationBeforeCommit = binaryCache.generation();
+      if (binaryCache != null && (binaryRowsChanged || !binariesChanged.isEmpty())) {
+        generationBeforeCommit = binaryCache.committing(binariesChanged, binaryRowsChanged);
       }
     }
 
     /** Tells the cache what this transaction changed, once it committed or rolled back. */
     void ended() {
       if (binaryCache != null && (binaryRowsChanged || !binariesChanged.isEmpty())) {
-        binaryCache.invalidate(binariesChanged, binaryRowsChanged, committed ? binariesInserted : List.of(),
+        binaryCache.ended(binariesChanged, binaryRowsChanged, committed ? binariesInserted : List.of(),
             generationBeforeCommit);
       }
     }

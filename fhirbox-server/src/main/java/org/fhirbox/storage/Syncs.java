@@ -2,10 +2,13 @@ package org.fhirbox.storage;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * How {@link FileBlobStore} makes what it wrote durable: a blob's content, then the directory
@@ -21,17 +24,32 @@ public interface Syncs {
 
   /**
    * {@code Files.createDirectories(dir)}, then a {@link #directory} sync of the parent of each
-   * directory it created, top down: until then a power loss can take a new directory's name back.
+   * directory on the path, top down, whether or not this call created it: until then a power loss
+   * can take a new directory's name back, and a start killed between its {@code mkdir} and that
+   * sync left a directory that the next start finds in place, its name still only in memory. An
+   * ancestor that existed and that this process may not read is left alone: it is none it made.
    */
   default void createDirectories(Path dir) throws IOException {
-    Deque<Path> missing = new ArrayDeque<>();
-    for (Path p = dir.toAbsolutePath().normalize(); p != null && !Files.isDirectory(p); p = p.getParent()) {
-      missing.push(p);
+    Deque<Path> path = new ArrayDeque<>();
+    Set<Path> existed = new HashSet<>();
+    for (Path p = dir.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
+      path.push(p);
+      if (Files.isDirectory(p)) {
+        existed.add(p);
+      }
     }
     Files.createDirectories(dir);
-    for (Path created : missing) {
-      if (created.getParent() != null) {
-        directory(created.getParent());
+    for (Path d : path) {
+      Path parent = d.getParent();
+      if (parent == null) {
+        continue;
+      }
+      try {
+        directory(parent);
+      } catch (AccessDeniedException e) {
+        if (!existed.contains(parent)) {
+          throw e;
+        }
       }
     }
   }

@@ -50,15 +50,16 @@ class BinaryContentCacheTest {
   void aNewVersionDropsTheCurrentEntryButNotTheVersions() {
     cache.current("p1", "b1", () -> load(row("b1", 1, 10)));
     cache.version("p1", "b1", 1, () -> load(row("b1", 1, 10)));
-    cache.invalidate(List.of(new BinaryContentCache.Changed("p1", "b1")), false);
+    commit(List.of(new BinaryContentCache.Changed("p1", "b1")), false);
     assertThat(cache.current("p1", "b1", () -> load(row("b1", 2, 20)))).map(BinaryContent::size).contains(20L);
     assertThat(cache.version("p1", "b1", 1, () -> load(null))).map(BinaryContent::size).contains(10L);
   }
 
   @Test
   void rowsACommittedTransactionInsertedAreAnsweredWithoutTheDatabase() {
-    long seen = cache.generation();
-    cache.invalidate(List.of(new BinaryContentCache.Changed("p1", "b1")), false, List.of(row("b1", 1, 10)), seen);
+    List<BinaryContentCache.Changed> changed = List.of(new BinaryContentCache.Changed("p1", "b1"));
+    long seen = cache.committing(changed, false);
+    cache.ended(changed, false, List.of(row("b1", 1, 10)), seen);
     assertThat(cache.version("p1", "b1", 1, () -> load(null))).map(BinaryContent::size).contains(10L);
     assertThat(loads).hasValue(0);
     assertThat(cache.current("p1", "b1", () -> load(row("b1", 1, 10)))).isPresent();
@@ -67,9 +68,10 @@ class BinaryContentCacheTest {
 
   @Test
   void rowsCommittedAcrossAnotherInvalidationAreNotStored() {
-    long seen = cache.generation();
-    cache.invalidate(List.of(), true); // a SHA-1 filled in meanwhile
-    cache.invalidate(List.of(new BinaryContentCache.Changed("p1", "b1")), false, List.of(row("b1", 1, 10)), seen);
+    List<BinaryContentCache.Changed> changed = List.of(new BinaryContentCache.Changed("p1", "b1"));
+    long seen = cache.committing(changed, false);
+    commit(List.of(), true); // a SHA-1 filled in meanwhile
+    cache.ended(changed, false, List.of(row("b1", 1, 10)), seen);
     assertThat(cache.version("p1", "b1", 1, () -> load(row("b1", 1, 11)))).map(BinaryContent::size).contains(11L);
     assertThat(loads).hasValue(1);
   }
@@ -78,7 +80,7 @@ class BinaryContentCacheTest {
   void changedRowsDropEverything() {
     cache.version("p1", "b1", 1, () -> load(row("b1", 1, 10)));
     cache.current("p1", "b2", () -> load(row("b2", 1, 10)));
-    cache.invalidate(List.of(), true);
+    commit(List.of(), true);
     assertThat(cache.size()).isZero();
   }
 
@@ -86,11 +88,42 @@ class BinaryContentCacheTest {
   void whatWasReadWhileAWriteEndedIsNotStored() {
     // the row read may be the one the write replaced: it must not outlive the write's invalidation
     Optional<BinaryContent> read = cache.current("p1", "b1", () -> {
-      cache.invalidate(List.of(new BinaryContentCache.Changed("p1", "b1")), false);
+      commit(List.of(new BinaryContentCache.Changed("p1", "b1")), false);
       return load(row("b1", 1, 10));
     });
     assertThat(read).isPresent();
     assertThat(cache.current("p1", "b1", () -> load(row("b1", 2, 20)))).map(BinaryContent::size).contains(20L);
+  }
+
+  @Test
+  void whileAWriteCommitsItsBinaryIsReadFromTheDatabaseAndNotKept() {
+    List<BinaryContentCache.Changed> changed = List.of(new BinaryContentCache.Changed("p1", "b1"));
+    cache.current("p1", "b1", () -> load(row("b1", 1, 10)));
+    cache.current("p1", "b2", () -> load(row("b2", 1, 10)));
+    long seen = cache.committing(changed, false);
+    // the commit is done here, the transaction not yet ended: version 2 is what the database holds
+    assertThat(cache.current("p1", "b1", () -> load(row("b1", 2, 20)))).map(BinaryContent::size).contains(20L);
+    assertThat(cache.current("p1", "b1", () -> load(row("b1", 2, 20)))).map(BinaryContent::size).contains(20L);
+    assertThat(loads).as("each lookup of b1 read the database").hasValue(4);
+    assertThat(cache.current("p1", "b2", () -> load(null))).as("other Binaries still answered").isPresent();
+    cache.ended(changed, false, List.of(), seen);
+    cache.current("p1", "b1", () -> load(row("b1", 2, 20)));
+    assertThat(cache.current("p1", "b1", () -> load(null))).as("kept again once it ended").isPresent();
+  }
+
+  @Test
+  void whileRowsChangeInPlaceEveryLookupReadsTheDatabase() {
+    cache.version("p1", "b1", 1, () -> load(row("b1", 1, 10)));
+    long seen = cache.committing(List.of(), true);
+    assertThat(cache.version("p1", "b1", 1, () -> load(row("b1", 1, 11)))).map(BinaryContent::size).contains(11L);
+    cache.ended(List.of(), true, List.of(), seen);
+    assertThat(cache.version("p1", "b1", 1, () -> load(row("b1", 1, 11)))).map(BinaryContent::size).contains(11L);
+    assertThat(cache.version("p1", "b1", 1, () -> load(null))).map(BinaryContent::size).contains(11L);
+  }
+
+  /** A whole commit of a transaction that changed these. */
+  private void commit(List<BinaryContentCache.Changed> changed, boolean rowsChanged) {
+    cache.ended(changed, rowsChanged, List.of(), cache.committing(changed, rowsChanged));
   }
 
   @Test

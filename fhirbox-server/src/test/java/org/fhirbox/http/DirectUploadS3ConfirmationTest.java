@@ -172,7 +172,8 @@ class DirectUploadS3ConfirmationTest {
   /**
    * A confirmation that refuses the object (its PUT was repeated with a header the URL does not
    * sign) while another confirmation of the upload commits its Binary on that object: the Binary
-   * stands on its bytes, or neither stands; never a Binary whose object was deleted.
+   * stands on its bytes, or neither stands; never a Binary whose object was deleted. Here the
+   * refusal wins, and the other confirmation is told so (410), not that the Binary exists.
    */
   @Test
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -189,9 +190,12 @@ class DirectUploadS3ConfirmationTest {
       Future<HttpResponse<String>> refusing = clients.submit(() -> complete(issued));
       assertThat(delete.arrived()).as("the second confirmation deleting the object").isTrue();
       reads.release();
-      committing.get(30, TimeUnit.SECONDS);
+      HttpResponse<String> lost = committing.get(30, TimeUnit.SECONDS);
       delete.release();
       assertThat(refusing.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(400);
+      // the refusal won: no Binary was uploaded, and the loser is told that the upload is over
+      assertThat(lost.statusCode()).as(lost.body()).isEqualTo(410);
+      assertThat(lost.body()).contains("is over").doesNotContain("already uploaded");
     } finally {
       reads.release();
       delete.release();
