@@ -2,7 +2,6 @@ package org.fhirbox.storage;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -27,7 +26,9 @@ public interface Syncs {
    * directory on the path, top down, whether or not this call created it: until then a power loss
    * can take a new directory's name back, and a start killed between its {@code mkdir} and that
    * sync left a directory that the next start finds in place, its name still only in memory. An
-   * ancestor that existed and that this process may not read is left alone: it is none it made.
+   * ancestor that existed before this call and cannot be synced (not readable by this process, on
+   * a read-only mount, a file system that refuses to sync a directory) is left alone: a start
+   * fails only for a directory it may have made itself.
    */
   default void createDirectories(Path dir) throws IOException {
     Deque<Path> path = new ArrayDeque<>();
@@ -46,7 +47,7 @@ public interface Syncs {
       }
       try {
         directory(parent);
-      } catch (AccessDeniedException e) {
+      } catch (IOException e) {
         if (!existed.contains(parent)) {
           throw e;
         }
