@@ -88,12 +88,15 @@ class ThumbnailTest {
     assertThat(anonymous(thumbnail.replace("/1/thumbnail?", "/1?"), null).statusCode()).isEqualTo(403);
     assertThat(anonymous(thumbnail.replace("/thumbnail?", "/preview?"), null).statusCode()).isEqualTo(404);
 
-    // a storage URL holds its signature: no answer of the route hands it on in a Referer
+    // a storage URL holds its signature: no answer of the route hands it on in a Referer, and none
+    // that a browser opens (an error comes as XML to a navigation's Accept) runs in the app's origin
     String contentTag = anonymous(content, null).headers().firstValue("ETag").orElseThrow();
     for (HttpResponse<byte[]> r : List.of(anonymous(content, null), anonymous(content, contentTag),
         anonymous(thumbnail, null), contentAsThumbnail, anonymous(content.replace("Expires=", "Expires=1"), null),
         anonymous(thumbnail.replace("/thumbnail?", "/preview?"), null))) {
       assertThat(r.headers().firstValue("Referrer-Policy")).as(r.uri() + " " + r.statusCode()).hasValue("no-referrer");
+      assertThat(r.headers().firstValue("Content-Security-Policy")).as(r.uri() + " " + r.statusCode())
+          .hasValue("sandbox");
     }
     assertThat(anonymous(content, contentTag).statusCode()).isEqualTo(304);
   }
