@@ -15,6 +15,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -151,7 +152,7 @@ public final class StorageResponder {
    */
   private static boolean evaluatePreconditions(HttpServletRequest req, EntityTag etag, Instant lastModified,
       boolean strongDates) {
-    String ifMatch = req.getHeader("If-Match");
+    String ifMatch = list(req, "If-Match");
     if (ifMatch != null) {
       if (!matchesAny(ifMatch, etag, true)) {
         throw FhirException.preconditionFailed("If-Match does not match the current entity tag");
@@ -162,7 +163,7 @@ public final class StorageResponder {
         throw FhirException.preconditionFailed("content was modified after If-Unmodified-Since");
       }
     }
-    String ifNoneMatch = req.getHeader("If-None-Match");
+    String ifNoneMatch = list(req, "If-None-Match");
     if (ifNoneMatch != null) {
       return matchesAny(ifNoneMatch, etag, false);
     }
@@ -177,6 +178,15 @@ public final class StorageResponder {
    */
   private static boolean modifiedSince(Instant lastModified, Instant date, boolean strongDates) {
     return strongDates ? lastModified.isAfter(date) : !lastModified.isBefore(date);
+  }
+
+  /**
+   * Every field line of a list-valued header joined by commas, which RFC 9110 §5.3 makes the same
+   * field value (a proxy may split or join them); null when there is none.
+   */
+  private static String list(HttpServletRequest req, String name) {
+    List<String> lines = Collections.list(req.getHeaders(name));
+    return lines.isEmpty() ? null : String.join(", ", lines);
   }
 
   /** {@code *} matches any current representation; If-Match compares strongly (§13.1.1). */
