@@ -152,7 +152,7 @@ public final class StorageResponder {
    */
   private static boolean evaluatePreconditions(HttpServletRequest req, EntityTag etag, Instant lastModified,
       boolean strongDates) {
-    String ifMatch = list(req, "If-Match");
+    String ifMatch = listField(req, "If-Match");
     if (ifMatch != null) {
       if (!matchesAny(ifMatch, etag, true)) {
         throw FhirException.preconditionFailed("If-Match does not match the current entity tag");
@@ -163,7 +163,7 @@ public final class StorageResponder {
         throw FhirException.preconditionFailed("content was modified after If-Unmodified-Since");
       }
     }
-    String ifNoneMatch = list(req, "If-None-Match");
+    String ifNoneMatch = listField(req, "If-None-Match");
     if (ifNoneMatch != null) {
       return matchesAny(ifNoneMatch, etag, false);
     }
@@ -184,7 +184,7 @@ public final class StorageResponder {
    * Every field line of a list-valued header joined by commas, which RFC 9110 §5.3 makes the same
    * field value (a proxy may split or join them); null when there is none.
    */
-  private static String list(HttpServletRequest req, String name) {
+  static String listField(HttpServletRequest req, String name) {
     List<String> lines = Collections.list(req.getHeaders(name));
     return lines.isEmpty() ? null : String.join(", ", lines);
   }

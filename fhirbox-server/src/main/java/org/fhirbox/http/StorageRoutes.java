@@ -106,7 +106,7 @@ public final class StorageRoutes {
    */
   private boolean thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
     String etag = "\"" + content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE + "\"";
-    String ifNoneMatch = ex.header("If-None-Match");
+    String ifNoneMatch = StorageResponder.listField(ex.request(), "If-None-Match");
     HttpServletResponse response = ex.response();
     if (ifNoneMatch != null && (ifNoneMatch.contains(etag) || ifNoneMatch.strip().equals("*"))) {
       response.setHeader("ETag", etag);

@@ -69,6 +69,11 @@ class ThumbnailTest {
     HttpResponse<byte[]> again = anonymous(url, etag);
     assertThat(again.statusCode()).isEqualTo(304);
     assertThat(again.body()).isEmpty();
+    // If-None-Match is a list: its tag on a second field line counts as on the first (RFC 9110 §5.3)
+    HttpResponse<byte[]> secondLine = ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url))
+        .header("If-None-Match", "\"other\"").header("If-None-Match", etag).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(secondLine.statusCode()).isEqualTo(304);
     assertThat(r.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
     assertThat(again.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
   }
