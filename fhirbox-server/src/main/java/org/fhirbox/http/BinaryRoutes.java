@@ -148,8 +148,9 @@ public final class BinaryRoutes {
    * the content). Range requests work here too.
    *
    * @param versioned the request named the version ({@code _history/{vid}}): its bytes never change,
-   *     so an {@code If-Range} date may validate a range; on the unversioned URL, whose next version
-   *     may carry the same one-second {@code Last-Modified}, only an entity tag does
+   *     so a date validates as the entity tag does; on the unversioned URL, whose next version may
+   *     carry the same one-second {@code Last-Modified}, a date of that second validates nothing
+   *     ({@link StorageResponder#respond})
    */
   public void writeRaw(Exchange ex, Principal principal, StoredResource s, boolean versioned) throws IOException {
     reads.sendContent(principal, s, new ExchangeFacts(ex), c -> {

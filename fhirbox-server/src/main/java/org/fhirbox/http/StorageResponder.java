@@ -15,6 +15,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -61,24 +62,27 @@ public final class StorageResponder {
 
   /**
    * As {@link #respond(HttpServletRequest, HttpServletResponse, BinaryContent, BlobStore, String, long)},
-   * choosing which {@code If-Range} validators may hold.
+   * choosing whether dates validate as strongly as the entity tag.
    *
-   * @param ifRangeDates whether an {@code If-Range} date may validate a range: true only where the
-   *     URL names one immutable version. {@code Last-Modified} has one-second resolution, so on a URL
-   *     whose next version may be written within the same second, a date is no strong validator
-   *     (RFC 9110 §13.1.5) and would splice two versions' bytes; there only an entity tag counts.
+   * @param strongDates whether a date is a strong validator: true only where the URL names one
+   *     immutable version. {@code Last-Modified} has one-second resolution, so on a URL whose next
+   *     version may be written within the same second, a date cannot tell the two apart (RFC 9110
+   *     §8.8.2.2): an {@code If-Range} date never validates a range there (§13.1.5, it would splice
+   *     two versions' bytes), and a version of the date's own second counts as modified since it, so
+   *     {@code If-Modified-Since} gets the content rather than a 304 that keeps the older version, and
+   *     {@code If-Unmodified-Since} gets 412 rather than bytes that may be another version's.
    */
   public boolean respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
-      BlobStore store, String dispositionFilename, long maxAgeSeconds, boolean ifRangeDates) throws IOException {
+      BlobStore store, String dispositionFilename, long maxAgeSeconds, boolean strongDates) throws IOException {
     boolean head = "HEAD".equalsIgnoreCase(req.getMethod());
     long length = content.size();
     EntityTag etag = EntityTag.tryParse(content.etag())
         .orElseThrow(() -> new IllegalStateException("Binary content has no valid entity tag"));
     Instant lastModified = content.lastUpdated().truncatedTo(ChronoUnit.SECONDS);
 
-    boolean notModified = evaluatePreconditions(req, etag, lastModified);
+    boolean notModified = evaluatePreconditions(req, etag, lastModified, strongDates);
     // RFC 9110 §14.2: Range is defined for GET only; HEAD and others ignore it.
-    RangeRequest range = head || !ifRangeHolds(req, etag, ifRangeDates ? lastModified : null)
+    RangeRequest range = head || !ifRangeHolds(req, etag, strongDates ? lastModified : null)
         ? new Full() : RangeRequest.parse(req.getHeader("Range"), length);
     if (!notModified && range instanceof Unsatisfiable) {
       throw FhirException.rangeNotSatisfiable(length);
@@ -142,26 +146,47 @@ public final class StorageResponder {
   /**
    * RFC 9110 §13.2.2 steps 1–4 for GET/HEAD: true when the answer is 304.
    *
+   * @param strongDates whether {@code lastModified} tells this representation from every other one
+   *     the URL may have had (see {@code strongDates} of {@link #respond})
    * @throws FhirException 412 when If-Match or If-Unmodified-Since fails
    */
-  private static boolean evaluatePreconditions(HttpServletRequest req, EntityTag etag, Instant lastModified) {
-    String ifMatch = req.getHeader("If-Match");
+  private static boolean evaluatePreconditions(HttpServletRequest req, EntityTag etag, Instant lastModified,
+      boolean strongDates) {
+    String ifMatch = listField(req, "If-Match");
     if (ifMatch != null) {
       if (!matchesAny(ifMatch, etag, true)) {
         throw FhirException.preconditionFailed("If-Match does not match the current entity tag");
       }
     } else {
       Optional<Instant> since = httpDate(req.getHeader("If-Unmodified-Since"));
-      if (since.isPresent() && lastModified.isAfter(since.get())) {
+      if (since.isPresent() && modifiedSince(lastModified, since.get(), strongDates)) {
         throw FhirException.preconditionFailed("content was modified after If-Unmodified-Since");
       }
     }
-    String ifNoneMatch = req.getHeader("If-None-Match");
+    String ifNoneMatch = listField(req, "If-None-Match");
     if (ifNoneMatch != null) {
       return matchesAny(ifNoneMatch, etag, false);
     }
     Optional<Instant> since = httpDate(req.getHeader("If-Modified-Since"));
-    return since.isPresent() && !lastModified.isAfter(since.get());
+    return since.isPresent() && !modifiedSince(lastModified, since.get(), strongDates);
+  }
+
+  /**
+   * Whether content last modified at {@code lastModified} (whole seconds) changed after {@code date}.
+   * Where the date is no strong validator, a version of the date's own second may have followed the
+   * one the client has, so it counts as changed.
+   */
+  private static boolean modifiedSince(Instant lastModified, Instant date, boolean strongDates) {
+    return strongDates ? lastModified.isAfter(date) : !lastModified.isBefore(date);
+  }
+
+  /**
+   * Every field line of a list-valued header joined by commas, which RFC 9110 §5.3 makes the same
+   * field value (a proxy may split or join them); null when there is none.
+   */
+  static String listField(HttpServletRequest req, String name) {
+    List<String> lines = Collections.list(req.getHeaders(name));
+    return lines.isEmpty() ? null : String.join(", ", lines);
   }
 
   /** {@code *} matches any current representation; If-Match compares strongly (§13.1.1). */

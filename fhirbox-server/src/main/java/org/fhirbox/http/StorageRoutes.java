@@ -54,6 +54,9 @@ public final class StorageRoutes {
     // A storage URL holds its signature: a page or PDF opened from it must not hand it on in a
     // Referer, on any answer (errors keep the header too, see ErrorMapper).
     ex.response().setHeader("Referrer-Policy", "no-referrer");
+    // Whatever a browser shows from this route runs in an opaque origin, never the web app's: the
+    // content, and an error a navigation gets as XML (application/fhir+xml, rendered as a document).
+    ex.response().setHeader("Content-Security-Policy", "sandbox");
     boolean uploadPath = segments.size() == 2 && segments.get(0).equals(UploadUrlSigner.PATH_SEGMENT);
     if (uploadPath && ex.method().equals("PUT")) {
       upload(ex, segments.get(1));
@@ -103,7 +106,7 @@ public final class StorageRoutes {
    */
   private boolean thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
     String etag = "\"" + content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE + "\"";
-    String ifNoneMatch = ex.header("If-None-Match");
+    String ifNoneMatch = StorageResponder.listField(ex.request(), "If-None-Match");
     HttpServletResponse response = ex.response();
     if (ifNoneMatch != null && (ifNoneMatch.contains(etag) || ifNoneMatch.strip().equals("*"))) {
       response.setHeader("ETag", etag);
@@ -115,7 +118,6 @@ public final class StorageRoutes {
     response.setStatus(200);
     response.setHeader("ETag", etag);
     response.setHeader("Cache-Control", "private, max-age=" + maxAge);
-    response.setHeader("Content-Security-Policy", "sandbox");
     response.setHeader("X-Content-Type-Options", "nosniff");
     response.setContentType(t.contentType());
     response.setContentLength(t.bytes().length);

@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Arrays;
@@ -74,6 +75,29 @@ class CacheHeadersTest {
         .header("If-None-Match", raw.headers().firstValue("ETag").orElseThrow()));
     assertThat(again.statusCode()).isEqualTo(304);
     assertThat(again.headers().firstValue("Cache-Control").orElseThrow()).contains("private");
+  }
+
+  /**
+   * If-None-Match and If-Match are lists, and a list may come as several field lines, which mean
+   * what their values joined by commas mean (RFC 9110 §5.3): an entity tag on the second line counts
+   * as one on the first, on the raw read and on a signed URL alike.
+   */
+  @Test
+  void everyFieldLineOfAConditionalHeaderCounts() throws Exception {
+    TestClient http = fhirbox.http();
+    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "text/plain", "lines".getBytes());
+    String binary = TestClient.createdId(created);
+    String signed = new ObjectMapper().readTree(created.body()).get("url").asText();
+    String etag = http.send(http.request(signed)).headers().firstValue("ETag").orElseThrow();
+    for (String url : List.of("fhir/R4/Binary/" + binary, signed)) {
+      HttpResponse<String> cached = http.send(http.request(url).header("Accept", "text/plain")
+          .header("If-None-Match", "\"other\"").header("If-None-Match", etag));
+      assertThat(cached.statusCode()).as(url).isEqualTo(304);
+      HttpResponse<String> matched = http.send(http.request(url).header("Accept", "text/plain")
+          .header("If-Match", "\"other\"").header("If-Match", etag));
+      assertThat(matched.statusCode()).as(url).isEqualTo(200);
+      assertThat(matched.body()).isEqualTo("lines");
+    }
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -404,6 +405,45 @@ class DirectUploadTest {
         .header("Range", "bytes=4-").header("If-Range", lastModified));
     assertThat(version.statusCode()).as("a version's own URL").isEqualTo(206);
     assertThat(new String(version.body(), StandardCharsets.UTF_8)).isEqualTo("bbbb");
+  }
+
+  /**
+   * The same standing clock: on the unversioned URL a one-second date cannot tell the two versions
+   * apart (RFC 9110 §8.8.2.2: a date is a weak validator unless known to be strong). So an
+   * If-Modified-Since with the older version's Last-Modified gets the newer bytes, not a 304 that
+   * would keep the older ones in the client's cache, and an If-Unmodified-Since with it is 412, not a
+   * range of the newer bytes resumed onto the older ones; a later date still gets its 304, and a
+   * version's own URL, whose bytes never change, takes either date.
+   */
+  @Test
+  void aDateOnTheUnversionedUrlDoesNotHideANewerVersionOfTheSameSecond() {
+    String id = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "aaaaaaaa".getBytes()));
+    String path = "fhir/R4/Binary/" + id;
+    String lastModified = http.sendBytes(http.request(path).header("Accept", "*/*"))
+        .headers().firstValue("Last-Modified").orElseThrow();
+    HttpResponse<String> put = http.send(http.request(path).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.ofString("bbbbbbbb")));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+    HttpResponse<byte[]> sinceDate = http.sendBytes(http.request(path).header("Accept", "*/*")
+        .header("If-Modified-Since", lastModified));
+    assertThat(sinceDate.headers().firstValue("Last-Modified")).as("the same second").hasValue(lastModified);
+    assertThat(sinceDate.statusCode()).isEqualTo(200);
+    assertThat(new String(sinceDate.body(), StandardCharsets.UTF_8)).isEqualTo("bbbbbbbb");
+    HttpResponse<byte[]> resumed = http.sendBytes(http.request(path).header("Accept", "*/*")
+        .header("Range", "bytes=4-").header("If-Unmodified-Since", lastModified));
+    assertThat(resumed.statusCode()).isEqualTo(412);
+    String nextSecond = StorageResponder.IMF_FIXDATE.format(
+        StorageResponder.IMF_FIXDATE.parse(lastModified, Instant::from).plusSeconds(1));
+    assertThat(http.sendBytes(http.request(path).header("Accept", "*/*").header("If-Modified-Since", nextSecond))
+        .statusCode()).as("a later date").isEqualTo(304);
+
+    assertThat(http.sendBytes(http.request(path + "/_history/2").header("Accept", "*/*")
+        .header("If-Modified-Since", lastModified)).statusCode()).as("a version's own URL").isEqualTo(304);
+    HttpResponse<byte[]> version = http.sendBytes(http.request(path + "/_history/1").header("Accept", "*/*")
+        .header("Range", "bytes=4-").header("If-Unmodified-Since", lastModified));
+    assertThat(version.statusCode()).as("a version's own URL").isEqualTo(206);
+    assertThat(new String(version.body(), StandardCharsets.UTF_8)).isEqualTo("aaaa");
   }
 
   @Test

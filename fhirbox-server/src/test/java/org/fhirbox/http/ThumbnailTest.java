@@ -69,6 +69,11 @@ class ThumbnailTest {
     HttpResponse<byte[]> again = anonymous(url, etag);
     assertThat(again.statusCode()).isEqualTo(304);
     assertThat(again.body()).isEmpty();
+    // If-None-Match is a list: its tag on a second field line counts as on the first (RFC 9110 §5.3)
+    HttpResponse<byte[]> secondLine = ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url))
+        .header("If-None-Match", "\"other\"").header("If-None-Match", etag).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(secondLine.statusCode()).isEqualTo(304);
     assertThat(r.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
     assertThat(again.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
   }
@@ -88,12 +93,15 @@ class ThumbnailTest {
     assertThat(anonymous(thumbnail.replace("/1/thumbnail?", "/1?"), null).statusCode()).isEqualTo(403);
     assertThat(anonymous(thumbnail.replace("/thumbnail?", "/preview?"), null).statusCode()).isEqualTo(404);
 
-    // a storage URL holds its signature: no answer of the route hands it on in a Referer
+    // a storage URL holds its signature: no answer of the route hands it on in a Referer, and none
+    // that a browser opens (an error comes as XML to a navigation's Accept) runs in the app's origin
     String contentTag = anonymous(content, null).headers().firstValue("ETag").orElseThrow();
     for (HttpResponse<byte[]> r : List.of(anonymous(content, null), anonymous(content, contentTag),
         anonymous(thumbnail, null), contentAsThumbnail, anonymous(content.replace("Expires=", "Expires=1"), null),
         anonymous(thumbnail.replace("/thumbnail?", "/preview?"), null))) {
       assertThat(r.headers().firstValue("Referrer-Policy")).as(r.uri() + " " + r.statusCode()).hasValue("no-referrer");
+      assertThat(r.headers().firstValue("Content-Security-Policy")).as(r.uri() + " " + r.statusCode())
+          .hasValue("sandbox");
     }
     assertThat(anonymous(content, contentTag).statusCode()).isEqualTo(304);
   }
