@@ -150,14 +150,15 @@ public final class BinaryRoutes {
    * @param versioned the request named the version ({@code _history/{vid}}): its bytes never change,
    *     so a date validates as the entity tag does; on the unversioned URL, whose next version may
    *     carry the same one-second {@code Last-Modified}, a date of that second validates nothing
-   *     ({@link StorageResponder#respond})
+   *     ({@link StorageResponder#respond}), unless the current version is the first: no other
+   *     version can have come before it in its second, and a later one changes the answer's version
    */
   public void writeRaw(Exchange ex, Principal principal, StoredResource s, boolean versioned) throws IOException {
     reads.sendContent(principal, s, new ExchangeFacts(ex), c -> {
       if (c.securityContext() != null) {
         ex.response().setHeader("X-Security-Context", c.securityContext());
       }
-      return responder.respond(ex.request(), ex.response(), c, blobs, null, 0, versioned);
+      return responder.respond(ex.request(), ex.response(), c, blobs, null, 0, versioned || s.versionId() == 1);
     });
   }
 

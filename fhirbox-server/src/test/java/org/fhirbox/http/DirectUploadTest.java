@@ -413,7 +413,8 @@ class DirectUploadTest {
    * If-Modified-Since with the older version's Last-Modified gets the newer bytes, not a 304 that
    * would keep the older ones in the client's cache, and an If-Unmodified-Since with it is 412, not a
    * range of the newer bytes resumed onto the older ones; a later date still gets its 304, and a
-   * version's own URL, whose bytes never change, takes either date.
+   * version's own URL, whose bytes never change, takes either date. While there is one version, its
+   * own date validates on the unversioned URL too.
    */
   @Test
   void aDateOnTheUnversionedUrlDoesNotHideANewerVersionOfTheSameSecond() {
@@ -421,6 +422,13 @@ class DirectUploadTest {
     String path = "fhir/R4/Binary/" + id;
     String lastModified = http.sendBytes(http.request(path).header("Accept", "*/*"))
         .headers().firstValue("Last-Modified").orElseThrow();
+    // while the Binary has one version, no other can have come before it in that second
+    assertThat(http.sendBytes(http.request(path).header("Accept", "*/*").header("If-Modified-Since", lastModified))
+        .statusCode()).as("the only version, its own date").isEqualTo(304);
+    HttpResponse<byte[]> first = http.sendBytes(http.request(path).header("Accept", "*/*")
+        .header("Range", "bytes=4-").header("If-Unmodified-Since", lastModified));
+    assertThat(first.statusCode()).as("the only version, its own date").isEqualTo(206);
+    assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo("aaaa");
     HttpResponse<String> put = http.send(http.request(path).header("Content-Type", "text/plain")
         .PUT(HttpRequest.BodyPublishers.ofString("bbbbbbbb")));
     assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
