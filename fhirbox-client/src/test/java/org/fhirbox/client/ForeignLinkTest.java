@@ -11,9 +11,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A link the server answers (a search's next page, a tus upload's Location) is followed with the
- * client's credentials only under its FHIR base: a network-path reference ({@code //host/path},
- * RFC 3986 §4.2) names another host although it is no absolute URL, and must not get them.
+ * The client's credentials never leave its FHIR base. A link the server answers (a search's next
+ * page, a tus upload's Location) is followed only under it: a network-path reference
+ * ({@code //host/path}, RFC 3986 §4.2) names another host although it is no absolute URL. A
+ * download redirected to another host (a presigned bucket URL) goes there without them.
  */
 class ForeignLinkTest {
   @TempDir
@@ -24,6 +25,28 @@ class ForeignLinkTest {
   /** The peer under another name than the client's base uses: another origin to the client. */
   private String elsewhere() {
     return "//localhost:" + java.net.URI.create(peer.root()).getPort() + "/elsewhere/";
+  }
+
+  @Test
+  void aDownloadRedirectedToAnotherHostGoesThereWithoutTheCredentials() throws Exception {
+    byte[] data = BinaryTransferTest.randomBytes(10_000);
+    peer.on("/fhir/R4/Binary/b1", ex -> {
+      ex.getResponseHeaders().set("Location", "http:" + elsewhere() + "bucket/b1?X-Amz-Signature=abc");
+      ex.sendResponseHeaders(307, -1);
+    });
+    peer.on("/elsewhere/bucket/b1", ex -> {
+      ex.sendResponseHeaders(200, data.length);
+      ex.getResponseBody().write(data);
+    });
+
+    long n = peer.client(1).download("Binary/b1", work.resolve("b1.bin"));
+
+    assertThat(n).isEqualTo(data.length);
+    assertThat(Files.readAllBytes(work.resolve("b1.bin"))).isEqualTo(data);
+    assertThat(peer.seen("/fhir/R4/Binary/b1")).singleElement()
+        .satisfies(s -> assertThat(s.authorization()).startsWith("Basic "));
+    assertThat(peer.seen("/elsewhere/bucket/b1")).singleElement()
+        .satisfies(s -> assertThat(s.authorization()).isNull());
   }
 
   @Test
