@@ -298,6 +298,11 @@ final class Downloader {
    * client left unfinished: the name may come from the server, and the file is someone's own.
    */
   long toFile(String urlOrReference, Path target, ProgressListener progress, boolean replace) {
+    if (Files.isDirectory(target)) {
+      // it would be fetched whole, then fail to replace the directory and leave its part beside it
+      throw new IllegalArgumentException(target + " is a directory: download to a file, e.g. "
+          + target.resolve(binaryId(urlOrReference).orElse("content")));
+    }
     Path name = target.toAbsolutePath().getFileName();
     Path part = target.toAbsolutePath().resolveSibling(name + ".part");
     Path sidecar = PartialFile.sidecarOf(part);

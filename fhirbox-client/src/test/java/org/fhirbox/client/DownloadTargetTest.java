@@ -79,6 +79,20 @@ class DownloadTargetTest {
   }
 
   @Test
+  void aTargetThatIsADirectoryIsRefusedBeforeAnythingIsFetchedOrWritten() throws Exception {
+    Path folder = Files.createDirectory(work.resolve("scans"));
+
+    assertThatThrownBy(() -> client.download(ref, folder))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is a directory");
+
+    assertThat(Files.isDirectory(folder)).isTrue();
+    try (var left = Files.list(work)) {
+      assertThat(left).containsExactly(folder);
+    }
+  }
+
+  @Test
   void aNewTargetIsWrittenWhenReplacingIsNotAllowed() throws Exception {
     Path target = work.resolve("new.bin");
     assertThat(client.downloadNew(ref, target, ProgressListener.NONE)).isEqualTo(data.length);
