@@ -67,11 +67,15 @@ final class DownloadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    URI uri;
     try {
-      URI.create(source.trim());
+      uri = URI.create(source.trim());
     } catch (IllegalArgumentException e) {
       String why = e.getCause() instanceof URISyntaxException bad ? bad.getReason() : e.getMessage();
       throw new UsageException("'" + withoutQuery(source) + "' is no reference or URL: " + why);
+    }
+    if (uri.isAbsolute() && !uri.getScheme().equalsIgnoreCase("http") && !uri.getScheme().equalsIgnoreCase("https")) {
+      throw new UsageException("'" + withoutQuery(source) + "' is no reference or http(s) URL");
     }
     FhirboxClient client = signed(source) ? options.anonymousClient() : options.client();
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "download");

@@ -62,6 +62,11 @@ final class Downloader {
       throw new IllegalArgumentException("not a Binary reference or URL: '" + s.replaceFirst("[?#].*", "?…")
           + "' (" + why + ")");
     }
+    if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
+      // an Attachment.url may be any URI (urn:uuid:, data:, ftp:); only http(s) is fetched
+      throw new IllegalArgumentException("not a Binary reference or http(s) URL: '" + s.replaceFirst("[?#].*", "?…")
+          + "'");
+    }
     return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
   }
 
@@ -121,7 +126,7 @@ final class Downloader {
         close(resp);
         // credentials never join on the way: a URL fetched without them (a signed URL, another
         // host's Attachment.url that someone else wrote) must not make a request with them
-        Call next = target(call.uri().resolve(location.get()).toString());
+        Call next = redirectTarget(call, location.get());
         base = next.authenticated(next.authenticated() && base.authenticated());
         continue;
       }
@@ -211,6 +216,25 @@ final class Downloader {
         base = origin;
         redirects = 0;
       }
+    }
+  }
+
+  /**
+   * Where a redirect points, fetched as {@link #target} fetches: the server's answer, not the
+   * caller's argument, is at fault when it is no http(s) URL (messages never repeat its query).
+   */
+  private Call redirectTarget(Call call, String location) {
+    String where;
+    try {
+      where = call.uri().resolve(location.trim()).toString();
+    } catch (IllegalArgumentException e) {
+      throw FhirboxException.client("GET " + call.path() + " redirected to a malformed Location", null);
+    }
+    try {
+      return target(where);
+    } catch (IllegalArgumentException e) {
+      throw FhirboxException.client("GET " + call.path() + " redirected to what the client cannot fetch: "
+          + e.getMessage(), null);
     }
   }
 
