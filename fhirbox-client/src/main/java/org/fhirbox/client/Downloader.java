@@ -334,6 +334,10 @@ final class Downloader {
     boolean owned = false;
     PartialFile.Checkpoint state = new PartialFile.Checkpoint(sidecar);
     try {
+      if (!replace && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        // it would fail when complete anyway (checked again then, as the name may be taken meanwhile)
+        throw new FileAlreadyExistsException(target.toString());
+      }
       long n;
       try (FileChannel channel = replace ? openPart(part) : openNewPart(part, sidecar)) {
         lock(channel, part, target);
