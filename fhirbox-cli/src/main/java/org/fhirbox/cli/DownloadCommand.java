@@ -38,8 +38,8 @@ import picocli.CommandLine.Spec;
  * and never followed if it is a symbolic link.
  */
 @Command(name = "download", mixinStandardHelpOptions = true,
-    description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL; a signed URL needs no "
-        + "credentials).",
+    description = {"Download a Binary's content (Binary/ID, a FHIR URL, or a signed URL; a signed URL, or one "
+        + "outside the server's FHIR base, needs no credentials and is sent none).",
         "Prints the file written. The file appears only when complete: it is written as FILE.part "
             + "first, then moved into place. A broken connection resumes with a Range request.",
         "An interrupted download (failed or killed) leaves FILE.part and FILE.part.validator (the "
@@ -67,13 +67,20 @@ final class DownloadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    URI uri;
     try {
-      URI.create(source.trim());
+      uri = URI.create(source.trim());
     } catch (IllegalArgumentException e) {
       String why = e.getCause() instanceof URISyntaxException bad ? bad.getReason() : e.getMessage();
       throw new UsageException("'" + withoutQuery(source) + "' is no reference or URL: " + why);
     }
-    FhirboxClient client = signed(source) ? options.anonymousClient() : options.client();
+    if (uri.isAbsolute() && !uri.getScheme().equalsIgnoreCase("http") && !uri.getScheme().equalsIgnoreCase("https")) {
+      throw new UsageException("'" + withoutQuery(source) + "' is no reference or http(s) URL");
+    }
+    // the SDK sends credentials only under the FHIR base: any other URL needs none configured
+    FhirboxClient anonymous = options.anonymousClient();
+    boolean foreign = uri.isAbsolute() && !uri.toString().startsWith(anonymous.fhirBase());
+    FhirboxClient client = signed(source) || foreign ? anonymous : options.client();
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "download");
     try {
       if ("-".equals(output)) {

@@ -188,11 +188,14 @@ class ResourceCommandsTest extends ServerFixture {
   void aReferenceOrUrlThatNamesNoContentIsAUsageErrorWithExitCode2() {
     Cli.Result notABinary = cli.run("url", "Patient/1");
     Cli.Result notAUrl = cli.run("download", "http://127.0.0.1:1/a b", "-o", dir.resolve("x").toString());
+    Cli.Result notHttp = cli.run("download", "urn:uuid:53fefa32-fcbb-4ff8-8a92-55ee120877b7", "-o", dir.resolve("x").toString());
 
     assertThat(notABinary.exitCode()).as(notABinary.toString()).isEqualTo(2);
     assertThat(notABinary.err()).isEqualTo("fhirbox: not a Binary reference or URL: 'Patient/1'" + NL);
     assertThat(notAUrl.exitCode()).as(notAUrl.toString()).isEqualTo(2);
     assertThat(notAUrl.err()).startsWith("fhirbox: 'http://127.0.0.1:1/a b' is no reference or URL");
+    assertThat(notHttp.exitCode()).as(notHttp.toString()).isEqualTo(2);
+    assertThat(notHttp.err()).startsWith("fhirbox: 'urn:uuid:53fefa32-fcbb-4ff8-8a92-55ee120877b7' is no reference or http(s) URL");
   }
 
   @Test

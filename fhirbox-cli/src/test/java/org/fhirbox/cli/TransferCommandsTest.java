@@ -253,6 +253,20 @@ class TransferCommandsTest extends ServerFixture {
     assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(scan));
   }
 
+  /** An Attachment.url another host serves (content fhirbox did not ingest): no credentials go there, so none are needed. */
+  @Test
+  void aUrlOutsideTheServersFhirBaseDownloadsWithNoCredentialsConfigured() throws Exception {
+    String elsewhere = server.baseUrl().replace("//localhost:", "//127.0.0.1:") + "fhir/R4/metadata";
+    assertThat(elsewhere).as("another origin than the configured server's").doesNotContain("localhost");
+    Path target = dir.resolve("metadata.json");
+
+    Cli.Result down = Cli.withEnv(java.util.Map.of("FHIRBOX_SERVER", server.baseUrl()))
+        .run("download", elsewhere, "-o", target.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(Files.readString(target)).contains("CapabilityStatement");
+  }
+
   @Test
   void urlPrintsASignedUrlThatWorksWithoutCredentials() throws Exception {
     Path pdf = file("report.pdf", 10_000);

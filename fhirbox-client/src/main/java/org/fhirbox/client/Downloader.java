@@ -62,6 +62,11 @@ final class Downloader {
       throw new IllegalArgumentException("not a Binary reference or URL: '" + s.replaceFirst("[?#].*", "?…")
           + "' (" + why + ")");
     }
+    if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
+      // an Attachment.url may be any URI (urn:uuid:, data:, ftp:); only http(s) is fetched
+      throw new IllegalArgumentException("not a Binary reference or http(s) URL: '" + s.replaceFirst("[?#].*", "?…")
+          + "'");
+    }
     return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
   }
 
@@ -121,7 +126,7 @@ final class Downloader {
         close(resp);
         // credentials never join on the way: a URL fetched without them (a signed URL, another
         // host's Attachment.url that someone else wrote) must not make a request with them
-        Call next = target(call.uri().resolve(location.get()).toString());
+        Call next = redirectTarget(call, location.get());
         base = next.authenticated(next.authenticated() && base.authenticated());
         continue;
       }
@@ -214,6 +219,25 @@ final class Downloader {
     }
   }
 
+  /**
+   * Where a redirect points, fetched as {@link #target} fetches: the server's answer, not the
+   * caller's argument, is at fault when it is no http(s) URL (messages never repeat its query).
+   */
+  private Call redirectTarget(Call call, String location) {
+    String where;
+    try {
+      where = call.uri().resolve(location.trim()).toString();
+    } catch (IllegalArgumentException e) {
+      throw FhirboxException.client("GET " + call.path() + " redirected to a malformed Location", null);
+    }
+    try {
+      return target(where);
+    } catch (IllegalArgumentException e) {
+      throw FhirboxException.client("GET " + call.path() + " redirected to what the client cannot fetch: "
+          + e.getMessage(), null);
+    }
+  }
+
   /** A step on this side (rewinding the sink, writing the sidecar) that may fail with an IOException. */
   private interface LocalStep {
     boolean run() throws IOException;
@@ -298,6 +322,11 @@ final class Downloader {
    * client left unfinished: the name may come from the server, and the file is someone's own.
    */
   long toFile(String urlOrReference, Path target, ProgressListener progress, boolean replace) {
+    if (Files.isDirectory(target)) {
+      // it would be fetched whole, then fail to replace the directory and leave its part beside it
+      throw new IllegalArgumentException(target + " is a directory: download to a file, e.g. "
+          + target.resolve(binaryId(urlOrReference).orElse("content")));
+    }
     Path name = target.toAbsolutePath().getFileName();
     Path part = target.toAbsolutePath().resolveSibling(name + ".part");
     Path sidecar = PartialFile.sidecarOf(part);
@@ -305,6 +334,10 @@ final class Downloader {
     boolean owned = false;
     PartialFile.Checkpoint state = new PartialFile.Checkpoint(sidecar);
     try {
+      if (!replace && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        // it would fail when complete anyway (checked again then, as the name may be taken meanwhile)
+        throw new FileAlreadyExistsException(target.toString());
+      }
       long n;
       try (FileChannel channel = replace ? openPart(part) : openNewPart(part, sidecar)) {
         lock(channel, part, target);

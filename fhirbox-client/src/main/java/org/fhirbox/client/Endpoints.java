@@ -51,8 +51,17 @@ record Endpoints(URI root) {
     if (at >= 0) {
       return URI.create(fhirBase() + link.substring(at + FHIR_PATH.length() + 1));
     }
-    if (!URI.create(link).isAbsolute()) {
-      return fhirBase().resolve(link);
+    URI uri;
+    try {
+      uri = URI.create(link);
+    } catch (IllegalArgumentException e) {
+      throw FhirboxException.client("the server sent a malformed link", null);
+    }
+    // RFC 3986 §4.2: a network-path reference ("//host/path") is relative, yet names another
+    // host; it and a path out of the base ("../admin") would be sent the client's credentials
+    URI resolved = uri.isAbsolute() || uri.getRawAuthority() != null ? null : fhirBase().resolve(uri);
+    if (resolved != null && isFhir(resolved)) {
+      return resolved;
     }
     throw FhirboxException.client("the server sent a link outside its FHIR base", null);
   }

@@ -495,7 +495,7 @@ public final class FhirboxClient {
 
   /**
    * As {@link #download(String, Path, ProgressListener)}, but never replacing a file: a {@code target}
-   * there when the content is complete (made during the download too) fails it and removes the part.
+   * there fails it before anything is fetched, one made during the download when complete (its part removed).
    *
    * <pre>{@code
    * client.downloadNew("Binary/123", Path.of("scan.dcm"), ProgressListener.NONE);

@@ -186,6 +186,27 @@ class DownloadFailureTest {
     assertThat(peer.seen("/start")).hasSize(2);
   }
 
+  /** An Attachment.url may be any URI; a redirect may point anywhere: only http(s) is fetched, named without its query. */
+  @Test
+  void aUrlOrRedirectThatIsNoHttpUrlFailsNamingItWithoutItsQuery() {
+    peer.on("/start", ex -> {
+      ex.getResponseHeaders().set("Location", "ftp://files.example/scan.pdf?Signature=c2lnbmF0dXJl");
+      ex.sendResponseHeaders(302, -1);
+    });
+    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+
+    assertThatThrownBy(() -> downloader().download("urn:uuid:53fefa32-fcbb-4ff8-8a92-55ee120877b7",
+        Downloader.sink(got), ProgressListener.NONE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a Binary reference or http(s) URL: 'urn:uuid:53fefa32");
+    assertThatThrownBy(() -> downloader().download(peer.root() + "start", Downloader.sink(got), ProgressListener.NONE))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("GET /start redirected to what the client cannot fetch")
+        .hasMessageContaining("ftp://files.example/scan.pdf")
+        .hasMessageNotContaining("c2lnbmF0dXJl");
+    assertThat(got.size()).isZero();
+  }
+
   /** The JDK's body stream swallows an interrupt and goes on waiting; the client's ends the download. */
   @Test
   @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)

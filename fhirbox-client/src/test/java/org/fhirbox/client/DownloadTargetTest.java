@@ -79,6 +79,35 @@ class DownloadTargetTest {
   }
 
   @Test
+  void aTargetThatIsADirectoryIsRefusedBeforeAnythingIsFetchedOrWritten() throws Exception {
+    Path folder = Files.createDirectory(work.resolve("scans"));
+
+    assertThatThrownBy(() -> client.download(ref, folder))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is a directory");
+
+    assertThat(Files.isDirectory(folder)).isTrue();
+    try (var left = Files.list(work)) {
+      assertThat(left).containsExactly(folder);
+    }
+  }
+
+  @Test
+  void anExistingTargetFailsADownloadThatNeverReplacesBeforeAnythingIsFetched() throws Exception {
+    Path target = Files.writeString(work.resolve("taken.bin"), "someone else's");
+    AtomicBoolean fetched = new AtomicBoolean();
+
+    assertThatThrownBy(() -> client.downloadNew(ref, target, (done, total) -> fetched.set(true)))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("already exists")
+        .hasCauseInstanceOf(FileAlreadyExistsException.class);
+
+    assertThat(fetched).as("no byte of the content was fetched").isFalse();
+    assertThat(Files.readString(target)).isEqualTo("someone else's");
+    assertThat(work.resolve("taken.bin.part")).doesNotExist();
+  }
+
+  @Test
   void aNewTargetIsWrittenWhenReplacingIsNotAllowed() throws Exception {
     Path target = work.resolve("new.bin");
     assertThat(client.downloadNew(ref, target, ProgressListener.NONE)).isEqualTo(data.length);

@@ -121,6 +121,27 @@ class LostAnswerTest {
     return p;
   }
 
+  /**
+   * A raw {@code POST /Binary} whose answer is lost may have stored the Binary: sent again, it
+   * would store a second one, so it fails instead, for bytes, files and streams alike.
+   */
+  @Test
+  void aBinaryUploadWhoseAnswerWasLostIsNotSentAgain() throws Exception {
+    peer.on("/fhir/R4/Binary", ex -> {
+      throw loseTheAnswer();
+    });
+    Path pdf = pdf();
+
+    assertThatThrownBy(() -> client().createBinary(BinaryTransferTest.randomBytes(1000), "a.pdf", "application/pdf"))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isZero());
+    assertThatThrownBy(() -> client().createAttachment(pdf, "scan.pdf", "application/pdf"))
+        .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isZero());
+    assertThatThrownBy(() -> client().createBinary(new java.io.ByteArrayInputStream(new byte[1000]), -1, "b.pdf",
+        "application/pdf")).isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isZero());
+
+    assertThat(peer.seen("/fhir/R4/Binary")).as("one POST per upload, none sent again").hasSize(3);
+  }
+
   @Test
   void aConditionalUpdateWhoseAnswerWasLostSucceedsWhenTheServerHoldsWhatWasSent() {
     AtomicInteger puts = serveConditionalPut("/fhir/R4/Patient/p1",
