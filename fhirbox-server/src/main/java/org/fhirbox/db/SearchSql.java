@@ -31,11 +31,21 @@ final class SearchSql {
     this.vendor = vendor;
   }
 
-  /** A page of matches in last-update order, with one row more than the page to tell if there is a next. */
+  /**
+   * A page of matches in last-update order, or in the order of the query's sort keys
+   * ({@link SortOrder}), with one row more than the page to tell if there is a next.
+   */
   Sql page(SearchQuery q) {
     StringBuilder sql = new StringBuilder("SELECT " + COLS);
     List<Object> args = new ArrayList<>();
     fromWhere(q, sql, args);
+    if (!q.sort().isEmpty()) {
+      SortOrder.orderBy(q.sort(), sql, args);
+      sql.append(" LIMIT ? OFFSET ?");
+      args.add(q.count() + 1);
+      args.add(q.offset());
+      return new Sql(sql.toString(), args);
+    }
     if (q.after() != null) {
       // the rows after the previous page's last, in the page's order
       String beyond = q.descending() ? " < " : " > ";

@@ -77,8 +77,7 @@ public final class SearchChains {
   }
 
   private static SearchQuery with(SearchQuery query, Set<SearchClause> clauses) {
-    return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
-        query.offset(), query.after());
+    return query.withClauses(List.copyOf(clauses));
   }
 
   /** {@code query}, unless its statement would bind more than {@code maxValues} values: 400. */

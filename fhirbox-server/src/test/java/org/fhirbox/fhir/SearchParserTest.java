@@ -212,7 +212,7 @@ class SearchParserTest {
         Arguments.of("Patient?_has:Observation:code:code=1", 400, "'code' is not a reference parameter of Observation"),
         Arguments.of("Patient?_has:Binary:x:y=1", 400, "'Binary' is not a resource type _has can search"),
         // result parameters
-        Arguments.of("Patient?_sort=name", 400, "_sort supports _lastUpdated and -_lastUpdated, not 'name'"),
+        Arguments.of("Patient?_sort=nickname", 400, "_sort: 'nickname' is no search parameter of Patient"),
         Arguments.of("Patient?_summary=maybe", 400, "_summary is true, text, data, count or false"),
         Arguments.of("Patient?_count=-1", 400, "_count must be a non-negative whole number"),
         Arguments.of("Patient?_include=*", 400, "(the wildcard is not supported)"),

@@ -234,7 +234,7 @@ class FhirRestTest {
     Bundle count = http().parse(http().get("fhir/R4/Patient?_id=" + ids + "&_summary=count"), Bundle.class);
     assertThat(count.getTotal()).isEqualTo(3);
     assertThat(count.getEntry()).isEmpty();
-    assertThat(http().get("fhir/R4/Patient?_sort=name").statusCode()).isEqualTo(400);
+    assertThat(http().get("fhir/R4/Patient?_sort=nickname").statusCode()).isEqualTo(400);
     assertThat(http().get("fhir/R4/Patient?_count=abc").statusCode()).isEqualTo(400);
   }
 
