@@ -178,6 +178,21 @@ abstract class SortedSearchContract extends ServerPerClassContract {
     assertThat(http.get("fhir/R4/Patient?_sort=nickname").body()).contains("nickname");
     // a position of the default order cannot say where a page of another order ends
     assertThat(http.get("fhir/R4/Patient?_sort=family&_after=1~Patient~x~1").statusCode()).isEqualTo(400);
+    HttpResponse<String> deep = http.get("fhir/R4/Patient?_sort=family&_offset=10001");
+    assertThat(deep.statusCode()).isEqualTo(400);
+    assertThat(deep.body()).contains("narrow");
+  }
+
+  @Test
+  void aCompartmentSearchSortsToo() {
+    String patient = patient("compartment", "");
+    String early = observation("compartment", "\"subject\":{\"reference\":\"Patient/" + patient + "\"},"
+        + "\"effectiveDateTime\":\"2019-01-01\"");
+    String late = observation("compartment", "\"subject\":{\"reference\":\"Patient/" + patient + "\"},"
+        + "\"effectiveDateTime\":\"2022-01-01\"");
+
+    assertThat(http.foundIds("Patient/" + patient + "/Observation?_sort=date")).containsExactly(early, late);
+    assertThat(http.foundIds("Patient/" + patient + "/Observation?_sort=-date")).containsExactly(late, early);
   }
 
   @Test
