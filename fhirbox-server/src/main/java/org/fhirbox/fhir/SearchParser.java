@@ -271,6 +271,9 @@ public final class SearchParser {
     if ("missing".equals(modifier)) {
       return SearchMissing.clause(p, value);
     }
+    if ("not".equals(modifier) && p.kind() == RestSearchParameterTypeEnum.TOKEN) {
+      return new SearchClause.Not((SearchClause.Token) token(type, p, null, value));
+    }
     return switch (p.kind()) {
       case STRING -> text(p, modifier, value);
       case DATE -> SearchRanges.dates(p.name(), modifier, value, clock.millis());
