@@ -6,9 +6,9 @@ import java.util.List;
  * The {@code ORDER BY} of a search with {@code _sort} (R4 search.html#sort) over the
  * resource_current row {@code r}. A key on a search parameter is a correlated subquery on the
  * parameter's {@code search_value} rows of that resource, found through the index on (project,
- * res_type, res_id): the smallest value for an ascending key and the largest for a descending one
- * (R4: "the sort order is based on the lowest value" ascending, the highest descending, as HAPI
- * FHIR does), a date by the start of its range ascending and the end descending. A resource with no
+ * res_type, res_id): the smallest value for an ascending key and the largest for a descending one,
+ * a date by the start of its range ascending and the end descending (R4 search.html#sort leaves
+ * repeated and complex elements to the server; this is what HAPI FHIR does). A resource with no
  * value sorts last either way: {@code NULLS LAST} is written out, as H2 puts nulls first ascending
  * and PostgreSQL first descending. Ties are then ordered newest first and by id, which no two
  * resources of a type share, so the order is total and an offset names the same place on every
