@@ -23,6 +23,12 @@ public sealed interface SearchClause {
   record Token(String param, List<TokenValue> values) implements SearchClause {}
 
   /**
+   * {@code param:not=a,b} on a token parameter (R4 search.html#token): the resource has no value of
+   * {@code token} that any of its values matches, which a resource with no value at all has not.
+   */
+  record Not(Token token) implements SearchClause {}
+
+  /**
    * An indexed date parameter. With {@code within} (prefix {@code eq}) the value's [low, high]
    * must lie inside the bounds; otherwise ({@code gt}, {@code ge}, {@code lt}, {@code le}) it must
    * overlap them (FHIR R4 search.html#prefix).

@@ -6,11 +6,25 @@ import org.fhirbox.model.PagePosition;
 
 /**
  * A type-level search, already validated. Clauses are AND-ed; a clause's values are OR-ed.
- * {@code descending} orders by last update, newest first. A page starts after {@code after}
- * (where the previous page ended; null: at {@code offset}).
+ * Without {@code sort}, {@code descending} orders by last update, newest first, and a page
+ * starts after {@code after} (where the previous page ended; null: at {@code offset}). With
+ * {@code sort} the keys order the matches in turn, ties newest first and then by id, and a page
+ * starts at {@code offset}: a position in last-update order says nothing of where it ended.
  */
 public record SearchQuery(String project, String type, List<SearchClause> clauses, boolean descending,
-    int count, int offset, PagePosition after) {
+    int count, int offset, PagePosition after, List<SortKey> sort) {
+
+  public SearchQuery {
+    sort = List.copyOf(sort);
+    if (!sort.isEmpty() && after != null) {
+      throw new IllegalArgumentException("a sorted search pages by offset");
+    }
+  }
+
+  public SearchQuery(String project, String type, List<SearchClause> clauses, boolean descending, int count,
+      int offset, PagePosition after) {
+    this(project, type, clauses, descending, count, offset, after, List.of());
+  }
 
   public SearchQuery(String project, String type, List<SearchClause> clauses, boolean descending, int count,
       int offset) {
@@ -21,11 +35,21 @@ public record SearchQuery(String project, String type, List<SearchClause> clause
   public SearchQuery and(List<SearchClause> more) {
     List<SearchClause> all = new ArrayList<>(clauses);
     all.addAll(more);
-    return new SearchQuery(project, type, List.copyOf(all), descending, count, offset, after);
+    return withClauses(all);
+  }
+
+  /** This search with {@code clauses} in place of its own. */
+  public SearchQuery withClauses(List<SearchClause> clauses) {
+    return new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset, after, sort);
   }
 
   /** This search's page of {@code count} from {@code offset}, or from after {@code after} when it is not null. */
   public SearchQuery page(int count, int offset, PagePosition after) {
-    return new SearchQuery(project, type, clauses, descending, count, offset, after);
+    return new SearchQuery(project, type, clauses, descending, count, offset, after, sort);
+  }
+
+  /** Whether the next page may start after the last entry of this one ({@link PagePosition}): only in last-update order. */
+  public boolean pagesByPosition() {
+    return sort.isEmpty();
   }
 }

@@ -31,11 +31,21 @@ final class SearchSql {
     this.vendor = vendor;
   }
 
-  /** A page of matches in last-update order, with one row more than the page to tell if there is a next. */
+  /**
+   * A page of matches in last-update order, or in the order of the query's sort keys
+   * ({@link SortOrder}), with one row more than the page to tell if there is a next.
+   */
   Sql page(SearchQuery q) {
     StringBuilder sql = new StringBuilder("SELECT " + COLS);
     List<Object> args = new ArrayList<>();
     fromWhere(q, sql, args);
+    if (!q.sort().isEmpty()) {
+      SortOrder.orderBy(q.sort(), sql, args);
+      sql.append(" LIMIT ? OFFSET ?");
+      args.add(q.count() + 1);
+      args.add(q.offset());
+      return new Sql(sql.toString(), args);
+    }
     if (q.after() != null) {
       // the rows after the previous page's last, in the page's order
       String beyond = q.descending() ? " < " : " > ";
@@ -135,8 +145,9 @@ final class SearchSql {
   private void fromWhere(SearchQuery q, StringBuilder sql, List<Object> args) {
     List<SearchClause> joined = vendor == Database.Vendor.H2
         ? q.clauses().stream().filter(SearchSql::indexed).toList() : List.of();
-    // :missing=true only filters the rows found otherwise: it gives no ids to look them up by
-    boolean byIds = q.clauses().stream().anyMatch(c -> !(c instanceof SearchClause.LastUpdated) && !absent(c));
+    // :missing=true and :not only filter the rows found otherwise: they give no ids to look them up by
+    boolean byIds = q.clauses().stream().anyMatch(c -> !(c instanceof SearchClause.LastUpdated) && !absent(c)
+        && !(c instanceof SearchClause.Not));
     if (joined.isEmpty()) {
       sql.append(" FROM resource_current r");
     } else {
@@ -278,6 +289,14 @@ final class SearchSql {
           + " AND s.res_type = r.res_type AND s.res_id = r.res_id AND s.param IN (")
           .append("?, ".repeat(params.size() - 1)).append("?))");
       args.addAll(params);
+    } else if (clause instanceof SearchClause.Not not) {
+      // No matching index row for this resource: a correlated NOT EXISTS, as for :missing=true,
+      // since the resources without a value cannot be read from the index by value
+      sql.append(" AND NOT EXISTS (SELECT 1 FROM search_value s WHERE s.project = r.project"
+          + " AND s.res_type = r.res_type AND s.res_id = r.res_id AND s.param = ? AND (");
+      args.add(not.token().param());
+      tokenValues(not.token(), sql, args);
+      sql.append("))");
     } else {
       sql.append(" AND r.res_id IN (");
       matching(project, type, clause, sql, args, false);
@@ -287,7 +306,8 @@ final class SearchSql {
 
   /** Whether a clause is answered from the search_value index ({@link #matching}), not from resource_current. */
   private static boolean indexed(SearchClause clause) {
-    return !(clause instanceof SearchClause.Ids) && !(clause instanceof SearchClause.LastUpdated) && !absent(clause);
+    return !(clause instanceof SearchClause.Ids) && !(clause instanceof SearchClause.LastUpdated) && !absent(clause)
+        && !(clause instanceof SearchClause.Not);
   }
 
   /** {@code :missing=true}: resources with no value, which no index lookup by value can list. */
@@ -316,25 +336,7 @@ final class SearchSql {
     if (clause instanceof SearchClause.Token t) {
       sql.append(values).append("s.param = ? AND (");
       args.add(t.param());
-      for (int i = 0; i < t.values().size(); i++) {
-        SearchClause.TokenValue v = t.values().get(i);
-        sql.append(i > 0 ? " OR " : "");
-        // R4 search.html#token: |code is the code with no system (stored as NULL), system| any
-        // code in the system; as stored, a longer value matches on its first part
-        if (v.system() == null) {
-          sql.append("s.code = ?");
-        } else if (v.system().isEmpty()) {
-          sql.append("(s.sys IS NULL AND s.code = ?)");
-        } else if (v.code().isEmpty()) {
-          sql.append("s.sys = ?");
-          args.add(truncate(v.system(), SYS_MAX));
-          continue;
-        } else {
-          sql.append("(s.sys = ? AND s.code = ?)");
-          args.add(truncate(v.system(), SYS_MAX));
-        }
-        args.add(truncate(v.code(), CODE_MAX));
-      }
+      tokenValues(t, sql, args);
       sql.append(")");
     } else if (clause instanceof SearchClause.Text t) {
       // One branch per parameter (name reads name, family and given): with param IN (...) H2 used
@@ -414,7 +416,29 @@ final class SearchSql {
     }
   }
 
-  /** The OR-ed values of a string or uri {@code :below} criterion on {@code s.code} (or {@code s.sys} for :exact). */
+  /** The OR-ed values of a token criterion on {@code s.sys} and {@code s.code}. */
+  private static void tokenValues(SearchClause.Token t, StringBuilder sql, List<Object> args) {
+    for (int i = 0; i < t.values().size(); i++) {
+      SearchClause.TokenValue v = t.values().get(i);
+      sql.append(i > 0 ? " OR " : "");
+      // R4 search.html#token: |code is the code with no system (stored as NULL), system| any
+      // code in the system; as stored, a longer value matches on its first part
+      if (v.system() == null) {
+        sql.append("s.code = ?");
+      } else if (v.system().isEmpty()) {
+        sql.append("(s.sys IS NULL AND s.code = ?)");
+      } else if (v.code().isEmpty()) {
+        sql.append("s.sys = ?");
+        args.add(truncate(v.system(), SYS_MAX));
+        continue;
+      } else {
+        sql.append("(s.sys = ? AND s.code = ?)");
+        args.add(truncate(v.system(), SYS_MAX));
+      }
+      args.add(truncate(v.code(), CODE_MAX));
+    }
+  }
+
   /**
    * One branch per parameter of {@code params}, joined by {@link #UNION}: {@code s.param = ?}, then
    * what {@code rest} appends of the branch. With {@code param IN (...)} H2 used only project and
@@ -435,6 +459,7 @@ final class SearchSql {
     }
   }
 
+  /** The OR-ed values of a string or uri {@code :below} criterion on {@code s.code} (or {@code s.sys} for :exact). */
   private void textValues(SearchClause.Text t, StringBuilder sql, List<Object> args) {
     for (int i = 0; i < t.values().size(); i++) {
       String v = t.values().get(i);

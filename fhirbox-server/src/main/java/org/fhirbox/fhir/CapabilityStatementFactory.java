@@ -68,6 +68,13 @@ public final class CapabilityStatementFactory {
     rest.addSearchParam().setName("_elements").setType(SearchParamType.STRING)
         .setDocumentation("the elements to return, comma-separated, besides the mandatory ones; in a search, of the"
             + " searched type's resources only: included resources come whole");
+    rest.addSearchParam().setName("_sort").setType(SearchParamType.STRING)
+        .setDocumentation("search parameters separated by commas, '-' before one for descending: _id, _lastUpdated"
+            + " and each string, token, reference, uri, date, number and quantity parameter of the type; ascending by a"
+            + " resource's smallest value (a date's start), descending by its largest (a date's end), resources without"
+            + " a value last, ties newest first and then by id; an unknown parameter is 400; the next links of a"
+            + " search sorted by other than _lastUpdated page by _offset, at most " + SearchParser.MAX_OFFSET
+            + " entries deep");
     Set<String> types = new TreeSet<>(repository.codec().context().getResourceTypes());
     Map<String, Set<String>> revIncludes = revIncludes(types);
     for (String type : types) {

@@ -342,7 +342,8 @@ public final class ResourceService {
       // Binaries whose securityContext the caller may not read are left out of the page, as on read.
       List<StoredResource> matches = binaryAccess.readable(tx, principal, page.items());
       return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, false, matches,
-          page.hasMore(), includes.resolve(tx, principal, parsed.includes(), matches), query.after(), last(page));
+          page.hasMore(), includes.resolve(tx, principal, parsed.includes(), matches), query.after(),
+          query.pagesByPosition() ? last(page) : null);
     });
   }
 

@@ -77,8 +77,7 @@ public final class SearchChains {
   }
 
   private static SearchQuery with(SearchQuery query, Set<SearchClause> clauses) {
-    return new SearchQuery(query.project(), query.type(), List.copyOf(clauses), query.descending(), query.count(),
-        query.offset(), query.after());
+    return query.withClauses(List.copyOf(clauses));
   }
 
   /** {@code query}, unless its statement would bind more than {@code maxValues} values: 400. */
@@ -98,6 +97,8 @@ public final class SearchChains {
   private static long values(SearchClause c) {
     if (c instanceof SearchClause.Ids ids) {
       return ids.ids().size();
+    } else if (c instanceof SearchClause.Not not) {
+      return values(not.token());
     } else if (c instanceof SearchClause.Token t) {
       return 3 + t.values().stream()
           .mapToLong(v -> v.system() == null || v.system().isEmpty() || v.code().isEmpty() ? 1 : 2).sum();

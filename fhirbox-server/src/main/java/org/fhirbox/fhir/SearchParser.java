@@ -1,9 +1,6 @@
 package org.fhirbox.fhir;
 
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
-import ca.uhn.fhir.rest.param.DateParam;
-import ca.uhn.fhir.rest.param.ParamPrefixEnum;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -34,7 +31,7 @@ import org.fhirbox.db.SearchValue;
  * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up, also through
  * canonical references ({@code questionnaire.title=x}, by the target's url and version); {@code _include}
  * and {@code _revinclude} (not iterated), {@code _count}, {@code _offset},
- * {@code _sort=_lastUpdated|-_lastUpdated}, {@code _summary=count}, {@code _total} (see
+ * {@code _sort} ({@link SearchSort}), {@code _summary=count}, {@code _total} (see
  * {@link Total}). Unknown
  * parameters are ignored unless the client sent {@code Prefer: handling=strict}. A parameter
  * with no value ({@code family=}) is ignored, whatever its name or modifier (R4 search.html#errors:
@@ -137,7 +134,7 @@ public final class SearchParser {
     int count = defaultCount;
     int offset = 0;
     PagePosition after = null;
-    boolean descending = true;
+    SearchSort.Order order = SearchSort.Order.DEFAULT;
     boolean summaryCount = false;
     Total total = Total.DEFAULT;
     Set<Include> includes = new LinkedHashSet<>();
@@ -159,12 +156,7 @@ public final class SearchParser {
           case "_count" -> count = count(value);
           case "_offset" -> offset = number("_offset", value);
           case "_after" -> after = after(value);
-          case "_sort" -> descending = switch (value.trim()) {
-            case "_lastUpdated" -> false;
-            case "-_lastUpdated" -> true;
-            default -> throw FhirException.badRequest("_sort supports _lastUpdated and -_lastUpdated, not '"
-                + value + "'");
-          };
+          case "_sort" -> order = SearchSort.parse(indexer, type, value);
           case "_total" -> total = switch (value.trim()) {
             case "none" -> Total.NONE;
             case "estimate" -> Total.ESTIMATE;
@@ -208,6 +200,9 @@ public final class SearchParser {
         applied.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
       }
     }
+    if (!summaryCount) {
+      order.checkPaging(offset, after != null);
+    }
     checkOffset(offset, after != null);
     applied.remove("_count");
     applied.remove("_offset");
@@ -218,7 +213,8 @@ public final class SearchParser {
       // a count reads no page: order and includes play no part, and it always counts every match
       List.of("_sort", "_total", "_include", "_revinclude").forEach(applied::remove);
     }
-    return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), descending, count, offset, after),
+    return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), order.descending(), count, offset, after,
+        summaryCount ? List.of() : order.keys()),
         summaryCount, summaryCount ? Total.ACCURATE : total, List.copyOf(includes), applied);
   }
 
@@ -274,6 +270,9 @@ public final class SearchParser {
     }
     if ("missing".equals(modifier)) {
       return SearchMissing.clause(p, value);
+    }
+    if ("not".equals(modifier) && p.kind() == RestSearchParameterTypeEnum.TOKEN) {
+      return new SearchClause.Not((SearchClause.Token) token(type, p, null, value));
     }
     return switch (p.kind()) {
       case STRING -> text(p, modifier, value);

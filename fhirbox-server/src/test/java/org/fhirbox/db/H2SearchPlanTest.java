@@ -119,6 +119,40 @@ class H2SearchPlanTest {
     }
   }
 
+  /**
+   * A sort key and a token's {@code :not} beside an index criterion: the criterion gives the ids,
+   * and each row found has its key, and its values of the {@code :not} parameter, read by its id
+   * (search_value_res), not through every value of the parameter.
+   */
+  @Test
+  void aSortKeyAndNotAreReadByTheIdOfEachMatch() throws Exception {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      store.inTransaction(tx -> {
+        for (int i = 0; i < 1000; i++) {
+          tx.insert(new StoredResource("p", "Patient", "id" + i, 1, Instant.ofEpochMilli(1000 + i), false, "{}"),
+              List.of(SearchValue.token("gender", null, i % 10 == 0 ? "male" : "female"),
+                  SearchValue.string("family", "Fam" + (1000 - i)),
+                  SearchValue.token("language", null, i % 20 == 0 ? "de" : "en")));
+        }
+        return null;
+      });
+      SearchQuery q = new SearchQuery("p", "Patient", List.of(
+          new SearchClause.Token("gender", List.of(new SearchClause.TokenValue(null, "male"))),
+          new SearchClause.Not(new SearchClause.Token("language", List.of(new SearchClause.TokenValue(null, "de"))))),
+          true, 3, 0, null, List.of(new SortKey(SortKey.Column.CODE, List.of("family"), false)));
+      String plan = explain(db, new SearchSql(Database.Vendor.H2).page(q));
+      assertThat(plan).as(plan).contains("PUBLIC.RESOURCE_CURRENT_ID: RES_ID = HIT.HIT_ID");
+      assertThat(plan.substring(plan.indexOf("NOT EXISTS"), plan.indexOf("ORDER BY"))).as(plan)
+          .contains("PUBLIC.SEARCH_VALUE_RES: RES_ID = R.RES_ID");
+      assertThat(plan.substring(plan.indexOf("ORDER BY"))).as(plan).contains("PUBLIC.SEARCH_VALUE_RES: RES_ID = R.RES_ID");
+      // 100 men, half of them speaking de; the others by family as text: "fam10" (id990), then
+      // "fam110" (id890) and "fam130" (id870) before "fam30" (id970)
+      assertThat(store.read(tx -> tx.search(q)).items()).extracting(StoredResource::id)
+          .containsExactly("id990", "id890", "id870");
+    }
+  }
+
   @Test
   void theValuesAHasSourceNamesAreReadByIdNotByScanningTheType() throws Exception {
     try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {

@@ -102,7 +102,7 @@ abstract class MetaSearchContract extends ServerPerClassContract {
     assertThat(http.foundIds("Patient?_profile=http://absent.example/sd")).isEmpty();
     assertThat(http.foundIds("Patient?_security=absent")).isEmpty();
     assertThat(http.foundIds("Patient?_source=urn:absent")).isEmpty();
-    for (String q : List.of("Patient?_tag:not=kept", "Patient?_security:missing=maybe", "Patient?_tag:text=kept",
+    for (String q : List.of("Patient?_tag:not=%7C", "Patient?_security:missing=maybe", "Patient?_tag:text=kept",
         "Patient?_tag=%7C", "Patient?_profile:above=http://absent.example/sd")) {
       assertThat(status(q)).as(q).isEqualTo(400);
     }
@@ -135,6 +135,39 @@ abstract class MetaSearchContract extends ServerPerClassContract {
     assertThat(http.putJson("fhir/R4/Patient/" + tagged, updated).statusCode()).isEqualTo(200);
     assertThat(http.foundIds("Patient?" + id + "_tag:missing=true")).containsExactlyInAnyOrder(tagged, plain);
     assertThat(http.foundIds("Patient?" + id + "_tag:missing=false")).isEmpty();
+  }
+
+  /**
+   * {@code :not} on a token (R4 search.html#token): the resources with no value that matches, those
+   * with no value at all among them; commas are values none of which may match.
+   */
+  @Test
+  void notFindsTheResourcesWithoutAMatchingToken() {
+    String key = http.create("{\"resourceType\":\"Patient\"}");
+    String id = "identifier=urn:not%7C" + key + "&";
+    String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:not\",\"value\":\""
+        + key + "\"}]";
+    String vip = http.create(patient + ",\"gender\":\"female\",\"meta\":{\"tag\":[{\"system\":\"urn:tags\","
+        + "\"code\":\"vip\"},{\"code\":\"new\"}]}}");
+    String plain = http.create(patient + ",\"gender\":\"male\",\"meta\":{\"tag\":[{\"code\":\"new\"}]}}");
+    String bare = http.create(patient + "}");
+
+    assertThat(http.foundIds("Patient?" + id + "_tag:not=vip")).containsExactlyInAnyOrder(plain, bare);
+    assertThat(http.foundIds("Patient?" + id + "_tag:not=urn:tags%7Cvip")).containsExactlyInAnyOrder(plain, bare);
+    assertThat(http.foundIds("Patient?" + id + "_tag:not=urn:other%7Cvip")).containsExactlyInAnyOrder(vip, plain, bare);
+    assertThat(http.foundIds("Patient?" + id + "_tag:not=vip,new")).containsExactly(bare);
+    assertThat(http.foundIds("Patient?" + id + "_tag:not=new&_tag=vip")).isEmpty();
+    assertThat(http.foundIds("Patient?" + id + "gender:not=male")).containsExactlyInAnyOrder(vip, bare);
+    assertThat(http.foundIds("Patient?" + id + "gender:not=male&_sort=gender")).containsExactly(vip, bare);
+    assertThat(http.foundIds("Patient?" + id + "_security:not=R")).containsExactlyInAnyOrder(vip, plain, bare);
+    String obs = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + plain + "\"}}");
+    assertThat(http.foundIds("Observation?_id=" + obs + "&subject:Patient.gender:not=female")).containsExactly(obs);
+    assertThat(http.foundIds("Observation?_id=" + obs + "&subject:Patient.gender:not=male")).isEmpty();
+    assertThat(http.foundIds("Patient?" + id + "_has:Observation:subject:status:not=amended")).containsExactly(plain);
+    assertThat(http.foundIds("Patient?" + id + "_has:Observation:subject:status:not=final")).isEmpty();
+    assertThat(status("Observation?subject:not=Patient/" + plain)).isEqualTo(400);
+    assertThat(status("Patient?_id:not=" + plain)).isEqualTo(400);
   }
 
   @Test
