@@ -71,7 +71,7 @@ class ResourceInteractionsTest {
           + "[{\"severity\":\"error\",\"code\":\"not-found\",\"diagnostics\":\"Patient/2 is not known\"}]}", release));
       FhirboxClient silent = FhirboxClient.builder().baseUrl(peer.root()).requestTimeout(Duration.ofSeconds(1)).build();
 
-      assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
         assertThatThrownBy(() -> silent.readResource(Patient.class, "1"))
             .isInstanceOf(FhirboxException.class)
             .hasMessageContaining("no bytes came for 1000 ms");
