@@ -236,8 +236,11 @@ public final class BundleProcessor {
     return binaryData.store(data, b.hasContentType() ? b.getContentType() : "application/octet-stream");
   }
 
-  /** A batch or transaction: 413 before any entry runs when it has more entries than the limit. */
-  public Bundle process(Principal principal, Bundle bundle, String fhirBase) {
+  /**
+   * A batch or transaction: 413 before any entry runs when it has more entries than the limit. A
+   * batch entry that searches is answered by {@code searches} ({@link EntrySearch}).
+   */
+  public Bundle process(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
     if ((bundle.getType() == BundleType.TRANSACTION || bundle.getType() == BundleType.BATCH)
         && bundle.getEntry().size() > maxEntries) {
       throw FhirException.tooLarge("the " + bundle.getType().toCode() + " has " + bundle.getEntry().size()
@@ -247,7 +250,7 @@ public final class BundleProcessor {
     if (bundle.getType() == BundleType.TRANSACTION) {
       out = transaction(principal, bundle, fhirBase);
     } else if (bundle.getType() == BundleType.BATCH) {
-      out = batch(principal, bundle, fhirBase);
+      out = batch(principal, bundle, fhirBase, searches);
     } else {
       throw FhirException.badRequest("Bundle.type must be batch or transaction to be processed, got "
           + (bundle.getType() == null ? "none" : bundle.getType().toCode()), "Bundle.type");
@@ -262,7 +265,7 @@ public final class BundleProcessor {
     return out;
   }
 
-  private Bundle batch(Principal principal, Bundle bundle, String fhirBase) {
+  private Bundle batch(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
     Bundle out = new Bundle().setType(BundleType.BATCHRESPONSE);
     out.setId(ResourceIds.newId());
     for (int i = 0; i < bundle.getEntry().size(); i++) {
@@ -270,6 +273,11 @@ public final class BundleProcessor {
       BundleEntryComponent result;
       List<BlobInfo> blobs = new ArrayList<>();
       try {
+        Optional<EntrySearch> search = EntrySearch.of(entry, i, fhirBase, repository);
+        if (search.isPresent()) {
+          out.addEntry(search.get().answer(searches));
+          continue;
+        }
         EntryRequest parsed = EntryRequest.of(entry, i, fhirBase, repository);
         EntryRequest req = parsed.condition() != null && parsed.method() == HTTPVerb.PUT
             ? parsed.withId(ResourceIds.newId()) : parsed;
@@ -559,7 +567,7 @@ public final class BundleProcessor {
     return atEntry(r.index(), e);
   }
 
-  private static FhirException atEntry(int index, FhirException e) {
+  static FhirException atEntry(int index, FhirException e) {
     return new FhirException(e.kind(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
         i.type(), "Bundle.entry[" + index + "]: " + i.diagnostics(), i.expression())).toList(),
         e.headers(), e);

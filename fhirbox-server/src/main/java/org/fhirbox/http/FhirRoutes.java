@@ -19,6 +19,7 @@ import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.CompartmentDefinitions;
+import org.fhirbox.fhir.EntrySearch;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
@@ -546,7 +547,12 @@ public final class FhirRoutes {
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
-    Bundle response = writes.process(principal, b, ex.fhirBase(), new ExchangeFacts(ex));
+    // a batch entry's search answers the page a GET of its URL would, without the request's _format
+    // or _pretty, which shape the batch's answer as a whole
+    EntrySearch.Runner searches = (type, params) -> pages.searchset(ex.fhirBase(), type,
+        resources.search(principal, type, () -> SearchParser.withoutEmptyValues(params), ex.prefersStrictHandling()),
+        "");
+    Bundle response = writes.process(principal, b, ex.fhirBase(), searches, new ExchangeFacts(ex));
     output.write(ex, principal, 200, response);
   }
 }
