@@ -430,8 +430,17 @@ public final class FhirRoutes {
   }
 
   private void writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
+    // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2), and a request refused
+    // without its conditions is refused with them (RFC 9110 §13.2.1)
+    ResourceSubset.of(ex);
+    ex.format();
+    if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(principal, s, resources::toResource,
+        ex.baseUrl())) {
+      ResourceOutput.versionHeaders(ex, s);
+      ex.response().setStatus(304);
+      return;
+    }
     if (ex.method().equals("HEAD")) {
-      ResourceSubset.of(ex); // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2)
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(200);
       ex.response().setContentType(ex.format().contentType() + ";charset=utf-8");
