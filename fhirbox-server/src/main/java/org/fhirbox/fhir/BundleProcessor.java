@@ -137,7 +137,8 @@ public final class BundleProcessor {
 
   /**
    * The id a conditional update writes: its one match (a body naming another id is 400), or with no
-   * match the body's id (update as create) or, with none, {@code newId} (a create, which the caller
+   * match the body's id (update as create; 409 when another resource has it,
+   * {@link WriteChecks#requireUntaken}) or, with none, {@code newId} (a create, which the caller
    * must be allowed); 412 for more than one match.
    *
    * @param bodyId the id the resource sent had, or null
@@ -150,10 +151,14 @@ public final class BundleProcessor {
       throw FhirException.badRequest("the resource's id '" + bodyId + "' is not the id of the " + type
           + " the condition matches (" + match.get().id() + "); send the matching id or none", type + ".id");
     }
-    if (match.isEmpty() && bodyId == null) {
-      principal.require(type, Interaction.CREATE);
+    if (match.isPresent()) {
+      return match.get().id();
     }
-    return match.map(StoredResource::id).orElseGet(() -> bodyId != null ? ResourceIds.requireValid(bodyId) : newId);
+    if (bodyId == null) {
+      principal.require(type, Interaction.CREATE);
+      return newId;
+    }
+    return checks.requireUntaken(tx, principal, type, bodyId, shown);
   }
 
   /** Conditional patch ({@code PATCH /Type?criteria}): {@link PatchEntries#conditional} in one transaction. */
@@ -306,7 +311,7 @@ public final class BundleProcessor {
         blobs.forEach(b -> binaryData.discardAfter(b, e));
         FhirException fe = e instanceof FhirException f ? f : failures.apply(e);
         result = new BundleEntryComponent();
-        result.getResponse().setStatus(fe.status() + " " + reason(fe.status()))
+        result.getResponse().setStatus(EntryStatus.line(fe.status()))
             .setOutcome(fe.toOperationOutcome());
       }
       out.addEntry(result);
@@ -580,20 +585,5 @@ public final class BundleProcessor {
         .setLocation(s.type() + "/" + s.id() + "/_history/" + s.versionId())
         .setEtag("W/\"" + s.versionId() + "\"")
         .setLastModified(java.util.Date.from(s.lastUpdated()));
-  }
-
-  static String reason(int status) {
-    return switch (status) {
-      case 400 -> "Bad Request";
-      case 401 -> "Unauthorized";
-      case 403 -> "Forbidden";
-      case 404 -> "Not Found";
-      case 409 -> "Conflict";
-      case 410 -> "Gone";
-      case 412 -> "Precondition Failed";
-      case 413 -> "Payload Too Large";
-      case 422 -> "Unprocessable Entity";
-      default -> "Error";
-    };
   }
 }
