@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.AuditedWrites;
@@ -19,7 +20,6 @@ import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.CompartmentDefinitions;
-import org.fhirbox.fhir.EntrySearch;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
@@ -518,17 +518,20 @@ public final class FhirRoutes {
    * refused with 400 naming it rather than ignored, which would answer a different question.
    */
   private void history(Exchange ex, Principal principal, String type, String id) throws IOException {
-    ResourceService.HistoryPage page = resources.history(principal, type, id, () -> {
-      if (ex.param("_at").isPresent()) {
-        throw FhirException.badRequest("_at is not supported on _history; use _since");
-      }
-      int count = ex.param("_count").map(SearchParser::pageSize).orElse(50);
-      int offset = ex.param("_offset").map(v -> parseCount(v)).orElse(0);
-      PagePosition after = ex.param("_after").map(SearchParser::after).orElse(null);
-      SearchParser.checkOffset(offset, after != null);
-      return new HistoryWindow(ex.param("_since").map(FhirRoutes::instant).orElse(null), count, offset, after);
-    });
+    ResourceService.HistoryPage page = resources.history(principal, type, id, () -> historyWindow(ex::param));
     output.writeSubset(ex, principal, 200, pages.history(ex, type, id, ex.param("_since").orElse(null), page), null);
+  }
+
+  /** The page a history request asks for, from its parameters: {@code param} gives a name's first non-empty value. */
+  static HistoryWindow historyWindow(Function<String, Optional<String>> param) {
+    if (param.apply("_at").isPresent()) {
+      throw FhirException.badRequest("_at is not supported on _history; use _since");
+    }
+    int count = param.apply("_count").map(SearchParser::pageSize).orElse(50);
+    int offset = param.apply("_offset").map(v -> parseCount(v)).orElse(0);
+    PagePosition after = param.apply("_after").map(SearchParser::after).orElse(null);
+    SearchParser.checkOffset(offset, after != null);
+    return new HistoryWindow(param.apply("_since").map(FhirRoutes::instant).orElse(null), count, offset, after);
   }
 
   private static int parseCount(String v) {
@@ -556,12 +559,8 @@ public final class FhirRoutes {
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
-    // a batch entry's search answers the page a GET of its URL would, without the request's _format
-    // or _pretty, which shape the batch's answer as a whole
-    EntrySearch.Runner searches = (type, params) -> pages.searchset(ex.fhirBase(), type,
-        resources.search(principal, type, () -> SearchParser.withoutEmptyValues(params), ex.prefersStrictHandling()),
-        "");
-    Bundle response = writes.process(principal, b, ex.fhirBase(), searches, new ExchangeFacts(ex));
+    Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex),
+        new ExchangeFacts(ex));
     output.write(ex, principal, 200, response);
   }
 }

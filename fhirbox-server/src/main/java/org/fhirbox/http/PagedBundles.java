@@ -93,13 +93,18 @@ final class PagedBundles {
 
   /** @param sinceParam the {@code _since} the request gave, or null */
   Bundle history(Exchange ex, String type, String id, String sinceParam, HistoryPage page) {
+    return history(ex.fhirBase(), type, id, sinceParam, page, presentation(ex, HISTORY));
+  }
+
+  /** @param presentation as for {@link #searchset(String, String, SearchPage, String)} */
+  Bundle history(String fhirBase, String type, String id, String sinceParam, HistoryPage page, String presentation) {
     int offset = page.offset();
     Bundle bundle = new Bundle().setType(BundleType.HISTORY);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new Date());
     // _since is kept encoded: a '+' of its offset (+02:00) would be read back as a space
-    String path = ex.fhirBase() + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history?"
-        + (sinceParam == null ? "" : "_since=" + enc(sinceParam) + "&") + presentation(ex, HISTORY);
+    String path = fhirBase + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history?"
+        + (sinceParam == null ? "" : "_since=" + enc(sinceParam) + "&") + presentation;
     bundle.addLink().setRelation("self").setUrl(path + "_count=" + page.count() + position(page.after(), offset));
     // with _count=0 a next page would be this one again, and a client following next would never stop
     if (page.hasMore() && page.count() > 0) {
@@ -109,7 +114,7 @@ final class PagedBundles {
           + position(page.next(), (long) offset + page.count()));
     }
     for (StoredResource s : page.versions()) {
-      Bundle.BundleEntryComponent e = bundle.addEntry().setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id());
+      Bundle.BundleEntryComponent e = bundle.addEntry().setFullUrl(fhirBase + "/" + s.type() + "/" + s.id());
       String versioned = s.type() + "/" + s.id() + "/_history/" + s.versionId();
       VersionOrigin origin = page.origin(s);
       if (origin == VersionOrigin.DELETED) {

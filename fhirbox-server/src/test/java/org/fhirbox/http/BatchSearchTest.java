@@ -88,6 +88,33 @@ class BatchSearchTest {
   }
 
   @Test
+  void aBatchHistoryEntryAnswersItsHistoryBundle() {
+    String id = patient("history");
+    http().putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}");
+    Bundle out = post("""
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"request":{"method":"GET","url":"Patient/%s/_history"}},
+          {"request":{"method":"GET","url":"Patient/%s/_history?_count=1"}},
+          {"request":{"method":"GET","url":"Patient/_history?_count=1"}},
+          {"request":{"method":"GET","url":"_history?_count=1"}},
+          {"request":{"method":"GET","url":"Patient/nobody-here/_history"}},
+          {"request":{"method":"GET","url":"Patient/%s/_history?_since=not-an-instant"}}
+        ]}""".formatted(id, id, id));
+
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("200", "200", "200", "200", "404", "400");
+    Bundle all = (Bundle) out.getEntry().get(0).getResource();
+    assertThat(all.getType()).isEqualTo(Bundle.BundleType.HISTORY);
+    assertThat(all.getEntry()).extracting(e -> e.getResponse().getEtag()).containsExactly("W/\"2\"", "W/\"1\"");
+    Bundle first = (Bundle) out.getEntry().get(1).getResource();
+    assertThat(first.getEntry()).hasSize(1);
+    Bundle rest = http().parse(http().get(first.getLink("next").getUrl()), Bundle.class);
+    assertThat(rest.getEntry()).extracting(e -> e.getResponse().getEtag()).containsExactly("W/\"1\"");
+    assertThat(((Bundle) out.getEntry().get(2).getResource()).getEntry()).hasSize(1);
+    assertThat(((Bundle) out.getEntry().get(3).getResource()).getEntry()).hasSize(1);
+  }
+
+  @Test
   void aSearchInATransactionIs400NamingBatch() {
     HttpResponse<String> r = http().postJson("fhir/R4", """
         {"resourceType":"Bundle","type":"transaction","entry":[
