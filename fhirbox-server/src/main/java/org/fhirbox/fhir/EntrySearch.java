@@ -14,9 +14,9 @@ import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
  * A batch entry that searches or reads a history: {@code GET Type?criteria}, {@code GET Type} for
  * every resource of the type, or {@code GET [Type/[id/]]_history[?_count=...]} (FHIR R4
  * http.html#transaction: an entry's request is any interaction, as the Medplum client's automatic
- * batching and HAPI FHIR's Bundle builders send them). It answers {@code 200} with the searchset or
- * history Bundle as its resource, the page a {@code GET} of its URL would answer; one that fails
- * answers its entry's own status, as every batch entry does.
+ * batching sends them). It answers {@code 200} with the searchset or history Bundle as its
+ * resource, the page a {@code GET} of its URL would answer; one that fails answers its entry's own
+ * status, as every batch entry does.
  *
  * @param type the searched type, or the type whose history is read (null: the system's)
  * @param id the resource whose history is read, or null
@@ -29,7 +29,10 @@ public record EntrySearch(int index, String type, String id, boolean history, Ma
     /** A type-level search: its searchset. */
     Bundle search(String type, Map<String, List<String>> params) throws IOException;
 
-    /** A history (FHIR R4 http.html#history): of the system ({@code type} null), a type ({@code id} null) or one resource. */
+    /**
+     * A history (FHIR R4 http.html#history): of the system ({@code type} null), of a type
+     * ({@code id} null) or of one resource.
+     */
     Bundle history(String type, String id, Map<String, List<String>> params) throws IOException;
   }
 

@@ -522,7 +522,10 @@ public final class FhirRoutes {
     output.writeSubset(ex, principal, 200, pages.history(ex, type, id, ex.param("_since").orElse(null), page), null);
   }
 
-  /** The page a history request asks for, from its parameters: {@code param} gives a name's first non-empty value. */
+  /**
+   * The page a history request asks for, from its parameters: {@code param} gives a name's first
+   * value that is not empty.
+   */
   static HistoryWindow historyWindow(Function<String, Optional<String>> param) {
     if (param.apply("_at").isPresent()) {
       throw FhirException.badRequest("_at is not supported on _history; use _since");

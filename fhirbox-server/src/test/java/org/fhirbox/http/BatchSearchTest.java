@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Searches as batch entries (FHIR R4 http.html#transaction: an entry's request may be any
- * interaction, a search included), as the Medplum client's automatic batching and HAPI FHIR's
- * Bundle builders send them: each answers a searchset Bundle as its resource, or its own error.
+ * Searches and histories as batch entries (FHIR R4 http.html#transaction: an entry's request may
+ * be any interaction), as the Medplum client's automatic batching sends them: each answers its
+ * searchset or history Bundle as its resource, or its own error.
  */
 class BatchSearchTest {
   @RegisterExtension
