@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.fhir.EntrySearch;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.Deferred;
 import org.fhirbox.fhir.WritePreconditions;
@@ -66,8 +67,9 @@ public final class AuditedWrites {
   }
 
   /** {@link ResourceService#process}, with an event for each Binary entry the Bundle wrote or deleted. */
-  public Bundle process(Principal principal, Bundle bundle, String fhirBase, AuditedRequest request) {
-    return binaries.recorded(principal, request, bundle, resources.process(principal, bundle, fhirBase));
+  public Bundle process(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches,
+      AuditedRequest request) {
+    return binaries.recorded(principal, request, bundle, resources.process(principal, bundle, fhirBase, searches));
   }
 
   /**

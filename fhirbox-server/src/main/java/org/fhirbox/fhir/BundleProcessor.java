@@ -137,7 +137,8 @@ public final class BundleProcessor {
 
   /**
    * The id a conditional update writes: its one match (a body naming another id is 400), or with no
-   * match the body's id (update as create) or, with none, {@code newId} (a create, which the caller
+   * match the body's id (update as create; 409 when another resource has it,
+   * {@link WriteChecks#requireUntaken}) or, with none, {@code newId} (a create, which the caller
    * must be allowed); 412 for more than one match.
    *
    * @param bodyId the id the resource sent had, or null
@@ -150,10 +151,14 @@ public final class BundleProcessor {
       throw FhirException.badRequest("the resource's id '" + bodyId + "' is not the id of the " + type
           + " the condition matches (" + match.get().id() + "); send the matching id or none", type + ".id");
     }
-    if (match.isEmpty() && bodyId == null) {
-      principal.require(type, Interaction.CREATE);
+    if (match.isPresent()) {
+      return match.get().id();
     }
-    return match.map(StoredResource::id).orElseGet(() -> bodyId != null ? ResourceIds.requireValid(bodyId) : newId);
+    if (bodyId == null) {
+      principal.require(type, Interaction.CREATE);
+      return newId;
+    }
+    return checks.requireUntaken(tx, principal, type, bodyId, shown);
   }
 
   /** Conditional patch ({@code PATCH /Type?criteria}): {@link PatchEntries#conditional} in one transaction. */
@@ -236,8 +241,11 @@ public final class BundleProcessor {
     return binaryData.store(data, b.hasContentType() ? b.getContentType() : "application/octet-stream");
   }
 
-  /** A batch or transaction: 413 before any entry runs when it has more entries than the limit. */
-  public Bundle process(Principal principal, Bundle bundle, String fhirBase) {
+  /**
+   * A batch or transaction: 413 before any entry runs when it has more entries than the limit. A
+   * batch entry that searches is answered by {@code searches} ({@link EntrySearch}).
+   */
+  public Bundle process(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
     if ((bundle.getType() == BundleType.TRANSACTION || bundle.getType() == BundleType.BATCH)
         && bundle.getEntry().size() > maxEntries) {
       throw FhirException.tooLarge("the " + bundle.getType().toCode() + " has " + bundle.getEntry().size()
@@ -247,7 +255,7 @@ public final class BundleProcessor {
     if (bundle.getType() == BundleType.TRANSACTION) {
       out = transaction(principal, bundle, fhirBase);
     } else if (bundle.getType() == BundleType.BATCH) {
-      out = batch(principal, bundle, fhirBase);
+      out = batch(principal, bundle, fhirBase, searches);
     } else {
       throw FhirException.badRequest("Bundle.type must be batch or transaction to be processed, got "
           + (bundle.getType() == null ? "none" : bundle.getType().toCode()), "Bundle.type");
@@ -262,7 +270,7 @@ public final class BundleProcessor {
     return out;
   }
 
-  private Bundle batch(Principal principal, Bundle bundle, String fhirBase) {
+  private Bundle batch(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
     Bundle out = new Bundle().setType(BundleType.BATCHRESPONSE);
     out.setId(ResourceIds.newId());
     for (int i = 0; i < bundle.getEntry().size(); i++) {
@@ -270,6 +278,11 @@ public final class BundleProcessor {
       BundleEntryComponent result;
       List<BlobInfo> blobs = new ArrayList<>();
       try {
+        Optional<EntrySearch> search = EntrySearch.of(entry, i, fhirBase, repository);
+        if (search.isPresent()) {
+          out.addEntry(search.get().answer(searches));
+          continue;
+        }
         EntryRequest parsed = EntryRequest.of(entry, i, fhirBase, repository);
         EntryRequest req = parsed.condition() != null && parsed.method() == HTTPVerb.PUT
             ? parsed.withId(ResourceIds.newId()) : parsed;
@@ -298,7 +311,7 @@ public final class BundleProcessor {
         blobs.forEach(b -> binaryData.discardAfter(b, e));
         FhirException fe = e instanceof FhirException f ? f : failures.apply(e);
         result = new BundleEntryComponent();
-        result.getResponse().setStatus(fe.status() + " " + reason(fe.status()))
+        result.getResponse().setStatus(EntryStatus.line(fe.status()))
             .setOutcome(fe.toOperationOutcome());
       }
       out.addEntry(result);
@@ -559,7 +572,7 @@ public final class BundleProcessor {
     return atEntry(r.index(), e);
   }
 
-  private static FhirException atEntry(int index, FhirException e) {
+  static FhirException atEntry(int index, FhirException e) {
     return new FhirException(e.kind(), e.issues().stream().map(i -> new FhirException.Issue(i.severity(),
         i.type(), "Bundle.entry[" + index + "]: " + i.diagnostics(), i.expression())).toList(),
         e.headers(), e);
@@ -572,20 +585,5 @@ public final class BundleProcessor {
         .setLocation(s.type() + "/" + s.id() + "/_history/" + s.versionId())
         .setEtag("W/\"" + s.versionId() + "\"")
         .setLastModified(java.util.Date.from(s.lastUpdated()));
-  }
-
-  static String reason(int status) {
-    return switch (status) {
-      case 400 -> "Bad Request";
-      case 401 -> "Unauthorized";
-      case 403 -> "Forbidden";
-      case 404 -> "Not Found";
-      case 409 -> "Conflict";
-      case 410 -> "Gone";
-      case 412 -> "Precondition Failed";
-      case 413 -> "Payload Too Large";
-      case 422 -> "Unprocessable Entity";
-      default -> "Error";
-    };
   }
 }

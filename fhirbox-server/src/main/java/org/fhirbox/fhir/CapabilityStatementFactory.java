@@ -89,7 +89,10 @@ public final class CapabilityStatementFactory {
         }
         r.addInteraction().setCode(i);
       }
-      r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONED);
+      // If-Match on update, patch and delete (R4 capabilitystatement versioned-update)
+      r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONEDUPDATE);
+      // If-None-Match and If-Modified-Since on read and vread (http.html#cread, ConditionalRead)
+      r.setConditionalRead(CapabilityStatement.ConditionalReadStatus.FULLSUPPORT);
       r.setReadHistory(true);
       r.setUpdateCreate(true);
       r.setConditionalCreate(true);

@@ -62,12 +62,14 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     String condition = null;
     int q = url.indexOf('?');
     if (q >= 0) {
-      // FHIR R4 http.html#trules: PUT, DELETE (and PATCH, http.html#patch) may name their resource by a search
+      // FHIR R4 http.html#trules: PUT, DELETE (and PATCH, http.html#patch) may name their resource by a search.
+      // A batch's searches are EntrySearch; a transaction's would have to see its own writes (R4 runs its
+      // GETs last), which a search, reading in its own snapshot, does not.
       if (method != HTTPVerb.PUT && method != HTTPVerb.DELETE && method != HTTPVerb.PATCH
           || url.substring(0, q).contains("/") || q == url.length() - 1) {
         throw FhirException.badRequest("entry " + index + ": a URL with search criteria is a conditional update,"
-            + " delete or patch (PUT, DELETE or PATCH Type?criteria); searches are not supported in Bundles",
-            where + ".url");
+            + " delete or patch (PUT, DELETE or PATCH Type?criteria), or a search (GET Type?criteria) in a batch;"
+            + " a transaction takes no searches", where + ".url");
       }
       condition = url.substring(q + 1);
       url = url.substring(0, q);

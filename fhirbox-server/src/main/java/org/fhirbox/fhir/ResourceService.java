@@ -291,9 +291,12 @@ public final class ResourceService {
     return store.inTransaction(tx -> bundles.delete(tx, principal, type, id, expected));
   }
 
-  /** A batch or transaction Bundle (FHIR R4 http.html#transaction); each entry is checked on its own. */
-  public Bundle process(Principal principal, Bundle bundle, String fhirBase) {
-    return bundles.process(principal, bundle, fhirBase);
+  /**
+   * A batch or transaction Bundle (FHIR R4 http.html#transaction); each entry is checked on its own.
+   * A batch entry that searches is answered by {@code searches} ({@link EntrySearch}).
+   */
+  public Bundle process(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
+    return bundles.process(principal, bundle, fhirBase, searches);
   }
 
   /**

@@ -15,8 +15,13 @@ import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+import org.hl7.fhir.r4.model.Narrative;
+import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.UriType;
+import org.hl7.fhir.utilities.xhtml.NodeType;
+import org.hl7.fhir.utilities.xhtml.XhtmlNode;
 
 /**
  * A transaction Bundle's entries, parsed, with the ids its creates get, the resource each
@@ -257,9 +262,10 @@ final class TransactionPlan {
   }
 
   /**
-   * Rewrites the references (and Attachment urls) of every entry that name a {@code fullUrl} of
-   * the Bundle to the resource it stands for: the id assigned to a create, or, for a conditional
-   * create that found its match or a conditional update, what its search named ({@code matched}:
+   * Rewrites the references (and Attachment urls, uris and narrative links, {@link #rewriteUris})
+   * of every entry that name a {@code fullUrl} of the Bundle to the resource it stands for: the id
+   * assigned to a create, or, for a conditional create that found its match or a conditional
+   * update, what its search named ({@code matched}:
    * entry index to {@code Type/id}); and each conditional reference to its match
    * ({@code conditional}: the reference to {@code Type/id}). Those of the entries' own resources
    * and the resources they contain: a Bundle or Parameters an entry stores keeps its references,
@@ -267,14 +273,15 @@ final class TransactionPlan {
    */
   void rewrite(FhirTerser terser, Map<Integer, String> matched, Map<String, String> conditional) {
     restore();
-    Map<String, String> to = new HashMap<>(targets);
-    to.putAll(conditional);
+    Map<String, String> named = new HashMap<>(targets);
     matched.forEach((index, target) -> {
       String fullUrl = fullUrls.get(index);
       if (fullUrl != null) {
-        to.put(fullUrl, target);
+        named.put(fullUrl, target);
       }
     });
+    Map<String, String> to = new HashMap<>(named);
+    to.putAll(conditional);
     if (to.isEmpty()) {
       return;
     }
@@ -297,6 +304,47 @@ final class TransactionPlan {
           a.setUrl(target);
           undo.add(() -> a.setUrl(was));
         }
+      }
+      rewriteUris(terser, entry.getResource(), named);
+    }
+  }
+
+  /**
+   * FHIR R4 http.html#trules: a fullUrl is replaced wherever the Bundle names it, "in the resource
+   * ids, resource references, elements of type uri, url, oid, uuid, and <a href="" & <img src=""
+   * in the narrative"; a conditional reference is a reference only. A Bundle or Parameters an
+   * entry stores keeps its uris, as its references: its fullUrls name its own entries.
+   */
+  private void rewriteUris(FhirTerser terser, Resource resource, Map<String, String> named) {
+    if (named.isEmpty() || resource instanceof Bundle || resource instanceof Parameters) {
+      return;
+    }
+    for (UriType uri : terser.getAllPopulatedChildElementsOfType(resource, UriType.class)) {
+      String was = uri.getValue();
+      String target = named.get(was);
+      if (target != null) {
+        uri.setValue(target);
+        undo.add(() -> uri.setValue(was));
+      }
+    }
+    for (Narrative text : terser.getAllPopulatedChildElementsOfType(resource, Narrative.class)) {
+      if (text.hasDiv()) {
+        rewriteLinks(text.getDiv(), named);
+      }
+    }
+  }
+
+  private void rewriteLinks(XhtmlNode node, Map<String, String> named) {
+    String attribute = "a".equals(node.getName()) ? "href" : "img".equals(node.getName()) ? "src" : null;
+    String was = attribute == null ? null : node.getAttribute(attribute);
+    String target = was == null ? null : named.get(was);
+    if (target != null) {
+      node.setAttribute(attribute, target);
+      undo.add(() -> node.setAttribute(attribute, was));
+    }
+    for (XhtmlNode child : node.getChildNodes()) {
+      if (child.getNodeType() == NodeType.Element) {
+        rewriteLinks(child, named);
       }
     }
   }

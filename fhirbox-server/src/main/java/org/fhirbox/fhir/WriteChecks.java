@@ -67,6 +67,25 @@ final class WriteChecks {
         patient != null || compartment.limited(principal, "Binary", Interaction.READ), createdHere));
   }
 
+  /**
+   * {@code id}, the body's id of a conditional update that matched nothing, for an update as create
+   * (FHIR R4 http.html#cond-update): 409 when a resource that is not deleted already has it. It does
+   * not match the condition, and writing over it would change what the client did not select; R5
+   * http.html#cond-update says so ("No matches, id provided and already exist"), which R4 leaves
+   * open. One outside the caller's patient compartment is answered 404, as an update of it is.
+   */
+  String requireUntaken(ResourceStore.Tx tx, Principal principal, String type, String id, String shown) {
+    if (tx.current(principal.project(), type, ResourceIds.requireValid(id), false).filter(s -> !s.deleted())
+        .isEmpty()) {
+      return id;
+    }
+    compartment.limit(principal, type, Interaction.UPDATE)
+        .ifPresent(patient -> compartment.requireVisible(tx, principal.project(), patient, type, id, null));
+    throw FhirException.conflict("no " + type + " matches the condition '" + QueryLimits.shorten(shown) + "', and "
+        + type + "/" + id + ", the id the resource names, is another one; send no id to create, or update "
+        + type + "/" + id + " by its id");
+  }
+
   /** Whether {@code event} names the server's own observer: the server recorded it, or it claims so. */
   private static boolean recordedByServer(AuditEvent event) {
     return AuditSource.SYSTEM.equals(event.getSource().getObserver().getIdentifier().getSystem());

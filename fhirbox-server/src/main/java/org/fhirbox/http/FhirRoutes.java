@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.AuditedWrites;
@@ -429,8 +430,17 @@ public final class FhirRoutes {
   }
 
   private void writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
+    // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2), and a request refused
+    // without its conditions is refused with them (RFC 9110 §13.2.1)
+    ResourceSubset.of(ex);
+    ex.format();
+    if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(principal, s, resources::toResource,
+        ex.baseUrl())) {
+      ResourceOutput.versionHeaders(ex, s);
+      ex.response().setStatus(304);
+      return;
+    }
     if (ex.method().equals("HEAD")) {
-      ResourceSubset.of(ex); // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2)
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(200);
       ex.response().setContentType(ex.format().contentType() + ";charset=utf-8");
@@ -508,17 +518,23 @@ public final class FhirRoutes {
    * refused with 400 naming it rather than ignored, which would answer a different question.
    */
   private void history(Exchange ex, Principal principal, String type, String id) throws IOException {
-    ResourceService.HistoryPage page = resources.history(principal, type, id, () -> {
-      if (ex.param("_at").isPresent()) {
-        throw FhirException.badRequest("_at is not supported on _history; use _since");
-      }
-      int count = ex.param("_count").map(SearchParser::pageSize).orElse(50);
-      int offset = ex.param("_offset").map(v -> parseCount(v)).orElse(0);
-      PagePosition after = ex.param("_after").map(SearchParser::after).orElse(null);
-      SearchParser.checkOffset(offset, after != null);
-      return new HistoryWindow(ex.param("_since").map(FhirRoutes::instant).orElse(null), count, offset, after);
-    });
+    ResourceService.HistoryPage page = resources.history(principal, type, id, () -> historyWindow(ex::param));
     output.writeSubset(ex, principal, 200, pages.history(ex, type, id, ex.param("_since").orElse(null), page), null);
+  }
+
+  /**
+   * The page a history request asks for, from its parameters: {@code param} gives a name's first
+   * value that is not empty.
+   */
+  static HistoryWindow historyWindow(Function<String, Optional<String>> param) {
+    if (param.apply("_at").isPresent()) {
+      throw FhirException.badRequest("_at is not supported on _history; use _since");
+    }
+    int count = param.apply("_count").map(SearchParser::pageSize).orElse(50);
+    int offset = param.apply("_offset").map(v -> parseCount(v)).orElse(0);
+    PagePosition after = param.apply("_after").map(SearchParser::after).orElse(null);
+    SearchParser.checkOffset(offset, after != null);
+    return new HistoryWindow(param.apply("_since").map(FhirRoutes::instant).orElse(null), count, offset, after);
   }
 
   private static int parseCount(String v) {
@@ -546,7 +562,8 @@ public final class FhirRoutes {
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
-    Bundle response = writes.process(principal, b, ex.fhirBase(), new ExchangeFacts(ex));
+    Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex),
+        new ExchangeFacts(ex));
     output.write(ex, principal, 200, response);
   }
 }

@@ -30,13 +30,20 @@ final class PagedBundles {
 
   /** @param path what was searched: {@code Type}, or {@code Patient/{id}/Type} (and so on) in a compartment */
   Bundle searchset(Exchange ex, String path, SearchPage p) {
+    return searchset(ex.fhirBase(), path, p, presentation(ex, p.countOnly() ? COUNTED : SEARCHSET));
+  }
+
+  /**
+   * @param presentation what the links carry beside the parameters the search applied ({@code _format}
+   *     and the like, each followed by {@code &}), empty for a searchset inside another Bundle
+   */
+  Bundle searchset(String fhirBase, String path, SearchPage p, String presentation) {
     Bundle bundle = new Bundle().setType(BundleType.SEARCHSET);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new Date());
     p.total().ifPresent(total -> bundle.setTotal((int) Math.min(total, Integer.MAX_VALUE)));
     // _summary is among the parameters the search applied, and comes with them
-    String selfBase = ex.fhirBase() + "/" + path + "?" + queryString(p.applied())
-        + presentation(ex, p.countOnly() ? COUNTED : SEARCHSET);
+    String selfBase = fhirBase + "/" + path + "?" + queryString(p.applied()) + presentation;
     int count = p.count();
     int offset = p.offset();
     // the self link names the search as it ran: a count names no page size, place or subset, a
@@ -46,8 +53,8 @@ final class PagedBundles {
     if (!p.listed()) {
       return bundle;
     }
-    p.matches().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.MATCH));
-    p.included().forEach(s -> addSearchEntry(ex, bundle, s, Bundle.SearchEntryMode.INCLUDE));
+    p.matches().forEach(s -> addSearchEntry(fhirBase, bundle, s, Bundle.SearchEntryMode.MATCH));
+    p.included().forEach(s -> addSearchEntry(fhirBase, bundle, s, Bundle.SearchEntryMode.INCLUDE));
     if (p.hasMore()) {
       // the next page starts after this one's last match, not at an offset: a write between the
       // pages then neither repeats nor skips a match that was there all along
@@ -70,7 +77,7 @@ final class PagedBundles {
     return "&_offset=" + offset + (after != null ? "&_after=" + after.token() : "");
   }
 
-  private void addSearchEntry(Exchange ex, Bundle bundle, StoredResource s, Bundle.SearchEntryMode mode) {
+  private void addSearchEntry(String fhirBase, Bundle bundle, StoredResource s, Bundle.SearchEntryMode mode) {
     Optional<Resource> r = resources.readable(s);
     if (r.isEmpty()) {
       // one unreadable stored version costs its entry, not the search (FHIR R4 bundle.html#searchset)
@@ -79,20 +86,25 @@ final class PagedBundles {
       return;
     }
     bundle.addEntry()
-        .setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id())
+        .setFullUrl(fhirBase + "/" + s.type() + "/" + s.id())
         .setResource(r.get())
         .getSearch().setMode(mode);
   }
 
   /** @param sinceParam the {@code _since} the request gave, or null */
   Bundle history(Exchange ex, String type, String id, String sinceParam, HistoryPage page) {
+    return history(ex.fhirBase(), type, id, sinceParam, page, presentation(ex, HISTORY));
+  }
+
+  /** @param presentation as for {@link #searchset(String, String, SearchPage, String)} */
+  Bundle history(String fhirBase, String type, String id, String sinceParam, HistoryPage page, String presentation) {
     int offset = page.offset();
     Bundle bundle = new Bundle().setType(BundleType.HISTORY);
     bundle.setId(ResourceIds.newId());
     bundle.getMeta().setLastUpdated(new Date());
     // _since is kept encoded: a '+' of its offset (+02:00) would be read back as a space
-    String path = ex.fhirBase() + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history?"
-        + (sinceParam == null ? "" : "_since=" + enc(sinceParam) + "&") + presentation(ex, HISTORY);
+    String path = fhirBase + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history?"
+        + (sinceParam == null ? "" : "_since=" + enc(sinceParam) + "&") + presentation;
     bundle.addLink().setRelation("self").setUrl(path + "_count=" + page.count() + position(page.after(), offset));
     // with _count=0 a next page would be this one again, and a client following next would never stop
     if (page.hasMore() && page.count() > 0) {
@@ -102,7 +114,7 @@ final class PagedBundles {
           + position(page.next(), (long) offset + page.count()));
     }
     for (StoredResource s : page.versions()) {
-      Bundle.BundleEntryComponent e = bundle.addEntry().setFullUrl(ex.fhirBase() + "/" + s.type() + "/" + s.id());
+      Bundle.BundleEntryComponent e = bundle.addEntry().setFullUrl(fhirBase + "/" + s.type() + "/" + s.id());
       String versioned = s.type() + "/" + s.id() + "/_history/" + s.versionId();
       VersionOrigin origin = page.origin(s);
       if (origin == VersionOrigin.DELETED) {

@@ -83,6 +83,17 @@ public final class ResourceOutput {
     send(ex, 200, f, body);
   }
 
+  /**
+   * Whether what {@link #writeStored} writes of {@code stored} changes only with its version, so
+   * that its {@code ETag} may answer a conditional read (304): not so for a Binary, whose JSON
+   * carries a signed URL, nor for a resource with an Attachment that names a Binary, which is
+   * signed anew and describes the Binary's current version.
+   */
+  public boolean dependsOnVersionAlone(Principal principal, StoredResource stored,
+      java.util.function.Function<StoredResource, Resource> parse, String baseUrl) {
+    return !stored.type().equals("Binary") && signer.apply(principal, parse.apply(stored), baseUrl).urls().isEmpty();
+  }
+
   public void write(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
     prepare(principal, resource, ex.baseUrl());
     writeSigned(ex, principal, status, resource);

@@ -160,6 +160,12 @@ class HapiGenericClientTest {
     assertThat(updated.getCreated()).isNotEqualTo(Boolean.TRUE);
     assertThat(header("ETag")).isEqualTo("W/\"2\"");
 
+    // conditional read (FHIR R4 http.html#cread): the version the client holds is 304, which HAPI answers with null
+    assertThat(client.read().resource(Patient.class).withId(id.getIdPart()).ifVersionMatches("2").returnNull()
+        .execute()).isNull();
+    assertThat(client.read().resource(Patient.class).withId(id.getIdPart()).ifVersionMatches("1").returnNull()
+        .execute().getActive()).isTrue();
+
     Patient v1 = client.read().resource(Patient.class).withIdAndVersion(id.getIdPart(), "1").execute();
     assertThat(v1.hasActive()).isFalse();
     Patient v2 = client.read().resource(Patient.class).withId(id.getIdPart()).execute();

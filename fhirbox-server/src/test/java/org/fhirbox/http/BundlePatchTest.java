@@ -118,6 +118,8 @@ class BundlePatchTest {
     Bundle out = http().parse(r, Bundle.class);
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
         .containsExactly("200", "400", "412", "412", "415", "404");
+    // the status names its reason phrase (RFC 9110 §15), as an HTTP status line does
+    assertThat(out.getEntry().get(4).getResponse().getStatus()).isEqualTo("415 Unsupported Media Type");
     assertThat(out.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"2\"");
     assertThat(out.getEntry().get(0).getResponse().getLocation()).isEqualTo("Patient/" + good + "/_history/2");
     assertThat(((OperationOutcome) out.getEntry().get(4).getResponse().getOutcome()).getIssueFirstRep()

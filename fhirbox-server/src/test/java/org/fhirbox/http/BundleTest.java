@@ -90,6 +90,32 @@ class BundleTest {
         .isEqualTo(observations);
   }
 
+  /**
+   * FHIR R4 http.html#trules: a transaction replaces a fullUrl wherever the Bundle names it, in
+   * references and also in elements of type uri and url and in the narrative's links.
+   */
+  @Test
+  void transactionResolvesUrnUuidsInUrisAndNarrativeLinks() {
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:71111111-1111-1111-1111-111111111111","resource":{"resourceType":"Patient"},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"uris"},
+             "text":{"status":"generated","div":"<div xmlns=\\"http://www.w3.org/1999/xhtml\\"><a href=\\"urn:uuid:71111111-1111-1111-1111-111111111111\\">the patient</a></div>"},
+             "extension":[{"url":"http://example.org/about","valueUri":"urn:uuid:71111111-1111-1111-1111-111111111111"}],
+             "subject":{"reference":"urn:uuid:71111111-1111-1111-1111-111111111111"}},
+           "request":{"method":"POST","url":"Observation"}}]}""";
+    HttpResponse<String> r = http().postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle out = http().parse(r, Bundle.class);
+    String patient = out.getEntry().get(0).getResponse().getLocation().split("/_history")[0];
+    String obs = out.getEntry().get(1).getResponse().getLocation().split("/_history")[0];
+    Observation stored = http().parse(http().get("fhir/R4/" + obs), Observation.class);
+    assertThat(stored.getSubject().getReference()).isEqualTo(patient);
+    assertThat(stored.getExtensionByUrl("http://example.org/about").getValue().primitiveValue()).isEqualTo(patient);
+    assertThat(stored.getText().getDivAsString()).contains("href=\"" + patient + "\"").doesNotContain("urn:uuid");
+  }
+
   @Test
   void transactionResolvesUrnUuidReferencesIncludingAttachmentUrls() {
     String data = Base64.getEncoder().encodeToString("a photo".getBytes());

@@ -88,6 +88,36 @@ class ConditionalWritesTest {
         .contains("/Patient/cu-chosen/_history/1"));
   }
 
+  /**
+   * With no match, the body's id is an update as create: an id a resource that does not match
+   * already has is 409 and that resource is left as it was (R5 http.html#cond-update spells out
+   * what R4 leaves open), alone or as a transaction entry; a deleted one's id is created again.
+   */
+  @Test
+  void noMatchWithTheIdOfAnotherLiveResourceIs409AndLeavesItAlone() {
+    http().putJson("fhir/R4/Patient/cu-taken", patient("urn:cu", "taken", "Kept", "cu-taken"));
+    HttpResponse<String> r = put(http(), "identifier=urn:cu%7Cnot-taken", patient("urn:cu", "not-taken", "Over",
+        "cu-taken"), null);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+    assertThat(diagnostics(r)).contains("cu-taken");
+    HttpResponse<String> kept = http().get("fhir/R4/Patient/cu-taken");
+    assertThat(kept.headers().firstValue("ETag")).hasValue("W/\"1\"");
+    assertThat(http().parse(kept, Patient.class).getNameFirstRep().getFamily()).isEqualTo("Kept");
+
+    HttpResponse<String> tx = http().postJson("fhir/R4", """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":%s,"request":{"method":"PUT","url":"Patient?identifier=urn:cu|not-taken"}}
+        ]}""".formatted(patient("urn:cu", "not-taken", "Over", "cu-taken")));
+    assertThat(tx.statusCode()).as(tx.body()).isEqualTo(409);
+    assertThat(http().get("fhir/R4/Patient/cu-taken").headers().firstValue("ETag")).hasValue("W/\"1\"");
+
+    http().putJson("fhir/R4/Patient/cu-gone", patient("urn:cu", "gone", "Gone", "cu-gone"));
+    http().delete("fhir/R4/Patient/cu-gone");
+    HttpResponse<String> again = put(http(), "identifier=urn:cu%7Cback", patient("urn:cu", "back", "Back", "cu-gone"),
+        null);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(201);
+  }
+
   @Test
   void severalMatchesAre412AndChangeNothing() {
     put(http(), "identifier=urn:cu%7Ctwin-1", patient("urn:cu", "twin-1", "Twin", null), null);
@@ -287,7 +317,7 @@ class ConditionalWritesTest {
   }
 
   @Test
-  void aBatchsConditionalEntryThatMatchesTwoIs412ForItselfAndSearchUrlsAre400() {
+  void aBatchsConditionalEntryThatMatchesTwoIs412ForItself() {
     put(http(), "identifier=urn:cb%7C1", patient("urn:cb", "1", "BatchTwin", null), null);
     put(http(), "identifier=urn:cb%7C2", patient("urn:cb", "2", "BatchTwin", null), null);
     Bundle out = bundle("""
@@ -299,7 +329,8 @@ class ConditionalWritesTest {
           {"request":{"method":"GET","url":"Patient?family=BatchTwin"}}
         ]}""");
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
-        .containsExactly("412", "201", "400");
+        .containsExactly("412", "201", "200");
+    assertThat(((Bundle) out.getEntry().get(2).getResource()).getTotal()).isEqualTo(2);
     assertThat(count(http(), "family=BatchTwin")).isEqualTo(2);
     assertThat(count(http(), "identifier=urn:cb%7C3")).isEqualTo(1);
   }

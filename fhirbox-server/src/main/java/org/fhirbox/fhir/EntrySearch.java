@@ -1,0 +1,91 @@
+package org.fhirbox.fhir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.core.FhirException;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+
+/**
+ * A batch entry that searches or reads a history: {@code GET Type?criteria}, {@code GET Type} for
+ * every resource of the type, or {@code GET [Type/[id/]]_history[?_count=...]} (FHIR R4
+ * http.html#transaction: an entry's request is any interaction, as the Medplum client's automatic
+ * batching sends them). It answers {@code 200} with the searchset or history Bundle as its
+ * resource, the page a {@code GET} of its URL would answer; one that fails answers its entry's own
+ * status, as every batch entry does.
+ *
+ * @param type the searched type, or the type whose history is read (null: the system's)
+ * @param id the resource whose history is read, or null
+ * @param history a history rather than a search
+ * @param params the parameters, as decoded from the entry's URL
+ */
+public record EntrySearch(int index, String type, String id, boolean history, Map<String, List<String>> params) {
+  /** Runs a search or reads a history as the caller, and answers the page asked for as a Bundle. */
+  public interface Runner {
+    /** A type-level search: its searchset. */
+    Bundle search(String type, Map<String, List<String>> params) throws IOException;
+
+    /**
+     * A history (FHIR R4 http.html#history): of the system ({@code type} null), of a type
+     * ({@code id} null) or of one resource.
+     */
+    Bundle history(String type, String id, Map<String, List<String>> params) throws IOException;
+  }
+
+  /** The search {@code entry} asks for, or empty when it asks for something else. */
+  static Optional<EntrySearch> of(BundleEntryComponent entry, int index, String fhirBase, ResourceRepository repo) {
+    if (!entry.hasRequest() || entry.getRequest().getMethod() != HTTPVerb.GET || !entry.getRequest().hasUrl()) {
+      return Optional.empty();
+    }
+    String url = entry.getRequest().getUrl();
+    if (url.startsWith(fhirBase + "/")) {
+      url = url.substring(fhirBase.length() + 1);
+    }
+    int q = url.indexOf('?');
+    String[] path = (q < 0 ? url : url.substring(0, q)).split("/", -1);
+    boolean history = path[path.length - 1].equals("_history") && path.length <= 3;
+    boolean search = path.length == 1 && !path[0].isEmpty() && !history && (q >= 0 || repo.isType(path[0]));
+    if (!history && !search) {
+      return Optional.empty();
+    }
+    try {
+      String type = history && path.length == 1 ? null : path[0];
+      if (type != null && !repo.isType(type)) {
+        throw FhirException.badRequest("unknown resource type '" + QueryLimits.shorten(type) + "'",
+            "Bundle.entry[" + index + "].request.url");
+      }
+      String id = path.length == 3 ? ResourceIds.requireValid(path[1]) : null;
+      Map<String, List<String>> params = QueryString.parse(q < 0 ? "" : url.substring(q + 1));
+      // The entry's Bundle is encoded within the batch's answer, with it: a subset of its resources
+      // alone (search.html#summary, #elements) is not made there, and the whole ones would be more
+      // than the client asked for.
+      if (!params.getOrDefault("_elements", List.of()).stream().allMatch(String::isEmpty)
+          || !params.getOrDefault("_summary", List.of()).stream()
+              .allMatch(v -> v.isEmpty() || v.equals("count") || v.equals("false"))) {
+        throw FhirException.badRequest("_elements and _summary (other than count and false) are not supported in"
+            + " a batch entry; send a GET of its URL to have a subset", "Bundle.entry[" + index + "].request.url");
+      }
+      return Optional.of(new EntrySearch(index, type, id, history, params));
+    } catch (FhirException e) {
+      throw BundleProcessor.atEntry(index, e);
+    }
+  }
+
+  /** The entry that answers: 200 with the searchset or history, or the failure. */
+  BundleEntryComponent answer(Runner runner) {
+    try {
+      BundleEntryComponent out = new BundleEntryComponent()
+          .setResource(history ? runner.history(type, id, params) : runner.search(type, params));
+      out.getResponse().setStatus("200 OK");
+      return out;
+    } catch (FhirException e) {
+      throw BundleProcessor.atEntry(index, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import org.fhirbox.testing.ServerForClass;
+import org.fhirbox.testing.TestClient;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Searches and histories as batch entries (FHIR R4 http.html#transaction: an entry's request may
+ * be any interaction), as the Medplum client's automatic batching sends them: each answers its
+ * searchset or history Bundle as its resource, or its own error.
+ */
+class BatchSearchTest {
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
+
+  static TestClient http() {
+    return fhirbox.http();
+  }
+
+  private static Bundle post(String json) {
+    HttpResponse<String> r = http().postJson("fhir/R4", json);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return http().parse(r, Bundle.class);
+  }
+
+  private static String patient(String value) {
+    return TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":"
+        + "[{\"system\":\"urn:batch-search\",\"value\":\"" + value + "\"}]}"));
+  }
+
+  @Test
+  void aBatchSearchEntryAnswersItsSearchsetAndAFailedOneItsOwnError() {
+    String one = patient("one");
+    patient("two");
+    patient("two");
+    Bundle out = post("""
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"request":{"method":"GET","url":"Patient?identifier=urn:batch-search|one"}},
+          {"request":{"method":"GET","url":"%s/Patient?identifier=urn:batch-search%%7Ctwo&_count=1"}},
+          {"request":{"method":"GET","url":"Patient?birthdate=not-a-date"}},
+          {"request":{"method":"GET","url":"Patient/%s"}},
+          {"request":{"method":"GET","url":"Patient?identifier=urn:batch-search|none&_summary=count"}}
+        ]}""".formatted(fhirbox.server().fhirBase(), one));
+
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("200", "200", "400", "200", "200");
+    Bundle first = (Bundle) out.getEntry().get(0).getResource();
+    assertThat(first.getType()).isEqualTo(Bundle.BundleType.SEARCHSET);
+    assertThat(first.getTotal()).isEqualTo(1);
+    assertThat(first.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart()).containsExactly(one);
+    assertThat(first.getEntryFirstRep().getFullUrl()).isEqualTo(fhirbox.server().fhirBase() + "/Patient/" + one);
+
+    Bundle second = (Bundle) out.getEntry().get(1).getResource();
+    assertThat(second.getEntry()).hasSize(1);
+    String next = second.getLink("next").getUrl();
+    assertThat(next).startsWith(fhirbox.server().fhirBase() + "/Patient?");
+    Bundle page2 = http().parse(http().get(next), Bundle.class);
+    assertThat(page2.getEntry()).hasSize(1);
+    assertThat(page2.getEntryFirstRep().getResource().getIdElement().getIdPart())
+        .isNotEqualTo(second.getEntryFirstRep().getResource().getIdElement().getIdPart());
+
+    OperationOutcome bad = (OperationOutcome) out.getEntry().get(2).getResponse().getOutcome();
+    assertThat(bad.getIssueFirstRep().getDiagnostics()).contains("not-a-date");
+    assertThat(((Patient) out.getEntry().get(3).getResource()).getIdElement().getIdPart()).isEqualTo(one);
+    assertThat(((Bundle) out.getEntry().get(4).getResource()).getTotal()).isZero();
+  }
+
+  @Test
+  void aBatchSearchOfAnUnknownTypeOrForASubsetIs400ForItsEntry() {
+    Bundle out = post("""
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"request":{"method":"GET","url":"Nonsense?name=x"}},
+          {"request":{"method":"GET","url":"Patient?_elements=name"}},
+          {"request":{"method":"GET","url":"Patient"}}
+        ]}""");
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("400", "400", "200");
+    assertThat(((OperationOutcome) out.getEntry().get(1).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("_elements");
+    assertThat(out.getEntry().get(2).getResource()).isInstanceOf(Bundle.class);
+  }
+
+  @Test
+  void aBatchHistoryEntryAnswersItsHistoryBundle() {
+    String id = patient("history");
+    http().putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}");
+    Bundle out = post("""
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"request":{"method":"GET","url":"Patient/%s/_history"}},
+          {"request":{"method":"GET","url":"Patient/%s/_history?_count=1"}},
+          {"request":{"method":"GET","url":"Patient/_history?_count=1"}},
+          {"request":{"method":"GET","url":"_history?_count=1"}},
+          {"request":{"method":"GET","url":"Patient/nobody-here/_history"}},
+          {"request":{"method":"GET","url":"Patient/%s/_history?_since=not-an-instant"}}
+        ]}""".formatted(id, id, id));
+
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("200", "200", "200", "200", "404", "400");
+    Bundle all = (Bundle) out.getEntry().get(0).getResource();
+    assertThat(all.getType()).isEqualTo(Bundle.BundleType.HISTORY);
+    assertThat(all.getEntry()).extracting(e -> e.getResponse().getEtag()).containsExactly("W/\"2\"", "W/\"1\"");
+    Bundle first = (Bundle) out.getEntry().get(1).getResource();
+    assertThat(first.getEntry()).hasSize(1);
+    Bundle rest = http().parse(http().get(first.getLink("next").getUrl()), Bundle.class);
+    assertThat(rest.getEntry()).extracting(e -> e.getResponse().getEtag()).containsExactly("W/\"1\"");
+    assertThat(((Bundle) out.getEntry().get(2).getResource()).getEntry()).hasSize(1);
+    assertThat(((Bundle) out.getEntry().get(3).getResource()).getEntry()).hasSize(1);
+  }
+
+  @Test
+  void aSearchInATransactionIs400NamingBatch() {
+    HttpResponse<String> r = http().postJson("fhir/R4", """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"request":{"method":"GET","url":"Patient?identifier=urn:batch-search|one"}}
+        ]}""");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("batch");
+  }
+}

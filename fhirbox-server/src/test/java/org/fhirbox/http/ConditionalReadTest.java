@@ -1,0 +1,108 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.fhirbox.testing.ServerForClass;
+import org.fhirbox.testing.TestClient;
+import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestResourceComponent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Conditional read (FHIR R4 http.html#cread): a read or vread with {@code If-None-Match} naming
+ * the version, or {@code If-Modified-Since} not before it, is 304 without a body, as HAPI FHIR's
+ * client {@code ifVersionMatches(...).returnNull()} expects; anything else reads.
+ */
+class ConditionalReadTest {
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
+
+  static TestClient http() {
+    return fhirbox.http();
+  }
+
+  private static HttpResponse<String> get(String path, String header, String value) {
+    return http().send(http().request("fhir/R4/" + path).header(header, value));
+  }
+
+  @Test
+  void aReadNamingTheCurrentVersionIs304AndAnOlderOneReads() {
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    http().putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}");
+
+    HttpResponse<String> same = get("Patient/" + id, "If-None-Match", "W/\"2\"");
+    assertThat(same.statusCode()).as(same.body()).isEqualTo(304);
+    assertThat(same.body()).isEmpty();
+    assertThat(same.headers().firstValue("ETag")).hasValue("W/\"2\"");
+
+    HttpResponse<String> older = get("Patient/" + id, "If-None-Match", "W/\"1\"");
+    assertThat(older.statusCode()).isEqualTo(200);
+    assertThat(older.body()).contains("\"active\":true");
+
+    assertThat(get("Patient/" + id + "/_history/1", "If-None-Match", "W/\"1\"").statusCode()).isEqualTo(304);
+    assertThat(get("Patient/" + id, "If-None-Match", "*").statusCode()).isEqualTo(304);
+    assertThat(get("Patient/" + id, "If-None-Match", "W/\"1\", W/\"2\"").statusCode()).isEqualTo(304);
+    HttpResponse<String> head = http().send(http().request("fhir/R4/Patient/" + id)
+        .header("If-None-Match", "W/\"2\"").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(head.statusCode()).isEqualTo(304);
+  }
+
+  @Test
+  void aReadModifiedSinceItsLastModifiedIs200AndOtherwise304() {
+    HttpResponse<String> created = http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}");
+    String id = TestClient.createdId(created);
+    String lastModified = created.headers().firstValue("Last-Modified").orElseThrow();
+
+    HttpResponse<String> unchanged = get("Patient/" + id, "If-Modified-Since", lastModified);
+    assertThat(unchanged.statusCode()).as(unchanged.body()).isEqualTo(304);
+    assertThat(unchanged.headers().firstValue("Last-Modified")).hasValue(lastModified);
+
+    assertThat(get("Patient/" + id, "If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT").statusCode())
+        .isEqualTo(200);
+    // RFC 9110 §13.1.3: If-Modified-Since is ignored beside If-None-Match
+    HttpResponse<String> both = http().send(http().request("fhir/R4/Patient/" + id)
+        .header("If-None-Match", "W/\"7\"").header("If-Modified-Since", lastModified));
+    assertThat(both.statusCode()).isEqualTo(200);
+    // a date that is no HTTP date is ignored, as RFC 9110 §13.1.3 has it
+    assertThat(get("Patient/" + id, "If-Modified-Since", "yesterday").statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * A signed Attachment URL expires, and an Attachment naming a Binary describes its current
+   * version: such a resource is read whole each time, as is a Binary as FHIR JSON (its url).
+   */
+  @Test
+  void aResourceWithASignedAttachmentUrlAndABinaryAreReadWhole() {
+    String binary = TestClient.createdId(http().postBytes("fhir/R4/Binary", "text/plain", "hello".getBytes()));
+    String doc = TestClient.createdId(http().postJson("fhir/R4/DocumentReference", """
+        {"resourceType":"DocumentReference","status":"current",
+         "content":[{"attachment":{"contentType":"text/plain","url":"Binary/%s"}}]}""".formatted(binary)));
+
+    HttpResponse<String> read = get("DocumentReference/" + doc, "If-None-Match", "W/\"1\"");
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(read.body()).contains("/storage/");
+    HttpResponse<String> json = http().send(http().request("fhir/R4/Binary/" + binary)
+        .header("Accept", "application/fhir+json").header("If-None-Match", "W/\"1\""));
+    assertThat(json.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aReadOfADeletedResourceIsStill410() {
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    http().send(http().request("fhir/R4/Patient/" + id).DELETE());
+    assertThat(get("Patient/" + id, "If-None-Match", "W/\"1\"").statusCode()).isEqualTo(410);
+  }
+
+  @Test
+  void theCapabilityStatementSaysReadsAreConditionalAndUpdatesVersionAware() {
+    CapabilityStatement cs = http().parse(http().get("fhir/R4/metadata"), CapabilityStatement.class);
+    for (CapabilityStatementRestResourceComponent r : cs.getRestFirstRep().getResource()) {
+      assertThat(r.getConditionalRead()).as(r.getType()).isEqualTo(CapabilityStatement.ConditionalReadStatus.FULLSUPPORT);
+      assertThat(r.getVersioning()).as(r.getType())
+          .isEqualTo(CapabilityStatement.ResourceVersionPolicy.VERSIONEDUPDATE);
+    }
+  }
+}
