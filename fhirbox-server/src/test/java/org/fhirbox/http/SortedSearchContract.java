@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -286,6 +287,12 @@ abstract class SortedSearchContract extends ServerPerClassContract {
       assertThat(r.statusCode()).as(bad).isEqualTo(400);
       assertThat(r.body()).as(bad).contains("OperationOutcome").contains("_after");
     }
+    // a string of a position is a value compared with, never SQL: one after every family lists nothing
+    String quoted = Base64.getUrlEncoder().withoutPadding().encodeToString("c' OR '1'='1".getBytes(
+        StandardCharsets.UTF_8));
+    HttpResponse<String> pastAll = http.get(search + "&_after=" + base + "~s" + quoted);
+    assertThat(pastAll.statusCode()).as(pastAll.body()).isEqualTo(200);
+    assertThat(http.parse(pastAll, Bundle.class).getEntry()).isEmpty();
     // a position of the sorted order is none of the default one, nor of a sort by a number
     assertThat(http.get("fhir/R4/Patient?_after=" + after).statusCode()).isEqualTo(400);
     for (String bad : List.of(base + "~n1e9", base + "~n" + "9".repeat(21), base + "~s" + after.substring(
