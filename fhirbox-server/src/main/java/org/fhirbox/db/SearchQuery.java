@@ -6,18 +6,18 @@ import org.fhirbox.model.PagePosition;
 
 /**
  * A type-level search, already validated. Clauses are AND-ed; a clause's values are OR-ed.
- * Without {@code sort}, {@code descending} orders by last update, newest first, and a page
- * starts after {@code after} (where the previous page ended; null: at {@code offset}). With
- * {@code sort} the keys order the matches in turn, ties newest first and then by id, and a page
- * starts at {@code offset}: a position in last-update order says nothing of where it ended.
+ * Without {@code sort}, {@code descending} orders by last update, newest first; with {@code sort}
+ * the keys order the matches in turn, ties newest first and then by id. A page starts after
+ * {@code after} (where the previous page ended, with its values of the sort keys; null: at
+ * {@code offset}).
  */
 public record SearchQuery(String project, String type, List<SearchClause> clauses, boolean descending,
     int count, int offset, PagePosition after, List<SortKey> sort) {
 
   public SearchQuery {
     sort = List.copyOf(sort);
-    if (!sort.isEmpty() && after != null) {
-      throw new IllegalArgumentException("a sorted search pages by offset");
+    if (after != null && after.sortValues().size() != sort.size()) {
+      throw new IllegalArgumentException("a position holds one value per sort key");
     }
   }
 
@@ -46,10 +46,5 @@ public record SearchQuery(String project, String type, List<SearchClause> clause
   /** This search's page of {@code count} from {@code offset}, or from after {@code after} when it is not null. */
   public SearchQuery page(int count, int offset, PagePosition after) {
     return new SearchQuery(project, type, clauses, descending, count, offset, after, sort);
-  }
-
-  /** Whether the next page may start after the last entry of this one ({@link PagePosition}): only in last-update order. */
-  public boolean pagesByPosition() {
-    return sort.isEmpty();
   }
 }

@@ -22,6 +22,8 @@ final class SearchSql {
   static final int SYS_MAX = 255;
   static final int CODE_MAX = 512;
   static final String COLS = "project, res_type, res_id, version_id, last_updated, deleted, content";
+  /** How many columns {@link #COLS} names. */
+  static final int COLS_COUNT = COLS.split(",").length;
   private static final String UNION = " UNION SELECT s.res_id FROM search_value s"
       + " WHERE s.project = ? AND s.res_type = ? AND ";
 
@@ -33,19 +35,25 @@ final class SearchSql {
 
   /**
    * A page of matches in last-update order, or in the order of the query's sort keys
-   * ({@link SortOrder}), with one row more than the page to tell if there is a next.
+   * ({@link SortOrder}), with one row more than the page to tell if there is a next. With sort
+   * keys each row has, after {@link #COLS}, its value of each key (for where the page ends).
    */
   Sql page(SearchQuery q) {
     StringBuilder sql = new StringBuilder("SELECT " + COLS);
     List<Object> args = new ArrayList<>();
-    fromWhere(q, sql, args);
     if (!q.sort().isEmpty()) {
+      SortOrder.values(q.sort(), sql, args);
+      fromWhere(q, sql, args);
+      if (q.after() != null) {
+        SortOrder.after(q.sort(), q.after(), sql, args);
+      }
       SortOrder.orderBy(q.sort(), sql, args);
       sql.append(" LIMIT ? OFFSET ?");
       args.add(q.count() + 1);
-      args.add(q.offset());
+      args.add(q.after() != null ? 0 : q.offset());
       return new Sql(sql.toString(), args);
     }
+    fromWhere(q, sql, args);
     if (q.after() != null) {
       // the rows after the previous page's last, in the page's order
       String beyond = q.descending() ? " < " : " > ";

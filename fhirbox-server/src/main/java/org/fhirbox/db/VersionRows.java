@@ -6,7 +6,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 
 /**
@@ -104,7 +106,18 @@ final class VersionRows {
   }
 
   Page search(SearchQuery q) {
-    return page(searchSql.page(q), q.count());
+    SearchSql.Sql sql = searchSql.page(q);
+    if (q.sort().isEmpty()) {
+      return page(sql, q.count());
+    }
+    // the next page starts after this one's last row, at its values of the sort keys
+    List<Map.Entry<StoredResource, List<Object>>> rows = st.list("query failed", sql.text(), sql.args(),
+        rs -> Map.entry(row(rs), SortOrder.read(q.sort(), rs, SearchSql.COLS_COUNT + 1)));
+    boolean more = rows.size() > q.count();
+    List<StoredResource> items = rows.stream().limit(q.count()).map(Map.Entry::getKey).toList();
+    PagePosition next = more && !items.isEmpty() ? PagePosition.of(items.get(items.size() - 1))
+        .withSortValues(rows.get(items.size() - 1).getValue()) : null;
+    return new Page(items, more, next);
   }
 
   long count(SearchQuery q) {

@@ -72,9 +72,9 @@ public final class CapabilityStatementFactory {
         .setDocumentation("search parameters separated by commas, '-' before one for descending: _id, _lastUpdated"
             + " and each string, token, reference, uri, date, number and quantity parameter of the type; ascending by a"
             + " resource's smallest value (a date's start), descending by its largest (a date's end), resources without"
-            + " a value last, ties newest first and then by id; an unknown parameter is 400; the next links of a"
-            + " search sorted by other than _lastUpdated page by _offset, at most " + SearchParser.MAX_OFFSET
-            + " entries deep");
+            + " a value last, ties newest first and then by id; an unknown parameter is 400; the next links carry"
+            + " the position of the page's last entry in the sort order (_after), so they page as deep as the"
+            + " results go and a write between pages moves no entry it did not change");
     Set<String> types = new TreeSet<>(repository.codec().context().getResourceTypes());
     Map<String, Set<String>> revIncludes = revIncludes(types);
     for (String type : types) {

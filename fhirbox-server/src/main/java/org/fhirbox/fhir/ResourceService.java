@@ -346,7 +346,7 @@ public final class ResourceService {
       List<StoredResource> matches = binaryAccess.readable(tx, principal, page.items());
       return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, false, matches,
           page.hasMore(), includes.resolve(tx, principal, parsed.includes(), matches), query.after(),
-          query.pagesByPosition() ? last(page) : null);
+          page.next());
     });
   }
 

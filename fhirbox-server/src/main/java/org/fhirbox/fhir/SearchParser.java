@@ -201,7 +201,7 @@ public final class SearchParser {
       }
     }
     if (!summaryCount) {
-      order.checkPaging(offset, after != null);
+      order.checkPosition(after);
     }
     checkOffset(offset, after != null);
     applied.remove("_count");
@@ -213,8 +213,9 @@ public final class SearchParser {
       // a count reads no page: order and includes play no part, and it always counts every match
       List.of("_sort", "_total", "_include", "_revinclude").forEach(applied::remove);
     }
-    return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), order.descending(), count, offset, after,
-        summaryCount ? List.of() : order.keys()),
+    // a count reads no page, and so starts at no position
+    return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), order.descending(), count, offset,
+        summaryCount ? null : after, summaryCount ? List.of() : order.keys()),
         summaryCount, summaryCount ? Total.ACCURATE : total, List.copyOf(includes), applied);
   }
 

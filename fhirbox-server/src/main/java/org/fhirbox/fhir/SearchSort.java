@@ -1,9 +1,11 @@
 package org.fhirbox.fhir;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.SortKey;
+import org.fhirbox.model.PagePosition;
 
 /**
  * {@code _sort} (R4 search.html#sort): search parameters separated by commas, each ascending or,
@@ -23,21 +25,39 @@ final class SearchSort {
 
   /**
    * A search's order: by {@code keys}, or when there are none by last update ({@code descending}:
-   * newest first), the one order whose pages a position ({@code _after}) can continue.
+   * newest first). Either pages by position ({@code _after}): the next link names its page's last
+   * entry and, with keys, that entry's value of each.
    */
   record Order(List<SortKey> keys, boolean descending) {
     /** Without {@code _sort}: newest first (R4 leaves the order to the server). */
     static final Order DEFAULT = new Order(List.of(), true);
 
-    /** 400 when a page of this order cannot be read from {@code offset}, or from a position. */
-    void checkPaging(int offset, boolean after) {
-      if (!keys.isEmpty() && after) {
-        throw FhirException.badRequest("_after is a position in _lastUpdated order, and this search is sorted by"
-            + " other parameters: page it with _offset, as its next links do");
+    /**
+     * 400 unless {@code after} is a position in this order: one value per key, each of the key's
+     * kind (a string, a date's or last update's millisecond, a number) or none where a resource
+     * may have none. Any other value cannot have come from a next link of this search.
+     */
+    void checkPosition(PagePosition after) {
+      if (after == null) {
+        return;
       }
-      if (!keys.isEmpty() && offset > SearchParser.MAX_OFFSET) {
-        throw FhirException.badRequest("_offset is at most " + SearchParser.MAX_OFFSET + ", got " + offset
-            + "; a search sorted by search parameters pages by _offset only: narrow it to reach the rest");
+      if (after.sortValues().size() != keys.size()) {
+        throw FhirException.badRequest("_after is a position in another order than this search's _sort: page it"
+            + " with the next links it gives");
+      }
+      for (int i = 0; i < keys.size(); i++) {
+        Object v = after.sortValues().get(i);
+        boolean fits = switch (keys.get(i).column()) {
+          case ID -> v instanceof String;
+          case LAST_UPDATED -> v instanceof Long;
+          case CODE -> v == null || v instanceof String;
+          case DATE -> v == null || v instanceof Long;
+          case NUMBER -> v == null || v instanceof BigDecimal;
+        };
+        if (!fits) {
+          throw FhirException.badRequest("_after holds no value of the kind _sort key " + (i + 1) + " sorts by:"
+              + " page with the next links this search gives");
+        }
       }
     }
   }
