@@ -93,6 +93,28 @@ class IngestionErrorTextTest {
     }
   }
 
+  /**
+   * IPv6 blocks the IANA special-purpose registry marks as not globally reachable, which a
+   * network may route to its own hosts: benchmarking 2001:2::/48, ORCHID 2001:10::/28, the
+   * discard-only dummy prefix 100:0:0:1::/64 and SRv6 segment identifiers 5f00::/16. Refused
+   * before any connection, with the one text of every other address that is not fetched.
+   */
+  @Test
+  void importOfAnIpv6AddressOnlyANetworkRoutesIsRefusedLikeAPrivateOne() throws Exception {
+    try (TestServer plain = TestServer.start(java.util.Map.of("FHIRBOX_INGEST_CONNECT_TIMEOUT", "1"))) {
+      TestClient c = plain.client();
+      java.util.Set<String> diagnostics = new java.util.HashSet<>();
+      for (String host : List.of("[::1]", "[2001:2::1]", "[2001:10::1]", "[100:0:0:1::1]", "[5f00::1]")) {
+        HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
+            + java.net.URLEncoder.encode("https://" + host + "/file.pdf", "UTF-8"))
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).as(host + ": " + r.body()).isEqualTo(400);
+        diagnostics.add(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics());
+      }
+      assertThat(diagnostics).as("one text for every such host").hasSize(1);
+    }
+  }
+
   @Test
   void aRefusedRedirectIsNamedWithoutItsCredentialsOrQuery() throws Exception {
     String port = upstream.origin().substring(upstream.origin().lastIndexOf(':') + 1);
