@@ -12,8 +12,8 @@ import java.net.UnknownHostException;
  * multicast, broadcast and the other IANA special-purpose IPv4 blocks, the IPv6 documentation
  * ranges 2001:db8::/32 and 3fff::/20, the IETF protocol assignments 2001::/23 (Teredo 2001::/32,
  * benchmarking, ORCHID), discard-only 100::/64 and 100:0:0:1::/64, SRv6 5f00::/16, and every
- * IPv6 form that embeds one of those IPv4 addresses (IPv4-mapped, IPv4-compatible, IPv4-translated ::ffff:0:0/96, NAT64
- * 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
+ * IPv6 form that embeds one of those IPv4 addresses (IPv4-mapped, IPv4-compatible,
+ * IPv4-translated ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
  * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) translates to addresses inside a network.
  */
 public final class AddressGuard {
