@@ -10,9 +10,10 @@ import java.net.UnknownHostException;
  * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10),
  * private (10/8, 172.16/12, 192.168/16, fc00::/7, deprecated fec0::/10), CGNAT 100.64/10,
  * multicast, broadcast and the other IANA special-purpose IPv4 blocks, the IPv6 documentation
- * ranges 2001:db8::/32 and 3fff::/20, Teredo 2001::/32, and every IPv6 form that embeds one of
- * those IPv4 addresses (IPv4-mapped, IPv4-compatible, IPv4-translated ::ffff:0:0/96, NAT64
- * 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
+ * ranges 2001:db8::/32 and 3fff::/20, the IETF protocol assignments 2001::/23 (Teredo 2001::/32,
+ * benchmarking, ORCHID), discard-only 100::/64 and 100:0:0:1::/64, SRv6 5f00::/16, and every
+ * IPv6 form that embeds one of those IPv4 addresses (IPv4-mapped, IPv4-compatible,
+ * IPv4-translated ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
  * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) translates to addresses inside a network.
  */
 public final class AddressGuard {
@@ -64,8 +65,17 @@ public final class AddressGuard {
       // 2001::/32 (RFC 4380): a relay reaches the client's IPv4 address, which sits obfuscated in it
       return "Teredo address";
     }
-    if ((b[0] & 0xff) == 0x01 && isZero(b, 1, 8)) {
-      return "discard-only address";
+    if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && (b[2] & 0xfe) == 0) {
+      // 2001::/23, IETF protocol assignments (RFC 2928): not globally reachable (IANA IPv6
+      // special-purpose registry, RFC 6890), among them benchmarking 2001:2::/48 (RFC 5180) and
+      // ORCHID 2001:10::/28 (RFC 4843). The global exceptions are anycast services, not hosts of content.
+      return "IETF protocol assignment address";
+    }
+    if ((b[0] & 0xff) == 0x01 && isZero(b, 1, 7) && ((b[7] & 0xff) == 0 || (b[7] & 0xff) == 1)) {
+      return "discard-only address"; // 100::/64 (RFC 6666), the dummy prefix 100:0:0:1::/64 (RFC 9780)
+    }
+    if ((b[0] & 0xff) == 0x5f && b[1] == 0) {
+      return "segment routing address"; // 5f00::/16, SRv6 SIDs inside an operator's domain (RFC 9602)
     }
     if (((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && (b[2] & 0xff) == 0x0d && (b[3] & 0xff) == 0xb8)
         || ((b[0] & 0xff) == 0x3f && (b[1] & 0xff) == 0xff && (b[2] & 0xf0) == 0)) {

@@ -22,6 +22,8 @@ import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Fetches external URLs for ingestion without becoming an SSRF proxy. Each URL (and each
@@ -41,6 +43,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * fetches.
  */
 public final class SafeFetcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SafeFetcher.class);
   /**
    * The most bytes of a response head (status line and header fields) read: Jetty's client reads
    * any number by default, so an upstream sending one endless header would grow the heap.
@@ -277,8 +280,15 @@ public final class SafeFetcher implements AutoCloseable {
       }
     }
     Throwable cause = e.getCause() == null ? e : e.getCause();
-    return FetchException.transientFailure("fetch failed: " + cause.getClass().getSimpleName()
-        + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
+    if (cause instanceof TimeoutException) {
+      return FetchException.transientFailure("upstream did not answer in time", cause);
+    }
+    // OWASP SSRF prevention: which of refused, unreachable, reset, a TLS handshake or a reply that
+    // is not HTTP stopped the fetch would tell a caller whether a port is open and what listens
+    // there. The operator's log keeps the detail.
+    LOG.info("fetch of {} failed before an answer: {}: {}", RedactedUrl.of(request.getURI()),
+        cause.getClass().getSimpleName(), cause.getMessage());
+    return FetchException.transientFailure("the upstream could not be reached or sent no valid HTTP answer", cause);
   }
 
   private static void closeQuietly(InputStreamResponseListener listener) {

@@ -93,6 +93,74 @@ class IngestionErrorTextTest {
     }
   }
 
+  /**
+   * IPv6 blocks the IANA special-purpose registry marks as not globally reachable, which a
+   * network may route to its own hosts: benchmarking 2001:2::/48, ORCHID 2001:10::/28, the
+   * discard-only dummy prefix 100:0:0:1::/64 and SRv6 segment identifiers 5f00::/16. Refused
+   * before any connection, with the one text of every other address that is not fetched.
+   */
+  @Test
+  void importOfAnIpv6AddressOnlyANetworkRoutesIsRefusedLikeAPrivateOne() throws Exception {
+    try (TestServer plain = TestServer.start(java.util.Map.of("FHIRBOX_INGEST_CONNECT_TIMEOUT", "1"))) {
+      TestClient c = plain.client();
+      java.util.Set<String> diagnostics = new java.util.HashSet<>();
+      for (String host : List.of("[::1]", "[2001:2::1]", "[2001:10::1]", "[100:0:0:1::1]", "[5f00::1]")) {
+        HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
+            + java.net.URLEncoder.encode("https://" + host + "/file.pdf", "UTF-8"))
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).as(host + ": " + r.body()).isEqualTo(400);
+        diagnostics.add(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics());
+      }
+      assertThat(diagnostics).as("one text for every such host").hasSize(1);
+    }
+  }
+
+  /**
+   * A closed port and a port where something other than an HTTP server listens get one and the
+   * same 502 from {@code $import}: telling "connection refused" from a reply that is not HTTP
+   * would make the server a port scanner and banner grabber. The log keeps the detail.
+   */
+  @Test
+  void importFromAClosedPortAndFromANonHttpServiceFailAlike() throws Exception {
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    try (java.net.ServerSocket banner = new java.net.ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = new Thread(() -> {
+        while (!banner.isClosed()) {
+          try (java.net.Socket s = banner.accept()) {
+            s.getOutputStream().write("SSH-2.0-OpenSSH_9.6 internal-build\r\n".getBytes(
+                java.nio.charset.StandardCharsets.US_ASCII));
+            s.getInputStream().read();
+          } catch (java.io.IOException e) {
+            // the client closed the connection, or the test closed the server
+          }
+        }
+      }, "banner");
+      t.setDaemon(true);
+      t.start();
+      String closedUrl = "http://127.0.0.1:" + closed + "/files/a.pdf";
+      String bannerUrl = "http://127.0.0.1:" + banner.getLocalPort() + "/files/a.pdf";
+      try (TestServer s = TestServer.start(java.util.Map.of("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES",
+          "http://127.0.0.1:" + closed + "/files/," + "http://127.0.0.1:" + banner.getLocalPort() + "/files/"))) {
+        TestClient c = s.client();
+        java.util.Set<String> diagnostics = new java.util.HashSet<>();
+        for (String url : List.of(closedUrl, bannerUrl)) {
+          HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
+              + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
+              .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+          assertThat(r.statusCode()).as(url + ": " + r.body()).isEqualTo(502);
+          assertThat(r.body()).as(url).doesNotContainIgnoringCase("refused").doesNotContain("SSH")
+              .doesNotContain("Exception");
+          diagnostics.add(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics());
+        }
+        assertThat(diagnostics).as("one text for both").hasSize(1);
+        assertThat(logged()).contains("127.0.0.1:" + closed, "127.0.0.1:" + banner.getLocalPort());
+      }
+    }
+  }
+
   @Test
   void aRefusedRedirectIsNamedWithoutItsCredentialsOrQuery() throws Exception {
     String port = upstream.origin().substring(upstream.origin().lastIndexOf(':') + 1);
