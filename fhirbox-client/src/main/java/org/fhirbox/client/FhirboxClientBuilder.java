@@ -29,7 +29,7 @@ public final class FhirboxClientBuilder {
   private record TokenIdentity(String tokenUrl, String clientId, String secret) {
     @Override
     public String toString() {
-      return "TokenIdentity[" + tokenUrl + ", " + clientId + "]";
+      return "TokenIdentity[" + Endpoints.redact(tokenUrl) + ", " + clientId + "]";
     }
   }
 

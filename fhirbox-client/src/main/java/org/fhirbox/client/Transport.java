@@ -115,8 +115,10 @@ final class Transport {
   private static FhirboxException redirected(Call call, HttpResponse<?> resp) {
     String where = resp.headers().firstValue("Location").map(location -> {
       try {
-        // a Location's query may hold a signature: named without it
-        return "redirected to " + call.uri().resolve(location.trim()).toString().replaceFirst("[?#].*", "");
+        // a Location's query may hold a signature, and one resolved against the base URL that
+        // base's userinfo: named without either
+        return "redirected to " + Endpoints.redact(call.uri().resolve(location.trim()).toString())
+            .replaceFirst("\\?…$", "");
       } catch (IllegalArgumentException e) {
         return "redirected to a malformed Location";
       }
