@@ -2,6 +2,7 @@ package org.fhirbox.client;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.Objects;
 
 /**
  * The server's URLs, from its root: the FHIR base ({@code fhir/R4/}) and the token endpoint
@@ -45,6 +46,19 @@ record Endpoints(URI root) {
       s = (authority >= 0 && authority < at ? s.substring(0, authority + 2) : "") + "…@" + s.substring(at + 1);
     }
     return s.replaceFirst("[?#].*", "?…");
+  }
+
+  /**
+   * Where a request went, for a message: the path on this server, or the origin and path
+   * elsewhere (another host that cannot be reached is then named), never userinfo or query.
+   */
+  String where(URI uri) {
+    if (Objects.equals(uri.getScheme(), root.getScheme()) && Objects.equals(uri.getHost(), root.getHost())
+        && uri.getPort() == root.getPort()) {
+      return uri.getRawPath();
+    }
+    String port = uri.getPort() < 0 ? "" : ":" + uri.getPort();
+    return uri.getScheme() + "://" + uri.getHost() + port + uri.getRawPath();
   }
 
   @Override
