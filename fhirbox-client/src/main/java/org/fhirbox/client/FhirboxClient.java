@@ -111,14 +111,20 @@ public final class FhirboxClient extends ResourceInteractions {
   }
 
   /**
-   * Uploads a file as a new Binary, streaming it from disk.
+   * Uploads a file as a new Binary, streaming it from disk; a null {@code filename} sends the
+   * file's own name, as {@link Upload#of(Path, String)} does.
    *
    * <pre>{@code
-   * Binary b = client.createBinary(Path.of("chest.dcm"), "chest.dcm", "application/dicom");
+   * Binary b = client.createBinary(Path.of("chest.dcm"), null, "application/dicom"); // named chest.dcm
    * }</pre>
    */
   public Binary createBinary(Path file, String filename, String contentType) {
-    return createBinary(Upload.of(file, contentType).withFilename(filename));
+    return createBinary(fileUpload(file, filename, contentType));
+  }
+
+  private static Upload fileUpload(Path file, String filename, String contentType) {
+    Upload upload = Upload.of(file, contentType);
+    return filename == null ? upload : upload.withFilename(filename);
   }
 
   /**
@@ -200,14 +206,15 @@ public final class FhirboxClient extends ResourceInteractions {
   }
 
   /**
-   * Uploads a file and returns an Attachment for it.
+   * Uploads a file and returns an Attachment for it; a null {@code filename} means the file's own
+   * name, which becomes the title.
    *
    * <pre>{@code
-   * Attachment pdf = client.createAttachment(Path.of("report.pdf"), "report.pdf", "application/pdf");
+   * Attachment pdf = client.createAttachment(Path.of("report.pdf"), "Discharge report.pdf", "application/pdf");
    * }</pre>
    */
   public Attachment createAttachment(Path file, String filename, String contentType) {
-    return createAttachment(Upload.of(file, contentType).withFilename(filename));
+    return createAttachment(fileUpload(file, filename, contentType));
   }
 
   /**
