@@ -3,6 +3,7 @@ package org.fhirbox.client;
 import ca.uhn.fhir.context.FhirContext;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -79,6 +80,32 @@ abstract sealed class ResourceInteractions permits FhirboxClient {
    */
   public <T extends Resource> T readResource(Class<T> type, String id) {
     return resources.read(type, id, null);
+  }
+
+  /**
+   * Reads what {@code reference} points at, as Medplum's {@code readReference} does:
+   * {@code Type/id} or {@code Type/id/_history/vid}, relative to the FHIR base or an absolute URL
+   * under it. A URL of another server is refused ({@link IllegalArgumentException}), never
+   * fetched, so that the client's credentials go nowhere else; so are a contained ({@code #id})
+   * reference and one by identifier or display only.
+   *
+   * <pre>{@code
+   * Resource subject = client.readReference(observation.getSubject());
+   * }</pre>
+   */
+  public Resource readReference(Reference reference) {
+    return resources.readReference(reference.getReference(), Resource.class);
+  }
+
+  /**
+   * Reads what {@code reference} points at as a {@code type}; a reference to another type is refused.
+   *
+   * <pre>{@code
+   * Patient patient = client.readReference(observation.getSubject(), Patient.class);
+   * }</pre>
+   */
+  public <T extends Resource> T readReference(Reference reference, Class<T> type) {
+    return resources.readReference(reference.getReference(), type);
   }
 
   /**
