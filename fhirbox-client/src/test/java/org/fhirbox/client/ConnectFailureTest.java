@@ -49,4 +49,16 @@ class ConnectFailureTest {
           .hasMessage("GET http://127.0.0.1:" + port + "/files/x.pdf failed: the connection could not be made");
     }
   }
+
+  @Test
+  void anUnknownHostOtherThanTheServerIsNotCalledTheServers() throws Exception {
+    try (PeerServer server = new PeerServer()) {
+      FhirboxClient client = FhirboxClient.builder().baseUrl(server.root()).accessToken("t")
+          .retryPolicy(RetryPolicy.NONE).build();
+
+      assertThatThrownBy(() -> client.download("http://files.invalid/x.pdf", OutputStream.nullOutputStream()))
+          .isInstanceOf(FhirboxException.class)
+          .hasMessage("GET http://files.invalid/x.pdf failed: the host name is unknown");
+    }
+  }
 }
