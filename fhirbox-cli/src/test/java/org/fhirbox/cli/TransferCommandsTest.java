@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -251,6 +252,22 @@ class TransferCommandsTest extends ServerFixture {
 
     assertThat(down.exitCode()).as(down.toString()).isZero();
     assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(scan));
+  }
+
+  /** The hint to check --server is for the configured server; another host that cannot be reached is named. */
+  @Test
+  void aDownloadFromAnotherHostThatCannotBeReachedNamesThatHost() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+
+    Cli.Result down = Cli.withEnv(java.util.Map.of("FHIRBOX_SERVER", server.baseUrl()))
+        .run("download", "http://127.0.0.1:" + port + "/files/x.pdf?sig=s1gnature", "-o", dir.resolve("x.pdf").toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isEqualTo(1);
+    assertThat(down.err()).startsWith("fhirbox: cannot connect to 127.0.0.1:" + port + ":")
+        .doesNotContain("--server", "FHIRBOX_SERVER", "s1gnature");
   }
 
   /** An Attachment.url another host serves (content fhirbox did not ingest): no credentials go there, so none are needed. */

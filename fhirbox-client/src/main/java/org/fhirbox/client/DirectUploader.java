@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.security.DigestInputStream;
@@ -78,13 +80,13 @@ final class DirectUploader {
     if (out.getParameter("url") == null) {
       sendParts(out, upload, size, expiresIn);
     } else {
-      Call put = Call.of(required(out, "method").primitiveValue(), URI.create(required(out, "url").primitiveValue()))
-          .authenticated(false)
+      Call put = serverCall(required(out, "method").primitiveValue(), required(out, "url").primitiveValue(),
+          "upload URL")
           .body(new MeteredPublisher(upload.publisher(), upload.progress()), true);
       Parameters.ParametersParameterComponent headers = out.getParameter("headers");
       for (Parameters.ParametersParameterComponent h : headers == null ? List.<Parameters.ParametersParameterComponent>of()
           : headers.getPart()) {
-        put = put.header(h.getName(), h.getValue().primitiveValue());
+        put = serverHeader(put, h.getName(), h.getValue() == null ? null : h.getValue().primitiveValue());
       }
       try {
         drain(transport.exchange(put));
@@ -98,11 +100,11 @@ final class DirectUploader {
     Parameters.ParametersParameterComponent complete = out.getParameter("complete");
     if (complete != null) {
       Type url = complete.getPart().stream().filter(p -> p.getName().equals("url")).findFirst()
-          .map(Parameters.ParametersParameterComponent::getValue).orElseThrow();
+          .map(Parameters.ParametersParameterComponent::getValue).orElse(null);
       // the server answers a repeated completion with the Binary it confirmed (200), so a
       // connection lost before the answer is retried as any idempotent request is
       try {
-        drain(transport.exchange(Call.of("POST", URI.create(url.primitiveValue())).authenticated(false)
+        drain(transport.exchange(serverCall("POST", url == null ? null : url.primitiveValue(), "completion URL")
             .body(BodyPublishers.noBody(), true).idempotent(true)));
       } catch (FhirboxException e) {
         throw expiredOr(e, "the completion URL", expiresIn);
@@ -138,7 +140,7 @@ final class DirectUploader {
       }
       long offset = FhirboxException.serverNumber(value(part, "offset"), "part offset");
       long length = FhirboxException.serverNumber(value(part, "size"), "part size");
-      Call put = Call.of("PUT", URI.create(value(part, "url"))).authenticated(false)
+      Call put = serverCall("PUT", value(part, "url"), "part URL")
           .body(upload.range(offset, length, done -> upload.progress().onProgress(offset + done, size)), true);
       try {
         drain(transport.exchange(put));
@@ -175,6 +177,46 @@ final class DirectUploader {
     }
     return new FhirboxException(e.status(), null, what + " expired before the upload reached it"
         + " (the URLs lived " + expiresIn + " s); no Binary was created, upload the file again (" + m + ")", e);
+  }
+
+  /**
+   * A request, without credentials, to a URL the server's answer names: one the HTTP client
+   * cannot send (malformed, no http(s), an unknown method) is the server's fault, and named
+   * without the URL, whose query holds a signature.
+   */
+  private static Call serverCall(String method, String url, String what) {
+    URI uri;
+    try {
+      uri = url == null ? null : new URI(url);
+    } catch (URISyntaxException e) {
+      uri = null;
+    }
+    if (uri == null || uri.getHost() == null
+        || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+      throw FhirboxException.client("the $upload-url answer's " + what + " is no valid http(s) URL", null);
+    }
+    try {
+      HttpRequest.newBuilder(uri).method(method, BodyPublishers.noBody());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw FhirboxException.client("the $upload-url answer asks for a method the client cannot send: '"
+          + method + "'", null);
+    }
+    return Call.of(method, uri).authenticated(false);
+  }
+
+  /**
+   * A header the server's answer asks for; one the JDK's HTTP client refuses to set (a restricted
+   * one such as {@code Host} or {@code Content-Length}, which it writes itself, or a malformed
+   * name or value) is the server's fault, named without its value.
+   */
+  private static Call serverHeader(Call call, String name, String value) {
+    try {
+      HttpRequest.newBuilder(call.uri()).header(name, value);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw FhirboxException.client("the $upload-url answer asks for a header the HTTP client may not send: '"
+          + name + "'", null);
+    }
+    return call.header(name, value);
   }
 
   /** A parameter the {@code $upload-url} answer must have: one missing is the server's fault, not the caller's. */

@@ -59,12 +59,12 @@ final class Downloader {
       // the JDK's message repeats the whole text, query too, which may hold another service's
       // signature: named without it, and without that message as the cause
       String why = e.getCause() instanceof URISyntaxException bad ? bad.getReason() : "malformed";
-      throw new IllegalArgumentException("not a Binary reference or URL: '" + s.replaceFirst("[?#].*", "?…")
+      throw new IllegalArgumentException("not a Binary reference or URL: '" + Endpoints.redact(s)
           + "' (" + why + ")");
     }
     if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
       // an Attachment.url may be any URI (urn:uuid:, data:, ftp:); only http(s) is fetched
-      throw new IllegalArgumentException("not a Binary reference or http(s) URL: '" + s.replaceFirst("[?#].*", "?…")
+      throw new IllegalArgumentException("not a Binary reference or http(s) URL: '" + Endpoints.redact(s)
           + "'");
     }
     return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
@@ -203,7 +203,7 @@ final class Downloader {
           resumes = 0;
         }
         if (resumes >= transport.retrier().policy().maxRetries()) {
-          throw FhirboxException.transport(call.method(), call.path(), e);
+          throw FhirboxException.transport(call.method(), transport.where(call), e);
         }
         resumes++;
         if (state.validator == null) {

@@ -1,6 +1,8 @@
 package org.fhirbox.client;
 
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Objects;
 
 /**
  * The server's URLs, from its root: the FHIR base ({@code fhir/R4/}) and the token endpoint
@@ -11,16 +13,57 @@ record Endpoints(URI root) {
   private static final String FHIR_PATH = "fhir/R4/";
 
   static Endpoints of(String baseUrl) {
-    URI u = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+    URI u;
+    try {
+      u = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+    } catch (IllegalArgumentException e) {
+      // the JDK's message (and its cause's) repeats the whole text: named redacted, without either
+      String why = e.getCause() instanceof URISyntaxException bad ? " (" + bad.getReason() + ")" : "";
+      throw new IllegalArgumentException("baseUrl must be an absolute http(s) URL, got '" + redact(baseUrl) + "'" + why);
+    }
     if (u.getScheme() == null || u.getHost() == null
         || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
-      throw new IllegalArgumentException("baseUrl must be an absolute http(s) URL, got '" + baseUrl + "'");
+      throw new IllegalArgumentException("baseUrl must be an absolute http(s) URL, got '" + redact(baseUrl) + "'");
     }
     String path = u.getPath();
     if (path.endsWith("/" + FHIR_PATH)) {
       u = u.resolve(path.substring(0, path.length() - FHIR_PATH.length()));
     }
     return new Endpoints(u);
+  }
+
+  /**
+   * {@code url} as a message may show it: without userinfo ({@code user:password@}) or query and
+   * fragment, which may hold credentials, tokens or signatures. For text that may not parse, so
+   * everything up to the last {@code @} goes: a password may hold {@code /}, {@code ?} or
+   * {@code #} too.
+   */
+  static String redact(String url) {
+    String s = url;
+    int at = s.lastIndexOf('@');
+    int authority = s.indexOf("//");
+    if (at >= 0) {
+      s = (authority >= 0 && authority < at ? s.substring(0, authority + 2) : "") + "…@" + s.substring(at + 1);
+    }
+    return s.replaceFirst("[?#].*", "?…");
+  }
+
+  /**
+   * Where a request went, for a message: the path on this server, or the origin and path
+   * elsewhere (another host that cannot be reached is then named), never userinfo or query.
+   */
+  String where(URI uri) {
+    if (Objects.equals(uri.getScheme(), root.getScheme()) && Objects.equals(uri.getHost(), root.getHost())
+        && uri.getPort() == root.getPort()) {
+      return uri.getRawPath();
+    }
+    String port = uri.getPort() < 0 ? "" : ":" + uri.getPort();
+    return uri.getScheme() + "://" + uri.getHost() + port + uri.getRawPath();
+  }
+
+  @Override
+  public String toString() {
+    return "Endpoints[" + redact(root.toString()) + "]";
   }
 
   URI fhirBase() {

@@ -29,7 +29,7 @@ public final class FhirboxClientBuilder {
   private record TokenIdentity(String tokenUrl, String clientId, String secret) {
     @Override
     public String toString() {
-      return "TokenIdentity[" + tokenUrl + ", " + clientId + "]";
+      return "TokenIdentity[" + Endpoints.redact(tokenUrl) + ", " + clientId + "]";
     }
   }
 
@@ -257,7 +257,7 @@ public final class FhirboxClientBuilder {
     }
     Retrier retrier = new Retrier(retryPolicy, clock);
     Transport plain = new Transport(frozen.httpClient, frozen.fhirContext, new Authorizer.Anonymous(), retrier,
-        requestTimeout);
+        requestTimeout, endpoints);
     Authorizer auth = switch (mode) {
       case NONE -> new Authorizer.Anonymous();
       case BASIC -> new Authorizer.Fixed(Authorizer.basic(id, secret));
@@ -267,7 +267,8 @@ public final class FhirboxClientBuilder {
     if (mode != Mode.CLIENT_CREDENTIALS) {
       frozen.tokenCache = null;
     }
-    Transport transport = new Transport(frozen.httpClient, frozen.fhirContext, auth, retrier, requestTimeout);
+    Transport transport = new Transport(frozen.httpClient, frozen.fhirContext, auth, retrier, requestTimeout,
+        endpoints);
     return new FhirboxClient(frozen, endpoints, transport);
   }
 

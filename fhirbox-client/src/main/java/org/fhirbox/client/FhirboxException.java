@@ -49,19 +49,21 @@ public final class FhirboxException extends RuntimeException {
   }
 
   static FhirboxException transport(String method, String path, Throwable cause) {
-    return new FhirboxException(0, null, method + " " + path + " failed: " + reason(cause), cause);
+    boolean elsewhere = path != null && path.startsWith("http");
+    return new FhirboxException(0, null, method + " " + path + " failed: " + reason(cause, elsewhere), cause);
   }
 
   /**
    * Why a request failed. The JDK's HTTP client reports an unknown host and a connection that
    * could not be made alike, as a ConnectException without a message (the unknown host an
    * UnresolvedAddressException beneath it), so these are named here; otherwise the first message
-   * in the chain.
+   * in the chain. {@code elsewhere}: the request went to another host than the server, named
+   * in the path by {@link Endpoints#where}.
    */
-  private static String reason(Throwable cause) {
+  private static String reason(Throwable cause, boolean elsewhere) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
       if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
-        return "the server's host name is unknown";
+        return elsewhere ? "the host name is unknown" : "the server's host name is unknown";
       }
     }
     for (Throwable t = cause; t != null; t = t.getCause()) {

@@ -1,5 +1,6 @@
 package org.fhirbox.client;
 
+import ca.uhn.fhir.parser.DataFormatException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpRequest.BodyPublishers;
@@ -11,6 +12,8 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.hl7.fhir.r4.model.Bundle;
@@ -126,6 +129,48 @@ final class Resources {
     String path = codec.typeOf(type) + "/" + requireId(id) + (versionId == null ? "" : "/_history/" + requireId(versionId));
     return get(type, endpoints.fhir(path));
   }
+
+  /**
+   * What {@code reference} points at ({@code Type/id}, {@code Type/id/_history/v}, or either as
+   * an absolute URL under this client's FHIR base), as a {@code type} when one is asked for. A
+   * URL of another server is refused rather than read: the request would carry this client's
+   * credentials there. FHIR R4 references.html#Reference: a contained ({@code #id}) reference is
+   * resolved inside its resource, and one by identifier or display only names nothing to read.
+   */
+  <T extends Resource> T readReference(String reference, Class<T> type) {
+    if (reference == null || reference.isBlank()) {
+      throw new IllegalArgumentException("the Reference names no resource to read (only an identifier or display)");
+    }
+    String ref = reference.trim();
+    if (ref.startsWith("#")) {
+      throw new IllegalArgumentException("a contained reference ('" + ref + "') is read from the resource that contains it");
+    }
+    String base = endpoints.fhirBase().toString();
+    if (ref.startsWith(base)) {
+      ref = ref.substring(base.length());
+    } else if (ref.startsWith("//") || ref.matches("[A-Za-z][A-Za-z0-9+.-]*:.*")) {
+      throw new IllegalArgumentException("'" + Endpoints.redact(ref) + "' is on another server than " + base
+          + ": not read, so that this client's credentials never go there");
+    }
+    Matcher m = LITERAL.matcher(ref);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a Type/id reference: '" + Endpoints.redact(ref) + "'");
+    }
+    Class<? extends Resource> named;
+    try {
+      named = codec.fhir().getResourceDefinition(m.group(1)).getImplementingClass().asSubclass(Resource.class);
+    } catch (DataFormatException e) {
+      throw new IllegalArgumentException("not a FHIR resource type: '" + m.group(1) + "'");
+    }
+    if (!type.isAssignableFrom(named)) {
+      throw new IllegalArgumentException("the reference is to a " + m.group(1) + ", not a " + type.getSimpleName());
+    }
+    return type.cast(read(named, m.group(2), m.group(3)));
+  }
+
+  /** FHIR R4 references.html#literal: {@code Type/id}, optionally {@code /_history/vid}. */
+  private static final Pattern LITERAL =
+      Pattern.compile("([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(?:/_history/([A-Za-z0-9\\-.]{1,64}))?");
 
   void delete(String type, String id) {
     Call call = Call.of("DELETE", endpoints.fhir(type + "/" + requireId(id))).header("Accept", Codec.FHIR_JSON);

@@ -32,6 +32,7 @@ final class Transport {
   private final FhirContext fhir;
   private final Authorizer auth;
   private final Retrier retrier;
+  private final Endpoints endpoints;
   /** A body is given the time it takes at this pace (64 kbit/s) on top of the request timeout. */
   static final long SLOWEST_UPLOAD_BYTES_PER_SECOND = 8 * 1024;
   private final Duration timeout;
@@ -42,8 +43,10 @@ final class Transport {
    */
   private final BodyHandler<InputStream> guardedBody;
 
-  Transport(HttpClient http, FhirContext fhir, Authorizer auth, Retrier retrier, Duration timeout) {
+  Transport(HttpClient http, FhirContext fhir, Authorizer auth, Retrier retrier, Duration timeout,
+      Endpoints endpoints) {
     this.http = http;
+    this.endpoints = endpoints;
     this.fhir = fhir;
     this.auth = auth;
     this.retrier = retrier;
@@ -54,6 +57,11 @@ final class Transport {
 
   Retrier retrier() {
     return retrier;
+  }
+
+  /** Where {@code call} went, for a message about a failure without an answer: see {@link Endpoints#where}. */
+  String where(Call call) {
+    return endpoints.where(call.uri());
   }
 
   /**
@@ -85,7 +93,7 @@ final class Transport {
           retrier.sleep(retrier.delay(retries, java.util.Optional.empty()), call.method(), call.path());
           continue;
         }
-        throw FhirboxException.transport(call.method(), call.path(), e);
+        throw FhirboxException.transport(call.method(), where(call), e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw FhirboxException.client(call.method() + " " + call.path() + " was interrupted", e);
@@ -115,8 +123,10 @@ final class Transport {
   private static FhirboxException redirected(Call call, HttpResponse<?> resp) {
     String where = resp.headers().firstValue("Location").map(location -> {
       try {
-        // a Location's query may hold a signature: named without it
-        return "redirected to " + call.uri().resolve(location.trim()).toString().replaceFirst("[?#].*", "");
+        // a Location's query may hold a signature, and one resolved against the base URL that
+        // base's userinfo: named without either
+        return "redirected to " + Endpoints.redact(call.uri().resolve(location.trim()).toString())
+            .replaceFirst("\\?…$", "");
       } catch (IllegalArgumentException e) {
         return "redirected to a malformed Location";
       }

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.Binary;
 
 /**
@@ -55,7 +57,10 @@ final class TusUploader {
   }
 
   /** Where an upload stands: the server's offset, and the Binary version once there is one. */
-  private record Status(URI url, long offset, String binary) {}
+  private record Status(URI url, long offset, Created binary) {}
+
+  /** The Binary a completed upload made: {@code id} null when the server named it malformed. */
+  private record Created(String id, String version) {}
 
   /** The offset of an upload kept by an earlier run, until the server is asked. */
   private static final long UNKNOWN = -1;
@@ -145,13 +150,17 @@ final class TusUploader {
       }
     }
     states.forget(fingerprint);
-    String[] ref = status.binary().split("/");
+    Created created = status.binary();
+    if (created.id() == null) {
+      throw FhirboxException.client("the server took every byte of " + status.url().getRawPath()
+          + " but named the Binary in a malformed Content-Location", null);
+    }
     if (!fingerprint(upload).equals(fingerprint)) {
       // checked before each piece, and after the last one, whose bytes may be the file's new ones
-      throw changedDuringLastPiece(file, ref[1]);
+      throw changedDuringLastPiece(file, created.id());
     }
     upload.progress().onProgress(size, size);
-    Binary binary = Binaries.readCreated(resources, ref[1], ref.length > 3 ? ref[3] : null, upload);
+    Binary binary = Binaries.readCreated(resources, created.id(), created.version(), upload);
     return new Binaries.Uploaded(binary, size, null);
   }
 
@@ -210,15 +219,30 @@ final class TusUploader {
   private Status status(URI url, HttpResponse<InputStream> resp) {
     long offset = resp.headers().firstValue("Upload-Offset").map(v -> FhirboxException.serverNumber(v, "Upload-Offset"))
         .orElseThrow(() -> FhirboxException.client("the server sent no Upload-Offset for " + url.getRawPath(), null));
-    String binary = resp.headers().firstValue("Content-Location").map(TusUploader::binaryVersion).orElse(null);
+    Created binary = resp.headers().firstValue("Content-Location").map(TusUploader::created).orElse(null);
     return new Status(url, offset, binary);
   }
 
-  /** {@code Binary/{id}/_history/{v}} from the absolute URL the server names. */
-  private static String binaryVersion(String contentLocation) {
-    int at = contentLocation.lastIndexOf("Binary/");
-    return at < 0 ? null : contentLocation.substring(at);
+  /**
+   * The Binary the completed upload made, from the URL the server names it by (absolute, on
+   * this base or the server's own idea of it, or relative; a query or fragment is no part of
+   * it): {@code Binary/{id}/_history/{v}}, or {@code Binary/{id}}. A version that is no FHIR id
+   * is left out, so the current one is read; without a valid id the Binary cannot be named.
+   */
+  private static Created created(String contentLocation) {
+    String path = contentLocation.trim().replaceFirst("[?#].*", "");
+    int at = path.lastIndexOf("Binary/");
+    Matcher m = at < 0 ? null : BINARY_VERSION.matcher(path.substring(at));
+    if (m == null || !m.lookingAt()) {
+      return at < 0 ? null : new Created(null, null);
+    }
+    String version = m.group(2);
+    return new Created(m.group(1), version != null && version.matches(FHIR_ID) ? version : null);
   }
+
+  private static final String FHIR_ID = "[A-Za-z0-9\\-.]{1,64}";
+  private static final Pattern BINARY_VERSION =
+      Pattern.compile("Binary/(" + FHIR_ID + ")(?:/|$)(?:_history/([^/]*))?");
 
   private static Call tus(Call call) {
     return call.header("Tus-Resumable", TUS_VERSION);

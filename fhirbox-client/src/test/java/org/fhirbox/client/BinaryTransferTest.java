@@ -156,6 +156,17 @@ class BinaryTransferTest {
   }
 
   @Test
+  void aFileUploadedWithoutAFilenameKeepsTheFilesOwnName() throws Exception {
+    Path scan = Files.write(work.resolve("knee-scan.pdf"), randomBytes(2_000));
+
+    Attachment a = client.createAttachment(scan, null, "application/pdf");
+    Binary b = client.createBinary(scan, null, "application/pdf");
+
+    assertThat(a.getTitle()).isEqualTo("knee-scan.pdf");
+    assertThat(client.contentFilename("Binary/" + b.getIdElement().getIdPart())).contains("knee-scan.pdf");
+  }
+
+  @Test
   void attachmentFromFileUsesTheFileContent() throws Exception {
     byte[] data = randomBytes(50_000);
     Path file = Files.write(work.resolve("report.pdf"), data);

@@ -32,4 +32,33 @@ class ConnectFailureTest {
         .isInstanceOf(FhirboxException.class)
         .hasMessage("GET /fhir/R4/Binary/1 failed: the connection could not be made");
   }
+
+  @Test
+  void aDownloadFromAnotherHostThatCannotBeReachedNamesThatHostWithoutTheQuery() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    try (PeerServer server = new PeerServer()) {
+      FhirboxClient client = FhirboxClient.builder().baseUrl(server.root()).accessToken("t")
+          .retryPolicy(RetryPolicy.NONE).build();
+
+      assertThatThrownBy(() -> client.download("http://127.0.0.1:" + port + "/files/x.pdf?sig=s1gnature",
+          OutputStream.nullOutputStream()))
+          .isInstanceOf(FhirboxException.class)
+          .hasMessage("GET http://127.0.0.1:" + port + "/files/x.pdf failed: the connection could not be made");
+    }
+  }
+
+  @Test
+  void anUnknownHostOtherThanTheServerIsNotCalledTheServers() throws Exception {
+    try (PeerServer server = new PeerServer()) {
+      FhirboxClient client = FhirboxClient.builder().baseUrl(server.root()).accessToken("t")
+          .retryPolicy(RetryPolicy.NONE).build();
+
+      assertThatThrownBy(() -> client.download("http://files.invalid/x.pdf", OutputStream.nullOutputStream()))
+          .isInstanceOf(FhirboxException.class)
+          .hasMessage("GET http://files.invalid/x.pdf failed: the host name is unknown");
+    }
+  }
 }

@@ -43,7 +43,8 @@ class DownloadFailureTest {
 
   private Downloader downloader() {
     Transport transport = new Transport(HttpClient.newHttpClient(), FhirContext.forR4Cached(),
-        new Authorizer.Anonymous(), new Retrier(QUICK, Clock.systemUTC()), Duration.ofSeconds(10));
+        new Authorizer.Anonymous(), new Retrier(QUICK, Clock.systemUTC()), Duration.ofSeconds(10),
+        Endpoints.of(peer.root()));
     return new Downloader(transport, Endpoints.of(peer.root()));
   }
 
@@ -281,7 +282,8 @@ class DownloadFailureTest {
       }
     });
     Transport transport = new Transport(HttpClient.newHttpClient(), FhirContext.forR4Cached(),
-        new Authorizer.Anonymous(), new Retrier(QUICK, Clock.systemUTC()), Duration.ofMillis(300));
+        new Authorizer.Anonymous(), new Retrier(QUICK, Clock.systemUTC()), Duration.ofMillis(300),
+        Endpoints.of(peer.root()));
     java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
 
     long n = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> new Downloader(transport, Endpoints.of(peer.root()))

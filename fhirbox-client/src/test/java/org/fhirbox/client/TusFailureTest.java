@@ -26,6 +26,8 @@ class TusFailureTest {
   final PeerServer peer = PeerServer.started();
   private final AtomicLong offset = new AtomicLong();
   private final AtomicInteger heads = new AtomicInteger();
+  /** What the last piece's answer names the Binary by, relative to the peer's root. */
+  private String contentLocation = "fhir/R4/Binary/B1/_history/1";
 
   private FhirboxClient client(RetryPolicy tusRetries, Path stateDirectory) {
     return FhirboxClient.builder().baseUrl(peer.root()).basicAuth("test-admin", "s3cret")
@@ -62,7 +64,7 @@ class TusFailureTest {
           if (onPatch.proceed(ex)) {
             long now = offset.addAndGet(peer.seen.get(peer.seen.size() - 1).body().length());
             if (now >= 3000) {
-              ex.getResponseHeaders().set("Content-Location", peer.root() + "fhir/R4/Binary/B1/_history/1");
+              ex.getResponseHeaders().set("Content-Location", peer.root() + contentLocation);
             }
             answer(ex, 204, now);
           }
@@ -82,6 +84,39 @@ class TusFailureTest {
   private Path file() throws IOException {
     // ASCII, so that the body the peer records as a string has as many chars as bytes
     return Files.writeString(work.resolve("big.bin"), "x".repeat(3000));
+  }
+
+  @Test
+  void aContentLocationWithAQueryStillNamesTheBinaryAndVersion() throws Exception {
+    contentLocation = "fhir/R4/Binary/B1/_history/1?_format=json";
+    serveTus(file(), ex -> true, ex -> true);
+
+    Binary b = client(QUICK, null).uploadResumably(Upload.of(file(), "application/octet-stream"));
+
+    assertThat(b.getIdElement().getIdPart()).isEqualTo("B1");
+    assertThat(peer.seen("/fhir/R4/Binary/B1/_history/1")).as("the version named is read").hasSize(1);
+  }
+
+  @Test
+  void aMalformedContentLocationAfterTheLastPieceIsTheServersFaultAndNamesTheBinaryWhenItCan() throws Exception {
+    contentLocation = "fhir/R4/Binary/B1/_history/not%20a%20version";
+    serveTus(file(), ex -> true, ex -> true);
+
+    Binary b = client(QUICK, null).uploadResumably(Upload.of(file(), "application/octet-stream"));
+
+    assertThat(b.getIdElement().getIdPart()).as("the Binary exists: its current version is read").isEqualTo("B1");
+    assertThat(peer.seen("/fhir/R4/Binary/B1")).hasSize(1);
+  }
+
+  @Test
+  void aContentLocationNamingNoValidBinaryIdFailsAsTheServersFault() throws Exception {
+    contentLocation = "fhir/R4/Binary/B%201/_history/1";
+    serveTus(file(), ex -> true, ex -> true);
+
+    assertThatThrownBy(() -> client(QUICK, null).uploadResumably(Upload.of(file(), "application/octet-stream")))
+        .isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("every byte")
+        .hasMessageContaining("malformed Content-Location");
   }
 
   @Test
