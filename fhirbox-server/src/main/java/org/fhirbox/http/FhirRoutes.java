@@ -428,15 +428,16 @@ public final class FhirRoutes {
     }
   }
 
-  private void writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
+  /** Writes a read's resource; true when it is Binary JSON carrying a signed {@code url} (never for HEAD). */
+  private boolean writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
     if (ex.method().equals("HEAD")) {
       ResourceSubset.of(ex); // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2)
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(200);
       ex.response().setContentType(ex.format().contentType() + ";charset=utf-8");
-      return;
+      return false;
     }
-    output.writeStored(ex, principal, s, resources::toResource);
+    return output.writeStored(ex, principal, s, resources::toResource);
   }
 
   /**
