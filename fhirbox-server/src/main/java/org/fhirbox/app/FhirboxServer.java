@@ -251,7 +251,7 @@ public final class FhirboxServer implements AutoCloseable {
     FhirboxServlet servlet = new FhirboxServlet(this::baseUrl, fhirRoutes, storageRoutes, cors,
         new BearerAuthenticator(auth.tokens(), auth.clientAuthenticator(), audit.clientAuthListener()),
         new OAuthRoutes(auth.clientAuthenticator(), appClients, auth.tokens(), signIn, resources, audit.signInListener(),
-            audit.clientAuthListener(), auth.issuer(), json),
+            audit.clientAuthListener(), auth.issuer(), auth.audiences(), json),
         new AdminRoutes(auth.clients(), auth.users(), auth.passwordLinks(), json, audit.adminListener()),
         errors, readiness(database, blobs),
         new JobRoutes(new JobService(store, clock, ingestJobs), auth.users(), audit.adminListener()),

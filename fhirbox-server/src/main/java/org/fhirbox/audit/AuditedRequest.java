@@ -24,7 +24,4 @@ public interface AuditedRequest {
 
   /** The first value of a query parameter as sent, empty too ({@code download=} asks for a download). */
   Optional<String> param(String name);
-
-  /** Whether the response is FHIR JSON (whose Binary carries a signed {@code url}). */
-  boolean answersJson();
 }

@@ -28,12 +28,22 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
 
   @Override
   public void signed(AuditedRequest ex, Principal principal, BinaryContent c) {
+    if (ex.method().equals("HEAD")) {
+      return; // RFC 9110 §9.3.2: the answer's body, and the URL in it, is not sent
+    }
     if (ex.path().endsWith("$presigned-url")) {
       String download = ex.param("download").map(d -> "download=" + d).orElse(null);
       record(BinaryAction.PRESIGNED_URL, ex, principal, c, download);
-    } else if (isGet(ex)) {
-      String detail = ex.answersJson() ? "signed URL issued in Binary.url" : null;
-      record(isVersioned(ex) ? BinaryAction.RESOURCE_VREAD : BinaryAction.RESOURCE_READ, ex, principal, c, detail);
+    } else {
+      record(isVersioned(ex) ? BinaryAction.RESOURCE_VREAD : BinaryAction.RESOURCE_READ, ex, principal, c,
+          "signed URL issued in Binary.url");
+    }
+  }
+
+  @Override
+  public void resourceRead(AuditedRequest ex, Principal principal, BinaryContent c) {
+    if (isGet(ex)) {
+      record(isVersioned(ex) ? BinaryAction.RESOURCE_VREAD : BinaryAction.RESOURCE_READ, ex, principal, c, null);
     }
   }
 

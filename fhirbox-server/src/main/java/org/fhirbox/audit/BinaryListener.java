@@ -13,8 +13,19 @@ public interface BinaryListener {
   default void read(AuditedRequest request, Principal principal, BinaryContent content) {
   }
 
-  /** A signed URL was issued: by {@code $presigned-url}, or as the {@code url} of a Binary JSON read. */
+  /**
+   * A signed URL was issued: by {@code $presigned-url}, or as the {@code url} of a Binary JSON read.
+   * Also told of a {@code HEAD} of those, which sends no URL.
+   */
   default void signed(AuditedRequest request, Principal principal, BinaryContent content) {
+  }
+
+  /**
+   * A Binary version's FHIR form was sent without a signed URL: as XML, as a subset that leaves
+   * {@code url} out, or with {@code FHIRBOX_BINARY_URL_FIELD=false}; also told of a {@code HEAD},
+   * which sends neither.
+   */
+  default void resourceRead(AuditedRequest request, Principal principal, BinaryContent content) {
   }
 
   /** A Binary version was created or updated (raw, JSON, or in a batch/transaction Bundle). */

@@ -40,6 +40,7 @@ public final class AuthModule {
   private final TokenService tokens;
   private final ClientAuthenticator clientAuth;
   private final Supplier<String> issuer;
+  private final Audiences audiences;
   /** The configured bootstrap client being stored by {@link #bootstrap}: present when this process created it. */
   private volatile CompletableFuture<Optional<ClientCredentials>> bootstrapCreation =
       CompletableFuture.completedFuture(Optional.empty());
@@ -65,8 +66,9 @@ public final class AuthModule {
     this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
     this.tokens = new TokenService(keys.ec(), issuer, config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find,
         users::find, refreshTokens::familyRevoked, CLIENT_STATUS_TTL);
+    this.audiences = new Audiences(baseUrl, config.orderedList("FHIRBOX_BASE_URL_ALIASES"), issuer);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
-        baseUrl, clock, claimed);
+        audiences, clock, claimed);
   }
 
   /**
@@ -167,6 +169,11 @@ public final class AuthModule {
   /** Client authentication (secrets, private-key JWT assertions) with its failure throttle. */
   public ClientAuthenticator clientAuthenticator() {
     return clientAuth;
+  }
+
+  /** The base URLs a client may name as an audience: the base URL, its aliases and the issuer. */
+  public Audiences audiences() {
+    return audiences;
   }
 
   public ClientStore clients() {

@@ -22,7 +22,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * Authenticates OAuth2 clients by secret (client_secret_basic, client_secret_post, and HTTP Basic
@@ -43,23 +42,19 @@ public final class ClientAuthenticator {
   private final ClientStore clients;
   private final ReplayGuard replays;
   private final AuthThrottle throttle;
-  private final Supplier<String> baseUrl;
+  private final Audiences audiences;
   private final Clock clock;
   private final ClaimedText claimed;
 
-  ClientAuthenticator(ClientStore clients, ReplayGuard replays, AuthThrottle throttle, Supplier<String> baseUrl,
+  /** @param audiences what a {@code private_key_jwt} assertion may name as its {@code aud} */
+  ClientAuthenticator(ClientStore clients, ReplayGuard replays, AuthThrottle throttle, Audiences audiences,
       Clock clock, ClaimedText claimed) {
     this.claimed = claimed;
     this.clients = clients;
     this.replays = replays;
     this.throttle = throttle;
-    this.baseUrl = baseUrl;
+    this.audiences = audiences;
     this.clock = clock;
-  }
-
-  /** The token endpoint URL, the audience private_key_jwt assertions name. */
-  public String tokenEndpointUrl() {
-    return baseUrl.get() + "oauth2/token";
   }
 
   /** The enabled client whose secret this is. */
@@ -164,7 +159,7 @@ public final class ClientAuthenticator {
             "client_assertion signature does not match a registered key");
       }
       List<String> aud = claims.getAudience();
-      if (aud == null || aud.stream().noneMatch(this::isOurAudience)) {
+      if (aud == null || aud.stream().noneMatch(audiences::isTokenEndpoint)) {
         throw failed(attempt, clientId, "client_assertion aud must be the token endpoint URL", null);
       }
       Instant now = clock.instant();
@@ -189,12 +184,6 @@ public final class ClientAuthenticator {
       attempt.succeeded();
       return client.get();
     }
-  }
-
-  private boolean isOurAudience(String aud) {
-    String base = baseUrl.get();
-    String trimmed = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
-    return aud.equals(tokenEndpointUrl()) || aud.equals(base) || aud.equals(trimmed);
   }
 
   private static boolean verifySignature(SignedJWT jwt, JWKSet keys) {

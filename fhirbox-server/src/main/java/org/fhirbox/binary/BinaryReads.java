@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.audit.BinaryListener;
@@ -47,9 +48,12 @@ public final class BinaryReads {
     this.downloads = downloads;
   }
 
-  /** Writes the response for content the caller may have; throws when it could not be sent. */
+  /**
+   * Writes a Binary version's FHIR form for content the caller may have; throws when it could not
+   * be sent. True when the answer carries a signed URL of the content (its JSON {@code url}).
+   */
   public interface Response {
-    void send(BinaryContent content) throws IOException;
+    boolean send(BinaryContent content) throws IOException;
   }
 
   /**
@@ -67,11 +71,25 @@ public final class BinaryReads {
     sendAudited(response, c, () -> audit.read(request, principal, c));
   }
 
-  /** Sends a Binary version as a FHIR resource (its JSON carries a signed url), then audits it. */
+  /**
+   * Sends a Binary version as a FHIR resource, then audits it: as a signed URL issued when the
+   * answer carried one, else as a read of the resource alone.
+   */
   public void sendResource(Principal principal, StoredResource s, AuditedRequest request, Response response)
       throws IOException {
     BinaryContent c = content(principal, s);
-    sendAudited(sent(response), c, () -> audit.signed(request, principal, c));
+    AtomicBoolean issued = new AtomicBoolean();
+    SignedResponse sent = content -> {
+      issued.set(response.send(content));
+      return true;
+    };
+    sendAudited(sent, c, () -> {
+      if (issued.get()) {
+        audit.signed(request, principal, c);
+      } else {
+        audit.resourceRead(request, principal, c);
+      }
+    });
   }
 
   /**
@@ -142,13 +160,6 @@ public final class BinaryReads {
     int slash = ctx.indexOf('/');
     return slash > 0 && tx.current(content.project(), ctx.substring(0, slash), ctx.substring(slash + 1), false)
         .map(r -> !r.deleted()).orElse(false);
-  }
-
-  private static SignedResponse sent(Response response) {
-    return c -> {
-      response.send(c);
-      return true;
-    };
   }
 
   /**

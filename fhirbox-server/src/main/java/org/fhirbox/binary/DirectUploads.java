@@ -438,6 +438,14 @@ public final class DirectUploads {
       if (isLastLook(p, now)) {
         forget(p.binaryId());
       }
+    } catch (FhirException e) {
+      if (e.status() != 400 && e.status() != 410) {
+        LOG.warn("background check of the upload of Binary/{} failed: {}", p.binaryId(), e.toString());
+      } else {
+        // not the declared content (deleted, the upload forgotten), here or at a confirmation that
+        // won the race (410): the check's outcome, as on a first read, not a failure
+        LOG.info("the upload of Binary/{} was refused by the background check: {}", p.binaryId(), e.getMessage());
+      }
     } catch (RuntimeException e) {
       LOG.warn("background check of the upload of Binary/{} failed: {}", p.binaryId(), e.toString());
     }

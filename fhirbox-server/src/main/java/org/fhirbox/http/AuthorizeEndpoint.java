@@ -14,6 +14,7 @@ import org.fhirbox.auth.AuthorizationCodes;
 import org.fhirbox.auth.AuthorizationRequests;
 import org.fhirbox.auth.AuthorizationRequests.Pending;
 import org.fhirbox.auth.AppClients;
+import org.fhirbox.auth.Audiences;
 import org.fhirbox.auth.ClientAuthenticator;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.SignIn;
@@ -71,17 +72,22 @@ final class AuthorizeEndpoint {
   private final PatientPicker picker;
   private final SignInListener audit;
   private final AuthorizationResponses responses;
+  private final Audiences audiences;
   private final long refreshDays;
 
-  /** @param issuer the server's issuer, as in the discovery documents: every answer at a redirect URI names it */
+  /**
+   * @param issuer the server's issuer, as in the discovery documents: every answer at a redirect URI names it
+   * @param audiences the FHIR bases a request may name as {@code aud}
+   */
   AuthorizeEndpoint(ClientAuthenticator clients, AppClients appClients, SignInModule signIn, PatientPicker picker,
-      SignInListener audit, Supplier<String> issuer) {
+      SignInListener audit, Supplier<String> issuer, Audiences audiences) {
     this.clients = clients;
     this.appClients = appClients;
     this.signIn = signIn;
     this.picker = picker;
     this.audit = audit;
     this.responses = new AuthorizationResponses(issuer);
+    this.audiences = audiences;
     this.refreshDays = signIn.refreshTokens().ttl().toDays();
   }
 
@@ -177,12 +183,13 @@ final class AuthorizeEndpoint {
       throw new Refusal("invalid_request", "state is longer than " + MAX_STATE + " characters");
     }
     String aud = single(params, "aud");
-    boolean ours = ex.fhirBase().equals(aud) || (ex.fhirBase() + "/").equals(aud);
-    if ((aud != null || params.containsKey("aud")) && !ours) {
+    if ((aud != null || params.containsKey("aud")) && !audiences.isFhirBase(aud)) {
       // SMART App Launch: aud names the FHIR server the token is for, so a token is never sent elsewhere.
-      // A plain OAuth2 / OpenID Connect client (Medplum's) sends none: the tokens are then for this
-      // server, whose endpoint it called; a wrong or empty aud is always refused.
-      throw new Refusal("invalid_request", "aud must be this server's FHIR base URL, " + ex.fhirBase());
+      // The server answers as its base URL, each alias and the issuer: the FHIR base under any of them
+      // is this server (the tokens' aud is the issuer's). A plain OAuth2 / OpenID Connect client
+      // (Medplum's) sends none: the tokens are then for this server, whose endpoint it called; a
+      // wrong or empty aud is always refused.
+      throw new Refusal("invalid_request", "aud must be this server's FHIR base URL, " + audiences.tokenFhirBase());
     }
     String prompt = single(params, "prompt");
     if (prompt != null && List.of(prompt.split(" ")).contains("none")) {

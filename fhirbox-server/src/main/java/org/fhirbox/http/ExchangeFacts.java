@@ -2,7 +2,6 @@ package org.fhirbox.http;
 
 import java.util.Optional;
 import org.fhirbox.audit.AuditedRequest;
-import org.fhirbox.fhir.FhirFormat;
 
 /** An {@link Exchange} as the audit trail sees it; every fact is read on demand. */
 record ExchangeFacts(Exchange ex) implements AuditedRequest {
@@ -29,10 +28,5 @@ record ExchangeFacts(Exchange ex) implements AuditedRequest {
   @Override
   public Optional<String> param(String name) {
     return ex.paramAsSent(name);
-  }
-
-  @Override
-  public boolean answersJson() {
-    return ex.format() == FhirFormat.JSON;
   }
 }

@@ -429,7 +429,8 @@ public final class FhirRoutes {
     }
   }
 
-  private void writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
+  /** Writes a read's resource; true when it is Binary JSON carrying a signed {@code url} (never for HEAD or a 304). */
+  private boolean writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
     // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2), and a request refused
     // without its conditions is refused with them (RFC 9110 §13.2.1)
     ResourceSubset.of(ex);
@@ -438,15 +439,15 @@ public final class FhirRoutes {
         ex.baseUrl())) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(304);
-      return;
+      return false;
     }
     if (ex.method().equals("HEAD")) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(200);
       ex.response().setContentType(ex.format().contentType() + ";charset=utf-8");
-      return;
+      return false;
     }
-    output.writeStored(ex, principal, s, resources::toResource);
+    return output.writeStored(ex, principal, s, resources::toResource);
   }
 
   /**

@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.fhirbox.audit.ClientAuthListener;
 import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.AppClients;
+import org.fhirbox.auth.Audiences;
 import org.fhirbox.auth.ClientAuthenticator;
 import org.fhirbox.auth.SignInModule;
 import org.fhirbox.auth.TokenService;
@@ -38,14 +39,15 @@ public final class OAuthRoutes {
   /**
    * @param resources the patient picker searches Patients through it, as the person signing in
    * @param issuer the {@code iss} of tokens and of authorization responses (the base URL unless configured)
+   * @param audiences the base URLs the server answers as, which a SMART app's {@code aud} may name
    */
   public OAuthRoutes(ClientAuthenticator clientAuth, AppClients appClients, TokenService tokens, SignInModule signIn,
       ResourceService resources, SignInListener audit, ClientAuthListener clientAudit, Supplier<String> issuer,
-      ObjectMapper json) {
+      Audiences audiences, ObjectMapper json) {
     TokenClientAuth clients = new TokenClientAuth(clientAuth, clientAudit);
     this.token = new TokenEndpoint(clients, tokens, new UserGrants(tokens, signIn, audit), json, clientAudit);
     this.authorize = new AuthorizeEndpoint(clientAuth, appClients, signIn, new PatientPicker(resources), audit,
-        issuer);
+        issuer, audiences);
     this.revocation = new TokenRevocation(clients, signIn.refreshTokens(), tokens, signIn.users(), audit, json);
     this.introspection = new TokenIntrospection(clients, tokens, signIn.refreshTokens(), issuer, json);
     this.userInfo = new UserInfoEndpoint(tokens, signIn.users(), json);

@@ -55,18 +55,18 @@ public final class ResourceOutput {
    * Writes one stored version (read, vread) with its {@code ETag} and {@code Last-Modified}.
    * The encoded bytes are kept and reused while signing resolves to the same URLs; see
    * {@link EncodedResponses}. Binary JSON, which carries its own {@code url}, is encoded each time.
+   *
+   * @return whether the answer is Binary JSON carrying its signed {@code url}
    */
-  public void writeStored(Exchange ex, Principal principal, StoredResource stored,
+  public boolean writeStored(Exchange ex, Principal principal, StoredResource stored,
       java.util.function.Function<StoredResource, Resource> parse) throws IOException {
     versionHeaders(ex, stored);
     ResourceSubset subset = ResourceSubset.of(ex);
     if (!subset.whole()) {
-      writeSubset(ex, principal, 200, parse.apply(stored), subset, null);
-      return;
+      return writeSubset(ex, principal, 200, parse.apply(stored), subset, null);
     }
     if (stored.type().equals("Binary")) {
-      write(ex, principal, 200, parse.apply(stored));
-      return;
+      return write(ex, principal, 200, parse.apply(stored));
     }
     FhirFormat f = ex.format();
     EncodedResponses.Key key = new EncodedResponses.Key(principal.project(), stored.type(), stored.id(),
@@ -74,13 +74,14 @@ public final class ResourceOutput {
     EncodedResponses.Entry hit = encoded.get(key);
     if (hit != null && signer.resolve(principal, hit.urls(), ex.baseUrl()).equals(hit.signed())) {
       send(ex, 200, f, hit.body());
-      return;
+      return false;
     }
     Resource r = parse.apply(stored);
     AttachmentSigner.Signed signed = signer.apply(principal, r, ex.baseUrl());
     byte[] body = codec.encode(r, f, ex.pretty()).getBytes(StandardCharsets.UTF_8);
     encoded.put(key, new EncodedResponses.Entry(List.copyOf(signed.urls().keySet()), signed, body));
     send(ex, 200, f, body);
+    return false;
   }
 
   /**
@@ -94,9 +95,10 @@ public final class ResourceOutput {
     return !stored.type().equals("Binary") && signer.apply(principal, parse.apply(stored), baseUrl).urls().isEmpty();
   }
 
-  public void write(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
+  /** Writes {@code resource} signed; true when it is Binary JSON that carries its signed {@code url}. */
+  public boolean write(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
     prepare(principal, resource, ex.baseUrl());
-    writeSigned(ex, principal, status, resource);
+    return writeSigned(ex, principal, status, resource);
   }
 
   /**
@@ -115,13 +117,23 @@ public final class ResourceOutput {
     writeSubset(ex, principal, status, resource, subset, matchType);
   }
 
-  private void writeSubset(Exchange ex, Principal principal, int status, Resource resource, ResourceSubset subset,
+  /** As {@link #write}, of the subset only; a Binary's JSON keeps its {@code url} as {@link ResourceSubset#keepsBinaryUrl} says. */
+  private boolean writeSubset(Exchange ex, Principal principal, int status, Resource resource, ResourceSubset subset,
       String matchType) throws IOException {
     prepare(principal, resource, ex.baseUrl());
     FhirFormat f = ex.format();
     boolean bundle = resource instanceof org.hl7.fhir.r4.model.Bundle;
-    send(ex, status, f, codec.encode(resource, f, ex.pretty(), p -> subset.configure(p, bundle, matchType))
-        .getBytes(StandardCharsets.UTF_8));
+    Optional<String> url = resource instanceof Binary b && f == FhirFormat.JSON && subset.keepsBinaryUrl()
+        ? binaryUrl.of(principal, b, ex.baseUrl()) : Optional.empty();
+    // pretty or not, the url goes in as the whole resource's does: after copying the compact subset
+    String encoded = codec.encode(resource, f, url.isPresent() ? false : ex.pretty(),
+        p -> subset.configure(p, bundle, matchType));
+    if (url.isPresent()) {
+      send(ex, status, f, withUrl(encoded, url.get(), ex.pretty()));
+      return true;
+    }
+    send(ex, status, f, encoded.getBytes(StandardCharsets.UTF_8));
+    return false;
   }
 
   /** Writes the resource a create or update just stored, signing what its write found. */
@@ -139,22 +151,26 @@ public final class ResourceOutput {
     writeSigned(ex, principal, status, written.resource(), written.stored().json());
   }
 
-  private void writeSigned(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
-    writeSigned(ex, principal, status, resource, null);
+  private boolean writeSigned(Exchange ex, Principal principal, int status, Resource resource) throws IOException {
+    return writeSigned(ex, principal, status, resource, null);
   }
 
-  /** @param compactJson the resource's compact JSON when already at hand, else null */
-  private void writeSigned(Exchange ex, Principal principal, int status, Resource resource, String compactJson)
+  /**
+   * @param compactJson the resource's compact JSON when already at hand, else null
+   * @return whether it was Binary JSON with its signed {@code url}
+   */
+  private boolean writeSigned(Exchange ex, Principal principal, int status, Resource resource, String compactJson)
       throws IOException {
     if (resource instanceof Binary b && ex.format() == FhirFormat.JSON) {
       Optional<String> url = binaryUrl.of(principal, b, ex.baseUrl());
       if (url.isPresent()) {
         writeBinaryJson(ex, status, compactJson != null ? compactJson : codec.encode(b, FhirFormat.JSON, false),
             url.get());
-        return;
+        return true;
       }
     }
     writeRaw(ex, status, resource);
+    return false;
   }
 
   /**

@@ -61,6 +61,21 @@ record ResourceSubset(String summary, Set<String> elements) {
   }
 
   /**
+   * Whether the subset keeps the signed {@code url} fhirbox adds to Binary JSON, which is no R4
+   * element, so HAPI's subsetting does not know it: {@code _elements} keeps it when it names
+   * {@code url}; {@code _summary=true} and {@code data} keep it, as the way to the content that
+   * {@code data} would be (search.html#summary: {@code data} leaves out only the narrative, and a
+   * summary keeps what a client needs to find its way); {@code text} leaves it out, as it does
+   * every element that is neither mandatory nor {@code id}, {@code meta} or the narrative.
+   */
+  boolean keepsBinaryUrl() {
+    if (!elements.isEmpty()) {
+      return elements.contains("url") || elements.contains("Binary.url");
+    }
+    return !summary.equals("text");
+  }
+
+  /**
    * Sets {@code parser} to encode this subset. In a Bundle ({@code bundle}) it applies to the
    * entries' resources only, never to the Bundle itself; {@code _elements} applies only to the
    * resources of {@code matchType}, the searched type (search.html#elements: the elements "of

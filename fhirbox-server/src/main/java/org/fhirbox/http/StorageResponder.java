@@ -163,9 +163,9 @@ public final class StorageResponder {
         throw FhirException.preconditionFailed("content was modified after If-Unmodified-Since");
       }
     }
-    String ifNoneMatch = listField(req, "If-None-Match");
-    if (ifNoneMatch != null) {
-      return matchesAny(ifNoneMatch, etag, false);
+    Optional<Boolean> noneMatch = ifNoneMatchHolds(req, etag);
+    if (noneMatch.isPresent()) {
+      return noneMatch.get();
     }
     Optional<Instant> since = httpDate(req.getHeader("If-Modified-Since"));
     return since.isPresent() && !modifiedSince(lastModified, since.get(), strongDates);
@@ -184,9 +184,19 @@ public final class StorageResponder {
    * Every field line of a list-valued header joined by commas, which RFC 9110 §5.3 makes the same
    * field value (a proxy may split or join them); null when there is none.
    */
-  static String listField(HttpServletRequest req, String name) {
+  private static String listField(HttpServletRequest req, String name) {
     List<String> lines = Collections.list(req.getHeaders(name));
     return lines.isEmpty() ? null : String.join(", ", lines);
+  }
+
+  /**
+   * Whether {@code If-None-Match} names {@code etag}: every field line read as one list, each
+   * entity tag compared weakly (RFC 9110 §13.1.2), {@code *} matching any; a value that is no list
+   * of entity tags names none. Empty when the request has no {@code If-None-Match}.
+   */
+  static Optional<Boolean> ifNoneMatchHolds(HttpServletRequest req, EntityTag etag) {
+    String ifNoneMatch = listField(req, "If-None-Match");
+    return ifNoneMatch == null ? Optional.empty() : Optional.of(matchesAny(ifNoneMatch, etag, false));
   }
 
   /** {@code *} matches any current representation; If-Match compares strongly (§13.1.1). */

@@ -105,10 +105,11 @@ public final class StorageRoutes {
    * @return false for the 304, which carries no content
    */
   private boolean thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
-    String etag = "\"" + content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE + "\"";
-    String ifNoneMatch = StorageResponder.listField(ex.request(), "If-None-Match");
+    EntityTag tag = new EntityTag(false, content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE);
+    String etag = tag.toString();
     HttpServletResponse response = ex.response();
-    if (ifNoneMatch != null && (ifNoneMatch.contains(etag) || ifNoneMatch.strip().equals("*"))) {
+    // parsed and compared as the content's is, not found as text in the field
+    if (StorageResponder.ifNoneMatchHolds(ex.request(), tag).orElse(false)) {
       response.setHeader("ETag", etag);
       response.setHeader("Cache-Control", "private, max-age=" + maxAge);
       response.setStatus(304);

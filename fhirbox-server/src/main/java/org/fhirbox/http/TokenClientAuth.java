@@ -44,11 +44,6 @@ final class TokenClientAuth {
     return clients.find(clientId).filter(c -> c.project().equals(project)).isPresent();
   }
 
-  /** The token endpoint URL, the audience private_key_jwt assertions name. */
-  String tokenEndpointUrl() {
-    return clients.tokenEndpointUrl();
-  }
-
   /** @param allowPublic whether a public client may call with only its {@code client_id} */
   OAuthClient authenticate(Exchange ex, Map<String, String> form, boolean allowPublic) {
     String authorization = ex.header("Authorization");

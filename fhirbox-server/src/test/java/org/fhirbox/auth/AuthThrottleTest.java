@@ -24,7 +24,7 @@ class AuthThrottleTest {
     db = AuthDb.open(dir);
     ClientStore clients = new ClientStore(db, new PasswordHasher(), clock);
     auth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
-        () -> AuthDb.BASE, clock, AuthDb.CLAIMED);
+        AuthDb.AUDIENCES, clock, AuthDb.CLAIMED);
     client = clients.create("p1", "system/*.rs", false);
   }
 

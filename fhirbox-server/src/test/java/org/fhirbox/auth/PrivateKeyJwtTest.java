@@ -45,7 +45,7 @@ class PrivateKeyJwtTest {
     db = AuthDb.open(dir);
     clients = new ClientStore(db, new PasswordHasher(), clock);
     auth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
-        () -> AuthDb.BASE, clock, AuthDb.CLAIMED);
+        AuthDb.AUDIENCES, clock, AuthDb.CLAIMED);
     clientId = clients.create("p1", "system/*.rs", false).clientId();
     key = new ECKeyGenerator(Curve.P_384).keyID("backend-1").generate();
     clients.registerJwks(clientId, new JWKSet(key.toPublicJWK()));
@@ -74,7 +74,7 @@ class PrivateKeyJwtTest {
   void aNodeWhoseClockRunsAheadKeepsTheJtiANodeBehindStillAccepts() throws Exception {
     TestClock ahead = new TestClock(clock.instant().plus(Duration.ofMinutes(2)));
     ClientAuthenticator nodeAhead = new ClientAuthenticator(clients, new ReplayGuard(db, ahead),
-        AuthThrottle.standard(ahead), () -> AuthDb.BASE, ahead, AuthDb.CLAIMED);
+        AuthThrottle.standard(ahead), AuthDb.AUDIENCES, ahead, AuthDb.CLAIMED);
     // valid for another minute on this node, already expired by the other's clock
     String replayed = assertion(new ECDSASigner(key), JWSAlgorithm.ES384, "backend-1", clientId, AUD,
         clock.instant().plusSeconds(60), "j-skew");

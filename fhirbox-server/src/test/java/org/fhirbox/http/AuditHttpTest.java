@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -153,6 +154,43 @@ class AuditHttpTest {
       assertThat(auditEvents(otherAdmin, "&entity=Binary/" + id)).isEmpty();
       assertThat(auditEvents(otherAdmin, "&type=rest")).isEmpty();
       assertThat(server.server().audit().trail().orElseThrow().droppedCount()).isZero();
+    }
+  }
+
+  @Test
+  void aBinaryResourceReadIsAuditedAsIssuingASignedUrlOnlyWhenItsAnswerCarriesOne() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      ProjectClients.Credentials readerCred = clients.create("audited", "system/Binary.crs", false);
+      TestClient reader = clients.bearer(readerCred);
+      TestClient admin = clients.bearer(clients.create("audited", "system/*.cruds", true));
+      String path = "fhir/R4/Binary/" + upload(reader, "audited bytes");
+      // HEAD sends neither content nor a URL: nothing read, nothing issued, as for the raw content
+      for (String head : List.of(path, path + "/$presigned-url")) {
+        assertThat(reader.send(reader.request(head).header("Accept", "application/fhir+json")
+            .method("HEAD", HttpRequest.BodyPublishers.noBody())).statusCode()).as(head).isEqualTo(200);
+      }
+      // FHIR forms without the signed url: XML, and subsets that leave it out
+      for (String query : List.of("?_format=xml", "?_summary=text", "?_elements=securityContext")) {
+        HttpResponse<String> r = reader.send(reader.request(path + query).header("Accept", "application/fhir+json")
+            .GET());
+        assertThat(r.statusCode()).as(query).isEqualTo(200);
+        assertThat(r.body()).as(query).doesNotContain(server.baseUrl() + "storage/");
+      }
+      HttpResponse<String> withUrl = reader.send(reader.request(path + "?_elements=url")
+          .header("Accept", "application/fhir+json").GET());
+      assertThat(JSON.readTree(withUrl.body()).path("url").asText()).startsWith(server.baseUrl() + "storage/");
+
+      String issued = "signed URL issued in Binary.url";
+      // the last request's event written, so are those before it
+      List<JsonNode> events = awaitEvents(admin, "&entity=" + path.substring("fhir/R4/".length()),
+          e -> e.stream().anyMatch(a -> a.at("/entity/0/detail/0/valueString").asText().equals(issued)));
+      assertThat(events.stream().filter(e -> e.at("/subtype/0/code").asText().equals("operation")))
+          .as("a HEAD of $presigned-url issues no URL").isEmpty();
+      List<JsonNode> reads = events.stream().filter(e -> e.at("/subtype/0/code").asText().equals("read")).toList();
+      assertThat(reads).as("the GETs of the FHIR form; no HEAD").hasSize(4);
+      assertThat(reads.stream().filter(e -> e.at("/entity/0/detail/0/valueString").asText().equals(issued)))
+          .as("only the answer with a url issued one").hasSize(1);
     }
   }
 

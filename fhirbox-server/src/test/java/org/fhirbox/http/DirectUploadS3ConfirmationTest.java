@@ -11,15 +11,21 @@ import static org.fhirbox.http.DirectS3Fixture.sha1Base64;
 import static org.fhirbox.testing.TestBytes.random;
 import static org.fhirbox.testing.TestBytes.sha256;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.http.DirectS3Fixture.Issued;
@@ -33,6 +39,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /**
  * The confirmation of presigned uploads straight to S3 (s3proxy, SigV4 checked): what the
@@ -116,6 +123,31 @@ class DirectUploadS3ConfirmationTest {
 
     assertThat(again.statusCode()).as(again.body()).isEqualTo(410);
     assertThat(again.body()).contains("OperationOutcome").contains("$upload-url");
+  }
+
+  @Test
+  void anUploadTheBackgroundCheckRefusesIsLoggedAsAnOutcomeNotAsAFailure() throws Exception {
+    byte[] bytes = random(2500, 45);
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
+    assertThat(putWith(issued, bytes, "Content-Language", "de").statusCode()).isEqualTo(200);
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(DirectUploads.class);
+    log.start();
+    logger.addAppender(log);
+    List<ILoggingEvent> lines;
+    try {
+      f.clock.advance(DirectUploads.CHECK_INTERVAL.plusSeconds(1));
+      f.server.server().directUploads().confirmDue();
+      HttpResponse<String> done = complete(issued);
+      assertThat(done.statusCode()).as("refused by the check: " + done.body()).isEqualTo(410);
+      lines = Poll.until("the check's log line", () -> log.list.stream()
+          .filter(e -> e.getFormattedMessage().contains(id(issued.binary()))).toList(), l -> !l.isEmpty());
+    } finally {
+      logger.detachAppender(log);
+    }
+    // content that is not the declared one is the client's doing, and a refusal that won the race
+    // the check's own outcome: neither is a failure of the server
+    assertThat(lines).allSatisfy(e -> assertThat(e.getLevel()).as(e.getFormattedMessage()).isEqualTo(Level.INFO));
   }
 
   @Test

@@ -107,6 +107,26 @@ class ThumbnailTest {
   }
 
   @Test
+  void ifNoneMatchIsParsedAsAListOfEntityTagsComparedWeaklyAsForTheContent() throws Exception {
+    String id = upload("image/png", TestImages.small("png", 300, 200, false));
+    String thumbnail = thumbnailUrl(id);
+    String content = valueUrl(http.get("fhir/R4/Binary/" + id + "/$presigned-url").body());
+    for (String url : List.of(thumbnail, content)) {
+      String etag = anonymous(url, null).headers().firstValue("ETag").orElseThrow();
+      String strong = etag.startsWith("W/") ? etag.substring(2) : etag;
+      // RFC 9110 §13.1.2: weak comparison, in a list of any spacing
+      assertThat(anonymous(url, "W/" + strong).statusCode()).as(url).isEqualTo(304);
+      assertThat(anonymous(url, " \"other\" ,  " + etag + " ").statusCode()).as(url).isEqualTo(304);
+      // not a list of entity tags (RFC 9110 §8.8.3), though the tag is in its text: it names nothing
+      for (String malformed : List.of(strong + "x", strong + ";v=1", "x" + strong)) {
+        HttpResponse<byte[]> r = anonymous(url, malformed);
+        assertThat(r.statusCode()).as(url + " If-None-Match: " + malformed).isEqualTo(200);
+        assertThat(r.body()).isNotEmpty();
+      }
+    }
+  }
+
+  @Test
   void transparencyGivesAPngAndASmallImageKeepsItsSize() throws Exception {
     HttpResponse<byte[]> png = anonymous(thumbnailUrl(upload("image/png", TestImages.small("png", 600, 300, true))),
         null);

@@ -1,0 +1,74 @@
+package org.fhirbox.auth;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The audiences a client may name for this server: every base URL it answers as, which is its
+ * base URL ({@code FHIRBOX_BASE_URL}), each of {@code FHIRBOX_BASE_URL_ALIASES}, and the issuer
+ * ({@code FHIRBOX_TOKEN_ISSUER}, the deployment's public URL when nodes sit behind a load
+ * balancer). A SMART app names the FHIR base under one of them as the authorize request's
+ * {@code aud} (SMART App Launch, "Obtain authorization code"), and a {@code private_key_jwt}
+ * assertion names the token endpoint under one of them (RFC 7523 §3, SMART Backend Services), or,
+ * as some clients do, the base URL itself. A trailing slash is not told apart.
+ */
+public final class Audiences {
+  private static final String FHIR_PATH = "fhir/R4";
+  private static final String TOKEN_PATH = "oauth2/token";
+
+  private final Supplier<String> baseUrl;
+  private final List<String> aliases;
+  private final Supplier<String> issuer;
+
+  /**
+   * @param baseUrl the server's base URL, null until it listens
+   * @param aliases the other base URLs it is known by
+   * @param issuer the {@code iss} of its tokens
+   */
+  public Audiences(Supplier<String> baseUrl, List<String> aliases, Supplier<String> issuer) {
+    this.baseUrl = baseUrl;
+    this.aliases = List.copyOf(aliases);
+    this.issuer = issuer;
+  }
+
+  /** The base URLs, each ending in a slash, the issuer's first: the one an access token's {@code aud} is under. */
+  private Set<String> bases() {
+    Set<String> all = new LinkedHashSet<>();
+    for (String b : new String[] {issuer.get(), baseUrl.get()}) {
+      if (b != null && !b.isBlank()) {
+        all.add(slashed(b));
+      }
+    }
+    aliases.stream().filter(a -> !a.isBlank()).map(Audiences::slashed).forEach(all::add);
+    return all;
+  }
+
+  private static String slashed(String url) {
+    return url.endsWith("/") ? url : url + "/";
+  }
+
+  /** Whether {@code aud} is the FHIR base ({@code {base}fhir/R4}) under one of the server's base URLs. */
+  public boolean isFhirBase(String aud) {
+    if (aud == null) {
+      return false;
+    }
+    String trimmed = aud.endsWith("/") ? aud.substring(0, aud.length() - 1) : aud;
+    return bases().stream().anyMatch(b -> trimmed.equals(b + FHIR_PATH));
+  }
+
+  /** Whether {@code aud} is the token endpoint under one of the server's base URLs, or such a base URL itself. */
+  public boolean isTokenEndpoint(String aud) {
+    if (aud == null) {
+      return false;
+    }
+    Set<String> bases = bases();
+    return bases.contains(slashed(aud)) || bases.stream().anyMatch(b -> aud.equals(b + TOKEN_PATH));
+  }
+
+  /** The FHIR base an access token's {@code aud} names ({@link TokenService#audienceOf}), for messages. */
+  public String tokenFhirBase() {
+    return TokenService.audienceOf(issuer.get());
+  }
+}

@@ -1,0 +1,120 @@
+package org.fhirbox.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.fhirbox.testing.FormBrowser;
+import org.fhirbox.testing.FormBrowser.Page;
+import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A server known by more than its base URL (an issuer for the whole deployment, and aliases)
+ * takes each of them as the audience a client names: the FHIR base a SMART app sends as
+ * {@code aud} to the authorize endpoint, and the token endpoint a {@code private_key_jwt}
+ * assertion names (RFC 7523 §3), as the discovery documents advertise it.
+ */
+class ServerAudiencesTest {
+  private static final String ISSUER = "https://fhirbox.example.org/";
+  private static final String ALIAS = "https://alias.example.org/";
+  private static final String REDIRECT = "https://app.example.org/cb";
+  private static final String SCOPE = "user/*.rs openid fhirUser";
+  private static TestServer server;
+  private static SmartApp app;
+  private static String backendId;
+  private static ECKey backendKey;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of("FHIRBOX_TOKEN_ISSUER", ISSUER, "FHIRBOX_BASE_URL_ALIASES", ALIAS));
+    app = SmartApp.register(server, "audiences", SCOPE, true, true, REDIRECT);
+    HttpResponse<String> created = server.client().send(server.client().request("admin/clients")
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+            "{\"project\":\"audiences\",\"scope\":\"system/*.rs\"}")));
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    backendId = SmartApp.read(created.body()).get("clientId").asText();
+    backendKey = new ECKeyGenerator(Curve.P_384).keyID("k1").generate();
+    HttpResponse<String> keys = server.client().send(server.client().request("admin/clients/" + backendId + "/jwks")
+        .header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(new JWKSet(backendKey.toPublicJWK()).toString())));
+    assertThat(keys.statusCode()).as(keys.body()).isEqualTo(200);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void theAuthorizeEndpointTakesAsAudEveryFhirBaseTheServerAnswersAs() {
+    for (String aud : List.of(ISSUER + "fhir/R4", ISSUER + "fhir/R4/", ALIAS + "fhir/R4", server.fhirBase(),
+        server.fhirBase() + "/")) {
+      Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("aud", aud)));
+      assertThat(page.status()).as(aud + " -> " + page.header("Location").orElse("")).isEqualTo(200);
+    }
+    for (String aud : List.of("https://other.example.org/fhir/R4", ISSUER, ALIAS + "fhir/R4/Patient")) {
+      Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("aud", aud)));
+      assertThat(page.status()).as(aud).isEqualTo(303);
+      Map<String, String> params = page.redirectParams();
+      assertThat(params.get("error")).as(aud).isEqualTo("invalid_request");
+      // the refusal names the FHIR base a token's aud holds, the one to send
+      assertThat(params.get("error_description")).contains(ISSUER + "fhir/R4");
+    }
+  }
+
+  @Test
+  void aPrivateKeyJwtAssertionMayNameTheTokenEndpointUnderTheIssuerAnAliasOrTheBaseUrl() throws Exception {
+    List<String> accepted = List.of(ISSUER + "oauth2/token", ALIAS + "oauth2/token", server.baseUrl() + "oauth2/token",
+        advertisedTokenEndpoint(".well-known/smart-configuration"),
+        advertisedTokenEndpoint("fhir/R4/.well-known/smart-configuration"),
+        advertisedTokenEndpoint(".well-known/openid-configuration"));
+    for (String aud : accepted) {
+      HttpResponse<String> r = token(aud);
+      assertThat(r.statusCode()).as(aud + ": " + r.body()).isEqualTo(200);
+    }
+    HttpResponse<String> elsewhere = token("https://other.example.org/oauth2/token");
+    assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(401);
+    assertThat(elsewhere.body()).contains("aud");
+  }
+
+  private static String advertisedTokenEndpoint(String path) {
+    HttpResponse<String> r = new TestClient(server.baseUrl()).get(path);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return SmartApp.read(r.body()).get("token_endpoint").asText();
+  }
+
+  private static HttpResponse<String> token(String aud) throws Exception {
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES384).keyID("k1").build(),
+        new JWTClaimsSet.Builder().issuer(backendId).subject(backendId).audience(aud)
+            .expirationTime(Date.from(Instant.now().plusSeconds(240))).jwtID(UUID.randomUUID().toString()).build());
+    jwt.sign(new ECDSASigner(backendKey));
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "client_credentials");
+    form.put("client_assertion_type", ClientAuthenticator.ASSERTION_TYPE);
+    form.put("client_assertion", jwt.serialize());
+    TestClient anonymous = new TestClient(server.baseUrl());
+    return anonymous.send(anonymous.request("oauth2/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(FormBrowser.encode(form))));
+  }
+}
