@@ -143,8 +143,10 @@ public final class AppRoutes {
     ex.response().setHeader("Cache-Control", cacheControl);
     ex.response().setHeader("ETag", etag);
     ex.response().setHeader("Vary", "Accept-Encoding");
-    String ifNoneMatch = ex.header("If-None-Match");
-    if (ifNoneMatch != null && (ifNoneMatch.contains(etag) || ifNoneMatch.strip().equals("*"))) {
+    // parsed and compared as a Binary's content is: every field line, as one list of entity tags
+    if (StorageResponder.ifNoneMatchHolds(ex.request(),
+        EntityTag.tryParse(etag).orElseThrow(() -> new IllegalStateException("asset without a valid entity tag")))
+        .orElse(false)) {
       ex.response().setStatus(304);
       return;
     }

@@ -85,6 +85,11 @@ class AppRoutesTest {
     String etag = r.headers().firstValue("ETag").orElseThrow();
     assertThat(etag).startsWith("\"");
     assertThat(get("app/", "Accept-Encoding", "gzip", "If-None-Match", etag).statusCode()).isEqualTo(304);
+    // RFC 9110 §5.3, §13.1.2: every field line is one list of entity tags, parsed, not searched as text
+    assertThat(get("app/", "Accept-Encoding", "gzip", "If-None-Match", "\"other\"", "If-None-Match", etag)
+        .statusCode()).as("the tag on a second field line").isEqualTo(304);
+    assertThat(get("app/", "Accept-Encoding", "gzip", "If-None-Match", "x" + etag).statusCode())
+        .as("a malformed value that holds the tag").isEqualTo(200);
 
     HttpResponse<byte[]> plain = get("app/");
     assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
