@@ -25,6 +25,12 @@ record Endpoints(URI root) {
         || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
       throw new IllegalArgumentException("baseUrl must be an absolute http(s) URL, got '" + redact(baseUrl) + "'");
     }
+    if (u.getRawUserInfo() != null) {
+      // RFC 9110 §4.2.4: userinfo in an http(s) URI is deprecated; the JDK's client would not send it
+      // either, and a getter or a log line that shows the base URL would show the password
+      throw new IllegalArgumentException("baseUrl must not hold user:password, which is never sent: give the"
+          + " client's credentials with clientCredentials(...) or accessToken(...), got '" + redact(baseUrl) + "'");
+    }
     String path = u.getPath();
     if (path.endsWith("/" + FHIR_PATH)) {
       u = u.resolve(path.substring(0, path.length() - FHIR_PATH.length()));
