@@ -2,8 +2,7 @@ package org.fhirbox.http;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Collections;
-import java.util.List;
+import java.util.Optional;
 import org.eclipse.jetty.http.HttpDateTime;
 import org.fhirbox.model.StoredResource;
 
@@ -19,14 +18,11 @@ final class ConditionalRead {
   private ConditionalRead() {}
 
   static boolean notModified(Exchange ex, StoredResource s) {
-    List<String> fields = Collections.list(ex.request().getHeaders("If-None-Match"));
-    if (!fields.isEmpty()) {
-      String value = String.join(",", fields);
-      if (value.strip().equals("*")) {
-        return true;
-      }
-      EntityTag current = new EntityTag(true, String.valueOf(s.versionId()));
-      return EntityTag.parseList(value).orElse(List.of()).stream().anyMatch(current::weakMatch);
+    // the same reading of If-None-Match as for a Binary's content: every line, weakly, * for any
+    Optional<Boolean> named = StorageResponder.ifNoneMatchHolds(ex.request(),
+        new EntityTag(true, String.valueOf(s.versionId())));
+    if (named.isPresent()) {
+      return named.get();
     }
     String since = ex.header("If-Modified-Since");
     if (since == null) {
