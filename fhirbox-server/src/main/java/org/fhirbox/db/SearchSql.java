@@ -39,20 +39,25 @@ final class SearchSql {
    * keys each row has, after {@link #COLS}, its value of each key (for where the page ends).
    */
   Sql page(SearchQuery q) {
-    StringBuilder sql = new StringBuilder("SELECT " + COLS);
     List<Object> args = new ArrayList<>();
     if (!q.sort().isEmpty()) {
+      // the matches with their sort values as a derived table, which the page condition and the
+      // ORDER BY read by name: each value is looked up once per match (see SortOrder#values)
+      StringBuilder sql = new StringBuilder("SELECT * FROM (SELECT " + COLS);
       SortOrder.values(q.sort(), sql, args);
       fromWhere(q, sql, args);
+      sql.append(") m");
       if (q.after() != null) {
+        sql.append(" WHERE ");
         SortOrder.after(q.sort(), q.after(), sql, args);
       }
-      SortOrder.orderBy(q.sort(), sql, args);
+      SortOrder.orderBy(q.sort(), sql);
       sql.append(" LIMIT ? OFFSET ?");
       args.add(q.count() + 1);
       args.add(q.after() != null ? 0 : q.offset());
       return new Sql(sql.toString(), args);
     }
+    StringBuilder sql = new StringBuilder("SELECT " + COLS);
     fromWhere(q, sql, args);
     if (q.after() != null) {
       // the rows after the previous page's last, in the page's order

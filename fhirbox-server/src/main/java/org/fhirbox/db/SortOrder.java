@@ -19,32 +19,42 @@ import org.fhirbox.model.PagePosition;
  * and by id, which no two resources of a type share, so the order is total: a page's last entry
  * and its value of each key ({@link #values}) name one place in it, and the next page is the rows
  * strictly after that place ({@link #after}). The database sorts the matches and returns one page
- * ({@code LIMIT}): no row beyond the page reaches the server.
+ * ({@code LIMIT}): no row beyond the page reaches the server. The matches and their values are a
+ * derived table ({@code SELECT * FROM (SELECT ..., <value> AS sort_1 ...) m}) that the page
+ * condition and the {@code ORDER BY} read by column, so each value is looked up once per match.
  */
 final class SortOrder {
   private SortOrder() {}
 
-  static void orderBy(List<SortKey> keys, StringBuilder sql, List<Object> args) {
+  /**
+   * Appends {@code ORDER BY}, over the derived table whose select list {@link #values} wrote: each
+   * key by its column there, then the tie-breakers.
+   */
+  static void orderBy(List<SortKey> keys, StringBuilder sql) {
     sql.append(" ORDER BY ");
     for (int i = 0; i < keys.size(); i++) {
-      SortKey k = keys.get(i);
-      sql.append(i > 0 ? ", " : "");
-      value(k, sql, args);
-      sql.append(k.descending() ? " DESC NULLS LAST" : " ASC NULLS LAST");
+      sql.append(i > 0 ? ", " : "").append(column(i));
+      sql.append(keys.get(i).descending() ? " DESC NULLS LAST" : " ASC NULLS LAST");
     }
     if (!has(keys, SortKey.Column.LAST_UPDATED)) {
-      sql.append(", r.last_updated DESC");
+      sql.append(", last_updated DESC");
     }
     if (!has(keys, SortKey.Column.ID)) {
-      sql.append(", r.res_id DESC");
+      sql.append(", res_id DESC");
     }
   }
 
-  /** Appends {@code , <value of key 1>, ...}: the columns a select list adds for {@link #read}. */
+  /**
+   * Appends {@code , <value of key 1> AS sort_1, ...} to the select list of the derived table
+   * that {@link #orderBy} and {@link #after} read: each key's value is computed once per row
+   * there, not again in each place that compares or sorts by it (a correlated subquery, which
+   * neither database recognises as the same expression when its parameters are bound apart).
+   */
   static void values(List<SortKey> keys, StringBuilder sql, List<Object> args) {
-    for (SortKey k : keys) {
+    for (int i = 0; i < keys.size(); i++) {
       sql.append(", ");
-      value(k, sql, args);
+      value(keys.get(i), sql, args);
+      sql.append(" AS ").append(column(i));
     }
   }
 
@@ -64,54 +74,46 @@ final class SortOrder {
   }
 
   /**
-   * Appends {@code AND <the row is strictly after at>}: nested, key by key, {@code value beyond
-   * v OR (value = v AND <the next key decides>)}, the tie-breakers last. "Beyond" is greater for
-   * an ascending key and less for a descending one, and includes no value, which sorts last; after
-   * a position without a value only rows without one follow, and the next key decides among them.
-   * Each value is a bound parameter, compared with the expression the {@code ORDER BY} sorts by.
+   * Appends {@code <the row is strictly after at>}, over the derived table of {@link #values}:
+   * nested, key by key, {@code value beyond v OR (value = v AND <the next key decides>)}, the
+   * tie-breakers last. "Beyond" is greater for an ascending key and less for a descending one, and
+   * includes no value, which sorts last; after a position without a value only rows without one
+   * follow, and the next key decides among them. Each value is a bound parameter.
    */
   static void after(List<SortKey> keys, PagePosition at, StringBuilder sql, List<Object> args) {
     List<Term> terms = new ArrayList<>();
     for (int i = 0; i < keys.size(); i++) {
-      terms.add(new Term(keys.get(i), keys.get(i).descending(), at.sortValues().get(i)));
+      terms.add(new Term(column(i), nullable(keys.get(i)), keys.get(i).descending(), at.sortValues().get(i)));
     }
     if (!has(keys, SortKey.Column.LAST_UPDATED)) {
-      terms.add(new Term(new SortKey(SortKey.Column.LAST_UPDATED, List.of(), true), true, at.lastUpdated()));
+      terms.add(new Term("last_updated", false, true, at.lastUpdated()));
     }
     if (!has(keys, SortKey.Column.ID)) {
-      terms.add(new Term(new SortKey(SortKey.Column.ID, List.of(), true), true, at.id()));
+      terms.add(new Term("res_id", false, true, at.id()));
     }
-    sql.append(" AND ");
     beyond(terms, 0, sql, args);
   }
 
-  private record Term(SortKey key, boolean descending, Object value) {}
+  /** One comparison of {@link #after}: a column of the derived table, and the page's last value in it. */
+  private record Term(String column, boolean nullable, boolean descending, Object value) {}
 
   private static void beyond(List<Term> terms, int i, StringBuilder sql, List<Object> args) {
     Term t = terms.get(i);
     boolean last = i == terms.size() - 1;
     if (t.value() == null) {
       // the tie-breakers always have a value, so a term without one is never the last
-      sql.append("(");
-      value(t.key(), sql, args);
-      sql.append(" IS NULL AND ");
+      sql.append("(").append(t.column()).append(" IS NULL AND ");
       beyond(terms, i + 1, sql, args);
       sql.append(")");
       return;
     }
-    sql.append("(");
-    value(t.key(), sql, args);
-    sql.append(t.descending() ? " < ?" : " > ?");
+    sql.append("(").append(t.column()).append(t.descending() ? " < ?" : " > ?");
     args.add(t.value());
-    if (indexed(t.key())) {
-      sql.append(" OR ");
-      value(t.key(), sql, args);
-      sql.append(" IS NULL");
+    if (t.nullable()) {
+      sql.append(" OR ").append(t.column()).append(" IS NULL");
     }
     if (!last) {
-      sql.append(" OR (");
-      value(t.key(), sql, args);
-      sql.append(" = ? AND ");
+      sql.append(" OR (").append(t.column()).append(" = ? AND ");
       args.add(t.value());
       beyond(terms, i + 1, sql, args);
       sql.append(")");
@@ -119,11 +121,17 @@ final class SortOrder {
     sql.append(")");
   }
 
+  /** The derived table's column of the key at {@code index}. */
+  private static String column(int index) {
+    return "sort_" + (index + 1);
+  }
+
   private static boolean has(List<SortKey> keys, SortKey.Column column) {
     return keys.stream().anyMatch(k -> k.column() == column);
   }
 
-  private static boolean indexed(SortKey k) {
+  /** A key on a search parameter, which a resource may have no value of; {@code _id} and {@code _lastUpdated} always have one. */
+  private static boolean nullable(SortKey k) {
     return k.column() != SortKey.Column.ID && k.column() != SortKey.Column.LAST_UPDATED;
   }
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.fhirbox.model.PagePosition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -143,13 +144,51 @@ class H2SearchPlanTest {
           true, 3, 0, null, List.of(new SortKey(SortKey.Column.CODE, List.of("family"), false)));
       String plan = explain(db, new SearchSql(Database.Vendor.H2).page(q));
       assertThat(plan).as(plan).contains("PUBLIC.RESOURCE_CURRENT_ID: RES_ID = HIT.HIT_ID");
-      assertThat(plan.substring(plan.indexOf("NOT EXISTS"), plan.indexOf("ORDER BY"))).as(plan)
+      // the plan H2 chose, after the statement as written
+      String chosen = plan.substring(plan.indexOf("/* SELECT"));
+      assertThat(chosen.substring(chosen.indexOf("NOT EXISTS"))).as(plan)
           .contains("PUBLIC.SEARCH_VALUE_RES: RES_ID = R.RES_ID");
-      assertThat(plan.substring(plan.indexOf("ORDER BY"))).as(plan).contains("PUBLIC.SEARCH_VALUE_RES: RES_ID = R.RES_ID");
+      // the key, once per match, in the select list of the derived table the ORDER BY reads
+      assertThat(chosen.substring(0, chosen.indexOf("AS SORT_1"))).as(plan).contains("PUBLIC.SEARCH_VALUE_RES:")
+          .contains("RES_ID = R.RES_ID");
+      // H2 names the column by its place: the eighth, after the seven of every row
+      assertThat(plan.substring(plan.lastIndexOf("ORDER BY"))).as(plan).startsWith("ORDER BY 8 NULLS LAST")
+          .doesNotContain("SEARCH_VALUE");
       // 100 men, half of them speaking de; the others by family as text: "fam10" (id990), then
       // "fam110" (id890) and "fam130" (id870) before "fam30" (id970)
       assertThat(store.read(tx -> tx.search(q)).items()).extracting(StoredResource::id)
           .containsExactly("id990", "id890", "id870");
+    }
+  }
+
+  /**
+   * A next page of a sorted search: the position's comparison reads the key's column of the
+   * derived table, so the key is looked up once per match, not once more for each comparison.
+   */
+  @Test
+  void aNextPageLooksEachKeyUpOncePerMatch() throws Exception {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      store.inTransaction(tx -> {
+        for (int i = 0; i < 1000; i++) {
+          tx.insert(new StoredResource("p", "Patient", "id" + i, 1, Instant.ofEpochMilli(1000 + i), false, "{}"),
+              List.of(SearchValue.token("gender", null, i % 10 == 0 ? "male" : "female"),
+                  SearchValue.string("family", "Fam" + (1000 - i)),
+                  SearchValue.token("language", null, i % 20 == 0 ? "de" : "en")));
+        }
+        return null;
+      });
+      List<SearchClause> clauses = List.of(
+          new SearchClause.Token("gender", List.of(new SearchClause.TokenValue(null, "male"))),
+          new SearchClause.Not(new SearchClause.Token("language", List.of(new SearchClause.TokenValue(null, "de")))));
+      List<SortKey> byFamily = List.of(new SortKey(SortKey.Column.CODE, List.of("family"), false));
+      PagePosition afterFirst = new PagePosition(1990, "Patient", "id990", 1, List.of("fam10"));
+      SearchQuery next = new SearchQuery("p", "Patient", clauses, true, 3, 0, afterFirst, byFamily);
+      String plan = explain(db, new SearchSql(Database.Vendor.H2).page(next));
+      String chosen = plan.substring(plan.indexOf("/* SELECT"));
+      assertThat(chosen.split("MIN\\(S\\.CODE\\)", -1)).as(plan).hasSize(2);
+      assertThat(store.read(tx -> tx.search(next)).items()).extracting(StoredResource::id)
+          .containsExactly("id890", "id870", "id850");
     }
   }
 
