@@ -46,7 +46,9 @@ final class SearchSql {
       StringBuilder sql = new StringBuilder("SELECT * FROM (SELECT " + COLS);
       SortOrder.values(q.sort(), sql, args);
       fromWhere(q, sql, args);
-      sql.append(") m");
+      // OFFSET 0 keeps the derived table one: PostgreSQL would otherwise pull it up into this query
+      // and write each value's lookup again wherever its column is read (a next page 8x slower)
+      sql.append(" OFFSET 0) m");
       if (q.after() != null) {
         sql.append(" WHERE ");
         SortOrder.after(q.sort(), q.after(), sql, args);
