@@ -1,7 +1,6 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -20,6 +19,7 @@ import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.CompartmentDefinitions;
+import org.fhirbox.fhir.DateText;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
@@ -28,7 +28,6 @@ import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
-import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
@@ -433,7 +432,7 @@ public final class FhirRoutes {
   private boolean writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
     // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2), and a request refused
     // without its conditions is refused with them (RFC 9110 §13.2.1)
-    ResourceSubset.of(ex);
+    ResourceSubset.ofRead(ex);
     ex.format();
     if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(principal, s, resources::toResource,
         ex.baseUrl())) {
@@ -535,7 +534,7 @@ public final class FhirRoutes {
     int offset = param.apply("_offset").map(v -> parseCount(v)).orElse(0);
     PagePosition after = param.apply("_after").map(SearchParser::after).orElse(null);
     SearchParser.checkOffset(offset, after != null);
-    return new HistoryWindow(param.apply("_since").map(FhirRoutes::instant).orElse(null), count, offset, after);
+    return new HistoryWindow(param.apply("_since").map(v -> DateText.instant("_since", v)).orElse(null), count, offset, after);
   }
 
   private static int parseCount(String v) {
@@ -547,14 +546,6 @@ public final class FhirRoutes {
       return n;
     } catch (NumberFormatException e) {
       throw FhirException.badRequest("'" + v + "' is not a non-negative whole number");
-    }
-  }
-
-  private static Instant instant(String v) {
-    try {
-      return new InstantType(v).getValue().toInstant();
-    } catch (RuntimeException e) {
-      throw FhirException.badRequest("_since must be an instant like 2024-01-01T00:00:00Z, got '" + v + "'");
     }
   }
 
