@@ -515,7 +515,8 @@ public final class FhirRoutes {
    * {@code GET [...]/_history} with {@code _count}, {@code _offset} and {@code _since} (FHIR R4
    * http.html#history). {@code _at} (the versions current at some point within a period) would
    * need each version's successor in the stores' history queries, which they do not have; it is
-   * refused with 400 naming it rather than ignored, which would answer a different question.
+   * refused with 400 naming it rather than ignored, which would answer a different question, and
+   * so is {@code _summary=count}, as a history has no total to give.
    */
   private void history(Exchange ex, Principal principal, String type, String id) throws IOException {
     ResourceService.HistoryPage page = resources.history(principal, type, id, () -> historyWindow(ex::param));
@@ -529,6 +530,11 @@ public final class FhirRoutes {
   static HistoryWindow historyWindow(Function<String, Optional<String>> param) {
     if (param.apply("_at").isPresent()) {
       throw FhirException.badRequest("_at is not supported on _history; use _since");
+    }
+    if (param.apply("_summary").filter(v -> v.trim().equalsIgnoreCase("count")).isPresent()) {
+      // it counts a search's matches (R4 search.html#summary); ignored, every version would be listed
+      throw FhirException.badRequest("_summary=count is not supported on _history, which keeps no count of"
+          + " versions; page through it with _count");
     }
     int count = param.apply("_count").map(SearchParser::pageSize).orElse(50);
     int offset = param.apply("_offset").map(v -> parseCount(v)).orElse(0);

@@ -50,11 +50,16 @@ class QueryValueChecksTest {
   }
 
   @Test
-  void summaryCountOnAReadIsRefusedWhileASearchCountsWithIt() {
+  void summaryCountOnAReadOrHistoryIsRefusedWhileASearchCountsWithIt() {
     String id = http().create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"SummaryCountRead\"}]}");
 
     assertBadRequest("Patient/" + id + "?_summary=count", "_summary=count counts the matches of a search");
     assertBadRequest("Patient/" + id + "/_history/1?_summary=count", "_summary=count counts the matches of a search");
+    // a history keeps no count of its versions, so it is refused there too rather than listing them all
+    assertBadRequest("Patient/" + id + "/_history?_summary=count", "_summary=count");
+    assertThat(http().postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":"
+        + "{\"method\":\"GET\",\"url\":\"Patient/" + id + "/_history?_summary=count\"}}]}").body())
+        .contains("\"status\":\"400");
     Bundle counted = http().parse(http().get("fhir/R4/Patient?_id=" + id + "&_summary=count"), Bundle.class);
     assertThat(counted.getTotal()).isEqualTo(1);
     assertThat(counted.getEntry()).isEmpty();
