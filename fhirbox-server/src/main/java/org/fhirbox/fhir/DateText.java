@@ -15,7 +15,8 @@ import org.hl7.fhir.r4.model.InstantType;
  */
 public final class DateText {
   /** An optional search prefix, a date, a time, then a space where the zone's {@code +} was. */
-  private static final Pattern PLUS_AS_SPACE = Pattern.compile("([a-z]{2})?\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d[0-9:.]* \\d\\d:\\d\\d");
+  private static final Pattern PLUS_AS_SPACE =
+      Pattern.compile("([a-z]{2})?\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d[0-9:.]* \\d\\d:\\d\\d");
 
   private DateText() {
   }

@@ -1,6 +1,7 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -540,7 +541,8 @@ public final class FhirRoutes {
     int offset = param.apply("_offset").map(v -> parseCount(v)).orElse(0);
     PagePosition after = param.apply("_after").map(SearchParser::after).orElse(null);
     SearchParser.checkOffset(offset, after != null);
-    return new HistoryWindow(param.apply("_since").map(v -> DateText.instant("_since", v)).orElse(null), count, offset, after);
+    Instant since = param.apply("_since").map(v -> DateText.instant("_since", v)).orElse(null);
+    return new HistoryWindow(since, count, offset, after);
   }
 
   private static int parseCount(String v) {

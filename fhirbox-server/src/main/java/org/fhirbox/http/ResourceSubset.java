@@ -17,8 +17,9 @@ import org.fhirbox.core.FhirException;
  * {@link ResourceOutput} has signed Attachment URLs, so a subset keeps signed URLs too.
  *
  * <p>{@code _summary=count} is the search's concern ({@code SearchParser}); here it encodes as
- * {@code _summary=false}, the Bundle having no entries; a read refuses it ({@link #ofRead}). {@code _summary} and {@code _elements}
- * together are a 400, as HAPI FHIR answers: the spec gives no meaning to both.
+ * {@code _summary=false}, the Bundle having no entries; a read refuses it ({@link #ofRead}).
+ * {@code _summary} and {@code _elements} together are a 400, as HAPI FHIR answers: the spec gives
+ * no meaning to both.
  */
 record ResourceSubset(String summary, Set<String> elements) {
   /**
