@@ -4,8 +4,6 @@ import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.fhirbox.client.FhirboxException;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -34,9 +32,6 @@ final class FailureHandler implements IExecutionExceptionHandler, IExitCodeExcep
       Map.entry(429, "Too Many Requests"), Map.entry(500, "Internal Server Error"),
       Map.entry(502, "Bad Gateway"), Map.entry(503, "Service Unavailable"), Map.entry(504, "Gateway Timeout"));
 
-  /** A failure message of a request to another origin than the configured server: its host and port. */
-  private static final Pattern OTHER_ORIGIN = Pattern.compile("[A-Z]+ https?://([^/\\s]+)");
-
   @Override
   public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parsed) {
     PrintWriter err = cmd.getErr();
@@ -64,12 +59,10 @@ final class FailureHandler implements IExecutionExceptionHandler, IExitCodeExcep
       String detail = f.operationOutcome() == null ? "" : diagnostics(f.operationOutcome());
       return detail.isEmpty() ? head + " (" + f.getMessage() + ")" : head + ": " + detail;
     }
-    if (e instanceof FhirboxException && hasCause(e, ConnectException.class)) {
-      // the SDK names a request by its path on the configured server, by origin and path elsewhere
-      // (an Attachment's URL on another host, a bucket): the hint is for the configured server only
-      Matcher elsewhere = OTHER_ORIGIN.matcher(e.getMessage());
-      return elsewhere.lookingAt() ? "cannot connect to " + elsewhere.group(1) + ": " + e.getMessage()
-          : "cannot connect to the server (check --server or FHIRBOX_SERVER): " + e.getMessage();
+    if (e instanceof FhirboxException f && hasCause(e, ConnectException.class)) {
+      // another host (an Attachment's URL elsewhere, a bucket) is named: the hint is for the configured server only
+      return f.otherHost().map(host -> "cannot connect to " + host + ": " + e.getMessage())
+          .orElse("cannot connect to the server (check --server or FHIRBOX_SERVER): " + e.getMessage());
     }
     if (e instanceof java.nio.file.NoSuchFileException) {
       return "no such file: " + e.getMessage();

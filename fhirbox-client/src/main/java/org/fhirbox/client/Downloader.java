@@ -203,7 +203,7 @@ final class Downloader {
           resumes = 0;
         }
         if (resumes >= transport.retrier().policy().maxRetries()) {
-          throw FhirboxException.transport(call.method(), transport.where(call), e);
+          throw transport.unanswered(call, e);
         }
         resumes++;
         if (state.validator == null) {

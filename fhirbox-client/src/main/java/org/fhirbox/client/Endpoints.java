@@ -3,6 +3,7 @@ package org.fhirbox.client;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The server's URLs, from its root: the FHIR base ({@code fhir/R4/}) and the token endpoint
@@ -59,12 +60,16 @@ record Endpoints(URI root) {
    * elsewhere (another host that cannot be reached is then named), never userinfo or query.
    */
   String where(URI uri) {
+    return otherHost(uri).map(host -> uri.getScheme() + "://" + host + uri.getRawPath()).orElse(uri.getRawPath());
+  }
+
+  /** The host of {@code uri}, with the port it names if any, when it is another origin than this server's. */
+  Optional<String> otherHost(URI uri) {
     if (Objects.equals(uri.getScheme(), root.getScheme()) && Objects.equals(uri.getHost(), root.getHost())
         && uri.getPort() == root.getPort()) {
-      return uri.getRawPath();
+      return Optional.empty();
     }
-    String port = uri.getPort() < 0 ? "" : ":" + uri.getPort();
-    return uri.getScheme() + "://" + uri.getHost() + port + uri.getRawPath();
+    return Optional.of(uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()));
   }
 
   @Override

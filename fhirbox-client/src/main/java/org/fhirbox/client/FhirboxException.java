@@ -4,6 +4,7 @@ import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.OperationOutcome;
 
@@ -28,13 +29,20 @@ import org.hl7.fhir.r4.model.OperationOutcome;
 public final class FhirboxException extends RuntimeException {
   private final int status;
   private final transient OperationOutcome outcome;
+  /** See {@link #otherHost()}; null for the server. */
+  private final String otherHost;
   /** See {@link #repeated()}. */
   private boolean repeated;
 
   FhirboxException(int status, OperationOutcome outcome, String message, Throwable cause) {
+    this(status, outcome, null, message, cause);
+  }
+
+  private FhirboxException(int status, OperationOutcome outcome, String otherHost, String message, Throwable cause) {
     super(message, cause);
     this.status = status;
     this.outcome = outcome;
+    this.otherHost = otherHost;
   }
 
   static FhirboxException http(int status, OperationOutcome outcome, String method, String path) {
@@ -48,17 +56,25 @@ public final class FhirboxException extends RuntimeException {
     return new FhirboxException(status, outcome, msg, null);
   }
 
+  /** A request to the server, named by {@code path}, that failed without an answer. */
   static FhirboxException transport(String method, String path, Throwable cause) {
-    boolean elsewhere = path != null && path.startsWith("http");
-    return new FhirboxException(0, null, method + " " + path + " failed: " + reason(cause, elsewhere), cause);
+    return transport(method, path, null, cause);
+  }
+
+  /**
+   * A request that failed without an answer, named by {@code where} ({@link Endpoints#where});
+   * {@code otherHost} the host it went to when that was not the server, else null.
+   */
+  static FhirboxException transport(String method, String where, String otherHost, Throwable cause) {
+    return new FhirboxException(0, null, otherHost,
+        method + " " + where + " failed: " + reason(cause, otherHost != null), cause);
   }
 
   /**
    * Why a request failed. The JDK's HTTP client reports an unknown host and a connection that
    * could not be made alike, as a ConnectException without a message (the unknown host an
    * UnresolvedAddressException beneath it), so these are named here; otherwise the first message
-   * in the chain. {@code elsewhere}: the request went to another host than the server, named
-   * in the path by {@link Endpoints#where}.
+   * in the chain. {@code elsewhere}: the request went to another host than the server.
    */
   private static String reason(Throwable cause, boolean elsewhere) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
@@ -122,6 +138,26 @@ public final class FhirboxException extends RuntimeException {
    */
   public int status() {
     return status;
+  }
+
+  /**
+   * The host (with its port, when the URL names one) of a request that failed without an answer
+   * ({@link #status()} 0) because it could not reach a host other than the fhirbox server: an
+   * Attachment's URL elsewhere, a bucket's presigned URL, a link given to {@code download}. Empty
+   * when the request went to the server (its host could not be reached, say) and for every
+   * failure with an answer. So a caller can tell "the server is down" from "that file's host is".
+   *
+   * <pre>{@code
+   * try {
+   *   client.download("https://files.example.org/scan.pdf", Path.of("scan.pdf"));
+   * } catch (FhirboxException e) {
+   *   String unreachable = e.otherHost().orElse("the fhirbox server");
+   *   System.err.println("cannot reach " + unreachable + ": " + e.getMessage());
+   * }
+   * }</pre>
+   */
+  public Optional<String> otherHost() {
+    return Optional.ofNullable(otherHost);
   }
 
   /**

@@ -59,9 +59,13 @@ final class Transport {
     return retrier;
   }
 
-  /** Where {@code call} went, for a message about a failure without an answer: see {@link Endpoints#where}. */
-  String where(Call call) {
-    return endpoints.where(call.uri());
+  /**
+   * {@code call} failed without an answer: the exception names where it went ({@link Endpoints#where})
+   * and, when that was not the server, the other host ({@link FhirboxException#otherHost}).
+   */
+  FhirboxException unanswered(Call call, IOException cause) {
+    return FhirboxException.transport(call.method(), endpoints.where(call.uri()),
+        endpoints.otherHost(call.uri()).orElse(null), cause);
   }
 
   /**
@@ -93,7 +97,7 @@ final class Transport {
           retrier.sleep(retrier.delay(retries, java.util.Optional.empty()), call.method(), call.path());
           continue;
         }
-        throw FhirboxException.transport(call.method(), where(call), e);
+        throw unanswered(call, e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw FhirboxException.client(call.method() + " " + call.path() + " was interrupted", e);

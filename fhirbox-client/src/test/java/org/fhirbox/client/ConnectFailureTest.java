@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.OutputStream;
 import java.net.ServerSocket;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** A request that reaches no server says why, where the JDK's exception carries no message. */
+/**
+ * A request that reaches no server says why, where the JDK's exception carries no message, and
+ * {@link FhirboxException#otherHost()} tells another host from the server.
+ */
 class ConnectFailureTest {
   @Test
   void anUnknownHostIsNamedAsSuch() {
@@ -16,7 +20,8 @@ class ConnectFailureTest {
 
     assertThatThrownBy(() -> client.download("Binary/1", OutputStream.nullOutputStream()))
         .isInstanceOf(FhirboxException.class)
-        .hasMessage("GET /fhir/R4/Binary/1 failed: the server's host name is unknown");
+        .hasMessage("GET /fhir/R4/Binary/1 failed: the server's host name is unknown")
+        .extracting(e -> ((FhirboxException) e).otherHost()).isEqualTo(Optional.empty());
   }
 
   @Test
@@ -30,7 +35,8 @@ class ConnectFailureTest {
 
     assertThatThrownBy(() -> client.download("Binary/1", OutputStream.nullOutputStream()))
         .isInstanceOf(FhirboxException.class)
-        .hasMessage("GET /fhir/R4/Binary/1 failed: the connection could not be made");
+        .hasMessage("GET /fhir/R4/Binary/1 failed: the connection could not be made")
+        .extracting(e -> ((FhirboxException) e).otherHost()).isEqualTo(Optional.empty());
   }
 
   @Test
@@ -46,7 +52,8 @@ class ConnectFailureTest {
       assertThatThrownBy(() -> client.download("http://127.0.0.1:" + port + "/files/x.pdf?sig=s1gnature",
           OutputStream.nullOutputStream()))
           .isInstanceOf(FhirboxException.class)
-          .hasMessage("GET http://127.0.0.1:" + port + "/files/x.pdf failed: the connection could not be made");
+          .hasMessage("GET http://127.0.0.1:" + port + "/files/x.pdf failed: the connection could not be made")
+          .extracting(e -> ((FhirboxException) e).otherHost()).isEqualTo(Optional.of("127.0.0.1:" + port));
     }
   }
 
@@ -58,7 +65,8 @@ class ConnectFailureTest {
 
       assertThatThrownBy(() -> client.download("http://files.invalid/x.pdf", OutputStream.nullOutputStream()))
           .isInstanceOf(FhirboxException.class)
-          .hasMessage("GET http://files.invalid/x.pdf failed: the host name is unknown");
+          .hasMessage("GET http://files.invalid/x.pdf failed: the host name is unknown")
+          .extracting(e -> ((FhirboxException) e).otherHost()).isEqualTo(Optional.of("files.invalid"));
     }
   }
 }

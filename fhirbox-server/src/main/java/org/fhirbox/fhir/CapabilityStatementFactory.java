@@ -64,7 +64,7 @@ public final class CapabilityStatementFactory {
     // the result parameters of every read, vread, search and history (R4 search.html#summary, #elements)
     rest.addSearchParam().setName("_summary").setType(SearchParamType.TOKEN)
         .setDocumentation("true, text (the narrative, id, meta and the top-level mandatory elements), data, count"
-            + " (search) or false; subsetted resources carry the SUBSETTED tag");
+            + " (search only: 400 on a read or history) or false; subsetted resources carry the SUBSETTED tag");
     rest.addSearchParam().setName("_elements").setType(SearchParamType.STRING)
         .setDocumentation("the elements to return, comma-separated, besides the mandatory ones; in a search, of the"
             + " searched type's resources only: included resources come whole");

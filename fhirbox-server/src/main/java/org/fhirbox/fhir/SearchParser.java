@@ -290,6 +290,8 @@ public final class SearchParser {
     if (ids.isEmpty() || ids.size() > 100) {
       throw FhirException.badRequest("_id takes 1 to 100 comma-separated ids");
     }
+    // no resource has a malformed id (R4 datatypes.html#id): 400 as for a read of it, not an empty page
+    ids.forEach(ResourceIds::requireValid);
     return new SearchClause.Ids(ids);
   }
 

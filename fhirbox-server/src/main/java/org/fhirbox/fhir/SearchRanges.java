@@ -137,7 +137,7 @@ final class SearchRanges {
     }
     DateParam date;
     try {
-      date = new DateParam(value);
+      date = new DateParam(DateText.plusRestored(value));
     } catch (RuntimeException e) {
       date = null;
     }

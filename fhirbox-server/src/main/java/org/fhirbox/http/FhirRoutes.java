@@ -20,6 +20,7 @@ import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.CompartmentDefinitions;
+import org.fhirbox.fhir.DateText;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
@@ -28,7 +29,6 @@ import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
-import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
@@ -433,7 +433,7 @@ public final class FhirRoutes {
   private boolean writeStored(Exchange ex, Principal principal, StoredResource s) throws IOException {
     // what GET refuses, HEAD refuses with the same status (RFC 9110 §9.3.2), and a request refused
     // without its conditions is refused with them (RFC 9110 §13.2.1)
-    ResourceSubset.of(ex);
+    ResourceSubset.ofRead(ex);
     ex.format();
     if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(principal, s, resources::toResource,
         ex.baseUrl())) {
@@ -516,7 +516,8 @@ public final class FhirRoutes {
    * {@code GET [...]/_history} with {@code _count}, {@code _offset} and {@code _since} (FHIR R4
    * http.html#history). {@code _at} (the versions current at some point within a period) would
    * need each version's successor in the stores' history queries, which they do not have; it is
-   * refused with 400 naming it rather than ignored, which would answer a different question.
+   * refused with 400 naming it rather than ignored, which would answer a different question, and
+   * so is {@code _summary=count}, as a history has no total to give.
    */
   private void history(Exchange ex, Principal principal, String type, String id) throws IOException {
     ResourceService.HistoryPage page = resources.history(principal, type, id, () -> historyWindow(ex::param));
@@ -531,11 +532,17 @@ public final class FhirRoutes {
     if (param.apply("_at").isPresent()) {
       throw FhirException.badRequest("_at is not supported on _history; use _since");
     }
+    if (param.apply("_summary").filter(v -> v.trim().equalsIgnoreCase("count")).isPresent()) {
+      // it counts a search's matches (R4 search.html#summary); ignored, every version would be listed
+      throw FhirException.badRequest("_summary=count is not supported on _history, which keeps no count of"
+          + " versions; page through it with _count");
+    }
     int count = param.apply("_count").map(SearchParser::pageSize).orElse(50);
     int offset = param.apply("_offset").map(v -> parseCount(v)).orElse(0);
     PagePosition after = param.apply("_after").map(SearchParser::after).orElse(null);
     SearchParser.checkOffset(offset, after != null);
-    return new HistoryWindow(param.apply("_since").map(FhirRoutes::instant).orElse(null), count, offset, after);
+    Instant since = param.apply("_since").map(v -> DateText.instant("_since", v)).orElse(null);
+    return new HistoryWindow(since, count, offset, after);
   }
 
   private static int parseCount(String v) {
@@ -547,14 +554,6 @@ public final class FhirRoutes {
       return n;
     } catch (NumberFormatException e) {
       throw FhirException.badRequest("'" + v + "' is not a non-negative whole number");
-    }
-  }
-
-  private static Instant instant(String v) {
-    try {
-      return new InstantType(v).getValue().toInstant();
-    } catch (RuntimeException e) {
-      throw FhirException.badRequest("_since must be an instant like 2024-01-01T00:00:00Z, got '" + v + "'");
     }
   }
 

@@ -17,8 +17,9 @@ import org.fhirbox.core.FhirException;
  * {@link ResourceOutput} has signed Attachment URLs, so a subset keeps signed URLs too.
  *
  * <p>{@code _summary=count} is the search's concern ({@code SearchParser}); here it encodes as
- * {@code _summary=false}, the Bundle having no entries. {@code _summary} and {@code _elements}
- * together are a 400, as HAPI FHIR answers: the spec gives no meaning to both.
+ * {@code _summary=false}, the Bundle having no entries; a read refuses it ({@link #ofRead}).
+ * {@code _summary} and {@code _elements} together are a 400, as HAPI FHIR answers: the spec gives
+ * no meaning to both.
  */
 record ResourceSubset(String summary, Set<String> elements) {
   /**
@@ -58,6 +59,20 @@ record ResourceSubset(String summary, Set<String> elements) {
       throw FhirException.badRequest("_summary and _elements cannot be combined");
     }
     return new ResourceSubset(summary.equals("count") ? "false" : summary, Set.copyOf(elements));
+  }
+
+  /**
+   * As {@link #of}, for a read or vread, where {@code _summary=count} is 400: it counts the matches
+   * of a search (R4 search.html#summary) and a read has none, so answering with the whole resource,
+   * as an encoder that ignores it does, would hide the mistake.
+   */
+  static ResourceSubset ofRead(Exchange ex) {
+    ResourceSubset subset = of(ex);
+    if (ex.lastParam("_summary").filter(v -> v.trim().equalsIgnoreCase("count")).isPresent()) {
+      throw FhirException.badRequest("_summary=count counts the matches of a search, and a read has none: leave it"
+          + " out, or search {type}?_id={id}&_summary=count");
+    }
+    return subset;
   }
 
   /**
