@@ -59,7 +59,8 @@ class TusMetadataTest {
 
   @Test
   void aKeyFhirboxDoesNotReadMayHoldAnyBytesAndIsRepeatedAsSent() {
-    String metadata = "filename " + base64("scan.txt".getBytes()) + ",thumb " + base64(new byte[] {(byte) 0xff, 0, (byte) 0x80});
+    String metadata = "filename " + base64("scan.txt".getBytes(StandardCharsets.UTF_8)) + ",thumb "
+        + base64(new byte[] {(byte) 0xff, 0, (byte) 0x80});
     HttpResponse<String> created = tus.create(4, metadata);
 
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
