@@ -245,11 +245,7 @@ public final class ResumableUploads {
   public void terminate(Principal principal, String id) {
     ownedEvenExpired(principal, id);
     running.remove(id);
-    if (removals.terminate(id) == Removal.WRITING) {
-      // the writing request's commit then finds the row gone and frees what the upload stored (a
-      // piece's, in freeIfTerminated; a completion's, the completed blob: UploadCompletions.terminated)
-      store.inTransaction(tx -> tx.uploads().delete(id));
-    }
+    removals.terminate(id);
   }
 
   /**

@@ -49,9 +49,25 @@ final class UploadRemovals {
     this.clock = clock;
   }
 
-  /** Removes upload {@code id} whatever its expiry (tus termination). */
-  Removal terminate(String id) {
-    return remove(id, Instant.MAX);
+  /**
+   * Removes upload {@code id} whatever its expiry (tus termination), also from under a request that
+   * holds it: its row is then deleted while that request still holds the lease, so that the
+   * request finds it gone when it commits and frees what the upload stored (a piece, in
+   * {@code ResumableUploads.freeIfTerminated}; a completion, the completed blob; another removal,
+   * below). A holder that let go meanwhile (its piece stored) left the bytes to no one: the upload
+   * is then removed as one nobody holds.
+   */
+  void terminate(String id) {
+    while (remove(id, Instant.MAX) == Removal.WRITING) {
+      Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(id));
+      if (row.isEmpty()) {
+        return;
+      }
+      String holder = row.get().leaseOwner();
+      if (holder != null && store.<Boolean>inTransaction(tx -> tx.uploads().deleteHeld(id, holder))) {
+        return;
+      }
+    }
   }
 
   /** Removes upload {@code id} if it expired before {@code cutoff}, checked on the row as it is removed. */
@@ -93,15 +109,27 @@ final class UploadRemovals {
       // upload names, which the orphan sweep deletes; the other way round it left an upload that
       // HEAD showed at its offset while every PATCH failed on its missing bytes
       if (!store.<Boolean>inTransaction(tx -> tx.uploads().deleteHeld(id, owner))) {
-        continue; // the lease ran out and another request took it: the bytes are its upload's
+        if (store.read(tx -> tx.uploads().find(id)).isPresent()) {
+          continue; // the lease ran out and another request took it: the bytes are its upload's
+        }
+        // a termination deleted the row from under this removal's lease (see terminate): the
+        // bytes are this removal's to free, unless a Binary names them (the lease ran out, and the
+        // upload finished through another request before it was deleted)
+        if (store.read(tx -> tx.isBlobReferenced(held.get().blob().key()))) {
+          return Removal.GONE;
+        }
       }
-      try {
-        blobs.discard(held.get().blob());
-      } catch (IOException e) {
-        LOG.warn("upload {} is removed; deleting its stored bytes failed, the orphan sweep deletes them later: {}",
-            id, e.toString());
-      }
+      discard(id, held.get());
       return Removal.DISCARDED;
+    }
+  }
+
+  private void discard(String id, ResumableUpload u) {
+    try {
+      blobs.discard(u.blob());
+    } catch (IOException e) {
+      LOG.warn("upload {} is removed; deleting its stored bytes failed, the orphan sweep deletes them later: {}",
+          id, e.toString());
     }
   }
 }

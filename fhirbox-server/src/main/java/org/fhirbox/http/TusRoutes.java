@@ -1,6 +1,9 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -10,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.ResumableUploads;
 import org.fhirbox.binary.ResumableUploads.Checksum;
@@ -40,6 +44,9 @@ public final class TusRoutes {
   static final String OFFSET_OCTETS = "application/offset+octet-stream";
   /** What Upload-Metadata may hold, as stored (VARCHAR(4000), V11 migration). */
   static final int MAX_METADATA_CHARS = 4000;
+  /** The Upload-Metadata keys whose values become part of the Binary; the others are only repeated. */
+  private static final Set<String> READ_KEYS = Set.of("contentType", "filetype", "filename", "securityContext",
+      "binaryId");
   /** RFC 9110 §5.6.7 IMF-fixdate, which tus 1.0.0 asks for in Upload-Expires (as RFC 7231). */
   private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter
       .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
@@ -131,7 +138,9 @@ public final class TusRoutes {
       requireOffsetOctets(ex);
     }
     Long length = creationLength(ex);
-    String metadata = singleton(ex, "Upload-Metadata");
+    // tus 1.0.0 creation: Upload-Metadata "MUST consist of one or more comma-separated key-value
+    // pairs", so a blank one is none, and HEAD, which repeats it, leaves it out
+    String metadata = blankToNull(singleton(ex, "Upload-Metadata"));
     Map<String, String> meta = parseMetadata(metadata);
     String contentType = meta.get("contentType") != null ? meta.get("contentType") : meta.get("filetype");
     requireHeaderSafe("contentType", contentType);
@@ -317,17 +326,33 @@ public final class TusRoutes {
       if (key.isEmpty() || kv.length == 2 && kv[1].trim().contains(" ")) {
         throw FhirException.badRequest("Upload-Metadata must be comma-separated 'key base64value' pairs");
       }
-      String value;
+      byte[] raw;
       try {
-        value = kv.length == 2 ? new String(Base64.getDecoder().decode(kv[1].trim()), StandardCharsets.UTF_8) : "";
+        raw = kv.length == 2 ? Base64.getDecoder().decode(kv[1].trim()) : new byte[0];
       } catch (IllegalArgumentException e) {
         throw FhirException.badRequest("the Upload-Metadata value of '" + abbreviate(key) + "' is not base64");
+      }
+      String value = new String(raw, StandardCharsets.UTF_8);
+      // a value is any bytes (tus 1.0.0); one that names what the Binary becomes must be text, not
+      // bytes each replaced by U+FFFD on their way into a file name or content type
+      if (READ_KEYS.contains(key) && !isUtf8(raw)) {
+        throw FhirException.badRequest("the Upload-Metadata value of '" + key + "' is not UTF-8 text");
       }
       if (out.put(key, value) != null) {
         throw FhirException.badRequest("Upload-Metadata names '" + abbreviate(key) + "' twice");
       }
     }
     return out;
+  }
+
+  private static boolean isUtf8(byte[] raw) {
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
   }
 
   /**

@@ -175,4 +175,39 @@ class TusRaceTest {
       }
     }
   }
+
+  @Test
+  void ofTerminationsSentTogetherNoneLeavesTheUploadsBytesBehind() throws Exception {
+    int n = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    try {
+      for (int round = 0; round < 5; round++) {
+        List<Path> before = partFiles();
+        String url = tus.upload(10, null);
+        assertThat(tus.patch(url, 0, new byte[4]).statusCode()).isEqualTo(204);
+        List<Path> mine = new ArrayList<>(partFiles());
+        mine.removeAll(before);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          answers.add(pool.submit(() -> {
+            start.await();
+            return tus.delete(url);
+          }));
+        }
+        start.countDown();
+        List<Integer> statuses = new ArrayList<>();
+        for (Future<HttpResponse<String>> f : answers) {
+          statuses.add(f.get().statusCode());
+        }
+
+        assertThat(statuses).allMatch(s -> s == 204 || s == 404).contains(204);
+        assertThat(tus.head(url).statusCode()).isEqualTo(404);
+        // tus termination: the Server SHOULD free associated resources, not leave them to the orphan sweep
+        assertThat(mine.get(0)).as("round " + round + ", answers " + statuses).doesNotExist();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }

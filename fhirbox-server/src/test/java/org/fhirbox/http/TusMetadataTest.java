@@ -1,0 +1,84 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code Upload-Metadata} (tus 1.0.0 creation) as a client sees it come back: the values fhirbox
+ * makes part of the Binary are text, other keys keep any bytes, and a header without pairs is
+ * not repeated by {@code HEAD}.
+ */
+class TusMetadataTest {
+  static TestServer server;
+  static Tus tus;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    tus = new Tus(server.client());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  private static String base64(byte[] bytes) {
+    return Base64.getEncoder().encodeToString(bytes);
+  }
+
+  /** {@code prefix} followed by the bytes of {@code text}. */
+  private static byte[] bytes(byte[] prefix, String text) {
+    byte[] t = text.getBytes(StandardCharsets.UTF_8);
+    byte[] out = Arrays.copyOf(prefix, prefix.length + t.length);
+    System.arraycopy(t, 0, out, prefix.length, t.length);
+    return out;
+  }
+
+  @Test
+  void aFileNameThatIsNotUtf8TextIsRefused() throws Exception {
+    // 0xff is no UTF-8: decoded leniently the Binary's file name would be "\uFFFDscan.txt"
+    HttpResponse<String> created = tus.create(4, "filename " + base64(bytes(new byte[] {(byte) 0xff}, "scan.txt")));
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
+    assertThat(created.headers().firstValue("Location")).isEmpty();
+    assertThat(new ObjectMapper().readTree(created.body()).at("/issue/0/diagnostics").asText())
+        .contains("filename").contains("UTF-8");
+  }
+
+  @Test
+  void aKeyFhirboxDoesNotReadMayHoldAnyBytesAndIsRepeatedAsSent() {
+    String metadata = "filename " + base64("scan.txt".getBytes(StandardCharsets.UTF_8)) + ",thumb "
+        + base64(new byte[] {(byte) 0xff, 0, (byte) 0x80});
+    HttpResponse<String> created = tus.create(4, metadata);
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String url = created.headers().firstValue("Location").orElseThrow();
+    assertThat(tus.head(url).headers().firstValue("Upload-Metadata")).contains(metadata);
+  }
+
+  @Test
+  void aBlankUploadMetadataIsNotRepeatedAsAnEmptyHeader() {
+    HttpResponse<String> created = server.client().send(tus.request(Tus.CREATE).header("Upload-Length", "4")
+        .header("Upload-Metadata", " ").POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String url = created.headers().firstValue("Location").orElseThrow();
+
+    HttpResponse<String> head = tus.head(url);
+
+    assertThat(head.statusCode()).isEqualTo(200);
+    // tus 1.0.0: Upload-Metadata holds one or more pairs; a client parsing "" finds a pair without a key
+    assertThat(head.headers().allValues("Upload-Metadata")).isEmpty();
+  }
+}
