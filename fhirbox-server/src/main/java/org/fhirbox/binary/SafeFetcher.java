@@ -51,6 +51,7 @@ public final class SafeFetcher implements AutoCloseable {
   static final int MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
   private final UrlPolicy policy;
   private final Settings settings;
+  private final HostResolver resolver;
   private HttpClient client;
   private boolean closed;
 
@@ -81,6 +82,10 @@ public final class SafeFetcher implements AutoCloseable {
   }
 
   public SafeFetcher(UrlPolicy policy, Settings settings) {
+    this(policy, settings, HostResolver.SYSTEM);
+  }
+
+  public SafeFetcher(UrlPolicy policy, Settings settings, HostResolver resolver) {
     if (settings.minBytesPerSecond() < 0
         || (settings.minBytesPerSecond() > 0 && settings.rateWindow().toSeconds() < 1)) {
       throw new IllegalArgumentException("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND must be 0 (no minimum) or more, over"
@@ -88,6 +93,7 @@ public final class SafeFetcher implements AutoCloseable {
     }
     this.policy = policy;
     this.settings = settings;
+    this.resolver = resolver;
   }
 
   /** The HTTP client, made and started on first use: most servers never ingest, and it costs start-up time. */
@@ -139,7 +145,7 @@ public final class SafeFetcher implements AutoCloseable {
   }
 
   private List<InetSocketAddress> checkedAddresses(String scheme, String host, int port) throws IOException {
-    InetAddress[] all = InetAddress.getAllByName(UrlPolicy.bare(host));
+    List<InetAddress> all = resolver.resolve(UrlPolicy.bare(host));
     boolean explicit = policy.namesHostExplicitly(scheme, host, port);
     List<InetSocketAddress> ok = new ArrayList<>();
     String reason = null;
