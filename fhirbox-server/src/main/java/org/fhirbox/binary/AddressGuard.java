@@ -4,10 +4,12 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 
 /**
  * Which IP addresses an ingestion fetch may connect to by default: public unicast only. Refused:
- * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10),
+ * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10), the
+ * other cloud metadata addresses fd00:ec2::254 and 100.100.100.200,
  * private (10/8, 172.16/12, 192.168/16, fc00::/7, deprecated fec0::/10), CGNAT 100.64/10,
  * multicast, broadcast and the other IANA special-purpose IPv4 blocks, the IPv6 documentation
  * ranges 2001:db8::/32 and 3fff::/20, the IETF protocol assignments 2001::/23 (Teredo 2001::/32,
@@ -17,7 +19,22 @@ import java.net.UnknownHostException;
  * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) translates to addresses inside a network.
  */
 public final class AddressGuard {
+  private static final String LINK_LOCAL = "link-local address";
+  private static final String METADATA = "cloud metadata address";
+  private static final byte[] AWS_METADATA_V6 = literal("fd00:ec2::254").getAddress();
+
   private AddressGuard() {}
+
+  /**
+   * Whether {@code a} is link-local (169.254.0.0/16, fe80::/10, or one embedded in IPv6) or the
+   * instance metadata service of a cloud that sits elsewhere (AWS's IPv6 fd00:ec2::254, Alibaba
+   * Cloud's 100.100.100.200): where a server's own credentials are handed out. An allowed internal
+   * block never lifts the guard for these; only an allow-list prefix with the IP literal does.
+   */
+  public static boolean isLinkLocalOrMetadata(InetAddress a) {
+    String r = refusal(a);
+    return r != null && (r.startsWith(LINK_LOCAL) || r.startsWith(METADATA));
+  }
 
   /** The reason {@code a} is refused, or null when it is a public unicast address. */
   public static String refusal(InetAddress a) {
@@ -33,7 +50,10 @@ public final class AddressGuard {
       return "loopback address";
     }
     if (v6.isLinkLocalAddress()) {
-      return "link-local address";
+      return LINK_LOCAL;
+    }
+    if (Arrays.equals(b, AWS_METADATA_V6)) {
+      return METADATA;
     }
     if (v6.isSiteLocalAddress() || (b[0] & 0xfe) == 0xfc) {
       return "private address";
@@ -105,7 +125,10 @@ public final class AddressGuard {
       return "loopback address";
     }
     if (o0 == 169 && o1 == 254) {
-      return "link-local address";
+      return LINK_LOCAL;
+    }
+    if (o0 == 100 && o1 == 100 && o2 == 100 && (b[3] & 0xff) == 200) {
+      return METADATA;
     }
     if (o0 == 10 || (o0 == 172 && o1 >= 16 && o1 <= 31) || (o0 == 192 && o1 == 168)) {
       return "private address";

@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * Fetches external URLs for ingestion without becoming an SSRF proxy. Each URL (and each
  * redirect target, followed by hand) must pass the {@link UrlPolicy}, and what is requested is
  * the normalised URL the policy judged (see {@link FetchUrl}); its host is resolved once
- * by our resolver, every address is judged by {@link AddressGuard} (unless an allow-list prefix
- * names that host), and the connection goes only to the addresses that passed — Jetty's client
- * connects to what the resolver returns, so a second DNS answer (rebinding) is never used.
+ * by our resolver, every address is judged ({@link UrlPolicy#addressRefusal}: {@link AddressGuard},
+ * which an allow-list prefix lifts only for its own IP literal or, for a name, the allowed internal
+ * blocks), and the connection goes only to the addresses that passed — Jetty's client connects to
+ * the {@link InetSocketAddress}es the resolver returns, so a second DNS answer (rebinding) is never used.
  * The body is streamed, never buffered whole; connect, idle and total timeouts bound the time,
  * and so does a minimum transfer rate ({@link MinimumRate}), which catches an upstream that
  * trickles: a fetch can be stopped from another thread through its {@link Cancellation}.
@@ -146,12 +147,11 @@ public final class SafeFetcher implements AutoCloseable {
 
   private List<InetSocketAddress> checkedAddresses(String scheme, String host, int port) throws IOException {
     List<InetAddress> all = resolver.resolve(UrlPolicy.bare(host));
-    boolean explicit = policy.namesHostExplicitly(scheme, host, port);
     List<InetSocketAddress> ok = new ArrayList<>();
     String reason = null;
     for (InetAddress a : all) {
-      String r = AddressGuard.refusal(a);
-      if (explicit || r == null) {
+      String r = policy.addressRefusal(scheme, host, port, a);
+      if (r == null) {
         ok.add(new InetSocketAddress(a, port));
       } else {
         reason = r;
