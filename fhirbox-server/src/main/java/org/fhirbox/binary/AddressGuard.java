@@ -5,6 +5,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * Which IP addresses an ingestion fetch may connect to by default: public unicast only. Refused:
@@ -19,6 +20,7 @@ import java.util.Arrays;
  * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) translates to addresses inside a network.
  */
 public final class AddressGuard {
+  private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
   private static final String LINK_LOCAL = "link-local address";
   private static final String METADATA = "cloud metadata address";
   private static final byte[] AWS_METADATA_V6 = literal("fd00:ec2::254").getAddress();
@@ -159,6 +161,11 @@ public final class AddressGuard {
       }
     }
     return true;
+  }
+
+  /** Whether {@code host} (without brackets) is an IPv6 literal or a dotted-quad IPv4 one, not a name. */
+  static boolean isLiteral(String host) {
+    return host.indexOf(':') >= 0 || IPV4_LITERAL.matcher(host).matches();
   }
 
   /** Parses an IP literal without DNS (for tests and configuration). */

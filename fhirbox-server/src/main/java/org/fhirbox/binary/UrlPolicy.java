@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 
 /**
  * Which external URLs ingestion may fetch, judged on the URL alone (no DNS): by default only
@@ -25,7 +24,6 @@ import java.util.regex.Pattern;
 public final class UrlPolicy {
   private static final int MAX_URL_LENGTH = 4096;
   private static final String INTERNAL_BLOCKS = "FHIRBOX_INGEST_ALLOWED_INTERNAL_CIDRS";
-  private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
   private static final Refused NOT_HTTP = new Refused("only http(s) URLs can be fetched");
   private final List<Prefix> allowed;
   private final List<Prefix> ignored;
@@ -131,7 +129,7 @@ public final class UrlPolicy {
       return refusal;
     }
     String h = FetchUrl.canonicalHost(host);
-    if (h.indexOf(':') >= 0 || IPV4_LITERAL.matcher(h).matches()) {
+    if (AddressGuard.isLiteral(h)) {
       return AddressGuard.literal(h).equals(a) ? null : refusal;
     }
     if (AddressGuard.isLinkLocalOrMetadata(a)) {

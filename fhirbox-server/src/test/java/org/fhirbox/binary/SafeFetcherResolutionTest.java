@@ -136,4 +136,41 @@ class SafeFetcherResolutionTest {
     assertThatThrownBy(() -> new UrlPolicy(List.of(), List.of(), List.of("10.0.0.0/8")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES");
   }
+
+  @Test
+  void aResolverThatDoesNotAnswerFailsTheFetchWithinTheConnectTimeout() throws Exception {
+    HostResolver hanging = host -> {
+      try {
+        stuck.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      throw new UnknownHostException(host);
+    };
+    long start = System.nanoTime();
+    try (SafeFetcher f = fetcher(new UrlPolicy(List.of(), List.of()), hanging, Duration.ofSeconds(1))) {
+      for (int i = 0; i < 3; i++) {
+        assertThatThrownBy(() -> f.open("https://slow.example/file.pdf"))
+            .isInstanceOfSatisfying(FetchException.class, e -> {
+              assertThat(e.kind()).as(e.getMessage()).isEqualTo(FetchException.Kind.TRANSIENT);
+              assertThat(e.aboutHostAddress()).isTrue();
+              assertThat(e.getMessage()).isEqualTo("host slow.example could not be resolved within 1 s");
+            });
+      }
+    }
+    // three fetches, each ended by the 1 s bound, not by the 20 s total timeout
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+  }
+
+  @Test
+  void anIpLiteralIsNotLookedUp() throws Exception {
+    upstream.serve("/files/a", "text/plain", new byte[] {1});
+    HostResolver none = host -> {
+      throw new AssertionError("looked up " + host);
+    };
+    try (SafeFetcher f = fetcher(new UrlPolicy(List.of(upstream.origin() + "/files/"), List.of()), none);
+        SafeFetcher.Fetched got = f.open(upstream.origin() + "/files/a")) {
+      assertThat(got.body().readAllBytes()).containsExactly(1);
+    }
+  }
 }
