@@ -12,12 +12,18 @@ import java.util.regex.Pattern;
  * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10), the
  * other cloud metadata addresses fd00:ec2::254 and 100.100.100.200,
  * private (10/8, 172.16/12, 192.168/16, fc00::/7, deprecated fec0::/10), CGNAT 100.64/10,
- * multicast, broadcast and the other IANA special-purpose IPv4 blocks, the IPv6 documentation
+ * multicast, broadcast and the other IANA special-purpose IPv4 blocks that are not globally
+ * reachable (the deprecated 6to4 relay anycast 192.88.99.0/24 of RFC 7526 among them), the IPv6 documentation
  * ranges 2001:db8::/32 and 3fff::/20, the IETF protocol assignments 2001::/23 (Teredo 2001::/32,
  * benchmarking, ORCHID), discard-only 100::/64 and 100:0:0:1::/64, SRv6 5f00::/16, and every
  * IPv6 form that embeds one of those IPv4 addresses (IPv4-mapped, IPv4-compatible,
  * IPv4-translated ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
  * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) translates to addresses inside a network.
+ * Checked against the IANA IPv4 and IPv6 Special-Purpose Address Registries
+ * (iana.org/assignments/iana-ipv4-special-registry, iana-ipv6-special-registry): every block
+ * they mark not globally reachable is refused; of the globally reachable ones only those inside
+ * 2001::/23 (anycast services, AS112, AMT, ORCHIDv2: none a host of content) are refused too, and
+ * 64:ff9b::/96 and 2002::/16 are judged by the IPv4 address in them.
  */
 public final class AddressGuard {
   private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
@@ -147,8 +153,14 @@ public final class AddressGuard {
     if (o0 >= 240) {
       return "reserved address";
     }
+    // IANA IPv4 Special-Purpose Address Registry (RFC 6890): IETF protocol assignments 192.0.0/24,
+    // TEST-NET-1/2/3 (RFC 5737), benchmarking 198.18/15 (RFC 2544), and the 6to4 relay anycast
+    // 192.88.99/24 that RFC 7526 deprecated, not globally reachable: a network may still route it
+    // to a relay of its own. The registry's globally reachable blocks (AS112 192.31.196/24 and
+    // 192.175.48/24, AMT 192.52.193/24) stay allowed.
     if ((o0 == 192 && o1 == 0 && (o2 == 0 || o2 == 2)) || (o0 == 198 && (o1 == 18 || o1 == 19))
-        || (o0 == 198 && o1 == 51 && o2 == 100) || (o0 == 203 && o1 == 0 && o2 == 113)) {
+        || (o0 == 198 && o1 == 51 && o2 == 100) || (o0 == 203 && o1 == 0 && o2 == 113)
+        || (o0 == 192 && o1 == 88 && o2 == 99)) {
       return "special-purpose address";
     }
     return null;
