@@ -116,9 +116,8 @@ class IngestionErrorTextTest {
   }
 
   /**
-   * 192.88.99.0/24, the 6to4 relay anycast block that RFC 7526 deprecated (the IANA IPv4
-   * special-purpose registry marks it, and 6a44's 192.88.99.2, not globally reachable): a network
-   * may still route it to a relay of its own. Refused before any connection, also inside a 6to4
+   * 192.88.99.0/24, the 6to4 relay anycast block that RFC 7526 deprecated (not globally reachable
+   * in the IANA IPv4 special-purpose registry): a network may still route it to a relay of its own. Refused before any connection, also inside a 6to4
    * address, with the one text of every other address that is not fetched.
    */
   @Test
