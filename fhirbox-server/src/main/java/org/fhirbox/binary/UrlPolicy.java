@@ -11,8 +11,9 @@ import java.util.function.Function;
  * {@code https}. {@code ignored} prefixes are never fetched. When {@code allowed} is non-empty,
  * only URLs under one of its prefixes are fetched, and a prefix also lifts the scheme rule for
  * its scheme, host and port; which internal addresses such a host may reach is
- * {@link #addressRefusal}'s to say (an IP literal prefix such as {@code http://10.1.2.3:8080/files/}
- * reaches its address, a name only the allowed internal blocks). URLs and prefixes are compared in the normal form of {@link FetchUrl}
+ * {@link #addressRefusal}'s to say (an IP literal prefix such as
+ * {@code http://10.1.2.3:8080/files/} reaches its address, a name only the allowed internal
+ * blocks). URLs and prefixes are compared in the normal form of {@link FetchUrl}
  * (so {@code /files/../private/} is {@code /private/}, and encoded dot-segments, encoded slashes
  * and ambiguous IPv4 hosts are refused; a host's trailing dot is dropped and an IP literal is
  * compared by address, so {@code https://a.example./x} and {@code https://[::ffff:192.0.2.1]/x}
