@@ -197,24 +197,32 @@ public final class SafeFetcher implements AutoCloseable {
       promise.failed(e); // the fetcher is closing
       return;
     }
-    long seconds = settings.connectTimeout().toSeconds();
-    answer.orTimeout(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((addresses, failure) -> {
-      if (failure == null) {
-        promise.succeeded(addresses);
-        return;
-      }
-      Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-          ? failure.getCause() : failure;
-      if (cause instanceof TimeoutException) {
-        lookup.cancel(true);
-        cause = new ResolutionTimedOut("host " + bare + " could not be resolved within " + seconds + " s");
-      }
-      promise.failed(cause);
-    });
+    String late = "host " + bare + " could not be resolved within " + settings.connectTimeout().toSeconds() + " s";
+    answer.orTimeout(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((addresses, failure) -> answered(promise, addresses, failure, lookup, late));
+  }
+
+  /** Hands a lookup's outcome to Jetty; one that ran out of time is abandoned and told as {@code late}. */
+  private static void answered(Promise<List<InetSocketAddress>> promise, List<InetSocketAddress> addresses,
+      Throwable failure, Future<?> lookup, String late) {
+    if (failure == null) {
+      promise.succeeded(addresses);
+      return;
+    }
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    if (cause instanceof TimeoutException) {
+      lookup.cancel(true);
+      cause = new ResolutionTimedOut(late);
+    }
+    promise.failed(cause);
   }
 
   private List<InetSocketAddress> checkedAddresses(String scheme, String host, int port, List<InetAddress> all)
       throws IOException {
+    if (all.isEmpty()) {
+      throw new UnknownHostException(host);
+    }
     List<InetSocketAddress> ok = new ArrayList<>();
     String reason = null;
     for (InetAddress a : all) {

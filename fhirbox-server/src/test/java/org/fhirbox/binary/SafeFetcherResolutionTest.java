@@ -173,4 +173,15 @@ class SafeFetcherResolutionTest {
       assertThat(got.body().readAllBytes()).containsExactly(1);
     }
   }
+
+  @Test
+  void aResolverThatAnswersNoAddressIsAHostThatDoesNotResolve() throws Exception {
+    try (SafeFetcher f = fetcher(new UrlPolicy(List.of(), List.of()), host -> List.of())) {
+      assertThatThrownBy(() -> f.open("https://empty.example/file.pdf"))
+          .isInstanceOfSatisfying(FetchException.class, e -> {
+            assertThat(e.kind()).as(e.getMessage()).isEqualTo(FetchException.Kind.TRANSIENT);
+            assertThat(e.getMessage()).isEqualTo("unknown host empty.example");
+          });
+    }
+  }
 }
