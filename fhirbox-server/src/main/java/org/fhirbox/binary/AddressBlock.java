@@ -15,7 +15,11 @@ record AddressBlock(byte[] network, int prefixLength) {
     int slash = s.indexOf('/');
     String ip = slash < 0 ? s : s.substring(0, slash);
     byte[] network;
+    if (!AddressGuard.isLiteral(ip)) {
+      throw invalid(cidr, setting); // "cafe/16" is hex to a regex, and a name to InetAddress: never looked up
+    }
     try {
+      FetchUrl.requireUnambiguousHost(ip); // 010.0.0.0 is 8.0.0.0 to some readers, 10.0.0.0 to Java
       network = AddressGuard.literal(ip).getAddress();
     } catch (IllegalArgumentException e) {
       throw invalid(cidr, setting);

@@ -128,7 +128,8 @@ class SafeFetcherResolutionTest {
 
   @Test
   void allowedInternalBlocksAreCheckedAtStart() {
-    for (String bad : List.of("10.0.0.0/33", "10.0.0.0/", "example.org/8", "fc00::/129", "10.0.0.1/8")) {
+    for (String bad : List.of("10.0.0.0/33", "10.0.0.0/", "example.org/8", "fc00::/129", "10.0.0.1/8",
+        "cafe/16", "10.1/16", "010.0.0.0/8")) {
       assertThatThrownBy(() -> new UrlPolicy(List.of("https://files.example/"), List.of(), List.of(bad)))
           .as(bad).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("FHIRBOX_INGEST_ALLOWED_INTERNAL_CIDRS");
