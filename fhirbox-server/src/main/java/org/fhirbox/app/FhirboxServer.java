@@ -185,8 +185,7 @@ public final class FhirboxServer implements AutoCloseable {
     });
     BinaryService binaryService = new BinaryService(blobs, store, repository, binaryPolicy(config),
         audit.binaryListener(), compartment);
-    UrlPolicy ingestPolicy = new UrlPolicy(config.orderedList("FHIRBOX_INGEST_ALLOWED_URL_PREFIXES"),
-        config.orderedList("FHIRBOX_INGEST_IGNORED_URL_PREFIXES"));
+    UrlPolicy ingestPolicy = UrlPolicy.fromSettings(config::orderedList);
     // $import's fetches are requests, which a stop lets finish; the background ingestion's are cut
     // when it stops (its jobs handed back), so each has a fetch client of its own
     this.importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService,

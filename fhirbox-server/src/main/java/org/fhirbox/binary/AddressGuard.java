@@ -4,20 +4,45 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * Which IP addresses an ingestion fetch may connect to by default: public unicast only. Refused:
- * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10),
+ * unspecified, loopback, link-local (incl. cloud metadata 169.254.169.254 and fe80::/10), the
+ * other cloud metadata addresses fd00:ec2::254 and 100.100.100.200,
  * private (10/8, 172.16/12, 192.168/16, fc00::/7, deprecated fec0::/10), CGNAT 100.64/10,
- * multicast, broadcast and the other IANA special-purpose IPv4 blocks, the IPv6 documentation
+ * multicast, broadcast and the other IANA special-purpose IPv4 blocks that are not globally
+ * reachable (the deprecated 6to4 relay anycast 192.88.99.0/24 of RFC 7526 among them), the IPv6 documentation
  * ranges 2001:db8::/32 and 3fff::/20, the IETF protocol assignments 2001::/23 (Teredo 2001::/32,
  * benchmarking, ORCHID), discard-only 100::/64 and 100:0:0:1::/64, SRv6 5f00::/16, and every
  * IPv6 form that embeds one of those IPv4 addresses (IPv4-mapped, IPv4-compatible,
  * IPv4-translated ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4). The rest of 64:ff9b::/32 is refused outright:
  * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) translates to addresses inside a network.
+ * Checked against the IANA IPv4 and IPv6 Special-Purpose Address Registries
+ * (iana.org/assignments/iana-ipv4-special-registry, iana-ipv6-special-registry): every block
+ * they mark not globally reachable is refused; of the globally reachable ones only those inside
+ * 2001::/23 (anycast services, AS112, AMT, ORCHIDv2: none a host of content) are refused too, and
+ * 64:ff9b::/96 and 2002::/16 are judged by the IPv4 address in them.
  */
 public final class AddressGuard {
+  private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+  private static final String LINK_LOCAL = "link-local address";
+  private static final String METADATA = "cloud metadata address";
+  private static final byte[] AWS_METADATA_V6 = literal("fd00:ec2::254").getAddress();
+
   private AddressGuard() {}
+
+  /**
+   * Whether {@code a} is link-local (169.254.0.0/16, fe80::/10, or one embedded in IPv6) or the
+   * instance metadata service of a cloud that sits elsewhere (AWS's IPv6 fd00:ec2::254, Alibaba
+   * Cloud's 100.100.100.200): where a server's own credentials are handed out. An allowed internal
+   * block never lifts the guard for these; only an allow-list prefix with the IP literal does.
+   */
+  public static boolean isLinkLocalOrMetadata(InetAddress a) {
+    String r = refusal(a);
+    return r != null && (r.startsWith(LINK_LOCAL) || r.startsWith(METADATA));
+  }
 
   /** The reason {@code a} is refused, or null when it is a public unicast address. */
   public static String refusal(InetAddress a) {
@@ -33,7 +58,10 @@ public final class AddressGuard {
       return "loopback address";
     }
     if (v6.isLinkLocalAddress()) {
-      return "link-local address";
+      return LINK_LOCAL;
+    }
+    if (Arrays.equals(b, AWS_METADATA_V6)) {
+      return METADATA;
     }
     if (v6.isSiteLocalAddress() || (b[0] & 0xfe) == 0xfc) {
       return "private address";
@@ -105,7 +133,10 @@ public final class AddressGuard {
       return "loopback address";
     }
     if (o0 == 169 && o1 == 254) {
-      return "link-local address";
+      return LINK_LOCAL;
+    }
+    if (o0 == 100 && o1 == 100 && o2 == 100 && (b[3] & 0xff) == 200) {
+      return METADATA;
     }
     if (o0 == 10 || (o0 == 172 && o1 >= 16 && o1 <= 31) || (o0 == 192 && o1 == 168)) {
       return "private address";
@@ -122,8 +153,14 @@ public final class AddressGuard {
     if (o0 >= 240) {
       return "reserved address";
     }
+    // IANA IPv4 Special-Purpose Address Registry (RFC 6890): IETF protocol assignments 192.0.0/24,
+    // TEST-NET-1/2/3 (RFC 5737), benchmarking 198.18/15 (RFC 2544), and the 6to4 relay anycast
+    // 192.88.99/24 that RFC 7526 deprecated, not globally reachable: a network may still route it
+    // to a relay of its own. The registry's globally reachable blocks (AS112 192.31.196/24 and
+    // 192.175.48/24, AMT 192.52.193/24) stay allowed.
     if ((o0 == 192 && o1 == 0 && (o2 == 0 || o2 == 2)) || (o0 == 198 && (o1 == 18 || o1 == 19))
-        || (o0 == 198 && o1 == 51 && o2 == 100) || (o0 == 203 && o1 == 0 && o2 == 113)) {
+        || (o0 == 198 && o1 == 51 && o2 == 100) || (o0 == 203 && o1 == 0 && o2 == 113)
+        || (o0 == 192 && o1 == 88 && o2 == 99)) {
       return "special-purpose address";
     }
     return null;
@@ -136,6 +173,11 @@ public final class AddressGuard {
       }
     }
     return true;
+  }
+
+  /** Whether {@code host} (without brackets) is an IPv6 literal or a dotted-quad IPv4 one, not a name. */
+  static boolean isLiteral(String host) {
+    return host.indexOf(':') >= 0 || IPV4_LITERAL.matcher(host).matches();
   }
 
   /** Parses an IP literal without DNS (for tests and configuration). */

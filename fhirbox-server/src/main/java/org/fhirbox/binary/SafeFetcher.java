@@ -9,7 +9,13 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.Destination;
@@ -21,6 +27,7 @@ import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,10 +36,12 @@ import org.slf4j.LoggerFactory;
  * Fetches external URLs for ingestion without becoming an SSRF proxy. Each URL (and each
  * redirect target, followed by hand) must pass the {@link UrlPolicy}, and what is requested is
  * the normalised URL the policy judged (see {@link FetchUrl}); its host is resolved once
- * by our resolver, every address is judged by {@link AddressGuard} (unless an allow-list prefix
- * names that host), and the connection goes only to the addresses that passed — Jetty's client
- * connects to what the resolver returns, so a second DNS answer (rebinding) is never used.
- * The body is streamed, never buffered whole; connect, idle and total timeouts bound the time,
+ * by our resolver, every address is judged ({@link UrlPolicy#addressRefusal}: {@link AddressGuard},
+ * which an allow-list prefix lifts only for its own IP literal or, for a name, the allowed internal
+ * blocks), and the connection goes only to the addresses that passed — Jetty's client connects to
+ * the {@link InetSocketAddress}es the resolver returns, so a second DNS answer (rebinding) is never used.
+ * The body is streamed, never buffered whole; the connect timeout bounds the resolution and then
+ * the connection, and idle and total timeouts bound the rest of the time,
  * and so does a minimum transfer rate ({@link MinimumRate}), which catches an upstream that
  * trickles: a fetch can be stopped from another thread through its {@link Cancellation}.
  *
@@ -49,9 +58,13 @@ public final class SafeFetcher implements AutoCloseable {
    * any number by default, so an upstream sending one endless header would grow the heap.
    */
   static final int MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+  /** Threads that wait on the resolver at once; a lookup beyond them waits its turn, within its bound. */
+  private static final int LOOKUP_THREADS = 8;
   private final UrlPolicy policy;
   private final Settings settings;
+  private final HostResolver resolver;
   private HttpClient client;
+  private ThreadPoolExecutor lookups;
   private boolean closed;
 
   /**
@@ -80,7 +93,18 @@ public final class SafeFetcher implements AutoCloseable {
     }
   }
 
+  /** The resolver gave no answer within the connect timeout. */
+  private static final class ResolutionTimedOut extends IOException {
+    ResolutionTimedOut(String message) {
+      super(message);
+    }
+  }
+
   public SafeFetcher(UrlPolicy policy, Settings settings) {
+    this(policy, settings, HostResolver.SYSTEM);
+  }
+
+  public SafeFetcher(UrlPolicy policy, Settings settings, HostResolver resolver) {
     if (settings.minBytesPerSecond() < 0
         || (settings.minBytesPerSecond() > 0 && settings.rateWindow().toSeconds() < 1)) {
       throw new IllegalArgumentException("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND must be 0 (no minimum) or more, over"
@@ -88,6 +112,7 @@ public final class SafeFetcher implements AutoCloseable {
     }
     this.policy = policy;
     this.settings = settings;
+    this.resolver = resolver;
   }
 
   /** The HTTP client, made and started on first use: most servers never ingest, and it costs start-up time. */
@@ -111,15 +136,18 @@ public final class SafeFetcher implements AutoCloseable {
     // One client fetches for every project: Jetty's default store would send a cookie one fetch
     // was given (RFC 6265 §5.3) on any later fetch to that host, whoever asked for it.
     c.setHttpCookieStore(new HttpCookieStore.Empty());
-    c.setSocketAddressResolver((host, port, context, promise) -> c.getExecutor().execute(() -> {
-      try {
-        // the scheme of the connection's origin: an allow-list prefix lifts the guard for its scheme only
-        promise.succeeded(checkedAddresses(context.get(Destination.CONTEXT_KEY) instanceof Destination d
-            ? d.getOrigin().getScheme() : null, host, port));
-      } catch (IOException | RuntimeException e) {
-        promise.failed(e);
-      }
-    }));
+    // the scheme of the connection's origin: an allow-list prefix lifts the guard for its scheme only
+    c.setSocketAddressResolver((host, port, context, promise) -> resolve(
+        context.get(Destination.CONTEXT_KEY) instanceof Destination d ? d.getOrigin().getScheme() : null,
+        host, port, promise));
+    ThreadPoolExecutor l = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "fhirbox-ingest-dns");
+          t.setDaemon(true);
+          return t;
+        });
+    l.allowCoreThreadTimeOut(true);
+    lookups = l;
     try {
       c.start();
     } catch (Exception e) {
@@ -138,14 +166,68 @@ public final class SafeFetcher implements AutoCloseable {
     return policy;
   }
 
-  private List<InetSocketAddress> checkedAddresses(String scheme, String host, int port) throws IOException {
-    InetAddress[] all = InetAddress.getAllByName(UrlPolicy.bare(host));
-    boolean explicit = policy.namesHostExplicitly(scheme, host, port);
+  /**
+   * Resolves {@code host} and judges its addresses, off Jetty's threads and within the connect
+   * timeout. The system resolver cannot be interrupted and waits as long as the OS lets it
+   * (resolv.conf's timeout times its attempts times its servers), and Jetty's connect timeout
+   * starts only after it: without this bound a slow resolver would hold a fetch, and a thread,
+   * that long. An IP literal is not looked up.
+   */
+  private void resolve(String scheme, String host, int port, Promise<List<InetSocketAddress>> promise) {
+    String bare = UrlPolicy.bare(host);
+    if (AddressGuard.isLiteral(bare)) {
+      try {
+        promise.succeeded(checkedAddresses(scheme, host, port, List.of(AddressGuard.literal(bare))));
+      } catch (IOException | RuntimeException e) {
+        promise.failed(e);
+      }
+      return;
+    }
+    CompletableFuture<List<InetSocketAddress>> answer = new CompletableFuture<>();
+    Future<?> lookup;
+    try {
+      lookup = lookups.submit(() -> {
+        try {
+          answer.complete(checkedAddresses(scheme, host, port, resolver.resolve(bare)));
+        } catch (Throwable t) {
+          answer.completeExceptionally(t);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      promise.failed(e); // the fetcher is closing
+      return;
+    }
+    String late = "host " + bare + " could not be resolved within " + settings.connectTimeout().toSeconds() + " s";
+    answer.orTimeout(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((addresses, failure) -> answered(promise, addresses, failure, lookup, late));
+  }
+
+  /** Hands a lookup's outcome to Jetty; one that ran out of time is abandoned and told as {@code late}. */
+  private static void answered(Promise<List<InetSocketAddress>> promise, List<InetSocketAddress> addresses,
+      Throwable failure, Future<?> lookup, String late) {
+    if (failure == null) {
+      promise.succeeded(addresses);
+      return;
+    }
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    if (cause instanceof TimeoutException) {
+      lookup.cancel(true);
+      cause = new ResolutionTimedOut(late);
+    }
+    promise.failed(cause);
+  }
+
+  private List<InetSocketAddress> checkedAddresses(String scheme, String host, int port, List<InetAddress> all)
+      throws IOException {
+    if (all.isEmpty()) {
+      throw new UnknownHostException(host);
+    }
     List<InetSocketAddress> ok = new ArrayList<>();
     String reason = null;
     for (InetAddress a : all) {
-      String r = AddressGuard.refusal(a);
-      if (explicit || r == null) {
+      String r = policy.addressRefusal(scheme, host, port, a);
+      if (r == null) {
         ok.add(new InetSocketAddress(a, port));
       } else {
         reason = r;
@@ -270,6 +352,9 @@ public final class SafeFetcher implements AutoCloseable {
       if (t instanceof AddressRefused r) {
         return FetchException.addressRefused(r.getMessage());
       }
+      if (t instanceof ResolutionTimedOut r) {
+        return FetchException.unresolved(r.getMessage(), r);
+      }
       if (t instanceof UnknownHostException) {
         return FetchException.unresolved("unknown host " + request.getHost(), t);
       }
@@ -308,6 +393,7 @@ public final class SafeFetcher implements AutoCloseable {
     }
     if (c != null) {
       c.stop();
+      lookups.shutdownNow();
     }
   }
 }

@@ -116,6 +116,27 @@ class IngestionErrorTextTest {
   }
 
   /**
+   * 192.88.99.0/24, the 6to4 relay anycast block that RFC 7526 deprecated (not globally reachable
+   * in the IANA IPv4 special-purpose registry): a network may still route it to a relay of its own. Refused before any connection, also inside a 6to4
+   * address, with the one text of every other address that is not fetched.
+   */
+  @Test
+  void importOfTheDeprecated6to4RelayBlockIsRefusedLikeAPrivateAddress() throws Exception {
+    try (TestServer plain = TestServer.start(java.util.Map.of("FHIRBOX_INGEST_CONNECT_TIMEOUT", "1"))) {
+      TestClient c = plain.client();
+      java.util.Set<String> diagnostics = new java.util.HashSet<>();
+      for (String host : List.of("[::1]", "192.88.99.1", "192.88.99.2", "[2002:c058:6301::1]")) {
+        HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
+            + java.net.URLEncoder.encode("https://" + host + "/file.pdf", "UTF-8"))
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).as(host + ": " + r.body()).isEqualTo(400);
+        diagnostics.add(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics());
+      }
+      assertThat(diagnostics).as("one text for every such host").hasSize(1);
+    }
+  }
+
+  /**
    * A closed port and a port where something other than an HTTP server listens get one and the
    * same 502 from {@code $import}: telling "connection refused" from a reply that is not HTTP
    * would make the server a port scanner and banner grabber. The log keeps the detail.

@@ -44,14 +44,16 @@ class SafeFetcherTest {
       "2001:db8::1", "2001:db8:ffff:ffff::1", "64:ff9b:1::a00:1", "64:ff9b:1:ffff::808:808",
       "::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe", "::ffff:0:a00:1", "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
       "3fff::1", "3fff:fff:ffff:ffff::1", "2001:2::1", "2001:10::1", "2001:1ff:ffff::1", "100::1", "100:0:0:1::1",
-      "5f00::1", "5f00:ffff::1"})
+      "5f00::1", "5f00:ffff::1", "192.88.99.0", "192.88.99.255", "2002:c058:6301::", "64:ff9b::c058:6301",
+      "fd00:ec2::254", "100.100.100.200"})
   void forbiddenAddressClassesAreRefused(String ip) {
     assertThat(AddressGuard.refusal(AddressGuard.literal(ip))).isNotNull();
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111",
-      "64:ff9b::808:808", "::ffff:0:808:808", "2001:4860:4860::8888", "2001:200::1", "100:0:0:2::1", "5f01::1"})
+      "64:ff9b::808:808", "::ffff:0:808:808", "2001:4860:4860::8888", "2001:200::1", "100:0:0:2::1", "5f01::1",
+      "192.88.98.255", "192.88.100.1"})
   void publicAddressesPass(String ip) {
     assertThat(AddressGuard.refusal(AddressGuard.literal(ip))).isNull();
   }
