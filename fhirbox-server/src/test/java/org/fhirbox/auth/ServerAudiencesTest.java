@@ -97,6 +97,25 @@ class ServerAudiencesTest {
     assertThat(elsewhere.body()).contains("aud");
   }
 
+  @Test
+  void theDiscoveryDocumentsNameTheIssuerAndEveryEndpointUnderIt() {
+    for (String path : List.of(".well-known/smart-configuration", "fhir/R4/.well-known/smart-configuration",
+        ".well-known/openid-configuration")) {
+      HttpResponse<String> r = new TestClient(server.baseUrl()).get(path);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      var doc = SmartApp.read(r.body());
+      // RFC 8414 §3.3, OpenID Connect Discovery §4.3: issuer is the URL the document is published under
+      assertThat(doc.get("issuer").asText()).as(path).isEqualTo(ISSUER);
+      for (String endpoint : List.of("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
+          "revocation_endpoint", "introspection_endpoint")) {
+        assertThat(doc.get(endpoint).asText()).as(path + " " + endpoint).startsWith(ISSUER);
+      }
+    }
+    HttpResponse<String> metadata = new TestClient(server.baseUrl()).get("fhir/R4/metadata");
+    assertThat(metadata.body()).contains(ISSUER + "oauth2/authorize", ISSUER + "oauth2/token")
+        .doesNotContain(server.baseUrl() + "oauth2/authorize");
+  }
+
   private static String advertisedTokenEndpoint(String path) {
     HttpResponse<String> r = new TestClient(server.baseUrl()).get(path);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
