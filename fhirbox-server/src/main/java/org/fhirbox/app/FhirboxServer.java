@@ -212,9 +212,8 @@ public final class FhirboxServer implements AutoCloseable {
             conditionalMatch, errors::translate, config.getInt("FHIRBOX_BUNDLE_MAX_ENTRIES"),
             config.getLong("FHIRBOX_MAX_JSON_BYTES")),
         searchParser, searchChains, new SearchIncludes(maxCount, compartment), binaryAccess, compartment, maxCount);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl, claimed);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
-        List.of(new ServerCapabilities(auth.issuer())));
+        List.of(new ServerCapabilities(AuthModule.issuer(config, this::baseUrl))));
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
     // The top-level Binary.url Medplum clients read; FHIRBOX_BINARY_URL_FIELD=false leaves it out
     ResourceOutput.BinaryUrl binaryUrl = !config.getBoolean("FHIRBOX_BINARY_URL_FIELD") ? ResourceOutput.BinaryUrl.NONE
@@ -244,6 +243,7 @@ public final class FhirboxServer implements AutoCloseable {
         binaryService.policy().maxBytes());
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl, claimed);
     this.signIn = new SignInModule(config, database, clock, auth);
     ObjectMapper json = new ObjectMapper();
     this.appClients = new AppClients(auth.clients(), auth.users());
