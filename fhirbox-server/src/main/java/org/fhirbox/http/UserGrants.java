@@ -36,7 +36,7 @@ final class UserGrants {
   }
 
   /** RFC 6749 §4.1.3 with RFC 7636 §4.5: code, redirect_uri and code_verifier. */
-  Map<String, Object> authorizationCode(Exchange ex, Map<String, String> form, OAuthClient client) {
+  Map<String, Object> authorizationCode(Map<String, String> form, OAuthClient client) {
     for (String required : new String[] {"code", "redirect_uri", "code_verifier"}) {
       if (!form.containsKey(required)) {
         throw OAuthError.badRequest("invalid_request", required + " is required");
@@ -65,8 +65,7 @@ final class UserGrants {
           g.authTime()));
     }
     if (granted.has("openid")) {
-      body.put("id_token", signIn.idTokens().issue(client, r.user(), granted, g.nonce(), g.authTime(),
-          ex.fhirBase()));
+      body.put("id_token", signIn.idTokens().issue(client, r.user(), granted, g.nonce(), g.authTime()));
     }
     return body;
   }
