@@ -214,6 +214,11 @@ final class AuthorizeEndpoint {
     }
     // RFC 6749 §3.3: scopes this server does not serve are left out, and the token says what was granted
     Scopes.Requested requested = Scopes.parseRequested(single(params, "scope"));
+    if (requested.supported().isEmpty() && requested.unsupported().isEmpty()) {
+      // SMART App Launch: scope is required. RFC 6749 §3.3 allows a default instead, but the only one
+      // at hand, the whole registration, would grant offline_access and every resource scope unasked.
+      throw new Refusal("invalid_scope", "scope is required (SMART App Launch)");
+    }
     if (requested.noneSupported()) {
       throw new Refusal("invalid_scope", "none of the requested scopes is supported by this server");
     }

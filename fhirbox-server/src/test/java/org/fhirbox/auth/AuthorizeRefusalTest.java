@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.testing.FormBrowser;
@@ -99,6 +100,20 @@ class AuthorizeRefusalTest {
         "invalid_request", true);
     assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("code_challenge", "short"))),
         "invalid_request", true);
+  }
+
+  @Test
+  void aRequestWithoutScopeIsRefusedRatherThanGrantedTheWholeRegistration() {
+    // SMART App Launch: scope is required; RFC 6749 §3.3 leaves a server a default or a refusal, and
+    // a default of everything registered would hand out offline_access and every resource scope unasked
+    Map<String, String> absent = new HashMap<>();
+    absent.put("scope", null);
+    for (Map<String, String> extra : List.of(absent, Map.of("scope", ""), Map.of("scope", "  "))) {
+      Page page = new FormBrowser().get(app.authorizeUrl(null, extra));
+      assertThat(page.status()).as(extra + ": " + page.body()).isEqualTo(303);
+      assertErrorRedirect(page, "invalid_scope", true);
+      assertThat(page.redirectParams().get("error_description")).contains("scope is required");
+    }
   }
 
   @Test
