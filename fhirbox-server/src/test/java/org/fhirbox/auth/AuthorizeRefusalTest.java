@@ -274,6 +274,24 @@ class AuthorizeRefusalTest {
   }
 
   @Test
+  void aReusedCodeEndsTheAccessTokenIssuedForItEvenWithoutARefreshToken() {
+    // RFC 6749 §4.1.2: a code used twice SHOULD revoke every token issued for it, not only refresh tokens
+    String code = app.code(app.signIn(new FormBrowser(), "user/*.rs openid", "ada@example.org", Map.of()));
+    HttpResponse<String> first = app.exchange(code);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    assertThat(SmartApp.read(first.body()).has("refresh_token")).isFalse();
+    TestClient asAda = new TestClient(server.baseUrl()).withHeader("Authorization",
+        "Bearer " + SmartApp.read(first.body()).get("access_token").asText());
+    assertThat(asAda.get("fhir/R4/Patient").statusCode()).isEqualTo(200);
+
+    assertError(app.exchange(code), 400, "invalid_grant");
+    clock.advance(Duration.ofSeconds(61)); // a sign-in's status is looked up at most once a minute
+
+    HttpResponse<String> after = asAda.get("fhir/R4/Patient");
+    assertThat(after.statusCode()).as(after.body()).isEqualTo(401);
+  }
+
+  @Test
   void aCodeSentWithAnotherRedirectUriOrByAnotherClientIsRefusedAndStaysRedeemableByItsApp() {
     String code = code(new FormBrowser());
     assertError(app.exchange(code, REDIRECT + "/other", app.verifier()), 400, "invalid_grant");
