@@ -212,7 +212,7 @@ public final class FhirboxServer implements AutoCloseable {
             config.getLong("FHIRBOX_MAX_JSON_BYTES")),
         searchParser, searchChains, new SearchIncludes(maxCount, compartment), binaryAccess, compartment, maxCount);
     CapabilityStatementFactory capabilities = new CapabilityStatementFactory(repository, indexer,
-        List.of(new ServerCapabilities(this::baseUrl)));
+        List.of(new ServerCapabilities(AuthModule.issuer(config, this::baseUrl))));
     AttachmentSigner attachmentSigner = new AttachmentSigner(fhirContext, store, binaryAccess, signing.signer());
     // The top-level Binary.url Medplum clients read; FHIRBOX_BINARY_URL_FIELD=false leaves it out
     ResourceOutput.BinaryUrl binaryUrl = !config.getBoolean("FHIRBOX_BINARY_URL_FIELD") ? ResourceOutput.BinaryUrl.NONE

@@ -59,8 +59,7 @@ public final class AuthModule {
     this.users = new UserStore(db, hasher, clients, clock);
     this.passwordLinks = new PasswordLinks(db, users, hasher, clock);
     this.signIn = new SignIn(users, AuthThrottle.standard(clock), clock);
-    // The issuer names the deployment, not the node: nodes behind one load balancer share it.
-    this.issuer = () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
+    this.issuer = issuer(config, baseUrl);
     this.keys = new TokenKeys(new SigningKeyStore(db, clock));
     // here rather than in SignInModule: a person's access token is refused once its sign-in has ended
     this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
@@ -212,5 +211,14 @@ public final class AuthModule {
   /** The {@code iss} of the tokens: {@code FHIRBOX_TOKEN_ISSUER}, else the base URL. */
   public Supplier<String> issuer() {
     return issuer;
+  }
+
+  /**
+   * The issuer of a server of this configuration and base URL, as {@link #issuer()} gives it: the
+   * discovery documents and the CapabilityStatement name their endpoints under it. It names the
+   * deployment, not the node: nodes behind one load balancer share it.
+   */
+  public static Supplier<String> issuer(FhirboxConfig config, Supplier<String> baseUrl) {
+    return () -> config.optional("FHIRBOX_TOKEN_ISSUER").orElseGet(baseUrl);
   }
 }

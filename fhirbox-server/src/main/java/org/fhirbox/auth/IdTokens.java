@@ -56,9 +56,11 @@ public final class IdTokens {
     keys.prepareRsa();
   }
 
-  /** @param fhirBase the FHIR base URL (no trailing slash) that {@code fhirUser} is relative to */
-  public String issue(OAuthClient client, User user, Scopes granted, Optional<String> nonce, Instant authTime,
-      String fhirBase) {
+  /**
+   * The ID token of a sign-in. {@code fhirUser} is under the FHIR base the access tokens are for
+   * ({@link TokenService#audienceOf} the issuer), whichever node or address issued it.
+   */
+  public String issue(OAuthClient client, User user, Scopes granted, Optional<String> nonce, Instant authTime) {
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
         .issuer(issuer.get())
@@ -69,7 +71,7 @@ public final class IdTokens {
         .claim("auth_time", authTime.getEpochSecond());
     nonce.ifPresent(n -> claims.claim("nonce", n));
     if (granted.has("fhirUser")) {
-      claims.claim("fhirUser", fhirBase + "/" + user.fhirUser());
+      claims.claim("fhirUser", TokenService.audienceOf(issuer.get()) + "/" + user.fhirUser());
     }
     boolean ec = ClientProfile.ES256.equals(client.idTokenAlg());
     JWK key = ec ? keys.ec() : keys.rsa();

@@ -15,15 +15,20 @@ import org.hl7.fhir.r4.model.UriType;
  */
 public final class ServerCapabilities implements CapabilityStatementFactory.Customizer {
   static final String OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
-  private final Supplier<String> baseUrl;
+  private final Supplier<String> issuer;
 
-  public ServerCapabilities(Supplier<String> baseUrl) {
-    this.baseUrl = baseUrl;
+  /**
+   * @param issuer the token issuer, under which the discovery documents name the endpoints too (the
+   *     oauth-uris here name the same ones)
+   */
+  public ServerCapabilities(Supplier<String> issuer) {
+    this.issuer = issuer;
   }
 
   @Override
   public void customize(CapabilityStatement cs, CapabilityStatementRestComponent rest) {
-    String base = baseUrl.get();
+    String iss = issuer.get();
+    String base = iss.endsWith("/") ? iss : iss + "/";
     CapabilityStatement.CapabilityStatementRestSecurityComponent security = rest.getSecurity();
     security.setCors(true);
     String services = "http://terminology.hl7.org/CodeSystem/restful-security-service";

@@ -157,7 +157,7 @@ final class AuthorizeEndpoint {
       signIn.idTokens().prepare(); // the ID token's key is then ready by the time the person has signed in
     }
     SignInRequestCookie.set(ex, cookie.value());
-    SignInPages.signIn(ex, 200, frame(ex, request), cookie.pending().csrf(), "", null, Map.of());
+    SignInPages.signIn(ex, 200, frame(request), cookie.pending().csrf(), "", null, Map.of());
   }
 
   private AuthorizationRequests.Request validate(Exchange ex, Map<String, List<String>> params, OAuthClient client,
@@ -214,6 +214,11 @@ final class AuthorizeEndpoint {
     }
     // RFC 6749 §3.3: scopes this server does not serve are left out, and the token says what was granted
     Scopes.Requested requested = Scopes.parseRequested(single(params, "scope"));
+    if (requested.supported().isEmpty() && requested.unsupported().isEmpty()) {
+      // SMART App Launch: scope is required. RFC 6749 §3.3 allows a default instead, but the only one
+      // at hand, the whole registration, would grant offline_access and every resource scope unasked.
+      throw new Refusal("invalid_scope", "scope is required (SMART App Launch)");
+    }
     if (requested.noneSupported()) {
       throw new Refusal("invalid_scope", "none of the requested scopes is supported by this server");
     }
@@ -243,7 +248,7 @@ final class AuthorizeEndpoint {
     }
     String email = single(s.form(), "email");
     String address = ex.request().getRemoteAddr();
-    SignInPages.Frame frame = frame(ex, s.pending().request());
+    SignInPages.Frame frame = frame(s.pending().request());
     SignIn.Result outcome = signIn.passwordSignIn().authenticate(client.get().project(), email,
         single(s.form(), "password"), address);
     if (outcome instanceof SignIn.Throttled t) {
@@ -302,7 +307,7 @@ final class AuthorizeEndpoint {
     // never reaches beyond what the user may see as that patient)
     boolean ownOnly = user.fhirUserType().equals("Patient");
     if (chosen == null || ownOnly && !chosen.equals(user.fhirUserId()) || picker.readable(as, chosen).isEmpty()) {
-      SignInPages.picker(ex, frame(ex, s.pending().request()), s.pending().csrf(), "", List.of(), false,
+      SignInPages.picker(ex, frame(s.pending().request()), s.pending().csrf(), "", List.of(), false,
           chosen == null ? "Choose a patient." : "That patient cannot be chosen.");
       return;
     }
@@ -379,7 +384,7 @@ final class AuthorizeEndpoint {
     String patientLabel = patient.flatMap(id -> picker.readable(person.get().principal(), id)
         .or(() -> picker.find(user.project(), client.clientId(), id)))
         .map(c -> c.name() + (c.details().isEmpty() ? "" : " (" + c.details() + ")")).orElse(patient.orElse(null));
-    SignInPages.consent(ex, frame(ex, pending.request()), pending.csrf(),
+    SignInPages.consent(ex, frame(pending.request()), pending.csrf(),
         ScopeWords.describe(granted, refreshDays), patientLabel, user.name() + " (" + user.email() + ")");
   }
 
@@ -451,7 +456,7 @@ final class AuthorizeEndpoint {
             : "The search could not be run: " + e.getMessage();
       }
     }
-    SignInPages.picker(ex, frame(ex, s.pending().request()), s.pending().csrf(), q, options, !q.isEmpty(),
+    SignInPages.picker(ex, frame(s.pending().request()), s.pending().csrf(), q, options, !q.isEmpty(),
         error);
   }
 
@@ -550,13 +555,13 @@ final class AuthorizeEndpoint {
   }
 
   /** What the pages of a request show, and where its forms may lead. */
-  private static SignInPages.Frame frame(Exchange ex, AuthorizationRequests.Request r) {
+  private static SignInPages.Frame frame(AuthorizationRequests.Request r) {
     URI uri = URI.create(r.redirectUri());
     String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
     boolean web = scheme.equals("https") || scheme.equals("http");
     String origin = web ? scheme + "://" + uri.getRawAuthority() : scheme + ":";
     String returnTo = web ? uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") : scheme + ":";
-    return new SignInPages.Frame(ex.baseUrl(), r.clientId(), returnTo, origin);
+    return new SignInPages.Frame(r.clientId(), returnTo, origin);
   }
 
   private static Map<String, List<String>> form(Exchange ex) throws IOException {

@@ -14,6 +14,13 @@ import org.fhirbox.auth.TokenKeys;
  * conformance.html; also under the FHIR base, where SMART looks), {@code
  * /.well-known/openid-configuration} (OpenID Connect Discovery 1.0 §3, at the issuer) and the
  * JWKS that verifies access and ID tokens. They list only what works.
+ *
+ * <p>Every endpoint is named under the issuer ({@code FHIRBOX_TOKEN_ISSUER}, else the base URL),
+ * not under the base URL of the node that answers: RFC 8414 §3.3 and OpenID Connect Discovery §4.3
+ * have a client fetch the document from its issuer and check that {@code issuer} is that URL, so
+ * the issuer is the address a client reaches the server at, and the node's own base URL (one node
+ * of several behind a load balancer) may be one it cannot reach. The {@code issuer} is the
+ * {@code iss} of every token and authorization response.
  */
 final class Discovery {
   /** SMART App Launch capabilities fhirbox implements (conformance.html "Capabilities"). */
@@ -40,7 +47,7 @@ final class Discovery {
 
   /** {@code GET /.well-known/smart-configuration}: JSON whatever the Accept header (SMART conformance.html). */
   void smartConfiguration(Exchange ex) throws IOException {
-    String base = ex.baseUrl();
+    String base = base();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("issuer", issuer.get());
     body.put("jwks_uri", base + ".well-known/jwks.json");
@@ -62,7 +69,7 @@ final class Discovery {
 
   /** {@code GET /.well-known/openid-configuration} (OpenID Connect Discovery 1.0 §3). */
   void openidConfiguration(Exchange ex) throws IOException {
-    String base = ex.baseUrl();
+    String base = base();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("issuer", issuer.get());
     body.put("authorization_endpoint", base + "oauth2/authorize");
@@ -89,6 +96,12 @@ final class Discovery {
     body.put("request_parameter_supported", false);
     body.put("claims_parameter_supported", false);
     OAuthRequest.write(ex, json, 200, body, CACHEABLE);
+  }
+
+  /** The issuer, ending in a slash: the base of every endpoint named. */
+  private String base() {
+    String iss = issuer.get();
+    return iss.endsWith("/") ? iss : iss + "/";
   }
 
   /** {@code GET /.well-known/jwks.json}: the public keys that verify access tokens (ES256) and ID tokens (RS256). */

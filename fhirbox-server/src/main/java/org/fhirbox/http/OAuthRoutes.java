@@ -50,7 +50,7 @@ public final class OAuthRoutes {
         issuer, audiences);
     this.revocation = new TokenRevocation(clients, signIn.refreshTokens(), tokens, signIn.users(), audit, json);
     this.introspection = new TokenIntrospection(clients, tokens, signIn.refreshTokens(), issuer, json);
-    this.userInfo = new UserInfoEndpoint(tokens, signIn.users(), json);
+    this.userInfo = new UserInfoEndpoint(tokens, signIn.users(), issuer, json);
     this.discovery = new Discovery(signIn.keys(), issuer, json);
   }
 

@@ -19,6 +19,10 @@ import java.util.Map;
  * {@code form-action} applies to redirects); {@code frame-ancestors 'none'} (and
  * {@code X-Frame-Options: DENY}) so no other site can frame the page and trick a click. Pages are
  * never cached, and send no Referer.
+ *
+ * <p>Every page is under {@code /oauth2/}, and its forms post beside it (a relative action such as
+ * {@code signin}): under whichever address the person reached the server at, the issuer the
+ * discovery documents name or the node's base URL, so the form stays on the page's origin.
  */
 final class SignInPages {
   private static final String STYLE = "body{font-family:system-ui,-apple-system,\"Segoe UI\",sans-serif;margin:0;"
@@ -40,7 +44,7 @@ final class SignInPages {
       .encodeToString(sha256(STYLE)) + "'";
 
   /** What every page of one authorization request shows and needs. */
-  record Frame(String baseUrl, String clientId, String returnTo, String formActionOrigin) {}
+  record Frame(String clientId, String returnTo, String formActionOrigin) {}
 
   /** A patient in the picker's list. */
   record Option(String id, String label) {}
@@ -53,7 +57,7 @@ final class SignInPages {
     b.append("<h1>Sign in</h1>\n<p>to continue to <strong>").append(esc(f.clientId()))
         .append("</strong>, which will then receive the access you allow.</p>\n");
     alert(b, error);
-    b.append("<form method=\"post\" action=\"").append(esc(f.baseUrl())).append("oauth2/signin\">\n");
+    b.append("<form method=\"post\" action=\"signin\">\n");
     csrf(b, csrf);
     b.append("<label for=\"email\">Email</label>\n<input id=\"email\" name=\"email\" type=\"email\""
         + " autocomplete=\"username\" required autofocus value=\"").append(esc(email)).append("\">\n")
@@ -70,14 +74,14 @@ final class SignInPages {
     b.append("<h1>Choose a patient</h1>\n<p><strong>").append(esc(f.clientId()))
         .append("</strong> needs a patient to work with. Search by name or identifier.</p>\n");
     alert(b, error);
-    b.append("<form method=\"get\" action=\"").append(esc(f.baseUrl())).append("oauth2/patient\" role=\"search\">\n")
+    b.append("<form method=\"get\" action=\"patient\" role=\"search\">\n")
         .append("<label for=\"q\">Name or identifier</label>\n<input id=\"q\" name=\"q\" type=\"search\" required"
             + " value=\"").append(esc(query)).append("\">\n<button type=\"submit\">Search</button>\n</form>\n");
     if (searched && results.isEmpty()) {
       b.append("<p role=\"status\">No patient matches &ldquo;").append(esc(query)).append("&rdquo;.</p>\n");
     }
     if (!results.isEmpty()) {
-      b.append("<form method=\"post\" action=\"").append(esc(f.baseUrl())).append("oauth2/patient\">\n");
+      b.append("<form method=\"post\" action=\"patient\">\n");
       csrf(b, csrf);
       b.append("<fieldset>\n<legend>Patients matching &ldquo;").append(esc(query)).append("&rdquo;</legend>\n");
       for (int i = 0; i < results.size(); i++) {
@@ -103,7 +107,7 @@ final class SignInPages {
       b.append("<p>Patient: <strong>").append(esc(patient)).append("</strong></p>\n");
     }
     b.append("<p class=\"note\">Signed in as ").append(esc(signedInAs)).append(".</p>\n")
-        .append("<form method=\"post\" action=\"").append(esc(f.baseUrl())).append("oauth2/consent\">\n");
+        .append("<form method=\"post\" action=\"consent\">\n");
     csrf(b, csrf);
     b.append("<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\n")
         .append("<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button>\n")

@@ -48,7 +48,7 @@ final class TokenEndpoint {
       }
       Map<String, Object> body = switch (grant) {
         case "client_credentials" -> clientCredentials(ex, form);
-        case "authorization_code" -> userGrants.authorizationCode(ex, form,
+        case "authorization_code" -> userGrants.authorizationCode(form,
             clients.authenticate(ex, form, true));
         case "refresh_token" -> userGrants.refresh(ex, form, clients.authenticate(ex, form, true));
         default -> throw OAuthError.badRequest("unsupported_grant_type",

@@ -36,7 +36,7 @@ final class UserGrants {
   }
 
   /** RFC 6749 §4.1.3 with RFC 7636 §4.5: code, redirect_uri and code_verifier. */
-  Map<String, Object> authorizationCode(Exchange ex, Map<String, String> form, OAuthClient client) {
+  Map<String, Object> authorizationCode(Map<String, String> form, OAuthClient client) {
     for (String required : new String[] {"code", "redirect_uri", "code_verifier"}) {
       if (!form.containsKey(required)) {
         throw OAuthError.badRequest("invalid_request", required + " is required");
@@ -65,8 +65,7 @@ final class UserGrants {
           g.authTime()));
     }
     if (granted.has("openid")) {
-      body.put("id_token", signIn.idTokens().issue(client, r.user(), granted, g.nonce(), g.authTime(),
-          ex.fhirBase()));
+      body.put("id_token", signIn.idTokens().issue(client, r.user(), granted, g.nonce(), g.authTime()));
     }
     return body;
   }
@@ -93,10 +92,16 @@ final class UserGrants {
       Scopes requested = asked.supported();
       // checked before the token rotates, so a refused scope does not cost the app its token; only
       // against the calling client's own tokens, so another client learns nothing of one it holds
-      Optional<Scopes> held = refreshTokens.find(token).filter(g -> g.clientId().equals(client.clientId()))
-          .map(RefreshTokens.Grant::scopes);
-      if (held.isPresent() && !held.get().narrow(requested).equals(requested)) {
+      Optional<RefreshTokens.Grant> held = refreshTokens.find(token)
+          .filter(g -> g.clientId().equals(client.clientId()));
+      if (held.isPresent() && !held.get().scopes().narrow(requested).equals(requested)) {
         throw OAuthError.badRequest("invalid_scope", "scope may only name scopes of the original grant");
+      }
+      // narrow() lets patient/ fit within user/, but patient/ scopes hold a token to the launch
+      // patient (SMART App Launch), and a sign-in that chose none has no patient to hold it to
+      if (held.isPresent() && held.get().patient().isEmpty() && SignInScopes.needsPatient(requested)) {
+        throw OAuthError.badRequest("invalid_scope", "patient/ scopes need a launch patient, and this sign-in has"
+            + " none: sign in again with launch/patient");
       }
       narrower = Optional.of(requested);
     }

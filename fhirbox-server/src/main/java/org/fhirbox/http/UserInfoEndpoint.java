@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.TokenService;
@@ -16,17 +17,19 @@ import org.fhirbox.auth.UserStore;
  * /oauth2/userinfo} with an access token that a person's sign-in granted {@code openid}.
  * Claims: {@code sub} (the user id, as in the ID token) always; {@code name} and {@code email}
  * with {@code profile} (fhirbox has no separate {@code email} scope); {@code fhirUser} (absolute
- * URL) with {@code fhirUser}. Errors follow RFC 6750 §3: 401 {@code invalid_token}, 403
+ * URL, under the FHIR base the access tokens are for, as in the ID token) with {@code fhirUser}. Errors follow RFC 6750 §3: 401 {@code invalid_token}, 403
  * {@code insufficient_scope}.
  */
 final class UserInfoEndpoint {
   private final TokenService tokens;
   private final UserStore users;
+  private final Supplier<String> issuer;
   private final ObjectMapper json;
 
-  UserInfoEndpoint(TokenService tokens, UserStore users, ObjectMapper json) {
+  UserInfoEndpoint(TokenService tokens, UserStore users, Supplier<String> issuer, ObjectMapper json) {
     this.tokens = tokens;
     this.users = users;
+    this.issuer = issuer;
     this.json = json;
   }
 
@@ -62,7 +65,7 @@ final class UserInfoEndpoint {
         body.put("email", user.get().email());
       }
       if (scopes.has("fhirUser")) {
-        body.put("fhirUser", ex.fhirBase() + "/" + user.get().fhirUser());
+        body.put("fhirUser", TokenService.audienceOf(issuer.get()) + "/" + user.get().fhirUser());
       }
       OAuthRequest.write(ex, json, 200, body, Map.of());
     } catch (OAuthError e) {

@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.testing.FormBrowser;
@@ -99,6 +100,20 @@ class AuthorizeRefusalTest {
         "invalid_request", true);
     assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("code_challenge", "short"))),
         "invalid_request", true);
+  }
+
+  @Test
+  void aRequestWithoutScopeIsRefusedRatherThanGrantedTheWholeRegistration() {
+    // SMART App Launch: scope is required; RFC 6749 §3.3 leaves a server a default or a refusal, and
+    // a default of everything registered would hand out offline_access and every resource scope unasked
+    Map<String, String> absent = new HashMap<>();
+    absent.put("scope", null);
+    for (Map<String, String> extra : List.of(absent, Map.of("scope", ""), Map.of("scope", "  "))) {
+      Page page = new FormBrowser().get(app.authorizeUrl(null, extra));
+      assertThat(page.status()).as(extra + ": " + page.body()).isEqualTo(303);
+      assertErrorRedirect(page, "invalid_scope", true);
+      assertThat(page.redirectParams().get("error_description")).contains("scope is required");
+    }
   }
 
   @Test
@@ -256,6 +271,24 @@ class AuthorizeRefusalTest {
     assertError(second, 400, "invalid_grant");
     assertThat(second.body()).contains("already used");
     assertError(app.refresh(refresh, Optional.empty()), 400, "invalid_grant");
+  }
+
+  @Test
+  void aReusedCodeEndsTheAccessTokenIssuedForItEvenWithoutARefreshToken() {
+    // RFC 6749 §4.1.2: a code used twice SHOULD revoke every token issued for it, not only refresh tokens
+    String code = app.code(app.signIn(new FormBrowser(), "user/*.rs openid", "ada@example.org", Map.of()));
+    HttpResponse<String> first = app.exchange(code);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    assertThat(SmartApp.read(first.body()).has("refresh_token")).isFalse();
+    TestClient asAda = new TestClient(server.baseUrl()).withHeader("Authorization",
+        "Bearer " + SmartApp.read(first.body()).get("access_token").asText());
+    assertThat(asAda.get("fhir/R4/Patient").statusCode()).isEqualTo(200);
+
+    assertError(app.exchange(code), 400, "invalid_grant");
+    clock.advance(Duration.ofSeconds(61)); // a sign-in's status is looked up at most once a minute
+
+    HttpResponse<String> after = asAda.get("fhir/R4/Patient");
+    assertThat(after.statusCode()).as(after.body()).isEqualTo(401);
   }
 
   @Test

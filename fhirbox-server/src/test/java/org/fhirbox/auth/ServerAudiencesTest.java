@@ -97,6 +97,46 @@ class ServerAudiencesTest {
     assertThat(elsewhere.body()).contains("aud");
   }
 
+  @Test
+  void theDiscoveryDocumentsNameTheIssuerAndEveryEndpointUnderIt() {
+    for (String path : List.of(".well-known/smart-configuration", "fhir/R4/.well-known/smart-configuration",
+        ".well-known/openid-configuration")) {
+      HttpResponse<String> r = new TestClient(server.baseUrl()).get(path);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      var doc = SmartApp.read(r.body());
+      // RFC 8414 §3.3, OpenID Connect Discovery §4.3: issuer is the URL the document is published under
+      assertThat(doc.get("issuer").asText()).as(path).isEqualTo(ISSUER);
+      for (String endpoint : List.of("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
+          "revocation_endpoint", "introspection_endpoint")) {
+        assertThat(doc.get(endpoint).asText()).as(path + " " + endpoint).startsWith(ISSUER);
+      }
+    }
+    HttpResponse<String> metadata = new TestClient(server.baseUrl()).get("fhir/R4/metadata");
+    assertThat(metadata.body()).contains(ISSUER + "oauth2/authorize", ISSUER + "oauth2/token")
+        .doesNotContain(server.baseUrl() + "oauth2/authorize");
+  }
+
+  @Test
+  void fhirUserIsUnderTheFhirBaseTheTokensAreFor() throws Exception {
+    SmartApp.user(server, "audiences", "ida@example.org", "Practitioner/ida", "user/*.rs");
+    FormBrowser browser = new FormBrowser();
+    String code = app.code(app.signIn(browser, SCOPE, "ida@example.org", Map.of()));
+    HttpResponse<String> tokens = app.exchange(code);
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    var body = SmartApp.read(tokens.body());
+    // SMART App Launch: fhirUser is the user's resource at the FHIR server the app holds a token for,
+    // the aud of the access token, not this node's own address
+    String expected = ISSUER + "fhir/R4/Practitioner/ida";
+    assertThat(SignedJWT.parse(body.get("id_token").asText()).getJWTClaimsSet().getStringClaim("fhirUser"))
+        .isEqualTo(expected);
+    assertThat(SignedJWT.parse(body.get("access_token").asText()).getJWTClaimsSet().getAudience())
+        .containsExactly(ISSUER + "fhir/R4");
+    HttpResponse<String> info = new TestClient(server.baseUrl())
+        .withHeader("Authorization", "Bearer " + body.get("access_token").asText()).get("oauth2/userinfo");
+    assertThat(info.statusCode()).as(info.body()).isEqualTo(200);
+    assertThat(SmartApp.read(info.body()).get("fhirUser").asText()).isEqualTo(expected);
+  }
+
   private static String advertisedTokenEndpoint(String path) {
     HttpResponse<String> r = new TestClient(server.baseUrl()).get(path);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -28,7 +28,31 @@ class SignInCookieTest {
       assertThat(page.status()).as(page.body()).isEqualTo(200);
       assertThat(page.header("Set-Cookie").orElseThrow()).contains("; Secure", "HttpOnly", "SameSite=Lax",
           "Path=/box/oauth2/");
-      assertThat(page.formAction("oauth2/signin")).isEqualTo("https://fhirbox.example.org/box/oauth2/signin");
+      // the form posts beside the page, under whichever address the browser reached it at
+      assertThat(page.body()).contains("action=\"signin\"");
+    }
+  }
+
+  @Test
+  void aPersonSignsInAtAnAddressOtherThanTheBaseUrl() throws Exception {
+    // the issuer a load balancer answers at, where the discovery documents send a person, is
+    // another address than this node's base URL, which the browser may not reach
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_BASE_URL", "https://node1.internal.example.org/"))) {
+      ClientCredentials app = server.server().auth().clients().create("elsewhere", "user/*.rs", false,
+          ClientProfile.of(true, true, List.of("https://app.example.org/cb")));
+      SmartApp.user(server, "elsewhere", "eve@example.org", "Practitioner/e1", "user/*.rs");
+      String direct = "http://127.0.0.1:" + server.server().port() + "/oauth2/authorize?" + FormBrowser.encode(Map.of(
+          "response_type", "code", "client_id", app.clientId(), "redirect_uri", "https://app.example.org/cb",
+          "scope", "user/*.rs", "state", "s1", "code_challenge", SmartApp.challenge("v".repeat(43)),
+          "code_challenge_method", "S256"));
+      FormBrowser browser = new FormBrowser();
+      Page page = browser.get(direct);
+      assertThat(page.status()).as(page.body()).isEqualTo(200);
+
+      Page done = browser.submit(page, "signin", Map.of("email", "eve@example.org", "password", SmartApp.PASSWORD));
+
+      assertThat(done.status()).as(done.body()).isEqualTo(303);
+      assertThat(done.redirectParams()).containsKey("code").containsEntry("state", "s1");
     }
   }
 }

@@ -131,6 +131,17 @@ class TokenLifecycleTest {
     assertThat(SmartApp.read(again.body()).get("scope").asText()).isEqualTo("user/Patient.rs offline_access openid");
   }
 
+  @Test
+  void aRefreshOfASignInWithoutALaunchPatientCannotTurnItsScopesIntoPatientScopes() {
+    String refresh = signIn(publicApp, "user/*.rs offline_access").get("refresh_token").asText();
+    // patient/ scopes hold a token to its launch patient (SMART App Launch); this sign-in chose none
+    HttpResponse<String> asPatient = publicApp.refresh(refresh, Optional.of("patient/*.rs"));
+    assertError(asPatient, 400, "invalid_scope");
+    assertThat(SmartApp.read(asPatient.body()).get("error_description").asText()).contains("patient");
+    HttpResponse<String> still = publicApp.refresh(refresh, Optional.empty());
+    assertThat(still.statusCode()).as(still.body()).isEqualTo(200);
+  }
+
   private static void registerScope(SmartApp app, String scope) {
     HttpResponse<String> r = server.client().putJson("admin/clients/" + app.clientId() + "/scope",
         "{\"scope\":\"" + scope + "\"}");

@@ -61,7 +61,7 @@ public final class FormBrowser {
     public Map<String, String> hiddenFields(String action) {
       Matcher m = FORM.matcher(body());
       while (m.find()) {
-        if (m.group(2).endsWith(action)) {
+        if (resolved(m.group(2)).endsWith(action)) {
           Map<String, String> out = new LinkedHashMap<>();
           Matcher h = HIDDEN.matcher(m.group(3));
           while (h.find()) {
@@ -73,12 +73,16 @@ public final class FormBrowser {
       throw new AssertionError("no form posting to " + action + " in:\n" + body());
     }
 
-    /** The absolute URL the form ending in {@code action} posts to. */
+    private String resolved(String rawAction) {
+      return response.uri().resolve(unescape(rawAction)).toString();
+    }
+
+    /** The absolute URL the form ending in {@code action} posts to, a relative action resolved against the page's. */
     public String formAction(String action) {
       Matcher m = FORM.matcher(body());
       while (m.find()) {
-        if (m.group(2).endsWith(action)) {
-          return unescape(m.group(2));
+        if (resolved(m.group(2)).endsWith(action)) {
+          return resolved(m.group(2));
         }
       }
       throw new AssertionError("no form posting to " + action + " in:\n" + body());
