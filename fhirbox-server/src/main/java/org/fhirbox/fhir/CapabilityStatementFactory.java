@@ -75,6 +75,15 @@ public final class CapabilityStatementFactory {
             + " a value last, ties newest first and then by id; an unknown parameter is 400; the next links carry"
             + " the position of the page's last entry in the sort order (_after), so they page as deep as the"
             + " results go and a write between pages moves no entry it did not change");
+    // R4 search.html#include, #revinclude: what each may name is listed per type (searchInclude, searchRevInclude)
+    String iterate = "; :iterate (or its R3 name :recurse) applies it to the included resources too, round after"
+        + " round, at most " + SearchIncludes.MAX_ROUNDS + " rounds in all; at most the server's largest _count of"
+        + " resources per value, never a Binary, and only those the caller may read (_include) or search"
+        + " (_revinclude); the wildcard * is not supported";
+    rest.addSearchParam().setName("_include").setType(SearchParamType.SPECIAL)
+        .setDocumentation("Source:parameter[:Target], Source the searched type" + iterate);
+    rest.addSearchParam().setName("_revinclude").setType(SearchParamType.SPECIAL)
+        .setDocumentation("Source:parameter[:Target], the Source resources that reference the matches" + iterate);
     Set<String> types = new TreeSet<>(repository.codec().context().getResourceTypes());
     Map<String, Set<String>> revIncludes = revIncludes(types);
     for (String type : types) {

@@ -217,7 +217,8 @@ class SearchParserTest {
         Arguments.of("Patient?_summary=maybe", 400, "_summary is true, text, data, count or false"),
         Arguments.of("Patient?_count=-1", 400, "_count must be a non-negative whole number"),
         Arguments.of("Patient?_include=*", 400, "(the wildcard is not supported)"),
-        Arguments.of("Patient?_include:iterate=Patient:organization", 400, "iterated includes are not supported"),
+        Arguments.of("Patient?_include:deep=Patient:organization", 400,
+            "the modifier ':deep' is not supported on search parameter '_include'"),
         Arguments.of("Patient?_include=Observation:subject", 400, "the source type must be the searched type"),
         Arguments.of("Patient?_id=,", 400, "search parameter '_id' has an empty value among its comma-separated values"),
         Arguments.of("Patient?_id= ", 400, "_id takes 1 to 100 comma-separated ids"));

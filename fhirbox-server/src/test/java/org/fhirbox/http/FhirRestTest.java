@@ -318,7 +318,7 @@ class FhirRestTest {
     assertThat(otherTarget.getEntry()).hasSize(1);
 
     for (String bad : List.of("Observation?_include=Patient:organization", "Observation?_include=Observation:code",
-        "Observation?_include=*", "Observation?_include=Observation", "Observation?_include:iterate=Observation:subject",
+        "Observation?_include=*", "Observation?_include=Observation", "Observation?_include:deep=Observation:subject",
         "Patient?_revinclude=Nonsense:subject")) {
       HttpResponse<String> r = http().get("fhir/R4/" + bad);
       assertThat(r.statusCode()).as(bad).isEqualTo(400);
