@@ -110,7 +110,8 @@ public final class CapabilityStatementFactory {
       r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN);
       r.addSearchParam().setName("_lastUpdated").setType(SearchParamType.DATE);
       for (SearchIndexer.Param p : new TreeMap<>(indexer.params(type)).values()) {
-        r.addSearchParam().setName(p.name()).setType(switch (p.kind()) {
+        CapabilityStatement.CapabilityStatementRestResourceSearchParamComponent param = r.addSearchParam();
+        param.setName(p.name()).setType(switch (p.kind()) {
           case REFERENCE -> SearchParamType.REFERENCE;
           case STRING -> SearchParamType.STRING;
           case DATE -> SearchParamType.DATE;
@@ -121,6 +122,9 @@ public final class CapabilityStatementFactory {
         });
         if (p.kind() == RestSearchParameterTypeEnum.REFERENCE) {
           r.addSearchInclude(type + ":" + p.name());
+          // R4 search.html#reference: the modifiers a reference parameter takes here
+          param.setDocumentation(p.literal() ? "Type/id, id or URL; modifiers :[type], :identifier (system|value of"
+              + " Reference.identifier), :missing" : "canonical URL[|version]; modifiers :[type], :missing");
         }
       }
       revIncludes.getOrDefault(type, Set.of()).forEach(r::addSearchRevInclude);

@@ -260,6 +260,10 @@ public final class SearchParser {
     if ("missing".equals(modifier)) {
       return SearchMissing.clause(p, value);
     }
+    if ("identifier".equals(modifier) && p.identifierOf() != null) {
+      // R4 search.html#reference: matched on Reference.identifier, as a token is
+      return token(type, p.identifierOf(), null, value);
+    }
     if ("not".equals(modifier) && p.kind() == RestSearchParameterTypeEnum.TOKEN) {
       return new SearchClause.Not((SearchClause.Token) token(type, p, null, value));
     }

@@ -85,6 +85,7 @@ class SearchParserTest {
             List.of(new TokenValue("http://loinc.org", "1234-5"), new TokenValue("http://loinc.org", "5678-9")))),
         // escapes (search.html#escaping): \, \| and \\ stand for themselves
         row("Patient?identifier=A\\,1", token("identifier", null, "A,1")),
+        row("Observation?subject:identifier=urn:mrn|1", token("subject:identifier", "urn:mrn", "1")),
         row("Patient?identifier=urn:x\\|y|A\\\\B", token("identifier", "urn:x|y", "A\\B")),
         row("Observation?code=\\|", token("code", null, "|")),
         row("Patient?given:exact=A\\,b,C", new Text(List.of("given"), List.of("A,b", "C"), TextMatch.EXACT)),
@@ -185,7 +186,7 @@ class SearchParserTest {
         Arguments.of("Patient?given:text=eve", 400, "the modifier ':text' is not supported"),
         Arguments.of("ValueSet?url:above=http://acme.org/fhir/ValueSet/123/_history/5", 400,
             "the modifier ':above' is not supported on search parameter 'url'"),
-        Arguments.of("Observation?subject:identifier=urn:mrn|1", 400, "the modifier ':identifier' is not supported"),
+        Arguments.of("Observation?code:identifier=urn:mrn|1", 400, "the modifier ':identifier' is not supported"),
         Arguments.of("Observation?date:missing=true,false", 400, "'date:missing' is true or false"),
         Arguments.of("Patient?_id:missing=true", 400,
             "the modifier ':missing' is not supported on search parameter '_id'"),
