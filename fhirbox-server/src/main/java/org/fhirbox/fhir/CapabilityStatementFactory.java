@@ -120,6 +120,11 @@ public final class CapabilityStatementFactory {
           case QUANTITY -> SearchParamType.QUANTITY;
           default -> SearchParamType.TOKEN;
         });
+        if (p.kind() == RestSearchParameterTypeEnum.URI) {
+          // R4 search.html#uri
+          param.setDocumentation("the whole URI; modifiers :below (starts with the value), :above (the URLs on the"
+              + " path to the value), :missing");
+        }
         if (p.kind() == RestSearchParameterTypeEnum.REFERENCE) {
           r.addSearchInclude(type + ":" + p.name());
           // R4 search.html#reference: the modifiers a reference parameter takes here

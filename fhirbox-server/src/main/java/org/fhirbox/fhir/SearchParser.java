@@ -24,7 +24,7 @@ import org.fhirbox.db.SearchValue;
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
  * {@code :Type}; {@code _tag} and {@code _security} on every type), string parameter (starts
  * with, {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap), uri
- * parameter (exact, {@code :below}; {@code _profile} and {@code _source} on every type), number and quantity
+ * parameter (exact, {@code :below}, {@code :above}: {@link UriSearch}; {@code _profile} and {@code _source} on every type), number and quantity
  * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit), {@code :missing} on each of them
  * ({@link SearchMissing}); chains of up to three references
  * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
@@ -270,7 +270,7 @@ public final class SearchParser {
     return switch (p.kind()) {
       case STRING -> text(p, modifier, value);
       case DATE -> SearchRanges.dates(p.name(), modifier, value, clock.millis());
-      case URI -> uri(p, modifier, value);
+      case URI -> UriSearch.clause(p, modifier, value);
       case NUMBER, QUANTITY -> SearchRanges.number(p, modifier, value);
       default -> token(type, p, modifier, value);
     };
@@ -495,22 +495,6 @@ public final class SearchParser {
     String ref = indexer.reference(v);
     String[] segments = ref.split("/");
     return segments.length >= 2 && segments[segments.length - 2].equals(modifier) ? ref : modifier + "/" + v;
-  }
-
-  /**
-   * {@code url=http://x/ValueSet/1} (the whole URI, case as written) or {@code url:below=http://x/}
-   * (URIs that start with it, R4 search.html#uri); commas are OR. {@code :above} is not supported.
-   */
-  private static SearchClause uri(SearchIndexer.Param p, String modifier, String value) {
-    List<String> values = SearchEscapes.alternatives(p.name(), value).stream().map(SearchEscapes::unescape).toList();
-    if (modifier == null) {
-      return new SearchClause.Token(p.name(), values.stream().map(v -> new SearchClause.TokenValue(null, v)).toList());
-    }
-    if (modifier.equals("below")) {
-      // stored as a token: code holds the URI as written, so a Text prefix match on it is :below
-      return new SearchClause.Text(List.of(p.name()), values, SearchClause.TextMatch.STARTS_WITH);
-    }
-    throw unsupportedModifier(p.name(), modifier);
   }
 
   /** {@code _after}: where the previous page ended, as its {@code next} link gave it; 400 otherwise. */
