@@ -47,8 +47,8 @@ public final class SearchIncludes {
    * <p>Every include applies to the matches; an iterated one ({@code _include:iterate}, R4
    * search.html#revinclude) then applies, round after round, to what the last round added, until a
    * round adds nothing new or {@link #MAX_ROUNDS} rounds have run. Its {@code maxCount} counts what
-   * it adds in all rounds together, so iterating reads no more than the same includes without it
-   * could.
+   * it adds in all rounds together; each lookup starts from at most {@code maxCount} resources, as
+   * one from a page of matches does.
    */
   public List<StoredResource> resolve(ResourceStore.Tx tx, Principal principal, List<SearchInclude> includes,
       List<StoredResource> page) {
@@ -67,13 +67,19 @@ public final class SearchIncludes {
         if ((round > 0 && !inc.iterate()) || budget.get(inc) <= 0) {
           continue;
         }
-        List<StoredResource> found = inc.reverse()
-            ? referencing(tx, principal, inc, from) : referenced(tx, principal, inc, from);
+        // what this include can start from, at most maxCount per lookup, as a page of matches is
+        List<StoredResource> sources = from.stream().filter(s -> inc.reverse()
+            ? inc.targetType() == null || inc.targetType().equals(s.type()) : inc.sourceType().equals(s.type()))
+            .toList();
         int left = budget.get(inc);
-        for (StoredResource s : found) {
-          if (left > 0 && !s.type().equals("Binary") && seen.add(s.type() + "/" + s.id())) {
-            added.add(s);
-            left--;
+        for (int i = 0; i < sources.size() && left > 0; i += maxCount) {
+          List<StoredResource> part = sources.subList(i, Math.min(sources.size(), i + maxCount));
+          for (StoredResource s : inc.reverse() ? referencing(tx, principal, inc, part)
+              : referenced(tx, principal, inc, part)) {
+            if (left > 0 && !s.type().equals("Binary") && seen.add(s.type() + "/" + s.id())) {
+              added.add(s);
+              left--;
+            }
           }
         }
         budget.put(inc, left);
