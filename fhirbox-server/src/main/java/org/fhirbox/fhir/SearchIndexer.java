@@ -72,7 +72,7 @@ public final class SearchIndexer {
    * {@code _security}, {@code _profile}, {@code _source}) and a versioned canonical's url alone; 11
    * keeps a canonical of a reference parameter ({@code QuestionnaireResponse.questionnaire}) as its
    * url with its version as the system ({@link Canonical}), where 10 kept it as written and as a url;
-   * 12 adds the identifiers of references ({@code Reference.identifier}, {@link #identifierOf}).
+   * 12 adds the identifiers of references ({@code Reference.identifier}, {@link Param#identifierOf}).
    */
   public static final int VERSION = 12;
   /**

@@ -21,12 +21,12 @@ import org.fhirbox.db.SearchValue;
 /**
  * Turns search URL parameters into a {@link SearchQuery} (FHIR R4 search.html). Supported:
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le/sa/eb/ap with date precision), every indexed
- * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
- * {@code :Type}; {@code _tag} and {@code _security} on every type), string parameter (starts
- * with, {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap), uri
- * parameter (exact, {@code :below}, {@code :above}: {@link UriSearch}; {@code _profile} and {@code _source} on every type), number and quantity
- * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit), {@code :missing} on each of them
- * ({@link SearchMissing}); chains of up to three references
+ * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id}, {@code :Type},
+ * {@code :identifier}; {@code _tag} and {@code _security} on every type), string parameter
+ * (starts with, {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap),
+ * uri parameter (exact, {@code :below}, {@code :above}: {@link UriSearch}; {@code _profile} and
+ * {@code _source} on every type), number and quantity parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a
+ * unit), {@code :missing} on each of them ({@link SearchMissing}); chains of up to three references
  * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
  * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up, also through
  * canonical references ({@code questionnaire.title=x}, by the target's url and version); {@code _include}

@@ -110,8 +110,8 @@ class IteratedIncludeTest {
   @Test
   void revincludeIterateFindsWhatReferencesTheIncludedResources() {
     String patient = http.create("{\"resourceType\":\"Patient\"}");
-    String encounter = http.create("{\"resourceType\":\"Encounter\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
-        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
+    String encounter = http.create("{\"resourceType\":\"Encounter\",\"status\":\"finished\","
+        + "\"class\":{\"code\":\"AMB\"},\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
     String obs = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"bp\"},"
         + "\"encounter\":{\"reference\":\"Encounter/" + encounter + "\"}}");
 
