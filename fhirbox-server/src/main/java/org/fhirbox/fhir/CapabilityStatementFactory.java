@@ -75,6 +75,15 @@ public final class CapabilityStatementFactory {
             + " a value last, ties newest first and then by id; an unknown parameter is 400; the next links carry"
             + " the position of the page's last entry in the sort order (_after), so they page as deep as the"
             + " results go and a write between pages moves no entry it did not change");
+    // R4 search.html#include, #revinclude: what each may name is listed per type (searchInclude, searchRevInclude)
+    String iterate = "; :iterate (or its R3 name :recurse) applies it to the included resources too, round after"
+        + " round, at most " + SearchIncludes.MAX_ROUNDS + " rounds in all; at most the server's largest _count of"
+        + " resources per value, never a Binary, and only those the caller may read (_include) or search"
+        + " (_revinclude); the wildcard * is not supported";
+    rest.addSearchParam().setName("_include").setType(SearchParamType.SPECIAL)
+        .setDocumentation("Source:parameter[:Target], Source the searched type" + iterate);
+    rest.addSearchParam().setName("_revinclude").setType(SearchParamType.SPECIAL)
+        .setDocumentation("Source:parameter[:Target], the Source resources that reference the matches" + iterate);
     Set<String> types = new TreeSet<>(repository.codec().context().getResourceTypes());
     Map<String, Set<String>> revIncludes = revIncludes(types);
     for (String type : types) {
@@ -101,7 +110,8 @@ public final class CapabilityStatementFactory {
       r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN);
       r.addSearchParam().setName("_lastUpdated").setType(SearchParamType.DATE);
       for (SearchIndexer.Param p : new TreeMap<>(indexer.params(type)).values()) {
-        r.addSearchParam().setName(p.name()).setType(switch (p.kind()) {
+        CapabilityStatement.CapabilityStatementRestResourceSearchParamComponent param = r.addSearchParam();
+        param.setName(p.name()).setType(switch (p.kind()) {
           case REFERENCE -> SearchParamType.REFERENCE;
           case STRING -> SearchParamType.STRING;
           case DATE -> SearchParamType.DATE;
@@ -110,8 +120,16 @@ public final class CapabilityStatementFactory {
           case QUANTITY -> SearchParamType.QUANTITY;
           default -> SearchParamType.TOKEN;
         });
+        if (p.kind() == RestSearchParameterTypeEnum.URI) {
+          // R4 search.html#uri
+          param.setDocumentation("the whole URI; modifiers :below (starts with the value), :above (the URLs on the"
+              + " path to the value), :missing");
+        }
         if (p.kind() == RestSearchParameterTypeEnum.REFERENCE) {
           r.addSearchInclude(type + ":" + p.name());
+          // R4 search.html#reference: the modifiers a reference parameter takes here
+          param.setDocumentation(p.literal() ? "Type/id, id or URL; modifiers :[type], :identifier (system|value of"
+              + " Reference.identifier), :missing" : "canonical URL[|version]; modifiers :[type], :missing");
         }
       }
       revIncludes.getOrDefault(type, Set.of()).forEach(r::addSearchRevInclude);

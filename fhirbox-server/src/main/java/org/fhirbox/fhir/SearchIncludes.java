@@ -1,6 +1,7 @@
 package org.fhirbox.fhir;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,13 @@ import org.fhirbox.model.StoredResource;
 
 /** Finds what {@code _include} and {@code _revinclude} add to a page of search matches. */
 public final class SearchIncludes {
+  /**
+   * The most rounds of includes one page gets: the first, from the matches, and three more of the
+   * iterated ones, each from what the round before added. R4 search.html#revinclude lets a server
+   * limit iteration; a chain of references (an Organization's {@code partOf}, ...) may be as long
+   * as its writers made it, and every round is more lookups while the search holds a connection.
+   */
+  public static final int MAX_ROUNDS = 4;
   private final int maxCount;
   private final PatientCompartment compartment;
 
@@ -27,38 +35,63 @@ public final class SearchIncludes {
 
   /**
    * The resources {@code _include} and {@code _revinclude} add to one page (R4 search.html#include):
-   * not iterated, at most {@code maxCount} per parameter, none twice nor already a match. An
-   * {@code _include} reads the resources the matches name, so it needs read access to their type;
-   * a {@code _revinclude} searches its source type by the reference parameter, so it needs search
+   * at most {@code maxCount} per parameter, none twice nor already a match. An {@code _include}
+   * reads the resources the matches name, so it needs read access to their type; a
+   * {@code _revinclude} searches its source type by the reference parameter, so it needs search
    * access to that type, as the same search ({@code Provenance?target=...}) or a {@code _has} would.
    * Where that access to a type is limited to a patient ({@code patient/} scopes), only resources in
    * that patient's compartment: the compartment is a criterion of the lookup, so the bound counts
-   * only what the caller may see. Binaries are never
-   * included: their content has its own access rules ({@code securityContext}) and is reached
-   * through the Attachments that name them.
+   * only what the caller may see. Binaries are never included: their content has its own access
+   * rules ({@code securityContext}) and is reached through the Attachments that name them.
+   *
+   * <p>Every include applies to the matches; an iterated one ({@code _include:iterate}, R4
+   * search.html#revinclude) then applies, round after round, to what the last round added, until a
+   * round adds nothing new or {@link #MAX_ROUNDS} rounds have run. Its {@code maxCount} counts what
+   * it adds in all rounds together; each lookup starts from at most {@code maxCount} resources, as
+   * one from a page of matches does.
    */
-  public List<StoredResource> resolve(ResourceStore.Tx tx, Principal principal, List<SearchParser.Include> includes,
+  public List<StoredResource> resolve(ResourceStore.Tx tx, Principal principal, List<SearchInclude> includes,
       List<StoredResource> page) {
     if (includes.isEmpty() || page.isEmpty()) {
       return List.of();
     }
     Set<String> seen = new HashSet<>();
     page.forEach(s -> seen.add(s.type() + "/" + s.id()));
+    Map<SearchInclude, Integer> budget = new HashMap<>();
+    includes.forEach(inc -> budget.put(inc, maxCount));
     List<StoredResource> out = new ArrayList<>();
-    for (SearchParser.Include inc : includes) {
-      List<StoredResource> found = inc.reverse()
-          ? referencing(tx, principal, inc, page) : referenced(tx, principal, inc, page);
-      for (StoredResource s : found) {
-        if (!s.type().equals("Binary") && seen.add(s.type() + "/" + s.id())) {
-          out.add(s);
+    List<StoredResource> from = page;
+    for (int round = 0; round < MAX_ROUNDS && !from.isEmpty(); round++) {
+      List<StoredResource> added = new ArrayList<>();
+      for (SearchInclude inc : includes) {
+        if ((round > 0 && !inc.iterate()) || budget.get(inc) <= 0) {
+          continue;
         }
+        // what this include can start from, at most maxCount per lookup, as a page of matches is
+        List<StoredResource> sources = from.stream().filter(s -> inc.reverse()
+            ? inc.targetType() == null || inc.targetType().equals(s.type()) : inc.sourceType().equals(s.type()))
+            .toList();
+        int left = budget.get(inc);
+        for (int i = 0; i < sources.size() && left > 0; i += maxCount) {
+          List<StoredResource> part = sources.subList(i, Math.min(sources.size(), i + maxCount));
+          for (StoredResource s : inc.reverse() ? referencing(tx, principal, inc, part)
+              : referenced(tx, principal, inc, part)) {
+            if (left > 0 && !s.type().equals("Binary") && seen.add(s.type() + "/" + s.id())) {
+              added.add(s);
+              left--;
+            }
+          }
+        }
+        budget.put(inc, left);
       }
+      out.addAll(added);
+      from = added;
     }
     return out;
   }
 
   /** {@code _revinclude}: the source resources whose parameter names one of the matches. */
-  private List<StoredResource> referencing(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
+  private List<StoredResource> referencing(ResourceStore.Tx tx, Principal principal, SearchInclude inc,
       List<StoredResource> page) {
     if (!principal.access().allows(inc.sourceType(), Interaction.SEARCH)) {
       return List.of();
@@ -85,9 +118,14 @@ public final class SearchIncludes {
   }
 
   /** {@code _include}: the resources the matches name in the parameter, read by type. */
-  private List<StoredResource> referenced(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
+  private List<StoredResource> referenced(ResourceStore.Tx tx, Principal principal, SearchInclude inc,
       List<StoredResource> page) {
-    List<String> matchIds = page.stream().map(StoredResource::id).toList();
+    // an iterated include starts from resources of every type: only the source type's name anything
+    List<String> matchIds = page.stream().filter(s -> s.type().equals(inc.sourceType())).map(StoredResource::id)
+        .toList();
+    if (matchIds.isEmpty()) {
+      return List.of();
+    }
     if (!inc.canonicalTargets().isEmpty()) {
       return canonicallyReferenced(tx, principal, inc, matchIds);
     }
@@ -104,7 +142,7 @@ public final class SearchIncludes {
    * also covers Reference elements, the resources its literal references name as well.
    */
   private List<StoredResource> canonicallyReferenced(ResourceStore.Tx tx, Principal principal,
-      SearchParser.Include inc, List<String> matchIds) {
+      SearchInclude inc, List<String> matchIds) {
     List<IndexedValue> values = tx.indexedRows(principal.project(), inc.sourceType(), matchIds, inc.param(), maxCount);
     List<StoredResource> found = new ArrayList<>(read(tx, principal, inc, values.stream()
         .filter(v -> v.system() == null).map(IndexedValue::code).toList()));
@@ -121,7 +159,7 @@ public final class SearchIncludes {
   }
 
   /** The local resources {@code refs} (indexed references) name, of the include's target type and readable. */
-  private List<StoredResource> read(ResourceStore.Tx tx, Principal principal, SearchParser.Include inc,
+  private List<StoredResource> read(ResourceStore.Tx tx, Principal principal, SearchInclude inc,
       List<String> refs) {
     Map<String, List<String>> idsByType = new TreeMap<>();
     for (String ref : refs) {

@@ -71,9 +71,10 @@ public final class SearchIndexer {
    * adds the parameters of every resource on {@code meta} ({@link #COMMON}: {@code _tag},
    * {@code _security}, {@code _profile}, {@code _source}) and a versioned canonical's url alone; 11
    * keeps a canonical of a reference parameter ({@code QuestionnaireResponse.questionnaire}) as its
-   * url with its version as the system ({@link Canonical}), where 10 kept it as written and as a url.
+   * url with its version as the system ({@link Canonical}), where 10 kept it as written and as a url;
+   * 12 adds the identifiers of references ({@code Reference.identifier}, {@link Param#identifierOf}).
    */
-  public static final int VERSION = 11;
+  public static final int VERSION = 12;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -81,6 +82,12 @@ public final class SearchIndexer {
    * Binary: a patient's Binary is one that a resource in the patient's compartment names.
    */
   public static final String ATTACHED_BINARY = "_attached-binary";
+  /**
+   * The suffix of the rows that hold a reference parameter's {@code Reference.identifier}s
+   * ({@code subject:identifier}), which {@code subject:identifier=system|value} searches (R4
+   * search.html#reference); the references themselves stay under the parameter's name.
+   */
+  static final String IDENTIFIER = ":identifier";
   private static final Set<RestSearchParameterTypeEnum> KINDS = EnumSet.of(
       RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.REFERENCE, RestSearchParameterTypeEnum.STRING,
       RestSearchParameterTypeEnum.DATE, RestSearchParameterTypeEnum.URI, RestSearchParameterTypeEnum.NUMBER,
@@ -128,6 +135,15 @@ public final class SearchIndexer {
      */
     public boolean literal() {
       return kind == RestSearchParameterTypeEnum.REFERENCE && (valueTypes.contains("Reference") || !canonical());
+    }
+
+      /**
+     * A reference parameter's {@code :identifier} (R4 search.html#reference): a token parameter
+     * over the rows {@link #IDENTIFIER} names; null when the parameter has no Reference elements.
+     */
+    Param identifierOf() {
+      return literal() ? new Param(name + IDENTIFIER, RestSearchParameterTypeEnum.TOKEN, paths, Set.of("Identifier"))
+          : null;
     }
 
     /** A {@code name} whose family and given parts are stored under {@code family} and {@code given} only. */
@@ -365,9 +381,12 @@ public final class SearchIndexer {
           if (path.type() != null && !(v instanceof Base b && b.fhirType().equals(path.type()))) {
             continue;
           }
-          if (path.target() != null
-              && !(v instanceof Reference r && path.target().equals(r.getReferenceElement().getResourceType()))) {
+          if (path.target() != null && !(v instanceof Reference r && path.target().equals(targetType(r)))) {
             continue;
+          }
+          if (p.kind() == RestSearchParameterTypeEnum.REFERENCE && v instanceof Reference r
+              && r.getIdentifier().hasValue()) {
+            addToken(values, p.name() + IDENTIFIER, false, r.getIdentifier());
           }
           if (path.contactSystem() != null
               && !(v instanceof ContactPoint c && path.contactSystem().equals(c.getSystemElement().getValueAsString()))) {
@@ -383,6 +402,14 @@ public final class SearchIndexer {
       }
     }
     return values;
+  }
+
+  /**
+   * The type a reference names: its literal reference's, else, for a reference by identifier only,
+   * its {@code type} (R4 references.html#Reference: "the expected type of the target").
+   */
+  private static String targetType(Reference r) {
+    return r.hasReference() ? r.getReferenceElement().getResourceType() : r.getType();
   }
 
   private void addToken(List<SearchValue> out, String param, boolean reference, IBase v) {

@@ -21,16 +21,16 @@ import org.fhirbox.db.SearchValue;
 /**
  * Turns search URL parameters into a {@link SearchQuery} (FHIR R4 search.html). Supported:
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le/sa/eb/ap with date precision), every indexed
- * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id},
- * {@code :Type}; {@code _tag} and {@code _security} on every type), string parameter (starts
- * with, {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap), uri
- * parameter (exact, {@code :below}; {@code _profile} and {@code _source} on every type), number and quantity
- * parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a unit), {@code :missing} on each of them
- * ({@link SearchMissing}); chains of up to three references
+ * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id}, {@code :Type},
+ * {@code :identifier}; {@code _tag} and {@code _security} on every type), string parameter
+ * (starts with, {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap),
+ * uri parameter (exact, {@code :below}, {@code :above}: {@link UriSearch}; {@code _profile} and
+ * {@code _source} on every type), number and quantity parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a
+ * unit), {@code :missing} on each of them ({@link SearchMissing}); chains of up to three references
  * ({@code subject:Patient.name=x}, {@code patient.organization.name=x}) and reverse chains
  * ({@code _has:Observation:patient:code=x}), which {@link SearchChains} looks up, also through
  * canonical references ({@code questionnaire.title=x}, by the target's url and version); {@code _include}
- * and {@code _revinclude} (not iterated), {@code _count}, {@code _offset},
+ * and {@code _revinclude} ({@link SearchInclude}, also {@code :iterate}), {@code _count}, {@code _offset},
  * {@code _sort} ({@link SearchSort}), {@code _summary=count}, {@code _total} (see
  * {@link Total}). Unknown
  * parameters are ignored unless the client sent {@code Prefer: handling=strict}. A parameter
@@ -43,7 +43,7 @@ public final class SearchParser {
    * The parsed request: the query, whether only a count is wanted, the resources to include
    * beside each page, and the parameters applied.
    */
-  public record Parsed(SearchQuery query, boolean summaryCount, Total total, List<Include> includes,
+  public record Parsed(SearchQuery query, boolean summaryCount, Total total, List<SearchInclude> includes,
       Map<String, List<String>> applied) {}
 
   /**
@@ -59,20 +59,6 @@ public final class SearchParser {
 
     /** The most matches {@link #ESTIMATE} counts. */
     public static final int ESTIMATE_CAP = 1_000;
-  }
-
-  /**
-   * {@code _include=Source:param[:Target]} (the resources the matches reference) or, with
-   * {@code reverse}, {@code _revinclude=Source:param[:Target]} (the Source resources that
-   * reference the matches); {@code targetType} null means any. {@code canonicalTargets}: when the
-   * parameter holds canonical references, the types they are looked up in by {@code url} and
-   * {@code version} (the target type, else every type the parameter may name); empty otherwise.
-   */
-  public record Include(String sourceType, String param, String targetType, boolean reverse,
-      List<String> canonicalTargets) {
-    public Include(String sourceType, String param, String targetType, boolean reverse) {
-      this(sourceType, param, targetType, reverse, List.of());
-    }
   }
 
   private static final Set<String> CONTROL = Set.of("_format", "_pretty", "_elements");
@@ -137,15 +123,16 @@ public final class SearchParser {
     SearchSort.Order order = SearchSort.Order.DEFAULT;
     boolean summaryCount = false;
     Total total = Total.DEFAULT;
-    Set<Include> includes = new LinkedHashSet<>();
+    Set<SearchInclude> includes = new LinkedHashSet<>();
     for (Map.Entry<String, List<String>> e : params.entrySet()) {
       String name = e.getKey();
       for (String value : e.getValue()) {
         switch (name) {
           case "_id" -> clauses.add(ids(value));
           case "_lastUpdated" -> clauses.add(SearchRanges.lastUpdated(value, clock.millis()));
-          case "_include", "_revinclude" -> {
-            if (!includes.add(include(type, value, name.equals("_revinclude")))) {
+          case "_include", "_revinclude", "_include:iterate", "_revinclude:iterate", "_include:recurse",
+              "_revinclude:recurse" -> {
+            if (!includes.add(SearchInclude.parse(indexer, type, name, value))) {
               continue;
             }
             if (includes.size() > MAX_INCLUDES) {
@@ -177,8 +164,8 @@ public final class SearchParser {
             if (CONTROL.contains(name)) {
               continue;
             }
-            if (name.startsWith("_include:") || name.startsWith("_revinclude:")) {
-              throw FhirException.badRequest("'" + name + "': iterated includes are not supported");
+            if (SearchInclude.isInclude(name)) {
+              throw unsupportedModifier(name.substring(0, name.indexOf(':')), name.substring(name.indexOf(':') + 1));
             }
             if (name.startsWith("_id:") || name.startsWith("_lastUpdated:")) {
               // R4 search.html#modifiers: a modifier the server does not support is refused, never
@@ -211,7 +198,8 @@ public final class SearchParser {
     applied.remove("_pretty");
     if (summaryCount) {
       // a count reads no page: order and includes play no part, and it always counts every match
-      List.of("_sort", "_total", "_include", "_revinclude").forEach(applied::remove);
+      List.of("_sort", "_total").forEach(applied::remove);
+      applied.keySet().removeIf(SearchInclude::isInclude);
     }
     // a count reads no page, and so starts at no position
     return new Parsed(new SearchQuery(project, type, List.copyOf(clauses), order.descending(), count, offset,
@@ -272,13 +260,17 @@ public final class SearchParser {
     if ("missing".equals(modifier)) {
       return SearchMissing.clause(p, value);
     }
+    if ("identifier".equals(modifier) && p.identifierOf() != null) {
+      // R4 search.html#reference: matched on Reference.identifier, as a token is
+      return token(type, p.identifierOf(), null, value);
+    }
     if ("not".equals(modifier) && p.kind() == RestSearchParameterTypeEnum.TOKEN) {
       return new SearchClause.Not((SearchClause.Token) token(type, p, null, value));
     }
     return switch (p.kind()) {
       case STRING -> text(p, modifier, value);
       case DATE -> SearchRanges.dates(p.name(), modifier, value, clock.millis());
-      case URI -> uri(p, modifier, value);
+      case URI -> UriSearch.clause(p, modifier, value);
       case NUMBER, QUANTITY -> SearchRanges.number(p, modifier, value);
       default -> token(type, p, modifier, value);
     };
@@ -382,44 +374,6 @@ public final class SearchParser {
     }
     return new SearchClause.Has(source, ref.name(), parameter(source, parts[3], value, true, mayChainTo, depth + 1),
         ref.canonical());
-  }
-
-  /** {@code Source:param[:Target]}, where param is a reference parameter of Source (R4 search.html#include). */
-  private Include include(String searched, String value, boolean reverse) {
-    String name = reverse ? "_revinclude" : "_include";
-    String[] parts = value.split(":", -1);
-    if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()
-        || (parts.length == 3 && parts[2].isEmpty())) {
-      throw FhirException.badRequest(name + " takes SourceType:parameter[:TargetType], not '" + value + "'"
-          + (value.equals("*") ? " (the wildcard is not supported)" : ""));
-    }
-    if (!reverse && !parts[0].equals(searched)) {
-      throw FhirException.badRequest("_include=" + value + ": the source type must be the searched type, "
-          + searched);
-    }
-    SearchIndexer.Param p;
-    try {
-      p = indexer.params(parts[0]).get(parts[1]);
-    } catch (RuntimeException e) {
-      throw FhirException.badRequest(name + "=" + value + ": '" + parts[0] + "' is not a resource type");
-    }
-    if (p == null || p.kind() != RestSearchParameterTypeEnum.REFERENCE) {
-      throw FhirException.badRequest(name + "=" + value + ": '" + parts[1] + "' is not a reference search"
-          + " parameter of " + parts[0]);
-    }
-    if (parts.length == 3 && !(parts[2].matches("[A-Z][A-Za-z]+") && indexer.isResourceType(parts[2]))) {
-      throw FhirException.badRequest(name + "=" + value + ": '" + parts[2] + "' is not a resource type");
-    }
-    String target = parts.length == 3 ? parts[2] : null;
-    if (!p.canonical()) {
-      return new Include(parts[0], parts[1], target, reverse);
-    }
-    Set<String> targets = target != null ? Set.of(target) : indexer.referenceTargets(parts[0], parts[1]);
-    if (targets.isEmpty()) {
-      throw FhirException.badRequest(name + "=" + value + ": '" + parts[1] + "' holds canonical references to any"
-          + " type of resource: name the type, as in " + name + "=" + parts[0] + ":" + parts[1] + ":Library");
-    }
-    return new Include(parts[0], parts[1], target, reverse, List.copyOf(new TreeSet<>(targets)));
   }
 
   /** 400 when {@code offset} is beyond {@link #MAX_OFFSET} ({@link #MAX_OFFSET_AFTER} beside {@code _after}). */
@@ -543,22 +497,6 @@ public final class SearchParser {
     String ref = indexer.reference(v);
     String[] segments = ref.split("/");
     return segments.length >= 2 && segments[segments.length - 2].equals(modifier) ? ref : modifier + "/" + v;
-  }
-
-  /**
-   * {@code url=http://x/ValueSet/1} (the whole URI, case as written) or {@code url:below=http://x/}
-   * (URIs that start with it, R4 search.html#uri); commas are OR. {@code :above} is not supported.
-   */
-  private static SearchClause uri(SearchIndexer.Param p, String modifier, String value) {
-    List<String> values = SearchEscapes.alternatives(p.name(), value).stream().map(SearchEscapes::unescape).toList();
-    if (modifier == null) {
-      return new SearchClause.Token(p.name(), values.stream().map(v -> new SearchClause.TokenValue(null, v)).toList());
-    }
-    if (modifier.equals("below")) {
-      // stored as a token: code holds the URI as written, so a Text prefix match on it is :below
-      return new SearchClause.Text(List.of(p.name()), values, SearchClause.TextMatch.STARTS_WITH);
-    }
-    throw unsupportedModifier(p.name(), modifier);
   }
 
   /** {@code _after}: where the previous page ended, as its {@code next} link gave it; 400 otherwise. */

@@ -206,6 +206,18 @@ abstract class PatientScopeContract extends PatientScopeFixture {
   }
 
   @Test
+  void iteratedIncludesOutsideTheCompartmentAreDropped() throws Exception {
+    String query = "fhir/R4/Observation?code=urn:test%7Cshared&_include=Observation:subject"
+        + "&_revinclude:iterate=Observation:subject&_revinclude:iterate=Observation:focus";
+    JsonNode iterated = ok(asA.get(query));
+    assertThat(entries(iterated, "match")).containsExactly("Observation/" + obsA);
+    assertThat(entries(iterated, "include")).containsExactlyInAnyOrder("Patient/" + patientA,
+        "Observation/" + obsMoved);
+    assertThat(entries(ok(seeder.get(query)), "include")).as("with a wider grant")
+        .contains("Patient/" + patientB, "Observation/" + obsBFocusA);
+  }
+
+  @Test
   void chainsAndHasOnlyMatchThroughTheCompartment() throws Exception {
     String seeded = "fhir/R4/Observation?code=urn:test%7Cshared,urn:test%7Cmoved,urn:test%7Csecret-b&";
     assertThat(ok(asA.get(seeded + "subject:Patient.name=alpha")).get("total").asInt()).isEqualTo(2);

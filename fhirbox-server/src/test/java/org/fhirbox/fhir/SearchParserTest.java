@@ -85,6 +85,7 @@ class SearchParserTest {
             List.of(new TokenValue("http://loinc.org", "1234-5"), new TokenValue("http://loinc.org", "5678-9")))),
         // escapes (search.html#escaping): \, \| and \\ stand for themselves
         row("Patient?identifier=A\\,1", token("identifier", null, "A,1")),
+        row("Observation?subject:identifier=urn:mrn|1", token("subject:identifier", "urn:mrn", "1")),
         row("Patient?identifier=urn:x\\|y|A\\\\B", token("identifier", "urn:x|y", "A\\B")),
         row("Observation?code=\\|", token("code", null, "|")),
         row("Patient?given:exact=A\\,b,C", new Text(List.of("given"), List.of("A,b", "C"), TextMatch.EXACT)),
@@ -103,6 +104,10 @@ class SearchParserTest {
         row("Encounter?practitioner=p1", token("practitioner", null, "Practitioner/p1")),
         // uri (search.html#uri): the whole URI, or :below
         row("ValueSet?url=http://acme.org/fhir/ValueSet/123", token("url", null, "http://acme.org/fhir/ValueSet/123")),
+        row("ValueSet?url:above=http://acme.org/fhir/ValueSet", new Token("url", List.of(
+            new TokenValue(null, "http://acme.org"), new TokenValue(null, "http://acme.org/"),
+            new TokenValue(null, "http://acme.org/fhir"), new TokenValue(null, "http://acme.org/fhir/"),
+            new TokenValue(null, "http://acme.org/fhir/ValueSet")))),
         row("ValueSet?url:below=http://acme.org/fhir/", new Text(List.of("url"), List.of("http://acme.org/fhir/"),
             TextMatch.STARTS_WITH)),
         // number (search.html#number): no prefix covers the value's precision
@@ -183,17 +188,18 @@ class SearchParserTest {
             "the modifier ':of-type' is not supported"),
         Arguments.of("Patient?given:missing=yes", 400, "'given:missing' is true or false, not 'yes'"),
         Arguments.of("Patient?given:text=eve", 400, "the modifier ':text' is not supported"),
-        Arguments.of("ValueSet?url:above=http://acme.org/fhir/ValueSet/123/_history/5", 400,
-            "the modifier ':above' is not supported on search parameter 'url'"),
-        Arguments.of("Observation?subject:identifier=urn:mrn|1", 400, "the modifier ':identifier' is not supported"),
+        Arguments.of("ValueSet?url:above=urn:oid:1.2.3", 400, "'url:above' takes a URL"),
+        Arguments.of("ValueSet?url:contains=acme", 400, "the modifier ':contains' is not supported on search parameter"
+            + " 'url'"),
+        Arguments.of("Observation?code:identifier=urn:mrn|1", 400, "the modifier ':identifier' is not supported"),
         Arguments.of("Observation?date:missing=true,false", 400, "'date:missing' is true or false"),
         Arguments.of("Patient?_id:missing=true", 400,
             "the modifier ':missing' is not supported on search parameter '_id'"),
         // prefixes that make no sense for the kind, and malformed values
         Arguments.of("Observation?subject:not=Patient/1", 400,
             "the modifier ':not' is not supported on search parameter 'subject'"),
-        Arguments.of("Patient?_profile:above=http://acme.org/sd", 400,
-            "the modifier ':above' is not supported on search parameter '_profile'"),
+        Arguments.of("Patient?_profile:exact=http://acme.org/sd", 400,
+            "the modifier ':exact' is not supported on search parameter '_profile'"),
         Arguments.of("Observation?date=yesterday", 400, "date value 'yesterday' is not a date"),
         Arguments.of("Observation?date=2013-03-14,", 400, "search parameter 'date' has an empty value among its comma-separated values"),
         Arguments.of("Patient?_lastUpdated=ne2013-03-14", 400, "_lastUpdated takes one value"),
@@ -217,7 +223,8 @@ class SearchParserTest {
         Arguments.of("Patient?_summary=maybe", 400, "_summary is true, text, data, count or false"),
         Arguments.of("Patient?_count=-1", 400, "_count must be a non-negative whole number"),
         Arguments.of("Patient?_include=*", 400, "(the wildcard is not supported)"),
-        Arguments.of("Patient?_include:iterate=Patient:organization", 400, "iterated includes are not supported"),
+        Arguments.of("Patient?_include:deep=Patient:organization", 400,
+            "the modifier ':deep' is not supported on search parameter '_include'"),
         Arguments.of("Patient?_include=Observation:subject", 400, "the source type must be the searched type"),
         Arguments.of("Patient?_id=,", 400, "search parameter '_id' has an empty value among its comma-separated values"),
         Arguments.of("Patient?_id= ", 400, "_id takes 1 to 100 comma-separated ids"));

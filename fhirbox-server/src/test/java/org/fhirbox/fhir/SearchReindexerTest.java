@@ -75,6 +75,30 @@ class SearchReindexerTest {
   }
 
   @Test
+  void referencesByIdentifierStoredBeforeVersion12BecomeSearchableByIdentifierAfterTheUpgrade(@TempDir Path dir) {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE", "", "",
+        4)) {
+      ResourceStore store = new JdbcResourceStore(db);
+      // As version 11 stored it: the literal reference only, not Reference.identifier.
+      store.inTransaction(tx -> {
+        tx.insert(new StoredResource("p", "Observation", "o", 1, Instant.ofEpochMilli(1000), false,
+            "{\"resourceType\":\"Observation\",\"id\":\"o\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/1\",\"identifier\":{\"system\":\"urn:mrn\",\"value\":\"4711\"}}}"),
+            List.of(SearchValue.token("subject", null, "Patient/1")));
+        tx.setSearchIndexVersion(11);
+        return null;
+      });
+      SearchClause byIdentifier = new SearchClause.Token("subject:identifier",
+          List.of(new SearchClause.TokenValue("urn:mrn", "4711")));
+      assertThat(search(store, "Observation", byIdentifier)).isEmpty();
+
+      assertThat(new SearchReindexer(store, new SearchIndexer(FHIR), new FhirCodec(FHIR)).run()).isEqualTo(1);
+
+      assertThat(search(store, "Observation", byIdentifier)).containsExactly("o");
+    }
+  }
+
+  @Test
   void resourcesStoredBeforeTheCommonParametersBecomeSearchableByTagAfterTheUpgrade(@TempDir Path dir) {
     try (Database db = new Database("jdbc:h2:file:" + dir.resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE", "", "",
         4)) {
@@ -109,7 +133,11 @@ class SearchReindexerTest {
   }
 
   private static List<String> search(ResourceStore store, SearchClause clause) {
-    SearchQuery q = new SearchQuery("p", "Patient", List.of(clause), true, 10, 0);
+    return search(store, "Patient", clause);
+  }
+
+  private static List<String> search(ResourceStore store, String type, SearchClause clause) {
+    SearchQuery q = new SearchQuery("p", type, List.of(clause), true, 10, 0);
     return store.read(tx -> tx.search(q)).items().stream().map(StoredResource::id).toList();
   }
 }

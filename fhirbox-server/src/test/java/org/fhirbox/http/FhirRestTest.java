@@ -318,7 +318,7 @@ class FhirRestTest {
     assertThat(otherTarget.getEntry()).hasSize(1);
 
     for (String bad : List.of("Observation?_include=Patient:organization", "Observation?_include=Observation:code",
-        "Observation?_include=*", "Observation?_include=Observation", "Observation?_include:iterate=Observation:subject",
+        "Observation?_include=*", "Observation?_include=Observation", "Observation?_include:deep=Observation:subject",
         "Patient?_revinclude=Nonsense:subject")) {
       HttpResponse<String> r = http().get("fhir/R4/" + bad);
       assertThat(r.statusCode()).as(bad).isEqualTo(400);
@@ -357,8 +357,21 @@ class FhirRestTest {
     assertThat(http().foundIds("ValueSet?url=http://acme.example/fhir/ValueSet/colours")).as("URIs are case-sensitive").isEmpty();
     assertThat(http().foundIds("ValueSet?url=http://acme.example/fhir")).isEmpty();
     assertThat(http().foundIds("ValueSet?url:below=http://acme.example/fhir/")).containsExactly(vs);
-    assertThat(http().get("fhir/R4/ValueSet?url:above=http://acme.example/fhir/ValueSet/Colours/1").statusCode())
-        .isEqualTo(400);
+    String parent = http().create("{\"resourceType\":\"ValueSet\",\"status\":\"active\","
+        + "\"url\":\"http://acme.example/fhir/\"}");
+    String sibling = http().create("{\"resourceType\":\"ValueSet\",\"status\":\"active\","
+        + "\"url\":\"http://acme.example/fhirbox/ValueSet\"}");
+    // :above: the URLs on the path to the value (R4 search.html#uri), whole segments only
+    assertThat(http().foundIds("ValueSet?url:above=http://acme.example/fhir/ValueSet/Colours/_history/1"))
+        .containsExactlyInAnyOrder(vs, parent);
+    assertThat(http().foundIds("ValueSet?url:above=http://acme.example/fhir/ValueSet/Colours")).contains(vs);
+    assertThat(http().foundIds("ValueSet?url:above=http://acme.example/fhirbox/ValueSet/Colours"))
+        .containsExactly(sibling);
+    assertThat(http().foundIds("ValueSet?url:below=http://acme.example/fhir/")).containsExactlyInAnyOrder(vs, parent);
+    HttpResponse<String> urn = http().get("fhir/R4/ValueSet?url:above=urn:oid:1.2.3");
+    assertThat(urn.statusCode()).isEqualTo(400);
+    assertThat(urn.body()).contains("'url:above' takes a URL");
+    assertThat(http().get("fhir/R4/ValueSet?url:contains=acme").statusCode()).isEqualTo(400);
   }
 
   @Test
@@ -543,6 +556,8 @@ class FhirRestTest {
         .filter(x -> x.getType().equals("ValueSet")).findFirst().orElseThrow();
     assertThat(valueSet.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())
         .contains("url:uri");
+    assertThat(valueSet.getSearchParam()).filteredOn(sp -> sp.getName().equals("url")).singleElement()
+        .satisfies(sp -> assertThat(sp.getDocumentation()).contains(":below", ":above"));
     assertThat(rest.getResource()).hasSizeGreaterThan(140);
     // SMART's oauth-uris extension names the authorize and token endpoints; its R4 definition has
     // no revoke or introspect (R4ValidatorTest would refuse them), smart-configuration names those.

@@ -103,7 +103,7 @@ abstract class MetaSearchContract extends ServerPerClassContract {
     assertThat(http.foundIds("Patient?_security=absent")).isEmpty();
     assertThat(http.foundIds("Patient?_source=urn:absent")).isEmpty();
     for (String q : List.of("Patient?_tag:not=%7C", "Patient?_security:missing=maybe", "Patient?_tag:text=kept",
-        "Patient?_tag=%7C", "Patient?_profile:above=http://absent.example/sd")) {
+        "Patient?_tag=%7C", "Patient?_profile:contains=http://absent.example/sd")) {
       assertThat(status(q)).as(q).isEqualTo(400);
     }
   }
