@@ -101,18 +101,7 @@ class IngestionErrorTextTest {
    */
   @Test
   void importOfAnIpv6AddressOnlyANetworkRoutesIsRefusedLikeAPrivateOne() throws Exception {
-    try (TestServer plain = TestServer.start(java.util.Map.of("FHIRBOX_INGEST_CONNECT_TIMEOUT", "1"))) {
-      TestClient c = plain.client();
-      java.util.Set<String> diagnostics = new java.util.HashSet<>();
-      for (String host : List.of("[::1]", "[2001:2::1]", "[2001:10::1]", "[100:0:0:1::1]", "[5f00::1]")) {
-        HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
-            + java.net.URLEncoder.encode("https://" + host + "/file.pdf", "UTF-8"))
-            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
-        assertThat(r.statusCode()).as(host + ": " + r.body()).isEqualTo(400);
-        diagnostics.add(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics());
-      }
-      assertThat(diagnostics).as("one text for every such host").hasSize(1);
-    }
+    refusedWithOneText("[::1]", "[2001:2::1]", "[2001:10::1]", "[100:0:0:1::1]", "[5f00::1]");
   }
 
   /**
@@ -122,18 +111,7 @@ class IngestionErrorTextTest {
    */
   @Test
   void importOfTheDeprecated6to4RelayBlockIsRefusedLikeAPrivateAddress() throws Exception {
-    try (TestServer plain = TestServer.start(java.util.Map.of("FHIRBOX_INGEST_CONNECT_TIMEOUT", "1"))) {
-      TestClient c = plain.client();
-      java.util.Set<String> diagnostics = new java.util.HashSet<>();
-      for (String host : List.of("[::1]", "192.88.99.1", "192.88.99.2", "[2002:c058:6301::1]")) {
-        HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
-            + java.net.URLEncoder.encode("https://" + host + "/file.pdf", "UTF-8"))
-            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
-        assertThat(r.statusCode()).as(host + ": " + r.body()).isEqualTo(400);
-        diagnostics.add(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics());
-      }
-      assertThat(diagnostics).as("one text for every such host").hasSize(1);
-    }
+    refusedWithOneText("[::1]", "192.88.99.1", "192.88.99.2", "[2002:c058:6301::1]");
   }
 
   /**
@@ -229,5 +207,21 @@ class IngestionErrorTextTest {
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).startsWith("internal error");
     assertThat(r.body()).doesNotContain("upstream").doesNotContain(server.dataDir().toString()).doesNotContain(".part");
     assertThat(upstream.hits("/files/unstorable.bin")).isEqualTo(1);
+  }
+
+  /** Each host's {@code $import} is 400 before any connection, all with one and the same text. */
+  private static void refusedWithOneText(String... hosts) throws Exception {
+    try (TestServer plain = TestServer.start(java.util.Map.of("FHIRBOX_INGEST_CONNECT_TIMEOUT", "1"))) {
+      TestClient c = plain.client();
+      java.util.Set<String> diagnostics = new java.util.HashSet<>();
+      for (String host : hosts) {
+        HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
+            + java.net.URLEncoder.encode("https://" + host + "/file.pdf", "UTF-8"))
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).as(host + ": " + r.body()).isEqualTo(400);
+        diagnostics.add(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics());
+      }
+      assertThat(diagnostics).as("one text for every such host").hasSize(1);
+    }
   }
 }

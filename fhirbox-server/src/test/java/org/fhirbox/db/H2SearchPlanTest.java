@@ -128,20 +128,9 @@ class H2SearchPlanTest {
   @Test
   void aSortKeyAndNotAreReadByTheIdOfEachMatch() throws Exception {
     try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {
-      JdbcResourceStore store = new JdbcResourceStore(db);
-      store.inTransaction(tx -> {
-        for (int i = 0; i < 1000; i++) {
-          tx.insert(new StoredResource("p", "Patient", "id" + i, 1, Instant.ofEpochMilli(1000 + i), false, "{}"),
-              List.of(SearchValue.token("gender", null, i % 10 == 0 ? "male" : "female"),
-                  SearchValue.string("family", "Fam" + (1000 - i)),
-                  SearchValue.token("language", null, i % 20 == 0 ? "de" : "en")));
-        }
-        return null;
-      });
-      SearchQuery q = new SearchQuery("p", "Patient", List.of(
-          new SearchClause.Token("gender", List.of(new SearchClause.TokenValue(null, "male"))),
-          new SearchClause.Not(new SearchClause.Token("language", List.of(new SearchClause.TokenValue(null, "de"))))),
-          true, 3, 0, null, List.of(new SortKey(SortKey.Column.CODE, List.of("family"), false)));
+      JdbcResourceStore store = thousandPatients(db);
+      SearchQuery q = new SearchQuery("p", "Patient", menNotSpeakingGerman(), true, 3, 0, null,
+          List.of(new SortKey(SortKey.Column.CODE, List.of("family"), false)));
       String plan = explain(db, new SearchSql(Database.Vendor.H2).page(q));
       assertThat(plan).as(plan).contains("PUBLIC.RESOURCE_CURRENT_ID: RES_ID = HIT.HIT_ID");
       // the plan H2 chose, after the statement as written
@@ -168,22 +157,10 @@ class H2SearchPlanTest {
   @Test
   void aNextPageLooksEachKeyUpOncePerMatch() throws Exception {
     try (Database db = new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 2)) {
-      JdbcResourceStore store = new JdbcResourceStore(db);
-      store.inTransaction(tx -> {
-        for (int i = 0; i < 1000; i++) {
-          tx.insert(new StoredResource("p", "Patient", "id" + i, 1, Instant.ofEpochMilli(1000 + i), false, "{}"),
-              List.of(SearchValue.token("gender", null, i % 10 == 0 ? "male" : "female"),
-                  SearchValue.string("family", "Fam" + (1000 - i)),
-                  SearchValue.token("language", null, i % 20 == 0 ? "de" : "en")));
-        }
-        return null;
-      });
-      List<SearchClause> clauses = List.of(
-          new SearchClause.Token("gender", List.of(new SearchClause.TokenValue(null, "male"))),
-          new SearchClause.Not(new SearchClause.Token("language", List.of(new SearchClause.TokenValue(null, "de")))));
+      JdbcResourceStore store = thousandPatients(db);
       List<SortKey> byFamily = List.of(new SortKey(SortKey.Column.CODE, List.of("family"), false));
       PagePosition afterFirst = new PagePosition(1990, "Patient", "id990", 1, List.of("fam10"));
-      SearchQuery next = new SearchQuery("p", "Patient", clauses, true, 3, 0, afterFirst, byFamily);
+      SearchQuery next = new SearchQuery("p", "Patient", menNotSpeakingGerman(), true, 3, 0, afterFirst, byFamily);
       String plan = explain(db, new SearchSql(Database.Vendor.H2).page(next));
       String chosen = plan.substring(plan.indexOf("/* SELECT"));
       assertThat(chosen.split("MIN\\(S\\.CODE\\)", -1)).as(plan).hasSize(2);
@@ -255,6 +232,30 @@ class H2SearchPlanTest {
       }
       assertThat(walked).containsExactlyElementsOf(all);
     }
+  }
+
+  /**
+   * Patients id0 to id999: every tenth male, every twentieth speaking de, id{i} of family
+   * Fam{1000 - i}.
+   */
+  private static JdbcResourceStore thousandPatients(Database db) {
+    JdbcResourceStore store = new JdbcResourceStore(db);
+    store.inTransaction(tx -> {
+      for (int i = 0; i < 1000; i++) {
+        tx.insert(new StoredResource("p", "Patient", "id" + i, 1, Instant.ofEpochMilli(1000 + i), false, "{}"),
+            List.of(SearchValue.token("gender", null, i % 10 == 0 ? "male" : "female"),
+                SearchValue.string("family", "Fam" + (1000 - i)),
+                SearchValue.token("language", null, i % 20 == 0 ? "de" : "en")));
+      }
+      return null;
+    });
+    return store;
+  }
+
+  /** {@code gender=male&language:not=de} */
+  private static List<SearchClause> menNotSpeakingGerman() {
+    return List.of(new SearchClause.Token("gender", List.of(new SearchClause.TokenValue(null, "male"))),
+        new SearchClause.Not(new SearchClause.Token("language", List.of(new SearchClause.TokenValue(null, "de")))));
   }
 
   private static String explain(Database db, SearchSql.Sql sql) throws Exception {
