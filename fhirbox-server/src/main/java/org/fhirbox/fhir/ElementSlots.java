@@ -57,17 +57,15 @@ final class ElementSlots {
       return child instanceof RuntimeChildChoiceDefinition && !(child instanceof RuntimeChildExtension);
     }
 
-    /** A copy of the values held, without empty ones. */
+    /** A copy of the values held. */
     List<IBase> values() {
-      List<IBase> out = new ArrayList<>();
-      List<? extends IBase> held = child == null ? ((PrimitiveType<?>) parent).getExtension()
-          : child.getAccessor().getValues(parent);
-      for (IBase v : held) {
-        if (!v.isEmpty()) {
-          out.add(v);
-        }
-      }
-      return out;
+      return new ArrayList<>(child == null ? ((PrimitiveType<?>) parent).getExtension()
+          : child.getAccessor().getValues(parent));
+    }
+
+    /** Whether a value that is not empty is held. */
+    boolean isSet() {
+      return values().stream().anyMatch(v -> !v.isEmpty());
     }
 
     /** Makes {@code items} the values held, in that order. */
@@ -177,7 +175,7 @@ final class ElementSlots {
     for (ParametersParameterComponent sub : part.getPart()) {
       Slot s = child(made, sub.getName());
       IBase v = value(s, sub);
-      if (!s.repeats() && !s.values().isEmpty()) {
+      if (!s.repeats() && s.isSet()) {
         throw FhirException.badRequest("the value has two '" + s.name() + "' parts; " + s.name() + " does not repeat");
       }
       s.add(v);

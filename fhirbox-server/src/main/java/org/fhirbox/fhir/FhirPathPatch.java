@@ -3,9 +3,11 @@ package org.fhirbox.fhir;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.fhirbox.core.FhirException;
 import org.hl7.fhir.exceptions.FHIRException;
 import org.hl7.fhir.instance.model.api.IBase;
@@ -44,6 +46,10 @@ import org.hl7.fhir.r4.model.Resource;
  * than working only where HAPI happens to find definitions on the class path.
  */
 final class FhirPathPatch {
+  /** The functions that select some of the elements before them, so that those are held where they were. */
+  private static final Set<ExpressionNode.Function> SUBSETS = EnumSet.of(ExpressionNode.Function.Where,
+      ExpressionNode.Function.Item, ExpressionNode.Function.First, ExpressionNode.Function.Last,
+      ExpressionNode.Function.Single);
   private static final Map<String, List<String>> PARTS = Map.of(
       "add", List.of("type", "path", "name", "value"),
       "insert", List.of("type", "path", "value", "index"),
@@ -120,7 +126,7 @@ final class FhirPathPatch {
         }
       }
       String type = parts.containsKey("type") ? text(parts.get("type"), where) : null;
-      List<String> takes = PARTS.get(type);
+      List<String> takes = type == null ? null : PARTS.get(type);
       if (takes == null) {
         throw FhirException.badRequest(where + ": '" + type + "' is not an operation type of FHIRPath Patch"
             + " (add, insert, delete, replace or move)", where);
@@ -178,7 +184,7 @@ final class FhirPathPatch {
   private void add(Operation op) {
     Base target = one(select(op.path()), "add");
     ElementSlots.Slot slot = slots.child(target, op.name());
-    if (!slot.repeats() && !slot.values().isEmpty()) {
+    if (!slot.repeats() && slot.isSet()) {
       throw FhirException.badRequest("the element already has a '" + op.name() + "'; add sets an element that"
           + " is empty or repeats (use replace)");
     }
@@ -204,7 +210,7 @@ final class FhirPathPatch {
     if (found.size() > 1) {
       throw FhirException.badRequest("the path selects " + found.size() + " elements; delete removes one");
     }
-    ElementSlots.Slot slot = holder(found.get(0));
+    ElementSlots.Slot slot = holder(op.path(), found.get(0));
     List<IBase> items = slot.values();
     items.removeIf(v -> v == found.get(0));
     slot.write(items);
@@ -212,7 +218,7 @@ final class FhirPathPatch {
 
   private void replace(Operation op) {
     Base old = one(select(op.path()), "replace");
-    ElementSlots.Slot slot = holder(old);
+    ElementSlots.Slot slot = holder(op.path(), old);
     IBase value = slots.value(slot, op.value());
     List<IBase> items = slot.values();
     for (int i = 0; i < items.size(); i++) {
@@ -241,21 +247,13 @@ final class FhirPathPatch {
    * empty list can be named too.
    */
   private ElementSlots.Slot list(Operation op) {
-    ExpressionNode root = parse(op.path());
-    List<ExpressionNode> steps = new ArrayList<>();
-    for (ExpressionNode n = root; n != null; n = n.getInner()) {
-      steps.add(n);
-    }
+    List<ExpressionNode> steps = steps(op.path());
     ExpressionNode last = steps.get(steps.size() - 1);
     if (steps.stream().anyMatch(n -> n.getOperation() != null) || last.getKind() != ExpressionNode.Kind.Name) {
       throw FhirException.badRequest("the path names no list; " + op.type() + " takes the path of a list whose"
           + " last step is its name, as Patient.identifier");
     }
-    Base parent = doc;
-    if (steps.size() > 1) {
-      steps.get(steps.size() - 2).setInner(null);
-      parent = one(evaluate(root), op.type());
-    }
+    Base parent = steps.size() == 1 ? doc : one(before(steps, steps.size() - 1), op.type());
     ElementSlots.Slot slot = slots.child(parent, last.getName());
     if (!slot.repeats()) {
       throw FhirException.badRequest("'" + slot.name() + "' does not repeat; " + op.type() + " works on a list");
@@ -263,8 +261,12 @@ final class FhirPathPatch {
     return slot;
   }
 
-  private ElementSlots.Slot holder(Base element) {
-    ElementSlots.Slot slot = element == doc ? null : slots.holding(doc, element);
+  /** The slot that holds {@code element}, which {@code path} selected; 400 when none of the resource's does. */
+  private ElementSlots.Slot holder(String path, Base element) {
+    ElementSlots.Slot slot = element == doc ? null : near(path, element);
+    if (slot == null && element != doc) {
+      slot = slots.holding(doc, element);
+    }
     if (slot == null && element instanceof IdType) {
       // HAPI's FHIRPath gives a resource's id as a new value, not the element itself
       throw FhirException.badRequest("the path selects a resource's id; a patch may not change the resource's type or id");
@@ -274,6 +276,57 @@ final class FhirPathPatch {
           : "the path selects a value the expression computes, not an element of the resource");
     }
     return slot;
+  }
+
+  /**
+   * The slot holding {@code element} found from the path's own steps, without searching the whole
+   * resource: when the path ends in an element's name, perhaps narrowed by {@code where()},
+   * {@code [n]}, {@code first()}, {@code last()} or {@code single()}, the element is held under that
+   * name by one of the elements the steps before it select. Null when the path does not end so.
+   */
+  private ElementSlots.Slot near(String path, Base element) {
+    List<ExpressionNode> steps = steps(path);
+    int name = steps.size() - 1;
+    while (name > 0 && steps.get(name).getKind() == ExpressionNode.Kind.Function
+        && SUBSETS.contains(steps.get(name).getFunction())) {
+      name--;
+    }
+    if (steps.get(name).getKind() != ExpressionNode.Kind.Name || steps.stream().anyMatch(n -> n.getOperation() != null)) {
+      return null;
+    }
+    String child = steps.get(name).getName();
+    for (Base parent : name == 0 ? List.of((Base) doc) : before(steps, name)) {
+      if (parent instanceof PrimitiveType<?> && !"extension".equals(child)) {
+        continue;
+      }
+      ElementSlots.Slot slot;
+      try {
+        slot = slots.child(parent, child);
+      } catch (FhirException e) {
+        continue; // a type name (Patient.name: "Patient"), not an element
+      }
+      for (IBase v : slot.values()) {
+        if (v == element) {
+          return slot;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The steps of {@code path}, freshly parsed: each node is one step, its inner node the next. */
+  private List<ExpressionNode> steps(String path) {
+    List<ExpressionNode> steps = new ArrayList<>();
+    for (ExpressionNode n = parse(path); n != null; n = n.getInner()) {
+      steps.add(n);
+    }
+    return steps;
+  }
+
+  /** What the first {@code count} of {@code steps} select (the steps are cut there). */
+  private List<Base> before(List<ExpressionNode> steps, int count) {
+    steps.get(count - 1).setInner(null);
+    return evaluate(steps.get(0));
   }
 
   private static Base one(List<Base> found, String type) {

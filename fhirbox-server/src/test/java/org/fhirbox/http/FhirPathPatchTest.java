@@ -95,7 +95,9 @@ class FhirPathPatchTest {
         op("add", path("Patient") + ",{\"name\":\"name\",\"valueString\":\"extension\"},{\"name\":\"value\",\"part\":["
             + "{\"name\":\"url\",\"valueUri\":\"http://example.org/nick\"},{\"name\":\"value\",\"valueString\":\"Annie\"}]}"),
         op("replace", path("Patient.identifier.where(system='urn:a').value")
-            + ",{\"name\":\"value\",\"valueString\":\"a2\"}"));
+            + ",{\"name\":\"value\",\"valueString\":\"a2\"}"),
+        op("replace", path("Patient.descendants().where(system='urn:first')")
+            + ",{\"name\":\"value\",\"valueIdentifier\":{\"system\":\"urn:first\",\"value\":\"first2\"}}"));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.headers().firstValue("ETag")).hasValue("W/\"2\"");
@@ -104,7 +106,7 @@ class FhirPathPatchTest {
     assertThat(p.getNameFirstRep().getGivenAsSingleString()).isEqualTo("Ann");
     assertThat(p.getBirthDateElement().getValueAsString()).isEqualTo("1980-04-02");
     assertThat(p.hasActive()).isFalse();
-    assertThat(p.getIdentifier()).extracting(i -> i.getValue()).containsExactly("b", "first", "a2");
+    assertThat(p.getIdentifier()).extracting(i -> i.getValue()).containsExactly("b", "first2", "a2");
     assertThat(p.getContactFirstRep().getName().getFamily()).isEqualTo("Kin");
     assertThat(p.getContactFirstRep().getGender().toCode()).isEqualTo("female");
     assertThat(p.getExtensionString("http://example.org/nick")).isEqualTo("Annie");
