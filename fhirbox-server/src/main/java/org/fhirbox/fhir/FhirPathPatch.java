@@ -2,6 +2,7 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
+import ca.uhn.fhir.parser.DataFormatException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -60,9 +61,12 @@ final class FhirPathPatch {
   /** One operation of the patch; {@code index} is its place among the Parameters' parameters. */
   private record Operation(int index, String type, String path, String name, ParametersParameterComponent value,
       Integer at, Integer source, Integer destination) {
+    String where() {
+      return "Parameters.parameter[" + index + "]";
+    }
+
     FhirException refused(String why) {
-      String where = "Parameters.parameter[" + index + "]";
-      return FhirException.badRequest(where + " (" + type + " " + QueryLimits.shorten(path) + "): " + why, where);
+      return FhirException.badRequest(where() + " (" + type + " " + QueryLimits.shorten(path) + "): " + why, where());
     }
   }
 
@@ -83,6 +87,31 @@ final class FhirPathPatch {
    */
   static Resource apply(FhirCodec codec, Resource current, Parameters patch, long maxBytes) {
     List<Operation> operations = operations(patch);
+    String encoded;
+    try {
+      encoded = encoded(codec, applied(codec, current, operations));
+    } catch (FhirException e) {
+      throw culprit(codec, current, operations, e);
+    }
+    if (encoded.length() > maxBytes) {
+      throw FhirException.tooLarge("the patched resource would exceed " + maxBytes
+          + " bytes of JSON, the limit of FHIRBOX_MAX_JSON_BYTES; nothing was changed");
+    }
+    Resource out;
+    try {
+      out = codec.parse(encoded, FhirFormat.JSON);
+    } catch (FhirException e) {
+      throw culprit(codec, current, operations, e);
+    }
+    if (!out.fhirType().equals(current.fhirType())
+        || !current.getIdElement().getIdPart().equals(out.getIdElement().getIdPart())) {
+      throw FhirException.badRequest("a patch may not change the resource's type or id");
+    }
+    return out;
+  }
+
+  /** A copy of {@code current} with {@code operations} applied; 400 naming the first that cannot apply. */
+  private static Resource applied(FhirCodec codec, Resource current, List<Operation> operations) {
     FhirPathPatch p = new FhirPathPatch(codec.context(), current.copy());
     for (Operation op : operations) {
       try {
@@ -91,17 +120,48 @@ final class FhirPathPatch {
         throw op.refused(e.getMessage());
       }
     }
-    String encoded = codec.encode(p.doc, FhirFormat.JSON, false);
-    if (encoded.length() > maxBytes) {
-      throw FhirException.tooLarge("the patched resource would exceed " + maxBytes
-          + " bytes of JSON, the limit of FHIRBOX_MAX_JSON_BYTES; nothing was changed");
+    return p.doc;
+  }
+
+  /** {@code resource} as FHIR JSON; 400 when HAPI will not write it (an extension with a value and extensions). */
+  private static String encoded(FhirCodec codec, Resource resource) {
+    try {
+      return codec.encode(resource, FhirFormat.JSON, false);
+    } catch (DataFormatException e) {
+      throw FhirException.badRequest("it cannot be written as FHIR: " + FhirCodec.clean(e.getMessage()));
     }
-    Resource out = codec.parse(encoded, FhirFormat.JSON);
-    if (!out.fhirType().equals(current.fhirType())
-        || !current.getIdElement().getIdPart().equals(out.getIdElement().getIdPart())) {
-      throw FhirException.badRequest("a patch may not change the resource's type or id");
+  }
+
+  /**
+   * {@code invalid}, the refusal of the patched resource, naming the operation that made it
+   * invalid: one after which the resource no longer parses while it did before. The operations
+   * are bisected, each probe applying a first part of them to a fresh copy, so that finding it
+   * costs a few encodings and parses, not one per operation.
+   */
+  private static FhirException culprit(FhirCodec codec, Resource current, List<Operation> operations,
+      FhirException invalid) {
+    if (operations.isEmpty()) {
+      return invalid;
     }
-    return out;
+    int parses = 0;
+    int fails = operations.size();
+    FhirException failure = invalid;
+    while (fails - parses > 1) {
+      int mid = (parses + fails) >>> 1;
+      try {
+        codec.parse(encoded(codec, applied(codec, current, operations.subList(0, mid))), FhirFormat.JSON);
+        parses = mid;
+      } catch (FhirException e) {
+        fails = mid;
+        failure = e;
+      }
+    }
+    Operation op = operations.get(fails - 1);
+    String label = op.where() + " (" + op.type() + " " + QueryLimits.shorten(op.path()) + ") makes the resource"
+        + " invalid: ";
+    List<FhirException.Issue> issues = failure.issues().stream().map(i -> new FhirException.Issue(i.severity(),
+        i.type(), label + i.diagnostics(), i.expression())).toList();
+    return new FhirException(failure.kind(), issues, failure.headers(), failure);
   }
 
   /** The operations of {@code patch}, each checked for the parts its type takes before any applies. */

@@ -154,6 +154,16 @@ class FhirPathPatchTest {
       assertThat(diagnostics(r)).as(expected).contains("Parameters.parameter[1]").contains(expected);
     });
 
+    // a result that does not parse names the operation that broke it, found among several
+    HttpResponse<String> invalid = fhirPathPatch(id, fine, op("add", path("Patient")
+        + ",{\"name\":\"name\",\"valueString\":\"extension\"},{\"name\":\"value\",\"part\":["
+        + "{\"name\":\"url\",\"valueUri\":\"http://example.org/both\"},{\"name\":\"value\",\"valueString\":\"v\"},"
+        + "{\"name\":\"extension\",\"part\":[{\"name\":\"url\",\"valueUri\":\"inner\"},"
+        + "{\"name\":\"value\",\"valueString\":\"w\"}]}]}"), fine);
+    assertThat(invalid.statusCode()).as(invalid.body()).isEqualTo(400);
+    assertThat(diagnostics(invalid)).contains("Parameters.parameter[1]").contains("makes the resource invalid")
+        .contains("both a value and nested extensions");
+
     HttpResponse<String> newId = fhirPathPatch(id, op("replace", path("Patient.id")
         + ",{\"name\":\"value\",\"valueId\":\"someone-else\"}"));
     assertThat(newId.statusCode()).as(newId.body()).isEqualTo(400);
