@@ -87,9 +87,10 @@ final class FhirPathPatch {
    */
   static Resource apply(FhirCodec codec, Resource current, Parameters patch, long maxBytes) {
     List<Operation> operations = operations(patch);
+    Resource patched = applied(codec, current, operations);
     String encoded;
     try {
-      encoded = encoded(codec, applied(codec, current, operations));
+      encoded = encoded(codec, patched);
     } catch (FhirException e) {
       throw culprit(codec, current, operations, e);
     }

@@ -83,6 +83,9 @@ class FhirPathPatchTest {
         op("replace", path("Patient.name[0].family") + ",{\"name\":\"value\",\"valueString\":\"After\"}"),
         op("add", path("Patient") + ",{\"name\":\"name\",\"valueString\":\"birthDate\"},"
             + "{\"name\":\"value\",\"valueDate\":\"1980-04-02\"}"),
+        // a primitive takes extensions too: they are its only child elements
+        op("add", path("Patient.birthDate") + ",{\"name\":\"name\",\"valueString\":\"extension\"},{\"name\":\"value\","
+            + "\"part\":[{\"name\":\"url\",\"valueUri\":\"http://example.org/approx\"},{\"name\":\"value\",\"valueBoolean\":true}]}"),
         op("delete", path("Patient.active")),
         op("delete", path("Patient.telecom")), // selects nothing: not an error (fhirpatch.html)
         op("insert", path("Patient.identifier") + ",{\"name\":\"index\",\"valueInteger\":0},"
@@ -105,6 +108,8 @@ class FhirPathPatchTest {
     assertThat(p.getNameFirstRep().getFamily()).isEqualTo("After");
     assertThat(p.getNameFirstRep().getGivenAsSingleString()).isEqualTo("Ann");
     assertThat(p.getBirthDateElement().getValueAsString()).isEqualTo("1980-04-02");
+    assertThat(p.getBirthDateElement().getExtensionByUrl("http://example.org/approx").getValue().primitiveValue())
+        .isEqualTo("true");
     assertThat(p.hasActive()).isFalse();
     assertThat(p.getIdentifier()).extracting(i -> i.getValue()).containsExactly("b", "first2", "a2");
     assertThat(p.getContactFirstRep().getName().getFamily()).isEqualTo("Kin");
@@ -151,7 +156,8 @@ class FhirPathPatchTest {
             + ",{\"name\":\"name\",\"valueString\":\"nickname\"},{\"name\":\"value\",\"valueString\":\"x\"}")));
     refused.forEach((expected, r) -> {
       assertThat(r.statusCode()).as(expected + ": " + r.body()).isEqualTo(400);
-      assertThat(diagnostics(r)).as(expected).contains("Parameters.parameter[1]").contains(expected);
+      assertThat(diagnostics(r)).as(expected).contains("Parameters.parameter[1]").contains(expected)
+          .doesNotContain("makes the resource invalid");
     });
 
     // a result that does not parse names the operation that broke it, found among several
