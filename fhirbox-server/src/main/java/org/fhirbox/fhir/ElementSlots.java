@@ -183,12 +183,17 @@ final class ElementSlots {
     return made;
   }
 
-  /** {@code value} as a value of {@code slot}'s type; 400 when it is of another. */
+  /**
+   * {@code value} as a value of {@code slot}'s type, a copy: the patch's own values stay as they
+   * are, for a later operation may change what this one put in, and the patch may be applied again
+   * (to a newer version, or to find the operation that made a resource invalid). 400 when it is of
+   * another type.
+   */
   private IBase typed(Slot slot, Type value) {
     BaseRuntimeChildDefinition child = slot.child();
     if (child == null) {
       if (value instanceof Extension) {
-        return value;
+        return value.copy();
       }
       throw FhirException.badRequest("a " + value.fhirType() + " is not allowed at 'extension', which takes Extension");
     }
@@ -198,12 +203,12 @@ final class ElementSlots {
         throw FhirException.badRequest("a " + value.fhirType() + " is not allowed at '"
             + (slot.typedName() == null ? slot.name() : slot.typedName()) + "'");
       }
-      return value;
+      return value.copy();
     }
     BaseRuntimeElementDefinition<?> def = child.getChildByName(child.getElementName());
     Class<?> wanted = def.getImplementingClass();
     if (wanted == value.getClass()) {
-      return value;
+      return value.copy();
     }
     // a string for a code, a uri for a canonical: the text is taken if it is valid as the element's type
     if (value instanceof PrimitiveType<?> given && IPrimitiveType.class.isAssignableFrom(wanted)

@@ -170,6 +170,18 @@ class FhirPathPatchTest {
     assertThat(diagnostics(invalid)).contains("Parameters.parameter[1]").contains("makes the resource invalid")
         .contains("both a value and nested extensions");
 
+    // the operations are applied again to find that one: an element one operation added and a later one
+    // changed is added as the patch gives it, not as it was changed
+    HttpResponse<String> again = fhirPathPatch(id,
+        op("add", path("Patient") + ",{\"name\":\"name\",\"valueString\":\"identifier\"},"
+            + "{\"name\":\"value\",\"valueIdentifier\":{\"system\":\"urn:c\",\"value\":\"v1\"}}"),
+        op("replace", path("Patient.identifier.where(value='v1').value") + ",{\"name\":\"value\",\"valueString\":\"v2\"}"),
+        op("add", path("Patient") + ",{\"name\":\"name\",\"valueString\":\"extension\"},{\"name\":\"value\",\"part\":["
+            + "{\"name\":\"url\",\"valueUri\":\"http://example.org/both\"},{\"name\":\"value\",\"valueString\":\"v\"},"
+            + "{\"name\":\"extension\",\"part\":[{\"name\":\"url\",\"valueUri\":\"inner\"}]}]}"));
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(400);
+    assertThat(diagnostics(again)).startsWith("Parameters.parameter[2]").contains("makes the resource invalid");
+
     HttpResponse<String> newId = fhirPathPatch(id, op("replace", path("Patient.id")
         + ",{\"name\":\"value\",\"valueId\":\"someone-else\"}"));
     assertThat(newId.statusCode()).as(newId.body()).isEqualTo(400);
