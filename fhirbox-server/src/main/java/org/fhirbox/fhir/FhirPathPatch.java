@@ -51,6 +51,12 @@ final class FhirPathPatch {
   private static final Set<ExpressionNode.Function> SUBSETS = EnumSet.of(ExpressionNode.Function.Where,
       ExpressionNode.Function.Item, ExpressionNode.Function.First, ExpressionNode.Function.Last,
       ExpressionNode.Function.Single);
+  /**
+   * Functions a patch path may not call: a regular expression the client writes, run against text
+   * the client may have written too, can take exponential time to fail.
+   */
+  private static final Set<ExpressionNode.Function> REFUSED = EnumSet.of(ExpressionNode.Function.Matches,
+      ExpressionNode.Function.MatchesFull, ExpressionNode.Function.ReplaceMatches);
   private static final Map<String, List<String>> PARTS = Map.of(
       "add", List.of("type", "path", "name", "value"),
       "insert", List.of("type", "path", "value", "index"),
@@ -403,18 +409,42 @@ final class FhirPathPatch {
   }
 
   private ExpressionNode parse(String path) {
+    ExpressionNode parsed;
     try {
-      return engine.parse(path);
+      parsed = engine.parse(path);
     } catch (FHIRException e) {
       throw FhirException.badRequest("the path is not a FHIRPath expression: " + e.getMessage());
     }
+    requireAllowed(parsed);
+    return parsed;
   }
 
+  private static void requireAllowed(ExpressionNode node) {
+    if (node == null) {
+      return;
+    }
+    if (node.getKind() == ExpressionNode.Kind.Function && REFUSED.contains(node.getFunction())) {
+      throw FhirException.badRequest("a patch path may not call " + node.getFunction().toCode()
+          + "(): regular expressions are not evaluated here");
+    }
+    if (node.getParameters() != null) {
+      node.getParameters().forEach(FhirPathPatch::requireAllowed);
+    }
+    requireAllowed(node.getGroup());
+    requireAllowed(node.getInner());
+    requireAllowed(node.getOpNext());
+  }
+
+  /**
+   * What {@code path} selects in the resource. Any failure of the engine is the path's: HAPI's
+   * engine answers some paths it cannot evaluate with a runtime exception ({@code name[-1]}).
+   */
   private List<Base> evaluate(ExpressionNode path) {
     try {
       return engine.evaluate(doc, path);
-    } catch (FHIRException e) {
-      throw FhirException.badRequest("the path cannot be evaluated: " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw FhirException.badRequest("the path cannot be evaluated: "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : FhirCodec.clean(e.getMessage())));
     }
   }
 

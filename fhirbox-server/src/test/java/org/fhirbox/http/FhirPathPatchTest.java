@@ -182,6 +182,13 @@ class FhirPathPatchTest {
     assertThat(again.statusCode()).as(again.body()).isEqualTo(400);
     assertThat(diagnostics(again)).startsWith("Parameters.parameter[2]").contains("makes the resource invalid");
 
+    // what the engine cannot evaluate, and regular expressions (which can take exponential time), are 400
+    for (String unevaluated : List.of("Patient.name[-1]", "Patient.name.where(family.matches('(a+)+$'))")) {
+      HttpResponse<String> r = fhirPathPatch(id, op("delete", path(unevaluated)));
+      assertThat(r.statusCode()).as(unevaluated + ": " + r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).as(unevaluated).startsWith("Parameters.parameter[0]");
+    }
+
     HttpResponse<String> newId = fhirPathPatch(id, op("replace", path("Patient.id")
         + ",{\"name\":\"value\",\"valueId\":\"someone-else\"}"));
     assertThat(newId.statusCode()).as(newId.body()).isEqualTo(400);
