@@ -336,7 +336,8 @@ final class FhirPathPatch {
     }
     if (slot == null && element instanceof IdType) {
       // HAPI's FHIRPath gives a resource's id as a new value, not the element itself
-      throw FhirException.badRequest("the path selects a resource's id; a patch may not change the resource's type or id");
+      throw FhirException.badRequest("the path selects a resource's id; a patch may not change the resource's type"
+          + " or id");
     }
     if (slot == null) {
       throw FhirException.badRequest(element == doc ? "the path selects the resource itself, not one of its elements"
@@ -358,7 +359,8 @@ final class FhirPathPatch {
         && SUBSETS.contains(steps.get(name).getFunction())) {
       name--;
     }
-    if (steps.get(name).getKind() != ExpressionNode.Kind.Name || steps.stream().anyMatch(n -> n.getOperation() != null)) {
+    if (steps.get(name).getKind() != ExpressionNode.Kind.Name
+        || steps.stream().anyMatch(n -> n.getOperation() != null)) {
       return null;
     }
     String child = steps.get(name).getName();

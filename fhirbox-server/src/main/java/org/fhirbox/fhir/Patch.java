@@ -37,8 +37,8 @@ public sealed interface Patch {
   /** The FHIRPath Patch {@code body} is; 400 when it is another resource than a Parameters. */
   static Patch fhirPath(Resource body) {
     if (!(body instanceof Parameters p)) {
-      throw FhirException.badRequest("a FHIRPath Patch is a Parameters resource (FHIR R4 fhirpatch.html); the body is a "
-          + (body == null ? "nothing" : body.fhirType()));
+      throw FhirException.badRequest("a FHIRPath Patch is a Parameters resource (FHIR R4 fhirpatch.html); the body"
+          + " is a " + (body == null ? "nothing" : body.fhirType()));
     }
     return new FhirPath(p);
   }

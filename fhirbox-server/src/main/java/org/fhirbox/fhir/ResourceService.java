@@ -227,8 +227,8 @@ public final class ResourceService {
   }
 
   /**
-   * Patch (FHIR R4 http.html#patch) with a JSON Patch or a FHIRPath Patch ({@link Patch}): read, patch and an
-   * update of the version read. The caller needs read and update access. When another write comes
+   * Patch (FHIR R4 http.html#patch) with a JSON Patch or a FHIRPath Patch ({@link Patch}): read,
+   * patch and an update of the version read. The caller needs read and update access. When another write comes
    * in between, the patch is applied again to the newer version (at most 3 times), unless the
    * client named the version it patches ({@code If-Match}): then that write is 412. The other
    * preconditions are checked against the version read; the update that follows writes only over
