@@ -163,7 +163,7 @@ public final class BundleProcessor {
 
   /** Conditional patch ({@code PATCH /Type?criteria}): {@link PatchEntries#conditional} in one transaction. */
   Written patchConditional(Principal principal, String type, Map<String, List<String>> criteria, String shown,
-      String patch, WritePreconditions preconditions) {
+      Patch patch, WritePreconditions preconditions) {
     return store.inTransaction(tx -> patches.conditional(tx, principal, type, criteria, shown, patch, preconditions));
   }
 

@@ -48,8 +48,11 @@ public final class CapabilityStatementFactory {
     cs.addFormat("application/fhir+xml");
     cs.addFormat("json");
     cs.addFormat("xml");
-    // PATCH takes a JSON Patch only (R4 http.html#patch); FHIRPath Patch and XML Patch are 415
+    // PATCH takes a JSON Patch or a FHIRPath Patch, a Parameters resource in either FHIR format
+    // (R4 http.html#patch, fhirpatch.html); XML Patch is 415
     cs.addPatchFormat("application/json-patch+json");
+    cs.addPatchFormat("application/fhir+json");
+    cs.addPatchFormat("application/fhir+xml");
     CapabilityStatementRestComponent rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);
     // GET Patient/{id}/{type}, Encounter/{id}/{type}, ...: a search in a compartment (R4 http.html#search)
     CompartmentDefinitions.TYPES.forEach(c -> rest.addCompartment(CompartmentDefinitions.url(c)));

@@ -17,15 +17,15 @@ import org.hl7.fhir.r4.model.Resource;
 /**
  * The PATCH entry of a batch or transaction Bundle (FHIR R4 http.html#transaction): its resource is
  * a Binary whose {@code contentType} is {@code application/json-patch+json} and whose {@code data}
- * is the JSON Patch (RFC 6902), its {@code request.url} the {@code Type/id} patched and its
- * {@code request.ifMatch} the version. It is applied as a single {@code PATCH} is
- * ({@link ResourceService#patch}, {@link ResourcePatch}), in the Bundle's database transaction: the
- * caller needs update and read access (and the resource in its patient compartment where that
- * limits it), the preconditions are judged on the version read, and the patched resource goes
- * through the checks of any update ({@link WriteChecks}). A Binary is not patched, and FHIRPath
- * Patch (a Parameters resource) is 415, as for a single {@code PATCH}. A conditional patch, an
- * entry's {@code Type?criteria} or a single {@code PATCH /Type?criteria}, patches the one match of
- * its search, made as the caller in the same transaction.
+ * is the JSON Patch (RFC 6902), or a Parameters resource, a FHIRPath Patch (R4 fhirpatch.html); its
+ * {@code request.url} the {@code Type/id} patched and its {@code request.ifMatch} the version. It is
+ * applied as a single {@code PATCH} is ({@link ResourceService#patch}, {@link Patch}), in the
+ * Bundle's database transaction: the caller needs update and read access (and the resource in its
+ * patient compartment where that limits it), the preconditions are judged on the version read, and
+ * the patched resource goes through the checks of any update ({@link WriteChecks}). A Binary is not
+ * patched, and another {@code contentType} (XML Patch) is 415, as for a single {@code PATCH}. A
+ * conditional patch, an entry's {@code Type?criteria} or a single {@code PATCH /Type?criteria},
+ * patches the one match of its search, made as the caller in the same transaction.
  */
 final class PatchEntries {
   private static final String JSON_PATCH = "application/json-patch+json";
@@ -72,7 +72,7 @@ final class PatchEntries {
    * @param shown the criteria as the client wrote them, for diagnostics
    */
   Written conditional(ResourceStore.Tx tx, Principal principal, String type, Map<String, List<String>> criteria,
-      String shown, String patch, WritePreconditions preconditions) {
+      String shown, Patch patch, WritePreconditions preconditions) {
     return patch(tx, principal, type, match(tx, principal, type, criteria, shown), patch, preconditions,
         CreatedBinaries.none());
   }
@@ -95,7 +95,7 @@ final class PatchEntries {
     }
   }
 
-  private Written patch(ResourceStore.Tx tx, Principal principal, String type, String id, String patch,
+  private Written patch(ResourceStore.Tx tx, Principal principal, String type, String id, Patch patch,
       WritePreconditions preconditions, CreatedBinaries createdHere) {
     principal.require(type, Interaction.READ);
     Optional<String> patient = compartment.limit(principal, type, Interaction.READ);
@@ -106,7 +106,7 @@ final class PatchEntries {
     // update of it, so the patch applies to the version it was judged on (a single PATCH retries)
     StoredResource current = repository.read(tx, principal.project(), type, id, true);
     preconditions.requireForUpdate(Optional.of(current), type, id);
-    Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch, maxBytes);
+    Resource patched = patch.applyTo(repository.codec(), repository.toResource(current), maxBytes);
     WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, patched, createdHere);
     Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, patched,
         WritePreconditions.ifMatch(current.versionId()), null, null, c.gate()));
@@ -114,12 +114,12 @@ final class PatchEntries {
     return w;
   }
 
-  /** The JSON Patch of a PATCH entry: its Binary's data as UTF-8. */
-  private static String patchOf(EntryRequest r, Resource body) {
-    String expected = "a PATCH entry holds its JSON Patch as a Binary with contentType " + JSON_PATCH
-        + " and the patch base64 in data (FHIR R4 http.html#transaction)";
+  /** The patch of a PATCH entry: its Parameters (FHIRPath Patch), or its Binary's data as UTF-8 (JSON Patch). */
+  private static Patch patchOf(EntryRequest r, Resource body) {
+    String expected = "a PATCH entry holds a FHIRPath Patch as a Parameters resource, or its JSON Patch as a Binary"
+        + " with contentType " + JSON_PATCH + " and the patch base64 in data (FHIR R4 http.html#transaction)";
     if (body instanceof Parameters) {
-      throw FhirException.unsupportedMediaType("FHIRPath Patch is not supported; " + expected);
+      return Patch.fhirPath(body);
     }
     if (!(body instanceof Binary b)) {
       throw FhirException.badRequest("entry " + r.index() + " holds " + (body == null ? "no resource"
@@ -133,6 +133,6 @@ final class PatchEntries {
     if (!b.hasData()) {
       throw FhirException.badRequest("the patch Binary has no data; " + expected);
     }
-    return new String(b.getData(), StandardCharsets.UTF_8);
+    return new Patch.Json(new String(b.getData(), StandardCharsets.UTF_8));
   }
 }

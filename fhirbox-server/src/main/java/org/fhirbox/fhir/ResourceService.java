@@ -227,15 +227,15 @@ public final class ResourceService {
   }
 
   /**
-   * Patch (FHIR R4 http.html#patch) with a JSON Patch ({@link ResourcePatch}): read, patch and an
-   * update of the version read. The caller needs read and update access. When another write comes
+   * Patch (FHIR R4 http.html#patch) with a JSON Patch or a FHIRPath Patch ({@link Patch}): read,
+   * patch and an update of the version read. The caller needs read and update access. When another write comes
    * in between, the patch is applied again to the newer version (at most 3 times), unless the
    * client named the version it patches ({@code If-Match}): then that write is 412. The other
    * preconditions are checked against the version read; the update that follows writes only over
    * that same version, so they hold when it commits. The patched
    * resource may not exceed {@code maxBytes} of JSON (413).
    */
-  public Written patch(Principal principal, String type, String id, Deferred<String> body, long maxBytes,
+  public Written patch(Principal principal, String type, String id, Deferred<Patch> body, long maxBytes,
       Supplier<WritePreconditions> preconditions) throws IOException {
     principal.require(type, Interaction.UPDATE);
     compartment.limit(principal, type, Interaction.UPDATE);
@@ -244,7 +244,7 @@ public final class ResourceService {
     }
     WritePreconditions given = preconditions.get();
     Long expected = given.ifMatch();
-    String patch = body.read();
+    Patch patch = body.read();
     for (int attempt = 1; ; attempt++) {
       StoredResource current = read(principal, type, id, null);
       if (expected != null && expected != ResourceRepository.IF_MATCH_ANY && current.versionId() != expected) {
@@ -252,7 +252,7 @@ public final class ResourceService {
             + current.versionId() + "\"");
       }
       given.requireAfterIfMatch(Optional.of(current), type, id);
-      Resource patched = ResourcePatch.apply(repository.codec(), repository.toResource(current), patch, maxBytes);
+      Resource patched = patch.applyTo(repository.codec(), repository.toResource(current), maxBytes);
       try {
         return bundles.updateSingle(principal, type, id, patched, WritePreconditions.ifMatch(current.versionId()));
       } catch (FhirException e) {
@@ -272,7 +272,7 @@ public final class ResourceService {
    * @param shown the criteria as the client wrote them, for diagnostics
    */
   public Written patchConditional(Principal principal, String type, Map<String, List<String>> criteria,
-      String shown, Deferred<String> body, Supplier<WritePreconditions> preconditions) throws IOException {
+      String shown, Deferred<Patch> body, Supplier<WritePreconditions> preconditions) throws IOException {
     principal.require(type, Interaction.UPDATE);
     principal.require(type, Interaction.SEARCH);
     compartment.limit(principal, type, Interaction.UPDATE);

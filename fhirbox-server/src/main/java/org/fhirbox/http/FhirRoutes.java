@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -22,6 +23,8 @@ import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.CompartmentDefinitions;
 import org.fhirbox.fhir.DateText;
 import org.fhirbox.fhir.FhirFormat;
+import org.fhirbox.fhir.Patch;
+import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.HistoryWindow;
@@ -316,12 +319,11 @@ public final class FhirRoutes {
 
   /**
    * {@code PATCH /{type}/{id}} with a JSON Patch ({@code application/json-patch+json}, FHIR R4
-   * http.html#patch), as the Medplum client's {@code patchResource} sends it. FHIRPath Patch (a
-   * Parameters body) and XML Patch are not supported: 415.
+   * http.html#patch), as the Medplum client's {@code patchResource} sends it, or a FHIRPath Patch
+   * (a Parameters resource as FHIR JSON or XML, R4 fhirpatch.html). XML Patch is not supported: 415.
    */
   private void patch(Exchange ex, Principal principal, String type, String id) throws IOException {
-    requireJsonPatch(ex);
-    respondWritten(ex, principal, resources.patch(principal, type, id, () -> ex.body(maxJsonBytes), maxJsonBytes,
+    respondWritten(ex, principal, resources.patch(principal, type, id, patchBody(ex), maxJsonBytes,
         ex::writePreconditions));
   }
 
@@ -331,17 +333,22 @@ public final class FhirRoutes {
    */
   private void conditionalPatch(Exchange ex, Principal principal, String type) throws IOException {
     Map<String, List<String>> criteria = conditionOf(ex, "PATCH", type);
-    requireJsonPatch(ex);
     respondWritten(ex, principal, resources.patchConditional(principal, type, criteria, shownCondition(ex),
-        () -> ex.body(maxJsonBytes), ex::writePreconditions));
+        patchBody(ex), ex::writePreconditions));
   }
 
-  private static void requireJsonPatch(Exchange ex) {
-    String ct = ex.contentType() == null ? "" : ex.contentType().toLowerCase(java.util.Locale.ROOT);
-    if (!ct.startsWith("application/json-patch+json")) {
-      throw FhirException.unsupportedMediaType("PATCH takes a JSON Patch (Content-Type: application/json-patch+json);"
-          + " FHIRPath Patch and XML Patch are not supported, got '" + ct + "'");
+  /** The patch the body holds, by its Content-Type, read when the service asks for it; 415 for another format. */
+  private ResourceService.Deferred<Patch> patchBody(Exchange ex) {
+    String ct = ex.contentType() == null ? "" : ex.contentType().toLowerCase(Locale.ROOT);
+    if (ct.startsWith("application/json-patch+json")) {
+      return () -> new Patch.Json(ex.body(maxJsonBytes));
     }
+    if (FhirFormat.of(ct).isPresent()) {
+      return () -> Patch.fhirPath(parseBody(ex));
+    }
+    throw FhirException.unsupportedMediaType("PATCH takes a JSON Patch (Content-Type: application/json-patch+json)"
+        + " or a FHIRPath Patch (a Parameters resource as application/fhir+json or application/fhir+xml);"
+        + " XML Patch is not supported, got '" + QueryLimits.shorten(ct) + "'");
   }
 
   Resource parseBody(Exchange ex) throws IOException {

@@ -38,12 +38,14 @@ import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -181,6 +183,27 @@ class HapiGenericClientTest {
     assertThatThrownBy(() -> client.read().resource(Patient.class).withId(id.getIdPart()).execute())
         .isInstanceOf(ResourceGoneException.class);
 
+    assertThat(PARSE_ISSUES.issues).isEmpty();
+  }
+
+  /** HAPI's client sends a FHIRPath Patch (R4 fhirpatch.html) in the encoding it is set to. */
+  @ParameterizedTest
+  @EnumSource(Encoding.class)
+  void aFhirPathPatchFromTheClientApplies(Encoding encoding) {
+    IGenericClient client = CLIENTS.get(encoding);
+    Patient p = new Patient();
+    p.addName().setFamily("Unpatched");
+    IdType id = (IdType) client.create().resource(p).execute().getId();
+    Parameters patch = new Parameters();
+    Parameters.ParametersParameterComponent op = patch.addParameter().setName("operation");
+    op.addPart().setName("type").setValue(new CodeType("replace"));
+    op.addPart().setName("path").setValue(new StringType("Patient.name.family"));
+    op.addPart().setName("value").setValue(new StringType("Patched"));
+
+    MethodOutcome out = client.patch().withFhirPatch(patch).withId(id.toUnqualifiedVersionless()).execute();
+    assertThat(out.getId().getVersionIdPart()).isEqualTo("2");
+    assertThat(client.read().resource(Patient.class).withId(id.getIdPart()).execute().getNameFirstRep().getFamily())
+        .isEqualTo("Patched");
     assertThat(PARSE_ISSUES.issues).isEmpty();
   }
 

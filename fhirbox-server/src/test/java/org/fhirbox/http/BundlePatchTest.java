@@ -106,26 +106,31 @@ class BundlePatchTest {
         {"resource":{"resourceType":"Parameters","parameter":[{"name":"operation","part":[
           {"name":"type","valueCode":"delete"},{"name":"path","valueString":"Patient.active"}]}]},
          "request":{"method":"PATCH","url":"Patient/%s"}}""".formatted(other);
+    String xmlPatch = """
+        {"resource":{"resourceType":"Binary","contentType":"application/xml-patch+xml","data":"PGRpZmYvPg=="},
+         "request":{"method":"PATCH","url":"Patient/%s"}}""".formatted(other);
     HttpResponse<String> r = http().postJson("fhir/R4", bundle("batch",
         patchEntry("Patient/" + good, replaceFamily("BatchAfter"), "W/\"1\""),
         patchEntry("Patient/" + other, "{\"op\":\"replace\"}", null),
         patchEntry("Patient/" + other, replaceFamily("BatchNot"), "W/\"2\""),
         patchEntry("Patient/" + other, "[{\"op\":\"test\",\"path\":\"/active\",\"value\":false}]", null),
         fhirPathPatch,
+        xmlPatch,
         patchEntry("Patient/nobody-here", replaceFamily("Nobody"), null)));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     Bundle out = http().parse(r, Bundle.class);
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
-        .containsExactly("200", "400", "412", "412", "415", "404");
+        .containsExactly("200", "400", "412", "412", "200", "415", "404");
     // the status names its reason phrase (RFC 9110 §15), as an HTTP status line does
-    assertThat(out.getEntry().get(4).getResponse().getStatus()).isEqualTo("415 Unsupported Media Type");
+    assertThat(out.getEntry().get(5).getResponse().getStatus()).isEqualTo("415 Unsupported Media Type");
     assertThat(out.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"2\"");
     assertThat(out.getEntry().get(0).getResponse().getLocation()).isEqualTo("Patient/" + good + "/_history/2");
-    assertThat(((OperationOutcome) out.getEntry().get(4).getResponse().getOutcome()).getIssueFirstRep()
+    assertThat(((OperationOutcome) out.getEntry().get(5).getResponse().getOutcome()).getIssueFirstRep()
         .getDiagnostics()).contains("application/json-patch+json");
     assertThat(family(good)).isEqualTo("BatchAfter");
     assertThat(family(other)).isEqualTo("BatchKept");
+    assertThat(http().parse(http().get("fhir/R4/Patient/" + other), Patient.class).hasActive()).isFalse();
   }
 
   @Test

@@ -547,7 +547,8 @@ class FhirRestTest {
     assertThat(patient.getSearchRevInclude()).extracting(i -> i.getValue())
         .contains("Observation:subject", "Observation:patient", "Provenance:target", "Encounter:subject")
         .doesNotContain("Observation:encounter", "Patient:name");
-    assertThat(cs.getPatchFormat()).extracting(c -> c.getValue()).containsExactly("application/json-patch+json");
+    assertThat(cs.getPatchFormat()).extracting(c -> c.getValue()).containsExactly("application/json-patch+json",
+        "application/fhir+json", "application/fhir+xml");
     CapabilityStatement.CapabilityStatementRestResourceComponent observation = rest.getResource().stream()
         .filter(x -> x.getType().equals("Observation")).findFirst().orElseThrow();
     assertThat(observation.getSearchParam()).extracting(sp -> sp.getName() + ":" + sp.getType().toCode())

@@ -1,0 +1,45 @@
+package org.fhirbox.fhir;
+
+import org.fhirbox.core.FhirException;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * The body of a patch (FHIR R4 http.html#patch) in one of the two formats the server applies: a
+ * JSON Patch (RFC 6902, {@link ResourcePatch}) or a FHIRPath Patch (R4 fhirpatch.html, a
+ * Parameters resource, {@link FhirPathPatch}). Either is applied to the current version, and the
+ * result is checked as strictly as an update's body; its type and id stay as they are.
+ */
+public sealed interface Patch {
+  /**
+   * {@code current} with this patch applied.
+   *
+   * @param maxBytes the largest JSON document the patched resource may be (the JSON body limit)
+   */
+  Resource applyTo(FhirCodec codec, Resource current, long maxBytes);
+
+  /** A JSON Patch ({@code application/json-patch+json}) as sent. */
+  record Json(String text) implements Patch {
+    @Override
+    public Resource applyTo(FhirCodec codec, Resource current, long maxBytes) {
+      return ResourcePatch.apply(codec, current, text, maxBytes);
+    }
+  }
+
+  /** A FHIRPath Patch: its operations, a Parameters resource. */
+  record FhirPath(Parameters operations) implements Patch {
+    @Override
+    public Resource applyTo(FhirCodec codec, Resource current, long maxBytes) {
+      return FhirPathPatch.apply(codec, current, operations, maxBytes);
+    }
+  }
+
+  /** The FHIRPath Patch {@code body} is; 400 when it is another resource than a Parameters. */
+  static Patch fhirPath(Resource body) {
+    if (!(body instanceof Parameters p)) {
+      throw FhirException.badRequest("a FHIRPath Patch is a Parameters resource (FHIR R4 fhirpatch.html); the body"
+          + " is a " + (body == null ? "nothing" : body.fhirType()));
+    }
+    return new FhirPath(p);
+  }
+}
