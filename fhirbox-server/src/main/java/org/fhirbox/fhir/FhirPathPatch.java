@@ -3,6 +3,7 @@ package org.fhirbox.fhir;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.parser.DataFormatException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -57,6 +58,18 @@ final class FhirPathPatch {
    */
   private static final Set<ExpressionNode.Function> REFUSED = EnumSet.of(ExpressionNode.Function.Matches,
       ExpressionNode.Function.MatchesFull, ExpressionNode.Function.ReplaceMatches);
+  /**
+   * Functions that visit every element below each input: one per path keeps a path's cost in
+   * proportion to the resource's size; {@code descendants().descendants()} would be its square.
+   */
+  private static final Set<ExpressionNode.Function> WHOLE_TREE = EnumSet.of(ExpressionNode.Function.Descendants,
+      ExpressionNode.Function.Repeat);
+  /**
+   * How long applying a patch may take, its operations and the search for one that made the
+   * result invalid together: 1,000 operations over a resource near the JSON body limit could
+   * otherwise hold a worker's CPU for minutes.
+   */
+  static final Duration BUDGET = Duration.ofSeconds(10);
   private static final Map<String, List<String>> PARTS = Map.of(
       "add", List.of("type", "path", "name", "value"),
       "insert", List.of("type", "path", "value", "index"),
@@ -92,13 +105,19 @@ final class FhirPathPatch {
    * @param maxBytes the largest JSON document the patched resource may be (the JSON body limit)
    */
   static Resource apply(FhirCodec codec, Resource current, Parameters patch, long maxBytes) {
+    return apply(codec, current, patch, maxBytes, BUDGET);
+  }
+
+  /** {@link #apply(FhirCodec, Resource, Parameters, long)} within {@code budget}; 413 beyond it. */
+  static Resource apply(FhirCodec codec, Resource current, Parameters patch, long maxBytes, Duration budget) {
     List<Operation> operations = operations(patch);
-    Resource patched = applied(codec, current, operations);
+    Budget deadline = new Budget(budget, System.nanoTime() + budget.toNanos());
+    Resource patched = applied(codec, current, operations, deadline);
     String encoded;
     try {
       encoded = encoded(codec, patched);
     } catch (FhirException e) {
-      throw culprit(codec, current, operations, e);
+      throw culprit(codec, current, operations, e, deadline);
     }
     if (encoded.length() > maxBytes) {
       throw FhirException.tooLarge("the patched resource would exceed " + maxBytes
@@ -108,7 +127,7 @@ final class FhirPathPatch {
     try {
       out = codec.parse(encoded, FhirFormat.JSON);
     } catch (FhirException e) {
-      throw culprit(codec, current, operations, e);
+      throw culprit(codec, current, operations, e, deadline);
     }
     if (!out.fhirType().equals(current.fhirType())
         || !current.getIdElement().getIdPart().equals(out.getIdElement().getIdPart())) {
@@ -117,10 +136,18 @@ final class FhirPathPatch {
     return out;
   }
 
+  /** How long applying may take, and when ({@link System#nanoTime}) that is over. */
+  private record Budget(Duration length, long at) {}
+
   /** A copy of {@code current} with {@code operations} applied; 400 naming the first that cannot apply. */
-  private static Resource applied(FhirCodec codec, Resource current, List<Operation> operations) {
+  private static Resource applied(FhirCodec codec, Resource current, List<Operation> operations, Budget deadline) {
     FhirPathPatch p = new FhirPathPatch(codec.context(), current.copy());
     for (Operation op : operations) {
+      if (System.nanoTime() - deadline.at() > 0) {
+        throw FhirException.tooLarge("the patch took more than " + deadline.length().toMillis()
+            + " ms to apply, up to " + op.where() + "; nothing was changed: send fewer operations, or paths that"
+            + " name elements rather than search the whole resource");
+      }
       try {
         p.run(op);
       } catch (FhirException e) {
@@ -146,7 +173,7 @@ final class FhirPathPatch {
    * costs a few encodings and parses, not one per operation.
    */
   private static FhirException culprit(FhirCodec codec, Resource current, List<Operation> operations,
-      FhirException invalid) {
+      FhirException invalid, Budget deadline) {
     if (operations.isEmpty()) {
       return invalid;
     }
@@ -156,7 +183,7 @@ final class FhirPathPatch {
     while (fails - parses > 1) {
       int mid = (parses + fails) >>> 1;
       try {
-        codec.parse(encoded(codec, applied(codec, current, operations.subList(0, mid))), FhirFormat.JSON);
+        codec.parse(encoded(codec, applied(codec, current, operations.subList(0, mid), deadline)), FhirFormat.JSON);
         parses = mid;
       } catch (FhirException e) {
         fails = mid;
@@ -418,7 +445,22 @@ final class FhirPathPatch {
       throw FhirException.badRequest("the path is not a FHIRPath expression: " + e.getMessage());
     }
     requireAllowed(parsed);
+    if (wholeTree(parsed) > 1) {
+      throw FhirException.badRequest("a patch path may call descendants() or repeat() once: each visits every"
+          + " element below its input");
+    }
     return parsed;
+  }
+
+  private static int wholeTree(ExpressionNode node) {
+    if (node == null) {
+      return 0;
+    }
+    int n = node.getKind() == ExpressionNode.Kind.Function && WHOLE_TREE.contains(node.getFunction()) ? 1 : 0;
+    if (node.getParameters() != null) {
+      n += node.getParameters().stream().mapToInt(FhirPathPatch::wholeTree).sum();
+    }
+    return n + wholeTree(node.getGroup()) + wholeTree(node.getInner()) + wholeTree(node.getOpNext());
   }
 
   private static void requireAllowed(ExpressionNode node) {

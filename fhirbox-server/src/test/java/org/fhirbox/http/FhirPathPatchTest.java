@@ -159,6 +159,11 @@ class FhirPathPatchTest {
       assertThat(diagnostics(r)).as(expected).contains("Parameters.parameter[1]").contains(expected)
           .doesNotContain("makes the resource invalid");
     });
+    // a path visits the whole resource at most once: twice would cost the square of its size
+    HttpResponse<String> twice = fhirPathPatch(id, fine, op("delete",
+        path("Patient.descendants().where(descendants().exists().not()).first()")));
+    assertThat(twice.statusCode()).as(twice.body()).isEqualTo(400);
+    assertThat(diagnostics(twice)).contains("Parameters.parameter[1]").contains("descendants() or repeat() once");
 
     // a result that does not parse names the operation that broke it, found among several
     HttpResponse<String> invalid = fhirPathPatch(id, fine, op("add", path("Patient")
