@@ -67,7 +67,8 @@ final class UploadCompletions {
 
   /**
    * Commits the Binary of an upload whose bytes are all stored. {@code digests} cover them all,
-   * or are null and the blob is read once more. 423 (retryable) when another request is committing it.
+   * or are null and the blob is read once more. 423 (retryable) when another request is committing it;
+   * 404 when it was terminated before this request took its lease.
    */
   ResumableUpload finish(Principal principal, ResumableUpload u, RunningDigests.Entry digests,
       AuditedRequest request) {
