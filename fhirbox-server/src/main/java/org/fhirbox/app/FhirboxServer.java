@@ -524,6 +524,11 @@ public final class FhirboxServer implements AutoCloseable {
     return directUploads;
   }
 
+  /** Resumable (tus) uploads; tests hold their requests at chosen points through it. */
+  public ResumableUploads resumableUploads() {
+    return uploads;
+  }
+
   public int port() {
     return connector.getLocalPort();
   }

@@ -184,6 +184,15 @@ public final class ResumableUploads {
     RunningDigests.Entry digests = busy ? null : caughtUp(u, kept);
     try {
       u = leases.claim(u, owner);
+    } catch (FhirException e) {
+      ResumableUpload finished = e.status() == 409 ? finishedAt(id, offset) : null;
+      if (finished != null) {
+        // the request it waited for committed the Binary at this offset: an empty retry of the
+        // last piece is answered as for a finished upload (204 naming the Binary), not as a race
+        return repeated(finished, length, declaredBytes, body);
+      }
+      keep(id, busy ? kept : digests);
+      throw e;
     } catch (RuntimeException e) {
       keep(id, busy ? kept : digests);
       throw e;
@@ -277,6 +286,11 @@ public final class ResumableUploads {
     return removed;
   }
 
+  /** Holds requests at the points {@code pauses} chooses (tests make races happen with it). */
+  void pauseAt(UploadPauses pauses) {
+    leases.pauseAt(pauses);
+  }
+
   /** Whether an unfinished upload writes the blob {@code key} (the orphan sweep leaves it alone). */
   public boolean isResuming(BlobKey key) {
     return store.read(tx -> tx.uploads().isResuming(key));
@@ -341,6 +355,11 @@ public final class ResumableUploads {
           + u.resultId() + "/_history/" + u.resultVersion() + "; it takes no more bytes");
     }
     return u;
+  }
+
+  /** Upload {@code id} as it is now if it is finished at {@code offset}; else null. */
+  private ResumableUpload finishedAt(String id, long offset) {
+    return store.read(tx -> tx.uploads().find(id)).filter(u -> u.finished() && u.offset() == offset).orElse(null);
   }
 
   /** The upload's whole length after a piece (null: still deferred), and the most it may then hold. */

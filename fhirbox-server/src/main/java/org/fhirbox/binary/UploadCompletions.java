@@ -6,11 +6,13 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.db.ResourceStore;
+import org.fhirbox.fhir.Written;
 import org.fhirbox.model.ResumableUpload;
 import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
@@ -65,22 +67,32 @@ final class UploadCompletions {
 
   /**
    * Commits the Binary of an upload whose bytes are all stored. {@code digests} cover them all,
-   * or are null and the blob is read once more. 423 (retryable) when another request is committing it.
+   * or are null and the blob is read once more. 423 (retryable) when another request is committing it;
+   * 404 when it was terminated before this request took its lease.
    */
   ResumableUpload finish(Principal principal, ResumableUpload u, RunningDigests.Entry digests,
       AuditedRequest request) {
     String owner = leases.newOwner();
+    leases.pause(UploadPauses.Point.COMPLETING, u.id());
     Instant claimed = clock.instant();
     if (!leases.take(u.id(), u.offset(), owner, claimed)) {
+      Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(u.id()));
+      if (row.isEmpty()) {
+        // terminated (DELETE) after the last piece was stored: the termination, which found the
+        // upload held by nobody, deleted its bytes; nothing is left to retry
+        throw FhirException.notFound("upload " + u.id() + " was terminated before its Binary was committed; no"
+            + " Binary was made of it by this request");
+      }
       // another request (a HEAD) is committing it right now: its outcome, waited for as a HEAD
       // waits for a piece, so that this answer names the Binary too
-      ResumableUpload now = settledNow(u);
+      ResumableUpload now = leases.settled(row.get());
       if (!now.finished()) {
         throw committing(now);
       }
       return now;
     }
     try (UploadLeases.Renewal renewal = leases.renewing(u.id(), owner, claimed)) {
+      leases.pause(UploadPauses.Point.LEASED, u.id());
       // the request that completes the upload may carry another token of the same client and
       // user than the one that created it (another launch): its compartment must allow it too, and
       // under a patient limit an upload that names no securityContext gets the launch patient, as
@@ -98,9 +110,10 @@ final class UploadCompletions {
       String sha1 = digests != null && digests.offset() == u.offset() ? settled(u, digests) : null;
       BlobInfo info = sha1 != null ? new BlobInfo(u.blob().key(), u.offset(), null, sha1) : reread(u.blob());
       Instant at = clock.instant();
+      Written committed;
       try {
-        binaries.commitStored(principal, u.binaryId(), u.contentType(), u.binaryId() == null ? ctx : requested,
-            u.filename(), info,
+        committed = binaries.commitStored(principal, u.binaryId(), u.contentType(),
+            u.binaryId() == null ? ctx : requested, u.filename(), info,
             (tx, written) -> {
               if (!tx.uploads().finish(u.id(), owner, written.stored().id(), written.stored().versionId(), at,
                   at.plus(expiry))) {
@@ -112,7 +125,12 @@ final class UploadCompletions {
         throw u.binaryId() != null && e.status() == 412 ? binaryGone(u) : e;
       }
       running.remove(u.id());
-      return store.read(tx -> tx.uploads().find(u.id())).orElseThrow();
+      leases.pause(UploadPauses.Point.COMMITTED, u.id());
+      // the row as the commit left it, not read again: a DELETE or the expiry sweep may remove a
+      // finished upload's row from now on, and this answer names the Binary as a finished upload's does
+      return new ResumableUpload(u.id(), u.project(), u.clientId(), u.userId(), u.binaryId(), u.contentType(),
+          u.filename(), u.securityContext(), u.securityContextKept(), u.metadata(), u.length(), u.blob(), null, null,
+          committed.stored().id(), committed.stored().versionId(), u.created(), at, at.plus(expiry));
     } catch (IOException e) {
       leases.releaseQuietly(u.id(), owner);
       throw new UncheckedIOException("could not complete the upload's blob", e);

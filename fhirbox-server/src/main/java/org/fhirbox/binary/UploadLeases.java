@@ -54,6 +54,7 @@ final class UploadLeases {
   private final Clock clock;
   private final String node;
   private final AtomicLong counter = new AtomicLong();
+  private volatile UploadPauses pauses = UploadPauses.NONE;
 
   UploadLeases(ResourceStore store, Clock clock) {
     this.store = store;
@@ -61,6 +62,16 @@ final class UploadLeases {
     byte[] b = new byte[6];
     RANDOM.nextBytes(b);
     this.node = HexFormat.of().formatHex(b);
+  }
+
+  /** Where requests of an upload are held (tests); {@link UploadPauses#NONE} in production. */
+  void pauseAt(UploadPauses p) {
+    this.pauses = p;
+  }
+
+  /** Holds this request at {@code point} when a test asks for it. */
+  void pause(UploadPauses.Point point, String id) {
+    pauses.at(point, id);
   }
 
   /** A holder name no other request, on this node or another, uses. */
@@ -84,8 +95,9 @@ final class UploadLeases {
 
   /**
    * Takes the lease at {@code u}'s offset, waiting a little for another holder; 409 when the
-   * offset moved on, 423 with {@code Retry-After} when the lease stays taken. Returns the row as it
-   * is under the lease.
+   * offset moved on or the upload finished meanwhile (a retry of its last piece is then answered
+   * as for a finished upload, see {@code ResumableUploads.append}), 423 with {@code Retry-After}
+   * when the lease stays taken. Returns the row as it is under the lease.
    */
   ResumableUpload claim(ResumableUpload u, String owner) {
     long deadline = System.nanoTime() + LEASE_WAIT_NANOS;
@@ -94,6 +106,7 @@ final class UploadLeases {
       if (held.isPresent()) {
         return held.get();
       }
+      pause(UploadPauses.Point.LEASE_TAKEN, u.id());
       ResumableUpload current = store.read(tx -> tx.uploads().find(u.id()))
           .orElseThrow(() -> FhirException.notFound("no upload " + u.id()));
       if (current.offset() != u.offset() || current.finished()) {

@@ -1,12 +1,12 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Date;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.core.FhirException;
@@ -34,6 +34,8 @@ import org.hl7.fhir.r4.model.UrlType;
 
 /** The Binary-specific parts of the REST API (FHIR R4 binary.html#rest). */
 public final class BinaryRoutes {
+  /** The lexical form of an R4 integer (datatypes.html#integer), here also of a wider whole number. */
+  private static final Pattern R4_INTEGER = Pattern.compile("0|[-+]?[1-9][0-9]*");
   private final BinaryService binaries;
   private final BinaryReads reads;
   private final BlobStore blobs;
@@ -326,16 +328,27 @@ public final class BinaryRoutes {
     };
   }
 
+  /**
+   * A whole number written as an R4 integer is ({@code [0]|[-+]?[1-9][0-9]*}, datatypes.html#integer),
+   * whether it comes as valueInteger, as valueDecimal (a size beyond 2^31, which valueInteger cannot
+   * hold) or as valueString: a decimal written with a fraction or an exponent ({@code 5.0},
+   * {@code 1e3}), leading zeros or spaces is refused rather than rounded or read as another number.
+   * (A JSON number with an exponent but no fraction, {@code 1e3}, reaches this already written as
+   * its digits by the FHIR parser, and is read as that whole number.)
+   */
   private static Long number(Map<String, String> args, String name) {
     String v = args.get(name);
-    if (v == null || v.isBlank()) {
+    if (v == null || v.isEmpty()) {
       return null;
     }
+    if (!R4_INTEGER.matcher(v).matches()) {
+      throw FhirException.badRequest(name + " must be a whole number written as an integer (valueInteger, or"
+          + " digits alone), got '" + (v.length() > 40 ? v.substring(0, 40) + "…" : v) + "'", name);
+    }
     try {
-      // valueInteger, valueDecimal (sizes beyond 2^31) or valueString
-      return new BigDecimal(v.trim()).longValueExact();
-    } catch (ArithmeticException | NumberFormatException e) {
-      throw FhirException.badRequest(name + " must be a whole number, got '" + v + "'", name);
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw FhirException.badRequest(name + " " + v + " is out of range", name);
     }
   }
 }

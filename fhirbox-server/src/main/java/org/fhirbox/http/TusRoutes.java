@@ -34,7 +34,8 @@ import org.fhirbox.model.ResumableUpload;
  * (and every later HEAD) names the Binary version in {@code Content-Location}. Errors carry an
  * OperationOutcome as everywhere, with the status the protocol asks for; a tus client reads only
  * the status. {@code X-HTTP-Method-Override} on a POST is honoured (tus 1.0.0 core), as clients
- * without PATCH (Java's HttpURLConnection, and so tus-java-client) send it.
+ * without PATCH (Java's HttpURLConnection, and so tus-java-client) send it; on another method,
+ * naming another method, it is refused (see {@link #effectiveMethod}).
  */
 public final class TusRoutes {
   static final String VERSION = "1.0.0";
@@ -104,11 +105,28 @@ public final class TusRoutes {
     return id;
   }
 
-  /** tus 1.0.0 core: X-HTTP-Method-Override is the request's method; honoured on POST only. */
+  /**
+   * The request's method, read from {@code X-HTTP-Method-Override} on a POST. tus 1.0.0 core
+   * ("X-HTTP-Method-Override"): the header "MUST be interpreted as the request's method", and "the
+   * Client SHOULD use this header if its environment does not support the PATCH or DELETE methods":
+   * such a client sends a POST. On any other method an override that names another method is
+   * refused (400), not followed and not ignored: a GET or HEAD is safe (RFC 9110 §9.2.1), sent by
+   * links, prefetches and caches, and must never become a PATCH or DELETE of an upload; and a
+   * request whose two methods disagree is ambiguous, so its client learns it rather than getting
+   * an answer to the method it did not mean.
+   */
   private static String effectiveMethod(Exchange ex) {
     String override = ex.header("X-HTTP-Method-Override");
-    return ex.method().equals("POST") && override != null && !override.isBlank()
-        ? override.trim().toUpperCase(Locale.ROOT) : ex.method();
+    if (override == null || override.isBlank()) {
+      return ex.method();
+    }
+    String named = override.trim().toUpperCase(Locale.ROOT);
+    if (ex.method().equals("POST") || named.equals(ex.method())) {
+      return named;
+    }
+    throw FhirException.badRequest("X-HTTP-Method-Override is followed on a POST only (tus 1.0.0, for clients"
+        + " without PATCH or DELETE); this " + ex.method() + " names " + abbreviate(named)
+        + ": send the request with the method it means");
   }
 
   private void options(Exchange ex) {

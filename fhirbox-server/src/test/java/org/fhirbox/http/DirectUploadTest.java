@@ -285,6 +285,36 @@ class DirectUploadTest {
     assertThat(anonymous.statusCode()).isEqualTo(401);
   }
 
+  /** {@code $upload-url} for 10 bytes of text/plain whose {@code name} parameter is written as {@code value}. */
+  static HttpResponse<String> requestUrlWith(String name, String value) {
+    String size = name.equals("size") ? value : "\"valueInteger\":10";
+    String more = name.equals("size") ? "" : ",{\"name\":\"" + name + "\"," + value + "}";
+    return http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\",\"parameter\":["
+        + "{\"name\":\"contentType\",\"valueString\":\"text/plain\"},{\"name\":\"size\"," + size + "}" + more + "]}");
+  }
+
+  @Test
+  void aSizeOrExpiryNotWrittenAsAnIntegerIsRefused() {
+    for (String name : List.of("size", "expiresIn")) {
+      for (String value : List.of("\"valueDecimal\":5.0", "\"valueDecimal\":2.5", "\"valueString\":\"1e3\"",
+          "\"valueString\":\"5.0\"", "\"valueString\":\"05\"", "\"valueString\":\" 5\"")) {
+        HttpResponse<String> r = requestUrlWith(name, value);
+        assertThat(r.statusCode()).as(name + " " + value + ": " + r.body()).isEqualTo(400);
+        assertThat(diagnostics(r)).as(value).contains(name, "integer");
+      }
+    }
+  }
+
+  @Test
+  void aSizeOrExpiryWrittenAsAnR4IntegerIsRead() {
+    // R4 integer: [0]|[-+]?[1-9][0-9]*, the form of valueInteger (and of a valueString or a
+    // valueDecimal that carries a whole number, as a size beyond 2^31 does)
+    assertThat(requestUrlWith("expiresIn", "\"valueString\":\"+60\"").statusCode()).isEqualTo(200);
+    assertThat(requestUrlWith("expiresIn", "\"valueDecimal\":60").statusCode()).isEqualTo(200);
+    HttpResponse<String> large = requestUrlWith("size", "\"valueDecimal\":3000000000");
+    assertThat(large.statusCode()).as("read, and over the limit").isEqualTo(413);
+  }
+
   @Test
   void aCallerWhoMayNotCreateBinariesGetsNoUrl() {
     TestClient reader = new ProjectClients(server).client("readers", "system/Binary.read");

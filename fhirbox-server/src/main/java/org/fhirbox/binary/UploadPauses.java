@@ -1,0 +1,24 @@
+package org.fhirbox.binary;
+
+/**
+ * Points of a resumable upload's requests where a test holds one, so that a race between two
+ * requests happens there every time. Nothing holds a request in production ({@link #NONE}).
+ */
+interface UploadPauses {
+  /** Where a request is held. */
+  enum Point {
+    /** A piece stored the upload's last byte and let its lease go; its completion takes it next. */
+    COMPLETING,
+    /** A completion holds the upload's lease and has not committed the Binary yet. */
+    LEASED,
+    /** A completion committed the Binary and the upload's row, and has not answered yet. */
+    COMMITTED,
+    /** A piece found the lease of the upload taken by another request and waits for it. */
+    LEASE_TAKEN
+  }
+
+  UploadPauses NONE = (point, uploadId) -> { };
+
+  /** Called by the request of upload {@code uploadId} at {@code point}; returns when it may go on. */
+  void at(Point point, String uploadId);
+}
