@@ -8,7 +8,6 @@ import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.Set;
 import java.time.Clock;
 import java.util.List;
@@ -36,7 +35,6 @@ import org.fhirbox.auth.SigningKeyStore;
 import org.fhirbox.binary.AuditedWrites;
 import org.fhirbox.binary.BinaryImporter;
 import org.fhirbox.binary.BlobWriteLeases;
-import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.binary.DirectUploads;
@@ -45,7 +43,6 @@ import org.fhirbox.binary.IngestWorker;
 import org.fhirbox.binary.JobService;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.binary.ResumableUploads;
-import org.fhirbox.binary.SafeFetcher;
 import org.fhirbox.binary.UrlPolicy;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.db.Database;
@@ -65,7 +62,6 @@ import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.binary.Thumbnails;
 import org.fhirbox.signing.UploadUrlSigner;
-import org.fhirbox.fhir.BinaryData;
 import org.fhirbox.fhir.BundleProcessor;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirCodec;
@@ -92,7 +88,6 @@ import org.fhirbox.http.MinimumReadRate;
 import org.fhirbox.http.MinimumWriteRate;
 import org.fhirbox.http.ResourceOutput;
 import org.fhirbox.http.TusRoutes;
-import org.fhirbox.storage.BlobInfo;
 import org.fhirbox.storage.BlobStore;
 import org.fhirbox.http.ReadinessCheck;
 import org.fhirbox.logging.ConsoleLogging;
@@ -183,21 +178,21 @@ public final class FhirboxServer implements AutoCloseable {
       metrics.audit(t::queueDepth, t::writtenCount, t::waitCount, t::droppedCount);
       metrics.auditWriter(t::failedCount, t::writerAlive);
     });
-    BinaryService binaryService = new BinaryService(blobs, store, repository, binaryPolicy(config),
+    BinaryService binaryService = new BinaryService(blobs, store, repository, BinaryWiring.policy(config),
         audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = UrlPolicy.fromSettings(config::orderedList);
     // $import's fetches are requests, which a stop lets finish; the background ingestion's are cut
     // when it stops (its jobs handed back), so each has a fetch client of its own
-    this.importer = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService), binaryService,
+    this.importer = new BinaryImporter(BinaryWiring.fetcher(config, ingestPolicy, binaryService), binaryService,
         config.getInt("FHIRBOX_INGEST_IMPORT_CONCURRENCY"));
-    BinaryImporter ingestImporter = new BinaryImporter(safeFetcher(config, ingestPolicy, binaryService),
+    BinaryImporter ingestImporter = new BinaryImporter(BinaryWiring.fetcher(config, ingestPolicy, binaryService),
         binaryService, 1);
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
     repository.addWriteListener(ingestJobs);
     this.ingestWorker = new IngestWorker(store, repository, ingestJobs, ingestImporter, audit.binaryListener(),
-        ingestSettings(config), clock);
+        BinaryWiring.ingest(config), clock);
 
     // The services the routes call, and the one exit that signs Attachments on the way out
     int maxCount = config.getInt("FHIRBOX_SEARCH_MAX_COUNT");
@@ -207,7 +202,7 @@ public final class FhirboxServer implements AutoCloseable {
     ConditionalMatch conditionalMatch = new ConditionalMatch(searchParser, searchChains, compartment, binaryAccess);
     ErrorMapper errors = new ErrorMapper(codec);
     ResourceService resources = new ResourceService(store, repository,
-        new BundleProcessor(store, repository, inlineBinaryData(binaryService), binaryAccess, compartment,
+        new BundleProcessor(store, repository, BinaryWiring.inlineData(binaryService), binaryAccess, compartment,
             conditionalMatch, errors::translate, config.getInt("FHIRBOX_BUNDLE_MAX_ENTRIES"),
             config.getLong("FHIRBOX_MAX_JSON_BYTES")),
         searchParser, searchChains, new SearchIncludes(maxCount, compartment), binaryAccess, compartment, maxCount);
@@ -351,50 +346,6 @@ public final class FhirboxServer implements AutoCloseable {
     database.awaitMigrated();
     SigningKeys shared = new SigningKeyStore(database, clock).loadOrCreateUrlKeys();
     return SigningKeys.readIfPresent(config.dataDir()).map(shared::alsoVerifying).orElse(shared);
-  }
-
-  private static BinaryPolicy binaryPolicy(FhirboxConfig config) {
-    return new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"), config.list("FHIRBOX_BINARY_DENY_TYPES"),
-        config.list("FHIRBOX_BINARY_DENY_EXTENSIONS"));
-  }
-
-  private static SafeFetcher safeFetcher(FhirboxConfig config, UrlPolicy policy, BinaryService binaries) {
-    return new SafeFetcher(policy, new SafeFetcher.Settings(config.seconds("FHIRBOX_INGEST_CONNECT_TIMEOUT"),
-        config.seconds("FHIRBOX_INGEST_READ_TIMEOUT"), config.seconds("FHIRBOX_INGEST_TIMEOUT"),
-        config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"), binaries.policy().maxBytes(),
-        config.getLong("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND"), config.seconds("FHIRBOX_INGEST_MIN_RATE_SECONDS")));
-  }
-
-  private static IngestWorker.Settings ingestSettings(FhirboxConfig config) {
-    return new IngestWorker.Settings(Duration.ofMillis(config.getLong("FHIRBOX_INGEST_POLL_MILLIS")),
-        config.seconds("FHIRBOX_INGEST_LEASE_SECONDS"), config.getInt("FHIRBOX_INGEST_MAX_ATTEMPTS"),
-        Duration.ofMillis(config.getLong("FHIRBOX_INGEST_BACKOFF_MILLIS")),
-        config.getInt("FHIRBOX_INGEST_CONCURRENCY"), config.getInt("FHIRBOX_INGEST_PROJECT_CONCURRENCY"));
-  }
-
-  /** Where the base64 {@code data} of a Binary inside a FHIR body (or a Bundle) is stored. */
-  private static BinaryData inlineBinaryData(BinaryService binaries) {
-    return new BinaryData() {
-      @Override
-      public BlobInfo store(byte[] data, String contentType) {
-        return binaries.storeDecoded(data, contentType);
-      }
-
-      @Override
-      public void checkKept(String contentType) {
-        binaries.checkKept(contentType);
-      }
-
-      @Override
-      public void discardAfter(BlobInfo info, RuntimeException failure) {
-        binaries.discardUnlessCommitted(info, failure);
-      }
-
-      @Override
-      public void discard(BlobInfo info) {
-        binaries.discard(info);
-      }
-    };
   }
 
   /** Starts listening; returns once requests are served. */
