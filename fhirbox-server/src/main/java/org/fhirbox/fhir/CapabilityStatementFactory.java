@@ -120,6 +120,10 @@ public final class CapabilityStatementFactory {
           case QUANTITY -> SearchParamType.QUANTITY;
           default -> SearchParamType.TOKEN;
         });
+        if (p.kind() == RestSearchParameterTypeEnum.TOKEN) {
+          // R4 search.html#token
+          param.setDocumentation(TokenModifiers.documentation(p));
+        }
         if (p.kind() == RestSearchParameterTypeEnum.URI) {
           // R4 search.html#uri
           param.setDocumentation("the whole URI; modifiers :below (starts with the value), :above (the URLs on the"

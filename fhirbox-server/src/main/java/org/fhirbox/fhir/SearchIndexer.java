@@ -72,9 +72,10 @@ public final class SearchIndexer {
    * {@code _security}, {@code _profile}, {@code _source}) and a versioned canonical's url alone; 11
    * keeps a canonical of a reference parameter ({@code QuestionnaireResponse.questionnaire}) as its
    * url with its version as the system ({@link Canonical}), where 10 kept it as written and as a url;
-   * 12 adds the identifiers of references ({@code Reference.identifier}, {@link Param#identifierOf}).
+   * 12 adds the identifiers of references ({@code Reference.identifier}, {@link Param#identifierOf});
+   * 13 adds an Identifier's type with its value ({@code identifier:of-type}, {@link TokenModifiers}).
    */
-  public static final int VERSION = 12;
+  public static final int VERSION = 13;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -391,6 +392,9 @@ public final class SearchIndexer {
           if (path.contactSystem() != null
               && !(v instanceof ContactPoint c && path.contactSystem().equals(c.getSystemElement().getValueAsString()))) {
             continue;
+          }
+          if (p.kind() == RestSearchParameterTypeEnum.TOKEN) {
+            TokenModifiers.addRows(values, p.name(), v);
           }
           switch (p.kind()) {
             case STRING -> addString(values, p, v);
