@@ -73,7 +73,9 @@ public final class SearchIndexer {
    * keeps a canonical of a reference parameter ({@code QuestionnaireResponse.questionnaire}) as its
    * url with its version as the system ({@link Canonical}), where 10 kept it as written and as a url;
    * 12 adds the identifiers of references ({@code Reference.identifier}, {@link Param#identifierOf});
-   * 13 adds an Identifier's type with its value ({@code identifier:of-type}, {@link TokenModifiers}).
+   * 13 adds an Identifier's type with its value ({@code identifier:of-type}) and the text of a token's
+   * value ({@code code:text}: a CodeableConcept's text, a Coding's display, an Identifier type's text;
+   * {@link TokenModifiers}).
    */
   public static final int VERSION = 13;
   /**

@@ -89,6 +89,8 @@ class SearchParserTest {
         row("Patient?identifier:of-type=urn:types\\|1|MR|44\\|6", token("identifier:of-type", "urn:types|1",
             "MR|44|6")),
         row("Patient?identifier:of-type=urn:t|M\\|R|4", token("identifier:of-type", "urn:t", "M\\|R|4")),
+        row("Condition?code:text=Héad\\,ache,Migr", new Text(List.of("code:text"), List.of("head,ache", "migr"),
+            TextMatch.STARTS_WITH)),
         row("Patient?identifier=urn:x\\|y|A\\\\B", token("identifier", "urn:x|y", "A\\B")),
         row("Observation?code=\\|", token("code", null, "|")),
         row("Patient?given:exact=A\\,b,C", new Text(List.of("given"), List.of("A,b", "C"), TextMatch.EXACT)),
@@ -184,7 +186,7 @@ class SearchParserTest {
     return Stream.of(
         // modifiers the server does not implement are refused, never ignored (search.html#modifiers)
         Arguments.of("Patient?family:not=eve", 400, "the modifier ':not' is not supported on search parameter 'family'"),
-        Arguments.of("Condition?code:text=headache", 400, "the modifier ':text' is not supported"),
+        Arguments.of("Patient?gender:text=female", 400, "the modifier ':text' is not supported"),
         Arguments.of("Condition?code:in=http://acme.org/ValueSet/x", 400, "the modifier ':in' is not supported"),
         Arguments.of("Condition?code:below=123", 400, "the modifier ':below' is not supported"),
         Arguments.of("Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR", 400,

@@ -10,8 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The modifiers of token parameters beyond {@code :not} and {@code :missing} (R4
- * search.html#token): {@code :of-type} on identifiers (type, system and value). Subclasses supply
- * the database.
+ * search.html#token): {@code :of-type} on identifiers (type, system and value) and {@code :text}
+ * (the text of codes and of identifier types, matched as a string is). Subclasses supply the
+ * database.
  */
 abstract class TokenModifiersContract extends ServerPerClassContract {
   private static final String V2 = "http://terminology.hl7.org/CodeSystem/v2-0203";
@@ -90,14 +91,60 @@ abstract class TokenModifiersContract extends ServerPerClassContract {
     assertRefused("Patient?identifier:below=1", "the modifier ':below' is not supported");
   }
 
+  private String observation(String code) {
+    return http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":" + code + "}");
+  }
+
+  @Test
+  void textMatchesTheStartOfACodesTextOrDisplayIgnoringCaseAndAccents() {
+    String weight = observation("{\"text\":\"Textual Body Weight\",\"coding\":[{\"system\":\"http://loinc.org\","
+        + "\"code\":\"29463-7\",\"display\":\"Textual Körpergewicht\"}]}");
+    String pressure = observation("{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"85354-9\","
+        + "\"display\":\"Textual blood pressure panel\"}]}");
+    String bare = observation("{\"coding\":[{\"system\":\"urn:textual\",\"code\":\"Textual-bare\"}]}");
+
+    assertThat(http.foundIds("Observation?code:text=textual%20body")).containsExactly(weight);
+    assertThat(http.foundIds("Observation?code:text=TEXTUAL%20KORPER")).containsExactly(weight);
+    assertThat(http.foundIds("Observation?code:text=textual%20blood%20pressure%20panel")).containsExactly(pressure);
+    assertThat(http.foundIds("Observation?code:text=textual")).containsExactlyInAnyOrder(weight, pressure);
+    assertThat(http.foundIds("Observation?code:text=textual%20body,textual%20blood"))
+        .containsExactlyInAnyOrder(weight, pressure);
+    // a string match on the start of the text, not a code, nor a word inside the text
+    assertThat(http.foundIds("Observation?code:text=body%20weight")).isEmpty();
+    assertThat(http.foundIds("Observation?code:text=29463")).isEmpty();
+    assertThat(http.foundIds("Observation?code=Textual-bare")).containsExactly(bare);
+  }
+
+  @Test
+  void textMatchesAnIdentifiersTypeTextAndATagsDisplay() {
+    String mrn = patient("{\"type\":{\"text\":\"Textual medical record\",\"coding\":[{\"system\":\"" + V2
+        + "\",\"code\":\"MR\",\"display\":\"Textual display\"}]},\"value\":\"t-1\"}");
+    patient("{\"system\":\"urn:textual\",\"value\":\"textual medical\"}");
+    String tagged = http.create("{\"resourceType\":\"Patient\",\"meta\":{\"tag\":[{\"system\":\"urn:tags\","
+        + "\"code\":\"vip\",\"display\":\"Textual very important\"}]}}");
+
+    assertThat(http.foundIds("Patient?identifier:text=textual%20medical")).containsExactly(mrn);
+    assertThat(http.foundIds("Patient?_tag:text=textual%20VERY")).containsExactly(tagged);
+    String obs = http.create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + mrn + "\"}}");
+    assertThat(http.foundIds("Observation?subject:Patient.identifier:text=textual%20med")).containsExactly(obs);
+  }
+
+  @Test
+  void textIsRefusedWhereThereIsNoTextToMatch() {
+    assertRefused("Patient?gender:text=female", "the modifier ':text' is not supported on search parameter 'gender'");
+    assertRefused("Patient?family:text=eve", "the modifier ':text' is not supported on search parameter 'family'");
+    assertRefused("Observation?code:texts=body", "the modifier ':texts' is not supported");
+  }
+
   @Test
   void theCapabilityStatementNamesTheTokenModifiers() {
     CapabilityStatement cs = http.parse(http.get("fhir/R4/metadata"), CapabilityStatement.class);
     CapabilityStatement.CapabilityStatementRestResourceComponent patient = cs.getRestFirstRep().getResource()
         .stream().filter(r -> r.getType().equals("Patient")).findFirst().orElseThrow();
     assertThat(patient.getSearchParam()).filteredOn(p -> p.getName().equals("identifier")).singleElement()
-        .satisfies(p -> assertThat(p.getDocumentation()).contains(":of-type", ":not", ":missing"));
+        .satisfies(p -> assertThat(p.getDocumentation()).contains(":of-type", ":text", ":not", ":missing"));
     assertThat(patient.getSearchParam()).filteredOn(p -> p.getName().equals("gender")).singleElement()
-        .satisfies(p -> assertThat(p.getDocumentation()).contains(":not").doesNotContain(":of-type"));
+        .satisfies(p -> assertThat(p.getDocumentation()).contains(":not").doesNotContain(":of-type", ":text"));
   }
 }
