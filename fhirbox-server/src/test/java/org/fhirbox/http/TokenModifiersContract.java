@@ -138,7 +138,7 @@ abstract class TokenModifiersContract extends ServerPerClassContract {
   }
 
   @Test
-  void theCapabilityStatementNamesTheTokenModifiers() {
+  void theCapabilityStatementNamesTheModifiersOfEachParameter() {
     CapabilityStatement cs = http.parse(http.get("fhir/R4/metadata"), CapabilityStatement.class);
     CapabilityStatement.CapabilityStatementRestResourceComponent patient = cs.getRestFirstRep().getResource()
         .stream().filter(r -> r.getType().equals("Patient")).findFirst().orElseThrow();
@@ -146,5 +146,9 @@ abstract class TokenModifiersContract extends ServerPerClassContract {
         .satisfies(p -> assertThat(p.getDocumentation()).contains(":of-type", ":text", ":not", ":missing"));
     assertThat(patient.getSearchParam()).filteredOn(p -> p.getName().equals("gender")).singleElement()
         .satisfies(p -> assertThat(p.getDocumentation()).contains(":not").doesNotContain(":of-type", ":text"));
+    assertThat(patient.getSearchParam()).filteredOn(p -> p.getName().equals("family")).singleElement()
+        .satisfies(p -> assertThat(p.getDocumentation()).contains(":contains", ":exact", ":missing"));
+    assertThat(cs.getRestFirstRep().getResource()).flatExtracting(r -> r.getSearchParam())
+        .allSatisfy(p -> assertThat(p.getDocumentation()).as(p.getName()).containsPattern("modifiers? :|no modifiers"));
   }
 }
