@@ -364,10 +364,14 @@ public final class SearchIndexer {
     return values;
   }
 
-  /** The values of the parameters named {@code names} only (unknown names are ignored). */
+  /**
+   * The values of the parameters named {@code names} only (unknown names are ignored), without the
+   * rows their modifiers read ({@code subject:identifier} holds identifiers, not references).
+   */
   public List<SearchValue> extract(Resource resource, Set<String> names) {
     Map<String, Param> all = params(resource.fhirType());
-    return values(resource, names.stream().map(all::get).filter(Objects::nonNull).toList());
+    return values(resource, names.stream().map(all::get).filter(Objects::nonNull).toList()).stream()
+        .filter(v -> names.contains(v.param())).toList();
   }
 
   private List<SearchValue> values(Resource resource, Collection<Param> params) {
