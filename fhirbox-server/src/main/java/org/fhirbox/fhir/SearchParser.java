@@ -22,7 +22,7 @@ import org.fhirbox.db.SearchValue;
  * Turns search URL parameters into a {@link SearchQuery} (FHIR R4 search.html). Supported:
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le/sa/eb/ap with date precision), every indexed
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id}, {@code :Type},
- * {@code :identifier}, {@code :not}, {@code :of-type} and {@code :text}: {@link TokenModifiers};
+ * {@code :identifier}, {@code :not}, {@code :of-type} and {@code :text}, the last two {@link TokenModifiers};
  * {@code _tag} and {@code _security} on every type), string parameter (starts with,
  * {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap),
  * uri parameter (exact, {@code :below}, {@code :above}: {@link UriSearch}; {@code _profile} and

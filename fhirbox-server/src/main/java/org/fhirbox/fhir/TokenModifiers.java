@@ -51,12 +51,10 @@ final class TokenModifiers {
   /** Adds to {@code out} the rows of the value {@code v} of the token parameter {@code param} its modifiers read. */
   static void addRows(List<SearchValue> out, String param, IBase v) {
     Set<String> texts = new LinkedHashSet<>();
-    if (v instanceof Identifier id) {
-      if (id.hasValue()) {
-        for (Coding c : id.getType().getCoding()) {
-          if (c.hasSystem() && c.hasCode()) {
-            out.add(SearchValue.token(param + OF_TYPE, c.getSystem(), ofTypeCode(c.getCode(), id.getValue())));
-          }
+    if (v instanceof Identifier id && id.hasType()) { // hasType first: getType() would add an empty type
+      for (Coding c : id.getType().getCoding()) {
+        if (id.hasValue() && c.hasSystem() && c.hasCode()) {
+          out.add(SearchValue.token(param + OF_TYPE, c.getSystem(), ofTypeCode(c.getCode(), id.getValue())));
         }
       }
       texts.add(id.getType().getText());
