@@ -110,8 +110,10 @@ public final class CapabilityStatementFactory {
       r.setConditionalCreate(true);
       r.setConditionalUpdate(true);
       r.setConditionalDelete(CapabilityStatement.ConditionalDeleteStatus.SINGLE);
-      r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN);
-      r.addSearchParam().setName("_lastUpdated").setType(SearchParamType.DATE);
+      r.addSearchParam().setName("_id").setType(SearchParamType.TOKEN)
+          .setDocumentation("ids, comma-separated; no modifiers");
+      r.addSearchParam().setName("_lastUpdated").setType(SearchParamType.DATE)
+          .setDocumentation("[prefix]date, one value; no modifiers");
       for (SearchIndexer.Param p : new TreeMap<>(indexer.params(type)).values()) {
         CapabilityStatement.CapabilityStatementRestResourceSearchParamComponent param = r.addSearchParam();
         param.setName(p.name()).setType(switch (p.kind()) {
@@ -123,16 +125,19 @@ public final class CapabilityStatementFactory {
           case QUANTITY -> SearchParamType.QUANTITY;
           default -> SearchParamType.TOKEN;
         });
-        if (p.kind() == RestSearchParameterTypeEnum.URI) {
-          // R4 search.html#uri
-          param.setDocumentation("the whole URI; modifiers :below (starts with the value), :above (the URLs on the"
-              + " path to the value), :missing");
-        }
+        // R4 search.html#modifiers: the modifiers each parameter takes here
+        param.setDocumentation(switch (p.kind()) {
+          case TOKEN -> TokenModifiers.documentation(p);
+          case STRING -> "starts with the value, ignoring case and accents; modifiers :contains, :exact, :missing";
+          case URI -> "the whole URI; modifiers :below (starts with the value), :above (the URLs on the path to the"
+              + " value), :missing";
+          case REFERENCE -> p.literal() ? "Type/id, id or URL; modifiers :[type], :identifier (system|value of"
+              + " Reference.identifier), :missing" : "canonical URL[|version]; modifiers :[type], :missing";
+          case DATE -> "[prefix]date; modifier :missing";
+          default -> "[prefix]number[|system|code]; modifier :missing";
+        });
         if (p.kind() == RestSearchParameterTypeEnum.REFERENCE) {
           r.addSearchInclude(type + ":" + p.name());
-          // R4 search.html#reference: the modifiers a reference parameter takes here
-          param.setDocumentation(p.literal() ? "Type/id, id or URL; modifiers :[type], :identifier (system|value of"
-              + " Reference.identifier), :missing" : "canonical URL[|version]; modifiers :[type], :missing");
         }
       }
       revIncludes.getOrDefault(type, Set.of()).forEach(r::addSearchRevInclude);

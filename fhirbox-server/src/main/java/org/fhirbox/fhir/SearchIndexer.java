@@ -72,9 +72,12 @@ public final class SearchIndexer {
    * {@code _security}, {@code _profile}, {@code _source}) and a versioned canonical's url alone; 11
    * keeps a canonical of a reference parameter ({@code QuestionnaireResponse.questionnaire}) as its
    * url with its version as the system ({@link Canonical}), where 10 kept it as written and as a url;
-   * 12 adds the identifiers of references ({@code Reference.identifier}, {@link Param#identifierOf}).
+   * 12 adds the identifiers of references ({@code Reference.identifier}, {@link Param#identifierOf});
+   * 13 adds an Identifier's type with its value ({@code identifier:of-type}) and the text of a token's
+   * value ({@code code:text}: a CodeableConcept's text, a Coding's display, an Identifier type's text;
+   * {@link TokenModifiers}).
    */
-  public static final int VERSION = 12;
+  public static final int VERSION = 13;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -361,10 +364,14 @@ public final class SearchIndexer {
     return values;
   }
 
-  /** The values of the parameters named {@code names} only (unknown names are ignored). */
+  /**
+   * The values of the parameters named {@code names} only (unknown names are ignored), without the
+   * rows their modifiers read ({@code subject:identifier} holds identifiers, not references).
+   */
   public List<SearchValue> extract(Resource resource, Set<String> names) {
     Map<String, Param> all = params(resource.fhirType());
-    return values(resource, names.stream().map(all::get).filter(Objects::nonNull).toList());
+    return values(resource, names.stream().map(all::get).filter(Objects::nonNull).toList()).stream()
+        .filter(v -> names.contains(v.param())).toList();
   }
 
   private List<SearchValue> values(Resource resource, Collection<Param> params) {
@@ -391,6 +398,9 @@ public final class SearchIndexer {
           if (path.contactSystem() != null
               && !(v instanceof ContactPoint c && path.contactSystem().equals(c.getSystemElement().getValueAsString()))) {
             continue;
+          }
+          if (p.kind() == RestSearchParameterTypeEnum.TOKEN) {
+            TokenModifiers.addRows(values, p.name(), v);
           }
           switch (p.kind()) {
             case STRING -> addString(values, p, v);

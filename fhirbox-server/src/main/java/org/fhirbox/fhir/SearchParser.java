@@ -22,8 +22,9 @@ import org.fhirbox.db.SearchValue;
  * Turns search URL parameters into a {@link SearchQuery} (FHIR R4 search.html). Supported:
  * {@code _id}, {@code _lastUpdated} (eq/gt/lt/ge/le/sa/eb/ap with date precision), every indexed
  * token/reference parameter ({@code code}, {@code system|code}, {@code Type/id}, {@code :Type},
- * {@code :identifier}; {@code _tag} and {@code _security} on every type), string parameter
- * (starts with, {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap),
+ * {@code :identifier}, {@code :not}, {@code :of-type} and {@code :text}, the last two {@link TokenModifiers};
+ * {@code _tag} and {@code _security} on every type), string parameter (starts with,
+ * {@code :contains}, {@code :exact}), date parameter (eq/ne/gt/ge/lt/le/sa/eb/ap),
  * uri parameter (exact, {@code :below}, {@code :above}: {@link UriSearch}; {@code _profile} and
  * {@code _source} on every type), number and quantity parameter (eq/ne/gt/ge/lt/le/sa/eb/ap, a
  * unit), {@code :missing} on each of them ({@link SearchMissing}); chains of up to three references
@@ -263,6 +264,12 @@ public final class SearchParser {
     if ("identifier".equals(modifier) && p.identifierOf() != null) {
       // R4 search.html#reference: matched on Reference.identifier, as a token is
       return token(type, p.identifierOf(), null, value);
+    }
+    if ("of-type".equals(modifier) && TokenModifiers.takesOfType(p)) {
+      return TokenModifiers.ofType(p, value);
+    }
+    if ("text".equals(modifier) && TokenModifiers.takesText(p)) {
+      return text(TokenModifiers.textOf(p), null, value);
     }
     if ("not".equals(modifier) && p.kind() == RestSearchParameterTypeEnum.TOKEN) {
       return new SearchClause.Not((SearchClause.Token) token(type, p, null, value));

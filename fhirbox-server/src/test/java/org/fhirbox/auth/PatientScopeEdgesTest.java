@@ -81,6 +81,21 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
   }
 
   @Test
+  void aReferencesIdentifierNeitherKeepsARecordOutOfTheCompartmentNorPutsItIn() throws Exception {
+    // Reference.identifier is indexed for subject:identifier; it names no patient of the compartment,
+    // so it neither spoils a reference to the patient nor stands in for one
+    String withIdentifier = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"own\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + patientA + "\",\"identifier\":{\"system\":\"urn:mrn\","
+        + "\"value\":\"a-4711\"}}}";
+    HttpResponse<String> created = asA.postJson("fhir/R4/Observation", withIdentifier);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String byIdentifierOnly = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"type\":\"Patient\",\"identifier\":{\"value\":\"Patient/" + patientA + "\"}}}";
+    HttpResponse<String> outside = asA.postJson("fhir/R4/Observation", byIdentifierOnly);
+    assertThat(outside.statusCode()).as(outside.body()).isEqualTo(403);
+  }
+
+  @Test
   void aPatientTokenNeitherChangesNorDeletesARecordAboutAnotherPatientThatNamesItsOwnElsewhere() throws Exception {
     // about B, with A as its performer: in A's compartment, so A's app reads it, but not A's to change
     String aboutB = create("Observation", observation(patientB, "performed-by-a", patientA));

@@ -86,6 +86,11 @@ class SearchParserTest {
         // escapes (search.html#escaping): \, \| and \\ stand for themselves
         row("Patient?identifier=A\\,1", token("identifier", null, "A,1")),
         row("Observation?subject:identifier=urn:mrn|1", token("subject:identifier", "urn:mrn", "1")),
+        row("Patient?identifier:of-type=urn:types\\|1|MR|44\\|6", token("identifier:of-type", "urn:types|1",
+            "MR|44|6")),
+        row("Patient?identifier:of-type=urn:t|M\\|R|4", token("identifier:of-type", "urn:t", "M\\|R|4")),
+        row("Condition?code:text=Héad\\,ache,Migr", new Text(List.of("code:text"), List.of("head,ache", "migr"),
+            TextMatch.STARTS_WITH)),
         row("Patient?identifier=urn:x\\|y|A\\\\B", token("identifier", "urn:x|y", "A\\B")),
         row("Observation?code=\\|", token("code", null, "|")),
         row("Patient?given:exact=A\\,b,C", new Text(List.of("given"), List.of("A,b", "C"), TextMatch.EXACT)),
@@ -181,11 +186,12 @@ class SearchParserTest {
     return Stream.of(
         // modifiers the server does not implement are refused, never ignored (search.html#modifiers)
         Arguments.of("Patient?family:not=eve", 400, "the modifier ':not' is not supported on search parameter 'family'"),
-        Arguments.of("Condition?code:text=headache", 400, "the modifier ':text' is not supported"),
+        Arguments.of("Patient?gender:text=female", 400, "the modifier ':text' is not supported"),
         Arguments.of("Condition?code:in=http://acme.org/ValueSet/x", 400, "the modifier ':in' is not supported"),
         Arguments.of("Condition?code:below=123", 400, "the modifier ':below' is not supported"),
-        Arguments.of("Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|446053", 400,
-            "the modifier ':of-type' is not supported"),
+        Arguments.of("Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR", 400,
+            "'identifier:of-type' takes the type's system, the type's code and the identifier's value"),
+        Arguments.of("Patient?gender:of-type=urn:x|MR|1", 400, "the modifier ':of-type' is not supported"),
         Arguments.of("Patient?given:missing=yes", 400, "'given:missing' is true or false, not 'yes'"),
         Arguments.of("Patient?given:text=eve", 400, "the modifier ':text' is not supported"),
         Arguments.of("ValueSet?url:above=urn:oid:1.2.3", 400, "'url:above' takes a URL"),

@@ -99,6 +99,34 @@ class SearchReindexerTest {
   }
 
   @Test
+  void identifierTypesStoredBeforeVersion13BecomeSearchableByOfTypeAndTextAfterTheUpgrade(@TempDir Path dir) {
+    try (Database db = new Database("jdbc:h2:file:" + dir.resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE", "", "",
+        4)) {
+      ResourceStore store = new JdbcResourceStore(db);
+      // As version 12 stored it: the identifier's system and value, not its type.
+      store.inTransaction(tx -> {
+        tx.insert(patient("mr", 1, "{\"resourceType\":\"Patient\",\"id\":\"mr\",\"identifier\":[{\"type\":"
+            + "{\"text\":\"Medical record\",\"coding\":[{\"system\":\"urn:types\",\"code\":\"MR\"}]},"
+            + "\"system\":\"urn:mrn\",\"value\":\"7\"}]}"),
+            List.of(SearchValue.token("identifier", "urn:mrn", "7")));
+        tx.setSearchIndexVersion(12);
+        return null;
+      });
+      SearchClause ofType = new SearchClause.Token("identifier:of-type",
+          List.of(new SearchClause.TokenValue("urn:types", "MR|7")));
+      SearchClause text = new SearchClause.Text(List.of("identifier:text"), List.of("medical"),
+          SearchClause.TextMatch.STARTS_WITH);
+      assertThat(search(store, ofType)).isEmpty();
+      assertThat(search(store, text)).isEmpty();
+
+      assertThat(new SearchReindexer(store, new SearchIndexer(FHIR), new FhirCodec(FHIR)).run()).isEqualTo(1);
+
+      assertThat(search(store, ofType)).containsExactly("mr");
+      assertThat(search(store, text)).containsExactly("mr");
+    }
+  }
+
+  @Test
   void resourcesStoredBeforeTheCommonParametersBecomeSearchableByTagAfterTheUpgrade(@TempDir Path dir) {
     try (Database db = new Database("jdbc:h2:file:" + dir.resolve("fhirbox") + ";DB_CLOSE_ON_EXIT=FALSE", "", "",
         4)) {

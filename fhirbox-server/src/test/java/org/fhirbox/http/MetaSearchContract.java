@@ -102,8 +102,8 @@ abstract class MetaSearchContract extends ServerPerClassContract {
     assertThat(http.foundIds("Patient?_profile=http://absent.example/sd")).isEmpty();
     assertThat(http.foundIds("Patient?_security=absent")).isEmpty();
     assertThat(http.foundIds("Patient?_source=urn:absent")).isEmpty();
-    for (String q : List.of("Patient?_tag:not=%7C", "Patient?_security:missing=maybe", "Patient?_tag:text=kept",
-        "Patient?_tag=%7C", "Patient?_profile:contains=http://absent.example/sd")) {
+    for (String q : List.of("Patient?_tag:not=%7C", "Patient?_security:missing=maybe",
+        "Patient?_tag:of-type=a%7Cb%7Ckept", "Patient?_tag=%7C", "Patient?_profile:contains=http://absent.example/sd")) {
       assertThat(status(q)).as(q).isEqualTo(400);
     }
   }
