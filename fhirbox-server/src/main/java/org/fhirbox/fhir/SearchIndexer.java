@@ -392,7 +392,7 @@ public final class SearchIndexer {
             continue;
           }
           if (p.kind() == RestSearchParameterTypeEnum.REFERENCE && v instanceof Reference r
-              && r.getIdentifier().hasValue()) {
+              && r.hasIdentifier() && r.getIdentifier().hasValue()) {
             addToken(values, p.name() + IDENTIFIER, false, r.getIdentifier());
           }
           if (path.contactSystem() != null
