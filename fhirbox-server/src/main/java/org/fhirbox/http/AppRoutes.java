@@ -24,8 +24,8 @@ import org.fhirbox.signing.ObjectUrlSigner;
  *                               and where signed URLs point ("storageUrl", "objectStoreUrl", "storageOrigins")
  * </pre>
  * Each answer is gzip-compressed when the browser accepts it, and carries a Content-Security-Policy
- * that allows script from this origin only (no inline script, no {@code eval}) and images, media
- * and frames only from where signed URLs point ({@link StorageOrigins}).
+ * that allows script and style from the app's folder only (no inline script, no {@code eval}) and
+ * images, media and frames only from where signed URLs point ({@link StorageOrigins}).
  */
 public final class AppRoutes {
   private static final long YEAR = 365L * 24 * 3600;

@@ -78,7 +78,7 @@ class AppRoutesTest {
     assertThat(r.headers().firstValue("Content-Encoding")).contains("gzip");
     assertThat(r.headers().firstValue("Vary")).contains("Accept-Encoding");
     String csp = r.headers().firstValue("Content-Security-Policy").orElseThrow();
-    assertThat(csp).contains("script-src 'self'", "frame-ancestors 'none'", "object-src 'none'")
+    assertThat(csp).contains("script-src " + server.baseUrl() + "app/v/;", "frame-ancestors 'none'", "object-src 'none'")
         .doesNotContain("unsafe-inline", "unsafe-eval");
     String html = gunzip(r.body());
     assertThat(html).doesNotContain("@VERSION@").doesNotContain("<script>").contains("type=\"module\"");
@@ -178,6 +178,32 @@ class AppRoutesTest {
     String signed = JSON.readTree(admin.get("fhir/R4/Binary/" + id + "/$presigned-url").body())
         .get("parameter").get(0).get("valueUrl").asText();
     assertThat(signed).startsWith(config.get("storageUrl").asText() + id + "/");
+  }
+
+  @Test
+  void theAppRunsScriptOnlyFromItsOwnFolderNeverAStoredFileOfItsOrigin() throws Exception {
+    // anyone who may upload can put a script on this origin: a stored text/javascript file, which
+    // a <script src> runs whatever its Content-Disposition says, so 'self' would let it run here
+    TestClient admin = server.client();
+    String id = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "text/javascript",
+        "alert(document.domain)".getBytes()));
+    String signed = JSON.readTree(admin.get("fhir/R4/Binary/" + id + "/$presigned-url").body())
+        .get("parameter").get(0).get("valueUrl").asText();
+    HttpResponse<byte[]> stored = http.sendBytes(http.request(signed).GET());
+    assertThat(stored.statusCode()).isEqualTo(200);
+    assertThat(stored.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+        .startsWith("text/javascript"));
+
+    String html = new String(get("app/").body());
+    Matcher v = Pattern.compile("v/([0-9a-f]{16})/js/main\\.js").matcher(html);
+    assertThat(v.find()).as(html).isTrue();
+    String folder = server.baseUrl() + "app/v/";
+    for (String path : new String[] {"app/", "app/config.json", "app/v/" + v.group(1) + "/js/main.js"}) {
+      String csp = get(path).headers().firstValue("Content-Security-Policy").orElseThrow();
+      assertThat(csp).as(path).contains("script-src " + folder + ";", "style-src " + folder + ";")
+          .doesNotContain("script-src 'self'", "style-src 'self'");
+    }
+    assertThat(signed).doesNotStartWith(folder);
   }
 
   @Test
