@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.auth.AppClients;
@@ -177,10 +178,11 @@ public final class AppRoutes {
     }
     for (String part : acceptEncoding.split(",")) {
       String[] bits = part.strip().split(";");
-      String coding = bits[0].strip().toLowerCase(java.util.Locale.ROOT);
+      String coding = bits[0].strip().toLowerCase(Locale.ROOT);
       if (coding.equals("gzip") || coding.equals("x-gzip")) {
         for (int i = 1; i < bits.length; i++) {
-          String param = bits[i].strip().replace(" ", "");
+          // RFC 9110 §12.4.2: "q" is case-insensitive
+          String param = bits[i].strip().replace(" ", "").toLowerCase(Locale.ROOT);
           if (param.matches("q=0(\\.0*)?")) {
             return false;
           }

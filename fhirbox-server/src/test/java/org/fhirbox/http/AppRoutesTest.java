@@ -95,6 +95,8 @@ class AppRoutesTest {
     assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
     assertThat(new String(plain.body())).isEqualTo(html);
     assertThat(get("app/", "Accept-Encoding", "gzip;q=0").headers().firstValue("Content-Encoding")).isEmpty();
+    // RFC 9110 §12.4.2: the weight's "q" is case-insensitive
+    assertThat(get("app/", "Accept-Encoding", "gzip; Q=0").headers().firstValue("Content-Encoding")).isEmpty();
   }
 
   @Test
