@@ -53,6 +53,15 @@ async function signOut() {
     : 'You are signed out here, but the server could not be told: your sign-in ends by itself later.');
 }
 
+// a duplicated tab of this sign-in signed out: the sign-in is over here too, and the page goes
+auth.whenSignedOutElsewhere(() => {
+  shown += 1;
+  pauseAll();
+  history.replaceState(null, '', `${location.pathname}#/`);
+  header();
+  signedOut('You signed out in another tab.');
+});
+
 function signedOut(message) {
   document.title = 'Sign in · fhirbox';
   const project = h('input', { name: 'project', value: auth.lastProject(), autocomplete: 'organization',

@@ -143,6 +143,30 @@ class SignInAndErrorsBrowserTest {
   }
 
   @Test
+  void signingOutInOneTabClosesTheChartInTheOtherTabsOfThatSignIn(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    String patient = app.patient("Sam", "Shared", "MRN-9", "1981-09-09");
+    page.signIn();
+    String first = browser.getWindowHandle();
+    page.openPatient(patient, "Sam Shared");
+    // a duplicated tab starts with a copy of the first one's sessionStorage: the same sign-in
+    String copied = (String) browser.executeScript("return JSON.stringify(Object.entries(sessionStorage))");
+    browser.switchTo().newWindow(WindowType.TAB);
+    browser.get(fhirbox.baseUrl() + "app/");
+    browser.executeScript("for (const [k, v] of JSON.parse(arguments[0])) sessionStorage.setItem(k, v);"
+        + " location.reload()", copied);
+    page.waitFor(By.id("patient-search"));
+    page.button("Sign out").click();
+    page.waitFor(By.name("project"));
+
+    // the first tab, left on the patient's page, no longer shows it nor keeps the tokens
+    browser.switchTo().window(first);
+    BrowserFixture.waitUpTo(browser, 10).until(d -> !d.findElements(By.name("project")).isEmpty());
+    assertThat(browser.findElement(By.id("main")).getText()).contains("signed out").doesNotContain("Sam Shared");
+    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isNull();
+  }
+
+  @Test
   void aBusyTokenEndpointIsWaitedForAndTheSignInGoesOn(AppPage page, ChromeDriver browser) {
     page.signIn();
     // the token endpoint answers its first refresh 429, as it does while client authentication is throttled
