@@ -167,6 +167,9 @@ public final class AppRoutes {
     ex.response().setHeader("Content-Security-Policy", storage.contentSecurityPolicy(ex.baseUrl()));
     ex.response().setHeader("X-Content-Type-Options", "nosniff");
     ex.response().setHeader("X-Frame-Options", "DENY");
+    // a page that opened the app keeps no handle to its window, which it could otherwise send to a
+    // look-alike sign-in page while the person is away (HTML Living Standard §7.1.3, COOP)
+    ex.response().setHeader("Cross-Origin-Opener-Policy", "same-origin");
     // the app's URLs never carry secrets, but signed URLs it shows must not leak through Referer
     ex.response().setHeader("Referrer-Policy", "no-referrer");
   }

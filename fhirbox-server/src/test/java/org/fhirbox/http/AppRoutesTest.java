@@ -78,6 +78,9 @@ class AppRoutesTest {
     assertThat(r.headers().firstValue("Content-Encoding")).contains("gzip");
     assertThat(r.headers().firstValue("Vary")).contains("Accept-Encoding");
     String csp = r.headers().firstValue("Content-Security-Policy").orElseThrow();
+    // a page that opened the app (window.open) keeps no handle to it, so it cannot later send the
+    // app's tab to a look-alike sign-in page
+    assertThat(r.headers().firstValue("Cross-Origin-Opener-Policy")).contains("same-origin");
     assertThat(csp).contains("script-src " + server.baseUrl() + "app/v/;", "frame-ancestors 'none'", "object-src 'none'")
         .doesNotContain("unsafe-inline", "unsafe-eval");
     String html = gunzip(r.body());
