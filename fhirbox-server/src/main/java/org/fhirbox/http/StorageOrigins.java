@@ -59,8 +59,15 @@ final class StorageOrigins {
     return String.format(POLICY, "'self' " + String.join(" ", origins(baseUrl)), appFolder(baseUrl));
   }
 
-  /** {@code {base}app/v/} as a CSP source, whose path may hold no ";" or "," (CSP 3 §2.3.1). */
+  /**
+   * {@code {base}app/v/} as a CSP source, whose path may hold no ";" or "," (CSP 3 §2.3.1); or
+   * {@code 'self'} under an IPv6 literal, which no host-source can name: a source the browser
+   * cannot use would allow no script at all.
+   */
   private static String appFolder(String baseUrl) {
+    if (baseUrl.contains("://[")) {
+      return "'self'";
+    }
     return (AppRoutes.appUrl(baseUrl) + "v/").replace(";", "%3B").replace(",", "%2C");
   }
 }

@@ -212,6 +212,23 @@ class AppRoutesTest {
   }
 
   @Test
+  void underAnIpv6BaseUrlTheAppMayStillRunItsScript() throws Exception {
+    int other;
+    try (ServerSocket s = new ServerSocket(0)) {
+      other = s.getLocalPort();
+    }
+    try (TestServer v6 = TestServer.start(Map.of("FHIRBOX_PORT", Integer.toString(other),
+        "FHIRBOX_BASE_URL", "http://[::1]:" + other + "/"))) {
+      TestClient local = new TestClient("http://127.0.0.1:" + other + "/");
+      HttpResponse<byte[]> r = local.sendBytes(local.request("app/").GET());
+      assertThat(r.statusCode()).isEqualTo(200);
+      // CSP 3 §2.3.1: no host-source names an IPv6 literal, and one the browser cannot use allows no script
+      assertThat(r.headers().firstValue("Content-Security-Policy").orElseThrow())
+          .contains("script-src 'self';", "style-src 'self';").doesNotContain("[::1]:" + other + "/app");
+    }
+  }
+
+  @Test
   void neitherTheConfigurationNorTheSignInPageTellsWhetherAProjectHasUsers() throws Exception {
     SmartApp.user(server, "clinic", "app-user@example.org", "Practitioner/1", "user/*.rs");
     HttpResponse<String> withUsers = http.get("app/config.json?project=clinic");
