@@ -187,6 +187,20 @@ class SignInAndErrorsBrowserTest {
     assertThat(browser.findElements(By.id("email"))).as("no sign-in page").isEmpty();
   }
 
+  @Test
+  void anAddressNamingNoResourceIsNotFoundNotAScriptError(AppPage page, ChromeDriver browser) {
+    page.signIn();
+    // a stray "%" cannot be decoded, and "." or ".." would name the FHIR base or another path of it
+    for (String hash : List.of("#/patient/%E0%A4%A", "#/patient/..", "#/file/..", "#/file/.?ref=Patient/1")) {
+      browser.executeScript("location.hash = arguments[0]", hash);
+      BrowserFixture.waitUpTo(browser, 10).until(d -> d.findElement(By.id("main")).getText().contains("Not found")
+          || d.findElement(By.id("main")).getText().contains("went wrong"));
+      assertThat(browser.findElement(By.tagName("h1")).getText()).as(hash).isEqualTo("Not found");
+      browser.executeScript("location.hash = '#/'");
+      page.waitFor(By.id("patient-search"));
+    }
+  }
+
   /** Asks the app's own auth module for an access token; window.tokenSeen says whether it got one. */
   private static final String TOKEN_NOW = "import(document.querySelector('script[type=module]').src"
       + ".replace('main.js', 'auth.js')).then((auth) => auth.accessToken())"
