@@ -18,7 +18,8 @@ import org.fhirbox.signing.UrlOrigin;
 final class StorageOrigins {
   private static final String POLICY = "default-src 'none'; script-src %2$s; style-src %2$s;"
       + " img-src %1$s; media-src %1$s; frame-src %1$s; connect-src 'self';"
-      + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; manifest-src 'self'";
+      + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; manifest-src 'self';"
+      + " require-trusted-types-for 'script'; trusted-types 'none'";
 
   private final Optional<String> objectStoreUrl;
   private final Optional<String> objectStoreOrigin;
@@ -50,10 +51,11 @@ final class StorageOrigins {
   /**
    * The app's CSP: script and style from the app's own folder only (no inline script, no
    * {@code eval}); images, media and the PDF frame from this origin and the places signed URLs
-   * point to, and nowhere else. Not {@code 'self'} for script: anyone who may upload can store a
-   * {@code text/javascript} file on this origin, and a {@code <script src>} runs it whatever its
-   * {@code Content-Disposition} says (CSP 3 §6.7.2.9: a source with a path ending in "/" matches
-   * the URLs under it).
+   * point to, and nowhere else; Trusted Types with no policy, so the browser refuses markup made
+   * from a string ({@code innerHTML}) and a {@code javascript:} URL. Not {@code 'self'} for
+   * script: anyone who may upload can store a {@code text/javascript} file on this origin, and a
+   * {@code <script src>} runs it whatever its {@code Content-Disposition} says (CSP 3 §6.7.2.9: a
+   * source with a path ending in "/" matches the URLs under it).
    */
   String contentSecurityPolicy(String baseUrl) {
     return String.format(POLICY, "'self' " + String.join(" ", origins(baseUrl)), appFolder(baseUrl));

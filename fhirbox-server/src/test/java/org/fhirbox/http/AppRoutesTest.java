@@ -205,6 +205,8 @@ class AppRoutesTest {
     String folder = server.baseUrl() + "app/v/";
     for (String path : new String[] {"app/", "app/config.json", "app/v/" + v.group(1) + "/js/main.js"}) {
       String csp = get(path).headers().firstValue("Content-Security-Policy").orElseThrow();
+      // and no markup is ever made from a string, nor a javascript: URL followed (Trusted Types)
+      assertThat(csp).as(path).contains("require-trusted-types-for 'script'", "trusted-types 'none'");
       assertThat(csp).as(path).contains("script-src " + folder + ";", "style-src " + folder + ";")
           .doesNotContain("script-src 'self'", "style-src 'self'");
     }
