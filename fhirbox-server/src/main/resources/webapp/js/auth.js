@@ -134,11 +134,26 @@ function fromTokens(t, cfg, previous) {
   };
 }
 
-/** Another tab of the same sign-in asks for newer tokens than its own, or hands over its newer ones. */
+/** What the app does when another tab of this tab's sign-in signed out. */
+let signedOutElsewhere = () => {};
+
+/** `f` runs when another tab of this sign-in signs out; this tab's tokens are already forgotten then. */
+export function whenSignedOutElsewhere(f) {
+  signedOutElsewhere = f;
+}
+
+/**
+ * Another tab of the same sign-in asks for newer tokens than its own, hands over its newer ones,
+ * or signed out: a sign-out ends the sign-in for every tab, and none keeps a chart on screen.
+ */
 function heard({ data }) {
   const s = session();
   if (!s || !data || !s.family || data.family !== s.family) return;
-  if (data.type === 'ask' && s.gen > data.gen) {
+  if (data.type === 'signedOut') {
+    signOuts += 1;
+    forget();
+    signedOutElsewhere();
+  } else if (data.type === 'ask' && s.gen > data.gen) {
     tabs.postMessage({ type: 'tokens', family: s.family, session: s });
   } else if (data.type === 'tokens' && data.session && data.session.gen > s.gen) {
     save(data.session);
@@ -239,16 +254,23 @@ export function signInAgain() {
   return signIn(s ? s.cfg.project : lastProject(), location.hash || '#/');
 }
 
+/** Forgets this tab's tokens, its last search and its uploads to resume. */
+function forget() {
+  for (const key of Object.keys(sessionStorage)) {
+    if (key === SESSION || key === 'fhirbox.search' || key.startsWith('fhirbox.tus:')) sessionStorage.removeItem(key);
+  }
+}
+
 /**
  * Revokes the refresh token (RFC 7009), which ends the whole sign-in, and forgets the tokens, the
- * last search and the uploads to resume; false when the server could not be told.
+ * last search and the uploads to resume, here and in the other tabs of the sign-in; false when
+ * the server could not be told.
  */
 export async function signOut() {
   signOuts += 1;
   const s = session();
-  for (const key of Object.keys(sessionStorage)) {
-    if (key === SESSION || key === 'fhirbox.search' || key.startsWith('fhirbox.tus:')) sessionStorage.removeItem(key);
-  }
+  forget();
+  if (tabs && s && s.family) tabs.postMessage({ type: 'signedOut', family: s.family });
   if (!s || !s.refresh) return true;
   return tokenRequest(s.cfg.revoke, { token: s.refresh, token_type_hint: 'refresh_token',
     client_id: s.cfg.clientId }).then(() => true, () => false);

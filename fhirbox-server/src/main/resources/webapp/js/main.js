@@ -53,6 +53,15 @@ async function signOut() {
     : 'You are signed out here, but the server could not be told: your sign-in ends by itself later.');
 }
 
+// a duplicated tab of this sign-in signed out: the sign-in is over here too, and the page goes
+auth.whenSignedOutElsewhere(() => {
+  shown += 1;
+  pauseAll();
+  history.replaceState(null, '', `${location.pathname}#/`);
+  header();
+  signedOut('You signed out in another tab.');
+});
+
 function signedOut(message) {
   document.title = 'Sign in · fhirbox';
   const project = h('input', { name: 'project', value: auth.lastProject(), autocomplete: 'organization',
@@ -75,12 +84,27 @@ function signedOut(message) {
   fill(main, form);
 }
 
+/**
+ * The id an address names, else null: text that does not decode, or "." and "..", which a URL
+ * resolves away (a request for `Binary/..` would go to the FHIR base).
+ */
+function idIn(text) {
+  let id;
+  try {
+    id = decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+  return id === '.' || id === '..' ? null : id;
+}
+
+/** Each route: its pattern, and the id it names (null: no page) and the view that shows it. */
 const routes = [
-  [/^#\/?$/, (m, current) => searchPage(main, current)],
-  [/^#\/patient\/([^/?]+)$/, (m, current) => patientPage(main, decodeURIComponent(m[1]), current)],
-  [/^#\/file\/([^/?]+)(?:\?(.*))?$/, (m, current) => filePage(main, decodeURIComponent(m[1]),
+  [/^#\/?$/, () => '', (m, id, current) => searchPage(main, current)],
+  [/^#\/patient\/([^/?]+)$/, (m) => idIn(m[1]), (m, id, current) => patientPage(main, id, current)],
+  [/^#\/file\/([^/?]+)(?:\?(.*))?$/, (m) => idIn(m[1]), (m, id, current) => filePage(main, id,
     new URLSearchParams(m[2] || ''), current)],
-  [/^#\/admin\/(users|clients|jobs)$/, (m) => adminPage(main, m[1])],
+  [/^#\/admin\/(users|clients|jobs)$/, () => '', (m) => adminPage(main, m[1])],
 ];
 
 /** A hash that names one of the app's pages (#/...), not a place in the page such as #main. */
@@ -100,12 +124,13 @@ async function route() {
     return;
   }
   const hash = isRoute(location.hash) ? location.hash || '#/' : '#/';
-  for (const [pattern, view] of routes) {
+  for (const [pattern, named, view] of routes) {
     const m = hash.match(pattern);
-    if (m) {
+    const id = m ? named(m) : null;
+    if (id !== null) {
       fill(main, h('p', {}, 'Loading…'));
       try {
-        await view(m, current);
+        await view(m, id, current);
       } catch (e) {
         if (current()) fill(main, h('h1', {}, 'Something went wrong'), notice(e.message));
       }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.auth.AppClients;
@@ -24,8 +25,8 @@ import org.fhirbox.signing.ObjectUrlSigner;
  *                               and where signed URLs point ("storageUrl", "objectStoreUrl", "storageOrigins")
  * </pre>
  * Each answer is gzip-compressed when the browser accepts it, and carries a Content-Security-Policy
- * that allows script from this origin only (no inline script, no {@code eval}) and images, media
- * and frames only from where signed URLs point ({@link StorageOrigins}).
+ * that allows script and style from the app's folder only (no inline script, no {@code eval}) and
+ * images, media and frames only from where signed URLs point ({@link StorageOrigins}).
  */
 public final class AppRoutes {
   private static final long YEAR = 365L * 24 * 3600;
@@ -166,6 +167,9 @@ public final class AppRoutes {
     ex.response().setHeader("Content-Security-Policy", storage.contentSecurityPolicy(ex.baseUrl()));
     ex.response().setHeader("X-Content-Type-Options", "nosniff");
     ex.response().setHeader("X-Frame-Options", "DENY");
+    // a page that opened the app keeps no handle to its window, which it could otherwise send to a
+    // look-alike sign-in page while the person is away (HTML Living Standard §7.1.3, COOP)
+    ex.response().setHeader("Cross-Origin-Opener-Policy", "same-origin");
     // the app's URLs never carry secrets, but signed URLs it shows must not leak through Referer
     ex.response().setHeader("Referrer-Policy", "no-referrer");
   }
@@ -177,10 +181,11 @@ public final class AppRoutes {
     }
     for (String part : acceptEncoding.split(",")) {
       String[] bits = part.strip().split(";");
-      String coding = bits[0].strip().toLowerCase(java.util.Locale.ROOT);
+      String coding = bits[0].strip().toLowerCase(Locale.ROOT);
       if (coding.equals("gzip") || coding.equals("x-gzip")) {
         for (int i = 1; i < bits.length; i++) {
-          String param = bits[i].strip().replace(" ", "");
+          // RFC 9110 §12.4.2: "q" is case-insensitive
+          String param = bits[i].strip().replace(" ", "").toLowerCase(Locale.ROOT);
           if (param.matches("q=0(\\.0*)?")) {
             return false;
           }

@@ -16,9 +16,10 @@ import org.fhirbox.signing.UrlOrigin;
  * what another server chose to send, nor tells it that the chart was opened.
  */
 final class StorageOrigins {
-  private static final String POLICY = "default-src 'none'; script-src 'self'; style-src 'self';"
+  private static final String POLICY = "default-src 'none'; script-src %2$s; style-src %2$s;"
       + " img-src %1$s; media-src %1$s; frame-src %1$s; connect-src 'self';"
-      + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; manifest-src 'self'";
+      + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; manifest-src 'self';"
+      + " require-trusted-types-for 'script'; trusted-types 'none'";
 
   private final Optional<String> objectStoreUrl;
   private final Optional<String> objectStoreOrigin;
@@ -48,10 +49,27 @@ final class StorageOrigins {
   }
 
   /**
-   * The app's CSP: script from this origin only (no inline script, no {@code eval}); images, media
-   * and the PDF frame from this origin and the places signed URLs point to, and nowhere else.
+   * The app's CSP: script and style from the app's own folder only (no inline script, no
+   * {@code eval}); images, media and the PDF frame from this origin and the places signed URLs
+   * point to, and nowhere else; Trusted Types with no policy, so the browser refuses markup made
+   * from a string ({@code innerHTML}) and a {@code javascript:} URL. Not {@code 'self'} for
+   * script: anyone who may upload can store a {@code text/javascript} file on this origin, and a
+   * {@code <script src>} runs it whatever its {@code Content-Disposition} says (CSP 3 §6.7.2.9: a
+   * source with a path ending in "/" matches the URLs under it).
    */
   String contentSecurityPolicy(String baseUrl) {
-    return String.format(POLICY, "'self' " + String.join(" ", origins(baseUrl)));
+    return String.format(POLICY, "'self' " + String.join(" ", origins(baseUrl)), appFolder(baseUrl));
+  }
+
+  /**
+   * {@code {base}app/v/} as a CSP source, whose path may hold no ";" or "," (CSP 3 §2.3.1); or
+   * {@code 'self'} under an IPv6 literal, which no host-source can name: a source the browser
+   * cannot use would allow no script at all.
+   */
+  private static String appFolder(String baseUrl) {
+    if (baseUrl.contains("://[")) {
+      return "'self'";
+    }
+    return (AppRoutes.appUrl(baseUrl) + "v/").replace(";", "%3B").replace(",", "%2C");
   }
 }

@@ -78,7 +78,10 @@ class AppRoutesTest {
     assertThat(r.headers().firstValue("Content-Encoding")).contains("gzip");
     assertThat(r.headers().firstValue("Vary")).contains("Accept-Encoding");
     String csp = r.headers().firstValue("Content-Security-Policy").orElseThrow();
-    assertThat(csp).contains("script-src 'self'", "frame-ancestors 'none'", "object-src 'none'")
+    // a page that opened the app (window.open) keeps no handle to it, so it cannot later send the
+    // app's tab to a look-alike sign-in page
+    assertThat(r.headers().firstValue("Cross-Origin-Opener-Policy")).contains("same-origin");
+    assertThat(csp).contains("script-src " + server.baseUrl() + "app/v/;", "frame-ancestors 'none'", "object-src 'none'")
         .doesNotContain("unsafe-inline", "unsafe-eval");
     String html = gunzip(r.body());
     assertThat(html).doesNotContain("@VERSION@").doesNotContain("<script>").contains("type=\"module\"");
@@ -95,6 +98,8 @@ class AppRoutesTest {
     assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
     assertThat(new String(plain.body())).isEqualTo(html);
     assertThat(get("app/", "Accept-Encoding", "gzip;q=0").headers().firstValue("Content-Encoding")).isEmpty();
+    // RFC 9110 §12.4.2: the weight's "q" is case-insensitive
+    assertThat(get("app/", "Accept-Encoding", "gzip; Q=0").headers().firstValue("Content-Encoding")).isEmpty();
   }
 
   @Test
@@ -178,6 +183,51 @@ class AppRoutesTest {
     String signed = JSON.readTree(admin.get("fhir/R4/Binary/" + id + "/$presigned-url").body())
         .get("parameter").get(0).get("valueUrl").asText();
     assertThat(signed).startsWith(config.get("storageUrl").asText() + id + "/");
+  }
+
+  @Test
+  void theAppRunsScriptOnlyFromItsOwnFolderNeverAStoredFileOfItsOrigin() throws Exception {
+    // anyone who may upload can put a script on this origin: a stored text/javascript file, which
+    // a <script src> runs whatever its Content-Disposition says, so 'self' would let it run here
+    TestClient admin = server.client();
+    String id = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "text/javascript",
+        "alert(document.domain)".getBytes()));
+    String signed = JSON.readTree(admin.get("fhir/R4/Binary/" + id + "/$presigned-url").body())
+        .get("parameter").get(0).get("valueUrl").asText();
+    HttpResponse<byte[]> stored = http.sendBytes(http.request(signed).GET());
+    assertThat(stored.statusCode()).isEqualTo(200);
+    assertThat(stored.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+        .startsWith("text/javascript"));
+
+    String html = new String(get("app/").body());
+    Matcher v = Pattern.compile("v/([0-9a-f]{16})/js/main\\.js").matcher(html);
+    assertThat(v.find()).as(html).isTrue();
+    String folder = server.baseUrl() + "app/v/";
+    for (String path : new String[] {"app/", "app/config.json", "app/v/" + v.group(1) + "/js/main.js"}) {
+      String csp = get(path).headers().firstValue("Content-Security-Policy").orElseThrow();
+      // and no markup is ever made from a string, nor a javascript: URL followed (Trusted Types)
+      assertThat(csp).as(path).contains("require-trusted-types-for 'script'", "trusted-types 'none'");
+      assertThat(csp).as(path).contains("script-src " + folder + ";", "style-src " + folder + ";")
+          .doesNotContain("script-src 'self'", "style-src 'self'");
+    }
+    assertThat(signed).doesNotStartWith(folder);
+  }
+
+  @Test
+  void underAnIpv6BaseUrlTheAppMayStillRunItsScript() throws Exception {
+    int other;
+    try (ServerSocket s = new ServerSocket(0)) {
+      other = s.getLocalPort();
+    }
+    try (TestServer v6 = TestServer.start(Map.of("FHIRBOX_PORT", Integer.toString(other),
+        "FHIRBOX_BASE_URL", "http://[::1]:" + other + "/"))) {
+      TestClient local = new TestClient("http://127.0.0.1:" + other + "/");
+      HttpResponse<byte[]> r = local.sendBytes(local.request("app/").GET());
+      assertThat(r.statusCode()).isEqualTo(200);
+      // CSP 3 §2.3.1: no host-source names an IPv6 literal, and one the browser cannot use allows no script
+      assertThat(r.headers().firstValue("Content-Security-Policy").orElseThrow())
+          .contains("script-src 'self';", "style-src 'self';").doesNotContain("[::1]:" + other + "/app");
+    }
   }
 
   @Test

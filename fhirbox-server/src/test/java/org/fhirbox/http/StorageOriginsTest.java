@@ -24,7 +24,8 @@ class StorageOriginsTest {
     assertThat(places.origins(BASE)).containsExactly("https://fhir.example.org");
     assertThat(places.contentSecurityPolicy(BASE))
         .contains("img-src 'self' https://fhir.example.org;", "media-src 'self' https://fhir.example.org;",
-            "frame-src 'self' https://fhir.example.org;", "script-src 'self';", "connect-src 'self';")
+            "frame-src 'self' https://fhir.example.org;", "script-src https://fhir.example.org/fhirbox/app/v/;", "style-src https://fhir.example.org/fhirbox/app/v/;",
+            "connect-src 'self';")
         .doesNotContain("https:;", "https: ", "blob:", "unsafe-inline", "unsafe-eval");
   }
 

@@ -143,6 +143,30 @@ class SignInAndErrorsBrowserTest {
   }
 
   @Test
+  void signingOutInOneTabClosesTheChartInTheOtherTabsOfThatSignIn(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    String patient = app.patient("Sam", "Shared", "MRN-9", "1981-09-09");
+    page.signIn();
+    String first = browser.getWindowHandle();
+    page.openPatient(patient, "Sam Shared");
+    // a duplicated tab starts with a copy of the first one's sessionStorage: the same sign-in
+    String copied = (String) browser.executeScript("return JSON.stringify(Object.entries(sessionStorage))");
+    browser.switchTo().newWindow(WindowType.TAB);
+    browser.get(fhirbox.baseUrl() + "app/");
+    browser.executeScript("for (const [k, v] of JSON.parse(arguments[0])) sessionStorage.setItem(k, v);"
+        + " location.reload()", copied);
+    page.waitFor(By.id("patient-search"));
+    page.button("Sign out").click();
+    page.waitFor(By.name("project"));
+
+    // the first tab, left on the patient's page, no longer shows it nor keeps the tokens
+    browser.switchTo().window(first);
+    BrowserFixture.waitUpTo(browser, 10).until(d -> !d.findElements(By.name("project")).isEmpty());
+    assertThat(browser.findElement(By.id("main")).getText()).contains("signed out").doesNotContain("Sam Shared");
+    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isNull();
+  }
+
+  @Test
   void aBusyTokenEndpointIsWaitedForAndTheSignInGoesOn(AppPage page, ChromeDriver browser) {
     page.signIn();
     // the token endpoint answers its first refresh 429, as it does while client authentication is throttled
@@ -161,6 +185,20 @@ class SignInAndErrorsBrowserTest {
     assertThat(browser.executeScript("return window.busyAnswers")).as("tried again after the 429").isEqualTo(2L);
     page.search("Nobody");
     assertThat(browser.findElements(By.id("email"))).as("no sign-in page").isEmpty();
+  }
+
+  @Test
+  void anAddressNamingNoResourceIsNotFoundNotAScriptError(AppPage page, ChromeDriver browser) {
+    page.signIn();
+    // a stray "%" cannot be decoded, and "." or ".." would name the FHIR base or another path of it
+    for (String hash : List.of("#/patient/%E0%A4%A", "#/patient/..", "#/file/..", "#/file/.?ref=Patient/1")) {
+      browser.executeScript("location.hash = arguments[0]", hash);
+      BrowserFixture.waitUpTo(browser, 10).until(d -> d.findElement(By.id("main")).getText().contains("Not found")
+          || d.findElement(By.id("main")).getText().contains("went wrong"));
+      assertThat(browser.findElement(By.tagName("h1")).getText()).as(hash).isEqualTo("Not found");
+      browser.executeScript("location.hash = '#/'");
+      page.waitFor(By.id("patient-search"));
+    }
   }
 
   /** Asks the app's own auth module for an access token; window.tokenSeen says whether it got one. */
