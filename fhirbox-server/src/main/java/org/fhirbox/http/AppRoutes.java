@@ -164,7 +164,7 @@ public final class AppRoutes {
   }
 
   private void headers(Exchange ex) {
-    ex.response().setHeader("Content-Security-Policy", storage.contentSecurityPolicy(ex.baseUrl()));
+    ex.response().setHeader("Content-Security-Policy", storage.contentSecurityPolicy(ex.baseUrl(), ex.header("Host")));
     ex.response().setHeader("X-Content-Type-Options", "nosniff");
     ex.response().setHeader("X-Frame-Options", "DENY");
     // a page that opened the app keeps no handle to its window, which it could otherwise send to a

@@ -2,8 +2,10 @@ package org.fhirbox.http;
 
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.fhirbox.signing.ObjectUrlSigner;
 import org.fhirbox.signing.UrlOrigin;
 
@@ -20,6 +22,9 @@ final class StorageOrigins {
       + " img-src %1$s; media-src %1$s; frame-src %1$s; connect-src 'self';"
       + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; manifest-src 'self';"
       + " require-trusted-types-for 'script'; trusted-types 'none'";
+
+  /** A host name or IPv4 address, and a port: what a host-source can name. */
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?");
 
   private final Optional<String> objectStoreUrl;
   private final Optional<String> objectStoreOrigin;
@@ -58,7 +63,30 @@ final class StorageOrigins {
    * source with a path ending in "/" matches the URLs under it).
    */
   String contentSecurityPolicy(String baseUrl) {
-    return String.format(POLICY, "'self' " + String.join(" ", origins(baseUrl)), appFolder(baseUrl));
+    return contentSecurityPolicy(baseUrl, null);
+  }
+
+  /**
+   * {@link #contentSecurityPolicy(String)} for a page the browser asked for under {@code host}
+   * (its {@code Host} field, or null): the app's folder under that host too, so that the app runs
+   * when opened at an address other than the base URL's ({@code 127.0.0.1} for {@code localhost},
+   * say) rather than stopping at "Loading". A browser names the page's own host there, so the
+   * source allows nothing but the app's own files as the page's origin serves them. Named
+   * {@code http://}, which CSP 3 §6.7.2.8 lets match {@code https} too: behind a proxy that ends
+   * TLS this server cannot tell the page's scheme.
+   */
+  String contentSecurityPolicy(String baseUrl, String host) {
+    String folder = appFolder(baseUrl);
+    if (host != null && !folder.equals("'self'") && !host.equalsIgnoreCase(UrlOrigin.of(baseUrl)
+        .replaceFirst("^[a-z]+://", ""))) {
+      String path = AppRoutes.appUrl(baseUrl).replaceFirst("^[a-z]+://[^/]+", "");
+      if (HOST.matcher(host).matches()) {
+        folder += " " + safe("http://" + host.toLowerCase(Locale.ROOT) + path + "v/");
+      } else if (host.startsWith("[")) {
+        folder = "'self'";
+      }
+    }
+    return String.format(POLICY, "'self' " + String.join(" ", origins(baseUrl)), folder);
   }
 
   /**
@@ -70,6 +98,10 @@ final class StorageOrigins {
     if (baseUrl.contains("://[")) {
       return "'self'";
     }
-    return (AppRoutes.appUrl(baseUrl) + "v/").replace(";", "%3B").replace(",", "%2C");
+    return safe(AppRoutes.appUrl(baseUrl) + "v/");
+  }
+
+  private static String safe(String source) {
+    return source.replace(";", "%3B").replace(",", "%2C");
   }
 }

@@ -213,6 +213,22 @@ class AppRoutesTest {
     assertThat(signed).doesNotStartWith(folder);
   }
 
+  /** Opened at another address than the base URL's, the app runs its own files from there. */
+  @Test
+  void openedUnderAnotherHostTheAppRunsItsOwnFilesFromThere() throws Exception {
+    String folder = server.baseUrl() + "app/v/";
+    TestClient other = new TestClient("http://127.0.0.1:" + port + "/");
+    HttpResponse<byte[]> r = other.sendBytes(other.request("app/").GET());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Security-Policy").orElseThrow())
+        .contains("script-src " + folder + " http://127.0.0.1:" + port + "/app/v/;")
+        .contains("style-src " + folder + " http://127.0.0.1:" + port + "/app/v/;")
+        .doesNotContain("script-src 'self'");
+    // under the base URL's own host, its folder alone
+    assertThat(get("app/").headers().firstValue("Content-Security-Policy").orElseThrow())
+        .contains("script-src " + folder + ";");
+  }
+
   @Test
   void underAnIpv6BaseUrlTheAppMayStillRunItsScript() throws Exception {
     int other;
