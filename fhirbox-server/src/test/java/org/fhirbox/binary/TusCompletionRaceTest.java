@@ -9,12 +9,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.fhirbox.binary.UploadPauses.Point;
 import org.fhirbox.testing.TestBytes;
-import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.Tus;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The request that stores a tus upload's last byte, raced at the points of its completion by a
@@ -22,23 +22,18 @@ import org.junit.jupiter.api.Test;
  * other request runs, so that the race happens every time.
  */
 class TusCompletionRaceTest {
-  static TestServer server;
-  static Tus tus;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
+  private static Tus tus;
 
   @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    tus = new Tus(server.client());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static void client() {
+    tus = new Tus(fhirbox.http());
   }
 
   @AfterEach
   void letGo() {
-    server.server().resumableUploads().pauseAt(UploadPauses.NONE);
+    fhirbox.server().server().resumableUploads().pauseAt(UploadPauses.NONE);
   }
 
   /** Holds the first request of one upload that reaches {@code point}, until {@link #release}. */
@@ -73,7 +68,7 @@ class TusCompletionRaceTest {
 
   /** Holds requests at the points of {@code holds}. */
   static void hold(Hold... holds) {
-    server.server().resumableUploads().pauseAt((point, id) -> {
+    fhirbox.server().server().resumableUploads().pauseAt((point, id) -> {
       for (Hold h : holds) {
         h.at(point, id);
       }
@@ -99,8 +94,8 @@ class TusCompletionRaceTest {
     HttpResponse<String> piece = last.get(30, TimeUnit.SECONDS);
     assertThat(piece.statusCode()).as(piece.body()).isEqualTo(204);
     assertThat(piece.headers().firstValue("Upload-Offset")).contains("100");
-    HttpResponse<byte[]> stored = server.client().sendBytes(
-        server.client().request("fhir/R4/" + Tus.binaryVersion(piece)).header("Accept", "*/*").GET());
+    HttpResponse<byte[]> stored = fhirbox.http().sendBytes(
+        fhirbox.http().request("fhir/R4/" + Tus.binaryVersion(piece)).header("Accept", "*/*").GET());
     assertThat(stored.statusCode()).isEqualTo(200);
     assertThat(stored.body()).isEqualTo(content);
   }

@@ -8,11 +8,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
-import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.Tus;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code Upload-Metadata} (tus 1.0.0 creation) as a client sees it come back: the values fhirbox
@@ -20,18 +20,13 @@ import org.junit.jupiter.api.Test;
  * not repeated by {@code HEAD}.
  */
 class TusMetadataTest {
-  static TestServer server;
-  static Tus tus;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
+  private static Tus tus;
 
   @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    tus = new Tus(server.client());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static void client() {
+    tus = new Tus(fhirbox.http());
   }
 
   private static String base64(byte[] bytes) {
@@ -70,7 +65,7 @@ class TusMetadataTest {
 
   @Test
   void aBlankUploadMetadataIsNotRepeatedAsAnEmptyHeader() {
-    HttpResponse<String> created = server.client().send(tus.request(Tus.CREATE).header("Upload-Length", "4")
+    HttpResponse<String> created = fhirbox.http().send(tus.request(Tus.CREATE).header("Upload-Length", "4")
         .header("Upload-Metadata", " ").POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     String url = created.headers().firstValue("Location").orElseThrow();

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.Tus;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code X-HTTP-Method-Override} (tus 1.0.0 core): followed on a POST, as clients without PATCH
@@ -16,18 +16,13 @@ import org.junit.jupiter.api.Test;
  * changed, so that a GET or HEAD never becomes a PATCH or DELETE.
  */
 class TusMethodOverrideTest {
-  static TestServer server;
-  static Tus tus;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
+  private static Tus tus;
 
   @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-    tus = new Tus(server.client());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static void client() {
+    tus = new Tus(fhirbox.http());
   }
 
   private static HttpResponse<String> send(String url, String method, String override) {
