@@ -3,8 +3,10 @@ package org.fhirbox.webapp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -199,6 +201,18 @@ class SignInAndErrorsBrowserTest {
       browser.executeScript("location.hash = '#/'");
       page.waitFor(By.id("patient-search"));
     }
+  }
+
+  @Test
+  void aFaultOfTheAppShowsAPlainSentenceNotItsScriptError(AppPage page, ChromeDriver browser) {
+    page.signIn();
+    // a patient read answered with an empty body: the page's script fails on it
+    browser.executeScript("const real = window.fetch; window.fetch = (url, init) =>"
+        + " String(url).includes('/Patient/broken') ? Promise.resolve(new Response('', { status: 200 }))"
+        + " : real(url, init); location.hash = '#/patient/broken'");
+    page.waitFor(By.xpath("//h1[text()='Something went wrong']"));
+    assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText())
+        .isEqualTo("The page could not be shown. Reload it to try again.");
   }
 
   /** Asks the app's own auth module for an access token; window.tokenSeen says whether it got one. */
