@@ -204,6 +204,32 @@ class SignInAndErrorsBrowserTest {
   }
 
   @Test
+  void aLinkLeadingOutsideTheFhirApiIsNotFollowedWithTheToken(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    app.patient("Nia", "Next", "MRN-5", "1990-05-05");
+    page.signIn();
+    // the search's answer names another path of the same server as its next page; the fetches
+    // that carry the token are written down
+    browser.executeScript("const outside = arguments[0]; const real = window.fetch; window.tokenSentTo = [];"
+        + " window.fetch = async (url, init) => {"
+        + " if (new Headers((init && init.headers) || {}).has('Authorization')) window.tokenSentTo.push(String(url));"
+        + " const r = await real(url, init);"
+        + " if (!String(url).includes('/fhir/R4/Patient?')) return r;"
+        + " const bundle = await r.json(); bundle.link = [{ relation: 'next', url: outside }];"
+        + " return new Response(JSON.stringify(bundle), { status: r.status, headers: r.headers }); }",
+        fhirbox.baseUrl() + "oauth2/userinfo");
+    page.search("Next");
+    page.waitFor(By.linkText("Nia Next"));
+    page.button("Next page").click();
+    BrowserFixture.waitUpTo(browser, 10).until(d -> !d.findElement(By.id("results")).getText()
+        .contains("Searching"));
+    assertThat(browser.findElement(By.cssSelector("#results [role=alert]")).getText())
+        .isEqualTo("The server gave a link that leads outside its FHIR API, so it was not followed.");
+    assertThat((List<?>) browser.executeScript("return window.tokenSentTo")).as("requests given the token")
+        .isNotEmpty().noneMatch(url -> url.toString().contains("oauth2/"));
+  }
+
+  @Test
   void aFaultOfTheAppShowsAPlainSentenceNotItsScriptError(AppPage page, ChromeDriver browser) {
     page.signIn();
     // a patient read answered with an empty body: the page's script fails on it
