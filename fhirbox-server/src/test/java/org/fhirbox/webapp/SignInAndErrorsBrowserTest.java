@@ -230,6 +230,41 @@ class SignInAndErrorsBrowserTest {
   }
 
   @Test
+  void aStraySignInReturnInASignedInTabKeepsTheSignInAndTradesNoCode(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    page.signIn();
+    String before = (String) browser.executeScript("return sessionStorage.getItem('fhirbox.session')");
+    browser.get(fhirbox.baseUrl() + "app/?code=stray-code&state=stray-state#/");
+    page.waitFor(By.id("patient-search"));
+    assertThat(browser.getCurrentUrl()).isEqualTo(fhirbox.baseUrl() + "app/#/");
+    assertThat(browser.findElement(By.id("who")).getText()).contains("Casey Clinician");
+    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isEqualTo(before);
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".filter((e) => e.name.endsWith('oauth2/token')).length")).as("codes traded").isEqualTo(0L);
+  }
+
+  @Test
+  void aSignInAnsweredByAnotherIssuerIsRefusedBeforeItsCodeIsTraded(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    page.button("Sign in").click();
+    page.waitFor(By.id("email"));
+    // the sign-in this tab started, answered with a code and the name of another server
+    String state = (String) browser.executeScript(
+        "return JSON.parse(sessionStorage.getItem('fhirbox.pending')).state");
+    browser.get(fhirbox.baseUrl() + "app/?code=some-code&state=" + state + "&iss="
+        + URLEncoder.encode("https://other.example/", StandardCharsets.UTF_8));
+    page.waitFor(By.name("project"));
+    assertThat(browser.findElement(By.id("main")).getText())
+        .contains("answered by another server than the one it started with");
+    assertThat(browser.getCurrentUrl()).doesNotContain("code=");
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".filter((e) => e.name.endsWith('oauth2/token')).length")).as("codes traded").isEqualTo(0L);
+    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isNull();
+  }
+
+  @Test
   void aFaultOfTheAppShowsAPlainSentenceNotItsScriptError(AppPage page, ChromeDriver browser) {
     page.signIn();
     // a patient read answered with an empty body: the page's script fails on it
