@@ -43,10 +43,33 @@ async function send(url, options, token) {
 }
 
 /**
+ * Whether `url` may carry the access token: only the FHIR base and the admin API of this server
+ * (same origin and path prefix). A Bundle link is the server's to write, and one leading
+ * elsewhere, even to another path of this origin, is not sent the token (RFC 6750 §5.3).
+ */
+function mayCarryToken(url) {
+  const s = auth.session();
+  const bases = [FHIR, `${BASE}admin/`, s && s.cfg && s.cfg.fhirBase].filter(Boolean);
+  let u;
+  try {
+    u = new URL(url, location.href);
+  } catch {
+    return false;
+  }
+  return bases.some((b) => {
+    const base = new URL(b.endsWith('/') ? b : `${b}/`);
+    return u.origin === base.origin && u.pathname.startsWith(base.pathname);
+  });
+}
+
+/**
  * A request with the access token; a 401 refreshes it once, and a sign-in that is over goes
  * back to the sign-in page (which returns to this page). Returns parsed JSON, or null for 204.
  */
 export async function call(url, options = {}) {
+  if (!mayCarryToken(url)) {
+    throw new ApiError('The server gave a link that leads outside its FHIR API, so it was not followed.', 0, null);
+  }
   let token = await auth.accessToken();
   if (!token) return auth.signInAgain();
   let r = await send(url, options, token);

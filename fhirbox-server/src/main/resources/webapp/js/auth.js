@@ -64,6 +64,25 @@ export function lastProject() {
   return sessionStorage.getItem(PROJECT) || 'default';
 }
 
+/**
+ * The issuer of the server's SMART discovery document (at the FHIR base), and whether its
+ * authorization responses carry it: what the return from the sign-in page is checked against.
+ */
+async function discovery(cfg) {
+  let body = null;
+  try {
+    const r = await fetch(new URL('.well-known/smart-configuration', `${cfg.fhirBase.replace(/\/$/, '')}/`),
+      { cache: 'no-store' });
+    body = r.ok ? await r.json() : null;
+  } catch {
+    body = null;
+  }
+  if (!body || typeof body.issuer !== 'string') {
+    throw new Error('The sign-in server cannot be reached right now. Try again soon.');
+  }
+  return { iss: body.issuer, required: body.authorization_response_iss_parameter_supported === true };
+}
+
 /** Sends the browser to the sign-in page; afterwards the app opens `returnTo` (a #/ route). */
 export async function signIn(project, returnTo) {
   const cfg = await config(project);
@@ -71,8 +90,9 @@ export async function signIn(project, returnTo) {
   const verifier = random(48);
   const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
   const state = random(16);
+  const issuer = await discovery(cfg);
   sessionStorage.setItem(PROJECT, cfg.project);
-  sessionStorage.setItem(PENDING, JSON.stringify({ state, verifier, returnTo: returnTo || '#/', cfg }));
+  sessionStorage.setItem(PENDING, JSON.stringify({ state, verifier, returnTo: returnTo || '#/', cfg, issuer }));
   const q = new URLSearchParams({
     response_type: 'code', client_id: cfg.clientId, redirect_uri: cfg.redirectUri, scope: cfg.scope,
     state, aud: cfg.fhirBase, code_challenge: challenge, code_challenge_method: 'S256',
@@ -183,9 +203,23 @@ export async function completeSignIn() {
   if (!q.has('state') || !(q.has('code') || q.has('error'))) return null;
   const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
   sessionStorage.removeItem(PENDING);
+  const expected = pending && pending.state === q.get('state');
+  if (!expected && session()) {
+    // a stray return (an old address reloaded, a link someone sent): this tab's sign-in goes on,
+    // and the stray code is never traded
+    history.replaceState(null, '', location.pathname + location.hash);
+    return null;
+  }
   history.replaceState(null, '', location.pathname + (pending ? pending.returnTo : '#/'));
-  if (!pending || pending.state !== q.get('state')) {
+  if (!expected) {
     throw new Error('This sign-in was not started here, or was already used. Sign in again.');
+  }
+  // RFC 9207 §2.4: the answer names the server that gave it; one from another server than the
+  // sign-in started with (a mix-up, RFC 9700 §4.4) is refused before its code goes anywhere
+  const issuer = pending.issuer || {};
+  if (q.has('iss') ? q.get('iss') !== issuer.iss : issuer.required) {
+    throw new Error('This sign-in was answered by another server than the one it started with, so it was'
+      + ' not used. Sign in again.');
   }
   if (q.has('error')) throw new Error(q.get('error_description') || q.get('error'));
   const cfg = pending.cfg;

@@ -6,6 +6,7 @@ import { patientPage } from './patient.js';
 import { filePage } from './file.js';
 import { adminPage } from './admin.js';
 import { pauseAll } from './tus.js';
+import { ApiError } from './api.js';
 
 const main = document.getElementById('main');
 const status = document.getElementById('status');
@@ -132,13 +133,23 @@ async function route() {
       try {
         await view(m, id, current);
       } catch (e) {
-        if (current()) fill(main, h('h1', {}, 'Something went wrong'), notice(e.message));
+        if (current()) fill(main, h('h1', {}, 'Something went wrong'), notice(words(e)));
       }
       if (current()) main.focus({ preventScroll: true });
       return;
     }
   }
   fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the patients')));
+}
+
+/**
+ * What a person reads of an error: the server's words, or what went wrong with the connection;
+ * any other error is the app's own fault, whose detail goes to the console, not the page.
+ */
+function words(e) {
+  if (e instanceof ApiError) return e.message;
+  console.error(e);
+  return 'The page could not be shown. Reload it to try again.';
 }
 
 /** The skip link moves the focus to the content without changing the address. */

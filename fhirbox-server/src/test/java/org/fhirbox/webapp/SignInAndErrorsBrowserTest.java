@@ -3,8 +3,10 @@ package org.fhirbox.webapp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -199,6 +201,79 @@ class SignInAndErrorsBrowserTest {
       browser.executeScript("location.hash = '#/'");
       page.waitFor(By.id("patient-search"));
     }
+  }
+
+  @Test
+  void aLinkLeadingOutsideTheFhirApiIsNotFollowedWithTheToken(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    app.patient("Nia", "Next", "MRN-5", "1990-05-05");
+    page.signIn();
+    // the search's answer names another path of the same server as its next page; the fetches
+    // that carry the token are written down
+    browser.executeScript("const outside = arguments[0]; const real = window.fetch; window.tokenSentTo = [];"
+        + " window.fetch = async (url, init) => {"
+        + " if (new Headers((init && init.headers) || {}).has('Authorization')) window.tokenSentTo.push(String(url));"
+        + " const r = await real(url, init);"
+        + " if (!String(url).includes('/fhir/R4/Patient?')) return r;"
+        + " const bundle = await r.json(); bundle.link = [{ relation: 'next', url: outside }];"
+        + " return new Response(JSON.stringify(bundle), { status: r.status, headers: r.headers }); }",
+        fhirbox.baseUrl() + "oauth2/userinfo");
+    page.search("Next");
+    page.waitFor(By.linkText("Nia Next"));
+    page.button("Next page").click();
+    BrowserFixture.waitUpTo(browser, 10).until(d -> !d.findElement(By.id("results")).getText()
+        .contains("Searching"));
+    assertThat(browser.findElement(By.cssSelector("#results [role=alert]")).getText())
+        .isEqualTo("The server gave a link that leads outside its FHIR API, so it was not followed.");
+    assertThat((List<?>) browser.executeScript("return window.tokenSentTo")).as("requests given the token")
+        .isNotEmpty().noneMatch(url -> url.toString().contains("oauth2/"));
+  }
+
+  @Test
+  void aStraySignInReturnInASignedInTabKeepsTheSignInAndTradesNoCode(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    page.signIn();
+    String before = (String) browser.executeScript("return sessionStorage.getItem('fhirbox.session')");
+    browser.get(fhirbox.baseUrl() + "app/?code=stray-code&state=stray-state#/");
+    page.waitFor(By.id("patient-search"));
+    assertThat(browser.getCurrentUrl()).isEqualTo(fhirbox.baseUrl() + "app/#/");
+    assertThat(browser.findElement(By.id("who")).getText()).contains("Casey Clinician");
+    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isEqualTo(before);
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".filter((e) => e.name.endsWith('oauth2/token')).length")).as("codes traded").isEqualTo(0L);
+  }
+
+  @Test
+  void aSignInAnsweredByAnotherIssuerIsRefusedBeforeItsCodeIsTraded(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    page.button("Sign in").click();
+    page.waitFor(By.id("email"));
+    // the sign-in this tab started, answered with a code and the name of another server
+    String state = (String) browser.executeScript(
+        "return JSON.parse(sessionStorage.getItem('fhirbox.pending')).state");
+    browser.get(fhirbox.baseUrl() + "app/?code=some-code&state=" + state + "&iss="
+        + URLEncoder.encode("https://other.example/", StandardCharsets.UTF_8));
+    page.waitFor(By.name("project"));
+    assertThat(browser.findElement(By.id("main")).getText())
+        .contains("answered by another server than the one it started with");
+    assertThat(browser.getCurrentUrl()).doesNotContain("code=");
+    assertThat(browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".filter((e) => e.name.endsWith('oauth2/token')).length")).as("codes traded").isEqualTo(0L);
+    assertThat(browser.executeScript("return sessionStorage.getItem('fhirbox.session')")).isNull();
+  }
+
+  @Test
+  void aFaultOfTheAppShowsAPlainSentenceNotItsScriptError(AppPage page, ChromeDriver browser) {
+    page.signIn();
+    // a patient read answered with an empty body: the page's script fails on it
+    browser.executeScript("const real = window.fetch; window.fetch = (url, init) =>"
+        + " String(url).includes('/Patient/broken') ? Promise.resolve(new Response('', { status: 200 }))"
+        + " : real(url, init); location.hash = '#/patient/broken'");
+    page.waitFor(By.xpath("//h1[text()='Something went wrong']"));
+    assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText())
+        .isEqualTo("The page could not be shown. Reload it to try again.");
   }
 
   /** Asks the app's own auth module for an access token; window.tokenSeen says whether it got one. */
