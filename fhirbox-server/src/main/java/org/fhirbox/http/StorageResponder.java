@@ -163,6 +163,16 @@ public final class StorageResponder {
         throw FhirException.preconditionFailed("content was modified after If-Unmodified-Since");
       }
     }
+    return notModified(req, etag, lastModified, strongDates);
+  }
+
+  /**
+   * RFC 9110 §13.2.2 steps 3 and 4 for a {@code GET}: {@code If-None-Match} names {@code etag}
+   * ({@link #ifNoneMatchHolds}), or, only without it, {@code If-Modified-Since} is a date after
+   * which nothing changed ({@code strongDates} as for {@link #modifiedSince}); a field that is no
+   * list of entity tags or no HTTP date is ignored (§13.1.2, §13.1.3).
+   */
+  static boolean notModified(HttpServletRequest req, EntityTag etag, Instant lastModified, boolean strongDates) {
     Optional<Boolean> noneMatch = ifNoneMatchHolds(req, etag);
     if (noneMatch.isPresent()) {
       return noneMatch.get();

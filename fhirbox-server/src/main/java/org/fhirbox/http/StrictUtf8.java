@@ -6,6 +6,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import org.fhirbox.core.FhirException;
 
 /**
@@ -17,10 +18,23 @@ import org.fhirbox.core.FhirException;
 final class StrictUtf8 {
   private StrictUtf8() {}
 
-  static String decode(byte[] bytes) {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+  /** {@code bytes} as text, or empty when they are not UTF-8. */
+  static Optional<String> tryDecode(byte[] bytes) {
+    try {
+      return Optional.of(decoder().decode(ByteBuffer.wrap(bytes)).toString());
+    } catch (CharacterCodingException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static CharsetDecoder decoder() {
+    return StandardCharsets.UTF_8.newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT);
+  }
+
+  static String decode(byte[] bytes) {
+    CharsetDecoder decoder = decoder();
     ByteBuffer in = ByteBuffer.wrap(bytes);
     try {
       return decoder.decode(in).toString();

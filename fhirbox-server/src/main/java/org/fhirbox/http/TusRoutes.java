@@ -1,9 +1,6 @@
 package org.fhirbox.http;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -350,27 +347,16 @@ public final class TusRoutes {
       } catch (IllegalArgumentException e) {
         throw FhirException.badRequest("the Upload-Metadata value of '" + abbreviate(key) + "' is not base64");
       }
-      String value = new String(raw, StandardCharsets.UTF_8);
       // a value is any bytes (tus 1.0.0); one that names what the Binary becomes must be text, not
       // bytes each replaced by U+FFFD on their way into a file name or content type
-      if (READ_KEYS.contains(key) && !isUtf8(raw)) {
-        throw FhirException.badRequest("the Upload-Metadata value of '" + key + "' is not UTF-8 text");
-      }
+      String value = !READ_KEYS.contains(key) ? new String(raw, StandardCharsets.UTF_8)
+          : StrictUtf8.tryDecode(raw).orElseThrow(() -> FhirException.badRequest(
+              "the Upload-Metadata value of '" + key + "' is not UTF-8 text"));
       if (out.put(key, value) != null) {
         throw FhirException.badRequest("Upload-Metadata names '" + abbreviate(key) + "' twice");
       }
     }
     return out;
-  }
-
-  private static boolean isUtf8(byte[] raw) {
-    try {
-      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw));
-      return true;
-    } catch (CharacterCodingException e) {
-      return false;
-    }
   }
 
   /**
