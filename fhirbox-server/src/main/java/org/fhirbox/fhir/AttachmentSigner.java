@@ -61,6 +61,11 @@ public final class AttachmentSigner {
     return apply(principal, ResourceTree.elements(terser, resource, Attachment.class), Map.of(), baseUrl);
   }
 
+  /** Whether an Attachment of {@code resource} names a Binary: what {@link #apply} would sign, unread and unchanged. */
+  public boolean namesBinary(Resource resource) {
+    return !binaryUrls(ResourceTree.elements(terser, resource, Attachment.class)).isEmpty();
+  }
+
   /**
    * {@link #apply(Principal, Resource, String)} for a resource just written: its Attachments and
    * the content rows the writing transaction read for them are known, so only a Binary with a

@@ -442,8 +442,7 @@ public final class FhirRoutes {
     // without its conditions is refused with them (RFC 9110 §13.2.1)
     ResourceSubset.ofRead(ex);
     ex.format();
-    if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(principal, s, resources::toResource,
-        ex.baseUrl())) {
+    if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(s, resources::toResource)) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(304);
       return false;

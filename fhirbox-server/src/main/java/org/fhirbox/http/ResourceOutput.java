@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
@@ -90,9 +91,8 @@ public final class ResourceOutput {
    * carries a signed URL, nor for a resource with an Attachment that names a Binary, which is
    * signed anew and describes the Binary's current version.
    */
-  public boolean dependsOnVersionAlone(Principal principal, StoredResource stored,
-      java.util.function.Function<StoredResource, Resource> parse, String baseUrl) {
-    return !stored.type().equals("Binary") && signer.apply(principal, parse.apply(stored), baseUrl).urls().isEmpty();
+  public boolean dependsOnVersionAlone(StoredResource stored, Function<StoredResource, Resource> parse) {
+    return !stored.type().equals("Binary") && !signer.namesBinary(parse.apply(stored));
   }
 
   /** Writes {@code resource} signed; true when it is Binary JSON that carries its signed {@code url}. */
