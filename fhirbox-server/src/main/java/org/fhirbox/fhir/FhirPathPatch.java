@@ -93,9 +93,16 @@ final class FhirPathPatch {
   private final ElementSlots slots;
   private final Resource doc;
 
-  private FhirPathPatch(FhirContext ctx, Resource doc) {
-    this.engine = new FHIRPathEngine(new HapiWorkerContext(ctx, new NoDefinitions(ctx)));
-    this.slots = new ElementSlots(ctx);
+  /** The engine and model lookups of one patch's application, made once for all its operations and probes. */
+  private record Tools(FHIRPathEngine engine, ElementSlots slots) {
+    static Tools of(FhirContext ctx) {
+      return new Tools(new FHIRPathEngine(new HapiWorkerContext(ctx, new NoDefinitions(ctx))), new ElementSlots(ctx));
+    }
+  }
+
+  private FhirPathPatch(Tools tools, Resource doc) {
+    this.engine = tools.engine();
+    this.slots = tools.slots();
     this.doc = doc;
   }
 
@@ -112,12 +119,13 @@ final class FhirPathPatch {
   static Resource apply(FhirCodec codec, Resource current, Parameters patch, long maxBytes, Duration budget) {
     List<Operation> operations = operations(patch);
     Budget deadline = new Budget(budget, System.nanoTime() + budget.toNanos());
-    Resource patched = applied(codec, current, operations, deadline);
+    Tools tools = Tools.of(codec.context());
+    Resource patched = applied(tools, current, operations, deadline);
     String encoded;
     try {
       encoded = encoded(codec, patched);
     } catch (FhirException e) {
-      throw culprit(codec, current, operations, e, deadline);
+      throw culprit(codec, tools, current, operations, e, deadline);
     }
     if (encoded.length() > maxBytes) {
       throw FhirException.tooLarge("the patched resource would exceed " + maxBytes
@@ -127,7 +135,7 @@ final class FhirPathPatch {
     try {
       out = codec.parse(encoded, FhirFormat.JSON);
     } catch (FhirException e) {
-      throw culprit(codec, current, operations, e, deadline);
+      throw culprit(codec, tools, current, operations, e, deadline);
     }
     if (!out.fhirType().equals(current.fhirType())
         || !current.getIdElement().getIdPart().equals(out.getIdElement().getIdPart())) {
@@ -140,8 +148,8 @@ final class FhirPathPatch {
   private record Budget(Duration length, long at) {}
 
   /** A copy of {@code current} with {@code operations} applied; 400 naming the first that cannot apply. */
-  private static Resource applied(FhirCodec codec, Resource current, List<Operation> operations, Budget deadline) {
-    FhirPathPatch p = new FhirPathPatch(codec.context(), current.copy());
+  private static Resource applied(Tools tools, Resource current, List<Operation> operations, Budget deadline) {
+    FhirPathPatch p = new FhirPathPatch(tools, current.copy());
     for (Operation op : operations) {
       if (System.nanoTime() - deadline.at() > 0) {
         throw FhirException.tooLarge("the patch took more than " + deadline.length().toMillis()
@@ -172,7 +180,7 @@ final class FhirPathPatch {
    * are bisected, each probe applying a first part of them to a fresh copy, so that finding it
    * costs a few encodings and parses, not one per operation.
    */
-  private static FhirException culprit(FhirCodec codec, Resource current, List<Operation> operations,
+  private static FhirException culprit(FhirCodec codec, Tools tools, Resource current, List<Operation> operations,
       FhirException invalid, Budget deadline) {
     if (operations.isEmpty()) {
       return invalid;
@@ -183,7 +191,7 @@ final class FhirPathPatch {
     while (fails - parses > 1) {
       int mid = (parses + fails) >>> 1;
       try {
-        codec.parse(encoded(codec, applied(codec, current, operations.subList(0, mid), deadline)), FhirFormat.JSON);
+        codec.parse(encoded(codec, applied(tools, current, operations.subList(0, mid), deadline)), FhirFormat.JSON);
         parses = mid;
       } catch (FhirException e) {
         fails = mid;
