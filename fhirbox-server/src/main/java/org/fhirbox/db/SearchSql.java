@@ -161,8 +161,7 @@ final class SearchSql {
     List<SearchClause> joined = vendor == Database.Vendor.H2
         ? q.clauses().stream().filter(SearchSql::indexed).toList() : List.of();
     // :missing=true and :not only filter the rows found otherwise: they give no ids to look them up by
-    boolean byIds = q.clauses().stream().anyMatch(c -> !(c instanceof SearchClause.LastUpdated) && !absent(c)
-        && !(c instanceof SearchClause.Not));
+    boolean byIds = q.clauses().stream().anyMatch(c -> c instanceof SearchClause.Ids || indexed(c));
     if (joined.isEmpty()) {
       sql.append(" FROM resource_current r");
     } else {
