@@ -12,6 +12,6 @@ public record Page(List<StoredResource> items, boolean hasMore, PagePosition nex
 
   /** A page whose next starts after its last entry in last-update order. */
   public Page(List<StoredResource> items, boolean hasMore) {
-    this(items, hasMore, hasMore && !items.isEmpty() ? PagePosition.of(items.get(items.size() - 1)) : null);
+    this(items, hasMore, PagePosition.after(items, hasMore));
   }
 }

@@ -115,8 +115,8 @@ final class VersionRows {
         rs -> Map.entry(row(rs), SortOrder.read(q.sort(), rs, SearchSql.COLS_COUNT + 1)));
     boolean more = rows.size() > q.count();
     List<StoredResource> items = rows.stream().limit(q.count()).map(Map.Entry::getKey).toList();
-    PagePosition next = more && !items.isEmpty() ? PagePosition.of(items.get(items.size() - 1))
-        .withSortValues(rows.get(items.size() - 1).getValue()) : null;
+    PagePosition last = PagePosition.after(items, more);
+    PagePosition next = last == null ? null : last.withSortValues(rows.get(items.size() - 1).getValue());
     return new Page(items, more, next);
   }
 

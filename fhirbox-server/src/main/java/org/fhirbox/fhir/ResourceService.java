@@ -484,8 +484,7 @@ public final class ResourceService {
    * the caller, so that what the caller may not see does not move the next page; null at the end.
    */
   private static PagePosition last(Page page) {
-    return page.hasMore() && !page.items().isEmpty() ? PagePosition.of(page.items().get(page.items().size() - 1))
-        : null;
+    return PagePosition.after(page.items(), page.hasMore());
   }
 
   /**
