@@ -370,11 +370,18 @@ public final class SearchIndexer {
    */
   public List<SearchValue> extract(Resource resource, Set<String> names) {
     Map<String, Param> all = params(resource.fhirType());
-    return values(resource, names.stream().map(all::get).filter(Objects::nonNull).toList()).stream()
-        .filter(v -> names.contains(v.param())).toList();
+    return values(resource, names.stream().map(all::get).filter(Objects::nonNull).toList(), false);
   }
 
   private List<SearchValue> values(Resource resource, Collection<Param> params) {
+    return values(resource, params, true);
+  }
+
+  /**
+   * {@code modifierRows}: also the rows the parameters' modifiers read ({@code :identifier},
+   * {@code :of-type}, {@code :text}).
+   */
+  private List<SearchValue> values(Resource resource, Collection<Param> params, boolean modifierRows) {
     List<SearchValue> values = new ArrayList<>();
     for (Param p : params) {
       for (Path path : p.paths()) {
@@ -391,7 +398,7 @@ public final class SearchIndexer {
           if (path.target() != null && !(v instanceof Reference r && path.target().equals(targetType(r)))) {
             continue;
           }
-          if (p.kind() == RestSearchParameterTypeEnum.REFERENCE && v instanceof Reference r
+          if (modifierRows && p.kind() == RestSearchParameterTypeEnum.REFERENCE && v instanceof Reference r
               && r.hasIdentifier() && r.getIdentifier().hasValue()) {
             addToken(values, p.name() + IDENTIFIER, false, r.getIdentifier());
           }
@@ -399,7 +406,7 @@ public final class SearchIndexer {
               && !(v instanceof ContactPoint c && path.contactSystem().equals(c.getSystemElement().getValueAsString()))) {
             continue;
           }
-          if (p.kind() == RestSearchParameterTypeEnum.TOKEN) {
+          if (modifierRows && p.kind() == RestSearchParameterTypeEnum.TOKEN) {
             TokenModifiers.addRows(values, p.name(), v);
           }
           switch (p.kind()) {
