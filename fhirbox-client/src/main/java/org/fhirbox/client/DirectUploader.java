@@ -80,8 +80,10 @@ final class DirectUploader {
     if (out.getParameter("url") == null) {
       sendParts(out, upload, size, expiresIn);
     } else {
-      Call put = serverCall(required(out, "method").primitiveValue(), required(out, "url").primitiveValue(),
-          "upload URL")
+      String method = required(out, "method").primitiveValue();
+      URI uri = serverUri(required(out, "url").primitiveValue(), "upload URL");
+      requireSendable(method, uri);
+      Call put = Call.of(method, uri).authenticated(false)
           .body(new MeteredPublisher(upload.publisher(), upload.progress()), true);
       Parameters.ParametersParameterComponent headers = out.getParameter("headers");
       for (Parameters.ParametersParameterComponent h : headers == null ? List.<Parameters.ParametersParameterComponent>of()
@@ -184,7 +186,12 @@ final class DirectUploader {
    * cannot send (malformed, no http(s), an unknown method) is the server's fault, and named
    * without the URL, whose query holds a signature.
    */
+  /** A call of the server's answer, to {@code url}, which must be an http(s) URL. */
   private static Call serverCall(String method, String url, String what) {
+    return Call.of(method, serverUri(url, what)).authenticated(false);
+  }
+
+  private static URI serverUri(String url, String what) {
     URI uri;
     try {
       uri = url == null ? null : new URI(url);
@@ -195,13 +202,17 @@ final class DirectUploader {
         || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
       throw FhirboxException.client("the $upload-url answer's " + what + " is no valid http(s) URL", null);
     }
+    return uri;
+  }
+
+  /** A method the answer names, which the JDK's HTTP client must be able to send to {@code uri}. */
+  private static void requireSendable(String method, URI uri) {
     try {
       HttpRequest.newBuilder(uri).method(method, BodyPublishers.noBody());
     } catch (IllegalArgumentException | NullPointerException e) {
       throw FhirboxException.client("the $upload-url answer asks for a method the client cannot send: '"
           + method + "'", null);
     }
-    return Call.of(method, uri).authenticated(false);
   }
 
   /**
