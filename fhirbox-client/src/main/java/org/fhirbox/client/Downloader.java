@@ -29,9 +29,9 @@ final class Downloader {
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
   private static final int MAX_REDIRECTS = 5;
   private static final Pattern BINARY_REF =
-      Pattern.compile("(?:^|/)Binary/([A-Za-z0-9\\-.]{1,64})(?:/_history/[A-Za-z0-9\\-.]{1,64})?/?");
+      Pattern.compile("(?:^|/)Binary/(" + Resources.FHIR_ID + ")(?:/_history/" + Resources.FHIR_ID + ")?/?");
   private static final Pattern STORAGE_URL =
-      Pattern.compile("(?:^|/)storage/([A-Za-z0-9\\-.]{1,64})/[A-Za-z0-9\\-.]{1,64}/?");
+      Pattern.compile("(?:^|/)storage/(" + Resources.FHIR_ID + ")/" + Resources.FHIR_ID + "/?");
 
   /** Where the bytes go. */
   interface Sink {

@@ -168,9 +168,12 @@ final class Resources {
     return type.cast(read(named, m.group(2), m.group(3)));
   }
 
+  /** A FHIR id (R4 datatypes.html#id). */
+  static final String FHIR_ID = "[A-Za-z0-9\\-.]{1,64}";
+
   /** FHIR R4 references.html#literal: {@code Type/id}, optionally {@code /_history/vid}. */
   private static final Pattern LITERAL =
-      Pattern.compile("([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(?:/_history/([A-Za-z0-9\\-.]{1,64}))?");
+      Pattern.compile("([A-Z][A-Za-z]{1,63})/(" + FHIR_ID + ")(?:/_history/(" + FHIR_ID + "))?");
 
   void delete(String type, String id) {
     Call call = Call.of("DELETE", endpoints.fhir(type + "/" + requireId(id))).header("Accept", Codec.FHIR_JSON);
@@ -270,7 +273,7 @@ final class Resources {
   }
 
   private static String requireId(String id) {
-    if (id == null || !id.matches("[A-Za-z0-9\\-.]{1,64}")) {
+    if (id == null || !id.matches(FHIR_ID)) {
       throw new IllegalArgumentException("not a FHIR id: '" + id + "'");
     }
     return id;

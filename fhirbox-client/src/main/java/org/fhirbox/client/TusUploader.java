@@ -237,12 +237,11 @@ final class TusUploader {
       return at < 0 ? null : new Created(null, null);
     }
     String version = m.group(2);
-    return new Created(m.group(1), version != null && version.matches(FHIR_ID) ? version : null);
+    return new Created(m.group(1), version != null && version.matches(Resources.FHIR_ID) ? version : null);
   }
 
-  private static final String FHIR_ID = "[A-Za-z0-9\\-.]{1,64}";
   private static final Pattern BINARY_VERSION =
-      Pattern.compile("Binary/(" + FHIR_ID + ")(?:/|$)(?:_history/([^/]*))?");
+      Pattern.compile("Binary/(" + Resources.FHIR_ID + ")(?:/|$)(?:_history/([^/]*))?");
 
   private static Call tus(Call call) {
     return call.header("Tus-Resumable", TUS_VERSION);
