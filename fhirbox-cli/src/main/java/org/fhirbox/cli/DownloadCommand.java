@@ -78,7 +78,8 @@ final class DownloadCommand implements Callable<Integer> {
       throw new UsageException("'" + withoutQuery(source) + "' is no reference or http(s) URL");
     }
     // the SDK sends credentials only under the FHIR base: any other URL needs none configured
-    FhirboxClient anonymous = options.anonymousClient();
+    // (a relative reference is under it: no second client is made for it)
+    FhirboxClient anonymous = uri.isAbsolute() || signed(source) ? options.anonymousClient() : null;
     boolean foreign = uri.isAbsolute() && !uri.toString().startsWith(anonymous.fhirBase());
     FhirboxClient client = signed(source) || foreign ? anonymous : options.client();
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "download");
