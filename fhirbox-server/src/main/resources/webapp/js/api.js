@@ -49,17 +49,27 @@ async function send(url, options, token) {
  */
 function mayCarryToken(url) {
   const s = auth.session();
-  const bases = [FHIR, `${BASE}admin/`, s && s.cfg && s.cfg.fhirBase].filter(Boolean);
+  const bases = s && s.cfg && s.cfg.fhirBase ? [...OWN_APIS, folder(s.cfg.fhirBase)] : OWN_APIS;
   let u;
   try {
     u = new URL(url, location.href);
   } catch {
     return false;
   }
-  return bases.some((b) => {
-    const base = new URL(b.endsWith('/') ? b : `${b}/`);
-    return u.origin === base.origin && u.pathname.startsWith(base.pathname);
-  });
+  return bases.some((base) => under(u, base));
+}
+
+/** `base` as a URL that names a folder (ending in "/"). */
+function folder(base) {
+  return new URL(base.endsWith('/') ? base : `${base}/`);
+}
+
+/** This server's FHIR and admin APIs, which requests carry the token to. */
+const OWN_APIS = [folder(FHIR), folder(`${BASE}admin/`)];
+
+/** Whether URL `u` lies under URL `prefix`: the same origin, and a path that starts with its path. */
+export function under(u, prefix) {
+  return u.origin === prefix.origin && u.pathname.startsWith(prefix.pathname);
 }
 
 /**

@@ -26,10 +26,6 @@ function web(url) {
   }
 }
 
-function under(u, prefix) {
-  return u.origin === prefix.origin && u.pathname.startsWith(prefix.pathname);
-}
-
 /** The Binary and version of a `Binary/{id}` or `Binary/{id}/_history/{vid}` reference, else null. */
 function reference(text) {
   const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:\/_history\/([A-Za-z0-9.-]{1,64}))?(?:[/?]|$)/.exec(text || '');
@@ -48,8 +44,8 @@ function binaryOf(url) {
   if (ref) return ref;
   const u = web(url);
   const { storage, objects } = places();
-  if (u && objects !== null && under(u, objects)) return reference(u.searchParams.get('fhirbox-binary'));
-  if (!u || !under(u, storage)) return null;
+  if (u && objects !== null && api.under(u, objects)) return reference(u.searchParams.get('fhirbox-binary'));
+  if (!u || !api.under(u, storage)) return null;
   const m = /^([A-Za-z0-9.-]{1,64})(?:\/([A-Za-z0-9.-]{1,64}))?(?:\/|$)/.exec(u.pathname.slice(storage.pathname.length));
   return m ? { id: m[1], version: m[2] || null } : null;
 }
@@ -65,7 +61,7 @@ export function isSigned(url) {
   const u = web(url);
   if (!u) return false;
   const { storage, objects } = places();
-  return under(u, storage) || (objects !== null && under(u, objects));
+  return api.under(u, storage) || (objects !== null && api.under(u, objects));
 }
 
 /**
