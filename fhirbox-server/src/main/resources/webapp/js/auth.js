@@ -170,7 +170,6 @@ function heard({ data }) {
   const s = session();
   if (!s || !data || !s.family || data.family !== s.family) return;
   if (data.type === 'signedOut') {
-    signOuts += 1;
     forget();
     signedOutElsewhere();
   } else if (data.type === 'ask' && s.gen > data.gen) {
@@ -288,8 +287,9 @@ export function signInAgain() {
   return signIn(s ? s.cfg.project : lastProject(), location.hash || '#/');
 }
 
-/** Forgets this tab's tokens, its last search and its uploads to resume. */
+/** Ends this tab's sign-in: forgets its tokens, its last search and its uploads to resume. */
 function forget() {
+  signOuts += 1;
   for (const key of Object.keys(sessionStorage)) {
     if (key === SESSION || key === 'fhirbox.search' || key.startsWith('fhirbox.tus:')) sessionStorage.removeItem(key);
   }
@@ -301,7 +301,6 @@ function forget() {
  * the server could not be told.
  */
 export async function signOut() {
-  signOuts += 1;
   const s = session();
   forget();
   if (tabs && s && s.family) tabs.postMessage({ type: 'signedOut', family: s.family });

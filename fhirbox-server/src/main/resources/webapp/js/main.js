@@ -48,9 +48,7 @@ async function signOut() {
   pauseAll();
   const revoked = await auth.signOut();
   shown += 1;
-  history.replaceState(null, '', `${location.pathname}#/`);
-  header();
-  signedOut(revoked ? 'You are signed out.'
+  ended(revoked ? 'You are signed out.'
     : 'You are signed out here, but the server could not be told: your sign-in ends by itself later.');
 }
 
@@ -58,10 +56,15 @@ async function signOut() {
 auth.whenSignedOutElsewhere(() => {
   shown += 1;
   pauseAll();
+  ended('You signed out in another tab.');
+});
+
+/** The sign-in is over: the app's first address, and the sign-in form saying `message`. */
+function ended(message) {
   history.replaceState(null, '', `${location.pathname}#/`);
   header();
-  signedOut('You signed out in another tab.');
-});
+  signedOut(message);
+}
 
 function signedOut(message) {
   document.title = 'Sign in · fhirbox';
