@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.hl7.fhir.r4.model.Composition;
@@ -47,32 +48,37 @@ final class NarrativeRules {
     }
   }
 
+  private static void resource(Resource r, String path, List<FhirException.Issue> issues) {
+    forEachNarrative(r, path, (n, at) -> narrative(n, at + ".div", issues));
+  }
+
   /**
-   * R4 has Narrative in two places only: DomainResource.text and Composition.section.text. They
+   * Each Narrative of {@code r}, with its path under {@code path}: R4 has Narrative in two places
+   * only, DomainResource.text and Composition.section.text (and so in contained resources). They
    * are looked up in the model, not searched for: a walk of every element was 2 % of a create.
    */
-  private static void resource(Resource r, String path, List<FhirException.Issue> issues) {
+  static void forEachNarrative(Resource r, String path, BiConsumer<Narrative, String> action) {
     if (!(r instanceof DomainResource d)) {
       return;
     }
     if (d.hasText()) {
-      narrative(d.getText(), path + ".text.div", issues);
+      action.accept(d.getText(), path + ".text");
     }
     if (d instanceof Composition c) {
-      sections(c.getSection(), path + ".section", issues);
+      sections(c.getSection(), path + ".section", action);
     }
     for (int i = 0; i < d.getContained().size(); i++) {
-      resource(d.getContained().get(i), path + ".contained[" + i + "]", issues);
+      forEachNarrative(d.getContained().get(i), path + ".contained[" + i + "]", action);
     }
   }
 
   private static void sections(List<Composition.SectionComponent> sections, String path,
-      List<FhirException.Issue> issues) {
+      BiConsumer<Narrative, String> action) {
     for (Composition.SectionComponent s : sections) {
       if (s.hasText()) {
-        narrative(s.getText(), path + ".text.div", issues);
+        action.accept(s.getText(), path + ".text");
       }
-      sections(s.getSection(), path + ".section", issues);
+      sections(s.getSection(), path + ".section", action);
     }
   }
 

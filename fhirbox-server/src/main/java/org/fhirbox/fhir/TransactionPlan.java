@@ -15,7 +15,6 @@ import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
-import org.hl7.fhir.r4.model.Narrative;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
@@ -327,11 +326,11 @@ final class TransactionPlan {
         undo.add(() -> uri.setValue(was));
       }
     }
-    for (Narrative text : terser.getAllPopulatedChildElementsOfType(resource, Narrative.class)) {
+    NarrativeRules.forEachNarrative(resource, resource.fhirType(), (text, path) -> {
       if (text.hasDiv()) {
         rewriteLinks(text.getDiv(), named);
       }
-    }
+    });
   }
 
   private void rewriteLinks(XhtmlNode node, Map<String, String> named) {
