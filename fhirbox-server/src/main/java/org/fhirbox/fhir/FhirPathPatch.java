@@ -137,11 +137,7 @@ final class FhirPathPatch {
     } catch (FhirException e) {
       throw culprit(codec, tools, current, operations, e, deadline);
     }
-    if (!out.fhirType().equals(current.fhirType())
-        || !current.getIdElement().getIdPart().equals(out.getIdElement().getIdPart())) {
-      throw FhirException.badRequest("a patch may not change the resource's type or id");
-    }
-    return out;
+    return Patch.sameResource(current, out);
   }
 
   /** How long applying may take, and when ({@link System#nanoTime}) that is over. */

@@ -34,6 +34,15 @@ public sealed interface Patch {
     }
   }
 
+  /** {@code patched}, the result of a patch of {@code current}; 400 when it changed the resource's type or id. */
+  static Resource sameResource(Resource current, Resource patched) {
+    if (!patched.fhirType().equals(current.fhirType())
+        || !current.getIdElement().getIdPart().equals(patched.getIdElement().getIdPart())) {
+      throw FhirException.badRequest("a patch may not change the resource's type or id");
+    }
+    return patched;
+  }
+
   /** The FHIRPath Patch {@code body} is; 400 when it is another resource than a Parameters. */
   static Patch fhirPath(Resource body) {
     if (!(body instanceof Parameters p)) {

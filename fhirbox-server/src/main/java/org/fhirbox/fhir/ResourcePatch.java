@@ -73,11 +73,7 @@ final class ResourcePatch {
       throw new IllegalStateException("a stored resource's JSON did not read back", e);
     }
     Resource out = codec.parse(patched.toString(), FhirFormat.JSON);
-    if (!out.fhirType().equals(current.fhirType())
-        || !current.getIdElement().getIdPart().equals(out.getIdElement().getIdPart())) {
-      throw FhirException.badRequest("a patch may not change the resource's type or id");
-    }
-    return out;
+    return Patch.sameResource(current, out);
   }
 
   /**
