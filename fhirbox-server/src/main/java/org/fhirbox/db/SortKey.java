@@ -16,9 +16,20 @@ public record SortKey(Column column, List<String> params, boolean descending) {
 
   public SortKey {
     params = List.copyOf(params);
-    boolean indexed = column != Column.ID && column != Column.LAST_UPDATED;
-    if (indexed == params.isEmpty()) {
+    if (indexed(column) == params.isEmpty()) {
       throw new IllegalArgumentException("an index column needs parameters, a resource column none");
     }
+  }
+
+  /**
+   * Whether the key is on a search parameter, whose value is in the index and which a resource may
+   * lack; {@code _id} and {@code _lastUpdated} are on the resource row and always have one.
+   */
+  public boolean indexed() {
+    return indexed(column);
+  }
+
+  private static boolean indexed(Column column) {
+    return column != Column.ID && column != Column.LAST_UPDATED;
   }
 }

@@ -83,7 +83,7 @@ final class SortOrder {
   static void after(List<SortKey> keys, PagePosition at, StringBuilder sql, List<Object> args) {
     List<Term> terms = new ArrayList<>();
     for (int i = 0; i < keys.size(); i++) {
-      terms.add(new Term(column(i), nullable(keys.get(i)), keys.get(i).descending(), at.sortValues().get(i)));
+      terms.add(new Term(column(i), keys.get(i).indexed(), keys.get(i).descending(), at.sortValues().get(i)));
     }
     if (!has(keys, SortKey.Column.LAST_UPDATED)) {
       terms.add(new Term("last_updated", false, true, at.lastUpdated()));
@@ -128,11 +128,6 @@ final class SortOrder {
 
   private static boolean has(List<SortKey> keys, SortKey.Column column) {
     return keys.stream().anyMatch(k -> k.column() == column);
-  }
-
-  /** A key on a search parameter, which a resource may have no value of; {@code _id} and {@code _lastUpdated} always have one. */
-  private static boolean nullable(SortKey k) {
-    return k.column() != SortKey.Column.ID && k.column() != SortKey.Column.LAST_UPDATED;
   }
 
   /** Appends the value {@code k} sorts by. */
