@@ -15,7 +15,6 @@ import java.util.function.Supplier;
  * as some clients do, the base URL itself. A trailing slash is not told apart.
  */
 public final class Audiences {
-  private static final String FHIR_PATH = "fhir/R4";
   private static final String TOKEN_PATH = "oauth2/token";
 
   private final Supplier<String> baseUrl;
@@ -45,7 +44,8 @@ public final class Audiences {
     return all;
   }
 
-  private static String slashed(String url) {
+  /** {@code url} ending in a slash, as a base that paths are appended to. */
+  public static String slashed(String url) {
     return url.endsWith("/") ? url : url + "/";
   }
 
@@ -55,7 +55,7 @@ public final class Audiences {
       return false;
     }
     String trimmed = aud.endsWith("/") ? aud.substring(0, aud.length() - 1) : aud;
-    return bases().stream().anyMatch(b -> trimmed.equals(b + FHIR_PATH));
+    return bases().stream().anyMatch(b -> trimmed.equals(TokenService.audienceOf(b)));
   }
 
   /** Whether {@code aud} is the token endpoint under one of the server's base URLs, or such a base URL itself. */

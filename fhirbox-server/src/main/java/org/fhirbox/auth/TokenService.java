@@ -297,7 +297,7 @@ public final class TokenService {
    * others, whichever host name each is reached at.
    */
   public static String audienceOf(String issuer) {
-    return (issuer.endsWith("/") ? issuer : issuer + "/") + "fhir/R4";
+    return Audiences.slashed(issuer) + "fhir/R4";
   }
 
   /** The client or user with {@code id}, looked up at most once per status TTL. */

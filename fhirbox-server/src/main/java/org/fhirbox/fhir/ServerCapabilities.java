@@ -1,6 +1,7 @@
 package org.fhirbox.fhir;
 
 import java.util.function.Supplier;
+import org.fhirbox.auth.Audiences;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestComponent;
 import org.hl7.fhir.r4.model.CodeableConcept;
@@ -27,8 +28,7 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
 
   @Override
   public void customize(CapabilityStatement cs, CapabilityStatementRestComponent rest) {
-    String iss = issuer.get();
-    String base = iss.endsWith("/") ? iss : iss + "/";
+    String base = Audiences.slashed(issuer.get());
     CapabilityStatement.CapabilityStatementRestSecurityComponent security = rest.getSecurity();
     security.setCors(true);
     String services = "http://terminology.hl7.org/CodeSystem/restful-security-service";

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.fhirbox.auth.Audiences;
 import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.TokenKeys;
 
@@ -100,8 +101,7 @@ final class Discovery {
 
   /** The issuer, ending in a slash: the base of every endpoint named. */
   private String base() {
-    String iss = issuer.get();
-    return iss.endsWith("/") ? iss : iss + "/";
+    return Audiences.slashed(issuer.get());
   }
 
   /** {@code GET /.well-known/jwks.json}: the public keys that verify access tokens (ES256) and ID tokens (RS256). */
