@@ -1,5 +1,6 @@
 package org.fhirbox.http;
 
+import java.net.URI;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -77,10 +78,11 @@ final class StorageOrigins {
    */
   String contentSecurityPolicy(String baseUrl, String host) {
     String folder = appFolder(baseUrl);
-    if (host != null && !folder.equals("'self'") && !host.equalsIgnoreCase(UrlOrigin.of(baseUrl)
-        .replaceFirst("^[a-z]+://", ""))) {
-      String path = AppRoutes.appUrl(baseUrl).replaceFirst("^[a-z]+://[^/]+", "");
+    String origin = UrlOrigin.of(baseUrl);
+    String baseHost = origin.substring(origin.indexOf("://") + 3);
+    if (host != null && !folder.equals("'self'") && !host.equalsIgnoreCase(baseHost)) {
       if (HOST.matcher(host).matches()) {
+        String path = URI.create(AppRoutes.appUrl(baseUrl)).getRawPath();
         folder += " " + safe("http://" + host.toLowerCase(Locale.ROOT) + path + "v/");
       } else if (host.startsWith("[")) {
         folder = "'self'";
