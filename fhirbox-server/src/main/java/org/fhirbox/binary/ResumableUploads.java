@@ -228,7 +228,7 @@ public final class ResumableUploads {
       }
       Instant expires = advance(u, owner, next, total);
       held = false;
-      ResumableUpload after = withProgress(u, next, total, expires);
+      ResumableUpload after = u.withProgress(next, total, expires);
       RunningDigests.Entry now = digests == null ? null : digests.at(next.length());
       digests = null;
       if (received.cut() != null) {
@@ -516,12 +516,6 @@ public final class ResumableUploads {
           + "completes", u.id(), e);
       return null;
     }
-  }
-
-  private static ResumableUpload withProgress(ResumableUpload u, PartialBlob blob, Long total, Instant expires) {
-    return new ResumableUpload(u.id(), u.project(), u.clientId(), u.userId(), u.binaryId(), u.contentType(),
-        u.filename(), u.securityContext(), u.securityContextKept(), u.metadata(), total, blob, null, null,
-        u.resultId(), u.resultVersion(), u.created(), u.updated(), expires);
   }
 
   /** Frees what {@code obsolete} holds beyond {@code kept}; a failure only leaves garbage, so it is logged. */

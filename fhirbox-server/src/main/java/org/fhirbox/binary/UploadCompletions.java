@@ -128,9 +128,7 @@ final class UploadCompletions {
       leases.pause(UploadPauses.Point.COMMITTED, u.id());
       // the row as the commit left it, not read again: a DELETE or the expiry sweep may remove a
       // finished upload's row from now on, and this answer names the Binary as a finished upload's does
-      return new ResumableUpload(u.id(), u.project(), u.clientId(), u.userId(), u.binaryId(), u.contentType(),
-          u.filename(), u.securityContext(), u.securityContextKept(), u.metadata(), u.length(), u.blob(), null, null,
-          committed.stored().id(), committed.stored().versionId(), u.created(), at, at.plus(expiry));
+      return u.finishedAs(committed.stored().id(), committed.stored().versionId(), at, at.plus(expiry));
     } catch (IOException e) {
       leases.releaseQuietly(u.id(), owner);
       throw new UncheckedIOException("could not complete the upload's blob", e);

@@ -46,6 +46,18 @@ public record ResumableUpload(
     return resultId != null;
   }
 
+  /** This upload holding {@code blob} of {@code length} (null: deferred), free, expiring at {@code expires}. */
+  public ResumableUpload withProgress(PartialBlob blob, Long length, Instant expires) {
+    return new ResumableUpload(id, project, clientId, userId, binaryId, contentType, filename, securityContext,
+        securityContextKept, metadata, length, blob, null, null, resultId, resultVersion, created, updated, expires);
+  }
+
+  /** This upload finished as version {@code resultVersion} of Binary {@code resultId} at {@code at}, free. */
+  public ResumableUpload finishedAs(String resultId, long resultVersion, Instant at, Instant expires) {
+    return new ResumableUpload(id, project, clientId, userId, binaryId, contentType, filename, securityContext,
+        securityContextKept, metadata, length, blob, null, null, resultId, resultVersion, created, at, expires);
+  }
+
   /** Whether every byte arrived (the Binary may still have to be committed). */
   public boolean complete() {
     return length != null && blob.length() == length;
