@@ -96,14 +96,13 @@ public final class SearchIncludes {
     if (!principal.access().allows(inc.sourceType(), Interaction.SEARCH)) {
       return List.of();
     }
-    List<StoredResource> named = page.stream()
-        .filter(s -> inc.targetType() == null || inc.targetType().equals(s.type())).toList();
-    List<SearchClause.TokenValue> targets = new ArrayList<>(named.stream()
+    // page: resources of the include's target type already (resolve)
+    List<SearchClause.TokenValue> targets = new ArrayList<>(page.stream()
         .map(s -> new SearchClause.TokenValue(null, s.type() + "/" + s.id())).toList());
     if (!inc.canonicalTargets().isEmpty()) {
       // a canonical names a match by its url, and by url|version when its version is that one
       Map<String, List<String>> idsByType = new TreeMap<>();
-      named.forEach(s -> idsByType.computeIfAbsent(s.type(), t -> new ArrayList<>()).add(s.id()));
+      page.forEach(s -> idsByType.computeIfAbsent(s.type(), t -> new ArrayList<>()).add(s.id()));
       idsByType.forEach((type, ids) -> {
         if (inc.canonicalTargets().contains(type)) {
           targets.addAll(CanonicalLinks.naming(tx, principal.project(), type, ids));
@@ -120,12 +119,8 @@ public final class SearchIncludes {
   /** {@code _include}: the resources the matches name in the parameter, read by type. */
   private List<StoredResource> referenced(ResourceStore.Tx tx, Principal principal, SearchInclude inc,
       List<StoredResource> page) {
-    // an iterated include starts from resources of every type: only the source type's name anything
-    List<String> matchIds = page.stream().filter(s -> s.type().equals(inc.sourceType())).map(StoredResource::id)
-        .toList();
-    if (matchIds.isEmpty()) {
-      return List.of();
-    }
+    // page: resources of the include's source type already (resolve), never none
+    List<String> matchIds = page.stream().map(StoredResource::id).toList();
     if (!inc.canonicalTargets().isEmpty()) {
       return canonicallyReferenced(tx, principal, inc, matchIds);
     }
