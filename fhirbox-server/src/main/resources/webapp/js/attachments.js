@@ -26,10 +26,24 @@ function web(url) {
   }
 }
 
-/** The Binary and version of a `Binary/{id}` or `Binary/{id}/_history/{vid}` reference, else null. */
+/**
+ * `{ id, version }` when the server takes them in a path, else null: an id of the FHIR grammar
+ * (R4 datatypes.html#id) that is no dot segment (api.isDotSegment), and no version (`version`
+ * undefined) or one as the server issues them, a positive decimal (any other `_history/{vid}` it
+ * answers 404).
+ */
+function binaryVersion(id, version) {
+  return /^[A-Za-z0-9.-]{1,64}$/.test(id) && !api.isDotSegment(id)
+    && (version === undefined || /^[1-9][0-9]{0,17}$/.test(version)) ? { id, version: version || null } : null;
+}
+
+/**
+ * The Binary and version of a `Binary/{id}` or `Binary/{id}/_history/{vid}` reference, the only
+ * forms the server stores and signs, else null.
+ */
 function reference(text) {
-  const ref = /^Binary\/([A-Za-z0-9.-]{1,64})(?:\/_history\/([A-Za-z0-9.-]{1,64}))?(?:[/?]|$)/.exec(text || '');
-  return ref ? { id: ref[1], version: ref[2] || null } : null;
+  const ref = /^Binary\/([^/?#]+)(?:\/_history\/([^/?#]+))?$/.exec(text || '');
+  return ref ? binaryVersion(ref[1], ref[2]) : null;
 }
 
 /**
@@ -46,8 +60,8 @@ function binaryOf(url) {
   const { storage, objects } = places();
   if (u && objects !== null && api.under(u, objects)) return reference(u.searchParams.get('fhirbox-binary'));
   if (!u || !api.under(u, storage)) return null;
-  const m = /^([A-Za-z0-9.-]{1,64})(?:\/([A-Za-z0-9.-]{1,64}))?(?:\/|$)/.exec(u.pathname.slice(storage.pathname.length));
-  return m ? { id: m[1], version: m[2] || null } : null;
+  const m = /^([^/]+)\/([^/]+)(?:\/thumbnail)?$/.exec(u.pathname.slice(storage.pathname.length));
+  return m ? binaryVersion(m[1], m[2]) : null;
 }
 
 /** The Binary id in a URL the server signed (see binaryOf), or in a Binary/{id} reference, else null. */

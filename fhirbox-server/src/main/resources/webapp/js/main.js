@@ -6,7 +6,7 @@ import { patientPage } from './patient.js';
 import { filePage } from './file.js';
 import { adminPage } from './admin.js';
 import { pauseAll } from './tus.js';
-import { ApiError } from './api.js';
+import { ApiError, isDotSegment } from './api.js';
 
 const main = document.getElementById('main');
 const status = document.getElementById('status');
@@ -88,10 +88,7 @@ function signedOut(message) {
   fill(main, form);
 }
 
-/**
- * The id an address names, else null: text that does not decode, or "." and "..", which a URL
- * resolves away (a request for `Binary/..` would go to the FHIR base).
- */
+/** The id an address names, else null: text that does not decode, or "." and ".." (isDotSegment). */
 function idIn(text) {
   let id;
   try {
@@ -99,7 +96,7 @@ function idIn(text) {
   } catch {
     return null;
   }
-  return id === '.' || id === '..' ? null : id;
+  return isDotSegment(id) ? null : id;
 }
 
 /** Each route: its pattern, and the id it names (null: no page) and the view that shows it. */

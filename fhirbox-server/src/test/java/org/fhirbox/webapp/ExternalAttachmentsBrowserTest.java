@@ -6,6 +6,7 @@ import java.net.http.HttpRequest;
 import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.BrowserFixture;
+import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -98,6 +99,70 @@ class ExternalAttachmentsBrowserTest {
       assertThat(outside.requests()).as("requests the other server received").isEmpty();
       page.axe("a patient's page with external links");
     }
+  }
+
+  /**
+   * "." and ".." are FHIR ids by their grammar ({@code [A-Za-z0-9\-\.]{1,64}}, R4 datatypes.html#id)
+   * but dot segments a URL resolves away (RFC 3986 §5.2.4): signing {@code Binary/{id}/_history/..}
+   * would ask for the current version's URL, not the one named, and {@code Binary/..} for the FHIR
+   * base's. Written as relative references and, with the s3 signer, as a {@code fhirbox-binary}
+   * parameter of a URL under the bucket's prefix (which the app takes for signed), each names no
+   * Binary: no thumbnail, no Details, no {@code $presigned-url}, as a look-alike URL. So does a
+   * version the server never issues (versions are positive numbers here).
+   */
+  @Test
+  void anAttachmentWhoseBinaryOrVersionIsADotSegmentNamesNoBinary(AppPage page, ChromeDriver browser)
+      throws Exception {
+    try (S3Server s3 = S3Server.start()) {
+      S3Server.exportCredentials(); // read by the AWS SDK's default credential chain
+      app.restart(Map.of("FHIRBOX_BLOB_STORE", "s3", "FHIRBOX_SIGNED_URL_MODE", "s3",
+          "FHIRBOX_S3_BUCKET", S3Server.newBucketName(), "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(),
+          "FHIRBOX_S3_PATH_STYLE", "true", "FHIRBOX_S3_CREATE_BUCKET", "true"));
+      TestServer fhirbox = app.fhirbox();
+      TestClient admin = fhirbox.client();
+      String patient = app.patient("Dorothy", "Dots", "MRN-77", "1977-07-07");
+      String photo = TestClient.createdId(admin.postBytes("fhir/R4/Binary", "image/jpeg", WebApp.jpeg()));
+      app.media(patient, photo, "scan.jpg");
+      String bucket = app.json("app/config.json").get("objectStoreUrl").asText();
+      Map<String, String> dots = Map.of(
+          "Binary/" + photo + "/_history/..", "relative-version.jpg",
+          "Binary/" + photo + "/_history/.", "relative-dot.jpg",
+          "Binary/" + photo + "/_history/0", "relative-never.jpg",
+          bucket + "elsewhere?fhirbox-binary=Binary%2F" + photo + "%2F_history%2F..", "bucket-version.jpg",
+          bucket + "elsewhere?fhirbox-binary=Binary%2F..", "bucket-type.jpg");
+      dots.forEach((url, title) -> media(admin, patient, "image/jpeg", url, title));
+      String stored = admin.get("fhir/R4/Media?subject=Patient/" + patient).body();
+      assertThat(dots.keySet()).as("kept as written").allSatisfy(url -> assertThat(stored).contains(url));
+
+      page.signIn();
+      page.openPatient(patient, "Dorothy Dots");
+      page.scrollTo(By.cssSelector("li[data-binary='" + photo + "']"));
+      page.waitFor(By.cssSelector("li[data-binary='" + photo + "'] img.thumb"));
+      // a thumbnail is asked for as its tile comes near the viewport; give a late one time to show up
+      for (String title : dots.values()) {
+        page.scrollTo(card(title));
+      }
+      Thread.sleep(1000);
+      @SuppressWarnings("unchecked")
+      List<String> signings = (List<String>) browser.executeScript("return performance.getEntriesByType("
+          + "'resource').map((e) => e.name).filter((n) => n.includes('$presigned-url'))");
+      assertThat(signings).as("the URLs signed").containsExactly(
+          fhirbox.baseUrl() + "fhir/R4/Binary/" + photo + "/_history/1/$presigned-url?thumbnail=true");
+      for (String title : dots.values()) {
+        WebElement card = browser.findElement(card(title));
+        assertThat(card.getAttribute("data-binary")).as("the Binary %s names", title).isEmpty();
+        assertThat(card.findElements(By.partialLinkText("Details of"))).as(title).isEmpty();
+        assertThat(card.findElements(By.tagName("img"))).as(title).isEmpty();
+      }
+      app.stop();
+    } finally {
+      S3Server.clearCredentials();
+    }
+  }
+
+  /** The card of the file titled {@code title}. */
+  private static By card(String title) {
+    return By.xpath("//li[.//strong[text()='" + title + "']]");
   }
 
   /** The link to {@code url}, which says it leaves fhirbox and for which host, and leaves no trail. */
