@@ -1,14 +1,5 @@
 package org.fhirbox.auth;
 
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
-import com.nimbusds.jose.jwk.AsymmetricJWK;
-import com.nimbusds.jose.jwk.JWK;
-import com.nimbusds.jose.jwk.JWKMatcher;
-import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -21,7 +12,6 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Authenticates OAuth2 clients by secret (client_secret_basic, client_secret_post, and HTTP Basic
@@ -31,10 +21,6 @@ import java.util.Set;
 public final class ClientAuthenticator {
   /** RFC 7523 §2.2 client assertion type. */
   public static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-  /** SMART Backend Services: RS384 and ES384 are required; RS256 and ES256 are common. */
-  private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384,
-      JWSAlgorithm.RS512, JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512, JWSAlgorithm.PS256,
-      JWSAlgorithm.PS384);
   /** SMART Backend Services: the assertion's exp is at most five minutes ahead. */
   private static final Duration MAX_ASSERTION_LIFETIME = Duration.ofMinutes(5);
   private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
@@ -45,10 +31,18 @@ public final class ClientAuthenticator {
   private final Audiences audiences;
   private final Clock clock;
   private final ClaimedText claimed;
+  private final AssertionSignatures signatures;
 
   /** @param audiences what a {@code private_key_jwt} assertion may name as its {@code aud} */
   ClientAuthenticator(ClientStore clients, ReplayGuard replays, AuthThrottle throttle, Audiences audiences,
       Clock clock, ClaimedText claimed) {
+    this(clients, replays, throttle, audiences, clock, claimed, new AssertionSignatures());
+  }
+
+  /** @param signatures checks the signatures of {@code private_key_jwt} assertions */
+  ClientAuthenticator(ClientStore clients, ReplayGuard replays, AuthThrottle throttle, Audiences audiences,
+      Clock clock, ClaimedText claimed, AssertionSignatures signatures) {
+    this.signatures = signatures;
     this.claimed = claimed;
     this.clients = clients;
     this.replays = replays;
@@ -148,15 +142,14 @@ public final class ClientAuthenticator {
     }
     try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
       Optional<OAuthClient> client = clients.find(clientId).filter(c -> !c.disabled());
-      Optional<JWKSet> keys = client.isPresent() ? clients.jwks(clientId) : Optional.empty();
-      if (keys.isEmpty()) {
-        throw failed(attempt, clientId, "client authentication failed", "no JWK Set registered for private_key_jwt");
-      }
-      if (!verifySignature(jwt, keys.get())) {
-        // the words of an unknown client, or one without keys: until the signature is checked the
-        // answer must not tell which ids are clients with keys (the audit trail keeps the reason)
-        throw failed(attempt, clientId, "client authentication failed",
-            "client_assertion signature does not match a registered key");
+      // the keys are read, and a signature checked, for an unknown or disabled client too (against
+      // a decoy key, AssertionSignatures): neither the words of the answer nor its timing may tell
+      // which ids are clients with keys until the signature holds (the audit trail keeps the reason)
+      Optional<JWKSet> keys = clients.jwks(clientId).filter(k -> client.isPresent());
+      if (!signatures.verify(jwt, keys) || client.isEmpty()) {
+        throw failed(attempt, clientId, "client authentication failed", keys.isEmpty()
+            ? "no JWK Set registered for private_key_jwt"
+            : "client_assertion signature does not match a registered key");
       }
       List<String> aud = claims.getAudience();
       if (aud == null || aud.stream().noneMatch(audiences::isTokenEndpoint)) {
@@ -184,28 +177,6 @@ public final class ClientAuthenticator {
       attempt.succeeded();
       return client.get();
     }
-  }
-
-  private static boolean verifySignature(SignedJWT jwt, JWKSet keys) {
-    JWSHeader header = jwt.getHeader();
-    if (!ALGORITHMS.contains(header.getAlgorithm())) {
-      return false;
-    }
-    DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
-    for (JWK k : new JWKSelector(JWKMatcher.forJWSHeader(header)).select(keys)) {
-      if (!(k instanceof AsymmetricJWK asym)) {
-        continue;
-      }
-      try {
-        JWSVerifier verifier = factory.createJWSVerifier(header, asym.toPublicKey());
-        if (jwt.verify(verifier)) {
-          return true;
-        }
-      } catch (JOSEException e) {
-        // a key of the wrong type or size for this algorithm simply does not match
-      }
-    }
-    return false;
   }
 
   /** Admits one check of a client's credentials, or refuses it with the time to wait (see {@link AuthThrottle}). */

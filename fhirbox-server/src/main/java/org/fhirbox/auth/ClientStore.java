@@ -40,8 +40,9 @@ public final class ClientStore {
   private final Clock clock;
   private final VerifiedSecrets verified;
   /**
-   * Checked against when the client id is unknown, so the answer takes as long as for a client
-   * with a generated secret (every client but a configured bootstrap one).
+   * Checked against when the client id is unknown or a public client's, so the answer takes as
+   * long as for a client with a generated secret (every client but a configured bootstrap one,
+   * whose stretched secret takes longer: its id is in the server's configuration, not a secret).
    */
   private final String decoyHash;
   /** A client being created by {@link #createIfAbsentInBackground}; look-ups of its id wait for it. */
@@ -376,16 +377,12 @@ public final class ClientStore {
     } catch (SQLException e) {
       throw new StoreException("could not read client", e);
     }
-    if (client == null) {
-      // the same work as for a client that exists, so that timing does not tell whether it does
-      hasher.verify(secret, decoyHash);
-      if (alternative != null) {
-        hasher.verify(alternative, decoyHash);
-      }
+    if (client == null || hash == null) {
+      // an unknown client, or a public one (it has no secret, and says so in its registration):
+      // the same comparisons as for a client's wrong secret, against a hash no secret matches, so
+      // that the time taken does not tell which ids are confidential clients
+      matching(clientId, secret, alternative, decoyHash);
       return Optional.empty();
-    }
-    if (hash == null) {
-      return Optional.empty(); // a public client: it has no secret, and says so in its registration
     }
     String match = matching(clientId, secret, alternative, hash);
     if (match == null || client.disabled()) {

@@ -18,13 +18,18 @@ import org.fhirbox.auth.UserStore;
  * <ul>
  *   <li>A refresh token of the calling client: it and every token of the same sign-in are revoked
  *       (§2.1), the sign-in's access tokens within a minute ({@code TokenService}). 200.
- *   <li>A refresh token of another client: refused (§2.1), {@code invalid_grant}.
- *   <li>A valid access token: {@code unsupported_token_type} (§2.2.1). Access tokens are
- *       self-contained JWTs that every node checks without a lookup of the token; they end when
- *       they expire ({@code FHIRBOX_TOKEN_TTL}) or when their sign-in ends, so revoke the refresh
- *       token to end a sign-in.
- *   <li>Anything else (unknown, expired, already revoked): 200, as §2.2 asks.
+ *   <li>A valid access token of the calling client: {@code unsupported_token_type} (§2.2.1).
+ *       Access tokens are self-contained JWTs that every node checks without a lookup of the
+ *       token; they end when they expire ({@code FHIRBOX_TOKEN_TTL}) or when their sign-in ends,
+ *       so revoke the refresh token to end a sign-in.
+ *   <li>Anything else (unknown, expired, already revoked, or another client's token, live or
+ *       not): 200, as §2.2 asks for an invalid token, and nothing is revoked.
  * </ul>
+ *
+ * <p>§2.1 lets the server refuse a token issued to another client with an error, but an error
+ * only that token gets would tell whoever holds a copy of it (a stolen refresh token, useless
+ * without its client's credentials) that it is live. For the caller it is as invalid as any
+ * other token it was not issued, so it is answered as one, byte for byte.
  */
 final class TokenRevocation {
   private final TokenClientAuth clients;
@@ -52,15 +57,13 @@ final class TokenRevocation {
       if (token == null) {
         throw OAuthError.badRequest("invalid_request", "token is required");
       }
-      Optional<RefreshTokens.Grant> grant = refreshTokens.find(token);
+      Optional<RefreshTokens.Grant> grant = refreshTokens.find(token)
+          .filter(g -> g.clientId().equals(client.clientId()));
       if (grant.isPresent()) {
-        if (!grant.get().clientId().equals(client.clientId())) {
-          throw OAuthError.invalidGrant("the token was issued to another client");
-        }
         refreshTokens.revokeFamily(grant.get().family());
         users.find(grant.get().userId())
             .ifPresent(u -> audit.revoked(ex.request().getRemoteAddr(), client.clientId(), u));
-      } else if (isValidAccessToken(token)) {
+      } else if (isValidAccessTokenOf(token, client)) {
         throw OAuthError.badRequest("unsupported_token_type", "access tokens cannot be revoked; they expire on"
             + " their own. Revoke the refresh token to end the sign-in");
       }
@@ -72,10 +75,9 @@ final class TokenRevocation {
     }
   }
 
-  private boolean isValidAccessToken(String token) {
+  private boolean isValidAccessTokenOf(String token, OAuthClient client) {
     try {
-      tokens.verify(token);
-      return true;
+      return tokens.verify(token).clientId().equals(client.clientId());
     } catch (TokenService.InvalidTokenException e) {
       return false;
     }
