@@ -106,7 +106,8 @@ public final class AuthorizationCodes {
     // checked before the code is marked used: a request that is not the app's own leaves the code
     // to the app, and cannot revoke what the app got for it (see the class comment)
     if (!g.clientId().equals(clientId)) {
-      return new Outcome.Refused("the authorization code was issued to another client");
+      // answered as a code that does not exist, which tells nothing of the code to who holds it
+      return new Outcome.Refused("the authorization code is not valid");
     }
     // RFC 6749 §4.1.3: redirect_uri is required when the authorization request had one, and identical
     if (!g.redirectUri().equals(redirectUri)) {

@@ -103,13 +103,12 @@ public final class RefreshTokens {
    */
   public Outcome rotate(String token, String clientId, UnaryOperator<Scopes> ceiling) {
     Optional<Row> found = row(token);
-    if (found.isEmpty()) {
+    // another client's token is answered as one that does not exist: the answer tells no one who holds
+    // a stolen token that it is real, and leaves the token to its client
+    if (found.isEmpty() || !found.get().grant().clientId().equals(clientId)) {
       return new Outcome.Refused("the refresh token is not valid", Optional.empty());
     }
     Grant g = found.get().grant();
-    if (!g.clientId().equals(clientId)) {
-      return new Outcome.Refused("the refresh token was issued to another client", Optional.empty());
-    }
     Optional<User> user = users.find(g.userId());
     if (found.get().used()) {
       revokeFamily(g.family());

@@ -277,6 +277,26 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void anotherClientsRefreshTokenOrCodeIsAnsweredAsOneThatDoesNotExist() {
+    String refresh = signIn(publicApp, SCOPE).get("refresh_token").asText();
+    // RFC 6749 §5.2 invalid_grant either way: the answer does not tell a stolen grant from a made-up one
+    Map<String, Object> unknown = comparable(confidentialApp.refresh("no-such-token", Optional.empty()));
+    assertThat(unknown.get("status")).isEqualTo(400);
+    assertThat(comparable(confidentialApp.refresh(refresh, Optional.empty()))).as("refresh token").isEqualTo(unknown);
+
+    String code = publicApp.code(publicApp.signIn(new FormBrowser(), SCOPE, "lin@example.org", Map.of()));
+    Map<String, Object> unknownCode = comparable(confidentialApp.exchange("no-such-code", REDIRECT,
+        publicApp.verifier()));
+    assertThat(unknownCode.get("status")).isEqualTo(400);
+    assertThat(comparable(confidentialApp.exchange(code, REDIRECT, publicApp.verifier()))).as("code")
+        .isEqualTo(unknownCode);
+
+    // neither was used up: the app they belong to still trades them
+    assertThat(publicApp.exchange(code).statusCode()).isEqualTo(200);
+    assertThat(publicApp.refresh(refresh, Optional.empty()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void introspectionAnswersTheClientItselfAndAdminsOnly() {
     JsonNode t = signIn(confidentialApp, SCOPE);
     String access = t.get("access_token").asText();
