@@ -166,4 +166,16 @@ abstract class TransactionSearchContract extends ServerPerClassContract {
         .contains("entry[1]", "_elements", "transaction");
     assertThat(http.foundIds("Patient?identifier=urn:tx-search%7Csubset")).isEmpty();
   }
+
+  @Test
+  void criteriaOnAnythingButATypeOrAWriteAre400NamingTheForms() {
+    for (String entry : List.of(get("Patient/some-id?name=x"),
+        "{\"resource\":" + patient("urn:tx-search", "post", "Post") + ",\"request\":{\"method\":\"POST\","
+            + "\"url\":\"Patient?name=x\"}}")) {
+      HttpResponse<String> r = http.postJson("fhir/R4", transaction(entry));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("entry 0", "GET Type?criteria", "?name=x");
+    }
+  }
 }
