@@ -468,7 +468,10 @@ public final class ResourceService {
     return history(principal, type, id, window, store::read);
   }
 
-  /** {@link #history} read as {@code reading} says: on its own ({@link Reading#OWN}), or in a transaction that wrote. */
+  /**
+   * {@link #history} read as {@code reading} says: on its own ({@link Reading#OWN}), or in a
+   * transaction that wrote, listing the versions it wrote.
+   */
   public HistoryPage history(Reading reading, Principal principal, String type, String id,
       Deferred<HistoryWindow> window) throws IOException {
     return history(principal, type, id, window, reading.tx == null ? store::read : work -> work.run(reading.tx));

@@ -238,10 +238,11 @@ final class TransactionPlan {
   }
 
   /**
-   * The entries in the order they run: DELETE, then POST, then PUT/PATCH, then GET (FHIR R4
-   * http.html#trules) but for the {@link #searches}, which follow, except that Binaries are written before the other POSTs and PUTs, creates
-   * before updates; otherwise in Bundle order. The rules leave the order within a group to the
-   * server ("the order of ... POST ... does not matter"), and an {@code Attachment.url} is the one
+   * The entries in the order they run, but for the {@link #searches}, which follow them: DELETE,
+   * then POST, then PUT/PATCH, then GET (FHIR R4 http.html#trules), except that Binaries are
+   * written before the other POSTs and PUTs, creates before updates; otherwise in Bundle order.
+   * The rules leave the order within a group to the server ("the order of ... POST ... does not
+   * matter"), and an {@code Attachment.url} is the one
    * reference a write checks: it must name a Binary that exists, so a Patient whose photo names a
    * Binary listed after it, or one the Bundle PUTs, would fail in Bundle order. Nothing else can
    * tell the orders apart: a create gets a new id, no two entries write the same resource

@@ -52,7 +52,8 @@ abstract class TransactionSearchContract extends ServerPerClassContract {
     Bundle out = post(transaction(
         get("Patient?identifier=urn:tx-search%7Ccreated"),
         "{\"fullUrl\":\"urn:uuid:6a1c3e2e-35f4-4d4b-9a43-0d3b6c1f2e01\",\"resource\":"
-            + patient("urn:tx-search", "created", "Created") + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+            + patient("urn:tx-search", "created", "Created")
+            + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
         get("Patient?identifier=urn:tx-search%7Ccreated&_summary=count"),
         get(server.fhirBase() + "/Patient?family=Created")));
 
@@ -124,7 +125,8 @@ abstract class TransactionSearchContract extends ServerPerClassContract {
         "not really a png".getBytes(StandardCharsets.UTF_8)));
     http.create(patient("urn:tx-search", "paged", "Paged"));
     Bundle out = post(transaction(
-        "{\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:tx-search\",\"value\":\"paged\"}],"
+        "{\"resource\":{\"resourceType\":\"Patient\","
+            + "\"identifier\":[{\"system\":\"urn:tx-search\",\"value\":\"paged\"}],"
             + "\"photo\":[{\"contentType\":\"image/png\",\"url\":\"Binary/" + photo + "\"}]},"
             + "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
         get("Patient?identifier=urn:tx-search%7Cpaged&_count=1&_sort=-_lastUpdated")));
