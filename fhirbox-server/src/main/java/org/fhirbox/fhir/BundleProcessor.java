@@ -242,8 +242,9 @@ public final class BundleProcessor {
   }
 
   /**
-   * A batch or transaction: 413 before any entry runs when it has more entries than the limit. A
-   * batch entry that searches is answered by {@code searches} ({@link EntrySearch}).
+   * A batch or transaction: 413 before any entry runs when it has more entries than the limit. An
+   * entry that searches is answered by {@code searches} ({@link EntrySearch}); a transaction's, after
+   * its writes, in its database transaction.
    */
   public Bundle process(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
     if ((bundle.getType() == BundleType.TRANSACTION || bundle.getType() == BundleType.BATCH)
@@ -253,7 +254,7 @@ public final class BundleProcessor {
     }
     Bundle out;
     if (bundle.getType() == BundleType.TRANSACTION) {
-      out = transaction(principal, bundle, fhirBase);
+      out = transaction(principal, bundle, fhirBase, searches);
     } else if (bundle.getType() == BundleType.BATCH) {
       out = batch(principal, bundle, fhirBase, searches);
     } else {
@@ -319,7 +320,7 @@ public final class BundleProcessor {
     return out;
   }
 
-  private Bundle transaction(Principal principal, Bundle bundle, String fhirBase) {
+  private Bundle transaction(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
     TransactionPlan plan = TransactionPlan.of(bundle, fhirBase, repository, terser);
     List<EntryRequest> requests = plan.requests();
     List<EntryRequest> ordered = plan.ordered();
@@ -370,6 +371,8 @@ public final class BundleProcessor {
           res[r.index()] = execute(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
               blobs.get(r.index()), r.assignedId(), created, matches.get(r.index()));
         }
+        EntrySearch.Runner inTransaction = searches.within(ResourceService.Reading.in(tx));
+        plan.searches().forEach(search -> res[search.index()] = search.answer(inTransaction));
         // After every entry: a Binary may name a resource this Bundle creates after it.
         requireContexts(tx, principal, runs, res);
         created.requireInCompartment(BundleProcessor::atEntry);

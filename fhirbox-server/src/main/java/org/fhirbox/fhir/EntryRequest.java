@@ -18,6 +18,16 @@ import org.hl7.fhir.r4.model.Resource;
 record EntryRequest(int index, HTTPVerb method, String type, String id, Long version, Long ifMatch,
     List<Long> ifNoneMatch, String ifNoneExist, String condition, String assignedId) {
 
+  /**
+   * The place of a search or history entry ({@link EntrySearch}) among a transaction's requests: a
+   * {@code GET} that reads no resource, writes nothing and is run by its {@link EntrySearch}.
+   *
+   * @param type the searched type; that of a history, or null for the system's
+   */
+  static EntryRequest search(int index, String type) {
+    return new EntryRequest(index, HTTPVerb.GET, type, null, null, null, List.of(), null, null, null);
+  }
+
   EntryRequest withId(String newId) {
     return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch, ifNoneExist, condition, newId);
   }
@@ -63,13 +73,13 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     int q = url.indexOf('?');
     if (q >= 0) {
       // FHIR R4 http.html#trules: PUT, DELETE (and PATCH, http.html#patch) may name their resource by a search.
-      // A batch's searches are EntrySearch; a transaction's would have to see its own writes (R4 runs its
-      // GETs last), which a search, reading in its own snapshot, does not.
+      // A search (GET Type?criteria) is an EntrySearch, in a batch and a transaction alike, and never
+      // comes here; what does is a search under an id, or another method's.
       if (method != HTTPVerb.PUT && method != HTTPVerb.DELETE && method != HTTPVerb.PATCH
           || url.substring(0, q).contains("/") || q == url.length() - 1) {
         throw FhirException.badRequest("entry " + index + ": a URL with search criteria is a conditional update,"
-            + " delete or patch (PUT, DELETE or PATCH Type?criteria), or a search (GET Type?criteria) in a batch;"
-            + " a transaction takes no searches", where + ".url");
+            + " delete or patch (PUT, DELETE or PATCH Type?criteria) or a search (GET Type?criteria), not a "
+            + method.toCode() + " of '" + QueryLimits.shorten(url) + "'", where + ".url");
       }
       condition = url.substring(q + 1);
       url = url.substring(0, q);

@@ -11,12 +11,14 @@ import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
 
 /**
- * A batch entry that searches or reads a history: {@code GET Type?criteria}, {@code GET Type} for
- * every resource of the type, or {@code GET [Type/[id/]]_history[?_count=...]} (FHIR R4
- * http.html#transaction: an entry's request is any interaction, as the Medplum client's automatic
- * batching sends them). It answers {@code 200} with the searchset or history Bundle as its
- * resource, the page a {@code GET} of its URL would answer; one that fails answers its entry's own
- * status, as every batch entry does.
+ * A batch or transaction entry that searches or reads a history: {@code GET Type?criteria},
+ * {@code GET Type} for every resource of the type, or {@code GET [Type/[id/]]_history[?_count=...]}
+ * (FHIR R4 http.html#transaction: an entry's request is any interaction, as the Medplum client's
+ * automatic batching sends them). It answers {@code 200} with the searchset or history Bundle as
+ * its resource, the page a {@code GET} of its URL would answer; one that fails answers its entry's
+ * own status in a batch, as every batch entry does, and fails a transaction whole. A transaction's
+ * run after all its other entries, in its database transaction ({@link Runner#within}), so they
+ * see what it wrote (FHIR R4 http.html#trules).
  *
  * @param type the searched type, or the type whose history is read (null: the system's)
  * @param id the resource whose history is read, or null
@@ -34,6 +36,13 @@ public record EntrySearch(int index, String type, String id, boolean history, Ma
      * ({@code id} null) or of one resource.
      */
     Bundle history(String type, String id, Map<String, List<String>> params) throws IOException;
+
+    /**
+     * The same searches and histories read as {@code reading} says: in a transaction Bundle's own
+     * database transaction, after its writes, whose {@code GET}s see what it wrote (FHIR R4
+     * http.html#trules).
+     */
+    Runner within(ResourceService.Reading reading);
   }
 
   /** The search {@code entry} asks for, or empty when it asks for something else. */
@@ -67,7 +76,8 @@ public record EntrySearch(int index, String type, String id, boolean history, Ma
           || !params.getOrDefault("_summary", List.of()).stream()
               .allMatch(v -> v.isEmpty() || v.equals("count") || v.equals("false"))) {
         throw FhirException.badRequest("_elements and _summary (other than count and false) are not supported in"
-            + " a batch entry; send a GET of its URL to have a subset", "Bundle.entry[" + index + "].request.url");
+            + " a batch or transaction entry; send a GET of its URL to have a subset",
+            "Bundle.entry[" + index + "].request.url");
       }
       return Optional.of(new EntrySearch(index, type, id, history, params));
     } catch (FhirException e) {

@@ -10,6 +10,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -81,6 +82,24 @@ public final class ResourceService {
     public VersionOrigin origin(StoredResource s) {
       return origins.getOrDefault(VersionOrigin.key(s.type(), s.id(), s.versionId()),
           s.deleted() ? VersionOrigin.DELETED : VersionOrigin.UPDATED);
+    }
+  }
+
+  /**
+   * Where a search or history reads: on its own ({@link #OWN}), or in the database transaction of
+   * a transaction Bundle, after its writes, whose {@code GET}s see what it wrote (FHIR R4
+   * http.html#trules). The transaction itself stays here, out of the HTTP layer's reach.
+   */
+  public static final class Reading {
+    public static final Reading OWN = new Reading(null);
+    private final ResourceStore.Tx tx;
+
+    private Reading(ResourceStore.Tx tx) {
+      this.tx = tx;
+    }
+
+    static Reading in(ResourceStore.Tx tx) {
+      return new Reading(tx);
     }
   }
 
@@ -293,7 +312,7 @@ public final class ResourceService {
 
   /**
    * A batch or transaction Bundle (FHIR R4 http.html#transaction); each entry is checked on its own.
-   * A batch entry that searches is answered by {@code searches} ({@link EntrySearch}).
+   * An entry that searches is answered by {@code searches} ({@link EntrySearch}).
    */
   public Bundle process(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
     return bundles.process(principal, bundle, fhirBase, searches);
@@ -322,6 +341,26 @@ public final class ResourceService {
    */
   public SearchPage search(Principal principal, String type, String compartmentType, String compartmentId,
       Deferred<Map<String, List<String>>> params, boolean strict) throws IOException {
+    return search(principal, type, compartmentType, compartmentId, params, strict, store::readSnapshot);
+  }
+
+  /**
+   * A type-level search read as {@code reading} says: in its own snapshot ({@link Reading#OWN},
+   * as {@link #search(Principal, String, Deferred, boolean)}), or in a transaction that wrote, with
+   * the same checks and page. There its statements read at the transaction's isolation (READ
+   * COMMITTED), not in one snapshot: a total counted apart from the page may miss what another
+   * transaction commits in between.
+   */
+  public SearchPage search(Reading reading, Principal principal, String type,
+      Deferred<Map<String, List<String>>> params, boolean strict) throws IOException {
+    return search(principal, type, null, null, params, strict,
+        reading.tx == null ? store::readSnapshot : work -> work.run(reading.tx));
+  }
+
+  /** @param run runs the search's statements: in a snapshot of their own, or in a caller's transaction */
+  private SearchPage search(Principal principal, String type, String compartmentType, String compartmentId,
+      Deferred<Map<String, List<String>>> params, boolean strict,
+      Function<ResourceStore.Work<SearchPage>, SearchPage> run) throws IOException {
     principal.require(type, Interaction.SEARCH);
     compartment.requireSearchable(principal, type);
     SearchClause within = compartmentType == null ? null
@@ -329,7 +368,7 @@ public final class ResourceService {
     SearchParser.Parsed parsed = searchParser.parse(principal.project(), type, params.read(), strict,
         t -> principal.access().allows(t, Interaction.SEARCH)
             && compartment.mayReach(principal, t, Interaction.SEARCH));
-    return store.readSnapshot(tx -> {
+    return run.apply(tx -> {
       SearchQuery query = compartment.confine(principal, chains.resolve(tx, inCompartment(parsed.query(), within),
           t -> compartment.criteria(principal, t, Interaction.SEARCH)));
       boolean withheld = type.equals("Binary") && binaryAccess.mayWithhold(principal);
@@ -426,6 +465,20 @@ public final class ResourceService {
    */
   public HistoryPage history(Principal principal, String type, String id, Deferred<HistoryWindow> window)
       throws IOException {
+    return history(principal, type, id, window, store::read);
+  }
+
+  /**
+   * {@link #history} read as {@code reading} says: on its own ({@link Reading#OWN}), or in a
+   * transaction that wrote, listing the versions it wrote.
+   */
+  public HistoryPage history(Reading reading, Principal principal, String type, String id,
+      Deferred<HistoryWindow> window) throws IOException {
+    return history(principal, type, id, window, reading.tx == null ? store::read : work -> work.run(reading.tx));
+  }
+
+  private HistoryPage history(Principal principal, String type, String id, Deferred<HistoryWindow> window,
+      Function<ResourceStore.Work<Page>, Page> run) throws IOException {
     HistoryQuery.Scope scope = null;
     Optional<String> patient = Optional.empty();
     if (type != null) {
@@ -452,7 +505,7 @@ public final class ResourceService {
     Optional<String> limitedTo = patient;
     Map<String, VersionOrigin> origins = new HashMap<>();
     PagePosition[] next = new PagePosition[1];
-    Page page = store.read(tx -> {
+    Page page = run.apply(tx -> {
       if (id != null) {
         // instance history of a resource outside the compartment is 404, as its read is
         limitedTo.ifPresent(p -> compartment.requireVisible(tx, principal.project(), p, type, id, null));

@@ -4,9 +4,11 @@ import ca.uhn.fhir.util.FhirTerser;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -32,6 +34,8 @@ import org.hl7.fhir.utilities.xhtml.XhtmlNode;
 final class TransactionPlan {
   private final Bundle bundle;
   private final List<EntryRequest> requests;
+  /** The entries that search or read a history, in Bundle order; they run after every other entry. */
+  private final List<EntrySearch> searches;
   /** fullUrl to {@code Type/id}, for the entries that create (their assigned ids). */
   private final Map<String, String> targets;
   /** fullUrl by entry index, for the entries that create. */
@@ -42,10 +46,11 @@ final class TransactionPlan {
   /** {@code Type?criteria}: a search standing for its one match; a URL has a scheme before any '?'. */
   private static final Pattern CONDITIONAL_REFERENCE = Pattern.compile("[A-Z][A-Za-z]+\\?.+");
 
-  private TransactionPlan(Bundle bundle, List<EntryRequest> requests, Map<String, String> targets,
-      Map<Integer, String> fullUrls, Map<String, Integer> written) {
+  private TransactionPlan(Bundle bundle, List<EntryRequest> requests, List<EntrySearch> searches,
+      Map<String, String> targets, Map<Integer, String> fullUrls, Map<String, Integer> written) {
     this.bundle = bundle;
     this.requests = requests;
+    this.searches = searches;
     this.targets = targets;
     this.fullUrls = fullUrls;
     this.written = written;
@@ -58,12 +63,19 @@ final class TransactionPlan {
    */
   static TransactionPlan of(Bundle bundle, String fhirBase, ResourceRepository repository, FhirTerser terser) {
     List<EntryRequest> requests = new ArrayList<>();
+    List<EntrySearch> searches = new ArrayList<>();
     Map<String, String> targets = new HashMap<>();
     Map<Integer, String> fullUrls = new HashMap<>();
     Map<String, Integer> written = new HashMap<>();
     Map<String, Integer> conditions = new HashMap<>();
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent entry = bundle.getEntry().get(i);
+      Optional<EntrySearch> search = EntrySearch.of(entry, i, fhirBase, repository);
+      if (search.isPresent()) {
+        searches.add(search.get());
+        requests.add(EntryRequest.search(i, search.get().type()));
+        continue;
+      }
       EntryRequest req = EntryRequest.of(entry, i, fhirBase, repository);
       requireConditionOnce(conditions, req);
       if (req.method() == HTTPVerb.POST) {
@@ -93,7 +105,7 @@ final class TransactionPlan {
       requests.add(req);
     }
     requireResolvable(bundle, terser, targets);
-    return new TransactionPlan(bundle, requests, targets, fullUrls, written);
+    return new TransactionPlan(bundle, requests, searches, targets, fullUrls, written);
   }
 
   /**
@@ -211,16 +223,26 @@ final class TransactionPlan {
         "Bundle.entry[" + second + "].request.url");
   }
 
-  /** The entries in Bundle order. */
+  /** The entries in Bundle order; one that searches is a {@code GET} of its type with no id ({@link #searches}). */
   List<EntryRequest> requests() {
     return requests;
   }
 
   /**
-   * The entries in the order they run: DELETE, then POST, then PUT/PATCH, then GET (FHIR R4
-   * http.html#trules), except that Binaries are written before the other POSTs and PUTs, creates
-   * before updates; otherwise in Bundle order. The rules leave the order within a group to the
-   * server ("the order of ... POST ... does not matter"), and an {@code Attachment.url} is the one
+   * The entries that search or read a history, in Bundle order. They run last, after every read
+   * too, in the transaction's own database transaction: FHIR R4 http.html#trules processes the
+   * {@code GET}s after the writes, so wherever one is listed it sees what the transaction wrote.
+   */
+  List<EntrySearch> searches() {
+    return searches;
+  }
+
+  /**
+   * The entries in the order they run, but for the {@link #searches}, which follow them: DELETE,
+   * then POST, then PUT/PATCH, then GET (FHIR R4 http.html#trules), except that Binaries are
+   * written before the other POSTs and PUTs, creates before updates; otherwise in Bundle order.
+   * The rules leave the order within a group to the server ("the order of ... POST ... does not
+   * matter"), and an {@code Attachment.url} is the one
    * reference a write checks: it must name a Binary that exists, so a Patient whose photo names a
    * Binary listed after it, or one the Bundle PUTs, would fail in Bundle order. Nothing else can
    * tell the orders apart: a create gets a new id, no two entries write the same resource
@@ -228,6 +250,9 @@ final class TransactionPlan {
    */
   List<EntryRequest> ordered() {
     List<EntryRequest> ordered = new ArrayList<>(requests);
+    Set<Integer> searched = new HashSet<>();
+    searches.forEach(search -> searched.add(search.index()));
+    ordered.removeIf(r -> searched.contains(r.index()));
     ordered.sort(Comparator.comparingInt(r -> {
       boolean binary = r.type().equals("Binary");
       return switch (r.method()) {

@@ -7,31 +7,44 @@ import java.util.Optional;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.EntrySearch;
 import org.fhirbox.fhir.ResourceService;
+import org.fhirbox.fhir.ResourceService.Reading;
 import org.fhirbox.fhir.SearchParser;
 import org.hl7.fhir.r4.model.Bundle;
 
 /**
- * The searches and histories of a batch's entries ({@link EntrySearch}), as the caller: each
- * answers the page a {@code GET} of its URL would, with the same limits and paging links, but
- * without the request's {@code _format} or {@code _pretty}, which shape the batch's answer as a
- * whole.
+ * The searches and histories of a batch's or a transaction's entries ({@link EntrySearch}), as the
+ * caller: each answers the page a {@code GET} of its URL would, with the same limits and paging
+ * links, but without the request's {@code _format} or {@code _pretty}, which shape the Bundle's
+ * answer as a whole. A transaction's read in its own database transaction ({@link #within}).
  */
 final class EntryReads implements EntrySearch.Runner {
   private final ResourceService resources;
   private final PagedBundles pages;
   private final Principal principal;
   private final Exchange ex;
+  private final Reading reading;
 
   EntryReads(ResourceService resources, PagedBundles pages, Principal principal, Exchange ex) {
+    this(resources, pages, principal, ex, Reading.OWN);
+  }
+
+  private EntryReads(ResourceService resources, PagedBundles pages, Principal principal, Exchange ex,
+      Reading reading) {
     this.resources = resources;
     this.pages = pages;
     this.principal = principal;
     this.ex = ex;
+    this.reading = reading;
+  }
+
+  @Override
+  public EntrySearch.Runner within(Reading within) {
+    return new EntryReads(resources, pages, principal, ex, within);
   }
 
   @Override
   public Bundle search(String type, Map<String, List<String>> params) throws IOException {
-    return pages.searchset(ex.fhirBase(), type, resources.search(principal, type,
+    return pages.searchset(ex.fhirBase(), type, resources.search(reading, principal, type,
         () -> SearchParser.withoutEmptyValues(params), ex.prefersStrictHandling()), "");
   }
 
@@ -39,8 +52,8 @@ final class EntryReads implements EntrySearch.Runner {
   public Bundle history(String type, String id, Map<String, List<String>> params) throws IOException {
     Map<String, List<String>> given = SearchParser.withoutEmptyValues(params);
     Optional<String> since = first(given, "_since");
-    return pages.history(ex.fhirBase(), type, id, since.orElse(null), resources.history(principal, type, id,
-        () -> FhirRoutes.historyWindow(name -> first(given, name))), "");
+    return pages.history(ex.fhirBase(), type, id, since.orElse(null), resources.history(reading, principal, type,
+        id, () -> FhirRoutes.historyWindow(name -> first(given, name))), "");
   }
 
   private static Optional<String> first(Map<String, List<String>> params, String name) {

@@ -309,6 +309,25 @@ abstract class PatientScopeContract extends PatientScopeFixture {
   }
 
   @Test
+  void aTransactionsSearchSeesItsWritesOnlyInsideTheCompartment() throws Exception {
+    String write = "{\"resource\":" + observation(patientA, "tx-search", null, null)
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}";
+    JsonNode out = ok(asA.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + get("Observation?code=urn:test%7Cshared,urn:test%7Ctx-search") + "," + write + "]}"));
+    String created = out.at("/entry/1/response/location").asText().split("/")[1];
+    assertThat(entries(out.at("/entry/0/resource"), "match")).containsExactlyInAnyOrder("Observation/" + obsA,
+        "Observation/" + created);
+    // the other tests count A's Observations
+    assertThat(seeder.delete("fhir/R4/Observation/" + created).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> refused = asA.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+        + "\"entry\":[" + write.replace("tx-search", "tx-refused") + "," + get("Practitioner?_id=" + practitioner)
+        + "]}");
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    assertThat(ok(seeder.get("fhir/R4/Observation?code=urn:test%7Ctx-refused")).get("total").asInt()).isZero();
+  }
+
+  @Test
   void binaryContentOnlyInsideTheCompartment() throws Exception {
     for (String mine : List.of(photoA, contextA, scanA)) {
       assertThat(asA.rawBinaryStatus(mine)).as(mine).isEqualTo(200);

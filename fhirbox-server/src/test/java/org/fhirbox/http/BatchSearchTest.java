@@ -113,14 +113,4 @@ class BatchSearchTest {
     assertThat(((Bundle) out.getEntry().get(2).getResource()).getEntry()).hasSize(1);
     assertThat(((Bundle) out.getEntry().get(3).getResource()).getEntry()).hasSize(1);
   }
-
-  @Test
-  void aSearchInATransactionIs400NamingBatch() {
-    HttpResponse<String> r = http().postJson("fhir/R4", """
-        {"resourceType":"Bundle","type":"transaction","entry":[
-          {"request":{"method":"GET","url":"Patient?identifier=urn:batch-search|one"}}
-        ]}""");
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
-    assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("batch");
-  }
 }
