@@ -318,6 +318,7 @@ final class FhirPathPatch {
     Base old = one(select(op.path()), "replace");
     ElementSlots.Slot slot = holder(op.path(), old);
     IBase value = slots.value(slot, op.value());
+    keepAbout(old, value);
     List<IBase> items = slot.values();
     for (int i = 0; i < items.size(); i++) {
       if (items.get(i) == old) {
@@ -325,6 +326,23 @@ final class FhirPathPatch {
       }
     }
     slot.write(items);
+  }
+
+  /**
+   * Gives {@code value}, a primitive replacing the primitive {@code old} of the same type, the id
+   * and extensions of {@code old} when it has none of its own. In FHIR JSON a primitive's value and
+   * its extensions are two properties ({@code birthDate}, {@code _birthDate}; R4 json.html#primitive)
+   * and fhirpatch.html's replace names the element whose value changes: an extension that says
+   * something about the element (where a date came from, that it is approximate) stays with it,
+   * as HAPI's own FhirPatch keeps it by setting the new value into the old primitive. A value that
+   * brings an id or extensions replaces the old one whole, so a client can still drop them.
+   */
+  private static void keepAbout(Base old, IBase value) {
+    if (old instanceof PrimitiveType<?> before && value instanceof PrimitiveType<?> after
+        && before.fhirType().equals(after.fhirType()) && !after.hasId() && !after.hasExtension()) {
+      after.setId(before.getId());
+      after.getExtension().addAll(before.getExtension());
+    }
   }
 
   private void move(Operation op) {

@@ -118,6 +118,36 @@ class FhirPathPatchTest {
   }
 
   @Test
+  void replacingAPrimitiveKeepsItsIdAndExtensionsUnlessTheNewValueHasItsOwn() {
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", """
+        {"resourceType":"Patient","birthDate":"1980-04-02",
+         "_birthDate":{"id":"bd","extension":[{"url":"http://example.org/approx","valueBoolean":true}]},
+         "name":[{"given":["Ann","Bo"],"_given":[null,{"extension":[{"url":"http://example.org/kept","valueString":"k"}]}]}]}"""));
+    HttpResponse<String> r = fhirPathPatch(id,
+        op("replace", path("Patient.birthDate") + ",{\"name\":\"value\",\"valueDate\":\"1981-05-03\"}"),
+        op("replace", path("Patient.name.given[1]") + ",{\"name\":\"value\",\"valueString\":\"Bea\"}"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Patient p = current(id);
+    assertThat(p.getBirthDateElement().getValueAsString()).isEqualTo("1981-05-03");
+    assertThat(p.getBirthDateElement().getId()).isEqualTo("bd");
+    assertThat(p.getBirthDateElement().getExtensionByUrl("http://example.org/approx").getValue().primitiveValue())
+        .isEqualTo("true");
+    assertThat(p.getNameFirstRep().getGiven()).extracting(g -> g.getValue()).containsExactly("Ann", "Bea");
+    assertThat(p.getNameFirstRep().getGiven().get(1).getExtensionString("http://example.org/kept")).isEqualTo("k");
+
+    // a value with extensions of its own replaces the old one whole, its extensions with it
+    HttpResponse<String> own = fhirPathPatch(id, op("replace", path("Patient.birthDate")
+        + ",{\"name\":\"value\",\"valueDate\":\"1982-06-04\","
+        + "\"_valueDate\":{\"extension\":[{\"url\":\"http://example.org/exact\",\"valueBoolean\":true}]}}"));
+    assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
+    Patient after = current(id);
+    assertThat(after.getBirthDateElement().getValueAsString()).isEqualTo("1982-06-04");
+    assertThat(after.getBirthDateElement().hasId()).isFalse();
+    assertThat(after.getBirthDateElement().getExtension()).extracting(e -> e.getUrl())
+        .containsExactly("http://example.org/exact");
+  }
+
+  @Test
   void anXmlFhirPathPatchApplies() {
     String id = patient("XmlBefore");
     String xml = """
