@@ -53,18 +53,6 @@ final class FhirPathPatch {
       ExpressionNode.Function.Item, ExpressionNode.Function.First, ExpressionNode.Function.Last,
       ExpressionNode.Function.Single);
   /**
-   * Functions a patch path may not call: a regular expression the client writes, run against text
-   * the client may have written too, can take exponential time to fail.
-   */
-  private static final Set<ExpressionNode.Function> REFUSED = EnumSet.of(ExpressionNode.Function.Matches,
-      ExpressionNode.Function.MatchesFull, ExpressionNode.Function.ReplaceMatches);
-  /**
-   * Functions that visit every element below each input: one per path keeps a path's cost in
-   * proportion to the resource's size; {@code descendants().descendants()} would be its square.
-   */
-  private static final Set<ExpressionNode.Function> WHOLE_TREE = EnumSet.of(ExpressionNode.Function.Descendants,
-      ExpressionNode.Function.Repeat);
-  /**
    * How long applying a patch may take, its operations and the search for one that made the
    * result invalid together: 1,000 operations over a resource near the JSON body limit could
    * otherwise hold a worker's CPU for minutes.
@@ -460,45 +448,15 @@ final class FhirPathPatch {
   }
 
   private ExpressionNode parse(String path) {
+    FhirPathLimits.requireShort(path);
     ExpressionNode parsed;
     try {
       parsed = engine.parse(path);
     } catch (FHIRException e) {
       throw FhirException.badRequest("the path is not a FHIRPath expression: " + e.getMessage());
     }
-    requireAllowed(parsed);
-    if (wholeTree(parsed) > 1) {
-      throw FhirException.badRequest("a patch path may call descendants() or repeat() once: each visits every"
-          + " element below its input");
-    }
+    FhirPathLimits.requireBounded(parsed);
     return parsed;
-  }
-
-  private static int wholeTree(ExpressionNode node) {
-    if (node == null) {
-      return 0;
-    }
-    int n = node.getKind() == ExpressionNode.Kind.Function && WHOLE_TREE.contains(node.getFunction()) ? 1 : 0;
-    if (node.getParameters() != null) {
-      n += node.getParameters().stream().mapToInt(FhirPathPatch::wholeTree).sum();
-    }
-    return n + wholeTree(node.getGroup()) + wholeTree(node.getInner()) + wholeTree(node.getOpNext());
-  }
-
-  private static void requireAllowed(ExpressionNode node) {
-    if (node == null) {
-      return;
-    }
-    if (node.getKind() == ExpressionNode.Kind.Function && REFUSED.contains(node.getFunction())) {
-      throw FhirException.badRequest("a patch path may not call " + node.getFunction().toCode()
-          + "(): regular expressions are not evaluated here");
-    }
-    if (node.getParameters() != null) {
-      node.getParameters().forEach(FhirPathPatch::requireAllowed);
-    }
-    requireAllowed(node.getGroup());
-    requireAllowed(node.getInner());
-    requireAllowed(node.getOpNext());
   }
 
   /**

@@ -247,6 +247,30 @@ class FhirPathPatchTest {
   }
 
   @Test
+  void aPathWhoseCostCouldOutgrowTheResourceIs400AndAListOfLiteralsIsKept() {
+    String id = patient("Costly");
+    Map<String, String> refused = Map.of(
+        // each step multiplies a text's length: a path of a few hundred characters fills the heap
+        "Patient.name.family.replace('n', 'nnnnnnnnnn').replace('n', 'nnnnnnnnnn')", "makes new values",
+        "Patient.name.family.select($this & $this).select($this & $this)", "makes new values",
+        // each compares every element with every other: the square of a resource's size
+        "Patient.identifier.distinct().first()", "every element with every other",
+        "(Patient.identifier | Patient.identifier).first()", "every element with every other",
+        "Patient.identifier.where(%resource.active).first()", "no variables (%resource)",
+        "Patient.identifier.where(value in Patient.identifier.value).first()", "every element with every other",
+        "Patient.name" + ".first()".repeat(300), "at most 2000 characters");
+    refused.forEach((path, expected) -> {
+      HttpResponse<String> r = fhirPathPatch(id, op("delete", path(path)));
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).as(path).startsWith("Parameters.parameter[0]").contains(expected);
+    });
+    HttpResponse<String> listed = fhirPathPatch(id, op("replace",
+        path("Patient.identifier.where(system in ('urn:b' | 'urn:x')).value") + ",{\"name\":\"value\",\"valueString\":\"b2\"}"));
+    assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+    assertThat(current(id).getIdentifier()).extracting(i -> i.getValue()).containsExactly("a", "b2");
+  }
+
+  @Test
   void moreThanAThousandOperationsOrAResultOverTheJsonLimitIs413() {
     String id = patient("Many");
     String nothing = op("delete", path("Patient.telecom"));
