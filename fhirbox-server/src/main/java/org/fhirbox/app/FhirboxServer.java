@@ -65,6 +65,7 @@ import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.fhir.BundleProcessor;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.FhirCodec;
+import org.fhirbox.fhir.Patch;
 import org.fhirbox.fhir.ResourceRepository;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.SearchChains;
@@ -108,6 +109,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final BlobWriteLeases writeLeases;
   private final Metrics metrics = new Metrics();
   private final ResourceStore store;
+  private final FhirCodec codec;
   private final Server jetty;
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
@@ -155,7 +157,7 @@ public final class FhirboxServer implements AutoCloseable {
     this.connector = connector(jetty, config);
 
     // FHIR: parsing, search, and the repository that normalises Attachment URLs on write
-    FhirCodec codec = new FhirCodec(fhirContext);
+    this.codec = new FhirCodec(fhirContext);
     List<String> baseUrlAliases = config.orderedList("FHIRBOX_BASE_URL_ALIASES");
     References references = new References(baseUrlAliases, this::baseUrl);
     SearchIndexer indexer = new SearchIndexer(fhirContext, references);
@@ -366,6 +368,8 @@ public final class FhirboxServer implements AutoCloseable {
     this.baseUrl = config.baseUrl(connector.getLocalPort());
     registerAppClientQuietly();
     background.schedule(FileBlobStore::warmUpDigests, 1, TimeUnit.SECONDS);
+    // before the re-indexing, which after an upgrade may take minutes; this takes about a second
+    background.execute(this::warmUpFhirPathQuietly);
     background.execute(this::reindexQuietly);
     long sweepEvery = config.getLong("FHIRBOX_ORPHAN_SWEEP_INTERVAL");
     background.scheduleWithFixedDelay(this::sweepQuietly, Math.min(60, sweepEvery), sweepEvery, TimeUnit.SECONDS);
@@ -397,6 +401,15 @@ public final class FhirboxServer implements AutoCloseable {
       statistics.refresh();
     } catch (java.sql.SQLException | RuntimeException e) {
       LOG.warn("refreshing planner statistics failed: {}", e.getMessage());
+    }
+  }
+
+  /** Loads the FHIRPath engine ({@link Patch#warmUpFhirPath}); should it fail, the first FHIRPath Patch does. */
+  private void warmUpFhirPathQuietly() {
+    try {
+      Patch.warmUpFhirPath(codec);
+    } catch (RuntimeException | LinkageError e) {
+      LOG.debug("warming up the FHIRPath engine failed; the first FHIRPath Patch loads it instead", e);
     }
   }
 

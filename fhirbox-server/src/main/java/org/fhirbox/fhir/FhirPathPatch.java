@@ -53,18 +53,6 @@ final class FhirPathPatch {
       ExpressionNode.Function.Item, ExpressionNode.Function.First, ExpressionNode.Function.Last,
       ExpressionNode.Function.Single);
   /**
-   * Functions a patch path may not call: a regular expression the client writes, run against text
-   * the client may have written too, can take exponential time to fail.
-   */
-  private static final Set<ExpressionNode.Function> REFUSED = EnumSet.of(ExpressionNode.Function.Matches,
-      ExpressionNode.Function.MatchesFull, ExpressionNode.Function.ReplaceMatches);
-  /**
-   * Functions that visit every element below each input: one per path keeps a path's cost in
-   * proportion to the resource's size; {@code descendants().descendants()} would be its square.
-   */
-  private static final Set<ExpressionNode.Function> WHOLE_TREE = EnumSet.of(ExpressionNode.Function.Descendants,
-      ExpressionNode.Function.Repeat);
-  /**
    * How long applying a patch may take, its operations and the search for one that made the
    * result invalid together: 1,000 operations over a resource near the JSON body limit could
    * otherwise hold a worker's CPU for minutes.
@@ -318,6 +306,7 @@ final class FhirPathPatch {
     Base old = one(select(op.path()), "replace");
     ElementSlots.Slot slot = holder(op.path(), old);
     IBase value = slots.value(slot, op.value());
+    keepAbout(old, value);
     List<IBase> items = slot.values();
     for (int i = 0; i < items.size(); i++) {
       if (items.get(i) == old) {
@@ -325,6 +314,23 @@ final class FhirPathPatch {
       }
     }
     slot.write(items);
+  }
+
+  /**
+   * Gives {@code value}, a primitive replacing the primitive {@code old} of the same type, the id
+   * and extensions of {@code old} when it has none of its own. In FHIR JSON a primitive's value and
+   * its extensions are two properties ({@code birthDate}, {@code _birthDate}; R4 json.html#primitive)
+   * and fhirpatch.html's replace names the element whose value changes: an extension that says
+   * something about the element (where a date came from, that it is approximate) stays with it,
+   * as HAPI's own FhirPatch keeps it by setting the new value into the old primitive. A value that
+   * brings an id or extensions replaces the old one whole, so a client can still drop them.
+   */
+  private static void keepAbout(Base old, IBase value) {
+    if (old instanceof PrimitiveType<?> before && value instanceof PrimitiveType<?> after
+        && before.fhirType().equals(after.fhirType()) && !after.hasId() && !after.hasExtension()) {
+      after.setId(before.getId());
+      after.getExtension().addAll(before.getExtension());
+    }
   }
 
   private void move(Operation op) {
@@ -442,45 +448,15 @@ final class FhirPathPatch {
   }
 
   private ExpressionNode parse(String path) {
+    FhirPathLimits.requireShort(path);
     ExpressionNode parsed;
     try {
       parsed = engine.parse(path);
     } catch (FHIRException e) {
       throw FhirException.badRequest("the path is not a FHIRPath expression: " + e.getMessage());
     }
-    requireAllowed(parsed);
-    if (wholeTree(parsed) > 1) {
-      throw FhirException.badRequest("a patch path may call descendants() or repeat() once: each visits every"
-          + " element below its input");
-    }
+    FhirPathLimits.requireBounded(parsed);
     return parsed;
-  }
-
-  private static int wholeTree(ExpressionNode node) {
-    if (node == null) {
-      return 0;
-    }
-    int n = node.getKind() == ExpressionNode.Kind.Function && WHOLE_TREE.contains(node.getFunction()) ? 1 : 0;
-    if (node.getParameters() != null) {
-      n += node.getParameters().stream().mapToInt(FhirPathPatch::wholeTree).sum();
-    }
-    return n + wholeTree(node.getGroup()) + wholeTree(node.getInner()) + wholeTree(node.getOpNext());
-  }
-
-  private static void requireAllowed(ExpressionNode node) {
-    if (node == null) {
-      return;
-    }
-    if (node.getKind() == ExpressionNode.Kind.Function && REFUSED.contains(node.getFunction())) {
-      throw FhirException.badRequest("a patch path may not call " + node.getFunction().toCode()
-          + "(): regular expressions are not evaluated here");
-    }
-    if (node.getParameters() != null) {
-      node.getParameters().forEach(FhirPathPatch::requireAllowed);
-    }
-    requireAllowed(node.getGroup());
-    requireAllowed(node.getInner());
-    requireAllowed(node.getOpNext());
   }
 
   /**

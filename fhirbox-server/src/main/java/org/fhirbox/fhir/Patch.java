@@ -1,8 +1,12 @@
 package org.fhirbox.fhir;
 
 import org.fhirbox.core.FhirException;
+import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Parameters.ParametersParameterComponent;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StringType;
 
 /**
  * The body of a patch (FHIR R4 http.html#patch) in one of the two formats the server applies: a
@@ -32,6 +36,24 @@ public sealed interface Patch {
     public Resource applyTo(FhirCodec codec, Resource current, long maxBytes) {
       return FhirPathPatch.apply(codec, current, operations, maxBytes);
     }
+  }
+
+  /**
+   * Applies a small FHIRPath Patch to a Patient of its own, so that HAPI's FHIRPath engine and
+   * what it builds on (some hundred classes, its caches) are loaded and initialised before the
+   * first patch a client sends, which would otherwise wait for them; the server calls it once, off
+   * the request path. A failure is thrown, for the caller to log.
+   */
+  static void warmUpFhirPath(FhirCodec codec) {
+    Patient patient = new Patient();
+    patient.setId("warm-up");
+    patient.addName().setFamily("Before");
+    Parameters patch = new Parameters();
+    ParametersParameterComponent op = patch.addParameter().setName("operation");
+    op.addPart().setName("type").setValue(new CodeType("replace"));
+    op.addPart().setName("path").setValue(new StringType("Patient.name.where(family = 'Before').family"));
+    op.addPart().setName("value").setValue(new StringType("After"));
+    new FhirPath(patch).applyTo(codec, patient, Long.MAX_VALUE);
   }
 
   /** {@code patched}, the result of a patch of {@code current}; 400 when it changed the resource's type or id. */

@@ -14,7 +14,10 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.StringType;
 import org.junit.jupiter.api.Test;
 
-/** A FHIRPath Patch is applied within a time budget (the HTTP behaviour is in FhirPathPatchTest). */
+/**
+ * A FHIRPath Patch is applied within a time budget, and the patch that warms the engine applies (the
+ * HTTP behaviour is in FhirPathPatchTest).
+ */
 class FhirPathPatchBudgetTest {
   private final FhirCodec codec = new FhirCodec(TestServer.FHIR);
 
@@ -43,6 +46,12 @@ class FhirPathPatchBudgetTest {
           assertThat(e.getMessage()).contains("Parameters.parameter[0]").contains("nothing was changed");
         });
     assertThat(current.getNameFirstRep().getFamily()).isEqualTo("Before");
+  }
+
+  /** The server warms the engine with it in the background, where a failure is only logged at debug. */
+  @Test
+  void theWarmUpPatchApplies() {
+    Patch.warmUpFhirPath(codec);
   }
 
   @Test

@@ -118,6 +118,36 @@ class FhirPathPatchTest {
   }
 
   @Test
+  void replacingAPrimitiveKeepsItsIdAndExtensionsUnlessTheNewValueHasItsOwn() {
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", """
+        {"resourceType":"Patient","birthDate":"1980-04-02",
+         "_birthDate":{"id":"bd","extension":[{"url":"http://example.org/approx","valueBoolean":true}]},
+         "name":[{"given":["Ann","Bo"],"_given":[null,{"extension":[{"url":"http://example.org/kept","valueString":"k"}]}]}]}"""));
+    HttpResponse<String> r = fhirPathPatch(id,
+        op("replace", path("Patient.birthDate") + ",{\"name\":\"value\",\"valueDate\":\"1981-05-03\"}"),
+        op("replace", path("Patient.name.given[1]") + ",{\"name\":\"value\",\"valueString\":\"Bea\"}"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Patient p = current(id);
+    assertThat(p.getBirthDateElement().getValueAsString()).isEqualTo("1981-05-03");
+    assertThat(p.getBirthDateElement().getId()).isEqualTo("bd");
+    assertThat(p.getBirthDateElement().getExtensionByUrl("http://example.org/approx").getValue().primitiveValue())
+        .isEqualTo("true");
+    assertThat(p.getNameFirstRep().getGiven()).extracting(g -> g.getValue()).containsExactly("Ann", "Bea");
+    assertThat(p.getNameFirstRep().getGiven().get(1).getExtensionString("http://example.org/kept")).isEqualTo("k");
+
+    // a value with extensions of its own replaces the old one whole, its extensions with it
+    HttpResponse<String> own = fhirPathPatch(id, op("replace", path("Patient.birthDate")
+        + ",{\"name\":\"value\",\"valueDate\":\"1982-06-04\","
+        + "\"_valueDate\":{\"extension\":[{\"url\":\"http://example.org/exact\",\"valueBoolean\":true}]}}"));
+    assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
+    Patient after = current(id);
+    assertThat(after.getBirthDateElement().getValueAsString()).isEqualTo("1982-06-04");
+    assertThat(after.getBirthDateElement().hasId()).isFalse();
+    assertThat(after.getBirthDateElement().getExtension()).extracting(e -> e.getUrl())
+        .containsExactly("http://example.org/exact");
+  }
+
+  @Test
   void anXmlFhirPathPatchApplies() {
     String id = patient("XmlBefore");
     String xml = """
@@ -214,6 +244,30 @@ class FhirPathPatchTest {
     Patient after = current(id);
     assertThat(after.getMeta().getVersionId()).isEqualTo("1");
     assertThat(after.getNameFirstRep().getFamily()).isEqualTo("Kept");
+  }
+
+  @Test
+  void aPathWhoseCostCouldOutgrowTheResourceIs400AndAListOfLiteralsIsKept() {
+    String id = patient("Costly");
+    Map<String, String> refused = Map.of(
+        // each step multiplies a text's length: a path of a few hundred characters fills the heap
+        "Patient.name.family.replace('n', 'nnnnnnnnnn').replace('n', 'nnnnnnnnnn')", "makes new values",
+        "Patient.name.family.select($this & $this).select($this & $this)", "makes new values",
+        // each compares every element with every other: the square of a resource's size
+        "Patient.identifier.distinct().first()", "every element with every other",
+        "(Patient.identifier | Patient.identifier).first()", "every element with every other",
+        "Patient.identifier.where(%resource.active).first()", "no variables (%resource)",
+        "Patient.identifier.where(value in Patient.identifier.value).first()", "every element with every other",
+        "Patient.name" + ".first()".repeat(300), "at most 2000 characters");
+    refused.forEach((path, expected) -> {
+      HttpResponse<String> r = fhirPathPatch(id, op("delete", path(path)));
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).as(path).startsWith("Parameters.parameter[0]").contains(expected);
+    });
+    HttpResponse<String> listed = fhirPathPatch(id, op("replace",
+        path("Patient.identifier.where(system in ('urn:b' | 'urn:x')).value") + ",{\"name\":\"value\",\"valueString\":\"b2\"}"));
+    assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+    assertThat(current(id).getIdentifier()).extracting(i -> i.getValue()).containsExactly("a", "b2");
   }
 
   @Test
