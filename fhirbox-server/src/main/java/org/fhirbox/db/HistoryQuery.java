@@ -23,6 +23,11 @@ public record HistoryQuery(String project, String type, String id, Instant since
     this(project, type, id, since, count, offset, null, null);
   }
 
+  /** This history's page of {@code count} from {@code offset}, or from after {@code after} when it is not null. */
+  public HistoryQuery page(int count, int offset, PagePosition after) {
+    return new HistoryQuery(project, type, id, since, count, offset, scope, after);
+  }
+
   /**
    * The versions a caller may see: every version of the types in {@code open}, and of each type in
    * {@code limited} the versions of the resources whose current version matches its clauses (a

@@ -110,14 +110,12 @@ final class VersionRows {
     if (q.sort().isEmpty()) {
       return page(sql, q.count());
     }
-    // the next page starts after this one's last row, at its values of the sort keys
+    // a page starts after an entry of the one before, at its values of the sort keys
     List<Map.Entry<StoredResource, List<Object>>> rows = st.list("query failed", sql.text(), sql.args(),
         rs -> Map.entry(row(rs), SortOrder.read(q.sort(), rs, SearchSql.COLS_COUNT + 1)));
-    boolean more = rows.size() > q.count();
-    List<StoredResource> items = rows.stream().limit(q.count()).map(Map.Entry::getKey).toList();
-    PagePosition last = PagePosition.after(items, more);
-    PagePosition next = last == null ? null : last.withSortValues(rows.get(items.size() - 1).getValue());
-    return new Page(items, more, next);
+    List<Map.Entry<StoredResource, List<Object>>> shown = rows.stream().limit(q.count()).toList();
+    return new Page(shown.stream().map(Map.Entry::getKey).toList(), rows.size() > q.count(),
+        shown.stream().map(e -> PagePosition.of(e.getKey()).withSortValues(e.getValue())).toList());
   }
 
   long count(SearchQuery q) {

@@ -66,7 +66,7 @@ public final class ResourceService {
    * @param listed false for {@code _summary=count} and {@code _count=0}: no page was read
    * @param countOnly {@code _summary=count}: no page was asked for
    * @param after where this page starts (the request's {@code _after}), or null
-   * @param next where the next page starts, the last row this page read, or null
+   * @param next where the next page starts, after the last match this page lists ({@link VisiblePage}), or null
    */
   public record SearchPage(Map<String, List<String>> applied, OptionalLong total, int count, int offset, boolean listed,
       boolean countOnly, List<StoredResource> matches, boolean hasMore, List<StoredResource> included,
@@ -378,11 +378,13 @@ public final class ResourceService {
         return new SearchPage(parsed.applied(), total, query.count(), query.offset(), false, parsed.summaryCount(),
             List.of(), false, List.of(), query.after(), null);
       }
-      Page page = tx.search(query);
+      // Binaries whose securityContext the caller may not read are left out of the page, as on read.
+      Page page = withheld ? VisiblePage.read(query.count(), query.offset(), query.after(), maxCount,
+          (n, offset, after) -> tx.search(query.page(n, offset, after)),
+          rows -> binaryAccess.readable(tx, principal, rows)) : tx.search(query);
       OptionalLong total = withheld ? readableTotal(tx, principal, query, page, parsed.total())
           : total(tx, query, page, parsed.total());
-      // Binaries whose securityContext the caller may not read are left out of the page, as on read.
-      List<StoredResource> matches = binaryAccess.readable(tx, principal, page.items());
+      List<StoredResource> matches = page.items();
       return new SearchPage(parsed.applied(), total, query.count(), query.offset(), true, false, matches,
           page.hasMore(), includes.resolve(tx, principal, parsed.includes(), matches), query.after(),
           page.next());
@@ -495,7 +497,8 @@ public final class ResourceService {
       throw FhirException.forbidden("system history needs read access to all resource types");
     } else {
       scope = systemScope(principal);
-      if (scope != null) {
+      if (repository.codec().context().getResourceTypes().stream()
+          .anyMatch(t -> compartment.limited(principal, t, Interaction.READ))) {
         patient = Optional.of(compartment.requirePatient(principal));
       }
     }
@@ -504,7 +507,6 @@ public final class ResourceService {
         w.offset(), scope, w.after());
     Optional<String> limitedTo = patient;
     Map<String, VersionOrigin> origins = new HashMap<>();
-    PagePosition[] next = new PagePosition[1];
     Page page = run.apply(tx -> {
       if (id != null) {
         // instance history of a resource outside the compartment is 404, as its read is
@@ -512,45 +514,37 @@ public final class ResourceService {
         // The history of one Binary asks what a read of it asks: access to its securityContext.
         binaryAccess.requireReadVersion(tx, principal, repository.readAny(tx, principal.project(), type, id));
       }
-      Page found = tx.history(q);
-      next[0] = last(found);
-      origins.putAll(VersionOrigin.of(tx, found.items()));
-      List<StoredResource> items = binaryAccess.readable(tx, principal, found.items());
-      if (limitedTo.isPresent()) {
-        // a resource that moved between patients keeps its earlier versions in the earlier compartment
-        items = items.stream().filter(s -> s.type().equals("Binary")
-            || !compartment.limited(principal, s.type(), Interaction.READ)
-            || compartment.contains(tx, s, limitedTo.get())).toList();
-      }
-      return new Page(items, found.hasMore());
+      Page visible = VisiblePage.read(q.count(), q.offset(), q.after(), maxCount,
+          (n, offset, after) -> tx.history(q.page(n, offset, after)), rows -> {
+            List<StoredResource> items = binaryAccess.readable(tx, principal, rows);
+            // a resource that moved between patients keeps its earlier versions in the earlier compartment
+            return limitedTo.isEmpty() ? items : items.stream().filter(s -> s.type().equals("Binary")
+                || !compartment.limited(principal, s.type(), Interaction.READ)
+                || compartment.contains(tx, s, limitedTo.get())).toList();
+          });
+      origins.putAll(VersionOrigin.of(tx, visible.items()));
+      return visible;
     });
-    List<StoredResource> versions = page.items();
-    if (type == null && !principal.access().allows("AuditEvent", Interaction.READ)) {
-      // AuditEvents are for the project's admins only (Scopes.allows); a short page is still a page
-      versions = versions.stream().filter(s -> !s.type().equals("AuditEvent")).toList();
-    }
-    return new HistoryPage(versions, page.hasMore(), q.count(), q.offset(), origins, q.after(), next[0]);
+    return new HistoryPage(page.items(), page.hasMore(), q.count(), q.offset(), origins, q.after(), page.next());
   }
 
   /**
-   * Where the page after {@code page} starts: its last row as read, before any is left out for
-   * the caller, so that what the caller may not see does not move the next page; null at the end.
-   */
-  private static PagePosition last(Page page) {
-    return PagePosition.after(page.items(), page.hasMore());
-  }
-
-  /**
-   * What system history lists for a caller whose reads of some types are limited to a patient:
-   * every version of the types it may read without limit, and of the others those of resources
-   * in the compartment or deleted (each version then judged by {@link PatientCompartment#contains},
-   * a deletion by the version before it); null when no type is limited. Binary is in no
-   * compartment and is left out.
+   * What system history lists for a caller who may not read every type without limit: every
+   * version of the types it may read without limit, and of those its reads of are limited to a
+   * patient the versions of resources in the compartment or deleted (each version then judged by
+   * {@link PatientCompartment#contains}, a deletion by the version before it); Binary is in no
+   * compartment and is left out. AuditEvents are for the project's admins only (Scopes.allows):
+   * for anyone else the query leaves them out, rather than the page after it, which would read a
+   * busy server's many only to drop them. Null when every type is listed.
    */
   private HistoryQuery.Scope systemScope(Principal principal) {
     Set<String> open = new TreeSet<>();
     Map<String, List<SearchClause>> limited = new TreeMap<>();
+    boolean audit = principal.access().allows("AuditEvent", Interaction.READ);
     for (String t : repository.codec().context().getResourceTypes()) {
+      if (t.equals("AuditEvent") && !audit) {
+        continue;
+      }
       if (!compartment.limited(principal, t, Interaction.READ)) {
         open.add(t);
       } else if (compartment.isMember(t) && principal.patient().isPresent()) {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.fhirbox.testing.PageWalk;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.junit.jupiter.api.BeforeAll;
@@ -260,6 +261,17 @@ abstract class PatientScopeContract extends PatientScopeFixture {
     assertThat(system.toString()).contains("Patient/" + patientA, "DocumentReference/" + docA);
     assertThat(asA.get("fhir/R4/Practitioner/_history").statusCode()).isEqualTo(403);
     assertThat(asA.get("fhir/R4/Binary/_history").statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void historyPagesNameInTheirLinksOnlyVersionsTheyList() throws Exception {
+    // a page of one: one ending on a version left out (B's deletion, the moved Observation's
+    // version in B's compartment) would otherwise name it in its next link
+    for (String path : List.of("fhir/R4/Observation/_history", "fhir/R4/_history")) {
+      PageWalk paged = PageWalk.of(asA, path + "?_count=1");
+      assertThat(paged.entries()).as(path).containsExactlyElementsOf(PageWalk.of(asA, path + "?_count=100").entries());
+      assertThat(paged.links()).as(path).noneMatch(l -> l.contains(obsBDeleted) || l.contains("~" + obsMoved + "~1"));
+    }
   }
 
   @Test

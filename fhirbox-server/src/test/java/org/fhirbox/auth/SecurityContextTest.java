@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.fhirbox.testing.PageWalk;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -392,6 +394,31 @@ class SecurityContextTest {
     String query = "fhir/R4/Binary?_id=" + guarded + "," + open;
     assertThat(ids(denied.get(query))).containsExactly(open);
     assertThat(ids(allowed.get(query))).containsExactlyInAnyOrder(open, guarded);
+  }
+
+  @Test
+  void pagingLinksNameOnlyBinariesThePagesList() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String labelled = TestClient.createdId(seeder.postJson("fhir/R4/Binary", "{\"resourceType\":\"Binary\","
+        + "\"meta\":{\"security\":[{\"system\":\"urn:test\",\"code\":\"withheld-label\"}]},"
+        + "\"contentType\":\"text/plain\",\"securityContext\":{\"reference\":\"Patient/" + guardedPatient + "\"},"
+        + "\"data\":\"c2VjcmV0\"}"));
+    upload(seeder, null);
+    TestClient denied = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs");
+    // a page of one: one ending on a Binary left out would otherwise name it, and its sort values
+    for (String path : List.of("fhir/R4/Binary/_history?", "fhir/R4/Binary?", "fhir/R4/Binary?_sort=_security&")) {
+      PageWalk paged = PageWalk.of(denied, path + "_count=1");
+      assertThat(paged.entries()).as(path).isNotEmpty().noneMatch(e -> e.contains(guarded) || e.contains(labelled));
+      assertThat(paged.links()).as(path).noneMatch(l -> l.contains(guarded) || l.contains(labelled));
+      for (String link : paged.links()) {
+        for (String part : link.replaceAll(".*[?&]_after=([^&]*).*|.*", "$1").split("~")) {
+          if (part.startsWith("s")) {
+            String value = new String(Base64.getUrlDecoder().decode(part.substring(1)), StandardCharsets.UTF_8);
+            assertThat(value).as(link).doesNotContain("withheld-label");
+          }
+        }
+      }
+    }
   }
 
   @Test

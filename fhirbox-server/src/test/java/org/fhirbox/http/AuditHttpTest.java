@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.config.FhirboxConfig;
+import org.fhirbox.testing.PageWalk;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
@@ -154,6 +155,25 @@ class AuditHttpTest {
       assertThat(auditEvents(otherAdmin, "&entity=Binary/" + id)).isEmpty();
       assertThat(auditEvents(otherAdmin, "&type=rest")).isEmpty();
       assertThat(server.server().audit().trail().orElseThrow().droppedCount()).isZero();
+    }
+  }
+
+  @Test
+  void systemHistoryPagesNameNoAuditEventInTheirLinksForCallersWhoMayNotReadThem() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      TestClient admin = clients.bearer(clients.create("audited", "system/*.cruds", true));
+      String id = upload(admin, "audited bytes");
+      assertThat(admin.get("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+      awaitEvents(admin, "&entity=Binary/" + id, e -> e.size() >= 2);
+      admin.create("{\"resourceType\":\"Patient\"}");
+      TestClient wideReader = clients.client("audited", "system/*.rs");
+      // a page of one: one ending on an AuditEvent left out would otherwise name it in its next link
+      PageWalk paged = PageWalk.of(wideReader, "fhir/R4/_history?_count=1");
+      assertThat(paged.entries()).contains("Binary/" + id + "@1").noneMatch(e -> e.startsWith("AuditEvent/"));
+      assertThat(paged.links()).noneMatch(l -> l.contains("AuditEvent"));
+      assertThat(paged.entries()).containsExactlyElementsOf(PageWalk.of(wideReader, "fhir/R4/_history?_count=100")
+          .entries());
     }
   }
 
