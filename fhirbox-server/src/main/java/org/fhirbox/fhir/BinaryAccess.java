@@ -197,6 +197,29 @@ public final class BinaryAccess {
         && !compartment.limited(principal, type, Interaction.READ);
   }
 
+  /**
+   * The check before a delete of {@code Binary/{id}} (single, conditional, or in a Bundle): deleting
+   * a Binary takes what reading it takes ({@link #verdict}), else a caller that may not see a
+   * patient's content could remove it. Binary read is required before anything is looked up, so
+   * that a caller without it is 403 whether the Binary exists or not, as its read is. Then, with
+   * the row locked until the delete: 403 for a Binary the caller may not read, as its read answers;
+   * false, to be answered as for a Binary that never existed, for one outside the caller's patient
+   * compartment and for a deletion of a version the caller could not read, both of which a read
+   * answers 404 as for one never made ({@link #requireVisible}); else true.
+   */
+  public boolean requireDeletable(ResourceStore.Tx tx, Principal principal, String id) {
+    principal.require("Binary", Interaction.READ);
+    Optional<StoredResource> current = tx.current(principal.project(), "Binary", ResourceIds.requireValid(id), true);
+    if (current.isEmpty()) {
+      return true;
+    }
+    Verdict v = verdict(tx, principal, current.get());
+    if (v == Verdict.FORBIDDEN && !current.get().deleted()) {
+      requireReadVersion(tx, principal, current.get());
+    }
+    return v == Verdict.READ;
+  }
+
   /** Whether the resource {@code content}'s securityContext names was deleted or is gone. */
   private static boolean contextGone(ResourceStore.Tx tx, BinaryContent content) {
     String ctx = content.securityContext();

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The writes that could reach a Binary's bytes around its securityContext: an update that keeps
- * the bytes under a new securityContext, single or in a Bundle, answers as a read of the Binary
- * would.
+ * the bytes under a new securityContext, and a delete, single or in a Bundle, answer as a read of
+ * the Binary would.
  */
 class SecurityContextWritesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -145,5 +145,73 @@ class SecurityContextWritesTest {
     String token = auth.tokens().issue(client, Scopes.parse(scope), Optional.empty(), Optional.of(patient))
         .accessToken();
     return new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + token);
+  }
+
+  @Test
+  void aCallerWhoMayNotReadABinaryMayNotDeleteIt() throws Exception {
+    TestClient deleter = clients.client(PROJECT, "system/Binary.cruds system/DocumentReference.rs");
+    String binary = upload("Patient/" + create("Patient"), "guarded");
+    assertThat(raw(deleter, binary).statusCode()).isEqualTo(403);
+
+    HttpResponse<String> single = deleter.delete("fhir/R4/Binary/" + binary);
+    assertThat(single.statusCode()).as(single.body()).isEqualTo(403);
+    String entry = "{\"request\":{\"method\":\"DELETE\",\"url\":\"Binary/" + binary + "\"}}";
+    HttpResponse<String> transaction = deleter.postJson("fhir/R4", bundle("transaction", entry));
+    assertThat(transaction.statusCode()).as(transaction.body()).isEqualTo(403);
+    HttpResponse<String> batch = deleter.postJson("fhir/R4", bundle("batch", entry));
+    assertThat(JSON.readTree(batch.body()).at("/entry/0/response/status").asText()).as(batch.body()).startsWith("403");
+    // a search does not find what the caller may not read, so a conditional delete matches nothing
+    HttpResponse<String> conditional = deleter.delete("fhir/R4/Binary?_id=" + binary);
+    assertThat(conditional.statusCode()).as(conditional.body()).isEqualTo(200);
+    assertThat(conditional.body()).contains("nothing was deleted");
+    String conditionalEntry = "{\"request\":{\"method\":\"DELETE\",\"url\":\"Binary?_id=" + binary + "\"}}";
+    HttpResponse<String> inBundle = deleter.postJson("fhir/R4", bundle("transaction", conditionalEntry));
+    assertThat(inBundle.statusCode()).as(inBundle.body()).isEqualTo(200);
+    assertThat(raw(admin, binary).body()).isEqualTo("guarded");
+
+    // one it may read it deletes
+    String open = upload(null, "open");
+    assertThat(deleter.delete("fhir/R4/Binary/" + open).statusCode()).isEqualTo(200);
+    assertThat(raw(admin, open).statusCode()).isEqualTo(410);
+  }
+
+  @Test
+  void aDeleteTellsNoMoreThanAReadOfWhetherABinaryExists() throws Exception {
+    TestClient deleter = clients.client(PROJECT, "system/Binary.cruds system/DocumentReference.rs");
+    String gone = upload("Patient/" + create("Patient"), "deleted");
+    assertThat(admin.delete("fhir/R4/Binary/" + gone).statusCode()).isEqualTo(200);
+    String never = "never-" + gone;
+    // a read answers both alike; so does a delete, with or without If-Match, single or in a Bundle
+    assertThat(raw(deleter, gone).statusCode()).isEqualTo(404);
+    assertThat(raw(deleter, never).statusCode()).isEqualTo(404);
+    HttpResponse<String> deletedAgain = deleter.delete("fhir/R4/Binary/" + gone);
+    HttpResponse<String> neverMade = deleter.delete("fhir/R4/Binary/" + never);
+    assertThat(deletedAgain.statusCode()).isEqualTo(neverMade.statusCode()).isEqualTo(200);
+    assertThat(deletedAgain.body().replace(gone, "ID")).isEqualTo(neverMade.body().replace(never, "ID"));
+    assertThat(deletedAgain.headers().firstValue("ETag")).isEqualTo(neverMade.headers().firstValue("ETag"));
+    for (String ifMatch : new String[] {"W/\"2\"", "*"}) {
+      HttpResponse<String> a = deleter.send(deleter.request("fhir/R4/Binary/" + gone).header("If-Match", ifMatch)
+          .DELETE());
+      HttpResponse<String> b = deleter.send(deleter.request("fhir/R4/Binary/" + never).header("If-Match", ifMatch)
+          .DELETE());
+      assertThat(a.statusCode()).as(ifMatch).isEqualTo(b.statusCode());
+      assertThat(a.body().replace(gone, "ID")).as(ifMatch).isEqualTo(b.body().replace(never, "ID"));
+    }
+    JsonNode batch = JSON.readTree(deleter.postJson("fhir/R4", bundle("batch",
+        "{\"request\":{\"method\":\"DELETE\",\"url\":\"Binary/" + gone + "\"}},"
+            + "{\"request\":{\"method\":\"DELETE\",\"url\":\"Binary/" + never + "\"}}")).body());
+    assertThat(batch.at("/entry/0/response").toString().replace(gone, "ID"))
+        .isEqualTo(batch.at("/entry/1/response").toString().replace(never, "ID"));
+
+    // without Binary read, every delete of a Binary is refused before it is looked up
+    TestClient blind = clients.client(PROJECT, "system/Binary.cuds system/Patient.rs");
+    String live = upload(null, "live");
+    for (String path : new String[] {"fhir/R4/Binary/", "fhir/R4/Binary?_id="}) {
+      HttpResponse<String> existing = blind.delete(path + live);
+      HttpResponse<String> missing = blind.delete(path + never);
+      assertThat(existing.statusCode()).as(path).isEqualTo(missing.statusCode()).isEqualTo(403);
+      assertThat(existing.body().replace(live, "ID")).isEqualTo(missing.body().replace(never, "ID"));
+    }
+    assertThat(raw(admin, live).body()).isEqualTo("live");
   }
 }
