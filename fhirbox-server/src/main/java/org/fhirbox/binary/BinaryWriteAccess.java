@@ -93,7 +93,7 @@ final class BinaryWriteAccess {
       compartment.requireOwnToChange(tx, principal.project(), p, "Binary", id, Interaction.UPDATE);
     });
     Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
-        requested == null ? null : BinaryService.requireForm(requested));
+        requested == null ? null : BinaryService.requireForm(requested), false);
     if (current.isEmpty() || requested != null) {
       return requested;
     }

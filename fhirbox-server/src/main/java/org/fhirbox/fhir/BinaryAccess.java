@@ -157,27 +157,67 @@ public final class BinaryAccess {
    * gone, no one may read the current version, and a caller whose Binary reads are not limited to
    * a patient moves it by naming a new securityContext ({@code named}) whose resource it may read,
    * as the new version is then judged ({@link #verdict}); else a Binary filed under a merged-away
-   * patient could never be filed again.
+   * patient could never be filed again. A move that keeps the bytes (a JSON update without
+   * {@code data}) hands the caller bytes that were filed under that resource, so it also needs
+   * what reading them took while it existed ({@link #couldReadWhileContextExisted}); a caller without
+   * it moves the Binary with new bytes only, and the old ones stay out of everyone's reach.
    *
    * @param named the securityContext the new version names, or null
+   * @param keepsBytes whether the new version keeps the current version's bytes
    * @return the current version, when it exists and is not deleted
    */
   public Optional<StoredResource> requireReplaceable(ResourceStore.Tx tx, Principal principal, String id,
-      String named) {
+      String named, boolean keepsBytes) {
     Optional<StoredResource> current = tx.current(principal.project(), "Binary", id, false).filter(s -> !s.deleted());
     current.ifPresent(s -> {
-      Optional<BinaryContent> moved = named == null || compartment.limited(principal, "Binary", Interaction.READ)
+      Optional<BinaryContent> gone = named == null || compartment.limited(principal, "Binary", Interaction.READ)
           || verdict(tx, principal, s) == Verdict.READ ? Optional.empty()
-          : tx.binaryContent(s.project(), s.id(), s.versionId()).filter(c -> contextGone(tx, c))
-              .map(c -> withContext(c, named));
-      if (moved.isEmpty()) {
+          : tx.binaryContent(s.project(), s.id(), s.versionId()).filter(c -> contextGone(tx, c));
+      if (gone.isEmpty() || keepsBytes && !couldReadWhileContextExisted(principal, gone.get())) {
         requireReadVersion(tx, principal, s);
-      } else if (verdict(tx, principal, moved.get()) != Verdict.READ) {
+      } else if (verdict(tx, principal, withContext(gone.get(), named)) != Verdict.READ) {
         throw FhirException.forbidden("no read access to " + named + ", the securityContext named for Binary/" + id
             + ", whose current securityContext names a resource that no longer exists");
       }
     });
     return current;
+  }
+
+  /**
+   * Whether {@code principal} could read {@code content}, whose securityContext names a resource
+   * that no longer exists, while that resource did: Binary read, and read of that resource's type
+   * without a patient limit. A caller with that grant read every resource of the type, and so these
+   * bytes, before the deletion; moving them under a new securityContext gives it nothing more. One
+   * whose grant on that type is limited to a patient's compartment cannot be told whether the
+   * resource was in it (a deleted resource is in no compartment), and is refused.
+   */
+  private boolean couldReadWhileContextExisted(Principal principal, BinaryContent content) {
+    String type = content.securityContext().substring(0, content.securityContext().indexOf('/'));
+    return canReadIgnoringContext(principal, content) && principal.access().allows(type, Interaction.READ)
+        && !compartment.limited(principal, type, Interaction.READ);
+  }
+
+  /**
+   * The check before a delete of {@code Binary/{id}} (single, conditional, or in a Bundle): deleting
+   * a Binary takes what reading it takes ({@link #verdict}), else a caller that may not see a
+   * patient's content could remove it. Binary read is required before anything is looked up, so
+   * that a caller without it is 403 whether the Binary exists or not, as its read is. Then, with
+   * the row locked until the delete: 403 for a Binary the caller may not read, as its read answers;
+   * false, to be answered as for a Binary that never existed, for one outside the caller's patient
+   * compartment and for a deletion of a version the caller could not read, both of which a read
+   * answers 404 as for one never made ({@link #requireVisible}); else true.
+   */
+  public boolean requireDeletable(ResourceStore.Tx tx, Principal principal, String id) {
+    principal.require("Binary", Interaction.READ);
+    Optional<StoredResource> current = tx.current(principal.project(), "Binary", ResourceIds.requireValid(id), true);
+    if (current.isEmpty()) {
+      return true;
+    }
+    Verdict v = verdict(tx, principal, current.get());
+    if (v == Verdict.FORBIDDEN && !current.get().deleted()) {
+      requireReadVersion(tx, principal, current.get());
+    }
+    return v == Verdict.READ;
   }
 
   /** Whether the resource {@code content}'s securityContext names was deleted or is gone. */

@@ -201,13 +201,16 @@ public final class BundleProcessor {
    * Deletes in the caller's transaction: the deleted version, or empty when the resource never
    * existed ({@link ResourceRepository#delete}). A resource outside the caller's patient compartment
    * is 404, and so, for such a caller, is one that never existed: answering it otherwise would tell
-   * the caller which ids exist in other patients' records.
+   * the caller which ids exist in other patients' records. A Binary is deleted only by a caller who
+   * may read it ({@link BinaryAccess#requireDeletable}).
    */
   public Optional<StoredResource> delete(ResourceStore.Tx tx, Principal principal, String type, String id,
       WritePreconditions preconditions) {
     WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.DELETE, null,
         CreatedBinaries.none());
-    Optional<StoredResource> gone = repository.delete(tx, principal.project(), type, id, preconditions);
+    Optional<StoredResource> gone = !type.equals("Binary") || access.requireDeletable(tx, principal, id)
+        ? repository.delete(tx, principal.project(), type, id, preconditions)
+        : repository.deleteNothing(type, id, preconditions);
     if (gone.isEmpty() && c.patient() != null) {
       throw FhirException.notFound(type + "/" + id + " is not known");
     }

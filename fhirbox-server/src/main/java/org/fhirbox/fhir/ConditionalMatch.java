@@ -87,6 +87,10 @@ public final class ConditionalMatch {
   public Optional<StoredResource> existing(ResourceStore.Tx tx, Principal principal, String type,
       Map<String, List<String>> criteria, String shown, Kind kind) {
     principal.require(type, Interaction.SEARCH);
+    if (kind == Kind.DELETE && type.equals("Binary")) {
+      // deleting a Binary takes its read (BinaryAccess#requireDeletable): refused before the search, as by id
+      principal.require(type, Interaction.READ);
+    }
     compartment.requireSearchable(principal, type);
     if (criteria.values().stream().mapToInt(List::size).sum() > MAX_PARAMETERS) {
       throw FhirException.badRequest("a " + kind.label + " takes at most " + MAX_PARAMETERS + " search parameters");

@@ -272,14 +272,10 @@ public final class ResourceRepository {
     requireType(type);
     ResourceIds.requireValid(id);
     Optional<StoredResource> current = tx.current(project, type, id, true);
-    WritePreconditions.requireAnyIfStar(ifMatch, current, type, id);
     if (current.isEmpty()) {
-      if (ifMatch != null) {
-        throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match: " + type + "/" + id
-            + " does not exist");
-      }
-      return current;
+      return deleteNothing(type, id, preconditions);
     }
+    WritePreconditions.requireAnyIfStar(ifMatch, current, type, id);
     if (ifMatch != null && ifMatch != IF_MATCH_ANY && current.get().versionId() != ifMatch) {
       throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match the current version W/\""
           + current.get().versionId() + "\"");
@@ -292,6 +288,21 @@ public final class ResourceRepository {
     StoredResource gone = new StoredResource(project, type, id, current.get().versionId() + 1, now, true, null);
     tx.insert(gone, List.of());
     return Optional.of(gone);
+  }
+
+  /**
+   * {@link #delete} of {@code type/id} as one that never existed, whether or not it did: empty, or
+   * 412 for an {@code If-Match}, which needs a current version (RFC 9110 §13.1.1). For a resource
+   * the caller is to be told no more of than of one never made.
+   */
+  public Optional<StoredResource> deleteNothing(String type, String id, WritePreconditions preconditions) {
+    Long ifMatch = preconditions.ifMatch();
+    WritePreconditions.requireAnyIfStar(ifMatch, Optional.empty(), type, id);
+    if (ifMatch != null) {
+      throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match: " + type + "/" + id
+          + " does not exist");
+    }
+    return Optional.empty();
   }
 
   /** The current version; 404 when it never existed, 410 when deleted. */

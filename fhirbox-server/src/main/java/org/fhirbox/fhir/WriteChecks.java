@@ -114,13 +114,15 @@ final class WriteChecks {
    * An update of Binary {@code id} needs what any new version of it needs
    * ({@link BinaryAccess#requireReplaceable}), with data or without: without, it keeps the current
    * version's bytes under the new version's {@code contentType} and {@code securityContext}, and
-   * the new content type must pass the Binary policy, as it would with the bytes sent. With data
+   * the new content type must pass the Binary policy, as it would with the bytes sent; the caller
+   * must be one who may read those bytes, also when it moves them off a deleted securityContext
+   * resource. With data
    * the body replaces the resource (FHIR R4 http.html#update): a securityContext it does not name
    * is not carried over.
    */
   private void requireReplaceable(ResourceStore.Tx tx, Principal principal, String id, Binary b) {
     Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
-        b.hasSecurityContext() ? b.getSecurityContext().getReference() : null);
+        b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, !b.hasData());
     if (current.isPresent() && !b.hasData()) {
       binaryData.checkKept(b.hasContentType() ? b.getContentType() : "application/octet-stream");
     }
