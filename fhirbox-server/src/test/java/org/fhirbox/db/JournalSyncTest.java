@@ -20,6 +20,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,76 @@ class JournalSyncTest {
         assertThat(synced.get((int) id - 1)).as("records the sync covered").isEqualTo((int) id);
       }
       journal.release();
+    }
+  }
+
+  /**
+   * H2 shows a commit to other connections before its record is synced: a read that sees it
+   * (in auto-commit, or in a transaction that writes nothing) answers only once that sync is
+   * done, else a power loss could take back what a client was told exists. With nothing unsynced,
+   * a read syncs nothing.
+   */
+  @Test
+  void aReadThatSeesACommitAnswersOnlyOnceItsRecordIsOnTheDisk() throws Exception {
+    Supplier<Connection> db = table();
+    AtomicInteger forces = new AtomicInteger();
+    AtomicBoolean hold = new AtomicBoolean();
+    CountDownLatch syncing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService threads = Executors.newFixedThreadPool(3);
+    try (CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db, System::currentTimeMillis,
+        segment -> {
+          forces.incrementAndGet();
+          if (hold.get()) {
+            syncing.countDown();
+            try {
+              release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          segment.force(false);
+        })) {
+      JournalRows.insert(journal, db, 1);
+      int before = forces.get();
+      assertThat(count(journal, db, true)).isEqualTo(1);
+      assertThat(count(journal, db, false)).isEqualTo(1);
+      assertThat(forces.get()).as("reads with every record synced").isEqualTo(before);
+
+      hold.set(true);
+      Future<?> writer = threads.submit(() -> {
+        JournalRows.insert(journal, db, 2);
+        return null;
+      });
+      assertThat(syncing.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<Long> autoCommit = threads.submit(() -> count(journal, db, true));
+      Future<Long> readOnly = threads.submit(() -> count(journal, db, false));
+      assertThatThrownBy(() -> autoCommit.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      assertThatThrownBy(() -> readOnly.get(50, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      release.countDown();
+      writer.get(10, TimeUnit.SECONDS);
+      assertThat(autoCommit.get(10, TimeUnit.SECONDS)).as("the row, once synced").isEqualTo(2);
+      assertThat(readOnly.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+      journal.release();
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  /** The rows of {@code t} on a journaled connection, in auto-commit or in a transaction committed after. */
+  private static long count(CommitJournal journal, Supplier<Connection> db, boolean autoCommit) throws SQLException {
+    try (Connection c = JournaledConnection.wrap(db.get(), journal)) {
+      c.setAutoCommit(autoCommit);
+      long n;
+      try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT COUNT(*) FROM t")) {
+        rs.next();
+        n = rs.getLong(1);
+      }
+      if (!autoCommit) {
+        c.commit();
+        c.setAutoCommit(true);
+      }
+      return n;
     }
   }
 
