@@ -277,10 +277,7 @@ final class CommitJournal implements AutoCloseable {
     return !store.failed() && (sync == null || sync.healthy());
   }
 
-  /**
-   * Returns once every commit made so far is on the disk ({@link JournalSync#awaitAppended}): a
-   * transaction that wrote nothing calls it before it answers with what it read.
-   */
+  /** Returns once every commit made so far is on the disk ({@link JournalSync#awaitAppended}). */
   void awaitCommitted() throws IOException {
     if (sync != null) {
       sync.awaitAppended();
@@ -290,6 +287,11 @@ final class CommitJournal implements AutoCloseable {
   /** Whether a store of the database file failed since the journal opened: then the journal must be kept. */
   boolean storeFailed() {
     return store.failed();
+  }
+
+  /** The group sync, null without synced commits (tests replace its force). */
+  JournalSync sync() {
+    return sync;
   }
 
   /** Replaces the statement that stores the database file (tests make it fail). */

@@ -29,7 +29,7 @@ final class JournalSync {
 
   static final Force FDATASYNC = segment -> segment.force(false);
 
-  private final Force force;
+  private volatile Force force;
   private final Object lock = new Object();
   /** Every record up to this number is on the disk. Written under {@link #lock}. */
   private volatile long durable;
@@ -43,6 +43,11 @@ final class JournalSync {
   JournalSync(long durable, Force force) {
     this.durable = durable;
     this.appended = durable;
+    this.force = force;
+  }
+
+  /** Replaces how a segment is forced (tests hold a sync under way). */
+  void forceWith(Force force) {
     this.force = force;
   }
 

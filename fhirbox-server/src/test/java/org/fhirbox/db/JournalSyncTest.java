@@ -13,8 +13,10 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +26,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.fhirbox.model.StoredResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -124,6 +127,52 @@ class JournalSyncTest {
       journal.release();
     } finally {
       threads.shutdownNow();
+    }
+  }
+
+  /**
+   * The same through the resource store as requests use it: a read of a resource whose commit is
+   * not yet synced (a GET), and a transaction that only finds it (a conditional create that
+   * matched), answer once the sync is done.
+   */
+  @Test
+  void aStoreReadOfAResourceAnswersOnlyOnceItsCommitIsOnTheDisk() throws Exception {
+    Database db = new Database("jdbc:h2:file:" + dir.resolve("store") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 4);
+    ExecutorService threads = Executors.newFixedThreadPool(3);
+    CountDownLatch syncing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      Optional<StoredResource> none = store.read(tx -> tx.current("p", "Patient", "a", false));
+      assertThat(none).isEmpty();
+      db.journal().sync().forceWith(segment -> {
+        syncing.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        segment.force(false);
+      });
+      Future<?> writer = threads.submit(() -> store.inTransaction(tx -> {
+        tx.insert(new StoredResource("p", "Patient", "a", 1, Instant.ofEpochMilli(1000), false, "{\"id\":\"a\"}"),
+            List.of());
+        return null;
+      }));
+      assertThat(syncing.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<Boolean> read = threads.submit(() -> store.read(tx -> tx.current("p", "Patient", "a", false)).isPresent());
+      Future<Boolean> found = threads.submit(() -> store.inTransaction(
+          tx -> tx.current("p", "Patient", "a", false).isPresent()));
+      assertThatThrownBy(() -> read.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      assertThatThrownBy(() -> found.get(50, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      release.countDown();
+      writer.get(10, TimeUnit.SECONDS);
+      assertThat(read.get(10, TimeUnit.SECONDS)).as("found, once synced").isTrue();
+      assertThat(found.get(10, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      release.countDown();
+      threads.shutdownNow();
+      db.close();
     }
   }
 
