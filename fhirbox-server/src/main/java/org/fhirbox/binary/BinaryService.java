@@ -294,13 +294,17 @@ public final class BinaryService {
     discard(info);
   }
 
+  /**
+   * Deletes an unused blob, best effort: it never throws, since it runs after a commit (whose
+   * answer stands) or beside the failure being reported; what it leaves, the sweeper deletes.
+   */
   public void discard(BlobInfo info) {
     if (info == null) {
       return;
     }
     try {
       blobs.delete(info.key());
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       LOG.warn("could not delete unused blob {}; the sweeper will retry", info.key(), e);
     }
   }

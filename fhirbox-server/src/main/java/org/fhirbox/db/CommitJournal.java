@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * record (SQL, parameters, number; framed by length and CRC32C) to the journal file with one
  * {@code write}, and commits in H2; then, outside the lock, the commit waits until its record is
  * on the disk ({@code fdatasync}, shared by the commits that wait together: {@link JournalSync}).
- * So an acknowledged commit survives a process crash and a power loss alike.
+ * So an acknowledged commit survives a process crash and a power loss alike. H2 shows a commit to
+ * others before that sync: a transaction that wrote nothing waits for it before it answers
+ * ({@link #awaitCommitted}), so that nothing a power loss can take back is reported as there.
  *
  * <p>Storing: {@link #checkpointIfDue} stores the file ({@code CHECKPOINT}) under the same lock,
  * where no commit is half done, after setting {@code FHIRBOX_JOURNAL.MARK} to the number of the
@@ -272,22 +274,24 @@ final class CommitJournal implements AutoCloseable {
    * until a restart (readiness reports the database down).
    */
   boolean healthy() {
-    if (store.failed()) {
-      return false;
-    }
-    try {
-      if (sync != null) {
-        sync.requireHealthy();
-      }
-      return true;
-    } catch (IOException e) {
-      return false;
+    return !store.failed() && (sync == null || sync.healthy());
+  }
+
+  /** Returns once every commit made so far is on the disk ({@link JournalSync#awaitAppended}). */
+  void awaitCommitted() throws IOException {
+    if (sync != null) {
+      sync.awaitAppended();
     }
   }
 
   /** Whether a store of the database file failed since the journal opened: then the journal must be kept. */
   boolean storeFailed() {
     return store.failed();
+  }
+
+  /** The group sync, null without synced commits (tests replace its force). */
+  JournalSync sync() {
+    return sync;
   }
 
   /** Replaces the statement that stores the database file (tests make it fail). */
@@ -380,11 +384,6 @@ final class CommitJournal implements AutoCloseable {
       return segment;
     }
   }
-
-  static ByteBuffer encode(byte kind, long seq, List<JournaledStatement> statements) {
-    return new JournalRecordBuffer().encode(kind, seq, statements);
-  }
-
 
   /**
    * Has H2 store what is committed, under the lock; starts a new segment when the current one is

@@ -29,12 +29,12 @@ final class JournalSync {
 
   static final Force FDATASYNC = segment -> segment.force(false);
 
-  private final Force force;
+  private volatile Force force;
   private final Object lock = new Object();
-  /** Every record up to this number is on the disk. Under {@link #lock}. */
-  private long durable;
-  /** The newest record appended, and the segment holding it. Under {@link #lock}. */
-  private long appended;
+  /** Every record up to this number is on the disk. Written under {@link #lock}. */
+  private volatile long durable;
+  /** The newest record appended, and the segment holding it. Written under {@link #lock}. */
+  private volatile long appended;
   private FileChannel segment;
   private boolean syncing;
   private IOException failed;
@@ -43,6 +43,11 @@ final class JournalSync {
   JournalSync(long durable, Force force) {
     this.durable = durable;
     this.appended = durable;
+    this.force = force;
+  }
+
+  /** Replaces how a segment is forced (tests hold a sync under way). */
+  void forceWith(Force force) {
     this.force = force;
   }
 
@@ -122,6 +127,30 @@ final class JournalSync {
       if (error != null) {
         throw error;
       }
+    }
+  }
+
+  /**
+   * Returns once every record appended before this call is on the disk: a transaction that wrote
+   * nothing may have read what those commits wrote, and answers only once they would survive a
+   * power loss, as PostgreSQL with {@code synchronous_commit = on} shows a commit to others only
+   * after its log is flushed. Record {@code n} is appended before its commit in H2, so a row read
+   * is covered. With every record on the disk (no write since the last sync) this is two volatile
+   * reads: no lock, no system call.
+   *
+   * @throws IOException when a sync failed, this one or an earlier one, with records not on the disk
+   */
+  void awaitAppended() throws IOException {
+    long seen = appended;
+    if (durable < seen) {
+      await(seen);
+    }
+  }
+
+  /** False once a sync has failed. */
+  boolean healthy() {
+    synchronized (lock) {
+      return failed == null;
     }
   }
 

@@ -1,5 +1,6 @@
 package org.fhirbox.db;
 
+import java.io.IOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -24,11 +25,19 @@ import java.util.Locale;
  * <p>Whatever changes H2's B-trees outside a journal commit (a write, a {@code FOR UPDATE} row
  * lock, a rollback, a close that rolls back) runs holding {@link CommitJournal#changes}, so that
  * the journal's store never catches it half done.
+ *
+ * <p>H2 shows a commit to other connections before its record is on the disk. A connection that
+ * ran statements ends its use (a commit with nothing to journal, a rollback, a close) only once
+ * every record appended so far is synced ({@link CommitJournal#awaitCommitted}): what it read then
+ * survives a power loss before any client learns it. A commit with records waits for its own, which
+ * follows every commit its statements could see.
  */
 final class JournaledConnection implements InvocationHandler {
   private final Connection real;
   private final CommitJournal journal;
   private List<JournaledStatement> pending = new ArrayList<>();
+  /** Statements were made since the last wait for the journal's sync: they may have read unsynced rows. */
+  private boolean ran;
 
   private JournaledConnection(Connection real, CommitJournal journal) {
     this.real = real;
@@ -77,6 +86,7 @@ final class JournaledConnection implements InvocationHandler {
   public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
     switch (method.getName()) {
       case "prepareStatement" -> {
+        ran = true;
         Object ps = call(real, method, args);
         String sql = (String) args[0];
         Kind kind = kind(sql);
@@ -87,6 +97,7 @@ final class JournaledConnection implements InvocationHandler {
         };
       }
       case "createStatement" -> {
+        ran = true;
         return proxy(Statement.class, new Plain((Statement) call(real, method, args)));
       }
       case "prepareCall", "setSavepoint", "releaseSavepoint" ->
@@ -101,6 +112,7 @@ final class JournaledConnection implements InvocationHandler {
         }
         pending.clear();
         rollback();
+        awaitSynced();
         return null;
       }
       case "setAutoCommit" -> {
@@ -114,10 +126,12 @@ final class JournaledConnection implements InvocationHandler {
       }
       case "close" -> {
         pending.clear();
-        return changing(() -> {
+        changing(() -> {
           real.close(); // the pool rolls back what is open
           return null;
         });
+        awaitSynced();
+        return null;
       }
       default -> {
         return forward(proxy, real, method, args);
@@ -132,11 +146,26 @@ final class JournaledConnection implements InvocationHandler {
         real.commit();
         return null;
       });
+      awaitSynced();
       return;
     }
     List<JournaledStatement> statements = pending;
     pending = new ArrayList<>();
     journal.commit(real, statements);
+    ran = false;
+  }
+
+  /** Returns once what this connection's statements read is on the disk (see the class comment). */
+  private void awaitSynced() throws SQLException {
+    if (!ran) {
+      return;
+    }
+    try {
+      journal.awaitCommitted();
+    } catch (IOException e) {
+      throw new SQLException("what the transaction read may not be on the disk: " + e.getMessage(), e);
+    }
+    ran = false;
   }
 
   /**

@@ -19,7 +19,8 @@ public interface BinaryData {
 
   /**
    * Deletes a blob stored by {@link #store} that the committed write does not name (a conditional
-   * create answered with the resource it matched); nothing for null.
+   * create answered with the resource it matched); nothing for null. Never throws: a blob it
+   * cannot delete is left to the orphan sweeper.
    */
   void discard(BlobInfo info);
 }

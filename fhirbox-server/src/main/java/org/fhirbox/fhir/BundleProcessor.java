@@ -281,6 +281,7 @@ public final class BundleProcessor {
       BundleEntryComponent entry = bundle.getEntry().get(i);
       BundleEntryComponent result;
       List<BlobInfo> blobs = new ArrayList<>();
+      List<BlobInfo> unused = List.of();
       try {
         Optional<EntrySearch> search = EntrySearch.of(entry, i, fhirBase, repository);
         if (search.isPresent()) {
@@ -306,7 +307,7 @@ public final class BundleProcessor {
                   match(tx, principal, run))})[0];
         });
         if (matched(req, result)) {
-          blobs.forEach(binaryData::discard);
+          unused = blobs;
         }
       } catch (RuntimeException e) {
         // each entry of a batch stands alone (FHIR R4 http.html#brules): one that fails, also for
@@ -318,6 +319,8 @@ public final class BundleProcessor {
         result.getResponse().setStatus(EntryStatus.line(fe.status()))
             .setOutcome(fe.toOperationOutcome());
       }
+      // outside the try: nothing after the commit turns the entry's answer into a failure
+      unused.forEach(binaryData::discard);
       out.addEntry(result);
     }
     return out;
@@ -328,6 +331,7 @@ public final class BundleProcessor {
     List<EntryRequest> requests = plan.requests();
     List<EntryRequest> ordered = plan.ordered();
     Map<Integer, BlobInfo> blobs = new HashMap<>();
+    BundleEntryComponent[] results;
     try {
       for (EntryRequest r : requests) {
         Resource res = bundle.getEntry().get(r.index()).getResource();
@@ -339,7 +343,7 @@ public final class BundleProcessor {
       requests.forEach(r -> bodyIds.put(r.index(), idOf(bundle.getEntry().get(r.index()).getResource())));
       // read before any run rewrites them: a retried run starts from the Bundle as sent
       List<String> conditionalReferences = plan.conditionalReferences(terser);
-      BundleEntryComponent[] results = store.inTransaction(tx -> {
+      results = store.inTransaction(tx -> {
         // conditional creates, updates and deletes search before anything is written: what they
         // find is what they write, and what references to their fullUrl name
         Map<Integer, StoredResource> matches = new HashMap<>();
@@ -381,19 +385,21 @@ public final class BundleProcessor {
         created.requireInCompartment(BundleProcessor::atEntry);
         return res;
       });
-      Bundle out = new Bundle().setType(BundleType.TRANSACTIONRESPONSE);
-      out.setId(ResourceIds.newId());
-      for (int i = 0; i < results.length; i++) {
-        if (matched(requests.get(i), results[i])) {
-          binaryData.discard(blobs.get(i));
-        }
-        out.addEntry(results[i]);
-      }
-      return out;
     } catch (RuntimeException e) {
       blobs.values().forEach(b -> binaryData.discardAfter(b, e));
       throw e;
     }
+    // committed: the Binaries name their blobs, which nothing from here on may discard; only a
+    // conditional create that matched stored bytes no resource names
+    Bundle out = new Bundle().setType(BundleType.TRANSACTIONRESPONSE);
+    out.setId(ResourceIds.newId());
+    for (int i = 0; i < results.length; i++) {
+      if (matched(requests.get(i), results[i])) {
+        binaryData.discard(blobs.get(i));
+      }
+      out.addEntry(results[i]);
+    }
+    return out;
   }
 
   /**

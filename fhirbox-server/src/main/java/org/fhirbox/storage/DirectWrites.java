@@ -4,6 +4,7 @@ import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -46,6 +47,8 @@ final class DirectWrites {
   static final int DIRECT_MIN = 64 * 1024;
   /** The most a heap buffer hands a channel per call ({@link #writeFully}). */
   static final int CHANNEL_SLICE = 256 * 1024;
+  static final String PROBE_PREFIX = "direct-";
+  static final String PROBE_SUFFIX = ".probe";
   private final int bufferSize;
   private final int maxBuffers;
   private final BlockingQueue<ByteBuffer> free;
@@ -66,12 +69,25 @@ final class DirectWrites {
     this.bufferSize = bufferSize;
     this.maxBuffers = maxBuffers;
     this.free = new ArrayBlockingQueue<>(Math.max(1, maxBuffers));
+    deleteProbes(dir);
     this.refused = maxBuffers == 0 || !takesDirectWrites(dir);
+  }
+
+  /**
+   * Deletes the probe files of earlier starts: one that a crash or a kill interrupted kept its
+   * file, which no sweep looks at (it names no blob, no upload).
+   */
+  private static void deleteProbes(Path dir) throws IOException {
+    try (DirectoryStream<Path> probes = Files.newDirectoryStream(dir, PROBE_PREFIX + "*" + PROBE_SUFFIX)) {
+      for (Path p : probes) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** Opens a new file in {@code dir} with O_DIRECT once, so that a refusal is known before the first upload. */
   private static boolean takesDirectWrites(Path dir) throws IOException {
-    Path probe = Files.createTempFile(dir, "direct-", ".probe");
+    Path probe = Files.createTempFile(dir, PROBE_PREFIX, PROBE_SUFFIX);
     try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
       return true;
     } catch (IOException | UnsupportedOperationException e) {

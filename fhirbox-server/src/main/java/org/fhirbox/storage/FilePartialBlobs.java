@@ -20,10 +20,15 @@ import java.util.List;
  *
  * <p>An append first cuts the file back to the persisted length, which drops whatever an append
  * whose result was never persisted wrote (a checksum mismatch, a lost race). Each append holds an
- * exclusive lock on the file ({@link FileChannel#tryLock}), so two writers can never interleave
- * their bytes in it, whatever the callers' own bookkeeping says. The orphan sweep removes an old
- * {@code .tus} file only when no unfinished upload names its key: a paused upload stays until its
- * own expiry.
+ * exclusive lock on the file ({@link FileChannel#tryLock}), so two appends in this process never
+ * interleave their bytes in it, whatever the callers' own bookkeeping says: the JVM keeps its own
+ * table of the locks its channels hold on a file. Against another process the lock is weaker: it
+ * is a POSIX record lock, which the kernel drops when the process closes any descriptor of the
+ * file (fcntl(2)), and an append closes the {@code O_DIRECT} channel {@link DirectWrites} opened
+ * on the file before its sync, while Java still reports the lock valid: from then on, a second
+ * process appending to the same file (two nodes sharing one blob directory) is no longer kept out.
+ * The orphan sweep removes an old {@code .tus} file only when no unfinished upload names its key:
+ * a paused upload stays until its own expiry.
  */
 final class FilePartialBlobs implements ResumableBlobs {
   static final String SUFFIX = ".tus";

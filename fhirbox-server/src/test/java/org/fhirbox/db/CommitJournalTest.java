@@ -81,14 +81,14 @@ class CommitJournalTest {
   @Test
   void aRestartAppliesTheCommitsAfterTheMarkSkipsAbortedOnesAndStopsAtATornRecord() throws Exception {
     createTable();
-    ByteBuffer torn = CommitJournal.encode(CommitJournal.COMMIT, 5, List.of(insert(5, "torn")));
+    ByteBuffer torn = new JournalRecordBuffer().encode(CommitJournal.COMMIT, 5, List.of(insert(5, "torn")));
     torn.limit(torn.limit() - 3); // the crash cut its write short
     writeSegment(1,
-        CommitJournal.encode(CommitJournal.COMMIT, 1, List.of(insert(1, "one"))),
-        CommitJournal.encode(CommitJournal.COMMIT, 2, List.of(insert(2, "two"), insert(20, "twenty"))),
-        CommitJournal.encode(CommitJournal.COMMIT, 3, List.of(insert(3, "three"))),
-        CommitJournal.encode(CommitJournal.ABORT, 3, List.of()),
-        CommitJournal.encode(CommitJournal.COMMIT, 4, List.of(insert(4, "four"))),
+        new JournalRecordBuffer().encode(CommitJournal.COMMIT, 1, List.of(insert(1, "one"))),
+        new JournalRecordBuffer().encode(CommitJournal.COMMIT, 2, List.of(insert(2, "two"), insert(20, "twenty"))),
+        new JournalRecordBuffer().encode(CommitJournal.COMMIT, 3, List.of(insert(3, "three"))),
+        new JournalRecordBuffer().encode(CommitJournal.ABORT, 3, List.of()),
+        new JournalRecordBuffer().encode(CommitJournal.COMMIT, 4, List.of(insert(4, "four"))),
         torn);
     // a crash while the version before the next segment was being recorded left its temporary file
     Files.writeString(dir.resolve("db.journal").resolve(String.format("journal-%019d.stored.tmp", 9)), "12 3");
@@ -157,9 +157,9 @@ class CommitJournalTest {
       s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))");
     }
     writeSegment(1,
-        CommitJournal.encode(CommitJournal.COMMIT, 1, List.of(insert(1, "one"))),
-        CommitJournal.encode(CommitJournal.COMMIT, 2, List.of(insert(2, "two"))),
-        CommitJournal.encode(CommitJournal.ABORT, 2, List.of()));
+        new JournalRecordBuffer().encode(CommitJournal.COMMIT, 1, List.of(insert(1, "one"))),
+        new JournalRecordBuffer().encode(CommitJournal.COMMIT, 2, List.of(insert(2, "two"))),
+        new JournalRecordBuffer().encode(CommitJournal.ABORT, 2, List.of()));
     CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db);
     try (Connection c = JournaledConnection.wrap(db.get(), journal);
         PreparedStatement ps = c.prepareStatement("INSERT INTO t (id, v) VALUES (?, ?)")) {
@@ -288,8 +288,8 @@ class CommitJournalTest {
     // the file holds transactions up to 10; the journal's oldest segment starts at 15 (a restored
     // older database file, or a store a power loss took back after segments were deleted)
     writeSegment(15,
-        CommitJournal.encode(CommitJournal.COMMIT, 15, List.of(insert(15, "fifteen"))),
-        CommitJournal.encode(CommitJournal.COMMIT, 16, List.of(insert(16, "sixteen"))));
+        new JournalRecordBuffer().encode(CommitJournal.COMMIT, 15, List.of(insert(15, "fifteen"))),
+        new JournalRecordBuffer().encode(CommitJournal.COMMIT, 16, List.of(insert(16, "sixteen"))));
     try (Connection c = raw().get(); Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA FHIRBOX_JOURNAL");
       s.execute("CREATE TABLE " + CommitJournal.MARK_TABLE + " (id INT PRIMARY KEY, seq BIGINT NOT NULL)");
@@ -308,7 +308,7 @@ class CommitJournalTest {
   @Test
   void aRecordThatNoLongerAppliesStopsTheStartWithTheTransactionNamed() throws Exception {
     createTable();
-    writeSegment(1, CommitJournal.encode(CommitJournal.COMMIT, 1,
+    writeSegment(1, new JournalRecordBuffer().encode(CommitJournal.COMMIT, 1,
         List.of(new JournaledStatement("INSERT INTO missing_table VALUES (?)", List.<Object[]>of(new Object[] {1L})))));
     assertThatThrownBy(() -> CommitJournal.open(dir.resolve("db.journal"), raw()))
         .hasMessageContaining("transaction 1 of the journal could not be applied again");
@@ -452,7 +452,7 @@ class CommitJournalTest {
     }
     JournaledStatement update = new JournaledStatement("UPDATE t SET v = ? WHERE id <= ?",
         List.<Object[]>of(new Object[] {"changed", 2L}), new long[] {2});
-    writeSegment(1, CommitJournal.encode(CommitJournal.COMMIT, 1, List.of(update)));
+    writeSegment(1, new JournalRecordBuffer().encode(CommitJournal.COMMIT, 1, List.of(update)));
 
     assertThatThrownBy(() -> CommitJournal.open(dir.resolve("db.journal"), raw()))
         .hasMessageContaining("transaction 1 of the journal could not be applied again")

@@ -13,15 +13,20 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.fhirbox.model.StoredResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,6 +74,122 @@ class JournalSyncTest {
         assertThat(synced.get((int) id - 1)).as("records the sync covered").isEqualTo((int) id);
       }
       journal.release();
+    }
+  }
+
+  /**
+   * H2 shows a commit to other connections before its record is synced: a read that sees it
+   * (in auto-commit, or in a transaction that writes nothing) answers only once that sync is
+   * done, else a power loss could take back what a client was told exists. With nothing unsynced,
+   * a read syncs nothing.
+   */
+  @Test
+  void aReadThatSeesACommitAnswersOnlyOnceItsRecordIsOnTheDisk() throws Exception {
+    Supplier<Connection> db = table();
+    AtomicInteger forces = new AtomicInteger();
+    AtomicBoolean hold = new AtomicBoolean();
+    CountDownLatch syncing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService threads = Executors.newFixedThreadPool(3);
+    try (CommitJournal journal = CommitJournal.open(dir.resolve("db.journal"), db, System::currentTimeMillis,
+        segment -> {
+          forces.incrementAndGet();
+          if (hold.get()) {
+            syncing.countDown();
+            try {
+              release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          segment.force(false);
+        })) {
+      JournalRows.insert(journal, db, 1);
+      int before = forces.get();
+      assertThat(count(journal, db, true)).isEqualTo(1);
+      assertThat(count(journal, db, false)).isEqualTo(1);
+      assertThat(forces.get()).as("reads with every record synced").isEqualTo(before);
+
+      hold.set(true);
+      Future<?> writer = threads.submit(() -> {
+        JournalRows.insert(journal, db, 2);
+        return null;
+      });
+      assertThat(syncing.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<Long> autoCommit = threads.submit(() -> count(journal, db, true));
+      Future<Long> readOnly = threads.submit(() -> count(journal, db, false));
+      assertThatThrownBy(() -> autoCommit.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      assertThatThrownBy(() -> readOnly.get(50, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      release.countDown();
+      writer.get(10, TimeUnit.SECONDS);
+      assertThat(autoCommit.get(10, TimeUnit.SECONDS)).as("the row, once synced").isEqualTo(2);
+      assertThat(readOnly.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+      journal.release();
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  /**
+   * The same through the resource store as requests use it: a read of a resource whose commit is
+   * not yet synced (a GET), and a transaction that only finds it (a conditional create that
+   * matched), answer once the sync is done.
+   */
+  @Test
+  void aStoreReadOfAResourceAnswersOnlyOnceItsCommitIsOnTheDisk() throws Exception {
+    Database db = new Database("jdbc:h2:file:" + dir.resolve("store") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 4);
+    ExecutorService threads = Executors.newFixedThreadPool(3);
+    CountDownLatch syncing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      JdbcResourceStore store = new JdbcResourceStore(db);
+      Optional<StoredResource> none = store.read(tx -> tx.current("p", "Patient", "a", false));
+      assertThat(none).isEmpty();
+      db.journal().sync().forceWith(segment -> {
+        syncing.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        segment.force(false);
+      });
+      Future<?> writer = threads.submit(() -> store.inTransaction(tx -> {
+        tx.insert(new StoredResource("p", "Patient", "a", 1, Instant.ofEpochMilli(1000), false, "{\"id\":\"a\"}"),
+            List.of());
+        return null;
+      }));
+      assertThat(syncing.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<Boolean> read = threads.submit(() -> store.read(tx -> tx.current("p", "Patient", "a", false)).isPresent());
+      Future<Boolean> found = threads.submit(() -> store.inTransaction(
+          tx -> tx.current("p", "Patient", "a", false).isPresent()));
+      assertThatThrownBy(() -> read.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      assertThatThrownBy(() -> found.get(50, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      release.countDown();
+      writer.get(10, TimeUnit.SECONDS);
+      assertThat(read.get(10, TimeUnit.SECONDS)).as("found, once synced").isTrue();
+      assertThat(found.get(10, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      release.countDown();
+      threads.shutdownNow();
+      db.close();
+    }
+  }
+
+  /** The rows of {@code t} on a journaled connection, in auto-commit or in a transaction committed after. */
+  private static long count(CommitJournal journal, Supplier<Connection> db, boolean autoCommit) throws SQLException {
+    try (Connection c = JournaledConnection.wrap(db.get(), journal)) {
+      c.setAutoCommit(autoCommit);
+      long n;
+      try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT COUNT(*) FROM t")) {
+        rs.next();
+        n = rs.getLong(1);
+      }
+      if (!autoCommit) {
+        c.commit();
+        c.setAutoCommit(true);
+      }
+      return n;
     }
   }
 

@@ -139,4 +139,26 @@ class TusRestartTest {
       TestServer.deleteTree(data);
     }
   }
+
+  /**
+   * A start that a crash interrupted while it tried O_DIRECT on a file in {@code tmp} left that
+   * file; the next start deletes it, and its own probe too.
+   */
+  @Test
+  void aStartDeletesTheProbeFileAnInterruptedStartLeft() throws Exception {
+    Path data = Files.createTempDirectory("fhirbox-probe");
+    try {
+      Path tmp = Files.createDirectories(data.resolve("blobs").resolve("tmp"));
+      Path left = Files.write(tmp.resolve("direct-8231907461.probe"), new byte[0]);
+      try (TestServer server = TestServer.start(Map.of("FHIRBOX_DATA_DIR", data.toString()))) {
+        assertThat(server.client().get("fhir/R4/metadata").statusCode()).isEqualTo(200);
+        assertThat(left).doesNotExist();
+        try (Stream<Path> files = Files.list(tmp)) {
+          assertThat(files.filter(p -> p.toString().endsWith(".probe")).toList()).isEmpty();
+        }
+      }
+    } finally {
+      TestServer.deleteTree(data);
+    }
+  }
 }
