@@ -81,7 +81,7 @@ public record EntrySearch(int index, String type, String id, boolean history, Ma
       }
       return Optional.of(new EntrySearch(index, type, id, history, params));
     } catch (FhirException e) {
-      throw BundleProcessor.atEntry(index, e);
+      throw BundleEntries.atEntry(index, e);
     }
   }
 
@@ -93,7 +93,7 @@ public record EntrySearch(int index, String type, String id, boolean history, Ma
       out.getResponse().setStatus("200 OK");
       return out;
     } catch (FhirException e) {
-      throw BundleProcessor.atEntry(index, e);
+      throw BundleEntries.atEntry(index, e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
