@@ -404,12 +404,16 @@ public final class FhirboxServer implements AutoCloseable {
     }
   }
 
-  /** Loads the FHIRPath engine ({@link Patch#warmUpFhirPath}); should it fail, the first FHIRPath Patch does. */
+  /**
+   * Loads the FHIRPath engine ({@link Patch#warmUpFhirPath}). A failure is logged as a warning, not
+   * thrown: it is what every FHIRPath Patch would then meet (a library missing from the class path),
+   * and the server serves everything else.
+   */
   private void warmUpFhirPathQuietly() {
     try {
       Patch.warmUpFhirPath(codec);
     } catch (RuntimeException | LinkageError e) {
-      LOG.debug("warming up the FHIRPath engine failed; the first FHIRPath Patch loads it instead", e);
+      LOG.warn("the FHIRPath engine did not load, so FHIRPath Patches will fail: {}", e.toString());
     }
   }
 

@@ -11,37 +11,54 @@ import org.hl7.fhir.r4.fhirpath.FHIRPathUtilityClasses.FHIRConstant;
 /**
  * What a FHIRPath Patch path ({@link FhirPathPatch}) may be, so that evaluating one costs about
  * the resource's size times the path's length. HAPI's engine takes no time or size limit and
- * checks no interrupt, and the patch's budget is only looked at between operations, so what one
- * path could make cost more is refused (400) before it runs: measured on HAPI's R4 engine, five
- * thousand identifiers took 4 s to {@code distinct()} and 26 s to match against
- * {@code %resource}, and a path of 250 characters of chained {@code replace()} ran out of heap.
- * What is left grows with the resource: one {@code descendants().where(...)} over 8 MiB of JSON
- * took 3 to 8 s, by which a patch may still overrun its budget once.
+ * checks no interrupt, and the patch's budget is only looked at between operations, so a path is
+ * held to what selects elements of the resource, and anything else is refused (400) before it
+ * runs. An allow-list, since every function outside it that was tried could run for minutes or
+ * out of heap on a small resource: {@code repeat(toString() & 'a')} never ends,
+ * {@code (1.5).round(20000000)} ran past 80 s, chained {@code trace()} kept every item it saw,
+ * {@code identifier ~ identifier} and {@code (identifier | 'x')} compare every element with every
+ * other, five thousand identifiers took 4 s to {@code distinct()} and 26 s to match against
+ * {@code %resource}. What is left grows with the resource times the path: one
+ * {@code descendants().where(...)} over 8 MiB of JSON took 3 to 8 s.
  */
 final class FhirPathLimits {
   /** Long enough for any path that names elements; deeper nesting overflows the engine's recursive parser. */
   static final int MAX_PATH = 2000;
+  /**
+   * Functions that select, test or convert what they are given, each in time and space in
+   * proportion to it: navigation ({@code where}, {@code first}, {@code [n]}, {@code extension(url)},
+   * {@code children}, {@code descendants} once), existence and counting, string tests and
+   * conversions, and {@code resolve()} (which selects nothing here: a patch changes no other resource).
+   */
+  private static final Set<Function> SELECTING = EnumSet.of(Function.Empty, Function.Not, Function.Exists,
+      Function.Count, Function.Where, Function.All, Function.Item, Function.Single, Function.First, Function.Last,
+      Function.Tail, Function.Skip, Function.Take, Function.Iif, Function.Children, Function.Descendants,
+      Function.Extension, Function.HasValue, Function.Resolve, Function.AllFalse, Function.AnyFalse,
+      Function.AllTrue, Function.AnyTrue, Function.Upper, Function.Lower, Function.Trim, Function.IndexOf,
+      Function.Substring, Function.StartsWith, Function.EndsWith, Function.Contains, Function.Length,
+      Function.Today, Function.Now, Function.ToBoolean, Function.ToInteger, Function.ToString, Function.ToDecimal,
+      Function.ToDateTime, Function.ToTime, Function.ConvertsToBoolean, Function.ConvertsToInteger,
+      Function.ConvertsToString, Function.ConvertsToDecimal, Function.ConvertsToDateTime, Function.ConvertsToDate,
+      Function.ConvertsToTime, Function.Abs, Function.Ceiling, Function.Floor, Function.Truncate);
   /** A regular expression the client writes, run on text the client may have written, can take exponential time. */
   private static final Set<Function> REGEX = EnumSet.of(Function.Matches, Function.MatchesFull,
       Function.ReplaceMatches);
+  /** Type tests and casts: the engine here has no type definitions to judge them by. */
+  private static final Set<Function> TYPED = EnumSet.of(Function.OfType, Function.Is, Function.As,
+      Function.Type, Function.ConformsTo, Function.MemberOf);
+  /** Operators that compare or combine one value with one value. */
+  private static final Set<Operation> SINGLE = EnumSet.of(Operation.Equals, Operation.NotEquals,
+      Operation.LessThan, Operation.Greater, Operation.LessOrEqual, Operation.GreaterOrEqual, Operation.And,
+      Operation.Or, Operation.Xor, Operation.Implies);
   /**
-   * Functions that make new values or collections a later step can feed on, each step doubling
-   * (or more) what the one before made; a patch path selects elements of the resource and needs
-   * none of them.
+   * Operators whose result can outgrow their operands ({@code a & a} doubles a text, {@code x * x}
+   * a decimal's digits) or that compare every element on the left with every one on the right:
+   * only with a literal (or a parenthesised list of them) on the right, where they grow by the
+   * path's length at most ({@code system in ('urn:a' | 'urn:b')}, {@code count() + 1}).
    */
-  private static final Set<Function> GROWING = EnumSet.of(Function.Select, Function.Aggregate, Function.Combine,
-      Function.Replace, Function.Encode, Function.Escape, Function.Split, Function.ToChars, Function.Join);
-  /** Functions HAPI evaluates by comparing every element of a collection with every other. */
-  private static final Set<Function> PAIRWISE = EnumSet.of(Function.Distinct, Function.IsDistinct, Function.Union,
-      Function.Intersect, Function.Exclude, Function.SubsetOf, Function.SupersetOf);
-  /** Operators that compare every element on one side with every one on the other. */
-  private static final Set<Operation> PAIRWISE_OPERATORS = EnumSet.of(Operation.Union, Operation.In,
-      Operation.Contains);
-  /**
-   * Functions that visit every element below each input: one per path keeps a path's cost in
-   * proportion to the resource's size; {@code descendants().descendants()} would be its square.
-   */
-  private static final Set<Function> WHOLE_TREE = EnumSet.of(Function.Descendants, Function.Repeat);
+  private static final Set<Operation> LITERAL_RIGHT = EnumSet.of(Operation.In, Operation.Contains,
+      Operation.Plus, Operation.Minus, Operation.Times, Operation.DivideBy, Operation.Div, Operation.Mod,
+      Operation.Concatenate);
 
   private FhirPathLimits() {}
 
@@ -56,9 +73,9 @@ final class FhirPathLimits {
   /** The parsed path; 400 naming the first thing in it that could make its cost outgrow the resource. */
   static void requireBounded(ExpressionNode parsed) {
     requireAllowed(parsed);
-    if (wholeTree(parsed) > 1) {
-      throw FhirException.badRequest("a patch path may call descendants() or repeat() once: each visits every"
-          + " element below its input");
+    if (descendants(parsed) > 1) {
+      throw FhirException.badRequest("a patch path may call descendants() once: it visits every element below"
+          + " its input");
     }
   }
 
@@ -66,27 +83,34 @@ final class FhirPathLimits {
     if (node == null) {
       return;
     }
-    if (node.getKind() == ExpressionNode.Kind.Function) {
+    if (node.getKind() == ExpressionNode.Kind.Function && !SELECTING.contains(node.getFunction())) {
       Function f = node.getFunction();
       String why = REGEX.contains(f) ? "regular expressions are not evaluated here"
-          : GROWING.contains(f) ? "it makes new values that later steps could grow without bound; a patch path"
-              + " selects elements of the resource"
-          : PAIRWISE.contains(f) ? "it compares every element with every other, which costs the square of their number"
-          : f == Function.DefineVariable ? "a patch path uses no variables" : null;
-      if (why != null) {
-        throw FhirException.badRequest("a patch path may not call " + f.toCode() + "(): " + why);
-      }
+          : TYPED.contains(f) ? "type tests need type definitions, which are not loaded here"
+          : "a patch path selects elements of the resource, and this function could make it cost more than the"
+              + " resource's size (paths may use where(), exists(), first(), [n], extension(url), children(),"
+              + " descendants() once, string tests and conversions)";
+      throw FhirException.badRequest("a patch path may not call " + f.toCode() + "(): " + why);
     }
     if (node.getKind() == ExpressionNode.Kind.Constant && node.getConstant() instanceof FHIRConstant c) {
       // %resource in a function's argument would visit the whole resource once for each element
       throw FhirException.badRequest("a patch path uses no variables (" + c.getValue() + "); it starts at the"
           + " resource");
     }
-    // the right side only: on the left is all the chain before it, (a | 'x') | b
-    if (node.getOperation() != null && PAIRWISE_OPERATORS.contains(node.getOperation())
-        && !literal(node.getOpNext())) {
-      throw FhirException.badRequest("a patch path may use '" + node.getOperation().toCode() + "' only with"
-          + " literals on its right (system in ('urn:a' | 'urn:b')): it compares every element with every other");
+    Operation op = node.getOperation();
+    if (op != null) {
+      // a union also compares every element on its left with every other: literals on both sides
+      boolean allowed = SINGLE.contains(op)
+          || LITERAL_RIGHT.contains(op) && literal(node.getOpNext())
+          || op == Operation.Union && literal(node) && literal(node.getOpNext());
+      if (!allowed) {
+        throw FhirException.badRequest("a patch path may not use '" + op.toCode() + "' here: "
+            + (op == Operation.Is || op == Operation.As ? "type tests need type definitions, which are not loaded"
+                : LITERAL_RIGHT.contains(op) || op == Operation.Union ? "only with literals on its right"
+                    + (op == Operation.Union ? " and left" : "") + " (system in ('urn:a' | 'urn:b')), as it"
+                    + " could otherwise compare every element with every other or outgrow the resource"
+                : "it compares every element with every other"));
+      }
     }
     if (node.getParameters() != null) {
       node.getParameters().forEach(FhirPathLimits::requireAllowed);
@@ -118,14 +142,14 @@ final class FhirPathLimits {
     return true;
   }
 
-  private static int wholeTree(ExpressionNode node) {
+  private static int descendants(ExpressionNode node) {
     if (node == null) {
       return 0;
     }
-    int n = node.getKind() == ExpressionNode.Kind.Function && WHOLE_TREE.contains(node.getFunction()) ? 1 : 0;
+    int n = node.getKind() == ExpressionNode.Kind.Function && node.getFunction() == Function.Descendants ? 1 : 0;
     if (node.getParameters() != null) {
-      n += node.getParameters().stream().mapToInt(FhirPathLimits::wholeTree).sum();
+      n += node.getParameters().stream().mapToInt(FhirPathLimits::descendants).sum();
     }
-    return n + wholeTree(node.getGroup()) + wholeTree(node.getInner()) + wholeTree(node.getOpNext());
+    return n + descendants(node.getGroup()) + descendants(node.getInner()) + descendants(node.getOpNext());
   }
 }
