@@ -8,6 +8,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -49,6 +51,8 @@ final class DirectWrites {
   static final int CHANNEL_SLICE = 256 * 1024;
   static final String PROBE_PREFIX = "direct-";
   static final String PROBE_SUFFIX = ".probe";
+  /** A probe lives for one open; older than this, its start was interrupted. */
+  private static final Duration PROBE_AGE = Duration.ofMinutes(1);
   private final int bufferSize;
   private final int maxBuffers;
   private final BlockingQueue<ByteBuffer> free;
@@ -75,12 +79,22 @@ final class DirectWrites {
 
   /**
    * Deletes the probe files of earlier starts: one that a crash or a kill interrupted kept its
-   * file, which no sweep looks at (it names no blob, no upload).
+   * file, which no sweep looks at (it names no blob, no upload). Only those older than a minute:
+   * a node starting beside this one on a shared data folder may be probing with its own, and
+   * would take the deletion for a refusal of O_DIRECT. A file that cannot be deleted is left to
+   * the next start; it holds no data.
    */
   private static void deleteProbes(Path dir) throws IOException {
+    Instant before = Instant.now().minus(PROBE_AGE);
     try (DirectoryStream<Path> probes = Files.newDirectoryStream(dir, PROBE_PREFIX + "*" + PROBE_SUFFIX)) {
       for (Path p : probes) {
-        Files.deleteIfExists(p);
+        try {
+          if (Files.getLastModifiedTime(p).toInstant().isBefore(before)) {
+            Files.deleteIfExists(p);
+          }
+        } catch (IOException e) {
+          LOG.warn("could not delete the probe file {} an earlier start left: {}", p, e.toString());
+        }
       }
     }
   }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -150,11 +152,14 @@ class TusRestartTest {
     try {
       Path tmp = Files.createDirectories(data.resolve("blobs").resolve("tmp"));
       Path left = Files.write(tmp.resolve("direct-8231907461.probe"), new byte[0]);
+      Files.setLastModifiedTime(left, FileTime.from(Instant.now().minus(Duration.ofMinutes(2))));
+      // another node's, starting beside this one on the same data folder
+      Path probing = Files.write(tmp.resolve("direct-5550172236.probe"), new byte[0]);
       try (TestServer server = TestServer.start(Map.of("FHIRBOX_DATA_DIR", data.toString()))) {
         assertThat(server.client().get("fhir/R4/metadata").statusCode()).isEqualTo(200);
         assertThat(left).doesNotExist();
         try (Stream<Path> files = Files.list(tmp)) {
-          assertThat(files.filter(p -> p.toString().endsWith(".probe")).toList()).isEmpty();
+          assertThat(files.filter(p -> p.toString().endsWith(".probe")).toList()).containsExactly(probing);
         }
       }
     } finally {
