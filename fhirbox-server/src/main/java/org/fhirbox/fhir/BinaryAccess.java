@@ -208,7 +208,7 @@ public final class BinaryAccess {
    * answers 404 as for one never made ({@link #requireVisible}); else true.
    */
   public boolean requireDeletable(ResourceStore.Tx tx, Principal principal, String id) {
-    principal.require("Binary", Interaction.READ);
+    requireDeleteGrant(principal);
     Optional<StoredResource> current = tx.current(principal.project(), "Binary", ResourceIds.requireValid(id), true);
     if (current.isEmpty()) {
       return true;
@@ -218,6 +218,16 @@ public final class BinaryAccess {
       requireReadVersion(tx, principal, current.get());
     }
     return v == Verdict.READ;
+  }
+
+  /**
+   * 403 unless {@code principal} may read Binaries, the grant a delete of a Binary takes before
+   * anything is looked up ({@link #requireDeletable}), by id or by condition: a refusal that
+   * depended on what exists, such as a patient compartment's 404, would tell a caller that may not
+   * read Binaries which ids exist.
+   */
+  public static void requireDeleteGrant(Principal principal) {
+    principal.require("Binary", Interaction.READ);
   }
 
   /** Whether the resource {@code content}'s securityContext names was deleted or is gone. */

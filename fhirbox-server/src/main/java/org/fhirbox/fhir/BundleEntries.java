@@ -95,6 +95,10 @@ final class BundleEntries {
    */
   Optional<StoredResource> delete(ResourceStore.Tx tx, Principal principal, String type, String id,
       WritePreconditions preconditions) {
+    if (type.equals("Binary")) {
+      // before the compartment looks the Binary up, so its answer cannot tell which ids exist
+      BinaryAccess.requireDeleteGrant(principal);
+    }
     WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.DELETE, null,
         CreatedBinaries.none());
     Optional<StoredResource> gone = !type.equals("Binary") || access.requireDeletable(tx, principal, id)
