@@ -202,7 +202,8 @@ final class BundleEntries {
       List<EntryRequest> requests, BundleEntryComponent[] results) {
     for (int i = 0; i < results.length; i++) {
       EntryRequest r = requests.get(i);
-      if (results[i].getResponse().hasLocation() && !matched(r, results[i])) {
+      // null: a transaction's search entry, answered after this check
+      if (results[i] != null && results[i].getResponse().hasLocation() && !matched(r, results[i])) {
         try {
           checks.requireContext(tx, principal, results[i].getResource(),
               r.method() == HTTPVerb.POST ? Interaction.CREATE : Interaction.UPDATE);
