@@ -64,15 +64,13 @@ public final class BinaryAccess {
       return Verdict.FORBIDDEN;
     }
     String ctx = content.securityContext();
-    String type = null;
+    String type = contextType(content);
     String id = null;
     if (ctx != null) {
-      int slash = ctx.indexOf('/');
-      if (slash <= 0) {
+      if (type == null) {
         return Verdict.FORBIDDEN;
       }
-      type = ctx.substring(0, slash);
-      id = ctx.substring(slash + 1);
+      id = ctx.substring(type.length() + 1);
       if (!principal.access().allows(type, Interaction.READ)) {
         return Verdict.FORBIDDEN;
       }
@@ -139,9 +137,13 @@ public final class BinaryAccess {
       throw notKnown(s.id());
     }
     if (v != Verdict.READ) {
-      throw FhirException.forbidden("no read access to " + s.type() + "/" + s.id()
-          + " or to the resource named by its securityContext");
+      throw noRead(s);
     }
+  }
+
+  private static FhirException noRead(StoredResource s) {
+    return FhirException.forbidden("no read access to " + s.type() + "/" + s.id()
+        + " or to the resource named by its securityContext");
   }
 
   /**
@@ -192,7 +194,7 @@ public final class BinaryAccess {
    * resource was in it (a deleted resource is in no compartment), and is refused.
    */
   private boolean couldReadWhileContextExisted(Principal principal, BinaryContent content) {
-    String type = content.securityContext().substring(0, content.securityContext().indexOf('/'));
+    String type = contextType(content);
     return canReadIgnoringContext(principal, content) && principal.access().allows(type, Interaction.READ)
         && !compartment.limited(principal, type, Interaction.READ);
   }
@@ -201,31 +203,47 @@ public final class BinaryAccess {
    * The check before a delete of {@code Binary/{id}} (single, conditional, or in a Bundle): deleting
    * a Binary takes what reading it takes ({@link #verdict}), else a caller that may not see a
    * patient's content could remove it. Binary read is required before anything is looked up, so
-   * that a caller without it is 403 whether the Binary exists or not, as its read is. Then, with
-   * the row locked until the delete: 403 for a Binary the caller may not read, as its read answers;
+   * that a caller without it is 403 whether the Binary exists or not, as its read is
+   * ({@link #requireDeleteGrant}, which the caller asks first too). Then, for {@code current}, the
+   * Binary's row read locked until the delete: 403 for a Binary the caller may not read, as its read answers;
    * false, to be answered as for a Binary that never existed, for one outside the caller's patient
    * compartment and for a deletion of a version the caller could not read, both of which a read
    * answers 404 as for one never made ({@link #requireVisible}); else true.
    */
-  public boolean requireDeletable(ResourceStore.Tx tx, Principal principal, String id) {
-    principal.require("Binary", Interaction.READ);
-    Optional<StoredResource> current = tx.current(principal.project(), "Binary", ResourceIds.requireValid(id), true);
+  public boolean requireDeletable(ResourceStore.Tx tx, Principal principal, Optional<StoredResource> current) {
+    requireDeleteGrant(principal);
     if (current.isEmpty()) {
       return true;
     }
     Verdict v = verdict(tx, principal, current.get());
     if (v == Verdict.FORBIDDEN && !current.get().deleted()) {
-      requireReadVersion(tx, principal, current.get());
+      throw noRead(current.get());
     }
     return v == Verdict.READ;
   }
 
+  /**
+   * 403 unless {@code principal} may read Binaries, the grant a delete of a Binary takes before
+   * anything is looked up ({@link #requireDeletable}), by id or by condition: a refusal that
+   * depended on what exists, such as a patient compartment's 404, would tell a caller that may not
+   * read Binaries which ids exist.
+   */
+  public static void requireDeleteGrant(Principal principal) {
+    principal.require("Binary", Interaction.READ);
+  }
+
   /** Whether the resource {@code content}'s securityContext names was deleted or is gone. */
   private static boolean contextGone(ResourceStore.Tx tx, BinaryContent content) {
+    String type = contextType(content);
+    return type != null && tx.current(content.project(), type,
+        content.securityContext().substring(type.length() + 1), false).map(StoredResource::deleted).orElse(true);
+  }
+
+  /** The type {@code content}'s securityContext names ({@code Patient} of {@code Patient/123}); null for none. */
+  private static String contextType(BinaryContent content) {
     String ctx = content.securityContext();
     int slash = ctx == null ? -1 : ctx.indexOf('/');
-    return slash > 0 && tx.current(content.project(), ctx.substring(0, slash), ctx.substring(slash + 1), false)
-        .map(StoredResource::deleted).orElse(true);
+    return slash > 0 ? ctx.substring(0, slash) : null;
   }
 
   private static BinaryContent withContext(BinaryContent c, String securityContext) {

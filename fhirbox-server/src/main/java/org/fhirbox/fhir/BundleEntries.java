@@ -73,17 +73,10 @@ final class BundleEntries {
     return checks.requireUntaken(tx, principal, type, bodyId, shown);
   }
 
-  /**
-   * A conditional delete that matches nothing but names a version with If-Match fails (412): If-Match
-   * needs a current representation (RFC 9110 §13.1.1), as a delete by id of a missing resource and a
-   * conditional update with no match already answer.
-   */
+  /** {@link WritePreconditions#requireNoIfMatch} for a conditional delete that matches nothing. */
   static void requireNoIfMatch(Long ifMatch, String type, String shown) {
-    if (ifMatch != null) {
-      throw FhirException.preconditionFailed("If-Match " + (ifMatch == ResourceRepository.IF_MATCH_ANY ? "*"
-          : "W/\"" + ifMatch + "\"") + " does not match: no " + type + " matches the condition '"
-          + QueryLimits.shorten(shown) + "'");
-    }
+    WritePreconditions.requireNoIfMatch(ifMatch, "no " + type + " matches the condition '"
+        + QueryLimits.shorten(shown) + "'");
   }
 
   /**
@@ -95,11 +88,21 @@ final class BundleEntries {
    */
   Optional<StoredResource> delete(ResourceStore.Tx tx, Principal principal, String type, String id,
       WritePreconditions preconditions) {
+    if (type.equals("Binary")) {
+      // before the compartment looks the Binary up, so its answer cannot tell which ids exist
+      BinaryAccess.requireDeleteGrant(principal);
+    }
     WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.DELETE, null,
         CreatedBinaries.none());
-    Optional<StoredResource> gone = !type.equals("Binary") || access.requireDeletable(tx, principal, id)
-        ? repository.delete(tx, principal.project(), type, id, preconditions)
-        : repository.deleteNothing(type, id, preconditions);
+    Optional<StoredResource> gone;
+    if (type.equals("Binary")) {
+      Optional<StoredResource> current = tx.current(principal.project(), type, ResourceIds.requireValid(id), true);
+      gone = access.requireDeletable(tx, principal, current)
+          ? repository.delete(tx, principal.project(), type, id, current, preconditions)
+          : repository.deleteNothing(type, id, preconditions);
+    } else {
+      gone = repository.delete(tx, principal.project(), type, id, preconditions);
+    }
     if (gone.isEmpty() && c.patient() != null) {
       throw FhirException.notFound(type + "/" + id + " is not known");
     }
@@ -199,7 +202,8 @@ final class BundleEntries {
       List<EntryRequest> requests, BundleEntryComponent[] results) {
     for (int i = 0; i < results.length; i++) {
       EntryRequest r = requests.get(i);
-      if (results[i].getResponse().hasLocation() && !matched(r, results[i])) {
+      // null: a transaction's search entry, answered after this check
+      if (results[i] != null && results[i].getResponse().hasLocation() && !matched(r, results[i])) {
         try {
           checks.requireContext(tx, principal, results[i].getResource(),
               r.method() == HTTPVerb.POST ? Interaction.CREATE : Interaction.UPDATE);

@@ -88,8 +88,8 @@ public final class ConditionalMatch {
       Map<String, List<String>> criteria, String shown, Kind kind) {
     principal.require(type, Interaction.SEARCH);
     if (kind == Kind.DELETE && type.equals("Binary")) {
-      // deleting a Binary takes its read (BinaryAccess#requireDeletable): refused before the search, as by id
-      principal.require(type, Interaction.READ);
+      // deleting a Binary takes its read: refused before the search, as by id
+      BinaryAccess.requireDeleteGrant(principal);
     }
     compartment.requireSearchable(principal, type);
     if (criteria.values().stream().mapToInt(List::size).sum() > MAX_PARAMETERS) {

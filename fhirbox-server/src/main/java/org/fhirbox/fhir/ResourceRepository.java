@@ -268,10 +268,15 @@ public final class ResourceRepository {
    */
   public Optional<StoredResource> delete(ResourceStore.Tx tx, String project, String type, String id,
       WritePreconditions preconditions) {
-    Long ifMatch = preconditions.ifMatch();
     requireType(type);
     ResourceIds.requireValid(id);
-    Optional<StoredResource> current = tx.current(project, type, id, true);
+    return delete(tx, project, type, id, tx.current(project, type, id, true), preconditions);
+  }
+
+  /** {@link #delete} with {@code current}, the row of {@code type/id} the caller read locked (empty: none). */
+  Optional<StoredResource> delete(ResourceStore.Tx tx, String project, String type, String id,
+      Optional<StoredResource> current, WritePreconditions preconditions) {
+    Long ifMatch = preconditions.ifMatch();
     if (current.isEmpty()) {
       return deleteNothing(type, id, preconditions);
     }
@@ -296,12 +301,7 @@ public final class ResourceRepository {
    * the caller is to be told no more of than of one never made.
    */
   public Optional<StoredResource> deleteNothing(String type, String id, WritePreconditions preconditions) {
-    Long ifMatch = preconditions.ifMatch();
-    WritePreconditions.requireAnyIfStar(ifMatch, Optional.empty(), type, id);
-    if (ifMatch != null) {
-      throw FhirException.preconditionFailed("If-Match W/\"" + ifMatch + "\" does not match: " + type + "/" + id
-          + " does not exist");
-    }
+    WritePreconditions.requireNoIfMatch(preconditions.ifMatch(), type + "/" + id + " does not exist");
     return Optional.empty();
   }
 

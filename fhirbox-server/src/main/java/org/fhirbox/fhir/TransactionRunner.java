@@ -98,11 +98,12 @@ final class TransactionRunner {
           res[r.index()] = entries.execute(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
               blobs.get(r.index()), r.assignedId(), created, matches.get(r.index()));
         }
-        EntrySearch.Runner inTransaction = searches.within(ResourceService.Reading.in(tx));
-        plan.searches().forEach(search -> res[search.index()] = search.answer(inTransaction));
         // After every entry: a Binary may name a resource this Bundle creates after it.
         entries.requireContexts(tx, principal, runs, res);
         created.requireInCompartment(BundleEntries::atEntry);
+        // last before the commit: no search runs, with the rows locked, for a transaction that fails
+        EntrySearch.Runner inTransaction = searches.within(ResourceService.Reading.in(tx));
+        plan.searches().forEach(search -> res[search.index()] = search.answer(inTransaction));
         return res;
       });
     } catch (RuntimeException e) {

@@ -57,6 +57,18 @@ public record WritePreconditions(Long ifMatch, List<Long> ifNoneMatch, Instant i
     }
   }
 
+  /**
+   * 412 for any {@code ifMatch} (not null) when there is no current version, {@code absent} saying
+   * why: If-Match needs a current representation (RFC 9110 §13.1.1), whether the write names a
+   * resource that does not exist or a condition that matches nothing.
+   */
+  static void requireNoIfMatch(Long ifMatch, String absent) {
+    if (ifMatch != null) {
+      throw FhirException.preconditionFailed("If-Match " + (ifMatch == ResourceRepository.IF_MATCH_ANY ? "*"
+          : "W/\"" + ifMatch + "\"") + " needs a current version: " + absent);
+    }
+  }
+
   /** Whether the request carries none. */
   public boolean none() {
     return ifMatch == null && ifNoneMatch.isEmpty() && ifUnmodifiedSince == null;

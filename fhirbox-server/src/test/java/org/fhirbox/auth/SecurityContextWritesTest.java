@@ -214,4 +214,29 @@ class SecurityContextWritesTest {
     }
     assertThat(raw(admin, live).body()).isEqualTo("live");
   }
+
+  /**
+   * A caller that may delete its patient's Binaries but read none is refused before anything is
+   * looked up, so another patient's Binary and an id never used answer alike.
+   */
+  @Test
+  void aPatientDeleterWithoutBinaryReadLearnsNothingOfOtherPatientsBinaries() throws Exception {
+    String launched = create("Patient");
+    String other = upload("Patient/" + create("Patient"), "theirs");
+    String never = "never-" + other;
+    TestClient deleter = patientToken("patient/Binary.d", launched);
+    for (String path : new String[] {"fhir/R4/Binary/", "fhir/R4/Binary?_id="}) {
+      HttpResponse<String> existing = deleter.delete(path + other);
+      HttpResponse<String> missing = deleter.delete(path + never);
+      assertThat(existing.statusCode()).as(path + existing.body()).isEqualTo(missing.statusCode()).isEqualTo(403);
+      assertThat(existing.body().replace(other, "ID")).as(path).isEqualTo(missing.body().replace(never, "ID"));
+    }
+    JsonNode batch = JSON.readTree(deleter.postJson("fhir/R4", bundle("batch",
+        "{\"request\":{\"method\":\"DELETE\",\"url\":\"Binary/" + other + "\"}},"
+            + "{\"request\":{\"method\":\"DELETE\",\"url\":\"Binary/" + never + "\"}}")).body());
+    assertThat(batch.at("/entry/0/response/status").asText()).as(batch.toString()).startsWith("403");
+    assertThat(batch.at("/entry/0/response").toString().replace(other, "ID"))
+        .isEqualTo(batch.at("/entry/1/response").toString().replace(never, "ID").replace("entry[1]", "entry[0]"));
+    assertThat(raw(admin, other).body()).isEqualTo("theirs");
+  }
 }
