@@ -116,7 +116,7 @@ public final class ConditionalMatch {
         chains.resolve(tx, two, t -> compartment.criteria(principal, t, Interaction.SEARCH)));
     // Binaries the caller may not read are no match: it reads on past them to a second it may read
     Page page = VisiblePage.read(1, 0, null, MAX_READ, (n, offset, after) -> tx.search(scoped.page(n, offset, after)),
-        rows -> access.readable(tx, principal, rows));
+        row -> access.canReadVersion(tx, principal, row));
     List<StoredResource> found = page.items();
     if (page.hasMore()) {
       throw FhirException.preconditionFailed("the condition '" + QueryLimits.shorten(shown)

@@ -381,7 +381,7 @@ public final class ResourceService {
       // Binaries whose securityContext the caller may not read are left out of the page, as on read.
       Page page = withheld ? VisiblePage.read(query.count(), query.offset(), query.after(), maxCount,
           (n, offset, after) -> tx.search(query.page(n, offset, after)),
-          rows -> binaryAccess.readable(tx, principal, rows)) : tx.search(query);
+          row -> binaryAccess.canReadVersion(tx, principal, row)) : tx.search(query);
       OptionalLong total = withheld ? readableTotal(tx, principal, query, page, parsed.total())
           : total(tx, query, page, parsed.total());
       List<StoredResource> matches = page.items();
@@ -515,13 +515,11 @@ public final class ResourceService {
         binaryAccess.requireReadVersion(tx, principal, repository.readAny(tx, principal.project(), type, id));
       }
       Page visible = VisiblePage.read(q.count(), q.offset(), q.after(), maxCount,
-          (n, offset, after) -> tx.history(q.page(n, offset, after)), rows -> {
-            List<StoredResource> items = binaryAccess.readable(tx, principal, rows);
-            // a resource that moved between patients keeps its earlier versions in the earlier compartment
-            return limitedTo.isEmpty() ? items : items.stream().filter(s -> s.type().equals("Binary")
-                || !compartment.limited(principal, s.type(), Interaction.READ)
-                || compartment.contains(tx, s, limitedTo.get())).toList();
-          });
+          (n, offset, after) -> tx.history(q.page(n, offset, after)),
+          // a resource that moved between patients keeps its earlier versions in the earlier compartment
+          s -> binaryAccess.canReadVersion(tx, principal, s) && (limitedTo.isEmpty() || s.type().equals("Binary")
+              || !compartment.limited(principal, s.type(), Interaction.READ)
+              || compartment.contains(tx, s, limitedTo.get())));
       origins.putAll(VersionOrigin.of(tx, visible.items()));
       return visible;
     });
