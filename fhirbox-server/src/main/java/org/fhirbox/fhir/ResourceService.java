@@ -440,6 +440,10 @@ public final class ResourceService {
     if (mode == Total.NONE || mode == Total.DEFAULT && !lastPage) {
       return OptionalLong.empty();
     }
+    if (!page.hasMore() && query.offset() == 0 && query.after() == null) {
+      // the one page read every match and kept those the caller may read
+      return OptionalLong.of(page.items().size());
+    }
     return readableCount(tx, principal, query);
   }
 
@@ -496,9 +500,9 @@ public final class ResourceService {
     } else if (!principal.access().allows("*", Interaction.READ)) {
       throw FhirException.forbidden("system history needs read access to all resource types");
     } else {
-      scope = systemScope(principal);
-      if (repository.codec().context().getResourceTypes().stream()
-          .anyMatch(t -> compartment.limited(principal, t, Interaction.READ))) {
+      SystemScope system = systemScope(principal);
+      scope = system.scope();
+      if (system.limited()) {
         patient = Optional.of(compartment.requirePatient(principal));
       }
     }
@@ -533,25 +537,30 @@ public final class ResourceService {
    * {@link PatientCompartment#contains}, a deletion by the version before it); Binary is in no
    * compartment and is left out. AuditEvents are for the project's admins only (Scopes.allows):
    * for anyone else the query leaves them out, rather than the page after it, which would read a
-   * busy server's many only to drop them. Null when every type is listed.
+   * busy server's many only to drop them; the query names the few types it leaves out rather than
+   * the many it lists. Its scope is null when every type is listed.
    */
-  private HistoryQuery.Scope systemScope(Principal principal) {
-    Set<String> open = new TreeSet<>();
+  private SystemScope systemScope(Principal principal) {
+    Set<String> except = new TreeSet<>();
     Map<String, List<SearchClause>> limited = new TreeMap<>();
+    boolean anyLimited = false;
     boolean audit = principal.access().allows("AuditEvent", Interaction.READ);
     for (String t : repository.codec().context().getResourceTypes()) {
+      boolean limitedType = compartment.limited(principal, t, Interaction.READ);
+      anyLimited |= limitedType;
       if (t.equals("AuditEvent") && !audit) {
-        continue;
-      }
-      if (!compartment.limited(principal, t, Interaction.READ)) {
-        open.add(t);
-      } else if (compartment.isMember(t) && principal.patient().isPresent()) {
+        except.add(t);
+      } else if (limitedType && compartment.isMember(t) && principal.patient().isPresent()) {
         limited.put(t, List.of(compartment.criterion(t, principal.patient().get())));
+      } else if (limitedType) {
+        except.add(t);
       }
     }
-    if (limited.isEmpty() && open.size() == repository.codec().context().getResourceTypes().size()) {
-      return null;
-    }
-    return new HistoryQuery.Scope(open, limited);
+    return new SystemScope(except.isEmpty() && limited.isEmpty() ? null : HistoryQuery.Scope.allBut(except, limited),
+        anyLimited);
   }
+
+  /** {@link #systemScope}'s answer: the scope, and whether reads of any type are limited to a patient. */
+  private record SystemScope(HistoryQuery.Scope scope, boolean limited) {}
+
 }
