@@ -101,6 +101,11 @@ public final class ResourceService {
     static Reading in(ResourceStore.Tx tx) {
       return new Reading(tx);
     }
+
+    /** What runs a read's statements: a snapshot of {@code store} of their own, or this transaction. */
+    <T> Function<ResourceStore.Work<T>, T> runner(ResourceStore store) {
+      return tx == null ? store::readSnapshot : work -> work.run(tx);
+    }
   }
 
   private final ResourceStore store;
@@ -354,7 +359,7 @@ public final class ResourceService {
   public SearchPage search(Reading reading, Principal principal, String type,
       Deferred<Map<String, List<String>>> params, boolean strict) throws IOException {
     return search(principal, type, null, null, params, strict,
-        reading.tx == null ? store::readSnapshot : work -> work.run(reading.tx));
+        reading.runner(store));
   }
 
   /** @param run runs the search's statements: in a snapshot of their own, or in a caller's transaction */
@@ -471,7 +476,7 @@ public final class ResourceService {
    */
   public HistoryPage history(Principal principal, String type, String id, Deferred<HistoryWindow> window)
       throws IOException {
-    return history(principal, type, id, window, store::read);
+    return history(principal, type, id, window, store::readSnapshot);
   }
 
   /**
@@ -480,7 +485,7 @@ public final class ResourceService {
    */
   public HistoryPage history(Reading reading, Principal principal, String type, String id,
       Deferred<HistoryWindow> window) throws IOException {
-    return history(principal, type, id, window, reading.tx == null ? store::read : work -> work.run(reading.tx));
+    return history(principal, type, id, window, reading.runner(store));
   }
 
   private HistoryPage history(Principal principal, String type, String id, Deferred<HistoryWindow> window,
