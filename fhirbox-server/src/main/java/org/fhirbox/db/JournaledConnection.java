@@ -193,6 +193,8 @@ final class JournaledConnection implements InvocationHandler {
     try {
       Object result = changing(execution);
       journal.commit(real, List.of(recorded.withCounts(counts(result, statement))));
+      // its own record synced, so is every commit its statements could see (as in commitPending)
+      ran = false;
       return result;
     } catch (Throwable e) {
       try {

@@ -29,13 +29,4 @@ public record Page(List<StoredResource> items, boolean hasMore, List<PagePositio
   public PagePosition next() {
     return hasMore && !items.isEmpty() ? positions.get(items.size() - 1) : null;
   }
-
-  /** The position of {@code entry}, one of {@link #items}. */
-  public PagePosition positionOf(StoredResource entry) {
-    int i = items.indexOf(entry);
-    if (i < 0) {
-      throw new IllegalArgumentException("not an entry of this page: " + entry.type() + "/" + entry.id());
-    }
-    return positions.get(i);
-  }
 }

@@ -3,6 +3,7 @@ package org.fhirbox.db;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.fhirbox.model.PagePosition;
@@ -241,13 +242,23 @@ final class SearchSql {
   private void scope(String project, HistoryQuery.Scope scope, StringBuilder sql, List<Object> args) {
     List<String> open = List.copyOf(new TreeSet<>(scope.open()));
     Map<String, List<SearchClause>> limited = new TreeMap<>(scope.limited());
-    if (open.isEmpty() && limited.isEmpty()) {
+    if (open.isEmpty() && limited.isEmpty() && scope.except() == null) {
       sql.append(" AND 1 = 0");
       return;
     }
     sql.append(" AND (");
     String or = "";
-    if (!open.isEmpty()) {
+    if (scope.except() != null) {
+      Set<String> notOpen = new TreeSet<>(scope.except());
+      notOpen.addAll(limited.keySet());
+      sql.append("(1 = 1");
+      for (String t : notOpen) {
+        sql.append(" AND r.res_type <> ?");
+        args.add(t);
+      }
+      sql.append(")");
+      or = " OR ";
+    } else if (!open.isEmpty()) {
       sql.append("r.res_type IN (").append("?, ".repeat(open.size() - 1)).append("?)");
       args.addAll(open);
       or = " OR ";

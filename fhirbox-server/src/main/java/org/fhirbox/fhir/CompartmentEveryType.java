@@ -106,7 +106,7 @@ final class CompartmentEveryType {
       boolean more = page(tx, queries, types, after, shape, items);
       return new SearchPage(applied, total(tx, queries, shape, items, more, first.total()), shape.count(),
           shape.offset(), true, false, items, more, List.of(), after,
-          PagePosition.after(items, more));
+          new Page(items, more).next());
     });
   }
 

@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.db.Page;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.db.SearchQuery;
 import org.fhirbox.model.StoredResource;
@@ -56,6 +57,8 @@ public final class ConditionalMatch {
 
   /** Parameters one condition may have: enough for any real one, few enough to keep its SQL small. */
   static final int MAX_PARAMETERS = 100;
+  /** Rows one read of the matches takes at most, when Binaries the caller may not read are left out. */
+  private static final int MAX_READ = 100;
   private final SearchParser parser;
   private final SearchChains chains;
   private final PatientCompartment compartment;
@@ -111,8 +114,11 @@ public final class ConditionalMatch {
     SearchQuery two = new SearchQuery(q.project(), q.type(), q.clauses(), true, 2, 0);
     SearchQuery scoped = compartment.confine(principal,
         chains.resolve(tx, two, t -> compartment.criteria(principal, t, Interaction.SEARCH)));
-    List<StoredResource> found = access.readable(tx, principal, tx.search(scoped).items());
-    if (found.size() > 1) {
+    // Binaries the caller may not read are no match: it reads on past them to a second it may read
+    Page page = VisiblePage.read(1, 0, null, MAX_READ, (n, offset, after) -> tx.search(scoped.page(n, offset, after)),
+        row -> access.canReadVersion(tx, principal, row));
+    List<StoredResource> found = page.items();
+    if (page.hasMore()) {
       throw FhirException.preconditionFailed("the condition '" + QueryLimits.shorten(shown)
           + "' matches more than one " + type + "; a " + kind.label + " needs it to match one at most (FHIR R4 "
           + kind.spec + ")");

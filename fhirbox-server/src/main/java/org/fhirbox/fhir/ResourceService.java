@@ -101,6 +101,11 @@ public final class ResourceService {
     static Reading in(ResourceStore.Tx tx) {
       return new Reading(tx);
     }
+
+    /** What runs a read's statements: a snapshot of {@code store} of their own, or this transaction. */
+    <T> Function<ResourceStore.Work<T>, T> runner(ResourceStore store) {
+      return tx == null ? store::readSnapshot : work -> work.run(tx);
+    }
   }
 
   private final ResourceStore store;
@@ -354,7 +359,7 @@ public final class ResourceService {
   public SearchPage search(Reading reading, Principal principal, String type,
       Deferred<Map<String, List<String>>> params, boolean strict) throws IOException {
     return search(principal, type, null, null, params, strict,
-        reading.tx == null ? store::readSnapshot : work -> work.run(reading.tx));
+        reading.runner(store));
   }
 
   /** @param run runs the search's statements: in a snapshot of their own, or in a caller's transaction */
@@ -381,7 +386,7 @@ public final class ResourceService {
       // Binaries whose securityContext the caller may not read are left out of the page, as on read.
       Page page = withheld ? VisiblePage.read(query.count(), query.offset(), query.after(), maxCount,
           (n, offset, after) -> tx.search(query.page(n, offset, after)),
-          rows -> binaryAccess.readable(tx, principal, rows)) : tx.search(query);
+          row -> binaryAccess.canReadVersion(tx, principal, row)) : tx.search(query);
       OptionalLong total = withheld ? readableTotal(tx, principal, query, page, parsed.total())
           : total(tx, query, page, parsed.total());
       List<StoredResource> matches = page.items();
@@ -440,6 +445,10 @@ public final class ResourceService {
     if (mode == Total.NONE || mode == Total.DEFAULT && !lastPage) {
       return OptionalLong.empty();
     }
+    if (!page.hasMore() && query.offset() == 0 && query.after() == null) {
+      // the one page read every match and kept those the caller may read
+      return OptionalLong.of(page.items().size());
+    }
     return readableCount(tx, principal, query);
   }
 
@@ -467,7 +476,7 @@ public final class ResourceService {
    */
   public HistoryPage history(Principal principal, String type, String id, Deferred<HistoryWindow> window)
       throws IOException {
-    return history(principal, type, id, window, store::read);
+    return history(principal, type, id, window, store::readSnapshot);
   }
 
   /**
@@ -476,7 +485,7 @@ public final class ResourceService {
    */
   public HistoryPage history(Reading reading, Principal principal, String type, String id,
       Deferred<HistoryWindow> window) throws IOException {
-    return history(principal, type, id, window, reading.tx == null ? store::read : work -> work.run(reading.tx));
+    return history(principal, type, id, window, reading.runner(store));
   }
 
   private HistoryPage history(Principal principal, String type, String id, Deferred<HistoryWindow> window,
@@ -496,9 +505,9 @@ public final class ResourceService {
     } else if (!principal.access().allows("*", Interaction.READ)) {
       throw FhirException.forbidden("system history needs read access to all resource types");
     } else {
-      scope = systemScope(principal);
-      if (repository.codec().context().getResourceTypes().stream()
-          .anyMatch(t -> compartment.limited(principal, t, Interaction.READ))) {
+      SystemScope system = systemScope(principal);
+      scope = system.scope();
+      if (system.limited()) {
         patient = Optional.of(compartment.requirePatient(principal));
       }
     }
@@ -515,13 +524,11 @@ public final class ResourceService {
         binaryAccess.requireReadVersion(tx, principal, repository.readAny(tx, principal.project(), type, id));
       }
       Page visible = VisiblePage.read(q.count(), q.offset(), q.after(), maxCount,
-          (n, offset, after) -> tx.history(q.page(n, offset, after)), rows -> {
-            List<StoredResource> items = binaryAccess.readable(tx, principal, rows);
-            // a resource that moved between patients keeps its earlier versions in the earlier compartment
-            return limitedTo.isEmpty() ? items : items.stream().filter(s -> s.type().equals("Binary")
-                || !compartment.limited(principal, s.type(), Interaction.READ)
-                || compartment.contains(tx, s, limitedTo.get())).toList();
-          });
+          (n, offset, after) -> tx.history(q.page(n, offset, after)),
+          // a resource that moved between patients keeps its earlier versions in the earlier compartment
+          s -> binaryAccess.canReadVersion(tx, principal, s) && (limitedTo.isEmpty() || s.type().equals("Binary")
+              || !compartment.limited(principal, s.type(), Interaction.READ)
+              || compartment.contains(tx, s, limitedTo.get())));
       origins.putAll(VersionOrigin.of(tx, visible.items()));
       return visible;
     });
@@ -535,25 +542,30 @@ public final class ResourceService {
    * {@link PatientCompartment#contains}, a deletion by the version before it); Binary is in no
    * compartment and is left out. AuditEvents are for the project's admins only (Scopes.allows):
    * for anyone else the query leaves them out, rather than the page after it, which would read a
-   * busy server's many only to drop them. Null when every type is listed.
+   * busy server's many only to drop them; the query names the few types it leaves out rather than
+   * the many it lists. Its scope is null when every type is listed.
    */
-  private HistoryQuery.Scope systemScope(Principal principal) {
-    Set<String> open = new TreeSet<>();
+  private SystemScope systemScope(Principal principal) {
+    Set<String> except = new TreeSet<>();
     Map<String, List<SearchClause>> limited = new TreeMap<>();
+    boolean anyLimited = false;
     boolean audit = principal.access().allows("AuditEvent", Interaction.READ);
     for (String t : repository.codec().context().getResourceTypes()) {
+      boolean limitedType = compartment.limited(principal, t, Interaction.READ);
+      anyLimited |= limitedType;
       if (t.equals("AuditEvent") && !audit) {
-        continue;
-      }
-      if (!compartment.limited(principal, t, Interaction.READ)) {
-        open.add(t);
-      } else if (compartment.isMember(t) && principal.patient().isPresent()) {
+        except.add(t);
+      } else if (limitedType && compartment.isMember(t) && principal.patient().isPresent()) {
         limited.put(t, List.of(compartment.criterion(t, principal.patient().get())));
+      } else if (limitedType) {
+        except.add(t);
       }
     }
-    if (limited.isEmpty() && open.size() == repository.codec().context().getResourceTypes().size()) {
-      return null;
-    }
-    return new HistoryQuery.Scope(open, limited);
+    return new SystemScope(except.isEmpty() && limited.isEmpty() ? null : HistoryQuery.Scope.allBut(except, limited),
+        anyLimited);
   }
+
+  /** {@link #systemScope}'s answer: the scope, and whether reads of any type are limited to a patient. */
+  private record SystemScope(HistoryQuery.Scope scope, boolean limited) {}
+
 }

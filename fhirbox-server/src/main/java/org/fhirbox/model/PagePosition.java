@@ -53,11 +53,6 @@ public record PagePosition(long lastUpdated, String type, String id, long versio
     return new PagePosition(s.lastUpdated().toEpochMilli(), s.type(), s.id(), s.versionId());
   }
 
-  /** Where the page after {@code items} starts, after its last entry; null when there is none ({@code more} false). */
-  public static PagePosition after(List<StoredResource> items, boolean more) {
-    return more && !items.isEmpty() ? of(items.get(items.size() - 1)) : null;
-  }
-
   /** This position with {@code values}, the entry's value of each sort key in turn (null: none). */
   public PagePosition withSortValues(List<Object> values) {
     return new PagePosition(lastUpdated, type, id, versionId, values);

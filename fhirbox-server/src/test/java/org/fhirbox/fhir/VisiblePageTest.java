@@ -31,7 +31,7 @@ class VisiblePageTest {
         List<StoredResource> got = all.subList(Math.min(start, all.size()), Math.min(start + n + 1, all.size()));
         boolean more = got.size() > n;
         return new Page(more ? got.subList(0, n) : got, more);
-      }, visible -> visible.stream().filter(s -> !s.id().startsWith("h")).toList());
+      }, s -> !s.id().startsWith("h"));
       pages.add(page);
       after = page.next();
       assertThat(pages).hasSizeLessThan(100);
@@ -88,5 +88,27 @@ class VisiblePageTest {
     List<Integer> plain = new ArrayList<>();
     walk(rows("a", "b", "c"), 3, plain);
     assertThat(plain).containsExactly(4);
+  }
+
+  @Test
+  void aCountOfZeroReadsNothing() {
+    Page page = VisiblePage.read(0, 0, null, 8, (n, offset, at) -> {
+      throw new AssertionError("read");
+    }, s -> true);
+    assertThat(page.items()).isEmpty();
+    assertThat(page.hasMore()).isFalse();
+  }
+
+  @Test
+  void aPageThatSpentItsReadsEndsAtItsLastEntryAndTheNextReadsOnFromIt() {
+    List<StoredResource> all = new ArrayList<>(rows("a"));
+    all.addAll(IntStream.range(0, 200).mapToObj(i -> new StoredResource("p", "Observation", "h" + i, 1,
+        Instant.ofEpochMilli(900 - i), false, "{}")).toList());
+    all.add(new StoredResource("p", "Observation", "b", 1, Instant.ofEpochMilli(1), false, "{}"));
+    List<Page> pages = walk(all, 2, new ArrayList<>());
+    assertThat(ids(pages)).containsExactly("a", "b");
+    assertThat(pages.get(0).items()).extracting(StoredResource::id).containsExactly("a");
+    // its reads spent on rows left out, the first page ends at its one entry; the second reads on from it
+    assertThat(pages.get(0).next()).isEqualTo(PagePosition.of(all.get(0)));
   }
 }
