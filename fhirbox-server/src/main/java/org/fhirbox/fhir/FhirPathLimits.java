@@ -38,6 +38,15 @@ final class FhirPathLimits {
   private static final Set<Operation> PAIRWISE_OPERATORS = EnumSet.of(Operation.Union, Operation.In,
       Operation.Contains);
   /**
+   * Functions and operators that need what the server does not load: StructureDefinitions (a type
+   * test or cast, a profile check) or a terminology service ({@code memberOf}). HAPI's engine
+   * finds type definitions on some class paths and not on others; refusing them keeps a path's
+   * answer the same wherever the server runs.
+   */
+  private static final Set<Function> TYPED = EnumSet.of(Function.Is, Function.As, Function.OfType,
+      Function.ConformsTo, Function.MemberOf);
+  private static final Set<Operation> TYPED_OPERATORS = EnumSet.of(Operation.Is, Operation.As);
+  /**
    * Functions that visit every element below each input: one per path keeps a path's cost in
    * proportion to the resource's size; {@code descendants().descendants()} would be its square.
    */
@@ -72,7 +81,9 @@ final class FhirPathLimits {
           : GROWING.contains(f) ? "it makes new values that later steps could grow without bound; a patch path"
               + " selects elements of the resource"
           : PAIRWISE.contains(f) ? "it compares every element with every other, which costs the square of their number"
-          : f == Function.DefineVariable ? "a patch path uses no variables" : null;
+          : f == Function.DefineVariable ? "a patch path uses no variables"
+          : f == Function.MemberOf ? "it needs a terminology service, which the server does not have"
+          : TYPED.contains(f) ? "it needs type definitions, which the server does not load" : null;
       if (why != null) {
         throw FhirException.badRequest("a patch path may not call " + f.toCode() + "(): " + why);
       }
@@ -81,6 +92,10 @@ final class FhirPathLimits {
       // %resource in a function's argument would visit the whole resource once for each element
       throw FhirException.badRequest("a patch path uses no variables (" + c.getValue() + "); it starts at the"
           + " resource");
+    }
+    if (node.getOperation() != null && TYPED_OPERATORS.contains(node.getOperation())) {
+      throw FhirException.badRequest("a patch path may not use '" + node.getOperation().toCode() + "': it needs"
+          + " type definitions, which the server does not load");
     }
     // the right side only: on the left is all the chain before it, (a | 'x') | b
     if (node.getOperation() != null && PAIRWISE_OPERATORS.contains(node.getOperation())

@@ -181,7 +181,7 @@ class FhirPathPatchTest {
             + "{\"name\":\"value\",\"valueBoolean\":false}")),
         "frobnicate", fhirPathPatch(id, fine, op("frobnicate", path("Patient.active"))),
         // no type definitions: the same answer wherever the server runs (see FhirPathPatch)
-        "cannot be evaluated", fhirPathPatch(id, fine, op("delete", path("Patient.name.ofType(HumanName)"))),
+        "type definitions", fhirPathPatch(id, fine, op("delete", path("Patient.name.ofType(HumanName)"))),
         "no element 'nickname'", fhirPathPatch(id, fine, op("add", path("Patient")
             + ",{\"name\":\"name\",\"valueString\":\"nickname\"},{\"name\":\"value\",\"valueString\":\"x\"}")));
     refused.forEach((expected, r) -> {
@@ -268,6 +268,27 @@ class FhirPathPatchTest {
         path("Patient.identifier.where(system in ('urn:b' | 'urn:x')).value") + ",{\"name\":\"value\",\"valueString\":\"b2\"}"));
     assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
     assertThat(current(id).getIdentifier()).extracting(i -> i.getValue()).containsExactly("a", "b2");
+  }
+
+  @Test
+  void aPathNeedingTypeDefinitionsOrTerminologyOrWithABadEscapeIs400() {
+    String id = patient("Typed");
+    Map<String, String> refused = Map.of(
+        "Patient.name.where($this is HumanName)", "type definitions",
+        "Patient.name.where(is(HumanName))", "type definitions",
+        "Patient.name.where(($this as HumanName).exists())", "type definitions",
+        "Patient.name.where(as(HumanName).exists())", "type definitions",
+        "Patient.identifier.where(system.memberOf('http://example.org/vs'))", "terminology",
+        "Patient.name.where(conformsTo('http://hl7.org/fhir/StructureDefinition/HumanName'))", "type definitions",
+        "Patient.name.where(family = '\\\\u00')", "not a FHIRPath expression",
+        "Patient.name.where(family = '\\\\u')", "not a FHIRPath expression",
+        "Patient.name.where(family = '\\\\uZZZZ')", "not a FHIRPath expression");
+    refused.forEach((path, expected) -> {
+      HttpResponse<String> r = fhirPathPatch(id, op("delete", path(path)));
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).as(path).contains(expected);
+    });
+    assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
   }
 
   @Test
