@@ -31,6 +31,8 @@ public final class ClientStore {
   /** Project names: letters, digits, '.', '_' and '-', at most 64 characters. */
   public static final Pattern PROJECT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~-]{0,127}");
+  /** The longest scope a client is registered with, normalised: the length of its column. */
+  public static final int MAX_SCOPE_CHARS = 4000;
   private static final String COLUMNS = "client_id, project, scopes, admin, disabled, jwks IS NOT NULL,"
       + " public_client, first_party, redirect_uris, created, updated, id_token_alg";
 
@@ -155,7 +157,7 @@ public final class ClientStore {
 
   private Optional<ClientCredentials> insert(String clientId, String secret, String secretHash, String project,
       String scope, boolean admin, ClientProfile profile) {
-    Scopes scopes = Scopes.parse(scope);
+    Scopes scopes = normalised(scope);
     boolean isAdmin = admin || scopes.isAdmin();
     ensureProject(project);
     long now = clock.millis();
@@ -322,10 +324,24 @@ public final class ClientStore {
    * client was created with. False if unknown.
    */
   public boolean setScope(String clientId, String scope) {
-    Scopes scopes = Scopes.tryParse(scope)
-        .orElseThrow(() -> new IllegalArgumentException("scope must be space-separated SMART scopes"));
-    return update("UPDATE oauth_client SET scopes = ?, admin = ?, updated = ? WHERE client_id = ?", scope.trim(),
+    Scopes scopes = normalised(scope);
+    return update("UPDATE oauth_client SET scopes = ?, admin = ?, updated = ? WHERE client_id = ?", scopes.toString(),
         scopes.isAdmin(), clock.millis(), clientId) == 1;
+  }
+
+  /**
+   * A client's scope as it is stored, on creation and on change alike: in {@link Scopes}' canonical
+   * form (each scope once, a type's permissions merged); {@link IllegalArgumentException} for what
+   * is not SMART scopes or is still longer than the column holds ({@link #MAX_SCOPE_CHARS}).
+   */
+  static Scopes normalised(String scope) {
+    Scopes scopes = Scopes.parse(scope);
+    int length = scopes.toString().length();
+    if (length > MAX_SCOPE_CHARS) {
+      throw new IllegalArgumentException("the scope is " + length + " characters once each scope is listed once;"
+          + " a client's scope is at most " + MAX_SCOPE_CHARS + " (use wildcards such as system/*.rs)");
+    }
+    return scopes;
   }
 
   /** The client's registered JWKS, if any. */

@@ -233,12 +233,13 @@ public final class BundleProcessor {
         if (BundleEntries.matched(req, result)) {
           unused = blobs;
         }
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         // each entry of a batch stands alone (FHIR R4 http.html#brules): one that fails, also for
-        // a database or blob store that failed under it, answers with its own status, and the
-        // entries before it, committed, keep theirs
-        blobs.forEach(b -> binaryData.discardAfter(b, e));
-        FhirException fe = e instanceof FhirException f ? f : failures.apply(e);
+        // a database or blob store that failed under it or content too deep to encode, answers
+        // with its own status, and the entries before it, committed, keep theirs
+        RuntimeException failure = EntryFailures.of(e);
+        blobs.forEach(b -> binaryData.discardAfter(b, failure));
+        FhirException fe = failure instanceof FhirException f ? f : failures.apply(failure);
         result = new BundleEntryComponent();
         result.getResponse().setStatus(EntryStatus.line(fe.status()))
             .setOutcome(fe.toOperationOutcome());

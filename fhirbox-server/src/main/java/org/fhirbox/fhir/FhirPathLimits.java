@@ -86,7 +86,8 @@ final class FhirPathLimits {
     if (node.getKind() == ExpressionNode.Kind.Function && !SELECTING.contains(node.getFunction())) {
       Function f = node.getFunction();
       String why = REGEX.contains(f) ? "regular expressions are not evaluated here"
-          : TYPED.contains(f) ? "type tests need type definitions, which are not loaded here"
+          : f == Function.MemberOf ? "it needs a terminology service, which the server does not have"
+          : TYPED.contains(f) ? "type tests need type definitions, which the server does not load"
           : "a patch path selects elements of the resource, and this function could make it cost more than the"
               + " resource's size (paths may use where(), exists(), first(), [n], extension(url), children(),"
               + " descendants() once, string tests and conversions)";
@@ -105,7 +106,8 @@ final class FhirPathLimits {
           || op == Operation.Union && literal(node) && literal(node.getOpNext());
       if (!allowed) {
         throw FhirException.badRequest("a patch path may not use '" + op.toCode() + "' here: "
-            + (op == Operation.Is || op == Operation.As ? "type tests need type definitions, which are not loaded"
+            + (op == Operation.Is || op == Operation.As ? "type tests need type definitions, which the server does"
+                + " not load"
                 : LITERAL_RIGHT.contains(op) || op == Operation.Union ? "only with literals on its right"
                     + (op == Operation.Union ? " and left" : "") + " (system in ('urn:a' | 'urn:b')), as it"
                     + " could otherwise compare every element with every other or outgrow the resource"

@@ -44,7 +44,8 @@ import org.hl7.fhir.r4.model.Resource;
  *
  * <p>The engine is given no StructureDefinitions: a path navigates the instance (names, indexes,
  * {@code where()}, {@code first()}, {@code extension(url)}, ...), while what needs type
- * definitions ({@code ofType()}, {@code is}, {@code as}) is 400 wherever the server runs, rather
+ * definitions ({@code ofType()}, {@code is}, {@code as}, {@code conformsTo()}) or terminology
+ * ({@code memberOf()}) is 400 wherever the server runs ({@link FhirPathLimits}), rather
  * than working only where HAPI happens to find definitions on the class path.
  */
 final class FhirPathPatch {
@@ -454,6 +455,9 @@ final class FhirPathPatch {
       parsed = engine.parse(path);
     } catch (FHIRException e) {
       throw FhirException.badRequest("the path is not a FHIRPath expression: " + e.getMessage());
+    } catch (IndexOutOfBoundsException | NumberFormatException e) {
+      // HAPI's lexer reads a \\u escape's four hex digits without checking they are there and hex
+      throw FhirException.badRequest("the path is not a FHIRPath expression: a \\u escape needs four hex digits");
     }
     FhirPathLimits.requireBounded(parsed);
     return parsed;

@@ -40,7 +40,8 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
  * check stops at the first problem past {@link #MAX_ISSUES}, which ends the list with a note saying so.
  */
 final class JsonFormatRules {
-  private static final JsonFactory JSON = JsonFactory.builder()
+  /** JSON as the rules read it: duplicate keys refused; a JSON Patch is read with it too. */
+  static final JsonFactory JSON = JsonFactory.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .build();
   private static final Set<String> NUMBER_TYPES = Set.of("integer", "positiveInt", "unsignedInt", "decimal");

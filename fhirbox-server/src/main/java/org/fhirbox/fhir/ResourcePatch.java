@@ -5,12 +5,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.flipkart.zjsonpatch.CompatibilityFlags;
 import com.flipkart.zjsonpatch.InvalidJsonPatchException;
 import com.flipkart.zjsonpatch.JsonPatch;
 import com.flipkart.zjsonpatch.JsonPatchApplicationException;
 import com.flipkart.zjsonpatch.Operation;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.Map;
 import org.fhirbox.core.FhirException;
@@ -32,7 +34,13 @@ import org.hl7.fhir.r4.model.Resource;
 final class ResourcePatch {
   /** The most operations one patch may have. */
   static final int MAX_OPERATIONS = 1000;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Duplicate keys are refused, as in a resource: which of two {@code op}s was meant is unknowable. */
+  private static final ObjectMapper JSON = new ObjectMapper(JsonFormatRules.JSON);
+  /**
+   * RFC 6902 §4.2: the target of {@code remove} must exist; zjsonpatch's default lets a missing
+   * member go as a success that writes a new version changing nothing.
+   */
+  private static final EnumSet<CompatibilityFlags> FLAGS = EnumSet.of(CompatibilityFlags.FORBID_REMOVE_MISSING_OBJECT);
 
   private ResourcePatch() {}
 
@@ -55,20 +63,14 @@ final class ResourcePatch {
       throw FhirException.tooLarge("the patch has " + operations.size() + " operations; a patch has at most "
           + MAX_OPERATIONS);
     }
+    requirePointers(operations);
     JsonNode patched;
     try {
-      JsonPatch.validate(operations);
+      JsonPatch.validate(operations, FLAGS);
       String encoded = codec.encode(current, FhirFormat.JSON, false);
       patched = applyBounded(operations, JSON.readTree(encoded), encoded.length(), maxBytes);
     } catch (InvalidJsonPatchException e) {
       throw FhirException.badRequest("not a valid JSON Patch (RFC 6902): " + e.getMessage());
-    } catch (JsonPatchApplicationException e) {
-      if (e.getOperation() == Operation.TEST) {
-        throw FhirException.preconditionFailed("the patch's test operation failed at " + e.getPath()
-            + "; nothing was changed");
-      }
-      throw FhirException.badRequest("the patch cannot be applied to " + current.fhirType() + "/"
-          + current.getIdElement().getIdPart() + ": " + e.getMessage());
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a stored resource's JSON did not read back", e);
     }
@@ -106,13 +108,52 @@ final class ResourcePatch {
             + " bytes of JSON, the limit of FHIRBOX_MAX_JSON_BYTES; nothing was changed");
       }
       ArrayNode one = JSON.createArrayNode().add(op);
-      if (path.isEmpty() && !name.equals("test")) {
-        doc = JsonPatch.apply(one, doc); // the whole document is replaced: no node to change in place
-      } else {
-        JsonPatch.applyInPlace(one, doc);
+      try {
+        if (path.isEmpty() && !name.equals("test")) {
+          doc = JsonPatch.apply(one, doc, FLAGS); // the whole document is replaced: no node to change in place
+        } else {
+          JsonPatch.applyInPlace(one, doc, FLAGS);
+        }
+      } catch (JsonPatchApplicationException e) {
+        if (e.getOperation() == Operation.TEST) {
+          // zjsonpatch names no path when the member tested is absent: the operation's own is named
+          throw FhirException.preconditionFailed("the patch's test operation failed at '" + path
+              + "'; nothing was changed");
+        }
+        throw FhirException.badRequest("the patch's " + name + " operation at '" + path + "' cannot be applied to "
+            + "the resource: " + e.getMessage());
       }
     }
     return doc;
+  }
+
+  /**
+   * Each operation's {@code path} and {@code from} must be JSON Pointers (RFC 6901 §3): empty, or
+   * {@code /}-led with {@code ~} only in {@code ~0} and {@code ~1}. zjsonpatch checks this with an
+   * exception no other check of a patch throws, so it is checked here first.
+   */
+  private static void requirePointers(JsonNode operations) {
+    for (JsonNode op : operations) {
+      for (String member : new String[] {"path", "from"}) {
+        JsonNode p = op.get(member);
+        if (p != null && p.isTextual() && !isPointer(p.textValue())) {
+          throw FhirException.badRequest("not a valid JSON Patch: " + member + " '" + p.textValue()
+              + "' is not a JSON Pointer (RFC 6901)");
+        }
+      }
+    }
+  }
+
+  private static boolean isPointer(String s) {
+    if (!s.isEmpty() && s.charAt(0) != '/') {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) == '~' && (i + 1 == s.length() || s.charAt(i + 1) != '0' && s.charAt(i + 1) != '1')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The node at a JSON Pointer, or null when there is none (the patch then fails as it runs). */

@@ -106,9 +106,12 @@ final class TransactionRunner {
         plan.searches().forEach(search -> res[search.index()] = search.answer(inTransaction));
         return res;
       });
-    } catch (RuntimeException e) {
-      blobs.values().forEach(b -> binaryData.discardAfter(b, e));
-      throw e;
+    } catch (RuntimeException | Error e) {
+      // an Error other than those of one entry's content (EntryFailures) is thrown on as it is,
+      // its blobs left to the orphan sweeper; the rolled-back transaction names none of them
+      RuntimeException failure = EntryFailures.of(e);
+      blobs.values().forEach(b -> binaryData.discardAfter(b, failure));
+      throw failure;
     }
     // committed: the Binaries name their blobs, which nothing from here on may discard; only a
     // conditional create that matched stored bytes no resource names

@@ -167,7 +167,7 @@ public final class AdminRoutes {
     }
     ClientProfile profile = refusingBadInput(() -> ClientProfile.of(publicClient, firstParty, redirectUris,
         idTokenAlg));
-    ClientCredentials created = clients.create(project, scope, admin, profile);
+    ClientCredentials created = refusingBadInput(() -> clients.create(project, scope, admin, profile));
     // a scope naming admin makes an admin without "admin": true; the record says what was stored
     boolean stored = clients.find(created.clientId()).map(OAuthClient::admin).orElse(admin);
     audit.changed(AdminAction.CLIENT_CREATED, actor(ex, principal), created.project(), created.clientId(), null,

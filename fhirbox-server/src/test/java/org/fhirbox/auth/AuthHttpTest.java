@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
@@ -224,6 +226,33 @@ class AuthHttpTest {
         .header("Authorization", "Bearer " + adminToken).POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(JSON.readTree(disabled.body()).get("disabled").asBoolean()).isTrue();
     assertThat(tokenRequest("grant_type=client_credentials", basic(id, newSecret)).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aScopeIsStoredNormalisedOnCreateAndSetAndOneStillTooLongIs400() throws Exception {
+    String adminToken = token(ADMIN_ID, ADMIN_SECRET, null);
+    String repeated = String.join(" ", Collections.nCopies(250, "system/Patient.r"));
+    String id = JSON.readTree(adminPost("admin/clients", adminToken,
+        "{\"project\":\"clinic-scope\",\"scope\":\"" + repeated + "\"}").body()).get("clientId").asText();
+    HttpResponse<String> set = send(req("admin/clients/" + id + "/scope").header("Authorization", "Bearer " + adminToken)
+        .header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"scope\":\"" + repeated + "\"}")));
+    assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    assertThat(JSON.readTree(set.body()).get("scope").asText()).isEqualTo("system/Patient.r");
+    StringBuilder distinct = new StringBuilder();
+    for (String type : FhirContext.forR4Cached().getResourceTypes()) {
+      distinct.append(" system/").append(type).append(".r user/").append(type).append(".s");
+    }
+    String tooLong = distinct.toString().trim();
+    HttpResponse<String> created = adminPost("admin/clients", adminToken,
+        "{\"project\":\"clinic-scope\",\"scope\":\"" + tooLong + "\"}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
+    assertThat(created.body()).contains("4000");
+    HttpResponse<String> setLong = send(req("admin/clients/" + id + "/scope").header("Authorization", "Bearer " + adminToken)
+        .header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"scope\":\"" + tooLong + "\"}")));
+    assertThat(setLong.statusCode()).as(setLong.body()).isEqualTo(400);
+    assertThat(setLong.body()).contains("4000");
   }
 
   @Test

@@ -116,12 +116,13 @@ class BundlePatchTest {
         patchEntry("Patient/" + other, "[{\"op\":\"test\",\"path\":\"/active\",\"value\":false}]", null),
         fhirPathPatch,
         xmlPatch,
-        patchEntry("Patient/nobody-here", replaceFamily("Nobody"), null)));
+        patchEntry("Patient/nobody-here", replaceFamily("Nobody"), null),
+        patchEntry("Patient/" + other, "[{\"op\":\"add\",\"path\":\"gender\",\"value\":\"male\"}]", null)));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     Bundle out = http().parse(r, Bundle.class);
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
-        .containsExactly("200", "400", "412", "412", "200", "415", "404");
+        .containsExactly("200", "400", "412", "412", "200", "415", "404", "400");
     // the status names its reason phrase (RFC 9110 §15), as an HTTP status line does
     assertThat(out.getEntry().get(5).getResponse().getStatus()).isEqualTo("415 Unsupported Media Type");
     assertThat(out.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"2\"");

@@ -519,4 +519,28 @@ class BundleTest {
     }
     assertThat(http().get("fhir/R4/Patient/inm-bad").statusCode()).isEqualTo(404);
   }
+
+  /** A Patient of {@code depth} nested extensions: shallow enough as XML, deeper than 1,000 levels as JSON. */
+  private static String deepPatientXml(int depth) {
+    return "<Patient xmlns=\"http://hl7.org/fhir\">"
+        + "<extension url=\"urn:x\">".repeat(depth) + "<valueString value=\"deep\"/>"
+        + "</extension>".repeat(depth) + "</Patient>";
+  }
+
+  @Test
+  void aBatchEntryTooDeepToEncodeIsItsOwn400AndTheEntriesBeforeItKeepTheirs() {
+    String xml = "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"batch\"/>"
+        + "<entry><resource><Binary><contentType value=\"text/plain\"/><data value=\"YWJj\"/></Binary></resource>"
+        + "<request><method value=\"POST\"/><url value=\"Binary\"/></request></entry>"
+        + "<entry><resource>" + deepPatientXml(550) + "</resource>"
+        + "<request><method value=\"POST\"/><url value=\"Patient\"/></request></entry></Bundle>";
+    HttpResponse<String> r = http().postBytes("fhir/R4", "application/fhir+xml", xml.getBytes());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle out = http().parse(r, Bundle.class);
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "400");
+    String binary = out.getEntry().get(0).getResponse().getLocation().replaceAll("/_history/.*", "");
+    assertThat(http().get("fhir/R4/" + binary).statusCode()).isEqualTo(200);
+  }
+
 }

@@ -284,6 +284,27 @@ class FhirPathPatchTest {
   }
 
   @Test
+  void aPathNeedingTypeDefinitionsOrTerminologyOrWithABadEscapeIs400() {
+    String id = patient("Typed");
+    Map<String, String> refused = Map.of(
+        "Patient.name.where($this is HumanName)", "type definitions",
+        "Patient.name.where(is(HumanName))", "type definitions",
+        "Patient.name.where(($this as HumanName).exists())", "type definitions",
+        "Patient.name.where(as(HumanName).exists())", "type definitions",
+        "Patient.identifier.where(system.memberOf('http://example.org/vs'))", "terminology",
+        "Patient.name.where(conformsTo('http://hl7.org/fhir/StructureDefinition/HumanName'))", "type definitions",
+        "Patient.name.where(family = '\\\\u00')", "not a FHIRPath expression",
+        "Patient.name.where(family = '\\\\u')", "not a FHIRPath expression",
+        "Patient.name.where(family = '\\\\uZZZZ')", "not a FHIRPath expression");
+    refused.forEach((path, expected) -> {
+      HttpResponse<String> r = fhirPathPatch(id, op("delete", path(path)));
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).as(path).contains(expected);
+    });
+    assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
   void moreThanAThousandOperationsOrAResultOverTheJsonLimitIs413() {
     String id = patient("Many");
     String nothing = op("delete", path("Patient.telecom"));

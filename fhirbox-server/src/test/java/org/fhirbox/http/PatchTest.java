@@ -107,6 +107,43 @@ class PatchTest {
   }
 
   @Test
+  void aPathThatIsNoJsonPointerIs400NamingIt() {
+    String id = patient("Pointer");
+    for (String op : new String[] {"{\"op\":\"add\",\"path\":\"gender\",\"value\":\"male\"}",
+        "{\"op\":\"add\",\"path\":\"/a~2b\",\"value\":\"x\"}",
+        "{\"op\":\"copy\",\"from\":\"nope\",\"path\":\"/gender\"}"}) {
+      HttpResponse<String> r = jsonPatch(id, "[" + op + "]");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).contains("is not a JSON Pointer (RFC 6901)");
+    }
+    assertThat(diagnostics(jsonPatch(id, "[{\"op\":\"add\",\"path\":\"gender\",\"value\":\"male\"}]")))
+        .contains("gender");
+    assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
+  void removingOrTestingAMemberTheResourceLacksIsRefusedNamingThePath() {
+    String id = patient("Lacking");
+    // RFC 6902 §4.2: the target location MUST exist for the operation to be successful
+    HttpResponse<String> remove = jsonPatch(id, "[{\"op\":\"remove\",\"path\":\"/telecom\"}]");
+    assertThat(remove.statusCode()).as(remove.body()).isEqualTo(400);
+    assertThat(diagnostics(remove)).contains("/telecom");
+    HttpResponse<String> test = jsonPatch(id, "[{\"op\":\"test\",\"path\":\"/gender\",\"value\":\"male\"}]");
+    assertThat(test.statusCode()).as(test.body()).isEqualTo(412);
+    assertThat(diagnostics(test)).contains("/gender");
+    assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
+  void anOperationWithADuplicateMemberIs400() {
+    String id = patient("Twice");
+    HttpResponse<String> r = jsonPatch(id, "[{\"op\":\"add\",\"op\":\"remove\",\"path\":\"/active\",\"value\":false}]");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("op");
+    assertThat(current(id).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  @Test
   void aPatchThatDoublesTheResourceUntilItIsHugeIs413AndChangesNothing() {
     String id = patient("Small");
     StringBuilder ops = new StringBuilder("[{\"op\":\"add\",\"path\":\"/extension\",\"value\":[{\"url\":\"http://x\","
