@@ -14,6 +14,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -268,6 +269,7 @@ final class JsonFormatRules {
 
   private void composite(Obj o, BaseRuntimeElementCompositeDefinition<?> def, String path,
       List<FhirException.Issue> issues, boolean[] unsafe) {
+    Map<BaseRuntimeChildDefinition, String> choices = new IdentityHashMap<>();
     for (Map.Entry<String, Node> e : o.fields().entrySet()) {
       String name = e.getKey();
       String at = path + "." + name;
@@ -285,6 +287,12 @@ final class JsonFormatRules {
       } else {
         BaseRuntimeChildDefinition child = def.getChildByName(name);
         type = child == null ? null : child.getChildByName(name);
+        if (child != null && child.getValidChildNames().size() > 1) {
+          String other = choices.putIfAbsent(child, name);
+          if (other != null) {
+            issue(issues, at, ChoiceRule.twice(child, other, name));
+          }
+        }
       }
       if (type != null) {
         value(e.getValue(), type, at, issues, unsafe);

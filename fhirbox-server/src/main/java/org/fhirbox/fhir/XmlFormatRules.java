@@ -9,6 +9,7 @@ import java.io.StringReader;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -68,6 +69,8 @@ final class XmlFormatRules {
     final boolean resourceSlot;
     /** How deep the element's object is in the body's JSON form: objects and arrays, root 1. */
     final int depth;
+    /** The element names of its choices ({@code value[x]}) given so far, by choice. */
+    final Map<BaseRuntimeChildDefinition, String> choices = new IdentityHashMap<>();
     boolean hasContent;
 
     Frame(BaseRuntimeElementDefinition<?> def, String path, boolean resourceSlot, int depth, boolean hasContent) {
@@ -168,6 +171,13 @@ final class XmlFormatRules {
             if (problem.isPresent()) {
               issue(issues, path, problem.get());
               unsafe = true;
+            }
+          }
+          if (parent.def instanceof BaseRuntimeElementCompositeDefinition<?> c && c.getChildByName(name) != null
+              && c.getChildByName(name).getValidChildNames().size() > 1) {
+            String other = parent.choices.putIfAbsent(c.getChildByName(name), name);
+            if (other != null && !other.equals(name)) {
+              issue(issues, path, ChoiceRule.twice(c.getChildByName(name), other, name));
             }
           }
           int depth = parent.depth + (repeats(parent.def, name) ? 2 : 1);

@@ -99,6 +99,13 @@ class StrictFormatTest {
         Arguments.of("array in a primitive's extras array",
             "{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"a\"],\"_given\":[[\"x\"]]}]}",
             "name[0]._given[0]: an array inside an array"),
+        Arguments.of("extension with two values",
+            "{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://x\",\"valueString\":\"a\","
+                + "\"valueBoolean\":true}]}",
+            "extension[0].valueBoolean: value[x] is given twice, as valueString and valueBoolean"),
+        Arguments.of("positiveInt 0", "{\"resourceType\":\"Patient\",\"contact\":[{\"name\":{\"family\":\"a\"},"
+                + "\"extension\":[{\"url\":\"http://x\",\"valuePositiveInt\":0}]}]}",
+            "0 is not an R4 positiveInt (1..2147483647)"),
         Arguments.of("integer beyond 32 bits", "{\"resourceType\":\"Patient\",\"multipleBirthInteger\":99999999999999999999}",
             "multipleBirthInteger: 99999999999999999999 is not an R4 integer (-2147483648..2147483647)"),
         Arguments.of("string for a boolean in an extension",
@@ -185,6 +192,9 @@ class StrictFormatTest {
             + "<extension url=\"http://example.org/x\"><valueDecimal value=\"1e999999\"/></extension></Patient>",
             "out of range"),
         Arguments.of("empty element", "<Patient xmlns=\"http://hl7.org/fhir\"><name/></Patient>", "empty element"),
+        Arguments.of("extension with two values", "<Patient xmlns=\"http://hl7.org/fhir\"><extension url=\"http://x\">"
+            + "<valueString value=\"a\"/><valueBoolean value=\"true\"/></extension></Patient>",
+            "extension.valueBoolean: value[x] is given twice, as valueString and valueBoolean"),
         Arguments.of("integer beyond 32 bits",
             "<Patient xmlns=\"http://hl7.org/fhir\"><multipleBirthInteger value=\"99999999999999999999\"/></Patient>",
             "multipleBirthInteger: 99999999999999999999 is not an R4 integer (-2147483648..2147483647)"),
