@@ -287,6 +287,11 @@ final class JsonFormatRules {
       } else {
         BaseRuntimeChildDefinition child = def.getChildByName(name);
         type = child == null ? null : child.getChildByName(name);
+        if (child != null && child.getMax() == 1 && e.getValue() instanceof Arr) {
+          // json.html#arrays: only a repeating element is an array; HAPI would keep one item
+          issue(issues, at, "an array, but the element does not repeat");
+          continue;
+        }
         if (child != null && child.getValidChildNames().size() > 1) {
           String other = choices.putIfAbsent(child, name);
           if (other != null) {

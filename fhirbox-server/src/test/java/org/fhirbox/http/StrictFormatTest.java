@@ -99,6 +99,8 @@ class StrictFormatTest {
         Arguments.of("array in a primitive's extras array",
             "{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"a\"],\"_given\":[[\"x\"]]}]}",
             "name[0]._given[0]: an array inside an array"),
+        Arguments.of("array for an element that does not repeat", "{\"resourceType\":\"Patient\",\"gender\":[\"male\"]}",
+            "gender: an array, but the element does not repeat"),
         Arguments.of("extension with two values",
             "{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://x\",\"valueString\":\"a\","
                 + "\"valueBoolean\":true}]}",
