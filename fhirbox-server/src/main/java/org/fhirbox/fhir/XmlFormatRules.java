@@ -72,6 +72,7 @@ final class XmlFormatRules {
     /** The element names of its choices ({@code value[x]}) given so far, by choice. */
     final Map<BaseRuntimeChildDefinition, String> choices = new IdentityHashMap<>();
     boolean hasContent;
+    boolean textReported;
 
     Frame(BaseRuntimeElementDefinition<?> def, String path, boolean resourceSlot, int depth, boolean hasContent) {
       this.def = def;
@@ -182,6 +183,12 @@ final class XmlFormatRules {
           }
           int depth = parent.depth + (repeats(parent.def, name) ? 2 : 1);
           stack.push(new Frame(slot ? null : type, path, slot, depth, r.getAttributeCount() > 0));
+        } else if ((event == XMLStreamConstants.CHARACTERS || event == XMLStreamConstants.CDATA)
+            && xhtmlDepth == 0 && !stack.isEmpty() && !stack.peek().textReported && !r.getText().isBlank()) {
+          // xml.html: values are in value attributes; HAPI drops text between elements unread
+          stack.peek().textReported = true;
+          issue(issues, stack.peek().path, "text content; FHIR XML holds values in value attributes only"
+              + " (FHIR R4 xml.html)");
         } else if (event == XMLStreamConstants.END_ELEMENT) {
           if (xhtmlDepth > 0) {
             xhtmlDepth--;

@@ -194,6 +194,10 @@ class StrictFormatTest {
             + "<extension url=\"http://example.org/x\"><valueDecimal value=\"1e999999\"/></extension></Patient>",
             "out of range"),
         Arguments.of("empty element", "<Patient xmlns=\"http://hl7.org/fhir\"><name/></Patient>", "empty element"),
+        Arguments.of("text inside a primitive", "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"true\">hello</active>"
+            + "</Patient>", "Patient.active: text content"),
+        Arguments.of("CDATA inside a resource", "<Patient xmlns=\"http://hl7.org/fhir\"><![CDATA[hello]]>"
+            + "<active value=\"true\"/></Patient>", "Patient: text content"),
         Arguments.of("extension with two values", "<Patient xmlns=\"http://hl7.org/fhir\"><extension url=\"http://x\">"
             + "<valueString value=\"a\"/><valueBoolean value=\"true\"/></extension></Patient>",
             "extension.valueBoolean: value[x] is given twice, as valueString and valueBoolean"),
