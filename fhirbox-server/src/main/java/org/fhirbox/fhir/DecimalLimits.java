@@ -1,5 +1,7 @@
 package org.fhirbox.fhir;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.Optional;
 
 /**
@@ -117,6 +119,30 @@ public final class DecimalLimits {
     if (exponent > MAX_EXPONENT || exponent < MIN_EXPONENT) {
       return Optional.of("'" + abbreviate(text) + "' is out of range: numbers run from 1e" + MIN_EXPONENT
           + " to 9.99e" + MAX_EXPONENT);
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Why {@code text}, a whole number already within {@link #problem}'s limits, is no value of the
+   * R4 type {@code typeName} (integer, positiveInt or unsignedInt: datatypes.html#integer, a
+   * signed 32-bit value, of which positiveInt takes 1 and up, unsignedInt 0 and up), or empty.
+   */
+  static Optional<String> integerProblem(String typeName, String text) {
+    long low = switch (typeName) {
+      case "positiveInt" -> 1;
+      case "unsignedInt" -> 0;
+      default -> Integer.MIN_VALUE;
+    };
+    BigInteger value;
+    try {
+      value = new BigDecimal(text).toBigIntegerExact();
+    } catch (ArithmeticException | NumberFormatException e) {
+      return Optional.of(abbreviate(text) + " is not a whole number");
+    }
+    if (value.compareTo(BigInteger.valueOf(low)) < 0
+        || value.compareTo(BigInteger.valueOf(Integer.MAX_VALUE)) > 0) {
+      return Optional.of(abbreviate(text) + " is not an R4 " + typeName + " (" + low + ".." + Integer.MAX_VALUE + ")");
     }
     return Optional.empty();
   }

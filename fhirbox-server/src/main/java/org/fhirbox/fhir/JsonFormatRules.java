@@ -9,9 +9,12 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
+import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
@@ -76,26 +80,31 @@ final class JsonFormatRules {
    */
   List<FhirException.Issue> check(String body) {
     List<FhirException.Issue> issues = new ArrayList<>();
-    boolean[] numbers = {false};
+    // set for problems HAPI's parser would crash on or report with Java's words: refused at once
+    boolean[] unsafe = {false};
     Node root;
     try (JsonParser p = JSON.createParser(body)) {
       if (p.nextToken() == null) {
         throw FhirException.badRequest("cannot parse the JSON body: it is empty");
       }
-      root = read(p, "", issues, numbers);
+      root = read(p, "", issues, unsafe);
       if (p.nextToken() != null) {
         throw FhirException.badRequest("cannot parse the JSON body: content follows the resource at "
             + where(p));
       }
+    } catch (StreamConstraintsException e) {
+      // Jackson reads and writes at most this depth; HAPI would fail writing deeper resources
+      throw FhirException.badRequest("cannot parse the JSON body: its nesting depth exceeds "
+          + StreamReadConstraints.DEFAULT_MAX_DEPTH + " (objects and arrays inside one another) at " + where(e));
     } catch (JsonProcessingException e) {
       throw FhirException.badRequest("cannot parse the JSON body: " + e.getOriginalMessage() + " at " + where(e));
     } catch (IOException e) {
       throw FhirException.badRequest("cannot parse the JSON body: " + e.getMessage());
     }
     if (root instanceof Obj o) {
-      resource(o, null, issues);
+      resource(o, null, issues, unsafe);
     }
-    if (numbers[0]) {
+    if (unsafe[0]) {
       throw new FhirException(IssueKind.STRUCTURE, issues, Map.of(), null);
     }
     return issues;
@@ -126,7 +135,7 @@ final class JsonFormatRules {
         path.isEmpty() ? null : path));
   }
 
-  private Node read(JsonParser p, String path, List<FhirException.Issue> issues, boolean[] numbers)
+  private Node read(JsonParser p, String path, List<FhirException.Issue> issues, boolean[] unsafe)
       throws IOException {
     JsonToken t = p.currentToken();
     switch (t) {
@@ -136,7 +145,7 @@ final class JsonFormatRules {
           String name = p.currentName();
           checkText(name, path, "the property name", issues);
           p.nextToken();
-          fields.put(name, read(p, path.isEmpty() ? name : path + "." + name, issues, numbers));
+          fields.put(name, read(p, path.isEmpty() ? name : path + "." + name, issues, unsafe));
         }
         if (fields.isEmpty()) {
           issue(issues, path, "an empty object; FHIR JSON leaves out elements without content");
@@ -148,7 +157,7 @@ final class JsonFormatRules {
       case START_ARRAY -> {
         List<Node> items = new ArrayList<>();
         while (p.nextToken() != JsonToken.END_ARRAY) {
-          items.add(read(p, path + "[" + items.size() + "]", issues, numbers));
+          items.add(read(p, path + "[" + items.size() + "]", issues, unsafe));
         }
         if (items.isEmpty()) {
           issue(issues, path, "an empty array; FHIR JSON leaves out elements without content");
@@ -170,7 +179,7 @@ final class JsonFormatRules {
         Optional<String> problem = DecimalLimits.problem(text);
         if (problem.isPresent()) {
           issue(issues, path, problem.get());
-          numbers[0] = true;
+          unsafe[0] = true;
         }
         return new Num(text, t == JsonToken.VALUE_NUMBER_INT);
       }
@@ -222,7 +231,7 @@ final class JsonFormatRules {
   }
 
   /** Type checks for a resource object; {@code path} null means the root. */
-  private void resource(Obj o, String path, List<FhirException.Issue> issues) {
+  private void resource(Obj o, String path, List<FhirException.Issue> issues, boolean[] unsafe) {
     if (!(o.fields().get("resourceType") instanceof Str type)) {
       return; // HAPI reports a missing or unknown resourceType
     }
@@ -232,11 +241,36 @@ final class JsonFormatRules {
     } catch (RuntimeException e) {
       return;
     }
-    composite(o, def, path == null ? type.value() : path, issues);
+    String at = path == null ? type.value() : path;
+    if (type.value().equals("Bundle")) {
+      entryMethods(o, at, issues, unsafe);
+    }
+    composite(o, def, at, issues, unsafe);
+  }
+
+  /**
+   * HAPI reads {@code Bundle.entry.request.method} into an enum of its own before any check, so
+   * a code outside R4's HTTPVerb (bundle.html#HTTPVerb) would fail in Java's words.
+   */
+  private static void entryMethods(Obj bundle, String path, List<FhirException.Issue> issues, boolean[] unsafe) {
+    if (!(bundle.fields().get("entry") instanceof Arr entries)) {
+      return;
+    }
+    for (int i = 0; i < entries.items().size(); i++) {
+      if (entries.items().get(i) instanceof Obj entry && entry.fields().get("request") instanceof Obj request
+          && request.fields().get("method") instanceof Str method) {
+        Optional<String> problem = EntryMethods.problem(method.value());
+        if (problem.isPresent()) {
+          issue(issues, path + ".entry[" + i + "].request.method", problem.get());
+          unsafe[0] = true;
+        }
+      }
+    }
   }
 
   private void composite(Obj o, BaseRuntimeElementCompositeDefinition<?> def, String path,
-      List<FhirException.Issue> issues) {
+      List<FhirException.Issue> issues, boolean[] unsafe) {
+    Map<BaseRuntimeChildDefinition, String> choices = new IdentityHashMap<>();
     for (Map.Entry<String, Node> e : o.fields().entrySet()) {
       String name = e.getKey();
       String at = path + "." + name;
@@ -244,57 +278,105 @@ final class JsonFormatRules {
         continue;
       }
       if (name.startsWith("_")) {
-        extras(e.getValue(), at, issues);
+        extras(e.getValue(), at, issues, unsafe);
         continue;
       }
-      BaseRuntimeChildDefinition child = def.getChildByName(name);
-      BaseRuntimeElementDefinition<?> type = child == null ? null : child.getChildByName(name);
+      BaseRuntimeElementDefinition<?> type;
+      if (name.equals("extension") || name.equals("modifierExtension")) {
+        // HAPI declares these apart from the other children: getChildByName does not find them
+        type = extension();
+      } else {
+        BaseRuntimeChildDefinition child = def.getChildByName(name);
+        type = child == null ? null : child.getChildByName(name);
+        if (child != null && child.getMax() == 1 && e.getValue() instanceof Arr) {
+          // json.html#arrays: only a repeating element is an array; HAPI would keep one item
+          issue(issues, at, "an array, but the element does not repeat");
+          continue;
+        }
+        if (child != null && child.getValidChildNames().size() > 1) {
+          String other = choices.putIfAbsent(child, name);
+          if (other != null) {
+            issue(issues, at, ChoiceRule.twice(child, other, name));
+          }
+        }
+      }
       if (type != null) {
-        value(e.getValue(), type, at, issues);
+        value(e.getValue(), type, at, issues, unsafe);
       }
     }
   }
 
   /** The {@code _name} object of a primitive: an id and extensions. */
-  private void extras(Node n, String path, List<FhirException.Issue> issues) {
-    if (n instanceof Arr a) {
-      for (int i = 0; i < a.items().size(); i++) {
-        extras(a.items().get(i), path + "[" + i + "]", issues);
-      }
-    } else if (n instanceof Obj o) {
-      BaseRuntimeElementCompositeDefinition<?> ext =
-          (BaseRuntimeElementCompositeDefinition<?>) ctx.getElementDefinition(org.hl7.fhir.r4.model.Extension.class);
-      for (String name : List.of("extension", "modifierExtension")) {
-        Node v = o.fields().get(name);
-        if (v != null) {
-          value(v, ext, path + "." + name, issues);
-        }
-      }
-    }
-  }
-
-  private void value(Node n, BaseRuntimeElementDefinition<?> type, String path, List<FhirException.Issue> issues) {
+  private void extras(Node n, String path, List<FhirException.Issue> issues, boolean[] unsafe) {
     if (n instanceof Arr a) {
       for (int i = 0; i < a.items().size(); i++) {
         Node item = a.items().get(i);
         if (item instanceof Arr) {
           issue(issues, path + "[" + i + "]", "an array inside an array");
+          unsafe[0] = true;
         } else if (item != Null.NULL) {
-          value(item, type, path + "[" + i + "]", issues);
+          extras(item, path + "[" + i + "]", issues, unsafe);
+        }
+      }
+    } else if (n instanceof Obj o) {
+      for (String name : List.of("extension", "modifierExtension")) {
+        Node v = o.fields().get(name);
+        if (v != null) {
+          value(v, extension(), path + "." + name, issues, unsafe);
+        }
+      }
+    } else if (n != Null.NULL) {
+      issue(issues, path, "a primitive's id and extensions must be a JSON object, not " + describe(n));
+      unsafe[0] = true;
+    }
+  }
+
+  private BaseRuntimeElementCompositeDefinition<?> extension() {
+    return (BaseRuntimeElementCompositeDefinition<?>) ctx.getElementDefinition(Extension.class);
+  }
+
+  private void value(Node n, BaseRuntimeElementDefinition<?> type, String path, List<FhirException.Issue> issues,
+      boolean[] unsafe) {
+    boolean primitive = switch (type.getChildType()) {
+      case PRIMITIVE_DATATYPE, ID_DATATYPE, PRIMITIVE_XHTML, PRIMITIVE_XHTML_HL7ORG -> true;
+      default -> false;
+    };
+    if (n instanceof Arr a) {
+      for (int i = 0; i < a.items().size(); i++) {
+        Node item = a.items().get(i);
+        if (item instanceof Arr) {
+          issue(issues, path + "[" + i + "]", "an array inside an array");
+          unsafe[0] = true;
+        } else if (item != Null.NULL) {
+          value(item, type, path + "[" + i + "]", issues, unsafe);
+        } else if (!primitive) {
+          // checkNulls reported it unless a '_name' twin is there; HAPI's parser fails on it
+          unsafe[0] = true;
+          if (issues.stream().noneMatch(x -> path.equals(x.expression()))) {
+            issue(issues, path + "[" + i + "]", "null is not a value; leave the element out");
+          }
         }
       }
       return;
     }
+    if (primitive) {
+      primitive(n, type, path, issues, unsafe);
+      return;
+    }
     switch (type.getChildType()) {
-      case PRIMITIVE_DATATYPE, ID_DATATYPE, PRIMITIVE_XHTML, PRIMITIVE_XHTML_HL7ORG -> primitive(n, type, path, issues);
-      case COMPOSITE_DATATYPE, RESOURCE_BLOCK -> {
-        if (n instanceof Obj o && type instanceof BaseRuntimeElementCompositeDefinition<?> c) {
-          composite(o, c, path, issues);
-        }
-      }
-      case RESOURCE, CONTAINED_RESOURCE_LIST, CONTAINED_RESOURCES -> {
-        if (n instanceof Obj o) {
-          resource(o, path, issues);
+      case COMPOSITE_DATATYPE, RESOURCE_BLOCK, RESOURCE, CONTAINED_RESOURCE_LIST, CONTAINED_RESOURCES -> {
+        if (!(n instanceof Obj o)) {
+          String what = type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.COMPOSITE_DATATYPE
+              ? article(type.getName()) : type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.RESOURCE_BLOCK
+              ? "the element" : "a resource";
+          issue(issues, path, what + " must be a JSON object, not " + describe(n));
+          unsafe[0] = true;
+        } else if (type instanceof BaseRuntimeElementCompositeDefinition<?> c
+            && (type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.COMPOSITE_DATATYPE
+            || type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.RESOURCE_BLOCK)) {
+          composite(o, c, path, issues, unsafe);
+        } else {
+          resource(o, path, issues, unsafe);
         }
       }
       default -> { }
@@ -302,7 +384,7 @@ final class JsonFormatRules {
   }
 
   private static void primitive(Node n, BaseRuntimeElementDefinition<?> type, String path,
-      List<FhirException.Issue> issues) {
+      List<FhirException.Issue> issues, boolean[] unsafe) {
     String name = type.getName();
     Optional<String> problem;
     if (name.equals("boolean")) {
@@ -314,6 +396,10 @@ final class JsonFormatRules {
       } else if (INTEGER_TYPES.contains(name) && !num.integral()) {
         problem = Optional.of(article(name) + " must be a whole number without fraction or exponent, not "
             + DecimalLimits.abbreviate(num.text()));
+        unsafe[0] = true;
+      } else if (INTEGER_TYPES.contains(name)) {
+        problem = DecimalLimits.integerProblem(name, num.text());
+        unsafe[0] |= problem.isPresent();
       } else {
         problem = Optional.empty();
       }
@@ -325,7 +411,7 @@ final class JsonFormatRules {
   }
 
   private static String article(String typeName) {
-    return ("aeiou".indexOf(typeName.charAt(0)) >= 0 ? "an " : "a ") + typeName;
+    return ("aeiouAEIOU".indexOf(typeName.charAt(0)) >= 0 ? "an " : "a ") + typeName;
   }
 
   private static String describe(Node n) {

@@ -4,10 +4,12 @@ import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
 import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
 import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
 import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import java.io.StringReader;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +20,7 @@ import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -41,6 +44,7 @@ final class XmlFormatRules {
   static final String XHTML_NS = "http://www.w3.org/1999/xhtml";
   private static final Set<String> NUMBER_TYPES = Set.of("integer", "positiveInt", "unsignedInt", "decimal");
   private static final int MAX_ISSUES = 100;
+  static final int MAX_DEPTH = StreamReadConstraints.DEFAULT_MAX_DEPTH;
   private static final XMLInputFactory XML = safeFactory();
 
   /** A namespace-aware StAX factory that reads no DTD and no external entity (no XXE). */
@@ -63,12 +67,18 @@ final class XmlFormatRules {
     final BaseRuntimeElementDefinition<?> def;
     final String path;
     final boolean resourceSlot;
+    /** How deep the element's object is in the body's JSON form: objects and arrays, root 1. */
+    final int depth;
+    /** The element names of its choices ({@code value[x]}) given so far, by choice. */
+    final Map<BaseRuntimeChildDefinition, String> choices = new IdentityHashMap<>();
     boolean hasContent;
+    boolean textReported;
 
-    Frame(BaseRuntimeElementDefinition<?> def, String path, boolean resourceSlot, boolean hasContent) {
+    Frame(BaseRuntimeElementDefinition<?> def, String path, boolean resourceSlot, int depth, boolean hasContent) {
       this.def = def;
       this.path = path;
       this.resourceSlot = resourceSlot;
+      this.depth = depth;
       this.hasContent = hasContent;
     }
   }
@@ -80,7 +90,8 @@ final class XmlFormatRules {
    */
   List<FhirException.Issue> check(String body) {
     List<FhirException.Issue> issues = new ArrayList<>();
-    boolean numbers = false;
+    // set for problems HAPI's parser would crash on or report with Java's words: refused at once
+    boolean unsafe = false;
     XMLStreamReader r = null;
     try {
       r = XML.createXMLStreamReader(new StringReader(body));
@@ -105,11 +116,22 @@ final class XmlFormatRules {
           String name = r.getLocalName();
           Frame parent = stack.peek();
           String path = parent == null ? name : parent.path + "." + name;
+          if (parent != null && parent.depth > MAX_DEPTH) {
+            // the element holding this one is an object that deep in JSON, which Jackson neither
+            // reads nor writes (HAPI stores resources as JSON): as deep as a JSON body may go
+            throw FhirException.badRequest(parent.path + ": the nesting depth exceeds " + MAX_DEPTH
+                + " (counted as the objects and arrays of the body's JSON form)", parent.path);
+          }
           if (parent == null || parent.resourceSlot) {
             if (!FHIR_NS.equals(ns)) {
               throw wrongNamespace(path, ns, FHIR_NS);
             }
-            stack.push(new Frame(resourceDefinition(name), path, false, true));
+            BaseRuntimeElementDefinition<?> def = resourceDefinition(name);
+            if (def == null) {
+              throw FhirException.badRequest(parent == null ? "the XML root element " + name + " is no resource type"
+                  : path + ": the element " + name + " is no resource type", parent == null ? null : path);
+            }
+            stack.push(new Frame(def, path, false, parent == null ? 1 : parent.depth, true));
             continue;
           }
           BaseRuntimeElementDefinition<?> type = childType(parent.def, name);
@@ -134,14 +156,39 @@ final class XmlFormatRules {
             issue(issues, path, "an empty value attribute; FHIR XML leaves out elements without content");
           }
           if (type != null && (type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.PRIMITIVE_DATATYPE)
-              && NUMBER_TYPES.contains(type.getName())) {
-            Optional<String> problem = value == null ? Optional.empty() : DecimalLimits.problem(value);
+              && NUMBER_TYPES.contains(type.getName()) && value != null) {
+            Optional<String> problem = DecimalLimits.problem(value);
+            if (problem.isEmpty() && !type.getName().equals("decimal")) {
+              problem = DecimalLimits.integerProblem(type.getName(), value);
+            }
             if (problem.isPresent()) {
               issue(issues, path, problem.get());
-              numbers = true;
+              unsafe = true;
             }
           }
-          stack.push(new Frame(slot ? null : type, path, slot, r.getAttributeCount() > 0));
+          if (name.equals("method") && value != null && parent.def != null
+              && parent.def.getImplementingClass() == Bundle.BundleEntryRequestComponent.class) {
+            Optional<String> problem = EntryMethods.problem(value);
+            if (problem.isPresent()) {
+              issue(issues, path, problem.get());
+              unsafe = true;
+            }
+          }
+          if (parent.def instanceof BaseRuntimeElementCompositeDefinition<?> c && c.getChildByName(name) != null
+              && c.getChildByName(name).getValidChildNames().size() > 1) {
+            String other = parent.choices.putIfAbsent(c.getChildByName(name), name);
+            if (other != null && !other.equals(name)) {
+              issue(issues, path, ChoiceRule.twice(c.getChildByName(name), other, name));
+            }
+          }
+          int depth = parent.depth + (repeats(parent.def, name) ? 2 : 1);
+          stack.push(new Frame(slot ? null : type, path, slot, depth, r.getAttributeCount() > 0));
+        } else if ((event == XMLStreamConstants.CHARACTERS || event == XMLStreamConstants.CDATA)
+            && xhtmlDepth == 0 && !stack.isEmpty() && !stack.peek().textReported && !r.getText().isBlank()) {
+          // xml.html: values are in value attributes; HAPI drops text between elements unread
+          stack.peek().textReported = true;
+          issue(issues, stack.peek().path, "text content; FHIR XML holds values in value attributes only"
+              + " (FHIR R4 xml.html)");
         } else if (event == XMLStreamConstants.END_ELEMENT) {
           if (xhtmlDepth > 0) {
             xhtmlDepth--;
@@ -169,7 +216,7 @@ final class XmlFormatRules {
         }
       }
     }
-    if (numbers) {
+    if (unsafe) {
       throw new FhirException(IssueKind.STRUCTURE, issues, Map.of(), null);
     }
     return issues;
@@ -199,6 +246,18 @@ final class XmlFormatRules {
     }
     BaseRuntimeChildDefinition child = c.getChildByName(name);
     return child == null ? null : child.getChildByName(name);
+  }
+
+  /** Whether child {@code name} repeats, and so is an array of objects in JSON (json.html). */
+  private static boolean repeats(BaseRuntimeElementDefinition<?> parent, String name) {
+    if (name.equals("extension") || name.equals("modifierExtension")) {
+      return true;
+    }
+    if (!(parent instanceof BaseRuntimeElementCompositeDefinition<?> c)) {
+      return false;
+    }
+    BaseRuntimeChildDefinition child = c.getChildByName(name);
+    return child != null && child.getMax() != 1;
   }
 
   private static FhirException wrongNamespace(String path, String found, String expected) {

@@ -196,8 +196,39 @@ class HostileRequestTest {
     HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+xml")
         .POST(HttpRequest.BodyPublishers.ofString(xml)));
     assertOutcome(r, 400, "");
-    // woodstox refuses past its depth limit; a parser without one overflows the stack, also a 400
-    assertThat(r.body()).containsAnyOf("Depth limit (1000)", "nest too deep");
+    // counted as the JSON it becomes: past 1000 levels of objects and arrays, as a JSON body is
+    assertThat(r.body()).contains("nesting depth exceeds 1000");
+  }
+
+  static String nestedExtensionsXml(int levels) {
+    return "<Patient xmlns=\"http://hl7.org/fhir\">" + "<extension url=\"http://x\">".repeat(levels)
+        + "<valueString value=\"a\"/>" + "</extension>".repeat(levels) + "</Patient>";
+  }
+
+  static String nestedExtensionsJson(int levels) {
+    return "{\"resourceType\":\"Patient\"," + "\"extension\":[{\"url\":\"http://x\",".repeat(levels)
+        + "\"valueString\":\"a\"" + "}]".repeat(levels) + "}";
+  }
+
+  @Test
+  void xmlNestsAsDeepAsJsonAndNoDeeper() {
+    // 499 extensions are 999 levels of JSON objects and arrays, 500 one more than Jackson reads or writes
+    HttpResponse<String> deepest = http.send(http.request("fhir/R4/Patient")
+        .header("Content-Type", "application/fhir+xml").POST(HttpRequest.BodyPublishers.ofString(nestedExtensionsXml(499))));
+    assertThat(deepest.statusCode()).as(deepest.body()).isEqualTo(201);
+    assertThat(http.postJson("fhir/R4/Patient", nestedExtensionsJson(499)).statusCode()).isEqualTo(201);
+    for (int levels : new int[] {500, 600, 3000}) {
+      HttpResponse<String> xml = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+xml")
+          .POST(HttpRequest.BodyPublishers.ofString(nestedExtensionsXml(levels))));
+      assertOutcome(xml, 400, "nesting depth exceeds 1000");
+      assertOutcome(http.postJson("fhir/R4/Patient", nestedExtensionsJson(levels)), 400, "nesting depth exceeds 1000");
+    }
+    String bundle = "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"batch\"/><entry><resource>"
+        + nestedExtensionsXml(600) + "</resource><request><method value=\"POST\"/><url value=\"Patient\"/>"
+        + "</request></entry></Bundle>";
+    HttpResponse<String> batch = http.send(http.request("fhir/R4").header("Content-Type", "application/fhir+xml")
+        .POST(HttpRequest.BodyPublishers.ofString(bundle)));
+    assertOutcome(batch, 400, "nesting depth exceeds 1000");
   }
 
   @Test

@@ -77,6 +77,39 @@ class StrictFormatTest {
                 + "\"valueQuantity\":{\"value\":\"5\"}}", "a decimal must be a JSON number"),
         Arguments.of("number for a string", "{\"resourceType\":\"Patient\",\"gender\":1}",
             "a code must be a JSON string"),
+        Arguments.of("array in an extension array", "{\"resourceType\":\"Patient\",\"extension\":[[\"x\"]]}",
+            "extension[0]: an array inside an array"),
+        Arguments.of("null in an extension array", "{\"resourceType\":\"Patient\",\"extension\":[null]}",
+            "extension"),
+        Arguments.of("string in an extension array", "{\"resourceType\":\"Patient\",\"extension\":[\"x\"]}",
+            "extension[0]: an Extension must be a JSON object, not the string \"x\""),
+        Arguments.of("number in a modifierExtension array",
+            "{\"resourceType\":\"Patient\",\"modifierExtension\":[1]}",
+            "modifierExtension[0]: an Extension must be a JSON object, not the number 1"),
+        Arguments.of("array in an element's extension array",
+            "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\",\"extension\":[[\"x\"]]}]}",
+            "name[0].extension[0]: an array inside an array"),
+        Arguments.of("string in a contained resource's extension array",
+            "{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":\"Practitioner\",\"id\":\"p1\","
+                + "\"extension\":[\"x\"]}],\"generalPractitioner\":[{\"reference\":\"#p1\"}]}",
+            "contained[0].extension[0]: an Extension must be a JSON object"),
+        Arguments.of("string in a primitive's extension array",
+            "{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"a\"],\"_given\":[{\"extension\":[\"x\"]}]}]}",
+            "name[0]._given[0].extension[0]: an Extension must be a JSON object"),
+        Arguments.of("array in a primitive's extras array",
+            "{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"a\"],\"_given\":[[\"x\"]]}]}",
+            "name[0]._given[0]: an array inside an array"),
+        Arguments.of("array for an element that does not repeat", "{\"resourceType\":\"Patient\",\"gender\":[\"male\"]}",
+            "gender: an array, but the element does not repeat"),
+        Arguments.of("extension with two values",
+            "{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://x\",\"valueString\":\"a\","
+                + "\"valueBoolean\":true}]}",
+            "extension[0].valueBoolean: value[x] is given twice, as valueString and valueBoolean"),
+        Arguments.of("positiveInt 0", "{\"resourceType\":\"Patient\",\"contact\":[{\"name\":{\"family\":\"a\"},"
+                + "\"extension\":[{\"url\":\"http://x\",\"valuePositiveInt\":0}]}]}",
+            "0 is not an R4 positiveInt (1..2147483647)"),
+        Arguments.of("integer beyond 32 bits", "{\"resourceType\":\"Patient\",\"multipleBirthInteger\":99999999999999999999}",
+            "multipleBirthInteger: 99999999999999999999 is not an R4 integer (-2147483648..2147483647)"),
         Arguments.of("string for a boolean in an extension",
             "{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://example.org/x\",\"valueBoolean\":\"true\"}]}",
             "a boolean must be JSON true or false"),
@@ -123,7 +156,7 @@ class StrictFormatTest {
 
     HttpResponse<String> created = http().postJson("fhir/R4/" + type, resource);
     assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
-    assertThat(diagnostics(created)).contains(expected);
+    assertThat(diagnostics(created)).contains(expected).doesNotContain("java.", "Exception", "HAPI-");
 
     String withId = resource.replaceFirst("\\{\"resourceType\":\"" + type + "\"",
         "{\"resourceType\":\"" + type + "\",\"id\":\"strict1\"");
@@ -161,6 +194,16 @@ class StrictFormatTest {
             + "<extension url=\"http://example.org/x\"><valueDecimal value=\"1e999999\"/></extension></Patient>",
             "out of range"),
         Arguments.of("empty element", "<Patient xmlns=\"http://hl7.org/fhir\"><name/></Patient>", "empty element"),
+        Arguments.of("text inside a primitive", "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"true\">hello</active>"
+            + "</Patient>", "Patient.active: text content"),
+        Arguments.of("CDATA inside a resource", "<Patient xmlns=\"http://hl7.org/fhir\"><![CDATA[hello]]>"
+            + "<active value=\"true\"/></Patient>", "Patient: text content"),
+        Arguments.of("extension with two values", "<Patient xmlns=\"http://hl7.org/fhir\"><extension url=\"http://x\">"
+            + "<valueString value=\"a\"/><valueBoolean value=\"true\"/></extension></Patient>",
+            "extension.valueBoolean: value[x] is given twice, as valueString and valueBoolean"),
+        Arguments.of("integer beyond 32 bits",
+            "<Patient xmlns=\"http://hl7.org/fhir\"><multipleBirthInteger value=\"99999999999999999999\"/></Patient>",
+            "multipleBirthInteger: 99999999999999999999 is not an R4 integer (-2147483648..2147483647)"),
         Arguments.of("empty value attribute",
             "<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"\"/></name></Patient>",
             "name.family: an empty value attribute"),
@@ -192,7 +235,7 @@ class StrictFormatTest {
 
     HttpResponse<String> created = sendXml("POST", "fhir/R4/" + type, body);
     assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
-    assertThat(diagnostics(created)).contains(expected);
+    assertThat(diagnostics(created)).contains(expected).doesNotContain("java.", "Exception", "HAPI-");
 
     String withId = body.replaceFirst("(<" + type + "[^>]*>)", "$1<id value=\"strict2\"/>");
     HttpResponse<String> updated = sendXml("PUT", "fhir/R4/" + type + "/strict2", withId);
@@ -296,6 +339,38 @@ class StrictFormatTest {
     }
     assertThat(http().get("fhir/R4/Observation?value-quantity=gt1e-300").statusCode()).isEqualTo(200);
     assertThat(http().get("fhir/R4/Observation?value-quantity=lt9e308").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anXmlRootThatIsNoResourceTypeIsNamed() {
+    String human = "<HumanName xmlns=\"http://hl7.org/fhir\"><family value=\"x\"/></HumanName>";
+    HttpResponse<String> alone = sendXml("POST", "fhir/R4/Patient", human);
+    assertThat(alone.statusCode()).as(alone.body()).isEqualTo(400);
+    assertThat(diagnostics(alone)).contains("the XML root element HumanName is no resource type")
+        .doesNotContain("Exception");
+    HttpResponse<String> inBundle = sendXml("POST", "fhir/R4", "<Bundle xmlns=\"http://hl7.org/fhir\">"
+        + "<type value=\"batch\"/><entry><resource>" + human + "</resource><request><method value=\"POST\"/>"
+        + "<url value=\"Patient\"/></request></entry></Bundle>");
+    assertThat(inBundle.statusCode()).as(inBundle.body()).isEqualTo(400);
+    assertThat(diagnostics(inBundle)).contains("HumanName is no resource type").doesNotContain("Exception");
+  }
+
+  @Test
+  void aBundleEntryMethodOutsideHttpVerbIsNamed() {
+    for (String type : List.of("batch", "transaction")) {
+      HttpResponse<String> r = http().postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"" + type
+          + "\",\"entry\":[{\"resource\":{\"resourceType\":\"Patient\",\"active\":true},"
+          + "\"request\":{\"method\":\"FOO\",\"url\":\"Patient\"}}]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).contains("entry[0].request.method: FOO is not one of GET, HEAD, POST, PUT, DELETE, PATCH")
+          .doesNotContain("java.", "Exception", "RequestTypeEnum");
+      HttpResponse<String> xml = sendXml("POST", "fhir/R4", "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\""
+          + type + "\"/><entry><resource><Patient><active value=\"true\"/></Patient></resource><request>"
+          + "<method value=\"FOO\"/><url value=\"Patient\"/></request></entry></Bundle>");
+      assertThat(xml.statusCode()).as(xml.body()).isEqualTo(400);
+      assertThat(diagnostics(xml)).contains("request.method: FOO is not one of GET, HEAD, POST, PUT, DELETE, PATCH")
+          .doesNotContain("java.", "Exception", "RequestTypeEnum");
+    }
   }
 
   @Test
