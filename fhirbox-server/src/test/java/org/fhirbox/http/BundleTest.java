@@ -528,19 +528,21 @@ class BundleTest {
   }
 
   @Test
-  void aBatchEntryTooDeepToEncodeIsItsOwn400AndTheEntriesBeforeItKeepTheirs() {
+  void aBatchWithAnEntryTooDeepToStoreIs400BeforeAnyEntryIsStored() {
+    // 550 nested extensions are some 1,100 levels of the JSON a resource is stored as, past what
+    // Jackson writes: the XML body is refused as a JSON one of that depth is, whole, before any
+    // entry runs, rather than an entry failing after the ones before it committed
+    int binaries = http().parse(http().get("fhir/R4/Binary?_summary=count"), Bundle.class).getTotal();
     String xml = "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"batch\"/>"
         + "<entry><resource><Binary><contentType value=\"text/plain\"/><data value=\"YWJj\"/></Binary></resource>"
         + "<request><method value=\"POST\"/><url value=\"Binary\"/></request></entry>"
         + "<entry><resource>" + deepPatientXml(550) + "</resource>"
         + "<request><method value=\"POST\"/><url value=\"Patient\"/></request></entry></Bundle>";
     HttpResponse<String> r = http().postBytes("fhir/R4", "application/fhir+xml", xml.getBytes());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    Bundle out = http().parse(r, Bundle.class);
-    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
-        .containsExactly("201", "400");
-    String binary = out.getEntry().get(0).getResponse().getLocation().replaceAll("/_history/.*", "");
-    assertThat(http().get("fhir/R4/" + binary).statusCode()).isEqualTo(200);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("nesting depth exceeds 1000");
+    assertThat(http().parse(http().get("fhir/R4/Binary?_summary=count"), Bundle.class).getTotal())
+        .isEqualTo(binaries);
   }
 
 }
