@@ -330,7 +330,7 @@ public final class ClientStore {
   }
 
   /**
-   * A client's scope as it is stored, on creation and on change alike: in {@link Scopes}' canonical
+   * A client's (or a user's) scope as it is stored, on creation and on change alike: in {@link Scopes}' canonical
    * form (each scope once, a type's permissions merged); {@link IllegalArgumentException} for what
    * is not SMART scopes or is still longer than the column holds ({@link #MAX_SCOPE_CHARS}).
    */
@@ -339,7 +339,7 @@ public final class ClientStore {
     int length = scopes.toString().length();
     if (length > MAX_SCOPE_CHARS) {
       throw new IllegalArgumentException("the scope is " + length + " characters once each scope is listed once;"
-          + " a client's scope is at most " + MAX_SCOPE_CHARS + " (use wildcards such as system/*.rs)");
+          + " a scope is at most " + MAX_SCOPE_CHARS + " (use wildcards such as system/*.rs)");
     }
     return scopes;
   }

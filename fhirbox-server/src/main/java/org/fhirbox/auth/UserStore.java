@@ -74,7 +74,7 @@ public final class UserStore {
       String fhirUser, String scope, boolean admin, String password) {
     String normalEmail = normalEmail(email);
     checkFields(name, fhirUser);
-    Scopes.parse(scope);
+    ClientStore.normalised(scope);
     checkPassword(password);
     CompletableFuture<Optional<User>> done = new CompletableFuture<>();
     pending = new Pending(project, normalEmail, done);
@@ -102,7 +102,8 @@ public final class UserStore {
       boolean admin, String passwordHash) {
     String normalEmail = normalEmail(email);
     checkFields(name, fhirUser);
-    Scopes scopes = Scopes.parse(scope);
+    // stored as a client's scope is: each scope once, and no longer than the column
+    Scopes scopes = ClientStore.normalised(scope);
     projects.ensureProject(project);
     String id = UUID.randomUUID().toString();
     long now = clock.millis();

@@ -136,6 +136,13 @@ class UserAdminTest {
         400, "scope", "scope");
     assertOutcome(post(admin, "admin/users", with(user("clinic-u2", "x@example.org"), "project", "no spaces")), 400,
         "project names", "project");
+    // a user's scope is stored as a client's is: each scope once, and at most what its column holds
+    StringBuilder distinct = new StringBuilder();
+    for (String type : TestServer.FHIR.getResourceTypes()) {
+      distinct.append(" user/").append(type).append(".r patient/").append(type).append(".s");
+    }
+    assertOutcome(post(admin, "admin/users", with(user("clinic-u2", "long@example.org"), "scope",
+        distinct.toString().trim())), 400, "at most 4000", "scope");
     HttpResponse<String> wrongMethod = admin.send(admin.request("admin/users").DELETE());
     assertThat(wrongMethod.statusCode()).isEqualTo(405);
     HttpResponse<String> unknown = post(admin, "admin/users/no-such-user/disable", null);
