@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Checks the signature of a {@code private_key_jwt} client assertion (RFC 7523 §3, item 9)
@@ -32,9 +31,12 @@ import java.util.Set;
  * timing would tell which ids are clients with keys, which the words of the answer do not.
  */
 final class AssertionSignatures {
-  /** SMART Backend Services: RS384 and ES384 are required; RS256 and ES256 are common. */
-  static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384,
-      JWSAlgorithm.RS512, JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512, JWSAlgorithm.PS256,
+  /**
+   * SMART Backend Services: RS384 and ES384 are required (listed first, as discovery names them);
+   * RS256 and ES256 are common.
+   */
+  static final List<JWSAlgorithm> ALGORITHMS = List.of(JWSAlgorithm.RS384, JWSAlgorithm.ES384,
+      JWSAlgorithm.RS256, JWSAlgorithm.ES256, JWSAlgorithm.RS512, JWSAlgorithm.ES512, JWSAlgorithm.PS256,
       JWSAlgorithm.PS384);
 
   /**

@@ -1,5 +1,6 @@
 package org.fhirbox.auth;
 
+import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -21,6 +22,9 @@ import java.util.Optional;
 public final class ClientAuthenticator {
   /** RFC 7523 §2.2 client assertion type. */
   public static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+  /** The algorithms an assertion may be signed with, as discovery documents list them. */
+  public static final List<String> ASSERTION_ALGORITHMS = AssertionSignatures.ALGORITHMS.stream()
+      .map(JWSAlgorithm::getName).toList();
   /** SMART Backend Services: the assertion's exp is at most five minutes ahead. */
   private static final Duration MAX_ASSERTION_LIFETIME = Duration.ofMinutes(5);
   private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.fhirbox.auth.Audiences;
+import org.fhirbox.auth.ClientAuthenticator;
 import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.TokenKeys;
 
@@ -55,7 +56,7 @@ final class Discovery {
     body.put("authorization_endpoint", base + "oauth2/authorize");
     body.put("token_endpoint", base + "oauth2/token");
     body.put("token_endpoint_auth_methods_supported", AUTH_METHODS);
-    body.put("token_endpoint_auth_signing_alg_values_supported", List.of("RS384", "ES384", "RS256", "ES256"));
+    body.put("token_endpoint_auth_signing_alg_values_supported", ClientAuthenticator.ASSERTION_ALGORITHMS);
     body.put("grant_types_supported", List.of("authorization_code", "refresh_token", "client_credentials"));
     body.put("scopes_supported", SCOPES);
     body.put("response_types_supported", List.of("code"));
@@ -88,7 +89,7 @@ final class Discovery {
     body.put("id_token_signing_alg_values_supported", List.of("RS256", "ES256"));
     body.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post",
         "private_key_jwt", "none"));
-    body.put("token_endpoint_auth_signing_alg_values_supported", List.of("RS384", "ES384", "RS256", "ES256"));
+    body.put("token_endpoint_auth_signing_alg_values_supported", ClientAuthenticator.ASSERTION_ALGORITHMS);
     body.put("claims_supported", List.of("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser", "name",
         "email"));
     body.put("code_challenge_methods_supported", List.of("S256"));

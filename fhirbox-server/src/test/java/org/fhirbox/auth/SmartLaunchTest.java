@@ -489,8 +489,12 @@ class SmartLaunchTest {
           "permission-v1", "permission-v2");
       assertThat(smart.get("grant_types_supported").toString())
           .isEqualTo("[\"authorization_code\",\"refresh_token\",\"client_credentials\"]");
+      // every algorithm a private_key_jwt assertion is taken with, SMART's required two first
+      assertThat(smart.get("token_endpoint_auth_signing_alg_values_supported").toString()).isEqualTo(
+          "[\"RS384\",\"ES384\",\"RS256\",\"ES256\",\"RS512\",\"ES512\",\"PS256\",\"PS384\"]");
     }
     JsonNode oidc = SmartApp.read(anonymous.get(".well-known/openid-configuration").body());
+    assertThat(oidc.get("token_endpoint_auth_signing_alg_values_supported").size()).isEqualTo(8);
     assertThat(oidc.get("issuer").asText()).isEqualTo(server.baseUrl());
     assertThat(oidc.path("authorization_response_iss_parameter_supported").booleanValue()).isTrue();
     assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"RS256\",\"ES256\"]");
