@@ -145,38 +145,39 @@ public final class ClientAuthenticator {
       throw unadmitted(clientId, remoteAddress, "client_id does not match the client_assertion issuer");
     }
     try (AuthThrottle.Attempt attempt = admit(clientId, remoteAddress)) {
-      Optional<OAuthClient> client = clients.find(clientId).filter(c -> !c.disabled());
+      Optional<OAuthClient> found = clients.find(clientId);
+      Optional<OAuthClient> client = found.filter(c -> !c.disabled());
       // the keys are read, and a signature checked, for an unknown or disabled client too (against
       // a decoy key, AssertionSignatures): neither the words of the answer nor its timing may tell
       // which ids are clients with keys until the signature holds (the audit trail keeps the reason)
       Optional<JWKSet> keys = clients.jwks(clientId).filter(k -> client.isPresent());
       if (!signatures.verify(jwt, keys) || client.isEmpty()) {
-        throw failed(attempt, clientId, "client authentication failed", keys.isEmpty()
+        throw failed(attempt, clientId, found, "client authentication failed", keys.isEmpty()
             ? "no JWK Set registered for private_key_jwt"
             : "client_assertion signature does not match a registered key");
       }
       List<String> aud = claims.getAudience();
       if (aud == null || aud.stream().noneMatch(audiences::isTokenEndpoint)) {
-        throw failed(attempt, clientId, "client_assertion aud must be the token endpoint URL", null);
+        throw failed(attempt, clientId, found, "client_assertion aud must be the token endpoint URL", null);
       }
       Instant now = clock.instant();
       Date exp = claims.getExpirationTime();
       if (exp == null || !exp.toInstant().plus(CLOCK_SKEW).isAfter(now)) {
-        throw failed(attempt, clientId, "client_assertion has expired", null);
+        throw failed(attempt, clientId, found, "client_assertion has expired", null);
       }
       if (exp.toInstant().isAfter(now.plus(MAX_ASSERTION_LIFETIME).plus(CLOCK_SKEW))) {
-        throw failed(attempt, clientId, "client_assertion exp is more than five minutes ahead", null);
+        throw failed(attempt, clientId, found, "client_assertion exp is more than five minutes ahead", null);
       }
       Date nbf = claims.getNotBeforeTime();
       if (nbf != null && nbf.toInstant().isAfter(now.plus(CLOCK_SKEW))) {
-        throw failed(attempt, clientId, "client_assertion is not valid yet", null);
+        throw failed(attempt, clientId, found, "client_assertion is not valid yet", null);
       }
       String jti = claims.getJWTID();
       if (jti == null || jti.isBlank() || jti.length() > 255) {
-        throw failed(attempt, clientId, "client_assertion needs a jti", null);
+        throw failed(attempt, clientId, found, "client_assertion needs a jti", null);
       }
       if (!replays.firstUse(clientId, jti, exp.toInstant().plus(CLOCK_SKEW))) {
-        throw failed(attempt, clientId, "client_assertion jti was already used", null);
+        throw failed(attempt, clientId, found, "client_assertion jti was already used", null);
       }
       attempt.succeeded();
       return client.get();
@@ -203,7 +204,12 @@ public final class ClientAuthenticator {
    * or disabled client is named as such in the reason only.
    */
   private ClientAuthException failed(AuthThrottle.Attempt attempt, String clientId, String message, String reason) {
-    Optional<OAuthClient> client = clientId == null ? Optional.empty() : clients.find(clientId);
+    return failed(attempt, clientId, clientId == null ? Optional.empty() : clients.find(clientId), message, reason);
+  }
+
+  /** As {@link #failed(AuthThrottle.Attempt, String, String, String)}, with the client already looked up. */
+  private ClientAuthException failed(AuthThrottle.Attempt attempt, String clientId, Optional<OAuthClient> client,
+      String message, String reason) {
     if (client.isPresent() && client.get().publicClient()) {
       attempt.failedWithoutClient(); // a public client has no secret to guess: its callers are not held back
     } else {
