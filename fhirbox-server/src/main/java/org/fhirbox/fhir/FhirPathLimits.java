@@ -72,16 +72,16 @@ final class FhirPathLimits {
 
   /** The parsed path; 400 naming the first thing in it that could make its cost outgrow the resource. */
   static void requireBounded(ExpressionNode parsed) {
-    requireAllowed(parsed);
-    if (descendants(parsed) > 1) {
+    if (requireAllowed(parsed) > 1) {
       throw FhirException.badRequest("a patch path may call descendants() once: it visits every element below"
           + " its input");
     }
   }
 
-  private static void requireAllowed(ExpressionNode node) {
+  /** 400 for what {@code node} and what follows it may not use; else how often they call descendants(). */
+  private static int requireAllowed(ExpressionNode node) {
     if (node == null) {
-      return;
+      return 0;
     }
     if (node.getKind() == ExpressionNode.Kind.Function && !SELECTING.contains(node.getFunction())) {
       Function f = node.getFunction();
@@ -114,12 +114,13 @@ final class FhirPathLimits {
                 : "it compares every element with every other"));
       }
     }
+    int descendants = node.getKind() == ExpressionNode.Kind.Function && node.getFunction() == Function.Descendants
+        ? 1 : 0;
     if (node.getParameters() != null) {
-      node.getParameters().forEach(FhirPathLimits::requireAllowed);
+      descendants += node.getParameters().stream().mapToInt(FhirPathLimits::requireAllowed).sum();
     }
-    requireAllowed(node.getGroup());
-    requireAllowed(node.getInner());
-    requireAllowed(node.getOpNext());
+    return descendants + requireAllowed(node.getGroup()) + requireAllowed(node.getInner())
+        + requireAllowed(node.getOpNext());
   }
 
   /**
@@ -142,16 +143,5 @@ final class FhirPathLimits {
       }
     }
     return true;
-  }
-
-  private static int descendants(ExpressionNode node) {
-    if (node == null) {
-      return 0;
-    }
-    int n = node.getKind() == ExpressionNode.Kind.Function && node.getFunction() == Function.Descendants ? 1 : 0;
-    if (node.getParameters() != null) {
-      n += node.getParameters().stream().mapToInt(FhirPathLimits::descendants).sum();
-    }
-    return n + descendants(node.getGroup()) + descendants(node.getInner()) + descendants(node.getOpNext());
   }
 }
