@@ -4,12 +4,12 @@ import ca.uhn.fhir.util.FhirTerser;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.fhirbox.core.FhirException;
@@ -249,9 +249,8 @@ final class TransactionPlan {
    * ({@link #requireOnce}), and every conditional create searches before the first write.
    */
   List<EntryRequest> ordered() {
+    Set<Integer> searched = searches.stream().map(EntrySearch::index).collect(Collectors.toSet());
     List<EntryRequest> ordered = new ArrayList<>(requests);
-    Set<Integer> searched = new HashSet<>();
-    searches.forEach(search -> searched.add(search.index()));
     ordered.removeIf(r -> searched.contains(r.index()));
     ordered.sort(Comparator.comparingInt(r -> {
       boolean binary = r.type().equals("Binary");
