@@ -95,12 +95,7 @@ class JournalSyncTest {
         segment -> {
           forces.incrementAndGet();
           if (hold.get()) {
-            syncing.countDown();
-            try {
-              release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
+            hold(syncing, release);
           }
           segment.force(false);
         })) {
@@ -146,12 +141,7 @@ class JournalSyncTest {
       Optional<StoredResource> none = store.read(tx -> tx.current("p", "Patient", "a", false));
       assertThat(none).isEmpty();
       db.journal().sync().forceWith(segment -> {
-        syncing.countDown();
-        try {
-          release.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        hold(syncing, release);
         segment.force(false);
       });
       Future<?> writer = threads.submit(() -> store.inTransaction(tx -> {
@@ -309,12 +299,7 @@ class JournalSyncTest {
     CountDownLatch release = new CountDownLatch(1);
     JournalSync sync = new JournalSync(0, s -> {
       if (forces.incrementAndGet() == 1) {
-        firstStarted.countDown();
-        try {
-          release.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        hold(firstStarted, release);
       }
       s.force(false);
     });
@@ -400,6 +385,16 @@ class JournalSyncTest {
       // the kernel reports a failed writeback once: a later fsync that succeeds proves nothing
       assertThatThrownBy(() -> sync.await(2)).isInstanceOf(IOException.class);
       assertThat(forces.get()).isEqualTo(1);
+    }
+  }
+
+  /** Holds a sync: tells {@code started}, then waits for {@code release} (10 s at most). */
+  private static void hold(CountDownLatch started, CountDownLatch release) {
+    started.countDown();
+    try {
+      release.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }
