@@ -194,12 +194,13 @@ public final class DirectUploads {
   public Issued issueReplacing(Principal principal, String id, String baseUrl) {
     principal.require("Binary", Interaction.UPDATE);
     // Before anything is read: 404 outside a patient limit, and the answer a read gets unless the
-    // caller may read the current version, whose type, securityContext and file name the URL keeps.
-    binaries.securityContext(principal, id, null, Interaction.UPDATE);
+    // caller may read the current version, whose type and file name the URL keeps. The
+    // securityContext is the one a raw PUT of this caller would give the new version: the current
+    // one, or under a patient limit the patient's when the current version names none.
+    String ctx = binaries.securityContext(principal, id, null, Interaction.UPDATE);
     StoredResource current = uploadUrls.currentBinary(principal.project(), id);
     Binary binary = (Binary) binaries.toResource(current);
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
-    String ctx = binary.hasSecurityContext() ? binary.getSecurityContext().getReference() : null;
     Grant grant = new Grant(id, principal.project(), null, contentType, null, null, ctx,
         binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null, null,
         principal.clientId());

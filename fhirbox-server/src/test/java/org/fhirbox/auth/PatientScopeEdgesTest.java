@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -334,5 +335,27 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     assertThat(wide.foundIds("Encounter/" + visit + "/*")).containsExactlyInAnyOrder(visitA, visitB);
     assertThat(asA.foundIds("Encounter/" + visit + "/*")).containsExactlyInAnyOrder(visit, visitA);
     assertThat(asA.foundIds("Practitioner/" + doctor + "/*")).containsExactly(byDoctorA);
+  }
+  /**
+   * Medplum's upload URL for a Binary with no securityContext, asked for by a token whose Binary
+   * writes are limited to its patient: the new version is filed under that patient, as a raw
+   * {@code PUT} of the same token files it, so no other patient's reader reaches the bytes.
+   */
+  @Test
+  void aPatientTokensUploadUrlFilesTheNewVersionUnderItsPatient() throws Exception {
+    String scan = upload(null);
+    create("DocumentReference", document(patientA, scan));
+    HttpResponse<String> issued = asA.get("fhir/R4/Binary/" + scan + "/$presigned-url?upload=true");
+    String url = ok(issued).at("/parameter/0/valueUri").asText();
+
+    HttpResponse<String> put = asA.http().send(HttpRequest.newBuilder(URI.create(url))
+        .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("new scan of A")).build(),
+        HttpResponse.BodyHandlers.ofString());
+
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    JsonNode stored = ok(seeder.send(seeder.request("fhir/R4/Binary/" + scan)
+        .header("Accept", "application/fhir+json")));
+    assertThat(stored.at("/meta/versionId").asText()).isEqualTo("2");
+    assertThat(stored.at("/securityContext/reference").asText()).isEqualTo("Patient/" + patientA);
   }
 }
