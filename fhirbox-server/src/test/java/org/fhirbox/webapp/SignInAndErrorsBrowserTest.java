@@ -192,8 +192,10 @@ class SignInAndErrorsBrowserTest {
   @Test
   void anAddressNamingNoResourceIsNotFoundNotAScriptError(AppPage page, ChromeDriver browser) {
     page.signIn();
-    // a stray "%" cannot be decoded, and "." or ".." would name the FHIR base or another path of it
-    for (String hash : List.of("#/patient/%E0%A4%A", "#/patient/..", "#/file/..", "#/file/.?ref=Patient/1")) {
+    // a stray "%" cannot be decoded, "." or ".." would name the FHIR base or another path of it, and
+    // what is no FHIR id (a "/", more than 64 characters) names no resource of the server
+    for (String hash : List.of("#/patient/%E0%A4%A", "#/patient/..", "#/file/..", "#/file/.?ref=Patient/1",
+        "#/patient/a%2Fb", "#/patient/a%20b", "#/file/" + "b".repeat(65))) {
       browser.executeScript("location.hash = arguments[0]", hash);
       BrowserFixture.waitUpTo(browser, 10).until(d -> d.findElement(By.id("main")).getText().contains("Not found")
           || d.findElement(By.id("main")).getText().contains("went wrong"));
