@@ -15,6 +15,8 @@ const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604
  * file's holder (its patient, "Held in", the attachment a new version updates) only when it does
  * attach the file: a ref that does not, or that cannot be read, gives no holder and a `warning`.
  * A ref whose id is no FHIR id or is "." or ".." (isId) is not read: `Patient/..` is the FHIR base.
+ * What the read answers is the holder only as the resource the ref names (its type and id), since
+ * a new version updates the holder by the type and id it names itself.
  */
 async function attachmentOf(ref, id) {
   const named = /^(Patient|Media|DocumentReference|Communication)\/([^/]+)$/.exec(ref || '');
@@ -24,6 +26,10 @@ async function attachmentOf(ref, id) {
     r = await api.fhir(ref);
   } catch (e) {
     return { resource: null, warning: `${ref} could not be read, so it is not shown as this file's holder: ${e.message}` };
+  }
+  if (!r || r.resourceType !== named[1] || r.id !== named[2]) {
+    return { resource: null,
+      warning: `The server's answer for ${ref} names another resource, so it is not shown as this file's holder.` };
   }
   const items = r.resourceType === 'Patient' ? gather(r, [], [], [])
     : gather({ resourceType: 'Patient', id: '' }, r.resourceType === 'Media' ? [r] : [],

@@ -164,7 +164,8 @@ class ExternalAttachmentsBrowserTest {
    * A file's page names by an id only what is a FHIR id and no dot segment (as an attachment's
    * Binary and version above): a holder whose subject is {@code Patient/..} leads back to the
    * patients, not to a patient page of "..", a {@code ref} of {@code Patient/..} is not read (it
-   * would be the FHIR base), and a version the history calls ".." offers no View or Download
+   * would be the FHIR base), a holder read back under another id is not taken for the holder (a new
+   * version would update that id), and a version the history calls ".." offers no View or Download
    * (signing {@code Binary/{id}/_history/..} would sign the current version).
    */
   @Test
@@ -192,6 +193,16 @@ class ExternalAttachmentsBrowserTest {
     assertThat(read).as("requests of the page").isNotEmpty()
         .noneMatch(url -> url.equals(fhirbox.baseUrl() + "fhir/R4/") || url.startsWith(fhirbox.baseUrl() + "fhir/R4/?"));
     assertThat(browser.findElements(By.cssSelector("#main .notice"))).as("warnings").isEmpty();
+
+    // the holder read back names itself "..": a new version would update DocumentReference/..
+    FailedSavesBrowserTest.answerOnce(browser, "GET", "/DocumentReference/" + doc + "$", 200, "{\"resourceType\":"
+        + "\"DocumentReference\",\"id\":\"..\",\"status\":\"current\",\"content\":[{\"attachment\":{\"url\":"
+        + "\"Binary/" + binary + "\",\"title\":\"note.txt\"}}]}");
+    browser.executeScript("location.hash = arguments[0]", "#/file/" + binary + "?ref=DocumentReference/" + doc);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    assertThat(browser.findElement(By.cssSelector("#main .notice")).getText())
+        .isEqualTo("The server's answer for DocumentReference/" + doc + " names another resource, so it is not shown"
+            + " as this file's holder.");
 
     // the history names a version "..", which the server never issues
     String version = "{\"resourceType\":\"Binary\",\"id\":\"" + binary + "\",\"contentType\":\"text/plain\","

@@ -314,6 +314,27 @@ class SignInAndErrorsBrowserTest {
   }
 
 
+  /**
+   * A patient whose read comes back named ".." is not shown: its files would be read from
+   * {@code Patient/..}, the FHIR base, and its uploads put in that context.
+   */
+  @Test
+  void aPatientReadBackUnderADotSegmentIsNotShown(AppPage page, ChromeDriver browser, TestServer fhirbox) {
+    String patient = app.patient("Ida", "Dot", "MRN-4", "1964-04-04");
+    page.signIn();
+    FailedSavesBrowserTest.answerOnce(browser, "GET", "/Patient/" + patient + "$", 200,
+        "{\"resourceType\":\"Patient\",\"id\":\"..\",\"name\":[{\"text\":\"Ida Dot\"}]}");
+    browser.executeScript("performance.clearResourceTimings(); location.hash = arguments[0]", "#/patient/" + patient);
+    page.waitFor(By.xpath("//h1[text()='Something went wrong']"));
+    assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText())
+        .isEqualTo("The server's answer for Patient/" + patient + " names another patient, so it is not shown.");
+    @SuppressWarnings("unchecked")
+    List<String> read = (List<String>) browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".map((e) => e.name)");
+    assertThat(read).as("requests of the page").noneMatch(url -> url.startsWith(fhirbox.baseUrl() + "fhir/R4/?")
+        || url.equals(fhirbox.baseUrl() + "fhir/R4/") || url.contains("Patient%2F.."));
+  }
+
   /** The session, the last search and the uploads to resume: what sign-out forgets. */
   private static List<?> signInKeys(ChromeDriver browser) {
     return (List<?>) browser.executeScript("return Object.keys(sessionStorage).filter((k) => k === 'fhirbox.session'"
