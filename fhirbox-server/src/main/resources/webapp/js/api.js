@@ -73,16 +73,6 @@ export function under(u, prefix) {
 }
 
 /**
- * Whether an id is "." or "..": FHIR ids by their grammar (R4 datatypes.html#id), but path segments
- * a URL resolves away (RFC 3986 §5.2.4), so that a request for `Binary/..` would go to the FHIR
- * base and one for `Binary/{id}/_history/..` to the Binary itself. The server refuses them in a
- * path; the app names nothing by them, wherever it read them.
- */
-export function isDotSegment(id) {
-  return id === '.' || id === '..';
-}
-
-/**
  * A request with the access token; a 401 refreshes it once, and a sign-in that is over goes
  * back to the sign-in page (which returns to this page). Returns parsed JSON, or null for 204.
  */

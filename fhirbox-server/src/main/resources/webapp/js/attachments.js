@@ -4,6 +4,7 @@
 import * as api from './api.js';
 import * as auth from './auth.js';
 import { h, fill, size, date, hex, notice } from './dom.js';
+import { isId } from './ids.js';
 
 /**
  * Where the server's signed URLs start (config.json, kept with the sign-in): its /storage route
@@ -27,13 +28,12 @@ function web(url) {
 }
 
 /**
- * `{ id, version }` when the server takes them in a path, else null: an id of the FHIR grammar
- * (R4 datatypes.html#id) that is no dot segment (api.isDotSegment), and no version (`version`
- * undefined) or one as the server issues them, a positive decimal (any other `_history/{vid}` it
- * answers 404).
+ * `{ id, version }` when the server takes them in a path, else null: a FHIR id that is no dot
+ * segment (isId), and no version (`version` undefined) or one as the server issues them, a
+ * positive decimal (any other `_history/{vid}` it answers 404).
  */
 function binaryVersion(id, version) {
-  return /^[A-Za-z0-9.-]{1,64}$/.test(id) && !api.isDotSegment(id)
+  return isId(id)
     && (version === undefined || /^[1-9][0-9]{0,17}$/.test(version)) ? { id, version: version || null } : null;
 }
 

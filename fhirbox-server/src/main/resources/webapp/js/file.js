@@ -6,6 +6,7 @@ import { h, fill, field, size, date, hex, notice } from './dom.js';
 import { Upload } from './tus.js';
 import { signInAgainButton } from './upload.js';
 import { gather, binaryId, isSigned, keepSigned } from './attachments.js';
+import { isId } from './ids.js';
 
 const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604800, '7 days']];
 
@@ -13,14 +14,22 @@ const LIFETIMES = [[900, '15 minutes'], [3600, '1 hour'], [86400, '1 day'], [604
  * The resource named by the page's `ref` and its attachment of Binary `id`. It is taken for the
  * file's holder (its patient, "Held in", the attachment a new version updates) only when it does
  * attach the file: a ref that does not, or that cannot be read, gives no holder and a `warning`.
+ * A ref whose id is no FHIR id or is "." or ".." (isId) is not read: `Patient/..` is the FHIR base.
+ * What the read answers is the holder only as the resource the ref names (its type and id), since
+ * a new version updates the holder by the type and id it names itself.
  */
 async function attachmentOf(ref, id) {
-  if (!ref || !/^(Patient|Media|DocumentReference|Communication)\/[A-Za-z0-9.-]+$/.test(ref)) return { resource: null };
+  const named = /^(Patient|Media|DocumentReference|Communication)\/([^/]+)$/.exec(ref || '');
+  if (!named || !isId(named[2])) return { resource: null };
   let r;
   try {
     r = await api.fhir(ref);
   } catch (e) {
     return { resource: null, warning: `${ref} could not be read, so it is not shown as this file's holder: ${e.message}` };
+  }
+  if (!r || r.resourceType !== named[1] || r.id !== named[2]) {
+    return { resource: null,
+      warning: `The server's answer for ${ref} names another resource, so it is not shown as this file's holder.` };
   }
   const items = r.resourceType === 'Patient' ? gather(r, [], [], [])
     : gather({ resourceType: 'Patient', id: '' }, r.resourceType === 'Media' ? [r] : [],
@@ -71,12 +80,12 @@ export async function filePage(main, id, params, current = () => true) {
 /**
  * The id in a reference to a Patient of this server (`Patient/{id}`, maybe with a version), else
  * null: a subject that is a Group or a Device, on another server, or only an identifier or a
- * display has no patient page here.
+ * display has no patient page here, nor has an id or version that is no FHIR id or is "." or ".."
+ * (isId).
  */
 function patientId(reference) {
-  const m = /^Patient\/([A-Za-z0-9.-]{1,64})(?:\/_history\/[A-Za-z0-9.-]{1,64})?$/.exec(
-    typeof reference === 'string' ? reference : '');
-  return m ? m[1] : null;
+  const m = /^Patient\/([^/]+)(?:\/_history\/([^/]+))?$/.exec(typeof reference === 'string' ? reference : '');
+  return m && isId(m[1]) && (m[2] === undefined || isId(m[2])) ? m[1] : null;
 }
 
 /** Back to the patient the holder is (or is about), else to the patients. */
@@ -91,10 +100,17 @@ function back(holder) {
  * A version's entry. Its View and Download links come from the version's own `$presigned-url`, which
  * works also where Binary JSON carries no url: signed now when `signNow` (the current version),
  * else when either link is first followed, the one URL then serving both. The page may stay open
- * past the URL's lifetime, so the links are signed afresh when used then (keepSigned).
+ * past the URL's lifetime, so the links are signed afresh when used then (keepSigned). A version
+ * whose id is no FHIR id or is "." or ".." (isId) has no links: `_history/..` would sign the
+ * current version.
  */
 function version(id, v, signNow) {
   const n = v.meta.versionId;
+  const heading = [h('strong', {}, `Version ${n}`), ` · ${v.contentType || ''} · ${date(v.meta.lastUpdated)}`];
+  if (!isId(n)) {
+    return h('li', { class: 'card', 'data-version': n }, heading,
+      h('p', { class: 'hint' }, 'This version cannot be opened here: the server named it by no valid id.'));
+  }
   const said = h('span', { role: 'status' });
   const links = [
     h('a', { href: `#/file/${encodeURIComponent(id)}`, target: '_blank', rel: 'noopener', 'data-unsigned': true,
@@ -122,8 +138,7 @@ function version(id, v, signNow) {
   const sign = () => pending || (pending = signing().finally(() => {
     pending = null;
   }));
-  const li = h('li', { class: 'card', 'data-version': n },
-    h('strong', {}, `Version ${n}`), ` · ${v.contentType || ''} · ${date(v.meta.lastUpdated)}`,
+  const li = h('li', { class: 'card', 'data-version': n }, heading,
     // a signing that fails says why in the version's own status
     h('div', { class: 'row' }, links.map((a) => keepSigned(a, sign, () => {})), said));
   if (signNow) return sign().then(() => li, () => li);

@@ -6,7 +6,8 @@ import { patientPage } from './patient.js';
 import { filePage } from './file.js';
 import { adminPage } from './admin.js';
 import { pauseAll } from './tus.js';
-import { ApiError, isDotSegment } from './api.js';
+import { ApiError } from './api.js';
+import { isId } from './ids.js';
 
 const main = document.getElementById('main');
 const status = document.getElementById('status');
@@ -88,7 +89,10 @@ function signedOut(message) {
   fill(main, form);
 }
 
-/** The id an address names, else null: text that does not decode, or "." and ".." (isDotSegment). */
+/**
+ * The id an address names, else null: text that does not decode, or that is no FHIR id the app
+ * may name in a path (isId: no "/", at most 64 characters, not "." or "..").
+ */
 function idIn(text) {
   let id;
   try {
@@ -96,7 +100,7 @@ function idIn(text) {
   } catch {
     return null;
   }
-  return isDotSegment(id) ? null : id;
+  return isId(id) ? id : null;
 }
 
 /** Each route: its pattern, and the id it names (null: no page) and the view that shows it. */

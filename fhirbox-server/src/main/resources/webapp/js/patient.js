@@ -4,6 +4,7 @@ import { h, fill, notice } from './dom.js';
 import { patientName } from './search.js';
 import { gather, fileList } from './attachments.js';
 import { uploadPanel } from './upload.js';
+import { isId } from './ids.js';
 
 /** A page of each kind's search: a patient with thousands of files opens as quickly as one with a few. */
 const PAGE = 100;
@@ -29,10 +30,17 @@ function files(pages) {
   return pages.map((p) => p.list);
 }
 
-/** `current()` is false once the person has gone elsewhere: what loaded then is dropped. */
+/**
+ * `current()` is false once the person has gone elsewhere: what loaded then is dropped. The page
+ * reads the patient's files, and puts its uploads, by the id the Patient read names itself, so an
+ * answer naming another patient (or no FHIR id, isId) is not shown.
+ */
 export async function patientPage(main, id, current = () => true) {
   const patient = await api.fhir(`Patient/${encodeURIComponent(id)}`);
   if (!current()) return;
+  if (patient.resourceType !== 'Patient' || patient.id !== id || !isId(patient.id)) {
+    throw new api.ApiError(`The server's answer for Patient/${id} names another patient, so it is not shown.`, 0, null);
+  }
   document.title = `${patientName(patient)} · fhirbox`;
   // the list is not a live region (a screen reader would read every file again at each reload):
   // what the person should hear of it (a problem, more files loading) goes to a small one of its own

@@ -5,6 +5,7 @@ import * as api from './api.js';
 import * as auth from './auth.js';
 import { h, fill, field, size, notice } from './dom.js';
 import { Upload } from './tus.js';
+import { isId } from './ids.js';
 
 const LOINC = 'http://loinc.org';
 /** The identifier system of what an upload row saves: a UUID of its own (`urn:uuid:`). */
@@ -205,12 +206,13 @@ export function signInAgainButton() {
 }
 
 /**
- * The Binary id a finished upload's Content-Location names. A server (or a proxy) that leaves it
- * out has stored the bytes but not said where: the person is told so in words.
+ * The Binary id a finished upload's Content-Location names (`{base}/Binary/{id}/_history/{vid}`).
+ * A server (or a proxy) that leaves it out, or names the Binary by what is no FHIR id or is "." or
+ * ".." (isId), has stored the bytes but not said where: the person is told so in words.
  */
 function binaryOf(location) {
-  const m = /Binary\/([A-Za-z0-9.-]{1,64})(?:[/?#]|$)/.exec(location || '');
-  if (!m) {
+  const m = /(?:^|\/)Binary\/([^/?#]+)(?:\/_history\/[^/?#]+)?(?:[?#]|$)/.exec(location || '');
+  if (!m || !isId(m[1])) {
     throw new Error('The upload finished, but the server did not say which file it became, so nothing was'
       + ' added to the chart. Upload the file again.');
   }

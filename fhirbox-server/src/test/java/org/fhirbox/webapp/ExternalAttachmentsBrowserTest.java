@@ -160,6 +160,63 @@ class ExternalAttachmentsBrowserTest {
     }
   }
 
+  /**
+   * A file's page names by an id only what is a FHIR id and no dot segment (as an attachment's
+   * Binary and version above): a holder whose subject is {@code Patient/..} leads back to the
+   * patients, not to a patient page of "..", a {@code ref} of {@code Patient/..} is not read (it
+   * would be the FHIR base), a holder read back under another id is not taken for the holder (a new
+   * version would update that id), and a version the history calls ".." offers no View or Download
+   * (signing {@code Binary/{id}/_history/..} would sign the current version).
+   */
+  @Test
+  void aFilePageNamesNoPatientHolderOrVersionByADotSegment(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    String patient = app.patient("Dot", "Holder", "MRN-78", "1978-07-08");
+    String binary = app.note(patient);
+    String doc = TestClient.createdId(fhirbox.client().postJson("fhir/R4/DocumentReference", "{\"resourceType\":"
+        + "\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/..\"},"
+        + "\"content\":[{\"attachment\":{\"url\":\"Binary/" + binary + "\",\"title\":\"note.txt\"}}]}"));
+
+    page.signIn();
+    browser.executeScript("location.hash = arguments[0]", "#/file/" + binary + "?ref=DocumentReference/" + doc);
+    page.waitFor(By.xpath("//h1[text()='note.txt']"));
+    WebElement back = browser.findElement(By.cssSelector("#main > p:first-child > a"));
+    assertThat(back.getText()).isEqualTo("← Patients");
+    assertThat(back.getAttribute("href")).endsWith("/app/#/");
+
+    browser.executeScript("performance.clearResourceTimings(); location.hash = arguments[0]",
+        "#/file/" + binary + "?ref=Patient/..");
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    @SuppressWarnings("unchecked")
+    List<String> read = (List<String>) browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".map((e) => e.name)");
+    assertThat(read).as("requests of the page").isNotEmpty()
+        .noneMatch(url -> url.equals(fhirbox.baseUrl() + "fhir/R4/") || url.startsWith(fhirbox.baseUrl() + "fhir/R4/?"));
+    assertThat(browser.findElements(By.cssSelector("#main .notice"))).as("warnings").isEmpty();
+
+    // the holder read back names itself "..": a new version would update DocumentReference/..
+    FailedSavesBrowserTest.answerOnce(browser, "GET", "/DocumentReference/" + doc + "$", 200, "{\"resourceType\":"
+        + "\"DocumentReference\",\"id\":\"..\",\"status\":\"current\",\"content\":[{\"attachment\":{\"url\":"
+        + "\"Binary/" + binary + "\",\"title\":\"note.txt\"}}]}");
+    browser.executeScript("location.hash = arguments[0]", "#/file/" + binary + "?ref=DocumentReference/" + doc);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    assertThat(browser.findElement(By.cssSelector("#main .notice")).getText())
+        .isEqualTo("The server's answer for DocumentReference/" + doc + " names another resource, so it is not shown"
+            + " as this file's holder.");
+
+    // the history names a version "..", which the server never issues
+    String version = "{\"resourceType\":\"Binary\",\"id\":\"" + binary + "\",\"contentType\":\"text/plain\","
+        + "\"meta\":{\"versionId\":\"%s\",\"lastUpdated\":\"2026-01-01T00:00:00Z\"}}";
+    FailedSavesBrowserTest.answerOnce(browser, "GET", "/_history$", 200, "{\"resourceType\":\"Bundle\","
+        + "\"type\":\"history\",\"entry\":[{\"resource\":" + version.formatted("1") + "},{\"resource\":"
+        + version.formatted("..") + "}]}");
+    browser.executeScript("location.hash = arguments[0]", "#/file/" + binary);
+    page.waitFor(By.cssSelector("li[data-version='1'] a"));
+    WebElement dots = page.waitFor(By.cssSelector("li[data-version='..']"));
+    assertThat(dots.findElements(By.tagName("a"))).as("links of version ..").isEmpty();
+    assertThat(dots.getText()).contains("cannot be opened here");
+  }
+
   /** The card of the file titled {@code title}. */
   private static By card(String title) {
     return By.xpath("//li[.//strong[text()='" + title + "']]");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
+import java.util.List;
 import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
@@ -85,6 +86,35 @@ class FailedSavesBrowserTest {
     assertThat(row.getText()).contains("Saved as DocumentReference/" + docs.path(0).path("resource").path("id")
         .asText());
     page.waitFor(By.cssSelector("#files li[data-binary='" + binary + "']"));
+  }
+
+  /**
+   * An upload whose Content-Location names its Binary by ".." (a FHIR id by its grammar, but a
+   * path segment a URL resolves away), as a proxy might rewrite it, is not saved as a
+   * {@code Binary/..} attachment: the row says it was not saved and why.
+   */
+  @Test
+  void anUploadWhoseBinaryIsNamedByADotSegmentIsNotSaved(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    String patient = app.patient("Dee", "Dots", "MRN-35", "1985-03-05");
+    page.signIn();
+    page.openPatient(patient, "Dee Dots");
+    browser.executeScript("""
+        const xhr = XMLHttpRequest.prototype;
+        const real = xhr.getResponseHeader;
+        xhr.getResponseHeader = function (name) {
+          const value = real.call(this, name);
+          return /^content-location$/i.test(name) && value ? value.replace(/Binary\\/[^/]+/, 'Binary/..') : value;
+        };
+        """);
+    page.labelled("Upload files").sendKeys(app.write("dots.txt", "dotted words".getBytes()).toString());
+    WebElement row = page.upload("dots.txt");
+    AppPage.buttonIn(row, "Start upload").click();
+    BrowserFixture.waitUpTo(browser, 20).until(d -> List.of("refused", "done").contains(row.getAttribute("data-state")));
+    assertThat(row.getAttribute("data-binary")).as("the Binary the row names").isNull();
+    assertThat(row.getText()).contains("Not saved").contains("did not say which file it became");
+    assertThat(app.json("fhir/R4/DocumentReference?subject=Patient/" + patient).path("entry").size())
+        .as("DocumentReferences of the patient").isZero();
   }
 
   @Test

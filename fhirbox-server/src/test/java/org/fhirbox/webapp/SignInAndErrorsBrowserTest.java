@@ -192,8 +192,10 @@ class SignInAndErrorsBrowserTest {
   @Test
   void anAddressNamingNoResourceIsNotFoundNotAScriptError(AppPage page, ChromeDriver browser) {
     page.signIn();
-    // a stray "%" cannot be decoded, and "." or ".." would name the FHIR base or another path of it
-    for (String hash : List.of("#/patient/%E0%A4%A", "#/patient/..", "#/file/..", "#/file/.?ref=Patient/1")) {
+    // a stray "%" cannot be decoded, "." or ".." would name the FHIR base or another path of it, and
+    // what is no FHIR id (a "/", more than 64 characters) names no resource of the server
+    for (String hash : List.of("#/patient/%E0%A4%A", "#/patient/..", "#/file/..", "#/file/.?ref=Patient/1",
+        "#/patient/a%2Fb", "#/patient/a%20b", "#/file/" + "b".repeat(65))) {
       browser.executeScript("location.hash = arguments[0]", hash);
       BrowserFixture.waitUpTo(browser, 10).until(d -> d.findElement(By.id("main")).getText().contains("Not found")
           || d.findElement(By.id("main")).getText().contains("went wrong"));
@@ -311,6 +313,27 @@ class SignInAndErrorsBrowserTest {
     assertThat(row.findElement(By.cssSelector("[role=alert]")).getText()).contains("exe").contains("not accepted");
   }
 
+
+  /**
+   * A patient whose read comes back named ".." is not shown: its files would be read from
+   * {@code Patient/..}, the FHIR base, and its uploads put in that context.
+   */
+  @Test
+  void aPatientReadBackUnderADotSegmentIsNotShown(AppPage page, ChromeDriver browser, TestServer fhirbox) {
+    String patient = app.patient("Ida", "Dot", "MRN-4", "1964-04-04");
+    page.signIn();
+    FailedSavesBrowserTest.answerOnce(browser, "GET", "/Patient/" + patient + "$", 200,
+        "{\"resourceType\":\"Patient\",\"id\":\"..\",\"name\":[{\"text\":\"Ida Dot\"}]}");
+    browser.executeScript("performance.clearResourceTimings(); location.hash = arguments[0]", "#/patient/" + patient);
+    page.waitFor(By.xpath("//h1[text()='Something went wrong']"));
+    assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText())
+        .isEqualTo("The server's answer for Patient/" + patient + " names another patient, so it is not shown.");
+    @SuppressWarnings("unchecked")
+    List<String> read = (List<String>) browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".map((e) => e.name)");
+    assertThat(read).as("requests of the page").noneMatch(url -> url.startsWith(fhirbox.baseUrl() + "fhir/R4/?")
+        || url.equals(fhirbox.baseUrl() + "fhir/R4/") || url.contains("Patient%2F.."));
+  }
 
   /** The session, the last search and the uploads to resume: what sign-out forgets. */
   private static List<?> signInKeys(ChromeDriver browser) {
