@@ -532,6 +532,24 @@ class DirectUploadTest {
     assertThat(clinician.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
   }
 
+  @Test
+  void aParameterNamedTwiceGetsNoUrl() {
+    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+        + "\"parameter\":[{\"name\":\"size\",\"valueInteger\":5},{\"name\":\"size\",\"valueInteger\":6}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("'size'", "more than once");
+  }
+
+  @Test
+  void aContentTypeThatNoHeaderCanCarryGetsNoUrl() {
+    // the PUT must send the signed type as its Content-Type, and reads serve it as one
+    for (String type : List.of("text/plain\r\nX-Injected: 1", "text/pl\u00e4in")) {
+      HttpResponse<String> r = requestUrl(type, 3, null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).contains("contentType", "printable ASCII");
+    }
+  }
+
   static HttpResponse<String> send(HttpRequest.Builder b) {
     try {
       return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
