@@ -550,6 +550,19 @@ class DirectUploadTest {
     }
   }
 
+  @Test
+  void presignedUrlFlagsAreTrueOrFalse() {
+    String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"}"));
+    // upload=1 answered with a download URL would leave its client PUTting to a URL that takes no PUT
+    for (String query : List.of("upload=1", "upload=yes", "upload=TRUE", "thumbnail=1")) {
+      HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?" + query);
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).contains(query.substring(0, query.indexOf('=')), "true or false");
+    }
+    assertThat(http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=false").statusCode()).isEqualTo(200);
+  }
+
   static HttpResponse<String> send(HttpRequest.Builder b) {
     try {
       return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());
