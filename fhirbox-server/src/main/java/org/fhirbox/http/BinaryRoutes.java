@@ -182,7 +182,7 @@ public final class BinaryRoutes {
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on $presigned-url; use GET or POST",
           "GET", "HEAD", "POST");
     }
-    boolean upload = ex.param("upload").map(v -> v.equals("true")).orElse(false);
+    boolean upload = flag("upload", ex.param("upload").orElse(null));
     if (upload && version != null) {
       throw FhirException.badRequest("upload=true names the Binary's next content: call it on Binary/" + id
           + "/$presigned-url, not on a version", "upload");
@@ -196,7 +196,7 @@ public final class BinaryRoutes {
       output.writeRaw(ex, 200, p);
       return;
     }
-    if (ex.param("thumbnail").map(v -> v.equals("true")).orElse(false)) {
+    if (flag("thumbnail", ex.param("thumbnail").orElse(null))) {
       if (ex.paramAsSent("download").isPresent() || ex.param("expiresIn").isPresent()) {
         throw FhirException.badRequest("thumbnail=true takes neither download nor expiresIn", "thumbnail");
       }
@@ -278,7 +278,8 @@ public final class BinaryRoutes {
     Map<String, String> args = arguments.get();
     DirectUploads.Issued issued = uploads.issue(principal, new DirectUploads.Request(args.get("contentType"),
         number(args, "size"), args.get("sha256"), args.get("sha1"), args.get("filename"),
-        args.get("securityContext"), number(args, "expiresIn"), flag(args, "multipart")), ex.baseUrl());
+        args.get("securityContext"), number(args, "expiresIn"), flag("multipart", args.get("multipart"))),
+        ex.baseUrl());
     output.writeRaw(ex, 200, issuedParameters(issued));
   }
 
@@ -316,8 +317,11 @@ public final class BinaryRoutes {
     return n <= Integer.MAX_VALUE ? new IntegerType((int) n) : new DecimalType(n);
   }
 
-  private static boolean flag(Map<String, String> args, String name) {
-    String v = args.get(name);
+  /**
+   * A boolean parameter: absent or empty is false, else {@code true} or {@code false} (R4 boolean);
+   * anything else is 400 rather than false (an {@code upload=1} answered with a download URL).
+   */
+  private static boolean flag(String name, String v) {
     if (v == null || v.isBlank()) {
       return false;
     }

@@ -72,6 +72,11 @@ public final class Cors {
    * ambiguous {@code a%2Fb}, bad percent-encoding): each segment decoded where it can be.
    */
   public static boolean appliesToRawPath(String rawPath) {
+    return appliesTo(rawSegments(rawPath));
+  }
+
+  /** The segments of a raw request path, each decoded where it can be (not the servlet's own decoding). */
+  static List<String> rawSegments(String rawPath) {
     List<String> path = new ArrayList<>();
     for (String s : (rawPath == null ? "" : rawPath).split("/")) {
       if (s.isEmpty()) {
@@ -83,7 +88,7 @@ public final class Cors {
         path.add(s);
       }
     }
-    return appliesTo(path);
+    return path;
   }
 
   /**

@@ -394,7 +394,10 @@ public final class FhirRoutes {
     return args;
   }
 
-  /** The primitive and Reference parameters of a Parameters body, by name; empty without a FHIR body. */
+  /**
+   * The primitive and Reference parameters of a Parameters body, by name; empty without a FHIR body.
+   * Each takes one value: one named twice (two sizes, say) is 400, rather than one of them taken.
+   */
   private Map<String, String> operationArguments(Exchange ex, String operation) throws IOException {
     Map<String, String> args = new HashMap<>();
     if (ex.bodyFormat().isPresent()) {
@@ -402,10 +405,11 @@ public final class FhirRoutes {
         throw FhirException.badRequest(operation + " takes a Parameters resource");
       }
       for (var param : p.getParameter()) {
-        if (param.getValue() != null && param.getValue().isPrimitive()) {
-          args.put(param.getName(), param.getValue().primitiveValue());
-        } else if (param.getValue() instanceof Reference ref) {
-          args.put(param.getName(), ref.getReference());
+        String value = param.getValue() != null && param.getValue().isPrimitive() ? param.getValue().primitiveValue()
+            : param.getValue() instanceof Reference ref ? ref.getReference() : null;
+        if (value != null && args.put(param.getName(), value) != null) {
+          throw FhirException.badRequest(operation + " takes one value of each parameter; the parameter '"
+              + param.getName() + "' appears more than once", param.getName());
         }
       }
     }

@@ -127,7 +127,7 @@ public final class FhirboxServlet extends HttpServlet {
       return;
     }
     // tus resumable uploads: OPTIONS needs no credentials (tus 1.0.0 discovery), the rest authenticate
-    if (path.size() >= 4 && path.subList(0, 4).equals(List.of("fhir", "R4", "Binary", "$upload"))) {
+    if (TusRoutes.handles(path)) {
       tus.handle(ex, authenticator, path.subList(4, path.size()));
       return;
     }

@@ -67,6 +67,11 @@ public final class JettyErrorHandler extends ErrorHandler {
         }
       });
     }
+    if (TusRoutes.handles(Cors.rawSegments(request.getHttpURI().getPath()))) {
+      // tus 1.0.0 wants Tus-Resumable on every response, also to a request refused here (its
+      // Upload-Metadata too large for the headers, say), as the servlet's errors carry it
+      fields.put("Tus-Resumable", TusRoutes.VERSION);
+    }
     response.getHeaders().put(CONTENT_TYPE);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
     response.getHeaders().put("X-Content-Type-Options", "nosniff");

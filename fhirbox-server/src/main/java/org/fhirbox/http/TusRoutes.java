@@ -55,6 +55,11 @@ public final class TusRoutes {
     this.uploads = uploads;
   }
 
+  /** Whether the decoded path segments {@code path} name a tus route ({@code /fhir/R4/Binary/$upload...}). */
+  static boolean handles(List<String> path) {
+    return path.size() >= 4 && path.subList(0, 4).equals(List.of("fhir", "R4", "Binary", "$upload"));
+  }
+
   /** {@code rest}: the path segments after {@code /fhir/R4/Binary/$upload}. */
   public void handle(Exchange ex, FhirboxServlet.Authenticator authenticator, List<String> rest)
       throws IOException {

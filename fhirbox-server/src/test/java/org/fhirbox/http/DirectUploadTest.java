@@ -532,6 +532,37 @@ class DirectUploadTest {
     assertThat(clinician.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
   }
 
+  @Test
+  void aParameterNamedTwiceGetsNoUrl() {
+    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+        + "\"parameter\":[{\"name\":\"size\",\"valueInteger\":5},{\"name\":\"size\",\"valueInteger\":6}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("'size'", "more than once");
+  }
+
+  @Test
+  void aContentTypeThatNoHeaderCanCarryGetsNoUrl() {
+    // the PUT must send the signed type as its Content-Type, and reads serve it as one
+    for (String type : List.of("text/plain\r\nX-Injected: 1", "text/pl\u00e4in")) {
+      HttpResponse<String> r = requestUrl(type, 3, null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).contains("contentType", "printable ASCII");
+    }
+  }
+
+  @Test
+  void presignedUrlFlagsAreTrueOrFalse() {
+    String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"}"));
+    // upload=1 answered with a download URL would leave its client PUTting to a URL that takes no PUT
+    for (String query : List.of("upload=1", "upload=yes", "upload=TRUE", "thumbnail=1")) {
+      HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?" + query);
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      assertThat(diagnostics(r)).contains(query.substring(0, query.indexOf('=')), "true or false");
+    }
+    assertThat(http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=false").statusCode()).isEqualTo(200);
+  }
+
   static HttpResponse<String> send(HttpRequest.Builder b) {
     try {
       return ANONYMOUS.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -76,4 +76,14 @@ class TusMetadataTest {
     // tus 1.0.0: Upload-Metadata holds one or more pairs; a client parsing "" finds a pair without a key
     assertThat(head.headers().allValues("Upload-Metadata")).isEmpty();
   }
+
+  @Test
+  void metadataTooLargeForTheRequestHeadersIsStillAnsweredAsTus() throws Exception {
+    // refused by the HTTP server before any route sees it: tus 1.0.0 still wants Tus-Resumable
+    HttpResponse<String> created = tus.create(4, "thumb " + base64(new byte[48 << 10]));
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(431);
+    assertThat(created.headers().firstValue("Tus-Resumable")).hasValue("1.0.0");
+    assertThat(new ObjectMapper().readTree(created.body()).path("resourceType").asText()).isEqualTo("OperationOutcome");
+  }
 }
