@@ -353,7 +353,11 @@ public final class SafeFetcher implements AutoCloseable {
         return FetchException.addressRefused(r.getMessage());
       }
       if (t instanceof ResolutionTimedOut r) {
-        return FetchException.unresolved(r.getMessage(), r);
+        return FetchException.resolverTimedOut(r.getMessage(), r);
+      }
+      if (t instanceof HostResolver.TemporaryFailure f) {
+        return FetchException.resolverFailed("the DNS resolver failed to look up host " + request.getHost() + ": "
+            + f.reason(), f);
       }
       if (t instanceof UnknownHostException) {
         return FetchException.unresolved("unknown host " + request.getHost(), t);
