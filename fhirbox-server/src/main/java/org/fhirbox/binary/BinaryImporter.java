@@ -137,7 +137,8 @@ public final class BinaryImporter implements AutoCloseable {
    * when the upstream or the DNS resolver fails or the upstream sends what cannot be stored (a
    * broken content coding, a Content-Type too long to keep), 504 when the resolver does not
    * answer within the connect timeout, 503 when {@code importConcurrency} imports are running on
-   * this node already. A blob store failure is passed on as it is (503 or 500, see ErrorMapper).
+   * this node already or its fetch client has as many DNS lookups in flight as it runs. A blob
+   * store failure is passed on as it is (503 or 500, see ErrorMapper).
    */
   public Written importNow(String project, String url, String contentTypeHint, String securityContext) {
     if (url == null || url.isBlank()) {
@@ -161,6 +162,11 @@ public final class BinaryImporter implements AutoCloseable {
       if (e.detail() == FetchException.Detail.RESOLVER_TIMED_OUT) {
         // the resolver, a server this one depends on, did not answer: a gateway's timeout, not a bad URL
         throw new FhirException(IssueKind.GATEWAY_TIMEOUT, "fetching the URL failed: " + e.getMessage());
+      }
+      if (e.detail() == FetchException.Detail.RESOLVER_BUSY) {
+        // lookups a slow resolver holds: this server's own limit, as for the imports themselves
+        throw FhirException.unavailable("fetching the URL failed: " + e.getMessage() + "; try again later",
+            IMPORT_RETRY_AFTER_SECONDS, null);
       }
       if (e.kind() == FetchException.Kind.REFUSED) {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");

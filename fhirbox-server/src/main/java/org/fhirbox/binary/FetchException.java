@@ -13,10 +13,10 @@ public class FetchException extends Exception {
   /**
    * What a caller that answers at once ({@code $import}) needs to know beyond the {@link Kind}:
    * content over the limit (413), a host that does not resolve to an address that is fetched
-   * (one 400 that does not tell which), or the DNS resolver that failed (502) or did not answer in
-   * time (504).
+   * (one 400 that does not tell which), or the DNS resolver that failed (502), did not answer in
+   * time (504) or has as many lookups in flight as a fetch client runs (503).
    */
-  public enum Detail { NONE, TOO_LARGE, HOST_ADDRESS, RESOLVER_FAILED, RESOLVER_TIMED_OUT }
+  public enum Detail { NONE, TOO_LARGE, HOST_ADDRESS, RESOLVER_FAILED, RESOLVER_TIMED_OUT, RESOLVER_BUSY }
 
   private final Kind kind;
   private final Detail detail;
@@ -65,6 +65,11 @@ public class FetchException extends Exception {
   /** The resolver did not answer within the connect timeout: transient. */
   public static FetchException resolverTimedOut(String message, Throwable cause) {
     return new FetchException(Kind.TRANSIENT, message, cause, Detail.RESOLVER_TIMED_OUT);
+  }
+
+  /** The fetcher has as many lookups in flight as it runs at once, so this one was not started: transient. */
+  public static FetchException resolverBusy(String message) {
+    return new FetchException(Kind.TRANSIENT, message, null, Detail.RESOLVER_BUSY);
   }
 
   /** Whether the content was over the Binary size limit. */

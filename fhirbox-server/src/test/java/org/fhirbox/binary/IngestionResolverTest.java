@@ -8,12 +8,21 @@ import java.net.UnknownHostException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.fhirbox.testing.ConditionalRace;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +30,9 @@ import org.junit.jupiter.api.Test;
  * What {@code $import} answers and what a job records when the DNS resolver, not the URL, is at
  * fault. Names resolve through a {@link HostResolver} of the test's ({@code .example} names no
  * real resolver is asked about): {@code servfail-*} the resolver fails for, {@code hung-*} it
- * does not answer until the test ends, and the others do not exist.
+ * does not answer until the test ends, and the others do not exist; a test's {@code slow-*} are
+ * not answered until it releases them, however often the thread looking them up is
+ * interrupted, as the JDK's own lookup is not.
  */
 class IngestionResolverTest {
   private static final String NOT_PUBLIC =
@@ -29,6 +40,8 @@ class IngestionResolverTest {
   static TestServer server;
   static TestClient http;
   static final CountDownLatch END = new CountDownLatch(1);
+  private final CountDownLatch release = new CountDownLatch(1);
+  private final AtomicInteger slowLookups = new AtomicInteger();
 
   private static final HostResolver SHARED = host -> {
     if (host.startsWith("hung-")) {
@@ -55,6 +68,30 @@ class IngestionResolverTest {
   static void stop() throws Exception {
     END.countDown();
     server.close();
+  }
+
+  @AfterEach
+  void releaseLookups() {
+    release.countDown();
+  }
+
+  /** Answers {@code slow-*} names (as not existing) only once the test releases them. */
+  private HostResolver slow() {
+    return host -> {
+      if (host.startsWith("slow-")) {
+        slowLookups.incrementAndGet();
+        boolean released = false;
+        while (!released) {
+          try {
+            release.await();
+            released = true;
+          } catch (InterruptedException e) {
+            // the system resolver cannot be interrupted either
+          }
+        }
+      }
+      return SHARED.resolve(host);
+    };
   }
 
   private static HttpResponse<String> importUrl(TestClient c, String url) {
@@ -113,5 +150,51 @@ class IngestionResolverTest {
     assertThat(issue(http, r).getCode()).isEqualTo(OperationOutcome.IssueType.TIMEOUT);
     assertThat(issue(http, r).getDiagnostics())
         .isEqualTo("fetching the URL failed: host hung-a.example could not be resolved within 1 s");
+  }
+
+  /**
+   * A resolver that does not answer: each {@code $import} is 504 after the connect timeout, while
+   * its lookup goes on holding a thread. Eight such lookups in flight are all a fetch client runs:
+   * the next {@code $import} is 503 at once, without a ninth lookup (or thread), until they end.
+   */
+  @Test
+  void lookupsThatOutliveTheirFetchesAreBoundedAndTheNextIs503() throws Exception {
+    try (TestServer s = TestServer.start(Map.of("FHIRBOX_INGEST_CONNECT_TIMEOUT", "1",
+        "FHIRBOX_INGEST_IMPORT_CONCURRENCY", "16"), slow())) {
+      TestClient c = ConditionalRace.bearer(s.client()); // parallel Basic checks would be throttled
+      ExecutorService callers = Executors.newFixedThreadPool(8);
+      try {
+        List<Future<HttpResponse<String>>> timedOut = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          String url = "https://slow-" + i + ".example/file.pdf";
+          timedOut.add(callers.submit(() -> importUrl(c, url)));
+        }
+        for (int i = 0; i < 8; i++) {
+          HttpResponse<String> r = timedOut.get(i).get();
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(504);
+          assertThat(issue(c, r).getCode()).isEqualTo(OperationOutcome.IssueType.TIMEOUT);
+          assertThat(issue(c, r).getDiagnostics())
+              .isEqualTo("fetching the URL failed: host slow-" + i + ".example could not be resolved within 1 s");
+        }
+      } finally {
+        callers.shutdown();
+      }
+      Poll.until("each timed-out lookup on the resolver", () -> slowLookups.get() == 8);
+
+      HttpResponse<String> busy = importUrl(c, "https://slow-9.example/file.pdf");
+      assertThat(busy.statusCode()).as(busy.body()).isEqualTo(503);
+      assertThat(busy.headers().firstValue("Retry-After")).hasValue("10");
+      assertThat(issue(c, busy).getCode()).isEqualTo(OperationOutcome.IssueType.TRANSIENT);
+      assertThat(issue(c, busy).getDiagnostics()).isEqualTo("fetching the URL failed: 8 DNS lookups are in flight"
+          + " already, the most one fetch client runs at once (the resolver is slow or does not answer); host"
+          + " slow-9.example was not looked up; try again later");
+      assertThat(slowLookups).as("no ninth lookup was started").hasValue(8);
+
+      release.countDown();
+      HttpResponse<String> after = Poll.until("the lookups in flight ended", () -> importUrl(c,
+          "https://slow-10.example/file.pdf"), r -> r.statusCode() != 503);
+      assertThat(after.statusCode()).as(after.body()).isEqualTo(400);
+      assertThat(issue(c, after).getDiagnostics()).isEqualTo(NOT_PUBLIC);
+    }
   }
 }
