@@ -3,6 +3,7 @@ package org.fhirbox.app;
 import java.time.Duration;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryService;
+import org.fhirbox.binary.HostResolver;
 import org.fhirbox.binary.IngestWorker;
 import org.fhirbox.binary.SafeFetcher;
 import org.fhirbox.binary.UrlPolicy;
@@ -19,11 +20,12 @@ final class BinaryWiring {
         config.list("FHIRBOX_BINARY_DENY_EXTENSIONS"));
   }
 
-  static SafeFetcher fetcher(FhirboxConfig config, UrlPolicy policy, BinaryService binaries) {
+  static SafeFetcher fetcher(FhirboxConfig config, UrlPolicy policy, BinaryService binaries, HostResolver resolver) {
     return new SafeFetcher(policy, new SafeFetcher.Settings(config.seconds("FHIRBOX_INGEST_CONNECT_TIMEOUT"),
         config.seconds("FHIRBOX_INGEST_READ_TIMEOUT"), config.seconds("FHIRBOX_INGEST_TIMEOUT"),
         config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"), binaries.policy().maxBytes(),
-        config.getLong("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND"), config.seconds("FHIRBOX_INGEST_MIN_RATE_SECONDS")));
+        config.getLong("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND"), config.seconds("FHIRBOX_INGEST_MIN_RATE_SECONDS")),
+        resolver);
   }
 
   static IngestWorker.Settings ingest(FhirboxConfig config) {

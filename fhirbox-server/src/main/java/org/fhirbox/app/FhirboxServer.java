@@ -38,6 +38,7 @@ import org.fhirbox.binary.BlobWriteLeases;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.binary.DirectUploads;
+import org.fhirbox.binary.HostResolver;
 import org.fhirbox.binary.IngestJobs;
 import org.fhirbox.binary.IngestWorker;
 import org.fhirbox.binary.JobService;
@@ -142,6 +143,12 @@ public final class FhirboxServer implements AutoCloseable {
 
   /** With the clock every expiry (tokens, signed URLs, audit times, jobs) is measured against. */
   public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock) throws IOException {
+    this(config, fhirContext, clock, HostResolver.SYSTEM);
+  }
+
+  /** With {@code resolver} resolving the hosts of URLs ingestion fetches (the system's, or a test's). */
+  public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock, HostResolver resolver)
+      throws IOException {
     this.config = config;
     // logging was set up before the config file was read; its FHIRBOX_LOG_LEVEL counts from here
     ConsoleLogging.applyLevel(config.get("FHIRBOX_LOG_LEVEL")).ifPresent(LOG::warn);
@@ -185,10 +192,10 @@ public final class FhirboxServer implements AutoCloseable {
     UrlPolicy ingestPolicy = UrlPolicy.fromSettings(config::orderedList);
     // $import's fetches are requests, which a stop lets finish; the background ingestion's are cut
     // when it stops (its jobs handed back), so each has a fetch client of its own
-    this.importer = new BinaryImporter(BinaryWiring.fetcher(config, ingestPolicy, binaryService), binaryService,
-        config.getInt("FHIRBOX_INGEST_IMPORT_CONCURRENCY"));
-    BinaryImporter ingestImporter = new BinaryImporter(BinaryWiring.fetcher(config, ingestPolicy, binaryService),
-        binaryService, 1);
+    this.importer = new BinaryImporter(BinaryWiring.fetcher(config, ingestPolicy, binaryService, resolver),
+        binaryService, config.getInt("FHIRBOX_INGEST_IMPORT_CONCURRENCY"));
+    BinaryImporter ingestImporter = new BinaryImporter(
+        BinaryWiring.fetcher(config, ingestPolicy, binaryService, resolver), binaryService, 1);
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);

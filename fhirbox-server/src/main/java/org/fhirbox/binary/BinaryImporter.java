@@ -131,11 +131,14 @@ public final class BinaryImporter implements AutoCloseable {
 
   /**
    * The synchronous {@code $import}: like {@link #fetch} but every failure is a
-   * {@link FhirException} — 400 when the policy refuses the URL, 413 when the upstream declares
+   * {@link FhirException} — 400 when the policy refuses the URL or its host does not exist (or
+   * resolves only to addresses that are not fetched), 413 when the upstream declares
    * more content than a Binary may have (as when more arrives without a declared length), 502
-   * when the upstream fails or sends what cannot be stored (a broken content coding, a
-   * Content-Type too long to keep), 503 when {@code importConcurrency} imports are running on
-   * this node already. A blob store failure is passed on as it is (503 or 500, see ErrorMapper).
+   * when the upstream or the DNS resolver fails or the upstream sends what cannot be stored (a
+   * broken content coding, a Content-Type too long to keep), 504 when the resolver does not
+   * answer within the connect timeout, 503 when {@code importConcurrency} imports are running on
+   * this node already or its fetch client has as many DNS lookups in flight as it runs. A blob
+   * store failure is passed on as it is (503 or 500, see ErrorMapper).
    */
   public Written importNow(String project, String url, String contentTypeHint, String securityContext) {
     if (url == null || url.isBlank()) {
@@ -155,6 +158,15 @@ public final class BinaryImporter implements AutoCloseable {
         LOG.info("$import of {} not fetched: {}", RedactedUrl.of(url.trim()), e.getMessage());
         throw FhirException.badRequest("the URL is not fetched: its host does not resolve to a public address"
             + " this server fetches from", "url");
+      }
+      if (e.detail() == FetchException.Detail.RESOLVER_TIMED_OUT) {
+        // the resolver, a server this one depends on, did not answer: a gateway's timeout, not a bad URL
+        throw new FhirException(IssueKind.GATEWAY_TIMEOUT, "fetching the URL failed: " + e.getMessage());
+      }
+      if (e.detail() == FetchException.Detail.RESOLVER_BUSY) {
+        // lookups a slow resolver holds: this server's own limit, as for the imports themselves
+        throw FhirException.unavailable("fetching the URL failed: " + e.getMessage() + "; try again later",
+            IMPORT_RETRY_AFTER_SECONDS, null);
       }
       if (e.kind() == FetchException.Kind.REFUSED) {
         throw FhirException.badRequest("the URL is not fetched: " + e.getMessage(), "url");

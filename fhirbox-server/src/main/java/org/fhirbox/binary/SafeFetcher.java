@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -58,13 +58,18 @@ public final class SafeFetcher implements AutoCloseable {
    * any number by default, so an upstream sending one endless header would grow the heap.
    */
   static final int MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
-  /** Threads that wait on the resolver at once; a lookup beyond them waits its turn, within its bound. */
-  private static final int LOOKUP_THREADS = 8;
+  /**
+   * Lookups in flight at once, each on a thread of its own until the resolver answers, also after
+   * its fetch gave up on it: one more is not started, and its fetch fails at once.
+   */
+  static final int MAX_LOOKUPS = 8;
   private final UrlPolicy policy;
   private final Settings settings;
   private final HostResolver resolver;
   private HttpClient client;
   private ThreadPoolExecutor lookups;
+  /** One per lookup in flight, given back when its thread is done with the resolver. */
+  private final Semaphore lookupSlots = new Semaphore(MAX_LOOKUPS);
   private boolean closed;
 
   /**
@@ -89,6 +94,13 @@ public final class SafeFetcher implements AutoCloseable {
   /** Our resolver refused every address of a host. */
   private static final class AddressRefused extends IOException {
     AddressRefused(String message) {
+      super(message);
+    }
+  }
+
+  /** {@link #MAX_LOOKUPS} lookups were in flight: this one was not started. */
+  private static final class LookupsBusy extends IOException {
+    LookupsBusy(String message) {
       super(message);
     }
   }
@@ -140,7 +152,7 @@ public final class SafeFetcher implements AutoCloseable {
     c.setSocketAddressResolver((host, port, context, promise) -> resolve(
         context.get(Destination.CONTEXT_KEY) instanceof Destination d ? d.getOrigin().getScheme() : null,
         host, port, promise));
-    ThreadPoolExecutor l = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS,
+    ThreadPoolExecutor l = new ThreadPoolExecutor(MAX_LOOKUPS, MAX_LOOKUPS, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), r -> {
           Thread t = new Thread(r, "fhirbox-ingest-dns");
           t.setDaemon(true);
@@ -171,7 +183,10 @@ public final class SafeFetcher implements AutoCloseable {
    * timeout. The system resolver cannot be interrupted and waits as long as the OS lets it
    * (resolv.conf's timeout times its attempts times its servers), and Jetty's connect timeout
    * starts only after it: without this bound a slow resolver would hold a fetch, and a thread,
-   * that long. An IP literal is not looked up.
+   * that long. A lookup that ran out of time still holds its thread, which cannot be stopped, until
+   * the resolver gives up: so at most {@link #MAX_LOOKUPS} are in flight, counted until their
+   * threads are free, and one more fails at once ({@link LookupsBusy}) instead of waiting for a
+   * thread or starting another. An IP literal is not looked up.
    */
   private void resolve(String scheme, String host, int port, Promise<List<InetSocketAddress>> promise) {
     String bare = UrlPolicy.bare(host);
@@ -183,28 +198,38 @@ public final class SafeFetcher implements AutoCloseable {
       }
       return;
     }
+    if (!lookupSlots.tryAcquire()) {
+      promise.failed(new LookupsBusy(MAX_LOOKUPS + " DNS lookups are in flight already, the most one fetch client"
+          + " runs at once (the resolver is slow or does not answer); host " + bare + " was not looked up"));
+      return;
+    }
     CompletableFuture<List<InetSocketAddress>> answer = new CompletableFuture<>();
-    Future<?> lookup;
     try {
-      lookup = lookups.submit(() -> {
+      lookups.execute(() -> {
         try {
           answer.complete(checkedAddresses(scheme, host, port, resolver.resolve(bare)));
         } catch (Throwable t) {
           answer.completeExceptionally(t);
+        } finally {
+          lookupSlots.release();
         }
       });
     } catch (RejectedExecutionException e) {
+      lookupSlots.release();
       promise.failed(e); // the fetcher is closing
       return;
     }
     String late = "host " + bare + " could not be resolved within " + settings.connectTimeout().toSeconds() + " s";
     answer.orTimeout(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete((addresses, failure) -> answered(promise, addresses, failure, lookup, late));
+        .whenComplete((addresses, failure) -> answered(promise, addresses, failure, late));
   }
 
-  /** Hands a lookup's outcome to Jetty; one that ran out of time is abandoned and told as {@code late}. */
+  /**
+   * Hands a lookup's outcome to Jetty; one that ran out of time is told as {@code late}, and its
+   * thread left to the resolver (not interrupted: the JDK's lookup does not heed it).
+   */
   private static void answered(Promise<List<InetSocketAddress>> promise, List<InetSocketAddress> addresses,
-      Throwable failure, Future<?> lookup, String late) {
+      Throwable failure, String late) {
     if (failure == null) {
       promise.succeeded(addresses);
       return;
@@ -212,7 +237,6 @@ public final class SafeFetcher implements AutoCloseable {
     Throwable cause = failure instanceof CompletionException && failure.getCause() != null
         ? failure.getCause() : failure;
     if (cause instanceof TimeoutException) {
-      lookup.cancel(true);
       cause = new ResolutionTimedOut(late);
     }
     promise.failed(cause);
@@ -352,8 +376,15 @@ public final class SafeFetcher implements AutoCloseable {
       if (t instanceof AddressRefused r) {
         return FetchException.addressRefused(r.getMessage());
       }
+      if (t instanceof LookupsBusy b) {
+        return FetchException.resolverBusy(b.getMessage());
+      }
       if (t instanceof ResolutionTimedOut r) {
-        return FetchException.unresolved(r.getMessage(), r);
+        return FetchException.resolverTimedOut(r.getMessage(), r);
+      }
+      if (t instanceof HostResolver.TemporaryFailure f) {
+        return FetchException.resolverFailed("the DNS resolver failed to look up host " + request.getHost() + ": "
+            + f.reason(), f);
       }
       if (t instanceof UnknownHostException) {
         return FetchException.unresolved("unknown host " + request.getHost(), t);

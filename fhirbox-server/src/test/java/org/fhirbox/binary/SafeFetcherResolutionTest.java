@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -154,7 +155,7 @@ class SafeFetcherResolutionTest {
         assertThatThrownBy(() -> f.open("https://slow.example/file.pdf"))
             .isInstanceOfSatisfying(FetchException.class, e -> {
               assertThat(e.kind()).as(e.getMessage()).isEqualTo(FetchException.Kind.TRANSIENT);
-              assertThat(e.aboutHostAddress()).isTrue();
+              assertThat(e.detail()).isEqualTo(FetchException.Detail.RESOLVER_TIMED_OUT);
               assertThat(e.getMessage()).isEqualTo("host slow.example could not be resolved within 1 s");
             });
       }
@@ -180,9 +181,46 @@ class SafeFetcherResolutionTest {
     try (SafeFetcher f = fetcher(new UrlPolicy(List.of(), List.of()), host -> List.of())) {
       assertThatThrownBy(() -> f.open("https://empty.example/file.pdf"))
           .isInstanceOfSatisfying(FetchException.class, e -> {
-            assertThat(e.kind()).as(e.getMessage()).isEqualTo(FetchException.Kind.TRANSIENT);
+            assertThat(e.kind()).as(e.getMessage()).isEqualTo(FetchException.Kind.PERMANENT);
+            assertThat(e.aboutHostAddress()).isTrue();
             assertThat(e.getMessage()).isEqualTo("unknown host empty.example");
           });
     }
+  }
+
+  /**
+   * The JDK reports a resolver that failed and a name that does not exist alike, as an
+   * UnknownHostException with getaddrinfo's text after the host; an answer from its cache of a
+   * failed lookup has the host alone, which is read as the failure it caches.
+   */
+  @Test
+  void theSystemResolverTellsAResolverFailureFromANameThatDoesNotExist() throws Exception {
+    AtomicLong now = new AtomicLong();
+    Map<String, String> answers = new java.util.HashMap<>(Map.of(
+        "servfail.example", "servfail.example: Temporary failure in name resolution",
+        "refused.example", "refused.example: Non-recoverable failure in name resolution",
+        "missing.example", "missing.example: Name or service not known"));
+    SystemResolver system = new SystemResolver(host -> {
+      throw new UnknownHostException(answers.get(host));
+    }, TimeUnit.SECONDS.toNanos(11), now::get);
+
+    assertThatThrownBy(() -> system.resolve("servfail.example"))
+        .isInstanceOfSatisfying(HostResolver.TemporaryFailure.class,
+            e -> assertThat(e.reason()).isEqualTo("Temporary failure in name resolution"));
+    assertThatThrownBy(() -> system.resolve("refused.example")).isInstanceOf(HostResolver.TemporaryFailure.class);
+    assertThatThrownBy(() -> system.resolve("missing.example")).isInstanceOf(UnknownHostException.class)
+        .isNotInstanceOf(HostResolver.TemporaryFailure.class);
+
+    // the JDK's cache answers: the host alone
+    answers.replaceAll((host, message) -> host);
+    now.set(TimeUnit.SECONDS.toNanos(10));
+    assertThatThrownBy(() -> system.resolve("servfail.example"))
+        .isInstanceOfSatisfying(HostResolver.TemporaryFailure.class,
+            e -> assertThat(e.reason()).isEqualTo("Temporary failure in name resolution"));
+    assertThatThrownBy(() -> system.resolve("missing.example")).isNotInstanceOf(HostResolver.TemporaryFailure.class);
+    // past the cache's time a bare answer is the JDK's own again: a name without an address
+    now.set(TimeUnit.SECONDS.toNanos(12));
+    assertThatThrownBy(() -> system.resolve("servfail.example")).isInstanceOf(UnknownHostException.class)
+        .isNotInstanceOf(HostResolver.TemporaryFailure.class);
   }
 }

@@ -357,6 +357,27 @@ abstract class SortedSearchContract extends ServerPerClassContract {
     assertThat(selfParameters(count)).noneMatch(p -> p.startsWith("_sort"));
   }
 
+  /**
+   * {@code _summary=count} answers the search's total, which FHIR R4 defines across all pages
+   * (Bundle.total, search.html#summary): asked of a next link, it counts the whole search, not
+   * what is left after the link's position, and its self link names no page.
+   */
+  @Test
+  void aCountOfANextLinkCountsTheWholeSearch() {
+    for (String family : List.of("a", "b", "c")) {
+      patient("countpage", "\"name\":[{\"family\":\"" + family + "\"}]");
+    }
+    Bundle first = http.parse(http.get("fhir/R4/Patient?_tag=urn:sort%7Ccountpage&_sort=family&_count=2"),
+        Bundle.class);
+    String next = first.getLink("next").getUrl();
+    assertThat(next).contains("_after=");
+
+    Bundle count = http.parse(http.get(next + "&_summary=count"), Bundle.class);
+    assertThat(count.getTotal()).isEqualTo(3);
+    assertThat(count.getEntry()).isEmpty();
+    assertThat(selfParameters(count)).noneMatch(p -> p.startsWith("_after") || p.startsWith("_offset"));
+  }
+
   @Test
   void theCapabilityStatementDescribesSort() {
     CapabilityStatement cs = http.parse(http.get("fhir/R4/metadata"), CapabilityStatement.class);

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import org.fhirbox.app.FhirboxServer;
+import org.fhirbox.binary.HostResolver;
 import org.fhirbox.config.FhirboxConfig;
 
 /**
@@ -27,6 +28,10 @@ public final class TestServer implements AutoCloseable {
   private final TestClient client;
 
   private TestServer(Map<String, String> settings, Clock clock) throws Exception {
+    this(settings, clock, HostResolver.SYSTEM);
+  }
+
+  private TestServer(Map<String, String> settings, Clock clock, HostResolver resolver) throws Exception {
     this.dataDir = Files.createTempDirectory("fhirbox-test");
     Map<String, String> s = new HashMap<>();
     s.put("FHIRBOX_PORT", "0");
@@ -39,7 +44,7 @@ public final class TestServer implements AutoCloseable {
     // idle timeout for their kept-alive connections, about 10 ms with 0
     s.put("FHIRBOX_SHUTDOWN_TIMEOUT", "0");
     s.putAll(settings);
-    this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR, clock).start();
+    this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR, clock, resolver).start();
     this.client = new TestClient(server.baseUrl()).withHeader("Authorization", "Basic "
         + java.util.Base64.getEncoder().encodeToString((ADMIN_ID + ":" + ADMIN_SECRET).getBytes()));
   }
@@ -55,6 +60,11 @@ public final class TestServer implements AutoCloseable {
   /** A server whose every expiry (tokens, signed URLs) follows {@code clock}, e.g. a {@link TestClock}. */
   public static TestServer start(Map<String, String> settings, Clock clock) throws Exception {
     return new TestServer(settings, clock);
+  }
+
+  /** A server whose ingestion resolves host names with {@code resolver} instead of the system's DNS. */
+  public static TestServer start(Map<String, String> settings, HostResolver resolver) throws Exception {
+    return new TestServer(settings, Clock.systemUTC(), resolver);
   }
 
   public FhirboxServer server() {
