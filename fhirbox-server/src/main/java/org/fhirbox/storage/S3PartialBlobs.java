@@ -74,7 +74,11 @@ final class S3PartialBlobs implements ResumableBlobs {
       parts = List.copyOf(parts);
     }
 
-    /** Line-based text: {@code upload=}, {@code tail=<key> <length>}, {@code put}, {@code part=<n> <size> <etag> <crc>}. */
+    /**
+     * Line-based text: {@code upload=}, {@code tail=<key> <length>}, {@code put}, {@code part=<n> <size> <etag> <crc>}.
+     * A tail's key is the whole object key, prefix and all, and a prefix may hold spaces
+     * ({@code FHIRBOX_S3_PREFIX=fhir files/}): its length is the line's last field.
+     */
     String encode() {
       StringBuilder b = new StringBuilder();
       if (uploadId != null) {
@@ -103,9 +107,9 @@ final class S3PartialBlobs implements ResumableBlobs {
         if (line.startsWith("upload=")) {
           uploadId = line.substring(7);
         } else if (line.startsWith("tail=")) {
-          String[] f = line.substring(5).split(" ");
-          tail = f[0];
-          tailLength = Long.parseLong(f[1]);
+          int space = line.lastIndexOf(' ');
+          tail = line.substring(5, space);
+          tailLength = Long.parseLong(line.substring(space + 1));
         } else if (line.equals("put")) {
           put = true;
         } else if (line.startsWith("part=")) {

@@ -268,4 +268,17 @@ class S3PartialBlobsTest extends ResumableBlobsContract {
     assertThat(storedSha256(whole.key())).isEqualTo(TestContent.digests(70, size)[0]);
     assertThat(multipartUploads()).isZero();
   }
+
+  @Test
+  void aStateReadsBackWhateverItsTailKeyHoldsAndRowsWrittenBeforeStillRead() {
+    S3PartialBlobs.State spaced = new S3PartialBlobs.State("u1", List.of(new S3PartialBlobs.Part(1, 5 * MIB, "e1",
+        "c1")), "fhir files/tus/0123/abcd", 300, false);
+    assertThat(S3PartialBlobs.State.parse(spaced.encode())).isEqualTo(spaced);
+
+    S3PartialBlobs.State written = S3PartialBlobs.State.parse("upload=u2\ntail=blobs/tus/0123/ef01 4096\n"
+        + "part=1 5242880 e2 c2\n");
+    assertThat(written.tail()).isEqualTo("blobs/tus/0123/ef01");
+    assertThat(written.tailLength()).isEqualTo(4096);
+    assertThat(written.parts()).singleElement().satisfies(p -> assertThat(p.etag()).isEqualTo("e2"));
+  }
 }
