@@ -3,7 +3,6 @@ package org.fhirbox.storage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PushbackInputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -30,8 +29,13 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  * bytes it receives and uploads each full one as the next part; what is left at the end of an
  * append, less than a part, is stored as a small object of its own, the <em>tail</em>
  * ({@code <prefix>tus/<key>/<random>}), and read back into the buffer by the next append, on
- * whichever node it runs. Memory is one part buffer per append in progress, whatever the blob's
- * size; no node keeps anything between appends, and no local file is needed.
+ * whichever node it runs. No node keeps anything between appends, and no local file is needed.
+ *
+ * <p>Memory: an append reads its first {@link S3Upload#HEAD} bytes into a small buffer of its
+ * own, as a raw upload does, and takes a part buffer from the {@link S3PartBuffers} only once it
+ * has those, or its piece ended with a tail in front of it to gather: a piece that ends within
+ * them with no tail in front of it is written from the small buffer, and no slow client holds a
+ * part buffer for its first bytes. From then on it holds one part buffer, whatever the blob's size.
  *
  * <p>A blob whose whole content fits in one part never starts a multipart upload: its final
  * append writes it with one PutObject. The multipart upload starts with the first full part.
@@ -70,7 +74,11 @@ final class S3PartialBlobs implements ResumableBlobs {
       parts = List.copyOf(parts);
     }
 
-    /** Line-based text: {@code upload=}, {@code tail=<key> <length>}, {@code put}, {@code part=<n> <size> <etag> <crc>}. */
+    /**
+     * Line-based text: {@code upload=}, {@code tail=<key> <length>}, {@code put}, {@code part=<n> <size> <etag> <crc>}.
+     * A tail's key is the whole object key, prefix and all, and a prefix may hold spaces
+     * ({@code FHIRBOX_S3_PREFIX=fhir files/}): its length is the line's last field.
+     */
     String encode() {
       StringBuilder b = new StringBuilder();
       if (uploadId != null) {
@@ -99,9 +107,9 @@ final class S3PartialBlobs implements ResumableBlobs {
         if (line.startsWith("upload=")) {
           uploadId = line.substring(7);
         } else if (line.startsWith("tail=")) {
-          String[] f = line.substring(5).split(" ");
-          tail = f[0];
-          tailLength = Long.parseLong(f[1]);
+          int space = line.lastIndexOf(' ');
+          tail = line.substring(5, space);
+          tailLength = Long.parseLong(line.substring(space + 1));
         } else if (line.equals("put")) {
           put = true;
         } else if (line.startsWith("part=")) {
@@ -149,90 +157,174 @@ final class S3PartialBlobs implements ResumableBlobs {
    */
   private PartialBlob append(PartialBlob blob, State st, InputStream in, long maxLength, long finalLength,
       List<MessageDigest> digests, WriteFence fence) throws IOException {
+    fence.confirm();
+    Received head = new Received(in, maxLength, maxLength - blob.length(), digests);
+    head.fill(new byte[(int) Math.min(S3Upload.HEAD, settings.partSizeBytes())], 0);
+    long length = blob.length() + head.appended;
+    boolean last = finalLength >= 0 && length == finalLength;
+    if (head.appended == 0 && !last) {
+      // An empty piece that does not end the upload changes nothing, so the tail is not read for
+      // it: a tail longer than today's part size would start a multipart upload this state never names.
+      return blob;
+    }
     String objectKey = settings.objectKey(blob.key());
+    if (st.tail() == null && head.ended) {
+      // a small piece with nothing to gather in front of it needs no part buffer
+      return finish(blob, length, last, new Gathering(objectKey, st, head.buf, head.filled), fence);
+    }
+    // the part buffer is taken only now: a slow client holds none for its first bytes
     byte[] buf = buffers.take();
-    String uploadId = st.uploadId();
-    boolean started = false;
+    Gathering g = new Gathering(objectKey, st, buf, 0);
     try {
-      fence.confirm();
-      List<Part> parts = new ArrayList<>(st.parts());
-      int n = 0;
-      InputStream piece = in;
-      if (st.tail() != null && !(finalLength >= 0 && blob.length() == finalLength)) {
-        // An empty piece that does not end the upload changes nothing, so the tail is not read for
-        // it: a tail longer than today's part size would start a multipart upload this state never names.
-        PushbackInputStream ahead = new PushbackInputStream(in, 1);
-        int first = ahead.read();
-        if (first < 0) {
-          return blob;
-        }
-        ahead.unread(first);
-        piece = ahead;
-      }
       if (st.tail() != null) {
-        Gathered g = readTail(st, buf, objectKey, uploadId, parts, fence);
-        n = g.inBuffer();
-        started = uploadId == null && g.uploadId() != null;
-        uploadId = g.uploadId();
+        fence.confirm(); // the first bytes may have been slow: the tail is still this request's to read
+        readTail(st, g, fence);
       }
-      long room = maxLength - blob.length();
-      long appended = 0;
-      int r;
-      while ((r = piece.read(buf, n, buf.length - n)) >= 0) {
+      g.add(head.buf, head.filled, fence);
+      if (!head.ended) {
+        while (head.fill(buf, g.filled) == buf.length) {
+          g.filled = buf.length;
+          g.sendFullPart(fence);
+        }
+        g.filled = head.filled;
+        length = blob.length() + head.appended;
+        last = finalLength >= 0 && length == finalLength;
+      }
+      return finish(blob, length, last, g, fence);
+    } catch (IOException | RuntimeException e) {
+      g.abortIfStarted(e);
+      throw e;
+    } finally {
+      buffers.give(buf);
+    }
+  }
+
+  /** Reads a piece, feeding its digests and holding it to the room left under the size limit. */
+  private static final class Received {
+    private final InputStream in;
+    private final long maxLength;
+    private final long room;
+    private final List<MessageDigest> digests;
+    byte[] buf;
+    int filled;
+    long appended;
+    boolean ended;
+
+    Received(InputStream in, long maxLength, long room, List<MessageDigest> digests) {
+      this.in = in;
+      this.maxLength = maxLength;
+      this.room = room;
+      this.digests = digests;
+    }
+
+    /** Fills {@code buf} from {@code from} on until it is full or the piece ends; returns {@link #filled}. */
+    int fill(byte[] into, int from) throws IOException {
+      buf = into;
+      filled = from;
+      while (filled < buf.length) {
+        int r = in.read(buf, filled, buf.length - filled);
+        if (r < 0) {
+          ended = true;
+          break;
+        }
         appended += r;
         if (appended > room) {
           throw new BlobTooLargeException(maxLength);
         }
         for (MessageDigest md : digests) {
-          md.update(buf, n, r);
+          md.update(buf, filled, r);
         }
-        n += r;
-        if (n == buf.length) {
-          String id = sendFullPart(objectKey, uploadId, parts, buf, fence);
-          started |= uploadId == null;
-          uploadId = id;
-          n = 0;
+        filled += r;
+      }
+      return filled;
+    }
+  }
+
+  /**
+   * Writes what {@code g} holds at the end of an append of a blob now {@code length} long: the
+   * whole object, the last part, or the next tail.
+   */
+  private PartialBlob finish(PartialBlob blob, long length, boolean last, Gathering g, WriteFence fence)
+      throws IOException {
+    fence.confirm();
+    State next;
+    byte[] buf = g.buf;
+    int filled = g.filled;
+    String objectKey = g.objectKey;
+    if (last && g.uploadId == null) {
+      fence.holding(() -> {
+        putObject(objectKey, buf, filled);
+        return null;
+      });
+      next = new State(null, List.of(), null, 0, true);
+    } else if (last) {
+      if (filled > 0) {
+        String id = g.uploadId;
+        List<Part> parts = g.parts;
+        parts.add(fence.holding(() -> uploadPart(objectKey, id, nextPart(parts), buf, filled)));
+      }
+      next = new State(g.uploadId, g.parts, null, 0, false);
+    } else if (filled > 0) {
+      String tail = settings.keyPrefix() + TAILS + blob.key() + "/"
+          + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+      fence.holding(() -> {
+        putObject(tail, buf, filled);
+        return null;
+      });
+      next = new State(g.uploadId, g.parts, tail, filled, false);
+    } else {
+      next = new State(g.uploadId, g.parts, null, 0, false);
+    }
+    return new PartialBlob(blob.key(), length, next.encode());
+  }
+
+  /**
+   * An append's bytes on their way into parts: {@code buf} holds {@code filled} bytes of the next
+   * part, and each full one goes up, starting the multipart upload if there is none yet.
+   */
+  private final class Gathering {
+    final String objectKey;
+    final List<Part> parts;
+    final byte[] buf;
+    int filled;
+    String uploadId;
+    /** Whether this append started the multipart upload, which it aborts when it fails. */
+    boolean started;
+
+    Gathering(String objectKey, State st, byte[] buf, int filled) {
+      this.objectKey = objectKey;
+      this.parts = new ArrayList<>(st.parts());
+      this.uploadId = st.uploadId();
+      this.buf = buf;
+      this.filled = filled;
+    }
+
+    /** Adds {@code length} bytes of {@code from}, sending each part they fill. */
+    void add(byte[] from, int length, WriteFence fence) throws IOException {
+      int at = 0;
+      while (at < length) {
+        int n = Math.min(length - at, buf.length - filled);
+        System.arraycopy(from, at, buf, filled, n);
+        filled += n;
+        at += n;
+        if (filled == buf.length) {
+          sendFullPart(fence);
         }
       }
-      long length = blob.length() + appended;
-      boolean last = finalLength >= 0 && length == finalLength;
-      if (appended == 0 && !last) {
-        return blob;
-      }
-      fence.confirm();
-      State next;
-      int filled = n;
-      if (last && uploadId == null) {
-        fence.holding(() -> {
-          putObject(objectKey, buf, filled);
-          return null;
-        });
-        next = new State(null, List.of(), null, 0, true);
-      } else if (last) {
-        if (n > 0) {
-          String id = uploadId;
-          parts.add(fence.holding(() -> uploadPart(objectKey, id, nextPart(parts), buf, filled)));
-        }
-        next = new State(uploadId, parts, null, 0, false);
-      } else if (n > 0) {
-        String tail = settings.keyPrefix() + TAILS + blob.key() + "/"
-            + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-        fence.holding(() -> {
-          putObject(tail, buf, filled);
-          return null;
-        });
-        next = new State(uploadId, parts, tail, n, false);
-      } else {
-        next = new State(uploadId, parts, null, 0, false);
-      }
-      return new PartialBlob(blob.key(), length, next.encode());
-    } catch (IOException | RuntimeException e) {
+    }
+
+    /** Uploads the full buffer as the next part and empties it. */
+    void sendFullPart(WriteFence fence) throws IOException {
+      String id = S3PartialBlobs.this.sendFullPart(objectKey, uploadId, parts, buf, fence);
+      started |= uploadId == null;
+      uploadId = id;
+      filled = 0;
+    }
+
+    void abortIfStarted(Exception cause) {
       if (started) {
-        abortQuietly(objectKey, uploadId, e);
+        abortQuietly(objectKey, uploadId, cause);
       }
-      throw e;
-    } finally {
-      buffers.give(buf);
     }
   }
 
@@ -268,49 +360,31 @@ final class S3PartialBlobs implements ResumableBlobs {
     return parts.isEmpty() ? 1 : parts.get(parts.size() - 1).number() + 1;
   }
 
-  /** How much of the tail {@link #readTail} left in the buffer, and the multipart upload it may have started. */
-  private record Gathered(int inBuffer, String uploadId) {}
-
   /**
-   * Reads the tail object into the start of {@code buf}. A tail is shorter than the part size it
-   * was written under; when {@code FHIRBOX_S3_PART_SIZE} was lowered since, it may be longer than
-   * {@code buf}, and each full buffer of it becomes the next part (added to {@code parts}),
-   * starting the multipart upload if {@code uploadId} is null. Parts of mixed sizes are fine for
-   * S3 as long as all but the last are at least 5 MiB, which every buffer is.
+   * Reads the tail object into {@code g}'s buffer. A tail is shorter than the part size it was
+   * written under; when {@code FHIRBOX_S3_PART_SIZE} was lowered since, it may be longer than the
+   * buffer, and each full buffer of it becomes the next part, starting the multipart upload if
+   * there is none. Parts of mixed sizes are fine for S3 as long as all but the last are at least
+   * 5 MiB, which every buffer is.
    */
-  private Gathered readTail(State st, byte[] buf, String objectKey, String uploadId, List<Part> parts,
-      WriteFence fence) throws IOException {
-    int n = 0;
+  private void readTail(State st, Gathering g, WriteFence fence) throws IOException {
     long left = st.tailLength();
-    boolean started = false;
+    byte[] buf = g.buf;
     try (InputStream in = s3.getObject(b -> b.bucket(settings.bucket()).key(st.tail()))) {
       while (left > 0) {
-        int r = in.readNBytes(buf, n, (int) Math.min(buf.length - n, left));
+        int r = in.readNBytes(buf, g.filled, (int) Math.min(buf.length - g.filled, left));
         if (r == 0) {
           throw new IOException("tail " + st.tail() + " has " + (st.tailLength() - left) + " bytes, not "
               + st.tailLength());
         }
-        n += r;
+        g.filled += r;
         left -= r;
-        if (n == buf.length) {
-          String id = sendFullPart(objectKey, uploadId, parts, buf, fence);
-          started |= uploadId == null;
-          uploadId = id;
-          n = 0;
+        if (g.filled == buf.length) {
+          g.sendFullPart(fence);
         }
       }
-      return new Gathered(n, uploadId);
     } catch (SdkException e) {
-      IOException io = S3BlobStore.io("GetObject " + st.tail(), e);
-      if (started) {
-        abortQuietly(objectKey, uploadId, io);
-      }
-      throw io;
-    } catch (IOException | RuntimeException e) {
-      if (started) {
-        abortQuietly(objectKey, uploadId, e);
-      }
-      throw e;
+      throw S3BlobStore.io("GetObject " + st.tail(), e);
     }
   }
 

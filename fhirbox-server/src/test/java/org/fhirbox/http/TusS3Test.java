@@ -66,10 +66,16 @@ class TusS3Test {
 
   @BeforeEach
   void start() throws Exception {
+    startOnANewBucket("blobs/");
+  }
+
+  /** A server on a bucket of its own whose object keys start with {@code prefix}. */
+  void startOnANewBucket(String prefix) throws Exception {
     bucket = S3Server.newBucketName();
     server = TestServer.start(Map.of("FHIRBOX_BLOB_STORE", "s3", "FHIRBOX_S3_BUCKET", bucket,
         "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(), "FHIRBOX_S3_PATH_STYLE", "true",
-        "FHIRBOX_S3_CREATE_BUCKET", "true", "FHIRBOX_S3_PART_SIZE", Integer.toString(5 * MIB)), clock);
+        "FHIRBOX_S3_CREATE_BUCKET", "true", "FHIRBOX_S3_PART_SIZE", Integer.toString(5 * MIB),
+        "FHIRBOX_S3_PREFIX", prefix), clock);
     tus = new Tus(server.client());
   }
 
@@ -109,6 +115,26 @@ class TusS3Test {
     assertThat(multipartUploads()).isZero();
     assertThat(tails()).isEmpty();
     assertThat(objects()).hasSize(1);
+  }
+
+  @Test
+  void aKeyPrefixWithASpaceGathersTailsAndFreesThem() throws Exception {
+    server.close();
+    startOnANewBucket("fhir files/");
+    byte[] content = TestBytes.random(2048, 56);
+    String url = tus.upload(content.length, null);
+    assertThat(tus.patch(url, 0, Arrays.copyOf(content, 1024)).statusCode()).isEqualTo(204);
+    assertThat(tails()).singleElement().satisfies(k -> assertThat(k).startsWith("fhir files/tus/"));
+
+    HttpResponse<String> last = tus.patch(url, 1024, Arrays.copyOfRange(content, 1024, 2048));
+
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(204);
+    assertThat(raw(last)).isEqualTo(content);
+    String terminated = tus.upload(2048, null);
+    assertThat(tus.patch(terminated, 0, Arrays.copyOf(content, 1024)).statusCode()).isEqualTo(204);
+    assertThat(tus.delete(terminated).statusCode()).isEqualTo(204);
+    assertThat(tails()).isEmpty();
+    assertThat(objects()).singleElement().satisfies(k -> assertThat(k).startsWith("fhir files/"));
   }
 
   @Test

@@ -7,6 +7,11 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.junit.jupiter.api.AfterAll;
@@ -199,5 +204,81 @@ class S3PartialBlobsTest extends ResumableBlobsContract {
       nodes.narrow().resumable().complete(whole);
       assertThat(nodes.sha256(whole.key())).isEqualTo(TestContent.digests(65, size)[0]);
     }
+  }
+
+  /** {@code size} bytes of content {@code seed} from {@code from} on, that stop after 10 bytes until {@code go} opens. */
+  private static InputStream trickling(long seed, long from, long size, CountDownLatch sent, CountDownLatch go)
+      throws IOException {
+    InputStream content = TestContent.stream(seed, size);
+    content.skipNBytes(from);
+    return new StallingStream(content, 10, sent, go);
+  }
+
+  @Test
+  void slowSmallPiecesHoldNoPartBufferSoOtherWritesGoOn() throws Exception {
+    S3BlobStore bounded = new S3BlobStore(settings, S3BlobStore.clientBuilder(settings, S3Server.credentials())
+        .build(), 2, 200);
+    ResumableBlobs tus = bounded.resumable();
+    ExecutorService clients = Executors.newFixedThreadPool(2);
+    CountDownLatch sent = new CountDownLatch(2);
+    CountDownLatch go = new CountDownLatch(1);
+    try {
+      // two slow pieces, one of an upload that left a tail before: each has sent 10 bytes, then waits
+      PartialBlob tailed = tus.append(tus.begin(), TestContent.stream(66, 10), NO_LIMIT, -1, List.of(), null,
+          WriteFence.NONE);
+      Future<PartialBlob> fresh = clients.submit(() -> tus.append(tus.begin(), trickling(67, 0, 1_000, sent, go),
+          NO_LIMIT, 1_000, List.of(), null, WriteFence.NONE));
+      Future<PartialBlob> behindATail = clients.submit(() -> tus.append(tailed, trickling(66, 10, 2_000, sent, go),
+          NO_LIMIT, 2_000, List.of(), null, WriteFence.NONE));
+      assertThat(sent.await(30, TimeUnit.SECONDS)).isTrue();
+
+      // another client's raw upload past 128 KiB and its tus piece both go
+      assertThat(bounded.put(TestContent.stream(68, MIB), NO_LIMIT).size()).isEqualTo(MIB);
+      PartialBlob other = tus.append(tus.begin(), TestContent.stream(69, 10), NO_LIMIT, 10, List.of(), null,
+          WriteFence.NONE);
+      tus.complete(other);
+      assertThat(storedSha256(other.key())).isEqualTo(TestContent.digests(69, 10)[0]);
+      assertThat(bounded.partBuffersInUse()).as("two slow pieces under way").isZero();
+
+      go.countDown();
+      PartialBlob first = fresh.get(30, TimeUnit.SECONDS);
+      PartialBlob second = behindATail.get(30, TimeUnit.SECONDS);
+      tus.complete(first);
+      tus.complete(second);
+      assertThat(storedSha256(first.key())).isEqualTo(TestContent.digests(67, 1_000)[0]);
+      assertThat(storedSha256(second.key())).isEqualTo(TestContent.digests(66, 2_000)[0]);
+      assertThat(bounded.partBuffersInUse()).isZero();
+    } finally {
+      go.countDown();
+      clients.shutdownNow();
+      bounded.close();
+    }
+  }
+
+  @Test
+  void aPieceBehindATailThatCrossesAPartBoundaryInItsFirstBytesKeepsThemInOrder() throws Exception {
+    long size = 5 * MIB + 300_000;
+    long tail = 5 * MIB - 1_000;
+    PartialBlob tailed = append(blobs().begin(), 70, 0, tail, size, List.of());
+    List<MessageDigest> digests = digests();
+
+    PartialBlob whole = append(tailed, 70, tail, size, size, digests);
+    blobs().complete(whole);
+
+    assertThat(storedSha256(whole.key())).isEqualTo(TestContent.digests(70, size)[0]);
+    assertThat(multipartUploads()).isZero();
+  }
+
+  @Test
+  void aStateReadsBackWhateverItsTailKeyHoldsAndRowsWrittenBeforeStillRead() {
+    S3PartialBlobs.State spaced = new S3PartialBlobs.State("u1", List.of(new S3PartialBlobs.Part(1, 5 * MIB, "e1",
+        "c1")), "fhir files/tus/0123/abcd", 300, false);
+    assertThat(S3PartialBlobs.State.parse(spaced.encode())).isEqualTo(spaced);
+
+    S3PartialBlobs.State written = S3PartialBlobs.State.parse("upload=u2\ntail=blobs/tus/0123/ef01 4096\n"
+        + "part=1 5242880 e2 c2\n");
+    assertThat(written.tail()).isEqualTo("blobs/tus/0123/ef01");
+    assertThat(written.tailLength()).isEqualTo(4096);
+    assertThat(written.parts()).singleElement().satisfies(p -> assertThat(p.etag()).isEqualTo("e2"));
   }
 }
