@@ -15,7 +15,6 @@ import java.util.Objects;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.binary.UploadRemovals.Removal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.CommitOutcomeUnknown;
@@ -56,7 +55,6 @@ import org.slf4j.LoggerFactory;
 public final class ResumableUploads {
   private static final Logger LOG = LoggerFactory.getLogger(ResumableUploads.class);
   private static final int RUNNING_DIGESTS = 4096;
-  private static final int SWEEP_BATCH = 500;
   private static final SecureRandom RANDOM = new SecureRandom();
   /** Random bytes of an upload id, written as twice as many hex digits. */
   private static final int ID_BYTES = 16;
@@ -70,6 +68,7 @@ public final class ResumableUploads {
   private final UploadLeases leases;
   private final UploadRemovals removals;
   private final UploadCompletions completions;
+  private final ExpiredUploads sweep;
 
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
       Clock clock) {
@@ -81,6 +80,7 @@ public final class ResumableUploads {
     this.leases = new UploadLeases(store, clock);
     this.removals = new UploadRemovals(store, blobs, leases, clock);
     this.completions = new UploadCompletions(store, blobStore, binaries, expiry, clock, running, leases);
+    this.sweep = new ExpiredUploads(store, leases, removals, running, clock);
   }
 
   /**
@@ -258,32 +258,11 @@ public final class ResumableUploads {
   }
 
   /**
-   * Removes uploads whose expiry passed: an unfinished one with its stored bytes (temporary file,
-   * S3 multipart upload and tail), a finished one only as a row. One being written right now is
-   * left to the next pass, and one that a piece moved on since it was listed stays
-   * ({@link UploadRemovals}). Returns the number of unfinished uploads removed.
+   * Removes uploads whose expiry passed, however many (see {@link ExpiredUploads}); returns the
+   * number of unfinished uploads removed.
    */
   public int sweepExpired() {
-    Instant now = clock.instant();
-    int removed = 0;
-    for (ResumableUpload u : store.read(tx -> tx.uploads().expired(now, SWEEP_BATCH))) {
-      try {
-        Removal removal = removals.removeExpired(u.id(), now);
-        if (removal != Removal.ALIVE) {
-          // one that stays keeps its digests: its next piece need not read its bytes back
-          running.remove(u.id());
-        }
-        if (removal == Removal.DISCARDED) {
-          removed++;
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("could not remove expired upload {}; the next pass tries again", u.id(), e);
-      }
-    }
-    if (removed > 0) {
-      LOG.info("removed {} expired unfinished uploads", removed);
-    }
-    return removed;
+    return sweep.sweep();
   }
 
   /** Holds requests at the points {@code pauses} chooses (tests make races happen with it). */

@@ -16,6 +16,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -104,6 +107,52 @@ class TusExpiryTest {
     assertThat(tus.head(url).statusCode()).isEqualTo(404);
     assertThat(tus.offset(kept)).isEqualTo(1);
     assertThat(files.stream().filter(Files::exists)).hasSize(1);
+  }
+
+  @Test
+  void oneSweepRemovesEveryExpiredUploadHoweverManyThereAre() throws Exception {
+    // creation-with-upload: 5 of 10 bytes, so that each upload holds a file; a few at once, for
+    // speed (no more than the server lets one client's credentials be checked at once)
+    assertThat(tus.head(tus.upload(10, null)).statusCode()).isEqualTo(200);
+    List<Path> before = partFiles();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<String> urls;
+    try {
+      List<Future<String>> created = new ArrayList<>();
+      for (int i = 0; i < 1001; i++) {
+        created.add(pool.submit(() -> {
+          HttpResponse<String> r = server.client().send(tus.request(Tus.CREATE).header("Upload-Length", "10")
+              .header("Content-Type", Tus.OCTETS).POST(HttpRequest.BodyPublishers.ofByteArray(new byte[5])));
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+          assertThat(r.headers().firstValue("Upload-Offset")).contains("5");
+          return r.headers().firstValue("Location").orElseThrow();
+        }));
+      }
+      urls = new ArrayList<>();
+      for (Future<String> f : created) {
+        urls.add(f.get(60, TimeUnit.SECONDS));
+      }
+      List<Path> files = new ArrayList<>(partFiles());
+      files.removeAll(before);
+      assertThat(files).hasSize(1001);
+
+      clock.advance(Duration.ofHours(25));
+      server.server().sweeper().sweep();
+
+      assertThat(tus.head(urls.get(0)).statusCode()).isEqualTo(404);
+      List<Future<Integer>> heads = new ArrayList<>();
+      for (String url : urls) {
+        heads.add(pool.submit(() -> tus.head(url).statusCode()));
+      }
+      int stillThere = 0;
+      for (Future<Integer> f : heads) {
+        stillThere += f.get(60, TimeUnit.SECONDS) == 404 ? 0 : 1;
+      }
+      assertThat(stillThere).as("uploads a HEAD still finds").isZero();
+      assertThat(files.stream().filter(Files::exists)).as("their files").isEmpty();
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
