@@ -123,6 +123,18 @@ final class JdbcUploadTable implements UploadTable {
   }
 
   @Override
+  public int countOpen(String project, String clientId, String userId, Instant now) {
+    String sql = "SELECT COUNT(*) FROM resumable_upload WHERE project = ? AND client_id = ? AND user_id "
+        + (userId == null ? "IS NULL" : "= ?") + " AND result_id IS NULL AND expires >= ?";
+    List<Object> args = new ArrayList<>(List.of(project, clientId));
+    if (userId != null) {
+      args.add(userId);
+    }
+    args.add(now.toEpochMilli());
+    return st.first("read failed", sql, args, rs -> rs.getInt(1)).orElse(0);
+  }
+
+  @Override
   public boolean isResuming(BlobKey key) {
     return !st.list("read failed", "SELECT 1 FROM resumable_upload WHERE blob_key = ? AND result_id IS NULL"
         + " LIMIT 1", List.of(key.value()), rs -> rs.getInt(1)).isEmpty();

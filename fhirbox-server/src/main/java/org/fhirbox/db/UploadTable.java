@@ -69,6 +69,12 @@ public interface UploadTable {
    */
   int deleteFinishedExpired(Instant now, int limit);
 
+  /**
+   * How many unfinished uploads that have not expired by {@code now} belong to {@code project},
+   * {@code clientId} and {@code userId} (null: uploads made without a person's token).
+   */
+  int countOpen(String project, String clientId, String userId, Instant now);
+
   /** Whether an unfinished upload writes the blob {@code key}. */
   boolean isResuming(BlobKey key);
 }

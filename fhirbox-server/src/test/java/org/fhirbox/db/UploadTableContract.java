@@ -236,6 +236,28 @@ abstract class UploadTableContract extends StoreContract {
   }
 
   @Test
+  void theUnfinishedUnexpiredUploadsOfOneClientAndUserAreCounted() {
+    insert("open", 100L, 0, t0.plusSeconds(10));
+    insert("expired", 100L, 0, t0.minusSeconds(1));
+    finished("done", t0.plusSeconds(10));
+    ResumableUpload person = new ResumableUpload("person", "p", "client", "user-1", null, "video/mp4", null, null,
+        false, null, 100L, new PartialBlob(BlobKey.random(), 0, "state-0"), null, null, null, null, t0, t0,
+        t0.plusSeconds(10));
+    store.inTransaction(tx -> {
+      tx.uploads().insert(person);
+      return null;
+    });
+
+    assertThat(this.<Integer>read(t -> t.countOpen("p", "client", null, t0))).isEqualTo(1);
+    assertThat(this.<Integer>read(t -> t.countOpen("p", "client", "user-1", t0))).isEqualTo(1);
+    assertThat(this.<Integer>read(t -> t.countOpen("p", "client", "user-2", t0))).isZero();
+    assertThat(this.<Integer>read(t -> t.countOpen("p", "other", null, t0))).isZero();
+    assertThat(this.<Integer>read(t -> t.countOpen("q", "client", null, t0))).isZero();
+    assertThat(this.<Integer>read(t -> t.countOpen("p", "client", null, t0.plusSeconds(10)))).isEqualTo(1);
+    assertThat(this.<Integer>read(t -> t.countOpen("p", "client", null, t0.plusSeconds(11)))).isZero();
+  }
+
+  @Test
   void releasingEveryLeaseFreesUploadsACrashLeftHeld() {
     insert("u1", 100L, 0, t0.plusSeconds(86400));
     assertThat(claim("u1", 0, "A", t0)).isTrue();

@@ -47,8 +47,9 @@ class TusExpiryTest {
 
   @BeforeAll
   static void start() throws Exception {
-    // FHIRBOX_UPLOAD_EXPIRY left at its default, which the expiries below take to be 24 h
-    server = TestServer.start(Map.of(), clock);
+    // FHIRBOX_UPLOAD_EXPIRY left at its default, which the expiries below take to be 24 h; the
+    // sweep's test holds more open uploads at once than a client may by default
+    server = TestServer.start(Map.of("FHIRBOX_UPLOAD_MAX_OPEN", "2000"), clock);
     tus = new Tus(server.client());
   }
 
@@ -82,6 +83,55 @@ class TusExpiryTest {
 
     clock.advance(Duration.ofHours(23));
     assertThat(tus.patch(url, 4, new byte[6]).statusCode()).isEqualTo(204);
+  }
+
+  @Test
+  void anEmptyPieceKeepsTheExpiryAndOnlyProgressMovesItOn() {
+    String url = tus.upload(10, null);
+    assertThat(tus.patch(url, 0, new byte[4]).statusCode()).isEqualTo(204);
+    String expires = inHours(24);
+    String deferred = tus.createDeferred(null).headers().firstValue("Location").orElseThrow();
+
+    clock.advance(Duration.ofHours(20));
+    HttpResponse<String> empty = tus.patch(url, 4, new byte[0]);
+    assertThat(empty.statusCode()).as(empty.body()).isEqualTo(204);
+    assertThat(empty.headers().firstValue("Upload-Expires")).contains(expires);
+    // declaring the deferred length is progress, though no byte comes with it
+    HttpResponse<String> declared = tus.patch(deferred, 0, new byte[0], "Upload-Length", "10");
+    assertThat(declared.statusCode()).as(declared.body()).isEqualTo(204);
+    assertThat(declared.headers().firstValue("Upload-Expires")).contains(inHours(24));
+
+    clock.advance(Duration.ofHours(5));
+    assertThat(tus.head(url).statusCode()).isEqualTo(410);
+    assertThat(tus.offset(deferred)).isZero();
+  }
+
+  @Test
+  void aClientHasAtMostTheSetNumberOfOpenUploadsAndFreesRoomByFinishingOrDeletingOne() throws Exception {
+    try (TestServer small = TestServer.start(Map.of("FHIRBOX_UPLOAD_MAX_OPEN", "2"), clock)) {
+      Tus mine = new Tus(small.client());
+      String first = mine.upload(3, null);
+      String second = mine.upload(3, null);
+
+      HttpResponse<String> refused = mine.create(3, null);
+      assertThat(refused.statusCode()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+      assertThat(refused.body()).contains("OperationOutcome").contains("already has 2 unfinished resumable uploads")
+          .contains("(2)").contains("DELETE");
+      ProjectClients clients = new ProjectClients(small);
+      Tus other = new Tus(clients.bearer(clients.create("tus-open", "system/Binary.cruds", false)));
+      assertThat(other.create(3, null).statusCode()).as("another client's count").isEqualTo(201);
+
+      assertThat(mine.delete(first).statusCode()).isEqualTo(204);
+      mine.upload(3, null);
+      assertThat(mine.patch(second, 0, "abc".getBytes()).statusCode()).isEqualTo(204);
+      mine.upload(3, null);
+      assertThat(mine.create(3, null).statusCode()).isEqualTo(429);
+
+      // abandoned uploads count no more once they expired, before the sweeper removes them
+      clock.advance(Duration.ofHours(25));
+      assertThat(mine.create(3, null).statusCode()).isEqualTo(201);
+    }
   }
 
   @Test
