@@ -15,7 +15,6 @@ import java.util.Objects;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
-import org.fhirbox.binary.UploadRemovals.Removal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
 import org.fhirbox.db.CommitOutcomeUnknown;
@@ -56,24 +55,32 @@ import org.slf4j.LoggerFactory;
 public final class ResumableUploads {
   private static final Logger LOG = LoggerFactory.getLogger(ResumableUploads.class);
   private static final int RUNNING_DIGESTS = 4096;
-  private static final int SWEEP_BATCH = 500;
   private static final SecureRandom RANDOM = new SecureRandom();
   /** Random bytes of an upload id, written as twice as many hex digits. */
   private static final int ID_BYTES = 16;
+  /** {@code Retry-After} of a creation refused for too many open uploads. */
+  private static final long RETRY_AFTER_SECONDS = 60;
 
   private final ResourceStore store;
   private final ResumableBlobs blobs;
   private final BinaryService binaries;
   private final Clock clock;
   private final Duration expiry;
+  private final int maxOpen;
   private final RunningDigests running = new RunningDigests(RUNNING_DIGESTS);
   private final UploadLeases leases;
   private final UploadRemovals removals;
   private final UploadCompletions completions;
+  private final ExpiredUploads sweep;
 
+  /**
+   * @param maxOpen the most unfinished, unexpired uploads one client (and user, for a person's
+   *     token) of a project may have at once ({@code FHIRBOX_UPLOAD_MAX_OPEN})
+   */
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
-      Clock clock) {
+      int maxOpen, Clock clock) {
     this.store = store;
+    this.maxOpen = maxOpen;
     this.blobs = blobStore.resumable();
     this.binaries = binaries;
     this.expiry = expiry;
@@ -81,6 +88,7 @@ public final class ResumableUploads {
     this.leases = new UploadLeases(store, clock);
     this.removals = new UploadRemovals(store, blobs, leases, clock);
     this.completions = new UploadCompletions(store, blobStore, binaries, expiry, clock, running, leases);
+    this.sweep = new ExpiredUploads(store, leases, removals, running, clock);
   }
 
   /**
@@ -119,6 +127,7 @@ public final class ResumableUploads {
     if (c.binaryId() != null) {
       binaries.requireExisting(principal.project(), c.binaryId());
     }
+    requireRoomForAnother(principal);
     PartialBlob blob;
     try {
       blob = blobs.begin();
@@ -135,6 +144,25 @@ public final class ResumableUploads {
       return null;
     });
     return u;
+  }
+
+  /**
+   * 429 when {@code principal}'s client (and user) already has {@link #maxOpen} unfinished uploads
+   * that have not expired. Counted before the new one is stored, so uploads created at the same
+   * moment may pass it together: the bound is the limit plus the requests of one owner at once.
+   */
+  private void requireRoomForAnother(Principal principal) {
+    String user = principal.user().orElse(null);
+    Instant now = clock.instant();
+    int open = store.read(tx -> tx.uploads().countOpen(principal.project(), principal.clientId(), user, now));
+    if (open >= maxOpen) {
+      // 429, not 403: the client frees room itself (or its uploads expire), and may then go on
+      throw FhirException.tooManyRequests((user == null ? "this client" : "this user, with this client,")
+          + " already has " + open
+          + " unfinished resumable uploads, the most the server allows at once (" + maxOpen + "); finish them or"
+          + " end those no longer needed with DELETE on their URL (an abandoned one ends by itself "
+          + duration(expiry) + " after its last piece) before creating another", RETRY_AFTER_SECONDS);
+    }
   }
 
   /**
@@ -258,32 +286,11 @@ public final class ResumableUploads {
   }
 
   /**
-   * Removes uploads whose expiry passed: an unfinished one with its stored bytes (temporary file,
-   * S3 multipart upload and tail), a finished one only as a row. One being written right now is
-   * left to the next pass, and one that a piece moved on since it was listed stays
-   * ({@link UploadRemovals}). Returns the number of unfinished uploads removed.
+   * Removes uploads whose expiry passed, however many (see {@link ExpiredUploads}); returns the
+   * number of unfinished uploads removed.
    */
   public int sweepExpired() {
-    Instant now = clock.instant();
-    int removed = 0;
-    for (ResumableUpload u : store.read(tx -> tx.uploads().expired(now, SWEEP_BATCH))) {
-      try {
-        Removal removal = removals.removeExpired(u.id(), now);
-        if (removal != Removal.ALIVE) {
-          // one that stays keeps its digests: its next piece need not read its bytes back
-          running.remove(u.id());
-        }
-        if (removal == Removal.DISCARDED) {
-          removed++;
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("could not remove expired upload {}; the next pass tries again", u.id(), e);
-      }
-    }
-    if (removed > 0) {
-      LOG.info("removed {} expired unfinished uploads", removed);
-    }
-    return removed;
+    return sweep.sweep();
   }
 
   /** Holds requests at the points {@code pauses} chooses (tests make races happen with it). */
@@ -429,13 +436,19 @@ public final class ResumableUploads {
     }
   }
 
-  /** Persists {@code next} under the lease, or frees what it holds and says why not; the new expiry. */
+  /**
+   * Persists {@code next} under the lease, or frees what it holds and says why not; the new expiry.
+   * Only progress moves the expiry on (tus expiration: a server may renew it on activity): bytes
+   * stored, or the deferred length declared. An empty piece keeps it, so that a client cannot hold
+   * an upload, and what it stored, for ever with one empty request a day.
+   */
   private Instant advance(ResumableUpload u, String owner, PartialBlob next, Long total) {
     Instant now = clock.instant();
+    boolean progress = next.length() > u.offset() || u.length() == null && total != null;
+    Instant expires = progress ? now.plus(expiry) : u.expires();
     boolean advanced;
     try {
-      advanced = store.inTransaction(tx -> tx.uploads().advance(u.id(), owner, next, total, now,
-          now.plus(expiry)));
+      advanced = store.inTransaction(tx -> tx.uploads().advance(u.id(), owner, next, total, now, expires));
     } catch (CommitOutcomeUnknown e) {
       // the row may name next now: what next holds stays (HEAD tells the client the offset)
       throw e;
@@ -445,7 +458,7 @@ public final class ResumableUploads {
     }
     if (advanced) {
       forget(u.blob(), next);
-      return now.plus(expiry);
+      return expires;
     }
     freeIfTerminated(u, () -> {
       blobs.discard(next);
@@ -552,6 +565,12 @@ public final class ResumableUploads {
       }
     }
     return true;
+  }
+
+  /** {@code d} as a person reads it: "24 h", "90 min", "75 s". */
+  private static String duration(Duration d) {
+    long s = d.toSeconds();
+    return s % 3600 == 0 ? s / 3600 + " h" : s % 60 == 0 ? s / 60 + " min" : s + " s";
   }
 
   private static String randomHex(int bytes) {

@@ -14,11 +14,11 @@ import org.slf4j.LoggerFactory;
  * Removes resumable uploads: an unfinished one with the bytes it stored, under its lease so that
  * nobody writes meanwhile; a finished one only as its row (its blob is its Binary's).
  *
- * <p>The sweeper removes an upload only if it is still expired as this class holds it: the
- * sweeper lists expired uploads and then removes them one by one, and meanwhile a piece that was
- * being written as its upload expired may have been stored, which moves the expiry on (tus: the
- * upload lives on). Its bytes, or the finished row a client whose last answer was lost asks HEAD
- * for, must then stay.
+ * <p>The sweeper removes an unfinished upload only under a lease it took because the upload was
+ * expired and nobody held it ({@code UploadTable.claimExpired}): a piece that was being written as
+ * its upload expired moves the expiry on once it is stored (tus: the upload lives on), so an
+ * upload a request holds is not taken, and under the sweeper's lease no piece can move it.
+ * Finished rows it deletes in bulk, without this class.
  */
 final class UploadRemovals {
   private static final Logger LOG = LoggerFactory.getLogger(UploadRemovals.class);
@@ -32,9 +32,7 @@ final class UploadRemovals {
     /** There was no such upload. */
     GONE,
     /** Another request holds the upload's lease; nothing changed. */
-    WRITING,
-    /** The upload is not expired (any more); nothing changed. */
-    ALIVE
+    WRITING
   }
 
   private final ResourceStore store;
@@ -58,7 +56,7 @@ final class UploadRemovals {
    * is then removed as one nobody holds.
    */
   void terminate(String id) {
-    while (remove(id, Instant.MAX) == Removal.WRITING) {
+    while (remove(id) == Removal.WRITING) {
       Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(id));
       if (row.isEmpty()) {
         return;
@@ -70,12 +68,7 @@ final class UploadRemovals {
     }
   }
 
-  /** Removes upload {@code id} if it expired before {@code cutoff}, checked on the row as it is removed. */
-  Removal removeExpired(String id, Instant cutoff) {
-    return remove(id, cutoff);
-  }
-
-  private Removal remove(String id, Instant cutoff) {
+  private Removal remove(String id) {
     String owner = leases.newOwner();
     while (true) {
       Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(id));
@@ -84,10 +77,6 @@ final class UploadRemovals {
       }
       ResumableUpload u = row.get();
       if (u.finished()) {
-        // a finished row changes no more: it keeps the expiry it finished with until it is deleted
-        if (!u.expires().isBefore(cutoff)) {
-          return Removal.ALIVE;
-        }
         store.inTransaction(tx -> tx.uploads().delete(id));
         return Removal.FINISHED;
       }
@@ -99,29 +88,46 @@ final class UploadRemovals {
       if (held.isEmpty()) {
         continue; // it moved on meanwhile: look again
       }
-      // a piece stored between the read above and the claim (an empty one keeps the offset)
-      // moved the expiry on; under the lease the expiry cannot move any more
-      if (!held.get().expires().isBefore(cutoff)) {
-        leases.releaseQuietly(id, owner);
-        return Removal.ALIVE;
+      Removal removal = deleteHeld(held.get(), owner);
+      if (removal != null) {
+        return removal;
       }
-      // the row goes first, committed, then the bytes: a crash between the two leaves bytes no
-      // upload names, which the orphan sweep deletes; the other way round it left an upload that
-      // HEAD showed at its offset while every PATCH failed on its missing bytes
-      if (!store.<Boolean>inTransaction(tx -> tx.uploads().deleteHeld(id, owner))) {
-        if (store.read(tx -> tx.uploads().find(id)).isPresent()) {
-          continue; // the lease ran out and another request took it: the bytes are its upload's
-        }
-        // a termination deleted the row from under this removal's lease (see terminate): the
-        // bytes are this removal's to free, unless a Binary names them (the lease ran out, and the
-        // upload finished through another request before it was deleted)
-        if (store.read(tx -> tx.isBlobReferenced(held.get().blob().key()))) {
-          return Removal.GONE;
-        }
-      }
-      discard(id, held.get());
-      return Removal.DISCARDED;
+      // the lease ran out and another request took it: look again
     }
+  }
+
+  /**
+   * Removes unfinished upload {@code held}, whose lease {@code owner} took because it expired
+   * ({@code UploadTable.claimExpired}): under the lease the expiry cannot have moved on.
+   * {@link Removal#WRITING} when the lease ran out meanwhile and another request took it.
+   */
+  Removal removeClaimed(ResumableUpload held, String owner) {
+    Removal removal = deleteHeld(held, owner);
+    return removal == null ? Removal.WRITING : removal;
+  }
+
+  /**
+   * Deletes the row of {@code held} under {@code owner}'s lease, then its bytes; null, changing
+   * nothing, when the lease ran out and another request holds the upload now.
+   */
+  private Removal deleteHeld(ResumableUpload held, String owner) {
+    String id = held.id();
+    // the row goes first, committed, then the bytes: a crash between the two leaves bytes no
+    // upload names, which the orphan sweep deletes; the other way round it left an upload that
+    // HEAD showed at its offset while every PATCH failed on its missing bytes
+    if (!store.<Boolean>inTransaction(tx -> tx.uploads().deleteHeld(id, owner))) {
+      if (store.read(tx -> tx.uploads().find(id)).isPresent()) {
+        return null; // the bytes are the upload of the request that took it over
+      }
+      // a termination deleted the row from under this removal's lease (see terminate): the
+      // bytes are this removal's to free, unless a Binary names them (the lease ran out, and the
+      // upload finished through another request before it was deleted)
+      if (store.read(tx -> tx.isBlobReferenced(held.blob().key()))) {
+        return Removal.GONE;
+      }
+    }
+    discard(id, held);
+    return Removal.DISCARDED;
   }
 
   private void discard(String id, ResumableUpload u) {

@@ -87,6 +87,8 @@ final class SettingChecks {
     r.put("FHIRBOX_AUDIT_QUEUE_SIZE", new Range(1, 1_000_000));
     // an upload expiring at its creation would answer its first PATCH with 410
     r.put("FHIRBOX_UPLOAD_EXPIRY", new Range(60, Integer.MAX_VALUE));
+    // at 0 no resumable upload could be made at all
+    r.put("FHIRBOX_UPLOAD_MAX_OPEN", new Range(1, 1_000_000));
     // the sweep's cutoff is now minus the grace, and what it lists is only what is older. The
     // sweep's other protections assume more than 0: a tus file exists before its upload's row
     // (and has no second sighting), another process's sweeper does not hold this one's ready

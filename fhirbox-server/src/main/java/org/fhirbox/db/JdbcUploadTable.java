@@ -3,7 +3,9 @@ package org.fhirbox.db;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.model.ResumableUpload;
@@ -92,9 +94,44 @@ final class JdbcUploadTable implements UploadTable {
   }
 
   @Override
-  public List<ResumableUpload> expired(Instant now, int limit) {
-    return st.list("read failed", "SELECT " + COLS + " FROM resumable_upload WHERE expires < ? ORDER BY expires"
-        + " LIMIT " + limit, List.of(now.toEpochMilli()), JdbcUploadTable::row);
+  public List<ResumableUpload> claimExpired(String owner, Instant now, Instant leaseUntil, int limit) {
+    long at = now.toEpochMilli();
+    // the rows are locked until this transaction ends, and another sweeper's SELECT skips them
+    // instead of waiting to find them leased: each node's batch is rows no other node took
+    List<String> ids = st.list("read failed", "SELECT id FROM resumable_upload WHERE result_id IS NULL"
+        + " AND expires < ? AND " + UNLEASED + " ORDER BY expires, id LIMIT " + limit + " FOR UPDATE SKIP LOCKED",
+        List.of(at, at), rs -> rs.getString(1));
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    String in = String.join(", ", Collections.nCopies(ids.size(), "?"));
+    List<Object> args = new ArrayList<>(List.of(owner, leaseUntil.toEpochMilli()));
+    args.addAll(ids);
+    args.addAll(List.of(at, at));
+    st.update("claim failed", "UPDATE resumable_upload SET lease_owner = ?, lease_until = ? WHERE id IN (" + in
+        + ") AND result_id IS NULL AND expires < ? AND " + UNLEASED, args);
+    List<Object> held = new ArrayList<>(ids);
+    held.add(owner);
+    return st.list("read failed", "SELECT " + COLS + " FROM resumable_upload WHERE id IN (" + in
+        + ") AND lease_owner = ? ORDER BY expires, id", held, JdbcUploadTable::row);
+  }
+
+  @Override
+  public int deleteFinishedExpired(Instant now, int limit) {
+    return st.update("write failed", "DELETE FROM resumable_upload WHERE id IN (SELECT id FROM resumable_upload"
+        + " WHERE result_id IS NOT NULL AND expires < ? LIMIT " + limit + ")", List.of(now.toEpochMilli()));
+  }
+
+  @Override
+  public int countOpen(String project, String clientId, String userId, Instant now) {
+    String sql = "SELECT COUNT(*) FROM resumable_upload WHERE project = ? AND client_id = ? AND user_id "
+        + (userId == null ? "IS NULL" : "= ?") + " AND result_id IS NULL AND expires >= ?";
+    List<Object> args = new ArrayList<>(List.of(project, clientId));
+    if (userId != null) {
+      args.add(userId);
+    }
+    args.add(now.toEpochMilli());
+    return st.first("read failed", sql, args, rs -> rs.getInt(1)).orElse(0);
   }
 
   @Override

@@ -55,8 +55,25 @@ public interface UploadTable {
    */
   int releaseAll();
 
-  /** Up to {@code limit} uploads that expired before {@code now}, oldest first. */
-  List<ResumableUpload> expired(Instant now, int limit);
+  /**
+   * Takes the lease, for {@code owner} until {@code leaseUntil}, of up to {@code limit} unfinished
+   * uploads that expired before {@code now} and that nobody holds, the earliest expiry first;
+   * returns them as held. Rows another transaction has locked are skipped, not waited for, so that
+   * sweepers on several nodes at once take different rows. Under the lease the expiry cannot move.
+   */
+  List<ResumableUpload> claimExpired(String owner, Instant now, Instant leaseUntil, int limit);
+
+  /**
+   * Deletes up to {@code limit} rows of finished uploads that expired before {@code now} (a
+   * finished row changes no more; its blob is its Binary's); returns how many it deleted.
+   */
+  int deleteFinishedExpired(Instant now, int limit);
+
+  /**
+   * How many unfinished uploads that have not expired by {@code now} belong to {@code project},
+   * {@code clientId} and {@code userId} (null: uploads made without a person's token).
+   */
+  int countOpen(String project, String clientId, String userId, Instant now);
 
   /** Whether an unfinished upload writes the blob {@code key}. */
   boolean isResuming(BlobKey key);

@@ -11,4 +11,9 @@ class H2UploadTableTest extends UploadTableContract {
   protected Database newDatabase() {
     return new Database("jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE", "", "", 8);
   }
+
+  @Override
+  protected boolean skipsLockedRowsBeforeTheLimit() {
+    return false;
+  }
 }

@@ -16,6 +16,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -44,8 +47,9 @@ class TusExpiryTest {
 
   @BeforeAll
   static void start() throws Exception {
-    // FHIRBOX_UPLOAD_EXPIRY left at its default, which the expiries below take to be 24 h
-    server = TestServer.start(Map.of(), clock);
+    // FHIRBOX_UPLOAD_EXPIRY left at its default, which the expiries below take to be 24 h; the
+    // sweep's test holds more open uploads at once than a client may by default
+    server = TestServer.start(Map.of("FHIRBOX_UPLOAD_MAX_OPEN", "2000"), clock);
     tus = new Tus(server.client());
   }
 
@@ -82,6 +86,55 @@ class TusExpiryTest {
   }
 
   @Test
+  void anEmptyPieceKeepsTheExpiryAndOnlyProgressMovesItOn() {
+    String url = tus.upload(10, null);
+    assertThat(tus.patch(url, 0, new byte[4]).statusCode()).isEqualTo(204);
+    String expires = inHours(24);
+    String deferred = tus.createDeferred(null).headers().firstValue("Location").orElseThrow();
+
+    clock.advance(Duration.ofHours(20));
+    HttpResponse<String> empty = tus.patch(url, 4, new byte[0]);
+    assertThat(empty.statusCode()).as(empty.body()).isEqualTo(204);
+    assertThat(empty.headers().firstValue("Upload-Expires")).contains(expires);
+    // declaring the deferred length is progress, though no byte comes with it
+    HttpResponse<String> declared = tus.patch(deferred, 0, new byte[0], "Upload-Length", "10");
+    assertThat(declared.statusCode()).as(declared.body()).isEqualTo(204);
+    assertThat(declared.headers().firstValue("Upload-Expires")).contains(inHours(24));
+
+    clock.advance(Duration.ofHours(5));
+    assertThat(tus.head(url).statusCode()).isEqualTo(410);
+    assertThat(tus.offset(deferred)).isZero();
+  }
+
+  @Test
+  void aClientHasAtMostTheSetNumberOfOpenUploadsAndFreesRoomByFinishingOrDeletingOne() throws Exception {
+    try (TestServer small = TestServer.start(Map.of("FHIRBOX_UPLOAD_MAX_OPEN", "2"), clock)) {
+      Tus mine = new Tus(small.client());
+      String first = mine.upload(3, null);
+      String second = mine.upload(3, null);
+
+      HttpResponse<String> refused = mine.create(3, null);
+      assertThat(refused.statusCode()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+      assertThat(refused.body()).contains("OperationOutcome").contains("already has 2 unfinished resumable uploads")
+          .contains("(2)").contains("DELETE");
+      ProjectClients clients = new ProjectClients(small);
+      Tus other = new Tus(clients.bearer(clients.create("tus-open", "system/Binary.cruds", false)));
+      assertThat(other.create(3, null).statusCode()).as("another client's count").isEqualTo(201);
+
+      assertThat(mine.delete(first).statusCode()).isEqualTo(204);
+      mine.upload(3, null);
+      assertThat(mine.patch(second, 0, "abc".getBytes()).statusCode()).isEqualTo(204);
+      mine.upload(3, null);
+      assertThat(mine.create(3, null).statusCode()).isEqualTo(429);
+
+      // abandoned uploads count no more once they expired, before the sweeper removes them
+      clock.advance(Duration.ofHours(25));
+      assertThat(mine.create(3, null).statusCode()).isEqualTo(201);
+    }
+  }
+
+  @Test
   void anExpiredUploadIsGoneAndTheSweeperRemovesItsBytes() throws Exception {
     List<Path> before = partFiles();
     String url = tus.upload(100, null);
@@ -104,6 +157,52 @@ class TusExpiryTest {
     assertThat(tus.head(url).statusCode()).isEqualTo(404);
     assertThat(tus.offset(kept)).isEqualTo(1);
     assertThat(files.stream().filter(Files::exists)).hasSize(1);
+  }
+
+  @Test
+  void oneSweepRemovesEveryExpiredUploadHoweverManyThereAre() throws Exception {
+    // creation-with-upload: 5 of 10 bytes, so that each upload holds a file; a few at once, for
+    // speed (no more than the server lets one client's credentials be checked at once)
+    assertThat(tus.head(tus.upload(10, null)).statusCode()).isEqualTo(200);
+    List<Path> before = partFiles();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<String> urls;
+    try {
+      List<Future<String>> created = new ArrayList<>();
+      for (int i = 0; i < 1001; i++) {
+        created.add(pool.submit(() -> {
+          HttpResponse<String> r = server.client().send(tus.request(Tus.CREATE).header("Upload-Length", "10")
+              .header("Content-Type", Tus.OCTETS).POST(HttpRequest.BodyPublishers.ofByteArray(new byte[5])));
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+          assertThat(r.headers().firstValue("Upload-Offset")).contains("5");
+          return r.headers().firstValue("Location").orElseThrow();
+        }));
+      }
+      urls = new ArrayList<>();
+      for (Future<String> f : created) {
+        urls.add(f.get(60, TimeUnit.SECONDS));
+      }
+      List<Path> files = new ArrayList<>(partFiles());
+      files.removeAll(before);
+      assertThat(files).hasSize(1001);
+
+      clock.advance(Duration.ofHours(25));
+      server.server().sweeper().sweep();
+
+      assertThat(tus.head(urls.get(0)).statusCode()).isEqualTo(404);
+      List<Future<Integer>> heads = new ArrayList<>();
+      for (String url : urls) {
+        heads.add(pool.submit(() -> tus.head(url).statusCode()));
+      }
+      int stillThere = 0;
+      for (Future<Integer> f : heads) {
+        stillThere += f.get(60, TimeUnit.SECONDS) == 404 ? 0 : 1;
+      }
+      assertThat(stillThere).as("uploads a HEAD still finds").isZero();
+      assertThat(files.stream().filter(Files::exists)).as("their files").isEmpty();
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test

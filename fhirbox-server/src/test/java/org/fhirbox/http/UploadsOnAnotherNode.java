@@ -73,7 +73,8 @@ final class UploadsOnAnotherNode implements AutoCloseable {
     BinaryService binaries = new BinaryService(files, interrupted, repository,
         new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"), Set.of(), Set.of()),
         new BinaryListener() {}, new PatientCompartment(codec, indexer));
-    this.uploads = new ResumableUploads(interrupted, files, binaries, config.seconds("FHIRBOX_UPLOAD_EXPIRY"), clock);
+    this.uploads = new ResumableUploads(interrupted, files, binaries, config.seconds("FHIRBOX_UPLOAD_EXPIRY"),
+        config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"), clock);
   }
 
   /** A server with {@code settings} on {@code clock}, its database in {@code dir}, and the other node beside it. */
