@@ -169,6 +169,65 @@ class DirectUploadS3ConfirmationTest {
   }
 
   /**
+   * Uploads PUT in time that no node looked at until long after the grace (every node was down, or
+   * the background check was hours behind): the sweeps that come first leave their objects alone,
+   * and the first look, a read or the background check, still confirms them, however late.
+   */
+  @Test
+  void anUploadPutInTimeIsConfirmedHoweverLateItsFirstLookComes() throws Exception {
+    byte[] bytes = random(1700, 50);
+    Issued checked = f.issue(f.body(bytes.length, sha256(bytes), 60));
+    Issued read = f.issue(f.body(bytes.length, sha256(bytes), 60));
+    assertThat(putToS3(checked, checked.url(), bytes).statusCode()).isEqualTo(200);
+    assertThat(putToS3(read, read.url(), bytes).statusCode()).isEqualTo(200);
+    f.clock.advance(GRACE.plusHours(2));
+    f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
+    f.server.server().sweeper().sweep();
+
+    HttpResponse<byte[]> first = f.http.sendBytes(f.http.request("fhir/R4/" + read.binary()).GET());
+    f.server.server().directUploads().confirmDue();
+
+    assertThat(first.statusCode()).as("confirmed on the first read").isEqualTo(200);
+    assertThat(first.body()).isEqualTo(bytes);
+    assertThat(created(checked.binary())).as("confirmed by the background check").isTrue();
+    assertThat(f.objectExists(checked.url())).isTrue();
+    HttpResponse<byte[]> later = f.http.sendBytes(f.http.request("fhir/R4/" + checked.binary()).GET());
+    assertThat(later.body()).isEqualTo(bytes);
+  }
+
+  /**
+   * An upload whose look after the grace refuses it for good (here its securityContext was deleted
+   * meanwhile, so no Binary can be made of it): that look forgets it, and the sweeper then deletes
+   * its object. Nothing stays, neither the upload's row nor its bytes.
+   */
+  @Test
+  void anUploadRefusedAtItsLastLookIsForgottenAndItsObjectSwept() throws Exception {
+    String patient = TestClient.createdId(f.http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    byte[] bytes = random(1600, 51);
+    Issued issued = f.issue("{\"resourceType\":\"Parameters\",\"parameter\":["
+        + "{\"name\":\"contentType\",\"valueString\":\"application/octet-stream\"},"
+        + "{\"name\":\"size\",\"valueInteger\":" + bytes.length + "},"
+        + "{\"name\":\"sha256\",\"valueString\":\"" + sha256(bytes) + "\"},"
+        + "{\"name\":\"securityContext\",\"valueString\":\"Patient/" + patient + "\"},"
+        + "{\"name\":\"expiresIn\",\"valueInteger\":60}]}");
+    // deleted before the PUT, so that no look before the last one can confirm the upload
+    assertThat(f.http.delete("fhir/R4/Patient/" + patient).statusCode()).isLessThan(300);
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    f.clock.advance(GRACE.plusMinutes(2));
+
+    f.server.server().directUploads().confirmDue();
+
+    ResourceStore store = f.server.server().store();
+    assertThat(store.read(tx -> tx.pendingUploads().find(id(issued.binary()))).isPresent()).as("forgotten").isFalse();
+    assertThat(created(issued.binary())).isFalse();
+    f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
+    f.server.server().sweeper().sweep();
+    assertThat(f.objectExists(issued.url())).as("its object was swept").isFalse();
+  }
+
+  /**
    * A confirmation that reads the object (here for its declared SHA-1) while a sweep runs, on this
    * node or another: the sweep finds the object unreferenced and its URL expired longer than the
    * grace ago, yet it must not delete the bytes the confirmation is about to make a Binary of,
