@@ -40,6 +40,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
 /**
  * The confirmation of presigned uploads straight to S3 (s3proxy, SigV4 checked): what the
@@ -148,6 +150,34 @@ class DirectUploadS3ConfirmationTest {
     // content that is not the declared one is the client's doing, and a refusal that won the race
     // the check's own outcome: neither is a failure of the server
     assertThat(lines).allSatisfy(e -> assertThat(e.getLevel()).as(e.getFormattedMessage()).isEqualTo(Level.INFO));
+  }
+
+  /**
+   * A presigned PUT repeated after its upload was confirmed, with the same bytes (the signed
+   * checksum lets no others through) and response headers the signature does not cover: the
+   * bucket refuses it (the PUT is signed with {@code If-None-Match: *}), so the confirmed Binary's
+   * object never carries a coding or a file name that a read through the bucket or a CDN in
+   * front of it would be answered with.
+   */
+  @Test
+  void aPutRepeatedAfterTheConfirmationCannotGiveTheObjectACodingOrAFileName() throws Exception {
+    byte[] bytes = random(2200, 49);
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    HttpResponse<String> done = complete(issued);
+    assertThat(done.statusCode()).as("created, or confirmed before by the background check: " + done.body())
+        .isIn(200, 201);
+
+    HttpResponse<String> again = putWith(issued, bytes, "Content-Encoding", "gzip",
+        "Content-Disposition", "attachment; filename=\"scan.png.exe\"");
+
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(412);
+    HeadObjectResponse head = f.withCredentials(c -> c.headObject(r -> r.bucket(f.bucketName)
+        .key(objectKey(issued.url()))));
+    assertThat(head.contentEncoding()).isNull();
+    assertThat(head.contentDisposition()).isNull();
+    HttpResponse<byte[]> read = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(read.body()).isEqualTo(bytes);
   }
 
   @Test
@@ -262,9 +292,11 @@ class DirectUploadS3ConfirmationTest {
 
   /**
    * A confirmation that refuses the object (its PUT was repeated with a header the URL does not
-   * sign) while another confirmation of the upload commits its Binary on that object: the Binary
-   * stands on its bytes, or neither stands; never a Binary whose object was deleted. Here the
-   * refusal wins, and the other confirmation is told so (410), not that the Binary exists.
+   * sign, which a store without conditional writes takes despite the signed {@code If-None-Match};
+   * here written with credentials) while another confirmation of the upload commits its Binary on
+   * that object: the Binary stands on its bytes, or neither stands; never a Binary whose object was
+   * deleted. Here the refusal wins, and the other confirmation is told so (410), not that the
+   * Binary exists.
    */
   @Test
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -277,7 +309,8 @@ class DirectUploadS3ConfirmationTest {
     try {
       Future<HttpResponse<String>> committing = clients.submit(() -> complete(issued));
       Poll.until("the first confirmation reading the object", reads::reads, n -> n >= 1);
-      assertThat(putWith(issued, bytes, "Content-Language", "de").statusCode()).isEqualTo(200);
+      f.withCredentials(c -> c.putObject(r -> r.bucket(f.bucketName).key(objectKey(issued.url()))
+          .contentType("application/octet-stream").contentLanguage("de"), RequestBody.fromBytes(bytes)));
       Future<HttpResponse<String>> refusing = clients.submit(() -> complete(issued));
       assertThat(delete.arrived()).as("the second confirmation deleting the object").isTrue();
       reads.release();
