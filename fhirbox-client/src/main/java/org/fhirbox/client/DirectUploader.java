@@ -93,8 +93,12 @@ final class DirectUploader {
       try {
         drain(transport.exchange(put));
       } catch (FhirboxException e) {
-        boolean ownUrl = out.getParameter("complete") == null; // a bucket's PUT may be repeated
-        if (!(ownUrl && e.status() == 409 && e.repeated() && storedByAnEarlierAttempt(id, e))) {
+        boolean ownUrl = out.getParameter("complete") == null;
+        // A bucket's PUT is signed with If-None-Match: *, so the bucket answers a PUT to an object
+        // that exists (a repeat whose first attempt was stored, its answer lost) 412; the
+        // completion, which checks the object, decides.
+        boolean objectThere = !ownUrl && e.status() == 412;
+        if (!objectThere && !(ownUrl && e.status() == 409 && e.repeated() && storedByAnEarlierAttempt(id, e))) {
           throw expiredOr(e, "the upload URL", expiresIn);
         }
       }

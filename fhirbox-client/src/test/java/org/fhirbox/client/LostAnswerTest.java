@@ -98,6 +98,41 @@ class LostAnswerTest {
     assertThat(peer.seen("/fhir/R4/Binary/B1")).isEmpty();
   }
 
+  /**
+   * A single PUT straight to the bucket, signed with {@code If-None-Match: *}: the first is
+   * stored, its answer lost, and the bucket answers the repeat 412 (the object exists). The
+   * completion, which checks the object, decides; here it creates the Binary.
+   */
+  @Test
+  void aBucketPutWhoseAnswerWasLostAndWhoseRepeatFindsTheObjectGoesOnToTheCompletion() throws Exception {
+    peer.on("/fhir/R4/Binary/$upload-url", ex -> PeerServer.send(ex, 200, "application/fhir+json",
+        "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"url\",\"valueUrl\":\"" + peer.root()
+            + "bucket/key?X-Amz-Signature=s\"},{\"name\":\"binary\",\"valueReference\":{\"reference\":"
+            + "\"Binary/B2\"}},{\"name\":\"method\",\"valueCode\":\"PUT\"},{\"name\":\"headers\",\"part\":["
+            + "{\"name\":\"Content-Type\",\"valueString\":\"application/pdf\"},"
+            + "{\"name\":\"If-None-Match\",\"valueString\":\"*\"}]},"
+            + "{\"name\":\"complete\",\"part\":[{\"name\":\"url\",\"valueUrl\":\"" + peer.root()
+            + "storage/upload/B2?Blob=k&Signature=s\"}]}]}"));
+    AtomicInteger puts = new AtomicInteger();
+    peer.on("/bucket/key", ex -> {
+      if (puts.incrementAndGet() == 1) {
+        throw loseTheAnswer();
+      }
+      PeerServer.send(ex, 412, "application/xml", "<Error><Code>PreconditionFailed</Code>"
+          + "<Message>At least one of the pre-conditions you specified did not hold</Message></Error>");
+    });
+    peer.on("/storage/upload/B2", ex -> PeerServer.send(ex, 201, "application/fhir+json",
+        outcome("informational", "Binary/B2 created")));
+    peer.on("/fhir/R4/Binary/B2", ex -> PeerServer.send(ex, 200, "application/fhir+json",
+        "{\"resourceType\":\"Binary\",\"id\":\"B2\",\"contentType\":\"application/pdf\"}"));
+
+    Binary b = client().uploadViaUrl(Upload.of(pdf(), "application/pdf"));
+
+    assertThat(b.getIdElement().getIdPart()).isEqualTo("B2");
+    assertThat(puts).hasValue(2);
+    assertThat(peer.seen("/storage/upload/B2")).hasSize(1);
+  }
+
   /** {@code path} stores the first PUT (its answer lost) and answers 412 to the repeat; a GET returns {@code stored}. */
   private AtomicInteger serveConditionalPut(String path, String stored) {
     AtomicInteger puts = new AtomicInteger();

@@ -57,12 +57,6 @@ public final class DirectUploads {
   private static final int CHECK_BATCH = 50;
   /** How long one round of the background check goes on while whole batches are due. */
   private static final Duration CHECK_BUDGET = Duration.ofSeconds(30);
-  /**
-   * How late the last look at an unconfirmed upload may come: well within the
-   * {@link OrphanSweeper#MIN_WATCH} between the sweeper's first sighting of its object as unwanted
-   * (at the earliest once the grace after its expiry ended) and its deletion.
-   */
-  private static final Duration LAST_LOOK = OrphanSweeper.MIN_WATCH.dividedBy(2);
   private static final Logger LOG = LoggerFactory.getLogger(DirectUploads.class);
 
   private final BinaryService binaries;
@@ -80,8 +74,9 @@ public final class DirectUploads {
   /**
    * @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves
    * @param audit told of every Binary version stored through an upload URL
-   * @param grace how long after its URL expired an unconfirmed upload to S3 is still looked for, and
-   *     its confirmation URL taken ({@code FHIRBOX_ORPHAN_GRACE}: then the orphan sweeper removes its bytes)
+   * @param grace how long after its URL expired an unconfirmed upload to S3 is waited for, and its
+   *     confirmation URL taken ({@code FHIRBOX_ORPHAN_GRACE}): the next look after that is its last,
+   *     and forgets it unless it confirms it (then the orphan sweeper removes its bytes)
    * @param background runs the background check soon after a confirmation, to read the object for
    *     its SHA-1 off the request thread
    * @param leases where a confirmation records the objects it reads or copies, so that no node's
@@ -347,15 +342,16 @@ public final class DirectUploads {
       return false;
     }
     Instant now = clock.instant();
-    if (forgottenUnseen(pending.get(), now)) {
-      forget(binaryId); // its bytes are the sweeper's now
-      return false;
-    }
     String how = "confirmed on the first read after a presigned upload straight to the bucket";
     boolean confirmed;
     try {
       confirmed = confirm(pending.get(), request, how);
     } catch (FhirException e) {
+      if (refusedAtLastLook(pending.get(), now, e)) {
+        LOG.info("the upload of Binary/{} was refused on its first read after its URL expired: {}", binaryId,
+            e.getMessage());
+        return false;
+      }
       if (e.status() != 400 && e.status() != 410) {
         throw e;
       }
@@ -377,27 +373,37 @@ public final class DirectUploads {
 
   /**
    * Whether {@code p}'s URL expired longer than the grace ago: this look is its last, and one that
-   * finds the bytes not all there forgets it. S3 checks a URL's expiry when a request starts, so
-   * bytes there now came from a PUT that began in time, and the client that got 200 from the
-   * bucket gets its Binary however late the check runs.
+   * finds the bytes not all there, or refuses them, forgets it. S3 checks a URL's expiry when a
+   * request starts, so bytes there now came from a PUT that began in time, and the client that got
+   * 200 from the bucket gets its Binary however late the look comes (every node down for hours, a
+   * check far behind): until then the orphan sweeper spares the object of an upload not yet
+   * confirmed, whatever its age (see {@link OrphanSweeper}).
    */
   private boolean isLastLook(PendingUpload p, Instant now) {
     return now.isAfter(p.expires().plus(grace));
   }
 
   /**
-   * Whether {@code p} is forgotten without a last look: once its last look is {@link #LAST_LOOK}
-   * late, the orphan sweeper, which spares its object only until the grace after its expiry, may be
-   * deleting the object, and a Binary made of it now could lose its bytes.
+   * Whether {@code e}, from the last look at {@code p}, refuses the upload for good: any 4xx but
+   * the 409 of bytes not all there. Not only content that is not the declared one (its object
+   * deleted, the upload forgotten already), but a Binary that can no longer be made of it (its
+   * {@code securityContext} deleted, its type now denied): the upload is forgotten, and its object
+   * left to the sweeper, rather than looked at every minute for ever. A failure of the store or
+   * the database (5xx) leaves it for the next look.
    */
-  private boolean forgottenUnseen(PendingUpload p, Instant now) {
-    return now.isAfter(p.expires().plus(grace).plus(LAST_LOOK));
+  private boolean refusedAtLastLook(PendingUpload p, Instant now, FhirException e) {
+    if (!isLastLook(p, now) || e.status() < 400 || e.status() >= 500 || e.status() == 409) {
+      return false;
+    }
+    forget(p.binaryId());
+    return true;
   }
 
   /**
    * The background check, on every node: confirms the uploads to S3 whose check is due and whose
    * bytes are all in the bucket, forgets those whose URL expired longer than the grace ago after
-   * a last look finds them not there (the orphan sweeper removes what there is), and reads the
+   * a last look finds them not there or refuses them (the orphan sweeper removes what there is;
+   * that look comes however late the check runs, and still confirms bytes that are there), and reads the
    * object of each confirmed one once for its SHA-1. It goes on batch after batch while a whole
    * batch was due, for up to {@link #CHECK_BUDGET}, so that many outstanding URLs (abandoned ones
    * stay due every minute until their grace ends) do not put a real upload's look off by hours.
@@ -433,10 +439,6 @@ public final class DirectUploads {
       learnSha1(p);
       return false;
     }
-    if (forgottenUnseen(p, now)) {
-      forget(p.binaryId());
-      return false;
-    }
     try {
       if (confirm(p, null, "confirmed by the background check after a presigned upload straight to the bucket")) {
         return true;
@@ -445,7 +447,10 @@ public final class DirectUploads {
         forget(p.binaryId());
       }
     } catch (FhirException e) {
-      if (e.status() != 400 && e.status() != 410) {
+      if (refusedAtLastLook(p, now, e)) {
+        LOG.info("the upload of Binary/{} was refused at its last look, after its URL expired: {}", p.binaryId(),
+            e.getMessage());
+      } else if (e.status() != 400 && e.status() != 410) {
         LOG.warn("background check of the upload of Binary/{} failed: {}", p.binaryId(), e.toString());
       } else {
         // not the declared content (deleted, the upload forgotten), here or at a confirmation that

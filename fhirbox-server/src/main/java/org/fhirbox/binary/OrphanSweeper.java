@@ -26,24 +26,30 @@ import org.slf4j.LoggerFactory;
  * <p>It spares the blobs that are still being written: the multipart uploads to S3 that a live
  * node is feeding, whose lease it renews ({@link BlobWriteLeases}) until the request that stored the
  * object has committed its Binary or discarded it, those of resumable uploads under way, and
- * the object a presigned upload straight to S3 writes ({@link DirectUploads}) while that upload is
- * unconfirmed and its URL expired no more than the grace ago. Until then the first read of its
- * Binary or the background check may still confirm it, and that check runs behind when many
- * uploads wait, so the object's age says nothing about whether it is still wanted. Once the
- * upload ends (confirmed: its Binary references the blob; refused or forgotten: its row is gone;
- * expired longer than the grace ago) the usual rule applies again, so an upload URL that expires
- * unused leaves nothing behind. The background check's last look at an unconfirmed upload, which
- * may still confirm it, comes at most half of {@link #MIN_WATCH} after that grace, so before the
- * second pass that could delete its object; and a confirmation holds a write lease on the object
- * it reads, and on the copy it makes, until its Binary is committed, however long the read takes.
+ * the object (or multipart upload) a presigned upload straight to S3 writes ({@link DirectUploads})
+ * while that upload is unconfirmed. Until then the first read of its Binary or the background
+ * check may still confirm it, and that check runs behind when many uploads wait, or not at all
+ * while every node is down, so neither the object's age nor its URL's expiry says whether it is
+ * still wanted: the upload's row does. The first look after its URL expired more than the grace ago
+ * is its last, however late it comes: it confirms bytes that are all there and the declared ones
+ * (they came from a {@code PUT} begun in time), and otherwise forgets the upload. Once the upload
+ * ends (confirmed: its Binary references the blob; refused or forgotten: its row is gone) the usual
+ * rule applies again, so an upload URL that expires unused leaves nothing behind. A confirmation
+ * creates its Binary only while the row is there, and holds a write lease on the object it reads,
+ * and on the copy it makes, until that Binary is committed, however long the read takes. A node
+ * that does not confirm uploads to S3 (not in the {@code s3} signing mode, so without a background
+ * check that would ever end them) spares such an object only until its URL expired more than the
+ * grace ago.
  *
  * <p>In the {@code s3} signing mode it also deletes the staging objects of presigned uploads
  * without a declared SHA-256 ({@link S3UploadSigner#presignStagedPut}) once their URL expired more
  * than the grace ago: an object last written before now minus the grace minus the longest URL
  * lifetime ({@link DirectUploads#MAX_EXPIRES_IN}) was written by a URL issued before that, so
- * expired by then, and no confirmation copies it any more. Most are the leftovers of a
- * {@code PUT} repeated after the confirmation, or of an upload never confirmed. The same
- * two-pass rule applies, which also covers a bucket whose clock runs ahead of the node's.
+ * expired by then, and no confirmation copies it any more, unless its upload is still not
+ * confirmed (no node looked at it since; its last look may still confirm it): that one is spared
+ * until the look ends the upload. Most are the leftovers of a {@code PUT} repeated after the
+ * confirmation, or of an upload refused or forgotten. The same two-pass rule applies, which also
+ * covers a bucket whose clock runs ahead of the node's.
  */
 public final class OrphanSweeper {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanSweeper.class);
@@ -64,6 +70,7 @@ public final class OrphanSweeper {
 
   /**
    * @param staging the signer of presigned uploads to S3 whose staging objects are swept, or null
+   *     (not in the {@code s3} signing mode: then no background check of this node ends those uploads)
    * @param writes the multipart uploads that nodes are feeding now, spared while their lease lasts
    */
   public OrphanSweeper(BlobStore blobs, ResourceStore store, Duration grace, Clock clock, ResumableUploads uploads,
@@ -93,10 +100,11 @@ public final class OrphanSweeper {
   private int sweepBlobs() throws IOException {
     orphans.start();
     Instant cutoff = clock.instant().minus(grace);
-    // DirectUploads confirms an upload until its URL expired more than the same grace ago
+    // DirectUploads may confirm an upload at any look until one after the grace forgets it
+    Instant awaitedSince = staging == null ? cutoff : Instant.EPOCH;
     // a node feeding a multipart upload renews its lease, however long its next part takes
     Predicate<BlobKey> beingWritten = key -> uploads.isResuming(key)
-        || store.read(tx -> tx.pendingUploads().isAwaited(key, cutoff)) || writes.isLive(key, cutoff);
+        || store.read(tx -> tx.pendingUploads().isAwaited(key, awaitedSince)) || writes.isLive(key, cutoff);
     blobs.listOlderThan(cutoff, key -> {
       if (!store.read(tx -> tx.isBlobReferenced(key)) && !beingWritten.test(key)) {
         orphans.unwanted(key);
@@ -112,8 +120,12 @@ public final class OrphanSweeper {
 
   private int sweepStaged() throws IOException {
     expiredStaging.start();
-    staging.listStagedBefore(clock.instant().minus(grace).minus(DirectUploads.MAX_EXPIRES_IN),
-        expiredStaging::unwanted);
+    // an upload not yet confirmed may still be confirmed from its staging object, however old
+    staging.listStagedBefore(clock.instant().minus(grace).minus(DirectUploads.MAX_EXPIRES_IN), key -> {
+      if (!store.read(tx -> tx.pendingUploads().isAwaited(key, Instant.EPOCH))) {
+        expiredStaging.unwanted(key);
+      }
+    });
     int deleted = expiredStaging.finish();
     if (deleted > 0) {
       LOG.info("orphan sweeper deleted {} expired staging objects of uploads straight to S3", deleted);

@@ -39,8 +39,9 @@ public interface PendingUploadTable {
 
   /**
    * Whether an upload not yet confirmed, whose URL expires at {@code expiredSince} or later,
-   * writes the blob {@code key}: until its URL expired more than the orphan grace ago, a read or
-   * the background check may still confirm its object, so the orphan sweep leaves it alone.
+   * writes the blob {@code key}: while its row is there, a read or the background check may still
+   * confirm its object, so the orphan sweep leaves it alone ({@code expiredSince} is the epoch
+   * then; a node that never looks at these uploads passes now minus the orphan grace).
    */
   boolean isAwaited(BlobKey key, Instant expiredSince);
 }

@@ -41,9 +41,10 @@ import software.amazon.awssdk.services.s3.presigner.model.PresignedPutObjectRequ
 /**
  * SigV4 presigned {@code PUT}s of a new blob's object, for direct uploads in the {@code s3}
  * signing mode: the bytes go from the client to the bucket and no node touches them. The
- * signature covers the object key, {@code Content-Type}, {@code Content-Length} and
+ * signature covers the object key, {@code Content-Type}, {@code Content-Length},
  * {@code x-amz-checksum-sha256} (AWS S3 user guide, "Checking object integrity"), so the store
- * refuses a body of another size or digest. Only the declared checksum is signed in: the SDK's
+ * refuses a body of another size or digest, and {@code If-None-Match: *}, so it writes the object
+ * once ({@link #presignPut}). Only the declared checksum is signed in: the SDK's
  * default request checksums (CRC32 since 2.30) are never added to a presigned request, which
  * S3-compatible servers without them would refuse.
  *
@@ -114,13 +115,23 @@ public final class S3UploadSigner implements AutoCloseable {
    * {@code x-amz-checksum-sha256}, or, when that is null, SHA-1 {@code sha1Hex} as
    * {@code x-amz-checksum-sha1} (lowercase hex; a request carries one {@code x-amz-checksum-*}
    * header, AWS S3 user guide, "Checking object integrity").
+   *
+   * <p>It also signs {@code If-None-Match: *} (S3 conditional writes, AWS S3 user guide, "Add
+   * preconditions to S3 operations with conditional requests"): the store takes the {@code PUT}
+   * only while the object does not exist, so the URL writes the blob's object once. A repeat, which
+   * the signature would otherwise allow until the URL expires, gets 412 and changes nothing: not
+   * the bytes (the signed checksum already keeps those), and not the response headers SigV4 leaves
+   * unsigned ({@link #unsignedHeaders}), which a repeat after the confirmation (that checks them)
+   * would otherwise store with a confirmed Binary's object, for every read of it to be answered
+   * with, by the bucket and by a CDN in front of it.
    */
   public Presigned presignPut(BlobKey key, long size, String contentType, String sha256Hex, String sha1Hex,
       Duration ttl) {
     if (sha256Hex != null) {
-      return presign(settings.objectKey(key), size, contentType, base64(sha256Hex), null, ttl);
+      return presign(settings.objectKey(key), size, contentType, base64(sha256Hex), null, true, ttl);
     }
-    return presign(settings.objectKey(key), size, contentType, null, base64(Objects.requireNonNull(sha1Hex)), ttl);
+    return presign(settings.objectKey(key), size, contentType, null, base64(Objects.requireNonNull(sha1Hex)), true,
+        ttl);
   }
 
   private static String base64(String hex) {
@@ -139,11 +150,12 @@ public final class S3UploadSigner implements AutoCloseable {
     if (size > MAX_SINGLE_PUT) {
       throw new IllegalArgumentException("a single PUT takes at most " + MAX_SINGLE_PUT + " bytes");
     }
-    return presign(settings.stagingObjectKey(key), size, contentType, null, null, ttl);
+    return presign(settings.stagingObjectKey(key), size, contentType, null, null, false, ttl);
   }
 
+  /** @param once whether {@code If-None-Match: *} is signed in, so that the PUT only creates the object */
   private Presigned presign(String objectKey, long size, String contentType, String sha256Base64, String sha1Base64,
-      Duration ttl) {
+      boolean once, Duration ttl) {
     PutObjectRequest.Builder put = PutObjectRequest.builder()
         .bucket(settings.bucket())
         .key(objectKey)
@@ -152,7 +164,8 @@ public final class S3UploadSigner implements AutoCloseable {
         .checksumSHA256(sha256Base64)
         .checksumSHA1(sha1Base64)
         .serverSideEncryption(encryption())
-        .ssekmsKeyId(kmsKeyId());
+        .ssekmsKeyId(kmsKeyId())
+        .ifNoneMatch(once ? "*" : null);
     PresignedPutObjectRequest presigned = presigner.presignPutObject(r -> r.signatureDuration(ttl)
         .putObjectRequest(put.build()));
     Map<String, String> headers = new LinkedHashMap<>();
@@ -377,6 +390,9 @@ public final class S3UploadSigner implements AutoCloseable {
   }
 
   private static String canonicalCase(String name) {
+    if (name.equalsIgnoreCase("if-none-match")) {
+      return "If-None-Match";
+    }
     return name.equalsIgnoreCase("content-type") ? "Content-Type" : name.toLowerCase(Locale.ROOT);
   }
 

@@ -40,6 +40,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
 /**
  * The confirmation of presigned uploads straight to S3 (s3proxy, SigV4 checked): what the
@@ -150,6 +152,34 @@ class DirectUploadS3ConfirmationTest {
     assertThat(lines).allSatisfy(e -> assertThat(e.getLevel()).as(e.getFormattedMessage()).isEqualTo(Level.INFO));
   }
 
+  /**
+   * A presigned PUT repeated after its upload was confirmed, with the same bytes (the signed
+   * checksum lets no others through) and response headers the signature does not cover: the
+   * bucket refuses it (the PUT is signed with {@code If-None-Match: *}), so the confirmed Binary's
+   * object never carries a coding or a file name that a read through the bucket or a CDN in
+   * front of it would be answered with.
+   */
+  @Test
+  void aPutRepeatedAfterTheConfirmationCannotGiveTheObjectACodingOrAFileName() throws Exception {
+    byte[] bytes = random(2200, 49);
+    Issued issued = f.issue(f.body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    HttpResponse<String> done = complete(issued);
+    assertThat(done.statusCode()).as("created, or confirmed before by the background check: " + done.body())
+        .isIn(200, 201);
+
+    HttpResponse<String> again = putWith(issued, bytes, "Content-Encoding", "gzip",
+        "Content-Disposition", "attachment; filename=\"scan.png.exe\"");
+
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(412);
+    HeadObjectResponse head = f.withCredentials(c -> c.headObject(r -> r.bucket(f.bucketName)
+        .key(objectKey(issued.url()))));
+    assertThat(head.contentEncoding()).isNull();
+    assertThat(head.contentDisposition()).isNull();
+    HttpResponse<byte[]> read = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
+    assertThat(read.body()).isEqualTo(bytes);
+  }
+
   @Test
   void anUploadWhoseUrlExpiredLongerThanTheGraceAgoGetsALastLookBeforeItIsForgotten() throws Exception {
     byte[] bytes = random(1500, 44);
@@ -166,6 +196,65 @@ class DirectUploadS3ConfirmationTest {
     assertThat(first.statusCode()).as("the first read looked once more").isEqualTo(200);
     assertThat(first.body()).isEqualTo(bytes);
     assertThat(created(checked.binary())).as("the background check looked once more").isTrue();
+  }
+
+  /**
+   * Uploads PUT in time that no node looked at until long after the grace (every node was down, or
+   * the background check was hours behind): the sweeps that come first leave their objects alone,
+   * and the first look, a read or the background check, still confirms them, however late.
+   */
+  @Test
+  void anUploadPutInTimeIsConfirmedHoweverLateItsFirstLookComes() throws Exception {
+    byte[] bytes = random(1700, 50);
+    Issued checked = f.issue(f.body(bytes.length, sha256(bytes), 60));
+    Issued read = f.issue(f.body(bytes.length, sha256(bytes), 60));
+    assertThat(putToS3(checked, checked.url(), bytes).statusCode()).isEqualTo(200);
+    assertThat(putToS3(read, read.url(), bytes).statusCode()).isEqualTo(200);
+    f.clock.advance(GRACE.plusHours(2));
+    f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
+    f.server.server().sweeper().sweep();
+
+    HttpResponse<byte[]> first = f.http.sendBytes(f.http.request("fhir/R4/" + read.binary()).GET());
+    f.server.server().directUploads().confirmDue();
+
+    assertThat(first.statusCode()).as("confirmed on the first read").isEqualTo(200);
+    assertThat(first.body()).isEqualTo(bytes);
+    assertThat(created(checked.binary())).as("confirmed by the background check").isTrue();
+    assertThat(f.objectExists(checked.url())).isTrue();
+    HttpResponse<byte[]> later = f.http.sendBytes(f.http.request("fhir/R4/" + checked.binary()).GET());
+    assertThat(later.body()).isEqualTo(bytes);
+  }
+
+  /**
+   * An upload whose look after the grace refuses it for good (here its securityContext was deleted
+   * meanwhile, so no Binary can be made of it): that look forgets it, and the sweeper then deletes
+   * its object. Nothing stays, neither the upload's row nor its bytes.
+   */
+  @Test
+  void anUploadRefusedAtItsLastLookIsForgottenAndItsObjectSwept() throws Exception {
+    String patient = TestClient.createdId(f.http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    byte[] bytes = random(1600, 51);
+    Issued issued = f.issue("{\"resourceType\":\"Parameters\",\"parameter\":["
+        + "{\"name\":\"contentType\",\"valueString\":\"application/octet-stream\"},"
+        + "{\"name\":\"size\",\"valueInteger\":" + bytes.length + "},"
+        + "{\"name\":\"sha256\",\"valueString\":\"" + sha256(bytes) + "\"},"
+        + "{\"name\":\"securityContext\",\"valueString\":\"Patient/" + patient + "\"},"
+        + "{\"name\":\"expiresIn\",\"valueInteger\":60}]}");
+    // deleted before the PUT, so that no look before the last one can confirm the upload
+    assertThat(f.http.delete("fhir/R4/Patient/" + patient).statusCode()).isLessThan(300);
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    f.clock.advance(GRACE.plusMinutes(2));
+
+    f.server.server().directUploads().confirmDue();
+
+    ResourceStore store = f.server.server().store();
+    assertThat(store.read(tx -> tx.pendingUploads().find(id(issued.binary()))).isPresent()).as("forgotten").isFalse();
+    assertThat(created(issued.binary())).isFalse();
+    f.server.server().sweeper().sweep();
+    f.clock.advance(OrphanSweeper.MIN_WATCH);
+    f.server.server().sweeper().sweep();
+    assertThat(f.objectExists(issued.url())).as("its object was swept").isFalse();
   }
 
   /**
@@ -203,9 +292,11 @@ class DirectUploadS3ConfirmationTest {
 
   /**
    * A confirmation that refuses the object (its PUT was repeated with a header the URL does not
-   * sign) while another confirmation of the upload commits its Binary on that object: the Binary
-   * stands on its bytes, or neither stands; never a Binary whose object was deleted. Here the
-   * refusal wins, and the other confirmation is told so (410), not that the Binary exists.
+   * sign, which a store without conditional writes takes despite the signed {@code If-None-Match};
+   * here written with credentials) while another confirmation of the upload commits its Binary on
+   * that object: the Binary stands on its bytes, or neither stands; never a Binary whose object was
+   * deleted. Here the refusal wins, and the other confirmation is told so (410), not that the
+   * Binary exists.
    */
   @Test
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -218,7 +309,8 @@ class DirectUploadS3ConfirmationTest {
     try {
       Future<HttpResponse<String>> committing = clients.submit(() -> complete(issued));
       Poll.until("the first confirmation reading the object", reads::reads, n -> n >= 1);
-      assertThat(putWith(issued, bytes, "Content-Language", "de").statusCode()).isEqualTo(200);
+      f.withCredentials(c -> c.putObject(r -> r.bucket(f.bucketName).key(objectKey(issued.url()))
+          .contentType("application/octet-stream").contentLanguage("de"), RequestBody.fromBytes(bytes)));
       Future<HttpResponse<String>> refusing = clients.submit(() -> complete(issued));
       assertThat(delete.arrived()).as("the second confirmation deleting the object").isTrue();
       reads.release();

@@ -12,6 +12,7 @@ import static org.fhirbox.testing.TestBytes.random;
 import static org.fhirbox.testing.TestBytes.sha256;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -198,7 +199,7 @@ class DirectUploadS3WithoutSha256Test {
   /** Last: it moves the clock hours ahead, past the grace of every upload issued before. */
   @Test
   @Order(Integer.MAX_VALUE)
-  void aPutRepeatedAfterTheConfirmationChangesNothingAndItsLeftoverIsSweptAfterTheGrace() throws Exception {
+  void aPutRepeatedAfterTheConfirmationChangesNothingAndLeftoversAreSweptAfterTheGrace() throws Exception {
     byte[] bytes = random(4000, 30);
     Issued confirmed = f.issue(f.body(bytes.length, null));
     assertThat(putToS3(confirmed, confirmed.url(), bytes).statusCode()).isEqualTo(200);
@@ -208,18 +209,26 @@ class DirectUploadS3WithoutSha256Test {
         .isEqualTo(200);
     assertThat(f.http.sendBytes(f.http.request("fhir/R4/" + confirmed.binary()).GET()).body())
         .as("the Binary keeps the confirmed bytes").isEqualTo(bytes);
-    Issued neverConfirmed = f.issue(f.body(bytes.length, null, 60));
-    assertThat(putToS3(neverConfirmed, neverConfirmed.url(), bytes).statusCode()).isEqualTo(200);
+    // refused (stored with a coding), then PUT again: a staging object of an upload that is over
+    Issued refused = f.issue(f.body(bytes.length, null, 60));
+    HttpRequest.Builder coded = HttpRequest.newBuilder(URI.create(refused.url()))
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).header("Content-Encoding", "gzip");
+    refused.headers().forEach(coded::header);
+    assertThat(DirectS3Fixture.ANONYMOUS.send(coded.build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+        .isEqualTo(200);
+    assertThat(complete(refused).statusCode()).as("refused here, or by the background check first").isIn(400, 410);
+    assertThat(putToS3(refused, refused.url(), bytes).statusCode()).isEqualTo(200);
+    // PUT in time, and no look at it until long after the grace
+    Issued late = f.issue(f.body(bytes.length, null, 60));
+    assertThat(putToS3(late, late.url(), bytes).statusCode()).isEqualTo(200);
 
-    // Past the grace after the short URL expired and the last look's few minutes after it (a last
-    // look within them would confirm what the PUT stored), but not the grace after the longest lifetime.
+    // Past the grace after the short URLs expired, not the grace after the longest lifetime.
     f.clock.advance(Duration.ofMinutes(67));
-    f.server.server().directUploads().confirmDue();
     f.server.server().sweeper().sweep();
     f.clock.advance(OrphanSweeper.MIN_WATCH);
     f.server.server().sweeper().sweep();
     assertThat(f.objectExists(confirmed.url())).as("kept while a URL could still be in use").isTrue();
-    assertThat(f.http.get("fhir/R4/" + neverConfirmed.binary()).statusCode()).as("forgotten").isEqualTo(404);
+    assertThat(f.objectExists(refused.url())).as("kept while a URL could still be in use").isTrue();
 
     f.clock.advance(Duration.ofHours(1));
     f.server.server().sweeper().sweep();
@@ -227,7 +236,11 @@ class DirectUploadS3WithoutSha256Test {
     f.server.server().sweeper().sweep();
 
     assertThat(f.objectExists(confirmed.url())).as("the repeated PUT's leftover").isFalse();
-    assertThat(f.objectExists(neverConfirmed.url())).as("the unconfirmed upload's staging object").isFalse();
+    assertThat(f.objectExists(refused.url())).as("the refused upload's leftover").isFalse();
+    // spared until a look ends its upload, this first read, which confirms it
+    HttpResponse<byte[]> read = f.http.sendBytes(f.http.request("fhir/R4/" + late.binary()).GET());
+    assertThat(read.statusCode()).as(new String(read.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+    assertThat(read.body()).isEqualTo(bytes);
     assertThat(f.objectKeys(confirmed.url())).noneMatch(k -> k.startsWith("blobs/staging/"));
     assertThat(f.http.sendBytes(f.http.request("fhir/R4/" + confirmed.binary()).GET()).body()).isEqualTo(bytes);
   }
