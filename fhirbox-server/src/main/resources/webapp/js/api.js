@@ -60,7 +60,7 @@ function mayCarryToken(url) {
 }
 
 /** `base` as a URL that names a folder (ending in "/"). */
-function folder(base) {
+export function folder(base) {
   return new URL(base.endsWith('/') ? base : `${base}/`);
 }
 

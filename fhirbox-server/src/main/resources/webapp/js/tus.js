@@ -3,7 +3,8 @@
 // retried with growing pauses (HEAD first), so an upload goes on from the last byte the server
 // acknowledged. Upload URLs are remembered in sessionStorage by file and metadata, so picking the
 // same file again for the same place in this tab resumes it; two of them never run at once.
-import { describe, offlineError } from './api.js';
+// Only an upload URL under the upload endpoint is used, and so sent the access token.
+import { describe, folder, offlineError, under } from './api.js';
 
 const VERSION = '1.0.0';
 const RETRY_DELAYS = [500, 1000, 2000, 3000, 5000, 5000, 10000];
@@ -29,6 +30,24 @@ function fingerprint(file, endpoint, values) {
   const meta = Object.entries(values || {}).filter(([, v]) => v).map(([k, v]) => [k, String(v)])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `fhirbox.tus:${JSON.stringify([endpoint, meta, file.name, file.size, file.lastModified])}`;
+}
+
+/**
+ * `url` (read against `endpoint`) as an absolute URL when it lies under the upload endpoint, as
+ * the server's upload URLs do (`{endpoint}/{id}`): the same origin, and a path below the
+ * endpoint's own as a folder, so `…/Binary/$upload-url` or another server is not one. Else null:
+ * such a URL is never sent the access token (RFC 6750 §5.3), whether a creation's `Location`
+ * named it or it was read back from sessionStorage.
+ */
+function uploadUrl(url, endpoint) {
+  if (typeof url !== 'string' || !url) return null;
+  let u;
+  try {
+    u = new URL(url, endpoint);
+  } catch {
+    return null;
+  }
+  return under(u, folder(endpoint)) ? u.href : null;
 }
 
 /** The keys of the uploads of this tab that are running: one upload a key at a time. */
@@ -113,7 +132,12 @@ export class Upload {
     live.add(this.key);
     runningUploads.add(this);
     this.running = true;
-    this.url = this.url || sessionStorage.getItem(this.key);
+    if (!this.url) {
+      // a remembered URL outside the upload endpoint is dropped: the upload starts afresh
+      const stored = sessionStorage.getItem(this.key);
+      this.url = uploadUrl(stored, this.options.endpoint);
+      if (stored !== null && !this.url) sessionStorage.removeItem(this.key);
+    }
     this.generation += 1;
     const generation = this.generation;
     this.run(generation).catch((e) => {
@@ -199,7 +223,12 @@ export class Upload {
       'Upload-Metadata': metadata(this.options.metadata),
     }, null, null, generation);
     if (r.status !== 201) throw this.refusal(r);
-    this.url = new URL(r.getResponseHeader('Location'), this.options.endpoint).href;
+    const url = uploadUrl(r.getResponseHeader('Location'), this.options.endpoint);
+    if (!url) {
+      throw new Refused('The server named an upload address outside its upload endpoint, so the file was not'
+        + ' sent there and the upload stopped. Try again later, or tell an administrator.', 0);
+    }
+    this.url = url;
     sessionStorage.setItem(this.key, this.url);
     this.offset = Number(r.getResponseHeader('Upload-Offset') || 0);
     this.location = r.getResponseHeader('Content-Location');

@@ -3,7 +3,9 @@ package org.fhirbox.webapp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -24,7 +26,8 @@ import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 /**
  * Uploads in the web app, in headless Chromium, through a proxy in front of the server: a large
  * upload that goes on after the server restarts, files dropped or picked, and an upload paused,
- * resumed (while the server is committing its Binary) and cancelled.
+ * resumed (while the server is committing its Binary) and cancelled; an upload URL outside the upload
+ * endpoint, named by a creation or remembered, is never sent the token.
  */
 @SlowTest
 class UploadsBrowserTest {
@@ -221,6 +224,102 @@ class UploadsBrowserTest {
     assertThat(reshown).as("pages shown again by the finished new version").isEqualTo(0L);
     assertThat(app.json("fhir/R4/DocumentReference/" + awayDoc.path("id").asText()).path("content").path(0)
         .path("attachment").path("title").asText()).isEqualTo("away-2.txt");
+  }
+
+  @Test
+  void anUploadUrlOutsideTheUploadEndpointIsNotSentTheToken(AppPage page, ChromeDriver browser) throws Exception {
+    String patient = app.patient("Otto", "Outside", "MRN-6", "1986-06-06");
+    String base = app.fhirbox().baseUrl();
+    page.signIn();
+    page.openPatient(patient, "Otto Outside");
+    recordTokens(browser);
+    // the creation answered (here by the proxy, as by a server or proxy gone wrong) with an upload
+    // URL on another origin: the upload stops before any request is opened there
+    String elsewhere = "http://localhost:" + URI.create(base).getPort() + "/fhir/R4/Binary/$upload/"
+        + "00112233445566778899aabbccddeeff";
+    app.proxy().answerOnce("POST /fhir/R4/Binary/$upload ", "HTTP/1.1 201 Created\r\nTus-Resumable: 1.0.0\r\n"
+        + "Location: " + elsewhere + "\r\nUpload-Offset: 0\r\nContent-Length: 0\r\n\r\n");
+    Path away = app.write("away.txt", "sent to no other origin".getBytes(StandardCharsets.UTF_8));
+    page.labelled("Upload files").sendKeys(away.toString());
+    WebElement awayRow = page.upload("away.txt");
+    AppPage.buttonIn(awayRow, "Start upload").click();
+    BrowserFixture.waitUpTo(browser, 20).until(d -> "refused".equals(awayRow.getAttribute("data-state"))
+        || !tokensSentElsewhere(browser, base).isEmpty());
+    assertThat(tokensSentElsewhere(browser, base)).as("requests with the token to another origin").isEmpty();
+    assertThat(awayRow.getText()).contains("outside its upload endpoint");
+
+    // the creation answered (here by the proxy, as by a server or proxy gone wrong) with an upload
+    // URL of this origin beside the upload endpoint, not under it
+    app.proxy().answerOnce("POST /fhir/R4/Binary/$upload ", "HTTP/1.1 201 Created\r\nTus-Resumable: 1.0.0\r\n"
+        + "Location: " + base + "fhir/R4/Binary/$upload-url/0123456789abcdef0123456789abcdef\r\n"
+        + "Upload-Offset: 0\r\nContent-Length: 0\r\n\r\n");
+    Path named = app.write("named.txt", "sent nowhere else".getBytes(StandardCharsets.UTF_8));
+    page.labelled("Upload files").sendKeys(named.toString());
+    WebElement row = page.upload("named.txt");
+    AppPage.buttonIn(row, "Start upload").click();
+    BrowserFixture.waitUpTo(browser, 20).until(d -> "refused".equals(row.getAttribute("data-state"))
+        || !tokensSentElsewhere(browser, base).isEmpty());
+    assertThat(app.proxy().answered()).as("creations answered by the proxy").isEqualTo(2);
+    assertThat(tokensSentElsewhere(browser, base)).as("requests with the token outside the upload endpoint").isEmpty();
+    assertThat(row.getText()).contains("The server named an upload address outside its upload endpoint, so the"
+        + " file was not sent there and the upload stopped.");
+
+    // an upload URL read back from sessionStorage that lies elsewhere is dropped: the same file,
+    // picked again after a reload, is uploaded afresh
+    byte[] content = new byte[4 * 1024 * 1024];
+    new Random(6).nextBytes(content);
+    Path kept = app.write("kept.bin", content);
+    browser.executeScript("document.body.dataset.chunkSize = String(256 * 1024)");
+    browser.setNetworkConditions(new ChromiumNetworkConditions().setLatency(Duration.ofMillis(200)));
+    page.labelled("Upload files").sendKeys(kept.toString());
+    WebElement first = page.upload("kept.bin");
+    AppPage.buttonIn(first, "Start upload").click();
+    BrowserFixture.waitUpTo(browser, 60).until(d -> AppPage.sent(first) >= 256 * 1024);
+    AppPage.buttonIn(first, "Pause").click();
+    BrowserFixture.waitUpTo(browser, 10).until(d -> first.getText().contains("Paused"));
+    Object rewritten = browser.executeScript("""
+        const keys = Object.keys(sessionStorage).filter((k) => k.startsWith('fhirbox.tus:'));
+        keys.forEach((k) => sessionStorage.setItem(k, arguments[0]));
+        return keys.length;
+        """, base + "uploads/fedcba9876543210fedcba9876543210");
+    assertThat(rewritten).as("uploads remembered").isEqualTo(1L);
+    browser.deleteNetworkConditions();
+    browser.navigate().refresh();
+    page.waitFor(By.xpath("//h1[text()='Otto Outside']"));
+    recordTokens(browser);
+    page.labelled("Upload files").sendKeys(kept.toString());
+    AppPage.buttonIn(page.upload("kept.bin"), "Start upload").click();
+    page.awaitUploaded("kept.bin");
+    assertThat(tokensSentElsewhere(browser, base)).as("requests with the token outside the upload endpoint").isEmpty();
+    String binary = page.upload("kept.bin").getAttribute("data-binary");
+    assertThat(app.fhirbox().client().sendBytes(app.fhirbox().client().request("fhir/R4/Binary/" + binary)
+        .header("Accept", "*/*").GET()).body()).as("the file's bytes").isEqualTo(content);
+  }
+
+  /** Records, in the page, every request opened with XMLHttpRequest that is given an Authorization header. */
+  private static void recordTokens(ChromeDriver browser) {
+    browser.executeScript("""
+        const xhr = XMLHttpRequest.prototype;
+        const open = xhr.open;
+        const header = xhr.setRequestHeader;
+        window.tokensSent = [];
+        xhr.open = function (method, url, ...rest) {
+          this.opened = `${method} ${new URL(url, location.href).href}`;
+          return open.call(this, method, url, ...rest);
+        };
+        xhr.setRequestHeader = function (name, value) {
+          if (/^authorization$/i.test(name)) window.tokensSent.push(this.opened);
+          return header.call(this, name, value);
+        };
+        """);
+  }
+
+  /** The recorded requests with the token whose URL is neither the upload endpoint nor under it. */
+  @SuppressWarnings("unchecked")
+  private static List<String> tokensSentElsewhere(ChromeDriver browser, String base) {
+    String endpoint = base + "fhir/R4/Binary/$upload";
+    return ((List<String>) browser.executeScript("return window.tokensSent || []")).stream()
+        .filter(r -> !r.endsWith(" " + endpoint) && !r.contains(" " + endpoint + "/")).toList();
   }
 
   /** Makes the page's uploads find no Upload-Offset in any answer ({@code hidden}), or find it again. */
