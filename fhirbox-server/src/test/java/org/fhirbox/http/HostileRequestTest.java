@@ -168,6 +168,15 @@ class HostileRequestTest {
     assertThat(blobFiles()).isEqualTo(before + 1);
   }
 
+  @Test
+  void aRawUploadsContentTypeOutsidePrintableAsciiIsRefused() throws Exception {
+    // HTTP allows obs-text in a header value; a Binary's contentType is ASCII, whichever way it comes
+    Raw r = rawBytes(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
+        + "\r\nContent-Type: text/pl\u00e4in\r\nContent-Length: 2\r\n\r\nhi").getBytes(StandardCharsets.ISO_8859_1),
+        true);
+    assertOutcome(r, 400, "printable ASCII");
+  }
+
   /** A file name's limit is 255 characters as a user counts them: code points, not UTF-16 units. */
   @Test
   void aFileNameOf255EmojiIsKeptAnd256AreRefused() {
