@@ -9,9 +9,11 @@ import org.fhirbox.core.FhirException;
 
 /**
  * What content may be stored: a size limit and deny lists of media types and file name
- * extensions (by default those of executable content; an operator may name others) (checked on the declared Content-Type, on {@code _filename} and on the name a
+ * extensions, by default those of executable content, to which an operator may add others
+ * (checked on the declared Content-Type, on {@code _filename} and on the name a
  * {@code $presigned-url} download is offered under). A file name is judged as the downloader's
- * file system will save it ({@link #savedNames}), not as written.
+ * file system will save it ({@link #savedNames}), not as written. A refusal calls the entry
+ * executable content only when it is one of {@link #EXECUTABLE_TYPES} or {@link #EXECUTABLE_EXTENSIONS}.
  */
 public record BinaryPolicy(long maxBytes, Set<String> deniedTypes, Set<String> deniedExtensions) {
   /** The media types of executable content: the default of {@code FHIRBOX_BINARY_DENY_TYPES}. */
