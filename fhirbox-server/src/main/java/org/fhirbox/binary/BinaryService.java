@@ -339,9 +339,6 @@ public final class BinaryService {
     return ref;
   }
 
-  /** What the database keeps of a Binary's content type and file name (VARCHAR(255), V1 migration). */
-  static final int MAX_STORED_CHARS = BinaryAttributes.MAX_CHARS;
-
   /**
    * Checked before a byte is stored: a refusal after the body would leave a blob for nothing.
    * {@code subject} names the content type in the diagnostic, {@code expression} (or null) in the issue.
