@@ -86,10 +86,11 @@ public final class BinaryImporter implements AutoCloseable {
       Cancellation cancellation, BiConsumer<ResourceStore.Tx, Written> alongside) throws FetchException {
     SafeFetcher.Fetched fetched = fetcher.open(url, cancellation);
     try {
-      if (fetched.contentType() != null && fetched.contentType().length() > BinaryService.MAX_STORED_CHARS) {
+      try {
+        BinaryAttributes.requireContentType(fetched.contentType(), "the upstream's Content-Type", null);
+      } catch (FhirException e) {
         // the upstream's header, not the caller's: a fault of the upstream (502), not a bad request
-        throw FetchException.permanent("the upstream's Content-Type has " + fetched.contentType().length()
-            + " characters; at most " + BinaryService.MAX_STORED_CHARS + " are stored");
+        throw FetchException.permanent(e.getMessage());
       }
       String type = fetched.contentType() == null || fetched.contentType().isBlank()
           ? contentTypeHint : fetched.contentType();

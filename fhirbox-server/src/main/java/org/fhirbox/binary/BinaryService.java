@@ -254,7 +254,7 @@ public final class BinaryService {
 
   /** The checks of a content type before its bytes are stored, or kept by a new version. */
   public void checkKept(String contentType) {
-    requireStorable(contentType, null);
+    requireStorable(contentType, "Binary.contentType", "Binary.contentType", null);
     policy.check(contentType, null);
   }
 
@@ -312,7 +312,7 @@ public final class BinaryService {
   Binary binaryFor(String project, Upload upload) {
     String contentType = upload.contentType() == null || upload.contentType().isBlank()
         ? "application/octet-stream" : upload.contentType().trim();
-    requireStorable(contentType, upload.filename());
+    requireStorable(contentType, "the Content-Type", null, upload.filename());
     policy.check(contentType, upload.filename());
     Binary b = new Binary();
     b.setContentType(contentType);
@@ -339,19 +339,13 @@ public final class BinaryService {
     return ref;
   }
 
-  /** What the database keeps of a Binary's content type and file name (VARCHAR(255), V1 migration). */
-  static final int MAX_STORED_CHARS = 255;
-
-  /** Checked before a byte is stored: a refusal after the body would leave a blob for nothing. */
-  private static void requireStorable(String contentType, String filename) {
-    if (contentType != null && contentType.length() > MAX_STORED_CHARS) {
-      throw FhirException.badRequest("the Content-Type has " + contentType.length() + " characters; at most "
-          + MAX_STORED_CHARS + " are stored");
-    }
-    if (filename != null && filename.length() > MAX_STORED_CHARS) {
-      throw FhirException.badRequest("the file name (_filename, or filename in Upload-Metadata) has "
-          + filename.length() + " characters; at most " + MAX_STORED_CHARS + " are stored");
-    }
+  /**
+   * Checked before a byte is stored: a refusal after the body would leave a blob for nothing.
+   * {@code subject} names the content type in the diagnostic, {@code expression} (or null) in the issue.
+   */
+  private static void requireStorable(String contentType, String subject, String expression, String filename) {
+    BinaryAttributes.requireContentType(contentType, subject, expression);
+    BinaryAttributes.requireFilename(filename);
   }
 
   /**

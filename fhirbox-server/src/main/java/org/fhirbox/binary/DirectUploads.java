@@ -127,11 +127,8 @@ public final class DirectUploads {
     }
     String contentType = request.contentType() == null || request.contentType().isBlank()
         ? "application/octet-stream" : request.contentType().trim();
-    if (!contentType.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
-      // the PUT must send it as its Content-Type, and reads serve it as one: a header holds printable ASCII
-      throw FhirException.badRequest("contentType must be printable ASCII, as the Content-Type header the upload"
-          + " sends", "contentType");
-    }
+    // the PUT must send it as its Content-Type, and reads serve it as one
+    BinaryAttributes.requireContentType(contentType, "contentType", "contentType");
     binaries.policy().check(contentType, request.filename());
     String sha256 = request.sha256() == null ? null : DeclaredContent.sha256Hex(request.sha256());
     String sha1 = request.sha1() == null ? null : DeclaredContent.sha1Hex(request.sha1());

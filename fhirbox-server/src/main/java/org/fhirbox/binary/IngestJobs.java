@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.StoredResource;
@@ -73,11 +72,10 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
       if (!mayCreate) {
         return;
       }
-      if (a.hasContentType() && a.getContentType().length() > BinaryService.MAX_STORED_CHARS) {
-        // refused before the job row (VARCHAR(255), V4 migration) fails the whole write with a 500
-        throw FhirException.badRequest("Attachment.contentType has " + a.getContentType().length()
-            + " characters; at most " + BinaryService.MAX_STORED_CHARS + " are kept");
-      }
+      // it becomes the ingested Binary's contentType, under the same rule; refused here, before the
+      // job row (VARCHAR(255), V4 migration) fails the whole write with a 500 or the job fails later
+      BinaryAttributes.requireContentType(a.hasContentType() ? a.getContentType() : null, "Attachment.contentType",
+          "Attachment.contentType");
       tx.ingestJobs().insert(IngestJob.queued(ResourceIds.newId(), project, s.type(), s.id(), s.versionId(), i,
           url, a.hasContentType() ? a.getContentType() : null, now));
     }

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.fhirbox.binary.BinaryPolicy;
 
 /**
  * Settings, by the environment-variable names documented in the README's configuration table.
@@ -68,11 +69,8 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_S3_PREFIX", "blobs/");
     d.put("FHIRBOX_MAX_JSON_BYTES", Long.toString(16L << 20));
     d.put("FHIRBOX_MAX_BINARY_BYTES", Long.toString(10L << 30));
-    d.put("FHIRBOX_BINARY_DENY_TYPES", "application/x-msdownload,application/x-msdos-program,"
-        + "application/x-ms-installer,application/x-msi,application/vnd.microsoft.portable-executable,"
-        + "application/x-dosexec,application/java-archive,application/x-java-archive,"
-        + "application/x-sh,application/x-bat,application/x-executable");
-    d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", "exe,bat,cmd,com,msi,scr,jar,ps1,vbs,dll,sh,cpl,pif");
+    d.put("FHIRBOX_BINARY_DENY_TYPES", String.join(",", BinaryPolicy.EXECUTABLE_TYPES));
+    d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", String.join(",", BinaryPolicy.EXECUTABLE_EXTENSIONS));
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
     d.put("FHIRBOX_SEARCH_MAX_VALUES", "30000");
     d.put("FHIRBOX_BUNDLE_MAX_ENTRIES", "1000");

@@ -1,6 +1,7 @@
 package org.fhirbox.fhir;
 
 import org.fhirbox.storage.BlobInfo;
+import org.hl7.fhir.r4.model.Binary;
 
 /** Where the base64 {@code data} of a Binary resource goes before the resource is stored. */
 public interface BinaryData {
@@ -23,4 +24,13 @@ public interface BinaryData {
    * cannot delete is left to the orphan sweeper.
    */
   void discard(BlobInfo info);
+
+  /**
+   * {@code b}'s contentType as the body wrote it, the one to check: HAPI's {@code getContentType()}
+   * trims a code, while the stored resource keeps it as written ({@code "text/plain\n"});
+   * {@code application/octet-stream} when there is none.
+   */
+  static String contentType(Binary b) {
+    return b.hasContentType() ? b.getContentTypeElement().getValueAsString() : "application/octet-stream";
+  }
 }

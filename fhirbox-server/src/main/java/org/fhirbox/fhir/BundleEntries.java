@@ -124,7 +124,7 @@ final class BundleEntries {
       return null;
     }
     byte[] data = b.hasData() ? b.getData() : new byte[0];
-    return binaryData.store(data, b.hasContentType() ? b.getContentType() : "application/octet-stream");
+    return binaryData.store(data, BinaryData.contentType(b));
   }
 
   /**

@@ -124,7 +124,7 @@ final class WriteChecks {
     Optional<StoredResource> current = access.requireReplaceable(tx, principal, id,
         b.hasSecurityContext() ? b.getSecurityContext().getReference() : null, !b.hasData());
     if (current.isPresent() && !b.hasData()) {
-      binaryData.checkKept(b.hasContentType() ? b.getContentType() : "application/octet-stream");
+      binaryData.checkKept(BinaryData.contentType(b));
     }
   }
 

@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.fhirbox.auth.Principal;
+import org.fhirbox.binary.BinaryAttributes;
 import org.fhirbox.binary.ResumableUploads;
 import org.fhirbox.binary.ResumableUploads.Checksum;
 import org.fhirbox.binary.ResumableUploads.Creation;
@@ -369,7 +370,7 @@ public final class TusRoutes {
    * are arbitrary bytes (tus 1.0.0 warns of header smuggling), a header takes printable ASCII.
    */
   private static void requireHeaderSafe(String key, String value) {
-    if (value != null && !value.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+    if (value != null && !BinaryAttributes.printableAscii(value)) {
       throw FhirException.badRequest("the Upload-Metadata value of '" + key + "' must be printable ASCII");
     }
   }

@@ -153,4 +153,14 @@ class IngestionEncodingTest {
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("the upstream's Content-Type has 314 characters; at most 255 are stored");
   }
+
+  @Test
+  void anUpstreamContentTypeOutsidePrintableAsciiIsAnUpstreamFault() {
+    // obs-text is allowed in a header, but not in a Binary's contentType
+    upstream.serve("/files/latin-type.txt", "text/pl\u00e4in", new byte[] {1});
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/latin-type.txt");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("the upstream's Content-Type must be printable ASCII");
+  }
 }

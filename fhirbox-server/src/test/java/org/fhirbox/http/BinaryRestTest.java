@@ -518,10 +518,26 @@ class BinaryRestTest {
   void executableContentIsRefused() {
     HttpResponse<String> byType = http.postBytes("fhir/R4/Binary", "application/x-msdownload", random(10, 6));
     assertThat(byType.statusCode()).isEqualTo(400);
+    assertThat(http.parse(byType, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("deny list", "executable content");
     HttpResponse<String> byName = http.postBytes("fhir/R4/Binary?_filename=setup.EXE", "application/octet-stream",
         random(10, 7));
     assertThat(byName.statusCode()).isEqualTo(400);
-    assertThat(http.parse(byName, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains(".exe");
+    assertThat(http.parse(byName, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains(".exe", "deny list", "executable content");
+  }
+
+  @Test
+  void anOperatorsOwnDenyListEntryIsNotCalledExecutable() throws Exception {
+    try (TestServer own = TestServer.start(Map.of("FHIRBOX_BINARY_DENY_TYPES", "text/plain",
+        "FHIRBOX_BINARY_DENY_EXTENSIONS", "txt"))) {
+      for (HttpResponse<String> r : List.of(own.client().postBytes("fhir/R4/Binary", "text/plain", random(10, 8)),
+          own.client().postBytes("fhir/R4/Binary?_filename=notes.txt", "image/png", random(10, 9)))) {
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(r.body())
+            .contains("not accepted", "deny list").doesNotContain("executable");
+      }
+    }
   }
 
   @Test

@@ -551,6 +551,16 @@ class DirectUploadTest {
   }
 
   @Test
+  void aFileNameIsCountedInCharactersNotUtf16Units() throws Exception {
+    String name = "\ud83d\ude00".repeat(251) + ".txt"; // 255 characters, 506 UTF-16 units
+    Issued issued = issue("text/plain", 3, null, "filename", name);
+    assertThat(put(issued, "abc".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(201);
+    HttpResponse<String> refused = requestUrl("text/plain", 3, null, "filename", "\ud83d\ude00" + name);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+    assertThat(diagnostics(refused)).contains("has 256 characters; at most 255");
+  }
+
+  @Test
   void presignedUrlFlagsAreTrueOrFalse() {
     String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
         "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"}"));

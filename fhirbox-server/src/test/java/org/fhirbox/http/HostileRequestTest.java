@@ -128,6 +128,65 @@ class HostileRequestTest {
         + "\"status\":\"current\",\"content\":[{\"attachment\":{\"url\":\"http://127.0.0.1:9/never/a.pdf\","
         + "\"contentType\":\"application/pdf; x=" + "a".repeat(300) + "\"}}]}");
     assertOutcome(r, 400, "Attachment.contentType");
+
+    // ingestion makes the Attachment's contentType the new Binary's: the rule of Binary.contentType applies
+    HttpResponse<String> broken = http.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\","
+        + "\"status\":\"current\",\"content\":[{\"attachment\":{\"url\":\"http://127.0.0.1:9/never/a.pdf\","
+        + "\"contentType\":\"application/pdf\\r\\nX-Injected: 1\"}}]}");
+    assertOutcome(broken, 400, "Attachment.contentType");
+    assertOutcome(broken, 400, "printable ASCII");
+  }
+
+  /**
+   * Binary.contentType is a MIME type (RFC 9110 media-type, ASCII) and a FHIR code (no line
+   * breaks): it is served as the Content-Type header and signed into upload URLs, so a JSON or XML
+   * body, a PUT and a Bundle entry cannot store one no header can carry.
+   */
+  @Test
+  void aBinaryContentTypeNoHeaderCanCarryIsRefusedOnEveryWritePath() throws Exception {
+    long before = blobFiles();
+    String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"}"));
+    for (String type : java.util.List.of("text/plain\\r\\nX-Injected: 1", "text/pl\u00e4in", "text/plain\\n")) {
+      String json = "{\"resourceType\":\"Binary\",\"contentType\":\"" + type + "\",\"data\":\"aGk=\"}";
+      assertOutcome(http.postJson("fhir/R4/Binary", json), 400, "printable ASCII");
+      assertOutcome(http.putJson("fhir/R4/Binary/" + id, json.replace("{", "{\"id\":\"" + id + "\",")), 400,
+          "Binary.contentType");
+      // without data a PUT keeps the bytes under the new type
+      assertOutcome(http.putJson("fhir/R4/Binary/" + id, "{\"resourceType\":\"Binary\",\"id\":\"" + id
+          + "\",\"contentType\":\"" + type + "\"}"), 400, "Binary.contentType");
+      String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + json
+          + ",\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}}]}";
+      assertOutcome(http.postJson("fhir/R4", bundle), 400, "printable ASCII");
+    }
+    String xml = "<Binary xmlns=\"http://hl7.org/fhir\"><contentType value=\"text/plain&#13;&#10;X-Injected: 1\"/>"
+        + "<data value=\"aGk=\"/></Binary>";
+    assertOutcome(http.send(http.request("fhir/R4/Binary").header("Content-Type", "application/fhir+xml")
+        .header("Accept", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(xml))), 400,
+        "printable ASCII");
+    assertThat(http.get("fhir/R4/Binary/" + id).body()).contains("\"contentType\":\"text/plain\"");
+    assertThat(blobFiles()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void aRawUploadsContentTypeOutsidePrintableAsciiIsRefused() throws Exception {
+    // HTTP allows obs-text in a header value; a Binary's contentType is ASCII, whichever way it comes
+    Raw r = rawBytes(("POST /fhir/R4/Binary HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + auth
+        + "\r\nContent-Type: text/pl\u00e4in\r\nContent-Length: 2\r\n\r\nhi").getBytes(StandardCharsets.ISO_8859_1),
+        true);
+    assertOutcome(r, 400, "printable ASCII");
+  }
+
+  /** A file name's limit is 255 characters as a user counts them: code points, not UTF-16 units. */
+  @Test
+  void aFileNameOf255EmojiIsKeptAnd256AreRefused() {
+    String emoji = "\ud83d\ude00";
+    HttpResponse<String> kept = http.postBytes("fhir/R4/Binary?_filename="
+        + java.net.URLEncoder.encode(emoji.repeat(251) + ".txt", StandardCharsets.UTF_8), "text/plain", random(10, 4));
+    assertThat(kept.statusCode()).as(kept.body()).isEqualTo(201);
+    HttpResponse<String> refused = http.postBytes("fhir/R4/Binary?_filename="
+        + java.net.URLEncoder.encode(emoji.repeat(252) + ".txt", StandardCharsets.UTF_8), "text/plain", random(10, 4));
+    assertOutcome(refused, 400, "has 256 characters; at most 255");
   }
 
   @Test

@@ -53,6 +53,21 @@ class TusMetadataTest {
   }
 
   @Test
+  void aFileNameIsCountedInCharactersNotUtf16Units() throws Exception {
+    String name = "\ud83d\ude00".repeat(251) + ".txt"; // 255 characters, 506 UTF-16 units
+    HttpResponse<String> kept = tus.create(4, "filename " + base64(name.getBytes(StandardCharsets.UTF_8)));
+    assertThat(kept.statusCode()).as(kept.body()).isEqualTo(201);
+    String url = kept.headers().firstValue("Location").orElseThrow();
+    assertThat(tus.patch(url, 0, "abcd".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(204);
+
+    HttpResponse<String> refused = tus.create(4, "filename "
+        + base64(("\ud83d\ude00" + name).getBytes(StandardCharsets.UTF_8)));
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+    assertThat(new ObjectMapper().readTree(refused.body()).at("/issue/0/diagnostics").asText())
+        .contains("has 256 characters; at most 255");
+  }
+
+  @Test
   void aKeyFhirboxDoesNotReadMayHoldAnyBytesAndIsRepeatedAsSent() {
     String metadata = "filename " + base64("scan.txt".getBytes(StandardCharsets.UTF_8)) + ",thumb "
         + base64(new byte[] {(byte) 0xff, 0, (byte) 0x80});
