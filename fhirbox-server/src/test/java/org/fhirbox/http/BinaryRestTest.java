@@ -529,8 +529,9 @@ class BinaryRestTest {
 
   @Test
   void anOperatorsOwnDenyListEntryIsNotCalledExecutable() throws Exception {
-    try (TestServer own = TestServer.start(Map.of("FHIRBOX_BINARY_DENY_TYPES", "text/plain",
-        "FHIRBOX_BINARY_DENY_EXTENSIONS", "txt"))) {
+    // media types are case-insensitive (RFC 9110 §8.3.1): an entry matches in any case
+    try (TestServer own = TestServer.start(Map.of("FHIRBOX_BINARY_DENY_TYPES", "Text/Plain",
+        "FHIRBOX_BINARY_DENY_EXTENSIONS", "TXT"))) {
       for (HttpResponse<String> r : List.of(own.client().postBytes("fhir/R4/Binary", "text/plain", random(10, 8)),
           own.client().postBytes("fhir/R4/Binary?_filename=notes.txt", "image/png", random(10, 9)))) {
         assertThat(r.statusCode()).isEqualTo(400);
