@@ -11,6 +11,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.Scopes;
+import org.fhirbox.auth.User;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.ProjectClients.Credentials;
 import org.fhirbox.testing.TestClient;
@@ -165,6 +169,30 @@ class RevokedUploadTest {
     assertThat(diagnostics(last)).contains("lost the scope");
     HttpResponse<String> head = tus.head(url);
     assertThat(head.statusCode()).as(head.body()).isEqualTo(403);
+    assertThat(reader.foundIds("Binary")).isEmpty();
+  }
+
+  @Test
+  void aPersonsResumableUploadWhoseUserIsDisabledBeforeItsLastPieceMakesNoBinary() throws Exception {
+    var auth = server.server().auth();
+    OAuthClient app = auth.clients().find(auth.clients().create("revoke-user", "user/Binary.cruds", false)
+        .clientId()).orElseThrow();
+    User nurse = server.server().signIn().users().create("revoke-user", "nurse@example.org", "Nurse",
+        "Practitioner/nurse", "user/Binary.cruds", false).orElseThrow();
+    Tus tus = new Tus(new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
+        .issue(app, Scopes.parse("user/Binary.cruds"), Optional.of(nurse.id()), Optional.empty()).accessToken()));
+    TestClient reader = clients.client("revoke-user", "system/Binary.rs");
+    byte[] content = random(4_000, 9);
+    String url = tus.upload(content.length, null);
+    assertThat(tus.patch(url, 0, Arrays.copyOfRange(content, 0, 1_000)).statusCode()).isEqualTo(204);
+
+    HttpResponse<String> off = server.client().send(server.client().request("admin/users/" + nurse.id() + "/disable")
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+    HttpResponse<String> last = tus.patch(url, 1_000, Arrays.copyOfRange(content, 1_000, content.length));
+
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(401);
+    assertThat(diagnostics(last)).contains("user").contains("disabled");
     assertThat(reader.foundIds("Binary")).isEmpty();
   }
 }
