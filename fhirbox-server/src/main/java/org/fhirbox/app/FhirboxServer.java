@@ -44,6 +44,7 @@ import org.fhirbox.binary.IngestWorker;
 import org.fhirbox.binary.JobService;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.binary.ResumableUploads;
+import org.fhirbox.binary.UploadIssuers;
 import org.fhirbox.binary.UrlPolicy;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.db.Database;
@@ -187,6 +188,9 @@ public final class FhirboxServer implements AutoCloseable {
       metrics.audit(t::queueDepth, t::writtenCount, t::waitCount, t::droppedCount);
       metrics.auditWriter(t::failedCount, t::writerAlive);
     });
+    this.auth = new AuthModule(config, database, clock, this::baseUrl, claimed);
+    // an upload URL or resumable upload stores nothing once its client is disabled or loses the scope
+    UploadIssuers uploadIssuers = new UploadIssuers(auth.clients()::find, auth.users()::find);
     BinaryService binaryService = new BinaryService(blobs, store, repository, BinaryWiring.policy(config),
         audit.binaryListener(), compartment);
     UrlPolicy ingestPolicy = UrlPolicy.fromSettings(config::orderedList);
@@ -197,7 +201,7 @@ public final class FhirboxServer implements AutoCloseable {
     BinaryImporter ingestImporter = new BinaryImporter(
         BinaryWiring.fetcher(config, ingestPolicy, binaryService, resolver), binaryService, 1);
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"),
-        config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"), clock);
+        config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"), uploadIssuers, clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
     repository.addWriteListener(ingestJobs);
@@ -239,7 +243,7 @@ public final class FhirboxServer implements AutoCloseable {
     this.background = backgroundThread;
 
     this.directUploads = new DirectUploads(binaryService, store, new UploadUrlSigner(signingKeys, clock), s3Uploads,
-        audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), background, clock, writeLeases);
+        audit.binaryListener(), config.seconds("FHIRBOX_ORPHAN_GRACE"), background, clock, writeLeases, uploadIssuers);
     BinaryRoutes binaryRoutes = new BinaryRoutes(binaryService, binaryReads, blobs, attachmentSigner, responder,
         output, directUploads, urlSigner);
     StorageRoutes storageRoutes = new StorageRoutes(urlSigner, binaryReads, blobs, responder, clock, directUploads,
@@ -247,7 +251,6 @@ public final class FhirboxServer implements AutoCloseable {
         binaryService.policy().maxBytes());
     FhirRoutes fhirRoutes = new FhirRoutes(resources, new AuditedWrites(resources, binaryService), binaryRoutes,
         capabilities, output, config.getLong("FHIRBOX_MAX_JSON_BYTES"), importer);
-    this.auth = new AuthModule(config, database, clock, this::baseUrl, claimed);
     this.signIn = new SignInModule(config, database, clock, auth);
     ObjectMapper json = new ObjectMapper();
     this.appClients = new AppClients(auth.clients(), auth.users());

@@ -39,7 +39,11 @@ import org.slf4j.LoggerFactory;
  * a URL that lets anyone holding it {@code PUT} exactly the declared bytes, once, without
  * credentials. Everything the caller's token allows is checked when the URL is issued (Binary
  * create, the {@code securityContext} within a patient's compartment, deny list, size limit); the
- * deny list, limit and {@code securityContext} existence are checked again when the bytes arrive.
+ * deny list, limit and {@code securityContext} existence are checked again when the bytes arrive,
+ * and the client named in the URL must still be enabled and registered for the Binary scope it
+ * was issued for, both before a byte is stored and again before the commit ({@link UploadIssuers}).
+ * An upload to S3 is held to the same when it is confirmed: one refused so is forgotten, and its
+ * object left to the orphan sweeper.
  *
  * <p>Nothing is stored until the {@code PUT}: the reservation is the signed URL itself, and the id
  * is used once because the {@code PUT} creates {@code Binary/{id}} and a second one finds it
@@ -70,6 +74,7 @@ public final class DirectUploads {
   private final Duration grace;
   private final Executor background;
   private final BucketConfirmations confirmations;
+  private final UploadIssuers issuers;
 
   /**
    * @param s3 signs S3 presigned PUTs in the {@code s3} signing mode, or null to take the bytes ourselves
@@ -81,9 +86,11 @@ public final class DirectUploads {
    *     its SHA-1 off the request thread
    * @param leases where a confirmation records the objects it reads or copies, so that no node's
    *     orphan sweep deletes them before their Binary is committed
+   * @param issuers whether the client a URL names may still store what it was issued for
    */
   public DirectUploads(BinaryService binaries, ResourceStore store, UploadUrlSigner signer, S3UploadSigner s3,
-      BinaryListener audit, Duration grace, Executor background, Clock clock, LiveWrites leases) {
+      BinaryListener audit, Duration grace, Executor background, Clock clock, LiveWrites leases,
+      UploadIssuers issuers) {
     this.binaries = binaries;
     this.uploadUrls = binaries.uploadUrls();
     this.store = store;
@@ -93,6 +100,7 @@ public final class DirectUploads {
     this.grace = grace;
     this.background = background;
     this.clock = clock;
+    this.issuers = issuers;
     this.confirmations = s3 == null ? null : new BucketConfirmations(binaries, uploadUrls, store, s3, clock,
         this::wake, leases);
   }
@@ -219,6 +227,9 @@ public final class DirectUploads {
       throw FhirException.methodNotAllowed("this URL confirms an upload to S3: POST to it once the bytes are there",
           "POST");
     }
+    Interaction interaction = grant.baseVersion() == null ? Interaction.CREATE : Interaction.UPDATE;
+    Runnable issuerAllowed = () -> issuers.require(grant.project(), grant.client(), null, interaction);
+    issuerAllowed.run();
     if (grant.baseVersion() == null) {
       uploadUrls.requireUnused(binaryId);
     }
@@ -237,8 +248,8 @@ public final class DirectUploads {
         grant.filename());
     DeclaredContent declared = DeclaredContent.of(grant);
     Written written = grant.baseVersion() != null
-        ? uploadUrls.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion())
-        : uploadUrls.createDeclared(grant.project(), binaryId, upload, declared);
+        ? uploadUrls.updateDeclared(grant.project(), binaryId, upload, declared, grant.baseVersion(), issuerAllowed)
+        : uploadUrls.createDeclared(grant.project(), binaryId, upload, declared, issuerAllowed);
     return audited(request, grant, written, "stored by a PUT to a presigned upload URL");
   }
 
@@ -261,13 +272,20 @@ public final class DirectUploads {
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
     DeclaredContent declared = DeclaredContent.of(grant);
-    if (store.read(tx -> tx.pendingUploads().find(binaryId)).isEmpty()) {
+    Optional<PendingUpload> pending = store.read(tx -> tx.pendingUploads().find(binaryId));
+    if (pending.isEmpty()) {
       // The upload is over: confirmed (and its SHA-1 learnt), or refused and its object deleted.
       Optional<StoredResource> before = uploadUrls.createdAs(grant.project(), binaryId, declared);
       if (before.isPresent()) {
         return new Written(before.get(), binaries.toResource(before.get()), false, null, null);
       }
       throw UploadUrlBinaries.uploadOver(binaryId);
+    }
+    FhirException refused = pending.get().confirmed() ? null
+        : issuers.refusal(grant.project(), grant.client(), null, Interaction.CREATE);
+    if (refused != null) {
+      forget(binaryId); // as a refused confirmation is: its object is left to the orphan sweeper
+      throw refused;
     }
     Written written;
     try {
@@ -463,9 +481,16 @@ public final class DirectUploads {
   /**
    * Confirms an upload the client did not: the Binary is created from the object when it is the
    * declared content (see {@link BucketConfirmations#confirmObject}); false, changing nothing, while the bytes are not
-   * all there. Content that is not the declared one is deleted (400) and the upload forgotten.
+   * all there. Content that is not the declared one is deleted (400) and the upload forgotten; an
+   * upload whose client is disabled or lost the Binary create scope is forgotten and its object
+   * left to the orphan sweeper (410, as for an upload that is over).
    */
   private boolean confirm(PendingUpload p, AuditedRequest request, String how) {
+    FhirException refused = issuers.refusal(p.project(), p.clientId(), null, Interaction.CREATE);
+    if (refused != null) {
+      forget(p.binaryId());
+      throw FhirException.gone(refused.getMessage());
+    }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), p.contentType(), null,
         p.securityContext(), p.filename());
     Written written;

@@ -76,9 +76,10 @@ public final class ResumableUploads {
   /**
    * @param maxOpen the most unfinished, unexpired uploads one client (and user, for a person's
    *     token) of a project may have at once ({@code FHIRBOX_UPLOAD_MAX_OPEN})
+   * @param issuers whether the client (and user) that began an upload may still commit its Binary
    */
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
-      int maxOpen, Clock clock) {
+      int maxOpen, UploadIssuers issuers, Clock clock) {
     this.store = store;
     this.maxOpen = maxOpen;
     this.blobs = blobStore.resumable();
@@ -87,7 +88,8 @@ public final class ResumableUploads {
     this.clock = clock;
     this.leases = new UploadLeases(store, clock);
     this.removals = new UploadRemovals(store, blobs, leases, clock);
-    this.completions = new UploadCompletions(store, blobStore, binaries, expiry, clock, running, leases);
+    this.completions = new UploadCompletions(store, blobStore, binaries, issuers, expiry, clock, running,
+        leases);
     this.sweep = new ExpiredUploads(store, leases, removals, running, clock);
   }
 

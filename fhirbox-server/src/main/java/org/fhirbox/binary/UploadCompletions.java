@@ -37,17 +37,19 @@ final class UploadCompletions {
   private final BlobStore blobStore;
   private final ResumableBlobs blobs;
   private final BinaryService binaries;
+  private final UploadIssuers issuers;
   private final Clock clock;
   private final Duration expiry;
   private final RunningDigests running;
   private final UploadLeases leases;
 
-  UploadCompletions(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry, Clock clock,
-      RunningDigests running, UploadLeases leases) {
+  UploadCompletions(ResourceStore store, BlobStore blobStore, BinaryService binaries, UploadIssuers issuers,
+      Duration expiry, Clock clock, RunningDigests running, UploadLeases leases) {
     this.store = store;
     this.blobStore = blobStore;
     this.blobs = blobStore.resumable();
     this.binaries = binaries;
+    this.issuers = issuers;
     this.expiry = expiry;
     this.clock = clock;
     this.running = running;
@@ -155,10 +157,15 @@ final class UploadCompletions {
 
   /**
    * What the upload's creation checked, against the policy as it is now (a restart may have
-   * changed it): the deny lists, the securityContext and the size limit. The upload keeps its row
-   * and bytes until it expires, as after any other refused commit.
+   * changed it): the deny lists, the securityContext and the size limit; and that the client
+   * (and user) that began it is still enabled and still registered for the Binary scope, which the
+   * token of a request begun before it was disabled or lost that scope no longer vouches for (see
+   * {@link UploadIssuers}). The upload keeps its row and bytes until it expires, as after any
+   * other refused commit.
    */
   private void recheck(ResumableUpload u, String securityContext) {
+    issuers.require(u.project(), u.clientId(), u.userId(),
+        u.binaryId() == null ? Interaction.CREATE : Interaction.UPDATE);
     binaries.check(u.project(), u.contentType(), securityContext, u.filename());
     long max = binaries.policy().maxBytes();
     if (u.offset() > max) {

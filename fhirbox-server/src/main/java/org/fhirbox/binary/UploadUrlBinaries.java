@@ -46,19 +46,24 @@ final class UploadUrlBinaries {
    * uploader declared beforehand, as a presigned upload does. The body streams into the blob store
    * like a raw upload, under the same deny list and size limit; a body of another size or digest
    * is refused and its blob deleted. Creating an id that already exists is a 409, decided in the
-   * writing transaction, so of two racing uploads to one id exactly one commits.
+   * writing transaction, so of two racing uploads to one id exactly one commits. {@code beforeCommit}
+   * runs once the bytes are stored, before the commit; what it throws deletes them and is answered.
    */
-  Written createDeclared(String project, String id, BinaryService.Upload upload, DeclaredContent declared) {
+  Written createDeclared(String project, String id, BinaryService.Upload upload, DeclaredContent declared,
+      Runnable beforeCommit) {
     ResourceIds.requireValid(id);
     Binary binary = binaries.binaryFor(project, upload);
     requireUnused(id);
     BlobInfo info = storeDeclared(upload, declared);
-    return binaries.commitOrDiscard(info, () -> store.inTransaction(tx -> {
-      if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
-        throw usedUp(id);
-      }
-      return repository.create(tx, project, binary, id, info, upload.filename());
-    }));
+    return binaries.commitOrDiscard(info, () -> {
+      beforeCommit.run();
+      return store.inTransaction(tx -> {
+        if (!tx.binaryContentAnyProject(id, 1).isEmpty()) {
+          throw usedUp(id);
+        }
+        return repository.create(tx, project, binary, id, info, upload.filename());
+      });
+    });
   }
 
   /**
@@ -68,19 +73,22 @@ final class UploadUrlBinaries {
    * up to the limit).
    */
   Written updateDeclared(String project, String id, BinaryService.Upload upload, DeclaredContent declared,
-      long baseVersion) {
+      long baseVersion, Runnable beforeCommit) {
     ResourceIds.requireValid(id);
     Binary binary = binaries.binaryFor(project, upload);
     binary.setId(id);
     requireAt(project, id, baseVersion);
     BlobInfo info = storeDeclared(upload, declared);
-    return binaries.commitOrDiscard(info, () -> store.inTransaction(tx -> {
-      if (tx.current(project, "Binary", id, true).map(c -> c.deleted() || c.versionId() != baseVersion)
-          .orElse(true)) {
-        throw movedOn(id);
-      }
-      return repository.update(tx, project, "Binary", id, binary, baseVersion, info, upload.filename());
-    }));
+    return binaries.commitOrDiscard(info, () -> {
+      beforeCommit.run();
+      return store.inTransaction(tx -> {
+        if (tx.current(project, "Binary", id, true).map(c -> c.deleted() || c.versionId() != baseVersion)
+            .orElse(true)) {
+          throw movedOn(id);
+        }
+        return repository.update(tx, project, "Binary", id, binary, baseVersion, info, upload.filename());
+      });
+    });
   }
 
   /** The current Binary of {@code id} in {@code project} (404 when absent), for an upload URL that replaces it. */

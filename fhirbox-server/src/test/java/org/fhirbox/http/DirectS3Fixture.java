@@ -121,7 +121,12 @@ final class DirectS3Fixture implements AutoCloseable {
   }
 
   Issued issue(String requestBody) {
-    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", requestBody);
+    return issue(http, requestBody);
+  }
+
+  /** As {@link #issue(String)}, asked for by {@code client}. */
+  Issued issue(TestClient client, String requestBody) {
+    HttpResponse<String> r = client.postJson("fhir/R4/Binary/$upload-url", requestBody);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     Parameters p = http.parse(r, Parameters.class);
     Map<String, String> headers = new LinkedHashMap<>();

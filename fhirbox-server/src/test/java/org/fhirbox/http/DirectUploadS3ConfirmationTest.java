@@ -32,6 +32,8 @@ import org.fhirbox.http.DirectS3Fixture.Issued;
 import org.fhirbox.http.DirectS3Fixture.Part;
 import org.fhirbox.http.DirectS3Fixture.Parts;
 import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.ProjectClients.Credentials;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestClient;
@@ -178,6 +180,50 @@ class DirectUploadS3ConfirmationTest {
     assertThat(head.contentDisposition()).isNull();
     HttpResponse<byte[]> read = f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET());
     assertThat(read.body()).isEqualTo(bytes);
+  }
+
+  @Test
+  void anUploadWhoseClientWasDisabledIsNotConfirmedAndItsObjectIsLeftToTheSweeper() throws Exception {
+    ProjectClients clients = new ProjectClients(f.server);
+    Credentials uploader = clients.create("s3-revoked", "system/Binary.cruds", false);
+    byte[] bytes = random(1800, 51);
+    Issued issued = f.issue(clients.bearer(uploader), f.body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    HttpResponse<String> off = f.http.send(f.http.request("admin/clients/" + uploader.clientId() + "/disable")
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+
+    HttpResponse<String> done = complete(issued);
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(401);
+    assertThat(done.body()).contains("OperationOutcome").contains("the client that issued this upload");
+    assertThat(created(issued.binary())).isFalse();
+    assertThat(f.objectExists(issued.url())).as("left to the orphan sweeper").isTrue();
+    assertThat(complete(issued).statusCode()).as("the upload is over").isEqualTo(410);
+  }
+
+  @Test
+  void anUploadWhoseClientLostTheScopeIsNotConfirmedByAReadOrTheBackgroundCheck() throws Exception {
+    ProjectClients clients = new ProjectClients(f.server);
+    Credentials uploader = clients.create("s3-rescoped", "system/Binary.cruds", false);
+    TestClient reader = clients.client("s3-rescoped", "system/Binary.r");
+    byte[] bytes = random(1700, 52);
+    Issued read = f.issue(clients.bearer(uploader), f.body(bytes.length, sha256(bytes)));
+    Issued checked = f.issue(clients.bearer(uploader), f.body(bytes.length, sha256(bytes)));
+    assertThat(putToS3(read, read.url(), bytes).statusCode()).isEqualTo(200);
+    assertThat(putToS3(checked, checked.url(), bytes).statusCode()).isEqualTo(200);
+    HttpResponse<String> scope = f.http.send(f.http.request("admin/clients/" + uploader.clientId() + "/scope")
+        .header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"scope\":\"system/Binary.rs\"}")));
+    assertThat(scope.statusCode()).as(scope.body()).isEqualTo(200);
+
+    assertThat(reader.get("fhir/R4/" + read.binary()).statusCode()).isEqualTo(404);
+    f.clock.advance(DirectUploads.CHECK_INTERVAL.plusSeconds(1));
+    f.server.server().directUploads().confirmDue();
+
+    assertThat(created(read.binary())).isFalse();
+    assertThat(created(checked.binary())).isFalse();
+    assertThat(complete(checked).statusCode()).as("the upload is over").isEqualTo(410);
   }
 
   @Test

@@ -16,6 +16,7 @@ import org.fhirbox.auth.Scopes;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.binary.ResumableUploads;
+import org.fhirbox.binary.UploadIssuers;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.JdbcResourceStore;
@@ -74,7 +75,8 @@ final class UploadsOnAnotherNode implements AutoCloseable {
         new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"), Set.of(), Set.of()),
         new BinaryListener() {}, new PatientCompartment(codec, indexer));
     this.uploads = new ResumableUploads(interrupted, files, binaries, config.seconds("FHIRBOX_UPLOAD_EXPIRY"),
-        config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"), clock);
+        config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"),
+        new UploadIssuers(server.server().auth().clients()::find, server.server().auth().users()::find), clock);
   }
 
   /** A server with {@code settings} on {@code clock}, its database in {@code dir}, and the other node beside it. */
