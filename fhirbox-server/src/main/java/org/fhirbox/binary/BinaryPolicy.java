@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.core.FhirException;
 
 /**
@@ -13,17 +14,10 @@ import org.fhirbox.core.FhirException;
  * (checked on the declared Content-Type, on {@code _filename} and on the name a
  * {@code $presigned-url} download is offered under). A file name is judged as the downloader's
  * file system will save it ({@link #savedNames}), not as written. A refusal calls the entry
- * executable content only when it is one of {@link #EXECUTABLE_TYPES} or {@link #EXECUTABLE_EXTENSIONS}.
+ * executable content only when it is one of {@link FhirboxConfig#EXECUTABLE_TYPES} or
+ * {@link FhirboxConfig#EXECUTABLE_EXTENSIONS}.
  */
 public record BinaryPolicy(long maxBytes, Set<String> deniedTypes, Set<String> deniedExtensions) {
-  /** The media types of executable content: the default of {@code FHIRBOX_BINARY_DENY_TYPES}. */
-  public static final List<String> EXECUTABLE_TYPES = List.of("application/x-msdownload",
-      "application/x-msdos-program", "application/x-ms-installer", "application/x-msi",
-      "application/vnd.microsoft.portable-executable", "application/x-dosexec", "application/java-archive",
-      "application/x-java-archive", "application/x-sh", "application/x-bat", "application/x-executable");
-  /** The file name extensions of executable content: the default of {@code FHIRBOX_BINARY_DENY_EXTENSIONS}. */
-  public static final List<String> EXECUTABLE_EXTENSIONS = List.of("exe", "bat", "cmd", "com", "msi", "scr", "jar",
-      "ps1", "vbs", "dll", "sh", "cpl", "pif");
 
   public BinaryPolicy {
     deniedTypes = Set.copyOf(deniedTypes);
@@ -39,7 +33,7 @@ public record BinaryPolicy(long maxBytes, Set<String> deniedTypes, Set<String> d
     String base = baseType(contentType);
     if (deniedTypes.contains(base)) {
       throw FhirException.badRequest("content type '" + base + "' is not accepted: it is on this server's deny list"
-          + (EXECUTABLE_TYPES.contains(base) ? " (executable content)" : ""));
+          + (FhirboxConfig.EXECUTABLE_TYPES.contains(base) ? " (executable content)" : ""));
     }
     checkFilename(filename);
   }
@@ -54,7 +48,7 @@ public record BinaryPolicy(long maxBytes, Set<String> deniedTypes, Set<String> d
       String ext = dot >= 0 ? name.substring(dot + 1) : "";
       if (!ext.isEmpty() && deniedExtensions.contains(ext)) {
         throw FhirException.badRequest("files with extension '." + ext + "' are not accepted: it is on this server's"
-            + " deny list" + (EXECUTABLE_EXTENSIONS.contains(ext) ? " (executable content)" : "")
+            + " deny list" + (FhirboxConfig.EXECUTABLE_EXTENSIONS.contains(ext) ? " (executable content)" : "")
             + (name.equals(filename) ? "" : "; '" + abbreviate(withoutControlOrFormat(filename)) + "' is saved as '"
                 + abbreviate(name) + "'"));
       }

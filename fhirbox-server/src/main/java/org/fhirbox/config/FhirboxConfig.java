@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.fhirbox.binary.BinaryPolicy;
 
 /**
  * Settings, by the environment-variable names documented in the README's configuration table.
@@ -22,6 +21,14 @@ import org.fhirbox.binary.BinaryPolicy;
  * The embedded default needs none of them.
  */
 public final class FhirboxConfig {
+  /** The media types of executable content: the default of {@code FHIRBOX_BINARY_DENY_TYPES}. */
+  public static final List<String> EXECUTABLE_TYPES = List.of("application/x-msdownload",
+      "application/x-msdos-program", "application/x-ms-installer", "application/x-msi",
+      "application/vnd.microsoft.portable-executable", "application/x-dosexec", "application/java-archive",
+      "application/x-java-archive", "application/x-sh", "application/x-bat", "application/x-executable");
+  /** The file name extensions of executable content: the default of {@code FHIRBOX_BINARY_DENY_EXTENSIONS}. */
+  public static final List<String> EXECUTABLE_EXTENSIONS = List.of("exe", "bat", "cmd", "com", "msi", "scr", "jar",
+      "ps1", "vbs", "dll", "sh", "cpl", "pif");
   /** Every key the server reads, with its default ("" = none). Kept in README order. */
   public static final Map<String, String> DEFAULTS = defaults();
 
@@ -69,8 +76,8 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_S3_PREFIX", "blobs/");
     d.put("FHIRBOX_MAX_JSON_BYTES", Long.toString(16L << 20));
     d.put("FHIRBOX_MAX_BINARY_BYTES", Long.toString(10L << 30));
-    d.put("FHIRBOX_BINARY_DENY_TYPES", String.join(",", BinaryPolicy.EXECUTABLE_TYPES));
-    d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", String.join(",", BinaryPolicy.EXECUTABLE_EXTENSIONS));
+    d.put("FHIRBOX_BINARY_DENY_TYPES", String.join(",", EXECUTABLE_TYPES));
+    d.put("FHIRBOX_BINARY_DENY_EXTENSIONS", String.join(",", EXECUTABLE_EXTENSIONS));
     d.put("FHIRBOX_SEARCH_MAX_COUNT", "1000");
     d.put("FHIRBOX_SEARCH_MAX_VALUES", "30000");
     d.put("FHIRBOX_BUNDLE_MAX_ENTRIES", "1000");
