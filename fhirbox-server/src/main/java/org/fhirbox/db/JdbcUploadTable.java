@@ -72,11 +72,11 @@ final class JdbcUploadTable implements UploadTable {
 
   @Override
   public boolean advance(String id, String owner, PartialBlob blob, Long length, Instant now, Instant expires) {
-    return st.update("write failed", "UPDATE resumable_upload SET offset_bytes = ?, blob_state = ?,"
+    return st.update("write failed", "UPDATE resumable_upload SET offset_bytes = ?, blob_key = ?, blob_state = ?,"
         + " length_bytes = ?, lease_owner = NULL, lease_until = NULL, updated = ?, expires = ?"
         + " WHERE id = ? AND lease_owner = ?",
-        Arrays.asList(blob.length(), blob.state(), length, now.toEpochMilli(), expires.toEpochMilli(), id,
-            owner)) == 1;
+        Arrays.asList(blob.length(), blob.key().value(), blob.state(), length, now.toEpochMilli(),
+            expires.toEpochMilli(), id, owner)) == 1;
   }
 
   @Override

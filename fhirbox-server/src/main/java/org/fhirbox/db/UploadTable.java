@@ -31,7 +31,8 @@ public interface UploadTable {
   boolean extendLease(String id, String owner, Duration lease);
 
   /**
-   * Records the progress {@code owner} made ({@code blob}, the length if now known) and releases
+   * Records the progress {@code owner} made ({@code blob}, whose key may have changed; the length
+   * if now known) and releases
    * its lease; false, changing nothing, when it no longer holds it.
    */
   boolean advance(String id, String owner, PartialBlob blob, Long length, Instant now, Instant expires);

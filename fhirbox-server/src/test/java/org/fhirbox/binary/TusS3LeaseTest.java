@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,10 +23,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * tus writes to S3 and the leases that keep them apart (6 s leases, dated by the database's
- * clock): one upload's stalled renewal must not let the leases of the node's other writes run out.
+ * tus writes to S3 by a request whose lease runs out under them (6 s leases, dated by the
+ * database's clock): S3 has no lock, so what such a write does must not touch what the request that
+ * took the upload over writes and commits, and one upload's stalled renewal must not let the leases
+ * of the node's other writes run out.
  */
 @SlowTest
 class TusS3LeaseTest {
@@ -72,6 +77,48 @@ class TusS3LeaseTest {
         h.at(point, id);
       }
     });
+  }
+
+  private static List<String> objects() {
+    return raw.listObjectsV2Paginator(b -> b.bucket(bucket)).contents().stream().map(S3Object::key).toList();
+  }
+
+  private static byte[] object(String key) {
+    return raw.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray();
+  }
+
+  /**
+   * A piece holding the whole of a small upload confirms its lease, then stalls (a pause of its
+   * process) before its PutObject, past its lease; another request takes the upload over and
+   * commits its own bytes. The stalled PutObject then lands: it must not replace the object the
+   * committed Binary, and its hash, describe.
+   */
+  @Test
+  void aWholeObjectWrittenAfterItsLeaseRanOutLeavesTheCommittedBinaryAlone() throws Exception {
+    byte[] stale = TestBytes.random(1000, 90);
+    byte[] fresh = TestBytes.random(1000, 91);
+    List<String> before = objects();
+    String url = tus.upload(fresh.length, null);
+    Hold writing = new Hold(Point.WRITING, url);
+    hold(writing);
+    CompletableFuture<HttpResponse<String>> stalled = CompletableFuture.supplyAsync(() -> tus.patch(url, 0, stale));
+    writing.awaitReached();
+    Thread.sleep(LEASE.plusSeconds(1).toMillis());
+
+    HttpResponse<String> done = tus.patch(url, 0, fresh);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
+    writing.release.countDown();
+    HttpResponse<String> late = stalled.get(60, TimeUnit.SECONDS);
+
+    assertThat(late.statusCode()).as(late.body()).isEqualTo(409);
+    HttpResponse<byte[]> read = server.client().sendBytes(server.client().request("fhir/R4/" + Tus.binaryVersion(done))
+        .header("Accept", "*/*").GET());
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(read.body()).isEqualTo(fresh);
+    List<String> written = new ArrayList<>(objects());
+    written.removeAll(before);
+    assertThat(written).as("the objects the upload left").singleElement()
+        .satisfies(key -> assertThat(object(key)).isEqualTo(fresh));
   }
 
   /**
