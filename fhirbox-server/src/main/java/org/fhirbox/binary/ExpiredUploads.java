@@ -55,7 +55,7 @@ final class ExpiredUploads {
       Instant now = clock.instant();
       String owner = leases.newOwner();
       List<ResumableUpload> batch = store.inTransaction(tx -> tx.uploads().claimExpired(owner, now,
-          now.plus(UploadLeases.LEASE), SWEEP_BATCH));
+          leases.lease(), SWEEP_BATCH));
       batches++;
       for (ResumableUpload u : batch) {
         try {

@@ -79,15 +79,15 @@ public final class ResumableUploads {
    * @param issuers whether the client (and user) that began an upload may still commit its Binary
    */
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
-      int maxOpen, UploadIssuers issuers, Clock clock) {
+      Duration lease, int maxOpen, UploadIssuers issuers, Clock clock) {
     this.store = store;
     this.maxOpen = maxOpen;
     this.blobs = blobStore.resumable();
     this.binaries = binaries;
     this.expiry = expiry;
     this.clock = clock;
-    this.leases = new UploadLeases(store, clock);
-    this.removals = new UploadRemovals(store, blobs, leases, clock);
+    this.leases = new UploadLeases(store, lease);
+    this.removals = new UploadRemovals(store, blobs, leases);
     this.completions = new UploadCompletions(store, blobStore, binaries, issuers, expiry, clock, running,
         leases);
     this.sweep = new ExpiredUploads(store, leases, removals, running, clock);
@@ -140,7 +140,7 @@ public final class ResumableUploads {
     ResumableUpload u = new ResumableUpload(randomHex(ID_BYTES), principal.project(), principal.clientId(),
         principal.user().orElse(null), c.binaryId(), contentType, c.filename(), context,
         c.binaryId() != null && requested == null, c.metadata(), c.length(),
-        blob, null, null, null, null, now, now, now.plus(expiry));
+        blob, null, false, null, null, now, now, now.plus(expiry));
     store.inTransaction(tx -> {
       tx.uploads().insert(u);
       return null;
@@ -176,7 +176,7 @@ public final class ResumableUploads {
     // the expiry once the piece being written (if any) is stored: that piece moves it on
     ResumableUpload u = requireUnexpired(leases.settled(ownedEvenExpired(principal, id)));
     if (u.complete() && !u.finished()) {
-      if (u.leaseUntil() != null && u.leaseUntil().isAfter(clock.instant())) {
+      if (u.leased()) {
         throw UploadCompletions.committing(u);
       }
       return completions.finish(principal, u, running.take(id), request);
@@ -210,10 +210,11 @@ public final class ResumableUploads {
     // Catching up may read stored bytes back, which no request changes: before the lease, so that
     // the lease is not held without bytes arriving; but not while another request holds it (a
     // client's retry), which would read them only to be refused.
-    boolean busy = u.leaseUntil() != null && u.leaseUntil().isAfter(clock.instant());
+    boolean busy = u.leased();
     RunningDigests.Entry digests = busy ? null : caughtUp(u, kept);
+    UploadLeases.Held lease;
     try {
-      u = leases.claim(u, owner);
+      lease = leases.claim(u, owner);
     } catch (FhirException e) {
       ResumableUpload finished = e.status() == 409 ? finishedAt(id, offset) : null;
       if (finished != null) {
@@ -227,6 +228,7 @@ public final class ResumableUploads {
       keep(id, busy ? kept : digests);
       throw e;
     }
+    u = lease.upload();
     try {
       // again on the row as this request holds it: a racing request may have declared the length
       // since the read above, and once declared it cannot change (tus creation-defer-length)
@@ -244,7 +246,7 @@ public final class ResumableUploads {
     try {
       MessageDigest chunk = checksum == null ? null : digest(checksum.algorithm());
       ReceivedBody received = new ReceivedBody(body);
-      PartialBlob next = appendKeepingLease(u, owner, received, room.limit(), total,
+      PartialBlob next = appendKeepingLease(lease, owner, received, room.limit(), total,
           chunk == null ? List.of() : List.of(chunk), digests == null ? null : digests.digests());
       if (checksum != null && (received.cut() != null
           || !MessageDigest.isEqual(chunk.digest(), checksum.expected()))) {
@@ -327,7 +329,7 @@ public final class ResumableUploads {
    */
   private ResumableUpload requireUnexpired(ResumableUpload u) {
     Instant now = clock.instant();
-    boolean written = u.leaseUntil() != null && u.leaseUntil().isAfter(now);
+    boolean written = u.leased();
     if (!u.finished() && !u.expires().isAfter(now) && !written) {
       throw FhirException.gone("the upload expired at " + u.expires() + "; start a new one");
     }
@@ -421,10 +423,11 @@ public final class ResumableUploads {
             + " bytes; nothing of this piece was stored");
   }
 
-  private PartialBlob appendKeepingLease(ResumableUpload u, String owner, InputStream body, long limit, Long total,
-      List<MessageDigest> chunk, TrailingDigests running) {
+  private PartialBlob appendKeepingLease(UploadLeases.Held held, String owner, InputStream body, long limit,
+      Long total, List<MessageDigest> chunk, TrailingDigests running) {
+    ResumableUpload u = held.upload();
     try {
-      UploadLeases.LeaseKeeper keeper = leases.keeper(body, u, owner);
+      UploadLeases.LeaseKeeper keeper = leases.keeper(body, held, owner);
       return blobs.append(u.blob(), keeper, limit, total == null ? -1 : total, chunk, running, keeper);
     } catch (BlobTooLargeException e) {
       throw tooLarge(u, total, limit + 1);

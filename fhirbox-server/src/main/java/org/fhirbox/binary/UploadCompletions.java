@@ -76,8 +76,8 @@ final class UploadCompletions {
       AuditedRequest request) {
     String owner = leases.newOwner();
     leases.pause(UploadPauses.Point.COMPLETING, u.id());
-    Instant claimed = clock.instant();
-    if (!leases.take(u.id(), u.offset(), owner, claimed)) {
+    long claimed = System.nanoTime();
+    if (!leases.take(u.id(), u.offset(), owner)) {
       Optional<ResumableUpload> row = store.read(tx -> tx.uploads().find(u.id()));
       if (row.isEmpty()) {
         // terminated (DELETE) after the last piece was stored: the termination, which found the
@@ -147,7 +147,7 @@ final class UploadCompletions {
           running.remove(u.id());
           return now;
         }
-        if (now.leaseUntil() != null && now.leaseUntil().isAfter(clock.instant())) {
+        if (now.leased()) {
           throw committing(now);
         }
       }

@@ -14,7 +14,14 @@ interface UploadPauses {
     /** A completion committed the Binary and the upload's row, and has not answered yet. */
     COMMITTED,
     /** A piece found the lease of the upload taken by another request and waits for it. */
-    LEASE_TAKEN
+    LEASE_TAKEN,
+    /**
+     * A piece confirmed its lease and is about to write to the store (a part, a tail, the whole
+     * object), before the timer that renews the lease while that write runs starts.
+     */
+    WRITING,
+    /** A timer is about to renew the lease of a write or completion that reads no request body. */
+    RENEWING
   }
 
   UploadPauses NONE = (point, uploadId) -> { };

@@ -1,8 +1,6 @@
 package org.fhirbox.binary;
 
 import java.io.IOException;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.Optional;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.ResumableUpload;
@@ -38,13 +36,11 @@ final class UploadRemovals {
   private final ResourceStore store;
   private final ResumableBlobs blobs;
   private final UploadLeases leases;
-  private final Clock clock;
 
-  UploadRemovals(ResourceStore store, ResumableBlobs blobs, UploadLeases leases, Clock clock) {
+  UploadRemovals(ResourceStore store, ResumableBlobs blobs, UploadLeases leases) {
     this.store = store;
     this.blobs = blobs;
     this.leases = leases;
-    this.clock = clock;
   }
 
   /**
@@ -80,11 +76,10 @@ final class UploadRemovals {
         store.inTransaction(tx -> tx.uploads().delete(id));
         return Removal.FINISHED;
       }
-      Instant now = clock.instant();
-      if (u.leaseUntil() != null && !u.leaseUntil().isBefore(now)) {
+      if (u.leased()) {
         return Removal.WRITING;
       }
-      Optional<ResumableUpload> held = leases.tryClaim(id, u.offset(), owner, now);
+      Optional<ResumableUpload> held = leases.tryClaim(id, u.offset(), owner);
       if (held.isEmpty()) {
         continue; // it moved on meanwhile: look again
       }

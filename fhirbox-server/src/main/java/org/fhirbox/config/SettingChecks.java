@@ -89,6 +89,9 @@ final class SettingChecks {
     r.put("FHIRBOX_UPLOAD_EXPIRY", new Range(60, Integer.MAX_VALUE));
     // at 0 no resumable upload could be made at all
     r.put("FHIRBOX_UPLOAD_MAX_OPEN", new Range(1, 1_000_000));
+    // renewed every third of it, at least a few times a second; a lease as long as an hour would
+    // keep an upload a crashed node held from every other node for that long
+    r.put("FHIRBOX_UPLOAD_LEASE_SECONDS", new Range(2, 3600));
     // the sweep's cutoff is now minus the grace, and what it lists is only what is older. The
     // sweep's other protections assume more than 0: a tus file exists before its upload's row
     // (and has no second sighting), another process's sweeper does not hold this one's ready

@@ -1,5 +1,6 @@
 package org.fhirbox.db;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -20,16 +21,18 @@ public interface UploadTable {
   Optional<ResumableUpload> find(String id);
 
   /**
-   * Takes the lease of upload {@code id} for {@code owner} until {@code leaseUntil}, if the
-   * upload is at {@code offset}, not finished, and nobody holds a lease that lasts past {@code now}.
+   * Takes the lease of upload {@code id} for {@code owner} for {@code lease}, if the upload is at
+   * {@code offset}, not finished, and nobody holds a lease that lasts past now. Both times are
+   * the database's, so that nodes whose clocks differ judge a lease alike.
    */
-  boolean claim(String id, long offset, String owner, Instant now, Instant leaseUntil);
+  boolean claim(String id, long offset, String owner, Duration lease);
 
-  /** Extends {@code owner}'s lease; false when it no longer holds it. */
-  boolean extendLease(String id, String owner, Instant leaseUntil);
+  /** Extends {@code owner}'s lease to {@code lease} from now (the database's time); false when it no longer holds it. */
+  boolean extendLease(String id, String owner, Duration lease);
 
   /**
-   * Records the progress {@code owner} made ({@code blob}, the length if now known) and releases
+   * Records the progress {@code owner} made ({@code blob}, whose key may have changed; the length
+   * if now known) and releases
    * its lease; false, changing nothing, when it no longer holds it.
    */
   boolean advance(String id, String owner, PartialBlob blob, Long length, Instant now, Instant expires);
@@ -56,12 +59,13 @@ public interface UploadTable {
   int releaseAll();
 
   /**
-   * Takes the lease, for {@code owner} until {@code leaseUntil}, of up to {@code limit} unfinished
-   * uploads that expired before {@code now} and that nobody holds, the earliest expiry first;
+   * Takes the lease, for {@code owner} for {@code lease} from now by the database's clock (as
+   * {@link #claim} does), of up to {@code limit} unfinished uploads that expired before
+   * {@code now} and whose lease, judged by the database's clock, nobody holds, the earliest expiry first;
    * returns them as held. Rows another transaction has locked are skipped, not waited for, so that
    * sweepers on several nodes at once take different rows. Under the lease the expiry cannot move.
    */
-  List<ResumableUpload> claimExpired(String owner, Instant now, Instant leaseUntil, int limit);
+  List<ResumableUpload> claimExpired(String owner, Instant now, Duration lease, int limit);
 
   /**
    * Deletes up to {@code limit} rows of finished uploads that expired before {@code now} (a

@@ -16,8 +16,10 @@ import java.util.List;
  *   <li>{@link #append} streams its input after the blob's {@code length} bytes (memory does not
  *       grow with the input) and returns once those bytes are durable. Whatever an append left
  *       beyond a state that was never persisted does not count: the next append from the
- *       persisted state replaces it, and {@link #release} frees what it held.
- *   <li>{@link #complete} makes the bytes visible under the key, all at once; it may be repeated
+ *       persisted state replaces it, and {@link #release} frees what it held. The blob it returns
+ *       may have another key (S3: one written whole goes to a key of its own), which the caller
+ *       persists with it.
+ *   <li>{@link #complete} makes the bytes visible under the blob's key, all at once; it may be repeated
  *       (after a crash between it and the caller's commit) and then changes nothing.
  *   <li>{@link #discard} frees everything a partial blob holds; repeating it is harmless.
  * </ul>

@@ -38,7 +38,11 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  * part buffer for its first bytes. From then on it holds one part buffer, whatever the blob's size.
  *
  * <p>A blob whose whole content fits in one part never starts a multipart upload: its final
- * append writes it with one PutObject. The multipart upload starts with the first full part.
+ * append writes it with one PutObject, under a key of its own that the returned state names (the
+ * blob's key then changes): S3 has no lock, and a request that stalled past its lease between
+ * confirming it and writing could otherwise replace, under the key that another request's
+ * committed Binary names, its bytes with its own. The multipart upload starts with the first full
+ * part.
  *
  * <p>The state lists each part with its ETag and CRC32C, and the completion names exactly those;
  * a part that an unpersisted append wrote under the same number is not listed, and S3 refuses a
@@ -139,7 +143,8 @@ final class S3PartialBlobs implements ResumableBlobs {
       throw new IOException("partial blob " + blob.key() + " is already written whole");
     }
     try {
-      return append(blob, st, in, maxLength, finalLength, TrailingDigests.withFedHere(digests, trailing), fence);
+      return append(blob, st, in, maxLength, finalLength, TrailingDigests.withFedHere(digests, trailing), fence,
+          BlobKey.random());
     } catch (IOException | RuntimeException e) {
       if (trailing != null) {
         trailing.spoil(e);
@@ -154,9 +159,11 @@ final class S3PartialBlobs implements ResumableBlobs {
    * held while it runs ({@link WriteFence#holding}): a part that a request which stalled past its
    * lease uploaded under a number that a later append persisted would replace that part's bytes,
    * and the completion, which names the persisted part's ETag, would then be refused for good.
+   *
+   * @param wholeKey the key a blob written whole (with one PutObject) goes to
    */
   private PartialBlob append(PartialBlob blob, State st, InputStream in, long maxLength, long finalLength,
-      List<MessageDigest> digests, WriteFence fence) throws IOException {
+      List<MessageDigest> digests, WriteFence fence, BlobKey wholeKey) throws IOException {
     fence.confirm();
     Received head = new Received(in, maxLength, maxLength - blob.length(), digests);
     head.fill(new byte[(int) Math.min(S3Upload.HEAD, settings.partSizeBytes())], 0);
@@ -170,7 +177,7 @@ final class S3PartialBlobs implements ResumableBlobs {
     String objectKey = settings.objectKey(blob.key());
     if (st.tail() == null && head.ended) {
       // a small piece with nothing to gather in front of it needs no part buffer
-      return finish(blob, length, last, new Gathering(objectKey, st, head.buf, head.filled), fence);
+      return finish(blob, length, last, new Gathering(objectKey, st, head.buf, head.filled), fence, wholeKey);
     }
     // the part buffer is taken only now: a slow client holds none for its first bytes
     byte[] buf = buffers.take();
@@ -190,7 +197,7 @@ final class S3PartialBlobs implements ResumableBlobs {
         length = blob.length() + head.appended;
         last = finalLength >= 0 && length == finalLength;
       }
-      return finish(blob, length, last, g, fence);
+      return finish(blob, length, last, g, fence, wholeKey);
     } catch (IOException | RuntimeException e) {
       g.abortIfStarted(e);
       throw e;
@@ -242,20 +249,23 @@ final class S3PartialBlobs implements ResumableBlobs {
 
   /**
    * Writes what {@code g} holds at the end of an append of a blob now {@code length} long: the
-   * whole object, the last part, or the next tail.
+   * whole object (under {@code wholeKey}, which the blob returned then has), the last part, or the
+   * next tail.
    */
-  private PartialBlob finish(PartialBlob blob, long length, boolean last, Gathering g, WriteFence fence)
-      throws IOException {
+  private PartialBlob finish(PartialBlob blob, long length, boolean last, Gathering g, WriteFence fence,
+      BlobKey wholeKey) throws IOException {
     fence.confirm();
     State next;
+    BlobKey key = blob.key();
     byte[] buf = g.buf;
     int filled = g.filled;
     String objectKey = g.objectKey;
     if (last && g.uploadId == null) {
       fence.holding(() -> {
-        putObject(objectKey, buf, filled);
+        putObject(settings.objectKey(wholeKey), buf, filled);
         return null;
       });
+      key = wholeKey;
       next = new State(null, List.of(), null, 0, true);
     } else if (last) {
       if (filled > 0) {
@@ -275,7 +285,7 @@ final class S3PartialBlobs implements ResumableBlobs {
     } else {
       next = new State(g.uploadId, g.parts, null, 0, false);
     }
-    return new PartialBlob(blob.key(), length, next.encode());
+    return new PartialBlob(key, length, next.encode());
   }
 
   /**
@@ -397,9 +407,10 @@ final class S3PartialBlobs implements ResumableBlobs {
     }
     if (st.uploadId() == null) {
       // no final append happened (a length declared only now): one that adds nothing writes the
-      // tail, if any, as the whole object, or as parts when it is longer than today's part size
+      // tail, if any, as the whole object (under the blob's own key: the caller commits that one),
+      // or as parts when it is longer than today's part size
       st = State.parse(append(blob, st, InputStream.nullInputStream(), Long.MAX_VALUE, blob.length(), List.of(),
-          WriteFence.NONE).state());
+          WriteFence.NONE, blob.key()).state());
       if (st.put()) {
         return;
       }
@@ -450,10 +461,11 @@ final class S3PartialBlobs implements ResumableBlobs {
     if (old.uploadId() != null && !old.uploadId().equals(now.uploadId())) {
       abort(objectKey, old.uploadId());
     }
-    // An obsolete whole-object write is not deleted here: its object key is the blob's own, and a
-    // request that lost its lease may release after another one completed the upload under that
-    // key and committed its Binary. The next final append overwrites the object; discard
-    // (termination, expiry) and the orphan sweep remove it when no Binary and no upload name it.
+    // An obsolete whole-object write went to a key of its own, which no other append writes and no
+    // Binary names unless this state was persisted (then current names it too)
+    if (old.put() && !obsolete.key().equals(current.key())) {
+      deleteObject(objectKey);
+    }
   }
 
   private String createMultipartUpload(String objectKey) throws IOException {

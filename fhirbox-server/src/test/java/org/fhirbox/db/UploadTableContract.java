@@ -2,6 +2,7 @@ package org.fhirbox.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ abstract class UploadTableContract extends StoreContract {
 
   private void insert(String id, Long length, long offset, Instant expires) {
     ResumableUpload u = new ResumableUpload(id, "p", "client", null, null, "video/mp4", "a.mp4", null,
-        true, "filename YS5tcDQ=", length, new PartialBlob(key, offset, "state-" + offset), null, null, null, null, t0,
+        true, "filename YS5tcDQ=", length, new PartialBlob(key, offset, "state-" + offset), null, false, null, null, t0,
         t0, expires);
     store.inTransaction(tx -> {
       tx.uploads().insert(u);
@@ -47,7 +48,7 @@ abstract class UploadTableContract extends StoreContract {
   /** A finished upload whose row expires at {@code expires}. */
   private void finished(String id, Instant expires) {
     insert(id, 3L, 3, t0.plusSeconds(86400));
-    assertThat(claim(id, 3, "finisher", t0.minusSeconds(100))).isTrue();
+    assertThat(claim(id, 3, "finisher")).isTrue();
     assertThat(write(t -> t.finish(id, "finisher", "bin-" + id, 1, t0, expires))).isTrue();
   }
 
@@ -63,8 +64,12 @@ abstract class UploadTableContract extends StoreContract {
     return read(t -> t.find(id)).orElseThrow();
   }
 
-  private boolean claim(String id, long offset, String owner, Instant now) {
-    return write(t -> t.claim(id, offset, owner, now, now.plusSeconds(60)));
+  private boolean claim(String id, long offset, String owner) {
+    return claim(id, offset, owner, Duration.ofSeconds(60));
+  }
+
+  private boolean claim(String id, long offset, String owner, Duration lease) {
+    return write(t -> t.claim(id, offset, owner, lease));
   }
 
   @Test
@@ -77,6 +82,7 @@ abstract class UploadTableContract extends StoreContract {
     assertThat(u.metadata()).isEqualTo("filename YS5tcDQ=");
     assertThat(u.securityContextKept()).isTrue();
     assertThat(u.leaseOwner()).isNull();
+    assertThat(u.leased()).isFalse();
     assertThat(u.resultVersion()).isNull();
     assertThat(u.expires()).isEqualTo(t0.plusSeconds(86400));
     assertThat(this.<Optional<ResumableUpload>>read(t -> t.find("nope"))).isEmpty();
@@ -86,9 +92,10 @@ abstract class UploadTableContract extends StoreContract {
   void onlyTheClaimAtTheCurrentOffsetWinsAndOnlyItsOwnerAdvances() {
     insert("u1", 100L, 10, t0.plusSeconds(86400));
 
-    assertThat(claim("u1", 0, "A", t0)).as("a stale offset").isFalse();
-    assertThat(claim("u1", 10, "A", t0)).isTrue();
-    assertThat(claim("u1", 10, "B", t0.plusSeconds(1))).as("a live lease").isFalse();
+    assertThat(claim("u1", 0, "A")).as("a stale offset").isFalse();
+    assertThat(claim("u1", 10, "A")).isTrue();
+    assertThat(find("u1").leased()).isTrue();
+    assertThat(claim("u1", 10, "B")).as("a live lease").isFalse();
 
     PartialBlob next = new PartialBlob(key, 50, "state-50");
     assertThat(write(t -> t.advance("u1", "B", next, 100L, t0, t0.plusSeconds(99))))
@@ -101,28 +108,44 @@ abstract class UploadTableContract extends StoreContract {
     assertThat(u.leaseOwner()).isNull();
     assertThat(u.expires()).isEqualTo(t0.plusSeconds(99));
 
-    assertThat(claim("u1", 10, "B", t0)).as("the offset moved on").isFalse();
-    assertThat(claim("u1", 50, "B", t0)).isTrue();
+    assertThat(claim("u1", 10, "B")).as("the offset moved on").isFalse();
+    assertThat(claim("u1", 50, "B")).isTrue();
   }
 
+  /** Runs out by the database's clock: the only one the store has, whatever the nodes' clocks say. */
   @Test
-  void anExpiredLeaseCanBeTakenOverAndTheOldOwnerChangesNothing() {
+  void anExpiredLeaseCanBeTakenOverAndTheOldOwnerChangesNothing() throws Exception {
     insert("u1", 100L, 0, t0.plusSeconds(86400));
-    assertThat(claim("u1", 0, "A", t0)).isTrue();
-    assertThat(claim("u1", 0, "B", t0.plusSeconds(61))).isTrue();
+    assertThat(claim("u1", 0, "A", Duration.ofSeconds(1))).isTrue();
+    assertThat(claim("u1", 0, "B")).as("a live lease").isFalse();
+    Thread.sleep(1200);
+    assertThat(find("u1").leased()).isFalse();
+    assertThat(claim("u1", 0, "B")).isTrue();
 
-    assertThat(write(t -> t.extendLease("u1", "A", t0.plusSeconds(600)))).isFalse();
+    assertThat(write(t -> t.extendLease("u1", "A", Duration.ofSeconds(600)))).isFalse();
     assertThat(write(t -> t.advance("u1", "A", new PartialBlob(key, 5, ""), 100L, t0,
         t0))).isFalse();
     assertThat(write(t -> t.finish("u1", "A", "bin", 1, t0, t0))).isFalse();
     assertThat(write(t -> t.releaseLease("u1", "B"))).isTrue();
     assertThat(find("u1").leaseOwner()).isNull();
+    assertThat(find("u1").leased()).isFalse();
+  }
+
+  @Test
+  void aRenewedLeaseOutlastsItsFirstTerm() throws Exception {
+    insert("u1", 100L, 0, t0.plusSeconds(86400));
+    assertThat(claim("u1", 0, "A", Duration.ofSeconds(1))).isTrue();
+    assertThat(write(t -> t.extendLease("u1", "A", Duration.ofSeconds(60)))).isTrue();
+    Thread.sleep(1200);
+
+    assertThat(find("u1").leased()).isTrue();
+    assertThat(claim("u1", 0, "B")).isFalse();
   }
 
   @Test
   void aFinishedUploadNamesItsBinaryAndTakesNoMoreClaims() {
     insert("u1", 5L, 5, t0.plusSeconds(86400));
-    assertThat(claim("u1", 5, "A", t0)).isTrue();
+    assertThat(claim("u1", 5, "A")).isTrue();
     assertThat(write(t -> t.finish("u1", "A", "bin", 3, t0, t0.plusSeconds(5)))).isTrue();
 
     ResumableUpload u = find("u1");
@@ -130,7 +153,7 @@ abstract class UploadTableContract extends StoreContract {
     assertThat(u.resultId()).isEqualTo("bin");
     assertThat(u.resultVersion()).isEqualTo(3);
     assertThat(u.expires()).isEqualTo(t0.plusSeconds(5));
-    assertThat(claim("u1", 5, "B", t0)).isFalse();
+    assertThat(claim("u1", 5, "B")).isFalse();
     assertThat(this.<Boolean>read(t -> t.isResuming(key))).isFalse();
   }
 
@@ -145,7 +168,7 @@ abstract class UploadTableContract extends StoreContract {
         String owner = "node-" + i;
         Callable<Boolean> c = () -> {
           start.await();
-          return claim("u1", 0, owner, t0);
+          return claim("u1", 0, owner);
         };
         claims.add(pool.submit(c));
       }
@@ -166,13 +189,13 @@ abstract class UploadTableContract extends StoreContract {
     insert("older", 100L, 0, t0.minusSeconds(2));
     insert("held", 100L, 0, t0.minusSeconds(3));
     insert("new", 100L, 0, t0.plusSeconds(1));
-    assertThat(claim("held", 0, "writer", t0.minusSeconds(10))).isTrue();
+    assertThat(claim("held", 0, "writer")).isTrue();
     finished("done", t0.minusSeconds(4));
 
-    List<ResumableUpload> first = store.inTransaction(t -> t.uploads().claimExpired("S", t0, t0.plusSeconds(15), 1));
+    List<ResumableUpload> first = store.inTransaction(t -> t.uploads().claimExpired("S", t0, Duration.ofSeconds(15), 1));
     assertThat(first).extracting(ResumableUpload::id).containsExactly("older");
     assertThat(first.get(0).leaseOwner()).isEqualTo("S");
-    List<ResumableUpload> rest = store.inTransaction(t -> t.uploads().claimExpired("T", t0, t0.plusSeconds(15), 10));
+    List<ResumableUpload> rest = store.inTransaction(t -> t.uploads().claimExpired("T", t0, Duration.ofSeconds(15), 10));
     assertThat(rest).as("neither a held, finished or live row, nor one claimed already").extracting(ResumableUpload::id)
         .containsExactly("old");
     assertThat(this.<Boolean>read(t -> t.isResuming(key))).isTrue();
@@ -182,6 +205,26 @@ abstract class UploadTableContract extends StoreContract {
     assertThat(write(t -> t.delete("new"))).isTrue();
     assertThat(write(t -> t.delete("new"))).isFalse();
     assertThat(find("done").finished()).isTrue();
+  }
+
+  /** The sweep's leases, like a request's, are dated and judged by the database's clock. */
+  @Test
+  void aSweepTakesAnExpiredUploadOnceItsLeaseRanOutByTheDatabasesClockAndHoldsItAsLong() throws Exception {
+    insert("u1", 100L, 0, t0.minusSeconds(1));
+    assertThat(claim("u1", 0, "writer", Duration.ofSeconds(1))).isTrue();
+    assertThat(store.<List<ResumableUpload>>inTransaction(t -> t.uploads().claimExpired("S", t0,
+        Duration.ofSeconds(1), 10))).as("a live lease").isEmpty();
+    Thread.sleep(1200);
+
+    List<ResumableUpload> taken = store.inTransaction(t -> t.uploads().claimExpired("S", t0, Duration.ofSeconds(1), 10));
+
+    assertThat(taken).extracting(ResumableUpload::id).containsExactly("u1");
+    assertThat(taken.get(0).leased()).isTrue();
+    assertThat(claim("u1", 0, "B")).as("the sweeper's live lease").isFalse();
+    Thread.sleep(1200);
+    assertThat(find("u1").leased()).isFalse();
+    assertThat(store.<List<ResumableUpload>>inTransaction(t -> t.uploads().claimExpired("T", t0,
+        Duration.ofSeconds(60), 10))).extracting(ResumableUpload::id).containsExactly("u1");
   }
 
   @Test
@@ -209,7 +252,7 @@ abstract class UploadTableContract extends StoreContract {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
       Future<List<String>> first = pool.submit(() -> store.inTransaction(t -> {
-        List<String> ids = t.uploads().claimExpired("S", t0, t0.plusSeconds(15), 1).stream()
+        List<String> ids = t.uploads().claimExpired("S", t0, Duration.ofSeconds(15), 1).stream()
             .map(ResumableUpload::id).toList();
         claimed.countDown();
         try {
@@ -221,7 +264,7 @@ abstract class UploadTableContract extends StoreContract {
       }));
       claimed.await();
       // not waiting for the first sweeper's transaction: its row is skipped
-      List<ResumableUpload> second = store.inTransaction(t -> t.uploads().claimExpired("T", t0, t0.plusSeconds(15), 1));
+      List<ResumableUpload> second = store.inTransaction(t -> t.uploads().claimExpired("T", t0, Duration.ofSeconds(15), 1));
       release.countDown();
       assertThat(first.get()).containsExactly("a");
       if (skipsLockedRowsBeforeTheLimit()) {
@@ -241,7 +284,7 @@ abstract class UploadTableContract extends StoreContract {
     insert("expired", 100L, 0, t0.minusSeconds(1));
     finished("done", t0.plusSeconds(10));
     ResumableUpload person = new ResumableUpload("person", "p", "client", "user-1", null, "video/mp4", null, null,
-        false, null, 100L, new PartialBlob(BlobKey.random(), 0, "state-0"), null, null, null, null, t0, t0,
+        false, null, 100L, new PartialBlob(BlobKey.random(), 0, "state-0"), null, false, null, null, t0, t0,
         t0.plusSeconds(10));
     store.inTransaction(tx -> {
       tx.uploads().insert(person);
@@ -260,11 +303,11 @@ abstract class UploadTableContract extends StoreContract {
   @Test
   void releasingEveryLeaseFreesUploadsACrashLeftHeld() {
     insert("u1", 100L, 0, t0.plusSeconds(86400));
-    assertThat(claim("u1", 0, "A", t0)).isTrue();
+    assertThat(claim("u1", 0, "A")).isTrue();
 
     int released = store.inTransaction(tx -> tx.uploads().releaseAll());
     assertThat(released).isEqualTo(1);
 
-    assertThat(claim("u1", 0, "B", t0)).isTrue();
+    assertThat(claim("u1", 0, "B")).isTrue();
   }
 }

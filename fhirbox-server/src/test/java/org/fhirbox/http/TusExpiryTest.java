@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -237,6 +238,38 @@ class TusExpiryTest {
     assertThat(during.statusCode()).as(during.body()).isEqualTo(200);
     assertThat(stored.statusCode()).as(stored.body()).isEqualTo(204);
     assertThat(tus.head(url).statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * The sweep judges a lease by the database's clock, as the request that took it did: a node
+   * whose clock runs a day ahead of the database's sees the upload expired, but not the lease of
+   * the piece still arriving run out, and leaves the upload to it.
+   */
+  @Test
+  void aSweepWhoseClockIsADayAheadLeavesAnUploadWhosePieceIsArriving() throws Exception {
+    TestClock ahead = new TestClock(Instant.now());
+    try (TestServer node = TestServer.start(Map.of(), ahead)) {
+      Tus onNode = new Tus(node.client());
+      byte[] content = TestBytes.random(4 << 20, 36);
+      String url = onNode.upload(2 * content.length, null);
+      CountDownLatch go = new CountDownLatch(1);
+      CompletableFuture<HttpResponse<String>> piece = CompletableFuture.supplyAsync(() -> node.client().send(
+          onNode.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0").method("PATCH",
+              HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(content, 2 << 20, go)))));
+      try {
+        Poll.until("the piece holding the upload", () -> onNode.patch(url, 0, new byte[0]).statusCode(),
+            status -> status == 423);
+        ahead.advance(Duration.ofHours(25));
+
+        node.server().sweeper().sweep();
+      } finally {
+        go.countDown();
+      }
+      HttpResponse<String> stored = piece.get(60, TimeUnit.SECONDS);
+
+      assertThat(stored.statusCode()).as(stored.body()).isEqualTo(204);
+      assertThat(onNode.offset(url)).isEqualTo(content.length);
+    }
   }
 
   @Test

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * once it waited out the first one's lease, or 409 when the offset moved on meanwhile; the bytes
  * are never mixed.
  */
-class TusRaceTest {
+public class TusRaceTest {
   static TestServer server;
   static Tus tus;
 
@@ -59,7 +59,7 @@ class TusRaceTest {
   }
 
   /** A body that sends {@code content}'s first {@code pause} bytes, then waits for {@code go}. */
-  static InputStream pausing(byte[] content, int pause, CountDownLatch go) {
+  public static InputStream pausing(byte[] content, int pause, CountDownLatch go) {
     InputStream rest = new InputStream() {
       private InputStream delegate;
 

@@ -75,7 +75,7 @@ final class UploadsOnAnotherNode implements AutoCloseable {
         new BinaryPolicy(config.getLong("FHIRBOX_MAX_BINARY_BYTES"), Set.of(), Set.of()),
         new BinaryListener() {}, new PatientCompartment(codec, indexer));
     this.uploads = new ResumableUploads(interrupted, files, binaries, config.seconds("FHIRBOX_UPLOAD_EXPIRY"),
-        config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"),
+        config.seconds("FHIRBOX_UPLOAD_LEASE_SECONDS"), config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"),
         new UploadIssuers(server.server().auth().clients()::find, server.server().auth().users()::find), clock);
   }
 

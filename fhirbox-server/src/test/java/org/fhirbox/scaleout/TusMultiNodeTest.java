@@ -9,11 +9,15 @@ import java.io.SequenceInputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.fhirbox.http.TusRaceTest;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.S3Server;
 import org.fhirbox.testing.SlowTest;
@@ -138,5 +142,41 @@ class TusMultiNodeTest {
     assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
     assertThat(b.client().sendBytes(b.client().request("fhir/R4/" + Tus.binaryVersion(done))
         .header("Accept", "*/*").GET()).body()).isEqualTo(first);
+  }
+
+  /**
+   * A node whose clock runs 12 s ahead of node A's: while A's piece is still arriving (its lease,
+   * 15 s, taken moments ago), that node's piece at the same offset waits for it and gets 423. The
+   * lease is judged by the database's clock, not by each node's own, or that node would find A's
+   * lease run out 3 s after A took it and write the same part numbers under it.
+   */
+  @Test
+  void aNodeWhoseClockIsAheadDoesNotTakeAnUploadWhosePieceIsArriving() throws Exception {
+    byte[] first = TestBytes.random(2 * MIB, 63);
+    byte[] second = TestBytes.random(2 * MIB, 64);
+    try (TestServer ahead = TestServer.start(nodes.shared(), Clock.offset(Clock.systemUTC(), Duration.ofSeconds(12)))) {
+      Tus onA = new Tus(a.client());
+      Tus onAhead = new Tus(ahead.client());
+      String url = onA.upload(first.length, null);
+      CountDownLatch go = new CountDownLatch(1);
+      CompletableFuture<HttpResponse<String>> trickling = CompletableFuture.supplyAsync(() -> a.client().send(
+          onA.request(url).header("Content-Type", Tus.OCTETS).header("Upload-Offset", "0")
+              .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> TusRaceTest.pausing(first, MIB, go)))));
+      try {
+        // node A holds the upload once a PATCH on it there waits for its lease and is told 423
+        Poll.until("node A's piece holding the upload", () -> onA.patch(url, 0, new byte[0]).statusCode(),
+            status -> status == 423);
+
+        HttpResponse<String> racing = onAhead.patch(on(ahead, url), 0, second);
+
+        assertThat(racing.statusCode()).as(racing.body()).isEqualTo(423);
+      } finally {
+        go.countDown();
+      }
+      HttpResponse<String> done = trickling.get(60, TimeUnit.SECONDS);
+      assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
+      assertThat(b.client().sendBytes(b.client().request("fhir/R4/" + Tus.binaryVersion(done))
+          .header("Accept", "*/*").GET()).body()).isEqualTo(first);
+    }
   }
 }

@@ -6,6 +6,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.fhirbox.storage.S3Settings;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -46,7 +47,7 @@ public final class S3Server implements AutoCloseable {
           @Override
           public ResponseInputStream<GetObjectResponse> getBlob(GetObjectRequest request) {
             HeldReads h = held;
-            if (h != null && request.key().equals(h.key)) {
+            if (h != null && h.keys.test(request.key())) {
               h.await();
             }
             return super.getBlob(request);
@@ -133,7 +134,12 @@ public final class S3Server implements AutoCloseable {
    * counting them: a caller that reads the object waits, one that does not is not held up.
    */
   public HeldReads holdReads(String objectKey) {
-    HeldReads h = new HeldReads(objectKey);
+    return holdReads(objectKey::equals);
+  }
+
+  /** Holds every GetObject of a key that {@code keys} accepts, as {@link #holdReads(String)} does one key's. */
+  public HeldReads holdReads(Predicate<String> keys) {
+    HeldReads h = new HeldReads(keys);
     held = h;
     return h;
   }
@@ -200,21 +206,21 @@ public final class S3Server implements AutoCloseable {
     }
   }
 
-  /** The GetObjects of one key held back by {@link #holdReads}. */
+  /** The GetObjects of the keys held back by {@link #holdReads}. */
   public static final class HeldReads {
-    private final String key;
+    private final Predicate<String> keys;
     private final CountDownLatch released = new CountDownLatch(1);
     private final AtomicInteger reads = new AtomicInteger();
 
-    private HeldReads(String key) {
-      this.key = key;
+    private HeldReads(Predicate<String> keys) {
+      this.keys = keys;
     }
 
     private void await() {
       reads.incrementAndGet();
       try {
         if (!released.await(60, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("a held read of " + key + " was never released");
+          throw new IllegalStateException("a held read was never released");
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -222,7 +228,7 @@ public final class S3Server implements AutoCloseable {
       }
     }
 
-    /** How many GetObjects of the key arrived so far. */
+    /** How many GetObjects of the keys arrived so far. */
     public int reads() {
       return reads.get();
     }
