@@ -2,7 +2,6 @@ package org.fhirbox.binary;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +20,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -45,8 +43,7 @@ class TusS3LeaseTest {
   static void start() throws Exception {
     s3 = S3Server.start();
     S3Server.exportCredentials();
-    raw = S3Client.builder().endpointOverride(URI.create(s3.endpoint().toString())).forcePathStyle(true)
-        .region(Region.US_EAST_1).credentialsProvider(S3Server.credentials()).build();
+    raw = s3.client();
     bucket = S3Server.newBucketName();
     server = TestServer.start(Map.of("FHIRBOX_BLOB_STORE", "s3", "FHIRBOX_S3_BUCKET", bucket,
         "FHIRBOX_S3_ENDPOINT", s3.endpoint().toString(), "FHIRBOX_S3_PATH_STYLE", "true",

@@ -2,7 +2,6 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -26,7 +25,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -52,8 +50,7 @@ class TusS3Test {
   static void startS3() throws Exception {
     s3 = S3Server.start();
     S3Server.exportCredentials();
-    raw = S3Client.builder().endpointOverride(URI.create(s3.endpoint().toString())).forcePathStyle(true)
-        .region(Region.US_EAST_1).credentialsProvider(S3Server.credentials()).build();
+    raw = s3.client();
   }
 
   @AfterAll

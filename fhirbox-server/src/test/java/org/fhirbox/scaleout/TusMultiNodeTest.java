@@ -28,7 +28,6 @@ import org.fhirbox.testing.TwoNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -51,8 +50,7 @@ class TusMultiNodeTest {
     a = nodes.a();
     b = nodes.b();
     bucket = nodes.bucket();
-    raw = S3Client.builder().endpointOverride(nodes.s3().endpoint()).forcePathStyle(true)
-        .region(Region.US_EAST_1).credentialsProvider(S3Server.credentials()).build();
+    raw = nodes.s3().client();
   }
 
   @AfterAll

@@ -16,6 +16,8 @@ import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -98,6 +100,12 @@ public final class S3Server implements AutoCloseable {
 
   public URI endpoint() {
     return endpoint;
+  }
+
+  /** A client of this server as a test reads and writes the bucket behind the store's back. */
+  public S3Client client() {
+    return S3Client.builder().endpointOverride(endpoint).forcePathStyle(true).region(Region.US_EAST_1)
+        .credentialsProvider(credentials()).build();
   }
 
   /** A fresh bucket name, unique in this JVM. */
