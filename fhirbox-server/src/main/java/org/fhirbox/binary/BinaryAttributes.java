@@ -74,11 +74,10 @@ public final class BinaryAttributes {
         default -> {
           if (c >= 0x20 && c < 0x7f) {
             out.append((char) c);
-          } else if (Character.isBmpCodePoint(c)) {
-            out.append(String.format("\\u%04X", c));
           } else {
-            out.append(String.format("\\u%04X\\u%04X", (int) Character.highSurrogate(c),
-                (int) Character.lowSurrogate(c)));
+            for (char unit : Character.toChars(c)) {
+              out.append(String.format("\\u%04X", (int) unit));
+            }
           }
         }
       }
