@@ -72,6 +72,7 @@ public final class ResumableUploads {
   private final UploadRemovals removals;
   private final UploadCompletions completions;
   private final ExpiredUploads sweep;
+  private volatile UploadPauses pauses = UploadPauses.NONE;
 
   /**
    * @param maxOpen the most unfinished, unexpired uploads one client (and user, for a person's
@@ -141,6 +142,7 @@ public final class ResumableUploads {
         principal.user().orElse(null), c.binaryId(), contentType, c.filename(), context,
         c.binaryId() != null && requested == null, c.metadata(), c.length(),
         blob, null, false, null, null, now, now, now.plus(expiry));
+    pauses.at(UploadPauses.Point.CREATING, u.id());
     store.inTransaction(tx -> {
       tx.uploads().insert(u);
       return null;
@@ -299,6 +301,7 @@ public final class ResumableUploads {
 
   /** Holds requests at the points {@code pauses} chooses (tests make races happen with it). */
   void pauseAt(UploadPauses pauses) {
+    this.pauses = pauses;
     leases.pauseAt(pauses);
   }
 

@@ -7,6 +7,8 @@ package org.fhirbox.binary;
 interface UploadPauses {
   /** Where a request is held. */
   enum Point {
+    /** A creation found room for one more upload of its owner and has not stored it yet. */
+    CREATING,
     /** A piece stored the upload's last byte and let its lease go; its completion takes it next. */
     COMPLETING,
     /** A completion holds the upload's lease and has not committed the Binary yet. */
