@@ -201,8 +201,8 @@ public final class FhirboxServer implements AutoCloseable {
     BinaryImporter ingestImporter = new BinaryImporter(
         BinaryWiring.fetcher(config, ingestPolicy, binaryService, resolver), binaryService, 1);
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"),
-        config.seconds("FHIRBOX_UPLOAD_LEASE_SECONDS"), config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"), uploadIssuers,
-        clock);
+        config.seconds("FHIRBOX_UPLOAD_LEASE_SECONDS"), config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"),
+        config.getInt("FHIRBOX_UPLOAD_MAX_OPEN_PER_PROJECT"), uploadIssuers, clock);
     IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
         Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
     repository.addWriteListener(ingestJobs);

@@ -58,15 +58,13 @@ public final class ResumableUploads {
   private static final SecureRandom RANDOM = new SecureRandom();
   /** Random bytes of an upload id, written as twice as many hex digits. */
   private static final int ID_BYTES = 16;
-  /** {@code Retry-After} of a creation refused for too many open uploads. */
-  private static final long RETRY_AFTER_SECONDS = 60;
 
   private final ResourceStore store;
   private final ResumableBlobs blobs;
   private final BinaryService binaries;
   private final Clock clock;
   private final Duration expiry;
-  private final int maxOpen;
+  private final OpenUploadCaps caps;
   private final RunningDigests running = new RunningDigests(RUNNING_DIGESTS);
   private final UploadLeases leases;
   private final UploadRemovals removals;
@@ -77,12 +75,14 @@ public final class ResumableUploads {
   /**
    * @param maxOpen the most unfinished, unexpired uploads one client (and user, for a person's
    *     token) of a project may have at once ({@code FHIRBOX_UPLOAD_MAX_OPEN})
+   * @param maxOpenPerProject the most a project's clients may have together, 0 for no cap
+   *     ({@code FHIRBOX_UPLOAD_MAX_OPEN_PER_PROJECT})
    * @param issuers whether the client (and user) that began an upload may still commit its Binary
    */
   public ResumableUploads(ResourceStore store, BlobStore blobStore, BinaryService binaries, Duration expiry,
-      Duration lease, int maxOpen, UploadIssuers issuers, Clock clock) {
+      Duration lease, int maxOpen, int maxOpenPerProject, UploadIssuers issuers, Clock clock) {
     this.store = store;
-    this.maxOpen = maxOpen;
+    this.caps = new OpenUploadCaps(maxOpen, maxOpenPerProject, expiry);
     this.blobs = blobStore.resumable();
     this.binaries = binaries;
     this.expiry = expiry;
@@ -130,7 +130,7 @@ public final class ResumableUploads {
     if (c.binaryId() != null) {
       binaries.requireExisting(principal.project(), c.binaryId());
     }
-    requireRoomForAnother(principal);
+    caps.require(store, principal, clock.instant());
     PartialBlob blob;
     try {
       blob = blobs.begin();
@@ -142,30 +142,28 @@ public final class ResumableUploads {
         principal.user().orElse(null), c.binaryId(), contentType, c.filename(), context,
         c.binaryId() != null && requested == null, c.metadata(), c.length(),
         blob, null, false, null, null, now, now, now.plus(expiry));
-    pauses.at(UploadPauses.Point.CREATING, u.id());
-    store.inTransaction(tx -> {
-      tx.uploads().insert(u);
-      return null;
-    });
+    try {
+      store.inTransaction(tx -> {
+        // counted again under the lock of this owner's (or project's) creations: of creations at
+        // the same moment, each one counts what the ones before it stored
+        caps.reserve(tx, principal, now);
+        pauses.at(UploadPauses.Point.CREATING, u.id());
+        tx.uploads().insert(u);
+        return null;
+      });
+    } catch (FhirException e) {
+      discard(u);
+      throw e;
+    }
     return u;
   }
 
-  /**
-   * 429 when {@code principal}'s client (and user) already has {@link #maxOpen} unfinished uploads
-   * that have not expired. Counted before the new one is stored, so uploads created at the same
-   * moment may pass it together: the bound is the limit plus the requests of one owner at once.
-   */
-  private void requireRoomForAnother(Principal principal) {
-    String user = principal.user().orElse(null);
-    Instant now = clock.instant();
-    int open = store.read(tx -> tx.uploads().countOpen(principal.project(), principal.clientId(), user, now));
-    if (open >= maxOpen) {
-      // 429, not 403: the client frees room itself (or its uploads expire), and may then go on
-      throw FhirException.tooManyRequests((user == null ? "this client" : "this user, with this client,")
-          + " already has " + open
-          + " unfinished resumable uploads, the most the server allows at once (" + maxOpen + "); finish them or"
-          + " end those no longer needed with DELETE on their URL (an abandoned one ends by itself "
-          + duration(expiry) + " after its last piece) before creating another", RETRY_AFTER_SECONDS);
+  /** Frees what a creation refused after its storage began holds; a failure leaves it to the orphan sweep. */
+  private void discard(ResumableUpload u) {
+    try {
+      blobs.discard(u.blob());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not delete the storage of refused upload {}", u.id(), e);
     }
   }
 
@@ -573,12 +571,6 @@ public final class ResumableUploads {
       }
     }
     return true;
-  }
-
-  /** {@code d} as a person reads it: "24 h", "90 min", "75 s". */
-  private static String duration(Duration d) {
-    long s = d.toSeconds();
-    return s % 3600 == 0 ? s / 3600 + " h" : s % 60 == 0 ? s / 60 + " min" : s + " s";
   }
 
   private static String randomHex(int bytes) {

@@ -96,6 +96,7 @@ public final class FhirboxConfig {
     d.put("FHIRBOX_ORPHAN_SWEEP_INTERVAL", "600");
     d.put("FHIRBOX_UPLOAD_EXPIRY", "86400");
     d.put("FHIRBOX_UPLOAD_MAX_OPEN", "100");
+    d.put("FHIRBOX_UPLOAD_MAX_OPEN_PER_PROJECT", "1000");
     d.put("FHIRBOX_UPLOAD_LEASE_SECONDS", "15");
     d.put("FHIRBOX_TOKEN_TTL", "3600");
     d.put("FHIRBOX_TOKEN_ISSUER", "");

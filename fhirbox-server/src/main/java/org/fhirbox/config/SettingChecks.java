@@ -89,6 +89,7 @@ final class SettingChecks {
     r.put("FHIRBOX_UPLOAD_EXPIRY", new Range(60, Integer.MAX_VALUE));
     // at 0 no resumable upload could be made at all
     r.put("FHIRBOX_UPLOAD_MAX_OPEN", new Range(1, 1_000_000));
+    r.put("FHIRBOX_UPLOAD_MAX_OPEN_PER_PROJECT", new Range(0, 1_000_000_000));
     // renewed every third of it, at least a few times a second; a lease as long as an hour would
     // keep an upload a crashed node held from every other node for that long
     r.put("FHIRBOX_UPLOAD_LEASE_SECONDS", new Range(2, 3600));

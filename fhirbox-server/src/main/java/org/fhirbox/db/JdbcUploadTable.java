@@ -154,6 +154,12 @@ final class JdbcUploadTable implements UploadTable {
   }
 
   @Override
+  public int countOpenInProject(String project, Instant now) {
+    return st.first("read failed", "SELECT COUNT(*) FROM resumable_upload WHERE project = ? AND result_id IS NULL"
+        + " AND expires >= ?", List.of(project, now.toEpochMilli()), rs -> rs.getInt(1)).orElse(0);
+  }
+
+  @Override
   public boolean isResuming(BlobKey key) {
     return !st.list("read failed", "SELECT 1 FROM resumable_upload WHERE blob_key = ? AND result_id IS NULL"
         + " LIMIT 1", List.of(key.value()), rs -> rs.getInt(1)).isEmpty();

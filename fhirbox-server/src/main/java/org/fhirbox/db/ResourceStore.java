@@ -41,7 +41,8 @@ public interface ResourceStore {
     /**
      * Takes the lock named {@code name}, held until this transaction ends, on every node sharing the
      * database: another transaction taking the same name waits until this one ends (a conditional
-     * create or update, so that a second one with the same condition finds what the first wrote).
+     * create or update, so that a second one with the same condition finds what the first wrote; a
+     * resumable upload's creation, so that its count of open uploads and its insert are one step).
      * Does nothing in {@link ResourceStore#read}, which runs outside a transaction. A wait past the
      * database's lock timeout fails with {@link StoreException#isConflict()}.
      */

@@ -79,6 +79,9 @@ public interface UploadTable {
    */
   int countOpen(String project, String clientId, String userId, Instant now);
 
+  /** How many unfinished uploads that have not expired by {@code now} belong to {@code project}, whoever's. */
+  int countOpenInProject(String project, Instant now);
+
   /** Whether an unfinished upload writes the blob {@code key}. */
   boolean isResuming(BlobKey key);
 }

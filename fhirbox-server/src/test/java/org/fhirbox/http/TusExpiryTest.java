@@ -49,8 +49,9 @@ class TusExpiryTest {
   @BeforeAll
   static void start() throws Exception {
     // FHIRBOX_UPLOAD_EXPIRY left at its default, which the expiries below take to be 24 h; the
-    // sweep's test holds more open uploads at once than a client may by default
-    server = TestServer.start(Map.of("FHIRBOX_UPLOAD_MAX_OPEN", "2000"), clock);
+    // sweep's test holds more open uploads at once than a client or a project may by default
+    server = TestServer.start(Map.of("FHIRBOX_UPLOAD_MAX_OPEN", "2000", "FHIRBOX_UPLOAD_MAX_OPEN_PER_PROJECT", "0"),
+        clock);
     tus = new Tus(server.client());
   }
 

@@ -76,6 +76,7 @@ final class UploadsOnAnotherNode implements AutoCloseable {
         new BinaryListener() {}, new PatientCompartment(codec, indexer));
     this.uploads = new ResumableUploads(interrupted, files, binaries, config.seconds("FHIRBOX_UPLOAD_EXPIRY"),
         config.seconds("FHIRBOX_UPLOAD_LEASE_SECONDS"), config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"),
+        config.getInt("FHIRBOX_UPLOAD_MAX_OPEN_PER_PROJECT"),
         new UploadIssuers(server.server().auth().clients()::find, server.server().auth().users()::find), clock);
   }
 
