@@ -15,9 +15,9 @@ import org.fhirbox.core.FhirException;
  * that may have started hours before; so when the bytes arrive and when the Binary is committed,
  * the client is looked up again (not through the access tokens' status cache): it must exist in
  * the upload's project, not be disabled, and still be registered for a scope that permits the
- * Binary interaction (create, or update for a new version). A person's upload (a tus upload
- * begun with a token that names a user) also needs that user to exist in the project, not be
- * disabled, and still be allowed a scope that permits the interaction. A disabled
+ * Binary interaction (create, or update for a new version). A person's upload (a URL issued to, or
+ * a tus upload begun with, a token that names a user) also needs that user to exist in the
+ * project, not be disabled, and still be allowed a scope that permits the interaction. A disabled
  * or unknown client or user is answered 401, as its access token is; a lost scope 403, as a token
  * without it is.
  */

@@ -33,9 +33,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Upload URLs and resumable uploads store nothing once the client that issued or began them is
- * disabled or loses the Binary scope, nor a person's resumable upload once that user is disabled
- * or loses the Binary scope, however long the URL still lives or the upload has run.
+ * Upload URLs and resumable uploads store nothing once the client that issued or began them, or
+ * the user they were issued to, is disabled or loses the Binary scope, however long the URL still
+ * lives or the upload has run.
  */
 class RevokedUploadTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -204,6 +204,33 @@ class RevokedUploadTest {
       ps.setString(2, user.id());
       assertThat(ps.executeUpdate()).isEqualTo(1);
     }
+  }
+
+  @Test
+  void aPersonsUploadUrlStoresNothingOnceTheUserIsDisabledOrLosesTheBinaryCreateScope() throws Exception {
+    Person disabled = signIn("revoke-user-url", "disabled@example.org");
+    Person rescoped = signIn("revoke-user-url", "rescoped@example.org");
+    TestClient reader = clients.client("revoke-user-url", "system/Binary.r");
+    byte[] bytes = "written after the user was disabled".getBytes(StandardCharsets.UTF_8);
+    String[] first = issue(disabled.client(), bytes.length);
+    String[] second = issue(rescoped.client(), bytes.length);
+    long blobs = server.blobFiles(false);
+
+    assertThat(first[1]).contains("&User=" + disabled.user().id());
+    assertThat(put(first[1].replace("&User=" + disabled.user().id(), ""), bytes).statusCode())
+        .as("the user is part of the signature").isEqualTo(403);
+    disable(disabled.user());
+    setScope(rescoped.user(), "user/Binary.rs");
+    HttpResponse<String> off = put(first[1], bytes);
+    HttpResponse<String> lost = put(second[1], bytes);
+
+    assertThat(off.statusCode()).as(off.body()).isEqualTo(401);
+    assertThat(diagnostics(off)).contains("the user who began this upload").contains("disabled");
+    assertThat(lost.statusCode()).as(lost.body()).isEqualTo(403);
+    assertThat(diagnostics(lost)).contains("the user who began this upload").contains("lost the scope");
+    assertThat(reader.get("fhir/R4/Binary/" + first[0]).statusCode()).isEqualTo(404);
+    assertThat(reader.get("fhir/R4/Binary/" + second[0]).statusCode()).isEqualTo(404);
+    assertThat(server.blobFiles(false)).isEqualTo(blobs);
   }
 
   @Test
