@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * credentials. Everything the caller's token allows is checked when the URL is issued (Binary
  * create, the {@code securityContext} within a patient's compartment, deny list, size limit); the
  * deny list, limit and {@code securityContext} existence are checked again when the bytes arrive,
- * and the client named in the URL must still be enabled and registered for the Binary scope it
- * was issued for, both before a byte is stored and again before the commit ({@link UploadIssuers}).
+ * and the client named in the URL (and the user, for a URL issued to a person's token) must still
+ * be enabled and allowed the Binary scope it was issued for, both before a byte is stored and again
+ * before the commit ({@link UploadIssuers}).
  * An upload to S3 is held to the same when it is confirmed: one refused so is forgotten, and its
  * object left to the orphan sweeper.
  *
@@ -86,7 +87,7 @@ public final class DirectUploads {
    *     its SHA-1 off the request thread
    * @param leases where a confirmation records the objects it reads or copies, so that no node's
    *     orphan sweep deletes them before their Binary is committed
-   * @param issuers whether the client a URL names may still store what it was issued for
+   * @param issuers whether the client (and user) a URL names may still store what it was issued for
    */
   public DirectUploads(BinaryService binaries, ResourceStore store, UploadUrlSigner signer, S3UploadSigner s3,
       BinaryListener audit, Duration grace, Executor background, Clock clock, LiveWrites leases,
@@ -155,7 +156,7 @@ public final class DirectUploads {
     // What the URL grants: only the S3 blob and multipart upload differ between the three ways.
     BiFunction<String, String, Grant> grantFor = (blobKey, uploadId) -> new Grant(id, principal.project(),
         request.size(), contentType, sha256, sha1, ctx, request.filename(), null, blobKey, uploadId,
-        principal.clientId());
+        principal.clientId(), principal.user().orElse(null));
     if (s3 != null) {
       // S3 checks a presigned URL's expiry when a request starts, so a PUT begun just before it ends
       // after it: the confirmation URL lives as long as a read or the background check may confirm.
@@ -208,7 +209,7 @@ public final class DirectUploads {
     String contentType = binary.hasContentType() ? binary.getContentType() : "application/octet-stream";
     Grant grant = new Grant(id, principal.project(), null, contentType, null, null, ctx,
         binaries.filename(principal.project(), id, current.versionId()), current.versionId(), null, null,
-        principal.clientId());
+        principal.clientId(), principal.user().orElse(null));
     Instant expires = clock.instant().plus(DEFAULT_EXPIRES_IN);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", contentType);
@@ -228,7 +229,7 @@ public final class DirectUploads {
           "POST");
     }
     Interaction interaction = grant.baseVersion() == null ? Interaction.CREATE : Interaction.UPDATE;
-    Runnable issuerAllowed = () -> issuers.require(grant.project(), grant.client(), null, interaction);
+    Runnable issuerAllowed = () -> issuers.require(grant.project(), grant.client(), grant.user(), interaction);
     issuerAllowed.run();
     if (grant.baseVersion() == null) {
       uploadUrls.requireUnused(binaryId);
@@ -282,7 +283,7 @@ public final class DirectUploads {
       throw UploadUrlBinaries.uploadOver(binaryId);
     }
     FhirException refused = pending.get().confirmed() ? null
-        : issuers.refusal(grant.project(), grant.client(), null, Interaction.CREATE);
+        : issuers.refusal(grant.project(), grant.client(), grant.user(), Interaction.CREATE);
     if (refused != null) {
       forget(binaryId); // as a refused confirmation is: its object is left to the orphan sweeper
       throw refused;
@@ -331,8 +332,8 @@ public final class DirectUploads {
 
   /** Remembers an upload to S3 until it is confirmed, so that a read or the background check can confirm it. */
   private void pending(Grant g, Instant expires) {
-    PendingUpload p = new PendingUpload(g.binaryId(), g.project(), g.client(), g.blobKey(), g.uploadId(), g.size(),
-        g.sha256Hex(), g.sha1Hex(), g.contentType(), g.filename(), g.securityContext(), expires,
+    PendingUpload p = new PendingUpload(g.binaryId(), g.project(), g.client(), g.user(), g.blobKey(), g.uploadId(),
+        g.size(), g.sha256Hex(), g.sha1Hex(), g.contentType(), g.filename(), g.securityContext(), expires,
         clock.instant().plus(CHECK_INTERVAL), false);
     store.inTransaction(tx -> {
       tx.pendingUploads().insert(p);
@@ -482,11 +483,11 @@ public final class DirectUploads {
    * Confirms an upload the client did not: the Binary is created from the object when it is the
    * declared content (see {@link BucketConfirmations#confirmObject}); false, changing nothing, while the bytes are not
    * all there. Content that is not the declared one is deleted (400) and the upload forgotten; an
-   * upload whose client is disabled or lost the Binary create scope is forgotten and its object
-   * left to the orphan sweeper (410, as for an upload that is over).
+   * upload whose client or user is disabled or lost the Binary create scope is forgotten and its
+   * object left to the orphan sweeper (410, as for an upload that is over).
    */
   private boolean confirm(PendingUpload p, AuditedRequest request, String how) {
-    FhirException refused = issuers.refusal(p.project(), p.clientId(), null, Interaction.CREATE);
+    FhirException refused = issuers.refusal(p.project(), p.clientId(), p.userId(), Interaction.CREATE);
     if (refused != null) {
       forget(p.binaryId());
       throw FhirException.gone(refused.getMessage());

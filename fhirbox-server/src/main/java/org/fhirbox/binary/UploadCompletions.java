@@ -158,8 +158,8 @@ final class UploadCompletions {
   /**
    * What the upload's creation checked, against the policy as it is now (a restart may have
    * changed it): the deny lists, the securityContext and the size limit; and that the client
-   * (and user) that began it is still enabled and still registered for the Binary scope, which the
-   * token of a request begun before it was disabled or lost that scope no longer vouches for (see
+   * (and user) that began it is still enabled and still allowed the Binary scope, which the token
+   * of a request begun before it was disabled or lost that scope no longer vouches for (see
    * {@link UploadIssuers}). The upload keeps its row and bytes until it expires, as after any
    * other refused commit.
    */

@@ -9,15 +9,17 @@ import org.fhirbox.auth.User;
 import org.fhirbox.core.FhirException;
 
 /**
- * Whether the client that issued an upload URL, or started a resumable upload, may still store
- * what it began. A URL is a credential that outlives the check made when it was issued (up to an
- * hour), and a tus upload commits with the token of a request that may have started hours before;
- * so when the bytes arrive and when the Binary is committed, the client is looked up again (not
- * through the access tokens' status cache): it must exist in the upload's project, not be
- * disabled, and still be registered for a scope that permits the Binary interaction (create, or
- * update for a new version). A person's upload also needs that user to exist and not be disabled.
- * A disabled or unknown client or user is answered 401, as its access token is; a lost scope 403,
- * as a token without it is.
+ * Whether the client that issued an upload URL, or started a resumable upload, and the user whose
+ * token it used, may still store what they began. A URL is a credential that outlives the check
+ * made when it was issued (up to an hour), and a tus upload commits with the token of a request
+ * that may have started hours before; so when the bytes arrive and when the Binary is committed,
+ * the client is looked up again (not through the access tokens' status cache): it must exist in
+ * the upload's project, not be disabled, and still be registered for a scope that permits the
+ * Binary interaction (create, or update for a new version). A person's upload (a URL issued to, or
+ * a tus upload begun with, a token that names a user) also needs that user to exist in the
+ * project, not be disabled, and still be allowed a scope that permits the interaction. A disabled
+ * or unknown client or user is answered 401, as its access token is; a lost scope 403, as a token
+ * without it is.
  */
 public final class UploadIssuers {
   private final Function<String, Optional<OAuthClient>> clients;
@@ -50,9 +52,17 @@ public final class UploadIssuers {
       return FhirException.forbidden("the client that issued this upload (" + clientId + ") lost the scope to "
           + interaction.name().toLowerCase(Locale.ROOT) + " Binary; nothing was stored");
     }
-    if (userId != null && users.apply(userId).filter(u -> u.project().equals(project) && !u.disabled()).isEmpty()) {
+    if (userId == null) {
+      return null;
+    }
+    Optional<User> user = users.apply(userId).filter(u -> u.project().equals(project));
+    if (user.isEmpty() || user.get().disabled()) {
       return FhirException.unauthorized("the user who began this upload is disabled or no longer exists; nothing"
           + " was stored");
+    }
+    if (!user.get().allowedScopes().allows("Binary", interaction)) {
+      return FhirException.forbidden("the user who began this upload lost the scope to "
+          + interaction.name().toLowerCase(Locale.ROOT) + " Binary; nothing was stored");
     }
     return null;
   }

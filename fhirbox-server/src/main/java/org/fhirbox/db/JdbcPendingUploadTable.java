@@ -12,7 +12,7 @@ import org.fhirbox.storage.BlobKey;
 /** {@link PendingUploadTable} over one connection; the same SQL on H2 and PostgreSQL. */
 final class JdbcPendingUploadTable implements PendingUploadTable {
   private static final String COLS = "binary_id, project, client_id, blob_key, upload_id, size_bytes, sha256,"
-      + " content_type, filename, security_context, expires, next_check, confirmed, sha1";
+      + " content_type, filename, security_context, expires, next_check, confirmed, sha1, user_id";
   private final JdbcStatements st;
 
   JdbcPendingUploadTable(JdbcStatements st) {
@@ -22,10 +22,10 @@ final class JdbcPendingUploadTable implements PendingUploadTable {
   @Override
   public void insert(PendingUpload u) {
     st.update("write failed", "INSERT INTO direct_upload (" + COLS + ")"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         Arrays.asList(u.binaryId(), u.project(), u.clientId(), u.blobKey(), u.uploadId(), u.size(), u.sha256Hex(),
             u.contentType(), u.filename(), u.securityContext(), u.expires().toEpochMilli(),
-            u.nextCheck().toEpochMilli(), u.confirmed(), u.sha1Hex()));
+            u.nextCheck().toEpochMilli(), u.confirmed(), u.sha1Hex(), u.userId()));
   }
 
   @Override
@@ -70,8 +70,8 @@ final class JdbcPendingUploadTable implements PendingUploadTable {
   }
 
   private static PendingUpload row(ResultSet rs) throws SQLException {
-    return new PendingUpload(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-        rs.getLong(6), rs.getString(7), rs.getString(14), rs.getString(8), rs.getString(9), rs.getString(10),
-        Instant.ofEpochMilli(rs.getLong(11)), Instant.ofEpochMilli(rs.getLong(12)), rs.getBoolean(13));
+    return new PendingUpload(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(15), rs.getString(4),
+        rs.getString(5), rs.getLong(6), rs.getString(7), rs.getString(14), rs.getString(8), rs.getString(9),
+        rs.getString(10), Instant.ofEpochMilli(rs.getLong(11)), Instant.ofEpochMilli(rs.getLong(12)), rs.getBoolean(13));
   }
 }

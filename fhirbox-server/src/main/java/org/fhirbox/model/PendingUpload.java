@@ -7,6 +7,8 @@ import java.time.Instant;
  * granted, until the reserved Binary exists and its object was read once for its SHA-1.
  *
  * @param clientId the client the URL was issued to
+ * @param userId the user whose token asked for the URL; null for a client acting for itself (and
+ *     for an upload recorded before the user was)
  * @param blobKey the blob whose object the client writes
  * @param uploadId the S3 multipart upload of a part-wise upload; null for one PUT
  * @param sha256Hex the declared SHA-256; null when none was declared (a single PUT then goes to
@@ -22,6 +24,7 @@ public record PendingUpload(
     String binaryId,
     String project,
     String clientId,
+    String userId,
     String blobKey,
     String uploadId,
     long size,

@@ -15,14 +15,14 @@ import org.fhirbox.core.FhirException;
  * {@code PUT} the bytes of one reserved Binary once:
  * <pre>
  * {base}/storage/upload/{id}?Project=[&Size=]&Type=[&Sha256=][&Sha1=][&Context=][&Filename=][&Base=][&Blob=]
- *   [&Upload=][&Client=]&Expires=&KeyId=&Signature=
+ *   [&Upload=][&Client=][&User=]&Expires=&KeyId=&Signature=
  * </pre>
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) under the keys of the download URLs
  * ({@link SigningKeys}) over the canonical string
  * <pre>
  * fhirbox-upload-v1 LF PUT LF /storage/upload/{id} LF Expires LF KeyId LF Project LF Size LF Type
- *   LF Sha256 LF Context LF Filename LF Base LF Blob [LF Upload LF Client [LF Sha1]]
+ *   LF Sha256 LF Context LF Filename LF Base LF Blob [LF Upload LF Client [LF Sha1 [LF User]]]
  * </pre>
  * where every value after {@code KeyId} is percent-encoded and an absent optional value is
  * {@code -} ({@code =} precedes a present one, so absent differs from empty). The scheme name
@@ -33,9 +33,11 @@ import org.fhirbox.core.FhirException;
  * {@code Blob} is the completion step of an S3 presigned upload: it signs {@code POST} and names
  * the blob whose object the client wrote straight to the bucket; with {@code Upload} as well, the
  * S3 multipart upload whose parts it completes; {@code Client} names the client the URL was issued
- * to, for the audit trail (these two lines are there only when one of them or {@code Sha1} is,
- * and the {@code Sha1} line only when it is, so URLs signed without them keep verifying). The client
- * can change none of them. {@code Size} is absent only in that replacing form, which Medplum's
+ * to, and {@code User} the person whose token asked for it, if any: both are looked up again when
+ * the URL is used, and the client is named in the audit trail (these two lines are there only when
+ * one of them, {@code Sha1} or {@code User} is, the {@code Sha1} line only when it or {@code User}
+ * is, and the {@code User} line only when it is, so URLs signed without them keep verifying). The
+ * client can change none of them. {@code Size} is absent only in that replacing form, which Medplum's
  * {@code $presigned-url?upload=true} issues without knowing the size. Signatures are compared in constant time.
  */
 public final class UploadUrlSigner {
@@ -46,7 +48,7 @@ public final class UploadUrlSigner {
    */
   public record Grant(String binaryId, String project, Long size, String contentType, String sha256Hex,
       String sha1Hex, String securityContext, String filename, Long baseVersion, String blobKey, String uploadId,
-      String client) {
+      String client, String user) {
 
     /** The method the URL answers: PUT of the bytes, or POST to confirm bytes already in the bucket. */
     public String method() {
@@ -99,6 +101,7 @@ public final class UploadUrlSigner {
     appendOptional(url, "Blob", grant.blobKey());
     appendOptional(url, "Upload", grant.uploadId());
     appendOptional(url, "Client", grant.client());
+    appendOptional(url, "User", grant.user());
     return url.append("&Expires=").append(exp)
         .append("&KeyId=").append(encode(kid))
         .append("&Signature=").append(signature).toString();
@@ -135,7 +138,7 @@ public final class UploadUrlSigner {
     Grant grant = new Grant(binaryId, project, size == null ? null : Long.parseLong(size), type,
         queryParams.get("Sha256"), queryParams.get("Sha1"), queryParams.get("Context"), queryParams.get("Filename"),
         base == null ? null : Long.parseLong(base), queryParams.get("Blob"), queryParams.get("Upload"),
-        queryParams.get("Client"));
+        queryParams.get("Client"), queryParams.get("User"));
     byte[] expected = keys.hmac(kid, canonical(grant, expires, kid));
     if (!MessageDigest.isEqual(expected, Base64.getUrlDecoder().decode(signature))) {
       throw FhirException.forbidden("upload URL signature does not match");
@@ -152,11 +155,14 @@ public final class UploadUrlSigner {
         encode(g.project()), optional(g.size() == null ? null : g.size().toString()), encode(g.contentType()),
         optional(g.sha256Hex()), optional(g.securityContext()), optional(g.filename()),
         optional(g.baseVersion() == null ? null : g.baseVersion().toString()), optional(g.blobKey()));
-    if (g.uploadId() != null || g.client() != null || g.sha1Hex() != null) {
+    if (g.uploadId() != null || g.client() != null || g.sha1Hex() != null || g.user() != null) {
       signed += "\n" + optional(g.uploadId()) + "\n" + optional(g.client());
     }
-    if (g.sha1Hex() != null) {
+    if (g.sha1Hex() != null || g.user() != null) {
       signed += "\n" + optional(g.sha1Hex());
+    }
+    if (g.user() != null) {
+      signed += "\n" + optional(g.user());
     }
     return signed.getBytes(StandardCharsets.UTF_8);
   }

@@ -17,8 +17,8 @@ abstract class PendingUploadTableContract extends StoreContract {
   private final BlobKey key = BlobKey.random();
 
   private void insert(String binaryId, BlobKey blob) {
-    PendingUpload u = new PendingUpload(binaryId, "p", "client", blob.value(), null, 2000, "ab".repeat(32), null,
-        "application/octet-stream", null, null, expires, expires.minusSeconds(840), false);
+    PendingUpload u = new PendingUpload(binaryId, "p", "client", "user", blob.value(), null, 2000, "ab".repeat(32),
+        null, "application/octet-stream", null, null, expires, expires.minusSeconds(840), false);
     store.inTransaction(tx -> {
       tx.pendingUploads().insert(u);
       return null;
@@ -41,6 +41,16 @@ abstract class PendingUploadTableContract extends StoreContract {
     assertThat(awaited(key, expires)).as("expired just now").isTrue();
     assertThat(awaited(key, expires.plusMillis(1))).as("expired before").isFalse();
     assertThat(awaited(BlobKey.random(), expires.minusSeconds(3600))).as("another blob").isFalse();
+  }
+
+  @Test
+  void anUploadKeepsTheClientAndUserItWasIssuedTo() {
+    insert("b1", key);
+
+    PendingUpload found = store.read(tx -> tx.pendingUploads().find("b1")).orElseThrow();
+    assertThat(found.clientId()).isEqualTo("client");
+    assertThat(found.userId()).isEqualTo("user");
+    assertThat(found.blobKey()).isEqualTo(key.value());
   }
 
   @Test

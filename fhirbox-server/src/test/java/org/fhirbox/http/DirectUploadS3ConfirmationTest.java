@@ -21,10 +21,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.fhirbox.auth.OAuthClient;
+import org.fhirbox.auth.Scopes;
+import org.fhirbox.auth.User;
 import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.db.ResourceStore;
@@ -200,6 +204,42 @@ class DirectUploadS3ConfirmationTest {
     assertThat(created(issued.binary())).isFalse();
     assertThat(f.objectExists(issued.url())).as("left to the orphan sweeper").isTrue();
     assertThat(complete(issued).statusCode()).as("the upload is over").isEqualTo(410);
+  }
+
+  @Test
+  void aPersonsUploadWhoseUserWasDisabledIsNotConfirmedByItsCompletionAReadOrTheBackgroundCheck() throws Exception {
+    ProjectClients clients = new ProjectClients(f.server);
+    var auth = f.server.server().auth();
+    OAuthClient app = auth.clients().find(auth.clients().create("s3-user-off", "user/Binary.cruds", false)
+        .clientId()).orElseThrow();
+    User nurse = f.server.server().signIn().users().create("s3-user-off", "nurse@example.org", "Nurse",
+        "Practitioner/nurse", "user/Binary.cruds", false).orElseThrow();
+    TestClient person = new TestClient(f.server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
+        .issue(app, Scopes.parse("user/Binary.cruds"), Optional.of(nurse.id()), Optional.empty()).accessToken());
+    TestClient reader = clients.client("s3-user-off", "system/Binary.r");
+    byte[] bytes = random(1600, 53);
+    Issued completed = f.issue(person, f.body(bytes.length, sha256(bytes)));
+    Issued read = f.issue(person, f.body(bytes.length, sha256(bytes)));
+    Issued checked = f.issue(person, f.body(bytes.length, sha256(bytes)));
+    for (Issued issued : List.of(completed, read, checked)) {
+      assertThat(putToS3(issued, issued.url(), bytes).statusCode()).isEqualTo(200);
+    }
+    HttpResponse<String> off = f.http.send(f.http.request("admin/users/" + nurse.id() + "/disable")
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+
+    HttpResponse<String> done = complete(completed);
+    assertThat(reader.get("fhir/R4/" + read.binary()).statusCode()).isEqualTo(404);
+    f.clock.advance(DirectUploads.CHECK_INTERVAL.plusSeconds(1));
+    f.server.server().directUploads().confirmDue();
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(401);
+    assertThat(done.body()).contains("OperationOutcome").contains("the user who began this upload");
+    assertThat(f.objectExists(completed.url())).as("left to the orphan sweeper").isTrue();
+    for (Issued issued : List.of(completed, read, checked)) {
+      assertThat(created(issued.binary())).isFalse();
+      assertThat(complete(issued).statusCode()).as("the upload is over").isEqualTo(410);
+    }
   }
 
   @Test

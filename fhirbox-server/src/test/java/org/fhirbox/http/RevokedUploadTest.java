@@ -9,12 +9,16 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.Scopes;
 import org.fhirbox.auth.User;
+import org.fhirbox.model.ResumableUpload;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.ProjectClients.Credentials;
 import org.fhirbox.testing.TestClient;
@@ -29,8 +33,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Upload URLs and resumable uploads store nothing once the client that issued or began them is
- * disabled or loses the Binary scope, however long the URL still lives or the upload has run.
+ * Upload URLs and resumable uploads store nothing once the client that issued or began them, or
+ * the user they were issued to, is disabled or loses the Binary scope, however long the URL still
+ * lives or the upload has run.
  */
 class RevokedUploadTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -172,23 +177,97 @@ class RevokedUploadTest {
     assertThat(reader.foundIds("Binary")).isEmpty();
   }
 
+  /** A person signed in to an app of {@code project}: the user, and a client with their access token. */
+  private record Person(User user, TestClient client) {}
+
+  private static Person signIn(String project, String email) {
+    var auth = server.server().auth();
+    OAuthClient app = auth.clients().find(auth.clients().create(project, "user/Binary.cruds", false)
+        .clientId()).orElseThrow();
+    User user = server.server().signIn().users().create(project, email, "Nurse", "Practitioner/nurse",
+        "user/Binary.cruds", false).orElseThrow();
+    return new Person(user, new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
+        .issue(app, Scopes.parse("user/Binary.cruds"), Optional.of(user.id()), Optional.empty()).accessToken()));
+  }
+
+  private static void disable(User user) {
+    HttpResponse<String> r = server.client().send(server.client().request("admin/users/" + user.id() + "/disable")
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  /** Sets what {@code user} may be granted, as the database holds it (no admin route changes it). */
+  private static void setScope(User user, String scope) throws Exception {
+    try (Connection c = DriverManager.getConnection(server.server().config().databaseUrl());
+        PreparedStatement ps = c.prepareStatement("UPDATE app_user SET scopes = ? WHERE id = ?")) {
+      ps.setString(1, scope);
+      ps.setString(2, user.id());
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aPersonsUploadUrlStoresNothingOnceTheUserIsDisabledOrLosesTheBinaryCreateScope() throws Exception {
+    Person disabled = signIn("revoke-user-url", "disabled@example.org");
+    Person rescoped = signIn("revoke-user-url", "rescoped@example.org");
+    TestClient reader = clients.client("revoke-user-url", "system/Binary.r");
+    byte[] bytes = "written after the user was disabled".getBytes(StandardCharsets.UTF_8);
+    String[] first = issue(disabled.client(), bytes.length);
+    String[] second = issue(rescoped.client(), bytes.length);
+    long blobs = server.blobFiles(false);
+
+    assertThat(first[1]).contains("&User=" + disabled.user().id());
+    assertThat(put(first[1].replace("&User=" + disabled.user().id(), ""), bytes).statusCode())
+        .as("the user is part of the signature").isEqualTo(403);
+    disable(disabled.user());
+    setScope(rescoped.user(), "user/Binary.rs");
+    HttpResponse<String> off = put(first[1], bytes);
+    HttpResponse<String> lost = put(second[1], bytes);
+
+    assertThat(off.statusCode()).as(off.body()).isEqualTo(401);
+    assertThat(diagnostics(off)).contains("the user who began this upload").contains("disabled");
+    assertThat(lost.statusCode()).as(lost.body()).isEqualTo(403);
+    assertThat(diagnostics(lost)).contains("the user who began this upload").contains("lost the scope");
+    assertThat(reader.get("fhir/R4/Binary/" + first[0]).statusCode()).isEqualTo(404);
+    assertThat(reader.get("fhir/R4/Binary/" + second[0]).statusCode()).isEqualTo(404);
+    assertThat(server.blobFiles(false)).isEqualTo(blobs);
+  }
+
+  @Test
+  void aPersonsResumableUploadWhoseUserLostTheScopeIsNotCommittedAndStays() throws Exception {
+    Person person = signIn("revoke-user-scope", "nurse@example.org");
+    Tus tus = new Tus(person.client());
+    TestClient reader = clients.client("revoke-user-scope", "system/Binary.rs");
+    byte[] content = random(3_000, 10);
+    String url = tus.upload(content.length, null);
+    assertThat(tus.patch(url, 0, Arrays.copyOfRange(content, 0, 1_000)).statusCode()).isEqualTo(204);
+
+    setScope(person.user(), "user/Binary.rs");
+    HttpResponse<String> last = tus.patch(url, 1_000, Arrays.copyOfRange(content, 1_000, content.length));
+
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(403);
+    assertThat(diagnostics(last)).contains("user").contains("lost the scope");
+    assertThat(last.headers().firstValue("Content-Location")).isEmpty();
+    assertThat(reader.foundIds("Binary")).isEmpty();
+    // the upload is still there, holding every byte, until it expires
+    HttpResponse<String> head = tus.head(url);
+    assertThat(head.statusCode()).as(head.body()).isEqualTo(403);
+    String id = url.substring(url.lastIndexOf('/') + 1);
+    Optional<ResumableUpload> kept = server.server().store().read(tx -> tx.uploads().find(id));
+    assertThat(kept.map(ResumableUpload::offset)).contains((long) content.length);
+  }
+
   @Test
   void aPersonsResumableUploadWhoseUserIsDisabledBeforeItsLastPieceMakesNoBinary() throws Exception {
-    var auth = server.server().auth();
-    OAuthClient app = auth.clients().find(auth.clients().create("revoke-user", "user/Binary.cruds", false)
-        .clientId()).orElseThrow();
-    User nurse = server.server().signIn().users().create("revoke-user", "nurse@example.org", "Nurse",
-        "Practitioner/nurse", "user/Binary.cruds", false).orElseThrow();
-    Tus tus = new Tus(new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
-        .issue(app, Scopes.parse("user/Binary.cruds"), Optional.of(nurse.id()), Optional.empty()).accessToken()));
+    Person person = signIn("revoke-user", "nurse@example.org");
+    User nurse = person.user();
+    Tus tus = new Tus(person.client());
     TestClient reader = clients.client("revoke-user", "system/Binary.rs");
     byte[] content = random(4_000, 9);
     String url = tus.upload(content.length, null);
     assertThat(tus.patch(url, 0, Arrays.copyOfRange(content, 0, 1_000)).statusCode()).isEqualTo(204);
 
-    HttpResponse<String> off = server.client().send(server.client().request("admin/users/" + nurse.id() + "/disable")
-        .POST(HttpRequest.BodyPublishers.noBody()));
-    assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+    disable(nurse);
     HttpResponse<String> last = tus.patch(url, 1_000, Arrays.copyOfRange(content, 1_000, content.length));
 
     assertThat(last.statusCode()).as(last.body()).isEqualTo(401);
