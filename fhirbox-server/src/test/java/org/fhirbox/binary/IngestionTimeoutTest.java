@@ -48,7 +48,7 @@ class IngestionTimeoutTest {
             + unaccepting.getLocalPort() + "/files/",
         "FHIRBOX_INGEST_CONNECT_TIMEOUT", "1",
         "FHIRBOX_INGEST_READ_TIMEOUT", "1",
-        "FHIRBOX_INGEST_TIMEOUT", "3",
+        "FHIRBOX_INGEST_TIMEOUT", "120",
         "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "0",
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "2",
         "FHIRBOX_INGEST_BACKOFF_MILLIS", "50"));
@@ -133,7 +133,7 @@ class IngestionTimeoutTest {
 
   @Test
   void anUpstreamThatTricklesPastTheTotalTimeoutIs504() throws Exception {
-    // a byte every 200 ms: within the read timeout, with no minimum rate, until the total timeout
+    // a byte every 200 ms: well within the read timeout, with no minimum rate, until the total timeout
     upstream.on("/files/endless.bin", ex -> {
       ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
       ex.sendResponseHeaders(200, 1 << 20);
@@ -144,11 +144,18 @@ class IngestionTimeoutTest {
       }
     });
 
-    HttpResponse<String> r = importUrl(upstream.origin() + "/files/endless.bin");
+    try (TestServer shortTotal = TestServer.start(upstream.ingestSettings(
+        "FHIRBOX_INGEST_READ_TIMEOUT", "30",
+        "FHIRBOX_INGEST_TIMEOUT", "3",
+        "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "0"))) {
+      TestClient c = shortTotal.client();
+      HttpResponse<String> r = c.send(c.request("fhir/R4/Binary/$import?url="
+          + ProjectClients.enc(upstream.origin() + "/files/endless.bin")).POST(HttpRequest.BodyPublishers.noBody()));
 
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(504);
-    assertThat(issue(r).getDiagnostics()).isEqualTo("fetching the URL failed: the fetch did not finish within 3 s"
-        + " (FHIRBOX_INGEST_TIMEOUT)");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(504);
+      assertThat(c.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .isEqualTo("fetching the URL failed: the fetch did not finish within 3 s (FHIRBOX_INGEST_TIMEOUT)");
+    }
   }
 
   @Test
