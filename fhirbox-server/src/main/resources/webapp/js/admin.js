@@ -2,6 +2,7 @@
 // set-password link is shown once, as the server shows it once.
 import * as api from './api.js';
 import { h, fill, field, date, notice } from './dom.js';
+import { isId, isClientId } from './ids.js';
 
 const TABS = [['users', 'Users'], ['clients', 'Clients'], ['jobs', 'Ingestion jobs']];
 
@@ -16,6 +17,31 @@ export async function adminPage(main, tab) {
   const views = { users, clients, jobs };
   await views[tab](body, once);
 }
+
+/**
+ * The rule each kind of id the server issues is named in a path by: a user's and a job's are FHIR
+ * ids (UUIDs; isId), a client's a client id (isClientId), which an operator may have chosen.
+ */
+const ID_RULES = { users: isId, clients: isClientId, jobs: isId };
+
+/** Whether the `kind` id `id` may be named in a path. */
+function nameable(kind, id) {
+  return ID_RULES[kind](id);
+}
+
+/**
+ * The admin API path `{kind}/{id}/{action}`. An id that breaks its kind's rule is never put in a
+ * path: `users/../disable` would be `admin/disable`, `clients/a/b/disable` another route.
+ */
+function adminPath(kind, id, action) {
+  if (!nameable(kind, id)) {
+    throw new Error('The server sent an id this app does not put in an address; nothing was changed.');
+  }
+  return `${kind}/${encodeURIComponent(id)}/${action}`;
+}
+
+/** What the Actions cell of a row whose id cannot be named in a path says instead of buttons. */
+const NO_ACTIONS = 'None here: its id cannot be named in an address.';
 
 /** Shows a secret or link once, with a copy field. */
 function showOnce(el, title, label, value) {
@@ -101,17 +127,17 @@ async function users(el, once) {
     h('td', {}, u.email), h('td', {}, u.name), h('td', {}, u.fhirUser), h('td', { class: 'mono' }, u.scope),
     h('td', {}, u.admin ? 'yes' : 'no'),
     h('td', {}, u.disabled ? 'disabled' : (u.hasPassword ? 'active' : 'no password yet')),
-    h('td', { class: 'row' },
+    h('td', { class: 'row' }, !nameable('users', u.id) ? NO_ACTIONS : [
       u.disabled ? null : act(once, `Disable ${u.email}`, async () => {
-        await api.admin(`users/${encodeURIComponent(u.id)}/disable`, { method: 'POST' });
+        await api.admin(adminPath('users', u.id, 'disable'), { method: 'POST' });
         fill(once, notice(`${u.email} is disabled.`, 'info'));
         await reload();
       }, `Disable ${u.email}? They can no longer sign in.`),
       act(once, `Reset password of ${u.email}`, async () => {
-        const r = await api.admin(`users/${encodeURIComponent(u.id)}/reset-password`, { method: 'POST' });
+        const r = await api.admin(adminPath('users', u.id, 'reset-password'), { method: 'POST' });
         showOnce(once, `New set-password link for ${u.email}`, 'Set-password link', r.setPasswordUrl);
         await reloadBelow(once, reload);
-    }))))),
+    })])))),
     form('New user', [field('Email', email), field('Name', name), field('FHIR user', fhirUser, 'The resource this person is, e.g. Practitioner/123.'),
       field('Scopes', scope, 'SMART user/ and patient/ scopes, space-separated.'),
       h('div', { class: 'field check' }, admin, h('label', { for: (admin.id = 'new-user-admin') }, 'Project admin'))],
@@ -137,17 +163,17 @@ async function clients(el, once) {
     h('td', {}, [c.public ? 'public' : 'confidential', c.firstParty ? 'first-party' : null, c.admin ? 'admin' : null]
       .filter(Boolean).join(', ')),
     h('td', {}, c.disabled ? 'disabled' : 'active'),
-    h('td', { class: 'row' },
+    h('td', { class: 'row' }, !nameable('clients', c.clientId) ? NO_ACTIONS : [
       c.disabled ? null : act(once, `Disable ${c.clientId}`, async () => {
-        await api.admin(`clients/${encodeURIComponent(c.clientId)}/disable`, { method: 'POST' });
+        await api.admin(adminPath('clients', c.clientId, 'disable'), { method: 'POST' });
         fill(once, notice(`Client ${c.clientId} is disabled.`, 'info'));
         await reload();
       }, `Disable client ${c.clientId}? It can no longer get tokens.`),
       c.public || c.disabled ? null : act(once, `Rotate secret of ${c.clientId}`, async () => {
-        const r = await api.admin(`clients/${encodeURIComponent(c.clientId)}/rotate-secret`, { method: 'POST' });
+        const r = await api.admin(adminPath('clients', c.clientId, 'rotate-secret'), { method: 'POST' });
         showOnce(once, `New secret for ${r.clientId}`, 'Client secret', r.clientSecret);
         await reloadBelow(once, reload);
-      }))))),
+      })])))),
     form('New client', [field('Scopes', scope, 'SMART scopes, space-separated, e.g. system/*.rs.'),
       h('div', { class: 'field check' }, admin, h('label', { for: admin.id }, 'Admin client')),
       h('div', { class: 'field check' }, isPublic, h('label', { for: isPublic.id }, 'Public client (an app that signs people in)')),
@@ -177,9 +203,10 @@ async function jobs(el, once, state = '') {
     ['Created', 'Resource', 'URL', 'State', 'Attempts', 'Error', 'Actions'], list.map((j) => h('tr', { 'data-job': j.id },
       h('td', {}, date(j.created)), h('td', {}, j.resource), h('td', { class: 'mono wrap' }, j.url),
       h('td', {}, j.state), h('td', {}, String(j.attempts)), h('td', {}, j.lastError || ''),
-      h('td', {}, j.state === 'failed' || j.state === 'skipped' ? act(once, `Retry job ${j.id}`, async () => {
-        await api.admin(`jobs/${encodeURIComponent(j.id)}/retry`, { method: 'POST' });
-        fill(once, notice('The job is queued again.', 'info'));
-        await reload();
-      }) : null)))));
+      h('td', {}, j.state !== 'failed' && j.state !== 'skipped' ? null
+        : !nameable('jobs', j.id) ? NO_ACTIONS : act(once, `Retry job ${j.id}`, async () => {
+          await api.admin(adminPath('jobs', j.id, 'retry'), { method: 'POST' });
+          fill(once, notice('The job is queued again.', 'info'));
+          await reload();
+        }))))));
 }

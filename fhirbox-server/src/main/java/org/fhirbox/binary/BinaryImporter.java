@@ -109,6 +109,10 @@ public final class BinaryImporter implements AutoCloseable {
       if (cancelled != null) {
         throw cancelled;
       }
+      FetchException timedOut = SafeFetcher.timedOut(e);
+      if (timedOut != null) {
+        throw timedOut;
+      }
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw FetchException.transientFailure("the upstream content stopped before its end: "
           + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
@@ -136,8 +140,9 @@ public final class BinaryImporter implements AutoCloseable {
    * resolves only to addresses that are not fetched), 413 when the upstream declares
    * more content than a Binary may have (as when more arrives without a declared length), 502
    * when the upstream or the DNS resolver fails or the upstream sends what cannot be stored (a
-   * broken content coding, a Content-Type too long to keep), 504 when the resolver does not
-   * answer within the connect timeout, 503 when {@code importConcurrency} imports are running on
+   * broken content coding, a Content-Type too long to keep), 504 when the resolver or the
+   * upstream does not answer in time (a timeout ran out, or the content came below the minimum
+   * rate), 503 when {@code importConcurrency} imports are running on
    * this node already or its fetch client has as many DNS lookups in flight as it runs. A blob
    * store failure is passed on as it is (503 or 500, see ErrorMapper).
    */
@@ -160,8 +165,9 @@ public final class BinaryImporter implements AutoCloseable {
         throw FhirException.badRequest("the URL is not fetched: its host does not resolve to a public address"
             + " this server fetches from", "url");
       }
-      if (e.detail() == FetchException.Detail.RESOLVER_TIMED_OUT) {
-        // the resolver, a server this one depends on, did not answer: a gateway's timeout, not a bad URL
+      if (e.timedOut()) {
+        // the resolver or the upstream, servers this one depends on, did not answer in time:
+        // a gateway's timeout (RFC 9110 §15.6.5), not a bad URL
         throw new FhirException(IssueKind.GATEWAY_TIMEOUT, "fetching the URL failed: " + e.getMessage());
       }
       if (e.detail() == FetchException.Detail.RESOLVER_BUSY) {

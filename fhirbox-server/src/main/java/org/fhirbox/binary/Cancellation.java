@@ -53,9 +53,9 @@ public final class Cancellation {
 
   /**
    * The failure a fetch that failed with {@code cause} throws when it was cancelled: the
-   * reason's kind and message; null when it was not cancelled.
+   * reason's kind, message and detail; null when it was not cancelled.
    */
   synchronized FetchException failure(Throwable cause) {
-    return reason == null ? null : new FetchException(reason.kind(), reason.getMessage(), cause);
+    return reason == null ? null : reason.causedBy(cause);
   }
 }

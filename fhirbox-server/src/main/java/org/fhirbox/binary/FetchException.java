@@ -13,10 +13,13 @@ public class FetchException extends Exception {
   /**
    * What a caller that answers at once ({@code $import}) needs to know beyond the {@link Kind}:
    * content over the limit (413), a host that does not resolve to an address that is fetched
-   * (one 400 that does not tell which), or the DNS resolver that failed (502), did not answer in
-   * time (504) or has as many lookups in flight as a fetch client runs (503).
+   * (one 400 that does not tell which), the DNS resolver that failed (502), did not answer in
+   * time (504) or has as many lookups in flight as a fetch client runs (503), or the upstream
+   * that did not answer in time (504: a timeout ran out, or its content came below the minimum rate).
    */
-  public enum Detail { NONE, TOO_LARGE, HOST_ADDRESS, RESOLVER_FAILED, RESOLVER_TIMED_OUT, RESOLVER_BUSY }
+  public enum Detail {
+    NONE, TOO_LARGE, HOST_ADDRESS, RESOLVER_FAILED, RESOLVER_TIMED_OUT, RESOLVER_BUSY, UPSTREAM_TIMED_OUT
+  }
 
   private final Kind kind;
   private final Detail detail;
@@ -65,6 +68,24 @@ public class FetchException extends Exception {
   /** The resolver did not answer within the connect timeout: transient. */
   public static FetchException resolverTimedOut(String message, Throwable cause) {
     return new FetchException(Kind.TRANSIENT, message, cause, Detail.RESOLVER_TIMED_OUT);
+  }
+
+  /**
+   * The upstream did not answer in time: no connection, response head or content within its
+   * timeout, the whole fetch past the total timeout, or content below the minimum rate. Transient.
+   */
+  public static FetchException upstreamTimedOut(String message, Throwable cause) {
+    return new FetchException(Kind.TRANSIENT, message, cause, Detail.UPSTREAM_TIMED_OUT);
+  }
+
+  /** Whether the upstream or the DNS resolver did not answer in time: a gateway's timeout (504). */
+  public boolean timedOut() {
+    return detail == Detail.UPSTREAM_TIMED_OUT || detail == Detail.RESOLVER_TIMED_OUT;
+  }
+
+  /** The same failure, kind, message and detail, with {@code cause} as its cause. */
+  FetchException causedBy(Throwable cause) {
+    return new FetchException(kind, getMessage(), cause, detail);
   }
 
   /** The fetcher has as many lookups in flight as it runs at once, so this one was not started: transient. */

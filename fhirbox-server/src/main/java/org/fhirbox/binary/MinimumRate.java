@@ -134,7 +134,7 @@ final class MinimumRate implements AutoCloseable {
       if (total < windowNanos) {
         delay = windowNanos - total;
       } else if (bytes < required) {
-        tooSlow = FetchException.transientFailure("the upstream is too slow: " + bytes + " bytes of content in "
+        tooSlow = FetchException.upstreamTimedOut("the upstream is too slow: " + bytes + " bytes of content in "
             + window.toSeconds() + " s; the minimum is " + bytesPerSecond + " bytes/s"
             + " (FHIRBOX_INGEST_MIN_BYTES_PER_SECOND over FHIRBOX_INGEST_MIN_RATE_SECONDS)", null);
         closed = true;

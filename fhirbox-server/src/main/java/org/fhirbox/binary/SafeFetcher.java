@@ -1,9 +1,11 @@
 package org.fhirbox.binary;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -102,6 +104,26 @@ public final class SafeFetcher implements AutoCloseable {
   private static final class LookupsBusy extends IOException {
     LookupsBusy(String message) {
       super(message);
+    }
+  }
+
+  /**
+   * How close to the total deadline a timeout must fire to be the total timeout's rather than the
+   * idle timeout's: Jetty's timer for the total timeout starts as the request is sent, a little
+   * after the deadline was computed, and tells no kind apart from the idle timeout's.
+   */
+  private static final long TOTAL_TIMEOUT_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /**
+   * A read of the body that ran out of time, carrying what the fetch fails with; see
+   * {@link #timedOut(Throwable)}.
+   */
+  private static final class BodyTimedOut extends IOException {
+    private final FetchException reason;
+
+    BodyTimedOut(FetchException reason, Throwable cause) {
+      super(reason.getMessage(), cause);
+      this.reason = reason;
     }
   }
 
@@ -272,9 +294,11 @@ public final class SafeFetcher implements AutoCloseable {
    * Opens {@code url}, following up to {@code maxRedirects} redirects. Throws REFUSED when the
    * policy or the address guard says no (before any traffic to that target), PERMANENT for 4xx,
    * declared sizes over the limit and a response head over {@link #MAX_RESPONSE_HEAD_BYTES},
-   * TRANSIENT for 5xx, 408, 429, timeouts, I/O failures and a transfer below the minimum rate,
+   * TRANSIENT for 5xx, 408, 429, timeouts, I/O failures and a transfer below the minimum rate
+   * (timeouts and the minimum rate with {@link FetchException.Detail#UPSTREAM_TIMED_OUT}),
    * and the reason given to {@code cancellation} when it was cancelled. Reads of the body fail
-   * the same way, their cause a {@link Cancellation.Stopped}.
+   * the same way, their cause a {@link Cancellation.Stopped}, or for a timeout the failure
+   * {@link #timedOut(Throwable)} finds.
    */
   public Fetched open(String url, Cancellation cancellation) throws FetchException {
     MinimumRate rate = new MinimumRate(settings.minBytesPerSecond(), settings.rateWindow(),
@@ -294,7 +318,7 @@ public final class SafeFetcher implements AutoCloseable {
     for (int hop = 0; ; hop++) {
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       if (left <= 0) {
-        throw FetchException.transientFailure("upstream did not answer in time (" + hop + " redirects)", null);
+        throw FetchException.upstreamTimedOut(totalTimeout(), null);
       }
       UrlPolicy.Verdict verdict = policy.judge(current);
       if (verdict instanceof UrlPolicy.Refused r) {
@@ -314,7 +338,7 @@ public final class SafeFetcher implements AutoCloseable {
       cancellation.attach(request);
       rate.waiting();
       request.send(listener);
-      Response response = awaitHeaders(request, listener, left, cancellation);
+      Response response = awaitHeaders(request, listener, left, deadline, cancellation);
       rate.arrived(0);
       int status = response.getStatus();
       if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
@@ -346,12 +370,13 @@ public final class SafeFetcher implements AutoCloseable {
             + " bytes: the upstream declared " + length + " bytes");
       }
       return new Fetched(uri, response.getHeaders().get(HttpHeader.CONTENT_TYPE),
-          response.getHeaders().get(HttpHeader.CONTENT_ENCODING), length, rate.counted(listener.getInputStream()));
+          response.getHeaders().get(HttpHeader.CONTENT_ENCODING), length,
+          rate.counted(timed(listener.getInputStream(), deadline)));
     }
   }
 
   private Response awaitHeaders(Request request, InputStreamResponseListener listener, long timeoutMillis,
-      Cancellation cancellation) throws FetchException {
+      long deadline, Cancellation cancellation) throws FetchException {
     try {
       return listener.get(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
@@ -359,10 +384,11 @@ public final class SafeFetcher implements AutoCloseable {
       if (cancelled != null) {
         throw cancelled;
       }
-      throw failure(request, e);
+      throw failure(request, e, deadline);
     } catch (TimeoutException e) {
+      // the wait was what is left of the total timeout
       request.abort(e);
-      throw FetchException.transientFailure("upstream did not answer in time", e);
+      throw FetchException.upstreamTimedOut(totalTimeout(), e);
     } catch (InterruptedException e) {
       request.abort(e);
       Thread.currentThread().interrupt();
@@ -371,7 +397,7 @@ public final class SafeFetcher implements AutoCloseable {
   }
 
   /** What a request that failed before its response head is reported as. */
-  private static FetchException failure(Request request, ExecutionException e) {
+  private FetchException failure(Request request, ExecutionException e, long deadline) {
     for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
       if (t instanceof AddressRefused r) {
         return FetchException.addressRefused(r.getMessage());
@@ -396,8 +422,15 @@ public final class SafeFetcher implements AutoCloseable {
       }
     }
     Throwable cause = e.getCause() == null ? e : e.getCause();
+    if (cause instanceof SocketTimeoutException) {
+      // Jetty's connect timeout; the resolution's own is ResolutionTimedOut above
+      return FetchException.upstreamTimedOut("the upstream did not accept a connection within "
+          + settings.connectTimeout().toSeconds() + " s (FHIRBOX_INGEST_CONNECT_TIMEOUT)", cause);
+    }
     if (cause instanceof TimeoutException) {
-      return FetchException.transientFailure("upstream did not answer in time", cause);
+      return FetchException.upstreamTimedOut(pastDeadline(deadline) ? totalTimeout()
+          : "no response from the upstream within " + settings.readTimeout().toSeconds()
+              + " s (FHIRBOX_INGEST_READ_TIMEOUT)", cause);
     }
     // OWASP SSRF prevention: which of refused, unreachable, reset, a TLS handshake or a reply that
     // is not HTTP stopped the fetch would tell a caller whether a port is open and what listens
@@ -405,6 +438,65 @@ public final class SafeFetcher implements AutoCloseable {
     LOG.info("fetch of {} failed before an answer: {}: {}", RedactedUrl.of(request.getURI()),
         cause.getClass().getSimpleName(), cause.getMessage());
     return FetchException.transientFailure("the upstream could not be reached or sent no valid HTTP answer", cause);
+  }
+
+  private String totalTimeout() {
+    return "the fetch did not finish within " + settings.totalTimeout().toSeconds() + " s (FHIRBOX_INGEST_TIMEOUT)";
+  }
+
+  /** Whether a timeout that fired now was the total timeout's, which ends at {@code deadline}. */
+  private static boolean pastDeadline(long deadline) {
+    return deadline - System.nanoTime() <= TOTAL_TIMEOUT_MARGIN_NANOS;
+  }
+
+  /**
+   * {@code body}, whose reads that fail for a timeout (Jetty's idle or total timeout) fail with a
+   * {@link BodyTimedOut} that says which ran out.
+   */
+  private InputStream timed(InputStream body, long deadline) {
+    return new FilterInputStream(body) {
+      @Override
+      public int read() throws IOException {
+        try {
+          return super.read();
+        } catch (IOException e) {
+          throw bodyFailure(e, deadline);
+        }
+      }
+
+      @Override
+      public int read(byte[] buf, int off, int len) throws IOException {
+        try {
+          return super.read(buf, off, len);
+        } catch (IOException e) {
+          throw bodyFailure(e, deadline);
+        }
+      }
+    };
+  }
+
+  private IOException bodyFailure(IOException failure, long deadline) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof TimeoutException) {
+        return new BodyTimedOut(FetchException.upstreamTimedOut(pastDeadline(deadline) ? totalTimeout()
+            : "the upstream sent no content for " + settings.readTimeout().toSeconds()
+                + " s (FHIRBOX_INGEST_READ_TIMEOUT)", t), failure);
+      }
+    }
+    return failure;
+  }
+
+  /**
+   * The failure a fetch whose body could not be read for {@code failure} fails with, when a
+   * timeout stopped the read; null otherwise.
+   */
+  static FetchException timedOut(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof BodyTimedOut b) {
+        return b.reason;
+      }
+    }
+    return null;
   }
 
   private static void closeQuietly(InputStreamResponseListener listener) {

@@ -79,7 +79,10 @@ class IngestionLimitsTest {
     long start = System.nanoTime();
     HttpResponse<String> r = send(importRequest(upstream.origin() + "/files/trickle.bin", Duration.ofSeconds(15)));
 
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    // the upstream did not send its content in time: a gateway's timeout
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(504);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getCode())
+        .isEqualTo(OperationOutcome.IssueType.TIMEOUT);
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("too slow").contains("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND");
     // the window is 1 s; the rest is room for a loaded machine

@@ -99,6 +99,64 @@ class AdminPagesBrowserTest {
     assertThat(after.get("attempts").asInt()).as("counted afresh").isLessThanOrEqualTo(1);
   }
 
+  /**
+   * Ids the server sends that are no single path segment ("..", "." or one with a '/', '?' or
+   * '#') get no buttons, whose requests would go to another route (`users/../disable` is
+   * `admin/disable`); a client id an operator may choose (letters, digits and . _ ~ -) gets them.
+   */
+  @Test
+  void anIdThatIsNoSinglePathSegmentIsNeverPutInAPath(AppPage page, ChromeDriver browser) throws Exception {
+    page.signIn();
+    app.proxy().answerOnce("GET /admin/users ", json("{\"users\":["
+        + user("..", "dots@example.org") + "," + user("a/b", "slash@example.org") + ","
+        + user("0d9c1e7c-1b2a-4c3d-9e8f-123456789abc", "fine@example.org") + "]}"));
+    page.button("Admin").click();
+    page.waitFor(By.xpath("//caption[text()='Users']"));
+    for (String email : new String[] {"dots@example.org", "slash@example.org"}) {
+      assertThat(page.rowText("data-email", email)).as(email).contains(NO_ACTIONS);
+      assertThat(browser.findElements(By.xpath("//button[text()='Disable " + email + "']"))).as(email).isEmpty();
+      assertThat(browser.findElements(By.xpath("//button[text()='Reset password of " + email + "']"))).as(email)
+          .isEmpty();
+    }
+    assertThat(page.rowText("data-email", "fine@example.org")).doesNotContain(NO_ACTIONS);
+    page.button("Disable fine@example.org");
+
+    app.proxy().answerOnce("GET /admin/clients ", json("{\"clients\":[" + client(".") + "," + client("a?b") + ","
+        + client("x#y") + "," + client("svc~ingest_1.a") + "]}"));
+    browser.findElement(By.linkText("Clients")).click();
+    page.waitFor(By.xpath("//caption[text()='Clients']"));
+    for (String id : new String[] {".", "a?b", "x#y"}) {
+      assertThat(page.rowText("data-client", id)).as(id).contains(NO_ACTIONS);
+      assertThat(browser.findElements(By.xpath("//button[text()='Disable " + id + "']"))).as(id).isEmpty();
+    }
+    page.button("Rotate secret of svc~ingest_1.a");
+
+    app.proxy().answerOnce("GET /admin/jobs?", json("{\"jobs\":[{\"id\":\"..\",\"created\":"
+        + "\"2026-01-01T00:00:00Z\",\"resource\":\"Media/1\",\"url\":\"https://example.org/a\","
+        + "\"state\":\"failed\",\"attempts\":1,\"lastError\":\"upstream answered HTTP 404\"}]}"));
+    browser.findElement(By.linkText("Ingestion jobs")).click();
+    page.waitFor(By.xpath("//caption[text()='Ingestion jobs']"));
+    assertThat(page.rowText("data-job", "..")).contains(NO_ACTIONS);
+    assertThat(browser.findElements(By.xpath("//button[text()='Retry job ..']"))).isEmpty();
+  }
+
+  private static final String NO_ACTIONS = "None here: its id cannot be named in an address.";
+
+  /** A whole HTTP/1.1 answer with the JSON {@code body}. */
+  private static String json(String body) {
+    return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n"
+        + body;
+  }
+
+  private static String user(String id, String email) {
+    return "{\"id\":\"" + id + "\",\"email\":\"" + email + "\",\"name\":\"N\",\"fhirUser\":\"Practitioner/1\","
+        + "\"scope\":\"user/*.rs\",\"admin\":false,\"disabled\":false,\"hasPassword\":true}";
+  }
+
+  private static String client(String id) {
+    return "{\"clientId\":\"" + id + "\",\"project\":\"default\",\"scope\":\"system/*.rs\",\"public\":false,"
+        + "\"disabled\":false}";
+  }
 
   /** Accepts the confirmation the page asks for, which starts with {@code question}. */
   private static void confirm(ChromeDriver browser, String question) {
