@@ -165,7 +165,7 @@ final class AuthorizeEndpoint {
     params.forEach((k, v) -> {
       if (v.size() > 1) {
         // RFC 6749 §3.1: request parameters must not be included more than once
-        throw new Refusal("invalid_request", "parameter '" + shorten(k) + "' is repeated");
+        throw new Refusal("invalid_request", "parameter '" + OAuthRequest.shorten(k) + "' is repeated");
       }
     });
     String responseType = single(params, "response_type");
@@ -213,7 +213,12 @@ final class AuthorizeEndpoint {
       throw new Refusal("invalid_request", "nonce is longer than " + MAX_NONCE + " characters");
     }
     // RFC 6749 §3.3: scopes this server does not serve are left out, and the token says what was granted
-    Scopes.Requested requested = Scopes.parseRequested(single(params, "scope"));
+    Scopes.Requested requested;
+    try {
+      requested = Scopes.parseRequested(single(params, "scope"));
+    } catch (IllegalArgumentException e) {
+      throw new Refusal("invalid_scope", e.getMessage());
+    }
     if (requested.supported().isEmpty() && requested.unsupported().isEmpty()) {
       // SMART App Launch: scope is required. RFC 6749 §3.3 allows a default instead, but the only one
       // at hand, the whole registration, would grant offline_access and every resource scope unasked.
@@ -589,9 +594,5 @@ final class AuthorizeEndpoint {
     ex.response().setHeader("Cache-Control", "no-store");
     ex.response().setHeader("Referrer-Policy", "no-referrer");
     ex.response().setContentLength(0);
-  }
-
-  private static String shorten(String s) {
-    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 }

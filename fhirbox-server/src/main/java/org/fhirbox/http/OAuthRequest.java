@@ -64,7 +64,7 @@ final class OAuthRequest {
     write(ex, json, e.status, body, e.headers);
   }
 
-  private static String shorten(String s) {
+  static String shorten(String s) {
     return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 }

@@ -60,9 +60,18 @@ final class TokenEndpoint {
     }
   }
 
+  /** The requested {@code scope}; {@code invalid_scope} when it breaks RFC 6749 §3.3's grammar. */
+  static Scopes.Requested requestedScope(String scope) {
+    try {
+      return Scopes.parseRequested(scope);
+    } catch (IllegalArgumentException e) {
+      throw OAuthError.badRequest("invalid_scope", e.getMessage());
+    }
+  }
+
   private Map<String, Object> clientCredentials(Exchange ex, Map<String, String> form) {
     // RFC 6749 §3.3: scopes this server does not serve are left out; the answer's scope says what was granted
-    Scopes.Requested asked = Scopes.parseRequested(form.get("scope"));
+    Scopes.Requested asked = requestedScope(form.get("scope"));
     if (asked.noneSupported()) {
       throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is supported by this server: "
           + String.join(" ", asked.unsupported()));

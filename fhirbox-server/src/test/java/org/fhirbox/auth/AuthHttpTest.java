@@ -309,6 +309,22 @@ class AuthHttpTest {
     assertThat(JSON.readTree(none.body()).get("error").asText()).isEqualTo("invalid_scope");
   }
 
+  /**
+   * RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces. A scope
+   * holding anything else is refused, never read as no scope, which would grant the whole registration.
+   */
+  @Test
+  void aScopeWithCharactersOutsideTheScopeGrammarIsRefusedNotReadAsNoScope() throws Exception {
+    for (String scope : new String[] {"%00%01", "%0B", "%1F", "%7F", "system%2F*.rs%09admin", "system%2F*.rs%0A",
+        "system%2FPatient.rs%C2%A0system%2F*.rs"}) {
+      HttpResponse<String> r = tokenRequest("grant_type=client_credentials&scope=" + scope,
+          basic(ADMIN_ID, ADMIN_SECRET));
+      assertThat(r.statusCode()).as(scope + ": " + r.body()).isEqualTo(400);
+      assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo("invalid_scope");
+      assertThat(r.body()).doesNotContain("access_token");
+    }
+  }
+
   @Test
   void adminApiCreatesPublicClientsWithExactRedirectUris() throws Exception {
     String adminToken = token(ADMIN_ID, ADMIN_SECRET, null);

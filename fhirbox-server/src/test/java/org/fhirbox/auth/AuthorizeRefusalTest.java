@@ -144,6 +144,12 @@ class AuthorizeRefusalTest {
         "unsupported_response_type", true);
     assertErrorRedirect(new FormBrowser().get(app.authorizeUrl("system/*.rs", Map.of())), "invalid_scope", true);
     assertErrorRedirect(new FormBrowser().get(app.authorizeUrl("not-a-scope", Map.of())), "invalid_scope", true);
+    // RFC 6749 §3.3: scope tokens are joined by spaces only; a tab or line feed is outside the grammar
+    for (String scope : new String[] {"user/*.rs\topenid", "user/*.rs\nopenid", "user/*.rs\u00a0openid"}) {
+      Page page = new FormBrowser().get(app.authorizeUrl(scope, Map.of()));
+      assertErrorRedirect(page, "invalid_scope", true);
+      assertThat(page.redirectParams().get("error_description")).contains("RFC 6749 section 3.3");
+    }
     assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("prompt", "none"))), "login_required",
         true);
   }

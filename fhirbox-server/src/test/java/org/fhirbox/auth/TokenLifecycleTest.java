@@ -118,6 +118,17 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void aRefreshScopeWithCharactersOutsideTheScopeGrammarIsRefused() {
+    String refresh = signIn(publicApp, "user/Patient.rs openid offline_access").get("refresh_token").asText();
+    for (String scope : new String[] {"\u0000", "user/Patient.rs\topenid", "user/Patient.r\n"}) {
+      HttpResponse<String> r = publicApp.refresh(refresh, Optional.of(scope));
+      assertError(r, 400, "invalid_scope");
+      assertThat(r.body()).contains("RFC 6749 section 3.3");
+    }
+    assertThat(publicApp.refresh(refresh, Optional.of("user/Patient.r")).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aRefreshMayNarrowTheScopeButNotWidenIt() {
     String refresh = signIn(publicApp, "user/Patient.rs openid offline_access").get("refresh_token").asText();
     HttpResponse<String> wider = publicApp.refresh(refresh, Optional.of("user/*.rs"));
