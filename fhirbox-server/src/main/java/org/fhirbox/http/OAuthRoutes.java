@@ -64,6 +64,12 @@ public final class OAuthRoutes {
         && List.of("token", "revoke", "introspect", "userinfo").contains(path.get(1));
   }
 
+  /** Whether {@code path} is one of the sign-in pages, which answer errors as a page of their own. */
+  static boolean answersPages(List<String> path) {
+    return path.size() == 2 && path.get(0).equals("oauth2")
+        && List.of("authorize", "signin", "patient", "consent").contains(path.get(1));
+  }
+
   /** Answers the request when {@code path} is one of these routes; false when it is not. */
   public boolean handle(Exchange ex, List<String> path) throws IOException {
     if (path.size() == 2 && path.get(0).equals("oauth2")) {
