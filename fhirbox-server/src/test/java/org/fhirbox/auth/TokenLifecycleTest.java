@@ -360,6 +360,33 @@ class TokenLifecycleTest {
     assertThat(introspectWithBearer(adminToken, refresh).toString()).isEqualTo("{\"active\":false}");
   }
 
+  /** The node that disables a client or user, or resets a password, refuses their tokens at once. */
+  @Test
+  void aDisabledClientOrUserOrAResetPasswordEndsTheirTokensAtOnceOnThisNode() {
+    ProjectClients clients = new ProjectClients(server);
+    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
+    ProjectClients.Credentials backend = clients.create(PROJECT, "system/*.rs", false);
+    String access = clients.token(backend);
+    assertThat(bearerGet("fhir/R4/Patient", access).statusCode()).isEqualTo(200);
+    assertThat(bearerPost("admin/clients/" + backend.clientId() + "/disable", adminToken, Map.of()).statusCode())
+        .isEqualTo(200);
+    assertThat(bearerGet("fhir/R4/Patient", access).statusCode()).isEqualTo(401);
+    assertThat(introspectWithBearer(adminToken, access).get("active").asBoolean()).isFalse();
+
+    for (String action : new String[] {"disable", "reset-password"}) {
+      User person = SmartApp.user(server, PROJECT, action + "@example.org", "Practitioner/" + action, "user/*.rs");
+      HttpResponse<String> r = publicApp.exchange(publicApp.code(publicApp.signIn(new FormBrowser(), "openid user/*.rs",
+          action + "@example.org", Map.of())));
+      String token = SmartApp.read(r.body()).get("access_token").asText();
+      assertThat(bearerGet("oauth2/userinfo", token).statusCode()).isEqualTo(200);
+      clock.advance(Duration.ofMillis(5)); // a reset ends the sessions begun before its millisecond
+      assertThat(bearerPost("admin/users/" + person.id() + "/" + action, adminToken, Map.of()).statusCode())
+          .isEqualTo(200);
+      assertThat(bearerGet("oauth2/userinfo", token).statusCode()).as(action).isEqualTo(401);
+      assertThat(introspectWithBearer(adminToken, token).get("active").asBoolean()).as(action).isFalse();
+    }
+  }
+
   @Test
   void userInfoNamesThePersonWithinTheGrantedScopes() {
     String withProfile = signIn(publicApp, "openid fhirUser profile").get("access_token").asText();
