@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.AuthorizationCodes;
@@ -54,6 +55,9 @@ import org.fhirbox.core.FhirException;
 final class AuthorizeEndpoint {
   private static final int MAX_STATE = 2000;
   private static final int MAX_NONCE = 512;
+  /** The authorization request's parameters (RFC 6749 §4.1.1, RFC 7636, SMART's aud, OpenID Connect's). */
+  private static final Set<String> PARAMETERS = Set.of("response_type", "client_id", "redirect_uri", "scope", "state",
+      "aud", "prompt", "code_challenge", "code_challenge_method", "nonce");
   private static final String APP_GONE = "the app is disabled or no longer exists";
 
   /** An error the app hears about through its redirect URI (RFC 6749 §4.1.2.1). */
@@ -112,7 +116,7 @@ final class AuthorizeEndpoint {
     try {
       params = switch (ex.method()) {
         case "GET" -> ex.params();
-        case "POST" -> form(ex);
+        case "POST" -> FormBody.readForm(ex);
         default -> null;
       };
     } catch (IllegalArgumentException | FhirException e) {
@@ -163,8 +167,9 @@ final class AuthorizeEndpoint {
   private AuthorizationRequests.Request validate(Exchange ex, Map<String, List<String>> params, OAuthClient client,
       String redirectUri, String state) {
     params.forEach((k, v) -> {
-      if (v.size() > 1) {
-        // RFC 6749 §3.1: request parameters must not be included more than once
+      if (v.size() > 1 && PARAMETERS.contains(k)) {
+        // RFC 6749 §3.1: request parameters must not be included more than once; §3.1 and §3.2 have
+        // the server ignore those it does not recognise (RFC 8707 repeats resource)
         throw new Refusal("invalid_request", "parameter '" + OAuthRequest.shorten(k) + "' is repeated");
       }
     });
@@ -516,7 +521,7 @@ final class AuthorizeEndpoint {
     Map<String, List<String>> form = Map.of();
     if (post) {
       try {
-        form = form(ex);
+        form = FormBody.readForm(ex);
       } catch (IllegalArgumentException e) {
         SignInPages.error(ex, 400, "Form not understood", e.getMessage(), Map.of());
         return Optional.empty();
@@ -567,13 +572,6 @@ final class AuthorizeEndpoint {
     String origin = web ? scheme + "://" + uri.getRawAuthority() : scheme + ":";
     String returnTo = web ? uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") : scheme + ":";
     return new SignInPages.Frame(r.clientId(), returnTo, origin);
-  }
-
-  private static Map<String, List<String>> form(Exchange ex) throws IOException {
-    if (!FormBody.isForm(ex)) {
-      throw new IllegalArgumentException("the body must be application/x-www-form-urlencoded");
-    }
-    return FormBody.read(ex);
   }
 
   /** The parameter's one value, or null when it is absent, empty or repeated. */

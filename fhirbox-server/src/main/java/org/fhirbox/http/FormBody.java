@@ -27,6 +27,14 @@ final class FormBody {
     return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
   }
 
+  /** The body of a request that must be a form; throws {@link IllegalArgumentException} when it is of another type. */
+  static Map<String, List<String>> readForm(Exchange ex) throws IOException {
+    if (!isForm(ex)) {
+      throw new IllegalArgumentException("the body must be application/x-www-form-urlencoded");
+    }
+    return read(ex);
+  }
+
   /** The form's values per name, in order; throws {@link IllegalArgumentException} when it is too large or malformed. */
   static Map<String, List<String>> read(Exchange ex) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
