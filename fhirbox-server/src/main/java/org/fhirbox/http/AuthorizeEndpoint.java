@@ -120,7 +120,8 @@ final class AuthorizeEndpoint {
         default -> null;
       };
     } catch (IllegalArgumentException | FhirException e) {
-      SignInPages.error(ex, 400, "Sign-in request not understood", e.getMessage(), Map.of());
+      SignInPages.error(ex, e instanceof FhirException f ? f.status() : 400, "Sign-in request not understood",
+          e.getMessage(), e instanceof FhirException g ? g.headers() : Map.of());
       return;
     }
     if (params == null) {
@@ -522,8 +523,9 @@ final class AuthorizeEndpoint {
     if (post) {
       try {
         form = FormBody.readForm(ex);
-      } catch (IllegalArgumentException e) {
-        SignInPages.error(ex, 400, "Form not understood", e.getMessage(), Map.of());
+      } catch (IllegalArgumentException | FhirException e) {
+        SignInPages.error(ex, e instanceof FhirException f ? f.status() : 400, "Form not understood", e.getMessage(),
+            e instanceof FhirException g ? g.headers() : Map.of());
         return Optional.empty();
       }
     }

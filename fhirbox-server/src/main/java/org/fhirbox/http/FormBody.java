@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.fhirbox.core.FhirException;
 
 /**
  * An {@code application/x-www-form-urlencoded} request body (the OAuth endpoints and the sign-in
@@ -35,7 +36,10 @@ final class FormBody {
     return read(ex);
   }
 
-  /** The form's values per name, in order; throws {@link IllegalArgumentException} when it is too large or malformed. */
+  /**
+   * The form's values per name, in order; throws {@link FhirException} 413 when it is over
+   * {@value #MAX_BYTES} bytes (RFC 9110 §15.5.14), {@link IllegalArgumentException} when it is malformed.
+   */
   static Map<String, List<String>> read(Exchange ex) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     byte[] chunk = new byte[4096];
@@ -43,7 +47,7 @@ final class FormBody {
     int n;
     while ((n = in.read(chunk)) >= 0) {
       if (buf.size() + n > MAX_BYTES) {
-        throw new IllegalArgumentException("the request body is too large");
+        throw FhirException.tooLarge("the form is larger than " + MAX_BYTES + " bytes");
       }
       buf.write(chunk, 0, n);
     }

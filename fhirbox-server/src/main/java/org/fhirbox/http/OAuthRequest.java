@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.fhirbox.core.FhirException;
 
 /** What the OAuth JSON endpoints share: reading their form body and writing their JSON answers. */
 final class OAuthRequest {
@@ -34,6 +35,8 @@ final class OAuthRequest {
       parsed = FormBody.read(ex);
     } catch (IllegalArgumentException e) {
       throw OAuthError.badRequest("invalid_request", e.getMessage());
+    } catch (FhirException e) {
+      throw new OAuthError(e.status(), "invalid_request", e.getMessage(), e.headers());
     }
     Map<String, String> out = new HashMap<>();
     parsed.forEach((k, values) -> {

@@ -182,6 +182,14 @@ class AuthHttpTest {
   }
 
   @Test
+  void aTokenRequestBodyOverTheLimitIs413() throws Exception {
+    HttpResponse<String> large = tokenRequest("grant_type=client_credentials&x=" + "a".repeat(70_000),
+        basic(ADMIN_ID, ADMIN_SECRET));
+    assertThat(large.statusCode()).as(large.body()).isEqualTo(413);
+    assertThat(JSON.readTree(large.body()).get("error").asText()).isEqualTo("invalid_request");
+  }
+
+  @Test
   void includedResourcesAreOnlyThoseTheCallerMayRead() throws Exception {
     JsonNode writer = createClient("clinic-i", "system/Patient.c system/Observation.crs", false);
     String t = token(writer.get("clientId").asText(), writer.get("clientSecret").asText(), null);
