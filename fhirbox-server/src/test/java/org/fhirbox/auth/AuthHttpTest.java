@@ -190,6 +190,16 @@ class AuthHttpTest {
   }
 
   @Test
+  void aTokenRequestWithAContentCodingIs415SayingThatOnlyIdentityIsTaken() throws Exception {
+    HttpResponse<String> gzip = send(req("oauth2/token").header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Content-Encoding", "gzip").header("Authorization", basic(ADMIN_ID, ADMIN_SECRET))
+        .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")));
+    assertThat(gzip.statusCode()).as(gzip.body()).isEqualTo(415);
+    assertThat(gzip.headers().firstValue("Accept-Encoding")).hasValue("identity");
+    assertThat(JSON.readTree(gzip.body()).get("error").asText()).isEqualTo("invalid_request");
+  }
+
+  @Test
   void includedResourcesAreOnlyThoseTheCallerMayRead() throws Exception {
     JsonNode writer = createClient("clinic-i", "system/Patient.c system/Observation.crs", false);
     String t = token(writer.get("clientId").asText(), writer.get("clientSecret").asText(), null);
