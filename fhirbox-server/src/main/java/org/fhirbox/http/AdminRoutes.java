@@ -76,7 +76,7 @@ public final class AdminRoutes {
   /** Dispatches {@code segments} (the path after {@code /admin/}). */
   public void handle(Exchange ex, Principal principal, List<String> segments) throws IOException {
     if (!principal.access().isAdmin()) {
-      throw FhirException.forbidden("the admin scope is required");
+      throw FhirException.insufficientScope("the admin scope is required");
     }
     String method = ex.method();
     if (segments.size() == 1 && segments.get(0).equals("clients")) {

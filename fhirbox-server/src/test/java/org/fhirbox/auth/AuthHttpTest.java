@@ -178,6 +178,9 @@ class AuthHttpTest {
         .header("Content-Type", "application/fhir+json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
     assertThat(write.statusCode()).isEqualTo(403);
+    // RFC 6750 §3: a token lacking the scope gets the insufficient_scope challenge
+    assertThat(write.headers().firstValue("WWW-Authenticate")).hasValue(
+        "Bearer realm=\"fhirbox\", error=\"insufficient_scope\"");
     assertThat(send(req("admin/clients").header("Authorization", "Bearer " + t).GET()).statusCode()).isEqualTo(403);
   }
 
