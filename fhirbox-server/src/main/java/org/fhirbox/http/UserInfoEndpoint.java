@@ -40,8 +40,9 @@ final class UserInfoEndpoint {
       }
       String authorization = ex.header("Authorization");
       if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        throw new OAuthError(401, "invalid_token", "send the access token as Authorization: Bearer",
-            Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\""));
+        // RFC 6750 §3.1: a request without credentials gets the challenge and no error code
+        OAuthRequest.write(ex, json, 401, Map.of(), Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\""));
+        return;
       }
       Principal p;
       try {

@@ -408,6 +408,12 @@ class TokenLifecycleTest {
     assertThat(refused.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("insufficient_scope");
     String machine = new ProjectClients(server).token(new ProjectClients(server).create(PROJECT, "system/*.rs", false));
     assertThat(bearerGet("oauth2/userinfo", machine).statusCode()).isEqualTo(403);
+    // RFC 6750 §3.1: a request without credentials gets the challenge without an error code
+    TestClient anonymous = new TestClient(server.baseUrl());
+    HttpResponse<String> none = anonymous.send(anonymous.request("oauth2/userinfo").GET());
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.headers().allValues("WWW-Authenticate")).containsExactly("Bearer realm=\"fhirbox\"");
+    assertThat(none.body()).doesNotContain("error");
     HttpResponse<String> forged = bearerGet("oauth2/userinfo", "not-a-token");
     assertThat(forged.statusCode()).isEqualTo(401);
     assertThat(forged.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("invalid_token");
