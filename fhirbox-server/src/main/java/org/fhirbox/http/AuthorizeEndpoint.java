@@ -115,7 +115,7 @@ final class AuthorizeEndpoint {
     Map<String, List<String>> params;
     try {
       params = switch (ex.method()) {
-        case "GET" -> ex.params();
+        case "GET", "HEAD" -> ex.params(); // RFC 9110 §9.3.2: HEAD as GET, its body unsent
         case "POST" -> FormBody.readForm(ex);
         default -> null;
       };
@@ -126,7 +126,7 @@ final class AuthorizeEndpoint {
     }
     if (params == null) {
       SignInPages.error(ex, 405, "Use GET or POST", "The sign-in address accepts GET and POST only.",
-          Map.of("Allow", "GET, POST"));
+          Map.of("Allow", "GET, HEAD, POST"));
       return;
     }
     String clientId = single(params, "client_id");

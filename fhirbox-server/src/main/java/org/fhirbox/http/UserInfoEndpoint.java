@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -35,8 +36,8 @@ final class UserInfoEndpoint {
 
   void userInfo(Exchange ex) throws IOException {
     try {
-      if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
-        throw new OAuthError(405, "invalid_request", "use GET or POST", Map.of("Allow", "GET, POST"));
+      if (!List.of("GET", "HEAD", "POST").contains(ex.method())) {
+        throw new OAuthError(405, "invalid_request", "use GET or POST", Map.of("Allow", "GET, HEAD, POST"));
       }
       String authorization = ex.header("Authorization");
       if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {

@@ -553,6 +553,11 @@ class AuthHttpTest {
       assertThat(c.get("token_endpoint_auth_methods_supported").toString()).contains("private_key_jwt");
       assertThat(c.get("capabilities").toString()).contains("client-confidential-asymmetric");
     }
+    // public clients sign in with none: both documents name what the token endpoint takes
+    JsonNode openid = JSON.readTree(send(req(".well-known/openid-configuration").GET()).body());
+    JsonNode smart = JSON.readTree(send(req(".well-known/smart-configuration").GET()).body());
+    assertThat(smart.get("token_endpoint_auth_methods_supported")).contains(JSON.valueToTree("none"))
+        .isEqualTo(openid.get("token_endpoint_auth_methods_supported"));
     JsonNode jwks = JSON.readTree(send(req(".well-known/jwks.json").GET()).body());
     assertThat(jwks.get("keys")).hasSize(2); // ES256 for access tokens, RS256 for ID tokens
     assertThat(jwks.get("keys")).allSatisfy(k -> assertThat(k.has("d")).isFalse());
