@@ -65,6 +65,9 @@ public final class AuthModule {
     this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
     this.tokens = new TokenService(keys.ec(), issuer, config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find,
         users::find, refreshTokens::familyRevoked, CLIENT_STATUS_TTL);
+    // a change made on this node counts here at once; other nodes look each client and user up once a minute
+    clients.onChange(tokens::forgetClient);
+    users.onChange(tokens::forgetUser);
     this.audiences = new Audiences(baseUrl, config.orderedList("FHIRBOX_BASE_URL_ALIASES"), issuer);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
         audiences, clock, claimed);

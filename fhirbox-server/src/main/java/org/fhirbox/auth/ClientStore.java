@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
@@ -56,6 +57,9 @@ public final class ClientStore {
   private volatile Configured configured;
 
   private record Configured(String clientId, byte[] secret, AtomicBoolean reported) {}
+
+  /** Told the id of each client changed here (disabled, its secret or scope replaced). */
+  private volatile Consumer<String> changed = id -> {};
 
   public ClientStore(Database db, PasswordHasher hasher, Clock clock) {
     this.db = db;
@@ -237,10 +241,20 @@ public final class ClientStore {
     }
   }
 
-  /** Disables the client: no new tokens, and its tokens stop working within a minute. False if unknown. */
+  /** Calls {@code listener} with the id of each client changed through this store, once the change is stored. */
+  public void onChange(Consumer<String> listener) {
+    this.changed = listener;
+  }
+
+  /**
+   * Disables the client: no new tokens, and its tokens stop working at once on this node, within a
+   * minute on others. False if unknown.
+   */
   public boolean disable(String clientId) {
-    return update("UPDATE oauth_client SET disabled = TRUE, updated = ? WHERE client_id = ?", clock.millis(),
+    boolean done = update("UPDATE oauth_client SET disabled = TRUE, updated = ? WHERE client_id = ?", clock.millis(),
         clientId) == 1;
+    changed.accept(clientId);
+    return done;
   }
 
   /**
@@ -260,6 +274,7 @@ public final class ClientStore {
         clock.millis(), clientId) != 1) {
       return Optional.empty();
     }
+    changed.accept(clientId);
     OAuthClient cl = client.get();
     return Optional.of(new ClientCredentials(cl.project(), clientId, secret, cl.allowedScopes().toString()));
   }

@@ -46,12 +46,16 @@ public record OAuthClient(String clientId, String project, String scope, boolean
       if (uri.startsWith(prefix)) {
         int i = prefix.length();
         if (i < uri.length() && uri.charAt(i) == ':') {
+          // RFC 3986 §3.2.3: port = *DIGIT, ASCII digits only (not another script's, as Character.isDigit
+          // takes); RFC 8252 §7.3 needs a port the app can listen on, 1 to 65535
           int j = i + 1;
-          while (j < uri.length() && Character.isDigit(uri.charAt(j))) {
+          int port = 0;
+          while (j < uri.length() && uri.charAt(j) >= '0' && uri.charAt(j) <= '9' && j - i <= 5) {
+            port = port * 10 + (uri.charAt(j) - '0');
             j++;
           }
-          if (j == i + 1 || j - i - 1 > 5) {
-            return null; // "http://127.0.0.1:/" or a port of more than five digits is no port
+          if (j == i + 1 || port < 1 || port > 65535) {
+            return null; // "http://127.0.0.1:/", port 0 or one past 65535 is no port
           }
           i = j;
         }

@@ -193,6 +193,7 @@ public final class PasswordLinks {
     if (!claimed) {
       return check(token) instanceof Closed closed ? closed : new Closed(Reason.USED);
     }
+    users.changed(user.id());
     return new PasswordSet(users.find(user.id()).orElse(user));
   }
 

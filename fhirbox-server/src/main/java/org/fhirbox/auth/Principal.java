@@ -26,7 +26,7 @@ public record Principal(String clientId, String project, AccessPolicy access, Op
   /** 403 unless the caller's scopes permit {@code interaction} on {@code type}. */
   public void require(String type, AccessPolicy.Interaction interaction) {
     if (!access.allows(type, interaction)) {
-      throw FhirException.forbidden("the access token does not permit "
+      throw FhirException.insufficientScope("the access token does not permit "
           + interaction.name().toLowerCase(Locale.ROOT) + " on " + type);
     }
   }

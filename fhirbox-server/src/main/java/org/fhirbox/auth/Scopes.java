@@ -123,11 +123,26 @@ public final class Scopes implements AccessPolicy {
    * refuses is left out whole. A SMART v2 granular scope ({@code patient/Observation.rs?category=...})
    * is left out whole too, never read as the scope before its {@code ?}: that would grant every
    * Observation where the app asked for one category.
+   *
+   * <p>The string itself must follow RFC 6749 §3.3: scope tokens of the printable ASCII characters
+   * other than {@code "} and {@code \}, separated by spaces (U+0020, and only it). Any other
+   * character (a control character, a tab, a line feed, a letter outside ASCII) throws
+   * {@link IllegalArgumentException} naming it: dropped as white space, such characters would turn
+   * a request into no scope at all, which {@link #narrow} reads as everything allowed.
    */
   public static Requested parseRequested(String scope) {
+    String checked = scope == null ? "" : scope;
+    for (int i = 0; i < checked.length(); ) {
+      int c = checked.codePointAt(i);
+      if (c != ' ' && !isScopeTokenCharacter(c)) {
+        throw new IllegalArgumentException(String.format("the scope holds the character U+%04X; RFC 6749 §3.3 allows"
+            + " only printable ASCII other than the double quote and the backslash, scopes separated by spaces", c));
+      }
+      i += Character.charCount(c);
+    }
     List<String> supported = new ArrayList<>();
     List<String> unsupported = new ArrayList<>();
-    for (String s : (scope == null ? "" : scope.trim()).split("\\s+")) {
+    for (String s : checked.split(" ")) {
       if (s.isEmpty()) {
         continue;
       }
@@ -138,6 +153,11 @@ public final class Scopes implements AccessPolicy {
       }
     }
     return new Requested(parse(String.join(" ", supported)), unsupported);
+  }
+
+  /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+  private static boolean isScopeTokenCharacter(int c) {
+    return c >= 0x21 && c <= 0x7E && c != '"' && c != '\\';
   }
 
   public static Optional<Scopes> tryParse(String scope) {

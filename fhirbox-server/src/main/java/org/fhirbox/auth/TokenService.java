@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -81,6 +82,8 @@ public final class TokenService {
   private final long statusTtlMillis;
   private final ConcurrentHashMap<String, Status<OAuthClient>> clientStatuses = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Status<User>> userStatuses = new ConcurrentHashMap<>();
+  /** Counts {@link #forgetClient} and {@link #forgetUser}: a look-up that began before one is not kept. */
+  private final AtomicLong forgotten = new AtomicLong();
   private final Predicate<String> signInEnded;
   /** A sign-in's id, found (present) when the sign-in has ended. */
   private final ConcurrentHashMap<String, Status<String>> signInStatuses = new ConcurrentHashMap<>();
@@ -300,6 +303,21 @@ public final class TokenService {
     return Audiences.slashed(issuer) + "fhir/R4";
   }
 
+  /**
+   * Makes this node look client {@code clientId} up again at its next token: a change made here (a
+   * disabled client, a rotated secret) counts at once; other nodes see it within the status TTL.
+   */
+  public void forgetClient(String clientId) {
+    forgotten.incrementAndGet();
+    clientStatuses.remove(clientId);
+  }
+
+  /** As {@link #forgetClient}, for the user {@code userId} (disabled, a password reset or set). */
+  public void forgetUser(String userId) {
+    forgotten.incrementAndGet();
+    userStatuses.remove(userId);
+  }
+
   /** The client or user with {@code id}, looked up at most once per status TTL. */
   private <T> Optional<T> status(ConcurrentHashMap<String, Status<T>> statuses, Function<String, Optional<T>> lookUp,
       String id) {
@@ -309,8 +327,11 @@ public final class TokenService {
       if (statuses.size() > 10_000) {
         statuses.values().removeIf(x -> now - x.checkedAt() >= statusTtlMillis);
       }
+      long before = forgotten.get();
       s = new Status<>(lookUp.apply(id), now);
-      statuses.put(id, s);
+      if (forgotten.get() == before) {
+        statuses.put(id, s); // else a change came during the look-up, which may predate it
+      }
     }
     return s.found();
   }

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
@@ -43,6 +44,9 @@ public final class UserStore {
   private volatile Pending pending;
 
   private record Pending(String project, String email, CompletableFuture<?> done) {}
+
+  /** Told the id of each user changed here (disabled, sessions ended, password set or cleared). */
+  private volatile Consumer<String> changed = id -> {};
 
   public UserStore(Database db, PasswordHasher hasher, ClientStore projects, Clock clock) {
     this.db = db;
@@ -159,9 +163,24 @@ public final class UserStore {
         : query("SELECT " + COLUMNS + " FROM app_user WHERE project = ? ORDER BY created, id", project);
   }
 
-  /** Disables the user: no sign-in, and their tokens stop working within a minute. False if unknown. */
+  /** Calls {@code listener} with the id of each user changed through this store, once the change is stored. */
+  public void onChange(Consumer<String> listener) {
+    this.changed = listener;
+  }
+
+  /** Tells the listener of {@link #onChange} that user {@code id} changed. */
+  void changed(String id) {
+    changed.accept(id);
+  }
+
+  /**
+   * Disables the user: no sign-in, and their tokens stop working at once on this node, within a
+   * minute on others. False if unknown.
+   */
   public boolean disable(String id) {
-    return update("UPDATE app_user SET disabled = TRUE, updated = ? WHERE id = ?", clock.millis(), id) == 1;
+    boolean done = update("UPDATE app_user SET disabled = TRUE, updated = ? WHERE id = ?", clock.millis(), id) == 1;
+    changed(id);
+    return done;
   }
 
   /**
@@ -170,18 +189,22 @@ public final class UserStore {
    */
   boolean setPassword(String id, String password) {
     checkPassword(password);
-    return update("UPDATE app_user SET password_hash = ?, updated = ? WHERE id = ?", hasher.hash(password),
+    boolean done = update("UPDATE app_user SET password_hash = ?, updated = ? WHERE id = ?", hasher.hash(password),
         clock.millis(), id) == 1;
+    changed(id);
+    return done;
   }
 
   /**
    * Ends the user's sessions as of now: refresh tokens issued before it are void, and access
-   * tokens issued before it stop working within a minute ({@link TokenService#verify}). False if
-   * unknown.
+   * tokens issued before it stop working ({@link TokenService#verify}), at once on this node and
+   * within a minute on others. False if unknown.
    */
   public boolean endSessions(String id) {
     long now = clock.millis();
-    return update("UPDATE app_user SET sessions_since = ?, updated = ? WHERE id = ?", now, now, id) == 1;
+    boolean done = update("UPDATE app_user SET sessions_since = ?, updated = ? WHERE id = ?", now, now, id) == 1;
+    changed(id);
+    return done;
   }
 
   /** Forgets the password (a reset): the user signs in again only once they set a new one. */

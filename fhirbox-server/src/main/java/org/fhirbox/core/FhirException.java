@@ -105,6 +105,15 @@ public final class FhirException extends RuntimeException {
     return new FhirException(IssueKind.FORBIDDEN, diagnostics);
   }
 
+  /**
+   * 403 for an access token that lacks the scope a request needs, with the challenge RFC 6750 §3
+   * asks for then ({@code error="insufficient_scope"}). Not for refusals that another scope would not
+   * lift (a securityContext, a patient compartment).
+   */
+  public static FhirException insufficientScope(String diagnostics) {
+    return forbidden(diagnostics).withHeader("WWW-Authenticate", "Bearer realm=\"fhirbox\", error=\"insufficient_scope\"");
+  }
+
   public static FhirException notFound(String diagnostics) {
     return new FhirException(IssueKind.NOT_FOUND, diagnostics);
   }

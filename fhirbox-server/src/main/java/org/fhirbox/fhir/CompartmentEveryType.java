@@ -60,7 +60,7 @@ final class CompartmentEveryType {
       }
     }
     if (searchable.isEmpty()) {
-      throw FhirException.forbidden("the access token permits search on no type in the " + compartmentType
+      throw FhirException.insufficientScope("the access token permits search on no type in the " + compartmentType
           + " compartment");
     }
     // an empty parameter is ignored here too (R4 search.html#errors), a type's own included

@@ -503,7 +503,7 @@ public final class ResourceService {
         scope = new HistoryQuery.Scope(Set.of(), Map.of(type, List.of(compartment.criterion(type, patient.get()))));
       }
     } else if (!principal.access().allows("*", Interaction.READ)) {
-      throw FhirException.forbidden("system history needs read access to all resource types");
+      throw FhirException.insufficientScope("system history needs read access to all resource types");
     } else {
       SystemScope system = systemScope(principal);
       scope = system.scope();

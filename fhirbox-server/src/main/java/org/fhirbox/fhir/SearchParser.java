@@ -337,7 +337,7 @@ public final class SearchParser {
     }
     if (byType.isEmpty()) {
       if (denied) {
-        throw FhirException.forbidden("the access token does not permit search on the types '" + p.name()
+        throw FhirException.insufficientScope("the access token does not permit search on the types '" + p.name()
             + "." + rest + "' reaches");
       }
       throw FhirException.badRequest("'" + p.name() + "." + rest + "': no type '" + p.name() + "' may name "
@@ -377,7 +377,7 @@ public final class SearchParser {
       throw FhirException.badRequest("'" + name + "': " + source + "." + ref.name() + " never names a " + type);
     }
     if (!mayChainTo.test(source)) {
-      throw FhirException.forbidden("the access token does not permit search on " + source);
+      throw FhirException.insufficientScope("the access token does not permit search on " + source);
     }
     return new SearchClause.Has(source, ref.name(), parameter(source, parts[3], value, true, mayChainTo, depth + 1),
         ref.canonical());

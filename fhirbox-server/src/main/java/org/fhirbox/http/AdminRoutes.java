@@ -42,7 +42,7 @@ import org.fhirbox.core.FhirException;
  * POST /admin/users                        {"project"?,"email","name","fhirUser","scope","admin"?}
  *                                          → 201 the user with "setPasswordUrl" and "setPasswordExpires"
  * GET  /admin/users[?project=P]            {"users":[...]} (never passwords, hashes or links)
- * POST /admin/users/{id}/disable           the user; their tokens stop working within a minute
+ * POST /admin/users/{id}/disable           the user; their tokens stop working at once here, within a minute elsewhere
  * POST /admin/users/{id}/reset-password    the user with a new "setPasswordUrl" (password and sessions end)
  * </pre>
  * An admin of project {@value #SERVER_PROJECT} administers every project; any other admin only its
@@ -76,7 +76,7 @@ public final class AdminRoutes {
   /** Dispatches {@code segments} (the path after {@code /admin/}). */
   public void handle(Exchange ex, Principal principal, List<String> segments) throws IOException {
     if (!principal.access().isAdmin()) {
-      throw FhirException.forbidden("the admin scope is required");
+      throw FhirException.insufficientScope("the admin scope is required");
     }
     String method = ex.method();
     if (segments.size() == 1 && segments.get(0).equals("clients")) {

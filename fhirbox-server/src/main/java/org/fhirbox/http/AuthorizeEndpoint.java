@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.AuthorizationCodes;
@@ -54,6 +55,9 @@ import org.fhirbox.core.FhirException;
 final class AuthorizeEndpoint {
   private static final int MAX_STATE = 2000;
   private static final int MAX_NONCE = 512;
+  /** The authorization request's parameters (RFC 6749 §4.1.1, RFC 7636, SMART's aud, OpenID Connect's). */
+  private static final Set<String> PARAMETERS = Set.of("response_type", "client_id", "redirect_uri", "scope", "state",
+      "aud", "prompt", "code_challenge", "code_challenge_method", "nonce");
   private static final String APP_GONE = "the app is disabled or no longer exists";
 
   /** An error the app hears about through its redirect URI (RFC 6749 §4.1.2.1). */
@@ -111,17 +115,18 @@ final class AuthorizeEndpoint {
     Map<String, List<String>> params;
     try {
       params = switch (ex.method()) {
-        case "GET" -> ex.params();
-        case "POST" -> form(ex);
+        case "GET", "HEAD" -> ex.params(); // RFC 9110 §9.3.2: HEAD as GET, its body unsent
+        case "POST" -> FormBody.readForm(ex);
         default -> null;
       };
     } catch (IllegalArgumentException | FhirException e) {
-      SignInPages.error(ex, 400, "Sign-in request not understood", e.getMessage(), Map.of());
+      SignInPages.error(ex, e instanceof FhirException f ? f.status() : 400, "Sign-in request not understood",
+          e.getMessage(), e instanceof FhirException g ? g.headers() : Map.of());
       return;
     }
     if (params == null) {
       SignInPages.error(ex, 405, "Use GET or POST", "The sign-in address accepts GET and POST only.",
-          Map.of("Allow", "GET, POST"));
+          Map.of("Allow", "GET, HEAD, POST"));
       return;
     }
     String clientId = single(params, "client_id");
@@ -163,9 +168,10 @@ final class AuthorizeEndpoint {
   private AuthorizationRequests.Request validate(Exchange ex, Map<String, List<String>> params, OAuthClient client,
       String redirectUri, String state) {
     params.forEach((k, v) -> {
-      if (v.size() > 1) {
-        // RFC 6749 §3.1: request parameters must not be included more than once
-        throw new Refusal("invalid_request", "parameter '" + shorten(k) + "' is repeated");
+      if (v.size() > 1 && PARAMETERS.contains(k)) {
+        // RFC 6749 §3.1: request parameters must not be included more than once; §3.1 and §3.2 have
+        // the server ignore those it does not recognise (RFC 8707 repeats resource)
+        throw new Refusal("invalid_request", "parameter '" + OAuthRequest.shorten(k) + "' is repeated");
       }
     });
     String responseType = single(params, "response_type");
@@ -213,7 +219,12 @@ final class AuthorizeEndpoint {
       throw new Refusal("invalid_request", "nonce is longer than " + MAX_NONCE + " characters");
     }
     // RFC 6749 §3.3: scopes this server does not serve are left out, and the token says what was granted
-    Scopes.Requested requested = Scopes.parseRequested(single(params, "scope"));
+    Scopes.Requested requested;
+    try {
+      requested = Scopes.parseRequested(single(params, "scope"));
+    } catch (IllegalArgumentException e) {
+      throw new Refusal("invalid_scope", e.getMessage());
+    }
     if (requested.supported().isEmpty() && requested.unsupported().isEmpty()) {
       // SMART App Launch: scope is required. RFC 6749 §3.3 allows a default instead, but the only one
       // at hand, the whole registration, would grant offline_access and every resource scope unasked.
@@ -511,9 +522,10 @@ final class AuthorizeEndpoint {
     Map<String, List<String>> form = Map.of();
     if (post) {
       try {
-        form = form(ex);
-      } catch (IllegalArgumentException e) {
-        SignInPages.error(ex, 400, "Form not understood", e.getMessage(), Map.of());
+        form = FormBody.readForm(ex);
+      } catch (IllegalArgumentException | FhirException e) {
+        SignInPages.error(ex, e instanceof FhirException f ? f.status() : 400, "Form not understood", e.getMessage(),
+            e instanceof FhirException g ? g.headers() : Map.of());
         return Optional.empty();
       }
     }
@@ -564,13 +576,6 @@ final class AuthorizeEndpoint {
     return new SignInPages.Frame(r.clientId(), returnTo, origin);
   }
 
-  private static Map<String, List<String>> form(Exchange ex) throws IOException {
-    if (!FormBody.isForm(ex)) {
-      throw new IllegalArgumentException("the body must be application/x-www-form-urlencoded");
-    }
-    return FormBody.read(ex);
-  }
-
   /** The parameter's one value, or null when it is absent, empty or repeated. */
   private static String single(Map<String, List<String>> params, String name) {
     List<String> v = params.get(name);
@@ -589,9 +594,5 @@ final class AuthorizeEndpoint {
     ex.response().setHeader("Cache-Control", "no-store");
     ex.response().setHeader("Referrer-Policy", "no-referrer");
     ex.response().setContentLength(0);
-  }
-
-  private static String shorten(String s) {
-    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 }

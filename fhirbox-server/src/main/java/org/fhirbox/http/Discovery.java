@@ -33,8 +33,9 @@ final class Discovery {
   private static final List<String> SCOPES = List.of("openid", "fhirUser", "profile", "launch/patient",
       "offline_access", "patient/*.cruds", "patient/*.rs", "user/*.cruds", "user/*.rs", "system/*.cruds",
       "system/*.rs", "system/*.read", "system/*.write", Scopes.ADMIN);
+  /** What the token endpoint takes: a public client sends its client_id alone ({@code none}). */
   private static final List<String> AUTH_METHODS = List.of("client_secret_basic", "client_secret_post",
-      "private_key_jwt");
+      "private_key_jwt", "none");
   private static final Map<String, String> CACHEABLE = Map.of("Cache-Control", "public, max-age=300");
 
   private final TokenKeys keys;
@@ -87,8 +88,7 @@ final class Discovery {
     body.put("subject_types_supported", List.of("public"));
     // RS256 first: OpenID Connect Discovery §3 requires it, and it is what an ID token gets by default
     body.put("id_token_signing_alg_values_supported", List.of("RS256", "ES256"));
-    body.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post",
-        "private_key_jwt", "none"));
+    body.put("token_endpoint_auth_methods_supported", AUTH_METHODS);
     body.put("token_endpoint_auth_signing_alg_values_supported", ClientAuthenticator.ASSERTION_ALGORITHMS);
     body.put("claims_supported", List.of("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser", "name",
         "email"));

@@ -98,14 +98,23 @@ public final class ErrorMapper {
    */
   void writeOAuth(FhirException e, HttpServletResponse resp) throws IOException {
     prepare(e, resp);
+    byte[] body = oauthBody(e);
+    resp.setContentType("application/json;charset=utf-8");
+    resp.setContentLength(body.length);
+    resp.getOutputStream().write(body);
+  }
+
+  /** The OAuth JSON error object of {@code e}, as {@link #writeOAuth} sends it; also for Jetty's own errors. */
+  static byte[] oauthBody(FhirException e) {
     String error = e.status() < 500 ? "invalid_request" : e.status() == 503 ? "temporarily_unavailable" : "server_error";
     Map<String, String> json = new LinkedHashMap<>();
     json.put("error", error);
     json.put("error_description", OAuthError.description(e.getMessage()));
-    byte[] body = JSON.writeValueAsBytes(json);
-    resp.setContentType("application/json;charset=utf-8");
-    resp.setContentLength(body.length);
-    resp.getOutputStream().write(body);
+    try {
+      return JSON.writeValueAsBytes(json);
+    } catch (IOException x) {
+      throw new IllegalStateException("two strings did not encode as JSON", x);
+    }
   }
 
   /** Resets the response to {@code e}'s status and headers, keeping those every answer of its route needs. */

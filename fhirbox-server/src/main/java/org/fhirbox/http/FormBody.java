@@ -10,10 +10,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.fhirbox.core.FhirException;
+import org.fhirbox.fhir.QueryLimits;
 
 /**
  * An {@code application/x-www-form-urlencoded} request body (the OAuth endpoints and the sign-in
- * pages), at most {@value #MAX_BYTES} bytes. Names and values are percent-decoded as UTF-8, as
+ * pages), at most {@value #MAX_BYTES} bytes, sent without a {@code Content-Encoding}. Names and values are percent-decoded as UTF-8, as
  * browsers encode them (WHATWG URL, application/x-www-form-urlencoded).
  */
 final class FormBody {
@@ -27,15 +29,32 @@ final class FormBody {
     return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
   }
 
-  /** The form's values per name, in order; throws {@link IllegalArgumentException} when it is too large or malformed. */
+  /** The body of a request that must be a form; throws {@link IllegalArgumentException} when it is of another type. */
+  static Map<String, List<String>> readForm(Exchange ex) throws IOException {
+    if (!isForm(ex)) {
+      throw new IllegalArgumentException("the body must be application/x-www-form-urlencoded");
+    }
+    return read(ex);
+  }
+
+  /**
+   * The form's values per name, in order; throws {@link FhirException} 413 when it is over
+   * {@value #MAX_BYTES} bytes (RFC 9110 §15.5.14), {@link IllegalArgumentException} when it is malformed.
+   */
   static Map<String, List<String>> read(Exchange ex) throws IOException {
+    String coding = ex.header("Content-Encoding");
+    if (coding != null && !coding.isBlank() && !coding.trim().equalsIgnoreCase("identity")) {
+      // RFC 9110 §15.5.16, §12.5.3: a form is taken as sent, so a coding is refused, saying which one is taken
+      throw FhirException.unsupportedMediaType("a form is taken without a Content-Encoding, not with '"
+          + QueryLimits.shorten(coding) + "'").withHeader("Accept-Encoding", "identity");
+    }
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     byte[] chunk = new byte[4096];
     InputStream in = ex.requestBody();
     int n;
     while ((n = in.read(chunk)) >= 0) {
       if (buf.size() + n > MAX_BYTES) {
-        throw new IllegalArgumentException("the request body is too large");
+        throw FhirException.tooLarge("the form is larger than " + MAX_BYTES + " bytes");
       }
       buf.write(chunk, 0, n);
     }

@@ -1,6 +1,8 @@
 package org.fhirbox.http;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpException;
@@ -19,12 +21,16 @@ import org.fhirbox.fhir.FhirFormat;
  * The errors Jetty answers itself, before or around the servlet: a malformed request line, an
  * unknown HTTP version, a URI or headers too large (414, 431), an ambiguous path such as
  * {@code Patient/a%2Fb} (400), a failure escaping the servlet. Jetty would write an HTML page;
- * this writes the FHIR OperationOutcome of {@link ErrorMapper}, as every other error of the server.
+ * this writes the FHIR OperationOutcome of {@link ErrorMapper}, as every other error of the server,
+ * but on the OAuth routes what they answer every other failure with: the OAuth JSON error of the
+ * token, revocation, introspection and userinfo endpoints, the error page of the sign-in pages.
  * Installed on the server and on the servlet context.
  */
 public final class JettyErrorHandler extends ErrorHandler {
   private static final HttpField CONTENT_TYPE =
       new HttpField(HttpHeader.CONTENT_TYPE, FhirFormat.JSON.contentType() + ";charset=utf-8");
+  private static final Map<String, String> OAUTH_JSON_HEADERS = Map.of("Content-Type", "application/json;charset=utf-8",
+      "Cache-Control", "no-store", "Pragma", "no-cache", "X-Content-Type-Options", "nosniff");
   private final ErrorMapper errors;
   private final Cors cors;
 
@@ -71,6 +77,17 @@ public final class JettyErrorHandler extends ErrorHandler {
       // tus 1.0.0 wants Tus-Resumable on every response, also to a request refused here (its
       // Upload-Metadata too large for the headers, say), as the servlet's errors carry it
       fields.put("Tus-Resumable", TusRoutes.VERSION);
+    }
+    List<String> path = Cors.rawSegments(request.getHttpURI().getPath());
+    if (OAuthRoutes.answersOAuthJson(path) || OAuthRoutes.answersPages(path)) {
+      // the OAuth routes answer as they answer every other failure: JSON (RFC 6749 §5.2) or their page
+      boolean json = OAuthRoutes.answersOAuthJson(path);
+      byte[] oauth = json ? ErrorMapper.oauthBody(e) : SignInPages.errorPageBytes(HttpStatus.getMessage(status),
+          e.getMessage());
+      (json ? OAUTH_JSON_HEADERS : SignInPages.pageHeaders(null)).forEach(fields::put);
+      fields.put(HttpHeader.CONTENT_LENGTH, oauth.length);
+      response.write(true, ByteBuffer.wrap(oauth), callback);
+      return true;
     }
     response.getHeaders().put(CONTENT_TYPE);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");

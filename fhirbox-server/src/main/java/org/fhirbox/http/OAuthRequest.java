@@ -6,16 +6,24 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.fhirbox.core.FhirException;
 
 /** What the OAuth JSON endpoints share: reading their form body and writing their JSON answers. */
 final class OAuthRequest {
   private OAuthRequest() {}
 
+  /** The parameters of client authentication, which every OAuth JSON endpoint recognises (RFC 6749 §2.3, RFC 7523). */
+  static final Set<String> CLIENT_AUTHENTICATION = Set.of("client_id", "client_secret", "client_assertion",
+      "client_assertion_type");
+
   /**
-   * The POSTed form, one value per name; an empty value counts as absent (RFC 6749 §3.1), a
-   * repeated name is an error (RFC 6749 §3.1: "MUST NOT be included more than once").
+   * The POSTed form's {@code recognised} parameters, one value per name; an empty value counts as
+   * absent (RFC 6749 §3.1), a repeated one is an error (RFC 6749 §3.1: "MUST NOT be included more
+   * than once"). Every other parameter is ignored, repeated or not (RFC 6749 §3.2: "The authorization
+   * server MUST ignore unrecognized request parameters"; RFC 8707 repeats {@code resource}).
    */
-  static Map<String, String> form(Exchange ex) throws IOException {
+  static Map<String, String> form(Exchange ex, Set<String> recognised) throws IOException {
     if (!ex.method().equals("POST")) {
       throw new OAuthError(405, "invalid_request", "use POST", Map.of("Allow", "POST"));
     }
@@ -27,9 +35,14 @@ final class OAuthRequest {
       parsed = FormBody.read(ex);
     } catch (IllegalArgumentException e) {
       throw OAuthError.badRequest("invalid_request", e.getMessage());
+    } catch (FhirException e) {
+      throw new OAuthError(e.status(), "invalid_request", e.getMessage(), e.headers());
     }
     Map<String, String> out = new HashMap<>();
     parsed.forEach((k, values) -> {
+      if (!recognised.contains(k) && !CLIENT_AUTHENTICATION.contains(k)) {
+        return;
+      }
       if (values.size() > 1) {
         throw OAuthError.badRequest("invalid_request", "parameter '" + shorten(k) + "' is repeated");
       }
@@ -64,7 +77,7 @@ final class OAuthRequest {
     write(ex, json, e.status, body, e.headers);
   }
 
-  private static String shorten(String s) {
+  static String shorten(String s) {
     return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 }

@@ -16,13 +16,13 @@ import org.fhirbox.fhir.ResourceService;
 /**
  * Mounts OAuth2, OpenID Connect and SMART App Launch:
  * <pre>
- * GET|POST /oauth2/authorize                  {@link AuthorizeEndpoint}, with its pages
+ * GET|HEAD|POST /oauth2/authorize             {@link AuthorizeEndpoint}, with its pages
  * POST     /oauth2/signin, /oauth2/consent
  * GET|POST /oauth2/patient
  * POST     /oauth2/token                      {@link TokenEndpoint}, {@link UserGrants}
  * POST     /oauth2/revoke                     {@link TokenRevocation} (RFC 7009)
  * POST     /oauth2/introspect                 {@link TokenIntrospection} (RFC 7662)
- * GET|POST /oauth2/userinfo                   {@link UserInfoEndpoint} (OIDC Core §5.3)
+ * GET|HEAD|POST /oauth2/userinfo              {@link UserInfoEndpoint} (OIDC Core §5.3)
  * GET      /.well-known/smart-configuration   {@link Discovery} (also under /fhir/R4)
  * GET      /.well-known/openid-configuration
  * GET      /.well-known/jwks.json
@@ -62,6 +62,12 @@ public final class OAuthRoutes {
   static boolean answersOAuthJson(List<String> path) {
     return path.size() == 2 && path.get(0).equals("oauth2")
         && List.of("token", "revoke", "introspect", "userinfo").contains(path.get(1));
+  }
+
+  /** Whether {@code path} is one of the sign-in pages, which answer errors as a page of their own. */
+  static boolean answersPages(List<String> path) {
+    return path.size() == 2 && path.get(0).equals("oauth2")
+        && List.of("authorize", "signin", "patient", "consent").contains(path.get(1));
   }
 
   /** Answers the request when {@code path} is one of these routes; false when it is not. */

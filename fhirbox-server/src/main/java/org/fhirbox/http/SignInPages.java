@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -42,6 +43,8 @@ final class SignInPages {
       + ".choice{display:block;margin:.6rem 0;font-weight:400}ul{padding-left:1.3rem}";
   private static final String STYLE_HASH = "'sha256-" + Base64.getEncoder()
       .encodeToString(sha256(STYLE)) + "'";
+
+  private static final String END = "</main>\n</body>\n</html>\n";
 
   /** What every page of one authorization request shows and needs. */
   record Frame(String clientId, String returnTo, String formActionOrigin) {}
@@ -119,9 +122,18 @@ final class SignInPages {
   /** A page that ends the request here: nothing is sent back to the app. */
   static void error(Exchange ex, int status, String title, String message, Map<String, String> headers)
       throws IOException {
+    send(ex, status, errorPage(title, message), null, headers);
+  }
+
+  /** The error page's HTML, without its end; {@link #errorPageBytes} for a whole one. */
+  private static StringBuilder errorPage(String title, String message) {
     StringBuilder b = start(title);
-    b.append("<h1>").append(esc(title)).append("</h1>\n<p role=\"alert\">").append(esc(message)).append("</p>\n");
-    send(ex, status, b, null, headers);
+    return b.append("<h1>").append(esc(title)).append("</h1>\n<p role=\"alert\">").append(esc(message)).append("</p>\n");
+  }
+
+  /** A whole error page, for the errors Jetty answers before the servlet ({@link JettyErrorHandler}). */
+  static byte[] errorPageBytes(String title, String message) {
+    return errorPage(title, message).append(END).toString().getBytes(StandardCharsets.UTF_8);
   }
 
   private static StringBuilder start(String title) {
@@ -147,22 +159,29 @@ final class SignInPages {
 
   private static void send(Exchange ex, int status, StringBuilder b, Frame f, Map<String, String> headers)
       throws IOException {
-    b.append("</main>\n</body>\n</html>\n");
+    b.append(END);
     var resp = ex.response();
     resp.setStatus(status);
-    resp.setContentType("text/html;charset=utf-8");
-    resp.setHeader("Cache-Control", "no-store");
-    resp.setHeader("Pragma", "no-cache");
-    resp.setHeader("Content-Security-Policy", "default-src 'none'; style-src " + STYLE_HASH + "; form-action 'self'"
-        + (f == null || f.formActionOrigin() == null ? "" : " " + f.formActionOrigin())
-        + "; frame-ancestors 'none'; base-uri 'none'");
-    resp.setHeader("X-Frame-Options", "DENY");
-    resp.setHeader("X-Content-Type-Options", "nosniff");
-    resp.setHeader("Referrer-Policy", "no-referrer");
+    pageHeaders(f).forEach(resp::setHeader);
     headers.forEach(resp::setHeader);
     byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
     resp.setContentLength(bytes.length);
     resp.getOutputStream().write(bytes);
+  }
+
+  /** The header fields of every page (see the class comment); {@code f} null for an error page. */
+  static Map<String, String> pageHeaders(Frame f) {
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("Content-Type", "text/html;charset=utf-8");
+    h.put("Cache-Control", "no-store");
+    h.put("Pragma", "no-cache");
+    h.put("Content-Security-Policy", "default-src 'none'; style-src " + STYLE_HASH + "; form-action 'self'"
+        + (f == null || f.formActionOrigin() == null ? "" : " " + f.formActionOrigin())
+        + "; frame-ancestors 'none'; base-uri 'none'");
+    h.put("X-Frame-Options", "DENY");
+    h.put("X-Content-Type-Options", "nosniff");
+    h.put("Referrer-Policy", "no-referrer");
+    return h;
   }
 
   private static byte[] sha256(String text) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.fhirbox.audit.ClientAuthListener;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.Scopes;
@@ -23,6 +24,10 @@ final class TokenEndpoint {
       + " signed in it gets only those (SMART Backend Services); its user/ and patient/ scopes need a sign-in"
       + " (authorization_code)";
 
+  /** The parameters of the three grants (RFC 6749 §4.1.3, §4.4.2, §6; RFC 7636 §4.5), besides client authentication. */
+  private static final Set<String> PARAMETERS = Set.of("grant_type", "scope", "code", "redirect_uri", "code_verifier",
+      "refresh_token");
+
   private final TokenClientAuth clients;
   private final TokenService tokens;
   private final UserGrants userGrants;
@@ -41,7 +46,7 @@ final class TokenEndpoint {
   /** {@code POST /oauth2/token}. */
   void token(Exchange ex) throws IOException {
     try {
-      Map<String, String> form = OAuthRequest.form(ex);
+      Map<String, String> form = OAuthRequest.form(ex, PARAMETERS);
       String grant = form.get("grant_type");
       if (grant == null) {
         throw OAuthError.badRequest("invalid_request", "grant_type is required");
@@ -60,9 +65,18 @@ final class TokenEndpoint {
     }
   }
 
+  /** The requested {@code scope}; {@code invalid_scope} when it breaks RFC 6749 §3.3's grammar. */
+  static Scopes.Requested requestedScope(String scope) {
+    try {
+      return Scopes.parseRequested(scope);
+    } catch (IllegalArgumentException e) {
+      throw OAuthError.badRequest("invalid_scope", e.getMessage());
+    }
+  }
+
   private Map<String, Object> clientCredentials(Exchange ex, Map<String, String> form) {
     // RFC 6749 §3.3: scopes this server does not serve are left out; the answer's scope says what was granted
-    Scopes.Requested asked = Scopes.parseRequested(form.get("scope"));
+    Scopes.Requested asked = requestedScope(form.get("scope"));
     if (asked.noneSupported()) {
       throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is supported by this server: "
           + String.join(" ", asked.unsupported()));

@@ -8,6 +8,7 @@ import java.text.ParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.OAuthClient;
@@ -57,7 +58,7 @@ final class TokenIntrospection {
 
   void introspect(Exchange ex) throws IOException {
     try {
-      Map<String, String> form = OAuthRequest.form(ex);
+      Map<String, String> form = OAuthRequest.form(ex, Set.of("token", "token_type_hint"));
       Caller caller = caller(ex, form);
       String token = form.get("token");
       if (token == null) {

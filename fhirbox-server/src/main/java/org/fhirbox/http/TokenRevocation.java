@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.OAuthClient;
 import org.fhirbox.auth.RefreshTokens;
@@ -51,7 +52,7 @@ final class TokenRevocation {
 
   void revoke(Exchange ex) throws IOException {
     try {
-      Map<String, String> form = OAuthRequest.form(ex);
+      Map<String, String> form = OAuthRequest.form(ex, Set.of("token", "token_type_hint"));
       OAuthClient client = clients.authenticate(ex, form, true);
       String token = form.get("token");
       if (token == null) {

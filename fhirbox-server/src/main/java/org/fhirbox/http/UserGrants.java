@@ -85,7 +85,7 @@ final class UserGrants {
     Optional<Scopes> narrower = Optional.empty();
     if (form.containsKey("scope")) {
       // RFC 6749 §3.3: scopes this server does not serve are left out, as on the other grants
-      Scopes.Requested asked = Scopes.parseRequested(form.get("scope"));
+      Scopes.Requested asked = TokenEndpoint.requestedScope(form.get("scope"));
       if (asked.noneSupported()) {
         throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is supported by this server");
       }

@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -35,13 +36,14 @@ final class UserInfoEndpoint {
 
   void userInfo(Exchange ex) throws IOException {
     try {
-      if (!ex.method().equals("GET") && !ex.method().equals("POST")) {
-        throw new OAuthError(405, "invalid_request", "use GET or POST", Map.of("Allow", "GET, POST"));
+      if (!List.of("GET", "HEAD", "POST").contains(ex.method())) {
+        throw new OAuthError(405, "invalid_request", "use GET or POST", Map.of("Allow", "GET, HEAD, POST"));
       }
       String authorization = ex.header("Authorization");
       if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        throw new OAuthError(401, "invalid_token", "send the access token as Authorization: Bearer",
-            Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\""));
+        // RFC 6750 §3.1: a request without credentials gets the challenge and no error code
+        OAuthRequest.write(ex, json, 401, Map.of(), Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\""));
+        return;
       }
       Principal p;
       try {

@@ -178,7 +178,28 @@ class AuthHttpTest {
         .header("Content-Type", "application/fhir+json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
     assertThat(write.statusCode()).isEqualTo(403);
+    // RFC 6750 §3: a token lacking the scope gets the insufficient_scope challenge
+    assertThat(write.headers().firstValue("WWW-Authenticate")).hasValue(
+        "Bearer realm=\"fhirbox\", error=\"insufficient_scope\"");
     assertThat(send(req("admin/clients").header("Authorization", "Bearer " + t).GET()).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void aTokenRequestBodyOverTheLimitIs413() throws Exception {
+    HttpResponse<String> large = tokenRequest("grant_type=client_credentials&x=" + "a".repeat(70_000),
+        basic(ADMIN_ID, ADMIN_SECRET));
+    assertThat(large.statusCode()).as(large.body()).isEqualTo(413);
+    assertThat(JSON.readTree(large.body()).get("error").asText()).isEqualTo("invalid_request");
+  }
+
+  @Test
+  void aTokenRequestWithAContentCodingIs415SayingThatOnlyIdentityIsTaken() throws Exception {
+    HttpResponse<String> gzip = send(req("oauth2/token").header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Content-Encoding", "gzip").header("Authorization", basic(ADMIN_ID, ADMIN_SECRET))
+        .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")));
+    assertThat(gzip.statusCode()).as(gzip.body()).isEqualTo(415);
+    assertThat(gzip.headers().firstValue("Accept-Encoding")).hasValue("identity");
+    assertThat(JSON.readTree(gzip.body()).get("error").asText()).isEqualTo("invalid_request");
   }
 
   @Test
@@ -307,6 +328,22 @@ class AuthHttpTest {
         basic(id, secret));
     assertThat(none.statusCode()).as(none.body()).isEqualTo(400);
     assertThat(JSON.readTree(none.body()).get("error").asText()).isEqualTo("invalid_scope");
+  }
+
+  /**
+   * RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces. A scope
+   * holding anything else is refused, never read as no scope, which would grant the whole registration.
+   */
+  @Test
+  void aScopeWithCharactersOutsideTheScopeGrammarIsRefusedNotReadAsNoScope() throws Exception {
+    for (String scope : new String[] {"%00%01", "%0B", "%1F", "%7F", "system%2F*.rs%09admin", "system%2F*.rs%0A",
+        "system%2FPatient.rs%C2%A0system%2F*.rs"}) {
+      HttpResponse<String> r = tokenRequest("grant_type=client_credentials&scope=" + scope,
+          basic(ADMIN_ID, ADMIN_SECRET));
+      assertThat(r.statusCode()).as(scope + ": " + r.body()).isEqualTo(400);
+      assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo("invalid_scope");
+      assertThat(r.body()).doesNotContain("access_token");
+    }
   }
 
   @Test
@@ -516,6 +553,11 @@ class AuthHttpTest {
       assertThat(c.get("token_endpoint_auth_methods_supported").toString()).contains("private_key_jwt");
       assertThat(c.get("capabilities").toString()).contains("client-confidential-asymmetric");
     }
+    // public clients sign in with none: both documents name what the token endpoint takes
+    JsonNode openid = JSON.readTree(send(req(".well-known/openid-configuration").GET()).body());
+    JsonNode smart = JSON.readTree(send(req(".well-known/smart-configuration").GET()).body());
+    assertThat(smart.get("token_endpoint_auth_methods_supported")).contains(JSON.valueToTree("none"))
+        .isEqualTo(openid.get("token_endpoint_auth_methods_supported"));
     JsonNode jwks = JSON.readTree(send(req(".well-known/jwks.json").GET()).body());
     assertThat(jwks.get("keys")).hasSize(2); // ES256 for access tokens, RS256 for ID tokens
     assertThat(jwks.get("keys")).allSatisfy(k -> assertThat(k.has("d")).isFalse());

@@ -79,6 +79,19 @@ class ClientAuthAnswersTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
   }
 
+  /** RFC 6749 §3.2: unrecognised parameters are ignored, repeated or not; a recognised one must not repeat. */
+  @Test
+  void aRepeatedUnrecognisedParameterIsIgnoredAndARepeatedRecognisedOneRefused() {
+    ProjectClients.Credentials c = clients.create(PROJECT, "system/*.rs", false);
+    String auth = basic(c.clientId(), c.clientSecret());
+    HttpResponse<String> ok = token("grant_type=client_credentials&resource=https%3A%2F%2Fa.example&resource="
+        + "https%3A%2F%2Fb.example&x=1&x=2", auth);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    HttpResponse<String> twice = token("grant_type=client_credentials&scope=system%2F*.rs&scope=system%2F*.rs", auth);
+    assertThat(twice.statusCode()).as(twice.body()).isEqualTo(400);
+    assertThat(twice.body()).contains("invalid_request", "'scope' is repeated");
+  }
+
   @Test
   void aWrongSecretIsAnsweredAsAnUnknownClientIs() {
     ProjectClients.Credentials known = clients.create(PROJECT, "system/*.rs", false);

@@ -219,7 +219,10 @@ class SmartLaunchTest {
     for (String other : new String[] {"http://127.0.0.1:49321/callback/", "http://127.0.0.1:49321/other",
         "http://127.0.0.1:49321/callback?x=1", "http://127.0.0.1.evil.example.org/callback",
         "http://127.0.0.1@evil.example.org/callback", "http://127.0.0.2:49321/callback", "http://[::1]:49321/callback",
-        "https://127.0.0.1:49321/callback", "http://127.0.0.1:/callback", "http://127.0.0.1:123456/callback"}) {
+        "https://127.0.0.1:49321/callback", "http://127.0.0.1:/callback", "http://127.0.0.1:123456/callback",
+        "http://127.0.0.1:0/callback", "http://127.0.0.1:00/callback", "http://127.0.0.1:65536/callback",
+        "http://127.0.0.1:99999/callback", "http://127.0.0.1:\u0664\u0669\u0663/callback",
+        "http://127.0.0.1:\uff18\uff10/callback", "http://[::1]:0/callback"}) {
       Page page = new FormBrowser().get(app.authorizeUrl("user/*.rs", Map.of("redirect_uri", other)));
       assertThat(page.status()).as(other).isEqualTo(400);
       assertThat(page.header("Location")).as(other).isEmpty();

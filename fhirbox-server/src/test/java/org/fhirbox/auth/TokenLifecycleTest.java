@@ -118,6 +118,17 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void aRefreshScopeWithCharactersOutsideTheScopeGrammarIsRefused() {
+    String refresh = signIn(publicApp, "user/Patient.rs openid offline_access").get("refresh_token").asText();
+    for (String scope : new String[] {"\u0000", "user/Patient.rs\topenid", "user/Patient.r\n"}) {
+      HttpResponse<String> r = publicApp.refresh(refresh, Optional.of(scope));
+      assertError(r, 400, "invalid_scope");
+      assertThat(r.body()).contains("RFC 6749 section 3.3");
+    }
+    assertThat(publicApp.refresh(refresh, Optional.of("user/Patient.r")).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aRefreshMayNarrowTheScopeButNotWidenIt() {
     String refresh = signIn(publicApp, "user/Patient.rs openid offline_access").get("refresh_token").asText();
     HttpResponse<String> wider = publicApp.refresh(refresh, Optional.of("user/*.rs"));
@@ -349,6 +360,33 @@ class TokenLifecycleTest {
     assertThat(introspectWithBearer(adminToken, refresh).toString()).isEqualTo("{\"active\":false}");
   }
 
+  /** The node that disables a client or user, or resets a password, refuses their tokens at once. */
+  @Test
+  void aDisabledClientOrUserOrAResetPasswordEndsTheirTokensAtOnceOnThisNode() {
+    ProjectClients clients = new ProjectClients(server);
+    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
+    ProjectClients.Credentials backend = clients.create(PROJECT, "system/*.rs", false);
+    String access = clients.token(backend);
+    assertThat(bearerGet("fhir/R4/Patient", access).statusCode()).isEqualTo(200);
+    assertThat(bearerPost("admin/clients/" + backend.clientId() + "/disable", adminToken, Map.of()).statusCode())
+        .isEqualTo(200);
+    assertThat(bearerGet("fhir/R4/Patient", access).statusCode()).isEqualTo(401);
+    assertThat(introspectWithBearer(adminToken, access).get("active").asBoolean()).isFalse();
+
+    for (String action : new String[] {"disable", "reset-password"}) {
+      User person = SmartApp.user(server, PROJECT, action + "@example.org", "Practitioner/" + action, "user/*.rs");
+      HttpResponse<String> r = publicApp.exchange(publicApp.code(publicApp.signIn(new FormBrowser(), "openid user/*.rs",
+          action + "@example.org", Map.of())));
+      String token = SmartApp.read(r.body()).get("access_token").asText();
+      assertThat(bearerGet("oauth2/userinfo", token).statusCode()).isEqualTo(200);
+      clock.advance(Duration.ofMillis(5)); // a reset ends the sessions begun before its millisecond
+      assertThat(bearerPost("admin/users/" + person.id() + "/" + action, adminToken, Map.of()).statusCode())
+          .isEqualTo(200);
+      assertThat(bearerGet("oauth2/userinfo", token).statusCode()).as(action).isEqualTo(401);
+      assertThat(introspectWithBearer(adminToken, token).get("active").asBoolean()).as(action).isFalse();
+    }
+  }
+
   @Test
   void userInfoNamesThePersonWithinTheGrantedScopes() {
     String withProfile = signIn(publicApp, "openid fhirUser profile").get("access_token").asText();
@@ -370,6 +408,12 @@ class TokenLifecycleTest {
     assertThat(refused.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("insufficient_scope");
     String machine = new ProjectClients(server).token(new ProjectClients(server).create(PROJECT, "system/*.rs", false));
     assertThat(bearerGet("oauth2/userinfo", machine).statusCode()).isEqualTo(403);
+    // RFC 6750 §3.1: a request without credentials gets the challenge without an error code
+    TestClient anonymous = new TestClient(server.baseUrl());
+    HttpResponse<String> none = anonymous.send(anonymous.request("oauth2/userinfo").GET());
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.headers().allValues("WWW-Authenticate")).containsExactly("Bearer realm=\"fhirbox\"");
+    assertThat(none.body()).doesNotContain("error");
     HttpResponse<String> forged = bearerGet("oauth2/userinfo", "not-a-token");
     assertThat(forged.statusCode()).isEqualTo(401);
     assertThat(forged.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("invalid_token");

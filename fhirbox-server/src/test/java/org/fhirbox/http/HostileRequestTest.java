@@ -375,6 +375,29 @@ class HostileRequestTest {
     assertOutcome(r, 431, "");
   }
 
+  /** The OAuth JSON endpoints answer even Jetty's own refusals as OAuth JSON; authorize as its page. */
+  @Test
+  void jettysRefusalsOnTheOAuthEndpointsAreOAuthJsonAndAPageForAuthorize() throws Exception {
+    String form = "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n";
+    assertOAuthJson(raw("POST /oauth2//token HTTP/1.1\r\n" + form, ""), 400);
+    assertOAuthJson(raw("POST /oauth2/introspect HTTP/1.1\r\n" + form + "X-Big: " + "a".repeat(40_000) + "\r\n", ""),
+        431);
+    Raw page = raw("GET /oauth2//authorize?client_id=a HTTP/1.1\r\n", "");
+    assertThat(page.status()).isEqualTo(400);
+    assertThat(page.header("content-type")).as(page.body()).startsWith("text/html");
+    assertThat(page.header("content-security-policy")).startsWith("default-src 'none'");
+    // a URI too long to read is refused before its path is known: the answer every route gets
+    assertOutcome(raw("POST /oauth2/token?" + "a=b&".repeat(100_000) + " HTTP/1.1\r\n" + form, ""), 414, "URI");
+  }
+
+  private static void assertOAuthJson(Raw r, int status) throws IOException {
+    assertThat(r.status()).as(r.body()).isEqualTo(status);
+    assertThat(r.header("content-type")).as(r.body()).startsWith("application/json");
+    assertThat(r.header("cache-control")).isEqualTo("no-store");
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("error").asText())
+        .isEqualTo("invalid_request");
+  }
+
   @Test
   void garbledRequestLineIs400() throws Exception {
     Raw r = rawBytes("GET /fhir/R4/Patient HTTP/1.1 junk\r\n\r\n".getBytes(StandardCharsets.US_ASCII), false);

@@ -49,7 +49,7 @@ class MethodNotAllowedTest {
         Arguments.of("PUT", "account/set-password", "GET, POST", false),
         Arguments.of("POST", "app/config.json", "GET, HEAD", false),
         Arguments.of("GET", "oauth2/token", "POST", false),
-        Arguments.of("PUT", "oauth2/authorize", "GET, POST", false),
+        Arguments.of("PUT", "oauth2/authorize", "GET, HEAD, POST", false),
         Arguments.of("POST", "metrics", "GET, HEAD", false));
   }
 
@@ -64,6 +64,20 @@ class MethodNotAllowedTest {
     if (fhir) {
       assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"").contains("not allowed");
     }
+  }
+
+  /** RFC 9110 §9.1: HEAD on the OAuth routes that take GET is answered as GET is, without a body. */
+  @ParameterizedTest(name = "HEAD /{0}")
+  @ValueSource(strings = {"oauth2/authorize?client_id=nobody", "oauth2/userinfo"})
+  void headIsAnsweredWhereGetIsOnTheOAuthRoutes(String path) {
+    HttpResponse<String> get = new TestClient(http().baseUrl()).send(new TestClient(http().baseUrl()).request(path)
+        .GET());
+    HttpResponse<String> head = new TestClient(http().baseUrl()).send(new TestClient(http().baseUrl()).request(path)
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(head.statusCode()).isEqualTo(get.statusCode()).isNotEqualTo(405);
+    assertThat(head.headers().firstValue("Content-Type")).isEqualTo(get.headers().firstValue("Content-Type"));
+    assertThat(head.body()).isEmpty();
   }
 
   /** RFC 9110 §9.1: wherever GET is allowed, so is HEAD, with GET's headers and no body. */
