@@ -15,6 +15,7 @@ import org.fhirbox.db.SearchValue;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Resource;
@@ -247,7 +248,8 @@ public final class ResourceRepository {
     Instant now = lastUpdated(previous);
     resource.setId(type + "/" + id);
     resource.getMeta().setVersionId(Long.toString(versionId));
-    resource.getMeta().setLastUpdated(Date.from(now));
+    // a new element: Meta.setLastUpdated would keep the precision and time zone the client sent
+    resource.getMeta().setLastUpdatedElement(new InstantType(Date.from(now)));
     FoundAttachments attachments = normalizer.normalize(tx, project, resource, gate);
     if (resource instanceof Binary b) {
       if (b.hasSecurityContext()) {
