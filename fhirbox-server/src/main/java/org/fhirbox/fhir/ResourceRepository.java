@@ -257,7 +257,9 @@ public final class ResourceRepository {
       }
       b.setData(null);
       if (!b.hasContentType()) {
-        b.setContentType("application/octet-stream");
+        // raw content always has one: its Content-Type, or application/octet-stream without one
+        throw FhirException.badRequest("Binary.contentType is required (1..1 in FHIR R4): name the media type of "
+            + "the data", "Binary.contentType");
       }
       b.setIdElement(b.getIdElement().toUnqualifiedVersionless());
     }
