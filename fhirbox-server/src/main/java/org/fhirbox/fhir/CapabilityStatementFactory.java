@@ -84,9 +84,11 @@ public final class CapabilityStatementFactory {
         + " resources per value, never a Binary, and only those the caller may read (_include) or search"
         + " (_revinclude); the wildcard * is not supported";
     rest.addSearchParam().setName("_include").setType(SearchParamType.SPECIAL)
-        .setDocumentation("Source:parameter[:Target], Source the searched type" + iterate);
+        .setDocumentation("Source:parameter[:Target], Source the searched type; a canonical parameter that may"
+            + " name any type of resource (as depends-on) needs its Target and is not listed per type" + iterate);
     rest.addSearchParam().setName("_revinclude").setType(SearchParamType.SPECIAL)
-        .setDocumentation("Source:parameter[:Target], the Source resources that reference the matches" + iterate);
+        .setDocumentation("Source:parameter[:Target], the Source resources that reference the matches; a canonical"
+            + " parameter that may name any type of resource needs its Target, and is listed with it" + iterate);
     Set<String> types = new TreeSet<>(repository.codec().context().getResourceTypes());
     Map<String, Set<String>> revIncludes = revIncludes(types);
     for (String type : types) {
@@ -136,7 +138,9 @@ public final class CapabilityStatementFactory {
           case DATE -> "[prefix]date; modifier :missing";
           default -> "[prefix]number[|system|code]; modifier :missing";
         });
-        if (p.kind() == RestSearchParameterTypeEnum.REFERENCE) {
+        // a canonical parameter that may name any type needs the type (Source:param:Target), one
+        // per type of resource: it is left out here, and the _include documentation says so
+        if (p.kind() == RestSearchParameterTypeEnum.REFERENCE && !anyCanonical(type, p)) {
           r.addSearchInclude(type + ":" + p.name());
         }
       }
@@ -147,10 +151,19 @@ public final class CapabilityStatementFactory {
   }
 
   /**
+   * Whether {@code p} of {@code source} holds canonical references to any type of resource, which
+   * {@link SearchInclude} takes only with a target type ({@code Source:param:Target}).
+   */
+  private boolean anyCanonical(String source, SearchIndexer.Param p) {
+    return p.canonical() && indexer.referenceTargets(source, p.name()).isEmpty();
+  }
+
+  /**
    * For each type, the {@code _revinclude} values that can add something to a search of it
    * (R4 search.html#revinclude): {@code Source:param} for every reference parameter of every type
    * whose targets include it (a parameter without declared targets, as {@code Provenance:target},
-   * can name any). {@code _revinclude} accepts any reference parameter of any type, but one that
+   * can name any), as {@code Source:param:Type} for a canonical parameter that may name any type
+   * ({@link #anyCanonical}). {@code _revinclude} accepts any reference parameter of any type, but one that
    * cannot name the searched type adds nothing.
    */
   private Map<String, Set<String>> revIncludes(Set<String> types) {
@@ -161,8 +174,10 @@ public final class CapabilityStatementFactory {
           continue;
         }
         Set<String> targets = indexer.referenceTargets(source, p.name());
+        boolean any = anyCanonical(source, p);
         for (String target : targets.isEmpty() || targets.contains("Resource") ? types : targets) {
-          byTarget.computeIfAbsent(target, t -> new TreeSet<>()).add(source + ":" + p.name());
+          byTarget.computeIfAbsent(target, t -> new TreeSet<>())
+              .add(source + ":" + p.name() + (any ? ":" + target : ""));
         }
       }
     }

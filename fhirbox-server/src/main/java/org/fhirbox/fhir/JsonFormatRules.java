@@ -38,7 +38,8 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
  *       numbers; every other primitive is a JSON string (json.html#primitive);</li>
  *   <li>no {@code \u0000} and no unpaired surrogate in a string (datatypes.html#string: the
  *       characters of XML 1.0, which has neither);</li>
- *   <li>numbers within {@link DecimalLimits}, checked on their text before any conversion.</li>
+ *   <li>numbers within {@link DecimalLimits}, checked on their text before any conversion;</li>
+ *   <li>dateTime and instant values in R4's forms ({@link DateTimeRules}).</li>
  * </ul>
  * Every problem found is reported in one 400 OperationOutcome, each issue with its location; the
  * check stops at the first problem past {@link #MAX_ISSUES}, which ends the list with a note saying so.
@@ -403,9 +404,11 @@ final class JsonFormatRules {
       } else {
         problem = Optional.empty();
       }
+    } else if (n instanceof Str s) {
+      problem = DateTimeRules.applies(name) && !s.value().isEmpty() && !DateTimeRules.replacedOnWrite(path)
+          ? DateTimeRules.problem(name, s.value()) : Optional.empty();
     } else {
-      problem = n instanceof Str ? Optional.empty() : Optional.of(article(name) + " must be a JSON string, not "
-          + describe(n));
+      problem = Optional.of(article(name) + " must be a JSON string, not " + describe(n));
     }
     problem.ifPresent(p -> issue(issues, path, p));
   }

@@ -15,6 +15,7 @@ import org.fhirbox.db.SearchValue;
 import org.fhirbox.model.StoredResource;
 import org.fhirbox.storage.BlobInfo;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Resource;
@@ -224,13 +225,31 @@ public final class ResourceRepository {
     return now.isBefore(floor) ? floor : now;
   }
 
+  /** The tag a subsetted resource carries (FHIR R4 search.html#summary). */
+  public static final String SUBSETTED_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
+
+  /**
+   * 400 for a resource tagged {@code SUBSETTED}: one read with {@code _summary} or {@code _elements}
+   * lacks elements, and R4 search.html#summary gives the tag so that it is not written over the whole
+   * resource. Every write (create, update, patch, Bundle entry) stores through here.
+   */
+  private static void requireWhole(String type, Resource resource) {
+    if (resource.hasMeta() && resource.getMeta().getTag(SUBSETTED_SYSTEM, "SUBSETTED") != null) {
+      throw FhirException.badRequest("the " + type + " carries the tag SUBSETTED (" + SUBSETTED_SYSTEM
+          + "): it is an incomplete copy read with _summary or _elements, and is never stored; read it whole, "
+          + "change that, and send it without the tag", type + ".meta.tag");
+    }
+  }
+
   private Written store(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
       long versionId, StoredResource previous, BlobInfo content, String filename, boolean created,
       AttachmentNormalizer.Gate gate) {
+    requireWhole(type, resource);
     Instant now = lastUpdated(previous);
     resource.setId(type + "/" + id);
     resource.getMeta().setVersionId(Long.toString(versionId));
-    resource.getMeta().setLastUpdated(Date.from(now));
+    // a new element: Meta.setLastUpdated would keep the precision and time zone the client sent
+    resource.getMeta().setLastUpdatedElement(new InstantType(Date.from(now)));
     FoundAttachments attachments = normalizer.normalize(tx, project, resource, gate);
     if (resource instanceof Binary b) {
       if (b.hasSecurityContext()) {
@@ -238,7 +257,9 @@ public final class ResourceRepository {
       }
       b.setData(null);
       if (!b.hasContentType()) {
-        b.setContentType("application/octet-stream");
+        // raw content always has one: its Content-Type, or application/octet-stream without one
+        throw FhirException.badRequest("Binary.contentType is required (1..1 in FHIR R4): name the media type of "
+            + "the data", "Binary.contentType");
       }
       b.setIdElement(b.getIdElement().toUnqualifiedVersionless());
     }

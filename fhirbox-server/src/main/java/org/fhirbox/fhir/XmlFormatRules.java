@@ -35,7 +35,8 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
  *       {@code div} in the XHTML namespace (xml.html, narrative.html#xhtml);</li>
  *   <li>no element without a value, an attribute or children (xml.html: empty elements are not
  *       allowed);</li>
- *   <li>decimals within {@link DecimalLimits}, checked on their text before HAPI converts them.</li>
+ *   <li>decimals within {@link DecimalLimits}, checked on their text before HAPI converts them;</li>
+ *   <li>dateTime and instant values in R4's forms ({@link DateTimeRules}).</li>
  * </ul>
  * DTDs and external entities are refused (XXE).
  */
@@ -165,6 +166,11 @@ final class XmlFormatRules {
               issue(issues, path, problem.get());
               unsafe = true;
             }
+          }
+          if (type != null && type.getChildType() == BaseRuntimeElementDefinition.ChildTypeEnum.PRIMITIVE_DATATYPE
+              && DateTimeRules.applies(type.getName()) && value != null && !value.isEmpty()
+              && !DateTimeRules.replacedOnWrite(path)) {
+            DateTimeRules.problem(type.getName(), value).ifPresent(why -> issue(issues, path, why));
           }
           if (name.equals("method") && value != null && parent.def != null
               && parent.def.getImplementingClass() == Bundle.BundleEntryRequestComponent.class) {

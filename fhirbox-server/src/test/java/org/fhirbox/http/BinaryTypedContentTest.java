@@ -183,4 +183,39 @@ class BinaryTypedContentTest {
         .header("Accept", "application/fhir+xml, application/fhir+json;q=0.9").GET());
     assertThat(xml.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
   }
+
+  /**
+   * Binary.contentType is 1..1 in R4: a Binary resource without it is 400 as JSON, as XML and in a
+   * Bundle, where raw content without a Content-Type is still stored as application/octet-stream.
+   */
+  @Test
+  void aBinaryResourceWithoutContentTypeIsRefused() {
+    String json = "{\"resourceType\":\"Binary\",\"data\":\"aGk=\"}";
+    String xml = "<Binary xmlns=\"http://hl7.org/fhir\"><data value=\"aGk=\"/></Binary>";
+    String existing = TestClient.createdId(send("POST", "fhir/R4/Binary", "text/plain", "hi".getBytes()));
+    for (HttpResponse<String> r : new HttpResponse[] {
+        send("POST", "fhir/R4/Binary", "application/fhir+json", json.getBytes(StandardCharsets.UTF_8)),
+        send("POST", "fhir/R4/Binary", "application/fhir+xml", xml.getBytes(StandardCharsets.UTF_8)),
+        send("PUT", "fhir/R4/Binary/" + existing, "application/fhir+json",
+            ("{\"resourceType\":\"Binary\",\"id\":\"" + existing + "\"}").getBytes(StandardCharsets.UTF_8)),
+        send("POST", "fhir/R4", "application/fhir+json", ("{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+            + "\"entry\":[{\"resource\":" + json + ",\"request\":{\"method\":\"POST\",\"url\":\"Binary\"}}]}")
+            .getBytes(StandardCharsets.UTF_8))}) {
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("Binary.contentType");
+    }
+    HttpResponse<String> batch = send("POST", "fhir/R4", "application/fhir+json", ("{\"resourceType\":\"Bundle\","
+        + "\"type\":\"batch\",\"entry\":[{\"resource\":" + json + ",\"request\":{\"method\":\"POST\","
+        + "\"url\":\"Binary\"}}]}").getBytes(StandardCharsets.UTF_8));
+    assertThat(http.parse(batch, Bundle.class).getEntryFirstRep().getResponse().getStatus()).as(batch.body())
+        .startsWith("400");
+    Binary kept = http.parse(http.send(http.request("fhir/R4/Binary/" + existing)
+        .header("Accept", "application/fhir+json")), Binary.class);
+    assertThat(kept.getMeta().getVersionId()).isEqualTo("1");
+    assertThat(kept.getContentType()).isEqualTo("text/plain");
+
+    HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary").POST(HttpRequest.BodyPublishers.ofString("hi")));
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(201);
+    assertThat(http.parse(raw, Binary.class).getContentType()).isEqualTo("application/octet-stream");
+  }
 }

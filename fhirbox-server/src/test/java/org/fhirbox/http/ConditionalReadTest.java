@@ -4,10 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.regex.Pattern;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestResourceComponent;
+import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -68,6 +75,42 @@ class ConditionalReadTest {
     assertThat(both.statusCode()).isEqualTo(200);
     // a date that is no HTTP date is ignored, as RFC 9110 §13.1.3 has it
     assertThat(get("Patient/" + id, "If-Modified-Since", "yesterday").statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * meta.lastUpdated is the server's instant, to the millisecond and with a time zone, whatever the
+   * client sent in it: the same instant as Last-Modified and history's response.lastModified.
+   */
+  @Test
+  void metaLastUpdatedIsTheServersInstantWhateverTheClientSent() {
+    Pattern millis = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)");
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient",
+        "{\"resourceType\":\"Patient\",\"meta\":{\"lastUpdated\":\"2000-01-01T00:00:00+05:00\"}}"));
+    for (String sent : List.of("2000-01-01", "2000-01-01T00:00:00Z", "2000-01-01T00:00:00.123456+14:00")) {
+      HttpResponse<String> put = http().putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\""
+          + id + "\",\"meta\":{\"lastUpdated\":\"" + sent + "\"}}");
+      assertThat(put.statusCode()).as(put.body()).isIn(200, 201);
+    }
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"lastUpdated\":\"2000-01\"}},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + id + "\"}}]}";
+    assertThat(http().postJson("fhir/R4", tx).statusCode()).isEqualTo(200);
+
+    Bundle history = http().parse(http().get("fhir/R4/Patient/" + id + "/_history"), Bundle.class);
+    assertThat(history.getEntry()).hasSize(5);
+    for (Bundle.BundleEntryComponent e : history.getEntry()) {
+      String version = e.getResource().getMeta().getVersionId();
+      HttpResponse<String> read = http().get("fhir/R4/Patient/" + id + "/_history/" + version);
+      Patient p = http().parse(read, Patient.class);
+      String text = p.getMeta().getLastUpdatedElement().getValueAsString();
+      assertThat(text).as("version " + version).matches(millis);
+      assertThat(p.getMeta().getLastUpdated()).isEqualTo(e.getResponse().getLastModified());
+      assertThat(e.getResource().getMeta().getLastUpdatedElement().getValueAsString()).isEqualTo(text);
+      assertThat(p.getMeta().getLastUpdated().toInstant().truncatedTo(ChronoUnit.SECONDS)).isEqualTo(
+          DateTimeFormatter.RFC_1123_DATE_TIME.parse(read.headers().firstValue("Last-Modified").orElseThrow(),
+              Instant::from));
+      assertThat(p.getMeta().getLastUpdated().toInstant()).isAfter(Instant.parse("2026-01-01T00:00:00Z"));
+    }
   }
 
   /**

@@ -2,10 +2,12 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.fhirbox.fhir.SearchParser;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -167,5 +169,36 @@ class IteratedIncludeTest {
     }
     assertThat(http.get("fhir/R4/Observation?_include:deep=Observation:subject").body())
         .contains("':deep' is not supported");
+  }
+
+  /**
+   * Every searchInclude and searchRevInclude the CapabilityStatement lists is a value the search
+   * takes: each is sent, as many to a search as it allows, and answered 200.
+   */
+  @Test
+  void everyAdvertisedIncludeAndRevIncludeIsAccepted() {
+    TestClient admin = server.client(); // AuditEvent is searched by an admin alone
+    CapabilityStatement cs = admin.parse(admin.get("fhir/R4/metadata"), CapabilityStatement.class);
+    int sent = 0;
+    List<String> refused = new ArrayList<>();
+    for (CapabilityStatement.CapabilityStatementRestResourceComponent r : cs.getRestFirstRep().getResource()) {
+      List<String> params = new ArrayList<>();
+      r.getSearchInclude().forEach(v -> params.add("_include=" + encode(v.getValue())));
+      r.getSearchRevInclude().forEach(v -> params.add("_revinclude=" + encode(v.getValue())));
+      for (int from = 0; from < params.size(); from += SearchParser.MAX_INCLUDES) {
+        List<String> group = params.subList(from, Math.min(params.size(), from + SearchParser.MAX_INCLUDES));
+        HttpResponse<String> answer = admin.get("fhir/R4/" + r.getType() + "?_id=none-such&" + String.join("&", group));
+        sent += group.size();
+        if (answer.statusCode() != 200) {
+          refused.add(r.getType() + " " + answer.statusCode() + " " + answer.body());
+        }
+      }
+    }
+    assertThat(refused).isEmpty();
+    assertThat(sent).isGreaterThan(5000);
+  }
+
+  private static String encode(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8);
   }
 }

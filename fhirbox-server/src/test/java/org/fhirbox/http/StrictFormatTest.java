@@ -140,6 +140,22 @@ class StrictFormatTest {
             "{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":\"Practitioner\",\"id\":\"p1\","
                 + "\"text\":{\"status\":\"generated\",\"div\":\"" + DIV + "<script>x()</script></div>\"}}],"
                 + "\"generalPractitioner\":[{\"reference\":\"#p1\"}]}", "<script>"),
+        Arguments.of("instant without a time",
+            "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"issued\":\"2020-01-01\"}", "issued: '2020-01-01' is not an R4 instant"),
+        Arguments.of("instant without a time zone",
+            "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"issued\":\"2020-01-01T10:00:00\"}", "issued: '2020-01-01T10:00:00' is not an R4 instant"),
+        Arguments.of("dateTime with a time but no time zone",
+            "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"effectiveDateTime\":\"2020-01-01T10:00:00\"}",
+            "effectiveDateTime: '2020-01-01T10:00:00' is not an R4 dateTime: a time needs a time zone"),
+        Arguments.of("dateTime without seconds",
+            "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"effectiveDateTime\":\"2020-01-01T10:00Z\"}", "is not an R4 dateTime"),
+        Arguments.of("extension valueDateTime without a time zone",
+            "{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://example.org/x\","
+                + "\"valueDateTime\":\"2020-01-01T10:00:00.5\"}]}", "valueDateTime: '2020-01-01T10:00:00.5' is not"),
         Arguments.of("narrative script in a nested Composition section",
             "{\"resourceType\":\"Composition\",\"status\":\"final\",\"type\":{\"text\":\"note\"},"
                 + "\"date\":\"2026-12-04\",\"author\":[{\"display\":\"A\"}],\"title\":\"t\",\"section\":[{"
@@ -212,6 +228,12 @@ class StrictFormatTest {
             "<script>"),
         Arguments.of("narrative div outside XHTML", "<Patient xmlns=\"http://hl7.org/fhir\"><text>"
             + "<status value=\"generated\"/><div><p>x</p></div></text></Patient>", "http://www.w3.org/1999/xhtml"),
+        Arguments.of("instant without a time zone", "<Observation xmlns=\"http://hl7.org/fhir\">" + OBS_XML
+            + "<issued value=\"2020-01-01T10:00:00\"/></Observation>",
+            "Observation.issued: '2020-01-01T10:00:00' is not an R4 instant"),
+        Arguments.of("dateTime without a time zone", "<Observation xmlns=\"http://hl7.org/fhir\"><status value=\"final\"/>"
+            + "<code><text value=\"x\"/></code><effectiveDateTime value=\"2020-01-01T10:00:00\"/></Observation>",
+            "Observation.effectiveDateTime: '2020-01-01T10:00:00' is not an R4 dateTime"),
         Arguments.of("NUL character reference",
             "<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"a&#0;b\"/></name></Patient>",
             "cannot parse the XML body"),
@@ -299,6 +321,30 @@ class StrictFormatTest {
     System.arraycopy(resource, 0, out, head.length, resource.length);
     System.arraycopy(tail, 0, out, head.length + resource.length, tail.length);
     return out;
+  }
+
+  /**
+   * R4's dateTime and instant forms are taken as they are; inside a Bundle a refusal names the
+   * entry. meta.lastUpdated, which the server replaces on every write, is not judged.
+   */
+  @Test
+  void datesAndTimesInR4FormsAreStoredAndOthersNamedInBundles() {
+    for (String effective : List.of("2020", "2020-01", "2020-01-01", "2020-01-01T10:00:00Z",
+        "2020-01-01T10:00:00.123-05:00", "2020-01-01T23:59:60+14:00")) {
+      HttpResponse<String> r = http().postJson("fhir/R4/Observation", "{\"resourceType\":\"Observation\","
+          + "\"meta\":{\"lastUpdated\":\"2000-01-01\"},\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+          + "\"effectiveDateTime\":\"" + effective + "\",\"issued\":\"2020-01-01T10:00:00.1234+01:00\"}");
+      assertThat(r.statusCode()).as(effective + ": " + r.body()).isEqualTo(201);
+      assertThat(http().parse(r, Observation.class).getMeta().getLastUpdatedElement().getValueAsString())
+          .startsWith("20").contains("T");
+    }
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Patient\",\"active\":true},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+        + "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"issued\":\"2020-01-01\"},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}";
+    HttpResponse<String> r = http().postJson("fhir/R4", tx);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(diagnostics(r)).contains("Bundle.entry[1].resource.issued: '2020-01-01' is not an R4 instant");
   }
 
   @Test

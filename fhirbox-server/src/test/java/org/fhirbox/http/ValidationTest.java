@@ -9,6 +9,7 @@ import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -107,6 +108,59 @@ class ValidationTest {
     HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "text/plain")
         .POST(HttpRequest.BodyPublishers.ofString("{}")));
     assertThat(r.statusCode()).isEqualTo(415);
+  }
+
+  static final String SUBSETTED_TAG = "{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ObservationValue\","
+      + "\"code\":\"SUBSETTED\"}";
+
+  /**
+   * A resource read with _summary or _elements carries the SUBSETTED tag (R4 search.html#summary),
+   * so that it is not written back over the whole one: every write of a resource carrying it is
+   * refused, and the whole resource stays as it was.
+   */
+  @Test
+  void aSubsettedResourceIsNeverWritten() {
+    String id = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\","
+        + "\"name\":[{\"family\":\"Whole\"}],\"birthDate\":\"1970-01-01\"}"));
+    HttpResponse<String> summary = http.get("fhir/R4/Patient/" + id + "?_elements=name");
+    assertThat(summary.body()).contains("SUBSETTED");
+    String subset = summary.body();
+    int before = total("Patient");
+
+    HttpResponse<String> put = http.putJson("fhir/R4/Patient/" + id, subset);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(400);
+    assertThat(diagnostics(put)).contains("SUBSETTED");
+    assertThat(http.parse(put, OperationOutcome.class).getIssueFirstRep().getExpression().toString())
+        .contains("Patient.meta.tag");
+    HttpResponse<String> post = http.postJson("fhir/R4/Patient", subset.replaceFirst("\"id\":\"[^\"]+\",", ""));
+    assertThat(post.statusCode()).as(post.body()).isEqualTo(400);
+    assertThat(diagnostics(post)).contains("SUBSETTED");
+    HttpResponse<String> patch = http.send(http.request("fhir/R4/Patient/" + id)
+        .header("Content-Type", "application/json-patch+json").method("PATCH", HttpRequest.BodyPublishers.ofString(
+            "[{\"op\":\"add\",\"path\":\"/meta\",\"value\":{\"tag\":[" + SUBSETTED_TAG + "]}}]")));
+    assertThat(patch.statusCode()).as(patch.body()).isEqualTo(400);
+    assertThat(diagnostics(patch)).contains("SUBSETTED");
+    for (String type : new String[] {"transaction", "batch"}) {
+      HttpResponse<String> bundle = http.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"" + type
+          + "\",\"entry\":[{\"resource\":" + subset + ",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + id
+          + "\"}}]}");
+      if (type.equals("transaction")) {
+        assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(400);
+        assertThat(diagnostics(bundle)).contains("Bundle.entry[0]").contains("SUBSETTED");
+      } else {
+        Bundle.BundleEntryResponseComponent response = http.parse(bundle, Bundle.class).getEntryFirstRep()
+            .getResponse();
+        assertThat(response.getStatus()).as(bundle.body()).startsWith("400");
+        assertThat(((OperationOutcome) response.getOutcome()).getIssueFirstRep().getDiagnostics())
+            .contains("SUBSETTED");
+      }
+    }
+
+    Patient stored = http.parse(http.get("fhir/R4/Patient/" + id), Patient.class);
+    assertThat(stored.getMeta().getVersionId()).isEqualTo("1");
+    assertThat(stored.getBirthDateElement().getValueAsString()).isEqualTo("1970-01-01");
+    assertThat(stored.getMeta().getTag()).isEmpty();
+    assertThat(total("Patient")).isEqualTo(before);
   }
 
   @Test
