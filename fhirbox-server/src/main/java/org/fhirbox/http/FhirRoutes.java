@@ -572,7 +572,8 @@ public final class FhirRoutes {
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
-    Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex),
+    Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex,
+        () -> capabilities.build(ex.fhirBase())),
         new ExchangeFacts(ex));
     output.write(ex, principal, 200, response);
   }

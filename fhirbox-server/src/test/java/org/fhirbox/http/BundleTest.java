@@ -314,7 +314,7 @@ class BundleTest {
           "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + twice + "]}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
       assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
-          .contains("entries 0 and 1", "identifier=urn:dup");
+          .contains("Bundle.entry[0] and Bundle.entry[1]", "identifier=urn:dup");
     }
     assertThat(patientCount()).isEqualTo(before);
   }
