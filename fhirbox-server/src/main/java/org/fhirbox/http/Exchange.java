@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.ServletChannel;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.EofException;
+import org.fhirbox.binary.ContentCodings;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.fhir.QueryString;
@@ -232,14 +233,41 @@ public final class Exchange {
     return body;
   }
 
-  /** {@link #body}, but a request without a body, or with an empty one, is "". */
+  /**
+   * {@link #body}, but a request without a body, or with an empty one, is "". A body sent with
+   * {@code Content-Encoding: gzip} or {@code deflate} is decoded first, and {@code limit} holds for
+   * the decoded bytes ({@link ContentCodings}); another coding is 415 before a byte is read.
+   */
   public String bodyOrEmpty(long limit) throws IOException {
+    String encoding = header("Content-Encoding");
+    if (!ContentCodings.isIdentity(encoding)) {
+      return decodedBody(limit, encoding);
+    }
     refuseDeclaredLengthAbove(limit);
     long declared = req.getContentLengthLong();
     byte[] bytes;
     try (InputStream in = requestBody) {
       bytes = declared >= 0 && declared <= Integer.MAX_VALUE - 8 ? declaredBody(in, (int) declared)
           : chunkedBody(in, limit);
+    } catch (IOException e) {
+      throw ClientAbort.truncatedBody(e);
+    }
+    return bytes.length == 0 ? "" : StrictUtf8.decode(bytes);
+  }
+
+  private String decodedBody(long limit, String encoding) throws IOException {
+    try {
+      ContentCodings.requireSupported(encoding);
+    } catch (FhirException e) {
+      throw refuseUnread(e);
+    }
+    // deflate's stored blocks add 5 bytes per 64 KiB (RFC 1951 §3.2.4), gzip 18 bytes of frame (RFC 1952)
+    refuseDeclaredLengthAbove(limit + limit / 1000 + 1024);
+    byte[] bytes;
+    try (InputStream in = requestBody) {
+      bytes = ContentCodings.readDecoded(in, encoding, limit);
+    } catch (FhirException e) {
+      throw e.status() == 413 ? refuseMidBody(e) : e;
     } catch (IOException e) {
       throw ClientAbort.truncatedBody(e);
     }
