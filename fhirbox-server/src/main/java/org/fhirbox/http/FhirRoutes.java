@@ -22,6 +22,7 @@ import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.CompartmentDefinitions;
 import org.fhirbox.fhir.DateText;
+import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.Patch;
 import org.fhirbox.fhir.QueryLimits;
@@ -352,10 +353,16 @@ public final class FhirRoutes {
   }
 
   Resource parseBody(Exchange ex) throws IOException {
+    return parseBody(ex, false);
+  }
+
+  /** @param bundle a Bundle to process, whose entries that fail to parse are named ({@link FhirCodec#parseBundle}) */
+  private Resource parseBody(Exchange ex, boolean bundle) throws IOException {
     FhirFormat format = ex.bodyFormat().orElseThrow(() -> FhirException.unsupportedMediaType(
         "Content-Type must be application/fhir+json or application/fhir+xml, got '"
             + (ex.contentType() == null ? "" : ex.contentType()) + "'"));
-    return resources.codec().parse(ex.body(maxJsonBytes), format);
+    String body = ex.body(maxJsonBytes);
+    return bundle ? resources.codec().parseBundle(body, format) : resources.codec().parse(body, format);
   }
 
   void respondWritten(Exchange ex, Principal principal, Written w) throws IOException {
@@ -568,7 +575,7 @@ public final class FhirRoutes {
   }
 
   private void bundle(Exchange ex, Principal principal) throws IOException {
-    Resource body = parseBody(ex);
+    Resource body = parseBody(ex, true);
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
