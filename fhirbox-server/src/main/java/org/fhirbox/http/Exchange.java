@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.eclipse.jetty.ee10.servlet.ServletChannel;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.EofException;
@@ -534,12 +535,20 @@ public final class Exchange {
   }
 
   /**
-   * The preconditions of an update, patch or delete: {@code If-Match} ({@link #ifMatch}),
+   * The preconditions of an update, patch or delete: {@code If-Match} ({@link IfMatchField}),
    * {@code If-None-Match} and {@code If-Unmodified-Since} (RFC 9110 §13.1.2, §13.1.4), which the
    * write checks in its own transaction.
    */
   public WritePreconditions writePreconditions() {
-    return new WritePreconditions(ifMatch(), ifNoneMatch(), ifUnmodifiedSince());
+    return writePreconditions(null);
+  }
+
+  /**
+   * {@link #writePreconditions()} of a write that names what it writes: {@code If-Match} may then
+   * be a list, or a Binary's content ETag, matched against {@code current} ({@link IfMatchField}).
+   */
+  WritePreconditions writePreconditions(Supplier<Optional<IfMatchField.Current>> current) {
+    return new WritePreconditions(IfMatchField.version(this, current), ifNoneMatch(), ifUnmodifiedSince());
   }
 
   /**
@@ -575,22 +584,5 @@ public final class Exchange {
     } catch (IllegalArgumentException e) {
       return null;
     }
-  }
-
-  /**
-   * {@code If-Match: W/"3"} as the version number, or null; {@code If-Match: *} as
-   * {@link ResourceRepository#IF_MATCH_ANY}: any current version matches, so an update or delete
-   * needs the resource to exist, 412 otherwise (RFC 9110 §13.1.1; FHIR R4 http.html#concurrency).
-   */
-  public Long ifMatch() {
-    String h = header("If-Match");
-    if (h == null || h.isBlank()) {
-      return null;
-    }
-    Long version = ResourceIds.ifMatch(h);
-    if (version == null) {
-      throw FhirException.badRequest("If-Match must be a version ETag like W/\"3\", or *");
-    }
-    return version;
   }
 }

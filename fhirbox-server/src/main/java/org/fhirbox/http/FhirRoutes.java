@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.AuditedWrites;
@@ -30,6 +31,7 @@ import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.HistoryWindow;
 import org.fhirbox.fhir.SearchParser;
+import org.fhirbox.fhir.WritePreconditions;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
@@ -255,13 +257,18 @@ public final class FhirRoutes {
     }
   }
 
+  /** The preconditions of a write of {@code type/id}, read when the service asks ({@link IfMatchField}). */
+  private Supplier<WritePreconditions> preconditions(Exchange ex, Principal principal, String type, String id) {
+    return () -> ex.writePreconditions(() -> IfMatchField.current(resources, binaries, principal, type, id));
+  }
+
   private void update(Exchange ex, Principal principal, String type, String id) throws IOException {
     if (type.equals("Binary") && binaries.isContent(ex, principal, Interaction.UPDATE, maxJsonBytes)) {
-      respondWritten(ex, principal, binaries.updateRaw(ex, principal, id));
+      respondWritten(ex, principal, binaries.updateRaw(ex, principal, id, preconditions(ex, principal, type, id)));
       return;
     }
-    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex), ex::writePreconditions,
-        new ExchangeFacts(ex)));
+    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex),
+        preconditions(ex, principal, type, id), new ExchangeFacts(ex)));
   }
 
   /**
@@ -325,7 +332,7 @@ public final class FhirRoutes {
    */
   private void patch(Exchange ex, Principal principal, String type, String id) throws IOException {
     respondWritten(ex, principal, resources.patch(principal, type, id, patchBody(ex), maxJsonBytes,
-        ex::writePreconditions));
+        preconditions(ex, principal, type, id)));
   }
 
   /**
@@ -473,7 +480,7 @@ public final class FhirRoutes {
    * with 200 or 204, as HAPI FHIR does with 200), so that a retried delete is not an error.
    */
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
-    Optional<StoredResource> gone = writes.delete(principal, type, id, ex::writePreconditions,
+    Optional<StoredResource> gone = writes.delete(principal, type, id, preconditions(ex, principal, type, id),
         new ExchangeFacts(ex));
     if (gone.isEmpty()) {
       output.writeRaw(ex, 200, ErrorMapper.info(type + "/" + id + " does not exist; nothing was deleted"));

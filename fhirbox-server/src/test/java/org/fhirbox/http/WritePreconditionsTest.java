@@ -146,4 +146,27 @@ class WritePreconditionsTest {
         "If-None-Match", "*");
     assertThat(none.statusCode()).as(none.body()).isEqualTo(201);
   }
+
+  @Test
+  void ifMatchTakesAListAndARawBinarysContentEntityTag() {
+    String id = created("Listed");
+    HttpResponse<String> listed = put("Patient/" + id, body(id, "Listed2"), "If-Match", "W/\"1\", W/\"2\"");
+    assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+    HttpResponse<String> stale = put("Patient/" + id, body(id, "Listed3"), "If-Match", "W/\"1\", W/\"2\"");
+    assertThat(stale.statusCode()).as(stale.body()).isEqualTo(412);
+    assertThat(version(id)).isEqualTo("3");
+
+    String bin = http().createBinary("fhir/R4/Binary", "text/plain", "Patient/" + id, "one".getBytes());
+    String strong = http().sendBytes(http().request("fhir/R4/Binary/" + bin).GET()).headers().firstValue("ETag")
+        .orElseThrow();
+    HttpResponse<String> raw = http().send(http().request("fhir/R4/Binary/" + bin).header("Content-Type", "text/plain")
+        .header("If-Match", strong).PUT(HttpRequest.BodyPublishers.ofString("two")));
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(200);
+    HttpResponse<String> again = http().send(http().request("fhir/R4/Binary/" + bin)
+        .header("Content-Type", "text/plain").header("If-Match", strong).PUT(HttpRequest.BodyPublishers.ofString("3")));
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(412);
+    HttpResponse<String> del = http().send(http().request("fhir/R4/Patient/" + id)
+        .header("If-Match", "W/\"9\", W/\"3\"").DELETE());
+    assertThat(del.statusCode()).as(del.body()).isEqualTo(200);
+  }
 }
