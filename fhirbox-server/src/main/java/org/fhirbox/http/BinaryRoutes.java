@@ -168,7 +168,9 @@ public final class BinaryRoutes {
       if (c.securityContext() != null) {
         ex.response().setHeader("X-Security-Context", c.securityContext());
       }
-      return responder.respond(ex.request(), ex.response(), c, blobs, null, 0, versioned || s.versionId() == 1);
+      // If-Match takes the version ETag (W/"n") beside the content's own, as on a write: judged here
+      return responder.respond(IfMatchField.judgedOnRead(ex, s, c.etag()), ex.response(), c, blobs, null, 0,
+          versioned || s.versionId() == 1);
     });
   }
 

@@ -460,6 +460,7 @@ public final class FhirRoutes {
     // without its conditions is refused with them (RFC 9110 §13.2.1)
     ResourceSubset.ofRead(ex);
     ex.format();
+    IfMatchField.requireOnRead(ex, s, null);
     if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(s, resources::toResource)) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(304);

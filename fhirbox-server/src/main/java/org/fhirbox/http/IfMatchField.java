@@ -1,6 +1,11 @@
 package org.fhirbox.http;
 
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Collections;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -82,6 +87,66 @@ final class IfMatchField {
           + now.version() + "\"");
     }
     return now.version();
+  }
+
+  /**
+   * A read's preconditions, against the version read (RFC 9110 §13.2.2 steps 1 and 2): 412 unless
+   * {@code If-Match} matches it; without {@code If-Match}, 412 when it was written after an
+   * {@code If-Unmodified-Since} (to the second, as {@code Last-Modified} shows it; a value that is
+   * no HTTP date is ignored).
+   */
+  static void requireOnRead(Exchange ex, StoredResource s, String contentEtag) {
+    String h = field(ex);
+    if (h != null) {
+      if (!h.equals("*") && !matches(tags(h), new Current(s.versionId(), contentEtag))) {
+        throw FhirException.preconditionFailed("If-Match " + h + " does not match the version read W/\""
+            + s.versionId() + "\"");
+      }
+      return;
+    }
+    long since;
+    try {
+      since = ex.request().getDateHeader("If-Unmodified-Since");
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    if (since >= 0 && s.lastUpdated().truncatedTo(ChronoUnit.SECONDS).isAfter(Instant.ofEpochMilli(since))) {
+      throw FhirException.preconditionFailed("If-Unmodified-Since does not hold: " + s.type() + "/" + s.id()
+          + " was last updated at " + s.lastUpdated());
+    }
+  }
+
+  /**
+   * The request a raw read of {@code s} answers with its content, whose entity tag is
+   * {@code contentEtag}: with {@code If-Match}, {@link #requireOnRead} judges it (and with it
+   * {@code If-Unmodified-Since}, which it overrides), and the request is returned without both;
+   * without it, as it is.
+   */
+  static HttpServletRequest judgedOnRead(Exchange ex, StoredResource s, String contentEtag) {
+    if (field(ex) == null) {
+      return ex.request();
+    }
+    requireOnRead(ex, s, contentEtag);
+    return new HttpServletRequestWrapper(ex.request()) {
+      private boolean judged(String name) {
+        return name.equalsIgnoreCase("If-Match") || name.equalsIgnoreCase("If-Unmodified-Since");
+      }
+
+      @Override
+      public String getHeader(String name) {
+        return judged(name) ? null : super.getHeader(name);
+      }
+
+      @Override
+      public Enumeration<String> getHeaders(String name) {
+        return judged(name) ? Collections.emptyEnumeration() : super.getHeaders(name);
+      }
+
+      @Override
+      public long getDateHeader(String name) {
+        return judged(name) ? -1 : super.getDateHeader(name);
+      }
+    };
   }
 
   /** What {@code type/id} is now, as the caller reads it: empty when it does not exist or is deleted. */
