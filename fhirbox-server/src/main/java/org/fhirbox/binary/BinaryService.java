@@ -7,8 +7,6 @@ import java.util.Locale;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.InflaterInputStream;
 import java.util.zip.ZipException;
 import org.fhirbox.audit.AuditedRequest;
 import org.fhirbox.audit.BinaryListener;
@@ -358,7 +356,7 @@ public final class BinaryService {
   }
 
   private BlobInfo storeBlob(Upload upload) {
-    try (InputStream decoded = decode(ClientBody.marked(upload.body()), upload.contentEncoding())) {
+    try (InputStream decoded = ContentCodings.decode(ClientBody.marked(upload.body()), upload.contentEncoding())) {
       return blobs.put(decoded, policy.maxBytes());
     } catch (BlobTooLargeException e) {
       throw FhirException.tooLarge("Binary content exceeds the limit of " + policy.maxBytes() + " bytes");
@@ -367,26 +365,12 @@ public final class BinaryService {
           + "Content-Encoding");
     } catch (ZipException | java.io.EOFException e) {
       // an EOF of the decoder, not the client's (those are ClientBody.ReadFailure): the stream lacks its end
-      throw new FhirException(IssueKind.INVALID, "the body is not valid " + upload.contentEncoding() + " data: "
-          + (e instanceof ZipException ? e.getMessage() : "the compressed stream is cut off before its end"), e);
+      throw ContentCodings.invalid(upload.contentEncoding(), e);
     } catch (ClientBody.ReadFailure e) {
       LOG.debug("upload body could not be read", e);
       throw bodyInterrupted(e);
     } catch (IOException e) {
       throw new UncheckedIOException("could not store the upload", e);
     }
-  }
-
-  private static InputStream decode(InputStream in, String encoding) throws IOException {
-    if (encoding == null || encoding.isBlank() || encoding.equalsIgnoreCase("identity")) {
-      return in;
-    }
-    ExpansionGuard guard = new ExpansionGuard();
-    return switch (encoding.trim().toLowerCase(Locale.ROOT)) {
-      case "gzip", "x-gzip" -> guard.decoded(new GZIPInputStream(guard.encoded(in), 64 * 1024));
-      case "deflate" -> guard.decoded(new InflaterInputStream(guard.encoded(in)));
-      default -> throw FhirException.unsupportedMediaType("Content-Encoding '" + encoding
-          + "' is not supported (use gzip or deflate)");
-    };
   }
 }

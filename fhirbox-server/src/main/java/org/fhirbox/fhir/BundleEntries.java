@@ -289,7 +289,7 @@ final class BundleEntries {
               .setLastModified(java.util.Date.from(s.lastUpdated()));
         }
         case PATCH -> written(out, patches.apply(tx, principal, r, res, createdHere));
-        default -> throw FhirException.badRequest("entry " + r.index() + ": method " + r.method().toCode()
+        default -> throw FhirException.badRequest("method " + r.method().toCode()
             + " is not supported in a Bundle", "Bundle.entry[" + r.index() + "].request.method");
       }
     } catch (FhirException e) {

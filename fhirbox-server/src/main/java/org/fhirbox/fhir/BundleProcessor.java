@@ -207,6 +207,7 @@ public final class BundleProcessor {
       List<BlobInfo> blobs = new ArrayList<>();
       List<BlobInfo> unused = List.of();
       try {
+        BundleEntryParse.requireParsed(entry);
         Optional<EntrySearch> search = EntrySearch.of(entry, i, fhirBase, repository);
         if (search.isPresent()) {
           out.addEntry(search.get().answer(searches));

@@ -41,11 +41,11 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
   /** 400 unless {@code res}, the entry's resource, is there and of the type its URL names. */
   void requireBody(Resource res) {
     if (res == null) {
-      throw FhirException.badRequest("entry " + index + " has no resource");
+      throw FhirException.badRequest("the entry has no resource", "Bundle.entry[" + index + "].resource");
     }
     if (!res.fhirType().equals(type)) {
-      throw FhirException.badRequest("entry " + index + " holds a " + res.fhirType() + " but its request URL names "
-          + type);
+      throw FhirException.badRequest("the entry holds a " + res.fhirType() + " but its request URL names " + type,
+          "Bundle.entry[" + index + "].resource");
     }
   }
 
@@ -57,18 +57,15 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
   static EntryRequest of(BundleEntryComponent entry, int index, String fhirBase, ResourceRepository repo) {
     String where = "Bundle.entry[" + index + "].request";
     if (!entry.hasRequest() || !entry.getRequest().hasMethod() || !entry.getRequest().hasUrl()) {
-      throw FhirException.badRequest("entry " + index + " needs request.method and request.url", where);
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: needs request.method and request.url", where);
     }
     HTTPVerb method = entry.getRequest().getMethod();
     String ifNoneExist = entry.getRequest().hasIfNoneExist() ? entry.getRequest().getIfNoneExist() : null;
     if (ifNoneExist != null && method != HTTPVerb.POST) {
-      throw FhirException.badRequest("entry " + index + ": ifNoneExist makes a POST conditional, not a "
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: ifNoneExist makes a POST conditional, not a "
           + method.toCode(), where + ".ifNoneExist");
     }
-    String url = entry.getRequest().getUrl();
-    if (url.startsWith(fhirBase + "/")) {
-      url = url.substring(fhirBase.length() + 1);
-    }
+    String url = EntrySearch.relative(entry.getRequest().getUrl(), fhirBase);
     String condition = null;
     int q = url.indexOf('?');
     if (q >= 0) {
@@ -77,7 +74,7 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
       // comes here; what does is a search under an id, or another method's.
       if (method != HTTPVerb.PUT && method != HTTPVerb.DELETE && method != HTTPVerb.PATCH
           || url.substring(0, q).contains("/") || q == url.length() - 1) {
-        throw FhirException.badRequest("entry " + index + ": a URL with search criteria is a conditional update,"
+        throw FhirException.badRequest("Bundle.entry[" + index + "]: a URL with search criteria is a conditional update,"
             + " delete or patch (PUT, DELETE or PATCH Type?criteria) or a search (GET Type?criteria), not a "
             + method.toCode() + " of '" + QueryLimits.shorten(url) + "'", where + ".url");
       }
@@ -86,10 +83,13 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     }
     String[] parts = url.split("/");
     if (parts.length == 0 || parts[0].isEmpty()) {
-      throw FhirException.badRequest("entry " + index + ": request.url '" + url + "' names no resource type",
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: request.url '" + url + "' names no resource type",
           where + ".url");
     }
-    String type = repo.requireType(parts[0]);
+    if (!repo.isType(parts[0])) {
+      throw EntrySearch.unknownType(parts[0], index);
+    }
+    String type = parts[0];
     String id = null;
     Long version = null;
     if (parts.length >= 2) {
@@ -98,13 +98,13 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     if (parts.length == 4 && parts[2].equals("_history")) {
       version = ResourceIds.requireVersion(parts[3]);
     } else if (parts.length > 2) {
-      throw FhirException.badRequest("entry " + index + ": cannot interpret request.url '" + url + "'", where + ".url");
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: cannot interpret request.url '" + url + "'", where + ".url");
     }
     if (method == HTTPVerb.POST && id != null) {
-      throw FhirException.badRequest("entry " + index + ": POST goes to the type, not to an id", where + ".url");
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: POST goes to the type, not to an id", where + ".url");
     }
     if (method != HTTPVerb.POST && id == null && condition == null) {
-      throw FhirException.badRequest("entry " + index + ": " + method.toCode() + " needs Type/id in request.url",
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: " + method.toCode() + " needs Type/id in request.url",
           where + ".url");
     }
     Long ifMatch = null;
@@ -112,7 +112,7 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
       // as If-Match on a single update or delete: "*" is any current version
       ifMatch = ResourceIds.ifMatch(entry.getRequest().getIfMatch());
       if (ifMatch == null) {
-        throw FhirException.badRequest("entry " + index + ": ifMatch must look like W/\"3\"", where + ".ifMatch");
+        throw FhirException.badRequest("Bundle.entry[" + index + "]: ifMatch must look like W/\"3\"", where + ".ifMatch");
       }
     }
     return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch(entry, index, method, where),
@@ -131,7 +131,7 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
       return List.of();
     }
     if (method == HTTPVerb.POST) {
-      throw FhirException.badRequest("entry " + index + ": ifNoneMatch is a precondition of a PUT or DELETE;"
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: ifNoneMatch is a precondition of a PUT or DELETE;"
           + " a create that must not find a match is conditional with ifNoneExist", where + ".ifNoneMatch");
     }
     String value = entry.getRequest().getIfNoneMatch().trim();
@@ -142,7 +142,7 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     for (String tag : value.split(",")) {
       Long v = ResourceIds.ifMatch(tag);
       if (v == null || v == ResourceRepository.IF_MATCH_ANY) {
-        throw FhirException.badRequest("entry " + index + ": ifNoneMatch must be * or version ETags like W/\"3\","
+        throw FhirException.badRequest("Bundle.entry[" + index + "]: ifNoneMatch must be * or version ETags like W/\"3\","
             + " not '" + QueryLimits.shorten(value) + "'", where + ".ifNoneMatch");
       }
       versions.add(v);

@@ -65,6 +65,21 @@ public final class FhirCodec {
     return r;
   }
 
+  /**
+   * {@link #parse}, for a Bundle to process: when a JSON body fails, the entries whose resources
+   * fail are named ({@link BundleEntryParse}), and a batch is returned with its other entries.
+   */
+  public Resource parseBundle(String sent, FhirFormat format) {
+    try {
+      return parse(sent, format);
+    } catch (FhirException e) {
+      if (format != FhirFormat.JSON || e.status() != 400) {
+        throw e;
+      }
+      return BundleEntryParse.localize(this, sent, e);
+    }
+  }
+
   /** Drops HAPI's "HAPI-1234: " code prefixes, which mean nothing to a client. */
   static String clean(String message) {
     if (message == null) {

@@ -122,7 +122,7 @@ final class PatchEntries {
       return Patch.fhirPath(body);
     }
     if (!(body instanceof Binary b)) {
-      throw FhirException.badRequest("entry " + r.index() + " holds " + (body == null ? "no resource"
+      throw FhirException.badRequest("the entry holds " + (body == null ? "no resource"
           : "a " + body.fhirType()) + "; " + expected);
     }
     String contentType = b.hasContentType() ? b.getContentType().toLowerCase(Locale.ROOT) : "";

@@ -140,8 +140,9 @@ public final class ResourceService {
 
   /**
    * The resource type named in a URL, or 404 when the server has no such type: the URL names no
-   * resource endpoint, as HAPI FHIR answers too. (A Bundle entry or a body naming an unknown type is
-   * a malformed request instead, 400: {@link ResourceRepository#requireType}.)
+   * resource endpoint, as HAPI FHIR answers too, and so is a Bundle entry's URL naming one
+   * ({@link EntrySearch#unknownType}). (A body naming an unknown type is a malformed request
+   * instead, 400: {@link ResourceRepository#requireType}.)
    */
   public String requireType(String type) {
     if (!repository.isType(type)) {

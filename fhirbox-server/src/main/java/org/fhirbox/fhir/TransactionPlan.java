@@ -124,7 +124,7 @@ final class TransactionPlan {
         ? ConditionalMatch.criteria(req.type(), condition) : QueryString.parse(condition));
     Integer before = conditions.putIfAbsent(key, req.index());
     if (before != null) {
-      throw FhirException.badRequest("entries " + before + " and " + req.index() + " both create " + req.type()
+      throw FhirException.badRequest("Bundle.entry[" + before + "] and Bundle.entry[" + req.index() + "] both create " + req.type()
           + " only if '" + QueryLimits.shorten(condition) + "' matches nothing; when nothing does, a transaction"
           + " would create two (send one of them)", "Bundle.entry[" + req.index() + "].request");
     }
@@ -132,7 +132,7 @@ final class TransactionPlan {
 
   private static void target(Map<String, String> targets, BundleEntryComponent entry, String target, int index) {
     if (targets.put(entry.getFullUrl(), target) != null) {
-      throw FhirException.badRequest("entry " + index + ": fullUrl " + entry.getFullUrl() + " occurs twice",
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: fullUrl " + entry.getFullUrl() + " occurs twice",
           "Bundle.entry[" + index + "].fullUrl");
     }
   }
@@ -218,7 +218,7 @@ final class TransactionPlan {
   }
 
   private static FhirException twice(String target, int first, int second) {
-    return FhirException.badRequest("entries " + first + " and " + second + " both name " + target + "; a transaction"
+    return FhirException.badRequest("Bundle.entry[" + first + "] and Bundle.entry[" + second + "] both name " + target + "; a transaction"
         + " may create, update or delete a resource once (FHIR R4 http.html#trules)",
         "Bundle.entry[" + second + "].request.url");
   }

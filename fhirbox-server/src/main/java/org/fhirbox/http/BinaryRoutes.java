@@ -6,6 +6,7 @@ import java.util.Date;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.auth.AccessPolicy.Interaction;
@@ -19,6 +20,7 @@ import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.AttachmentSigner;
 import org.fhirbox.fhir.BinaryResourceSniffer;
 import org.fhirbox.fhir.FhirFormat;
+import org.fhirbox.fhir.WritePreconditions;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.storage.BlobStore;
 import org.hl7.fhir.r4.model.CodeType;
@@ -116,11 +118,17 @@ public final class BinaryRoutes {
     return ex.readingBody(() -> binaries.create(principal, upload(ex, body), new ExchangeFacts(ex)));
   }
 
-  public Written updateRaw(Exchange ex, Principal principal, String id) throws IOException {
+  public Written updateRaw(Exchange ex, Principal principal, String id, Supplier<WritePreconditions> preconditions)
+      throws IOException {
     refuseDeclaredTooLarge(ex);
     RequestBody body = ex.requestBody();
-    return ex.readingBody(() -> binaries.update(principal, id, upload(ex, body), ex::writePreconditions,
+    return ex.readingBody(() -> binaries.update(principal, id, upload(ex, body), preconditions,
         new ExchangeFacts(ex)));
+  }
+
+  /** The strong entity tag a raw read of version {@code s}'s content answers. */
+  String contentEtag(Principal principal, StoredResource s) {
+    return reads.content(principal, s).etag();
   }
 
   /**
@@ -160,7 +168,9 @@ public final class BinaryRoutes {
       if (c.securityContext() != null) {
         ex.response().setHeader("X-Security-Context", c.securityContext());
       }
-      return responder.respond(ex.request(), ex.response(), c, blobs, null, 0, versioned || s.versionId() == 1);
+      // If-Match takes the version ETag (W/"n") beside the content's own, as on a write: judged here
+      return responder.respond(IfMatchField.judgedOnRead(ex, s, c.etag()), ex.response(), c, blobs, null, 0,
+          versioned || s.versionId() == 1);
     });
   }
 

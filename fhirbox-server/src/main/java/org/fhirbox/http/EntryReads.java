@@ -4,12 +4,14 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.EntrySearch;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.Reading;
 import org.fhirbox.fhir.SearchParser;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
 
 /**
  * The searches and histories of a batch's or a transaction's entries ({@link EntrySearch}), as the
@@ -23,13 +25,16 @@ final class EntryReads implements EntrySearch.Runner {
   private final Principal principal;
   private final Exchange ex;
   private final Reading reading;
+  private final Supplier<Resource> capabilities;
 
-  EntryReads(ResourceService resources, PagedBundles pages, Principal principal, Exchange ex) {
-    this(resources, pages, principal, ex, Reading.OWN);
+  EntryReads(ResourceService resources, PagedBundles pages, Principal principal, Exchange ex,
+      Supplier<Resource> capabilities) {
+    this(resources, pages, principal, ex, Reading.OWN, capabilities);
   }
 
   private EntryReads(ResourceService resources, PagedBundles pages, Principal principal, Exchange ex,
-      Reading reading) {
+      Reading reading, Supplier<Resource> capabilities) {
+    this.capabilities = capabilities;
     this.resources = resources;
     this.pages = pages;
     this.principal = principal;
@@ -39,7 +44,12 @@ final class EntryReads implements EntrySearch.Runner {
 
   @Override
   public EntrySearch.Runner within(Reading within) {
-    return new EntryReads(resources, pages, principal, ex, within);
+    return new EntryReads(resources, pages, principal, ex, within, capabilities);
+  }
+
+  @Override
+  public Resource capabilities() {
+    return capabilities.get();
   }
 
   @Override

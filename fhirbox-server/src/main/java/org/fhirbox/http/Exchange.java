@@ -14,9 +14,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.eclipse.jetty.ee10.servlet.ServletChannel;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.EofException;
+import org.fhirbox.binary.ContentCodings;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.fhir.QueryString;
@@ -232,14 +234,41 @@ public final class Exchange {
     return body;
   }
 
-  /** {@link #body}, but a request without a body, or with an empty one, is "". */
+  /**
+   * {@link #body}, but a request without a body, or with an empty one, is "". A body sent with
+   * {@code Content-Encoding: gzip} or {@code deflate} is decoded first, and {@code limit} holds for
+   * the decoded bytes ({@link ContentCodings}); another coding is 415 before a byte is read.
+   */
   public String bodyOrEmpty(long limit) throws IOException {
+    String encoding = header("Content-Encoding");
+    if (!ContentCodings.isIdentity(encoding)) {
+      return decodedBody(limit, encoding);
+    }
     refuseDeclaredLengthAbove(limit);
     long declared = req.getContentLengthLong();
     byte[] bytes;
     try (InputStream in = requestBody) {
       bytes = declared >= 0 && declared <= Integer.MAX_VALUE - 8 ? declaredBody(in, (int) declared)
           : chunkedBody(in, limit);
+    } catch (IOException e) {
+      throw ClientAbort.truncatedBody(e);
+    }
+    return bytes.length == 0 ? "" : StrictUtf8.decode(bytes);
+  }
+
+  private String decodedBody(long limit, String encoding) throws IOException {
+    try {
+      ContentCodings.requireSupported(encoding);
+    } catch (FhirException e) {
+      throw refuseUnread(e);
+    }
+    // deflate's stored blocks add 5 bytes per 64 KiB (RFC 1951 §3.2.4), gzip 18 bytes of frame (RFC 1952)
+    refuseDeclaredLengthAbove(limit + limit / 1000 + 1024);
+    byte[] bytes;
+    try (InputStream in = requestBody) {
+      bytes = ContentCodings.readDecoded(in, encoding, limit);
+    } catch (FhirException e) {
+      throw e.status() == 413 ? refuseMidBody(e) : e;
     } catch (IOException e) {
       throw ClientAbort.truncatedBody(e);
     }
@@ -506,12 +535,20 @@ public final class Exchange {
   }
 
   /**
-   * The preconditions of an update, patch or delete: {@code If-Match} ({@link #ifMatch}),
+   * The preconditions of an update, patch or delete: {@code If-Match} ({@link IfMatchField}),
    * {@code If-None-Match} and {@code If-Unmodified-Since} (RFC 9110 §13.1.2, §13.1.4), which the
    * write checks in its own transaction.
    */
   public WritePreconditions writePreconditions() {
-    return new WritePreconditions(ifMatch(), ifNoneMatch(), ifUnmodifiedSince());
+    return writePreconditions(null);
+  }
+
+  /**
+   * {@link #writePreconditions()} of a write that names what it writes: {@code If-Match} may then
+   * be a list, or a Binary's content ETag, matched against {@code current} ({@link IfMatchField}).
+   */
+  WritePreconditions writePreconditions(Supplier<Optional<IfMatchField.Current>> current) {
+    return new WritePreconditions(IfMatchField.version(this, current), ifNoneMatch(), ifUnmodifiedSince());
   }
 
   /**
@@ -547,22 +584,5 @@ public final class Exchange {
     } catch (IllegalArgumentException e) {
       return null;
     }
-  }
-
-  /**
-   * {@code If-Match: W/"3"} as the version number, or null; {@code If-Match: *} as
-   * {@link ResourceRepository#IF_MATCH_ANY}: any current version matches, so an update or delete
-   * needs the resource to exist, 412 otherwise (RFC 9110 §13.1.1; FHIR R4 http.html#concurrency).
-   */
-  public Long ifMatch() {
-    String h = header("If-Match");
-    if (h == null || h.isBlank()) {
-      return null;
-    }
-    Long version = ResourceIds.ifMatch(h);
-    if (version == null) {
-      throw FhirException.badRequest("If-Match must be a version ETag like W/\"3\", or *");
-    }
-    return version;
   }
 }

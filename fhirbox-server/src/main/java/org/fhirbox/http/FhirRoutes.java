@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.AuditedWrites;
@@ -22,6 +23,7 @@ import org.fhirbox.model.StoredResource;
 import org.fhirbox.fhir.CapabilityStatementFactory;
 import org.fhirbox.fhir.CompartmentDefinitions;
 import org.fhirbox.fhir.DateText;
+import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.fhir.FhirFormat;
 import org.fhirbox.fhir.Patch;
 import org.fhirbox.fhir.QueryLimits;
@@ -29,6 +31,7 @@ import org.fhirbox.fhir.ResourceIds;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.HistoryWindow;
 import org.fhirbox.fhir.SearchParser;
+import org.fhirbox.fhir.WritePreconditions;
 import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
@@ -254,13 +257,18 @@ public final class FhirRoutes {
     }
   }
 
+  /** The preconditions of a write of {@code type/id}, read when the service asks ({@link IfMatchField}). */
+  private Supplier<WritePreconditions> preconditions(Exchange ex, Principal principal, String type, String id) {
+    return () -> ex.writePreconditions(() -> IfMatchField.current(resources, binaries, principal, type, id));
+  }
+
   private void update(Exchange ex, Principal principal, String type, String id) throws IOException {
     if (type.equals("Binary") && binaries.isContent(ex, principal, Interaction.UPDATE, maxJsonBytes)) {
-      respondWritten(ex, principal, binaries.updateRaw(ex, principal, id));
+      respondWritten(ex, principal, binaries.updateRaw(ex, principal, id, preconditions(ex, principal, type, id)));
       return;
     }
-    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex), ex::writePreconditions,
-        new ExchangeFacts(ex)));
+    respondWritten(ex, principal, writes.update(principal, type, id, () -> parseBody(ex),
+        preconditions(ex, principal, type, id), new ExchangeFacts(ex)));
   }
 
   /**
@@ -324,7 +332,7 @@ public final class FhirRoutes {
    */
   private void patch(Exchange ex, Principal principal, String type, String id) throws IOException {
     respondWritten(ex, principal, resources.patch(principal, type, id, patchBody(ex), maxJsonBytes,
-        ex::writePreconditions));
+        preconditions(ex, principal, type, id)));
   }
 
   /**
@@ -352,10 +360,16 @@ public final class FhirRoutes {
   }
 
   Resource parseBody(Exchange ex) throws IOException {
+    return parseBody(ex, false);
+  }
+
+  /** @param bundle a Bundle to process, whose entries that fail to parse are named ({@link FhirCodec#parseBundle}) */
+  private Resource parseBody(Exchange ex, boolean bundle) throws IOException {
     FhirFormat format = ex.bodyFormat().orElseThrow(() -> FhirException.unsupportedMediaType(
         "Content-Type must be application/fhir+json or application/fhir+xml, got '"
             + (ex.contentType() == null ? "" : ex.contentType()) + "'"));
-    return resources.codec().parse(ex.body(maxJsonBytes), format);
+    String body = ex.body(maxJsonBytes);
+    return bundle ? resources.codec().parseBundle(body, format) : resources.codec().parse(body, format);
   }
 
   void respondWritten(Exchange ex, Principal principal, Written w) throws IOException {
@@ -446,6 +460,7 @@ public final class FhirRoutes {
     // without its conditions is refused with them (RFC 9110 §13.2.1)
     ResourceSubset.ofRead(ex);
     ex.format();
+    IfMatchField.requireOnRead(ex, s, null);
     if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(s, resources::toResource)) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(304);
@@ -466,7 +481,7 @@ public final class FhirRoutes {
    * with 200 or 204, as HAPI FHIR does with 200), so that a retried delete is not an error.
    */
   private void delete(Exchange ex, Principal principal, String type, String id) throws IOException {
-    Optional<StoredResource> gone = writes.delete(principal, type, id, ex::writePreconditions,
+    Optional<StoredResource> gone = writes.delete(principal, type, id, preconditions(ex, principal, type, id),
         new ExchangeFacts(ex));
     if (gone.isEmpty()) {
       output.writeRaw(ex, 200, ErrorMapper.info(type + "/" + id + " does not exist; nothing was deleted"));
@@ -568,11 +583,12 @@ public final class FhirRoutes {
   }
 
   private void bundle(Exchange ex, Principal principal) throws IOException {
-    Resource body = parseBody(ex);
+    Resource body = parseBody(ex, true);
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
-    Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex),
+    Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex,
+        () -> capabilities.build(ex.fhirBase())),
         new ExchangeFacts(ex));
     output.write(ex, principal, 200, response);
   }

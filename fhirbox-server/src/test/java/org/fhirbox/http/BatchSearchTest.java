@@ -6,6 +6,7 @@ import java.net.http.HttpResponse;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
@@ -73,7 +74,7 @@ class BatchSearchTest {
   }
 
   @Test
-  void aBatchSearchOfAnUnknownTypeOrForASubsetIs400ForItsEntry() {
+  void aBatchSearchOfAnUnknownTypeIs404AndOneForASubset400ForItsEntry() {
     Bundle out = post("""
         {"resourceType":"Bundle","type":"batch","entry":[
           {"request":{"method":"GET","url":"Nonsense?name=x"}},
@@ -81,7 +82,7 @@ class BatchSearchTest {
           {"request":{"method":"GET","url":"Patient"}}
         ]}""");
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
-        .containsExactly("400", "400", "200");
+        .containsExactly("404", "400", "200");
     assertThat(((OperationOutcome) out.getEntry().get(1).getResponse().getOutcome()).getIssueFirstRep()
         .getDiagnostics()).contains("_elements");
     assertThat(out.getEntry().get(2).getResource()).isInstanceOf(Bundle.class);
@@ -112,5 +113,37 @@ class BatchSearchTest {
     assertThat(rest.getEntry()).extracting(e -> e.getResponse().getEtag()).containsExactly("W/\"1\"");
     assertThat(((Bundle) out.getEntry().get(2).getResource()).getEntry()).hasSize(1);
     assertThat(((Bundle) out.getEntry().get(3).getResource()).getEntry()).hasSize(1);
+  }
+
+  @Test
+  void anUnknownTypeIs404InEveryEntryAsOnItsOwnRouteAndMetadataAndALeadingSlashAreRead() {
+    String id = patient("slash");
+    Bundle out = post("""
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"request":{"method":"GET","url":"Foo/1"}},
+          {"request":{"method":"DELETE","url":"Foo/1"}},
+          {"request":{"method":"POST","url":"Foo"},"resource":{"resourceType":"Patient"}},
+          {"request":{"method":"GET","url":"metadata"}},
+          {"request":{"method":"GET","url":"/Patient/%s"}},
+          {"request":{"method":"GET","url":"/Patient?identifier=urn:batch-search|slash"}},
+          {"request":{"method":"PUT","url":"Patient"},"resource":{"resourceType":"Patient"}}
+        ]}""".formatted(id));
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("404", "404", "404", "200", "200", "200", "400");
+    assertThat(((OperationOutcome) out.getEntry().get(0).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).startsWith("Bundle.entry[0]: ").contains("unknown resource type 'Foo'");
+    assertThat(out.getEntry().get(3).getResource()).isInstanceOf(CapabilityStatement.class);
+    assertThat(((Patient) out.getEntry().get(4).getResource()).getIdElement().getIdPart()).isEqualTo(id);
+    assertThat(((Bundle) out.getEntry().get(5).getResource()).getTotal()).isEqualTo(1);
+    assertThat(((OperationOutcome) out.getEntry().get(6).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).startsWith("Bundle.entry[6]: PUT needs");
+
+    HttpResponse<String> tx = http().postJson("fhir/R4", """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient"}},
+          {"request":{"method":"GET","url":"Foo/1"}}]}""");
+    assertThat(tx.statusCode()).as(tx.body()).isEqualTo(404);
+    assertThat(http().parse(tx, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .startsWith("Bundle.entry[1]: ");
   }
 }

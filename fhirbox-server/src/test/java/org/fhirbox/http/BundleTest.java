@@ -314,7 +314,7 @@ class BundleTest {
           "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + twice + "]}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
       assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
-          .contains("entries 0 and 1", "identifier=urn:dup");
+          .contains("Bundle.entry[0] and Bundle.entry[1]", "identifier=urn:dup");
     }
     assertThat(patientCount()).isEqualTo(before);
   }
@@ -545,4 +545,45 @@ class BundleTest {
         .isEqualTo(binaries);
   }
 
+
+  @Test
+  void aBatchEntryWhoseResourceDoesNotParseFailsAloneAndATransactionNamesTheEntry() {
+    int before = patientCount();
+    String entries = """
+        {"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient","active":true}},
+        {"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient","birthDate":"1980-13-45"}},
+        {"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient","bogus":1}},
+        {"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient","active":"yes"}},
+        {"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient"}}""";
+    HttpResponse<String> batch = http().postJson("fhir/R4",
+        "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[" + entries + "]}");
+    assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+    Bundle out = http().parse(batch, Bundle.class);
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "400", "400", "400", "201");
+    assertThat(patientCount()).isEqualTo(before + 2);
+    for (int i = 1; i <= 3; i++) {
+      OperationOutcome.OperationOutcomeIssueComponent issue = ((OperationOutcome) out.getEntry().get(i).getResponse()
+          .getOutcome()).getIssueFirstRep();
+      assertThat(issue.getDiagnostics()).startsWith("Bundle.entry[" + i + "].resource");
+      assertThat(issue.getExpression().get(0).getValue()).startsWith("Bundle.entry[" + i + "].resource");
+    }
+    assertThat(((OperationOutcome) out.getEntry().get(1).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("1980-13-45");
+    assertThat(((OperationOutcome) out.getEntry().get(2).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("bogus");
+    assertThat(((OperationOutcome) out.getEntry().get(3).getResponse().getOutcome()).getIssueFirstRep()
+        .getExpression().get(0).getValue()).isEqualTo("Bundle.entry[3].resource.active");
+
+    HttpResponse<String> tx = http().postJson("fhir/R4",
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + entries + "]}");
+    assertThat(tx.statusCode()).as(tx.body()).isEqualTo(400);
+    OperationOutcome oo = http().parse(tx, OperationOutcome.class);
+    assertThat(oo.getIssue()).extracting(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics)
+        .anyMatch(d -> d.startsWith("Bundle.entry[1].resource") && d.contains("1980-13-45"))
+        .anyMatch(d -> d.startsWith("Bundle.entry[2].resource") && d.contains("bogus"));
+    assertThat(oo.getIssue()).extracting(i -> i.getExpression().get(0).getValue())
+        .allMatch(x -> x.startsWith("Bundle.entry["));
+    assertThat(patientCount()).isEqualTo(before + 2);
+  }
 }

@@ -177,7 +177,7 @@ abstract class TransactionSearchContract extends ServerPerClassContract {
       HttpResponse<String> r = http.postJson("fhir/R4", transaction(entry));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
       assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
-          .contains("entry 0", "GET Type?criteria", "?name=x");
+          .contains("Bundle.entry[0]", "GET Type?criteria", "?name=x");
     }
   }
 }

@@ -146,4 +146,57 @@ class WritePreconditionsTest {
         "If-None-Match", "*");
     assertThat(none.statusCode()).as(none.body()).isEqualTo(201);
   }
+
+  private static HttpResponse<String> get(String path, String... headers) {
+    HttpRequest.Builder b = http().request("fhir/R4/" + path);
+    return http().send(headers.length == 0 ? b.GET() : b.headers(headers).GET());
+  }
+
+  @Test
+  void ifMatchAndIfUnmodifiedSinceHoldOnReadsToo() {
+    String id = created("Reader");
+    assertThat(get("Patient/" + id, "If-Match", "W/\"1\"").statusCode()).isEqualTo(412);
+    assertThat(get("Patient/" + id, "If-Match", "W/\"2\"").statusCode()).isEqualTo(200);
+    assertThat(get("Patient/" + id, "If-Match", "W/\"1\", W/\"2\"").statusCode()).isEqualTo(200);
+    assertThat(get("Patient/" + id, "If-Match", "*").statusCode()).isEqualTo(200);
+    assertThat(http().send(http().request("fhir/R4/Patient/" + id).header("If-Match", "W/\"1\"")
+        .method("HEAD", HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(412);
+    assertThat(get("Patient/" + id + "/_history/1", "If-Match", "W/\"1\"").statusCode()).isEqualTo(200);
+    assertThat(get("Patient/" + id, "If-Unmodified-Since", LONG_AGO).statusCode()).isEqualTo(412);
+
+    String bin = http().createBinary("fhir/R4/Binary", "text/plain", "Patient/" + id, "one".getBytes());
+    HttpResponse<byte[]> raw = http().sendBytes(http().request("fhir/R4/Binary/" + bin).GET());
+    String strong = raw.headers().firstValue("ETag").orElseThrow();
+    assertThat(http().sendBytes(http().request("fhir/R4/Binary/" + bin).header("If-Match", strong).GET())
+        .statusCode()).isEqualTo(200);
+    assertThat(http().sendBytes(http().request("fhir/R4/Binary/" + bin).header("If-Match", "W/\"1\"").GET())
+        .statusCode()).isEqualTo(200);
+    assertThat(http().sendBytes(http().request("fhir/R4/Binary/" + bin).header("If-Match", "W/\"7\"").GET())
+        .statusCode()).isEqualTo(412);
+    assertThat(http().sendBytes(http().request("fhir/R4/Binary/" + bin).header("If-Unmodified-Since", LONG_AGO)
+        .GET()).statusCode()).isEqualTo(412);
+  }
+
+  @Test
+  void ifMatchTakesAListAndARawBinarysContentEntityTag() {
+    String id = created("Listed");
+    HttpResponse<String> listed = put("Patient/" + id, body(id, "Listed2"), "If-Match", "W/\"1\", W/\"2\"");
+    assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+    HttpResponse<String> stale = put("Patient/" + id, body(id, "Listed3"), "If-Match", "W/\"1\", W/\"2\"");
+    assertThat(stale.statusCode()).as(stale.body()).isEqualTo(412);
+    assertThat(version(id)).isEqualTo("3");
+
+    String bin = http().createBinary("fhir/R4/Binary", "text/plain", "Patient/" + id, "one".getBytes());
+    String strong = http().sendBytes(http().request("fhir/R4/Binary/" + bin).GET()).headers().firstValue("ETag")
+        .orElseThrow();
+    HttpResponse<String> raw = http().send(http().request("fhir/R4/Binary/" + bin).header("Content-Type", "text/plain")
+        .header("If-Match", strong).PUT(HttpRequest.BodyPublishers.ofString("two")));
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(200);
+    HttpResponse<String> again = http().send(http().request("fhir/R4/Binary/" + bin)
+        .header("Content-Type", "text/plain").header("If-Match", strong).PUT(HttpRequest.BodyPublishers.ofString("3")));
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(412);
+    HttpResponse<String> del = http().send(http().request("fhir/R4/Patient/" + id)
+        .header("If-Match", "W/\"9\", W/\"3\"").DELETE());
+    assertThat(del.statusCode()).as(del.body()).isEqualTo(200);
+  }
 }
