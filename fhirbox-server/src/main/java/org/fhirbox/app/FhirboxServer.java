@@ -30,6 +30,7 @@ import org.fhirbox.audit.AuditModule;
 import org.fhirbox.auth.AppClients;
 import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.ClaimedText;
+import org.fhirbox.auth.PasswordHasher;
 import org.fhirbox.auth.SignInModule;
 import org.fhirbox.auth.SigningKeyStore;
 import org.fhirbox.binary.AuditedWrites;
@@ -150,6 +151,12 @@ public final class FhirboxServer implements AutoCloseable {
   /** With {@code resolver} resolving the hosts of URLs ingestion fetches (the system's, or a test's). */
   public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock, HostResolver resolver)
       throws IOException {
+    this(config, fhirContext, clock, resolver, new PasswordHasher());
+  }
+
+  /** With {@code hasher} stretching the secrets and passwords people choose (a test's may stretch less). */
+  public FhirboxServer(FhirboxConfig config, FhirContext fhirContext, Clock clock, HostResolver resolver,
+      PasswordHasher hasher) throws IOException {
     this.config = config;
     // logging was set up before the config file was read; its FHIRBOX_LOG_LEVEL counts from here
     ConsoleLogging.applyLevel(config.get("FHIRBOX_LOG_LEVEL")).ifPresent(LOG::warn);
@@ -188,7 +195,7 @@ public final class FhirboxServer implements AutoCloseable {
       metrics.audit(t::queueDepth, t::writtenCount, t::waitCount, t::droppedCount);
       metrics.auditWriter(t::failedCount, t::writerAlive);
     });
-    this.auth = new AuthModule(config, database, clock, this::baseUrl, claimed);
+    this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher, claimed);
     // an upload URL or resumable upload stores nothing once its client is disabled or loses the scope
     UploadIssuers uploadIssuers = new UploadIssuers(auth.clients()::find, auth.users()::find);
     BinaryService binaryService = new BinaryService(blobs, store, repository, BinaryWiring.policy(config),

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ExpiredUploads {
   private static final Logger LOG = LoggerFactory.getLogger(ExpiredUploads.class);
-  /** Unfinished expired uploads one lease-taking statement of the sweep takes. */
-  private static final int SWEEP_BATCH = 100;
+  /** Unfinished expired uploads one lease-taking statement of the sweep takes, unless {@link #batch} set another. */
+  static final int SWEEP_BATCH = 100;
   /** Finished expired upload rows one statement of the sweep deletes. */
   private static final int FORGET_BATCH = 1000;
   /**
@@ -36,6 +36,7 @@ final class ExpiredUploads {
   private final UploadRemovals removals;
   private final RunningDigests running;
   private final Clock clock;
+  private volatile int batchSize = SWEEP_BATCH;
 
   ExpiredUploads(ResourceStore store, UploadLeases leases, UploadRemovals removals, RunningDigests running,
       Clock clock) {
@@ -46,8 +47,17 @@ final class ExpiredUploads {
     this.clock = clock;
   }
 
+  /** Takes {@code size} unfinished expired uploads a statement (tests: many batches from few uploads). */
+  void batch(int size) {
+    if (size < 1) {
+      throw new IllegalArgumentException("a batch holds at least one upload");
+    }
+    this.batchSize = size;
+  }
+
   /** One pass; the number of unfinished uploads removed. */
   int sweep() {
+    int size = batchSize;
     long deadline = System.nanoTime() + SWEEP_BUDGET.toNanos();
     int removed = 0;
     int batches = 0;
@@ -55,7 +65,7 @@ final class ExpiredUploads {
       Instant now = clock.instant();
       String owner = leases.newOwner();
       List<ResumableUpload> batch = store.inTransaction(tx -> tx.uploads().claimExpired(owner, now,
-          leases.lease(), SWEEP_BATCH));
+          leases.lease(), size));
       batches++;
       for (ResumableUpload u : batch) {
         try {
@@ -71,7 +81,7 @@ final class ExpiredUploads {
           LOG.warn("could not remove expired upload {}; a later pass tries again", u.id(), e);
         }
       }
-      if (batch.size() < SWEEP_BATCH) {
+      if (batch.size() < size) {
         break;
       }
       if (System.nanoTime() > deadline) {

@@ -297,6 +297,11 @@ public final class ResumableUploads {
     return sweep.sweep();
   }
 
+  /** How many expired uploads one statement of the sweep takes (tests; see {@link ExpiredUploads}). */
+  void sweepBatch(int size) {
+    sweep.batch(size);
+  }
+
   /** Holds requests at the points {@code pauses} chooses (tests make races happen with it). */
   void pauseAt(UploadPauses pauses) {
     this.pauses = pauses;

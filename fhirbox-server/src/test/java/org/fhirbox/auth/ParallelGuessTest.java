@@ -23,7 +23,8 @@ class ParallelGuessTest {
 
   @Test
   void parallelWrongSecretsForOneClientFromOneAddressGetAtMostFiveChecksAndThe429Rest() throws Exception {
-    try (TestServer server = TestServer.start()) {
+    // stretched as in production, so that the checks take long enough to overlap
+    try (TestServer server = TestServer.startStretchingFully()) {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
       for (int i = 0; i < GUESSES; i++) {

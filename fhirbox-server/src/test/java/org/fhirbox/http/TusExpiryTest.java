@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.fhirbox.binary.ExpirySweeps;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
@@ -43,6 +44,8 @@ class TusExpiryTest {
   private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter
       .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
   private static final TestClock clock = new TestClock();
+  /** Expired uploads the sweep test leaves to one sweep. */
+  private static final int UPLOADS = 101;
   private static TestServer server;
   private static Tus tus;
 
@@ -161,8 +164,13 @@ class TusExpiryTest {
     assertThat(files.stream().filter(Files::exists)).hasSize(1);
   }
 
+  /**
+   * The sweep takes expired uploads in batches (of 10 here, 100 in production) and goes on until
+   * one comes back short: 101 uploads take it more than ten.
+   */
   @Test
   void oneSweepRemovesEveryExpiredUploadHoweverManyThereAre() throws Exception {
+    ExpirySweeps.batch(server.server(), 10);
     // creation-with-upload: 5 of 10 bytes, so that each upload holds a file; a few at once, for
     // speed (no more than the server lets one client's credentials be checked at once)
     assertThat(tus.head(tus.upload(10, null)).statusCode()).isEqualTo(200);
@@ -171,7 +179,7 @@ class TusExpiryTest {
     List<String> urls;
     try {
       List<Future<String>> created = new ArrayList<>();
-      for (int i = 0; i < 1001; i++) {
+      for (int i = 0; i < UPLOADS; i++) {
         created.add(pool.submit(() -> {
           HttpResponse<String> r = server.client().send(tus.request(Tus.CREATE).header("Upload-Length", "10")
               .header("Content-Type", Tus.OCTETS).POST(HttpRequest.BodyPublishers.ofByteArray(new byte[5])));
@@ -186,7 +194,7 @@ class TusExpiryTest {
       }
       List<Path> files = new ArrayList<>(partFiles());
       files.removeAll(before);
-      assertThat(files).hasSize(1001);
+      assertThat(files).hasSize(UPLOADS);
 
       clock.advance(Duration.ofHours(25));
       server.server().sweeper().sweep();
@@ -204,6 +212,7 @@ class TusExpiryTest {
       assertThat(files.stream().filter(Files::exists)).as("their files").isEmpty();
     } finally {
       pool.shutdownNow();
+      ExpirySweeps.batch(server.server(), ExpirySweeps.DEFAULT_BATCH);
     }
   }
 

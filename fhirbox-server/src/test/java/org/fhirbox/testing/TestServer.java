@@ -4,10 +4,12 @@ import ca.uhn.fhir.context.FhirContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import org.fhirbox.app.FhirboxServer;
+import org.fhirbox.auth.PasswordHasher;
 import org.fhirbox.binary.HostResolver;
 import org.fhirbox.config.FhirboxConfig;
 
@@ -22,6 +24,13 @@ public final class TestServer implements AutoCloseable {
   /** The admin client every test server bootstraps. */
   public static final String ADMIN_ID = "test-admin";
   public static final String ADMIN_SECRET = "test-admin-secret-" + java.util.UUID.randomUUID();
+  /**
+   * PBKDF2 iterations of the secrets and passwords a test server stores: the same hash as
+   * production's, stretched less, since production's 600,000 cost a second or more of CPU at
+   * every start (the bootstrap secret) and at every first check, on a host that runs hundreds.
+   * {@link #startStretchingFully} keeps production's.
+   */
+  public static final int ITERATIONS = 1_000;
 
   private final Path dataDir;
   private final FhirboxServer server;
@@ -32,6 +41,11 @@ public final class TestServer implements AutoCloseable {
   }
 
   private TestServer(Map<String, String> settings, Clock clock, HostResolver resolver) throws Exception {
+    this(settings, clock, resolver, new PasswordHasher(new SecureRandom(), ITERATIONS));
+  }
+
+  private TestServer(Map<String, String> settings, Clock clock, HostResolver resolver, PasswordHasher hasher)
+      throws Exception {
     this.dataDir = Files.createTempDirectory("fhirbox-test");
     Map<String, String> s = new HashMap<>();
     s.put("FHIRBOX_PORT", "0");
@@ -44,7 +58,7 @@ public final class TestServer implements AutoCloseable {
     // idle timeout for their kept-alive connections, about 10 ms with 0
     s.put("FHIRBOX_SHUTDOWN_TIMEOUT", "0");
     s.putAll(settings);
-    this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR, clock, resolver).start();
+    this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR, clock, resolver, hasher).start();
     this.client = new TestClient(server.baseUrl()).withHeader("Authorization", "Basic "
         + java.util.Base64.getEncoder().encodeToString((ADMIN_ID + ":" + ADMIN_SECRET).getBytes()));
   }
@@ -55,6 +69,11 @@ public final class TestServer implements AutoCloseable {
 
   public static TestServer start(Map<String, String> settings) throws Exception {
     return new TestServer(settings, Clock.systemUTC());
+  }
+
+  /** A server that stretches secrets and passwords as production does, for tests of what that costs. */
+  public static TestServer startStretchingFully() throws Exception {
+    return new TestServer(Map.of(), Clock.systemUTC(), HostResolver.SYSTEM, new PasswordHasher());
   }
 
   /** A server whose every expiry (tokens, signed URLs) follows {@code clock}, e.g. a {@link TestClock}. */
