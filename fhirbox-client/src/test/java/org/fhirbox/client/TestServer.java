@@ -1,11 +1,15 @@
 package org.fhirbox.client;
 
+import ca.uhn.fhir.context.FhirContext;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
+import java.time.Clock;
 import org.fhirbox.app.FhirboxServer;
+import org.fhirbox.auth.PasswordHasher;
+import org.fhirbox.binary.HostResolver;
 import org.fhirbox.config.FhirboxConfig;
 
 /**
@@ -14,6 +18,11 @@ import org.fhirbox.config.FhirboxConfig;
  */
 final class TestServer implements AutoCloseable {
   static final String CLIENT_ID = "test-admin";
+  /**
+   * PBKDF2 iterations for the admin secret: a test stretches it less than production's (each start
+   * hashes it), as the server's own test servers do; how secrets are hashed is the server's to test.
+   */
+  private static final int STRETCHING = 1_000;
 
   private final String secret;
   private final FhirboxServer server;
@@ -37,7 +46,8 @@ final class TestServer implements AutoCloseable {
         "FHIRBOX_BIND", "127.0.0.1",
         "FHIRBOX_DATA_DIR", dataDir.toString(),
         "FHIRBOX_BOOTSTRAP_CLIENT_ID", CLIENT_ID,
-        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", secret))).start();
+        "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", secret)), FhirContext.forR4Cached(), Clock.systemUTC(),
+        HostResolver.SYSTEM, new PasswordHasher(new SecureRandom(), STRETCHING)).start();
     return new TestServer(secret, server);
   }
 
