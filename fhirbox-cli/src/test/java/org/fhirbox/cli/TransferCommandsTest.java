@@ -305,6 +305,17 @@ class TransferCommandsTest extends ServerFixture {
   }
 
   @Test
+  void anOutputInADirectoryThatIsNotThereSaysSo() throws Exception {
+    String id = cli.run("upload", file("nowhere.bin", 1_000).toString()).json().path("id").asText();
+    Path target = dir.resolve("missing").resolve("x.txt");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", target.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isEqualTo(1);
+    assertThat(down.err()).isEqualTo("fhirbox: cannot write " + target + ": no such directory\n");
+  }
+
+  @Test
   void urlPrintsASignedUrlThatWorksWithoutCredentials() throws Exception {
     Path pdf = file("report.pdf", 10_000);
     String id = cli.run("upload", pdf.toString(), "--content-type", "application/pdf").json().path("id").asText();

@@ -260,7 +260,7 @@ final class Downloader {
     try {
       return step.run();
     } catch (IOException e) {
-      throw FhirboxException.client("cannot write the downloaded content: " + e.getMessage(), e);
+      throw FhirboxException.client("cannot write the downloaded content: " + LocalFiles.writeReason(e), e);
     }
   }
 
@@ -334,6 +334,8 @@ final class Downloader {
    * client left unfinished: the name may come from the server, and the file is someone's own.
    */
   long toFile(String urlOrReference, Path target, ProgressListener progress, boolean replace) {
+    target(urlOrReference); // a source that is refused touches no file
+    Objects.requireNonNull(target, "target");
     if (Files.isDirectory(target)) {
       // it would be fetched whole, then fail to replace the directory and leave its part beside it
       throw new IllegalArgumentException(target + " is a directory: download to a file, e.g. "
@@ -384,7 +386,7 @@ final class Downloader {
       throw FhirboxException.client(target + " already exists, and this download never replaces a file;"
           + " nothing was written", e);
     } catch (IOException e) {
-      throw FhirboxException.client("cannot write " + target + ": " + e.getMessage(), e);
+      throw FhirboxException.client("cannot write " + target + ": " + LocalFiles.writeReason(e), e);
     } finally {
       if (owned && !done && !state.recorded) {
         deleteQuietly(part);

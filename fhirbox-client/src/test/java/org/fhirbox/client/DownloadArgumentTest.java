@@ -45,7 +45,7 @@ class DownloadArgumentTest {
       assertThatThrownBy(() -> client.download(source, target)).as(source)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("not a Binary reference or URL: '" + source + "'");
-      assertThat(target).doesNotExist();
+      assertThat(work).isEmptyDirectory();
     }
     assertThatThrownBy(() -> client.download("Patient/" + patientId, new ByteArrayOutputStream()))
         .isInstanceOf(IllegalArgumentException.class);
@@ -60,6 +60,18 @@ class DownloadArgumentTest {
       assertThat(client.download(source, target)).as(source).isEqualTo(data.length);
       assertThat(Files.readAllBytes(target)).isEqualTo(data);
     }
+  }
+
+  @Test
+  void aTargetInADirectoryThatIsNotThereSaysSo() throws Exception {
+    Path target = work.resolve("missing").resolve("x.bin");
+    assertThatThrownBy(() -> client.download("Binary/" + binaryId, target))
+        .isInstanceOf(FhirboxException.class).hasMessage("cannot write " + target + ": no such directory");
+
+    Path file = Files.writeString(work.resolve("plain.txt"), "x");
+    Path under = file.resolve("x.bin");
+    assertThatThrownBy(() -> client.download("Binary/" + binaryId, under))
+        .isInstanceOf(FhirboxException.class).hasMessage("cannot write " + under + ": not a directory");
   }
 
   @Test
