@@ -55,6 +55,12 @@ final class LocalFiles {
     if (Files.isDirectory(file)) {
       throw FhirboxException.client("cannot read " + file + ": is a directory", null);
     }
+    if (!Files.exists(file)) {
+      throw FhirboxException.client("cannot read " + file + ": no such file", null);
+    }
+    if (!Files.isRegularFile(file)) {
+      return; // a pipe would block an open until a writer came: it is read as the upload goes
+    }
     try (FileChannel ignored = FileChannel.open(file, StandardOpenOption.READ)) {
       // opened: readable
     } catch (IOException e) {

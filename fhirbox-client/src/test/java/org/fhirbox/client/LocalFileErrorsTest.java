@@ -77,6 +77,10 @@ class LocalFileErrorsTest {
     assertThatThrownBy(() -> resumable.createBinary(Upload.of(dir, "image/jpeg")))
         .isInstanceOf(FhirboxException.class).hasMessage("cannot read " + dir + ": is a directory");
 
+    Path missing = work.resolve("gone.jpg");
+    assertThatThrownBy(() -> client.createBinary(missing, null, "image/jpeg"))
+        .isInstanceOf(FhirboxException.class).hasMessage("cannot read " + missing + ": no such file");
+
     assertThat(binaryCount()).isEqualTo(before);
     assertThat(states).doesNotExist();
   }
