@@ -1,5 +1,6 @@
 package org.fhirbox.cli;
 
+import java.net.URI;
 import org.fhirbox.client.FhirboxClient;
 import org.fhirbox.client.FhirboxClientBuilder;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +41,31 @@ final class ClientOptions {
       throw new UsageException("no credentials: set FHIRBOX_CLIENT_ID and FHIRBOX_CLIENT_SECRET,"
           + " or pass --client-id and --client-secret");
     }
-    return build(FhirboxClient.builder().baseUrl(url == null ? DEFAULT_SERVER : url).clientCredentials(id, secret));
+    return build(FhirboxClient.builder().baseUrl(serverUrl(url)).clientCredentials(id, secret));
+  }
+
+  /**
+   * The server URL, default {@link #DEFAULT_SERVER}. One with {@code user:password@} is a usage
+   * error that names this command's ways to give credentials (the password is never shown, nor
+   * sent: RFC 9110 §4.2.4 deprecates userinfo in http(s) URIs); any other fault the SDK names.
+   */
+  private static String serverUrl(String url) {
+    if (url == null) {
+      return DEFAULT_SERVER;
+    }
+    URI u;
+    try {
+      u = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      return url;
+    }
+    if (u.getRawUserInfo() != null) {
+      String shown = u.getScheme() + "://…@" + u.getRawAuthority().substring(u.getRawAuthority().lastIndexOf('@') + 1)
+          + (u.getRawPath() == null ? "" : u.getRawPath());
+      throw new UsageException("--server or FHIRBOX_SERVER must not hold user:password, which is never sent: pass"
+          + " --client-id and --client-secret, or set FHIRBOX_CLIENT_ID and FHIRBOX_CLIENT_SECRET; got '" + shown + "'");
+    }
+    return url;
   }
 
   /** The client; a server URL that is none (not absolute http or https) is a usage error. */
@@ -58,7 +83,7 @@ final class ClientOptions {
    */
   FhirboxClient anonymousClient() {
     String url = pick(server, "--server", "FHIRBOX_SERVER");
-    return build(FhirboxClient.builder().baseUrl(url == null ? DEFAULT_SERVER : url));
+    return build(FhirboxClient.builder().baseUrl(serverUrl(url)));
   }
 
   /**

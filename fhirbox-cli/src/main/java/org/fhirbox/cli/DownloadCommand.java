@@ -77,10 +77,17 @@ final class DownloadCommand implements Callable<Integer> {
     if (uri.isAbsolute() && !uri.getScheme().equalsIgnoreCase("http") && !uri.getScheme().equalsIgnoreCase("https")) {
       throw new UsageException("'" + withoutQuery(source) + "' is no reference or http(s) URL");
     }
+    if (!uri.isAbsolute() && uri.getRawAuthority() == null && FhirboxClient.binaryId(source).isEmpty()) {
+      throw new UsageException("not a Binary reference or URL: '" + withoutQuery(source) + "'");
+    }
     // the SDK sends credentials only under the FHIR base: any other URL needs none configured
     // (a relative reference is under it: no second client is made for it)
     FhirboxClient anonymous = uri.isAbsolute() || signed(source) ? options.anonymousClient() : null;
     boolean foreign = uri.isAbsolute() && !uri.toString().startsWith(anonymous.fhirBase());
+    if (uri.isAbsolute() && !foreign && FhirboxClient.binaryId(source).isEmpty()) {
+      // under the FHIR base only a Binary is content: a Patient's URL would save its JSON
+      throw new UsageException("not a Binary reference or URL: '" + withoutQuery(source) + "'");
+    }
     FhirboxClient client = signed(source) || foreign ? anonymous : options.client();
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), options.main().terminal, "download");
     try {

@@ -110,4 +110,23 @@ class MalformedAnswerTest {
     assertThat(badServer.exitCode()).as(badServer.toString()).isEqualTo(FailureHandler.USAGE);
     assertThat(badServer.err()).startsWith("fhirbox: --server or FHIRBOX_SERVER: baseUrl must be an absolute http(s) URL");
   }
+
+  /** The CLI names its own flags and variables for the credentials, not the SDK's methods; the password is not shown. */
+  @Test
+  void aServerUrlWithUserAndPasswordNamesTheCredentialFlags() {
+    for (String[] args : new String[][] {{"search", "Patient"}, {"download", "https://files.example.org/x.pdf"}}) {
+      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_CLIENT_ID", "c", "FHIRBOX_CLIENT_SECRET", "s"))
+          .run(concat(args, "--server", "http://admin:s3cret@localhost:8103/"));
+
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.USAGE);
+      assertThat(r.err()).contains("--client-id", "--client-secret", "FHIRBOX_CLIENT_ID", "FHIRBOX_CLIENT_SECRET")
+          .doesNotContain("clientCredentials(", "accessToken(", "s3cret", "admin");
+    }
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
 }

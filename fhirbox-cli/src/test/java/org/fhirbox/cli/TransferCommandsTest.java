@@ -284,6 +284,37 @@ class TransferCommandsTest extends ServerFixture {
     assertThat(Files.readString(target)).contains("CapabilityStatement");
   }
 
+  /** Only a Binary is content: a Patient's reference or URL is refused as the url command refuses it, nothing written. */
+  @Test
+  void aReferenceOrUrlThatIsNoBinaryIsAUsageError() throws Exception {
+    Path json = Files.writeString(dir.resolve("patient.json"), "{\"resourceType\":\"Patient\"}");
+    String id = cli.run("create", json.toString()).json().path("id").asText();
+    Path target = dir.resolve("patient-out");
+
+    for (String source : new String[] {"Patient/" + id, server.baseUrl() + "fhir/R4/Patient/" + id}) {
+      Cli.Result down = cli.run("download", source, "-o", target.toString());
+
+      assertThat(down.exitCode()).as(down.toString()).isEqualTo(2);
+      assertThat(down.err()).isEqualTo("fhirbox: not a Binary reference or URL: '" + source + "'\n");
+      assertThat(target).doesNotExist();
+    }
+    Path into = Files.createDirectory(dir.resolve("into"));
+    Cli.Result named = cli.run("download", server.baseUrl() + "fhir/R4/Patient/" + id, "-o", into.toString());
+    assertThat(named.exitCode()).as(named.toString()).isEqualTo(2);
+    assertThat(into).isEmptyDirectory();
+  }
+
+  @Test
+  void anOutputInADirectoryThatIsNotThereSaysSo() throws Exception {
+    String id = cli.run("upload", file("nowhere.bin", 1_000).toString()).json().path("id").asText();
+    Path target = dir.resolve("missing").resolve("x.txt");
+
+    Cli.Result down = cli.run("download", "Binary/" + id, "-o", target.toString());
+
+    assertThat(down.exitCode()).as(down.toString()).isEqualTo(1);
+    assertThat(down.err()).isEqualTo("fhirbox: cannot write " + target + ": no such directory\n");
+  }
+
   @Test
   void urlPrintsASignedUrlThatWorksWithoutCredentials() throws Exception {
     Path pdf = file("report.pdf", 10_000);

@@ -36,6 +36,7 @@ final class Binaries {
 
   /** Files at or above the resumable threshold go with tus, the rest in one {@code POST}. */
   Uploaded upload(Upload upload) {
+    upload.requireReadable();
     return resumable.handles(upload) ? resumable.upload(upload) : post(upload);
   }
 
@@ -45,6 +46,7 @@ final class Binaries {
       upload.closeStream(); // never read, yet its upload is over, as after any failed one
       throw new IllegalArgumentException("a resumable upload needs a file: it is read again from where the server stopped");
     }
+    upload.requireReadable();
     return resumable.upload(upload);
   }
 
@@ -114,6 +116,7 @@ final class Binaries {
   }
 
   Media media(Media template, Upload upload) {
+    upload.requireReadable(); // before the placeholder is created
     Media media = template.copy();
     boolean noStatus = !media.hasStatus();
     if (noStatus) {
@@ -130,6 +133,7 @@ final class Binaries {
   }
 
   DocumentReference documentReference(DocumentReference template, Upload upload) {
+    upload.requireReadable(); // before the placeholder is created
     DocumentReference doc = template.copy();
     if (!doc.hasStatus()) {
       doc.setStatus(org.hl7.fhir.r4.model.Enumerations.DocumentReferenceStatus.CURRENT);

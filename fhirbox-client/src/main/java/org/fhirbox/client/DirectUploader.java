@@ -50,6 +50,7 @@ final class DirectUploader {
       upload.closeStream(); // never read, yet its upload is over, as after any failed one
       throw new IllegalArgumentException("uploadViaUrl needs bytes or a file: their SHA-256 is read before sending");
     }
+    upload.requireReadable();
     long size = upload.size();
     Parameters in = new Parameters();
     in.addParameter("contentType", upload.contentType());
@@ -254,7 +255,7 @@ final class DirectUploader {
       in.transferTo(OutputStream.nullOutputStream());
       return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
     } catch (IOException e) {
-      throw FhirboxException.client("cannot read the content: " + e.getMessage(), new UncheckedIOException(e));
+      throw FhirboxException.client("cannot read the content: " + LocalFiles.readReason(e), new UncheckedIOException(e));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

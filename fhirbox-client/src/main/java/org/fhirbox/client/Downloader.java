@@ -17,6 +17,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,12 +50,20 @@ final class Downloader {
     this.endpoints = endpoints;
   }
 
-  /** {@code Binary/..} and URLs under the FHIR base get credentials; anything else (signed URLs) none. */
+  /**
+   * {@code Binary/..} and URLs under the FHIR base get credentials; anything else (signed URLs)
+   * none. Under the FHIR base only a Binary (or one of its versions) is content; a reference that
+   * is not a Binary's ({@code Patient/123}) names no content either, and neither is fetched. A
+   * URL outside the FHIR base (a signed URL, another host's Attachment.url) is fetched as it is.
+   */
   Call target(String urlOrReference) {
-    String s = urlOrReference.trim();
+    String s = Objects.requireNonNull(urlOrReference, "urlOrReference").trim();
     URI uri;
+    boolean reference;
     try {
-      uri = s.startsWith("Binary/") ? endpoints.fhir(s) : endpoints.root().resolve(s);
+      URI given = URI.create(s);
+      reference = !given.isAbsolute() && given.getRawAuthority() == null;
+      uri = s.startsWith("Binary/") ? endpoints.fhir(s) : endpoints.root().resolve(given);
     } catch (IllegalArgumentException e) {
       // the JDK's message repeats the whole text, query too, which may hold another service's
       // signature: named without it, and without that message as the cause
@@ -66,6 +75,9 @@ final class Downloader {
       // an Attachment.url may be any URI (urn:uuid:, data:, ftp:); only http(s) is fetched
       throw new IllegalArgumentException("not a Binary reference or http(s) URL: '" + Endpoints.redact(s)
           + "'");
+    }
+    if (reference && binaryId(s).isEmpty() || endpoints.isFhir(uri) && !isBinary(uri)) {
+      throw new IllegalArgumentException("not a Binary reference or URL: '" + Endpoints.redact(s) + "'");
     }
     return Call.of("GET", uri).header("Accept", "*/*").authenticated(endpoints.isFhir(uri));
   }
@@ -248,7 +260,7 @@ final class Downloader {
     try {
       return step.run();
     } catch (IOException e) {
-      throw FhirboxException.client("cannot write the downloaded content: " + e.getMessage(), e);
+      throw FhirboxException.client("cannot write the downloaded content: " + LocalFiles.writeReason(e), e);
     }
   }
 
@@ -322,6 +334,8 @@ final class Downloader {
    * client left unfinished: the name may come from the server, and the file is someone's own.
    */
   long toFile(String urlOrReference, Path target, ProgressListener progress, boolean replace) {
+    target(urlOrReference); // a source that is refused touches no file
+    Objects.requireNonNull(target, "target");
     if (Files.isDirectory(target)) {
       // it would be fetched whole, then fail to replace the directory and leave its part beside it
       throw new IllegalArgumentException(target + " is a directory: download to a file, e.g. "
@@ -372,7 +386,7 @@ final class Downloader {
       throw FhirboxException.client(target + " already exists, and this download never replaces a file;"
           + " nothing was written", e);
     } catch (IOException e) {
-      throw FhirboxException.client("cannot write " + target + ": " + e.getMessage(), e);
+      throw FhirboxException.client("cannot write " + target + ": " + LocalFiles.writeReason(e), e);
     } finally {
       if (owned && !done && !state.recorded) {
         deleteQuietly(part);
@@ -451,6 +465,13 @@ final class Downloader {
     } catch (IOException ignored) {
       // best effort: the failure being reported matters more
     }
+  }
+
+  /** Whether {@code uri}, under the FHIR base, is a Binary's or one of its versions'. */
+  private boolean isBinary(URI uri) {
+    String path = uri.getRawPath();
+    String base = endpoints.fhirBase().getRawPath();
+    return path != null && path.startsWith(base) && BINARY_REF.matcher(path.substring(base.length())).matches();
   }
 
   /** See {@link FhirboxClient#binaryId(String)}. */

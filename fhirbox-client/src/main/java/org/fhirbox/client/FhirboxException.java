@@ -74,7 +74,8 @@ public final class FhirboxException extends RuntimeException {
    * Why a request failed. The JDK's HTTP client reports an unknown host and a connection that
    * could not be made alike, as a ConnectException without a message (the unknown host an
    * UnresolvedAddressException beneath it), so these are named here; otherwise the first message
-   * in the chain. {@code elsewhere}: the request went to another host than the server.
+   * in the chain that is not merely a wrapper's (one that is its cause's class name and message,
+   * as an UncheckedIOException's). {@code elsewhere}: the request went to another host than the server.
    */
   private static String reason(Throwable cause, boolean elsewhere) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
@@ -83,8 +84,10 @@ public final class FhirboxException extends RuntimeException {
       }
     }
     for (Throwable t = cause; t != null; t = t.getCause()) {
-      if (t.getMessage() != null && !t.getMessage().isBlank()) {
-        return t.getMessage();
+      String m = t.getMessage();
+      boolean wrapper = t.getCause() != null && m != null && m.equals(t.getCause().toString());
+      if (m != null && !m.isBlank() && !wrapper) {
+        return m;
       }
     }
     return cause instanceof ConnectException ? "the connection could not be made" : cause.getClass().getSimpleName();

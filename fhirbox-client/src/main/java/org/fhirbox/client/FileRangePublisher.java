@@ -31,7 +31,7 @@ final class FileRangePublisher implements BodyPublisher {
    */
   static final class ReadFailure extends IOException {
     ReadFailure(Path file, IOException cause) {
-      super("cannot read " + file + ": " + cause.getMessage(), cause);
+      super("cannot read " + file + ": " + LocalFiles.readReason(cause), cause);
     }
   }
 

@@ -281,7 +281,7 @@ final class TusUploader {
           ? String.valueOf(Files.getAttribute(file, "unix:ctime")) : "";
     } catch (IOException e) {
       // a read failure, so not retried as a connection failure is
-      throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(), new FileRangePublisher.ReadFailure(file, e));
+      throw FhirboxException.client("cannot read " + file + ": " + LocalFiles.readReason(e), new FileRangePublisher.ReadFailure(file, e));
     }
     return UploadStates.fingerprint(endpoints.fhirBase().toString(), principal, path, Long.toString(attrs.size()),
         attrs.lastModifiedTime().toString(), String.valueOf(attrs.fileKey()), changed, upload.contentType(),

@@ -208,13 +208,23 @@ public final class Upload {
     throw new IllegalStateException("a stream can be read once only");
   }
 
+  /**
+   * Fails, closing nothing, when the upload is of a file that cannot be read (missing, a
+   * directory, no permission); bytes and streams pass.
+   */
+  void requireReadable() {
+    if (file != null) {
+      LocalFiles.requireReadable(file);
+    }
+  }
+
   /** The size in bytes, or -1 when unknown. */
   long size() {
     if (file != null) {
       try {
         return Files.size(file);
-      } catch (java.io.IOException e) {
-        throw FhirboxException.client("cannot read " + file + ": " + e.getMessage(),
+      } catch (IOException e) {
+        throw FhirboxException.client("cannot read " + file + ": " + LocalFiles.readReason(e),
             new UncheckedIOException(e));
       }
     }
