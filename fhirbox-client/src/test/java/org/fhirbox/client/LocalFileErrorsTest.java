@@ -2,13 +2,10 @@ package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
-import java.util.stream.Stream;
+import org.fhirbox.testing.UnreadableFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,29 +36,6 @@ class LocalFileErrorsTest {
     return bundle.replaceAll("(?s).*\"total\"\\s*:\\s*(\\d+).*", "$1");
   }
 
-  /**
-   * A file that exists but cannot be opened for reading: chmod 000 where that binds (not root),
-   * else a write-only kernel attribute, which nobody can open for reading; empty when neither is at hand.
-   */
-  static Optional<Path> unreadableFile(Path dir) throws IOException {
-    Path file = Files.writeString(dir.resolve("secret.jpg"), "x");
-    if (file.toFile().setReadable(false, false) && !Files.isReadable(file)) {
-      return Optional.of(file);
-    }
-    try (Stream<Path> found = Files.find(Path.of("/sys/devices"), 4,
-        (p, a) -> a.isRegularFile() && p.getFileName().toString().equals("rescan"))) {
-      return found.filter(p -> {
-        try (var in = Files.newInputStream(p)) {
-          return false;
-        } catch (IOException denied) {
-          return true;
-        }
-      }).findFirst();
-    } catch (IOException | SecurityException none) {
-      return Optional.empty();
-    }
-  }
-
   @Test
   void aDirectoryToUploadFailsBeforeAnyRequestNamingTheReason() throws Exception {
     Path dir = Files.createDirectory(work.resolve("photos"));
@@ -87,9 +61,7 @@ class LocalFileErrorsTest {
 
   @Test
   void aFileThatCannotBeReadFailsBeforeAnyRequestSayingPermissionDenied() throws Exception {
-    Optional<Path> unreadable = unreadableFile(work);
-    assumeTrue(unreadable.isPresent(), "no unreadable file can be made here");
-    Path file = unreadable.get();
+    Path file = UnreadableFiles.make(work);
     Path states = work.resolve("states");
     FhirboxClient resumable = client.newBuilder()
         .resumableUploads(ResumableUploads.DEFAULT.withThreshold(0).withStateDirectory(states)).build();
