@@ -7,9 +7,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.Tus;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.junit.jupiter.api.AfterAll;
@@ -217,5 +219,34 @@ class BinaryTypedContentTest {
     HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary").POST(HttpRequest.BodyPublishers.ofString("hi")));
     assertThat(raw.statusCode()).as(raw.body()).isEqualTo(201);
     assertThat(http.parse(raw, Binary.class).getContentType()).isEqualTo("application/octet-stream");
+  }
+
+  /**
+   * R4 binds Binary.contentType to BCP 13 MIME types: a value that is no RFC 9110 media-type
+   * (type/subtype, then ;name=value parameters) is refused whichever way it comes, and nothing is stored.
+   */
+  @Test
+  void aContentTypeThatIsNoMediaTypeIsRefusedOnEveryWritePath() throws Exception {
+    long before = server.blobFiles(true);
+    for (String type : List.of("not a type", "text", "text/", "/plain", "text /plain", "image/png, image/jpeg",
+        "text/plain; charset", "text/plain; charset=", "text/plain; charset=\"utf-8", "text/plain; =utf-8",
+        "text/plain charset=utf-8", "text/pl@in")) {
+      HttpResponse<String> raw = send("POST", "fhir/R4/Binary", type, "hi".getBytes(StandardCharsets.UTF_8));
+      assertThat(raw.statusCode()).as(type + ": " + raw.body()).isEqualTo(400);
+      assertThat(raw.body()).contains("must be a MIME type");
+      String json = "{\"resourceType\":\"Binary\",\"contentType\":\"" + type.replace("\"", "\\\"") + "\",\"data\":\"aGk=\"}";
+      HttpResponse<String> resource = send("POST", "fhir/R4/Binary", "application/fhir+json",
+          json.getBytes(StandardCharsets.UTF_8));
+      assertThat(resource.statusCode()).as(type + ": " + resource.body()).isEqualTo(400);
+      assertThat(resource.body()).contains("Binary.contentType must be a MIME type");
+      HttpResponse<String> tus = new Tus(http).create(2, Tus.metadata("filetype", type));
+      assertThat(tus.statusCode()).as(type + ": " + tus.body()).isEqualTo(400);
+      assertThat(tus.body()).contains("must be a MIME type");
+    }
+    assertThat(server.blobFiles(true)).isEqualTo(before);
+    for (String type : List.of("image/svg+xml", "text/plain;", "text/plain ; charset=\"utf-8\"; ;format=flowed",
+        "application/vnd.example+json;v=\"a\\\"b\"", "application/x-my_type.1")) {
+      assertThat(storedAsIs(type, "hi".getBytes(StandardCharsets.UTF_8))).isNotBlank();
+    }
   }
 }
