@@ -65,6 +65,8 @@ public final class AuditTrail implements AutoCloseable {
   private final AtomicLong droppedTotal = new AtomicLong();
   private final Thread writer;
   private volatile boolean running = true;
+  /** Put in the queue by {@link #close} to wake a writer waiting for the next event; never written. */
+  private static final Queued WAKE = new Queued("wake", null);
 
   public AuditTrail(ResourceStore store, ResourceRepository repository, int capacity, Duration closeTimeout) {
     this(store, repository, capacity, closeTimeout, DEFAULT_LINGER, DEFAULT_FULL_WAIT);
@@ -177,7 +179,7 @@ public final class AuditTrail implements AutoCloseable {
       try {
         try {
           Queued first = queue.poll(250, TimeUnit.MILLISECONDS);
-          if (first != null) {
+          if (first != null && first != WAKE) {
             batch.add(first);
             gather(batch);
             batchWriter.write(batch);
@@ -207,6 +209,7 @@ public final class AuditTrail implements AutoCloseable {
     long deadline = System.nanoTime() + lingerNanos;
     while (true) {
       queue.drainTo(batch, BATCH - batch.size());
+      batch.removeIf(q -> q == WAKE);
       long left = deadline - System.nanoTime();
       if (batch.size() >= BATCH || left <= 0 || !running) {
         return;
@@ -246,6 +249,9 @@ public final class AuditTrail implements AutoCloseable {
     if (!writer.isAlive()) {
       return;
     }
+    // a writer waiting for an event would otherwise see the close only when its wait ends; a full
+    // queue takes no WAKE, and needs none: its writer is busy
+    queue.offer(WAKE);
     try {
       writer.join(closeTimeout.toMillis());
       if (writer.isAlive()) {
