@@ -466,13 +466,11 @@ public final class FhirRoutes {
       ex.response().setStatus(304);
       return false;
     }
-    if (ex.method().equals("HEAD")) {
-      ResourceOutput.versionHeaders(ex, s);
-      ex.response().setStatus(200);
-      ex.response().setContentType(ex.format().contentType() + ";charset=utf-8");
-      return false;
-    }
-    return output.writeStored(ex, principal, s, resources::toResource);
+    // HEAD is answered with GET's headers, Content-Length included (RFC 9110 §8.6 forbids any other
+    // value), so it encodes the body GET would send; the container sends none of it. It hands out
+    // no signed URL, so it is never audited as one.
+    boolean signedUrl = output.writeStored(ex, principal, s, resources::toResource);
+    return signedUrl && !ex.method().equals("HEAD");
   }
 
   /**
