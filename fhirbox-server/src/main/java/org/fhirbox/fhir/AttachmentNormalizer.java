@@ -80,6 +80,16 @@ public final class AttachmentNormalizer {
     default boolean mayCreateBinary(String securityContext) {
       return true;
     }
+
+    /**
+     * Whether an Attachment may go on naming {@code reference} (as stored) although it names no
+     * content, its Binary being deleted: so when the resource updated names it already, so that a
+     * resource read after its Binary's deletion can be written back as read (FHIR R4 http.html#update).
+     * Nothing is told of the Binary, which the writer's own resource names. Never for the server's own writes.
+     */
+    default boolean keepsMissing(String reference) {
+      return false;
+    }
   }
 
   /** Normalises in place; returns what it found, for the steps after it. */
@@ -100,7 +110,14 @@ public final class AttachmentNormalizer {
       if (ref.isEmpty()) {
         continue;
       }
-      BinaryContent content = lookup(tx, project, ref.get());
+      Optional<BinaryContent> stored = lookup(tx, project, ref.get());
+      if (stored.isEmpty() && gate.keepsMissing(ref.get().reference())) {
+        // kept as the current version has it: no content to fill its size and hash from, or to check them by
+        a.setUserData(SENT, Sent.of(a, ref.get().reference()));
+        a.setUrl(ref.get().reference());
+        continue;
+      }
+      BinaryContent content = stored.orElseThrow(() -> unknownBinary(ref.get().reference()));
       gate.check(ref.get().reference(), content);
       a.setUserData(SENT, Sent.of(a, ref.get().reference()));
       a.setUrl(ref.get().reference());
@@ -200,11 +217,10 @@ public final class AttachmentNormalizer {
         .orElse(false);
   }
 
-  private static BinaryContent lookup(ResourceStore.Tx tx, String project, BinaryRef ref) {
-    Optional<BinaryContent> content = ref.versionId() == null
+  private static Optional<BinaryContent> lookup(ResourceStore.Tx tx, String project, BinaryRef ref) {
+    return ref.versionId() == null
         ? tx.currentBinaryContent(project, ref.id())
         : tx.binaryContent(project, ref.id(), ref.versionId());
-    return content.orElseThrow(() -> unknownBinary(ref.reference()));
   }
 
   /** 400 for an Attachment naming a Binary ({@code Binary/{id}[/_history/{vid}]}) that does not exist. */

@@ -205,6 +205,38 @@ class SignedAttachmentTest {
   }
 
   /**
+   * Once its Binary is deleted, a resource that attaches it is read with {@code Binary/{id}} and can
+   * still be written back as read, with other changes (a client's read-modify-write): the update
+   * keeps what its current version names. Naming the deleted Binary anew is still 400.
+   */
+  @Test
+  void aResourceWhoseBinaryWasDeletedCanBeWrittenBackAsRead() {
+    String bid = id(upload("soon gone"));
+    String pid = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)), Patient.class)
+        .getIdElement().getIdPart();
+    String other = http.parse(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"), Patient.class)
+        .getIdElement().getIdPart();
+    assertThat(http.delete("fhir/R4/Binary/" + bid).statusCode()).isEqualTo(200);
+
+    Patient read = http.parse(http.get("fhir/R4/Patient/" + pid), Patient.class);
+    assertThat(read.getPhotoFirstRep().getUrl()).isEqualTo("Binary/" + bid);
+    read.addName().setFamily("Renamed");
+    HttpResponse<String> back = http.putJson("fhir/R4/Patient/" + pid, http.json(read));
+    assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+    Patient stored = http.parse(back, Patient.class);
+    assertThat(stored.getNameFirstRep().getFamily()).isEqualTo("Renamed");
+    assertThat(stored.getPhotoFirstRep().getUrl()).isEqualTo("Binary/" + bid);
+    assertThat(stored.getPhotoFirstRep().getSize()).isEqualTo(9);
+
+    for (HttpResponse<String> anew : List.of(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)),
+        http.putJson("fhir/R4/Patient/" + other, patientWithPhoto("Binary/" + bid).replace("{", "{\"id\":\"" + other
+            + "\",")))) {
+      assertThat(anew.statusCode()).as(anew.body()).isEqualTo(400);
+      assertThat(anew.body()).contains("Binary/" + bid + ", which does not exist");
+    }
+  }
+
+  /**
    * A resource written while its unpinned Binary had one version, read after a new version: the
    * Attachment describes the bytes its URL serves, and the resource read can be written back as
    * it is (a client's read-modify-write), which then stores the new version's figures.
