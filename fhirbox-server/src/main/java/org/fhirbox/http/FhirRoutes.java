@@ -432,6 +432,9 @@ public final class FhirRoutes {
 
   private void read(Exchange ex, Principal principal, String type, String id, Long version) throws IOException {
     StoredResource s = readConfirming(ex, principal, type, id, version);
+    if (type.equals("Binary") && !ex.wantsFhirFormat() && FhirFormat.acceptsOnlyUnspokenVersions(ex.header("Accept"))) {
+      ex.format(); // 406: neither the R4 resource nor the raw content is what this client takes
+    }
     if (type.equals("Binary") && !ex.wantsFhirFormat()) {
       // FHIR R4 binary.html#rest: a non-FHIR Accept gets the raw content.
       binaries.writeRaw(ex, principal, s, version != null);
