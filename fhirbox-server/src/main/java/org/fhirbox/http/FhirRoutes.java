@@ -467,6 +467,7 @@ public final class FhirRoutes {
     if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(s, resources::toResource)) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(304);
+      ex.response().flushBuffer(); // no Content-Length: the container's 0 is forbidden (RFC 9110 §8.6)
       return false;
     }
     // HEAD is answered with GET's headers, Content-Length included (RFC 9110 §8.6 forbids any other
