@@ -2,6 +2,8 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -229,6 +231,7 @@ public final class AttachmentNormalizer {
   }
 
   private static void fill(Attachment a, BinaryContent c, BinaryRef ref) {
+    requireSameData(a, c, ref);
     if (a.hasSize() && a.getSize() != c.size()) {
       throw FhirException.badRequest("Attachment.size " + a.getSize() + " contradicts " + ref.reference()
           + ", which has " + c.size() + " bytes", "Attachment.size");
@@ -247,6 +250,31 @@ public final class AttachmentNormalizer {
           "Attachment.hash");
     }
     fillSizeAndType(a, c);
+  }
+
+  /**
+   * 400 for an Attachment whose {@code data} is not the Binary's content: with both, R4
+   * (datatypes.html#Attachment, url) has the url point to the same content as data, and the
+   * {@code size} and {@code hash} filled from the Binary would describe other bytes than data's.
+   * A SHA-1 not yet known (a direct upload) leaves the size to compare.
+   */
+  private static void requireSameData(Attachment a, BinaryContent c, BinaryRef ref) {
+    if (!a.hasData()) {
+      return;
+    }
+    byte[] data = a.getData();
+    boolean same = data.length == c.size();
+    if (same && c.sha1Hex() != null) {
+      try {
+        same = Arrays.equals(MessageDigest.getInstance("SHA-1").digest(data), HexFormat.of().parseHex(c.sha1Hex()));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    if (!same) {
+      throw FhirException.badRequest("Attachment.data is not the content of " + ref.reference()
+          + ", which its url names; R4 has both name the same content: send one of them", "Attachment.data");
+    }
   }
 
   private static void fillSizeAndType(Attachment a, BinaryContent c) {

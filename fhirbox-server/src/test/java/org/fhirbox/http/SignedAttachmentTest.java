@@ -340,6 +340,16 @@ class SignedAttachmentTest {
     assertThat(hash.statusCode()).isEqualTo(400);
     HttpResponse<String> missing = http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/nope"));
     assertThat(missing.statusCode()).isEqualTo(400);
+    // R4 datatypes.html#Attachment: with data and url both, the url SHALL point to the same content
+    String otherData = Base64.getEncoder().encodeToString("other bytes!".getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> data = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"photo\":[{"
+        + "\"contentType\":\"text/plain\",\"data\":\"" + otherData + "\",\"url\":\"Binary/" + bid + "\"}]}");
+    assertThat(data.statusCode()).as(data.body()).isEqualTo(400);
+    assertThat(http.parse(data, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("Attachment.data");
+    String sameData = Base64.getEncoder().encodeToString("twelve bytes".getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> same = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"photo\":[{"
+        + "\"contentType\":\"text/plain\",\"data\":\"" + sameData + "\",\"url\":\"Binary/" + bid + "\"}]}");
+    assertThat(same.statusCode()).as(same.body()).isEqualTo(201);
     HttpResponse<String> external = http.postJson("fhir/R4/Patient", patientWithPhoto("https://cdn.example.org/x.jpg"));
     assertThat(http.parse(external, Patient.class).getPhotoFirstRep().getUrl()).isEqualTo("https://cdn.example.org/x.jpg");
   }
