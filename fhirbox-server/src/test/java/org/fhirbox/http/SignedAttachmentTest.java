@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
@@ -125,7 +126,10 @@ class SignedAttachmentTest {
     String signed = http.get("fhir/R4/Binary/" + bid).body().replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
     for (String url : List.of("Binary/" + bid, server.fhirBase() + "/Binary/" + bid,
         "https://fhir.example.org/fhir/R4/Binary/" + bid, signed,
-        signed.replace(server.baseUrl(), "https://fhir.example.org/"))) {
+        signed.replace(server.baseUrl(), "https://fhir.example.org/"),
+        // scheme and host are case-insensitive (RFC 3986 §6.2.2.1): the same URLs
+        "HTTPS://FHIR.Example.ORG/fhir/R4/Binary/" + bid, signed.replace(server.baseUrl(), "HTTPS://FHIR.EXAMPLE.ORG/"),
+        server.fhirBase().toUpperCase(Locale.ROOT).replace("/FHIR/R4", "/fhir/R4") + "/Binary/" + bid)) {
       HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
           .header("Prefer", "return=minimal").POST(HttpRequest.BodyPublishers.ofString(patientWithPhoto(url))));
       assertThat(r.statusCode()).as(url).isEqualTo(201);
