@@ -2,6 +2,8 @@ package org.fhirbox.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -80,6 +82,16 @@ public final class AttachmentNormalizer {
     default boolean mayCreateBinary(String securityContext) {
       return true;
     }
+
+    /**
+     * Whether an Attachment may go on naming {@code reference} (as stored) although it names no
+     * content, its Binary being deleted: so when the resource updated names it already, so that a
+     * resource read after its Binary's deletion can be written back as read (FHIR R4 http.html#update).
+     * Nothing is told of the Binary, which the writer's own resource names. Never for the server's own writes.
+     */
+    default boolean keepsMissing(String reference) {
+      return false;
+    }
   }
 
   /** Normalises in place; returns what it found, for the steps after it. */
@@ -100,7 +112,14 @@ public final class AttachmentNormalizer {
       if (ref.isEmpty()) {
         continue;
       }
-      BinaryContent content = lookup(tx, project, ref.get());
+      Optional<BinaryContent> stored = lookup(tx, project, ref.get());
+      if (stored.isEmpty() && gate.keepsMissing(ref.get().reference())) {
+        // kept as the current version has it: no content to fill its size and hash from, or to check them by
+        a.setUserData(SENT, Sent.of(a, ref.get().reference()));
+        a.setUrl(ref.get().reference());
+        continue;
+      }
+      BinaryContent content = stored.orElseThrow(() -> unknownBinary(ref.get().reference()));
       gate.check(ref.get().reference(), content);
       a.setUserData(SENT, Sent.of(a, ref.get().reference()));
       a.setUrl(ref.get().reference());
@@ -200,11 +219,10 @@ public final class AttachmentNormalizer {
         .orElse(false);
   }
 
-  private static BinaryContent lookup(ResourceStore.Tx tx, String project, BinaryRef ref) {
-    Optional<BinaryContent> content = ref.versionId() == null
+  private static Optional<BinaryContent> lookup(ResourceStore.Tx tx, String project, BinaryRef ref) {
+    return ref.versionId() == null
         ? tx.currentBinaryContent(project, ref.id())
         : tx.binaryContent(project, ref.id(), ref.versionId());
-    return content.orElseThrow(() -> unknownBinary(ref.reference()));
   }
 
   /** 400 for an Attachment naming a Binary ({@code Binary/{id}[/_history/{vid}]}) that does not exist. */
@@ -213,6 +231,7 @@ public final class AttachmentNormalizer {
   }
 
   private static void fill(Attachment a, BinaryContent c, BinaryRef ref) {
+    requireSameData(a, c, ref);
     if (a.hasSize() && a.getSize() != c.size()) {
       throw FhirException.badRequest("Attachment.size " + a.getSize() + " contradicts " + ref.reference()
           + ", which has " + c.size() + " bytes", "Attachment.size");
@@ -231,6 +250,31 @@ public final class AttachmentNormalizer {
           "Attachment.hash");
     }
     fillSizeAndType(a, c);
+  }
+
+  /**
+   * 400 for an Attachment whose {@code data} is not the Binary's content: with both, R4
+   * (datatypes.html#Attachment, url) has the url point to the same content as data, and the
+   * {@code size} and {@code hash} filled from the Binary would describe other bytes than data's.
+   * A SHA-1 not yet known (a direct upload) leaves the size to compare.
+   */
+  private static void requireSameData(Attachment a, BinaryContent c, BinaryRef ref) {
+    if (!a.hasData()) {
+      return;
+    }
+    byte[] data = a.getData();
+    boolean same = data.length == c.size();
+    if (same && c.sha1Hex() != null) {
+      try {
+        same = Arrays.equals(MessageDigest.getInstance("SHA-1").digest(data), HexFormat.of().parseHex(c.sha1Hex()));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    if (!same) {
+      throw FhirException.badRequest("Attachment.data is not the content of " + ref.reference()
+          + ", which its url names; R4 has both name the same content: send one of them", "Attachment.data");
+    }
   }
 
   private static void fillSizeAndType(Attachment a, BinaryContent c) {

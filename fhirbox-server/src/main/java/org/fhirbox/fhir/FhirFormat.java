@@ -57,6 +57,25 @@ public enum FhirFormat {
   }
 
   /**
+   * Whether an Accept header takes nothing but FHIR types of versions this server does not speak:
+   * no other range (a wildcard, the content's own type) has a quality above 0. A Binary read then
+   * has no answer the client takes: neither R4's resource nor the raw content, which a client of
+   * that version would parse as the resource it asked for.
+   */
+  public static boolean acceptsOnlyUnspokenVersions(String accept) {
+    if (unspokenVersionIn(accept).isEmpty()) {
+      return false;
+    }
+    for (String part : accept.split(",")) {
+      boolean unspoken = of(part).isPresent() && fhirVersion(part).filter(v -> !speaks(v)).isPresent();
+      if (!part.isBlank() && !unspoken && quality(part) > 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * The FHIR format a media type or {@code _format} value names, if any
    * (FHIR R4 http.html#mime-type: json, xml, application/json, text/xml, ...).
    */

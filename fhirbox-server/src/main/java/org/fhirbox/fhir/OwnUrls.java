@@ -1,6 +1,7 @@
 package org.fhirbox.fhir;
 
 import java.util.Comparator;
+import java.util.Locale;
 import java.util.Optional;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.db.ResourceStore;
@@ -27,8 +28,10 @@ public final class OwnUrls {
   }
 
   /** The Binary an absolute URL of ours names. */
-  public Optional<Recognized> recognise(String url) {
-    for (String base : references.bases()) {
+  public Optional<Recognized> recognise(String sent) {
+    String url = withLowerSchemeAndHost(sent);
+    for (String b : references.bases()) {
+      String base = withLowerSchemeAndHost(b);
       if (url.startsWith(base + "fhir/R4/Binary/")) {
         return BinaryRef.tryParseRelative(url.substring((base + "fhir/R4/").length()))
             .map(r -> new Recognized(r, false));
@@ -38,7 +41,7 @@ public final class OwnUrls {
       }
     }
     if (objectUrls.isPresent()) {
-      Optional<BlobKey> key = objectUrls.get().recogniseBlobKey(url);
+      Optional<BlobKey> key = objectUrls.get().recogniseBlobKey(sent);
       if (key.isPresent()) {
         // An S3 or CloudFront URL names the blob; the newest Binary version stored in it is meant.
         return store.read(tx -> tx.binaryContentByBlob(key.get())).stream()
@@ -46,7 +49,22 @@ public final class OwnUrls {
             .map(c -> new Recognized(new BinaryRef(c.binaryId(), c.versionId()), true));
       }
     }
-    return url.startsWith("/storage/") ? signedStorageUrl(url) : Optional.empty();
+    return sent.startsWith("/storage/") ? signedStorageUrl(sent) : Optional.empty();
+  }
+
+  /**
+   * {@code url} with its scheme and authority in lower case, its path and query as they are: scheme
+   * and host are case-insensitive (RFC 3986 §6.2.2.1), so {@code HTTPS://FHIR.Example.org/...} is
+   * one of our URLs as much as its lower-case form. A relative URL is returned unchanged.
+   */
+  static String withLowerSchemeAndHost(String url) {
+    int scheme = url.indexOf("://");
+    if (scheme <= 0 || !url.substring(0, scheme).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
+      return url;
+    }
+    int path = url.indexOf('/', scheme + 3);
+    int end = path < 0 ? url.length() : path;
+    return url.substring(0, end).toLowerCase(Locale.ROOT) + url.substring(end);
   }
 
   /** A signed storage URL, or the thumbnail URL of a version ({@link Recognized#thumbnail}). */

@@ -24,6 +24,18 @@ public final class ResourceIds {
     return id;
   }
 
+  /**
+   * 400 for an id of dots alone ({@code .}, {@code ..}, which R4's id pattern allows): in a URL it
+   * is a dot segment, which clients and the server remove (RFC 3986 §5.2.4), so a resource created
+   * with it could never be read, updated or deleted. Checked where a client's id creates a resource.
+   */
+  public static void requireAddressable(String id) {
+    if (id.equals(".") || id.equals("..")) {
+      throw FhirException.badRequest("'" + id + "' is not a valid FHIR id here: in a URL it is a dot segment"
+          + " (RFC 3986 §5.2.4), so the resource could never be read; choose another id");
+    }
+  }
+
   /** A version id as we issue them: a positive decimal number. Anything else is not found. */
   public static long requireVersion(String vid) {
     if (vid == null || !VERSION.matcher(vid).matches()) {

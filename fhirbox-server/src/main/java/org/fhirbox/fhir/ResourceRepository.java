@@ -206,6 +206,9 @@ public final class ResourceRepository {
       // Signed storage URLs name a Binary by id alone, so Binary ids are unique across projects.
       throw FhirException.conflict("Binary id '" + id + "' is already in use; choose another id");
     }
+    if (current.isEmpty()) {
+      ResourceIds.requireAddressable(id);
+    }
     boolean created = current.isEmpty() || current.get().deleted();
     return store(tx, project, type, id, resource, next, current.orElse(null), content, filename, created, gate);
   }

@@ -165,10 +165,7 @@ final class WriteChecks {
           // the current version is read only for a Binary the caller may not read, which is rare
           attachable = createdHere.contains(content)
               || access.verdict(tx, principal, content) == BinaryAccess.Verdict.READ
-              || id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
-                  .flatMap(repository::readable)
-                  .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)
-                      && samePatients(res, r)).orElse(false);
+              || namedByCurrent(reference);
         }
         if (!attachable) {
           throw AttachmentNormalizer.unknownBinary(reference);
@@ -178,6 +175,19 @@ final class WriteChecks {
       @Override
       public boolean mayCreateBinary(String securityContext) {
         return WriteChecks.this.mayCreateBinary(tx, principal, securityContext);
+      }
+
+      @Override
+      public boolean keepsMissing(String reference) {
+        return namedByCurrent(reference);
+      }
+
+      /** Whether the current version of the resource updated names {@code reference}, and the update no other patient. */
+      private boolean namedByCurrent(String reference) {
+        return id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())
+            .flatMap(repository::readable)
+            .map(r -> repository.referencedBinaries(tx, principal.project(), r).contains(reference)
+                && samePatients(res, r)).orElse(false);
       }
     };
   }

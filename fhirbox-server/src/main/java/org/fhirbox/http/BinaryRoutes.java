@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Date;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -109,7 +110,22 @@ public final class BinaryRoutes {
   /** The body opens only when the service reads it, after its checks ({@link RequestBody}). */
   private static BinaryService.Upload upload(Exchange ex, RequestBody body) {
     return new BinaryService.Upload(body, ex.contentType(), ex.header("Content-Encoding"),
-        ex.header("X-Security-Context"), ex.param("_filename").orElse(null));
+        securityContext(ex), ex.param("_filename").orElse(null));
+  }
+
+  /**
+   * The one resource {@code X-Security-Context} names. The field is no list (RFC 9110 §5.3): field
+   * lines that name different resources (a client's and a proxy's, say) are 400 before a byte is
+   * stored, rather than the first taken; the same value repeated is that value.
+   */
+  private static String securityContext(Exchange ex) {
+    Set<String> values = new LinkedHashSet<>();
+    ex.request().getHeaders("X-Security-Context").asIterator().forEachRemaining(v -> values.add(v.strip()));
+    if (values.size() > 1) {
+      throw FhirException.badRequest("X-Security-Context names " + values.size()
+          + " different resources; send it once, naming the one the Binary belongs to");
+    }
+    return ex.header("X-Security-Context");
   }
 
   public Written createRaw(Exchange ex, Principal principal) throws IOException {

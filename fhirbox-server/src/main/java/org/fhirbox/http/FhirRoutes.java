@@ -432,6 +432,9 @@ public final class FhirRoutes {
 
   private void read(Exchange ex, Principal principal, String type, String id, Long version) throws IOException {
     StoredResource s = readConfirming(ex, principal, type, id, version);
+    if (type.equals("Binary") && !ex.wantsFhirFormat() && FhirFormat.acceptsOnlyUnspokenVersions(ex.header("Accept"))) {
+      ex.format(); // 406: neither the R4 resource nor the raw content is what this client takes
+    }
     if (type.equals("Binary") && !ex.wantsFhirFormat()) {
       // FHIR R4 binary.html#rest: a non-FHIR Accept gets the raw content.
       binaries.writeRaw(ex, principal, s, version != null);
@@ -464,15 +467,14 @@ public final class FhirRoutes {
     if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(s, resources::toResource)) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(304);
+      ex.response().flushBuffer(); // no Content-Length: the container's 0 is forbidden (RFC 9110 §8.6)
       return false;
     }
-    if (ex.method().equals("HEAD")) {
-      ResourceOutput.versionHeaders(ex, s);
-      ex.response().setStatus(200);
-      ex.response().setContentType(ex.format().contentType() + ";charset=utf-8");
-      return false;
-    }
-    return output.writeStored(ex, principal, s, resources::toResource);
+    // HEAD is answered with GET's headers, Content-Length included (RFC 9110 §8.6 forbids any other
+    // value), so it encodes the body GET would send; the container sends none of it. It hands out
+    // no signed URL, so it is never audited as one.
+    boolean signedUrl = output.writeStored(ex, principal, s, resources::toResource);
+    return signedUrl && !ex.method().equals("HEAD");
   }
 
   /**

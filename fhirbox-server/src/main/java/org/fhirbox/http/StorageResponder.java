@@ -93,6 +93,9 @@ public final class StorageResponder {
     resp.setHeader("Cache-Control", "private, max-age=" + Math.max(0, maxAgeSeconds));
     if (notModified) {
       resp.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+      // RFC 9110 §8.6: a 304 may carry the Content-Length of the 200 it stands for, and no other;
+      // without it the container would say 0
+      resp.setContentLengthLong(length);
       return false;
     }
     if ((head || length == 0) && store.size(content.blobKey()).isEmpty()) {

@@ -113,6 +113,9 @@ public final class StorageRoutes {
       response.setHeader("ETag", etag);
       response.setHeader("Cache-Control", "private, max-age=" + maxAge);
       response.setStatus(304);
+      // sent now, without a Content-Length: the container would otherwise say 0, which RFC 9110
+      // §8.6 forbids (the thumbnail's length is known only once it is made)
+      response.flushBuffer();
       return false;
     }
     Thumbnails.Thumbnail t = thumbnails.make(content);

@@ -80,6 +80,28 @@ class BinaryContextChangeTest {
     assertCurrent(id, "v3v3", patients[1]);
   }
 
+  /**
+   * X-Security-Context names one resource: sent twice with different values (a client's and a
+   * proxy's, say) it is 400 and nothing is stored, rather than the first taken silently; the same
+   * value twice is that value.
+   */
+  @Test
+  void anUploadNamingTwoSecurityContextsIsRefused() {
+    String[] patients = twoPatients();
+    String marker = "two contexts " + patients[0];
+    HttpResponse<String> two = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + patients[0]).header("X-Security-Context", "Patient/" + patients[1])
+        .POST(HttpRequest.BodyPublishers.ofString(marker)));
+    assertThat(two.statusCode()).as(two.body()).isEqualTo(400);
+    assertThat(two.body()).contains("X-Security-Context");
+
+    HttpResponse<String> same = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + patients[0]).header("X-Security-Context", "Patient/" + patients[0])
+        .POST(HttpRequest.BodyPublishers.ofString(marker)));
+    assertThat(same.statusCode()).as(same.body()).isEqualTo(201);
+    assertThat(http.parse(same, Binary.class).getSecurityContext().getReference()).isEqualTo("Patient/" + patients[0]);
+  }
+
   private static String[] twoPatients() {
     return new String[] {TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}")),
         TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"))};

@@ -44,6 +44,10 @@ class ConditionalReadTest {
     assertThat(same.statusCode()).as(same.body()).isEqualTo(304);
     assertThat(same.body()).isEmpty();
     assertThat(same.headers().firstValue("ETag")).hasValue("W/\"2\"");
+    // RFC 9110 §8.6: a 304's Content-Length, if any, is that of the 200 it stands for, never 0
+    int full = http().get("fhir/R4/Patient/" + id).body().length();
+    same.headers().firstValue("Content-Length").ifPresent(length -> assertThat(length)
+        .isEqualTo(Integer.toString(full)));
 
     HttpResponse<String> older = get("Patient/" + id, "If-None-Match", "W/\"1\"");
     assertThat(older.statusCode()).isEqualTo(200);

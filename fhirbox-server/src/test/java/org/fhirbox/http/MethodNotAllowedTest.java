@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
@@ -90,6 +91,29 @@ class MethodNotAllowedTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
     assertThat(r.body()).isEmpty();
+  }
+
+  /**
+   * HEAD of a read or vread, of a resource and of a Binary as FHIR JSON or XML, sends the
+   * Content-Length its GET sends, or none: RFC 9110 §8.6 forbids any other value (a HEAD that said
+   * 0 told a client the resource is empty).
+   */
+  @ParameterizedTest(name = "HEAD {0}")
+  @ValueSource(strings = {"Patient/{p}", "Patient/{p}/_history/1", "Patient/{p}?_elements=photo",
+      "Binary/{b}?_format=json", "Binary/{b}/_history/1?_format=json", "Binary/{b}?_format=xml"})
+  void headOfAReadSendsTheContentLengthOfItsGet(String template) {
+    String binary = TestClient.createdId(http().postBytes("fhir/R4/Binary", "text/plain", "hello".getBytes()));
+    String patient = http().create("{\"resourceType\":\"Patient\",\"photo\":[{\"url\":\"Binary/" + binary + "\"}]}");
+    String path = "fhir/R4/" + template.replace("{p}", patient).replace("{b}", binary);
+    HttpResponse<String> get = http().get(path);
+    HttpResponse<String> head = http().send(http().request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(get.statusCode()).as(get.body()).isEqualTo(200);
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.headers().firstValue("Content-Type")).isEqualTo(get.headers().firstValue("Content-Type"));
+    head.headers().firstValue("Content-Length").ifPresent(length -> assertThat(Long.parseLong(length))
+        .as(path).isEqualTo(get.body().getBytes(StandardCharsets.UTF_8).length));
+    assertThat(head.body()).isEmpty();
   }
 
   /** HEAD of a Binary's {@code $presigned-url}, plain and for an upload: GET's status and headers, no body. */

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.fhirbox.signing.SigningKeys;
 import org.fhirbox.signing.StorageUrlSigner;
@@ -125,7 +126,10 @@ class SignedAttachmentTest {
     String signed = http.get("fhir/R4/Binary/" + bid).body().replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
     for (String url : List.of("Binary/" + bid, server.fhirBase() + "/Binary/" + bid,
         "https://fhir.example.org/fhir/R4/Binary/" + bid, signed,
-        signed.replace(server.baseUrl(), "https://fhir.example.org/"))) {
+        signed.replace(server.baseUrl(), "https://fhir.example.org/"),
+        // scheme and host are case-insensitive (RFC 3986 §6.2.2.1): the same URLs
+        "HTTPS://FHIR.Example.ORG/fhir/R4/Binary/" + bid, signed.replace(server.baseUrl(), "HTTPS://FHIR.EXAMPLE.ORG/"),
+        server.fhirBase().toUpperCase(Locale.ROOT).replace("/FHIR/R4", "/fhir/R4") + "/Binary/" + bid)) {
       HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+json")
           .header("Prefer", "return=minimal").POST(HttpRequest.BodyPublishers.ofString(patientWithPhoto(url))));
       assertThat(r.statusCode()).as(url).isEqualTo(201);
@@ -202,6 +206,38 @@ class SignedAttachmentTest {
     assertThat(http.delete("fhir/R4/Binary/" + bid).statusCode()).isEqualTo(200);
     assertThat(http.parse(http.get("fhir/R4/Patient/" + pid), Patient.class).getPhotoFirstRep().getUrl())
         .isEqualTo("Binary/" + bid);
+  }
+
+  /**
+   * Once its Binary is deleted, a resource that attaches it is read with {@code Binary/{id}} and can
+   * still be written back as read, with other changes (a client's read-modify-write): the update
+   * keeps what its current version names. Naming the deleted Binary anew is still 400.
+   */
+  @Test
+  void aResourceWhoseBinaryWasDeletedCanBeWrittenBackAsRead() {
+    String bid = id(upload("soon gone"));
+    String pid = http.parse(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)), Patient.class)
+        .getIdElement().getIdPart();
+    String other = http.parse(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"), Patient.class)
+        .getIdElement().getIdPart();
+    assertThat(http.delete("fhir/R4/Binary/" + bid).statusCode()).isEqualTo(200);
+
+    Patient read = http.parse(http.get("fhir/R4/Patient/" + pid), Patient.class);
+    assertThat(read.getPhotoFirstRep().getUrl()).isEqualTo("Binary/" + bid);
+    read.addName().setFamily("Renamed");
+    HttpResponse<String> back = http.putJson("fhir/R4/Patient/" + pid, http.json(read));
+    assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+    Patient stored = http.parse(back, Patient.class);
+    assertThat(stored.getNameFirstRep().getFamily()).isEqualTo("Renamed");
+    assertThat(stored.getPhotoFirstRep().getUrl()).isEqualTo("Binary/" + bid);
+    assertThat(stored.getPhotoFirstRep().getSize()).isEqualTo(9);
+
+    for (HttpResponse<String> anew : List.of(http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/" + bid)),
+        http.putJson("fhir/R4/Patient/" + other, patientWithPhoto("Binary/" + bid).replace("{", "{\"id\":\"" + other
+            + "\",")))) {
+      assertThat(anew.statusCode()).as(anew.body()).isEqualTo(400);
+      assertThat(anew.body()).contains("Binary/" + bid + ", which does not exist");
+    }
   }
 
   /**
@@ -308,6 +344,16 @@ class SignedAttachmentTest {
     assertThat(hash.statusCode()).isEqualTo(400);
     HttpResponse<String> missing = http.postJson("fhir/R4/Patient", patientWithPhoto("Binary/nope"));
     assertThat(missing.statusCode()).isEqualTo(400);
+    // R4 datatypes.html#Attachment: with data and url both, the url SHALL point to the same content
+    String otherData = Base64.getEncoder().encodeToString("other bytes!".getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> data = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"photo\":[{"
+        + "\"contentType\":\"text/plain\",\"data\":\"" + otherData + "\",\"url\":\"Binary/" + bid + "\"}]}");
+    assertThat(data.statusCode()).as(data.body()).isEqualTo(400);
+    assertThat(http.parse(data, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("Attachment.data");
+    String sameData = Base64.getEncoder().encodeToString("twelve bytes".getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> same = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"photo\":[{"
+        + "\"contentType\":\"text/plain\",\"data\":\"" + sameData + "\",\"url\":\"Binary/" + bid + "\"}]}");
+    assertThat(same.statusCode()).as(same.body()).isEqualTo(201);
     HttpResponse<String> external = http.postJson("fhir/R4/Patient", patientWithPhoto("https://cdn.example.org/x.jpg"));
     assertThat(http.parse(external, Patient.class).getPhotoFirstRep().getUrl()).isEqualTo("https://cdn.example.org/x.jpg");
   }

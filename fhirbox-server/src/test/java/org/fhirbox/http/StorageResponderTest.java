@@ -313,6 +313,9 @@ class StorageResponderTest {
       assertThat(r.body()).isEmpty();
       assertThat(header(r, "ETag")).isEqualTo(etag("big"));
       assertThat(header(r, "Cache-Control")).isEqualTo("private, max-age=3600");
+      // RFC 9110 §8.6: a 304's Content-Length, if any, is that of the 200 it stands for, never 0
+      r.headers().firstValue("Content-Length").ifPresent(length -> assertThat(length).as(value)
+          .isEqualTo(Integer.toString(SIZE)));
     }
   }
 

@@ -514,6 +514,27 @@ class StrictFormatTest {
         .startsWith("application/fhir+xml"));
   }
 
+  /**
+   * A Binary read whose Accept takes only FHIR types of another version is 406 too, not the raw
+   * content, which that client would parse as the resource it asked for (a JSON file looks like one);
+   * with a wildcard or another type beside them, it gets the content.
+   */
+  @Test
+  void aBinaryReadAcceptingOnlyAnotherFhirVersionIs406() {
+    String id = TestClient.createdId(http().postBytes("fhir/R4/Binary", "application/json",
+        "{\"resourceType\":\"Patient\"}".getBytes(StandardCharsets.UTF_8)));
+    for (String path : List.of("fhir/R4/Binary/" + id, "fhir/R4/Binary/" + id + "/_history/1")) {
+      HttpResponse<String> asStu3 = http().send(http().request(path)
+          .header("Accept", "application/fhir+json; fhirVersion=3.0, application/fhir+xml; fhirVersion=3.0"));
+      assertThat(asStu3.statusCode()).as(asStu3.body()).isEqualTo(406);
+      assertThat(diagnostics(asStu3)).contains("FHIR version 3.0");
+      HttpResponse<String> orAnything = http().send(http().request(path)
+          .header("Accept", "application/fhir+json; fhirVersion=3.0, */*; q=0.1"));
+      assertThat(orAnything.statusCode()).isEqualTo(200);
+      assertThat(orAnything.body()).isEqualTo("{\"resourceType\":\"Patient\"}");
+    }
+  }
+
   @Test
   void versionsNamesR4AsTheVersionAndTheDefaultWithoutCredentials() {
     TestClient anonymous = new TestClient(fhirbox.server().baseUrl());

@@ -69,6 +69,9 @@ class ThumbnailTest {
     HttpResponse<byte[]> again = anonymous(url, etag);
     assertThat(again.statusCode()).isEqualTo(304);
     assertThat(again.body()).isEmpty();
+    // RFC 9110 §8.6: a 304's Content-Length, if any, is that of the 200 it stands for, never 0
+    again.headers().firstValue("Content-Length").ifPresent(length -> assertThat(length)
+        .isEqualTo(Integer.toString(r.body().length)));
     // If-None-Match is a list: its tag on a second field line counts as on the first (RFC 9110 §5.3)
     HttpResponse<byte[]> secondLine = ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url))
         .header("If-None-Match", "\"other\"").header("If-None-Match", etag).build(),

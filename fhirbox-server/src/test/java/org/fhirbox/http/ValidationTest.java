@@ -41,6 +41,30 @@ class ValidationTest {
     return http.parse(http.get("fhir/R4/" + type + "?_summary=count"), Bundle.class).getTotal();
   }
 
+  /**
+   * An id of dots alone ({@code .}, {@code ..}) fits FHIR's id pattern, but a URL naming it is a dot
+   * segment that every client and the server remove (RFC 3986 §5.2.4): the resource could never be
+   * read, updated or deleted. A PUT entry that would create one is 400, nothing stored.
+   */
+  @Test
+  void aBundleEntryMayNotCreateAResourceWhoseIdIsADotSegment() {
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Binary\",\"id\":\"..\",\"contentType\":\"text/plain\",\"data\":\"eA==\"},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Binary/..\"}},"
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\".\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/.\"}},"
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"...\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/...\"}}]}";
+    Bundle answer = http.parse(http.postJson("fhir/R4", bundle), Bundle.class);
+
+    for (int i = 0; i < 2; i++) {
+      Bundle.BundleEntryResponseComponent response = answer.getEntry().get(i).getResponse();
+      assertThat(response.getStatus()).as("entry " + i).startsWith("400");
+      assertThat(((OperationOutcome) response.getOutcome()).getIssueFirstRep().getDiagnostics()).as("entry " + i)
+          .contains("not a valid FHIR id");
+    }
+    assertThat(answer.getEntry().get(2).getResponse().getStatus()).startsWith("201");
+    assertThat(http.get("fhir/R4/Patient/...").statusCode()).isEqualTo(200);
+  }
+
   @Test
   void malformedJsonNamesTheProblem() {
     HttpResponse<String> r = http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",");
