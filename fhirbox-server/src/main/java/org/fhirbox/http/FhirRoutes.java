@@ -436,7 +436,8 @@ public final class FhirRoutes {
       ex.format(); // 406: neither the R4 resource nor the raw content is what this client takes
     }
     if (type.equals("Binary") && !ex.wantsFhirFormat()) {
-      // FHIR R4 binary.html#rest: a non-FHIR Accept gets the raw content.
+      // FHIR R4 binary.html#rest: a non-FHIR Accept gets the raw content; a subset that every read refuses is 400
+      ResourceSubset.ofRead(ex);
       binaries.writeRaw(ex, principal, s, version != null);
     } else if (type.equals("Binary")) {
       binaries.writeResource(ex, principal, s, content -> writeStored(ex, principal, s));

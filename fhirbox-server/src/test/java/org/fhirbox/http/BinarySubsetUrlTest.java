@@ -60,4 +60,21 @@ class BinarySubsetUrlTest {
       assertThat(b.path("contentType").asText()).as(query).isEqualTo("text/plain"); // mandatory
     }
   }
+
+  /**
+   * A raw read (no FHIR Accept) answers the content whatever a valid {@code _summary} or
+   * {@code _elements} asks, but refuses what every other read refuses, rather than ignoring it:
+   * {@code _summary=count}, an unknown {@code _summary}, both parameters together.
+   */
+  @Test
+  void aRawReadRefusesTheSubsetParametersEveryReadRefuses() {
+    for (String path : new String[] {"fhir/R4/Binary/" + id, "fhir/R4/Binary/" + id + "/_history/1"}) {
+      for (String query : new String[] {"?_summary=count", "?_summary=maybe", "?_summary=true&_elements=url"}) {
+        HttpResponse<String> r = http.send(http.request(path + query).header("Accept", "*/*").GET());
+        assertThat(r.statusCode()).as(path + query + ": " + r.body()).isEqualTo(400);
+      }
+      HttpResponse<String> valid = http.send(http.request(path + "?_summary=true").header("Accept", "*/*").GET());
+      assertThat(valid.body()).isEqualTo("subset me");
+    }
+  }
 }
