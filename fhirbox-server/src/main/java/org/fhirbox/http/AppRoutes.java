@@ -149,6 +149,7 @@ public final class AppRoutes {
         EntityTag.tryParse(etag).orElseThrow(() -> new IllegalStateException("asset without a valid entity tag")))
         .orElse(false)) {
       ex.response().setStatus(304);
+      ex.response().flushBuffer(); // no Content-Length: the container's 0 is forbidden (RFC 9110 §8.6)
       return;
     }
     byte[] body = gzip ? asset.gzip() : asset.plain();
