@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -194,10 +195,21 @@ public final class Exchange {
 
   /**
    * The Content-Type header as sent. The container's {@code getContentType()} fails on a charset
-   * the JVM does not know, before any route could answer 415.
+   * the JVM does not know, before any route could answer 415. 400 when it is sent on several lines
+   * that disagree.
    */
   public String contentType() {
-    return req.getHeader("Content-Type");
+    Enumeration<String> lines = req.getHeaders("Content-Type");
+    String first = lines.hasMoreElements() ? lines.nextElement() : null;
+    while (lines.hasMoreElements()) {
+      // a singleton field (RFC 9110 §5.3, §8.3): lines that disagree (a client's and a proxy's, say)
+      // leave the body's type unknown, rather than the first taken
+      if (!lines.nextElement().strip().equals(first.strip())) {
+        throw FhirException.badRequest("Content-Type is sent on more than one line with different values;"
+            + " send it once, naming the body's one media type");
+      }
+    }
+    return first;
   }
 
   /** The request's {@code Prefer} preferences, from all its fields (RFC 7240 §2). */

@@ -249,4 +249,24 @@ class BinaryTypedContentTest {
       assertThat(storedAsIs(type, "hi".getBytes(StandardCharsets.UTF_8))).isNotBlank();
     }
   }
+
+  /** Content-Type is no list (RFC 9110 §5.3, §8.3): field lines that disagree are refused, not the first taken. */
+  @Test
+  void aBodyWithTwoDifferentContentTypesIsRefused() throws Exception {
+    long before = server.blobFiles(true);
+    HttpResponse<String> raw = http.send(http.request("fhir/R4/Binary").header("Content-Type", "image/png")
+        .header("Content-Type", "text/html").POST(HttpRequest.BodyPublishers.ofString("<b>hi</b>")));
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(400);
+    assertThat(raw.body()).contains("Content-Type");
+    assertThat(server.blobFiles(true)).isEqualTo(before);
+    HttpResponse<String> resource = http.send(http.request("fhir/R4/Patient")
+        .header("Content-Type", "application/fhir+json").header("Content-Type", "application/fhir+xml")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\"}")));
+    assertThat(resource.statusCode()).as(resource.body()).isEqualTo(400);
+    assertThat(resource.body()).contains("Content-Type");
+    HttpResponse<String> same = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("hi")));
+    assertThat(same.statusCode()).as(same.body()).isEqualTo(201);
+    assertThat(http.parse(same, Binary.class).getContentType()).isEqualTo("text/plain");
+  }
 }
