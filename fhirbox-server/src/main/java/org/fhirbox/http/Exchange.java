@@ -588,13 +588,8 @@ public final class Exchange {
     return versions;
   }
 
-  /** {@code If-Unmodified-Since}, or null; a value that is no HTTP date is ignored (RFC 9110 §13.1.4). */
+  /** {@code If-Unmodified-Since}, or null; a value that is no HTTP date, or more than one, is ignored (RFC 9110 §13.1.4). */
   private Instant ifUnmodifiedSince() {
-    try {
-      long millis = req.getDateHeader("If-Unmodified-Since");
-      return millis < 0 ? null : Instant.ofEpochMilli(millis);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
+    return StorageResponder.dateField(req, "If-Unmodified-Since").orElse(null);
   }
 }

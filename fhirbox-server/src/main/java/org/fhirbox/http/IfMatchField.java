@@ -104,13 +104,8 @@ final class IfMatchField {
       }
       return;
     }
-    long since;
-    try {
-      since = ex.request().getDateHeader("If-Unmodified-Since");
-    } catch (IllegalArgumentException e) {
-      return;
-    }
-    if (since >= 0 && s.lastUpdated().truncatedTo(ChronoUnit.SECONDS).isAfter(Instant.ofEpochMilli(since))) {
+    Optional<Instant> since = StorageResponder.dateField(ex.request(), "If-Unmodified-Since");
+    if (since.isPresent() && s.lastUpdated().truncatedTo(ChronoUnit.SECONDS).isAfter(since.get())) {
       throw FhirException.preconditionFailed("If-Unmodified-Since does not hold: " + s.type() + "/" + s.id()
           + " was last updated at " + s.lastUpdated());
     }

@@ -161,7 +161,7 @@ public final class StorageResponder {
         throw FhirException.preconditionFailed("If-Match does not match the current entity tag");
       }
     } else {
-      Optional<Instant> since = httpDate(req.getHeader("If-Unmodified-Since"));
+      Optional<Instant> since = dateField(req, "If-Unmodified-Since");
       if (since.isPresent() && modifiedSince(lastModified, since.get(), strongDates)) {
         throw FhirException.preconditionFailed("content was modified after If-Unmodified-Since");
       }
@@ -180,7 +180,7 @@ public final class StorageResponder {
     if (noneMatch.isPresent()) {
       return noneMatch.get();
     }
-    Optional<Instant> since = httpDate(req.getHeader("If-Modified-Since"));
+    Optional<Instant> since = dateField(req, "If-Modified-Since");
     return since.isPresent() && !modifiedSince(lastModified, since.get(), strongDates);
   }
 
@@ -240,6 +240,16 @@ public final class StorageResponder {
   }
 
   /** Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
+  /**
+   * The HTTP date of the date-valued field {@code name} (If-Modified-Since, If-Unmodified-Since):
+   * empty when there is none, when it is no HTTP date, and when it is sent on more than one line,
+   * which makes a value of more than one member that RFC 9110 §13.1.3 and §13.1.4 say to ignore.
+   */
+  static Optional<Instant> dateField(HttpServletRequest req, String name) {
+    List<String> lines = Collections.list(req.getHeaders(name));
+    return lines.size() == 1 ? httpDate(lines.get(0)) : Optional.empty();
+  }
+
   private static Optional<Instant> httpDate(String value) {
     if (value == null) {
       return Optional.empty();

@@ -79,6 +79,17 @@ class ConditionalReadTest {
     assertThat(both.statusCode()).isEqualTo(200);
     // a date that is no HTTP date is ignored, as RFC 9110 §13.1.3 has it
     assertThat(get("Patient/" + id, "If-Modified-Since", "yesterday").statusCode()).isEqualTo(200);
+    // and so is a field of two dates, on two lines (§13.1.3: more than one member), on every read path
+    String binary = TestClient.createdId(http().postBytes("fhir/R4/Binary", "text/plain", new byte[] {1, 2}));
+    for (String path : List.of("fhir/R4/Patient/" + id, "fhir/R4/Binary/" + binary)) {
+      HttpResponse<String> twoDates = http().send(http().request(path).header("Accept", "*/*")
+          .header("If-Modified-Since", lastModified).header("If-Modified-Since", lastModified));
+      assertThat(twoDates.statusCode()).as(path).isEqualTo(200);
+      HttpResponse<String> twoPast = http().send(http().request(path).header("Accept", "*/*")
+          .header("If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT")
+          .header("If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT"));
+      assertThat(twoPast.statusCode()).as(path).isEqualTo(200);
+    }
   }
 
   /**
