@@ -128,7 +128,8 @@ public final class Scopes implements AccessPolicy {
    * other than {@code "} and {@code \}, separated by spaces (U+0020, and only it). Any other
    * character (a control character, a tab, a line feed, a letter outside ASCII) throws
    * {@link IllegalArgumentException} naming it: dropped as white space, such characters would turn
-   * a request into no scope at all, which {@link #narrow} reads as everything allowed.
+   * a request into no scope at all, which {@link #narrow} reads as everything allowed. So would
+   * spaces alone, which throw too; an empty string is no scope, as an omitted one is.
    */
   public static Requested parseRequested(String scope) {
     String checked = scope == null ? "" : scope;
@@ -151,6 +152,11 @@ public final class Scopes implements AccessPolicy {
       } else {
         unsupported.add(s);
       }
+    }
+    if (!checked.isEmpty() && supported.isEmpty() && unsupported.isEmpty()) {
+      // spaces alone are no scope-token: read as no scope, they would ask for everything allowed
+      throw new IllegalArgumentException("the scope holds only spaces; RFC 6749 §3.3 wants at least one scope"
+          + " token, or no scope parameter");
     }
     return new Requested(parse(String.join(" ", supported)), unsupported);
   }

@@ -219,16 +219,17 @@ final class AuthorizeEndpoint {
       throw new Refusal("invalid_request", "nonce is longer than " + MAX_NONCE + " characters");
     }
     // RFC 6749 §3.3: scopes this server does not serve are left out, and the token says what was granted
+    String scope = single(params, "scope");
+    // SMART App Launch: scope is required. RFC 6749 §3.3 allows a default instead, but the only one
+    // at hand, the whole registration, would grant offline_access and every resource scope unasked.
+    if (scope == null || scope.isBlank()) {
+      throw new Refusal("invalid_scope", "scope is required (SMART App Launch)");
+    }
     Scopes.Requested requested;
     try {
-      requested = Scopes.parseRequested(single(params, "scope"));
+      requested = Scopes.parseRequested(scope);
     } catch (IllegalArgumentException e) {
       throw new Refusal("invalid_scope", e.getMessage());
-    }
-    if (requested.supported().isEmpty() && requested.unsupported().isEmpty()) {
-      // SMART App Launch: scope is required. RFC 6749 §3.3 allows a default instead, but the only one
-      // at hand, the whole registration, would grant offline_access and every resource scope unasked.
-      throw new Refusal("invalid_scope", "scope is required (SMART App Launch)");
     }
     if (requested.noneSupported()) {
       throw new Refusal("invalid_scope", "none of the requested scopes is supported by this server");

@@ -337,7 +337,7 @@ class AuthHttpTest {
   @Test
   void aScopeWithCharactersOutsideTheScopeGrammarIsRefusedNotReadAsNoScope() throws Exception {
     for (String scope : new String[] {"%00%01", "%0B", "%1F", "%7F", "system%2F*.rs%09admin", "system%2F*.rs%0A",
-        "system%2FPatient.rs%C2%A0system%2F*.rs"}) {
+        "system%2FPatient.rs%C2%A0system%2F*.rs", "%20", "%20%20%20"}) {
       HttpResponse<String> r = tokenRequest("grant_type=client_credentials&scope=" + scope,
           basic(ADMIN_ID, ADMIN_SECRET));
       assertThat(r.statusCode()).as(scope + ": " + r.body()).isEqualTo(400);
