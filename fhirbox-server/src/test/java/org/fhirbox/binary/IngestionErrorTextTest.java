@@ -187,6 +187,38 @@ class IngestionErrorTextTest {
     assertThat(upstream.hits("/x")).isZero();
   }
 
+  /**
+   * Content that stops short of its declared Content-Length (RFC 9112 §6.3: an incomplete
+   * message) fails the fetch as an upstream failure with a text of its own; the HTTP client's
+   * description of its connection (this server's local address and port, its internal state)
+   * goes to the log only, not into the {@code $import} answer or a job's last error.
+   */
+  @Test
+  void contentCutShortIsToldWithoutTheHttpClientsConnectionState() throws Exception {
+    upstream.on("/files/cut.bin", ex -> {
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      ex.sendResponseHeaders(200, 100);
+      ex.getResponseBody().write(new byte[50]);
+      ex.getResponseBody().flush(); // the exchange is closed with 50 of 100 bytes sent: the connection drops
+    });
+    String url = upstream.origin() + "/files/cut.bin";
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    String text = http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics();
+    assertThat(text).contains("the upstream content stopped before its end");
+    assertThat(text).doesNotContain("127.0.0.1").doesNotContain("Http").doesNotContain("@");
+
+    IngestionTest.createMedia(http, url, null);
+    // transient: the job is queued again after its first attempt, with that attempt's error
+    JsonNode job = Poll.until("the job's first attempt failed", () -> IngestionTest.job(http, url),
+        j -> j != null && j.hasNonNull("lastError"));
+    assertThat(job.get("lastError").asText()).contains("the upstream content stopped before its end")
+        .doesNotContain("127.0.0.1").doesNotContain("Http").doesNotContain("@");
+    assertThat(logged()).contains("content of " + url + " stopped before its end");
+  }
+
   @Test
   void aBlobStoreFailureDuringImportIsNotBlamedOnTheUpstreamAndNamesNoFile() throws Exception {
     upstream.serve("/files/unstorable.bin", "application/octet-stream", Upstream.content((1 << 20) + 4096, 61));
