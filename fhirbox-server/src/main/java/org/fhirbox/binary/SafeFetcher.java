@@ -293,7 +293,7 @@ public final class SafeFetcher implements AutoCloseable {
   /**
    * Opens {@code url}, following up to {@code maxRedirects} redirects. Throws REFUSED when the
    * policy or the address guard says no (before any traffic to that target), PERMANENT for 4xx,
-   * declared sizes over the limit and a response head over {@link #MAX_RESPONSE_HEAD_BYTES},
+   * a 2xx other than 200 and 203, declared sizes over the limit and a response head over {@link #MAX_RESPONSE_HEAD_BYTES},
    * TRANSIENT for 5xx, 408, 429, timeouts, I/O failures and a transfer below the minimum rate
    * (timeouts and the minimum rate with {@link FetchException.Detail#UPSTREAM_TIMED_OUT}),
    * and the reason given to {@code cancellation} when it was cancelled. Reads of the body fail
@@ -357,9 +357,12 @@ public final class SafeFetcher implements AutoCloseable {
         }
         continue;
       }
-      if (status / 100 != 2 || status == 204) {
+      if (status != 200 && status != 203) {
+        // No Range is sent, so only a 200 (or a transforming proxy's 203) carries the whole
+        // representation (RFC 9110 §15.3): 206 is a part of it, 202 a note that it is not ready,
+        // 204 and 205 have no content. Each of those is permanent, as any other 4xx.
         closeQuietly(listener);
-        String msg = "upstream answered HTTP " + status;
+        String msg = "upstream answered HTTP " + status + (status / 100 == 2 ? ", not 200 with the content" : "");
         throw status >= 500 || status == 408 || status == 429
             ? FetchException.transientFailure(msg, null) : FetchException.permanent(msg);
       }

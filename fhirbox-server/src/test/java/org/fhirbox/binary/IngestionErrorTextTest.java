@@ -219,6 +219,34 @@ class IngestionErrorTextTest {
     assertThat(logged()).contains("content of " + url + " stopped before its end");
   }
 
+  /**
+   * A fetch sends no Range, so only a 200 (or a transforming proxy's 203) carries the whole
+   * representation (RFC 9110 §15.3): a 206 Partial Content is a part of it (§15.3.7), a 202
+   * Accepted a note that it is not ready (§15.3.3). Neither becomes a Binary, nor is repointed to.
+   */
+  @Test
+  void aPartialOrAcceptedAnswerIsNotStoredAsTheContent() throws Exception {
+    for (int status : new int[] {202, 206}) {
+      String path = "/files/part-" + status + ".bin";
+      upstream.on(path, ex -> {
+        ex.getResponseHeaders().set("Content-Range", "bytes 0-9/1000");
+        Upstream.send(ex, status, "application/octet-stream", new byte[10]);
+      });
+      String url = upstream.origin() + path;
+      HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/$import?url="
+          + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
+          .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+      assertThat(r.statusCode()).as(status + ": " + r.body()).isEqualTo(502);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("upstream answered HTTP " + status);
+
+      IngestionTest.createMedia(http, url, null);
+      JsonNode job = IngestionTest.awaitJob(http, url, "failed");
+      assertThat(job.get("lastError").asText()).contains("upstream answered HTTP " + status);
+      assertThat(job.get("binary").isNull()).as(job.toString()).isTrue();
+    }
+  }
+
   @Test
   void aBlobStoreFailureDuringImportIsNotBlamedOnTheUpstreamAndNamesNoFile() throws Exception {
     upstream.serve("/files/unstorable.bin", "application/octet-stream", Upstream.content((1 << 20) + 4096, 61));
