@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * mean and a guess could name a file outside an allow-list prefix:
  * <ul>
  *   <li>an encoded slash or backslash ({@code %2F}, {@code %5C}, also double-encoded as
- *       {@code %252F}): many servers decode it before they split the path;
+ *       {@code %252F}, also as {@code %25%32%46}, which decodes to it): many servers decode it
+ *       before they split the path;
  *   <li>a dot-segment spelt with an escape ({@code %2e%2e}, {@code .%2e}, {@code %2e}) or with
  *       path parameters ({@code ..;}, which Tomcat reads as {@code ..});
  *   <li>a host that ends in a number but is not four decimal parts 0–255 without leading zeros
@@ -190,12 +191,7 @@ public record FetchUrl(String scheme, String host, int port, String path, String
    * listed on the class, then removes dot-segments.
    */
   static String normalisePath(String raw) {
-    String lower = raw.toLowerCase(Locale.ROOT);
-    for (String bad : new String[] {"%2f", "%5c", "%252f", "%255c", "%252e", "\\"}) {
-      if (lower.contains(bad)) {
-        throw new IllegalArgumentException("encoded slashes, backslashes and dots are not fetched: '" + raw + "'");
-      }
-    }
+    requireNoEncodedSeparators(raw, raw);
     String[] segments = raw.split("/", -1);
     StringBuilder out = new StringBuilder(raw.length());
     for (int i = 0; i < segments.length; i++) {
@@ -211,7 +207,18 @@ public record FetchUrl(String scheme, String host, int port, String path, String
       }
       out.append(decoded);
     }
+    // again once unreserved escapes are decoded: %25%32%46 is the %252F that is refused as written
+    requireNoEncodedSeparators(out.toString(), raw);
     return removeDotSegments(out.toString());
+  }
+
+  private static void requireNoEncodedSeparators(String path, String raw) {
+    String lower = path.toLowerCase(Locale.ROOT);
+    for (String bad : new String[] {"%2f", "%5c", "%252f", "%255c", "%252e", "\\"}) {
+      if (lower.contains(bad)) {
+        throw new IllegalArgumentException("encoded slashes, backslashes and dots are not fetched: '" + raw + "'");
+      }
+    }
   }
 
   /** RFC 3986 §2.3, §6.2.2.2: %41 → A; other escapes upper-cased (§6.2.2.1). */

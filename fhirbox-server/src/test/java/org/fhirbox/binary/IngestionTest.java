@@ -388,7 +388,9 @@ class IngestionTest {
     upstream.serve("/elsewhere/secret.txt", "text/plain", "secret".getBytes());
     int before = upstream.rawPaths().size();
     for (String path : java.util.List.of("/files/../elsewhere/secret.txt", "/files/%2e%2e/elsewhere/secret.txt",
-        "/files/..%2felsewhere/secret.txt", "/files/.%2e/elsewhere/secret.txt")) {
+        "/files/..%2felsewhere/secret.txt", "/files/.%2e/elsewhere/secret.txt",
+        // %32 and %46 are "2" and "F", so these are the double-encoded %252F and %252e%252e once decoded
+        "/files/..%25%32%46elsewhere/secret.txt", "/files/%25%32%65%25%32%65/elsewhere/secret.txt")) {
       String url = upstream.origin() + path;
       HttpResponse<String> r = importUrl(url);
       assertThat(r.statusCode()).as(path).isEqualTo(400);
