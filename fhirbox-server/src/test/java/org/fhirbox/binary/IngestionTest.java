@@ -51,7 +51,7 @@ class IngestionTest {
   static Map<String, String> settings(Upstream up) {
     return Map.of(
         "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", up.origin() + "/files/," + up.origin() + "/private/",
-        "FHIRBOX_INGEST_IGNORED_URL_PREFIXES", up.origin() + "/private/",
+        "FHIRBOX_INGEST_IGNORED_URL_PREFIXES", up.origin() + "/private/," + up.origin() + "/files/priv\u00e9/",
         "FHIRBOX_INGEST_POLL_MILLIS", "50",
         "FHIRBOX_INGEST_BACKOFF_MILLIS", "100",
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "3",
@@ -381,6 +381,25 @@ class IngestionTest {
     return http.send(http.request("fhir/R4/Binary/$import?url="
         + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
         .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  /**
+   * An ignored prefix covers the spellings of its paths that servers commonly read as the same:
+   * a non-ASCII character as written or as its UTF-8 escapes (RFC 3987 §3.1, what goes on the
+   * wire either way), doubled slashes (which nginx and Apache merge) and path parameters (which
+   * Tomcat and Jetty drop from a segment).
+   */
+  @Test
+  void anIgnoredPrefixCoversTheSpellingsServersReadAsUnderIt() throws Exception {
+    int before = upstream.rawPaths().size();
+    for (String path : java.util.List.of("/files/priv%C3%A9/a.txt", "/files/priv\u00e9/a.txt", "//private/a.txt",
+        "/private//a.txt", "/private;v=1/a.txt", "/files/priv%C3%A9;x/a.txt")) {
+      HttpResponse<String> r = importUrl(upstream.origin() + path);
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
+          .contains("the URL is on the ignore list");
+    }
+    assertThat(upstream.rawPaths().subList(before, upstream.rawPaths().size())).isEmpty();
   }
 
   @Test
