@@ -372,8 +372,16 @@ public final class SafeFetcher implements AutoCloseable {
         throw FetchException.tooLarge("Binary content exceeds the limit of " + settings.maxBytes()
             + " bytes: the upstream declared " + length + " bytes");
       }
-      return new Fetched(uri, response.getHeaders().get(HttpHeader.CONTENT_TYPE),
-          response.getHeaders().get(HttpHeader.CONTENT_ENCODING), length,
+      List<String> types = response.getHeaders().getValuesList(HttpHeader.CONTENT_TYPE);
+      if (types.stream().map(String::strip).distinct().count() > 1) {
+        // a singleton field (RFC 9110 §5.3, §8.3): lines that disagree leave the type unknown
+        closeQuietly(listener);
+        throw FetchException.permanent("the upstream sent Content-Type on more than one line with different values");
+      }
+      // a list field (RFC 9110 §8.4): the codings of every line, in order, not the first line's alone
+      List<String> codings = response.getHeaders().getValuesList(HttpHeader.CONTENT_ENCODING);
+      return new Fetched(uri, types.isEmpty() ? null : types.get(0),
+          codings.isEmpty() ? null : String.join(", ", codings), length,
           rate.counted(timed(listener.getInputStream(), deadline)));
     }
   }
