@@ -342,10 +342,16 @@ public final class SafeFetcher implements AutoCloseable {
       rate.arrived(0);
       int status = response.getStatus();
       if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-        String location = response.getHeaders().get(HttpHeader.LOCATION);
+        List<String> locations = response.getHeaders().getValuesList(HttpHeader.LOCATION);
+        String location = locations.isEmpty() ? null : locations.get(0);
         closeQuietly(listener);
         if (location == null || location.isBlank()) {
           throw FetchException.permanent("upstream answered " + status + " without a Location");
+        }
+        if (locations.stream().map(String::strip).distinct().count() > 1) {
+          // a singleton field (RFC 9110 §5.3, §10.2.2): no one target to follow
+          throw FetchException.permanent("upstream answered " + status
+              + " with Location on more than one line with different values");
         }
         if (hop >= settings.maxRedirects()) {
           throw FetchException.permanent("more than " + settings.maxRedirects() + " redirects");

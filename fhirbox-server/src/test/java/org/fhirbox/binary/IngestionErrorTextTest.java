@@ -247,6 +247,28 @@ class IngestionErrorTextTest {
     }
   }
 
+  /**
+   * Location is a singleton field (RFC 9110 §5.3, §10.2.2): a redirect with two that disagree has
+   * no one target, so neither is followed (a proxy or another client could take the other).
+   */
+  @Test
+  void aRedirectWithTwoLocationsThatDisagreeIsNotFollowed() throws Exception {
+    upstream.serve("/files/first.txt", "text/plain", new byte[] {1});
+    upstream.serve("/files/second.txt", "text/plain", new byte[] {2});
+    upstream.on("/files/two-locations", ex -> {
+      ex.getResponseHeaders().add("Location", upstream.origin() + "/files/first.txt");
+      ex.getResponseHeaders().add("Location", upstream.origin() + "/files/second.txt");
+      ex.sendResponseHeaders(302, -1);
+    });
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(upstream.origin() + "/files/two-locations", java.nio.charset.StandardCharsets.UTF_8))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("upstream answered 302 with Location on more than one line with different values");
+    assertThat(upstream.hits("/files/first.txt") + upstream.hits("/files/second.txt")).isZero();
+  }
+
   @Test
   void aBlobStoreFailureDuringImportIsNotBlamedOnTheUpstreamAndNamesNoFile() throws Exception {
     upstream.serve("/files/unstorable.bin", "application/octet-stream", Upstream.content((1 << 20) + 4096, 61));
