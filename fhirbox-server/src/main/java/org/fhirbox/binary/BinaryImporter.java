@@ -113,9 +113,14 @@ public final class BinaryImporter implements AutoCloseable {
       if (timedOut != null) {
         throw timedOut;
       }
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw FetchException.transientFailure("the upstream content stopped before its end: "
-          + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), e);
+      // The cause's text is the HTTP client's own (its connection state, this server's local
+      // address and port): for the log, not for the caller or a job's last error.
+      Throwable cause = e.getCause() instanceof ClientBody.ReadFailure && e.getCause().getCause() != null
+          ? e.getCause().getCause() : e.getCause() == null ? e : e.getCause();
+      LOG.info("content of {} stopped before its end: {}: {}", RedactedUrl.of(fetched.uri()),
+          cause.getClass().getSimpleName(), cause.getMessage());
+      throw FetchException.transientFailure("the upstream content stopped before its end (the connection closed"
+          + " early, or the content was not framed as HTTP requires)", e);
     } catch (UncheckedIOException e) {
       FetchException cancelled = cancellation.failure(e);
       if (cancelled != null) {

@@ -13,13 +13,15 @@ import java.util.regex.Pattern;
  * An http(s) URL in the one form that ingestion both matches against its lists and fetches, so
  * the upstream is asked for exactly the path that was checked. The form is RFC 3986 §6.2.2:
  * scheme and host in lower case (§6.2.2.1), escapes of unreserved characters decoded and the
- * other escapes in upper case (§6.2.2.2), dot-segments removed (§5.2.4, §6.2.2.3), no fragment.
+ * other escapes in upper case (§6.2.2.2), dot-segments removed (§5.2.4, §6.2.2.3), no fragment;
+ * a non-ASCII character in the path as its UTF-8 octets escaped (RFC 3987 §3.1).
  *
  * <p>Some spellings are refused instead of normalised, because servers disagree about what they
  * mean and a guess could name a file outside an allow-list prefix:
  * <ul>
  *   <li>an encoded slash or backslash ({@code %2F}, {@code %5C}, also double-encoded as
- *       {@code %252F}): many servers decode it before they split the path;
+ *       {@code %252F}, also as {@code %25%32%46}, which decodes to it): many servers decode it
+ *       before they split the path;
  *   <li>a dot-segment spelt with an escape ({@code %2e%2e}, {@code .%2e}, {@code %2e}) or with
  *       path parameters ({@code ..;}, which Tomcat reads as {@code ..});
  *   <li>a host that ends in a number but is not four decimal parts 0–255 without leading zeros
@@ -189,13 +191,11 @@ public record FetchUrl(String scheme, String host, int port, String path, String
    * Decodes escaped unreserved characters, upper-cases the other escapes, refuses the spellings
    * listed on the class, then removes dot-segments.
    */
-  static String normalisePath(String raw) {
-    String lower = raw.toLowerCase(Locale.ROOT);
-    for (String bad : new String[] {"%2f", "%5c", "%252f", "%255c", "%252e", "\\"}) {
-      if (lower.contains(bad)) {
-        throw new IllegalArgumentException("encoded slashes, backslashes and dots are not fetched: '" + raw + "'");
-      }
-    }
+  static String normalisePath(String written) {
+    // RFC 3987 §3.1: a non-ASCII character is its UTF-8 octets, escaped, as the request sends it,
+    // so "é" and "%C3%A9" are one path to every list
+    String raw = asciiOnly(written);
+    requireNoEncodedSeparators(raw, raw);
     String[] segments = raw.split("/", -1);
     StringBuilder out = new StringBuilder(raw.length());
     for (int i = 0; i < segments.length; i++) {
@@ -211,7 +211,27 @@ public record FetchUrl(String scheme, String host, int port, String path, String
       }
       out.append(decoded);
     }
+    // again once unreserved escapes are decoded: %25%32%46 is the %252F that is refused as written
+    requireNoEncodedSeparators(out.toString(), raw);
     return removeDotSegments(out.toString());
+  }
+
+  private static String asciiOnly(String path) {
+    for (int i = 0; i < path.length(); i++) {
+      if (path.charAt(i) > 0x7e) {
+        return URI.create("http://h" + path).toASCIIString().substring("http://h".length());
+      }
+    }
+    return path;
+  }
+
+  private static void requireNoEncodedSeparators(String path, String raw) {
+    String lower = path.toLowerCase(Locale.ROOT);
+    for (String bad : new String[] {"%2f", "%5c", "%252f", "%255c", "%252e", "\\"}) {
+      if (lower.contains(bad)) {
+        throw new IllegalArgumentException("encoded slashes, backslashes and dots are not fetched: '" + raw + "'");
+      }
+    }
   }
 
   /** RFC 3986 §2.3, §6.2.2.2: %41 → A; other escapes upper-cased (§6.2.2.1). */

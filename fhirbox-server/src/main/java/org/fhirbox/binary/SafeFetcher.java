@@ -293,7 +293,7 @@ public final class SafeFetcher implements AutoCloseable {
   /**
    * Opens {@code url}, following up to {@code maxRedirects} redirects. Throws REFUSED when the
    * policy or the address guard says no (before any traffic to that target), PERMANENT for 4xx,
-   * declared sizes over the limit and a response head over {@link #MAX_RESPONSE_HEAD_BYTES},
+   * a 2xx other than 200 and 203, declared sizes over the limit and a response head over {@link #MAX_RESPONSE_HEAD_BYTES},
    * TRANSIENT for 5xx, 408, 429, timeouts, I/O failures and a transfer below the minimum rate
    * (timeouts and the minimum rate with {@link FetchException.Detail#UPSTREAM_TIMED_OUT}),
    * and the reason given to {@code cancellation} when it was cancelled. Reads of the body fail
@@ -342,10 +342,16 @@ public final class SafeFetcher implements AutoCloseable {
       rate.arrived(0);
       int status = response.getStatus();
       if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-        String location = response.getHeaders().get(HttpHeader.LOCATION);
+        List<String> locations = response.getHeaders().getValuesList(HttpHeader.LOCATION);
+        String location = locations.isEmpty() ? null : locations.get(0);
         closeQuietly(listener);
         if (location == null || location.isBlank()) {
           throw FetchException.permanent("upstream answered " + status + " without a Location");
+        }
+        if (locations.stream().map(String::strip).distinct().count() > 1) {
+          // a singleton field (RFC 9110 §5.3, §10.2.2): no one target to follow
+          throw FetchException.permanent("upstream answered " + status
+              + " with Location on more than one line with different values");
         }
         if (hop >= settings.maxRedirects()) {
           throw FetchException.permanent("more than " + settings.maxRedirects() + " redirects");
@@ -357,9 +363,12 @@ public final class SafeFetcher implements AutoCloseable {
         }
         continue;
       }
-      if (status / 100 != 2 || status == 204) {
+      if (status != 200 && status != 203) {
+        // No Range is sent, so only a 200 (or a transforming proxy's 203) carries the whole
+        // representation (RFC 9110 §15.3): 206 is a part of it, 202 a note that it is not ready,
+        // 204 and 205 have no content. Each of those is permanent, as any other 4xx.
         closeQuietly(listener);
-        String msg = "upstream answered HTTP " + status;
+        String msg = "upstream answered HTTP " + status + (status / 100 == 2 ? ", not 200 with the content" : "");
         throw status >= 500 || status == 408 || status == 429
             ? FetchException.transientFailure(msg, null) : FetchException.permanent(msg);
       }
@@ -369,8 +378,16 @@ public final class SafeFetcher implements AutoCloseable {
         throw FetchException.tooLarge("Binary content exceeds the limit of " + settings.maxBytes()
             + " bytes: the upstream declared " + length + " bytes");
       }
-      return new Fetched(uri, response.getHeaders().get(HttpHeader.CONTENT_TYPE),
-          response.getHeaders().get(HttpHeader.CONTENT_ENCODING), length,
+      List<String> types = response.getHeaders().getValuesList(HttpHeader.CONTENT_TYPE);
+      if (types.stream().map(String::strip).distinct().count() > 1) {
+        // a singleton field (RFC 9110 §5.3, §8.3): lines that disagree leave the type unknown
+        closeQuietly(listener);
+        throw FetchException.permanent("the upstream sent Content-Type on more than one line with different values");
+      }
+      // a list field (RFC 9110 §8.4): the codings of every line, in order, not the first line's alone
+      List<String> codings = response.getHeaders().getValuesList(HttpHeader.CONTENT_ENCODING);
+      return new Fetched(uri, types.isEmpty() ? null : types.get(0),
+          codings.isEmpty() ? null : String.join(", ", codings), length,
           rate.counted(timed(listener.getInputStream(), deadline)));
     }
   }

@@ -35,8 +35,24 @@ public final class UrlPolicy {
       if (!scheme.equals(t.scheme()) || !host.equals(t.host()) || port != t.port()) {
         return false;
       }
-      return path.endsWith("/") ? t.path().startsWith(path)
-          : t.path().equals(path) || t.path().startsWith(path + "/");
+      return under(t.path(), path);
+    }
+
+    /**
+     * For an ignored prefix: also a path that servers commonly read as under it, with doubled
+     * slashes merged (nginx, Apache) or path parameters dropped from its segments (Tomcat, Jetty).
+     */
+    boolean covers(FetchUrl t) {
+      return matches(t) || (scheme.equals(t.scheme()) && host.equals(t.host()) && port == t.port()
+          && under(lenient(t.path()), lenient(path)));
+    }
+
+    private static boolean under(String p, String prefix) {
+      return prefix.endsWith("/") ? p.startsWith(prefix) : p.equals(prefix) || p.startsWith(prefix + "/");
+    }
+
+    private static String lenient(String p) {
+      return p.replaceAll(";[^/]*", "").replaceAll("/{2,}", "/");
     }
   }
 
@@ -90,7 +106,7 @@ public final class UrlPolicy {
     } catch (IllegalArgumentException e) {
       return new Refused(e.getMessage());
     }
-    if (ignored.stream().anyMatch(p -> p.matches(t))) {
+    if (ignored.stream().anyMatch(p -> p.covers(t))) {
       return new Refused("the URL is on the ignore list (FHIRBOX_INGEST_IGNORED_URL_PREFIXES)");
     }
     if (!allowed.isEmpty()) {

@@ -163,4 +163,45 @@ class IngestionEncodingTest {
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("the upstream's Content-Type must be printable ASCII");
   }
+
+  /**
+   * Content-Type is a singleton field (RFC 9110 §5.3, §8.3): lines that disagree leave the type
+   * unknown, so the fetch fails as the upstream's fault rather than storing the first line's type
+   * (a second line the deny list would refuse among them). Lines that agree are one type.
+   */
+  @Test
+  void anUpstreamContentTypeOnLinesThatDisagreeIsAnUpstreamFault() {
+    upstream.on("/files/two-types.txt", ex -> {
+      ex.getResponseHeaders().add("Content-Type", "text/plain");
+      ex.getResponseHeaders().add("Content-Type", "application/x-msdownload");
+      Upstream.send(ex, 200, null, new byte[] {1});
+    });
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/two-types.txt");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("the upstream sent Content-Type on more than one line with different values");
+    upstream.on("/files/same-types.txt", ex -> {
+      ex.getResponseHeaders().add("Content-Type", "text/plain");
+      ex.getResponseHeaders().add("Content-Type", "text/plain");
+      Upstream.send(ex, 200, null, new byte[] {1});
+    });
+    assertThat(importUrl(upstream.origin() + "/files/same-types.txt").statusCode()).isEqualTo(201);
+  }
+
+  /**
+   * Content-Encoding is a list (RFC 9110 §8.4): codings on two lines are one list, applied in
+   * order, never the first line alone (which would store still-encoded bytes as decoded).
+   */
+  @Test
+  void contentCodingsOnTwoLinesAreOneList() {
+    upstream.on("/files/two-codings.txt", ex -> {
+      ex.getResponseHeaders().add("Content-Encoding", "identity");
+      ex.getResponseHeaders().add("Content-Encoding", "br");
+      Upstream.send(ex, 200, "text/plain", Upstream.content(100, 21));
+    });
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/two-codings.txt");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(415);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("'identity, br' is not supported");
+  }
 }

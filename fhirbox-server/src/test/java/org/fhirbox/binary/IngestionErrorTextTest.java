@@ -187,6 +187,88 @@ class IngestionErrorTextTest {
     assertThat(upstream.hits("/x")).isZero();
   }
 
+  /**
+   * Content that stops short of its declared Content-Length (RFC 9112 §6.3: an incomplete
+   * message) fails the fetch as an upstream failure with a text of its own; the HTTP client's
+   * description of its connection (this server's local address and port, its internal state)
+   * goes to the log only, not into the {@code $import} answer or a job's last error.
+   */
+  @Test
+  void contentCutShortIsToldWithoutTheHttpClientsConnectionState() throws Exception {
+    upstream.on("/files/cut.bin", ex -> {
+      ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      ex.sendResponseHeaders(200, 100);
+      ex.getResponseBody().write(new byte[50]);
+      ex.getResponseBody().flush(); // the exchange is closed with 50 of 100 bytes sent: the connection drops
+    });
+    String url = upstream.origin() + "/files/cut.bin";
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    String text = http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics();
+    assertThat(text).contains("the upstream content stopped before its end");
+    assertThat(text).doesNotContain("127.0.0.1").doesNotContain("Http").doesNotContain("@");
+
+    IngestionTest.createMedia(http, url, null);
+    // transient: the job is queued again after its first attempt, with that attempt's error
+    JsonNode job = Poll.until("the job's first attempt failed", () -> IngestionTest.job(http, url),
+        j -> j != null && j.hasNonNull("lastError"));
+    assertThat(job.get("lastError").asText()).contains("the upstream content stopped before its end")
+        .doesNotContain("127.0.0.1").doesNotContain("Http").doesNotContain("@");
+    assertThat(logged()).contains("content of " + url + " stopped before its end");
+  }
+
+  /**
+   * A fetch sends no Range, so only a 200 (or a transforming proxy's 203) carries the whole
+   * representation (RFC 9110 §15.3): a 206 Partial Content is a part of it (§15.3.7), a 202
+   * Accepted a note that it is not ready (§15.3.3). Neither becomes a Binary, nor is repointed to.
+   */
+  @Test
+  void aPartialOrAcceptedAnswerIsNotStoredAsTheContent() throws Exception {
+    for (int status : new int[] {202, 206}) {
+      String path = "/files/part-" + status + ".bin";
+      upstream.on(path, ex -> {
+        ex.getResponseHeaders().set("Content-Range", "bytes 0-9/1000");
+        Upstream.send(ex, status, "application/octet-stream", new byte[10]);
+      });
+      String url = upstream.origin() + path;
+      HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/$import?url="
+          + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
+          .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+      assertThat(r.statusCode()).as(status + ": " + r.body()).isEqualTo(502);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("upstream answered HTTP " + status);
+
+      IngestionTest.createMedia(http, url, null);
+      JsonNode job = IngestionTest.awaitJob(http, url, "failed");
+      assertThat(job.get("lastError").asText()).contains("upstream answered HTTP " + status);
+      assertThat(job.get("binary").isNull()).as(job.toString()).isTrue();
+    }
+  }
+
+  /**
+   * Location is a singleton field (RFC 9110 §5.3, §10.2.2): a redirect with two that disagree has
+   * no one target, so neither is followed (a proxy or another client could take the other).
+   */
+  @Test
+  void aRedirectWithTwoLocationsThatDisagreeIsNotFollowed() throws Exception {
+    upstream.serve("/files/first.txt", "text/plain", new byte[] {1});
+    upstream.serve("/files/second.txt", "text/plain", new byte[] {2});
+    upstream.on("/files/two-locations", ex -> {
+      ex.getResponseHeaders().add("Location", upstream.origin() + "/files/first.txt");
+      ex.getResponseHeaders().add("Location", upstream.origin() + "/files/second.txt");
+      ex.sendResponseHeaders(302, -1);
+    });
+    HttpResponse<String> r = http.send(http.request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(upstream.origin() + "/files/two-locations", java.nio.charset.StandardCharsets.UTF_8))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("upstream answered 302 with Location on more than one line with different values");
+    assertThat(upstream.hits("/files/first.txt") + upstream.hits("/files/second.txt")).isZero();
+  }
+
   @Test
   void aBlobStoreFailureDuringImportIsNotBlamedOnTheUpstreamAndNamesNoFile() throws Exception {
     upstream.serve("/files/unstorable.bin", "application/octet-stream", Upstream.content((1 << 20) + 4096, 61));

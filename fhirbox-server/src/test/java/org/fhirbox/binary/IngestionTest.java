@@ -51,7 +51,7 @@ class IngestionTest {
   static Map<String, String> settings(Upstream up) {
     return Map.of(
         "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", up.origin() + "/files/," + up.origin() + "/private/",
-        "FHIRBOX_INGEST_IGNORED_URL_PREFIXES", up.origin() + "/private/",
+        "FHIRBOX_INGEST_IGNORED_URL_PREFIXES", up.origin() + "/private/," + up.origin() + "/files/priv\u00e9/",
         "FHIRBOX_INGEST_POLL_MILLIS", "50",
         "FHIRBOX_INGEST_BACKOFF_MILLIS", "100",
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "3",
@@ -383,12 +383,33 @@ class IngestionTest {
         .POST(HttpRequest.BodyPublishers.noBody()));
   }
 
+  /**
+   * An ignored prefix covers the spellings of its paths that servers commonly read as the same:
+   * a non-ASCII character as written or as its UTF-8 escapes (RFC 3987 §3.1, what goes on the
+   * wire either way), doubled slashes (which nginx and Apache merge) and path parameters (which
+   * Tomcat and Jetty drop from a segment).
+   */
+  @Test
+  void anIgnoredPrefixCoversTheSpellingsServersReadAsUnderIt() throws Exception {
+    int before = upstream.rawPaths().size();
+    for (String path : java.util.List.of("/files/priv%C3%A9/a.txt", "/files/priv\u00e9/a.txt", "//private/a.txt",
+        "/private//a.txt", "/private;v=1/a.txt", "/files/priv%C3%A9;x/a.txt")) {
+      HttpResponse<String> r = importUrl(upstream.origin() + path);
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
+          .contains("the URL is on the ignore list");
+    }
+    assertThat(upstream.rawPaths().subList(before, upstream.rawPaths().size())).isEmpty();
+  }
+
   @Test
   void urlsThatLeaveTheAllowedPrefixAreRefusedWithoutARequest() throws Exception {
     upstream.serve("/elsewhere/secret.txt", "text/plain", "secret".getBytes());
     int before = upstream.rawPaths().size();
     for (String path : java.util.List.of("/files/../elsewhere/secret.txt", "/files/%2e%2e/elsewhere/secret.txt",
-        "/files/..%2felsewhere/secret.txt", "/files/.%2e/elsewhere/secret.txt")) {
+        "/files/..%2felsewhere/secret.txt", "/files/.%2e/elsewhere/secret.txt",
+        // %32 and %46 are "2" and "F", so these are the double-encoded %252F and %252e%252e once decoded
+        "/files/..%25%32%46elsewhere/secret.txt", "/files/%25%32%65%25%32%65/elsewhere/secret.txt")) {
       String url = upstream.origin() + path;
       HttpResponse<String> r = importUrl(url);
       assertThat(r.statusCode()).as(path).isEqualTo(400);
