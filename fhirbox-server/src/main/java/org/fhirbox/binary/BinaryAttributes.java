@@ -59,11 +59,21 @@ public final class BinaryAttributes {
   /**
    * Whether {@code s} is an RFC 9110 §8.3.1 {@code media-type}: {@code type "/" subtype
    * *( OWS ";" OWS [ parameter ] )}, each parameter {@code token "=" ( token / quoted-string )}
-   * (FHIR R4 binds {@code Binary.contentType} to BCP 13 MIME types). Leading and trailing spaces pass.
+   * (FHIR R4 binds {@code Binary.contentType} to BCP 13 MIME types), and no range such as
+   * {@code *}{@code /*} or {@code text/*}. Leading and trailing spaces pass.
    */
   static boolean mediaType(String s) {
     int[] at = {skipSpaces(s, 0)};
-    if (!token(s, at) || !next(s, at, '/') || !token(s, at)) {
+    int typeStart = at[0];
+    if (!token(s, at) || !next(s, at, '/')) {
+      return false;
+    }
+    int subtypeStart = at[0];
+    if (!token(s, at)) {
+      return false;
+    }
+    // "*" names a range of types in an Accept (RFC 9110 §12.5.1), never the type of some content
+    if (s.substring(typeStart, subtypeStart - 1).equals("*") || s.substring(subtypeStart, at[0]).equals("*")) {
       return false;
     }
     while (true) {

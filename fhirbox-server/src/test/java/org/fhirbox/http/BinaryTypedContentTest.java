@@ -230,7 +230,7 @@ class BinaryTypedContentTest {
     long before = server.blobFiles(true);
     for (String type : List.of("not a type", "text", "text/", "/plain", "text /plain", "image/png, image/jpeg",
         "text/plain; charset", "text/plain; charset=", "text/plain; charset=\"utf-8", "text/plain; =utf-8",
-        "text/plain charset=utf-8", "text/pl@in")) {
+        "text/plain charset=utf-8", "text/pl@in", "*/*", "text/*", "*/plain")) {
       HttpResponse<String> raw = send("POST", "fhir/R4/Binary", type, "hi".getBytes(StandardCharsets.UTF_8));
       assertThat(raw.statusCode()).as(type + ": " + raw.body()).isEqualTo(400);
       assertThat(raw.body()).contains("must be a MIME type");
