@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,11 +31,20 @@ final class MedplumPackage {
   /** Ensures Node 20+ and npm are present and the package is installed; returns {@link #DIR}. */
   static synchronized Path install() throws Exception {
     requireNode();
+    Files.createDirectories(DIR);
+    // the slow tier's two JVMs may both get here first: one installs while the other waits, and
+    // never reads a package.json that an npm install under way has not written yet
+    try (FileChannel file = FileChannel.open(DIR.resolveSibling("medplum-node.lock"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE); FileLock held = file.lock()) {
+      return installed();
+    }
+  }
+
+  private static Path installed() throws Exception {
     Path pkg = DIR.resolve("node_modules/@medplum/core/package.json");
     if (Files.exists(pkg) && JSON.readTree(pkg.toFile()).path("version").asText().startsWith("4.")) {
       return DIR;
     }
-    Files.createDirectories(DIR);
     // Its own package.json keeps npm from installing into a parent folder's project.
     Files.writeString(DIR.resolve("package.json"), "{\"name\":\"fhirbox-medplum-compat\",\"private\":true}\n",
         StandardCharsets.UTF_8);

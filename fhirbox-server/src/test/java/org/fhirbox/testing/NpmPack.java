@@ -3,9 +3,12 @@ package org.fhirbox.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -20,11 +23,19 @@ public final class NpmPack {
   /** {@code file} (e.g. {@code package/axe.min.js}) of {@code spec} (e.g. {@code axe-core@4.11.0}). */
   public static synchronized Path file(String spec, String file) throws Exception {
     Path dir = Path.of("target", "npm-" + spec.replaceAll("[^A-Za-z0-9.@-]", "_")).toAbsolutePath();
+    Files.createDirectories(dir);
+    // two JVMs of a tier may ask at once: one fetches while the other waits
+    try (FileChannel lock = FileChannel.open(dir.resolveSibling(dir.getFileName() + ".lock"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+      return fetched(spec, file, dir);
+    }
+  }
+
+  private static Path fetched(String spec, String file, Path dir) throws Exception {
     Path wanted = dir.resolve(file);
     if (Files.exists(wanted)) {
       return wanted;
     }
-    Files.createDirectories(dir);
     String tarball = run(dir, "npm", "pack", "--silent", "--cache", dir.resolveSibling("npm-cache").toString(), spec)
         .strip().lines().reduce((a, b) -> b).orElseThrow();
     run(dir, "tar", "xzf", tarball);
