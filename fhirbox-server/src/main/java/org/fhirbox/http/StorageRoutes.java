@@ -10,6 +10,7 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.DirectUploads;
 import org.fhirbox.binary.Thumbnails;
+import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.fhir.Written;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.StoredResource;
@@ -63,9 +64,7 @@ public final class StorageRoutes {
       return;
     }
     if (uploadPath && ex.method().equals("POST")) {
-      Map<String, String> query = new HashMap<>();
-      ex.params().forEach((k, v) -> query.put(k, v.get(0)));
-      Written w = uploads.complete(segments.get(1), query, new ExchangeFacts(ex));
+      Written w = uploads.complete(segments.get(1), signedQuery(ex), new ExchangeFacts(ex));
       written(ex, w, w.created() ? "created Binary/" + w.stored().id() + " version " + w.stored().versionId()
           : "Binary/" + w.stored().id() + " version " + w.stored().versionId() + " was confirmed before");
       return;
@@ -84,9 +83,8 @@ public final class StorageRoutes {
     if (segments.size() != 2 && !thumbnail) {
       throw FhirException.notFound("not a storage URL");
     }
-    Map<String, String> query = new HashMap<>();
-    ex.params().forEach((k, v) -> query.put(k, v.get(0)));
-    StorageUrlSigner.Verified v = signer.verify(ex.method(), "/storage/" + String.join("/", segments), query);
+    StorageUrlSigner.Verified v = signer.verify(ex.method(), "/storage/" + String.join("/", segments),
+        signedQuery(ex));
     long version = Long.parseLong(v.versionId());
     long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
     if (v.thumbnail()) {
@@ -143,8 +141,7 @@ public final class StorageRoutes {
    * large. A URL stripped of its size fails its signature anyway, so this decides only which refusal.
    */
   private void upload(Exchange ex, String binaryId) throws IOException {
-    Map<String, String> query = new HashMap<>();
-    ex.params().forEach((k, v) -> query.put(k, v.get(0)));
+    Map<String, String> query = signedQuery(ex);
     if (!query.containsKey("Size")) {
       ex.refuseDeclaredLengthAbove(maxBinaryBytes);
     }
@@ -152,6 +149,24 @@ public final class StorageRoutes {
     Written w = ex.readingBody(() -> uploads.receive(binaryId, query, ex.contentType(),
         ex.request().getContentLengthLong(), ex.header("Content-Encoding"), body, new ExchangeFacts(ex)));
     written(ex, w);
+  }
+
+  /**
+   * The query of a signed URL, one value per name. A name given twice is refused (403) rather than
+   * its first value taken: this server never issues such a URL, and a cache, proxy or log that takes
+   * another of the values than the signer checked (a later {@code Expires}) would read another URL
+   * than the one verified.
+   */
+  private static Map<String, String> signedQuery(Exchange ex) {
+    Map<String, String> query = new HashMap<>();
+    ex.params().forEach((name, values) -> {
+      if (values.size() > 1) {
+        throw FhirException.forbidden("a signed URL names the parameter " + QueryLimits.shorten(name)
+            + " more than once; use the URL as it was issued");
+      }
+      query.put(name, values.get(0));
+    });
+    return query;
   }
 
   private void written(Exchange ex, Written w) throws IOException {

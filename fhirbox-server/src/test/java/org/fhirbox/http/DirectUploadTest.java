@@ -362,6 +362,10 @@ class DirectUploadTest {
         URI.create(issued.url() + "&Blob=" + "a".repeat(32))).POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(asConfirmation.statusCode()).as(asConfirmation.body()).isEqualTo(403);
     assertThat(diagnostics(asConfirmation)).contains("signature does not match");
+    HttpResponse<String> twice = put(new Issued(issued.binary(), issued.url() + "&Size=1", "PUT",
+        issued.headers()), bytes);
+    assertThat(twice.statusCode()).as(twice.body()).isEqualTo(403);
+    assertThat(diagnostics(twice)).contains("Size more than once");
 
     assertThat(blobCount()).isEqualTo(blobs);
     assertThat(http.get("fhir/R4/" + issued.binary()).statusCode()).as("nothing stored").isEqualTo(404);

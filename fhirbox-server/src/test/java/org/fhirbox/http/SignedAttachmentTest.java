@@ -428,6 +428,21 @@ class SignedAttachmentTest {
   }
 
   @Test
+  void aSignedUrlNamingAParameterTwiceIsRefused() {
+    Binary b = upload("twice-named content");
+    String url = http.get("fhir/R4/Binary/" + id(b)).body().replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
+    String expires = url.replaceAll(".*[?&]Expires=([0-9]+).*", "$1");
+    String signature = url.replaceAll(".*[?&]Signature=([^&]+).*", "$1");
+    for (String extra : List.of("&Expires=" + (Long.parseLong(expires) + 86_400), "&Signature=" + signature,
+        "&KeyId=k1", "&Expires=" + expires)) {
+      HttpResponse<String> r = http.send(http.request(url + extra));
+      assertThat(r.statusCode()).as(extra).isEqualTo(403);
+      assertThat(r.body()).as(extra).doesNotContain("twice-named content").contains("more than once");
+    }
+    assertThat(body(url)).isEqualTo("twice-named content");
+  }
+
+  @Test
   void corsPreflightAndExposedHeaders() {
     HttpResponse<String> pre = http.send(http.request("storage/x/1").header("Origin", "https://app.example.org")
         .header("Access-Control-Request-Method", "GET").header("Access-Control-Request-Headers", "range")
