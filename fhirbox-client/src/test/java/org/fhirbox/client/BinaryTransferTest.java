@@ -20,29 +20,15 @@ import org.hl7.fhir.r4.model.DocumentReference;
 import org.hl7.fhir.r4.model.Media;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class BinaryTransferTest {
-  @TempDir
-  static Path dataDir;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
   @TempDir
   Path work;
-  static TestServer server;
-  static FhirboxClient client;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start(dataDir);
-    client = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
 
   static byte[] randomBytes(int n) {
     byte[] b = new byte[n];
@@ -56,7 +42,7 @@ class BinaryTransferTest {
 
   private byte[] downloadBytes(String ref) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    client.download(ref, out);
+    fhirbox.client().download(ref, out);
     return out.toByteArray();
   }
 
@@ -83,7 +69,7 @@ class BinaryTransferTest {
   @Test
   void bytesUploadAndDownloadUnchanged() throws Exception {
     byte[] data = randomBytes(200_000);
-    Binary b = client.createBinary(data, "blob.bin", "application/octet-stream");
+    Binary b = fhirbox.client().createBinary(data, "blob.bin", "application/octet-stream");
     assertThat(b.getIdElement().getIdPart()).isNotBlank();
     assertThat(b.getContentType()).isEqualTo("application/octet-stream");
 
@@ -95,13 +81,13 @@ class BinaryTransferTest {
     byte[] data = randomBytes(3_000_000);
     Path source = Files.write(work.resolve("scan.pdf"), data);
     Recorder up = new Recorder();
-    Binary b = client.createBinary(Upload.of(source, "application/pdf").withProgress(up));
+    Binary b = fhirbox.client().createBinary(Upload.of(source, "application/pdf").withProgress(up));
     up.assertMonotonicEndingAt(data.length);
 
     Recorder down = new Recorder();
     Path target = work.resolve("out/scan-copy.pdf");
     Files.createDirectories(target.getParent());
-    long n = client.download(client.fhirBase() + "Binary/" + b.getIdElement().getIdPart(), target, down);
+    long n = fhirbox.client().download(fhirbox.client().fhirBase() + "Binary/" + b.getIdElement().getIdPart(), target, down);
     assertThat(n).isEqualTo(data.length);
     assertThat(sha256(Files.readAllBytes(target))).isEqualTo(sha256(data));
     down.assertMonotonicEndingAt(data.length);
@@ -113,7 +99,7 @@ class BinaryTransferTest {
     byte[] data = randomBytes(1_500_000);
     Recorder up = new Recorder();
     InputStream in = new ByteArrayInputStream(data);
-    Binary b = client.createBinary(Upload.of(in, -1, "video/mp4").withFilename("clip.mp4").withProgress(up));
+    Binary b = fhirbox.client().createBinary(Upload.of(in, -1, "video/mp4").withFilename("clip.mp4").withProgress(up));
     up.assertMonotonicEndingAt(data.length);
     assertThat(up.calls.get(0)[1]).isEqualTo(-1);
     assertThat(sha256(downloadBytes("Binary/" + b.getIdElement().getIdPart()))).isEqualTo(sha256(data));
@@ -122,7 +108,7 @@ class BinaryTransferTest {
   @Test
   void streamOfKnownLengthUploads() throws Exception {
     byte[] data = randomBytes(70_000);
-    Binary b = client.createBinary(new ByteArrayInputStream(data), data.length, "x.png", "image/png");
+    Binary b = fhirbox.client().createBinary(new ByteArrayInputStream(data), data.length, "x.png", "image/png");
     assertThat(b.getContentType()).isEqualTo("image/png");
     String versioned = "Binary/" + b.getIdElement().getIdPart() + "/_history/" + b.getMeta().getVersionId();
     assertThat(sha256(downloadBytes(versioned))).isEqualTo(sha256(data));
@@ -132,21 +118,21 @@ class BinaryTransferTest {
   @Test
   void jsonAndXmlFilesUploadAsTheyAre() throws Exception {
     byte[] json = "{\"resourceType\":\"Bundle\",\"type\":\"document\"}".getBytes(StandardCharsets.UTF_8);
-    Binary b = client.createBinary(json, "doc.json", "application/json");
+    Binary b = fhirbox.client().createBinary(json, "doc.json", "application/json");
     assertThat(b.getContentType()).isEqualTo("application/json");
     assertThat(downloadBytes("Binary/" + b.getIdElement().getIdPart())).isEqualTo(json);
     byte[] cda = "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>".getBytes(StandardCharsets.UTF_8);
-    Attachment a = client.createAttachment(cda, "cda.xml", "text/xml");
+    Attachment a = fhirbox.client().createAttachment(cda, "cda.xml", "text/xml");
     assertThat(a.getContentType()).isEqualTo("text/xml");
     assertThat(downloadBytes(a.getUrl())).isEqualTo(cda);
-    Attachment fhir = client.createAttachment(json, "bundle.json", "application/fhir+json");
+    Attachment fhir = fhirbox.client().createAttachment(json, "bundle.json", "application/fhir+json");
     assertThat(downloadBytes(fhir.getUrl())).isEqualTo(json);
   }
 
   @Test
   void attachmentCarriesSizeHashTypeTitleAndUrl() throws Exception {
     byte[] data = randomBytes(12_345);
-    Attachment a = client.createAttachment(data, "photo.jpg", "image/jpeg");
+    Attachment a = fhirbox.client().createAttachment(data, "photo.jpg", "image/jpeg");
     assertThat(a.getContentType()).isEqualTo("image/jpeg");
     assertThat(a.getTitle()).isEqualTo("photo.jpg");
     assertThat(a.getSize()).isEqualTo(data.length);
@@ -159,39 +145,39 @@ class BinaryTransferTest {
   void aFileUploadedWithoutAFilenameKeepsTheFilesOwnName() throws Exception {
     Path scan = Files.write(work.resolve("knee-scan.pdf"), randomBytes(2_000));
 
-    Attachment a = client.createAttachment(scan, null, "application/pdf");
-    Binary b = client.createBinary(scan, null, "application/pdf");
+    Attachment a = fhirbox.client().createAttachment(scan, null, "application/pdf");
+    Binary b = fhirbox.client().createBinary(scan, null, "application/pdf");
 
     assertThat(a.getTitle()).isEqualTo("knee-scan.pdf");
-    assertThat(client.contentFilename("Binary/" + b.getIdElement().getIdPart())).contains("knee-scan.pdf");
+    assertThat(fhirbox.client().contentFilename("Binary/" + b.getIdElement().getIdPart())).contains("knee-scan.pdf");
   }
 
   @Test
   void attachmentFromFileUsesTheFileContent() throws Exception {
     byte[] data = randomBytes(50_000);
     Path file = Files.write(work.resolve("report.pdf"), data);
-    Attachment a = client.createAttachment(file, "report.pdf", "application/pdf");
+    Attachment a = fhirbox.client().createAttachment(file, "report.pdf", "application/pdf");
     assertThat(a.getSize()).isEqualTo(data.length);
     assertThat(a.getHash()).isEqualTo(MessageDigest.getInstance("SHA-1").digest(data));
 
-    Patient p = client.createResource(new Patient().addPhoto(a));
-    String url = client.readResource(Patient.class, p.getIdElement().getIdPart()).getPhotoFirstRep().getUrl();
+    Patient p = fhirbox.client().createResource(new Patient().addPhoto(a));
+    String url = fhirbox.client().readResource(Patient.class, p.getIdElement().getIdPart()).getPhotoFirstRep().getUrl();
     assertThat(FhirboxClient.binaryId(url)).isEqualTo(FhirboxClient.binaryId(a.getUrl()));
   }
 
   @Test
   void mediaPointsAtItsUploadWhichNamesItAsSecurityContext() throws Exception {
     byte[] data = randomBytes(40_000);
-    Patient patient = client.createResource(new Patient());
-    Media media = client.createMedia(new Media().setSubject(new Reference(patient)), data, "wound.jpg", "image/jpeg");
+    Patient patient = fhirbox.client().createResource(new Patient());
+    Media media = fhirbox.client().createMedia(new Media().setSubject(new Reference(patient)), data, "wound.jpg", "image/jpeg");
 
     String mediaId = media.getIdElement().getIdPart();
-    Media stored = client.readResource(Media.class, mediaId);
+    Media stored = fhirbox.client().readResource(Media.class, mediaId);
     assertThat(stored.getStatus()).isEqualTo(Media.MediaStatus.COMPLETED);
     assertThat(stored.getContent().getContentType()).isEqualTo("image/jpeg");
     assertThat(stored.getContent().getTitle()).isEqualTo("wound.jpg");
     String binaryId = FhirboxClient.binaryId(stored.getContent().getUrl()).orElseThrow();
-    Binary binary = client.readResource(Binary.class, binaryId);
+    Binary binary = fhirbox.client().readResource(Binary.class, binaryId);
     assertThat(binary.getSecurityContext().getReference()).isEqualTo("Media/" + mediaId);
     assertThat(sha256(downloadBytes(stored.getContent().getUrl()))).isEqualTo(sha256(data));
   }
@@ -199,12 +185,12 @@ class BinaryTransferTest {
   @Test
   void documentReferenceLinksItsFirstContent() throws Exception {
     byte[] data = randomBytes(9_000);
-    DocumentReference doc = client.createDocumentReference(new DocumentReference(),
+    DocumentReference doc = fhirbox.client().createDocumentReference(new DocumentReference(),
         Upload.of(data, "application/pdf").withFilename("discharge.pdf"));
-    Attachment a = client.readResource(DocumentReference.class, doc.getIdElement().getIdPart())
+    Attachment a = fhirbox.client().readResource(DocumentReference.class, doc.getIdElement().getIdPart())
         .getContentFirstRep().getAttachment();
     String binaryId = FhirboxClient.binaryId(a.getUrl()).orElseThrow();
-    assertThat(client.readResource(Binary.class, binaryId).getSecurityContext().getReference())
+    assertThat(fhirbox.client().readResource(Binary.class, binaryId).getSecurityContext().getReference())
         .isEqualTo("DocumentReference/" + doc.getIdElement().getIdPart());
     assertThat(a.getSize()).isEqualTo(data.length);
     assertThat(sha256(downloadBytes(a.getUrl()))).isEqualTo(sha256(data));
@@ -212,30 +198,30 @@ class BinaryTransferTest {
 
   @Test
   void aMediaWhoseUploadIsRefusedIsDeletedAndTheRefusalThrown() {
-    Patient patient = client.createResource(new Patient());
+    Patient patient = fhirbox.client().createResource(new Patient());
     String subject = "Patient/" + patient.getIdElement().getIdPart();
     // an extension the server's deny list refuses (400) once the Media exists
     Upload refused = Upload.of(randomBytes(1_000), "application/octet-stream").withFilename("tool.exe");
 
-    assertThatThrownBy(() -> client.createMedia(new Media().setSubject(new Reference(subject)), refused))
+    assertThatThrownBy(() -> fhirbox.client().createMedia(new Media().setSubject(new Reference(subject)), refused))
         .isInstanceOfSatisfying(FhirboxException.class, e -> {
           assertThat(e.status()).isEqualTo(400);
           assertThat(e.operationOutcome()).isNotNull();
         });
-    assertThat(client.search(Media.class, "subject=" + subject).toList())
+    assertThat(fhirbox.client().search(Media.class, "subject=" + subject).toList())
         .as("no Media in preparation is left in the patient's record").isEmpty();
   }
 
   @Test
   void aDocumentReferenceWhoseUploadIsRefusedIsDeletedAndTheRefusalThrown() {
-    Patient patient = client.createResource(new Patient());
+    Patient patient = fhirbox.client().createResource(new Patient());
     String subject = "Patient/" + patient.getIdElement().getIdPart();
     Upload refused = Upload.of(randomBytes(1_000), "application/octet-stream").withFilename("setup.msi");
 
-    assertThatThrownBy(() -> client.createDocumentReference(
+    assertThatThrownBy(() -> fhirbox.client().createDocumentReference(
         new DocumentReference().setSubject(new Reference(subject)), refused))
         .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(400));
-    assertThat(client.search(DocumentReference.class, "subject=" + subject).toList()).isEmpty();
+    assertThat(fhirbox.client().search(DocumentReference.class, "subject=" + subject).toList()).isEmpty();
   }
 
   @Test
@@ -247,7 +233,7 @@ class BinaryTransferTest {
         closed.set(true);
       }
     };
-    FhirboxClient anonymous = FhirboxClient.builder().baseUrl(server.baseUrl()).build();
+    FhirboxClient anonymous = FhirboxClient.builder().baseUrl(fhirbox.server().baseUrl()).build();
 
     assertThatThrownBy(() -> anonymous.createMedia(new Media(), Upload.of(in, 500, "image/jpeg")))
         .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401));
@@ -257,19 +243,19 @@ class BinaryTransferTest {
   @Test
   void anEmptyFileUploadsEveryWay() throws Exception {
     Path empty = Files.write(work.resolve("empty.txt"), new byte[0]);
-    FhirboxClient resuming = client.newBuilder()
+    FhirboxClient resuming = fhirbox.client().newBuilder()
         .resumableUploads(ResumableUploads.DEFAULT.withThreshold(0)).build();
     List<Binary> made = new ArrayList<>();
 
-    made.add(client.createBinary(empty, "empty.txt", "text/plain"));
-    made.add(client.createBinary(Upload.of(new ByteArrayInputStream(new byte[0]), 0, "text/plain")));
-    made.add(client.uploadViaUrl(Upload.of(empty, "text/plain")));
+    made.add(fhirbox.client().createBinary(empty, "empty.txt", "text/plain"));
+    made.add(fhirbox.client().createBinary(Upload.of(new ByteArrayInputStream(new byte[0]), 0, "text/plain")));
+    made.add(fhirbox.client().uploadViaUrl(Upload.of(empty, "text/plain")));
     made.add(resuming.createBinary(Upload.of(empty, "text/plain")));
 
     for (Binary b : made) {
       assertThat(downloadBytes("Binary/" + b.getIdElement().getIdPart())).isEmpty();
     }
-    Attachment a = client.createAttachment(empty, "empty.txt", "text/plain");
+    Attachment a = fhirbox.client().createAttachment(empty, "empty.txt", "text/plain");
     assertThat(a.getSize()).isZero();
   }
 }

@@ -11,30 +11,16 @@ import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.hl7.fhir.r4.model.Binary;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link FhirboxClient#uploadViaUrl} against a real server: the presigned PUT, then the Binary. */
 class DirectUploadClientTest {
-  @TempDir
-  static Path dataDir;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
   @TempDir
   Path work;
-  static TestServer server;
-  static FhirboxClient client;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start(dataDir);
-    client = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
 
   @Test
   void aFileGoesThroughAPresignedUrlAndComesBackTheSame() throws Exception {
@@ -44,13 +30,13 @@ class DirectUploadClientTest {
     Files.write(file, bytes);
     BinaryTransferTest.Recorder progress = new BinaryTransferTest.Recorder();
 
-    Binary b = client.uploadViaUrl(Upload.of(file, "application/octet-stream").withProgress(progress));
+    Binary b = fhirbox.client().uploadViaUrl(Upload.of(file, "application/octet-stream").withProgress(progress));
 
     assertThat(b.getContentType()).isEqualTo("application/octet-stream");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    client.download("Binary/" + b.getIdElement().getIdPart(), out);
+    fhirbox.client().download("Binary/" + b.getIdElement().getIdPart(), out);
     assertThat(out.toByteArray()).isEqualTo(bytes);
-    assertThat(client.contentFilename("Binary/" + b.getIdElement().getIdPart())).hasValue("scan.bin");
+    assertThat(fhirbox.client().contentFilename("Binary/" + b.getIdElement().getIdPart())).hasValue("scan.bin");
     progress.assertMonotonicEndingAt(bytes.length);
   }
 
@@ -63,7 +49,7 @@ class DirectUploadClientTest {
         closed.set(true);
       }
     };
-    assertThatThrownBy(() -> client.uploadViaUrl(Upload.of(in, 3, "text/plain")))
+    assertThatThrownBy(() -> fhirbox.client().uploadViaUrl(Upload.of(in, 3, "text/plain")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bytes or a file");
     assertThat(closed).as("the refused stream was closed, as after any upload of it").isTrue();
   }
@@ -77,7 +63,7 @@ class DirectUploadClientTest {
         closed.set(true);
       }
     };
-    assertThatThrownBy(() -> client.uploadResumably(Upload.of(in, 3, "text/plain")))
+    assertThatThrownBy(() -> fhirbox.client().uploadResumably(Upload.of(in, 3, "text/plain")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs a file");
     assertThat(closed).as("the refused stream was closed, as after any upload of it").isTrue();
   }

@@ -10,32 +10,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a file download does with the files around its target: links, a locked part, a name taken meanwhile. */
 class DownloadTargetTest {
-  @TempDir
-  static Path dataDir;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
   @TempDir
   Path work;
-  static TestServer server;
-  static FhirboxClient client;
   static byte[] data = BinaryTransferTest.randomBytes(300_000);
   static String ref;
 
   @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start(dataDir);
-    client = server.client();
-    ref = "Binary/" + client.createBinary(Upload.of(data, "application/octet-stream")).getIdElement().getIdPart();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static void createBinary() {
+    ref = "Binary/" + fhirbox.client().createBinary(Upload.of(data, "application/octet-stream")).getIdElement().getIdPart();
   }
 
   @Test
@@ -45,7 +36,7 @@ class DownloadTargetTest {
     Files.createSymbolicLink(work.resolve("scan.bin.part"), victim);
     Files.createSymbolicLink(work.resolve("scan.bin.part.validator.tmp"), victim);
 
-    assertThat(client.download(ref, target)).isEqualTo(data.length);
+    assertThat(fhirbox.client().download(ref, target)).isEqualTo(data.length);
 
     assertThat(Files.readString(victim)).isEqualTo("keep me");
     assertThat(Files.isSymbolicLink(target)).isFalse();
@@ -67,7 +58,7 @@ class DownloadTargetTest {
       }
     };
 
-    assertThatThrownBy(() -> client.downloadNew(ref, target, meanwhile))
+    assertThatThrownBy(() -> fhirbox.client().downloadNew(ref, target, meanwhile))
         .isInstanceOf(FhirboxException.class)
         .hasMessageContaining("already exists")
         .hasCauseInstanceOf(FileAlreadyExistsException.class);
@@ -82,7 +73,7 @@ class DownloadTargetTest {
   void aTargetThatIsADirectoryIsRefusedBeforeAnythingIsFetchedOrWritten() throws Exception {
     Path folder = Files.createDirectory(work.resolve("scans"));
 
-    assertThatThrownBy(() -> client.download(ref, folder))
+    assertThatThrownBy(() -> fhirbox.client().download(ref, folder))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("is a directory");
 
@@ -97,7 +88,7 @@ class DownloadTargetTest {
     Path target = Files.writeString(work.resolve("taken.bin"), "someone else's");
     AtomicBoolean fetched = new AtomicBoolean();
 
-    assertThatThrownBy(() -> client.downloadNew(ref, target, (done, total) -> fetched.set(true)))
+    assertThatThrownBy(() -> fhirbox.client().downloadNew(ref, target, (done, total) -> fetched.set(true)))
         .isInstanceOf(FhirboxException.class)
         .hasMessageContaining("already exists")
         .hasCauseInstanceOf(FileAlreadyExistsException.class);
@@ -110,7 +101,7 @@ class DownloadTargetTest {
   @Test
   void aNewTargetIsWrittenWhenReplacingIsNotAllowed() throws Exception {
     Path target = work.resolve("new.bin");
-    assertThat(client.downloadNew(ref, target, ProgressListener.NONE)).isEqualTo(data.length);
+    assertThat(fhirbox.client().downloadNew(ref, target, ProgressListener.NONE)).isEqualTo(data.length);
     assertThat(Files.readAllBytes(target)).isEqualTo(data);
     assertThat(work.resolve("new.bin.part")).doesNotExist();
   }
@@ -120,7 +111,7 @@ class DownloadTargetTest {
     Path target = work.resolve("busy.bin");
     Path part = Files.writeString(work.resolve("busy.bin.part"), "in progress");
     try (FileChannel other = FileChannel.open(part, StandardOpenOption.WRITE); FileLock held = other.lock()) {
-      assertThatThrownBy(() -> client.download(ref, target))
+      assertThatThrownBy(() -> fhirbox.client().download(ref, target))
           .isInstanceOf(FhirboxException.class)
           .hasMessageContaining("locked by another download");
     }
@@ -133,12 +124,12 @@ class DownloadTargetTest {
     // an Attachment.url someone else wrote, on another host, that sends the reader to the FHIR API
     try (PeerServer other = PeerServer.started()) {
       other.on("/photo.jpg", ex -> {
-        ex.getResponseHeaders().set("Location", client.fhirBase() + ref);
+        ex.getResponseHeaders().set("Location", fhirbox.client().fhirBase() + ref);
         ex.sendResponseHeaders(302, -1);
       });
       Path target = work.resolve("photo.jpg");
 
-      assertThatThrownBy(() -> client.download(other.root() + "photo.jpg", target))
+      assertThatThrownBy(() -> fhirbox.client().download(other.root() + "photo.jpg", target))
           .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(401));
       assertThat(other.seen("/photo.jpg")).singleElement().satisfies(s -> assertThat(s.authorization()).isNull());
       assertThat(target).doesNotExist();

@@ -3,47 +3,30 @@ package org.fhirbox.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Path;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@link FhirboxClient#readReference}: what a Reference points at, read on this server only. */
 class ReadReferenceTest {
-  @TempDir
-  static Path dataDir;
-  static TestServer server;
-  static FhirboxClient client;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
   @RegisterExtension
   final PeerServer elsewhere = PeerServer.started();
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start(dataDir);
-    client = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
-
   @Test
   void aRelativeReferenceAVersionedOneAndOneUnderTheBaseAreRead() {
-    Patient p = client.createResource(new Patient().addName(new HumanName().setFamily("Okafor")));
+    Patient p = fhirbox.client().createResource(new Patient().addName(new HumanName().setFamily("Okafor")));
     String id = p.getIdElement().getIdPart();
     Observation obs = new Observation().setSubject(new Reference("Patient/" + id));
 
-    Patient subject = client.readReference(obs.getSubject(), Patient.class);
-    Resource untyped = client.readReference(new Reference(client.fhirBase() + "Patient/" + id));
-    Patient first = client.readReference(new Reference("Patient/" + id + "/_history/1"), Patient.class);
+    Patient subject = fhirbox.client().readReference(obs.getSubject(), Patient.class);
+    Resource untyped = fhirbox.client().readReference(new Reference(fhirbox.client().fhirBase() + "Patient/" + id));
+    Patient first = fhirbox.client().readReference(new Reference("Patient/" + id + "/_history/1"), Patient.class);
 
     assertThat(subject.getNameFirstRep().getFamily()).isEqualTo("Okafor");
     assertThat(untyped).isInstanceOfSatisfying(Patient.class, u -> assertThat(u.getIdElement().getIdPart()).isEqualTo(id));
@@ -54,7 +37,7 @@ class ReadReferenceTest {
   void aReferenceToAnotherHostIsRefusedAndNothingIsSentThere() {
     Reference foreign = new Reference(elsewhere.root() + "fhir/R4/Patient/1");
 
-    assertThatThrownBy(() -> client.readReference(foreign))
+    assertThatThrownBy(() -> fhirbox.client().readReference(foreign))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("another server");
     assertThat(elsewhere.seen).isEmpty();
@@ -62,16 +45,16 @@ class ReadReferenceTest {
 
   @Test
   void aReferenceOfAnotherTypeThanAskedForIsRefused() {
-    assertThatThrownBy(() -> client.readReference(new Reference("Practitioner/1"), Patient.class))
+    assertThatThrownBy(() -> fhirbox.client().readReference(new Reference("Practitioner/1"), Patient.class))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Practitioner");
   }
 
   @Test
   void aContainedOrLogicalReferenceIsRefused() {
-    assertThatThrownBy(() -> client.readReference(new Reference("#p1")))
+    assertThatThrownBy(() -> fhirbox.client().readReference(new Reference("#p1")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("contained");
-    assertThatThrownBy(() -> client.readReference(new Reference().setDisplay("Dr. Who")))
+    assertThatThrownBy(() -> fhirbox.client().readReference(new Reference().setDisplay("Dr. Who")))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -19,27 +18,12 @@ import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ResourceInteractionsTest {
-  @TempDir
-  static Path dataDir;
-  static TestServer server;
-  static FhirboxClient client;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start(dataDir);
-    client = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
 
   private static Patient patient(String family) {
     return new Patient().addName(new HumanName().setFamily(family).addGiven("Ada"));
@@ -86,69 +70,69 @@ class ResourceInteractionsTest {
 
   @Test
   void createReadUpdateDeleteRoundTrip() {
-    Patient created = client.createResource(patient("Lovelace"));
+    Patient created = fhirbox.client().createResource(patient("Lovelace"));
     String id = created.getIdElement().getIdPart();
     assertThat(id).isNotBlank();
     assertThat(created.getMeta().getVersionId()).isEqualTo("1");
 
-    Patient read = client.readResource(Patient.class, id);
+    Patient read = fhirbox.client().readResource(Patient.class, id);
     assertThat(read.getNameFirstRep().getFamily()).isEqualTo("Lovelace");
 
     read.setActive(true);
-    Patient updated = client.updateResource(read);
+    Patient updated = fhirbox.client().updateResource(read);
     assertThat(updated.getMeta().getVersionId()).isEqualTo("2");
-    assertThat(client.readResource(Patient.class, id).getActive()).isTrue();
-    assertThat(client.readVersion(Patient.class, id, "1").hasActive()).isFalse();
+    assertThat(fhirbox.client().readResource(Patient.class, id).getActive()).isTrue();
+    assertThat(fhirbox.client().readVersion(Patient.class, id, "1").hasActive()).isFalse();
 
-    client.deleteResource(Patient.class, id);
-    assertThatThrownBy(() -> client.readResource(Patient.class, id))
+    fhirbox.client().deleteResource(Patient.class, id);
+    assertThatThrownBy(() -> fhirbox.client().readResource(Patient.class, id))
         .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(410));
   }
 
   @Test
   void staleVersionFailsWithPreconditionFailed() {
-    Patient created = client.createResource(patient("Stale"));
-    Patient first = client.readResource(Patient.class, created.getIdElement().getIdPart());
+    Patient created = fhirbox.client().createResource(patient("Stale"));
+    Patient first = fhirbox.client().readResource(Patient.class, created.getIdElement().getIdPart());
     Patient second = first.copy();
-    client.updateResource(first.setActive(true));
+    fhirbox.client().updateResource(first.setActive(true));
 
-    assertThatThrownBy(() -> client.updateResource(second.setActive(false)))
+    assertThatThrownBy(() -> fhirbox.client().updateResource(second.setActive(false)))
         .isInstanceOfSatisfying(FhirboxException.class, e -> {
           assertThat(e.status()).isEqualTo(412);
           assertThat(e.operationOutcome()).isNotNull();
         });
-    Patient forced = client.updateResource(second.setActive(false), false);
+    Patient forced = fhirbox.client().updateResource(second.setActive(false), false);
     assertThat(forced.getMeta().getVersionId()).isEqualTo("3");
   }
 
   @Test
   void conditionalCreateUpsertAndPatchAsMedplumsClientHasThem() {
     Patient once = patient("Once").addIdentifier(new org.hl7.fhir.r4.model.Identifier().setSystem("urn:sdk").setValue("1"));
-    Patient first = client.createResourceIfNoneExist(once, "identifier=urn:sdk|1");
-    Patient again = client.createResourceIfNoneExist(once.copy(), "identifier=urn:sdk|1");
+    Patient first = fhirbox.client().createResourceIfNoneExist(once, "identifier=urn:sdk|1");
+    Patient again = fhirbox.client().createResourceIfNoneExist(once.copy(), "identifier=urn:sdk|1");
     assertThat(again.getIdElement().getIdPart()).isEqualTo(first.getIdElement().getIdPart());
     assertThat(again.getMeta().getVersionId()).isEqualTo("1");
 
-    Patient upserted = client.upsertResource(patient("Upserted").addIdentifier(
+    Patient upserted = fhirbox.client().upsertResource(patient("Upserted").addIdentifier(
         new org.hl7.fhir.r4.model.Identifier().setSystem("urn:sdk").setValue("1")), "identifier=urn:sdk|1");
     assertThat(upserted.getIdElement().getIdPart()).isEqualTo(first.getIdElement().getIdPart());
     assertThat(upserted.getMeta().getVersionId()).isEqualTo("2");
     assertThat(upserted.getNameFirstRep().getFamily()).isEqualTo("Upserted");
 
     String id = first.getIdElement().getIdPart();
-    Patient patched = client.patchResource(Patient.class, id,
+    Patient patched = fhirbox.client().patchResource(Patient.class, id,
         "[{\"op\":\"test\",\"path\":\"/meta/versionId\",\"value\":\"2\"},"
             + "{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"Patched\"}]");
     assertThat(patched.getMeta().getVersionId()).isEqualTo("3");
     assertThat(patched.getNameFirstRep().getFamily()).isEqualTo("Patched");
-    assertThatThrownBy(() -> client.patchResource(Patient.class, id,
+    assertThatThrownBy(() -> fhirbox.client().patchResource(Patient.class, id,
         "[{\"op\":\"test\",\"path\":\"/meta/versionId\",\"value\":\"2\"}]"))
         .isInstanceOfSatisfying(FhirboxException.class, e -> assertThat(e.status()).isEqualTo(412));
   }
 
   @Test
   void missingResourceCarriesTheOutcomeDiagnostics() {
-    assertThatThrownBy(() -> client.readResource(Patient.class, "does-not-exist"))
+    assertThatThrownBy(() -> fhirbox.client().readResource(Patient.class, "does-not-exist"))
         .isInstanceOfSatisfying(FhirboxException.class, e -> {
           assertThat(e.status()).isEqualTo(404);
           OperationOutcome oo = e.operationOutcome();
@@ -162,10 +146,10 @@ class ResourceInteractionsTest {
   @Test
   void aFormEncodedQueryReadsPlusAsASpace() {
     String family = "van der Berg " + UUID.randomUUID().toString().substring(0, 8);
-    Patient created = client.createResource(patient(family));
+    Patient created = fhirbox.client().createResource(patient(family));
 
-    Bundle byPlus = client.searchBundle(Patient.class, "family:exact=" + family.replace(' ', '+'));
-    Bundle byEncoder = client.searchBundle(Patient.class,
+    Bundle byPlus = fhirbox.client().searchBundle(Patient.class, "family:exact=" + family.replace(' ', '+'));
+    Bundle byEncoder = fhirbox.client().searchBundle(Patient.class,
         "family:exact=" + java.net.URLEncoder.encode(family, java.nio.charset.StandardCharsets.UTF_8));
 
     assertThat(byPlus.getEntry()).singleElement()
@@ -177,21 +161,21 @@ class ResourceInteractionsTest {
   void searchFollowsNextLinksLazilyAcrossPages() {
     String family = "Paged";
     String tag = UUID.randomUUID().toString();
-    IntStream.range(0, 5).forEach(i -> client.createResource(patient(family).addIdentifier(
+    IntStream.range(0, 5).forEach(i -> fhirbox.client().createResource(patient(family).addIdentifier(
         new Identifier().setSystem("urn:fhirbox:test").setValue(tag))));
     String query = "identifier=urn:fhirbox:test|" + tag + "&_count=2";
 
-    Bundle first = client.searchBundle(Patient.class, query);
+    Bundle first = fhirbox.client().searchBundle(Patient.class, query);
     assertThat(first.getEntry()).hasSize(2);
     assertThat(first.getLink(Bundle.LINK_NEXT)).isNotNull();
 
-    List<Patient> all = client.search(Patient.class, query).toList();
+    List<Patient> all = fhirbox.client().search(Patient.class, query).toList();
     assertThat(all).hasSize(5).allSatisfy(p -> assertThat(p.getNameFirstRep().getFamily()).isEqualTo(family));
     assertThat(all.stream().map(p -> p.getIdElement().getIdPart()).distinct()).hasSize(5);
 
     // Taking 2 of a 2-per-page search reads only the first page; observed via a counting peek.
     AtomicInteger seen = new AtomicInteger();
-    List<Patient> two = client.search(Patient.class, query)
+    List<Patient> two = fhirbox.client().search(Patient.class, query)
         .peek(p -> seen.incrementAndGet()).limit(2).toList();
     assertThat(two).hasSize(2);
     assertThat(seen).hasValue(2);
@@ -199,11 +183,11 @@ class ResourceInteractionsTest {
 
   @Test
   void historyListsEveryVersion() {
-    Patient p = client.createResource(patient("History"));
+    Patient p = fhirbox.client().createResource(patient("History"));
     String id = p.getIdElement().getIdPart();
-    client.updateResource(p.setActive(true));
+    fhirbox.client().updateResource(p.setActive(true));
 
-    Bundle history = client.readHistory(Patient.class, id);
+    Bundle history = fhirbox.client().readHistory(Patient.class, id);
     assertThat(history.getType()).isEqualTo(Bundle.BundleType.HISTORY);
     assertThat(history.getEntry()).extracting(e -> e.getResource().getMeta().getVersionId())
         .containsExactlyInAnyOrder("1", "2");
@@ -215,12 +199,12 @@ class ResourceInteractionsTest {
     for (String family : List.of("BatchA", "BatchB")) {
       batch.addEntry().setResource(patient(family)).getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Patient");
     }
-    Bundle response = client.executeBatch(batch);
+    Bundle response = fhirbox.client().executeBatch(batch);
     assertThat(response.getType()).isEqualTo(Bundle.BundleType.BATCHRESPONSE);
     assertThat(response.getEntry()).hasSize(2)
         .allSatisfy(e -> assertThat(e.getResponse().getStatus()).startsWith("201"));
     String location = response.getEntryFirstRep().getResponse().getLocation();
     String id = location.replaceAll(".*Patient/([^/]+).*", "$1");
-    assertThat(client.readResource(Patient.class, id).getNameFirstRep().getFamily()).isEqualTo("BatchA");
+    assertThat(fhirbox.client().readResource(Patient.class, id).getNameFirstRep().getFamily()).isEqualTo("BatchA");
   }
 }

@@ -25,6 +25,7 @@ import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Media;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,6 +39,8 @@ class ResumableUploadTest {
   private static final RetryPolicy PATIENT =
       new RetryPolicy(40, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(1));
 
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
   @TempDir
   Path work;
 
@@ -69,37 +72,33 @@ class ResumableUploadTest {
   void aFileAboveTheThresholdGoesInPiecesAndKeepsItsBytes() throws Exception {
     Path file = file();
     List<Long> seen = new CopyOnWriteArrayList<>();
-    try (TestServer server = TestServer.start(work.resolve("data"))) {
-      FhirboxClient client = resumable(server, ResumableUploads.DEFAULT.withThreshold(SIZE).withChunkSize(CHUNK));
-      Attachment a = client.createAttachment(Upload.of(file, "video/mp4")
-          .withProgress((done, total) -> {
-            assertThat(total).isEqualTo(SIZE);
-            seen.add(done);
-          }));
+    FhirboxClient client = resumable(fhirbox.server(), ResumableUploads.DEFAULT.withThreshold(SIZE).withChunkSize(CHUNK));
+    Attachment a = client.createAttachment(Upload.of(file, "video/mp4")
+        .withProgress((done, total) -> {
+          assertThat(total).isEqualTo(SIZE);
+          seen.add(done);
+        }));
 
-      String id = FhirboxClient.binaryId(a.getUrl()).orElseThrow();
-      Binary b = client.readResource(Binary.class, id);
-      assertThat(b.getContentType()).isEqualTo("video/mp4");
-      assertThat(BinaryTransferTest.sha256(content(client, b))).isEqualTo(BinaryTransferTest.sha256(Files.readAllBytes(file)));
-      assertThat(a.getSize()).isEqualTo(SIZE);
-      assertThat(a.getTitle()).isEqualTo("clip.mp4");
-      assertThat(seen).isSorted().last().isEqualTo((long) SIZE);
-      Media m = client.createResource(new Media().setStatus(Media.MediaStatus.COMPLETED)
-          .setContent(new Attachment().setUrl("Binary/" + id)));
-      assertThat(m.getContent().getHash()).isEqualTo(java.security.MessageDigest.getInstance("SHA-1")
-          .digest(Files.readAllBytes(file)));
-    }
+    String id = FhirboxClient.binaryId(a.getUrl()).orElseThrow();
+    Binary b = client.readResource(Binary.class, id);
+    assertThat(b.getContentType()).isEqualTo("video/mp4");
+    assertThat(BinaryTransferTest.sha256(content(client, b))).isEqualTo(BinaryTransferTest.sha256(Files.readAllBytes(file)));
+    assertThat(a.getSize()).isEqualTo(SIZE);
+    assertThat(a.getTitle()).isEqualTo("clip.mp4");
+    assertThat(seen).isSorted().last().isEqualTo((long) SIZE);
+    Media m = client.createResource(new Media().setStatus(Media.MediaStatus.COMPLETED)
+        .setContent(new Attachment().setUrl("Binary/" + id)));
+    assertThat(m.getContent().getHash()).isEqualTo(java.security.MessageDigest.getInstance("SHA-1")
+        .digest(Files.readAllBytes(file)));
   }
 
   @Test
   void aFileBelowTheThresholdGoesInOneRequest() throws Exception {
     Path file = file();
-    try (TestServer server = TestServer.start(work.resolve("data"))) {
-      FhirboxClient client = resumable(server, ResumableUploads.DEFAULT.withThreshold(SIZE + 1L).withChunkSize(CHUNK));
-      Attachment a = client.createAttachment(Upload.of(file, "video/mp4"));
-      // only the one-request path measures the SHA-1 itself; a resumable upload leaves it to the server
-      assertThat(a.getHash()).isNotNull();
-    }
+    FhirboxClient client = resumable(fhirbox.server(), ResumableUploads.DEFAULT.withThreshold(SIZE + 1L).withChunkSize(CHUNK));
+    Attachment a = client.createAttachment(Upload.of(file, "video/mp4"));
+    // only the one-request path measures the SHA-1 itself; a resumable upload leaves it to the server
+    assertThat(a.getHash()).isNotNull();
   }
 
   @Test
@@ -137,55 +136,51 @@ class ResumableUploadTest {
   @Test
   void aFileThatChangesWhileItIsSentStopsTheUpload() throws Exception {
     Path file = file();
-    try (TestServer server = TestServer.start(work.resolve("data"))) {
-      FhirboxClient client = resumable(server, ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK));
-      AtomicBoolean changed = new AtomicBoolean();
+    FhirboxClient client = resumable(fhirbox.server(), ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK));
+    AtomicBoolean changed = new AtomicBoolean();
 
-      assertThatThrownBy(() -> client.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> {
-        if (done >= SIZE / 2 && changed.compareAndSet(false, true)) {
-          try {
-            // rewritten in place: its first half, already sent, is other bytes now
-            byte[] other = new byte[SIZE];
-            new Random(7).nextBytes(other);
-            Files.write(file, other);
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
+    assertThatThrownBy(() -> client.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> {
+      if (done >= SIZE / 2 && changed.compareAndSet(false, true)) {
+        try {
+          // rewritten in place: its first half, already sent, is other bytes now
+          byte[] other = new byte[SIZE];
+          new Random(7).nextBytes(other);
+          Files.write(file, other);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
         }
-      }))).isInstanceOf(FhirboxException.class).hasMessageContaining("changed while it was uploaded");
-    }
+      }
+    }))).isInstanceOf(FhirboxException.class).hasMessageContaining("changed while it was uploaded");
   }
 
   @Test
   void aFileThatChangesDuringItsLastPieceFailsTheUploadAndItsBinaryIsDeleted() throws Exception {
     Path file = file();
-    try (TestServer server = TestServer.start(work.resolve("data"))) {
-      FhirboxClient client = resumable(server, ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK));
-      AtomicBoolean changed = new AtomicBoolean();
+    FhirboxClient client = resumable(fhirbox.server(), ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK));
+    AtomicBoolean changed = new AtomicBoolean();
 
-      // the last byte has been read for the last PATCH, which the server then takes
-      Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> client.uploadResumably(
-          Upload.of(file, "video/mp4").withProgress((done, total) -> {
-            if (done == SIZE && changed.compareAndSet(false, true)) {
-              try {
-                byte[] other = new byte[SIZE];
-                new Random(8).nextBytes(other);
-                Files.write(file, other);
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
+    // the last byte has been read for the last PATCH, which the server then takes
+    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> client.uploadResumably(
+        Upload.of(file, "video/mp4").withProgress((done, total) -> {
+          if (done == SIZE && changed.compareAndSet(false, true)) {
+            try {
+              byte[] other = new byte[SIZE];
+              new Random(8).nextBytes(other);
+              Files.write(file, other);
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
             }
-          })));
+          }
+        })));
 
-      assertThat(changed).isTrue();
-      assertThat(failure).isInstanceOf(FhirboxException.class)
-          .hasMessageContaining("changed while it was uploaded").hasMessageContaining("it was deleted");
-      Matcher id = Pattern.compile("Binary/([A-Za-z0-9\\-.]+) ").matcher(failure.getMessage());
-      assertThat(id.find()).isTrue();
-      assertThatThrownBy(() -> client.readResource(Binary.class, id.group(1)))
-          .isInstanceOf(FhirboxException.class)
-          .satisfies(e -> assertThat(((FhirboxException) e).status()).isIn(404, 410));
-    }
+    assertThat(changed).isTrue();
+    assertThat(failure).isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("changed while it was uploaded").hasMessageContaining("it was deleted");
+    Matcher id = Pattern.compile("Binary/([A-Za-z0-9\\-.]+) ").matcher(failure.getMessage());
+    assertThat(id.find()).isTrue();
+    assertThatThrownBy(() -> client.readResource(Binary.class, id.group(1)))
+        .isInstanceOf(FhirboxException.class)
+        .satisfies(e -> assertThat(((FhirboxException) e).status()).isIn(404, 410));
   }
 
   /** A client, a port with the server's data, and resumable settings with a state directory. */
