@@ -179,7 +179,7 @@ public final class FhirboxClient extends ResourceInteractions {
    * asked for in parts: where the server answers S3 part URLs, each byte range goes to its own
    * URL, one after the other (a part whose connection fails is sent again), then the completion
    * confirms them. Bytes and files only (a stream cannot be read twice: it is refused, and closed). fhirbox's own upload URL
-   * takes one {@code PUT}: when a {@code PUT} sent again (its answer lost, or a 502 or 503) gets
+   * takes one {@code PUT}: when a {@code PUT} sent again (its answer lost, or a 502, 503 or 504) gets
    * 409, the first attempt may have been stored, so the reserved Binary is read and returned if it
    * exists.
    *

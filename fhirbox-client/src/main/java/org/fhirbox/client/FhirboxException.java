@@ -99,7 +99,7 @@ public final class FhirboxException extends RuntimeException {
 
   /**
    * Whether the answer came to a request sent again after an attempt whose outcome the client
-   * never learnt (the answer lost, or a 429, 502 or 503): a 409 or 412 may then be the first
+   * never learnt (the answer lost, or a 429, 502, 503 or 504): a 409 or 412 may then be the first
    * attempt's own doing, which a caller can check by reading what it wrote.
    */
   boolean repeated() {

@@ -26,9 +26,13 @@ final class Retrier {
     return retriesSoFar < policy.maxRetries();
   }
 
-  /** 429 Too Many Requests, 502 Bad Gateway, 503 Service Unavailable: the request was not processed. */
+  /**
+   * 429 Too Many Requests, 502 Bad Gateway, 503 Service Unavailable: the request was not processed;
+   * 504 Gateway Timeout: a proxy gave up waiting, and the request may or may not have been processed,
+   * which only an idempotent request (the only kind retried) may ignore (RFC 9110 §9.2.2).
+   */
   static boolean retryableStatus(int status) {
-    return status == 429 || status == 502 || status == 503;
+    return status == 429 || status == 502 || status == 503 || status == 504;
   }
 
   /**

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * How often and how patiently idempotent requests (GET, HEAD, PUT, DELETE, token requests) are
- * retried after a connection failure or a 429, 502 or 503 answer. The wait before retry
+ * retried after a connection failure or a 429, 502, 503 or 504 answer. The wait before retry
  * {@code n} (1-based) is a random duration in {@code [0, min(maxBackoff, initialBackoff * 2^(n-1))]}
  * ("full jitter"), or the server's {@code Retry-After} seconds capped at {@code maxRetryAfter}.
  * Downloads also resume a broken transfer, giving up after {@code maxRetries} breaks in a row that

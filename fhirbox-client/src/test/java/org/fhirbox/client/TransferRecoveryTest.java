@@ -273,12 +273,14 @@ class TransferRecoveryTest {
   }
 
   @Test
-  void readRetriesAfter503ThenSucceeds() {
+  void readRetriesAfter503And504ThenSucceeds() {
     AtomicInteger calls = new AtomicInteger();
     peer.on("/fhir/R4/Patient/1", ex -> {
-      if (calls.incrementAndGet() <= 2) {
+      int call = calls.incrementAndGet();
+      if (call <= 2) {
         ex.getResponseHeaders().set("Retry-After", "0");
-        PeerServer.send(ex, 503, "text/plain", "busy");
+        // RFC 9110 §15.6.5: a gateway that timed out; a GET may be sent again as it is idempotent
+        PeerServer.send(ex, call == 1 ? 503 : 504, "text/plain", "busy");
       } else {
         PeerServer.send(ex, 200, "application/fhir+json", "{\"resourceType\":\"Patient\",\"id\":\"1\",\"active\":true}");
       }
