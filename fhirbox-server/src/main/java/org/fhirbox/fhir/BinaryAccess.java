@@ -1,7 +1,9 @@
 package org.fhirbox.fhir;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -30,6 +32,8 @@ public final class BinaryAccess {
     HIDDEN
   }
 
+  /** The most Binaries one read follows through their securityContexts ({@link #throughBinary}). */
+  private static final int CONTEXT_HOPS = 16;
   private final ResourceStore store;
   private final PatientCompartment compartment;
 
@@ -60,6 +64,11 @@ public final class BinaryAccess {
 
   /** Whether {@code principal} may read {@code content}, and if not, how to say so. */
   public Verdict verdict(ResourceStore.Tx tx, Principal principal, BinaryContent content) {
+    return verdict(tx, principal, content, Set.of());
+  }
+
+  /** {@link #verdict}, for a Binary reached through the securityContexts of the Binaries {@code below}. */
+  private Verdict verdict(ResourceStore.Tx tx, Principal principal, BinaryContent content, Set<String> below) {
     if (!canReadIgnoringContext(principal, content)) {
       return Verdict.FORBIDDEN;
     }
@@ -93,8 +102,34 @@ public final class BinaryAccess {
       return compartment.containsCurrent(tx, content.project(), type, id, principal.patient().get())
           ? Verdict.READ : Verdict.HIDDEN;
     }
-    return tx.current(principal.project(), type, id, false).map(r -> !r.deleted()).orElse(false)
-        ? Verdict.READ : Verdict.FORBIDDEN;
+    Optional<StoredResource> named = tx.current(principal.project(), type, id, false).filter(r -> !r.deleted());
+    if (named.isEmpty()) {
+      return Verdict.FORBIDDEN;
+    }
+    return type.equals("Binary") ? throughBinary(tx, principal, content, named.get(), below) : Verdict.READ;
+  }
+
+  /**
+   * A securityContext naming another Binary: reading that Binary takes what its own securityContext
+   * asks (FHIR R4 binary.html#security: the Binary is as sensitive as the resource it names), else
+   * content filed under it would be read by a caller who may not read it. A chain that comes back
+   * to a Binary version already on it (one filed under itself) adds no resource to read: every
+   * version of the cycle is judged on the way. Longer chains than {@link #CONTEXT_HOPS} are refused, so that one
+   * read costs a bounded number of lookups.
+   */
+  private Verdict throughBinary(ResourceStore.Tx tx, Principal principal, BinaryContent content, StoredResource named,
+      Set<String> below) {
+    Set<String> chain = new HashSet<>(below);
+    chain.add(content.binaryId() + "/_history/" + content.versionId());
+    if (chain.contains(named.id() + "/_history/" + named.versionId())) {
+      return Verdict.READ;
+    }
+    if (chain.size() >= CONTEXT_HOPS) {
+      return Verdict.FORBIDDEN;
+    }
+    return tx.binaryContent(named.project(), named.id(), named.versionId())
+        .map(c -> verdict(tx, principal, c, chain) == Verdict.READ ? Verdict.READ : Verdict.FORBIDDEN)
+        .orElse(Verdict.FORBIDDEN);
   }
 
   /**

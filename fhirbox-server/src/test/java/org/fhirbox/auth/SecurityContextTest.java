@@ -81,6 +81,34 @@ class SecurityContextTest {
   }
 
   @Test
+  void aSecurityContextNamingABinaryNeedsThatBinarysOwnReadAccess() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String chained = upload(seeder, "Binary/" + guarded);
+    TestClient binariesOnly = clients.client(PROJECT, "system/Binary.rs");
+    // guarded needs its Patient read: a Binary filed under guarded needs no less
+    assertThat(binariesOnly.rawBinaryStatus(guarded)).isEqualTo(403);
+    assertThat(binariesOnly.rawBinaryStatus(chained)).isEqualTo(403);
+    HttpResponse<String> json = binariesOnly.get("fhir/R4/Binary/" + chained);
+    assertThat(json.statusCode()).as(json.body()).isEqualTo(403);
+    assertThat(json.body()).doesNotContain("/storage/");
+    assertThat(binariesOnly.get("fhir/R4/Binary/" + chained + "/$presigned-url").statusCode()).isEqualTo(403);
+    assertThat(binariesOnly.get("fhir/R4/Binary/" + chained + "/$presigned-url?expiresIn=600").statusCode())
+        .isEqualTo(403);
+    assertThat(binariesOnly.foundIds("Binary?_id=" + chained)).isEmpty();
+    assertThat(ids(binariesOnly.get("fhir/R4/Binary/_history"))).doesNotContain(chained);
+    TestClient reader = clients.client(PROJECT, "system/Binary.rs system/Patient.rs");
+    assertThat(reader.rawBinaryStatus(chained)).isEqualTo(200);
+    assertThat(reader.foundIds("Binary?_id=" + chained)).containsExactly(chained);
+    // a Binary filed under itself, or a cycle of them, asks for nothing but Binary read
+    String self = upload(seeder, null);
+    HttpResponse<String> filed = seeder.send(seeder.request("fhir/R4/Binary/" + self)
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Binary/" + self)
+        .PUT(HttpRequest.BodyPublishers.ofString("v2")));
+    assertThat(filed.statusCode()).as(filed.body()).isEqualTo(200);
+    assertThat(binariesOnly.rawBinaryStatus(self)).isEqualTo(200);
+  }
+
+  @Test
   void withReadOnTheSecurityContextEveryPathWorks() throws Exception {
     TestClient c = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
     assertThat(c.rawBinaryStatus(guarded)).isEqualTo(200);
