@@ -58,6 +58,24 @@ public final class BinaryAccess {
     }
   }
 
+  /**
+   * 403 when {@code securityContext} names a Binary of the caller's project that exists and that the
+   * caller may not read ({@link #verdict}): the Binary written would be no more readable to its
+   * writer than one filed under a type it may not read ({@link #requireContextTypeReadable}). A
+   * Binary that does not exist is left to the write's own check (400).
+   */
+  public void requireContextBinaryReadable(ResourceStore.Tx tx, Principal principal, String securityContext) {
+    if (!securityContext.startsWith("Binary/")) {
+      return;
+    }
+    String id = securityContext.substring("Binary/".length());
+    Optional<StoredResource> named = tx.current(principal.project(), "Binary", id, false).filter(s -> !s.deleted());
+    if (named.isPresent() && verdict(tx, principal, named.get()) != Verdict.READ) {
+      throw FhirException.forbidden("Binary.securityContext names " + securityContext + ", which the access token"
+          + " may not read: a Binary is filed only under a resource its writer may read");
+    }
+  }
+
   public boolean canRead(ResourceStore.Tx tx, Principal principal, BinaryContent content) {
     return verdict(tx, principal, content) == Verdict.READ;
   }

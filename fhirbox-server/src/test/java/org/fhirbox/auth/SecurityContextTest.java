@@ -99,6 +99,19 @@ class SecurityContextTest {
     TestClient reader = clients.client(PROJECT, "system/Binary.rs system/Patient.rs");
     assertThat(reader.rawBinaryStatus(chained)).isEqualTo(200);
     assertThat(reader.foundIds("Binary?_id=" + chained)).containsExactly(chained);
+    // nor is a Binary filed under one its writer may not read: it could not read it back
+    TestClient binaryWriter = clients.client(PROJECT, "system/Binary.crus");
+    HttpResponse<String> raw = binaryWriter.send(binaryWriter.request("fhir/R4/Binary")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Binary/" + guarded)
+        .POST(HttpRequest.BodyPublishers.ofString("filed under guarded")));
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(403);
+    HttpResponse<String> asJson = binaryWriter.postJson("fhir/R4/Binary", "{\"resourceType\":\"Binary\","
+        + "\"contentType\":\"text/plain\",\"securityContext\":{\"reference\":\"Binary/" + guarded + "\"},"
+        + "\"data\":\"aGVsbG8=\"}");
+    assertThat(asJson.statusCode()).as(asJson.body()).isEqualTo(403);
+    String open = upload(seeder, null);
+    assertThat(binaryWriter.createBinary("fhir/R4/Binary", "text/plain", "Binary/" + open,
+        "filed under open".getBytes(StandardCharsets.UTF_8))).isNotBlank();
     // a Binary filed under itself, or a cycle of them, asks for nothing but Binary read
     String self = upload(seeder, null);
     HttpResponse<String> filed = seeder.send(seeder.request("fhir/R4/Binary/" + self)
