@@ -104,6 +104,11 @@ public final class BinaryReads {
     return url;
   }
 
+  /** {@link BinaryAccess#contextTypes}: the types reading {@code c} asks for through its securityContext. */
+  public List<String> contextTypes(BinaryContent c) {
+    return c.securityContext() == null ? List.of() : store.read(tx -> access.contextTypes(tx, c));
+  }
+
   /**
    * Sends the content a verified signed URL names, then audits the download.
    *

@@ -1,5 +1,6 @@
 package org.fhirbox.fhir;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -148,6 +149,25 @@ public final class BinaryAccess {
     return tx.binaryContent(named.project(), named.id(), named.versionId())
         .map(c -> verdict(tx, principal, c, chain) == Verdict.READ ? Verdict.READ : Verdict.FORBIDDEN)
         .orElse(Verdict.FORBIDDEN);
+  }
+
+  /**
+   * The types whose read {@link #verdict} asks for {@code content}: its securityContext's, and where
+   * that names a Binary, the types that Binary's current version asks for in turn (in chain order,
+   * at most {@link #CONTEXT_HOPS} Binaries, a cycle ending it). Empty for a Binary without one.
+   */
+  public List<String> contextTypes(ResourceStore.Tx tx, BinaryContent content) {
+    List<String> types = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    BinaryContent c = content;
+    while (c != null && contextType(c) != null && seen.add(c.binaryId()) && seen.size() <= CONTEXT_HOPS) {
+      String type = contextType(c);
+      types.add(type);
+      c = type.equals("Binary")
+          ? tx.currentBinaryContent(c.project(), c.securityContext().substring(type.length() + 1)).orElse(null)
+          : null;
+    }
+    return types;
   }
 
   /**
