@@ -171,6 +171,37 @@ public final class BinaryAccess {
   }
 
   /**
+   * Whether the resource {@code content}'s securityContext names is current and not deleted, and,
+   * where that is a Binary, the same of that Binary's current version in turn, as its read asks
+   * ({@link #verdict}): a cycle ends the chain, and one longer than {@link #CONTEXT_HOPS} counts as
+   * gone. True for a Binary without a securityContext.
+   */
+  public boolean contextExists(ResourceStore.Tx tx, BinaryContent content) {
+    Set<String> seen = new HashSet<>();
+    BinaryContent c = content;
+    while (c.securityContext() != null) {
+      if (!seen.add(c.binaryId() + "/_history/" + c.versionId())) {
+        return true;
+      }
+      String type = contextType(c);
+      if (type == null || seen.size() > CONTEXT_HOPS) {
+        return false;
+      }
+      String id = c.securityContext().substring(type.length() + 1);
+      Optional<StoredResource> named = tx.current(c.project(), type, id, false).filter(r -> !r.deleted());
+      if (named.isEmpty() || !type.equals("Binary")) {
+        return named.isPresent();
+      }
+      Optional<BinaryContent> next = tx.binaryContent(c.project(), id, named.get().versionId());
+      if (next.isEmpty()) {
+        return false;
+      }
+      c = next.get();
+    }
+    return true;
+  }
+
+  /**
    * Whether deciding {@link #canRead} needs the database: a securityContext does, and so does any
    * Binary when the caller's Binary reads are limited to a patient's compartment.
    */

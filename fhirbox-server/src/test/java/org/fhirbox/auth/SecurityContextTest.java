@@ -122,6 +122,23 @@ class SecurityContextTest {
   }
 
   @Test
+  void aShareLinkOfABinaryFiledUnderABinaryEndsWithTheResourceThatBinaryIsFiledUnder() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String patient = TestClient.createdId(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String chart = upload(seeder, "Patient/" + patient);
+    String filed = upload(seeder, "Binary/" + chart);
+    String link = JSON.readTree(seeder.get("fhir/R4/Binary/" + filed + "/$presigned-url?expiresIn=86400").body())
+        .at("/parameter/0/valueUrl").asText();
+    TestClient anonymous = new TestClient(server.baseUrl());
+    assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
+    assertThat(seeder.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    assertThat(seeder.rawBinaryStatus(filed)).isEqualTo(403);
+    HttpResponse<String> refused = anonymous.get(link);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    assertThat(refused.body()).contains("no longer exists").doesNotContain("lab result");
+  }
+
+  @Test
   void withReadOnTheSecurityContextEveryPathWorks() throws Exception {
     TestClient c = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
     assertThat(c.rawBinaryStatus(guarded)).isEqualTo(200);
