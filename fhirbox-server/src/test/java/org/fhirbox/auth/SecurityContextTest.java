@@ -480,6 +480,26 @@ class SecurityContextTest {
   }
 
   @Test
+  void aSearchByACallerThatReadsEveryTypeLeavesOutBinariesItMayNotRead() throws Exception {
+    TestClient admin = clients.bearer(clients.create("guarded-search", "system/*.cruds", true));
+    String event = TestClient.createdId(admin.postJson("fhir/R4/AuditEvent", "{\"resourceType\":\"AuditEvent\","
+        + "\"type\":{\"code\":\"110100\"},\"recorded\":\"2026-01-01T00:00:00Z\",\"agent\":[{\"requestor\":true}],"
+        + "\"source\":{\"observer\":{\"display\":\"app\"}}}"));
+    String audited = upload(admin, "AuditEvent/" + event);
+    String patient = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String orphaned = upload(admin, "Patient/" + patient);
+    assertThat(admin.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    TestClient everyType = clients.client("guarded-search", "system/*.rs");
+    assertThat(everyType.rawBinaryStatus(audited)).isEqualTo(403);
+    assertThat(everyType.rawBinaryStatus(orphaned)).isEqualTo(403);
+    HttpResponse<String> found = everyType.get("fhir/R4/Binary?_id=" + audited + "," + orphaned);
+    assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
+    assertThat(ids(found)).isEmpty();
+    assertThat(found.body()).doesNotContain("AuditEvent/" + event, "Patient/" + patient);
+    assertThat(ids(admin.get("fhir/R4/Binary?_id=" + audited))).containsExactly(audited);
+  }
+
+  @Test
   void systemHistoryLeavesOutBinariesNobodyMayRead() throws Exception {
     TestClient admin = clients.client("guarded-history", "system/*.cruds");
     String patient = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
