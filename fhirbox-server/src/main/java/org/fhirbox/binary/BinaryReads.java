@@ -104,6 +104,11 @@ public final class BinaryReads {
     return url;
   }
 
+  /** {@link BinaryAccess#contextTypes}: the types reading {@code c} asks for through its securityContext. */
+  public List<String> contextTypes(BinaryContent c) {
+    return c.securityContext() == null ? List.of() : store.read(tx -> access.contextTypes(tx, c));
+  }
+
   /**
    * Sends the content a verified signed URL names, then audits the download.
    *
@@ -125,9 +130,10 @@ public final class BinaryReads {
   /**
    * Refuses a share link whose Binary was deleted since (410, as a FHIR read of it answers), whose
    * current version has another {@code securityContext} (403: the link was made for content under
-   * the old one), or whose securityContext names a resource that is deleted or gone (403: no one
-   * may read the Binary any more). The current version's row is the store's, which a write of the Binary
-   * invalidates, never this class's cache of version rows.
+   * the old one), or whose securityContext names a resource that is deleted or gone, also through a
+   * Binary it names ({@link BinaryAccess#contextExists}; 403: no one may read the Binary any more).
+   * The current version's row is the store's, which a write of the Binary invalidates, never this
+   * class's cache of version rows.
    */
   private void requireUnchanged(BinaryContent signed) {
     store.read(tx -> {
@@ -143,23 +149,12 @@ public final class BinaryReads {
         throw FhirException.forbidden("the securityContext of Binary/" + signed.binaryId()
             + " changed since this share link was made; ask for a new link");
       }
-      if (current.securityContext() != null && !contextExists(tx, current)) {
+      if (!access.contextExists(tx, current)) {
         throw FhirException.forbidden("the resource named by the securityContext of Binary/" + signed.binaryId()
             + " no longer exists; its share links ended with it");
       }
       return null;
     });
-  }
-
-  /**
-   * Whether the resource {@code content}'s securityContext names is current and not deleted: a read
-   * of the Binary needs it ({@link BinaryAccess#verdict}), so deleting it ends the share links too.
-   */
-  private static boolean contextExists(ResourceStore.Tx tx, BinaryContent content) {
-    String ctx = content.securityContext();
-    int slash = ctx.indexOf('/');
-    return slash > 0 && tx.current(content.project(), ctx.substring(0, slash), ctx.substring(slash + 1), false)
-        .map(r -> !r.deleted()).orElse(false);
   }
 
   /**

@@ -51,6 +51,9 @@ final class BinaryWriteAccess {
     }
     String wanted = id == null ? named : kept(tx, principal, patient, ResourceIds.requireValid(id), named);
     if (patient.isEmpty()) {
+      if (named != null) {
+        access.requireContextBinaryReadable(tx, principal, named);
+      }
       return wanted;
     }
     String ctx = wanted == null ? "Patient/" + patient.get() : BinaryService.requireForm(wanted);

@@ -1,7 +1,10 @@
 package org.fhirbox.fhir;
 
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.auth.Principal;
@@ -30,6 +33,8 @@ public final class BinaryAccess {
     HIDDEN
   }
 
+  /** The most Binaries one read follows through their securityContexts ({@link #throughBinary}). */
+  private static final int CONTEXT_HOPS = 16;
   private final ResourceStore store;
   private final PatientCompartment compartment;
 
@@ -54,12 +59,35 @@ public final class BinaryAccess {
     }
   }
 
+  /**
+   * 403 when {@code securityContext} names a Binary of the caller's project that exists and that the
+   * caller may not read ({@link #verdict}): the Binary written would be no more readable to its
+   * writer than one filed under a type it may not read ({@link #requireContextTypeReadable}). A
+   * Binary that does not exist is left to the write's own check (400).
+   */
+  public void requireContextBinaryReadable(ResourceStore.Tx tx, Principal principal, String securityContext) {
+    if (!securityContext.startsWith("Binary/")) {
+      return;
+    }
+    String id = securityContext.substring("Binary/".length());
+    Optional<StoredResource> named = tx.current(principal.project(), "Binary", id, false).filter(s -> !s.deleted());
+    if (named.isPresent() && verdict(tx, principal, named.get()) != Verdict.READ) {
+      throw FhirException.forbidden("Binary.securityContext names " + securityContext + ", which the access token"
+          + " may not read: a Binary is filed only under a resource its writer may read");
+    }
+  }
+
   public boolean canRead(ResourceStore.Tx tx, Principal principal, BinaryContent content) {
     return verdict(tx, principal, content) == Verdict.READ;
   }
 
   /** Whether {@code principal} may read {@code content}, and if not, how to say so. */
   public Verdict verdict(ResourceStore.Tx tx, Principal principal, BinaryContent content) {
+    return verdict(tx, principal, content, Set.of());
+  }
+
+  /** {@link #verdict}, for a Binary reached through the securityContexts of the Binaries {@code below}. */
+  private Verdict verdict(ResourceStore.Tx tx, Principal principal, BinaryContent content, Set<String> below) {
     if (!canReadIgnoringContext(principal, content)) {
       return Verdict.FORBIDDEN;
     }
@@ -93,8 +121,84 @@ public final class BinaryAccess {
       return compartment.containsCurrent(tx, content.project(), type, id, principal.patient().get())
           ? Verdict.READ : Verdict.HIDDEN;
     }
-    return tx.current(principal.project(), type, id, false).map(r -> !r.deleted()).orElse(false)
-        ? Verdict.READ : Verdict.FORBIDDEN;
+    Optional<StoredResource> named = tx.current(principal.project(), type, id, false).filter(r -> !r.deleted());
+    if (named.isEmpty()) {
+      return Verdict.FORBIDDEN;
+    }
+    return type.equals("Binary") ? throughBinary(tx, principal, content, named.get(), below) : Verdict.READ;
+  }
+
+  /**
+   * A securityContext naming another Binary: reading that Binary takes what its own securityContext
+   * asks (FHIR R4 binary.html#security: the Binary is as sensitive as the resource it names), else
+   * content filed under it would be read by a caller who may not read it. A chain that comes back
+   * to a Binary version already on it (one filed under itself) adds no resource to read: every
+   * version of the cycle is judged on the way. Longer chains than {@link #CONTEXT_HOPS} are refused, so that one
+   * read costs a bounded number of lookups.
+   */
+  private Verdict throughBinary(ResourceStore.Tx tx, Principal principal, BinaryContent content, StoredResource named,
+      Set<String> below) {
+    Set<String> chain = new HashSet<>(below);
+    chain.add(content.binaryId() + "/_history/" + content.versionId());
+    if (chain.contains(named.id() + "/_history/" + named.versionId())) {
+      return Verdict.READ;
+    }
+    if (chain.size() >= CONTEXT_HOPS) {
+      return Verdict.FORBIDDEN;
+    }
+    return tx.binaryContent(named.project(), named.id(), named.versionId())
+        .map(c -> verdict(tx, principal, c, chain) == Verdict.READ ? Verdict.READ : Verdict.FORBIDDEN)
+        .orElse(Verdict.FORBIDDEN);
+  }
+
+  /**
+   * The types whose read {@link #verdict} asks for {@code content}: its securityContext's, and where
+   * that names a Binary, the types that Binary's current version asks for in turn (in chain order,
+   * at most {@link #CONTEXT_HOPS} Binaries, a cycle ending it). Empty for a Binary without one.
+   */
+  public List<String> contextTypes(ResourceStore.Tx tx, BinaryContent content) {
+    List<String> types = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    BinaryContent c = content;
+    while (c != null && contextType(c) != null && seen.add(c.binaryId()) && seen.size() <= CONTEXT_HOPS) {
+      String type = contextType(c);
+      types.add(type);
+      c = type.equals("Binary")
+          ? tx.currentBinaryContent(c.project(), c.securityContext().substring(type.length() + 1)).orElse(null)
+          : null;
+    }
+    return types;
+  }
+
+  /**
+   * Whether the resource {@code content}'s securityContext names is current and not deleted, and,
+   * where that is a Binary, the same of that Binary's current version in turn, as its read asks
+   * ({@link #verdict}): a cycle ends the chain, and one longer than {@link #CONTEXT_HOPS} counts as
+   * gone. True for a Binary without a securityContext.
+   */
+  public boolean contextExists(ResourceStore.Tx tx, BinaryContent content) {
+    Set<String> seen = new HashSet<>();
+    BinaryContent c = content;
+    while (c.securityContext() != null) {
+      if (!seen.add(c.binaryId() + "/_history/" + c.versionId())) {
+        return true;
+      }
+      String type = contextType(c);
+      if (type == null || seen.size() > CONTEXT_HOPS) {
+        return false;
+      }
+      String id = c.securityContext().substring(type.length() + 1);
+      Optional<StoredResource> named = tx.current(c.project(), type, id, false).filter(r -> !r.deleted());
+      if (named.isEmpty() || !type.equals("Binary")) {
+        return named.isPresent();
+      }
+      Optional<BinaryContent> next = tx.binaryContent(c.project(), id, named.get().versionId());
+      if (next.isEmpty()) {
+        return false;
+      }
+      c = next.get();
+    }
+    return true;
   }
 
   /**

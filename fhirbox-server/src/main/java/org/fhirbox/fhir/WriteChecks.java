@@ -254,15 +254,20 @@ final class WriteChecks {
    * For a written Binary: 403 for a securityContext naming a type the caller may not read
    * ({@link BinaryAccess#requireContextTypeReadable}); under a patient limit, 403 for one outside
    * the compartment ({@link #contextInCompartment}); both judged first, so that one naming no
-   * resource at all is 403 too and the answer tells nothing of which ids exist; else 400 for one
+   * resource at all is 403 too and the answer tells nothing of which ids exist; then 403 for a Binary
+   * the caller may not read ({@link BinaryAccess#requireContextBinaryReadable}); else 400 for one
    * naming a resource that does not exist.
    */
   void requireContext(ResourceStore.Tx tx, Principal principal, Resource written, Interaction interaction) {
-    if (written instanceof Binary b && b.hasSecurityContext()) {
-      BinaryAccess.requireContextTypeReadable(principal,
-          repository.requireSecurityContextForm(b.getSecurityContext().getReference()));
+    String ctx = written instanceof Binary b && b.hasSecurityContext()
+        ? repository.requireSecurityContextForm(b.getSecurityContext().getReference()) : null;
+    if (ctx != null) {
+      BinaryAccess.requireContextTypeReadable(principal, ctx);
     }
     contextInCompartment(tx, principal, written, interaction);
+    if (ctx != null) {
+      access.requireContextBinaryReadable(tx, principal, ctx);
+    }
     repository.requireSecurityContextExists(tx, principal.project(), written);
   }
 

@@ -258,14 +258,13 @@ public final class BinaryRoutes {
    * securityContext names, are limited to its launch patient's compartment. Each use of a share
    * link checks the Binary (deleted, its securityContext changed or gone), not a compartment that
    * resource may leave (an Observation whose subject is corrected to another patient), so the link
-   * could serve another patient's record for days after the caller lost it. A caller with a wider
+   * could serve another patient's record for days after the caller lost it; so for the types a
+   * securityContext naming a Binary leads to ({@link BinaryReads#contextTypes}). A caller with a wider
    * grant keeps them; a patient's app gets ordinary signed URLs (RFC 9110 §15.5.4: understood, not allowed).
    */
-  private static void requireShareable(Principal principal, BinaryContent c) {
-    String ctx = c.securityContext();
-    String ctxType = ctx == null || ctx.indexOf('/') <= 0 ? null : ctx.substring(0, ctx.indexOf('/'));
+  private void requireShareable(Principal principal, BinaryContent c) {
     if (principal.access().limitedToPatient("Binary", Interaction.READ)
-        || ctxType != null && principal.access().limitedToPatient(ctxType, Interaction.READ)) {
+        || reads.contextTypes(c).stream().anyMatch(t -> principal.access().limitedToPatient(t, Interaction.READ))) {
       throw FhirException.forbidden("share links (expiresIn) are not issued to access tokens whose reads are"
           + " limited to a patient's compartment: a link could outlive the Binary's place in it; call"
           + " $presigned-url without expiresIn for an ordinary signed URL");

@@ -62,6 +62,22 @@ class PatientScopeEdgesTest extends PatientScopeFixture {
     assertThat(kept.statusCode()).as(kept.body()).isEqualTo(200);
   }
 
+  @Test
+  void aBinaryFiledUnderAPatientsBinaryGetsNoShareLinkFromATokenLimitedToThatPatient() throws Exception {
+    String scan = upload("Patient/" + patientA);
+    String filed = upload("Binary/" + scan);
+    TestClient mixed = patientToken("user/Binary.rs patient/Patient.rs", Optional.of(patientA));
+    assertThat(mixed.rawBinaryStatus(filed)).isEqualTo(200);
+    assertThat(mixed.get("fhir/R4/Binary/" + filed + "/$presigned-url").statusCode()).isEqualTo(200);
+    // the link would be judged on its use by the Binaries alone, never by the compartment that
+    // scan's Patient context gave: as for scan itself, no share link
+    assertThat(mixed.get("fhir/R4/Binary/" + scan + "/$presigned-url?expiresIn=600").statusCode()).isEqualTo(403);
+    HttpResponse<String> shared = mixed.get("fhir/R4/Binary/" + filed + "/$presigned-url?expiresIn=600");
+    assertThat(shared.statusCode()).as(shared.body()).isEqualTo(403);
+    TestClient wider = patientToken("user/Binary.rs user/Patient.rs", Optional.of(patientA));
+    assertThat(wider.get("fhir/R4/Binary/" + filed + "/$presigned-url?expiresIn=600").statusCode()).isEqualTo(200);
+  }
+
   private static String observation(String subject, String code, String performer) {
     return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:test\","
         + "\"code\":\"" + code + "\"}]},\"subject\":{\"reference\":\"Patient/" + subject + "\"},"

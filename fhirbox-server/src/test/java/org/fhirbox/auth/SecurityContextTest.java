@@ -81,6 +81,64 @@ class SecurityContextTest {
   }
 
   @Test
+  void aSecurityContextNamingABinaryNeedsThatBinarysOwnReadAccess() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String chained = upload(seeder, "Binary/" + guarded);
+    TestClient binariesOnly = clients.client(PROJECT, "system/Binary.rs");
+    // guarded needs its Patient read: a Binary filed under guarded needs no less
+    assertThat(binariesOnly.rawBinaryStatus(guarded)).isEqualTo(403);
+    assertThat(binariesOnly.rawBinaryStatus(chained)).isEqualTo(403);
+    HttpResponse<String> json = binariesOnly.get("fhir/R4/Binary/" + chained);
+    assertThat(json.statusCode()).as(json.body()).isEqualTo(403);
+    assertThat(json.body()).doesNotContain("/storage/");
+    assertThat(binariesOnly.get("fhir/R4/Binary/" + chained + "/$presigned-url").statusCode()).isEqualTo(403);
+    assertThat(binariesOnly.get("fhir/R4/Binary/" + chained + "/$presigned-url?expiresIn=600").statusCode())
+        .isEqualTo(403);
+    assertThat(binariesOnly.foundIds("Binary?_id=" + chained)).isEmpty();
+    assertThat(ids(binariesOnly.get("fhir/R4/Binary/_history"))).doesNotContain(chained);
+    TestClient reader = clients.client(PROJECT, "system/Binary.rs system/Patient.rs");
+    assertThat(reader.rawBinaryStatus(chained)).isEqualTo(200);
+    assertThat(reader.foundIds("Binary?_id=" + chained)).containsExactly(chained);
+    // nor is a Binary filed under one its writer may not read: it could not read it back
+    TestClient binaryWriter = clients.client(PROJECT, "system/Binary.crus");
+    HttpResponse<String> raw = binaryWriter.send(binaryWriter.request("fhir/R4/Binary")
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Binary/" + guarded)
+        .POST(HttpRequest.BodyPublishers.ofString("filed under guarded")));
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(403);
+    HttpResponse<String> asJson = binaryWriter.postJson("fhir/R4/Binary", "{\"resourceType\":\"Binary\","
+        + "\"contentType\":\"text/plain\",\"securityContext\":{\"reference\":\"Binary/" + guarded + "\"},"
+        + "\"data\":\"aGVsbG8=\"}");
+    assertThat(asJson.statusCode()).as(asJson.body()).isEqualTo(403);
+    String open = upload(seeder, null);
+    assertThat(binaryWriter.createBinary("fhir/R4/Binary", "text/plain", "Binary/" + open,
+        "filed under open".getBytes(StandardCharsets.UTF_8))).isNotBlank();
+    // a Binary filed under itself, or a cycle of them, asks for nothing but Binary read
+    String self = upload(seeder, null);
+    HttpResponse<String> filed = seeder.send(seeder.request("fhir/R4/Binary/" + self)
+        .header("Content-Type", "text/plain").header("X-Security-Context", "Binary/" + self)
+        .PUT(HttpRequest.BodyPublishers.ofString("v2")));
+    assertThat(filed.statusCode()).as(filed.body()).isEqualTo(200);
+    assertThat(binariesOnly.rawBinaryStatus(self)).isEqualTo(200);
+  }
+
+  @Test
+  void aShareLinkOfABinaryFiledUnderABinaryEndsWithTheResourceThatBinaryIsFiledUnder() throws Exception {
+    TestClient seeder = clients.client(PROJECT, "system/*.cruds");
+    String patient = TestClient.createdId(seeder.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String chart = upload(seeder, "Patient/" + patient);
+    String filed = upload(seeder, "Binary/" + chart);
+    String link = JSON.readTree(seeder.get("fhir/R4/Binary/" + filed + "/$presigned-url?expiresIn=86400").body())
+        .at("/parameter/0/valueUrl").asText();
+    TestClient anonymous = new TestClient(server.baseUrl());
+    assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
+    assertThat(seeder.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    assertThat(seeder.rawBinaryStatus(filed)).isEqualTo(403);
+    HttpResponse<String> refused = anonymous.get(link);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    assertThat(refused.body()).contains("no longer exists").doesNotContain("lab result");
+  }
+
+  @Test
   void withReadOnTheSecurityContextEveryPathWorks() throws Exception {
     TestClient c = clients.client(PROJECT, "system/Binary.rs system/DocumentReference.rs system/Patient.rs");
     assertThat(c.rawBinaryStatus(guarded)).isEqualTo(200);
@@ -419,6 +477,26 @@ class SecurityContextTest {
         }
       }
     }
+  }
+
+  @Test
+  void aSearchByACallerThatReadsEveryTypeLeavesOutBinariesItMayNotRead() throws Exception {
+    TestClient admin = clients.bearer(clients.create("guarded-search", "system/*.cruds", true));
+    String event = TestClient.createdId(admin.postJson("fhir/R4/AuditEvent", "{\"resourceType\":\"AuditEvent\","
+        + "\"type\":{\"code\":\"110100\"},\"recorded\":\"2026-01-01T00:00:00Z\",\"agent\":[{\"requestor\":true}],"
+        + "\"source\":{\"observer\":{\"display\":\"app\"}}}"));
+    String audited = upload(admin, "AuditEvent/" + event);
+    String patient = TestClient.createdId(admin.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String orphaned = upload(admin, "Patient/" + patient);
+    assertThat(admin.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    TestClient everyType = clients.client("guarded-search", "system/*.rs");
+    assertThat(everyType.rawBinaryStatus(audited)).isEqualTo(403);
+    assertThat(everyType.rawBinaryStatus(orphaned)).isEqualTo(403);
+    HttpResponse<String> found = everyType.get("fhir/R4/Binary?_id=" + audited + "," + orphaned);
+    assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
+    assertThat(ids(found)).isEmpty();
+    assertThat(found.body()).doesNotContain("AuditEvent/" + event, "Patient/" + patient);
+    assertThat(ids(admin.get("fhir/R4/Binary?_id=" + audited))).containsExactly(audited);
   }
 
   @Test
