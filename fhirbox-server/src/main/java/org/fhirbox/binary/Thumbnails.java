@@ -5,6 +5,7 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -39,7 +40,9 @@ import org.w3c.dom.Node;
  * content type says), more than {@value #MAX_PIXELS} pixels or {@value #MAX_SIDE} on a side (a
  * decompression bomb: a few KB of PNG can claim 100,000 × 100,000), and a progressive JPEG of more
  * than {@value #MAX_PROGRESSIVE_PIXELS} pixels (its decoder keeps every coefficient, about 3 bytes a
- * pixel). At most one thumbnail per core is made at a time; the rest wait, up to 30 s, then 503.
+ * pixel), a BMP that holds a JPEG or PNG inside it ({@link ImageHeaders#bmpWrapsAnotherFormat}), and
+ * an image whose data ends before its header says it does. At most one thumbnail per core is made at
+ * a time; the rest wait, up to 30 s, then 503.
  *
  * <p>Made on request, then kept in memory (the most recently used, up to {@code cacheBytes}, by
  * blob: a blob's bytes never change): a 20 MB photo of 5,200 × 4,000 pixels took 0.23 to 0.41 s of one core
@@ -134,6 +137,9 @@ public final class Thumbnails {
     ImageReader reader = reader(in);
     try {
       boolean jpeg = reader.getFormatName().equalsIgnoreCase("jpeg");
+      if (reader.getFormatName().equalsIgnoreCase("bmp") && ImageHeaders.bmpWrapsAnotherFormat(in)) {
+        throw refused("the BMP holds a JPEG or PNG image inside it");
+      }
       reader.setInput(in, true, !jpeg);
       int width = reader.getWidth(0);
       int height = reader.getHeight(0);
@@ -156,6 +162,10 @@ public final class Thumbnails {
         throw f;
       }
       throw refused("the image cannot be decoded (" + e.getMessage() + ")");
+    } catch (EOFException e) {
+      // a decoder's readFully past the content's last byte: the file is cut short, or its header
+      // names more data than there is (BlobImageInput reads the stored content to its recorded size)
+      throw refused("the image ends before its data does");
     } finally {
       reader.dispose();
     }

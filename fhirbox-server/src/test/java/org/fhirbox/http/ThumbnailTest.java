@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.fhirbox.testing.TestClient;
@@ -171,6 +172,35 @@ class ThumbnailTest {
     HttpResponse<byte[]> jpeg = anonymous(thumbnailUrl(upload("image/jpeg", broken)), null);
     assertThat(jpeg.statusCode()).isEqualTo(422);
     assertThat(new String(jpeg.body(), StandardCharsets.UTF_8)).contains("no thumbnail: the image cannot be decoded");
+  }
+
+  @Test
+  void aBmpThatWrapsAPngIsRefusedBeforeItsDeclaredSizeIsAllocated() throws Exception {
+    // BI_PNG: the JDK's BMP reader allocates the header's image size (here 2 GB of a 100-byte file)
+    // before it reads the PNG inside, which it then decodes by the PNG's own dimensions
+    byte[] png = TestImages.small("png", 16, 16, false);
+    for (long declared : List.of(0x7fff_fff0L, (long) png.length)) {
+      HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/bmp",
+          TestImages.bmpWrappingPng(16, 16, png, declared))), null);
+      assertThat(r.statusCode()).as("declared %d", declared).isEqualTo(422);
+      assertThat(new String(r.body(), StandardCharsets.UTF_8))
+          .contains("no thumbnail: the BMP holds a JPEG or PNG image inside it");
+    }
+    assertThat(anonymous(thumbnailUrl(upload("image/bmp", TestImages.small("bmp", 64, 48, false))), null)
+        .statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anImageCutShortIsRefusedInWords() throws Exception {
+    for (String format : List.of("bmp", "png", "gif", "jpeg")) {
+      byte[] whole = TestImages.small(format, 300, 200, false);
+      HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/" + format,
+          Arrays.copyOf(whole, whole.length / 2))), null);
+      assertThat(r.statusCode()).as(format).isIn(200, 422);
+      if (r.statusCode() == 422) {
+        assertThat(new String(r.body(), StandardCharsets.UTF_8)).as(format).contains("no thumbnail: the image");
+      }
+    }
   }
 
   @Test

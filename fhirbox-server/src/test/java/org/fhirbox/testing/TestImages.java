@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -87,6 +88,19 @@ public final class TestImages {
     chunk(out, "IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
     chunk(out, "IEND", new byte[0]);
     return out.toByteArray();
+  }
+
+  /**
+   * A BMP of {@code width × height} pixels whose data is {@code embedded}, a PNG (compression
+   * {@code BI_PNG}, 5), with {@code declaredSize} as the header's image size ({@code biSizeImage}).
+   */
+  public static byte[] bmpWrappingPng(int width, int height, byte[] embedded, long declaredSize) {
+    int offset = 14 + 40;
+    ByteBuffer b = ByteBuffer.allocate(offset + embedded.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 'B').put((byte) 'M').putInt(offset + embedded.length).putInt(0).putInt(offset);
+    b.putInt(40).putInt(width).putInt(height).putShort((short) 1).putShort((short) 0).putInt(5)
+        .putInt((int) declaredSize).putInt(2835).putInt(2835).putInt(0).putInt(0);
+    return b.put(embedded).array();
   }
 
   private static void chunk(OutputStream out, String type, byte[] data) throws IOException {
