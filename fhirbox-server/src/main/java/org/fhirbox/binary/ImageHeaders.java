@@ -2,6 +2,7 @@ package org.fhirbox.binary;
 
 import java.io.IOException;
 import java.nio.ByteOrder;
+import java.util.Optional;
 import javax.imageio.stream.ImageInputStream;
 
 /**
@@ -13,7 +14,61 @@ final class ImageHeaders {
   private static final int BI_JPEG = 4;
   private static final int BI_PNG = 5;
 
+  /**
+   * How far into a JPEG its frame header may lie: what comes before it (APPn, COM, tables) the
+   * decoder reads first, and keeps every ICC profile segment (APP2) of in native memory, however many
+   * there are. A whole ICC profile takes at most 255 segments of 64 KB (ICC.1 B.4).
+   */
+  static final long JPEG_FRAME_WITHIN = 32L << 20;
+
+  /** A JPEG's frame header, as far as the thumbnailer needs it. */
+  record JpegFrame(boolean progressive) {}
+
   private ImageHeaders() {}
+
+  /**
+   * The frame header (SOF<i>n</i>, ITU T.81 B.2.2) of the JPEG at the start of {@code in}, found by
+   * walking its marker segments from SOI, without reading any of them; empty when none comes before
+   * a scan, the end of the image or {@link #JPEG_FRAME_WITHIN} bytes. Read here rather than from
+   * the decoder's metadata, which holds every segment before the frame in memory, as large as the
+   * file. Leaves {@code in} where it was.
+   */
+  static Optional<JpegFrame> jpegFrame(ImageInputStream in) throws IOException {
+    in.mark();
+    try {
+      in.seek(0);
+      if (in.readUnsignedShort() != 0xffd8) {
+        return Optional.empty();
+      }
+      while (in.getStreamPosition() < JPEG_FRAME_WITHIN) {
+        if (in.readUnsignedByte() != 0xff) {
+          continue; // a stray byte between segments, which decoders pass over (libjpeg's next_marker)
+        }
+        int marker = in.readUnsignedByte();
+        while (marker == 0xff) {
+          marker = in.readUnsignedByte(); // fill bytes before a marker (T.81 B.1.1.2)
+        }
+        if (marker == 0x01 || marker >= 0xd0 && marker <= 0xd7) {
+          continue; // TEM and RSTn stand alone, with no length
+        }
+        if (marker == 0xd9 || marker == 0xda) {
+          return Optional.empty(); // EOI, or a scan with no frame before it
+        }
+        int length = in.readUnsignedShort();
+        if (length < 2) {
+          return Optional.empty();
+        }
+        if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc) {
+          // SOF2, SOF6, SOF10 and SOF14 are the progressive processes (T.81 Table B.1)
+          return Optional.of(new JpegFrame((marker & 0x03) == 0x02));
+        }
+        in.seek(in.getStreamPosition() + length - 2);
+      }
+      return Optional.empty();
+    } finally {
+      in.reset();
+    }
+  }
 
   /**
    * True when the BMP at the start of {@code in} holds a JPEG or PNG image inside it

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -20,13 +21,11 @@ import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
-import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.storage.BlobStore;
-import org.w3c.dom.Node;
 
 /**
  * Thumbnails of image content, at most {@value #SIZE} pixels on the longest side: a JPEG, or a PNG
@@ -40,7 +39,8 @@ import org.w3c.dom.Node;
  * content type says), more than {@value #MAX_PIXELS} pixels or {@value #MAX_SIDE} on a side (a
  * decompression bomb: a few KB of PNG can claim 100,000 × 100,000), and a progressive JPEG of more
  * than {@value #MAX_PROGRESSIVE_PIXELS} pixels (its decoder keeps every coefficient, about 3 bytes a
- * pixel), a BMP that holds a JPEG or PNG inside it ({@link ImageHeaders#bmpWrapsAnotherFormat}), and
+ * pixel) or whose frame header is not within its first {@value ImageHeaders#JPEG_FRAME_WITHIN} bytes,
+ * a BMP that holds a JPEG or PNG inside it ({@link ImageHeaders#bmpWrapsAnotherFormat}), and
  * an image whose data ends before its header says it does. At most one thumbnail per core is made at
  * a time; the rest wait, up to 30 s, then 503.
  *
@@ -55,7 +55,6 @@ public final class Thumbnails {
   static final int MAX_SIDE = 65_500;
   static final long MAX_PROGRESSIVE_PIXELS = 30_000_000L;
   private static final Set<String> FORMATS = Set.of("jpeg", "png", "gif", "bmp");
-  private static final String JPEG_METADATA = "javax_imageio_jpeg_image_1.0";
 
   /** A thumbnail: its media type and its encoded bytes (a few KB). */
   public record Thumbnail(String contentType, byte[] bytes) {}
@@ -140,7 +139,15 @@ public final class Thumbnails {
       if (reader.getFormatName().equalsIgnoreCase("bmp") && ImageHeaders.bmpWrapsAnotherFormat(in)) {
         throw refused("the BMP holds a JPEG or PNG image inside it");
       }
-      reader.setInput(in, true, !jpeg);
+      Optional<ImageHeaders.JpegFrame> frame = Optional.empty();
+      if (jpeg) {
+        frame = ImageHeaders.jpegFrame(in);
+        if (frame.isEmpty()) {
+          throw refused("the JPEG has no frame header within its first " + (ImageHeaders.JPEG_FRAME_WITHIN >> 20)
+              + " MB");
+        }
+      }
+      reader.setInput(in, true, true);
       int width = reader.getWidth(0);
       int height = reader.getHeight(0);
       long pixels = (long) width * height;
@@ -148,7 +155,7 @@ public final class Thumbnails {
         throw refused("the image is " + width + " × " + height + " pixels, more than a thumbnail is made of (at most "
             + MAX_PIXELS / 1_000_000 + " million pixels, " + MAX_SIDE + " on a side)");
       }
-      if (jpeg && pixels > MAX_PROGRESSIVE_PIXELS && progressive(reader.getImageMetadata(0))) {
+      if (jpeg && pixels > MAX_PROGRESSIVE_PIXELS && frame.get().progressive()) {
         throw refused("the image is a progressive JPEG of " + width + " × " + height + " pixels; thumbnails are made"
             + " of progressive JPEGs up to " + MAX_PROGRESSIVE_PIXELS / 1_000_000 + " million pixels");
       }
@@ -180,22 +187,6 @@ public final class Thumbnails {
       }
     }
     throw refused("the content is not a JPEG, PNG, GIF or BMP image");
-  }
-
-  /** The JPEG's frame header says progressive (ITU T.81 SOF2: the image metadata's {@code process} 2). */
-  private static boolean progressive(IIOMetadata metadata) {
-    Node node = metadata.getAsTree(JPEG_METADATA).getFirstChild();
-    for (; node != null; node = node.getNextSibling()) {
-      if (node.getNodeName().equals("markerSequence")) {
-        for (Node m = node.getFirstChild(); m != null; m = m.getNextSibling()) {
-          if (m.getNodeName().equals("sof")) {
-            Node process = m.getAttributes().getNamedItem("process");
-            return process != null && process.getNodeValue().equals("2");
-          }
-        }
-      }
-    }
-    return false;
   }
 
   /** Halves with bilinear filtering while that stays above {@link #SIZE}, then one last step. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -201,6 +202,39 @@ class ThumbnailTest {
         assertThat(new String(r.body(), StandardCharsets.UTF_8)).as(format).contains("no thumbnail: the image");
       }
     }
+  }
+
+  @Test
+  void aJpegOfOver30MillionPixelsWithALongExifSegmentGetsItsThumbnail() throws Exception {
+    // over the size whose frame header is checked for progressive coding; the Exif segment (a
+    // camera's holds a preview picture) runs past the first 16 KB of the file
+    byte[] jpeg = TestImages.withExif(TestImages.greyJpeg(6000, 5020), 1, 40_000);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/jpeg", jpeg)), null);
+    assertThat(r.statusCode()).as(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+    BufferedImage thumb = ImageIO.read(new ByteArrayInputStream(r.body()));
+    assertThat(thumb.getWidth()).isEqualTo(256);
+    assertThat(thumb.getHeight()).isEqualTo(214);
+  }
+
+  @Test
+  void aJpegWhoseFrameHeaderComesAfterMoreThan32MegabytesIsRefused() throws Exception {
+    // the decoder reads, and keeps ICC profile segments of, all that comes before the frame header
+    byte[] jpeg = TestImages.small("jpeg", 64, 48, false);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(jpeg, 0, 2);
+    byte[] comment = new byte[65_535 + 2];
+    comment[0] = (byte) 0xff;
+    comment[1] = (byte) 0xfe;
+    comment[2] = (byte) 0xff;
+    comment[3] = (byte) 0xff;
+    for (int i = 0; i < 520; i++) {
+      out.write(comment);
+    }
+    out.write(jpeg, 2, jpeg.length - 2);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/jpeg", out.toByteArray())), null);
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8))
+        .contains("no thumbnail: the JPEG has no frame header within its first 32 MB");
   }
 
   @Test

@@ -103,6 +103,40 @@ public final class TestImages {
     return b.put(embedded).array();
   }
 
+  /** A grey JPEG of {@code width × height} pixels, one byte a pixel while it is made. */
+  public static byte[] greyJpeg(int width, int height) throws IOException {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+    Graphics2D g = image.createGraphics();
+    g.setColor(Color.LIGHT_GRAY);
+    g.fillRect(0, 0, width, height);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(image, "jpeg", out);
+    return out.toByteArray();
+  }
+
+  /**
+   * {@code jpeg} with an APP1 Exif segment (CIPA DC-008, a TIFF header and IFD0) inserted after its
+   * first segment, naming {@code orientation} (tag 0x0112) and padded to {@code segmentLength}
+   * bytes (a camera's Exif segment, with its preview picture, is tens of KB).
+   */
+  public static byte[] withExif(byte[] jpeg, int orientation, int segmentLength) {
+    ByteBuffer tiff = ByteBuffer.allocate(26).order(ByteOrder.BIG_ENDIAN);
+    tiff.put((byte) 'M').put((byte) 'M').putShort((short) 42).putInt(8)
+        .putShort((short) 1).putShort((short) 0x0112).putShort((short) 3).putInt(1)
+        .putShort((short) orientation).putShort((short) 0).putInt(0);
+    byte[] exif = "Exif\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    int dataLength = Math.max(exif.length + tiff.capacity(), segmentLength - 2);
+    ByteBuffer segment = ByteBuffer.allocate(2 + 2 + dataLength);
+    segment.put((byte) 0xff).put((byte) 0xe1).putShort((short) (dataLength + 2)).put(exif).put(tiff.array());
+    int firstEnd = 4 + (((jpeg[4] & 0xff) << 8) | (jpeg[5] & 0xff));
+    byte[] out = new byte[jpeg.length + segment.capacity()];
+    System.arraycopy(jpeg, 0, out, 0, firstEnd);
+    System.arraycopy(segment.array(), 0, out, firstEnd, segment.capacity());
+    System.arraycopy(jpeg, firstEnd, out, firstEnd + segment.capacity(), jpeg.length - firstEnd);
+    return out;
+  }
+
   private static void chunk(OutputStream out, String type, byte[] data) throws IOException {
     byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     out.write(ByteBuffer.allocate(4).putInt(data.length).array());
