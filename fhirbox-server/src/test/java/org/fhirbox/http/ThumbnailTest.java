@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestImages;
@@ -235,6 +236,31 @@ class ThumbnailTest {
     assertThat(r.statusCode()).isEqualTo(422);
     assertThat(new String(r.body(), StandardCharsets.UTF_8))
         .contains("no thumbnail: the JPEG has no frame header within its first 32 MB");
+  }
+
+  @Test
+  void theThumbnailIsTurnedAsTheExifOrientationSays() throws Exception {
+    // browsers show a photo turned as its Exif Orientation says (CSS Images 3 image-orientation:
+    // from-image); a phone's upright photo is stored sideways with Orientation 6
+    byte[] photo = TestImages.redLeftBlueRight(400, 200);
+    // orientation → width, height, where the red half ends up
+    Map<Integer, String> expected = Map.of(1, "256x128 left", 2, "256x128 right", 3, "256x128 right",
+        4, "256x128 left", 5, "128x256 top", 6, "128x256 top", 7, "128x256 bottom", 8, "128x256 bottom");
+    for (Map.Entry<Integer, String> e : expected.entrySet()) {
+      HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/jpeg",
+          TestImages.withExif(photo, e.getKey(), 0))), null);
+      assertThat(r.statusCode()).isEqualTo(200);
+      BufferedImage t = ImageIO.read(new ByteArrayInputStream(r.body()));
+      boolean wide = t.getWidth() > t.getHeight();
+      boolean redFirst = red(wide ? t.getRGB(10, t.getHeight() / 2) : t.getRGB(t.getWidth() / 2, 10));
+      String where = wide ? (redFirst ? "left" : "right") : (redFirst ? "top" : "bottom");
+      assertThat(t.getWidth() + "x" + t.getHeight() + " " + where).as("Orientation %d", e.getKey())
+          .isEqualTo(e.getValue());
+    }
+  }
+
+  private static boolean red(int rgb) {
+    return ((rgb >> 16) & 0xff) > 200 && (rgb & 0xff) < 60;
   }
 
   @Test

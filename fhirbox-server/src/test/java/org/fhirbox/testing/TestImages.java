@@ -103,6 +103,20 @@ public final class TestImages {
     return b.put(embedded).array();
   }
 
+  /** A JPEG whose left half is red and right half blue, so a turned or mirrored copy shows how it was turned. */
+  public static byte[] redLeftBlueRight(int width, int height) throws IOException {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    g.setColor(Color.RED);
+    g.fillRect(0, 0, width / 2, height);
+    g.setColor(Color.BLUE);
+    g.fillRect(width / 2, 0, width - width / 2, height);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(image, "jpeg", out);
+    return out.toByteArray();
+  }
+
   /** A grey JPEG of {@code width × height} pixels, one byte a pixel while it is made. */
   public static byte[] greyJpeg(int width, int height) throws IOException {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
