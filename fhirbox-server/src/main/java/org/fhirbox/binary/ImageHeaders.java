@@ -29,7 +29,89 @@ final class ImageHeaders {
    */
   record JpegFrame(boolean progressive, int orientation) {}
 
+  /**
+   * How much a palette PNG may hold besides its image data: the JDK's PNG reader reads every other
+   * chunk of a palette image (colour type 3), text, profiles and unknown chunks alike, before and
+   * after the image data, and keeps each in memory, whatever the reader is told of metadata.
+   */
+  static final long PNG_PALETTE_CHUNK_BYTES = 16L << 20;
+  static final int PNG_PALETTE_CHUNKS = 4096;
+
+  /**
+   * How much extension data (comments, application data) a GIF may carry before its first image:
+   * the JDK 17 GIF reader joins each extension's sub-blocks by copying all it has joined so far
+   * for every 255 bytes, so its time grows with the square of the size (4 MB took 30 s of a core).
+   */
+  static final long GIF_EXTENSION_BYTES = 1L << 20;
+
   private ImageHeaders() {}
+
+  /**
+   * True when the PNG at the start of {@code in} is a palette image whose chunks other than IDAT
+   * hold more than {@link #PNG_PALETTE_CHUNK_BYTES} or number more than {@link #PNG_PALETTE_CHUNKS},
+   * found by walking the chunks' headers (PNG §5.3) to IEND. Leaves {@code in} where it was.
+   */
+  static boolean pngPaletteChunksTooLarge(ImageInputStream in) throws IOException {
+    in.mark();
+    try {
+      in.seek(8 + 8 + 9); // signature, IHDR's length and type, then its colour type (PNG §11.2.2)
+      if (in.readUnsignedByte() != 3) {
+        return false; // the reader skips the other chunks of every other colour type
+      }
+      in.seek(8);
+      long bytes = 0;
+      int chunks = 0;
+      while (true) {
+        long length = in.readUnsignedInt();
+        int type = in.readInt();
+        if (type == 0x49454e44) { // IEND
+          return false;
+        }
+        if (type != 0x49444154) { // not IDAT
+          bytes += length;
+          chunks++;
+          if (bytes > PNG_PALETTE_CHUNK_BYTES || chunks > PNG_PALETTE_CHUNKS) {
+            return true;
+          }
+        }
+        in.seek(in.getStreamPosition() + length + 4); // the data, then its CRC
+      }
+    } finally {
+      in.reset();
+    }
+  }
+
+  /**
+   * True when the GIF at the start of {@code in} carries more than {@link #GIF_EXTENSION_BYTES} of
+   * extension data before its first image descriptor (GIF89a §§18, 20, 23), counted by walking its
+   * blocks without reading their data. Leaves {@code in} where it was.
+   */
+  static boolean gifExtensionsTooLarge(ImageInputStream in) throws IOException {
+    in.mark();
+    try {
+      in.seek(10);
+      int packed = in.readUnsignedByte();
+      long next = 13 + ((packed & 0x80) != 0 ? 3L << ((packed & 0x07) + 1) : 0); // the global colour table
+      long bytes = 0;
+      while (true) {
+        in.seek(next);
+        if (in.readUnsignedByte() != 0x21) {
+          return false; // an image descriptor, the trailer, or no GIF block: the decoder's to judge
+        }
+        in.readUnsignedByte(); // the extension's label
+        for (int size = in.readUnsignedByte(); size != 0; size = in.readUnsignedByte()) {
+          bytes += size;
+          if (bytes > GIF_EXTENSION_BYTES) {
+            return true;
+          }
+          in.seek(in.getStreamPosition() + size);
+        }
+        next = in.getStreamPosition();
+      }
+    } finally {
+      in.reset();
+    }
+  }
 
   /**
    * The frame header (SOF<i>n</i>, ITU T.81 B.2.2) of the JPEG at the start of {@code in}, found by

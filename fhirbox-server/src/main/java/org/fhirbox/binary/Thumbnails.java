@@ -40,7 +40,9 @@ import org.fhirbox.storage.BlobStore;
  * decompression bomb: a few KB of PNG can claim 100,000 × 100,000), and a progressive JPEG of more
  * than {@value #MAX_PROGRESSIVE_PIXELS} pixels (its decoder keeps every coefficient, about 3 bytes a
  * pixel) or whose frame header is not within its first {@value ImageHeaders#JPEG_FRAME_WITHIN} bytes,
- * a BMP that holds a JPEG or PNG inside it ({@link ImageHeaders#bmpWrapsAnotherFormat}), and
+ * a BMP that holds a JPEG or PNG inside it ({@link ImageHeaders#bmpWrapsAnotherFormat}), a palette
+ * PNG with more than {@value ImageHeaders#PNG_PALETTE_CHUNK_BYTES} bytes of other chunks, a GIF with
+ * more than {@value ImageHeaders#GIF_EXTENSION_BYTES} bytes of extensions before its image, and
  * an image whose data ends before its header says it does. At most one thumbnail per core is made at
  * a time; the rest wait, up to 30 s, then 503. A JPEG's thumbnail is turned as its Exif Orientation
  * says ({@link #orient}).
@@ -137,8 +139,17 @@ public final class Thumbnails {
     ImageReader reader = reader(in);
     try {
       boolean jpeg = reader.getFormatName().equalsIgnoreCase("jpeg");
-      if (reader.getFormatName().equalsIgnoreCase("bmp") && ImageHeaders.bmpWrapsAnotherFormat(in)) {
+      String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+      if (format.equals("bmp") && ImageHeaders.bmpWrapsAnotherFormat(in)) {
         throw refused("the BMP holds a JPEG or PNG image inside it");
+      }
+      if (format.equals("png") && ImageHeaders.pngPaletteChunksTooLarge(in)) {
+        throw refused("the PNG is a palette image with more than " + (ImageHeaders.PNG_PALETTE_CHUNK_BYTES >> 20)
+            + " MB or " + ImageHeaders.PNG_PALETTE_CHUNKS + " chunks besides its image data");
+      }
+      if (format.equals("gif") && ImageHeaders.gifExtensionsTooLarge(in)) {
+        throw refused("the GIF has more than " + (ImageHeaders.GIF_EXTENSION_BYTES >> 20)
+            + " MB of extension data before its first image");
       }
       Optional<ImageHeaders.JpegFrame> frame = Optional.empty();
       if (jpeg) {

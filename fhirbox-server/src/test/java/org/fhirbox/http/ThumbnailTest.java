@@ -264,6 +264,33 @@ class ThumbnailTest {
   }
 
   @Test
+  void aPalettePngWithLargeChunksBesidesItsImageIsRefused() throws Exception {
+    // the JDK's PNG reader keeps every other chunk of a palette image in memory: a 300 MB tEXt
+    // chunk ran a 256 MB heap out
+    HttpResponse<byte[]> plain = anonymous(thumbnailUrl(upload("image/png", TestImages.palettePngWithText(1000))),
+        null);
+    assertThat(plain.statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/png",
+        TestImages.palettePngWithText(17 << 20))), null);
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8))
+        .contains("no thumbnail: the PNG is a palette image with more than 16 MB or 4096 chunks besides its image data");
+  }
+
+  @Test
+  void aGifWithMoreThanAMegabyteOfExtensionsBeforeItsImageIsRefused() throws Exception {
+    // the JDK 17 GIF reader joins an extension's sub-blocks in time that grows with the square of
+    // its size: a 4 MB comment took 30 s of a core
+    HttpResponse<byte[]> plain = anonymous(thumbnailUrl(upload("image/gif", TestImages.gifWithComment(1000))), null);
+    assertThat(plain.statusCode()).isEqualTo(200);
+    assertThat(ImageIO.read(new ByteArrayInputStream(plain.body())).getWidth()).isEqualTo(64);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/gif", TestImages.gifWithComment(2 << 20))), null);
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8))
+        .contains("no thumbnail: the GIF has more than 1 MB of extension data before its first image");
+  }
+
+  @Test
   void aThumbnailUrlIsOnlyIssuedAsItself() {
     String id = upload("image/png", new byte[] {1});
     HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?thumbnail=true&download=a.png");

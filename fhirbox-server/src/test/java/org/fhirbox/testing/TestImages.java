@@ -151,6 +151,51 @@ public final class TestImages {
     return out;
   }
 
+  /** A palette PNG (colour type 3) of 64 × 48 pixels with a tEXt chunk of {@code textBytes} before its image data. */
+  public static byte[] palettePngWithText(int textBytes) throws IOException {
+    BufferedImage image = new BufferedImage(64, 48, BufferedImage.TYPE_BYTE_INDEXED);
+    Graphics2D g = image.createGraphics();
+    g.setColor(Color.ORANGE);
+    g.fillRect(0, 0, 32, 48);
+    g.dispose();
+    ByteArrayOutputStream plain = new ByteArrayOutputStream();
+    ImageIO.write(image, "png", plain);
+    byte[] png = plain.toByteArray();
+    if (png[25] != 3) {
+      throw new IOException("not a palette PNG: colour type " + png[25]);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(png, 0, 8 + 25); // the signature and IHDR
+    if (textBytes > 0) {
+      byte[] text = new byte[textBytes];
+      java.util.Arrays.fill(text, (byte) 'a');
+      byte[] keyword = "Comment\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      System.arraycopy(keyword, 0, text, 0, keyword.length);
+      chunk(out, "tEXt", text);
+    }
+    out.write(png, 8 + 25, png.length - 8 - 25);
+    return out.toByteArray();
+  }
+
+  /** A GIF of 64 × 48 pixels with a comment extension of {@code commentBytes} before its image. */
+  public static byte[] gifWithComment(int commentBytes) throws IOException {
+    byte[] gif = small("gif", 64, 48, false);
+    int tableSize = (gif[10] & 0x80) != 0 ? 3 << ((gif[10] & 0x07) + 1) : 0;
+    int at = 13 + tableSize;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(gif, 0, at);
+    out.write(0x21);
+    out.write(0xfe);
+    for (int left = commentBytes; left > 0; left -= 255) {
+      int size = Math.min(255, left);
+      out.write(size);
+      out.write(new byte[size], 0, size);
+    }
+    out.write(0);
+    out.write(gif, at, gif.length - at);
+    return out.toByteArray();
+  }
+
   private static void chunk(OutputStream out, String type, byte[] data) throws IOException {
     byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     out.write(ByteBuffer.allocate(4).putInt(data.length).array());
