@@ -12,9 +12,17 @@ import javax.imageio.stream.ImageInputStream;
  * decoders would otherwise act on without a bound.
  */
 final class ImageHeaders {
-  /** BITMAPINFOHEADER's {@code biCompression} for a JPEG or a PNG inside the BMP. */
+  /** BITMAPINFOHEADER's {@code biCompression} values. */
   private static final int BI_JPEG = 4;
   private static final int BI_PNG = 5;
+  private static final int BI_RLE8 = 1;
+  private static final int BI_RLE4 = 2;
+  /** bV5CSType of a profile inside the file: 'MBED' as the little-endian field reads. */
+  private static final int PROFILE_EMBEDDED = 0x4d424544;
+  /** At most this much of a BMP's colour table and of its colour profile is read. */
+  static final long BMP_PART_BYTES = 16L << 20;
+  /** At most this much run-length coded pixel data, read whole before it is decoded. */
+  static final long BMP_RLE_BYTES = 64L << 20;
 
   /**
    * How far into a JPEG its frame header may lie: what comes before it (APPn, COM, tables) the
@@ -201,30 +209,58 @@ final class ImageHeaders {
   }
 
   /**
-   * True when the BMP at the start of {@code in} holds a JPEG or PNG image inside it
-   * ({@code BI_JPEG}, {@code BI_PNG}): the JDK's BMP reader allocates the header's image size
-   * ({@code biSizeImage}, up to 4 GB whatever the file's length) before it reads a byte of it, and
-   * decodes the image inside by that image's own dimensions, which the limits on the BMP's never
-   * see. Browsers show no such BMP either. Leaves {@code in} where it was.
+   * Why the BMP at the start of {@code in} gets no thumbnail, read from its headers
+   * (BITMAPFILEHEADER, BITMAPINFOHEADER, BITMAPV5HEADER); empty when it may be decoded. The JDK's
+   * BMP reader reads these parts whole into memory, sized by the header, not the file:
+   * <ul>
+   *   <li>a JPEG or PNG inside ({@code BI_JPEG}, {@code BI_PNG}): it allocates the header's image
+   *       size ({@code biSizeImage}, up to 4 GB whatever the file's length) before it reads a byte
+   *       of it, then decodes that image by its own dimensions, which the limits on the BMP's never
+   *       see (browsers show no such BMP either);
+   *   <li>all between the headers and the pixels ({@code bfOffBits}), read as the colour table;
+   *   <li>an embedded colour profile ({@code bV5ProfileSize});
+   *   <li>run-length coded pixels ({@code BI_RLE8}, {@code BI_RLE4}: {@code biSizeImage}, or the
+   *       file's size less the offset when that is 0).
+   * </ul>
+   * Leaves {@code in} where it was.
    */
-  static boolean bmpWrapsAnotherFormat(ImageInputStream in) throws IOException {
+  static Optional<String> bmpRefusal(ImageInputStream in) throws IOException {
     in.mark();
+    ByteOrder order = in.getByteOrder();
     try {
-      ByteOrder order = in.getByteOrder();
       in.setByteOrder(ByteOrder.LITTLE_ENDIAN);
-      try {
-        in.seek(14); // BITMAPFILEHEADER
-        long headerSize = in.readUnsignedInt();
-        if (headerSize < 40) {
-          return false; // an OS/2 BITMAPCOREHEADER has no compression field
-        }
-        in.seek(30);
-        long compression = in.readUnsignedInt();
-        return compression == BI_JPEG || compression == BI_PNG;
-      } finally {
-        in.setByteOrder(order);
+      in.seek(2);
+      long fileSize = in.readUnsignedInt();
+      in.seek(10);
+      long pixelsAt = in.readUnsignedInt();
+      long headerSize = in.readUnsignedInt();
+      if (pixelsAt > BMP_PART_BYTES) {
+        return Optional.of("the BMP's pixels start more than " + (BMP_PART_BYTES >> 20) + " MB into it");
       }
+      if (headerSize < 40) {
+        return Optional.empty(); // an OS/2 BITMAPCOREHEADER: no compression, no profile
+      }
+      in.seek(30);
+      long compression = in.readUnsignedInt();
+      long imageSize = in.readUnsignedInt();
+      if (compression == BI_JPEG || compression == BI_PNG) {
+        return Optional.of("the BMP holds a JPEG or PNG image inside it");
+      }
+      long coded = imageSize != 0 ? imageSize : fileSize - pixelsAt;
+      if ((compression == BI_RLE8 || compression == BI_RLE4) && coded > BMP_RLE_BYTES) {
+        return Optional.of("the BMP has more than " + (BMP_RLE_BYTES >> 20) + " MB of run-length coded pixels");
+      }
+      if (headerSize >= 124) {
+        in.seek(70);
+        boolean embedded = in.readInt() == PROFILE_EMBEDDED;
+        in.seek(130);
+        if (embedded && in.readUnsignedInt() > BMP_PART_BYTES) {
+          return Optional.of("the BMP's colour profile is larger than " + (BMP_PART_BYTES >> 20) + " MB");
+        }
+      }
+      return Optional.empty();
     } finally {
+      in.setByteOrder(order);
       in.reset();
     }
   }

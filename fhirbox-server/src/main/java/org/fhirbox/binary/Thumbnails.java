@@ -40,7 +40,8 @@ import org.fhirbox.storage.BlobStore;
  * decompression bomb: a few KB of PNG can claim 100,000 × 100,000), and a progressive JPEG of more
  * than {@value #MAX_PROGRESSIVE_PIXELS} pixels (its decoder keeps every coefficient, about 3 bytes a
  * pixel) or whose frame header is not within its first {@value ImageHeaders#JPEG_FRAME_WITHIN} bytes,
- * a BMP that holds a JPEG or PNG inside it ({@link ImageHeaders#bmpWrapsAnotherFormat}), a palette
+ * a BMP that holds a JPEG or PNG inside it, or whose colour table, colour profile or run-length coded
+ * pixels are larger than the JDK's reader should hold in memory ({@link ImageHeaders#bmpRefusal}), a palette
  * PNG with more than {@value ImageHeaders#PNG_PALETTE_CHUNK_BYTES} bytes of other chunks, a GIF with
  * more than {@value ImageHeaders#GIF_EXTENSION_BYTES} bytes of extensions before its image, and
  * an image whose data ends before its header says it does. At most one thumbnail per core is made at
@@ -140,8 +141,9 @@ public final class Thumbnails {
     try {
       boolean jpeg = reader.getFormatName().equalsIgnoreCase("jpeg");
       String format = reader.getFormatName().toLowerCase(Locale.ROOT);
-      if (format.equals("bmp") && ImageHeaders.bmpWrapsAnotherFormat(in)) {
-        throw refused("the BMP holds a JPEG or PNG image inside it");
+      Optional<String> bmp = format.equals("bmp") ? ImageHeaders.bmpRefusal(in) : Optional.empty();
+      if (bmp.isPresent()) {
+        throw refused(bmp.get());
       }
       if (format.equals("png") && ImageHeaders.pngPaletteChunksTooLarge(in)) {
         throw refused("the PNG is a palette image with more than " + (ImageHeaders.PNG_PALETTE_CHUNK_BYTES >> 20)

@@ -193,6 +193,24 @@ class ThumbnailTest {
   }
 
   @Test
+  void aBmpWhoseHeaderNamesLargePartsIsRefusedBeforeTheyAreRead() throws Exception {
+    // the JDK's BMP reader reads all before the pixels as a colour table, and an embedded colour
+    // profile and run-length coded pixels, whole into memory: 300 MB before the pixels ran a
+    // 256 MB heap out
+    assertThat(anonymous(thumbnailUrl(upload("image/bmp", TestImages.bmpV5(1000, 0, 0, 48))), null).statusCode())
+        .isEqualTo(200);
+    Map<String, byte[]> refused = Map.of(
+        "the BMP's pixels start more than 16 MB into it", TestImages.bmpV5(17 << 20, 0, 0, 48),
+        "the BMP's colour profile is larger than 16 MB", TestImages.bmpV5(1000, 17 << 20, 0, 48),
+        "the BMP has more than 64 MB of run-length coded pixels", TestImages.bmpV5(0, 0, 1, 65L << 20));
+    for (Map.Entry<String, byte[]> e : refused.entrySet()) {
+      HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/bmp", e.getValue())), null);
+      assertThat(r.statusCode()).as(e.getKey()).isEqualTo(422);
+      assertThat(new String(r.body(), StandardCharsets.UTF_8)).contains("no thumbnail: " + e.getKey());
+    }
+  }
+
+  @Test
   void anImageCutShortIsRefusedInWords() throws Exception {
     for (String format : List.of("bmp", "png", "gif", "jpeg")) {
       byte[] whole = TestImages.small(format, 300, 200, false);

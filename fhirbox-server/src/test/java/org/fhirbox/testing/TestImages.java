@@ -196,6 +196,27 @@ public final class TestImages {
     return out.toByteArray();
   }
 
+  /**
+   * An uncompressed 24-bit BMP of 4 × 4 pixels with a BITMAPV5HEADER, {@code gap} bytes of zeros
+   * between the headers and the pixels, and, when {@code profileBytes} is positive, a colour profile
+   * said to be embedded ({@code PROFILE_EMBEDDED}) of that size at the start of the gap.
+   */
+  public static byte[] bmpV5(int gap, int profileBytes, int compression, long declaredImageSize) {
+    int headerEnd = 14 + 124;
+    int pixelsAt = headerEnd + gap;
+    byte[] pixels = new byte[4 * 4 * 3];
+    ByteBuffer b = ByteBuffer.allocate(pixelsAt + pixels.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 'B').put((byte) 'M').putInt(pixelsAt + pixels.length).putInt(0).putInt(pixelsAt);
+    b.putInt(124).putInt(4).putInt(4).putShort((short) 1).putShort((short) (compression == 0 ? 24 : 8))
+        .putInt(compression).putInt((int) declaredImageSize).putInt(2835).putInt(2835).putInt(0).putInt(0);
+    b.putInt(0).putInt(0).putInt(0).putInt(0); // colour masks
+    b.putInt(profileBytes > 0 ? 0x4d424544 : 0x73524742); // 'MBED', else 'sRGB'
+    b.put(new byte[36]).putInt(0).putInt(0).putInt(0).putInt(4); // endpoints, gamma, intent
+    b.putInt(profileBytes > 0 ? 124 : 0).putInt(Math.max(0, profileBytes)).putInt(0);
+    b.position(pixelsAt);
+    return b.put(pixels).array();
+  }
+
   private static void chunk(OutputStream out, String type, byte[] data) throws IOException {
     byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     out.write(ByteBuffer.allocate(4).putInt(data.length).array());
