@@ -45,7 +45,8 @@ import org.fhirbox.storage.BlobStore;
  * PNG with more than {@value ImageHeaders#PNG_PALETTE_CHUNK_BYTES} bytes of other chunks, a GIF with
  * more than {@value ImageHeaders#GIF_EXTENSION_BYTES} bytes of extensions before its image, and
  * an image whose data ends before its header says it does. At most one thumbnail per core is made at
- * a time; the rest wait, up to 30 s, then 503. A JPEG's thumbnail is turned as its Exif Orientation
+ * a time; the rest wait, up to 30 s, then 503. Of a progressive JPEG only the first
+ * {@value #MAX_PROGRESSIVE_PASSES} scans are decoded. A JPEG's thumbnail is turned as its Exif Orientation
  * says ({@link #orient}).
  *
  * <p>Made on request, then kept in memory (the most recently used, up to {@code cacheBytes}, by
@@ -58,6 +59,7 @@ public final class Thumbnails {
   static final long MAX_PIXELS = 150_000_000L;
   static final int MAX_SIDE = 65_500;
   static final long MAX_PROGRESSIVE_PIXELS = 30_000_000L;
+  static final int MAX_PROGRESSIVE_PASSES = 32;
   private static final Set<String> FORMATS = Set.of("jpeg", "png", "gif", "bmp");
 
   /** A thumbnail: its media type and its encoded bytes (a few KB). */
@@ -176,6 +178,11 @@ public final class Thumbnails {
       ImageReadParam param = reader.getDefaultReadParam();
       int step = Math.max(1, Math.max(width, height) / (2 * SIZE));
       param.setSourceSubsampling(step, step, 0, 0);
+      if (jpeg) {
+        // each scan of a progressive JPEG is a pass over the whole image, and a few bytes make one:
+        // the first passes give the thumbnail (an encoder writes about 10), the rest are not decoded
+        param.setSourceProgressivePasses(0, MAX_PROGRESSIVE_PASSES);
+      }
       BufferedImage decoded = reader.read(0, param);
       return encode(orient(shrink(decoded), frame.map(ImageHeaders.JpegFrame::orientation).orElse(1)));
     } catch (IIOException | RuntimeException e) {

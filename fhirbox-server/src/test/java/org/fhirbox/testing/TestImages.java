@@ -217,6 +217,52 @@ public final class TestImages {
     return b.put(pixels).array();
   }
 
+  /**
+   * A grey progressive JPEG of {@code width × height} pixels whose first AC scan (with the Huffman
+   * table before it) comes {@code extraScans} more times: a small file of thousands of scans, each
+   * of which a decoder goes over the whole image for.
+   */
+  public static byte[] progressiveJpegWithScans(int width, int height, int extraScans) throws IOException {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream plain = new ByteArrayOutputStream();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(plain)) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+      writer.write(null, new IIOImage(image, null, null), param);
+    } finally {
+      writer.dispose();
+    }
+    byte[] jpeg = plain.toByteArray();
+    int at = 2;
+    int scans = 0;
+    int repeatFrom = -1;
+    while (true) {
+      int marker = jpeg[at + 1] & 0xff;
+      int end = at + 2 + (((jpeg[at + 2] & 0xff) << 8) | (jpeg[at + 3] & 0xff));
+      if (marker == 0xc4 && scans == 1) {
+        repeatFrom = at; // the Huffman table of the second scan, the first of AC coefficients
+      }
+      if (marker == 0xda) {
+        scans++;
+        while ((jpeg[end] & 0xff) != 0xff || jpeg[end + 1] == 0 || (jpeg[end + 1] & 0xf8) == 0xd0) {
+          end++; // the entropy-coded data, to the next marker (T.81 B.1.1.5)
+        }
+        if (scans == 2) {
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          out.write(jpeg, 0, end);
+          for (int i = 0; i < extraScans; i++) {
+            out.write(jpeg, repeatFrom, end - repeatFrom);
+          }
+          out.write(jpeg, end, jpeg.length - end);
+          return out.toByteArray();
+        }
+      }
+      at = end;
+    }
+  }
+
   private static void chunk(OutputStream out, String type, byte[] data) throws IOException {
     byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     out.write(ByteBuffer.allocate(4).putInt(data.length).array());
