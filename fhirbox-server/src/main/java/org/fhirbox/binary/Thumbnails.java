@@ -56,6 +56,12 @@ import org.fhirbox.storage.BlobStore;
 public final class Thumbnails {
   /** The longest side of a thumbnail, in pixels. */
   public static final int SIZE = 256;
+  /**
+   * How thumbnails are made, in their entity tag: a new value whenever the same content comes to give
+   * other bytes (2: turned as Exif Orientation says), so that no cache keeps one made the old way
+   * under the tag of the new, and nodes of two builds send different tags for their different bytes.
+   */
+  public static final int RENDITION = 2;
   static final long MAX_PIXELS = 150_000_000L;
   static final int MAX_SIDE = 65_500;
   static final long MAX_PROGRESSIVE_PIXELS = 30_000_000L;
