@@ -268,6 +268,8 @@ class ThumbnailTest {
       HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/jpeg",
           TestImages.withExif(photo, e.getKey(), 0))), null);
       assertThat(r.statusCode()).isEqualTo(200);
+      // nothing of the photo's Exif (a camera's holds where and when it was taken) is in the thumbnail
+      assertThat(new String(r.body(), StandardCharsets.ISO_8859_1)).doesNotContain("Exif");
       BufferedImage t = ImageIO.read(new ByteArrayInputStream(r.body()));
       boolean wide = t.getWidth() > t.getHeight();
       boolean redFirst = red(wide ? t.getRGB(10, t.getHeight() / 2) : t.getRGB(t.getWidth() / 2, 10));
