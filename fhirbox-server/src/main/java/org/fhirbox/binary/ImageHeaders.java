@@ -1,9 +1,7 @@
 package org.fhirbox.binary;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import java.util.Optional;
 import javax.imageio.stream.ImageInputStream;
 
@@ -23,19 +21,6 @@ final class ImageHeaders {
   static final long BMP_PART_BYTES = 16L << 20;
   /** At most this much run-length coded pixel data, read whole before it is decoded. */
   static final long BMP_RLE_BYTES = 64L << 20;
-
-  /**
-   * How far into a JPEG its frame header may lie: what comes before it (APPn, COM, tables) the
-   * decoder reads first, and keeps every ICC profile segment (APP2) of in native memory, however many
-   * there are. A whole ICC profile takes at most 255 segments of 64 KB (ICC.1 B.4).
-   */
-  static final long JPEG_FRAME_WITHIN = 32L << 20;
-
-  /**
-   * A JPEG's frame header, as far as the thumbnailer needs it, and the Exif Orientation (1 to 8,
-   * CIPA DC-008 tag 0x0112; 1, upright, when there is none) of the segments before it.
-   */
-  record JpegFrame(boolean progressive, int orientation) {}
 
   /**
    * How much a palette PNG may hold besides its image data: the JDK's PNG reader reads every other
@@ -119,93 +104,6 @@ final class ImageHeaders {
     } finally {
       in.reset();
     }
-  }
-
-  /**
-   * The frame header (SOF<i>n</i>, ITU T.81 B.2.2) of the JPEG at the start of {@code in}, found by
-   * walking its marker segments from SOI, reading none of them but APP1 segments up to the first that
-   * is Exif; empty when none comes before a scan, the end of the image or {@link #JPEG_FRAME_WITHIN}
-   * bytes. Read here rather than from the decoder's metadata, which holds every segment before the
-   * frame in memory, as large as the file. Leaves {@code in} where it was.
-   */
-  static Optional<JpegFrame> jpegFrame(ImageInputStream in) throws IOException {
-    in.mark();
-    try {
-      in.seek(0);
-      if (in.readUnsignedShort() != 0xffd8) {
-        return Optional.empty();
-      }
-      int orientation = 0;
-      while (in.getStreamPosition() < JPEG_FRAME_WITHIN) {
-        if (in.readUnsignedByte() != 0xff) {
-          continue; // a stray byte between segments, which decoders pass over (libjpeg's next_marker)
-        }
-        int marker = in.readUnsignedByte();
-        while (marker == 0xff) {
-          marker = in.readUnsignedByte(); // fill bytes before a marker (T.81 B.1.1.2)
-        }
-        if (marker == 0x01 || marker >= 0xd0 && marker <= 0xd7) {
-          continue; // TEM and RSTn stand alone, with no length
-        }
-        if (marker == 0xd9 || marker == 0xda) {
-          return Optional.empty(); // EOI, or a scan with no frame before it
-        }
-        int length = in.readUnsignedShort();
-        if (length < 2) {
-          return Optional.empty();
-        }
-        if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc) {
-          // SOF2, SOF6, SOF10 and SOF14 are the progressive processes (T.81 Table B.1)
-          return Optional.of(new JpegFrame((marker & 0x03) == 0x02, Math.max(1, orientation)));
-        }
-        if (marker == 0xe1 && orientation == 0) {
-          // APP1, at most 64 KB: the first that is Exif says the orientation (CIPA DC-008 4.5.4)
-          byte[] data = new byte[length - 2];
-          in.readFully(data);
-          orientation = exifOrientation(data);
-          continue;
-        }
-        in.seek(in.getStreamPosition() + length - 2);
-      }
-      return Optional.empty();
-    } finally {
-      in.reset();
-    }
-  }
-
-  /**
-   * The Orientation in IFD 0 of an APP1 segment's data, when it is Exif ({@code Exif\0\0}, then a
-   * TIFF header, TIFF 6.0 §2): 1 to 8; 1 for an Exif segment that names none or names another
-   * value; 0 when the segment is no Exif (XMP also comes in APP1).
-   */
-  private static int exifOrientation(byte[] data) {
-    byte[] exif = {'E', 'x', 'i', 'f', 0, 0};
-    if (data.length < exif.length + 8 || !Arrays.equals(data, 0, exif.length, exif, 0, exif.length)) {
-      return 0;
-    }
-    ByteBuffer tiff = ByteBuffer.wrap(data, exif.length, data.length - exif.length).slice();
-    if (tiff.get(0) == 'I' && tiff.get(1) == 'I') {
-      tiff.order(ByteOrder.LITTLE_ENDIAN);
-    } else if (tiff.get(0) != 'M' || tiff.get(1) != 'M') {
-      return 1;
-    }
-    long ifd = tiff.getInt(4) & 0xffffffffL;
-    if (tiff.getShort(2) != 42 || ifd + 2 > tiff.limit()) {
-      return 1;
-    }
-    int entries = tiff.getShort((int) ifd) & 0xffff;
-    for (int i = 0; i < entries; i++) {
-      int at = (int) ifd + 2 + 12 * i;
-      if (at + 12 > tiff.limit()) {
-        break;
-      }
-      // an entry: tag, type (3 is SHORT), count, then a value that fits in 4 bytes, left-justified
-      if ((tiff.getShort(at) & 0xffff) == 0x0112) {
-        int value = tiff.getShort(at + 8) & 0xffff;
-        return tiff.getShort(at + 2) == 3 && value >= 1 && value <= 8 ? value : 1;
-      }
-    }
-    return 1;
   }
 
   /**

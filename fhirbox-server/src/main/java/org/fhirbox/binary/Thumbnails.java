@@ -39,7 +39,7 @@ import org.fhirbox.storage.BlobStore;
  * content type says), more than {@value #MAX_PIXELS} pixels or {@value #MAX_SIDE} on a side (a
  * decompression bomb: a few KB of PNG can claim 100,000 × 100,000), and a progressive JPEG of more
  * than {@value #MAX_PROGRESSIVE_PIXELS} pixels (its decoder keeps every coefficient, about 3 bytes a
- * pixel) or whose frame header is not within its first {@value ImageHeaders#JPEG_FRAME_WITHIN} bytes,
+ * pixel) or with more than {@value JpegMarkers#APP2_BYTES} bytes of APP2 segments ({@link JpegMarkers}),
  * a BMP that holds a JPEG or PNG inside it, or whose colour table, colour profile or run-length coded
  * pixels are larger than the JDK's reader should hold in memory ({@link ImageHeaders#bmpRefusal}), a palette
  * PNG with more than {@value ImageHeaders#PNG_PALETTE_CHUNK_BYTES} bytes of other chunks, a GIF with
@@ -161,12 +161,15 @@ public final class Thumbnails {
         throw refused("the GIF has more than " + (ImageHeaders.GIF_EXTENSION_BYTES >> 20)
             + " MB of extension data before its first image");
       }
-      Optional<ImageHeaders.JpegFrame> frame = Optional.empty();
+      Optional<JpegMarkers> markers = Optional.empty();
       if (jpeg) {
-        frame = ImageHeaders.jpegFrame(in);
-        if (frame.isEmpty()) {
-          throw refused("the JPEG has no frame header within its first " + (ImageHeaders.JPEG_FRAME_WITHIN >> 20)
-              + " MB");
+        markers = JpegMarkers.read(in);
+        if (markers.isEmpty()) {
+          throw refused("the JPEG has no frame header before its first scan");
+        }
+        if (markers.get().app2Bytes() > JpegMarkers.APP2_BYTES) {
+          throw refused("the JPEG has more than " + (JpegMarkers.APP2_BYTES >> 20) + " MB of APP2 segments"
+              + " (where an ICC profile goes)");
         }
       }
       reader.setInput(in, true, true);
@@ -177,7 +180,7 @@ public final class Thumbnails {
         throw refused("the image is " + width + " × " + height + " pixels, more than a thumbnail is made of (at most "
             + MAX_PIXELS / 1_000_000 + " million pixels, " + MAX_SIDE + " on a side)");
       }
-      if (jpeg && pixels > MAX_PROGRESSIVE_PIXELS && frame.get().progressive()) {
+      if (jpeg && pixels > MAX_PROGRESSIVE_PIXELS && markers.get().progressive()) {
         throw refused("the image is a progressive JPEG of " + width + " × " + height + " pixels; thumbnails are made"
             + " of progressive JPEGs up to " + MAX_PROGRESSIVE_PIXELS / 1_000_000 + " million pixels");
       }
@@ -190,7 +193,7 @@ public final class Thumbnails {
         param.setSourceProgressivePasses(0, MAX_PROGRESSIVE_PASSES);
       }
       BufferedImage decoded = reader.read(0, param);
-      return encode(orient(shrink(decoded), frame.map(ImageHeaders.JpegFrame::orientation).orElse(1)));
+      return encode(orient(shrink(decoded), markers.map(JpegMarkers::orientation).orElse(1)));
     } catch (IIOException | RuntimeException e) {
       if (e instanceof FhirException f) {
         throw f;

@@ -263,6 +263,30 @@ public final class TestImages {
     }
   }
 
+  /**
+   * {@code jpeg} with {@code count} marker segments {@code marker} of 64 KB each right after its
+   * frame header (SOF0, as ImageIO writes a baseline JPEG).
+   */
+  public static byte[] withSegmentsAfterFrame(byte[] jpeg, int marker, int count) throws IOException {
+    int at = 2;
+    while ((jpeg[at + 1] & 0xff) != 0xc0) {
+      at += 2 + (((jpeg[at + 2] & 0xff) << 8) | (jpeg[at + 3] & 0xff));
+    }
+    int frameEnd = at + 2 + (((jpeg[at + 2] & 0xff) << 8) | (jpeg[at + 3] & 0xff));
+    byte[] segment = new byte[2 + 65_535];
+    segment[0] = (byte) 0xff;
+    segment[1] = (byte) marker;
+    segment[2] = (byte) 0xff;
+    segment[3] = (byte) 0xff;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(jpeg, 0, frameEnd);
+    for (int i = 0; i < count; i++) {
+      out.write(segment);
+    }
+    out.write(jpeg, frameEnd, jpeg.length - frameEnd);
+    return out.toByteArray();
+  }
+
   private static void chunk(OutputStream out, String type, byte[] data) throws IOException {
     byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     out.write(ByteBuffer.allocate(4).putInt(data.length).array());
