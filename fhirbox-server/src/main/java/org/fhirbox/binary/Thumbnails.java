@@ -147,8 +147,8 @@ public final class Thumbnails {
   private static Thumbnail make(ImageInputStream in) throws IOException {
     ImageReader reader = reader(in);
     try {
-      boolean jpeg = reader.getFormatName().equalsIgnoreCase("jpeg");
       String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+      boolean jpeg = format.equals("jpeg");
       Optional<String> bmp = format.equals("bmp") ? ImageHeaders.bmpRefusal(in) : Optional.empty();
       if (bmp.isPresent()) {
         throw refused(bmp.get());
