@@ -41,8 +41,26 @@ final class BlobImageInput extends ImageInputStreamImpl {
     return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
   }
 
+  /**
+   * Reads {@code len} bytes, fewer only at the end of the content: ImageInputStream allows a short
+   * read, but the JDK's decoders take one for the end of the file (the JPEG reader's marker segments,
+   * {@code JPEGBuffer.readData}), and a read that crossed the kept head or the buffer's end came back
+   * short.
+   */
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
+    int total = 0;
+    while (total < len) {
+      int n = readSome(b, off + total, len - total);
+      if (n < 0) {
+        return total == 0 ? -1 : total;
+      }
+      total += n;
+    }
+    return total;
+  }
+
+  private int readSome(byte[] b, int off, int len) throws IOException {
     checkClosed();
     bitOffset = 0;
     if (len == 0) {

@@ -98,12 +98,14 @@ public final class StorageRoutes {
 
   /**
    * The thumbnail, or 304 when {@code If-None-Match} names it: its entity tag is the content's
-   * with the thumbnail's size, so it changes only with the content or the way thumbnails are made.
+   * with the thumbnail's size and {@link Thumbnails#RENDITION}, so it changes only with the content or
+   * the way thumbnails are made.
    *
    * @return false for the 304, which carries no content
    */
   private boolean thumbnail(Exchange ex, BinaryContent content, long maxAge) throws IOException {
-    EntityTag tag = new EntityTag(false, content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE);
+    EntityTag tag = new EntityTag(false, content.blobKey().value() + "-thumbnail-" + Thumbnails.SIZE + "-"
+        + Thumbnails.RENDITION);
     String etag = tag.toString();
     HttpServletResponse response = ex.response();
     // parsed and compared as the content's is, not found as text in the field

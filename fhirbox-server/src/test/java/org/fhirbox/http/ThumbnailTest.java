@@ -13,7 +13,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestImages;
@@ -171,6 +173,152 @@ class ThumbnailTest {
     HttpResponse<byte[]> jpeg = anonymous(thumbnailUrl(upload("image/jpeg", broken)), null);
     assertThat(jpeg.statusCode()).isEqualTo(422);
     assertThat(new String(jpeg.body(), StandardCharsets.UTF_8)).contains("no thumbnail: the image cannot be decoded");
+  }
+
+  @Test
+  void aBmpThatWrapsAPngIsRefusedBeforeItsDeclaredSizeIsAllocated() throws Exception {
+    // BI_PNG: the JDK's BMP reader allocates the header's image size (here 2 GB of a 100-byte file)
+    // before it reads the PNG inside, which it then decodes by the PNG's own dimensions
+    byte[] png = TestImages.small("png", 16, 16, false);
+    for (long declared : List.of(0x7fff_fff0L, (long) png.length)) {
+      HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/bmp",
+          TestImages.bmpWrappingPng(16, 16, png, declared))), null);
+      assertThat(r.statusCode()).as("declared %d", declared).isEqualTo(422);
+      assertThat(new String(r.body(), StandardCharsets.UTF_8))
+          .contains("no thumbnail: the BMP holds a JPEG or PNG image inside it");
+    }
+    assertThat(anonymous(thumbnailUrl(upload("image/bmp", TestImages.small("bmp", 64, 48, false))), null)
+        .statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aBmpWhoseHeaderNamesLargePartsIsRefusedBeforeTheyAreRead() throws Exception {
+    // the JDK's BMP reader reads all before the pixels as a colour table, and an embedded colour
+    // profile and run-length coded pixels, whole into memory: 300 MB before the pixels ran a
+    // 256 MB heap out
+    assertThat(anonymous(thumbnailUrl(upload("image/bmp", TestImages.bmpV5(1000, 0, 0, 48))), null).statusCode())
+        .isEqualTo(200);
+    Map<String, byte[]> refused = Map.of(
+        "the BMP's pixels start more than 16 MB into it", TestImages.bmpV5(17 << 20, 0, 0, 48),
+        "the BMP's colour profile is larger than 16 MB", TestImages.bmpV5(1000, 17 << 20, 0, 48),
+        "the BMP has more than 64 MB of run-length coded pixels", TestImages.bmpV5(0, 0, 1, 65L << 20));
+    for (Map.Entry<String, byte[]> e : refused.entrySet()) {
+      HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/bmp", e.getValue())), null);
+      assertThat(r.statusCode()).as(e.getKey()).isEqualTo(422);
+      assertThat(new String(r.body(), StandardCharsets.UTF_8)).contains("no thumbnail: " + e.getKey());
+    }
+  }
+
+  @Test
+  void anImageCutShortIsRefusedInWords() throws Exception {
+    for (String format : List.of("bmp", "png", "gif", "jpeg")) {
+      byte[] whole = TestImages.small(format, 300, 200, false);
+      HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/" + format,
+          Arrays.copyOf(whole, whole.length / 2))), null);
+      assertThat(r.statusCode()).as(format).isIn(200, 422);
+      if (r.statusCode() == 422) {
+        assertThat(new String(r.body(), StandardCharsets.UTF_8)).as(format).contains("no thumbnail: the image");
+      }
+    }
+  }
+
+  @Test
+  void aJpegOfOver30MillionPixelsWithALongExifSegmentGetsItsThumbnail() throws Exception {
+    // over the size whose frame header is checked for progressive coding; the Exif segment (a
+    // camera's holds a preview picture) runs past the first 16 KB of the file
+    byte[] jpeg = TestImages.withExif(TestImages.greyJpeg(6000, 5020), 1, 40_000);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/jpeg", jpeg)), null);
+    assertThat(r.statusCode()).as(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+    BufferedImage thumb = ImageIO.read(new ByteArrayInputStream(r.body()));
+    assertThat(thumb.getWidth()).isEqualTo(256);
+    assertThat(thumb.getHeight()).isEqualTo(214);
+  }
+
+  @Test
+  void aJpegWithMoreApp2SegmentsThanAnIccProfileTakesIsRefused() throws Exception {
+    // the decoder keeps every APP2 segment (where an ICC profile goes) in native memory, those after
+    // the frame header and between the scans too: 6,000 of them took a 393 MB file's worth
+    byte[] jpeg = TestImages.small("jpeg", 64, 48, false);
+    HttpResponse<byte[]> plain = anonymous(thumbnailUrl(upload("image/jpeg",
+        TestImages.withSegmentsAfterFrame(jpeg, 0xe2, 10))), null);
+    assertThat(plain.statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/jpeg",
+        TestImages.withSegmentsAfterFrame(jpeg, 0xe2, 280))), null);
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8))
+        .contains("no thumbnail: the JPEG has more than 17 MB of APP2 segments");
+    // other segments the decoder passes over, however many
+    assertThat(anonymous(thumbnailUrl(upload("image/jpeg", TestImages.withSegmentsAfterFrame(jpeg, 0xef, 280))),
+        null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void theThumbnailIsTurnedAsTheExifOrientationSays() throws Exception {
+    // browsers show a photo turned as its Exif Orientation says (CSS Images 3 image-orientation:
+    // from-image); a phone's upright photo is stored sideways with Orientation 6
+    byte[] photo = TestImages.redLeftBlueRight(400, 200);
+    // orientation → width, height, where the red half ends up
+    Map<Integer, String> expected = Map.of(1, "256x128 left", 2, "256x128 right", 3, "256x128 right",
+        4, "256x128 left", 5, "128x256 top", 6, "128x256 top", 7, "128x256 bottom", 8, "128x256 bottom");
+    for (Map.Entry<Integer, String> e : expected.entrySet()) {
+      HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/jpeg",
+          TestImages.withExif(photo, e.getKey(), 0))), null);
+      assertThat(r.statusCode()).isEqualTo(200);
+      // nothing of the photo's Exif (a camera's holds where and when it was taken) is in the thumbnail
+      assertThat(new String(r.body(), StandardCharsets.ISO_8859_1)).doesNotContain("Exif");
+      BufferedImage t = ImageIO.read(new ByteArrayInputStream(r.body()));
+      boolean wide = t.getWidth() > t.getHeight();
+      boolean redFirst = red(wide ? t.getRGB(10, t.getHeight() / 2) : t.getRGB(t.getWidth() / 2, 10));
+      String where = wide ? (redFirst ? "left" : "right") : (redFirst ? "top" : "bottom");
+      assertThat(t.getWidth() + "x" + t.getHeight() + " " + where).as("Orientation %d", e.getKey())
+          .isEqualTo(e.getValue());
+    }
+  }
+
+  private static boolean red(int rgb) {
+    return ((rgb >> 16) & 0xff) > 200 && (rgb & 0xff) < 60;
+  }
+
+  @Test
+  void aPalettePngWithLargeChunksBesidesItsImageIsRefused() throws Exception {
+    // the JDK's PNG reader keeps every other chunk of a palette image in memory: a 300 MB tEXt
+    // chunk ran a 256 MB heap out
+    HttpResponse<byte[]> plain = anonymous(thumbnailUrl(upload("image/png", TestImages.palettePngWithText(1000))),
+        null);
+    assertThat(plain.statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/png",
+        TestImages.palettePngWithText(17 << 20))), null);
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8))
+        .contains("no thumbnail: the PNG is a palette image with more than 16 MB or 4096 chunks besides its image data");
+  }
+
+  @Test
+  void aGifWithMoreThanAMegabyteOfExtensionsBeforeItsImageIsRefused() throws Exception {
+    // the JDK 17 GIF reader joins an extension's sub-blocks in time that grows with the square of
+    // its size: a 4 MB comment took 30 s of a core
+    HttpResponse<byte[]> plain = anonymous(thumbnailUrl(upload("image/gif", TestImages.gifWithComment(1000))), null);
+    assertThat(plain.statusCode()).isEqualTo(200);
+    assertThat(ImageIO.read(new ByteArrayInputStream(plain.body())).getWidth()).isEqualTo(64);
+    HttpResponse<byte[]> r = anonymous(thumbnailUrl(upload("image/gif", TestImages.gifWithComment(2 << 20))), null);
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8))
+        .contains("no thumbnail: the GIF has more than 1 MB of extension data before its first image");
+  }
+
+  @Test
+  void aProgressiveJpegOfThousandsOfScansIsMadeFromItsFirstOnes() throws Exception {
+    // each scan costs the decoder a pass over the whole image: 1,000 scans in 184 KB of a
+    // 29-million-pixel JPEG took 32 s of a core; 3,000 of 4 million pixels took 15 s
+    byte[] jpeg = TestImages.progressiveJpegWithScans(2000, 2000, 3000);
+    assertThat(jpeg.length).isLessThan(400_000);
+    String url = thumbnailUrl(upload("image/jpeg", jpeg));
+    long start = System.nanoTime();
+    HttpResponse<byte[]> r = anonymous(url, null);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(ImageIO.read(new ByteArrayInputStream(r.body())).getWidth()).isEqualTo(256);
+    assertThat(millis).as("milliseconds to make the thumbnail").isLessThan(5_000);
   }
 
   @Test
