@@ -2,6 +2,8 @@ package org.fhirbox.fhir;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.fhirbox.core.FhirException;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
@@ -68,6 +70,10 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     String url = EntrySearch.relative(entry.getRequest().getUrl(), fhirBase);
     String condition = null;
     int q = url.indexOf('?');
+    if (q >= 0 && method == HTTPVerb.GET && url.substring(0, q).contains("/")) {
+      url = readWithoutFormat(url, q, index, where);
+      q = url.indexOf('?');
+    }
     if (q >= 0) {
       // FHIR R4 http.html#trules: PUT, DELETE (and PATCH, http.html#patch) may name their resource by a search.
       // A search (GET Type?criteria) is an EntrySearch, in a batch and a transaction alike, and never
@@ -117,6 +123,21 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
     }
     return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch(entry, index, method, where),
         ifNoneExist, condition, null);
+  }
+
+  /**
+   * A read's or vread's URL ({@code Type/id?...}) without the parameters the Bundle's answer follows
+   * as a whole ({@code _format}, {@code _pretty}; as an entry search leaves them out,
+   * {@link EntrySearch}); a subset of this entry's resource alone ({@code _summary}, {@code _elements})
+   * is refused as an entry search's is. What is left is search criteria, which the caller refuses.
+   */
+  private static String readWithoutFormat(String url, int q, int index, String where) {
+    Map<String, List<String>> params = QueryString.parse(url.substring(q + 1));
+    if (params.containsKey("_summary") || params.containsKey("_elements")) {
+      throw FhirException.badRequest("Bundle.entry[" + index + "]: _elements and _summary are not supported on a"
+          + " read in a batch or transaction entry; send a GET of its URL to have a subset", where + ".url");
+    }
+    return Set.of("_format", "_pretty").containsAll(params.keySet()) ? url.substring(0, q) : url;
   }
 
   /**

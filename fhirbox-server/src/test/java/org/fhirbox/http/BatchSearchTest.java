@@ -89,6 +89,27 @@ class BatchSearchTest {
   }
 
   @Test
+  void aBatchReadEntryIgnoresTheFormatItsBundleFollowsAndRefusesASubsetForItselfAlone() {
+    String one = patient("read-params");
+    Bundle out = post("""
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"request":{"method":"GET","url":"Patient/%1$s?_format=xml"}},
+          {"request":{"method":"GET","url":"Patient/%1$s/_history/1?_pretty=true&_format=application/fhir%%2Bjson"}},
+          {"request":{"method":"GET","url":"Patient/%1$s?_elements=identifier"}},
+          {"request":{"method":"GET","url":"Patient/%1$s?identifier=urn:batch-search|read-params"}}
+        ]}""".formatted(one));
+    assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("200", "200", "400", "400");
+    assertThat(((Patient) out.getEntry().get(0).getResource()).getIdElement().getIdPart()).isEqualTo(one);
+    assertThat(((Patient) out.getEntry().get(1).getResource()).getIdentifierFirstRep().getValue())
+        .isEqualTo("read-params");
+    assertThat(((OperationOutcome) out.getEntry().get(2).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("_elements").contains("send a GET of its URL");
+    assertThat(((OperationOutcome) out.getEntry().get(3).getResponse().getOutcome()).getIssueFirstRep()
+        .getDiagnostics()).contains("search criteria");
+  }
+
+  @Test
   void aBatchHistoryEntryAnswersItsHistoryBundle() {
     String id = patient("history");
     http().putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}");
