@@ -61,7 +61,8 @@ final class DownloadCommand implements Callable<Integer> {
   String source;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-      description = "where to write: a file (replaced if it exists), a directory, or - for stdout"
+      description = "where to write: a file (replaced if it exists), a directory, - for stdout, or a device or"
+          + " pipe such as /dev/null (written into, never replaced)"
           + " (default: the server's file name for the content, else the Binary id; never replacing a file)")
   String output;
 

@@ -341,6 +341,9 @@ final class Downloader {
       throw new IllegalArgumentException(target + " is a directory: download to a file, e.g. "
           + target.resolve(binaryId(urlOrReference).orElse("content")));
     }
+    if (replace && Files.exists(target) && !Files.isRegularFile(target)) {
+      return intoSpecialFile(urlOrReference, target, progress);
+    }
     Path name = target.toAbsolutePath().getFileName();
     Path part = target.toAbsolutePath().resolveSibling(name + ".part");
     Path sidecar = PartialFile.sidecarOf(part);
@@ -392,6 +395,19 @@ final class Downloader {
         deleteQuietly(part);
         deleteQuietly(sidecar);
       }
+    }
+  }
+
+  /**
+   * A target that is there but no regular file nor directory: a device or a pipe ({@code /dev/null},
+   * {@code /dev/stdout}, a FIFO), written into as the content arrives, as {@code cp} does. A part
+   * moved onto it would replace the device node or pipe itself with a regular file.
+   */
+  private long intoSpecialFile(String urlOrReference, Path target, ProgressListener progress) {
+    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.WRITE)) {
+      return download(urlOrReference, Downloader.sink(out), progress);
+    } catch (IOException e) {
+      throw FhirboxException.client("cannot write " + target + ": " + LocalFiles.writeReason(e), e);
     }
   }
 

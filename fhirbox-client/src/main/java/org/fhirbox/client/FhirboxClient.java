@@ -295,7 +295,8 @@ public final class FhirboxClient extends ResourceInteractions {
    * When complete, {@code .part} is moved atomically onto {@code target}. Without a readable
    * sidecar the download starts over; a failure before any validator leaves nothing behind. A
    * local write error (a full disk) fails at once, as a failed write may have stored part of its
-   * buffer. Progress counts the resumed bytes too.
+   * buffer. Progress counts the resumed bytes too. A {@code target} that is a device or a pipe
+   * ({@code /dev/null}, a FIFO) is written into as the content arrives, with no part, never replaced.
    *
    * <pre>{@code
    * long n = client.download("Binary/123", Path.of("scan.dcm"));
