@@ -1,6 +1,12 @@
 package org.fhirbox.cli;
 
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -20,7 +26,8 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--port", description = "HTTP port (FHIRBOX_PORT, default 8103; 0 picks a free one)")
   Integer port;
 
-  @Option(names = "--data-dir", description = "data directory (FHIRBOX_DATA_DIR, default ./data)")
+  @Option(names = "--data-dir",
+      description = "data directory (FHIRBOX_DATA_DIR, default ./data); a new one is made readable by its owner only")
   Path dataDir;
 
   @Option(names = "--base-url", description = "public base URL (FHIRBOX_BASE_URL, default http://localhost:PORT/)")
@@ -31,7 +38,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (configFile != null && !java.nio.file.Files.exists(configFile)) {
+    if (configFile != null && !Files.exists(configFile)) {
       throw new UsageException("no such file: " + configFile); // the command line's mistake, as for upload FILE
     }
     // one that is there but cannot be read (a directory, permissions, not UTF-8, a malformed escape)
@@ -47,10 +54,11 @@ final class ServeCommand implements Callable<Integer> {
       overrides.put("FHIRBOX_BASE_URL", baseUrl);
     }
     FhirboxConfig config = FhirboxConfig.load(System.getenv(), configFile, overrides);
-    if (java.nio.file.Files.exists(config.dataDir()) && !java.nio.file.Files.isDirectory(config.dataDir())) {
+    if (Files.exists(config.dataDir()) && !Files.isDirectory(config.dataDir())) {
       // the server's own failure would name the path alone (FileAlreadyExistsException)
       throw new IllegalArgumentException("FHIRBOX_DATA_DIR (--data-dir) " + config.dataDir() + " is no directory");
     }
+    createOwnerOnly(config.dataDir());
     FhirboxServer server = new FhirboxServer(config).start();
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
@@ -61,5 +69,29 @@ final class ServeCommand implements Callable<Integer> {
     System.err.println("fhirbox: stopping, finishing in-flight requests");
     server.close();
     return 0;
+  }
+
+  /**
+   * Creates the data directory, when it is not there yet, readable by its owner only: the database
+   * and the blobs under it are health data, and the umask (022 on most hosts) would let every
+   * account on the host list and read them. Its parents are created as the umask has it; an
+   * existing directory keeps its permissions.
+   */
+  private static void createOwnerOnly(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    FileAttribute<?>[] ownerOnly = FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))}
+        : new FileAttribute<?>[0];
+    try {
+      Files.createDirectory(dir, ownerOnly);
+    } catch (FileAlreadyExistsException e) {
+      // made meanwhile by another start: it keeps the permissions it was made with
+    }
   }
 }

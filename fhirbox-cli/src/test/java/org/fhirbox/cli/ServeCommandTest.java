@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -136,6 +137,16 @@ class ServeCommandTest {
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
     assertThat(r.err()).contains("fhirbox: FHIRBOX_DATA_DIR (--data-dir) " + file + " is no directory");
+  }
+
+  @Test
+  @SlowTest
+  void aDataDirectoryTheStartCreatesIsItsOwnersOnly(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    // the database and the blobs under it are health data: no other account on the host may list or read them
+    Path data = tmp.resolve("new").resolve("data");
+    try (ServerProcess server = new ServerProcess(data, "256m", Map.of())) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data))).isEqualTo("rwx------");
+    }
   }
 
   @Test
