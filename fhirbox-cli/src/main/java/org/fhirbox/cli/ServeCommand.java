@@ -1,6 +1,7 @@
 package org.fhirbox.cli;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -59,7 +60,23 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("FHIRBOX_DATA_DIR (--data-dir) " + config.dataDir() + " is no directory");
     }
     createOwnerOnly(config.dataDir());
-    FhirboxServer server = new FhirboxServer(config).start();
+    FhirboxServer server = new FhirboxServer(config);
+    try {
+      server.start();
+    } catch (Exception e) {
+      // the database is open by now: left so, the next start would find it not closed cleanly
+      try {
+        server.close();
+      } catch (Exception closing) {
+        e.addSuppressed(closing);
+      }
+      if (causedBy(e, BindException.class)) {
+        // Jetty says "Failed to bind to /0.0.0.0:8103": which setting moves it is what the user needs
+        throw new IllegalStateException("port " + config.port() + " is in use on " + config.get("FHIRBOX_BIND")
+            + " by another process: stop it, or choose another with --port or FHIRBOX_PORT (0 picks a free one)", e);
+      }
+      throw e;
+    }
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());
@@ -69,6 +86,15 @@ final class ServeCommand implements Callable<Integer> {
     System.err.println("fhirbox: stopping, finishing in-flight requests");
     server.close();
     return 0;
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

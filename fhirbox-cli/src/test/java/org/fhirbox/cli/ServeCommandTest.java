@@ -150,6 +150,26 @@ class ServeCommandTest {
   }
 
   @Test
+  @SlowTest
+  void aPortInUseStopsTheStartSayingSoAndLeavesTheDatabaseClosed(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path data = tmp.resolve("data");
+    try (ServerProcess holder = ServerProcess.start("256m")) {
+      Cli.Result r = Cli.bare().run("serve", "--port", Integer.toString(holder.port()), "--data-dir", data.toString());
+
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+      assertThat(r.err()).contains("fhirbox: port " + holder.port() + " is in use")
+          .contains("--port").doesNotContain("Exception").doesNotContain("\tat ");
+    }
+    // the failed start closed its database: a later one opens it without recovering it
+    try (ServerProcess next = new ServerProcess(data, "256m", Map.of())) {
+      next.process.destroy();
+      assertThat(next.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(next.stderrAfterExit()).doesNotContain("not closed cleanly");
+    }
+  }
+
+  @Test
   void helpListsTheCommands() {
     java.io.StringWriter out = new java.io.StringWriter();
     picocli.CommandLine cl = new picocli.CommandLine(new Main());
