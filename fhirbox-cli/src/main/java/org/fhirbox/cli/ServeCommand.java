@@ -1,15 +1,22 @@
 package org.fhirbox.cli;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.net.BindException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.fhirbox.app.FhirboxServer;
@@ -55,6 +62,9 @@ final class ServeCommand implements Callable<Integer> {
       overrides.put("FHIRBOX_BASE_URL", baseUrl);
     }
     FhirboxConfig config = FhirboxConfig.load(System.getenv(), configFile, overrides);
+    if (configFile != null) {
+      warnIfOthersMayReadSecrets(configFile);
+    }
     if (Files.exists(config.dataDir()) && !Files.isDirectory(config.dataDir())) {
       // the server's own failure would name the path alone (FileAlreadyExistsException)
       throw new IllegalArgumentException("FHIRBOX_DATA_DIR (--data-dir) " + config.dataDir() + " is no directory");
@@ -86,6 +96,40 @@ final class ServeCommand implements Callable<Integer> {
     System.err.println("fhirbox: stopping, finishing in-flight requests");
     server.close();
     return 0;
+  }
+
+  /**
+   * Warns, on stderr and without the values, when a config file that holds a secret (a password,
+   * the bootstrap client's secret, signing or CloudFront keys) may be read by other accounts, as the
+   * umask leaves a new file on most hosts. Not an error: the file may be guarded otherwise.
+   */
+  private static void warnIfOthersMayReadSecrets(Path file) {
+    Set<PosixFilePermission> permissions;
+    Properties settings = new Properties();
+    try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      permissions = Files.getPosixFilePermissions(file);
+      settings.load(in);
+    } catch (UnsupportedOperationException | IOException | IllegalArgumentException e) {
+      return; // no POSIX permissions here; a file that cannot be read failed the start already
+    }
+    boolean others = permissions.contains(PosixFilePermission.OTHERS_READ);
+    if (!others && !permissions.contains(PosixFilePermission.GROUP_READ)) {
+      return;
+    }
+    List<String> secrets = settings.stringPropertyNames().stream()
+        .filter(k -> !settings.getProperty(k).isBlank() && isSecret(k.trim(), settings.getProperty(k)))
+        .map(String::trim).sorted().toList();
+    if (!secrets.isEmpty()) {
+      System.err.println("fhirbox: warning: the config file " + file + " is readable by " + (others ? "others" : "its group")
+          + " (" + PosixFilePermissions.toString(permissions) + ") and holds " + String.join(", ", secrets)
+          + ": make it readable by its owner only (chmod 600)");
+    }
+  }
+
+  private static boolean isSecret(String key, String value) {
+    return key.endsWith("_SECRET") || key.endsWith("_PASSWORD") || key.equals("FHIRBOX_SIGNING_KEYS")
+        || key.equals("FHIRBOX_CLOUDFRONT_PRIVATE_KEY")
+        || key.equals("FHIRBOX_DATABASE_URL") && value.toLowerCase(Locale.ROOT).contains("password=");
   }
 
   private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {

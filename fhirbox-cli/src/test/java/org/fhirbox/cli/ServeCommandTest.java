@@ -170,6 +170,22 @@ class ServeCommandTest {
   }
 
   @Test
+  @SlowTest
+  void aConfigFileHoldingASecretThatOthersMayReadIsWarnedAboutWithoutShowingIt(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path config = Files.writeString(tmp.resolve("fhirbox.properties"),
+        "FHIRBOX_LOG_LEVEL=WARN\nFHIRBOX_BOOTSTRAP_CLIENT_SECRET=" + TestServer.ADMIN_SECRET + "\n");
+    Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
+    String shared = stderrOfAStart(Map.of(), config);
+    Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+    String ownerOnly = stderrOfAStart(Map.of(), config);
+
+    assertThat(shared).contains("the config file " + config + " is readable by others (rw-r--r--) and holds"
+        + " FHIRBOX_BOOTSTRAP_CLIENT_SECRET").contains("chmod 600").doesNotContain(TestServer.ADMIN_SECRET);
+    assertThat(ownerOnly).doesNotContain("is readable by");
+  }
+
+  @Test
   void helpListsTheCommands() {
     java.io.StringWriter out = new java.io.StringWriter();
     picocli.CommandLine cl = new picocli.CommandLine(new Main());
