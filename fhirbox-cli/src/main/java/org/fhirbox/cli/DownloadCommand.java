@@ -1,5 +1,6 @@
 package org.fhirbox.cli;
 
+import java.io.File;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -62,12 +63,22 @@ final class DownloadCommand implements Callable<Integer> {
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
       description = "where to write: a file (replaced if it exists), a directory, - for stdout, or a device or"
-          + " pipe such as /dev/null (written into, never replaced)"
+          + " pipe such as /dev/null (written into, never replaced); one ending in / must be a directory"
           + " (default: the server's file name for the content, else the Binary id; never replacing a file)")
   String output;
 
   @Override
   public Integer call() throws Exception {
+    if (output != null && output.isBlank()) {
+      // often an unset shell variable: Path.of("") is the working directory, where a name would be picked
+      throw new UsageException("-o is empty: give a file, a directory or - for stdout, or leave it out"
+          + " to save under the server's file name here");
+    }
+    if (output != null && (output.endsWith("/") || output.endsWith(File.separator))
+        && !Files.isDirectory(Path.of(output))) {
+      // Path.of drops the trailing separator: the directory meant would become a file of that name
+      throw new UsageException("no such directory: " + output);
+    }
     URI uri;
     try {
       uri = URI.create(source.trim());

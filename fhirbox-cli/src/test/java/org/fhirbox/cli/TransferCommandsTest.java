@@ -305,6 +305,29 @@ class TransferCommandsTest extends ServerFixture {
   }
 
   @Test
+  void anEmptyOutputOrADirectoryOutputThatIsNotThereIsAUsageErrorAndWritesNothing() throws Exception {
+    Path upload = file("empty-output-" + System.nanoTime() + ".bin", 1_000);
+    String id = cli.run("upload", upload.toString()).json().path("id").asText();
+    // an empty -o (an unset shell variable) would otherwise mean the working directory
+    Path inWorkingDirectory = Path.of(upload.getFileName().toString());
+    try {
+      for (String output : new String[] {"", " "}) {
+        Cli.Result r = cli.run("download", "Binary/" + id, "-o", output);
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).startsWith("fhirbox: -o is empty");
+      }
+      assertThat(inWorkingDirectory).doesNotExist();
+    } finally {
+      Files.deleteIfExists(inWorkingDirectory);
+    }
+    String folder = dir.resolve("folder").toString() + "/";
+    Cli.Result r = cli.run("download", "Binary/" + id, "-o", folder);
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("fhirbox: no such directory: " + folder + "\n");
+    assertThat(dir.resolve("folder")).doesNotExist();
+  }
+
+  @Test
   void anOutputInADirectoryThatIsNotThereSaysSo() throws Exception {
     String id = cli.run("upload", file("nowhere.bin", 1_000).toString()).json().path("id").asText();
     Path target = dir.resolve("missing").resolve("x.txt");
