@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpResponse;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -388,6 +389,9 @@ final class Downloader {
       state.recorded = false; // the content is complete but has nowhere to go
       throw FhirboxException.client(target + " already exists, and this download never replaces a file;"
           + " nothing was written", e);
+    } catch (ClosedByInterruptException e) {
+      // the file channel closed itself because the thread was interrupted: nothing is wrong with the file
+      throw FhirboxException.client("the download to " + target + " was interrupted", e);
     } catch (IOException e) {
       throw FhirboxException.client("cannot write " + target + ": " + LocalFiles.writeReason(e), e);
     } finally {
@@ -406,6 +410,8 @@ final class Downloader {
   private long intoSpecialFile(String urlOrReference, Path target, ProgressListener progress) {
     try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.WRITE)) {
       return download(urlOrReference, Downloader.sink(out), progress);
+    } catch (ClosedByInterruptException e) {
+      throw FhirboxException.client("the download to " + target + " was interrupted", e);
     } catch (IOException e) {
       throw FhirboxException.client("cannot write " + target + ": " + LocalFiles.writeReason(e), e);
     }

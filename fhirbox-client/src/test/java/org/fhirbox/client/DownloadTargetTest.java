@@ -114,6 +114,24 @@ class DownloadTargetTest {
   }
 
   @Test
+  void aDownloadToAFileOnAnInterruptedThreadSaysItWasInterruptedAndKeepsTheInterrupt() {
+    Path target = work.resolve("scan.bin");
+    Thread.currentThread().interrupt();
+    Throwable failure;
+    boolean kept;
+    try {
+      failure = org.assertj.core.api.Assertions.catchThrowable(() -> fhirbox.client().download(ref, target));
+    } finally {
+      kept = Thread.interrupted();
+    }
+
+    assertThat(failure).isInstanceOf(FhirboxException.class).hasMessageContaining("interrupted")
+        .hasMessageNotContaining("cannot write");
+    assertThat(kept).as("the interrupt is kept for the caller").isTrue();
+    assertThat(target).doesNotExist();
+  }
+
+  @Test
   void anExistingTargetFailsADownloadThatNeverReplacesBeforeAnythingIsFetched() throws Exception {
     Path target = Files.writeString(work.resolve("taken.bin"), "someone else's");
     AtomicBoolean fetched = new AtomicBoolean();
