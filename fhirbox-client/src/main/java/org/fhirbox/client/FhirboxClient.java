@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Optional;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
@@ -356,6 +357,7 @@ public final class FhirboxClient extends ResourceInteractions {
    * }</pre>
    */
   public long download(String urlOrReference, OutputStream out, ProgressListener progress) {
+    Objects.requireNonNull(out, "out"); // before the content is fetched, not at its first byte
     return downloader.download(urlOrReference, Downloader.sink(out), progress);
   }
 
