@@ -1,6 +1,7 @@
 package org.fhirbox.cli;
 
 import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.parser.StrictErrorHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,10 @@ final class CreateCommand implements Callable<Integer> {
     FhirboxClient client = options.client();
     IBaseResource parsed;
     try {
-      parsed = client.fhirContext().newJsonParser().parseResource(read());
+      // strict: the lenient default drops an element R4 does not know (a misspelt one) with a log
+      // line, and the resource would be created without it; the server refuses one as well
+      parsed = client.fhirContext().newJsonParser().setParserErrorHandler(new StrictErrorHandler())
+          .parseResource(read());
     } catch (DataFormatException e) {
       throw new UsageException((source.equals("-") ? "stdin" : source) + " is not a FHIR JSON resource: "
           + e.getMessage());

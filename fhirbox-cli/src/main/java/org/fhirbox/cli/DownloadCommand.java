@@ -1,8 +1,10 @@
 package org.fhirbox.cli;
 
+import java.io.File;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,8 +49,8 @@ import picocli.CommandLine.Spec;
             + "FILE resumes where it stopped (Range + If-Range, even with a new signed URL), and starts "
             + "over if the content changed.",
         "A name the command picks (the server's file name, else the id) never replaces an existing file, "
-            + "also one created during the download (the download fails instead), and has its leading dots "
-            + "removed; -o FILE replaces FILE.",
+            + "also one created during the download (the download fails instead), and has its leading dots, "
+            + "control and invisible format characters removed, cut to 200 bytes; -o FILE replaces FILE.",
         "FILE.part is locked while written: a second download to the same FILE fails at once."})
 final class DownloadCommand implements Callable<Integer> {
   @Spec
@@ -61,12 +63,23 @@ final class DownloadCommand implements Callable<Integer> {
   String source;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-      description = "where to write: a file (replaced if it exists), a directory, or - for stdout"
+      description = "where to write: a file (replaced if it exists), a directory, - for stdout, or a device or"
+          + " pipe such as /dev/null (written into, never replaced); one ending in / must be a directory"
           + " (default: the server's file name for the content, else the Binary id; never replacing a file)")
   String output;
 
   @Override
   public Integer call() throws Exception {
+    if (output != null && output.isBlank()) {
+      // often an unset shell variable: Path.of("") is the working directory, where a name would be picked
+      throw new UsageException("-o is empty: give a file, a directory or - for stdout, or leave it out"
+          + " to save under the server's file name here");
+    }
+    if (output != null && (output.endsWith("/") || output.endsWith(File.separator))
+        && !Files.isDirectory(Path.of(output))) {
+      // Path.of drops the trailing separator: the directory meant would become a file of that name
+      throw new UsageException("no such directory: " + output);
+    }
     URI uri;
     try {
       uri = URI.create(source.trim());
@@ -158,13 +171,39 @@ final class DownloadCommand implements Callable<Integer> {
   }
 
   /**
-   * The last path segment without control characters and without leading dots, so that a server
-   * cannot name a hidden file such as {@code .bashrc} (nor {@code .} or {@code ..}); may be empty.
+   * The last path segment without control characters, without invisible format characters (a
+   * right-to-left override shows {@code scan\u202Efdp.exe} as "scanexe.pdf"), without leading dots,
+   * so that a server cannot name a hidden file such as {@code .bashrc} (nor {@code .} or {@code ..}),
+   * and cut to {@link #MAX_NAME_BYTES}; may be empty.
    */
   static String safeName(String name) {
     String last = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
-    String cleaned = last.codePoints().filter(c -> !Character.isISOControl(c))
+    String cleaned = last.codePoints()
+        .filter(c -> !Character.isISOControl(c) && Character.getType(c) != Character.FORMAT)
         .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString().strip();
-    return cleaned.replaceFirst("^[.\\s]+", "");
+    return shortened(cleaned.replaceFirst("^[.\\s]+", ""));
+  }
+
+  /**
+   * File systems take names of up to 255 bytes, and the download writes {@code NAME.part.validator.tmp}
+   * beside it: a longer name another host sends is cut, keeping a short extension.
+   */
+  static final int MAX_NAME_BYTES = 200;
+
+  private static String shortened(String name) {
+    if (utf8Length(name) <= MAX_NAME_BYTES) {
+      return name;
+    }
+    int dot = name.lastIndexOf('.');
+    String extension = dot > 0 && name.length() - dot <= 16 ? name.substring(dot) : "";
+    String stem = name.substring(0, name.length() - extension.length());
+    while (utf8Length(stem + extension) > MAX_NAME_BYTES) {
+      stem = stem.substring(0, stem.offsetByCodePoints(stem.length(), -1));
+    }
+    return stem.strip() + extension;
+  }
+
+  private static int utf8Length(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
   }
 }

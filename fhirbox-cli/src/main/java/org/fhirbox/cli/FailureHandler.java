@@ -35,12 +35,23 @@ final class FailureHandler implements IExecutionExceptionHandler, IExitCodeExcep
   @Override
   public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parsed) {
     PrintWriter err = cmd.getErr();
-    err.println("fhirbox: " + message(e).replaceAll("\\s*[\\r\\n]+\\s*", " "));
+    err.println("fhirbox: " + printable(message(e)));
     if (verbose(parsed)) {
       e.printStackTrace(err);
     }
     err.flush();
     return getExitCode(e);
+  }
+
+  /**
+   * One line with no control characters: a message may carry a server's words (an OperationOutcome's
+   * diagnostics, a file name), and an escape sequence among them would drive the terminal (clear it,
+   * retitle it, write its clipboard: ECMA-48 ESC and CSI, OSC 52).
+   */
+  static String printable(String message) {
+    return message.replaceAll("\\s*[\\r\\n]+\\s*", " ").codePoints()
+        .map(c -> c == '\t' ? ' ' : Character.isISOControl(c) ? '?' : c)
+        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
   }
 
   /**

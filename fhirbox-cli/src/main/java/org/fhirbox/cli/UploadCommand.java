@@ -85,6 +85,8 @@ final class UploadCommand implements Callable<Integer> {
     if (chunkSize < 1) {
       throw new UsageException("--chunk-size must be at least 1 byte");
     }
+    requireHeaderText("--content-type", contentType);
+    requireHeaderText("--security-context", securityContext);
     FhirboxClient plain = options.client();
     ResumableUploads settings = ResumableUploads.DEFAULT.withChunkSize(chunkSize)
         .withStateDirectory(stateDirectory());
@@ -117,6 +119,18 @@ final class UploadCommand implements Callable<Integer> {
     }
     out.resource(AttachmentSave.save(client, ref, path, resource, attachment, AttachmentSave.ATTEMPTS));
     return 0;
+  }
+
+  /**
+   * A flag sent as a header value (Content-Type, X-Security-Context) must be printable ASCII: a line
+   * break would end the header (the HTTP client refuses it with a message naming no flag), and
+   * other bytes arrive as '?' (RFC 9110 §5.5: field values are ASCII in practice).
+   */
+  private static void requireHeaderText(String flag, String value) {
+    if (value != null && !value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c < 0x7f))) {
+      throw new UsageException(flag + " must be printable ASCII, as a header value is; got '"
+          + value.replaceAll("[\\r\\n]", " ") + "'");
+    }
   }
 
   /** The user's cache directory (XDG Base Directory), where unfinished uploads are remembered. */

@@ -40,4 +40,20 @@ class InputFileErrorsTest extends ServerFixture {
     assertThat(binaryCount()).isEqualTo(before);
     assertThat(cache).doesNotExist();
   }
+
+  @Test
+  void aFlagSentAsAHeaderThatAHeaderCannotCarryIsAUsageErrorNamingItBeforeAnyUpload() throws Exception {
+    String file = Files.writeString(dir.resolve("note.txt"), "hello").toString();
+    String before = binaryCount();
+
+    for (String[] flag : new String[][] {{"--content-type", "text/plain\r\nX-Injected: 1"},
+        {"--content-type", "text/plain; name=caf\u00e9"}, {"--security-context", "Patient/1\nX-Injected: 1"}}) {
+      Cli.Result r = cli.run("upload", file, flag[0], flag[1]);
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+      assertThat(r.err()).as(r.toString()).startsWith("fhirbox: " + flag[0] + " ").contains("header");
+      assertThat(r.err().lines()).hasSize(1);
+    }
+
+    assertThat(binaryCount()).isEqualTo(before);
+  }
 }

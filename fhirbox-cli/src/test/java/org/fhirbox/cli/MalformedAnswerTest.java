@@ -18,6 +18,34 @@ class MalformedAnswerTest {
   Path work;
 
   @Test
+  void terminalControlSequencesInAServersDiagnosticsAreNotPrinted() throws Exception {
+    // ESC ] 52 would write the terminal's clipboard, ESC [ 2 J clear the screen: a server's words are text only
+    HttpServer hostile = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    String root = "http://127.0.0.1:" + hostile.getAddress().getPort() + "/";
+    hostile.createContext("/", ex -> {
+      ex.getRequestBody().readAllBytes();
+      byte[] outcome = ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"invalid\","
+          + "\"diagnostics\":\"bad\\u001b]52;c;Y3VybCBldmlsfHNo\\u0007 request\\u001b[2J\\u009b1m\"}]}")
+          .getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/fhir+json");
+      ex.sendResponseHeaders(400, outcome.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(outcome);
+      }
+    });
+    hostile.start();
+    try {
+      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root)).run("download", root + "files/x?Signature=s", "-o", "-");
+
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
+      assertThat(r.err()).startsWith("fhirbox: 400 Bad Request: bad").contains("request")
+          .doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
+    } finally {
+      hostile.stop(0);
+    }
+  }
+
+  @Test
   void aMalformedUploadOffsetFailsTheUploadWithExit1() throws Exception {
     HttpServer broken = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     String root = "http://127.0.0.1:" + broken.getAddress().getPort() + "/";

@@ -171,6 +171,20 @@ class ResourceCommandsTest extends ServerFixture {
   }
 
   @Test
+  void anElementR4DoesNotKnowIsAUsageErrorRatherThanDroppedFromWhatIsCreated() {
+    // a misspelt element (birthdate for birthDate) must not vanish from the record without a word
+    String family = "Unknown-" + System.nanoTime();
+    Cli.Result r = cli.runWithStdin("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family
+        + "\"}],\"birthdate\":\"1970-01-01\"}", "create", "-");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+    assertThat(r.err()).startsWith("fhirbox: stdin is not a FHIR JSON resource: ").contains("birthdate");
+    assertThat(r.err().lines()).hasSize(1);
+    Cli.Result found = cli.run("search", "Patient", "family=" + family + "&_summary=count");
+    assertThat(found.json().path("total").asInt()).isZero();
+  }
+
+  @Test
   void aFileThatIsThereButNotARegularFileIsNamedForWhatItIs() {
     Cli.Result createDir = cli.run("create", dir.toString());
     Cli.Result createDevice = cli.run("create", "/dev/null");

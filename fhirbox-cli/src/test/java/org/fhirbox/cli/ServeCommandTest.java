@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -136,6 +137,52 @@ class ServeCommandTest {
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
     assertThat(r.err()).contains("fhirbox: FHIRBOX_DATA_DIR (--data-dir) " + file + " is no directory");
+  }
+
+  @Test
+  @SlowTest
+  void aDataDirectoryTheStartCreatesIsItsOwnersOnly(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    // the database and the blobs under it are health data: no other account on the host may list or read them
+    Path data = tmp.resolve("new").resolve("data");
+    try (ServerProcess server = new ServerProcess(data, "256m", Map.of())) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data))).isEqualTo("rwx------");
+    }
+  }
+
+  @Test
+  @SlowTest
+  void aPortInUseStopsTheStartSayingSoAndLeavesTheDatabaseClosed(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path data = tmp.resolve("data");
+    try (ServerProcess holder = ServerProcess.start("256m")) {
+      Cli.Result r = Cli.bare().run("serve", "--port", Integer.toString(holder.port()), "--data-dir", data.toString());
+
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+      assertThat(r.err()).contains("fhirbox: port " + holder.port() + " is in use")
+          .contains("--port").doesNotContain("Exception").doesNotContain("\tat ");
+    }
+    // the failed start closed its database: a later one opens it without recovering it
+    try (ServerProcess next = new ServerProcess(data, "256m", Map.of())) {
+      next.process.destroy();
+      assertThat(next.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(next.stderrAfterExit()).doesNotContain("not closed cleanly");
+    }
+  }
+
+  @Test
+  @SlowTest
+  void aConfigFileHoldingASecretThatOthersMayReadIsWarnedAboutWithoutShowingIt(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path config = Files.writeString(tmp.resolve("fhirbox.properties"),
+        "FHIRBOX_LOG_LEVEL=WARN\nFHIRBOX_BOOTSTRAP_CLIENT_SECRET=" + TestServer.ADMIN_SECRET + "\n");
+    Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
+    String shared = stderrOfAStart(Map.of(), config);
+    Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+    String ownerOnly = stderrOfAStart(Map.of(), config);
+
+    assertThat(shared).contains("the config file " + config + " is readable by others (rw-r--r--) and holds"
+        + " FHIRBOX_BOOTSTRAP_CLIENT_SECRET").contains("chmod 600").doesNotContain(TestServer.ADMIN_SECRET);
+    assertThat(ownerOnly).doesNotContain("is readable by");
   }
 
   @Test

@@ -230,6 +230,43 @@ class TransferCommandsTest extends ServerFixture {
   }
 
   @Test
+  void aServerFileNameLosesItsInvisibleCharactersAndIsCutToALengthAFileSystemTakes() throws Exception {
+    // another host's Attachment.url, which fhirbox's own file name rules do not bound
+    byte[] body = "content".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    com.sun.net.httpserver.HttpServer other = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    other.createContext("/", ex -> {
+      String name = ex.getRequestURI().getRawPath().substring(1); // percent-encoded, as filename* is
+      ex.getResponseHeaders().set("Content-Disposition", "attachment; filename*=UTF-8''" + name);
+      ex.sendResponseHeaders(200, "HEAD".equals(ex.getRequestMethod()) ? -1 : body.length);
+      try (var out = ex.getResponseBody()) {
+        if (!"HEAD".equals(ex.getRequestMethod())) {
+          out.write(body);
+        }
+      }
+    });
+    other.start();
+    try {
+      String root = "http://127.0.0.1:" + other.getAddress().getPort() + "/";
+      Path into = Files.createDirectory(dir.resolve("names"));
+
+      // a right-to-left override shows scan\u202Efdp.exe as "scanexe.pdf"
+      Cli.Result shown = cli.run("download", root + "scan%E2%80%AEfdp.exe", "-o", into.toString());
+      Cli.Result cut = cli.run("download", root + "a".repeat(300) + ".pdf", "-o", into.toString());
+
+      assertThat(shown.exitCode()).as(shown.toString()).isZero();
+      assertThat(shown.out().strip()).isEqualTo(into.resolve("scanfdp.exe").toString());
+      assertThat(cut.exitCode()).as(cut.toString()).isZero();
+      String name = Path.of(cut.out().strip()).getFileName().toString();
+      assertThat(name).startsWith("aaaa").endsWith(".pdf");
+      assertThat(name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(200);
+      assertThat(Files.readAllBytes(into.resolve(name))).isEqualTo(body);
+    } finally {
+      other.stop(0);
+    }
+  }
+
+  @Test
   void anOutputFileTheUserNamedIsReplaced() throws Exception {
     Path report = file("replaced.txt", 2_000);
     String id = cli.run("upload", report.toString(), "--content-type", "text/plain").json().path("id").asText();
@@ -302,6 +339,29 @@ class TransferCommandsTest extends ServerFixture {
     Cli.Result named = cli.run("download", server.baseUrl() + "fhir/R4/Patient/" + id, "-o", into.toString());
     assertThat(named.exitCode()).as(named.toString()).isEqualTo(2);
     assertThat(into).isEmptyDirectory();
+  }
+
+  @Test
+  void anEmptyOutputOrADirectoryOutputThatIsNotThereIsAUsageErrorAndWritesNothing() throws Exception {
+    Path upload = file("empty-output-" + System.nanoTime() + ".bin", 1_000);
+    String id = cli.run("upload", upload.toString()).json().path("id").asText();
+    // an empty -o (an unset shell variable) would otherwise mean the working directory
+    Path inWorkingDirectory = Path.of(upload.getFileName().toString());
+    try {
+      for (String output : new String[] {"", " "}) {
+        Cli.Result r = cli.run("download", "Binary/" + id, "-o", output);
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).startsWith("fhirbox: -o is empty");
+      }
+      assertThat(inWorkingDirectory).doesNotExist();
+    } finally {
+      Files.deleteIfExists(inWorkingDirectory);
+    }
+    String folder = dir.resolve("folder").toString() + "/";
+    Cli.Result r = cli.run("download", "Binary/" + id, "-o", folder);
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("fhirbox: no such directory: " + folder + "\n");
+    assertThat(dir.resolve("folder")).doesNotExist();
   }
 
   @Test

@@ -3,6 +3,7 @@ package org.fhirbox.client;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.DocumentReference;
@@ -62,12 +63,30 @@ final class Binaries {
     if (upload.securityContext() != null) {
       call = call.header("X-Security-Context", upload.securityContext());
     }
+    String before = upload.file() == null ? null : LocalFiles.stamp(upload.file());
     try {
       Binary binary = codec.read(transport.exchange(call), Binary.class, call);
+      String after = before == null ? null : LocalFiles.stamp(upload.file());
+      if (after != null && !after.equals(before)) {
+        // the body was read as the file changed: its first bytes may be the old content, the rest the new
+        throw changedWhileUploaded(resources, upload.file(), binary.getIdElement().getIdPart());
+      }
       return new Uploaded(binary, body.bytes(), body.sha1());
     } finally {
       upload.closeStream(); // read once, whatever the outcome
     }
+  }
+
+  /** The Binary holds old and new bytes of the file: it is deleted, or the error says it could not be. */
+  static FhirboxException changedWhileUploaded(Resources resources, Path file, String id) {
+    String changed = file + " changed while it was uploaded, so Binary/" + id + " would mix its old and new bytes";
+    try {
+      resources.delete("Binary", id);
+    } catch (FhirboxException e) {
+      return FhirboxException.client(changed + ", and it could not be deleted (" + e.getMessage()
+          + "): delete Binary/" + id + " and upload the file again", e);
+    }
+    return FhirboxException.client(changed + "; it was deleted: upload the file again", null);
   }
 
   /**

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpResponse;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -341,6 +342,9 @@ final class Downloader {
       throw new IllegalArgumentException(target + " is a directory: download to a file, e.g. "
           + target.resolve(binaryId(urlOrReference).orElse("content")));
     }
+    if (replace && Files.exists(target) && !Files.isRegularFile(target)) {
+      return intoSpecialFile(urlOrReference, target, progress);
+    }
     Path name = target.toAbsolutePath().getFileName();
     Path part = target.toAbsolutePath().resolveSibling(name + ".part");
     Path sidecar = PartialFile.sidecarOf(part);
@@ -385,6 +389,9 @@ final class Downloader {
       state.recorded = false; // the content is complete but has nowhere to go
       throw FhirboxException.client(target + " already exists, and this download never replaces a file;"
           + " nothing was written", e);
+    } catch (ClosedByInterruptException e) {
+      // the file channel closed itself because the thread was interrupted: nothing is wrong with the file
+      throw FhirboxException.client("the download to " + target + " was interrupted", e);
     } catch (IOException e) {
       throw FhirboxException.client("cannot write " + target + ": " + LocalFiles.writeReason(e), e);
     } finally {
@@ -392,6 +399,21 @@ final class Downloader {
         deleteQuietly(part);
         deleteQuietly(sidecar);
       }
+    }
+  }
+
+  /**
+   * A target that is there but no regular file nor directory: a device or a pipe ({@code /dev/null},
+   * {@code /dev/stdout}, a FIFO), written into as the content arrives, as {@code cp} does. A part
+   * moved onto it would replace the device node or pipe itself with a regular file.
+   */
+  private long intoSpecialFile(String urlOrReference, Path target, ProgressListener progress) {
+    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.WRITE)) {
+      return download(urlOrReference, Downloader.sink(out), progress);
+    } catch (ClosedByInterruptException e) {
+      throw FhirboxException.client("the download to " + target + " was interrupted", e);
+    } catch (IOException e) {
+      throw FhirboxException.client("cannot write " + target + ": " + LocalFiles.writeReason(e), e);
     }
   }
 

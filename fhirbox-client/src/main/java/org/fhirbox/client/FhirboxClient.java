@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Optional;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
@@ -295,7 +296,8 @@ public final class FhirboxClient extends ResourceInteractions {
    * When complete, {@code .part} is moved atomically onto {@code target}. Without a readable
    * sidecar the download starts over; a failure before any validator leaves nothing behind. A
    * local write error (a full disk) fails at once, as a failed write may have stored part of its
-   * buffer. Progress counts the resumed bytes too.
+   * buffer. Progress counts the resumed bytes too. A {@code target} that is a device or a pipe
+   * ({@code /dev/null}, a FIFO) is written into as the content arrives, with no part, never replaced.
    *
    * <pre>{@code
    * long n = client.download("Binary/123", Path.of("scan.dcm"));
@@ -355,6 +357,7 @@ public final class FhirboxClient extends ResourceInteractions {
    * }</pre>
    */
   public long download(String urlOrReference, OutputStream out, ProgressListener progress) {
+    Objects.requireNonNull(out, "out"); // before the content is fetched, not at its first byte
     return downloader.download(urlOrReference, Downloader.sink(out), progress);
   }
 

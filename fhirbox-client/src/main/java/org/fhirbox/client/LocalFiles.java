@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
 
 /**
@@ -65,6 +66,22 @@ final class LocalFiles {
       // opened: readable
     } catch (IOException e) {
       throw FhirboxException.client("cannot read " + file + ": " + readReason(e), e);
+    }
+  }
+
+  /**
+   * What changes when a file's content does: size, modification time, and where the file system
+   * has them its inode and change time (which no copying tool sets back); null when the file
+   * cannot be looked at (removed since, as an open file may be: its bytes were read whole).
+   */
+  static String stamp(Path file) {
+    try {
+      BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+      String changed = file.getFileSystem().supportedFileAttributeViews().contains("unix")
+          ? String.valueOf(Files.getAttribute(file, "unix:ctime")) : "";
+      return attrs.size() + " " + attrs.lastModifiedTime() + " " + attrs.fileKey() + " " + changed;
+    } catch (IOException | UnsupportedOperationException e) {
+      return null;
     }
   }
 }

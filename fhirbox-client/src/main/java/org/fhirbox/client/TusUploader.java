@@ -157,23 +157,11 @@ final class TusUploader {
     }
     if (!fingerprint(upload).equals(fingerprint)) {
       // checked before each piece, and after the last one, whose bytes may be the file's new ones
-      throw changedDuringLastPiece(file, created.id());
+      throw Binaries.changedWhileUploaded(resources, file, created.id());
     }
     upload.progress().onProgress(size, size);
     Binary binary = Binaries.readCreated(resources, created.id(), created.version(), upload);
     return new Binaries.Uploaded(binary, size, null);
-  }
-
-  /** The Binary holds old and new bytes of the file: it is deleted, or the error says it could not be. */
-  private FhirboxException changedDuringLastPiece(Path file, String id) {
-    String changed = file + " changed while it was uploaded, so Binary/" + id + " would mix its old and new bytes";
-    try {
-      resources.delete("Binary", id);
-    } catch (FhirboxException e) {
-      return FhirboxException.client(changed + ", and it could not be deleted (" + e.getMessage()
-          + "): delete Binary/" + id + " and upload the file again", e);
-    }
-    return FhirboxException.client(changed + "; it was deleted: upload the file again", null);
   }
 
   /**

@@ -67,6 +67,15 @@ class DownloadArgumentTest {
   }
 
   @Test
+  void aNullStreamIsNamedBeforeAnythingIsFetched() {
+    ProgressListener fetching = (done, total) -> {
+      throw new AssertionError("fetched " + done + " bytes for a null stream");
+    };
+    assertThatThrownBy(() -> fhirbox.client().download("Binary/" + binaryId, (java.io.OutputStream) null, fetching))
+        .isInstanceOf(NullPointerException.class).hasMessage("out");
+  }
+
+  @Test
   void aNullSourceIsNamed() {
     assertThatThrownBy(() -> fhirbox.client().download(null, work.resolve("x")))
         .isInstanceOf(NullPointerException.class).hasMessage("urlOrReference");

@@ -3,12 +3,17 @@ package org.fhirbox.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,6 +86,49 @@ class DownloadTargetTest {
     try (var left = Files.list(work)) {
       assertThat(left).containsExactly(folder);
     }
+  }
+
+  @Test
+  void aTargetThatIsAPipeIsWrittenIntoAndStaysAPipe() throws Exception {
+    // as /dev/null or /dev/stdout would be: a part moved onto it would put a regular file in its place
+    Path fifo = work.resolve("fifo");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    CompletableFuture<byte[]> read = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (InputStream in = Files.newInputStream(fifo)) {
+        read.complete(in.readAllBytes());
+      } catch (IOException | RuntimeException e) {
+        read.completeExceptionally(e);
+      }
+    });
+    reader.setDaemon(true); // opening a pipe for reading waits for a writer, which a replaced pipe never gets
+    reader.start();
+
+    assertThat(fhirbox.client().download(ref, fifo)).isEqualTo(data.length);
+
+    assertThat(read.get(30, TimeUnit.SECONDS)).isEqualTo(data);
+    assertThat(Files.isRegularFile(fifo, LinkOption.NOFOLLOW_LINKS)).as("still a pipe").isFalse();
+    try (var left = Files.list(work)) {
+      assertThat(left).containsExactly(fifo);
+    }
+  }
+
+  @Test
+  void aDownloadToAFileOnAnInterruptedThreadSaysItWasInterruptedAndKeepsTheInterrupt() {
+    Path target = work.resolve("scan.bin");
+    Thread.currentThread().interrupt();
+    Throwable failure;
+    boolean kept;
+    try {
+      failure = org.assertj.core.api.Assertions.catchThrowable(() -> fhirbox.client().download(ref, target));
+    } finally {
+      kept = Thread.interrupted();
+    }
+
+    assertThat(failure).isInstanceOf(FhirboxException.class).hasMessageContaining("interrupted")
+        .hasMessageNotContaining("cannot write");
+    assertThat(kept).as("the interrupt is kept for the caller").isTrue();
+    assertThat(target).doesNotExist();
   }
 
   @Test

@@ -154,6 +154,32 @@ class ResumableUploadTest {
   }
 
   @Test
+  void aFileThatChangesWhileItIsSentInOnePostFailsTheUploadAndItsBinaryIsDeleted() throws Exception {
+    Path file = file(); // under the resumable threshold: one POST
+    AtomicBoolean changed = new AtomicBoolean();
+    String before = fhirbox.client().searchBundle(Binary.class, "_summary=count").getTotal() + "";
+
+    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> fhirbox.client().createBinary(
+        Upload.of(file, "video/mp4").withProgress((done, total) -> {
+          if (done > 0 && done < SIZE && changed.compareAndSet(false, true)) {
+            try {
+              // rewritten in place: the rest of the body is read from the new bytes
+              byte[] other = new byte[SIZE];
+              new Random(9).nextBytes(other);
+              Files.write(file, other);
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }
+        })));
+
+    assertThat(changed).isTrue();
+    assertThat(failure).isInstanceOf(FhirboxException.class)
+        .hasMessageContaining("changed while it was uploaded").hasMessageContaining("it was deleted");
+    assertThat(fhirbox.client().searchBundle(Binary.class, "_summary=count").getTotal() + "").isEqualTo(before);
+  }
+
+  @Test
   void aFileThatChangesDuringItsLastPieceFailsTheUploadAndItsBinaryIsDeleted() throws Exception {
     Path file = file();
     FhirboxClient client = resumable(fhirbox.server(), ResumableUploads.DEFAULT.withThreshold(0).withChunkSize(CHUNK));
