@@ -2,8 +2,11 @@ package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -48,6 +51,17 @@ class ResumableUploadTest {
     Path f = work.resolve("clip.mp4");
     Files.write(f, BinaryTransferTest.randomBytes(SIZE));
     return f;
+  }
+
+  /** Rewrites {@code file} in place with other bytes of the same size, as an editor saving over it would. */
+  private static void rewrite(Path file, long seed) {
+    byte[] other = new byte[SIZE];
+    new Random(seed).nextBytes(other);
+    try {
+      Files.write(file, other);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static FhirboxClient resumable(TestServer server, ResumableUploads settings) {
@@ -141,14 +155,8 @@ class ResumableUploadTest {
 
     assertThatThrownBy(() -> client.uploadResumably(Upload.of(file, "video/mp4").withProgress((done, total) -> {
       if (done >= SIZE / 2 && changed.compareAndSet(false, true)) {
-        try {
-          // rewritten in place: its first half, already sent, is other bytes now
-          byte[] other = new byte[SIZE];
-          new Random(7).nextBytes(other);
-          Files.write(file, other);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
+        // rewritten in place: its first half, already sent, is other bytes now
+        rewrite(file, 7);
       }
     }))).isInstanceOf(FhirboxException.class).hasMessageContaining("changed while it was uploaded");
   }
@@ -159,17 +167,11 @@ class ResumableUploadTest {
     AtomicBoolean changed = new AtomicBoolean();
     String before = fhirbox.client().searchBundle(Binary.class, "_summary=count").getTotal() + "";
 
-    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> fhirbox.client().createBinary(
+    Throwable failure = catchThrowable(() -> fhirbox.client().createBinary(
         Upload.of(file, "video/mp4").withProgress((done, total) -> {
           if (done > 0 && done < SIZE && changed.compareAndSet(false, true)) {
-            try {
-              // rewritten in place: the rest of the body is read from the new bytes
-              byte[] other = new byte[SIZE];
-              new Random(9).nextBytes(other);
-              Files.write(file, other);
-            } catch (java.io.IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
+            // rewritten in place: the rest of the body is read from the new bytes
+            rewrite(file, 9);
           }
         })));
 
@@ -186,16 +188,10 @@ class ResumableUploadTest {
     AtomicBoolean changed = new AtomicBoolean();
 
     // the last byte has been read for the last PATCH, which the server then takes
-    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> client.uploadResumably(
+    Throwable failure = catchThrowable(() -> client.uploadResumably(
         Upload.of(file, "video/mp4").withProgress((done, total) -> {
           if (done == SIZE && changed.compareAndSet(false, true)) {
-            try {
-              byte[] other = new byte[SIZE];
-              new Random(8).nextBytes(other);
-              Files.write(file, other);
-            } catch (java.io.IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
+            rewrite(file, 8);
           }
         })));
 
