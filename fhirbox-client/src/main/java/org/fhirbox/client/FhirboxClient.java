@@ -151,7 +151,7 @@ public final class FhirboxClient extends ResourceInteractions {
    * }</pre>
    */
   public Binary createBinary(Upload upload) {
-    return binaries.upload(upload).binary();
+    return binaries.upload(Objects.requireNonNull(upload, "upload")).binary();
   }
 
   /**
@@ -169,7 +169,7 @@ public final class FhirboxClient extends ResourceInteractions {
    * }</pre>
    */
   public Binary uploadResumably(Upload upload) {
-    return binaries.uploadResumably(upload).binary();
+    return binaries.uploadResumably(Objects.requireNonNull(upload, "upload")).binary();
   }
 
   /**
@@ -190,7 +190,7 @@ public final class FhirboxClient extends ResourceInteractions {
    * }</pre>
    */
   public Binary uploadViaUrl(Upload upload) {
-    return direct.upload(upload);
+    return direct.upload(Objects.requireNonNull(upload, "upload"));
   }
 
   /**
@@ -240,7 +240,7 @@ public final class FhirboxClient extends ResourceInteractions {
    * }</pre>
    */
   public Attachment createAttachment(Upload upload) {
-    return binaries.attachment(upload);
+    return binaries.attachment(Objects.requireNonNull(upload, "upload"));
   }
 
   /**

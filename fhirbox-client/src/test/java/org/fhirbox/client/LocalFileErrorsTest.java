@@ -61,4 +61,14 @@ class LocalFileErrorsTest {
     assertThat(binaryCount()).isEqualTo(before);
     assertThat(states).doesNotExist();
   }
+
+  @Test
+  void aNullUploadIsNamedOnEveryUploadMethod() {
+    FhirboxClient client = fhirbox.client();
+    assertThatThrownBy(() -> client.createBinary(null)).isInstanceOf(NullPointerException.class).hasMessage("upload");
+    assertThatThrownBy(() -> client.uploadResumably(null)).isInstanceOf(NullPointerException.class).hasMessage("upload");
+    assertThatThrownBy(() -> client.uploadViaUrl(null)).isInstanceOf(NullPointerException.class).hasMessage("upload");
+    assertThatThrownBy(() -> client.createAttachment((Upload) null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("upload");
+  }
 }
