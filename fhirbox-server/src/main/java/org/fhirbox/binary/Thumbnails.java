@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
@@ -51,7 +52,8 @@ import org.fhirbox.storage.BlobStore;
  *
  * <p>Made on request, then kept in memory (the most recently used, up to {@code cacheBytes}, by
  * blob: a blob's bytes never change): a 20 MB photo of 5,200 × 4,000 pixels took 0.23 to 0.41 s of one core
- * and gave 12 KB, so a grid seen again costs nothing, and a restart costs each thumbnail once.
+ * and gave 12 KB, so a grid seen again costs nothing, and a restart costs each thumbnail once. A
+ * refusal (422) is kept too, for the last {@value #MAX_REFUSALS_KEPT} blobs refused.
  */
 public final class Thumbnails {
   /** The longest side of a thumbnail, in pixels. */
@@ -66,6 +68,7 @@ public final class Thumbnails {
   static final int MAX_SIDE = 65_500;
   static final long MAX_PROGRESSIVE_PIXELS = 30_000_000L;
   static final int MAX_PROGRESSIVE_PASSES = 32;
+  static final int MAX_REFUSALS_KEPT = 4096;
   private static final Set<String> FORMATS = Set.of("jpeg", "png", "gif", "bmp");
 
   /** A thumbnail: its media type and its encoded bytes (a few KB). */
@@ -76,6 +79,17 @@ public final class Thumbnails {
   private final long cacheBytes;
   private final LinkedHashMap<String, Thumbnail> cache = new LinkedHashMap<>(64, 0.75f, true);
   private long cached;
+  /**
+   * The refusals (422) of the most recently asked blobs, by blob, with their diagnostics: content that
+   * gives no thumbnail gives none next time either, and some are refused only after a second of
+   * decoding, which a grid shown again (or a client asking in a loop) would otherwise cost each time.
+   */
+  private final LinkedHashMap<String, String> refused = new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+      return size() > MAX_REFUSALS_KEPT;
+    }
+  };
 
   /**
    * @param concurrency how many thumbnails are made at once
@@ -95,17 +109,38 @@ public final class Thumbnails {
    */
   public Thumbnail make(BinaryContent content) throws IOException {
     // by blob: a blob's bytes never change
-    Thumbnail known = cached(content.blobKey().value());
+    String blob = content.blobKey().value();
+    Thumbnail known = cached(blob);
     if (known != null) {
       return known;
     }
-    Thumbnail made = makeNow(content);
-    keep(content.blobKey().value(), made);
+    String refusal = refusal(blob);
+    if (refusal != null) {
+      throw FhirException.unprocessable(refusal);
+    }
+    Thumbnail made;
+    try {
+      made = makeNow(content);
+    } catch (FhirException e) {
+      if (e.status() == 422) {
+        keepRefusal(blob, e.getMessage());
+      }
+      throw e;
+    }
+    keep(blob, made);
     return made;
   }
 
   private synchronized Thumbnail cached(String blob) {
     return cache.get(blob);
+  }
+
+  private synchronized String refusal(String blob) {
+    return refused.get(blob);
+  }
+
+  private synchronized void keepRefusal(String blob, String diagnostics) {
+    refused.put(blob, diagnostics);
   }
 
   private synchronized void keep(String blob, Thumbnail thumbnail) {

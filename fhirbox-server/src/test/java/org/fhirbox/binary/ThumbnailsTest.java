@@ -2,9 +2,11 @@ package org.fhirbox.binary;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -53,6 +55,19 @@ class ThumbnailsTest {
     // not kept: made again, its blob is found gone (the missing-content 500)
     assertThatThrownBy(() -> thumbnails.make(photo)).isInstanceOfSatisfying(FhirException.class,
         e -> assertThat(e.status()).isEqualTo(500));
+  }
+
+  @Test
+  void aRefusalIsKeptByContentAndNotMadeAgain() throws Exception {
+    Thumbnails thumbnails = new Thumbnails(blobs, 1, 1 << 20);
+    BinaryContent text = stored("no image at all".getBytes(StandardCharsets.US_ASCII));
+    assertThatThrownBy(() -> thumbnails.make(text)).isInstanceOfSatisfying(FhirException.class,
+        e -> assertThat(e.status()).isEqualTo(422));
+    String first = catchThrowable(() -> thumbnails.make(text)).getMessage();
+    blobs.delete(text.blobKey());
+    // not decoded again: a decoding would find the blob gone (the missing-content 500)
+    assertThatThrownBy(() -> thumbnails.make(text)).isInstanceOfSatisfying(FhirException.class,
+        e -> assertThat(e.status()).isEqualTo(422)).hasMessage(first);
   }
 
   private BinaryContent stored(byte[] image) throws IOException {
