@@ -593,6 +593,7 @@ public final class FhirRoutes {
     Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex,
         () -> capabilities.build(ex.fhirBase())),
         new ExchangeFacts(ex));
+    BundleReturns.apply(ex, b, response);
     output.write(ex, principal, 200, response);
   }
 }
