@@ -99,6 +99,7 @@ public final class FhirRoutes {
       bundle(ex, principal);
       return;
     }
+    UnknownOperations.refuse(segments, resources::requireType);
     String first = segments.get(0);
     if (n == 1 && first.equals("_history")) {
       requireMethod(method, "GET", "HEAD");
