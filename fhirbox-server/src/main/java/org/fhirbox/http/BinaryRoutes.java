@@ -200,7 +200,7 @@ public final class BinaryRoutes {
   public void operation(Exchange ex, Principal principal, String id, Long version, String name)
       throws IOException {
     if (!name.equals("$presigned-url")) {
-      throw FhirException.notFound("unknown operation " + name + " on Binary");
+      throw UnknownOperations.unknown(name, "Binary/" + id + (version == null ? "" : "/_history/" + version));
     }
     // HEAD runs GET's path and Jetty drops the body (RFC 9110 §9.3.2): the same status and headers,
     // and a URL signed for an upload is never sent, so HEAD issues none

@@ -99,6 +99,7 @@ public final class FhirRoutes {
       bundle(ex, principal);
       return;
     }
+    UnknownOperations.refuse(segments, resources::requireType);
     String first = segments.get(0);
     if (n == 1 && first.equals("_history")) {
       requireMethod(method, "GET", "HEAD");
@@ -593,6 +594,7 @@ public final class FhirRoutes {
     Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex,
         () -> capabilities.build(ex.fhirBase())),
         new ExchangeFacts(ex));
+    BundleReturns.apply(ex, b, response);
     output.write(ex, principal, 200, response);
   }
 }

@@ -11,6 +11,7 @@ import org.fhirbox.testing.TestClient;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -156,5 +157,24 @@ class MethodNotAllowedTest {
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
     assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"").contains("search criteria");
+  }
+
+  /**
+   * An operation the server does not have, at any level (system, type, instance, version), is 404
+   * naming it, whatever the method: not a 400 that reads it as an invalid id, nor a 405 whose Allow
+   * names a method that would 404 too. /metadata lists the operations there are.
+   */
+  @ParameterizedTest(name = "{0} /fhir/R4/{1}")
+  @CsvSource({"GET,$meta", "POST,$meta", "GET,Patient/$validate", "POST,Patient/$validate", "POST,Binary/$nothing",
+      "GET,Patient/p1/$everything", "POST,Patient/p1/$everything", "POST,Patient/p1/_history/1/$meta",
+      "GET,Patient/p1/_history/1/$meta"})
+  void anUnknownOperationIs404NamingIt(String method, String path) {
+    HttpResponse<String> r = http().send(http().request("fhir/R4/" + path).header("Content-Type", "application/fhir+json")
+        .method(method, HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Parameters\"}")));
+
+    String operation = path.substring(path.lastIndexOf('$'));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+    assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"")
+        .contains("unknown operation " + operation).contains("metadata");
   }
 }
