@@ -80,7 +80,6 @@ public final class ErrorMapper {
     return null;
   }
 
-  /** Writes the error unless the response is already committed (then the connection is cut). */
   /** Writes {@code e} (what {@link #translate} made of the failure) as an OperationOutcome in {@code format}. */
   public void write(FhirException e, HttpServletResponse resp, FhirFormat format) throws IOException {
     prepare(e, resp);
