@@ -113,8 +113,9 @@ public final class BinaryReads {
    * Sends the content a verified signed URL names, then audits the download.
    *
    * @param shareLink the URL is a share link ({@code StorageUrlSigner.Verified#shareLink}): served
-   *     only while the Binary is not deleted and its current version has the signed version's
-   *     {@code securityContext}; any other signed URL serves its version until it expires
+   *     only while no version after the signed one is a deletion and the current version has the
+   *     signed version's {@code securityContext}; any other signed URL serves its version until it
+   *     expires
    * @throws FhirException 410 for a share link of a deleted Binary, 403 for one whose Binary's
    *     {@code securityContext} changed or names a resource that no longer exists
    */
@@ -128,9 +129,9 @@ public final class BinaryReads {
   }
 
   /**
-   * Refuses a share link whose Binary was deleted since (410, as a FHIR read of it answers), whose
-   * current version has another {@code securityContext} (403: the link was made for content under
-   * the old one), or whose securityContext names a resource that is deleted or gone, also through a
+   * Refuses a share link whose Binary was deleted since (410, as a FHIR read of it answers; also
+   * once an update created it again), whose current version has another {@code securityContext}
+   * (403: the link was made for content under the old one), or whose securityContext names a resource that is deleted or gone, also through a
    * Binary it names ({@link BinaryAccess#contextExists}; 403: no one may read the Binary any more).
    * The current version's row is the store's, which a write of the Binary invalidates, never this
    * class's cache of version rows.
@@ -141,9 +142,13 @@ public final class BinaryReads {
       if (current == null) {
         boolean deleted = tx.current(signed.project(), "Binary", signed.binaryId(), false)
             .map(StoredResource::deleted).orElse(false);
-        throw deleted
-            ? FhirException.gone("Binary/" + signed.binaryId() + " was deleted; its share links ended with it")
-            : FhirException.notFound("the content of this URL no longer exists");
+        throw deleted ? endedByDeletion(signed) : FhirException.notFound("the content of this URL no longer exists");
+      }
+      // a deletion ends the link for good: an update that creates the Binary again (FHIR R4
+      // RESTful API, update as create) may put anyone's content under the id, and must not bring
+      // the deleted version back to everyone holding a link to it
+      if (tx.deletedAfter(signed.project(), "Binary", signed.binaryId(), signed.versionId())) {
+        throw endedByDeletion(signed);
       }
       if (!Objects.equals(current.securityContext(), signed.securityContext())) {
         throw FhirException.forbidden("the securityContext of Binary/" + signed.binaryId()
@@ -155,6 +160,10 @@ public final class BinaryReads {
       }
       return null;
     });
+  }
+
+  private static FhirException endedByDeletion(BinaryContent signed) {
+    return FhirException.gone("Binary/" + signed.binaryId() + " was deleted; its share links ended with it");
   }
 
   /**

@@ -212,6 +212,11 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
+    public boolean deletedAfter(String project, String type, String id, long versionId) {
+      return versions.deletedAfter(project, type, id, versionId);
+    }
+
+    @Override
     public void lockCondition(String name) {
       try {
         if (c.getAutoCommit()) {

@@ -38,6 +38,9 @@ public interface ResourceStore {
 
     Optional<StoredResource> version(String project, String type, String id, long versionId);
 
+    /** Whether a version after {@code versionId} of the resource is a deletion (current or not). */
+    boolean deletedAfter(String project, String type, String id, long versionId);
+
     /**
      * Takes the lock named {@code name}, held until this transaction ends, on every node sharing the
      * database: another transaction taking the same name waits until this one ends (a conditional

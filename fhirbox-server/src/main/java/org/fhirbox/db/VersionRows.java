@@ -36,6 +36,12 @@ final class VersionRows {
         + " AND version_id = ?", project, type, id, versionId);
   }
 
+  boolean deletedAfter(String project, String type, String id, long versionId) {
+    return one("SELECT " + COLS + " FROM resource_version WHERE project = ? AND res_type = ? AND res_id = ?"
+        + " AND version_id > ? AND deleted = TRUE ORDER BY version_id LIMIT 1", project, type, id, versionId)
+        .isPresent();
+  }
+
   private Optional<StoredResource> one(String sql, Object... args) {
     return st.first("read failed", sql, Arrays.asList(args), VersionRows::row);
   }

@@ -142,6 +142,30 @@ class MultiNodeTest {
   }
 
   @Test
+  void aShareLinkEndedByADeletionOnTheOtherNodeStaysEndedWhenTheBinaryIsCreatedAgain() {
+    HttpResponse<String> created = a.client().postBytes("fhir/R4/Binary", "text/plain",
+        "shared, then deleted".getBytes(StandardCharsets.UTF_8));
+    String id = a.client().parse(created, Binary.class).getIdElement().getIdPart();
+    HttpResponse<String> asked = a.client().get("fhir/R4/Binary/" + id + "/$presigned-url?expiresIn=86400");
+    assertThat(asked.statusCode()).isEqualTo(200);
+    String link = asked.body().replaceAll("(?s).*\"valueUrl\":\"([^\"]+)\".*", "$1");
+    assertThat(link).contains("&Share=1");
+    assertThat(a.client().send(a.client().request(link)).body()).isEqualTo("shared, then deleted");
+
+    assertThat(b.client().delete("fhir/R4/Binary/" + id).statusCode()).isEqualTo(200);
+    assertThat(a.client().send(a.client().request(link)).statusCode()).isEqualTo(410);
+    // an update that creates the Binary again (version 3) brings none of its old share links back
+    HttpResponse<String> again = b.client().send(b.client().request("fhir/R4/Binary/" + id)
+        .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("created again")));
+    assertThat(again.statusCode()).isEqualTo(201);
+    HttpResponse<String> afterwards = a.client().send(a.client().request(link));
+    assertThat(afterwards.statusCode()).isEqualTo(410);
+    assertThat(afterwards.body()).contains("was deleted; its share links ended with it");
+    String onB = link.replace(a.baseUrl(), b.baseUrl());
+    assertThat(b.client().send(b.client().request(onB)).statusCode()).isEqualTo(410);
+  }
+
+  @Test
   void aKeyFileLeftInTheDataFolderStillVerifiesTheUrlsItSigned() throws Exception {
     HttpResponse<String> created = a.client().postBytes("fhir/R4/Binary", "text/plain",
         "signed with the file".getBytes(StandardCharsets.UTF_8));
