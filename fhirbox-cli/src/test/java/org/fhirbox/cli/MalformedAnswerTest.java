@@ -2,7 +2,9 @@ package org.fhirbox.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +19,15 @@ class MalformedAnswerTest {
   @TempDir
   Path work;
 
+  private static void send(HttpExchange ex, int status, String contentType, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().add("Content-Type", contentType);
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
   @Test
   void terminalControlSequencesInAServersDiagnosticsAreNotPrinted() throws Exception {
     // ESC ] 52 would write the terminal's clipboard, ESC [ 2 J clear the screen: a server's words are text only
@@ -24,14 +35,9 @@ class MalformedAnswerTest {
     String root = "http://127.0.0.1:" + hostile.getAddress().getPort() + "/";
     hostile.createContext("/", ex -> {
       ex.getRequestBody().readAllBytes();
-      byte[] outcome = ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"invalid\","
-          + "\"diagnostics\":\"bad\\u001b]52;c;Y3VybCBldmlsfHNo\\u0007 request\\u001b[2J\\u009b1m\"}]}")
-          .getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().add("Content-Type", "application/fhir+json");
-      ex.sendResponseHeaders(400, outcome.length);
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(outcome);
-      }
+      send(ex, 400, "application/fhir+json", "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+          + "\"error\",\"code\":\"invalid\",\"diagnostics\":\"bad\\u001b]52;c;Y3VybCBldmlsfHNo\\u0007 request"
+          + "\\u001b[2J\\u009b1m\"}]}");
     });
     hostile.start();
     try {
@@ -52,13 +58,7 @@ class MalformedAnswerTest {
     broken.createContext("/", ex -> {
       ex.getRequestBody().readAllBytes();
       if (ex.getRequestURI().getPath().endsWith("/oauth2/token")) {
-        byte[] token = "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":3600}"
-            .getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().add("Content-Type", "application/json");
-        ex.sendResponseHeaders(200, token.length);
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(token);
-        }
+        send(ex, 200, "application/json", "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":3600}");
       } else {
         ex.getResponseHeaders().add("Location", root + "fhir/R4/Binary/$upload/x");
         ex.getResponseHeaders().add("Upload-Offset", "zero");
