@@ -153,52 +153,58 @@ public final class BinaryAccess {
 
   /**
    * The types whose read {@link #verdict} asks for {@code content}: its securityContext's, and where
-   * that names a Binary, the types that Binary's current version asks for in turn (in chain order,
-   * at most {@link #CONTEXT_HOPS} Binaries, a cycle ending it). Empty for a Binary without one.
+   * that names a Binary, the types that Binary's current version asks for in turn, in chain order
+   * ({@link #contextChain}). Empty for a Binary without one.
    */
   public List<String> contextTypes(ResourceStore.Tx tx, BinaryContent content) {
-    List<String> types = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
-    BinaryContent c = content;
-    while (c != null && contextType(c) != null && seen.add(c.binaryId()) && seen.size() <= CONTEXT_HOPS) {
-      String type = contextType(c);
-      types.add(type);
-      c = type.equals("Binary")
-          ? tx.currentBinaryContent(c.project(), c.securityContext().substring(type.length() + 1)).orElse(null)
-          : null;
-    }
-    return types;
+    return contextChain(tx, content).types();
   }
 
   /**
    * Whether the resource {@code content}'s securityContext names is current and not deleted, and,
    * where that is a Binary, the same of that Binary's current version in turn, as its read asks
-   * ({@link #verdict}): a cycle ends the chain, and one longer than {@link #CONTEXT_HOPS} counts as
-   * gone. True for a Binary without a securityContext.
+   * ({@link #verdict}; {@link #contextChain}). True for a Binary without a securityContext.
    */
   public boolean contextExists(ResourceStore.Tx tx, BinaryContent content) {
+    return contextChain(tx, content).exists();
+  }
+
+  /** The types along a securityContext chain, and whether every resource on it is there. */
+  private record ContextChain(List<String> types, boolean exists) {}
+
+  /**
+   * Follows {@code content}'s securityContext, and where it names a Binary, that Binary's current
+   * version's in turn, as {@link #verdict} does: a chain that comes back to a Binary version already
+   * on it ends there (every resource on it seen), one longer than {@link #CONTEXT_HOPS} Binaries, or
+   * that names no resource in the form {@code Type/id}, counts as gone.
+   */
+  private static ContextChain contextChain(ResourceStore.Tx tx, BinaryContent content) {
+    List<String> types = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     BinaryContent c = content;
-    while (c.securityContext() != null) {
-      if (!seen.add(c.binaryId() + "/_history/" + c.versionId())) {
-        return true;
-      }
+    while (true) {
       String type = contextType(c);
-      if (type == null || seen.size() > CONTEXT_HOPS) {
-        return false;
+      if (type == null) {
+        return new ContextChain(types, c.securityContext() == null);
       }
+      if (!seen.add(c.binaryId() + "/_history/" + c.versionId())) {
+        return new ContextChain(types, true);
+      }
+      if (seen.size() > CONTEXT_HOPS) {
+        return new ContextChain(types, false);
+      }
+      types.add(type);
       String id = c.securityContext().substring(type.length() + 1);
       Optional<StoredResource> named = tx.current(c.project(), type, id, false).filter(r -> !r.deleted());
       if (named.isEmpty() || !type.equals("Binary")) {
-        return named.isPresent();
+        return new ContextChain(types, named.isPresent());
       }
       Optional<BinaryContent> next = tx.binaryContent(c.project(), id, named.get().versionId());
       if (next.isEmpty()) {
-        return false;
+        return new ContextChain(types, false);
       }
       c = next.get();
     }
-    return true;
   }
 
   /**
