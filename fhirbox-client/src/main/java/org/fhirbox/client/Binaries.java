@@ -63,10 +63,10 @@ final class Binaries {
     if (upload.securityContext() != null) {
       call = call.header("X-Security-Context", upload.securityContext());
     }
-    String before = upload.file() == null ? null : LocalFiles.stamp(upload.file());
+    LocalFiles.Stamp before = upload.file() == null ? null : LocalFiles.stamp(upload.file());
     try {
       Binary binary = codec.read(transport.exchange(call), Binary.class, call);
-      String after = before == null ? null : LocalFiles.stamp(upload.file());
+      LocalFiles.Stamp after = before == null ? null : LocalFiles.stamp(upload.file());
       if (after != null && !after.equals(before)) {
         // the body was read as the file changed: its first bytes may be the old content, the rest the new
         throw changedWhileUploaded(resources, upload.file(), binary.getIdElement().getIdPart());

@@ -71,15 +71,21 @@ final class LocalFiles {
 
   /**
    * What changes when a file's content does: size, modification time, and where the file system
-   * has them its inode and change time (which no copying tool sets back); null when the file
-   * cannot be looked at (removed since, as an open file may be: its bytes were read whole).
+   * has them its inode and change time (which no copying tool sets back, unlike the modification time).
    */
-  static String stamp(Path file) {
-    try {
+  record Stamp(long size, String modified, String key, String changed) {
+    static Stamp of(Path file) throws IOException {
       BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
       String changed = file.getFileSystem().supportedFileAttributeViews().contains("unix")
           ? String.valueOf(Files.getAttribute(file, "unix:ctime")) : "";
-      return attrs.size() + " " + attrs.lastModifiedTime() + " " + attrs.fileKey() + " " + changed;
+      return new Stamp(attrs.size(), attrs.lastModifiedTime().toString(), String.valueOf(attrs.fileKey()), changed);
+    }
+  }
+
+  /** {@code file}'s {@link Stamp}, or null when it cannot be looked at (removed since, as an open file may be). */
+  static Stamp stamp(Path file) {
+    try {
+      return Stamp.of(file);
     } catch (IOException | UnsupportedOperationException e) {
       return null;
     }

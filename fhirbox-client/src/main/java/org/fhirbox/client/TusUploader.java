@@ -7,9 +7,7 @@ import java.net.URI;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -260,20 +258,17 @@ final class TusUploader {
   private String fingerprint(Upload upload) {
     Path file = upload.file();
     String path;
-    BasicFileAttributes attrs;
-    String changed;
+    LocalFiles.Stamp stamp;
     try {
       path = file.toRealPath().toString();
-      attrs = Files.readAttributes(file, BasicFileAttributes.class);
-      changed = file.getFileSystem().supportedFileAttributeViews().contains("unix")
-          ? String.valueOf(Files.getAttribute(file, "unix:ctime")) : "";
+      stamp = LocalFiles.Stamp.of(file);
     } catch (IOException e) {
       // a read failure, so not retried as a connection failure is
       throw FhirboxException.client("cannot read " + file + ": " + LocalFiles.readReason(e), new FileRangePublisher.ReadFailure(file, e));
     }
-    return UploadStates.fingerprint(endpoints.fhirBase().toString(), principal, path, Long.toString(attrs.size()),
-        attrs.lastModifiedTime().toString(), String.valueOf(attrs.fileKey()), changed, upload.contentType(),
-        upload.filename(), upload.securityContext());
+    return UploadStates.fingerprint(endpoints.fhirBase().toString(), principal, path, Long.toString(stamp.size()),
+        stamp.modified(), stamp.key(), stamp.changed(), upload.contentType(), upload.filename(),
+        upload.securityContext());
   }
 
   private static void drain(HttpResponse<InputStream> resp) {
