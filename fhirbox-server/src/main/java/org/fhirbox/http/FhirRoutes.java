@@ -131,14 +131,14 @@ public final class FhirRoutes {
       search(ex, principal, type);
       return;
     }
-    if (n == 2 && type.equals("Binary") && second.equals("$import")) {
+    if (n == 2 && type.equals("Binary") && second.equals(UnknownOperations.IMPORT)) {
       requireMethod(method, "POST");
       importBinary(ex, principal);
       return;
     }
-    if (n == 2 && type.equals("Binary") && second.equals("$upload-url")) {
+    if (n == 2 && type.equals("Binary") && second.equals(UnknownOperations.UPLOAD_URL)) {
       requireMethod(method, "POST");
-      binaries.uploadUrl(ex, principal, () -> operationArguments(ex, "$upload-url"));
+      binaries.uploadUrl(ex, principal, () -> operationArguments(ex, UnknownOperations.UPLOAD_URL));
       return;
     }
     String id = ResourceIds.requireValid(second);
@@ -405,7 +405,7 @@ public final class FhirRoutes {
     for (String name : List.of("url", "contentType", "securityContext")) {
       ex.param(name).ifPresent(v -> args.put(name, v));
     }
-    args.putAll(operationArguments(ex, "$import"));
+    args.putAll(operationArguments(ex, UnknownOperations.IMPORT));
     return args;
   }
 

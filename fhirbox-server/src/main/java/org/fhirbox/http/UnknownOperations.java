@@ -13,8 +13,12 @@ import org.fhirbox.core.FhirException;
  * answered with a 405 whose Allow names a method that would find nothing either.
  */
 final class UnknownOperations {
-  /** The type-level operations {@link FhirRoutes} dispatches; instance ones on Binary are the Binary routes' own. */
-  private static final Set<String> TYPE_LEVEL = Set.of("Binary/$import", "Binary/$upload-url");
+  /** {@code POST Binary/$import}, which {@link FhirRoutes} dispatches. */
+  static final String IMPORT = "$import";
+  /** {@code POST Binary/$upload-url}, which {@link FhirRoutes} dispatches. */
+  static final String UPLOAD_URL = "$upload-url";
+  /** The type-level operations on Binary; instance ones on Binary are the Binary routes' own. */
+  private static final Set<String> BINARY_TYPE_LEVEL = Set.of(IMPORT, UPLOAD_URL);
 
   private UnknownOperations() {
   }
@@ -31,7 +35,7 @@ final class UnknownOperations {
     }
     String type = segments.get(0);
     boolean level = n == 2 || n == 3 || n == 5 && segments.get(2).equals("_history");
-    if (!level || type.equals("Binary") && (n > 2 || TYPE_LEVEL.contains(type + "/" + last))) {
+    if (!level || type.equals("Binary") && (n > 2 || BINARY_TYPE_LEVEL.contains(last))) {
       return;
     }
     requireType.accept(type);
