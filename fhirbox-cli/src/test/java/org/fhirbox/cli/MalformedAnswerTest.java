@@ -3,6 +3,7 @@ package org.fhirbox.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +20,26 @@ import org.junit.jupiter.api.io.TempDir;
 class MalformedAnswerTest {
   @TempDir
   Path work;
+  private HttpServer stub;
+
+  /** A server on 127.0.0.1 that answers every request with {@code handler}, stopped after the test; its root URL. */
+  private String stub(HttpHandler handler) throws IOException {
+    stub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    stub.createContext("/", handler);
+    stub.start();
+    return root(stub.getAddress().getPort());
+  }
+
+  private static String root(int port) {
+    return "http://127.0.0.1:" + port + "/";
+  }
+
+  @AfterEach
+  void stopStub() {
+    if (stub != null) {
+      stub.stop(0);
+    }
+  }
 
   private static void send(HttpExchange ex, int status, String contentType, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -31,100 +53,72 @@ class MalformedAnswerTest {
   @Test
   void terminalControlSequencesInAServersDiagnosticsAreNotPrinted() throws Exception {
     // ESC ] 52 would write the terminal's clipboard, ESC [ 2 J clear the screen: a server's words are text only
-    HttpServer hostile = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    String root = "http://127.0.0.1:" + hostile.getAddress().getPort() + "/";
-    hostile.createContext("/", ex -> {
+    String root = stub(ex -> {
       ex.getRequestBody().readAllBytes();
       send(ex, 400, "application/fhir+json", "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
           + "\"error\",\"code\":\"invalid\",\"diagnostics\":\"bad\\u001b]52;c;Y3VybCBldmlsfHNo\\u0007 request"
           + "\\u001b[2J\\u009b1m\"}]}");
     });
-    hostile.start();
-    try {
-      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root)).run("download", root + "files/x?Signature=s", "-o", "-");
+    Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root)).run("download", root + "files/x?Signature=s", "-o", "-");
 
-      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
-      assertThat(r.err()).startsWith("fhirbox: 400 Bad Request: bad").contains("request")
-          .doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
-    } finally {
-      hostile.stop(0);
-    }
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
+    assertThat(r.err()).startsWith("fhirbox: 400 Bad Request: bad").contains("request")
+        .doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
   }
 
   @Test
   void aMalformedUploadOffsetFailsTheUploadWithExit1() throws Exception {
-    HttpServer broken = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    String root = "http://127.0.0.1:" + broken.getAddress().getPort() + "/";
-    broken.createContext("/", ex -> {
+    String root = stub(ex -> {
       ex.getRequestBody().readAllBytes();
       if (ex.getRequestURI().getPath().endsWith("/oauth2/token")) {
         send(ex, 200, "application/json", "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":3600}");
       } else {
-        ex.getResponseHeaders().add("Location", root + "fhir/R4/Binary/$upload/x");
+        ex.getResponseHeaders().add("Location", root(ex.getLocalAddress().getPort()) + "fhir/R4/Binary/$upload/x");
         ex.getResponseHeaders().add("Upload-Offset", "zero");
         ex.sendResponseHeaders(201, -1);
       }
       ex.close();
     });
-    broken.start();
-    try {
-      Path file = work.resolve("a.bin");
-      Files.write(file, new byte[10]);
+    Path file = work.resolve("a.bin");
+    Files.write(file, new byte[10]);
 
-      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root, "FHIRBOX_CLIENT_ID", "c", "FHIRBOX_CLIENT_SECRET", "s",
-          "HOME", work.toString())).run("upload", "--resumable", file.toString());
+    Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root, "FHIRBOX_CLIENT_ID", "c", "FHIRBOX_CLIENT_SECRET", "s",
+        "HOME", work.toString())).run("upload", "--resumable", file.toString());
 
-      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
-      assertThat(r.toString()).contains("malformed Upload-Offset");
-    } finally {
-      broken.stop(0);
-    }
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
+    assertThat(r.toString()).contains("malformed Upload-Offset");
   }
 
   @Test
   void aMalformedRedirectOfADownloadFailsWithExit1() throws Exception {
-    HttpServer broken = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    String root = "http://127.0.0.1:" + broken.getAddress().getPort() + "/";
-    broken.createContext("/", ex -> {
+    String root = stub(ex -> {
       ex.getRequestBody().readAllBytes();
       ex.getResponseHeaders().add("Location", "http://[not a host/");
       ex.sendResponseHeaders(302, -1);
       ex.close();
     });
-    broken.start();
-    try {
-      String signed = root + "storage/b1/1?Expires=1&KeyId=k&Signature=s";
-      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root)).run("download", signed, "-o",
-          work.resolve("out.bin").toString());
+    String signed = root + "storage/b1/1?Expires=1&KeyId=k&Signature=s";
+    Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root)).run("download", signed, "-o",
+        work.resolve("out.bin").toString());
 
-      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
-    } finally {
-      broken.stop(0);
-    }
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
   }
 
   @Test
   void aServerThatRedirectsIsNamedWithTheStatusAndWhereTo() throws Exception {
-    HttpServer redirecting = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    String root = "http://127.0.0.1:" + redirecting.getAddress().getPort() + "/";
-    redirecting.createContext("/", ex -> {
+    String root = stub(ex -> {
       ex.getRequestBody().readAllBytes();
       // as a front end that moved the service to https answers
       ex.getResponseHeaders().add("Location", "https://127.0.0.1" + ex.getRequestURI().getPath());
       ex.sendResponseHeaders(301, -1);
       ex.close();
     });
-    redirecting.start();
-    try {
-      Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root, "FHIRBOX_CLIENT_ID", "c",
-          "FHIRBOX_CLIENT_SECRET", "s")).run("get", "Patient/1");
+    Cli.Result r = Cli.withEnv(Map.of("FHIRBOX_SERVER", root, "FHIRBOX_CLIENT_ID", "c",
+        "FHIRBOX_CLIENT_SECRET", "s")).run("get", "Patient/1");
 
-      assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
-      assertThat(r.err()).startsWith("fhirbox: 301 Moved Permanently (")
-          .contains("redirected to https://127.0.0.1/oauth2/token");
-    } finally {
-      redirecting.stop(0);
-    }
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
+    assertThat(r.err()).startsWith("fhirbox: 301 Moved Permanently (")
+        .contains("redirected to https://127.0.0.1/oauth2/token");
   }
 
   @Test
