@@ -31,6 +31,11 @@ class BatchSearchTest {
     return http().parse(r, Bundle.class);
   }
 
+  /** The diagnostics of the outcome of {@code out}'s entry {@code i}. */
+  private static String diagnostics(Bundle out, int i) {
+    return ((OperationOutcome) out.getEntry().get(i).getResponse().getOutcome()).getIssueFirstRep().getDiagnostics();
+  }
+
   private static String patient(String value) {
     return TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\",\"identifier\":"
         + "[{\"system\":\"urn:batch-search\",\"value\":\"" + value + "\"}]}"));
@@ -67,8 +72,7 @@ class BatchSearchTest {
     assertThat(page2.getEntryFirstRep().getResource().getIdElement().getIdPart())
         .isNotEqualTo(second.getEntryFirstRep().getResource().getIdElement().getIdPart());
 
-    OperationOutcome bad = (OperationOutcome) out.getEntry().get(2).getResponse().getOutcome();
-    assertThat(bad.getIssueFirstRep().getDiagnostics()).contains("not-a-date");
+    assertThat(diagnostics(out, 2)).contains("not-a-date");
     assertThat(((Patient) out.getEntry().get(3).getResource()).getIdElement().getIdPart()).isEqualTo(one);
     assertThat(((Bundle) out.getEntry().get(4).getResource()).getTotal()).isZero();
   }
@@ -83,8 +87,7 @@ class BatchSearchTest {
         ]}""");
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
         .containsExactly("404", "400", "200");
-    assertThat(((OperationOutcome) out.getEntry().get(1).getResponse().getOutcome()).getIssueFirstRep()
-        .getDiagnostics()).contains("_elements");
+    assertThat(diagnostics(out, 1)).contains("_elements");
     assertThat(out.getEntry().get(2).getResource()).isInstanceOf(Bundle.class);
   }
 
@@ -103,10 +106,8 @@ class BatchSearchTest {
     assertThat(((Patient) out.getEntry().get(0).getResource()).getIdElement().getIdPart()).isEqualTo(one);
     assertThat(((Patient) out.getEntry().get(1).getResource()).getIdentifierFirstRep().getValue())
         .isEqualTo("read-params");
-    assertThat(((OperationOutcome) out.getEntry().get(2).getResponse().getOutcome()).getIssueFirstRep()
-        .getDiagnostics()).contains("_elements").contains("send a GET of its URL");
-    assertThat(((OperationOutcome) out.getEntry().get(3).getResponse().getOutcome()).getIssueFirstRep()
-        .getDiagnostics()).contains("search criteria");
+    assertThat(diagnostics(out, 2)).contains("_elements").contains("send a GET of its URL");
+    assertThat(diagnostics(out, 3)).contains("search criteria");
   }
 
   @Test
@@ -151,13 +152,11 @@ class BatchSearchTest {
         ]}""".formatted(id));
     assertThat(out.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
         .containsExactly("404", "404", "404", "200", "200", "200", "400");
-    assertThat(((OperationOutcome) out.getEntry().get(0).getResponse().getOutcome()).getIssueFirstRep()
-        .getDiagnostics()).startsWith("Bundle.entry[0]: ").contains("unknown resource type 'Foo'");
+    assertThat(diagnostics(out, 0)).startsWith("Bundle.entry[0]: ").contains("unknown resource type 'Foo'");
     assertThat(out.getEntry().get(3).getResource()).isInstanceOf(CapabilityStatement.class);
     assertThat(((Patient) out.getEntry().get(4).getResource()).getIdElement().getIdPart()).isEqualTo(id);
     assertThat(((Bundle) out.getEntry().get(5).getResource()).getTotal()).isEqualTo(1);
-    assertThat(((OperationOutcome) out.getEntry().get(6).getResponse().getOutcome()).getIssueFirstRep()
-        .getDiagnostics()).startsWith("Bundle.entry[6]: PUT needs");
+    assertThat(diagnostics(out, 6)).startsWith("Bundle.entry[6]: PUT needs");
 
     HttpResponse<String> tx = http().postJson("fhir/R4", """
         {"resourceType":"Bundle","type":"transaction","entry":[
