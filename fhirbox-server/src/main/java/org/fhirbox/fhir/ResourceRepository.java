@@ -228,6 +228,16 @@ public final class ResourceRepository {
     return now.isBefore(floor) ? floor : now;
   }
 
+  private static void stamp(Resource resource, long versionId, Instant lastUpdated) {
+    resource.getMeta().setVersionId(Long.toString(versionId));
+    // a new element: Meta.setLastUpdated would keep the precision and time zone the client sent
+    resource.getMeta().setLastUpdatedElement(new InstantType(Date.from(lastUpdated)));
+  }
+
+  private static Instant stampedAt(Resource stamped) {
+    return stamped.getMeta().getLastUpdated().toInstant();
+  }
+
   /** The tag a subsetted resource carries (FHIR R4 search.html#summary). */
   public static final String SUBSETTED_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
 
@@ -248,11 +258,14 @@ public final class ResourceRepository {
       long versionId, StoredResource previous, BlobInfo content, String filename, boolean created,
       AttachmentNormalizer.Gate gate) {
     requireWhole(type, resource);
-    Instant now = lastUpdated(previous);
     resource.setId(type + "/" + id);
-    resource.getMeta().setVersionId(Long.toString(versionId));
-    // a new element: Meta.setLastUpdated would keep the precision and time zone the client sent
-    resource.getMeta().setLastUpdatedElement(new InstantType(Date.from(now)));
+    boolean mayBeSame = !created && previous != null && !previous.deleted() && !(resource instanceof Binary);
+    // as the current version first, so that an update that changes nothing is found equal to it below
+    if (mayBeSame) {
+      stamp(resource, previous.versionId(), previous.lastUpdated());
+    } else {
+      stamp(resource, versionId, lastUpdated(previous));
+    }
     FoundAttachments attachments = normalizer.normalize(tx, project, resource, gate);
     if (resource instanceof Binary b) {
       if (b.hasSecurityContext()) {
@@ -268,6 +281,17 @@ public final class ResourceRepository {
     }
     Optional<AttachmentSlots> slots = AttachmentSlots.encode(resource, attachments.all(), codec::toJson);
     String json = slots.map(AttachmentSlots::stored).orElseGet(() -> codec.toJson(resource));
+    if (mayBeSame) {
+      if (json.equals(previous.json())) {
+        // An update that changes nothing makes no version (as HAPI FHIR and Medplum do): the answer
+        // is the current version, its ETag unchanged, so a client's If-Match on it still holds.
+        return new Written(previous, resource, false, attachments, slots.orElse(null));
+      }
+      stamp(resource, versionId, lastUpdated(previous));
+      slots = AttachmentSlots.encode(resource, attachments.all(), codec::toJson);
+      json = slots.map(AttachmentSlots::stored).orElseGet(() -> codec.toJson(resource));
+    }
+    Instant now = stampedAt(resource);
     List<SearchValue> index = indexer.extract(resource, attachments.own());
     StoredResource stored = new StoredResource(project, type, id, versionId, now, false, json);
     tx.insert(stored, index);

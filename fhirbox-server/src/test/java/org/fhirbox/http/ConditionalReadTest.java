@@ -103,11 +103,11 @@ class ConditionalReadTest {
         "{\"resourceType\":\"Patient\",\"meta\":{\"lastUpdated\":\"2000-01-01T00:00:00+05:00\"}}"));
     for (String sent : List.of("2000-01-01", "2000-01-01T00:00:00Z", "2000-01-01T00:00:00.123456+14:00")) {
       HttpResponse<String> put = http().putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\""
-          + id + "\",\"meta\":{\"lastUpdated\":\"" + sent + "\"}}");
+          + id + "\",\"meta\":{\"lastUpdated\":\"" + sent + "\"},\"name\":[{\"text\":\"" + sent + "\"}]}");
       assertThat(put.statusCode()).as(put.body()).isIn(200, 201);
     }
     String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
-        + "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"lastUpdated\":\"2000-01\"}},"
+        + "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"lastUpdated\":\"2000-01\"},\"active\":true},"
         + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + id + "\"}}]}";
     assertThat(http().postJson("fhir/R4", tx).statusCode()).isEqualTo(200);
 
