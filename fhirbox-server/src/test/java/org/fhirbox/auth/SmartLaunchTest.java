@@ -502,6 +502,11 @@ class SmartLaunchTest {
     assertThat(oidc.path("authorization_response_iss_parameter_supported").booleanValue()).isTrue();
     assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"RS256\",\"ES256\"]");
     assertThat(oidc.get("response_types_supported").toString()).isEqualTo("[\"code\"]");
+    // OpenID Connect Discovery §3: request_uri_parameter_supported left out means true
+    assertThat(oidc.path("request_parameter_supported").isBoolean()).isTrue();
+    assertThat(oidc.path("request_parameter_supported").booleanValue()).isFalse();
+    assertThat(oidc.path("request_uri_parameter_supported").isBoolean()).isTrue();
+    assertThat(oidc.path("request_uri_parameter_supported").booleanValue()).isFalse();
     assertThat(oidc.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
   }
 }
