@@ -68,6 +68,7 @@ public final class AuthModule {
     // a change made on this node counts here at once; other nodes look each client and user up once a minute
     clients.onChange(tokens::forgetClient);
     users.onChange(tokens::forgetUser);
+    refreshTokens.onEnd(tokens::forgetSignIn);
     this.audiences = new Audiences(baseUrl, config.orderedList("FHIRBOX_BASE_URL_ALIASES"), issuer);
     this.clientAuth = new ClientAuthenticator(clients, new ReplayGuard(db, clock), AuthThrottle.standard(clock),
         audiences, clock, claimed);

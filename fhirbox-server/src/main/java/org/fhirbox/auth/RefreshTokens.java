@@ -7,8 +7,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.function.UnaryOperator;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
 
@@ -57,12 +58,22 @@ public final class RefreshTokens {
   private final Duration ttl;
   private final SecureRandom random = new SecureRandom();
   private final AtomicLong lastPurge = new AtomicLong();
+  /** Told the id of each sign-in ended here (revoked, a token or code presented twice). */
+  private volatile Consumer<String> ended = family -> {};
 
   public RefreshTokens(Database db, UserStore users, Clock clock, Duration ttl) {
     this.sql = new Sql(db);
     this.users = users;
     this.clock = clock;
     this.ttl = ttl;
+  }
+
+  /**
+   * Calls {@code listener} with the family (the sign-in id) of each sign-in ended through this
+   * store, once its end is stored, so that this node refuses its access tokens at once.
+   */
+  public void onEnd(Consumer<String> listener) {
+    this.ended = listener;
   }
 
   /** The lifetime of a family, from the sign-in. */
@@ -168,6 +179,7 @@ public final class RefreshTokens {
     sql.updateEach("revoke refresh tokens", "UPDATE refresh_token SET revoked = TRUE WHERE token_hash = ?",
         sql.query("read the refresh tokens of the sign-in", "SELECT token_hash FROM refresh_token WHERE family = ?"
             + " AND revoked = FALSE", rs -> rs.getString(1), family));
+    ended.accept(family);
   }
 
   /**
@@ -194,6 +206,7 @@ public final class RefreshTokens {
         throw e;
       }
     }
+    ended.accept(family);
   }
 
   private Optional<String> invalid(Row r, Optional<User> user) {

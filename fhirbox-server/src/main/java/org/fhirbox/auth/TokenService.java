@@ -41,7 +41,8 @@ import java.util.function.Supplier;
  * family) in the private claim {@value #SIGN_IN}; once the sign-in ends (its refresh token
  * revoked, a refresh token or the authorization code presented twice), the token is refused.
  * Whether a sign-in has ended is likewise looked up at most once per {@code statusTtl} per
- * sign-in, so its access tokens stop working within that time on every node.
+ * sign-in, so its access tokens stop working within that time on every node, and at once on the
+ * node that ended it ({@link #forgetSignIn}).
  */
 public final class TokenService {
   /** The issue time in milliseconds, beside {@code iat}. */
@@ -82,7 +83,7 @@ public final class TokenService {
   private final long statusTtlMillis;
   private final ConcurrentHashMap<String, Status<OAuthClient>> clientStatuses = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Status<User>> userStatuses = new ConcurrentHashMap<>();
-  /** Counts {@link #forgetClient} and {@link #forgetUser}: a look-up that began before one is not kept. */
+  /** Counts the {@code forget} calls: a look-up that began before one is not kept. */
   private final AtomicLong forgotten = new AtomicLong();
   private final Predicate<String> signInEnded;
   /** A sign-in's id, found (present) when the sign-in has ended. */
@@ -316,6 +317,15 @@ public final class TokenService {
   public void forgetUser(String userId) {
     forgotten.incrementAndGet();
     userStatuses.remove(userId);
+  }
+
+  /**
+   * As {@link #forgetClient}, for the sign-in {@code signIn} (ended here: its refresh token
+   * revoked, a refresh token or its code presented twice).
+   */
+  public void forgetSignIn(String signIn) {
+    forgotten.incrementAndGet();
+    signInStatuses.remove(signIn);
   }
 
   /** The client or user with {@code id}, looked up at most once per status TTL. */

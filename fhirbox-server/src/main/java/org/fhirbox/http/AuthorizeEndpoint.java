@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Supplier;
 import org.fhirbox.audit.SignInListener;
 import org.fhirbox.auth.AuthorizationCodes;
@@ -42,7 +41,8 @@ import org.fhirbox.core.FhirException;
  * <p>Errors (RFC 6749 §4.1.2.1): when {@code client_id} or {@code redirect_uri} is missing,
  * unknown or not registered, the person sees an error page and is never sent to that URI; so they
  * do when the app's registration loses the URI while they sign in. Every other error redirects
- * to the app with {@code error}, {@code error_description}, {@code state} and {@code iss}.
+ * to the app with {@code error}, {@code error_description}, {@code state} and {@code iss}
+ * ({@link AuthorizationRequestCheck} checks the parameters).
  *
  * <p>A valid request is stored only while its caller's address is within
  * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE}; beyond it the person sees a 429 page with
@@ -53,22 +53,7 @@ import org.fhirbox.core.FhirException;
  * constant time.
  */
 final class AuthorizeEndpoint {
-  private static final int MAX_STATE = 2000;
-  private static final int MAX_NONCE = 512;
-  /** The authorization request's parameters (RFC 6749 §4.1.1, RFC 7636, SMART's aud, OpenID Connect's). */
-  private static final Set<String> PARAMETERS = Set.of("response_type", "client_id", "redirect_uri", "scope", "state",
-      "aud", "prompt", "code_challenge", "code_challenge_method", "nonce");
   private static final String APP_GONE = "the app is disabled or no longer exists";
-
-  /** An error the app hears about through its redirect URI (RFC 6749 §4.1.2.1). */
-  private static final class Refusal extends RuntimeException {
-    final String error;
-
-    Refusal(String error, String description) {
-      super(description, null, false, false);
-      this.error = error;
-    }
-  }
 
   private final ClientAuthenticator clients;
   private final AppClients appClients;
@@ -76,7 +61,7 @@ final class AuthorizeEndpoint {
   private final PatientPicker picker;
   private final SignInListener audit;
   private final AuthorizationResponses responses;
-  private final Audiences audiences;
+  private final AuthorizationRequestCheck check;
   private final long refreshDays;
 
   /**
@@ -91,7 +76,7 @@ final class AuthorizeEndpoint {
     this.picker = picker;
     this.audit = audit;
     this.responses = new AuthorizationResponses(issuer);
-    this.audiences = audiences;
+    this.check = new AuthorizationRequestCheck(audiences);
     this.refreshDays = signIn.refreshTokens().ttl().toDays();
   }
 
@@ -145,8 +130,8 @@ final class AuthorizeEndpoint {
     String state = single(params, "state");
     AuthorizationRequests.Request request;
     try {
-      request = validate(ex, params, client.get(), redirectUri, state);
-    } catch (Refusal r) {
+      request = check.validate(params, client.get(), redirectUri, state);
+    } catch (AuthorizationRequestCheck.Refusal r) {
       redirect(ex, responses.error(redirectUri, r.error, r.getMessage(), state));
       return;
     }
@@ -163,83 +148,6 @@ final class AuthorizeEndpoint {
     }
     SignInRequestCookie.set(ex, cookie.value());
     SignInPages.signIn(ex, 200, frame(request), cookie.pending().csrf(), "", null, Map.of());
-  }
-
-  private AuthorizationRequests.Request validate(Exchange ex, Map<String, List<String>> params, OAuthClient client,
-      String redirectUri, String state) {
-    params.forEach((k, v) -> {
-      if (v.size() > 1 && PARAMETERS.contains(k)) {
-        // RFC 6749 §3.1: request parameters must not be included more than once; §3.1 and §3.2 have
-        // the server ignore those it does not recognise (RFC 8707 repeats resource)
-        throw new Refusal("invalid_request", "parameter '" + OAuthRequest.shorten(k) + "' is repeated");
-      }
-    });
-    String responseType = single(params, "response_type");
-    if (responseType == null) {
-      throw new Refusal("invalid_request", "response_type is required");
-    }
-    if (!responseType.equals("code")) {
-      throw new Refusal("unsupported_response_type", "only response_type=code is supported");
-    }
-    // SMART App Launch: state is required (RFC 6749 only recommends it)
-    if (state == null) {
-      throw new Refusal("invalid_request", "state is required");
-    }
-    if (state.length() > MAX_STATE) {
-      throw new Refusal("invalid_request", "state is longer than " + MAX_STATE + " characters");
-    }
-    String aud = single(params, "aud");
-    if ((aud != null || params.containsKey("aud")) && !audiences.isFhirBase(aud)) {
-      // SMART App Launch: aud names the FHIR server the token is for, so a token is never sent elsewhere.
-      // The server answers as its base URL, each alias and the issuer: the FHIR base under any of them
-      // is this server (the tokens' aud is the issuer's). A plain OAuth2 / OpenID Connect client
-      // (Medplum's) sends none: the tokens are then for this server, whose endpoint it called; a
-      // wrong or empty aud is always refused.
-      throw new Refusal("invalid_request", "aud must be this server's FHIR base URL, " + audiences.tokenFhirBase());
-    }
-    String prompt = single(params, "prompt");
-    if (prompt != null && List.of(prompt.split(" ")).contains("none")) {
-      // OIDC Core §3.1.2.1: prompt=none must not show a page; there is no earlier sign-in to reuse
-      throw new Refusal("login_required", "the person must sign in");
-    }
-    String method = single(params, "code_challenge_method");
-    String challenge = single(params, "code_challenge");
-    if (challenge == null) {
-      throw new Refusal("invalid_request", "code_challenge is required (PKCE, RFC 7636, with S256)");
-    }
-    // SMART App Launch: servers SHALL NOT support plain, which RFC 7636 §4.3 makes the default
-    if (!"S256".equals(method)) {
-      throw new Refusal("invalid_request", "code_challenge_method must be S256; plain is not supported");
-    }
-    if (!AuthorizationCodes.isS256Challenge(challenge)) {
-      throw new Refusal("invalid_request", "code_challenge must be 43 base64url characters (RFC 7636 section 4.2)");
-    }
-    String nonce = single(params, "nonce");
-    if (nonce != null && nonce.length() > MAX_NONCE) {
-      throw new Refusal("invalid_request", "nonce is longer than " + MAX_NONCE + " characters");
-    }
-    // RFC 6749 §3.3: scopes this server does not serve are left out, and the token says what was granted
-    String scope = single(params, "scope");
-    // SMART App Launch: scope is required. RFC 6749 §3.3 allows a default instead, but the only one
-    // at hand, the whole registration, would grant offline_access and every resource scope unasked.
-    if (scope == null || scope.isBlank()) {
-      throw new Refusal("invalid_scope", "scope is required (SMART App Launch)");
-    }
-    Scopes.Requested requested;
-    try {
-      requested = Scopes.parseRequested(scope);
-    } catch (IllegalArgumentException e) {
-      throw new Refusal("invalid_scope", e.getMessage());
-    }
-    if (requested.noneSupported()) {
-      throw new Refusal("invalid_scope", "none of the requested scopes is supported by this server");
-    }
-    Scopes forClient = SignInScopes.forClient(client, requested.supported());
-    if (forClient.isEmpty()) {
-      throw new Refusal("invalid_scope", "none of the requested scopes is allowed for this app");
-    }
-    return new AuthorizationRequests.Request(client.clientId(), redirectUri, state, forClient.toString(), challenge,
-        nonce);
   }
 
   /** {@code POST /oauth2/signin}. */

@@ -96,6 +96,7 @@ final class Discovery {
     // RFC 9207 §3: every authorization response carries iss, so a client may refuse one without it
     body.put("authorization_response_iss_parameter_supported", true);
     body.put("request_parameter_supported", false);
+    body.put("request_uri_parameter_supported", false); // OpenID Connect Discovery §3: true when left out
     body.put("claims_parameter_supported", false);
     OAuthRequest.write(ex, json, 200, body, CACHEABLE);
   }

@@ -94,6 +94,11 @@ final class SignInPages {
       }
       b.append("</fieldset>\n<button type=\"submit\">Continue</button>\n</form>\n");
     }
+    // declining here tells the app access_denied, as Deny on the consent page does (RFC 6749 §4.1.2.1)
+    b.append("<form method=\"post\" action=\"consent\">\n");
+    csrf(b, csrf);
+    b.append("<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Cancel</button>\n")
+        .append("</form>\n");
     returnNote(b, f);
     send(ex, 200, b, f, Map.of());
   }

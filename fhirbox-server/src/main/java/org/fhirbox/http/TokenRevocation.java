@@ -18,7 +18,8 @@ import org.fhirbox.auth.UserStore;
  *
  * <ul>
  *   <li>A refresh token of the calling client: it and every token of the same sign-in are revoked
- *       (§2.1), the sign-in's access tokens within a minute ({@code TokenService}). 200.
+ *       (§2.1), the sign-in's access tokens at once on this node and within a minute on the others
+ *       ({@code TokenService}). 200.
  *   <li>A valid access token of the calling client: {@code unsupported_token_type} (§2.2.1).
  *       Access tokens are self-contained JWTs that every node checks without a lookup of the
  *       token; they end when they expire ({@code FHIRBOX_TOKEN_TTL}) or when their sign-in ends,

@@ -155,6 +155,24 @@ class AuthorizeRefusalTest {
   }
 
   @Test
+  void aRequestObjectOrAResponseModeTheServerDoesNotImplementIsRefusedRatherThanIgnored() {
+    // OpenID Connect Core §6.1, §6.2: an OP that does not support request objects MUST answer
+    // request_not_supported (request_uri_not_supported), never run the request without what they say
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("request", "eyJhbGciOiJub25lIn0.e30."))),
+        "request_not_supported", true);
+    assertErrorRedirect(new FormBrowser().get(app.authorizeUrl(SCOPE,
+        Map.of("request_uri", "urn:ietf:params:oauth:request_uri:abc"))), "request_uri_not_supported", true);
+    // the code goes back in the query only; an app that asked for a fragment or form_post is told so
+    for (String mode : new String[] {"fragment", "form_post", "query.jwt"}) {
+      Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("response_mode", mode)));
+      assertErrorRedirect(page, "invalid_request", true);
+      assertThat(page.redirectParams().get("error_description")).contains("response_mode");
+    }
+    assertThat(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("response_mode", "query"))).status())
+        .isEqualTo(200);
+  }
+
+  @Test
   void aRepeatedUnrecognisedParameterIsIgnoredAndARepeatedRecognisedOneRefused() {
     Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of()) + "&resource=a&resource=b&x=&x=");
     assertThat(page.status()).as(page.body()).isEqualTo(200);

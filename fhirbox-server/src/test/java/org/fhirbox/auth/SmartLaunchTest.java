@@ -330,6 +330,29 @@ class SmartLaunchTest {
   }
 
   @Test
+  void aPersonWhoWillNotOrCannotChooseAPatientCanDeclineAndTheAppHearsAccessDenied() {
+    // RFC 6749 §4.1.2.1: a person who does not allow the request sends the app access_denied;
+    // the picker is where someone whose account finds no patient (or the wrong app) stops
+    SmartApp app = SmartApp.register(server, PROJECT, "patient/*.rs launch/patient", true, false, REDIRECT);
+    SmartApp.user(server, PROJECT, "decliner@example.org", "Practitioner/decliner", "user/Observation.rs");
+    FormBrowser browser = new FormBrowser();
+    Page picker = app.signIn(browser, "launch/patient patient/*.rs", "decliner@example.org", Map.of());
+    assertThat(picker.body()).contains("Choose a patient");
+    Page search = browser.get(server.baseUrl() + "oauth2/patient?q=Hopper");
+    assertThat(search.body()).contains("may not search patients");
+
+    for (Page page : List.of(picker, search)) {
+      assertThat(page.body()).contains("value=\"deny\"");
+    }
+    Page back = browser.submit(search, "oauth2/consent", Map.of("decision", "deny"));
+    assertThat(back.status()).isEqualTo(303);
+    Map<String, String> params = back.redirectParams();
+    assertThat(back.location().toString()).startsWith(REDIRECT + "?");
+    assertThat(params).containsEntry("error", "access_denied").containsEntry("state", app.state())
+        .containsEntry("iss", server.baseUrl()).doesNotContainKey("code");
+  }
+
+  @Test
   void thePickerOffersOnlyPatientsThePersonMayRead() {
     String other = TestClient.createdId(adminOf("elsewhere").postJson("fhir/R4/Patient",
         "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Turing\"}]}"));
@@ -502,6 +525,11 @@ class SmartLaunchTest {
     assertThat(oidc.path("authorization_response_iss_parameter_supported").booleanValue()).isTrue();
     assertThat(oidc.get("id_token_signing_alg_values_supported").toString()).isEqualTo("[\"RS256\",\"ES256\"]");
     assertThat(oidc.get("response_types_supported").toString()).isEqualTo("[\"code\"]");
+    // OpenID Connect Discovery §3: request_uri_parameter_supported left out means true
+    assertThat(oidc.path("request_parameter_supported").isBoolean()).isTrue();
+    assertThat(oidc.path("request_parameter_supported").booleanValue()).isFalse();
+    assertThat(oidc.path("request_uri_parameter_supported").isBoolean()).isTrue();
+    assertThat(oidc.path("request_uri_parameter_supported").booleanValue()).isFalse();
     assertThat(oidc.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
   }
 }

@@ -387,6 +387,39 @@ class TokenLifecycleTest {
     }
   }
 
+  /**
+   * A sign-in that ends here (its refresh token revoked, presented twice, or its code presented
+   * twice) ends its access tokens at once on this node, as a disabled user's do, even where this
+   * node had just found the sign-in live: signing out is not a minute's grace.
+   */
+  @Test
+  void anEndedSignInsAccessTokensAreRefusedAtOnceOnTheNodeThatEndedIt() {
+    String adminToken = new ProjectClients(server).token(new ProjectClients(server).create(PROJECT, "system/*.rs", true));
+    JsonNode revoked = signIn(publicApp, SCOPE);
+    JsonNode replayed = signIn(publicApp, SCOPE);
+    String code = publicApp.code(publicApp.signIn(new FormBrowser(), "user/*.rs", "lin@example.org", Map.of()));
+    HttpResponse<String> exchanged = publicApp.exchange(code);
+    assertThat(exchanged.statusCode()).as(exchanged.body()).isEqualTo(200);
+    String ofReplayedCode = SmartApp.read(exchanged.body()).get("access_token").asText();
+    String[] tokens = {revoked.get("access_token").asText(), replayed.get("access_token").asText(), ofReplayedCode};
+    for (String token : tokens) {
+      assertThat(fhirRead(token).statusCode()).isEqualTo(200); // the node now holds each sign-in as live
+    }
+
+    assertThat(publicApp.post("oauth2/revoke", Map.of("token", revoked.get("refresh_token").asText())).statusCode())
+        .isEqualTo(200);
+    String refresh = replayed.get("refresh_token").asText();
+    assertThat(publicApp.refresh(refresh, Optional.empty()).statusCode()).isEqualTo(200);
+    assertError(publicApp.refresh(refresh, Optional.empty()), 400, "invalid_grant");
+    assertError(publicApp.exchange(code), 400, "invalid_grant");
+
+    for (String token : tokens) {
+      HttpResponse<String> refused = fhirRead(token);
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
+      assertThat(introspectWithBearer(adminToken, token).get("active").asBoolean()).isFalse();
+    }
+  }
+
   @Test
   void userInfoNamesThePersonWithinTheGrantedScopes() {
     String withProfile = signIn(publicApp, "openid fhirUser profile").get("access_token").asText();
