@@ -121,7 +121,7 @@ public final class AdminRoutes {
         case "redirect-uris" -> {
           require(method, "PUT");
           OAuthClient c = owned(principal, id);
-          List<String> uris = strings(readJson(ex.body(MAX_BODY)), "redirectUris");
+          List<String> uris = strings(readJson(ex.body(MAX_BODY), "redirectUris"), "redirectUris");
           refusingBadInput(() -> clients.setRedirectUris(id, uris));
           changed(ex, principal, AdminAction.CLIENT_REDIRECT_URIS_CHANGED, c,
               "redirectUris: " + String.join(" ", uris));
@@ -130,7 +130,7 @@ public final class AdminRoutes {
         case "scope" -> {
           require(method, "PUT");
           OAuthClient c = owned(principal, id);
-          String scope = required(readJson(ex.body(MAX_BODY)), "scope");
+          String scope = required(readJson(ex.body(MAX_BODY), "scope"), "scope");
           if (Scopes.tryParse(scope).isEmpty()) {
             throw FhirException.badRequest("scope must be space-separated SMART scopes", "scope");
           }
@@ -146,7 +146,8 @@ public final class AdminRoutes {
   }
 
   private void create(Exchange ex, Principal principal) throws IOException {
-    JsonNode body = readJson(ex.body(MAX_BODY));
+    JsonNode body = readJson(ex.body(MAX_BODY), "project", "scope", "admin", "public", "firstParty", "redirectUris",
+        "idTokenSignedResponseAlg");
     String project = text(body, "project", principal.project());
     String scope = text(body, "scope", "system/*.cruds");
     boolean admin = bool(body, "admin");
@@ -277,7 +278,7 @@ public final class AdminRoutes {
   }
 
   private void createUser(Exchange ex, Principal principal) throws IOException {
-    JsonNode body = readJson(ex.body(MAX_BODY));
+    JsonNode body = readJson(ex.body(MAX_BODY), "project", "email", "name", "fhirUser", "scope", "admin");
     String project = text(body, "project", principal.project());
     if (!isServerAdmin(principal) && !project.equals(principal.project())) {
       throw FhirException.forbidden("an admin of project '" + principal.project() + "' may create users only there");
@@ -410,13 +411,26 @@ public final class AdminRoutes {
     }
   }
 
-  private JsonNode readJson(String body) {
+  /**
+   * The body, a JSON object whose fields are among {@code fields}: any other is 400 naming it rather
+   * than ignored, since a misspelt one ({@code "scopes"}) would otherwise leave its default in place
+   * (for a client's scope, every system scope).
+   */
+  private JsonNode readJson(String body, String... fields) {
     try {
       JsonNode n = json.readTree(body);
       if (n == null || !n.isObject()) {
         throw FhirException.badRequest("the body must be a JSON object");
       }
       requireCharacters(n, "");
+      List<String> taken = List.of(fields);
+      n.fieldNames().forEachRemaining(name -> {
+        if (!taken.contains(name)) {
+          String shown = name.length() > 64 ? name.substring(0, 64) + "..." : name;
+          throw FhirException.badRequest("'" + shown + "' is not a field of this request, which takes "
+              + String.join(", ", taken), shown);
+        }
+      });
       return n;
     } catch (JsonProcessingException e) {
       throw FhirException.badRequest("the body is not valid JSON");
