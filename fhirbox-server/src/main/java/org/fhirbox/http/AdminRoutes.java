@@ -82,8 +82,9 @@ public final class AdminRoutes {
     if (segments.size() == 1 && segments.get(0).equals("clients")) {
       switch (method) {
         case "POST" -> create(ex, principal);
-        case "GET" -> list(ex, principal);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/clients", "GET", "POST");
+        case "GET", "HEAD" -> list(ex, principal);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/clients", "GET", "HEAD",
+            "POST");
       }
       return;
     }
@@ -248,8 +249,9 @@ public final class AdminRoutes {
     if (segments.size() == 1) {
       switch (method) {
         case "POST" -> createUser(ex, principal);
-        case "GET" -> listUsers(ex, principal);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/users", "GET", "POST");
+        case "GET", "HEAD" -> listUsers(ex, principal);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/users", "GET", "HEAD",
+            "POST");
       }
       return;
     }
@@ -535,6 +537,8 @@ public final class AdminRoutes {
     ex.response().setHeader("Cache-Control", "no-store");
     byte[] bytes = json.writeValueAsBytes(body);
     ex.response().setContentLength(bytes.length);
-    ex.response().getOutputStream().write(bytes);
+    if (!ex.method().equals("HEAD")) { // RFC 9110 §9.3.2: GET's headers, no body
+      ex.response().getOutputStream().write(bytes);
+    }
   }
 }
