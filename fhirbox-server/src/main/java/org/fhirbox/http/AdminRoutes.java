@@ -13,6 +13,7 @@ import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.PasswordLinks;
 import org.fhirbox.auth.User;
 import org.fhirbox.auth.UserStore;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.fhirbox.core.FhirException;
 
 /**
@@ -57,6 +60,8 @@ public final class AdminRoutes {
   /** The project whose admins administer the whole server. */
   public static final String SERVER_PROJECT = AuthModule.SERVER_PROJECT;
   private static final long MAX_BODY = 256 * 1024;
+  /** How Jackson words a field met twice ({@link JsonParser.Feature#STRICT_DUPLICATE_DETECTION}). */
+  private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'");
 
   private final ClientStore clients;
   private final UserStore users;
@@ -420,7 +425,8 @@ public final class AdminRoutes {
    */
   private JsonNode readJson(String body, String... fields) {
     try {
-      JsonNode n = json.readTree(body);
+      // a field twice is ambiguous, as in a resource body: a check may read one and the store the other
+      JsonNode n = json.reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(body);
       if (n == null || !n.isObject()) {
         throw FhirException.badRequest("the body must be a JSON object");
       }
@@ -428,19 +434,29 @@ public final class AdminRoutes {
       List<String> taken = List.of(fields);
       n.fieldNames().forEachRemaining(name -> {
         if (!taken.contains(name)) {
-          String shown = name.length() > 64 ? name.substring(0, 64) + "..." : name;
+          String shown = shortened(name);
           throw FhirException.badRequest("'" + shown + "' is not a field of this request, which takes "
               + String.join(", ", taken), shown);
         }
       });
       return n;
     } catch (JsonProcessingException e) {
+      Matcher twice = DUPLICATE.matcher(String.valueOf(e.getOriginalMessage()));
+      if (twice.matches()) {
+        String shown = shortened(twice.group(1));
+        throw FhirException.badRequest("'" + shown + "' appears twice in the body; send each field once", shown);
+      }
       throw FhirException.badRequest("the body is not valid JSON");
     }
   }
 
+  private static String shortened(String name) {
+    return name.length() > 64 ? name.substring(0, 64) + "..." : name;
+  }
+
   /**
-   * Refuses a name or string holding an unpaired surrogate ({@code "\\ud800"} is valid JSON, and
+   * Refuses a name or string holding a C0 control character, which no name, email, scope or URI
+   * holds (FHIR strings have none either, and PostgreSQL stores no U+0000 in text), or an unpaired surrogate ({@code "\\ud800"} is valid JSON, and
    * Jackson reads it as a lone UTF-16 unit), as resource bodies are refused: it is no Unicode
    * character (RFC 8259 section 8.2), and no UTF-8 text, a response's included, can carry it.
    */
@@ -467,6 +483,9 @@ public final class AdminRoutes {
       char c = s.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
         i++;
+      } else if (c < 0x20) {
+        throw FhirException.badRequest(where + " contains the control character U+" + String.format("%04X", (int) c)
+            + ", which no name, email, scope or URI holds", where.contains(" ") ? null : where);
       } else if (Character.isSurrogate(c)) {
         throw FhirException.badRequest(where + " contains an unpaired surrogate \\u"
             + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT) + ", which is not a Unicode character");

@@ -316,4 +316,28 @@ class UserAdminTest {
     assertThat(pair.statusCode()).as(pair.body()).isEqualTo(201);
     assertThat(json(pair).path("name").asText()).isEqualTo("Ada \ud83d\ude00");
   }
+
+  /**
+   * A field twice is ambiguous (which one counts?), and a control character is in no name, email or
+   * scope: both are 400, as in a resource body, whatever the database would have kept.
+   */
+  @Test
+  void aFieldTwiceOrAControlCharacterIsRefused() throws Exception {
+    String body = "{\"project\":\"clinic-u10\",\"email\":\"twice@example.org\",\"name\":\"Ada\","
+        + "\"fhirUser\":\"Practitioner/1\",\"scope\":\"user/*.rs\"}";
+    HttpResponse<String> twice = admin.send(admin.request("admin/users").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.replace("}", ",\"project\":\"default\"}"))));
+    assertOutcome(twice, 400, "'project' appears twice", "project");
+    HttpResponse<String> control = admin.send(admin.request("admin/users").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.replace("Ada", "Ada\\u0000\\u001b[31m"))));
+    assertOutcome(control, 400, "name contains the control character U+0000", "name");
+    HttpResponse<String> users = admin.send(admin.request("admin/users?project=clinic-u10").GET());
+    assertThat(json(users).get("users")).isEmpty();
+    HttpResponse<String> clientTwice = admin.send(admin.request("admin/clients").header("Content-Type",
+        "application/json").POST(HttpRequest.BodyPublishers.ofString(
+            "{\"project\":\"clinic-u10\",\"scope\":\"system/*.rs\",\"scope\":\"system/Patient.r\"}")));
+    assertOutcome(clientTwice, 400, "'scope' appears twice", "scope");
+    assertThat(admin.send(admin.request("admin/users").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body))).statusCode()).isEqualTo(201);
+  }
 }
