@@ -176,7 +176,8 @@ final class AdminCommand {
   }
 
   @Command(name = "rotate-secret", mixinStandardHelpOptions = true,
-      description = "Give a client a new secret (printed only this once); the old one stops working.")
+      description = "Give a client a new secret (printed only this once); the old one stops working, and so do the"
+          + " access tokens issued to the client before.")
   static final class RotateSecret extends ClientAction {
     RotateSecret() {
       super("rotate-secret");

@@ -64,7 +64,7 @@ public final class AppClients {
     }
     Scopes scopes = Scopes.parse(SCOPE);
     return Optional.of(new OAuthClient(clientId, project, scopes.toString(), scopes.isAdmin(), false, false, true,
-        true, List.of(redirectUri), ClientProfile.RS256, Instant.EPOCH, Instant.EPOCH));
+        true, List.of(redirectUri), ClientProfile.RS256, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH));
   }
 
   /**

@@ -35,7 +35,7 @@ public final class ClientStore {
   /** The longest scope a client is registered with, normalised: the length of its column. */
   public static final int MAX_SCOPE_CHARS = 4000;
   private static final String COLUMNS = "client_id, project, scopes, admin, disabled, jwks IS NOT NULL,"
-      + " public_client, first_party, redirect_uris, created, updated, id_token_alg";
+      + " public_client, first_party, redirect_uris, created, updated, id_token_alg, tokens_since";
 
   private final Database db;
   private final Sql sql;
@@ -258,7 +258,8 @@ public final class ClientStore {
   }
 
   /**
-   * Replaces the secret; the old one stops working at once (also in the verified-secret cache).
+   * Replaces the secret; the old one stops working at once (also in the verified-secret cache), and
+   * so do the access tokens issued before ({@link OAuthClient#tokensSince}).
    * Throws {@link IllegalArgumentException} for a public client, which has no secret.
    */
   public Optional<ClientCredentials> rotateSecret(String clientId) {
@@ -270,8 +271,9 @@ public final class ClientStore {
       throw new IllegalArgumentException("a public client has no secret to rotate");
     }
     String secret = hasher.newSecret();
-    if (update("UPDATE oauth_client SET secret_hash = ?, updated = ? WHERE client_id = ?", hasher.hashGenerated(secret),
-        clock.millis(), clientId) != 1) {
+    long now = clock.millis();
+    if (update("UPDATE oauth_client SET secret_hash = ?, updated = ?, tokens_since = ? WHERE client_id = ?",
+        hasher.hashGenerated(secret), now, now, clientId) != 1) {
       return Optional.empty();
     }
     changed.accept(clientId);
@@ -489,6 +491,6 @@ public final class ClientStore {
     return new OAuthClient(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
         rs.getBoolean(6), rs.getBoolean(7), rs.getBoolean(8), redirectUris(rs.getString(9)),
         rs.getString(12) == null ? ClientProfile.RS256 : rs.getString(12),
-        Instant.ofEpochMilli(rs.getLong(10)), Instant.ofEpochMilli(rs.getLong(11)));
+        Instant.ofEpochMilli(rs.getLong(10)), Instant.ofEpochMilli(rs.getLong(11)), Instant.ofEpochMilli(rs.getLong(13)));
   }
 }

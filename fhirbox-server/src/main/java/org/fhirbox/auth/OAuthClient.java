@@ -7,11 +7,12 @@ import java.util.List;
  * A registered OAuth2 client as the admin API shows it: never its secret or secret hash.
  * {@code scope} is what the client may be granted; {@code admin} adds the admin scope.
  * {@code publicClient}, {@code firstParty}, {@code redirectUris} and {@code idTokenAlg} are its
- * {@link ClientProfile}.
+ * {@link ClientProfile}. An access token issued to it before {@code tokensSince} is void: rotating
+ * its secret moves that time (its tokens may have leaked with the secret).
  */
 public record OAuthClient(String clientId, String project, String scope, boolean admin, boolean disabled,
     boolean hasJwks, boolean publicClient, boolean firstParty, List<String> redirectUris, String idTokenAlg,
-    Instant created, Instant updated) {
+    Instant created, Instant updated, Instant tokensSince) {
 
   public OAuthClient {
     redirectUris = List.copyOf(redirectUris);

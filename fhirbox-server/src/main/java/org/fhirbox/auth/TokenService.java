@@ -185,6 +185,15 @@ public final class TokenService {
    */
   private final Map<String, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /**
+   * Whether the token was issued before {@code ended}. Without the milliseconds claim (a token issued
+   * before it was added), iat has whole seconds: a token issued within the second of {@code ended} is
+   * taken as issued after it.
+   */
+  private static boolean issuedBefore(Verified v, Instant ended) {
+    return v.issuedToTheMillisecond() ? v.issued().isBefore(ended) : v.issued().getEpochSecond() < ended.getEpochSecond();
+  }
+
   /** The caller the token stands for; throws {@link InvalidTokenException} when it is not valid now. */
   public Principal verify(String token) {
     Verified v = verified.get(token);
@@ -207,16 +216,15 @@ public final class TokenService {
     if (client.isEmpty() || client.get().disabled() || !client.get().project().equals(v.project())) {
       throw new InvalidTokenException("the client of the access token is disabled or unknown");
     }
+    if (issuedBefore(v, client.get().tokensSince())) {
+      throw new InvalidTokenException("the access token was issued before its client's secret was rotated");
+    }
     if (v.user().isPresent()) {
       Optional<User> user = status(userStatuses, users, v.user().get());
       if (user.isEmpty() || user.get().disabled() || !user.get().project().equals(v.project())) {
         throw new InvalidTokenException("the user of the access token is disabled or unknown");
       }
-      // without the milliseconds claim (a token issued before it was added), iat has whole
-      // seconds: a token issued within the second in which the sessions ended is taken as issued after it
-      Instant ended = user.get().sessionsSince();
-      if (v.issuedToTheMillisecond() ? v.issued().isBefore(ended)
-          : v.issued().getEpochSecond() < ended.getEpochSecond()) {
+      if (issuedBefore(v, user.get().sessionsSince())) {
         throw new InvalidTokenException("the access token was issued before the user's sessions ended");
       }
     }

@@ -11,7 +11,8 @@
  *       id/secret/hash triple is remembered for 60 s under an HMAC so Basic authentication on
  *       every request costs about 0.1 ms.
  *   <li>A disabled client is refused at once on the token endpoint and with Basic; its access
- *       tokens stop working within 60 s (client status cached per client id on verify).
+ *       tokens stop working within 60 s (client status cached per client id on verify), and so do
+ *       those issued before its secret was rotated ({@code tokens_since}).
  *   <li>Failed client authentication is throttled in memory, per node, by three counters: 5
  *       failures per client id and address, 20 per address, and 100 per client id across all
  *       addresses (not applied to an address the client authenticated from in the last day);

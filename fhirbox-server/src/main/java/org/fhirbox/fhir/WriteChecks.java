@@ -56,9 +56,11 @@ final class WriteChecks {
         && (interaction == Interaction.UPDATE || interaction == Interaction.DELETE)) {
       requireNotServerRecorded(tx, principal.project(), id, interaction);
     }
-    if (res instanceof AuditEvent event && recordedByServer(event)) {
-      throw FhirException.badRequest("AuditEvent.source.observer.identifier " + AuditSource.SYSTEM + " is the server's"
-          + " own: only fhirbox records AuditEvents as itself", "AuditEvent.source.observer.identifier");
+    if (res instanceof AuditEvent event) {
+      claimedServerIdentity(event).ifPresent(at -> {
+        throw FhirException.badRequest(at + " " + AuditSource.SYSTEM + " is the server's own: only fhirbox records"
+            + " AuditEvents as itself", at);
+      });
     }
     if (interaction == Interaction.UPDATE && res instanceof Binary b) {
       requireReplaceable(tx, principal, id, b);
@@ -86,7 +88,29 @@ final class WriteChecks {
         + type + "/" + id + " by its id");
   }
 
-  /** Whether {@code event} names the server's own observer: the server recorded it, or it claims so. */
+  /**
+   * Where an AuditEvent a caller writes names the server's own identifier, which only events the
+   * server records carry: as {@code source.observer}, or as an agent (an ingestion job's create names
+   * the server as its agent). Compared as a URN is (RFC 8141: its scheme and namespace in any case),
+   * and without surrounding spaces, so that no spelling of it passes for another system.
+   */
+  private static Optional<String> claimedServerIdentity(AuditEvent event) {
+    if (isServerSystem(event.getSource().getObserver().getIdentifier().getSystem())) {
+      return Optional.of("AuditEvent.source.observer.identifier");
+    }
+    for (int i = 0; i < event.getAgent().size(); i++) {
+      if (isServerSystem(event.getAgent().get(i).getWho().getIdentifier().getSystem())) {
+        return Optional.of("AuditEvent.agent[" + i + "].who.identifier");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static boolean isServerSystem(String system) {
+    return system != null && system.strip().equalsIgnoreCase(AuditSource.SYSTEM);
+  }
+
+  /** Whether {@code event} names the server's own observer as the server writes it: the server recorded it. */
   private static boolean recordedByServer(AuditEvent event) {
     return AuditSource.SYSTEM.equals(event.getSource().getObserver().getIdentifier().getSystem());
   }

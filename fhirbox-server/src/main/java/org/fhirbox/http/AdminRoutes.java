@@ -13,6 +13,7 @@ import org.fhirbox.auth.AuthModule;
 import org.fhirbox.auth.PasswordLinks;
 import org.fhirbox.auth.User;
 import org.fhirbox.auth.UserStore;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.fhirbox.core.FhirException;
 
 /**
@@ -57,6 +60,8 @@ public final class AdminRoutes {
   /** The project whose admins administer the whole server. */
   public static final String SERVER_PROJECT = AuthModule.SERVER_PROJECT;
   private static final long MAX_BODY = 256 * 1024;
+  /** How Jackson words a field met twice ({@link JsonParser.Feature#STRICT_DUPLICATE_DETECTION}). */
+  private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'");
 
   private final ClientStore clients;
   private final UserStore users;
@@ -82,8 +87,9 @@ public final class AdminRoutes {
     if (segments.size() == 1 && segments.get(0).equals("clients")) {
       switch (method) {
         case "POST" -> create(ex, principal);
-        case "GET" -> list(ex, principal);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/clients", "GET", "POST");
+        case "GET", "HEAD" -> list(ex, principal);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/clients", "GET", "HEAD",
+            "POST");
       }
       return;
     }
@@ -121,7 +127,7 @@ public final class AdminRoutes {
         case "redirect-uris" -> {
           require(method, "PUT");
           OAuthClient c = owned(principal, id);
-          List<String> uris = strings(readJson(ex.body(MAX_BODY)), "redirectUris");
+          List<String> uris = strings(readJson(ex.body(MAX_BODY), "redirectUris"), "redirectUris");
           refusingBadInput(() -> clients.setRedirectUris(id, uris));
           changed(ex, principal, AdminAction.CLIENT_REDIRECT_URIS_CHANGED, c,
               "redirectUris: " + String.join(" ", uris));
@@ -130,7 +136,7 @@ public final class AdminRoutes {
         case "scope" -> {
           require(method, "PUT");
           OAuthClient c = owned(principal, id);
-          String scope = required(readJson(ex.body(MAX_BODY)), "scope");
+          String scope = required(readJson(ex.body(MAX_BODY), "scope"), "scope");
           if (Scopes.tryParse(scope).isEmpty()) {
             throw FhirException.badRequest("scope must be space-separated SMART scopes", "scope");
           }
@@ -146,7 +152,8 @@ public final class AdminRoutes {
   }
 
   private void create(Exchange ex, Principal principal) throws IOException {
-    JsonNode body = readJson(ex.body(MAX_BODY));
+    JsonNode body = readJson(ex.body(MAX_BODY), "project", "scope", "admin", "public", "firstParty", "redirectUris",
+        "idTokenSignedResponseAlg");
     String project = text(body, "project", principal.project());
     String scope = text(body, "scope", "system/*.cruds");
     boolean admin = bool(body, "admin");
@@ -247,8 +254,9 @@ public final class AdminRoutes {
     if (segments.size() == 1) {
       switch (method) {
         case "POST" -> createUser(ex, principal);
-        case "GET" -> listUsers(ex, principal);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/users", "GET", "POST");
+        case "GET", "HEAD" -> listUsers(ex, principal);
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /admin/users", "GET", "HEAD",
+            "POST");
       }
       return;
     }
@@ -277,7 +285,7 @@ public final class AdminRoutes {
   }
 
   private void createUser(Exchange ex, Principal principal) throws IOException {
-    JsonNode body = readJson(ex.body(MAX_BODY));
+    JsonNode body = readJson(ex.body(MAX_BODY), "project", "email", "name", "fhirUser", "scope", "admin");
     String project = text(body, "project", principal.project());
     if (!isServerAdmin(principal) && !project.equals(principal.project())) {
       throw FhirException.forbidden("an admin of project '" + principal.project() + "' may create users only there");
@@ -410,21 +418,45 @@ public final class AdminRoutes {
     }
   }
 
-  private JsonNode readJson(String body) {
+  /**
+   * The body, a JSON object whose fields are among {@code fields}: any other is 400 naming it rather
+   * than ignored, since a misspelt one ({@code "scopes"}) would otherwise leave its default in place
+   * (for a client's scope, every system scope).
+   */
+  private JsonNode readJson(String body, String... fields) {
     try {
-      JsonNode n = json.readTree(body);
+      // a field twice is ambiguous, as in a resource body: a check may read one and the store the other
+      JsonNode n = json.reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(body);
       if (n == null || !n.isObject()) {
         throw FhirException.badRequest("the body must be a JSON object");
       }
       requireCharacters(n, "");
+      List<String> taken = List.of(fields);
+      n.fieldNames().forEachRemaining(name -> {
+        if (!taken.contains(name)) {
+          String shown = shortened(name);
+          throw FhirException.badRequest("'" + shown + "' is not a field of this request, which takes "
+              + String.join(", ", taken), shown);
+        }
+      });
       return n;
     } catch (JsonProcessingException e) {
+      Matcher twice = DUPLICATE.matcher(String.valueOf(e.getOriginalMessage()));
+      if (twice.matches()) {
+        String shown = shortened(twice.group(1));
+        throw FhirException.badRequest("'" + shown + "' appears twice in the body; send each field once", shown);
+      }
       throw FhirException.badRequest("the body is not valid JSON");
     }
   }
 
+  private static String shortened(String name) {
+    return name.length() > 64 ? name.substring(0, 64) + "..." : name;
+  }
+
   /**
-   * Refuses a name or string holding an unpaired surrogate ({@code "\\ud800"} is valid JSON, and
+   * Refuses a name or string holding a C0 control character, which no name, email, scope or URI
+   * holds (FHIR strings have none either, and PostgreSQL stores no U+0000 in text), or an unpaired surrogate ({@code "\\ud800"} is valid JSON, and
    * Jackson reads it as a lone UTF-16 unit), as resource bodies are refused: it is no Unicode
    * character (RFC 8259 section 8.2), and no UTF-8 text, a response's included, can carry it.
    */
@@ -451,6 +483,9 @@ public final class AdminRoutes {
       char c = s.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
         i++;
+      } else if (c < 0x20) {
+        throw FhirException.badRequest(where + " contains the control character U+" + String.format("%04X", (int) c)
+            + ", which no name, email, scope or URI holds", where.contains(" ") ? null : where);
       } else if (Character.isSurrogate(c)) {
         throw FhirException.badRequest(where + " contains an unpaired surrogate \\u"
             + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT) + ", which is not a Unicode character");
@@ -521,6 +556,8 @@ public final class AdminRoutes {
     ex.response().setHeader("Cache-Control", "no-store");
     byte[] bytes = json.writeValueAsBytes(body);
     ex.response().setContentLength(bytes.length);
-    ex.response().getOutputStream().write(bytes);
+    if (!ex.method().equals("HEAD")) { // RFC 9110 §9.3.2: GET's headers, no body
+      ex.response().getOutputStream().write(bytes);
+    }
   }
 }

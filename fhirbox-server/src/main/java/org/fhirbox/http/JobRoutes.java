@@ -61,8 +61,8 @@ public final class JobRoutes {
   }
 
   private void list(Exchange ex, Principal principal) throws IOException {
-    if (!ex.method().equals("GET")) {
-      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET", "GET");
+    if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET", "GET", "HEAD");
     }
     List<IngestJob> listed = jobs.list(principal, () -> project(ex, principal),
         () -> ex.param("state").map(JobRoutes::state).orElse(null),
@@ -112,7 +112,9 @@ public final class JobRoutes {
     ex.response().setContentType("application/json;charset=utf-8");
     byte[] bytes = JSON.writeValueAsBytes(body);
     ex.response().setContentLength(bytes.length);
-    ex.response().getOutputStream().write(bytes);
+    if (!ex.method().equals("HEAD")) { // RFC 9110 §9.3.2: GET's headers, no body
+      ex.response().getOutputStream().write(bytes);
+    }
   }
 
   private static String text(Instant i) {

@@ -420,6 +420,34 @@ class TokenLifecycleTest {
     }
   }
 
+  /** A rotated secret may have leaked: the access tokens issued before the rotation end with it. */
+  @Test
+  void aRotatedSecretEndsTheAccessTokensIssuedBeforeIt() throws Exception {
+    ProjectClients clients = new ProjectClients(server);
+    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
+    ProjectClients.Credentials backend = clients.create(PROJECT, "system/*.rs", false);
+    String before = clients.token(backend);
+    assertThat(bearerGet("fhir/R4/Patient", before).statusCode()).isEqualTo(200);
+    clock.advance(Duration.ofMillis(5));
+    HttpResponse<String> rotated = bearerPost("admin/clients/" + backend.clientId() + "/rotate-secret", adminToken,
+        Map.of());
+    assertThat(rotated.statusCode()).as(rotated.body()).isEqualTo(200);
+    HttpResponse<String> refused = bearerGet("fhir/R4/Patient", before);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
+    assertThat(refused.body()).contains("secret");
+    assertThat(introspectWithBearer(adminToken, before).get("active").asBoolean()).isFalse();
+
+    String secret = SmartApp.read(rotated.body()).get("clientSecret").asText();
+    String after = clients.token(new ProjectClients.Credentials(backend.clientId(), secret, PROJECT));
+    assertThat(bearerGet("fhir/R4/Patient", after).statusCode()).isEqualTo(200);
+    // other changes to the registration leave its tokens alone (a new scope holds from the next token)
+    clock.advance(Duration.ofMillis(5));
+    HttpResponse<String> rescoped = server.client().putJson("admin/clients/" + backend.clientId() + "/scope",
+        "{\"scope\":\"system/Patient.rs\"}");
+    assertThat(rescoped.statusCode()).as(rescoped.body()).isEqualTo(200);
+    assertThat(bearerGet("fhir/R4/Patient", after).statusCode()).isEqualTo(200);
+  }
+
   @Test
   void userInfoNamesThePersonWithinTheGrantedScopes() {
     String withProfile = signIn(publicApp, "openid fhirUser profile").get("access_token").asText();

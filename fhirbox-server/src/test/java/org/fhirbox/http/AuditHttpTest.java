@@ -281,6 +281,31 @@ class AuditHttpTest {
   }
 
   @Test
+  void anAppsAuditEventMayNotNameTheServerAsAnAgentOrObserverInAnyForm() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      TestClient writer = clients.bearer(clients.create("audited", "system/AuditEvent.c", false));
+      String own = "{\"resourceType\":\"AuditEvent\",\"type\":{\"code\":\"rest\"},\"recorded\":"
+          + "\"2026-01-01T00:00:00Z\",\"agent\":[{\"requestor\":true,\"who\":{\"display\":\"app\"}}],"
+          + "\"source\":{\"observer\":{\"display\":\"app\"}}}";
+      assertThat(writer.postJson("fhir/R4/AuditEvent", own).statusCode()).isEqualTo(201);
+      // the agent an ingestion job's event names is the server itself
+      String asIngestion = own.replace("{\"display\":\"app\"}}]", "{\"display\":\"fhirbox ingestion\","
+          + "\"identifier\":{\"system\":\"urn:fhirbox:audit-source\",\"value\":\"fhirbox\"}}}]");
+      // a URN's scheme and namespace are case-insensitive (RFC 8141), and a stray space is no other system
+      String observerCased = own.replace("{\"display\":\"app\"}}}", "{\"display\":\"app\",\"identifier\":"
+          + "{\"system\":\"URN:FHIRBOX:audit-source\",\"value\":\"fhirbox\"}}}}");
+      String observerSpaced = own.replace("{\"display\":\"app\"}}}", "{\"display\":\"app\",\"identifier\":"
+          + "{\"system\":\"urn:fhirbox:audit-source \",\"value\":\"fhirbox\"}}}}");
+      for (String forged : List.of(asIngestion, observerCased, observerSpaced)) {
+        HttpResponse<String> r = writer.postJson("fhir/R4/AuditEvent", forged);
+        assertThat(r.statusCode()).as(forged + " -> " + r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("only fhirbox records AuditEvents as itself");
+      }
+    }
+  }
+
+  @Test
   void noCallerChangesOrDeletesAnAuditEventTheServerWrote() throws Exception {
     try (TestServer server = TestServer.start()) {
       ProjectClients clients = new ProjectClients(server);

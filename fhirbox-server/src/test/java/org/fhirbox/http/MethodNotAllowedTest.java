@@ -44,9 +44,9 @@ class MethodNotAllowedTest {
         Arguments.of("PUT", "fhir/R4/Binary/$upload", "POST, OPTIONS", true),
         Arguments.of("GET", "fhir/R4/Binary/$upload/0123456789abcdef0123456789abcdef", "HEAD, PATCH, DELETE, OPTIONS",
             true),
-        Arguments.of("PUT", "admin/clients", "GET, POST", true),
-        Arguments.of("DELETE", "admin/users", "GET, POST", true),
-        Arguments.of("DELETE", "admin/jobs", "GET", true),
+        Arguments.of("PUT", "admin/clients", "GET, HEAD, POST", true),
+        Arguments.of("DELETE", "admin/users", "GET, HEAD, POST", true),
+        Arguments.of("DELETE", "admin/jobs", "GET, HEAD", true),
         Arguments.of("POST", "storage/b1/1", "GET, HEAD", true),
         Arguments.of("PUT", "account/set-password", "GET, POST", false),
         Arguments.of("POST", "app/config.json", "GET, HEAD", false),
@@ -79,6 +79,19 @@ class MethodNotAllowedTest {
 
     assertThat(head.statusCode()).isEqualTo(get.statusCode()).isNotEqualTo(405);
     assertThat(head.headers().firstValue("Content-Type")).isEqualTo(get.headers().firstValue("Content-Type"));
+    assertThat(head.body()).isEmpty();
+  }
+
+  /** RFC 9110 §9.1: the admin API's lists answer HEAD as GET, with its headers and no body. */
+  @ParameterizedTest(name = "HEAD /{0}")
+  @ValueSource(strings = {"admin/clients", "admin/users", "admin/jobs"})
+  void headIsAnsweredWhereGetIsOnTheAdminRoutes(String path) {
+    HttpResponse<String> get = http().send(http().request(path).GET());
+    HttpResponse<String> head = http().send(http().request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(head.statusCode()).as(head.body()).isEqualTo(get.statusCode()).isEqualTo(200);
+    assertThat(head.headers().firstValue("Content-Type")).isEqualTo(get.headers().firstValue("Content-Type"));
+    assertThat(head.headers().firstValue("Cache-Control")).hasValue("no-store");
     assertThat(head.body()).isEmpty();
   }
 

@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.auth.AuthModule;
@@ -147,6 +148,32 @@ class UserAdminTest {
     assertThat(wrongMethod.statusCode()).isEqualTo(405);
     HttpResponse<String> unknown = post(admin, "admin/users/no-such-user/disable", null);
     assertOutcome(unknown, 404, "user 'no-such-user' not found", null);
+  }
+
+  @Test
+  void aFieldTheAdminApiDoesNotTakeIsRefusedNotIgnored() throws Exception {
+    // a misspelt "scope" would otherwise create a client with the default, every system scope
+    assertOutcome(post(admin, "admin/clients", Map.of("project", "clinic-u9", "scopes", "system/Patient.rs")), 400,
+        "'scopes' is not a field", "scopes");
+    HttpResponse<String> none = admin.send(admin.request("admin/clients?project=clinic-u9").GET());
+    assertThat(json(none).get("clients")).isEmpty();
+    assertOutcome(post(admin, "admin/users", with(user("clinic-u9", "typo@example.org"), "Admin", true)), 400,
+        "'Admin' is not a field", "Admin");
+    HttpResponse<String> users = admin.send(admin.request("admin/users?project=clinic-u9").GET());
+    assertThat(json(users).get("users")).isEmpty();
+
+    HttpResponse<String> made = post(admin, "admin/clients", Map.of("project", "clinic-u9", "scope", "system/Patient.rs"));
+    assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+    String id = json(made).get("clientId").asText();
+    for (Map.Entry<String, Map<String, Object>> put : Map.of(
+        "scope", Map.<String, Object>of("scope", "system/Patient.rs", "admin", true),
+        "redirect-uris", Map.<String, Object>of("redirectUris", List.of(), "redirectUri", "https://app.example/cb"))
+        .entrySet()) {
+      HttpResponse<String> r = admin.send(admin.request("admin/clients/" + id + "/" + put.getKey())
+          .header("Content-Type", "application/json")
+          .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(put.getValue()))));
+      assertOutcome(r, 400, "is not a field", put.getKey().equals("scope") ? "admin" : "redirectUri");
+    }
   }
 
   private static Map<String, Object> with(Map<String, Object> body, String field, Object value) {
@@ -288,5 +315,29 @@ class UserAdminTest {
         .POST(HttpRequest.BodyPublishers.ofString(body.replace("\\ud800", "\\ud83d\\ude00"))));
     assertThat(pair.statusCode()).as(pair.body()).isEqualTo(201);
     assertThat(json(pair).path("name").asText()).isEqualTo("Ada \ud83d\ude00");
+  }
+
+  /**
+   * A field twice is ambiguous (which one counts?), and a control character is in no name, email or
+   * scope: both are 400, as in a resource body, whatever the database would have kept.
+   */
+  @Test
+  void aFieldTwiceOrAControlCharacterIsRefused() throws Exception {
+    String body = "{\"project\":\"clinic-u10\",\"email\":\"twice@example.org\",\"name\":\"Ada\","
+        + "\"fhirUser\":\"Practitioner/1\",\"scope\":\"user/*.rs\"}";
+    HttpResponse<String> twice = admin.send(admin.request("admin/users").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.replace("}", ",\"project\":\"default\"}"))));
+    assertOutcome(twice, 400, "'project' appears twice", "project");
+    HttpResponse<String> control = admin.send(admin.request("admin/users").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.replace("Ada", "Ada\\u0000\\u001b[31m"))));
+    assertOutcome(control, 400, "name contains the control character U+0000", "name");
+    HttpResponse<String> users = admin.send(admin.request("admin/users?project=clinic-u10").GET());
+    assertThat(json(users).get("users")).isEmpty();
+    HttpResponse<String> clientTwice = admin.send(admin.request("admin/clients").header("Content-Type",
+        "application/json").POST(HttpRequest.BodyPublishers.ofString(
+            "{\"project\":\"clinic-u10\",\"scope\":\"system/*.rs\",\"scope\":\"system/Patient.r\"}")));
+    assertOutcome(clientTwice, 400, "'scope' appears twice", "scope");
+    assertThat(admin.send(admin.request("admin/users").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body))).statusCode()).isEqualTo(201);
   }
 }
