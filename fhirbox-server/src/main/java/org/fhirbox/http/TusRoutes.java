@@ -119,7 +119,8 @@ public final class TusRoutes {
    * an answer to the method it did not mean.
    */
   private static String effectiveMethod(Exchange ex) {
-    String override = ex.header("X-HTTP-Method-Override");
+    // two lines (PATCH and DELETE, say) would leave the request's method to whichever came first
+    String override = singleton(ex, "X-HTTP-Method-Override");
     if (override == null || override.isBlank()) {
       return ex.method();
     }
@@ -285,7 +286,7 @@ public final class TusRoutes {
 
   /**
    * The value of a tus header that carries one (Upload-Offset, Upload-Length, Upload-Defer-Length,
-   * Upload-Checksum, Upload-Metadata), or null. The servlet API would answer the first of several
+   * Upload-Checksum, Upload-Metadata, X-HTTP-Method-Override), or null. The servlet API would answer the first of several
    * lines; none of these is defined as a list whose lines a recipient may join (RFC 9110 §5.3), so
    * two lines, even equal ones, leave the request ambiguous (which offset, which checksum to check)
    * and it is refused rather than read by one of them.
