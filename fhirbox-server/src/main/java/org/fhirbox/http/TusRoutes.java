@@ -17,6 +17,7 @@ import org.fhirbox.binary.ResumableUploads;
 import org.fhirbox.binary.ResumableUploads.Checksum;
 import org.fhirbox.binary.ResumableUploads.Creation;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.model.ResumableUpload;
 
 /**
@@ -180,6 +181,12 @@ public final class TusRoutes {
         } catch (RuntimeException e) {
           // the client never learnt where the upload is, so nothing could resume it
           uploads.terminate(principal, created.id());
+          if (e instanceof FhirException f && f.kind() == IssueKind.INCOMPLETE) {
+            // not "what arrived is stored" (at an offset of an upload no client can name)
+            throw new FhirException(IssueKind.INCOMPLETE, "the body was interrupted before all of it arrived, and"
+                + " its upload was ended with what had arrived, as its URL was never sent: create the upload again",
+                f.getCause());
+          }
           throw e;
         }
       });
