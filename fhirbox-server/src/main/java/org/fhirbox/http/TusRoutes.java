@@ -77,6 +77,9 @@ public final class TusRoutes {
     }
     requireVersion(ex);
     Principal principal = authenticator.authenticate(ex);
+    if (method.equals("POST") || method.equals("PATCH")) {
+      refuseIfMatch(ex);
+    }
     if (rest.isEmpty()) {
       if (!method.equals("POST")) {
         throw FhirException.methodNotAllowed(method + " is not allowed on Binary/$upload; create an upload with POST",
@@ -140,6 +143,21 @@ public final class TusRoutes {
     ex.response().setHeader("Tus-Max-Size", Long.toString(uploads.maxBytes()));
     ex.response().setHeader("Tus-Checksum-Algorithm", CHECKSUM_ALGORITHMS);
     ex.response().setStatus(204);
+  }
+
+  /**
+   * RFC 9110 §13.1.1: If-Match is evaluated, not ignored, and neither {@code Binary/$upload} nor
+   * an upload has an entity tag that could match, so it is false: 412. Ignored, it would let a
+   * client that means "only over version 1" of a {@code binaryId} upload replace whatever version
+   * is current when the upload completes.
+   */
+  private static void refuseIfMatch(Exchange ex) {
+    if (ex.request().getHeader("If-Match") != null) {
+      throw FhirException.preconditionFailed("If-Match: a tus upload has no entity tag to match, and a binaryId"
+          + " upload becomes the next version of the Binary as it is when the upload completes; send no If-Match,"
+          + " or PUT to the URL of Binary/{id}/$presigned-url?upload=true, which takes only the version it was"
+          + " issued for");
+    }
   }
 
   /** tus 1.0.0: a version the server does not speak gets 412 with the versions it does. */
