@@ -215,6 +215,13 @@ public final class BinaryRoutes {
           + "/$presigned-url, not on a version", "upload");
     }
     if (upload) {
+      // a download URL's parameters, ignored, would answer expiresIn=60 with a URL of 15 minutes
+      for (String other : List.of("expiresIn", "download", "thumbnail")) {
+        if (ex.param(other).isPresent()) {
+          throw FhirException.badRequest("upload=true takes neither expiresIn, download nor thumbnail (got " + other
+              + "): its URL takes one PUT of the Binary's next content, and lives 15 minutes", other);
+        }
+      }
       // Medplum's experimental form: the url (valueUri, first, as Medplum's clients read it)
       // takes one PUT of the Binary's next content.
       DirectUploads.Issued issued = uploads.issueReplacing(principal, id, ex.baseUrl());

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code $upload-url} takes the parameters it names and no others: a misspelt one ({@code
  * securitycontext}, {@code sha-256}) would otherwise be dropped in silence, and the URL issued
- * for a Binary without the compartment or the checksum its client asked for.
+ * for a Binary without the compartment or the checksum its client asked for. Medplum's
+ * {@code $presigned-url?upload=true} likewise takes none of a download URL's parameters.
  */
 class UploadUrlParametersTest {
   static TestServer server;
@@ -59,5 +60,20 @@ class UploadUrlParametersTest {
         + "{\"name\":\"multipart\",\"valueBoolean\":false},{\"name\":\"expiresIn\",\"valueInteger\":60}]}");
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  @Test
+  void medplumsUploadFormTakesNoParameterOfADownloadUrl() {
+    String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
+    // expiresIn=60 answered with a URL that lives 15 minutes would outlive what its caller asked for
+    for (String query : List.of("expiresIn=60", "download=a.txt", "thumbnail=true")) {
+      HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true&" + query);
+
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("upload=true", query.substring(0, query.indexOf('=')));
+    }
+    assertThat(http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
   }
 }
