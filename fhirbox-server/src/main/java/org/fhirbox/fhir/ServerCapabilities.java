@@ -65,8 +65,8 @@ public final class ServerCapabilities implements CapabilityStatementFactory.Cust
                 + " an external URL into a new Binary");
         r.addOperation().setName("upload-url")
             .setDefinition("http://fhirbox.org/OperationDefinition/Binary-upload-url")
-            .setDocumentation("POST /Binary/$upload-url with Parameters contentType, size[, sha256, filename,"
-                + " securityContext, expiresIn (seconds, at most 3600), multipart]: reserves a Binary and answers its"
+            .setDocumentation("POST /Binary/$upload-url with Parameters contentType, size[, sha256, sha1, filename,"
+                + " securityContext, expiresIn (seconds, at most 3600), multipart], and no others: reserves a Binary and answers its"
                 + " binary reference, a url, the method (PUT), the headers to send and when the url expires; the url"
                 + " takes the exact declared bytes once, without credentials. With S3 uploads, a complete url to POST"
                 + " to afterwards, and with multipart=true (or above 5 GiB) one part (number, offset, size, url) per"

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Date;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -214,6 +215,13 @@ public final class BinaryRoutes {
           + "/$presigned-url, not on a version", "upload");
     }
     if (upload) {
+      // a download URL's parameters, ignored, would answer expiresIn=60 with a URL of 15 minutes
+      for (String other : List.of("expiresIn", "download", "thumbnail")) {
+        if (ex.param(other).isPresent()) {
+          throw FhirException.badRequest("upload=true takes neither expiresIn, download nor thumbnail (got " + other
+              + "): its URL takes one PUT of the Binary's next content, and lives 15 minutes", other);
+        }
+      }
       // Medplum's experimental form: the url (valueUri, first, as Medplum's clients read it)
       // takes one PUT of the Binary's next content.
       DirectUploads.Issued issued = uploads.issueReplacing(principal, id, ex.baseUrl());
@@ -285,6 +293,10 @@ public final class BinaryRoutes {
     throw FhirException.badRequest("expiresIn must be whole seconds from 60 to " + max + " (7 days)", "expiresIn");
   }
 
+  /** The parameters {@code $upload-url} takes (README, Direct uploads); any other is refused. */
+  static final List<String> UPLOAD_URL_PARAMETERS = List.of("contentType", "size", "sha256", "sha1", "filename",
+      "securityContext", "multipart", "expiresIn");
+
   /** The arguments of an operation, read once the caller is known to be allowed. */
   public interface Arguments {
     Map<String, String> get() throws IOException;
@@ -301,6 +313,14 @@ public final class BinaryRoutes {
   public void uploadUrl(Exchange ex, Principal principal, Arguments arguments) throws IOException {
     principal.require("Binary", Interaction.CREATE);
     Map<String, String> args = arguments.get();
+    for (String name : args.keySet()) {
+      // a misspelt parameter dropped in silence would issue a URL without what it asked for: no
+      // securityContext (a Binary outside the patient's compartment), no checksum to check
+      if (!UPLOAD_URL_PARAMETERS.contains(name)) {
+        throw FhirException.badRequest("$upload-url takes no parameter '" + (name == null ? "" : name.length() > 40
+            ? name.substring(0, 40) + "…" : name) + "'; it takes " + String.join(", ", UPLOAD_URL_PARAMETERS), name);
+      }
+    }
     DirectUploads.Issued issued = uploads.issue(principal, new DirectUploads.Request(args.get("contentType"),
         number(args, "size"), args.get("sha256"), args.get("sha1"), args.get("filename"),
         args.get("securityContext"), number(args, "expiresIn"), flag("multipart", args.get("multipart"))),

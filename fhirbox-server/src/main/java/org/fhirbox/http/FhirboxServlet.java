@@ -96,6 +96,14 @@ public final class FhirboxServlet extends HttpServlet {
   }
 
   private void route(Exchange ex, List<String> path) throws IOException {
+    // RFC 9110 §14.5: a PUT with Content-Range is a partial PUT, its body a piece of the content.
+    // No route takes pieces that way (tus takes them with PATCH and Upload-Offset); stored as the
+    // whole, the piece would replace the content
+    if (ex.method().equals("PUT") && ex.request().getHeader("Content-Range") != null) {
+      throw FhirException.badRequest("a PUT sends the whole content; this server takes no partial PUT"
+          + " (Content-Range, RFC 9110 §14.5): send the content without Content-Range, or upload it in"
+          + " pieces with tus (Binary/$upload)");
+    }
     if (path.size() == 1 && path.get(0).equals("healthz")) {
       plain(ex, 200, "ok");
       return;

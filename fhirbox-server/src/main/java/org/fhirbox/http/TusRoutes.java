@@ -17,6 +17,7 @@ import org.fhirbox.binary.ResumableUploads;
 import org.fhirbox.binary.ResumableUploads.Checksum;
 import org.fhirbox.binary.ResumableUploads.Creation;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.IssueKind;
 import org.fhirbox.model.ResumableUpload;
 
 /**
@@ -76,6 +77,9 @@ public final class TusRoutes {
     }
     requireVersion(ex);
     Principal principal = authenticator.authenticate(ex);
+    if (method.equals("POST") || method.equals("PATCH")) {
+      refuseIfMatch(ex);
+    }
     if (rest.isEmpty()) {
       if (!method.equals("POST")) {
         throw FhirException.methodNotAllowed(method + " is not allowed on Binary/$upload; create an upload with POST",
@@ -119,7 +123,8 @@ public final class TusRoutes {
    * an answer to the method it did not mean.
    */
   private static String effectiveMethod(Exchange ex) {
-    String override = ex.header("X-HTTP-Method-Override");
+    // two lines (PATCH and DELETE, say) would leave the request's method to whichever came first
+    String override = singleton(ex, "X-HTTP-Method-Override");
     if (override == null || override.isBlank()) {
       return ex.method();
     }
@@ -138,6 +143,21 @@ public final class TusRoutes {
     ex.response().setHeader("Tus-Max-Size", Long.toString(uploads.maxBytes()));
     ex.response().setHeader("Tus-Checksum-Algorithm", CHECKSUM_ALGORITHMS);
     ex.response().setStatus(204);
+  }
+
+  /**
+   * RFC 9110 §13.1.1: If-Match is evaluated, not ignored, and neither {@code Binary/$upload} nor
+   * an upload has an entity tag that could match, so it is false: 412. Ignored, it would let a
+   * client that means "only over version 1" of a {@code binaryId} upload replace whatever version
+   * is current when the upload completes.
+   */
+  private static void refuseIfMatch(Exchange ex) {
+    if (ex.request().getHeader("If-Match") != null) {
+      throw FhirException.preconditionFailed("If-Match: a tus upload has no entity tag to match, and a binaryId"
+          + " upload becomes the next version of the Binary as it is when the upload completes; send no If-Match,"
+          + " or PUT to the URL of Binary/{id}/$presigned-url?upload=true, which takes only the version it was"
+          + " issued for");
+    }
   }
 
   /** tus 1.0.0: a version the server does not speak gets 412 with the versions it does. */
@@ -179,6 +199,12 @@ public final class TusRoutes {
         } catch (RuntimeException e) {
           // the client never learnt where the upload is, so nothing could resume it
           uploads.terminate(principal, created.id());
+          if (e instanceof FhirException f && f.kind() == IssueKind.INCOMPLETE) {
+            // not "what arrived is stored" (at an offset of an upload no client can name)
+            throw new FhirException(IssueKind.INCOMPLETE, "the body was interrupted before all of it arrived, and"
+                + " its upload was ended with what had arrived, as its URL was never sent: create the upload again",
+                f.getCause());
+          }
           throw e;
         }
       });
@@ -285,7 +311,7 @@ public final class TusRoutes {
 
   /**
    * The value of a tus header that carries one (Upload-Offset, Upload-Length, Upload-Defer-Length,
-   * Upload-Checksum, Upload-Metadata), or null. The servlet API would answer the first of several
+   * Upload-Checksum, Upload-Metadata, X-HTTP-Method-Override), or null. The servlet API would answer the first of several
    * lines; none of these is defined as a list whose lines a recipient may join (RFC 9110 §5.3), so
    * two lines, even equal ones, leave the request ambiguous (which offset, which checksum to check)
    * and it is refused rather than read by one of them.

@@ -101,4 +101,24 @@ class TusMetadataTest {
     assertThat(created.headers().firstValue("Tus-Resumable")).hasValue("1.0.0");
     assertThat(new ObjectMapper().readTree(created.body()).path("resourceType").asText()).isEqualTo("OperationOutcome");
   }
+
+  @Test
+  void anIfMatchThatNoUploadAppliesIsRefusedRatherThanIgnored() throws Exception {
+    HttpResponse<String> v1 = fhirbox.http().postBytes("fhir/R4/Binary", "text/plain",
+        "v1".getBytes(StandardCharsets.UTF_8));
+    String id = new ObjectMapper().readTree(v1.body()).get("id").asText();
+    String binaryId = "binaryId " + base64(id.getBytes(StandardCharsets.UTF_8));
+
+    // a client that means "only over version 1" would otherwise replace whatever version is current
+    HttpResponse<String> created = tus.client().send(tus.request(Tus.CREATE).header("Upload-Length", "2")
+        .header("Upload-Metadata", binaryId).header("If-Match", "W/\"1\"").POST(HttpRequest.BodyPublishers.noBody()));
+    String url = tus.upload(2, binaryId);
+    HttpResponse<String> piece = tus.patch(url, 0, "v2".getBytes(StandardCharsets.UTF_8), "If-Match", "W/\"1\"");
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(412);
+    assertThat(created.headers().firstValue("Location")).isEmpty();
+    assertThat(created.body()).contains("If-Match");
+    assertThat(piece.statusCode()).as(piece.body()).isEqualTo(412);
+    assertThat(tus.offset(url)).isZero();
+  }
 }

@@ -66,6 +66,20 @@ class TusMethodOverrideTest {
   }
 
   @Test
+  void anOverrideSentTwiceIsRefusedRatherThanItsFirstLineFollowed() {
+    String url = tus.upload(4, null);
+    assertThat(tus.patch(url, 0, new byte[2]).statusCode()).isEqualTo(204);
+
+    HttpResponse<String> r = tus.client().send(tus.request(url).header("X-HTTP-Method-Override", "PATCH")
+        .header("X-HTTP-Method-Override", "DELETE").header("Content-Type", Tus.OCTETS).header("Upload-Offset", "2")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[2])));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("X-HTTP-Method-Override", "more than once");
+    assertThat(tus.offset(url)).isEqualTo(2);
+  }
+
+  @Test
   void anOverrideNamingTheRequestsOwnMethodIsFollowed() {
     String url = tus.upload(4, null);
 

@@ -1,0 +1,52 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import org.fhirbox.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A creation with upload (tus creation-with-upload) whose body is cut off: its client never got
+ * the upload's URL, so the upload is ended at once with what arrived, and the answer says so
+ * rather than that the bytes are kept at an offset nobody can resume from.
+ */
+class TusCutCreationTest {
+  static TestServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void aCreationCutOffSaysTheUploadIsGoneAndKeepsNothing() throws Exception {
+    long partials = server.blobFiles(true);
+    URI base = URI.create(server.baseUrl());
+    String auth = server.client().request("x").build().headers().firstValue("Authorization").orElseThrow();
+    String answer;
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /fhir/R4/Binary/$upload HTTP/1.1\r\nHost: " + base.getAuthority() + "\r\nAuthorization: " + auth
+          + "\r\nTus-Resumable: 1.0.0\r\nUpload-Length: 10\r\nContent-Type: application/offset+octet-stream\r\n"
+          + "Content-Length: 6\r\n\r\nabc").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      s.shutdownOutput();
+      answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    assertThat(answer).startsWith("HTTP/1.1 400").doesNotContainIgnoringCase("\r\nLocation:");
+    assertThat(answer).contains("create the upload again").doesNotContain("is stored", "offset is now");
+    assertThat(server.blobFiles(true)).isEqualTo(partials);
+  }
+}

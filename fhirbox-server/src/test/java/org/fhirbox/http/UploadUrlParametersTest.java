@@ -1,0 +1,79 @@
+package org.fhirbox.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code $upload-url} takes the parameters it names and no others: a misspelt one ({@code
+ * securitycontext}, {@code sha-256}) would otherwise be dropped in silence, and the URL issued
+ * for a Binary without the compartment or the checksum its client asked for. Medplum's
+ * {@code $presigned-url?upload=true} likewise takes none of a download URL's parameters.
+ */
+class UploadUrlParametersTest {
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(Map.of());
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void aParameterTheOperationDoesNotTakeGetsNoUrl() {
+    String patient = http.create("{\"resourceType\":\"Patient\"}");
+    for (String name : List.of("securitycontext", "sha-256", "expires_in")) {
+      HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+          + "\"parameter\":[{\"name\":\"size\",\"valueInteger\":5},{\"name\":\"" + name + "\",\"valueString\":"
+          + "\"Patient/" + patient + "\"}]}");
+
+      assertThat(r.statusCode()).as(name + ": " + r.body()).isEqualTo(400);
+      OperationOutcome.OperationOutcomeIssueComponent issue = http.parse(r, OperationOutcome.class).getIssueFirstRep();
+      assertThat(issue.getDiagnostics()).contains("'" + name + "'", "securityContext", "sha256");
+      assertThat(issue.getExpression()).extracting(Object::toString).containsExactly(name);
+    }
+  }
+
+  @Test
+  void everyParameterItNamesIsTaken() {
+    String patient = http.create("{\"resourceType\":\"Patient\"}");
+    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+        + "\"parameter\":[{\"name\":\"size\",\"valueInteger\":3},{\"name\":\"contentType\",\"valueString\":\"text/plain\"},"
+        + "{\"name\":\"sha256\",\"valueString\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"},"
+        + "{\"name\":\"sha1\",\"valueString\":\"a9993e364706816aba3e25717850c26c9cd0d89d\"},"
+        + "{\"name\":\"filename\",\"valueString\":\"abc.txt\"},"
+        + "{\"name\":\"securityContext\",\"valueReference\":{\"reference\":\"Patient/" + patient + "\"}},"
+        + "{\"name\":\"multipart\",\"valueBoolean\":false},{\"name\":\"expiresIn\",\"valueInteger\":60}]}");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  @Test
+  void medplumsUploadFormTakesNoParameterOfADownloadUrl() {
+    String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
+    // expiresIn=60 answered with a URL that lives 15 minutes would outlive what its caller asked for
+    for (String query : List.of("expiresIn=60", "download=a.txt", "thumbnail=true")) {
+      HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true&" + query);
+
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("upload=true", query.substring(0, query.indexOf('=')));
+    }
+    assertThat(http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
+  }
+}
