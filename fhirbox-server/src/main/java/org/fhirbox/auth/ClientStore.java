@@ -1,5 +1,6 @@
 package org.fhirbox.auth;
 
+import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -283,7 +284,9 @@ public final class ClientStore {
 
   /**
    * Registers the public keys the client signs private_key_jwt assertions with. False if unknown.
-   * A public client may not: keys would make it a confidential one.
+   * A public client may not: keys would make it a confidential one. A set that leaves out a key
+   * registered before ends the access tokens issued before it, as a rotated secret does (a key
+   * taken away may have leaked); one that only adds keys (a rotation's first step) leaves them.
    */
   public boolean registerJwks(String clientId, JWKSet jwks) {
     if (jwks.getKeys().isEmpty() || jwks.getKeys().stream().anyMatch(k -> k.isPrivate())) {
@@ -293,8 +296,18 @@ public final class ClientStore {
       throw new IllegalArgumentException("a public client authenticates with no key; create a confidential client");
     }
     String json = jwks.toString(true);
-    return update("UPDATE oauth_client SET jwks = ?, updated = ? WHERE client_id = ?", json, clock.millis(), clientId)
-        == 1;
+    List<JWK> kept = jwks.getKeys();
+    boolean dropsKey = jwks(clientId).map(before -> before.getKeys().stream().anyMatch(k -> !kept.contains(k)))
+        .orElse(false);
+    long now = clock.millis();
+    boolean done = dropsKey
+        ? update("UPDATE oauth_client SET jwks = ?, updated = ?, tokens_since = ? WHERE client_id = ?", json, now, now,
+            clientId) == 1
+        : update("UPDATE oauth_client SET jwks = ?, updated = ? WHERE client_id = ?", json, now, clientId) == 1;
+    if (done && dropsKey) {
+      changed.accept(clientId);
+    }
+    return done;
   }
 
   /** Replaces the client's redirect URIs (checked as {@link ClientProfile} does). False if unknown. */

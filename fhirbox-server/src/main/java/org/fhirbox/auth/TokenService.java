@@ -217,7 +217,8 @@ public final class TokenService {
       throw new InvalidTokenException("the client of the access token is disabled or unknown");
     }
     if (issuedBefore(v, client.get().tokensSince())) {
-      throw new InvalidTokenException("the access token was issued before its client's secret was rotated");
+      throw new InvalidTokenException("the access token was issued before its client's secret was rotated or one of "
+          + "its keys removed");
     }
     if (v.user().isPresent()) {
       Optional<User> user = status(userStatuses, users, v.user().get());

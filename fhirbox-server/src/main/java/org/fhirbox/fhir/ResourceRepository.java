@@ -230,8 +230,12 @@ public final class ResourceRepository {
 
   private static void stamp(Resource resource, long versionId, Instant lastUpdated) {
     resource.getMeta().setVersionId(Long.toString(versionId));
-    // a new element: Meta.setLastUpdated would keep the precision and time zone the client sent
-    resource.getMeta().setLastUpdatedElement(new InstantType(Date.from(lastUpdated)));
+    // a new element: Meta.setLastUpdated would keep the precision and time zone the client sent;
+    // in UTC, not the node's zone, so that nodes in other zones store the same text for the same
+    // instant and an update that changes nothing is found equal whichever node wrote the last one
+    InstantType at = new InstantType(Date.from(lastUpdated));
+    at.setTimeZoneZulu(true);
+    resource.getMeta().setLastUpdatedElement(at);
   }
 
   private static Instant stampedAt(Resource stamped) {

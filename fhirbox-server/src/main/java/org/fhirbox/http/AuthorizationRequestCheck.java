@@ -55,19 +55,20 @@ final class AuthorizationRequestCheck {
       }
     });
     // OpenID Connect Core §6.1, §6.2: a server without request objects MUST refuse them, so that
-    // an app never has its request run without what its request object says (a nonce, a narrower scope)
-    if (params.containsKey("request")) {
+    // an app never has its request run without what its request object says (a nonce, a narrower scope);
+    // one sent without a value is omitted (RFC 6749 §3.1)
+    if (single(params, "request") != null) {
       throw new Refusal("request_not_supported", "request objects are not supported (request_parameter_supported"
           + " is false); send the parameters in the query or the form");
     }
-    if (params.containsKey("request_uri")) {
+    if (single(params, "request_uri") != null) {
       throw new Refusal("request_uri_not_supported", "request_uri is not supported (request_uri_parameter_supported"
           + " is false); send the parameters in the query or the form");
     }
     // OAuth 2.0 Multiple Response Type Encoding Practices §2.1: the code comes back in the query only
     // (response_modes_supported), and an app that asked for it elsewhere is told rather than surprised
     String responseMode = single(params, "response_mode");
-    if (params.containsKey("response_mode") && !"query".equals(responseMode)) {
+    if (responseMode != null && !"query".equals(responseMode)) {
       throw new Refusal("invalid_request", "response_mode must be query, the only one supported");
     }
     String responseType = single(params, "response_type");

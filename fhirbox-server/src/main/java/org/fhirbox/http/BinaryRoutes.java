@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import org.fhirbox.signing.StorageUrlSigner;
 import org.fhirbox.auth.AccessPolicy.Interaction;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.BinaryService;
@@ -217,7 +218,8 @@ public final class BinaryRoutes {
     if (upload) {
       // a download URL's parameters, ignored, would answer expiresIn=60 with a URL of 15 minutes
       for (String other : List.of("expiresIn", "download", "thumbnail")) {
-        if (ex.param(other).isPresent()) {
+        // as sent: an empty download= is a download under the file's name, not nothing
+        if (ex.paramAsSent(other).isPresent()) {
           throw FhirException.badRequest("upload=true takes neither expiresIn, download nor thumbnail (got " + other
               + "): its URL takes one PUT of the Binary's next content, and lives 15 minutes", other);
         }
@@ -312,6 +314,13 @@ public final class BinaryRoutes {
    */
   public void uploadUrl(Exchange ex, Principal principal, Arguments arguments) throws IOException {
     principal.require("Binary", Interaction.CREATE);
+    for (String name : ex.params().keySet()) {
+      // its parameters come in the body only: one in the query would be dropped as a misspelt one would
+      if (!name.equals("_format") && !name.equals("_pretty")) {
+        throw FhirException.badRequest("$upload-url takes its parameters in a Parameters body, not in the query (got '"
+            + QueryLimits.shorten(name) + "')", name);
+      }
+    }
     Map<String, String> args = arguments.get();
     for (String name : args.keySet()) {
       // a misspelt parameter dropped in silence would issue a URL without what it asked for: no

@@ -36,7 +36,6 @@ import org.fhirbox.fhir.Written;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.Parameters;
-import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -409,26 +408,9 @@ public final class FhirRoutes {
     return args;
   }
 
-  /**
-   * The primitive and Reference parameters of a Parameters body, by name; empty without a FHIR body.
-   * Each takes one value: one named twice (two sizes, say) is 400, rather than one of them taken.
-   */
+  /** {@link OperationArguments#of} of the request's FHIR body; empty without one. */
   private Map<String, String> operationArguments(Exchange ex, String operation) throws IOException {
-    Map<String, String> args = new HashMap<>();
-    if (ex.bodyFormat().isPresent()) {
-      if (!(parseBody(ex) instanceof Parameters p)) {
-        throw FhirException.badRequest(operation + " takes a Parameters resource");
-      }
-      for (var param : p.getParameter()) {
-        String value = param.getValue() != null && param.getValue().isPrimitive() ? param.getValue().primitiveValue()
-            : param.getValue() instanceof Reference ref ? ref.getReference() : null;
-        if (value != null && args.put(param.getName(), value) != null) {
-          throw FhirException.badRequest(operation + " takes one value of each parameter; the parameter '"
-              + param.getName() + "' appears more than once", param.getName());
-        }
-      }
-    }
-    return args;
+    return OperationArguments.of(ex.bodyFormat().isPresent() ? parseBody(ex) : null, operation);
   }
 
   private void read(Exchange ex, Principal principal, String type, String id, Long version) throws IOException {

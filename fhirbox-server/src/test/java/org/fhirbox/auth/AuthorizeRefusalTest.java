@@ -170,6 +170,11 @@ class AuthorizeRefusalTest {
     }
     assertThat(new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("response_mode", "query"))).status())
         .isEqualTo(200);
+    // a parameter sent without a value is omitted (RFC 6749 §3.1), as a form's empty hidden field is
+    for (String empty : new String[] {"request", "request_uri", "response_mode"}) {
+      Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of()) + "&" + empty + "=");
+      assertThat(page.status()).as(empty + "=: " + page.body()).isEqualTo(200);
+    }
   }
 
   @Test

@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirbox.testing.Answers.comparable;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.testing.FormBrowser;
@@ -446,6 +451,40 @@ class TokenLifecycleTest {
         "{\"scope\":\"system/Patient.rs\"}");
     assertThat(rescoped.statusCode()).as(rescoped.body()).isEqualTo(200);
     assertThat(bearerGet("fhir/R4/Patient", after).statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * A JWK Set that leaves out a key registered before ends the access tokens issued before it, as
+   * a rotated secret does; one that registers the first keys, or adds one, leaves them.
+   */
+  @Test
+  void aKeyTakenAwayFromAClientEndsTheAccessTokensIssuedBeforeIt() throws Exception {
+    ProjectClients clients = new ProjectClients(server);
+    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
+    ProjectClients.Credentials backend = clients.create(PROJECT, "system/*.rs", false);
+    String before = clients.token(backend);
+    ECKey first = new ECKeyGenerator(Curve.P_256).keyID("first").generate();
+    ECKey second = new ECKeyGenerator(Curve.P_256).keyID("second").generate();
+    for (JWKSet keys : List.of(new JWKSet(first.toPublicJWK()),
+        new JWKSet(List.of(first.toPublicJWK(), second.toPublicJWK())))) {
+      clock.advance(Duration.ofMillis(5));
+      assertThat(putJwks(backend.clientId(), adminToken, keys).statusCode()).isEqualTo(200);
+      assertThat(bearerGet("fhir/R4/Patient", before).statusCode()).as(keys.toString()).isEqualTo(200);
+    }
+
+    clock.advance(Duration.ofMillis(5));
+    assertThat(putJwks(backend.clientId(), adminToken, new JWKSet(second.toPublicJWK())).statusCode()).isEqualTo(200);
+    HttpResponse<String> refused = bearerGet("fhir/R4/Patient", before);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
+    assertThat(refused.body()).contains("keys removed");
+    assertThat(introspectWithBearer(adminToken, before).get("active").asBoolean()).isFalse();
+    assertThat(bearerGet("fhir/R4/Patient", clients.token(backend)).statusCode()).isEqualTo(200);
+  }
+
+  private static HttpResponse<String> putJwks(String clientId, String adminToken, JWKSet keys) {
+    TestClient http = server.client();
+    return http.send(http.request("admin/clients/" + clientId + "/jwks")
+        .setHeader("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(keys.toString())));
   }
 
   @Test

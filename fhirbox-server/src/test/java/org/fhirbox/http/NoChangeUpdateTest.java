@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.TimeZone;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
 import org.hl7.fhir.r4.model.Bundle;
@@ -64,6 +65,24 @@ class NoChangeUpdateTest {
     assertThat(changed.statusCode()).as(changed.body()).isEqualTo(200);
     assertThat(changed.headers().firstValue("ETag")).hasValue("W/\"2\"");
     assertThat(historyCount("Patient/" + id)).isEqualTo(2);
+  }
+
+  @Test
+  void theSameBodyIsNoChangeOnANodeInAnotherTimeZone() {
+    String id = patient("Zoned");
+    String bare = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"Zoned\"}]}";
+    TimeZone zone = TimeZone.getDefault();
+    try {
+      // the server of this test is the node: its zone now that of a node elsewhere
+      TimeZone.setDefault(TimeZone.getTimeZone("Asia/Kolkata"));
+      HttpResponse<String> again = put("Patient/" + id, bare);
+      assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+      assertThat(again.headers().firstValue("ETag")).hasValue("W/\"1\"");
+      assertThat(http().parse(again, Patient.class).getMeta().getLastUpdatedElement().getValueAsString()).endsWith("Z");
+    } finally {
+      TimeZone.setDefault(zone);
+    }
+    assertThat(historyCount("Patient/" + id)).isEqualTo(1);
   }
 
   @Test

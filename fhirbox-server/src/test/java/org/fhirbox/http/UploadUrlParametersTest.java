@@ -49,6 +49,28 @@ class UploadUrlParametersTest {
   }
 
   @Test
+  void aParameterInTheQueryOrWithAValueThatIsNotSimpleGetsNoUrl() {
+    String patient = http.create("{\"resourceType\":\"Patient\"}");
+    String size = "{\"name\":\"size\",\"valueInteger\":5}";
+    HttpResponse<String> query = http.postJson("fhir/R4/Binary/$upload-url?securityContext=Patient/" + patient,
+        "{\"resourceType\":\"Parameters\",\"parameter\":[" + size + "]}");
+    assertThat(query.statusCode()).as(query.body()).isEqualTo(400);
+    assertThat(query.body()).contains("securityContext", "query");
+
+    for (String param : List.of("{\"name\":\"securityContext\",\"valueIdentifier\":{\"value\":\"Patient/" + patient
+        + "\"}}", "{\"name\":\"securityContext\",\"part\":[{\"name\":\"reference\",\"valueString\":\"Patient/"
+        + patient + "\"}]}", "{\"name\":\"securityContext\"}")) {
+      HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+          + "\"parameter\":[" + size + "," + param + "]}");
+      assertThat(r.statusCode()).as(param + ": " + r.body()).isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("'securityContext'", "primitive type or a Reference");
+    }
+    assertThat(http.postJson("fhir/R4/Binary/$upload-url?_format=json", "{\"resourceType\":\"Parameters\","
+        + "\"parameter\":[" + size + "]}").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void everyParameterItNamesIsTaken() {
     String patient = http.create("{\"resourceType\":\"Patient\"}");
     HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
@@ -67,7 +89,8 @@ class UploadUrlParametersTest {
     String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
         "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
     // expiresIn=60 answered with a URL that lives 15 minutes would outlive what its caller asked for
-    for (String query : List.of("expiresIn=60", "download=a.txt", "thumbnail=true")) {
+    // an empty download= asks for the file's own name: still a download URL's parameter
+    for (String query : List.of("expiresIn=60", "download=a.txt", "download=", "thumbnail=true")) {
       HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true&" + query);
 
       assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
