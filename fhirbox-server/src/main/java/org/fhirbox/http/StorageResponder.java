@@ -212,6 +212,21 @@ public final class StorageResponder {
     return ifNoneMatch == null ? Optional.empty() : Optional.of(matchesAny(ifNoneMatch, etag, false));
   }
 
+  /**
+   * Whether {@code If-Match} names {@code etag}: every field line read as one list, compared strongly
+   * (RFC 9110 §13.1.1), {@code *} matching any. Empty when the request has no {@code If-Match}.
+   */
+  static Optional<Boolean> ifMatchHolds(HttpServletRequest req, EntityTag etag) {
+    String ifMatch = listField(req, "If-Match");
+    return ifMatch == null ? Optional.empty() : Optional.of(matchesAny(ifMatch, etag, true));
+  }
+
+  /** Whether {@code If-None-Match} is {@code *}, which holds for any representation there is. */
+  static boolean ifNoneMatchIsAny(HttpServletRequest req) {
+    String ifNoneMatch = listField(req, "If-None-Match");
+    return ifNoneMatch != null && ifNoneMatch.strip().equals("*");
+  }
+
   /** {@code *} matches any current representation; If-Match compares strongly (§13.1.1). */
   private static boolean matchesAny(String header, EntityTag etag, boolean strong) {
     if (header.strip().equals("*")) {

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.DirectUploads;
@@ -99,7 +100,10 @@ public final class StorageRoutes {
   /**
    * The thumbnail, or 304 when {@code If-None-Match} names it: its entity tag is the content's
    * with the thumbnail's size and {@link Thumbnails#RENDITION}, so it changes only with the content or
-   * the way thumbnails are made.
+   * the way thumbnails are made. A tag the client names came from a thumbnail made before, so that
+   * 304 is sent without making it again; {@code If-None-Match: *} and {@code If-Match} hold only for
+   * a thumbnail there is (RFC 9110 §13.2.1: content that gives none is 422 whatever they say), so
+   * they are judged once it is made: an {@code If-Match} that does not name it is 412 (§13.1.1).
    *
    * @return false for the 304, which carries no content
    */
@@ -108,8 +112,17 @@ public final class StorageRoutes {
         + Thumbnails.RENDITION);
     String etag = tag.toString();
     HttpServletResponse response = ex.response();
+    Optional<Boolean> ifMatch = StorageResponder.ifMatchHolds(ex.request(), tag);
     // parsed and compared as the content's is, not found as text in the field
-    if (StorageResponder.ifNoneMatchHolds(ex.request(), tag).orElse(false)) {
+    boolean notModified = StorageResponder.ifNoneMatchHolds(ex.request(), tag).orElse(false);
+    Thumbnails.Thumbnail t = null;
+    if (ifMatch.isPresent() || (notModified && StorageResponder.ifNoneMatchIsAny(ex.request()))) {
+      t = thumbnails.make(content);
+      if (!ifMatch.orElse(true)) {
+        throw FhirException.preconditionFailed("If-Match does not match the thumbnail's entity tag");
+      }
+    }
+    if (notModified) {
       response.setHeader("ETag", etag);
       response.setHeader("Cache-Control", "private, max-age=" + maxAge);
       response.setStatus(304);
@@ -118,7 +131,9 @@ public final class StorageRoutes {
       response.flushBuffer();
       return false;
     }
-    Thumbnails.Thumbnail t = thumbnails.make(content);
+    if (t == null) {
+      t = thumbnails.make(content);
+    }
     response.setStatus(200);
     response.setHeader("ETag", etag);
     response.setHeader("Cache-Control", "private, max-age=" + maxAge);
