@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +88,10 @@ public final class StorageRoutes {
     StorageUrlSigner.Verified v = signer.verify(ex.method(), "/storage/" + String.join("/", segments),
         signedQuery(ex));
     long version = Long.parseLong(v.versionId());
-    long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
+    // whole seconds from now, the part second passed counted as one, so the answer is never fresh
+    // after the URL's signature ends (RFC 9111 §5.2.2.1 counts max-age from the answer's making)
+    Instant now = clock.instant();
+    long maxAge = Math.max(0, v.expires().getEpochSecond() - now.getEpochSecond() - (now.getNano() > 0 ? 1 : 0));
     if (v.thumbnail()) {
       reads.sendSigned(v.binaryId(), version, v.shareLink(), new ExchangeFacts(ex),
           content -> thumbnail(ex, content, maxAge));

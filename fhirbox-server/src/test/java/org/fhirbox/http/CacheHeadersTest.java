@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
 import org.junit.jupiter.api.Test;
@@ -128,6 +131,23 @@ class CacheHeadersTest {
       assertThat(twoRanges.body()).isEqualTo("0123456789");
       assertThat(twoRanges.headers().firstValue("Content-Range")).as(url).isEmpty();
     }
+  }
+
+  /** A signed URL's answer is fresh (RFC 9111 §5.2.2.1) no longer than its signature lasts. */
+  @Test
+  void aSignedAnswerIsFreshNoLongerThanItsUrl() throws Exception {
+    TestClient http = fhirbox.http();
+    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "text/plain", "fresh".getBytes());
+    String signed = new ObjectMapper().readTree(created.body()).get("url").asText();
+    Matcher expires = Pattern.compile("[?&]Expires=(\\d+)").matcher(signed);
+    assertThat(expires.find()).isTrue();
+    Instant end = Instant.ofEpochSecond(Long.parseLong(expires.group(1)));
+    Instant before = Instant.now();
+    HttpResponse<String> r = http.send(http.request(signed));
+    assertThat(r.statusCode()).isEqualTo(200);
+    Matcher maxAge = Pattern.compile("max-age=(\\d+)").matcher(r.headers().firstValue("Cache-Control").orElseThrow());
+    assertThat(maxAge.find()).isTrue();
+    assertThat(before.plusSeconds(Long.parseLong(maxAge.group(1)))).isBeforeOrEqualTo(end);
   }
 
   @Test
