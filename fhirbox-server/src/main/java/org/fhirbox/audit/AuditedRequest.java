@@ -22,6 +22,11 @@ public interface AuditedRequest {
   /** A request header, or null. */
   String header(String name);
 
+  /** Whether the answer sent a part of the content (206), as a Range asked; false for the whole. */
+  default boolean answeredInPart() {
+    return false;
+  }
+
   /** The first value of a query parameter as sent, empty too ({@code download=} asks for a download). */
   Optional<String> param(String name);
 }

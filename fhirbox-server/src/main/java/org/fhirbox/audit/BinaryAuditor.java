@@ -93,7 +93,10 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
       return;
     }
     String address = address(ex);
-    String key = c.project() + "/" + c.binaryId() + "/" + c.versionId() + "@" + address;
+    // a whole download is an event of its own beside a minute's ranges, so the event of a range
+    // never stands for a file then read whole
+    String key = c.project() + "/" + c.binaryId() + "/" + c.versionId() + "@" + address
+        + (ex.answeredInPart() ? "#part" : "#whole");
     long now = clock.millis();
     Long last = recentDownloads.get(key);
     if (last != null && now - last < DOWNLOAD_WINDOW_MILLIS) {
@@ -124,8 +127,9 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
     return ex.path().contains("/_history/");
   }
 
+  /** The Range a part of the content was sent for; none when the answer sent the whole (or nothing). */
   private static String range(AuditedRequest ex) {
-    String r = ex.header("Range");
+    String r = ex.answeredInPart() ? ex.header("Range") : null;
     return r == null ? null : "Range: " + (r.length() > 200 ? r.substring(0, 200) : r);
   }
 

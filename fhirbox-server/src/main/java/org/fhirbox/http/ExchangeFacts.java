@@ -26,6 +26,11 @@ record ExchangeFacts(Exchange ex) implements AuditedRequest {
   }
 
   @Override
+  public boolean answeredInPart() {
+    return ex.response().getStatus() == 206;
+  }
+
+  @Override
   public Optional<String> param(String name) {
     return ex.paramAsSent(name);
   }

@@ -83,7 +83,7 @@ public final class StorageResponder {
     boolean notModified = evaluatePreconditions(req, etag, lastModified, strongDates);
     // RFC 9110 §14.2: Range is defined for GET only; HEAD and others ignore it.
     RangeRequest range = head || !ifRangeHolds(req, etag, strongDates ? lastModified : null)
-        ? new Full() : RangeRequest.parse(req.getHeader("Range"), length);
+        ? new Full() : RangeRequest.parse(singleField(req, "Range"), length);
     if (!notModified && range instanceof Unsatisfiable) {
       throw FhirException.rangeNotSatisfiable(length);
     }
@@ -212,6 +212,21 @@ public final class StorageResponder {
     return ifNoneMatch == null ? Optional.empty() : Optional.of(matchesAny(ifNoneMatch, etag, false));
   }
 
+  /**
+   * Whether {@code If-Match} names {@code etag}: every field line read as one list, compared strongly
+   * (RFC 9110 §13.1.1), {@code *} matching any. Empty when the request has no {@code If-Match}.
+   */
+  static Optional<Boolean> ifMatchHolds(HttpServletRequest req, EntityTag etag) {
+    String ifMatch = listField(req, "If-Match");
+    return ifMatch == null ? Optional.empty() : Optional.of(matchesAny(ifMatch, etag, true));
+  }
+
+  /** Whether {@code If-None-Match} is {@code *}, which holds for any representation there is. */
+  static boolean ifNoneMatchIsAny(HttpServletRequest req) {
+    String ifNoneMatch = listField(req, "If-None-Match");
+    return ifNoneMatch != null && ifNoneMatch.strip().equals("*");
+  }
+
   /** {@code *} matches any current representation; If-Match compares strongly (§13.1.1). */
   private static boolean matchesAny(String header, EntityTag etag, boolean strong) {
     if (header.strip().equals("*")) {
@@ -228,10 +243,16 @@ public final class StorageResponder {
    * the whole current representation".
    */
   private static boolean ifRangeHolds(HttpServletRequest req, EntityTag etag, Instant lastModified) {
-    String ifRange = req.getHeader("If-Range");
-    if (ifRange == null) {
+    List<String> lines = Collections.list(req.getHeaders("If-Range"));
+    if (lines.isEmpty()) {
       return true;
     }
+    // Field lines that would be joined into one value (RFC 9110 §5.3) make no single validator; a
+    // cache or proxy may read them otherwise than by the first, so none of them holds.
+    if (lines.size() > 1) {
+      return false;
+    }
+    String ifRange = lines.get(0);
     String v = ifRange.strip();
     if (v.startsWith("\"") || v.startsWith("W/")) {
       return EntityTag.tryParse(v).map(t -> t.strongMatch(etag)).orElse(false);
@@ -239,7 +260,17 @@ public final class StorageResponder {
     return lastModified != null && httpDate(v).map(lastModified::equals).orElse(false);
   }
 
-  /** Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
+  /**
+   * The value of a field that is no list ({@code Range}): null when absent, and when sent on more
+   * than one field line, which joined make a value its grammar does not allow (RFC 9110 §5.3) and
+   * which a cache or proxy may read otherwise than by its first line; an invalid Range is ignored
+   * (§14.2).
+   */
+  private static String singleField(HttpServletRequest req, String name) {
+    List<String> lines = Collections.list(req.getHeaders(name));
+    return lines.size() == 1 ? lines.get(0) : null;
+  }
+
   /**
    * The HTTP date of the date-valued field {@code name} (If-Modified-Since, If-Unmodified-Since):
    * empty when there is none, when it is no HTTP date, and when it is sent on more than one line,
@@ -250,6 +281,7 @@ public final class StorageResponder {
     return lines.size() == 1 ? httpDate(lines.get(0)) : Optional.empty();
   }
 
+  /** Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
   private static Optional<Instant> httpDate(String value) {
     if (value == null) {
       return Optional.empty();

@@ -3,9 +3,11 @@ package org.fhirbox.http;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.binary.BinaryReads;
 import org.fhirbox.binary.DirectUploads;
@@ -86,7 +88,10 @@ public final class StorageRoutes {
     StorageUrlSigner.Verified v = signer.verify(ex.method(), "/storage/" + String.join("/", segments),
         signedQuery(ex));
     long version = Long.parseLong(v.versionId());
-    long maxAge = Math.max(0, v.expires().getEpochSecond() - clock.instant().getEpochSecond());
+    // whole seconds from now, the part second passed counted as one, so the answer is never fresh
+    // after the URL's signature ends (RFC 9111 §5.2.2.1 counts max-age from the answer's making)
+    Instant now = clock.instant();
+    long maxAge = Math.max(0, v.expires().getEpochSecond() - now.getEpochSecond() - (now.getNano() > 0 ? 1 : 0));
     if (v.thumbnail()) {
       reads.sendSigned(v.binaryId(), version, v.shareLink(), new ExchangeFacts(ex),
           content -> thumbnail(ex, content, maxAge));
@@ -99,7 +104,10 @@ public final class StorageRoutes {
   /**
    * The thumbnail, or 304 when {@code If-None-Match} names it: its entity tag is the content's
    * with the thumbnail's size and {@link Thumbnails#RENDITION}, so it changes only with the content or
-   * the way thumbnails are made.
+   * the way thumbnails are made. A tag the client names came from a thumbnail made before, so that
+   * 304 is sent without making it again; {@code If-None-Match: *} and {@code If-Match} hold only for
+   * a thumbnail there is (RFC 9110 §13.2.1: content that gives none is 422 whatever they say), so
+   * they are judged once it is made: an {@code If-Match} that does not name it is 412 (§13.1.1).
    *
    * @return false for the 304, which carries no content
    */
@@ -108,8 +116,17 @@ public final class StorageRoutes {
         + Thumbnails.RENDITION);
     String etag = tag.toString();
     HttpServletResponse response = ex.response();
+    Optional<Boolean> ifMatch = StorageResponder.ifMatchHolds(ex.request(), tag);
     // parsed and compared as the content's is, not found as text in the field
-    if (StorageResponder.ifNoneMatchHolds(ex.request(), tag).orElse(false)) {
+    boolean notModified = StorageResponder.ifNoneMatchHolds(ex.request(), tag).orElse(false);
+    Thumbnails.Thumbnail t = null;
+    if (ifMatch.isPresent() || (notModified && StorageResponder.ifNoneMatchIsAny(ex.request()))) {
+      t = thumbnails.make(content);
+      if (!ifMatch.orElse(true)) {
+        throw FhirException.preconditionFailed("If-Match does not match the thumbnail's entity tag");
+      }
+    }
+    if (notModified) {
       response.setHeader("ETag", etag);
       response.setHeader("Cache-Control", "private, max-age=" + maxAge);
       response.setStatus(304);
@@ -118,7 +135,9 @@ public final class StorageRoutes {
       response.flushBuffer();
       return false;
     }
-    Thumbnails.Thumbnail t = thumbnails.make(content);
+    if (t == null) {
+      t = thumbnails.make(content);
+    }
     response.setStatus(200);
     response.setHeader("ETag", etag);
     response.setHeader("Cache-Control", "private, max-age=" + maxAge);

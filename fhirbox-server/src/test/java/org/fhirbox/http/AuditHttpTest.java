@@ -214,6 +214,40 @@ class AuditHttpTest {
     }
   }
 
+  /**
+   * An event names a Range only when a range was sent (206): a Range the answer did not follow (an
+   * If-Range that does not hold) sent the whole content, and a whole download after a range within
+   * the same minute is an event of its own, so a file read whole never looks like a byte of it.
+   */
+  @Test
+  void aDownloadSentWholeIsNotRecordedAsARange() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      ProjectClients clients = new ProjectClients(server);
+      ProjectClients.Credentials readerCred = clients.create("audited", "system/Binary.crs", false);
+      TestClient reader = clients.bearer(readerCred);
+      TestClient admin = clients.bearer(clients.create("audited", "system/*.cruds", true));
+      String first = upload(reader, "the whole of it");
+      String second = upload(reader, "all of this too");
+      TestClient anonymous = new TestClient(server.baseUrl());
+      String firstUrl = JSON.readTree(reader.get("fhir/R4/Binary/" + first + "/$presigned-url").body())
+          .at("/parameter/0/valueUrl").asText();
+      HttpResponse<byte[]> whole = anonymous.sendBytes(anonymous.request(firstUrl).header("Range", "bytes=0-0")
+          .header("If-Range", "\"another\"").GET());
+      assertThat(whole.statusCode()).isEqualTo(200);
+      List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + first, e -> has(e, "110106", null, null));
+      assertThat(find(events, "110106", null, null).at("/entity/0/detail").isMissingNode()).isTrue();
+
+      String secondUrl = JSON.readTree(reader.get("fhir/R4/Binary/" + second + "/$presigned-url").body())
+          .at("/parameter/0/valueUrl").asText();
+      assertThat(anonymous.sendBytes(anonymous.request(secondUrl).header("Range", "bytes=0-0").GET()).statusCode())
+          .isEqualTo(206);
+      assertThat(anonymous.sendBytes(anonymous.request(secondUrl).GET()).statusCode()).isEqualTo(200);
+      List<JsonNode> downloads = awaitEvents(admin, "&type=110106&entity=Binary/" + second, e -> e.size() >= 2);
+      assertThat(downloads.stream().map(e -> e.at("/entity/0/detail/0/valueString").asText("")))
+          .containsExactlyInAnyOrder("Range: bytes=0-0", "");
+    }
+  }
+
   @Test
   void aDownloadTheClientCutsShortIsAuditedAllTheSame() throws Exception {
     try (TestServer server = TestServer.start()) {

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
 import org.junit.jupiter.api.Test;
@@ -98,6 +101,53 @@ class CacheHeadersTest {
       assertThat(matched.statusCode()).as(url).isEqualTo(200);
       assertThat(matched.body()).isEqualTo("lines");
     }
+  }
+
+  /**
+   * Range and If-Range are no lists: on two field lines they make one value that breaks their
+   * grammar (RFC 9110 §5.3), which a cache or proxy may read otherwise than by its first line. An
+   * If-Range that is no single validator does not hold (§13.1.5), so the whole content is sent
+   * rather than bytes of another version; a Range of two lines is ignored (§14.2), on the raw read
+   * and on a signed URL alike.
+   */
+  @Test
+  void aRangeOrIfRangeOnTwoFieldLinesSendsTheWholeContent() throws Exception {
+    TestClient http = fhirbox.http();
+    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "text/plain", "0123456789".getBytes());
+    String binary = TestClient.createdId(created);
+    String signed = new ObjectMapper().readTree(created.body()).get("url").asText();
+    String etag = http.send(http.request(signed)).headers().firstValue("ETag").orElseThrow();
+    for (String url : List.of("fhir/R4/Binary/" + binary, signed)) {
+      HttpResponse<String> single = http.send(http.request(url).header("Accept", "text/plain")
+          .header("Range", "bytes=0-1").header("If-Range", etag));
+      assertThat(single.statusCode()).as(url).isEqualTo(206);
+      HttpResponse<String> twoValidators = http.send(http.request(url).header("Accept", "text/plain")
+          .header("Range", "bytes=0-1").header("If-Range", etag).header("If-Range", "\"other\""));
+      assertThat(twoValidators.statusCode()).as(url).isEqualTo(200);
+      assertThat(twoValidators.body()).isEqualTo("0123456789");
+      HttpResponse<String> twoRanges = http.send(http.request(url).header("Accept", "text/plain")
+          .header("Range", "bytes=0-1").header("Range", "bytes=5-6"));
+      assertThat(twoRanges.statusCode()).as(url).isEqualTo(200);
+      assertThat(twoRanges.body()).isEqualTo("0123456789");
+      assertThat(twoRanges.headers().firstValue("Content-Range")).as(url).isEmpty();
+    }
+  }
+
+  /** A signed URL's answer is fresh (RFC 9111 §5.2.2.1) no longer than its signature lasts. */
+  @Test
+  void aSignedAnswerIsFreshNoLongerThanItsUrl() throws Exception {
+    TestClient http = fhirbox.http();
+    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "text/plain", "fresh".getBytes());
+    String signed = new ObjectMapper().readTree(created.body()).get("url").asText();
+    Matcher expires = Pattern.compile("[?&]Expires=(\\d+)").matcher(signed);
+    assertThat(expires.find()).isTrue();
+    Instant end = Instant.ofEpochSecond(Long.parseLong(expires.group(1)));
+    Instant before = Instant.now();
+    HttpResponse<String> r = http.send(http.request(signed));
+    assertThat(r.statusCode()).isEqualTo(200);
+    Matcher maxAge = Pattern.compile("max-age=(\\d+)").matcher(r.headers().firstValue("Cache-Control").orElseThrow());
+    assertThat(maxAge.find()).isTrue();
+    assertThat(before.plusSeconds(Long.parseLong(maxAge.group(1)))).isBeforeOrEqualTo(end);
   }
 
   @Test

@@ -175,6 +175,41 @@ class ThumbnailTest {
     assertThat(new String(jpeg.body(), StandardCharsets.UTF_8)).contains("no thumbnail: the image cannot be decoded");
   }
 
+  /**
+   * RFC 9110 §13.2.1: a request's preconditions count only where its answer without them is a 2xx.
+   * {@code If-None-Match: *} names any current representation, and content that gives no thumbnail
+   * has none: 422, not a 304 with an entity tag of a thumbnail that was never made. And an
+   * {@code If-Match} is evaluated (§13.1.1): 412 unless it names the thumbnail.
+   */
+  @Test
+  void preconditionsHoldOnlyForAThumbnailThatExists() throws Exception {
+    String text = thumbnailUrl(upload("text/plain", "no image".getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<byte[]> any = anonymous(text, "*");
+    assertThat(any.statusCode()).isEqualTo(422);
+    assertThat(any.headers().firstValue("ETag")).isEmpty();
+    assertThat(ifMatch(text, "\"other\"").statusCode()).isEqualTo(422);
+
+    String image = thumbnailUrl(upload("image/png", TestImages.small("png", 300, 200, false)));
+    HttpResponse<byte[]> made = anonymous(image, null);
+    String etag = made.headers().firstValue("ETag").orElseThrow();
+    assertThat(anonymous(image, "*").statusCode()).isEqualTo(304);
+    HttpResponse<byte[]> failed = ifMatch(image, "\"other\"");
+    assertThat(failed.statusCode()).isEqualTo(412);
+    assertThat(new String(failed.body(), StandardCharsets.UTF_8)).contains("OperationOutcome");
+    for (String value : List.of(etag, "*", "\"other\", " + etag)) {
+      HttpResponse<byte[]> matched = ifMatch(image, value);
+      assertThat(matched.statusCode()).as(value).isEqualTo(200);
+      assertThat(matched.body()).isEqualTo(made.body());
+    }
+    // If-Match compares strongly (RFC 9110 §13.1.1)
+    assertThat(ifMatch(image, "W/" + etag).statusCode()).isEqualTo(412);
+  }
+
+  private static HttpResponse<byte[]> ifMatch(String url, String value) throws Exception {
+    return ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url)).header("If-Match", value).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
   @Test
   void aBmpThatWrapsAPngIsRefusedBeforeItsDeclaredSizeIsAllocated() throws Exception {
     // BI_PNG: the JDK's BMP reader allocates the header's image size (here 2 GB of a 100-byte file)
