@@ -385,11 +385,31 @@ public final class SafeFetcher implements AutoCloseable {
         throw FetchException.permanent("the upstream sent Content-Type on more than one line with different values");
       }
       // a list field (RFC 9110 §8.4): the codings of every line, in order, not the first line's alone
-      List<String> codings = response.getHeaders().getValuesList(HttpHeader.CONTENT_ENCODING);
+      List<String> codings = new ArrayList<>(response.getHeaders().getValuesList(HttpHeader.CONTENT_ENCODING));
+      codings.addAll(transferCodings(response));
       return new Fetched(uri, types.isEmpty() ? null : types.get(0),
           codings.isEmpty() ? null : String.join(", ", codings), length,
           rate.counted(timed(listener.getInputStream(), deadline)));
     }
+  }
+
+  /**
+   * The transfer codings of {@code response} other than chunked (RFC 9112 §6.1, §7), in the order
+   * they were applied: after its content codings. Jetty's client undoes chunked only and hands the
+   * rest on, still encoded; they are decoded as content codings are (so, with {@code gzip}, under
+   * the expansion guard), never stored as if they were the content.
+   */
+  private static List<String> transferCodings(Response response) {
+    List<String> out = new ArrayList<>();
+    for (String line : response.getHeaders().getValuesList(HttpHeader.TRANSFER_ENCODING)) {
+      for (String coding : line.split(",")) {
+        String c = coding.strip();
+        if (!c.isEmpty() && !c.equalsIgnoreCase("chunked")) {
+          out.add(c);
+        }
+      }
+    }
+    return out;
   }
 
   private Response awaitHeaders(Request request, InputStreamResponseListener listener, long timeoutMillis,
