@@ -334,7 +334,10 @@ public final class SafeFetcher implements AutoCloseable {
           .method("GET")
           .timeout(left, TimeUnit.MILLISECONDS)
           .idleTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-          .headers(h -> h.put(HttpHeader.ACCEPT, "*/*").put(HttpHeader.ACCEPT_ENCODING, "identity"));
+          // one response per connection: an upstream may close a persistent one after any response
+          // without saying so (RFC 9112 §9.6), and a redirect's next request sent on it would fail
+          .headers(h -> h.put(HttpHeader.ACCEPT, "*/*").put(HttpHeader.ACCEPT_ENCODING, "identity")
+              .put(HttpHeader.CONNECTION, "close"));
       cancellation.attach(request);
       rate.waiting();
       request.send(listener);
