@@ -83,7 +83,8 @@ public final class SafeFetcher implements AutoCloseable {
 
   /**
    * An upstream 2xx response whose body has not been read yet, as sent: {@code contentEncoding}
-   * is its {@code Content-Encoding} (null when none), not yet undone. Close it when done.
+   * is its {@code Content-Encoding} followed by its transfer codings other than chunked (null when
+   * none), not yet undone. Close it when done.
    */
   public record Fetched(URI uri, String contentType, String contentEncoding, long contentLength, InputStream body)
       implements AutoCloseable {
