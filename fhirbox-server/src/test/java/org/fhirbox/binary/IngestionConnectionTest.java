@@ -40,22 +40,33 @@ class IngestionConnectionTest {
     upstream = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
     Thread t = new Thread(() -> {
       while (!upstream.isClosed()) {
-        try (Socket s = upstream.accept()) {
-          String head = requestHead(s.getInputStream());
-          String answer = head.startsWith("GET /files/start")
-              ? "HTTP/1.1 302 Found\r\nLocation: /files/end\r\nContent-Length: 0\r\n\r\n"
-              : "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\ndone";
-          OutputStream out = s.getOutputStream();
-          out.write(answer.getBytes(StandardCharsets.US_ASCII));
-          out.flush();
+        try {
+          Socket accepted = upstream.accept();
+          Thread one = new Thread(() -> answer(accepted), "closing-upstream-connection");
+          one.setDaemon(true);
+          one.start(); // one connection does not hold up the next
         } catch (IOException e) {
-          // the client went away, or the test closed the server
+          // the test closed the server
         }
       }
     }, "closing-upstream");
     t.setDaemon(true);
     t.start();
     return "http://127.0.0.1:" + upstream.getLocalPort() + "/files/";
+  }
+
+  private static void answer(Socket accepted) {
+    try (Socket s = accepted) {
+      String head = requestHead(s.getInputStream());
+      String answer = head.startsWith("GET /files/start")
+          ? "HTTP/1.1 302 Found\r\nLocation: /files/end\r\nContent-Length: 0\r\n\r\n"
+          : "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\ndone";
+      OutputStream out = s.getOutputStream();
+      out.write(answer.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+    } catch (IOException e) {
+      // the client went away
+    }
   }
 
   private static String requestHead(InputStream in) throws IOException {
