@@ -368,7 +368,7 @@ public final class IngestWorker implements AutoCloseable {
     if (e.kind() != FetchException.Kind.TRANSIENT) {
       return new Outcome(State.FAILED, e.getMessage(), null, null);
     }
-    return retryLater(job, e.getMessage(), null);
+    return retryLater(job, e.getMessage(), null, e.retryAfter().orElse(Duration.ZERO));
   }
 
   /**
@@ -376,6 +376,14 @@ public final class IngestWorker implements AutoCloseable {
    * cap, or fails after the last attempt. {@code binaryId}: what it already fetched, or null.
    */
   private Outcome retryLater(IngestJob job, String error, String binaryId) {
+    return retryLater(job, error, binaryId, Duration.ZERO);
+  }
+
+  /**
+   * {@link #retryLater(IngestJob, String, String)}, waiting at least {@code asked}, what the
+   * upstream asked for with {@code Retry-After} (the cap holds for it too).
+   */
+  private Outcome retryLater(IngestJob job, String error, String binaryId, Duration asked) {
     if (closing) {
       // Shutting down interrupted the job: hand it back at once for the next node.
       return new Outcome(State.QUEUED, error, binaryId, clock.instant());
@@ -385,6 +393,7 @@ public final class IngestWorker implements AutoCloseable {
     }
     long factor = 1L << Math.min(30, job.attempts() - 1);
     Duration delay = settings.backoff().multipliedBy(factor);
+    delay = delay.compareTo(asked) < 0 ? asked : delay;
     delay = delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
     return new Outcome(State.QUEUED, error, binaryId, clock.instant().plus(delay));
   }

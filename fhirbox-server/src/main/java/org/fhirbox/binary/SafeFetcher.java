@@ -374,7 +374,7 @@ public final class SafeFetcher implements AutoCloseable {
         closeQuietly(listener);
         String msg = "upstream answered HTTP " + status + (status / 100 == 2 ? ", not 200 with the content" : "");
         throw status >= 500 || status == 408 || status == 429
-            ? FetchException.transientFailure(msg, null) : FetchException.permanent(msg);
+            ? FetchException.upstreamBusy(msg, retryAfter(response)) : FetchException.permanent(msg);
       }
       long length = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
       if (length > settings.maxBytes()) {
@@ -414,6 +414,30 @@ public final class SafeFetcher implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * The wait a {@code Retry-After} field of {@code response} asks for (RFC 9110 §10.2.3), in
+   * delta-seconds or as an HTTP-date, or null when it has none that reads as either. A date in the
+   * past asks for no wait.
+   */
+  static Duration retryAfter(Response response) {
+    String v = response.getHeaders().get(HttpHeader.RETRY_AFTER);
+    if (v == null || v.isBlank()) {
+      return null;
+    }
+    String s = v.strip();
+    if (s.matches("[0-9]{1,9}")) {
+      return Duration.ofSeconds(Long.parseLong(s));
+    }
+    try {
+      java.time.Instant at = java.time.ZonedDateTime.parse(s, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+          .toInstant();
+      Duration d = Duration.between(java.time.Instant.now(), at);
+      return d.isNegative() ? Duration.ZERO : d;
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
+    }
   }
 
   private Response awaitHeaders(Request request, InputStreamResponseListener listener, long timeoutMillis,
