@@ -23,15 +23,21 @@ public class FetchException extends Exception {
 
   private final Kind kind;
   private final Detail detail;
+  private final java.time.Duration retryAfter;
 
   public FetchException(Kind kind, String message, Throwable cause) {
     this(kind, message, cause, Detail.NONE);
   }
 
   private FetchException(Kind kind, String message, Throwable cause, Detail detail) {
+    this(kind, message, cause, detail, null);
+  }
+
+  private FetchException(Kind kind, String message, Throwable cause, Detail detail, java.time.Duration retryAfter) {
     super(message, cause);
     this.kind = kind;
     this.detail = detail;
+    this.retryAfter = retryAfter;
   }
 
   public Detail detail() {
@@ -113,6 +119,16 @@ public class FetchException extends Exception {
 
   public static FetchException transientFailure(String message, Throwable cause) {
     return new FetchException(Kind.TRANSIENT, message, cause);
+  }
+
+  /** A transient failure whose upstream asked not to be asked again before {@code retryAfter} (null: no time). */
+  public static FetchException upstreamBusy(String message, java.time.Duration retryAfter) {
+    return new FetchException(Kind.TRANSIENT, message, null, Detail.NONE, retryAfter);
+  }
+
+  /** How long the upstream asked to wait before the next attempt ({@code Retry-After}), if it said. */
+  public java.util.Optional<java.time.Duration> retryAfter() {
+    return java.util.Optional.ofNullable(retryAfter);
   }
 
   public Kind kind() {

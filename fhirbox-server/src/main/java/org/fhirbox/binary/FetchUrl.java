@@ -28,10 +28,12 @@ import java.util.regex.Pattern;
  *       ({@code 0177.0.0.1}, {@code 0x7f.1}, {@code 127.1}, {@code 2130706433}): the WHATWG URL
  *       Standard (§3.5, IPv4 parser), curl and browsers read {@code 0177} as octal 127, Java's
  *       resolver as decimal 177;
- *   <li>user info, other schemes, hosts Java's {@link URI} cannot parse.
+ *   <li>user info, other schemes, hosts Java's {@link URI} cannot parse, a port that is no TCP
+ *       port (0, or above 65535).
  * </ul>
  */
 public record FetchUrl(String scheme, String host, int port, String path, String query) {
+  private static final int MAX_PORT = 65535;
   private static final Pattern DECIMAL_OCTET = Pattern.compile("0|[1-9][0-9]{0,2}");
   private static final Pattern NUMERIC_LABEL = Pattern.compile("[0-9]+|0[xX][0-9a-fA-F]*");
 
@@ -62,6 +64,10 @@ public record FetchUrl(String scheme, String host, int port, String path, String
       throw new IllegalArgumentException("the URL has no valid host: '" + authority + "'");
     }
     String host = canonicalHost(u.getHost());
+    if (u.getPort() == 0 || u.getPort() > MAX_PORT) {
+      // java.net.URI takes any number; the HTTP client would fail inside, after the policy said yes
+      throw new IllegalArgumentException("the URL's port is not a TCP port (1 to " + MAX_PORT + ")");
+    }
     int port = u.getPort() >= 0 ? u.getPort() : defaultPort(scheme);
     String rawPath = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
     return new FetchUrl(scheme, host, port, normalisePath(rawPath), u.getRawQuery());

@@ -50,6 +50,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class IngestWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IngestWorker.class);
+  private static final String CHANGED = "the resource changed this Attachment while it was fetched";
   private static final Duration MAX_BACKOFF = Duration.ofHours(1);
   private static final int MAX_REPOINT_ROUNDS = 16;
 
@@ -309,7 +310,7 @@ public final class IngestWorker implements AutoCloseable {
             .filter(r -> r instanceof org.hl7.fhir.r4.model.Binary)
             .ifPresent(r -> audit.ingested(job.project(), (org.hl7.fhir.r4.model.Binary) r, job.id()));
       } catch (FhirException e) {
-        return new Outcome(State.FAILED, e.getMessage(), null, null);
+        return refused(job, e.getMessage(), null);
       } catch (RuntimeException e) {
         return failure(job, FetchException.transientFailure(e.getClass().getSimpleName() + ": " + e.getMessage(), e));
       }
@@ -325,12 +326,27 @@ public final class IngestWorker implements AutoCloseable {
     } catch (LeaseLost e) {
       return new Outcome(State.QUEUED, LEASE_LOST, binaryId, clock.instant());
     } catch (FhirException e) {
-      return new Outcome(State.FAILED, "repointing the Attachment failed: " + e.getMessage(), binaryId, null);
+      return refused(job, "repointing the Attachment failed: " + e.getMessage(), binaryId);
     } catch (RuntimeException e) {
       // the database failed while repointing: the job keeps its Binary for the next attempt
       return retryLater(job, "repointing the Attachment failed: " + e.getClass().getSimpleName() + ": "
           + e.getMessage(), binaryId);
     }
+  }
+
+  /**
+   * A job whose Binary was refused ({@code error}): failed, unless a concurrent edit (a delete
+   * among them, which leaves no Binary's securityContext to name) took the Attachment's url away
+   * meanwhile: that edit wins, and the job is skipped as when it finds so before it repoints.
+   */
+  private Outcome refused(IngestJob job, String error, String binaryId) {
+    boolean gone;
+    try {
+      gone = locateCurrent(job).isEmpty();
+    } catch (RuntimeException e) {
+      gone = false; // the database failed reading it back: the refusal stands
+    }
+    return new Outcome(gone ? State.SKIPPED : State.FAILED, gone ? CHANGED : error, binaryId, null);
   }
 
   /** The Binary the job records while this claim holds its lease, read afresh. */
@@ -352,7 +368,7 @@ public final class IngestWorker implements AutoCloseable {
     if (e.kind() != FetchException.Kind.TRANSIENT) {
       return new Outcome(State.FAILED, e.getMessage(), null, null);
     }
-    return retryLater(job, e.getMessage(), null);
+    return retryLater(job, e.getMessage(), null, e.retryAfter().orElse(Duration.ZERO));
   }
 
   /**
@@ -360,6 +376,14 @@ public final class IngestWorker implements AutoCloseable {
    * cap, or fails after the last attempt. {@code binaryId}: what it already fetched, or null.
    */
   private Outcome retryLater(IngestJob job, String error, String binaryId) {
+    return retryLater(job, error, binaryId, Duration.ZERO);
+  }
+
+  /**
+   * {@link #retryLater(IngestJob, String, String)}, waiting at least {@code asked}, what the
+   * upstream asked for with {@code Retry-After} (the cap holds for it too).
+   */
+  private Outcome retryLater(IngestJob job, String error, String binaryId, Duration asked) {
     if (closing) {
       // Shutting down interrupted the job: hand it back at once for the next node.
       return new Outcome(State.QUEUED, error, binaryId, clock.instant());
@@ -369,6 +393,7 @@ public final class IngestWorker implements AutoCloseable {
     }
     long factor = 1L << Math.min(30, job.attempts() - 1);
     Duration delay = settings.backoff().multipliedBy(factor);
+    delay = delay.compareTo(asked) < 0 ? asked : delay;
     delay = delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
     return new Outcome(State.QUEUED, error, binaryId, clock.instant().plus(delay));
   }
@@ -379,8 +404,7 @@ public final class IngestWorker implements AutoCloseable {
     for (int round = 0; round < MAX_REPOINT_ROUNDS; round++) {
       Optional<Located> at = round == 0 ? locate(job, expected) : locateCurrent(job);
       if (at.isEmpty()) {
-        return new Outcome(State.SKIPPED, "the resource changed this Attachment while it was fetched", binaryId,
-            null);
+        return new Outcome(State.SKIPPED, CHANGED, binaryId, null);
       }
       Resource resource = at.get().resource();
       long version = Long.parseLong(resource.getMeta().getVersionId());

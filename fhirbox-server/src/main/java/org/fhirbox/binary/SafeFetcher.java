@@ -83,7 +83,8 @@ public final class SafeFetcher implements AutoCloseable {
 
   /**
    * An upstream 2xx response whose body has not been read yet, as sent: {@code contentEncoding}
-   * is its {@code Content-Encoding} (null when none), not yet undone. Close it when done.
+   * is its {@code Content-Encoding} followed by its transfer codings other than chunked (null when
+   * none), not yet undone. Close it when done.
    */
   public record Fetched(URI uri, String contentType, String contentEncoding, long contentLength, InputStream body)
       implements AutoCloseable {
@@ -334,7 +335,10 @@ public final class SafeFetcher implements AutoCloseable {
           .method("GET")
           .timeout(left, TimeUnit.MILLISECONDS)
           .idleTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-          .headers(h -> h.put(HttpHeader.ACCEPT, "*/*").put(HttpHeader.ACCEPT_ENCODING, "identity"));
+          // one response per connection: an upstream may close a persistent one after any response
+          // without saying so (RFC 9112 §9.6), and a redirect's next request sent on it would fail
+          .headers(h -> h.put(HttpHeader.ACCEPT, "*/*").put(HttpHeader.ACCEPT_ENCODING, "identity")
+              .put(HttpHeader.CONNECTION, "close"));
       cancellation.attach(request);
       rate.waiting();
       request.send(listener);
@@ -370,7 +374,7 @@ public final class SafeFetcher implements AutoCloseable {
         closeQuietly(listener);
         String msg = "upstream answered HTTP " + status + (status / 100 == 2 ? ", not 200 with the content" : "");
         throw status >= 500 || status == 408 || status == 429
-            ? FetchException.transientFailure(msg, null) : FetchException.permanent(msg);
+            ? FetchException.upstreamBusy(msg, retryAfter(response)) : FetchException.permanent(msg);
       }
       long length = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
       if (length > settings.maxBytes()) {
@@ -385,10 +389,54 @@ public final class SafeFetcher implements AutoCloseable {
         throw FetchException.permanent("the upstream sent Content-Type on more than one line with different values");
       }
       // a list field (RFC 9110 §8.4): the codings of every line, in order, not the first line's alone
-      List<String> codings = response.getHeaders().getValuesList(HttpHeader.CONTENT_ENCODING);
+      List<String> codings = new ArrayList<>(response.getHeaders().getValuesList(HttpHeader.CONTENT_ENCODING));
+      codings.addAll(transferCodings(response));
       return new Fetched(uri, types.isEmpty() ? null : types.get(0),
           codings.isEmpty() ? null : String.join(", ", codings), length,
           rate.counted(timed(listener.getInputStream(), deadline)));
+    }
+  }
+
+  /**
+   * The transfer codings of {@code response} other than chunked (RFC 9112 §6.1, §7), in the order
+   * they were applied: after its content codings. Jetty's client undoes chunked only and hands the
+   * rest on, still encoded; they are decoded as content codings are (so, with {@code gzip}, under
+   * the expansion guard), never stored as if they were the content.
+   */
+  private static List<String> transferCodings(Response response) {
+    List<String> out = new ArrayList<>();
+    for (String line : response.getHeaders().getValuesList(HttpHeader.TRANSFER_ENCODING)) {
+      for (String coding : line.split(",")) {
+        String c = coding.strip();
+        if (!c.isEmpty() && !c.equalsIgnoreCase("chunked")) {
+          out.add(c);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The wait a {@code Retry-After} field of {@code response} asks for (RFC 9110 §10.2.3), in
+   * delta-seconds or as an HTTP-date, or null when it has none that reads as either. A date in the
+   * past asks for no wait.
+   */
+  static Duration retryAfter(Response response) {
+    String v = response.getHeaders().get(HttpHeader.RETRY_AFTER);
+    if (v == null || v.isBlank()) {
+      return null;
+    }
+    String s = v.strip();
+    if (s.matches("[0-9]{1,9}")) {
+      return Duration.ofSeconds(Long.parseLong(s));
+    }
+    try {
+      java.time.Instant at = java.time.ZonedDateTime.parse(s, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+          .toInstant();
+      Duration d = Duration.between(java.time.Instant.now(), at);
+      return d.isNegative() ? Duration.ZERO : d;
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
     }
   }
 

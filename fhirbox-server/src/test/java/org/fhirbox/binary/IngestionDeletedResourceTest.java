@@ -1,0 +1,62 @@
+package org.fhirbox.binary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestServer;
+import org.hl7.fhir.r4.model.Media;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A resource deleted while its Attachment's content is fetched: the delete is a concurrent edit,
+ * which wins, so the job gives up as skipped (not failed, which asks an admin to retry a job that
+ * can never succeed) and leaves no Binary behind.
+ */
+class IngestionDeletedResourceTest {
+  static Upstream upstream;
+  static TestServer server;
+  static TestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    upstream = new Upstream();
+    server = TestServer.start(upstream.ingestSettings("FHIRBOX_INGEST_BACKOFF_MILLIS", "100"));
+    http = server.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+    upstream.close();
+  }
+
+  @Test
+  void aResourceDeletedWhileItsContentIsFetchedSkipsTheJob() throws Exception {
+    CountDownLatch requested = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    upstream.on("/files/slow-deleted.bin", ex -> {
+      requested.countDown();
+      release.await(30, TimeUnit.SECONDS);
+      Upstream.send(ex, 200, "application/octet-stream", new byte[] {1, 2, 3});
+    });
+    String url = upstream.origin() + "/files/slow-deleted.bin";
+    Media m = IngestionTest.createMedia(http, url, null);
+    assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(http.delete("fhir/R4/Media/" + m.getIdElement().getIdPart()).statusCode()).isEqualTo(200);
+    release.countDown();
+
+    JsonNode job = Poll.until("the job of " + url + " ending", () -> IngestionTest.job(http, url),
+        j -> j != null && !j.get("state").asText().equals("queued") && !j.get("state").asText().equals("running"));
+    assertThat(job.get("state").asText()).as(job.toString()).isEqualTo("skipped");
+    assertThat(job.get("lastError").asText()).isEqualTo("the resource changed this Attachment while it was fetched");
+    if (!job.get("binary").isNull()) {
+      assertThat(http.get("fhir/R4/" + job.get("binary").asText()).statusCode()).isEqualTo(410);
+    }
+  }
+}
