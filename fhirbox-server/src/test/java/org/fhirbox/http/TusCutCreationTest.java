@@ -6,10 +6,9 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.fhirbox.testing.ServerForClass;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A creation with upload (tus creation-with-upload) whose body is cut off: its client never got
@@ -17,23 +16,14 @@ import org.junit.jupiter.api.Test;
  * rather than that the bytes are kept at an offset nobody can resume from.
  */
 class TusCutCreationTest {
-  static TestServer server;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
 
   @Test
   void aCreationCutOffSaysTheUploadIsGoneAndKeepsNothing() throws Exception {
-    long partials = server.blobFiles(true);
-    URI base = URI.create(server.baseUrl());
-    String auth = server.client().request("x").build().headers().firstValue("Authorization").orElseThrow();
+    long partials = fhirbox.server().blobFiles(true);
+    URI base = URI.create(fhirbox.server().baseUrl());
+    String auth = fhirbox.http().request("x").build().headers().firstValue("Authorization").orElseThrow();
     String answer;
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       OutputStream out = s.getOutputStream();
@@ -47,6 +37,6 @@ class TusCutCreationTest {
 
     assertThat(answer).startsWith("HTTP/1.1 400").doesNotContainIgnoringCase("\r\nLocation:");
     assertThat(answer).contains("create the upload again").doesNotContain("is stored", "offset is now");
-    assertThat(server.blobFiles(true)).isEqualTo(partials);
+    assertThat(fhirbox.server().blobFiles(true)).isEqualTo(partials);
   }
 }

@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.util.List;
-import java.util.Map;
 import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
+import org.fhirbox.testing.ServerForClass;
 import org.hl7.fhir.r4.model.OperationOutcome;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code $upload-url} takes the parameters it names and no others: a misspelt one ({@code
@@ -19,30 +17,23 @@ import org.junit.jupiter.api.Test;
  * {@code $presigned-url?upload=true} likewise takes none of a download URL's parameters.
  */
 class UploadUrlParametersTest {
-  static TestServer server;
-  static TestClient http;
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass();
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start(Map.of());
-    http = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static TestClient http() {
+    return fhirbox.http();
   }
 
   @Test
   void aParameterTheOperationDoesNotTakeGetsNoUrl() {
-    String patient = http.create("{\"resourceType\":\"Patient\"}");
+    String patient = http().create("{\"resourceType\":\"Patient\"}");
     for (String name : List.of("securitycontext", "sha-256", "expires_in")) {
-      HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+      HttpResponse<String> r = http().postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
           + "\"parameter\":[{\"name\":\"size\",\"valueInteger\":5},{\"name\":\"" + name + "\",\"valueString\":"
           + "\"Patient/" + patient + "\"}]}");
 
       assertThat(r.statusCode()).as(name + ": " + r.body()).isEqualTo(400);
-      OperationOutcome.OperationOutcomeIssueComponent issue = http.parse(r, OperationOutcome.class).getIssueFirstRep();
+      OperationOutcome.OperationOutcomeIssueComponent issue = http().parse(r, OperationOutcome.class).getIssueFirstRep();
       assertThat(issue.getDiagnostics()).contains("'" + name + "'", "securityContext", "sha256");
       assertThat(issue.getExpression()).extracting(Object::toString).containsExactly(name);
     }
@@ -50,9 +41,9 @@ class UploadUrlParametersTest {
 
   @Test
   void aParameterInTheQueryOrWithAValueThatIsNotSimpleGetsNoUrl() {
-    String patient = http.create("{\"resourceType\":\"Patient\"}");
+    String patient = http().create("{\"resourceType\":\"Patient\"}");
     String size = "{\"name\":\"size\",\"valueInteger\":5}";
-    HttpResponse<String> query = http.postJson("fhir/R4/Binary/$upload-url?securityContext=Patient/" + patient,
+    HttpResponse<String> query = http().postJson("fhir/R4/Binary/$upload-url?securityContext=Patient/" + patient,
         "{\"resourceType\":\"Parameters\",\"parameter\":[" + size + "]}");
     assertThat(query.statusCode()).as(query.body()).isEqualTo(400);
     assertThat(query.body()).contains("securityContext", "query");
@@ -60,20 +51,20 @@ class UploadUrlParametersTest {
     for (String param : List.of("{\"name\":\"securityContext\",\"valueIdentifier\":{\"value\":\"Patient/" + patient
         + "\"}}", "{\"name\":\"securityContext\",\"part\":[{\"name\":\"reference\",\"valueString\":\"Patient/"
         + patient + "\"}]}", "{\"name\":\"securityContext\"}")) {
-      HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+      HttpResponse<String> r = http().postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
           + "\"parameter\":[" + size + "," + param + "]}");
       assertThat(r.statusCode()).as(param + ": " + r.body()).isEqualTo(400);
-      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
           .contains("'securityContext'", "primitive type or a Reference");
     }
-    assertThat(http.postJson("fhir/R4/Binary/$upload-url?_format=json", "{\"resourceType\":\"Parameters\","
+    assertThat(http().postJson("fhir/R4/Binary/$upload-url?_format=json", "{\"resourceType\":\"Parameters\","
         + "\"parameter\":[" + size + "]}").statusCode()).isEqualTo(200);
   }
 
   @Test
   void everyParameterItNamesIsTaken() {
-    String patient = http.create("{\"resourceType\":\"Patient\"}");
-    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
+    String patient = http().create("{\"resourceType\":\"Patient\"}");
+    HttpResponse<String> r = http().postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
         + "\"parameter\":[{\"name\":\"size\",\"valueInteger\":3},{\"name\":\"contentType\",\"valueString\":\"text/plain\"},"
         + "{\"name\":\"sha256\",\"valueString\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"},"
         + "{\"name\":\"sha1\",\"valueString\":\"a9993e364706816aba3e25717850c26c9cd0d89d\"},"
@@ -86,17 +77,17 @@ class UploadUrlParametersTest {
 
   @Test
   void medplumsUploadFormTakesNoParameterOfADownloadUrl() {
-    String id = TestClient.createdId(http.postJson("fhir/R4/Binary",
+    String id = TestClient.createdId(http().postJson("fhir/R4/Binary",
         "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\"}"));
     // expiresIn=60 answered with a URL that lives 15 minutes would outlive what its caller asked for
     // an empty download= asks for the file's own name: still a download URL's parameter
     for (String query : List.of("expiresIn=60", "download=a.txt", "download=", "thumbnail=true")) {
-      HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true&" + query);
+      HttpResponse<String> r = http().get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true&" + query);
 
       assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
-      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
           .contains("upload=true", query.substring(0, query.indexOf('=')));
     }
-    assertThat(http.get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
+    assertThat(http().get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
   }
 }
