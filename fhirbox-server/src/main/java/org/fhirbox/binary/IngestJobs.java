@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
 import org.fhirbox.db.ResourceStore;
 import org.fhirbox.model.StoredResource;
@@ -28,6 +29,9 @@ import org.hl7.fhir.r4.model.Resource;
  * resource ({@link AttachmentNormalizer.Gate#mayCreateBinary}): its urls stay as written.
  */
 public final class IngestJobs implements ResourceRepository.WriteListener {
+  /** The new external urls one write may have fetched (one job each); more is 400. */
+  public static final int MAX_JOBS_PER_WRITE = 100;
+
   private final FhirTerser terser;
   private final FhirCodec codec;
   private final UrlPolicy policy;
@@ -60,6 +64,7 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
     Set<String> before = s.versionId() > 1 ? previousUrls(tx, s) : Set.of();
     Instant now = clock.instant();
     Boolean mayCreate = null; // asked once, when a url would get a job
+    int jobs = 0;
     for (int i = 0; i < attachments.size(); i++) {
       Attachment a = attachments.get(i);
       String url = a.getUrl();
@@ -71,6 +76,12 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
       }
       if (!mayCreate) {
         return;
+      }
+      if (++jobs > MAX_JOBS_PER_WRITE) {
+        // each job fetches from a server someone else runs, up to its attempts: one write does not
+        // get to queue thousands of fetches (nor fill the job table) with one request
+        throw FhirException.badRequest("the " + s.type() + " names more than " + MAX_JOBS_PER_WRITE + " new external "
+            + "Attachment urls to fetch; write at most " + MAX_JOBS_PER_WRITE + " at a time", "Attachment.url");
       }
       // it becomes the ingested Binary's contentType, under the same rule; refused here, before the
       // job row (VARCHAR(255), V4 migration) fails the whole write with a 500 or the job fails later
