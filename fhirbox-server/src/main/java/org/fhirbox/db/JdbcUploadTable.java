@@ -137,8 +137,16 @@ final class JdbcUploadTable implements UploadTable {
 
   @Override
   public int deleteFinishedExpired(Instant now, int limit) {
-    return st.update("write failed", "DELETE FROM resumable_upload WHERE id IN (SELECT id FROM resumable_upload"
-        + " WHERE result_id IS NOT NULL AND expires < ? LIMIT " + limit + ")", List.of(now.toEpochMilli()));
+    // the rows are chosen, in a fixed order, and locked first, then deleted by key: the delete is
+    // one a journal's replay applies to the same rows (README, Durability and failures)
+    List<String> ids = st.list("read failed", "SELECT id FROM resumable_upload WHERE result_id IS NOT NULL"
+        + " AND expires < ? ORDER BY expires, id LIMIT " + limit + " FOR UPDATE SKIP LOCKED",
+        List.of(now.toEpochMilli()), rs -> rs.getString(1));
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    return st.update("write failed", "DELETE FROM resumable_upload WHERE id IN ("
+        + String.join(", ", Collections.nCopies(ids.size(), "?")) + ")", ids);
   }
 
   @Override
