@@ -27,6 +27,14 @@ public interface AuditedRequest {
     return false;
   }
 
+  /**
+   * Whether that part was less than the whole content: a 206 whose one part is all of it
+   * ({@code bytes=0-}, the first request of a video player) sent the whole file.
+   */
+  default boolean sentPartOnly() {
+    return answeredInPart();
+  }
+
   /** The first value of a query parameter as sent, empty too ({@code download=} asks for a download). */
   Optional<String> param(String name);
 }

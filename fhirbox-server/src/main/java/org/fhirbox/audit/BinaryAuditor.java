@@ -96,7 +96,7 @@ final class BinaryAuditor implements BinaryListener, DownloadListener {
     // a whole download is an event of its own beside a minute's ranges, so the event of a range
     // never stands for a file then read whole
     String key = c.project() + "/" + c.binaryId() + "/" + c.versionId() + "@" + address
-        + (ex.answeredInPart() ? "#part" : "#whole");
+        + (ex.sentPartOnly() ? "#part" : "#whole");
     long now = clock.millis();
     Long last = recentDownloads.get(key);
     if (last != null && now - last < DOWNLOAD_WINDOW_MILLIS) {

@@ -245,6 +245,19 @@ class AuditHttpTest {
       List<JsonNode> downloads = awaitEvents(admin, "&type=110106&entity=Binary/" + second, e -> e.size() >= 2);
       assertThat(downloads.stream().map(e -> e.at("/entity/0/detail/0/valueString").asText("")))
           .containsExactlyInAnyOrder("Range: bytes=0-0", "");
+
+      // a range that is the whole content (bytes=0-) is a 206 with its Range, and a whole download all
+      // the same: an event of its own, not folded into the minute's ranges
+      String third = upload(reader, "every byte of it");
+      String thirdUrl = JSON.readTree(reader.get("fhir/R4/Binary/" + third + "/$presigned-url").body())
+          .at("/parameter/0/valueUrl").asText();
+      for (String range : List.of("bytes=0-0", "bytes=0-")) {
+        assertThat(anonymous.sendBytes(anonymous.request(thirdUrl).header("Range", range).GET()).statusCode())
+            .isEqualTo(206);
+      }
+      List<JsonNode> thirds = awaitEvents(admin, "&type=110106&entity=Binary/" + third, e -> e.size() >= 2);
+      assertThat(thirds.stream().map(e -> e.at("/entity/0/detail/0/valueString").asText("")))
+          .containsExactlyInAnyOrder("Range: bytes=0-0", "Range: bytes=0-");
     }
   }
 
