@@ -52,6 +52,9 @@ public final class IngestWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IngestWorker.class);
   private static final String CHANGED = "the resource changed this Attachment while it was fetched";
   private static final Duration MAX_BACKOFF = Duration.ofHours(1);
+
+  /** The longest wait an upstream's {@code Retry-After} gets before the next attempt. */
+  static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
   private static final int MAX_REPOINT_ROUNDS = 16;
 
   private final ResourceStore store;
@@ -393,7 +396,10 @@ public final class IngestWorker implements AutoCloseable {
     }
     long factor = 1L << Math.min(30, job.attempts() - 1);
     Duration delay = settings.backoff().multipliedBy(factor);
-    delay = delay.compareTo(asked) < 0 ? asked : delay;
+    // an upstream's Retry-After is followed up to a few minutes: its value, not the backoff, would
+    // otherwise hold each attempt at the cap and the job, with the resource's url, for hours
+    Duration heeded = asked.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : asked;
+    delay = delay.compareTo(heeded) < 0 ? heeded : delay;
     delay = delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
     return new Outcome(State.QUEUED, error, binaryId, clock.instant().plus(delay));
   }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -67,6 +68,22 @@ class IngestionRetryAfterTest {
     String url = upstream.origin() + "/files/busy-seconds.txt";
     IngestionTest.createMedia(http, url, "text/plain");
     secondRequestWaited(url, asked, Duration.ofMillis(2900));
+  }
+
+  @Test
+  void aRetryAfterOfADayWaitsFiveMinutesAtMost() throws Exception {
+    upstream.on("/files/busy-a-day.txt", ex -> {
+      ex.getResponseHeaders().set("Retry-After", "86400");
+      Upstream.send(ex, 503, "text/plain", "busy".getBytes(StandardCharsets.UTF_8));
+    });
+    String url = upstream.origin() + "/files/busy-a-day.txt";
+    Instant before = Instant.now();
+    IngestionTest.createMedia(http, url, "text/plain");
+    JsonNode waiting = Poll.until("the first attempt of " + url, () -> IngestionTest.job(http, url),
+        j -> j != null && j.get("attempts").asInt() == 1 && j.get("state").asText().equals("queued"));
+    Instant next = Instant.parse(waiting.get("nextAttemptAt").asText());
+    assertThat(next).as(waiting.toString()).isAfter(before.plus(Duration.ofMinutes(4)))
+        .isBefore(Instant.now().plus(Duration.ofMinutes(5)).plusSeconds(5));
   }
 
   @Test
