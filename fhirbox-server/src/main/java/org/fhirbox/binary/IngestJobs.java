@@ -78,8 +78,8 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
         return;
       }
       if (++jobs > MAX_JOBS_PER_WRITE) {
-        // each job fetches from a server someone else runs, up to its attempts: one write does not
-        // get to queue thousands of fetches (nor fill the job table) with one request
+        // each job fetches from a server someone else runs, up to its attempts: one resource does
+        // not get to queue thousands of fetches (nor fill the job table); a Bundle counts per entry
         throw FhirException.badRequest("the " + s.type() + " names more than " + MAX_JOBS_PER_WRITE + " new external "
             + "Attachment urls to fetch; write at most " + MAX_JOBS_PER_WRITE + " at a time", "Attachment.url");
       }
