@@ -40,11 +40,7 @@ class IngestionDeletedResourceTest {
   void aResourceDeletedWhileItsContentIsFetchedSkipsTheJob() throws Exception {
     CountDownLatch requested = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    upstream.on("/files/slow-deleted.bin", ex -> {
-      requested.countDown();
-      release.await(30, TimeUnit.SECONDS);
-      Upstream.send(ex, 200, "application/octet-stream", new byte[] {1, 2, 3});
-    });
+    IngestionTest.serveHeld(upstream, "/files/slow-deleted.bin", new byte[] {1, 2, 3}, requested, release);
     String url = upstream.origin() + "/files/slow-deleted.bin";
     Media m = IngestionTest.createMedia(http, url, null);
     assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();

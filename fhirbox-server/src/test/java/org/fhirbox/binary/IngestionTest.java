@@ -80,6 +80,15 @@ class IngestionTest {
   }
 
   /** The job of {@code url}, from the admin listing. */
+  /** Serves {@code body} at {@code path} once {@code release} opens; {@code requested} opens as the fetch arrives. */
+  static void serveHeld(Upstream upstream, String path, byte[] body, CountDownLatch requested, CountDownLatch release) {
+    upstream.on(path, ex -> {
+      requested.countDown();
+      release.await(30, TimeUnit.SECONDS);
+      Upstream.send(ex, 200, "application/octet-stream", body);
+    });
+  }
+
   static JsonNode job(TestClient client, String url) throws Exception {
     HttpResponse<String> r = client.get("admin/jobs");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -212,11 +221,7 @@ class IngestionTest {
     byte[] body = Upstream.content(2000, 12);
     CountDownLatch requested = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    upstream.on("/files/slow-keep.bin", ex -> {
-      requested.countDown();
-      release.await(30, TimeUnit.SECONDS);
-      Upstream.send(ex, 200, "application/octet-stream", body);
-    });
+    serveHeld(upstream, "/files/slow-keep.bin", body, requested, release);
     String url = upstream.origin() + "/files/slow-keep.bin";
     Media m = createMedia(http, url, null);
     assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
@@ -237,11 +242,7 @@ class IngestionTest {
   void concurrentEditChangingTheUrlWinsAndTheJobIsSkipped() throws Exception {
     CountDownLatch requested = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    upstream.on("/files/slow-change.bin", ex -> {
-      requested.countDown();
-      release.await(30, TimeUnit.SECONDS);
-      Upstream.send(ex, 200, "application/octet-stream", new byte[] {1, 2, 3});
-    });
+    serveHeld(upstream, "/files/slow-change.bin", new byte[] {1, 2, 3}, requested, release);
     String url = upstream.origin() + "/files/slow-change.bin";
     Media m = createMedia(http, url, null);
     assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
