@@ -104,6 +104,24 @@ public final class AttachmentSlots {
     return out.append(json, from, json.length()).toString();
   }
 
+  /**
+   * The same slots in a JSON whose first {@code length} characters are {@code head} instead: the
+   * resource's stamp rewritten without encoding it again. Empty when a slot lies in those characters.
+   */
+  public Optional<AttachmentSlots> withHead(int length, String head) {
+    int shift = head.length() - length;
+    int[] s = starts.clone();
+    int[] e = ends.clone();
+    for (int i = 0; i < s.length; i++) {
+      if (s[i] < length) {
+        return Optional.empty();
+      }
+      s[i] += shift;
+      e[i] += shift;
+    }
+    return Optional.of(new AttachmentSlots(head + json.substring(length), urls, s, e, order));
+  }
+
   /** The marker prefix of this process (for tests that forge a collision). */
   static String marker() {
     return MARK;

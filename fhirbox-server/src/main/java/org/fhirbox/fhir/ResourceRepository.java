@@ -238,6 +238,16 @@ public final class ResourceRepository {
     resource.getMeta().setLastUpdatedElement(at);
   }
 
+  /**
+   * The start of a stamped resource's compact JSON as HAPI's encoder writes it: resourceType, id
+   * (validated, so never escaped), then Meta, whose first elements are versionId and lastUpdated.
+   */
+  private static String stampedHead(String type, String id, Resource stamped) {
+    return "{\"resourceType\":\"" + type + "\",\"id\":\"" + id + "\",\"meta\":{\"versionId\":\""
+        + stamped.getMeta().getVersionId() + "\",\"lastUpdated\":\""
+        + stamped.getMeta().getLastUpdatedElement().getValueAsString() + "\"";
+  }
+
   private static Instant stampedAt(Resource stamped) {
     return stamped.getMeta().getLastUpdated().toInstant();
   }
@@ -291,9 +301,18 @@ public final class ResourceRepository {
         // is the current version, its ETag unchanged, so a client's If-Match on it still holds.
         return new Written(previous, resource, false, attachments, slots.orElse(null));
       }
+      String was = stampedHead(type, id, resource);
       stamp(resource, versionId, lastUpdated(previous));
-      slots = AttachmentSlots.encode(resource, attachments.all(), codec::toJson);
-      json = slots.map(AttachmentSlots::stored).orElseGet(() -> codec.toJson(resource));
+      String head = stampedHead(type, id, resource);
+      Optional<AttachmentSlots> restamped = slots.flatMap(s -> s.withHead(was.length(), head));
+      if (json.startsWith(was) && restamped.isPresent() == slots.isPresent()) {
+        // only the stamp differs from the JSON just encoded: a second encoding would cost as much as the first
+        slots = restamped;
+        json = slots.isPresent() ? slots.get().stored() : head + json.substring(was.length());
+      } else {
+        slots = AttachmentSlots.encode(resource, attachments.all(), codec::toJson);
+        json = slots.map(AttachmentSlots::stored).orElseGet(() -> codec.toJson(resource));
+      }
     }
     Instant now = stampedAt(resource);
     List<SearchValue> index = indexer.extract(resource, attachments.own());

@@ -49,6 +49,21 @@ class AttachmentSlotsTest {
   }
 
   @Test
+  void aNewHeadShiftsEverySlotAndASlotInsideTheOldHeadIsRefused() {
+    Patient p = patient();
+    p.getMeta().setVersionId("9");
+    AttachmentSlots slots = AttachmentSlots.encode(p, attachments(p), CODEC::toJson).orElseThrow();
+    String was = "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"meta\":{\"versionId\":\"9\"";
+    assertThat(slots.stored()).startsWith(was);
+
+    AttachmentSlots restamped = slots.withHead(was.length(), was.replace("\"9\"", "\"10\"")).orElseThrow();
+    p.getMeta().setVersionId("10");
+    assertThat(restamped.stored()).isEqualTo(CODEC.toJson(p));
+    assertThat(restamped.fill(u -> u + "?signed")).isEqualTo(slots.fill(u -> u + "?signed").replace("\"9\"", "\"10\""));
+    assertThat(slots.withHead(slots.stored().indexOf("Binary/b1") + 1, "{")).isEmpty();
+  }
+
+  @Test
   void filledSlotsAreTheResourceEncodedWithThoseUrls() {
     Patient p = patient();
     AttachmentSlots slots = AttachmentSlots.encode(p, attachments(p), CODEC::toJson).orElseThrow();

@@ -2,6 +2,7 @@ package org.fhirbox.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -100,6 +101,41 @@ class NoChangeUpdateTest {
     assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
     assertThat(again.headers().firstValue("ETag")).hasValue("W/\"1\"");
     assertThat(historyCount("Patient/" + id)).isEqualTo(1);
+  }
+
+  /**
+   * A change is stored with the new version's stamp written over the one the comparison encoded
+   * (version 10's is a character longer than 9's), and the photo's url after it is still the
+   * Binary's, signed on the way out.
+   */
+  @Test
+  void eachChangeIsStoredWithItsOwnStampAndItsPhotoUrlIntact() {
+    String binary = http().createBinary("fhir/R4/Binary", "image/png", "Patient/" + patient("Stamped"),
+        "png bytes".getBytes(StandardCharsets.UTF_8));
+    String id = http().create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"v1\"}],"
+        + "\"photo\":[{\"contentType\":\"image/png\",\"url\":\"Binary/" + binary + "\"}]}");
+    for (int v = 2; v <= 10; v++) {
+      HttpResponse<String> changed = put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id
+          + "\",\"name\":[{\"family\":\"v" + v + "\"}],\"photo\":[{\"contentType\":\"image/png\","
+          + "\"url\":\"Binary/" + binary + "\"}]}");
+      assertThat(changed.headers().firstValue("ETag")).as(changed.body()).hasValue("W/\"" + v + "\"");
+    }
+    for (String path : new String[] {"Patient/" + id, "Patient/" + id + "/_history/9"}) {
+      HttpResponse<String> read = http().get("fhir/R4/" + path);
+      assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+      Patient p = http().parse(read, Patient.class);
+      String v = p.getMeta().getVersionId();
+      assertThat(path).endsWith(v.equals("10") ? id : "/" + v);
+      assertThat(p.getNameFirstRep().getFamily()).isEqualTo("v" + v);
+      assertThat(read.headers().firstValue("Last-Modified")).isPresent();
+      assertThat(p.getMeta().getLastUpdatedElement().getValueAsString()).endsWith("Z");
+      String url = p.getPhotoFirstRep().getUrl();
+      assertThat(url).startsWith("http").contains(binary);
+      HttpResponse<String> photo = http().send(HttpRequest.newBuilder(URI.create(url)).GET());
+      assertThat(photo.statusCode()).isEqualTo(200);
+      assertThat(photo.body()).isEqualTo("png bytes");
+    }
+    assertThat(historyCount("Patient/" + id)).isEqualTo(10);
   }
 
   @Test
