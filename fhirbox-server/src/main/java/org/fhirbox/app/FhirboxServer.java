@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.ForwardedRequestCustomizer;
@@ -116,6 +117,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final Server jetty;
   private final ServerConnector connector;
   private final ScheduledExecutorService background;
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final OrphanSweeper sweeper;
   private final SearchReindexer reindexer;
   private final PlannerStatistics statistics;
@@ -566,10 +568,13 @@ public final class FhirboxServer implements AutoCloseable {
 
   /**
    * Stops the background ingestion, stops accepting, lets in-flight requests finish (bounded by
-   * FHIRBOX_SHUTDOWN_TIMEOUT; a {@code $import} among them), then closes.
+   * FHIRBOX_SHUTDOWN_TIMEOUT; a {@code $import} among them), then closes. A second call does nothing.
    */
   @Override
   public void close() throws Exception {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     // no interrupt (shutdownNow): one that meets H2 reading its file closes it for every connection,
     // and the requests draining and the audit events queued would fail with it
     background.shutdown();

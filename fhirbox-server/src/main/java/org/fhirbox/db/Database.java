@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -42,6 +43,7 @@ public final class Database implements AutoCloseable {
   private volatile Thread checkpointer;
   /** Ends the checkpointer without an interrupt, which would close H2's file channel under it. */
   private final CountDownLatch stopping = new CountDownLatch(1);
+  private final AtomicBoolean closed = new AtomicBoolean();
   /** The readiness check's own connection, outside the pool. */
   private final HealthConnection health;
 
@@ -466,8 +468,12 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /** Closes once; a second call does nothing (the pool it would store through is gone). */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     health.close();
     try {
       // not mid-migration when the pool closes; a pool that failed to open or migrate is closed

@@ -13,9 +13,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Optional;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class DatabaseTest {
 
@@ -43,6 +47,28 @@ class DatabaseTest {
       assertThat(rs.getLong(1)).isZero();
       assertThat(db.isReachable()).isTrue();
     }
+  }
+
+  /** A second close (a server stopped by its owner and again by a shutdown hook) stores nothing and warns of nothing. */
+  @Test
+  void aSecondCloseDoesNothing(@TempDir Path dir) throws Exception {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger logger = (Logger) LoggerFactory.getLogger(Database.class);
+    logger.addAppender(log);
+    try {
+      Database db = new Database(url(dir), "", "", 4);
+      try (Connection c = db.connection(); Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE closed_twice (x INT)");
+        s.execute("INSERT INTO closed_twice VALUES (1)");
+      }
+      db.close();
+      db.close();
+    } finally {
+      logger.detachAppender(log);
+    }
+    assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("failed"));
+    assertThat(H2Durability.closedCleanly(dir.resolve("db.mv.db"))).isTrue();
   }
 
   @Test
