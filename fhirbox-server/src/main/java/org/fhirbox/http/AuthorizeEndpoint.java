@@ -46,7 +46,9 @@ import org.fhirbox.core.FhirException;
  *
  * <p>A valid request is stored only while its caller's address is within
  * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE}; beyond it the person sees a 429 page with
- * {@code Retry-After}, and nothing is stored.
+ * {@code Retry-After}, and nothing is stored. A HEAD request gets the header fields of the GET's
+ * answer (the same status, the sign-in page's length and fields) but stores nothing, sets no
+ * cookie and takes none of the address's requests.
  *
  * <p>The request lives in {@link AuthorizationRequests}, found by a short-lived cookie
  * ({@link SignInRequestCookie}); every form also carries the request's CSRF token, checked in
@@ -135,11 +137,19 @@ final class AuthorizeEndpoint {
       redirect(ex, responses.error(redirectUri, r.error, r.getMessage(), state));
       return;
     }
-    long wait = signIn.requestLimiter().tryAcquire(ex.request().getRemoteAddr());
+    // HEAD is safe (RFC 9110 §9.2.1): it is answered as GET is (§9.3.2), but it starts no sign-in, so
+    // it takes none of the address's requests, stores no request and sets no cookie
+    boolean head = ex.method().equals("HEAD");
+    String address = ex.request().getRemoteAddr();
+    long wait = head ? signIn.requestLimiter().peek(address) : signIn.requestLimiter().tryAcquire(address);
     if (wait > 0) {
       SignInPages.error(ex, 429, "Too many sign-in requests", "Too many sign-ins were started from your network"
           + " just now. Wait " + wait + " seconds, then go back to the app and start again.",
           Map.of("Retry-After", Long.toString(wait)));
+      return;
+    }
+    if (head) {
+      SignInPages.signIn(ex, 200, frame(request), AuthorizationRequests.UNISSUED_CSRF, "", null, Map.of());
       return;
     }
     AuthorizationRequests.Cookie cookie = signIn.requests().start(request);
