@@ -33,7 +33,8 @@ import org.fhirbox.core.FhirException;
  * POST     /oauth2/signin      email and password, in the client's project
  * GET      /oauth2/patient?q=  the patient picker (a standalone launch that needs a patient)
  * POST     /oauth2/patient     the chosen patient
- * POST     /oauth2/consent     allow or deny (third-party apps; a first-party app skips it)
+ * POST     /oauth2/consent     allow or deny (third-party apps; a first-party app skips it); deny is
+ *                              also the Cancel of the sign-in page and of the patient picker
  * </pre>
  * and finally a redirect to the app with {@code code}, {@code state} and {@code iss}
  * ({@link AuthorizationResponses}).
@@ -253,17 +254,18 @@ final class AuthorizeEndpoint {
     next(ex, s.cookie(), updated.get());
   }
 
-  /** {@code POST /oauth2/consent}: {@code decision=allow} or {@code deny}. */
+  /**
+   * {@code POST /oauth2/consent}: {@code decision=allow} or {@code deny}. Deny is also the Cancel of
+   * the sign-in page and of the patient picker: at any step, signed in or not, it ends the request
+   * with {@code access_denied} and the state at the app's redirect URI (RFC 6749 §4.1.2.1). Allow
+   * needs a signed-in person.
+   */
   void consent(Exchange ex) throws IOException {
-    Optional<Step> step = step(ex, true, true);
+    Optional<Step> step = step(ex, true, false);
     if (step.isEmpty()) {
       return;
     }
     Step s = step.get();
-    // an app disabled since the sign-in gets no code (a disabled person is refused as well)
-    if (person(ex, s).isEmpty()) {
-      return;
-    }
     if (!"allow".equals(single(s.form(), "decision"))) {
       Optional<Pending> ended = signIn.requests().finish(s.cookie());
       SignInRequestCookie.clear(ex);
@@ -273,6 +275,14 @@ final class AuthorizeEndpoint {
       }
       AuthorizationRequests.Request r = ended.get().request();
       toApp(ex, r, responses.error(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
+      return;
+    }
+    if (s.pending().user().isEmpty()) {
+      gone(ex); // as for every page past the sign-in reached without one
+      return;
+    }
+    // an app disabled since the sign-in gets no code (a disabled person is refused as well)
+    if (person(ex, s).isEmpty()) {
       return;
     }
     issueCode(ex, s.cookie());
