@@ -494,10 +494,10 @@ class AuthHttpTest {
   @Test
   void basicCredentialsAreFormUrlDecodedAsRfc6749Section231Asks() throws Exception {
     String id = "chosen";
-    String secret = "correct horse+battery/staple 100%";
+    String secret = "correct horse+battery/staple 100%:caf\u00e9";
     try (TestServer chosen = TestServer.start(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", id,
         "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", secret))) {
-      String encoded = basic(enc(id), enc(secret)); // chosen:correct+horse%2Bbattery%2Fstaple+100%25
+      String encoded = basic(enc(id), enc(secret)); // chosen:correct+horse%2Bbattery%2Fstaple+100%25%3Acaf%C3%A9
       assertThat(clientCredentials(chosen, encoded).statusCode()).isEqualTo(200);
       assertThat(send(HttpRequest.newBuilder(URI.create(chosen.fhirBase() + "/Patient"))
           .header("Authorization", encoded).GET()).statusCode()).isEqualTo(200);
@@ -517,6 +517,17 @@ class AuthHttpTest {
           b -> b.findValues("resource").stream().filter(e -> e.path("outcome").asText().equals("0")).count() >= 3);
       assertThat(bundle.findValues("resource").stream().filter(e -> e.path("outcome").asText().equals("4")))
           .as("refused client authentications").hasSize(1);
+      for (String path : List.of("oauth2/introspect", "oauth2/revoke")) { // Basic is decoded there alike
+        assertThat(send(HttpRequest.newBuilder(URI.create(chosen.baseUrl() + path)).header("Content-Type",
+            "application/x-www-form-urlencoded").header("Authorization", encoded).POST(HttpRequest.BodyPublishers
+            .ofString("token=no-such-token"))).statusCode()).as(path).isEqualTo(200);
+      }
+      // a malformed percent-encoding can only be the text as sent: not the secret, so 401, never 500
+      for (String malformed : new String[] {basic(id, "100%zz"), basic(id + "%", enc(secret))}) {
+        assertThat(clientCredentials(chosen, malformed).body()).contains("\"invalid_client\"");
+      }
+      assertThat(send(HttpRequest.newBuilder(URI.create(chosen.fhirBase() + "/Patient"))
+          .header("Authorization", basic(id, "%E0%A4%A")).GET()).statusCode()).isEqualTo(401);
     }
   }
 
