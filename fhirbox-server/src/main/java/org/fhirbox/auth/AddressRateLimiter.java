@@ -46,16 +46,36 @@ public final class AddressRateLimiter {
     long now = clock.millis();
     String k = FailureLimiter.digest(key(address));
     synchronized (buckets) {
-      Bucket b = buckets.get(k);
-      double tokens = b == null ? perMinute
-          : Math.min(perMinute, b.tokens() + Math.max(0, now - b.at()) * perMinute / 60_000.0);
+      double tokens = tokens(buckets.get(k), now);
       if (tokens >= 1) {
         buckets.put(k, new Bucket(tokens - 1, now));
         return 0;
       }
       buckets.put(k, new Bucket(tokens, now));
-      return Math.max(1, (long) Math.ceil((1 - tokens) * 60.0 / perMinute));
+      return waitSeconds(tokens);
     }
+  }
+
+  /**
+   * What {@link #tryAcquire} would answer for {@code address} now, counting nothing: for a request
+   * that stores nothing but should be told what the one that would store gets (a HEAD).
+   */
+  public long peek(String address) {
+    long now = clock.millis();
+    String k = FailureLimiter.digest(key(address));
+    synchronized (buckets) {
+      double tokens = tokens(buckets.get(k), now);
+      return tokens >= 1 ? 0 : waitSeconds(tokens);
+    }
+  }
+
+  /** The tokens of bucket {@code b} (null: a key not seen) refilled up to {@code now}. */
+  private double tokens(Bucket b, long now) {
+    return b == null ? perMinute : Math.min(perMinute, b.tokens() + Math.max(0, now - b.at()) * perMinute / 60_000.0);
+  }
+
+  private long waitSeconds(double tokens) {
+    return Math.max(1, (long) Math.ceil((1 - tokens) * 60.0 / perMinute));
   }
 
   /** How many keys are kept (at most {@link #MAX_KEYS}). */

@@ -2,6 +2,7 @@ package org.fhirbox.auth;
 
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -12,7 +13,8 @@ import java.util.function.Supplier;
  * balancer). A SMART app names the FHIR base under one of them as the authorize request's
  * {@code aud} (SMART App Launch, "Obtain authorization code"), and a {@code private_key_jwt}
  * assertion names the token endpoint under one of them (RFC 7523 §3, SMART Backend Services), or,
- * as some clients do, the base URL itself. A trailing slash is not told apart.
+ * as some clients do, the base URL itself. A trailing slash is not told apart, nor the case of the
+ * scheme and host of a FHIR base ({@link #isFhirBase}).
  */
 public final class Audiences {
   private static final String TOKEN_PATH = "oauth2/token";
@@ -49,13 +51,40 @@ public final class Audiences {
     return url.endsWith("/") ? url : url + "/";
   }
 
-  /** Whether {@code aud} is the FHIR base ({@code {base}fhir/R4}) under one of the server's base URLs. */
+  /**
+   * Whether {@code aud} is the FHIR base ({@code {base}fhir/R4}) under one of the server's base
+   * URLs. The scheme and the host are compared without regard to case, as RFC 3986 §6.2.2.1 has
+   * them normalised (§3.1, §3.2.2: both are case-insensitive), and one trailing slash is not told
+   * apart; nothing else is normalised: not the path (case-sensitive), a default port, percent-
+   * encoding or dot segments, so an {@code aud} that names this server only after such rewriting
+   * is refused rather than guessed at.
+   */
   public boolean isFhirBase(String aud) {
     if (aud == null) {
       return false;
     }
-    String trimmed = aud.endsWith("/") ? aud.substring(0, aud.length() - 1) : aud;
-    return bases().stream().anyMatch(b -> trimmed.equals(TokenService.audienceOf(b)));
+    String trimmed = caseNormalised(aud.endsWith("/") ? aud.substring(0, aud.length() - 1) : aud);
+    return bases().stream().anyMatch(b -> trimmed.equals(caseNormalised(TokenService.audienceOf(b))));
+  }
+
+  /**
+   * {@code url} with its scheme and host in lower case (RFC 3986 §6.2.2.1), the rest as it is: the
+   * user info, which is case-sensitive, stays as sent. A URL without {@code ://} is returned as it is.
+   */
+  static String caseNormalised(String url) {
+    int colon = url.indexOf("://");
+    if (colon <= 0) {
+      return url;
+    }
+    int authorityStart = colon + 3;
+    int authorityEnd = authorityStart;
+    while (authorityEnd < url.length() && "/?#".indexOf(url.charAt(authorityEnd)) < 0) {
+      authorityEnd++;
+    }
+    int hostStart = url.lastIndexOf('@', authorityEnd - 1) + 1;
+    hostStart = Math.max(hostStart, authorityStart);
+    return url.substring(0, colon).toLowerCase(Locale.ROOT) + url.substring(colon, hostStart)
+        + url.substring(hostStart, authorityEnd).toLowerCase(Locale.ROOT) + url.substring(authorityEnd);
   }
 
   /** Whether {@code aud} is the token endpoint under one of the server's base URLs, or such a base URL itself. */

@@ -21,6 +21,11 @@ import org.fhirbox.db.Database;
 public final class AuthorizationRequests {
   /** How long a person has from the authorize request to the last page. */
   public static final Duration TTL = Duration.ofMinutes(10);
+  /**
+   * Stands in for a CSRF token on a page that issues none (the sign-in page answering HEAD), as
+   * long as an issued one, so that the page's Content-Length is the one a GET gets (RFC 9110 §9.3.2).
+   */
+  public static final String UNISSUED_CSRF = "-".repeat(RandomTokens.LENGTH);
   private static final long PURGE_EVERY_MILLIS = 60_000;
   private static final String COLUMNS = "csrf, client_id, redirect_uri, state, scopes, code_challenge, nonce, user_id,"
       + " auth_time, patient, expires";

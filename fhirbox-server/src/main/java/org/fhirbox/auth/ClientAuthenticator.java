@@ -67,6 +67,11 @@ public final class ClientAuthenticator {
    * it does not match and decoding changes it, the decoded one; a secret with {@code +} or
    * {@code %} sent as it is keeps working. Both comparisons are one attempt, so the throttle and
    * the audit trail count a client refused either way once, and one accepted either way not at all.
+   * This project's SDK ({@code Authorizer.basic}) and Medplum's JS client ({@code setBasicAuth})
+   * put the secret in as it is. A secret this server generates ({@link PasswordHasher#newSecret})
+   * is base64url ({@code A-Z a-z 0-9 - _}), which form-encoding leaves as it is, so for it both
+   * readings are one; only a chosen secret (the bootstrap client's) can hold {@code %}, {@code +}
+   * or other characters that decoding changes. A malformed percent-encoding is taken as sent only.
    * The id is taken decoded: ids hold only characters form-encoding leaves as they are, so an id
    * that decoding changes is no client's as sent, and the throttle counts every spelling of an id
    * as that id.

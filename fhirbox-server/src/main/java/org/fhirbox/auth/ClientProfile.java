@@ -18,7 +18,12 @@ import java.util.Set;
  * <p>A redirect URI is absolute, has no fragment (RFC 6749 §3.1.2) and is https; http only for a
  * loopback host ({@code localhost}, {@code 127.0.0.1}, {@code [::1]}; RFC 8252 §7.3), and a native
  * app's private-use scheme only in reverse-domain form such as {@code com.example.app:/callback}
- * (RFC 8252 §7.1), never a scheme a browser runs ({@code javascript:}, {@code data:}).
+ * (RFC 8252 §7.1), never a scheme a browser runs ({@code javascript:}, {@code data:}). Whatever
+ * its scheme, it has no user info, a port (when it names one) of 1 to 65535, and no dot segment
+ * ({@code .} or {@code ..}, also percent-encoded) in its path: the URI is compared as registered,
+ * character for character, while a browser or an app's URL library removes dot segments (RFC 3986
+ * §5.2.4) and may drop user info before it goes there, so such a URI could send the code somewhere
+ * other than what an admin reads in the registration.
  *
  * <p>{@code idTokenAlg} is the algorithm of the client's ID tokens, {@value #RS256} (the default,
  * OIDC Core §3.1.3.7) or {@value #ES256}: the {@code id_token_signed_response_alg} of OpenID
@@ -85,6 +90,7 @@ public record ClientProfile(boolean publicClient, boolean firstParty, List<Strin
       throw new IllegalArgumentException("redirect URI '" + shorten(uri)
           + "' must be absolute and have no fragment (RFC 6749 §3.1.2)");
     }
+    checkAuthorityAndPath(u, uri);
     String scheme = u.getScheme().toLowerCase(Locale.ROOT);
     if (scheme.equals("https")) {
       requireHost(u, uri);
@@ -103,6 +109,38 @@ public record ClientProfile(boolean publicClient, boolean firstParty, List<Strin
           + " host, or a reverse-domain private-use scheme such as com.example.app: (RFC 8252 §7.1)");
     }
     return uri;
+  }
+
+  /**
+   * Refuses user info, a port outside 1..65535 (RFC 3986 §3.2.3 allows any digits, but no socket
+   * listens there; an empty port is the scheme's default) and dot segments (§3.3, also as
+   * {@code %2E}, which §6.2.2.2 makes the same character). Read from the raw text, so that an
+   * authority {@link URI} could not parse as a server's is checked too.
+   */
+  private static void checkAuthorityAndPath(URI u, String uri) {
+    String authority = u.getRawAuthority();
+    if (authority != null) {
+      if (authority.contains("@")) {
+        throw new IllegalArgumentException("redirect URI '" + shorten(uri) + "' must have no user info");
+      }
+      int colon = authority.lastIndexOf(':');
+      if (colon > authority.lastIndexOf(']') && colon < authority.length() - 1) {
+        String port = authority.substring(colon + 1);
+        if (port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')
+            || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+          throw new IllegalArgumentException("redirect URI '" + shorten(uri) + "' has a port outside 1..65535");
+        }
+      }
+    }
+    // an opaque URI (com.example.app:cb) has its path in the scheme-specific part, before any query
+    String path = u.isOpaque() ? u.getRawSchemeSpecificPart().split("\\?", 2)[0] : u.getRawPath();
+    for (String segment : (path == null ? "" : path).split("/", -1)) {
+      String decoded = segment.replace("%2e", ".").replace("%2E", ".");
+      if (decoded.equals(".") || decoded.equals("..")) {
+        throw new IllegalArgumentException("redirect URI '" + shorten(uri)
+            + "' must have no dot segment (/./ or /../) in its path (RFC 3986 §5.2.4)");
+      }
+    }
   }
 
   private static void requireHost(URI u, String uri) {

@@ -14,10 +14,14 @@ import java.util.HexFormat;
  * usable code, token or cookie.
  */
 final class RandomTokens {
+  private static final int BYTES = 32;
+  /** The length of every generated value: 32 bytes in base64url without padding. */
+  static final int LENGTH = (BYTES * 8 + 5) / 6;
+
   private RandomTokens() {}
 
   static String generate(SecureRandom random) {
-    byte[] bytes = new byte[32];
+    byte[] bytes = new byte[BYTES];
     random.nextBytes(bytes);
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }

@@ -128,7 +128,7 @@ public final class AdminRoutes {
           require(method, "PUT");
           OAuthClient c = owned(principal, id);
           List<String> uris = strings(readJson(ex.body(MAX_BODY), "redirectUris"), "redirectUris");
-          refusingBadInput(() -> clients.setRedirectUris(id, uris));
+          refusingBadInput(() -> clients.setRedirectUris(id, uris), "redirectUris");
           changed(ex, principal, AdminAction.CLIENT_REDIRECT_URIS_CHANGED, c,
               "redirectUris: " + String.join(" ", uris));
           write(ex, 200, view(clients.find(id).orElseThrow()));
@@ -172,6 +172,7 @@ public final class AdminRoutes {
       throw FhirException.badRequest("scope must be space-separated SMART scopes ({system|user|patient}/{type}.{cruds},"
           + " openid, fhirUser, launch/patient, offline_access ...) or admin", "scope");
     }
+    refusingBadInput(() -> ClientProfile.checkRedirectUris(redirectUris), "redirectUris");
     ClientProfile profile = refusingBadInput(() -> ClientProfile.of(publicClient, firstParty, redirectUris,
         idTokenAlg));
     ClientCredentials created = refusingBadInput(() -> clients.create(project, scope, admin, profile));
@@ -204,6 +205,15 @@ public final class AdminRoutes {
       return call.get();
     } catch (IllegalArgumentException e) {
       throw FhirException.badRequest(e.getMessage());
+    }
+  }
+
+  /** As {@link #refusingBadInput(Supplier)}, the OperationOutcome naming {@code field} as the expression. */
+  private static <T> T refusingBadInput(Supplier<T> call, String field) {
+    try {
+      return call.get();
+    } catch (IllegalArgumentException e) {
+      throw FhirException.badRequest(e.getMessage(), field);
     }
   }
 

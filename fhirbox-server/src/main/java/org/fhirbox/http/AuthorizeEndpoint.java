@@ -33,7 +33,8 @@ import org.fhirbox.core.FhirException;
  * POST     /oauth2/signin      email and password, in the client's project
  * GET      /oauth2/patient?q=  the patient picker (a standalone launch that needs a patient)
  * POST     /oauth2/patient     the chosen patient
- * POST     /oauth2/consent     allow or deny (third-party apps; a first-party app skips it)
+ * POST     /oauth2/consent     allow or deny (third-party apps; a first-party app skips it); deny is
+ *                              also the Cancel of the sign-in page and of the patient picker
  * </pre>
  * and finally a redirect to the app with {@code code}, {@code state} and {@code iss}
  * ({@link AuthorizationResponses}).
@@ -46,7 +47,9 @@ import org.fhirbox.core.FhirException;
  *
  * <p>A valid request is stored only while its caller's address is within
  * {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE}; beyond it the person sees a 429 page with
- * {@code Retry-After}, and nothing is stored.
+ * {@code Retry-After}, and nothing is stored. A HEAD request gets the header fields of the GET's
+ * answer (the same status, the sign-in page's length and fields) but stores nothing, sets no
+ * cookie and takes none of the address's requests.
  *
  * <p>The request lives in {@link AuthorizationRequests}, found by a short-lived cookie
  * ({@link SignInRequestCookie}); every form also carries the request's CSRF token, checked in
@@ -135,11 +138,19 @@ final class AuthorizeEndpoint {
       redirect(ex, responses.error(redirectUri, r.error, r.getMessage(), state));
       return;
     }
-    long wait = signIn.requestLimiter().tryAcquire(ex.request().getRemoteAddr());
+    // HEAD is safe (RFC 9110 §9.2.1): it is answered as GET is (§9.3.2), but it starts no sign-in, so
+    // it takes none of the address's requests, stores no request and sets no cookie
+    boolean head = ex.method().equals("HEAD");
+    String address = ex.request().getRemoteAddr();
+    long wait = head ? signIn.requestLimiter().peek(address) : signIn.requestLimiter().tryAcquire(address);
     if (wait > 0) {
       SignInPages.error(ex, 429, "Too many sign-in requests", "Too many sign-ins were started from your network"
           + " just now. Wait " + wait + " seconds, then go back to the app and start again.",
           Map.of("Retry-After", Long.toString(wait)));
+      return;
+    }
+    if (head) {
+      SignInPages.signIn(ex, 200, frame(request), AuthorizationRequests.UNISSUED_CSRF, "", null, Map.of());
       return;
     }
     AuthorizationRequests.Cookie cookie = signIn.requests().start(request);
@@ -243,17 +254,18 @@ final class AuthorizeEndpoint {
     next(ex, s.cookie(), updated.get());
   }
 
-  /** {@code POST /oauth2/consent}: {@code decision=allow} or {@code deny}. */
+  /**
+   * {@code POST /oauth2/consent}: {@code decision=allow} or {@code deny}. Deny is also the Cancel of
+   * the sign-in page and of the patient picker: at any step, signed in or not, it ends the request
+   * with {@code access_denied} and the state at the app's redirect URI (RFC 6749 §4.1.2.1). Allow
+   * needs a signed-in person.
+   */
   void consent(Exchange ex) throws IOException {
-    Optional<Step> step = step(ex, true, true);
+    Optional<Step> step = step(ex, true, false);
     if (step.isEmpty()) {
       return;
     }
     Step s = step.get();
-    // an app disabled since the sign-in gets no code (a disabled person is refused as well)
-    if (person(ex, s).isEmpty()) {
-      return;
-    }
     if (!"allow".equals(single(s.form(), "decision"))) {
       Optional<Pending> ended = signIn.requests().finish(s.cookie());
       SignInRequestCookie.clear(ex);
@@ -263,6 +275,14 @@ final class AuthorizeEndpoint {
       }
       AuthorizationRequests.Request r = ended.get().request();
       toApp(ex, r, responses.error(r.redirectUri(), "access_denied", "the person did not allow access", r.state()));
+      return;
+    }
+    if (s.pending().user().isEmpty()) {
+      gone(ex); // as for every page past the sign-in reached without one
+      return;
+    }
+    // an app disabled since the sign-in gets no code (a disabled person is refused as well)
+    if (person(ex, s).isEmpty()) {
       return;
     }
     issueCode(ex, s.cookie());

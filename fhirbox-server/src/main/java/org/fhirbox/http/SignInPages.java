@@ -67,6 +67,7 @@ final class SignInPages {
         .append("<label for=\"password\">Password</label>\n<input id=\"password\" name=\"password\""
             + " type=\"password\" autocomplete=\"current-password\" required>\n")
         .append("<button type=\"submit\">Sign in</button>\n</form>\n");
+    cancel(b, csrf);
     returnNote(b, f);
     send(ex, status, b, f, headers);
   }
@@ -94,11 +95,7 @@ final class SignInPages {
       }
       b.append("</fieldset>\n<button type=\"submit\">Continue</button>\n</form>\n");
     }
-    // declining here tells the app access_denied, as Deny on the consent page does (RFC 6749 §4.1.2.1)
-    b.append("<form method=\"post\" action=\"consent\">\n");
-    csrf(b, csrf);
-    b.append("<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Cancel</button>\n")
-        .append("</form>\n");
+    cancel(b, csrf);
     returnNote(b, f);
     send(ex, 200, b, f, Map.of());
   }
@@ -156,6 +153,18 @@ final class SignInPages {
 
   private static void csrf(StringBuilder b, String csrf) {
     b.append("<input type=\"hidden\" name=\"csrf\" value=\"").append(esc(csrf)).append("\">\n");
+  }
+
+  /**
+   * The Cancel of the sign-in page and the patient picker, a form of its own (no field of the page's
+   * form is needed): it tells the app access_denied, as Deny on the consent page does, by the same
+   * route (RFC 6749 §4.1.2.1).
+   */
+  private static void cancel(StringBuilder b, String csrf) {
+    b.append("<form method=\"post\" action=\"consent\">\n");
+    csrf(b, csrf);
+    b.append("<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Cancel</button>\n")
+        .append("</form>\n");
   }
 
   private static void returnNote(StringBuilder b, Frame f) {

@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.fhirbox.app.FhirboxServer;
@@ -364,11 +365,12 @@ class AuthHttpTest {
     assertThat(send(req("admin/clients/" + id + "/rotate-secret").header("Authorization", "Bearer " + adminToken)
         .POST(HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(400);
 
-    HttpResponse<String> replaced = send(req("admin/clients/" + id + "/redirect-uris")
-        .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
-        .PUT(HttpRequest.BodyPublishers.ofString("{\"redirectUris\":[\"org.example.app:/cb\"]}")));
+    HttpResponse<String> replaced = putRedirectUris(id, adminToken, "[\"org.example.app:/cb\"]");
     assertThat(replaced.statusCode()).as(replaced.body()).isEqualTo(200);
     assertThat(JSON.readTree(replaced.body()).get("redirectUris").toString()).isEqualTo("[\"org.example.app:/cb\"]");
+    String edges = "[\"http://127.0.0.1:65535/cb\",\"https://app.example.org:1/a..b/.cb/..c\",\"org.example.app:/cb\"]";
+    HttpResponse<String> edge = putRedirectUris(id, adminToken, edges);
+    assertThat(JSON.readTree(edge.body()).get("redirectUris").toString()).as(edge.body()).isEqualTo(edges);
 
     for (String bad : new String[] {
         "{\"project\":\"clinic-pub\",\"public\":true}",
@@ -379,6 +381,19 @@ class AuthHttpTest {
       HttpResponse<String> refused = adminPost("admin/clients", adminToken, bad);
       assertThat(refused.statusCode()).as(bad).isEqualTo(400);
       assertThat(refused.body()).contains("OperationOutcome");
+    }
+    // RFC 6749 §3.1.2, RFC 3986 §3.2.3, §5.2.4, also for a private-use scheme; the outcome names the field
+    for (String bad : new String[] {"https://app.example.org:0/cb", "http://localhost:65536/cb",
+        "https://app.example.org/a/../cb", "https://app.example.org/./cb", "https://app.example.org/cb/%2E%2e",
+        "https://ann@app.example.org/cb", "org.example.app://ann@cb/x", "org.example.app:/a/../cb",
+        "org.example.app:/cb#", "/cb", "ftp://app.example.org/cb"}) {
+      String uris = "[\"" + bad + "\"]";
+      for (HttpResponse<String> refused : List.of(putRedirectUris(id, adminToken, uris), adminPost("admin/clients",
+          adminToken, "{\"project\":\"clinic-pub\",\"public\":true,\"redirectUris\":" + uris + "}"))) {
+        assertThat(refused.statusCode()).as(bad).isEqualTo(400);
+        assertThat(JSON.readTree(refused.body()).at("/issue/0/expression/0").asText()).as(bad)
+            .isEqualTo("redirectUris");
+      }
     }
     HttpResponse<String> firstParty = adminPost("admin/clients", adminToken, "{\"project\":\"clinic-pub\","
         + "\"scope\":\"user/*.rs\",\"firstParty\":true,\"redirectUris\":[\"https://app.example.org/cb\"]}");
@@ -391,6 +406,12 @@ class AuthHttpTest {
     assertThat(JSON.readTree(list.body()).get("clients")).hasSize(2)
         .anySatisfy(x -> assertThat(x.get("public").asBoolean()).isTrue())
         .anySatisfy(x -> assertThat(x.get("firstParty").asBoolean()).isTrue());
+  }
+
+  private static HttpResponse<String> putRedirectUris(String id, String token, String uris) throws Exception {
+    return send(req("admin/clients/" + id + "/redirect-uris").header("Authorization", "Bearer " + token)
+        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(
+            "{\"redirectUris\":" + uris + "}")));
   }
 
   private static HttpResponse<String> adminPost(String path, String token, String json) throws Exception {
@@ -473,10 +494,10 @@ class AuthHttpTest {
   @Test
   void basicCredentialsAreFormUrlDecodedAsRfc6749Section231Asks() throws Exception {
     String id = "chosen";
-    String secret = "correct horse+battery/staple 100%";
+    String secret = "correct horse+battery/staple 100%:caf\u00e9";
     try (TestServer chosen = TestServer.start(Map.of("FHIRBOX_BOOTSTRAP_CLIENT_ID", id,
         "FHIRBOX_BOOTSTRAP_CLIENT_SECRET", secret))) {
-      String encoded = basic(enc(id), enc(secret)); // chosen:correct+horse%2Bbattery%2Fstaple+100%25
+      String encoded = basic(enc(id), enc(secret)); // chosen:correct+horse%2Bbattery%2Fstaple+100%25%3Acaf%C3%A9
       assertThat(clientCredentials(chosen, encoded).statusCode()).isEqualTo(200);
       assertThat(send(HttpRequest.newBuilder(URI.create(chosen.fhirBase() + "/Patient"))
           .header("Authorization", encoded).GET()).statusCode()).isEqualTo(200);
@@ -496,6 +517,17 @@ class AuthHttpTest {
           b -> b.findValues("resource").stream().filter(e -> e.path("outcome").asText().equals("0")).count() >= 3);
       assertThat(bundle.findValues("resource").stream().filter(e -> e.path("outcome").asText().equals("4")))
           .as("refused client authentications").hasSize(1);
+      for (String path : List.of("oauth2/introspect", "oauth2/revoke")) { // Basic is decoded there alike
+        assertThat(send(HttpRequest.newBuilder(URI.create(chosen.baseUrl() + path)).header("Content-Type",
+            "application/x-www-form-urlencoded").header("Authorization", encoded).POST(HttpRequest.BodyPublishers
+            .ofString("token=no-such-token"))).statusCode()).as(path).isEqualTo(200);
+      }
+      // a malformed percent-encoding can only be the text as sent: not the secret, so 401, never 500
+      for (String malformed : new String[] {basic(id, "100%zz"), basic(id + "%", enc(secret))}) {
+        assertThat(clientCredentials(chosen, malformed).body()).contains("\"invalid_client\"");
+      }
+      assertThat(send(HttpRequest.newBuilder(URI.create(chosen.fhirBase() + "/Patient"))
+          .header("Authorization", basic(id, "%E0%A4%A")).GET()).statusCode()).isEqualTo(401);
     }
   }
 

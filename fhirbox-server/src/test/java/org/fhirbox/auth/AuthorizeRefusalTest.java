@@ -379,6 +379,26 @@ class AuthorizeRefusalTest {
   }
 
   @Test
+  void cancellingTheSignInRedirectsWithAccessDeniedAndEndsTheRequest() {
+    FormBrowser browser = new FormBrowser();
+    Page signIn = browser.get(app.authorizeUrl(SCOPE, Map.of()));
+    assertThat(signIn.body()).contains("name=\"decision\" value=\"deny\"", ">Cancel</button>");
+    Page cancelled = browser.submit(signIn, "oauth2/consent", Map.of("decision", "deny"));
+    assertErrorRedirect(cancelled, "access_denied", true);
+    assertThat(browser.cookie("fhirbox_signin")).isEmpty();
+    // the request is over: its sign-in form leads nowhere
+    Page late = browser.submit(signIn, "oauth2/signin", Map.of("email", "ada@example.org", "password",
+        SmartApp.PASSWORD));
+    assertThat(late.status()).isEqualTo(400);
+    assertThat(late.body()).contains("Sign-in expired");
+    // a cancel without the request's CSRF token is refused
+    FormBrowser forger = new FormBrowser();
+    Page other = forger.get(app.authorizeUrl(SCOPE, Map.of()));
+    assertThat(forger.submit(other, "oauth2/consent", Map.of("decision", "deny", "csrf", "forged")).status())
+        .isEqualTo(403);
+  }
+
+  @Test
   void aPersonOrAppDisabledDuringTheSignInIsSentBackToTheAppWithAccessDenied() {
     SmartApp picking = SmartApp.register(server, PROJECT, "patient/*.rs launch/patient", true, false, REDIRECT);
     User picker = SmartApp.user(server, PROJECT, "picking@example.org", "Practitioner/picking", "user/*.rs");

@@ -3,6 +3,7 @@ package org.fhirbox.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.FormBrowser;
 import org.fhirbox.testing.FormBrowser.Page;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Each valid authorization request is stored until the person finishes; one caller address may
  * start only {@code FHIRBOX_AUTHORIZE_REQUESTS_PER_MINUTE} of them a minute, over plain HTTP
- * behind a trusted proxy that names the caller.
+ * behind a trusted proxy that names the caller. A HEAD request starts none.
  */
 class AuthorizeRequestLimitTest {
   private static final String SCOPE = "user/*.rs";
@@ -26,6 +27,17 @@ class AuthorizeRequestLimitTest {
         "FHIRBOX_TRUST_PROXY", "true"), clock)) {
       SmartApp app = SmartApp.register(server, "limits", SCOPE, true, true, "https://app.example.org/cb");
       Map<String, String> busy = Map.of("X-Forwarded-For", "203.0.113.7");
+      // HEAD is safe (RFC 9110 §9.2.1, §9.3.2): the header fields GET would have, but nothing stored or counted
+      String url = app.authorizeUrl(SCOPE, Map.of());
+      Page get = new FormBrowser().get(url, Map.of("X-Forwarded-For", "203.0.113.9"));
+      for (int i = 0; i < 4; i++) {
+        Page head = new FormBrowser().send("HEAD", url, busy);
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.header("Set-Cookie")).isEmpty();
+        for (String field : List.of("Content-Type", "Content-Length", "Content-Security-Policy", "Cache-Control")) {
+          assertThat(head.header(field)).as(field).isPresent().isEqualTo(get.header(field));
+        }
+      }
       for (int i = 0; i < 3; i++) {
         Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of()), busy);
         assertThat(page.status()).as(page.body()).isEqualTo(200);
@@ -37,6 +49,11 @@ class AuthorizeRequestLimitTest {
       assertThat(refused.header("Retry-After")).hasValue("20");
       assertThat(refused.header("Set-Cookie")).isEmpty();
       assertThat(refused.header("Location")).isEmpty();
+      Page headRefused = new FormBrowser().send("HEAD", url, busy);
+      assertThat(headRefused.status()).isEqualTo(429);
+      assertThat(headRefused.header("Retry-After")).hasValue("20");
+      assertThat(new FormBrowser().send("HEAD", app.authorizeUrl(SCOPE, Map.of("response_type", "token")), busy)
+          .redirectParams()).containsEntry("error", "unsupported_response_type");
       // an invalid request stores nothing and still gets its error redirect
       Page invalid = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("response_type", "token")), busy);
       assertThat(invalid.redirectParams()).containsEntry("error", "unsupported_response_type");

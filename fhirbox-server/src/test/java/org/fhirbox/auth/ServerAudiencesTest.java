@@ -67,12 +67,18 @@ class ServerAudiencesTest {
 
   @Test
   void theAuthorizeEndpointTakesAsAudEveryFhirBaseTheServerAnswersAs() {
-    for (String aud : List.of(ISSUER + "fhir/R4", ISSUER + "fhir/R4/", ALIAS + "fhir/R4", server.fhirBase(),
-        server.fhirBase() + "/")) {
+    // RFC 3986 §6.2.2.1: the scheme and the host are case-insensitive, so their case is not told apart
+    String base = server.fhirBase();
+    for (String aud : List.of(ISSUER + "fhir/R4", ISSUER + "fhir/R4/", ALIAS + "fhir/R4", base, base + "/",
+        "HTTPS://FhirBox.Example.ORG/fhir/R4", "https://ALIAS.example.org/fhir/R4/", "HTTP" + base.substring(4))) {
       Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("aud", aud)));
       assertThat(page.status()).as(aud + " -> " + page.header("Location").orElse("")).isEqualTo(200);
     }
-    for (String aud : List.of("https://other.example.org/fhir/R4", ISSUER, ALIAS + "fhir/R4/Patient")) {
+    // but nothing else is: not the path's case, a default port, an empty segment, a dot segment, an
+    // encoded character or user info
+    for (String aud : List.of("https://other.example.org/fhir/R4", ISSUER, ALIAS + "fhir/R4/Patient",
+        ISSUER + "FHIR/R4", ISSUER + "fhir/r4", "https://fhirbox.example.org:443/fhir/R4", ISSUER + "fhir/R4//",
+        ISSUER + "fhir/./R4", ISSUER + "fhir/%52%34", "https://ops@fhirbox.example.org/fhir/R4")) {
       Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("aud", aud)));
       assertThat(page.status()).as(aud).isEqualTo(303);
       Map<String, String> params = page.redirectParams();
