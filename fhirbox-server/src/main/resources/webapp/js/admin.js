@@ -90,6 +90,42 @@ function table(caption, headings, rows) {
     h('thead', {}, h('tr', {}, headings.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
 }
 
+/**
+ * "Show more" under a list the server sends in pages (100 entries unless asked otherwise): the
+ * page its `next` link names, its entries made rows by `row` and added to `tbody`. The link's query
+ * (filters, page size, cursor) is asked of this app's own admin API, whatever origin the server
+ * wrote into it. Null when the list has no next page; the control goes once the last page is shown.
+ */
+function more(kind, label, tbody, next, row) {
+  if (!next) return null;
+  const message = h('div');
+  let busy = false;
+  const button = h('button', { type: 'button', onclick: async () => {
+    if (busy) return;
+    busy = true;
+    button.disabled = true;
+    fill(message);
+    try {
+      const page = await api.admin(`${kind}${new URL(next).search}`);
+      tbody.append(...page[kind].map(row));
+      next = page.next;
+      if (!next) control.remove();
+    } catch (e) {
+      fill(message, notice(e.message));
+    } finally {
+      busy = false;
+      button.disabled = false;
+    }
+  } }, label);
+  const control = h('div', { class: 'row' }, button, message);
+  return control;
+}
+
+/** The body of a table made by table(), where more rows go. */
+function rowsOf(tableEl) {
+  return tableEl.querySelector('tbody');
+}
+
 /** A form whose submit button is disabled while its request runs: a double click creates one, not two. */
 function form(title, fields, submitLabel, submit) {
   const message = h('div');
@@ -114,16 +150,14 @@ function form(title, fields, submitLabel, submit) {
 }
 
 async function users(el, once) {
-  const list = (await api.admin('users')).users;
+  const page = await api.admin('users');
   const reload = () => users(el, once);
   const email = h('input', { type: 'email', required: true, autocomplete: 'off' });
   const name = h('input', { type: 'text', required: true, autocomplete: 'off' });
   const fhirUser = h('input', { type: 'text', required: true, placeholder: 'Practitioner/123' });
   const scope = h('input', { type: 'text', required: true, value: 'user/*.cruds' });
   const admin = h('input', { type: 'checkbox' });
-  fill(el,
-    table('Users', ['Email', 'Name', 'FHIR user', 'Scope', 'Admin', 'Status', 'Actions'], list.map((u) => h('tr', {
-      'data-email': u.email },
+  const row = (u) => h('tr', { 'data-email': u.email },
     h('td', {}, u.email), h('td', {}, u.name), h('td', {}, u.fhirUser), h('td', { class: 'mono' }, u.scope),
     h('td', {}, u.admin ? 'yes' : 'no'),
     h('td', {}, u.disabled ? 'disabled' : (u.hasPassword ? 'active' : 'no password yet')),
@@ -137,7 +171,10 @@ async function users(el, once) {
         const r = await api.admin(adminPath('users', u.id, 'reset-password'), { method: 'POST' });
         showOnce(once, `New set-password link for ${u.email}`, 'Set-password link', r.setPasswordUrl);
         await reloadBelow(once, reload);
-    })])))),
+      })]));
+  const list = table('Users', ['Email', 'Name', 'FHIR user', 'Scope', 'Admin', 'Status', 'Actions'],
+    page.users.map(row));
+  fill(el, list, more('users', 'Show more users', rowsOf(list), page.next, row),
     form('New user', [field('Email', email), field('Name', name), field('FHIR user', fhirUser, 'The resource this person is, e.g. Practitioner/123.'),
       field('Scopes', scope, 'SMART user/ and patient/ scopes, space-separated.'),
       h('div', { class: 'field check' }, admin, h('label', { for: (admin.id = 'new-user-admin') }, 'Project admin'))],
@@ -150,15 +187,13 @@ async function users(el, once) {
 }
 
 async function clients(el, once) {
-  const list = (await api.admin('clients')).clients;
+  const page = await api.admin('clients');
   const reload = () => clients(el, once);
   const scope = h('input', { type: 'text', required: true, value: 'system/*.rs' });
   const admin = h('input', { type: 'checkbox', id: 'new-client-admin' });
   const isPublic = h('input', { type: 'checkbox', id: 'new-client-public' });
   const redirects = h('input', { type: 'text', placeholder: 'https://app.example.org/callback' });
-  fill(el,
-    table('Clients', ['Client id', 'Project', 'Scope', 'Kind', 'Status', 'Actions'], list.map((c) => h('tr', {
-      'data-client': c.clientId },
+  const row = (c) => h('tr', { 'data-client': c.clientId },
     h('td', { class: 'mono' }, c.clientId), h('td', {}, c.project), h('td', { class: 'mono' }, c.scope),
     h('td', {}, [c.public ? 'public' : 'confidential', c.firstParty ? 'first-party' : null, c.admin ? 'admin' : null]
       .filter(Boolean).join(', ')),
@@ -173,7 +208,9 @@ async function clients(el, once) {
         const r = await api.admin(adminPath('clients', c.clientId, 'rotate-secret'), { method: 'POST' });
         showOnce(once, `New secret for ${r.clientId}`, 'Client secret', r.clientSecret);
         await reloadBelow(once, reload);
-      })])))),
+      })]));
+  const list = table('Clients', ['Client id', 'Project', 'Scope', 'Kind', 'Status', 'Actions'], page.clients.map(row));
+  fill(el, list, more('clients', 'Show more clients', rowsOf(list), page.next, row),
     form('New client', [field('Scopes', scope, 'SMART scopes, space-separated, e.g. system/*.rs.'),
       h('div', { class: 'field check' }, admin, h('label', { for: admin.id }, 'Admin client')),
       h('div', { class: 'field check' }, isPublic, h('label', { for: isPublic.id }, 'Public client (an app that signs people in)')),
@@ -193,20 +230,24 @@ const JOBS_SHOWN = 100;
 
 /** The newest jobs, of one state if chosen: the failed ones stay reachable however many others there are. */
 async function jobs(el, once, state = '') {
-  const list = (await api.admin(`jobs?_count=${JOBS_SHOWN}${state ? `&state=${state}` : ''}`)).jobs;
+  const page = await api.admin(`jobs?_count=${JOBS_SHOWN}${state ? `&state=${state}` : ''}`);
   const reload = () => jobs(el, once, state);
   const filter = h('select', { onchange: () => jobs(el, once, filter.value).catch((e) => fill(once, notice(e.message))) },
     JOB_STATES.map(([value, label]) => h('option', { value, selected: value === state }, label)));
-  fill(el, field('Show', filter),
-    list.length === JOBS_SHOWN ? notice(`The newest ${JOBS_SHOWN} are shown.`, 'info') : null,
-    list.length === 0 ? h('p', {}, 'No ingestion jobs.') : table('Ingestion jobs',
-    ['Created', 'Resource', 'URL', 'State', 'Attempts', 'Error', 'Actions'], list.map((j) => h('tr', { 'data-job': j.id },
-      h('td', {}, date(j.created)), h('td', {}, j.resource), h('td', { class: 'mono wrap' }, j.url),
-      h('td', {}, j.state), h('td', {}, String(j.attempts)), h('td', {}, j.lastError || ''),
-      h('td', {}, j.state !== 'failed' && j.state !== 'skipped' ? null
-        : !nameable('jobs', j.id) ? NO_ACTIONS : act(once, `Retry job ${j.id}`, async () => {
-          await api.admin(adminPath('jobs', j.id, 'retry'), { method: 'POST' });
-          fill(once, notice('The job is queued again.', 'info'));
-          await reload();
-        }))))));
+  const row = (j) => h('tr', { 'data-job': j.id },
+    h('td', {}, date(j.created)), h('td', {}, j.resource), h('td', { class: 'mono wrap' }, j.url),
+    h('td', {}, j.state), h('td', {}, String(j.attempts)), h('td', {}, j.lastError || ''),
+    h('td', {}, j.state !== 'failed' && j.state !== 'skipped' ? null
+      : !nameable('jobs', j.id) ? NO_ACTIONS : act(once, `Retry job ${j.id}`, async () => {
+        await api.admin(adminPath('jobs', j.id, 'retry'), { method: 'POST' });
+        fill(once, notice('The job is queued again.', 'info'));
+        await reload();
+      })));
+  if (page.jobs.length === 0) {
+    fill(el, field('Show', filter), h('p', {}, 'No ingestion jobs.'));
+    return;
+  }
+  const list = table('Ingestion jobs', ['Created', 'Resource', 'URL', 'State', 'Attempts', 'Error', 'Actions'],
+    page.jobs.map(row));
+  fill(el, field('Show', filter), list, more('jobs', 'Show older jobs', rowsOf(list), page.next, row));
 }

@@ -22,9 +22,12 @@ final class Codec {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private final FhirContext fhir;
+  /** The most bytes of a JSON answer read into memory ({@link FhirboxClientBuilder#maxResponseBody}). */
+  private final long maxBody;
 
-  Codec(FhirContext fhir) {
+  Codec(FhirContext fhir, long maxBody) {
     this.fhir = fhir;
+    this.maxBody = maxBody;
   }
 
   FhirContext fhir() {
@@ -41,12 +44,7 @@ final class Codec {
 
   /** Reads the whole response body as a resource of {@code type}. */
   <T extends Resource> T read(HttpResponse<InputStream> resp, Class<T> type, Call call) {
-    String json;
-    try (InputStream in = resp.body()) {
-      json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw FhirboxException.transport(call.method(), call.path(), e);
-    }
+    String json = text(resp, call);
     try {
       String signedUrl = null;
       if (type == Binary.class) {
@@ -68,10 +66,43 @@ final class Codec {
     }
   }
 
-  /** An OAuth2 token response (RFC 6749 §5.1); {@code expires_in} defaults to one hour. */
-  static TokenCache.Fetched token(HttpResponse<InputStream> resp, Call call) {
+  /**
+   * The whole body of a JSON answer (a resource, a Bundle, an OperationOutcome, the admin API's),
+   * at most {@code maxBody} bytes of it: a server that misbehaves, or is not the server, could
+   * otherwise send more than the memory holds, and the JDK reads a body as long as it flows. A
+   * longer one is refused as soon as it is known to be longer, by its Content-Length or by the
+   * bytes read; the connection is then closed rather than read to the end.
+   */
+  String text(HttpResponse<InputStream> resp, Call call) {
+    return text(resp, call, maxBody);
+  }
+
+  private static String text(HttpResponse<InputStream> resp, Call call, long maxBody) {
+    long declared = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
     try (InputStream in = resp.body()) {
-      JsonNode node = MAPPER.readTree(in);
+      if (declared > maxBody) {
+        throw tooLarge(call, maxBody, "a body of " + declared + " bytes (its Content-Length), more");
+      }
+      byte[] bytes = in.readNBytes((int) maxBody + 1);
+      if (bytes.length > maxBody) {
+        throw tooLarge(call, maxBody, "a body longer");
+      }
+      return new String(bytes, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw FhirboxException.transport(call.method(), call.path(), e);
+    }
+  }
+
+  private static FhirboxException tooLarge(Call call, long maxBody, String what) {
+    return FhirboxException.client(call.method() + " " + call.path() + " was answered with " + what
+        + " than the " + maxBody + " bytes this client reads into memory (FhirboxClientBuilder.maxResponseBody):"
+        + " the server misbehaves, or the limit is too low for this answer", null);
+  }
+
+  /** An OAuth2 token response (RFC 6749 §5.1); {@code expires_in} defaults to one hour. */
+  static TokenCache.Fetched token(HttpResponse<InputStream> resp, Call call, long maxBody) {
+    try {
+      JsonNode node = MAPPER.readTree(text(resp, call, maxBody));
       String token = node.path("access_token").asText("");
       if (token.isEmpty()) {
         throw FhirboxException.client("the token endpoint " + call.path() + " returned no access_token", null);

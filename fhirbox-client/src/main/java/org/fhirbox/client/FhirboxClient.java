@@ -37,7 +37,7 @@ public final class FhirboxClient extends ResourceInteractions {
   private final ServerCalls calls;
 
   FhirboxClient(FhirboxClientBuilder settings, Endpoints endpoints, Transport transport) {
-    this(settings, endpoints, transport, new Codec(settings.fhirContext));
+    this(settings, endpoints, transport, new Codec(settings.fhirContext, settings.maxResponseBody));
   }
 
   private FhirboxClient(FhirboxClientBuilder settings, Endpoints endpoints, Transport transport, Codec codec) {

@@ -46,6 +46,13 @@ public final class FhirboxClientBuilder {
   ResumableUploads resumableUploads = ResumableUploads.DEFAULT;
   private Clock clock = Clock.systemUTC();
   private TokenCache tokenCache;
+  /** See {@link #maxResponseBody(long)}. */
+  long maxResponseBody = DEFAULT_MAX_RESPONSE_BODY;
+
+  /** The default of {@link #maxResponseBody(long)}: 64 MiB. */
+  public static final long DEFAULT_MAX_RESPONSE_BODY = 64L << 20;
+  /** The most {@link #maxResponseBody(long)} takes: what one Java array holds. */
+  private static final long MOST_RESPONSE_BODY = Integer.MAX_VALUE - 16;
 
   FhirboxClientBuilder() {
   }
@@ -73,6 +80,7 @@ public final class FhirboxClientBuilder {
     b.resumableUploads = resumableUploads;
     b.clock = clock;
     b.tokenCache = tokenCache;
+    b.maxResponseBody = maxResponseBody;
     return b;
   }
 
@@ -226,6 +234,29 @@ public final class FhirboxClientBuilder {
     return this;
   }
 
+  /**
+   * The most bytes of a JSON answer the client reads into memory (default 64 MiB): a resource, a
+   * search or history Bundle, an OperationOutcome, a token response, an admin API answer. A longer
+   * one fails the call with a {@link FhirboxException} (status 0) naming the request, as soon as
+   * its Content-Length or the bytes read show it is longer, so a server that misbehaves (or a
+   * host that is not the server) cannot exhaust the memory. Binary downloads are streamed and
+   * not limited by it; an error answer's body is read only up to 1 MiB.
+   *
+   * <pre>{@code
+   * FhirboxClient.builder().baseUrl(url).maxResponseBody(256L << 20).build();
+   * }</pre>
+   *
+   * @param bytes at least 1, at most {@code Integer.MAX_VALUE - 16} (what one array holds)
+   */
+  public FhirboxClientBuilder maxResponseBody(long bytes) {
+    if (bytes < 1 || bytes > MOST_RESPONSE_BODY) {
+      throw new IllegalArgumentException("maxResponseBody must be from 1 to " + MOST_RESPONSE_BODY + " bytes, got "
+          + bytes);
+    }
+    this.maxResponseBody = bytes;
+    return this;
+  }
+
   /** The clock that decides when a token is due for refresh (tests). */
   FhirboxClientBuilder clock(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -280,6 +311,7 @@ public final class FhirboxClientBuilder {
     String clientAuth = Authorizer.basic(id, secret);
     // RFC 6749 §4.4.2 with client authentication by HTTP Basic (§2.3.1).
     String form = "grant_type=" + URLEncoder.encode("client_credentials", StandardCharsets.UTF_8);
+    long limit = maxResponseBody; // as built: a later change to this builder changes no built client
     return new TokenCache(() -> {
       Call call = Call.of("POST", endpoints.token())
           .body(BodyPublishers.ofString(form, StandardCharsets.UTF_8), true)
@@ -288,7 +320,7 @@ public final class FhirboxClientBuilder {
           .header("Content-Type", "application/x-www-form-urlencoded")
           .header("Accept", "application/json")
           .header("Authorization", clientAuth);
-      return Codec.token(plain.exchange(call), call);
+      return Codec.token(plain.exchange(call), call, limit);
     }, clock, identity);
   }
 }

@@ -77,12 +77,7 @@ final class ServerCalls {
       call = call.body(BodyPublishers.ofString(json, StandardCharsets.UTF_8), true)
           .header("Content-Type", "application/json;charset=utf-8");
     }
-    HttpResponse<InputStream> resp = transport.exchange(call);
-    try (InputStream in = resp.body()) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw FhirboxException.transport(call.method(), call.path(), e);
-    }
+    return codec.text(transport.exchange(call), call);
   }
 
   private static void close(HttpResponse<InputStream> resp) {

@@ -21,6 +21,7 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
+import org.fhirbox.model.ListPosition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -229,6 +230,27 @@ public final class ClientStore {
     return project == null
         ? query("SELECT " + COLUMNS + " FROM oauth_client ORDER BY created, client_id")
         : query("SELECT " + COLUMNS + " FROM oauth_client WHERE project = ? ORDER BY created, client_id", project);
+  }
+
+  /**
+   * A page of {@link #list}: at most {@code limit} clients in the same order, those after
+   * {@code after} (null: from the first). The position is compared in the query, so a client
+   * created between two pages comes at the end rather than shifting the pages.
+   */
+  public List<OAuthClient> list(String project, ListPosition after, int limit) {
+    List<Object> args = new ArrayList<>();
+    List<String> where = new ArrayList<>();
+    if (project != null) {
+      where.add("project = ?");
+      args.add(project);
+    }
+    if (after != null) {
+      where.add("(created > ? OR (created = ? AND client_id > ?))");
+      args.addAll(List.of(after.created().toEpochMilli(), after.created().toEpochMilli(), after.id()));
+    }
+    args.add(limit);
+    return query("SELECT " + COLUMNS + " FROM oauth_client" + (where.isEmpty() ? "" : " WHERE "
+        + String.join(" AND ", where)) + " ORDER BY created, client_id LIMIT ?", args.toArray());
   }
 
   public long count() {

@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.model.IngestJob;
+import org.fhirbox.model.ListPosition;
 import org.fhirbox.db.ResourceStore;
 
 /**
@@ -55,15 +56,17 @@ public final class JobService {
    *
    * @param project the project whose jobs are listed
    * @param state the state asked for, or null for all
+   * @param after where the page starts: after this job (null: at the newest)
    */
   public List<IngestJob> list(Principal principal, Supplier<String> project, Supplier<IngestJob.State> state,
-      IntSupplier count) {
+      Supplier<ListPosition> after, IntSupplier count) {
     if (!principal.access().isAdmin()) {
       throw FhirException.forbidden("listing jobs needs project administration rights");
     }
     String p = project.get();
     IngestJob.State s = state.get();
+    ListPosition a = after.get();
     int n = count.getAsInt();
-    return store.read(tx -> tx.ingestJobs().list(p, s, n));
+    return store.read(tx -> tx.ingestJobs().list(p, s, a, n));
   }
 }

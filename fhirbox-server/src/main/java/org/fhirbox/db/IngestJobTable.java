@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.model.IngestJob;
+import org.fhirbox.model.ListPosition;
 
 /**
  * The {@code ingest_job} rows, seen from inside one transaction ({@link ResourceStore.Tx#ingestJobs()}),
@@ -78,7 +79,15 @@ public interface IngestJobTable {
   boolean requeue(String id, String project, Instant now);
 
   /** A project's jobs, newest first, optionally only those in {@code state}. */
-  List<IngestJob> list(String project, IngestJob.State state, int limit);
+  default List<IngestJob> list(String project, IngestJob.State state, int limit) {
+    return list(project, state, null, limit);
+  }
+
+  /**
+   * A page of {@link #list(String, IngestJob.State, int)}: the jobs after {@code after} in its
+   * order (newest first, then by id), or from the first when it is null.
+   */
+  List<IngestJob> list(String project, IngestJob.State state, ListPosition after, int limit);
 
   /** Jobs not yet finished (queued or running), across projects: the queue depth. */
   long pendingCount();

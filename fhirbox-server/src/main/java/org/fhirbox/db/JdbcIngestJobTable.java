@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.fhirbox.model.IngestJob;
+import org.fhirbox.model.ListPosition;
 
 /** {@link IngestJobTable} over one JDBC connection; H2 and PostgreSQL. */
 final class JdbcIngestJobTable implements IngestJobTable {
@@ -153,10 +154,20 @@ final class JdbcIngestJobTable implements IngestJobTable {
   }
 
   @Override
-  public List<IngestJob> list(String project, IngestJob.State state, int limit) {
-    String sql = "SELECT " + COLS + " FROM ingest_job WHERE project = ?" + (state == null ? "" : " AND state = ?")
-        + " ORDER BY created DESC, id LIMIT ?";
-    return state == null ? query(sql, project, limit) : query(sql, project, state.code(), limit);
+  public List<IngestJob> list(String project, IngestJob.State state, ListPosition after, int limit) {
+    List<Object> args = new ArrayList<>(List.of(project));
+    String sql = "SELECT " + COLS + " FROM ingest_job WHERE project = ?";
+    if (state != null) {
+      sql += " AND state = ?";
+      args.add(state.code());
+    }
+    if (after != null) {
+      // newest first, and among jobs created in the same millisecond by id
+      sql += " AND (created < ? OR (created = ? AND id > ?))";
+      args.addAll(List.of(after.created().toEpochMilli(), after.created().toEpochMilli(), after.id()));
+    }
+    args.add(limit);
+    return query(sql + " ORDER BY created DESC, id LIMIT ?", args.toArray());
   }
 
   @Override

@@ -28,6 +28,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.model.ListPosition;
 
 /**
  * Client and user administration under {@code /admin} (admin scope only, else 403):
@@ -35,7 +36,9 @@ import org.fhirbox.core.FhirException;
  * POST /admin/clients                      {"project","scope","admin"?,"public"?,"firstParty"?,"redirectUris"?,
  *                                          "idTokenSignedResponseAlg"?}
  *                                          → 201 credentials (secret shown once; a public client has none)
- * GET  /admin/clients[?project=P]          {"clients":[...]} (never secrets or hashes)
+ * GET  /admin/clients[?project=P][&_count=n][&_cursor=c]
+ *                                          {"clients":[...],"next"?} (never secrets or hashes), oldest first
+ *                                          ({@link AdminPaging})
  * POST /admin/clients/{id}/disable         the client
  * POST /admin/clients/{id}/rotate-secret   new credentials (secret shown once)
  * PUT  /admin/clients/{id}/jwks            JWK Set (public keys) for private_key_jwt → the client
@@ -44,7 +47,8 @@ import org.fhirbox.core.FhirException;
  *                                          are cut to it (without offline_access they stop working)
  * POST /admin/users                        {"project"?,"email","name","fhirUser","scope","admin"?}
  *                                          → 201 the user with "setPasswordUrl" and "setPasswordExpires"
- * GET  /admin/users[?project=P]            {"users":[...]} (never passwords, hashes or links)
+ * GET  /admin/users[?project=P][&_count=n][&_cursor=c]
+ *                                          {"users":[...],"next"?} (never passwords, hashes or links), oldest first
  * POST /admin/users/{id}/disable           the user; their tokens stop working at once here, within a minute elsewhere
  * POST /admin/users/{id}/reset-password    the user with a new "setPasswordUrl" (password and sessions end)
  * </pre>
@@ -254,8 +258,10 @@ public final class AdminRoutes {
       }
       project = principal.project();
     }
+    AdminPaging page = AdminPaging.of(ex, "clients", AdminPaging.filters("project", project));
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("clients", clients.list(project).stream().map(AdminRoutes::view).toList());
+    page.put(ex, out, "clients", clients.list(project, page.after(), page.limit()), AdminRoutes::view,
+        c -> new ListPosition(c.created(), c.clientId()));
     write(ex, 200, out);
   }
 
@@ -360,8 +366,10 @@ public final class AdminRoutes {
       }
       project = principal.project();
     }
+    AdminPaging page = AdminPaging.of(ex, "users", AdminPaging.filters("project", project));
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("users", users.list(project).stream().map(AdminRoutes::userView).toList());
+    page.put(ex, out, "users", users.list(project, page.after(), page.limit()), AdminRoutes::userView,
+        u -> new ListPosition(u.created(), u.id()));
     write(ex, 200, out);
   }
 

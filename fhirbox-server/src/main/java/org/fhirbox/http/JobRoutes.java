@@ -1,11 +1,13 @@
 package org.fhirbox.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.fhirbox.audit.AdminAction;
 import org.fhirbox.audit.AdminListener;
 import org.fhirbox.auth.ClientStore;
@@ -14,12 +16,13 @@ import org.fhirbox.core.FhirException;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.binary.JobService;
 import org.fhirbox.model.IngestJob;
+import org.fhirbox.model.ListPosition;
 
 /**
  * A project's ingestion jobs, as JSON, for project admins only:
  * <pre>
- * GET  /admin/jobs[?project=P][&amp;state=queued|running|done|failed|skipped][&amp;_count=n]
- *                                            {"jobs":[...]}, newest first
+ * GET  /admin/jobs[?project=P][&amp;state=queued|running|done|failed|skipped][&amp;_count=n][&amp;_cursor=c]
+ *                                            {"jobs":[...],"next"?}, newest first ({@link AdminPaging})
  * POST /admin/jobs/{id}/retry[?project=P]    the job, queued again (409 unless failed or skipped)
  * </pre>
  * The project is the caller's own; an admin of project {@value AdminRoutes#SERVER_PROJECT}
@@ -64,15 +67,19 @@ public final class JobRoutes {
     if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /admin/jobs; use GET", "GET", "HEAD");
     }
+    // the filters and the page are read once the caller is known to be an admin (JobService#list)
+    AtomicReference<AdminPaging> page = new AtomicReference<>();
     List<IngestJob> listed = jobs.list(principal, () -> project(ex, principal),
         () -> ex.param("state").map(JobRoutes::state).orElse(null),
-        () -> ex.param("_count").map(JobRoutes::count).orElse(100));
-    ObjectNode body = JSON.createObjectNode();
-    ArrayNode items = body.putArray("jobs");
-    for (IngestJob j : listed) {
-      put(items.addObject(), j);
-    }
-    write(ex, body);
+        () -> {
+          page.set(AdminPaging.of(ex, "jobs", AdminPaging.filters("project", project(ex, principal), "state",
+              ex.param("state").map(s -> state(s).code()).orElse(null))));
+          return page.get().after();
+        },
+        () -> page.get().limit());
+    Map<String, Object> body = new LinkedHashMap<>();
+    page.get().put(ex, body, "jobs", listed, JobRoutes::view, j -> new ListPosition(j.created(), j.id()));
+    write(ex, JSON.valueToTree(body));
   }
 
   /** The {@code project} parameter, for a server admin; the caller's own project otherwise. */
@@ -89,6 +96,12 @@ public final class JobRoutes {
       throw FhirException.badRequest("project names use letters, digits and . _ - (at most 64)", "project");
     }
     return named;
+  }
+
+  private static ObjectNode view(IngestJob j) {
+    ObjectNode o = JSON.createObjectNode();
+    put(o, j);
+    return o;
   }
 
   private static void put(ObjectNode o, IngestJob j) {
@@ -126,18 +139,6 @@ public final class JobRoutes {
       return IngestJob.State.parse(s);
     } catch (IllegalArgumentException e) {
       throw FhirException.badRequest("state must be one of queued, running, done, failed, skipped");
-    }
-  }
-
-  private static int count(String s) {
-    try {
-      int n = Integer.parseInt(s.trim());
-      if (n < 1 || n > 1000) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw FhirException.badRequest("_count must be a whole number from 1 to 1000");
     }
   }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
@@ -85,5 +87,37 @@ class AdminJobsAcrossProjectsTest {
   @Test
   void aProjectNameThatCannotBeIsRefused() {
     assertThat(server.client().get("admin/jobs?project=no%20such!").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void jobsComePagedNewestFirstAndACursorKeepsItsStateFilter() throws Exception {
+    TestClient paged = new ProjectClients(server).bearer(new ProjectClients(server).create("paged", "system/*.cruds",
+        true));
+    List<String> urls = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      urls.add(upstream.origin() + "/files/paged-" + i + ".png");
+      IngestionTest.createMedia(paged, urls.get(i), "image/png");
+    }
+    HttpResponse<String> first = paged.get("admin/jobs?_count=2");
+    JsonNode firstBody = JSON.readTree(first.body());
+    assertThat(jobs(first)).hasSize(2);
+    String next = firstBody.get("next").asText();
+    assertThat(first.headers().firstValue("Link")).contains("<" + next + ">; rel=\"next\"");
+    assertThat(next).startsWith(server.baseUrl() + "admin/jobs?project=paged&_count=2&_cursor=");
+    HttpResponse<String> second = paged.get(next);
+    assertThat(jobs(second)).hasSize(1);
+    assertThat(JSON.readTree(second.body()).has("next")).isFalse();
+    List<String> listed = new ArrayList<>(jobs(first).findValuesAsText("url"));
+    listed.addAll(jobs(second).findValuesAsText("url"));
+    assertThat(listed).isEqualTo(jobs(paged.get("admin/jobs")).findValuesAsText("url"))
+        .containsExactlyInAnyOrderElementsOf(urls);
+
+    // a cursor of the list without a state filter is no position in the failed ones
+    String cursor = next.substring(next.indexOf("_cursor=") + "_cursor=".length());
+    HttpResponse<String> elsewhere = paged.get("admin/jobs?state=failed&_cursor=" + cursor);
+    assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(400);
+    assertThat(paged.parse(elsewhere, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("_cursor belongs to another list");
+    assertThat(paged.get("admin/jobs?_cursor=AAAA").statusCode()).isEqualTo(400);
   }
 }

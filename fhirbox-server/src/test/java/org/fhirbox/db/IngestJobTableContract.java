@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.fhirbox.model.IngestJob;
+import org.fhirbox.model.ListPosition;
 
 /**
  * Leases on the ingestion job table, the same contract on H2 and on PostgreSQL (where claims
@@ -53,6 +54,26 @@ abstract class IngestJobTableContract extends StoreContract {
 
   private List<IngestJob> list(String project, IngestJob.State state) {
     return store.read(tx -> tx.ingestJobs().list(project, state, 10));
+  }
+
+  /** A page of the list starts right after a position: newest first, and within a millisecond by id. */
+  @Test
+  void aListPageStartsAfterItsPosition() {
+    enqueue("k-b", "paged", t0);
+    enqueue("k-a", "paged", t0);
+    enqueue("k-c", "paged", t0.plusSeconds(1));
+    enqueue("k-d", "paged", t0.plusSeconds(2));
+    assertThat(list("paged", null)).extracting(IngestJob::id).containsExactly("k-d", "k-c", "k-a", "k-b");
+
+    assertThat(page(null, new ListPosition(t0.plusSeconds(1), "k-c"), 10)).extracting(IngestJob::id)
+        .containsExactly("k-a", "k-b");
+    assertThat(page(null, new ListPosition(t0, "k-a"), 10)).extracting(IngestJob::id).containsExactly("k-b");
+    assertThat(page(IngestJob.State.QUEUED, new ListPosition(t0.plusSeconds(2), "k-d"), 1)).extracting(IngestJob::id)
+        .containsExactly("k-c");
+  }
+
+  private List<IngestJob> page(IngestJob.State state, ListPosition after, int limit) {
+    return store.read(tx -> tx.ingestJobs().list("paged", state, after, limit));
   }
 
   @Test

@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -176,6 +177,104 @@ class UserAdminTest {
     }
   }
 
+  /**
+   * Follows the next links from {@code first} to the end: each entry's {@code key} in order. Each
+   * page's Link header names the same next page as its body.
+   */
+  private static List<String> allPages(String first, String field, String key) throws Exception {
+    List<String> seen = new ArrayList<>();
+    String url = first;
+    for (int pages = 0; url != null; pages++) {
+      assertThat(pages).as("pages followed").isLessThan(20);
+      HttpResponse<String> r = admin.send(admin.request(url).GET());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode body = json(r);
+      body.get(field).forEach(n -> seen.add(n.get(key).asText()));
+      url = body.path("next").isTextual() ? body.get("next").asText() : null;
+      assertThat(r.headers().firstValue("Link"))
+          .isEqualTo(url == null ? Optional.empty() : Optional.of("<" + url + ">; rel=\"next\""));
+    }
+    return seen;
+  }
+
+  private static String userIn(String project, String email) {
+    return auth().users().create(project, email, "Paged Person", "Practitioner/p-1", "user/*.rs", false)
+        .orElseThrow().id();
+  }
+
+  @Test
+  void usersComePagedByCursorAndAUserCreatedBetweenPagesNeitherRepeatsNorHidesOne() throws Exception {
+    List<String> ids = new ArrayList<>();
+    // three created in the same millisecond: the id orders them
+    for (int i = 0; i < 3; i++) {
+      ids.add(userIn("clinic-p1", "same-" + i + "@example.org"));
+    }
+    CLOCK.advance(Duration.ofSeconds(1));
+    ids.add(userIn("clinic-p1", "later@example.org"));
+    List<String> ordered = new ArrayList<>(ids.subList(0, 3).stream().sorted().toList());
+    ordered.add(ids.get(3));
+
+    HttpResponse<String> first = admin.send(admin.request("admin/users?project=clinic-p1&_count=2").GET());
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    assertThat(json(first).get("users").findValuesAsText("id")).isEqualTo(ordered.subList(0, 2));
+    String next = json(first).get("next").asText();
+    assertThat(next).startsWith(server.baseUrl() + "admin/users?project=clinic-p1&_count=2&_cursor=");
+    HttpResponse<String> head = admin.send(admin.request("admin/users?project=clinic-p1&_count=2")
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.body()).isEmpty();
+    assertThat(head.headers().firstValue("Link")).contains("<" + next + ">; rel=\"next\"");
+
+    // created after the first page was read: it comes at the end, and nothing before it moves
+    CLOCK.advance(Duration.ofSeconds(1));
+    ordered.add(userIn("clinic-p1", "meanwhile@example.org"));
+    List<String> rest = allPages(next, "users", "id");
+    assertThat(rest).isEqualTo(ordered.subList(2, ordered.size()));
+
+    // the first page holds 100 unless _count says otherwise
+    for (int i = 0; i < 101; i++) {
+      userIn("clinic-p2", "many-" + i + "@example.org");
+    }
+    HttpResponse<String> many = admin.send(admin.request("admin/users?project=clinic-p2").GET());
+    assertThat(json(many).get("users")).hasSize(100);
+    assertThat(allPages(server.baseUrl() + "admin/users?project=clinic-p2", "users", "id")).hasSize(101)
+        .doesNotHaveDuplicates();
+    assertThat(json(admin.send(admin.request("admin/users?project=clinic-p2&_count=1000").GET())).has("next"))
+        .isFalse();
+  }
+
+  @Test
+  void clientsComePagedAndABadCountOrCursorIs400() throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(auth().clients().create("clinic-p3", "system/*.rs", false).clientId());
+      CLOCK.advance(Duration.ofMillis(1));
+    }
+    assertThat(allPages("admin/clients?project=clinic-p3&_count=2", "clients", "clientId")).isEqualTo(ids);
+    String clientCursor = cursorOf(admin.get("admin/clients?project=clinic-p3&_count=1"));
+
+    for (String count : List.of("0", "1001", "two", "-1")) {
+      assertOutcome(admin.get("admin/clients?_count=" + count), 400, "_count must be a whole number from 1 to 1000",
+          "_count");
+    }
+    for (String cursor : List.of("not-a-cursor!", "WyIxIl0", "e30", clientCursor + "x")) {
+      assertOutcome(admin.get("admin/clients?project=clinic-p3&_cursor=" + cursor), 400,
+          "_cursor is not a cursor this server gave", "_cursor");
+    }
+    // a position in one list means nothing in another: another path, another project
+    assertOutcome(admin.get("admin/users?project=clinic-p3&_cursor=" + clientCursor), 400,
+        "_cursor belongs to another list", "_cursor");
+    assertOutcome(admin.get("admin/clients?project=clinic-p1&_cursor=" + clientCursor), 400,
+        "_cursor belongs to another list", "_cursor");
+    assertThat(admin.send(admin.request("admin/clients?_count=0").method("HEAD", HttpRequest.BodyPublishers.noBody()))
+        .statusCode()).isEqualTo(400);
+  }
+
+  private static String cursorOf(HttpResponse<String> page) throws Exception {
+    String next = json(page).get("next").asText();
+    return next.substring(next.indexOf("_cursor=") + "_cursor=".length());
+  }
+
   private static Map<String, Object> with(Map<String, Object> body, String field, Object value) {
     body.put(field, value);
     return body;
@@ -213,8 +312,8 @@ class UserAdminTest {
     assertOutcome(post(projectAdmin, "admin/users/" + otherId + "/reset-password", null), 404, "not found", null);
     assertThat(auth().users().find(otherId).orElseThrow().disabled()).isFalse();
 
-    // the server's admins see every project
-    HttpResponse<String> all = admin.send(admin.request("admin/users").GET());
+    // the server's admins see every project (on one page: another test here makes more than 100 users)
+    HttpResponse<String> all = admin.send(admin.request("admin/users?_count=1000").GET());
     assertThat(all.body()).contains("own@example.org", "other@example.org");
 
     TestClient notAdmin = clients.client("clinic-u3", "system/*.cruds");

@@ -140,6 +140,28 @@ class AdminPagesBrowserTest {
     assertThat(browser.findElements(By.xpath("//button[text()='Retry job ..']"))).isEmpty();
   }
 
+  /**
+   * A list the server sends in pages shows its first page and "Show more", which adds the page the
+   * next link names, asked of this app's own admin API whatever origin the link was written with;
+   * the control goes once the last page is shown.
+   */
+  @Test
+  void morePagesOfAListAreShownOnAsking(AppPage page, ChromeDriver browser) throws Exception {
+    page.signIn();
+    app.proxy().answerOnce("GET /admin/users ", json("{\"users\":[" + user("0d9c1e7c-1b2a-4c3d-9e8f-00000000000a",
+        "first@example.org") + "],\"next\":\"https://elsewhere.example/admin/users?_count=1&_cursor=c2\"}"));
+    page.button("Admin").click();
+    page.waitFor(By.xpath("//caption[text()='Users']"));
+    assertThat(browser.findElements(By.cssSelector("tr[data-email]"))).hasSize(1);
+    // the proxy answers one request at a time: the second page's answer is set once the first is shown
+    app.proxy().answerOnce("GET /admin/users?_count=1&_cursor=c2 ", json("{\"users\":["
+        + user("0d9c1e7c-1b2a-4c3d-9e8f-00000000000b", "second@example.org") + "]}"));
+    page.button("Show more users").click();
+    page.waitFor(By.cssSelector("tr[data-email='second@example.org']"));
+    assertThat(browser.findElements(By.cssSelector("tr[data-email]"))).hasSize(2);
+    assertThat(browser.findElements(By.xpath("//button[text()='Show more users']"))).isEmpty();
+  }
+
   private static final String NO_ACTIONS = "None here: its id cannot be named in an address.";
 
   /** A whole HTTP/1.1 answer with the JSON {@code body}. */
