@@ -3,6 +3,7 @@ package org.fhirbox.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -154,11 +155,12 @@ class ServeCommandTest {
   void aPortInUseStopsTheStartSayingSoAndLeavesTheDatabaseClosed(@org.junit.jupiter.api.io.TempDir Path tmp)
       throws Exception {
     Path data = tmp.resolve("data");
-    try (ServerProcess holder = ServerProcess.start("256m")) {
-      Cli.Result r = Cli.bare().run("serve", "--port", Integer.toString(holder.port()), "--data-dir", data.toString());
+    try (ServerSocket holder = new ServerSocket(0)) {
+      int port = holder.getLocalPort();
+      Cli.Result r = Cli.bare().run("serve", "--port", Integer.toString(port), "--data-dir", data.toString());
 
       assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
-      assertThat(r.err()).contains("fhirbox: port " + holder.port() + " is in use")
+      assertThat(r.err()).contains("fhirbox: port " + port + " is in use")
           .contains("--port").doesNotContain("Exception").doesNotContain("\tat ");
     }
     // the failed start closed its database: a later one opens it without recovering it
