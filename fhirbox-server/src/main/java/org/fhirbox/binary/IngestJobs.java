@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,9 +28,15 @@ import org.hl7.fhir.r4.model.Resource;
  * {@code FHIRBOX_INGEST_DISABLED_PROJECTS} get no jobs at all, and neither does a writer that may
  * not create the Binary ingestion would make, whose {@code securityContext} is the written
  * resource ({@link AttachmentNormalizer.Gate#mayCreateBinary}): its urls stay as written.
+ *
+ * <p>Each job fetches from a server someone else runs, up to its attempts, so what one request may
+ * queue is capped ({@link #MAX_JOBS_PER_WRITE}, 400: the request is too big whenever it is sent).
  */
 public final class IngestJobs implements ResourceRepository.WriteListener {
-  /** The new external urls one write may have fetched (one job each); more is 400. */
+  /**
+   * The new external urls one request may have fetched (one job each), whether one resource names
+   * them or the entries of a Bundle do together; more is 400.
+   */
   public static final int MAX_JOBS_PER_WRITE = 100;
 
   private final FhirTerser terser;
@@ -64,7 +71,7 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
     Set<String> before = s.versionId() > 1 ? previousUrls(tx, s) : Set.of();
     Instant now = clock.instant();
     Boolean mayCreate = null; // asked once, when a url would get a job
-    int jobs = 0;
+    List<IngestJob> jobs = new ArrayList<>();
     for (int i = 0; i < attachments.size(); i++) {
       Attachment a = attachments.get(i);
       String url = a.getUrl();
@@ -77,9 +84,9 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
       if (!mayCreate) {
         return;
       }
-      if (++jobs > MAX_JOBS_PER_WRITE) {
+      if (jobs.size() == MAX_JOBS_PER_WRITE) {
         // each job fetches from a server someone else runs, up to its attempts: one resource does
-        // not get to queue thousands of fetches (nor fill the job table); a Bundle counts per entry
+        // not get to queue thousands of fetches (nor fill the job table)
         throw FhirException.badRequest("the " + s.type() + " names more than " + MAX_JOBS_PER_WRITE + " new external "
             + "Attachment urls to fetch; write at most " + MAX_JOBS_PER_WRITE + " at a time", "Attachment.url");
       }
@@ -87,8 +94,28 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
       // job row (VARCHAR(255), V4 migration) fails the whole write with a 500 or the job fails later
       BinaryAttributes.requireContentType(a.hasContentType() ? a.getContentType() : null, "Attachment.contentType",
           "Attachment.contentType");
-      tx.ingestJobs().insert(IngestJob.queued(ResourceIds.newId(), project, s.type(), s.id(), s.versionId(), i,
+      jobs.add(IngestJob.queued(ResourceIds.newId(), project, s.type(), s.id(), s.versionId(), i,
           url, a.hasContentType() ? a.getContentType() : null, now));
+    }
+    if (jobs.isEmpty()) {
+      return;
+    }
+    requireRoom(tx, project, s, jobs.size(), gate.fetchesQueued());
+    jobs.forEach(tx.ingestJobs()::insert);
+    gate.queuedFetches(jobs.size());
+  }
+
+  /**
+   * 400 when the request's writes, this one's {@code jobs} with the {@code before} of its earlier
+   * ones, would queue more than {@link #MAX_JOBS_PER_WRITE}.
+   */
+  private void requireRoom(ResourceStore.Tx tx, String project, StoredResource s, int jobs, int before) {
+    if (before + jobs > MAX_JOBS_PER_WRITE) {
+      // a Bundle's entries count together: its 100 entries would otherwise queue 100 jobs each
+      throw FhirException.badRequest("this request names more than " + MAX_JOBS_PER_WRITE + " new external "
+          + "Attachment urls to fetch: " + before + " in the writes before this " + s.type() + ", " + jobs
+          + " in it; a request may have at most " + MAX_JOBS_PER_WRITE + " fetched, a Bundle's entries together",
+          "Attachment.url");
     }
   }
 
