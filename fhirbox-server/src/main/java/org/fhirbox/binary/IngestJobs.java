@@ -30,7 +30,12 @@ import org.hl7.fhir.r4.model.Resource;
  * resource ({@link AttachmentNormalizer.Gate#mayCreateBinary}): its urls stay as written.
  *
  * <p>Each job fetches from a server someone else runs, up to its attempts, so what one request may
- * queue is capped ({@link #MAX_JOBS_PER_WRITE}, 400: the request is too big whenever it is sent).
+ * queue is capped ({@link #MAX_JOBS_PER_WRITE}, 400: the request is too big whenever it is sent), and
+ * so is what a project has queued or running ({@code FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT}, 429 with
+ * {@code Retry-After}: room comes back as its jobs finish, RFC 6585 §4). The project's count is
+ * read in the writing transaction without a lock, so writes committing at the same moment may
+ * pass it together by their own jobs: a lock per project would make a project's writes with new
+ * urls take turns, and, taken amid a transaction's other locks, could deadlock with it.
  */
 public final class IngestJobs implements ResourceRepository.WriteListener {
   /**
@@ -38,18 +43,32 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
    * them or the entries of a Bundle do together; more is 400.
    */
   public static final int MAX_JOBS_PER_WRITE = 100;
+  /** {@code Retry-After} of a write refused for its project's backlog: workers take a few jobs a second. */
+  static final long BACKLOG_RETRY_AFTER_SECONDS = 60;
 
   private final FhirTerser terser;
   private final FhirCodec codec;
   private final UrlPolicy policy;
   private final Set<String> disabledProjects;
+  private final long maxQueuedPerProject;
   private final Clock clock;
 
-  public IngestJobs(FhirContext ctx, FhirCodec codec, UrlPolicy policy, Set<String> disabledProjects, Clock clock) {
+  /**
+   * @param maxQueuedPerProject the most jobs a project may have queued or running
+   *     ({@code FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT}); at least {@link #MAX_JOBS_PER_WRITE}, so
+   *     a request alone always fits once the backlog is gone
+   */
+  public IngestJobs(FhirContext ctx, FhirCodec codec, UrlPolicy policy, Set<String> disabledProjects,
+      long maxQueuedPerProject, Clock clock) {
+    if (maxQueuedPerProject < MAX_JOBS_PER_WRITE) {
+      throw new IllegalArgumentException("FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT must be at least "
+          + MAX_JOBS_PER_WRITE + ", got " + maxQueuedPerProject);
+    }
     this.terser = ctx.newTerser();
     this.codec = codec;
     this.policy = policy;
     this.disabledProjects = Set.copyOf(disabledProjects);
+    this.maxQueuedPerProject = maxQueuedPerProject;
     this.clock = clock;
   }
 
@@ -107,7 +126,8 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
 
   /**
    * 400 when the request's writes, this one's {@code jobs} with the {@code before} of its earlier
-   * ones, would queue more than {@link #MAX_JOBS_PER_WRITE}.
+   * ones, would queue more than {@link #MAX_JOBS_PER_WRITE}; 429 when the project's unfinished jobs
+   * and these would pass {@code FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT}.
    */
   private void requireRoom(ResourceStore.Tx tx, String project, StoredResource s, int jobs, int before) {
     if (before + jobs > MAX_JOBS_PER_WRITE) {
@@ -116,6 +136,14 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
           + "Attachment urls to fetch: " + before + " in the writes before this " + s.type() + ", " + jobs
           + " in it; a request may have at most " + MAX_JOBS_PER_WRITE + " fetched, a Bundle's entries together",
           "Attachment.url");
+    }
+    long pending = tx.ingestJobs().pendingCount(project);
+    if (pending + jobs > maxQueuedPerProject) {
+      // 429, not 503: this project's own backlog, which shrinks as its jobs finish (RFC 6585 §4)
+      throw FhirException.tooManyRequests("this project has " + pending + " ingestion jobs queued or running, and"
+          + " this " + s.type() + " would queue " + jobs + " more: FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT allows a"
+          + " project at most " + maxQueuedPerProject + " at once; try again once some have finished"
+          + " (GET /admin/jobs lists them)", BACKLOG_RETRY_AFTER_SECONDS);
     }
   }
 

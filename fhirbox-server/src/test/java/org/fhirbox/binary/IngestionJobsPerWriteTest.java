@@ -20,12 +20,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * One request may have at most {@link IngestJobs#MAX_JOBS_PER_WRITE} new external urls fetched,
  * whether one resource names them or the entries of a Bundle do: each is a job that fetches from
  * a server someone else runs, so a request naming thousands would queue thousands of fetches.
- * More is 400, and nothing is written or queued. No job is claimed here (the workers look once
- * an hour), so the queued ones stay queued.
+ * More is 400, and nothing is written or queued. A project's jobs not yet finished are capped
+ * too ({@code FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT}); a write past it is 429. No job is claimed
+ * here (the workers look once an hour), so the queued ones stay queued.
  */
 class IngestionJobsPerWriteTest {
+  private static final int PROJECT_CAP = 150;
+
   @RegisterExtension
-  static final ServerForClass fhirbox = new ServerForClass(Map.of("FHIRBOX_INGEST_POLL_MILLIS", "3600000"));
+  static final ServerForClass fhirbox = new ServerForClass(Map.of("FHIRBOX_INGEST_POLL_MILLIS", "3600000",
+      "FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT", Integer.toString(PROJECT_CAP)));
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -128,5 +132,40 @@ class IngestionJobsPerWriteTest {
         + IngestJobs.MAX_JOBS_PER_WRITE + " new external Attachment urls");
     assertThat(jobsUnder(fhirbox.http(), "ingest-batch", "batch-1")).isZero();
     assertThat(jobsUnder(fhirbox.http(), "ingest-batch", "batch")).isEqualTo(IngestJobs.MAX_JOBS_PER_WRITE);
+  }
+
+  /**
+   * A project may have at most FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT jobs queued or running: a
+   * write that would queue more is 429 with Retry-After, as a transaction is, and a batch entry
+   * answers 429 in its entry. Writes that queue nothing, and other projects, go on.
+   */
+  @Test
+  void aProjectsBacklogIsCappedWith429() throws Exception {
+    TestClient client = new ProjectClients(fhirbox.server()).client("ingest-backlog", "system/*.cruds");
+    assertThat(client.postJson("fhir/R4/DocumentReference", documentReference("b-100", 100)).statusCode())
+        .isEqualTo(201);
+    HttpResponse<String> over = client.postJson("fhir/R4/DocumentReference", documentReference("b-51", 51));
+    assertThat(over.statusCode()).as(over.body()).isEqualTo(429);
+    assertThat(over.headers().firstValue("Retry-After")).isPresent();
+    assertThat(diagnostics(client, over)).contains("FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT").contains("100")
+        .contains(Integer.toString(PROJECT_CAP));
+    assertThat(client.postJson("fhir/R4/DocumentReference", documentReference("b-50", 50)).statusCode())
+        .isEqualTo(201);
+
+    HttpResponse<String> tx = client.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+        + "\"entry\":[{\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+        + "{\"resource\":" + documentReference("b-tx", 1) + ",\"request\":{\"method\":\"POST\",\"url\":\"DocumentReference\"}}]}");
+    assertThat(tx.statusCode()).as(tx.body()).isEqualTo(429);
+    assertThat(tx.headers().firstValue("Retry-After")).isPresent();
+    assertThat(client.foundIds("Patient")).isEmpty();
+
+    List<String> batch = statuses(client, client.postJson("fhir/R4", bundle("batch", "b-batch", 1, 0)));
+    assertThat(batch.get(0)).startsWith("429");
+    assertThat(batch.get(1)).startsWith("201");
+    assertThat(client.foundIds("DocumentReference?status=current")).hasSize(3);
+    assertThat(jobsUnder(fhirbox.http(), "ingest-backlog", "b-")).isEqualTo(PROJECT_CAP);
+
+    TestClient other = new ProjectClients(fhirbox.server()).client("ingest-backlog-other", "system/*.cruds");
+    assertThat(other.postJson("fhir/R4/DocumentReference", documentReference("o-1", 1)).statusCode()).isEqualTo(201);
   }
 }
