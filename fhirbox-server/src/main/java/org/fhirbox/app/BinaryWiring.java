@@ -1,14 +1,19 @@
 package org.fhirbox.app;
 
+import ca.uhn.fhir.context.FhirContext;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
 import org.fhirbox.binary.BinaryPolicy;
 import org.fhirbox.binary.BinaryService;
 import org.fhirbox.binary.HostResolver;
+import org.fhirbox.binary.IngestJobs;
 import org.fhirbox.binary.IngestWorker;
 import org.fhirbox.binary.SafeFetcher;
 import org.fhirbox.binary.UrlPolicy;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.fhir.BinaryData;
+import org.fhirbox.fhir.FhirCodec;
 import org.fhirbox.storage.BlobInfo;
 
 /** The Binary and ingestion pieces' settings, read from the configuration for {@link FhirboxServer}. */
@@ -26,6 +31,11 @@ final class BinaryWiring {
         config.getInt("FHIRBOX_INGEST_MAX_REDIRECTS"), binaries.policy().maxBytes(),
         config.getLong("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND"), config.seconds("FHIRBOX_INGEST_MIN_RATE_SECONDS")),
         resolver);
+  }
+
+  static IngestJobs ingestJobs(FhirboxConfig config, FhirContext ctx, FhirCodec codec, UrlPolicy policy, Clock clock) {
+    return new IngestJobs(ctx, codec, policy, Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")),
+        config.getLong("FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT"), clock);
   }
 
   static IngestWorker.Settings ingest(FhirboxConfig config) {

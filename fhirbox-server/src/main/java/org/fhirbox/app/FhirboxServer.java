@@ -8,7 +8,6 @@ import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.util.Set;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
@@ -212,8 +211,7 @@ public final class FhirboxServer implements AutoCloseable {
     this.uploads = new ResumableUploads(store, blobs, binaryService, config.seconds("FHIRBOX_UPLOAD_EXPIRY"),
         config.seconds("FHIRBOX_UPLOAD_LEASE_SECONDS"), config.getInt("FHIRBOX_UPLOAD_MAX_OPEN"),
         config.getInt("FHIRBOX_UPLOAD_MAX_OPEN_PER_PROJECT"), uploadIssuers, clock);
-    IngestJobs ingestJobs = new IngestJobs(fhirContext, codec, ingestPolicy,
-        Set.copyOf(config.orderedList("FHIRBOX_INGEST_DISABLED_PROJECTS")), clock);
+    IngestJobs ingestJobs = BinaryWiring.ingestJobs(config, fhirContext, codec, ingestPolicy, clock);
     repository.addWriteListener(ingestJobs);
     this.ingestWorker = new IngestWorker(store, repository, ingestJobs, ingestImporter, audit.binaryListener(),
         BinaryWiring.ingest(config), clock);

@@ -75,25 +75,20 @@ public final class BinaryImporter implements AutoCloseable {
   }
 
   /**
-   * Fetches {@code url} into a Binary of {@code project}. The content type is the response's,
-   * else {@code contentTypeHint}. The Binary is created in one transaction with
+   * Fetches {@code url} into a Binary of {@code project}. The content type is
+   * {@code declaredContentType} (the Attachment's {@code contentType}, {@code $import}'s
+   * parameter) when there is one, else the response's, else {@code application/octet-stream}. The
+   * Binary is created in one transaction with
    * {@code alongside}, which may veto it by throwing (its content is then deleted). Throws
    * {@link FetchException} when the fetch fails or {@code cancellation} stopped it (the upstream
    * too slow, the job's lease lost), and {@link FhirException} when the Binary policy rejects
    * the content (too large, denied type).
    */
-  public Written fetch(String project, String url, String contentTypeHint, String securityContext,
+  public Written fetch(String project, String url, String declaredContentType, String securityContext,
       Cancellation cancellation, BiConsumer<ResourceStore.Tx, Written> alongside) throws FetchException {
     SafeFetcher.Fetched fetched = fetcher.open(url, cancellation);
     try {
-      try {
-        BinaryAttributes.requireContentType(fetched.contentType(), "the upstream's Content-Type", null);
-      } catch (FhirException e) {
-        // the upstream's header, not the caller's: a fault of the upstream (502), not a bad request
-        throw FetchException.permanent(e.getMessage());
-      }
-      String type = fetched.contentType() == null || fetched.contentType().isBlank()
-          ? contentTypeHint : fetched.contentType();
+      String type = contentType(declaredContentType, fetched.contentType());
       // A Content-Encoding is undone as an upload's is, under the same expansion guard.
       return binaries.create(project, new BinaryService.Upload(fetched.body(), type, fetched.contentEncoding(),
           securityContext, filename(fetched.uri())), alongside);
@@ -140,6 +135,42 @@ public final class BinaryImporter implements AutoCloseable {
   }
 
   /**
+   * The Binary's content type: what the writer declared says what the content is (FHIR R4
+   * datatypes.html#Attachment, {@code contentType}) and wins, so the Attachment and its Binary agree
+   * whatever an upstream labels its files (an object store's {@code binary/octet-stream}, a web
+   * server's guess by extension). The upstream's is used without one, or when the declared one is
+   * {@code application/octet-stream}, which says only that the type is not known (RFC 2046 §4.5.1,
+   * RFC 9110 §8.3); it is judged as a Binary's must be when it is used, and one that fails that
+   * fails the fetch unless there is a declared one to keep. An empty or absent Content-Type leaves
+   * the type unknown, which a recipient may take as {@code application/octet-stream} (RFC 9110
+   * §8.3): the declared one, or null, which {@link BinaryService} stores as that.
+   */
+  static String contentType(String declared, String upstream) throws FetchException {
+    String stated = declared == null || declared.isBlank() ? null : declared;
+    if (stated != null && !unknownType(stated)) {
+      return stated;
+    }
+    if (upstream == null || upstream.isBlank()) {
+      return stated;
+    }
+    try {
+      BinaryAttributes.requireContentType(upstream, "the upstream's Content-Type", null);
+    } catch (FhirException e) {
+      if (stated != null) {
+        return stated;
+      }
+      // the upstream's header, not the caller's: a fault of the upstream (502), not a bad request
+      throw FetchException.permanent(e.getMessage());
+    }
+    return upstream;
+  }
+
+  /** Whether {@code contentType} is {@code application/octet-stream}, the type of content whose type is not known. */
+  static boolean unknownType(String contentType) {
+    return contentType != null && BinaryPolicy.baseType(contentType).equals("application/octet-stream");
+  }
+
+  /**
    * The synchronous {@code $import}: like {@link #fetch} but every failure is a
    * {@link FhirException} — 400 when the policy refuses the URL or its host does not exist (or
    * resolves only to addresses that are not fetched), 413 when the upstream declares
@@ -149,19 +180,22 @@ public final class BinaryImporter implements AutoCloseable {
    * upstream does not answer in time (a timeout ran out, or the content came below the minimum
    * rate), 503 when {@code importConcurrency} imports are running on
    * this node already or its fetch client has as many DNS lookups in flight as it runs. A blob
-   * store failure is passed on as it is (503 or 500, see ErrorMapper).
+   * store failure is passed on as it is (503 or 500, see ErrorMapper). A declared
+   * {@code contentType} no Binary may have is 400 before anything is fetched.
    */
-  public Written importNow(String project, String url, String contentTypeHint, String securityContext) {
+  public Written importNow(String project, String url, String contentType, String securityContext) {
     if (url == null || url.isBlank()) {
       throw FhirException.badRequest("$import needs a 'url' parameter");
     }
+    String declared = contentType == null || contentType.isBlank() ? null : contentType.trim();
+    BinaryAttributes.requireContentType(declared, "contentType", "contentType");
     if (!importSlots.tryAcquire()) {
       throw FhirException.unavailable("this server is running as many $import fetches as it runs at once ("
           + importConcurrency + ", FHIRBOX_INGEST_IMPORT_CONCURRENCY); try again later, or put the URL in an"
           + " Attachment to have it fetched in the background", IMPORT_RETRY_AFTER_SECONDS, null);
     }
     try {
-      return fetch(project, url.trim(), contentTypeHint, securityContext, new Cancellation(), (tx, written) -> { });
+      return fetch(project, url.trim(), declared, securityContext, new Cancellation(), (tx, written) -> { });
     } catch (FetchException e) {
       if (e.aboutHostAddress()) {
         // OWASP SSRF prevention: no detail on what the host resolved to (or whether it did), which

@@ -414,7 +414,13 @@ public final class IngestWorker implements AutoCloseable {
       }
       Resource resource = at.get().resource();
       long version = Long.parseLong(resource.getMeta().getVersionId());
-      jobs.attachments(resource).get(at.get().index()).setUrl("Binary/" + binaryId);
+      Attachment attachment = jobs.attachments(resource).get(at.get().index());
+      attachment.setUrl("Binary/" + binaryId);
+      if (BinaryImporter.unknownType(attachment.getContentType())) {
+        // "type not known" (RFC 2046 §4.5.1): the Binary took the upstream's type instead, and the
+        // repoint fills the Attachment's from it, as for one without, so the two agree
+        attachment.setContentTypeElement(null);
+      }
       try {
         store.inTransaction(tx -> {
           requireLease(tx, job);

@@ -75,6 +75,8 @@ final class SettingChecks {
     r.put("FHIRBOX_INGEST_POLL_MILLIS", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_CONCURRENCY", new Range(1, 1024));
     r.put("FHIRBOX_INGEST_PROJECT_CONCURRENCY", new Range(1, Integer.MAX_VALUE));
+    // at least what one request may queue, so that a request alone always fits once the backlog is gone
+    r.put("FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT", new Range(100, 1_000_000_000));
     r.put("FHIRBOX_INGEST_MAX_ATTEMPTS", new Range(1, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_BACKOFF_MILLIS", new Range(0, Integer.MAX_VALUE));
     r.put("FHIRBOX_INGEST_LEASE_SECONDS", new Range(1, Integer.MAX_VALUE));

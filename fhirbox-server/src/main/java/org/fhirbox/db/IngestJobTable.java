@@ -91,4 +91,10 @@ public interface IngestJobTable {
 
   /** Jobs not yet finished (queued or running), across projects: the queue depth. */
   long pendingCount();
+
+  /**
+   * {@code project}'s jobs not yet finished (queued or running), those this transaction inserted
+   * among them: what {@code FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT} caps.
+   */
+  long pendingCount(String project);
 }

@@ -172,11 +172,22 @@ final class JdbcIngestJobTable implements IngestJobTable {
 
   @Override
   public long pendingCount() {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT COUNT(*) FROM ingest_job WHERE state IN ('queued', 'running')");
-        java.sql.ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
+    return count("SELECT COUNT(*) FROM ingest_job WHERE state IN ('queued', 'running')");
+  }
+
+  @Override
+  public long pendingCount(String project) {
+    // the index ingest_job_project (project, state, created) answers it
+    return count("SELECT COUNT(*) FROM ingest_job WHERE project = ? AND state IN ('queued', 'running')", project);
+  }
+
+  private long count(String sql, Object... args) {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, args);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
     } catch (SQLException e) {
       throw new StoreException("count failed", e);
     }

@@ -92,6 +92,18 @@ public final class AttachmentNormalizer {
     default boolean keepsMissing(String reference) {
       return false;
     }
+
+    /**
+     * The new external urls the writer's request has had queued for fetching before this write
+     * (earlier entries of its Bundle): ingestion caps them per request. 0 for the server's own writes.
+     */
+    default int fetchesQueued() {
+      return 0;
+    }
+
+    /** Notes {@code count} more urls this write queued for fetching, which the request's later writes count. */
+    default void queuedFetches(int count) {
+    }
   }
 
   /** Normalises in place; returns what it found, for the steps after it. */

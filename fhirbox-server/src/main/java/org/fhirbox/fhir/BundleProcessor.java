@@ -201,6 +201,8 @@ public final class BundleProcessor {
   private Bundle batch(Principal principal, Bundle bundle, String fhirBase, EntrySearch.Runner searches) {
     Bundle out = new Bundle().setType(BundleType.BATCHRESPONSE);
     out.setId(ResourceIds.newId());
+    // the urls committed entries had queued for fetching: the request's cap counts every entry's
+    int[] fetchesQueued = {0};
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent entry = bundle.getEntry().get(i);
       BundleEntryComponent result;
@@ -224,13 +226,15 @@ public final class BundleProcessor {
           blobs.add(entries.blobFor(res));
         }
         BlobInfo blob = blobs.isEmpty() ? null : blobs.get(0);
+        CreatedBinaries[] unit = new CreatedBinaries[1];
         result = store.inTransaction(tx -> {
+          unit[0] = CreatedBinaries.afterFetches(fetchesQueued[0]); // afresh for each run
           EntryRequest run = entries.resolve(tx, principal, req, res, bodyId);
           return entries.requireContexts(tx, principal, List.of(run),
               new BundleEntryComponent[] {entries.execute(tx, principal, run, res, blob, run.assignedId(),
-                  CreatedBinaries.none(),
-                  entries.match(tx, principal, run))})[0];
+                  unit[0], entries.match(tx, principal, run))})[0];
         });
+        fetchesQueued[0] = unit[0].fetchesQueued();
         if (BundleEntries.matched(req, result)) {
           unused = blobs;
         }

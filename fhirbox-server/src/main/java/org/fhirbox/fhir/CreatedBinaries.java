@@ -14,7 +14,9 @@ import org.fhirbox.model.BinaryContent;
  * attachments of them whose patient compartment check waits until every entry has run: a Binary's
  * {@code securityContext} may name a resource the transaction writes after the Binary, even the
  * resource that attaches it, which is not in the compartment (nor anywhere) before it is written.
- * One per run of a transaction, so that a retried run starts afresh; a single write has an empty one.
+ * Also how many external urls the request has had queued for fetching into Binaries so far, which
+ * ingestion caps per request ({@link AttachmentNormalizer.Gate#fetchesQueued}). One per run of a
+ * transaction, so that a retried run starts afresh; a single write has an empty one.
  */
 final class CreatedBinaries {
   /** An attachment of a Binary this transaction created, to be in the compartment when every entry has run. */
@@ -24,10 +26,32 @@ final class CreatedBinaries {
   private final Set<String> versions = new HashSet<>();
   private final List<Deferred> deferred = new ArrayList<>();
   private int entry = -1;
+  /** External urls queued for fetching: by this run's writes, and by the batch entries committed before it. */
+  private int fetchesQueued;
 
   /** None yet: a single write, or a batch entry, attaches no Binary it creates. */
   static CreatedBinaries none() {
     return new CreatedBinaries();
+  }
+
+  /**
+   * None yet, for a batch entry after entries that committed having queued {@code fetchesQueued}
+   * urls for fetching: the request's cap counts them all, though each entry stands alone.
+   */
+  static CreatedBinaries afterFetches(int fetchesQueued) {
+    CreatedBinaries c = new CreatedBinaries();
+    c.fetchesQueued = fetchesQueued;
+    return c;
+  }
+
+  /** The external urls the request has had queued for fetching so far, this run's writes among them. */
+  int fetchesQueued() {
+    return fetchesQueued;
+  }
+
+  /** Notes {@code count} more urls queued for fetching by a write of this run. */
+  void queuedFetches(int count) {
+    fetchesQueued += count;
   }
 
   /**

@@ -206,6 +206,16 @@ final class WriteChecks {
         return namedByCurrent(reference);
       }
 
+      @Override
+      public int fetchesQueued() {
+        return createdHere.fetchesQueued();
+      }
+
+      @Override
+      public void queuedFetches(int count) {
+        createdHere.queuedFetches(count);
+      }
+
       /** Whether the current version of the resource updated names {@code reference}, and the update no other patient. */
       private boolean namedByCurrent(String reference) {
         return id != null && tx.current(principal.project(), type, id, false).filter(s -> !s.deleted())

@@ -15,6 +15,7 @@ import java.util.zip.GZIPOutputStream;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Media;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +24,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Ingested content and content codings (RFC 9110 §8.4): the fetcher asks for none and decodes
  * none itself, so gzip an upstream sends anyway meets the same 100:1 expansion guard as an
- * upload with {@code Content-Encoding}. The bomb: 64 MiB of zeros, 64 KiB of gzip.
+ * upload with {@code Content-Encoding}. The bomb: 64 MiB of zeros, 64 KiB of gzip. And the
+ * content type an ingested Binary gets: the writer's declared one, else the upstream's, else
+ * {@code application/octet-stream}.
  */
 class IngestionEncodingTest {
   private static final int BOMB_BYTES = 64 << 20;
@@ -203,5 +206,83 @@ class IngestionEncodingTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(415);
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("'identity, br' is not supported");
+  }
+
+  private static HttpResponse<String> importUrl(String url, String contentType) {
+    return http.send(http.request("fhir/R4/Binary/$import?url=" + URLEncoder.encode(url, StandardCharsets.UTF_8)
+        + "&contentType=" + URLEncoder.encode(contentType, StandardCharsets.UTF_8))
+        .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  /** The Media's Attachment once its job is done, and the content type of the Binary it names. */
+  private static String[] ingestedTypes(String path, String declared) throws Exception {
+    String url = upstream.origin() + path;
+    Media m = IngestionTest.createMedia(http, url, declared);
+    String binaryId = IngestionTest.awaitJob(http, url, "done").get("binary").asText().substring("Binary/".length());
+    Binary b = http.parse(http.get("fhir/R4/Binary/" + binaryId), Binary.class);
+    return new String[] {IngestionTest.read(http, m).getContent().getContentType(), b.getContentType()};
+  }
+
+  /**
+   * The writer's Attachment.contentType says what the content is (FHIR R4 datatypes.html#Attachment):
+   * the Binary fetched for it takes that type, whatever the upstream labels it (an object store's
+   * {@code binary/octet-stream}, say), so the Attachment and its Binary agree. Without one, or with
+   * {@code application/octet-stream}, which says only that the type is not known, both take the upstream's.
+   */
+  @Test
+  void anIngestedBinaryTakesTheDeclaredContentTypeElseTheUpstreams() throws Exception {
+    upstream.serve("/files/declared.pdf", "binary/octet-stream", Upstream.content(500, 30));
+    assertThat(ingestedTypes("/files/declared.pdf", "application/pdf"))
+        .containsExactly("application/pdf", "application/pdf");
+    upstream.serve("/files/undeclared.png", "image/png", Upstream.content(500, 31));
+    assertThat(ingestedTypes("/files/undeclared.png", null)).containsExactly("image/png", "image/png");
+    upstream.serve("/files/unknown.mp4", "video/mp4", Upstream.content(500, 35));
+    assertThat(ingestedTypes("/files/unknown.mp4", "application/octet-stream")).containsExactly("video/mp4", "video/mp4");
+  }
+
+  /** {@code $import}'s contentType is a declaration as an Attachment's is: it wins over the upstream's. */
+  @Test
+  void importKeepsTheDeclaredContentType() throws Exception {
+    upstream.serve("/files/import-declared.pdf", "text/plain", Upstream.content(500, 32));
+    HttpResponse<String> r = importUrl(upstream.origin() + "/files/import-declared.pdf", "application/pdf");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(http.parse(r, Binary.class).getContentType()).isEqualTo("application/pdf");
+    HttpResponse<String> unknown = importUrl(upstream.origin() + "/files/import-declared.pdf",
+        "application/octet-stream");
+    assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(201);
+    assertThat(http.parse(unknown, Binary.class).getContentType()).isEqualTo("text/plain");
+
+    // one no Binary may have is the caller's mistake, refused before anything is fetched
+    int before = upstream.hits("/files/import-declared.pdf");
+    HttpResponse<String> bad = importUrl(upstream.origin() + "/files/import-declared.pdf", "pdf");
+    assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
+    OperationOutcome oo = http.parse(bad, OperationOutcome.class);
+    assertThat(oo.getIssueFirstRep().getDiagnostics()).contains("contentType must be a MIME type");
+    assertThat(oo.getIssueFirstRep().getExpression().get(0).getValue()).isEqualTo("contentType");
+    assertThat(upstream.hits("/files/import-declared.pdf")).isEqualTo(before);
+  }
+
+  /**
+   * An empty or absent Content-Type leaves the type unknown, which a recipient may take as
+   * {@code application/octet-stream} (RFC 9110 §8.3): stored so, not refused, unless the writer
+   * declared a type, which then wins.
+   */
+  @Test
+  void anEmptyOrAbsentUpstreamContentTypeIsOctetStreamUnlessOneWasDeclared() throws Exception {
+    upstream.on("/files/empty-type.bin", ex -> {
+      ex.getResponseHeaders().set("Content-Type", "");
+      Upstream.send(ex, 200, null, Upstream.content(500, 33));
+    });
+    upstream.on("/files/no-type.bin", ex -> Upstream.send(ex, 200, null, Upstream.content(500, 34)));
+    for (String path : List.of("/files/empty-type.bin", "/files/no-type.bin")) {
+      HttpResponse<String> r = importUrl(upstream.origin() + path);
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(201);
+      assertThat(http.parse(r, Binary.class).getContentType()).as(path).isEqualTo("application/octet-stream");
+      HttpResponse<String> declared = importUrl(upstream.origin() + path, "image/png");
+      assertThat(declared.statusCode()).as(path + ": " + declared.body()).isEqualTo(201);
+      assertThat(http.parse(declared, Binary.class).getContentType()).as(path).isEqualTo("image/png");
+    }
+    assertThat(ingestedTypes("/files/empty-type.bin", null))
+        .containsExactly("application/octet-stream", "application/octet-stream");
   }
 }

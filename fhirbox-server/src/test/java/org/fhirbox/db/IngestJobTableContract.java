@@ -159,6 +159,31 @@ abstract class IngestJobTableContract extends StoreContract {
   }
 
   @Test
+  void aProjectsPendingCountIsItsQueuedAndRunningJobs() {
+    enqueue("pc1", "a", t0);
+    enqueue("pc2", "a", t0);
+    enqueue("pc3", "a", t0);
+    enqueue("pc4", "b", t0);
+    IngestJob done = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(finish(done.id(), done.leaseOwner(), IngestJob.State.DONE, null, "bin", t0)).isTrue();
+    IngestJob running = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
+    assertThat(running.state()).isEqualTo(IngestJob.State.RUNNING);
+    long a = store.read(tx -> tx.ingestJobs().pendingCount("a"));
+    long b = store.read(tx -> tx.ingestJobs().pendingCount("b"));
+    // four jobs, one done: the running one counts, as do the queued ones
+    assertThat(a + b).isEqualTo(3);
+    assertThat(a).isEqualTo(done.project().equals("a") ? 2 : 3);
+    long c = store.read(tx -> tx.ingestJobs().pendingCount("c"));
+    assertThat(c).isZero();
+    // a transaction counts the jobs it inserted itself
+    long inside = store.inTransaction(tx -> {
+      tx.ingestJobs().insert(IngestJob.queued("pc5", "c", "Media", "m1", 1, 0, "https://a.example/x", null, t0));
+      return tx.ingestJobs().pendingCount("c");
+    });
+    assertThat(inside).isEqualTo(1);
+  }
+
+  @Test
   void aRetryIsNotClaimedBeforeItIsDue() {
     enqueue("j2", t0);
     IngestJob a = claim("A", t0, t0.plusSeconds(60)).orElseThrow();
