@@ -566,10 +566,11 @@ public final class FhirboxServer implements AutoCloseable {
 
   /**
    * Stops the background ingestion, stops accepting, lets in-flight requests finish (bounded by
-   * FHIRBOX_SHUTDOWN_TIMEOUT; a {@code $import} among them), then closes. A second call does nothing.
+   * FHIRBOX_SHUTDOWN_TIMEOUT; a {@code $import} among them), then closes. A second call (a shutdown
+   * hook's, say) waits for the first to finish and does nothing more.
    */
   @Override
-  public void close() throws Exception {
+  public synchronized void close() throws Exception {
     if (!closed.compareAndSet(false, true)) {
       return;
     }

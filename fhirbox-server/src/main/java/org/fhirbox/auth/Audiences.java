@@ -2,7 +2,6 @@ package org.fhirbox.auth;
 
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -83,8 +82,22 @@ public final class Audiences {
     }
     int hostStart = url.lastIndexOf('@', authorityEnd - 1) + 1;
     hostStart = Math.max(hostStart, authorityStart);
-    return url.substring(0, colon).toLowerCase(Locale.ROOT) + url.substring(colon, hostStart)
-        + url.substring(hostStart, authorityEnd).toLowerCase(Locale.ROOT) + url.substring(authorityEnd);
+    return asciiLower(url.substring(0, colon)) + url.substring(colon, hostStart)
+        + asciiLower(url.substring(hostStart, authorityEnd)) + url.substring(authorityEnd);
+  }
+
+  /**
+   * A-Z to a-z and nothing else: case is ASCII's alone in a URI (RFC 3986 §6.2.2.1), while
+   * {@code toLowerCase} would take U+212A KELVIN SIGN for a {@code k}.
+   */
+  private static String asciiLower(String s) {
+    char[] c = s.toCharArray();
+    for (int i = 0; i < c.length; i++) {
+      if (c[i] >= 'A' && c[i] <= 'Z') {
+        c[i] = (char) (c[i] + ('a' - 'A'));
+      }
+    }
+    return new String(c);
   }
 
   /** Whether {@code aud} is the token endpoint under one of the server's base URLs, or such a base URL itself. */

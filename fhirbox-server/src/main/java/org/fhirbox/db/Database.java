@@ -468,9 +468,9 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  /** Closes once; a second call does nothing (the pool it would store through is gone). */
+  /** Closes once; a second call waits for the first to finish and does nothing more (the pool it would store through is gone). */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }

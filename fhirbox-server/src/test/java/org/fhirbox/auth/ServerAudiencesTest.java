@@ -65,6 +65,13 @@ class ServerAudiencesTest {
     server.close();
   }
 
+  /** Only ASCII letters have case in a URI: U+212A KELVIN SIGN is no {@code k} (RFC 3986 §6.2.2.1). */
+  @Test
+  void onlyAsciiLettersAreCaseFolded() {
+    assertThat(Audiences.caseNormalised("HTTPS://\u212Aiosk.Example/Fhir/R4"))
+        .isEqualTo("https://\u212Aiosk.example/Fhir/R4");
+  }
+
   @Test
   void theAuthorizeEndpointTakesAsAudEveryFhirBaseTheServerAnswersAs() {
     // RFC 3986 §6.2.2.1: the scheme and the host are case-insensitive, so their case is not told apart

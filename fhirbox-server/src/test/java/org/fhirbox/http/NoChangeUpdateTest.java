@@ -138,6 +138,24 @@ class NoChangeUpdateTest {
     assertThat(historyCount("Patient/" + id)).isEqualTo(10);
   }
 
+  /** A Meta with an extension is encoded before its versionId: such a change is encoded once more, stamped. */
+  @Test
+  void aChangeWhoseMetaCarriesAnExtensionIsStoredWithItsNewStamp() {
+    String id = patient("Extended");
+    String ext = "\"meta\":{\"extension\":[{\"url\":\"http://example.org/origin\",\"valueString\":\"import\"}]}";
+    HttpResponse<String> changed = put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\","
+        + ext + ",\"name\":[{\"family\":\"Extended2\"}]}");
+    assertThat(changed.headers().firstValue("ETag")).as(changed.body()).hasValue("W/\"2\"");
+
+    HttpResponse<String> read = http().get("fhir/R4/Patient/" + id);
+    Patient p = http().parse(read, Patient.class);
+    assertThat(p.getMeta().getVersionId()).isEqualTo("2");
+    assertThat(p.getMeta().getExtensionByUrl("http://example.org/origin").getValue().primitiveValue()).isEqualTo("import");
+    assertThat(p.getMeta().getLastUpdatedElement().getValueAsString())
+        .isEqualTo(http().parse(changed, Patient.class).getMeta().getLastUpdatedElement().getValueAsString());
+    assertThat(read.headers().firstValue("ETag")).hasValue("W/\"2\"");
+  }
+
   @Test
   void aPatchThatChangesNothingAndATransactionEntryMakeNoVersion() {
     String id = patient("Patched");
