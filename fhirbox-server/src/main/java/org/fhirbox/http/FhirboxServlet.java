@@ -144,6 +144,9 @@ public final class FhirboxServlet extends HttpServlet {
       // JSON or XML by Accept, and Binary content or its FHIR form: a cache must not answer one
       // with another (RFC 9110 §12.5.5); added to CORS's Vary: Origin, never replacing it
       ex.response().addHeader("Vary", "Accept");
+      if (ex.method().equals("OPTIONS") && fhir.options(ex, rest)) {
+        return;
+      }
       if (rest.size() == 1 && rest.get(0).equals("metadata")) {
         fhir.metadata(ex);
         return;
