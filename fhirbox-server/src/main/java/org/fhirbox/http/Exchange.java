@@ -168,7 +168,7 @@ public final class Exchange {
   }
 
   public boolean pretty() {
-    return param("_pretty").map("true"::equalsIgnoreCase).orElse(false);
+    return AnswerFormat.pretty(this);
   }
 
   /**

@@ -89,7 +89,7 @@ public final class FhirboxServlet extends HttpServlet {
       if (OAuthRoutes.answersOAuthJson(path)) {
         errors.writeOAuth(e, resp);
       } else {
-        errors.write(e, resp, ex.formatForErrors());
+        errors.write(e, resp, ex.formatForErrors(), AnswerFormat.prettyForErrors(ex));
       }
       ex.drainRefusedBody();
     }

@@ -535,6 +535,18 @@ class StrictFormatTest {
     }
   }
 
+  /** An OperationOutcome follows {@code _pretty} and {@code _format} as any answer does (R4 http.html#parameters). */
+  @Test
+  void anErrorFollowsPrettyAndFormat() {
+    String missing = "fhir/R4/Patient/no-such-patient";
+    assertThat(http().get(missing + "?_pretty=true").body()).startsWith("{\n").contains("\"resourceType\": \"OperationOutcome\"");
+    assertThat(http().get(missing + "?_pretty=false").body()).startsWith("{\"resourceType\":\"OperationOutcome\"");
+    assertThat(http().send(http().request(missing + "?_format=xml&_pretty=true")).body())
+        .startsWith("<OperationOutcome xmlns=\"http://hl7.org/fhir\">\n");
+    assertThat(http().send(http().request(missing + "?_pretty=true").header("Accept", "application/fhir+xml")).body())
+        .startsWith("<OperationOutcome xmlns=\"http://hl7.org/fhir\">\n");
+  }
+
   @Test
   void versionsNamesR4AsTheVersionAndTheDefaultWithoutCredentials() {
     TestClient anonymous = new TestClient(fhirbox.server().baseUrl());
