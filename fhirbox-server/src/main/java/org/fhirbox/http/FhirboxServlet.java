@@ -116,6 +116,9 @@ public final class FhirboxServlet extends HttpServlet {
       return;
     }
     if (!path.isEmpty() && path.get(0).equals("storage")) {
+      // an upload's bytes are content, never a FHIR body, whatever their type: an error answers in
+      // the format the client asked for, else JSON (AnswerFormat)
+      ex.bodyIsContent(true);
       storage.handle(ex, path.subList(1, path.size()));
       return;
     }
