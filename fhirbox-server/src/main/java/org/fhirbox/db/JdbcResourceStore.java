@@ -259,6 +259,16 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
+    public void recordPatched(StoredResource version) {
+      versions.recordPatched(version);
+    }
+
+    @Override
+    public List<StoredResource> patched(List<StoredResource> page) {
+      return versions.patched(page);
+    }
+
+    @Override
     public void replaceIndex(StoredResource r, List<SearchValue> values) {
       index.write(r, values, true);
     }

@@ -58,6 +58,16 @@ public interface ResourceStore {
      */
     void insert(StoredResource resource, List<SearchValue> index);
 
+    /** Records that a PATCH made {@code version}, one this transaction inserted: see {@link #patched}. */
+    void recordPatched(StoredResource version);
+
+    /**
+     * Those of {@code versions}, of one project, that a PATCH made ({@link #recordPatched}): a
+     * history entry names the method its version was made by, which the versions alone do not tell
+     * of a patch. A version stored before the method was recorded (migration V31) is none.
+     */
+    List<StoredResource> patched(List<StoredResource> versions);
+
     /** Replaces the search index rows of {@code resource} (a current version) with {@code index}. */
     void replaceIndex(StoredResource resource, List<SearchValue> index);
 

@@ -5,9 +5,11 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.fhirbox.model.PagePosition;
 import org.fhirbox.model.StoredResource;
 
@@ -67,6 +69,47 @@ final class VersionRows {
       st.update("write failed", "INSERT INTO resource_current (" + COLS + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
           rowArgs(r));
     }
+  }
+
+  /** Records that a PATCH made version {@code r}: its {@code method} (migration V31). */
+  void recordPatched(StoredResource r) {
+    st.update("write failed", "UPDATE resource_version SET method = 'PATCH' WHERE project = ? AND res_type = ?"
+        + " AND res_id = ? AND version_id = ?", Arrays.asList(r.project(), r.type(), r.id(), r.versionId()));
+  }
+
+  /**
+   * Those of {@code versions} (of one project, as a page of history lists them) that a PATCH made:
+   * one statement over the span they cover, matched to them here. The span of one resource's
+   * versions is by number, through the primary key (its times may be out of order); else by time,
+   * through the index on the type's or the project's times.
+   */
+  List<StoredResource> patched(List<StoredResource> versions) {
+    if (versions.isEmpty()) {
+      return List.of();
+    }
+    StoredResource first = versions.get(0);
+    boolean oneType = versions.stream().allMatch(v -> v.type().equals(first.type()));
+    boolean oneResource = oneType && versions.stream().allMatch(v -> v.id().equals(first.id()));
+    StringBuilder sql = new StringBuilder("SELECT res_type, res_id, version_id FROM resource_version"
+        + " WHERE project = ?");
+    List<Object> args = new ArrayList<>(List.of(first.project()));
+    if (oneType) {
+      sql.append(" AND res_type = ?");
+      args.add(first.type());
+    }
+    if (oneResource) {
+      sql.append(" AND res_id = ? AND version_id BETWEEN ? AND ?");
+      args.addAll(List.of(first.id(), versions.stream().mapToLong(StoredResource::versionId).min().getAsLong(),
+          versions.stream().mapToLong(StoredResource::versionId).max().getAsLong()));
+    } else {
+      sql.append(" AND last_updated BETWEEN ? AND ?");
+      args.addAll(List.of(versions.stream().mapToLong(v -> v.lastUpdated().toEpochMilli()).min().getAsLong(),
+          versions.stream().mapToLong(v -> v.lastUpdated().toEpochMilli()).max().getAsLong()));
+    }
+    sql.append(" AND method = 'PATCH'");
+    Set<String> found = new HashSet<>(st.list("read failed", sql.toString(), args,
+        rs -> rs.getString(1) + "/" + rs.getString(2) + "/" + rs.getLong(3)));
+    return versions.stream().filter(v -> found.contains(v.type() + "/" + v.id() + "/" + v.versionId())).toList();
   }
 
   /**

@@ -99,12 +99,30 @@ public final class BundleProcessor {
 
   public Written updateSingle(Principal principal, String type, String id, Resource resource,
       WritePreconditions preconditions) {
+    return writeSingle(principal, type, id, resource, preconditions, false);
+  }
+
+  /**
+   * {@link #updateSingle} of what a PATCH made of the current version ({@code ResourceService.patch}),
+   * which {@code preconditions} name by {@code If-Match}: the version it stores is recorded as made
+   * by PATCH, for its history entry.
+   */
+  public Written patchSingle(Principal principal, String type, String id, Resource patched,
+      WritePreconditions preconditions) {
+    return writeSingle(principal, type, id, patched, preconditions, true);
+  }
+
+  private Written writeSingle(Principal principal, String type, String id, Resource resource,
+      WritePreconditions preconditions, boolean patch) {
     BlobInfo blob = resource instanceof Binary b && b.hasData() ? entries.blobFor(resource) : null;
     return withBlob(blob, () -> store.inTransaction(tx -> {
       WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource,
           CreatedBinaries.none());
       Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource,
           preconditions, blob, null, c.gate()));
+      if (patch) {
+        PatchEntries.recordPatch(tx, preconditions.ifMatch(), w);
+      }
       return checks.context(tx, principal, w, Interaction.UPDATE);
     }));
   }

@@ -279,7 +279,7 @@ public final class ResourceService {
       given.requireAfterIfMatch(Optional.of(current), type, id);
       Resource patched = patch.applyTo(repository.codec(), repository.toResource(current), maxBytes);
       try {
-        return bundles.updateSingle(principal, type, id, patched, WritePreconditions.ifMatch(current.versionId()));
+        return bundles.patchSingle(principal, type, id, patched, WritePreconditions.ifMatch(current.versionId()));
       } catch (FhirException e) {
         if (e.status() != 412 || expected != null || attempt == 3) {
           throw e;

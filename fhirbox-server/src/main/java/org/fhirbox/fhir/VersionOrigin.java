@@ -14,6 +14,9 @@ import org.fhirbox.model.StoredResource;
  * (201); a first version was created by POST when its id has the form of the ids this server
  * assigns (a UUID: version 4 in early releases, version 7 since), else by a PUT with the client's
  * id (201). A client that PUT a UUID of its own is listed as a POST: nothing stored tells them apart.
+ * A later version that a PATCH made is recorded so (migration V31; {@link ResourceStore.Tx#patched}),
+ * as PUT would be wrong for it (R4 Bundle.entry.request.method has PATCH); one stored before that
+ * record was kept is listed as a PUT.
  */
 public enum VersionOrigin {
   /** POST to the type, 201. */
@@ -22,6 +25,8 @@ public enum VersionOrigin {
   CREATED_BY_PUT,
   /** PUT of an existing resource: 200. */
   UPDATED,
+  /** PATCH of an existing resource: 200. */
+  PATCHED,
   DELETED;
 
   private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
@@ -49,6 +54,11 @@ public enum VersionOrigin {
         o = before ? CREATED_BY_PUT : UPDATED;
       }
       out.put(key(s.type(), s.id(), s.versionId()), o);
+    }
+    List<StoredResource> updated = versions.stream()
+        .filter(s -> out.get(key(s.type(), s.id(), s.versionId())) == UPDATED).toList();
+    if (!updated.isEmpty()) {
+      tx.patched(updated).forEach(s -> out.put(key(s.type(), s.id(), s.versionId()), PATCHED));
     }
     return out;
   }

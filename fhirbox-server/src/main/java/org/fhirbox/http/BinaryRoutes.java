@@ -87,13 +87,15 @@ public final class BinaryRoutes {
    * resource, as its first {@link #PEEK_BYTES} tell ({@link BinaryResourceSniffer}). The rest of the
    * body is read from its first byte by the route that takes it. Before that read, a FHIR type of
    * another {@code fhirVersion} is refused (415), a caller who may not {@code interaction} Binaries
-   * too, and so is a declared length that neither route takes.
+   * too, and so is a declared length that neither route takes. Content is marked so on the exchange
+   * ({@link Exchange#bodyIsContent(boolean)}): the answer's format does not follow its type.
    */
   public boolean isContent(Exchange ex, Principal principal, Interaction interaction, long maxJsonBytes)
       throws IOException {
     Optional<FhirFormat> format = FhirFormat.of(ex.contentType());
     String encoding = ex.header("Content-Encoding");
     if (format.isEmpty() || encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+      ex.bodyIsContent(true);
       return true;
     }
     ex.requireSpokenFhirVersion(); // a FHIR type of another version is no content of that type either
@@ -106,7 +108,9 @@ public final class BinaryRoutes {
         throw ClientAbort.truncatedBody(e);
       }
     });
-    return !BinaryResourceSniffer.isBinaryResource(head, format.get());
+    boolean content = !BinaryResourceSniffer.isBinaryResource(head, format.get());
+    ex.bodyIsContent(content);
+    return content;
   }
 
   /** The body opens only when the service reads it, after its checks ({@link RequestBody}). */

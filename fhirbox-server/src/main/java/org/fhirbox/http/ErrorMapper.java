@@ -80,12 +80,16 @@ public final class ErrorMapper {
     return null;
   }
 
-  /** Writes {@code e} (what {@link #translate} made of the failure) as an OperationOutcome in {@code format}. */
-  public void write(FhirException e, HttpServletResponse resp, FhirFormat format) throws IOException {
+  /**
+   * Writes {@code e} (what {@link #translate} made of the failure) as an OperationOutcome in
+   * {@code format}, indented when {@code pretty}: as any other answer to the request (R4
+   * http.html#parameters, {@code _format} and {@code _pretty}).
+   */
+  public void write(FhirException e, HttpServletResponse resp, FhirFormat format, boolean pretty) throws IOException {
     prepare(e, resp);
     FhirFormat f = format == null ? FhirFormat.JSON : format;
     resp.setContentType(f.contentType() + ";charset=utf-8");
-    byte[] body = body(e, f);
+    byte[] body = codec.encode(e.toOperationOutcome(), f, pretty).getBytes(StandardCharsets.UTF_8);
     resp.setContentLength(body.length);
     resp.getOutputStream().write(body);
   }

@@ -37,6 +37,7 @@ public final class Exchange {
   private Map<String, List<String>> params;
   private Preferences preferences;
   private boolean drainAfterAnswer;
+  private boolean bodyIsContent;
 
   public Exchange(HttpServletRequest req, HttpServletResponse resp, String baseUrl) {
     this.req = req;
@@ -133,33 +134,32 @@ public final class Exchange {
   }
 
   /**
-   * The response format: {@code _format}, then Accept, then JSON (FHIR R4 http.html#mime-type). An
-   * Accept that takes neither FHIR JSON nor XML, nor a wildcard either satisfies
-   * ({@code Accept: text/turtle}), is 406 (RFC 9110 §12.5.1), its OperationOutcome in JSON
-   * ({@link #formatForErrors}). A Binary read with such an Accept never asks: it answers the raw
-   * content (R4 binary.html#rest).
+   * The response format: {@code _format}, then Accept, then the format of the FHIR body sent, then
+   * JSON (FHIR R4 http.html#mime-type; {@link AnswerFormat#of}). An Accept that takes neither FHIR
+   * JSON nor XML, nor a wildcard either satisfies ({@code Accept: text/turtle}), is 406
+   * (RFC 9110 §12.5.1), its OperationOutcome in JSON ({@link #formatForErrors}). A Binary read
+   * with such an Accept never asks: it answers the raw content (R4 binary.html#rest).
    */
   public FhirFormat format() {
-    Optional<String> f = param("_format");
-    if (f.isPresent()) {
-      return FhirFormat.ofParameter(f.get()).orElseThrow(() ->
-          FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
-    }
-    String accept = header("Accept");
-    return FhirFormat.answering(accept).orElseThrow(() -> FhirFormat.unspokenVersionIn(accept)
-        .map(v -> FhirException.notAcceptable("Accept asks for FHIR version " + QueryLimits.shorten(v)
-            + "; this server speaks FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")"))
-        .orElseGet(() -> FhirException.notAcceptable("Accept '" + QueryLimits.shorten(accept)
-            + "' names no FHIR format; use application/fhir+json or application/fhir+xml")));
+    return AnswerFormat.of(this);
   }
 
   /** Like {@link #format()} but never throws: for writing errors. */
   public FhirFormat formatForErrors() {
-    try {
-      return format();
-    } catch (FhirException e) {
-      return FhirFormat.JSON;
-    }
+    return AnswerFormat.forErrors(this);
+  }
+
+  /**
+   * Marks the request's body as a Binary's raw content (R4 binary.html#rest), not a FHIR body:
+   * the answer's format does not follow its Content-Type, XML or not.
+   */
+  void bodyIsContent(boolean content) {
+    bodyIsContent = content;
+  }
+
+  /** Whether {@link #bodyIsContent(boolean)} marked the body as raw content. */
+  boolean bodyIsContent() {
+    return bodyIsContent;
   }
 
   /** True when the client asked for a FHIR format: {@code _format}, or an Accept that prefers one to anything else. */
@@ -168,7 +168,7 @@ public final class Exchange {
   }
 
   public boolean pretty() {
-    return param("_pretty").map("true"::equalsIgnoreCase).orElse(false);
+    return AnswerFormat.pretty(this);
   }
 
   /**

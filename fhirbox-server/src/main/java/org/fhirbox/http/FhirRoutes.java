@@ -84,6 +84,12 @@ public final class FhirRoutes {
     output.writeRaw(ex, 200, p);
   }
 
+  /** {@link FhirOptions#answer} of a plain OPTIONS under the base; false for a path that takes none. */
+  public boolean options(Exchange ex, List<String> segments) throws IOException {
+    return FhirOptions.answer(ex, segments, resources::requireType,
+        () -> output.writeRaw(ex, 200, capabilities.build(ex.fhirBase())));
+  }
+
   /** Dispatches {@code segments} (the path after {@code /fhir/R4/}, split on '/'). */
   public void handle(Exchange ex, Principal principal, List<String> segments) throws IOException {
     String method = ex.method();
@@ -94,7 +100,10 @@ public final class FhirRoutes {
     }
     int n = segments.size();
     if (n == 0) {
-      requireMethod(method, "POST");
+      if (!method.equals("POST")) {
+        throw FhirException.methodNotAllowed(method + " is not allowed here; use POST", FhirOptions.BASE[0],
+            Arrays.copyOfRange(FhirOptions.BASE, 1, FhirOptions.BASE.length));
+      }
       bundle(ex, principal);
       return;
     }
@@ -114,8 +123,8 @@ public final class FhirRoutes {
         case "PUT" -> conditionalUpdate(ex, principal, type);
         case "DELETE" -> conditionalDelete(ex, principal, type);
         case "PATCH" -> conditionalPatch(ex, principal, type);
-        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, "GET", "HEAD",
-            "POST", "PUT", "DELETE", "PATCH");
+        default -> throw FhirException.methodNotAllowed(method + " is not allowed on /" + type, FhirOptions.TYPE[0],
+            Arrays.copyOfRange(FhirOptions.TYPE, 1, FhirOptions.TYPE.length));
       }
       return;
     }

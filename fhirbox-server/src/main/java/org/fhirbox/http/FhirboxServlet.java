@@ -89,7 +89,7 @@ public final class FhirboxServlet extends HttpServlet {
       if (OAuthRoutes.answersOAuthJson(path)) {
         errors.writeOAuth(e, resp);
       } else {
-        errors.write(e, resp, ex.formatForErrors());
+        errors.write(e, resp, ex.formatForErrors(), AnswerFormat.prettyForErrors(ex));
       }
       ex.drainRefusedBody();
     }
@@ -116,6 +116,9 @@ public final class FhirboxServlet extends HttpServlet {
       return;
     }
     if (!path.isEmpty() && path.get(0).equals("storage")) {
+      // an upload's bytes are content, never a FHIR body, whatever their type: an error answers in
+      // the format the client asked for, else JSON (AnswerFormat)
+      ex.bodyIsContent(true);
       storage.handle(ex, path.subList(1, path.size()));
       return;
     }
@@ -144,6 +147,9 @@ public final class FhirboxServlet extends HttpServlet {
       // JSON or XML by Accept, and Binary content or its FHIR form: a cache must not answer one
       // with another (RFC 9110 §12.5.5); added to CORS's Vary: Origin, never replacing it
       ex.response().addHeader("Vary", "Accept");
+      if (ex.method().equals("OPTIONS") && fhir.options(ex, rest)) {
+        return;
+      }
       if (rest.size() == 1 && rest.get(0).equals("metadata")) {
         fhir.metadata(ex);
         return;

@@ -126,9 +126,11 @@ final class PagedBundles {
         resources.readable(s).ifPresentOrElse(e::setResource,
             () -> e.getResponse().setOutcome(ResourceRepository.unreadableOutcome(s)));
         boolean post = origin == VersionOrigin.CREATED;
-        e.getRequest().setMethod(post ? Bundle.HTTPVerb.POST : Bundle.HTTPVerb.PUT)
+        e.getRequest().setMethod(post ? Bundle.HTTPVerb.POST
+                : origin == VersionOrigin.PATCHED ? Bundle.HTTPVerb.PATCH : Bundle.HTTPVerb.PUT)
             .setUrl(post ? s.type() : s.type() + "/" + s.id());
-        e.getResponse().setStatus(origin == VersionOrigin.UPDATED ? "200 OK" : "201 Created")
+        boolean changed = origin == VersionOrigin.UPDATED || origin == VersionOrigin.PATCHED;
+        e.getResponse().setStatus(changed ? "200 OK" : "201 Created")
             .setEtag("W/\"" + s.versionId() + "\"").setLocation(versioned)
             .setLastModified(Date.from(s.lastUpdated()));
       }

@@ -294,7 +294,7 @@ class SecurityContextTest {
             .PUT(HttpRequest.BodyPublishers.ofString(json.replace("{\"resourceType\":\"Binary\",",
                 "{\"resourceType\":\"Binary\",\"id\":\"" + existing + "\",")))),
         new Call("XML POST", c.request("fhir/R4/Binary").header("Content-Type", "application/fhir+xml")
-            .POST(HttpRequest.BodyPublishers.ofString(xml))),
+            .header("Accept", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(xml))),
         new Call("transaction", c.request("fhir/R4").header("Content-Type", "application/fhir+json")
             .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
                 + "\"entry\":[" + entry + "]}"))))) {

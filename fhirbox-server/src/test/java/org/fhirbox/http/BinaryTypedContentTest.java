@@ -97,8 +97,8 @@ class BinaryTypedContentTest {
         + data + "\"/></Binary>";
     for (Map.Entry<String, String> sent : Map.of("application/json", json, "application/fhir+json", json,
         "application/fhir+xml", xml, "text/xml", xml).entrySet()) {
-      HttpResponse<String> r = send("POST", "fhir/R4/Binary", sent.getKey(),
-          sent.getValue().getBytes(StandardCharsets.UTF_8));
+      HttpResponse<String> r = http.send(http.request("fhir/R4/Binary").header("Content-Type", sent.getKey())
+          .header("Accept", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(sent.getValue())));
       String id = TestClient.createdId(r);
       assertThat(http.parse(r, Binary.class).getContentType()).as(sent.getKey()).isEqualTo("text/plain");
       assertThat(raw(id).body()).as(sent.getKey()).isEqualTo(content);

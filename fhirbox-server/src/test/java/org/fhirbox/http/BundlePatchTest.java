@@ -177,4 +177,28 @@ class BundlePatchTest {
     assertThat(twice.statusCode()).as(twice.body()).isEqualTo(400);
     assertThat(family(id)).isEqualTo("CondAgain");
   }
+
+  /**
+   * A version a PATCH entry made is a PATCH in history (R4 Bundle.entry.request.method), of a
+   * transaction and of a batch, beside the PUT and the POST of its other entries; a patch that
+   * changes nothing makes no version.
+   */
+  @Test
+  void aVersionAPatchEntryMadeIsAPatchInHistory() {
+    String id = patient(http(), "HistTxBefore");
+    String put = """
+        {"resource":{"resourceType":"Patient","id":"%s","name":[{"family":"HistTxPut"}]},
+         "request":{"method":"PUT","url":"Patient/%s"}}""".formatted(id, id);
+    assertThat(http().postJson("fhir/R4", bundle("transaction",
+        patchEntry("Patient/" + id, replaceFamily("HistTxAfter"), null))).statusCode()).isEqualTo(200);
+    assertThat(http().postJson("fhir/R4", bundle("batch", put)).statusCode()).isEqualTo(200);
+    assertThat(http().postJson("fhir/R4", bundle("batch",
+        patchEntry("Patient/" + id, replaceFamily("HistBatch"), null))).statusCode()).isEqualTo(200);
+    assertThat(http().postJson("fhir/R4", bundle("transaction",
+        patchEntry("Patient/" + id, replaceFamily("HistBatch"), null))).statusCode()).isEqualTo(200);
+
+    Bundle history = http().parse(http().get("fhir/R4/Patient/" + id + "/_history"), Bundle.class);
+    assertThat(history.getEntry()).extracting(e -> e.getResponse().getEtag() + " " + e.getRequest().getMethod().toCode())
+        .containsExactly("W/\"4\" PATCH", "W/\"3\" PUT", "W/\"2\" PATCH", "W/\"1\" POST");
+  }
 }

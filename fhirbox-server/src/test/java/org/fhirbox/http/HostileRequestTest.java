@@ -253,6 +253,7 @@ class HostileRequestTest {
     String xml = "<Patient xmlns=\"http://hl7.org/fhir\">" + "<extension url=\"http://x\">".repeat(10_000)
         + "</extension>".repeat(10_000) + "</Patient>";
     HttpResponse<String> r = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+xml")
+        .header("Accept", "application/fhir+json")
         .POST(HttpRequest.BodyPublishers.ofString(xml)));
     assertOutcome(r, 400, "");
     // counted as the JSON it becomes: past 1000 levels of objects and arrays, as a JSON body is
@@ -273,11 +274,13 @@ class HostileRequestTest {
   void xmlNestsAsDeepAsJsonAndNoDeeper() {
     // 499 extensions are 999 levels of JSON objects and arrays, 500 one more than Jackson reads or writes
     HttpResponse<String> deepest = http.send(http.request("fhir/R4/Patient")
-        .header("Content-Type", "application/fhir+xml").POST(HttpRequest.BodyPublishers.ofString(nestedExtensionsXml(499))));
+        .header("Content-Type", "application/fhir+xml")
+        .header("Accept", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(nestedExtensionsXml(499))));
     assertThat(deepest.statusCode()).as(deepest.body()).isEqualTo(201);
     assertThat(http.postJson("fhir/R4/Patient", nestedExtensionsJson(499)).statusCode()).isEqualTo(201);
     for (int levels : new int[] {500, 600, 3000}) {
       HttpResponse<String> xml = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+xml")
+        .header("Accept", "application/fhir+json")
           .POST(HttpRequest.BodyPublishers.ofString(nestedExtensionsXml(levels))));
       assertOutcome(xml, 400, "nesting depth exceeds 1000");
       assertOutcome(http.postJson("fhir/R4/Patient", nestedExtensionsJson(levels)), 400, "nesting depth exceeds 1000");
@@ -286,6 +289,7 @@ class HostileRequestTest {
         + nestedExtensionsXml(600) + "</resource><request><method value=\"POST\"/><url value=\"Patient\"/>"
         + "</request></entry></Bundle>";
     HttpResponse<String> batch = http.send(http.request("fhir/R4").header("Content-Type", "application/fhir+xml")
+        .header("Accept", "application/fhir+json")
         .POST(HttpRequest.BodyPublishers.ofString(bundle)));
     assertOutcome(batch, 400, "nesting depth exceeds 1000");
   }

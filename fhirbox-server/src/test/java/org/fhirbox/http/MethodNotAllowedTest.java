@@ -30,7 +30,7 @@ class MethodNotAllowedTest {
 
   static Stream<Arguments> routes() {
     return Stream.of(
-        Arguments.of("PROPFIND", "fhir/R4/Patient", "GET, HEAD, POST, PUT, DELETE, PATCH", true),
+        Arguments.of("PROPFIND", "fhir/R4/Patient", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS", true),
         Arguments.of("POST", "fhir/R4/Patient/p1", "GET, HEAD, PUT, DELETE, PATCH", true),
         Arguments.of("PUT", "fhir/R4/Patient/p1/_history", "GET, HEAD", true),
         Arguments.of("DELETE", "fhir/R4/_history", "GET, HEAD", true),
@@ -38,7 +38,9 @@ class MethodNotAllowedTest {
         Arguments.of("DELETE", "fhir/R4/metadata", "GET, HEAD", true),
         Arguments.of("POST", "fhir/R4/metadata", "GET, HEAD", true),
         Arguments.of("PUT", "fhir/R4/$versions", "GET, HEAD", true),
-        Arguments.of("GET", "fhir/R4", "POST", true),
+        Arguments.of("GET", "fhir/R4", "POST, OPTIONS", true),
+        Arguments.of("OPTIONS", "fhir/R4/Patient/p1", "GET, HEAD, PUT, DELETE, PATCH", true),
+        Arguments.of("OPTIONS", "fhir/R4/metadata", "GET, HEAD", true),
         Arguments.of("GET", "fhir/R4/Binary/$upload-url", "POST", true),
         Arguments.of("DELETE", "fhir/R4/Binary/b1/$presigned-url", "GET, HEAD, POST", true),
         Arguments.of("PUT", "fhir/R4/Binary/$upload", "POST, OPTIONS", true),
@@ -66,6 +68,35 @@ class MethodNotAllowedTest {
     if (fhir) {
       assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"").contains("not allowed");
     }
+  }
+
+  /**
+   * A plain OPTIONS of the FHIR base or of a type, without credentials, is 200 with {@code Allow}
+   * naming the methods the path takes (RFC 9110 §9.3.7); the base's carries the CapabilityStatement,
+   * as HAPI FHIR's does. A CORS preflight of the same path is still answered as one (204).
+   */
+  @ParameterizedTest(name = "OPTIONS /{0}")
+  @CsvSource(delimiter = ';', value = {"fhir/R4;POST, OPTIONS",
+      "fhir/R4/Patient;GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS",
+      "fhir/R4/Binary;GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"})
+  void aPlainOptionsOfTheBaseOrATypeIs200WithAllow(String path, String allow) {
+    TestClient anonymous = new TestClient(http().baseUrl());
+    HttpResponse<String> r = anonymous.send(anonymous.request(path)
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Allow")).hasValue(allow);
+    if (path.equals("fhir/R4")) {
+      assertThat(r.body()).contains("\"resourceType\":\"CapabilityStatement\"");
+    } else {
+      assertThat(r.body()).isEmpty();
+    }
+    HttpResponse<String> preflight = anonymous.send(anonymous.request(path).header("Origin", "https://app.example.org")
+        .header("Access-Control-Request-Method", "POST").method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+    assertThat(preflight.statusCode()).isEqualTo(204);
+    assertThat(preflight.headers().firstValue("Access-Control-Allow-Methods").orElseThrow()).contains("POST");
+    assertThat(anonymous.send(anonymous.request("fhir/R4/Nonsense").method("OPTIONS",
+        HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(404);
   }
 
   /** RFC 9110 §9.1: HEAD on the OAuth routes that take GET is answered as GET is, without a body. */

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Collections;
+import java.util.List;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
@@ -215,6 +217,32 @@ class PatchTest {
     assertThat(binary.statusCode()).as(binary.body()).isEqualTo(400);
     assertThat(current(a).getNameFirstRep().getFamily()).isEqualTo("CondTwin");
     assertThat(current(b).getMeta().getVersionId()).isEqualTo("1");
+  }
+
+  /**
+   * A version a PATCH made is a PATCH in history (R4 Bundle.entry.request.method), whether by id or
+   * conditional, in the instance's, the type's and the system's history; an update stays a PUT and
+   * a create a POST.
+   */
+  @Test
+  void aVersionAPatchMadeIsAPatchInHistory() {
+    String id = patientWithMrn("HistBefore", "hist-patch-1");
+    String ops = "[{\"op\":\"replace\",\"path\":\"/name/0/family\",\"value\":\"%s\"}]";
+    assertThat(jsonPatch(id, ops.formatted("HistPatched")).statusCode()).isEqualTo(200);
+    Patient p = current(id);
+    p.getNameFirstRep().setFamily("HistPut");
+    assertThat(http().putJson("fhir/R4/Patient/" + id, http().json(p)).statusCode()).isEqualTo(200);
+    assertThat(patch("fhir/R4/Patient?identifier=urn:mrn%7Chist-patch-1", "application/json-patch+json",
+        ops.formatted("HistCondPatched"), null).statusCode()).isEqualTo(200);
+
+    for (String path : List.of("Patient/" + id + "/_history", "Patient/_history?_count=50", "_history?_count=50")) {
+      Bundle history = http().parse(http().get("fhir/R4/" + path), Bundle.class);
+      assertThat(history.getEntry()).filteredOn(e -> e.getFullUrl().endsWith("/Patient/" + id))
+          .extracting(e -> e.getResponse().getEtag() + " " + e.getRequest().getMethod().toCode() + " "
+              + e.getRequest().getUrl() + " " + e.getResponse().getStatus())
+          .as(path).containsExactly("W/\"4\" PATCH Patient/" + id + " 200 OK", "W/\"3\" PUT Patient/" + id + " 200 OK",
+              "W/\"2\" PATCH Patient/" + id + " 200 OK", "W/\"1\" POST Patient 201 Created");
+    }
   }
 
   @Test

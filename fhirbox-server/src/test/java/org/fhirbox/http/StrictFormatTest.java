@@ -535,6 +535,57 @@ class StrictFormatTest {
     }
   }
 
+  /**
+   * A write whose body is FHIR XML, with no {@code _format} and an Accept that prefers no FHIR
+   * format (none, or a wildcard), is answered in XML, its errors too; {@code _format} or Accept
+   * still choose. A Binary's raw XML content is no FHIR body: its answer stays JSON.
+   */
+  @Test
+  void anXmlWriteThatStatesNoPreferenceIsAnsweredInXml() {
+    String xml = "<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"XmlAnswer\"/></name></Patient>";
+    HttpResponse<String> created = http().send(http().request("fhir/R4/Patient")
+        .header("Content-Type", "application/fhir+xml").POST(HttpRequest.BodyPublishers.ofString(xml)));
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(created.body()).startsWith("<Patient xmlns=\"http://hl7.org/fhir\">");
+    String id = created.headers().firstValue("Location").orElseThrow().split("/Patient/")[1].split("/")[0];
+    String patch = "<Parameters xmlns=\"http://hl7.org/fhir\"><parameter><name value=\"operation\"/><part><name"
+        + " value=\"type\"/><valueCode value=\"add\"/></part><part><name value=\"path\"/><valueString"
+        + " value=\"Patient\"/></part><part><name value=\"name\"/><valueString value=\"active\"/></part><part>"
+        + "<name value=\"value\"/><valueBoolean value=\"true\"/></part></parameter></Parameters>";
+    String updated = xml.replace("<name>", "<id value=\"" + id + "\"/><name>");
+    for (var r : List.of(sendWithoutAccept("PATCH", "fhir/R4/Patient/" + id, "application/fhir+xml", patch),
+        sendWithoutAccept("PUT", "fhir/R4/Patient/" + id + "?_pretty=true", "application/fhir+xml", updated),
+        sendWithoutAccept("POST", "fhir/R4/Patient", "application/fhir+xml; charset=utf-8", "<Patient>"),
+        http().send(http().request("fhir/R4/Patient").header("Content-Type", "application/fhir+xml")
+            .header("Accept", "*/*").POST(HttpRequest.BodyPublishers.ofString(xml))))) {
+      assertThat(r.headers().firstValue("Content-Type").orElseThrow()).as(r.body()).startsWith("application/fhir+xml");
+    }
+    assertThat(sendWithoutAccept("POST", "fhir/R4/Patient?_format=json", "application/fhir+xml", xml).body())
+        .startsWith("{\"resourceType\":\"Patient\"");
+    assertThat(sendXml("POST", "fhir/R4/Patient", "<Patient>").headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("application/fhir+json");
+    HttpResponse<String> raw = sendWithoutAccept("POST", "fhir/R4/Binary", "text/xml", "<note>raw</note>");
+    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(201);
+    assertThat(raw.body()).startsWith("{\"resourceType\":\"Binary\"");
+  }
+
+  static HttpResponse<String> sendWithoutAccept(String method, String path, String contentType, String body) {
+    return http().send(http().request(path).header("Content-Type", contentType)
+        .method(method, HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  /** An OperationOutcome follows {@code _pretty} and {@code _format} as any answer does (R4 http.html#parameters). */
+  @Test
+  void anErrorFollowsPrettyAndFormat() {
+    String missing = "fhir/R4/Patient/no-such-patient";
+    assertThat(http().get(missing + "?_pretty=true").body()).startsWith("{\n").contains("\"resourceType\": \"OperationOutcome\"");
+    assertThat(http().get(missing + "?_pretty=false").body()).startsWith("{\"resourceType\":\"OperationOutcome\"");
+    assertThat(http().send(http().request(missing + "?_format=xml&_pretty=true")).body())
+        .startsWith("<OperationOutcome xmlns=\"http://hl7.org/fhir\">\n");
+    assertThat(http().send(http().request(missing + "?_pretty=true").header("Accept", "application/fhir+xml")).body())
+        .startsWith("<OperationOutcome xmlns=\"http://hl7.org/fhir\">\n");
+  }
+
   @Test
   void versionsNamesR4AsTheVersionAndTheDefaultWithoutCredentials() {
     TestClient anonymous = new TestClient(fhirbox.server().baseUrl());
